@@ -1,0 +1,14 @@
+"""1 + 1 < 1: a small simulator of Linux multipath routing, the 2.4 route cache,
+equalize, NAT and TCP -- the network of the article "About dual-connection
+load balancing".
+
+    >>> import sim
+    >>> r = sim.run("equalize-nat", seed=1)
+    >>> print(r.text())
+
+``import sim`` loads no display library; ``sim.pcap`` imports scapy lazily.
+"""
+from .scenarios import SCENARIOS, ParamError, Params, make_params, run
+from .result import Result
+
+__all__ = ["run", "SCENARIOS", "Params", "ParamError", "make_params", "Result"]

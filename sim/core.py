@@ -1,0 +1,67 @@
+"""The event core: a heap of (time, seq, callback), one seeded RNG, the trace.
+
+Like SimPy's core, ties in time are broken by a sequence number, so the
+order of events never depends on anything but the order they were
+scheduled in.  Time is an integer number of microseconds, so it never
+rounds differently between machines.
+
+Some events are *daemons* (garbage-collection ticks, TIME_WAIT timers):
+they run while other work remains but do not keep the simulation alive.
+"""
+from __future__ import annotations
+
+import heapq
+import random
+from typing import Any, Callable
+
+from .trace import Trace
+
+US = 1
+MS = 1_000
+S = 1_000_000
+
+
+class Sim:
+    """One run: the clock, the event queue, the RNG and the trace."""
+
+    def __init__(self, seed: int = 0, trace: bool = True, until: int | None = None):
+        self.now = 0
+        self.seed = seed
+        self.rng = random.Random(seed)
+        self.trace = Trace(self, keep=trace)
+        self.until = until
+        self._queue: list = []
+        self._seq = 0
+        self._live = 0          # scheduled events that are not daemons
+        self.events_run = 0
+
+    def at(self, delay: int, fn: Callable, *args: Any, daemon: bool = False) -> list:
+        """Run ``fn(*args)`` ``delay`` microseconds from now; returns a handle for ``cancel``."""
+        self._seq += 1
+        if not daemon:
+            self._live += 1
+        ev = [self.now + delay, self._seq, daemon, fn, args]
+        heapq.heappush(self._queue, ev)
+        return ev
+
+    def cancel(self, ev: list) -> None:
+        if ev[3] is not None:
+            ev[3] = None
+            if not ev[2]:
+                self._live -= 1
+
+    def run(self) -> None:
+        queue, pop, until = self._queue, heapq.heappop, self.until
+        n = 0
+        while queue and self._live:
+            t, _, daemon, fn, args = pop(queue)
+            if fn is None:
+                continue
+            if until is not None and t > until:
+                break
+            if not daemon:
+                self._live -= 1
+            self.now = t
+            fn(*args)
+            n += 1
+        self.events_run += n

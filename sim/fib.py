@@ -1,0 +1,168 @@
+"""The routing table (FIB): routes written in ``ip route`` syntax, longest-prefix match.
+
+    fib.add("default equalize nexthop via 100.0.0.254 dev if1 weight 1 "
+            "nexthop via 150.0.0.254 dev if2 weight 1")
+    fib.lookup("200.0.0.1")   # -> the multipath default route
+
+``show()`` prints the table the way ``ip route show`` does.
+"""
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+
+class RouteError(ValueError):
+    """A route or address a reader wrote that can't be used."""
+
+
+@lru_cache(maxsize=4096)
+def addr_int(addr: str) -> int:
+    try:
+        return int(ipaddress.IPv4Address(addr))
+    except (ipaddress.AddressValueError, ValueError):
+        raise RouteError(f"bad IPv4 address {addr!r}: expected four numbers 0-255 like 192.168.0.1") from None
+
+
+def parse_prefix(text: str) -> tuple[int, int]:
+    if text == "default":
+        return 0, 0
+    try:
+        net = ipaddress.IPv4Network(text, strict=True)
+    except ValueError as e:
+        raise RouteError(f"bad prefix {text!r}: {e}") from None
+    return int(net.network_address), net.prefixlen
+
+
+def in_prefix(addr: str, prefix: int, plen: int) -> bool:
+    mask = (0xFFFFFFFF << (32 - plen)) & 0xFFFFFFFF if plen else 0
+    return addr_int(addr) & mask == prefix
+
+
+@dataclass
+class Nexthop:
+    dev: str
+    via: str | None = None      # None: on-link, the destination itself is the neighbour
+    weight: int = 1
+    power: int = 0              # 2.4's nh_power: credits left in this round (wrr)
+
+    def text(self) -> str:
+        return (f"via {self.via} " if self.via else "") + f"dev {self.dev}"
+
+
+@dataclass
+class Route:
+    prefix: int
+    plen: int
+    nexthops: list[Nexthop]
+    equalize: bool = False
+    src: str | None = None
+    power: int = 0              # 2.4's fib_power: credits left over all nexthops
+    spec: str = ""
+
+    @property
+    def multipath(self) -> bool:
+        return len(self.nexthops) > 1
+
+    def dest(self) -> str:
+        if self.plen == 0:
+            return "default"
+        return f"{ipaddress.IPv4Address(self.prefix)}/{self.plen}"
+
+    def show(self) -> str:
+        """Like one entry of ``ip route show``."""
+        if not self.multipath:
+            nh = self.nexthops[0]
+            s = f"{self.dest()} {nh.text()}"
+            if nh.via is None:
+                s += " scope link"
+            return s + (f" src {self.src}" if self.src else "")
+        head = self.dest() + (" equalize" if self.equalize else "")
+        return "\n".join([head] + [f"\tnexthop {nh.text()} weight {nh.weight}" for nh in self.nexthops])
+
+
+def parse_route(spec: str) -> Route:
+    """Parse the arguments of ``ip route add``: the subset the book uses."""
+    words = spec.split()
+    if not words:
+        raise RouteError("empty route")
+    prefix, plen = parse_prefix(words[0])
+    nexthops: list[Nexthop] = []
+    equalize = False
+    src = None
+    cur: Nexthop | None = None
+    i = 1
+    while i < len(words):
+        w = words[i]
+        arg = words[i + 1] if i + 1 < len(words) else None
+        if w == "equalize":
+            equalize = True
+            i += 1
+            continue
+        if w == "nexthop":
+            cur = Nexthop(dev="")
+            nexthops.append(cur)
+            i += 1
+            continue
+        if w in ("scope", "proto", "metric"):
+            i += 2
+            continue
+        if arg is None:
+            raise RouteError(f"route {spec!r}: {w!r} needs a value")
+        if cur is None:
+            cur = Nexthop(dev="")
+            nexthops.append(cur)
+        if w == "via":
+            addr_int(arg)
+            cur.via = arg
+        elif w == "dev":
+            cur.dev = arg
+        elif w == "weight":
+            if not arg.isdigit() or not 1 <= int(arg) <= 256:
+                raise RouteError(f"route {spec!r}: weight {arg!r} must be an integer 1-256")
+            cur.weight = int(arg)
+        elif w == "src":
+            addr_int(arg)
+            src = arg
+        else:
+            raise RouteError(f"route {spec!r}: unknown word {w!r} (allowed: via, dev, weight, "
+                             "nexthop, equalize, src, scope, proto, metric)")
+        i += 2
+    if not nexthops or any(not nh.dev for nh in nexthops):
+        raise RouteError(f"route {spec!r}: every nexthop needs 'dev NAME'")
+    return Route(prefix, plen, nexthops, equalize, src, spec=spec)
+
+
+@dataclass
+class FIB:
+    """The main routing table."""
+    routes: list[Route] = field(default_factory=list)
+    _memo: dict = field(default_factory=dict, repr=False)
+
+    def add(self, spec: str) -> Route:
+        r = parse_route(spec)
+        self.routes.append(r)
+        self.routes.sort(key=lambda r: -r.plen)   # stable: equal prefixes keep insertion order
+        self._memo.clear()
+        return r
+
+    def lookup(self, dst: str) -> Route | None:
+        """Longest-prefix match (``fib_lookup``)."""
+        try:
+            return self._memo[dst]
+        except KeyError:
+            pass
+        a = addr_int(dst)
+        found = None
+        for r in self.routes:
+            mask = (0xFFFFFFFF << (32 - r.plen)) & 0xFFFFFFFF if r.plen else 0
+            if a & mask == r.prefix:
+                found = r
+                break
+        self._memo[dst] = found
+        return found
+
+    def show(self) -> str:
+        """Like ``ip route show``: most specific last, default first, as iproute2 orders by prefix."""
+        return "\n".join(r.show() for r in sorted(self.routes, key=lambda r: (r.plen, r.prefix)))

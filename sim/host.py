@@ -1,0 +1,143 @@
+"""Nodes and end hosts: an IP stack with TCP, UDP and ICMP echo.
+
+A remote host's answer to a TCP segment that matches no connection is
+selectable: ``rfc`` (RFC 9293: a reset) or ``article`` (silently ignored,
+the article's simplification).
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from .fib import FIB
+from .link import Interface
+from .packet import ECHO_REPLY, ECHO_REQUEST, ICMP, IP, TCP, UDP, Packet
+from .tcp import TcpConn, rst_for
+from .trace import Drop, Ev
+
+
+class Node:
+    """Anything with interfaces and a routing table."""
+
+    kind = "node"
+
+    def __init__(self, sim, name: str, title: str = ""):
+        self.sim = sim
+        self.name = name
+        self.title = title or name
+        self.ifaces: dict[str, Interface] = {}
+        self.fib = FIB()
+        self._ip_id = 0
+
+    def add_iface(self, name: str, addr: str, prefixlen: int = 24) -> Interface:
+        i = self.ifaces[name] = Interface(self, name, addr, prefixlen)
+        return i
+
+    @property
+    def addrs(self) -> list[str]:
+        return [i.addr for i in self.ifaces.values()]
+
+    def ip_header(self, src: str, dst: str) -> IP:
+        self._ip_id = (self._ip_id + 1) & 0xFFFF
+        return IP(src, dst, 64, self._ip_id, 0)
+
+    def receive(self, pkt: Packet, iif: Interface) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+class Host(Node):
+    kind = "host"
+
+    def __init__(self, sim, name: str, title: str = "", remote: str = "rfc"):
+        super().__init__(sim, name, title)
+        self.remote = remote
+        self.conns: dict[tuple, TcpConn] = {}     # (lport, raddr, rport) -> conn
+        self.listeners: dict[int, Callable] = {}  # port -> on_accept(conn)
+        self.udp: dict[int, Callable] = {}        # port -> handler(pkt)
+        self.ping_handlers: dict[int, Callable] = {}
+        self.next_port = 5000
+        self.window = 32 * 1460
+
+    @property
+    def addr(self) -> str:
+        return next(iter(self.ifaces.values())).addr
+
+    # -- output -----------------------------------------------------------------------------
+
+    def send(self, pkt: Packet) -> None:
+        self.sim.trace.emit(Ev.SEND, self.name, pkt)
+        route = self.fib.lookup(pkt.ip.dst)
+        if route is None:
+            self.sim.trace.emit(Ev.DROP, self.name, pkt, Drop.NO_ROUTE)
+            return
+        nh = route.nexthops[0]
+        self.ifaces[nh.dev].xmit(pkt, nh.via or pkt.ip.dst)
+
+    # -- sockets ----------------------------------------------------------------------------
+
+    def connect(self, dst: str, dport: int, sport: int | None = None) -> TcpConn:
+        if sport is None:
+            sport = self.next_port
+            self.next_port += 1
+        c = TcpConn(self, (self.addr, sport), (dst, dport), self.window)
+        self.conns[(sport, dst, dport)] = c
+        c.connect()
+        return c
+
+    def listen(self, port: int, on_accept: Callable) -> None:
+        self.listeners[port] = on_accept
+
+    def tcp_forget(self, c: TcpConn) -> None:
+        self.conns.pop((c.local[1], c.remote[0], c.remote[1]), None)
+
+    def ping(self, dst: str, ident: int, seq: int, load: int = 56) -> None:
+        self.send(Packet(self.ip_header(self.addr, dst), ICMP(ECHO_REQUEST, 0, ident, seq), load))
+
+    def send_udp(self, dst: str, sport: int, dport: int, load: int) -> None:
+        self.send(Packet(self.ip_header(self.addr, dst), UDP(sport, dport), load))
+
+    # -- input ------------------------------------------------------------------------------
+
+    def receive(self, pkt: Packet, iif: Interface) -> None:
+        trace = self.sim.trace
+        if pkt.ip.dst != self.addr:
+            trace.emit(Ev.DROP, self.name, pkt, Drop.NO_ROUTE)
+            return
+        trace.emit(Ev.DELIVER, self.name, pkt)
+        l4 = pkt.l4
+        if type(l4) is TCP:
+            self._tcp_input(pkt)
+        elif type(l4) is ICMP:
+            if l4.type == ECHO_REQUEST:
+                self.send(Packet(self.ip_header(self.addr, pkt.ip.src),
+                                 ICMP(ECHO_REPLY, 0, l4.id, l4.seq), pkt.load))
+            elif l4.type == ECHO_REPLY and l4.id in self.ping_handlers:
+                self.ping_handlers[l4.id](pkt)
+        elif type(l4) is UDP and l4.dport in self.udp:
+            self.udp[l4.dport](pkt)
+        else:
+            trace.emit(Ev.DROP, self.name, pkt, Drop.NO_SOCKET)
+
+    def _tcp_input(self, pkt: Packet) -> None:
+        tcp = pkt.l4
+        c = self.conns.get((tcp.dport, pkt.ip.src, tcp.sport))
+        if c is not None:
+            c.segment(pkt)
+            return
+        flags = tcp.flags
+        on_accept = self.listeners.get(tcp.dport)
+        if on_accept is not None and flags == "S":
+            c = TcpConn(self, (self.addr, tcp.dport), (pkt.ip.src, tcp.sport), self.window)
+            self.conns[(tcp.dport, pkt.ip.src, tcp.sport)] = c
+            c.accept_syn(pkt)
+            on_accept(c)
+            return
+        if "R" in flags:
+            self.sim.trace.emit(Ev.DROP, self.name, pkt, Drop.NO_SOCKET)
+            return
+        if self.remote == "article" and "S" not in flags:
+            # The article: "The only reasonable measure is to ignore it."
+            self.sim.trace.emit(Ev.DROP, self.name, pkt, Drop.IGNORED)
+            return
+        # RFC 9293 3.10.7.1/3.10.7.2: a segment for no connection is answered with a reset
+        self.sim.trace.emit(Ev.DROP, self.name, pkt, Drop.RESET)
+        self.send(rst_for(pkt, self.ip_header(self.addr, pkt.ip.src)))

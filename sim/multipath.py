@@ -1,0 +1,81 @@
+"""Nexthop selection for multipath routes.
+
+``random``   the article's description: a random nexthop at each route cache miss,
+             in proportion to the weights.
+``wrr``      what Linux 2.4's ``fib_select_multipath()`` really does: credit-based
+             weighted round robin (each nexthop gets ``weight`` credits per round).
+``hash-l3``  modern Linux (4.4+, ``fib_multipath_hash_policy=0``): no route cache;
+             a hash of (src, dst) picks the nexthop by hash-threshold (RFC 2992).
+``hash-l4``  the same over the 5-tuple (``fib_multipath_hash_policy=1``).
+
+``equalize`` is not a policy but a route flag on top of ``random`` or ``wrr``:
+see ``sim.route_cache``.
+"""
+from __future__ import annotations
+
+import zlib
+
+from .fib import Nexthop, Route
+from .packet import Packet
+
+POLICIES = ("random", "wrr", "hash-l3", "hash-l4")
+CACHED_POLICIES = ("random", "wrr")     # the 2.4 route cache sits in front of these
+HZ = 100                                # 2.4 jiffies per second on i386
+
+
+def select_random(route: Route, rng) -> tuple[Nexthop, str]:
+    total = sum(nh.weight for nh in route.nexthops)
+    w = rng.randrange(total)
+    for nh in route.nexthops:
+        w -= nh.weight
+        if w < 0:
+            return nh, f"random choice among {len(route.nexthops)} nexthops"
+    raise AssertionError("weights exhausted")
+
+
+def select_wrr(route: Route, w_source: int, source_name: str) -> tuple[Nexthop, str]:
+    """Like 2.4 ``fib_select_multipath()``, line by line.
+
+    1. When every credit is spent, refill: ``nh_power = nh_weight``, ``fib_power`` = sum.
+    2. ``w = jiffies % fib_power`` ("pretty bad approximation" of random, says the
+       kernel; the equalize patch uses a global packet counter instead).
+    3. Walk the nexthops subtracting their credits; the first that makes
+       ``w <= 0`` is chosen and spends one credit.
+    """
+    if route.power <= 0:
+        for nh in route.nexthops:
+            nh.power = nh.weight
+        route.power = sum(nh.weight for nh in route.nexthops)
+    w = w_source % route.power
+    credits = ", ".join(f"{nh.dev}:{nh.power}" for nh in route.nexthops)
+    for nh in route.nexthops:
+        if nh.power:
+            w -= nh.power
+            if w <= 0:
+                nh.power -= 1
+                route.power -= 1
+                return nh, f"round robin, credits {credits}, {source_name}"
+    raise AssertionError("fib_power out of step with nh_power")
+
+
+def flow_hash(seed: int, pkt: Packet, l4: bool) -> int:
+    """A stable, seeded 31-bit hash of the flow (never Python's salted ``hash()``)."""
+    ip = pkt.ip
+    key = f"{seed}|{ip.src}|{ip.dst}"
+    if l4:
+        key += f"|{pkt.proto}|{pkt.sport}|{pkt.dport}"
+    return zlib.crc32(key.encode()) >> 1
+
+
+def select_hash(route: Route, pkt: Packet, seed: int, l4: bool) -> tuple[Nexthop, str]:
+    """Hash-threshold (RFC 2992), as ``fib_select_multipath()`` in 4.4+."""
+    h = flow_hash(seed, pkt, l4)
+    total = sum(nh.weight for nh in route.nexthops)
+    acc = 0
+    for nh in route.nexthops:
+        acc += nh.weight
+        bound = (acc << 31) // total - 1
+        if h <= bound:
+            fields = "5-tuple" if l4 else "src, dst"
+            return nh, f"hash-{'l4' if l4 else 'l3'} of ({fields}) = 0x{h:08x} <= bound 0x{bound:08x}"
+    raise AssertionError("hash above every bound")

@@ -1,0 +1,204 @@
+"""Connection tracking and masquerade on the uplinks, in three models.
+
+``article``    the article's model, a stateless NAT per uplink: every packet that
+               leaves uplink *k* gets uplink *k*'s address and a port from
+               uplink *k*'s own table (the article's 6000 on if1, 7000 on if2);
+               replies are translated back by the uplink they arrive on.
+``netfilter``  Linux 2.4 netfilter: the binding is made for the first packet of a
+               connection (state NEW) with the address of the uplink it leaves by,
+               and kept for every later packet, whichever uplink it leaves by
+               (``ip_nat_fn`` -> ``do_bindings``).  The source port is kept when the
+               resulting tuple is unique (``get_unique_tuple``).  An ICMP echo entry
+               dies with its reply.  Entries time out.
+``none``       public LAN addresses: nothing is translated.
+
+Conntrack entries are keyed by their original tuple and by their reply
+tuple as it arrives from outside; both are ``(proto, src, sport, dst, dport)``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .packet import ICMP_PROTO, PROTO_NAMES, TCP_PROTO, UDP_PROTO, FlowTuple, Packet
+from .trace import Ev
+
+NAT_MODELS = ("article", "netfilter", "none")
+
+S = 1_000_000
+# 2.4 ip_conntrack_proto_*.c timeouts (µs)
+TCP_TIMEOUTS = {"SYN_SENT": 120 * S, "SYN_RECV": 60 * S, "ESTABLISHED": 5 * 24 * 3600 * S,
+                "FIN_WAIT": 120 * S, "CLOSE": 10 * S}
+UDP_TIMEOUT, UDP_STREAM_TIMEOUT, ICMP_TIMEOUT = 30 * S, 180 * S, 30 * S
+
+ARTICLE_PORT_BASE = 5000      # if1 -> 6000, if2 -> 7000, if3 -> 8000 ...
+
+
+@dataclass(slots=True)
+class Conn:
+    """A conntrack entry (``struct ip_conntrack``)."""
+    id: int
+    orig: FlowTuple          # as sent by the LAN host
+    reply: FlowTuple         # as the reply arrives from outside (after the binding)
+    dev: str                 # uplink the binding was made on
+    state: str
+    expires: int
+    key: object = None       # its key in by_orig
+    replied: bool = False
+
+    @property
+    def ext(self) -> tuple[str, int]:
+        """The external (address, port) the remote host sees."""
+        return self.reply[3], self.reply[4]
+
+
+class Nat:
+    """Masquerade on a router's uplinks."""
+
+    def __init__(self, router, model: str, uplinks: dict[str, str]):
+        self.router = router
+        self.model = model
+        self.uplinks = uplinks                      # dev -> address
+        self.by_orig: dict = {}                     # orig tuple (+dev for article) -> Conn
+        self.by_reply: dict[FlowTuple, Conn] = {}
+        self.next_port = {dev: ARTICLE_PORT_BASE + 1000 * (i + 1) for i, dev in enumerate(uplinks)}
+        self._ids = 0
+
+    # -- the two hooks of the forwarding path -------------------------------------------------
+
+    def prerouting(self, pkt: Packet) -> Packet:
+        """De-masquerade a reply (``NF_IP_PRE_ROUTING``): reply tuple -> original source."""
+        t = pkt.flow()
+        ct = self.by_reply.get(t)
+        if ct is None:
+            return pkt
+        now = self.router.sim.now
+        if ct.expires <= now:
+            self.destroy(ct, "timeout")
+            return pkt
+        _, src, sport, _, _ = ct.orig
+        out = pkt.with_dst(src, sport)
+        ct.replied = True
+        self._update(ct, pkt, reply=True)
+        self.router.sim.trace.emit(Ev.NAT, self.router.name, out, pkt, "dnat", ct.id)
+        if ct.orig[0] == ICMP_PROTO and self.model == "netfilter":
+            self.destroy(ct, "icmp reply")       # 2.4: the echo reply ends the ICMP "connection"
+        return out
+
+    def postrouting(self, pkt: Packet, oif: str) -> Packet:
+        """Masquerade on the way out (``NF_IP_POST_ROUTING``)."""
+        if oif not in self.uplinks or self.model == "none":
+            return pkt
+        t = pkt.flow()
+        if self.by_reply.get(t) is not None:
+            return pkt                             # a reply in the other direction: no SNAT
+        key = (t, oif) if self.model == "article" else t
+        ct = self.by_orig.get(key)
+        if ct is not None and ct.expires <= self.router.sim.now:
+            self.destroy(ct, "timeout")
+            ct = None
+        if ct is None:
+            ct = self._bind(t, oif, key)
+        _, _, _, addr, port = ct.reply
+        out = pkt.with_src(addr, port)
+        self._update(ct, pkt, reply=False)
+        self.router.sim.trace.emit(Ev.NAT, self.router.name, out, pkt, "snat", ct.id)
+        return out
+
+    # -- conntrack ------------------------------------------------------------------------
+
+    def _bind(self, t: FlowTuple, oif: str, key) -> Conn:
+        proto, src, sport, dst, dport = t
+        addr = self.uplinks[oif]
+        if self.model == "article":
+            port = self._article_port(oif, proto, dst, dport, addr)
+        else:
+            port = self._unique_port(proto, dst, dport, addr, sport)
+        self._ids += 1
+        reply = (proto, dst, dport, addr, port) if proto != ICMP_PROTO else (proto, dst, port, addr, port)
+        state = "SYN_SENT" if proto == TCP_PROTO else "NEW"
+        ct = Conn(self._ids, t, reply, oif, state, self.router.sim.now + self._timeout(proto, state), key)
+        self.by_orig[key] = ct
+        self.by_reply[reply] = ct
+        self.router.sim.trace.emit(Ev.CT_NEW, self.router.name, None, ct.id, ct.orig, ct.reply, oif)
+        return ct
+
+    def _free(self, reply: FlowTuple) -> bool:
+        ct = self.by_reply.get(reply)
+        if ct is not None and ct.expires <= self.router.sim.now:
+            self.destroy(ct, "timeout")
+            return True
+        return ct is None
+
+    def _article_port(self, oif, proto, dst, dport, addr) -> int:
+        while True:
+            port = self.next_port[oif]
+            self.next_port[oif] += 1
+            if self._free(_reply_key(proto, dst, dport, addr, port)):
+                return port
+
+    def _unique_port(self, proto, dst, dport, addr, sport) -> int:
+        """``get_unique_tuple``: keep the source port if the tuple is unique, else
+        the first free port of the same class (1-511, 512-1023, 1024-65535)."""
+        if self._free(_reply_key(proto, dst, dport, addr, sport)):
+            return sport
+        lo, hi = (1, 511) if sport < 512 else (600, 1023) if sport < 1024 else (1024, 65535)
+        for port in range(lo, hi + 1):
+            if self._free(_reply_key(proto, dst, dport, addr, port)):
+                return port
+        raise RuntimeError("no free port")   # 64k live connections to one server: not in our scenarios
+
+    def destroy(self, ct: Conn, reason: str) -> None:
+        del self.by_orig[ct.key]
+        del self.by_reply[ct.reply]
+        self.router.sim.trace.emit(Ev.CT_DEL, self.router.name, None, ct.id, reason)
+
+    def _update(self, ct: Conn, pkt: Packet, reply: bool) -> None:
+        """Follow the TCP state just enough to pick the timeout, as 2.4 conntrack does."""
+        proto = ct.orig[0]
+        if proto == TCP_PROTO:
+            flags = pkt.l4.flags
+            if "R" in flags:
+                ct.state = "CLOSE"
+            elif "F" in flags:
+                ct.state = "FIN_WAIT"
+            elif "S" in flags and reply:
+                ct.state = "SYN_RECV"
+            elif "A" in flags and not reply and ct.state == "SYN_RECV":
+                ct.state = "ESTABLISHED"
+        elif proto == UDP_PROTO and reply:
+            ct.state = "ASSURED"
+        ct.expires = self.router.sim.now + self._timeout(proto, ct.state)
+
+    @staticmethod
+    def _timeout(proto: int, state: str) -> int:
+        if proto == TCP_PROTO:
+            return TCP_TIMEOUTS.get(state, TCP_TIMEOUTS["SYN_SENT"])
+        if proto == UDP_PROTO:
+            return UDP_STREAM_TIMEOUT if state == "ASSURED" else UDP_TIMEOUT
+        return ICMP_TIMEOUT
+
+    def entries(self) -> list[Conn]:
+        return sorted(set(self.by_reply.values()), key=lambda c: c.id)
+
+    def show(self) -> str:
+        """Like ``/proc/net/ip_conntrack``."""
+        return "\n".join(show_conn(c, self.router.sim.now) for c in self.entries())
+
+
+def _reply_key(proto, dst, dport, addr, port) -> FlowTuple:
+    if proto == ICMP_PROTO:
+        return (proto, dst, port, addr, port)
+    return (proto, dst, dport, addr, port)
+
+
+def show_conn(c: Conn, now: int) -> str:
+    p, s, sp, d, dp = c.orig
+    rp, rs, rsp, rd, rdp = c.reply
+    name = PROTO_NAMES[p]
+    ports = ("type=8 code=0 id={}".format if p == ICMP_PROTO else "sport={} dport={}".format)
+    o = f"src={s} dst={d} " + (ports(sp) if p == ICMP_PROTO else ports(sp, dp))
+    r = f"src={rs} dst={rd} " + (f"type=0 code=0 id={rsp}" if p == ICMP_PROTO else ports(rsp, rdp))
+    state = f"{c.state} " if p == TCP_PROTO else ""
+    flag = "" if c.replied else "[UNREPLIED] "
+    return (f"{name:<5} {p} {max(0, (c.expires - now) // 1_000_000)} {state}{o} {flag}{r} "
+            f"dev={c.dev} use=1")

@@ -1,0 +1,145 @@
+"""Packets as light immutable records.
+
+Headers are named tuples whose fields carry scapy's names (``IP.src``,
+``TCP.sport``, ``TCP.flags``, ``ICMP.id`` ...), so ``sim.pcap`` can turn a
+record into a real scapy packet field by field.  The engine never builds
+scapy objects: a record costs well under a microsecond, a scapy packet
+half a millisecond.
+
+A packet is ``Packet(ip, l4, load)``: ``load`` is the payload length in
+bytes (the simulator moves lengths, not contents).
+"""
+from __future__ import annotations
+
+from typing import NamedTuple, Union
+
+TCP_PROTO, UDP_PROTO, ICMP_PROTO = 6, 17, 1
+PROTO_NAMES = {TCP_PROTO: "tcp", UDP_PROTO: "udp", ICMP_PROTO: "icmp"}
+
+IP_HDR, TCP_HDR, UDP_HDR, ICMP_HDR = 20, 20, 8, 8
+ECHO_REQUEST, ECHO_REPLY = 8, 0
+
+Endpoint = tuple[str, int]
+"""An (IP address, port) pair: the article's notation for a link endpoint."""
+
+FlowTuple = tuple[int, str, int, str, int]
+"""(proto, src, sport, dst, dport); for ICMP echo both ports are the echo id."""
+
+
+class IP(NamedTuple):
+    src: str
+    dst: str
+    ttl: int = 64
+    id: int = 0
+    tos: int = 0
+
+
+class TCP(NamedTuple):
+    sport: int
+    dport: int
+    seq: int = 0
+    ack: int = 0
+    flags: str = "S"          # scapy's letters: F S R P A
+    window: int = 65535
+
+
+class UDP(NamedTuple):
+    sport: int
+    dport: int
+
+
+class ICMP(NamedTuple):
+    type: int = ECHO_REQUEST
+    code: int = 0
+    id: int = 0
+    seq: int = 0
+
+
+L4 = Union[TCP, UDP, ICMP]
+
+
+class Packet(NamedTuple):
+    ip: IP
+    l4: L4
+    load: int = 0
+
+    @property
+    def proto(self) -> int:
+        return _PROTO_OF[type(self.l4)]
+
+    @property
+    def sport(self) -> int:
+        l4 = self.l4
+        return l4.id if type(l4) is ICMP else l4.sport
+
+    @property
+    def dport(self) -> int:
+        l4 = self.l4
+        return l4.id if type(l4) is ICMP else l4.dport
+
+    def flow(self) -> FlowTuple:
+        """The 5-tuple conntrack and the L4 hash look at."""
+        return (self.proto, self.ip.src, self.sport, self.ip.dst, self.dport)
+
+    def wire_len(self) -> int:
+        return IP_HDR + _L4_LEN[type(self.l4)] + self.load
+
+    def with_src(self, src: str, sport: int | None = None) -> "Packet":
+        return Packet(self.ip._replace(src=src), _set_port(self.l4, sport, "sport"), self.load)
+
+    def with_dst(self, dst: str, dport: int | None = None) -> "Packet":
+        return Packet(self.ip._replace(dst=dst), _set_port(self.l4, dport, "dport"), self.load)
+
+    def hop(self) -> "Packet":
+        """The same packet after a router decremented its TTL."""
+        ip = self.ip
+        return Packet(IP(ip.src, ip.dst, ip.ttl - 1, ip.id, ip.tos), self.l4, self.load)
+
+    def summary(self) -> str:
+        """One tcpdump-like line: ``192.168.0.1.5000 > 200.0.0.1.80: Flags [S] ...``."""
+        ip, l4 = self.ip, self.l4
+        if type(l4) is TCP:
+            s = (f"{ip.src}.{l4.sport} > {ip.dst}.{l4.dport}: Flags [{_tcpdump_flags(l4.flags)}], "
+                 f"seq {l4.seq}")
+            if "A" in l4.flags:
+                s += f", ack {l4.ack}"
+            return s + f", length {self.load}"
+        if type(l4) is UDP:
+            return f"{ip.src}.{l4.sport} > {ip.dst}.{l4.dport}: UDP, length {self.load}"
+        kind = {ECHO_REQUEST: "echo request", ECHO_REPLY: "echo reply"}.get(l4.type, f"type {l4.type}")
+        return f"{ip.src} > {ip.dst}: ICMP {kind}, id {l4.id}, seq {l4.seq}, length {self.load + ICMP_HDR}"
+
+    def to_dict(self) -> dict:
+        d = {"src": self.ip.src, "dst": self.ip.dst, "ttl": self.ip.ttl, "id": self.ip.id,
+             "proto": PROTO_NAMES[self.proto]}
+        d.update(self.l4._asdict())
+        d["load"] = self.load
+        return d
+
+
+def _set_port(l4: L4, port: int | None, field: str) -> L4:
+    if port is None:
+        return l4
+    if type(l4) is ICMP:
+        return l4._replace(id=port)
+    return l4._replace(**{field: port})
+
+
+def _tcpdump_flags(flags: str) -> str:
+    out = "".join(c for c in flags if c != "A")
+    out = out.replace("P", "P")
+    return (out + "." if "A" in flags else out) or "none"
+
+
+_PROTO_OF = {TCP: TCP_PROTO, UDP: UDP_PROTO, ICMP: ICMP_PROTO}
+_L4_LEN = {TCP: TCP_HDR, UDP: UDP_HDR, ICMP: ICMP_HDR}
+
+
+def reply_tuple(t: FlowTuple) -> FlowTuple:
+    proto, src, sport, dst, dport = t
+    return (proto, dst, dport, src, sport)
+
+
+def fmt_endpoint(addr: str, port: int) -> str:
+    """The article's (IP, port) notation."""
+    return f"({addr}, {port})"

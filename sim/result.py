@@ -1,0 +1,184 @@
+"""What a run gives back: the trace, a summary of what a user would measure,
+and the router's state at any step (rebuilt from the trace)."""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+
+from .packet import fmt_endpoint
+from .trace import Ev, event_dict, event_text, fmt_time
+
+TRACE_SCHEMA = 1
+
+
+class Result:
+    def __init__(self, scenario, params, sim, net, apps):
+        self.scenario = scenario
+        self.params = params
+        self.sim = sim
+        self.net = net
+        self.apps = apps
+        self.events = sim.trace.events
+        self.summary = self._summarize()
+
+    # -- summary ----------------------------------------------------------------------------
+
+    def _summarize(self) -> dict:
+        sim, net = self.sim, self.net
+        router = net["router"]
+        conns = []
+        starts, ends = [], []
+        for d in self.apps.get("downloads", []):
+            c = d.conn
+            server = self.apps["servers"][d.server]
+            children = [ch for ch in server.children if c is not None and ch.irs == c.iss]
+            first = min(children, key=lambda ch: ch.established_at or 1 << 62, default=None)
+            if first is not None and first.established_by == "ack":
+                hs = "completed by the handshake ACK"
+            elif first is not None and first.established_by is not None:
+                hs = f"completed late, by a {first.established_by} segment"
+            else:
+                hs = "failed"
+            elapsed = (d.done_at - d.start) if d.done_at is not None else None
+            conns.append({
+                "client": fmt_endpoint(*c.local), "server": fmt_endpoint(*c.remote),
+                "seen_by_server_as": [fmt_endpoint(*ch.remote) for ch in children],
+                "handshake": hs,
+                "handshake_ok": first is not None and first.established_by == "ack",
+                "established": c.established_at is not None,
+                "state": c.state, "reset": c.reset,
+                "bytes": d.bytes, "bytes_wanted": d.size * d.requests,
+                "complete": d.done_at is not None,
+                "seconds": None if elapsed is None else elapsed / 1e6,
+                "throughput_kbit": None if not elapsed else round(d.bytes * 8 / elapsed * 1e3, 1),
+            })
+            starts.append(d.start)
+            if d.done_at is not None:
+                ends.append(d.done_at)
+        duration = (max(ends) - min(starts)) if ends and len(ends) == len(starts) else None
+        ups = {}
+        for dev in net.uplinks():
+            i = router.ifaces[dev]
+            ups[dev] = {"addr": i.addr, "up_packets": i.tx_packets, "up_bytes": i.tx_bytes,
+                        "down_packets": i.rx_packets, "down_bytes": i.rx_bytes,
+                        "down_kbit": None if not duration else round(i.rx_bytes * 8 / duration * 1e3, 1)}
+        drops: dict[str, int] = {}
+        for e in self.events:
+            if e[1] is Ev.DROP:
+                r = e[4][0].value
+                drops[r] = drops.get(r, 0) + 1
+        s = {
+            "scenario": self.scenario,
+            "connections": conns,
+            "bytes_delivered": sum(c["bytes"] for c in conns),
+            "seconds": None if duration is None else duration / 1e6,
+            "throughput_kbit": None if not duration else
+                round(sum(c["bytes"] for c in conns) * 8 / duration * 1e3, 1),
+            "uplinks": ups,
+            "drops": drops,
+            "events": sum(sim.trace.counts.values()),
+            "end_time": sim.now / 1e6,
+        }
+        if router.cache is not None:
+            s["route_cache"] = {"in_hit": router.cache.in_hit, "in_slow_tot": router.cache.in_slow_tot,
+                                "in_no_route": router.cache.in_no_route,
+                                "entries": len(router.cache.entries)}
+        if "pings" in self.apps:
+            s["pings"] = [{"sent": len(p.sent), "received": len(p.replies)} for p in self.apps["pings"]]
+        if "udp" in self.apps:
+            s["udp"] = [{"sent": u.sent, "received": u.received} for u in self.apps["udp"]]
+        return s
+
+    # -- outputs ----------------------------------------------------------------------------
+
+    def to_dict(self) -> dict:
+        p = asdict(self.params)
+        p.pop("trace")
+        return {"schema": TRACE_SCHEMA, "scenario": self.scenario, "params": p,
+                "links": [{"name": l.name, "ifaces": [i.label for i in l.ifaces]}
+                          for l in self.net.links.values()],
+                "events": [event_dict(i, e) for i, e in enumerate(self.events)],
+                "summary": self.summary}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=None, separators=(",", ":")) + "\n"
+
+    def text(self) -> str:
+        lines = [event_text(e) for e in self.events]
+        lines.append("")
+        lines.extend(self.summary_text())
+        return "\n".join(lines) + "\n"
+
+    def summary_text(self) -> list[str]:
+        s = self.summary
+        out = [f"scenario {s['scenario']}: " + " ".join(
+            f"{k}={v}" for k, v in asdict(self.params).items()
+            if k in ("multipath", "equalize", "nat", "remote", "ingress_filter", "uplinks", "seed"))]
+        for c in s["connections"]:
+            state = "complete" if c["complete"] else ("reset" if c["reset"] else c["state"])
+            t = f" in {c['seconds']:.3f} s ({c['throughput_kbit']} kbit/s)" if c["complete"] else ""
+            out.append(f"  {c['client']} -> {c['server']}: handshake {c['handshake']}; "
+                       f"{c['bytes']}/{c['bytes_wanted']} bytes, {state}{t}; server saw "
+                       + (", ".join(c["seen_by_server_as"]) or "nothing"))
+        for p in s.get("pings", []):
+            out.append(f"  ping: {p['received']} of {p['sent']} echoes answered")
+        for u in s.get("udp", []):
+            out.append(f"  udp echo: {u['received']} of {u['sent']} datagrams answered")
+        if s["throughput_kbit"] is not None:
+            out.append(f"  total: {s['bytes_delivered']} bytes in {s['seconds']:.3f} s = "
+                       f"{s['throughput_kbit']} kbit/s")
+        for dev, u in s["uplinks"].items():
+            rate = f", {u['down_kbit']} kbit/s down" if u["down_kbit"] is not None else ""
+            out.append(f"  {dev} {u['addr']}: {u['up_packets']} packets up, "
+                       f"{u['down_packets']} down{rate}")
+        if "route_cache" in s:
+            rc = s["route_cache"]
+            out.append(f"  route cache: in_hit {rc['in_hit']}, in_slow_tot {rc['in_slow_tot']}")
+        if s["drops"]:
+            out.append("  drops: " + ", ".join(f"{k} {v}" for k, v in s["drops"].items()))
+        out.append(f"  {s['events']} events, simulated time {fmt_time(self.sim.now)} s")
+        return out
+
+    def write_pcap(self, path: str) -> int:
+        from .pcap import write_pcapng
+        return write_pcapng(self, path)
+
+    # -- state at a step --------------------------------------------------------------------
+
+    def state_at(self, i: int, node: str = "router") -> "RouterState":
+        """The route cache, conntrack and counters of ``node`` just after event ``i``,
+        rebuilt by folding the trace (no engine state is read)."""
+        if not -len(self.events) <= i < len(self.events):
+            raise IndexError(f"step {i} out of range: the trace has {len(self.events)} events")
+        i %= len(self.events)
+        st = RouterState(t=self.events[i][0], routes=self.net[node].fib.show())
+        for t, ev, n, pkt, info in self.events[:i + 1]:
+            if n != node:
+                continue
+            if ev is Ev.RT_MISS:
+                key, dev, via, why, equalize = info
+                st.cache[key] = {"dev": dev, "via": via, "created": t, "lastuse": t, "use": 1,
+                                 "equalize": equalize}
+                st.in_slow_tot += 1
+            elif ev is Ev.RT_HIT:
+                e = st.cache[info[0]]
+                e["lastuse"], e["use"] = t, e["use"] + 1
+                st.in_hit += 1
+            elif ev is Ev.RT_DEL:
+                st.cache.pop(info[0], None)
+            elif ev is Ev.CT_NEW:
+                ct, orig, reply, dev = info
+                st.conntrack[ct] = {"orig": orig, "reply": reply, "dev": dev, "created": t}
+            elif ev is Ev.CT_DEL:
+                st.conntrack.pop(info[0], None)
+        return st
+
+
+@dataclass
+class RouterState:
+    t: int
+    routes: str
+    cache: dict = field(default_factory=dict)
+    conntrack: dict = field(default_factory=dict)
+    in_hit: int = 0
+    in_slow_tot: int = 0

@@ -1,0 +1,160 @@
+"""The router's forwarding path, as in Linux 2.4 (``ip_route_input`` and netfilter hooks).
+
+    receive ─▶ ingress filter ─▶ PREROUTING (de-masquerade) ─▶ local? ─▶ TTL
+            ─▶ route: cache hit, or FIB lookup + fib_select_multipath + cache insert
+            ─▶ POSTROUTING (masquerade) ─▶ transmit on the chosen device
+
+Providers and the Internet core are routers too, without a route cache and
+without explaining themselves in the trace (``explain=False``).
+"""
+from __future__ import annotations
+
+from .fib import Nexthop, Route, in_prefix, parse_prefix
+from .host import Node
+from .link import Interface
+from .multipath import HZ, select_hash, select_random, select_wrr
+from .nat import Nat
+from .packet import ECHO_REPLY, ECHO_REQUEST, ICMP, TCP, Packet
+from .route_cache import RouteCache
+from .tcp import rst_for
+from .trace import Drop, Ev
+
+
+class Router(Node):
+    kind = "router"
+
+    def __init__(self, sim, name: str, title: str = "", policy: str = "random",
+                 route_cache: bool = False, explain: bool = False):
+        super().__init__(sim, name, title)
+        self.policy = policy
+        self.cache = RouteCache(self) if route_cache else None
+        self.explain = explain
+        self.nat: Nat | None = None
+        self.mp_counter = 0          # the equalize patch's global counter (replaces jiffies)
+
+    def set_nat(self, model: str, uplinks: dict[str, str]) -> None:
+        self.nat = Nat(self, model, uplinks) if model != "none" else None
+
+    def filter_ingress(self, dev: str, allowed: list[str]) -> None:
+        """BCP 38 on ``dev``: drop packets whose source is not in ``allowed`` (prefixes)."""
+        self.ifaces[dev].ingress_allow = [parse_prefix(p if "/" in p else p + "/32") for p in allowed]
+
+    def start(self) -> None:
+        if self.cache is not None:
+            self.cache.start_gc()
+
+    # -- the forwarding path ----------------------------------------------------------------
+
+    def receive(self, pkt: Packet, iif: Interface) -> None:
+        trace = self.sim.trace
+        allow = iif.ingress_allow
+        if allow is not None and not any(in_prefix(pkt.ip.src, p, l) for p, l in allow):
+            trace.emit(Ev.DROP, self.name, pkt, Drop.INGRESS_FILTER)
+            return
+        if self.nat is not None:
+            pkt = self.nat.prerouting(pkt)
+        if pkt.ip.dst in self.local_addrs:
+            self.local_input(pkt)
+            return
+        if pkt.ip.ttl <= 1:
+            trace.emit(Ev.DROP, self.name, pkt, Drop.TTL)
+            return
+        nh = self.route_input(pkt, iif)
+        if nh is None:
+            return
+        dev, via = nh
+        pkt = pkt.hop()
+        if self.nat is not None:
+            pkt = self.nat.postrouting(pkt, dev)
+        self.ifaces[dev].xmit(pkt, via or pkt.ip.dst)
+
+    @property
+    def local_addrs(self) -> frozenset:
+        try:
+            return self._local
+        except AttributeError:
+            self._local = frozenset(self.addrs)
+            return self._local
+
+    def route_input(self, pkt: Packet, iif: Interface) -> tuple[str, str | None] | None:
+        """``ip_route_input()``: the route cache in front of the FIB."""
+        cache = self.cache
+        if cache is None:
+            route = self._fib_lookup(pkt)
+            if route is None:
+                return None
+            nh, why = self.select(route, pkt)
+            if self.explain:
+                self.sim.trace.emit(Ev.FIB, self.name, pkt, nh.dev, nh.via or "-", why)
+            return nh.dev, nh.via
+        ip = pkt.ip
+        key = (ip.dst, ip.src, ip.tos, iif.name)
+        e = cache.entries.get(key)
+        why = ""
+        if e is not None:
+            if not e.equalize:
+                cache.in_hit += 1
+                e.lastuse = self.sim.now
+                e.use += 1
+                self.sim.trace.emit(Ev.RT_HIT, self.name, pkt, key, e.dev, e.via or "-")
+                return e.dev, e.via
+            cache.delete(e, "equalize")        # the equalize patch: a hit re-selects
+            why = "equalize deleted the cached entry; "
+        cache.in_slow_tot += 1                 # ip_route_input_slow()
+        route = self._fib_lookup(pkt)
+        if route is None:
+            cache.in_no_route += 1
+            return None
+        nh, how = self.select(route, pkt)
+        cache.insert(key, nh.dev, nh.via, route.equalize)
+        self.sim.trace.emit(Ev.RT_MISS, self.name, pkt, key, nh.dev, nh.via or "-", why + how,
+                            route.equalize)
+        return nh.dev, nh.via
+
+    def _fib_lookup(self, pkt: Packet) -> Route | None:
+        route = self.fib.lookup(pkt.ip.dst)
+        if route is None:
+            self.sim.trace.emit(Ev.DROP, self.name, pkt, Drop.NO_ROUTE)
+        return route
+
+    def select(self, route: Route, pkt: Packet) -> tuple[Nexthop, str]:
+        """``fib_select_multipath()`` by this router's policy."""
+        if not route.multipath:
+            return route.nexthops[0], f"route {route.dest()}"
+        p = self.policy
+        if p == "random":
+            return select_random(route, self.sim.rng)
+        if p == "wrr":
+            if route.equalize:
+                self.mp_counter += 1
+                return select_wrr(route, self.mp_counter, f"counter {self.mp_counter}")
+            jiffies = self.sim.now * HZ // 1_000_000
+            return select_wrr(route, jiffies, f"jiffies {jiffies}")
+        return select_hash(route, pkt, self.sim.seed, p == "hash-l4")
+
+    # -- the router's own stack -------------------------------------------------------------
+
+    def local_input(self, pkt: Packet) -> None:
+        """Packets addressed to the router itself that no NAT binding claimed."""
+        trace = self.sim.trace
+        trace.emit(Ev.DELIVER, self.name, pkt)
+        l4 = pkt.l4
+        if type(l4) is TCP and "R" not in l4.flags:
+            # no socket: the router's own TCP answers with a reset
+            trace.emit(Ev.DROP, self.name, pkt, Drop.RESET)
+            self.local_output(rst_for(pkt, self.ip_header(pkt.ip.dst, pkt.ip.src)))
+        elif type(l4) is ICMP and l4.type == ECHO_REQUEST:
+            self.local_output(Packet(self.ip_header(pkt.ip.dst, pkt.ip.src),
+                                     ICMP(ECHO_REPLY, 0, l4.id, l4.seq), pkt.load))
+        else:
+            trace.emit(Ev.DROP, self.name, pkt, Drop.NO_SOCKET)
+
+    def local_output(self, pkt: Packet) -> None:
+        self.sim.trace.emit(Ev.SEND, self.name, pkt)
+        route = self._fib_lookup(pkt)
+        if route is None:
+            return
+        # an output route bound to the source address leaves by that address's device
+        by_src = [nh for nh in route.nexthops if self.ifaces[nh.dev].addr == pkt.ip.src]
+        nh = by_src[0] if by_src else self.select(route, pkt)[0]
+        self.ifaces[nh.dev].xmit(pkt, nh.via or pkt.ip.dst)

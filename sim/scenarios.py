@@ -1,0 +1,173 @@
+"""The article's scenarios, named and parameterised, and ``run()``.
+
+Every scenario starts from the article's assumptions (random multipath, the
+article's NAT, a remote host that ignores stray ACKs) and every parameter
+can be changed:
+
+    >>> import sim
+    >>> r = sim.run("equalize-nat", nat="netfilter", seed=1)
+    >>> r.summary["connections"][0]["handshake"]
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Callable
+
+from .apps import Download, Pinger, UdpEcho, WebServer
+from .core import MS, S, Sim
+from .multipath import CACHED_POLICIES, POLICIES
+from .nat import NAT_MODELS
+from .tcp import REMOTE_BEHAVIOURS
+from .topology import KBIT, NetworkSpec, Uplink, article_network
+from .result import Result
+
+
+class ParamError(ValueError):
+    """A parameter a reader gave that can't be used; the message says what is allowed."""
+
+
+@dataclass
+class Params:
+    multipath: str = "random"
+    equalize: bool = False
+    nat: str = "article"
+    remote: str = "article"
+    ingress_filter: bool = False
+    uplinks: int = 2
+    seed: int = 1
+    size: int = 200_000                 # bytes per download (per request)
+    connections: int = 1                # parallel downloads (flashget: 8)
+    idle: float = 400.0                 # s between the two requests of cache-expiry
+    pings: int = 10
+    down_kbit: list[int] = field(default_factory=lambda: [2000])   # per uplink, last repeats
+    up_kbit: list[int] = field(default_factory=lambda: [512])
+    delay_ms: list[float] = field(default_factory=lambda: [10.0])
+    weights: list[int] = field(default_factory=lambda: [1])
+    trace: bool = True                  # False: counters only
+
+    def validate(self) -> None:
+        def choice(name, allowed):
+            v = getattr(self, name)
+            if v not in allowed:
+                raise ParamError(f"unknown {name} {v!r}: allowed are {', '.join(allowed)}")
+        choice("multipath", POLICIES)
+        choice("nat", NAT_MODELS)
+        choice("remote", REMOTE_BEHAVIOURS)
+        for name, lo, hi in (("uplinks", 1, 16), ("seed", 0, 2**63 - 1), ("size", 1, 10**10),
+                             ("connections", 1, 64), ("pings", 0, 10_000)):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int):
+                raise ParamError(f"{name} must be an integer, got {v!r}")
+            if not lo <= v <= hi:
+                raise ParamError(f"{name} {v} out of range: allowed {lo}..{hi}")
+        if not isinstance(self.idle, (int, float)) or self.idle < 0:
+            raise ParamError(f"idle must be a number of seconds >= 0, got {self.idle!r}")
+        for name in ("down_kbit", "up_kbit", "delay_ms", "weights"):
+            v = getattr(self, name)
+            if not v or any(isinstance(x, bool) or not isinstance(x, (int, float)) or x <= 0 for x in v):
+                raise ParamError(f"{name} must be a list of positive numbers, got {v!r}")
+        if self.equalize and self.multipath not in CACHED_POLICIES:
+            raise ParamError(f"equalize is a route-cache flag: it needs multipath random or wrr, "
+                             f"not {self.multipath} (which has no route cache)")
+
+    def spec(self) -> NetworkSpec:
+        def nth(lst, k):
+            return lst[min(k, len(lst) - 1)]
+        ups = [Uplink(int(nth(self.down_kbit, k) * KBIT), int(nth(self.up_kbit, k) * KBIT),
+                      int(nth(self.delay_ms, k) * MS), int(nth(self.weights, k)))
+               for k in range(self.uplinks)]
+        return NetworkSpec(uplinks=ups, policy=self.multipath, equalize=self.equalize, nat=self.nat,
+                           remote=self.remote, ingress_filter=self.ingress_filter)
+
+
+@dataclass
+class Scenario:
+    name: str
+    doc: str
+    defaults: dict
+    setup: Callable            # (net, params) -> dict of apps for the summary
+
+
+def _downloads(net, p, client="local1", server="remote1", n=None, start=0, **kw):
+    srv = net[server]
+    servers = net.apps.setdefault("servers", {})
+    if srv.addr not in servers:
+        servers[srv.addr] = WebServer(srv, 80, p.size)
+    return [Download(net[client], srv.addr, 80, p.size, start, label=f"{client}->{server}", **kw)
+            for _ in range(n or p.connections)]
+
+
+def _one_download(net, p):
+    return {"downloads": _downloads(net, p)}
+
+
+def _thought(net, p):
+    return {"downloads": _downloads(net, p) + _downloads(net, p, "local2", "remote2", n=1, start=200 * MS)}
+
+
+def _expiry(net, p):
+    return {"downloads": _downloads(net, p, requests=2, think=int(p.idle * S))}
+
+
+def _pings(net, p):
+    return {"pings": [Pinger(net["local1"], net["remote1"].addr, p.pings, S)]}
+
+
+def _udp(net, p):
+    return {"udp": [UdpEcho(net["local1"], net["remote1"], p.pings, S)]}
+
+
+SCENARIOS: dict[str, Scenario] = {s.name: s for s in [
+    Scenario("connection-level", "LARTC 4.2.2: one download; its route is cached, so every packet "
+             "takes the uplink chosen for the first one", {}, _one_download),
+    Scenario("thought-question", "Local host 1 downloads from Remote host 1 while Local host 2 "
+             "connects to Remote host 2: the article's 'please think about it'", {}, _thought),
+    Scenario("flashget", "8 parallel connections to one server share one route cache entry, "
+             "so one uplink", {"connections": 8, "size": 50_000}, _one_download),
+    Scenario("cache-expiry", "a connection idle longer than gc_timeout loses its cache entry; "
+             "the next packet may pick the other uplink, and behind NAT break",
+             {"size": 20_000}, _expiry),
+    Scenario("equalize-public", "equalize with public LAN addresses: one download over both uplinks",
+             {"equalize": True, "nat": "none"}, _one_download),
+    Scenario("equalize-nat", "equalize behind NAT: the SYN and the ACK may leave by different "
+             "uplinks with different source addresses -- 1 + 1 < 1", {"equalize": True}, _one_download),
+    Scenario("icmp-equalize-nat", "ping under equalize and NAT: every echo is its own 'connection'",
+             {"equalize": True}, _pings),
+    Scenario("udp-equalize-nat", "UDP echo under equalize and NAT", {"equalize": True}, _udp),
+    Scenario("hash-l4-nat", "modern Linux: no route cache, L4 hash multipath, netfilter NAT; "
+             "4 connections, each on one uplink", {"multipath": "hash-l4", "nat": "netfilter",
+                                                   "remote": "rfc", "connections": 4}, _one_download),
+]}
+
+
+def make_params(scenario: str, **overrides) -> Params:
+    if scenario not in SCENARIOS:
+        raise ParamError(f"unknown scenario {scenario!r}: allowed are {', '.join(SCENARIOS)}")
+    known = {f.name for f in fields(Params)}
+    bad = sorted(set(overrides) - known)
+    if bad:
+        raise ParamError(f"unknown parameter {bad[0]!r}: allowed are {', '.join(sorted(known))}")
+    values = {**SCENARIOS[scenario].defaults,
+              **{k: v for k, v in overrides.items() if v is not None}}
+    p = Params(**values)
+    p.validate()
+    return p
+
+
+def run(scenario: str, **overrides) -> Result:
+    """Run a named scenario: ``sim.run("equalize-nat", nat="article", seed=1)``."""
+    p = make_params(scenario, **overrides)
+    sim = Sim(seed=p.seed, trace=p.trace)
+    net = article_network(sim, p.spec())
+    net.apps = {}
+    net.apps.update(SCENARIOS[scenario].setup(net, p))
+    apps = net.apps
+    net.start()
+    sim.run()
+    return Result(scenario, p, sim, net, apps)
+
+
+def params_dict(p: Params) -> dict:
+    d = asdict(p)
+    d.pop("trace")
+    return d

@@ -1,0 +1,388 @@
+"""A small but honest TCP (RFC 9293): states, handshake, data with a fixed
+window, cumulative ACKs, retransmission timeout with exponential backoff and
+a retry limit, fast retransmit on three duplicate ACKs, RST, FIN.
+
+What it leaves out, on purpose: congestion control (the window is fixed),
+delayed ACKs, SACK, options.  Every state change is a trace event.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from .packet import IP, TCP, Packet
+from .trace import Drop, Ev
+
+MSS = 1460
+RTO_INIT = 3_000_000        # µs, RFC 1122 and Linux 2.4's TCP_TIMEOUT_INIT
+RTO_MIN = 200_000           # µs, Linux's TCP_RTO_MIN
+RTO_MAX = 120_000_000       # µs
+TIME_WAIT_LEN = 60_000_000  # µs, Linux's TCP_TIMEWAIT_LEN
+SYN_RETRIES = 5             # 2.4 tcp_syn_retries
+SYNACK_RETRIES = 5          # 2.4 tcp_synack_retries
+RETRIES2 = 15               # 2.4 tcp_retries2
+
+REMOTE_BEHAVIOURS = ("article", "rfc")
+
+
+class TcpConn:
+    """One end of a connection.  ``local`` and ``remote`` are (addr, port) endpoints."""
+
+    def __init__(self, host, local, remote, window: int = 32 * MSS):
+        self.host = host
+        self.local = local
+        self.remote = remote
+        self.state = "CLOSED"
+        self.window = window
+        self.iss = host.sim.rng.randrange(1 << 32)
+        self.snd_una = self.snd_nxt = self.snd_max = self.iss
+        self.data_end = self.iss + 1        # sequence number just past the data queued so far
+        self.fin_queued = False
+        self.irs = self.rcv_nxt = 0
+        self.ooo: dict[int, int] = {}      # out-of-order segments: seq -> length
+        self.rto = RTO_INIT
+        self.srtt = 0
+        self.rttvar = 0
+        self.rtt_seq: int | None = None     # the segment being timed (Karn: never a retransmission)
+        self.rtt_start = 0
+        self.retries = 0
+        self.deadline: int | None = None    # retransmission timer
+        self.timer_ev: list | None = None
+        self.dupacks = 0
+        self.bytes_received = 0
+        self.synack_retransmits = 0
+        self.established_by: str | None = None
+        self.established_at: int | None = None
+        self.reset = False
+        # application callbacks
+        self.on_established: Callable | None = None
+        self.on_data: Callable | None = None
+        self.on_fin: Callable | None = None
+        self.on_close: Callable | None = None
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def _set_state(self, new: str) -> None:
+        old, self.state = self.state, new
+        self.host.sim.trace.emit(Ev.TCP, self.host.name, None, self.local, self.remote, old, new)
+
+    def _make(self, flags: str, seq: int, load: int = 0) -> Packet:
+        ack = self.rcv_nxt if "A" in flags else 0
+        return Packet(self.host.ip_header(self.local[0], self.remote[0]),
+                      TCP(self.local[1], self.remote[1], seq & 0xFFFFFFFF, ack & 0xFFFFFFFF,
+                          flags, min(self.window, 65535)), load)
+
+    def _send(self, flags: str, seq: int, load: int = 0) -> None:
+        self.host.send(self._make(flags, seq, load))
+
+    def _first_unacked(self) -> tuple[str, int, int]:
+        """(flags, seq, length) of the oldest unacknowledged segment."""
+        if self.state == "SYN_SENT":
+            return "S", self.iss, 0
+        if self.state == "SYN_RECEIVED":
+            return "SA", self.iss, 0
+        if self.snd_una < self.data_end:
+            n = min(MSS, self.data_end - self.snd_una)
+            return ("PA" if self.snd_una + n == self.data_end else "A"), self.snd_una, n
+        return "FA", self.data_end, 0
+
+    def _arm(self) -> None:
+        """(Re)start the retransmission timer.  Restarting only moves ``deadline``:
+        the one pending event, when it fires early, sleeps again until it."""
+        sim = self.host.sim
+        self.deadline = sim.now + self.rto
+        tev = self.timer_ev
+        if tev is not None and tev[0] > self.deadline:
+            sim.cancel(tev)
+            tev = None
+        if tev is None:
+            self.timer_ev = sim.at(self.rto, self._timer)
+
+    def _timer(self) -> None:
+        sim = self.host.sim
+        self.timer_ev = None
+        if self.deadline is None or self.state in ("CLOSED", "TIME_WAIT"):
+            return
+        if sim.now < self.deadline:
+            self.timer_ev = sim.at(self.deadline - sim.now, self._timer)
+            return
+        self._on_rto()
+
+    def _stop_timer(self) -> None:
+        self.deadline = None
+        if self.timer_ev is not None:
+            self.host.sim.cancel(self.timer_ev)
+            self.timer_ev = None
+
+    # -- opening ----------------------------------------------------------------------------
+
+    def connect(self) -> None:
+        self.snd_nxt = self.snd_max = self.iss + 1
+        self.rtt_seq, self.rtt_start = self.iss + 1, self.host.sim.now
+        self._set_state("SYN_SENT")
+        self._send("S", self.iss)
+        self._arm()
+
+    def accept_syn(self, pkt: Packet) -> None:
+        """A listening socket's child: SYN received, answer SYN+ACK."""
+        self.irs = pkt.l4.seq
+        self.rcv_nxt = self.irs + 1
+        self.snd_nxt = self.snd_max = self.iss + 1
+        self.rtt_seq, self.rtt_start = self.iss + 1, self.host.sim.now
+        self._set_state("SYN_RECEIVED")
+        self._send("SA", self.iss)
+        self._arm()
+
+    # -- sending data -----------------------------------------------------------------------
+
+    def write(self, nbytes: int) -> None:
+        self.data_end += nbytes
+        self._push()
+
+    def close(self) -> None:
+        if self.fin_queued or self.state in ("CLOSED", "TIME_WAIT"):
+            return
+        self.fin_queued = True
+        self._push()
+
+    def _push(self) -> None:
+        if self.state not in ("ESTABLISHED", "CLOSE_WAIT", "FIN_WAIT_1", "CLOSING", "LAST_ACK"):
+            return
+        limit = self.snd_una + self.window
+        sent = False
+        while self.snd_nxt < self.data_end and self.snd_nxt < limit:
+            n = min(MSS, self.data_end - self.snd_nxt, limit - self.snd_nxt)
+            self._send("PA" if self.snd_nxt + n == self.data_end else "A", self.snd_nxt, n)
+            if self.rtt_seq is None:
+                self.rtt_seq, self.rtt_start = self.snd_nxt + n, self.host.sim.now
+            self.snd_nxt += n
+            sent = True
+        if self.snd_nxt > self.snd_max:
+            self.snd_max = self.snd_nxt
+        if self.fin_queued and self.snd_nxt == self.data_end:
+            self._send("FA", self.snd_nxt)
+            self.snd_nxt += 1
+            self.snd_max = max(self.snd_max, self.snd_nxt)
+            if self.state == "ESTABLISHED":
+                self._set_state("FIN_WAIT_1")
+            elif self.state == "CLOSE_WAIT":
+                self._set_state("LAST_ACK")
+            sent = True
+        if sent and self.deadline is None:
+            self._arm()
+
+    def _retransmit_first(self) -> None:
+        """Resend the oldest unacknowledged segment (or SYN, SYN+ACK, FIN)."""
+        self.rtt_seq = None
+        if self.state == "SYN_RECEIVED":
+            self.synack_retransmits += 1
+        if self.state in ("SYN_SENT", "SYN_RECEIVED") or self.snd_una < self.data_end or self.fin_queued:
+            self._send(*self._first_unacked())
+
+    def _on_rto(self) -> None:
+        self.retries += 1
+        limit = {"SYN_SENT": SYN_RETRIES, "SYN_RECEIVED": SYNACK_RETRIES}.get(self.state, RETRIES2)
+        if self.retries > limit:
+            self.host.sim.trace.emit(Ev.DROP, self.host.name, self._make(*self._first_unacked()),
+                                     Drop.RETRIES)
+            self._abort()
+            return
+        self.rto = min(self.rto * 2, RTO_MAX)       # exponential backoff
+        self._retransmit_first()
+        if self.state not in ("SYN_SENT", "SYN_RECEIVED"):
+            self.snd_nxt = min(self.snd_nxt, self.snd_una + MSS) if self.snd_una < self.data_end else self.snd_nxt
+        self._arm()
+
+    def _abort(self) -> None:
+        self._stop_timer()
+        self._set_state("CLOSED")
+        self.host.tcp_forget(self)
+        if self.on_close:
+            self.on_close(self)
+
+    # -- receiving --------------------------------------------------------------------------
+
+    def segment(self, pkt: Packet) -> None:
+        """Process an arriving segment (RFC 9293 section 3.10.7, in brief)."""
+        tcp = pkt.l4
+        flags = tcp.flags
+        st = self.state
+        if st == "SYN_SENT":
+            if "A" in flags and tcp.ack != (self.iss + 1) & 0xFFFFFFFF:
+                if "R" not in flags:
+                    self._send("R", tcp.ack)
+                return
+            if "R" in flags:
+                self.reset = True
+                self._abort()
+                return
+            if "S" in flags and "A" in flags:
+                self.irs = tcp.seq
+                self.rcv_nxt = tcp.seq + 1
+                self.snd_una = self.iss + 1
+                self._sample_rtt(self.iss + 1)
+                self.retries = 0
+                self._stop_timer()
+                self._established("syn+ack")
+                self._send("A", self.snd_nxt)
+                if self.on_established:
+                    self.on_established(self)
+                self._push()
+            return
+        # synchronized states (and SYN_RECEIVED)
+        seq = self._unwrap(tcp.seq, self.rcv_nxt)
+        if "R" in flags:
+            if self.rcv_nxt <= seq < self.rcv_nxt + self.window:
+                self.reset = True
+                self._abort()
+            return
+        if "S" in flags:
+            if st == "SYN_RECEIVED" and seq == self.irs:
+                self._retransmit_first()            # a retransmitted SYN: answer again
+            else:
+                self._send("A", self.snd_nxt)       # e.g. a duplicate SYN+ACK: re-ACK it
+            return
+        if "A" not in flags:
+            return
+        ack = self._unwrap(tcp.ack, self.snd_una)
+        if st == "SYN_RECEIVED":
+            if ack != self.iss + 1:
+                self._send("R", tcp.ack)
+                return
+            self._sample_rtt(ack)
+            self.snd_una = ack
+            self.retries = 0
+            self._stop_timer()
+            self._established("ack" if pkt.load == 0 and "F" not in flags else "data")
+            if self.on_established:
+                self.on_established(self)
+        elif ack > self.snd_max:
+            self._send("A", self.snd_nxt)           # acks something never sent
+            return
+        elif ack > self.snd_una:
+            self._sample_rtt(ack)
+            self.snd_una = ack
+            if self.snd_nxt < ack:
+                self.snd_nxt = ack
+            self.retries = 0
+            self.dupacks = 0
+            if self.snd_una >= self.snd_max:
+                self._stop_timer()
+            else:
+                self._arm()
+            self._acked()
+        elif ack == self.snd_una and pkt.load == 0 and self.snd_una < self.snd_max and "F" not in flags:
+            self.dupacks += 1
+            if self.dupacks == 3:                   # fast retransmit (RFC 5681)
+                self._retransmit_first()
+        if self.state == "CLOSED":
+            return
+        if pkt.load or "F" in flags:
+            self._receive_data(seq, pkt.load, "F" in flags)
+        self._push()
+
+    def _established(self, by: str) -> None:
+        self.established_by = by
+        self.established_at = self.host.sim.now
+        self._set_state("ESTABLISHED")
+
+    def _acked(self) -> None:
+        fin_acked = self.fin_queued and self.snd_una == self.data_end + 1
+        if fin_acked:
+            if self.state == "FIN_WAIT_1":
+                self._set_state("FIN_WAIT_2")
+            elif self.state == "CLOSING":
+                self._time_wait()
+            elif self.state == "LAST_ACK":
+                self._stop_timer()
+                self._set_state("CLOSED")
+                self.host.tcp_forget(self)
+                if self.on_close:
+                    self.on_close(self)
+
+    def _receive_data(self, seq: int, n: int, fin: bool) -> None:
+        if seq > self.rcv_nxt:
+            if seq < self.rcv_nxt + self.window:
+                self.ooo[seq] = max(self.ooo.get(seq, 0), n + (1 if fin else 0))
+            self._send("A", self.snd_nxt)           # duplicate ACK
+            return
+        new = seq + n - self.rcv_nxt
+        got = 0
+        if new > 0:
+            self.rcv_nxt += new
+            got += new
+        end_fin = fin and seq + n == self.rcv_nxt
+        while self.rcv_nxt in self.ooo:             # fill from the out-of-order queue
+            m = self.ooo.pop(self.rcv_nxt)
+            self.rcv_nxt += m
+            got += m
+            # a buffered FIN counts one sequence number but carries no byte
+        for s in [s for s in self.ooo if s < self.rcv_nxt]:
+            del self.ooo[s]
+        if end_fin:
+            self.rcv_nxt += 1
+        self._send("A", self.snd_nxt)
+        if got:
+            self.bytes_received += got
+            if self.on_data:
+                self.on_data(self, got)
+        if end_fin:
+            self._peer_fin()
+
+    def _peer_fin(self) -> None:
+        if self.state == "ESTABLISHED":
+            self._set_state("CLOSE_WAIT")
+        elif self.state == "FIN_WAIT_1":
+            self._set_state("CLOSING")
+        elif self.state == "FIN_WAIT_2":
+            self._time_wait()
+        if self.on_fin:
+            self.on_fin(self)
+
+    def _time_wait(self) -> None:
+        self._stop_timer()
+        self._set_state("TIME_WAIT")
+        self.host.sim.at(TIME_WAIT_LEN, self._time_wait_done, daemon=True)
+        if self.on_close:
+            self.on_close(self)
+
+    def _time_wait_done(self) -> None:
+        if self.state == "TIME_WAIT":
+            self._set_state("CLOSED")
+            self.host.tcp_forget(self)
+
+    def _sample_rtt(self, ack: int) -> None:
+        """RFC 6298 estimator, Karn's rule: time one segment at a time."""
+        r = None
+        if self.rtt_seq is not None and ack >= self.rtt_seq:
+            r = self.host.sim.now - self.rtt_start
+            self.rtt_seq = None
+        if r is None:
+            return
+        if self.srtt == 0:
+            self.srtt, self.rttvar = r, r // 2
+        else:
+            self.rttvar = (3 * self.rttvar + abs(self.srtt - r)) // 4
+            self.srtt = (7 * self.srtt + r) // 8
+        self.rto = max(RTO_MIN, min(RTO_MAX, self.srtt + max(10_000, 4 * self.rttvar)))
+
+    @staticmethod
+    def _unwrap(v: int, near: int) -> int:
+        """32-bit sequence number -> the absolute one closest to ``near``."""
+        base = near & ~0xFFFFFFFF
+        cand = base | v
+        if cand - near > 1 << 31:
+            cand -= 1 << 32
+        elif near - cand > 1 << 31:
+            cand += 1 << 32
+        return cand
+
+
+def rst_for(pkt: Packet, ip: IP) -> Packet:
+    """RFC 9293's answer to a segment that matches no connection."""
+    tcp = pkt.l4
+    if "A" in tcp.flags:
+        l4 = TCP(tcp.dport, tcp.sport, tcp.ack, 0, "R", 0)
+    else:
+        seg_len = pkt.load + ("S" in tcp.flags) + ("F" in tcp.flags)
+        l4 = TCP(tcp.dport, tcp.sport, 0, (tcp.seq + seg_len) & 0xFFFFFFFF, "RA", 0)
+    return Packet(ip, l4, 0)

@@ -1,0 +1,162 @@
+"""Topology: nodes and links described as data, then built (like Mininet).
+
+``article_network()`` builds the article's figure (LARTC 4.2)::
+
+    Local host 1 192.168.0.1 ─┐                 if1 100.0.0.1 ── Provider 1 ──┐
+                               ├─ eth0 Linux router                            ├─ Internet ─ Remote host 1 200.0.0.1
+    Local host 2 192.168.0.2 ─┘                 if2 150.0.0.1 ── Provider 2 ──┘          └─ Remote host 2 210.0.0.1
+
+with N uplinks and per-uplink speeds and delays for the scaling chapter.
+Nodes are looked up by name: ``net["router"]``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .host import Host, Node
+from .link import Link
+from .router import Router
+
+KBIT = 1_000
+MBIT = 1_000_000
+MS = 1_000
+
+LAN_PREFIX = "192.168.0.0/24"
+LOCAL1, LOCAL2, ROUTER_LAN = "192.168.0.1", "192.168.0.2", "192.168.0.254"
+REMOTE1, REMOTE2 = "200.0.0.1", "210.0.0.1"
+
+
+def uplink_addr(k: int) -> str:
+    """if1 100.0.0.1 and if2 150.0.0.1 as in the article; then 151.0.0.1, 152.0.0.1 ..."""
+    return {1: "100.0.0.1", 2: "150.0.0.1"}.get(k, f"{149 + k - 1}.0.0.1")
+
+
+def gw_of(addr: str) -> str:
+    return addr.rsplit(".", 1)[0] + ".254"
+
+
+def net24(addr: str) -> str:
+    return addr.rsplit(".", 1)[0] + ".0/24"
+
+
+@dataclass
+class Uplink:
+    """One ADSL line: ``down``/``up`` in bit/s, one-way ``delay`` in µs."""
+    down: int = 2 * MBIT
+    up: int = 512 * KBIT
+    delay: int = 10 * MS
+    weight: int = 1
+
+
+@dataclass
+class NetworkSpec:
+    uplinks: list[Uplink] = field(default_factory=lambda: [Uplink(), Uplink()])
+    policy: str = "random"
+    equalize: bool = False
+    nat: str = "article"
+    remote: str = "article"
+    ingress_filter: bool = False
+    lan_rate: int = 100 * MBIT
+    core_rate: int = 100 * MBIT
+    core_delay: int = 5 * MS
+    qlen: int = 64
+
+
+class Network:
+    def __init__(self, sim):
+        self.sim = sim
+        self.nodes: dict[str, Node] = {}
+        self.links: dict[str, Link] = {}
+
+    def __getitem__(self, name: str) -> Node:
+        return self.nodes[name]
+
+    def add(self, node: Node) -> Node:
+        self.nodes[node.name] = node
+        return node
+
+    def connect(self, name: str, ends: list[tuple[str, str, str, int]], delay: int,
+                qlen: int = 64) -> Link:
+        """``ends``: (node, device, address, bit/s away from that device)."""
+        ifaces = []
+        for node, dev, addr, rate in ends:
+            i = self.nodes[node].add_iface(dev, addr)
+            i.bandwidth = rate
+            i.qlen = qlen
+            ifaces.append(i)
+        link = self.links[name] = Link(name, ifaces, delay)
+        return link
+
+    def start(self) -> None:
+        for n in self.nodes.values():
+            if isinstance(n, Router):
+                n.start()
+
+    def uplinks(self) -> list[str]:
+        return [d for d in self.nodes["router"].ifaces if d.startswith("if")]
+
+
+def article_network(sim, spec: NetworkSpec) -> Network:
+    net = Network(sim)
+    n = len(spec.uplinks)
+    public = spec.nat == "none"
+    net.add(Host(sim, "local1", "Local host 1"))
+    net.add(Host(sim, "local2", "Local host 2"))
+    router = net.add(Router(sim, "router", "Linux router", spec.policy,
+                            route_cache=spec.policy in ("random", "wrr"), explain=True))
+    # the Internet side mirrors the router for a public LAN prefix: per packet when the
+    # router balances per packet (the article's tacit assumption), per flow otherwise
+    core = net.add(Router(sim, "internet", "Internet", "random" if spec.equalize else "hash-l3"))
+    for name, title, addr in (("remote1", "Remote host 1", REMOTE1), ("remote2", "Remote host 2", REMOTE2)):
+        net.add(Host(sim, name, title, remote=spec.remote))
+
+    net.connect("lan", [("router", "eth0", ROUTER_LAN, spec.lan_rate),
+                        ("local1", "eth0", LOCAL1, spec.lan_rate),
+                        ("local2", "eth0", LOCAL2, spec.lan_rate)], 100, spec.qlen)
+    for h in ("local1", "local2"):
+        net[h].fib.add(f"{LAN_PREFIX} dev eth0")
+        net[h].fib.add(f"default via {ROUTER_LAN} dev eth0")
+    router.fib.add(f"{LAN_PREFIX} dev eth0")
+
+    nexthops = []
+    uplink_addrs = {}
+    for k, up in enumerate(spec.uplinks, start=1):
+        addr, prov = uplink_addr(k), f"provider{k}"
+        provider = net.add(Router(sim, prov, f"Provider {k}"))
+        net.connect(f"uplink{k}", [("router", f"if{k}", addr, up.up),
+                                   (prov, "cust", gw_of(addr), up.down)], up.delay, spec.qlen)
+        core_addr = f"172.31.{k}."
+        net.connect(f"peer{k}", [(prov, "core", core_addr + "1", spec.core_rate),
+                                 ("internet", f"p{k}", core_addr + "2", spec.core_rate)],
+                    spec.core_delay, spec.qlen)
+        router.fib.add(f"{net24(addr)} dev if{k}")
+        nexthops.append(f"nexthop via {gw_of(addr)} dev if{k} weight {up.weight}")
+        uplink_addrs[f"if{k}"] = addr
+        provider.fib.add(f"{net24(addr)} dev cust")
+        provider.fib.add(f"default via {core_addr}2 dev core")
+        core.fib.add(f"{net24(addr)} via {core_addr}1 dev p{k}")
+        if public:
+            provider.fib.add(f"{LAN_PREFIX} via {addr} dev cust")
+        if spec.ingress_filter:
+            provider.filter_ingress("cust", [addr] + ([LAN_PREFIX] if public else []))
+    eq = " equalize" if spec.equalize else ""
+    if n == 1:
+        router.fib.add(f"default via {gw_of(uplink_addr(1))} dev if1")
+    else:
+        router.fib.add(f"default scope global{eq} " + " ".join(nexthops))
+    router.set_nat(spec.nat, uplink_addrs)
+    if public:
+        if n == 1:
+            core.fib.add(f"{LAN_PREFIX} via 172.31.1.1 dev p1")
+        else:
+            core.fib.add(f"{LAN_PREFIX} " + " ".join(f"nexthop via 172.31.{k}.1 dev p{k}"
+                                                     for k in range(1, n + 1)))
+
+    for k, (name, addr) in enumerate((("remote1", REMOTE1), ("remote2", REMOTE2))):
+        gw = gw_of(addr)
+        net.connect(f"{name}_link", [("internet", f"r{k + 1}", gw, spec.core_rate),
+                                     (name, "eth0", addr, spec.core_rate)], 2 * MS, spec.qlen)
+        net[name].fib.add(f"{net24(addr)} dev eth0")
+        net[name].fib.add(f"default via {gw} dev eth0")
+        core.fib.add(f"{net24(addr)} dev r{k + 1}")
+    return net
