@@ -178,7 +178,7 @@ class Nat:
         return ICMP_TIMEOUT
 
     def entries(self) -> list[Conn]:
-        return sorted(set(self.by_reply.values()), key=lambda c: c.id)
+        return sorted(self.by_reply.values(), key=lambda c: c.id)
 
     def show(self) -> str:
         """Like ``/proc/net/ip_conntrack``."""

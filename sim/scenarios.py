@@ -68,7 +68,7 @@ class Params:
                 raise ParamError(f"{name} must be a list of positive numbers, got {v!r}")
         if self.equalize and self.multipath not in CACHED_POLICIES:
             raise ParamError(f"equalize is a route-cache flag: it needs multipath random or wrr, "
-                             f"not {self.multipath} (which has no route cache)")
+                             f"not {self.multipath}, which has no route cache (use --no-equalize)")
 
     def spec(self) -> NetworkSpec:
         def nth(lst, k):

@@ -1,0 +1,107 @@
+"""The command line.
+
+    python -m sim list
+    python -m sim run equalize-nat --nat netfilter --ingress-filter --seed 3 --pcap out.pcapng
+
+Bad input gets one line naming the problem and what is allowed, exit status 2.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .fib import RouteError
+from .multipath import POLICIES
+from .nat import NAT_MODELS
+from .scenarios import SCENARIOS, ParamError, run
+from .tcp import REMOTE_BEHAVIOURS
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):            # one line, no usage block
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _nonneg_int(name):
+    def conv(s: str) -> int:
+        try:
+            v = int(s, 10)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name} must be a non-negative integer, got {s!r}")
+        if v < 0:
+            raise argparse.ArgumentTypeError(f"{name} must be a non-negative integer, got {s!r}")
+        return v
+    return conv
+
+
+def _uplinks(s: str) -> int:
+    v = _nonneg_int("--uplinks")(s)
+    if not 1 <= v <= 16:
+        raise argparse.ArgumentTypeError(f"--uplinks must be 1..16, got {s!r}")
+    return v
+
+
+def parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="python -m sim", description="Simulate the article's multipath + NAT router.")
+    sub = p.add_subparsers(dest="cmd", required=True, parser_class=_Parser)
+    sub.add_parser("list", help="list the scenarios")
+    r = sub.add_parser("run", help="run a scenario")
+    r.add_argument("scenario", help="one of: " + ", ".join(SCENARIOS))
+    r.add_argument("--multipath", choices=POLICIES)
+    eq = r.add_mutually_exclusive_group()
+    eq.add_argument("--equalize", dest="equalize", action="store_const", const=True)
+    eq.add_argument("--no-equalize", dest="equalize", action="store_const", const=False)
+    r.add_argument("--nat", choices=NAT_MODELS)
+    r.add_argument("--remote", choices=REMOTE_BEHAVIOURS)
+    r.add_argument("--ingress-filter", action="store_const", const=True, default=None)
+    r.add_argument("--uplinks", type=_uplinks)
+    r.add_argument("--seed", type=_nonneg_int("--seed"))
+    r.add_argument("--size", type=_nonneg_int("--size"), help="bytes per download")
+    r.add_argument("--connections", type=_nonneg_int("--connections"))
+    r.add_argument("--format", choices=("text", "json"), default="text")
+    r.add_argument("--pcap", metavar="FILE", help="also write the hops as pcapng")
+    r.add_argument("--summary-only", action="store_true", help="text: print only the summary")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if args.cmd == "list":
+        for s in SCENARIOS.values():
+            print(f"{s.name:<18} {s.doc}")
+        return 0
+    if args.scenario not in SCENARIOS:
+        return _fail(f"unknown scenario {args.scenario!r}: allowed are {', '.join(SCENARIOS)}")
+    overrides = {k: getattr(args, k) for k in ("multipath", "equalize", "nat", "remote",
+                                               "ingress_filter", "uplinks", "seed", "size",
+                                               "connections")}
+    try:
+        result = run(args.scenario, **overrides)
+    except (ParamError, RouteError) as e:
+        return _fail(str(e))
+    if args.pcap:
+        try:
+            result.write_pcap(args.pcap)
+        except OSError as e:
+            return _fail(f"cannot write pcap {args.pcap!r}: {e.strerror}")
+        except ImportError:
+            return _fail("--pcap needs scapy: pip install -r requirements.txt")
+    try:
+        if args.format == "json":
+            sys.stdout.write(result.to_json())
+        elif args.summary_only:
+            print("\n".join(result.summary_text()))
+        else:
+            sys.stdout.write(result.text())
+    except BrokenPipeError:                  # `python -m sim run ... | head`
+        sys.stderr.close()
+    return 0
+
+
+def _fail(msg: str) -> int:
+    print(f"python -m sim: error: {msg}", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,217 @@
+"""The article's claims, each checked on observable behaviour."""
+import statistics
+
+import pytest
+
+import sim
+from sim.trace import Ev
+
+from helpers import drops, events, handshake_ack_uplink, uplink_hops
+
+
+# -- 1. connection-level balancing (LARTC 4.2.2) ---------------------------------------------
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("policy", ["random", "wrr"])
+def test_connection_level_every_packet_one_uplink(seed, policy):
+    r = sim.run("connection-level", multipath=policy, seed=seed, size=50_000)
+    ups = {dev for _, dev, _ in uplink_hops(r)}
+    downs = {dev for _, dev, _ in uplink_hops(r, "down")}
+    assert len(uplink_hops(r)) > 30
+    assert len(ups) == 1 and ups == downs
+    misses = [e for e in events(r, Ev.RT_MISS, "router") if e[4][0][3] == "eth0"]
+    assert len(misses) == 1                       # one slow path, then cache hits only
+    assert r.summary["route_cache"]["in_hit"] > 30
+    assert r.summary["connections"][0]["complete"]
+
+
+def test_both_uplinks_get_used_across_seeds():
+    chosen = {uplink_hops(sim.run("connection-level", seed=s, size=5_000))[0][1] for s in range(12)}
+    assert chosen == {"if1", "if2"}
+
+
+# -- 2. the thought question ----------------------------------------------------------------
+
+def _pair_uplinks(r):
+    by_src = {}
+    for _, dev, p in uplink_hops(r):
+        by_src.setdefault(p.ip.dst, set()).add(dev)
+    return by_src
+
+
+def test_thought_question_second_pair_gets_its_own_selection():
+    combos = set()
+    for seed in range(30):
+        r = sim.run("thought-question", seed=seed, size=30_000)
+        pairs = _pair_uplinks(r)
+        assert all(len(devs) == 1 for devs in pairs.values())   # each pair stays on its uplink
+        keys = {e[4][0][:2] for e in events(r, Ev.RT_MISS, "router") if e[4][0][3] == "eth0"}
+        assert keys == {("200.0.0.1", "192.168.0.1"), ("210.0.0.1", "192.168.0.2")}
+        combos.add((next(iter(pairs["200.0.0.1"])), next(iter(pairs["210.0.0.1"]))))
+    # independent random choices: every combination turns up
+    assert combos == {("if1", "if1"), ("if1", "if2"), ("if2", "if1"), ("if2", "if2")}
+
+
+def test_thought_question_with_2_4_round_robin_takes_the_other_uplink():
+    for seed in range(5):
+        pairs = _pair_uplinks(sim.run("thought-question", multipath="wrr", seed=seed, size=30_000))
+        assert pairs["200.0.0.1"] == {"if1"} and pairs["210.0.0.1"] == {"if2"}
+
+
+# -- 3. flashget ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("seed", range(4))
+def test_flashget_eight_connections_share_one_uplink(seed):
+    r = sim.run("flashget", seed=seed, size=20_000)
+    conns = r.summary["connections"]
+    assert len(conns) == 8 and all(c["complete"] for c in conns)
+    assert len({p.l4.sport for _, _, p in uplink_hops(r)}) == 8
+    assert len({dev for _, dev, _ in uplink_hops(r)}) == 1
+    keys = {e[4][0] for e in events(r, Ev.RT_MISS, "router") if e[4][0][3] == "eth0"}
+    assert len(keys) == 1                          # no ports in the key: one entry for all 8
+
+
+# -- 4. cache expiry ------------------------------------------------------------------------
+
+def test_cache_expiry_moves_a_connection_and_nat_then_breaks_it():
+    moved = stayed = 0
+    for seed in range(16):
+        r = sim.run("cache-expiry", seed=seed)
+        assert any(e[4][2] == "expired" for e in events(r, Ev.RT_DEL, "router"))
+        gap_start = r.events[0][0] + 100 * 1_000_000
+        before = {d for i, d, _ in uplink_hops(r) if r.events[i][0] < gap_start}
+        after = {d for i, d, _ in uplink_hops(r) if r.events[i][0] > gap_start}
+        assert len(before) == 1
+        c = r.summary["connections"][0]
+        if after == before:
+            stayed += 1
+            assert c["complete"]
+        else:
+            moved += 1
+            assert not c["complete"]
+            assert c["bytes"] == c["bytes_wanted"] // 2     # the first response only
+            assert len(c["seen_by_server_as"]) == 1          # the new address is a stranger
+            assert drops(r, "ignored by remote", "remote1")
+    assert moved and stayed
+
+
+# -- 5. equalize with public addresses ------------------------------------------------------
+
+def test_equalize_public_doubles_one_download():
+    two = sim.run("equalize-public", size=1_000_000, seed=1).summary
+    one = sim.run("equalize-public", size=1_000_000, uplinks=1, seed=1).summary
+    assert two["connections"][0]["complete"] and one["connections"][0]["complete"]
+    assert two["throughput_kbit"] >= 1.8 * one["throughput_kbit"]
+    down = [u["down_packets"] for u in two["uplinks"].values()]
+    assert min(down) > 0.4 * sum(down)
+
+
+# -- 6. equalize behind NAT: 1 + 1 < 1 ------------------------------------------------------
+
+def analytic_handshake_failure(weights):
+    """The SYN picks uplink i with p_i, the ACK independently: it fails unless both match."""
+    total = sum(weights)
+    return 1 - sum((w / total) ** 2 for w in weights)
+
+
+@pytest.mark.parametrize("uplinks", [2, 3])
+def test_equalize_nat_handshake_failure_matches_analytic_value(uplinks):
+    n = 200
+    fails = sum(not sim.run("equalize-nat", seed=s, uplinks=uplinks, size=3_000)
+                .summary["connections"][0]["handshake_ok"] for s in range(n))
+    p = analytic_handshake_failure([1] * uplinks)
+    sigma = (p * (1 - p) / n) ** 0.5
+    assert abs(fails / n - p) <= 3.3 * sigma, (fails, p)
+
+
+def test_a_failed_handshake_is_the_ack_on_the_other_uplink():
+    for seed in range(20):
+        r = sim.run("equalize-nat", seed=seed, size=3_000)
+        syn, ack = handshake_ack_uplink(r)
+        assert r.summary["connections"][0]["handshake_ok"] == (syn == ack)
+        if syn != ack:
+            assert drops(r, "ignored by remote", "remote1")
+
+
+def test_equalize_nat_downloads_that_complete_are_slower_than_one_link():
+    one = sim.run("connection-level", uplinks=1, size=20_000, seed=0).summary["seconds"]
+    times = []
+    for s in range(60):
+        c = sim.run("equalize-nat", seed=s, size=20_000).summary["connections"][0]
+        if c["complete"]:
+            times.append(c["seconds"])
+    assert len(times) > 30
+    assert min(times) >= one * 0.99                # never faster than one link
+    assert statistics.mean(times) > 1.2 * one      # and slower on average
+
+
+# -- 7. ICMP --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("nat", ["article", "netfilter"])
+def test_icmp_every_echo_answered_over_both_uplinks(nat):
+    r = sim.run("icmp-equalize-nat", nat=nat, seed=3)
+    assert r.summary["pings"] == [{"sent": 10, "received": 10}]
+    assert {d for _, d, p in uplink_hops(r) if p.proto == 1} == {"if1", "if2"}
+
+
+# -- 8. what real kernels do: netfilter keeps the binding -----------------------------------
+
+def _stray_seed(**kw):
+    for seed in range(50):
+        r = sim.run("equalize-nat", nat="netfilter", seed=seed, size=3_000, **kw)
+        if handshake_ack_uplink(r) == ("if2", "if1"):
+            return seed, r
+    raise AssertionError("no seed sends the SYN by if2 and the ACK by if1")
+
+
+def test_netfilter_stray_ack_keeps_150_and_ingress_filter_decides():
+    seed, r = _stray_seed()
+    ack = next(p for _, d, p in uplink_hops(r) if d == "if1" and p.proto == 6 and p.l4.flags == "A")
+    assert ack.ip.src == "150.0.0.1"               # the binding is kept, not re-translated
+    assert not drops(r, "ingress filter")
+    assert r.summary["connections"][0]["handshake_ok"]   # delivered: the remote knows 150.0.0.1
+    f = sim.run("equalize-nat", nat="netfilter", seed=seed, size=3_000, ingress_filter=True)
+    dropped = drops(f, "ingress filter", "provider1")
+    assert dropped and dropped[0][3].ip.src == "150.0.0.1"
+    assert not f.summary["connections"][0]["handshake_ok"]
+
+
+# -- 9. an RFC 9293 remote answers the stray ACK with a reset -------------------------------
+
+def test_rfc_remote_resets_the_stray_ack_and_the_client():
+    found = 0
+    for seed in range(20):
+        r = sim.run("equalize-nat", remote="rfc", seed=seed, size=3_000)
+        syn, ack = handshake_ack_uplink(r)
+        if syn == ack:
+            continue
+        found += 1
+        assert drops(r, "reset", "remote1")
+        rst = [e for e in events(r, Ev.SEND, "remote1") if "R" in e[3].l4.flags]
+        assert rst
+        assert r.summary["connections"][0]["reset"]
+        assert any(e[4][3] == "CLOSED" for e in events(r, Ev.TCP, "local1"))
+    assert found
+
+
+# -- 10. 2.4's round robin makes the failure certain ----------------------------------------
+
+@pytest.mark.parametrize("seed", range(10))
+def test_wrr_equalize_syn_and_ack_always_differ(seed):
+    r = sim.run("equalize-nat", multipath="wrr", seed=seed, size=3_000)
+    syn, ack = handshake_ack_uplink(r)
+    assert syn != ack
+    assert not r.summary["connections"][0]["handshake_ok"]
+
+
+# -- 11. modern Linux: hash-l4 + netfilter NAT works ----------------------------------------
+
+@pytest.mark.parametrize("seed", range(4))
+def test_hash_l4_nat_every_flow_on_one_uplink_and_complete(seed):
+    r = sim.run("hash-l4-nat", seed=seed, size=50_000)
+    per_flow = {}
+    for _, dev, p in uplink_hops(r):
+        per_flow.setdefault(p.l4.sport, set()).add(dev)
+    assert len(per_flow) == 4 and all(len(d) == 1 for d in per_flow.values())
+    assert all(c["complete"] and c["handshake_ok"] for c in r.summary["connections"])
+    assert "route_cache" not in r.summary            # no route cache in modern Linux

@@ -1,0 +1,63 @@
+"""The command line as a reader meets it."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def cli(*args):
+    return subprocess.run([sys.executable, "-m", "sim", *args], capture_output=True, text=True,
+                          cwd=ROOT)
+
+
+def test_list_names_every_scenario():
+    out = cli("list")
+    assert out.returncode == 0
+    for name in ("connection-level", "thought-question", "flashget", "cache-expiry",
+                 "equalize-public", "equalize-nat", "icmp-equalize-nat", "hash-l4-nat"):
+        assert name in out.stdout
+
+
+def test_run_text_has_tcpdump_lines_and_summary():
+    out = cli("run", "equalize-nat", "--seed", "3", "--size", "5000")
+    assert out.returncode == 0 and out.stderr == ""
+    assert "hop      router:if" in out.stdout or "router:if" in out.stdout
+    assert "Flags [S]" in out.stdout and "handshake" in out.stdout
+    assert "if1 100.0.0.1" in out.stdout and "route cache: in_hit" in out.stdout
+
+
+def test_run_json_and_pcap(tmp_path):
+    pcap = tmp_path / "x.pcapng"
+    out = cli("run", "hash-l4-nat", "--format", "json", "--size", "5000", "--pcap", str(pcap))
+    assert out.returncode == 0
+    d = json.loads(out.stdout)
+    assert d["scenario"] == "hash-l4-nat" and d["params"]["multipath"] == "hash-l4"
+    assert pcap.read_bytes()[:4] == b"\x0a\x0d\x0d\x0a"
+
+
+@pytest.mark.parametrize("args, words", [
+    (["run", "nope"], ["unknown scenario 'nope'", "equalize-nat"]),
+    (["run", "equalize-nat", "--multipath", "rr"], ["'rr'", "wrr"]),
+    (["run", "equalize-nat", "--nat", "x"], ["'x'", "netfilter"]),
+    (["run", "equalize-nat", "--remote", "x"], ["'x'", "rfc"]),
+    (["run", "equalize-nat", "--seed", "-3"], ["'-3'", "non-negative integer"]),
+    (["run", "equalize-nat", "--seed", "abc"], ["'abc'", "non-negative integer"]),
+    (["run", "equalize-nat", "--uplinks", "99"], ["'99'", "1..16"]),
+    (["run", "equalize-nat", "--format", "xml"], ["'xml'", "json"]),
+    (["run", "equalize-nat", "--equalize", "--no-equalize"], ["--equalize"]),
+    (["run", "equalize-nat", "--multipath", "hash-l4"], ["equalize", "--no-equalize"]),
+    (["run", "equalize-nat", "--pcap", "/no/such/dir/x.pcapng"], ["/no/such/dir/x.pcapng"]),
+    (["frobnicate"], ["'frobnicate'"]),
+])
+def test_bad_input_is_one_line_exit_2_no_traceback(args, words):
+    out = cli(*args)
+    assert out.returncode == 2
+    assert out.stdout == ""
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in out.stderr
+    for w in words:
+        assert w in lines[0]

@@ -1,0 +1,184 @@
+"""The engine's parts: FIB, route cache, multipath selection, NAT, TCP, trace, state."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+import sim
+from sim.core import Sim
+from sim.fib import FIB, RouteError, parse_route
+from sim.multipath import select_wrr
+from sim.trace import Ev
+
+from helpers import events, uplink_hops
+
+MP = ("default scope global equalize nexthop via 100.0.0.254 dev if1 weight 1 "
+      "nexthop via 150.0.0.254 dev if2 weight 1")
+
+
+def test_fib_longest_prefix_and_ip_route_show():
+    fib = FIB()
+    fib.add(MP)
+    fib.add("192.168.0.0/24 dev eth0")
+    fib.add("100.0.0.0/24 dev if1")
+    assert fib.lookup("192.168.0.7").nexthops[0].dev == "eth0"
+    assert fib.lookup("100.0.0.254").nexthops[0].dev == "if1"
+    assert fib.lookup("200.0.0.1").multipath
+    assert fib.show().splitlines() == [
+        "default equalize",
+        "\tnexthop via 100.0.0.254 dev if1 weight 1",
+        "\tnexthop via 150.0.0.254 dev if2 weight 1",
+        "100.0.0.0/24 dev if1 scope link",
+        "192.168.0.0/24 dev eth0 scope link",
+    ]
+
+
+@pytest.mark.parametrize("bad, word", [
+    ("default via 300.1.1.1 dev if1", "300.1.1.1"),
+    ("10.0.0.0/33 dev x", "10.0.0.0/33"),
+    ("default via 1.2.3.4", "dev"),
+    ("default nexthop via 1.2.3.4 dev a weight 0", "weight"),
+    ("default frobnicate 1 dev a", "frobnicate"),
+])
+def test_bad_routes_are_named(bad, word):
+    with pytest.raises(RouteError, match=word.replace(".", r"\.")):
+        parse_route(bad)
+
+
+def test_wrr_is_2_4_credit_round_robin():
+    r = parse_route("default nexthop via 1.0.0.1 dev a weight 2 nexthop via 2.0.0.1 dev b weight 1")
+    picks = [select_wrr(r, w, "")[0].dev for w in range(9)]
+    # every round of 3 spends a's 2 credits and b's 1
+    for k in range(0, 9, 3):
+        assert sorted(picks[k:k + 3]) == ["a", "a", "b"]
+    r1 = parse_route(MP)
+    assert [select_wrr(r1, w, "")[0].dev for w in (5, 7, 0, 3)] == ["if1", "if2", "if1", "if2"]
+
+
+def test_route_cache_idle_entry_expires_by_gc_and_flushes():
+    r = sim.run("cache-expiry", seed=2)
+    dels = events(r, Ev.RT_DEL, "router")
+    expired = [e for e in dels if e[4][2] == "expired"]
+    assert expired
+    # freed by rt_check_expire, which runs every gc_interval, once idle > gc_timeout
+    for t, _, _, _, (key, dev, _) in expired:
+        assert t % 60_000_000 == 0
+        last_use = max(e[0] for e in r.events if e[1] in (Ev.RT_HIT, Ev.RT_MISS)
+                       and e[4][0] == key and e[0] < t)
+        assert t - last_use > 300_000_000
+    router = r.net["router"]
+    assert router.cache.entries            # the second request made new entries
+    router.cache.flush()
+    assert not router.cache.entries
+    assert r.sim.trace.events[-1][4][2] == "flush"
+
+
+def test_ip_route_show_cache_shape():
+    r = sim.run("connection-level", seed=1, size=5_000)
+    text = r.net["router"].cache.show()
+    assert "200.0.0.1 from 192.168.0.1 via " in text
+    assert "iif eth0" in text and "cache" in text
+
+
+def test_article_nat_uses_per_uplink_ports_6000_and_7000():
+    for seed in range(20):
+        r = sim.run("equalize-nat", seed=seed, size=3_000)
+        seen = {(p.ip.src, p.l4.sport) for _, _, p in uplink_hops(r) if p.proto == 6}
+        assert seen <= {("100.0.0.1", 6000), ("150.0.0.1", 7000)}
+        if len(seen) == 2:
+            return
+    raise AssertionError("no seed used both uplinks")
+
+
+def test_netfilter_keeps_the_source_port_and_shows_conntrack():
+    r = sim.run("hash-l4-nat", seed=1, size=5_000, connections=1)
+    p = uplink_hops(r)[0][2]
+    assert p.l4.sport == 5000 and p.ip.src in ("100.0.0.1", "150.0.0.1")
+    ct = events(r, Ev.CT_NEW, "router")[0]
+    assert ct[4][1] == (6, "192.168.0.1", 5000, "200.0.0.1", 80)
+
+
+def test_netfilter_icmp_entry_dies_with_its_reply():
+    r = sim.run("icmp-equalize-nat", nat="netfilter", seed=1)
+    news, dels = events(r, Ev.CT_NEW, "router"), events(r, Ev.CT_DEL, "router")
+    assert len(news) == 10 and [e[4][1] for e in dels] == ["icmp reply"] * 10
+    assert r.net["router"].nat.entries() == []
+
+
+def test_conntrack_listing_shape():
+    r = sim.run("hash-l4-nat", seed=1, size=5_000, connections=1)
+    lines = r.net["router"].nat.show().splitlines()
+    assert len(lines) == 1
+    ext = r.summary["connections"][0]["seen_by_server_as"][0].strip("()").split(", ")
+    assert lines[0].startswith("tcp   6 ")
+    assert (f"src=192.168.0.1 dst=200.0.0.1 sport=5000 dport=80 "
+            f"src=200.0.0.1 dst={ext[0]} sport=80 dport={ext[1]}") in lines[0]
+
+
+def test_state_at_rebuilds_the_engine_state_from_the_trace():
+    r = sim.run("equalize-nat", seed=4, size=20_000)
+    st = r.state_at(len(r.events) - 1)
+    engine = r.net["router"].cache
+    assert set(st.cache) == set(engine.entries)
+    assert st.in_hit == engine.in_hit and st.in_slow_tot == engine.in_slow_tot
+    assert set(st.conntrack) == {c.id for c in r.net["router"].nat.entries()}
+    first_miss = next(i for i, e in enumerate(r.events) if e[1] is Ev.RT_MISS)
+    assert len(r.state_at(first_miss).cache) == 1 and not r.state_at(first_miss - 1).cache
+    with pytest.raises(IndexError, match="out of range"):
+        r.state_at(len(r.events))
+
+
+def test_syn_retransmits_back_off_exponentially_until_retries_exhausted():
+    from sim.apps import Download, WebServer
+    from sim.topology import NetworkSpec, article_network
+    s = Sim(seed=0)
+    net = article_network(s, NetworkSpec(nat="none"))
+    fib = net["router"].fib
+    fib.routes[:] = [r for r in fib.routes if r.plen > 0]      # ip route del default
+    fib._memo.clear()
+    WebServer(net["remote1"], 80, 1000)
+    d = Download(net["local1"], "200.0.0.1", 80, 1000, 0)
+    net.start()
+    s.run()
+    reasons = [e[4][0].value for e in s.trace.events if e[1] is Ev.DROP]
+    assert reasons.count("no route") == 6 and reasons[-1] == "retries exhausted"
+    assert d.conn.state == "CLOSED"
+    syns = [e[0] for e in s.trace.events if e[1] is Ev.SEND and e[2] == "local1"]
+    assert [b - a for a, b in zip(syns, syns[1:])] == [3_000_000 * 2 ** k for k in range(5)]
+
+
+def test_same_seed_same_json_and_different_seed_differs():
+    a = sim.run("equalize-nat", seed=7, size=5_000).to_json()
+    assert a == sim.run("equalize-nat", seed=7, size=5_000).to_json()
+    assert a != sim.run("equalize-nat", seed=8, size=5_000).to_json()
+    d = json.loads(a)
+    assert d["schema"] == 1 and d["events"][0]["i"] == 0
+    kinds = {e["ev"] for e in d["events"]}
+    assert {"send", "hop", "rt_miss", "rt_hit", "rt_del", "nat", "ct_new", "tcp", "deliver"} <= kinds
+
+
+def test_counters_only_mode_keeps_counts_not_events():
+    r = sim.run("connection-level", seed=1, size=20_000, trace=False)
+    assert r.events == [] and r.sim.trace.counts[Ev.HOP] > 50
+    assert r.summary["connections"][0]["complete"]
+
+
+def test_import_sim_loads_no_display_library():
+    code = ("import sys, sim; sim.run('equalize-nat', size=2000); "
+            "print(sorted(m for m in ('scapy','graphviz','ipywidgets','matplotlib','IPython') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("kw, word", [
+    ({"nat": "bogus"}, "nat"), ({"multipath": "x"}, "multipath"), ({"seed": -1}, "seed"),
+    ({"seed": 1.5}, "seed"), ({"uplinks": 0}, "uplinks"), ({"colour": 1}, "colour"),
+    ({"multipath": "hash-l3", "equalize": True}, "equalize"),
+])
+def test_bad_parameters_say_what_is_allowed(kw, word):
+    with pytest.raises(sim.ParamError, match=word):
+        sim.run("equalize-nat", **kw)
+    with pytest.raises(sim.ParamError, match="allowed are"):
+        sim.run("no-such-scenario")
