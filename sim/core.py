@@ -54,11 +54,11 @@ class Sim:
         queue, pop, until = self._queue, heapq.heappop, self.until
         n = 0
         while queue and self._live:
+            if until is not None and queue[0][0] > until:
+                break                     # left in the queue: a later run() resumes it
             t, _, daemon, fn, args = pop(queue)
             if fn is None:
                 continue
-            if until is not None and t > until:
-                break
             if not daemon:
                 self._live -= 1
             self.now = t

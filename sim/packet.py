@@ -127,7 +127,6 @@ def _set_port(l4: L4, port: int | None, field: str) -> L4:
 
 def _tcpdump_flags(flags: str) -> str:
     out = "".join(c for c in flags if c != "A")
-    out = out.replace("P", "P")
     return (out + "." if "A" in flags else out) or "none"
 
 

@@ -62,11 +62,7 @@ class Result:
             ups[dev] = {"addr": i.addr, "up_packets": i.tx_packets, "up_bytes": i.tx_bytes,
                         "down_packets": i.rx_packets, "down_bytes": i.rx_bytes,
                         "down_kbit": None if not duration else round(i.rx_bytes * 8 / duration * 1e3, 1)}
-        drops: dict[str, int] = {}
-        for e in self.events:
-            if e[1] is Ev.DROP:
-                r = e[4][0].value
-                drops[r] = drops.get(r, 0) + 1
+        drops = dict(sim.trace.drops)
         s = {
             "scenario": self.scenario,
             "connections": conns,

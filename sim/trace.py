@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections import Counter
 from enum import Enum
 
+from .packet import PROTO_NAMES
+
 
 class Ev(str, Enum):
     SEND = "send"          # a host's stack emits a packet
@@ -77,9 +79,12 @@ class Trace:
         self.keep = keep
         self.events: list[tuple] = []
         self.counts: Counter = Counter()
+        self.drops: Counter = Counter()     # drop reason -> count, kept in both modes
 
     def emit(self, ev: Ev, node: str, pkt=None, *info) -> None:
         self.counts[ev] += 1
+        if ev is Ev.DROP:
+            self.drops[info[0].value] += 1
         if self.keep:
             self.events.append((self.sim.now, ev, node, pkt, info))
 
@@ -156,5 +161,4 @@ def fmt_key(key) -> str:
 
 def fmt_tuple(t) -> str:
     proto, src, sport, dst, dport = t
-    from .packet import PROTO_NAMES
     return f"{PROTO_NAMES[proto]} {src}:{sport} > {dst}:{dport}"
