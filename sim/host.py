@@ -63,7 +63,8 @@ class Host(Node):
 
     # -- output -----------------------------------------------------------------------------
 
-    def send(self, pkt: Packet) -> None:
+    def ip_output(self, pkt: Packet) -> None:
+        """Like the kernel's ip_output(): route a locally made packet and transmit it."""
         self.sim.trace.emit(Ev.SEND, self.name, pkt)
         route = self.fib.lookup(pkt.ip.dst)
         if route is None:
@@ -90,10 +91,10 @@ class Host(Node):
         self.conns.pop((c.local[1], c.remote[0], c.remote[1]), None)
 
     def ping(self, dst: str, ident: int, seq: int, load: int = 56) -> None:
-        self.send(Packet(self.ip_header(self.addr, dst), ICMP(ECHO_REQUEST, 0, ident, seq), load))
+        self.ip_output(Packet(self.ip_header(self.addr, dst), ICMP(ECHO_REQUEST, 0, ident, seq), load))
 
     def send_udp(self, dst: str, sport: int, dport: int, load: int) -> None:
-        self.send(Packet(self.ip_header(self.addr, dst), UDP(sport, dport), load))
+        self.ip_output(Packet(self.ip_header(self.addr, dst), UDP(sport, dport), load))
 
     # -- input ------------------------------------------------------------------------------
 
@@ -108,7 +109,7 @@ class Host(Node):
             self._tcp_input(pkt)
         elif type(l4) is ICMP:
             if l4.type == ECHO_REQUEST:
-                self.send(Packet(self.ip_header(self.addr, pkt.ip.src),
+                self.ip_output(Packet(self.ip_header(self.addr, pkt.ip.src),
                                  ICMP(ECHO_REPLY, 0, l4.id, l4.seq), pkt.load))
             elif l4.type == ECHO_REPLY and l4.id in self.ping_handlers:
                 self.ping_handlers[l4.id](pkt)
@@ -140,4 +141,4 @@ class Host(Node):
             return
         # RFC 9293 3.10.7.1/3.10.7.2: a segment for no connection is answered with a reset
         self.sim.trace.emit(Ev.DROP, self.name, pkt, Drop.RESET)
-        self.send(rst_for(pkt, self.ip_header(self.addr, pkt.ip.src)))
+        self.ip_output(rst_for(pkt, self.ip_header(self.addr, pkt.ip.src)))

@@ -72,7 +72,7 @@ class TcpConn:
                           flags, min(self.window, 65535)), load)
 
     def _send(self, flags: str, seq: int, load: int = 0) -> None:
-        self.host.send(self._make(flags, seq, load))
+        self.host.ip_output(self._make(flags, seq, load))
 
     def _first_unacked(self) -> tuple[str, int, int]:
         """(flags, seq, length) of the oldest unacknowledged segment."""
