@@ -10,7 +10,7 @@ can be changed:
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from typing import Callable
 
 from .apps import Download, Pinger, UdpEcho, WebServer
@@ -165,9 +165,3 @@ def run(scenario: str, **overrides) -> Result:
     net.start()
     sim.run()
     return Result(scenario, p, sim, net, apps)
-
-
-def params_dict(p: Params) -> dict:
-    d = asdict(p)
-    d.pop("trace")
-    return d
