@@ -3,7 +3,6 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
-APT_PACKAGES := graphviz tshark
 
 .PHONY: test book bench system venv clean
 
@@ -27,10 +26,14 @@ $(STAMP): requirements.txt
 	touch $@
 
 # System packages: installed with apt-get when running as root, otherwise named.
+# Each entry is command:debian-package; add new ones here.
+SYSTEM_DEPS := dot:graphviz tshark:tshark chromium:chromium nft:nftables tcpdump:tcpdump
+
 system:
 	@missing=""; \
-	command -v dot >/dev/null 2>&1 || missing="$$missing graphviz"; \
-	command -v tshark >/dev/null 2>&1 || missing="$$missing tshark"; \
+	for dep in $(SYSTEM_DEPS); do \
+	  command -v $${dep%%:*} >/dev/null 2>&1 || missing="$$missing $${dep##*:}"; \
+	done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    echo "installing$$missing with apt-get"; \
