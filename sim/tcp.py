@@ -1,9 +1,9 @@
 """A small but honest TCP (RFC 9293): states, handshake, data with a fixed
-window, cumulative ACKs, retransmission timeout with exponential backoff and
-a retry limit, fast retransmit on three duplicate ACKs, RST, FIN.
+window, cumulative ACKs, delayed ACKs, retransmission timeout with exponential
+backoff and a retry limit, fast retransmit on three duplicate ACKs, RST, FIN.
 
 What it leaves out, on purpose: congestion control (the window is fixed),
-delayed ACKs, SACK, options.  Every state change is a trace event.
+Linux's quick-ack mode, SACK, options.  Every state change is a trace event.
 """
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ TIME_WAIT_LEN = 60_000_000  # µs, Linux's TCP_TIMEWAIT_LEN
 SYN_RETRIES = 5             # 2.4 tcp_syn_retries
 SYNACK_RETRIES = 5          # 2.4 tcp_synack_retries
 RETRIES2 = 15               # 2.4 tcp_retries2
+DELACK = 40_000             # µs, Linux's TCP_DELACK_MIN: how long an ACK may wait for data
 
 REMOTE_BEHAVIOURS = ("article", "rfc")
 
@@ -53,6 +54,8 @@ class TcpConn:
         self.established_by: str | None = None
         self.established_at: int | None = None
         self.reset = False
+        self.ack_sent = 0                   # rcv_nxt carried by the last segment we sent
+        self.delack_ev: list | None = None
         # application callbacks
         self.on_established: Callable | None = None
         self.on_data: Callable | None = None
@@ -72,7 +75,23 @@ class TcpConn:
                           flags, min(self.window, 65535)), load)
 
     def _send(self, flags: str, seq: int, load: int = 0) -> None:
+        if "A" in flags:
+            self.ack_sent = self.rcv_nxt        # every segment with ACK set acknowledges
         self.host.ip_output(self._make(flags, seq, load))
+
+    def _delayed_ack(self) -> None:
+        """RFC 1122 4.2.3.2 / Linux ``tcp_send_delayed_ack()``: hold the ACK of one
+        segment up to ``DELACK`` so it can ride on the data the application sends in
+        reply; acknowledge at once when two full segments are unacknowledged."""
+        if self.rcv_nxt - self.ack_sent >= 2 * MSS:
+            self._send("A", self.snd_nxt)
+        elif self.delack_ev is None:
+            self.delack_ev = self.host.sim.at(DELACK, self._delack_timer)
+
+    def _delack_timer(self) -> None:
+        self.delack_ev = None
+        if self.state not in ("CLOSED", "TIME_WAIT", "SYN_SENT") and self.ack_sent != self.rcv_nxt:
+            self._send("A", self.snd_nxt)
 
     def _first_unacked(self) -> tuple[str, int, int]:
         """(flags, seq, length) of the oldest unacknowledged segment."""
@@ -320,13 +339,17 @@ class TcpConn:
             del self.ooo[s]
         if end_fin:
             self.rcv_nxt += 1
-        self._send("A", self.snd_nxt)
+        filled = got > max(new, 0)
+        if end_fin or filled or self.ooo or new <= 0:
+            self._send("A", self.snd_nxt)           # FIN, a filled hole, a duplicate: at once
         if got:
             self.bytes_received += got
             if self.on_data:
-                self.on_data(self, got)
+                self.on_data(self, got)             # the application may answer with data...
         if end_fin:
             self._peer_fin()
+        if self.ack_sent != self.rcv_nxt and self.state != "CLOSED":
+            self._delayed_ack()                     # ...which carries the ACK; else delay it
 
     def _peer_fin(self) -> None:
         if self.state == "ESTABLISHED":
