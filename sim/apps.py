@@ -118,3 +118,59 @@ class UdpEcho:
 
     def _reply(self, pkt) -> None:
         self.received += 1
+
+
+class EchoServer:
+    """A TCP echo server: every byte received is written back."""
+
+    def __init__(self, host, port: int = 7):
+        self.host = host
+        self.children = []
+        host.listen(port, self._accept)
+
+    def _accept(self, conn) -> None:
+        self.children.append(conn)
+        conn.on_data = lambda c, n: c.write(n)
+        conn.on_fin = lambda c: c.close()
+
+
+class EchoClient:
+    """One connection sending ``messages`` messages of ``size`` bytes, each after
+    the echo of the one before has come back (the measured experiment of
+    fidelity.md 3b: ten 1000-byte messages)."""
+
+    def __init__(self, host, server: str, port: int, messages: int, size: int, start: int = 0):
+        self.host = host
+        self.server = server
+        self.messages = messages
+        self.size = size
+        self.start = start
+        self.sent = 0
+        self.conn = None
+        self.done_at: int | None = None
+        host.sim.at(start, self._go, server, port)
+
+    def _go(self, server, port) -> None:
+        c = self.conn = self.host.connect(server, port)
+        c.on_established = self._next
+        c.on_data = self._data
+
+    def _next(self, c) -> None:
+        self.sent += 1
+        c.write(self.size)
+
+    def _data(self, c, n) -> None:
+        if c.bytes_received < self.size * self.sent:
+            return
+        sim = self.host.sim
+        sim.trace.emit(Ev.APP, self.host.name, None, f"echo {self.sent} of {self.messages} back",
+                       self.size)
+        if self.sent < self.messages:
+            self._next(c)
+        else:
+            self.done_at = sim.now
+            c.close()
+
+    @property
+    def echoed(self) -> int:
+        return self.conn.bytes_received // self.size if self.conn else 0

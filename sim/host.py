@@ -6,6 +6,7 @@ the article's simplification).
 """
 from __future__ import annotations
 
+from collections import Counter
 from typing import Callable
 
 from .fib import FIB
@@ -56,6 +57,7 @@ class Host(Node):
         self.ping_handlers: dict[int, Callable] = {}
         self.next_port = 5000
         self.window = 32 * 1460
+        self.seen: Counter = Counter()            # (proto, source address) of every packet received
 
     @property
     def addr(self) -> str:
@@ -105,6 +107,7 @@ class Host(Node):
             return
         trace.emit(Ev.DELIVER, self.name, pkt)
         l4 = pkt.l4
+        self.seen[(pkt.proto, pkt.ip.src)] += 1
         if type(l4) is TCP:
             self._tcp_input(pkt)
         elif type(l4) is ICMP:

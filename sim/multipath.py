@@ -7,6 +7,10 @@
 ``hash-l3``  modern Linux (4.4+, ``fib_multipath_hash_policy=0``): no route cache;
              a hash of (src, dst) picks the nexthop by hash-threshold (RFC 2992).
 ``hash-l4``  the same over the 5-tuple (``fib_multipath_hash_policy=1``).
+``numgen``   modern per-packet balancing, the stand-in for equalize: nftables
+             ``meta mark set numgen inc mod N offset 1`` on the LAN side and one
+             ``ip rule fwmark k table k`` per uplink.  A global counter over the
+             forwarded LAN packets; no route cache; weights are ignored.
 
 ``equalize`` is not a policy but a route flag on top of ``random`` or ``wrr``:
 see ``sim.route_cache``.
@@ -18,7 +22,7 @@ import zlib
 from .fib import Nexthop, Route
 from .packet import Packet
 
-POLICIES = ("random", "wrr", "hash-l3", "hash-l4")
+POLICIES = ("random", "wrr", "hash-l3", "hash-l4", "numgen")
 CACHED_POLICIES = ("random", "wrr")     # the 2.4 route cache sits in front of these
 HZ = 100                                # 2.4 jiffies per second on i386
 
@@ -79,3 +83,12 @@ def select_hash(route: Route, pkt: Packet, seed: int, l4: bool) -> tuple[Nexthop
             fields = "5-tuple" if l4 else "src, dst"
             return nh, f"hash-{'l4' if l4 else 'l3'} of ({fields}) = 0x{h:08x} <= bound 0x{bound:08x}"
     raise AssertionError("hash above every bound")
+
+
+def select_numgen(route: Route, counter: int) -> tuple[Nexthop, str]:
+    """``numgen inc mod N offset 1`` marks the packet; ``ip rule fwmark k`` picks table k,
+    whose default route is the k-th uplink."""
+    n = len(route.nexthops)
+    mark = (counter - 1) % n + 1
+    nh = route.nexthops[mark - 1]
+    return nh, f"numgen inc = {counter - 1}, mod {n} offset 1 -> fwmark {mark} -> table {mark}"

@@ -1,16 +1,26 @@
-"""Connection tracking and masquerade on the uplinks, in three models.
+"""Connection tracking and masquerade on the uplinks, in the models of three eras.
 
-``article``    the article's model, a stateless NAT per uplink: every packet that
-               leaves uplink *k* gets uplink *k*'s address and a port from
-               uplink *k*'s own table (the article's 6000 on if1, 7000 on if2);
-               replies are translated back by the uplink they arrive on.
-``netfilter``  Linux 2.4 netfilter: the binding is made for the first packet of a
-               connection (state NEW) with the address of the uplink it leaves by,
-               and kept for every later packet, whichever uplink it leaves by
-               (``ip_nat_fn`` -> ``do_bindings``).  The source port is kept when the
-               resulting tuple is unique (``get_unique_tuple``).  An ICMP echo entry
-               dies with its reply.  Entries time out.
-``none``       public LAN addresses: nothing is translated.
+``article``     the article's model, a stateless NAT per uplink: every packet that
+                leaves uplink *k* gets uplink *k*'s address and a port from
+                uplink *k*'s own table (the article's 6000 on if1, 7000 on if2);
+                replies are translated back by the uplink they arrive on.
+``netfilter``   Linux 2.4 netfilter (MASQUERADE or SNAT): the binding is made for
+                the first packet of a connection (state NEW) with the address of
+                the uplink it leaves by, and kept for every later packet, whichever
+                uplink it leaves by (``ip_nat_fn`` -> ``do_bindings``).  The source
+                port is kept when the resulting tuple is unique (``get_unique_tuple``).
+                An ICMP echo entry dies with its reply.  Entries time out.
+``snat``        today's SNAT: the binding is kept as in 2.4, but an ICMP echo entry
+                lives until its timeout, so consecutive echoes with one id are one
+                connection.
+``masquerade``  today's MASQUERADE: as ``snat``, and once the entry has seen a reply,
+                a packet of it that leaves by another device than the binding's
+                kills the entry and is dropped (``nf_nat_oif_changed()`` in
+                ``nf_nat_core.c``).  The connection's next packet makes a new entry
+                (conntrack picks up a mid-stream TCP segment), bound to *its* uplink;
+                a reply that arrives meanwhile matches nothing and reaches the router's
+                own stack, which resets it.
+``none``        public LAN addresses: nothing is translated.
 
 Conntrack entries are keyed by their original tuple and by their reply
 tuple as it arrives from outside; both are ``(proto, src, sport, dst, dport)``.
@@ -20,9 +30,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .packet import ICMP_PROTO, PROTO_NAMES, TCP_PROTO, UDP_PROTO, FlowTuple, Packet
-from .trace import Ev
+from .trace import Drop, Ev
 
-NAT_MODELS = ("article", "netfilter", "none")
+NAT_MODELS = ("article", "netfilter", "snat", "masquerade", "none")
+ICMP_DIES_WITH_REPLY = ("netfilter",)   # 2.4; today's entry lives until its timeout
 
 S = 1_000_000
 # 2.4 ip_conntrack_proto_*.c timeouts (µs)
@@ -80,12 +91,12 @@ class Nat:
         ct.replied = True
         self._update(ct, pkt, reply=True)
         self.router.sim.trace.emit(Ev.NAT, self.router.name, out, pkt, "dnat", ct.id)
-        if ct.orig[0] == ICMP_PROTO and self.model == "netfilter":
+        if ct.orig[0] == ICMP_PROTO and self.model in ICMP_DIES_WITH_REPLY:
             self.destroy(ct, "icmp reply")       # 2.4: the echo reply ends the ICMP "connection"
         return out
 
-    def postrouting(self, pkt: Packet, oif: str) -> Packet:
-        """Masquerade on the way out (``NF_IP_POST_ROUTING``)."""
+    def postrouting(self, pkt: Packet, oif: str) -> Packet | None:
+        """Masquerade on the way out (``NF_IP_POST_ROUTING``); None: the packet is dropped."""
         if oif not in self.uplinks or self.model == "none":
             return pkt
         t = pkt.flow()
@@ -96,8 +107,13 @@ class Nat:
         if ct is not None and ct.expires <= self.router.sim.now:
             self.destroy(ct, "timeout")
             ct = None
+        if ct is not None and self.model == "masquerade" and ct.replied and ct.dev != oif:
+            # nf_nat_oif_changed(): the masqueraded address belongs to another device
+            self.destroy(ct, f"oif changed {ct.dev}->{oif}")
+            self.router.sim.trace.emit(Ev.DROP, self.router.name, pkt, Drop.NAT_OIF_CHANGED)
+            return None
         if ct is None:
-            ct = self._bind(t, oif, key)
+            ct = self._bind(t, oif, key, pkt)
         _, _, _, addr, port = ct.reply
         out = pkt.with_src(addr, port)
         self._update(ct, pkt, reply=False)
@@ -106,7 +122,7 @@ class Nat:
 
     # -- conntrack ------------------------------------------------------------------------
 
-    def _bind(self, t: FlowTuple, oif: str, key) -> Conn:
+    def _bind(self, t: FlowTuple, oif: str, key, pkt: Packet) -> Conn:
         proto, src, sport, dst, dport = t
         addr = self.uplinks[oif]
         if self.model == "article":
@@ -115,7 +131,10 @@ class Nat:
             port = self._unique_port(proto, dst, dport, addr, sport)
         self._ids += 1
         reply = (proto, dst, dport, addr, port) if proto != ICMP_PROTO else (proto, dst, port, addr, port)
-        state = "SYN_SENT" if proto == TCP_PROTO else "NEW"
+        if proto != TCP_PROTO:
+            state = "NEW"
+        else:       # a segment without SYN: picked up mid-stream (nf_conntrack_tcp_loose)
+            state = "SYN_SENT" if "S" in pkt.l4.flags else "ESTABLISHED"
         ct = Conn(self._ids, t, reply, oif, state, self.router.sim.now + self._timeout(proto, state), key)
         self.by_orig[key] = ct
         self.by_reply[reply] = ct

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 
-from .packet import fmt_endpoint
+from .packet import ICMP_PROTO, TCP_PROTO, fmt_endpoint
 from .trace import Ev, event_dict, event_text, fmt_time
 
 TRACE_SCHEMA = 1
@@ -80,10 +80,24 @@ class Result:
                                 "in_no_route": router.cache.in_no_route,
                                 "entries": len(router.cache.entries)}
         if "pings" in self.apps:
-            s["pings"] = [{"sent": len(p.sent), "received": len(p.replies)} for p in self.apps["pings"]]
+            seen = sorted({src for (proto, src) in net["remote1"].seen if proto == ICMP_PROTO})
+            s["pings"] = [{"sent": len(p.sent), "received": len(p.replies), "seen_by_remote_as": seen}
+                          for p in self.apps["pings"]]
+        if "echo" in self.apps:
+            s["echo"] = [self._echo_summary(e) for e in self.apps["echo"]]
         if "udp" in self.apps:
             s["udp"] = [{"sent": u.sent, "received": u.received} for u in self.apps["udp"]]
         return s
+
+    def _echo_summary(self, e) -> dict:
+        c = e.conn
+        remote = self.net["remote1"]
+        seen = sorted({src for (proto, src) in remote.seen if proto == TCP_PROTO})
+        return {"client": fmt_endpoint(*c.local), "server": fmt_endpoint(*c.remote),
+                "messages": e.messages, "echoed": e.echoed, "reset": c.reset,
+                "complete": e.done_at is not None,
+                "seconds": None if e.done_at is None else (e.done_at - e.start) / 1e6,
+                "seen_by_server_as": seen}
 
     # -- outputs ----------------------------------------------------------------------------
 
@@ -118,6 +132,11 @@ class Result:
                        + (", ".join(c["seen_by_server_as"]) or "nothing"))
         for p in s.get("pings", []):
             out.append(f"  ping: {p['received']} of {p['sent']} echoes answered")
+        for e in s.get("echo", []):
+            t = f" in {e['seconds']:.3f} s" if e["complete"] else ""
+            end = "complete" if e["complete"] else ("reset" if e["reset"] else "not complete")
+            out.append(f"  echo {e['client']} -> {e['server']}: {e['echoed']} of {e['messages']} "
+                       f"messages echoed, {end}{t}; server saw {', '.join(e['seen_by_server_as'])}")
         for u in s.get("udp", []):
             out.append(f"  udp echo: {u['received']} of {u['sent']} datagrams answered")
         if s["throughput_kbit"] is not None:

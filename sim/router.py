@@ -12,7 +12,7 @@ from __future__ import annotations
 from .fib import Nexthop, Route, in_prefix, parse_prefix
 from .host import Node
 from .link import Interface
-from .multipath import HZ, select_hash, select_random, select_wrr
+from .multipath import HZ, select_hash, select_numgen, select_random, select_wrr
 from .nat import Nat
 from .packet import ECHO_REPLY, ECHO_REQUEST, ICMP, TCP, Packet
 from .route_cache import RouteCache
@@ -31,6 +31,7 @@ class Router(Node):
         self.explain = explain
         self.nat: Nat | None = None
         self.mp_counter = 0          # the equalize patch's global counter (replaces jiffies)
+        self.numgen = 0              # nftables' "numgen inc" counter
 
     def set_nat(self, model: str, uplinks: dict[str, str]) -> None:
         self.nat = Nat(self, model, uplinks) if model != "none" else None
@@ -66,6 +67,8 @@ class Router(Node):
         pkt = pkt.hop()
         if self.nat is not None:
             pkt = self.nat.postrouting(pkt, dev)
+            if pkt is None:
+                return
         self.ifaces[dev].xmit(pkt, via or pkt.ip.dst)
 
     @property
@@ -130,6 +133,9 @@ class Router(Node):
                 return select_wrr(route, self.mp_counter, f"counter {self.mp_counter}")
             jiffies = self.sim.now * HZ // 1_000_000
             return select_wrr(route, jiffies, f"jiffies {jiffies}")
+        if p == "numgen":
+            self.numgen += 1
+            return select_numgen(route, self.numgen)
         return select_hash(route, pkt, self.sim.seed, p == "hash-l4")
 
     # -- the router's own stack -------------------------------------------------------------

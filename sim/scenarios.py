@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Callable
 
-from .apps import Download, Pinger, UdpEcho, WebServer
+from .apps import Download, EchoClient, EchoServer, Pinger, UdpEcho, WebServer
 from .core import MS, S, Sim
 from .multipath import CACHED_POLICIES, POLICIES
 from .nat import NAT_MODELS
@@ -39,6 +39,8 @@ class Params:
     connections: int = 1                # parallel downloads (flashget: 8)
     idle: float = 400.0                 # s between the two requests of cache-expiry
     pings: int = 10
+    messages: int = 10                  # echo: messages on the one connection
+    msg_size: int = 1000                # echo: bytes per message
     down_kbit: list[int] = field(default_factory=lambda: [2000])   # per uplink, last repeats
     up_kbit: list[int] = field(default_factory=lambda: [512])
     delay_ms: list[float] = field(default_factory=lambda: [10.0])
@@ -54,7 +56,8 @@ class Params:
         choice("nat", NAT_MODELS)
         choice("remote", REMOTE_BEHAVIOURS)
         for name, lo, hi in (("uplinks", 1, 16), ("seed", 0, 2**63 - 1), ("size", 1, 10**10),
-                             ("connections", 1, 64), ("pings", 0, 10_000)):
+                             ("connections", 1, 64), ("pings", 0, 10_000),
+                             ("messages", 1, 10_000), ("msg_size", 1, 10**7)):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int):
                 raise ParamError(f"{name} must be an integer, got {v!r}")
@@ -66,6 +69,9 @@ class Params:
             v = getattr(self, name)
             if not v or any(isinstance(x, bool) or not isinstance(x, (int, float)) or x <= 0 for x in v):
                 raise ParamError(f"{name} must be a list of positive numbers, got {v!r}")
+        if not isinstance(self.ingress_filter, bool) or not isinstance(self.equalize, bool):
+            raise ParamError(f"equalize and ingress_filter must be true or false, got "
+                             f"{self.equalize!r} and {self.ingress_filter!r}")
         if self.equalize and self.multipath not in CACHED_POLICIES:
             raise ParamError(f"equalize is a route-cache flag: it needs multipath random or wrr, "
                              f"not {self.multipath}, which has no route cache (use --no-equalize)")
@@ -113,6 +119,11 @@ def _pings(net, p):
     return {"pings": [Pinger(net["local1"], net["remote1"].addr, p.pings, S)]}
 
 
+def _echo(net, p):
+    EchoServer(net["remote1"], 7)
+    return {"echo": [EchoClient(net["local1"], net["remote1"].addr, 7, p.messages, p.msg_size)]}
+
+
 def _udp(net, p):
     return {"udp": [UdpEcho(net["local1"], net["remote1"], p.pings, S)]}
 
@@ -134,6 +145,12 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in [
     Scenario("icmp-equalize-nat", "ping under equalize and NAT: every echo is its own 'connection'",
              {"equalize": True}, _pings),
     Scenario("udp-equalize-nat", "UDP echo under equalize and NAT", {"equalize": True}, _udp),
+    Scenario("echo", "today's kernel, as measured (fidelity.md 3b): one TCP connection echoing "
+             "ten 1000-byte messages under per-packet balancing (nftables numgen) and MASQUERADE",
+             {"multipath": "numgen", "nat": "masquerade", "remote": "rfc"}, _echo),
+    Scenario("ping", "today's kernel, as measured: ten pings with one ICMP id under per-packet "
+             "balancing and MASQUERADE; the ICMP entry now outlives its reply",
+             {"multipath": "numgen", "nat": "masquerade", "remote": "rfc"}, _pings),
     Scenario("hash-l4-nat", "modern Linux: no route cache, L4 hash multipath, netfilter NAT; "
              "4 connections, each on one uplink", {"multipath": "hash-l4", "nat": "netfilter",
                                                    "remote": "rfc", "connections": 4}, _one_download),

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from .host import Host, Node
 from .link import Link
+from .multipath import CACHED_POLICIES
 from .router import Router
 
 KBIT = 1_000
@@ -103,10 +104,11 @@ def article_network(sim, spec: NetworkSpec) -> Network:
     net.add(Host(sim, "local1", "Local host 1"))
     net.add(Host(sim, "local2", "Local host 2"))
     router = net.add(Router(sim, "router", "Linux router", spec.policy,
-                            route_cache=spec.policy in ("random", "wrr"), explain=True))
+                            route_cache=spec.policy in CACHED_POLICIES, explain=True))
     # the Internet side mirrors the router for a public LAN prefix: per packet when the
     # router balances per packet (the article's tacit assumption), per flow otherwise
-    core = net.add(Router(sim, "internet", "Internet", "random" if spec.equalize else "hash-l3"))
+    per_packet = spec.equalize or spec.policy == "numgen"
+    core = net.add(Router(sim, "internet", "Internet", "random" if per_packet else "hash-l3"))
     for name, title, addr in (("remote1", "Remote host 1", REMOTE1), ("remote2", "Remote host 2", REMOTE2)):
         net.add(Host(sim, name, title, remote=spec.remote))
 

@@ -17,7 +17,7 @@ def test_connection_level_every_packet_one_uplink(seed, policy):
     r = sim.run("connection-level", multipath=policy, seed=seed, size=50_000)
     ups = {dev for _, dev, _ in uplink_hops(r)}
     downs = {dev for _, dev, _ in uplink_hops(r, "down")}
-    assert len(uplink_hops(r)) > 30
+    assert len(uplink_hops(r)) > 15         # ~35 data segments, an ACK every second one
     assert len(ups) == 1 and ups == downs
     misses = [e for e in events(r, Ev.RT_MISS, "router") if e[4][0][3] == "eth0"]
     assert len(misses) == 1                       # one slow path, then cache hits only
@@ -150,8 +150,10 @@ def test_equalize_nat_downloads_that_complete_are_slower_than_one_link():
 @pytest.mark.parametrize("nat", ["article", "netfilter"])
 def test_icmp_every_echo_answered_over_both_uplinks(nat):
     r = sim.run("icmp-equalize-nat", nat=nat, seed=3)
-    assert r.summary["pings"] == [{"sent": 10, "received": 10}]
+    p = r.summary["pings"][0]
+    assert (p["sent"], p["received"]) == (10, 10)
     assert {d for _, d, p in uplink_hops(r) if p.proto == 1} == {"if1", "if2"}
+    assert p["seen_by_remote_as"] == ["100.0.0.1", "150.0.0.1"]   # each echo its own binding
 
 
 # -- 8. what real kernels do: netfilter keeps the binding -----------------------------------

@@ -1,0 +1,115 @@
+"""The experiment measured on Linux 6.18 (fidelity.md, section 3b), run in the simulator.
+
+One TCP connection echoes ten 1000-byte messages; ten pings share one ICMP id.
+Each router set-up is a row; the columns are what was observed: how the TCP
+exchange ended, how many pings were answered, what the remote host saw.
+
+    >>> from sim import measured
+    >>> rows = measured.table(uplinks=2)
+    >>> print(measured.markdown(rows))
+
+The links are set up like the namespace lab's veth pairs (fast, next to no
+delay), so a stall of retransmissions stands out as it did on the kernel.
+Used by the book's chapter on what real kernels do, and by ``sim.kernel``.
+"""
+from __future__ import annotations
+
+from .scenarios import run
+
+# The set-ups of section 3b, as simulator parameters (today's kernel).
+SETUPS: dict[str, dict] = {
+    "per-packet + MASQUERADE": dict(multipath="numgen", nat="masquerade"),
+    "per-packet + SNAT, providers don't filter": dict(multipath="numgen", nat="snat"),
+    "per-packet + SNAT, providers filter sources (BCP 38)":
+        dict(multipath="numgen", nat="snat", ingress_filter=True),
+    "multipath route, hash policy 0 + MASQUERADE": dict(multipath="hash-l3", nat="masquerade"),
+    "multipath route, hash policy 1 + MASQUERADE": dict(multipath="hash-l4", nat="masquerade"),
+}
+
+# The same experiment in the article's model and in Linux 2.4's, for the book's comparison.
+BESIDE: dict[str, dict] = {
+    "the article's model: equalize + per-uplink NAT":
+        dict(multipath="random", equalize=True, nat="article", remote="article"),
+    "Linux 2.4: equalize (round robin) + netfilter":
+        dict(multipath="wrr", equalize=True, nat="netfilter"),
+    "Linux 2.4: equalize + netfilter, providers filter":
+        dict(multipath="wrr", equalize=True, nat="netfilter", ingress_filter=True),
+}
+
+LAB = dict(remote="rfc", delay_ms=[0.05], up_kbit=[1_000_000], down_kbit=[1_000_000])
+SLOW = 5          # "complete but slow": over SLOW times the fastest complete set-up
+
+
+def measure(setup: dict, uplinks: int = 2, seed: int = 1) -> dict:
+    """Run the echo and the ping experiments under one set-up; what a user would see."""
+    params = {**LAB, **setup, "uplinks": uplinks, "seed": seed}
+    echo = run("echo", **params)
+    ping = run("ping", **params)
+    e = echo.summary["echo"][0]
+    p = ping.summary["pings"][0]
+    return {
+        "params": params,
+        "echoed": e["echoed"], "messages": e["messages"], "reset": e["reset"],
+        "complete": e["complete"], "seconds": e["seconds"],
+        "tcp_seen": e["seen_by_server_as"],
+        "tcp_up_packets": {dev: u["up_packets"] for dev, u in echo.summary["uplinks"].items()},
+        "tcp_drops": echo.summary["drops"],
+        "ping_received": p["received"], "ping_sent": p["sent"],
+        "ping_seen": p["seen_by_remote_as"],
+        "ping_drops": ping.summary["drops"],
+    }
+
+
+def table(uplinks: int = 2, seed: int = 1, setups: dict | None = None) -> list[dict]:
+    """One row per set-up (section 3b's rows by default), with the cells filled in."""
+    rows = [dict(setup=name, **measure(s, uplinks, seed)) for name, s in (setups or SETUPS).items()]
+    fastest = min((r["seconds"] for r in rows if r["complete"]), default=None)
+    for r in rows:
+        if r["complete"]:
+            r["outcome"] = "slow" if r["seconds"] > SLOW * fastest else "complete"
+        else:
+            r["outcome"] = "reset" if r["reset"] else "incomplete"
+        r["tcp"] = _tcp_cell(r, fastest)
+        r["ping"] = f"{r['ping_received']} of {r['ping_sent']}"
+        r["remote_saw"] = _saw_cell(r)
+    return rows
+
+
+def _tcp_cell(r: dict, fastest: float | None) -> str:
+    if r["outcome"] == "reset":
+        return f"reset after {r['echoed']} of {r['messages']} messages"
+    if r["outcome"] == "incomplete":
+        return f"{r['echoed']} of {r['messages']} messages, then stalled"
+    t = _secs(r["seconds"])
+    then = ", then reset while closing" if r["reset"] else ""
+    if r["outcome"] == "slow":
+        return (f"all {r['messages']}, but in {t} ({r['seconds'] / fastest:.0f}× the fastest: "
+                f"retransmissions){then}")
+    return f"all {r['messages']} in {t}{then}"
+
+
+def _saw_cell(r: dict) -> str:
+    parts = [f"TCP from {' and '.join(r['tcp_seen']) or 'nobody'}",
+             f"ping from {' and '.join(r['ping_seen']) or 'nobody'}"]
+    ups = [n for n in r["tcp_up_packets"].values()]
+    if sum(1 for n in ups if n) > 1:
+        parts.append("TCP upstream split " + "/".join(map(str, ups)) + " over the providers")
+    for what, drops in (("TCP", r["tcp_drops"]), ("ping", r["ping_drops"])):
+        for reason, where in (("nat oif changed", "by the router (oif changed)"),
+                              ("ingress filter", "by the providers' source filter")):
+            if drops.get(reason):
+                n = drops[reason]
+                parts.append(f"{n} {what} packet{'s' if n != 1 else ''} dropped {where}")
+    return "; ".join(parts)
+
+
+def _secs(s: float) -> str:
+    return f"{s * 1000:.1f} ms" if s < 1 else f"{s:.1f} s"
+
+
+def markdown(rows: list[dict]) -> str:
+    """The table as Markdown, with section 3b's columns."""
+    out = ["| router set-up | TCP (10 echoed messages) | ping (one id) | what the remote host saw |",
+           "|---|---|---|---|"]
+    out += [f"| {r['setup']} | {r['tcp']} | {r['ping']} | {r['remote_saw']} |" for r in rows]
+    return "\n".join(out)
