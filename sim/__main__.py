@@ -14,7 +14,7 @@ from .fib import RouteError
 from .multipath import POLICIES
 from .nat import NAT_MODELS
 from .scenarios import SCENARIOS, ParamError, run
-from .tcp import REMOTE_BEHAVIOURS
+from .tcp import CONGESTION_CONTROLS, REMOTE_BEHAVIOURS
 
 
 class _Parser(argparse.ArgumentParser):
@@ -53,6 +53,7 @@ def parser() -> argparse.ArgumentParser:
     eq.add_argument("--no-equalize", dest="equalize", action="store_const", const=False)
     r.add_argument("--nat", choices=NAT_MODELS)
     r.add_argument("--remote", choices=REMOTE_BEHAVIOURS)
+    r.add_argument("--cc", choices=CONGESTION_CONTROLS, help="TCP congestion control")
     r.add_argument("--ingress-filter", action="store_const", const=True, default=None)
     r.add_argument("--uplinks", type=_uplinks)
     r.add_argument("--seed", type=_nonneg_int("--seed"))
@@ -75,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.scenario not in SCENARIOS:
         return _fail(f"unknown scenario {args.scenario!r}: allowed are {', '.join(SCENARIOS)}")
-    overrides = {k: getattr(args, k) for k in ("multipath", "equalize", "nat", "remote",
+    overrides = {k: getattr(args, k) for k in ("multipath", "equalize", "nat", "remote", "cc",
                                                "ingress_filter", "uplinks", "seed", "size",
                                                "connections", "messages", "msg_size", "pings")}
     try:

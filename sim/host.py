@@ -57,6 +57,7 @@ class Host(Node):
         self.ping_handlers: dict[int, Callable] = {}
         self.next_port = 5000
         self.window = 32 * 1460
+        self.cc = "none"                          # congestion control of new connections
         self.seen: Counter = Counter()            # (proto, source address) of every packet received
 
     @property
@@ -81,7 +82,7 @@ class Host(Node):
         if sport is None:
             sport = self.next_port
             self.next_port += 1
-        c = TcpConn(self, (self.addr, sport), (dst, dport), self.window)
+        c = TcpConn(self, (self.addr, sport), (dst, dport), self.window, self.cc)
         self.conns[(sport, dst, dport)] = c
         c.connect()
         return c
@@ -130,7 +131,7 @@ class Host(Node):
         flags = tcp.flags
         on_accept = self.listeners.get(tcp.dport)
         if on_accept is not None and flags == "S":
-            c = TcpConn(self, (self.addr, tcp.dport), (pkt.ip.src, tcp.sport), self.window)
+            c = TcpConn(self, (self.addr, tcp.dport), (pkt.ip.src, tcp.sport), self.window, self.cc)
             self.conns[(tcp.dport, pkt.ip.src, tcp.sport)] = c
             c.accept_syn(pkt)
             on_accept(c)

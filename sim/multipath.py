@@ -11,6 +11,10 @@
              ``meta mark set numgen inc mod N offset 1`` on the LAN side and one
              ``ip rule fwmark k table k`` per uplink.  A global counter over the
              forwarded LAN packets; no route cache; weights are ignored.
+``connmark`` connection-level balancing that no cache expiry can move: nftables
+             ``ct state new ct mark set numgen inc mod N offset 1``, then
+             ``meta mark set ct mark`` and the same ``ip rule fwmark`` tables (the
+             modern form of the 2.4 CONNMARK recipes and Shorewall's "track").
 
 ``equalize`` is not a policy but a route flag on top of ``random`` or ``wrr``:
 see ``sim.route_cache``.
@@ -22,7 +26,7 @@ import zlib
 from .fib import Nexthop, Route
 from .packet import Packet
 
-POLICIES = ("random", "wrr", "hash-l3", "hash-l4", "numgen")
+POLICIES = ("random", "wrr", "hash-l3", "hash-l4", "numgen", "connmark")
 CACHED_POLICIES = ("random", "wrr")     # the 2.4 route cache sits in front of these
 HZ = 100                                # 2.4 jiffies per second on i386
 
@@ -92,3 +96,15 @@ def select_numgen(route: Route, counter: int) -> tuple[Nexthop, str]:
     mark = (counter - 1) % n + 1
     nh = route.nexthops[mark - 1]
     return nh, f"numgen inc = {counter - 1}, mod {n} offset 1 -> fwmark {mark} -> table {mark}"
+
+
+def select_connmark(route: Route, marks: dict, flow, counter: int) -> tuple[Nexthop, str, bool]:
+    """The connection's mark picks the table; a new connection gets the next mark.
+    Returns (nexthop, why, new)."""
+    n = len(route.nexthops)
+    mark = marks.get(flow)
+    if mark is not None:
+        return route.nexthops[mark - 1], f"ct mark {mark} -> fwmark {mark} -> table {mark}", False
+    mark = marks[flow] = (counter - 1) % n + 1
+    return (route.nexthops[mark - 1],
+            f"new connection: ct mark set numgen inc mod {n} offset 1 = {mark} -> table {mark}", True)

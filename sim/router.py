@@ -12,7 +12,7 @@ from __future__ import annotations
 from .fib import Nexthop, Route, in_prefix, parse_prefix
 from .host import Node
 from .link import Interface
-from .multipath import HZ, select_hash, select_numgen, select_random, select_wrr
+from .multipath import HZ, select_connmark, select_hash, select_numgen, select_random, select_wrr
 from .nat import Nat
 from .packet import ECHO_REPLY, ECHO_REQUEST, ICMP, TCP, Packet
 from .route_cache import RouteCache
@@ -32,6 +32,7 @@ class Router(Node):
         self.nat: Nat | None = None
         self.mp_counter = 0          # the equalize patch's global counter (replaces jiffies)
         self.numgen = 0              # nftables' "numgen inc" counter
+        self.connmarks: dict = {}    # connmark: the LAN flow -> its mark (kept in conntrack)
 
     def set_nat(self, model: str, uplinks: dict[str, str]) -> None:
         self.nat = Nat(self, model, uplinks) if model != "none" else None
@@ -136,6 +137,10 @@ class Router(Node):
         if p == "numgen":
             self.numgen += 1
             return select_numgen(route, self.numgen)
+        if p == "connmark":
+            nh, why, new = select_connmark(route, self.connmarks, pkt.flow(), self.numgen + 1)
+            self.numgen += new
+            return nh, why
         return select_hash(route, pkt, self.sim.seed, p == "hash-l4")
 
     # -- the router's own stack -------------------------------------------------------------

@@ -17,7 +17,7 @@ from .apps import Download, EchoClient, EchoServer, Pinger, UdpEcho, WebServer
 from .core import MS, S, Sim
 from .multipath import CACHED_POLICIES, POLICIES
 from .nat import NAT_MODELS
-from .tcp import REMOTE_BEHAVIOURS
+from .tcp import CONGESTION_CONTROLS, REMOTE_BEHAVIOURS
 from .topology import KBIT, NetworkSpec, Uplink, article_network
 from .result import Result
 
@@ -32,6 +32,7 @@ class Params:
     equalize: bool = False
     nat: str = "article"
     remote: str = "article"
+    cc: str = "none"                    # TCP congestion control: none (fixed window) or reno
     ingress_filter: bool = False
     uplinks: int = 2
     seed: int = 1
@@ -55,6 +56,7 @@ class Params:
         choice("multipath", POLICIES)
         choice("nat", NAT_MODELS)
         choice("remote", REMOTE_BEHAVIOURS)
+        choice("cc", CONGESTION_CONTROLS)
         for name, lo, hi in (("uplinks", 1, 16), ("seed", 0, 2**63 - 1), ("size", 1, 10**10),
                              ("connections", 1, 64), ("pings", 0, 10_000),
                              ("messages", 1, 10_000), ("msg_size", 1, 10**7)):
@@ -83,7 +85,7 @@ class Params:
                       int(nth(self.delay_ms, k) * MS), int(nth(self.weights, k)))
                for k in range(self.uplinks)]
         return NetworkSpec(uplinks=ups, policy=self.multipath, equalize=self.equalize, nat=self.nat,
-                           remote=self.remote, ingress_filter=self.ingress_filter)
+                           remote=self.remote, ingress_filter=self.ingress_filter, cc=self.cc)
 
 
 @dataclass

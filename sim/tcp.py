@@ -2,8 +2,12 @@
 window, cumulative ACKs, delayed ACKs, retransmission timeout with exponential
 backoff and a retry limit, fast retransmit on three duplicate ACKs, RST, FIN.
 
-What it leaves out, on purpose: congestion control (the window is fixed),
-Linux's quick-ack mode, SACK, options.  Every state change is a trace event.
+Congestion control is a choice: ``none`` (a fixed window, the default, which
+keeps the article's arithmetic plain) or ``reno`` (RFC 5681: slow start,
+congestion avoidance, fast retransmit and fast recovery, as in Linux 2.4), which
+shows how reordering over unequal links eats the gain of per-packet balancing.
+What it leaves out, on purpose: Linux's quick-ack mode, SACK, options.  Every
+state change is a trace event.
 """
 from __future__ import annotations
 
@@ -23,17 +27,24 @@ RETRIES2 = 15               # 2.4 tcp_retries2
 DELACK = 40_000             # µs, Linux's TCP_DELACK_MIN: how long an ACK may wait for data
 
 REMOTE_BEHAVIOURS = ("article", "rfc")
+CONGESTION_CONTROLS = ("none", "reno")
+INIT_CWND = 2 * MSS         # Linux 2.4: two segments
 
 
 class TcpConn:
     """One end of a connection.  ``local`` and ``remote`` are (addr, port) endpoints."""
 
-    def __init__(self, host, local, remote, window: int = 32 * MSS):
+    def __init__(self, host, local, remote, window: int = 32 * MSS, cc: str = "none"):
         self.host = host
         self.local = local
         self.remote = remote
         self.state = "CLOSED"
         self.window = window
+        self.reno = cc == "reno"
+        self.cwnd = INIT_CWND if self.reno else window
+        self.ssthresh = window
+        self.recover = False                # in fast recovery
+        self.fast_retransmits = 0
         self.iss = host.sim.rng.randrange(1 << 32)
         self.snd_una = self.snd_nxt = self.snd_max = self.iss
         self.data_end = self.iss + 1        # sequence number just past the data queued so far
@@ -166,7 +177,7 @@ class TcpConn:
     def _push(self) -> None:
         if self.state not in ("ESTABLISHED", "CLOSE_WAIT", "FIN_WAIT_1", "CLOSING", "LAST_ACK"):
             return
-        limit = self.snd_una + self.window
+        limit = self.snd_una + min(self.window, self.cwnd)
         sent = False
         while self.snd_nxt < self.data_end and self.snd_nxt < limit:
             n = min(MSS, self.data_end - self.snd_nxt, limit - self.snd_nxt)
@@ -206,6 +217,9 @@ class TcpConn:
             self._abort()
             return
         self.rto = min(self.rto * 2, RTO_MAX)       # exponential backoff
+        if self.reno:                               # RFC 5681 (7): back to one segment
+            self.ssthresh = max((self.snd_max - self.snd_una) // 2, 2 * MSS)
+            self.cwnd, self.recover = MSS, False
         self._retransmit_first()
         if self.state not in ("SYN_SENT", "SYN_RECEIVED"):
             self.snd_nxt = min(self.snd_nxt, self.snd_una + MSS) if self.snd_una < self.data_end else self.snd_nxt
@@ -283,6 +297,8 @@ class TcpConn:
             if self.snd_nxt < ack:
                 self.snd_nxt = ack
             self.retries = 0
+            if self.reno:
+                self._open_cwnd()
             self.dupacks = 0
             if self.snd_una >= self.snd_max:
                 self._stop_timer()
@@ -292,12 +308,29 @@ class TcpConn:
         elif ack == self.snd_una and pkt.load == 0 and self.snd_una < self.snd_max and "F" not in flags:
             self.dupacks += 1
             if self.dupacks == 3:                   # fast retransmit (RFC 5681)
+                self.fast_retransmits += 1
+                if self.reno:                       # ...and fast recovery: halve the window
+                    self.ssthresh = max((self.snd_max - self.snd_una) // 2, 2 * MSS)
+                    self.cwnd, self.recover = self.ssthresh + 3 * MSS, True
                 self._retransmit_first()
+            elif self.dupacks > 3 and self.recover:
+                self.cwnd += MSS                    # each dupack: a segment has left the network
         if self.state == "CLOSED":
             return
         if pkt.load or "F" in flags:
             self._receive_data(seq, pkt.load, "F" in flags)
         self._push()
+
+    def _open_cwnd(self) -> None:
+        """RFC 5681: leave fast recovery at the window halved; else slow start below
+        ssthresh, one segment per round trip above it."""
+        if self.recover:
+            self.cwnd, self.recover = self.ssthresh, False
+        elif self.cwnd < self.ssthresh:
+            self.cwnd += MSS
+        else:
+            self.cwnd += max(1, MSS * MSS // self.cwnd)
+        self.cwnd = min(self.cwnd, self.window)
 
     def _established(self, by: str) -> None:
         self.established_by = by

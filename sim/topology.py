@@ -56,6 +56,7 @@ class NetworkSpec:
     equalize: bool = False
     nat: str = "article"
     remote: str = "article"
+    cc: str = "none"
     ingress_filter: bool = False
     lan_rate: int = 100 * MBIT
     core_rate: int = 100 * MBIT
@@ -111,6 +112,8 @@ def article_network(sim, spec: NetworkSpec) -> Network:
     core = net.add(Router(sim, "internet", "Internet", "random" if per_packet else "hash-l3"))
     for name, title, addr in (("remote1", "Remote host 1", REMOTE1), ("remote2", "Remote host 2", REMOTE2)):
         net.add(Host(sim, name, title, remote=spec.remote))
+    for h in ("local1", "local2", "remote1", "remote2"):
+        net[h].cc = spec.cc
 
     net.connect("lan", [("router", "eth0", ROUTER_LAN, spec.lan_rate),
                         ("local1", "eth0", LOCAL1, spec.lan_rate),

@@ -144,3 +144,36 @@ def test_bad_setup_parameters_are_refused():
         sim.run("echo", multipath="numgen", equalize=True)
     with pytest.raises(sim.ParamError, match="unknown nat 'masq'"):
         sim.run("echo", nat="masq")
+
+
+# -- making two links work (chapter 10) and reordering (chapter 4) --------------------------
+
+def test_connmark_spreads_connections_and_keeps_each_on_its_uplink():
+    r = sim.run("flashget", multipath="connmark", nat="masquerade", remote="rfc")
+    conns = r.summary["connections"]
+    assert all(c["complete"] for c in conns)
+    seen = [c["seen_by_server_as"][0].split(",")[0].strip("(") for c in conns]
+    assert set(seen) == {"100.0.0.1", "150.0.0.1"}          # both uplinks carry connections
+    by_port = {}
+    for _, dev, p in uplink_hops(r):
+        by_port.setdefault(p.l4.sport, set()).add(dev)
+    assert all(len(devs) == 1 for devs in by_port.values())  # and each stays on one
+
+
+def test_connmark_survives_the_idle_gap_that_moves_a_cached_route():
+    r = sim.run("cache-expiry", multipath="connmark", nat="masquerade", remote="rfc")
+    assert r.summary["connections"][0]["complete"]
+    assert len({dev for _, dev, _ in uplink_hops(r)}) == 1
+
+
+def test_reno_reordering_over_unequal_links_eats_the_gain():
+    kw = dict(nat="none", remote="rfc", size=500_000, cc="reno")
+    def kbit(scenario, delays):
+        return sim.run(scenario, delay_ms=delays, **kw).summary["connections"][0]["throughput_kbit"]
+    assert kbit("equalize-public", [10]) > 1.5 * kbit("connection-level", [10])  # equal: a gain
+    one = sim.run("connection-level", delay_ms=[10, 60], **kw).summary["connections"][0]
+    both = sim.run("equalize-public", delay_ms=[10, 60], **kw)
+    c = both.summary["connections"][0]
+    assert c["complete"] and c["throughput_kbit"] < one["throughput_kbit"]   # unequal: a loss
+    server = both.apps["servers"]["200.0.0.1"].children[0]
+    assert server.fast_retransmits > 0                  # duplicate ACKs from reordering
