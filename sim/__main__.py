@@ -62,6 +62,7 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--messages", type=_nonneg_int("--messages"), help="echo: messages to echo")
     r.add_argument("--msg-size", type=_nonneg_int("--msg-size"), help="echo: bytes per message")
     r.add_argument("--pings", type=_nonneg_int("--pings"), help="ping: echo requests to send")
+    r.add_argument("--subflows", type=_nonneg_int("--subflows"), help="mptcp: subflows")
     r.add_argument("--format", choices=("text", "json"), default="text")
     r.add_argument("--pcap", metavar="FILE", help="also write the hops as pcapng")
     r.add_argument("--summary-only", action="store_true", help="text: print only the summary")
@@ -78,7 +79,8 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(f"unknown scenario {args.scenario!r}: allowed are {', '.join(SCENARIOS)}")
     overrides = {k: getattr(args, k) for k in ("multipath", "equalize", "nat", "remote", "cc",
                                                "ingress_filter", "uplinks", "seed", "size",
-                                               "connections", "messages", "msg_size", "pings")}
+                                               "connections", "messages", "msg_size", "pings",
+                                               "subflows")}
     try:
         result = run(args.scenario, **overrides)
     except (ParamError, RouteError) as e:

@@ -78,11 +78,12 @@ class Host(Node):
 
     # -- sockets ----------------------------------------------------------------------------
 
-    def connect(self, dst: str, dport: int, sport: int | None = None) -> TcpConn:
+    def connect(self, dst: str, dport: int, sport: int | None = None, syn_opt: tuple = ()) -> TcpConn:
         if sport is None:
             sport = self.next_port
             self.next_port += 1
         c = TcpConn(self, (self.addr, sport), (dst, dport), self.window, self.cc)
+        c.syn_opt = syn_opt
         self.conns[(sport, dst, dport)] = c
         c.connect()
         return c

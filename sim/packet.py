@@ -18,6 +18,7 @@ PROTO_NAMES = {TCP_PROTO: "tcp", UDP_PROTO: "udp", ICMP_PROTO: "icmp"}
 
 IP_HDR, TCP_HDR, UDP_HDR, ICMP_HDR = 20, 20, 8, 8
 ECHO_REQUEST, ECHO_REPLY = 8, 0
+MPTCP_OPT_LEN = {"capable": 4, "join": 12}     # RFC 8684 MP_CAPABLE (SYN, v1), MP_JOIN (SYN)
 
 Endpoint = tuple[str, int]
 """An (IP address, port) pair: the article's notation for a link endpoint."""
@@ -41,6 +42,7 @@ class TCP(NamedTuple):
     ack: int = 0
     flags: str = "S"          # scapy's letters: F S R P A
     window: int = 65535
+    mptcp: tuple = ()         # an MPTCP option on a SYN: ("capable", key) or ("join", token)
 
 
 class UDP(NamedTuple):
@@ -82,7 +84,10 @@ class Packet(NamedTuple):
         return (self.proto, self.ip.src, self.sport, self.ip.dst, self.dport)
 
     def wire_len(self) -> int:
-        return IP_HDR + _L4_LEN[type(self.l4)] + self.load
+        n = IP_HDR + _L4_LEN[type(self.l4)] + self.load
+        if type(self.l4) is TCP and self.l4.mptcp:
+            n += MPTCP_OPT_LEN[self.l4.mptcp[0]]
+        return n
 
     def with_src(self, src: str, sport: int | None = None) -> "Packet":
         return Packet(self.ip._replace(src=src), _set_port(self.l4, sport, "sport"), self.load)
@@ -103,6 +108,8 @@ class Packet(NamedTuple):
                  f"seq {l4.seq}")
             if "A" in l4.flags:
                 s += f", ack {l4.ack}"
+            if l4.mptcp:
+                s += f", options [mptcp {l4.mptcp[0]} {l4.mptcp[1]:#010x}]"
             return s + f", length {self.load}"
         if type(l4) is UDP:
             return f"{ip.src}.{l4.sport} > {ip.dst}.{l4.dport}: UDP, length {self.load}"

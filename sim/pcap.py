@@ -30,8 +30,13 @@ def to_scapy(pkt: Packet):
     ip, l4 = pkt.ip, pkt.l4
     p = S_IP(src=ip.src, dst=ip.dst, ttl=ip.ttl, id=ip.id, tos=ip.tos)
     if type(l4) is TCP:
+        opts = []
+        if l4.mptcp:        # RFC 8684 option 30: MP_CAPABLE v1 on a SYN; MP_JOIN token + nonce
+            kind, value = l4.mptcp
+            opts = [(30, b"\x01\x81" if kind == "capable" else
+                     b"\x10\x01" + value.to_bytes(4, "big") + (value ^ 0x5A5A5A5A).to_bytes(4, "big"))]
         p /= S_TCP(sport=l4.sport, dport=l4.dport, seq=l4.seq, ack=l4.ack, flags=l4.flags,
-                   window=l4.window)
+                   window=l4.window, options=opts)
     elif type(l4) is UDP:
         p /= S_UDP(sport=l4.sport, dport=l4.dport)
     elif type(l4) is ICMP:

@@ -85,9 +85,25 @@ class Result:
                           for p in self.apps["pings"]]
         if "echo" in self.apps:
             s["echo"] = [self._echo_summary(e) for e in self.apps["echo"]]
+        if "mptcp" in self.apps:
+            s["mptcp"] = [self._mptcp_summary(m) for m in self.apps["mptcp"]]
         if "udp" in self.apps:
             s["udp"] = [{"sent": u.sent, "received": u.received} for u in self.apps["udp"]]
         return s
+
+    def _mptcp_summary(self, m) -> dict:
+        children = {ch.irs: ch for srv in self.apps["mptcp_servers"] for ch in srv.children}
+        subflows = []
+        for sf in m.subflows:
+            ch = children.get(sf.iss)
+            subflows.append({"client": fmt_endpoint(*sf.local),
+                             "seen_by_server_as": fmt_endpoint(*ch.remote) if ch else None,
+                             "bytes": sf.bytes_received, "state": sf.state, "reset": sf.reset})
+        elapsed = None if m.done_at is None else m.done_at - m.start
+        return {"subflows": subflows, "bytes": m.bytes, "bytes_wanted": m.size,
+                "complete": m.done_at is not None,
+                "seconds": None if elapsed is None else elapsed / 1e6,
+                "throughput_kbit": None if not elapsed else round(m.bytes * 8 / elapsed * 1e3, 1)}
 
     def _echo_summary(self, e) -> dict:
         c = e.conn
@@ -137,6 +153,13 @@ class Result:
             end = "complete" if e["complete"] else ("reset" if e["reset"] else "not complete")
             out.append(f"  echo {e['client']} -> {e['server']}: {e['echoed']} of {e['messages']} "
                        f"messages echoed, {end}{t}; server saw {', '.join(e['seen_by_server_as'])}")
+        for m in s.get("mptcp", []):
+            t = f" in {m['seconds']:.3f} s ({m['throughput_kbit']} kbit/s)" if m["complete"] else ""
+            out.append(f"  mptcp: {m['bytes']}/{m['bytes_wanted']} bytes"
+                       f"{', complete' + t if m['complete'] else ', not complete'}")
+            for sf in m["subflows"]:
+                out.append(f"    subflow {sf['client']}: {sf['bytes']} bytes, {sf['state']}; "
+                           f"server saw {sf['seen_by_server_as'] or 'nothing'}")
         for u in s.get("udp", []):
             out.append(f"  udp echo: {u['received']} of {u['sent']} datagrams answered")
         if s["throughput_kbit"] is not None:

@@ -13,7 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Callable
 
-from .apps import Download, EchoClient, EchoServer, Pinger, UdpEcho, WebServer
+from .apps import (Download, EchoClient, EchoServer, MptcpDownload, MptcpServer, Pinger, UdpEcho,
+                   WebServer)
 from .core import MS, S, Sim
 from .multipath import CACHED_POLICIES, POLICIES
 from .nat import NAT_MODELS
@@ -42,6 +43,7 @@ class Params:
     pings: int = 10
     messages: int = 10                  # echo: messages on the one connection
     msg_size: int = 1000                # echo: bytes per message
+    subflows: int = 2                   # mptcp: subflows of the one connection
     down_kbit: list[int] = field(default_factory=lambda: [2000])   # per uplink, last repeats
     up_kbit: list[int] = field(default_factory=lambda: [512])
     delay_ms: list[float] = field(default_factory=lambda: [10.0])
@@ -59,7 +61,7 @@ class Params:
         choice("cc", CONGESTION_CONTROLS)
         for name, lo, hi in (("uplinks", 1, 16), ("seed", 0, 2**63 - 1), ("size", 1, 10**10),
                              ("connections", 1, 64), ("pings", 0, 10_000),
-                             ("messages", 1, 10_000), ("msg_size", 1, 10**7)):
+                             ("messages", 1, 10_000), ("msg_size", 1, 10**7), ("subflows", 1, 8)):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int):
                 raise ParamError(f"{name} must be an integer, got {v!r}")
@@ -126,6 +128,12 @@ def _echo(net, p):
     return {"echo": [EchoClient(net["local1"], net["remote1"].addr, 7, p.messages, p.msg_size)]}
 
 
+def _mptcp(net, p):
+    server = MptcpServer(net["remote1"], 80, p.size)
+    return {"mptcp": [MptcpDownload(net["local1"], net["remote1"].addr, 80, p.size, p.subflows)],
+            "mptcp_servers": [server]}
+
+
 def _udp(net, p):
     return {"udp": [UdpEcho(net["local1"], net["remote1"], p.pings, S)]}
 
@@ -153,6 +161,11 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in [
     Scenario("ping", "today's kernel, as measured: ten pings with one ICMP id under per-packet "
              "balancing and MASQUERADE; the ICMP entry now outlives its reply",
              {"multipath": "numgen", "nat": "masquerade", "remote": "rfc"}, _pings),
+    Scenario("mptcp", "MPTCP (RFC 8684) behind the router: one download, two subflows from two "
+             "source ports, each its own connection to conntrack (connmark balancing, MASQUERADE), "
+             "so each keeps its uplink and its NAT binding, and the download uses both links",
+             {"multipath": "connmark", "nat": "masquerade", "remote": "rfc", "size": 500_000},
+             _mptcp),
     Scenario("hash-l4-nat", "modern Linux: no route cache, L4 hash multipath, netfilter NAT; "
              "4 connections, each on one uplink", {"multipath": "hash-l4", "nat": "netfilter",
                                                    "remote": "rfc", "connections": 4}, _one_download),

@@ -72,6 +72,9 @@ class TcpConn:
         self.on_data: Callable | None = None
         self.on_fin: Callable | None = None
         self.on_close: Callable | None = None
+        self.on_acked: Callable | None = None       # new data acknowledged: room to send more
+        self.syn_opt: tuple = ()                    # MPTCP option for our SYN / SYN+ACK
+        self.peer_syn_opt: tuple = ()               # ...and the one the peer's SYN carried
 
     # -- helpers ----------------------------------------------------------------------------
 
@@ -83,7 +86,8 @@ class TcpConn:
         ack = self.rcv_nxt if "A" in flags else 0
         return Packet(self.host.ip_header(self.local[0], self.remote[0]),
                       TCP(self.local[1], self.remote[1], seq & 0xFFFFFFFF, ack & 0xFFFFFFFF,
-                          flags, min(self.window, 65535)), load)
+                          flags, min(self.window, 65535), self.syn_opt if "S" in flags else ()),
+                      load)
 
     def _send(self, flags: str, seq: int, load: int = 0) -> None:
         if "A" in flags:
@@ -155,6 +159,7 @@ class TcpConn:
     def accept_syn(self, pkt: Packet) -> None:
         """A listening socket's child: SYN received, answer SYN+ACK."""
         self.irs = pkt.l4.seq
+        self.peer_syn_opt = pkt.l4.mptcp
         self.rcv_nxt = self.irs + 1
         self.snd_nxt = self.snd_max = self.iss + 1
         self.rtt_seq, self.rtt_start = self.iss + 1, self.host.sim.now
@@ -305,6 +310,8 @@ class TcpConn:
             else:
                 self._arm()
             self._acked()
+            if self.on_acked:
+                self.on_acked(self)
         elif ack == self.snd_una and pkt.load == 0 and self.snd_una < self.snd_max and "F" not in flags:
             self.dupacks += 1
             if self.dupacks == 3:                   # fast retransmit (RFC 5681)

@@ -177,3 +177,16 @@ def test_reno_reordering_over_unequal_links_eats_the_gain():
     assert c["complete"] and c["throughput_kbit"] < one["throughput_kbit"]   # unequal: a loss
     server = both.apps["servers"]["200.0.0.1"].children[0]
     assert server.fast_retransmits > 0                  # duplicate ACKs from reordering
+
+
+def test_mptcp_two_subflows_two_bindings_one_download_faster():
+    one = sim.run("mptcp", subflows=1).summary["mptcp"][0]
+    r = sim.run("mptcp", subflows=2)
+    m = r.summary["mptcp"][0]
+    assert m["complete"] and one["complete"]
+    seen = [sf["seen_by_server_as"] for sf in m["subflows"]]
+    assert {s.split(",")[0] for s in seen} == {"(100.0.0.1", "(150.0.0.1"}  # a binding per uplink
+    assert all(sf["bytes"] > 0.3 * m["bytes"] for sf in m["subflows"])      # both carry data
+    assert m["throughput_kbit"] > 1.6 * one["throughput_kbit"]
+    server = r.apps["mptcp_servers"][0]
+    assert len(server.sessions) == 1          # tied by the token, whatever NAT did to addresses
