@@ -6,7 +6,8 @@ Congestion control is a choice: ``none`` (a fixed window, the default, which
 keeps the article's arithmetic plain) or ``reno`` (RFC 5681: slow start,
 congestion avoidance, fast retransmit and fast recovery, as in Linux 2.4), which
 shows how reordering over unequal links eats the gain of per-packet balancing.
-What it leaves out, on purpose: Linux's quick-ack mode, SACK, options.  Every
+Timestamps (RFC 7323) are modelled only as what they do to the RTT estimate.
+What it leaves out, on purpose: Linux's quick-ack mode, SACK, other options.  Every
 state change is a trace event.
 """
 from __future__ import annotations
@@ -55,6 +56,7 @@ class TcpConn:
         self.srtt = 0
         self.rttvar = 0
         self.rtt_seq: int | None = None     # the segment being timed (Karn: never a retransmission)
+        self.tx_time: dict[int, int] = {}   # end seq of an unacked data segment -> last sent (TSval)
         self.rtt_start = 0
         self.retries = 0
         self.deadline: int | None = None    # retransmission timer
@@ -187,6 +189,7 @@ class TcpConn:
         while self.snd_nxt < self.data_end and self.snd_nxt < limit:
             n = min(MSS, self.data_end - self.snd_nxt, limit - self.snd_nxt)
             self._send("PA" if self.snd_nxt + n == self.data_end else "A", self.snd_nxt, n)
+            self.tx_time[self.snd_nxt + n] = self.host.sim.now
             if self.rtt_seq is None:
                 self.rtt_seq, self.rtt_start = self.snd_nxt + n, self.host.sim.now
             self.snd_nxt += n
@@ -211,7 +214,10 @@ class TcpConn:
         if self.state == "SYN_RECEIVED":
             self.synack_retransmits += 1
         if self.state in ("SYN_SENT", "SYN_RECEIVED") or self.snd_una < self.data_end or self.fin_queued:
-            self._send(*self._first_unacked())
+            flags, seq, n = self._first_unacked()
+            self._send(flags, seq, n)
+            if n:
+                self.tx_time[seq + n] = self.host.sim.now
 
     def _on_rto(self) -> None:
         self.retries += 1
@@ -414,11 +420,21 @@ class TcpConn:
             self.host.tcp_forget(self)
 
     def _sample_rtt(self, ack: int) -> None:
-        """RFC 6298 estimator, Karn's rule: time one segment at a time."""
+        """RFC 6298 estimator.  With timestamps (RFC 7323, on by default in Linux since
+        2.4) every ACK of data is a valid sample, retransmitted or not, so the backed-off
+        timer is recomputed at once (``tcp_ack_update_rtt``: "only reset backoff on valid
+        RTT measurement"); without data to time, Karn's rule: one segment at a time."""
         r = None
+        now = self.host.sim.now
         if self.rtt_seq is not None and ack >= self.rtt_seq:
-            r = self.host.sim.now - self.rtt_start
+            r = now - self.rtt_start
             self.rtt_seq = None
+        if self.tx_time:
+            sent = self.tx_time.get(ack)
+            if sent is not None:
+                r = now - sent                  # the echoed timestamp of the segment acked
+            for end in [e for e in self.tx_time if e <= ack]:
+                del self.tx_time[end]
         if r is None:
             return
         if self.srtt == 0:
