@@ -1,0 +1,146 @@
+"""The command line of the kernel lab (needs root: it creates network namespaces).
+
+    sudo .venv/bin/python -m sim.kernel list
+    sudo .venv/bin/python -m sim.kernel run perpacket-masquerade --pcap masq.pcapng
+    sudo .venv/bin/python -m sim.kernel compare perpacket-snat-filter
+    sudo .venv/bin/python -m sim.kernel table --uplinks 3
+    sudo .venv/bin/python -m sim.kernel clean        # remove namespaces a killed run left
+
+Bad input: one line and exit status 2.  No root or no namespaces: one line, exit 1.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+PROG = "python -m sim.kernel"
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _int_in(name, lo, hi):
+    def conv(s: str) -> int:
+        try:
+            v = int(s, 10)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name} must be an integer {lo}..{hi}, got {s!r}")
+        if not lo <= v <= hi:
+            raise argparse.ArgumentTypeError(f"{name} must be an integer {lo}..{hi}, got {s!r}")
+        return v
+    return conv
+
+
+def _secs(s: str) -> float:
+    try:
+        v = float(s)
+    except ValueError:
+        v = -1
+    if not 0.1 <= v <= 600:
+        raise argparse.ArgumentTypeError(f"--timeout must be seconds in 0.1..600, got {s!r}")
+    return v
+
+
+def parser() -> argparse.ArgumentParser:
+    from .scenarios import SCENARIOS
+    p = _Parser(prog=PROG, description="The article's network on the running Linux kernel, in "
+                "network namespaces (root needed).")
+    sub = p.add_subparsers(dest="cmd", required=True, parser_class=_Parser)
+    sub.add_parser("list", help="list the kernel scenarios")
+    sub.add_parser("clean", help="remove lab namespaces left by runs that were killed")
+    for cmd in ("run", "compare"):
+        r = sub.add_parser(cmd, help=f"{cmd} a kernel scenario")
+        r.add_argument("scenario", help="one of: " + ", ".join(SCENARIOS))
+        r.add_argument("--uplinks", type=_int_in("--uplinks", 1, 8))
+        r.add_argument("--connections", type=_int_in("--connections", 1, 64))
+        r.add_argument("--size", type=_int_in("--size", 1, 10**9), help="bytes per download")
+        r.add_argument("--timeout", type=_secs, help="s a client waits for one read")
+        r.add_argument("--format", choices=("text", "json"), default="text")
+        if cmd == "run":
+            r.add_argument("--pcap", metavar="FILE", help="write every link's capture as pcapng")
+            r.add_argument("--summary-only", action="store_true")
+    t = sub.add_parser("table", help="section 3b's table, measured on this kernel")
+    t.add_argument("--uplinks", type=_int_in("--uplinks", 2, 8), default=2)
+    t.add_argument("--timeout", type=_secs, default=30.0)
+    t.add_argument("--format", choices=("markdown", "json"), default="markdown")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    from .lab import LabError, Interrupted, sweep, check_environment
+    from .scenarios import SCENARIOS, make_options
+    try:
+        if args.cmd == "list":
+            for s in SCENARIOS.values():
+                print(f"{s.name:<27} {s.doc}")
+            return 0
+        if args.cmd in ("run", "compare"):
+            if args.scenario not in SCENARIOS:
+                return _fail(f"unknown kernel scenario {args.scenario!r}: allowed are "
+                             f"{', '.join(SCENARIOS)}", 2)
+            over = {k: getattr(args, k) for k in ("uplinks", "connections", "size", "timeout")}
+            try:
+                make_options(args.scenario, **over)
+            except LabError as e:
+                return _fail(str(e), 2)
+            if args.cmd == "run" and args.pcap:
+                try:
+                    open(args.pcap, "ab").close()
+                except OSError as e:
+                    return _fail(f"cannot write pcap {args.pcap!r}: {e.strerror}", 2)
+        if args.cmd == "clean":
+            check_environment()
+            gone = sweep()
+            print(f"removed {len(gone)} stale lab namespace(s)" + (": " + " ".join(gone) if gone else ""))
+            return 0
+        if args.cmd == "run":
+            from .scenarios import run
+            r = run(args.scenario, pcap=args.pcap, **over)
+            if args.format == "json":
+                print(json.dumps(r.summary))
+            elif args.summary_only:
+                print("\n".join(r.summary_text()))
+            else:
+                sys.stdout.write(r.text())
+            return 0
+        if args.cmd == "compare":
+            from .compare import compare
+            c = compare(args.scenario, **{k: v for k, v in over.items() if v is not None})
+            if args.format == "json":
+                print(json.dumps({"scenario": c.scenario, "uplinks": c.uplinks, "agrees": c.agrees,
+                                  "rows": [r.__dict__ | {"verdict": r.verdict} for r in c.rows]}))
+            else:
+                sys.stdout.write(c.text())
+            return 0 if c.agrees else 1
+        if args.cmd == "table":
+            from .table import markdown, measure_all
+            rows = measure_all(uplinks=args.uplinks, timeout=args.timeout)
+            if args.format == "json":
+                print(json.dumps(rows))
+            else:
+                print(f"Measured on this kernel, {args.uplinks} uplinks:\n")
+                print(markdown(rows))
+            return 0
+    except LabError as e:
+        return _fail(str(e), 1)
+    except KeyboardInterrupt:
+        return _fail("interrupted; the lab's namespaces were removed", 130)
+    except Interrupted as e:
+        return _fail(f"stopped by {e}; the lab's namespaces were removed", 143)
+    except BrokenPipeError:
+        sys.stderr.close()
+        return 0
+    return 0
+
+
+def _fail(msg: str, code: int) -> int:
+    print(f"{PROG}: error: {msg}", file=sys.stderr)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,274 @@
+"""Traffic programs run inside the lab's namespaces (standard library only).
+
+The lab starts them as ``ip netns exec NS python agent.py ROLE ...``; each
+prints one JSON object on stdout (a server prints ``{"ready": true}`` first,
+then its report when it gets SIGTERM).
+
+    serve   --port P --mode echo|source [--size N] [--mptcp]
+    echo    --dst A --port P [--messages 10] [--size 1000] [--timeout S] [--sport P]
+    download --dst A --port P [--size N] [--connections N] [--timeout S] [--mptcp] [--sport P]
+    ping    --dst A [--count 10] [--id 4660] [--interval 0.1] [--timeout S]
+"""
+from __future__ import annotations
+
+import argparse
+import errno
+import json
+import os
+import select
+import signal
+import socket
+import struct
+import sys
+import threading
+import time
+
+IPPROTO_MPTCP = 262
+
+
+def _out(obj) -> None:
+    sys.stdout.write(json.dumps(obj) + "\n")
+    sys.stdout.flush()
+
+
+def _sock(mptcp: bool) -> socket.socket:
+    if mptcp:
+        return socket.socket(socket.AF_INET, socket.SOCK_STREAM, IPPROTO_MPTCP)
+    return socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+
+
+def _ep(addr) -> str:
+    return f"({addr[0]}, {addr[1]})"
+
+
+# -- server ---------------------------------------------------------------------------------
+
+def serve(a) -> int:
+    s = _sock(a.mptcp)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("0.0.0.0", a.port))
+    s.listen(64)
+    conns = []
+    lock = threading.Lock()
+
+    def handle(c, peer):
+        rec = {"peer": _ep(peer), "bytes_in": 0, "bytes_out": 0, "reset": False, "eof": False}
+        with lock:
+            conns.append(rec)
+        try:
+            if a.mode == "source":
+                left = a.size
+                chunk = b"\x00" * 16384
+                while left > 0:
+                    n = c.send(chunk[:min(left, len(chunk))])
+                    left -= n
+                    rec["bytes_out"] += n
+                c.shutdown(socket.SHUT_WR)
+            while True:
+                d = c.recv(65536)
+                if not d:
+                    rec["eof"] = True
+                    break
+                rec["bytes_in"] += len(d)
+                if a.mode == "echo":
+                    c.sendall(d)
+                    rec["bytes_out"] += len(d)
+        except ConnectionResetError:
+            rec["reset"] = True
+        except OSError as e:
+            rec["error"] = e.strerror
+        finally:
+            c.close()
+
+    def stop(*_):
+        with lock:
+            _out({"conns": conns})
+        os._exit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    _out({"ready": True})
+    while True:
+        c, peer = s.accept()
+        threading.Thread(target=handle, args=(c, peer), daemon=True).start()
+
+
+# -- clients --------------------------------------------------------------------------------
+
+def _connect(a, mptcp=False, sport=0):
+    s = _sock(mptcp)
+    s.settimeout(a.timeout)
+    if sport:                          # fixed client ports, like the simulator's 5000, 5001 ...
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("0.0.0.0", sport))
+    t0 = time.monotonic()
+    s.connect((a.dst, a.port))
+    return s, time.monotonic() - t0
+
+
+def echo(a) -> int:
+    rec = {"client": None, "server": _ep((a.dst, a.port)), "messages": a.messages, "echoed": 0,
+           "reset": False, "connected": False, "seconds": None, "error": None}
+    t0 = time.monotonic()
+    try:
+        s, _ = _connect(a, sport=a.sport)
+        rec["connected"] = True
+        rec["client"] = _ep(s.getsockname())
+        msg = b"m" * a.size
+        for _ in range(a.messages):
+            s.sendall(msg)
+            got = 0
+            while got < a.size:
+                d = s.recv(a.size - got)
+                if not d:
+                    raise ConnectionError("closed by the server")
+                got += len(d)
+            rec["echoed"] += 1
+        rec["seconds"] = round(time.monotonic() - t0, 4)
+        s.close()
+    except ConnectionResetError:
+        rec["reset"] = True
+    except socket.timeout:
+        rec["error"] = "timeout"
+    except OSError as e:
+        rec["error"] = e.strerror or str(e)
+    rec["elapsed"] = round(time.monotonic() - t0, 4)
+    _out(rec)
+    return 0
+
+
+def download(a) -> int:
+    recs = [None] * a.connections
+
+    def one(k):
+        rec = {"client": None, "server": _ep((a.dst, a.port)), "bytes": 0, "bytes_wanted": a.size,
+               "connected": False, "complete": False, "reset": False, "seconds": None,
+               "error": None}
+        t0 = time.monotonic()
+        try:
+            s, _ = _connect(a, a.mptcp, a.sport + k if a.sport else 0)
+            rec["connected"] = True
+            rec["client"] = _ep(s.getsockname())
+            while True:
+                d = s.recv(65536)
+                if not d:
+                    break
+                rec["bytes"] += len(d)
+            rec["complete"] = rec["bytes"] >= a.size
+            rec["seconds"] = round(time.monotonic() - t0, 4)
+            s.close()
+        except ConnectionResetError:
+            rec["reset"] = True
+        except socket.timeout:
+            rec["error"] = "timeout"
+        except OSError as e:
+            rec["error"] = e.strerror or str(e)
+        recs[k] = rec
+
+    threads = [threading.Thread(target=one, args=(k,)) for k in range(a.connections)]
+    for t in threads:
+        t.start()
+        time.sleep(a.stagger)
+    for t in threads:
+        t.join()
+    _out({"connections": recs})
+    return 0
+
+
+def _icmp_checksum(b: bytes) -> int:
+    if len(b) % 2:
+        b += b"\x00"
+    s = sum(struct.unpack(f"!{len(b) // 2}H", b))
+    s = (s >> 16) + (s & 0xFFFF)
+    s += s >> 16
+    return ~s & 0xFFFF
+
+
+def ping(a) -> int:
+    """ICMP echo with one id for every request (like one ``ping`` process)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+    sent, replies = [], []
+    deadline_extra = a.timeout
+    for seq in range(1, a.count + 1):
+        body = struct.pack("!d", time.time()) + b"1+1<1" * 8
+        hdr = struct.pack("!BBHHH", 8, 0, 0, a.id, seq)
+        pkt = struct.pack("!BBHHH", 8, 0, _icmp_checksum(hdr + body), a.id, seq) + body
+        s.sendto(pkt, (a.dst, 0))
+        sent.append(seq)
+        end = time.monotonic() + (a.interval if seq < a.count else deadline_extra)
+        while True:
+            left = end - time.monotonic()
+            if left <= 0 or (seq == a.count and len(replies) == len(sent)):
+                break
+            r, _, _ = select.select([s], [], [], left)
+            if not r:
+                continue
+            data, src = s.recvfrom(2048)
+            ihl = (data[0] & 0x0F) * 4
+            typ, _, _, pid, pseq = struct.unpack("!BBHHH", data[ihl:ihl + 8])
+            if typ == 0 and pid == a.id and src[0] == a.dst and pseq not in replies:
+                replies.append(pseq)
+    _out({"dst": a.dst, "id": a.id, "sent": len(sent), "received": len(replies),
+          "replied": sorted(replies)})
+    return 0
+
+
+def offload_off(a) -> int:
+    """Turn off TX checksum offload on every named device (``ethtool -K DEV tx off``), so a
+    capture shows the checksums that go on the wire instead of veth's unfilled ones."""
+    import array
+    import fcntl
+    SIOCETHTOOL, ETHTOOL_STXCSUM = 0x8946, 0x17
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    done = []
+    for dev in a.devs:
+        val = array.array("I", [ETHTOOL_STXCSUM, 0])
+        addr, _ = val.buffer_info()
+        ifr = struct.pack("16sP", dev.encode(), addr)
+        try:
+            fcntl.ioctl(s.fileno(), SIOCETHTOOL, ifr)
+            done.append(dev)
+        except OSError:
+            pass
+    _out({"tx_csum_off": done})
+    return 0
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="agent")
+    sub = p.add_subparsers(dest="role", required=True)
+    s = sub.add_parser("serve")
+    s.add_argument("--port", type=int, required=True)
+    s.add_argument("--mode", choices=("echo", "source"), default="echo")
+    s.add_argument("--size", type=int, default=0)
+    s.add_argument("--mptcp", action="store_true")
+    e = sub.add_parser("echo")
+    e.add_argument("--dst", required=True)
+    e.add_argument("--port", type=int, required=True)
+    e.add_argument("--messages", type=int, default=10)
+    e.add_argument("--size", type=int, default=1000)
+    e.add_argument("--timeout", type=float, default=5.0)
+    e.add_argument("--sport", type=int, default=0)
+    d = sub.add_parser("download")
+    d.add_argument("--dst", required=True)
+    d.add_argument("--port", type=int, required=True)
+    d.add_argument("--size", type=int, default=200_000)
+    d.add_argument("--connections", type=int, default=1)
+    d.add_argument("--stagger", type=float, default=0.0)
+    d.add_argument("--timeout", type=float, default=5.0)
+    d.add_argument("--mptcp", action="store_true")
+    d.add_argument("--sport", type=int, default=0)
+    g = sub.add_parser("ping")
+    g.add_argument("--dst", required=True)
+    g.add_argument("--count", type=int, default=10)
+    g.add_argument("--id", type=int, default=0x1234)
+    g.add_argument("--interval", type=float, default=0.1)
+    g.add_argument("--timeout", type=float, default=1.0)
+    o = sub.add_parser("offload-off")
+    o.add_argument("devs", nargs="+")
+    a = p.parse_args(argv)
+    return {"serve": serve, "echo": echo, "download": download, "ping": ping,
+            "offload-off": offload_off}[a.role](a)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

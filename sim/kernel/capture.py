@@ -1,0 +1,239 @@
+"""Capture every link of the lab with tcpdump, merge into one pcapng, read packets back.
+
+One tcpdump per link, on one end of its veth pair (a veth end sees both
+directions); the merged pcapng has one interface per link named as in the
+simulator's capture (``lan``, ``uplink1``, ``peer1``, ``remote1_link`` ...),
+so Wireshark's interface column says where a packet was seen.  Frames are
+Ethernet (the lab's links are veth), ordered by capture time.
+
+Which end is captured: ``lan`` on the switch's bridge (every LAN frame once),
+``uplink<k>`` on the router's ``if<k>`` (what the router sent, even if the
+provider drops it), ``peer<k>`` on the Internet's ``p<k>`` (what the provider
+let through), ``remote<k>_link`` on the remote host's ``eth0``.
+"""
+from __future__ import annotations
+
+import os
+import select
+import shutil
+import signal
+import struct
+import subprocess
+import time
+from typing import NamedTuple
+
+from .lab import Lab, LabError
+
+SNAPLEN = 256                  # headers and a little payload: small files for the book
+LINKTYPE_ETHERNET = 1
+
+
+class Frame(NamedTuple):
+    t_us: int
+    link: str
+    data: bytes
+    orig_len: int
+
+
+class Pkt(NamedTuple):
+    """One IPv4 packet seen on a link: who sent it on that link, and its header fields
+    (scapy's names)."""
+    t_us: int
+    link: str
+    sender: str                # "router:if1" ...: the end that put it on the link
+    src: str
+    dst: str
+    proto: int
+    id: int
+    sport: int                 # TCP/UDP ports; for ICMP echo both are the echo id
+    dport: int
+    flags: str                 # TCP flags as scapy's letters (FSRPA), "" otherwise
+    seq: int                   # TCP seq, or ICMP echo seq
+    ack: int
+    load: int                  # L4 payload length (from the IP total length)
+    type: int = -1             # ICMP type
+    mptcp: bool = False        # TCP option 30 present
+
+
+class Capture:
+    """``with Capture(lab, workdir) as cap: ...``; then ``cap.frames`` and ``cap.packets``."""
+
+    def __init__(self, lab: Lab, workdir: str):
+        if shutil.which("tcpdump") is None:
+            raise LabError("capturing needs tcpdump: apt-get install tcpdump")
+        self.lab, self.dir = lab, workdir
+        self.procs: dict[str, subprocess.Popen] = {}
+        self.frames: list[Frame] = []
+        self.packets: list[Pkt] = []
+
+    def __enter__(self) -> "Capture":
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def _file(self, link: str) -> str:
+        return os.path.join(self.dir, f"{link}.pcap")
+
+    def start(self) -> None:
+        for l in self.lab.links:
+            node, dev = l.capture
+            self.procs[l.name] = self.lab.popen(
+                node, "tcpdump", "-i", dev, "-w", self._file(l.name), "-U", "-s", str(SNAPLEN),
+                "-Z", "root", "--immediate-mode", stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 5
+        for name, p in self.procs.items():       # "listening on": the capture is open
+            buf = b""
+            while b"listening on" not in buf:
+                left = deadline - time.monotonic()
+                r, _, _ = select.select([p.stderr], [], [], max(left, 0))
+                if not r:
+                    raise LabError(f"tcpdump on {name} did not start: {buf.decode(errors='replace')}")
+                chunk = os.read(p.stderr.fileno(), 4096)
+                if not chunk:
+                    raise LabError(f"tcpdump on {name} failed: {buf.decode(errors='replace')}")
+                buf += chunk
+
+    def stop(self, settle: float = 0.05) -> None:
+        if not self.procs:
+            return
+        time.sleep(settle)
+        for p in self.procs.values():
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        for p in self.procs.values():
+            try:
+                p.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        frames = []
+        for name in self.procs:
+            path = self._file(name)
+            if os.path.exists(path):
+                frames += [Frame(t, name, d, n) for t, d, n in read_pcap(path)]
+        frames.sort(key=lambda f: f.t_us)
+        self.frames = frames
+        self.packets = [p for p in (parse(f, self.lab.macs) for f in frames) if p is not None]
+        self.procs = {}
+
+    def write_pcapng(self, path: str) -> int:
+        return write_pcapng(path, self.lab, self.frames)
+
+
+# -- pcap in, pcapng out --------------------------------------------------------------------
+
+def read_pcap(path: str) -> list[tuple[int, bytes, int]]:
+    """(µs timestamp, captured bytes, original length) of every record of a classic pcap."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if len(data) < 24:
+        return []
+    magic = data[:4]
+    endian = "<" if magic in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
+    nano = magic in (b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d")
+    out, off = [], 24
+    while off + 16 <= len(data):
+        sec, frac, incl, orig = struct.unpack(endian + "IIII", data[off:off + 16])
+        off += 16
+        us = sec * 1_000_000 + (frac // 1000 if nano else frac)
+        out.append((us, data[off:off + incl], orig))
+        off += incl
+    return out
+
+
+def _opt(code: int, value: bytes) -> bytes:
+    return struct.pack("<HH", code, len(value)) + value + b"\x00" * (-len(value) % 4)
+
+
+def _block(btype: int, body: bytes) -> bytes:
+    body += b"\x00" * (-len(body) % 4)
+    n = 12 + len(body)
+    return struct.pack("<II", btype, n) + body + struct.pack("<I", n)
+
+
+def write_pcapng(path: str, lab: Lab, frames: list[Frame]) -> int:
+    """One interface per link (name = link, description = its ends), Ethernet frames."""
+    out = [_block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1)
+                  + _opt(4, b"1 + 1 < 1 kernel lab (sim.kernel)") + _opt(0, b""))]
+    ifid = {}
+    for k, l in enumerate(lab.links):
+        ifid[l.name] = k
+        desc = " <-> ".join(f"{n}:{d}" for n, d in l.ends) + f" (captured on {':'.join(l.capture)})"
+        out.append(_block(1, struct.pack("<HHI", LINKTYPE_ETHERNET, 0, SNAPLEN)
+                          + _opt(2, l.name.encode()) + _opt(3, desc.encode())
+                          + _opt(9, bytes([6])) + _opt(0, b"")))
+    for f in frames:
+        body = struct.pack("<IIIII", ifid[f.link], f.t_us >> 32, f.t_us & 0xFFFFFFFF,
+                           len(f.data), f.orig_len)
+        body += f.data + b"\x00" * (-len(f.data) % 4)
+        out.append(_block(6, body))
+    with open(path, "wb") as fh:
+        fh.write(b"".join(out))
+    return len(frames)
+
+
+# -- parsing --------------------------------------------------------------------------------
+
+_FLAG_LETTERS = ((0x01, "F"), (0x02, "S"), (0x04, "R"), (0x08, "P"), (0x10, "A"))
+
+
+def _ip(b: bytes) -> str:
+    return ".".join(map(str, b))
+
+
+def parse(f: Frame, macs: dict) -> Pkt | None:
+    d = f.data
+    if len(d) < 34 or d[12:14] != b"\x08\x00":
+        return None
+    sender = macs.get(":".join(f"{x:02x}" for x in d[6:12]), "?")
+    ip = d[14:]
+    ihl = (ip[0] & 0x0F) * 4
+    total, ipid = struct.unpack("!HH", ip[2:6])
+    proto = ip[9]
+    src, dst = _ip(ip[12:16]), _ip(ip[16:20])
+    l4 = ip[ihl:]
+    if proto == 6 and len(l4) >= 20:
+        sport, dport, seq, ack, off, fl = struct.unpack("!HHIIBB", l4[:14])
+        thl = (off >> 4) * 4
+        flags = "".join(c for bit, c in _FLAG_LETTERS if fl & bit)
+        opts, mptcp, i = l4[20:thl], False, 0
+        while i < len(opts):
+            kind = opts[i]
+            if kind == 0:
+                break
+            if kind == 1:
+                i += 1
+                continue
+            if kind == 30:
+                mptcp = True
+            if i + 1 >= len(opts) or opts[i + 1] < 2:
+                break
+            i += opts[i + 1]
+        return Pkt(f.t_us, f.link, sender, src, dst, 6, ipid, sport, dport, flags, seq, ack,
+                   total - ihl - thl, mptcp=mptcp)
+    if proto == 17 and len(l4) >= 8:
+        sport, dport = struct.unpack("!HH", l4[:4])
+        return Pkt(f.t_us, f.link, sender, src, dst, 17, ipid, sport, dport, "", 0, 0,
+                   total - ihl - 8)
+    if proto == 1 and len(l4) >= 8:
+        typ, code, _, iid, iseq = struct.unpack("!BBHHH", l4[:8])
+        return Pkt(f.t_us, f.link, sender, src, dst, 1, ipid, iid, iid, "", iseq, 0,
+                   total - ihl - 8, type=typ)
+    return Pkt(f.t_us, f.link, sender, src, dst, proto, ipid, 0, 0, "", 0, 0, total - ihl)
+
+
+def fmt(p: Pkt, t0: int = 0) -> str:
+    """A tcpdump-like line, as the simulator prints hops."""
+    t = (p.t_us - t0) / 1e6
+    where = f"{p.link:<13} {p.sender:<15}"
+    if p.proto == 6:
+        what = (f"IP {p.src}.{p.sport} > {p.dst}.{p.dport}: Flags [{p.flags}], seq {p.seq}, "
+                f"ack {p.ack}, length {p.load}" + (" mptcp" if p.mptcp else ""))
+    elif p.proto == 1:
+        kind = {8: "echo request", 0: "echo reply"}.get(p.type, f"type {p.type}")
+        what = f"IP {p.src} > {p.dst}: ICMP {kind}, id {p.sport}, seq {p.seq}, length {p.load}"
+    else:
+        what = f"IP {p.src}.{p.sport} > {p.dst}.{p.dport}: proto {p.proto}, length {p.load}"
+    return f"{t:9.6f} {where} {what}"

@@ -1,0 +1,401 @@
+"""The article's network on the running kernel, in network namespaces.
+
+``Lab(uplinks=2)`` builds, as a context manager, the same nodes and links as
+``sim.topology.article_network`` (names included), one namespace per node::
+
+    local1 ─┐                    if1 ── cust provider1 core ── p1 ┐
+            ├─ lan (switch) ─ eth0 router                          internet ─ r1 ── eth0 remote1
+    local2 ─┘                    if2 ── cust provider2 core ── p2 ┘         └ r2 ── eth0 remote2
+
+joined by veth pairs created *inside* the namespaces (nothing is ever added
+to, or changed in, the root namespace).  Every namespace is named
+``1p1lt1-<pid>-<node>``: the prefix marks it as the lab's, the pid says which
+run made it.  ``sweep()`` removes the namespaces of runs that are no longer
+alive -- what ``kill -9`` of a run leaves behind (the namespaces and their
+veths; the run's helper processes die with it through ``PR_SET_PDEATHSIG``).
+Every run sweeps at start, and removes its own namespaces on exit, error,
+Ctrl-C or SIGTERM.
+
+The router's NAT and balancing are configured by ``sim.kernel.scenarios``
+with nftables and ``ip rule``/``ip route``, as a reader would on a real box.
+"""
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+import itertools
+from dataclasses import dataclass, field
+
+PREFIX = "1p1lt1-"
+LAN_PREFIX = "192.168.0.0/24"
+LOCAL1, LOCAL2, ROUTER_LAN = "192.168.0.1", "192.168.0.2", "192.168.0.254"
+LOCAL1_ALT = "192.168.0.11"            # local1's second address (MPTCP's second subflow)
+REMOTE1, REMOTE2 = "200.0.0.1", "210.0.0.1"
+MAX_UPLINKS = 8
+AGENT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "agent.py")
+
+
+class LabError(RuntimeError):
+    """The lab can't be built or used; the message says why and what to do."""
+
+
+def uplink_addr(k: int) -> str:
+    """As ``sim.topology.uplink_addr``: 100.0.0.1, 150.0.0.1, then 151.0.0.1 ..."""
+    return {1: "100.0.0.1", 2: "150.0.0.1"}.get(k, f"{149 + k - 1}.0.0.1")
+
+
+def gw_of(addr: str) -> str:
+    return addr.rsplit(".", 1)[0] + ".254"
+
+
+def net24(addr: str) -> str:
+    return addr.rsplit(".", 1)[0] + ".0/24"
+
+
+# -- processes that die with us -------------------------------------------------------------
+
+_PR_SET_PDEATHSIG = 1
+_libc = None
+
+
+def _die_with_parent() -> None:
+    """preexec_fn: the child gets SIGKILL when the run dies, even by SIGKILL."""
+    global _libc
+    if _libc is None:
+        _libc = ctypes.CDLL(None, use_errno=True)
+    _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+def _run(cmd: list[str], input: str | None = None, check: bool = True) -> str:
+    p = subprocess.run(cmd, input=input, capture_output=True, text=True)
+    if check and p.returncode != 0:
+        raise LabError(f"command failed: {' '.join(cmd)}: {p.stderr.strip() or p.stdout.strip()}")
+    return p.stdout
+
+
+# -- namespaces -----------------------------------------------------------------------------
+
+def lab_namespaces() -> list[str]:
+    out = _run(["ip", "-j", "netns", "list"], check=False).strip()
+    try:
+        names = [n["name"] for n in json.loads(out or "[]")]
+    except (ValueError, KeyError, TypeError):
+        names = [line.split()[0] for line in out.splitlines() if line.strip()]
+    return [n for n in names if n.startswith(PREFIX)]
+
+
+def _owner_pid(ns: str) -> int | None:
+    m = re.match(re.escape(PREFIX) + r"(\d+)-", ns)
+    return int(m.group(1)) if m else None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_namespace(ns: str) -> None:
+    """Kill what still runs in ``ns`` (only ever the lab's own helpers) and delete it;
+    its veths go with it."""
+    for pid in _run(["ip", "netns", "pids", ns], check=False).split():
+        try:
+            os.kill(int(pid), signal.SIGKILL)
+        except (ProcessLookupError, ValueError):
+            pass
+    _run(["ip", "netns", "del", ns], check=False)
+
+
+def sweep(all_runs: bool = False) -> list[str]:
+    """Remove lab namespaces left by runs that are gone (or by every run: ``all_runs``)."""
+    gone = []
+    for ns in lab_namespaces():
+        pid = _owner_pid(ns)
+        if all_runs or pid is None or not _alive(pid):
+            remove_namespace(ns)
+            gone.append(ns)
+    return gone
+
+
+_checked = False
+
+
+def check_environment() -> None:
+    """One clear message when the lab can't run here (checked once per process)."""
+    global _checked
+    if _checked:
+        return
+    if os.name != "posix" or not os.path.exists("/proc/self/ns/net"):
+        raise LabError("the kernel lab needs Linux with network namespaces")
+    if os.geteuid() != 0:
+        raise LabError("the kernel lab creates network namespaces and needs root: "
+                       "run it with sudo (e.g. sudo .venv/bin/python -m sim.kernel run ...)")
+    for tool, pkg in (("ip", "iproute2"), ("nft", "nftables")):
+        if shutil.which(tool) is None:
+            raise LabError(f"the kernel lab needs '{tool}': apt-get install {pkg}")
+    probe = f"{PREFIX}{os.getpid()}-0-probe-{threading.get_ident()}"
+    p = subprocess.run(["ip", "netns", "add", probe], capture_output=True, text=True)
+    if p.returncode != 0:
+        raise LabError("cannot create a network namespace here (ip netns add: "
+                       f"{p.stderr.strip()}); the kernel lab needs netns support and CAP_SYS_ADMIN")
+    _run(["ip", "netns", "del", probe], check=False)
+    _checked = True
+
+
+# -- cleanup on signals ---------------------------------------------------------------------
+
+class Interrupted(BaseException):
+    """SIGTERM/SIGHUP turned into an exception, so ``finally`` blocks remove the lab."""
+
+
+def _raise_interrupted(signum, frame):
+    raise Interrupted(signal.Signals(signum).name)
+
+
+_lab_ids = itertools.count(1)
+
+
+# -- the network ----------------------------------------------------------------------------
+
+@dataclass
+class LinkInfo:
+    name: str                         # as in the simulator: lan, uplink1, peer1, remote1_link
+    ends: list[tuple[str, str]]       # (node, dev) of every end, simulator labels
+    capture: tuple[str, str]          # (node, dev) where tcpdump listens
+
+
+@dataclass
+class Lab:
+    uplinks: int = 2
+    keep_signals: bool = False        # True: leave the caller's signal handlers alone
+    nodes: list[str] = field(default_factory=list)
+    links: list[LinkInfo] = field(default_factory=list)
+    macs: dict = field(default_factory=dict)        # mac -> "node:dev"
+    procs: list = field(default_factory=list)
+    built: bool = False
+
+    def __post_init__(self):
+        if isinstance(self.uplinks, bool) or not isinstance(self.uplinks, int) \
+                or not 1 <= self.uplinks <= MAX_UPLINKS:
+            raise LabError(f"uplinks must be 1..{MAX_UPLINKS}, got {self.uplinks!r}")
+        # several labs in one run (threads) don't collide
+        self.tag = f"{PREFIX}{os.getpid()}-{next(_lab_ids)}-"
+
+    def ns(self, node: str) -> str:
+        return self.tag + node
+
+    # context manager: build, and always remove
+    def __enter__(self) -> "Lab":
+        check_environment()
+        sweep()
+        self._old = {}
+        if not self.keep_signals and threading.current_thread() is threading.main_thread():
+            for s in (signal.SIGTERM, signal.SIGHUP):
+                self._old[s] = signal.signal(s, _raise_interrupted)
+        try:
+            self.build()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        for p in self.procs:
+            if p.poll() is None:
+                p.kill()
+        for p in self.procs:
+            try:
+                p.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                pass
+        self.procs.clear()
+        for n in self.nodes:
+            remove_namespace(self.ns(n))
+        for ns in lab_namespaces():              # anything half-made under our tag
+            if ns.startswith(self.tag):
+                remove_namespace(ns)
+        for s, h in getattr(self, "_old", {}).items():
+            signal.signal(s, h)
+        self._old = {}
+
+    # -- commands inside the lab
+    def ip(self, node: str, *args: str, check: bool = True) -> str:
+        return _run(["ip", "-n", self.ns(node), *args], check=check)
+
+    def ip_batch(self, node: str, lines: list[str]) -> None:
+        _run(["ip", "-n", self.ns(node), "-batch", "-"], input="\n".join(lines) + "\n")
+
+    def exec(self, node: str, *cmd: str, input: str | None = None, check: bool = True) -> str:
+        return _run(["ip", "netns", "exec", self.ns(node), *cmd], input=input, check=check)
+
+    def nft(self, node: str, ruleset: str) -> None:
+        self.exec(node, "nft", "-f", "-", input=ruleset)
+
+    def sysctl(self, node: str, **kv) -> None:
+        args = [f"{k.replace('__', '/').replace('_DOT_', '.')}={v}" for k, v in kv.items()]
+        self.sysctls(node, args)
+
+    def sysctls(self, node: str, settings: list[str]) -> None:
+        """``settings``: "net/ipv4/ip_forward=1" ...; written under the node's /proc/sys."""
+        self.exec(node, "sysctl", "-q", "-w", *settings)
+
+    def popen(self, node: str, *cmd: str, **kw) -> subprocess.Popen:
+        """A helper process inside ``node``; it dies with this run, and close() kills it."""
+        p = subprocess.Popen(["ip", "netns", "exec", self.ns(node), *cmd],
+                             preexec_fn=_die_with_parent, **kw)
+        self.procs.append(p)
+        return p
+
+    # -- building
+    def _mac(self, node: str, dev: str) -> str:
+        k = len(self.macs) + 1
+        mac = f"02:00:00:00:{k >> 8:02x}:{k & 0xff:02x}"
+        self.macs[mac] = f"{node}:{dev}"
+        return mac
+
+    def _veth(self, a: tuple[str, str], b: tuple[str, str]) -> None:
+        (na, da), (nb, db) = a, b
+        self.ip(na, "link", "add", da, "address", self._mac(na, da), "type", "veth",
+                "peer", "name", db, "address", self._mac(nb, db), "netns", self.ns(nb))
+
+    def build(self) -> None:
+        n = self.uplinks
+        self.nodes = ["lan", "local1", "local2", "router", "internet", "remote1", "remote2"] + \
+                     [f"provider{k}" for k in range(1, n + 1)]
+        for node in self.nodes:
+            _run(["ip", "netns", "add", self.ns(node)])
+        base = ["net/ipv6/conf/all/disable_ipv6=1", "net/ipv6/conf/default/disable_ipv6=1",
+                "net/ipv4/conf/all/rp_filter=0", "net/ipv4/conf/default/rp_filter=0"]
+        fwd = ["net/ipv4/ip_forward=1"]
+        for node in self.nodes:
+            self.sysctls(node, base + (fwd if node in ("router", "internet") or
+                                       node.startswith("provider") else []))
+        self.ip("router", "link", "set", "lo", "up")
+        # the LAN: a switch (bridge) the router and both local hosts plug into
+        self.ip("lan", "link", "add", "br0", "type", "bridge", "mcast_snooping", "0")
+        lan_ends = [("router", "eth0"), ("local1", "eth0"), ("local2", "eth0")]
+        for k, (node, dev) in enumerate(lan_ends):
+            self._veth(("lan", f"port{k}"), (node, dev))
+            self.ip_batch("lan", [f"link set port{k} master br0", f"link set port{k} up"])
+        self.ip("lan", "link", "set", "br0", "up")
+        self.links.append(LinkInfo("lan", [("router", "eth0"), ("local1", "eth0"),
+                                           ("local2", "eth0")], ("lan", "br0")))
+        self.ip_batch("router", [f"addr add {ROUTER_LAN}/24 dev eth0", "link set eth0 up"])
+        for node, addr in (("local1", LOCAL1), ("local2", LOCAL2)):
+            self.ip_batch(node, [f"addr add {addr}/24 dev eth0", "link set eth0 up",
+                                 "link set lo up", f"route add default via {ROUTER_LAN} dev eth0"])
+        # uplinks: router if<k> -- provider<k> cust; provider<k> core -- internet p<k>
+        for k in range(1, n + 1):
+            addr, prov = uplink_addr(k), f"provider{k}"
+            self._veth(("router", f"if{k}"), (prov, "cust"))
+            self._veth((prov, "core"), ("internet", f"p{k}"))
+            self.links.append(LinkInfo(f"uplink{k}", [("router", f"if{k}"), (prov, "cust")],
+                                       ("router", f"if{k}")))
+            self.links.append(LinkInfo(f"peer{k}", [(prov, "core"), ("internet", f"p{k}")],
+                                       ("internet", f"p{k}")))
+            self.ip_batch("router", [f"addr add {addr}/24 dev if{k}", f"link set if{k} up"])
+            # ARP from the uplink's own address (the trap in stack-notes: the article's PPPoE had no ARP)
+            self.sysctls("router", [f"net/ipv4/conf/if{k}/arp_announce=2"])
+            self.ip_batch(prov, [f"addr add {gw_of(addr)}/24 dev cust", "link set cust up",
+                                 f"addr add 172.31.{k}.1/24 dev core", "link set core up",
+                                 f"route add default via 172.31.{k}.2 dev core", "link set lo up"])
+            self.ip_batch("internet", [f"addr add 172.31.{k}.2/24 dev p{k}", f"link set p{k} up",
+                                       f"route add {net24(addr)} via 172.31.{k}.1 dev p{k}"])
+        for k, (name, addr) in enumerate(((("remote1", REMOTE1)), ("remote2", REMOTE2)), start=1):
+            self._veth(("internet", f"r{k}"), (name, "eth0"))
+            self.links.append(LinkInfo(f"{name}_link", [("internet", f"r{k}"), (name, "eth0")],
+                                       (name, "eth0")))
+            self.ip_batch("internet", [f"addr add {gw_of(addr)}/24 dev r{k}", f"link set r{k} up"])
+            self.ip_batch(name, [f"addr add {addr}/24 dev eth0", "link set eth0 up", "link set lo up",
+                                 f"route add default via {gw_of(addr)} dev eth0"])
+        self.ip("internet", "link", "set", "lo", "up")
+        self._offload_off()
+        self.built = True
+
+    def _offload_off(self) -> None:
+        """veth leaves TCP/UDP checksums to be filled in later; turn that off so captures
+        show correct checksums (one helper per namespace, run side by side)."""
+        devs: dict[str, list[str]] = {}
+        for l in self.links:
+            for node, dev in l.ends:
+                devs.setdefault(node, []).append(dev)
+        devs.setdefault("lan", []).extend(f"port{k}" for k in range(3))
+        procs = [self.popen(node, sys.executable, AGENT, "offload-off", *ds,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                 for node, ds in devs.items()]
+        for p in procs:
+            p.wait(timeout=10)
+
+    # -- facts
+    def link(self, name: str) -> LinkInfo:
+        for l in self.links:
+            if l.name == name:
+                return l
+        raise KeyError(name)
+
+    def uplink_devs(self) -> list[str]:
+        return [f"if{k}" for k in range(1, self.uplinks + 1)]
+
+    # -- traffic (sim/kernel/agent.py inside a namespace)
+    def agent(self, node: str, *args: str, timeout: float = 60.0) -> dict:
+        """Run a client role of the agent to completion; its JSON report."""
+        p = self.popen(node, sys.executable, AGENT, *args, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True)
+        try:
+            out, err = p.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            out, err = p.communicate()
+            raise LabError(f"agent {' '.join(args)} in {node} did not finish in {timeout} s")
+        if p.returncode != 0 or not out.strip():
+            raise LabError(f"agent {' '.join(args)} in {node} failed: {err.strip()[-500:]}")
+        return json.loads(out.strip().splitlines()[-1])
+
+    def start_agent(self, node: str, *args: str) -> "Server":
+        """Start a server role; returns when it listens."""
+        p = self.popen(node, sys.executable, AGENT, *args, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True)
+        line = p.stdout.readline()
+        if not line.startswith('{"ready"'):
+            p.kill()
+            raise LabError(f"agent {' '.join(args)} in {node} did not start: "
+                           f"{p.stderr.read().strip()[-500:]}")
+        return Server(p)
+
+    def warm_up(self) -> None:
+        """One echo from the router to every provider, so ARP is done before the experiment."""
+        for k in range(1, self.uplinks + 1):
+            self.agent("router", "ping", "--dst", gw_of(uplink_addr(k)), "--count", "1",
+                       "--timeout", "1")
+
+
+class Server:
+    def __init__(self, proc):
+        self.proc = proc
+
+    def stop(self) -> dict:
+        """SIGTERM: the server prints what it saw (peers, bytes, resets) and exits."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            out, _ = self.proc.communicate(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            out, _ = self.proc.communicate()
+        lines = [l for l in out.splitlines() if l.startswith("{")]
+        return json.loads(lines[-1]) if lines else {"conns": []}

@@ -1,0 +1,199 @@
+"""What both the kernel lab and the simulator let us observe, computed the same way.
+
+Input: the packets seen on each link (``capture.Pkt`` records: from the lab's
+tcpdump captures, or converted from the simulator's ``hop`` events by
+``from_sim``).  Output: a dict of observations:
+
+- ``flows``: per flow (told apart by protocol, client port or ICMP id, and
+  destination: NAT here keeps ports), the uplink of every upstream packet in
+  order, the source addresses it left with, and what the remote host saw;
+- ``drops``: upstream packets that entered the router from the LAN but left by
+  no uplink (dropped by the router), packets a provider did not pass on
+  (its source filter), replies that reached the router and went to no LAN
+  host (the router's own stack took them);
+- ``resets``: who sent a TCP reset (client, remote host, the router's own stack);
+- ``handshake``: per TCP flow, how the remote's half of the handshake completed.
+"""
+from __future__ import annotations
+
+from collections import defaultdict, deque
+
+from .capture import Pkt
+
+_ORDER = "FSRPAUEC"
+
+
+def canon_flags(flags: str) -> str:
+    return "".join(c for c in _ORDER if c in flags)
+
+
+def from_sim(result) -> list[Pkt]:
+    """The simulator's hops as ``Pkt`` records (same links, same end labels)."""
+    from sim.trace import Ev
+    out = []
+    for t, ev, link, pkt, info in result.events:
+        if ev is not Ev.HOP:
+            continue
+        ip, l4 = pkt.ip, pkt.l4
+        proto = pkt.proto
+        if proto == 6:
+            out.append(Pkt(t, link, info[0], ip.src, ip.dst, 6, ip.id, l4.sport, l4.dport,
+                           canon_flags(l4.flags), l4.seq, l4.ack, pkt.load))
+        elif proto == 1:
+            out.append(Pkt(t, link, info[0], ip.src, ip.dst, 1, ip.id, l4.id, l4.id, "", l4.seq,
+                           0, pkt.load, type=l4.type))
+        else:
+            out.append(Pkt(t, link, info[0], ip.src, ip.dst, proto, ip.id, l4.sport, l4.dport,
+                           "", 0, 0, pkt.load))
+    return out
+
+
+def _local(p: Pkt) -> bool:
+    return p.sender.startswith("local")
+
+
+def _up_fp(p: Pkt) -> tuple:
+    return (p.proto, p.dst, p.dport, canon_flags(p.flags), p.seq, p.ack, p.load, p.type)
+
+
+def _down_fp(p: Pkt) -> tuple:
+    return (p.proto, p.src, p.sport, canon_flags(p.flags), p.seq, p.ack, p.load, p.type)
+
+
+def flow_key(p: Pkt, upstream: bool = True) -> tuple:
+    """(proto, client port or ICMP id, remote address, remote port)."""
+    if upstream:
+        return (p.proto, p.sport, p.dst, p.dport)
+    return (p.proto, p.dport, p.src, p.sport)
+
+
+def _ep(a, port) -> str:
+    return f"({a}, {port})"
+
+
+def observe(pkts: list[Pkt], uplink_addrs: dict[str, str]) -> dict:
+    """``uplink_addrs``: {"if1": "100.0.0.1", ...}."""
+    addr_dev = {a: d for d, a in uplink_addrs.items()}
+    lan_up = [p for p in pkts if p.link == "lan" and _local(p) and not p.dst.startswith("192.168.")]
+    lan_down = [p for p in pkts if p.link == "lan" and p.sender.startswith("router:")]
+    up = [p for p in pkts if p.link.startswith("uplink") and p.sender.startswith("router:")]
+    down = [p for p in pkts if p.link.startswith("uplink") and p.sender.startswith("provider")]
+    peer_up = [p for p in pkts if p.link.startswith("peer") and p.sender.startswith("provider")]
+    at_remote = [p for p in pkts if p.link.endswith("_link") and p.sender.startswith("internet")]
+    from_remote = [p for p in pkts if p.link.endswith("_link") and p.sender.startswith("remote")]
+
+    def match(srcs, dsts, fp):
+        """Pair each packet of ``srcs`` with the first unpaired one of ``dsts`` with the same
+        fingerprint (in time order): (paired, unpaired srcs, unpaired dsts)."""
+        pool = defaultdict(deque)
+        for q in dsts:
+            pool[fp(q)].append(q)
+        pairs, lost = [], []
+        for p in srcs:
+            cands = pool.get(fp(p))
+            while cands and cands[0].t_us < p.t_us:
+                cands.popleft()                   # stale copies (can't precede their origin)
+            if cands:
+                pairs.append((p, cands.popleft()))
+            else:
+                lost.append(p)
+        used = {id(q) for _, q in pairs}
+        return pairs, lost, [q for q in dsts if id(q) not in used]
+
+    # 1. upstream: LAN -> router -> uplink
+    up_pairs, dropped_router, router_own = match(lan_up, up, _up_fp)
+    # 2. uplink -> provider -> peer link
+    drops: dict[str, int] = {}
+    if dropped_router:
+        drops["router (upstream)"] = len(dropped_router)
+    for k, dev in enumerate(uplink_addrs, start=1):
+        sent = [p for p in up if p.link == f"uplink{k}"]
+        passed = [p for p in peer_up if p.link == f"peer{k}"]
+        _, lost, _ = match(sent, passed, lambda p: (p.src,) + _up_fp(p))
+        if lost:
+            drops[f"provider{k} (source filter)"] = len(lost)
+    # 3. downstream: uplink -> router -> LAN; what found no LAN host went to the router's stack
+    _, to_router_stack, _ = match(down, lan_down, _down_fp)
+    to_stack = [p for p in to_router_stack if p.dst in addr_dev]
+    if to_stack:
+        drops["router's own stack (downstream, no conntrack)"] = len(to_stack)
+
+    # flows
+    flows: dict[tuple, dict] = {}
+    for p in lan_up:
+        k = flow_key(p)
+        if k not in flows:
+            flows[k] = {"proto": {6: "tcp", 1: "icmp", 17: "udp"}.get(p.proto, str(p.proto)),
+                        "client": _ep(p.src, p.sport) if p.proto != 1 else f"{p.src} id {p.sport}",
+                        "server": _ep(p.dst, p.dport) if p.proto != 1 else p.dst,
+                        "lan_packets": 0, "uplinks": [], "sources": defaultdict(set),
+                        "remote_saw": set(), "dropped_by_router": 0}
+        flows[k]["lan_packets"] += 1
+    for lp, q in up_pairs:
+        f = flows[flow_key(lp)]
+        dev = "if" + q.link[len("uplink"):]
+        f["uplinks"].append(dev)
+        f["sources"][dev].add(q.src)
+    for p in dropped_router:
+        flows[flow_key(p)]["dropped_by_router"] += 1
+    for p in at_remote:
+        k = flow_key(p)
+        if k in flows:
+            f = flows[k]
+            f["remote_saw"].add(_ep(p.src, p.sport) if p.proto != 1 else p.src)
+    for f in flows.values():
+        f["uplinks_used"] = sorted(set(f["uplinks"]))
+        f["one_uplink"] = len(f["uplinks_used"]) == 1
+        f["foreign_source"] = sorted({f"{s} on {d}" for d, ss in f["sources"].items()
+                                      for s in ss if addr_dev.get(s) != d})
+        f["sources"] = {d: sorted(s) for d, s in sorted(f["sources"].items())}
+        f["remote_saw"] = sorted(f["remote_saw"])
+
+    # resets: who sent them
+    resets: dict[str, int] = defaultdict(int)
+    for p in lan_up:
+        if "R" in p.flags:
+            resets["client"] += 1
+    for p in from_remote:
+        if "R" in p.flags:
+            resets["remote host"] += 1
+    for p in router_own:
+        if "R" in p.flags:
+            resets["router's own stack"] += 1
+
+    # handshake, seen from the remote host
+    for k, f in flows.items():
+        if f["proto"] != "tcp":
+            continue
+        f["handshake"] = _handshake(k, at_remote, from_remote)
+
+    upstream = {d: sum(1 for p in up if "if" + p.link[len("uplink"):] == d) for d in uplink_addrs}
+    return {"flows": list(flows.values()), "drops": drops, "resets": dict(resets),
+            "upstream_per_uplink": upstream,
+            "router_sent_on_its_own": len(router_own)}
+
+
+def _handshake(k, at_remote, from_remote) -> str:
+    """How the remote host's side got established: by the handshake ACK, late by data, or not."""
+    proto, sport, dst, dport = k
+    ins = [p for p in at_remote if p.proto == 6 and p.sport == sport and p.dst == dst
+           and p.dport == dport]
+    syn = next((p for p in ins if p.flags == "S"), None)
+    if syn is None:
+        return "failed (no SYN reached the remote)"
+    ins = [p for p in ins if p.src == syn.src]           # the client as the remote knows it
+    outs = [p for p in from_remote if p.proto == 6 and p.dport == sport and p.src == dst
+            and p.sport == dport and p.dst == syn.src]
+    synack = next((p for p in outs if p.flags == "SA"), None)
+    if synack is None:
+        return "failed (no SYN+ACK)"
+    for p in ins:
+        if p.t_us < synack.t_us or "S" in p.flags:
+            continue
+        if "R" in p.flags:
+            return "failed (reset)"
+        if p.ack == (synack.seq + 1) & 0xFFFFFFFF:
+            return "completed by the handshake ACK" if p.load == 0 else \
+                "completed late, by a data segment"
+        return f"failed (an ACK that matches no SYN+ACK: ack {p.ack})"
+    return "failed (no ACK reached the remote)"

@@ -1,0 +1,376 @@
+"""Kernel scenarios: a router set-up (balancing + NAT + provider filter) and an experiment.
+
+Router set-ups, configured as a reader would on a real box:
+
+- ``hash-l3`` / ``hash-l4``: ``ip route add default nexthop via ... nexthop via ...``
+  with ``net.ipv4.fib_multipath_hash_policy`` 0 / 1 (no route cache since 3.6:
+  every packet hashes, a flow stays on one uplink);
+- ``numgen``: per-packet balancing, the modern stand-in for the equalize patch --
+  ``meta mark set numgen inc mod N offset 1`` on LAN ingress and one
+  ``ip rule fwmark k table 100+k`` per uplink (a global counter over forwarded
+  LAN packets: consecutive packets leave by consecutive uplinks);
+- ``source``: LARTC 4.2.1 split access (``ip rule from ADDR table``), for MPTCP;
+- NAT ``masquerade`` (``oifname { "if1", "if2" } masquerade``) or ``snat``
+  (``oifname "if1" snat to 100.0.0.1`` ...);
+- provider ``filter``: BCP 38 on every provider, as an nftables rule
+  (``iifname "cust" ip saddr != <customer /24> counter drop``); not rp_filter,
+  which would also drop the router's ARP (stack-notes.md).
+
+Experiments (Python sockets in the namespaces, ``agent.py``): ``echo`` (one TCP
+connection echoing 10 × 1000 bytes, client port 5000, server port 7, like the
+simulator's ``echo``), ``ping`` (10 echo requests, one ICMP id), ``download``
+(N parallel connections from ports 5000.., server port 80), ``mptcp``.
+"""
+from __future__ import annotations
+
+import os
+import platform
+import tempfile
+import threading
+from dataclasses import asdict, dataclass, field
+
+from .capture import Capture, Pkt, fmt
+from .lab import (LOCAL1, LOCAL1_ALT, REMOTE1, Lab, LabError, gw_of, net24, uplink_addr)
+from .observe import observe
+
+ECHO_PORT, WEB_PORT, CLIENT_PORT = 7, 80, 5000
+
+
+@dataclass(frozen=True)
+class Setup:
+    balance: str                      # numgen | hash-l3 | hash-l4 | source
+    nat: str                          # masquerade | snat
+    filter: bool = False              # providers drop foreign sources (BCP 38)
+
+    def describe(self) -> str:
+        b = {"numgen": "per-packet (nftables numgen inc + ip rule fwmark)",
+             "hash-l3": "multipath route, fib_multipath_hash_policy 0 (L3)",
+             "hash-l4": "multipath route, fib_multipath_hash_policy 1 (L4)",
+             "source": "split access (ip rule from <source>)"}[self.balance]
+        f = "providers filter sources (BCP 38)" if self.filter else "providers don't filter"
+        return f"{b} + {self.nat.upper()}, {f}"
+
+
+@dataclass(frozen=True)
+class KScenario:
+    name: str
+    doc: str
+    setup: Setup
+    experiment: str                   # echo | ping | download | mptcp
+    sim: tuple | None = None          # (simulator scenario, parameter overrides) or None
+    defaults: dict = field(default_factory=dict)
+
+
+def _sim_setup(multipath, nat, ingress_filter=False):
+    return dict(multipath=multipath, nat=nat, ingress_filter=ingress_filter, remote="rfc")
+
+
+SCENARIOS: dict[str, KScenario] = {s.name: s for s in [
+    KScenario("perpacket-masquerade", "per-packet balancing + MASQUERADE: the first packet that "
+              "changes uplink kills the conntrack entry and is dropped; the router's stack resets "
+              "the next reply", Setup("numgen", "masquerade"), "echo",
+              ("echo", _sim_setup("numgen", "masquerade"))),
+    KScenario("perpacket-snat", "per-packet balancing + SNAT, providers don't filter: the binding "
+              "is kept, packets on the other uplink carry the first uplink's address and arrive",
+              Setup("numgen", "snat"), "echo", ("echo", _sim_setup("numgen", "snat"))),
+    KScenario("perpacket-snat-filter", "per-packet + SNAT, providers filter sources (BCP 38): "
+              "every packet on the other uplink is dropped; the connection limps on retransmissions",
+              Setup("numgen", "snat", True), "echo", ("echo", _sim_setup("numgen", "snat", True))),
+    KScenario("ping-perpacket-masquerade", "ten pings with one id under per-packet + MASQUERADE: "
+              "the ICMP conntrack entry outlives the reply, every echo that changes uplink is "
+              "dropped", Setup("numgen", "masquerade"), "ping",
+              ("ping", _sim_setup("numgen", "masquerade"))),
+    KScenario("ping-perpacket-snat", "ten pings under per-packet + SNAT, no provider filter",
+              Setup("numgen", "snat"), "ping", ("ping", _sim_setup("numgen", "snat"))),
+    KScenario("ping-perpacket-snat-filter", "ten pings under per-packet + SNAT with BCP 38 "
+              "filtering: the echoes on the other uplinks carry the binding's address and are "
+              "dropped", Setup("numgen", "snat", True), "ping",
+              ("ping", _sim_setup("numgen", "snat", True))),
+    KScenario("hash-l3-nat", "multipath route, hash policy 0 (src, dst) + MASQUERADE: "
+              "4 connections to one server, all on one uplink", Setup("hash-l3", "masquerade"),
+              "download", ("hash-l4-nat", _sim_setup("hash-l3", "masquerade")),
+              {"connections": 4, "size": 100_000}),
+    KScenario("hash-l4-nat", "multipath route, hash policy 1 (5-tuple) + MASQUERADE: "
+              "4 connections, each on one uplink", Setup("hash-l4", "masquerade"), "download",
+              ("hash-l4-nat", _sim_setup("hash-l4", "masquerade")),
+              {"connections": 4, "size": 100_000}),
+    KScenario("mptcp", "MPTCP download: local1 has two addresses, the router sends each by its "
+              "own NATed uplink; two subflows, one per uplink, tied by tokens, not addresses",
+              Setup("source", "masquerade"), "mptcp", None, {"size": 1_000_000}),
+]}
+
+# simulator parameters that make its links like the lab's veth pairs (fast, next to no delay)
+SIM_LAB = dict(delay_ms=[0.05], up_kbit=[1_000_000], down_kbit=[1_000_000])
+
+
+# -- router configuration -------------------------------------------------------------------
+
+def _rules(*lines: str) -> str:
+    return "\n".join(lines) + "\n"
+
+
+def configure(lab: Lab, s: Setup) -> None:
+    n = lab.uplinks
+    devs = lab.uplink_devs()
+    if s.balance not in ("numgen", "hash-l3", "hash-l4", "source"):
+        raise LabError(f"unknown balancing {s.balance!r}")
+    if s.balance in ("hash-l3", "hash-l4"):
+        lab.sysctls("router", [f"net/ipv4/fib_multipath_hash_policy={0 if s.balance == 'hash-l3' else 1}"])
+        # a fixed hash seed (Linux >= 6.11) makes the uplink of each flow the same every run
+        lab.exec("router", "sysctl", "-q", "-w", "net/ipv4/fib_multipath_hash_seed=1", check=False)
+    if n == 1:
+        lab.ip("router", "route", "add", "default", "via", gw_of(uplink_addr(1)), "dev", "if1")
+    else:
+        hops = []
+        for k in range(1, n + 1):
+            hops += ["nexthop", "via", gw_of(uplink_addr(k)), "dev", f"if{k}", "weight", "1"]
+        lab.ip("router", "route", "add", "default", "scope", "global", *hops)
+    if s.balance in ("numgen", "source"):
+        for k in range(1, n + 1):
+            lab.ip("router", "route", "add", "default", "via", gw_of(uplink_addr(k)), "dev",
+                   f"if{k}", "table", str(100 + k))
+    if s.balance == "numgen":
+        lab.nft("router", _rules(
+            "table ip balance {",
+            "  chain prerouting {",
+            "    type filter hook prerouting priority mangle; policy accept;",
+            f'    iifname "eth0" fib daddr type unicast meta mark set numgen inc mod {n} offset 1',
+            "  }", "}"))
+        for k in range(1, n + 1):
+            lab.ip("router", "rule", "add", "fwmark", str(k), "table", str(100 + k),
+                   "priority", str(100 + k))
+    if s.balance == "source":
+        for k, src in ((1, LOCAL1), (2, LOCAL1_ALT)):
+            if k <= n:
+                lab.ip("router", "rule", "add", "from", src, "table", str(100 + k),
+                       "priority", str(100 + k))
+    if s.nat == "masquerade":
+        nat = ["    oifname { " + ", ".join(f'"{d}"' for d in devs) + " } masquerade"]
+    elif s.nat == "snat":
+        nat = [f'    oifname "if{k}" snat to {uplink_addr(k)}' for k in range(1, n + 1)]
+    else:
+        raise LabError(f"unknown NAT {s.nat!r}")
+    lab.nft("router", _rules("table ip nat {", "  chain postrouting {",
+                             "    type nat hook postrouting priority srcnat; policy accept;",
+                             *nat, "  }", "}"))
+    if s.filter:
+        for k in range(1, n + 1):
+            lab.nft(f"provider{k}", _rules(
+                "table ip bcp38 {", "  chain prerouting {",
+                "    type filter hook prerouting priority raw; policy accept;",
+                f'    iifname "cust" ip saddr != {net24(uplink_addr(k))} counter drop',
+                "  }", "}"))
+
+
+def router_ruleset(lab: Lab) -> str:
+    return lab.exec("router", "nft", "list", "ruleset")
+
+
+# -- run ------------------------------------------------------------------------------------
+
+@dataclass
+class Options:
+    uplinks: int = 2
+    connections: int = 1
+    size: int = 100_000
+    messages: int = 10
+    msg_size: int = 1000
+    pings: int = 10
+    interval: float = 0.05            # s between pings
+    timeout: float = 10.0             # s a client waits on one read (echo/download)
+
+
+class KernelResult:
+    """What a kernel run gives back: the app reports, the captured packets, observations."""
+
+    def __init__(self, scenario, options, setup, summary, packets, frames, lab_links, ruleset):
+        self.scenario, self.options, self.setup = scenario, options, setup
+        self.summary, self.packets, self.frames = summary, packets, frames
+        self.lab_links, self.ruleset = lab_links, ruleset
+
+    def text(self) -> str:
+        t0 = self.packets[0].t_us if self.packets else 0
+        lines = [fmt(p, t0) for p in self.packets]
+        return "\n".join(lines + [""] + self.summary_text()) + "\n"
+
+    def summary_text(self) -> list[str]:
+        s = self.summary
+        out = [f"kernel scenario {self.scenario}: {self.setup.describe()}; uplinks={s['uplinks']} "
+               f"(Linux {s['kernel']})"]
+        for e in s.get("echo", []):
+            end = ("complete" if e["complete"] else "reset" if e["reset"] else
+                   f"not complete ({e['error']})")
+            t = f" in {e['seconds']:.4f} s" if e["complete"] else ""
+            out.append(f"  echo {e['client']} -> {e['server']}: {e['echoed']} of {e['messages']} "
+                       f"messages echoed, {end}{t}; server saw "
+                       f"{', '.join(e['seen_by_server_as']) or 'nothing'}")
+        for p in s.get("pings", []):
+            out.append(f"  ping: {p['received']} of {p['sent']} echoes answered "
+                       f"(seq {p['replied']}); remote saw {', '.join(p['seen_by_remote_as'])}")
+        for c in s.get("connections", []):
+            end = ("complete" if c["complete"] else "reset" if c["reset"] else
+                   f"not complete ({c['error']})")
+            out.append(f"  {c['client']} -> {c['server']}: {c['bytes']}/{c['bytes_wanted']} bytes, "
+                       f"{end}; server saw {', '.join(c['seen_by_server_as']) or 'nothing'}")
+        if "mptcp" in s:
+            m = s["mptcp"]
+            out.append(f"  mptcp: {m['subflows']} subflows seen by the remote host: "
+                       + ", ".join(m["subflow_sources"]))
+        ob = s["observed"]
+        for f in ob["flows"]:
+            seq = " ".join(f["uplinks"][:24]) + (" ..." if len(f["uplinks"]) > 24 else "")
+            out.append(f"  flow {f['proto']} {f['client']} -> {f['server']}: uplinks [{seq}]; "
+                       f"left with {f['sources']}; remote saw {', '.join(f['remote_saw']) or 'nothing'}"
+                       + (f"; handshake {f['handshake']}" if "handshake" in f else ""))
+        for dev, u in s["uplinks_stats"].items():
+            out.append(f"  {dev} {u['addr']}: {u['up_packets']} packets up, {u['down_packets']} down")
+        if ob["drops"]:
+            out.append("  drops: " + ", ".join(f"{k} {v}" for k, v in ob["drops"].items()))
+        if ob["resets"]:
+            out.append("  resets sent by: " + ", ".join(f"{k} {v}" for k, v in ob["resets"].items()))
+        return out
+
+    def write_pcap(self, path: str) -> int:
+        from .capture import write_pcapng
+
+        class _L:                               # write_pcapng needs only .links
+            links = self.lab_links
+        return write_pcapng(path, _L, self.frames)
+
+
+def make_options(scenario: str, **overrides) -> Options:
+    if scenario not in SCENARIOS:
+        raise LabError(f"unknown kernel scenario {scenario!r}: allowed are {', '.join(SCENARIOS)}")
+    values = {**SCENARIOS[scenario].defaults, **{k: v for k, v in overrides.items() if v is not None}}
+    known = set(Options.__dataclass_fields__)
+    bad = sorted(set(values) - known)
+    if bad:
+        raise LabError(f"unknown option {bad[0]!r}: allowed are {', '.join(sorted(known))}")
+    o = Options(**values)
+    for name, lo, hi in (("uplinks", 1, 8), ("connections", 1, 64), ("size", 1, 10**9),
+                         ("messages", 1, 10_000), ("msg_size", 1, 60_000), ("pings", 1, 1000)):
+        v = getattr(o, name)
+        if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
+            raise LabError(f"{name} must be an integer in {lo}..{hi}, got {v!r}")
+    if scenario == "mptcp" and o.uplinks != 2:
+        raise LabError("the mptcp scenario uses exactly 2 uplinks (one per client address)")
+    return o
+
+
+def run(scenario: str, pcap: str | None = None, setup: Setup | None = None,
+        experiment: str | None = None, **overrides) -> KernelResult:
+    """Build the lab, configure the router, run the experiment with every link captured,
+    remove the lab.  ``setup``/``experiment`` override the scenario's (for the table)."""
+    o = make_options(scenario, **overrides)
+    sc = SCENARIOS[scenario]
+    setup = setup or sc.setup
+    experiment = experiment or sc.experiment
+    with tempfile.TemporaryDirectory(prefix="1p1lt1-cap-") as tmp, Lab(uplinks=o.uplinks) as lab:
+        lab.warm_up()
+        configure(lab, setup)
+        apps = {}
+        server = None
+        if experiment == "echo":
+            server = lab.start_agent("remote1", "serve", "--port", str(ECHO_PORT), "--mode", "echo")
+        elif experiment in ("download", "mptcp"):
+            if experiment == "mptcp":
+                _mptcp_endpoints(lab)
+            server = lab.start_agent("remote1", "serve", "--port", str(WEB_PORT), "--mode", "source",
+                                     "--size", str(o.size), *(["--mptcp"] if experiment == "mptcp" else []))
+        elif experiment != "ping":
+            raise LabError(f"unknown experiment {experiment!r}")
+        wait = o.timeout * 3 + 30
+        with Capture(lab, tmp) as cap:
+            if experiment == "echo":
+                apps["echo"] = lab.agent("local1", "echo", "--dst", REMOTE1, "--port", str(ECHO_PORT),
+                                         "--messages", str(o.messages), "--size", str(o.msg_size),
+                                         "--timeout", str(o.timeout), "--sport", str(CLIENT_PORT),
+                                         timeout=wait + o.messages * o.timeout)
+            elif experiment == "ping":
+                apps["ping"] = lab.agent("local1", "ping", "--dst", REMOTE1, "--count", str(o.pings),
+                                         "--interval", str(o.interval),
+                                         "--timeout", str(min(o.timeout, 1.0)), timeout=wait)
+            else:
+                apps["download"] = lab.agent("local1", "download", "--dst", REMOTE1, "--port",
+                                             str(WEB_PORT), "--size", str(o.size), "--connections",
+                                             str(o.connections), "--timeout", str(o.timeout),
+                                             "--sport", str(CLIENT_PORT),
+                                             *(["--mptcp"] if experiment == "mptcp" else []),
+                                             timeout=wait + o.size / 1e5)
+            srv = server.stop() if server else {"conns": []}
+        ruleset = router_ruleset(lab)
+        result = _summarize(scenario, o, setup, lab, apps, srv, cap.packets)
+        kr = KernelResult(scenario, o, setup, result, cap.packets, cap.frames, list(lab.links),
+                          ruleset)
+        if pcap:
+            kr.write_pcap(pcap)
+        return kr
+
+
+def _mptcp_endpoints(lab: Lab) -> None:
+    """local1 gets a second address and announces it as an MPTCP subflow endpoint."""
+    lab.ip("local1", "addr", "add", f"{LOCAL1_ALT}/24", "dev", "eth0")
+    for node in ("local1", "remote1"):
+        lab.ip(node, "mptcp", "limits", "set", "subflow", "2", "add_addr_accepted", "2")
+    lab.ip("local1", "mptcp", "endpoint", "add", LOCAL1_ALT, "dev", "eth0", "subflow")
+
+
+def _summarize(scenario, o: Options, setup: Setup, lab: Lab, apps, srv, pkts: list[Pkt]) -> dict:
+    addrs = {f"if{k}": uplink_addr(k) for k in range(1, lab.uplinks + 1)}
+    ob = observe(pkts, addrs)
+    peers = [c["peer"] for c in srv.get("conns", [])]
+    s = {"scenario": scenario, "setup": asdict(setup), "setup_text": setup.describe(),
+         "uplinks": lab.uplinks, "kernel": platform.release(), "observed": ob}
+    if "echo" in apps:
+        e = apps["echo"]
+        e["complete"] = e["echoed"] == e["messages"]
+        e["seen_by_server_as"] = peers
+        s["echo"] = [e]
+    if "ping" in apps:
+        p = apps["ping"]
+        p["seen_by_remote_as"] = sorted({q.src for q in pkts if q.link == "remote1_link"
+                                         and q.proto == 1 and q.type == 8
+                                         and q.sender.startswith("internet")})
+        s["pings"] = [p]
+    if "download" in apps:
+        conns = apps["download"]["connections"]
+        for c in conns:
+            port = c["client"].split(", ")[1].rstrip(")") if c["client"] else None
+            c["seen_by_server_as"] = [q for q in peers if port and q.endswith(f", {port})")]
+        s["connections"] = conns
+        if setup.balance == "source":
+            syns = sorted({f"({q.src}, {q.sport})" for q in pkts if q.link == "remote1_link"
+                           and q.proto == 6 and q.flags == "S" and q.sender.startswith("internet")})
+            s["mptcp"] = {"subflows": len(syns), "subflow_sources": syns,
+                          "mptcp_option_seen": any(q.mptcp for q in pkts)}
+    stats = {}
+    for k in range(1, lab.uplinks + 1):
+        stats[f"if{k}"] = {"addr": uplink_addr(k),
+                           "up_packets": sum(1 for q in pkts if q.link == f"uplink{k}"
+                                             and q.sender == f"router:if{k}"),
+                           "down_packets": sum(1 for q in pkts if q.link == f"uplink{k}"
+                                               and q.sender != f"router:if{k}")}
+    s["uplinks_stats"] = stats
+    return s
+
+
+def run_many(jobs: list[tuple[str, dict]], parallel: int = 4) -> list:
+    """Run several kernel scenarios at once, each in its own lab (the experiments mostly wait)."""
+    out = [None] * len(jobs)
+    errors = []
+    sem = threading.Semaphore(parallel)
+
+    def one(i, name, kw):
+        with sem:
+            try:
+                out[i] = run(name, **kw)
+            except BaseException as e:          # reported in the caller's thread
+                errors.append(e)
+    threads = [threading.Thread(target=one, args=(i, n, kw)) for i, (n, kw) in enumerate(jobs)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
+    return out

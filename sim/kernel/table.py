@@ -1,0 +1,124 @@
+"""Section 3b's table (fidelity.md), measured again on the running kernel.
+
+For every router set-up of ``sim.measured.SETUPS`` (the simulator's rows), two
+fresh labs: the echo experiment (one TCP connection, ten 1000-byte messages)
+and the ping experiment (ten echo requests, one id).  The rows have the
+simulator's keys (``setup``, ``tcp``, ``ping``, ``remote_saw``, ``outcome`` ...)
+so ``sim.measured.markdown`` prints either table.
+
+    sudo .venv/bin/python -m sim.kernel table --uplinks 3
+"""
+from __future__ import annotations
+
+from .scenarios import Setup, run_many
+
+# fallback when sim.measured is not there: the rows of section 3b
+_SETUPS = {
+    "per-packet + MASQUERADE": dict(multipath="numgen", nat="masquerade"),
+    "per-packet + SNAT, providers don't filter": dict(multipath="numgen", nat="snat"),
+    "per-packet + SNAT, providers filter sources (BCP 38)":
+        dict(multipath="numgen", nat="snat", ingress_filter=True),
+    "multipath route, hash policy 0 + MASQUERADE": dict(multipath="hash-l3", nat="masquerade"),
+    "multipath route, hash policy 1 + MASQUERADE": dict(multipath="hash-l4", nat="masquerade"),
+}
+SLOW = 5                 # as sim.measured: "slow" = over 5× the fastest complete set-up
+
+
+def setups() -> dict[str, dict]:
+    try:
+        from sim.measured import SETUPS
+        return dict(SETUPS)
+    except ImportError:
+        return dict(_SETUPS)
+
+
+def kernel_setup(p: dict) -> Setup:
+    """A simulator set-up (multipath, nat, ingress_filter) as the lab's router set-up."""
+    balance = {"numgen": "numgen", "hash-l3": "hash-l3", "hash-l4": "hash-l4"}.get(p.get("multipath"))
+    nat = p.get("nat")
+    if balance is None or nat not in ("masquerade", "snat"):
+        raise ValueError(f"no kernel set-up for {p}: the lab does numgen/hash-l3/hash-l4 "
+                         f"with masquerade/snat")
+    return Setup(balance, nat, bool(p.get("ingress_filter")))
+
+
+def measure_all(uplinks: int = 2, timeout: float = 30.0, only: list[str] | None = None,
+                parallel: int = 5) -> list[dict]:
+    """Run the echo and ping experiments of every set-up on the kernel; one dict per row."""
+    rows_in = [(name, p) for name, p in setups().items() if only is None or name in only]
+    jobs = []
+    for name, p in rows_in:
+        s = kernel_setup(p)
+        jobs.append(("perpacket-masquerade", dict(setup=s, experiment="echo", uplinks=uplinks,
+                                                  timeout=timeout)))
+        jobs.append(("ping-perpacket-masquerade", dict(setup=s, experiment="ping",
+                                                       uplinks=uplinks)))
+    results = run_many(jobs, parallel=parallel)
+    rows = []
+    for k, (name, p) in enumerate(rows_in):
+        echo, ping = results[2 * k], results[2 * k + 1]
+        e = echo.summary["echo"][0]
+        g = ping.summary["pings"][0]
+        eo, go = echo.summary["observed"], ping.summary["observed"]
+        rows.append({
+            "setup": name, "kernel_setup": kernel_setup(p).describe(), "uplinks": uplinks,
+            "echoed": e["echoed"], "messages": e["messages"], "reset": e["reset"],
+            "complete": e["complete"], "seconds": e["seconds"], "error": e["error"],
+            "tcp_seen": sorted({x.strip("()").split(",")[0] for x in e["seen_by_server_as"]}),
+            "tcp_remote_saw": sorted({a.strip("()").split(",")[0] for f in eo["flows"]
+                                      for a in f["remote_saw"]}),
+            "tcp_up_packets": eo["upstream_per_uplink"], "tcp_drops": eo["drops"],
+            "tcp_resets": eo["resets"],
+            "ping_received": g["received"], "ping_sent": g["sent"], "ping_replied": g["replied"],
+            "ping_seen": g["seen_by_remote_as"], "ping_drops": go["drops"],
+            "ping_up_packets": go["upstream_per_uplink"],
+        })
+    fastest = min((r["seconds"] for r in rows if r["complete"]), default=None)
+    for r in rows:
+        if r["complete"]:
+            r["outcome"] = "slow" if r["seconds"] > SLOW * fastest and r["seconds"] > 0.1 \
+                else "complete"
+        else:
+            r["outcome"] = "reset" if r["reset"] else "incomplete"
+        r["tcp"] = _tcp_cell(r, fastest)
+        r["ping"] = f"{r['ping_received']} of {r['ping_sent']}"
+        r["remote_saw"] = _saw_cell(r)
+    return rows
+
+
+def _secs(s: float) -> str:
+    return f"{s * 1000:.1f} ms" if s < 1 else f"{s:.1f} s"
+
+
+def _tcp_cell(r: dict, fastest) -> str:
+    if r["outcome"] == "reset":
+        return f"reset after {r['echoed']} of {r['messages']} messages"
+    if r["outcome"] == "incomplete":
+        return f"{r['echoed']} of {r['messages']} messages, then stalled ({r['error']})"
+    t = _secs(r["seconds"])
+    if r["outcome"] == "slow":
+        return (f"all {r['messages']}, but in {t} ({r['seconds'] / fastest:.0f}× the fastest: "
+                f"retransmissions)")
+    return f"all {r['messages']} in {t}"
+
+
+def _saw_cell(r: dict) -> str:
+    parts = [f"TCP from {' and '.join(r['tcp_remote_saw']) or 'nobody'}",
+             f"ping from {' and '.join(r['ping_seen']) or 'nobody'}"]
+    ups = list(r["tcp_up_packets"].values())
+    if sum(1 for n in ups if n) > 1:
+        parts.append("TCP upstream split " + "/".join(map(str, ups)) + " over the providers")
+    for what, drops in (("TCP", r["tcp_drops"]), ("ping", r["ping_drops"])):
+        for key, n in drops.items():
+            where = ("by the router (oif changed)" if key.startswith("router (") else
+                     "by the router's own stack (no conntrack)" if key.startswith("router's")
+                     else f"by {key.split(' ')[0]}'s source filter")
+            parts.append(f"{n} {what} packet{'s' if n != 1 else ''} dropped {where}")
+    return "; ".join(parts)
+
+
+def markdown(rows: list[dict]) -> str:
+    out = ["| router set-up | TCP (10 echoed messages) | ping (one id) | what the remote host saw |",
+           "|---|---|---|---|"]
+    out += [f"| {r['setup']} | {r['tcp']} | {r['ping']} | {r['remote_saw']} |" for r in rows]
+    return "\n".join(out)

@@ -1,0 +1,261 @@
+"""The simulator against the real kernel, in network namespaces (issues 6 and 7).
+
+These tests need root and network namespaces.  Where namespaces can't be made
+they skip with the reason; under CI=true they fail instead.  Every kernel
+experiment runs in its own lab (fresh namespaces, so the numgen counter and
+conntrack start empty), several at once to keep the file fast.
+
+What a killed run leaves: SIGTERM/SIGINT -> nothing (the run removes its lab).
+SIGKILL -> the namespaces (with their veths), but no processes: every helper
+the lab starts has PR_SET_PDEATHSIG=SIGKILL.  The next run (or
+``python -m sim.kernel clean``) sweeps namespaces whose owner pid is gone.
+"""
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CI = os.environ.get("CI") == "true"
+
+
+def _lab_problem() -> str | None:
+    from sim.kernel.lab import LabError, check_environment
+    try:
+        check_environment()
+    except LabError as e:
+        return str(e)
+    for tool in ("tcpdump",):
+        if subprocess.run(["which", tool], capture_output=True).returncode:
+            return f"{tool} is not installed (make test installs it as root)"
+    return None
+
+
+PROBLEM = _lab_problem()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def need_lab():
+    if PROBLEM:
+        msg = f"kernel lab unavailable: {PROBLEM}"
+        print(msg)
+        if CI:
+            pytest.fail(msg + " (CI=true: the kernel tests must run)")
+        pytest.skip(msg)
+
+
+def _mine():
+    from sim.kernel.lab import PREFIX, lab_namespaces
+    return [n for n in lab_namespaces() if n.startswith(f"{PREFIX}{os.getpid()}-")]
+
+
+# -- every kernel scenario against the simulator --------------------------------------------
+
+COMPARED = ["perpacket-masquerade", "perpacket-snat", "perpacket-snat-filter",
+            "ping-perpacket-masquerade", "ping-perpacket-snat", "ping-perpacket-snat-filter",
+            "hash-l3-nat", "hash-l4-nat"]
+
+
+@pytest.fixture(scope="module")
+def kernel_runs():
+    from sim.kernel.scenarios import run_many
+    jobs = [(name, {"timeout": 20}) for name in COMPARED] + [("mptcp", {})]
+    results = run_many(jobs, parallel=9)
+    return dict(zip(COMPARED + ["mptcp"], results))
+
+
+@pytest.mark.parametrize("scenario", COMPARED)
+def test_kernel_and_simulator_agree(kernel_runs, scenario):
+    from sim.kernel.compare import compare
+    c = compare(scenario, kernel=kernel_runs[scenario])
+    print(c.text())
+    assert not c.undocumented(), c.text()
+    assert c.agrees
+
+
+def test_snat_keeps_the_binding_on_the_other_uplink(kernel_runs):
+    """The article's failure on a real kernel: the second uplink carries the first's address."""
+    ob = kernel_runs["perpacket-snat"].summary["observed"]
+    f = ob["flows"][0]
+    assert f["uplinks_used"] == ["if1", "if2"]
+    assert f["sources"] == {"if1": ["100.0.0.1"], "if2": ["100.0.0.1"]}
+    assert f["remote_saw"] == ["(100.0.0.1, 5000)"]
+    filt = kernel_runs["perpacket-snat-filter"].summary["observed"]
+    assert list(filt["drops"]) == ["provider2 (source filter)"]
+
+
+def test_masquerade_kills_the_entry_and_the_router_resets(kernel_runs):
+    s = kernel_runs["perpacket-masquerade"].summary
+    assert "router (upstream)" in s["observed"]["drops"]          # nf_nat_oif_changed() drop
+    assert s["observed"]["resets"].get("router's own stack", 0) >= 1
+    e = s["echo"][0]
+    # the race documented in sim.kernel.compare: reset, or limping one RTO per message
+    assert e["reset"] or (e["complete"] and e["seconds"] > 0.5)
+
+
+def test_hash_policies_keep_each_flow_on_one_uplink(kernel_runs):
+    for name in ("hash-l3-nat", "hash-l4-nat"):
+        s = kernel_runs[name].summary
+        assert all(c["complete"] for c in s["connections"])
+        assert all(f["one_uplink"] for f in s["observed"]["flows"])
+    l3 = kernel_runs["hash-l3-nat"].summary["observed"]["flows"]
+    assert len({f["uplinks_used"][0] for f in l3}) == 1           # (src, dst) only: one uplink
+
+
+def test_mptcp_uses_both_natted_uplinks(kernel_runs):
+    s = kernel_runs["mptcp"].summary
+    assert s["connections"][0]["complete"]
+    m = s["mptcp"]
+    assert m["subflows"] == 2 and m["mptcp_option_seen"]
+    assert {x.split(",")[0].strip("(") for x in m["subflow_sources"]} == {"100.0.0.1", "150.0.0.1"}
+
+
+# -- section 3b's table, 2 and 3 uplinks ----------------------------------------------------
+
+@pytest.fixture(scope="module")
+def tables():
+    import threading
+    from sim.kernel.table import measure_all
+    out, errs = {}, []
+
+    def one(n):
+        try:
+            out[n] = {r["setup"]: r for r in measure_all(uplinks=n, timeout=30)}
+        except BaseException as e:
+            errs.append(e)
+    ts = [threading.Thread(target=one, args=(n,)) for n in (2, 3)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    if errs:
+        raise errs[0]
+    return out
+
+
+MASQ = "per-packet + MASQUERADE"
+SNAT = "per-packet + SNAT, providers don't filter"
+SNAT_F = "per-packet + SNAT, providers filter sources (BCP 38)"
+HASH0 = "multipath route, hash policy 0 + MASQUERADE"
+HASH1 = "multipath route, hash policy 1 + MASQUERADE"
+
+
+def test_table_two_uplinks_reproduces_section_3b(tables):
+    t = tables[2]
+    from sim.kernel.table import markdown
+    print(markdown(list(t.values())))
+    m = t[MASQ]
+    assert m["outcome"] in ("reset", "slow") and m["ping_received"] == 5
+    assert m["ping_replied"] == [1, 3, 5, 7, 9]
+    s = t[SNAT]
+    assert s["outcome"] == "complete" and s["ping_received"] == 10
+    assert s["tcp_remote_saw"] == ["100.0.0.1"] and s["ping_seen"] == ["100.0.0.1"]
+    assert all(n > 0 for n in s["tcp_up_packets"].values())       # upstream split over both
+    f = t[SNAT_F]
+    assert f["outcome"] == "slow" and f["complete"] and f["ping_received"] == 5
+    assert set(f["tcp_drops"]) == {"provider2 (source filter)"}
+    for h in (HASH0, HASH1):
+        assert t[h]["outcome"] == "complete" and t[h]["ping_received"] == 10
+        assert len(t[h]["tcp_remote_saw"]) == 1
+
+
+def test_table_three_uplinks_checks_the_predictions(tables):
+    """Predicted before measuring (issue 7): MASQUERADE -- TCP reset, ping 5 of 10;
+    SNAT with filtering -- ping 4 of 10 (echoes 1, 4, 7, 10), TCP completes, very slowly."""
+    from sim import measured
+    t = tables[3]
+    sim = {r["setup"]: r for r in measured.table(uplinks=3)}
+    m = t[MASQ]
+    assert m["outcome"] == "reset" and sim[MASQ]["outcome"] == "reset"
+    assert m["ping_received"] == 5 == sim[MASQ]["ping_received"]
+    f = t[SNAT_F]
+    assert f["ping_replied"] == [1, 4, 7, 10]
+    assert f["ping_received"] == 4 == sim[SNAT_F]["ping_received"]
+    assert f["complete"] and f["outcome"] == "slow"
+    assert sim[SNAT_F]["complete"] and sim[SNAT_F]["outcome"] == "slow"
+    assert t[SNAT]["outcome"] == "complete" and t[SNAT]["ping_received"] == 10
+    assert all(n > 0 for n in t[SNAT]["tcp_up_packets"].values())  # split over all three
+
+
+# -- the command line and cleanup -----------------------------------------------------------
+
+def _cli(*args, **kw):
+    return subprocess.Popen([sys.executable, "-m", "sim.kernel", *args], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+
+
+def test_bad_input_is_one_line_and_exit_2():
+    for args in (["run", "nope"], ["run", "hash-l4-nat", "--uplinks", "0"],
+                 ["compare", "mptcp", "--uplinks", "3"], ["table", "--uplinks", "x"]):
+        p = _cli(*args)
+        out, err = p.communicate(timeout=30)
+        assert p.returncode == 2, (args, err)
+        assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_run_cli_writes_a_pcapng_with_one_interface_per_link(tmp_path):
+    path = tmp_path / "k.pcapng"
+    p = _cli("run", "ping-perpacket-masquerade", "--pcap", str(path), "--summary-only")
+    out, err = p.communicate(timeout=60)
+    assert p.returncode == 0, err
+    assert "ping: 5 of 10" in out
+    tshark = subprocess.run(["which", "tshark"], capture_output=True, text=True).stdout.strip()
+    if tshark:
+        r = subprocess.run([tshark, "-r", str(path), "-T", "fields", "-e", "frame.interface_name"],
+                           capture_output=True, text=True)
+        names = set(r.stdout.split())
+        assert {"lan", "uplink1", "peer1", "remote1_link"} <= names
+        bad = subprocess.run([tshark, "-r", str(path), "-o", "ip.check_checksum:TRUE",
+                              "-o", "icmp.check_checksum:TRUE", "-Y",
+                              "_ws.malformed || ip.checksum.status==0 || icmp.checksum.status==0"],
+                             capture_output=True, text=True).stdout
+        assert bad.strip() == "", bad
+
+
+def _owned_by(pid):
+    from sim.kernel.lab import PREFIX, lab_namespaces
+    return [n for n in lab_namespaces() if n.startswith(f"{PREFIX}{pid}-")]
+
+
+def _start_and_wait_for_lab(scenario="perpacket-snat-filter"):
+    p = _cli("run", scenario, "--summary-only")
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if len(_owned_by(p.pid)) >= 9:
+            time.sleep(0.4)                        # into the experiment
+            return p
+        time.sleep(0.05)
+    p.kill()
+    pytest.fail("the run did not build its lab")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_a_run_stopped_half_way_removes_its_namespaces(sig):
+    p = _start_and_wait_for_lab()
+    p.send_signal(sig)
+    out, err = p.communicate(timeout=30)
+    assert p.returncode != 0 and "removed" in err, err
+    assert _owned_by(p.pid) == []
+
+
+def test_a_killed_run_leaves_namespaces_that_the_next_run_sweeps():
+    from sim.kernel.lab import sweep
+    p = _start_and_wait_for_lab()
+    p.send_signal(signal.SIGKILL)
+    p.wait(timeout=10)
+    left = _owned_by(p.pid)
+    assert left, "SIGKILL can't be caught: the namespaces stay until the next sweep"
+    time.sleep(0.2)
+    for ns in left:                                 # ... but no process survives (PDEATHSIG)
+        pids = subprocess.run(["ip", "netns", "pids", ns], capture_output=True, text=True).stdout
+        assert pids.strip() == "", ns
+    gone = sweep()
+    assert set(left) <= set(gone)
+    assert _owned_by(p.pid) == []
+
+
+def test_zz_no_namespaces_left_by_these_tests():
+    assert _mine() == []
