@@ -41,6 +41,10 @@ def _uplinks(s: str) -> int:
     return v
 
 
+def _addrs(s: str) -> list[str]:
+    return [a.strip() for a in s.split(",")]
+
+
 def parser() -> argparse.ArgumentParser:
     p = _Parser(prog="python -m sim", description="Simulate the article's multipath + NAT router.")
     sub = p.add_subparsers(dest="cmd", required=True, parser_class=_Parser)
@@ -63,6 +67,11 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--msg-size", type=_nonneg_int("--msg-size"), help="echo: bytes per message")
     r.add_argument("--pings", type=_nonneg_int("--pings"), help="ping: echo requests to send")
     r.add_argument("--subflows", type=_nonneg_int("--subflows"), help="mptcp: subflows")
+    r.add_argument("--uplink-addrs", type=_addrs, metavar="A,B,...",
+                   help="the uplinks' addresses (default 100.0.0.1,150.0.0.1,...)")
+    r.add_argument("--remote-addrs", type=_addrs, metavar="A,B",
+                   help="the remote hosts' addresses (default 200.0.0.1,210.0.0.1)")
+    r.add_argument("--port-base", type=_nonneg_int("--port-base"), help="first source port of the LAN hosts")
     r.add_argument("--format", choices=("text", "json"), default="text")
     r.add_argument("--pcap", metavar="FILE", help="also write the hops as pcapng")
     r.add_argument("--summary-only", action="store_true", help="text: print only the summary")
@@ -80,7 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     overrides = {k: getattr(args, k) for k in ("multipath", "equalize", "nat", "remote", "cc",
                                                "ingress_filter", "uplinks", "seed", "size",
                                                "connections", "messages", "msg_size", "pings",
-                                               "subflows")}
+                                               "subflows", "uplink_addrs", "remote_addrs",
+                                               "port_base")}
     try:
         result = run(args.scenario, **overrides)
     except (ParamError, RouteError) as e:

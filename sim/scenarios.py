@@ -16,6 +16,7 @@ from typing import Callable
 from .apps import (Download, EchoClient, EchoServer, MptcpDownload, MptcpServer, Pinger, UdpEcho,
                    WebServer)
 from .core import MS, S, Sim
+from .fib import RouteError, addr_int, in_prefix, parse_prefix
 from .multipath import CACHED_POLICIES, POLICIES
 from .nat import NAT_MODELS
 from .tcp import CONGESTION_CONTROLS, REMOTE_BEHAVIOURS
@@ -44,6 +45,9 @@ class Params:
     messages: int = 10                  # echo: messages on the one connection
     msg_size: int = 1000                # echo: bytes per message
     subflows: int = 2                   # mptcp: subflows of the one connection
+    uplink_addrs: list[str] = field(default_factory=list)   # if1, if2 ... (default: the article's)
+    remote_addrs: list[str] = field(default_factory=list)   # remote1, remote2 (default: the article's)
+    port_base: int = 5000               # first source port of the LAN hosts
     down_kbit: list[int] = field(default_factory=lambda: [2000])   # per uplink, last repeats
     up_kbit: list[int] = field(default_factory=lambda: [512])
     delay_ms: list[float] = field(default_factory=lambda: [10.0])
@@ -73,12 +77,39 @@ class Params:
             v = getattr(self, name)
             if not v or any(isinstance(x, bool) or not isinstance(x, (int, float)) or x <= 0 for x in v):
                 raise ParamError(f"{name} must be a list of positive numbers, got {v!r}")
+        if isinstance(self.port_base, bool) or not isinstance(self.port_base, int) \
+                or not 1024 <= self.port_base <= 60000:
+            raise ParamError(f"port_base {self.port_base!r} out of range: allowed 1024..60000")
+        self._check_addrs()
         if not isinstance(self.ingress_filter, bool) or not isinstance(self.equalize, bool):
             raise ParamError(f"equalize and ingress_filter must be true or false, got "
                              f"{self.equalize!r} and {self.ingress_filter!r}")
         if self.equalize and self.multipath not in CACHED_POLICIES:
             raise ParamError(f"equalize is a route-cache flag: it needs multipath random or wrr, "
                              f"not {self.multipath}, which has no route cache (use --no-equalize)")
+
+    def _check_addrs(self) -> None:
+        """Uplink and remote addresses: each in its own /24, clear of the LAN
+        (192.168.0.0/24) and the core's links (172.31.0.0/16); .0, .254, .255 are taken."""
+        for name, want in (("uplink_addrs", self.uplinks), ("remote_addrs", 2)):
+            v = getattr(self, name)
+            if not isinstance(v, list) or (v and len(v) != want):
+                raise ParamError(f"{name} must list {want} addresses (or none for the article's), got {v!r}")
+        nets = set()
+        for a in self.uplink_addrs + self.remote_addrs:
+            try:
+                addr_int(a)
+            except (RouteError, AttributeError, TypeError):
+                raise ParamError(f"bad address {a!r}: expected four numbers 0-255 like 100.0.0.1") from None
+            net, last = a.rsplit(".", 1)
+            if int(last) in (0, 254, 255) or in_prefix(a, *parse_prefix("192.168.0.0/24")) \
+                    or in_prefix(a, *parse_prefix("172.31.0.0/16")):
+                raise ParamError(f"address {a!r} is taken: use x.y.z.1-253 outside 192.168.0.0/24 "
+                                 "and 172.31.0.0/16")
+            if net in nets:
+                raise ParamError(f"address {a!r} shares its /24 with another uplink or remote host; "
+                                 "each needs its own")
+            nets.add(net)
 
     def spec(self) -> NetworkSpec:
         def nth(lst, k):
@@ -87,7 +118,9 @@ class Params:
                       int(nth(self.delay_ms, k) * MS), int(nth(self.weights, k)))
                for k in range(self.uplinks)]
         return NetworkSpec(uplinks=ups, policy=self.multipath, equalize=self.equalize, nat=self.nat,
-                           remote=self.remote, ingress_filter=self.ingress_filter, cc=self.cc)
+                           remote=self.remote, ingress_filter=self.ingress_filter, cc=self.cc,
+                           uplink_addrs=list(self.uplink_addrs), remote_addrs=list(self.remote_addrs),
+                           port_base=self.port_base)
 
 
 @dataclass

@@ -57,6 +57,9 @@ class NetworkSpec:
     nat: str = "article"
     remote: str = "article"
     cc: str = "none"
+    uplink_addrs: list[str] = field(default_factory=list)   # if1, if2 ...: the article's if empty
+    remote_addrs: list[str] = field(default_factory=list)   # remote1, remote2: the article's if empty
+    port_base: int = 5000                                   # first source port of the LAN hosts
     ingress_filter: bool = False
     lan_rate: int = 100 * MBIT
     core_rate: int = 100 * MBIT
@@ -110,10 +113,13 @@ def article_network(sim, spec: NetworkSpec) -> Network:
     # router balances per packet (the article's tacit assumption), per flow otherwise
     per_packet = spec.equalize or spec.policy == "numgen"
     core = net.add(Router(sim, "internet", "Internet", "random" if per_packet else "hash-l3"))
-    for name, title, addr in (("remote1", "Remote host 1", REMOTE1), ("remote2", "Remote host 2", REMOTE2)):
+    remotes = spec.remote_addrs or [REMOTE1, REMOTE2]
+    for name, title in (("remote1", "Remote host 1"), ("remote2", "Remote host 2")):
         net.add(Host(sim, name, title, remote=spec.remote))
     for h in ("local1", "local2", "remote1", "remote2"):
         net[h].cc = spec.cc
+    for h in ("local1", "local2"):
+        net[h].next_port = spec.port_base
 
     net.connect("lan", [("router", "eth0", ROUTER_LAN, spec.lan_rate),
                         ("local1", "eth0", LOCAL1, spec.lan_rate),
@@ -126,7 +132,8 @@ def article_network(sim, spec: NetworkSpec) -> Network:
     nexthops = []
     uplink_addrs = {}
     for k, up in enumerate(spec.uplinks, start=1):
-        addr, prov = uplink_addr(k), f"provider{k}"
+        addr = spec.uplink_addrs[k - 1] if spec.uplink_addrs else uplink_addr(k)
+        prov = f"provider{k}"
         provider = net.add(Router(sim, prov, f"Provider {k}"))
         net.connect(f"uplink{k}", [("router", f"if{k}", addr, up.up),
                                    (prov, "cust", gw_of(addr), up.down)], up.delay, spec.qlen)
@@ -146,7 +153,7 @@ def article_network(sim, spec: NetworkSpec) -> Network:
             provider.filter_ingress("cust", [addr] + ([LAN_PREFIX] if public else []))
     eq = " equalize" if spec.equalize else ""
     if n == 1:
-        router.fib.add(f"default via {gw_of(uplink_addr(1))} dev if1")
+        router.fib.add(f"default via {gw_of(uplink_addrs['if1'])} dev if1")
     else:
         router.fib.add(f"default scope global{eq} " + " ".join(nexthops))
     router.set_nat(spec.nat, uplink_addrs)
@@ -157,7 +164,7 @@ def article_network(sim, spec: NetworkSpec) -> Network:
             core.fib.add(f"{LAN_PREFIX} " + " ".join(f"nexthop via 172.31.{k}.1 dev p{k}"
                                                      for k in range(1, n + 1)))
 
-    for k, (name, addr) in enumerate((("remote1", REMOTE1), ("remote2", REMOTE2))):
+    for k, (name, addr) in enumerate(zip(("remote1", "remote2"), remotes)):
         gw = gw_of(addr)
         net.connect(f"{name}_link", [("internet", f"r{k + 1}", gw, spec.core_rate),
                                      (name, "eth0", addr, spec.core_rate)], 2 * MS, spec.qlen)

@@ -182,3 +182,24 @@ def test_bad_parameters_say_what_is_allowed(kw, word):
         sim.run("equalize-nat", **kw)
     with pytest.raises(sim.ParamError, match="allowed are"):
         sim.run("no-such-scenario")
+
+
+def test_addresses_and_ports_can_be_changed_for_variants():
+    r = sim.run("equalize-nat", uplink_addrs=["81.2.3.4", "62.7.8.9"],
+                remote_addrs=["198.51.100.7", "203.0.113.9"], port_base=40000, nat="netfilter")
+    c = r.summary["connections"][0]
+    assert c["client"] == "(192.168.0.1, 40000)" and c["server"] == "(198.51.100.7, 80)"
+    assert c["seen_by_server_as"][0] in ("(81.2.3.4, 40000)", "(62.7.8.9, 40000)")
+    assert {u["addr"] for u in r.summary["uplinks"].values()} == {"81.2.3.4", "62.7.8.9"}
+
+
+@pytest.mark.parametrize("bad, message", [
+    (dict(uplink_addrs=["1.2.3.4"]), "must list 2 addresses"),
+    (dict(uplink_addrs=["1.2.3.4", "1.2.3.5"]), "shares its /24"),
+    (dict(remote_addrs=["192.168.0.7", "9.9.9.9"]), "is taken"),
+    (dict(uplink_addrs=["1.2.3", "9.9.9.9"]), "bad address '1.2.3'"),
+    (dict(port_base=80), "port_base 80 out of range"),
+])
+def test_bad_addresses_are_refused_with_the_bad_value(bad, message):
+    with pytest.raises(sim.ParamError, match=message):
+        sim.run("equalize-nat", **bad)
