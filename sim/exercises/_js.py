@@ -1,0 +1,175 @@
+"""The page's checker in JavaScript (kept in a .py file so `make book` notices when it changes)."""
+
+JS = r"""/* 1 + 1 < 1 exercises: the page's checker.  Mirrors sim/exercises/model.py:
+   normalise() -> sha256(salt|h|answer) against the salted hashes; a right answer
+   unwraps the content key that decrypts the explanation and the revealed step.
+   Self-contained: no CDN, no framework, no kernel. */
+(function () {
+  if (window.SX) return;
+  var K = [0x428a2f98,0x71374491,0xb5c0fbcf,0xe9b5dba5,0x3956c25b,0x59f111f1,0x923f82a4,0xab1c5ed5,
+    0xd807aa98,0x12835b01,0x243185be,0x550c7dc3,0x72be5d74,0x80deb1fe,0x9bdc06a7,0xc19bf174,
+    0xe49b69c1,0xefbe4786,0x0fc19dc6,0x240ca1cc,0x2de92c6f,0x4a7484aa,0x5cb0a9dc,0x76f988da,
+    0x983e5152,0xa831c66d,0xb00327c8,0xbf597fc7,0xc6e00bf3,0xd5a79147,0x06ca6351,0x14292967,
+    0x27b70a85,0x2e1b2138,0x4d2c6dfc,0x53380d13,0x650a7354,0x766a0abb,0x81c2c92e,0x92722c85,
+    0xa2bfe8a1,0xa81a664b,0xc24b8b70,0xc76c51a3,0xd192e819,0xd6990624,0xf40e3585,0x106aa070,
+    0x19a4c116,0x1e376c08,0x2748774c,0x34b0bcb5,0x391c0cb3,0x4ed8aa4a,0x5b9cca4f,0x682e6ff3,
+    0x748f82ee,0x78a5636f,0x84c87814,0x8cc70208,0x90befffa,0xa4506ceb,0xbef9a3f7,0xc67178f2];
+  function sha256(bytes) {            /* FIPS 180-4, on a Uint8Array; returns a Uint8Array(32) */
+    var n = bytes.length, len = ((n + 9 + 63) >> 6) << 6, m = new Uint8Array(len);
+    m.set(bytes); m[n] = 0x80;
+    var bits = n * 8, dv = new DataView(m.buffer);
+    dv.setUint32(len - 4, bits >>> 0); dv.setUint32(len - 8, Math.floor(bits / 4294967296));
+    var h = [0x6a09e667,0xbb67ae85,0x3c6ef372,0xa54ff53a,0x510e527f,0x9b05688c,0x1f83d9ab,0x5be0cd19];
+    var w = new Array(64);
+    for (var off = 0; off < len; off += 64) {
+      for (var i = 0; i < 16; i++) w[i] = dv.getUint32(off + 4 * i);
+      for (i = 16; i < 64; i++) {
+        var a = w[i - 15], b = w[i - 2];
+        var s0 = ((a >>> 7) | (a << 25)) ^ ((a >>> 18) | (a << 14)) ^ (a >>> 3);
+        var s1 = ((b >>> 17) | (b << 15)) ^ ((b >>> 19) | (b << 13)) ^ (b >>> 10);
+        w[i] = (w[i - 16] + s0 + w[i - 7] + s1) | 0;
+      }
+      var A = h[0], B = h[1], C = h[2], D = h[3], E = h[4], F = h[5], G = h[6], H = h[7];
+      for (i = 0; i < 64; i++) {
+        var S1 = ((E >>> 6) | (E << 26)) ^ ((E >>> 11) | (E << 21)) ^ ((E >>> 25) | (E << 7));
+        var t1 = (H + S1 + ((E & F) ^ (~E & G)) + K[i] + w[i]) | 0;
+        var S0 = ((A >>> 2) | (A << 30)) ^ ((A >>> 13) | (A << 19)) ^ ((A >>> 22) | (A << 10));
+        var t2 = (S0 + ((A & B) ^ (A & C) ^ (B & C))) | 0;
+        H = G; G = F; F = E; E = (D + t1) | 0; D = C; C = B; B = A; A = (t1 + t2) | 0;
+      }
+      h[0] = (h[0] + A) | 0; h[1] = (h[1] + B) | 0; h[2] = (h[2] + C) | 0; h[3] = (h[3] + D) | 0;
+      h[4] = (h[4] + E) | 0; h[5] = (h[5] + F) | 0; h[6] = (h[6] + G) | 0; h[7] = (h[7] + H) | 0;
+    }
+    var out = new Uint8Array(32), odv = new DataView(out.buffer);
+    for (i = 0; i < 8; i++) odv.setUint32(4 * i, h[i] >>> 0);
+    return out;
+  }
+  var enc = new TextEncoder(), dec = new TextDecoder();
+  function hex(b) { var s = ""; for (var i = 0; i < b.length; i++) s += (b[i] < 16 ? "0" : "") + b[i].toString(16); return s; }
+  function unb64(s) { var t = atob(s), b = new Uint8Array(t.length); for (var i = 0; i < t.length; i++) b[i] = t.charCodeAt(i); return b; }
+  function concat(a, b) { var c = new Uint8Array(a.length + b.length); c.set(a); c.set(b, a.length); return c; }
+  function xor(data, key) {         /* SHA-256 in counter mode, as model.xor */
+    var out = new Uint8Array(data.length), ctr = 0, ks = new Uint8Array(0), pos = 0;
+    for (var i = 0; i < data.length; i++) {
+      if (pos >= ks.length) {
+        var c = new Uint8Array(4); new DataView(c.buffer).setUint32(0, ctr++);
+        ks = sha256(concat(key, c)); pos = 0;
+      }
+      out[i] = data[i] ^ ks[pos++];
+    }
+    return out;
+  }
+  function H(salt, tag, norm) { return sha256(enc.encode(salt + "|" + tag + "|" + norm)); }
+
+  function normalise(answer, form) {
+    if (form === "config") {
+      var keys = Object.keys(answer).sort();
+      return keys.map(function (k) { return k + "=" + String(answer[k]).trim().toLowerCase(); }).join(";");
+    }
+    var s = (answer == null ? "" : String(answer)).trim().toLowerCase();
+    if (form === "int") {
+      s = s.replace(/%$/, "").trim().replace(/,/g, "");
+      if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(s)) return "";
+      var f = Number(s);
+      return Math.abs(f) < 1e15 ? String(Math.floor(f + 0.5)) : "";
+    }
+    if (form === "endpoint") {
+      var m = /^\(?\s*(\d+\.\d+\.\d+\.\d+)\s*[,:.\s]\s*(\d+)\s*\)?$/.exec(s);
+      return m ? m[1] + ":" + parseInt(m[2], 10) : "";
+    }
+    return s.split(/\s+/).filter(Boolean).join(" ");
+  }
+
+  /* answers of this browser, per student; kept in localStorage so an export from one
+     chapter's page also carries the answers given on the others */
+  function store(student) {
+    var key = "sx-answers:" + student, all = {};
+    try { all = JSON.parse(localStorage.getItem(key) || "{}"); } catch (e) { all = {}; }
+    window.SX_ANSWERS = window.SX_ANSWERS || {};
+    var mem = window.SX_ANSWERS[student] = window.SX_ANSWERS[student] || {};
+    for (var k in all) if (!(k in mem)) mem[k] = all[k];
+    return {
+      get: function () { return mem; },
+      put: function (id, rec) {
+        mem[id] = rec;
+        try { localStorage.setItem(key, JSON.stringify(mem)); } catch (e) { /* file:// or private mode */ }
+      }
+    };
+  }
+
+  function exportAnswers(student) {
+    var data = {format: "1+1<1 answers", version: 1, student: student, answers: store(student).get()};
+    var blob = new Blob([JSON.stringify(data, null, 1)], {type: "application/json"});
+    var a = document.createElement("a");
+    a.href = URL.createObjectURL(blob);
+    a.download = "answers-" + student + ".json";
+    document.body.appendChild(a); a.click();
+    setTimeout(function () { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
+  }
+
+  function el(tag, cls, text) { var e = document.createElement(tag); if (cls) e.className = cls; if (text != null) e.textContent = text; return e; }
+
+  function init(root) {
+    if (root.getAttribute("data-sx-ready")) return;
+    root.setAttribute("data-sx-ready", "1");
+    var data = JSON.parse(root.querySelector("script.sx-data").textContent);
+    var student = root.getAttribute("data-student"), id = root.getAttribute("data-exercise");
+    var st = store(student), fb = root.querySelector(".sx-feedback"), rev = root.querySelector(".sx-reveal");
+    var attempts = 0;
+    function answer() {
+      if (data.form === "config") {
+        var o = {};
+        root.querySelectorAll("select[data-option]").forEach(function (s) { o[s.getAttribute("data-option")] = s.value; });
+        return o;
+      }
+      if (data.choices) {
+        var c = root.querySelector("input[type=radio]:checked");
+        return c ? c.value : "";
+      }
+      return root.querySelector("input.sx-input").value;
+    }
+    function show(kind, text) {
+      fb.className = "sx-feedback sx-" + kind;
+      fb.textContent = text.replace(/`([^`]+)`/g, "$1").replace(/\*\*([^*]+)\*\*/g, "$1");
+    }
+    root.querySelector(".sx-check").addEventListener("click", function () {
+      var a = answer(), norm = normalise(a, data.form);
+      if (!norm) { show("wrong", "Choose or type an answer first" + (data.form === "int" ? " (a number)." : ".")); return; }
+      attempts++;
+      st.put(id, {answer: a, variant: data.salt, attempts: attempts});
+      var h = hex(H(data.salt, "h", norm)), hit = null;
+      data.accepted.forEach(function (p) { if (p[0] === h) hit = p; });
+      var outcome = "";
+      if (data.outcomes) {
+        var oh = hex(H(data.salt, "h", "o|" + norm));
+        if (data.outcomes[oh]) outcome = dec.decode(xor(unb64(data.outcomes[oh]), H(data.salt, "k", "o|" + norm)));
+        else if (data.start) {
+          var changed = Object.keys(data.start).filter(function (k) { return String(a[k]).toLowerCase() !== data.start[k]; });
+          outcome = "A repair changes exactly one setting; you changed " + changed.length + ".";
+        }
+      }
+      if (!hit) {
+        root.setAttribute("data-result", "wrong");
+        rev.hidden = true;
+        show("wrong", (outcome ? outcome + "\n\n" : "Not this one. ") + data.hint);
+        return;
+      }
+      var content = xor(unb64(hit[1]), H(data.salt, "k", norm));
+      var secret = JSON.parse(dec.decode(xor(unb64(data.secret), content)));
+      root.setAttribute("data-result", "right");
+      show("right", (outcome || "Right.") + "\n\n" + secret.explanation);
+      if (secret.reveal && secret.reveal.length) {
+        rev.innerHTML = "";
+        rev.appendChild(el("div", "sx-reveal-title", "The step, played:"));
+        if (secret.svg) { var fig = el("div", "sx-svg"); fig.innerHTML = secret.svg; rev.appendChild(fig); }
+        rev.appendChild(el("pre", "sx-trace", secret.reveal.join("\n")));
+        rev.hidden = false;
+      }
+    });
+    root.querySelector(".sx-export").addEventListener("click", function () { exportAnswers(student); });
+  }
+
+  window.SX = {sha256: sha256, hex: hex, normalise: normalise, init: init, exportAnswers: exportAnswers,
+               initAll: function () { document.querySelectorAll("[data-exercise]").forEach(init); }};
+})();
+"""

@@ -1,0 +1,828 @@
+"""The exercise bank: every answer is computed by running the simulator.
+
+Each exercise is a function ``(student, rng) -> Instance`` registered with
+``@exercise(id, chapter, kind, title)``.  It draws the student's variant from
+``rng`` (seeds, number of uplinks, link speeds, which packet to ask about),
+runs ``sim.run`` and reads the answer from the trace or the summary, the way
+``tests/helpers.py`` reads observations.  Nothing here types an answer in.
+
+Chapters: 2 route table and cache, 3 connection-level multipath, 4 equalize,
+5 NAT, 6 equalize meets NAT, 7 ICMP, 8 what real kernels did, 9 modern hash
+multipath, 10 making two links work.
+"""
+from __future__ import annotations
+
+import functools
+import itertools
+from dataclasses import dataclass
+from typing import Callable
+
+import sim
+from sim.scenarios import ParamError
+from sim.topology import uplink_addr
+from sim.trace import Ev, event_text
+
+from .model import Instance, normalise
+from .variants import check_student, rng_for, two_speeds
+
+
+@dataclass(frozen=True)
+class Spec:
+    ex_id: str
+    chapter: int
+    kind: str
+    title: str
+    build: Callable
+
+
+BANK: dict[str, Spec] = {}
+
+
+def exercise(ex_id: str, chapter: int, kind: str, title: str):
+    def deco(fn):
+        BANK[ex_id] = Spec(ex_id, chapter, kind, title, fn)
+        return fn
+    return deco
+
+
+class ExerciseError(KeyError):
+    def __str__(self):
+        return self.args[0]
+
+
+@functools.lru_cache(maxsize=512)
+def instance(ex_id: str, student: str) -> Instance:
+    """The exercise ``ex_id`` as ``student`` gets it (cached: same id, same instance)."""
+    check_student(student)
+    if ex_id not in BANK:
+        raise ExerciseError(f"unknown exercise {ex_id!r}: the bank has {', '.join(BANK)}")
+    spec = BANK[ex_id]
+    inst = spec.build(student, rng_for(student, ex_id))
+    inst.ex_id, inst.chapter, inst.kind, inst.title, inst.student = (
+        spec.ex_id, spec.chapter, spec.kind, spec.title, student)
+    return inst
+
+
+def chapter_ids(chapter: int | None = None) -> list[str]:
+    return [k for k, s in BANK.items() if chapter is None or s.chapter == chapter]
+
+
+# -- running and reading the simulator ------------------------------------------------------
+
+@functools.lru_cache(maxsize=4096)
+def _run(scenario: str, items: tuple) -> "sim.Result":
+    return sim.run(scenario, **{k: (list(v) if isinstance(v, tuple) else v) for k, v in items})
+
+
+def run(scenario: str, **params) -> "sim.Result":
+    items = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in params.items()))
+    return _run(scenario, items)
+
+
+def _how(scenario: str, params: dict) -> dict:
+    return {"scenario": scenario, "params": dict(params)}
+
+
+def _call(scenario: str, params: dict) -> str:
+    args = ", ".join(f"{k}={v!r}" for k, v in params.items())
+    return f"`sim.run({scenario!r}{', ' if args else ''}{args})`"
+
+
+def uplink_hops(r, direction: str = "up") -> list[tuple[int, str, object]]:
+    """(event index, uplink device, packet) for packets the router sent up (or got down)."""
+    out = []
+    for i, (t, ev, node, pkt, info) in enumerate(r.events):
+        if ev is not Ev.HOP or not node.startswith("uplink"):
+            continue
+        src, dst = info
+        if direction == "up" and src.startswith("router:"):
+            out.append((i, src.split(":")[1], pkt))
+        elif direction == "down" and dst.startswith("router:"):
+            out.append((i, dst.split(":")[1], pkt))
+    return out
+
+
+def arrivals(r, iface: str | None = None) -> list[tuple[int, object]]:
+    """(index, packet) of every hop that brings a packet to the router (``iface``: eth0, if1 ...)."""
+    out = []
+    for i, (t, ev, node, pkt, info) in enumerate(r.events):
+        if ev is Ev.HOP and info[1].startswith("router:") and (iface is None or info[1] == f"router:{iface}"):
+            out.append((i, pkt))
+    return out
+
+
+def next_event(r, i: int, pred) -> int | None:
+    for j in range(i + 1, len(r.events)):
+        if pred(r.events[j]):
+            return j
+    return None
+
+
+def line(r, i: int) -> str:
+    """``step i: node kind what`` -- the trace's text line without its time column."""
+    _, rest = event_text(r.events[i]).split(" ", 1)
+    return f"step {i}: " + " ".join(rest.split())
+
+
+def lines(r, a: int, b: int, nodes: tuple[str, ...] | None = None, kinds=None) -> list[str]:
+    """The trace from step ``a`` to ``b`` (inclusive) as text, filtered by node prefix / kind."""
+    out = []
+    for i in range(max(a, 0), min(b, len(r.events) - 1) + 1):
+        t, ev, node, pkt, info = r.events[i]
+        if nodes and not node.startswith(nodes):
+            continue
+        if kinds and ev not in kinds:
+            continue
+        out.append(line(r, i))
+    return out
+
+
+ROUTERISH = ("router", "uplink", "provider", "remote1", "lan")
+PACKETS = (Ev.HOP, Ev.DROP, Ev.RT_MISS, Ev.RT_HIT, Ev.RT_DEL, Ev.FIB, Ev.NAT, Ev.CT_NEW, Ev.CT_DEL)
+
+
+def context(r, ask: int, n: int = 8) -> list[str]:
+    """The last ``n`` packet-level events before the question step, as replay text."""
+    out = []
+    for i in range(ask - 1, -1, -1):
+        e = r.events[i]
+        if e[1] in PACKETS and e[2].startswith(ROUTERISH):
+            out.append(line(r, i))
+            if len(out) == n:
+                break
+    return out[::-1] + [line(r, ask) + "   <-- you are here"]
+
+
+def reveal_svg(r, step: int) -> str:
+    """The revealed step drawn by ``sim.view`` when it is there (built concurrently); else ''."""
+    try:
+        from sim.view import topology_svg
+    except Exception:
+        return ""
+    try:
+        return topology_svg(r, step)
+    except Exception:
+        return ""
+
+
+def narration(r, step: int) -> str:
+    try:
+        from sim.view import narrate
+    except Exception:
+        return ""
+    try:
+        return str(narrate(r, step))
+    except Exception:
+        return ""
+
+
+def predict(*, scenario, params, r, ask, step, choices, answer, prompt, hint, explanation,
+            form="choice", reveal_to=None) -> Instance:
+    """A predict-then-reveal instance: the replay stops at ``ask``; the answer plays
+    ``ask..reveal_to`` (default: the ``step`` that decides it)."""
+    end = step if reveal_to is None else reveal_to
+    rev = lines(r, ask, end, nodes=ROUTERISH + ("local1", "remote", "peer", "internet"))
+    text = narration(r, step)
+    if text:
+        rev.append(text)
+    assert normalise(answer, form) in [normalise(c, form) for c in choices], (answer, choices)
+    return Instance(ex_id="", chapter=0, kind="", title="", student="", prompt=prompt, form=form,
+                    answer=normalise(answer, form), accepted=[normalise(answer, form)], hint=hint,
+                    explanation=explanation, choices=list(choices), context=context(r, ask), reveal=rev,
+                    reveal_svg=reveal_svg(r, step), run=_how(scenario, params), step=step)
+
+
+def numeric(*, scenario, params, answer: int, prompt, hint, explanation, tolerance: int = 0) -> Instance:
+    accepted = [str(v) for v in range(answer - tolerance, answer + tolerance + 1)]
+    return Instance(ex_id="", chapter=0, kind="", title="", student="", prompt=prompt, form="int",
+                    answer=str(answer), accepted=accepted, hint=hint, explanation=explanation,
+                    run=_how(scenario, params))
+
+
+def nearest_choice(value: float, choices: dict[str, float]) -> str:
+    """The label whose value is nearest ``value`` (ratio distance: speeds are multiplicative)."""
+    import math
+    return min(choices, key=lambda k: abs(math.log(max(value, 1e-9) / choices[k])))
+
+
+def ifs(n: int) -> list[str]:
+    return [f"if{k}" for k in range(1, n + 1)]
+
+
+def dev_addr(dev: str) -> str:
+    return uplink_addr(int(dev[2:]))
+
+
+# == chapter 2: the route table and the route cache ==========================================
+
+@exercise("rc-hit", 2, "predict", "Does the route cache hit?")
+def rc_hit(student, rng):
+    params = dict(seed=rng.randrange(1, 1000), uplinks=rng.choice([2, 3]), size=6000)
+    r = run("connection-level", **params)
+    decisions = [i for i, e in enumerate(r.events) if e[2] == "router" and e[1] in (Ev.RT_MISS, Ev.RT_HIT)]
+    which = rng.choice(["first-up", "later-up", "first-down", "later-down"])
+    up = [i for i in decisions if r.events[i][4][0][3] == "eth0"]
+    down = [i for i in decisions if r.events[i][4][0][3] != "eth0"]
+    pool = {"first-up": up[:1], "later-up": up[2:6], "first-down": down[:1], "later-down": down[2:6]}[which]
+    step = rng.choice(pool)
+    ask = max(i for i, _ in arrivals(r) if i < step)
+    hit = r.events[step][1] is Ev.RT_HIT
+    pkt = r.events[ask][3]
+    key = r.events[step][4][0]
+    return predict(
+        scenario="connection-level", params=params, r=r, ask=ask, step=step,
+        choices=["hit", "miss"], answer="hit" if hit else "miss",
+        prompt=(f"One download from Local host 1 to Remote host 1, {params['uplinks']} uplinks, no equalize. "
+                f"At step {ask} this packet reaches the router: `{pkt.summary()}`. "
+                f"Will the router's route cache **hit** or **miss** for it?"),
+        hint=("The 2.4 route cache key is (destination, source, TOS, input interface) -- no ports. "
+              "Look back in the replay: was an entry with exactly this key already inserted by an "
+              "earlier `rt_miss`? A reply coming in on an uplink has a different key from the request "
+              "going out on eth0."),
+        explanation=(f"It is a {'hit' if hit else 'miss'}: the key is {key[1]} > {key[0]} iif {key[3]}, and "
+                     + ("an earlier packet of the same direction already inserted that entry, so "
+                        "`ip_route_input()` finds it in the cache." if hit else
+                        "no earlier packet had that key, so `ip_route_input_slow()` looks the FIB up "
+                        "and inserts a new entry.")))
+
+
+@exercise("rc-count", 2, "numeric", "Count the cache hits of one download")
+def rc_count(student, rng):
+    params = dict(seed=rng.randrange(1, 1000), uplinks=rng.choice([2, 3, 4]),
+                  size=rng.choice([3000, 6000, 10000, 15000, 20000]))
+    r = run("connection-level", **params)
+    rc = r.summary["route_cache"]
+    forwarded = rc["in_hit"] + rc["in_slow_tot"]
+    return numeric(
+        scenario="connection-level", params=params, answer=rc["in_hit"],
+        prompt=(f"Run {_call('connection-level', params)}. How many route cache **hits** (`in_hit`) does "
+                f"the router count over the whole download? (Count the packets the router forwards in "
+                f"both directions, then subtract the misses.)"),
+        hint=("Every forwarded packet is one cache lookup. Only the first packet of each direction misses "
+              "(its key is new); the rest hit. Count the packets crossing the router, e.g. from "
+              "`r.summary['uplinks']`, or read `r.summary['route_cache']`."),
+        explanation=(f"The router forwarded {forwarded} packets: {rc['in_slow_tot']} missed (one per new key) "
+                     f"and {rc['in_hit']} hit."))
+
+
+# == chapter 3: connection-level multipath (LARTC 4.2.2) =====================================
+
+@exercise("cl-uplink", 3, "predict", "Which uplink does a later packet take?")
+def cl_uplink(student, rng):
+    n = rng.choice([2, 3, 4])
+    params = dict(seed=rng.randrange(1, 1000), uplinks=n, size=8000)
+    r = run("connection-level", **params)
+    ups = uplink_hops(r)
+    step, dev, pkt = ups[rng.randrange(3, min(9, len(ups)))]
+    ask = max(i for i, _ in arrivals(r, "eth0") if i < step)
+    syn_dev = ups[0][1]
+    return predict(
+        scenario="connection-level", params=params, r=r, ask=ask, step=step,
+        choices=ifs(n), answer=dev,
+        prompt=(f"Connection-level multipath with {n} uplinks: the download's SYN left by {syn_dev}. "
+                f"At step {ask} another packet of the same connection reaches the router: "
+                f"`{r.events[ask][3].summary()}`. By which uplink will it leave?"),
+        hint=("Without equalize, the nexthop is chosen only on a cache miss; later packets with the same "
+              "(destination, source) key reuse the cached entry until it expires (gc_timeout 300 s)."),
+        explanation=(f"It leaves by {dev}: the route cache entry made for the SYN still says dev {syn_dev}, "
+                     f"so every packet of this connection takes it -- the second line stays idle for this "
+                     f"download."))
+
+
+@exercise("cl-speed", 3, "numeric", "How fast is one download?")
+def cl_speed(student, rng):
+    speeds = two_speeds(rng)
+    params = dict(seed=rng.randrange(1, 1000), down_kbit=speeds, size=400_000)
+    r = run("connection-level", **params)
+    syn_dev = uplink_hops(r)[0][1]
+    got = r.summary["throughput_kbit"]
+    a, b = speeds
+    choices = {f"about {a} kbit/s": a, f"about {b} kbit/s": b, f"about {a + b} kbit/s": a + b,
+               f"about {2 * min(a, b)} kbit/s": 2 * min(a, b)}
+    choices = dict(sorted(choices.items(), key=lambda kv: kv[1]))
+    ans = nearest_choice(got, choices)
+    return Instance(
+        ex_id="", chapter=0, kind="", title="", student="", form="choice",
+        prompt=(f"Uplink if1 brings {a} kbit/s down, if2 {b} kbit/s. One 400 kB download, connection-level "
+                f"multipath; its SYN left by {syn_dev}. Which throughput will it get?"),
+        choices=list(choices), answer=normalise(ans, "choice"), accepted=[normalise(ans, "choice")],
+        hint="The whole connection is pinned to the uplink its first packet was routed to.",
+        explanation=(f"The simulator measured {got} kbit/s: {ans}. Every packet of the connection uses "
+                     f"{syn_dev}, so the download gets that line's speed; the other line is idle."),
+        run=_how("connection-level", params))
+
+
+# == chapter 4: equalize ======================================================================
+
+@exercise("eq-next", 4, "predict", "Equalize: where does the next packet go?")
+def eq_next(student, rng):
+    n = rng.choice([2, 3, 4])
+    params = dict(multipath="wrr", uplinks=n, seed=rng.randrange(1, 1000), size=8000)
+    r = run("equalize-public", **params)
+    ups = uplink_hops(r)
+    k = rng.randrange(3, min(10, len(ups)))
+    step, dev, pkt = ups[k]
+    ask = max(i for i, _ in arrivals(r, "eth0") if i < step)
+    before = ", ".join(d for _, d, _ in ups[max(0, k - 3):k])
+    return predict(
+        scenario="equalize-public", params=params, r=r, ask=ask, step=step, choices=ifs(n), answer=dev,
+        prompt=(f"Equalize with {n} uplinks and 2.4's `fib_select_multipath()` (weights 1). The last "
+                f"packets up left by {before}. At step {ask} the next one reaches the router. By which uplink "
+                f"will it leave?"),
+        hint=("Equalize deletes the cached entry on every hit, so each packet takes the slow path; the "
+              "kernel's choice is a credit round robin, not a coin: with equal weights it cycles through "
+              "the nexthops in order."),
+        explanation=(f"It leaves by {dev}: the entry was deleted (`rt_del ... equalize`) and "
+                     f"`fib_select_multipath()` gave the next nexthop in the round robin."))
+
+
+@exercise("eq-speed", 4, "numeric", "Equalize with public addresses: how fast?")
+def eq_speed(student, rng):
+    speeds = two_speeds(rng)
+    params = dict(seed=rng.randrange(1, 1000), down_kbit=speeds, size=300_000)
+    r = run("equalize-public", **params)
+    got = r.summary["throughput_kbit"]
+    a, b = speeds
+    choices = dict(sorted({f"about {a} kbit/s": a, f"about {b} kbit/s": b, f"about {a + b} kbit/s": a + b,
+                           f"about {2 * min(a, b)} kbit/s": 2 * min(a, b)}.items(), key=lambda kv: kv[1]))
+    ans = nearest_choice(got, choices)
+    return Instance(
+        ex_id="", chapter=0, kind="", title="", student="", form="choice",
+        prompt=(f"Public LAN addresses, equalize, random choice per packet. Uplink if1 brings {a} kbit/s down, "
+                f"if2 {b} kbit/s; the Internet side spreads the download packet by packet too. One 300 kB "
+                f"download: which throughput will it get?"),
+        choices=list(choices), answer=normalise(ans, "choice"), accepted=[normalise(ans, "choice")],
+        hint=("Half of the packets take each line, whatever its speed, and TCP delivers in order: the "
+              "download can't run ahead of the slower line's half."),
+        explanation=(f"The simulator measured {got} kbit/s: {ans}. With a per-packet split half the data "
+                     f"waits for the {min(a, b)} kbit/s line, so two unequal lines give about twice the "
+                     f"slower one, not the sum."),
+        run=_how("equalize-public", params))
+
+
+# == chapter 5: NAT ===========================================================================
+
+@exercise("nat-endpoint", 5, "predict", "The source address and port after NAT")
+def nat_endpoint(student, rng):
+    nat = rng.choice(["article", "netfilter"])
+    c = rng.choice([2, 3, 4])
+    n = rng.choice([2, 3])
+    params = dict(nat=nat, connections=c, uplinks=n, seed=rng.randrange(1, 1000), size=3000)
+    r = run("flashget", **params)
+    j = rng.randrange(c)
+    sport = 5000 + j
+    step = next(i for i, e in enumerate(r.events) if e[1] is Ev.NAT and e[2] == "router"
+                and e[4][1] == "snat" and e[4][0].sport == sport)
+    ask = max(i for i, _ in arrivals(r, "eth0") if i < step)
+    after = r.events[step][3]
+    dev = next(d for i, d, p in uplink_hops(r) if i > step)
+    ans = f"{after.ip.src}:{after.sport}"
+    cands = {f"{dev_addr(d)}:{p}" for d in ifs(n) for p in (sport, 6000 + j, 7000 + j)}
+    choices = sorted(cands - {ans}, key=lambda s: (s.split(":")[1], s))
+    rng.shuffle(choices)
+    choices = sorted(choices[:5] + [ans])
+    return predict(
+        scenario="flashget", params=params, r=r, ask=ask, step=step, choices=choices, answer=ans,
+        form="endpoint", reveal_to=step,
+        prompt=(f"{c} parallel downloads from Local host 1 (source ports 5000..{5000 + c - 1}) to Remote host 1, "
+                f"{n} uplinks, NAT model `{nat}`. At step {ask} the SYN of the connection from port {sport} "
+                f"reaches the router; it will leave by {dev}. What source (address:port) will it carry "
+                f"after NAT?"),
+        hint=("The address is always that of the uplink the packet leaves by. The port depends on the NAT "
+              "model: the article's model hands out ports from each uplink's own table (6000.. on if1, "
+              "7000.. on if2); netfilter keeps the client's port when the tuple stays unique."),
+        explanation=(f"{ans}: `{nat}` NAT on {dev} "
+                     + ("took the next port from that uplink's own table." if nat == "article" else
+                        "kept the source port, since no other connection uses it.")))
+
+
+@exercise("nat-seen", 5, "numeric", "What the server sees")
+def nat_seen(student, rng):
+    nat = rng.choice(["article", "netfilter"])
+    c = rng.choice([2, 3, 4, 5, 6, 8])
+    params = dict(nat=nat, connections=c, seed=rng.randrange(1, 1000), size=2000)
+    r = run("flashget", **params)
+    seen = sorted({s for conn in r.summary["connections"] for s in conn["seen_by_server_as"]})
+    addrs = sorted({s.split(",")[0].strip("( ") for s in seen})
+    return numeric(
+        scenario="flashget", params=params, answer=len(seen),
+        prompt=(f"Run {_call('flashget', params)}: {c} connections from one LAN host behind NAT. How many "
+                f"different (address, port) endpoints does Remote host 1 see?"),
+        hint="NAT must keep connections apart: two connections never share an external (address, port).",
+        explanation=(f"{len(seen)}: one per connection ({', '.join(seen)}); all from {', '.join(addrs)}, since "
+                     f"the connections share one route cache entry and so one uplink."))
+
+
+# == chapter 6: equalize meets NAT ============================================================
+
+def _handshake(r):
+    ups = uplink_hops(r)
+    syn = next((i, d, p) for i, d, p in ups if p.proto == 6 and p.l4.flags == "S")
+    ack = next((i, d, p) for i, d, p in ups if p.proto == 6 and p.l4.flags == "A" and p.load == 0)
+    return syn, ack
+
+
+def _remote_verdict(r, i_deliver: int) -> tuple[str, int]:
+    t0, _, _, pkt, _ = r.events[i_deliver]
+    for j in range(i_deliver + 1, min(i_deliver + 6, len(r.events))):
+        t, ev, node, p, info = r.events[j]
+        if node == "remote1" and ev is Ev.DROP and p == pkt:
+            return ("ignore" if info[0].value == "ignored by remote" else "reset"), j
+    return "accept", next((j for j in range(i_deliver + 1, len(r.events))
+                           if r.events[j][2] == "remote1"), i_deliver)
+
+
+@exercise("eqnat-remote", 6, "predict", "Accept, ignore or reset?")
+def eqnat_remote(student, rng):
+    remote = rng.choice(["article", "rfc"])
+    n = rng.choice([2, 3])
+    params = dict(remote=remote, uplinks=n, seed=rng.randrange(1, 1000), size=4000)
+    r = run("equalize-nat", **params)
+    (si, sdev, sp), (ai, adev, ap) = _handshake(r)
+    ask = next(j for j in range(ai, len(r.events)) if r.events[j][1] is Ev.DELIVER
+               and r.events[j][2] == "remote1" and r.events[j][3].l4.flags == "A" and r.events[j][3].load == 0)
+    verdict, step = _remote_verdict(r, ask)
+    return predict(
+        scenario="equalize-nat", params=params, r=r, ask=ask, step=step, choices=["accept", "ignore", "reset"],
+        answer=verdict,
+        prompt=(f"Equalize behind NAT (article model), {n} uplinks, remote host model `{remote}`. The SYN left "
+                f"by {sdev} as {sp.ip.src}:{sp.sport}; the handshake's ACK left by {adev} as "
+                f"{ap.ip.src}:{ap.sport}. At step {ask} the ACK reaches Remote host 1. What does it do: "
+                f"accept it, ignore it, or answer with a reset?"),
+        hint=("A TCP endpoint matches a segment to a connection by its 4-tuple. If the ACK comes from "
+              "another (address, port) than the SYN, it belongs to no connection: the article's remote "
+              "ignores it, an RFC 9293 stack answers with a reset."),
+        explanation=(f"It is **{verdict}**: "
+                     + ("the ACK came from the same endpoint as the SYN, so it completes the handshake."
+                        if verdict == "accept" else
+                        f"{ap.ip.src}:{ap.sport} is not the endpoint that sent the SYN "
+                        f"({sp.ip.src}:{sp.sport}), so it matches no connection and the `{remote}` "
+                        f"remote {'ignores it (the article)' if verdict == 'ignore' else 'resets it (RFC 9293)'}.")))
+
+
+@exercise("eqnat-survive", 6, "numeric", "How many handshakes survive?")
+def eqnat_survive(student, rng):
+    n = rng.choice([2, 3, 4])
+    s0 = rng.randrange(1, 5000)
+    seeds = range(s0, s0 + 20)
+    ok = sum(run("equalize-nat", uplinks=n, seed=s, size=2000).summary["connections"][0]["handshake_ok"]
+             for s in seeds)
+    params = dict(uplinks=n, size=2000)
+    return numeric(
+        scenario="equalize-nat", params=dict(params, seed=f"{s0}..{s0 + 19}"), answer=ok,
+        prompt=(f"Run `sim.run('equalize-nat', uplinks={n}, size=2000, seed=s)` for the 20 seeds "
+                f"s = {s0} .. {s0 + 19}. In how many runs is the handshake completed by the ACK "
+                f"(`summary['connections'][0]['handshake_ok']`)?"),
+        hint=(f"Expect about 20/{n}: the ACK survives only when the random choice sends it by the SYN's "
+              f"uplink. But the question asks for these 20 seeds exactly -- run them."),
+        explanation=(f"{ok} of 20 (the 1/{n} chance predicts {20 / n:.1f})."))
+
+
+def _judge_runs(scenario: str, fixed: dict, seeds, criterion: Callable) -> Callable:
+    """A judge for configuration answers: run the student's choice on every seed."""
+    def judge(norm: str) -> tuple[bool, str]:
+        choice = dict(p.split("=", 1) for p in norm.split(";"))
+        params = dict(fixed)
+        for k, v in choice.items():
+            params[k] = {"true": True, "false": False}.get(v, v)
+        try:
+            results = [run(scenario, **dict(params, seed=s)) for s in seeds]
+        except ParamError as e:
+            return False, f"The simulator refuses this router: {e}."
+        oks, notes = zip(*(criterion(r) for r in results))
+        if all(oks):
+            return True, f"Works for every seed tried ({', '.join(map(str, seeds))}): {notes[0]}."
+        bad = next(k for k, ok in enumerate(oks) if not ok)
+        return False, f"With seed {seeds[bad]}: {notes[bad]}."
+    return judge
+
+
+def _download_ok(need_both: bool):
+    def crit(r) -> tuple[bool, str]:
+        c = r.summary["connections"][0]
+        drops = r.summary["drops"]
+        ups = r.summary["uplinks"]
+        tot = sum(u["up_packets"] + u["down_packets"] for u in ups.values()) or 1
+        share = {d: (u["up_packets"] + u["down_packets"]) / tot for d, u in ups.items()}
+        parts = [f"handshake {c['handshake']}", f"{c['bytes']}/{c['bytes_wanted']} bytes",
+                 "reset" if c["reset"] else ("complete" if c["complete"] else "not complete"),
+                 "drops: " + (", ".join(f"{k} {v}" for k, v in drops.items()) or "none"),
+                 "uplink share " + ", ".join(f"{d} {s:.0%}" for d, s in share.items())]
+        ok = c["handshake_ok"] and c["complete"] and not c["reset"] and not drops
+        if need_both:
+            ok = ok and all(s >= 0.10 for s in share.values())
+        return ok, "; ".join(parts)
+    return crit
+
+
+def _config_instance(*, scenario, fixed, options, seeds, criterion, prompt, hint, explanation, start=None):
+    judge = _judge_runs(scenario, fixed, seeds, criterion)
+    keys = list(options)
+    combos = [dict(zip(keys, vals)) for vals in itertools.product(*(options[k] for k in keys))]
+    if start is not None:   # a repair changes exactly one setting
+        combos = [c for c in combos if sum(str(c[k]) != str(start[k]) for k in keys) == 1]
+    outcomes, accepted = {}, []
+    for c in combos:
+        norm = normalise(c, "config")
+        ok, text = judge(norm)
+        outcomes[norm] = ("Right. " if ok else "Not yet. ") + text
+        if ok:
+            accepted.append(norm)
+    assert accepted, f"no working answer for {scenario} {fixed}"
+    expl = explanation + " Choices that work here: " + " | ".join(a.replace(";", ", ") for a in accepted) + "."
+    return Instance(ex_id="", chapter=0, kind="", title="", student="", prompt=prompt, form="config",
+                    answer=accepted[0], accepted=accepted, hint=hint, explanation=expl,
+                    options={k: [str(v).lower() for v in vals] for k, vals in options.items()},
+                    start={k: str(v).lower() for k, v in (start or {}).items()},
+                    run=_how(scenario, dict(fixed, seed=list(seeds))), outcomes=outcomes, judge=judge)
+
+
+@exercise("eqnat-repair", 6, "repair", "Repair the article's router")
+def eqnat_repair(student, rng):
+    remote = rng.choice(["article", "rfc"])
+    filt = rng.choice([False, True])
+    s0 = rng.randrange(1, 5000)
+    seeds = [s0, s0 + 1, s0 + 2]
+    fixed = dict(remote=remote, ingress_filter=filt, size=4000)
+    start = dict(multipath="random", equalize=True, nat="article")
+    options = dict(multipath=["random", "wrr", "hash-l3", "hash-l4", "numgen"], equalize=[True, False],
+                   nat=["article", "netfilter", "snat", "masquerade"])
+    return _config_instance(
+        scenario="equalize-nat", fixed=fixed, options=options, seeds=seeds, start=start,
+        criterion=_download_ok(need_both=False),
+        prompt=(f"The article's router: multipath random, equalize on, NAT in the article's model; remote host "
+                f"`{remote}`, providers {'filter' if filt else 'do not filter'} source addresses. Its download "
+                f"fails or crawls. Change **exactly one** setting so that one 4 kB download completes with its "
+                f"handshake, no reset and no drop, for seeds {seeds[0]}, {seeds[1]} and {seeds[2]}."),
+        hint=("Either stop the packets of one connection from changing uplinks, or make the NAT keep one "
+              "source address whatever uplink they leave by -- and then ask what a provider that filters "
+              "sources does with that address on the other line."),
+        explanation="The simulator ran every single change on the three seeds.")
+
+
+# == chapter 7: ICMP ==========================================================================
+
+@exercise("icmp-answered", 7, "predict", "Will this echo be answered?")
+def icmp_answered(student, rng):
+    n = rng.choice([2, 3])
+    variant = rng.choice(["article", "netfilter", "masquerade", "snat"])
+    if variant in ("article", "netfilter"):
+        scenario, params = "icmp-equalize-nat", dict(nat=variant, uplinks=n, seed=rng.randrange(1, 1000), pings=6)
+        setup = f"equalize with the 2.4 route cache, NAT model `{variant}`"
+    else:
+        scenario, params = "ping", dict(nat=variant, uplinks=n, seed=rng.randrange(1, 1000), pings=6)
+        setup = f"today's per-packet balancing (nftables `numgen`), NAT `{variant}`"
+    r = run(scenario, **params)
+    reqs = [(i, p) for i, p in arrivals(r, "eth0") if p.proto == 1]
+    k = rng.randrange(1, len(reqs))
+    ask, pkt = reqs[k]
+    seq = pkt.l4.seq
+    reply = next((j for j, e in enumerate(r.events) if e[1] is Ev.DELIVER and e[2] == "local1"
+                  and e[3].proto == 1 and e[3].l4.type == 0 and e[3].l4.seq == seq), None)
+    drop = next((j for j, e in enumerate(r.events) if j > ask and e[1] is Ev.DROP and e[3].proto == 1
+                 and e[3].l4.seq == seq), None)
+    step = reply if reply is not None else (drop if drop is not None else ask)
+    ans = "yes" if reply is not None else "no"
+    prev = ", ".join(f"seq {p.l4.seq} by {d}" for i, d, p in uplink_hops(r) if i < ask and p.proto == 1)
+    return predict(
+        scenario=scenario, params=params, r=r, ask=ask, step=step, choices=["yes", "no"], answer=ans,
+        reveal_to=step,
+        prompt=(f"Ten-second pinging, {setup}, {n} uplinks, one ICMP id. Earlier echo requests left "
+                f"{prev or 'nothing yet'}. At step {ask} echo request seq {seq} reaches the router. Will "
+                f"its reply reach Local host 1?"),
+        hint=("An echo request and its reply are one 'connection' to conntrack. In 2.4 the entry died with "
+              "the reply, so every echo was new and masqueraded to the uplink it left by. Today the entry "
+              "outlives the reply: the next echo belongs to it -- and MASQUERADE drops a packet of a replied "
+              "entry that leaves by another device."),
+        explanation=(f"{'Yes' if ans == 'yes' else 'No'}: "
+                     + (f"echo seq {seq} was answered (step {reply})." if reply is not None else
+                        f"it was dropped at step {step} ({r.events[step][4][0].value}).")))
+
+
+@exercise("icmp-count", 7, "numeric", "How many pings are answered today?")
+def icmp_count(student, rng):
+    n = rng.choice([2, 3])
+    p = rng.randrange(6, 15)
+    nat = rng.choice(["masquerade", "masquerade", "snat"])
+    params = dict(uplinks=n, pings=p, nat=nat, seed=rng.randrange(1, 1000))
+    r = run("ping", **params)
+    got = r.summary["pings"][0]["received"]
+    return numeric(
+        scenario="ping", params=params, answer=got,
+        prompt=(f"Today's kernel: per-packet balancing with nftables `numgen inc` over {n} uplinks, NAT "
+                f"`{nat}`, {p} pings with one ICMP id ({_call('ping', params)}). How many are answered?"),
+        hint=("numgen sends consecutive echoes by consecutive uplinks. The ICMP conntrack entry outlives its "
+              "reply; MASQUERADE kills the entry and drops the packet when a replied entry's packet leaves "
+              "by another device, SNAT keeps the binding."),
+        explanation=f"{got} of {p} (the simulator's `summary['pings'][0]['received']`).")
+
+
+# == chapter 8: what real kernels did ==========================================================
+
+@exercise("nf-endpoint", 8, "predict", "netfilter keeps the binding")
+def nf_endpoint(student, rng):
+    nat = rng.choice(["netfilter", "snat"])
+    n = rng.choice([2, 3])
+    params = dict(nat=nat, uplinks=n, seed=rng.randrange(1, 1000), size=4000, multipath=rng.choice(["random", "wrr"]))
+    r = run("equalize-nat", **params)
+    (si, sdev, sp), (ai, adev, ap) = _handshake(r)
+    ask = max(i for i, _ in arrivals(r, "eth0") if i < ai)
+    ans = f"{ap.ip.src}:{ap.sport}"
+    cands = {f"{dev_addr(d)}:{p}" for d in ifs(n) for p in (5000, 6000, 7000)}
+    choices = sorted((cands - {ans}))
+    rng.shuffle(choices)
+    choices = sorted(choices[:5] + [ans])
+    return predict(
+        scenario="equalize-nat", params=params, r=r, ask=ask, step=ai, choices=choices, answer=ans,
+        form="endpoint",
+        prompt=(f"The same equalize router, but with real netfilter NAT (`{nat}`), {n} uplinks, multipath "
+                f"`{params['multipath']}`. The SYN left by {sdev} as {sp.ip.src}:{sp.sport}. At step {ask} the "
+                f"handshake's ACK reaches the router; it will leave by {adev}. What source (address:port) "
+                f"will it carry?"),
+        hint=("netfilter consults the nat table only for a connection's first packet; later packets use the "
+              "binding stored in the conntrack entry, whichever uplink they leave by."),
+        explanation=(f"{ans}: the binding made for the SYN on {sdev} is kept"
+                     + (f", even though the ACK leaves by {adev} -- the address of another line."
+                        if adev != sdev else ".")))
+
+
+@exercise("nf-filter", 8, "predict", "Does the provider forward it?")
+def nf_filter(student, rng):
+    n = rng.choice([2, 3])
+    params = dict(nat="netfilter", ingress_filter=True, uplinks=n, seed=rng.randrange(1, 1000), size=6000)
+    r = run("equalize-nat", **params)
+    ups = uplink_hops(r)
+    mismatched = [(i, d, p) for i, d, p in ups if p.ip.src != dev_addr(d)]
+    matched = [(i, d, p) for i, d, p in ups if p.ip.src == dev_addr(d)]
+    pool = mismatched if (mismatched and (rng.random() < 0.5 or not matched)) else matched
+    hop, dev, pkt = rng.choice(pool[:8])
+    k = dev[2:]
+    drop = next((j for j in range(hop + 1, len(r.events)) if r.events[j][1] is Ev.DROP
+                 and r.events[j][2] == f"provider{k}" and r.events[j][3].l4 == pkt.l4), None)
+    fwd = next((j for j in range(hop + 1, len(r.events)) if r.events[j][1] is Ev.HOP
+                and r.events[j][2] == f"peer{k}" and r.events[j][3].l4 == pkt.l4), None)
+    ans, step = ("drop", drop) if drop is not None and (fwd is None or drop < fwd) else ("forward", fwd)
+    return predict(
+        scenario="equalize-nat", params=params, r=r, ask=hop, step=step, choices=["forward", "drop"],
+        answer=ans, reveal_to=step,
+        prompt=(f"netfilter NAT (the binding is kept), equalize over {n} uplinks, and providers that filter "
+                f"source addresses (BCP 38). At step {hop} this packet crosses uplink {dev} to Provider {k}: "
+                f"`{pkt.summary()}`. Does Provider {k} forward it or drop it?"),
+        hint=f"Provider {k} accepts from its customer only packets whose source is the address it gave: {dev_addr(dev)}.",
+        explanation=(f"It is **{'dropped' if ans == 'drop' else 'forwarded'}**: the source {pkt.ip.src} "
+                     + ("is" if ans == "forward" else "is not") + f" Provider {k}'s customer address {dev_addr(dev)}."))
+
+
+@exercise("masq-repair", 8, "repair", "Repair today's router")
+def masq_repair(student, rng):
+    filt = rng.choice([False, True])
+    n = rng.choice([2, 3])
+    s0 = rng.randrange(1, 5000)
+    seeds = [s0, s0 + 1]
+    fixed = dict(ingress_filter=filt, uplinks=n, messages=rng.choice([6, 8, 10]))
+    fixed["remote"] = "rfc"
+    start = dict(multipath="numgen", nat="masquerade")
+    options = dict(multipath=["numgen", "random", "wrr", "hash-l3", "hash-l4"],
+                   nat=["masquerade", "snat", "netfilter", "article"])
+
+    def crit(r):
+        e = r.summary["echo"][0]
+        drops = r.summary["drops"]
+        ok = e["complete"] and not e["reset"] and not drops
+        return ok, (f"{e['echoed']} of {e['messages']} messages echoed, "
+                    + ("reset" if e["reset"] else ("complete" if e["complete"] else "not complete"))
+                    + "; drops: " + (", ".join(f"{k} {v}" for k, v in drops.items()) or "none"))
+    return _config_instance(
+        scenario="echo", fixed=fixed, options=options, seeds=seeds, start=start, criterion=crit,
+        prompt=(f"Today's kernel as measured: nftables `numgen` per-packet balancing over {n} uplinks, "
+                f"MASQUERADE, an RFC 9293 remote; providers {'filter' if filt else 'do not filter'} sources. "
+                f"The echo connection is reset. Change **exactly one** setting so that all "
+                f"{fixed['messages']} messages are echoed with no reset and no drop (seeds {seeds[0]} and "
+                f"{seeds[1]})."),
+        hint=("MASQUERADE kills a replied connection whose packet leaves by another device. Either keep the "
+              "connection on one device (a per-flow multipath) or use a NAT that keeps the binding -- and "
+              "think about what a filtering provider does with the other line's address."),
+        explanation="The simulator ran every single change on both seeds.")
+
+
+# == chapter 9: modern Linux hash multipath ===================================================
+
+@exercise("hash-uplink", 9, "predict", "Where does the hash send it?")
+def hash_uplink(student, rng):
+    policy = rng.choice(["hash-l3", "hash-l4"])
+    n = rng.choice([2, 3, 4])
+    c = rng.choice([3, 4])
+    params = dict(multipath=policy, uplinks=n, connections=c, seed=rng.randrange(1, 1000), size=4000)
+    r = run("hash-l4-nat", **params)
+    ups = uplink_hops(r)
+    first = {}
+    for i, d, p in ups:
+        first.setdefault(p.sport, (i, d))
+    if policy == "hash-l3":
+        j = rng.randrange(1, c)
+        step, dev, pkt = next((i, d, p) for i, d, p in ups if i > first[min(first)][0]
+                              and p.sport == sorted(first)[j] and p.l4.flags == "S")
+        known = f"connection 1's SYN left by {first[min(first)][1]}"
+        what = f"the SYN of connection {j + 1}"
+    else:
+        port = rng.choice(sorted(first))
+        later = [(i, d, p) for i, d, p in ups if p.sport == port and i > first[port][0]]
+        step, dev, pkt = rng.choice(later[:4])
+        known = f"this connection's SYN left by {first[port][1]}"
+        what = "a later packet of that connection"
+    ask = max(i for i, _ in arrivals(r, "eth0") if i < step)
+    return predict(
+        scenario="hash-l4-nat", params=params, r=r, ask=ask, step=step, choices=ifs(n), answer=dev,
+        prompt=(f"Modern Linux: no route cache, multipath hash policy `{policy}` over {n} uplinks, {c} "
+                f"connections from Local host 1 to Remote host 1. {known[0].upper() + known[1:]}. At step {ask} "
+                f"{what} reaches the router. By which uplink will it leave?"),
+        hint=("The hash covers (source, destination) for L3 and the 5-tuple for L4; same inputs, same "
+              "hash, same nexthop."),
+        explanation=(f"{dev}: " + ("every connection has the same source and destination address, so the "
+                                   "L3 hash is the same for all of them." if policy == "hash-l3" else
+                                   "the 5-tuple of a connection never changes, so neither does its hash.")))
+
+
+@exercise("hash-count", 9, "numeric", "How many connections on if1?")
+def hash_count(student, rng):
+    n = rng.choice([2, 3])
+    c = rng.choice([4, 6, 8])
+    params = dict(multipath="hash-l4", uplinks=n, connections=c, seed=rng.randrange(1, 1000), size=3000)
+    r = run("hash-l4-nat", **params)
+    per = {}
+    for i, d, p in uplink_hops(r):
+        if p.proto == 6 and p.l4.flags == "S":
+            per[p.sport] = d
+    on1 = sum(1 for d in per.values() if d == "if1")
+    return numeric(
+        scenario="hash-l4-nat", params=params, answer=on1,
+        prompt=(f"Run {_call('hash-l4-nat', params)}. How many of the {c} connections leave by if1? (The "
+                f"L4 hash depends on the seed: run it.)"),
+        hint="Find each connection's SYN among the packets the router sends up an uplink; each connection stays on its SYN's uplink.",
+        explanation=f"{on1} of {c}: " + ", ".join(f"port {k} on {d}" for k, d in sorted(per.items())) + ".")
+
+
+# == chapter 10: making two links work =========================================================
+
+@exercise("two-links-config", 10, "config", "Use both uplinks without breaking")
+def two_links_config(student, rng):
+    public = rng.choice([False, True])
+    # behind NAT with filtering providers nothing can use both lines for one download (chapter 10):
+    # that variant would have no answer, so a private LAN gets providers that don't filter
+    filt = rng.choice([False, True]) if public else False
+    n = rng.choice([2, 3])
+    s0 = rng.randrange(1, 5000)
+    seeds = [s0, s0 + 1, s0 + 2]
+    fixed = dict(uplinks=n, ingress_filter=filt, size=20000, remote="rfc")
+    nats = ["none"] if public else ["article", "netfilter", "snat", "masquerade"]
+    options = dict(multipath=["random", "wrr", "hash-l4", "numgen"], equalize=[True, False], nat=nats)
+    return _config_instance(
+        scenario="connection-level", fixed=fixed, options=options, seeds=seeds,
+        criterion=_download_ok(need_both=True),
+        prompt=(f"Your LAN has {'public addresses (no NAT)' if public else 'private addresses behind NAT'}, "
+                f"{n} uplinks, an RFC 9293 remote; providers {'filter' if filt else 'do not filter'} source "
+                f"addresses. Choose the multipath policy, equalize and the NAT so that **one** 20 kB download "
+                f"completes with its handshake, no reset and no drop, and every uplink carries at least 10% "
+                f"of the packets crossing the uplinks -- for seeds {', '.join(map(str, seeds))}."),
+        hint=("A choice made once per connection pins the download to one line. Per-packet balancing uses "
+              "every line, but then every packet must carry a source address that the remote host and "
+              "that line's provider accept."),
+        explanation="The simulator ran every combination on the three seeds.")
+
+
+@exercise("two-links-chance", 10, "numeric", "The chance a handshake survives")
+def two_links_chance(student, rng):
+    n = rng.choice([2, 3, 4, 5])
+    s0 = rng.randrange(1, 10000)
+    seeds = range(s0, s0 + 100)
+    ok = sum(run("equalize-nat", uplinks=n, seed=s, size=1000).summary["connections"][0]["handshake_ok"]
+             for s in seeds)
+    return numeric(
+        scenario="equalize-nat", params=dict(uplinks=n, size=1000, seed=f"{s0}..{s0 + 99}"), answer=ok,
+        tolerance=6,
+        prompt=(f"The article's router (random equalize, the article's NAT) with {n} uplinks: in what percentage "
+                f"of downloads does the handshake survive (complete by its ACK)? Reason it out or estimate it "
+                f"with the simulator; answers within 6 points of the simulator's estimate over 100 seeds "
+                f"are accepted."),
+        hint="The ACK must leave by the SYN's uplink: each packet's uplink is an independent uniform choice.",
+        explanation=(f"The simulator counted {ok} of 100 seeds {s0}..{s0 + 99}; the reasoning gives 1/{n} = "
+                     f"{100 / n:.0f}%."))
+
+
+@exercise("numgen-next", 10, "predict", "numgen: the next uplink")
+def numgen_next(student, rng):
+    n = rng.choice([2, 3, 4])
+    params = dict(nat="snat", uplinks=n, messages=rng.choice([4, 6, 8]), seed=rng.randrange(1, 1000))
+    r = run("echo", **params)
+    ups = uplink_hops(r)
+    k = rng.randrange(2, min(10, len(ups)))
+    step, dev, pkt = ups[k]
+    ask = max(i for i, _ in arrivals(r, "eth0") if i < step)
+    before = ", ".join(d for _, d, _ in ups[max(0, k - 3):k])
+    return predict(
+        scenario="echo", params=params, r=r, ask=ask, step=step, choices=ifs(n), answer=dev,
+        prompt=(f"Today's stand-in for equalize: nftables `meta mark set numgen inc mod {n}` on the LAN side "
+                f"and one routing table per mark, SNAT, {n} uplinks. The last packets up left by {before}. At "
+                f"step {ask} the next packet from the LAN reaches the router. By which uplink will it leave?"),
+        hint="`numgen inc` is a counter: every packet from the LAN gets the next mark, modulo the number of uplinks.",
+        explanation=f"{dev}: the counter moved on by one, so the mark -- and the routing table -- is the next one.")

@@ -1,0 +1,229 @@
+"""The page component: one exercise as self-contained HTML + vanilla JavaScript.
+
+``exercise_html(chapter, ex_id, student=None)`` returns a ``<div data-exercise=...>``
+with the prompt, the replay up to the question, the choices, a Check and an
+Export button, and the data the checker needs -- salted hashes and encrypted
+text, no answer in plain text (see ``model.Instance.sealed``).  The same markup
+works in a static Jupyter Book page, in Jupyter (``Exercise._repr_html_``) and
+in a stand-alone page (``page_html``, ``python -m sim.exercises page``).
+
+The instructor edition adds the key in plain text: pass ``key=True`` or set
+the environment variable ``SIM_EXERCISES_KEY=1`` (``make book-instructor``).
+"""
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+from pathlib import Path
+
+from .bank import BANK, ExerciseError, chapter_ids, instance
+from .model import Instance
+
+BOOK_STUDENT = "book"      # the variant a page shows when no student is given
+KEY_ENV = "SIM_EXERCISES_KEY"
+
+from ._js import JS as _JS
+
+CSS = """
+.sx-exercise{border:1px solid #c9d3de;border-left:4px solid #2b6cb0;border-radius:4px;padding:.8em 1em;margin:1em 0;
+  font-family:system-ui,-apple-system,"Segoe UI",sans-serif;font-size:15px;line-height:1.45;background:#fbfcfe;color:#1a202c}
+.sx-exercise h4{margin:.1em 0 .5em;font-size:1.05em}
+.sx-exercise .sx-meta{color:#4a5568;font-size:.85em;font-weight:normal}
+.sx-exercise pre{background:#f1f4f8;border:1px solid #dde3ea;padding:.5em;overflow-x:auto;font-size:12px;line-height:1.35;
+  white-space:pre-wrap;overflow-wrap:anywhere}
+.sx-exercise code{background:#eef1f5;padding:0 .2em;border-radius:2px;font-size:.92em}
+.sx-exercise fieldset{border:0;padding:0;margin:.5em 0}
+.sx-exercise label{display:inline-block;margin:.15em 1em .15em 0;cursor:pointer}
+.sx-exercise select,.sx-exercise input.sx-input{font-size:14px;padding:.15em .3em;margin-right:.8em}
+.sx-exercise button{font-size:14px;padding:.25em .9em;margin:.4em .5em .2em 0;border:1px solid #2b6cb0;border-radius:3px;
+  background:#2b6cb0;color:#fff;cursor:pointer}
+.sx-exercise button.sx-export{background:#fff;color:#2b6cb0}
+.sx-exercise button:focus-visible,.sx-exercise input:focus-visible{outline:3px solid #f6ad55;outline-offset:1px}
+.sx-feedback{white-space:pre-wrap;margin-top:.4em;padding:.4em .6em;border-radius:3px}
+.sx-feedback:empty{display:none}
+.sx-feedback.sx-right{background:#e6f6ea;border:1px solid #68b37a}
+.sx-feedback.sx-wrong{background:#fdf0e6;border:1px solid #d99058}
+.sx-reveal-title{font-weight:600;margin-top:.6em}
+.sx-svg svg{max-width:100%;height:auto}
+.sx-key{margin-top:.6em;border-top:1px dashed #a0aec0;padding-top:.4em}
+"""
+
+
+def _md(text: str) -> str:
+    """The bank's small Markdown (``code``, **bold**) as HTML, escaped."""
+    s = html.escape(text, quote=False)
+    s = re.sub(r"`([^`]+)`", r"<code>\1</code>", s)
+    return re.sub(r"\*\*([^*]+)\*\*", r"<b>\1</b>", s)
+
+
+def _key_on(key: bool | None) -> bool:
+    if key is not None:
+        return key
+    return os.environ.get(KEY_ENV, "").strip().lower() not in ("", "0", "false", "no")
+
+
+def render(inst: Instance, key: bool | None = None, include_assets: bool = True) -> str:
+    """The HTML of one exercise instance."""
+    sealed = inst.sealed()
+    data = dict(sealed, hint=inst.hint)
+    if inst.choices:
+        data["choices"] = True
+    if inst.start:
+        data["start"] = inst.start
+    uid = f"sx-{inst.ex_id}-{inst.salt[:8]}"
+    out = [f'<div class="sx-exercise" id="{uid}" data-exercise="{html.escape(inst.ex_id)}" '
+           f'data-student="{html.escape(inst.student)}" data-kind="{inst.kind}" data-chapter="{inst.chapter}">',
+           f'<h4>{html.escape(inst.title)} <span class="sx-meta">· chapter {inst.chapter} · {inst.kind}'
+           f'{"" if inst.student == BOOK_STUDENT else " · variant of " + html.escape(inst.student)}</span></h4>',
+           f'<div class="sx-prompt">{_md(inst.prompt)}</div>']
+    if inst.context:
+        out.append('<div class="sx-reveal-title">The replay, up to the question:</div>')
+        out.append(f'<pre class="sx-context">{html.escape(chr(10).join(inst.context))}</pre>')
+    name = f"{uid}-choice"
+    if inst.form == "config":
+        out.append('<fieldset class="sx-options">' + ("<div>Broken router: " + ", ".join(
+            f"<code>{html.escape(k)}={html.escape(v)}</code>" for k, v in inst.start.items()) + "</div>"
+            if inst.start else ""))
+        for k, vals in inst.options.items():
+            opts = "".join(f'<option value="{html.escape(v)}"{" selected" if inst.start.get(k) == v else ""}>'
+                           f'{html.escape(v)}</option>' for v in vals)
+            out.append(f'<label>{html.escape(k)} <select data-option="{html.escape(k)}">{opts}</select></label>')
+        out.append("</fieldset>")
+    elif inst.choices:
+        out.append(f'<fieldset class="sx-choices"><legend class="sx-meta">'
+                   f'{"Your prediction" if inst.kind == "predict" else "Your answer"}</legend>')
+        for c in inst.choices:
+            out.append(f'<label><input type="radio" name="{name}" value="{html.escape(c)}"> {html.escape(c)}</label>')
+        out.append("</fieldset>")
+    else:
+        out.append(f'<fieldset><label>Your answer <input class="sx-input" type="text" inputmode="decimal" '
+                   f'aria-label="your answer" size="12"></label></fieldset>')
+    out.append('<button type="button" class="sx-check">Check</button>'
+               '<button type="button" class="sx-export">Export my answers (JSON)</button>')
+    out.append('<div class="sx-feedback" role="status" aria-live="polite"></div>')
+    out.append('<div class="sx-reveal" hidden></div>')
+    if _key_on(key):
+        k = [f"<b>Key:</b> <code>{html.escape(inst.answer)}</code>"]
+        if inst.form == "config" and len(inst.accepted) > 1:
+            k.append("also " + ", ".join(f"<code>{html.escape(a)}</code>" for a in inst.accepted[1:]))
+        elif inst.form == "int" and len(inst.accepted) > 1:
+            k.append(f"(accepted {inst.accepted[0]}..{inst.accepted[-1]})")
+        k.append(f"<div>{_md(inst.explanation)}</div>")
+        if inst.reveal:
+            k.append(f'<pre>{html.escape(chr(10).join(inst.reveal))}</pre>')
+        out.append('<details class="sx-key" open><summary>Instructor key</summary>' + " ".join(k) + "</details>")
+    out.append(f'<script type="application/json" class="sx-data">{_json_script(data)}</script>')
+    if include_assets:
+        out.append(assets())
+    out.append(f'<script>window.SX && SX.init(document.getElementById("{uid}"));</script>')
+    out.append("</div>")
+    return "\n".join(out)
+
+
+def _json_script(d: dict) -> str:
+    return json.dumps(d, separators=(",", ":")).replace("</", "<\\/")
+
+
+def assets() -> str:
+    """The CSS and the checker, once per page (the script guards against a second copy)."""
+    return f"<style>{CSS}</style>\n<script>{_JS}</script>"
+
+
+def exercise_html(chapter: int | None, ex_id: str, student: str | None = None, key: bool | None = None) -> str:
+    """One exercise of the bank as HTML for a chapter page: ``{ex_id}`` must be in ``chapter``."""
+    inst = instance(ex_id, student or BOOK_STUDENT)
+    if chapter is not None and inst.chapter != chapter:
+        raise ExerciseError(f"exercise {ex_id!r} is in chapter {inst.chapter}, not {chapter}")
+    return render(inst, key)
+
+
+def chapter_html(chapter: int, student: str | None = None, key: bool | None = None) -> str:
+    """Every exercise of a chapter, one after another."""
+    return "\n".join(exercise_html(chapter, k, student, key) for k in chapter_ids(chapter))
+
+
+class Exercise:
+    """An exercise for a notebook: ``Exercise("eq-next", student="alice")``.
+
+    Shown as the same HTML as the static page (``_repr_html_``); ``.widget()``
+    gives ipywidgets controls that call the Python checker (a live kernel), and
+    ``.check(answer)`` returns (right?, feedback) like the grader."""
+
+    def __init__(self, ex_id: str, student: str | None = None, chapter: int | None = None, key: bool | None = None):
+        self.inst = instance(ex_id, student or BOOK_STUDENT)
+        if chapter is not None and self.inst.chapter != chapter:
+            raise ExerciseError(f"exercise {ex_id!r} is in chapter {self.inst.chapter}, not {chapter}")
+        self.key = key
+
+    def _repr_html_(self) -> str:
+        return render(self.inst, self.key)
+
+    def check(self, answer) -> tuple[bool, str]:
+        ok, text = self.inst.check(answer)
+        NOTEBOOK_ANSWERS.setdefault(self.inst.student, {})[self.inst.ex_id] = answer
+        return ok, text
+
+    def widget(self):
+        import ipywidgets as w
+        inst = self.inst
+        head = w.HTML(f"<b>{html.escape(inst.title)}</b><br>{_md(inst.prompt)}"
+                      + (f"<pre>{html.escape(chr(10).join(inst.context))}</pre>" if inst.context else ""))
+        if inst.form == "config":
+            ctrls = {k: w.Dropdown(options=v, value=inst.start.get(k, v[0]), description=k)
+                     for k, v in inst.options.items()}
+            value = lambda: {k: c.value for k, c in ctrls.items()}  # noqa: E731
+            inputs = list(ctrls.values())
+        elif inst.choices:
+            radio = w.RadioButtons(options=inst.choices, value=None, description="prediction")
+            value = lambda: radio.value  # noqa: E731
+            inputs = [radio]
+        else:
+            box = w.Text(description="answer")
+            value = lambda: box.value  # noqa: E731
+            inputs = [box]
+        out = w.Output()
+        btn = w.Button(description="Check")
+
+        def on(_):
+            out.clear_output()
+            ok, text = self.check(value())
+            with out:
+                print(("Right. " if ok else "Not yet. ") + text)
+                if ok and inst.reveal:
+                    print("\nThe step, played:\n" + "\n".join(inst.reveal))
+        btn.on_click(on)
+        return w.VBox([head, *inputs, btn, out])
+
+
+NOTEBOOK_ANSWERS: dict[str, dict] = {}
+
+
+def export_answers(path: str, student: str | None = None) -> str:
+    """Write the answers checked in this kernel as an answer file the grader accepts."""
+    from .grade import answer_file
+    student = student or BOOK_STUDENT
+    Path(path).write_text(json.dumps(answer_file(student, NOTEBOOK_ANSWERS.get(student, {})), indent=1),
+                          encoding="utf-8")
+    return path
+
+
+def page_html(chapter: int | None = None, ids: list[str] | None = None, student: str | None = None,
+              key: bool | None = None, title: str | None = None) -> str:
+    """A stand-alone HTML page with several exercises (to hand out, or for the browser test)."""
+    ids = ids or chapter_ids(chapter)
+    if not ids:
+        raise ExerciseError(f"no exercises in chapter {chapter}: chapters are "
+                            f"{', '.join(map(str, sorted({s.chapter for s in BANK.values()})))}")
+    for k in ids:
+        if k not in BANK:
+            raise ExerciseError(f"unknown exercise {k!r}: the bank has {', '.join(BANK)}")
+    student = student or BOOK_STUDENT
+    title = title or (f"Exercises, chapter {chapter}" if chapter else "Exercises") + f" -- {student}"
+    body = "\n".join(render(instance(k, student), key, include_assets=(n == 0)) for n, k in enumerate(ids))
+    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>{html.escape(title)}</title></head>\n<body style=\"max-width:52em;margin:1em auto;padding:0 1em\">"
+            f"<h1 style=\"font-family:system-ui,sans-serif\">{html.escape(title)}</h1>\n{body}\n"
+            f"<script>window.SX && SX.initAll();</script></body></html>\n")
