@@ -1,0 +1,82 @@
+"""Words shared by the views: packet names, endpoints, node titles."""
+from __future__ import annotations
+
+from ..packet import ECHO_REPLY, ECHO_REQUEST, ICMP, TCP, UDP
+
+
+def pkt_name(pkt) -> str:
+    """What a reader calls this packet: SYN, SYN-ACK, ACK, data, FIN, RST, echo request ..."""
+    l4 = pkt.l4
+    if type(l4) is TCP:
+        f = l4.flags
+        if "R" in f:
+            return "RST"
+        if "S" in f:
+            return "SYN-ACK" if "A" in f else "SYN"
+        if "F" in f:
+            return "FIN"
+        if pkt.load:
+            return "data segment"
+        return "ACK"
+    if type(l4) is UDP:
+        return "UDP datagram"
+    if type(l4) is ICMP:
+        return {ECHO_REQUEST: "echo request", ECHO_REPLY: "echo reply"}.get(l4.type, f"ICMP type {l4.type}")
+    return "packet"
+
+
+def short_name(pkt) -> str:
+    n = pkt_name(pkt)
+    return {"data segment": "data", "UDP datagram": "UDP", "echo request": "ping",
+            "echo reply": "pong"}.get(n, n)
+
+
+def ep(addr: str, port) -> str:
+    """The article's notation: (192.168.0.1, 5000)."""
+    return f"({addr}, {port})"
+
+
+def flow_text(pkt, arrow: str = "→") -> str:
+    ip = pkt.ip
+    if type(pkt.l4) is ICMP:
+        return f"{ip.src} {arrow} {ip.dst} id {pkt.l4.id}"
+    return f"{ip.src}:{pkt.sport} {arrow} {ip.dst}:{pkt.dport}"
+
+
+def flow_ep(pkt) -> str:
+    ip = pkt.ip
+    if type(pkt.l4) is ICMP:
+        return f"{ip.src} to {ip.dst} (id {pkt.l4.id})"
+    return f"{ep(ip.src, pkt.sport)} to {ep(ip.dst, pkt.dport)}"
+
+
+def title(result, node: str) -> str:
+    n = result.net.nodes.get(node)
+    return getattr(n, "title", None) or node
+
+
+def label_of_link(result, link: str) -> str:
+    return link
+
+
+def uplink_index(link_or_dev: str) -> int | None:
+    """uplink2 / if2 -> 2."""
+    for p in ("uplink", "if"):
+        if link_or_dev.startswith(p) and link_or_dev[len(p):].isdigit():
+            return int(link_or_dev[len(p):])
+    return None
+
+
+def addr_uplink(result, addr: str) -> int | None:
+    """The uplink whose address this is (100.0.0.1 -> 1), or None."""
+    r = result.net.nodes.get("router")
+    if r is None:
+        return None
+    for dev, i in r.ifaces.items():
+        if i.addr == addr:
+            return uplink_index(dev)
+    return None
+
+
+def ms(t_us: int) -> str:
+    return f"{t_us / 1000:.3f} ms"

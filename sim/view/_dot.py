@@ -1,0 +1,143 @@
+"""Rendering DOT to SVG with graphviz's ``dot`` program, and small SVG helpers.
+
+Several graphs go to one ``dot`` process (it renders every graph of its
+input in turn), so a player pays the process start once, not per frame.
+The SVG is made compact and safe to inline many times on one page: no XML
+prologue, comments or ``<title>`` tooltips, and graphviz's ``id``
+attributes become ``data-el`` (ids must be unique in a page; two players
+would repeat them).
+"""
+from __future__ import annotations
+
+import html
+import re
+import shutil
+import subprocess
+
+INSTALL_HINT = ("graphviz's `dot` program was not found on PATH; the diagrams need it: "
+                "install graphviz with `sudo apt-get install graphviz` (Debian/Ubuntu), "
+                "`brew install graphviz` (macOS) or `conda install graphviz`")
+
+#: Okabe & Ito's colour-blind-safe palette.
+BLUE, ORANGE, GREEN, SKY, VERMILLION, PURPLE, YELLOW, GREY = (
+    "#0072B2", "#E69F00", "#009E73", "#56B4E9", "#D55E00", "#CC79A7", "#F0E442", "#666666")
+#: Uplink k's colour and line style, the same in every view (colour is never the only cue).
+UPLINK_STYLES = [(BLUE, "solid", ""), (ORANGE, "dashed", "7 4"), (GREEN, "dotted", "2 3"),
+                 (PURPLE, "bold", "10 3 2 3")]
+FONT = "DejaVu Sans,Helvetica,Arial,sans-serif"
+MONO = "DejaVu Sans Mono,Menlo,Consolas,monospace"
+
+
+class GraphvizMissing(RuntimeError):
+    """graphviz's ``dot`` is not installed."""
+
+
+def uplink_style(k: int) -> tuple[str, str, str]:
+    """(colour, graphviz style, SVG dash array) of uplink ``k`` (1-based)."""
+    return UPLINK_STYLES[(k - 1) % len(UPLINK_STYLES)]
+
+
+def dot_path() -> str:
+    path = shutil.which("dot")
+    if path is None:
+        raise GraphvizMissing(INSTALL_HINT)
+    return path
+
+
+def render(sources: list[str]) -> list[str]:
+    """SVG for each DOT source, in one ``dot`` run."""
+    if not sources:
+        return []
+    exe = dot_path()
+    try:
+        out = subprocess.run([exe, "-Tsvg"], input="\n".join(sources).encode(), capture_output=True,
+                             check=True, timeout=120).stdout.decode()
+    except FileNotFoundError:
+        raise GraphvizMissing(INSTALL_HINT) from None
+    except subprocess.CalledProcessError as e:
+        raise RuntimeError(f"dot failed: {e.stderr.decode(errors='replace').strip()}") from None
+    svgs = [clean(s) for s in re.split(r"(?=<\?xml )", out) if s.strip()]
+    if len(svgs) != len(sources):
+        raise RuntimeError(f"dot rendered {len(svgs)} graphs for {len(sources)} sources")
+    return svgs
+
+
+def render_one(source: str) -> str:
+    return render([source])[0]
+
+
+_COMMENT = re.compile(r"<!--.*?-->\s*", re.S)
+_TITLE = re.compile(r"<title>.*?</title>\s*", re.S)
+
+
+def clean(svg: str) -> str:
+    svg = svg[svg.index("<svg"):]
+    svg = _COMMENT.sub("", svg)
+    svg = _TITLE.sub("", svg)
+    svg = re.sub(r'\sid="([^"]*)"', lambda m: f' data-el="{html.unescape(m.group(1))}"', svg)
+    svg = re.sub(r'<polygon fill="white" stroke="transparent" points="[^"]*"/>\s*', "", svg, count=1)
+    # white cell backgrounds on a white page: drop them; shorten coordinates
+    svg = re.sub(r'<polygon fill="#ffffff" stroke="transparent" points="[^"]*"/>', "", svg)
+    svg = re.sub(r'\s(points|d|x|y|cx|cy|rx|ry|viewBox|transform)="([^"]*)"',
+                 lambda m: f' {m.group(1)}="{_short(m.group(2))}"', svg)
+    svg = re.sub(r">\s+<", "><", svg)
+    return svg.strip()
+
+
+def _short(numbers: str) -> str:
+    """Coordinates to one decimal (a tenth of a point is far below a pixel)."""
+    s = re.sub(r"(\d+\.\d)\d+", r"\1", numbers)
+    return re.sub(r"(\d+)\.0(?!\d)", r"\1", s)
+
+
+def q(text) -> str:
+    """A DOT double-quoted string."""
+    return '"' + str(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def h(text) -> str:
+    """Text for an HTML-like DOT label or HTML."""
+    return html.escape(str(text), quote=True)
+
+
+# -- reading coordinates back out of graphviz's SVG -------------------------------------------
+
+_NUM = re.compile(r"-?\d+(?:\.\d+)?")
+
+
+def groups(svg: str) -> dict[str, str]:
+    """data-el -> the markup of that ``<g>`` (graphviz does not nest node and edge groups)."""
+    out = {}
+    for m in re.finditer(r'<g data-el="([^"]*)" class="(?:node|edge)[^"]*">(.*?)</g>', svg, re.S):
+        out[m.group(1)] = m.group(2)
+    return out
+
+
+def points(markup: str) -> list[tuple[float, float]]:
+    pts = []
+    for attr in re.findall(r'(?:points|d)="([^"]*)"', markup):
+        nums = [float(x) for x in _NUM.findall(attr)]
+        pts.extend(zip(nums[0::2], nums[1::2]))
+    for cx, cy, rx, ry in re.findall(r'cx="([-\d.]+)" cy="([-\d.]+)" rx="([-\d.]+)" ry="([-\d.]+)"',
+                                     markup):
+        cx, cy, rx, ry = map(float, (cx, cy, rx, ry))
+        pts += [(cx - rx, cy - ry), (cx + rx, cy + ry)]
+    return pts
+
+
+def path_points(markup: str) -> list[tuple[float, float]]:
+    m = re.search(r'<path[^>]* d="([^"]*)"', markup)
+    if not m:
+        return points(markup)
+    nums = [float(x) for x in _NUM.findall(m.group(1))]
+    return list(zip(nums[0::2], nums[1::2]))
+
+
+def bbox(pts) -> tuple[float, float, float, float]:
+    xs, ys = [p[0] for p in pts], [p[1] for p in pts]
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def viewbox(svg: str) -> tuple[float, float]:
+    m = re.search(r'viewBox="[-\d.]+ [-\d.]+ ([\d.]+) ([\d.]+)"', svg)
+    return float(m.group(1)), float(m.group(2))

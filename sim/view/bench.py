@@ -1,0 +1,157 @@
+"""Benchmark of the players: ``python -m sim.view.bench [--steps N] [--no-browser]``.
+
+Prints
+
+* replay sizes: the article's scenario (equalize-nat, seed 1) as a static
+  player of 40, 100 and 400 steps, split into frame data and downloads, and
+  every scenario at 40 steps (goal: 40 steps of the article <= 600 KB);
+* the static player's build time;
+* the live player's per-step latency (the Python callback that swaps the
+  pre-rendered views into the widgets; goal: median <= 50 ms) and its
+  re-run latency (run + every frame drawn, one ``dot`` process);
+* with chromium and playwright: the static player's per-step latency in a
+  real browser (JavaScript step + style and layout), goal median <= 50 ms.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+
+from .. import SCENARIOS, run
+from .player import Player, standalone_page
+
+GOAL_BYTES = 600_000
+GOAL_MS = 50.0
+SCENARIO, SEED = "equalize-nat", 1
+
+
+def _kb(n: int) -> str:
+    return f"{n / 1000:.1f} KB"
+
+
+def _stats(ms: list[float]) -> str:
+    ms = sorted(ms)
+    p95 = ms[min(len(ms) - 1, int(round(0.95 * (len(ms) - 1))))]
+    return f"median {statistics.median(ms):.2f} ms, p95 {p95:.2f} ms, max {ms[-1]:.2f} ms over {len(ms)} steps"
+
+
+def sizes() -> None:
+    r = run(SCENARIO, seed=SEED)
+    print(f"replay sizes ({SCENARIO}, seed {SEED}, {len(r.events)} events):")
+    for n in (40, 100, 400):
+        t0 = time.perf_counter()
+        p = Player(r, max_steps=n)
+        h = p.html()
+        dt = time.perf_counter() - t0
+        data = sum(len(m) for m in re.findall(r'class="op1-data"[^>]*>([^<]*)<', h))
+        dls = sum(len(m) for m in re.findall(r'href="(data:[^"]*)"', h))
+        goal = f"  (goal <= {_kb(GOAL_BYTES)}: {'met' if len(h.encode()) <= GOAL_BYTES else 'NOT met'})" if n == 40 else ""
+        print(f"  {p.frames:4d} steps: {_kb(len(h.encode()))} total = {_kb(data)} frames (deflated) + "
+              f"{_kb(dls)} downloads + {_kb(len(h.encode()) - data - dls)} first frame, script, style; "
+              f"built in {dt * 1000:.0f} ms{goal}")
+    print("  every scenario at 40 steps:")
+    for name in SCENARIOS:
+        try:
+            rr = run(name, seed=SEED, size=20_000)
+            h = Player(rr, max_steps=40).html()
+            print(f"    {name:<20} {_kb(len(h.encode()))}")
+        except Exception as e:                       # a scenario being added elsewhere
+            print(f"    {name:<20} failed: {e}")
+
+
+def live(steps: int) -> None:
+    try:
+        from .live import LivePlayer
+    except ImportError as e:
+        print(f"live player: skipped ({e}; pip install 'ipywidgets>=8,<9')")
+        return
+    t0 = time.perf_counter()
+    lp = LivePlayer(SCENARIO, seed=SEED, max_steps=steps)
+    first = time.perf_counter() - t0
+    n = len(lp.steps)
+    lat = []
+    order = list(range(1, n)) + list(range(n - 2, -1, -1))       # forward then back
+    for k in order:
+        t = time.perf_counter()
+        lp.step(k)
+        lat.append((time.perf_counter() - t) * 1000)
+    med = statistics.median(lat)
+    print(f"live player ({SCENARIO}, {n} steps): per-step latency {_stats(lat)} "
+          f"(goal median <= {GOAL_MS:.0f} ms: {'met' if med <= GOAL_MS else 'NOT met'})")
+    reruns = []
+    for seed in (2, 3, 4):
+        t = time.perf_counter()
+        lp.controls["seed"].value = seed
+        reruns.append((time.perf_counter() - t) * 1000)
+    print(f"  first build {first * 1000:.0f} ms; re-run after a parameter change: "
+          f"median {statistics.median(reruns):.0f} ms (run the scenario, draw every frame)")
+
+
+def browser() -> None:
+    exe = shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None)
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        exe = None
+    if exe is None:
+        print("static player in a browser: skipped (needs chromium and playwright)")
+        return
+    r = run(SCENARIO, seed=SEED)
+    p = Player(r, max_steps=100)
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "bench.html")
+        with open(path, "w") as f:
+            f.write(standalone_page([p.html()]))
+        with sync_playwright() as pw:
+            b = pw.chromium.launch(executable_path=exe, args=["--no-sandbox", "--disable-gpu", "--headless"])
+            try:
+                page = b.new_page(viewport={"width": 1440, "height": 1000})
+                t0 = time.perf_counter()
+                page.goto("file://" + path)
+                page.wait_for_selector("[data-op1-live]", state="attached")
+                load = (time.perf_counter() - t0) * 1000
+                lat = page.evaluate("""() => {
+                    const root = document.querySelector('[data-replay]');
+                    const next = root.querySelector('button[data-act=next]');
+                    const prev = root.querySelector('button[data-act=prev]');
+                    const n = parseInt(root.getAttribute('data-frames'));
+                    const out = [];
+                    for (const btn of [next, prev]) {
+                      for (let k = 1; k < n; k++) {
+                        const t = performance.now();
+                        btn.click();
+                        void root.offsetHeight;          // force style and layout
+                        out.push(performance.now() - t);
+                      }
+                    }
+                    return out;
+                }""")
+            finally:
+                b.close()
+    med = statistics.median(lat)
+    print(f"static player in chromium ({p.frames} steps): page ready in {load:.0f} ms; per-step latency "
+          f"{_stats(lat)} (goal median <= {GOAL_MS:.0f} ms: {'met' if med <= GOAL_MS else 'NOT met'})")
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m sim.view.bench", description=__doc__.split("\n")[0])
+    ap.add_argument("--steps", type=int, default=200, help="steps of the live player (default 200)")
+    ap.add_argument("--no-browser", action="store_true", help="skip the in-browser measurement")
+    a = ap.parse_args(argv)
+    if a.steps < 1:
+        ap.error(f"--steps must be >= 1, got {a.steps}")
+    sizes()
+    live(a.steps)
+    if not a.no_browser:
+        browser()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,172 @@
+"""The ladder (time-sequence) diagram: the whole exchange, one row per step, like
+Wireshark's flow graph -- Local host, the Linux router, the providers, the
+Internet, the remote host.
+
+An arrow's colour and dash say which uplink the packet's public address
+belongs to (if1 blue solid, if2 orange dashed, …; grey for LAN-side
+addresses), so the article's stray ACK shows as a blue arrow in an orange
+connection.  Drops are a ✖ with the reason, resets are labelled RST, and
+the current step has a yellow band and a ▶.  Plain SVG, no graphviz.
+"""
+from __future__ import annotations
+
+from ..trace import Ev
+from . import _dot
+from ._common import addr_uplink, flow_text, short_name, title
+from ._dot import FONT, GREY, MONO, VERMILLION, YELLOW, h
+from .model import analysis_of, check_step, endpoint_node, info_of
+
+ROW = 22
+LANE = 74
+LEFT = 84
+RIGHT = 222
+HEAD = 40
+
+STYLE = f"""<style>
+svg.op1-ladder text{{font-family:{FONT};font-size:11px}}
+svg.op1-ladder .mono{{font-family:{MONO};font-size:10.5px}}
+svg.op1-ladder .band{{fill:transparent}}
+svg.op1-ladder .op1-row.cur .band{{fill:{YELLOW};fill-opacity:.55}}
+svg.op1-ladder .op1-row .curm{{visibility:hidden}}
+svg.op1-ladder .op1-row.cur .curm{{visibility:visible}}
+svg.op1-ladder .op1-row.cur text{{font-weight:bold}}
+svg.op1-ladder .op1-row.div .divm{{visibility:visible}}
+svg.op1-ladder .divm{{visibility:hidden;fill:{VERMILLION}}}
+svg.op1-ladder .lane{{stroke:#999;stroke-width:1;stroke-dasharray:2 3}}
+svg.op1-ladder .head{{font-weight:bold;text-anchor:middle}}
+svg.op1-ladder .drop{{fill:{VERMILLION};font-weight:bold}}
+</style>"""
+
+
+def lanes(result, steps: list[int]) -> list[str]:
+    """The nodes to draw, left to right: hosts on the LAN, router, providers, Internet, remotes."""
+    ev = result.events
+    used = set()
+    for i in steps:
+        e = ev[i]
+        if e[1] is Ev.HOP:
+            f = info_of(e)
+            used.add(endpoint_node(f["from"]))
+            used.add(endpoint_node(f["to"]))
+        elif e[2] in result.net.nodes:
+            used.add(e[2])
+    names = list(result.net.nodes)
+
+    def rank(n):
+        for k, pre in enumerate(("local", "router", "provider", "internet", "remote")):
+            if n.startswith(pre):
+                return k
+        return 5
+    keep = [n for n in names if n in used or n == "router" or n.startswith("provider")]
+    return sorted(keep, key=lambda n: (rank(n), names.index(n)))
+
+
+def _style_of(result, pkt) -> tuple[str, str, int | None]:
+    """(colour, dasharray, uplink) of a packet by its public address."""
+    k = addr_uplink(result, pkt.ip.src) or addr_uplink(result, pkt.ip.dst)
+    if k is None:
+        return GREY, "", None
+    colour, _, dash = _dot.uplink_style(k)
+    return colour, dash, k
+
+
+def ladder_parts(result, steps: list[int], current: int | None = None,
+                 diverge: set[int] | None = None) -> tuple[str, str, int]:
+    """(header SVG, body SVG, width): the lane titles, and one row per step."""
+    ev = result.events
+    names = lanes(result, steps)
+    x = {n: LEFT + LANE // 2 + k * LANE for k, n in enumerate(names)}
+    width = LEFT + LANE * len(names) + RIGHT
+    head = [f'<svg class="op1-ladder" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{HEAD}" '
+            f'viewBox="0 0 {width} {HEAD}" role="img" aria-label="ladder diagram lanes">', STYLE,
+            f'<text x="6" y="{HEAD - 8}">step · ms</text>', f'<text x="{width - RIGHT + 8}" y="{HEAD - 8}">'
+            'packet as seen on the wire</text>']
+    for n in names:
+        words = title(result, n).split()
+        if len(words) > 1:
+            a, b = " ".join(words[:-1]), words[-1]
+            head.append(f'<text class="head" x="{x[n]}" y="{HEAD - 22}">{h(a)}</text>'
+                        f'<text class="head" x="{x[n]}" y="{HEAD - 8}">{h(b)}</text>')
+        else:
+            head.append(f'<text class="head" x="{x[n]}" y="{HEAD - 8}">{h(words[0])}</text>')
+    head.append("</svg>")
+    height = ROW * len(steps) + 6
+    body = [f'<svg class="op1-ladder" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+            f'viewBox="0 0 {width} {height}" role="img" aria-label="ladder diagram, one row per step">',
+            STYLE]
+    for n in names:
+        body.append(f'<line class="lane" x1="{x[n]}" y1="0" x2="{x[n]}" y2="{height}"/>')
+    for k, i in enumerate(steps):
+        e = ev[i]
+        y = k * ROW + ROW // 2 + 3
+        cls = "op1-row" + (" cur" if i == current else "") + (" div" if diverge and i in diverge else "")
+        row = [f'<g class="{cls}" data-i="{i}" data-k="{k}">',
+               f'<rect class="band" x="0" y="{y - ROW // 2}" width="{width}" height="{ROW}"/>',
+               f'<text class="curm" x="2" y="{y + 4}">▶</text><text class="divm" x="14" y="{y + 4}">≠</text>',
+               f'<text class="mono" x="24" y="{y + 4}">{i} · {e[0] / 1000:.1f}</text>']
+        pkt = e[3]
+        f = info_of(e)
+        if e[1] is Ev.HOP:
+            a, b = endpoint_node(f["from"]), endpoint_node(f["to"])
+            colour, dash, _ = _style_of(result, pkt)
+            rst = type(pkt.l4).__name__ == "TCP" and "R" in pkt.l4.flags
+            if rst:
+                colour = VERMILLION
+            xa, xb = x.get(a), x.get(b)
+            if xa is not None and xb is not None:
+                d = 1 if xb > xa else -1
+                dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
+                row.append(f'<line x1="{xa}" y1="{y}" x2="{xb - d * 7}" y2="{y}" stroke="{colour}" '
+                           f'stroke-width="2.2"{dash_attr}/>')
+                row.append(f'<polygon points="{xb},{y} {xb - d * 8},{y - 4} {xb - d * 8},{y + 4}" '
+                           f'fill="{colour}"/>')
+                label = short_name(pkt)
+                bold = ' font-weight="bold"' if rst else ""
+                row.append(f'<text x="{(xa + xb) / 2}" y="{y - 3}" text-anchor="middle" '
+                           f'font-size="10" fill="{colour}"{bold}>{h(label)}</text>')
+            row.append(f'<text class="mono" x="{width - RIGHT + 8}" y="{y + 4}">{h(flow_text(pkt))}</text>')
+        elif e[1] is Ev.DROP:
+            node = e[2]
+            xn = x.get(node, LEFT)
+            reason = str(f.get("reason", "dropped"))
+            row.append(f'<text class="drop" x="{xn}" y="{y + 5}" text-anchor="middle" font-size="15">✖</text>')
+            anchor = "end" if xn > width - RIGHT - LANE else "start"
+            dx = -10 if anchor == "end" else 10
+            row.append(f'<text class="drop" x="{xn + dx}" y="{y + 4}" text-anchor="{anchor}">'
+                       f"{h(reason)}</text>")
+            if pkt is not None:
+                row.append(f'<text class="mono" x="{width - RIGHT + 8}" y="{y + 4}">'
+                           f"{h(short_name(pkt) + ' ' + flow_text(pkt))}</text>")
+        else:
+            node = e[2]
+            xn = x.get(node, LEFT)
+            kind = getattr(e[1], "value", str(e[1]))
+            row.append(f'<circle cx="{xn}" cy="{y}" r="4" fill="{GREY}"/>'
+                       f'<text x="{xn + 8}" y="{y + 4}">{h(kind)}</text>')
+            if pkt is not None:
+                row.append(f'<text class="mono" x="{width - RIGHT + 8}" y="{y + 4}">{h(flow_text(pkt))}</text>')
+        row.append("</g>")
+        body.append("".join(row))
+    body.append("</svg>")
+    return "".join(head), "".join(body), width
+
+
+def ladder_svg(result, step: int | None = None, steps: list[int] | None = None) -> str:
+    """The exchange as a ladder diagram, one row per step (by default every hop and drop,
+    at most 400), with ``step`` (a trace index) marked."""
+    a = analysis_of(result)
+    if step is not None:
+        check_step(result, step)
+    if steps is None:
+        steps = a.default_steps()[:400]
+        if step is not None and step not in steps:
+            steps = sorted(set(steps) | {step})
+    head, body, width = ladder_parts(result, steps, step)
+    # one SVG: the header's contents above the body's
+    inner_head = head[head.index(">", head.index("<svg")) + 1:-len("</svg>")]
+    inner_body = body[body.index(">", body.index("<svg")) + 1:-len("</svg>")]
+    hb = int(body.split('height="', 1)[1].split('"', 1)[0])
+    total = HEAD + hb
+    return (f'<svg class="op1-ladder" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{total}" '
+            f'viewBox="0 0 {width} {total}" role="img" aria-label="ladder diagram">{inner_head}'
+            f'<g transform="translate(0 {HEAD})">{inner_body.replace(STYLE, "", 1)}</g></svg>')

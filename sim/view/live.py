@@ -1,0 +1,206 @@
+"""The live player (ipywidgets 8): the static player's views plus controls that
+change the scenario's parameters and re-run it.
+
+    from sim.view import LivePlayer
+    LivePlayer("equalize-nat", seed=1, size=3000)
+
+A re-run computes every frame at once (one ``dot`` process for all router
+state diagrams), so stepping only swaps pre-rendered strings into the
+widgets: ``python -m sim.view.bench`` prints the per-step latency.
+Needs a running kernel (Python callbacks); on a static page use ``Player``.
+"""
+from __future__ import annotations
+
+import time
+
+from .. import scenarios
+from ..multipath import CACHED_POLICIES, POLICIES
+from ..nat import NAT_MODELS
+from ..tcp import REMOTE_BEHAVIOURS
+from ._dot import h
+from .ladder import ladder_parts
+from .model import MAX_STEPS
+from .player import Frames, _asset, params_line
+from .state import STATE_CSS
+from .topology import apply as topo_apply
+
+CONTROLS = ("multipath", "equalize", "nat", "remote", "ingress_filter", "uplinks", "seed")
+MAX_UPLINKS = 4
+
+
+class LivePlayer:
+    """``LivePlayer(scenario, **params)``: ``params`` are ``sim.run``'s (``seed=2``,
+    ``nat="netfilter"``, ``size=3000`` …); ``max_steps`` caps the replay (200)."""
+
+    def __init__(self, scenario: str, max_steps: int = 200, **params):
+        import ipywidgets as W
+
+        p = scenarios.make_params(scenario, **params)        # ParamError names a bad value
+        if isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps < 1:
+            raise ValueError(f"max_steps must be a positive integer, got {max_steps!r}")
+        self.scenario = scenario
+        self.max_steps = max_steps
+        self.params = dict(params)
+        self.result = None
+        self.frames: Frames | None = None
+        self.last_run_s = 0.0
+        self._ladder = ""
+        style = {"description_width": "initial"}
+        lay = W.Layout(width="auto")
+        policies = tuple(dict.fromkeys(POLICIES + ((p.multipath,) if p.multipath not in POLICIES else ())))
+        self.controls = {
+            "multipath": W.Dropdown(options=policies, value=p.multipath, description="multipath",
+                                    style=style, layout=lay),
+            "equalize": W.Checkbox(value=p.equalize, description="equalize", indent=False, layout=lay),
+            "nat": W.Dropdown(options=tuple(NAT_MODELS), value=p.nat, description="NAT", style=style,
+                              layout=lay),
+            "remote": W.Dropdown(options=tuple(REMOTE_BEHAVIOURS), value=p.remote, description="remote",
+                                 style=style, layout=lay),
+            "ingress_filter": W.Checkbox(value=p.ingress_filter, description="ingress filter (BCP 38)",
+                                         indent=False, layout=lay),
+            "uplinks": W.BoundedIntText(value=p.uplinks, min=1, max=max(MAX_UPLINKS, p.uplinks),
+                                        description="uplinks", style=style, layout=W.Layout(width="120px")),
+            "seed": W.BoundedIntText(value=p.seed, min=0, max=2**31 - 1, description="seed", style=style,
+                                     layout=W.Layout(width="140px")),
+        }
+        self.controls["equalize"].disabled = p.multipath not in CACHED_POLICIES
+        self.status = W.HTML()
+        self.slider = W.IntSlider(value=0, min=0, max=0, description="step", continuous_update=True,
+                                  layout=W.Layout(width="420px"))
+        self.play = W.Play(value=0, min=0, max=0, interval=900, description="play")
+        W.jslink((self.play, "value"), (self.slider, "value"))
+        self.buttons = {name: W.Button(description=label, layout=W.Layout(width="auto"),
+                                       tooltip=tip)
+                        for name, label, tip in (("first", "⇤ First", "first step"),
+                                                 ("prev", "◀ Back", "back one step"),
+                                                 ("next", "Next ▶", "next step"),
+                                                 ("last", "Last ⇥", "last step"))}
+        for name, b in self.buttons.items():
+            b.on_click(lambda _b, name=name: self._button(name))
+        self.pos = W.HTML()
+        self.narration = W.HTML()
+        self.topology = W.HTML()
+        self.state = W.HTML()
+        self.ladder = W.HTML()
+        self.packet = W.HTML()
+        self.downloads = W.HTML()
+        css = W.HTML(f"<style>{_asset('player.css')}{STATE_CSS}"
+                     ".op1-live .op1-ladder-scroll{max-height:460px}</style>")
+        box = lambda title, w: W.VBox([W.HTML(f'<h4 style="margin:2px 0;font-size:12px;'
+                                              f'text-transform:uppercase;color:#555">{title}</h4>'), w])
+        self.widget = W.VBox([
+            css,
+            W.HBox(list(self.controls.values()), layout=W.Layout(flex_flow="row wrap")),
+            self.status,
+            W.HBox([self.buttons["first"], self.buttons["prev"], self.play, self.buttons["next"],
+                    self.buttons["last"], self.slider, self.pos, self.downloads],
+                   layout=W.Layout(flex_flow="row wrap", align_items="center")),
+            self.narration,
+            box("Network", self.topology),
+            W.HBox([box("Ladder", self.ladder), box("Linux router: tables", self.state)],
+                   ),
+            box("Packet", self.packet),
+        ])
+        self.widget.add_class("op1-live")
+        for name, c in self.controls.items():
+            c.observe(self._on_param, "value")
+        self.slider.observe(self._on_step, "value")
+        self._run()
+
+    # -- parameters ------------------------------------------------------------------------
+
+    def _values(self) -> dict:
+        v = {k: c.value for k, c in self.controls.items()}
+        if v["multipath"] not in CACHED_POLICIES:
+            v["equalize"] = False          # equalize is a route-cache flag
+        return v
+
+    def _on_param(self, change=None) -> None:
+        self.controls["equalize"].disabled = self.controls["multipath"].value not in CACHED_POLICIES
+        self.rerun(**self._values())
+
+    def rerun(self, **changes) -> bool:
+        """Re-run with ``changes`` applied; a bad value is shown in the status line
+        (and the last good run kept).  Returns whether the run was made."""
+        params = {**self.params, **changes}
+        try:
+            scenarios.make_params(self.scenario, **params)
+        except ValueError as e:
+            self.status.value = f'<span style="color:#8a3300"><b>Not run:</b> {h(e)}</span>'
+            return False
+        self.params = params
+        for k, v in changes.items():
+            c = self.controls.get(k)
+            if c is not None and c.value != v:
+                c.unobserve(self._on_param, "value")
+                c.value = v
+                c.observe(self._on_param, "value")
+        self._run()
+        return True
+
+    def _run(self) -> None:
+        t0 = time.perf_counter()
+        self.result = scenarios.run(self.scenario, **self.params)
+        self.frames = f = Frames(self.result, max_steps=self.max_steps)
+        head, body, _ = ladder_parts(self.result, f.steps)
+        self._ladder_head, self._ladder = head, body
+        self.last_run_s = time.perf_counter() - t0
+        stem = f"{self.result.scenario}-seed{self.result.params.seed}"
+        self.downloads.value = f'<span class="op1">{f.downloads(stem)}</span>'
+        more = f" (first {len(f)} of {f.total} steps)" if f.total > len(f) else ""
+        self.status.value = (f'<span style="font-family:monospace;font-size:12px">{h(self.scenario)}: '
+                             f"{h(params_line(self.result))} · {len(self.result.events)} events{more} · "
+                             f"run and drawn in {self.last_run_s * 1000:.0f} ms</span>")
+        n = len(f)
+        self.slider.unobserve(self._on_step, "value")
+        self.play.value = 0
+        self.slider.value = 0
+        self.slider.max = self.play.max = n - 1
+        self.slider.observe(self._on_step, "value")
+        self.show(0)
+
+    # -- stepping --------------------------------------------------------------------------
+
+    def _button(self, name: str) -> None:
+        k, n = self.slider.value, len(self.frames)
+        self.step({"first": 0, "prev": k - 1, "next": k + 1, "last": n - 1}[name])
+
+    def step(self, k: int) -> None:
+        """Go to step ``k`` (0-based, clamped to the replay)."""
+        k = max(0, min(len(self.frames) - 1, k))
+        if self.slider.value != k:
+            self.slider.value = k          # the observer shows it
+        else:
+            self.show(k)
+
+    def _on_step(self, change) -> None:
+        self.show(change["new"])
+
+    def show(self, k: int) -> None:
+        f = self.frames
+        if not isinstance(k, int) or not 0 <= k < len(f):
+            raise ValueError(f"step {k!r} out of range: allowed 0..{len(f) - 1}")
+        i = f.steps[k]
+        self.pos.value = (f'<span style="font-family:monospace">step {k + 1} / {len(f)} · event {i} · '
+                          f"{h(f.where[k])}</span>")
+        self.narration.value = f'<p class="op1-narr" aria-live="polite">{h(f.narration[k])}</p>'
+        self.topology.value = (f'<div class="op1 op1-topo-box" style="border:0;padding:0">'
+                               f"{topo_apply(f.topo, f.topo_frames[k])}</div>")
+        self.state.value = f'<div class="op1"><div class="op1-state-box">{f.states[f.state_of[k]]}</div></div>'
+        body = self._ladder.replace(f'<g class="op1-row" data-i="{i}" ', f'<g class="op1-row cur" data-i="{i}" ', 1)
+        self.ladder.value = (f'<div class="op1 op1-ladder-box" style="padding:0">{self._ladder_head}'
+                             f'<div class="op1-ladder-scroll">{body}</div></div>')
+        self.packet.value = f'<div class="op1"><div class="op1-pkt-box">{f.pkts[f.pkt_of[k]]}</div></div>'
+
+    @property
+    def steps(self) -> list[int]:
+        return list(self.frames.steps)
+
+    # -- display ---------------------------------------------------------------------------
+
+    def _ipython_display_(self):
+        from IPython.display import display
+        display(self.widget)
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)

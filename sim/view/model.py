@@ -1,0 +1,338 @@
+"""What the views show, computed from a Result's trace in one forward pass.
+
+A *step* is one trace event shown as one frame of a replay (by default the
+packet-level events: every hop and every drop).  Steps are named by their
+trace index ``i``, as in the pcapng comments (``step i: from > to``).
+
+``Analysis`` walks the trace once and links each hop to where its packet
+came from: the host's ``send``, or the packet's arrival at the router that
+forwarded it together with the router's decisions in between (route cache
+hit/miss/delete, FIB choice, conntrack, NAT).  It also folds the router's
+route cache and conntrack table incrementally, so a player gets the state
+at every step in O(trace) instead of ``Result.state_at`` re-folding from
+the start for each one.
+
+Only the Result is read: its trace, its parameters and the network's static
+configuration (names, addresses, routes); never the engine's live state.
+"""
+from __future__ import annotations
+
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+
+from ..trace import FIELDS, Ev
+
+#: Event kinds a replay shows by default: a packet on a link, a packet dropped.
+DEFAULT_KINDS = (Ev.HOP, Ev.DROP)
+#: Events of the router that change or explain its tables.
+DECISIONS = (Ev.RT_MISS, Ev.RT_HIT, Ev.RT_DEL, Ev.FIB, Ev.NAT, Ev.CT_NEW, Ev.CT_DEL)
+MAX_STEPS = 400
+
+
+def info_of(e: tuple) -> dict:
+    """The kind-specific fields of an event by name; works for kinds added later."""
+    names = FIELDS.get(e[1], ())
+    d = dict(zip(names, e[4]))
+    for k, v in enumerate(e[4][len(names):]):
+        d[f"arg{len(names) + k}"] = v
+    return d
+
+
+def kind(e: tuple) -> str:
+    ev = e[1]
+    return getattr(ev, "value", str(ev))
+
+
+def endpoint_node(label: str) -> str:
+    """``router:if1`` -> ``router``."""
+    return label.split(":", 1)[0]
+
+
+def _discard(q: deque, item) -> None:
+    for k, x in enumerate(q):
+        if x is item:
+            del q[k]
+            return
+
+
+def _pkey(pkt):
+    """A packet's identity while it crosses a node: everything but the TTL."""
+    return (pkt.ip.src, pkt.ip.dst, pkt.ip.id, pkt.ip.tos, pkt.l4, pkt.load)
+
+
+@dataclass(eq=False)
+class Origin:
+    """Where the packet of a hop (or drop) came from."""
+    send: int | None = None          # trace index of the host's send
+    arrival: int | None = None       # trace index of its arrival hop at the node it leaves
+    decisions: list[int] = field(default_factory=list)   # that node's events for it
+
+
+@dataclass
+class Snapshot:
+    """The router's tables at one step, with what this step did to them."""
+    t: int
+    at: int                          # trace index the tables are taken after
+    cache: dict                      # key -> {dev, via, created, lastuse, use, equalize}
+    conntrack: dict                  # ct -> {orig, reply, dev, created, used}
+    gone_cache: dict                 # entries removed by this step: key -> entry + reason
+    gone_ct: dict
+    marks_cache: dict                # key -> "new" | "hit" | "del:<reason>"
+    marks_ct: dict                   # ct -> "new" | "snat" | "dnat" | "del:<reason>"
+    nexthop: str | None              # device chosen for this step's packet
+    why: str                         # the router's own words for that choice
+    in_hit: int = 0
+    in_slow_tot: int = 0
+
+
+class Analysis:
+    """One forward pass over ``result``'s trace."""
+
+    def __init__(self, result, router: str = "router"):
+        self.result = result
+        self.router = router
+        ev = result.events
+        self.n = len(ev)
+        self.origin: dict[int, Origin] = {}
+        self.proc_of: dict[int, int] = {}          # decision event -> arrival index
+        pending: dict = defaultdict(deque)       # (node, packet key) -> origins, FIFO
+        open_node, proc, pkey = None, None, None
+        for i, e in enumerate(ev):
+            t, k, node, pkt, info = e
+            if k is Ev.HOP:
+                q = pending.get((endpoint_node(info[0]), _pkey(pkt)))
+                self.origin[i] = q.popleft() if q else Origin()
+                # the packet arrives at the far node: what that node does next, in the same
+                # instant and before anything else happens, is its handling of this packet
+                open_node, proc = endpoint_node(info[1]), Origin(arrival=i)
+                pkey = (open_node, _pkey(pkt))
+                pending[pkey].append(proc)
+                continue
+            if node != open_node:
+                open_node = proc = None
+                if k is Ev.SEND:
+                    pending[(node, _pkey(pkt))].append(Origin(send=i))
+                elif k is Ev.DROP:
+                    self.origin[i] = Origin()
+                continue
+            if k is Ev.SEND:
+                pending[(node, _pkey(pkt))].append(Origin(send=i))
+            elif k is Ev.DROP:
+                self.origin[i] = Origin(arrival=proc.arrival, decisions=list(proc.decisions))
+                _discard(pending[pkey], proc)
+                open_node = proc = None
+            else:
+                proc.decisions.append(i)
+                if k in DECISIONS:
+                    self.proc_of[i] = proc.arrival
+                if k is Ev.NAT:               # it leaves with the translated addresses
+                    _discard(pending[pkey], proc)
+                    pkey = (node, _pkey(pkt))
+                    pending[pkey].append(proc)
+
+    # -- steps ------------------------------------------------------------------------------
+
+    def default_steps(self, kinds=DEFAULT_KINDS, start=0, stop=None) -> list[int]:
+        stop = self.n if stop is None else stop
+        ks = set(kinds)
+        return [i for i in range(start, min(stop, self.n)) if self.result.events[i][1] in ks]
+
+    def before(self, i: int):
+        """The packet as it arrived at the node that sent this step's packet, or None."""
+        o = self.origin.get(i)
+        if o is None or o.arrival is None:
+            return None
+        return self.result.events[o.arrival][3]
+
+    def decisions(self, i: int) -> list[int]:
+        o = self.origin.get(i)
+        return list(o.decisions) if o else []
+
+    # -- counts ----------------------------------------------------------------------------
+
+    def uplink_counts(self, steps: list[int]) -> dict[int, dict[str, tuple[int, int]]]:
+        """For each step, {uplink link name: (packets up, packets down)} so far (inclusive)."""
+        ups = [l for l in self.result.net.links if l.startswith("uplink")]
+        cnt = {l: [0, 0] for l in ups}
+        want = set(steps)
+        out = {}
+        for i, e in enumerate(self.result.events):
+            if e[1] is Ev.HOP and e[2] in cnt:
+                cnt[e[2]][0 if endpoint_node(e[4][0]) == self.router else 1] += 1
+            if i in want:
+                out[i] = {l: tuple(c) for l, c in cnt.items()}
+        return out
+
+    # -- router state, folded incrementally --------------------------------------------------
+
+    def snapshots(self, steps: list[int]) -> dict[int, Snapshot]:
+        """The router's tables for each step, folded in one pass.
+
+        For a packet the router routed, the tables are shown as they were when
+        it made its decisions (just after its last decision event), with the
+        entries those decisions created, hit, used or deleted marked; for any
+        other step, as they are after the step's event, with changes that
+        happened to no packet (expiry, timeouts) since the previous step marked.
+        """
+        ev = self.result.events
+        router = self.router
+        at_of = {}
+        for s in steps:
+            dec = [j for j in self.decisions(s) if ev[j][2] == router]
+            at_of[s] = (max(dec) if dec and ev[s][2] != router else s, dec)
+        want = defaultdict(list)
+        for s, (at, _) in at_of.items():
+            want[at].append(s)
+        cache: dict = {}
+        ct: dict = {}
+        gone_c: dict = {}
+        gone_t: dict = {}
+        stats = [0, 0]
+        out: dict[int, Snapshot] = {}
+        prev_step = -1
+        order = sorted(steps)
+        prev_of = {s: (order[k - 1] if k else -1) for k, s in enumerate(order)}
+        bg_since: dict[int, list[int]] = {}
+        bg: list[int] = []
+        last = max(want) if want else -1
+        for i in range(last + 1):
+            t, k, node, pkt, info = ev[i]
+            if node == router:
+                f = info_of(ev[i])
+                if k is Ev.RT_MISS:
+                    cache[f["key"]] = {"dev": f["dev"], "via": f["via"], "created": t, "lastuse": t,
+                                       "use": 1, "equalize": f.get("equalize", False)}
+                    stats[1] += 1
+                elif k is Ev.RT_HIT:
+                    e = cache.get(f["key"])
+                    if e is not None:
+                        e["lastuse"], e["use"] = t, e["use"] + 1
+                    stats[0] += 1
+                elif k is Ev.RT_DEL:
+                    e = cache.pop(f["key"], None)
+                    if e is not None:
+                        gone_c[i] = (f["key"], dict(e, reason=str(f.get("reason", ""))))
+                elif k is Ev.CT_NEW:
+                    ct[f["ct"]] = {"orig": f["orig"], "reply": f["reply"], "dev": f["dev"],
+                                   "created": t, "used": 0}
+                elif k is Ev.NAT:
+                    e = ct.get(f["ct"])
+                    if e is not None:
+                        e["used"] += 1
+                elif k is Ev.CT_DEL:
+                    e = ct.pop(f["ct"], None)
+                    if e is not None:
+                        gone_t[i] = (f["ct"], dict(e, reason=str(f.get("reason", ""))))
+                if k in DECISIONS and i not in self.proc_of:
+                    bg.append(i)
+            for s in want.get(i, ()):
+                _, dec = at_of[s]
+                lo = prev_of[s]
+                background = [j for j in bg if lo < j <= s]
+                out[s] = self._snapshot(s, i, cache, ct, gone_c, gone_t, dec, background, stats)
+        return out
+
+    def _snapshot(self, s, at, cache, ct, gone_c, gone_t, dec, background, stats) -> Snapshot:
+        ev = self.result.events
+        marks_c: dict = {}
+        marks_t: dict = {}
+        g_c: dict = {}
+        g_t: dict = {}
+        nexthop, why = None, ""
+        for j in sorted(set(dec) | set(background)):
+            k = ev[j][1]
+            f = info_of(ev[j])
+            if k is Ev.RT_MISS:
+                marks_c[f["key"]] = "new"
+                nexthop, why = f["dev"], str(f.get("why", ""))
+            elif k is Ev.RT_HIT:
+                marks_c.setdefault(f["key"], "hit")
+                nexthop, why = f["dev"], "route cache hit"
+            elif k is Ev.FIB:
+                nexthop, why = f["dev"], str(f.get("why", ""))
+            elif k is Ev.RT_DEL:
+                if j in gone_c:
+                    key, e = gone_c[j]
+                    g_c[key] = e
+                marks_c.setdefault(f["key"], f"del:{f.get('reason', '')}")
+            elif k is Ev.CT_NEW:
+                marks_t[f["ct"]] = "new"
+            elif k is Ev.NAT:
+                marks_t.setdefault(f["ct"], str(f.get("dir", "nat")))
+            elif k is Ev.CT_DEL:
+                if j in gone_t:
+                    cid, e = gone_t[j]
+                    g_t[cid] = e
+                marks_t[f["ct"]] = f"del:{f.get('reason', '')}"
+        return Snapshot(t=ev[at][0], at=at, cache={k: dict(v) for k, v in cache.items()},
+                        conntrack={k: dict(v) for k, v in ct.items()}, gone_cache=g_c, gone_ct=g_t,
+                        marks_cache=marks_c, marks_ct=marks_t, nexthop=nexthop, why=why,
+                        in_hit=stats[0], in_slow_tot=stats[1])
+
+
+def resolve_steps(result, analysis: Analysis, start=0, stop=None, steps=None,
+                  max_steps=MAX_STEPS) -> tuple[list[int], int]:
+    """The trace indices a replay shows, and how many it would show without ``max_steps``.
+
+    ``steps``: None (hops and drops), an iterable of event kinds
+    (``("hop", "drop", "send")``), or an explicit list of trace indices.
+    ``start``/``stop`` window the trace like a slice; ``max_steps`` caps the count.
+    """
+    n = len(result.events)
+    if n == 0:
+        raise ValueError(f"scenario {result.scenario!r} produced an empty trace (run with trace=True)")
+    for name, v in (("start", start), ("stop", stop)):
+        if v is None and name == "stop":
+            continue
+        if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= n:
+            raise ValueError(f"{name} {v!r} out of range: allowed 0..{n} (the trace has {n} events)")
+    stop = n if stop is None else stop
+    if stop <= start:
+        raise ValueError(f"empty window: start {start} must be below stop {stop}")
+    if steps is None:
+        chosen = analysis.default_steps(DEFAULT_KINDS, start, stop)
+    else:
+        steps = list(steps)
+        if steps and all(isinstance(s, (str, Ev)) for s in steps):
+            allowed = {e.value: e for e in Ev}
+            bad = [s for s in steps if str(getattr(s, "value", s)) not in allowed]
+            if bad:
+                raise ValueError(f"unknown event kind {bad[0]!r}: allowed are {', '.join(allowed)}")
+            chosen = analysis.default_steps([allowed[str(getattr(s, 'value', s))] for s in steps],
+                                            start, stop)
+        else:
+            for s in steps:
+                check_step(result, s)
+            chosen = sorted({s for s in steps if start <= s < stop})
+    if not chosen:
+        raise ValueError(f"no step to show in events {start}..{stop - 1} of scenario "
+                         f"{result.scenario!r}: pass steps= or widen start/stop")
+    total = len(chosen)
+    if max_steps is not None:
+        if isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps < 1:
+            raise ValueError(f"max_steps must be a positive integer, got {max_steps!r}")
+        chosen = chosen[:max_steps]
+    return chosen, total
+
+
+def check_step(result, step) -> int:
+    n = len(result.events)
+    if isinstance(step, bool) or not isinstance(step, int) or not 0 <= step < n:
+        raise ValueError(f"step {step!r} out of range: allowed are trace indices 0..{n - 1} "
+                         f"(scenario {result.scenario!r} has {n} events)")
+    return step
+
+
+_CACHE_ATTR = "_view_analysis"
+
+
+def analysis_of(result) -> Analysis:
+    """The Analysis of ``result``, computed once and kept on it."""
+    a = getattr(result, _CACHE_ATTR, None)
+    if a is None or a.n != len(result.events):
+        a = Analysis(result)
+        try:
+            setattr(result, _CACHE_ATTR, a)
+        except AttributeError:
+            pass
+    return a

@@ -1,0 +1,129 @@
+"""One sentence per step: what happened and why, for every reader (and screen readers).
+
+Built from the step's event and, for a packet the router forwarded or
+dropped, the router's decisions for it (route cache, FIB, conntrack, NAT).
+Event kinds and drop reasons this module does not know get a generic
+sentence made from the event's own fields, so new engine events never break it.
+"""
+from __future__ import annotations
+
+from ..trace import Ev
+from ._common import ep, flow_ep, pkt_name, title
+from .model import analysis_of, check_step, endpoint_node, info_of
+
+WHY_DROP = {
+    "ingress filter": "its provider accepts only its own customer's source address (BCP 38 ingress "
+                      "filtering), and this source belongs to the other uplink",
+    "no route": "there is no route to its destination",
+    "reset": "no connection matches it, so the host answers with a reset (RFC 9293)",
+    "retries exhausted": "it was retransmitted too many times without an answer, so TCP gives up",
+    "queue full": "the outgoing link's queue is full",
+    "ignored by remote": "no connection matches its source (address, port), so the remote host "
+                         "ignores it, as the article says",
+    "TTL exceeded": "its TTL ran out",
+    "no socket": "no socket listens for it",
+    "nat oif changed": "the NAT binding was made on another uplink, so it cannot leave by this one",
+}
+CT_DEL_WHY = {"timeout": "it timed out", "icmp reply": "the echo reply ends an ICMP 'connection'"}
+
+
+def _key_text(key) -> str:
+    dst, src, tos, iif = key
+    return f"{src}→{dst}" + (f" tos 0x{tos:02x}" if tos else "")
+
+
+def _decisions(result, idx: list[int]) -> list[str]:
+    """Clauses for the router's decisions, in order."""
+    out = []
+    ev = result.events
+    for j in idx:
+        e = ev[j]
+        k, f = e[1], info_of(e)
+        if k is Ev.RT_DEL:
+            reason = f.get("reason", "")
+            if reason == "equalize":
+                out.append(f"equalize deletes the cached entry for {_key_text(f['key'])} (it said {f['dev']})")
+            else:
+                out.append(f"the cached entry for {_key_text(f['key'])} is removed ({reason})")
+        elif k is Ev.RT_MISS:
+            why = str(f.get("why", "")).split("; ")[-1]
+            if any(c.startswith("equalize deletes") for c in out):
+                out.append(f"the FIB lookup picks {f['dev']} ({why})")
+            else:
+                out.append(f"a route cache miss for {_key_text(f['key'])} sends it to the FIB, "
+                           f"which picks {f['dev']} ({why})")
+        elif k is Ev.RT_HIT:
+            out.append(f"the route cache entry for {_key_text(f['key'])} sends it to {f['dev']}")
+        elif k is Ev.FIB:
+            out.append(f"the FIB picks {f['dev']} ({f.get('why', '')})")
+        elif k is Ev.CT_NEW:
+            out.append(f"a new conntrack entry {f['ct']} is bound to {f['dev']}")
+        elif k is Ev.CT_DEL:
+            out.append(f"conntrack entry {f['ct']} is destroyed ({CT_DEL_WHY.get(str(f.get('reason')), f.get('reason'))})")
+        elif k is Ev.NAT:
+            b, a = f["before"], e[3]
+            if f.get("dir") == "dnat":
+                out.append(f"NAT (ct {f['ct']}) rewrites the destination {ep(b.ip.dst, b.dport)} "
+                           f"to {ep(a.ip.dst, a.dport)}")
+            else:
+                out.append(f"NAT (ct {f['ct']}) rewrites the source {ep(b.ip.src, b.sport)} "
+                           f"to {ep(a.ip.src, a.sport)}")
+    return out
+
+
+def _join(parts: list[str]) -> str:
+    return "; ".join(p for p in parts if p)
+
+
+def narrate(result, step: int) -> str:
+    """One sentence saying what happened at ``step`` (a trace index) and why."""
+    check_step(result, step)
+    a = analysis_of(result)
+    e = result.events[step]
+    t, k, node, pkt, _ = e
+    f = info_of(e)
+    kind = getattr(k, "value", str(k))
+    if k is Ev.HOP:
+        src, dst = endpoint_node(f["from"]), endpoint_node(f["to"])
+        o = a.origin.get(step)
+        what = f"the {pkt_name(pkt)} {flow_ep(pkt)}"
+        crossing = f"{what} crosses {node} from {title(result, src)} to {title(result, dst)}"
+        if o is not None and o.send is not None:
+            s = f"{title(result, src)} sends {what} over {node} to {title(result, dst)}"
+        elif o is not None and o.arrival is not None:
+            dec = _decisions(result, [j for j in o.decisions if result.events[j][2] == src])
+            if dec:
+                s = f"At {title(result, src)}, " + _join(dec) + f"; {crossing}"
+            else:
+                s = f"{title(result, src)} forwards {what} over {node} to {title(result, dst)}"
+        else:
+            s = crossing[0].upper() + crossing[1:]
+        return _sentence(s)
+    if k is Ev.DROP:
+        reason = str(f.get("reason", ""))
+        why = WHY_DROP.get(reason, f"reason: {reason}")
+        dec = _decisions(result, [j for j in a.decisions(step) if result.events[j][2] == node])
+        lead = (f"At {title(result, node)}, " + _join(dec) + "; then ") if dec else f"{title(result, node)} "
+        verb = "drops" if not dec else "it drops"
+        what = f"the {pkt_name(pkt)} {flow_ep(pkt)}" if pkt is not None else "a packet"
+        return _sentence(f"{lead}{verb} {what}: {why}")
+    if k in (Ev.RT_MISS, Ev.RT_HIT, Ev.RT_DEL, Ev.FIB, Ev.NAT, Ev.CT_NEW, Ev.CT_DEL):
+        return _sentence(f"At {title(result, node)}, " + _join(_decisions(result, [step])))
+    if k is Ev.SEND:
+        return _sentence(f"{title(result, node)}'s stack emits the {pkt_name(pkt)} {flow_ep(pkt)}")
+    if k is Ev.DELIVER:
+        return _sentence(f"The {pkt_name(pkt)} {flow_ep(pkt)} reaches {title(result, node)}'s stack")
+    if k is Ev.TCP:
+        (la, lp), (ra, rp) = f["local"], f["remote"]
+        return _sentence(f"{title(result, node)}'s connection {ep(la, lp)}–{ep(ra, rp)} goes from "
+                         f"{f['old']} to {f['new']}")
+    if k is Ev.APP:
+        return _sentence(f"{title(result, node)}: {f.get('what', '')} ({f.get('value', '')})")
+    fields = ", ".join(f"{n} {v}" for n, v in f.items())
+    return _sentence(f"{title(result, node)}: {kind}" + (f" ({fields})" if fields else ""))
+
+
+def _sentence(s: str) -> str:
+    s = " ".join(s.split())
+    s = s[0].upper() + s[1:]
+    return s if s.endswith(".") else s + "."

@@ -1,0 +1,159 @@
+"""The packet pane: the packet of a step as scapy dissects its real bytes, and a
+hexdump with the bytes the last node changed (NAT: addresses, ports, checksums;
+every router: TTL and IP checksum) highlighted, before and after.
+
+"Before" is the packet as it arrived at the node that sent it on (found by
+``model.Analysis``); a packet a host just sent has no before.
+"""
+from __future__ import annotations
+
+from ..trace import Ev
+from ._common import flow_text, ms, pkt_name, title
+from ._dot import h
+from .model import analysis_of, check_step, endpoint_node, info_of
+
+HEX_MAX = 64            # bytes of hexdump shown; the payload is zeros (the simulator moves lengths)
+
+# Byte ranges of each field, relative to its layer (IPv4 without options, TCP without options).
+OFFSETS = {
+    "IP": {"version": (0, 1), "ihl": (0, 1), "tos": (1, 2), "len": (2, 4), "id": (4, 6), "flags": (6, 8),
+           "frag": (6, 8), "ttl": (8, 9), "proto": (9, 10), "chksum": (10, 12), "src": (12, 16),
+           "dst": (16, 20)},
+    "TCP": {"sport": (0, 2), "dport": (2, 4), "seq": (4, 8), "ack": (8, 12), "dataofs": (12, 13),
+            "reserved": (12, 13), "flags": (12, 14), "window": (14, 16), "chksum": (16, 18),
+            "urgptr": (18, 20)},
+    "UDP": {"sport": (0, 2), "dport": (2, 4), "len": (4, 6), "chksum": (6, 8)},
+    "ICMP": {"type": (0, 1), "code": (1, 2), "chksum": (2, 4), "id": (4, 6), "seq": (6, 8)},
+}
+L4_BASE = 20
+PROTO = {1: "icmp", 6: "tcp", 17: "udp"}
+
+
+def _bytes(pkt) -> bytes:
+    from ..pcap import to_bytes
+    return to_bytes(pkt)
+
+
+def _fmt(layer: str, name: str, v) -> str:
+    if name == "chksum":
+        return f"0x{v:04x}"
+    if name == "proto":
+        return f"{v} ({PROTO.get(v, '?')})"
+    if name in ("tos",):
+        return f"0x{v:02x}"
+    if name == "options":
+        return "[]" if not v else str(v)
+    return str(v)
+
+
+def dissect(raw: bytes) -> list[tuple[str, list[tuple[str, str, tuple[int, int] | None]]]]:
+    """[(layer, [(field, value, (start, end) byte range in the packet)])] as scapy reads ``raw``."""
+    from scapy.layers.inet import IP
+    p = IP(raw)
+    out = []
+    base = 0
+    layer = p
+    while layer is not None and layer.__class__.__name__ not in ("NoPayload",):
+        name = layer.__class__.__name__
+        offs = OFFSETS.get(name, {})
+        fields = []
+        if name == "Raw":
+            n = len(layer.load)
+            fields.append(("load", f"{n} bytes", (base, base + n)))
+        else:
+            for fld in layer.fields_desc:
+                v = layer.getfieldval(fld.name)
+                r = offs.get(fld.name)
+                fields.append((fld.name, _fmt(name, fld.name, v), (base + r[0], base + r[1]) if r else None))
+        out.append((name, fields))
+        base = L4_BASE if name == "IP" else base + (20 if name == "TCP" else 8)
+        layer = layer.payload if layer.payload is not None else None
+        if layer is not None and layer.__class__.__name__ == "NoPayload":
+            break
+    return out
+
+
+def changed_bytes(before: bytes | None, after: bytes) -> list[int]:
+    if before is None:
+        return []
+    return [k for k in range(min(len(before), len(after))) if before[k] != after[k]]
+
+
+def _hexdump(raw: bytes, marks: set[int], cls: str) -> str:
+    lines = []
+    shown = raw[:HEX_MAX]
+    for off in range(0, len(shown), 16):
+        cells = []
+        for k in range(off, min(off + 16, len(shown))):
+            b = f"{shown[k]:02x}"
+            cells.append(f'<mark data-off="{k}">{b}</mark>' if k in marks else b)
+        lines.append(f"<span class=\"op1-off\">{off:04x}</span>  " + " ".join(cells))
+    more = len(raw) - len(shown)
+    if more > 0:
+        lines.append(f"<span class=\"op1-off\">…</span>  {more} more payload bytes (zeros: the simulator "
+                     "moves lengths, not contents)")
+    return f'<pre class="op1-hex {cls}">' + "\n".join(lines) + "</pre>"
+
+
+def pane(result, step: int) -> dict:
+    """The pane's content for ``step``: html, the changed byte offsets and field names."""
+    e = result.events[step]
+    pkt = e[3]
+    if pkt is None:
+        f = info_of(e)
+        text = ", ".join(f"{k} {v}" for k, v in f.items())
+        return {"html": f'<div class="op1-pkthead">Step {step} · {e[1]} at {h(e[2])}: no packet '
+                        f'({h(text)})</div>', "changed": [], "fields": []}
+    a = analysis_of(result)
+    before_pkt = a.before(step)
+    after = _bytes(pkt)
+    before = _bytes(before_pkt) if before_pkt is not None else None
+    chg = changed_bytes(before, after)
+    marks = set(chg)
+    layers = dissect(after)
+    old = {(l, n): v for l, fs in dissect(before) for n, v, _ in fs} if before is not None else {}
+    changed_fields = []
+    tables = []
+    for lname, fields in layers:
+        rows = [f'<tr class="op1-layer"><th colspan="3">{h(lname)}</th></tr>']
+        for name, v, rng in fields:
+            was = old.get((lname, name))
+            changed = before is not None and was is not None and was != v
+            if changed:
+                changed_fields.append(f"{lname}.{name}")
+                rows.append(f'<tr class="op1-chg"><td>◆ {h(name)}</td><td>{h(v)}</td>'
+                            f'<td>was {h(was)}</td></tr>')
+            else:
+                rows.append(f"<tr><td>{h(name)}</td><td>{h(v)}</td><td></td></tr>")
+        tables.append(f'<table class="op1-diss">{"".join(rows)}</table>')
+    k = e[1]
+    f = info_of(e)
+    if k is Ev.HOP:
+        where = f"on {e[2]} ({f['from']} → {f['to']})"
+        who = title(result, endpoint_node(f["from"]))
+    else:
+        where = f"{getattr(k, 'value', k)} at {title(result, e[2])}"
+        who = title(result, e[2])
+    if before is None:
+        change = f"as {who} sent it: nothing changed yet"
+    elif changed_fields:
+        change = f"{who} changed " + ", ".join(changed_fields)
+    else:
+        change = f"{who} changed nothing"
+    head = (f'<div class="op1-pkthead"><b>{h(pkt_name(pkt))}</b> {h(flow_text(pkt))} · step {step} · '
+            f"t = {ms(e[0])} · {h(where)}</div>"
+            f'<div class="op1-pktchg">{h(change)}</div>')
+    hexes = [f'<div class="op1-hexlab">after ({len(after)} bytes)</div>' + _hexdump(after, marks, "after")]
+    if before is not None:
+        hexes.append(f'<div class="op1-hexlab">before, as it arrived at {h(who)}: '
+                     f'{h(flow_text(before_pkt))}</div>' + _hexdump(before, marks, "before"))
+    body = (f'<div class="op1-pktcols">{"".join(tables)}</div>'
+            f'<div class="op1-hexes">{"".join(hexes)}</div>')
+    return {"html": head + body, "changed": chg, "fields": changed_fields}
+
+
+def packet_pane(result, step: int) -> str:
+    """HTML: the packet of ``step`` (a trace index) dissected by scapy from its real bytes,
+    and its hexdump with the bytes the last node changed highlighted, before and after."""
+    check_step(result, step)
+    return f'<div class="op1-pkt">{pane(result, step)["html"]}</div>'

@@ -1,0 +1,169 @@
+(function () {
+  "use strict";
+  // One definition per page; every player's own copy of this script calls it for any
+  // player not set up yet, so players in separate notebook outputs all work.
+  if (!window.__op1Replay) {
+    window.__op1Replay = function (root) {
+      if (root.getAttribute("data-op1-ready")) return;
+      root.setAttribute("data-op1-ready", "1");
+      var els = Array.prototype.slice.call(root.querySelectorAll(".op1-pane"));
+      if (!window.DecompressionStream) {
+        var nb = root.querySelector(".op1-narr");
+        if (nb) nb.textContent += " (This browser cannot unpack the replay: it lacks DecompressionStream.)";
+        return;
+      }
+      Promise.all(els.map(function (el) {
+        var b = atob(el.querySelector("script.op1-data").textContent.trim());
+        var bytes = new Uint8Array(b.length);
+        for (var j = 0; j < b.length; j++) bytes[j] = b.charCodeAt(j);
+        var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate"));
+        return new Response(stream).text().then(JSON.parse);
+      })).then(function (datas) { start(root, els, datas); }).catch(function (e) {
+        console.error("replay player: cannot unpack its frames", e);
+      });
+    };
+    var start = function (root, els, datas) {
+      var panes = [];
+      els.forEach(function (el, j) {
+        var p = {el: el, d: datas[j], k: -1, topoHl: []};
+        // the page arrives with step 0 drawn: remember its highlights to undo them
+        el.querySelectorAll("svg.op1-topo g").forEach(function (g) {
+          ["hl-link", "hl-node", "hl-from", "hl-drop"].forEach(function (c) {
+            if (g.classList.contains(c)) p.topoHl.push([g, c]);
+          });
+        });
+        panes.push(p);
+      });
+      var meta = JSON.parse(root.querySelector("script.op1-meta").textContent);
+      var n = meta.frames, k = 0, timer = null, speed = 1;
+      var slider = root.querySelector("input.op1-slider");
+      var pos = root.querySelector(".op1-pos");
+      var playBtn = root.querySelector("[data-act=play]");
+      var flag = root.querySelector(".op1-flag");
+
+      function q(el, sel) { return el.querySelector(sel); }
+
+      function showTopo(p, f) {
+        var svg = q(p.el, "svg.op1-topo");
+        if (!svg) return;
+        p.topoHl.forEach(function (pair) { pair[0].classList.remove(pair[1]); });
+        p.topoHl = [];
+        Object.keys(f.hl).forEach(function (id) {
+          var g = svg.querySelector('[data-el="' + id + '"]');
+          if (g) { g.classList.add(f.hl[id]); p.topoHl.push([g, f.hl[id]]); }
+        });
+        Object.keys(f.cnt).forEach(function (id) {
+          var t = svg.querySelector('[data-el="' + id + '"]');
+          if (t) t.textContent = f.cnt[id];
+        });
+        var tag = svg.querySelector('[data-el="tag"]');
+        if (!tag) return;
+        if (!f.tag) { tag.setAttribute("visibility", "hidden"); return; }
+        var x = f.tag[0], y = f.tag[1], w = f.tag[2];
+        tag.setAttribute("class", "op1-tag" + (f.tag[4] ? " " + f.tag[4] : ""));
+        tag.removeAttribute("visibility");
+        var line = q(tag, "line"), rect = q(tag, "rect"), text = q(tag, "text");
+        line.setAttribute("x1", f.tag[5]); line.setAttribute("y1", f.tag[6]);
+        line.setAttribute("x2", x); line.setAttribute("y2", y - 15);
+        rect.setAttribute("x", (x - w / 2).toFixed(1)); rect.setAttribute("y", y - 15);
+        rect.setAttribute("width", w);
+        text.setAttribute("x", x); text.setAttribute("y", y);
+        text.textContent = f.tag[3];
+      }
+
+      function showLadder(p, kk) {
+        var box = q(p.el, ".op1-ladder-scroll");
+        if (!box) return;
+        var old = box.querySelector(".op1-row.cur");
+        if (old) old.classList.remove("cur");
+        var row = box.querySelector('.op1-row[data-k="' + kk + '"]');
+        if (!row) return;
+        row.classList.add("cur");
+        var rb = row.getBoundingClientRect(), bb = box.getBoundingClientRect();
+        if (rb.top < bb.top || rb.bottom > bb.bottom) {
+          box.scrollTop += rb.top - bb.top - box.clientHeight / 3;
+        }
+      }
+
+      function showPane(p, i) {
+        var d = p.d, m = d.steps.length;
+        var kk = Math.min(i, m - 1);
+        p.el.classList.toggle("op1-ended", i >= m);
+        var end = q(p.el, ".op1-endnote");
+        if (end) end.textContent = i >= m ? "This run has no step " + (i + 1) + ": it ended after " + m + " steps." : "";
+        if (kk === p.k) return;
+        var s = d.steps[kk], prev = p.k >= 0 ? d.steps[p.k] : null;
+        q(p.el, ".op1-narr").textContent = s.n;
+        showTopo(p, s.topo);
+        if (!prev || prev.st !== s.st) q(p.el, ".op1-state-box").innerHTML = d.states[s.st];
+        if (!prev || prev.pk !== s.pk) q(p.el, ".op1-pkt-box").innerHTML = d.pkts[s.pk];
+        var where = q(p.el, ".op1-where");
+        if (where) where.textContent = s.w;
+        showLadder(p, kk);
+        p.k = kk;
+      }
+
+      function show(i) {
+        k = Math.max(0, Math.min(n - 1, i));
+        panes.forEach(function (p) { showPane(p, k); });
+        slider.value = k;
+        var s = panes[0].d.steps[Math.min(k, panes[0].d.steps.length - 1)];
+        pos.textContent = "step " + (k + 1) + " / " + n + (panes.length === 1 ? " · event " + s.i + " · t = " + s.t : "");
+        root.setAttribute("data-step", k);
+        if (flag) {
+          var dv = meta.diverge && meta.diverge[k], pd = meta.ports && meta.ports[k];
+          flag.textContent = dv ? "≠ the runs differ at this step" :
+            (pd ? "≈ same path, other ports" : (meta.diverge ? "= same step in both runs" : ""));
+          flag.classList.toggle("on", !!dv);
+        }
+        if (k >= n - 1) stop();
+      }
+
+      function stop() {
+        if (timer) { clearInterval(timer); timer = null; }
+        playBtn.textContent = "▶ Play";
+        playBtn.setAttribute("aria-pressed", "false");
+        playBtn.setAttribute("aria-label", "play");
+      }
+
+      function play() {
+        if (timer) { stop(); return; }
+        if (k >= n - 1) show(0);
+        playBtn.textContent = "❚❚ Pause";
+        playBtn.setAttribute("aria-pressed", "true");
+        playBtn.setAttribute("aria-label", "pause");
+        timer = setInterval(function () { show(k + 1); }, 900 / speed);
+      }
+
+      var acts = {
+        first: function () { stop(); show(0); },
+        prev: function () { stop(); show(k - 1); },
+        next: function () { stop(); show(k + 1); },
+        last: function () { stop(); show(n - 1); },
+        play: play
+      };
+      root.querySelectorAll("button[data-act]").forEach(function (b) {
+        b.addEventListener("click", function () { acts[b.getAttribute("data-act")](); });
+      });
+      slider.addEventListener("input", function () { stop(); show(parseInt(slider.value, 10)); });
+      var sp = root.querySelector("select.op1-speed");
+      sp.addEventListener("change", function () {
+        speed = parseFloat(sp.value);
+        if (timer) { stop(); play(); }
+      });
+      root.addEventListener("keydown", function (ev) {
+        var t = ev.target, tag = t && t.tagName;
+        if (tag === "SELECT" || tag === "A") return;
+        if (tag === "INPUT" && ev.key !== " ") return;   // the slider moves by itself
+        if (tag === "BUTTON" && (ev.key === " " || ev.key === "Enter")) return;
+        var a = {ArrowRight: "next", ArrowLeft: "prev", Home: "first", End: "last", " ": "play"}[ev.key];
+        if (!a) return;
+        ev.preventDefault();
+        acts[a]();
+      });
+      show(0);
+      root.setAttribute("data-op1-live", "1");
+    };
+  }
+  document.querySelectorAll("[data-replay]").forEach(window.__op1Replay);
+})();

@@ -1,0 +1,365 @@
+"""Static replay players: self-contained HTML (pre-rendered frames + a little vanilla JS).
+
+``Player(result)`` replays the packet-level steps of a run: first, back,
+play/pause, next, last, speed, a step slider, keys (←, →, space, Home,
+End), a narration of every step in an aria-live region, downloads of the
+replay's pcapng and text trace.  No CDN, no require.js, no kernel, no
+network: the same HTML works in Jupyter, on a static book page, offline.
+
+What does not change between frames is sent once: the network diagram
+(each frame is a small patch of classes, a tag and counters), the ladder
+(a frame moves its mark); router state diagrams and packet panes are
+stored once per distinct content and frames point at them.
+
+``Compare(a, b)`` steps two runs together and flags the steps where they differ.
+"""
+from __future__ import annotations
+
+import base64
+import functools
+import json
+import re
+import zlib
+from dataclasses import asdict
+from pathlib import Path
+
+from ..trace import Ev, event_text
+from . import _dot
+from ._common import ms
+from .ladder import ladder_parts
+from .model import MAX_STEPS, analysis_of, info_of, resolve_steps
+from .narration import narrate
+from .pktpane import pane
+from .state import compact, state_dot
+from .topology import apply as topo_apply
+from .topology import base_svg, topo_frame
+
+HERE = Path(__file__).parent
+SHOWN_PARAMS = ("multipath", "equalize", "nat", "remote", "ingress_filter", "uplinks", "seed")
+
+
+@functools.lru_cache(maxsize=None)
+def _asset(name: str) -> str:
+    text = (HERE / name).read_text()
+    if name.endswith(".js"):
+        lines = [l.strip() for l in text.splitlines()]
+        return "\n".join(l for l in lines if l and not l.startswith("//"))
+    return text.strip()
+
+
+def _json(obj) -> str:
+    s = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+    return s.replace("</", "<\\/").replace("<!--", "<\\u0021--")
+
+
+def pack(obj) -> str:
+    """Frame data as the page carries it: JSON, deflated (zlib), base64.  Frames repeat
+    most of their markup, so this is 10-20 times smaller than the JSON."""
+    return base64.b64encode(zlib.compress(json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+                                          .encode(), 9)).decode()
+
+
+def unpack(text: str):
+    """The inverse of ``pack`` (for tests and tools reading a saved page)."""
+    return json.loads(zlib.decompress(base64.b64decode(text)).decode())
+
+
+def params_line(result) -> str:
+    p = asdict(result.params)
+    return " ".join(f"{k}={p[k]}" for k in SHOWN_PARAMS if k in p)
+
+
+class Frames:
+    """Everything a player shows for each step of one run, computed from the trace."""
+
+    def __init__(self, result, start=0, stop=None, steps=None, max_steps=MAX_STEPS):
+        self.result = result
+        self.analysis = a = analysis_of(result)
+        self.steps, self.total = resolve_steps(result, a, start, stop, steps, max_steps)
+        counts = a.uplink_counts(self.steps)
+        snaps = a.snapshots(self.steps)
+        self.topo = base_svg(result)
+        dots = [state_dot(result, snaps[s]) for s in self.steps]
+        uniq = list(dict.fromkeys(dots))
+        index = {d: k for k, d in enumerate(uniq)}
+        self.states = [compact(svg) for svg in _dot.render(uniq)]
+        self.state_of = [index[d] for d in dots]
+        panes = [pane(result, s)["html"] for s in self.steps]
+        pidx: dict[str, int] = {}
+        self.pkts: list[str] = []
+        self.pkt_of = []
+        for p in panes:
+            if p not in pidx:
+                pidx[p] = len(self.pkts)
+                self.pkts.append(p)
+            self.pkt_of.append(pidx[p])
+        self.topo_frames = [topo_frame(result, s, counts[s]) for s in self.steps]
+        self.narration = [narrate(result, s) for s in self.steps]
+        ev = result.events
+        self.where = [_where(result, ev[s]) for s in self.steps]
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    def data(self) -> dict:
+        ev = self.result.events
+        steps = [{"i": s, "t": ms(ev[s][0]), "n": self.narration[k], "w": self.where[k],
+                  "topo": self.topo_frames[k], "st": self.state_of[k], "pk": self.pkt_of[k]}
+                 for k, s in enumerate(self.steps)]
+        return {"steps": steps, "states": self.states, "pkts": self.pkts}
+
+    def signature(self, k: int) -> tuple:
+        """What must be equal for step ``k`` of two runs to count as the same step: the
+        event, where it happened, the packet's addresses, flags and length.  Ports are
+        left out: NAT models pick different ports by design (7000 vs 5000), and that
+        alone is no divergence worth flagging."""
+        e = self.result.events[self.steps[k]]
+        f = info_of(e)
+        pkt = e[3]
+        p = (pkt.ip.src, pkt.ip.dst, getattr(pkt.l4, "flags", None), pkt.load) if pkt is not None else None
+        return (getattr(e[1], "value", e[1]), e[2], f.get("from"), f.get("to"), str(f.get("reason", "")), p)
+
+    def ports(self, k: int) -> tuple | None:
+        pkt = self.result.events[self.steps[k]][3]
+        return None if pkt is None else (pkt.sport, pkt.dport)
+
+    # -- downloads ---------------------------------------------------------------------------
+
+    def pcapng(self) -> bytes:
+        """The replay's hops as a pcapng (one interface per link, comments ``step i: ...``)."""
+        from ..pcap import _epb, _idb, _shb, to_bytes
+        links = list(self.result.net.links.values())
+        ifid = {l.name: k for k, l in enumerate(links)}
+        out = [_shb()] + [_idb(l.name, " <-> ".join(i.label for i in l.ifaces)) for l in links]
+        ev = self.result.events
+        for s in self.steps:
+            t, k, link, pkt, info = ev[s]
+            if k is Ev.HOP:
+                out.append(_epb(ifid[link], t, to_bytes(pkt), f"step {s}: {info[0]} > {info[1]}"))
+        return b"".join(out)
+
+    def trace_text(self) -> str:
+        ev = self.result.events
+        lo, hi = self.steps[0], self.steps[-1]
+        lines = [f"# {self.result.scenario}: {params_line(self.result)}; trace events {lo}..{hi}"]
+        lines += [f"{i:6d} {_event_line(ev[i])}" for i in range(lo, hi + 1)]
+        lines += [""] + self.result.summary_text()
+        return "\n".join(lines) + "\n"
+
+    def downloads(self, stem: str) -> str:
+        pcap = base64.b64encode(self.pcapng()).decode()
+        text = base64.b64encode(self.trace_text().encode()).decode()
+        return (f'<span class="op1-dl">download <a download="{stem}.pcapng" '
+                f'href="data:application/vnd.tcpdump.pcap;base64,{pcap}">pcapng</a>'
+                f'<a download="{stem}.txt" href="data:text/plain;charset=utf-8;base64,{text}">trace</a></span>')
+
+    # -- HTML ------------------------------------------------------------------------------------
+
+    def pane_html(self, label: str | None = None, diverge: set[int] | None = None) -> str:
+        """One replay's views, drawn at its first step, with its frame data."""
+        r = self.result
+        head, body, _ = ladder_parts(r, self.steps, self.steps[0], diverge)
+        topo0 = topo_apply(self.topo, self.topo_frames[0])
+        lab = f'<div class="op1-panelab">{_dot.h(label)}</div>' if label else ""
+        sub = f'<div class="op1-sub">{_dot.h(params_line(r))}</div>' if label else ""
+        return (f'<div class="op1-pane">{lab}{sub}<div class="op1-endnote"></div>'
+                f'<p class="op1-narr" aria-live="polite">{_dot.h(self.narration[0])}</p>'
+                f'<div class="op1-grid">'
+                f'<figure class="op1-box op1-topo-box"><h4>Network · <span class="op1-where">'
+                f'{_dot.h(self.where[0])}</span></h4>{topo0}</figure>'
+                f'<figure class="op1-box op1-state-box-wrap"><h4>Linux router: tables</h4>'
+                f'<div class="op1-state-box">{self.states[self.state_of[0]]}</div></figure>'
+                f'<div class="op1-box op1-ladder-box"><h4>Ladder: one row per step</h4>{head}'
+                f'<div class="op1-ladder-scroll">{body}</div></div>'
+                f'<div class="op1-box op1-pkt-wrap"><h4>Packet (scapy dissection of its bytes)</h4>'
+                f'<div class="op1-pkt-box">{self.pkts[self.pkt_of[0]]}</div></div>'
+                f'</div><script type="application/octet-stream" class="op1-data" data-enc="deflate-base64">'
+                f'{pack(self.data())}</script></div>')
+
+
+def _event_line(e) -> str:
+    """``event_text``, or a generic line for an event kind it does not know yet."""
+    try:
+        return event_text(e)
+    except (KeyError, AttributeError, TypeError, ValueError):
+        t, k, node, pkt, info = e
+        fields = " ".join(f"{n}={v}" for n, v in info_of(e).items())
+        return (f"{t // 1_000_000}.{t % 1_000_000:06d} {node:<18} {getattr(k, 'value', k):<8} {fields}"
+                + (f"  IP {pkt.summary()}" if pkt is not None else ""))
+
+
+def _where(result, e) -> str:
+    f = info_of(e)
+    if e[1] is Ev.HOP:
+        return f"on {e[2]}: {f['from']} → {f['to']}"
+    return f"{getattr(e[1], 'value', e[1])} at {e[2]}"
+
+
+def _bar(frames: int, downloads: str, flag: bool) -> str:
+    speeds = "".join(f'<option value="{v}"{" selected" if v == "1" else ""}>{t}</option>'
+                     for v, t in (("0.25", "¼×"), ("0.5", "½×"), ("1", "1×"), ("2", "2×"), ("4", "4×")))
+    return ('<div class="op1-bar" role="toolbar" aria-label="replay controls">'
+            '<button type="button" data-act="first" aria-label="first step">⇤ First</button>'
+            '<button type="button" data-act="prev" aria-label="back one step">◀ Back</button>'
+            '<button type="button" data-act="play" aria-label="play" aria-pressed="false">▶ Play</button>'
+            '<button type="button" data-act="next" aria-label="next step">Next ▶</button>'
+            '<button type="button" data-act="last" aria-label="last step">Last ⇥</button>'
+            f'<label>speed <select class="op1-speed" aria-label="speed">{speeds}</select></label>'
+            f'<input class="op1-slider" type="range" min="0" max="{frames - 1}" value="0" step="1" '
+            f'aria-label="step">'
+            f'<span class="op1-pos" aria-live="off">step 1 / {frames}</span>'
+            + ('<span class="op1-flag" aria-live="polite"></span>' if flag else "")
+            + downloads + "</div>")
+
+
+HINT = ('<div class="op1-hint">Keys (click the player first): ← → step · space play/pause · '
+        'Home/End first/last. The pcapng opens in Wireshark: frame comments name the step.</div>')
+
+
+def _page(body: str) -> str:
+    return (f"<style>{_asset('player.css')}\n{_dot_styles()}</style>{body}"
+            f"<script>{_asset('player.js')}</script>")
+
+
+def _dot_styles() -> str:
+    from .state import STATE_CSS
+    return STATE_CSS
+
+
+def _wrap(kind: str, scenario: str, frames: int, aria: str, inner: str, meta: dict) -> str:
+    return (f'<div class="op1 op1-{kind}" data-replay="{_dot.h(scenario)}" data-frames="{frames}" '
+            f'tabindex="0" role="group" aria-label="{_dot.h(aria)}">{inner}'
+            f'<script type="application/json" class="op1-meta">{_json(meta)}</script>'
+            + _page("") + "</div>")
+
+
+class Player:
+    """A static replay of ``result``: ``Player(sim.run("equalize-nat", seed=1), stop=200)``.
+
+    Steps are trace indices (as in the pcapng comments).  By default the replay
+    shows every hop and drop; ``start``/``stop`` window the trace like a slice;
+    ``steps`` is an explicit list of trace indices or of event kinds
+    (``("hop", "drop", "send")``); ``max_steps`` caps the count (400).
+    """
+
+    def __init__(self, result, title: str | None = None, start: int = 0, stop: int | None = None,
+                 steps=None, max_steps: int | None = MAX_STEPS):
+        self.result = result
+        self.title = title or f"{result.scenario}"
+        self._frames = Frames(result, start, stop, steps, max_steps)
+        self._html: str | None = None
+
+    @property
+    def frames(self) -> int:
+        """The number of steps the replay shows."""
+        return len(self._frames)
+
+    @property
+    def steps(self) -> list[int]:
+        """The trace index of each step."""
+        return list(self._frames.steps)
+
+    def html(self) -> str:
+        if self._html is None:
+            f = self._frames
+            r = self.result
+            n = len(f)
+            note = ""
+            if f.total > n:
+                note = (f'<div class="op1-note">Showing the first {n} of {f.total} steps; '
+                        "pass stop=, steps= or max_steps= to choose others.</div>")
+            stem = f"{r.scenario}-seed{r.params.seed}"
+            inner = (f'<div class="op1-title">{_dot.h(self.title)}</div>'
+                     f'<div class="op1-sub">{_dot.h(r.scenario)}: {_dot.h(params_line(r))}</div>'
+                     + _bar(n, f.downloads(stem), False) + note + f.pane_html() + HINT)
+            aria = (f"Replay of {r.scenario}, {n} steps. Keys: left and right arrows step, "
+                    "space plays or pauses, Home and End go to the first and last step.")
+            self._html = _wrap("player", r.scenario, n, aria, inner, {"frames": n})
+        return self._html
+
+    def _repr_html_(self) -> str:
+        return self.html()
+
+    def save(self, path) -> Path:
+        """Write a standalone page with this player."""
+        path = Path(path)
+        path.write_text(standalone_page([self.html()], self.title))
+        return path
+
+
+def standalone_page(bodies: list[str], title: str = "1 + 1 < 1") -> str:
+    return ('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{_dot.h(title)}</title>'
+            '<style>body{margin:16px;background:#fff}</style></head><body>\n'
+            + "\n".join(bodies) + "\n</body></html>\n")
+
+
+class Compare:
+    """Two runs of a scenario side by side, stepping together, with the steps where
+    they differ flagged: ``Compare(sim.run(s, nat="article"), sim.run(s, nat="netfilter"),
+    labels=("article NAT", "netfilter NAT"))``."""
+
+    def __init__(self, result_a, result_b, labels=("a", "b"), title: str | None = None,
+                 start: int = 0, stop: int | None = None, steps=None, max_steps: int | None = MAX_STEPS):
+        labels = tuple(labels)
+        if len(labels) != 2:
+            raise ValueError(f"labels must be two names, got {labels!r}")
+        self.results = (result_a, result_b)
+        self.labels = labels
+        self.title = title or (f"{result_a.scenario}: {labels[0]} vs {labels[1]}")
+        stop_b = None if stop is None else min(stop, len(result_b.events))
+        stop_a = None if stop is None else min(stop, len(result_a.events))
+        self._frames = (Frames(result_a, start, stop_a, steps, max_steps),
+                        Frames(result_b, start, stop_b, steps, max_steps))
+        fa, fb = self._frames
+        self.frames = max(len(fa), len(fb))
+        self.diverge = [k >= len(fa) or k >= len(fb) or fa.signature(k) != fb.signature(k)
+                        for k in range(self.frames)]
+        # the same step but other ports (NAT models choose them differently): noted, not flagged
+        self.port_diff = [not d and fa.ports(k) != fb.ports(k) for k, d in enumerate(self.diverge)]
+        self._html: str | None = None
+
+    @property
+    def divergent_steps(self) -> list[int]:
+        """Positions (0-based) of the steps where the two runs differ."""
+        return [k for k, d in enumerate(self.diverge) if d]
+
+    @property
+    def first_divergence(self) -> int | None:
+        return next((k for k, d in enumerate(self.diverge) if d), None)
+
+    def html(self) -> str:
+        if self._html is None:
+            panes = []
+            for f, lab in zip(self._frames, self.labels):
+                div = {s for k, s in enumerate(f.steps) if self.diverge[k]}
+                panes.append(f.pane_html(lab, div))
+            ra = self.results[0]
+            first = self.first_divergence
+            summary = ("the two runs take the same steps" if first is None else
+                       f"{len(self.divergent_steps)} of {self.frames} steps differ; the first is step {first + 1}")
+            nports = sum(self.port_diff)
+            if nports:
+                summary += f"; {nports} more take the same path with other ports (≈)"
+            stem = f"{ra.scenario}-seed{ra.params.seed}"
+            dls = "".join(f.downloads(f"{stem}-{re.sub(r'[^A-Za-z0-9_.-]+', '_', lab)}")
+                          .replace('download <a', f'{_dot.h(lab)}: <a')
+                          for f, lab in zip(self._frames, self.labels))
+            inner = (f'<div class="op1-title">{_dot.h(self.title)}</div>'
+                     f'<div class="op1-sub">{_dot.h(summary)} (flagged ≠ in the ladders)</div>'
+                     + _bar(self.frames, dls, True) + f'<div class="op1-cmp">{"".join(panes)}</div>' + HINT)
+            aria = (f"Comparison of two runs of {ra.scenario}: {self.labels[0]} and {self.labels[1]}, "
+                    f"{self.frames} steps; {summary}.")
+            self._html = _wrap("compare", ra.scenario, self.frames, aria, inner,
+                               {"frames": self.frames,
+                                "diverge": [1 if d else 0 for d in self.diverge],
+                                "ports": [1 if d else 0 for d in self.port_diff]})
+        return self._html
+
+    def _repr_html_(self) -> str:
+        return self.html()
+
+    def save(self, path) -> Path:
+        path = Path(path)
+        path.write_text(standalone_page([self.html()], self.title))
+        return path

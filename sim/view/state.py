@@ -1,0 +1,220 @@
+"""The router's state as one graphviz diagram: why this packet went where it went.
+
+    route cache entry ──▶ nexthop of the routing table ──▶ uplink (provider's filter)
+    conntrack entry ─────────────── bound to ────────────▶ uplink
+
+Entries this step created, hit, used or deleted are marked by a word (NEW,
+HIT, SNAT, DNAT, DEL …), a tint and bold or struck-through text, and the
+arrows of this step's packet are drawn thick; colour is never the only cue.
+"""
+from __future__ import annotations
+
+import textwrap
+
+from . import _dot
+from ._common import ms, uplink_index
+from ._dot import FONT, MONO, PURPLE, h, q
+from .model import Snapshot, analysis_of, check_step
+
+TINT = {"new": "#d5f0e6", "hit": "#d7ebf7", "snat": "#d7ebf7", "dnat": "#d7ebf7", "del": "#fbe0d0"}
+WORD = {"new": "NEW", "hit": "HIT", "snat": "SNAT", "dnat": "DNAT"}
+
+
+def _mark_word(mark: str) -> str:
+    if mark.startswith("del:"):
+        reason = mark[4:]
+        return {"expired": "EXPIRED"}.get(reason, f"DEL {reason}".strip())
+    return WORD.get(mark, mark.upper())
+
+
+def _tint(mark: str | None) -> str:
+    if not mark:
+        return "#ffffff"
+    return TINT.get(mark.split(":")[0], "#eeeeee")
+
+
+def _cell(text, mark=None, port=None, mono=False, align="LEFT", bold=False, strike=False) -> str:
+    t = h(text)
+    p = f' PORT="{port}"' if port else ""
+    if not t.strip():
+        return f'<TD ALIGN="{align}" BGCOLOR="{_tint(mark)}"{p}></TD>'
+    if strike:
+        t = f"<S>{t}</S>"
+    if bold:
+        t = f"<B>{t}</B>"
+    if mono:
+        t = f'<FONT FACE="{MONO}">{t}</FONT>'
+    return f'<TD ALIGN="{align}" BGCOLOR="{_tint(mark)}"{p}>{t}</TD>'
+
+
+def _table(title: str, header: list[str], rows: list[str], note: str = "", cols: int = 0) -> str:
+    n = max(1, len(header), cols)
+    out = ['<TABLE BORDER="1" CELLBORDER="1" CELLSPACING="0" CELLPADDING="3" COLOR="#444444">',
+           f'<TR><TD COLSPAN="{n}" BGCOLOR="#eeeeee" ALIGN="LEFT"><B>{h(title)}</B></TD></TR>']
+    if header and rows:
+        out.append("<TR>" + "".join(f'<TD ALIGN="LEFT"><FONT POINT-SIZE="10">{h(c)}</FONT></TD>'
+                                    if c else "<TD></TD>" for c in header) + "</TR>")
+    out.extend(rows)
+    if note:
+        text = '<BR ALIGN="LEFT"/>'.join(h(x) for x in textwrap.wrap(note, 52))
+        out.append(f'<TR><TD COLSPAN="{n}" ALIGN="LEFT"><I>{text}</I><BR ALIGN="LEFT"/></TD></TR>')
+    out.append("</TABLE>")
+    return "".join(out)
+
+
+def _tuple(t) -> str:
+    proto, src, sport, dst, dport = t
+    if proto == 1:
+        return f"icmp {src} → {dst} id {sport}"
+    return f"{src}:{sport} → {dst}:{dport}"
+
+
+def state_dot(result, snap: Snapshot) -> str:
+    """The DOT source of the router's tables in ``snap``."""
+    net = result.net
+    router = net.nodes["router"]
+    p = result.params
+    lines = ["digraph state {", "rankdir=TB; nodesep=0.3; ranksep=0.3; pad=0.05;",
+             f"node [shape=plaintext fontname={q(FONT)} fontsize=10];",
+             f"edge [fontname={q(FONT)} fontsize=10 color=\"#888888\" arrowsize=0.7];"]
+
+    # the routing table: every route; nexthops of a multipath route get a port each
+    rows = []
+    mp_devs = set()
+    for r in sorted(router.fib.routes, key=lambda r: (r.plen, r.prefix)):
+        if r.multipath:
+            rows.append(f'<TR>{_cell(r.dest() + (" equalize" if r.equalize else ""), mono=True, bold=True)}'
+                        '<TD BGCOLOR="#ffffff"></TD></TR>')
+            total = sum(nh.weight for nh in r.nexthops)
+            for nh in r.nexthops:
+                chosen = snap.nexthop == nh.dev
+                mp_devs.add(nh.dev)
+                rows.append("<TR>" + _cell(f" nexthop {nh.text()} weight {nh.weight}",
+                                           "hit" if chosen else None, mono=True, bold=chosen)
+                            + _cell(("◀ chosen" if chosen else f"{nh.weight}/{total}"),
+                                    "hit" if chosen else None, port=f"nh_{nh.dev}", bold=chosen) + "</TR>")
+        else:
+            nh = r.nexthops[0]
+            chosen = snap.nexthop == nh.dev and nh.dev not in mp_devs and not r.multipath
+            rows.append("<TR>" + _cell(r.show(), "hit" if chosen else None, mono=True, bold=chosen)
+                        + _cell("◀ chosen" if chosen else "", "hit" if chosen else None,
+                                port=f"rt_{nh.dev}", bold=chosen) + "</TR>")
+    mode = p.multipath + (", equalize" if p.equalize else "")
+    why = f"this packet: {snap.why}" if snap.why else ""
+    lines.append(f"rt [label=<{_table(f'Routing table ({mode})', [], rows, why, cols=2)}>];")
+
+    # the route cache
+    cache_rows = []
+    cache_edges = []
+    if getattr(router, "cache", None) is None:
+        note = "no route cache: every packet is looked up in the FIB (Linux ≥ 3.6)"
+    else:
+        note = f"in_hit {snap.in_hit}, in_slow_tot {snap.in_slow_tot}"
+        entries = [(k, e, snap.marks_cache.get(k)) for k, e in snap.cache.items()]
+        entries += [(k, e, "del:" + e.get("reason", "")) for k, e in snap.gone_cache.items()]
+        for n, (key, e, mark) in enumerate(entries):
+            dst, src, tos, iif = key
+            gone = mark is not None and mark.startswith("del:")
+            word = _mark_word(mark) if mark else ""
+            eq = " (eq)" if e.get("equalize") else ""
+            key_text = f"{src} → {dst} iif {iif}" + (f" tos 0x{tos:02x}" if tos else "")
+            cells = [_cell(word, mark, bold=bool(mark)),
+                     _cell(key_text, mark, mono=True, strike=gone, bold=bool(mark) and not gone),
+                     _cell(f"{e['dev']}{eq}", mark, mono=True, strike=gone),
+                     _cell(f"×{e['use']}, {ms(e['lastuse'])}", mark, port=f"c{n}", strike=gone)]
+            cache_rows.append("<TR>" + "".join(cells) + "</TR>")
+            target = (f"rt:nh_{e['dev']}" if e["dev"] in mp_devs else f"rt:rt_{e['dev']}")
+            cache_edges.append((f"cache:c{n}", target, mark, gone))
+        if not entries:
+            note = "empty; " + note
+    lines.append(f"cache [label=<{_table('Route cache', ['', 'key: src → dst, iif', 'dev', 'used, last'], cache_rows, note)}>];")
+
+    # conntrack / NAT
+    ct_rows = []
+    ct_edges = []
+    if p.nat == "none":
+        ct_note = "no NAT: the LAN's addresses are public"
+    else:
+        ct_note = f"NAT model: {p.nat}"
+        entries = [(c, e, snap.marks_ct.get(c)) for c, e in snap.conntrack.items()]
+        entries += [(c, e, "del:" + e.get("reason", "")) for c, e in snap.gone_ct.items()]
+        for n, (cid, e, mark) in enumerate(entries):
+            gone = mark is not None and mark.startswith("del:")
+            word = _mark_word(mark) if mark else ""
+            cells = [_cell(f"{word} ct {cid}".strip(), mark, bold=bool(mark), strike=gone),
+                     _cell(_tuple(e["orig"]), mark, mono=True, strike=gone),
+                     _cell(_tuple(e["reply"]), mark, mono=True, strike=gone, bold=bool(mark) and not gone),
+                     _cell(e["dev"], mark, port=f"t{n}", strike=gone)]
+            ct_rows.append("<TR>" + "".join(cells) + "</TR>")
+            ct_edges.append((f"ct:t{n}", f"up:u_{e['dev']}", mark, gone))
+        if not entries:
+            ct_note = "empty; " + ct_note
+    lines.append(f"ct [label=<{_table('Conntrack / NAT', ['', 'original (LAN side)', 'reply (from outside)', 'dev'], ct_rows, ct_note)}>];")
+
+    # uplinks and the providers' filters
+    up_rows = []
+    for dev, i in router.ifaces.items():
+        k = uplink_index(dev)
+        if k is None:
+            continue
+        prov = net.nodes.get(f"provider{k}")
+        cust = prov.ifaces.get("cust") if prov is not None else None
+        allow = getattr(cust, "ingress_allow", None)
+        if allow:
+            filt = "only from " + ", ".join(_prefix(a, l) for a, l in allow) + " (BCP 38)"
+        else:
+            filt = "no filter"
+        colour, _, _ = _dot.uplink_style(k)
+        chosen = snap.nexthop == dev
+        up_rows.append("<TR>" + _cell(f"{dev} {i.addr}", "hit" if chosen else None, mono=True, bold=True)
+                       + _cell(f"{getattr(prov, 'title', 'provider')}: {filt}",
+                               "hit" if chosen else None, port=f"u_{dev}") + "</TR>")
+        lines.append(f"rt:nh_{dev} -> up:u_{dev} [color={q(colour)} penwidth={3 if chosen else 1.5}];"
+                     if dev in mp_devs else f"rt:rt_{dev} -> up:u_{dev} [color={q(colour)}];")
+    lines.append(f"up [label=<{_table('Uplinks', [], up_rows, cols=2)}>];")
+
+    for src, dst, mark, gone in cache_edges + ct_edges:
+        if "u_eth" in dst or (dst.startswith("up:") and dst[5:] not in router.ifaces):
+            continue
+        style = "dashed" if gone else ("solid" if src.startswith("cache") else "dotted")
+        attrs = f"style={style}"
+        if mark:
+            attrs += f" color={q(PURPLE)} penwidth=2.5"
+        if src.startswith("ct:"):         # drawn from the uplink down to the entry below it
+            lines.append(f"{dst} -> {src} [{attrs} dir=back];")
+        else:
+            lines.append(f"{src} -> {dst} [{attrs}];")
+    lines.append("{rank=same; rt; up}")
+    lines.append("cache -> rt [style=invis]; up -> ct [style=invis];")
+    lines.append("}")
+    return "\n".join(lines)
+
+
+def _prefix(a: int, l: int) -> str:
+    return f"{a >> 24 & 255}.{a >> 16 & 255}.{a >> 8 & 255}.{a & 255}/{l}"
+
+
+STATE_CSS = (f"svg.op1-state text{{font-family:{FONT}}}"
+             f"svg.op1-state text.m{{font-family:{MONO}}}")
+
+
+def compact(svg: str) -> str:
+    """The rendered diagram, its repeated font attributes replaced by two CSS rules
+    (``STATE_CSS``, which a player's page carries once)."""
+    svg = svg.replace(f' font-family="{FONT}"', "").replace(f' font-family="{MONO}"', ' class="m"')
+    return svg.replace("<svg ", '<svg class="op1-state" role="img" aria-label="router state" ', 1)
+
+
+def finish(svg: str) -> str:
+    """A standalone diagram: compact, with its style inside."""
+    svg = compact(svg)
+    k = svg.index(">", svg.index("<svg")) + 1
+    return svg[:k] + f"<style>{STATE_CSS}</style>" + svg[k:]
+
+
+def state_svg(result, step: int) -> str:
+    """The router's routing table, route cache, conntrack/NAT table and the providers'
+    filters at ``step`` (a trace index), with what this step did to them marked."""
+    check_step(result, step)
+    snap = analysis_of(result).snapshots([step])[step]
+    return finish(_dot.render_one(state_dot(result, snap)))

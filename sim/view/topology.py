@@ -1,0 +1,245 @@
+"""The network diagram: where the packet of a step is, and how much each uplink carried.
+
+The layout is rendered by ``dot`` once per network (it never changes); a
+step only adds classes to a few elements, moves a packet tag and sets the
+uplink counters.  ``topo_frame`` computes that small patch, ``apply`` puts
+it into the SVG in Python, and the player's JavaScript does the same in the
+browser, so a replay carries the diagram once.
+"""
+from __future__ import annotations
+
+import re
+
+from ..trace import Ev
+from . import _dot
+from ._common import flow_text, short_name, uplink_index
+from ._dot import BLUE, FONT, MONO, PURPLE, VERMILLION, h, q
+from .model import analysis_of, check_step, endpoint_node, info_of
+
+TAG_FONT = 12
+BAND = 36               # pt added under the drawing for the packet tag
+CHAR_W = 7.3            # px per character of the tag's monospace font at 12px
+
+STYLE = f"""<style>
+svg.op1-topo text{{font-family:{FONT}}}
+svg.op1-topo .hl-link path{{stroke:{PURPLE};stroke-width:7px;stroke-dasharray:none;stroke-opacity:.9}}
+svg.op1-topo .hl-node polygon,svg.op1-topo .hl-node ellipse,svg.op1-topo .hl-node path{{stroke:{PURPLE};stroke-width:4px;fill:#f6e3ee}}
+svg.op1-topo .hl-from polygon,svg.op1-topo .hl-from ellipse,svg.op1-topo .hl-from path{{stroke:{PURPLE};stroke-width:2px;stroke-dasharray:5 3}}
+svg.op1-topo .hl-drop polygon,svg.op1-topo .hl-drop ellipse,svg.op1-topo .hl-drop path{{stroke:{VERMILLION};stroke-width:4px;stroke-dasharray:3 2;fill:#fbe0d0}}
+svg.op1-topo .op1-tag rect{{fill:#fff;stroke:{PURPLE};stroke-width:2px}}
+svg.op1-topo .op1-tag line{{stroke:{PURPLE};stroke-width:1.5px;stroke-dasharray:3 2}}
+svg.op1-topo .op1-tag.drop rect{{stroke:{VERMILLION};stroke-dasharray:4 2}}
+svg.op1-topo .op1-tag.drop line{{stroke:{VERMILLION}}}
+svg.op1-topo .op1-tag text{{font-family:{MONO};font-size:{TAG_FONT}px;fill:#000}}
+svg.op1-topo .op1-cnt{{font-weight:bold}}
+</style>"""
+
+
+# -- the base diagram ------------------------------------------------------------------------
+
+def _order(result) -> list[str]:
+    net = result.net
+    return list(net.nodes)
+
+
+def topology_dot(result) -> str:
+    """The network as DOT; element ids: ``n_<node>``, ``e_<link>``, ``e_<link>_<node>``."""
+    net = result.net
+    p = result.params
+    lines = ["graph topo {", "rankdir=LR; nodesep=0.5; ranksep=0.6; pad=0.1;",
+             f'node [fontname={q(FONT)} fontsize=12 penwidth=1.5 style=filled fillcolor="#ffffff"];',
+             f"edge [fontname={q(FONT)} fontsize=11 penwidth=2];"]
+    filt = {}
+    for name, node in net.nodes.items():
+        for dev, i in node.ifaces.items():
+            if getattr(i, "ingress_allow", None):
+                filt[name] = dev
+    for name, node in net.nodes.items():
+        t = getattr(node, "title", name)
+        kind = getattr(node, "kind", "node")
+        addrs = [i.addr for i in node.ifaces.values()]
+        if name == "router":
+            mode = p.multipath + (" + equalize" if p.equalize else "")
+            nat = {"none": "no NAT"}.get(p.nat, f"NAT: {p.nat}")
+            label = f"{t}\n{mode}\n{nat}"
+            shape = "box3d"
+        elif kind == "host":
+            label = f"{t}\n{addrs[0]}" if addrs else t
+            shape = "box"
+        elif name == "internet":
+            label, shape = t, "ellipse"
+        else:
+            label = t + ("\nBCP 38 filter" if name in filt else "")
+            shape = "box"
+        extra = ' style="rounded,filled"' if name.startswith("provider") else ""
+        lines.append(f"{q(name)} [id={q('n_' + name)} shape={shape} label={q(label)}{extra}];")
+    ranks = {"local": [], "provider": [], "remote": []}
+    for name in net.nodes:
+        for pre in ranks:
+            if name.startswith(pre):
+                ranks[pre].append(name)
+    for names in ranks.values():
+        if len(names) > 1:
+            lines.append("{rank=same; " + " ".join(q(n) for n in names) + "}")
+    for lname, link in net.links.items():
+        ends = [(i.node.name, i.name, i.addr) for i in link.ifaces]
+        if len(ends) == 2:
+            (a, adev, aaddr), (b, bdev, baddr) = ends
+            k = uplink_index(lname)
+            if k is not None:
+                colour, style, _ = _dot.uplink_style(k)
+                label = f"{lname}: {adev} {aaddr}\n↑0 ↓0"
+                lines.append(f"{q(a)} -- {q(b)} [id={q('e_' + lname)} label={q(label)} color={q(colour)} "
+                             f"fontcolor={q(colour)} style={style} penwidth=3];")
+            else:
+                lines.append(f"{q(a)} -- {q(b)} [id={q('e_' + lname)} color=\"#555555\"];")
+        else:
+            hub = lname
+            lines.append(f"{q(hub)} [id={q('n_' + hub)} shape=circle width=0.45 fixedsize=true "
+                         f"label={q(lname.upper())} fontsize=10];")
+            router_end = [e for e in ends if e[0] == "router"]
+            for node, dev, addr in ends:
+                if node == "router":
+                    lines.append(f"{q(hub)} -- {q(node)} [id={q(f'e_{lname}_{node}')} color=\"#555555\" "
+                                 f"label={q(dev + ' ' + addr)} fontsize=10];")
+                else:
+                    lines.append(f"{q(node)} -- {q(hub)} [id={q(f'e_{lname}_{node}')} color=\"#555555\"];")
+            del router_end
+    lines.append("}")
+    return "\n".join(lines)
+
+
+def base_svg(result) -> str:
+    """The rendered diagram with no step applied (cached on the result's analysis)."""
+    a = analysis_of(result)
+    svg = getattr(a, "_topo_svg", None)
+    if svg is None:
+        svg = _dot.render_one(topology_dot(result))
+        a._topo_svg = svg = _finish(svg, result)
+    return svg
+
+
+def _finish(svg: str, result) -> str:
+    svg = svg.replace("<svg ", '<svg class="op1-topo" role="img" aria-label="network diagram" ', 1)
+    # mark each uplink's counter text so a step can set it
+    for lname in result.net.links:
+        if uplink_index(lname) is None:
+            continue
+        svg = re.sub(rf'(<g data-el="e_{lname}"[^>]*>.*?)<text ([^>]*)>↑0 ↓0</text>',
+                     lambda m: f'{m.group(1)}<text class="op1-cnt" data-el="c_{lname}" {m.group(2)}>↑0 ↓0</text>',
+                     svg, count=1, flags=re.S)
+    svg = svg.replace("<g data-el=\"graph0\"", STYLE + "<g data-el=\"graph0\"", 1)
+    # a band under the drawing for the packet tag, so it never hides a label
+    vw, vh = _dot.viewbox(svg)
+    m = re.search(r'height="([\d.]+)pt"', svg)
+    svg = svg.replace(m.group(0), f'height="{float(m.group(1)) + BAND:.0f}pt"', 1)
+    svg = re.sub(r'viewBox="([-\d.]+) ([-\d.]+) ([\d.]+) ([\d.]+)"',
+                 lambda m: f'viewBox="{m.group(1)} {m.group(2)} {m.group(3)} {vh + BAND:.2f}"', svg, count=1)
+    tag = ('<g class="op1-tag" data-el="tag" visibility="hidden"><line x1="0" y1="0" x2="0" y2="0"/>'
+           '<rect x="0" y="0" width="10" height="20" rx="4"/><text x="0" y="0" text-anchor="middle"></text></g>')
+    k = svg.rindex("</g>")
+    return svg[:k] + tag + svg[k:]
+
+
+# -- one step --------------------------------------------------------------------------------
+
+def topo_frame(result, step: int, counts: dict | None = None) -> dict:
+    """The patch for ``step``: {"hl": {element: class}, "tag": [x, y, w, text, cls] | None,
+    "cnt": {counter element: text}}."""
+    a = analysis_of(result)
+    svg = base_svg(result)
+    geo = _geometry(a, svg)
+    e = result.events[step]
+    k = e[1]
+    f = info_of(e)
+    hl: dict[str, str] = {}
+    tag = None
+    pkt = e[3]
+    if k is Ev.HOP:
+        link = e[2]
+        src, dst = endpoint_node(f["from"]), endpoint_node(f["to"])
+        if f"e_{link}" in geo:
+            edges = [f"e_{link}"]
+        else:
+            edges = [x for x in (f"e_{link}_{src}", f"e_{link}_{dst}") if x in geo]
+        for el in edges:
+            hl[el] = "hl-link"
+        hl[f"n_{dst}"] = "hl-node"
+        hl[f"n_{src}"] = "hl-from"
+        anchor = edges[-1] if edges else f"n_{dst}"
+        text = f"{short_name(pkt)} {flow_text(pkt)}"
+        tag = _place(geo, anchor, text, "", edge=bool(edges))
+    elif pkt is not None or e[2] in result.net.nodes:
+        node = e[2] if e[2] in result.net.nodes else None
+        if node is not None:
+            if k is Ev.DROP:
+                hl[f"n_{node}"] = "hl-drop"
+                reason = str(f.get("reason", "dropped"))
+                text = f"✖ {reason}: {short_name(pkt)} {flow_text(pkt)}" if pkt else f"✖ {reason}"
+                tag = _place(geo, f"n_{node}", text, "drop", edge=False)
+            else:
+                hl[f"n_{node}"] = "hl-node"
+                if pkt is not None:
+                    tag = _place(geo, f"n_{node}", f"{short_name(pkt)} {flow_text(pkt)}", "", edge=False)
+    if counts is None:
+        counts = a.uplink_counts([step])[step]
+    cnt = {f"c_{l}": f"↑{u} ↓{d}" for l, (u, d) in counts.items()}
+    return {"hl": {k: v for k, v in hl.items() if k in geo}, "tag": tag, "cnt": cnt}
+
+
+def _geometry(a, svg) -> dict:
+    geo = getattr(a, "_topo_geo", None)
+    if geo is None:
+        geo = {}
+        for el, markup in _dot.groups(svg).items():
+            pts = _dot.path_points(markup) if el.startswith("e_") else _dot.points(markup)
+            if pts:
+                geo[el] = (_dot.bbox(pts), _midpoint(pts) if el.startswith("e_") else None)
+        geo["_view"] = _dot.viewbox(svg)
+        a._topo_geo = geo
+    return geo
+
+
+def _midpoint(pts):
+    """The point half-way along graphviz's path of cubic Béziers (M p0 C p1 p2 p3 ...)."""
+    n = (len(pts) - 1) // 3
+    if n < 1:
+        return pts[len(pts) // 2]
+    p0, p1, p2, p3 = pts[3 * (n // 2): 3 * (n // 2) + 4] if n > 1 else pts[:4]
+    if n > 1 and n % 2 == 0:
+        return p0
+    return tuple((a + 3 * b + 3 * c + d) / 8 for a, b, c, d in zip(p0, p1, p2, p3))
+
+
+def _place(geo, anchor, text, cls, edge: bool) -> list:
+    """[x, y, w, text, cls, ax, ay]: the tag centred at x in the band under the drawing
+    (text baseline y), pointing at (ax, ay) on the element."""
+    (x0, y0, x1, y1), mid = geo[anchor]
+    w = round(len(text) * CHAR_W + 14)
+    vw, vh = geo["_view"]
+    ax, ay = (mid if edge and mid is not None else ((x0 + x1) / 2, y1))
+    x = min(max(ax, w / 2 + 2), vw - 12 - w / 2)
+    return [round(x, 1), BAND - 10, w, text, cls, round(ax, 1), round(ay, 1)]
+
+
+def apply(svg: str, frame: dict) -> str:
+    """``svg`` with the patch ``frame`` applied (what the player's JavaScript does)."""
+    for el, cls in frame["hl"].items():
+        svg = re.sub(rf'(<g data-el="{re.escape(el)}" class=")([^"]*)"', rf'\1\2 {cls}"', svg, count=1)
+    for el, text in frame["cnt"].items():
+        svg = re.sub(rf'(<text class="op1-cnt" data-el="{re.escape(el)}"[^>]*>)[^<]*(</text>)',
+                     lambda m: m.group(1) + h(text) + m.group(2), svg, count=1)
+    if frame["tag"]:
+        x, y, w, text, cls, ax, ay = frame["tag"]
+        tag = (f'<g class="op1-tag{" " + cls if cls else ""}" data-el="tag"><line x1="{ax}" y1="{ay}" '
+               f'x2="{x}" y2="{y - 15}"/><rect x="{x - w / 2:.1f}" y="{y - 15}" width="{w}" height="20" '
+               f'rx="4"/><text x="{x}" y="{y}" text-anchor="middle">{h(text)}</text></g>')
+        svg = re.sub(r'<g class="op1-tag" data-el="tag".*?</text></g>', lambda m: tag, svg, count=1, flags=re.S)
+    return svg
+
+
+def topology_svg(result, step: int) -> str:
+    """The network with the packet of ``step`` (a trace index) highlighted and labelled,
+    and each uplink's packet counts so far."""
+    check_step(result, step)
+    return apply(base_svg(result), topo_frame(result, step))

@@ -1,0 +1,183 @@
+"""Two static players on one page in a real browser (Debian's chromium driven by
+playwright), served from 127.0.0.1 with every other request blocked: buttons, keys
+and the slider step each player on its own, and the visible step, narration,
+highlighted network element, marked ladder row and changed hexdump bytes are right.
+A screenshot is kept in _build/test-artifacts/."""
+import functools
+import http.server
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+import sim
+from sim.view import Player, narrate
+from sim.view.player import standalone_page
+from sim.view.pktpane import pane
+from sim.view.topology import topo_frame
+from view_helpers import need_dot
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "_build" / "test-artifacts"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--headless", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def _chromium():
+    for p in ("/usr/bin/chromium", shutil.which("chromium") or "", shutil.which("chromium-browser") or ""):
+        if p and os.path.exists(p):
+            return p
+    return None
+
+
+def _need_browser():
+    missing = []
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        missing.append("the playwright Python package (pip install playwright)")
+    exe = _chromium()
+    if exe is None:
+        missing.append("chromium (sudo apt-get install chromium)")
+    if missing:
+        msg = "browser test needs " + " and ".join(missing)
+        if os.environ.get("CI") == "true":
+            pytest.fail(msg + " -- `make test` installs them")
+        print(f"SKIPPED: {msg}")
+        pytest.skip(msg)
+    return exe
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    need_dot()
+    exe = _need_browser()
+    ra = sim.run("equalize-nat", seed=1)
+    rb = sim.run("equalize-nat", seed=1, nat="netfilter", size=3000)
+    pa = Player(ra, title="Equalize behind the article's NAT", max_steps=40)
+    pb = Player(rb, title="The same with netfilter NAT", max_steps=30)
+    d = tmp_path_factory.mktemp("site")
+    (d / "index.html").write_text(standalone_page([pa.html(), pb.html()], "two players"))
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(d))
+    handler.log_message = lambda *a, **k: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield exe, f"http://127.0.0.1:{server.server_address[1]}/index.html", (ra, pa), (rb, pb)
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_two_players_step_independently_in_chromium(served):
+    from playwright.sync_api import sync_playwright
+    exe, url, (ra, pa), (rb, pb) = served
+    errors, blocked = [], []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1440, "height": 1000})
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: errors.append(str(e)))
+
+            def gate(route):
+                if route.request.url.startswith("http://127.0.0.1:"):
+                    route.continue_()
+                else:
+                    blocked.append(route.request.url)
+                    route.abort()
+            page.route("**/*", gate)
+            page.goto(url)
+            page.wait_for_selector("[data-replay][data-op1-live]", state="attached")
+            page.wait_for_function("document.querySelectorAll('[data-op1-live]').length === 2")
+            A, B = page.locator("[data-replay]").nth(0), page.locator("[data-replay]").nth(1)
+
+            def step_of(P):
+                return P.locator(".op1-pos").inner_text()
+
+            def expect(P, r, player, k):
+                i = player.steps[k]
+                assert step_of(P).startswith(f"step {k + 1} / {player.frames}")
+                assert P.locator(".op1-narr").inner_text() == narrate(r, i)
+                hl = P.evaluate("""el => Array.from(el.querySelectorAll('svg.op1-topo g[class]'))
+                    .filter(g => /\\bhl-/.test(g.getAttribute('class')))
+                    .map(g => [g.getAttribute('data-el'), g.getAttribute('class').split(' ').pop()])""")
+                assert dict(hl) == topo_frame(r, i)["hl"]
+                assert P.locator(".op1-row.cur").get_attribute("data-i") == str(i)
+                marks = P.evaluate("""el => Array.from(el.querySelectorAll('.op1-pkt-box pre.after mark'))
+                    .map(m => parseInt(m.getAttribute('data-off')))""")
+                assert marks == pane(r, i)["changed"]
+
+            expect(A, ra, pa, 0)
+            expect(B, rb, pb, 0)
+            nxt = A.locator("button[data-act=next]")
+            nxt.click()
+            nxt.click()
+            expect(A, ra, pa, 2)
+            expect(B, rb, pb, 0)                      # the other player did not move
+            A.locator("button[data-act=prev]").click()
+            expect(A, ra, pa, 1)
+
+            # keys, with the player focused
+            A.focus()
+            page.keyboard.press("ArrowRight")
+            expect(A, ra, pa, 2)
+            page.keyboard.press("End")
+            expect(A, ra, pa, pa.frames - 1)
+            page.keyboard.press("ArrowRight")         # stays at the end
+            expect(A, ra, pa, pa.frames - 1)
+            page.keyboard.press("Home")
+            expect(A, ra, pa, 0)
+            page.keyboard.press("ArrowLeft")          # stays at the start
+            expect(A, ra, pa, 0)
+
+            # the step where the SYN leaves by an uplink: its link is lit, the NAT bytes marked
+            syn = next(k for k, i in enumerate(pa.steps) if ra.events[i][2].startswith("uplink"))
+            for _ in range(syn):
+                page.keyboard.press("ArrowRight")
+            expect(A, ra, pa, syn)
+            link = ra.events[pa.steps[syn]][2]
+            assert A.locator(f'svg.op1-topo [data-el="e_{link}"]').get_attribute("class").endswith("hl-link")
+            assert "NEW ct 1" in A.locator(".op1-state-box").inner_text()
+            assert A.locator(".op1-pkt-box").inner_text().count("◆") >= 4
+
+            # the slider
+            A.locator("input.op1-slider").evaluate("(s) => { s.value = 7; s.dispatchEvent(new Event('input')); }")
+            expect(A, ra, pa, 7)
+
+            # space plays and pauses; the play button plays the other player alone
+            page.keyboard.press(" ")
+            page.wait_for_function("document.querySelectorAll('[data-replay]')[0].getAttribute('data-step') >= 9",
+                                   timeout=5000)
+            page.keyboard.press(" ")
+            paused = int(A.get_attribute("data-step"))
+            page.wait_for_timeout(1200)
+            assert int(A.get_attribute("data-step")) == paused
+            assert A.locator("button[data-act=play]").get_attribute("aria-pressed") == "false"
+            B.locator("button[data-act=play]").click()
+            assert B.locator("button[data-act=play]").get_attribute("aria-pressed") == "true"
+            page.wait_for_function("document.querySelectorAll('[data-replay]')[1].getAttribute('data-step') >= 2",
+                                   timeout=5000)
+            B.locator("button[data-act=play]").click()
+            assert int(A.get_attribute("data-step")) == paused
+            kb = int(B.get_attribute("data-step"))
+            expect(B, rb, pb, kb)
+
+            # the downloads are data: URLs on the page
+            assert A.locator("a[download$='.pcapng']").get_attribute("href").startswith(
+                "data:application/vnd.tcpdump.pcap;base64,")
+
+            # what a student sees: keep a screenshot, at an interesting step
+            A.locator("button[data-act=first]").click()
+            for _ in range(syn):
+                A.locator("button[data-act=next]").click()
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "browser_player.png"), full_page=True)
+            assert (ARTIFACTS / "browser_player.png").stat().st_size > 50_000
+        finally:
+            browser.close()
+    assert errors == []
+    assert blocked == []

@@ -1,0 +1,172 @@
+"""The diagrams show the right things: the highlighted link and node, the marked cache
+and conntrack entries, the chosen nexthop, the ladder's rows, drops and resets."""
+import re
+
+import pytest
+
+import sim
+from sim.trace import Ev
+from sim.view import GraphvizMissing, ladder_svg, state_svg, topology_svg
+from sim.view import _dot
+from sim.view.model import analysis_of
+from view_helpers import (classes_of, equalize_reselect, first_uplink_syn, hops, need_dot, texts,
+                          with_class)
+from helpers import uplink_hops
+
+
+@pytest.fixture(scope="module")
+def eq():
+    return sim.run("equalize-nat", seed=1, size=3000)
+
+
+@pytest.fixture(autouse=True)
+def _dot_needed():
+    need_dot()
+
+
+# -- topology ------------------------------------------------------------------------------------
+
+def test_topology_highlights_the_link_and_node_the_syn_is_on(eq):
+    i = first_uplink_syn(eq)
+    link = eq.events[i][2]
+    k = link[len("uplink"):]
+    svg = topology_svg(eq, i)
+    assert with_class(svg, "hl-link") == {f"e_{link}"}
+    assert with_class(svg, "hl-node") == {f"n_provider{k}"}
+    assert with_class(svg, "hl-from") == {"n_router"}
+    pkt = eq.events[i][3]
+    tag = re.search(r'<g class="op1-tag" data-el="tag">.*?<text[^>]*>([^<]*)</text>', svg).group(1)
+    assert f"{pkt.ip.src}:{pkt.sport}" in tag and tag.startswith("SYN")
+
+
+def test_topology_counts_the_packets_each_uplink_carried_so_far(eq):
+    for i in hops(eq, "uplink")[:12]:
+        svg = topology_svg(eq, i)
+        for k in (1, 2):
+            up = sum(1 for j, dev, _ in uplink_hops(eq, "up") if j <= i and dev == f"if{k}")
+            down = sum(1 for j, dev, _ in uplink_hops(eq, "down") if j <= i and dev == f"if{k}")
+            m = re.search(rf'data-el="c_uplink{k}"[^>]*>([^<]*)<', svg)
+            assert m.group(1) == f"↑{up} ↓{down}"
+
+
+def test_topology_marks_a_drop_at_the_node_that_dropped_it():
+    r = sim.run("equalize-nat", seed=2, size=3000)
+    i = next(i for i, e in enumerate(r.events) if e[1] is Ev.DROP and e[4][0].value == "ignored by remote")
+    svg = topology_svg(r, i)
+    assert with_class(svg, "hl-drop") == {f"n_{r.events[i][2]}"}
+    assert with_class(svg, "hl-link") == set()
+    assert "ignored by remote" in svg
+
+
+def test_topology_is_deterministic_and_checks_the_step(eq):
+    i = first_uplink_syn(eq)
+    assert topology_svg(eq, i) == topology_svg(sim.run("equalize-nat", seed=1, size=3000), i)
+    with pytest.raises(ValueError, match=rf"step {len(eq.events)} out of range: allowed .*0\.\.{len(eq.events) - 1}"):
+        topology_svg(eq, len(eq.events))
+    with pytest.raises(ValueError, match="step -1 out of range"):
+        topology_svg(eq, -1)
+
+
+def test_missing_dot_says_how_to_install_graphviz(monkeypatch):
+    r = sim.run("equalize-nat", seed=3, size=2000)
+    monkeypatch.setattr(_dot.shutil, "which", lambda name: None)
+    with pytest.raises(GraphvizMissing, match=r"sudo apt-get install graphviz"):
+        topology_svg(r, 2)
+    with pytest.raises(GraphvizMissing, match=r"sudo apt-get install graphviz"):
+        state_svg(r, 2)
+
+
+# -- router state -------------------------------------------------------------------------------
+
+def test_state_marks_the_new_conntrack_entry_and_chosen_nexthop_of_the_syn(eq):
+    i = first_uplink_syn(eq)
+    dev = eq.events[i][4][0].split(":")[1]
+    pkt = eq.events[i][3]
+    t = texts(state_svg(eq, i))
+    k = t.index("NEW ct 1")
+    assert t[k + 1] == "192.168.0.1:5000 → 200.0.0.1:80"
+    assert t[k + 2] == f"200.0.0.1:80 → {pkt.ip.src}:{pkt.sport}" and t[k + 3] == dev
+    c = t.index("◀ chosen")
+    assert f"dev {dev} weight 1" in t[c - 1]
+    n = t.index("NEW")
+    assert t[n + 1] == "192.168.0.1 → 200.0.0.1 iif eth0" and t[n + 2] == f"{dev} (eq)"
+
+
+def test_state_shows_equalize_deleting_the_entry_and_the_new_choice(eq):
+    i = equalize_reselect(eq)
+    a = analysis_of(eq)
+    dev = eq.events[i][4][0].split(":")[1]
+    snap = a.snapshots([i])[i]
+    key = ("200.0.0.1", "192.168.0.1", 0, "eth0")
+    assert snap.marks_cache[key] == "new" and snap.cache[key]["dev"] == dev
+    assert snap.gone_cache[key]["reason"] == "equalize" and snap.nexthop == dev
+    t = texts(state_svg(eq, i))
+    d = t.index("DEL equalize")
+    assert t[d + 1] == "192.168.0.1 → 200.0.0.1 iif eth0"
+    n = t.index("NEW")
+    assert t[n + 2] == f"{dev} (eq)"
+    assert "equalize deleted the cached entry;" in " ".join(t)
+
+
+def test_state_ghost_row_is_struck_through(eq):
+    svg = state_svg(eq, equalize_reselect(eq))
+    assert re.search(r'text-decoration="line-through"[^>]*>192\.168\.0\.1 → 200\.0\.0\.1 iif eth0<', svg)
+
+
+def test_incremental_fold_agrees_with_result_state_at(eq):
+    a = analysis_of(eq)
+    steps = a.default_steps()
+    snaps = a.snapshots(steps)
+    for s in steps:
+        snap = snaps[s]
+        ref = eq.state_at(snap.at)
+        assert set(snap.cache) == set(ref.cache)
+        assert {k: v["dev"] for k, v in snap.cache.items()} == {k: v["dev"] for k, v in ref.cache.items()}
+        assert set(snap.conntrack) == set(ref.conntrack)
+        assert (snap.in_hit, snap.in_slow_tot) == (ref.in_hit, ref.in_slow_tot)
+
+
+def test_state_shows_the_providers_filters_and_no_cache_for_modern_linux():
+    r = sim.run("equalize-nat", seed=1, size=2000, ingress_filter=True)
+    t = " ".join(texts(state_svg(r, 2)))
+    assert "only from 100.0.0.1/32 (BCP 38)" in t and "only from 150.0.0.1/32 (BCP 38)" in t
+    m = sim.run("hash-l4-nat", seed=1, size=2000)
+    i = first_uplink_syn(m)
+    t = " ".join(texts(state_svg(m, i)))
+    assert "no route cache" in t and "hash-l4" in t and "◀ chosen" in t
+
+
+# -- ladder -----------------------------------------------------------------------------------
+
+def test_ladder_has_one_row_per_step_and_marks_the_current_one(eq):
+    a = analysis_of(eq)
+    steps = a.default_steps()[:60]
+    i = steps[7]
+    svg = ladder_svg(eq, i, steps=steps)
+    rows = re.findall(r'<g class="([^"]*)" data-i="(\d+)" data-k="(\d+)"', svg)
+    assert [int(r[1]) for r in rows] == steps
+    assert [int(r[1]) for r in rows if "cur" in r[0].split()] == [i]
+
+
+def test_ladder_draws_uplinks_by_colour_and_dash_and_resets_as_rst():
+    r = sim.run("equalize-nat", seed=1, size=3000, remote="rfc")
+    svg = ladder_svg(r)
+    rows = dict(re.findall(r'data-i="(\d+)" data-k="\d+">(.*?)</g>', svg))
+    blue, orange = _dot.uplink_style(1), _dot.uplink_style(2)
+    for i in hops(r, "uplink", "router:"):
+        if "R" in r.events[i][3].l4.flags:
+            continue                   # resets are drawn in vermillion, checked below
+        addr = r.events[i][3].ip.src
+        colour, _, dash = blue if addr == "100.0.0.1" else orange
+        line = re.search(r"<line [^>]*>", rows[str(i)]).group(0)
+        assert f'stroke="{colour}"' in line
+        assert (f'stroke-dasharray="{dash}"' in line) == bool(dash)
+    rst = [i for i, e in enumerate(r.events) if e[1] is Ev.HOP and "R" in getattr(e[3].l4, "flags", "")]
+    assert rst and all(f'fill="{_dot.VERMILLION}" font-weight="bold">RST<' in rows[str(i)] for i in rst)
+    drop = next(i for i, e in enumerate(r.events) if e[1] is Ev.DROP)
+    assert "✖" in rows[str(drop)] and r.events[drop][4][0].value in rows[str(drop)]
+
+
+def test_ladder_checks_the_step(eq):
+    with pytest.raises(ValueError, match="out of range"):
+        ladder_svg(eq, 10**6)

@@ -1,0 +1,171 @@
+"""Static players and Compare: self-contained, deterministic, small, with the right frames,
+downloads and divergence flags; the live player re-runs and steps; bad input is named."""
+import base64
+import re
+
+import pytest
+
+import sim
+from sim.trace import Ev
+from sim.view import Compare, Player, narrate
+from sim.view.player import unpack
+from view_helpers import need_dot
+
+
+@pytest.fixture(autouse=True)
+def _dot_needed():
+    need_dot()
+
+
+@pytest.fixture(scope="module")
+def article():
+    return sim.run("equalize-nat", seed=1)
+
+
+def _data(html_text):
+    return [unpack(m) for m in re.findall(r'<script type="application/octet-stream" class="op1-data"[^>]*>([^<]*)</script>',
+                                          html_text)]
+
+
+def test_player_html_is_self_contained_with_focus_narration_and_downloads(article):
+    p = Player(article, title="The article's failure", max_steps=40)
+    h = p._repr_html_()
+    assert h == p.html()
+    assert re.search(r'<div class="op1 op1-player" data-replay="equalize-nat" data-frames="40" tabindex="0"', h)
+    assert 'aria-live="polite"' in h and "The article&#x27;s failure" in h
+    assert not re.search(r'(src|href)="(https?:)?//', h) and "require" not in h
+    assert p.frames == 40 and len(p.steps) == 40
+
+
+def test_a_40_step_replay_of_the_article_is_at_most_600_kb(article):
+    assert len(Player(article, max_steps=40).html().encode()) <= 600_000
+
+
+def test_same_result_gives_byte_identical_html():
+    a = Player(sim.run("equalize-nat", seed=4, size=5000), max_steps=50).html()
+    b = Player(sim.run("equalize-nat", seed=4, size=5000), max_steps=50).html()
+    assert a == b
+
+
+def test_frames_carry_each_steps_narration_state_and_packet(article):
+    p = Player(article, max_steps=40)
+    (d,) = _data(p.html())
+    assert [s["i"] for s in d["steps"]] == p.steps
+    for s in d["steps"]:
+        assert s["n"] == narrate(article, s["i"])
+        assert 0 <= s["st"] < len(d["states"]) and 0 <= s["pk"] < len(d["pkts"])
+    assert len(d["states"]) < len(d["steps"])            # shared, not repeated per frame
+    hop = next(s for s in d["steps"] if article.events[s["i"]][2].startswith("uplink"))
+    assert any(c == "hl-link" for c in hop["topo"]["hl"].values())
+
+
+def test_downloads_are_the_replays_pcapng_and_trace(article):
+    from scapy.utils import rdpcap
+    p = Player(article, max_steps=30)
+    h = p.html()
+    pcap = base64.b64decode(re.search(r'href="data:application/vnd.tcpdump.pcap;base64,([^"]+)"', h).group(1))
+    text = base64.b64decode(re.search(r'href="data:text/plain;charset=utf-8;base64,([^"]+)"', h).group(1)).decode()
+    import io
+    frames = rdpcap(io.BytesIO(pcap))
+    hop_steps = [i for i in p.steps if article.events[i][1] is Ev.HOP]
+    assert len(frames) == len(hop_steps)
+    assert frames[0]["IP"].src == article.events[hop_steps[0]][3].ip.src
+    assert f"{p.steps[0]:6d} " in text and "scenario equalize-nat" in text
+
+
+def test_windows_explicit_steps_and_kinds(article):
+    hop_drop = Player(article, max_steps=None)
+    assert hop_drop.frames == sum(1 for e in article.events if e[1] in (Ev.HOP, Ev.DROP))
+    w = Player(article, start=10, stop=60)
+    assert all(10 <= i < 60 for i in w.steps) and w.frames > 0
+    assert Player(article, steps=[5, 3, 9]).steps == [3, 5, 9]
+    sends = Player(article, steps=("send",), max_steps=10)
+    assert all(article.events[i][1] is Ev.SEND for i in sends.steps)
+
+
+@pytest.mark.parametrize("kw, msg", [
+    ({"steps": [10**7]}, r"step 10000000 out of range: allowed are trace indices 0\.\.\d+"),
+    ({"steps": ["hops"]}, r"unknown event kind 'hops': allowed are send, hop"),
+    ({"start": 50, "stop": 20}, r"empty window: start 50 must be below stop 20"),
+    ({"stop": 10**9}, r"stop 1000000000 out of range: allowed 0\.\.\d+"),
+    ({"max_steps": 0}, r"max_steps must be a positive integer, got 0"),
+])
+def test_bad_windows_are_named(article, kw, msg):
+    with pytest.raises(ValueError, match=msg):
+        Player(article, **kw)
+
+
+def test_save_writes_a_standalone_page(article, tmp_path):
+    path = Player(article, max_steps=5).save(tmp_path / "p.html")
+    text = path.read_text()
+    assert text.startswith("<!DOCTYPE html>") and 'data-replay="equalize-nat"' in text
+
+
+def test_compare_flags_the_step_where_article_and_netfilter_nat_diverge():
+    a = sim.run("equalize-nat", seed=1, size=3000)
+    b = sim.run("equalize-nat", seed=1, size=3000, nat="netfilter")
+    c = Compare(a, b, labels=("article", "netfilter"), max_steps=80)
+    k = c.first_divergence
+    assert k is not None and all(not c.diverge[j] for j in range(k))
+    ea, eb = a.events[c._frames[0].steps[k]], b.events[c._frames[1].steps[k]]
+    assert (ea[1], ea[2]) == (eb[1], eb[2])                  # the same hop ...
+    assert ea[3].ip.src != eb[3].ip.src                      # ... leaving with another address
+    assert {ea[3].ip.src, eb[3].ip.src} == {"100.0.0.1", "150.0.0.1"}
+    syn = next(j for j, i in enumerate(c._frames[0].steps) if a.events[i][2].startswith("uplink"))
+    assert syn < k and c.port_diff[syn] and not c.diverge[syn]     # 7000 vs 5000: noted, not flagged
+    h = c._repr_html_()
+    assert 'data-replay="equalize-nat"' in h and h.count('class="op1-pane"') == 2
+    assert "take the same path with other ports" in h
+    assert re.search(r'"diverge":\[(0,){%d}1' % k, h)
+    assert len(re.findall(r'class="op1-row[^"]* div"', h)) == sum(
+        1 for f in c._frames for j, d in enumerate(c.diverge) if d and j < len(f))
+
+
+def test_compare_of_a_run_with_itself_has_no_divergence():
+    a = sim.run("icmp-equalize-nat", seed=1, pings=3)
+    c = Compare(a, sim.run("icmp-equalize-nat", seed=1, pings=3))
+    assert c.divergent_steps == [] and c.first_divergence is None
+    with pytest.raises(ValueError, match="labels must be two names"):
+        Compare(a, a, labels=("x",))
+
+
+# -- live player ------------------------------------------------------------------------------
+
+def test_live_player_steps_and_reruns_with_new_parameters():
+    pytest.importorskip("ipywidgets")
+    from sim.view import LivePlayer
+    lp = LivePlayer("equalize-nat", seed=1, size=3000, max_steps=60)
+    assert lp.widget is not None and lp.slider.max == len(lp.steps) - 1
+    lp.step(5)
+    i = lp.steps[5]
+    from html import escape
+    assert escape(narrate(lp.result, i)) in lp.narration.value
+    assert f'class="op1-row cur" data-i="{i}"' in lp.ladder.value
+    lp.buttons["next"].click()
+    assert lp.slider.value == 6
+    lp.controls["nat"].value = "netfilter"
+    assert lp.result.params.nat == "netfilter" and lp.slider.value == 0
+    lp.controls["multipath"].value = "hash-l4"
+    assert lp.result.params.multipath == "hash-l4" and lp.result.params.equalize is False
+    assert lp.controls["equalize"].disabled
+    assert lp.rerun(uplinks=99) is False and "uplinks 99 out of range" in lp.status.value
+    assert lp.result.params.uplinks == 2
+
+
+def test_live_player_names_a_bad_scenario_or_parameter():
+    pytest.importorskip("ipywidgets")
+    from sim.view import LivePlayer
+    with pytest.raises(ValueError, match=r"unknown scenario 'nope': allowed are .*equalize-nat"):
+        LivePlayer("nope")
+    with pytest.raises(ValueError, match=r"unknown parameter 'colour': allowed are .*multipath"):
+        LivePlayer("equalize-nat", colour="red")
+    with pytest.raises(ValueError, match=r"unknown nat 'cgnat': allowed are article"):
+        LivePlayer("equalize-nat", nat="cgnat")
+
+
+def test_import_sim_view_does_not_load_ipywidgets():
+    import subprocess
+    import sys
+    out = subprocess.run([sys.executable, "-c", "import sys, sim.view; print('ipywidgets' in sys.modules)"],
+                         capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

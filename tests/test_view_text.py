@@ -1,0 +1,117 @@
+"""The packet pane highlights exactly the bytes a node changed; the narration says what
+happened and why, for every kind of event, including kinds the views do not know."""
+import re
+from enum import Enum
+
+import pytest
+
+import sim
+from sim.trace import Ev
+from sim.view import narrate, packet_pane
+from sim.view.pktpane import OFFSETS, pane
+from view_helpers import equalize_reselect, first_uplink_syn, hops
+
+
+@pytest.fixture(scope="module")
+def eq():
+    return sim.run("equalize-nat", seed=1, size=3000)
+
+
+def _range(layer, field):
+    a, b = OFFSETS[layer][field]
+    base = 0 if layer == "IP" else 20
+    return set(range(base + a, base + b))
+
+
+def _marked(html_text):
+    """The offsets marked in the after and the before hexdumps."""
+    dumps = re.findall(r'<pre class="op1-hex (after|before)">(.*?)</pre>', html_text, re.S)
+    return {k: {int(x) for x in re.findall(r'data-off="(\d+)"', d)} for k, d in dumps}
+
+
+def test_snat_highlights_source_address_port_ttl_and_checksums(eq):
+    i = first_uplink_syn(eq)
+    p = pane(eq, i)
+    assert set(p["fields"]) == {"IP.ttl", "IP.chksum", "IP.src", "TCP.sport", "TCP.chksum"}
+    allowed = set().union(*(_range(*f.split(".")) for f in p["fields"]))
+    assert set(p["changed"]) <= allowed
+    assert {8, 12, 13} <= set(p["changed"])          # ttl; 192.168 -> 100 or 150 in the first bytes
+    assert _range("IP", "dst").isdisjoint(p["changed"])
+    marks = _marked(packet_pane(eq, i))
+    assert marks["after"] == marks["before"] == set(p["changed"])
+    from sim.pcap import to_bytes
+    after = to_bytes(eq.events[i][3])
+    before = to_bytes(eq.events[[j for j in hops(eq, "lan")][0]][3])
+    assert set(p["changed"]) == {k for k in range(len(after)) if after[k] != before[k]}
+
+
+def test_dnat_on_the_way_back_changes_destination_and_port(eq):
+    i = next(i for i in hops(eq, "lan", "router:"))
+    p = pane(eq, i)
+    assert set(p["fields"]) == {"IP.ttl", "IP.chksum", "IP.dst", "TCP.dport", "TCP.chksum"}
+    html_text = packet_pane(eq, i)
+    assert "◆ dport" in html_text and ("was 7000" in html_text or "was 6000" in html_text)
+
+
+def test_provider_changes_only_ttl_and_checksum_and_a_send_changes_nothing(eq):
+    i = hops(eq, "peer")[0]
+    assert set(pane(eq, i)["fields"]) == {"IP.ttl", "IP.chksum"}
+    first = hops(eq, "lan")[0]
+    p = pane(eq, first)
+    assert p["changed"] == [] and "nothing changed yet" in p["html"]
+
+
+def test_dissection_is_scapys_with_numeric_ports_and_the_payload_cut(eq):
+    i = next(i for i in hops(eq, "uplink", "provider") if eq.events[i][3].load >= 1000)
+    h = packet_pane(eq, i)
+    pkt = eq.events[i][3]
+    assert f"<td>sport</td><td>{pkt.sport}</td>" in h and f"<td>dport</td><td>{pkt.dport}</td>" in h
+    assert f"{pkt.load - 24} more payload bytes" in h
+
+
+def test_narration_of_the_syn_names_cache_miss_choice_and_nat(eq):
+    i = first_uplink_syn(eq)
+    dev = eq.events[i][4][0].split(":")[1]
+    pkt = eq.events[i][3]
+    s = narrate(eq, i)
+    assert "route cache miss for 192.168.0.1→200.0.0.1" in s and f"picks {dev}" in s
+    assert f"rewrites the source (192.168.0.1, 5000) to ({pkt.ip.src}, {pkt.sport})" in s
+    assert s.endswith(".") and "\n" not in s
+
+
+def test_narration_of_equalize_says_it_deletes_and_reselects(eq):
+    i = equalize_reselect(eq)
+    dev = eq.events[i][4][0].split(":")[1]
+    s = narrate(eq, i)
+    assert "equalize deletes the cached entry for 192.168.0.1→200.0.0.1" in s
+    assert f"the FIB lookup picks {dev}" in s
+
+
+def test_narration_of_drops_gives_the_reason():
+    r = sim.run("equalize-nat", seed=2, size=3000)
+    i = next(i for i, e in enumerate(r.events) if e[1] is Ev.DROP)
+    s = narrate(r, i)
+    assert "drops" in s and "ignores it" in s and "Remote host 1" in s
+
+
+@pytest.mark.parametrize("scenario", ["equalize-nat", "icmp-equalize-nat", "hash-l4-nat", "cache-expiry"])
+def test_every_event_narrates_as_one_sentence(scenario):
+    r = sim.run(scenario, seed=1, size=5000)
+    for i in range(len(r.events)):
+        s = narrate(r, i)
+        assert s and s[0].isupper() and s.endswith(".") and "\n" not in s, (i, s)
+
+
+class _NewEv(str, Enum):
+    PROBE = "probe"
+
+
+def test_unknown_event_kinds_and_reasons_are_narrated_generically():
+    r = sim.run("icmp-equalize-nat", seed=1, pings=2)
+    r.events.append((r.events[-1][0], _NewEv.PROBE, "router", None, ("if1", 3)))
+    r.events.append((r.events[-1][0], Ev.CT_DEL, "router", None, (1, "port reuse")))
+    assert narrate(r, len(r.events) - 2) == "Linux router: probe (arg0 if1, arg1 3)."
+    assert "port reuse" in narrate(r, len(r.events) - 1)
+    from sim.view import Player
+    p = Player(r, steps=[len(r.events) - 2, len(r.events) - 1, 2])
+    assert p.frames == 3 and 'data-replay="icmp-equalize-nat"' in p.html()

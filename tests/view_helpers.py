@@ -1,0 +1,58 @@
+"""Finding steps in a trace by what a reader sees, for the view tests."""
+import os
+import re
+import shutil
+
+import pytest
+
+from sim.trace import Ev
+
+
+def need_dot():
+    if shutil.which("dot") is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("graphviz's dot is missing in CI: `make test` installs it with apt-get as root")
+        pytest.skip("graphviz not installed (sudo apt-get install graphviz)")
+
+
+def hops(result, link_prefix="", frm=None):
+    out = []
+    for i, e in enumerate(result.events):
+        if e[1] is Ev.HOP and e[2].startswith(link_prefix) and (frm is None or e[4][0].startswith(frm)):
+            out.append(i)
+    return out
+
+
+def first_uplink_syn(result):
+    """Trace index of the SYN leaving the router on an uplink."""
+    return next(i for i in hops(result, "uplink", "router:")
+                if result.events[i][3].proto == 6 and result.events[i][3].l4.flags == "S")
+
+
+def equalize_reselect(result, dev=None):
+    """An uplink hop whose routing deleted an equalize entry and chose again (on ``dev``)."""
+    from sim.view.model import analysis_of
+    a = analysis_of(result)
+    for i in hops(result, "uplink", "router:"):
+        dec = [result.events[j] for j in a.decisions(i)]
+        kinds = [e[1] for e in dec]
+        if Ev.RT_DEL in kinds and Ev.RT_MISS in kinds:
+            if dev is None or result.events[i][4][0] == f"router:{dev}":
+                return i
+    return None
+
+
+def texts(svg: str) -> list[str]:
+    """The text of every <text> element, in document order, entities decoded."""
+    import html
+    return [html.unescape(t) for t in re.findall(r"<text[^>]*>([^<]*)</text>", svg)]
+
+
+def classes_of(svg: str, el: str) -> set[str]:
+    m = re.search(rf'<g data-el="{re.escape(el)}" class="([^"]*)"', svg)
+    return set(m.group(1).split()) if m else set()
+
+
+def with_class(svg: str, cls: str) -> set[str]:
+    return {m.group(1) for m in re.finditer(r'<g data-el="([^"]*)" class="([^"]*)"', svg)
+            if cls in m.group(2).split()}
