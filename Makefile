@@ -4,17 +4,44 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: test book bench system venv clean
+.PHONY: test book book-instructor bench bench-view system venv clean
 
-test: system $(STAMP)
+test: system $(STAMP) book
 	$(PY) -m pytest -q
 
 bench: $(STAMP)
 	$(PY) -m sim.bench
 
-book:
-	@echo "make book: the book (issue 4) is not written yet; the simulator runs with 'make test' and 'python -m sim'." >&2
-	@exit 1
+bench-view: $(STAMP)
+	$(PY) -m sim.view.bench
+
+# The book: Jupyter Book 1, every chapter executed; a warning or a failing cell fails the build.
+BOOK_STAMP := $(VENV)/.book-installed
+
+# jupyter-cache keys a chapter on its own text only: when the simulator or the book's helpers
+# change, the executed chapters are thrown away so every number is recomputed.
+BOOK_DEPS = find sim book/booklib.py -name '*.py' -not -path '*/__pycache__/*' | LC_ALL=C sort | xargs cat | sha256sum | cut -c1-16
+
+book: system $(STAMP) $(BOOK_STAMP)
+	@h=$$($(BOOK_DEPS)); if [ "$$(cat _build/.book-deps 2>/dev/null)" != "$$h" ]; then \
+	  rm -rf _build/.jupyter_cache _build/jupyter_execute _build/.doctrees; fi
+	$(VENV)/bin/jupyter-book build . -W -n --keep-going
+	@$(BOOK_DEPS) > _build/.book-deps
+
+# The instructor edition (issue 5): the same chapters with every exercise's key shown
+# (sim.exercises reads SIM_EXERCISES_KEY=1), built into _build/instructor with its own cache.
+book-instructor: system $(STAMP) $(BOOK_STAMP)
+	@h=$$($(BOOK_DEPS)); if [ "$$(cat _build/instructor/.book-deps 2>/dev/null)" != "$$h" ]; then \
+	  rm -rf _build/instructor/_build; fi
+	SIM_EXERCISES_KEY=1 $(VENV)/bin/jupyter-book build . -W -n --keep-going --path-output _build/instructor
+	@$(BOOK_DEPS) > _build/instructor/.book-deps
+
+bench-book: $(STAMP) $(BOOK_STAMP)
+	$(PY) book/bench_book.py
+
+$(BOOK_STAMP): requirements-book.txt $(STAMP)
+	$(PY) -m pip install -q -r requirements-book.txt
+	touch $@
 
 venv: $(STAMP)
 
@@ -27,7 +54,7 @@ $(STAMP): requirements.txt
 
 # System packages: installed with apt-get when running as root, otherwise named.
 # Each entry is command:debian-package; add new ones here.
-SYSTEM_DEPS := dot:graphviz tshark:tshark chromium:chromium nft:nftables tcpdump:tcpdump
+SYSTEM_DEPS := dot:graphviz tshark:tshark chromium:chromium nft:nftables tcpdump:tcpdump ip:iproute2
 
 system:
 	@missing=""; \

@@ -1,0 +1,51 @@
+"""Benchmark the book build: a cold build, then a rebuild with nothing changed.
+
+    .venv/bin/python book/bench_book.py        (or: make bench-book)
+
+The book's sources (``_config.yml``, ``_toc.yml``, ``book/``, ``sim/``) are copied to
+a temporary directory, so the cold build starts with no ``_build`` (no executed
+notebooks, no Sphinx environment) and the working tree's ``_build`` is left alone.
+Goals (issue 4): cold <= 5 min on a 2-core machine, unchanged rebuild <= 30 s.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+GOALS = {"cold": 300.0, "unchanged": 30.0}
+
+
+def build(where: Path) -> float:
+    jb = Path(sys.executable).parent / "jupyter-book"
+    t = time.perf_counter()
+    proc = subprocess.run([str(jb), "build", str(where), "-W", "-n", "--keep-going"], cwd=where,
+                          capture_output=True, text=True)
+    dt = time.perf_counter() - t
+    if proc.returncode != 0:
+        sys.exit("build failed:\n" + proc.stdout[-3000:] + proc.stderr[-3000:])
+    return dt
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory(prefix="book-bench-") as tmp:
+        dst = Path(tmp)
+        for name in ("_config.yml", "_toc.yml"):
+            shutil.copy2(ROOT / name, dst / name)
+        ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints")
+        for name in ("book", "sim"):
+            shutil.copytree(ROOT / name, dst / name, ignore=ignore)
+        cold = build(dst)
+        unchanged = build(dst)
+    cores = os.cpu_count()
+    print(f"book build on {cores} cores: cold {cold:.1f} s (goal <= {GOALS['cold']:.0f} s), "
+          f"unchanged rebuild {unchanged:.1f} s (goal <= {GOALS['unchanged']:.0f} s)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,378 @@
+"""Helpers shared by the book's chapters: runs, tables, figures, numbers in the text.
+
+Chapters import this module first (``import booklib as bl``).  It puts the
+repository root on ``sys.path`` so ``import sim`` works from ``book/`` in the
+build, in Binder and in a local Jupyter.  Nothing here changes the simulator:
+every number on a page comes from ``sim.run()`` when the page is executed.
+"""
+from __future__ import annotations
+
+import base64
+import functools
+import html
+import io
+import math
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import sim  # noqa: E402
+from sim.route_cache import RtEntry, show_entry  # noqa: E402
+from sim.trace import Ev, event_text, fmt_tuple  # noqa: E402
+
+import matplotlib  # noqa: E402
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+plt.rcParams.update({
+    "figure.figsize": (7.0, 3.6), "figure.dpi": 100, "axes.spines.top": False,
+    "axes.spines.right": False, "axes.grid": True, "grid.alpha": 0.3, "font.size": 10,
+    "svg.hashsalt": "1+1<1", "svg.fonttype": "none",
+})
+IF_COLORS = {"if1": "#1f77b4", "if2": "#d62728", "if3": "#2ca02c", "if4": "#9467bd"}
+
+
+# -- runs ------------------------------------------------------------------------------------
+
+@functools.lru_cache(maxsize=256)
+def _run(scenario: str, items: tuple) -> "sim.Result":
+    return sim.run(scenario, **{k: (list(v) if isinstance(v, tuple) else v) for k, v in items})
+
+
+def run(scenario: str, **params) -> "sim.Result":
+    """``sim.run`` with a cache, so one page can ask for the same run twice for free."""
+    items = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in params.items()))
+    return _run(scenario, items)
+
+
+def conn(r, k: int = 0) -> dict:
+    return r.summary["connections"][k]
+
+
+# -- numbers in the text ---------------------------------------------------------------------
+
+def glue(name: str, value, fmt: str = "") -> str:
+    """Glue ``value`` (formatted with ``fmt``) as inline Markdown for ``{glue:md}`name```."""
+    from IPython.display import Markdown
+    from myst_nb import glue as _glue
+    text = format(value, fmt) if fmt else str(value)
+    _glue(name, Markdown(text), display=False)
+
+
+def md(text: str):
+    """Display computed Markdown (tables, sentences built from results)."""
+    from IPython.display import Markdown, display
+    display(Markdown(text))
+
+
+def table(rows: list[dict], columns: list[str] | None = None) -> str:
+    """A Markdown table from a list of dicts."""
+    columns = columns or list(rows[0])
+    esc = lambda v: str(v).replace("|", "\\|")  # noqa: E731
+    out = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    out += ["| " + " | ".join(esc(r.get(c, "")) for c in columns) + " |" for r in rows]
+    return "\n".join(out)
+
+
+def pct(x: float) -> str:
+    return f"{100 * x:.0f} %"
+
+
+# -- figures ---------------------------------------------------------------------------------
+
+def show(fig, alt: str, caption: str = "") -> None:
+    """Show a matplotlib figure as an SVG ``<img>`` with alt text (and a caption)."""
+    from IPython.display import HTML, display
+    buf = io.BytesIO()
+    fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
+    plt.close(fig)
+    _img(buf.getvalue(), alt, caption)
+
+
+def show_svg(svg: bytes | str, alt: str, caption: str = "") -> None:
+    """Show an SVG (e.g. from graphviz) as an ``<img>`` with alt text."""
+    _img(svg.encode() if isinstance(svg, str) else svg, alt, caption)
+
+
+def _img(svg: bytes, alt: str, caption: str) -> None:
+    from IPython.display import HTML, display
+    data = base64.b64encode(svg).decode()
+    cap = f"<figcaption>{html.escape(caption)}</figcaption>" if caption else ""
+    display(HTML(f'<figure class="bl-figure"><img src="data:image/svg+xml;base64,{data}" '
+                 f'alt="{html.escape(alt)}" style="max-width:100%">{cap}</figure>'))
+
+
+def dot(source: str) -> bytes:
+    """Render DOT source to SVG with graphviz's ``dot``."""
+    import graphviz
+    return graphviz.Source(source).pipe(format="svg")
+
+
+# -- reading a trace -------------------------------------------------------------------------
+
+def events(r, kinds=None, node=None):
+    """(index, event) pairs, filtered by kind(s) and node."""
+    kinds = {Ev(k) for k in ([kinds] if isinstance(kinds, str) else kinds)} if kinds else None
+    for i, e in enumerate(r.events):
+        if (kinds is None or e[1] in kinds) and (node is None or e[2] == node):
+            yield i, e
+
+
+def lines(r, start: int = 0, stop: int | None = None, kinds=None, node=None) -> str:
+    """The trace's text lines for events ``start``..``stop``."""
+    return "\n".join(event_text(e) for i, e in events(r, kinds, node)
+                     if start <= i < (stop if stop is not None else len(r.events)))
+
+
+def ms(t_us: int) -> str:
+    """A simulated time for a reader: "17.7 ms", or "360.000 s" when long."""
+    return f"{t_us / 1000:.1f} ms" if t_us < 10_000_000 else f"{t_us / 1e6:.3f} s"
+
+
+def tcp_flags(pkt) -> str:
+    """scapy's flag letters of a TCP packet ("" for other protocols)."""
+    return getattr(pkt.l4, "flags", "") or ""
+
+
+def endpoint(addr, port) -> str:
+    return f"({addr}, {port})"
+
+
+def uplink_hops(r, direction: str = "up"):
+    """Hops on the uplinks: (index, event, dev) for packets leaving (``up``) or
+    arriving at (``down``) the router."""
+    for i, e in events(r, "hop"):
+        t, ev, node, pkt, info = e
+        if not node.startswith("uplink"):
+            continue
+        frm, to = info
+        if direction == "up" and frm.startswith("router:"):
+            yield i, e, frm.split(":")[1]
+        elif direction == "down" and to.startswith("router:"):
+            yield i, e, to.split(":")[1]
+
+
+def ip_route_show_cache(r, i: int) -> str:
+    """``ip route show cache`` on the router just after event ``i`` (rebuilt from the trace)."""
+    st = r.state_at(i)
+    if not st.cache:
+        return "(empty)"
+    out = []
+    for key, e in st.cache.items():
+        ent = RtEntry(key, e["dev"], e["via"], e["equalize"], e["created"], e["lastuse"], e["use"])
+        out.append(show_entry(ent, st.t))
+    return "\n".join(out)
+
+
+def conntrack_show(r, i: int) -> str:
+    """The router's conntrack table just after event ``i``, one line per entry."""
+    st = r.state_at(i)
+    if not st.conntrack:
+        return "(empty)"
+    return "\n".join(f"ct {ct} dev {c['dev']}: {fmt_tuple(c['orig'])}  reply {fmt_tuple(c['reply'])}"
+                     for ct, c in st.conntrack.items())
+
+
+def cache_size_series(r):
+    """(times in s, number of route cache entries) after every cache event."""
+    n, ts, ns = 0, [0.0], [0]
+    for i, (t, ev, node, pkt, info) in enumerate(r.events):
+        if node != "router":
+            continue
+        if ev is Ev.RT_MISS:
+            n += 1
+        elif ev is Ev.RT_DEL:
+            n -= 1
+        else:
+            continue
+        ts.append(t / 1e6)
+        ns.append(n)
+    ts.append(r.events[-1][0] / 1e6)
+    ns.append(n)
+    return ts, ns
+
+
+def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """95 % Wilson interval for a proportion k/n."""
+    if n == 0:
+        return 0.0, 1.0
+    p = k / n
+    d = 1 + z * z / n
+    c = (p + z * z / (2 * n)) / d
+    h = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
+    return max(0.0, c - h), min(1.0, c + h)
+
+
+# -- the network as a diagram ----------------------------------------------------------------
+
+def topology_dot(r, highlight: dict | None = None, title: str = "") -> str:
+    """DOT source for the run's network, drawn like the article's (LARTC's) figure.
+
+    ``highlight`` maps link names to colours (e.g. the links a packet crossed)."""
+    highlight = highlight or {}
+    net = r.net
+    out = ['graph net { rankdir=LR; nodesep=0.25; ranksep=0.35; pad=0.1;',
+           'node [fontname="Helvetica", fontsize=13, shape=box, style="rounded,filled", fillcolor="#f4f4f4", margin="0.08,0.04"];',
+           'edge [fontname="Helvetica", fontsize=11, color="#888888"];']
+    if title:
+        out.append(f'label="{title}"; labelloc=t; fontname="Helvetica"; fontsize=13;')
+    fill = {"router": "#ffe9b3", "internet": "#dde8f7"}
+    for name, node in net.nodes.items():
+        if name.startswith(("local", "remote")):
+            label = node.title + "\\n" + " ".join(i.addr for i in node.ifaces.values())
+        elif name == "router":
+            label = node.title + "\\n" + "\\n".join(f"{d} {i.addr}" for d, i in node.ifaces.items())
+        else:
+            label = node.title
+        shape = "ellipse" if name == "internet" else "box"
+        out.append(f'"{name}" [label="{label}", shape={shape}, fillcolor="{fill.get(name, "#f4f4f4")}"];')
+    out.append('"lan" [label="LAN", shape=plaintext, style=""];')
+    for lname, link in net.links.items():
+        col = highlight.get(lname)
+        attr = f'color="{col}", penwidth=3' if col else ""
+        nodes = [i.label.split(":")[0] for i in link.ifaces]
+        if lname == "lan":
+            for node in nodes:
+                out.append(f'"{node}" -- "lan" [{attr}];' if node != "router" else f'"lan" -- "router" [{attr}];')
+            continue
+        label = f'label="{lname}", ' if lname.startswith("uplink") else ""
+        out.append(f'"{nodes[0]}" -- "{nodes[1]}" [{label}{attr}];')
+    out.append("}")
+    return "\n".join(out)
+
+
+def path_links(r, first: int, last: int) -> list[str]:
+    """Names of the links crossed by hop events ``first``..``last``."""
+    return [e[2] for i, e in events(r, "hop") if first <= i <= last]
+
+
+def describe(e) -> str:
+    """One event in words, for the book's step tables."""
+    t, ev, node, pkt, info = e
+    from sim.trace import FIELDS
+    f = dict(zip(FIELDS[ev], info))
+
+    def p(pk):
+        fl = tcp_flags(pk)
+        fl = f" [{fl}]" if fl else ""
+        if pk.proto == 1:
+            return f"ICMP {pk.ip.src} > {pk.ip.dst} (id {pk.l4.id}, seq {pk.l4.seq})"
+        return f"`({pk.ip.src}, {pk.sport})` → `({pk.ip.dst}, {pk.dport})`{fl}"
+    if ev is Ev.HOP:
+        return f"crosses **{node}** ({f['from']} → {f['to']}): {p(pkt)}"
+    if ev is Ev.SEND:
+        return f"sends {p(pkt)}"
+    if ev is Ev.DELIVER:
+        return f"receives {p(pkt)}"
+    if ev is Ev.RT_MISS:
+        return f"route cache **miss** for {fmt_key_short(f['key'])}: chooses **{f['dev']}** ({f['why']}), inserts an entry"
+    if ev is Ev.RT_HIT:
+        return f"route cache **hit** for {fmt_key_short(f['key'])}: **{f['dev']}**"
+    if ev is Ev.RT_DEL:
+        return f"route cache entry {fmt_key_short(f['key'])} → {f['dev']} **removed** ({f['reason']})"
+    if ev is Ev.FIB:
+        return f"FIB lookup (no cache): **{f['dev']}** ({f['why']})"
+    if ev is Ev.NAT:
+        b = f["before"]
+        return (f"**{f['dir']}** (conntrack {f['ct']}): `({b.ip.src}, {b.sport})` → `({b.ip.dst}, {b.dport})` "
+                f"becomes `({pkt.ip.src}, {pkt.sport})` → `({pkt.ip.dst}, {pkt.dport})`")
+    if ev is Ev.CT_NEW:
+        return f"new conntrack entry {f['ct']} on {f['dev']}: {fmt_tuple(f['orig'])}, reply {fmt_tuple(f['reply'])}"
+    if ev is Ev.CT_DEL:
+        return f"conntrack entry {f['ct']} destroyed ({f['reason']})"
+    if ev is Ev.DROP:
+        return f"**drops** {p(pkt)}: {f['reason']}"
+    if ev is Ev.TCP:
+        (la, lp), (ra, rp) = f["local"], f["remote"]
+        return f"TCP `({la}, {lp})`–`({ra}, {rp})`: {f['old']} → **{f['new']}**"
+    return f"{f['what']} {f['value']}"
+
+
+def fmt_key_short(key) -> str:
+    dst, src, tos, iif = key
+    return f"{src} → {dst} (iif {iif})"
+
+
+def steps_table(r, idx) -> str:
+    """A Markdown table of the events with indices ``idx``."""
+    rows = [{"step": i, "time": ms(r.events[i][0]), "where": r.events[i][2], "what": describe(r.events[i])}
+            for i in idx]
+    return table(rows)
+
+
+def replay(r, title: str | None = None, start: int = 0, stop: int | None = None):
+    """A replay of events ``start``..``stop``: ``sim.view.Player``, plain HTML that steps
+    on the static page with no kernel behind it."""
+    from sim.view import Player
+    return Player(r, title=title, start=start, stop=stop)
+
+
+def compare(ra, rb, labels, title: str | None = None, start: int = 0, stop: int | None = None):
+    """Two replays side by side, stepping together (``sim.view.Compare``)."""
+    from sim.view import Compare
+    return Compare(ra, rb, labels=labels, title=title, start=start, stop=stop)
+
+
+def first(r, kind: str, node: str | None = None, after: int = 0, pred=None) -> int:
+    """Index of the first event of ``kind`` (at ``node``, after index ``after``, matching ``pred``)."""
+    for i, e in events(r, kind, node):
+        if i >= after and (pred is None or pred(e)):
+            return i
+    raise LookupError(f"no {kind} event at {node} after {after}")
+
+
+def run_with_flush(scenario: str, flush_at: float, **params) -> "sim.Result":
+    """Like ``sim.run`` but with ``ip route flush cache`` on the router at ``flush_at`` seconds.
+
+    Built from the engine's public pieces (``make_params``, ``article_network``), the same
+    way ``sim.run`` does it; the flush is the route cache's own ``flush()``."""
+    from sim.core import Sim
+    from sim.result import Result
+    from sim.scenarios import SCENARIOS, make_params
+    from sim.topology import article_network
+    p = make_params(scenario, **params)
+    s = Sim(seed=p.seed, trace=p.trace)
+    net = article_network(s, p.spec())
+    net.apps = {}
+    net.apps.update(SCENARIOS[scenario].setup(net, p))
+    net.start()
+    s.at(int(flush_at * 1e6), net["router"].cache.flush)
+    s.run()
+    return Result(scenario, p, s, net, net.apps)
+
+
+def retransmissions(r, node: str = "remote1") -> int:
+    """Data segments ``node`` sent again (same sequence number): timeouts and fast retransmits."""
+    seen, n = set(), 0
+    for i, e in events(r, "send", node):
+        pkt = e[3]
+        if pkt.proto == 6 and pkt.load:
+            k = (pkt.ip.dst, pkt.dport, pkt.l4.seq)
+            n += k in seen
+            seen.add(k)
+    return n
+
+
+def dupacks(r, node: str = "local1") -> int:
+    """Duplicate ACKs ``node`` sent: pure ACKs repeating the previous acknowledgment number."""
+    last, n = {}, 0
+    for i, e in events(r, "send", node):
+        pkt = e[3]
+        if pkt.proto == 6 and not pkt.load and pkt.l4.flags == "A":
+            k = (pkt.ip.dst, pkt.dport)
+            n += last.get(k) == pkt.l4.ack
+            last[k] = pkt.l4.ack
+    return n
+
+
+def routed_dev(r, hop_index: int, node: str = "router") -> str | None:
+    """The device ``node`` routed a packet to: the first routing decision after the
+    packet's arrival (hop event ``hop_index``)."""
+    for t, ev, n, pkt, info in r.events[hop_index + 1:]:
+        if n == node and ev in (Ev.RT_MISS, Ev.RT_HIT, Ev.FIB):
+            return info[1] if ev is not Ev.FIB else info[0]
+    return None

@@ -1,0 +1,240 @@
+"""The book: it builds with zero warnings, and every chapter works in a real browser, offline.
+
+``make test`` builds the book first (``make book``) and this module uses that build;
+run alone, it builds the book when ``_build/html`` is missing or older than the sources.
+The browser test opens every page of ``_toc.yml`` in headless Chromium (Debian's
+``/usr/bin/chromium`` driven by playwright), with every request that is not to the
+local server blocked and counted.  Skipped with a reason when Chromium or playwright
+is missing -- except under ``CI=true``, where that is a failure.
+"""
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+from collections import defaultdict
+from pathlib import Path
+from urllib.parse import unquote, urljoin, urlparse
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+HTML = ROOT / "_build" / "html"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--headless", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+MAX_PAGE_BYTES = 3 * 1024 * 1024
+KNOWN_CONSOLE_ERRORS = ("THEBE_JS_URL",)     # every JB1 page declares it twice (sphinx-thebe)
+CI = os.environ.get("CI", "").lower() == "true"
+
+
+def _skip_or_fail(reason: str):
+    if CI:
+        pytest.fail(f"{reason} (CI=true: not skipping)")
+    print(f"SKIP: {reason}")
+    pytest.skip(reason)
+
+
+def toc_pages() -> list[str]:
+    """The pages of ``_toc.yml``, in order (``book/00-preface`` ...)."""
+    text = (ROOT / "_toc.yml").read_text()
+    return re.findall(r"^\s*(?:root|-\s*file):\s*(\S+)", text, re.M)
+
+
+def _sources() -> list[Path]:
+    return [ROOT / "_config.yml", ROOT / "_toc.yml", *ROOT.glob("book/*.md"), ROOT / "book" / "booklib.py",
+            ROOT / "book" / "references.bib"]
+
+
+def _stale() -> bool:
+    pages = [HTML / f"{p}.html" for p in toc_pages()]
+    if not all(p.exists() for p in pages):
+        return True
+    built = min(p.stat().st_mtime for p in pages)
+    return any(s.stat().st_mtime > built for s in _sources())
+
+
+@pytest.fixture(scope="session")
+def book_html() -> Path:
+    if _stale():
+        jb = Path(sys.executable).parent / "jupyter-book"
+        if not jb.exists():
+            _skip_or_fail("jupyter-book is not installed (pip install -r requirements-book.txt)")
+        proc = subprocess.run([str(jb), "build", str(ROOT), "-W", "-n", "--keep-going"],
+                              cwd=ROOT, capture_output=True, text=True, timeout=1800)
+        assert proc.returncode == 0, "book build failed:\n" + proc.stdout[-4000:] + proc.stderr[-4000:]
+    return HTML
+
+
+def test_toc_pages_built(book_html):
+    for page in toc_pages():
+        assert (book_html / f"{page}.html").exists(), page
+
+
+def test_chapters_have_their_parts(book_html):
+    """Chapters 1-10: a replay, a figure, a "what real kernels do" box and a summary."""
+    for page in toc_pages():
+        name = Path(page).name
+        if not re.match(r"(0[1-9]|10)-", name):
+            continue
+        html = (book_html / f"{page}.html").read_text()
+        assert "data-replay=" in html, f"{name}: no replay"
+        assert 'class="bl-figure"' in html, f"{name}: no plot or diagram"
+        assert "What real kernels do" in html, f"{name}: no 'what real kernels do' box"
+        assert re.search(r"<h2>Summary", html), f"{name}: no summary"
+
+
+def test_no_cell_errors(book_html):
+    """No traceback or stderr output reached a page."""
+    for page in toc_pages():
+        html = (book_html / f"{page}.html").read_text()
+        assert "Traceback (most recent call last)" not in html, page
+        assert 'class="output traceback' not in html and 'class="output stderr' not in html, page
+
+
+# -- the browser ------------------------------------------------------------------------------
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="session")
+def server(book_html):
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(book_html)))
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    yield f"http://127.0.0.1:{srv.server_address[1]}"
+    srv.shutdown()
+    srv.server_close()
+
+
+@pytest.fixture(scope="session")
+def browser_report(server):
+    """Open every page once; collect what the tests below check."""
+    if not Path(CHROMIUM).exists():
+        _skip_or_fail(f"{CHROMIUM} not found (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _skip_or_fail("the playwright Python package is not installed")
+    report = {"outside": [], "console": defaultdict(list), "players": {}, "no_alt": defaultdict(list),
+              "links": defaultdict(set), "loads": defaultdict(dict)}
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        ctx = b.new_context(viewport={"width": 1280, "height": 900}, service_workers="block")
+        page_name = {"now": ""}
+
+        def route(r):
+            if urlparse(r.request.url).hostname == "127.0.0.1":
+                r.continue_()
+            else:
+                report["outside"].append((page_name["now"], r.request.url))
+                r.abort()
+        ctx.route("**/*", route)
+        pg = ctx.new_page()
+        pg.on("console", lambda m: report["console"][page_name["now"]].append(m.text) if m.type == "error" else None)
+        pg.on("pageerror", lambda e: report["console"][page_name["now"]].append(f"pageerror: {e}"))
+
+        def on_response(resp):
+            if urlparse(resp.url).hostname != "127.0.0.1":
+                return
+            try:
+                n = len(resp.body())
+            except Exception:
+                n = int(resp.headers.get("content-length", 0) or 0)
+            report["loads"][page_name["now"]][resp.url.split("#")[0]] = n
+        pg.on("response", on_response)
+
+        for page in toc_pages():
+            page_name["now"] = page
+            pg.goto(f"{server}/{page}.html", wait_until="load")
+            pg.wait_for_timeout(300)
+            # every image has alt text
+            report["no_alt"][page] = pg.eval_on_selector_all(
+                "img", "els => els.filter(e => !(e.getAttribute('alt') || '').trim()).map(e => e.src.slice(0, 80))")
+            # every player steps with the keyboard
+            steps = []
+            for k, el in enumerate(pg.query_selector_all("[data-replay]")):
+                el.scroll_into_view_if_needed()
+                before = el.get_attribute("data-step")
+                el.focus()
+                pg.keyboard.press("ArrowRight")
+                pg.wait_for_timeout(50)
+                steps.append((k, el.get_attribute("data-replay"), before, el.get_attribute("data-step")))
+            report["players"][page] = steps
+            # internal links
+            for href in pg.eval_on_selector_all("a[href]", "els => els.map(e => e.href)"):
+                u = urlparse(href)
+                if u.scheme in ("http", "https") and u.hostname == "127.0.0.1":
+                    report["links"][page].add(href)
+        b.close()
+    return report
+
+
+def test_no_outside_requests(browser_report):
+    assert browser_report["outside"] == [], f"requests to other hosts: {browser_report['outside'][:10]}"
+
+
+def test_no_console_errors(browser_report):
+    bad = {p: [m for m in msgs if not any(k in m for k in KNOWN_CONSOLE_ERRORS)]
+           for p, msgs in browser_report["console"].items()}
+    bad = {p: m for p, m in bad.items() if m}
+    assert not bad, bad
+
+
+def test_every_player_steps(browser_report):
+    total = 0
+    for page, steps in browser_report["players"].items():
+        for k, name, before, after in steps:
+            total += 1
+            assert before is not None and after is not None, f"{page}: player {k} ({name}) has no data-step"
+            assert after != before, f"{page}: player {k} ({name}) did not step on → ({before} -> {after})"
+    assert total > 0, "no player found on any page"
+
+
+def test_every_image_has_alt_text(browser_report):
+    bad = {p: v for p, v in browser_report["no_alt"].items() if v}
+    assert not bad, bad
+
+
+def test_no_broken_internal_link(browser_report):
+    broken = []
+    ids_cache: dict[Path, set] = {}
+    for page, links in browser_report["links"].items():
+        for href in sorted(links):
+            u = urlparse(href)
+            path = unquote(u.path).lstrip("/") or "index.html"
+            target = HTML / path
+            if target.is_dir():
+                target = target / "index.html"
+            if not target.exists():
+                broken.append((page, href))
+                continue
+            if u.fragment and target.suffix == ".html":
+                if target not in ids_cache:
+                    ids_cache[target] = set(re.findall(r'\bid="([^"]+)"', target.read_text(errors="replace")))
+                if unquote(u.fragment) not in ids_cache[target]:
+                    broken.append((page, href))
+    assert not broken, broken
+
+
+def test_page_weight(browser_report):
+    """HTML plus what a page loads that no other page loads: at most 3 MB."""
+    loads = browser_report["loads"]
+    users = defaultdict(set)
+    for page, res in loads.items():
+        for url in res:
+            users[url].add(page)
+    sizes = {}
+    for page, res in loads.items():
+        own = sum(n for url, n in res.items() if len(users[url]) == 1 or url.endswith(f"/{page}.html"))
+        sizes[page] = own
+    print("page weights (bytes):", sizes)
+    heavy = {p: n for p, n in sizes.items() if n > MAX_PAGE_BYTES}
+    assert not heavy, heavy
