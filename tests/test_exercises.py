@@ -4,6 +4,7 @@ import functools
 import http.server
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -17,6 +18,7 @@ from sim.exercises import BANK, instance, normalise
 from sim.exercises.bank import chapter_ids
 from sim.exercises.grade import FORMAT, answer_file, grade
 from sim.exercises.variants import rng_for
+from sim.topology import LOCAL1, REMOTE1, REMOTE2, uplink_addr
 from sim.trace import Ev, event_text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -76,37 +78,41 @@ def test_variants_are_deterministic(ex_id):
 PREDICTS = [k for k in IDS if BANK[k].kind == "predict"]
 
 
+def assert_trace_shows_answer(inst, r):
+    """The revealed step is in the trace of ``r`` and shows the answer."""
+    e = r.events[inst.step]
+    text = " ".join(event_text(e).split()[1:])          # without the time column
+    assert f"step {inst.step}: {text}" in inst.reveal
+    a = inst.answer
+    if a.startswith("if"):
+        assert f"router:{a} " in event_text(e)
+    elif inst.form == "endpoint":
+        addr, port = a.split(":")
+        assert e[1] in (Ev.HOP, Ev.NAT) and (e[3].ip.src, e[3].sport) == (addr, int(port))
+    elif a in ("hit", "miss"):
+        assert e[1] is {"hit": Ev.RT_HIT, "miss": Ev.RT_MISS}[a]
+    elif a in ("ignore", "reset"):
+        assert e[1] is Ev.DROP and e[4][0].value == {"ignore": "ignored by remote", "reset": "reset"}[a]
+    elif a == "accept":
+        assert not any(x[1] is Ev.DROP and x[2] == "remote1" for x in r.events[inst.step - 3:inst.step + 3])
+    elif a == "drop":
+        assert e[1] is Ev.DROP and e[4][0].value == "ingress filter"
+    elif a == "forward":
+        assert e[1] is Ev.HOP and e[2].startswith("peer")
+    elif a == "yes":
+        assert e[1] is Ev.DELIVER and e[2] == "local1" and e[3].l4.type == 0
+    elif a == "no":
+        assert e[1] is Ev.DROP
+    else:
+        raise AssertionError(f"no evidence rule for answer {a!r}")
+
+
 @pytest.mark.parametrize("ex_id", PREDICTS)
 def test_predict_answer_is_what_the_trace_shows_at_the_revealed_step(ex_id):
     """Re-run the simulator independently: the revealed step is in the trace and shows the answer."""
     for student in STUDENTS[:3]:
         inst = instance(ex_id, student)
-        r = run_of(inst)
-        e = r.events[inst.step]
-        text = " ".join(event_text(e).split()[1:])          # without the time column
-        assert f"step {inst.step}: {text}" in inst.reveal
-        a = inst.answer
-        if a.startswith("if"):
-            assert f"router:{a} " in event_text(e)
-        elif inst.form == "endpoint":
-            addr, port = a.split(":")
-            assert e[1] in (Ev.HOP, Ev.NAT) and (e[3].ip.src, e[3].sport) == (addr, int(port))
-        elif a in ("hit", "miss"):
-            assert e[1] is {"hit": Ev.RT_HIT, "miss": Ev.RT_MISS}[a]
-        elif a in ("ignore", "reset"):
-            assert e[1] is Ev.DROP and e[4][0].value == {"ignore": "ignored by remote", "reset": "reset"}[a]
-        elif a == "accept":
-            assert not any(x[1] is Ev.DROP and x[2] == "remote1" for x in r.events[inst.step - 3:inst.step + 3])
-        elif a == "drop":
-            assert e[1] is Ev.DROP and e[4][0].value == "ingress filter"
-        elif a == "forward":
-            assert e[1] is Ev.HOP and e[2].startswith("peer")
-        elif a == "yes":
-            assert e[1] is Ev.DELIVER and e[2] == "local1" and e[3].l4.type == 0
-        elif a == "no":
-            assert e[1] is Ev.DROP
-        else:
-            raise AssertionError(f"no evidence rule for answer {a!r}")
+        assert_trace_shows_answer(inst, run_of(inst))
 
 
 def test_numeric_answers_come_from_the_summary():
@@ -129,6 +135,131 @@ def test_config_answers_are_judged_by_running_the_simulator(monkeypatch):
     monkeypatch.setattr(bank.sim, "run", spy)
     ok, _ = inst.check(inst.accepted[0])
     assert ok and calls and calls[0][0] == "connection-level"
+
+
+# -- per-student addresses and ports, and the call that reproduces the grading ----------------------
+
+IPV4 = re.compile(r"\b\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\b")
+ARTICLE_ADDRS = {uplink_addr(k) for k in range(1, 6)} | {REMOTE1, REMOTE2}
+# the predict-then-reveal questions about NAT and addresses, and the numeric one about endpoints
+ADDRESS_QUESTIONS = ["rc-hit", "nat-endpoint", "eqnat-remote", "nf-endpoint", "nf-filter", "icmp-answered",
+                     "nat-seen"]
+
+
+def addressing_of(inst):
+    p = inst.run["params"]
+    return tuple(p.get("uplink_addrs", ())), tuple(p.get("remote_addrs", ())), p.get("port_base")
+
+
+@pytest.mark.parametrize("ex_id", IDS)
+def test_students_get_their_own_addresses_and_ports(ex_id):
+    seen = set()
+    for student in STUDENTS:
+        inst = instance(ex_id, student)
+        ups, remotes, port = addressing_of(inst)
+        assert ups and len(remotes) == 2 and port is not None, inst.run
+        assert not ARTICLE_ADDRS & set(ups + remotes)
+        assert 1024 <= port <= 60000
+        seen.add((ups, remotes, port))
+    assert len(seen) == len(STUDENTS), "every student draws their own addressing"
+    assert instance(ex_id, "alice").run == BANK[ex_id].build("alice", rng_for("alice", ex_id)).run
+
+
+@pytest.mark.parametrize("ex_id", ADDRESS_QUESTIONS)
+def test_address_questions_show_each_student_their_own_addresses(ex_id):
+    shown = set()
+    for student in STUDENTS:
+        inst = instance(ex_id, student)
+        ups, remotes, port = addressing_of(inst)
+        visible = " ".join([inst.prompt, *inst.choices, *inst.context])
+        addrs = set(IPV4.findall(visible))
+        assert not addrs & ARTICLE_ADDRS, addrs
+        nets = {a.rsplit(".", 1)[0] for a in (*ups, *remotes, LOCAL1)}   # the student's /24s and the LAN
+        assert {a.rsplit(".", 1)[0] for a in addrs} <= nets, addrs
+        for a in ups:                                   # the uplinks, in plain words in the prompt
+            assert a in inst.prompt, (a, inst.prompt)
+        if inst.form == "endpoint":                     # ... and the client's ports
+            assert str(port) in inst.prompt
+            assert all(c.split(":")[0] in set(ups) | {LOCAL1} for c in inst.choices)
+        shown.add((frozenset(addrs), frozenset(inst.choices)))
+    assert len(shown) >= 2
+
+
+def _calls_of(fn, monkeypatch):
+    """The sim.run calls ``fn`` makes (caches cleared), as comparable keys; and fn's value."""
+    from sim.exercises import bank
+    calls = []
+    real = sim.run
+
+    def spy(scenario, **kw):
+        calls.append((scenario, tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in kw.items()))))
+        return real(scenario, **kw)
+    bank._run.cache_clear()
+    with monkeypatch.context() as m:
+        m.setattr(sim, "run", spy)
+        value = fn()
+    bank._run.cache_clear()
+    return calls, value
+
+
+def _syn_uplinks(r):
+    from sim.exercises.bank import uplink_hops
+    per = {}
+    for i, d, p in uplink_hops(r):
+        if p.proto == 6 and p.l4.flags == "S":
+            per[p.sport] = d
+    return per
+
+
+NUMERIC_READERS = {
+    "rc-count": lambda rs: rs[0].summary["route_cache"]["in_hit"],
+    "nat-seen": lambda rs: len({e for c in rs[0].summary["connections"] for e in c["seen_by_server_as"]}),
+    "eqnat-survive": lambda rs: sum(r.summary["connections"][0]["handshake_ok"] for r in rs),
+    "icmp-count": lambda rs: rs[0].summary["pings"][0]["received"],
+    "hash-count": lambda rs: sum(d == "if1" for d in _syn_uplinks(rs[0]).values()),
+    "two-links-chance": lambda rs: sum(r.summary["connections"][0]["handshake_ok"] for r in rs),
+}
+
+
+@pytest.mark.parametrize("ex_id", IDS)
+def test_the_shown_call_reproduces_what_was_graded(ex_id, monkeypatch):
+    """Run the ``sim.run(...)`` code a student is shown: it makes exactly the runs the bank graded
+    with (the student's addresses and ports included) and gives the same answer."""
+    from sim.exercises.bank import _code, nearest_choice
+    for student in STUDENTS[:2]:
+        inst = instance(ex_id, student)
+        graded, built = _calls_of(lambda: BANK[ex_id].build(student, rng_for(student, ex_id)), monkeypatch)
+        assert built.accepted == inst.accepted
+        call = inst.run["call"]
+        if "seed=s" not in call:                # one run: the call is the run's params, verbatim
+            assert call == _code(inst.run["scenario"], inst.run["params"])
+        for shown in re.findall(r"`(sim\.run\([^`]*\))`", inst.prompt):   # a call in the prompt is this one
+            assert shown in call, (shown, call)
+        ns = {"sim": sim}
+        if inst.form == "config":
+            ns["your_choice"] = {k: {"true": True, "false": False}.get(v, v)
+                                 for k, v in (p.split("=") for p in inst.accepted[0].split(";"))}
+        ran, value = _calls_of(lambda: eval(call, ns), monkeypatch)
+        results = value if isinstance(value, list) else [value]
+        if inst.form == "config":
+            assert ran and set(ran) <= set(graded)
+            assert inst.check(inst.accepted[0])[0]
+        else:
+            assert sorted(ran) == sorted(graded)
+        if inst.kind == "predict":
+            assert_trace_shows_answer(inst, results[0])
+        elif inst.form == "choice":            # the nearest speed
+            got = results[0].summary["throughput_kbit"]
+            assert normalise(nearest_choice(got, {c: int(c.split()[1]) for c in inst.choices}), "choice") \
+                == inst.answer
+        elif inst.form == "int":
+            assert str(NUMERIC_READERS[ex_id](results)) == inst.answer
+
+
+def test_the_bank_types_in_no_address():
+    src = (ROOT / "sim" / "exercises" / "bank.py").read_text()
+    assert not IPV4.findall(src)
+    assert "uplink_addr(" not in src and "REMOTE1" not in src
 
 
 def test_no_plain_answer_in_the_page():

@@ -2,9 +2,14 @@
 
 Each exercise is a function ``(student, rng) -> Instance`` registered with
 ``@exercise(id, chapter, kind, title)``.  It draws the student's variant from
-``rng`` (seeds, number of uplinks, link speeds, which packet to ask about),
-runs ``sim.run`` and reads the answer from the trace or the summary, the way
-``tests/helpers.py`` reads observations.  Nothing here types an answer in.
+``rng`` (seeds, number of uplinks, link speeds, addresses and source ports,
+which packet to ask about), runs ``sim.run`` and reads the answer from the
+trace or the summary, the way ``tests/helpers.py`` reads observations.
+Nothing here types an answer in -- nor an address or a port: those are the
+student's (``variants.addressing``, merged into the params by ``addressed``)
+and are read back from the Result (``r.net['router'].ifaces['if1'].addr`` ...).
+The params an exercise ran with are its ``run``; ``run['call']`` is the
+``sim.run(...)`` code shown to students, which reproduces what is graded.
 
 Chapters: 2 route table and cache, 3 connection-level multipath, 4 equalize,
 5 NAT, 6 equalize meets NAT, 7 ICMP, 8 what real kernels did, 9 modern hash
@@ -18,12 +23,12 @@ from dataclasses import dataclass
 from typing import Callable
 
 import sim
-from sim.scenarios import ParamError
-from sim.topology import uplink_addr
+from sim.nat import Nat
+from sim.scenarios import ParamError, make_params
 from sim.trace import Ev, event_text
 
 from .model import Instance, normalise
-from .variants import check_student, rng_for, two_speeds
+from .variants import addressing, check_student, rng_for, two_speeds
 
 
 @dataclass(frozen=True)
@@ -79,13 +84,36 @@ def run(scenario: str, **params) -> "sim.Result":
     return _run(scenario, items)
 
 
-def _how(scenario: str, params: dict) -> dict:
-    return {"scenario": scenario, "params": dict(params)}
+def addressed(rng, scenario: str, params: dict) -> dict:
+    """``params`` plus the student's ``uplink_addrs``, ``remote_addrs`` and ``port_base``
+    (one draw from ``rng``; as many uplink addresses as the scenario will have uplinks)."""
+    n = make_params(scenario, **params).uplinks
+    return {**params, **addressing(rng, n)}
 
 
-def _call(scenario: str, params: dict) -> str:
-    args = ", ".join(f"{k}={v!r}" for k, v in params.items())
-    return f"`sim.run({scenario!r}{', ' if args else ''}{args})`"
+def _code(scenario: str, params: dict, tail: str = "") -> str:
+    args = ", ".join(x for x in (", ".join(f"{k}={v!r}" for k, v in params.items()), tail) if x)
+    return f"sim.run({scenario!r}{', ' if args else ''}{args})"
+
+
+def _call(scenario: str, params: dict, tail: str = "") -> str:
+    """The call as Markdown code; ``tail`` is appended as written (e.g. ``seed=s``)."""
+    return f"`{_code(scenario, params, tail)}`"
+
+
+def _how(scenario: str, params: dict, seeds=None, choice: bool = False) -> dict:
+    """What the exercise ran: ``scenario``, ``params`` and ``call``, the code that
+    reproduces it (over ``seeds`` if given; ``choice``: with the student's settings)."""
+    if seeds is None:
+        return {"scenario": scenario, "params": dict(params), "call": _code(scenario, params)}
+    seeds = list(seeds)
+    if len(seeds) > 3 and seeds == list(range(seeds[0], seeds[0] + len(seeds))):
+        over, shown = f"range({seeds[0]}, {seeds[-1] + 1})", f"{seeds[0]}..{seeds[-1]}"
+    else:
+        over, shown = repr(seeds), seeds
+    tail = ("**your_choice, " if choice else "") + "seed=s"
+    return {"scenario": scenario, "params": dict(params, seed=shown),
+            "call": f"[{_code(scenario, params, tail)} for s in {over}]"}
 
 
 def uplink_hops(r, direction: str = "up") -> list[tuple[int, str, object]]:
@@ -192,11 +220,13 @@ def predict(*, scenario, params, r, ask, step, choices, answer, prompt, hint, ex
                     reveal_svg=reveal_svg(r, step), run=_how(scenario, params), step=step)
 
 
-def numeric(*, scenario, params, answer: int, prompt, hint, explanation, tolerance: int = 0) -> Instance:
+def numeric(*, scenario, params, answer: int, prompt, hint, explanation, tolerance: int = 0,
+            seeds=None) -> Instance:
+    """A number; ``seeds``: the answer sums runs of ``params`` over these seeds."""
     accepted = [str(v) for v in range(answer - tolerance, answer + tolerance + 1)]
     return Instance(ex_id="", chapter=0, kind="", title="", student="", prompt=prompt, form="int",
                     answer=str(answer), accepted=accepted, hint=hint, explanation=explanation,
-                    run=_how(scenario, params))
+                    run=_how(scenario, params, seeds))
 
 
 def nearest_choice(value: float, choices: dict[str, float]) -> str:
@@ -209,8 +239,43 @@ def ifs(n: int) -> list[str]:
     return [f"if{k}" for k in range(1, n + 1)]
 
 
-def dev_addr(dev: str) -> str:
-    return uplink_addr(int(dev[2:]))
+def dev_addr(r, dev: str) -> str:
+    """The address of the router's uplink ``dev`` in this run."""
+    return r.net["router"].ifaces[dev].addr
+
+
+def article_ports(r) -> dict[str, int]:
+    """The first port the article's NAT model hands out on each uplink (6000 on if1 ...),
+    from the engine's own table."""
+    return dict(Nat(None, "article", {d: dev_addr(r, d) for d in r.net.uplinks()}).next_port)
+
+
+def client_syns(r) -> list:
+    """The SYNs the LAN hosts sent, as they reach the router (before NAT), in order."""
+    return [p for _, p in arrivals(r, "eth0") if p.proto == 6 and p.l4.flags == "S"]
+
+
+def endpoint_order(e: str):
+    addr, port = e.rsplit(":", 1)
+    return tuple(int(x) for x in addr.split(".")), int(port)
+
+
+def endpoint_choices(rng, answer: str, cands, n: int = 6) -> list[str]:
+    """``answer`` and ``n - 1`` of the other candidates, in address order."""
+    others = sorted(set(cands) - {answer}, key=endpoint_order)
+    rng.shuffle(others)
+    return sorted(others[:n - 1] + [answer], key=endpoint_order)
+
+
+def addresses_text(r, lan: bool = True, port: bool = True) -> str:
+    """The run's addresses in words (a sentence without its full stop): Local host 1 and its
+    first source port, the router's uplinks, Remote host 1."""
+    ups = ", ".join(f"{d} {dev_addr(r, d)}" for d in r.net.uplinks())
+    local = r.net["local1"]
+    syns = client_syns(r)
+    first = syns[0].sport if syns else local.next_port
+    head = (f"Local host 1 is {local.addr}" + (f", first source port {first}" if port else "") + "; ") if lan else ""
+    return f"{head}the router's uplinks are {ups}; Remote host 1 is {r.net['remote1'].addr}"
 
 
 # == chapter 2: the route table and the route cache ==========================================
@@ -218,6 +283,7 @@ def dev_addr(dev: str) -> str:
 @exercise("rc-hit", 2, "predict", "Does the route cache hit?")
 def rc_hit(student, rng):
     params = dict(seed=rng.randrange(1, 1000), uplinks=rng.choice([2, 3]), size=6000)
+    params = addressed(rng, "connection-level", params)
     r = run("connection-level", **params)
     decisions = [i for i, e in enumerate(r.events) if e[2] == "router" and e[1] in (Ev.RT_MISS, Ev.RT_HIT)]
     which = rng.choice(["first-up", "later-up", "first-down", "later-down"])
@@ -233,7 +299,7 @@ def rc_hit(student, rng):
         scenario="connection-level", params=params, r=r, ask=ask, step=step,
         choices=["hit", "miss"], answer="hit" if hit else "miss",
         prompt=(f"One download from Local host 1 to Remote host 1, {params['uplinks']} uplinks, no equalize. "
-                f"At step {ask} this packet reaches the router: `{pkt.summary()}`. "
+                f"Addresses: {addresses_text(r)}. At step {ask} this packet reaches the router: `{pkt.summary()}`. "
                 f"Will the router's route cache **hit** or **miss** for it?"),
         hint=("The 2.4 route cache key is (destination, source, TOS, input interface) -- no ports. "
               "Look back in the replay: was an entry with exactly this key already inserted by an "
@@ -250,6 +316,7 @@ def rc_hit(student, rng):
 def rc_count(student, rng):
     params = dict(seed=rng.randrange(1, 1000), uplinks=rng.choice([2, 3, 4]),
                   size=rng.choice([3000, 6000, 10000, 15000, 20000]))
+    params = addressed(rng, "connection-level", params)
     r = run("connection-level", **params)
     rc = r.summary["route_cache"]
     forwarded = rc["in_hit"] + rc["in_slow_tot"]
@@ -270,7 +337,7 @@ def rc_count(student, rng):
 @exercise("cl-uplink", 3, "predict", "Which uplink does a later packet take?")
 def cl_uplink(student, rng):
     n = rng.choice([2, 3, 4])
-    params = dict(seed=rng.randrange(1, 1000), uplinks=n, size=8000)
+    params = addressed(rng, "connection-level", dict(seed=rng.randrange(1, 1000), uplinks=n, size=8000))
     r = run("connection-level", **params)
     ups = uplink_hops(r)
     step, dev, pkt = ups[rng.randrange(3, min(9, len(ups)))]
@@ -292,7 +359,7 @@ def cl_uplink(student, rng):
 @exercise("cl-speed", 3, "numeric", "How fast is one download?")
 def cl_speed(student, rng):
     speeds = two_speeds(rng)
-    params = dict(seed=rng.randrange(1, 1000), down_kbit=speeds, size=400_000)
+    params = addressed(rng, "connection-level", dict(seed=rng.randrange(1, 1000), down_kbit=speeds, size=400_000))
     r = run("connection-level", **params)
     syn_dev = uplink_hops(r)[0][1]
     got = r.summary["throughput_kbit"]
@@ -317,7 +384,8 @@ def cl_speed(student, rng):
 @exercise("eq-next", 4, "predict", "Equalize: where does the next packet go?")
 def eq_next(student, rng):
     n = rng.choice([2, 3, 4])
-    params = dict(multipath="wrr", uplinks=n, seed=rng.randrange(1, 1000), size=8000)
+    params = addressed(rng, "equalize-public",
+                       dict(multipath="wrr", uplinks=n, seed=rng.randrange(1, 1000), size=8000))
     r = run("equalize-public", **params)
     ups = uplink_hops(r)
     k = rng.randrange(3, min(10, len(ups)))
@@ -339,7 +407,7 @@ def eq_next(student, rng):
 @exercise("eq-speed", 4, "numeric", "Equalize with public addresses: how fast?")
 def eq_speed(student, rng):
     speeds = two_speeds(rng)
-    params = dict(seed=rng.randrange(1, 1000), down_kbit=speeds, size=300_000)
+    params = addressed(rng, "equalize-public", dict(seed=rng.randrange(1, 1000), down_kbit=speeds, size=300_000))
     r = run("equalize-public", **params)
     got = r.summary["throughput_kbit"]
     a, b = speeds
@@ -367,30 +435,33 @@ def nat_endpoint(student, rng):
     nat = rng.choice(["article", "netfilter"])
     c = rng.choice([2, 3, 4])
     n = rng.choice([2, 3])
-    params = dict(nat=nat, connections=c, uplinks=n, seed=rng.randrange(1, 1000), size=3000)
+    params = addressed(rng, "flashget",
+                       dict(nat=nat, connections=c, uplinks=n, seed=rng.randrange(1, 1000), size=3000))
     r = run("flashget", **params)
+    ports = sorted({p.sport for p in client_syns(r)})
     j = rng.randrange(c)
-    sport = 5000 + j
+    sport = ports[j]
     step = next(i for i, e in enumerate(r.events) if e[1] is Ev.NAT and e[2] == "router"
                 and e[4][1] == "snat" and e[4][0].sport == sport)
     ask = max(i for i, _ in arrivals(r, "eth0") if i < step)
     after = r.events[step][3]
     dev = next(d for i, d, p in uplink_hops(r) if i > step)
     ans = f"{after.ip.src}:{after.sport}"
-    cands = {f"{dev_addr(d)}:{p}" for d in ifs(n) for p in (sport, 6000 + j, 7000 + j)}
-    choices = sorted(cands - {ans}, key=lambda s: (s.split(":")[1], s))
-    rng.shuffle(choices)
-    choices = sorted(choices[:5] + [ans])
+    table = article_ports(r)
+    cands = {f"{dev_addr(r, d)}:{p}" for d in ifs(n) for p in [sport] + [table[e] + j for e in ifs(n)]}
+    cands.add(f"{r.net['local1'].addr}:{sport}")
+    choices = endpoint_choices(rng, ans, cands)
+    first_ports = ", ".join(f"{table[d]}.. on {d}" for d in ifs(n))
     return predict(
         scenario="flashget", params=params, r=r, ask=ask, step=step, choices=choices, answer=ans,
         form="endpoint", reveal_to=step,
-        prompt=(f"{c} parallel downloads from Local host 1 (source ports 5000..{5000 + c - 1}) to Remote host 1, "
-                f"{n} uplinks, NAT model `{nat}`. At step {ask} the SYN of the connection from port {sport} "
-                f"reaches the router; it will leave by {dev}. What source (address:port) will it carry "
-                f"after NAT?"),
+        prompt=(f"{c} parallel downloads from Local host 1 (source ports {ports[0]}..{ports[-1]}) to Remote "
+                f"host 1, {n} uplinks, NAT model `{nat}`. Addresses: {addresses_text(r, port=False)}. At step {ask} "
+                f"the SYN of the connection from port {sport} reaches the router; it will leave by {dev} "
+                f"({dev_addr(r, dev)}). What source (address:port) will it carry after NAT?"),
         hint=("The address is always that of the uplink the packet leaves by. The port depends on the NAT "
-              "model: the article's model hands out ports from each uplink's own table (6000.. on if1, "
-              "7000.. on if2); netfilter keeps the client's port when the tuple stays unique."),
+              f"model: the article's model hands out ports from each uplink's own table ({first_ports}); "
+              "netfilter keeps the client's port when the tuple stays unique."),
         explanation=(f"{ans}: `{nat}` NAT on {dev} "
                      + ("took the next port from that uplink's own table." if nat == "article" else
                         "kept the source port, since no other connection uses it.")))
@@ -400,14 +471,15 @@ def nat_endpoint(student, rng):
 def nat_seen(student, rng):
     nat = rng.choice(["article", "netfilter"])
     c = rng.choice([2, 3, 4, 5, 6, 8])
-    params = dict(nat=nat, connections=c, seed=rng.randrange(1, 1000), size=2000)
+    params = addressed(rng, "flashget", dict(nat=nat, connections=c, seed=rng.randrange(1, 1000), size=2000))
     r = run("flashget", **params)
     seen = sorted({s for conn in r.summary["connections"] for s in conn["seen_by_server_as"]})
     addrs = sorted({s.split(",")[0].strip("( ") for s in seen})
     return numeric(
         scenario="flashget", params=params, answer=len(seen),
-        prompt=(f"Run {_call('flashget', params)}: {c} connections from one LAN host behind NAT. How many "
-                f"different (address, port) endpoints does Remote host 1 see?"),
+        prompt=(f"Run {_call('flashget', params)}: {c} connections from one LAN host behind NAT, whose "
+                f"uplinks are {' and '.join(f'{d} {dev_addr(r, d)}' for d in r.net.uplinks())}. How many "
+                f"different (address, port) endpoints does Remote host 1 ({r.net['remote1'].addr}) see?"),
         hint="NAT must keep connections apart: two connections never share an external (address, port).",
         explanation=(f"{len(seen)}: one per connection ({', '.join(seen)}); all from {', '.join(addrs)}, since "
                      f"the connections share one route cache entry and so one uplink."))
@@ -436,7 +508,7 @@ def _remote_verdict(r, i_deliver: int) -> tuple[str, int]:
 def eqnat_remote(student, rng):
     remote = rng.choice(["article", "rfc"])
     n = rng.choice([2, 3])
-    params = dict(remote=remote, uplinks=n, seed=rng.randrange(1, 1000), size=4000)
+    params = addressed(rng, "equalize-nat", dict(remote=remote, uplinks=n, seed=rng.randrange(1, 1000), size=4000))
     r = run("equalize-nat", **params)
     (si, sdev, sp), (ai, adev, ap) = _handshake(r)
     ask = next(j for j in range(ai, len(r.events)) if r.events[j][1] is Ev.DELIVER
@@ -445,7 +517,8 @@ def eqnat_remote(student, rng):
     return predict(
         scenario="equalize-nat", params=params, r=r, ask=ask, step=step, choices=["accept", "ignore", "reset"],
         answer=verdict,
-        prompt=(f"Equalize behind NAT (article model), {n} uplinks, remote host model `{remote}`. The SYN left "
+        prompt=(f"Equalize behind NAT (article model), {n} uplinks, remote host model `{remote}`. "
+                f"Addresses: {addresses_text(r)}. The SYN left "
                 f"by {sdev} as {sp.ip.src}:{sp.sport}; the handshake's ACK left by {adev} as "
                 f"{ap.ip.src}:{ap.sport}. At step {ask} the ACK reaches Remote host 1. What does it do: "
                 f"accept it, ignore it, or answer with a reset?"),
@@ -465,12 +538,11 @@ def eqnat_survive(student, rng):
     n = rng.choice([2, 3, 4])
     s0 = rng.randrange(1, 5000)
     seeds = range(s0, s0 + 20)
-    ok = sum(run("equalize-nat", uplinks=n, seed=s, size=2000).summary["connections"][0]["handshake_ok"]
-             for s in seeds)
-    params = dict(uplinks=n, size=2000)
+    params = addressed(rng, "equalize-nat", dict(uplinks=n, size=2000))
+    ok = sum(run("equalize-nat", **params, seed=s).summary["connections"][0]["handshake_ok"] for s in seeds)
     return numeric(
-        scenario="equalize-nat", params=dict(params, seed=f"{s0}..{s0 + 19}"), answer=ok,
-        prompt=(f"Run `sim.run('equalize-nat', uplinks={n}, size=2000, seed=s)` for the 20 seeds "
+        scenario="equalize-nat", params=params, seeds=seeds, answer=ok,
+        prompt=(f"Run {_call('equalize-nat', params, 'seed=s')} for the 20 seeds "
                 f"s = {s0} .. {s0 + 19}. In how many runs is the handshake completed by the ACK "
                 f"(`summary['connections'][0]['handshake_ok']`)?"),
         hint=(f"Expect about 20/{n}: the ACK survives only when the random choice sends it by the SYN's "
@@ -534,7 +606,7 @@ def _config_instance(*, scenario, fixed, options, seeds, criterion, prompt, hint
                     answer=accepted[0], accepted=accepted, hint=hint, explanation=expl,
                     options={k: [str(v).lower() for v in vals] for k, vals in options.items()},
                     start={k: str(v).lower() for k, v in (start or {}).items()},
-                    run=_how(scenario, dict(fixed, seed=list(seeds))), outcomes=outcomes, judge=judge)
+                    run=_how(scenario, fixed, seeds, choice=True), outcomes=outcomes, judge=judge)
 
 
 @exercise("eqnat-repair", 6, "repair", "Repair the article's router")
@@ -543,7 +615,7 @@ def eqnat_repair(student, rng):
     filt = rng.choice([False, True])
     s0 = rng.randrange(1, 5000)
     seeds = [s0, s0 + 1, s0 + 2]
-    fixed = dict(remote=remote, ingress_filter=filt, size=4000)
+    fixed = addressed(rng, "equalize-nat", dict(remote=remote, ingress_filter=filt, size=4000))
     start = dict(multipath="random", equalize=True, nat="article")
     options = dict(multipath=["random", "wrr", "hash-l3", "hash-l4", "numgen"], equalize=[True, False],
                    nat=["article", "netfilter", "snat", "masquerade"])
@@ -572,6 +644,7 @@ def icmp_answered(student, rng):
     else:
         scenario, params = "ping", dict(nat=variant, uplinks=n, seed=rng.randrange(1, 1000), pings=6)
         setup = f"today's per-packet balancing (nftables `numgen`), NAT `{variant}`"
+    params = addressed(rng, scenario, params)
     r = run(scenario, **params)
     reqs = [(i, p) for i, p in arrivals(r, "eth0") if p.proto == 1]
     k = rng.randrange(1, len(reqs))
@@ -587,7 +660,8 @@ def icmp_answered(student, rng):
     return predict(
         scenario=scenario, params=params, r=r, ask=ask, step=step, choices=["yes", "no"], answer=ans,
         reveal_to=step,
-        prompt=(f"Ten-second pinging, {setup}, {n} uplinks, one ICMP id. Earlier echo requests left "
+        prompt=(f"Ten-second pinging, {setup}, {n} uplinks, one ICMP id; {addresses_text(r, lan=False)}. "
+                f"Earlier echo requests left "
                 f"{prev or 'nothing yet'}. At step {ask} echo request seq {seq} reaches the router. Will "
                 f"its reply reach Local host 1?"),
         hint=("An echo request and its reply are one 'connection' to conntrack. In 2.4 the entry died with "
@@ -604,7 +678,7 @@ def icmp_count(student, rng):
     n = rng.choice([2, 3])
     p = rng.randrange(6, 15)
     nat = rng.choice(["masquerade", "masquerade", "snat"])
-    params = dict(uplinks=n, pings=p, nat=nat, seed=rng.randrange(1, 1000))
+    params = addressed(rng, "ping", dict(uplinks=n, pings=p, nat=nat, seed=rng.randrange(1, 1000)))
     r = run("ping", **params)
     got = r.summary["pings"][0]["received"]
     return numeric(
@@ -623,22 +697,24 @@ def icmp_count(student, rng):
 def nf_endpoint(student, rng):
     nat = rng.choice(["netfilter", "snat"])
     n = rng.choice([2, 3])
-    params = dict(nat=nat, uplinks=n, seed=rng.randrange(1, 1000), size=4000, multipath=rng.choice(["random", "wrr"]))
+    params = addressed(rng, "equalize-nat", dict(nat=nat, uplinks=n, seed=rng.randrange(1, 1000), size=4000,
+                                                 multipath=rng.choice(["random", "wrr"])))
     r = run("equalize-nat", **params)
     (si, sdev, sp), (ai, adev, ap) = _handshake(r)
     ask = max(i for i, _ in arrivals(r, "eth0") if i < ai)
     ans = f"{ap.ip.src}:{ap.sport}"
-    cands = {f"{dev_addr(d)}:{p}" for d in ifs(n) for p in (5000, 6000, 7000)}
-    choices = sorted((cands - {ans}))
-    rng.shuffle(choices)
-    choices = sorted(choices[:5] + [ans])
+    client = r.events[ask][3].sport
+    table = article_ports(r)
+    cands = {f"{dev_addr(r, d)}:{p}" for d in ifs(n) for p in [client] + [table[e] for e in ifs(n)]}
+    choices = endpoint_choices(rng, ans, cands)
     return predict(
         scenario="equalize-nat", params=params, r=r, ask=ask, step=ai, choices=choices, answer=ans,
         form="endpoint",
         prompt=(f"The same equalize router, but with real netfilter NAT (`{nat}`), {n} uplinks, multipath "
-                f"`{params['multipath']}`. The SYN left by {sdev} as {sp.ip.src}:{sp.sport}. At step {ask} the "
-                f"handshake's ACK reaches the router; it will leave by {adev}. What source (address:port) "
-                f"will it carry?"),
+                f"`{params['multipath']}`. Addresses: {addresses_text(r)}. The SYN left by {sdev} as "
+                f"{sp.ip.src}:{sp.sport}. At step {ask} the handshake's ACK from port {client} reaches the "
+                f"router; it will leave by {adev} ({dev_addr(r, adev)}). What source (address:port) will it "
+                f"carry?"),
         hint=("netfilter consults the nat table only for a connection's first packet; later packets use the "
               "binding stored in the conntrack entry, whichever uplink they leave by."),
         explanation=(f"{ans}: the binding made for the SYN on {sdev} is kept"
@@ -649,11 +725,12 @@ def nf_endpoint(student, rng):
 @exercise("nf-filter", 8, "predict", "Does the provider forward it?")
 def nf_filter(student, rng):
     n = rng.choice([2, 3])
-    params = dict(nat="netfilter", ingress_filter=True, uplinks=n, seed=rng.randrange(1, 1000), size=6000)
+    params = addressed(rng, "equalize-nat", dict(nat="netfilter", ingress_filter=True, uplinks=n,
+                                                 seed=rng.randrange(1, 1000), size=6000))
     r = run("equalize-nat", **params)
     ups = uplink_hops(r)
-    mismatched = [(i, d, p) for i, d, p in ups if p.ip.src != dev_addr(d)]
-    matched = [(i, d, p) for i, d, p in ups if p.ip.src == dev_addr(d)]
+    mismatched = [(i, d, p) for i, d, p in ups if p.ip.src != dev_addr(r, d)]
+    matched = [(i, d, p) for i, d, p in ups if p.ip.src == dev_addr(r, d)]
     pool = mismatched if (mismatched and (rng.random() < 0.5 or not matched)) else matched
     hop, dev, pkt = rng.choice(pool[:8])
     k = dev[2:]
@@ -666,11 +743,12 @@ def nf_filter(student, rng):
         scenario="equalize-nat", params=params, r=r, ask=hop, step=step, choices=["forward", "drop"],
         answer=ans, reveal_to=step,
         prompt=(f"netfilter NAT (the binding is kept), equalize over {n} uplinks, and providers that filter "
-                f"source addresses (BCP 38). At step {hop} this packet crosses uplink {dev} to Provider {k}: "
+                f"source addresses (BCP 38). Addresses: {addresses_text(r, lan=False)}. At step {hop} this packet "
+                f"crosses uplink {dev} to Provider {k}: "
                 f"`{pkt.summary()}`. Does Provider {k} forward it or drop it?"),
-        hint=f"Provider {k} accepts from its customer only packets whose source is the address it gave: {dev_addr(dev)}.",
+        hint=f"Provider {k} accepts from its customer only packets whose source is the address it gave: {dev_addr(r, dev)}.",
         explanation=(f"It is **{'dropped' if ans == 'drop' else 'forwarded'}**: the source {pkt.ip.src} "
-                     + ("is" if ans == "forward" else "is not") + f" Provider {k}'s customer address {dev_addr(dev)}."))
+                     + ("is" if ans == "forward" else "is not") + f" Provider {k}'s customer address {dev_addr(r, dev)}."))
 
 
 @exercise("masq-repair", 8, "repair", "Repair today's router")
@@ -681,6 +759,7 @@ def masq_repair(student, rng):
     seeds = [s0, s0 + 1]
     fixed = dict(ingress_filter=filt, uplinks=n, messages=rng.choice([6, 8, 10]))
     fixed["remote"] = "rfc"
+    fixed = addressed(rng, "echo", fixed)
     start = dict(multipath="numgen", nat="masquerade")
     options = dict(multipath=["numgen", "random", "wrr", "hash-l3", "hash-l4"],
                    nat=["masquerade", "snat", "netfilter", "article"])
@@ -712,7 +791,8 @@ def hash_uplink(student, rng):
     policy = rng.choice(["hash-l3", "hash-l4"])
     n = rng.choice([2, 3, 4])
     c = rng.choice([3, 4])
-    params = dict(multipath=policy, uplinks=n, connections=c, seed=rng.randrange(1, 1000), size=4000)
+    params = addressed(rng, "hash-l4-nat",
+                       dict(multipath=policy, uplinks=n, connections=c, seed=rng.randrange(1, 1000), size=4000))
     r = run("hash-l4-nat", **params)
     ups = uplink_hops(r)
     first = {}
@@ -747,7 +827,8 @@ def hash_uplink(student, rng):
 def hash_count(student, rng):
     n = rng.choice([2, 3])
     c = rng.choice([4, 6, 8])
-    params = dict(multipath="hash-l4", uplinks=n, connections=c, seed=rng.randrange(1, 1000), size=3000)
+    params = addressed(rng, "hash-l4-nat",
+                       dict(multipath="hash-l4", uplinks=n, connections=c, seed=rng.randrange(1, 1000), size=3000))
     r = run("hash-l4-nat", **params)
     per = {}
     for i, d, p in uplink_hops(r):
@@ -773,7 +854,7 @@ def two_links_config(student, rng):
     n = rng.choice([2, 3])
     s0 = rng.randrange(1, 5000)
     seeds = [s0, s0 + 1, s0 + 2]
-    fixed = dict(uplinks=n, ingress_filter=filt, size=20000, remote="rfc")
+    fixed = addressed(rng, "connection-level", dict(uplinks=n, ingress_filter=filt, size=20000, remote="rfc"))
     nats = ["none"] if public else ["article", "netfilter", "snat", "masquerade"]
     options = dict(multipath=["random", "wrr", "hash-l4", "numgen"], equalize=[True, False], nat=nats)
     return _config_instance(
@@ -795,15 +876,15 @@ def two_links_chance(student, rng):
     n = rng.choice([2, 3, 4, 5])
     s0 = rng.randrange(1, 10000)
     seeds = range(s0, s0 + 100)
-    ok = sum(run("equalize-nat", uplinks=n, seed=s, size=1000).summary["connections"][0]["handshake_ok"]
-             for s in seeds)
+    params = addressed(rng, "equalize-nat", dict(uplinks=n, size=1000))
+    ok = sum(run("equalize-nat", **params, seed=s).summary["connections"][0]["handshake_ok"] for s in seeds)
     return numeric(
-        scenario="equalize-nat", params=dict(uplinks=n, size=1000, seed=f"{s0}..{s0 + 99}"), answer=ok,
+        scenario="equalize-nat", params=params, seeds=seeds, answer=ok,
         tolerance=6,
         prompt=(f"The article's router (random equalize, the article's NAT) with {n} uplinks: in what percentage "
                 f"of downloads does the handshake survive (complete by its ACK)? Reason it out or estimate it "
-                f"with the simulator; answers within 6 points of the simulator's estimate over 100 seeds "
-                f"are accepted."),
+                f"with the simulator ({_call('equalize-nat', params, 'seed=s')} for many seeds s); answers "
+                f"within 6 points of the simulator's estimate over the 100 seeds {s0}..{s0 + 99} are accepted."),
         hint="The ACK must leave by the SYN's uplink: each packet's uplink is an independent uniform choice.",
         explanation=(f"The simulator counted {ok} of 100 seeds {s0}..{s0 + 99}; the reasoning gives 1/{n} = "
                      f"{100 / n:.0f}%."))
@@ -812,7 +893,8 @@ def two_links_chance(student, rng):
 @exercise("numgen-next", 10, "predict", "numgen: the next uplink")
 def numgen_next(student, rng):
     n = rng.choice([2, 3, 4])
-    params = dict(nat="snat", uplinks=n, messages=rng.choice([4, 6, 8]), seed=rng.randrange(1, 1000))
+    params = addressed(rng, "echo", dict(nat="snat", uplinks=n, messages=rng.choice([4, 6, 8]),
+                                         seed=rng.randrange(1, 1000)))
     r = run("echo", **params)
     ups = uplink_hops(r)
     k = rng.randrange(2, min(10, len(ups)))

@@ -208,5 +208,7 @@ def sheet_markdown(student: str, chapter: int | None = None, key: bool = False) 
             out += [f"**Why:** {it['explanation']}", ""]
             if it.get("reveal"):
                 out += ["The step, revealed:", "", "```"] + it["reveal"] + ["```", ""]
-        out += [f"Reproduce: `sim.run({it['run']['scenario']!r}, **{it['run']['params']!r})`", ""]
+        call = it["run"].get("call") or f"sim.run({it['run']['scenario']!r}, **{it['run']['params']!r})"
+        out += [f"Reproduce: `{call}`"
+                + (" (`your_choice`: a dict of the settings you chose)" if "your_choice" in call else ""), ""]
     return "\n".join(out)

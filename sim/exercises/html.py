@@ -78,6 +78,11 @@ def render(inst: Instance, key: bool | None = None, include_assets: bool = True)
            f'<h4>{html.escape(inst.title)} <span class="sx-meta">· chapter {inst.chapter} · {inst.kind}'
            f'{"" if inst.student == BOOK_STUDENT else " · variant of " + html.escape(inst.student)}</span></h4>',
            f'<div class="sx-prompt">{_md(inst.prompt)}</div>']
+    if inst.run.get("call"):
+        out.append('<details class="sx-run"><summary class="sx-meta">Reproduce with the simulator</summary>'
+                   f'<pre>{html.escape(inst.run["call"])}</pre>'
+                   + ('<span class="sx-meta"><code>your_choice</code>: a dict of your settings</span>'
+                      if inst.form == "config" else "") + '</details>')
     if inst.context:
         out.append('<div class="sx-reveal-title">The replay, up to the question:</div>')
         out.append(f'<pre class="sx-context">{html.escape(chr(10).join(inst.context))}</pre>')

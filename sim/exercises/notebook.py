@@ -74,11 +74,13 @@ def chapter_notebook(chapter: int, student: str = "release") -> dict:
                                             for k, vals in inst.options.items()), ""]
             if inst.start:
                 md += ["Broken router: " + ", ".join(f"`{k}={v}`" for k, v in inst.start.items()), ""]
+        md += [f"Reproduce with the simulator: `{inst.run['call']}`"
+               + (" (`your_choice`: a dict of your settings)" if inst.form == "config" else ""), ""]
         md += [f"Write your answer as `{var}`: {form}."]
         cells.append(_cell("markdown", "\n".join(md), f"{ex_id}-prompt"))
         cells.append(_cell("code", f"Exercise({ex_id!r}, student=STUDENT).widget()", f"{ex_id}-widget"))
         cells.append(_cell("code", f"### BEGIN SOLUTION\n# computed by the simulator: "
-                           f"sim.run({inst.run['scenario']!r}, **{inst.run['params']!r})\n"
+                           f"{inst.run['call']}\n"
                            f"{var} = {_literal(inst)}\n### END SOLUTION",
                            f"{ex_id}-answer", solution=True, locked=False))
         cells.append(_cell("code", f"assert {var} is not None, 'answer {ex_id} first'\n"

@@ -38,3 +38,29 @@ def two_speeds(rng: random.Random, ratio: float = 2.0) -> list[int]:
         a, b = rng.sample(SPEEDS, 2)
         if max(a, b) >= ratio * min(a, b):
             return [a, b]
+
+
+# First octets of ordinary unicast space that ISPs and hosters hand out: none is private
+# (10/8, 172.16/12, 192.168/16), shared (100.64/10), loopback, link-local, benchmarking,
+# documentation, multicast or reserved, and none is the engine's own (192.168.0.0/24, 172.31/16).
+PUBLIC_FIRST_OCTETS = (31, 37, 46, 62, 77, 78, 79, 80, 81, 82, 83, 84, 85, 86, 87, 88, 89, 90, 91, 92,
+                       93, 94, 95, 109, 130, 141, 145, 151, 176, 178, 185, 188, 193, 194, 195, 212, 213, 217)
+EPHEMERAL_PORTS = (32768, 59000)     # Linux's ip_local_port_range starts at 32768; the engine allows <= 60000
+
+
+def addressing(rng: random.Random, uplinks: int) -> dict:
+    """The student's addresses and ports for a ``sim.run`` call::
+
+        dict(uplink_addrs=[one per uplink], remote_addrs=[remote1, remote2], port_base=N)
+
+    Public-looking addresses, each in its own /24 with its own first octet (so two are told
+    apart at a glance), host part 1..253 (the provider's gateway is .254); ``port_base`` is
+    the LAN hosts' first source port, drawn from the Linux ephemeral range, clear of the
+    article NAT model's 6000, 7000 ... .  One draw from ``rng`` seeds all of it, so the rest
+    of a variant doesn't depend on how many tries an address took.
+    """
+    sub = random.Random(rng.getrandbits(64))
+    firsts = sub.sample(PUBLIC_FIRST_OCTETS, uplinks + 2)
+    addrs = [f"{a}.{sub.randrange(1, 255)}.{sub.randrange(0, 256)}.{sub.randrange(1, 254)}" for a in firsts]
+    return dict(uplink_addrs=addrs[:uplinks], remote_addrs=addrs[uplinks:],
+                port_base=sub.randrange(*EPHEMERAL_PORTS))
