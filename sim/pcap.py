@@ -87,17 +87,25 @@ def hops(result) -> list[tuple[int, tuple]]:
     return [(i, e) for i, e in enumerate(result.events) if e[1] is Ev.HOP]
 
 
-def write_pcapng(result, path: str) -> int:
-    """Write every hop of ``result`` to ``path``; returns the number of frames."""
+def pcapng_bytes(result, indices=None) -> bytes:
+    """The hops of ``result`` (or of the trace ``indices`` given) as a pcapng: one
+    interface per link, each frame commented ``step i: from > to``."""
     links = list(result.net.links.values())
     ifid = {l.name: k for k, l in enumerate(links)}
     out = [_shb()]
     for l in links:
         out.append(_idb(l.name, " <-> ".join(i.label for i in l.ifaces)))
-    n = 0
-    for i, (t, _, link, pkt, info) in hops(result):
+    events = result.events
+    chosen = hops(result) if indices is None else [(i, events[i]) for i in indices
+                                                   if events[i][1] is Ev.HOP]
+    for i, (t, _, link, pkt, info) in chosen:
         out.append(_epb(ifid[link], t, to_bytes(pkt), f"step {i}: {info[0]} > {info[1]}"))
-        n += 1
+    return b"".join(out)
+
+
+def write_pcapng(result, path: str) -> int:
+    """Write every hop of ``result`` to ``path``; returns the number of frames."""
+    data = pcapng_bytes(result)
     with open(path, "wb") as f:
-        f.write(b"".join(out))
-    return n
+        f.write(data)
+    return len(hops(result))

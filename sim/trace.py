@@ -125,7 +125,7 @@ def event_text(e: tuple) -> str:
     """One tcpdump-like line per event."""
     t, ev, node, pkt, info = e
     head = f"{fmt_time(t)} {node:<18} {ev.value:<8}"
-    f = dict(zip(FIELDS[ev], info))
+    f = dict(zip(FIELDS.get(ev, ()), info))
     if ev is Ev.HOP:
         return f"{head} {f['from']} > {f['to']}  IP {pkt.summary()}"
     if ev in (Ev.SEND, Ev.DELIVER):

@@ -127,16 +127,8 @@ class Frames:
 
     def pcapng(self) -> bytes:
         """The replay's hops as a pcapng (one interface per link, comments ``step i: ...``)."""
-        from ..pcap import _epb, _idb, _shb, to_bytes
-        links = list(self.result.net.links.values())
-        ifid = {l.name: k for k, l in enumerate(links)}
-        out = [_shb()] + [_idb(l.name, " <-> ".join(i.label for i in l.ifaces)) for l in links]
-        ev = self.result.events
-        for s in self.steps:
-            t, k, link, pkt, info = ev[s]
-            if k is Ev.HOP:
-                out.append(_epb(ifid[link], t, to_bytes(pkt), f"step {s}: {info[0]} > {info[1]}"))
-        return b"".join(out)
+        from ..pcap import pcapng_bytes
+        return pcapng_bytes(self.result, self.steps)
 
     def trace_text(self) -> str:
         ev = self.result.events
