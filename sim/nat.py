@@ -20,6 +20,10 @@
                 (conntrack picks up a mid-stream TCP segment), bound to *its* uplink;
                 a reply that arrives meanwhile matches nothing and reaches the router's
                 own stack, which resets it.
+
+In the netfilter models a TCP segment that finds no entry and could not start
+one (a FIN, a RST, a SYN+ACK: INVALID to conntrack) is not translated at all:
+it leaves with the LAN host's private source address.
 ``none``        public LAN addresses: nothing is translated.
 
 Conntrack entries are keyed by their original tuple and by their reply
@@ -29,7 +33,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .packet import ICMP_PROTO, PROTO_NAMES, TCP_PROTO, UDP_PROTO, FlowTuple, Packet
+from .packet import ICMP_PROTO, PROTO_NAMES, TCP, TCP_PROTO, UDP_PROTO, FlowTuple, Packet
 from .trace import Drop, Ev
 
 NAT_MODELS = ("article", "netfilter", "snat", "masquerade", "none")
@@ -113,6 +117,8 @@ class Nat:
             self.router.sim.trace.emit(Ev.DROP, self.router.name, pkt, Drop.NAT_OIF_CHANGED)
             return None
         if ct is None:
+            if self.model != "article" and type(pkt.l4) is TCP and _invalid_first(pkt.l4.flags):
+                return pkt      # INVALID to conntrack: no entry, so no NAT -- it leaves as it came
             ct = self._bind(t, oif, key, pkt)
         _, _, _, addr, port = ct.reply
         out = pkt.with_src(addr, port)
@@ -202,6 +208,12 @@ class Nat:
     def show(self) -> str:
         """Like ``/proc/net/ip_conntrack``."""
         return "\n".join(show_conn(c, self.router.sim.now) for c in self.entries())
+
+
+def _invalid_first(flags: str) -> bool:
+    """``tcp_new()``: from no state, a RST, a FIN or a SYN+ACK is INVALID (a SYN starts an
+    entry; a bare ACK is picked up mid-stream, ``nf_conntrack_tcp_loose``)."""
+    return "R" in flags or "F" in flags or ("S" in flags and "A" in flags)
 
 
 def _reply_key(proto, dst, dport, addr, port) -> FlowTuple:

@@ -190,3 +190,19 @@ def test_mptcp_two_subflows_two_bindings_one_download_faster():
     assert m["throughput_kbit"] > 1.6 * one["throughput_kbit"]
     server = r.apps["mptcp_servers"][0]
     assert len(server.sessions) == 1          # tied by the token, whatever NAT did to addresses
+
+
+@pytest.mark.parametrize("flags", ["FA", "R", "SA"])
+def test_a_segment_conntrack_calls_invalid_leaves_untranslated(flags):
+    # tcp_new(): from no state a FIN, RST or SYN+ACK starts no entry, so NAT never sees it
+    s = Sim(seed=1)
+    net = article_network(s, make_params("echo", nat="snat", multipath="hash-l4").spec())
+    net.start()
+    net["local1"].ip_output(Packet(IP("192.168.0.1", "200.0.0.1", 64, 1, 0),
+                                   TCP(4000, 9, 100, 5, flags, 1000), 0))
+    s.until = 50_000
+    s.run()
+    srcs = [e[3].ip.src for e in s.trace.events
+            if e[1] is Ev.HOP and e[2].startswith("uplink") and e[4][0].startswith("router:")]
+    assert srcs == ["192.168.0.1"]
+    assert not [e for e in s.trace.events if e[1] is Ev.CT_NEW]
