@@ -56,15 +56,27 @@ def _mine():
 
 COMPARED = ["perpacket-masquerade", "perpacket-snat", "perpacket-snat-filter",
             "ping-perpacket-masquerade", "ping-perpacket-snat", "ping-perpacket-snat-filter",
-            "hash-l3-nat", "hash-l4-nat"]
+            "hash-l3-nat", "hash-l4-nat", "mptcp", "mptcp-split-access"]
+# the per-packet and ping scenarios again with 3 uplinks (issue 7's predictions)
+THREE = ["perpacket-masquerade", "perpacket-snat", "perpacket-snat-filter",
+         "ping-perpacket-masquerade", "ping-perpacket-snat", "ping-perpacket-snat-filter"]
 
 
 @pytest.fixture(scope="module")
 def kernel_runs():
+    """{scenario: result} with 2 uplinks, {(scenario, 3): result} with 3 -- all at once."""
     from sim.kernel.scenarios import run_many
-    jobs = [(name, {"timeout": 20}) for name in COMPARED] + [("mptcp", {})]
-    results = run_many(jobs, parallel=9)
-    return dict(zip(COMPARED + ["mptcp"], results))
+    jobs = [(name, {"timeout": 20}) for name in COMPARED] + \
+           [(name, {"timeout": 20, "uplinks": 3}) for name in THREE]
+    results = run_many(jobs, parallel=len(jobs))
+    keys = COMPARED + [(name, 3) for name in THREE]
+    return dict(zip(keys, results))
+
+
+@pytest.fixture(scope="module")
+def compared3(kernel_runs):
+    from sim.kernel.compare import compare
+    return {name: compare(name, uplinks=3, kernel=kernel_runs[(name, 3)]) for name in THREE}
 
 
 @pytest.mark.parametrize("scenario", COMPARED)
@@ -74,6 +86,49 @@ def test_kernel_and_simulator_agree(kernel_runs, scenario):
     print(c.text())
     assert not c.undocumented(), c.text()
     assert c.agrees
+
+
+@pytest.mark.parametrize("scenario", THREE)
+def test_kernel_and_simulator_agree_with_three_uplinks(compared3, scenario):
+    """With 3 uplinks there is no timer race and no documented difference: every row agrees."""
+    c = compared3[scenario]
+    print(c.text())
+    assert all(r.agree for r in c.rows), c.text()
+
+
+def _row(c, aspect):
+    r = next(r for r in c.rows if r.aspect == aspect)
+    assert r.agree, c.text()
+    return r.kernel
+
+
+def test_three_uplinks_masquerade_resets_and_answers_5_pings(compared3):
+    """Predicted by the simulator: MASQUERADE -- TCP reset, ping 5 of 10."""
+    c = compared3["perpacket-masquerade"]
+    assert _row(c, "TCP outcome") == "reset"
+    assert _row(c, "messages echoed") == "0"
+    # the ACK lands on if2 (entry killed, dropped), the first message on if3 (new binding,
+    # the remote resets it); the remote's SYN+ACK retransmission meets the router's stack
+    assert _row(c, "addresses at the remote") == "[100.0.0.1; 151.0.0.1]"
+    assert _row(c, "drops at") == "[router (upstream); router's own stack (downstream, no conntrack)]"
+    p = compared3["ping-perpacket-masquerade"]
+    assert _row(p, "ping replies (of 10)") == "5"
+    assert _row(p, "addresses at the remote") == "[100.0.0.1; 150.0.0.1; 151.0.0.1]"
+
+
+def test_three_uplinks_snat_filter_answers_pings_1_4_7_10_and_limps(compared3, kernel_runs):
+    """Predicted: SNAT + BCP 38 -- ping 4 of 10 (echoes 1, 4, 7, 10), TCP completes slowly."""
+    p = compared3["ping-perpacket-snat-filter"]
+    assert _row(p, "ping replies (of 10)") == "4"
+    assert _row(p, "echoes answered (seq)") == "[1; 4; 7; 10]"
+    assert _row(p, "drops at") == "[provider2 (source filter); provider3 (source filter)]"
+    c = compared3["perpacket-snat-filter"]
+    assert _row(c, "TCP outcome") == "complete, slow"
+    secs = kernel_runs[("perpacket-snat-filter", 3)].summary["echo"][0]["seconds"]
+    sim_secs = c.sim.summary["echo"][0]["seconds"]
+    # kernel ~3.8 s (a tail loss probe, then one RTO, per twice-lost message), simulator
+    # ~5.8 s (an RTO, then a backed-off RTO: it has no tail loss probe)
+    assert 1.5 < secs < 30 and 3 < sim_secs < 10, (secs, sim_secs)
 
 
 def test_snat_keeps_the_binding_on_the_other_uplink(kernel_runs):
@@ -106,11 +161,29 @@ def test_hash_policies_keep_each_flow_on_one_uplink(kernel_runs):
 
 
 def test_mptcp_uses_both_natted_uplinks(kernel_runs):
+    """Set up as the simulator's: subflows from one address, ports 5000 and 5001 (the userspace
+    path manager), balanced per connection by conntrack marks; each its own NAT binding."""
     s = kernel_runs["mptcp"].summary
     assert s["connections"][0]["complete"]
-    m = s["mptcp"]
-    assert m["subflows"] == 2 and m["mptcp_option_seen"]
-    assert {x.split(",")[0].strip("(") for x in m["subflow_sources"]} == {"100.0.0.1", "150.0.0.1"}
+    m = s["mptcp"][0]
+    assert m["complete"] and m["server_accepted"] == 1 and m["join_error"] is None
+    subs = m["subflows"]
+    assert [sf["client"] for sf in subs] == ["(192.168.0.1, 5000)", "(192.168.0.1, 5001)"]
+    assert [sf["seen_by_server_as"] for sf in subs] == ["(100.0.0.1, 5000)", "(150.0.0.1, 5001)"]
+    assert [sf["uplinks"] for sf in subs] == [["if1"], ["if2"]]
+    assert all(sf["mptcp_option"] and not sf["reset"] for sf in subs)
+    assert all(sf["bytes"] > m["bytes"] / 10 for sf in subs)      # 10 Mbit/s uplinks: both carry
+    assert m["throughput_kbit"] > 10_000                           # more than one uplink can
+
+
+def test_mptcp_split_access_opens_its_subflow_from_a_second_address(kernel_runs):
+    """The in-kernel path manager: subflows between addresses; the observables are the same."""
+    m = kernel_runs["mptcp-split-access"].summary["mptcp"][0]
+    assert m["complete"]
+    subs = m["subflows"]
+    assert [sf["client"].split(",")[0] for sf in subs] == ["(192.168.0.1", "(192.168.0.11"]
+    assert [sf["seen_by_server_as"].split(",")[0] for sf in subs] == ["(100.0.0.1", "(150.0.0.1"]
+    assert [sf["uplinks"] for sf in subs] == [["if1"], ["if2"]]
 
 
 # -- section 3b's table, 2 and 3 uplinks ----------------------------------------------------

@@ -58,6 +58,8 @@ def parser() -> argparse.ArgumentParser:
         r.add_argument("--connections", type=_int_in("--connections", 1, 64))
         r.add_argument("--size", type=_int_in("--size", 1, 10**9), help="bytes per download")
         r.add_argument("--timeout", type=_secs, help="s a client waits for one read")
+        r.add_argument("--uplink-kbit", type=_int_in("--uplink-kbit", 0, 10_000_000),
+                       help="rate limit of each uplink, both ways (tc tbf; 0: none)")
         r.add_argument("--format", choices=("text", "json"), default="text")
         if cmd == "run":
             r.add_argument("--pcap", metavar="FILE", help="write every link's capture as pcapng")
@@ -82,7 +84,8 @@ def main(argv: list[str] | None = None) -> int:
             if args.scenario not in SCENARIOS:
                 return _fail(f"unknown kernel scenario {args.scenario!r}: allowed are "
                              f"{', '.join(SCENARIOS)}", 2)
-            over = {k: getattr(args, k) for k in ("uplinks", "connections", "size", "timeout")}
+            over = {k: getattr(args, k) for k in ("uplinks", "connections", "size", "timeout",
+                                                  "uplink_kbit")}
             try:
                 make_options(args.scenario, **over)
             except LabError as e:

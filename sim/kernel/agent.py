@@ -7,6 +7,7 @@ then its report when it gets SIGTERM).
     serve   --port P --mode echo|source [--size N] [--mptcp]
     echo    --dst A --port P [--messages 10] [--size 1000] [--timeout S] [--sport P]
     download --dst A --port P [--size N] [--connections N] [--timeout S] [--mptcp] [--sport P]
+             [--join-sport P]
     ping    --dst A [--count 10] [--id 4660] [--interval 0.1] [--timeout S]
 """
 from __future__ import annotations
@@ -24,6 +25,8 @@ import threading
 import time
 
 IPPROTO_MPTCP = 262
+SOL_MPTCP, MPTCP_INFO = 284, 1
+MPTCP_INFO_FLAG_FALLBACK = 1
 
 
 def _out(obj) -> None:
@@ -92,6 +95,97 @@ def serve(a) -> int:
         threading.Thread(target=handle, args=(c, peer), daemon=True).start()
 
 
+# -- MPTCP: one more subflow, asked of the userspace path manager over generic netlink --------
+
+_NETLINK_GENERIC, _GENL_ID_CTRL, _CTRL_CMD_GETFAMILY = 16, 0x10, 3
+_NLM_F_REQUEST, _NLM_F_ACK, _NLMSG_ERROR, _NLA_F_NESTED = 1, 4, 2, 1 << 15
+_PM_CMD_SUBFLOW_CREATE = 10                          # linux/mptcp.h enum mptcp_pm_cmd
+_PM_ATTR_ADDR, _PM_ATTR_TOKEN, _PM_ATTR_ADDR_REMOTE = 1, 4, 6
+_ADDR_FAMILY, _ADDR_ID, _ADDR_ADDR4, _ADDR_PORT = 1, 2, 3, 5
+
+
+def _nla(kind: int, payload: bytes) -> bytes:
+    n = 4 + len(payload)
+    return struct.pack("=HH", n, kind) + payload + b"\0" * (-n % 4)
+
+
+def _genl(sock, family: int, cmd: int, attrs: bytes, seq: int) -> bytes:
+    """One generic-netlink request with an ACK; the reply's payload (b"" if none)."""
+    body = struct.pack("=BBH", cmd, 1, 0) + attrs
+    sock.send(struct.pack("=IHHII", 16 + len(body), family, _NLM_F_REQUEST | _NLM_F_ACK, seq, 0)
+              + body)
+    reply = b""
+    while True:
+        data, off = sock.recv(65536), 0
+        while off + 16 <= len(data):
+            n, kind = struct.unpack_from("=IH", data, off)
+            if kind == _NLMSG_ERROR:
+                err = struct.unpack_from("=i", data, off + 16)[0]
+                if err:
+                    raise OSError(-err, os.strerror(-err))
+                return reply
+            reply = data[off + 20:off + n]
+            off += (n + 3) & ~3
+
+
+def mptcp_subflow_create(token: int, local: tuple[str, int], remote: tuple[str, int],
+                         local_id: int = 1) -> None:
+    """``MPTCP_PM_CMD_SUBFLOW_CREATE`` (what mptcpd does): a subflow of the connection
+    ``token`` from ``local`` (address, port) to ``remote``.  Needs the namespace's
+    ``net.mptcp.pm_type=1`` (userspace path manager) and CAP_NET_ADMIN."""
+    with socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, _NETLINK_GENERIC) as s:
+        s.bind((0, 0))
+        r = _genl(s, _GENL_ID_CTRL, _CTRL_CMD_GETFAMILY, _nla(2, b"mptcp_pm\0"), 1)
+        family = None
+        while len(r) >= 4:                           # CTRL_ATTR_FAMILY_ID = 1
+            n, kind = struct.unpack_from("=HH", r)
+            if kind == 1:
+                family = struct.unpack_from("=H", r, 4)[0]
+            r = r[(n + 3) & ~3:]
+        if family is None:
+            raise OSError(errno.ENOENT, "no mptcp_pm generic netlink family")
+        fam = _nla(_ADDR_FAMILY, struct.pack("=H", socket.AF_INET))
+        loc = (fam + _nla(_ADDR_ID, struct.pack("=B", local_id))
+               + _nla(_ADDR_ADDR4, socket.inet_aton(local[0]))
+               + _nla(_ADDR_PORT, struct.pack("=H", local[1])))
+        rem = (fam + _nla(_ADDR_ADDR4, socket.inet_aton(remote[0]))
+               + _nla(_ADDR_PORT, struct.pack("=H", remote[1])))
+        _genl(s, family, _PM_CMD_SUBFLOW_CREATE,
+              _nla(_PM_ATTR_TOKEN, struct.pack("=I", token)) + _nla(_PM_ATTR_ADDR | _NLA_F_NESTED, loc)
+              + _nla(_PM_ATTR_ADDR_REMOTE | _NLA_F_NESTED, rem), 2)
+
+
+def mptcp_info(s) -> dict:
+    """struct mptcp_info's first fields (getsockopt SOL_MPTCP, MPTCP_INFO)."""
+    b = s.getsockopt(SOL_MPTCP, MPTCP_INFO, 64)
+    if len(b) < 16:
+        return {}
+    return {"subflows": b[0], "flags": struct.unpack_from("=I", b, 8)[0],
+            "token": struct.unpack_from("=I", b, 12)[0]}
+
+
+def _join(s, a) -> dict:
+    """Open the second subflow from the first one's address and port ``a.join_sport`` to the
+    same server address and port -- as the simulator's MPTCP client does.  The connection
+    must be fully established first (the server's first data): retried for up to 1 s."""
+    local = (s.getsockname()[0], a.join_sport)
+    rec = {"client": _ep(local), "error": None}
+    deadline = time.monotonic() + 1.0
+    while True:
+        try:
+            info = mptcp_info(s)
+            if info.get("flags", 0) & MPTCP_INFO_FLAG_FALLBACK:
+                rec["error"] = "the connection fell back to plain TCP"
+                return rec
+            mptcp_subflow_create(info["token"], local, (a.dst, a.port))
+            return rec
+        except OSError as e:
+            if time.monotonic() > deadline:
+                rec["error"] = e.strerror or str(e)
+                return rec
+            time.sleep(0.002)
+
+
 # -- clients --------------------------------------------------------------------------------
 
 def _connect(a, mptcp=False, sport=0):
@@ -153,6 +247,8 @@ def download(a) -> int:
                 if not d:
                     break
                 rec["bytes"] += len(d)
+                if a.join_sport and k == 0 and "join" not in rec:
+                    rec["join"] = _join(s, a)
             rec["complete"] = rec["bytes"] >= a.size
             rec["seconds"] = round(time.monotonic() - t0, 4)
             s.close()
@@ -257,6 +353,8 @@ def main(argv=None) -> int:
     d.add_argument("--timeout", type=float, default=5.0)
     d.add_argument("--mptcp", action="store_true")
     d.add_argument("--sport", type=int, default=0)
+    d.add_argument("--join-sport", type=int, default=0,
+                   help="MPTCP: open a second subflow from this port (userspace path manager)")
     g = sub.add_parser("ping")
     g.add_argument("--dst", required=True)
     g.add_argument("--count", type=int, default=10)

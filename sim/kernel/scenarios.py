@@ -9,6 +9,10 @@ Router set-ups, configured as a reader would on a real box:
   ``meta mark set numgen inc mod N offset 1`` on LAN ingress and one
   ``ip rule fwmark k table 100+k`` per uplink (a global counter over forwarded
   LAN packets: consecutive packets leave by consecutive uplinks);
+- ``connmark``: per-connection balancing, as the simulator's ``connmark``:
+  ``ct state new ct mark set numgen inc mod N offset 1`` then ``meta mark set ct mark``
+  on LAN ingress, and the same ``ip rule fwmark k table 100+k`` (a new connection takes
+  the next uplink and keeps it);
 - ``source``: LARTC 4.2.1 split access (``ip rule from ADDR table``), for MPTCP;
 - NAT ``masquerade`` (``oifname { "if1", "if2" } masquerade``) or ``snat``
   (``oifname "if1" snat to 100.0.0.1`` ...);
@@ -19,7 +23,26 @@ Router set-ups, configured as a reader would on a real box:
 Experiments (Python sockets in the namespaces, ``agent.py``): ``echo`` (one TCP
 connection echoing 10 × 1000 bytes, client port 5000, server port 7, like the
 simulator's ``echo``), ``ping`` (10 echo requests, one ICMP id), ``download``
-(N parallel connections from ports 5000.., server port 80), ``mptcp``.
+(N parallel connections from ports 5000.., server port 80), ``mptcp`` (one MPTCP
+download from port 5000; once the server's data arrives the client asks the userspace
+path manager, ``net.mptcp.pm_type=1``, over generic netlink for a second subflow from the
+same address, port 5001 -- as the simulator's client does), ``mptcp-addrs`` (the in-kernel
+path manager, which opens subflows between *addresses*: local1 gets a second address as a
+``subflow`` endpoint).  The in-kernel path manager opens no second subflow from the first
+one's address: an endpoint on that address (``subflow`` or ``fullmesh``) adds none, and
+``ip mptcp endpoint add ... port P subflow`` is refused ("flags must have signal when
+using port"); only a server that announces another port (``signal`` endpoint with a port)
+gets a join from the same client address.
+
+``Options.uplink_kbit``: a rate limit on each uplink, both ways (``tc qdisc ... tbf`` on
+the router's ``if<k>`` and the provider's ``cust``), as the simulator's ``up_kbit`` /
+``down_kbit``; the MPTCP scenarios use 10 Mbit/s, so that one uplink cannot carry the
+download alone (on bare veth, Linux's scheduler leaves the second subflow next to idle).
+
+``Options.linger``: seconds the capture goes on after the clients end, so the kernel
+shows what the simulator (which runs until no event is left) shows of a half-open
+connection: the remote's SYN+ACK retransmission (after 1 s on Linux) and what the
+router does with it.
 """
 from __future__ import annotations
 
@@ -27,6 +50,7 @@ import os
 import platform
 import tempfile
 import threading
+import time
 from dataclasses import asdict, dataclass, field
 
 from .capture import Capture, Pkt, fmt
@@ -38,12 +62,14 @@ ECHO_PORT, WEB_PORT, CLIENT_PORT = 7, 80, 5000
 
 @dataclass(frozen=True)
 class Setup:
-    balance: str                      # numgen | hash-l3 | hash-l4 | source
+    balance: str                      # numgen | connmark | hash-l3 | hash-l4 | source
     nat: str                          # masquerade | snat
     filter: bool = False              # providers drop foreign sources (BCP 38)
 
     def describe(self) -> str:
         b = {"numgen": "per-packet (nftables numgen inc + ip rule fwmark)",
+             "connmark": "per-connection (nftables ct state new ct mark set numgen inc, "
+                         "meta mark set ct mark + ip rule fwmark)",
              "hash-l3": "multipath route, fib_multipath_hash_policy 0 (L3)",
              "hash-l4": "multipath route, fib_multipath_hash_policy 1 (L4)",
              "source": "split access (ip rule from <source>)"}[self.balance]
@@ -56,7 +82,7 @@ class KScenario:
     name: str
     doc: str
     setup: Setup
-    experiment: str                   # echo | ping | download | mptcp
+    experiment: str                   # echo | ping | download | mptcp | mptcp-addrs
     sim: tuple | None = None          # (simulator scenario, parameter overrides) or None
     defaults: dict = field(default_factory=dict)
 
@@ -65,17 +91,23 @@ def _sim_setup(multipath, nat, ingress_filter=False):
     return dict(multipath=multipath, nat=nat, ingress_filter=ingress_filter, remote="rfc")
 
 
+# MPTCP: 10 Mbit/s uplinks, so one uplink can't carry the download alone
+MPTCP_DEFAULTS = {"size": 1_000_000, "uplink_kbit": 10_000}
+# echo: keep capturing past the remote's first SYN+ACK retransmission (1 s on Linux)
+ECHO_DEFAULTS = {"linger": 1.5}
+
 SCENARIOS: dict[str, KScenario] = {s.name: s for s in [
     KScenario("perpacket-masquerade", "per-packet balancing + MASQUERADE: the first packet that "
               "changes uplink kills the conntrack entry and is dropped; the router's stack resets "
               "the next reply", Setup("numgen", "masquerade"), "echo",
-              ("echo", _sim_setup("numgen", "masquerade"))),
+              ("echo", _sim_setup("numgen", "masquerade")), ECHO_DEFAULTS),
     KScenario("perpacket-snat", "per-packet balancing + SNAT, providers don't filter: the binding "
               "is kept, packets on the other uplink carry the first uplink's address and arrive",
-              Setup("numgen", "snat"), "echo", ("echo", _sim_setup("numgen", "snat"))),
+              Setup("numgen", "snat"), "echo", ("echo", _sim_setup("numgen", "snat")), ECHO_DEFAULTS),
     KScenario("perpacket-snat-filter", "per-packet + SNAT, providers filter sources (BCP 38): "
               "every packet on the other uplink is dropped; the connection limps on retransmissions",
-              Setup("numgen", "snat", True), "echo", ("echo", _sim_setup("numgen", "snat", True))),
+              Setup("numgen", "snat", True), "echo", ("echo", _sim_setup("numgen", "snat", True)),
+              ECHO_DEFAULTS),
     KScenario("ping-perpacket-masquerade", "ten pings with one id under per-packet + MASQUERADE: "
               "the ICMP conntrack entry outlives the reply, every echo that changes uplink is "
               "dropped", Setup("numgen", "masquerade"), "ping",
@@ -94,9 +126,16 @@ SCENARIOS: dict[str, KScenario] = {s.name: s for s in [
               "4 connections, each on one uplink", Setup("hash-l4", "masquerade"), "download",
               ("hash-l4-nat", _sim_setup("hash-l4", "masquerade")),
               {"connections": 4, "size": 100_000}),
-    KScenario("mptcp", "MPTCP download: local1 has two addresses, the router sends each by its "
-              "own NATed uplink; two subflows, one per uplink, tied by tokens, not addresses",
-              Setup("source", "masquerade"), "mptcp", None, {"size": 1_000_000}),
+    KScenario("mptcp", "MPTCP download, set up as the simulator's: two subflows from one "
+              "address (ports 5000, 5001; userspace path manager), the router balances new "
+              "connections by conntrack mark, MASQUERADE: each subflow its own uplink and NAT "
+              "binding, tied by a token", Setup("connmark", "masquerade"), "mptcp",
+              ("mptcp", _sim_setup("connmark", "masquerade")), MPTCP_DEFAULTS),
+    KScenario("mptcp-split-access", "MPTCP download with the in-kernel path manager: local1 has "
+              "two addresses, the router sends each by its own NATed uplink (split access, ip "
+              "rule from); two subflows, one per uplink, tied by a token, not addresses",
+              Setup("source", "masquerade"), "mptcp-addrs",
+              ("mptcp", _sim_setup("connmark", "masquerade")), MPTCP_DEFAULTS),
 ]}
 
 # simulator parameters that make its links like the lab's veth pairs (fast, next to no delay)
@@ -112,7 +151,7 @@ def _rules(*lines: str) -> str:
 def configure(lab: Lab, s: Setup) -> None:
     n = lab.uplinks
     devs = lab.uplink_devs()
-    if s.balance not in ("numgen", "hash-l3", "hash-l4", "source"):
+    if s.balance not in ("numgen", "connmark", "hash-l3", "hash-l4", "source"):
         raise LabError(f"unknown balancing {s.balance!r}")
     if s.balance in ("hash-l3", "hash-l4"):
         lab.sysctls("router", [f"net/ipv4/fib_multipath_hash_policy={0 if s.balance == 'hash-l3' else 1}"])
@@ -125,7 +164,7 @@ def configure(lab: Lab, s: Setup) -> None:
         for k in range(1, n + 1):
             hops += ["nexthop", "via", gw_of(uplink_addr(k)), "dev", f"if{k}", "weight", "1"]
         lab.ip("router", "route", "add", "default", "scope", "global", *hops)
-    if s.balance in ("numgen", "source"):
+    if s.balance in ("numgen", "connmark", "source"):
         for k in range(1, n + 1):
             lab.ip("router", "route", "add", "default", "via", gw_of(uplink_addr(k)), "dev",
                    f"if{k}", "table", str(100 + k))
@@ -136,6 +175,15 @@ def configure(lab: Lab, s: Setup) -> None:
             "    type filter hook prerouting priority mangle; policy accept;",
             f'    iifname "eth0" fib daddr type unicast meta mark set numgen inc mod {n} offset 1',
             "  }", "}"))
+    if s.balance == "connmark":
+        lab.nft("router", _rules(
+            "table ip balance {",
+            "  chain prerouting {",
+            "    type filter hook prerouting priority mangle; policy accept;",
+            f'    iifname "eth0" fib daddr type unicast ct state new ct mark set numgen inc mod {n} offset 1',
+            '    iifname "eth0" meta mark set ct mark',
+            "  }", "}"))
+    if s.balance in ("numgen", "connmark"):
         for k in range(1, n + 1):
             lab.ip("router", "rule", "add", "fwmark", str(k), "table", str(100 + k),
                    "priority", str(100 + k))
@@ -162,6 +210,19 @@ def configure(lab: Lab, s: Setup) -> None:
                 "  }", "}"))
 
 
+def shape(lab: Lab, kbit: int) -> None:
+    """Each uplink carries ``kbit`` kbit/s each way: a token bucket on both of its ends."""
+    burst = max(4096, kbit * 1000 // 8 // 250)          # >= one MTU, ~4 ms at the rate
+    for k in range(1, lab.uplinks + 1):
+        for node, dev in (("router", f"if{k}"), (f"provider{k}", "cust")):
+            try:
+                lab.exec(node, "tc", "qdisc", "replace", "dev", dev, "root", "tbf", "rate",
+                         f"{kbit}kbit", "burst", str(burst), "latency", "50ms")
+            except LabError as e:
+                raise LabError(f"limiting the uplinks' rate needs tc and the tbf qdisc "
+                               f"(--uplink-kbit 0 runs without): {e}") from None
+
+
 def router_ruleset(lab: Lab) -> str:
     return lab.exec("router", "nft", "list", "ruleset")
 
@@ -178,6 +239,8 @@ class Options:
     pings: int = 10
     interval: float = 0.05            # s between pings
     timeout: float = 10.0             # s a client waits on one read (echo/download)
+    linger: float = 0.0               # s the capture goes on after the clients end
+    uplink_kbit: int = 0              # rate limit of each uplink, both ways (0: none)
 
 
 class KernelResult:
@@ -212,10 +275,17 @@ class KernelResult:
                    f"not complete ({c['error']})")
             out.append(f"  {c['client']} -> {c['server']}: {c['bytes']}/{c['bytes_wanted']} bytes, "
                        f"{end}; server saw {', '.join(c['seen_by_server_as']) or 'nothing'}")
-        if "mptcp" in s:
-            m = s["mptcp"]
-            out.append(f"  mptcp: {m['subflows']} subflows seen by the remote host: "
-                       + ", ".join(m["subflow_sources"]))
+        for m in s.get("mptcp", []):
+            t = f" in {m['seconds']:.4f} s ({m['throughput_kbit']} kbit/s)" if m["complete"] else ""
+            out.append(f"  mptcp: {m['bytes']}/{m['bytes_wanted']} bytes"
+                       f"{', complete' + t if m['complete'] else ', not complete'}; the server "
+                       f"accepted {m['server_accepted']} connection(s)"
+                       + (f"; second subflow not opened: {m['join_error']}" if m["join_error"] else ""))
+            for sf in m["subflows"]:
+                out.append(f"    subflow {sf['client']}: {sf['bytes']} bytes, uplink "
+                           f"{'/'.join(sf['uplinks']) or '-'}{', reset' if sf['reset'] else ''}"
+                           f"{'' if sf['mptcp_option'] else ', no MPTCP option'}; server saw "
+                           f"{sf['seen_by_server_as'] or 'nothing'}")
         ob = s["observed"]
         for f in ob["flows"]:
             seq = " ".join(f["uplinks"][:24]) + (" ..." if len(f["uplinks"]) > 24 else "")
@@ -248,12 +318,16 @@ def make_options(scenario: str, **overrides) -> Options:
         raise LabError(f"unknown option {bad[0]!r}: allowed are {', '.join(sorted(known))}")
     o = Options(**values)
     for name, lo, hi in (("uplinks", 1, 8), ("connections", 1, 64), ("size", 1, 10**9),
-                         ("messages", 1, 10_000), ("msg_size", 1, 60_000), ("pings", 1, 1000)):
+                         ("messages", 1, 10_000), ("msg_size", 1, 60_000), ("pings", 1, 1000),
+                         ("uplink_kbit", 0, 10_000_000)):
         v = getattr(o, name)
         if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
             raise LabError(f"{name} must be an integer in {lo}..{hi}, got {v!r}")
-    if scenario == "mptcp" and o.uplinks != 2:
-        raise LabError("the mptcp scenario uses exactly 2 uplinks (one per client address)")
+    if isinstance(o.linger, bool) or not isinstance(o.linger, (int, float)) \
+            or not 0 <= o.linger <= 60:
+        raise LabError(f"linger must be seconds in 0..60, got {o.linger!r}")
+    if SCENARIOS[scenario].experiment.startswith("mptcp") and o.uplinks != 2:
+        raise LabError(f"the {scenario} scenario uses exactly 2 uplinks (two subflows)")
     return o
 
 
@@ -268,15 +342,18 @@ def run(scenario: str, pcap: str | None = None, setup: Setup | None = None,
     with tempfile.TemporaryDirectory(prefix="1p1lt1-cap-") as tmp, Lab(uplinks=o.uplinks) as lab:
         lab.warm_up()
         configure(lab, setup)
+        if o.uplink_kbit:
+            shape(lab, o.uplink_kbit)
         apps = {}
         server = None
         if experiment == "echo":
             server = lab.start_agent("remote1", "serve", "--port", str(ECHO_PORT), "--mode", "echo")
-        elif experiment in ("download", "mptcp"):
-            if experiment == "mptcp":
-                _mptcp_endpoints(lab)
+        elif experiment in ("download", "mptcp", "mptcp-addrs"):
+            mptcp = experiment.startswith("mptcp")
+            if mptcp:
+                _mptcp_endpoints(lab, experiment)
             server = lab.start_agent("remote1", "serve", "--port", str(WEB_PORT), "--mode", "source",
-                                     "--size", str(o.size), *(["--mptcp"] if experiment == "mptcp" else []))
+                                     "--size", str(o.size), *(["--mptcp"] if mptcp else []))
         elif experiment != "ping":
             raise LabError(f"unknown experiment {experiment!r}")
         wait = o.timeout * 3 + 30
@@ -295,11 +372,15 @@ def run(scenario: str, pcap: str | None = None, setup: Setup | None = None,
                                              str(WEB_PORT), "--size", str(o.size), "--connections",
                                              str(o.connections), "--timeout", str(o.timeout),
                                              "--sport", str(CLIENT_PORT),
-                                             *(["--mptcp"] if experiment == "mptcp" else []),
+                                             *(["--mptcp"] if mptcp else []),
+                                             *(["--join-sport", str(CLIENT_PORT + 1)]
+                                               if experiment == "mptcp" else []),
                                              timeout=wait + o.size / 1e5)
+            if o.linger:
+                time.sleep(o.linger)
             srv = server.stop() if server else {"conns": []}
         ruleset = router_ruleset(lab)
-        result = _summarize(scenario, o, setup, lab, apps, srv, cap.packets)
+        result = _summarize(scenario, o, setup, lab, apps, srv, cap.packets, experiment)
         kr = KernelResult(scenario, o, setup, result, cap.packets, cap.frames, list(lab.links),
                           ruleset)
         if pcap:
@@ -307,15 +388,26 @@ def run(scenario: str, pcap: str | None = None, setup: Setup | None = None,
         return kr
 
 
-def _mptcp_endpoints(lab: Lab) -> None:
-    """local1 gets a second address and announces it as an MPTCP subflow endpoint."""
-    lab.ip("local1", "addr", "add", f"{LOCAL1_ALT}/24", "dev", "eth0")
+def _mptcp_endpoints(lab: Lab, experiment: str) -> None:
+    """``mptcp``: local1's subflows are asked for by the agent (userspace path manager);
+    ``mptcp-addrs``: local1 gets a second address, an in-kernel ``subflow`` endpoint.
+    The server accepts up to 2 more subflows either way."""
     for node in ("local1", "remote1"):
         lab.ip(node, "mptcp", "limits", "set", "subflow", "2", "add_addr_accepted", "2")
-    lab.ip("local1", "mptcp", "endpoint", "add", LOCAL1_ALT, "dev", "eth0", "subflow")
+    if experiment == "mptcp":
+        try:
+            lab.sysctls("local1", ["net/mptcp/pm_type=1"])
+        except LabError as e:
+            raise LabError(f"the mptcp scenario needs MPTCP's userspace path manager "
+                           f"(net.mptcp.pm_type, Linux >= 5.19); mptcp-split-access needs only "
+                           f"the in-kernel one ({e})") from None
+    else:
+        lab.ip("local1", "addr", "add", f"{LOCAL1_ALT}/24", "dev", "eth0")
+        lab.ip("local1", "mptcp", "endpoint", "add", LOCAL1_ALT, "dev", "eth0", "subflow")
 
 
-def _summarize(scenario, o: Options, setup: Setup, lab: Lab, apps, srv, pkts: list[Pkt]) -> dict:
+def _summarize(scenario, o: Options, setup: Setup, lab: Lab, apps, srv, pkts: list[Pkt],
+               experiment: str = "") -> dict:
     addrs = {f"if{k}": uplink_addr(k) for k in range(1, lab.uplinks + 1)}
     ob = observe(pkts, addrs)
     peers = [c["peer"] for c in srv.get("conns", [])]
@@ -338,11 +430,8 @@ def _summarize(scenario, o: Options, setup: Setup, lab: Lab, apps, srv, pkts: li
             port = c["client"].split(", ")[1].rstrip(")") if c["client"] else None
             c["seen_by_server_as"] = [q for q in peers if port and q.endswith(f", {port})")]
         s["connections"] = conns
-        if setup.balance == "source":
-            syns = sorted({f"({q.src}, {q.sport})" for q in pkts if q.link == "remote1_link"
-                           and q.proto == 6 and q.flags == "S" and q.sender.startswith("internet")})
-            s["mptcp"] = {"subflows": len(syns), "subflow_sources": syns,
-                          "mptcp_option_seen": any(q.mptcp for q in pkts)}
+        if experiment.startswith("mptcp"):
+            s["mptcp"] = [_mptcp_summary(conns[0], srv, pkts, ob)]
     stats = {}
     for k in range(1, lab.uplinks + 1):
         stats[f"if{k}"] = {"addr": uplink_addr(k),
@@ -352,6 +441,33 @@ def _summarize(scenario, o: Options, setup: Setup, lab: Lab, apps, srv, pkts: li
                                                and q.sender != f"router:if{k}")}
     s["uplinks_stats"] = stats
     return s
+
+
+def _mptcp_summary(c: dict, srv: dict, pkts: list[Pkt], ob: dict) -> dict:
+    """The MPTCP download in the simulator's shape (``summary["mptcp"]``), its subflows
+    read from the capture: every SYN local1 sent is one subflow."""
+    flows = {f["client"]: f for f in ob["flows"] if f["proto"] == "tcp"}
+    syns, subflows = {}, []
+    for q in pkts:
+        if q.link == "lan" and q.sender.startswith("local") and q.proto == 6 and q.flags == "S":
+            syns.setdefault((q.src, q.sport), q)
+    for (addr, port), syn in syns.items():
+        ep = f"({addr}, {port})"
+        down = {q.seq: q.load for q in pkts if q.link == "lan" and q.sender.startswith("router:")
+                and q.proto == 6 and q.dst == addr and q.dport == port and q.load}
+        f = flows.get(ep, {})
+        subflows.append({
+            "client": ep, "seen_by_server_as": (f.get("remote_saw") or [None])[0],
+            "bytes": sum(down.values()), "uplinks": f.get("uplinks_used", []),
+            "mptcp_option": syn.mptcp,
+            "reset": any("R" in q.flags for q in pkts if q.link == "lan" and q.proto == 6
+                         and ((q.src, q.sport) == (addr, port) or (q.dst, q.dport) == (addr, port)))})
+    secs = c.get("seconds")
+    return {"subflows": subflows, "bytes": c["bytes"], "bytes_wanted": c["bytes_wanted"],
+            "complete": c["complete"], "seconds": secs,
+            "throughput_kbit": round(c["bytes"] * 8 / secs / 1e3, 1) if secs else None,
+            "server_accepted": len(srv.get("conns", [])),
+            "join_error": (c.get("join") or {}).get("error")}
 
 
 def run_many(jobs: list[tuple[str, dict]], parallel: int = 4) -> list:

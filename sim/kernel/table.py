@@ -50,7 +50,7 @@ def measure_all(uplinks: int = 2, timeout: float = 30.0, only: list[str] | None 
     for name, p in rows_in:
         s = kernel_setup(p)
         jobs.append(("perpacket-masquerade", dict(setup=s, experiment="echo", uplinks=uplinks,
-                                                  timeout=timeout)))
+                                                  timeout=timeout, linger=0)))
         jobs.append(("ping-perpacket-masquerade", dict(setup=s, experiment="ping",
                                                        uplinks=uplinks)))
     results = run_many(jobs, parallel=parallel)
