@@ -144,16 +144,10 @@ def endpoint(addr, port) -> str:
 
 def uplink_hops(r, direction: str = "up"):
     """Hops on the uplinks: (index, event, dev) for packets leaving (``up``) or
-    arriving at (``down``) the router."""
-    for i, e in events(r, "hop"):
-        t, ev, node, pkt, info = e
-        if not node.startswith("uplink"):
-            continue
-        frm, to = info
-        if direction == "up" and frm.startswith("router:"):
-            yield i, e, frm.split(":")[1]
-        elif direction == "down" and to.startswith("router:"):
-            yield i, e, to.split(":")[1]
+    arriving at (``down``) the router (``sim.observe.uplink_hops``)."""
+    from sim.observe import uplink_hops as hops
+    for i, dev, _ in hops(r, direction):
+        yield i, r.events[i], dev
 
 
 def ip_route_show_cache(r, i: int) -> str:

@@ -69,18 +69,20 @@ def table(uplinks: int = 2, seed: int = 1, setups: dict | None = None) -> list[d
             r["outcome"] = "slow" if r["seconds"] > SLOW * fastest else "complete"
         else:
             r["outcome"] = "reset" if r["reset"] else "incomplete"
-        r["tcp"] = _tcp_cell(r, fastest)
+        r["tcp"] = tcp_cell(r, fastest)
         r["ping"] = f"{r['ping_received']} of {r['ping_sent']}"
         r["remote_saw"] = _saw_cell(r)
     return rows
 
 
-def _tcp_cell(r: dict, fastest: float | None) -> str:
+def tcp_cell(r: dict, fastest: float | None) -> str:
+    """The TCP column: how the echo exchange ended (also for the kernel lab's rows)."""
     if r["outcome"] == "reset":
         return f"reset after {r['echoed']} of {r['messages']} messages"
     if r["outcome"] == "incomplete":
-        return f"{r['echoed']} of {r['messages']} messages, then stalled"
-    t = _secs(r["seconds"])
+        why = f" ({r['error']})" if r.get("error") else ""
+        return f"{r['echoed']} of {r['messages']} messages, then stalled{why}"
+    t = secs(r["seconds"])
     then = ", then reset while closing" if r["reset"] else ""
     if r["outcome"] == "slow":
         return (f"all {r['messages']}, but in {t} ({r['seconds'] / fastest:.0f}× the fastest: "
@@ -103,7 +105,7 @@ def _saw_cell(r: dict) -> str:
     return "; ".join(parts)
 
 
-def _secs(s: float) -> str:
+def secs(s: float) -> str:
     return f"{s * 1000:.1f} ms" if s < 1 else f"{s:.1f} s"
 
 

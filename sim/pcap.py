@@ -52,11 +52,11 @@ def to_bytes(pkt: Packet) -> bytes:
 
 # -- pcapng (https://www.ietf.org/archive/id/draft-ietf-opsawg-pcapng-03.html) ------------
 
-def _opt(code: int, value: bytes) -> bytes:
+def option(code: int, value: bytes) -> bytes:
     return struct.pack("<HH", code, len(value)) + value + b"\x00" * (-len(value) % 4)
 
 
-def _block(btype: int, body: bytes) -> bytes:
+def block(btype: int, body: bytes) -> bytes:
     body += b"\x00" * (-len(body) % 4)
     n = 12 + len(body)
     return struct.pack("<II", btype, n) + body + struct.pack("<I", n)
@@ -64,22 +64,22 @@ def _block(btype: int, body: bytes) -> bytes:
 
 def _shb() -> bytes:
     body = struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1)
-    body += _opt(4, b"1 + 1 < 1 simulator (sim.pcap)") + _opt(0, b"")
-    return _block(0x0A0D0D0A, body)
+    body += option(4, b"1 + 1 < 1 simulator (sim.pcap)") + option(0, b"")
+    return block(0x0A0D0D0A, body)
 
 
 def _idb(name: str, description: str) -> bytes:
     body = struct.pack("<HHI", LINKTYPE_RAW, 0, 0)
-    body += _opt(2, name.encode()) + _opt(3, description.encode())
-    body += _opt(9, bytes([6])) + _opt(0, b"")          # if_tsresol: microseconds
-    return _block(1, body)
+    body += option(2, name.encode()) + option(3, description.encode())
+    body += option(9, bytes([6])) + option(0, b"")          # if_tsresol: microseconds
+    return block(1, body)
 
 
 def _epb(ifid: int, t_us: int, data: bytes, comment: str) -> bytes:
     body = struct.pack("<IIIII", ifid, t_us >> 32, t_us & 0xFFFFFFFF, len(data), len(data))
     body += data + b"\x00" * (-len(data) % 4)
-    body += _opt(1, comment.encode()) + _opt(0, b"")
-    return _block(6, body)
+    body += option(1, comment.encode()) + option(0, b"")
+    return block(6, body)
 
 
 def hops(result) -> list[tuple[int, tuple]]:

@@ -25,6 +25,7 @@ from typing import Callable
 import sim
 from sim.nat import Nat
 from sim.scenarios import ParamError, make_params
+from sim.observe import uplink_hops
 from sim.trace import Ev, event_text
 
 from .model import Instance, normalise
@@ -114,20 +115,6 @@ def _how(scenario: str, params: dict, seeds=None, choice: bool = False) -> dict:
     tail = ("**your_choice, " if choice else "") + "seed=s"
     return {"scenario": scenario, "params": dict(params, seed=shown),
             "call": f"[{_code(scenario, params, tail)} for s in {over}]"}
-
-
-def uplink_hops(r, direction: str = "up") -> list[tuple[int, str, object]]:
-    """(event index, uplink device, packet) for packets the router sent up (or got down)."""
-    out = []
-    for i, (t, ev, node, pkt, info) in enumerate(r.events):
-        if ev is not Ev.HOP or not node.startswith("uplink"):
-            continue
-        src, dst = info
-        if direction == "up" and src.startswith("router:"):
-            out.append((i, src.split(":")[1], pkt))
-        elif direction == "down" and dst.startswith("router:"):
-            out.append((i, dst.split(":")[1], pkt))
-    return out
 
 
 def arrivals(r, iface: str | None = None) -> list[tuple[int, object]]:

@@ -22,6 +22,7 @@ import subprocess
 import time
 from typing import NamedTuple
 
+from ..pcap import block, option
 from .lab import Lab, LabError
 
 SNAPLEN = 256                  # headers and a little payload: small files for the book
@@ -143,11 +144,36 @@ def read_pcap(path: str) -> list[tuple[int, bytes, int]]:
     return out
 
 
-def _opt(code: int, value: bytes) -> bytes:
+def write_pcapng(self, path: str) -> int:
+        return write_pcapng(path, self.lab, self.frames)
+
+
+# -- pcap in, pcapng out --------------------------------------------------------------------
+
+def read_pcap(path: str) -> list[tuple[int, bytes, int]]:
+    """(µs timestamp, captured bytes, original length) of every record of a classic pcap."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if len(data) < 24:
+        return []
+    magic = data[:4]
+    endian = "<" if magic in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
+    nano = magic in (b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d")
+    out, off = [], 24
+    while off + 16 <= len(data):
+        sec, frac, incl, orig = struct.unpack(endian + "IIII", data[off:off + 16])
+        off += 16
+        us = sec * 1_000_000 + (frac // 1000 if nano else frac)
+        out.append((us, data[off:off + incl], orig))
+        off += incl
+    return out
+
+
+def option(code: int, value: bytes) -> bytes:
     return struct.pack("<HH", code, len(value)) + value + b"\x00" * (-len(value) % 4)
 
 
-def _block(btype: int, body: bytes) -> bytes:
+def block(btype: int, body: bytes) -> bytes:
     body += b"\x00" * (-len(body) % 4)
     n = 12 + len(body)
     return struct.pack("<II", btype, n) + body + struct.pack("<I", n)
@@ -155,20 +181,20 @@ def _block(btype: int, body: bytes) -> bytes:
 
 def write_pcapng(path: str, lab: Lab, frames: list[Frame]) -> int:
     """One interface per link (name = link, description = its ends), Ethernet frames."""
-    out = [_block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1)
-                  + _opt(4, b"1 + 1 < 1 kernel lab (sim.kernel)") + _opt(0, b""))]
+    out = [block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1)
+                  + option(4, b"1 + 1 < 1 kernel lab (sim.kernel)") + option(0, b""))]
     ifid = {}
     for k, l in enumerate(lab.links):
         ifid[l.name] = k
         desc = " <-> ".join(f"{n}:{d}" for n, d in l.ends) + f" (captured on {':'.join(l.capture)})"
-        out.append(_block(1, struct.pack("<HHI", LINKTYPE_ETHERNET, 0, SNAPLEN)
-                          + _opt(2, l.name.encode()) + _opt(3, desc.encode())
-                          + _opt(9, bytes([6])) + _opt(0, b"")))
+        out.append(block(1, struct.pack("<HHI", LINKTYPE_ETHERNET, 0, SNAPLEN)
+                          + option(2, l.name.encode()) + option(3, desc.encode())
+                          + option(9, bytes([6])) + option(0, b"")))
     for f in frames:
         body = struct.pack("<IIIII", ifid[f.link], f.t_us >> 32, f.t_us & 0xFFFFFFFF,
                            len(f.data), f.orig_len)
         body += f.data + b"\x00" * (-len(f.data) % 4)
-        out.append(_block(6, body))
+        out.append(block(6, body))
     with open(path, "wb") as fh:
         fh.write(b"".join(out))
     return len(frames)

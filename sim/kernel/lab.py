@@ -34,30 +34,17 @@ import time
 import itertools
 from dataclasses import dataclass, field
 
+from ..topology import (LAN_PREFIX, LOCAL1, LOCAL2, REMOTE1, REMOTE2, ROUTER_LAN,  # noqa: F401
+                        gw_of, net24, uplink_addr)
+
 PREFIX = "1p1lt1-"
-LAN_PREFIX = "192.168.0.0/24"
-LOCAL1, LOCAL2, ROUTER_LAN = "192.168.0.1", "192.168.0.2", "192.168.0.254"
 LOCAL1_ALT = "192.168.0.11"            # local1's second address (MPTCP's second subflow)
-REMOTE1, REMOTE2 = "200.0.0.1", "210.0.0.1"
 MAX_UPLINKS = 8
 AGENT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "agent.py")
 
 
 class LabError(RuntimeError):
     """The lab can't be built or used; the message says why and what to do."""
-
-
-def uplink_addr(k: int) -> str:
-    """As ``sim.topology.uplink_addr``: 100.0.0.1, 150.0.0.1, then 151.0.0.1 ..."""
-    return {1: "100.0.0.1", 2: "150.0.0.1"}.get(k, f"{149 + k - 1}.0.0.1")
-
-
-def gw_of(addr: str) -> str:
-    return addr.rsplit(".", 1)[0] + ".254"
-
-
-def net24(addr: str) -> str:
-    return addr.rsplit(".", 1)[0] + ".0/24"
 
 
 # -- processes that die with us -------------------------------------------------------------

@@ -10,26 +10,11 @@ so ``sim.measured.markdown`` prints either table.
 """
 from __future__ import annotations
 
+from ..measured import SETUPS, SLOW, markdown, tcp_cell  # noqa: F401  (markdown: the CLI prints with it)
 from .scenarios import Setup, run_many
 
-# fallback when sim.measured is not there: the rows of section 3b
-_SETUPS = {
-    "per-packet + MASQUERADE": dict(multipath="numgen", nat="masquerade"),
-    "per-packet + SNAT, providers don't filter": dict(multipath="numgen", nat="snat"),
-    "per-packet + SNAT, providers filter sources (BCP 38)":
-        dict(multipath="numgen", nat="snat", ingress_filter=True),
-    "multipath route, hash policy 0 + MASQUERADE": dict(multipath="hash-l3", nat="masquerade"),
-    "multipath route, hash policy 1 + MASQUERADE": dict(multipath="hash-l4", nat="masquerade"),
-}
-SLOW = 5                 # as sim.measured: "slow" = over 5× the fastest complete set-up
-
-
 def setups() -> dict[str, dict]:
-    try:
-        from sim.measured import SETUPS
-        return dict(SETUPS)
-    except ImportError:
-        return dict(_SETUPS)
+    return dict(SETUPS)
 
 
 def kernel_setup(p: dict) -> Setup:
@@ -80,26 +65,10 @@ def measure_all(uplinks: int = 2, timeout: float = 30.0, only: list[str] | None 
                 else "complete"
         else:
             r["outcome"] = "reset" if r["reset"] else "incomplete"
-        r["tcp"] = _tcp_cell(r, fastest)
+        r["tcp"] = tcp_cell(r, fastest)
         r["ping"] = f"{r['ping_received']} of {r['ping_sent']}"
         r["remote_saw"] = _saw_cell(r)
     return rows
-
-
-def _secs(s: float) -> str:
-    return f"{s * 1000:.1f} ms" if s < 1 else f"{s:.1f} s"
-
-
-def _tcp_cell(r: dict, fastest) -> str:
-    if r["outcome"] == "reset":
-        return f"reset after {r['echoed']} of {r['messages']} messages"
-    if r["outcome"] == "incomplete":
-        return f"{r['echoed']} of {r['messages']} messages, then stalled ({r['error']})"
-    t = _secs(r["seconds"])
-    if r["outcome"] == "slow":
-        return (f"all {r['messages']}, but in {t} ({r['seconds'] / fastest:.0f}× the fastest: "
-                f"retransmissions)")
-    return f"all {r['messages']} in {t}"
 
 
 def _saw_cell(r: dict) -> str:
@@ -115,10 +84,3 @@ def _saw_cell(r: dict) -> str:
                      else f"by {key.split(' ')[0]}'s source filter")
             parts.append(f"{n} {what} packet{'s' if n != 1 else ''} dropped {where}")
     return "; ".join(parts)
-
-
-def markdown(rows: list[dict]) -> str:
-    out = ["| router set-up | TCP (10 echoed messages) | ping (one id) | what the remote host saw |",
-           "|---|---|---|---|"]
-    out += [f"| {r['setup']} | {r['tcp']} | {r['ping']} | {r['remote_saw']} |" for r in rows]
-    return "\n".join(out)
