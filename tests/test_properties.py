@@ -34,9 +34,10 @@ from sim.trace import Drop, Ev
 ROOT = Path(__file__).resolve().parent.parent
 
 SCENARIOS = ("connection-level", "thought-question", "flashget", "equalize-public",
-             "equalize-nat", "icmp-equalize-nat", "udp-equalize-nat", "hash-l4-nat")
+             "equalize-nat", "icmp-equalize-nat", "udp-equalize-nat", "hash-l4-nat",
+             "echo", "ping", "mptcp")
 EQUALIZE_SCENARIOS = {"equalize-public", "equalize-nat", "icmp-equalize-nat", "udp-equalize-nat"}
-MULTIPATH = ("random", "wrr", "hash-l3", "hash-l4")
+MULTIPATH = ("random", "wrr", "hash-l3", "hash-l4", "numgen", "connmark")
 CACHED = ("random", "wrr")            # the only policies equalize is valid with
 LAN_HOSTS = ("local1", "local2")
 
@@ -54,8 +55,9 @@ def configs(draw) -> dict:
     uplinks = draw(st.integers(1, 4))
     kw = {
         "multipath": multipath,
-        "nat": draw(st.sampled_from(("article", "netfilter", "none"))),
+        "nat": draw(st.sampled_from(("article", "netfilter", "snat", "masquerade", "none"))),
         "remote": draw(st.sampled_from(("article", "rfc"))),
+        "cc": draw(st.sampled_from(("none", "reno"))),
         "ingress_filter": draw(st.booleans()),
         "uplinks": uplinks,
         "seed": draw(st.integers(0, 10**6)),
