@@ -59,6 +59,8 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--remote", choices=REMOTE_BEHAVIOURS)
     r.add_argument("--cc", choices=CONGESTION_CONTROLS, help="TCP congestion control")
     r.add_argument("--ingress-filter", action="store_const", const=True, default=None)
+    r.add_argument("--bundle", action="store_const", const=True, default=None,
+                   help="bundle the uplinks into one PPP Multilink link to provider 1")
     r.add_argument("--uplinks", type=_uplinks)
     r.add_argument("--seed", type=_nonneg_int("--seed"))
     r.add_argument("--size", type=_nonneg_int("--size"), help="bytes per download")
@@ -90,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
                                                "ingress_filter", "uplinks", "seed", "size",
                                                "connections", "messages", "msg_size", "pings",
                                                "subflows", "uplink_addrs", "remote_addrs",
-                                               "port_base")}
+                                               "port_base", "bundle")}
     try:
         result = run(args.scenario, **overrides)
     except (ParamError, RouteError) as e:

@@ -50,11 +50,14 @@ class Interface:
             sim.trace.emit(Ev.DROP, self.node.name, pkt, Drop.NO_ROUTE)
             return
         size = pkt.wire_len()
+        self.tx_packets += 1
+        self.tx_bytes += size
+        if link.bundle:
+            backlog.append(link.send(self, peer, pkt, size, now))
+            return
         start = self.busy_until if self.busy_until > now else now
         self.busy_until = done = start + (size * 8_000_000) // self.bandwidth
         backlog.append(done)
-        self.tx_packets += 1
-        self.tx_bytes += size
         sim.at(done + link.delay - now, link.arrive, self, peer, pkt)
 
     def __repr__(self) -> str:
@@ -65,6 +68,7 @@ class Link:
     """A wire between interfaces; ``delay`` in µs, ``bandwidth`` per direction in bit/s."""
 
     __slots__ = ("name", "ifaces", "delay", "by_addr")
+    bundle = False
 
     def __init__(self, name: str, ifaces: list[Interface], delay: int):
         self.name = name
@@ -86,3 +90,53 @@ class Link:
         dst.rx_packets += 1
         dst.rx_bytes += pkt.wire_len()
         dst.node.receive(pkt, dst)
+
+
+class BundleLink(Link):
+    """Several lines between the same two ends, used as one: PPP Multilink (RFC 1990)
+    or bonding.  The sender puts each packet on the member line that will finish it
+    first and numbers it; the receiver hands packets on in number order, holding an
+    early one until those before it have come (RFC 1990's sequence numbers), so
+    the link above sees one faster line and no reordering.  Unlike Linux's
+    ``ppp_generic``, packets are not cut into fragments across the lines.
+
+    ``members``: one (bit/s from the first end, bit/s from the second end, delay µs)
+    per line.  ``member_packets[label][m]`` counts what each end sent on line m."""
+
+    __slots__ = ("members", "busy", "next_seq", "expect", "pending", "member_packets")
+    bundle = True
+
+    def __init__(self, name: str, ifaces: list[Interface], members: list[tuple[int, int, int]]):
+        super().__init__(name, ifaces, max(d for _, _, d in members))
+        self.members = members
+        a, b = ifaces
+        a.bandwidth, b.bandwidth = sum(m[0] for m in members), sum(m[1] for m in members)
+        self.busy = {i.label: [0] * len(members) for i in ifaces}
+        self.next_seq = {i.label: 0 for i in ifaces}
+        self.expect = {i.label: 0 for i in ifaces}
+        self.pending: dict[str, dict] = {i.label: {} for i in ifaces}
+        self.member_packets = {i.label: [0] * len(members) for i in ifaces}
+
+    def send(self, src: Interface, dst: Interface, pkt, size: int, now: int) -> int:
+        """Queue ``pkt`` on the member that finishes it first; returns when it is sent."""
+        side = 0 if src is self.ifaces[0] else 1
+        busy = self.busy[src.label]
+        best = None
+        for m, line in enumerate(self.members):
+            done = max(busy[m], now) + (size * 8_000_000) // line[side]
+            if best is None or done + line[2] < best[1] + self.members[best[0]][2]:
+                best = (m, done)
+        m, done = best
+        busy[m] = done
+        self.member_packets[src.label][m] += 1
+        seq = self.next_seq[src.label]
+        self.next_seq[src.label] = seq + 1
+        src.node.sim.at(done + self.members[m][2] - now, self.reassemble, src, dst, pkt, seq)
+        return done
+
+    def reassemble(self, src: Interface, dst: Interface, pkt, seq: int) -> None:
+        pending = self.pending[src.label]
+        pending[seq] = pkt
+        while self.expect[src.label] in pending:
+            self.arrive(src, dst, pending.pop(self.expect[src.label]))
+            self.expect[src.label] += 1

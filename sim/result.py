@@ -62,6 +62,12 @@ class Result:
             ups[dev] = {"addr": i.addr, "up_packets": i.tx_packets, "up_bytes": i.tx_bytes,
                         "down_packets": i.rx_packets, "down_bytes": i.rx_bytes,
                         "down_kbit": None if not duration else round(i.rx_bytes * 8 / duration * 1e3, 1)}
+        link = net.links.get("uplink1")
+        bundle = None
+        if link is not None and link.bundle:    # PPP Multilink: what each line carried
+            up, down = (link.member_packets[i.label] for i in link.ifaces)
+            bundle = [{"line": m + 1, "up_packets": u, "down_packets": d}
+                      for m, (u, d) in enumerate(zip(up, down))]
         drops = dict(sim.trace.drops)
         s = {
             "scenario": self.scenario,
@@ -75,6 +81,8 @@ class Result:
             "events": sum(sim.trace.counts.values()),
             "end_time": sim.now / 1e6,
         }
+        if bundle is not None:
+            s["bundle"] = bundle
         if router.cache is not None:
             s["route_cache"] = {"in_hit": router.cache.in_hit, "in_slow_tot": router.cache.in_slow_tot,
                                 "in_no_route": router.cache.in_no_route,
@@ -169,6 +177,9 @@ class Result:
             rate = f", {u['down_kbit']} kbit/s down" if u["down_kbit"] is not None else ""
             out.append(f"  {dev} {u['addr']}: {u['up_packets']} packets up, "
                        f"{u['down_packets']} down{rate}")
+        for b in s.get("bundle", []):
+            out.append(f"    multilink line {b['line']}: {b['up_packets']} packets up, "
+                       f"{b['down_packets']} down")
         if "route_cache" in s:
             rc = s["route_cache"]
             out.append(f"  route cache: in_hit {rc['in_hit']}, in_slow_tot {rc['in_slow_tot']}")

@@ -48,6 +48,7 @@ class Params:
     uplink_addrs: list[str] = field(default_factory=list)   # if1, if2 ... (default: the article's)
     remote_addrs: list[str] = field(default_factory=list)   # remote1, remote2 (default: the article's)
     port_base: int = 5000               # first source port of the LAN hosts
+    bundle: bool = False                # the uplinks bundled into one (PPP Multilink) to provider 1
     down_kbit: list[int] = field(default_factory=lambda: [2000])   # per uplink, last repeats
     up_kbit: list[int] = field(default_factory=lambda: [512])
     delay_ms: list[float] = field(default_factory=lambda: [10.0])
@@ -81,9 +82,9 @@ class Params:
                 or not 1024 <= self.port_base <= 60000:
             raise ParamError(f"port_base {self.port_base!r} out of range: allowed 1024..60000")
         self._check_addrs()
-        if not isinstance(self.ingress_filter, bool) or not isinstance(self.equalize, bool):
-            raise ParamError(f"equalize and ingress_filter must be true or false, got "
-                             f"{self.equalize!r} and {self.ingress_filter!r}")
+        for name in ("equalize", "ingress_filter", "bundle"):
+            if not isinstance(getattr(self, name), bool):
+                raise ParamError(f"{name} must be true or false, got {getattr(self, name)!r}")
         if self.equalize and self.multipath not in CACHED_POLICIES:
             raise ParamError(f"equalize is a route-cache flag: it needs multipath random or wrr, "
                              f"not {self.multipath}, which has no route cache (use --no-equalize)")
@@ -120,7 +121,7 @@ class Params:
         return NetworkSpec(uplinks=ups, policy=self.multipath, equalize=self.equalize, nat=self.nat,
                            remote=self.remote, ingress_filter=self.ingress_filter, cc=self.cc,
                            uplink_addrs=list(self.uplink_addrs), remote_addrs=list(self.remote_addrs),
-                           port_base=self.port_base)
+                           port_base=self.port_base, bundle=self.bundle)
 
 
 @dataclass
@@ -199,6 +200,10 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in [
              "so each keeps its uplink and its NAT binding, and the download uses both links",
              {"multipath": "connmark", "nat": "masquerade", "remote": "rfc", "size": 500_000},
              _mptcp),
+    Scenario("multilink", "PPP Multilink (RFC 1990): both lines bundled into one link to one "
+             "provider that bundles them too; one address, one NAT binding, the download uses both "
+             "lines", {"bundle": True, "nat": "masquerade", "remote": "rfc", "size": 500_000},
+             _one_download),
     Scenario("hash-l4-nat", "modern Linux: no route cache, L4 hash multipath, netfilter NAT; "
              "4 connections, each on one uplink", {"multipath": "hash-l4", "nat": "netfilter",
                                                    "remote": "rfc", "connections": 4}, _one_download),

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .host import Host, Node
-from .link import Link
+from .link import BundleLink, Link
 from .multipath import CACHED_POLICIES
 from .router import Router
 
@@ -60,6 +60,7 @@ class NetworkSpec:
     uplink_addrs: list[str] = field(default_factory=list)   # if1, if2 ...: the article's if empty
     remote_addrs: list[str] = field(default_factory=list)   # remote1, remote2: the article's if empty
     port_base: int = 5000                                   # first source port of the LAN hosts
+    bundle: bool = False        # the uplinks as one PPP Multilink bundle to one provider
     ingress_filter: bool = False
     lan_rate: int = 100 * MBIT
     core_rate: int = 100 * MBIT
@@ -90,6 +91,18 @@ class Network:
             i.qlen = qlen
             ifaces.append(i)
         link = self.links[name] = Link(name, ifaces, delay)
+        return link
+
+    def connect_bundle(self, name: str, a: tuple[str, str, str], b: tuple[str, str, str],
+                       members: list[tuple[int, int, int]], qlen: int = 64) -> BundleLink:
+        """A PPP Multilink bundle between ``a`` and ``b`` (node, device, address);
+        ``members``: (bit/s a->b, bit/s b->a, delay µs) per line."""
+        ifaces = []
+        for node, dev, addr in (a, b):
+            i = self.nodes[node].add_iface(dev, addr)
+            i.qlen = qlen * len(members)
+            ifaces.append(i)
+        link = self.links[name] = BundleLink(name, ifaces, members)
         return link
 
     def start(self) -> None:
@@ -131,12 +144,20 @@ def article_network(sim, spec: NetworkSpec) -> Network:
 
     nexthops = []
     uplink_addrs = {}
-    for k, up in enumerate(spec.uplinks, start=1):
+    if spec.bundle:         # every line to provider 1, which bundles them too (RFC 1990)
+        n = 1
+        addr = spec.uplink_addrs[0] if spec.uplink_addrs else uplink_addr(1)
+        net.add(Router(sim, "provider1", "Provider 1 (multilink)"))
+        net.connect_bundle("uplink1", ("router", "if1", addr), ("provider1", "cust", gw_of(addr)),
+                           [(up.up, up.down, up.delay) for up in spec.uplinks], spec.qlen)
+    for k, up in enumerate(spec.uplinks[:n], start=1):
         addr = spec.uplink_addrs[k - 1] if spec.uplink_addrs else uplink_addr(k)
         prov = f"provider{k}"
-        provider = net.add(Router(sim, prov, f"Provider {k}"))
-        net.connect(f"uplink{k}", [("router", f"if{k}", addr, up.up),
-                                   (prov, "cust", gw_of(addr), up.down)], up.delay, spec.qlen)
+        if not spec.bundle:
+            provider = net.add(Router(sim, prov, f"Provider {k}"))
+            net.connect(f"uplink{k}", [("router", f"if{k}", addr, up.up),
+                                       (prov, "cust", gw_of(addr), up.down)], up.delay, spec.qlen)
+        provider = net[prov]
         core_addr = f"172.31.{k}."
         net.connect(f"peer{k}", [(prov, "core", core_addr + "1", spec.core_rate),
                                  ("internet", f"p{k}", core_addr + "2", spec.core_rate)],

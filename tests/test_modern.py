@@ -206,3 +206,22 @@ def test_a_segment_conntrack_calls_invalid_leaves_untranslated(flags):
             if e[1] is Ev.HOP and e[2].startswith("uplink") and e[4][0].startswith("router:")]
     assert srcs == ["192.168.0.1"]
     assert not [e for e in s.trace.events if e[1] is Ev.CT_NEW]
+
+
+def test_multilink_bundle_one_address_both_lines_in_order():
+    one = sim.run("connection-level", size=500_000, nat="masquerade", remote="rfc")
+    r = sim.run("multilink")
+    c, c1 = r.summary["connections"][0], one.summary["connections"][0]
+    assert c["complete"] and c["seen_by_server_as"] == ["(100.0.0.1, 5000)"]   # one binding
+    assert c["throughput_kbit"] > 1.6 * c1["throughput_kbit"]                   # both lines
+    assert all(b["down_packets"] > 0.3 * c["bytes"] / 1460 for b in r.summary["bundle"])
+    # the far end hands packets on in order, so TCP sees no reordering
+    seqs = [p.l4.seq for _, _, p in uplink_hops(r, "down") if p.load]
+    assert seqs == sorted(seqs)
+    server = r.apps["servers"]["200.0.0.1"].children[0]
+    assert server.fast_retransmits == 0
+
+
+def test_bundle_must_be_a_boolean():
+    with pytest.raises(sim.ParamError, match="bundle must be true or false, got 'yes'"):
+        sim.run("multilink", bundle="yes")

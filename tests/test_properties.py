@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 SCENARIOS = ("connection-level", "thought-question", "flashget", "equalize-public",
              "equalize-nat", "icmp-equalize-nat", "udp-equalize-nat", "hash-l4-nat",
-             "echo", "ping", "mptcp")
+             "echo", "ping", "mptcp", "multilink")
 EQUALIZE_SCENARIOS = {"equalize-public", "equalize-nat", "icmp-equalize-nat", "udp-equalize-nat"}
 MULTIPATH = ("random", "wrr", "hash-l3", "hash-l4", "numgen", "connmark")
 CACHED = ("random", "wrr")            # the only policies equalize is valid with

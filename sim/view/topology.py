@@ -89,8 +89,12 @@ def topology_dot(result) -> str:
             if k is not None:
                 colour, style, _ = _dot.uplink_style(k)
                 label = f"{lname}: {adev} {aaddr}\n↑0 ↓0"
+                width = 3
+                if link.bundle:             # PPP Multilink: one link of several lines
+                    label = f"{lname}: {adev} {aaddr}, {len(link.members)} lines bundled\n↑0 ↓0"
+                    colour, width = f"{colour}:invis:{colour}", 2
                 lines.append(f"{q(a)} -- {q(b)} [id={q('e_' + lname)} label={q(label)} color={q(colour)} "
-                             f"fontcolor={q(colour)} style={style} penwidth=3];")
+                             f"fontcolor={q(colour.split(':')[0])} style={style} penwidth={width}];")
             else:
                 lines.append(f"{q(a)} -- {q(b)} [id={q('e_' + lname)} color=\"#555555\"];")
         else:
