@@ -144,41 +144,6 @@ def read_pcap(path: str) -> list[tuple[int, bytes, int]]:
     return out
 
 
-def write_pcapng(self, path: str) -> int:
-        return write_pcapng(path, self.lab, self.frames)
-
-
-# -- pcap in, pcapng out --------------------------------------------------------------------
-
-def read_pcap(path: str) -> list[tuple[int, bytes, int]]:
-    """(µs timestamp, captured bytes, original length) of every record of a classic pcap."""
-    with open(path, "rb") as f:
-        data = f.read()
-    if len(data) < 24:
-        return []
-    magic = data[:4]
-    endian = "<" if magic in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
-    nano = magic in (b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d")
-    out, off = [], 24
-    while off + 16 <= len(data):
-        sec, frac, incl, orig = struct.unpack(endian + "IIII", data[off:off + 16])
-        off += 16
-        us = sec * 1_000_000 + (frac // 1000 if nano else frac)
-        out.append((us, data[off:off + incl], orig))
-        off += incl
-    return out
-
-
-def option(code: int, value: bytes) -> bytes:
-    return struct.pack("<HH", code, len(value)) + value + b"\x00" * (-len(value) % 4)
-
-
-def block(btype: int, body: bytes) -> bytes:
-    body += b"\x00" * (-len(body) % 4)
-    n = 12 + len(body)
-    return struct.pack("<II", btype, n) + body + struct.pack("<I", n)
-
-
 def write_pcapng(path: str, lab: Lab, frames: list[Frame]) -> int:
     """One interface per link (name = link, description = its ends), Ethernet frames."""
     out = [block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1)
