@@ -486,3 +486,12 @@ def test_page_in_browser_predict_reveal_and_export(served):
     got = {it["id"]: it["points"] for it in rep.items}
     assert all(got[k] == 1 for k in answers) and got["eqnat-survive"] == 1 and got["eqnat-repair"] == 0
     assert rep.score == 4
+
+
+def test_the_books_own_pages_use_the_articles_addresses():
+    from sim.exercises.bank import BANK, instance
+    from sim.exercises.variants import BOOK_STUDENT
+    for ex_id in BANK:
+        params = instance(ex_id, BOOK_STUDENT).run["params"]
+        assert "uplink_addrs" not in params and "port_base" not in params, ex_id
+    assert "100.0.0.1" in instance("nat-endpoint", BOOK_STUDENT).prompt

@@ -29,7 +29,7 @@ from sim.observe import uplink_hops
 from sim.trace import Ev, event_text
 
 from .model import Instance, normalise
-from .variants import addressing, check_student, rng_for, two_speeds
+from .variants import BOOK_STUDENT, addressing, check_student, rng_for, two_speeds
 
 
 @dataclass(frozen=True)
@@ -85,11 +85,15 @@ def run(scenario: str, **params) -> "sim.Result":
     return _run(scenario, items)
 
 
-def addressed(rng, scenario: str, params: dict) -> dict:
+def addressed(student: str, rng, scenario: str, params: dict) -> dict:
     """``params`` plus the student's ``uplink_addrs``, ``remote_addrs`` and ``port_base``
-    (one draw from ``rng``; as many uplink addresses as the scenario will have uplinks)."""
+    (one draw from ``rng``; as many uplink addresses as the scenario will have uplinks).
+    The book's own pages (``BOOK_STUDENT``) keep the article's addresses, the ones the
+    chapters' text and replays use; the draw is made all the same, so the rest of the
+    variant does not change."""
     n = make_params(scenario, **params).uplinks
-    return {**params, **addressing(rng, n)}
+    drawn = addressing(rng, n)
+    return dict(params) if student == BOOK_STUDENT else {**params, **drawn}
 
 
 def _code(scenario: str, params: dict, tail: str = "") -> str:
@@ -270,7 +274,7 @@ def addresses_text(r, lan: bool = True, port: bool = True) -> str:
 @exercise("rc-hit", 2, "predict", "Does the route cache hit?")
 def rc_hit(student, rng):
     params = dict(seed=rng.randrange(1, 1000), uplinks=rng.choice([2, 3]), size=6000)
-    params = addressed(rng, "connection-level", params)
+    params = addressed(student, rng, "connection-level", params)
     r = run("connection-level", **params)
     decisions = [i for i, e in enumerate(r.events) if e[2] == "router" and e[1] in (Ev.RT_MISS, Ev.RT_HIT)]
     which = rng.choice(["first-up", "later-up", "first-down", "later-down"])
@@ -303,7 +307,7 @@ def rc_hit(student, rng):
 def rc_count(student, rng):
     params = dict(seed=rng.randrange(1, 1000), uplinks=rng.choice([2, 3, 4]),
                   size=rng.choice([3000, 6000, 10000, 15000, 20000]))
-    params = addressed(rng, "connection-level", params)
+    params = addressed(student, rng, "connection-level", params)
     r = run("connection-level", **params)
     rc = r.summary["route_cache"]
     forwarded = rc["in_hit"] + rc["in_slow_tot"]
@@ -324,7 +328,7 @@ def rc_count(student, rng):
 @exercise("cl-uplink", 3, "predict", "Which uplink does a later packet take?")
 def cl_uplink(student, rng):
     n = rng.choice([2, 3, 4])
-    params = addressed(rng, "connection-level", dict(seed=rng.randrange(1, 1000), uplinks=n, size=8000))
+    params = addressed(student, rng, "connection-level", dict(seed=rng.randrange(1, 1000), uplinks=n, size=8000))
     r = run("connection-level", **params)
     ups = uplink_hops(r)
     step, dev, pkt = ups[rng.randrange(3, min(9, len(ups)))]
@@ -346,7 +350,7 @@ def cl_uplink(student, rng):
 @exercise("cl-speed", 3, "numeric", "How fast is one download?")
 def cl_speed(student, rng):
     speeds = two_speeds(rng)
-    params = addressed(rng, "connection-level", dict(seed=rng.randrange(1, 1000), down_kbit=speeds, size=400_000))
+    params = addressed(student, rng, "connection-level", dict(seed=rng.randrange(1, 1000), down_kbit=speeds, size=400_000))
     r = run("connection-level", **params)
     syn_dev = uplink_hops(r)[0][1]
     got = r.summary["throughput_kbit"]
@@ -371,7 +375,7 @@ def cl_speed(student, rng):
 @exercise("eq-next", 4, "predict", "Equalize: where does the next packet go?")
 def eq_next(student, rng):
     n = rng.choice([2, 3, 4])
-    params = addressed(rng, "equalize-public",
+    params = addressed(student, rng, "equalize-public",
                        dict(multipath="wrr", uplinks=n, seed=rng.randrange(1, 1000), size=8000))
     r = run("equalize-public", **params)
     ups = uplink_hops(r)
@@ -394,7 +398,7 @@ def eq_next(student, rng):
 @exercise("eq-speed", 4, "numeric", "Equalize with public addresses: how fast?")
 def eq_speed(student, rng):
     speeds = two_speeds(rng)
-    params = addressed(rng, "equalize-public", dict(seed=rng.randrange(1, 1000), down_kbit=speeds, size=300_000))
+    params = addressed(student, rng, "equalize-public", dict(seed=rng.randrange(1, 1000), down_kbit=speeds, size=300_000))
     r = run("equalize-public", **params)
     got = r.summary["throughput_kbit"]
     a, b = speeds
@@ -422,7 +426,7 @@ def nat_endpoint(student, rng):
     nat = rng.choice(["article", "netfilter"])
     c = rng.choice([2, 3, 4])
     n = rng.choice([2, 3])
-    params = addressed(rng, "flashget",
+    params = addressed(student, rng, "flashget",
                        dict(nat=nat, connections=c, uplinks=n, seed=rng.randrange(1, 1000), size=3000))
     r = run("flashget", **params)
     ports = sorted({p.sport for p in client_syns(r)})
@@ -458,7 +462,7 @@ def nat_endpoint(student, rng):
 def nat_seen(student, rng):
     nat = rng.choice(["article", "netfilter"])
     c = rng.choice([2, 3, 4, 5, 6, 8])
-    params = addressed(rng, "flashget", dict(nat=nat, connections=c, seed=rng.randrange(1, 1000), size=2000))
+    params = addressed(student, rng, "flashget", dict(nat=nat, connections=c, seed=rng.randrange(1, 1000), size=2000))
     r = run("flashget", **params)
     seen = sorted({s for conn in r.summary["connections"] for s in conn["seen_by_server_as"]})
     addrs = sorted({s.split(",")[0].strip("( ") for s in seen})
@@ -495,7 +499,7 @@ def _remote_verdict(r, i_deliver: int) -> tuple[str, int]:
 def eqnat_remote(student, rng):
     remote = rng.choice(["article", "rfc"])
     n = rng.choice([2, 3])
-    params = addressed(rng, "equalize-nat", dict(remote=remote, uplinks=n, seed=rng.randrange(1, 1000), size=4000))
+    params = addressed(student, rng, "equalize-nat", dict(remote=remote, uplinks=n, seed=rng.randrange(1, 1000), size=4000))
     r = run("equalize-nat", **params)
     (si, sdev, sp), (ai, adev, ap) = _handshake(r)
     ask = next(j for j in range(ai, len(r.events)) if r.events[j][1] is Ev.DELIVER
@@ -525,7 +529,7 @@ def eqnat_survive(student, rng):
     n = rng.choice([2, 3, 4])
     s0 = rng.randrange(1, 5000)
     seeds = range(s0, s0 + 20)
-    params = addressed(rng, "equalize-nat", dict(uplinks=n, size=2000))
+    params = addressed(student, rng, "equalize-nat", dict(uplinks=n, size=2000))
     ok = sum(run("equalize-nat", **params, seed=s).summary["connections"][0]["handshake_ok"] for s in seeds)
     return numeric(
         scenario="equalize-nat", params=params, seeds=seeds, answer=ok,
@@ -602,7 +606,7 @@ def eqnat_repair(student, rng):
     filt = rng.choice([False, True])
     s0 = rng.randrange(1, 5000)
     seeds = [s0, s0 + 1, s0 + 2]
-    fixed = addressed(rng, "equalize-nat", dict(remote=remote, ingress_filter=filt, size=4000))
+    fixed = addressed(student, rng, "equalize-nat", dict(remote=remote, ingress_filter=filt, size=4000))
     start = dict(multipath="random", equalize=True, nat="article")
     options = dict(multipath=["random", "wrr", "hash-l3", "hash-l4", "numgen"], equalize=[True, False],
                    nat=["article", "netfilter", "snat", "masquerade"])
@@ -631,7 +635,7 @@ def icmp_answered(student, rng):
     else:
         scenario, params = "ping", dict(nat=variant, uplinks=n, seed=rng.randrange(1, 1000), pings=6)
         setup = f"today's per-packet balancing (nftables `numgen`), NAT `{variant}`"
-    params = addressed(rng, scenario, params)
+    params = addressed(student, rng, scenario, params)
     r = run(scenario, **params)
     reqs = [(i, p) for i, p in arrivals(r, "eth0") if p.proto == 1]
     k = rng.randrange(1, len(reqs))
@@ -665,7 +669,7 @@ def icmp_count(student, rng):
     n = rng.choice([2, 3])
     p = rng.randrange(6, 15)
     nat = rng.choice(["masquerade", "masquerade", "snat"])
-    params = addressed(rng, "ping", dict(uplinks=n, pings=p, nat=nat, seed=rng.randrange(1, 1000)))
+    params = addressed(student, rng, "ping", dict(uplinks=n, pings=p, nat=nat, seed=rng.randrange(1, 1000)))
     r = run("ping", **params)
     got = r.summary["pings"][0]["received"]
     return numeric(
@@ -684,7 +688,7 @@ def icmp_count(student, rng):
 def nf_endpoint(student, rng):
     nat = rng.choice(["netfilter", "snat"])
     n = rng.choice([2, 3])
-    params = addressed(rng, "equalize-nat", dict(nat=nat, uplinks=n, seed=rng.randrange(1, 1000), size=4000,
+    params = addressed(student, rng, "equalize-nat", dict(nat=nat, uplinks=n, seed=rng.randrange(1, 1000), size=4000,
                                                  multipath=rng.choice(["random", "wrr"])))
     r = run("equalize-nat", **params)
     (si, sdev, sp), (ai, adev, ap) = _handshake(r)
@@ -712,7 +716,7 @@ def nf_endpoint(student, rng):
 @exercise("nf-filter", 8, "predict", "Does the provider forward it?")
 def nf_filter(student, rng):
     n = rng.choice([2, 3])
-    params = addressed(rng, "equalize-nat", dict(nat="netfilter", ingress_filter=True, uplinks=n,
+    params = addressed(student, rng, "equalize-nat", dict(nat="netfilter", ingress_filter=True, uplinks=n,
                                                  seed=rng.randrange(1, 1000), size=6000))
     r = run("equalize-nat", **params)
     ups = uplink_hops(r)
@@ -746,7 +750,7 @@ def masq_repair(student, rng):
     seeds = [s0, s0 + 1]
     fixed = dict(ingress_filter=filt, uplinks=n, messages=rng.choice([6, 8, 10]))
     fixed["remote"] = "rfc"
-    fixed = addressed(rng, "echo", fixed)
+    fixed = addressed(student, rng, "echo", fixed)
     start = dict(multipath="numgen", nat="masquerade")
     options = dict(multipath=["numgen", "random", "wrr", "hash-l3", "hash-l4"],
                    nat=["masquerade", "snat", "netfilter", "article"])
@@ -778,7 +782,7 @@ def hash_uplink(student, rng):
     policy = rng.choice(["hash-l3", "hash-l4"])
     n = rng.choice([2, 3, 4])
     c = rng.choice([3, 4])
-    params = addressed(rng, "hash-l4-nat",
+    params = addressed(student, rng, "hash-l4-nat",
                        dict(multipath=policy, uplinks=n, connections=c, seed=rng.randrange(1, 1000), size=4000))
     r = run("hash-l4-nat", **params)
     ups = uplink_hops(r)
@@ -814,7 +818,7 @@ def hash_uplink(student, rng):
 def hash_count(student, rng):
     n = rng.choice([2, 3])
     c = rng.choice([4, 6, 8])
-    params = addressed(rng, "hash-l4-nat",
+    params = addressed(student, rng, "hash-l4-nat",
                        dict(multipath="hash-l4", uplinks=n, connections=c, seed=rng.randrange(1, 1000), size=3000))
     r = run("hash-l4-nat", **params)
     per = {}
@@ -841,7 +845,7 @@ def two_links_config(student, rng):
     n = rng.choice([2, 3])
     s0 = rng.randrange(1, 5000)
     seeds = [s0, s0 + 1, s0 + 2]
-    fixed = addressed(rng, "connection-level", dict(uplinks=n, ingress_filter=filt, size=20000, remote="rfc"))
+    fixed = addressed(student, rng, "connection-level", dict(uplinks=n, ingress_filter=filt, size=20000, remote="rfc"))
     nats = ["none"] if public else ["article", "netfilter", "snat", "masquerade"]
     options = dict(multipath=["random", "wrr", "hash-l4", "numgen"], equalize=[True, False], nat=nats)
     return _config_instance(
@@ -863,7 +867,7 @@ def two_links_chance(student, rng):
     n = rng.choice([2, 3, 4, 5])
     s0 = rng.randrange(1, 10000)
     seeds = range(s0, s0 + 100)
-    params = addressed(rng, "equalize-nat", dict(uplinks=n, size=1000))
+    params = addressed(student, rng, "equalize-nat", dict(uplinks=n, size=1000))
     ok = sum(run("equalize-nat", **params, seed=s).summary["connections"][0]["handshake_ok"] for s in seeds)
     return numeric(
         scenario="equalize-nat", params=params, seeds=seeds, answer=ok,
@@ -880,7 +884,7 @@ def two_links_chance(student, rng):
 @exercise("numgen-next", 10, "predict", "numgen: the next uplink")
 def numgen_next(student, rng):
     n = rng.choice([2, 3, 4])
-    params = addressed(rng, "echo", dict(nat="snat", uplinks=n, messages=rng.choice([4, 6, 8]),
+    params = addressed(student, rng, "echo", dict(nat="snat", uplinks=n, messages=rng.choice([4, 6, 8]),
                                          seed=rng.randrange(1, 1000)))
     r = run("echo", **params)
     ups = uplink_hops(r)

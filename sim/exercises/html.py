@@ -21,7 +21,7 @@ from pathlib import Path
 from .bank import BANK, ExerciseError, chapter_ids, instance
 from .model import Instance
 
-BOOK_STUDENT = "book"      # the variant a page shows when no student is given
+from .variants import BOOK_STUDENT  # noqa: E402  (the variant a page shows when no student is given)
 KEY_ENV = "SIM_EXERCISES_KEY"
 
 from ._js import JS as _JS

@@ -10,6 +10,7 @@ import hashlib
 import random
 import re
 
+BOOK_STUDENT = "book"      # the variant the book's pages show: the article's addresses
 STUDENT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
 
 
