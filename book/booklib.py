@@ -33,7 +33,7 @@ plt.rcParams.update({
     "axes.spines.right": False, "axes.grid": True, "grid.alpha": 0.3, "font.size": 10,
     "svg.hashsalt": "1+1<1", "svg.fonttype": "none",
 })
-IF_COLORS = {"if1": "#1f77b4", "if2": "#d62728", "if3": "#2ca02c", "if4": "#9467bd"}
+IF_COLORS = {"if1": "#0072B2", "if2": "#D55E00", "if3": "#009E73", "if4": "#CC79A7"}
 
 
 # -- runs ------------------------------------------------------------------------------------
