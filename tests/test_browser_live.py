@@ -1,0 +1,145 @@
+"""The live player in a real Jupyter front end: JupyterLab with a kernel, in headless Chromium.
+
+A notebook creates ``LivePlayer("equalize-nat", ...)``; the test clicks Next and
+checks the step and the narration change, then picks another NAT model in the
+drop-down and checks that the scenario was re-run with it -- the Python callbacks
+behind the widgets, which no static page can exercise.  Every request that is
+not to the local JupyterLab server is blocked.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+TOKEN = "op1-live-test"
+
+
+def _missing() -> str | None:
+    try:
+        import jupyterlab  # noqa: F401
+        import playwright  # noqa: F401
+    except ImportError as e:
+        return f"{e.name} is not installed (make test installs requirements-book.txt)"
+    if not os.path.exists(CHROMIUM):
+        return f"{CHROMIUM} is missing (Debian package chromium)"
+    return None
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    why = _missing()
+    if why:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"live-player browser test cannot run under CI: {why}")
+        print(f"skipping the live-player browser test: {why}")
+        pytest.skip(why)
+    work = tmp_path_factory.mktemp("lab")
+    cell = ("import sys; sys.path.insert(0, %r)\n"
+            "from sim.view import LivePlayer\n"
+            "lp = LivePlayer('equalize-nat', seed=3, size=3000, max_steps=60)\n"
+            "lp" % str(ROOT))
+    nb = {"cells": [{"cell_type": "code", "execution_count": None, "id": "live", "metadata": {},
+                     "outputs": [], "source": cell}],
+          "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python",
+                                      "name": "python3"}},
+          "nbformat": 4, "nbformat_minor": 5}
+    (work / "live.ipynb").write_text(json.dumps(nb))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(work / "cfg"), JUPYTER_DATA_DIR=str(work / "data"),
+               JUPYTER_RUNTIME_DIR=str(work / "rt"), HOME=str(work))
+    jupyter = shutil.which("jupyter-lab", path=str(Path(sys.executable).parent)) or "jupyter-lab"
+    proc = subprocess.Popen(
+        [jupyter, "--no-browser", "--allow-root", f"--port={port}", "--ip=127.0.0.1",
+         f"--IdentityProvider.token={TOKEN}", "--ServerApp.disable_check_xsrf=True",
+         "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+         f"--notebook-dir={work}"],
+        cwd=work, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                urllib.request.urlopen(f"{base}/api/status?token={TOKEN}", timeout=1)
+                break
+            except OSError:
+                if proc.poll() is not None:
+                    raise RuntimeError(proc.stdout.read().decode(errors="replace")[-2000:])
+                time.sleep(0.5)
+        else:
+            raise RuntimeError("JupyterLab did not start in 60 s")
+        yield base, work
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def test_live_player_steps_and_reruns_in_jupyterlab(lab):
+    from playwright.sync_api import sync_playwright
+    base, work = lab
+    blocked = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--headless", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+
+        def route(r):
+            if r.request.url.startswith(base):
+                r.continue_()
+            else:
+                blocked.append(r.request.url)
+                r.abort()
+        page.route("**/*", route)
+        page.goto(f"{base}/lab/tree/live.ipynb?token={TOKEN}")
+        page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
+        page.get_by_text("Python 3 (ipykernel) | Idle").wait_for(timeout=60_000)   # kernel ready
+        page.locator(".jp-Notebook .jp-Cell").first.click()
+        for _ in range(3):            # a run asked for while the kernel still connects is lost
+            page.keyboard.press("Control+Enter")
+            try:
+                page.locator(".jp-Notebook .jp-Cell .jp-InputPrompt").first.filter(
+                    has_text="[1]").wait_for(timeout=20_000)
+                break
+            except Exception:
+                continue
+        live = page.locator(".op1-live")
+        try:
+            live.wait_for(timeout=60_000)
+        except Exception:
+            os.makedirs(ROOT / "_build" / "test-artifacts", exist_ok=True)
+            page.screenshot(path=str(ROOT / "_build" / "test-artifacts" / "live_player_failed.png"))
+            raise
+        pos = live.locator("text=/step \\d+ \\/ \\d+/").first
+        assert pos.inner_text().startswith("step 1 /")
+        first_narration = live.locator(".op1-narr").inner_text()
+
+        live.get_by_role("button", name="Next ▶").click()
+        page.wait_for_function("() => /step 2 \\//.test(document.querySelector('.op1-live').innerText)",
+                               timeout=15_000)
+        assert live.locator(".op1-narr").inner_text() != first_narration
+
+        status = live.locator("text=/run and drawn in/").first
+        assert "nat=article" in status.inner_text()
+        live.locator("select").nth(1).select_option("netfilter")      # multipath, NAT, remote
+        page.wait_for_function(
+            "() => /nat=netfilter/.test(document.querySelector('.op1-live').innerText)", timeout=30_000)
+        assert "step 1 /" in live.inner_text()                            # a re-run starts over
+        os.makedirs(ROOT / "_build" / "test-artifacts", exist_ok=True)
+        page.screenshot(path=str(ROOT / "_build" / "test-artifacts" / "live_player_jupyterlab.png"))
+        browser.close()
+    assert not blocked, f"requests to other hosts: {blocked[:5]}"
