@@ -14,7 +14,7 @@ from .fib import RouteError
 from .multipath import POLICIES
 from .nat import NAT_MODELS
 from .scenarios import SCENARIOS, ParamError, run
-from .tcp import CONGESTION_CONTROLS, REMOTE_BEHAVIOURS
+from .tcp import CONGESTION_CONTROLS, REMOTE_BEHAVIOURS, TCP_PROFILES
 
 
 class _Parser(argparse.ArgumentParser):
@@ -58,6 +58,7 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--nat", choices=NAT_MODELS)
     r.add_argument("--remote", choices=REMOTE_BEHAVIOURS)
     r.add_argument("--cc", choices=CONGESTION_CONTROLS, help="TCP congestion control")
+    r.add_argument("--tcp", choices=TCP_PROFILES, help="TCP timers: 2.4 or today's linux")
     r.add_argument("--ingress-filter", action="store_const", const=True, default=None)
     r.add_argument("--bundle", action="store_const", const=True, default=None,
                    help="bundle the uplinks into one PPP Multilink link to provider 1")
@@ -88,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.scenario not in SCENARIOS:
         return _fail(f"unknown scenario {args.scenario!r}: allowed are {', '.join(SCENARIOS)}")
-    overrides = {k: getattr(args, k) for k in ("multipath", "equalize", "nat", "remote", "cc",
+    overrides = {k: getattr(args, k) for k in ("multipath", "equalize", "nat", "remote", "cc", "tcp",
                                                "ingress_filter", "uplinks", "seed", "size",
                                                "connections", "messages", "msg_size", "pings",
                                                "subflows", "uplink_addrs", "remote_addrs",

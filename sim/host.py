@@ -58,6 +58,7 @@ class Host(Node):
         self.next_port = 5000
         self.window = 32 * 1460
         self.cc = "none"                          # congestion control of new connections
+        self.tcp_profile = "2.4"                  # 2.4 or linux (sim.tcp.TCP_PROFILES)
         self.seen: Counter = Counter()            # (proto, source address) of every packet received
 
     @property
@@ -82,7 +83,7 @@ class Host(Node):
         if sport is None:
             sport = self.next_port
             self.next_port += 1
-        c = TcpConn(self, (self.addr, sport), (dst, dport), self.window, self.cc)
+        c = TcpConn(self, (self.addr, sport), (dst, dport), self.window, self.cc, self.tcp_profile)
         c.syn_opt = syn_opt
         self.conns[(sport, dst, dport)] = c
         c.connect()
@@ -132,7 +133,7 @@ class Host(Node):
         flags = tcp.flags
         on_accept = self.listeners.get(tcp.dport)
         if on_accept is not None and flags == "S":
-            c = TcpConn(self, (self.addr, tcp.dport), (pkt.ip.src, tcp.sport), self.window, self.cc)
+            c = TcpConn(self, (self.addr, tcp.dport), (pkt.ip.src, tcp.sport), self.window, self.cc, self.tcp_profile)
             self.conns[(tcp.dport, pkt.ip.src, tcp.sport)] = c
             c.accept_syn(pkt)
             on_accept(c)

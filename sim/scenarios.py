@@ -19,7 +19,7 @@ from .core import MS, S, Sim
 from .fib import RouteError, addr_int, in_prefix, parse_prefix
 from .multipath import CACHED_POLICIES, POLICIES
 from .nat import NAT_MODELS
-from .tcp import CONGESTION_CONTROLS, REMOTE_BEHAVIOURS
+from .tcp import CONGESTION_CONTROLS, REMOTE_BEHAVIOURS, TCP_PROFILES
 from .topology import KBIT, NetworkSpec, Uplink, article_network
 from .result import Result
 
@@ -35,6 +35,7 @@ class Params:
     nat: str = "article"
     remote: str = "article"
     cc: str = "none"                    # TCP congestion control: none (fixed window) or reno
+    tcp: str = "2.4"                    # TCP timers: 2.4 (3 s first RTO) or linux (1 s, loss probes)
     ingress_filter: bool = False
     uplinks: int = 2
     seed: int = 1
@@ -64,6 +65,7 @@ class Params:
         choice("nat", NAT_MODELS)
         choice("remote", REMOTE_BEHAVIOURS)
         choice("cc", CONGESTION_CONTROLS)
+        choice("tcp", TCP_PROFILES)
         for name, lo, hi in (("uplinks", 1, 16), ("seed", 0, 2**63 - 1), ("size", 1, 10**10),
                              ("connections", 1, 64), ("pings", 0, 10_000),
                              ("messages", 1, 10_000), ("msg_size", 1, 10**7), ("subflows", 1, 8)):
@@ -119,7 +121,7 @@ class Params:
                       int(nth(self.delay_ms, k) * MS), int(nth(self.weights, k)))
                for k in range(self.uplinks)]
         return NetworkSpec(uplinks=ups, policy=self.multipath, equalize=self.equalize, nat=self.nat,
-                           remote=self.remote, ingress_filter=self.ingress_filter, cc=self.cc,
+                           remote=self.remote, ingress_filter=self.ingress_filter, cc=self.cc, tcp=self.tcp,
                            uplink_addrs=list(self.uplink_addrs), remote_addrs=list(self.remote_addrs),
                            port_base=self.port_base, bundle=self.bundle)
 
@@ -191,14 +193,15 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in [
     Scenario("udp-equalize-nat", "UDP echo under equalize and NAT", {"equalize": True}, _udp),
     Scenario("echo", "today's kernel, as measured (fidelity.md 3b): one TCP connection echoing "
              "ten 1000-byte messages under per-packet balancing (nftables numgen) and MASQUERADE",
-             {"multipath": "numgen", "nat": "masquerade", "remote": "rfc"}, _echo),
+             {"multipath": "numgen", "nat": "masquerade", "remote": "rfc", "tcp": "linux"}, _echo),
     Scenario("ping", "today's kernel, as measured: ten pings with one ICMP id under per-packet "
              "balancing and MASQUERADE; the ICMP entry now outlives its reply",
-             {"multipath": "numgen", "nat": "masquerade", "remote": "rfc"}, _pings),
+             {"multipath": "numgen", "nat": "masquerade", "remote": "rfc", "tcp": "linux"}, _pings),
     Scenario("mptcp", "MPTCP (RFC 8684) behind the router: one download, two subflows from two "
              "source ports, each its own connection to conntrack (connmark balancing, MASQUERADE), "
              "so each keeps its uplink and its NAT binding, and the download uses both links",
-             {"multipath": "connmark", "nat": "masquerade", "remote": "rfc", "size": 500_000},
+             {"multipath": "connmark", "nat": "masquerade", "remote": "rfc", "size": 500_000,
+              "tcp": "linux"},
              _mptcp),
     Scenario("multilink", "PPP Multilink (RFC 1990): both lines bundled into one link to one "
              "provider that bundles them too; one address, one NAT binding, the download uses both "
@@ -206,7 +209,8 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in [
              _one_download),
     Scenario("hash-l4-nat", "modern Linux: no route cache, L4 hash multipath, netfilter NAT; "
              "4 connections, each on one uplink", {"multipath": "hash-l4", "nat": "netfilter",
-                                                   "remote": "rfc", "connections": 4}, _one_download),
+                                                   "remote": "rfc", "connections": 4, "tcp": "linux"},
+             _one_download),
 ]}
 
 

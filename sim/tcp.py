@@ -7,6 +7,8 @@ keeps the article's arithmetic plain) or ``reno`` (RFC 5681: slow start,
 congestion avoidance, fast retransmit and fast recovery, as in Linux 2.4), which
 shows how reordering over unequal links eats the gain of per-packet balancing.
 Timestamps (RFC 7323) are modelled only as what they do to the RTT estimate.
+Two profiles: ``2.4`` (3 s first timeout) and ``linux``, today's kernel (1 s first
+timeout and tail loss probes).
 What it leaves out, on purpose: Linux's quick-ack mode, SACK, other options.  Every
 state change is a trace event.
 """
@@ -19,6 +21,12 @@ from .trace import Drop, Ev
 
 MSS = 1460
 RTO_INIT = 3_000_000        # µs, RFC 1122 and Linux 2.4's TCP_TIMEOUT_INIT
+# Today's Linux (the ``linux`` profile): RFC 6298's 1 s first timeout, and a tail loss
+# probe (``tcp_schedule_loss_probe()``): 2 x srtt after the last send, plus RTO_MIN when
+# one segment is out (room for a delayed ACK), else plus TCP_TIMEOUT_MIN (2 ms).
+RTO_INIT_LINUX = 1_000_000
+TLP_MIN = 2_000
+TCP_PROFILES = ("2.4", "linux")
 RTO_MIN = 200_000           # µs, Linux's TCP_RTO_MIN
 RTO_MAX = 120_000_000       # µs
 TIME_WAIT_LEN = 60_000_000  # µs, Linux's TCP_TIMEWAIT_LEN
@@ -35,7 +43,8 @@ INIT_CWND = 2 * MSS         # Linux 2.4: two segments
 class TcpConn:
     """One end of a connection.  ``local`` and ``remote`` are (addr, port) endpoints."""
 
-    def __init__(self, host, local, remote, window: int = 32 * MSS, cc: str = "none"):
+    def __init__(self, host, local, remote, window: int = 32 * MSS, cc: str = "none",
+                 profile: str = "2.4"):
         self.host = host
         self.local = local
         self.remote = remote
@@ -52,7 +61,12 @@ class TcpConn:
         self.fin_queued = False
         self.irs = self.rcv_nxt = 0
         self.ooo: dict[int, int] = {}      # out-of-order segments: seq -> length
-        self.rto = RTO_INIT
+        self.rto = RTO_INIT_LINUX if profile == "linux" else RTO_INIT
+        self.tlp = profile == "linux"       # tail loss probes
+        self.probe_due = False              # the pending timer is a loss probe, not the RTO
+        self.probed = False                 # one probe per flight, until an ACK advances
+        self.last_seg: tuple | None = None  # (flags, seq, length) of the last data segment sent
+        self.loss_probes = 0
         self.srtt = 0
         self.rttvar = 0
         self.rtt_seq: int | None = None     # the segment being timed (Karn: never a retransmission)
@@ -121,17 +135,19 @@ class TcpConn:
             return ("PA" if self.snd_una + n == self.data_end else "A"), self.snd_una, n
         return "FA", self.data_end, 0
 
-    def _arm(self) -> None:
-        """(Re)start the retransmission timer.  Restarting only moves ``deadline``:
-        the one pending event, when it fires early, sleeps again until it."""
+    def _arm(self, after: int | None = None) -> None:
+        """(Re)start the retransmission timer (in ``after`` µs, default the RTO).
+        Restarting only moves ``deadline``: the one pending event, when it fires
+        early, sleeps again until it."""
         sim = self.host.sim
-        self.deadline = sim.now + self.rto
+        self.probe_due = False
+        self.deadline = sim.now + (self.rto if after is None else after)
         tev = self.timer_ev
         if tev is not None and tev[0] > self.deadline:
             sim.cancel(tev)
             tev = None
         if tev is None:
-            self.timer_ev = sim.at(self.rto, self._timer)
+            self.timer_ev = sim.at(self.deadline - sim.now, self._timer)
 
     def _timer(self) -> None:
         sim = self.host.sim
@@ -141,7 +157,33 @@ class TcpConn:
         if sim.now < self.deadline:
             self.timer_ev = sim.at(self.deadline - sim.now, self._timer)
             return
-        self._on_rto()
+        if self.probe_due:
+            self._loss_probe()
+        else:
+            self._on_rto()
+
+    def _arm_after_send(self) -> None:
+        """Linux: after new data leaves, or an ACK leaves data outstanding, arm a tail
+        loss probe if one is allowed, else the retransmission timer."""
+        if not (self.tlp and self.srtt and not self.probed and self.last_seg
+                and self.state in ("ESTABLISHED", "CLOSE_WAIT")):
+            self._arm()
+            return
+        out = self.snd_max - self.snd_una
+        pto = 2 * self.srtt + (RTO_MIN if out <= MSS else TLP_MIN)
+        self._arm(min(pto, self.rto))
+        self.probe_due = True
+
+    def _loss_probe(self) -> None:
+        """Resend the last segment sent, so its ACK (or its absence) tells the sender
+        about the tail of the flight; then the retransmission timer, not backed off."""
+        self.probed = True
+        self.loss_probes += 1
+        flags, seq, n = self.last_seg
+        if seq + n > self.snd_una:
+            self._send(flags, seq, n)
+            self.tx_time[seq + n] = self.host.sim.now
+        self._arm()
 
     def _stop_timer(self) -> None:
         self.deadline = None
@@ -188,7 +230,9 @@ class TcpConn:
         sent = False
         while self.snd_nxt < self.data_end and self.snd_nxt < limit:
             n = min(MSS, self.data_end - self.snd_nxt, limit - self.snd_nxt)
-            self._send("PA" if self.snd_nxt + n == self.data_end else "A", self.snd_nxt, n)
+            flags = "PA" if self.snd_nxt + n == self.data_end else "A"
+            self._send(flags, self.snd_nxt, n)
+            self.last_seg = (flags, self.snd_nxt, n)
             self.tx_time[self.snd_nxt + n] = self.host.sim.now
             if self.rtt_seq is None:
                 self.rtt_seq, self.rtt_start = self.snd_nxt + n, self.host.sim.now
@@ -205,8 +249,8 @@ class TcpConn:
             elif self.state == "CLOSE_WAIT":
                 self._set_state("LAST_ACK")
             sent = True
-        if sent and self.deadline is None:
-            self._arm()
+        if sent and (self.deadline is None or self.probe_due):
+            self._arm_after_send()
 
     def _retransmit_first(self) -> None:
         """Resend the oldest unacknowledged segment (or SYN, SYN+ACK, FIN)."""
@@ -311,10 +355,11 @@ class TcpConn:
             if self.reno:
                 self._open_cwnd()
             self.dupacks = 0
+            self.probed = False
             if self.snd_una >= self.snd_max:
                 self._stop_timer()
             else:
-                self._arm()
+                self._arm_after_send()
             self._acked()
             if self.on_acked:
                 self.on_acked(self)

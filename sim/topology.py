@@ -57,6 +57,7 @@ class NetworkSpec:
     nat: str = "article"
     remote: str = "article"
     cc: str = "none"
+    tcp: str = "2.4"
     uplink_addrs: list[str] = field(default_factory=list)   # if1, if2 ...: the article's if empty
     remote_addrs: list[str] = field(default_factory=list)   # remote1, remote2: the article's if empty
     port_base: int = 5000                                   # first source port of the LAN hosts
@@ -131,6 +132,7 @@ def article_network(sim, spec: NetworkSpec) -> Network:
         net.add(Host(sim, name, title, remote=spec.remote))
     for h in ("local1", "local2", "remote1", "remote2"):
         net[h].cc = spec.cc
+        net[h].tcp_profile = spec.tcp
     for h in ("local1", "local2"):
         net[h].next_port = spec.port_base
 

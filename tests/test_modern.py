@@ -225,3 +225,26 @@ def test_multilink_bundle_one_address_both_lines_in_order():
 def test_bundle_must_be_a_boolean():
     with pytest.raises(sim.ParamError, match="bundle must be true or false, got 'yes'"):
         sim.run("multilink", bundle="yes")
+
+
+def test_linux_profile_probes_the_tail_and_finishes_sooner():
+    kw = dict(nat="snat", ingress_filter=True, uplinks=3, **measured.LAB)
+    today = sim.run("echo", tcp="linux", **kw)
+    old = sim.run("echo", tcp="2.4", **kw)
+    assert today.apps["echo"][0].conn.loss_probes > 0
+    assert old.apps["echo"][0].conn.loss_probes == 0
+    assert today.summary["echo"][0]["seconds"] < old.summary["echo"][0]["seconds"]
+
+
+def test_first_retransmission_timeout_by_profile():
+    # a SYN to nowhere: 2.4 resends it after 3 s, today's Linux after 1 s (RFC 6298)
+    for profile, first in (("2.4", 3.0), ("linux", 1.0)):
+        s = Sim(seed=1)
+        net = article_network(s, make_params("echo", tcp=profile).spec())
+        net.start()
+        net["local1"].connect("9.9.9.9", 80)          # the Internet has no route to it
+        s.until = 10_000_000
+        s.run()
+        syns = [e[0] / 1e6 for e in s.trace.events
+                if e[1] is Ev.SEND and e[2] == "local1" and e[3].l4.flags == "S"]
+        assert len(syns) > 1 and abs(syns[1] - syns[0] - first) < 0.01, (profile, syns[:3])
