@@ -36,7 +36,8 @@ BESIDE: dict[str, dict] = {
         dict(multipath="wrr", equalize=True, nat="netfilter", ingress_filter=True),
 }
 
-LAB = dict(remote="rfc", delay_ms=[0.05], up_kbit=[1_000_000], down_kbit=[1_000_000])
+LAB = dict(remote="rfc", delay_ms=[0.05], up_kbit=[1_000_000], down_kbit=[1_000_000],
+           core_delay_ms=0.05, remote_delay_ms=0.05)
 SLOW = 5          # "complete but slow": over SLOW times the fastest complete set-up
 
 

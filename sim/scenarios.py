@@ -53,6 +53,8 @@ class Params:
     down_kbit: list[int] = field(default_factory=lambda: [2000])   # per uplink, last repeats
     up_kbit: list[int] = field(default_factory=lambda: [512])
     delay_ms: list[float] = field(default_factory=lambda: [10.0])
+    core_delay_ms: float = 5.0          # provider <-> Internet, one way
+    remote_delay_ms: float = 2.0        # Internet <-> remote host, one way
     weights: list[int] = field(default_factory=lambda: [1])
     trace: bool = True                  # False: counters only
 
@@ -74,6 +76,10 @@ class Params:
                 raise ParamError(f"{name} must be an integer, got {v!r}")
             if not lo <= v <= hi:
                 raise ParamError(f"{name} {v} out of range: allowed {lo}..{hi}")
+        for name in ("core_delay_ms", "remote_delay_ms"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v <= 10_000:
+                raise ParamError(f"{name} must be a number of milliseconds in (0, 10000], got {v!r}")
         if not isinstance(self.idle, (int, float)) or self.idle < 0:
             raise ParamError(f"idle must be a number of seconds >= 0, got {self.idle!r}")
         for name in ("down_kbit", "up_kbit", "delay_ms", "weights"):
@@ -123,7 +129,9 @@ class Params:
         return NetworkSpec(uplinks=ups, policy=self.multipath, equalize=self.equalize, nat=self.nat,
                            remote=self.remote, ingress_filter=self.ingress_filter, cc=self.cc, tcp=self.tcp,
                            uplink_addrs=list(self.uplink_addrs), remote_addrs=list(self.remote_addrs),
-                           port_base=self.port_base, bundle=self.bundle)
+                           port_base=self.port_base, bundle=self.bundle,
+                           core_delay=int(self.core_delay_ms * MS),
+                           remote_delay=int(self.remote_delay_ms * MS))
 
 
 @dataclass

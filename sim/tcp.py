@@ -7,9 +7,9 @@ keeps the article's arithmetic plain) or ``reno`` (RFC 5681: slow start,
 congestion avoidance, fast retransmit and fast recovery, as in Linux 2.4), which
 shows how reordering over unequal links eats the gain of per-packet balancing.
 Timestamps (RFC 7323) are modelled only as what they do to the RTT estimate.
-Two profiles: ``2.4`` (3 s first timeout) and ``linux``, today's kernel (1 s first
-timeout and tail loss probes).
-What it leaves out, on purpose: Linux's quick-ack mode, SACK, other options.  Every
+Two profiles: ``2.4`` (3 s first timeout, ACKs simply delayed) and ``linux``,
+today's kernel (1 s first timeout, tail loss probes, quick-ack and ping-pong modes).
+What it leaves out, on purpose: SACK, other options, 2.4's quick-ack mode.  Every
 state change is a trace event.
 """
 from __future__ import annotations
@@ -34,6 +34,8 @@ SYN_RETRIES = 5             # 2.4 tcp_syn_retries
 SYNACK_RETRIES = 5          # 2.4 tcp_synack_retries
 RETRIES2 = 15               # 2.4 tcp_retries2
 DELACK = 40_000             # µs, Linux's TCP_DELACK_MIN: how long an ACK may wait for data
+QUICKACKS = 16              # TCP_MAX_QUICKACKS
+PINGPONG_THRESH = 1         # TCP_PINGPONG_THRESH (Linux 6.x)
 
 REMOTE_BEHAVIOURS = ("article", "rfc")
 CONGESTION_CONTROLS = ("none", "reno")
@@ -67,6 +69,10 @@ class TcpConn:
         self.probed = False                 # one probe per flight, until an ACK advances
         self.last_seg: tuple | None = None  # (flags, seq, length) of the last data segment sent
         self.loss_probes = 0
+        self.ato = 0                        # linux: delayed-ACK time, set by the first data
+        self.quick = 0                      # linux: quick ACKs left
+        self.pingpong = 0                   # linux: answers sent within ato of receiving
+        self.lrcvtime = 0
         self.srtt = 0
         self.rttvar = 0
         self.rtt_seq: int | None = None     # the segment being timed (Karn: never a retransmission)
@@ -118,6 +124,18 @@ class TcpConn:
             self._send("A", self.snd_nxt)
         elif self.delack_ev is None:
             self.delack_ev = self.host.sim.at(DELACK, self._delack_timer)
+
+    def _linux_data_received(self) -> None:
+        """``tcp_event_data_recv()`` and ``__tcp_ack_snd_check()``: the first data
+        starts quick-ack mode (up to 16 ACKs sent at once, before the application has
+        read the data); a connection in ping-pong mode -- it answered data within the
+        delayed-ACK time before -- delays its ACKs to ride on the answer instead."""
+        if self.ato == 0:
+            self.ato, self.quick = DELACK, min(QUICKACKS, self.window // (2 * MSS))
+        self.lrcvtime = self.host.sim.now
+        if self.quick and self.pingpong < PINGPONG_THRESH:
+            self.quick -= 1
+            self._send("A", self.snd_nxt)
 
     def _delack_timer(self) -> None:
         self.delack_ev = None
@@ -231,6 +249,8 @@ class TcpConn:
         while self.snd_nxt < self.data_end and self.snd_nxt < limit:
             n = min(MSS, self.data_end - self.snd_nxt, limit - self.snd_nxt)
             flags = "PA" if self.snd_nxt + n == self.data_end else "A"
+            if self.ato and self.host.sim.now - self.lrcvtime < self.ato:
+                self.pingpong += 1                  # tcp_event_data_sent(): an interactive answer
             self._send(flags, self.snd_nxt, n)
             self.last_seg = (flags, self.snd_nxt, n)
             self.tx_time[self.snd_nxt + n] = self.host.sim.now
@@ -433,6 +453,8 @@ class TcpConn:
         filled = got > max(new, 0)
         if end_fin or filled or self.ooo or new <= 0:
             self._send("A", self.snd_nxt)           # FIN, a filled hole, a duplicate: at once
+        elif got and self.tlp:                      # today's Linux: quick-ack mode
+            self._linux_data_received()
         if got:
             self.bytes_received += got
             if self.on_data:

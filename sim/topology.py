@@ -65,7 +65,8 @@ class NetworkSpec:
     ingress_filter: bool = False
     lan_rate: int = 100 * MBIT
     core_rate: int = 100 * MBIT
-    core_delay: int = 5 * MS
+    core_delay: int = 5 * MS        # provider <-> Internet
+    remote_delay: int = 2 * MS      # Internet <-> remote host
     qlen: int = 64
 
 
@@ -190,7 +191,7 @@ def article_network(sim, spec: NetworkSpec) -> Network:
     for k, (name, addr) in enumerate(zip(("remote1", "remote2"), remotes)):
         gw = gw_of(addr)
         net.connect(f"{name}_link", [("internet", f"r{k + 1}", gw, spec.core_rate),
-                                     (name, "eth0", addr, spec.core_rate)], 2 * MS, spec.qlen)
+                                     (name, "eth0", addr, spec.core_rate)], spec.remote_delay, spec.qlen)
         net[name].fib.add(f"{net24(addr)} dev eth0")
         net[name].fib.add(f"default via {gw} dev eth0")
         core.fib.add(f"{net24(addr)} dev r{k + 1}")
