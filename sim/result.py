@@ -2,6 +2,7 @@
 and the router's state at any step (rebuilt from the trace)."""
 from __future__ import annotations
 
+import copy
 import json
 from dataclasses import asdict, dataclass, field
 
@@ -196,12 +197,18 @@ class Result:
 
     def state_at(self, i: int, node: str = "router") -> "RouterState":
         """The route cache, conntrack and counters of ``node`` just after event ``i``,
-        rebuilt by folding the trace (no engine state is read)."""
+        rebuilt by folding the trace (no engine state is read).  The fold is kept, so
+        stepping forward costs only the events in between."""
         if not -len(self.events) <= i < len(self.events):
             raise IndexError(f"step {i} out of range: the trace has {len(self.events)} events")
         i %= len(self.events)
-        st = RouterState(t=self.events[i][0], routes=self.net[node].fib.show())
-        for t, ev, n, pkt, info in self.events[:i + 1]:
+        folds = self.__dict__.setdefault("_folds", {})
+        done, st = folds.get(node, (-1, None))
+        if st is None or done > i:
+            done, st = -1, RouterState(t=0, routes=self.net[node].fib.show())
+        else:
+            st = copy.deepcopy(st)
+        for t, ev, n, pkt, info in self.events[done + 1:i + 1]:
             if n != node:
                 continue
             if ev is Ev.RT_MISS:
@@ -220,6 +227,8 @@ class Result:
                 st.conntrack[ct] = {"orig": orig, "reply": reply, "dev": dev, "created": t}
             elif ev is Ev.CT_DEL:
                 st.conntrack.pop(info[0], None)
+        st.t = self.events[i][0]
+        folds[node] = (i, copy.deepcopy(st))
         return st
 
 

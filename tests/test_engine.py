@@ -203,3 +203,14 @@ def test_addresses_and_ports_can_be_changed_for_variants():
 def test_bad_addresses_are_refused_with_the_bad_value(bad, message):
     with pytest.raises(sim.ParamError, match=message):
         sim.run("equalize-nat", **bad)
+
+
+def test_state_at_in_any_order_equals_a_fresh_fold():
+    r = sim.run("equalize-nat", seed=1)
+    n = len(r.events)
+    order = [n - 1, 10, n // 2, n // 2 + 1, 3, n - 1]
+    got = [r.state_at(i) for i in order]
+    got[0].cache.clear()                     # a caller's copy: the kept fold is not touched
+    for i, st in zip(order[1:], got[1:]):
+        assert st == sim.run("equalize-nat", seed=1).state_at(i)
+    assert r.state_at(n - 1) == sim.run("equalize-nat", seed=1).state_at(n - 1)
