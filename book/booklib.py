@@ -320,23 +320,8 @@ def first(r, kind: str, node: str | None = None, after: int = 0, pred=None) -> i
 
 
 def run_with_flush(scenario: str, flush_at: float, **params) -> "sim.Result":
-    """Like ``sim.run`` but with ``ip route flush cache`` on the router at ``flush_at`` seconds.
-
-    Built from the engine's public pieces (``make_params``, ``article_network``), the same
-    way ``sim.run`` does it; the flush is the route cache's own ``flush()``."""
-    from sim.core import Sim
-    from sim.result import Result
-    from sim.scenarios import SCENARIOS, make_params
-    from sim.topology import article_network
-    p = make_params(scenario, **params)
-    s = Sim(seed=p.seed, trace=p.trace)
-    net = article_network(s, p.spec())
-    net.apps = {}
-    net.apps.update(SCENARIOS[scenario].setup(net, p))
-    net.start()
-    s.at(int(flush_at * 1e6), net["router"].cache.flush)
-    s.run()
-    return Result(scenario, p, s, net, net.apps)
+    """``sim.run`` with ``ip route flush cache`` on the router at ``flush_at`` seconds."""
+    return sim.run(scenario, flush_at=[flush_at], **params)
 
 
 def retransmissions(r, node: str = "remote1") -> int:

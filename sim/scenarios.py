@@ -50,6 +50,7 @@ class Params:
     remote_addrs: list[str] = field(default_factory=list)   # remote1, remote2 (default: the article's)
     port_base: int = 5000               # first source port of the LAN hosts
     bundle: bool = False                # the uplinks bundled into one (PPP Multilink) to provider 1
+    flush_at: list[float] = field(default_factory=list)     # s: `ip route flush cache` then
     down_kbit: list[int] = field(default_factory=lambda: [2000])   # per uplink, last repeats
     up_kbit: list[int] = field(default_factory=lambda: [512])
     delay_ms: list[float] = field(default_factory=lambda: [10.0])
@@ -76,6 +77,12 @@ class Params:
                 raise ParamError(f"{name} must be an integer, got {v!r}")
             if not lo <= v <= hi:
                 raise ParamError(f"{name} {v} out of range: allowed {lo}..{hi}")
+        if not isinstance(self.flush_at, list) or any(
+                isinstance(x, bool) or not isinstance(x, (int, float)) or x < 0 for x in self.flush_at):
+            raise ParamError(f"flush_at must be a list of times in seconds >= 0, got {self.flush_at!r}")
+        if self.flush_at and self.multipath not in CACHED_POLICIES:
+            raise ParamError(f"flush_at flushes the route cache: multipath {self.multipath} has none "
+                             f"(use random or wrr)")
         for name in ("core_delay_ms", "remote_delay_ms"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v <= 10_000:
@@ -245,5 +252,7 @@ def run(scenario: str, **overrides) -> Result:
     net.apps.update(SCENARIOS[scenario].setup(net, p))
     apps = net.apps
     net.start()
+    for t in p.flush_at:                     # ip route flush cache
+        sim.at(int(t * S), net["router"].cache.flush)
     sim.run()
     return Result(scenario, p, sim, net, apps)

@@ -214,3 +214,12 @@ def test_state_at_in_any_order_equals_a_fresh_fold():
     for i, st in zip(order[1:], got[1:]):
         assert st == sim.run("equalize-nat", seed=1).state_at(i)
     assert r.state_at(n - 1) == sim.run("equalize-nat", seed=1).state_at(n - 1)
+
+
+def test_flush_at_empties_the_route_cache_then():
+    r = sim.run("connection-level", flush_at=[0.3], seed=1)
+    flushed = [e for e in r.events if e[1] is Ev.RT_DEL and e[4][2] == "flush"]
+    assert flushed and all(abs(e[0] - 300_000) < 1 for e in flushed)
+    assert r.state_at(r.events.index(flushed[-1])).cache == {}
+    with pytest.raises(sim.ParamError, match="multipath hash-l4 has none"):
+        sim.run("hash-l4-nat", flush_at=[1])
