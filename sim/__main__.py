@@ -41,6 +41,13 @@ def _uplinks(s: str) -> int:
     return v
 
 
+def _seconds(s: str) -> list[float]:
+    try:
+        return [float(x) for x in s.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--flush-at wants seconds like 0.3,12, got {s!r}")
+
+
 def _addrs(s: str) -> list[str]:
     return [a.strip() for a in s.split(",")]
 
@@ -75,6 +82,8 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--remote-addrs", type=_addrs, metavar="A,B",
                    help="the remote hosts' addresses (default 200.0.0.1,210.0.0.1)")
     r.add_argument("--port-base", type=_nonneg_int("--port-base"), help="first source port of the LAN hosts")
+    r.add_argument("--flush-at", type=_seconds, metavar="T,T,...",
+                   help="ip route flush cache at these times (s)")
     r.add_argument("--format", choices=("text", "json"), default="text")
     r.add_argument("--pcap", metavar="FILE", help="also write the hops as pcapng")
     r.add_argument("--summary-only", action="store_true", help="text: print only the summary")
@@ -93,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
                                                "ingress_filter", "uplinks", "seed", "size",
                                                "connections", "messages", "msg_size", "pings",
                                                "subflows", "uplink_addrs", "remote_addrs",
-                                               "port_base", "bundle")}
+                                               "port_base", "bundle", "flush_at")}
     try:
         result = run(args.scenario, **overrides)
     except (ParamError, RouteError) as e:
