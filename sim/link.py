@@ -53,7 +53,7 @@ class Interface:
         self.tx_packets += 1
         self.tx_bytes += size
         if link.bundle:
-            backlog.append(link.send(self, peer, pkt, size, now))
+            backlog.append(link.enqueue(self, peer, pkt, size, now))
             return
         start = self.busy_until if self.busy_until > now else now
         self.busy_until = done = start + (size * 8_000_000) // self.bandwidth
@@ -117,7 +117,7 @@ class BundleLink(Link):
         self.pending: dict[str, dict] = {i.label: {} for i in ifaces}
         self.member_packets = {i.label: [0] * len(members) for i in ifaces}
 
-    def send(self, src: Interface, dst: Interface, pkt, size: int, now: int) -> int:
+    def enqueue(self, src: Interface, dst: Interface, pkt, size: int, now: int) -> int:
         """Queue ``pkt`` on the member that finishes it first; returns when it is sent."""
         side = 0 if src is self.ifaces[0] else 1
         busy = self.busy[src.label]
