@@ -202,7 +202,8 @@ def _addr(ep: str) -> str:
     return ep.strip("()").split(",")[0].strip()
 
 
-def _kernel_summary_view(s: dict, slow_after) -> dict:
+def _summary_view(s: dict, slow_after) -> dict:
+    """What a run's summary says, in the same words for the kernel and the simulator."""
     v = {}
     if "echo" in s:
         e = s["echo"][0]
@@ -212,25 +213,8 @@ def _kernel_summary_view(s: dict, slow_after) -> dict:
     if "pings" in s:
         v["ping"] = s["pings"][0]["received"]
         v["ping_seen"] = s["pings"][0]["seen_by_remote_as"]
-    if "connections" in s:
-        v["downloads"] = [tcp_outcome(c, None) for c in s["connections"]]
-        v["server_saw"] = sorted({_addr(x) for c in s["connections"] for x in c["seen_by_server_as"]})
-    return v
-
-
-def _sim_summary_view(s: dict, slow_after) -> dict:
-    v = {}
-    if "echo" in s:
-        e = s["echo"][0]
-        v["tcp"] = tcp_outcome(e, slow_after)
-        v["echoed"] = e["echoed"]
-        v["server_saw"] = sorted({_addr(x) for x in e["seen_by_server_as"]})
-    if "pings" in s:
-        v["ping"] = s["pings"][0]["received"]
-        v["ping_seen"] = s["pings"][0].get("seen_by_remote_as", [])
     if s.get("connections"):
-        v["downloads"] = [("complete" if c["complete"] else "reset" if c["reset"] else "stalled")
-                          for c in s["connections"]]
+        v["downloads"] = [tcp_outcome(c, None) for c in s["connections"]]
         v["server_saw"] = sorted({_addr(x) for c in s["connections"] for x in c["seen_by_server_as"]})
     return v
 
@@ -286,8 +270,8 @@ def compare(scenario: str, uplinks: int = 2, kernel: KernelResult | None = None,
         _compare_mptcp(c, k, r, addrs, add)
         return c
     fast = _sim_fast_seconds(uplinks) if sc.experiment == "echo" else None
-    kv = _kernel_summary_view(k, SLOW_KERNEL)
-    sv = _sim_summary_view(r.summary, None if fast is None else SLOW_FACTOR * fast)
+    kv = _summary_view(k, SLOW_KERNEL)
+    sv = _summary_view(r.summary, None if fast is None else SLOW_FACTOR * fast)
     kf = _flows_view(k["observed"], hashed)
     sf = _flows_view(observe(from_sim(r), addrs), hashed)
 

@@ -225,7 +225,20 @@ def _wrap(kind: str, scenario: str, frames: int, aria: str, inner: str, meta: di
             + _page("") + "</div>")
 
 
-class Player:
+class _Page:
+    """What both players share: their HTML in Jupyter, and a standalone page."""
+
+    def _repr_html_(self) -> str:
+        return self.html()
+
+    def save(self, path) -> Path:
+        """Write a standalone page with this player."""
+        path = Path(path)
+        path.write_text(standalone_page([self.html()], self.title))
+        return path
+
+
+class Player(_Page):
     """A static replay of ``result``: ``Player(sim.run("equalize-nat", seed=1), stop=200)``.
 
     Steps are trace indices (as in the pcapng comments).  By default the replay
@@ -269,14 +282,6 @@ class Player:
             self._html = _wrap("player", r.scenario, n, aria, inner, {"frames": n})
         return self._html
 
-    def _repr_html_(self) -> str:
-        return self.html()
-
-    def save(self, path) -> Path:
-        """Write a standalone page with this player."""
-        path = Path(path)
-        path.write_text(standalone_page([self.html()], self.title))
-        return path
 
 
 def standalone_page(bodies: list[str], title: str = "1 + 1 < 1") -> str:
@@ -286,7 +291,7 @@ def standalone_page(bodies: list[str], title: str = "1 + 1 < 1") -> str:
             + "\n".join(bodies) + "\n</body></html>\n")
 
 
-class Compare:
+class Compare(_Page):
     """Two runs of a scenario side by side, stepping together, with the steps where
     they differ flagged: ``Compare(sim.run(s, nat="article"), sim.run(s, nat="netfilter"),
     labels=("article NAT", "netfilter NAT"))``."""
@@ -348,10 +353,3 @@ class Compare:
                                 "ports": [1 if d else 0 for d in self.port_diff]})
         return self._html
 
-    def _repr_html_(self) -> str:
-        return self.html()
-
-    def save(self, path) -> Path:
-        path = Path(path)
-        path.write_text(standalone_page([self.html()], self.title))
-        return path
