@@ -136,9 +136,14 @@ def test_live_player_steps_and_reruns_in_jupyterlab(lab):
         status = live.locator("text=/run and drawn in/").first
         assert "nat=article" in status.inner_text()
         live.locator("select").nth(1).select_option("netfilter")      # multipath, NAT, remote
-        page.wait_for_function(
-            "() => /nat=netfilter/.test(document.querySelector('.op1-live').innerText)", timeout=30_000)
-        assert "step 1 /" in live.inner_text()                            # a re-run starts over
+        # a re-run starts over: widget updates arrive as separate messages, so wait for both
+        try:
+            page.wait_for_function(
+                "() => { const t = document.querySelector('.op1-live').innerText;"
+                " return /nat=netfilter/.test(t) && /step 1 \\//.test(t); }", timeout=30_000)
+        except Exception:
+            raise AssertionError("after choosing netfilter the live player did not re-run from step 1: "
+                                 + live.inner_text()[:300]) from None
         os.makedirs(ROOT / "_build" / "test-artifacts", exist_ok=True)
         page.screenshot(path=str(ROOT / "_build" / "test-artifacts" / "live_player_jupyterlab.png"))
         browser.close()

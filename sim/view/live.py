@@ -147,10 +147,6 @@ class LivePlayer:
         self.last_run_s = time.perf_counter() - t0
         stem = f"{self.result.scenario}-seed{self.result.params.seed}"
         self.downloads.value = f'<span class="op1">{f.downloads(stem)}</span>'
-        more = f" (first {len(f)} of {f.total} steps)" if f.total > len(f) else ""
-        self.status.value = (f'<span style="font-family:monospace;font-size:12px">{h(self.scenario)}: '
-                             f"{h(params_line(self.result))} · {len(self.result.events)} events{more} · "
-                             f"run and drawn in {self.last_run_s * 1000:.0f} ms</span>")
         n = len(f)
         self.slider.unobserve(self._on_step, "value")
         self.play.value = 0
@@ -158,6 +154,11 @@ class LivePlayer:
         self.slider.max = self.play.max = n - 1
         self.slider.observe(self._on_step, "value")
         self.show(0)
+        # The status line is written last: when it names the new parameters, the views show them.
+        more = f" (first {len(f)} of {f.total} steps)" if f.total > len(f) else ""
+        self.status.value = (f'<span style="font-family:monospace;font-size:12px">{h(self.scenario)}: '
+                             f"{h(params_line(self.result))} · {len(self.result.events)} events{more} · "
+                             f"run and drawn in {self.last_run_s * 1000:.0f} ms</span>")
 
     # -- stepping --------------------------------------------------------------------------
 
