@@ -151,7 +151,7 @@ def test_two_players_step_independently_in_chromium(served):
             # space plays and pauses; the play button plays the other player alone
             page.keyboard.press(" ")
             page.wait_for_function("document.querySelectorAll('[data-replay]')[0].getAttribute('data-step') >= 9",
-                                   timeout=5000)
+                                   timeout=15_000)
             page.keyboard.press(" ")
             paused = int(A.get_attribute("data-step"))
             page.wait_for_timeout(1200)
@@ -160,7 +160,7 @@ def test_two_players_step_independently_in_chromium(served):
             B.locator("button[data-act=play]").click()
             assert B.locator("button[data-act=play]").get_attribute("aria-pressed") == "true"
             page.wait_for_function("document.querySelectorAll('[data-replay]')[1].getAttribute('data-step') >= 2",
-                                   timeout=5000)
+                                   timeout=15_000)
             B.locator("button[data-act=play]").click()
             assert int(A.get_attribute("data-step")) == paused
             kb = int(B.get_attribute("data-step"))
