@@ -13,17 +13,24 @@
 ``snat``        today's SNAT: the binding is kept as in 2.4, but an ICMP echo entry
                 lives until its timeout, so consecutive echoes with one id are one
                 connection.
-``masquerade``  today's MASQUERADE: as ``snat``, and once the entry has seen a reply,
-                a packet of it that leaves by another device than the binding's
-                kills the entry and is dropped (``nf_nat_oif_changed()`` in
-                ``nf_nat_core.c``).  The connection's next packet makes a new entry
+``masquerade``  today's MASQUERADE: as ``snat``, and any later packet of the
+                connection in the original direction -- a retransmitted SYN or an
+                unanswered echo as much as a mid-stream ACK -- that leaves by another
+                device than the binding's kills the entry and is dropped
+                (``nf_nat_oif_changed()``, called by ``nf_nat_inet_fn()`` both for
+                ``IP_CT_NEW`` once the binding exists and for established packets).  The connection's next packet makes a new entry
                 (conntrack picks up a mid-stream TCP segment), bound to *its* uplink;
                 a reply that arrives meanwhile matches nothing and reaches the router's
                 own stack, which resets it.
 
-In the netfilter models a TCP segment that finds no entry and could not start
-one (a FIN, a RST, a SYN+ACK: INVALID to conntrack) is not translated at all:
-it leaves with the LAN host's private source address.
+A TCP segment that finds no entry starts one by its flags, as ``tcp_new()`` looks
+them up in ``tcp_conntracks[0][index][sNO]``.  In 2.4 (``netfilter``) a SYN, a
+SYN+ACK, a FIN, an ACK and a RST all start an entry (SYN_SENT, SYN_SENT, TIME_WAIT,
+ESTABLISHED, CLOSE) and are masqueraded; only a segment with none of those flags
+is INVALID.  Today (``snat``, ``masquerade``; nf_conntrack with window tracking,
+2.6.9+) only a SYN or a bare ACK (``nf_conntrack_tcp_loose``) starts one; a FIN, a
+RST or a SYN+ACK is INVALID, and an INVALID packet is not translated at all: it
+leaves with the LAN host's private source address.
 ``none``        public LAN addresses: nothing is translated.
 
 Conntrack entries are keyed by their original tuple and by their reply
@@ -42,7 +49,7 @@ ICMP_DIES_WITH_REPLY = ("netfilter",)   # 2.4; today's entry lives until its tim
 S = 1_000_000
 # 2.4 ip_conntrack_proto_*.c timeouts (µs)
 TCP_TIMEOUTS = {"SYN_SENT": 120 * S, "SYN_RECV": 60 * S, "ESTABLISHED": 5 * 24 * 3600 * S,
-                "FIN_WAIT": 120 * S, "CLOSE": 10 * S}
+                "FIN_WAIT": 120 * S, "TIME_WAIT": 120 * S, "CLOSE": 10 * S}
 UDP_TIMEOUT, UDP_STREAM_TIMEOUT, ICMP_TIMEOUT = 30 * S, 180 * S, 30 * S
 
 ARTICLE_PORT_BASE = 5000      # if1 -> 6000, if2 -> 7000, if3 -> 8000 ...
@@ -111,13 +118,14 @@ class Nat:
         if ct is not None and ct.expires <= self.router.sim.now:
             self.destroy(ct, "timeout")
             ct = None
-        if ct is not None and self.model == "masquerade" and ct.replied and ct.dev != oif:
+        if ct is not None and self.model == "masquerade" and ct.dev != oif:
             # nf_nat_oif_changed(): the masqueraded address belongs to another device
             self.destroy(ct, f"oif changed {ct.dev}->{oif}")
             self.router.sim.trace.emit(Ev.DROP, self.router.name, pkt, Drop.NAT_OIF_CHANGED)
             return None
         if ct is None:
-            if self.model != "article" and type(pkt.l4) is TCP and _invalid_first(pkt.l4.flags):
+            if self.model != "article" and type(pkt.l4) is TCP and _invalid_first(pkt.l4.flags,
+                                                                                  self.model):
                 return pkt      # INVALID to conntrack: no entry, so no NAT -- it leaves as it came
             ct = self._bind(t, oif, key, pkt)
         _, _, _, addr, port = ct.reply
@@ -139,8 +147,8 @@ class Nat:
         reply = (proto, dst, dport, addr, port) if proto != ICMP_PROTO else (proto, dst, port, addr, port)
         if proto != TCP_PROTO:
             state = "NEW"
-        else:       # a segment without SYN: picked up mid-stream (nf_conntrack_tcp_loose)
-            state = "SYN_SENT" if "S" in pkt.l4.flags else "ESTABLISHED"
+        else:
+            state = _first_state(pkt.l4.flags)
         ct = Conn(self._ids, t, reply, oif, state, self.router.sim.now + self._timeout(proto, state), key)
         self.by_orig[key] = ct
         self.by_reply[reply] = ct
@@ -210,10 +218,27 @@ class Nat:
         return "\n".join(show_conn(c, self.router.sim.now) for c in self.entries())
 
 
-def _invalid_first(flags: str) -> bool:
-    """``tcp_new()``: from no state, a RST, a FIN or a SYN+ACK is INVALID (a SYN starts an
-    entry; a bare ACK is picked up mid-stream, ``nf_conntrack_tcp_loose``)."""
+def _invalid_first(flags: str, model: str) -> bool:
+    """``tcp_new()``: can a segment that finds no entry start one?
+
+    2.4 (``ip_conntrack_proto_tcp.c``): every segment with a SYN, FIN, ACK or RST flag
+    can; today (``nf_conntrack_proto_tcp.c``) a RST, a FIN or a SYN+ACK is INVALID (a
+    SYN starts an entry; a bare ACK is picked up mid-stream, ``nf_conntrack_tcp_loose``)."""
+    if model == "netfilter":
+        return not any(f in flags for f in "SFAR")
     return "R" in flags or "F" in flags or ("S" in flags and "A" in flags)
+
+
+def _first_state(flags: str) -> str:
+    """The state of an entry a segment starts (2.4's ``get_conntrack_index()`` order:
+    RST, then SYN, then FIN, then ACK)."""
+    if "R" in flags:
+        return "CLOSE"
+    if "S" in flags:
+        return "SYN_SENT"
+    if "F" in flags:
+        return "TIME_WAIT"
+    return "ESTABLISHED"
 
 
 def _reply_key(proto, dst, dport, addr, port) -> FlowTuple:
