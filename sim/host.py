@@ -33,6 +33,10 @@ class Node:
         i = self.ifaces[name] = Interface(self, name, addr, prefixlen)
         return i
 
+    def ifindex(self, name: str) -> int:
+        """The device's ``ifindex``: ``lo`` is 1, the others follow in the order added."""
+        return list(self.ifaces).index(name) + 2
+
     @property
     def addrs(self) -> list[str]:
         return [i.addr for i in self.ifaces.values()]

@@ -2,8 +2,15 @@
 
 Key: (daddr, saddr, tos, iif) -- no ports, so two connections between the
 same two hosts share one entry.  A miss goes to the FIB and inserts an
-entry; idle entries are freed by ``rt_check_expire()`` every
-``gc_interval`` once unused for ``gc_timeout``.
+entry at the head of its hash chain.  Idle entries are freed by
+``rt_check_expire()``, which runs every ``gc_interval`` (60 s) but visits only
+a fifth of the hash buckets per run (``(gc_interval << rt_hash_log) /
+gc_timeout + 1`` of them), so each bucket is looked at about every 300 s: an
+idle entry goes between ``gc_timeout`` and twice that after its last use,
+depending on its bucket.  Further down a chain the timeout halves for every
+entry kept before it.  The hash is 2.4.18's ``rt_hash_code()`` over the
+addresses as the kernel holds them (network byte order on a little-endian
+i386), with 512 buckets (a router with 64 MB of memory).
 
 The equalize patch marks entries made from an ``equalize`` route; a hit on
 such an entry deletes it and takes the slow path again, so every packet
@@ -17,6 +24,7 @@ from .trace import Ev
 
 GC_TIMEOUT = 300_000_000      # µs: /proc/sys/net/ipv4/route/gc_timeout = 300 s
 GC_INTERVAL = 60_000_000      # µs: /proc/sys/net/ipv4/route/gc_interval = 60 s
+RT_HASH_LOG = 9               # ip_rt_init(): one page of buckets on a 64 MB i386 box = 512
 
 RtKey = tuple[str, str, int, str]
 """(daddr, saddr, tos, iif) -- like ``rt_hash_code(daddr, saddr ^ (iif<<5), tos)``."""
@@ -39,6 +47,8 @@ class RouteCache:
         self.entries: dict[RtKey, RtEntry] = {}
         self.gc_timeout = gc_timeout
         self.gc_interval = gc_interval
+        self.rt_hash_mask = (1 << RT_HASH_LOG) - 1
+        self.rover = 0               # the last bucket rt_check_expire() visited
         self.in_hit = self.in_slow_tot = self.in_no_route = 0
 
     def start_gc(self) -> None:
@@ -56,10 +66,31 @@ class RouteCache:
         del self.entries[e.key]
         self.router.sim.trace.emit(Ev.RT_DEL, self.router.name, None, e.key, e.dev, reason)
 
+    def bucket(self, key: RtKey) -> int:
+        """``rt_hash_code(daddr, saddr ^ (iif << 5), tos)``."""
+        dst, src, tos, iif = key
+        return rt_hash_code(_le(dst), _le(src) ^ (self.router.ifindex(iif) << 5), tos) & self.rt_hash_mask
+
     def rt_check_expire(self) -> None:
+        """Visit the next ``(gc_interval << rt_hash_log) / gc_timeout + 1`` buckets from
+        the rover; in each chain (newest entry first) free an entry idle longer than
+        ``tmo``, which starts at ``gc_timeout`` and halves for every entry kept."""
         now = self.router.sim.now
-        for e in [e for e in self.entries.values() if now - e.lastuse > self.gc_timeout]:
-            self.delete(e, "expired")
+        chains: dict[int, list[RtEntry]] = {}
+        for e in reversed(self.entries.values()):       # rt_intern_hash() inserts at the head
+            chains.setdefault(self.bucket(e.key), []).append(e)
+        i = self.rover
+        t = self.gc_interval << RT_HASH_LOG
+        while t >= 0:
+            i = (i + 1) & self.rt_hash_mask
+            tmo = self.gc_timeout
+            for e in chains.get(i, ()):
+                if now - e.lastuse <= tmo:              # rt_may_expire() says no
+                    tmo >>= 1
+                    continue
+                self.delete(e, "expired")
+            t -= self.gc_timeout
+        self.rover = i
         self.router.sim.at(self.gc_interval, self.rt_check_expire, daemon=True)
 
     def flush(self) -> None:
@@ -71,6 +102,19 @@ class RouteCache:
         """Like ``ip route show cache`` (2.4 style)."""
         now = self.router.sim.now
         return "\n".join(show_entry(e, now) for e in self.entries.values())
+
+
+def rt_hash_code(daddr: int, saddr: int, tos: int) -> int:
+    """2.4.18 ``rt_hash_code()`` before the mask."""
+    h = ((daddr & 0xF0F0F0F0) >> 4) | ((daddr & 0x0F0F0F0F) << 4)
+    h ^= saddr ^ tos
+    h ^= h >> 16
+    return h ^ (h >> 8)
+
+
+def _le(addr: str) -> int:
+    """An address as a ``u32`` in network byte order reads on a little-endian CPU."""
+    return int.from_bytes(bytes(int(x) for x in addr.split(".")), "little")
 
 
 def show_entry(e: RtEntry, now: int) -> str:

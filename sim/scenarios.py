@@ -41,7 +41,8 @@ class Params:
     seed: int = 1
     size: int = 200_000                 # bytes per download (per request)
     connections: int = 1                # parallel downloads (flashget: 8)
-    idle: float = 400.0                 # s between the two requests of cache-expiry
+    idle: float = 660.0                 # s between the two requests of cache-expiry (> 2 x gc_timeout
+                                        # + gc_interval: the entry is gone whatever its hash bucket)
     pings: int = 10
     messages: int = 10                  # echo: messages on the one connection
     msg_size: int = 1000                # echo: bytes per message

@@ -61,12 +61,13 @@ def test_route_cache_idle_entry_expires_by_gc_and_flushes():
     dels = events(r, Ev.RT_DEL, "router")
     expired = [e for e in dels if e[4][2] == "expired"]
     assert expired
-    # freed by rt_check_expire, which runs every gc_interval, once idle > gc_timeout
+    # freed by rt_check_expire, which runs every gc_interval, once idle > gc_timeout, at
+    # the first visit of its bucket: at most a full sweep (5 runs, 300 s) later
     for t, _, _, _, (key, dev, _) in expired:
         assert t % 60_000_000 == 0
         last_use = max(e[0] for e in r.events if e[1] in (Ev.RT_HIT, Ev.RT_MISS)
                        and e[4][0] == key and e[0] < t)
-        assert t - last_use > 300_000_000
+        assert 300_000_000 < t - last_use <= 600_000_000
     router = r.net["router"]
     assert router.cache.entries            # the second request made new entries
     router.cache.flush()
@@ -223,3 +224,40 @@ def test_flush_at_empties_the_route_cache_then():
     assert r.state_at(r.events.index(flushed[-1])).cache == {}
     with pytest.raises(sim.ParamError, match="multipath hash-l4 has none"):
         sim.run("hash-l4-nat", flush_at=[1])
+
+
+def test_rt_check_expire_sweeps_a_fifth_of_the_buckets_per_run():
+    from sim.route_cache import rt_hash_code, _le
+    # 2.4.18's hash, by hand: 200.0.0.1 -> 192.168.0.1 arriving on eth0 (ifindex 2)
+    d, s_ = _le("192.168.0.1"), _le("200.0.0.1") ^ (2 << 5)
+    h = (((d & 0xF0F0F0F0) >> 4) | ((d & 0x0F0F0F0F) << 4)) ^ s_
+    h ^= h >> 16
+    assert rt_hash_code(_le("192.168.0.1"), _le("200.0.0.1") ^ (2 << 5), 0) == h ^ (h >> 8)
+    from sim.topology import article_network
+    s = Sim(seed=1)
+    net = article_network(s, sim.make_params("connection-level").spec())
+    net.start()
+    cache = net["router"].cache
+    keys = [(f"200.{i}.{3 * i % 7}.{j}", f"192.168.0.{j}", 0, "eth0") for i in range(1, 9) for j in range(1, 17)]
+    for k in keys:
+        cache.insert(k, "if1", "100.0.0.254", False)
+    buckets = {}
+    for k in keys:
+        buckets.setdefault(cache.bucket(k), []).append(k)
+    assert len(buckets) > 50
+    s.at(700_000_000, lambda: None)          # something to wait for: the GC is a daemon
+    s.run()
+    gone = {e[4][0]: e[0] for e in s.trace.events if e[1] is Ev.RT_DEL}
+    assert set(gone) == set(keys)
+    alone = sorted(gone[ks[0]] for ks in buckets.values() if len(ks) == 1)
+    assert all(300_000_000 < t <= 600_000_000 for t in alone)
+    assert alone[0] <= 360_000_000 and alone[-1] >= 540_000_000     # the bucket decides when
+    assert len(set(alone)) >= 5                                        # a fifth of the table per run
+    # in a chain the timeout halves for every entry kept before it: the entry behind a
+    # kept head goes once idle > 150 s, at the bucket's first visit after that
+    for ks in buckets.values():
+        if len(ks) > 1:
+            head, second = ks[-1], ks[-2]       # inserted last = at the head of the chain
+            assert gone[second] < gone[head] or gone[head] > 300_000_000
+    chained = [gone[ks[-2]] for ks in buckets.values() if len(ks) > 1]
+    assert chained and min(chained) <= 300_000_000
