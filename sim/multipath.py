@@ -21,10 +21,11 @@ see ``sim.route_cache``.
 """
 from __future__ import annotations
 
-import zlib
+import hashlib
+from functools import lru_cache
 
 from .fib import Nexthop, Route
-from .packet import Packet
+from .packet import TCP_PROTO, UDP_PROTO, Packet
 
 POLICIES = ("random", "wrr", "hash-l3", "hash-l4", "numgen", "connmark")
 CACHED_POLICIES = ("random", "wrr")     # the 2.4 route cache sits in front of these
@@ -67,12 +68,25 @@ def select_wrr(route: Route, w_source: int, source_name: str) -> tuple[Nexthop, 
 
 
 def flow_hash(seed: int, pkt: Packet, l4: bool) -> int:
-    """A stable, seeded 31-bit hash of the flow (never Python's salted ``hash()``)."""
+    """A stable, seeded 31-bit hash of the flow, like the kernel's keyed hash of the flow
+    keys (``fib_multipath_hash()``; never Python's salted ``hash()``, and not a linear
+    one such as CRC32, which would split flows the same way whatever the seed).  For the
+    L4 policy the flow dissector gives ports only to protocols that have them: an ICMP
+    echo hashes with ports 0, whatever its id."""
     ip = pkt.ip
-    key = f"{seed}|{ip.src}|{ip.dst}"
-    if l4:
-        key += f"|{pkt.proto}|{pkt.sport}|{pkt.dport}"
-    return zlib.crc32(key.encode()) >> 1
+    if not l4:
+        return _keyed_hash(seed, ip.src, ip.dst, 0, 0, 0)
+    proto = pkt.proto
+    if proto in (TCP_PROTO, UDP_PROTO):
+        return _keyed_hash(seed, ip.src, ip.dst, proto, pkt.sport, pkt.dport)
+    return _keyed_hash(seed, ip.src, ip.dst, proto, 0, 0)
+
+
+@lru_cache(maxsize=4096)
+def _keyed_hash(seed: int, src: str, dst: str, proto: int, sport: int, dport: int) -> int:
+    h = hashlib.blake2b(f"{src}|{dst}|{proto}|{sport}|{dport}".encode(), digest_size=4,
+                        key=str(seed).encode()[:64])
+    return int.from_bytes(h.digest(), "big") >> 1
 
 
 def select_hash(route: Route, pkt: Packet, seed: int, l4: bool) -> tuple[Nexthop, str]:

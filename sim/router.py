@@ -129,9 +129,10 @@ class Router(Node):
         if p == "random":
             return select_random(route, self.sim.rng)
         if p == "wrr":
-            if route.equalize:
+            if route.equalize:          # the patch: w = mp_counter++ % fib_power
+                c = self.mp_counter
                 self.mp_counter += 1
-                return select_wrr(route, self.mp_counter, f"counter {self.mp_counter}")
+                return select_wrr(route, c, f"counter {c}")
             jiffies = self.sim.now * HZ // 1_000_000
             return select_wrr(route, jiffies, f"jiffies {jiffies}")
         if p == "numgen":

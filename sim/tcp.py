@@ -31,6 +31,7 @@ RTO_MIN = 200_000           # µs, Linux's TCP_RTO_MIN
 RTO_MAX = 120_000_000       # µs
 TIME_WAIT_LEN = 60_000_000  # µs, Linux's TCP_TIMEWAIT_LEN
 SYN_RETRIES = 5             # 2.4 tcp_syn_retries
+SYN_RETRIES_LINUX = 6       # today's default (since 3.7)
 SYNACK_RETRIES = 5          # 2.4 tcp_synack_retries
 RETRIES2 = 15               # 2.4 tcp_retries2
 DELACK = 40_000             # µs, Linux's TCP_DELACK_MIN: how long an ACK may wait for data
@@ -65,6 +66,7 @@ class TcpConn:
         self.ooo: dict[int, int] = {}      # out-of-order segments: seq -> length
         self.rto = RTO_INIT_LINUX if profile == "linux" else RTO_INIT
         self.tlp = profile == "linux"       # tail loss probes
+        self.syn_retries = SYN_RETRIES_LINUX if profile == "linux" else SYN_RETRIES
         self.probe_due = False              # the pending timer is a loss probe, not the RTO
         self.probed = False                 # one probe per flight, until an ACK advances
         self.last_seg: tuple | None = None  # (flags, seq, length) of the last data segment sent
@@ -285,7 +287,7 @@ class TcpConn:
 
     def _on_rto(self) -> None:
         self.retries += 1
-        limit = {"SYN_SENT": SYN_RETRIES, "SYN_RECEIVED": SYNACK_RETRIES}.get(self.state, RETRIES2)
+        limit = {"SYN_SENT": self.syn_retries, "SYN_RECEIVED": SYNACK_RETRIES}.get(self.state, RETRIES2)
         if self.retries > limit:
             self.host.sim.trace.emit(Ev.DROP, self.host.name, self._make(*self._first_unacked()),
                                      Drop.RETRIES)
@@ -320,9 +322,10 @@ class TcpConn:
                     self._send("R", tcp.ack)
                 return
             if "R" in flags:
-                self.reset = True
-                self._abort()
-                return
+                if "A" in flags:        # acceptable ACK (checked above): the peer refused
+                    self.reset = True
+                    self._abort()
+                return                  # a RST without ACK is dropped (RFC 9293 3.10.7.3)
             if "S" in flags and "A" in flags:
                 self.irs = tcp.seq
                 self.rcv_nxt = tcp.seq + 1
