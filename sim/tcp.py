@@ -7,10 +7,11 @@ keeps the article's arithmetic plain) or ``reno`` (RFC 5681: slow start,
 congestion avoidance, fast retransmit and fast recovery, as in Linux 2.4), which
 shows how reordering over unequal links eats the gain of per-packet balancing.
 Timestamps (RFC 7323) are modelled only as what they do to the RTT estimate.
-Two profiles: ``2.4`` (3 s first timeout, ACKs simply delayed) and ``linux``,
-today's kernel (1 s first timeout, tail loss probes, quick-ack and ping-pong modes).
-What it leaves out, on purpose: SACK, other options, 2.4's quick-ack mode.  Every
-state change is a trace event.
+ACKs are delayed with quick-ack and ping-pong modes, as in 2.4 and today.  Two
+profiles: ``2.4`` (3 s first timeout, 5 SYN retries) and ``linux``, today's kernel
+(1 s first timeout, 6 SYN retries, tail loss probes).  What it leaves out, on
+purpose: SACK and other options, the adaptive delayed-ACK timeout (``ato`` grows
+from 40 ms towards 200 ms), IW10 and CUBIC.  Every state change is a trace event.
 """
 from __future__ import annotations
 
@@ -71,9 +72,9 @@ class TcpConn:
         self.probed = False                 # one probe per flight, until an ACK advances
         self.last_seg: tuple | None = None  # (flags, seq, length) of the last data segment sent
         self.loss_probes = 0
-        self.ato = 0                        # linux: delayed-ACK time, set by the first data
-        self.quick = 0                      # linux: quick ACKs left
-        self.pingpong = 0                   # linux: answers sent within ato of receiving
+        self.ato = 0                        # delayed-ACK time, set by the first data
+        self.quick = 0                      # quick ACKs left
+        self.pingpong = 0                   # answers sent within ato of receiving
         self.lrcvtime = 0
         self.srtt = 0
         self.rttvar = 0
@@ -127,7 +128,7 @@ class TcpConn:
         elif self.delack_ev is None:
             self.delack_ev = self.host.sim.at(DELACK, self._delack_timer)
 
-    def _linux_data_received(self) -> None:
+    def _data_received(self) -> None:
         """``tcp_event_data_recv()`` and ``__tcp_ack_snd_check()``: the first data
         starts quick-ack mode (up to 16 ACKs sent at once, before the application has
         read the data); a connection in ping-pong mode -- it answered data within the
@@ -456,8 +457,8 @@ class TcpConn:
         filled = got > max(new, 0)
         if end_fin or filled or self.ooo or new <= 0:
             self._send("A", self.snd_nxt)           # FIN, a filled hole, a duplicate: at once
-        elif got and self.tlp:                      # today's Linux: quick-ack mode
-            self._linux_data_received()
+        elif got:                                   # quick-ack mode (2.4 and today)
+            self._data_received()
         if got:
             self.bytes_received += got
             if self.on_data:

@@ -144,10 +144,10 @@ def test_delayed_ack_rides_on_the_echo(profile):
     sends = [e[3] for e in events(r, Ev.SEND, "remote1") if "S" not in e[3].l4.flags]
     kinds = ["data" if p.load else "fin" if "F" in p.l4.flags else "ack" for p in sends]
     assert kinds.count("data") == 10
-    if profile == "2.4":        # every ACK waits for the echo it rides on
-        assert kinds[:10] == ["data"] * 10
-    else:                       # Linux: the first data is acknowledged at once (quick-ack);
-        assert kinds[:11] == ["ack"] + ["data"] * 10   # then ping-pong mode: ACKs ride along
+    # 2.4 and today alike: the first data is acknowledged at once (quick-ack mode,
+    # tcp_incr_quickack()); the echo then puts the connection in ping-pong mode, and the
+    # later ACKs ride on the echoes
+    assert kinds[:11] == ["ack"] + ["data"] * 10
 
 
 def test_the_table_is_generated_with_section_3b_rows_and_columns(rows2):
@@ -190,12 +190,16 @@ def test_reno_reordering_over_unequal_links_eats_the_gain():
     def kbit(scenario, delays):
         return sim.run(scenario, delay_ms=delays, **kw).summary["connections"][0]["throughput_kbit"]
     assert kbit("equalize-public", [10]) > 1.5 * kbit("connection-level", [10])  # equal: a gain
-    one = sim.run("connection-level", delay_ms=[10, 60], **kw).summary["connections"][0]
-    both = sim.run("equalize-public", delay_ms=[10, 60], **kw)
-    c = both.summary["connections"][0]
-    assert c["complete"] and c["throughput_kbit"] < one["throughput_kbit"]   # unequal: a loss
-    server = both.apps["servers"]["200.0.0.1"].children[0]
-    assert server.fast_retransmits > 0                  # duplicate ACKs from reordering
+    losses = 0
+    for d2 in (40, 60, 100):                            # unequal: the gain is gone
+        one = sim.run("connection-level", delay_ms=[10, d2], **kw).summary["connections"][0]
+        both = sim.run("equalize-public", delay_ms=[10, d2], **kw)
+        c = both.summary["connections"][0]
+        assert c["complete"] and c["throughput_kbit"] < 1.1 * one["throughput_kbit"]
+        losses += c["throughput_kbit"] < one["throughput_kbit"]
+        server = both.apps["servers"]["200.0.0.1"].children[0]
+        assert server.fast_retransmits > 0              # duplicate ACKs from reordering
+    assert losses >= 2                                  # mostly worse than one line
 
 
 def test_mptcp_two_subflows_two_bindings_one_download_faster():
