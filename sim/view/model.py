@@ -173,13 +173,19 @@ class Analysis:
         entries those decisions created, hit, used or deleted marked; for any
         other step, as they are after the step's event, with changes that
         happened to no packet (expiry, timeouts) since the previous step marked.
+        Never earlier than the previous step's tables, though: a packet the router
+        routed long ago (it waited in a queue meanwhile) does not wind the tables
+        and counters back.
         """
         ev = self.result.events
         router = self.router
         at_of = {}
-        for s in steps:
+        floor = -1
+        for s in sorted(steps):
             dec = [j for j in self.decisions(s) if ev[j][2] == router]
-            at_of[s] = (max(dec) if dec and ev[s][2] != router else s, dec)
+            at = max(dec) if dec and ev[s][2] != router else s
+            floor = max(floor, at)
+            at_of[s] = (floor, dec)
         want = defaultdict(list)
         for s, (at, _) in at_of.items():
             want[at].append(s)
