@@ -8,8 +8,10 @@ congestion avoidance, fast retransmit and fast recovery, as in Linux 2.4), which
 shows how reordering over unequal links eats the gain of per-packet balancing.
 Timestamps (RFC 7323) are modelled only as what they do to the RTT estimate.
 ACKs are delayed with quick-ack and ping-pong modes, as in 2.4 and today.  Two
-profiles: ``2.4`` (3 s first timeout, 5 SYN retries) and ``linux``, today's kernel
-(1 s first timeout, 6 SYN retries, tail loss probes).  What it leaves out, on
+profiles: ``2.4`` (3 s first timeout, 5 SYN retries, a RST anywhere in the window
+resets) and ``linux``, today's kernel (1 s first timeout, 6 SYN retries, tail loss
+probes, RFC 5961: only a RST at exactly ``rcv_nxt`` resets, one elsewhere in the
+window gets a challenge ACK).  What it leaves out, on
 purpose: SACK and other options, the adaptive delayed-ACK timeout (``ato`` grows
 from 40 ms towards 200 ms), IW10 and CUBIC.  Every state change is a trace event.
 """
@@ -68,6 +70,7 @@ class TcpConn:
         self.rto = RTO_INIT_LINUX if profile == "linux" else RTO_INIT
         self.tlp = profile == "linux"       # tail loss probes
         self.syn_retries = SYN_RETRIES_LINUX if profile == "linux" else SYN_RETRIES
+        self.challenge_acks = 0
         self.probe_due = False              # the pending timer is a loss probe, not the RTO
         self.probed = False                 # one probe per flight, until an ACK advances
         self.last_seg: tuple | None = None  # (flags, seq, length) of the last data segment sent
@@ -344,8 +347,12 @@ class TcpConn:
         seq = self._unwrap(tcp.seq, self.rcv_nxt)
         if "R" in flags:
             if self.rcv_nxt <= seq < self.rcv_nxt + self.window:
-                self.reset = True
-                self._abort()
+                if seq == self.rcv_nxt or not self.tlp:
+                    self.reset = True           # 2.4: anywhere in the window resets
+                    self._abort()
+                else:                           # today: RFC 5961 3.2, tcp_validate_incoming()
+                    self.challenge_acks += 1
+                    self._send("A", self.snd_nxt)
             return
         if "S" in flags:
             if st == "SYN_RECEIVED" and seq == self.irs:

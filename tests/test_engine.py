@@ -261,3 +261,19 @@ def test_rt_check_expire_sweeps_a_fifth_of_the_buckets_per_run():
             assert gone[second] < gone[head] or gone[head] > 300_000_000
     chained = [gone[ks[-2]] for ks in buckets.values() if len(ks) > 1]
     assert chained and min(chained) <= 300_000_000
+
+
+@pytest.mark.parametrize("profile,resets", [("2.4", True), ("linux", False)])
+def test_an_in_window_rst_off_rcv_nxt_resets_2_4_but_gets_a_challenge_ack_today(profile, resets):
+    from sim.packet import IP, TCP, Packet
+    from sim.tcp import TcpConn
+    from sim.topology import article_network
+    host = article_network(Sim(seed=1), sim.make_params("echo").spec())["local1"]
+    # a connection in ESTABLISHED, fed a RST 100 bytes past rcv_nxt
+    c = TcpConn(host, ("192.168.0.1", 4242), ("200.0.0.1", 7), profile=profile)
+    c.state, c.rcv_nxt, c.snd_nxt, c.snd_una = "ESTABLISHED", 1000, 500, 500
+    c.segment(Packet(IP("200.0.0.1", "192.168.0.1", 64, 1, 0), TCP(7, 4242, 1100, 0, "R", 0), 0))
+    assert c.reset is resets
+    assert c.challenge_acks == (0 if resets else 1)
+    c.segment(Packet(IP("200.0.0.1", "192.168.0.1", 64, 2, 0), TCP(7, 4242, 1000, 0, "R", 0), 0))
+    assert c.reset                           # exactly rcv_nxt: reset in both
