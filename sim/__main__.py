@@ -48,6 +48,16 @@ def _seconds(s: str) -> list[float]:
         raise argparse.ArgumentTypeError(f"--flush-at wants seconds like 0.3,12, got {s!r}")
 
 
+def _time(s: str) -> float:
+    try:
+        v = float(s)
+    except ValueError:
+        v = -1.0
+    if not v >= 0 or v == float("inf"):
+        raise argparse.ArgumentTypeError(f"--down-at wants a time in seconds >= 0 like 1.5, got {s!r}")
+    return v
+
+
 def _addrs(s: str) -> list[str]:
     return [a.strip() for a in s.split(",")]
 
@@ -84,6 +94,9 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--port-base", type=_nonneg_int("--port-base"), help="first source port of the LAN hosts")
     r.add_argument("--flush-at", type=_seconds, metavar="T,T,...",
                    help="ip route flush cache at these times (s)")
+    r.add_argument("--down-at", type=_time, metavar="T", help="uplink --down-uplink's line fails at T s")
+    r.add_argument("--down-uplink", type=_nonneg_int("--down-uplink"), metavar="K",
+                   help="which uplink fails (1-based, default 2)")
     r.add_argument("--format", choices=("text", "json"), default="text")
     r.add_argument("--pcap", metavar="FILE", help="also write the hops as pcapng")
     r.add_argument("--summary-only", action="store_true", help="text: print only the summary")
@@ -102,7 +115,8 @@ def main(argv: list[str] | None = None) -> int:
                                                "ingress_filter", "uplinks", "seed", "size",
                                                "connections", "messages", "msg_size", "pings",
                                                "subflows", "uplink_addrs", "remote_addrs",
-                                               "port_base", "bundle", "flush_at")}
+                                               "port_base", "bundle", "flush_at", "down_at",
+                                               "down_uplink")}
     try:
         result = run(args.scenario, **overrides)
     except (ParamError, RouteError) as e:

@@ -46,6 +46,7 @@ class Nexthop:
     via: str | None = None      # None: on-link, the destination itself is the neighbour
     weight: int = 1
     power: int = 0              # 2.4's nh_power: credits left in this round (wrr)
+    dead: bool = False          # RTNH_F_DEAD: its device is down (fib_sync_down)
 
     def text(self) -> str:
         return (f"via {self.via} " if self.via else "") + f"dev {self.dev}"
@@ -65,6 +66,15 @@ class Route:
     def multipath(self) -> bool:
         return len(self.nexthops) > 1
 
+    @property
+    def dead(self) -> bool:
+        """Every nexthop is dead: lookups pass the route by (``RTNH_F_DEAD`` on the fib_info)."""
+        return all(nh.dead for nh in self.nexthops)
+
+    @property
+    def live(self) -> list[Nexthop]:
+        return [nh for nh in self.nexthops if not nh.dead]
+
     def dest(self) -> str:
         if self.plen == 0:
             return "default"
@@ -77,9 +87,10 @@ class Route:
             s = f"{self.dest()} {nh.text()}"
             if nh.via is None:
                 s += " scope link"
-            return s + (f" src {self.src}" if self.src else "")
+            return s + (f" src {self.src}" if self.src else "") + (" dead linkdown" if nh.dead else "")
         head = self.dest() + (" equalize" if self.equalize else "")
-        return "\n".join([head] + [f"\tnexthop {nh.text()} weight {nh.weight}" for nh in self.nexthops])
+        return "\n".join([head] + [f"\tnexthop {nh.text()} weight {nh.weight}"
+                                   + (" dead linkdown" if nh.dead else "") for nh in self.nexthops])
 
 
 def parse_route(spec: str) -> Route:
@@ -157,11 +168,36 @@ class FIB:
         found = None
         for r in self.routes:
             mask = (0xFFFFFFFF << (32 - r.plen)) & 0xFFFFFFFF if r.plen else 0
-            if a & mask == r.prefix:
+            if a & mask == r.prefix and not r.dead:
                 found = r
                 break
         self._memo[dst] = found
         return found
+
+    def sync_down(self, dev: str) -> int:
+        """``fib_sync_down()``: mark the nexthops on ``dev`` dead and take back their
+        round-robin credits; returns how many died."""
+        n = 0
+        for r in self.routes:
+            for nh in r.nexthops:
+                if nh.dev == dev and not nh.dead:
+                    nh.dead = True
+                    r.power -= nh.power
+                    nh.power = 0
+                    n += 1
+        self._memo.clear()
+        return n
+
+    def sync_up(self, dev: str) -> int:
+        """``fib_sync_up()``: the nexthops on ``dev`` live again (credits refill next round)."""
+        n = 0
+        for r in self.routes:
+            for nh in r.nexthops:
+                if nh.dev == dev and nh.dead:
+                    nh.dead = False
+                    n += 1
+        self._memo.clear()
+        return n
 
     def show(self) -> str:
         """Like ``ip route show``: most specific last, default first, as iproute2 orders by prefix."""

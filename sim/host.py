@@ -45,6 +45,10 @@ class Node:
         self._ip_id = (self._ip_id + 1) & 0xFFFF
         return IP(src, dst, 64, self._ip_id, 0)
 
+    def carrier_changed(self, iface: Interface, up: bool) -> None:
+        """The device ``iface`` lost (or regained) its carrier."""
+        self.sim.trace.emit(Ev.LINK, self.name, None, iface.name, "up" if up else "down")
+
     def receive(self, pkt: Packet, iif: Interface) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
 

@@ -18,7 +18,7 @@ class Interface:
 
     __slots__ = ("node", "name", "label", "addr", "prefixlen", "link", "bandwidth",
                  "busy_until", "backlog", "qlen", "tx_packets", "tx_bytes",
-                 "rx_packets", "rx_bytes", "tx_dropped", "ingress_allow")
+                 "rx_packets", "rx_bytes", "tx_dropped", "ingress_allow", "up")
 
     def __init__(self, node, name: str, addr: str, prefixlen: int = 24):
         self.node = node
@@ -33,10 +33,15 @@ class Interface:
         self.qlen = 64
         self.tx_packets = self.tx_bytes = self.rx_packets = self.rx_bytes = self.tx_dropped = 0
         self.ingress_allow = None   # None: no filter; else the set of allowed source addresses/prefixes
+        self.up = True              # carrier: a down device sends nothing and receives nothing
 
     def xmit(self, pkt, nexthop: str) -> None:
         """Queue ``pkt`` for the neighbour that owns ``nexthop`` on this link."""
         link, sim = self.link, self.node.sim
+        if not self.up:
+            self.tx_dropped += 1
+            sim.trace.emit(Ev.DROP, self.node.name, pkt, Drop.LINK_DOWN)
+            return
         now = sim.now
         backlog = self.backlog
         while backlog and backlog[0] <= now:
@@ -84,8 +89,22 @@ class Link:
             return b if src is a else a
         return self.by_addr.get(nexthop)
 
+    def set_carrier(self, up: bool) -> None:
+        """The line goes down (or comes back): both ends lose carrier, what is queued or on
+        the wire is lost, and each end's node reacts (``NETDEV_DOWN``/``NETDEV_UP``)."""
+        for i in self.ifaces:
+            i.up = up
+            if not up:
+                i.backlog.clear()
+                i.busy_until = 0
+        for i in self.ifaces:
+            i.node.carrier_changed(i, up)
+
     def arrive(self, src: Interface, dst: Interface, pkt) -> None:
         sim = dst.node.sim
+        if not (src.up and dst.up):                 # the line went down under it
+            sim.trace.emit(Ev.DROP, src.node.name, pkt, Drop.LINK_DOWN)
+            return
         sim.trace.emit(Ev.HOP, self.name, pkt, src.label, dst.label)
         dst.rx_packets += 1
         dst.rx_bytes += pkt.wire_len()

@@ -33,32 +33,35 @@ HZ = 100                                # 2.4 jiffies per second on i386
 
 
 def select_random(route: Route, rng) -> tuple[Nexthop, str]:
-    total = sum(nh.weight for nh in route.nexthops)
+    live = route.live
+    total = sum(nh.weight for nh in live)
     w = rng.randrange(total)
-    for nh in route.nexthops:
+    for nh in live:
         w -= nh.weight
         if w < 0:
-            return nh, f"random choice among {len(route.nexthops)} nexthops"
+            dead = len(route.nexthops) - len(live)
+            return nh, f"random choice among {len(live)} nexthops" + (f" ({dead} dead)" if dead else "")
     raise AssertionError("weights exhausted")
 
 
 def select_wrr(route: Route, w_source: int, source_name: str) -> tuple[Nexthop, str]:
     """Like 2.4 ``fib_select_multipath()``, line by line.
 
-    1. When every credit is spent, refill: ``nh_power = nh_weight``, ``fib_power`` = sum.
+    1. When every credit is spent, refill the live nexthops: ``nh_power = nh_weight``,
+       ``fib_power`` = their sum (a dead nexthop gets none).
     2. ``w = jiffies % fib_power`` ("pretty bad approximation" of random, says the
        kernel; the equalize patch uses a global packet counter instead).
-    3. Walk the nexthops subtracting their credits; the first that makes
+    3. Walk the live nexthops subtracting their credits; the first that makes
        ``w <= 0`` is chosen and spends one credit.
     """
     if route.power <= 0:
         for nh in route.nexthops:
-            nh.power = nh.weight
-        route.power = sum(nh.weight for nh in route.nexthops)
+            nh.power = 0 if nh.dead else nh.weight
+        route.power = sum(nh.power for nh in route.nexthops)
     w = w_source % route.power
-    credits = ", ".join(f"{nh.dev}:{nh.power}" for nh in route.nexthops)
+    credits = ", ".join(f"{nh.dev}:{nh.power}" for nh in route.nexthops if not nh.dead)
     for nh in route.nexthops:
-        if nh.power:
+        if nh.power and not nh.dead:
             w -= nh.power
             if w <= 0:
                 nh.power -= 1
@@ -92,9 +95,10 @@ def _keyed_hash(seed: int, src: str, dst: str, proto: int, sport: int, dport: in
 def select_hash(route: Route, pkt: Packet, seed: int, l4: bool) -> tuple[Nexthop, str]:
     """Hash-threshold (RFC 2992), as ``fib_select_multipath()`` in 4.4+."""
     h = flow_hash(seed, pkt, l4)
-    total = sum(nh.weight for nh in route.nexthops)
+    live = route.live                   # fib_rebalance(): bounds over the live nexthops only
+    total = sum(nh.weight for nh in live)
     acc = 0
-    for nh in route.nexthops:
+    for nh in live:
         acc += nh.weight
         bound = (acc << 31) // total - 1
         if h <= bound:

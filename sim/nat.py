@@ -4,7 +4,7 @@
                 leaves uplink *k* gets uplink *k*'s address and a port from
                 uplink *k*'s own table (the article's 6000 on if1, 7000 on if2);
                 replies are translated back by the uplink they arrive on.
-``netfilter``   Linux 2.4 netfilter (MASQUERADE or SNAT): the binding is made for
+``netfilter``   Linux 2.4 netfilter MASQUERADE: the binding is made for
                 the first packet of a connection (state NEW) with the address of
                 the uplink it leaves by, and kept for every later packet, whichever
                 uplink it leaves by (``ip_nat_fn`` -> ``do_bindings``).  The source
@@ -84,6 +84,7 @@ class Nat:
         self.by_reply: dict[FlowTuple, Conn] = {}
         self.next_port = {dev: ARTICLE_PORT_BASE + 1000 * (i + 1) for i, dev in enumerate(uplinks)}
         self._ids = 0
+        self.flushed = 0                            # entries forgotten when their device went down
 
     # -- the two hooks of the forwarding path -------------------------------------------------
 
@@ -179,6 +180,17 @@ class Nat:
             if self._free(_reply_key(proto, dst, dport, addr, port)):
                 return port
         raise RuntimeError("no free port")   # 64k live connections to one server: not in our scenarios
+
+    def device_down(self, dev: str) -> None:
+        """The device ``dev`` went down.  MASQUERADE forgets every connection it masqueraded
+        to that device's address (2.4's ``masq_device_event()``, today's
+        ``nf_nat_masquerade`` device notifier); the article's per-uplink NAT loses that
+        uplink's table; SNAT keeps its bindings -- to an address that no longer works."""
+        if self.model == "snat":
+            return
+        for ct in [c for c in self.entries() if c.dev == dev]:
+            self.destroy(ct, f"{dev} down")
+            self.flushed += 1
 
     def destroy(self, ct: Conn, reason: str) -> None:
         del self.by_orig[ct.key]

@@ -84,6 +84,9 @@ class Result:
         }
         if bundle is not None:
             s["bundle"] = bundle
+        if self.params.down_at is not None:
+            s["link_down"] = {"uplink": f"if{self.params.down_uplink}", "at": self.params.down_at,
+                              "conntrack_entries_flushed": router.nat.flushed if router.nat else 0}
         if router.cache is not None:
             s["route_cache"] = {"in_hit": router.cache.in_hit, "in_slow_tot": router.cache.in_slow_tot,
                                 "in_no_route": router.cache.in_no_route,
@@ -155,6 +158,10 @@ class Result:
             out.append(f"  {c['client']} -> {c['server']}: handshake {c['handshake']}; "
                        f"{c['bytes']}/{c['bytes_wanted']} bytes, {state}{t}; server saw "
                        + (", ".join(c["seen_by_server_as"]) or "nothing"))
+        if "link_down" in s:
+            d = s["link_down"]
+            out.append(f"  {d['uplink']}'s line went down at {d['at']} s; masquerade forgot "
+                       f"{d['conntrack_entries_flushed']} conntrack entries with it")
         for p in s.get("pings", []):
             out.append(f"  ping: {p['received']} of {p['sent']} echoes answered")
         for e in s.get("echo", []):

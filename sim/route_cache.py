@@ -93,10 +93,11 @@ class RouteCache:
         self.rover = i
         self.router.sim.at(self.gc_interval, self.rt_check_expire, daemon=True)
 
-    def flush(self) -> None:
-        """``ip route flush cache``."""
+    def flush(self, why: str = "") -> None:
+        """``ip route flush cache`` (or the kernel's own ``rt_cache_flush()``)."""
+        reason = f"flush ({why})" if why else "flush"
         for e in list(self.entries.values()):
-            self.delete(e, "flush")
+            self.delete(e, reason)
 
     def show(self) -> str:
         """Like ``ip route show cache`` (2.4 style)."""

@@ -33,6 +33,24 @@ class Router(Node):
         self.mp_counter = 0          # the equalize patch's global counter (replaces jiffies)
         self.numgen = 0              # nftables' "numgen inc" counter
         self.connmarks: dict = {}    # connmark: the LAN flow -> its mark (kept in conntrack)
+        self.fib_sync = True         # react to a device going down (an ISP's access server
+                                     # instead just drops what it can no longer deliver)
+
+    def carrier_changed(self, iface: Interface, up: bool) -> None:
+        """``NETDEV_DOWN``/``NETDEV_UP`` on one of this router's devices: the nexthops on it
+        die or live again (``fib_sync_down``/``fib_sync_up``), the route cache is flushed
+        (``rt_cache_flush``), and masquerade forgets the connections bound to it."""
+        super().carrier_changed(iface, up)
+        if not self.fib_sync:
+            return
+        if up:
+            self.fib.sync_up(iface.name)
+        else:
+            self.fib.sync_down(iface.name)
+        if self.cache is not None:
+            self.cache.flush(f"{iface.name} {'up' if up else 'down'}")
+        if self.nat is not None and not up:
+            self.nat.device_down(iface.name)
 
     def set_nat(self, model: str, uplinks: dict[str, str]) -> None:
         self.nat = Nat(self, model, uplinks) if model != "none" else None
@@ -137,12 +155,16 @@ class Router(Node):
             return select_wrr(route, jiffies, f"jiffies {jiffies}")
         if p == "numgen":
             self.numgen += 1
-            return select_numgen(route, self.numgen)
-        if p == "connmark":
+            nh, why = select_numgen(route, self.numgen)
+        elif p == "connmark":
             nh, why, new = select_connmark(route, self.connmarks, pkt.flow(), self.numgen + 1)
             self.numgen += new
-            return nh, why
-        return select_hash(route, pkt, self.sim.seed, p == "hash-l4")
+        else:
+            return select_hash(route, pkt, self.sim.seed, p == "hash-l4")
+        if nh.dead:         # table k's only route is dead: the lookup falls through to main
+            nh2, why2 = select_hash(route, pkt, self.sim.seed, False)
+            return nh2, f"{why}, whose route is dead ({nh.dev} down); the main table: {why2}"
+        return nh, why
 
     # -- the router's own stack -------------------------------------------------------------
 

@@ -52,6 +52,8 @@ class Params:
     port_base: int = 5000               # first source port of the LAN hosts
     bundle: bool = False                # the uplinks bundled into one (PPP Multilink) to provider 1
     flush_at: list[float] = field(default_factory=list)     # s: `ip route flush cache` then
+    down_at: float | None = None        # s: the line of uplink `down_uplink` goes down then
+    down_uplink: int = 2                # which uplink (1-based) goes down at `down_at`
     down_kbit: list[int] = field(default_factory=lambda: [2000])   # per uplink, last repeats
     up_kbit: list[int] = field(default_factory=lambda: [512])
     delay_ms: list[float] = field(default_factory=lambda: [10.0])
@@ -84,6 +86,17 @@ class Params:
         if self.flush_at and self.multipath not in CACHED_POLICIES:
             raise ParamError(f"flush_at flushes the route cache: multipath {self.multipath} has none "
                              f"(use random or wrr)")
+        if self.down_at is not None and (isinstance(self.down_at, bool)
+                                         or not isinstance(self.down_at, (int, float)) or self.down_at < 0):
+            raise ParamError(f"down_at must be a time in seconds >= 0 (or none), got {self.down_at!r}")
+        if isinstance(self.down_uplink, bool) or not isinstance(self.down_uplink, int) \
+                or not 1 <= self.down_uplink <= max(2, self.uplinks) \
+                or (self.down_at is not None and self.down_uplink > self.uplinks):
+            raise ParamError(f"down_uplink {self.down_uplink!r} out of range: allowed 1..{self.uplinks} "
+                             f"(one of the {self.uplinks} uplinks)")
+        if self.down_at is not None and self.bundle:
+            raise ParamError("down_at takes a whole uplink down; with bundle the lines are one link "
+                             "(use bundle=false)")
         for name in ("core_delay_ms", "remote_delay_ms"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v <= 10_000:
@@ -180,6 +193,13 @@ def _echo(net, p):
     return {"echo": [EchoClient(net["local1"], net["remote1"].addr, 7, p.messages, p.msg_size)]}
 
 
+def _uplink_down(net, p):
+    """Connections spread over the uplinks; one line fails at ``down_at``; as many new
+    connections start one second later."""
+    later = int(((p.down_at or 0) + 1) * S)
+    return {"downloads": _downloads(net, p) + _downloads(net, p, start=later)}
+
+
 def _mptcp(net, p):
     server = MptcpServer(net["remote1"], 80, p.size)
     return {"mptcp": [MptcpDownload(net["local1"], net["remote1"].addr, 80, p.size, p.subflows)],
@@ -223,6 +243,10 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in [
              "provider that bundles them too; one address, one NAT binding, the download uses both "
              "lines", {"bundle": True, "nat": "masquerade", "remote": "rfc", "size": 500_000},
              _one_download),
+    Scenario("uplink-down", "today's connection-level balancing (conntrack marks, MASQUERADE): "
+             "4 downloads over both uplinks, uplink 2's line fails at 1 s, 4 more start at 2 s",
+             {"multipath": "connmark", "nat": "masquerade", "remote": "rfc", "tcp": "linux",
+              "connections": 4, "size": 300_000, "down_at": 1.0}, _uplink_down),
     Scenario("hash-l4-nat", "modern Linux: no route cache, L4 hash multipath, netfilter NAT; "
              "4 connections, each on one uplink", {"multipath": "hash-l4", "nat": "netfilter",
                                                    "remote": "rfc", "connections": 4, "tcp": "linux"},
@@ -255,5 +279,7 @@ def run(scenario: str, **overrides) -> Result:
     net.start()
     for t in p.flush_at:                     # ip route flush cache
         sim.at(int(t * S), net["router"].cache.flush)
+    if p.down_at is not None:                # the line fails: carrier lost at both ends
+        sim.at(int(p.down_at * S), net.links[f"uplink{p.down_uplink}"].set_carrier, False)
     sim.run()
     return Result(scenario, p, sim, net, apps)

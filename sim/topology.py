@@ -158,6 +158,7 @@ def article_network(sim, spec: NetworkSpec) -> Network:
         prov = f"provider{k}"
         if not spec.bundle:
             provider = net.add(Router(sim, prov, f"Provider {k}"))
+            provider.fib_sync = False   # its access server drops what the line can't take
             net.connect(f"uplink{k}", [("router", f"if{k}", addr, up.up),
                                        (prov, "cust", gw_of(addr), up.down)], up.delay, spec.qlen)
         provider = net[prov]

@@ -33,6 +33,7 @@ class Ev(str, Enum):
     TCP = "tcp"            # TCP state change
     DELIVER = "deliver"    # packet reached its destination host's stack
     APP = "app"            # application milestone (download done, ping sent ...)
+    LINK = "link"          # a device's carrier went down or came up
 
     def __str__(self) -> str:
         return self.value
@@ -49,6 +50,7 @@ class Drop(str, Enum):
     TTL = "TTL exceeded"
     NO_SOCKET = "no socket"
     NAT_OIF_CHANGED = "nat oif changed"
+    LINK_DOWN = "link down"
 
     def __str__(self) -> str:
         return self.value
@@ -68,6 +70,7 @@ FIELDS: dict[Ev, tuple[str, ...]] = {
     Ev.TCP: ("local", "remote", "old", "new"),
     Ev.DELIVER: (),
     Ev.APP: ("what", "value"),
+    Ev.LINK: ("dev", "state"),
 }
 
 
@@ -151,6 +154,8 @@ def event_text(e: tuple) -> str:
     if ev is Ev.TCP:
         (la, lp), (ra, rp) = f["local"], f["remote"]
         return f"{head} {la}.{lp} > {ra}.{rp}: {f['old']} -> {f['new']}"
+    if ev is Ev.LINK:
+        return f"{head} dev {f['dev']} carrier {f['state']}"
     return f"{head} {f['what']} {f['value']}"
 
 

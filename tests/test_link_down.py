@@ -1,0 +1,92 @@
+"""An uplink's line fails (``down_at``): what 2.4 and today's Linux do with the routes,
+the route cache and the NAT bindings, and what that does to the connections."""
+import subprocess
+import sys
+
+import pytest
+
+import sim
+from sim.pcap import pcapng_bytes
+from sim.trace import Drop, Ev
+
+from helpers import events, uplink_hops
+
+
+def _dev_of(c):
+    return "if1" if c["seen_by_server_as"][0].startswith("(100.") else "if2"
+
+
+def test_connections_on_the_failed_line_hang_the_others_and_new_ones_use_the_live_one():
+    r = sim.run("uplink-down", seed=1)
+    conns = r.summary["connections"]
+    first, later = conns[:4], conns[4:]
+    assert {_dev_of(c) for c in first} == {"if1", "if2"}          # conntrack marks spread them
+    for c in first:
+        if _dev_of(c) == "if1":
+            assert c["complete"]
+        else:                                                     # no reset, no data: it hangs
+            assert not c["complete"] and not c["reset"] and c["state"] == "ESTABLISHED"
+    assert all(_dev_of(c) == "if1" and c["complete"] for c in later)
+    # the router: carrier lost, the nexthop dead, the masqueraded entries on if2 forgotten
+    link = [e for e in events(r, Ev.LINK) if e[2] == "router"]
+    assert [(e[0], e[4]) for e in link] == [(1_000_000, ("if2", "down"))]
+    dels = [e for e in events(r, Ev.CT_DEL, "router") if e[4][1] == "if2 down"]
+    assert len(dels) == sum(_dev_of(c) == "if2" for c in first) == r.summary["link_down"]["conntrack_entries_flushed"]
+    assert "dev if2 weight 1 dead linkdown" in r.net["router"].fib.show()
+    # nothing the router sends after the failure goes out by if2
+    late = [dev for i, dev, p in uplink_hops(r) if r.events[i][0] > 1_000_000]
+    assert late and set(late) == {"if1"}
+    assert r.summary["drops"].get(str(Drop.LINK_DOWN), 0) > 0
+
+
+def test_2_4_route_cache_is_flushed_and_the_round_robin_skips_the_dead_nexthop():
+    r = sim.run("thought-question", multipath="wrr", nat="netfilter", down_at=0.5, size=400_000)
+    flushed = [e for e in events(r, Ev.RT_DEL, "router") if e[4][2] == "flush (if2 down)"]
+    assert flushed and all(e[0] == 500_000 for e in flushed)
+    misses = [e for e in events(r, Ev.RT_MISS, "router") if e[0] > 500_000]
+    assert misses and {e[4][1] for e in misses} <= {"if1", "eth0"}
+    wrr = [e[4][3] for e in misses if "round robin" in e[4][3]]
+    assert wrr and all("if1:" in why and "if2:" not in why for why in wrr)   # if2 has no credits
+
+
+@pytest.mark.parametrize("policy", ["hash-l3", "hash-l4", "random", "numgen"])
+def test_every_policy_avoids_a_dead_nexthop(policy):
+    kw = {"equalize": False} if policy == "random" else {}
+    r = sim.run("flashget", multipath=policy, nat="masquerade", remote="rfc", down_at=0.0,
+                size=20_000, **kw)
+    assert {dev for _, dev, _ in uplink_hops(r)} == {"if1"}
+    assert all(c["complete"] for c in r.summary["connections"])
+
+
+@pytest.mark.parametrize("nat,reset", [("netfilter", True), ("masquerade", True), ("snat", False)])
+def test_a_talking_client_is_reset_under_masquerade_but_hangs_under_snat(nat, reset):
+    # The echo client keeps sending after its line (if1) fails.  MASQUERADE forgot the
+    # binding, so its next segment gets a new one on if2 and the server resets the
+    # stranger; SNAT kept the binding, so it leaves by if2 with if1's address and the
+    # echo comes back to a line that is down.
+    r = sim.run("echo", multipath="connmark", nat=nat, remote="rfc", tcp="linux",
+                down_at=0.3, down_uplink=1)
+    e = r.summary["echo"][0]
+    assert 0 < e["echoed"] < e["messages"] and not e["complete"]
+    assert e["reset"] is reset
+    seen = set(e["seen_by_server_as"])
+    assert seen == ({"100.0.0.1", "150.0.0.1"} if reset else {"100.0.0.1"})
+
+
+def test_down_at_is_deterministic_and_in_the_pcap():
+    a = sim.run("uplink-down", seed=3, size=50_000)
+    b = sim.run("uplink-down", seed=3, size=50_000)
+    assert a.to_json() == b.to_json()
+    assert pcapng_bytes(a) == pcapng_bytes(b)
+
+
+@pytest.mark.parametrize("args,msg", [
+    (["--down-uplink", "3"], "down_uplink 3 out of range: allowed 1..2"),
+    (["--down-at", "soon"], "--down-at wants a time in seconds >= 0 like 1.5, got 'soon'"),
+    (["--down-at", "0.5", "--bundle"], "with bundle the lines are one link"),
+])
+def test_cli_refuses_bad_down_options_in_one_line(args, msg):
+    p = subprocess.run([sys.executable, "-m", "sim", "run", "uplink-down", *args],
+                       capture_output=True, text=True)
+    assert p.returncode == 2 and msg in p.stderr
+    assert "Traceback" not in p.stderr and len(p.stderr.strip().splitlines()) == 1
