@@ -49,8 +49,12 @@ class Router(Node):
             self.fib.sync_down(iface.name)
         if self.cache is not None:
             self.cache.flush(f"{iface.name} {'up' if up else 'down'}")
-        if self.nat is not None and not up:
+        if self.nat is not None and not up and self.nat.model != "snat":
             self.nat.device_down(iface.name)
+            # the ct mark lives in the conntrack entry: it goes with it, and the
+            # connection's next packet is a new one that gets a new mark
+            for flow in [f for f, mark in self.connmarks.items() if f"if{mark}" == iface.name]:
+                del self.connmarks[flow]
 
     def set_nat(self, model: str, uplinks: dict[str, str]) -> None:
         self.nat = Nat(self, model, uplinks) if model != "none" else None

@@ -71,6 +71,16 @@ def test_a_talking_client_is_reset_under_masquerade_but_hangs_under_snat(nat, re
     assert e["reset"] is reset
     seen = set(e["seen_by_server_as"])
     assert seen == ({"100.0.0.1", "150.0.0.1"} if reset else {"100.0.0.1"})
+    # the ct mark lives in the conntrack entry: MASQUERADE's flush takes it along, and the
+    # next segment is marked afresh; SNAT's entry keeps mark 1, whose table is now dead
+    after = [e[4][2] for e in events(r, Ev.FIB, "router")
+             if e[0] > 300_000 and e[3].ip.src == "192.168.0.1"]
+    assert after
+    if reset:
+        assert after[0].startswith("new connection: ct mark set")
+    else:
+        assert all(w.startswith("ct mark 1 -> fwmark 1 -> table 1, whose route is dead (if1 down)")
+                   for w in after)
 
 
 def test_down_at_is_deterministic_and_in_the_pcap():
