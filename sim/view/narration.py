@@ -23,6 +23,7 @@ WHY_DROP = {
     "TTL exceeded": "its TTL ran out",
     "no socket": "no socket listens for it",
     "nat oif changed": "the NAT binding was made on another uplink, so it cannot leave by this one",
+    "link down": "its line is down: nothing goes out on it, and what was on the wire is lost",
 }
 CT_DEL_WHY = {"timeout": "it timed out", "icmp reply": "the echo reply ends an ICMP 'connection'"}
 
@@ -59,7 +60,12 @@ def _decisions(result, idx: list[int]) -> list[str]:
         elif k is Ev.CT_NEW:
             out.append(f"a new conntrack entry {f['ct']} is bound to {f['dev']}")
         elif k is Ev.CT_DEL:
-            out.append(f"conntrack entry {f['ct']} is destroyed ({CT_DEL_WHY.get(str(f.get('reason')), f.get('reason'))})")
+            reason = str(f.get("reason"))
+            if reason.endswith(" down"):
+                why = f"MASQUERADE forgets the connections of {reason.split()[0]}, whose line is down"
+            else:
+                why = CT_DEL_WHY.get(reason, reason)
+            out.append(f"conntrack entry {f['ct']} is destroyed ({why})")
         elif k is Ev.NAT:
             b, a = f["before"], e[3]
             if f.get("dir") == "dnat":
@@ -117,6 +123,13 @@ def narrate(result, step: int) -> str:
         (la, lp), (ra, rp) = f["local"], f["remote"]
         return _sentence(f"{title(result, node)}'s connection {ep(la, lp)}–{ep(ra, rp)} goes from "
                          f"{f['old']} to {f['new']}")
+    if k is Ev.LINK:
+        if f.get("state") == "down":
+            tail = (": its nexthops die, the route cache is flushed and masquerade forgets the "
+                    "connections bound to it" if node == "router" else "")
+            return _sentence(f"{title(result, node)}'s {f.get('dev')} loses its carrier, the line is "
+                             f"down{tail}")
+        return _sentence(f"{title(result, node)}'s {f.get('dev')} has its carrier again")
     if k is Ev.APP:
         return _sentence(f"{title(result, node)}: {f.get('what', '')} ({f.get('value', '')})")
     fields = ", ".join(f"{n} {v}" for n, v in f.items())
