@@ -90,8 +90,11 @@ class Link:
         return self.by_addr.get(nexthop)
 
     def set_carrier(self, up: bool) -> None:
-        """The line goes down (or comes back): both ends lose carrier, what is queued or on
-        the wire is lost, and each end's node reacts (``NETDEV_DOWN``/``NETDEV_UP``)."""
+        """The line goes down (or comes back), as when an ADSL line's PPP session drops and
+        pppd takes the device down: both ends stop, what is queued or on the wire is lost,
+        and each end's node reacts (``NETDEV_DOWN``/``NETDEV_UP``).  (A bare carrier loss
+        on a device left up is milder in Linux: the nexthop is only marked ``linkdown``,
+        still used unless ``ignore_routes_with_linkdown`` is set, and nothing is flushed.)"""
         for i in self.ifaces:
             i.up = up
             if not up:

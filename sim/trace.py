@@ -33,7 +33,7 @@ class Ev(str, Enum):
     TCP = "tcp"            # TCP state change
     DELIVER = "deliver"    # packet reached its destination host's stack
     APP = "app"            # application milestone (download done, ping sent ...)
-    LINK = "link"          # a device's carrier went down or came up
+    LINK = "link"          # a device went down (its line failed) or came up
 
     def __str__(self) -> str:
         return self.value
@@ -155,7 +155,7 @@ def event_text(e: tuple) -> str:
         (la, lp), (ra, rp) = f["local"], f["remote"]
         return f"{head} {la}.{lp} > {ra}.{rp}: {f['old']} -> {f['new']}"
     if ev is Ev.LINK:
-        return f"{head} dev {f['dev']} carrier {f['state']}"
+        return f"{head} dev {f['dev']} {f['state']}"
     return f"{head} {f['what']} {f['value']}"
 
 

@@ -125,11 +125,10 @@ def narrate(result, step: int) -> str:
                          f"{f['old']} to {f['new']}")
     if k is Ev.LINK:
         if f.get("state") == "down":
-            tail = (": its nexthops die, the route cache is flushed and masquerade forgets the "
-                    "connections bound to it" if node == "router" else "")
-            return _sentence(f"{title(result, node)}'s {f.get('dev')} loses its carrier, the line is "
-                             f"down{tail}")
-        return _sentence(f"{title(result, node)}'s {f.get('dev')} has its carrier again")
+            tail = (" (NETDEV_DOWN): its nexthops die, the route cache is flushed and masquerade "
+                    "forgets the connections bound to it" if node == "router" else "")
+            return _sentence(f"The line fails: {title(result, node)}'s {f.get('dev')} goes down{tail}")
+        return _sentence(f"{title(result, node)}'s {f.get('dev')} is up again")
     if k is Ev.APP:
         return _sentence(f"{title(result, node)}: {f.get('what', '')} ({f.get('value', '')})")
     fields = ", ".join(f"{n} {v}" for n, v in f.items())
