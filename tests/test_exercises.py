@@ -17,13 +17,19 @@ import sim
 from sim.exercises import BANK, instance, normalise
 from sim.exercises.bank import chapter_ids
 from sim.exercises.grade import FORMAT, answer_file, grade
-from sim.exercises.variants import rng_for
+from sim.exercises.variants import SECRET_ENV, rng_for
 from sim.topology import LOCAL1, REMOTE1, REMOTE2, uplink_addr
 from sim.trace import Ev, event_text
 
 ROOT = Path(__file__).resolve().parent.parent
 STUDENTS = [f"s{k:03d}" for k in range(10)]
 IDS = list(BANK)
+
+
+@pytest.fixture(autouse=True)
+def practice_mode(monkeypatch):
+    """No course secret from the developer's environment (the CLI's children inherit this)."""
+    monkeypatch.delenv(SECRET_ENV, raising=False)
 
 
 def wrong_answer(inst):
@@ -252,7 +258,7 @@ def test_the_shown_call_reproduces_what_was_graded(ex_id, monkeypatch):
             got = results[0].summary["throughput_kbit"]
             assert normalise(nearest_choice(got, {c: int(c.split()[1]) for c in inst.choices}), "choice") \
                 == inst.answer
-        elif inst.form == "int":
+        elif inst.form in ("int", "percent"):
             assert str(NUMERIC_READERS[ex_id](results)) == inst.answer
 
 
@@ -330,7 +336,7 @@ def test_grade_round_trip(tmp_path):
     (json.dumps(answer_file("bob", {"rc-hit": "hit"})), "belongs to student 'bob'"),
     (json.dumps({"format": FORMAT, "student": "alice",
                  "answers": {"rc-hit": {"answer": "hit", "variant": "0123456789abcdef"}}}),
-     "another student's variant"),
+     "was given on another student's page"),
     (json.dumps({"format": FORMAT, "student": "alice", "answers": {"nope": "1"}}), "unknown exercise 'nope'"),
 ])
 def test_grade_rejects_malformed_and_foreign_files(tmp_path, content, message):
@@ -350,9 +356,9 @@ def test_grade_class_csv(tmp_path):
     r = cli("grade", "--class", str(tmp_path))
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
-    assert lines[0].startswith("student,file,score,max,error," + ",".join(ids))
+    assert lines[0] == "student,file,score,max,attempts,error,note," + ",".join(ids)
     rows = {l.split(",")[0]: l for l in lines[1:]}
-    assert rows["alice"].startswith(f"alice,alice.json,{len(ids)},{len(ids)},,")
+    assert rows["alice"] == f"alice,alice.json,{len(ids)},{len(ids)},,,," + ",".join("1" * len(ids))
     assert "is not JSON" in rows["carol"]
 
 
@@ -370,14 +376,68 @@ def test_nbgrader_notebooks(tmp_path, monkeypatch):
     assert len(graded) == len(chapter_ids(5))
     ids = {c.metadata["nbgrader"]["grade_id"] for c in nb.cells if "nbgrader" in c.metadata}
     assert len(ids) == len([c for c in nb.cells if "nbgrader" in c.metadata])
-    # the source version (with solutions) runs, and its hidden tests pass with the simulator's answers
+    # the source version (with solutions) runs outside the repository, with no PYTHONPATH (the
+    # first cell finds the repository it was made from), and its hidden tests pass with the
+    # simulator's answers; the export keeps to the exercises' variables and may be run twice
     nbclient = pytest.importorskip("nbclient")
-    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    monkeypatch.delenv("PYTHONPATH", raising=False)
+    export = nb.cells[-1]
+    nb.cells.insert(-1, nbformat.v4.new_code_cell("answer_file = 'answers.json'\nanswer_notes = {1, 2}"))
+    nb.cells.append(nbformat.v4.new_code_cell(export.source))
     nbclient.NotebookClient(nb, timeout=120, kernel_name="python3",
                             resources={"metadata": {"path": str(tmp_path)}}).execute()
     export = next(tmp_path.glob("answers-release-ch5.json"))
-    rep = grade("release", json.loads(export.read_text()))
+    data = json.loads(export.read_text())
+    assert set(data["answers"]) == set(chapter_ids(5)) and data["chapter"] == 5
+    rep = grade("release", data)
     assert rep.score == rep.max == len(chapter_ids(5))
+    assert [p.name for p in tmp_path.iterdir() if p.is_file()] == ["answers-release-ch5.json"]
+
+
+def test_notebooks_made_with_a_secret_check_without_it(tmp_path):
+    from sim.exercises.notebook import NotebookSheet, chapter_notebook, sealed_sheet
+    assert "s3cret" not in json.dumps(chapter_notebook(6, "release", secret="s3cret"))
+    sealed = sealed_sheet(6, "release", "s3cret")
+    sheet = NotebookSheet.load(NotebookSheet.dump(sealed))                 # what a student's kernel loads
+    for ex_id in chapter_ids(6):
+        keyed = instance(ex_id, "release", secret="s3cret")
+        assert sheet[ex_id].data["salt"] == keyed.salt != instance(ex_id, "release", secret="").salt
+        assert keyed.explanation not in json.dumps(sealed)
+    answers = {}
+    for ex_id in chapter_ids(6):
+        inst = instance(ex_id, "release", secret="s3cret")
+        ex = sheet[ex_id]
+        assert ex.verify(inst.accepted[0]) and not ex.verify(wrong_answer(inst))
+        ok, text = ex.check(wrong_answer(inst))
+        assert not ok and inst.hint in text
+        ok, text = ex.check(inst.accepted[0])
+        assert ok and inst.explanation in text
+        answers[ex_id] = inst.accepted[0]
+    assert sheet["eqnat-survive"].check("1,5")[1].startswith("a count is a whole number")
+    path = tmp_path / "answers.json"
+    sheet.export(answers, str(path))
+    with pytest.raises(TypeError, match="answer_eqnat_survive must be text, a number or a dict"):
+        sheet.export(dict(answers, **{"eqnat-survive": {1, 2}}), str(path))
+    data = json.loads(path.read_text())                                     # the first export, whole
+    assert {k: v["attempts"] for k, v in data["answers"].items()} == {k: 2 for k in chapter_ids(6)}
+    rep = grade("release", data, secret="s3cret")
+    assert rep.score == rep.max == 3
+    with pytest.raises(Exception, match="another student's page"):
+        grade("release", data, secret="")
+
+
+def test_a_notebook_without_the_simulator_says_how_to_get_it(tmp_path):
+    from sim.exercises.notebook import REPO, chapter_notebook
+    setup = chapter_notebook(2)["cells"][1]["source"]
+    assert repr(str(REPO)) in setup
+    lost = setup.replace(repr(str(REPO)), repr(str(tmp_path / "gone")))
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "OP1_REPO")}
+    r = subprocess.run([sys.executable, "-c", lost], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert r.returncode == 1 and "ModuleNotFoundError: this notebook needs the simulator" in r.stderr
+    assert "set OP1_REPO" in r.stderr and "pip install" in r.stderr
+    r = subprocess.run([sys.executable, "-c", lost + "\nprint(SHEET.student, len(SHEET.exercises))"], cwd=tmp_path,
+                       env=dict(env, OP1_REPO=str(ROOT)), capture_output=True, text=True)
+    assert r.returncode == 0 and r.stdout.split() == ["release", str(len(chapter_ids(2)))], r.stderr
 
 
 # -- the page in a real browser ----------------------------------------------------------------------
@@ -415,6 +475,11 @@ def served(tmp_path):
 
 
 BROWSER_IDS = ["rc-hit", "eqnat-remote", "nat-endpoint", "eqnat-survive", "eqnat-repair"]
+PARSE_CASES = [["int", w] for w in ("16", " 016 ", "1,6", "15.5", "16.49", "1e1", "+16", "1,000", "abc", "")] + \
+    [["percent", w] for w in ("33", "33,5", "3,5", "5,0", "33 %", "33 percent", "0.5%", "0.33", "0,33", ".5", "5.",
+                              "120", "1e1", "x")] + \
+    [["endpoint", w] for w in ("1.2.3.4:80", "(1.2.3.4, 0080)", "1.2.3.4.80", "1.2.3.4")] + \
+    [["choice", w] for w in ("  Reset ", "if 1")]
 
 
 def test_page_in_browser_predict_reveal_and_export(served):
@@ -461,11 +526,22 @@ def test_page_in_browser_predict_reveal_and_export(served):
                 rev = root.locator(".sx-reveal")
                 assert rev.is_visible() and f"step {inst.step}:" in rev.inner_text()
                 answers[ex_id] = right
-            # a numeric answer typed in, and a repair left wrong
+            # exploring a wrong answer after the right one keeps the right one for the export
+            hit = pg.locator('[data-exercise="rc-hit"]')
+            hit.locator(f'input[type=radio][value="{wrong_answer(instance("rc-hit", student))}"]').check()
+            hit.locator(".sx-check").click()
+            assert hit.get_attribute("data-result") == "wrong"
+            # a numeric answer typed in: a decimal comma is no count (and no attempt), then the count
             num = pg.locator('[data-exercise="eqnat-survive"]')
+            num.locator("input.sx-input").fill("1,6")
+            num.locator(".sx-check").click()
+            assert num.get_attribute("data-result") == "invalid"
+            assert num.locator(".sx-feedback").inner_text().startswith("A count is a whole number")
             num.locator("input.sx-input").fill(instance("eqnat-survive", student).answer)
             num.locator(".sx-check").click()
             assert num.get_attribute("data-result") == "right"
+            # the page reads numbers as the grader does
+            js = pg.evaluate("cases => cases.map(c => SX.parse(c[1], c[0]))", PARSE_CASES)
             rep = pg.locator('[data-exercise="eqnat-repair"]')
             inst = instance("eqnat-repair", student)
             bad = dict(p.split("=") for p in wrong_answer(inst).split(";"))
@@ -482,10 +558,15 @@ def test_page_in_browser_predict_reveal_and_export(served):
             b.close()
     assert not errors, errors
     assert not blocked, blocked
+    from sim.exercises.model import parse
+    assert [tuple(x) for x in js] == [parse(written, form) for form, written in PARSE_CASES]
     rep = grade(student, exported)
     got = {it["id"]: it["points"] for it in rep.items}
     assert all(got[k] == 1 for k in answers) and got["eqnat-survive"] == 1 and got["eqnat-repair"] == 0
     assert rep.score == 4
+    tries = {k: v["attempts"] for k, v in exported["answers"].items()}
+    assert tries == {"rc-hit": 3, "eqnat-remote": 2, "nat-endpoint": 2, "eqnat-survive": 1, "eqnat-repair": 1}
+    assert all(set(v) == {"answer", "variant", "attempts"} for v in exported["answers"].values())
 
 
 def test_the_books_own_pages_use_the_articles_addresses():
@@ -495,3 +576,364 @@ def test_the_books_own_pages_use_the_articles_addresses():
         params = instance(ex_id, BOOK_STUDENT).run["params"]
         assert "uplink_addrs" not in params and "port_base" not in params, ex_id
     assert "100.0.0.1" in instance("nat-endpoint", BOOK_STUDENT).prompt
+
+
+# -- the instructor-workflow review: secrets, class grading, robustness, answer forms --------------
+
+def one_line_error(r, *words):
+    """Exit status 2, one line on stderr naming ``words``, no traceback."""
+    assert r.returncode == 2, (r.stdout, r.stderr)
+    assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    for w in words:
+        assert w in r.stderr, (w, r.stderr)
+
+
+def test_a_course_secret_changes_every_variant_but_not_the_books():
+    from sim.exercises.model import salt_for
+    changed = 0
+    for ex_id in IDS:
+        practice, keyed = instance(ex_id, "alice", secret=""), instance(ex_id, "alice", secret="s3cret")
+        assert keyed.salt != practice.salt == salt_for("alice", ex_id)
+        assert keyed.salt == salt_for("alice", ex_id, "s3cret") != salt_for("alice", ex_id, "other")
+        changed += keyed.run != practice.run
+        book, book_keyed = instance(ex_id, "book", secret=""), instance(ex_id, "book", secret="s3cret")
+        assert (book_keyed.salt, book_keyed.run, book_keyed.accepted) == (book.salt, book.run, book.accepted)
+    assert changed == len(IDS)          # every variant is drawn anew (addresses, ports, seeds)
+
+
+def test_sheet_key_page_and_grade_use_the_secret_from_env_or_file(tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("\ufeffs3cret\n")
+    practice = cli("sheet", "--student", "alice", "--chapter", "6", "--key")
+    from_file = cli("sheet", "--student", "alice", "--chapter", "6", "--key", "--secret-file", str(secret))
+    from_env = subprocess.run([sys.executable, "-m", "sim.exercises", "sheet", "--student", "alice", "--chapter",
+                               "6", "--key"], cwd=ROOT, capture_output=True, text=True,
+                              env=dict(os.environ, **{SECRET_ENV: "s3cret"}))
+    assert practice.returncode == from_file.returncode == from_env.returncode == 0
+    assert from_file.stdout == from_env.stdout != practice.stdout
+    for ex_id in chapter_ids(6):
+        assert f"`{instance(ex_id, 'alice', secret='s3cret').answer}`" in from_file.stdout
+    assert "practice mode" in practice.stderr and "anybody can compute the key of student alice" in practice.stderr
+    assert from_file.stderr == from_env.stderr == ""
+
+    page = tmp_path / "alice.html"
+    assert cli("page", "--student", "alice", "--chapter", "6", "--secret-file", str(secret), "-o", str(page)).returncode == 0
+    assert instance("eqnat-remote", "alice", secret="s3cret").salt in page.read_text()
+    assert instance("eqnat-remote", "alice", secret="").salt not in page.read_text()
+
+    ids = chapter_ids(6)
+    keyed = tmp_path / "keyed.json"
+    keyed.write_text(json.dumps(answer_file("alice", {k: instance(k, "alice", secret="s3cret").answer for k in ids},
+                                            secret="s3cret")))
+    r = cli("grade", "--student", "alice", str(keyed), "--secret-file", str(secret))
+    assert r.returncode == 0 and r.stdout.startswith(f"student alice: {len(ids)} / {len(ids)}"), r.stderr
+    one_line_error(cli("grade", "--student", "alice", str(keyed)), "another student's page",
+                   "or on one made with a course secret")
+    practiced = tmp_path / "practice.json"
+    practiced.write_text(json.dumps(answer_file("alice", right_answers("alice", ids), secret="")))
+    one_line_error(cli("grade", "--student", "alice", str(practiced), "--secret-file", str(secret)),
+                   "on a practice page made without the course secret")
+
+
+def test_bad_secret_files(tmp_path):
+    one_line_error(cli("sheet", "--student", "alice", "--secret-file", str(tmp_path / "nope")),
+                   "can't read the secret file")
+    (tmp_path / "empty").write_text("\n \n")
+    one_line_error(cli("grade", "--class", str(tmp_path), "--secret-file", str(tmp_path / "empty")),
+                   "is empty")
+
+
+def csv_rows(text):
+    import csv
+    return list(csv.DictReader(text.splitlines()))
+
+
+def test_class_grading_flags_copies_duplicates_and_the_roster(tmp_path):
+    ids = chapter_ids(2)
+    alice = json.dumps(answer_file("alice", right_answers("alice", ids)))
+    (tmp_path / "alice.json").write_text(alice)
+    (tmp_path / "answers-carol.json").write_text(alice)               # Alice's export, renamed
+    bob = answer_file("alice", right_answers("alice", ids))
+    bob["student"] = "bob"                                            # Alice's export, name typed in
+    (tmp_path / "bob.json").write_text(json.dumps(bob))
+    roster = tmp_path.parent / f"{tmp_path.name}-roster.txt"
+    roster.write_text("# class A\nalice\nbob\ncarol\ndan\n")
+    r = cli("grade", "--class", str(tmp_path), "--roster", str(roster), "--chapter", "2")
+    assert r.returncode == 0, r.stderr
+    rows = csv_rows(r.stdout)
+    by_file = {row["file"]: row for row in rows}
+    copy = by_file["answers-carol.json"]
+    assert copy["student"] == "alice" and "the file name names carol, but the file is alice's" in copy["note"]
+    assert "alice has another file: answers-carol.json" in by_file["alice.json"]["note"]
+    assert "given on alice's page" in by_file["bob.json"]["error"]
+    missing = {row["student"]: row for row in rows if not row["file"]}
+    assert set(missing) == {"carol", "dan"}
+    assert missing["dan"]["score"] == "0" and missing["dan"]["max"] == str(len(ids))
+    assert missing["dan"]["note"] == "no answer file"
+    assert "answers-carol.json is another student's" in missing["carol"]["note"]
+    one_line_error(cli("grade", "--student", "alice", str(tmp_path / "alice.json"), "--roster", str(roster)),
+                   "--roster goes with --class")
+    roster.write_text("alice\nnot an id\n")
+    one_line_error(cli("grade", "--class", str(tmp_path), "--roster", str(roster)), "line 2", "bad student id")
+
+
+def test_one_bad_file_never_stops_the_class(tmp_path):
+    ids = chapter_ids(6)
+    good = right_answers("alice", ids)
+    (tmp_path / "alice.json").write_text(json.dumps(answer_file("alice", good)))
+    bad = dict(right_answers("bob", ids), **{"eqnat-repair": {"a;b": "x"}})
+    (tmp_path / "bob.json").write_text(json.dumps(answer_file("bob", bad)))
+    worse = dict(right_answers("carol", ids), **{"eqnat-repair": {"multipath": "random;x", "equalize": True,
+                                                                   "nat": "article"}})
+    (tmp_path / "carol.json").write_text(json.dumps(answer_file("carol", worse)))
+    (tmp_path / "deep.json").write_text("[" * 100000 + "]" * 100000)
+    (tmp_path / "huge.json").write_text('{"format": "1+1<1 answers", "answers": {}, "n": ' + "9" * 5000 + "}")
+    r = cli("grade", "--class", str(tmp_path))
+    assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr
+    rows = {row["file"]: row for row in csv_rows(r.stdout)}
+    assert rows["alice.json"]["score"] == str(len(ids))
+    assert rows["bob.json"]["score"] == rows["carol.json"]["score"] == str(len(ids) - 1)
+    assert rows["bob.json"]["eqnat-repair"] == "0" and rows["bob.json"]["error"] == ""
+    assert "nested too deeply" in rows["deep.json"]["error"]
+    assert "not an answer file" in rows["huge.json"]["error"]
+    one = cli("grade", "--student", "bob", str(tmp_path / "bob.json"))
+    assert one.returncode == 0 and "unknown setting 'a;b': the settings are multipath, equalize, nat" in one.stdout
+    one = cli("grade", "--student", "carol", str(tmp_path / "carol.json"))
+    assert one.returncode == 0 and "multipath='random;x' is not offered: choose one of random" in one.stdout
+    one_line_error(cli("grade", "--student", "alice", str(tmp_path / "deep.json")), "nested too deeply")
+
+
+@pytest.mark.parametrize("content, message", [
+    ("", "is empty"),
+    ("  \n", "is empty"),
+    (json.dumps({"format": FORMAT, "answers": {"rc-hit": "hit"}}), "names no student (it has no \"student\" field)"),
+    (json.dumps({"format": FORMAT, "student": "alice", "chapter": True, "answers": {"rc-hit": "hit"}}),
+     "\"chapter\" in the answer file must be a chapter number (2, 3, 4, 5, 6, 7, 8, 9, 10), got true"),
+    (json.dumps({"format": FORMAT, "student": "alice", "answers": {"rc-hit": {"answer": "hit",
+                 "variant": instance("rc-hit", "book").salt}}}), "given on the book's own page (variant book)"),
+])
+def test_grade_messages_name_the_problem(tmp_path, content, message):
+    f = tmp_path / "a.json"
+    f.write_text(content)
+    r = cli("grade", "--student", "alice", str(f))
+    one_line_error(r, message)
+    assert "None" not in r.stderr and "''s" not in r.stderr and "?student=" not in r.stderr
+
+
+def test_a_byte_order_mark_is_fine(tmp_path):
+    f = tmp_path / "a.json"
+    f.write_bytes(b"\xef\xbb\xbf" + json.dumps(answer_file("alice", right_answers("alice", ["rc-hit"]))).encode())
+    r = cli("grade", "--student", "alice", str(f))
+    assert r.returncode == 0 and "student alice: 1 / 2" in r.stdout, r.stderr
+
+
+def test_answers_outside_the_graded_chapter_are_named(tmp_path):
+    f = tmp_path / "a.json"
+    f.write_text(json.dumps(answer_file("alice", right_answers("alice", chapter_ids(6)))))
+    r = cli("grade", "--student", "alice", "--chapter", "7", str(f))
+    assert r.returncode == 0
+    assert r.stdout.splitlines()[:2] == [
+        "student alice: 0 / 2", f"  note: 3 answers outside chapter 7 not graded: {', '.join(chapter_ids(6))}"]
+    j = json.loads(cli("grade", "--student", "alice", "--chapter", "7", str(f), "--format", "json").stdout)
+    assert j["notes"] and (j["score"], j["max"]) == (0, 2)
+
+
+def test_class_folder_lists_what_it_skips_and_mixed_maximums(tmp_path):
+    (tmp_path / "alice.JSON").write_text(json.dumps(answer_file("alice", right_answers("alice", chapter_ids(2)))))
+    (tmp_path / "bob.json").write_text(json.dumps(answer_file("bob", right_answers("bob", chapter_ids(6)))))
+    (tmp_path / "notes.txt").write_text("grading notes")
+    (tmp_path / "late").mkdir()
+    r = cli("grade", "--class", str(tmp_path))
+    assert r.returncode == 0
+    assert {row["file"] for row in csv_rows(r.stdout)} == {"alice.JSON", "bob.json"}
+    assert "skipped (not *.json answer files): late/, notes.txt" in r.stderr
+    assert "different maximums (2, 3)" in r.stderr and "--chapter N" in r.stderr
+    one_line_error(cli("grade", "--class", str(tmp_path), "--chapter", "11"),
+                   "no exercises in chapter 11", "2, 3, 4, 5, 6, 7, 8, 9, 10")
+    assert cli("grade", "--class", str(tmp_path), "--chapter", "11").stdout == ""
+
+
+# what a person writes by hand: (exercise id, answer, right?, message or None for the hint/explanation)
+def _repair_answers():
+    inst = instance("eqnat-repair", "alice")
+    right = dict(p.split("=") for p in inst.accepted[0].split(";"))
+    changed = next(k for k in right if right[k] != inst.start[k])
+    return inst, right, changed
+
+
+def test_a_repair_may_name_only_the_changed_setting_and_use_commas():
+    inst, right, changed = _repair_answers()
+    assert inst.check(f"{changed}={right[changed]}")[0]
+    assert inst.check(", ".join(f"{k}={v}" for k, v in right.items()))[0]
+    assert inst.check({changed: right[changed]})[0]
+    ok, text = inst.check(", ".join(f"{k}={v}" for k, v in inst.start.items()))
+    assert not ok and text == "a repair changes exactly one setting; you changed 0"
+    ok, text = inst.check("equalize")
+    assert not ok and text == "expected setting=value, got 'equalize'"
+
+
+@pytest.mark.parametrize("written, means", [("reset.", "reset"), ("RST", "reset"), ("Accepted", "accept"),
+                                            (" ignored! ", "ignore")])
+def test_choices_written_by_hand(written, means):
+    inst = instance("eqnat-remote", "alice")
+    assert inst.resolve(written) == (means, "")
+    assert inst.check(written)[0] == (means == inst.answer)
+
+
+def test_a_rate_in_the_asked_unit_and_answers_that_are_no_choice():
+    inst = instance("eq-speed", "alice")
+    value = inst.answer.split()[1]
+    assert inst.check(f"{value} kbit/s")[0] and inst.check(value)[0] and inst.check(f"{value}kbps")[0]
+    ok, text = inst.check("3 Mbit/s")
+    assert not ok and text.startswith("answer in kbit/s")
+    ok, text = instance("eqnat-remote", "alice").check("drop it")
+    assert not ok and text == "'drop it' is not one of: accept, ignore, reset"
+
+
+@pytest.mark.parametrize("form, written, norm, problem", [
+    ("int", "16", "16", ""), ("int", " 016 ", "16", ""), ("int", 16, "16", ""), ("int", 16.0, "16", ""),
+    ("int", "15.5", "", "a count is a whole number written in digits (like 16), got '15.5'"),
+    ("int", "16.49", "", "a count is a whole number written in digits (like 16), got '16.49'"),
+    ("int", "1e1", "", "a count is a whole number written in digits (like 16), got '1e1'"),
+    ("int", "+16", "", "a count is a whole number written in digits (like 16), got '+16'"),
+    ("int", "1,6", "", "a count is a whole number written in digits (like 16), got '1,6'"),
+    ("int", 15.5, "", "a count is a whole number, got 15.5"),
+    ("int", True, "", "expected a number, got True"),
+    ("int", "abc", "", "expected a whole number, got 'abc'"),
+    ("percent", "33", "33", ""), ("percent", "33,5", "34", ""), ("percent", "3,5", "4", ""),
+    ("percent", "5,0", "5", ""), ("percent", "33 %", "33", ""), ("percent", "0.5%", "1", ""),
+    ("percent", "0.33", "", "answer in percent: '0.33' is less than 1% (write 33 for a third)"),
+    ("percent", 0.33, "", "answer in percent: 0.33 is less than 1% (write 33 for a third)"),
+    ("percent", "120", "", "a percentage is between 0 and 100, got '120'"),
+    ("choice", [1, 2], "", "expected text or a number, got [1, 2]"),
+])
+def test_numbers_counts_and_percentages(form, written, norm, problem):
+    from sim.exercises.model import parse
+    assert parse(written, form) == (norm, problem)
+
+
+def test_counts_are_whole_numbers_and_the_percentage_exercise_says_so():
+    inst = instance("eqnat-survive", "alice")
+    assert inst.form == "int" and inst.check(inst.answer)[0]
+    assert inst.check(inst.answer + ".0")[1].startswith("a count is a whole number")
+    pct = instance("two-links-chance", "alice")
+    assert pct.form == "percent"
+    assert pct.check(pct.answer + ",4")[0] and pct.check(pct.answer + " %")[0]
+    assert pct.check("0.33")[1].startswith("answer in percent")
+
+
+def test_the_exported_answer_is_the_first_right_one_with_the_attempts(tmp_path):
+    from sim.exercises import html as sxhtml
+    sxhtml.NOTEBOOK_ANSWERS.clear()
+    ex = sxhtml.Exercise("rc-hit", student="alice")
+    inst = ex.inst
+    assert not ex.check(wrong_answer(inst))[0]
+    assert ex.check("maybe")[1] == "'maybe' is not one of: hit, miss"      # not counted
+    assert ex.check(inst.answer)[0]
+    assert not ex.check(wrong_answer(inst))[0]                               # exploring afterwards
+    path = sxhtml.export_answers(str(tmp_path / "a.json"))                   # whose: the one student checked
+    data = json.loads(Path(path).read_text())
+    assert data["student"] == "alice"
+    assert data["answers"]["rc-hit"] == {"answer": inst.answer, "variant": inst.salt, "attempts": 3}
+    rep = grade("alice", data)
+    assert rep.items[0]["points"] == 1 and rep.attempts == 3
+    sxhtml.Exercise("rc-hit", student="bob").check("hit")
+    with pytest.raises(ValueError, match="answers were checked for alice, bob: say whose"):
+        sxhtml.export_answers(str(tmp_path / "b.json"))
+    sxhtml.NOTEBOOK_ANSWERS.clear()
+    with pytest.raises(ValueError, match="no answers were checked"):
+        sxhtml.export_answers(str(tmp_path / "b.json"))
+    assert not (tmp_path / "b.json").exists()
+
+
+def test_attempts_reach_the_csv(tmp_path):
+    data = answer_file("alice", right_answers("alice", chapter_ids(2)), attempts={"rc-hit": 3, "rc-count": 2})
+    (tmp_path / "alice.json").write_text(json.dumps(data))
+    assert csv_rows(cli("grade", "--class", str(tmp_path)).stdout)[0]["attempts"] == "5"
+
+
+def test_the_answer_file_is_written_whole_or_not_at_all(tmp_path):
+    from sim.exercises.grade import write_answer_file
+    f = tmp_path / "answers.json"
+    good = answer_file("alice", {"rc-hit": "hit"})
+    write_answer_file(f, good)
+    with pytest.raises(TypeError):
+        write_answer_file(f, answer_file("alice", {"rc-hit": {1, 2}}))
+    assert json.loads(f.read_text()) == good and [p.name for p in tmp_path.iterdir()] == ["answers.json"]
+
+
+def test_the_student_sheet_sends_students_to_their_own_page():
+    s = cli("sheet", "--student", "alice", "--chapter", "6")
+    assert s.returncode == 0
+    assert "python -m sim.exercises page --student alice" in s.stdout
+    assert '"student": "alice"' in s.stdout and "setting=value" in s.stdout and "whole number" in s.stdout
+    assert "Answer in the book's pages" not in s.stdout
+
+
+def test_page_command_notes_and_checks(tmp_path):
+    out = str(tmp_path / "p.html")
+    r = cli("page", "--chapter", "6", "-o", out)
+    assert r.returncode == 0 and "no --student: the page shows the book's own variant ('book')" in r.stderr
+    one_line_error(cli("page", "--chapter", "5", "--ids", "eqnat-remote", "-o", out),
+                   "exercise 'eqnat-remote' is in chapter 6, not 5", "chapter 5 has nat-endpoint, nat-seen")
+    r = cli("page", "--student", "alice", "--ids", "eqnat-remote,", "-o", out)
+    assert r.returncode == 0, r.stderr
+    assert Path(out).read_text().count('data-exercise="') == 1
+    one_line_error(cli("notebooks", "--out", str(tmp_path), "--chapter", "11"),
+                   "no exercises in chapter 11", "2, 3, 4, 5, 6, 7, 8, 9, 10")
+
+
+def test_cli_usage_messages():
+    r = cli()
+    one_line_error(r, "give a command: sheet, grade, page, notebooks")
+    assert "cmd" not in r.stderr
+    h = cli("grade", "--help").stdout
+    for option in ("--student", "--chapter", "--class", "--roster", "--secret-file", "ANSWERS.json"):
+        assert option in h
+    assert "the class's student ids" in h and "the answer file the student's page" in h
+
+
+def test_terminal_feedback_is_plain_text(tmp_path):
+    inst = instance("eqnat-remote", "alice")
+    assert "**" in inst.explanation or "`" in inst.prompt
+    f = tmp_path / "a.json"
+    f.write_text(json.dumps(answer_file("alice", {k: instance(k, "alice").answer for k in chapter_ids(6)})))
+    out = cli("grade", "--student", "alice", str(f)).stdout
+    assert "**" not in out and "`" not in out
+
+
+def test_the_package_builds_as_a_wheel_of_sim_only(tmp_path):
+    """``pip install PATH`` makes ``sim`` importable outside the repository (notebooks, graders)."""
+    src = tmp_path / "src"
+    shutil.copytree(ROOT / "sim", src / "sim", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "pyproject.toml", src)
+    r = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w",
+                        str(tmp_path / "dist"), str(src)], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    import zipfile
+    names = zipfile.ZipFile(next((tmp_path / "dist").glob("*.whl"))).namelist()
+    assert "sim/exercises/bank.py" in names and "sim/view/player.js" in names
+    assert {n.split("/")[0] for n in names if not n.startswith("one_plus_one")} == {"sim"}
+
+
+def test_the_notebook_widgets_check_and_count():
+    pytest.importorskip("ipywidgets")
+    from sim.exercises import html as sxhtml
+    from sim.exercises.notebook import NotebookSheet, sealed_sheet
+    sxhtml.NOTEBOOK_ANSWERS.clear()
+    ex = sxhtml.Exercise("eqnat-remote", student="alice")
+    head, radio, button, out = ex.widget().children
+    radio.value = ex.inst.answer
+    button.click()
+    assert sxhtml.NOTEBOOK_ANSWERS["alice"]["eqnat-remote"] == {
+        "answer": ex.inst.answer, "attempts": 1, "right": True, "variant": ex.inst.salt}
+    sxhtml.NOTEBOOK_ANSWERS.clear()
+    sheet = NotebookSheet(sealed_sheet(6))
+    head, box, button, out = sheet["eqnat-survive"].widget().children
+    right = instance("eqnat-survive", "release").answer
+    for typed in ("1,5", right, str(int(right) + 1)):
+        box.value = typed
+        button.click()
+    assert sheet.checked["eqnat-survive"] == {"answer": instance("eqnat-survive", "release").answer,
+                                              "attempts": 2, "right": True,
+                                              "variant": instance("eqnat-survive", "release").salt}

@@ -6,9 +6,12 @@ one checker for the page, the notebook and the grader.
     >>> ex.check(ex.answer)[0]
     True
 
-CLI: ``python -m sim.exercises sheet --student ID [--chapter N] [--key]``,
+CLI (from the repository's root): ``python -m sim.exercises sheet --student ID [--chapter N] [--key]``,
+``python -m sim.exercises page --student ID --chapter N -o FILE``,
 ``python -m sim.exercises grade --student ID answers.json``,
-``python -m sim.exercises grade --class DIR``, ``python -m sim.exercises notebooks``.
+``python -m sim.exercises grade --class DIR [--chapter N] [--roster FILE]``, ``python -m sim.exercises notebooks``.
+Each takes ``--secret-file FILE`` (or ``$OP1_COURSE_SECRET``): the course secret, without
+which anybody can compute any student's variant and key (practice mode; ``variants.py``).
 """
 from .bank import BANK, ExerciseError, chapter_ids, instance
 from .model import Instance, normalise

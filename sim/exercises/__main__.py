@@ -1,6 +1,7 @@
 """python -m sim.exercises sheet|grade|page|notebooks -- see ``sim/exercises/__init__.py``.
 
-Bad input gets one line naming the problem and exit status 2, never a traceback.
+Run it from the repository's root (or with the repository installed).  Bad input
+gets one line naming the problem and exit status 2, never a traceback.
 """
 from __future__ import annotations
 
@@ -11,82 +12,133 @@ from pathlib import Path
 
 from .bank import ExerciseError
 from .grade import GradeError, grade_class, grade_file, sheet, sheet_markdown
-from .variants import StudentError
+from .variants import BOOK_STUDENT, SECRET_ENV, SecretError, StudentError, env_secret, read_secret_file
+
+PROG = "python -m sim.exercises"
+COMMANDS = ("sheet", "grade", "page", "notebooks")
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message):
+        message = message.replace("the following arguments are required: command",
+                                  f"give a command: {', '.join(COMMANDS)} ({PROG} COMMAND --help)")
         self.exit(2, f"{self.prog}: {message}\n")
 
 
-def main(argv=None) -> int:
-    ap = _Parser(prog="python -m sim.exercises", description="exercise sheets, keys, pages and grading")
-    sub = ap.add_subparsers(dest="cmd", required=True)
+def _secret_option(p) -> None:
+    p.add_argument("--secret-file", metavar="FILE",
+                   help=f"the course secret, on the file's first line (default: ${SECRET_ENV}); without one, "
+                        f"practice mode: anybody can compute any student's variant and key")
+
+
+def parser() -> argparse.ArgumentParser:
+    ap = _Parser(prog=PROG, description="exercise sheets, keys, pages, notebooks and grading "
+                                        "(run from the repository's root)")
+    sub = ap.add_subparsers(dest="cmd", metavar="command", required=True,
+                            parser_class=_Parser)
+    student = "the student id: 1-64 letters, digits, '_', '.', '@' or '-'"
+    chapter = "the chapter number (2-10; default: all chapters)"
 
     s = sub.add_parser("sheet", help="a student's exercise set, or the instructor's key (--key)")
-    s.add_argument("--student", required=True)
-    s.add_argument("--chapter", type=int)
+    s.add_argument("--student", required=True, help=student)
+    s.add_argument("--chapter", type=int, help=chapter)
     s.add_argument("--key", action="store_true", help="the solution key: answers, explanations, revealed steps")
     s.add_argument("--format", choices=("markdown", "json"), default="markdown")
-    s.add_argument("-o", "--output")
+    s.add_argument("-o", "--output", metavar="FILE", help="write to FILE (default: standard output)")
+    _secret_option(s)
 
     g = sub.add_parser("grade", help="grade one answer file, or a class folder (--class) into CSV")
-    g.add_argument("--student")
-    g.add_argument("--class", dest="klass", metavar="DIR")
-    g.add_argument("--chapter", type=int)
-    g.add_argument("--format", choices=("text", "json"), default="text")
-    g.add_argument("-o", "--output")
-    g.add_argument("answers", nargs="?")
+    g.add_argument("--student", help="whose answer file it is (" + student + ")")
+    g.add_argument("--class", dest="klass", metavar="DIR",
+                   help="grade every *.json answer file in DIR: one CSV row per file")
+    g.add_argument("--roster", metavar="FILE",
+                   help="with --class: the class's student ids, one a line; who sent nothing gets a row with 0")
+    g.add_argument("--chapter", type=int,
+                   help="grade this chapter (default: the file's \"chapter\", else every chapter it answers)")
+    g.add_argument("--format", choices=("text", "json"), default="text", help="for one answer file")
+    g.add_argument("-o", "--output", metavar="FILE", help="write to FILE (default: standard output)")
+    g.add_argument("answers", nargs="?", metavar="ANSWERS.json",
+                   help="the answer file the student's page or notebook exported")
+    _secret_option(g)
 
-    p = sub.add_parser("page", help="a self-contained HTML page of a student's exercises")
-    p.add_argument("--student")
-    p.add_argument("--chapter", type=int)
+    p = sub.add_parser("page", help="a self-contained HTML page of a student's exercises, to hand out")
+    p.add_argument("--student", help=student + " (default: the book's own variant, 'book')")
+    p.add_argument("--chapter", type=int, help=chapter)
     p.add_argument("--ids", help="comma-separated exercise ids (default: all of the chapter)")
-    p.add_argument("--key", action="store_true")
-    p.add_argument("-o", "--output", required=True)
+    p.add_argument("--key", action="store_true", help="show the key on the page (for the instructor only)")
+    p.add_argument("-o", "--output", metavar="FILE", required=True, help="the HTML file to write")
+    _secret_option(p)
 
     n = sub.add_parser("notebooks", help="nbgrader-compatible assignment notebooks, one per chapter")
-    n.add_argument("--out", default="exercises-nbgrader")
-    n.add_argument("--chapter", type=int)
-    n.add_argument("--student", default="release", help="the variant the release notebook shows")
+    n.add_argument("--out", default="exercises-nbgrader", metavar="DIR",
+                   help="the nbgrader course folder to write source/chNN/ into (default: exercises-nbgrader)")
+    n.add_argument("--chapter", type=int, help=chapter)
+    n.add_argument("--student", default="release", help="the variant the release notebook shows (default: release)")
+    _secret_option(n)
+    return ap
 
-    a = ap.parse_args(argv)
+
+def _note(text: str) -> None:
+    print(f"{PROG}: note: {text}", file=sys.stderr)
+
+
+def _practice_note(student: str, secret: str) -> None:
+    if not secret and student != BOOK_STUDENT:
+        _note(f"no course secret (${SECRET_ENV} or --secret-file): practice mode, anybody can compute "
+              f"the key of student {student}")
+
+
+def main(argv=None) -> int:
+    a = parser().parse_args(argv)
     try:
+        secret = read_secret_file(a.secret_file) if a.secret_file else env_secret()
         if a.cmd == "sheet":
             if a.format == "json":
                 text = json.dumps({"student": a.student, "chapter": a.chapter, "key": a.key,
-                                   "exercises": sheet(a.student, a.chapter, a.key)}, indent=1) + "\n"
+                                   "exercises": sheet(a.student, a.chapter, a.key, secret)}, indent=1) + "\n"
             else:
-                text = sheet_markdown(a.student, a.chapter, a.key)
+                text = sheet_markdown(a.student, a.chapter, a.key, secret)
             _out(text, a.output)
+            _practice_note(a.student, secret)
         elif a.cmd == "grade":
             if a.klass:
                 if a.answers or a.student:
                     raise GradeError("--class DIR grades a folder: give no --student and no answer file")
-                _out(grade_class(a.klass, a.chapter), a.output)
+                text, notes = grade_class(a.klass, a.chapter, a.roster, secret)
+                _out(text, a.output)
+                for note in notes:
+                    _note(note)
             else:
+                if a.roster:
+                    raise GradeError("--roster goes with --class DIR")
                 if not a.student or not a.answers:
                     raise GradeError("give --student ID and an answer file, or --class DIR")
-                rep = grade_file(a.student, a.answers, a.chapter)
+                rep = grade_file(a.student, a.answers, a.chapter, secret)
                 if a.format == "json":
-                    _out(json.dumps({"student": rep.student, "score": rep.score, "max": rep.max,
-                                     "items": rep.items}, indent=1, default=str) + "\n", a.output)
+                    _out(json.dumps(rep.json(), indent=1, default=str) + "\n", a.output)
                 else:
                     _out(rep.text() + "\n", a.output)
         elif a.cmd == "page":
             from .html import page_html
-            ids = a.ids.split(",") if a.ids else None
-            Path(a.output).write_text(page_html(a.chapter, ids=ids, student=a.student, key=a.key), encoding="utf-8")
+            ids = [k for k in a.ids.split(",") if k.strip()] if a.ids else None
+            text = page_html(a.chapter, ids=ids, student=a.student, key=a.key, secret=secret)
+            _out(text, a.output)
             print(a.output)
+            if not a.student:
+                _note(f"no --student: the page shows the book's own variant ({BOOK_STUDENT!r}); "
+                      f"give --student ID for a student's page")
+            else:
+                _practice_note(a.student, secret)
         elif a.cmd == "notebooks":
             from .notebook import write_notebooks
-            for path in write_notebooks(a.out, a.chapter, a.student):
+            for path in write_notebooks(a.out, a.chapter, a.student, secret):
                 print(path)
-    except (GradeError, StudentError, ExerciseError) as e:
-        print(f"python -m sim.exercises {a.cmd}: {e}", file=sys.stderr)
+            _practice_note(a.student, secret)
+    except (GradeError, StudentError, ExerciseError, SecretError) as e:
+        print(f"{PROG} {a.cmd}: {e}", file=sys.stderr)
         return 2
     except OSError as e:
-        print(f"python -m sim.exercises {a.cmd}: can't write {e.filename}: {e.strerror}", file=sys.stderr)
+        print(f"{PROG} {a.cmd}: can't write {e.filename}: {e.strerror}", file=sys.stderr)
         return 2
     return 0
 

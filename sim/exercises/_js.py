@@ -1,7 +1,7 @@
 """The page's checker in JavaScript (kept in a .py file so `make book` notices when it changes)."""
 
 JS = r"""/* 1 + 1 < 1 exercises: the page's checker.  Mirrors sim/exercises/model.py:
-   normalise() -> sha256(salt|h|answer) against the salted hashes; a right answer
+   parse() -> sha256(salt|h|answer) against the salted hashes; a right answer
    unwraps the content key that decrypts the explanation and the revealed step.
    Self-contained: no CDN, no framework, no kernel. */
 (function () {
@@ -61,44 +61,69 @@ JS = r"""/* 1 + 1 < 1 exercises: the page's checker.  Mirrors sim/exercises/mode
   }
   function H(salt, tag, norm) { return sha256(enc.encode(salt + "|" + tag + "|" + norm)); }
 
-  function normalise(answer, form) {
+  /* parse(answer, form) -> [canonical text, ""] or ["", why it is not an answer of this form];
+     mirrors model.parse for what a page can hold: a choice, a count, a percentage, an endpoint
+     or the settings of the selects */
+  function q(s) { return "'" + (s.length > 57 ? s.slice(0, 54) + "..." : s) + "'"; }
+  function parse(answer, form) {
     if (form === "config") {
       var keys = Object.keys(answer).sort();
-      return keys.map(function (k) { return k + "=" + String(answer[k]).trim().toLowerCase(); }).join(";");
+      return [keys.map(function (k) { return k + "=" + String(answer[k]).trim().toLowerCase(); }).join(";"), ""];
     }
-    var s = (answer == null ? "" : String(answer)).trim().toLowerCase();
-    if (form === "int") {
-      s = s.replace(/%$/, "").trim().replace(/,/g, "");
-      if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(s)) return "";
-      var f = Number(s);
-      return Math.abs(f) < 1e15 ? String(Math.floor(f + 0.5)) : "";
+    var raw = (answer == null ? "" : String(answer)).trim();
+    if (!raw) return ["", "no answer"];
+    var s = raw.toLowerCase();
+    if (form === "int") {               /* a count: a whole number in digits */
+      if (/^\d{1,15}$/.test(s)) return [String(parseInt(s, 10)), ""];
+      if (/^[+-]?[\d.,]*\d[\d.,]*([eE][+-]?\d+)?%?$/.test(s))
+        return ["", "a count is a whole number written in digits (like 16), got " + q(raw)];
+      return ["", "expected a whole number, got " + q(raw)];
     }
+    if (form === "percent") {           /* 33, 33.5, 33,5 (decimal comma), 33 % */
+      var sign = /(%|percent)$/.test(s);
+      s = s.replace(/%$/, "").replace(/percent$/, "").trim();
+      if (!/^(\d{1,15}([.,]\d*)?|[.,]\d+)$/.test(s))
+        return ["", "expected a percentage (a number like 33 or 33.5), got " + q(raw)];
+      var v = Number(s.replace(",", "."));
+      if (!(v >= 0 && v <= 100)) return ["", "a percentage is between 0 and 100, got " + q(raw)];
+      if (v > 0 && v < 1 && !sign) return ["", "answer in percent: " + q(raw) + " is less than 1% (write 33 for a third)"];
+      return [String(Math.floor(v + 0.5)), ""];
+    }
+    s = s.split(/\s+/).filter(Boolean).join(" ");
     if (form === "endpoint") {
       var m = /^\(?\s*(\d+\.\d+\.\d+\.\d+)\s*[,:.\s]\s*(\d+)\s*\)?$/.exec(s);
-      return m ? m[1] + ":" + parseInt(m[2], 10) : "";
+      return m ? [m[1] + ":" + parseInt(m[2], 10), ""] : ["", "expected address:port (like 10.0.0.1:6000), got " + q(raw)];
     }
-    return s.split(/\s+/).filter(Boolean).join(" ");
+    return [s, ""];
   }
+  function normalise(answer, form) { return parse(answer, form)[0]; }
 
-  /* answers of this browser, per student; kept in localStorage so an export from one
-     chapter's page also carries the answers given on the others */
-  function store(student) {
-    var key = "sx-answers:" + student, all = {};
+  /* answers of this browser, per student (and course secret: data-store); kept in
+     localStorage so an export from one chapter's page also carries the answers given on the
+     others.  A record keeps the first right answer once there is one, and counts every check. */
+  function store(name) {
+    var key = "sx-answers:" + name, all = {};
     try { all = JSON.parse(localStorage.getItem(key) || "{}"); } catch (e) { all = {}; }
     window.SX_ANSWERS = window.SX_ANSWERS || {};
-    var mem = window.SX_ANSWERS[student] = window.SX_ANSWERS[student] || {};
+    var mem = window.SX_ANSWERS[name] = window.SX_ANSWERS[name] || {};
     for (var k in all) if (!(k in mem)) mem[k] = all[k];
     return {
       get: function () { return mem; },
-      put: function (id, rec) {
+      record: function (id, answer, variant, right) {
+        var rec = mem[id] && mem[id].variant === variant ? mem[id] : {attempts: 0};
+        rec.attempts = (rec.attempts || 0) + 1;
+        if (!rec.right) { rec.answer = answer; rec.variant = variant; rec.right = right; }
         mem[id] = rec;
         try { localStorage.setItem(key, JSON.stringify(mem)); } catch (e) { /* file:// or private mode */ }
+        return rec;
       }
     };
   }
 
-  function exportAnswers(student) {
-    var data = {format: "1+1<1 answers", version: 1, student: student, answers: store(student).get()};
+  function exportAnswers(student, name) {
+    var recs = store(name || student).get(), answers = {};
+    for (var k in recs) answers[k] = {answer: recs[k].answer, variant: recs[k].variant, attempts: recs[k].attempts};
+    var data = {format: "1+1<1 answers", version: 1, student: student, answers: answers};
     var blob = new Blob([JSON.stringify(data, null, 1)], {type: "application/json"});
     var a = document.createElement("a");
     a.href = URL.createObjectURL(blob);
@@ -114,8 +139,8 @@ JS = r"""/* 1 + 1 < 1 exercises: the page's checker.  Mirrors sim/exercises/mode
     root.setAttribute("data-sx-ready", "1");
     var data = JSON.parse(root.querySelector("script.sx-data").textContent);
     var student = root.getAttribute("data-student"), id = root.getAttribute("data-exercise");
-    var st = store(student), fb = root.querySelector(".sx-feedback"), rev = root.querySelector(".sx-reveal");
-    var attempts = 0;
+    var name = root.getAttribute("data-store") || student;
+    var st = store(name), fb = root.querySelector(".sx-feedback"), rev = root.querySelector(".sx-reveal");
     function answer() {
       if (data.form === "config") {
         var o = {};
@@ -133,10 +158,13 @@ JS = r"""/* 1 + 1 < 1 exercises: the page's checker.  Mirrors sim/exercises/mode
       fb.textContent = text.replace(/`([^`]+)`/g, "$1").replace(/\*\*([^*]+)\*\*/g, "$1");
     }
     root.querySelector(".sx-check").addEventListener("click", function () {
-      var a = answer(), norm = normalise(a, data.form);
-      if (!norm) { show("wrong", "Choose or type an answer first" + (data.form === "int" ? " (a number)." : ".")); return; }
-      attempts++;
-      st.put(id, {answer: a, variant: data.salt, attempts: attempts});
+      var a = answer(), parsed = parse(a, data.form), norm = parsed[0];
+      if (!norm) {
+        root.setAttribute("data-result", "invalid");
+        show("wrong", parsed[1] === "no answer" ? "Choose or type an answer first." : parsed[1].charAt(0).toUpperCase()
+             + parsed[1].slice(1) + ".");
+        return;
+      }
       var h = hex(H(data.salt, "h", norm)), hit = null;
       data.accepted.forEach(function (p) { if (p[0] === h) hit = p; });
       var outcome = "";
@@ -145,9 +173,11 @@ JS = r"""/* 1 + 1 < 1 exercises: the page's checker.  Mirrors sim/exercises/mode
         if (data.outcomes[oh]) outcome = dec.decode(xor(unb64(data.outcomes[oh]), H(data.salt, "k", "o|" + norm)));
         else if (data.start) {
           var changed = Object.keys(data.start).filter(function (k) { return String(a[k]).toLowerCase() !== data.start[k]; });
-          outcome = "A repair changes exactly one setting; you changed " + changed.length + ".";
+          outcome = "A repair changes exactly one setting; you changed " + changed.length
+            + (changed.length ? " (" + changed.join(", ") + ")" : "") + ".";
         }
       }
+      st.record(id, a, data.salt, !!hit);
       if (!hit) {
         root.setAttribute("data-result", "wrong");
         rev.hidden = true;
@@ -166,10 +196,10 @@ JS = r"""/* 1 + 1 < 1 exercises: the page's checker.  Mirrors sim/exercises/mode
         rev.hidden = false;
       }
     });
-    root.querySelector(".sx-export").addEventListener("click", function () { exportAnswers(student); });
+    root.querySelector(".sx-export").addEventListener("click", function () { exportAnswers(student, name); });
   }
 
-  window.SX = {sha256: sha256, hex: hex, normalise: normalise, init: init, exportAnswers: exportAnswers,
+  window.SX = {sha256: sha256, hex: hex, parse: parse, normalise: normalise, init: init, exportAnswers: exportAnswers,
                initAll: function () { document.querySelectorAll("[data-exercise]").forEach(init); }};
 })();
 """

@@ -29,7 +29,7 @@ from sim.observe import uplink_hops
 from sim.trace import Ev, event_text
 
 from .model import Instance, normalise
-from .variants import BOOK_STUDENT, addressing, check_student, rng_for, two_speeds
+from .variants import BOOK_STUDENT, addressing, check_student, rng_for, secret_for, two_speeds
 
 
 @dataclass(frozen=True)
@@ -56,17 +56,37 @@ class ExerciseError(KeyError):
         return self.args[0]
 
 
-@functools.lru_cache(maxsize=512)
-def instance(ex_id: str, student: str) -> Instance:
-    """The exercise ``ex_id`` as ``student`` gets it (cached: same id, same instance)."""
+def instance(ex_id: str, student: str, secret: str | None = None) -> Instance:
+    """The exercise ``ex_id`` as ``student`` gets it (cached: same id, same instance).
+    ``secret``: the course secret; None takes the environment's (``OP1_COURSE_SECRET``),
+    '' is practice mode.  The book's own variant (``book``) never uses one."""
     check_student(student)
     if ex_id not in BANK:
         raise ExerciseError(f"unknown exercise {ex_id!r}: the bank has {', '.join(BANK)}")
+    return _instance(ex_id, student, secret_for(student, secret))
+
+
+@functools.lru_cache(maxsize=512)
+def _instance(ex_id: str, student: str, secret: str) -> Instance:
     spec = BANK[ex_id]
-    inst = spec.build(student, rng_for(student, ex_id))
-    inst.ex_id, inst.chapter, inst.kind, inst.title, inst.student = (
-        spec.ex_id, spec.chapter, spec.kind, spec.title, student)
+    inst = spec.build(student, rng_for(student, ex_id, secret))
+    inst.ex_id, inst.chapter, inst.kind, inst.title, inst.student, inst.secret = (
+        spec.ex_id, spec.chapter, spec.kind, spec.title, student, secret)
     return inst
+
+
+def chapters() -> list[int]:
+    return sorted({s.chapter for s in BANK.values()})
+
+
+def check_chapter(chapter) -> int | None:
+    """``chapter`` if the bank has exercises in it (or None: all chapters); else ExerciseError."""
+    if chapter is None:
+        return None
+    if isinstance(chapter, bool) or not isinstance(chapter, int) or chapter not in chapters():
+        raise ExerciseError(f"no exercises in chapter {chapter}: the chapters with exercises are "
+                            f"{', '.join(map(str, chapters()))}")
+    return chapter
 
 
 def chapter_ids(chapter: int | None = None) -> list[str]:
@@ -212,10 +232,12 @@ def predict(*, scenario, params, r, ask, step, choices, answer, prompt, hint, ex
 
 
 def numeric(*, scenario, params, answer: int, prompt, hint, explanation, tolerance: int = 0,
-            seeds=None) -> Instance:
-    """A number; ``seeds``: the answer sums runs of ``params`` over these seeds."""
-    accepted = [str(v) for v in range(answer - tolerance, answer + tolerance + 1)]
-    return Instance(ex_id="", chapter=0, kind="", title="", student="", prompt=prompt, form="int",
+            seeds=None, percent: bool = False) -> Instance:
+    """A count (a whole number), or with ``percent`` a percentage (rounded to a whole one);
+    ``seeds``: the answer sums runs of ``params`` over these seeds."""
+    accepted = [str(v) for v in range(max(answer - tolerance, 0), answer + tolerance + 1)]
+    return Instance(ex_id="", chapter=0, kind="", title="", student="", prompt=prompt,
+                    form="percent" if percent else "int",
                     answer=str(answer), accepted=accepted, hint=hint, explanation=explanation,
                     run=_how(scenario, params, seeds))
 
@@ -871,7 +893,7 @@ def two_links_chance(student, rng):
     ok = sum(run("equalize-nat", **params, seed=s).summary["connections"][0]["handshake_ok"] for s in seeds)
     return numeric(
         scenario="equalize-nat", params=params, seeds=seeds, answer=ok,
-        tolerance=6,
+        tolerance=6, percent=True,
         prompt=(f"The article's router (random equalize, the article's NAT) with {n} uplinks: in what percentage "
                 f"of downloads does the handshake survive (complete by its ACK)? Reason it out or estimate it "
                 f"with the simulator ({_call('equalize-nat', params, 'seed=s')} for many seeds s); answers "

@@ -4,25 +4,32 @@ An answer file is what the page's export button and the notebook's
 ``export_answers()`` write::
 
     {"format": "1+1<1 answers", "version": 1, "student": "alice", "chapter": 4,
-     "answers": {"eq-next": {"answer": "if2", "variant": "3f0c..."},
+     "answers": {"eq-next": {"answer": "if2", "variant": "3f0c...", "attempts": 3},
                  "eq-speed": "about 2000 kbit/s",
                  "two-links-config": {"answer": {"multipath": "numgen", "equalize": false, "nat": "snat"}}}}
 
 ``variant`` (optional) is the salt of the page the answer was given on; it
-tells the grader when a student answered another student's variant.  The
-grader recomputes every answer with the simulator: it trusts nothing in the file.
+tells the grader when a student answered another student's variant (or the
+book's).  ``attempts`` (optional) is how many times the student pressed Check.
+``chapter`` (optional) is the chapter graded when no ``--chapter`` is given;
+without either, the chapters answered are graded.  The grader recomputes every
+answer with the simulator: it trusts nothing in the file.
 """
 from __future__ import annotations
 
 import csv
 import io
 import json
+import os
+import re
+import tempfile
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .bank import BANK, chapter_ids, instance
-from .model import salt_for
-from .variants import StudentError, check_student
+from .bank import BANK, ExerciseError, chapter_ids, chapters, check_chapter, instance
+from .model import SCALARS, salt_for, short
+from .variants import BOOK_STUDENT, STUDENT_RE, StudentError, check_student, secret_for
 
 FORMAT = "1+1<1 answers"
 
@@ -31,159 +38,353 @@ class GradeError(ValueError):
     """An answer file the grader can't use; the message says why, in one line."""
 
 
+def plain(text: str) -> str:
+    """The bank's small Markdown (``code``, **bold**) as plain text, for a terminal."""
+    return re.sub(r"\*\*([^*]+)\*\*", r"\1", re.sub(r"`([^`]+)`", r"\1", text))
+
+
 @dataclass
 class Report:
     student: str
     score: float
     max: int
-    items: list[dict] = field(default_factory=list)   # {id, chapter, points, answer, feedback}
+    items: list[dict] = field(default_factory=list)   # {id, chapter, points, answer, feedback, attempts}
+    notes: list[str] = field(default_factory=list)    # what the score does not show (ignored answers ...)
+
+    @property
+    def attempts(self) -> int | None:
+        """Checks the student made before exporting (None: the file does not say)."""
+        counts = [it["attempts"] for it in self.items if it.get("attempts") is not None]
+        return sum(counts) if counts else None
 
     def text(self) -> str:
         out = [f"student {self.student}: {self.score:g} / {self.max}"]
+        out += [f"  note: {n}" for n in self.notes]
         for it in self.items:
             mark = "right" if it["points"] else ("no answer" if it["answer"] is None else "wrong")
-            out.append(f"  [{mark}] {it['id']} (chapter {it['chapter']}): answer {it['answer']!r}")
-            out.extend("      " + line for line in it["feedback"].splitlines() if line.strip())
+            tries = f", {it['attempts']} attempts" if it.get("attempts") is not None else ""
+            out.append(f"  [{mark}] {it['id']} (chapter {it['chapter']}{tries}): answer {short(it['answer'])}")
+            out.extend("      " + plain(line) for line in it["feedback"].splitlines() if line.strip())
         return "\n".join(out)
+
+    def json(self) -> dict:
+        return {"student": self.student, "score": self.score, "max": self.max, "attempts": self.attempts,
+                "notes": self.notes, "items": self.items}
 
 
 def load_answers(path: str | Path) -> dict:
+    """The parsed answer file at ``path``; GradeError (one line) if it can't be one."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        raw = Path(path).read_bytes()
     except OSError as e:
         raise GradeError(f"can't read {path}: {e.strerror}") from None
+    try:
+        text = raw.decode("utf-8-sig")           # a byte order mark (Windows editors) is fine
     except UnicodeDecodeError:
         raise GradeError(f"{path} is not a UTF-8 text file") from None
+    if not text.strip():
+        raise GradeError(f"{path} is empty: export the answers with the page's or the notebook's export button")
     try:
         data = json.loads(text)
     except json.JSONDecodeError as e:
         raise GradeError(f"{path} is not JSON ({e.msg} at line {e.lineno}): export the answers "
                          f"with the page's or the notebook's export button") from None
+    except RecursionError:
+        raise GradeError(f"{path} is not an answer file: its JSON is nested too deeply") from None
+    except ValueError as e:                      # e.g. an integer of more than 4300 digits
+        raise GradeError(f"{path} is not an answer file: {e}") from None
     return data
 
 
 def _unwrap(v):
+    """(answer, variant, attempts) of one entry of ``answers``."""
     if isinstance(v, dict) and "answer" in v:
-        return v["answer"], v.get("variant")
-    return v, None
+        attempts = v.get("attempts")
+        ok = isinstance(attempts, int) and not isinstance(attempts, bool) and attempts >= 0
+        return v["answer"], v.get("variant"), attempts if ok else None
+    return v, None, None
 
 
-def grade(student: str, data: dict, chapter: int | None = None) -> Report:
-    """Grade one student's answer data (a parsed answer file)."""
+def _where(variant, ex_id: str, student: str, secret: str, others=()) -> str:
+    """Which page an answer with this ``variant`` tag was given on, in words (``others``:
+    student ids to look among)."""
+    if variant == salt_for(BOOK_STUDENT, ex_id):
+        return "on the book's own page (variant book)"
+    if secret and variant == salt_for(student, ex_id, ""):
+        return "on a practice page made without the course secret"
+    owner = next((o for o in sorted(others) if o != student and variant == salt_for(o, ex_id, secret)), None)
+    if owner:
+        return f"on {owner}'s page"
+    return "on another student's page" + ("" if secret else " (or on one made with a course secret: give it "
+                                                             "with OP1_COURSE_SECRET or --secret-file)")
+
+
+def grade(student: str, data: dict, chapter: int | None = None, secret: str | None = None,
+          others=()) -> Report:
+    """Grade one student's answer data (a parsed answer file).  ``chapter``: grade that
+    chapter (default: the file's ``chapter``, else every chapter answered).  ``secret``:
+    the course secret (None: the environment's).  ``others``: the class's student ids,
+    to say whose page an answer given on another's came from."""
     try:
         check_student(student)
-    except StudentError as e:
+        chapter = check_chapter(chapter)
+    except (StudentError, ExerciseError) as e:
         raise GradeError(str(e)) from None
+    secret = secret_for(student, secret)
     if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("answers"), dict):
         raise GradeError(f"not an answer file: expected a JSON object with \"format\": \"{FORMAT}\" "
                          f"and an \"answers\" object")
-    owner = data.get("student")
+    if "student" not in data:
+        raise GradeError("the answer file names no student (it has no \"student\" field): "
+                         "export it again from the student's own page")
+    owner = data["student"]
     if owner != student:
-        raise GradeError(f"this answer file belongs to student {owner!r}, not {student!r}")
+        raise GradeError(f"this answer file belongs to student {short(owner)}, not to {student!r}")
     answers = data["answers"]
-    unknown = sorted(k for k in answers if k not in BANK)
+    unknown = sorted(str(k) for k in answers if k not in BANK)
     if unknown:
-        raise GradeError(f"unknown exercise {unknown[0]!r} in the answer file: the bank has {', '.join(BANK)}")
+        raise GradeError(f"unknown exercise {short(unknown[0])} in the answer file: the bank has {', '.join(BANK)}")
     for k, v in answers.items():
-        _, variant = _unwrap(v)
-        if variant is not None and variant != salt_for(student, k):
-            raise GradeError(f"the answer to {k!r} was given on another student's variant, not {student!r}'s: "
-                             f"answer on your own page (…?student={student})")
-    if chapter is None:
-        chapter = data.get("chapter")
-    if chapter is not None and not isinstance(chapter, int):
-        raise GradeError(f"\"chapter\" must be a chapter number, got {chapter!r}")
+        _, variant, _ = _unwrap(v)
+        if variant is not None and variant != salt_for(student, k, secret):
+            raise GradeError(f"the answer to {k!r} was given {_where(variant, k, student, secret, others)}, not on "
+                             f"{student}'s own: {student} must answer on the page made for them "
+                             f"(python -m sim.exercises page --student {student})")
+    notes = []
+    if chapter is None and "chapter" in data:
+        chapter = data["chapter"]
+        if isinstance(chapter, bool) or not isinstance(chapter, int) or chapter not in chapters():
+            raise GradeError(f"\"chapter\" in the answer file must be a chapter number "
+                             f"({', '.join(map(str, chapters()))}), got {json.dumps(chapter)}")
     if chapter is not None:
         ids = chapter_ids(chapter)
-        if not ids:
-            raise GradeError(f"no exercises in chapter {chapter}: chapters are "
-                             f"{', '.join(map(str, sorted({s.chapter for s in BANK.values()})))}")
+        ignored = [k for k in answers if k not in ids]
+        if ignored:
+            notes.append(f"{len(ignored)} answer{'s' if len(ignored) > 1 else ''} outside chapter {chapter} "
+                         f"not graded: {', '.join(ignored)}")
     else:
-        chapters = sorted({BANK[k].chapter for k in answers})
-        if not chapters:
+        answered = sorted({BANK[k].chapter for k in answers})
+        if not answered:
             raise GradeError("the answer file has no answers")
-        ids = [k for c in chapters for k in chapter_ids(c)]
-    rep = Report(student, 0, len(ids))
+        ids = [k for c in answered for k in chapter_ids(c)]
+    rep = Report(student, 0, len(ids), notes=notes)
     for ex_id in ids:
-        inst = instance(ex_id, student)
+        inst = instance(ex_id, student, secret)
         if ex_id not in answers:
             rep.items.append({"id": ex_id, "chapter": inst.chapter, "points": 0, "answer": None,
-                              "feedback": "no answer"})
+                              "feedback": "no answer", "attempts": None})
             continue
-        ans, _ = _unwrap(answers[ex_id])
+        ans, _, attempts = _unwrap(answers[ex_id])
         ok, feedback = inst.check(ans)
-        rep.items.append({"id": ex_id, "chapter": inst.chapter, "points": int(ok), "answer": ans,
-                          "feedback": feedback})
+        rep.items.append({"id": ex_id, "chapter": inst.chapter, "points": int(ok), "answer": _shown(ans),
+                          "feedback": feedback, "attempts": attempts})
         rep.score += int(ok)
     return rep
 
 
-def grade_file(student: str, path, chapter: int | None = None) -> Report:
-    return grade(student, load_answers(path), chapter)
+def _shown(answer):
+    """The answer as the report shows it: as given if it is a value or a flat dict of values
+    (short text), else a short description (a deep or huge structure stays out of reports)."""
+    flat = isinstance(answer, SCALARS) or (isinstance(answer, dict) and len(answer) <= 10
+                                            and all(isinstance(v, SCALARS) for v in answer.values()))
+    return answer if flat and len(json.dumps(answer, default=str)) <= 200 else short(answer)
 
 
-def grade_class(folder, chapter: int | None = None) -> str:
-    """Every ``*.json`` in ``folder`` -> CSV: student, file, score, max, error, one column per exercise."""
+def grade_file(student: str, path, chapter: int | None = None, secret: str | None = None) -> Report:
+    return grade(student, load_answers(path), chapter, secret)
+
+
+# -- a class folder --------------------------------------------------------------------------------
+
+def read_roster(path) -> list[str]:
+    """Student ids, one a line (blank lines and ``#`` comments ignored)."""
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except OSError as e:
+        raise GradeError(f"can't read the roster {path}: {e.strerror}") from None
+    except UnicodeDecodeError:
+        raise GradeError(f"the roster {path} is not a UTF-8 text file") from None
+    ids = []
+    for n, line in enumerate(text.splitlines(), 1):
+        sid = line.split("#", 1)[0].strip()
+        if not sid:
+            continue
+        if not STUDENT_RE.match(sid):
+            raise GradeError(f"the roster {path}, line {n}: bad student id {sid!r}: use 1-64 letters, digits, "
+                             f"'_', '.', '@' or '-', starting with a letter or digit")
+        if sid not in ids:
+            ids.append(sid)
+    if not ids:
+        raise GradeError(f"the roster {path} has no student ids: write one id a line")
+    return ids
+
+
+def _names(stem: str, ids) -> set[str]:
+    """The ids of ``ids`` that ``stem`` (a file name) contains as a word."""
+    return {i for i in ids if re.search(rf"(?<![A-Za-z0-9]){re.escape(i)}(?![A-Za-z0-9])", stem, re.I)}
+
+
+def grade_class(folder, chapter: int | None = None, roster=None, secret: str | None = None) -> tuple[str, list[str]]:
+    """Every ``*.json`` in ``folder`` -> (CSV, notes).  The CSV has a row per file -- student,
+    file, score, max, attempts, error, note, one column per exercise -- and, with a
+    ``roster`` (a file of ids), a row for each student who sent nothing.  The notes are
+    what concerns no row: entries skipped, rows with different maximums."""
+    try:
+        chapter = check_chapter(chapter)
+    except ExerciseError as e:
+        raise GradeError(str(e)) from None
     folder = Path(folder)
     if not folder.is_dir():
         raise GradeError(f"{folder} is not a folder")
-    files = sorted(folder.glob("*.json"))
+    listed = sorted(folder.iterdir())
+    files = [f for f in listed if f.is_file() and f.suffix.lower() == ".json"]
+    notes = []
+    skipped = [f.name + ("/" if f.is_dir() else "") for f in listed if f not in files]
+    if skipped:
+        notes.append(f"skipped (not *.json answer files): {', '.join(skipped)}")
     if not files:
         raise GradeError(f"no *.json answer files in {folder}")
-    rows, ids = [], []
+    expected = read_roster(roster) if roster else []
+    loaded = []                                 # (file, data or the GradeError that reading it gave)
     for f in files:
-        row = {"file": f.name}
         try:
-            data = load_answers(f)
-            student = data.get("student") if isinstance(data, dict) else None
-            row["student"] = student if isinstance(student, str) else f.stem
-            rep = grade(row["student"], data, chapter)
-            row.update(score=rep.score, max=rep.max, error="")
+            loaded.append((f, load_answers(f)))
+        except GradeError as e:
+            loaded.append((f, e))
+    named_in_files = {d["student"] for f, d in loaded if isinstance(d, dict) and isinstance(d.get("student"), str)
+                      and STUDENT_RE.match(d["student"])}
+    known = set(expected) | named_in_files
+    rows, ids = [], []
+    for f, data in loaded:
+        student = data.get("student") if isinstance(data, dict) else None
+        named = _names(f.stem, known)
+        row = {"file": f.name, "note": [], "named": named}
+        if isinstance(student, str):
+            row["student"] = student
+            if named and student.lower() not in {n.lower() for n in named}:
+                row["note"].append(f"the file name names {', '.join(sorted(named))}, but the file is {student}'s")
+        else:                                   # the file does not say whose it is: its name may
+            row["student"] = next(iter(named)) if len(named) == 1 else f.stem
+        try:
+            if isinstance(data, GradeError):
+                raise data
+            rep = grade(row["student"], data, chapter, secret, others=known)
+            row.update(score=rep.score, max=rep.max, error="", attempts=rep.attempts)
+            row["note"] += rep.notes
             for it in rep.items:
                 row[it["id"]] = it["points"]
                 if it["id"] not in ids:
                     ids.append(it["id"])
         except GradeError as e:
-            row.setdefault("student", f.stem)
             row.update(score="", max="", error=str(e))
         rows.append(row)
+    per_student = Counter(r["student"] for r in rows)
+    for row in rows:
+        who = row["student"]
+        if per_student[who] > 1:
+            others = [r["file"] for r in rows if r["student"] == who and r is not row]
+            row["note"].append(f"{who} has another file: {', '.join(others)}")
+        if expected and who not in expected and who in named_in_files:
+            row["note"].append(f"{who} is not on the roster")
+    maxima = {r["max"] for r in rows if r["max"] != ""}
+    for sid in expected:
+        if sid not in per_student:
+            misnamed = [r["file"] for r in rows if sid in r.get("named", ())]
+            rows.append({"student": sid, "file": "", "score": 0,
+                         "max": len(chapter_ids(chapter)) if chapter else (next(iter(maxima)) if len(maxima) == 1 else ""),
+                         "error": "", "attempts": "", "note": ["no answer file" + (
+                             f" of their own ({', '.join(misnamed)} is another student's)" if misnamed else "")]})
+    if len(maxima) > 1:
+        notes.append(f"rows are graded out of different maximums ({', '.join(map(str, sorted(maxima)))}): "
+                     f"each file is graded on the chapters it answers; give --chapter N to grade one chapter")
     order = [k for k in BANK if k in ids]
     buf = io.StringIO()
-    w = csv.DictWriter(buf, ["student", "file", "score", "max", "error"] + order, extrasaction="ignore",
-                       lineterminator="\n")
+    w = csv.DictWriter(buf, ["student", "file", "score", "max", "attempts", "error", "note"] + order,
+                       extrasaction="ignore", lineterminator="\n")
     w.writeheader()
     for row in rows:
-        w.writerow(row)
-    return buf.getvalue()
+        w.writerow(dict(row, note="; ".join(row["note"]), attempts="" if row.get("attempts") is None
+                        else row["attempts"]))
+    return buf.getvalue(), notes
 
 
-def answer_file(student: str, answers: dict, chapter: int | None = None) -> dict:
-    """The answer file for ``answers`` ({id: answer}), tagged with the student's variants."""
-    d = {"format": FORMAT, "version": 1, "student": student,
-         "answers": {k: {"answer": v, "variant": salt_for(student, k)} for k, v in answers.items()}}
+# -- writing answer files -----------------------------------------------------------------------------
+
+def answer_file(student: str, answers: dict, chapter: int | None = None, secret: str | None = None,
+                attempts: dict | None = None, variants: dict | None = None) -> dict:
+    """The answer file for ``answers`` ({id: answer}), tagged with the student's variants
+    (computed with ``secret``, or taken from ``variants``) and ``attempts`` ({id: n})."""
+    secret = secret_for(student, secret)
+    out = {}
+    for k, v in answers.items():
+        rec = {"answer": v, "variant": (variants or {}).get(k) or salt_for(student, k, secret)}
+        if attempts and attempts.get(k):
+            rec["attempts"] = attempts[k]
+        out[k] = rec
+    d = {"format": FORMAT, "version": 1, "student": student, "answers": out}
     if chapter is not None:
         d["chapter"] = chapter
     return d
 
 
+def write_answer_file(path, data: dict) -> str:
+    """Write ``data`` as JSON to ``path`` in one piece: into a temporary file that replaces
+    ``path`` only once complete, so a failed export never leaves a truncated file."""
+    text = json.dumps(data, indent=1) + "\n"      # fails before anything is written
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return str(path)
+
+
 # -- sheets -------------------------------------------------------------------------------------
 
-def sheet(student: str, chapter: int | None = None, key: bool = False) -> list[dict]:
+def sheet(student: str, chapter: int | None = None, key: bool = False, secret: str | None = None) -> list[dict]:
     check_student(student)
-    if chapter is not None and not chapter_ids(chapter):
-        raise GradeError(f"no exercises in chapter {chapter}: chapters are "
-                         f"{', '.join(map(str, sorted({s.chapter for s in BANK.values()})))}")
-    return [(instance(k, student).key() if key else instance(k, student).public()) for k in chapter_ids(chapter)]
+    check_chapter(chapter)
+    return [(instance(k, student, secret).key() if key else instance(k, student, secret).public())
+            for k in chapter_ids(chapter)]
 
 
-def sheet_markdown(student: str, chapter: int | None = None, key: bool = False) -> str:
-    items = sheet(student, chapter, key)
+HOW_TO_ANSWER = """\
+## How to answer
+
+Answer on **your own page**: the HTML file your instructor made for you
+(`python -m sim.exercises page --student {student} ...`). Check each answer
+there and press *Export my answers*: it downloads `answers-{student}.json`; send
+that file. The exercises in the book's chapters show the book's own variant,
+not yours: answers given there are not accepted for `{student}`.
+
+You may also write the answer file by hand (UTF-8 JSON):
+
+```json
+{{"format": "1+1<1 answers", "version": 1, "student": "{student}",
+ "answers": {{"rc-hit": "hit", "rc-count": 12, "eq-speed": "about 2000 kbit/s",
+             "eqnat-repair": "equalize=false"}}}}
+```
+
+One entry per exercise id (the id is in each title). A choice as written in the
+list (`if2`, `reset`, `about 2000 kbit/s`); a count as a whole number in digits
+(`16`); a percentage as a number (`33`, `33.5` or `33,5`); an address and port
+as `address:port`; settings as `setting=value; setting=value` (a repair may give
+just the setting it changes).
+"""
+
+
+def sheet_markdown(student: str, chapter: int | None = None, key: bool = False, secret: str | None = None) -> str:
+    items = sheet(student, chapter, key, secret)
     title = "Solution key" if key else "Exercise sheet"
     out = [f"# {title} for student `{student}`" + (f", chapter {chapter}" if chapter else ""), "",
-           "Every answer is computed by the simulator (`sim.run`) for this student's variant. "
-           + ("Answer in the book's pages (export the answers) or write an answer file; "
-              f"`python -m sim.exercises grade --student {student} answers.json` grades it."
-              if not key else "Grade with `python -m sim.exercises grade`."), ""]
+           "Every answer is computed by the simulator (`sim.run`) for this student's variant."
+           + (" Grade with `python -m sim.exercises grade`." if key else ""), ""]
+    if not key:
+        out += [HOW_TO_ANSWER.format(student=student)]
     current = None
     for n, it in enumerate(items, 1):
         if it["chapter"] != current:
@@ -193,15 +394,18 @@ def sheet_markdown(student: str, chapter: int | None = None, key: bool = False) 
         if it.get("context"):
             out += ["Replay up to the question:", "", "```"] + it["context"] + ["```", ""]
         if it.get("choices"):
-            out += [f"Choices: " + " · ".join(f"`{c}`" for c in it["choices"]), ""]
+            out += ["Choices: " + " · ".join(f"`{c}`" for c in it["choices"]), ""]
         if it.get("options"):
             if it.get("start"):
                 out += ["Broken setting: " + ", ".join(f"`{k}={v}`" for k, v in it["start"].items()), ""]
             out += ["Settings: " + "; ".join(f"`{k}` one of " + ", ".join(f"`{v}`" for v in vals)
                                              for k, vals in it["options"].items()), ""]
+        if it["form"] in ("int", "percent") and not key:
+            out += ["Answer: " + ("a whole number." if it["form"] == "int" else "a percentage."), ""]
         if key:
             acc = it["accepted"]
-            shown = it["answer"] if it["form"] != "int" or len(acc) == 1 else f"{it['answer']} (accepted {acc[0]}..{acc[-1]})"
+            shown = (it["answer"] if it["form"] not in ("int", "percent") or len(acc) == 1
+                     else f"{it['answer']} (accepted {acc[0]}..{acc[-1]})")
             out += [f"**Answer:** `{shown}`", ""]
             if it["form"] == "config" and len(acc) > 1:
                 out += ["Also accepted: " + " · ".join(f"`{a}`" for a in acc[1:]), ""]

@@ -16,12 +16,11 @@ import html
 import json
 import os
 import re
-from pathlib import Path
 
-from .bank import BANK, ExerciseError, chapter_ids, instance
+from .bank import ExerciseError, chapter_ids, check_chapter, instance
 from .model import Instance
+from .variants import BOOK_STUDENT, keyed  # BOOK_STUDENT: the variant a page shows when no student is given
 
-from .variants import BOOK_STUDENT  # noqa: E402  (the variant a page shows when no student is given)
 KEY_ENV = "SIM_EXERCISES_KEY"
 
 from ._js import JS as _JS
@@ -74,7 +73,8 @@ def render(inst: Instance, key: bool | None = None, include_assets: bool = True)
         data["start"] = inst.start
     uid = f"sx-{inst.ex_id}-{inst.salt[:8]}"
     out = [f'<div class="sx-exercise" id="{uid}" data-exercise="{html.escape(inst.ex_id)}" '
-           f'data-student="{html.escape(inst.student)}" data-kind="{inst.kind}" data-chapter="{inst.chapter}">',
+           f'data-student="{html.escape(inst.student)}" data-store="{html.escape(store_name(inst))}" '
+           f'data-kind="{inst.kind}" data-chapter="{inst.chapter}">',
            f'<h4>{html.escape(inst.title)} <span class="sx-meta">· chapter {inst.chapter} · {inst.kind}'
            f'{"" if inst.student == BOOK_STUDENT else " · variant of " + html.escape(inst.student)}</span></h4>',
            f'<div class="sx-prompt">{_md(inst.prompt)}</div>']
@@ -103,8 +103,11 @@ def render(inst: Instance, key: bool | None = None, include_assets: bool = True)
             out.append(f'<label><input type="radio" name="{name}" value="{html.escape(c)}"> {html.escape(c)}</label>')
         out.append("</fieldset>")
     else:
-        out.append(f'<fieldset><label>Your answer <input class="sx-input" type="text" inputmode="decimal" '
-                   f'aria-label="your answer" size="12"></label></fieldset>')
+        what, mode = {"int": ("a whole number", "numeric"), "percent": ("a percentage", "decimal")}.get(
+            inst.form, ("your answer", "text"))
+        out.append(f'<fieldset><label>Your answer <input class="sx-input" type="text" inputmode="{mode}" '
+                   f'aria-label="your answer: {what}" size="12"> <span class="sx-meta">{what}'
+                   f'{" (%)" if inst.form == "percent" else ""}</span></label></fieldset>')
     out.append('<button type="button" class="sx-check">Check</button>'
                '<button type="button" class="sx-export">Export my answers (JSON)</button>')
     out.append('<div class="sx-feedback" role="status" aria-live="polite"></div>')
@@ -113,7 +116,7 @@ def render(inst: Instance, key: bool | None = None, include_assets: bool = True)
         k = [f"<b>Key:</b> <code>{html.escape(inst.answer)}</code>"]
         if inst.form == "config" and len(inst.accepted) > 1:
             k.append("also " + ", ".join(f"<code>{html.escape(a)}</code>" for a in inst.accepted[1:]))
-        elif inst.form == "int" and len(inst.accepted) > 1:
+        elif inst.form in ("int", "percent") and len(inst.accepted) > 1:
             k.append(f"(accepted {inst.accepted[0]}..{inst.accepted[-1]})")
         k.append(f"<div>{_md(inst.explanation)}</div>")
         if inst.reveal:
@@ -127,6 +130,14 @@ def render(inst: Instance, key: bool | None = None, include_assets: bool = True)
     return "\n".join(out)
 
 
+def store_name(inst: Instance) -> str:
+    """Where a browser keeps a student's answers: one store per student and course secret,
+    so a practice page's answers never go out with the graded page's."""
+    if not inst.secret:
+        return inst.student
+    return f"{inst.student}~{keyed(inst.secret, f'store|{inst.student}').hex()[:12]}"
+
+
 def _json_script(d: dict) -> str:
     return json.dumps(d, separators=(",", ":")).replace("</", "<\\/")
 
@@ -136,9 +147,10 @@ def assets() -> str:
     return f"<style>{CSS}</style>\n<script>{_JS}</script>"
 
 
-def exercise_html(chapter: int | None, ex_id: str, student: str | None = None, key: bool | None = None) -> str:
+def exercise_html(chapter: int | None, ex_id: str, student: str | None = None, key: bool | None = None,
+                  secret: str | None = None) -> str:
     """One exercise of the bank as HTML for a chapter page: ``{ex_id}`` must be in ``chapter``."""
-    inst = instance(ex_id, student or BOOK_STUDENT)
+    inst = instance(ex_id, student or BOOK_STUDENT, secret)
     if chapter is not None and inst.chapter != chapter:
         raise ExerciseError(f"exercise {ex_id!r} is in chapter {inst.chapter}, not {chapter}")
     return render(inst, key)
@@ -154,10 +166,13 @@ class Exercise:
 
     Shown as the same HTML as the static page (``_repr_html_``); ``.widget()``
     gives ipywidgets controls that call the Python checker (a live kernel), and
-    ``.check(answer)`` returns (right?, feedback) like the grader."""
+    ``.check(answer)`` returns (right?, feedback) like the grader.  Every check is
+    counted; ``export_answers`` writes the first right answer, or the last one if
+    none was right."""
 
-    def __init__(self, ex_id: str, student: str | None = None, chapter: int | None = None, key: bool | None = None):
-        self.inst = instance(ex_id, student or BOOK_STUDENT)
+    def __init__(self, ex_id: str, student: str | None = None, chapter: int | None = None, key: bool | None = None,
+                 secret: str | None = None):
+        self.inst = instance(ex_id, student or BOOK_STUDENT, secret)
         if chapter is not None and self.inst.chapter != chapter:
             raise ExerciseError(f"exercise {ex_id!r} is in chapter {self.inst.chapter}, not {chapter}")
         self.key = key
@@ -166,67 +181,100 @@ class Exercise:
         return render(self.inst, self.key)
 
     def check(self, answer) -> tuple[bool, str]:
+        """(right?, feedback); an answer of the wrong form is not counted as an attempt."""
         ok, text = self.inst.check(answer)
-        NOTEBOOK_ANSWERS.setdefault(self.inst.student, {})[self.inst.ex_id] = answer
+        if self.inst.resolve(answer)[1]:
+            return ok, text
+        record(NOTEBOOK_ANSWERS.setdefault(self.inst.student, {}), self.inst.ex_id, answer, ok, self.inst.salt)
         return ok, text
 
     def widget(self):
-        import ipywidgets as w
-        inst = self.inst
-        head = w.HTML(f"<b>{html.escape(inst.title)}</b><br>{_md(inst.prompt)}"
-                      + (f"<pre>{html.escape(chr(10).join(inst.context))}</pre>" if inst.context else ""))
-        if inst.form == "config":
-            ctrls = {k: w.Dropdown(options=v, value=inst.start.get(k, v[0]), description=k)
-                     for k, v in inst.options.items()}
-            value = lambda: {k: c.value for k, c in ctrls.items()}  # noqa: E731
-            inputs = list(ctrls.values())
-        elif inst.choices:
-            radio = w.RadioButtons(options=inst.choices, value=None, description="prediction")
-            value = lambda: radio.value  # noqa: E731
-            inputs = [radio]
-        else:
-            box = w.Text(description="answer")
-            value = lambda: box.value  # noqa: E731
-            inputs = [box]
-        out = w.Output()
-        btn = w.Button(description="Check")
-
-        def on(_):
-            out.clear_output()
-            ok, text = self.check(value())
-            with out:
-                print(("Right. " if ok else "Not yet. ") + text)
-                if ok and inst.reveal:
-                    print("\nThe step, played:\n" + "\n".join(inst.reveal))
-        btn.on_click(on)
-        return w.VBox([head, *inputs, btn, out])
+        return _widget(self.inst.title, self.inst.prompt, self.inst.context, self.inst.form, self.inst.choices,
+                       self.inst.options, self.inst.start, self.check, lambda: self.inst.reveal)
 
 
-NOTEBOOK_ANSWERS: dict[str, dict] = {}
+def _widget(title, prompt, context, form, choices, options, start, check, reveal):
+    """ipywidgets controls for one exercise; ``check(answer) -> (ok, text)``, ``reveal()`` the
+    step's lines once right."""
+    import ipywidgets as w
+    from .grade import plain
+    head = w.HTML(f"<b>{html.escape(title)}</b><br>{_md(prompt)}"
+                  + (f"<pre>{html.escape(chr(10).join(context))}</pre>" if context else ""))
+    if form == "config":
+        ctrls = {k: w.Dropdown(options=v, value=start.get(k, v[0]), description=k) for k, v in options.items()}
+        value = lambda: {k: c.value for k, c in ctrls.items()}  # noqa: E731
+        inputs = list(ctrls.values())
+    elif choices:
+        radio = w.RadioButtons(options=choices, value=None, description="prediction")
+        value = lambda: radio.value  # noqa: E731
+        inputs = [radio]
+    else:
+        box = w.Text(description="answer", placeholder={"int": "a whole number", "percent": "a percentage"}
+                     .get(form, ""))
+        value = lambda: box.value  # noqa: E731
+        inputs = [box]
+    out = w.Output()
+    btn = w.Button(description="Check")
+
+    def on(_):
+        out.clear_output()
+        ok, text = check(value())
+        with out:
+            print(("Right. " if ok else "Not yet. ") + plain(text))
+            lines = reveal() if ok else None
+            if lines:
+                print("\nThe step, played:\n" + "\n".join(lines))
+    btn.on_click(on)
+    return w.VBox([head, *inputs, btn, out])
+
+
+NOTEBOOK_ANSWERS: dict[str, dict] = {}     # student -> {id: {"answer", "attempts", "right", "variant"}}
+
+
+def record(store: dict, ex_id: str, answer, ok: bool, variant: str) -> dict:
+    """Count one check of ``answer`` in ``store``; keep the first right answer, once there is one
+    (trying a wrong one afterwards, to explore, does not lose it)."""
+    rec = store.setdefault(ex_id, {"answer": None, "attempts": 0, "right": False, "variant": variant})
+    rec["attempts"] += 1
+    if not rec["right"]:
+        rec["answer"], rec["right"] = answer, ok
+    return rec
 
 
 def export_answers(path: str, student: str | None = None) -> str:
-    """Write the answers checked in this kernel as an answer file the grader accepts."""
-    from .grade import answer_file
-    student = student or BOOK_STUDENT
-    Path(path).write_text(json.dumps(answer_file(student, NOTEBOOK_ANSWERS.get(student, {})), indent=1),
-                          encoding="utf-8")
-    return path
+    """Write the answers checked in this kernel as an answer file the grader accepts
+    (``student``: whose; may be left out when one student's answers were checked)."""
+    from .grade import GradeError, answer_file, write_answer_file
+    if student is None:
+        who = [s for s, recs in NOTEBOOK_ANSWERS.items() if recs]
+        if len(who) != 1:
+            raise GradeError("no answers were checked in this kernel yet" if not who else
+                             f"answers were checked for {', '.join(who)}: say whose to export, "
+                             f"export_answers({path!r}, {who[0]!r})")
+        student = who[0]
+    recs = NOTEBOOK_ANSWERS.get(student, {})
+    if not recs:
+        raise GradeError(f"no answers were checked for {student!r} in this kernel")
+    data = answer_file(student, {k: r["answer"] for k, r in recs.items()},
+                       attempts={k: r["attempts"] for k, r in recs.items()},
+                       variants={k: r["variant"] for k, r in recs.items()})
+    return write_answer_file(path, data)
 
 
 def page_html(chapter: int | None = None, ids: list[str] | None = None, student: str | None = None,
-              key: bool | None = None, title: str | None = None) -> str:
-    """A stand-alone HTML page with several exercises (to hand out, or for the browser test)."""
-    ids = ids or chapter_ids(chapter)
-    if not ids:
-        raise ExerciseError(f"no exercises in chapter {chapter}: chapters are "
-                            f"{', '.join(map(str, sorted({s.chapter for s in BANK.values()})))}")
-    for k in ids:
-        if k not in BANK:
-            raise ExerciseError(f"unknown exercise {k!r}: the bank has {', '.join(BANK)}")
+              key: bool | None = None, title: str | None = None, secret: str | None = None) -> str:
+    """A stand-alone HTML page with several exercises (to hand out, or for the browser test).
+    ``ids`` (default: the chapter's) must be in ``chapter`` if one is given."""
+    check_chapter(chapter)
+    ids = [k.strip() for k in ids or [] if k.strip()] or chapter_ids(chapter)
     student = student or BOOK_STUDENT
+    insts = [instance(k, student, secret) for k in ids]
+    for inst in insts:
+        if chapter is not None and inst.chapter != chapter:
+            raise ExerciseError(f"exercise {inst.ex_id!r} is in chapter {inst.chapter}, not {chapter}: "
+                                f"chapter {chapter} has {', '.join(chapter_ids(chapter))}")
     title = title or (f"Exercises, chapter {chapter}" if chapter else "Exercises") + f" -- {student}"
-    body = "\n".join(render(instance(k, student), key, include_assets=(n == 0)) for n, k in enumerate(ids))
+    body = "\n".join(render(inst, key, include_assets=(n == 0)) for n, inst in enumerate(insts))
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>{html.escape(title)}</title></head>\n<body style=\"max-width:52em;margin:1em auto;padding:0 1em\">"

@@ -9,9 +9,12 @@ The checker is the same everywhere:
 
     normalise(answer)  ->  sha256(salt + "|h|" + normalised)  in  instance.hashes ?
 
-The grader and the notebook call ``Instance.check``; the static page runs the
-same normalisation and the same SHA-256 in JavaScript (``html.py``) against
-the salted hashes, so no answer is written in the page as plain text.  The
+The grader and the live notebook call ``Instance.check``; the static page runs
+the same normalisation and the same SHA-256 in JavaScript (``_js.py``) against
+the salted hashes, so no answer is written in the page as plain text; the
+nbgrader notebooks run the page's checker in Python (``open_sealed``).  An
+answer that is not one of the expected form (``parse``, ``resolve``) gets why,
+not the hint, and is not counted as an attempt.  The
 explanation and the revealed replay step are encrypted with a content key
 that only a right answer unwraps (``seal``), so they are not in plain text
 either.  A determined student can still hash every choice of a small answer
@@ -24,15 +27,19 @@ import hashlib
 import json
 import math
 import re
+import reprlib
 from dataclasses import dataclass, field
+
+from .variants import keyed
 
 PEPPER = "1+1<1 exercises v1"
 KINDS = ("predict", "numeric", "config", "repair")
 
 
-def salt_for(student: str, ex_id: str) -> str:
-    """The per-student, per-exercise salt (also the 'variant' tag of an exported answer)."""
-    return hashlib.sha256(f"{PEPPER}|{student}|{ex_id}".encode()).hexdigest()[:16]
+def salt_for(student: str, ex_id: str, secret: str = "") -> str:
+    """The per-student, per-exercise salt (also the 'variant' tag of an exported answer);
+    keyed with the course secret when there is one."""
+    return keyed(secret, f"{PEPPER}|{student}|{ex_id}").hex()[:16]
 
 
 def answer_hash(salt: str, normalised: str) -> str:
@@ -61,34 +68,233 @@ def b64(b: bytes) -> str:
     return base64.b64encode(b).decode()
 
 
-# -- normalisation: one function per answer kind, mirrored in JavaScript -----------------
+SCALARS = (str, int, float, bool, type(None))     # what an answer (or a setting's value) may be
 
-_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+
+def short(value, limit: int = 60) -> str:
+    """``repr(value)`` cut to ``limit`` characters (safe on deep or huge answers)."""
+    r = reprlib.Repr()
+    r.maxlevel, r.maxstring, r.maxother = 3, limit, limit
+    text = r.repr(value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+# -- normalisation: one function per answer form, mirrored in JavaScript -----------------
+#
+#   choice    case and blanks ignored
+#   int       a count: a whole number in digits ("16"); no sign, exponent, decimals or separators
+#   percent   a percentage: "33", "33.3", "33,3" (decimal comma), "33 %"; rounded half up
+#   endpoint  a.b.c.d:port; (a.b.c.d, port) and tcpdump's a.b.c.d.port too
+#   config    a dict, or "k=v; k=v" text (';', ',' or new lines between the settings)
+
+_COUNT = re.compile(r"^\d{1,15}$")
+_NUMBERISH = re.compile(r"^[+-]?[\d.,]*\d[\d.,]*([eE][+-]?\d+)?%?$")
+_DECIMAL = re.compile(r"^(\d{1,15}([.,]\d*)?|[.,]\d+)$")
 _ENDPOINT = re.compile(r"^\(?\s*(\d+\.\d+\.\d+\.\d+)\s*[,:.\s]\s*(\d+)\s*\)?$")
+_WORD = re.compile(r"^[a-z0-9_.-]+$")
+
+
+def parse(answer, form: str) -> tuple[str, str]:
+    """``(canonical text, "")``, or ``("", why answer is not an answer of this form)``."""
+    if form == "config":
+        d, problem = config_dict(answer)
+        return ("", problem) if problem else (canonical_config(d), "")
+    if answer is None or (isinstance(answer, str) and not answer.strip()):
+        return "", "no answer"
+    if isinstance(answer, (list, tuple, dict, set)):
+        return "", f"expected text or a number, got {short(answer)}"
+    if isinstance(answer, bool):
+        return "", f"expected {'a number' if form in ('int', 'percent') else 'text'}, got {answer}"
+    if form == "int":
+        return _count(answer)
+    if form == "percent":
+        return _percent(answer)
+    s = " ".join(str(answer).lower().split())
+    if form == "endpoint":
+        m = _ENDPOINT.match(s)
+        if not m:
+            return "", f"expected address:port (like 10.0.0.1:6000), got {short(str(answer).strip())}"
+        return f"{m.group(1)}:{int(m.group(2))}", ""
+    return s, ""
 
 
 def normalise(answer, form: str) -> str:
-    """The canonical text of an answer.  ``form`` is ``choice`` (case and blanks
-    ignored), ``int``, ``endpoint`` (``a.b.c.d:port``; ``(a.b.c.d, port)`` and
-    tcpdump's ``a.b.c.d.port`` too) or ``config`` (a dict or ``k=v;k=v`` text)."""
+    """The canonical text of an answer, '' when it is not one of ``form`` (see ``parse``)."""
+    return parse(answer, form)[0]
+
+
+def _count(answer) -> tuple[str, str]:
+    if isinstance(answer, (int, float)):
+        if isinstance(answer, float) and not (math.isfinite(answer) and answer.is_integer()):
+            return "", f"a count is a whole number, got {answer!r}"
+        return (str(int(answer)), "") if 0 <= answer < 1e15 else ("", f"a count is a whole number, got {answer!r}")
+    s = str(answer).strip()
+    if _COUNT.match(s):
+        return str(int(s)), ""
+    if _NUMBERISH.match(s):
+        return "", f"a count is a whole number written in digits (like 16), got {short(s)}"
+    return "", f"expected a whole number, got {short(s)}"
+
+
+def _percent(answer) -> tuple[str, str]:
+    if isinstance(answer, (int, float)):
+        value, shown, sign = float(answer), repr(answer), False
+    else:
+        text = str(answer).strip()
+        shown, s = short(text), text.lower()
+        sign = s.endswith("%") or s.endswith("percent")
+        s = s.removesuffix("%").removesuffix("percent").strip()
+        if not _DECIMAL.match(s):
+            return "", f"expected a percentage (a number like 33 or 33.5), got {shown}"
+        value = float(s.replace(",", "."))
+    if not math.isfinite(value) or not 0 <= value <= 100:
+        return "", f"a percentage is between 0 and 100, got {shown}"
+    if 0 < value < 1 and not sign:
+        return "", f"answer in percent: {shown} is less than 1% (write 33 for a third)"
+    return str(math.floor(value + 0.5)), ""    # half up, as JavaScript rounds
+
+
+def config_dict(answer, options: dict | None = None) -> tuple[dict | None, str]:
+    """The settings of a config answer as ``{name: value}`` (lower case text), or ``(None, why not)``
+    (``options``, if known, are named in the why)."""
+    if isinstance(answer, str):
+        pairs = {}
+        for part in re.split(r"[;,\n]", answer):
+            if not part.strip():
+                continue
+            if "=" not in part:
+                return None, f"expected setting=value, got {short(part.strip())}"
+            k, v = part.split("=", 1)
+            pairs[k.strip()] = v.strip()
+        answer = pairs
+    if not isinstance(answer, dict):
+        return None, f"expected the settings as a dict or as 'setting=value; ...', got {short(answer)}"
+    if not answer:
+        return None, "no settings given"
+    out = {}
+    for k, v in answer.items():
+        if isinstance(v, (list, tuple, dict, set)) or v is None:
+            return None, f"the value of {short(k)} must be one word, got {short(v)}"
+        key, val = str(k).strip().lower(), str(v).strip().lower()
+        if not _WORD.match(key):
+            return None, f"unknown setting {short(k)}" + (f": the settings are {', '.join(options)}" if options else "")
+        if not _WORD.match(val):
+            vals = (options or {}).get(key)
+            if vals:
+                return None, f"{key}={short(v)} is not offered: choose one of {', '.join(str(x).lower() for x in vals)}"
+            return None, f"{key}={short(v)} is not a setting value"
+        out[key] = val
+    return out, ""
+
+
+def canonical_config(d: dict) -> str:
+    return ";".join(f"{k}={v}" for k, v in sorted(d.items()))
+
+
+_SYNONYMS = {"rst": "reset", "y": "yes", "n": "no", "fwd": "forward"}
+_INFLECTIONS = ("s", "d", "ed", "es", "ped")
+_RATE = re.compile(r"^(?:about |~ ?|approx\.? )?(\d+(?:\.\d+)?) ?([a-z/]*)$")
+
+
+def resolve(answer, *, form: str, kind: str, choices=(), options=None, start=None) -> tuple[str, str]:
+    """An answer as the checker compares it: ``(canonical text, "")`` or ``("", problem)``.
+
+    More lenient than ``normalise`` with what a person writes by hand: a repair may name
+    only the setting it changes (the rest is the broken router), a choice may carry a
+    full stop, an inflection (``accepted``), an unambiguous synonym (``RST``) or the
+    asked unit (``1500 kbit/s``).  An answer that is none of the choices is a problem,
+    not a wrong answer."""
     if form == "config":
-        if isinstance(answer, str):
-            pairs = [p.split("=", 1) for p in answer.split(";") if "=" in p]
-            answer = {k.strip(): v.strip() for k, v in pairs}
-        if not isinstance(answer, dict):
-            return ""
-        return ";".join(f"{k}={str(v).strip().lower()}" for k, v in sorted(answer.items()))
-    s = ("" if answer is None else str(answer)).strip().lower()
-    if form == "int":
-        s = s.rstrip("%").strip().replace(",", "")
-        if not _NUMBER.match(s):
-            return ""
-        f = float(s)
-        return str(math.floor(f + 0.5)) if abs(f) < 1e15 else ""   # half up, as JavaScript rounds
-    if form == "endpoint":
-        m = _ENDPOINT.match(s)
-        return f"{m.group(1)}:{int(m.group(2))}" if m else ""
-    return " ".join(s.split())
+        d, problem = config_dict(answer, options)
+        if problem:
+            return "", problem
+        if kind == "repair" and start:
+            d = {**{k: str(v).lower() for k, v in start.items()}, **d}
+        problem = bad_config(d, options or {}, start if kind == "repair" else None)
+        return ("", problem) if problem else (canonical_config(d), "")
+    norm, problem = parse(answer, form)
+    if problem or not choices:
+        return norm, problem
+    offered = {normalise(c, form): c for c in choices}
+    if norm in offered:
+        return norm, ""
+    if form == "choice":
+        hit, problem = _choice_for(norm, offered)
+        if hit or problem:
+            return hit, problem
+    shown = short(answer) if not isinstance(answer, str) else repr(answer.strip())
+    return "", f"{shown} is not one of: {', '.join(choices)}"
+
+
+def _choice_for(norm: str, offered: dict) -> tuple[str, str]:
+    """The offered choice a hand-written ``norm`` unambiguously means, or ('', a problem) if
+    it is a rate in another unit than the choices', or ('', '')."""
+    t = norm.strip(" .!?'\"`")
+    t = _SYNONYMS.get(t, t)
+    if t in offered:
+        return t, ""
+    squeezed = {o.replace(" ", ""): o for o in offered}
+    if t.replace(" ", "") in squeezed:
+        return squeezed[t.replace(" ", "")], ""
+    inflected = [o for o in offered if t.startswith(o) and t[len(o):] in _INFLECTIONS]
+    if len(inflected) == 1:
+        return inflected[0], ""
+    m = _RATE.match(t)
+    rates = {}
+    for o in offered:
+        om = _RATE.match(o)
+        if om and om.group(2):
+            rates.setdefault(om.group(2), {})[float(om.group(1))] = o
+    if m and len(rates) == 1:
+        value, unit = float(m.group(1)), m.group(2)
+        asked, by_value = next(iter(rates.items()))
+        if unit not in ("", asked, asked.replace("bit/s", "bps")):
+            return "", f"answer in {asked}, as the choices are: {', '.join(offered.values())}"
+        if value in by_value:
+            return by_value[value], ""
+    return "", ""
+
+
+def bad_config(got: dict, options: dict, start: dict | None) -> str:
+    """Why the settings ``got`` are not a configuration of ``options`` ('' if they are); a
+    ``start`` (a repair) must differ from it in exactly one setting."""
+    extra = sorted(set(got) - set(options))
+    if extra:
+        return f"unknown setting {extra[0]!r}: the settings are {', '.join(options)}"
+    for k, vals in options.items():
+        vals = [str(v).lower() for v in vals]
+        if k not in got:
+            return f"missing setting {k!r}: choose one of {', '.join(vals)}"
+        if got[k] not in vals:
+            return f"{k}={got[k]} is not offered: choose one of {', '.join(vals)}"
+    if start:
+        changed = [k for k in options if got[k] != str(start[k]).lower()]
+        if len(changed) != 1:
+            return (f"a repair changes exactly one setting; you changed {len(changed)}"
+                    + (f" ({', '.join(changed)})" if changed else ""))
+    return ""
+
+
+def open_sealed(data: dict, answer) -> tuple[bool, str, dict]:
+    """The page's checker, in Python: check ``answer`` against a sealed exercise (``data``:
+    what ``Instance.sealed`` and ``Instance.public`` give, and the hint) without the
+    simulator or the answer.  Returns (right?, feedback, the opened secret or {})."""
+    norm, problem = resolve(answer, form=data["form"], kind=data["kind"], choices=data.get("choices", ()),
+                            options=data.get("options"), start=data.get("start"))
+    if problem:
+        return False, problem, {}
+    salt = data["salt"]
+    outcome = ""
+    sealed_outcome = data.get("outcomes", {}).get(answer_hash(salt, "o|" + norm))
+    if sealed_outcome:
+        outcome = xor(base64.b64decode(sealed_outcome), _wrap_key(salt, "o|" + norm)).decode()
+    h = answer_hash(salt, norm)
+    hit = next((wrapped for hashed, wrapped in data["accepted"] if hashed == h), None)
+    if hit is None:
+        return False, (outcome + "\n\n" if outcome else "") + data["hint"], {}
+    content = xor(base64.b64decode(hit), _wrap_key(salt, norm))
+    secret = json.loads(xor(base64.b64decode(data["secret"]), content).decode())
+    return True, (outcome + "\n\n" if outcome else "") + secret["explanation"], secret
 
 
 @dataclass
@@ -100,7 +306,7 @@ class Instance:
     title: str
     student: str
     prompt: str                     # Markdown
-    form: str                       # choice | int | endpoint | config
+    form: str                       # choice | int (a count) | percent | endpoint | config
     answer: str                     # the canonical answer (for the key)
     accepted: list[str]             # every normalised answer the checker accepts
     hint: str                       # shown after a wrong answer: why, not what
@@ -116,56 +322,45 @@ class Instance:
     outcomes: dict[str, str] = field(default_factory=dict)    # config/repair: choice -> what the sim did
     judge: object = None                                      # config/repair: choice -> (ok, text), runs sim
 
+    secret: str = field(default="", repr=False, compare=False)  # the course secret ('' practice)
+
     @property
     def salt(self) -> str:
-        return salt_for(self.student, self.ex_id)
+        return salt_for(self.student, self.ex_id, self.secret)
 
     @property
     def hashes(self) -> list[str]:
         return [answer_hash(self.salt, a) for a in self.accepted]
 
+    def resolve(self, answer) -> tuple[str, str]:
+        """``(canonical answer, "")``, or ``("", why this is not an answer to this exercise)``."""
+        return resolve(answer, form=self.form, kind=self.kind, choices=self.choices, options=self.options,
+                       start=self.start)
+
     def check(self, answer) -> tuple[bool, str]:
         """(right?, feedback).  Config and repair answers are judged by running the
-        simulator on the student's choice; the rest against the simulator's answer."""
-        norm = normalise(answer, self.form)
-        if not norm:
-            return False, f"not an answer of the expected form ({self.form}): {answer!r}"
+        simulator on the student's choice; the rest against the simulator's answer.
+        An answer that is not one of the expected form gets why, not the hint."""
+        norm, problem = self.resolve(answer)
+        if problem:
+            return False, problem
         if self.kind in ("config", "repair") and self.judge is not None:
-            bad = self._bad_config(norm)
-            if bad:
-                return False, bad
             ok, text = self.judge(norm)
             return ok, (text + ("\n\n" + self.explanation if ok else "\n\n" + self.hint))
         if norm in self.accepted:
             return True, self.explanation
         return False, self.hint
 
-    def _bad_config(self, norm: str) -> str:
-        got = dict(p.split("=", 1) for p in norm.split(";"))
-        for k, vals in self.options.items():
-            if k not in got:
-                return f"missing setting {k!r}: choose one of {', '.join(map(str, vals))}"
-            if got[k] not in [str(v).lower() for v in vals]:
-                return f"{k}={got[k]!r} is not offered: choose one of {', '.join(map(str, vals))}"
-        extra = sorted(set(got) - set(self.options))
-        if extra:
-            return f"unknown setting {extra[0]!r}: the settings are {', '.join(self.options)}"
-        if self.kind == "repair":
-            changed = [k for k in self.options if got[k] != str(self.start[k]).lower()]
-            if len(changed) != 1:
-                return (f"a repair changes exactly one setting; you changed {len(changed)}"
-                        + (f" ({', '.join(changed)})" if changed else ""))
-        return ""
-
     # -- what the page needs ---------------------------------------------------------------
 
-    def sealed(self) -> dict:
+    def sealed(self, svg: bool = True) -> dict:
         """The page's data: salted hashes, a content key wrapped for each right answer,
-        and the explanation and reveal encrypted with it.  No answer in plain text."""
+        and the explanation and reveal encrypted with it.  No answer in plain text
+        (``svg=False``: without the drawing of the revealed step, for notebooks)."""
         salt = self.salt
         content_key = hashlib.sha256(f"{salt}|content|{self.answer}".encode()).digest()
         secret = json.dumps({"explanation": self.explanation, "reveal": self.reveal,
-                             "svg": self.reveal_svg, "answer": self.answer}).encode()
+                             "svg": self.reveal_svg if svg else "", "answer": self.answer}).encode()
         pairs = [[answer_hash(salt, a), b64(xor(content_key, _wrap_key(salt, a)))] for a in self.accepted]
         d = {"salt": salt, "form": self.form, "accepted": pairs, "secret": b64(xor(secret, content_key))}
         if self.outcomes:

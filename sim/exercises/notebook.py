@@ -6,24 +6,111 @@ what lies between ``### BEGIN SOLUTION``/``### END SOLUTION`` and the hidden
 tests).  nbgrader hands every student the same notebook, so a notebook carries
 one variant (``student``, default ``release``); per-student variants go through
 ``sheet``/``page`` and ``grade``.  Answers in the solution cells were computed by
-the simulator when the notebook was generated; the hidden tests call the same
-checker as the page and the grader.
+the simulator when the notebook was generated.
+
+The notebook holds its exercises *sealed* (``NotebookSheet``): prompts and
+choices, and the page's salted hashes and encrypted explanations -- no answer in
+plain text and no course secret.  Its Check buttons and hidden tests run the
+page's checker in Python (``model.open_sealed``), so they work in a student's
+kernel even when the notebook was made with a course secret.  The notebook
+still imports ``sim`` (the checker and the widgets): its first code cell finds
+an installed ``sim``, else the repository in ``OP1_REPO``, above the notebook,
+or where it was generated, and says what to do when there is none.
 """
 from __future__ import annotations
 
+import base64
 import json
+import textwrap
+import zlib
 from pathlib import Path
 
-from .bank import BANK, ExerciseError, chapter_ids, instance
+from .bank import chapter_ids, chapters, check_chapter, instance
+from .html import _widget, record
+from .model import SCALARS, open_sealed, resolve, short
 
 CHAPTERS = {2: "The route table and the route cache", 3: "Connection-level multipath", 4: "Equalize",
             5: "NAT", 6: "Equalize meets NAT", 7: "ICMP", 8: "What real kernels did",
             9: "Modern Linux: hash multipath", 10: "Making two links work"}
+REPO = Path(__file__).resolve().parent.parent.parent      # the repository this notebook was generated from
 
 
 def _var(ex_id: str) -> str:
     return "answer_" + ex_id.replace("-", "_")
 
+
+# -- what runs in the student's kernel ------------------------------------------------------------
+
+class SealedExercise:
+    """One exercise of a notebook, checked without the simulator or the answer."""
+
+    def __init__(self, data: dict, sheet: "NotebookSheet"):
+        self.data, self.sheet = data, sheet
+
+    def check(self, answer) -> tuple[bool, str]:
+        """(right?, feedback), counted as an attempt (unless not an answer of the expected form)."""
+        ok, text, self._opened = open_sealed(self.data, answer)
+        d = self.data
+        invalid = resolve(answer, form=d["form"], kind=d["kind"], choices=d.get("choices", ()),
+                          options=d.get("options"), start=d.get("start"))[1]
+        if not invalid:
+            record(self.sheet.checked, d["id"], answer, ok, d["salt"])
+        return ok, text
+
+    def verify(self, answer) -> bool:
+        """Right? -- what the hidden test asks; not counted as an attempt."""
+        return open_sealed(self.data, answer)[0]
+
+    def widget(self):
+        d = self.data
+        return _widget(d["title"], d["prompt"], d.get("context", []), d["form"], d.get("choices", []),
+                       d.get("options", {}), d.get("start", {}), self.check,
+                       lambda: getattr(self, "_opened", {}).get("reveal"))
+
+
+class NotebookSheet:
+    """The sealed exercises of one generated notebook (``NotebookSheet.load(blob)``)."""
+
+    def __init__(self, data: dict):
+        self.student, self.chapter = data["student"], data["chapter"]
+        self.exercises = {d["id"]: SealedExercise(d, self) for d in data["exercises"]}
+        self.checked: dict[str, dict] = {}      # id -> {"answer", "attempts", "right", "variant"}
+
+    @classmethod
+    def load(cls, blob: str) -> "NotebookSheet":
+        return cls(json.loads(zlib.decompress(base64.b64decode("".join(blob.split())))))
+
+    @staticmethod
+    def dump(data: dict) -> str:
+        return base64.b64encode(zlib.compress(json.dumps(data, separators=(",", ":")).encode(), 9)).decode()
+
+    def __getitem__(self, ex_id: str) -> SealedExercise:
+        return self.exercises[ex_id]
+
+    def export(self, answers: dict, path: str | None = None) -> str:
+        """Write ``answers`` ({exercise id: answer}; None: not answered) as the answer file the
+        grader accepts, in one piece (a failed export leaves no truncated file)."""
+        from .grade import answer_file, write_answer_file
+        given = {}
+        for ex_id, value in answers.items():
+            if ex_id not in self.exercises:
+                raise KeyError(f"{ex_id!r} is not an exercise of this notebook: {', '.join(self.exercises)}")
+            if value is None:
+                continue
+            flat = isinstance(value, dict) and all(isinstance(v, SCALARS) for v in value.values())
+            if not (isinstance(value, SCALARS) or flat):
+                raise TypeError(f"{_var(ex_id)} must be text, a number or a dict of settings, not {short(value)}")
+            given[ex_id] = value
+        path = path or f"answers-{self.student}-ch{self.chapter}.json"
+        data = answer_file(self.student, given, chapter=self.chapter,
+                           variants={k: d.data["salt"] for k, d in self.exercises.items()},
+                           attempts={k: r["attempts"] for k, r in self.checked.items()})
+        write_answer_file(path, data)
+        print(f"wrote {path}: {len(given)} of {len(self.exercises)} answers")
+        return path
+
+
+# -- generating the notebooks -----------------------------------------------------------------------
 
 def _cell(kind: str, source: str, grade_id: str, *, solution=False, grade=False, locked=True, points=0) -> dict:
     meta = {"nbgrader": {"grade": grade, "grade_id": grade_id, "locked": locked, "schema_version": 3,
@@ -40,31 +127,62 @@ def _literal(inst) -> str:
     if inst.form == "config":
         d = dict(p.split("=", 1) for p in inst.answer.split(";"))
         return repr({k: {"true": True, "false": False}.get(v, v) for k, v in d.items()})
-    if inst.form == "int":
+    if inst.form in ("int", "percent"):
         return inst.answer
     return repr(inst.answer)
 
 
-def chapter_notebook(chapter: int, student: str = "release") -> dict:
+SETUP = '''\
+import os, sys
+from pathlib import Path
+try:
+    import sim                        # installed: pip install /path/to/the/repository
+except ModuleNotFoundError:           # else the repository: $OP1_REPO, above this notebook, or where it was made
+    _repo = next((Path(d) for d in [os.environ.get("OP1_REPO"), *[Path.cwd(), *Path.cwd().parents], {repo!r}]
+                  if d and (Path(d) / "sim" / "__init__.py").exists()), None)
+    if _repo is None:
+        raise ModuleNotFoundError("this notebook needs the simulator of '1 + 1 < 1' (the package `sim`): "
+                                  "pip install the repository (pip install /path/to/it), or set OP1_REPO "
+                                  "to its folder before starting Jupyter") from None
+    sys.path.insert(0, str(_repo))
+    import sim
+from sim.exercises.notebook import NotebookSheet
+
+# this notebook's exercises, sealed: the answers only as salted hashes, as on the book's pages
+SHEET = NotebookSheet.load("""
+{blob}
+""")
+STUDENT = SHEET.student   # the variant this notebook was released with
+'''
+
+
+def sealed_sheet(chapter: int, student: str = "release", secret: str | None = None) -> dict:
+    """What ``NotebookSheet`` loads: the chapter's exercises for ``student``, public and sealed."""
+    check_chapter(chapter)
+    return {"student": student, "chapter": chapter, "exercises": [
+        dict(inst.public(), **inst.sealed(svg=False), hint=inst.hint, id=inst.ex_id)
+        for inst in (instance(k, student, secret) for k in chapter_ids(chapter))]}
+
+
+def chapter_notebook(chapter: int, student: str = "release", secret: str | None = None) -> dict:
+    check_chapter(chapter)
     ids = chapter_ids(chapter)
-    if not ids:
-        raise ExerciseError(f"no exercises in chapter {chapter}")
+    insts = [instance(k, student, secret) for k in ids]
+    blob = "\n".join(textwrap.wrap(NotebookSheet.dump(sealed_sheet(chapter, student, secret)), 100))
     cells = [
         _cell("markdown", f"# Chapter {chapter}: {CHAPTERS.get(chapter, '')} -- exercises\n\n"
               "Every answer is checked against the simulator. Put each answer in the variable named in its "
-              "cell; `Check` buttons below each question give immediate feedback when a kernel runs. "
-              "The last cell writes your answers as a file the grader accepts.", f"ch{chapter}-intro"),
-        _cell("code", "import sys\nfrom pathlib import Path\n"
-              "for d in [Path.cwd(), *Path.cwd().parents]:   # find the repository with the simulator\n"
-              "    if (d / 'sim' / '__init__.py').exists():\n        sys.path.insert(0, str(d))\n        break\n"
-              "import sim\nfrom sim.exercises import Exercise, export_answers, instance\n"
-              f"STUDENT = {student!r}   # the variant this notebook was released with", f"ch{chapter}-setup"),
+              "cell; the `Check` button below each question gives immediate feedback. "
+              "The last cell writes your answers as a file the grader accepts.\n\n"
+              "The first code cell needs the simulator (the package `sim` of *1 + 1 < 1*): it is found when "
+              "installed (`pip install` the repository), or in the folder named by the environment "
+              "variable `OP1_REPO`.", f"ch{chapter}-intro"),
+        _cell("code", SETUP.format(repo=str(REPO), blob=blob), f"ch{chapter}-setup"),
     ]
-    for ex_id in ids:
-        inst = instance(ex_id, student)
-        var = _var(ex_id)
+    for inst in insts:
+        ex_id, var = inst.ex_id, _var(inst.ex_id)
         form = {"choice": f"one of {inst.choices!r}", "endpoint": f"one of {inst.choices!r} ('address:port')",
-                "int": "a whole number",
+                "int": "a whole number", "percent": "a percentage (a number, e.g. 33)",
                 "config": "a dict " + repr({k: v[0] for k, v in inst.options.items()}) + " with your choice"}[inst.form]
         md = [f"## {inst.title} (`{ex_id}`, {inst.kind})", "", inst.prompt, ""]
         if inst.context:
@@ -78,33 +196,30 @@ def chapter_notebook(chapter: int, student: str = "release") -> dict:
                + (" (`your_choice`: a dict of your settings)" if inst.form == "config" else ""), ""]
         md += [f"Write your answer as `{var}`: {form}."]
         cells.append(_cell("markdown", "\n".join(md), f"{ex_id}-prompt"))
-        cells.append(_cell("code", f"Exercise({ex_id!r}, student=STUDENT).widget()", f"{ex_id}-widget"))
+        cells.append(_cell("code", f"SHEET[{ex_id!r}].widget()", f"{ex_id}-widget"))
         cells.append(_cell("code", f"### BEGIN SOLUTION\n# computed by the simulator: "
                            f"{inst.run['call']}\n"
                            f"{var} = {_literal(inst)}\n### END SOLUTION",
                            f"{ex_id}-answer", solution=True, locked=False))
         cells.append(_cell("code", f"assert {var} is not None, 'answer {ex_id} first'\n"
-                           f"### BEGIN HIDDEN TESTS\nassert instance({ex_id!r}, STUDENT).check({var})[0]\n"
+                           f"### BEGIN HIDDEN TESTS\nassert SHEET[{ex_id!r}].verify({var})\n"
                            f"### END HIDDEN TESTS", f"{ex_id}-test", grade=True, points=1))
-    cells.append(_cell("code", "answers = {k[len('answer_'):].replace('_', '-'): v for k, v in dict(globals()).items()\n"
-                       "           if k.startswith('answer_')}\n"
-                       "from sim.exercises import answer_file\nimport json\n"
-                       f"with open(f'answers-{{STUDENT}}-ch{chapter}.json', 'w') as f:\n"
-                       f"    json.dump(answer_file(STUDENT, answers, chapter={chapter}), f, indent=1)",
-                       f"ch{chapter}-export"))
+    pick = ",\n".join(f"    {k!r}: globals().get({_var(k)!r})" for k in ids)
+    cells.append(_cell("code", f"# your answers, as a file for the grader (answers-{student}-ch{chapter}.json)\n"
+                       f"SHEET.export({{\n{pick},\n}})", f"ch{chapter}-export"))
     return {"cells": cells, "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python",
                                                         "name": "python3"},
                                          "language_info": {"name": "python"}},
             "nbformat": 4, "nbformat_minor": 5}
 
 
-def write_notebooks(out, chapter: int | None = None, student: str = "release") -> list[str]:
-    chapters = [chapter] if chapter is not None else sorted({s.chapter for s in BANK.values()})
+def write_notebooks(out, chapter: int | None = None, student: str = "release", secret: str | None = None) -> list[str]:
+    check_chapter(chapter)
     paths = []
-    for ch in chapters:
+    for ch in ([chapter] if chapter is not None else chapters()):
         d = Path(out) / "source" / f"ch{ch:02d}"
         d.mkdir(parents=True, exist_ok=True)
-        nb = chapter_notebook(ch, student)
+        nb = chapter_notebook(ch, student, secret)
         for k, c in enumerate(nb["cells"]):
             c["id"] = f"c{k:03d}"
         p = d / f"ch{ch:02d}-exercises.ipynb"

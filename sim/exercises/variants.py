@@ -3,19 +3,69 @@
 The same student id always gives the same seeds, uplink counts, link speeds
 and question steps, in any process (SHA-256, never Python's salted ``hash()``),
 so a sheet, the page, the notebook and the grader agree without storing anything.
+
+The course secret.  Without one (practice mode) a variant depends only on the
+student id and constants in this source, so anybody -- a student too -- can
+compute anybody's key.  With a secret (the environment variable
+``OP1_COURSE_SECRET``, or ``--secret-file FILE`` on the command line) the
+variant and the salts are keyed with it (HMAC-SHA-256): only who holds the
+secret can make a student's sheet, key, page or grade.  The book's own pages
+(student ``book``) never use it.
 """
 from __future__ import annotations
 
 import hashlib
+import hmac
+import os
 import random
 import re
+from pathlib import Path
 
 BOOK_STUDENT = "book"      # the variant the book's pages show: the article's addresses
 STUDENT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
+SECRET_ENV = "OP1_COURSE_SECRET"
 
 
 class StudentError(ValueError):
     """A student id that can't be used; the message says what is allowed."""
+
+
+class SecretError(ValueError):
+    """A course secret that can't be used; the message says why."""
+
+
+def env_secret() -> str:
+    """The course secret from the environment (``OP1_COURSE_SECRET``), or '' (practice mode)."""
+    return os.environ.get(SECRET_ENV, "").strip()
+
+
+def read_secret_file(path) -> str:
+    """The course secret in ``path`` (its first line, blanks stripped)."""
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except OSError as e:
+        raise SecretError(f"can't read the secret file {path}: {e.strerror}") from None
+    except UnicodeDecodeError:
+        raise SecretError(f"the secret file {path} is not a UTF-8 text file") from None
+    lines = text.strip().splitlines()
+    if not lines or not lines[0].strip():
+        raise SecretError(f"the secret file {path} is empty: put the course secret on its first line")
+    return lines[0].strip()
+
+
+def secret_for(student: str, secret: str | None = None) -> str:
+    """The secret a variant of ``student`` uses: ``secret``, or the environment's when it is
+    None; never one for the book's own pages."""
+    if student == BOOK_STUDENT:
+        return ""
+    return env_secret() if secret is None else secret
+
+
+def keyed(secret: str, text: str) -> bytes:
+    """SHA-256 of ``text`` without a secret, HMAC-SHA-256 keyed with it otherwise."""
+    if not secret:
+        return hashlib.sha256(text.encode()).digest()
+    return hmac.new(secret.encode(), text.encode(), hashlib.sha256).digest()
 
 
 def check_student(student: str) -> str:
@@ -25,8 +75,9 @@ def check_student(student: str) -> str:
     return student
 
 
-def rng_for(student: str, ex_id: str) -> random.Random:
-    seed = int.from_bytes(hashlib.sha256(f"variant|{student}|{ex_id}".encode()).digest()[:8], "big")
+def rng_for(student: str, ex_id: str, secret: str = "") -> random.Random:
+    """The variant's random source (``secret``: the course secret, '' in practice mode)."""
+    seed = int.from_bytes(keyed(secret, f"variant|{student}|{ex_id}")[:8], "big")
     return random.Random(seed)
 
 
