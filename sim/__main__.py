@@ -54,7 +54,7 @@ def _time(s: str) -> float:
     except ValueError:
         v = -1.0
     if not v >= 0 or v == float("inf"):
-        raise argparse.ArgumentTypeError(f"--down-at wants a time in seconds >= 0 like 1.5, got {s!r}")
+        raise argparse.ArgumentTypeError(f"wants a time in seconds >= 0 like 1.5, got {s!r}")
     return v
 
 
@@ -97,6 +97,8 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--down-at", type=_time, metavar="T", help="uplink --down-uplink's line fails at T s")
     r.add_argument("--down-uplink", type=_nonneg_int("--down-uplink"), metavar="K",
                    help="which uplink fails (1-based, default 2)")
+    r.add_argument("--read-timeout", type=_time, metavar="T",
+                   help="a downloading client closes after T s without data")
     r.add_argument("--format", choices=("text", "json"), default="text")
     r.add_argument("--pcap", metavar="FILE", help="also write the hops as pcapng")
     r.add_argument("--summary-only", action="store_true", help="text: print only the summary")
@@ -116,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
                                                "connections", "messages", "msg_size", "pings",
                                                "subflows", "uplink_addrs", "remote_addrs",
                                                "port_base", "bundle", "flush_at", "down_at",
-                                               "down_uplink")}
+                                               "down_uplink", "read_timeout")}
     try:
         result = run(args.scenario, **overrides)
     except (ParamError, RouteError) as e:

@@ -34,10 +34,11 @@ class WebServer:
 
 class Download:
     """A client fetching ``size`` bytes ``requests`` times over one connection,
-    ``think`` µs apart (an idle gap between requests)."""
+    ``think`` µs apart (an idle gap between requests).  With a ``timeout`` (µs) it gives
+    up, like a socket read timeout, when no data has come for that long, and closes."""
 
     def __init__(self, host, server: str, port: int, size: int, start: int,
-                 requests: int = 1, think: int = 0, label: str = ""):
+                 requests: int = 1, think: int = 0, label: str = "", timeout: int = 0):
         self.host = host
         self.server = server
         self.port = port
@@ -46,6 +47,9 @@ class Download:
         self.think = think
         self.label = label
         self.start = start
+        self.timeout = timeout
+        self.timed_out = False
+        self.last_data = 0
         self.conn = None
         self.done_at: int | None = None
         self.request_done_at: list[int] = []
@@ -53,12 +57,31 @@ class Download:
 
     def _go(self) -> None:
         c = self.conn = self.host.connect(self.server, self.port)
-        c.on_established = lambda c: c.write(REQUEST)
+        c.on_established = self._established
         c.on_data = self._data
         c.on_fin = lambda c: c.close()
 
+    def _established(self, c) -> None:
+        c.write(REQUEST)
+        if self.timeout:
+            self.last_data = self.host.sim.now
+            self.host.sim.at(self.timeout, self._check)
+
+    def _check(self) -> None:
+        sim = self.host.sim
+        if self.done_at is not None or self.conn.state == "CLOSED":
+            return
+        if sim.now - self.last_data < self.timeout:
+            sim.at(self.last_data + self.timeout - sim.now, self._check)
+            return
+        self.timed_out = True
+        sim.trace.emit(Ev.APP, self.host.name, None, "read timeout: gives up and closes",
+                       self.conn.bytes_received)
+        self.conn.close()
+
     def _data(self, c, n) -> None:
         sim = self.host.sim
+        self.last_data = sim.now
         while len(self.request_done_at) < self.requests and c.bytes_received >= self.size * (len(self.request_done_at) + 1):
             self.request_done_at.append(sim.now)
             sim.trace.emit(Ev.APP, self.host.name, None, "response complete", self.size)

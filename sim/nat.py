@@ -181,6 +181,14 @@ class Nat:
                 return port
         raise RuntimeError("no free port")   # 64k live connections to one server: not in our scenarios
 
+    def invalid(self, pkt: Packet) -> bool:
+        """Would conntrack call this LAN packet INVALID (no entry, and it can't start one)?"""
+        if self.model in ("article", "none") or type(pkt.l4) is not TCP:
+            return False
+        t = pkt.flow()
+        return t not in self.by_orig and self.by_reply.get(t) is None \
+            and _invalid_first(pkt.l4.flags, self.model)
+
     def device_down(self, dev: str) -> None:
         """The device ``dev`` went down.  MASQUERADE forgets every connection it masqueraded
         to that device's address (2.4's ``masq_device_event()``, today's

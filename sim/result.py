@@ -47,7 +47,7 @@ class Result:
                 "handshake": hs,
                 "handshake_ok": first is not None and first.established_by == "ack",
                 "established": c.established_at is not None,
-                "state": c.state, "reset": c.reset,
+                "state": c.state, "reset": c.reset, "timed_out": d.timed_out,
                 "bytes": d.bytes, "bytes_wanted": d.size * d.requests,
                 "complete": d.done_at is not None,
                 "seconds": None if elapsed is None else elapsed / 1e6,
@@ -153,7 +153,8 @@ class Result:
             f"{k}={v}" for k, v in asdict(self.params).items()
             if k in ("multipath", "equalize", "nat", "remote", "ingress_filter", "uplinks", "seed"))]
         for c in s["connections"]:
-            state = "complete" if c["complete"] else ("reset" if c["reset"] else c["state"])
+            state = "complete" if c["complete"] else ("reset" if c["reset"] else
+                                                       "gave up (read timeout)" if c["timed_out"] else c["state"])
             t = f" in {c['seconds']:.3f} s ({c['throughput_kbit']} kbit/s)" if c["complete"] else ""
             out.append(f"  {c['client']} -> {c['server']}: handshake {c['handshake']}; "
                        f"{c['bytes']}/{c['bytes_wanted']} bytes, {state}{t}; server saw "

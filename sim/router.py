@@ -161,6 +161,10 @@ class Router(Node):
             self.numgen += 1
             nh, why = select_numgen(route, self.numgen)
         elif p == "connmark":
+            if self.nat is not None and self.nat.invalid(pkt):
+                # INVALID to conntrack: "ct state new" does not match, no ct mark, no fwmark
+                nh2, why2 = select_hash(route, pkt, self.sim.seed, False)
+                return nh2, f"INVALID to conntrack, so no ct mark: the main table: {why2}"
             nh, why, new = select_connmark(route, self.connmarks, pkt.flow(), self.numgen + 1)
             self.numgen += new
         else:

@@ -54,6 +54,7 @@ class Params:
     flush_at: list[float] = field(default_factory=list)     # s: `ip route flush cache` then
     down_at: float | None = None        # s: the line of uplink `down_uplink` goes down then
     down_uplink: int = 2                # which uplink (1-based) goes down at `down_at`
+    read_timeout: float | None = None   # s a downloading client waits for data before it closes
     down_kbit: list[int] = field(default_factory=lambda: [2000])   # per uplink, last repeats
     up_kbit: list[int] = field(default_factory=lambda: [512])
     delay_ms: list[float] = field(default_factory=lambda: [10.0])
@@ -94,6 +95,9 @@ class Params:
                 or (self.down_at is not None and self.down_uplink > self.uplinks):
             raise ParamError(f"down_uplink {self.down_uplink!r} out of range: allowed 1..{self.uplinks} "
                              f"(one of the {self.uplinks} uplinks)")
+        if self.read_timeout is not None and (isinstance(self.read_timeout, bool) or not isinstance(
+                self.read_timeout, (int, float)) or not 0 < self.read_timeout <= 3600):
+            raise ParamError(f"read_timeout must be seconds in (0, 3600] (or none), got {self.read_timeout!r}")
         if self.down_at is not None and self.bundle:
             raise ParamError("down_at takes a whole uplink down; with bundle the lines are one link "
                              "(use bundle=false)")
@@ -168,7 +172,9 @@ def _downloads(net, p, client="local1", server="remote1", n=None, start=0, **kw)
     servers = net.apps.setdefault("servers", {})
     if srv.addr not in servers:
         servers[srv.addr] = WebServer(srv, 80, p.size)
-    return [Download(net[client], srv.addr, 80, p.size, start, label=f"{client}->{server}", **kw)
+    timeout = int(p.read_timeout * S) if p.read_timeout else 0
+    return [Download(net[client], srv.addr, 80, p.size, start, label=f"{client}->{server}",
+                     timeout=timeout, **kw)
             for _ in range(n or p.connections)]
 
 
@@ -244,9 +250,10 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in [
              "lines", {"bundle": True, "nat": "masquerade", "remote": "rfc", "size": 500_000},
              _one_download),
     Scenario("uplink-down", "today's connection-level balancing (conntrack marks, MASQUERADE): "
-             "4 downloads over both uplinks, uplink 2's line fails at 1 s, 4 more start at 2 s",
+             "4 downloads over both uplinks, uplink 2's line fails at 1 s, 4 more start at 2 s; "
+             "a client gives up after 3 s without data",
              {"multipath": "connmark", "nat": "masquerade", "remote": "rfc", "tcp": "linux",
-              "connections": 4, "size": 300_000, "down_at": 1.0}, _uplink_down),
+              "connections": 4, "size": 300_000, "down_at": 1.0, "read_timeout": 3.0}, _uplink_down),
     Scenario("hash-l4-nat", "modern Linux: no route cache, L4 hash multipath, netfilter NAT; "
              "4 connections, each on one uplink", {"multipath": "hash-l4", "nat": "netfilter",
                                                    "remote": "rfc", "connections": 4, "tcp": "linux"},

@@ -16,7 +16,7 @@ def _dev_of(c):
     return "if1" if c["seen_by_server_as"][0].startswith("(100.") else "if2"
 
 
-def test_connections_on_the_failed_line_hang_the_others_and_new_ones_use_the_live_one():
+def test_connections_on_the_failed_line_stall_the_others_and_new_ones_use_the_live_one():
     r = sim.run("uplink-down", seed=1)
     conns = r.summary["connections"]
     first, later = conns[:4], conns[4:]
@@ -24,8 +24,16 @@ def test_connections_on_the_failed_line_hang_the_others_and_new_ones_use_the_liv
     for c in first:
         if _dev_of(c) == "if1":
             assert c["complete"]
-        else:                                                     # no reset, no data: it hangs
-            assert not c["complete"] and not c["reset"] and c["state"] == "ESTABLISHED"
+        else:                       # no reset, no data: it hangs until the client gives up
+            assert not c["complete"] and not c["reset"] and c["timed_out"]
+    # ... and its FIN finds no conntrack entry: INVALID, so no NAT and no ct mark: it leaves
+    # by the live uplink from the private address, and the remote host resets the stranger
+    stalled = {int(c["client"].split(", ")[1].rstrip(")")) for c in first if _dev_of(c) == "if2"}
+    fins = [p for i, dev, p in uplink_hops(r) if p.sport in stalled and "F" in p.l4.flags]
+    assert fins and {p.ip.src for p in fins} == {"192.168.0.1"}
+    assert any(e[3].ip.dst == "192.168.0.1" and e[3].l4.flags == "R" for e in events(r, Ev.SEND, "remote1"))
+    whys = [e[4][2] for e in events(r, Ev.FIB, "router") if e[3].sport in stalled and "F" in e[3].l4.flags]
+    assert whys and all(w.startswith("INVALID to conntrack, so no ct mark") for w in whys)
     assert all(_dev_of(c) == "if1" and c["complete"] for c in later)
     # the router: carrier lost, the nexthop dead, the masqueraded entries on if2 forgotten
     link = [e for e in events(r, Ev.LINK) if e[2] == "router"]
@@ -92,7 +100,8 @@ def test_down_at_is_deterministic_and_in_the_pcap():
 
 @pytest.mark.parametrize("args,msg", [
     (["--down-uplink", "3"], "down_uplink 3 out of range: allowed 1..2"),
-    (["--down-at", "soon"], "--down-at wants a time in seconds >= 0 like 1.5, got 'soon'"),
+    (["--down-at", "soon"], "--down-at: wants a time in seconds >= 0 like 1.5, got 'soon'"),
+    (["--read-timeout", "-2"], "--read-timeout: wants a time in seconds >= 0 like 1.5, got '-2'"),
     (["--down-at", "0.5", "--bundle"], "with bundle the lines are one link"),
 ])
 def test_cli_refuses_bad_down_options_in_one_line(args, msg):
@@ -100,3 +109,14 @@ def test_cli_refuses_bad_down_options_in_one_line(args, msg):
                        capture_output=True, text=True)
     assert p.returncode == 2 and msg in p.stderr
     assert "Traceback" not in p.stderr and len(p.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("args,msg", [
+    (["run", "uplink-down", "--down-at", "x"], "--down-at must be seconds in 0..60, got 'x'"),
+    (["run", "perpacket-snat", "--down-at", "1"], "down_at works with the download experiment"),
+    (["compare", "uplink-down", "--down-uplink", "3"], "down_uplink must be one of the uplinks 1..2, got 3"),
+])
+def test_kernel_cli_refuses_bad_down_options_before_touching_the_network(args, msg):
+    p = subprocess.run([sys.executable, "-m", "sim.kernel", *args], capture_output=True, text=True)
+    assert p.returncode == 2 and msg in p.stderr, p.stderr
+    assert "Traceback" not in p.stderr

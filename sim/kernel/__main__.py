@@ -44,6 +44,16 @@ def _secs(s: str) -> float:
     return v
 
 
+def _down_at(s: str) -> float:
+    try:
+        v = float(s)
+    except ValueError:
+        v = -1
+    if not 0 <= v <= 60:
+        raise argparse.ArgumentTypeError(f"--down-at must be seconds in 0..60, got {s!r}")
+    return v
+
+
 def parser() -> argparse.ArgumentParser:
     from .scenarios import SCENARIOS
     p = _Parser(prog=PROG, description="The article's network on the running Linux kernel, in "
@@ -60,6 +70,9 @@ def parser() -> argparse.ArgumentParser:
         r.add_argument("--timeout", type=_secs, help="s a client waits for one read")
         r.add_argument("--uplink-kbit", type=_int_in("--uplink-kbit", 0, 10_000_000),
                        help="rate limit of each uplink, both ways (tc tbf; 0: none)")
+        r.add_argument("--down-at", type=_down_at, metavar="T",
+                       help="download scenarios: take the router's uplink --down-uplink down T s in")
+        r.add_argument("--down-uplink", type=_int_in("--down-uplink", 1, 8), metavar="K")
         r.add_argument("--format", choices=("text", "json"), default="text")
         if cmd == "run":
             r.add_argument("--pcap", metavar="FILE", help="write every link's capture as pcapng")
@@ -85,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
                 return _fail(f"unknown kernel scenario {args.scenario!r}: allowed are "
                              f"{', '.join(SCENARIOS)}", 2)
             over = {k: getattr(args, k) for k in ("uplinks", "connections", "size", "timeout",
-                                                  "uplink_kbit")}
+                                                  "uplink_kbit", "down_at", "down_uplink")}
             try:
                 make_options(args.scenario, **over)
             except LabError as e:

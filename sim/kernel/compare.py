@@ -12,6 +12,10 @@ lab's veth pairs), turns both into the same observations
   left an uplink with another uplink's address;
 - the addresses the remote host saw; where packets were dropped; who sent resets.
 
+For ``uplink-down`` the rows are each download's outcome (complete or failed) by its
+uplink, before and after the failure, the packets that left without NAT (a FIN whose
+conntrack entry went with the device is INVALID), the remote's addresses and resets.
+
 For MPTCP (``mptcp``, ``mptcp-split-access``) the rows are what does not depend on
 how the subflows were made: the download completes, one MPTCP connection of two
 subflows, each subflow on one uplink, the two on different uplinks, one NAT binding
@@ -248,6 +252,8 @@ def compare(scenario: str, uplinks: int = 2, kernel: KernelResult | None = None,
     sim_over = {}
     if sc.experiment == "download":
         sim_over = {"connections": o.connections, "size": o.size}
+        if o.down_at:
+            sim_over.update(down_at=o.down_at, down_uplink=o.down_uplink, read_timeout=o.timeout)
     elif sc.experiment.startswith("mptcp"):
         sim_over = {"size": o.size}
     if o.uplink_kbit:
@@ -268,6 +274,9 @@ def compare(scenario: str, uplinks: int = 2, kernel: KernelResult | None = None,
         return c
     if sc.experiment.startswith("mptcp"):
         _compare_mptcp(c, k, r, addrs, add)
+        return c
+    if o.down_at:
+        _compare_down(c, k, r, addrs, add, o.connections)
         return c
     fast = _sim_fast_seconds(uplinks) if sc.experiment == "echo" else None
     kv = _summary_view(k, SLOW_KERNEL)
@@ -318,6 +327,50 @@ def compare(scenario: str, uplinks: int = 2, kernel: KernelResult | None = None,
         c.rows.append(Row("(echo seconds)", "-" if ks_ is None else f"{ks_:.3f}",
                           "-" if ss_ is None else f"{ss_:.3f}", True))
     return c
+
+
+def _by_uplink(conns: list[dict], addrs: dict, how: bool = False) -> str:
+    """'if1: complete ×2; if2: failed ×2' -- each download's outcome by the uplink whose
+    address the server first saw it from (``how``: stalled or reset, for a failed one)."""
+    dev_of = {a: d for d, a in addrs.items()}
+    out: dict = {}
+    for c in conns:
+        seen = c["seen_by_server_as"]
+        dev = dev_of.get(_addr(seen[0]), "?") if seen else "-"
+        o = tcp_outcome(c, None)
+        out.setdefault(dev, []).append(o if how or o == "complete" else "failed")
+    return "; ".join(f"{d}: " + ", ".join(f"{o} ×{v.count(o)}" for o in sorted(set(v)))
+                     for d, v in sorted(out.items()))
+
+
+def _compare_down(c: Comparison, k: dict, r, addrs: dict, add, n: int) -> None:
+    """``uplink-down``: what each download did by its uplink, before and after the failure,
+    where the stalled ones' last packets went, who reset what."""
+    kc, sc_ = k["connections"], r.summary["connections"]
+    add("downloads started before the failure, by uplink", _by_uplink(kc[:n], addrs),
+        _by_uplink(sc_[:n], addrs))
+    # how a download on the dead line fails is a race: an ACK the client still owes for data
+    # that came just before the failure goes out by the live uplink, MASQUERADE binds it
+    # afresh (a mid-stream pick-up) and the server resets the stranger; without one, the
+    # client waits, gives up, and its FIN leaves un-NATed
+    c.rows.append(Row("(how: stalled, or reset by an ACK owed from before)",
+                      _by_uplink(kc[:n], addrs, True), _by_uplink(sc_[:n], addrs, True), True))
+    add("downloads started after it, by uplink", _by_uplink(kc[n:], addrs), _by_uplink(sc_[n:], addrs))
+    kob, sob = k["observed"], observe(from_sim(r), addrs)
+
+    def leaked(ob):
+        return sorted({f"{src} on {dev}" for f in ob["flows"] for dev, srcs in f["sources"].items()
+                       for src in srcs if src not in addrs.values()}) or ["none"]
+    add("left without NAT (INVALID: no conntrack entry)", leaked(kob), leaked(sob))
+    add("addresses at the remote", sorted({_addr(x) for f in kob["flows"] for x in f["remote_saw"]}),
+        sorted({_addr(x) for f in sob["flows"] for x in f["remote_saw"]}))
+    add("resets sent by", sorted(kob["resets"]), sorted(sob["resets"]))
+    kd = ", ".join(f"{a} {m}" for a, m in kob["drops"].items()) or "none"
+    sd = ", ".join(f"{a} {m}" for a, m in sob["drops"].items()) or "none"
+    c.rows.append(Row("(drop counts)", kd, sd, True))
+    ku = "/".join(str(m) for m in kob["upstream_per_uplink"].values())
+    su = "/".join(str(m) for m in sob["upstream_per_uplink"].values())
+    c.rows.append(Row("(upstream packets per uplink)", ku, su, True))
 
 
 def _sim_accepted(r) -> list[str]:

@@ -39,6 +39,11 @@ the router's ``if<k>`` and the provider's ``cust``), as the simulator's ``up_kbi
 ``down_kbit``; the MPTCP scenarios use 10 Mbit/s, so that one uplink cannot carry the
 download alone (on bare veth, Linux's scheduler leaves the second subflow next to idle).
 
+``Options.down_at`` (with the ``download`` experiment, scenario ``uplink-down``): that
+many seconds into the downloads the router's ``if<down_uplink>`` is taken down (``ip link
+set dev ifK down``: NETDEV_DOWN, what pppd does when an ADSL line's PPP session drops),
+and one second later as many new downloads start.
+
 ``Options.linger``: seconds the capture goes on after the clients end, so the kernel
 shows what the simulator (which runs until no event is left) shows of a half-open
 connection: the remote's SYN+ACK retransmission (after 1 s on Linux) and what the
@@ -126,6 +131,12 @@ SCENARIOS: dict[str, KScenario] = {s.name: s for s in [
               "4 connections, each on one uplink", Setup("hash-l4", "masquerade"), "download",
               ("hash-l4-nat", _sim_setup("hash-l4", "masquerade")),
               {"connections": 4, "size": 100_000}),
+    KScenario("uplink-down", "per-connection balancing (conntrack marks) + MASQUERADE, 4 downloads; "
+              "uplink 2 goes down 1 s in: its downloads stall, the others finish, 4 new ones "
+              "all take uplink 1", Setup("connmark", "masquerade"), "download",
+              ("uplink-down", _sim_setup("connmark", "masquerade")),
+              {"connections": 4, "size": 300_000, "uplink_kbit": 2000, "down_at": 1.0,
+               "timeout": 3.0}),
     KScenario("mptcp", "MPTCP download, set up as the simulator's: two subflows from one "
               "address (ports 5000, 5001; userspace path manager), the router balances new "
               "connections by conntrack mark, MASQUERADE: each subflow its own uplink and NAT "
@@ -241,6 +252,8 @@ class Options:
     timeout: float = 10.0             # s a client waits on one read (echo/download)
     linger: float = 0.0               # s the capture goes on after the clients end
     uplink_kbit: int = 0              # rate limit of each uplink, both ways (0: none)
+    down_at: float = 0.0              # s into a download experiment: if<down_uplink> goes down
+    down_uplink: int = 2
 
 
 class KernelResult:
@@ -326,6 +339,13 @@ def make_options(scenario: str, **overrides) -> Options:
     if isinstance(o.linger, bool) or not isinstance(o.linger, (int, float)) \
             or not 0 <= o.linger <= 60:
         raise LabError(f"linger must be seconds in 0..60, got {o.linger!r}")
+    if isinstance(o.down_at, bool) or not isinstance(o.down_at, (int, float)) \
+            or not 0 <= o.down_at <= 60:
+        raise LabError(f"down_at must be seconds in 0..60, got {o.down_at!r}")
+    if o.down_at and not 1 <= o.down_uplink <= o.uplinks:
+        raise LabError(f"down_uplink must be one of the uplinks 1..{o.uplinks}, got {o.down_uplink!r}")
+    if o.down_at and SCENARIOS[scenario].experiment != "download":
+        raise LabError(f"down_at works with the download experiment, not {scenario}'s")
     if SCENARIOS[scenario].experiment.startswith("mptcp") and o.uplinks != 2:
         raise LabError(f"the {scenario} scenario uses exactly 2 uplinks (two subflows)")
     return o
@@ -367,6 +387,8 @@ def run(scenario: str, pcap: str | None = None, setup: Setup | None = None,
                 apps["ping"] = lab.agent("local1", "ping", "--dst", REMOTE1, "--count", str(o.pings),
                                          "--interval", str(o.interval),
                                          "--timeout", str(min(o.timeout, 1.0)), timeout=wait)
+            elif o.down_at:
+                apps["download"] = _download_and_fail(lab, o, wait + o.size / 1e5)
             else:
                 apps["download"] = lab.agent("local1", "download", "--dst", REMOTE1, "--port",
                                              str(WEB_PORT), "--size", str(o.size), "--connections",
@@ -386,6 +408,35 @@ def run(scenario: str, pcap: str | None = None, setup: Setup | None = None,
         if pcap:
             kr.write_pcap(pcap)
         return kr
+
+
+def _download_and_fail(lab: Lab, o: Options, timeout: float) -> dict:
+    """``o.connections`` downloads; ``o.down_at`` s in, the router's uplink ``o.down_uplink``
+    goes down; one second later as many new downloads start (ports after the first ones)."""
+    def wave(sport):
+        return lab.agent("local1", "download", "--dst", REMOTE1, "--port", str(WEB_PORT),
+                         "--size", str(o.size), "--connections", str(o.connections),
+                         "--timeout", str(o.timeout), "--sport", str(sport), timeout=timeout)
+    first: dict = {}
+    errors: list = []
+
+    def run_first():
+        try:
+            first.update(wave(CLIENT_PORT))
+        except BaseException as e:          # reported below, in the caller's thread
+            errors.append(e)
+    t = threading.Thread(target=run_first)
+    t.start()
+    time.sleep(o.down_at)
+    lab.ip("router", "link", "set", "dev", f"if{o.down_uplink}", "down")
+    down_t_us = int(time.time() * 1e6)
+    time.sleep(1.0)
+    second = wave(CLIENT_PORT + o.connections)
+    t.join()
+    if errors:
+        raise errors[0]
+    return {"connections": first["connections"] + second["connections"], "down_t_us": down_t_us,
+            "down_uplink": f"if{o.down_uplink}"}
 
 
 def _mptcp_endpoints(lab: Lab, experiment: str) -> None:
@@ -430,6 +481,9 @@ def _summarize(scenario, o: Options, setup: Setup, lab: Lab, apps, srv, pkts: li
             port = c["client"].split(", ")[1].rstrip(")") if c["client"] else None
             c["seen_by_server_as"] = [q for q in peers if port and q.endswith(f", {port})")]
         s["connections"] = conns
+        if "down_t_us" in apps["download"]:
+            d = apps["download"]
+            s["link_down"] = {"uplink": d["down_uplink"], "at_us": d["down_t_us"]}
         if experiment.startswith("mptcp"):
             s["mptcp"] = [_mptcp_summary(conns[0], srv, pkts, ob)]
     stats = {}
