@@ -251,9 +251,9 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in [
              _one_download),
     Scenario("uplink-down", "today's connection-level balancing (conntrack marks, MASQUERADE): "
              "4 downloads over both uplinks, uplink 2's line fails at 1 s, 4 more start at 2 s; "
-             "a client gives up after 3 s without data",
+             "a client gives up after 5 s without data",
              {"multipath": "connmark", "nat": "masquerade", "remote": "rfc", "tcp": "linux",
-              "connections": 4, "size": 300_000, "down_at": 1.0, "read_timeout": 3.0}, _uplink_down),
+              "connections": 4, "size": 300_000, "down_at": 1.0, "read_timeout": 5.0}, _uplink_down),
     Scenario("hash-l4-nat", "modern Linux: no route cache, L4 hash multipath, netfilter NAT; "
              "4 connections, each on one uplink", {"multipath": "hash-l4", "nat": "netfilter",
                                                    "remote": "rfc", "connections": 4, "tcp": "linux"},

@@ -238,6 +238,7 @@ def download(a) -> int:
                "connected": False, "complete": False, "reset": False, "seconds": None,
                "error": None}
         t0 = time.monotonic()
+        s = None
         try:
             s, _ = _connect(a, a.mptcp, a.sport + k if a.sport else 0)
             rec["connected"] = True
@@ -258,6 +259,9 @@ def download(a) -> int:
             rec["error"] = "timeout"
         except OSError as e:
             rec["error"] = e.strerror or str(e)
+        finally:
+            if s is not None:       # a client that gives up closes at once (its FIN goes now)
+                s.close()
         recs[k] = rec
 
     threads = [threading.Thread(target=one, args=(k,)) for k in range(a.connections)]
