@@ -83,6 +83,7 @@ class Snapshot:
     why: str                         # the router's own words for that choice
     in_hit: int = 0
     in_slow_tot: int = 0
+    down: frozenset = frozenset()    # the router's devices that are down at this step
 
 
 class Analysis:
@@ -194,6 +195,7 @@ class Analysis:
         gone_c: dict = {}
         gone_t: dict = {}
         stats = [0, 0]
+        down: set = set()
         out: dict[int, Snapshot] = {}
         prev_step = -1
         order = sorted(steps)
@@ -229,6 +231,8 @@ class Analysis:
                     e = ct.pop(f["ct"], None)
                     if e is not None:
                         gone_t[i] = (f["ct"], dict(e, reason=str(f.get("reason", ""))))
+                elif k is Ev.LINK:
+                    (down.add if f["state"] == "down" else down.discard)(f["dev"])
                 if k in DECISIONS and i not in self.proc_of:
                     bg.append(i)
             for s in want.get(i, ()):
@@ -236,6 +240,7 @@ class Analysis:
                 lo = prev_of[s]
                 background = [j for j in bg if lo < j <= s]
                 out[s] = self._snapshot(s, i, cache, ct, gone_c, gone_t, dec, background, stats)
+                out[s].down = frozenset(down)
         return out
 
     def _snapshot(self, s, at, cache, ct, gone_c, gone_t, dec, background, stats) -> Snapshot:
