@@ -181,3 +181,80 @@ def test_two_players_step_independently_in_chromium(served):
             browser.close()
     assert errors == []
     assert blocked == []
+
+
+# -- what a reader can read: a comparison in a column as wide as the book's --------------------
+
+BOOK_COLUMN_PX = 935          # a full-width cell of the book at a 1280-px window
+
+# For each <text> of the router's tables, the smallest table cell holding its start: the text
+# must end inside it (graphviz sizes cells with its own font measurements).
+OVERFLOW_JS = r"""root => {
+  const out = [];
+  root.querySelectorAll('.op1-state-box svg').forEach(svg => {
+    const cells = Array.from(svg.querySelectorAll('polygon')).map(p => {
+      const v = p.getAttribute('points').trim().split(/\s+/).map(s => s.split(',').map(Number));
+      return [Math.min(...v.map(q => q[0])), Math.min(...v.map(q => q[1])),
+              Math.max(...v.map(q => q[0])), Math.max(...v.map(q => q[1]))];
+    });
+    svg.querySelectorAll('text').forEach(t => {
+      const b = t.getBBox(), x = b.x + 1, y = b.y + b.height / 2;
+      let best = null;
+      for (const c of cells) if (c[0] <= x && x <= c[2] && c[1] <= y && y <= c[3] &&
+          (!best || (c[2] - c[0]) * (c[3] - c[1]) < (best[2] - best[0]) * (best[3] - best[1]))) best = c;
+      if (best && b.x + b.width > best[2] + 0.5) out.push(t.textContent);
+    });
+  });
+  return out;
+}"""
+
+# The smallest rendered font size (CSS px on screen) of the texts in the given views.
+FONT_JS = r"""(root, sel) => {
+  let least = 1e9;
+  root.querySelectorAll(sel).forEach(svg => svg.querySelectorAll('text').forEach(t => {
+    if (!t.textContent.trim() || t.getAttribute('visibility') === 'hidden') return;
+    const m = t.getScreenCTM(); if (!m) return;
+    const px = parseFloat(getComputedStyle(t).fontSize) * Math.hypot(m.a, m.b);
+    if (px > 0) least = Math.min(least, px);
+  }));
+  return least;
+}"""
+
+
+def test_a_comparison_in_a_book_column_is_readable_and_its_tables_fit(tmp_path):
+    need_dot()
+    exe = _need_browser()
+    from playwright.sync_api import sync_playwright
+    from sim.view import Compare
+    a = sim.run("equalize-nat", seed=1, size=3000)
+    b = sim.run("equalize-nat", seed=1, size=3000, nat="netfilter", ingress_filter=True)
+    c = Compare(a, b, labels=("article NAT", "netfilter NAT"), max_steps=30)
+    page = tmp_path / "cmp.html"
+    page.write_text(standalone_page([f'<div style="width:{BOOK_COLUMN_PX}px">{c.html()}</div>'], "compare"))
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+        try:
+            pg = browser.new_page(viewport={"width": 1280, "height": 1000})
+            pg.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file:")
+                     else route.abort())
+            pg.goto(page.as_uri())
+            pg.wait_for_selector("[data-replay][data-op1-live]", state="attached")
+            root = pg.locator("[data-replay]").first
+            # the two runs one above the other, each as wide as the column allows
+            boxes = [pane.bounding_box() for pane in root.locator(".op1-pane").all()]
+            assert len(boxes) == 2 and boxes[1]["y"] >= boxes[0]["y"] + boxes[0]["height"]
+            assert all(bx["width"] > 0.9 * (BOOK_COLUMN_PX - 30) for bx in boxes)
+            syn = next(k for k, i in enumerate(c._frames[0].steps) if a.events[i][2].startswith("uplink"))
+            for _ in range(syn + 6):                 # a step with conntrack and route cache entries
+                root.locator("button[data-act=next]").click()
+            sizes = {sel: root.evaluate(FONT_JS, sel) for sel in
+                     (".op1-ladder-box svg", ".op1-topo-box svg", ".op1-state-box svg")}
+            print("smallest text, px:", sizes)
+            assert sizes[".op1-ladder-box svg"] >= 10.5, sizes
+            assert sizes[".op1-topo-box svg"] >= 10, sizes
+            assert sizes[".op1-state-box svg"] >= 9, sizes
+            assert "NEW" in root.locator(".op1-state-box").first.inner_text() or \
+                "ct 1" in root.locator(".op1-state-box").first.inner_text()
+            assert root.evaluate(OVERFLOW_JS) == []
+        finally:
+            browser.close()

@@ -85,7 +85,7 @@ def test_state_marks_the_new_conntrack_entry_and_chosen_nexthop_of_the_syn(eq):
     t = texts(state_svg(eq, i))
     k = t.index("NEW ct 1")
     assert t[k + 1] == "192.168.0.1:5000 → 200.0.0.1:80"
-    assert t[k + 2] == f"200.0.0.1:80 → {pkt.ip.src}:{pkt.sport}" and t[k + 3] == dev
+    assert t[k + 2] == f"reply 200.0.0.1:80 → {pkt.ip.src}:{pkt.sport}" and t[k + 3] == dev
     c = t.index("◀ chosen")
     assert f"dev {dev} weight 1" in t[c - 1]
     n = t.index("NEW")

@@ -115,7 +115,9 @@ def test_compare_flags_the_step_where_article_and_netfilter_nat_diverge():
     assert syn < k and c.port_diff[syn] and not c.diverge[syn]     # 7000 vs 5000: noted, not flagged
     h = c._repr_html_()
     assert 'data-replay="equalize-nat"' in h and h.count('class="op1-pane"') == 2
-    assert "take the same path with other ports" in h
+    assert "take the same path with other ports (≈ in the bar above; not counted as a difference)" in h
+    n = len(c.divergent_steps)
+    assert f"{n} of {c.frames} steps differ, marked ≠ in the ladders; the first is step {k + 1}" in h
     assert re.search(r'"diverge":\[(0,){%d}1' % k, h)
     assert len(re.findall(r'class="op1-row[^"]* div"', h)) == sum(
         1 for f in c._frames for j, d in enumerate(c.diverge) if d and j < len(f))

@@ -115,3 +115,40 @@ def test_unknown_event_kinds_and_reasons_are_narrated_generically():
     from sim.view import Player
     p = Player(r, steps=[len(r.events) - 2, len(r.events) - 1, 2])
     assert p.frames == 3 and 'data-replay="icmp-equalize-nat"' in p.html()
+
+
+def test_an_icmp_echo_is_dissected_with_its_own_fields_only():
+    r = sim.run("icmp-equalize-nat", seed=1, pings=2)
+    i = next(i for i, e in enumerate(r.events) if e[1] is Ev.HOP and e[3].proto == 1)
+    from sim.pcap import to_bytes
+    from sim.view.pktpane import dissect
+    layers = dict(dissect(to_bytes(r.events[i][3])))
+    assert [name for name, _, _ in layers["ICMP"]] == ["type", "code", "chksum", "id", "seq"]
+    html_text = packet_pane(r, i)
+    for absent in ("ts_ori", "addr_mask", "extpad", "b&#x27;&#x27;", "None"):
+        assert absent not in html_text
+
+
+def test_mptcp_options_are_decoded_not_shown_as_python_reprs():
+    r = sim.run("mptcp", seed=1, size=20_000)
+    syns = [i for i, e in enumerate(r.events) if e[1] is Ev.HOP and e[3].proto == 6 and e[3].l4.mptcp]
+    capable = next(i for i in syns if r.events[i][3].l4.mptcp[0] == "capable")
+    join = next(i for i in syns if r.events[i][3].l4.mptcp[0] == "join")
+    hc, hj = packet_pane(r, capable), packet_pane(r, join)
+    assert "MPTCP MP_CAPABLE v1, flags AH" in hc and "(30," not in hc
+    token = r.events[join][3].l4.mptcp[1]
+    assert f"MPTCP MP_JOIN, address id 1, receiver&#x27;s token 0x{token:08x}" in hj
+    # the option's bytes are marked as the options field: the TCP header is 24 and 32 bytes long
+    from sim.pcap import to_bytes
+    from sim.view.pktpane import dissect
+    tcp = dict(dissect(to_bytes(r.events[join][3])))["TCP"]
+    assert dict((n, rng) for n, _, rng in tcp)["options"] == (40, 52)
+
+
+def test_trace_events_are_called_events_and_replay_frames_steps(eq):
+    from sim.view import Player, ladder_svg
+    i = first_uplink_syn(eq)
+    assert f" · event {i} · " in packet_pane(eq, i) and f"step {i}" not in packet_pane(eq, i)
+    assert ">event · ms<" in ladder_svg(eq, i) and "step · ms" not in ladder_svg(eq, i)
+    p = Player(eq, max_steps=12).html()
+    assert "A <i>step</i> is one frame of this replay; an <i>event</i> is a line" in p

@@ -16,15 +16,15 @@ from ._common import addr_uplink, flow_text, short_name, title
 from ._dot import FONT, GREY, MONO, VERMILLION, YELLOW, h
 from .model import analysis_of, check_step, endpoint_node, info_of
 
-ROW = 22
-LANE = 74
-LEFT = 84
-RIGHT = 222
-HEAD = 40
+ROW = 24
+LANE = 80
+LEFT = 92
+RIGHT = 262
+HEAD = 42
 
 STYLE = f"""<style>
-svg.op1-ladder text{{font-family:{FONT};font-size:11px}}
-svg.op1-ladder .mono{{font-family:{MONO};font-size:10.5px}}
+svg.op1-ladder text{{font-family:{FONT};font-size:12px}}
+svg.op1-ladder .mono{{font-family:{MONO};font-size:11.5px}}
 svg.op1-ladder .band{{fill:transparent}}
 svg.op1-ladder .op1-row.cur .band{{fill:{YELLOW};fill-opacity:.55}}
 svg.op1-ladder .op1-row .curm{{visibility:hidden}}
@@ -79,12 +79,12 @@ def ladder_parts(result, steps: list[int], current: int | None = None,
     width = LEFT + LANE * len(names) + RIGHT
     head = [f'<svg class="op1-ladder" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{HEAD}" '
             f'viewBox="0 0 {width} {HEAD}" role="img" aria-label="ladder diagram lanes">', STYLE,
-            f'<text x="6" y="{HEAD - 8}">step · ms</text>', f'<text x="{width - RIGHT + 8}" y="{HEAD - 8}">'
+            f'<text x="6" y="{HEAD - 8}">event · ms</text>', f'<text x="{width - RIGHT + 8}" y="{HEAD - 8}">'
             'packet as seen on the wire</text>']
     for n in names:
         words = title(result, n).split()
-        if len(words) > 1:
-            a, b = " ".join(words[:-1]), words[-1]
+        if len(words) > 1:               # "Remote" over "host 1": two short lines fit a lane
+            a, b = words[0], " ".join(words[1:])
             head.append(f'<text class="head" x="{x[n]}" y="{HEAD - 22}">{h(a)}</text>'
                         f'<text class="head" x="{x[n]}" y="{HEAD - 8}">{h(b)}</text>')
         else:
@@ -123,7 +123,7 @@ def ladder_parts(result, steps: list[int], current: int | None = None,
                 label = short_name(pkt)
                 bold = ' font-weight="bold"' if rst else ""
                 row.append(f'<text x="{(xa + xb) / 2}" y="{y - 3}" text-anchor="middle" '
-                           f'font-size="10" fill="{colour}"{bold}>{h(label)}</text>')
+                           f'font-size="11" fill="{colour}"{bold}>{h(label)}</text>')
             row.append(f'<text class="mono" x="{width - RIGHT + 8}" y="{y + 4}">{h(flow_text(pkt))}</text>')
         elif e[1] is Ev.DROP:
             node = e[2]

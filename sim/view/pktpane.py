@@ -34,6 +34,50 @@ def _bytes(pkt) -> bytes:
     return to_bytes(pkt)
 
 
+#: RFC 8684 section 3: the subtype in the high nibble of an MPTCP option's first byte.
+MPTCP_SUBTYPES = {0: "MP_CAPABLE", 1: "MP_JOIN", 2: "DSS", 3: "ADD_ADDR", 4: "REMOVE_ADDR",
+                  5: "MP_PRIO", 6: "MP_FAIL", 7: "MP_FASTCLOSE", 8: "MP_TCPRST"}
+
+
+def mptcp_option(data: bytes) -> str:
+    """An MPTCP option (TCP option kind 30, ``data`` after kind and length) in words."""
+    if not data:
+        return "MPTCP (empty)"
+    sub = data[0] >> 4
+    name = MPTCP_SUBTYPES.get(sub, f"subtype {sub}")
+    if sub == 0 and len(data) >= 2:              # MP_CAPABLE: version, flags A B C D E F G H
+        flags = data[1]
+        letters = "".join(c for c, bit in zip("ABCDEFGH", range(7, -1, -1)) if flags >> bit & 1)
+        out = f"MPTCP {name} v{data[0] & 0xF}, flags {letters or '-'}"
+        if len(data) >= 10:
+            out += f", sender key 0x{data[2:10].hex()}"
+        if len(data) >= 18:
+            out += f", receiver key 0x{data[10:18].hex()}"
+        return out + ("" if len(data) > 2 else ", no key (a v1 SYN carries none)")
+    if sub == 1 and len(data) == 10:              # MP_JOIN on a SYN: B flag, address id, token, nonce
+        backup = " backup," if data[0] & 1 else ""
+        return (f"MPTCP {name},{backup} address id {data[1]}, receiver's token 0x{data[2:6].hex()}, "
+                f"nonce 0x{data[6:10].hex()}")
+    return f"MPTCP {name} ({len(data) + 2} bytes)"
+
+
+def tcp_options(opts) -> str:
+    """scapy's list of TCP options, e.g. ``[(30, b'\\x01\\x81')]``, in words."""
+    if not opts:
+        return "none"
+    out = []
+    for kind, value in opts:
+        if kind == 30 and isinstance(value, bytes):
+            out.append(mptcp_option(value))
+        elif isinstance(value, bytes):
+            out.append(f"{kind} 0x{value.hex()}" if value else str(kind))
+        elif value is None or value == b"":
+            out.append(str(kind))
+        else:
+            out.append(f"{kind} {value}")
+    return "; ".join(out)
+
+
 def _fmt(layer: str, name: str, v) -> str:
     if name == "chksum":
         return f"0x{v:04x}"
@@ -42,8 +86,23 @@ def _fmt(layer: str, name: str, v) -> str:
     if name in ("tos",):
         return f"0x{v:02x}"
     if name == "options":
-        return "[]" if not v else str(v)
+        return tcp_options(v) if layer == "TCP" else ("none" if not v else str(v))
     return str(v)
+
+
+def _on_wire(layer, fld) -> bool:
+    """Whether ``fld`` is part of this packet: scapy lists every field an ICMP message of
+    any type could have (timestamps, gateway, address mask ...); only those whose
+    condition holds for this type are in the bytes.  Empty fields are left out too."""
+    cond = getattr(fld, "_evalcond", None)
+    if cond is not None:
+        try:
+            if not cond(layer):
+                return False
+        except Exception:
+            pass
+    v = layer.getfieldval(fld.name)
+    return v is not None and not (isinstance(v, bytes) and not v)
 
 
 def dissect(raw: bytes) -> list[tuple[str, list[tuple[str, str, tuple[int, int] | None]]]]:
@@ -61,12 +120,18 @@ def dissect(raw: bytes) -> list[tuple[str, list[tuple[str, str, tuple[int, int] 
             n = len(layer.load)
             fields.append(("load", f"{n} bytes", (base, base + n)))
         else:
+            hlen = 20
+            if name == "TCP":
+                hlen = (layer.dataofs or 5) * 4
+                offs = dict(offs, options=(20, hlen)) if hlen > 20 else offs
             for fld in layer.fields_desc:
+                if not _on_wire(layer, fld):
+                    continue
                 v = layer.getfieldval(fld.name)
                 r = offs.get(fld.name)
                 fields.append((fld.name, _fmt(name, fld.name, v), (base + r[0], base + r[1]) if r else None))
         out.append((name, fields))
-        base = L4_BASE if name == "IP" else base + (20 if name == "TCP" else 8)
+        base = L4_BASE if name == "IP" else base + (hlen if name == "TCP" else 8)
         layer = layer.payload if layer.payload is not None else None
         if layer is not None and layer.__class__.__name__ == "NoPayload":
             break
@@ -102,7 +167,7 @@ def pane(result, step: int) -> dict:
     if pkt is None:
         f = info_of(e)
         text = ", ".join(f"{k} {v}" for k, v in f.items())
-        return {"html": f'<div class="op1-pkthead">Step {step} · {e[1]} at {h(e[2])}: no packet '
+        return {"html": f'<div class="op1-pkthead">Event {step} · {e[1]} at {h(e[2])}: no packet '
                         f'({h(text)})</div>', "changed": [], "fields": []}
     a = analysis_of(result)
     before_pkt = a.before(step)
@@ -140,7 +205,7 @@ def pane(result, step: int) -> dict:
         change = f"{who} changed " + ", ".join(changed_fields)
     else:
         change = f"{who} changed nothing"
-    head = (f'<div class="op1-pkthead"><b>{h(pkt_name(pkt))}</b> {h(flow_text(pkt))} · step {step} · '
+    head = (f'<div class="op1-pkthead"><b>{h(pkt_name(pkt))}</b> {h(flow_text(pkt))} · event {step} · '
             f"t = {ms(e[0])} · {h(where)}</div>"
             f'<div class="op1-pktchg">{h(change)}</div>')
     hexes = [f'<div class="op1-hexlab">after ({len(after)} bytes)</div>' + _hexdump(after, marks, "after")]

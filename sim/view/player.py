@@ -205,7 +205,9 @@ def _bar(frames: int, downloads: str, flag: bool) -> str:
 
 
 HINT = ('<div class="op1-hint">Keys (click the player first): ← → step · space play/pause · '
-        'Home/End first/last. The pcapng opens in Wireshark: frame comments name the step.</div>')
+        'Home/End first/last. A <i>step</i> is one frame of this replay; an <i>event</i> is a line of the '
+        "simulator's trace (numbered from 0), as in the ladder and the downloads. The pcapng opens in "
+        "Wireshark, each frame's comment giving its event number.</div>")
 
 
 def _page(body: str) -> str:
@@ -334,16 +336,18 @@ class Compare(_Page):
             ra = self.results[0]
             first = self.first_divergence
             summary = ("the two runs take the same steps" if first is None else
-                       f"{len(self.divergent_steps)} of {self.frames} steps differ; the first is step {first + 1}")
+                       f"{len(self.divergent_steps)} of {self.frames} steps differ, marked ≠ in the ladders; "
+                       f"the first is step {first + 1}")
             nports = sum(self.port_diff)
             if nports:
-                summary += f"; {nports} more take the same path with other ports (≈)"
+                summary += (f"; at {nports} {'step' if nports == 1 else 'steps'} the packets take the same "
+                            "path with other ports (≈ in the bar above; not counted as a difference)")
             stem = f"{ra.scenario}-seed{ra.params.seed}"
             dls = "".join(f.downloads(f"{stem}-{re.sub(r'[^A-Za-z0-9_.-]+', '_', lab)}")
                           .replace('download <a', f'{_dot.h(lab)}: <a')
                           for f, lab in zip(self._frames, self.labels))
             inner = (f'<div class="op1-title">{_dot.h(self.title)}</div>'
-                     f'<div class="op1-sub">{_dot.h(summary)} (flagged ≠ in the ladders)</div>'
+                     f'<div class="op1-sub">{_dot.h(summary[0].upper() + summary[1:])}.</div>'
                      + _bar(self.frames, dls, True) + f'<div class="op1-cmp">{"".join(panes)}</div>' + HINT)
             aria = (f"Comparison of two runs of {ra.scenario}: {self.labels[0]} and {self.labels[1]}, "
                     f"{self.frames} steps; {summary}.")

@@ -33,11 +33,19 @@ def _tint(mark: str | None) -> str:
     return TINT.get(mark.split(":")[0], "#eeeeee")
 
 
+#: Room after proportional text: graphviz measures it with pango, a browser renders it a few
+#: per cent wider or narrower, so a cell sized exactly to its text would clip it.
+SLACK = "&#160;" * 3
+SLACK_TEXT = "\xa0" * 3             # how it comes back in the SVG, removed there
+
+
 def _cell(text, mark=None, port=None, mono=False, align="LEFT", bold=False, strike=False) -> str:
     t = h(text)
     p = f' PORT="{port}"' if port else ""
     if not t.strip():
         return f'<TD ALIGN="{align}" BGCOLOR="{_tint(mark)}"{p}></TD>'
+    if not mono:
+        t += SLACK
     if strike:
         t = f"<S>{t}</S>"
     if bold:
@@ -47,16 +55,39 @@ def _cell(text, mark=None, port=None, mono=False, align="LEFT", bold=False, stri
     return f'<TD ALIGN="{align}" BGCOLOR="{_tint(mark)}"{p}>{t}</TD>'
 
 
+def _lines_cell(parts, mark=None, port=None, mono=False, strike=False) -> str:
+    """A cell of several lines, each ``(text, bold)``, one above the other: keeps a
+    table narrow (the conntrack entry's two tuples)."""
+    out = []
+    for text, bold in parts:
+        t = h(text) + ("" if mono else SLACK)
+        if strike:
+            t = f"<S>{t}</S>"
+        if bold:
+            t = f"<B>{t}</B>"
+        if mono:
+            t = f'<FONT FACE="{MONO}">{t}</FONT>'
+        out.append(t)
+    p = f' PORT="{port}"' if port else ""
+    return f'<TD ALIGN="LEFT" BALIGN="LEFT" BGCOLOR="{_tint(mark)}"{p}>{"<BR/>".join(out)}</TD>'
+
+
 def _table(title: str, header: list[str], rows: list[str], note: str = "", cols: int = 0) -> str:
     n = max(1, len(header), cols)
     out = ['<TABLE BORDER="1" CELLBORDER="1" CELLSPACING="0" CELLPADDING="3" COLOR="#444444">',
-           f'<TR><TD COLSPAN="{n}" BGCOLOR="#eeeeee" ALIGN="LEFT"><B>{h(title)}</B></TD></TR>']
+           f'<TR><TD COLSPAN="{n}" BGCOLOR="#eeeeee" ALIGN="LEFT"><B>{h(title)}{SLACK}</B></TD></TR>']
     if header and rows:
-        out.append("<TR>" + "".join(f'<TD ALIGN="LEFT"><FONT POINT-SIZE="10">{h(c)}</FONT></TD>'
-                                    if c else "<TD></TD>" for c in header) + "</TR>")
+        cells = []
+        for c in header:
+            if not c:
+                cells.append("<TD></TD>")
+                continue
+            text = "<BR/>".join(h(x) + SLACK for x in c.split("\n"))
+            cells.append(f'<TD ALIGN="LEFT" BALIGN="LEFT"><FONT POINT-SIZE="10">{text}</FONT></TD>')
+        out.append("<TR>" + "".join(cells) + "</TR>")
     out.extend(rows)
     if note:
-        text = '<BR ALIGN="LEFT"/>'.join(h(x) for x in textwrap.wrap(note, 52))
+        text = '<BR ALIGN="LEFT"/>'.join(h(x) + SLACK for x in textwrap.wrap(note, 52))
         out.append(f'<TR><TD COLSPAN="{n}" ALIGN="LEFT"><I>{text}</I><BR ALIGN="LEFT"/></TD></TR>')
     out.append("</TABLE>")
     return "".join(out)
@@ -74,7 +105,7 @@ def state_dot(result, snap: Snapshot) -> str:
     net = result.net
     router = net.nodes["router"]
     p = result.params
-    lines = ["digraph state {", "rankdir=TB; nodesep=0.3; ranksep=0.3; pad=0.05;",
+    lines = ["digraph state {", "rankdir=TB; nodesep=0.3; ranksep=0.22; pad=0.05;",
              f"node [shape=plaintext fontname={q(FONT)} fontsize=10];",
              f"edge [fontname={q(FONT)} fontsize=10 color=\"#888888\" arrowsize=0.7];"]
 
@@ -142,14 +173,16 @@ def state_dot(result, snap: Snapshot) -> str:
             gone = mark is not None and mark.startswith("del:")
             word = _mark_word(mark) if mark else ""
             cells = [_cell(f"{word} ct {cid}".strip(), mark, bold=bool(mark), strike=gone),
-                     _cell(_tuple(e["orig"]), mark, mono=True, strike=gone),
-                     _cell(_tuple(e["reply"]), mark, mono=True, strike=gone, bold=bool(mark) and not gone),
+                     _lines_cell([(_tuple(e["orig"]), False),
+                                  ("reply " + _tuple(e["reply"]), bool(mark) and not gone)],
+                                 mark, mono=True, strike=gone),
                      _cell(e["dev"], mark, port=f"t{n}", strike=gone)]
             ct_rows.append("<TR>" + "".join(cells) + "</TR>")
             ct_edges.append((f"ct:t{n}", f"up:u_{e['dev']}", mark, gone))
         if not entries:
             ct_note = "empty; " + ct_note
-    lines.append(f"ct [label=<{_table('Conntrack / NAT', ['', 'original (LAN side)', 'reply (from outside)', 'dev'], ct_rows, ct_note)}>];")
+    ct_head = ["", "original (as the LAN host sent it)\nreply (as the answers arrive)", "dev"]
+    lines.append(f"ct [label=<{_table('Conntrack / NAT', ct_head, ct_rows, ct_note)}>];")
 
     # uplinks and the providers' filters
     up_rows = []
@@ -169,8 +202,8 @@ def state_dot(result, snap: Snapshot) -> str:
         up_rows.append("<TR>" + _cell(f"{dev} {i.addr}", "hit" if chosen else None, mono=True, bold=True)
                        + _cell(f"{getattr(prov, 'title', 'provider')}: {filt}",
                                "hit" if chosen else None, port=f"u_{dev}") + "</TR>")
-        lines.append(f"rt:nh_{dev} -> up:u_{dev} [color={q(colour)} penwidth={3 if chosen else 1.5}];"
-                     if dev in mp_devs else f"rt:rt_{dev} -> up:u_{dev} [color={q(colour)}];")
+        lines.append(f"rt:nh_{dev}:e -> up:u_{dev}:e [color={q(colour)} penwidth={3 if chosen else 1.5}];"
+                     if dev in mp_devs else f"rt:rt_{dev}:e -> up:u_{dev}:e [color={q(colour)}];")
     lines.append(f"up [label=<{_table('Uplinks', [], up_rows, cols=2)}>];")
 
     for src, dst, mark, gone in cache_edges + ct_edges:
@@ -181,11 +214,12 @@ def state_dot(result, snap: Snapshot) -> str:
         if mark:
             attrs += f" color={q(PURPLE)} penwidth=2.5"
         if src.startswith("ct:"):         # drawn from the uplink down to the entry below it
-            lines.append(f"{dst} -> {src} [{attrs} dir=back];")
+            lines.append(f"{dst}:e -> {src}:e [{attrs} dir=back];")
         else:
-            lines.append(f"{src} -> {dst} [{attrs}];")
-    lines.append("{rank=same; rt; up}")
-    lines.append("cache -> rt [style=invis]; up -> ct [style=invis];")
+            lines.append(f"{src}:e -> {dst}:e [{attrs}];")
+    # one column, top to bottom: cache -> routing table -> uplinks <- conntrack; every arrow
+    # leaves and enters a row on its right-hand side, so it never crosses a table
+    lines.append("cache -> rt -> up -> ct [style=invis];")
     lines.append("}")
     return "\n".join(lines)
 
@@ -202,6 +236,7 @@ def compact(svg: str) -> str:
     """The rendered diagram, its repeated font attributes replaced by two CSS rules
     (``STATE_CSS``, which a player's page carries once)."""
     svg = svg.replace(f' font-family="{FONT}"', "").replace(f' font-family="{MONO}"', ' class="m"')
+    svg = svg.replace(SLACK_TEXT + "</text>", "</text>")        # room laid out, not shown
     return svg.replace("<svg ", '<svg class="op1-state" role="img" aria-label="router state" ', 1)
 
 

@@ -46,7 +46,7 @@ def topology_dot(result) -> str:
     """The network as DOT; element ids: ``n_<node>``, ``e_<link>``, ``e_<link>_<node>``."""
     net = result.net
     p = result.params
-    lines = ["graph topo {", "rankdir=LR; nodesep=0.5; ranksep=0.6; pad=0.1;",
+    lines = ["graph topo {", "rankdir=LR; nodesep=0.5; ranksep=0.4; pad=0.1;",
              f'node [fontname={q(FONT)} fontsize=12 penwidth=1.5 style=filled fillcolor="#ffffff"];',
              f"edge [fontname={q(FONT)} fontsize=11 penwidth=2];"]
     filt = {}
@@ -100,12 +100,12 @@ def topology_dot(result) -> str:
         else:
             hub = lname
             lines.append(f"{q(hub)} [id={q('n_' + hub)} shape=circle width=0.45 fixedsize=true "
-                         f"label={q(lname.upper())} fontsize=10];")
+                         f"label={q(lname.upper())} fontsize=11];")
             router_end = [e for e in ends if e[0] == "router"]
             for node, dev, addr in ends:
                 if node == "router":
                     lines.append(f"{q(hub)} -- {q(node)} [id={q(f'e_{lname}_{node}')} color=\"#555555\" "
-                                 f"label={q(dev + ' ' + addr)} fontsize=10];")
+                                 f"label={q(dev + ' ' + addr)} fontsize=11];")
                 else:
                     lines.append(f"{q(node)} -- {q(hub)} [id={q(f'e_{lname}_{node}')} color=\"#555555\"];")
             del router_end
