@@ -78,6 +78,12 @@ def table(rows: list[dict], columns: list[str] | None = None) -> str:
     return "\n".join(out)
 
 
+def textwrap_label(text: str, width: int = 28) -> str:
+    """A long plot label broken into lines of at most ``width`` characters."""
+    import textwrap
+    return "\n".join(textwrap.wrap(text, width)) or text
+
+
 def pct(x: float) -> str:
     return f"{100 * x:.0f} %"
 
@@ -167,8 +173,20 @@ def conntrack_show(r, i: int) -> str:
     st = r.state_at(i)
     if not st.conntrack:
         return "(empty)"
-    return "\n".join(f"ct {ct} dev {c['dev']}: {fmt_tuple(c['orig'])}  reply {fmt_tuple(c['reply'])}"
+    return "\n".join(f"ct {ct} dev {c['dev']}: {fmt_tuple(c['orig'])}\n      reply {fmt_tuple(c['reply'])}"
                      for ct, c in st.conntrack.items())
+
+
+def wrap(text: str, width: int = 86) -> str:
+    """``text`` with every line longer than ``width`` broken at spaces, continuation lines
+    indented under their first: printed output stays inside the page's code box."""
+    import textwrap
+    out = []
+    for line in text.splitlines():
+        lead = line[:len(line) - len(line.lstrip())]
+        out.append(textwrap.fill(line, width, subsequent_indent=lead + "    ", break_long_words=False,
+                                 break_on_hyphens=False) if len(line) > width else line)
+    return "\n".join(out)
 
 
 def cache_size_series(r):
@@ -206,7 +224,8 @@ def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
 def topology_dot(r, highlight: dict | None = None, title: str = "") -> str:
     """DOT source for the run's network, drawn like the article's (LARTC's) figure.
 
-    ``highlight`` maps link names to colours (e.g. the links a packet crossed)."""
+    ``highlight`` maps link names to colours (e.g. the links a packet crossed); for the
+    LAN, drawn as a hub, ``"lan:local1"`` colours only Local host 1's edge to it."""
     highlight = highlight or {}
     net = r.net
     out = ['graph net { rankdir=LR; nodesep=0.25; ranksep=0.35; pad=0.1;',
@@ -225,13 +244,15 @@ def topology_dot(r, highlight: dict | None = None, title: str = "") -> str:
         shape = "ellipse" if name == "internet" else "box"
         out.append(f'"{name}" [label="{label}", shape={shape}, fillcolor="{fill.get(name, "#f4f4f4")}"];')
     out.append('"lan" [label="LAN", shape=plaintext, style=""];')
+    def style(col):
+        return f'color="{col}", penwidth=3' if col else ""
     for lname, link in net.links.items():
-        col = highlight.get(lname)
-        attr = f'color="{col}", penwidth=3' if col else ""
+        attr = style(highlight.get(lname))
         nodes = [i.label.split(":")[0] for i in link.ifaces]
         if lname == "lan":
             for node in nodes:
-                out.append(f'"{node}" -- "lan" [{attr}];' if node != "router" else f'"lan" -- "router" [{attr}];')
+                a = style(highlight.get(f"{lname}:{node}", highlight.get(lname)))
+                out.append(f'"{node}" -- "lan" [{a}];' if node != "router" else f'"lan" -- "router" [{a}];')
             continue
         label = f'label="{lname}", ' if lname.startswith("uplink") else ""
         out.append(f'"{nodes[0]}" -- "{nodes[1]}" [{label}{attr}];')
@@ -240,12 +261,21 @@ def topology_dot(r, highlight: dict | None = None, title: str = "") -> str:
 
 
 def path_links(r, first: int, last: int) -> list[str]:
-    """Names of the links crossed by hop events ``first``..``last``."""
-    return [e[2] for i, e in events(r, "hop") if first <= i <= last]
+    """Names of the links crossed by hop events ``first``..``last``, for ``topology_dot``'s
+    ``highlight``: a hop on the LAN (a hub with several hosts) names the two edges it used,
+    ``lan:local1`` and ``lan:router``, not the whole LAN."""
+    out = []
+    for i, e in events(r, "hop"):
+        if first <= i <= last:
+            if e[2] == "lan":
+                out += [f"lan:{end.split(':')[0]}" for end in e[4][:2]]
+            else:
+                out.append(e[2])
+    return out
 
 
 def describe(e) -> str:
-    """One event in words, for the book's step tables."""
+    """One event in words, for the book's event tables."""
     t, ev, node, pkt, info = e
     from sim.trace import FIELDS
     f = dict(zip(FIELDS[ev], info))
@@ -292,21 +322,22 @@ def fmt_key_short(key) -> str:
 
 
 def steps_table(r, idx) -> str:
-    """A Markdown table of the events with indices ``idx``."""
-    rows = [{"step": i, "time": ms(r.events[i][0]), "where": r.events[i][2], "what": describe(r.events[i])}
+    """A Markdown table of the events with indices ``idx``, numbered as in the trace (the
+    "event" numbers a replay shows beside its own step count)."""
+    rows = [{"event": i, "time": ms(r.events[i][0]), "where": r.events[i][2], "what": describe(r.events[i])}
             for i in idx]
     return table(rows)
 
 
-def replay(r, title: str | None = None, start: int = 0, stop: int | None = None):
-    """A replay of events ``start``..``stop``: ``sim.view.Player``, plain HTML that steps
-    on the static page with no kernel behind it."""
+def replay(r, title: str | None = None, start: int = 0, stop: int | None = None, steps=None):
+    """A replay of events ``start``..``stop`` (or of the events ``steps``): ``sim.view.Player``,
+    plain HTML that steps on the static page with no kernel behind it."""
     from sim.view import Player
-    return Player(r, title=title, start=start, stop=stop)
+    return Player(r, title=title, start=start, stop=stop, steps=steps)
 
 
 def compare(ra, rb, labels, title: str | None = None, start: int = 0, stop: int | None = None):
-    """Two replays side by side, stepping together (``sim.view.Compare``)."""
+    """Two replays stepping together, one above the other (``sim.view.Compare``)."""
     from sim.view import Compare
     return Compare(ra, rb, labels=labels, title=title, start=start, stop=stop)
 
