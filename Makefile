@@ -20,7 +20,7 @@ BOOK_STAMP := $(VENV)/.book-installed
 
 # jupyter-cache keys a chapter on its own text only: when the simulator or the book's helpers
 # change, the executed chapters are thrown away so every number is recomputed.
-BOOK_DEPS = find sim book/booklib.py -name '*.py' -not -path '*/__pycache__/*' | LC_ALL=C sort | xargs cat | sha256sum | cut -c1-16
+BOOK_DEPS = find sim book/booklib.py \( -name '*.py' -o -name '*.css' -o -name '*.js' \) -not -path '*/__pycache__/*' | LC_ALL=C sort | xargs cat | sha256sum | cut -c1-16
 
 book: system $(STAMP) $(BOOK_STAMP)
 	@h=$$($(BOOK_DEPS)); if [ "$$(cat _build/.book-deps 2>/dev/null)" != "$$h" ]; then \

@@ -89,7 +89,7 @@ def hops(result) -> list[tuple[int, tuple]]:
 
 def pcapng_bytes(result, indices=None) -> bytes:
     """The hops of ``result`` (or of the trace ``indices`` given) as a pcapng: one
-    interface per link, each frame commented ``step i: from > to``."""
+    interface per link, each frame commented ``event i: from > to``."""
     links = list(result.net.links.values())
     ifid = {l.name: k for k, l in enumerate(links)}
     out = [_shb()]
@@ -99,7 +99,7 @@ def pcapng_bytes(result, indices=None) -> bytes:
     chosen = hops(result) if indices is None else [(i, events[i]) for i in indices
                                                    if events[i][1] is Ev.HOP]
     for i, (t, _, link, pkt, info) in chosen:
-        out.append(_epb(ifid[link], t, to_bytes(pkt), f"step {i}: {info[0]} > {info[1]}"))
+        out.append(_epb(ifid[link], t, to_bytes(pkt), f"event {i}: {info[0]} > {info[1]}"))
     return b"".join(out)
 
 

@@ -57,7 +57,7 @@ def test_tshark_reads_every_scenario_without_errors(scenario, tmp_path):
     rows = [l.split("\t") for l in out.stdout.splitlines()]
     assert len(rows) == n
     for (i, e), row in zip(hops(r), rows):       # frame n is hop n, seen on its link
-        assert row[1] == e[2] and row[2] == e[3].ip.src and row[3].startswith(f"step {i}:")
+        assert row[1] == e[2] and row[2] == e[3].ip.src and row[3].startswith(f"event {i}:")
     bad = subprocess.run([TSHARK, "-n", "-r", str(path), *checks, "-Y",
                           "_ws.malformed || ip.checksum.status == 2 || tcp.checksum.status == 2 "
                           "|| udp.checksum.status == 2 || icmp.checksum.status == 2"],
