@@ -42,3 +42,29 @@ def test_a_queued_packet_still_shows_its_own_decision():
             assert snaps[s].nexthop == routed[-1][4][1]
             checked += 1
     assert checked
+
+
+def test_a_failed_line_is_drawn_from_its_step_on_and_not_before():
+    from sim.trace import Ev
+    from sim.view.ladder import ladder_svg
+    from sim.view.state import state_dot
+    from sim.view.topology import topo_frame
+    r = sim.run("uplink-down", seed=1)
+    li = next(i for i, e in enumerate(r.events) if e[1] is Ev.LINK and e[2] == "router")
+    f = Frames(r, start=li - 30, stop=li + 40)
+    assert li in f.steps                                   # the failure is a step of its own
+    snaps = f.analysis.snapshots(f.steps)
+    before = [s for s in f.steps if s < li]
+    after = [s for s in f.steps if s >= li]
+    for s in before:
+        assert not snaps[s].down and "dead linkdown" not in state_dot(r, snaps[s])
+        assert "hl-down" not in topo_frame(r, s).get("hl", {}).values()
+    for s in after:
+        assert snaps[s].down == {"if2"} and "dead linkdown" in state_dot(r, snaps[s])
+        fr = topo_frame(r, s)
+        assert fr["hl"].get("e_uplink2") in ("hl-down", "hl-link") and fr["cnt"]["c_uplink2"].endswith("✖ down")
+    # the failure's step shows the masquerade entries it forgot, struck out, and only there
+    gone = {c for c, m in snaps[li].marks_ct.items() if m == "del:if2 down"}
+    assert gone and gone == set(snaps[li].gone_ct)
+    assert not any(m == "del:if2 down" for s in after[1:] for m in snaps[s].marks_ct.values())
+    assert "if2 down: the line fails" in ladder_svg(r, li, f.steps)

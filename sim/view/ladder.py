@@ -137,6 +137,10 @@ def ladder_parts(result, steps: list[int], current: int | None = None,
             if pkt is not None:
                 row.append(f'<text class="mono" x="{width - RIGHT + 8}" y="{y + 4}">'
                            f"{h(short_name(pkt) + ' ' + flow_text(pkt))}</text>")
+        elif e[1] is Ev.LINK and f.get("state") == "down":
+            xn = x.get(e[2], LEFT)
+            row.append(f'<text class="drop" x="{xn}" y="{y + 5}" text-anchor="middle" font-size="15">✖</text>'
+                       f'<text class="drop" x="{xn + 10}" y="{y + 4}">{h(f.get("dev", ""))} down: the line fails</text>')
         else:
             node = e[2]
             xn = x.get(node, LEFT)

@@ -134,9 +134,13 @@ class Analysis:
     # -- steps ------------------------------------------------------------------------------
 
     def default_steps(self, kinds=DEFAULT_KINDS, start=0, stop=None) -> list[int]:
+        """Events of ``kinds``, and (with the defaults) the moment a router's line fails."""
         stop = self.n if stop is None else stop
         ks = set(kinds)
-        return [i for i in range(start, min(stop, self.n)) if self.result.events[i][1] in ks]
+        ev = self.result.events
+        link = kinds == DEFAULT_KINDS
+        return [i for i in range(start, min(stop, self.n))
+                if ev[i][1] in ks or (link and ev[i][1] is Ev.LINK and ev[i][2] == self.router)]
 
     def before(self, i: int):
         """The packet as it arrived at the node that sent this step's packet, or None."""
@@ -182,9 +186,20 @@ class Analysis:
         router = self.router
         at_of = {}
         floor = -1
+        claimed: set[int] = set()
         for s in sorted(steps):
             dec = [j for j in self.decisions(s) if ev[j][2] == router]
             at = max(dec) if dec and ev[s][2] != router else s
+            if ev[s][1] is Ev.LINK:
+                # a device going down: what the router does about it at that instant
+                # (flushes, forgotten NAT bindings) belongs to this step
+                j = s + 1
+                while j < len(ev) and ev[j][0] == ev[s][0] and ev[j][2] == router \
+                        and ev[j][1] in (Ev.RT_DEL, Ev.CT_DEL):
+                    dec.append(j)
+                    j += 1
+                at = max(dec, default=s)
+                claimed.update(dec)
             floor = max(floor, at)
             at_of[s] = (floor, dec)
         want = defaultdict(list)
@@ -238,7 +253,7 @@ class Analysis:
             for s in want.get(i, ()):
                 _, dec = at_of[s]
                 lo = prev_of[s]
-                background = [j for j in bg if lo < j <= s]
+                background = [j for j in bg if lo < j <= s and j not in claimed]
                 out[s] = self._snapshot(s, i, cache, ct, gone_c, gone_t, dec, background, stats)
                 out[s].down = frozenset(down)
         return out

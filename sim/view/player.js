@@ -28,7 +28,7 @@
         var p = {el: el, d: datas[j], k: -1, topoHl: []};
         // the page arrives with step 0 drawn: remember its highlights to undo them
         el.querySelectorAll("svg.op1-topo g").forEach(function (g) {
-          ["hl-link", "hl-node", "hl-from", "hl-drop"].forEach(function (c) {
+          ["hl-link", "hl-node", "hl-from", "hl-drop", "hl-down"].forEach(function (c) {
             if (g.classList.contains(c)) p.topoHl.push([g, c]);
           });
         });

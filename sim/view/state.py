@@ -116,18 +116,23 @@ def state_dot(result, snap: Snapshot) -> str:
         if r.multipath:
             rows.append(f'<TR>{_cell(r.dest() + (" equalize" if r.equalize else ""), mono=True, bold=True)}'
                         '<TD BGCOLOR="#ffffff"></TD></TR>')
-            total = sum(nh.weight for nh in r.nexthops)
+            total = sum(nh.weight for nh in r.nexthops if nh.dev not in snap.down) or 1
             for nh in r.nexthops:
                 chosen = snap.nexthop == nh.dev
+                dead = nh.dev in snap.down          # fib_sync_down(): RTNH_F_DEAD
                 mp_devs.add(nh.dev)
-                rows.append("<TR>" + _cell(f" nexthop {nh.text()} weight {nh.weight}",
-                                           "hit" if chosen else None, mono=True, bold=chosen)
-                            + _cell(("◀ chosen" if chosen else f"{nh.weight}/{total}"),
+                rows.append("<TR>" + _cell(f" nexthop {nh.text()} weight {nh.weight}"
+                                           + (" dead linkdown" if dead else ""),
+                                           "hit" if chosen else None, mono=True, bold=chosen, strike=dead)
+                            + _cell(("◀ chosen" if chosen else "✖ dead" if dead else f"{nh.weight}/{total}"),
                                     "hit" if chosen else None, port=f"nh_{nh.dev}", bold=chosen) + "</TR>")
         else:
             nh = r.nexthops[0]
             chosen = snap.nexthop == nh.dev and nh.dev not in mp_devs and not r.multipath
-            rows.append("<TR>" + _cell(r.show(), "hit" if chosen else None, mono=True, bold=chosen)
+            dead = nh.dev in snap.down
+            text = (f"{r.dest()} {nh.text()}" + (" scope link" if nh.via is None else "")
+                    + (f" src {r.src}" if r.src else "") + (" dead linkdown" if dead else ""))
+            rows.append("<TR>" + _cell(text, "hit" if chosen else None, mono=True, bold=chosen, strike=dead)
                         + _cell("◀ chosen" if chosen else "", "hit" if chosen else None,
                                 port=f"rt_{nh.dev}", bold=chosen) + "</TR>")
     mode = p.multipath + (", equalize" if p.equalize else "")
@@ -199,11 +204,14 @@ def state_dot(result, snap: Snapshot) -> str:
             filt = "no filter"
         colour, _, _ = _dot.uplink_style(k)
         chosen = snap.nexthop == dev
-        up_rows.append("<TR>" + _cell(f"{dev} {i.addr}", "hit" if chosen else None, mono=True, bold=True)
+        down = dev in snap.down
+        up_rows.append("<TR>" + _cell(f"{dev} {i.addr}" + (" ✖ down" if down else ""),
+                                      "hit" if chosen else None, mono=True, bold=True, strike=down)
                        + _cell(f"{getattr(prov, 'title', 'provider')}: {filt}",
-                               "hit" if chosen else None, port=f"u_{dev}") + "</TR>")
-        lines.append(f"rt:nh_{dev}:e -> up:u_{dev}:e [color={q(colour)} penwidth={3 if chosen else 1.5}];"
-                     if dev in mp_devs else f"rt:rt_{dev}:e -> up:u_{dev}:e [color={q(colour)}];")
+                               "hit" if chosen else None, port=f"u_{dev}", strike=down) + "</TR>")
+        dash = " style=dashed" if down else ""
+        lines.append(f"rt:nh_{dev}:e -> up:u_{dev}:e [color={q(colour)} penwidth={3 if chosen else 1.5}{dash}];"
+                     if dev in mp_devs else f"rt:rt_{dev}:e -> up:u_{dev}:e [color={q(colour)}{dash}];")
     lines.append(f"up [label=<{_table('Uplinks', [], up_rows, cols=2)}>];")
 
     for src, dst, mark, gone in cache_edges + ct_edges:

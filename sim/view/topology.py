@@ -25,6 +25,7 @@ svg.op1-topo text{{font-family:{FONT}}}
 svg.op1-topo .hl-link path{{stroke:{PURPLE};stroke-width:7px;stroke-dasharray:none;stroke-opacity:.9}}
 svg.op1-topo .hl-node polygon,svg.op1-topo .hl-node ellipse,svg.op1-topo .hl-node path{{stroke:{PURPLE};stroke-width:4px;fill:#f6e3ee}}
 svg.op1-topo .hl-from polygon,svg.op1-topo .hl-from ellipse,svg.op1-topo .hl-from path{{stroke:{PURPLE};stroke-width:2px;stroke-dasharray:5 3}}
+svg.op1-topo .hl-down path{{stroke:{VERMILLION};stroke-width:4px;stroke-dasharray:2 7;stroke-opacity:.9}}
 svg.op1-topo .hl-drop polygon,svg.op1-topo .hl-drop ellipse,svg.op1-topo .hl-drop path{{stroke:{VERMILLION};stroke-width:4px;stroke-dasharray:3 2;fill:#fbe0d0}}
 svg.op1-topo .op1-tag rect{{fill:#fff;stroke:{PURPLE};stroke-width:2px}}
 svg.op1-topo .op1-tag line{{stroke:{PURPLE};stroke-width:1.5px;stroke-dasharray:3 2}}
@@ -147,6 +148,22 @@ def _finish(svg: str, result) -> str:
 
 # -- one step --------------------------------------------------------------------------------
 
+def _down_links(result, a, step: int) -> set[str]:
+    """The links whose router end is down after event ``step``."""
+    changes = getattr(a, "_link_changes", None)
+    if changes is None:
+        router = result.net.nodes.get("router")
+        changes = a._link_changes = [
+            (i, router.ifaces[e[4][0]].link.name, e[4][1]) for i, e in enumerate(result.events)
+            if e[1] is Ev.LINK and e[2] == "router"]
+    down: set[str] = set()
+    for i, link, state in changes:
+        if i > step:
+            break
+        (down.add if state == "down" else down.discard)(link)
+    return down
+
+
 def topo_frame(result, step: int, counts: dict | None = None) -> dict:
     """The patch for ``step``: {"hl": {element: class}, "tag": [x, y, w, text, cls] | None,
     "cnt": {counter element: text}}."""
@@ -188,6 +205,11 @@ def topo_frame(result, step: int, counts: dict | None = None) -> dict:
     if counts is None:
         counts = a.uplink_counts([step])[step]
     cnt = {f"c_{l}": f"↑{u} ↓{d}" for l, (u, d) in counts.items()}
+    for link in _down_links(result, a, step):        # a failed line stays marked
+        if f"e_{link}" in geo:
+            hl.setdefault(f"e_{link}", "hl-down")
+        if f"c_{link}" in cnt:
+            cnt[f"c_{link}"] += " ✖ down"
     return {"hl": {k: v for k, v in hl.items() if k in geo}, "tag": tag, "cnt": cnt}
 
 
