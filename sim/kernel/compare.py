@@ -153,6 +153,10 @@ class Comparison:
             extra["size"] = self.kernel.options.size
         if self.kernel is not None and self.kernel.options.uplink_kbit:
             extra["uplink_kbit"] = self.kernel.options.uplink_kbit
+        if self.kernel is not None and self.kernel.options.down_at:
+            o = self.kernel.options
+            extra.update(connections=o.connections, size=o.size, down_at=o.down_at,
+                         down_uplink=o.down_uplink, read_timeout=o.timeout)
         sim_name = f"{sc.sim[0]} {_fmt_params({**sc.sim[1], **extra})}" if sc.sim else "none"
         out = [f"compare {self.scenario} (uplinks={self.uplinks}): {sc.doc}",
                f"  kernel:    {sc.setup.describe()} (Linux {self.kernel.summary['kernel']})",
@@ -176,7 +180,8 @@ class Comparison:
 def _fmt_params(p: dict) -> str:
     out = " ".join(f"--{k.replace('_', '-')}" + ("" if v is True else f" {v}")
                    for k, v in p.items() if v is not False and k in
-                   ("multipath", "nat", "remote", "ingress_filter", "uplinks", "connections", "size"))
+                   ("multipath", "nat", "remote", "ingress_filter", "uplinks", "connections", "size",
+                    "down_at", "down_uplink", "read_timeout"))
     if p.get("uplink_kbit"):            # no CLI flag: sim.run(..., up_kbit=[N], down_kbit=[N])
         out += f"  (uplinks {p['uplink_kbit']} kbit/s both ways)"
     return out
