@@ -199,17 +199,85 @@ class EchoClient:
         return self.conn.bytes_received // self.size if self.conn else 0
 
 
+def _pieces(maps: list, off: int, n: int) -> tuple:
+    """The (dsn, length) pieces of subflow bytes ``off``..``off + n`` under ``maps``
+    (a list of (subflow offset, dsn, length) in offset order)."""
+    out = []
+    end = off + n
+    for m_off, dsn, length in maps:
+        if m_off + length <= off:
+            continue
+        if m_off >= end:
+            break
+        a, b = max(off, m_off), min(end, m_off + length)
+        out.append((dsn + a - m_off, b - a))
+    return tuple(out)
+
+
+class _DataReceiver:
+    """The receiving end of the data level: which DSNs have arrived on any subflow; the
+    data ACK is the first one missing.  A byte that comes twice (re-injected) counts once."""
+
+    def __init__(self):
+        self.maps: dict = {}                # subflow -> {offset: pieces} from the DSS options
+        self.got: list = []                 # sorted, merged [start, end) DSN ranges
+        self.data_ack = 0
+
+    def mapping(self, c, pkt) -> None:
+        opt = pkt.l4.mptcp
+        if opt[0] == "dss" and opt[2] and pkt.load:
+            off = c._unwrap(pkt.l4.seq, c.rcv_nxt) - (c.irs + 1)
+            self.maps.setdefault(c, {})[off] = opt[2]
+
+    def delivered(self, c, n: int) -> int:
+        """``n`` more bytes of subflow ``c`` are in order: fold their DSNs in; returns how
+        many bytes the data level gained."""
+        a, b = c.bytes_received - n, c.bytes_received
+        before = self.data_ack
+        for off, pieces in list(self.maps.get(c, {}).items()):
+            length = sum(k for _, k in pieces)
+            if off + length <= a or off >= b:
+                if off + length <= a:
+                    del self.maps[c][off]
+                continue
+            pos = off
+            for dsn, k in pieces:
+                lo, hi = max(a, pos), min(b, pos + k)
+                if lo < hi:
+                    self._add(dsn + lo - pos, dsn + hi - pos)
+                pos += k
+        return self.data_ack - before
+
+    def _add(self, lo: int, hi: int) -> None:
+        got = self.got
+        got.append([lo, hi])
+        got.sort()
+        merged = [got[0]]
+        for r in got[1:]:
+            if r[0] <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], r[1])
+            else:
+                merged.append(r)
+        self.got = merged
+        if merged[0][0] <= self.data_ack:
+            self.data_ack = max(self.data_ack, merged[0][1])
+
+
 class MptcpServer:
-    """The server side of MPTCP (RFC 8684), reduced to what the book needs: subflows are
+    """The server side of MPTCP (RFC 8684), reduced to what the book needs.  Subflows are
     tied to a session by the token in their SYN's MP_JOIN option -- not by addresses,
-    which NAT rewrites -- and the session's data is spread over the subflows, each
-    given more whenever it has room in its window.  Not modelled: the data-sequence
-    mapping and reinjection of data stranded on a failed subflow."""
+    which NAT rewrites.  The session serves ``size`` bytes of data, spread over the subflows, each given
+    more whenever it has room in its window.  Every byte gets a DSN; every data segment
+    says in its DSS option which DSNs it carries.  When the data ACK has not moved for a
+    retransmission timeout, the bytes a stalled subflow holds are re-injected into a
+    subflow that still gets its ACKs (``__mptcp_retrans()`` in Linux).  Not modelled: the
+    HMACs of MP_JOIN, DATA_FIN (the subflows' FINs end the connection)."""
 
     def __init__(self, host, port: int, size: int):
         self.size = size
         self.sessions: dict[int, dict] = {}
         self.children = []
+        self.host = host
         host.listen(port, self._accept)
 
     def _accept(self, c) -> None:
@@ -217,42 +285,103 @@ class MptcpServer:
         kind, value = c.peer_syn_opt or ("plain", 0)
         if kind == "capable":
             token = mptcp_token(value)
-            s = self.sessions[token] = {"token": token, "subflows": [c], "remaining": 0}
+            s = self.sessions[token] = {"token": token, "subflows": [c], "dsn_next": 0,
+                                        "data_una": 0, "wanted": 0, "maps": {}, "rtx": None,
+                                        "last_progress": 0, "reinjected": 0, "acked_at": {},
+                                        "rx": _DataReceiver()}
         elif kind == "join" and value in self.sessions:
             s = self.sessions[value]
             s["subflows"].append(c)
         else:
             return                          # plain TCP or an unknown token: not ours to feed
+        s["maps"][c] = []
         got = [0]
 
         def on_data(c, n):
+            s["rx"].delivered(c, n)
             got[0] += n
-            if got[0] >= REQUEST and not s.get("requested"):
-                s["requested"], s["remaining"] = True, self.size
+            if got[0] >= REQUEST and not s["wanted"]:
+                s["wanted"] = self.size
+                s["last_progress"] = self.host.sim.now
             self._fill(s)
+
+        def on_mp_opt(c, pkt):
+            s["rx"].mapping(c, pkt)
+            _, dack, _, _ = pkt.l4.mptcp
+            if dack is not None and dack > s["data_una"]:
+                s["data_una"] = dack
+                s["last_progress"] = self.host.sim.now
         c.on_data = on_data
+        c.on_mp_opt = on_mp_opt
+        c.mp_opt = lambda c, seq, load: ("dss", s["rx"].data_ack,
+                                         _pieces(s["maps"][c], seq - (c.iss + 1), load) if load else (),
+                                         seq - c.iss if load else 0)
         c.on_established = lambda c: self._fill(s)
-        c.on_acked = lambda c: self._fill(s)
+
+        def on_acked(c):
+            s["acked_at"][c] = self.host.sim.now
+            self._fill(s)
+        c.on_acked = on_acked
         c.on_fin = lambda c: c.close()
 
-    @staticmethod
-    def _fill(s) -> None:
+    def _write(self, s, sf, dsn: int, n: int) -> None:
+        off = sf.data_end - (sf.iss + 1)
+        s["maps"][sf].append((off, dsn, n))
+        sf.write(n)
+
+    def _fill(self, s) -> None:
         for sf in s["subflows"]:
-            if not s["remaining"]:
-                return
+            if s["dsn_next"] >= s["wanted"]:
+                break
             if sf.state != "ESTABLISHED":
                 continue
             room = sf.window - (sf.data_end - sf.snd_una)
-            n = min(room, s["remaining"])
+            n = min(room, s["wanted"] - s["dsn_next"])
             if n > 0:
-                sf.write(n)
-                s["remaining"] -= n
+                self._write(s, sf, s["dsn_next"], n)
+                s["dsn_next"] += n
+        if s["data_una"] < s["dsn_next"] and s["rtx"] is None:
+            s["rtx"] = self.host.sim.at(self._rto(s), self._retrans, s)
+
+    @staticmethod
+    def _rto(s) -> int:
+        return max(sf.rto for sf in s["subflows"]) if s["subflows"] else 1_000_000
+
+    def _retrans(self, s) -> None:
+        """The MPTCP-level retransmission timer: no data ACK progress for an RTO, so the
+        oldest unacknowledged data goes out again on a subflow that is still acknowledged."""
+        sim = self.host.sim
+        s["rtx"] = None
+        if s["data_una"] >= s["dsn_next"]:
+            return
+        idle = sim.now - s["last_progress"]
+        rto = self._rto(s)
+        if idle < rto:
+            s["rtx"] = sim.at(rto - idle, self._retrans, s)
+            return
+        lo = max(s["data_una"], s["reinjected"])
+        holder = next((sf for sf in s["subflows"] for off, dsn, k in s["maps"][sf]
+                       if dsn <= lo < dsn + k), None)
+        # a subflow that is not stale: its ACKs still come, or it has nothing outstanding
+        live = [sf for sf in s["subflows"] if sf is not holder and sf.state == "ESTABLISHED"
+                and (sim.now - s["acked_at"].get(sf, -rto) < rto or sf.snd_una >= sf.data_end)]
+        if live:
+            target = live[0]
+            hi = min(s["dsn_next"], lo + target.window)
+            if hi > lo:
+                sim.trace.emit(Ev.APP, self.host.name, None, "mptcp re-injects data", hi - lo)
+                self._write(s, target, lo, hi - lo)
+                s["reinjected"] = hi
+        s["last_progress"] = sim.now
+        s["rtx"] = sim.at(rto, self._retrans, s)
 
 
 class MptcpDownload:
     """A client fetching ``size`` bytes over ``subflows`` subflows: the first with
     MP_CAPABLE, the others joining with the session's token from new source ports
-    (one address, several ports: what a host behind the article's router can do)."""
+    (one address, several ports: what a host behind the article's router can do).
+    The download is complete when the data level has every byte, whichever subflow
+    brought it."""
 
     def __init__(self, host, server: str, port: int, size: int, subflows: int, start: int = 0):
         self.host = host
@@ -263,6 +392,7 @@ class MptcpDownload:
         self.start = start
         self.key = host.sim.rng.randrange(1, 1 << 32)
         self.subflows = []
+        self.rx = _DataReceiver()
         self.done_at: int | None = None
         host.sim.at(start, self._go)
 
@@ -274,6 +404,12 @@ class MptcpDownload:
         c = self.host.connect(self.server, self.port, syn_opt=opt)
         c.on_data = self._data
         c.on_fin = lambda c: c.close()
+        c.on_mp_opt = self.rx.mapping
+        # the request is the client's data: it, too, is mapped (the client writes only once,
+        # on the first subflow, so its subflow bytes are its data bytes)
+        c.mp_opt = lambda c, seq, load: ("dss", self.rx.data_ack,
+                                         ((seq - (c.iss + 1), load),) if load else (),
+                                         seq - c.iss if load else 0)
         self.subflows.append(c)
         return c
 
@@ -283,6 +419,7 @@ class MptcpDownload:
             self._open(("join", mptcp_token(self.key)))
 
     def _data(self, c, n) -> None:
+        self.rx.delivered(c, n)
         if self.done_at is None and self.bytes >= self.size:
             self.done_at = self.host.sim.now
             self.host.sim.trace.emit(Ev.APP, self.host.name, None, "download complete", self.bytes)
@@ -291,7 +428,8 @@ class MptcpDownload:
 
     @property
     def bytes(self) -> int:
-        return sum(sf.bytes_received for sf in self.subflows)
+        """Bytes of the connection's data in order at the data level."""
+        return self.rx.data_ack
 
 
 def mptcp_token(key: int) -> int:

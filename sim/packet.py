@@ -20,6 +20,16 @@ IP_HDR, TCP_HDR, UDP_HDR, ICMP_HDR = 20, 20, 8, 8
 ECHO_REQUEST, ECHO_REPLY = 8, 0
 MPTCP_OPT_LEN = {"capable": 4, "join": 12}     # RFC 8684 MP_CAPABLE (SYN, v1), MP_JOIN (SYN)
 
+
+def mptcp_opt_len(opt: tuple) -> int:
+    """Bytes the MPTCP option takes in the TCP header, padded to 4.  A DSS option
+    (``("dss", data_ack, pieces, ssn)``) is 4 bytes, + 4 for a data ACK, + 10 for a
+    mapping (data sequence number, subflow sequence number, data-level length)."""
+    if opt[0] != "dss":
+        return MPTCP_OPT_LEN[opt[0]]
+    n = 4 + (4 if opt[1] is not None else 0) + (10 if opt[2] else 0)
+    return (n + 3) // 4 * 4
+
 Endpoint = tuple[str, int]
 """An (IP address, port) pair: the article's notation for a link endpoint."""
 
@@ -42,7 +52,10 @@ class TCP(NamedTuple):
     ack: int = 0
     flags: str = "S"          # scapy's letters: F S R P A
     window: int = 65535
-    mptcp: tuple = ()         # an MPTCP option on a SYN: ("capable", key) or ("join", token)
+    mptcp: tuple = ()         # an MPTCP option: on a SYN ("capable", key) or ("join", token);
+                              # later ("dss", data_ack or None, ((dsn, length), ...), ssn): RFC
+                              # 8684's data sequence signal: a data ACK, and where this segment's
+                              # bytes (from relative subflow sequence number ssn) sit in the data
 
 
 class UDP(NamedTuple):
@@ -86,7 +99,7 @@ class Packet(NamedTuple):
     def wire_len(self) -> int:
         n = IP_HDR + _L4_LEN[type(self.l4)] + self.load
         if type(self.l4) is TCP and self.l4.mptcp:
-            n += MPTCP_OPT_LEN[self.l4.mptcp[0]]
+            n += mptcp_opt_len(self.l4.mptcp)
         return n
 
     def with_src(self, src: str, sport: int | None = None) -> "Packet":
@@ -108,7 +121,11 @@ class Packet(NamedTuple):
                  f"seq {l4.seq}")
             if "A" in l4.flags:
                 s += f", ack {l4.ack}"
-            if l4.mptcp:
+            if l4.mptcp and l4.mptcp[0] == "dss":
+                _, dack, pieces, _ = l4.mptcp
+                s += (", options [mptcp dss" + (f" ack {dack}" if dack is not None else "")
+                      + (f" seq {pieces[0][0]} len {sum(n for _, n in pieces)}" if pieces else "") + "]")
+            elif l4.mptcp:
                 s += f", options [mptcp {l4.mptcp[0]} {l4.mptcp[1]:#010x}]"
             return s + f", length {self.load}"
         if type(l4) is UDP:

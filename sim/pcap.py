@@ -31,10 +31,8 @@ def to_scapy(pkt: Packet):
     p = S_IP(src=ip.src, dst=ip.dst, ttl=ip.ttl, id=ip.id, tos=ip.tos)
     if type(l4) is TCP:
         opts = []
-        if l4.mptcp:        # RFC 8684 option 30: MP_CAPABLE v1 on a SYN; MP_JOIN token + nonce
-            kind, value = l4.mptcp
-            opts = [(30, b"\x01\x81" if kind == "capable" else
-                     b"\x10\x01" + value.to_bytes(4, "big") + (value ^ 0x5A5A5A5A).to_bytes(4, "big"))]
+        if l4.mptcp:        # RFC 8684 option 30
+            opts = [(30, mptcp_bytes(l4.mptcp))]
         p /= S_TCP(sport=l4.sport, dport=l4.dport, seq=l4.seq, ack=l4.ack, flags=l4.flags,
                    window=l4.window, options=opts)
     elif type(l4) is UDP:
@@ -44,6 +42,30 @@ def to_scapy(pkt: Packet):
     if pkt.load:
         p /= Raw(load=PAYLOAD_BYTE * pkt.load)
     return p
+
+
+def mptcp_bytes(opt: tuple) -> bytes:
+    """The bytes of an MPTCP option after kind and length (RFC 8684 section 3): MP_CAPABLE
+    v1 on a SYN (no key; flag H, HMAC-SHA256, and no checksums: Linux's default);
+    MP_JOIN with token and nonce; DSS with a 4-byte data ACK and a mapping (4-byte DSN,
+    relative subflow sequence number, data-level length), numbered so that the first data
+    byte is DSN 1."""
+    kind = opt[0]
+    if kind == "capable":
+        return b"\x01\x01"
+    if kind == "join":
+        token = opt[1]
+        return b"\x10\x01" + token.to_bytes(4, "big") + (token ^ 0x5A5A5A5A).to_bytes(4, "big")
+    _, dack, pieces, ssn = opt
+    flags = (0x01 if dack is not None else 0) | (0x04 if pieces else 0)
+    out = bytes([0x20, flags])
+    if dack is not None:
+        out += ((dack + 1) & 0xFFFFFFFF).to_bytes(4, "big")
+    if pieces:
+        dsn, length = pieces[0]
+        out += ((dsn + 1) & 0xFFFFFFFF).to_bytes(4, "big") + (ssn & 0xFFFFFFFF).to_bytes(4, "big") \
+            + length.to_bytes(2, "big")
+    return out
 
 
 def to_bytes(pkt: Packet) -> bytes:

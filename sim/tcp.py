@@ -103,6 +103,8 @@ class TcpConn:
         self.on_acked: Callable | None = None       # new data acknowledged: room to send more
         self.syn_opt: tuple = ()                    # MPTCP option for our SYN / SYN+ACK
         self.peer_syn_opt: tuple = ()               # ...and the one the peer's SYN carried
+        self.mp_opt: Callable | None = None         # MPTCP: (conn, seq, load) -> option, later
+        self.on_mp_opt: Callable | None = None      # MPTCP: (conn, packet), for each one received
 
     # -- helpers ----------------------------------------------------------------------------
 
@@ -112,10 +114,15 @@ class TcpConn:
 
     def _make(self, flags: str, seq: int, load: int = 0) -> Packet:
         ack = self.rcv_nxt if "A" in flags else 0
+        if "S" in flags:
+            opt = self.syn_opt
+        elif self.mp_opt is not None and "R" not in flags:
+            opt = self.mp_opt(self, seq, load)
+        else:
+            opt = ()
         return Packet(self.host.ip_header(self.local[0], self.remote[0]),
                       TCP(self.local[1], self.remote[1], seq & 0xFFFFFFFF, ack & 0xFFFFFFFF,
-                          flags, min(self.window, 65535), self.syn_opt if "S" in flags else ()),
-                      load)
+                          flags, min(self.window, 65535), opt), load)
 
     def _send(self, flags: str, seq: int, load: int = 0) -> None:
         if "A" in flags:
@@ -362,6 +369,8 @@ class TcpConn:
             return
         if "A" not in flags:
             return
+        if tcp.mptcp and self.on_mp_opt is not None:
+            self.on_mp_opt(self, pkt)               # before the data: its mapping comes first
         ack = self._unwrap(tcp.ack, self.snd_una)
         if st == "SYN_RECEIVED":
             if ack != self.iss + 1:

@@ -120,3 +120,37 @@ def test_kernel_cli_refuses_bad_down_options_before_touching_the_network(args, m
     p = subprocess.run([sys.executable, "-m", "sim.kernel", *args], capture_output=True, text=True)
     assert p.returncode == 2 and msg in p.stderr, p.stderr
     assert "Traceback" not in p.stderr
+
+
+@pytest.mark.parametrize("uplink", [1, 2])
+def test_mptcp_survives_a_failed_line_by_re_injecting_at_the_data_level(uplink):
+    r = sim.run("mptcp", seed=1, down_at=0.4, down_uplink=uplink)
+    m = r.summary["mptcp"][0]
+    assert m["complete"] and m["bytes"] == m["bytes_wanted"]
+    dead = f"({'100' if uplink == 1 else '150'}.0.0.1"
+    sfs = {sf["seen_by_server_as"][:len(dead)] == dead: sf for sf in m["subflows"]}
+    assert sfs[True]["bytes"] < m["bytes_wanted"] / 2 < sfs[False]["bytes"]    # the live one did most
+    assert sum(sf["bytes"] for sf in m["subflows"]) > m["bytes_wanted"]      # some bytes came twice
+    rein = [e for e in events(r, Ev.APP, "remote1") if e[4][0] == "mptcp re-injects data"]
+    assert rein and all(e[0] > 400_000 for e in rein)
+    # without the failure: no re-injection, and every byte once
+    ok = sim.run("mptcp", seed=1).summary["mptcp"][0]
+    assert ok["complete"] and sum(sf["bytes"] for sf in ok["subflows"]) == ok["bytes_wanted"]
+    assert not [e for e in events(sim.run("mptcp", seed=1), Ev.APP, "remote1")
+                if e[4][0] == "mptcp re-injects data"]
+
+
+def test_every_mptcp_data_segment_maps_its_bytes_and_acks_the_data_level():
+    r = sim.run("mptcp", seed=1, size=50_000)
+    data = [e[3] for e in events(r, Ev.SEND, "remote1") if e[3].load]
+    assert data
+    seen = set()
+    for p in data:
+        kind, dack, pieces, ssn = p.l4.mptcp
+        assert kind == "dss" and dack == 100                    # the client's request, acknowledged
+        assert sum(n for _, n in pieces) == p.load and ssn >= 1
+        for dsn, n in pieces:
+            seen.update(range(dsn, dsn + n))
+    assert seen == set(range(50_000))                           # every byte of the data, mapped
+    acks = [e[3].l4.mptcp[1] for e in events(r, Ev.SEND, "local1") if e[3].l4.mptcp[:1] == ("dss",)]
+    assert acks == sorted(acks) and acks[-1] == 50_000          # data ACKs only grow, to the end

@@ -135,7 +135,7 @@ def test_mptcp_options_are_decoded_not_shown_as_python_reprs():
     capable = next(i for i in syns if r.events[i][3].l4.mptcp[0] == "capable")
     join = next(i for i in syns if r.events[i][3].l4.mptcp[0] == "join")
     hc, hj = packet_pane(r, capable), packet_pane(r, join)
-    assert "MPTCP MP_CAPABLE v1, flags AH" in hc and "(30," not in hc
+    assert "MPTCP MP_CAPABLE v1, flags H" in hc and "(30," not in hc     # HMAC-SHA256, no checksums
     token = r.events[join][3].l4.mptcp[1]
     assert f"MPTCP MP_JOIN, address id 1, receiver&#x27;s token 0x{token:08x}" in hj
     # the option's bytes are marked as the options field: the TCP header is 24 and 32 bytes long
@@ -143,6 +143,13 @@ def test_mptcp_options_are_decoded_not_shown_as_python_reprs():
     from sim.view.pktpane import dissect
     tcp = dict(dissect(to_bytes(r.events[join][3])))["TCP"]
     assert dict((n, rng) for n, _, rng in tcp)["options"] == (40, 52)
+    # every data segment says where its bytes sit in the connection's data (DSS)
+    data = next(i for i, e in enumerate(r.events) if e[1] is Ev.HOP and e[3].proto == 6
+                and e[3].load and e[3].l4.mptcp and e[3].l4.mptcp[2])
+    _, dack, pieces, ssn = r.events[data][3].l4.mptcp
+    hd = packet_pane(r, data)
+    assert (f"MPTCP DSS: data ACK {dack + 1}, maps {pieces[0][1]} bytes from subflow seq {ssn} "
+            f"to data seq {pieces[0][0] + 1}") in hd
 
 
 def test_trace_events_are_called_events_and_replay_frames_steps(eq):

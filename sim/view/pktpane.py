@@ -58,6 +58,21 @@ def mptcp_option(data: bytes) -> str:
         backup = " backup," if data[0] & 1 else ""
         return (f"MPTCP {name},{backup} address id {data[1]}, receiver's token 0x{data[2:6].hex()}, "
                 f"nonce 0x{data[6:10].hex()}")
+    if sub == 2 and len(data) >= 2:               # DSS: flags F m M a A, then ACK, mapping
+        flags, pos, parts = data[1], 2, []
+        if flags & 0x01:
+            w = 8 if flags & 0x02 else 4
+            parts.append(f"data ACK {int.from_bytes(data[pos:pos + w], 'big')}")
+            pos += w
+        if flags & 0x04:
+            w = 8 if flags & 0x08 else 4
+            dsn = int.from_bytes(data[pos:pos + w], "big")
+            ssn = int.from_bytes(data[pos + w:pos + w + 4], "big")
+            length = int.from_bytes(data[pos + w + 4:pos + w + 6], "big")
+            parts.append(f"maps {length} bytes from subflow seq {ssn} to data seq {dsn}")
+        if flags & 0x10:
+            parts.append("DATA_FIN")
+        return f"MPTCP {name}: " + (", ".join(parts) or "empty")
     return f"MPTCP {name} ({len(data) + 2} bytes)"
 
 
