@@ -118,7 +118,8 @@ def main(argv: list[str] | None = None) -> int:
                                                "connections", "messages", "msg_size", "pings",
                                                "subflows", "uplink_addrs", "remote_addrs",
                                                "port_base", "bundle", "flush_at", "down_at",
-                                               "down_uplink", "read_timeout")}
+                                               "down_uplink", "read_timeout")
+                 if getattr(args, k) is not None}
     try:
         result = run(args.scenario, **overrides)
     except (ParamError, RouteError) as e:

@@ -261,6 +261,9 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in [
 ]}
 
 
+NULLABLE = ("down_at", "read_timeout")
+
+
 def make_params(scenario: str, **overrides) -> Params:
     if scenario not in SCENARIOS:
         raise ParamError(f"unknown scenario {scenario!r}: allowed are {', '.join(SCENARIOS)}")
@@ -268,8 +271,10 @@ def make_params(scenario: str, **overrides) -> Params:
     bad = sorted(set(overrides) - known)
     if bad:
         raise ParamError(f"unknown parameter {bad[0]!r}: allowed are {', '.join(sorted(known))}")
+    # None means "the scenario's default", except for what None itself means: no line fails
+    # (down_at), no read timeout (read_timeout)
     values = {**SCENARIOS[scenario].defaults,
-              **{k: v for k, v in overrides.items() if v is not None}}
+              **{k: v for k, v in overrides.items() if v is not None or k in NULLABLE}}
     p = Params(**values)
     p.validate()
     return p

@@ -28,6 +28,14 @@ CONTROLS = ("multipath", "equalize", "nat", "remote", "ingress_filter", "uplinks
 MAX_UPLINKS = 4
 
 
+def _down_options(current) -> list:
+    """When the line of uplink ``down_uplink`` fails (``down_at``): never, or after a while."""
+    opts = [("never", None), ("after 0.5 s", 0.5), ("after 1 s", 1.0), ("after 2 s", 2.0)]
+    if current is not None and current not in (0.5, 1.0, 2.0):
+        opts.append((f"after {current:g} s", current))
+    return opts
+
+
 class LivePlayer:
     """``LivePlayer(scenario, **params)``: ``params`` are ``sim.run``'s (``seed=2``,
     ``nat="netfilter"``, ``size=3000`` …); ``max_steps`` caps the replay (200)."""
@@ -62,6 +70,9 @@ class LivePlayer:
                                         description="uplinks", style=style, layout=W.Layout(width="120px")),
             "seed": W.BoundedIntText(value=p.seed, min=0, max=2**31 - 1, description="seed", style=style,
                                      layout=W.Layout(width="140px")),
+            "down_at": W.Dropdown(options=_down_options(p.down_at), value=p.down_at,
+                                  description=f"uplink {p.down_uplink} fails", style=style,
+                                  layout=W.Layout(width="210px")),
         }
         self.controls["equalize"].disabled = p.multipath not in CACHED_POLICIES
         self.status = W.HTML()

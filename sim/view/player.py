@@ -66,7 +66,10 @@ def unpack(text: str):
 
 def params_line(result) -> str:
     p = asdict(result.params)
-    return " ".join(f"{k}={p[k]}" for k in SHOWN_PARAMS if k in p)
+    line = " ".join(f"{k}={p[k]}" for k in SHOWN_PARAMS if k in p)
+    if p.get("down_at") is not None:           # a failing line, only when there is one
+        line += f" down_at={p['down_at']:g} down_uplink={p['down_uplink']}"
+    return line
 
 
 class Frames:
