@@ -68,3 +68,16 @@ def test_a_failed_line_is_drawn_from_its_step_on_and_not_before():
     assert gone and gone == set(snaps[li].gone_ct)
     assert not any(m == "del:if2 down" for s in after[1:] for m in snaps[s].marks_ct.values())
     assert "if2 down: the line fails" in ladder_svg(r, li, f.steps)
+
+
+def test_live_player_line_fails_control_reruns_with_and_without_a_failure():
+    from sim.trace import Ev
+    from sim.view import LivePlayer
+    lp = LivePlayer("mptcp", seed=1, size=50_000, max_steps=2000)
+    assert lp.controls["down_at"].value is None and "down_at" not in lp.status.value
+    lp.controls["down_at"].value = 0.5
+    assert "down_at=0.5 down_uplink=2" in lp.status.value
+    assert any(lp.result.events[s][1] is Ev.LINK for s in lp.frames.steps)
+    assert lp.result.summary["mptcp"][0]["complete"]          # re-injected over uplink 1
+    lp.controls["down_at"].value = None
+    assert "down_at" not in lp.status.value and "link_down" not in lp.result.summary
