@@ -2,7 +2,7 @@
 
 JS = r"""/* 1 + 1 < 1 exercises: the page's checker.  Mirrors sim/exercises/model.py:
    parse() -> sha256(salt|h|answer) against the salted hashes; a right answer
-   unwraps the content key that decrypts the explanation and the revealed step.
+   unwraps the content key that decrypts the explanation and the revealed trace events.
    Self-contained: no CDN, no framework, no kernel. */
 (function () {
   if (window.SX) return;
@@ -190,7 +190,7 @@ JS = r"""/* 1 + 1 < 1 exercises: the page's checker.  Mirrors sim/exercises/mode
       show("right", (outcome || "Right.") + "\n\n" + secret.explanation);
       if (secret.reveal && secret.reveal.length) {
         rev.innerHTML = "";
-        rev.appendChild(el("div", "sx-reveal-title", "The step, played:"));
+        rev.appendChild(el("div", "sx-reveal-title", "The events that decide it:"));
         if (secret.svg) { var fig = el("div", "sx-svg"); fig.innerHTML = secret.svg; rev.appendChild(fig); }
         rev.appendChild(el("pre", "sx-trace", secret.reveal.join("\n")));
         rev.hidden = false;

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .bank import BANK, ExerciseError, chapter_ids, chapters, check_chapter, instance
-from .model import SCALARS, salt_for, short
+from .model import REVEAL_TITLE, SCALARS, context_title, salt_for, short
 from .variants import BOOK_STUDENT, STUDENT_RE, StudentError, check_student, secret_for
 
 FORMAT = "1+1<1 answers"
@@ -390,9 +390,10 @@ def sheet_markdown(student: str, chapter: int | None = None, key: bool = False, 
         if it["chapter"] != current:
             current = it["chapter"]
             out += [f"## Chapter {current}", ""]
-        out += [f"### {n}. {it['title']} (`{it['id']}`, {it['kind']})", "", it["prompt"], ""]
+        out += [f"### {n}. {it['title']} (`{it['id']}`, {it['kind']}"
+                + (", needs Python" if it.get("needs_python") else "") + ")", "", it["prompt"], ""]
         if it.get("context"):
-            out += ["Replay up to the question:", "", "```"] + it["context"] + ["```", ""]
+            out += [context_title(it["kind"]), "", "```"] + it["context"] + ["```", ""]
         if it.get("choices"):
             out += ["Choices: " + " · ".join(f"`{c}`" for c in it["choices"]), ""]
         if it.get("options"):
@@ -411,7 +412,7 @@ def sheet_markdown(student: str, chapter: int | None = None, key: bool = False, 
                 out += ["Also accepted: " + " · ".join(f"`{a}`" for a in acc[1:]), ""]
             out += [f"**Why:** {it['explanation']}", ""]
             if it.get("reveal"):
-                out += ["The step, revealed:", "", "```"] + it["reveal"] + ["```", ""]
+                out += [REVEAL_TITLE, "", "```"] + it["reveal"] + ["```", ""]
         call = it["run"].get("call") or f"sim.run({it['run']['scenario']!r}, **{it['run']['params']!r})"
         out += [f"Reproduce: `{call}`"
                 + (" (`your_choice`: a dict of the settings you chose)" if "your_choice" in call else ""), ""]

@@ -18,7 +18,7 @@ import os
 import re
 
 from .bank import ExerciseError, chapter_ids, check_chapter, instance
-from .model import Instance
+from .model import REVEAL_TITLE, Instance, context_title
 from .variants import BOOK_STUDENT, keyed  # BOOK_STUDENT: the variant a page shows when no student is given
 
 KEY_ENV = "SIM_EXERCISES_KEY"
@@ -76,6 +76,7 @@ def render(inst: Instance, key: bool | None = None, include_assets: bool = True)
            f'data-student="{html.escape(inst.student)}" data-store="{html.escape(store_name(inst))}" '
            f'data-kind="{inst.kind}" data-chapter="{inst.chapter}">',
            f'<h4>{html.escape(inst.title)} <span class="sx-meta">· chapter {inst.chapter} · {inst.kind}'
+           f'{" · needs Python" if inst.needs_python else ""}'
            f'{"" if inst.student == BOOK_STUDENT else " · variant of " + html.escape(inst.student)}</span></h4>',
            f'<div class="sx-prompt">{_md(inst.prompt)}</div>']
     if inst.run.get("call"):
@@ -84,7 +85,7 @@ def render(inst: Instance, key: bool | None = None, include_assets: bool = True)
                    + ('<span class="sx-meta"><code>your_choice</code>: a dict of your settings</span>'
                       if inst.form == "config" else "") + '</details>')
     if inst.context:
-        out.append('<div class="sx-reveal-title">The replay, up to the question:</div>')
+        out.append(f'<div class="sx-reveal-title">{html.escape(context_title(inst.kind))}</div>')
         out.append(f'<pre class="sx-context">{html.escape(chr(10).join(inst.context))}</pre>')
     name = f"{uid}-choice"
     if inst.form == "config":
@@ -195,7 +196,7 @@ class Exercise:
 
 def _widget(title, prompt, context, form, choices, options, start, check, reveal):
     """ipywidgets controls for one exercise; ``check(answer) -> (ok, text)``, ``reveal()`` the
-    step's lines once right."""
+    revealed trace lines once right."""
     import ipywidgets as w
     from .grade import plain
     head = w.HTML(f"<b>{html.escape(title)}</b><br>{_md(prompt)}"
@@ -223,7 +224,7 @@ def _widget(title, prompt, context, form, choices, options, start, check, reveal
             print(("Right. " if ok else "Not yet. ") + plain(text))
             lines = reveal() if ok else None
             if lines:
-                print("\nThe step, played:\n" + "\n".join(lines))
+                print(f"\n{REVEAL_TITLE}\n" + "\n".join(lines))
     btn.on_click(on)
     return w.VBox([head, *inputs, btn, out])
 

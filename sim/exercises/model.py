@@ -15,7 +15,7 @@ the salted hashes, so no answer is written in the page as plain text; the
 nbgrader notebooks run the page's checker in Python (``open_sealed``).  An
 answer that is not one of the expected form (``parse``, ``resolve``) gets why,
 not the hint, and is not counted as an attempt.  The
-explanation and the revealed replay step are encrypted with a content key
+explanation and the revealed trace events are encrypted with a content key
 that only a right answer unwraps (``seal``), so they are not in plain text
 either.  A determined student can still hash every choice of a small answer
 space: the page is for self-checking, the grader recomputes everything.
@@ -275,6 +275,14 @@ def bad_config(got: dict, options: dict, start: dict | None) -> str:
     return ""
 
 
+def context_title(kind: str) -> str:
+    """What the trace lines shown with a prompt are: a predict question's trace stops at it."""
+    return "The trace, up to the question:" if kind == "predict" else "From the trace:"
+
+
+REVEAL_TITLE = "The events that decide it:"     # over the trace lines a right answer reveals
+
+
 def open_sealed(data: dict, answer) -> tuple[bool, str, dict]:
     """The page's checker, in Python: check ``answer`` against a sealed exercise (``data``:
     what ``Instance.sealed`` and ``Instance.public`` give, and the hint) without the
@@ -314,13 +322,14 @@ class Instance:
     choices: list[str] = field(default_factory=list)          # predict: the options
     options: dict[str, list] = field(default_factory=dict)    # config/repair: field -> values
     start: dict = field(default_factory=dict)                 # repair: the broken setting
-    context: list[str] = field(default_factory=list)          # the replay before the question
-    reveal: list[str] = field(default_factory=list)           # the step(s) the answer plays
-    reveal_svg: str = ""                                      # the revealed step drawn, if sim.view can
+    context: list[str] = field(default_factory=list)          # trace lines shown with the prompt
+    reveal: list[str] = field(default_factory=list)           # the trace events a right answer reveals
+    reveal_svg: str = ""                                      # the deciding event drawn, if sim.view can
     run: dict = field(default_factory=dict)                   # {"scenario":..., "params":...}
-    step: int | None = None                                   # trace index of the revealed step
+    step: int | None = None                                   # the deciding event (index into r.events)
     outcomes: dict[str, str] = field(default_factory=dict)    # config/repair: choice -> what the sim did
     judge: object = None                                      # config/repair: choice -> (ok, text), runs sim
+    needs_python: bool = False                                # not answerable on the static page: run sim
 
     secret: str = field(default="", repr=False, compare=False)  # the course secret ('' practice)
 
@@ -356,7 +365,7 @@ class Instance:
     def sealed(self, svg: bool = True) -> dict:
         """The page's data: salted hashes, a content key wrapped for each right answer,
         and the explanation and reveal encrypted with it.  No answer in plain text
-        (``svg=False``: without the drawing of the revealed step, for notebooks)."""
+        (``svg=False``: without the drawing of the deciding event, for notebooks)."""
         salt = self.salt
         content_key = hashlib.sha256(f"{salt}|content|{self.answer}".encode()).digest()
         secret = json.dumps({"explanation": self.explanation, "reveal": self.reveal,
@@ -380,6 +389,8 @@ class Instance:
             d["start"] = self.start
         if self.context:
             d["context"] = self.context
+        if self.needs_python:
+            d["needs_python"] = True
         return d
 
     def key(self) -> dict:

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from .bank import chapter_ids, chapters, check_chapter, instance
 from .html import _widget, record
-from .model import SCALARS, open_sealed, resolve, short
+from .model import SCALARS, context_title, open_sealed, resolve, short
 
 CHAPTERS = {2: "The route table and the route cache", 3: "Connection-level multipath", 4: "Equalize",
             5: "NAT", 6: "Equalize meets NAT", 7: "ICMP", 8: "What real kernels did",
@@ -186,7 +186,7 @@ def chapter_notebook(chapter: int, student: str = "release", secret: str | None 
                 "config": "a dict " + repr({k: v[0] for k, v in inst.options.items()}) + " with your choice"}[inst.form]
         md = [f"## {inst.title} (`{ex_id}`, {inst.kind})", "", inst.prompt, ""]
         if inst.context:
-            md += ["Replay up to the question:", "", "```"] + inst.context + ["```", ""]
+            md += [context_title(inst.kind), "", "```"] + inst.context + ["```", ""]
         if inst.options:
             md += ["Settings: " + "; ".join(f"`{k}` one of " + ", ".join(f"`{v}`" for v in vals)
                                             for k, vals in inst.options.items()), ""]
