@@ -190,6 +190,8 @@ def assert_trace_shows_answer(inst, r):
         assert e[1] is Ev.DELIVER and e[2] == "local1" and e[3].l4.type == 0
     elif a == "no":
         assert e[1] is Ev.DROP
+    elif a.count(".") == 3 and a.replace(".", "").isdigit():      # a source address (down-fin)
+        assert e[1] is Ev.HOP and e[2].startswith("uplink") and e[3].ip.src == a
     else:
         raise AssertionError(f"no evidence rule for answer {a!r}")
 

@@ -969,3 +969,68 @@ def numgen_next(student, rng):
                 f"event {ask} the next packet from the LAN reaches the router. By which uplink will it leave?"),
         hint="`numgen inc` is a counter: every packet from the LAN gets the next mark, modulo the number of uplinks.",
         explanation=f"{dev}: the counter moved on by one, so the mark -- and the routing table -- is the next one.")
+
+
+@exercise("down-fin", 10, "predict", "A line fails: which address does the next segment leave with?")
+def down_fin(student, rng):
+    nat = rng.choice(["masquerade", "netfilter", "snat"])
+    down = rng.choice([1, 2])
+    size = rng.choice([300_000, 400_000])
+    down_at = rng.choice([0.4, 0.5, 0.6])
+    for seed in (rng.randrange(1, 1000) for _ in range(40)):
+        params = addressed(student, rng, "uplink-down", dict(nat=nat, down_uplink=down, seed=seed,
+                                                             connections=2, size=size, down_at=down_at))
+        r = run("uplink-down", **params)
+        t_down = int(r.params.down_at * 1_000_000)
+        dead, live = f"if{down}", f"if{3 - down}"
+        # the download that was on the dead line, and its first segment out after the failure
+        ports = {int(c["client"].split(", ")[1].rstrip(")")) for c in r.summary["connections"][:2]
+                 if c["seen_by_server_as"] and c["seen_by_server_as"][0].startswith(f"({dev_addr(r, dead)},")}
+        out = [(i, d, p) for i, d, p in uplink_hops(r)
+               if r.events[i][0] > t_down and _lan_port(r, i) in ports]
+        if out:
+            break
+    else:                                   # pragma: no cover - every variant tried has one
+        raise ExerciseError(f"no segment after the failure in the uplink-down variants of {student!r}")
+    step, dev, pkt = out[0]
+    ask = max(i for i, _ in arrivals(r, "eth0") if i < step)
+    fin = "F" in pkt.l4.flags
+    what = (f"its client heard nothing more, gave up after {r.params.read_timeout:g} s and closed, "
+            f"sending a FIN" if fin else "it still owed an ACK for data that came just before the failure")
+    lan = r.net["local1"].addr
+    choices = [dev_addr(r, dead), dev_addr(r, live), lan]
+    ans = pkt.ip.src
+    model = {"masquerade": "today's MASQUERADE", "netfilter": "2.4's MASQUERADE",
+             "snat": "today's SNAT"}[nat]
+    if nat == "snat":
+        why = ("SNAT keeps its bindings when a device goes down, so the segment carries the dead line's "
+               "address, out of the live line -- and the answer goes back to the dead line")
+    elif ans == lan:
+        why = ("MASQUERADE forgot the connection with the device, and today's conntrack calls a FIN that "
+               "finds no entry INVALID: an INVALID packet is not translated, so it leaves with the private "
+               "source")
+    else:
+        why = ("MASQUERADE forgot the connection with the device; conntrack starts a new entry from this "
+               "segment (2.4 from any ACK or FIN, today from a mid-stream ACK), and MASQUERADE binds it to "
+               "the live line's address -- which the server has never seen, so it resets the connection")
+    return predict(
+        scenario="uplink-down", params=params, r=r, ask=ask, step=step, choices=choices, answer=ans,
+        prompt=(f"Conntrack marks spread two downloads over the uplinks, with {model} (`{nat}`). Addresses: "
+                f"{addresses_text(r)}. At {r.params.down_at:g} s uplink {dead}'s line fails: its device goes "
+                f"down. The download that was on {dead}: {what}. At event {ask} that segment reaches the "
+                f"router; it will leave by {dev}. With which source address?"),
+        hint=("What does the router still know about this connection once the device went down? Think of "
+              "what MASQUERADE and SNAT do with their entries then, and what conntrack does with a segment "
+              "that finds none."),
+        explanation=f"{ans}: {why}.")
+
+
+def _lan_port(r, i: int) -> int | None:
+    """The LAN host's source port of the packet that left the router at event ``i`` (NAT
+    may have changed it): the port it had when it arrived from the LAN."""
+    pkt = r.events[i][3]
+    for j in range(i - 1, max(-1, i - 400), -1):
+        e = r.events[j]
+        if e[1] is Ev.NAT and e[3] == pkt:
+            return e[4][0].sport
+    return pkt.sport
