@@ -92,35 +92,33 @@ def test_masquerade_kills_the_entry_drops_the_packet_and_the_router_resets_the_r
     assert r.summary["echo"][0]["reset"]
 
 
+def _three_syns(nat):
+    """Three SYNs of one connection sent before any answer (per-packet balancing: they
+    alternate uplinks); (uplink, source) of each that left, and the router's events."""
+    s = Sim(seed=1)
+    net = article_network(s, make_params("echo", nat=nat).spec())
+    net.start()
+    for ident in (1, 2, 3):
+        net["local1"].ip_output(Packet(IP("192.168.0.1", "200.0.0.1", 64, ident, 0),
+                                       TCP(4000, 9, 100, 0, "S", 1000), 0))
+    s.until = 50_000
+    s.run()
+    hops = [(e[4][0], e[3].ip.src) for e in s.trace.events
+            if e[1] is Ev.HOP and e[2].startswith("uplink") and e[4][0].startswith("router:")]
+    return hops, [e for e in s.trace.events if e[2] == "router"]
+
+
 def test_masquerade_checks_the_device_before_any_reply_too():
     # ``nf_nat_inet_fn()`` calls ``nf_nat_oif_changed()`` for IP_CT_NEW once the binding
     # exists, not only for established packets: a second SYN sent before any answer that
     # leaves by the other uplink kills the entry and is dropped; a third makes a new entry.
-    s = Sim(seed=1)
-    net = article_network(s, make_params("echo", nat="masquerade").spec())
-    net.start()
-    for ident in (1, 2, 3):
-        net["local1"].ip_output(Packet(IP("192.168.0.1", "200.0.0.1", 64, ident, 0),
-                                       TCP(4000, 9, 100, 0, "S", 1000), 0))
-    s.until = 50_000
-    s.run()
-    hops = [(e[4][0], e[3].ip.src) for e in s.trace.events
-            if e[1] is Ev.HOP and e[2].startswith("uplink") and e[4][0].startswith("router:")]
+    hops, router = _three_syns("masquerade")
     assert hops == [("router:if1", "100.0.0.1"), ("router:if1", "100.0.0.1")]
-    router = [(e[1], e[4]) for e in s.trace.events if e[2] == "router" and e[1] in (Ev.CT_DEL, Ev.DROP)]
-    assert router[0][0] is Ev.CT_DEL and router[0][1][1] == "oif changed if1->if2"
-    assert router[1] == (Ev.DROP, (Drop.NAT_OIF_CHANGED,))
+    kills = [(e[1], e[4]) for e in router if e[1] in (Ev.CT_DEL, Ev.DROP)]
+    assert kills[0][0] is Ev.CT_DEL and kills[0][1][1] == "oif changed if1->if2"
+    assert kills[1] == (Ev.DROP, (Drop.NAT_OIF_CHANGED,))
     # the SNAT model keeps the binding for all three
-    s = Sim(seed=1)
-    net = article_network(s, make_params("echo", nat="snat").spec())
-    net.start()
-    for ident in (1, 2, 3):
-        net["local1"].ip_output(Packet(IP("192.168.0.1", "200.0.0.1", 64, ident, 0),
-                                       TCP(4000, 9, 100, 0, "S", 1000), 0))
-    s.until = 50_000
-    s.run()
-    hops = [(e[4][0], e[3].ip.src) for e in s.trace.events
-            if e[1] is Ev.HOP and e[2].startswith("uplink") and e[4][0].startswith("router:")]
+    hops, _ = _three_syns("snat")
     assert hops == [("router:if1", "100.0.0.1"), ("router:if2", "100.0.0.1"), ("router:if1", "100.0.0.1")]
 
 
