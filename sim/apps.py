@@ -5,6 +5,9 @@ established, how many bytes arrived, when the download finished.
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
+
 from .trace import Ev
 
 REQUEST = 100        # bytes of a request ("GET /redhat.iso")
@@ -281,17 +284,28 @@ class MptcpServer:
         host.listen(port, self._accept)
 
     def _accept(self, c) -> None:
+        """A SYN arrived (its SYN+ACK not sent yet): MP_CAPABLE starts a session, and the
+        SYN+ACK carries the server's key; MP_JOIN with a known token joins one, and the
+        SYN+ACK carries a truncated HMAC of both keys and both nonces."""
         self.children.append(c)
-        kind, value = c.peer_syn_opt or ("plain", 0)
-        if kind == "capable":
-            token = mptcp_token(value)
-            s = self.sessions[token] = {"token": token, "subflows": [c], "dsn_next": 0,
+        opt = c.peer_syn_opt or ("plain",)
+        rng = self.host.sim.rng
+        if opt[0] == "capable":
+            key = rng.randrange(1, 1 << 64)
+            token = mptcp_token(key)
+            c.syn_opt = ("capable-synack", key)
+            s = self.sessions[token] = {"token": token, "key": key, "subflows": [c], "dsn_next": 0,
                                         "data_una": 0, "wanted": 0, "maps": {}, "rtx": None,
                                         "last_progress": 0, "reinjected": 0, "acked_at": {},
                                         "rx": _DataReceiver()}
-        elif kind == "join" and value in self.sessions:
-            s = self.sessions[value]
+        elif opt[0] == "join" and opt[1] in self.sessions and "client_key" in self.sessions[opt[1]]:
+            # (a token whose connection is not fully established -- the third ACK, with the
+            # client's key, not yet here -- is refused, as Linux refuses it)
+            s = self.sessions[opt[1]]
             s["subflows"].append(c)
+            nonce = rng.randrange(1 << 32)
+            mac = mptcp_hmac(s["key"], s["client_key"], nonce, opt[2])
+            c.syn_opt = ("join-synack", mac[:8], nonce)
         else:
             return                          # plain TCP or an unknown token: not ours to feed
         s["maps"][c] = []
@@ -306,6 +320,11 @@ class MptcpServer:
             self._fill(s)
 
         def on_mp_opt(c, pkt):
+            if pkt.l4.mptcp[0] == "capable-ack":
+                s["client_key"] = pkt.l4.mptcp[1]
+                return
+            if pkt.l4.mptcp[0] != "dss":
+                return
             s["rx"].mapping(c, pkt)
             _, dack, _, _ = pkt.l4.mptcp
             if dack is not None and dack > s["data_una"]:
@@ -390,33 +409,54 @@ class MptcpDownload:
         self.size = size
         self.n = subflows
         self.start = start
-        self.key = host.sim.rng.randrange(1, 1 << 32)
+        self.key = host.sim.rng.randrange(1, 1 << 64)
+        self.server_key = None
         self.subflows = []
         self.rx = _DataReceiver()
         self.done_at: int | None = None
         host.sim.at(start, self._go)
 
     def _go(self) -> None:
-        c = self._open(("capable", self.key))
+        c = self._open(("capable",))                # a v1 SYN carries no key
         c.on_established = self._established
 
     def _open(self, opt):
         c = self.host.connect(self.server, self.port, syn_opt=opt)
         c.on_data = self._data
         c.on_fin = lambda c: c.close()
-        c.on_mp_opt = self.rx.mapping
-        # the request is the client's data: it, too, is mapped (the client writes only once,
-        # on the first subflow, so its subflow bytes are its data bytes)
-        c.mp_opt = lambda c, seq, load: ("dss", self.rx.data_ack,
-                                         ((seq - (c.iss + 1), load),) if load else (),
-                                         seq - c.iss if load else 0)
+        c.on_mp_opt = self._mp_opt_in
+        third_ack = [True]
+
+        def mp_opt(c, seq, load):
+            if third_ack[0]:                        # the handshake's last word
+                third_ack[0] = False
+                peer = c.peer_syn_opt
+                if opt[0] == "capable" and peer[:1] == ("capable-synack",):
+                    self.server_key = peer[1]
+                    return ("capable-ack", self.key, peer[1])
+                if opt[0] == "join" and peer[:1] == ("join-synack",):
+                    return ("join-ack", mptcp_hmac(self.key, self.server_key, opt[2], peer[2]))
+            # the request is the client's data: it, too, is mapped (the client writes only
+            # once, on the first subflow, so its subflow bytes are its data bytes)
+            return ("dss", self.rx.data_ack, ((seq - (c.iss + 1), load),) if load else (),
+                    seq - c.iss if load else 0)
+        c.mp_opt = mp_opt
         self.subflows.append(c)
         return c
 
     def _established(self, c) -> None:
         c.write(REQUEST)
-        for _ in range(self.n - 1):
-            self._open(("join", mptcp_token(self.key)))
+
+    def _mp_opt_in(self, c, pkt) -> None:
+        """A DSS from the server: the first one says the third ACK arrived -- the connection
+        is fully established, and only then does the path manager open the other subflows
+        (``mptcp_pm_fully_established()``)."""
+        if pkt.l4.mptcp[0] != "dss":
+            return
+        self.rx.mapping(c, pkt)
+        if len(self.subflows) == 1 and self.server_key is not None and self.n > 1:
+            for _ in range(self.n - 1):
+                self._open(("join", mptcp_token(self.server_key), self.host.sim.rng.randrange(1 << 32)))
 
     def _data(self, c, n) -> None:
         self.rx.delivered(c, n)
@@ -433,5 +473,12 @@ class MptcpDownload:
 
 
 def mptcp_token(key: int) -> int:
-    """RFC 8684 derives the token from a SHA-256 of the key; any fixed mixing will do here."""
-    return (key * 2654435761) & 0xFFFFFFFF
+    """RFC 8684 3.2: the token is the most significant 32 bits of SHA-256(key)."""
+    return int.from_bytes(hashlib.sha256(key.to_bytes(8, "big")).digest()[:4], "big")
+
+
+def mptcp_hmac(key_a: int, key_b: int, nonce_a: int, nonce_b: int) -> bytes:
+    """RFC 8684 3.2: HMAC-SHA256 keyed with ``key_a || key_b`` over ``nonce_a || nonce_b``
+    (the SYN+ACK sends its first 64 bits, the third ACK all 160 it has room for)."""
+    return hmac.new(key_a.to_bytes(8, "big") + key_b.to_bytes(8, "big"),
+                    nonce_a.to_bytes(4, "big") + nonce_b.to_bytes(4, "big"), hashlib.sha256).digest()[:20]

@@ -143,8 +143,9 @@ class Host(Node):
         if on_accept is not None and flags == "S":
             c = TcpConn(self, (self.addr, tcp.dport), (pkt.ip.src, tcp.sport), self.window, self.cc, self.tcp_profile)
             self.conns[(tcp.dport, pkt.ip.src, tcp.sport)] = c
+            c.peer_syn_opt = tcp.mptcp
+            on_accept(c)                    # before the SYN+ACK: it may set what that carries
             c.accept_syn(pkt)
-            on_accept(c)
             return
         if "R" in flags:
             self.sim.trace.emit(Ev.DROP, self.name, pkt, Drop.NO_SOCKET)

@@ -18,7 +18,11 @@ PROTO_NAMES = {TCP_PROTO: "tcp", UDP_PROTO: "udp", ICMP_PROTO: "icmp"}
 
 IP_HDR, TCP_HDR, UDP_HDR, ICMP_HDR = 20, 20, 8, 8
 ECHO_REQUEST, ECHO_REPLY = 8, 0
-MPTCP_OPT_LEN = {"capable": 4, "join": 12}     # RFC 8684 MP_CAPABLE (SYN, v1), MP_JOIN (SYN)
+# RFC 8684 v1 handshake options, by kind: MP_CAPABLE on the SYN (no key), the SYN+ACK (the
+# server's key) and the third ACK (both keys); MP_JOIN on the SYN (token, nonce), the SYN+ACK
+# (truncated HMAC, nonce) and the third ACK (HMAC)
+MPTCP_OPT_LEN = {"capable": 4, "capable-synack": 12, "capable-ack": 20,
+                 "join": 12, "join-synack": 16, "join-ack": 24}
 
 
 def mptcp_opt_len(opt: tuple) -> int:
@@ -52,7 +56,8 @@ class TCP(NamedTuple):
     ack: int = 0
     flags: str = "S"          # scapy's letters: F S R P A
     window: int = 65535
-    mptcp: tuple = ()         # an MPTCP option: on a SYN ("capable", key) or ("join", token);
+    mptcp: tuple = ()         # an MPTCP option: in the handshake ("capable", ...), ("join", ...)
+                              # (see MPTCP_OPT_LEN);
                               # later ("dss", data_ack or None, ((dsn, length), ...), ssn): RFC
                               # 8684's data sequence signal: a data ACK, and where this segment's
                               # bytes (from relative subflow sequence number ssn) sit in the data
@@ -126,7 +131,7 @@ class Packet(NamedTuple):
                 s += (", options [mptcp dss" + (f" ack {dack}" if dack is not None else "")
                       + (f" seq {pieces[0][0]} len {sum(n for _, n in pieces)}" if pieces else "") + "]")
             elif l4.mptcp:
-                s += f", options [mptcp {l4.mptcp[0]} {l4.mptcp[1]:#010x}]"
+                s += f", options [mptcp {l4.mptcp[0]}]"
             return s + f", length {self.load}"
         if type(l4) is UDP:
             return f"{ip.src}.{l4.sport} > {ip.dst}.{l4.dport}: UDP, length {self.load}"

@@ -45,17 +45,26 @@ def to_scapy(pkt: Packet):
 
 
 def mptcp_bytes(opt: tuple) -> bytes:
-    """The bytes of an MPTCP option after kind and length (RFC 8684 section 3): MP_CAPABLE
-    v1 on a SYN (no key; flag H, HMAC-SHA256, and no checksums: Linux's default);
-    MP_JOIN with token and nonce; DSS with a 4-byte data ACK and a mapping (4-byte DSN,
-    relative subflow sequence number, data-level length), numbered so that the first data
-    byte is DSN 1."""
+    """The bytes of an MPTCP option after kind and length (RFC 8684 section 3): the v1
+    handshake -- MP_CAPABLE with no key on the SYN, the server's key on the SYN+ACK, both
+    keys on the third ACK (flag H, HMAC-SHA256, and no checksums: Linux's default); MP_JOIN
+    with the server's token and a nonce on the SYN, a truncated HMAC and a nonce on the
+    SYN+ACK, the full HMAC on the third ACK -- then DSS with a 4-byte data ACK and a mapping
+    (4-byte DSN, relative subflow sequence number, data-level length), numbered so that the
+    first data byte is DSN 1."""
     kind = opt[0]
     if kind == "capable":
         return b"\x01\x01"
+    if kind == "capable-synack":
+        return b"\x01\x01" + opt[1].to_bytes(8, "big")
+    if kind == "capable-ack":
+        return b"\x01\x01" + opt[1].to_bytes(8, "big") + opt[2].to_bytes(8, "big")
     if kind == "join":
-        token = opt[1]
-        return b"\x10\x01" + token.to_bytes(4, "big") + (token ^ 0x5A5A5A5A).to_bytes(4, "big")
+        return b"\x10\x01" + opt[1].to_bytes(4, "big") + opt[2].to_bytes(4, "big")
+    if kind == "join-synack":
+        return b"\x10\x01" + opt[1][:8] + opt[2].to_bytes(4, "big")
+    if kind == "join-ack":
+        return b"\x10\x00" + opt[1][:20]
     _, dack, pieces, ssn = opt
     flags = (0x01 if dack is not None else 0) | (0x04 if pieces else 0)
     out = bytes([0x20, flags])

@@ -102,7 +102,7 @@ class TcpConn:
         self.on_close: Callable | None = None
         self.on_acked: Callable | None = None       # new data acknowledged: room to send more
         self.syn_opt: tuple = ()                    # MPTCP option for our SYN / SYN+ACK
-        self.peer_syn_opt: tuple = ()               # ...and the one the peer's SYN carried
+        self.peer_syn_opt: tuple = ()               # ...and the one the peer's SYN (+ACK) carried
         self.mp_opt: Callable | None = None         # MPTCP: (conn, seq, load) -> option, later
         self.on_mp_opt: Callable | None = None      # MPTCP: (conn, packet), for each one received
 
@@ -234,7 +234,6 @@ class TcpConn:
     def accept_syn(self, pkt: Packet) -> None:
         """A listening socket's child: SYN received, answer SYN+ACK."""
         self.irs = pkt.l4.seq
-        self.peer_syn_opt = pkt.l4.mptcp
         self.rcv_nxt = self.irs + 1
         self.snd_nxt = self.snd_max = self.iss + 1
         self.rtt_seq, self.rtt_start = self.iss + 1, self.host.sim.now
@@ -339,6 +338,7 @@ class TcpConn:
                 return                  # a RST without ACK is dropped (RFC 9293 3.10.7.3)
             if "S" in flags and "A" in flags:
                 self.irs = tcp.seq
+                self.peer_syn_opt = tcp.mptcp
                 self.rcv_nxt = tcp.seq + 1
                 self.snd_una = self.iss + 1
                 self._sample_rtt(self.iss + 1)

@@ -277,3 +277,24 @@ def test_an_in_window_rst_off_rcv_nxt_resets_2_4_but_gets_a_challenge_ack_today(
     assert c.challenge_acks == (0 if resets else 1)
     c.segment(Packet(IP("200.0.0.1", "192.168.0.1", 64, 2, 0), TCP(7, 4242, 1000, 0, "R", 0), 0))
     assert c.reset                           # exactly rcv_nxt: reset in both
+
+
+def test_mptcp_v1_handshake_keys_token_and_hmacs():
+    import hashlib
+    from sim.apps import mptcp_hmac
+    r = sim.run("mptcp", seed=3, size=20_000)
+    opts = {}
+    for e in r.events:
+        if e[1] is Ev.SEND and e[3].proto == 6 and e[3].l4.mptcp and e[3].l4.mptcp[0] != "dss":
+            opts.setdefault(e[3].l4.mptcp[0], e[3].l4.mptcp)
+    assert list(opts) == ["capable", "capable-synack", "capable-ack", "join", "join-synack", "join-ack"]
+    assert opts["capable"] == ("capable",)                          # a v1 SYN carries no key
+    key_b = opts["capable-synack"][1]
+    _, key_a, key_b2 = opts["capable-ack"]                          # the third ACK: both keys
+    assert key_b2 == key_b
+    token, nonce_a = opts["join"][1], opts["join"][2]               # the SERVER's token
+    assert token == int.from_bytes(hashlib.sha256(key_b.to_bytes(8, "big")).digest()[:4], "big")
+    mac_b, nonce_b = opts["join-synack"][1], opts["join-synack"][2]
+    assert mac_b == mptcp_hmac(key_b, key_a, nonce_b, nonce_a)[:8]
+    assert opts["join-ack"][1] == mptcp_hmac(key_a, key_b, nonce_a, nonce_b)
+    # and Wireshark reads them as MPTCP without complaint (test_pcap checks every scenario)

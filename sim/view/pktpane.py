@@ -58,6 +58,11 @@ def mptcp_option(data: bytes) -> str:
         backup = " backup," if data[0] & 1 else ""
         return (f"MPTCP {name},{backup} address id {data[1]}, receiver's token 0x{data[2:6].hex()}, "
                 f"nonce 0x{data[6:10].hex()}")
+    if sub == 1 and len(data) == 14:              # MP_JOIN on the SYN+ACK: truncated HMAC, nonce
+        return (f"MPTCP {name}, address id {data[1]}, HMAC (first 64 bits) 0x{data[2:10].hex()}, "
+                f"nonce 0x{data[10:14].hex()}")
+    if sub == 1 and len(data) == 22:              # MP_JOIN on the third ACK: the HMAC
+        return f"MPTCP {name}, HMAC (160 bits) 0x{data[2:22].hex()}"
     if sub == 2 and len(data) >= 2:               # DSS: flags F m M a A, then ACK, mapping
         flags, pos, parts = data[1], 2, []
         if flags & 0x01:
