@@ -1045,3 +1045,17 @@ def test_the_notebook_widgets_check_and_count():
     assert sheet.checked["eqnat-survive"] == {"answer": instance("eqnat-survive", "release").answer,
                                               "attempts": 2, "right": True,
                                               "variant": instance("eqnat-survive", "release").salt}
+
+
+def test_down_fin_asks_about_the_dead_lines_own_segment():
+    """The event the prompt points at is the dead download's own segment reaching the
+    router from the LAN, and the revealed hop is that segment leaving -- not another flow's."""
+    from sim.exercises.bank import _lan_port, run
+    for student in STUDENTS[:6] + ["book"]:
+        inst = instance("down-fin", student, "")
+        r = run(inst.run["scenario"], **inst.run["params"])
+        ask = int(re.search(r"At event (\d+) ", inst.prompt).group(1))
+        e = r.events[ask]
+        assert e[1] is Ev.HOP and e[4][1] == "router:eth0"
+        assert e[3].sport == _lan_port(r, inst.step)
+        assert "F" in e[3].l4.flags if "FIN" in inst.prompt else "F" not in e[3].l4.flags

@@ -993,7 +993,8 @@ def down_fin(student, rng):
     else:                                   # pragma: no cover - every variant tried has one
         raise ExerciseError(f"no segment after the failure in the uplink-down variants of {student!r}")
     step, dev, pkt = out[0]
-    ask = max(i for i, _ in arrivals(r, "eth0") if i < step)
+    port = _lan_port(r, step)
+    ask = max(i for i, p in arrivals(r, "eth0") if i < step and p.sport == port)   # this segment
     fin = "F" in pkt.l4.flags
     what = (f"its client heard nothing more, gave up after {r.params.read_timeout:g} s and closed, "
             f"sending a FIN" if fin else "it still owed an ACK for data that came just before the failure")
