@@ -224,13 +224,23 @@ class _DataReceiver:
     def __init__(self):
         self.maps: dict = {}                # subflow -> {offset: pieces} from the DSS options
         self.got: list = []                 # sorted, merged [start, end) DSN ranges
-        self.data_ack = 0
+        self.data_ack = 0                   # relative: 0 is the peer's first data byte
+        self.base = None                    # the peer's IDSN + 1 (from its key), low 32 bits
 
-    def mapping(self, c, pkt) -> None:
+    def mapping(self, c, pkt, pieces=None) -> None:
+        """Record where the data of segment ``pkt`` sits (its DSS mapping, or ``pieces``:
+        (relative DSN, length) the caller knows otherwise)."""
         opt = pkt.l4.mptcp
-        if opt[0] == "dss" and opt[2] and pkt.load:
-            off = c._unwrap(pkt.l4.seq, c.rcv_nxt) - (c.irs + 1)
-            self.maps.setdefault(c, {})[off] = opt[2]
+        if pieces is None:
+            if opt[0] != "dss" or not opt[2] or not pkt.load or self.base is None:
+                return
+            pieces = tuple(((dsn - self.base) & 0xFFFFFFFF, n) for dsn, n in opt[2])
+        off = c._unwrap(pkt.l4.seq, c.rcv_nxt) - (c.irs + 1)
+        self.maps.setdefault(c, {})[off] = pieces
+
+    def ack(self) -> int | None:
+        """The data ACK as it goes on the wire (the peer's numbering, low 32 bits)."""
+        return None if self.base is None else (self.base + self.data_ack) & 0xFFFFFFFF
 
     def delivered(self, c, n: int) -> int:
         """``n`` more bytes of subflow ``c`` are in order: fold their DSNs in; returns how
@@ -273,8 +283,9 @@ class MptcpServer:
     more whenever it has room in its window.  Every byte gets a DSN; every data segment
     says in its DSS option which DSNs it carries.  When the data ACK has not moved for a
     retransmission timeout, the bytes a stalled subflow holds are re-injected into a
-    subflow that still gets its ACKs (``__mptcp_retrans()`` in Linux).  Not modelled: the
-    HMACs of MP_JOIN, DATA_FIN (the subflows' FINs end the connection)."""
+    subflow that still gets its ACKs (``__mptcp_retrans()`` in Linux); a subflow stale
+    after ``STALE_LOSS_CNT`` RTOs gives up all it holds.  Not modelled: DATA_FIN (the
+    subflows' FINs end the connection)."""
 
     def __init__(self, host, port: int, size: int):
         self.size = size
@@ -294,7 +305,8 @@ class MptcpServer:
             key = rng.randrange(1, 1 << 64)
             token = mptcp_token(key)
             c.syn_opt = ("capable-synack", key)
-            s = self.sessions[token] = {"token": token, "key": key, "subflows": [c], "dsn_next": 0,
+            s = self.sessions[token] = {"token": token, "key": key, "base": wire_dsn(key, 0),
+                                        "subflows": [c], "dsn_next": 0,
                                         "data_una": 0, "wanted": 0, "maps": {}, "rtx": None,
                                         "last_progress": 0, "reinjected": 0, "acked_at": {},
                                         "rx": _DataReceiver()}
@@ -320,21 +332,27 @@ class MptcpServer:
             self._fill(s)
 
         def on_mp_opt(c, pkt):
-            if pkt.l4.mptcp[0] == "capable-ack":
-                s["client_key"] = pkt.l4.mptcp[1]
+            opt = pkt.l4.mptcp
+            if opt[0] in ("capable-ack", "capable-data"):     # the client's key
+                s["client_key"] = opt[1]
+                s["rx"].base = wire_dsn(opt[1], 0)
+                if opt[0] == "capable-data":                   # ... and its first data
+                    s["rx"].mapping(c, pkt, ((0, opt[3]),))
                 return
-            if pkt.l4.mptcp[0] != "dss":
+            if opt[0] != "dss":
                 return
             s["rx"].mapping(c, pkt)
-            _, dack, _, _ = pkt.l4.mptcp
-            if dack is not None and dack > s["data_una"]:
-                s["data_una"] = dack
-                s["last_progress"] = self.host.sim.now
+            dack = opt[1]
+            if dack is not None:
+                rel = (dack - s["base"]) & 0xFFFFFFFF
+                if s["data_una"] < rel <= s["dsn_next"]:
+                    s["data_una"] = rel
+                    s["last_progress"] = self.host.sim.now
         c.on_data = on_data
         c.on_mp_opt = on_mp_opt
-        c.mp_opt = lambda c, seq, load: ("dss", s["rx"].data_ack,
-                                         _pieces(s["maps"][c], seq - (c.iss + 1), load) if load else (),
-                                         seq - c.iss if load else 0)
+        c.mp_opt = lambda c, seq, load: ("dss", s["rx"].ack(), tuple(
+            ((s["base"] + dsn) & 0xFFFFFFFF, n) for dsn, n in _pieces(s["maps"][c], seq - (c.iss + 1), load))
+            if load else (), seq - c.iss if load else 0)
         c.on_established = lambda c: self._fill(s)
 
         def on_acked(c):
@@ -364,7 +382,10 @@ class MptcpServer:
 
     @staticmethod
     def _rto(s) -> int:
-        return max(sf.rto for sf in s["subflows"]) if s["subflows"] else 1_000_000
+        """The MPTCP-level timeout: the largest RTO of the subflows that are not stale
+        (``mptcp_set_timeout()``)."""
+        live = [sf.rto for sf in s["subflows"] if not _stale(sf)]
+        return max(live) if live else 1_000_000
 
     def _retrans(self, s) -> None:
         """The MPTCP-level retransmission timer: no data ACK progress for an RTO, so the
@@ -379,6 +400,8 @@ class MptcpServer:
             s["rtx"] = sim.at(rto - idle, self._retrans, s)
             return
         lo = max(s["data_una"], s["reinjected"])
+        if lo >= s["dsn_next"]:
+            lo = s["data_una"]              # re-injected already, still not acknowledged: again
         holder = next((sf for sf in s["subflows"] for off, dsn, k in s["maps"][sf]
                        if dsn <= lo < dsn + k), None)
         # a subflow that is not stale: its ACKs still come, or it has nothing outstanding
@@ -386,7 +409,10 @@ class MptcpServer:
                 and (sim.now - s["acked_at"].get(sf, -rto) < rto or sf.snd_una >= sf.data_end)]
         if live:
             target = live[0]
-            hi = min(s["dsn_next"], lo + target.window)
+            # a stale subflow (stale_loss_cnt RTOs without progress) gives up everything it
+            # holds (__mptcp_retransmit_pending_data()); otherwise one window's worth
+            hi = s["dsn_next"] if holder is not None and _stale(holder) else min(s["dsn_next"],
+                                                                                lo + target.window)
             if hi > lo:
                 sim.trace.emit(Ev.APP, self.host.name, None, "mptcp re-injects data", hi - lo)
                 self._write(s, target, lo, hi - lo)
@@ -410,6 +436,7 @@ class MptcpDownload:
         self.n = subflows
         self.start = start
         self.key = host.sim.rng.randrange(1, 1 << 64)
+        self.base = wire_dsn(self.key, 0)
         self.server_key = None
         self.subflows = []
         self.rx = _DataReceiver()
@@ -428,18 +455,22 @@ class MptcpDownload:
         third_ack = [True]
 
         def mp_opt(c, seq, load):
+            peer = c.peer_syn_opt
             if third_ack[0]:                        # the handshake's last word
                 third_ack[0] = False
-                peer = c.peer_syn_opt
                 if opt[0] == "capable" and peer[:1] == ("capable-synack",):
                     self.server_key = peer[1]
+                    self.rx.base = wire_dsn(peer[1], 0)
                     return ("capable-ack", self.key, peer[1])
                 if opt[0] == "join" and peer[:1] == ("join-synack",):
                     return ("join-ack", mptcp_hmac(self.key, self.server_key, opt[2], peer[2]))
+            if load and opt[0] == "capable" and seq == c.iss + 1 and self.rx.data_ack == 0:
+                # the first data, before any data ACK: MP_CAPABLE again, keys and length
+                return ("capable-data", self.key, self.server_key, load)
             # the request is the client's data: it, too, is mapped (the client writes only
             # once, on the first subflow, so its subflow bytes are its data bytes)
-            return ("dss", self.rx.data_ack, ((seq - (c.iss + 1), load),) if load else (),
-                    seq - c.iss if load else 0)
+            return ("dss", self.rx.ack(), (((self.base + seq - (c.iss + 1)) & 0xFFFFFFFF, load),)
+                    if load else (), seq - c.iss if load else 0)
         c.mp_opt = mp_opt
         self.subflows.append(c)
         return c
@@ -470,6 +501,21 @@ class MptcpDownload:
     def bytes(self) -> int:
         """Bytes of the connection's data in order at the data level."""
         return self.rx.data_ack
+
+
+STALE_LOSS_CNT = 4          # net.mptcp.stale_loss_cnt: RTOs without progress make a subflow stale
+
+
+def _stale(sf) -> bool:
+    return sf.state != "ESTABLISHED" or sf.retries >= STALE_LOSS_CNT
+
+
+def wire_dsn(key: int, rel: int) -> int:
+    """Data sequence number ``rel`` (0: the first data byte) as it goes on the wire: from
+    the IDSN, the least significant 64 bits of SHA-256(key) (RFC 8684 3.1), plus one,
+    in the 4 bytes of a DSS option without the 'm' flag."""
+    idsn = int.from_bytes(hashlib.sha256(key.to_bytes(8, "big")).digest()[-8:], "big")
+    return (idsn + 1 + rel) & 0xFFFFFFFF
 
 
 def mptcp_token(key: int) -> int:

@@ -21,7 +21,7 @@ ECHO_REQUEST, ECHO_REPLY = 8, 0
 # RFC 8684 v1 handshake options, by kind: MP_CAPABLE on the SYN (no key), the SYN+ACK (the
 # server's key) and the third ACK (both keys); MP_JOIN on the SYN (token, nonce), the SYN+ACK
 # (truncated HMAC, nonce) and the third ACK (HMAC)
-MPTCP_OPT_LEN = {"capable": 4, "capable-synack": 12, "capable-ack": 20,
+MPTCP_OPT_LEN = {"capable": 4, "capable-synack": 12, "capable-ack": 20, "capable-data": 22,
                  "join": 12, "join-synack": 16, "join-ack": 24}
 
 
@@ -29,9 +29,7 @@ def mptcp_opt_len(opt: tuple) -> int:
     """Bytes the MPTCP option takes in the TCP header, padded to 4.  A DSS option
     (``("dss", data_ack, pieces, ssn)``) is 4 bytes, + 4 for a data ACK, + 10 for a
     mapping (data sequence number, subflow sequence number, data-level length)."""
-    if opt[0] != "dss":
-        return MPTCP_OPT_LEN[opt[0]]
-    n = 4 + (4 if opt[1] is not None else 0) + (10 if opt[2] else 0)
+    n = MPTCP_OPT_LEN.get(opt[0]) or 4 + (4 if opt[1] is not None else 0) + (10 if opt[2] else 0)
     return (n + 3) // 4 * 4
 
 Endpoint = tuple[str, int]

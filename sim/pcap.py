@@ -49,9 +49,9 @@ def mptcp_bytes(opt: tuple) -> bytes:
     handshake -- MP_CAPABLE with no key on the SYN, the server's key on the SYN+ACK, both
     keys on the third ACK (flag H, HMAC-SHA256, and no checksums: Linux's default); MP_JOIN
     with the server's token and a nonce on the SYN, a truncated HMAC and a nonce on the
-    SYN+ACK, the full HMAC on the third ACK -- then DSS with a 4-byte data ACK and a mapping
-    (4-byte DSN, relative subflow sequence number, data-level length), numbered so that the
-    first data byte is DSN 1."""
+    SYN+ACK, the full HMAC on the third ACK; MP_CAPABLE with keys and data-level length on
+    the client's first data -- then DSS with a 4-byte data ACK and a mapping (4-byte DSN
+    counted from the sender's IDSN, relative subflow sequence number, data-level length)."""
     kind = opt[0]
     if kind == "capable":
         return b"\x01\x01"
@@ -59,6 +59,9 @@ def mptcp_bytes(opt: tuple) -> bytes:
         return b"\x01\x01" + opt[1].to_bytes(8, "big")
     if kind == "capable-ack":
         return b"\x01\x01" + opt[1].to_bytes(8, "big") + opt[2].to_bytes(8, "big")
+    if kind == "capable-data":                  # the first data: keys and data-level length
+        return (b"\x01\x01" + opt[1].to_bytes(8, "big") + opt[2].to_bytes(8, "big")
+                + opt[3].to_bytes(2, "big"))
     if kind == "join":
         return b"\x10\x01" + opt[1].to_bytes(4, "big") + opt[2].to_bytes(4, "big")
     if kind == "join-synack":
@@ -69,11 +72,10 @@ def mptcp_bytes(opt: tuple) -> bytes:
     flags = (0x01 if dack is not None else 0) | (0x04 if pieces else 0)
     out = bytes([0x20, flags])
     if dack is not None:
-        out += ((dack + 1) & 0xFFFFFFFF).to_bytes(4, "big")
-    if pieces:
+        out += dack.to_bytes(4, "big")
+    if pieces:          # one mapping per option: a segment's first (in practice its only) one
         dsn, length = pieces[0]
-        out += ((dsn + 1) & 0xFFFFFFFF).to_bytes(4, "big") + (ssn & 0xFFFFFFFF).to_bytes(4, "big") \
-            + length.to_bytes(2, "big")
+        out += dsn.to_bytes(4, "big") + (ssn & 0xFFFFFFFF).to_bytes(4, "big") + length.to_bytes(2, "big")
     return out
 
 

@@ -37,6 +37,7 @@ SYN_RETRIES = 5             # 2.4 tcp_syn_retries
 SYN_RETRIES_LINUX = 6       # today's default (since 3.7)
 SYNACK_RETRIES = 5          # 2.4 tcp_synack_retries
 RETRIES2 = 15               # 2.4 tcp_retries2
+ORPHAN_RETRIES = 8          # tcp_orphan_retries: 0, which tcp_orphan_retries() reads as 8
 DELACK = 40_000             # µs, Linux's TCP_DELACK_MIN: how long an ACK may wait for data
 QUICKACKS = 16              # TCP_MAX_QUICKACKS
 PINGPONG_THRESH = 1         # TCP_PINGPONG_THRESH (Linux 6.x)
@@ -298,6 +299,8 @@ class TcpConn:
     def _on_rto(self) -> None:
         self.retries += 1
         limit = {"SYN_SENT": self.syn_retries, "SYN_RECEIVED": SYNACK_RETRIES}.get(self.state, RETRIES2)
+        if self.fin_queued and self.state in ("FIN_WAIT_1", "CLOSING", "LAST_ACK"):
+            limit = ORPHAN_RETRIES          # the application closed it: an orphan (tcp_orphan_retries)
         if self.retries > limit:
             self.host.sim.trace.emit(Ev.DROP, self.host.name, self._make(*self._first_unacked()),
                                      Drop.RETRIES)

@@ -287,11 +287,13 @@ def test_mptcp_v1_handshake_keys_token_and_hmacs():
     for e in r.events:
         if e[1] is Ev.SEND and e[3].proto == 6 and e[3].l4.mptcp and e[3].l4.mptcp[0] != "dss":
             opts.setdefault(e[3].l4.mptcp[0], e[3].l4.mptcp)
-    assert list(opts) == ["capable", "capable-synack", "capable-ack", "join", "join-synack", "join-ack"]
+    assert list(opts) == ["capable", "capable-synack", "capable-ack", "capable-data", "join",
+                          "join-synack", "join-ack"]
     assert opts["capable"] == ("capable",)                          # a v1 SYN carries no key
     key_b = opts["capable-synack"][1]
     _, key_a, key_b2 = opts["capable-ack"]                          # the third ACK: both keys
     assert key_b2 == key_b
+    assert opts["capable-data"][1:] == (key_a, key_b, 100)         # the request: keys and its length
     token, nonce_a = opts["join"][1], opts["join"][2]               # the SERVER's token
     assert token == int.from_bytes(hashlib.sha256(key_b.to_bytes(8, "big")).digest()[:4], "big")
     mac_b, nonce_b = opts["join-synack"][1], opts["join-synack"][2]

@@ -145,11 +145,11 @@ def test_mptcp_options_are_decoded_not_shown_as_python_reprs():
     assert dict((n, rng) for n, _, rng in tcp)["options"] == (40, 52)
     # every data segment says where its bytes sit in the connection's data (DSS)
     data = next(i for i, e in enumerate(r.events) if e[1] is Ev.HOP and e[3].proto == 6
-                and e[3].load and e[3].l4.mptcp and e[3].l4.mptcp[2])
+                and e[3].load and e[3].l4.mptcp[:1] == ("dss",) and e[3].l4.mptcp[2])
     _, dack, pieces, ssn = r.events[data][3].l4.mptcp
     hd = packet_pane(r, data)
-    assert (f"MPTCP DSS: data ACK {dack + 1}, maps {pieces[0][1]} bytes from subflow seq {ssn} "
-            f"to data seq {pieces[0][0] + 1}") in hd
+    assert (f"MPTCP DSS: data ACK {dack}, maps {pieces[0][1]} bytes from subflow seq {ssn} "
+            f"to data seq {pieces[0][0]}") in hd
 
 
 def test_trace_events_are_called_events_and_replay_frames_steps(eq):
