@@ -57,7 +57,7 @@ def _mine():
 COMPARED = ["perpacket-masquerade", "perpacket-snat", "perpacket-snat-filter",
             "ping-perpacket-masquerade", "ping-perpacket-snat", "ping-perpacket-snat-filter",
             "hash-l3-nat", "hash-l4-nat", "mptcp", "mptcp-split-access", "uplink-down"]
-OWN_TIMEOUT = {"uplink-down"}     # its clients give up after its own 3 s, as the simulator's
+OWN_TIMEOUT = {"uplink-down"}     # its clients give up after its own 5 s, as the simulator's
 # the per-packet and ping scenarios again with 3 uplinks (issue 7's predictions)
 THREE = ["perpacket-masquerade", "perpacket-snat", "perpacket-snat-filter",
          "ping-perpacket-masquerade", "ping-perpacket-snat", "ping-perpacket-snat-filter"]

@@ -114,14 +114,19 @@ def known_difference(scenario: str, aspect: str, uplinks: int) -> str:
 
 @dataclass
 class Row:
+    """One aspect, both sides.  ``judged=False``: shown for the reader (counts, timings,
+    which of two racing outcomes happened), not compared."""
     aspect: str
     kernel: str
     sim: str
     agree: bool
     note: str = ""
+    judged: bool = True
 
     @property
     def verdict(self) -> str:
+        if not self.judged:
+            return "shown, not judged"
         if self.agree:
             return "agree"
         return "differs (documented)" if self.note else "DIFFERS"
@@ -315,13 +320,13 @@ def compare(scenario: str, uplinks: int = 2, kernel: KernelResult | None = None,
         if sc.setup.balance == "hash-l3":
             add("addresses at the remote", len(kf["remote saw"]), len(sf["remote saw"]))
         c.rows.append(Row("(which uplink: hash seed)", _s(kf["remote saw"]), _s(sf["remote saw"]),
-                          True))
+                          True, judged=False))
     else:
         add("uplinks used per flow", kf["uplinks per flow"], sf["uplinks per flow"])
         add("left with another uplink's address", kf["foreign source"], sf["foreign source"])
         add("addresses at the remote", kf["remote saw"], sf["remote saw"])
         c.rows.append(Row("(uplink of each passed packet)", _s(kf["sequence"]), _s(sf["sequence"]),
-                          True))
+                          True, judged=False))
     if "tcp" in kv and not hashed:
         # the kernel's server program: the connections accept() returned; the simulator's
         # remote host: the connections that reached ESTABLISHED (what accept() would return)
@@ -331,15 +336,15 @@ def compare(scenario: str, uplinks: int = 2, kernel: KernelResult | None = None,
     kd = ", ".join(f"{a} {n}" for a, n in k["observed"]["drops"].items()) or "none"
     so = observe(from_sim(r), addrs)
     sd = ", ".join(f"{a} {n}" for a, n in so["drops"].items()) or "none"
-    c.rows.append(Row("(drop counts)", kd, sd, True))
+    c.rows.append(Row("(drop counts)", kd, sd, True, judged=False))
     ku = "/".join(str(n) for n in k["observed"]["upstream_per_uplink"].values())
     su = "/".join(str(n) for n in so["upstream_per_uplink"].values())
-    c.rows.append(Row("(upstream packets per uplink)", ku, su, True))
+    c.rows.append(Row("(upstream packets per uplink)", ku, su, True, judged=False))
     if "tcp" in kv:
         ks_ = k["echo"][0]["seconds"]
         ss_ = r.summary["echo"][0]["seconds"]
         c.rows.append(Row("(echo seconds)", "-" if ks_ is None else f"{ks_:.3f}",
-                          "-" if ss_ is None else f"{ss_:.3f}", True))
+                          "-" if ss_ is None else f"{ss_:.3f}", True, judged=False))
     return c
 
 
@@ -365,7 +370,7 @@ def _compare_down(c: Comparison, k: dict, r, addrs: dict, add, n: int) -> None:
         _by_uplink(sc_[:n], addrs))
     # how a download on the dead line fails is a race (_DOWN_RACE): shown, not judged
     c.rows.append(Row("(how: stalled, or reset by an ACK owed from before)",
-                      _by_uplink(kc[:n], addrs, True), _by_uplink(sc_[:n], addrs, True), True))
+                      _by_uplink(kc[:n], addrs, True), _by_uplink(sc_[:n], addrs, True), True, judged=False))
     add("downloads started after it, by uplink", _by_uplink(kc[n:], addrs), _by_uplink(sc_[n:], addrs))
     kob, sob = k["observed"], observe(from_sim(r), addrs)
 
@@ -378,10 +383,10 @@ def _compare_down(c: Comparison, k: dict, r, addrs: dict, add, n: int) -> None:
     add("resets sent by", sorted(kob["resets"]), sorted(sob["resets"]))
     kd = ", ".join(f"{a} {m}" for a, m in kob["drops"].items()) or "none"
     sd = ", ".join(f"{a} {m}" for a, m in sob["drops"].items()) or "none"
-    c.rows.append(Row("(drop counts)", kd, sd, True))
+    c.rows.append(Row("(drop counts)", kd, sd, True, judged=False))
     ku = "/".join(str(m) for m in kob["upstream_per_uplink"].values())
     su = "/".join(str(m) for m in sob["upstream_per_uplink"].values())
-    c.rows.append(Row("(upstream packets per uplink)", ku, su, True))
+    c.rows.append(Row("(upstream packets per uplink)", ku, su, True, judged=False))
 
 
 def _sim_accepted(r) -> list[str]:
@@ -447,11 +452,11 @@ def _compare_mptcp(c: Comparison, k: dict, r, addrs: dict, add) -> None:
         add("faster than one uplink", (km["throughput_kbit"] or 0) > kbit,
             (sm["throughput_kbit"] or 0) > kbit)
     c.rows.append(Row(f"(throughput, kbit/s; one uplink: {kbit or 'unlimited'})",
-                      str(km["throughput_kbit"]), str(sm["throughput_kbit"]), True))
-    c.rows.append(Row("(bytes per subflow)", kv["bytes"], sv["bytes"], True))
+                      str(km["throughput_kbit"]), str(sm["throughput_kbit"]), True, judged=False))
+    c.rows.append(Row("(bytes per subflow)", kv["bytes"], sv["bytes"], True, judged=False))
     ku = "/".join(str(n) for n in kob["upstream_per_uplink"].values())
     su = "/".join(str(n) for n in sob["upstream_per_uplink"].values())
-    c.rows.append(Row("(upstream packets per uplink)", ku, su, True))
+    c.rows.append(Row("(upstream packets per uplink)", ku, su, True, judged=False))
 
 
 def _s(v) -> str:

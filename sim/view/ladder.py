@@ -144,9 +144,11 @@ def ladder_parts(result, steps: list[int], current: int | None = None,
         else:
             node = e[2]
             xn = x.get(node, LEFT)
-            kind = getattr(e[1], "value", str(e[1]))
+            kind = str(f.get("what", "")) if e[1] is Ev.APP else getattr(e[1], "value", str(e[1]))
+            anchor = "end" if xn > width - RIGHT - LANE else "start"
             row.append(f'<circle cx="{xn}" cy="{y}" r="4" fill="{GREY}"/>'
-                       f'<text x="{xn + 8}" y="{y + 4}">{h(kind)}</text>')
+                       f'<text x="{xn + (-8 if anchor == "end" else 8)}" y="{y + 4}" '
+                       f'text-anchor="{anchor}">{h(kind)}</text>')
             if pkt is not None:
                 row.append(f'<text class="mono" x="{width - RIGHT + 8}" y="{y + 4}">{h(flow_text(pkt))}</text>')
         row.append("</g>")
