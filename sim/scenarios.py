@@ -292,6 +292,8 @@ def run(scenario: str, **overrides) -> Result:
     for t in p.flush_at:                     # ip route flush cache
         sim.at(int(t * S), net["router"].cache.flush)
     if p.down_at is not None:                # the line fails: carrier lost at both ends
-        sim.at(int(p.down_at * S), net.links[f"uplink{p.down_uplink}"].set_carrier, False)
+        # a daemon: a failure after everything else has ended changes nothing, and does
+        # not keep the simulation going until then
+        sim.at(int(p.down_at * S), net.links[f"uplink{p.down_uplink}"].set_carrier, False, daemon=True)
     sim.run()
     return Result(scenario, p, sim, net, apps)
