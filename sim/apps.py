@@ -1,4 +1,6 @@
-"""Applications on the hosts: a bulk download (with keep-alive requests), ping, UDP echo.
+"""Applications on the hosts: a bulk download (with keep-alive requests and an optional
+read timeout), ping, UDP echo, the measured echo experiment, and MPTCP (RFC 8684 v1:
+handshake, DSS mappings and data ACKs, re-injection).
 
 Each records what a user would measure: when the connection was
 established, how many bytes arrived, when the download finished.
