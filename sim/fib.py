@@ -189,7 +189,10 @@ class FIB:
         return n
 
     def sync_up(self, dev: str) -> int:
-        """``fib_sync_up()``: the nexthops on ``dev`` live again (credits refill next round)."""
+        """``fib_sync_up()``: the nexthops on ``dev`` live again (credits refill next round).
+        Simplified: Linux revives multipath nexthops so, but a route whose only nexthop was
+        on the device was deleted and comes back only if it is the connected route; no
+        scenario brings a line back yet (``Link.set_carrier(True)``)."""
         n = 0
         for r in self.routes:
             for nh in r.nexthops:
