@@ -29,7 +29,8 @@ from pathlib import Path
 
 from .bank import BANK, ExerciseError, chapter_ids, chapters, check_chapter, instance
 from .model import REVEAL_TITLE, SCALARS, context_title, salt_for, short
-from .variants import BOOK_STUDENT, STUDENT_RE, StudentError, check_student, secret_for
+from .variants import (BOOK_STUDENT, STUDENT_RE, StudentError, check_student, read_text_file,
+                       secret_for)
 
 FORMAT = "1+1<1 answers"
 
@@ -198,12 +199,7 @@ def grade_file(student: str, path, chapter: int | None = None, secret: str | Non
 
 def read_roster(path) -> list[str]:
     """Student ids, one a line (blank lines and ``#`` comments ignored)."""
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except OSError as e:
-        raise GradeError(f"can't read the roster {path}: {e.strerror}") from None
-    except UnicodeDecodeError:
-        raise GradeError(f"the roster {path} is not a UTF-8 text file") from None
+    text = read_text_file(path, "the roster", GradeError)
     ids = []
     for n, line in enumerate(text.splitlines(), 1):
         sid = line.split("#", 1)[0].strip()

@@ -39,14 +39,20 @@ def env_secret() -> str:
     return os.environ.get(SECRET_ENV, "").strip()
 
 
+def read_text_file(path, what: str, error: type) -> str:
+    """An instructor's small text file (``what``: "the roster", "the secret file"), read
+    as UTF-8 (a BOM from Notepad is fine); a problem is one ``error`` naming the file."""
+    try:
+        return Path(path).read_text(encoding="utf-8-sig")
+    except OSError as e:
+        raise error(f"can't read {what} {path}: {e.strerror}") from None
+    except UnicodeDecodeError:
+        raise error(f"{what} {path} is not a UTF-8 text file") from None
+
+
 def read_secret_file(path) -> str:
     """The course secret in ``path`` (its first line, blanks stripped)."""
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except OSError as e:
-        raise SecretError(f"can't read the secret file {path}: {e.strerror}") from None
-    except UnicodeDecodeError:
-        raise SecretError(f"the secret file {path} is not a UTF-8 text file") from None
+    text = read_text_file(path, "the secret file", SecretError)
     lines = text.strip().splitlines()
     if not lines or not lines[0].strip():
         raise SecretError(f"the secret file {path} is empty: put the course secret on its first line")
