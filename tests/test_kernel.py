@@ -6,9 +6,10 @@ experiment runs in its own lab (fresh namespaces, so the numgen counter and
 conntrack start empty), several at once to keep the file fast.
 
 What a killed run leaves: SIGTERM/SIGINT -> nothing (the run removes its lab).
-SIGKILL -> the namespaces (with their veths), but no processes: every helper
-the lab starts has PR_SET_PDEATHSIG=SIGKILL.  The next run (or
-``python -m sim.kernel clean``) sweeps namespaces whose owner pid is gone.
+SIGKILL -> the namespaces (with their veths) and the capture folder
+(``<tmp>/1p1lt1-cap-<pid>-*``), but no processes: every helper the lab starts
+has PR_SET_PDEATHSIG=SIGKILL.  The next run (or ``python -m sim.kernel clean``)
+sweeps namespaces and folders whose owner pid is gone.
 """
 import os
 import signal
@@ -336,6 +337,13 @@ def test_a_run_stopped_half_way_removes_its_namespaces(sig):
     assert _owned_by(p.pid) == []
 
 
+def _capture_dirs_of(pid):
+    import glob
+    import tempfile
+    from sim.kernel.lab import CAPTURE_PREFIX
+    return glob.glob(os.path.join(tempfile.gettempdir(), f"{CAPTURE_PREFIX}{pid}-*"))
+
+
 def test_a_killed_run_leaves_namespaces_that_the_next_run_sweeps():
     from sim.kernel.lab import sweep
     p = _start_and_wait_for_lab()
@@ -350,6 +358,43 @@ def test_a_killed_run_leaves_namespaces_that_the_next_run_sweeps():
     gone = sweep()
     assert set(left) <= set(gone)
     assert _owned_by(p.pid) == []
+
+
+def test_clean_removes_the_namespaces_and_the_capture_folder_of_a_killed_run():
+    p = _start_and_wait_for_lab()
+    p.send_signal(signal.SIGKILL)
+    p.wait(timeout=10)
+    assert _owned_by(p.pid), "the killed run left no namespaces: nothing was tested"
+    dirs = _capture_dirs_of(p.pid)
+    assert len(dirs) == 1 and os.path.isdir(dirs[0]), dirs      # its captures' folder
+    c = _cli("clean")
+    out, err = c.communicate(timeout=60)
+    assert c.returncode == 0, err
+    assert dirs[0] in out and "1 capture folder(s)" in out, out
+    assert _owned_by(p.pid) == [] and _capture_dirs_of(p.pid) == []
+
+
+def test_the_sweep_removes_only_capture_folders_whose_run_is_gone(tmp_path):
+    """A folder whose pid is alive stays (a run in progress); one named before the pid was in
+    the name goes only when nothing wrote to it for an hour; files and links are never touched."""
+    from sim.kernel.lab import CAPTURE_PREFIX, LEGACY_MAX_AGE, stale_capture_dirs
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    mk = {}
+    for key, name in (("alive", f"{os.getpid()}-abc"), ("dead", f"{dead.pid}-abc"),
+                      ("legacy_new", "k2j4h5g6"), ("legacy_old", "q9w8e7r6")):
+        d = tmp_path / (CAPTURE_PREFIX + name)
+        d.mkdir()
+        (d / "lan.pcap").write_bytes(b"x")
+        mk[key] = str(d)
+    old = time.time() - LEGACY_MAX_AGE - 60
+    for f in (mk["legacy_old"] + "/lan.pcap", mk["legacy_old"]):
+        os.utime(f, (old, old))
+    (tmp_path / f"{CAPTURE_PREFIX}{dead.pid}-file").write_bytes(b"x")       # not a folder
+    (tmp_path / f"{CAPTURE_PREFIX}{dead.pid}-link").symlink_to(tmp_path / "elsewhere")
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / f"other-{dead.pid}-abc").mkdir()                             # not the lab's
+    assert stale_capture_dirs(tmpdir=str(tmp_path)) == sorted([mk["dead"], mk["legacy_old"]])
 
 
 def test_zz_no_namespaces_left_by_these_tests():

@@ -4,7 +4,7 @@
     sudo .venv/bin/python -m sim.kernel run perpacket-masquerade --pcap masq.pcapng
     sudo .venv/bin/python -m sim.kernel compare perpacket-snat-filter
     sudo .venv/bin/python -m sim.kernel table --uplinks 3
-    sudo .venv/bin/python -m sim.kernel clean        # remove namespaces a killed run left
+    sudo .venv/bin/python -m sim.kernel clean        # remove what a killed run left
 
 Bad input: one line and exit status 2.  No root or no namespaces: one line, exit 1.
 """
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 PROG = "python -m sim.kernel"
@@ -60,7 +61,8 @@ def parser() -> argparse.ArgumentParser:
                 "network namespaces (root needed).")
     sub = p.add_subparsers(dest="cmd", required=True, parser_class=_Parser)
     sub.add_parser("list", help="list the kernel scenarios")
-    sub.add_parser("clean", help="remove lab namespaces left by runs that were killed")
+    sub.add_parser("clean", help="remove the lab namespaces and capture folders left by runs "
+                  "that were killed")
     for cmd in ("run", "compare"):
         r = sub.add_parser(cmd, help=f"{cmd} a kernel scenario")
         r.add_argument("scenario", help="one of: " + ", ".join(SCENARIOS))
@@ -111,7 +113,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.cmd == "clean":
             check_environment()
             gone = sweep()
-            print(f"removed {len(gone)} stale lab namespace(s)" + (": " + " ".join(gone) if gone else ""))
+            dirs = [g for g in gone if os.path.isabs(g)]
+            print(f"removed {len(gone) - len(dirs)} stale lab namespace(s) and {len(dirs)} "
+                  "capture folder(s)" + (": " + " ".join(gone) if gone else ""))
             return 0
         if args.cmd == "run":
             from .scenarios import run

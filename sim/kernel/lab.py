@@ -10,11 +10,13 @@
 joined by veth pairs created *inside* the namespaces (nothing is ever added
 to, or changed in, the root namespace).  Every namespace is named
 ``1p1lt1-<pid>-<node>``: the prefix marks it as the lab's, the pid says which
-run made it.  ``sweep()`` removes the namespaces of runs that are no longer
-alive -- what ``kill -9`` of a run leaves behind (the namespaces and their
-veths; the run's helper processes die with it through ``PR_SET_PDEATHSIG``).
-Every run sweeps at start, and removes its own namespaces on exit, error,
-Ctrl-C or SIGTERM.
+run made it.  A run's captures go to a folder ``1p1lt1-cap-<pid>-*`` in the
+temporary directory (``capture_dir()``).  ``sweep()`` removes the namespaces
+and capture folders of runs that are no longer alive -- what ``kill -9`` of a
+run leaves behind (the namespaces and their veths, the folder; the run's helper
+processes die with it through ``PR_SET_PDEATHSIG``).  Every run sweeps at
+start, and removes its own namespaces and folder on exit, error, Ctrl-C or
+SIGTERM.
 
 The router's NAT and balancing are configured by ``sim.kernel.scenarios``
 with nftables and ``ip rule``/``ip route``, as a reader would on a real box.
@@ -27,8 +29,10 @@ import os
 import re
 import shutil
 import signal
+import stat
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import itertools
@@ -105,14 +109,74 @@ def remove_namespace(ns: str) -> None:
     _run(["ip", "netns", "del", ns], check=False)
 
 
-def sweep(all_runs: bool = False) -> list[str]:
-    """Remove lab namespaces left by runs that are gone (or by every run: ``all_runs``)."""
+# -- capture folders -------------------------------------------------------------------------
+
+CAPTURE_PREFIX = PREFIX + "cap-"
+LEGACY_MAX_AGE = 3600.0     # s: a folder named without its pid, untouched this long, is left over
+
+
+def capture_dir() -> tempfile.TemporaryDirectory:
+    """The run's folder for its captures, ``<tmp>/1p1lt1-cap-<pid>-XXXXXXXX``: removed when
+    the run ends; if the run is killed, by the next ``sweep()`` (the pid says it is gone)."""
+    return tempfile.TemporaryDirectory(prefix=f"{CAPTURE_PREFIX}{os.getpid()}-")
+
+
+def _newest_mtime(path: str) -> float:
+    t = os.lstat(path).st_mtime
+    for root, dirs, files in os.walk(path):
+        for n in dirs + files:
+            try:
+                t = max(t, os.lstat(os.path.join(root, n)).st_mtime)
+            except OSError:
+                pass
+    return t
+
+
+def stale_capture_dirs(all_runs: bool = False, tmpdir: str | None = None) -> list[str]:
+    """Capture folders of runs that are gone: ``1p1lt1-cap-<pid>-*`` whose pid is not alive,
+    and folders named before the pid was part of the name (``1p1lt1-cap-XXXXXXXX``) that
+    nothing has written to for an hour.  Only directories this user owns, never a link."""
+    tmpdir = tmpdir or tempfile.gettempdir()
+    try:
+        names = os.listdir(tmpdir)
+    except OSError:
+        return []
+    out = []
+    for name in sorted(names):
+        if not name.startswith(CAPTURE_PREFIX):
+            continue
+        path = os.path.join(tmpdir, name)
+        try:
+            st = os.lstat(path)
+        except OSError:
+            continue
+        if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid():
+            continue
+        m = re.match(re.escape(CAPTURE_PREFIX) + r"(\d+)-", name)
+        if all_runs:
+            stale = True
+        elif m:
+            stale = not _alive(int(m.group(1)))
+        else:
+            stale = time.time() - _newest_mtime(path) > LEGACY_MAX_AGE
+        if stale:
+            out.append(path)
+    return out
+
+
+def sweep(all_runs: bool = False, tmpdir: str | None = None) -> list[str]:
+    """Remove the lab namespaces and capture folders left by runs that are gone (or by every
+    run: ``all_runs``); the names of what was removed."""
     gone = []
     for ns in lab_namespaces():
         pid = _owner_pid(ns)
         if all_runs or pid is None or not _alive(pid):
             remove_namespace(ns)
             gone.append(ns)
+    for path in stale_capture_dirs(all_runs, tmpdir):
+        shutil.rmtree(path, ignore_errors=True)
+        if not os.path.lexists(path):
+            gone.append(path)
     return gone
 
 

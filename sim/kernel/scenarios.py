@@ -53,13 +53,13 @@ from __future__ import annotations
 
 import os
 import platform
-import tempfile
 import threading
 import time
 from dataclasses import asdict, dataclass, field
 
 from .capture import Capture, Pkt, fmt
-from .lab import (LOCAL1, LOCAL1_ALT, REMOTE1, Lab, LabError, gw_of, net24, uplink_addr)
+from .lab import (LOCAL1, LOCAL1_ALT, REMOTE1, Lab, LabError, capture_dir, gw_of, net24,
+                  uplink_addr)
 from .observe import observe
 
 ECHO_PORT, WEB_PORT, CLIENT_PORT = 7, 80, 5000
@@ -359,7 +359,7 @@ def run(scenario: str, pcap: str | None = None, setup: Setup | None = None,
     sc = SCENARIOS[scenario]
     setup = setup or sc.setup
     experiment = experiment or sc.experiment
-    with tempfile.TemporaryDirectory(prefix="1p1lt1-cap-") as tmp, Lab(uplinks=o.uplinks) as lab:
+    with capture_dir() as tmp, Lab(uplinks=o.uplinks) as lab:
         lab.warm_up()
         configure(lab, setup)
         if o.uplink_kbit:
