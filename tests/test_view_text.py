@@ -159,3 +159,42 @@ def test_trace_events_are_called_events_and_replay_frames_steps(eq):
     assert ">event · ms<" in ladder_svg(eq, i) and "step · ms" not in ladder_svg(eq, i)
     p = Player(eq, max_steps=12).html()
     assert "A <i>step</i> is one frame of this replay; an <i>event</i> is a line" in p
+
+
+@pytest.mark.parametrize("scenario", sorted(sim.scenarios.SCENARIOS))
+def test_consecutive_narrations_tell_every_packet_apart(scenario):
+    """A screen reader announces each step's sentence: two steps in a row must never read
+    the same, even for back-to-back data segments of one flow, duplicate ACKs or
+    retransmissions (the sentence carries seq, ack, length, and what repeats)."""
+    from sim.view.model import analysis_of, resolve_steps
+    for seed in (1, 3):
+        r = sim.run(scenario, seed=seed)
+        steps, _ = resolve_steps(r, analysis_of(r), 0, None, None, 400)
+        said = [narrate(r, i) for i in steps]
+        assert len(said) > 5
+        same = [(steps[k], s) for k, s in enumerate(said[1:], 1) if s == said[k - 1]]
+        assert not same, f"{scenario} seed {seed}: repeated sentence at events {same[:3]}"
+
+
+def test_data_segments_acks_and_repeats_are_named_by_their_numbers():
+    r = sim.run("equalize-public", seed=1)
+    for i, e in enumerate(r.events):
+        pkt = e[3]
+        if e[1] is Ev.HOP and pkt is not None and pkt.load and type(pkt.l4).__name__ == "TCP":
+            assert f"(seq {pkt.l4.seq}, {pkt.load} bytes)" in narrate(r, i)
+            break
+    else:
+        pytest.fail("no data segment")
+    dups = [narrate(r, i) for i, e in enumerate(r.events) if e[1] is Ev.SEND and "duplicate ACK" in narrate(r, i)]
+    assert dups and all(re.search(r"\(ack \d+, duplicate ACK \d+\)", s) for s in dups)
+
+
+def test_an_application_milestone_reads_as_english_in_narration_and_packet_pane():
+    r = sim.run("icmp-equalize-nat", seed=1, pings=2)
+    r.events.append((r.events[-1][0], Ev.APP, "local1", None, ("mptcp re-injects data", 46720)))
+    i = len(r.events) - 1
+    assert narrate(r, i) == ("Local host 1: MPTCP re-injects 46720 bytes of data stranded on a stalled "
+                             "subflow onto another subflow.")
+    html_text = pane(r, i)["html"]
+    assert "(what " not in html_text and "value 46720" not in html_text
+    assert "no packet at this step; MPTCP re-injects 46720 bytes" in html_text

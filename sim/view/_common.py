@@ -31,6 +31,56 @@ def short_name(pkt) -> str:
             "echo reply": "pong"}.get(n, n)
 
 
+def pkt_detail(pkt) -> str:
+    """What tells this packet from its neighbours of the same kind and flow: the numbers
+    tcpdump prints (seq, ack, length), so two data segments or two pings never read alike."""
+    l4 = pkt.l4
+    if type(l4) is TCP:
+        n = pkt_name(pkt)
+        if n == "data segment":
+            return f"seq {l4.seq}, {pkt.load} bytes"
+        if n == "ACK":
+            return f"ack {l4.ack}"
+        if n in ("FIN", "SYN-ACK"):
+            return f"seq {l4.seq}, ack {l4.ack}"
+        return f"seq {l4.seq}"
+    if type(l4) is UDP:
+        return f"{pkt.load} bytes"
+    if type(l4) is ICMP:
+        return f"id {l4.id}, seq {l4.seq}"
+    return ""
+
+
+def pkt_words(pkt, again: str = "") -> str:
+    """The packet in a sentence: ``the data segment (seq 1001, 1448 bytes) from (a, p) to (b, q)``;
+    ``again`` says what repeats an earlier packet ("retransmission 1", "duplicate ACK 2")."""
+    d = ", ".join(x for x in (pkt_detail(pkt), again) if x)
+    ip = pkt.ip
+    ends = (f"{ip.src} to {ip.dst}" if type(pkt.l4) is ICMP
+            else f"{ep(ip.src, pkt.sport)} to {ep(ip.dst, pkt.dport)}")
+    return f"the {pkt_name(pkt)}" + (f" ({d})" if d else "") + f" from {ends}"
+
+
+#: Application milestones (``Ev.APP``: what, value) in words; value is a byte count.
+APP_WORDS = {
+    "download complete": "the download is complete: {v} bytes received",
+    "response complete": "a response is complete: {v} bytes",
+    "read timeout: gives up and closes": "no data for too long: it gives up and closes, after {v} bytes",
+    "mptcp re-injects data": "MPTCP re-injects {v} bytes of data stranded on a stalled subflow onto another subflow",
+}
+
+
+def app_words(what: str, value) -> str:
+    """An application milestone as a phrase: ``mptcp re-injects data`` with 46720 reads
+    "MPTCP re-injects 46720 bytes of data ..."."""
+    what = str(what)
+    if what in APP_WORDS:
+        return APP_WORDS[what].format(v=value)
+    if what.startswith("echo ") and " back" in what:
+        return f"{what}: {value} bytes"
+    return f"{what} ({value})" if value not in (None, "") else what
+
+
 def ep(addr: str, port) -> str:
     """The article's notation: (192.168.0.1, 5000)."""
     return f"({addr}, {port})"

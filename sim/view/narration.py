@@ -8,7 +8,8 @@ sentence made from the event's own fields, so new engine events never break it.
 from __future__ import annotations
 
 from ..trace import Ev
-from ._common import ep, flow_ep, pkt_name, title
+from ..packet import TCP
+from ._common import app_words, ep, pkt_name, pkt_words, title
 from .model import analysis_of, check_step, endpoint_node, info_of
 
 WHY_DROP = {
@@ -77,6 +78,47 @@ def _decisions(result, idx: list[int]) -> list[str]:
     return out
 
 
+def _repeats(result, a) -> dict[int, str]:
+    """Host sends that repeat an earlier packet of their connection, by trace index: a
+    segment whose sequence number (with its data, SYN or FIN) was sent before is a
+    retransmission; a pure ACK with the same ack number as the host's last one is a
+    duplicate ACK (RFC 5681).  Numbered, so a reader can tell the third from the second."""
+    rep = getattr(a, "_repeats", None)
+    if rep is None:
+        rep, sent, last_ack, n_ret, n_dup = {}, set(), {}, {}, {}
+        for i, e in enumerate(result.events):
+            pkt = e[3]
+            if e[1] is not Ev.SEND or pkt is None or type(pkt.l4) is not TCP:
+                continue
+            key = (e[2], pkt.ip.src, pkt.sport, pkt.ip.dst, pkt.dport)
+            name = pkt_name(pkt)
+            if name == "ACK":
+                if last_ack.get(key) == pkt.l4.ack:
+                    n_dup[key] = n_dup.get(key, 0) + 1
+                    rep[i] = f"duplicate ACK {n_dup[key]}"
+                else:
+                    n_dup[key] = 0
+                last_ack[key] = pkt.l4.ack
+            elif name != "RST":
+                seg = (key, pkt.l4.seq, pkt.load, name)
+                if seg in sent:
+                    n_ret[seg] = n_ret.get(seg, 0) + 1
+                    rep[i] = f"retransmission {n_ret[seg]}"
+                sent.add(seg)
+        a._repeats = rep
+    return rep
+
+
+def _again(result, a, step: int) -> str:
+    """``_repeats`` for the packet of a hop or drop, traced back to the host that sent it."""
+    o, seen = a.origin.get(step), 0
+    while o is not None and o.send is None and o.arrival is not None and seen < 64:
+        o, seen = a.origin.get(o.arrival), seen + 1
+    if o is None or o.send is None:
+        return ""
+    return _repeats(result, a).get(o.send, "")
+
+
 def _join(parts: list[str]) -> str:
     return "; ".join(p for p in parts if p)
 
@@ -92,7 +134,7 @@ def narrate(result, step: int) -> str:
     if k is Ev.HOP:
         src, dst = endpoint_node(f["from"]), endpoint_node(f["to"])
         o = a.origin.get(step)
-        what = f"the {pkt_name(pkt)} {flow_ep(pkt)}"
+        what = pkt_words(pkt, _again(result, a, step))
         crossing = f"{what} crosses {node} from {title(result, src)} to {title(result, dst)}"
         if o is not None and o.send is not None:
             s = f"{title(result, src)} sends {what} over {node} to {title(result, dst)}"
@@ -111,14 +153,14 @@ def narrate(result, step: int) -> str:
         dec = _decisions(result, [j for j in a.decisions(step) if result.events[j][2] == node])
         lead = (f"At {title(result, node)}, " + _join(dec) + "; then ") if dec else f"{title(result, node)} "
         verb = "drops" if not dec else "it drops"
-        what = f"the {pkt_name(pkt)} {flow_ep(pkt)}" if pkt is not None else "a packet"
+        what = pkt_words(pkt, _again(result, a, step)) if pkt is not None else "a packet"
         return _sentence(f"{lead}{verb} {what}: {why}")
     if k in (Ev.RT_MISS, Ev.RT_HIT, Ev.RT_DEL, Ev.FIB, Ev.NAT, Ev.CT_NEW, Ev.CT_DEL):
         return _sentence(f"At {title(result, node)}, " + _join(_decisions(result, [step])))
     if k is Ev.SEND:
-        return _sentence(f"{title(result, node)}'s stack emits the {pkt_name(pkt)} {flow_ep(pkt)}")
+        return _sentence(f"{title(result, node)}'s stack emits {pkt_words(pkt, _repeats(result, a).get(step, ''))}")
     if k is Ev.DELIVER:
-        return _sentence(f"The {pkt_name(pkt)} {flow_ep(pkt)} reaches {title(result, node)}'s stack")
+        return _sentence(f"{pkt_words(pkt)} reaches {title(result, node)}'s stack")
     if k is Ev.TCP:
         (la, lp), (ra, rp) = f["local"], f["remote"]
         return _sentence(f"{title(result, node)}'s connection {ep(la, lp)}–{ep(ra, rp)} goes from "
@@ -130,7 +172,7 @@ def narrate(result, step: int) -> str:
             return _sentence(f"The line fails: {title(result, node)}'s {f.get('dev')} goes down{tail}")
         return _sentence(f"{title(result, node)}'s {f.get('dev')} is up again")
     if k is Ev.APP:
-        return _sentence(f"{title(result, node)}: {f.get('what', '')} ({f.get('value', '')})")
+        return _sentence(f"{title(result, node)}: {app_words(f.get('what', ''), f.get('value', ''))}")
     fields = ", ".join(f"{n} {v}" for n, v in f.items())
     return _sentence(f"{title(result, node)}: {kind}" + (f" ({fields})" if fields else ""))
 

@@ -8,7 +8,7 @@ every router: TTL and IP checksum) highlighted, before and after.
 from __future__ import annotations
 
 from ..trace import Ev
-from ._common import flow_text, ms, pkt_name, title
+from ._common import app_words, flow_text, ms, pkt_name, title
 from ._dot import h
 from .model import analysis_of, check_step, endpoint_node, info_of
 
@@ -186,9 +186,14 @@ def pane(result, step: int) -> dict:
     pkt = e[3]
     if pkt is None:
         f = info_of(e)
-        text = ", ".join(f"{k} {v}" for k, v in f.items())
-        return {"html": f'<div class="op1-pkthead">Event {step} · {e[1]} at {h(e[2])}: no packet '
-                        f'({h(text)})</div>', "changed": [], "fields": []}
+        if e[1] is Ev.APP:
+            text = app_words(f.get("what", ""), f.get("value", ""))
+        else:
+            text = ", ".join(f"{k} {v}" for k, v in f.items())
+        kind = getattr(e[1], "value", e[1])
+        return {"html": f'<div class="op1-pkthead">Event {step} · {h(kind)} at {h(title(result, e[2]))}: '
+                        f'no packet at this step' + (f'; {h(text)}' if text else '') + '.</div>',
+                "changed": [], "fields": []}
     a = analysis_of(result)
     before_pkt = a.before(step)
     after = _bytes(pkt)
