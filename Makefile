@@ -39,13 +39,13 @@ book-instructor: system $(STAMP) $(BOOK_STAMP)
 bench-book: $(STAMP) $(BOOK_STAMP)
 	$(PY) book/bench_book.py
 
-$(BOOK_STAMP): requirements-book.txt $(STAMP)
+$(BOOK_STAMP): requirements-book.txt pyproject.toml $(STAMP)
 	$(PY) -m pip install -q -r requirements-book.txt
 	touch $@
 
 venv: $(STAMP)
 
-$(STAMP): requirements.txt
+$(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is needed, found " + sys.version.split()[0])'
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
