@@ -10,22 +10,73 @@ can be changed:
 """
 from __future__ import annotations
 
+import ipaddress
+import math
 from dataclasses import dataclass, field, fields
 from typing import Callable
 
 from .apps import (Download, EchoClient, EchoServer, MptcpDownload, MptcpServer, Pinger, UdpEcho,
                    WebServer)
 from .core import MS, S, Sim
-from .fib import RouteError, addr_int, in_prefix, parse_prefix
+from .fib import in_prefix, parse_prefix
 from .multipath import CACHED_POLICIES, POLICIES
 from .nat import NAT_MODELS
 from .tcp import CONGESTION_CONTROLS, REMOTE_BEHAVIOURS, TCP_PROFILES
-from .topology import KBIT, NetworkSpec, Uplink, article_network
+from .topology import KBIT, REMOTE1, REMOTE2, NetworkSpec, Uplink, article_network, uplink_addr
 from .result import Result
 
 
 class ParamError(ValueError):
-    """A parameter a reader gave that can't be used; the message says what is allowed."""
+    """A parameter a reader gave that can't be used; the message names it, the value given
+    and what is allowed.  ``param`` is the parameter's name (None when no one is to blame)."""
+
+    def __init__(self, message: str, param: str | None = None):
+        super().__init__(message)
+        self.param = param
+
+
+# Bounds of the parameters.  Any run they allow finishes in about a minute and under 2 GB on
+# a 2-core machine (measured: `python -m sim.bench` and tests/test_hardening.py): the cost
+# of a run grows with the bytes its applications move, so those are bounded together
+# (MAX_TRANSFER), and a time bounds every timer a parameter adds.
+MAX_UPLINKS = 16
+MAX_TRANSFER = 100_000_000       # bytes all downloads (or echoes) of one run move, at most
+MAX_SECONDS = 86_400             # flush_at, down_at, idle: one simulated day
+MAX_FLUSHES = 1_000
+INT_BOUNDS = {"uplinks": (1, MAX_UPLINKS), "seed": (0, 2**63 - 1), "size": (1, MAX_TRANSFER),
+              "connections": (1, 64), "pings": (0, 10_000), "messages": (1, 10_000),
+              "msg_size": (1, 10_000_000), "subflows": (1, 8), "port_base": (1024, 60_000),
+              "down_uplink": (1, MAX_UPLINKS)}
+NUMBER_BOUNDS = {"idle": (0, MAX_SECONDS, False),                 # (lo, hi, lo excluded)
+                 "core_delay_ms": (0, 10_000, True), "remote_delay_ms": (0, 10_000, True)}
+NULLABLE_BOUNDS = {"down_at": (0, MAX_SECONDS, False), "read_timeout": (0, 3600, True)}
+LIST_BOUNDS = {"flush_at": (0, MAX_SECONDS, False, False),       # (lo, hi, lo excluded, integers)
+               "down_kbit": (1, 10_000_000, False, False), "up_kbit": (1, 10_000_000, False, False),
+               "delay_ms": (0, 10_000, True, False), "weights": (1, 256, False, True)}
+UNITS = {"idle": "seconds", "down_at": "seconds", "read_timeout": "seconds", "flush_at": "seconds",
+         "core_delay_ms": "ms", "remote_delay_ms": "ms", "delay_ms": "ms", "down_kbit": "kbit/s",
+         "up_kbit": "kbit/s", "size": "bytes", "msg_size": "bytes"}
+
+
+def _given(v, whole) -> str:
+    return f"{v!r}" if whole is None else f"{v!r} (in {whole!r})"
+
+
+def _integer(name: str, v, lo: int, hi: int, whole=None) -> None:
+    if isinstance(v, bool) or not isinstance(v, int):
+        raise ParamError(f"{name} must be an integer {lo}..{hi}, got {_given(v, whole)}", name)
+    if not lo <= v <= hi:
+        unit = f" {UNITS[name]}" if name in UNITS else ""
+        raise ParamError(f"{name} {_given(v, whole)} out of range: allowed {lo}..{hi}{unit}", name)
+
+
+def _number(name: str, v, lo, hi, lo_open: bool, whole=None) -> None:
+    unit = f" {UNITS[name]}" if name in UNITS else ""
+    allowed = f"{'(' if lo_open else '['}{lo}, {hi}]{unit}"
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise ParamError(f"{name} must be a number in {allowed}, got {_given(v, whole)}", name)
+    if not math.isfinite(v) or not (lo < v if lo_open else lo <= v) or not v <= hi:
+        raise ParamError(f"{name} {_given(v, whole)} out of range: allowed {allowed}", name)
 
 
 @dataclass
@@ -66,84 +117,100 @@ class Params:
     def validate(self) -> None:
         def choice(name, allowed):
             v = getattr(self, name)
-            if v not in allowed:
-                raise ParamError(f"unknown {name} {v!r}: allowed are {', '.join(allowed)}")
+            if not isinstance(v, str) or v not in allowed:
+                raise ParamError(f"unknown {name} {v!r}: allowed are {', '.join(allowed)}", name)
         choice("multipath", POLICIES)
         choice("nat", NAT_MODELS)
         choice("remote", REMOTE_BEHAVIOURS)
         choice("cc", CONGESTION_CONTROLS)
         choice("tcp", TCP_PROFILES)
-        for name, lo, hi in (("uplinks", 1, 16), ("seed", 0, 2**63 - 1), ("size", 1, 10**10),
-                             ("connections", 1, 64), ("pings", 0, 10_000),
-                             ("messages", 1, 10_000), ("msg_size", 1, 10**7), ("subflows", 1, 8)):
+        for name in ("equalize", "ingress_filter", "bundle", "trace"):
+            if not isinstance(getattr(self, name), bool):
+                raise ParamError(f"{name} must be true or false, got {getattr(self, name)!r}", name)
+        for name, (lo, hi) in INT_BOUNDS.items():
+            _integer(name, getattr(self, name), lo, hi)
+        for name, (lo, hi, lo_open) in NUMBER_BOUNDS.items():
+            _number(name, getattr(self, name), lo, hi, lo_open)
+        for name in NULLABLE:
+            if getattr(self, name) is not None:
+                _number(name, getattr(self, name), *NULLABLE_BOUNDS[name])
+        for name, (lo, hi, lo_open, integer) in LIST_BOUNDS.items():
             v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int):
-                raise ParamError(f"{name} must be an integer, got {v!r}")
-            if not lo <= v <= hi:
-                raise ParamError(f"{name} {v} out of range: allowed {lo}..{hi}")
-        if not isinstance(self.flush_at, list) or any(
-                isinstance(x, bool) or not isinstance(x, (int, float)) or x < 0 for x in self.flush_at):
-            raise ParamError(f"flush_at must be a list of times in seconds >= 0, got {self.flush_at!r}")
+            if isinstance(v, tuple):
+                v = list(v)
+                setattr(self, name, v)
+            least, most, what = ((0, MAX_FLUSHES, "times in seconds") if name == "flush_at" else
+                                 (1, MAX_UPLINKS, "numbers, one per uplink (the last repeats)"))
+            if not isinstance(v, list) or not least <= len(v) <= most:
+                raise ParamError(f"{name} must be a list of {least}..{most} {what}, got {v!r}", name)
+            for x in v:
+                if integer:
+                    _integer(name, x, lo, hi, whole=v)
+                else:
+                    _number(name, x, lo, hi, lo_open, whole=v)
         if self.flush_at and self.multipath not in CACHED_POLICIES:
             raise ParamError(f"flush_at flushes the route cache: multipath {self.multipath} has none "
-                             f"(use random or wrr)")
-        if self.down_at is not None and (isinstance(self.down_at, bool)
-                                         or not isinstance(self.down_at, (int, float)) or self.down_at < 0):
-            raise ParamError(f"down_at must be a time in seconds >= 0 (or none), got {self.down_at!r}")
-        if isinstance(self.down_uplink, bool) or not isinstance(self.down_uplink, int) \
-                or not 1 <= self.down_uplink <= max(2, self.uplinks) \
-                or (self.down_at is not None and self.down_uplink > self.uplinks):
-            raise ParamError(f"down_uplink {self.down_uplink!r} out of range: allowed 1..{self.uplinks} "
-                             f"(one of the {self.uplinks} uplinks)")
-        if self.read_timeout is not None and (isinstance(self.read_timeout, bool) or not isinstance(
-                self.read_timeout, (int, float)) or not 0 < self.read_timeout <= 3600):
-            raise ParamError(f"read_timeout must be seconds in (0, 3600] (or none), got {self.read_timeout!r}")
+                             f"(use random or wrr)", "flush_at")
+        if self.down_uplink > self.uplinks and (self.down_at is not None or self.down_uplink != 2):
+            why = (f"the line of uplink {self.down_uplink} fails at {self.down_at:g} s"
+                   if self.down_at is not None else "no such uplink")
+            raise ParamError(f"down_uplink {self.down_uplink} out of range: allowed 1..{self.uplinks} "
+                             f"(one of the {self.uplinks} uplinks; {why}: give down_uplink 1..{self.uplinks}"
+                             f"{'' if self.down_at is None else ', down_at none'} or more uplinks)",
+                             "down_uplink")
         if self.down_at is not None and self.bundle:
             raise ParamError("down_at takes a whole uplink down; with bundle the lines are one link "
-                             "(use bundle=false)")
-        for name in ("core_delay_ms", "remote_delay_ms"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v <= 10_000:
-                raise ParamError(f"{name} must be a number of milliseconds in (0, 10000], got {v!r}")
-        if not isinstance(self.idle, (int, float)) or self.idle < 0:
-            raise ParamError(f"idle must be a number of seconds >= 0, got {self.idle!r}")
-        for name in ("down_kbit", "up_kbit", "delay_ms", "weights"):
-            v = getattr(self, name)
-            if not v or any(isinstance(x, bool) or not isinstance(x, (int, float)) or x <= 0 for x in v):
-                raise ParamError(f"{name} must be a list of positive numbers, got {v!r}")
-        if isinstance(self.port_base, bool) or not isinstance(self.port_base, int) \
-                or not 1024 <= self.port_base <= 60000:
-            raise ParamError(f"port_base {self.port_base!r} out of range: allowed 1024..60000")
+                             "(use bundle=false)", "down_at")
         self._check_addrs()
-        for name in ("equalize", "ingress_filter", "bundle"):
-            if not isinstance(getattr(self, name), bool):
-                raise ParamError(f"{name} must be true or false, got {getattr(self, name)!r}")
         if self.equalize and self.multipath not in CACHED_POLICIES:
             raise ParamError(f"equalize is a route-cache flag: it needs multipath random or wrr, "
-                             f"not {self.multipath}, which has no route cache (use --no-equalize)")
+                             f"not {self.multipath}, which has no route cache (use --no-equalize)", "equalize")
 
     def _check_addrs(self) -> None:
-        """Uplink and remote addresses: each in its own /24, clear of the LAN
-        (192.168.0.0/24) and the core's links (172.31.0.0/16); .0, .254, .255 are taken."""
+        """Uplink and remote addresses, as given or the article's defaults: each an ordinary
+        unicast address (not loopback, multicast, link-local, reserved or 0.0.0.0/8) in its
+        own /24, clear of the LAN (192.168.0.0/24) and the core's links (172.31.0.0/16);
+        .0, .254 (the provider's gateway) and .255 are taken."""
         for name, want in (("uplink_addrs", self.uplinks), ("remote_addrs", 2)):
             v = getattr(self, name)
+            if isinstance(v, tuple):
+                v = list(v)
+                setattr(self, name, v)
             if not isinstance(v, list) or (v and len(v) != want):
-                raise ParamError(f"{name} must list {want} addresses (or none for the article's), got {v!r}")
-        nets = set()
-        for a in self.uplink_addrs + self.remote_addrs:
+                raise ParamError(f"{name} must list {want} addresses (or none for the article's), got {v!r}",
+                                 name)
+        effective = [("uplink_addrs", f"uplink {k + 1}", a, bool(self.uplink_addrs)) for k, a in
+                     enumerate(self.uplink_addrs or [uplink_addr(k + 1) for k in range(self.uplinks)])]
+        effective += [("remote_addrs", f"remote host {k + 1}", a, bool(self.remote_addrs)) for k, a in
+                      enumerate(self.remote_addrs or [REMOTE1, REMOTE2])]
+        nets: dict[str, tuple] = {}
+        for name, who, a, given in effective:
+            if not isinstance(a, str) or a != a.strip():
+                raise ParamError(f"{name}: bad address {a!r}: expected four numbers 0-255 like 100.0.0.1",
+                                 name)
             try:
-                addr_int(a)
-            except (RouteError, AttributeError, TypeError):
-                raise ParamError(f"bad address {a!r}: expected four numbers 0-255 like 100.0.0.1") from None
+                ip = ipaddress.IPv4Address(a)
+            except ValueError:
+                raise ParamError(f"{name}: bad address {a!r}: expected four numbers 0-255 like 100.0.0.1",
+                                 name) from None
+            if ip.is_loopback or ip.is_multicast or ip.is_link_local or ip.is_reserved \
+                    or ip in ipaddress.IPv4Network("0.0.0.0/8"):
+                raise ParamError(f"{name}: address {a!r} is not an ordinary unicast address: loopback "
+                                 "(127/8), multicast (224/4), link-local (169.254/16), reserved (240/4) "
+                                 "and 0/8 are not allowed", name)
             net, last = a.rsplit(".", 1)
             if int(last) in (0, 254, 255) or in_prefix(a, *parse_prefix("192.168.0.0/24")) \
                     or in_prefix(a, *parse_prefix("172.31.0.0/16")):
-                raise ParamError(f"address {a!r} is taken: use x.y.z.1-253 outside 192.168.0.0/24 "
-                                 "and 172.31.0.0/16")
+                raise ParamError(f"{name}: address {a!r} is taken: use x.y.z.1-253 outside "
+                                 "192.168.0.0/24 and 172.31.0.0/16", name)
             if net in nets:
-                raise ParamError(f"address {a!r} shares its /24 with another uplink or remote host; "
-                                 "each needs its own")
-            nets.add(net)
+                o_name, o_who, o_a, o_given = nets[net]
+                if not given:       # blame the address the user gave, not the default it met
+                    name, who, a, o_name, o_who, o_a, o_given = o_name, o_who, o_a, name, who, a, given
+                other = f"{o_who}'s {'' if o_given else 'default '}address {o_a}"
+                raise ParamError(f"{name}: address {a!r} ({who}) shares its /24 with {other}; each "
+                                 f"uplink and remote host needs its own /24", name)
+            nets[net] = (name, who, a, given)
 
     def spec(self) -> NetworkSpec:
         def nth(lst, k):
@@ -183,7 +250,12 @@ def _one_download(net, p):
 
 
 def _thought(net, p):
-    return {"downloads": _downloads(net, p) + _downloads(net, p, "local2", "remote2", n=1, start=200 * MS)}
+    """The article's thought question. Local host 1 watches Realplay from Remote host 1 (one
+    connection) and, at the same time, downloads an ISO from Remote host 2, the FTP site, with
+    flashget's ``connections`` threads; 0.2 s later, while that download runs, Local host 2
+    connects to Remote host 2: a destination already in the route cache, from a new source."""
+    return {"downloads": _downloads(net, p, n=1) + _downloads(net, p, "local1", "remote2")
+            + _downloads(net, p, "local2", "remote2", n=1, start=200 * MS)}
 
 
 def _expiry(net, p):
@@ -219,8 +291,10 @@ def _udp(net, p):
 SCENARIOS: dict[str, Scenario] = {s.name: s for s in [
     Scenario("connection-level", "LARTC 4.2.2: one download; its route is cached, so every packet "
              "takes the uplink chosen for the first one", {}, _one_download),
-    Scenario("thought-question", "Local host 1 downloads from Remote host 1 while Local host 2 "
-             "connects to Remote host 2: the article's 'please think about it'", {}, _thought),
+    Scenario("thought-question", "Local host 1 watches Realplay from Remote host 1 and downloads "
+             "an ISO from Remote host 2 with flashget's 8 threads; 0.2 s later Local host 2 connects "
+             "to Remote host 2 -- a cached destination, a new source: the article's 'please think "
+             "about it'", {"connections": 8, "size": 50_000}, _thought),
     Scenario("flashget", "8 parallel connections to one server share one route cache entry, "
              "so one uplink", {"connections": 8, "size": 50_000}, _one_download),
     Scenario("cache-expiry", "a connection idle longer than gc_timeout loses its cache entry; "
@@ -277,7 +351,26 @@ def make_params(scenario: str, **overrides) -> Params:
               **{k: v for k, v in overrides.items() if v is not None or k in NULLABLE}}
     p = Params(**values)
     p.validate()
+    formula, bytes_of = TRANSFER.get(scenario, TRANSFER[None])
+    moved = bytes_of(p)
+    if moved > MAX_TRANSFER:
+        name = "msg_size" if "msg_size" in formula else "size"
+        raise ParamError(f"{name} {getattr(p, name)} too large for {scenario}: {formula} = {moved} bytes "
+                         f"to simulate; allowed at most {MAX_TRANSFER} (about a minute)", name)
     return p
+
+
+# What a run costs grows with the bytes its applications move: per scenario, how many.
+TRANSFER: dict[str | None, tuple[str, Callable[[Params], int]]] = {
+    None: ("size x connections", lambda p: p.size * p.connections),
+    "thought-question": ("size x (connections + 2)", lambda p: p.size * (p.connections + 2)),
+    "cache-expiry": ("size x connections x 2 requests", lambda p: p.size * p.connections * 2),
+    "uplink-down": ("size x connections x 2 rounds", lambda p: p.size * p.connections * 2),
+    "mptcp": ("size", lambda p: p.size),
+    "echo": ("messages x msg_size x 2 ways", lambda p: p.messages * p.msg_size * 2),
+    "ping": ("pings", lambda p: 0), "icmp-equalize-nat": ("pings", lambda p: 0),
+    "udp-equalize-nat": ("pings", lambda p: 0),
+}
 
 
 def run(scenario: str, **overrides) -> Result:

@@ -32,30 +32,59 @@ def test_both_uplinks_get_used_across_seeds():
 
 # -- 2. the thought question ----------------------------------------------------------------
 
+LOCAL1, LOCAL2, REMOTE1, REMOTE2 = "192.168.0.1", "192.168.0.2", "200.0.0.1", "210.0.0.1"
+
+
 def _pair_uplinks(r):
-    by_src = {}
-    for _, dev, p in uplink_hops(r):
-        by_src.setdefault(p.ip.dst, set()).add(dev)
-    return by_src
+    """{(destination, source): uplinks its packets from the LAN were routed to}, from the
+    router's cache misses and hits for packets arriving on eth0."""
+    by_pair = {}
+    for e in r.events:
+        if e[1] not in (Ev.RT_MISS, Ev.RT_HIT) or e[2] != "router":
+            continue
+        key, dev = e[4][0], e[4][1]
+        if key[3] == "eth0":
+            by_pair.setdefault(key[:2], set()).add(dev)
+    return by_pair
+
+
+def test_thought_question_is_the_articles():
+    # Local host 1: Realplay from Remote host 1 and flashget's 8 threads from Remote host 2;
+    # Local host 2 connects to Remote host 2 while that download runs
+    r = sim.run("thought-question", seed=1, size=30_000)
+    conns = r.summary["connections"]
+    pairs = [(c["client"].strip("()").split(",")[0], c["server"].strip("()").split(",")[0]) for c in conns]
+    assert pairs == [(LOCAL1, REMOTE1)] + [(LOCAL1, REMOTE2)] * 8 + [(LOCAL2, REMOTE2)]
+    assert all(c["complete"] for c in conns)
+    miss = next(i for i, e in enumerate(r.events)
+                if e[1] is Ev.RT_MISS and e[2] == "router" and e[4][0][:2] == (REMOTE2, LOCAL2))
+    iso_done = max(r.apps["downloads"][k].done_at for k in range(1, 9))
+    assert r.events[miss][0] < iso_done                  # the ISO download is still running
+    cached = r.state_at(miss - 1).cache                  # the destination is in the cache ...
+    assert any(k[0] == REMOTE2 and k[1] == LOCAL1 and k[3] == "eth0" for k in cached)
+    assert not any(k[0] == REMOTE2 and k[1] == LOCAL2 for k in cached)   # ... from another source
 
 
 def test_thought_question_second_pair_gets_its_own_selection():
     combos = set()
     for seed in range(30):
-        r = sim.run("thought-question", seed=seed, size=30_000)
+        r = sim.run("thought-question", seed=seed, size=20_000)
         pairs = _pair_uplinks(r)
         assert all(len(devs) == 1 for devs in pairs.values())   # each pair stays on its uplink
-        keys = {e[4][0][:2] for e in events(r, Ev.RT_MISS, "router") if e[4][0][3] == "eth0"}
-        assert keys == {("200.0.0.1", "192.168.0.1"), ("210.0.0.1", "192.168.0.2")}
-        combos.add((next(iter(pairs["200.0.0.1"])), next(iter(pairs["210.0.0.1"]))))
-    # independent random choices: every combination turns up
+        assert set(pairs) == {(REMOTE1, LOCAL1), (REMOTE2, LOCAL1), (REMOTE2, LOCAL2)}
+        misses = [e[4][0][:2] for e in events(r, Ev.RT_MISS, "router") if e[4][0][3] == "eth0"]
+        assert sorted(misses) == sorted(pairs)     # one miss per pair: flashget's threads share one
+        combos.add((next(iter(pairs[(REMOTE2, LOCAL1)])), next(iter(pairs[(REMOTE2, LOCAL2)]))))
+    # the source is in the cache key: Local host 2's choice is independent of Local host 1's
+    # entry for the same destination, and every combination turns up
     assert combos == {("if1", "if1"), ("if1", "if2"), ("if2", "if1"), ("if2", "if2")}
 
 
-def test_thought_question_with_2_4_round_robin_takes_the_other_uplink():
+def test_thought_question_with_2_4_round_robin_alternates():
+    # three misses in a row (Realplay, the ISO, Local host 2) take if1, if2, if1
     for seed in range(5):
-        pairs = _pair_uplinks(sim.run("thought-question", multipath="wrr", seed=seed, size=30_000))
-        assert pairs["200.0.0.1"] == {"if1"} and pairs["210.0.0.1"] == {"if2"}
+        pairs = _pair_uplinks(sim.run("thought-question", multipath="wrr", seed=seed, size=20_000))
+        assert pairs == {(REMOTE1, LOCAL1): {"if1"}, (REMOTE2, LOCAL1): {"if2"}, (REMOTE2, LOCAL2): {"if1"}}
 
 
 # -- 3. flashget ----------------------------------------------------------------------------
