@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ._io import OutputError, atomic_open, write_stdout
 from .fib import RouteError
 from .multipath import POLICIES
 from .nat import NAT_MODELS
@@ -106,13 +107,33 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        print("python -m sim: interrupted", file=sys.stderr)
+        return 130
+
+
+def _main(argv: list[str] | None) -> int:
     args = parser().parse_args(argv)
-    if args.cmd == "list":
-        for s in SCENARIOS.values():
-            print(f"{s.name:<18} {s.doc}")
-        return 0
+    try:
+        if args.cmd == "list":
+            write_stdout("".join(f"{s.name:<18} {s.doc}\n" for s in SCENARIOS.values()))
+            return 0
+        return _run(args)
+    except OutputError as e:                 # a full disk, a file-size limit, `| head`
+        print(f"python -m sim: error: {e}", file=sys.stderr)
+        return 1
+
+
+def _run(args) -> int:
     if args.scenario not in SCENARIOS:
         return _fail(f"unknown scenario {args.scenario!r}: allowed are {', '.join(SCENARIOS)}")
+    if args.pcap is not None and not args.pcap.strip():
+        return _fail(f"--pcap {args.pcap!r}: give the name of the file to write")
+    if args.summary_only and args.format != "text":
+        return _fail("--summary-only is for --format text: the JSON always holds the summary "
+                     "(read its \"summary\")")
     overrides = {k: getattr(args, k) for k in ("multipath", "equalize", "nat", "remote", "cc", "tcp",
                                                "ingress_filter", "uplinks", "seed", "size",
                                                "connections", "messages", "msg_size", "pings",
@@ -124,22 +145,30 @@ def main(argv: list[str] | None = None) -> int:
         result = run(args.scenario, **overrides)
     except (ParamError, RouteError) as e:
         return _fail(str(e))
-    if args.pcap:
-        try:
-            result.write_pcap(args.pcap)
-        except OSError as e:
-            return _fail(f"cannot write pcap {args.pcap!r}: {e.strerror}")
-        except ImportError:
-            return _fail("--pcap needs scapy: pip install -r requirements.txt")
+    if args.format == "json":
+        out = result.json_chunks()
+    elif args.summary_only:
+        out = ["\n".join(result.summary_text()) + "\n"]
+    else:
+        out = result.text_chunks()
+    if not args.pcap:
+        write_stdout(out)
+        return 0
     try:
-        if args.format == "json":
-            sys.stdout.write(result.to_json())
-        elif args.summary_only:
-            print("\n".join(result.summary_text()))
-        else:
-            sys.stdout.write(result.text())
-    except BrokenPipeError:                  # `python -m sim run ... | head`
-        sys.stderr.close()
+        from .pcap import pcapng_bytes
+        data = pcapng_bytes(result)
+    except ImportError:
+        return _fail("--pcap needs scapy: pip install -r requirements.txt")
+    # the capture appears only once the trace was written: a failing output leaves no file
+    try:
+        with atomic_open(args.pcap, "wb") as f:
+            f.write(data)
+            f.flush()
+            write_stdout(out)
+    except OutputError:
+        raise
+    except OSError as e:
+        return _fail(f"cannot write pcap {args.pcap!r}: {e.strerror}")
     return 0
 
 

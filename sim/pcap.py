@@ -138,7 +138,6 @@ def pcapng_bytes(result, indices=None) -> bytes:
 
 def write_pcapng(result, path: str) -> int:
     """Write every hop of ``result`` to ``path``; returns the number of frames."""
-    data = pcapng_bytes(result)
-    with open(path, "wb") as f:
-        f.write(data)
+    from ._io import atomic_write
+    atomic_write(path, pcapng_bytes(result))      # complete or not at all
     return len(hops(result))

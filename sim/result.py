@@ -12,6 +12,17 @@ from .trace import Ev, event_dict, event_text, fmt_time
 TRACE_SCHEMA = 1
 
 
+def _json_value(v):
+    """JSON for what the trace holds beyond JSON's types: bytes (an MPTCP option's HMAC) as hex."""
+    if isinstance(v, (bytes, bytearray)):
+        return v.hex()
+    raise TypeError(f"Object of type {type(v).__name__} is not JSON serializable")
+
+
+def _dumps(obj) -> str:
+    return json.dumps(obj, indent=None, separators=(",", ":"), default=_json_value)
+
+
 class Result:
     def __init__(self, scenario, params, sim, net, apps):
         self.scenario = scenario
@@ -130,22 +141,35 @@ class Result:
     # -- outputs ----------------------------------------------------------------------------
 
     def to_dict(self) -> dict:
+        return {**self._head(), "events": [event_dict(i, e) for i, e in enumerate(self.events)],
+                "summary": self.summary}
+
+    def _head(self) -> dict:
         p = asdict(self.params)
         p.pop("trace")
         return {"schema": TRACE_SCHEMA, "scenario": self.scenario, "params": p,
                 "links": [{"name": l.name, "ifaces": [i.label for i in l.ifaces]}
-                          for l in self.net.links.values()],
-                "events": [event_dict(i, e) for i, e in enumerate(self.events)],
-                "summary": self.summary}
+                          for l in self.net.links.values()]}
+
+    def json_chunks(self):
+        """``to_json()`` in pieces (the head, each event, the summary), so that a long trace
+        is written without holding all of it in memory twice."""
+        yield _dumps(self._head())[:-1] + ',"events":['
+        for i, e in enumerate(self.events):
+            yield ("," if i else "") + _dumps(event_dict(i, e))
+        yield '],"summary":' + _dumps(self.summary) + "}\n"
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=None, separators=(",", ":")) + "\n"
+        return "".join(self.json_chunks())
+
+    def text_chunks(self):
+        """``text()`` line by line."""
+        for e in self.events:
+            yield event_text(e) + "\n"
+        yield "\n" + "\n".join(self.summary_text()) + "\n"
 
     def text(self) -> str:
-        lines = [event_text(e) for e in self.events]
-        lines.append("")
-        lines.extend(self.summary_text())
-        return "\n".join(lines) + "\n"
+        return "".join(self.text_chunks())
 
     def summary_text(self) -> list[str]:
         s = self.summary

@@ -8,8 +8,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
+from .._io import OutputError, atomic_write, write_stdout
 from .bank import ExerciseError
 from .grade import GradeError, grade_class, grade_file, sheet, sheet_markdown
 from .variants import BOOK_STUDENT, SECRET_ENV, SecretError, StudentError, env_secret, read_secret_file
@@ -123,7 +123,7 @@ def main(argv=None) -> int:
             ids = [k for k in a.ids.split(",") if k.strip()] if a.ids else None
             text = page_html(a.chapter, ids=ids, student=a.student, key=a.key, secret=secret)
             _out(text, a.output)
-            print(a.output)
+            write_stdout(a.output + "\n")
             if not a.student:
                 _note(f"no --student: the page shows the book's own variant ({BOOK_STUDENT!r}); "
                       f"give --student ID for a student's page")
@@ -131,12 +131,14 @@ def main(argv=None) -> int:
                 _practice_note(a.student, secret)
         elif a.cmd == "notebooks":
             from .notebook import write_notebooks
-            for path in write_notebooks(a.out, a.chapter, a.student, secret):
-                print(path)
+            write_stdout("".join(path + "\n" for path in write_notebooks(a.out, a.chapter, a.student, secret)))
             _practice_note(a.student, secret)
     except (GradeError, StudentError, ExerciseError, SecretError) as e:
         print(f"{PROG} {a.cmd}: {e}", file=sys.stderr)
         return 2
+    except OutputError as e:                  # a full disk, a file-size limit, `| head`
+        print(f"{PROG} {a.cmd}: {e}", file=sys.stderr)
+        return 1
     except OSError as e:
         print(f"{PROG} {a.cmd}: can't write {e.filename}: {e.strerror}", file=sys.stderr)
         return 2
@@ -145,9 +147,9 @@ def main(argv=None) -> int:
 
 def _out(text: str, path: str | None) -> None:
     if path:
-        Path(path).write_text(text, encoding="utf-8")
+        atomic_write(path, text)             # complete or not at all
     else:
-        sys.stdout.write(text)
+        write_stdout(text)
 
 
 if __name__ == "__main__":

@@ -20,13 +20,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
-import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .._io import atomic_write
 from .bank import BANK, ExerciseError, chapter_ids, chapters, check_chapter, instance
 from .model import REVEAL_TITLE, SCALARS, context_title, salt_for, short
 from .variants import (BOOK_STUDENT, STUDENT_RE, StudentError, check_student, read_text_file,
@@ -327,16 +326,7 @@ def write_answer_file(path, data: dict) -> str:
     """Write ``data`` as JSON to ``path`` in one piece: into a temporary file that replaces
     ``path`` only once complete, so a failed export never leaves a truncated file."""
     text = json.dumps(data, indent=1) + "\n"      # fails before anything is written
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return str(path)
+    return str(atomic_write(path, text))
 
 
 # -- sheets -------------------------------------------------------------------------------------

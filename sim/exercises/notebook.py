@@ -25,6 +25,8 @@ import textwrap
 import zlib
 from pathlib import Path
 
+from .._io import atomic_write
+
 from .bank import chapter_ids, chapters, check_chapter, instance
 from .html import _widget, record
 from .model import SCALARS, context_title, open_sealed, resolve, short
@@ -223,6 +225,6 @@ def write_notebooks(out, chapter: int | None = None, student: str = "release", s
         for k, c in enumerate(nb["cells"]):
             c["id"] = f"c{k:03d}"
         p = d / f"ch{ch:02d}-exercises.ipynb"
-        p.write_text(json.dumps(nb, indent=1) + "\n", encoding="utf-8")
+        atomic_write(p, json.dumps(nb, indent=1) + "\n")
         paths.append(str(p))
     return paths

@@ -24,6 +24,7 @@ import tempfile
 import time
 
 from .. import SCENARIOS, run
+from .._io import atomic_write
 from .player import Player, standalone_page
 
 GOAL_BYTES = 600_000
@@ -106,8 +107,7 @@ def browser() -> None:
     p = Player(r, max_steps=100)
     with tempfile.TemporaryDirectory() as d:
         path = os.path.join(d, "bench.html")
-        with open(path, "w") as f:
-            f.write(standalone_page([p.html()]))
+        atomic_write(path, standalone_page([p.html()]))
         with sync_playwright() as pw:
             b = pw.chromium.launch(executable_path=exe, args=["--no-sandbox", "--disable-gpu", "--headless"])
             try:

@@ -238,9 +238,8 @@ class _Page:
 
     def save(self, path) -> Path:
         """Write a standalone page with this player."""
-        path = Path(path)
-        path.write_text(standalone_page([self.html()], self.title))
-        return path
+        from .._io import atomic_write
+        return atomic_write(path, standalone_page([self.html()], self.title))
 
 
 class Player(_Page):

@@ -1,0 +1,97 @@
+"""Writing files and standard output so that a failure leaves nothing half-written.
+
+``atomic_open(path)`` writes into a temporary file in the same directory and renames it
+over ``path`` only once everything was written: a full disk, a file-size limit or an
+exception on the way leaves ``path`` as it was (absent, or the old file) and no temporary
+file behind.  ``write_stdout(text)`` turns a failing standard output (a full disk, a
+file-size limit, a reader that went away) into one ``OutputError`` naming it.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+import sys
+import tempfile
+from pathlib import Path
+from typing import Iterable
+
+
+class OutputError(OSError):
+    """Standard output could not be written; the message says why, in one line."""
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+@contextlib.contextmanager
+def atomic_open(path, mode: str = "wb", encoding: str | None = None):
+    """``with atomic_open(p, "w", encoding="utf-8") as f: f.write(...)``: ``p`` appears,
+    complete, when the block ends without an exception; otherwise it is left as it was.
+
+    A path that exists and is not a regular file (``/dev/null``, a pipe) is written in
+    place: renaming over it would replace a device by a file."""
+    if mode not in ("w", "wb"):
+        raise ValueError(f"atomic_open writes, mode 'w' or 'wb', not {mode!r}")
+    path = Path(path)
+    if not path.name:
+        raise IsADirectoryError(21, "Is a directory", str(path))
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        st = None
+    except OSError as e:
+        raise OSError(e.errno, e.strerror, str(path)) from None
+    if st is not None and stat.S_ISDIR(st.st_mode):
+        raise IsADirectoryError(21, "Is a directory", str(path))
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        with open(path, mode, encoding=encoding) as f:
+            yield f
+        return
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    except OSError as e:
+        raise OSError(e.errno, e.strerror, str(path)) from None
+    try:
+        os.chmod(tmp, stat.S_IMODE(st.st_mode) if st is not None else 0o666 & ~_umask())
+        with os.fdopen(fd, mode, encoding=encoding) as f:
+            yield f
+        os.replace(tmp, path)
+    except BaseException as e:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        if isinstance(e, OSError) and e.filename != str(path):
+            raise OSError(e.errno, e.strerror, str(path)) from None
+        raise
+
+
+def atomic_write(path, data: str | bytes, encoding: str = "utf-8") -> Path:
+    """Write ``data`` (text as ``encoding``) to ``path`` in one piece; returns the path."""
+    if isinstance(data, str):
+        data = data.encode(encoding)
+    with atomic_open(path, "wb") as f:
+        f.write(data)
+    return Path(path)
+
+
+def write_stdout(text: str | Iterable[str]) -> None:
+    """Write ``text`` (a string, or strings one after another) to standard output and
+    flush it.  On failure (ENOSPC, EFBIG, EPIPE ...) raise ``OutputError`` with one line
+    naming the error, after pointing standard output at /dev/null so that the
+    interpreter's own flush at exit stays quiet."""
+    out = sys.stdout
+    try:
+        for piece in ([text] if isinstance(text, str) else text):
+            out.write(piece)
+        out.flush()
+    except (OSError, ValueError) as e:
+        why = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            fd = out.fileno()
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, fd)
+            os.close(devnull)
+        raise OutputError(f"cannot write to standard output: {why}") from None
