@@ -34,13 +34,14 @@ import time
 import tracemalloc
 
 from . import run
+from .scenarios import MAX_TRANSFER
 from .trace import Ev
 
 SCENARIO = "connection-level"
 SEED = 1
 CALIBRATION_SIZE = 1_000_000       # bytes: a quick run that measures hop events per byte
 MARGIN = 1.02                      # size the workload 2 % above the calibrated need
-MAX_SIZE = 10**9                   # bytes per run (Params allows 10**10); larger needs more runs
+MAX_SIZE = MAX_TRANSFER            # bytes per run (the most Params allows); larger needs more runs
 EVENTS_MIN, EVENTS_MAX = 1_000, 5_000_000
 MEM_EVENTS_DEFAULT = 250_000
 HEAP_PENDING = 64                  # entries kept in the bare heap (about a 32-segment window in flight)
