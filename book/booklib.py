@@ -1,8 +1,12 @@
 """Helpers shared by the book's chapters: runs, tables, figures, numbers in the text.
 
 Chapters import this module first (``import booklib as bl``).  It puts the
-repository root on ``sys.path`` so ``import sim`` works from ``book/`` in the
-build, in Binder and in a local Jupyter.  Nothing here changes the simulator:
+repository root first on ``sys.path``, so the chapters run this repository's
+``sim`` even where another copy is installed.  (Binder, ``make venv`` and
+``pip install -e ".[live]"`` install the package, so ``import sim`` also works
+in a kernel started in ``book/`` before this module is imported.)  Nothing
+here needs the book's tool chain (``glue`` shows its value without myst-nb),
+and nothing here changes the simulator:
 every number on a page comes from ``sim.run()`` when the page is executed.
 """
 from __future__ import annotations
@@ -16,7 +20,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
+if not sys.path or sys.path[0] != str(ROOT):
     sys.path.insert(0, str(ROOT))
 
 import sim  # noqa: E402
@@ -55,12 +59,31 @@ def conn(r, k: int = 0) -> dict:
 
 # -- numbers in the text ---------------------------------------------------------------------
 
-def glue(name: str, value, fmt: str = "") -> str:
-    """Glue ``value`` (formatted with ``fmt``) as inline Markdown for ``{glue:md}`name```."""
+def glue(name: str, value, fmt: str = "") -> None:
+    """Glue ``value`` (formatted with ``fmt``) as inline Markdown for ``{glue:md}`name```.
+
+    Without the book's tool chain (a plain Jupyter kernel: Binder, a hub, a laptop) there is
+    no myst-nb to glue with, and the Markdown cells show ``{glue:md}`name``` as written, so
+    the value is shown under the cell instead: ``name = value``."""
     from IPython.display import Markdown
-    from myst_nb import glue as _glue
     text = format(value, fmt) if fmt else str(value)
-    _glue(name, Markdown(text), display=False)
+    _glue(name, Markdown(text), text)
+
+
+def glue_text(name: str, value) -> None:
+    """Glue ``value`` as plain text for ``{glue:text}`name``` (shown, like ``glue``, when
+    myst-nb is absent)."""
+    _glue(name, value, str(value))
+
+
+def _glue(name: str, obj, text: str) -> None:
+    try:
+        from myst_nb import glue as myst_glue
+    except ImportError:                  # a live kernel without the book's tool chain
+        from IPython.display import Markdown, display
+        display(Markdown(f"`{name}` = {text}"))
+        return
+    myst_glue(name, obj, display=False)
 
 
 def md(text: str):
@@ -302,7 +325,10 @@ def describe(e) -> str:
         return f"FIB lookup (no cache): **{f['dev']}** ({f['why']})"
     if ev is Ev.NAT:
         b = f["before"]
-        return (f"**{f['dir']}** (conntrack {f['ct']}): `({b.ip.src}, {b.sport})` → `({b.ip.dst}, {b.dport})` "
+        # the trace says snat/dnat (the kernel's words for the two directions); the book says what
+        # was rewritten, so the article's NAT is not mistaken for the `snat` NAT model
+        what = {"snat": "source rewritten", "dnat": "destination rewritten"}.get(f["dir"], f["dir"])
+        return (f"**{what}** (conntrack {f['ct']}): `({b.ip.src}, {b.sport})` → `({b.ip.dst}, {b.dport})` "
                 f"becomes `({pkt.ip.src}, {pkt.sport})` → `({pkt.ip.dst}, {pkt.dport})`")
     if ev is Ev.CT_NEW:
         return f"new conntrack entry {f['ct']} on {f['dev']}: {fmt_tuple(f['orig'])}, reply {fmt_tuple(f['reply'])}"

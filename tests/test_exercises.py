@@ -539,10 +539,11 @@ def test_a_notebook_without_the_simulator_says_how_to_get_it(tmp_path):
     assert repr(str(REPO)) in setup
     lost = setup.replace(repr(str(REPO)), repr(str(tmp_path / "gone")))
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "OP1_REPO")}
-    r = subprocess.run([sys.executable, "-c", lost], cwd=tmp_path, env=env, capture_output=True, text=True)
+    # -S: without site-packages, where make's venv installs `sim` (editable), as on a kernel without it
+    r = subprocess.run([sys.executable, "-S", "-c", lost], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert r.returncode == 1 and "ModuleNotFoundError: this notebook needs the simulator" in r.stderr
     assert "set OP1_REPO" in r.stderr and "pip install" in r.stderr
-    r = subprocess.run([sys.executable, "-c", lost + "\nprint(SHEET.student, len(SHEET.exercises))"], cwd=tmp_path,
+    r = subprocess.run([sys.executable, "-S", "-c", lost + "\nprint(SHEET.student, len(SHEET.exercises))"], cwd=tmp_path,
                        env=dict(env, OP1_REPO=str(ROOT)), capture_output=True, text=True)
     assert r.returncode == 0 and r.stdout.split() == ["release", str(len(chapter_ids(2)))], r.stderr
 
@@ -1059,3 +1060,10 @@ def test_down_fin_asks_about_the_dead_lines_own_segment():
         assert e[1] is Ev.HOP and e[4][1] == "router:eth0"
         assert e[3].sport == _lan_port(r, inst.step)
         assert "F" in e[3].l4.flags if "FIN" in inst.prompt else "F" not in e[3].l4.flags
+
+
+def test_the_report_counts_attempts_in_words():
+    data = answer_file("alice", right_answers("alice", chapter_ids(2)), attempts={"rc-hit": 1, "rc-count": 2})
+    text = grade("alice", data).text()
+    assert "(chapter 2, 1 attempt)" in text and "(chapter 2, 2 attempts)" in text
+    assert "1 attempts" not in text

@@ -196,8 +196,11 @@ class Exercise:
 
 def _widget(title, prompt, context, form, choices, options, start, check, reveal):
     """ipywidgets controls for one exercise; ``check(answer) -> (ok, text)``, ``reveal()`` the
-    revealed trace lines once right."""
-    import ipywidgets as w
+    revealed trace lines once right.  Without ipywidgets: one line saying what to install."""
+    from .._needs import IPYWIDGETS, Unavailable, missing_message, widgets_or_none
+    w = widgets_or_none()
+    if w is None:
+        return Unavailable(missing_message("This exercise's Check button", "ipywidgets", IPYWIDGETS))
     from .grade import plain
     head = w.HTML(f"<b>{html.escape(title)}</b><br>{_md(prompt)}"
                   + (f"<pre>{html.escape(chr(10).join(context))}</pre>" if context else ""))

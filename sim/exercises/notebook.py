@@ -26,7 +26,7 @@ import zlib
 from pathlib import Path
 
 from .._io import atomic_write
-
+from .._needs import live_install_line
 from .bank import chapter_ids, chapters, check_chapter, instance
 from .html import _widget, record
 from .model import SCALARS, context_title, open_sealed, resolve, short
@@ -138,14 +138,14 @@ SETUP = '''\
 import os, sys
 from pathlib import Path
 try:
-    import sim                        # installed: pip install /path/to/the/repository
+    import sim                        # installed: {install}
 except ModuleNotFoundError:           # else the repository: $OP1_REPO, above this notebook, or where it was made
     _repo = next((Path(d) for d in [os.environ.get("OP1_REPO"), *[Path.cwd(), *Path.cwd().parents], {repo!r}]
                   if d and (Path(d) / "sim" / "__init__.py").exists()), None)
     if _repo is None:
         raise ModuleNotFoundError("this notebook needs the simulator of '1 + 1 < 1' (the package `sim`): "
-                                  "pip install the repository (pip install /path/to/it), or set OP1_REPO "
-                                  "to its folder before starting Jupyter") from None
+                                  "install it with everything its widgets need (" + {install!r} + "), "
+                                  "or set OP1_REPO to its folder before starting Jupyter") from None
     sys.path.insert(0, str(_repo))
     import sim
 from sim.exercises.notebook import NotebookSheet
@@ -177,9 +177,9 @@ def chapter_notebook(chapter: int, student: str = "release", secret: str | None 
               "cell; the `Check` button below each question gives immediate feedback. "
               "The last cell writes your answers as a file the grader accepts.\n\n"
               "The first code cell needs the simulator (the package `sim` of *1 + 1 < 1*): it is found when "
-              "installed (`pip install` the repository), or in the folder named by the environment "
+              "installed (`" + live_install_line() + "`), or in the folder named by the environment "
               "variable `OP1_REPO`.", f"ch{chapter}-intro"),
-        _cell("code", SETUP.format(repo=str(REPO), blob=blob), f"ch{chapter}-setup"),
+        _cell("code", SETUP.format(repo=str(REPO), blob=blob, install=live_install_line()), f"ch{chapter}-setup"),
     ]
     for inst in insts:
         ex_id, var = inst.ex_id, _var(inst.ex_id)

@@ -26,6 +26,14 @@ from .topology import apply as topo_apply
 
 CONTROLS = ("multipath", "equalize", "nat", "remote", "ingress_filter", "uplinks", "seed")
 MAX_UPLINKS = 4
+SEED_MAX = 2**53 - 1         # the seed box's bound: the largest integer a browser holds exactly
+
+
+def _check_live(p) -> None:
+    """What the controls can show, beyond what ``sim.run`` allows."""
+    if p.seed > SEED_MAX:
+        raise scenarios.ParamError(f"seed {p.seed} out of range for the live player: its seed box "
+                                   f"holds 0..{SEED_MAX}", "seed")
 
 
 def _down_options(current) -> list:
@@ -40,10 +48,17 @@ class LivePlayer:
     """``LivePlayer(scenario, **params)``: ``params`` are ``sim.run``'s (``seed=2``,
     ``nat="netfilter"``, ``size=3000`` …); ``max_steps`` caps the replay (200)."""
 
+    def __new__(cls, *args, **kwargs):
+        from .._needs import IPYWIDGETS, Unavailable, missing_message, widgets_or_none
+        if widgets_or_none() is None:        # one line saying what to install, not a traceback
+            return Unavailable(missing_message("LivePlayer", "ipywidgets", IPYWIDGETS))
+        return super().__new__(cls)
+
     def __init__(self, scenario: str, max_steps: int = 200, **params):
         import ipywidgets as W
 
         p = scenarios.make_params(scenario, **params)        # ParamError names a bad value
+        _check_live(p)
         if isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps < 1:
             raise ValueError(f"max_steps must be a positive integer, got {max_steps!r}")
         self.scenario = scenario
@@ -68,7 +83,7 @@ class LivePlayer:
                                          indent=False, layout=lay),
             "uplinks": W.BoundedIntText(value=p.uplinks, min=1, max=max(MAX_UPLINKS, p.uplinks),
                                         description="uplinks", style=style, layout=W.Layout(width="120px")),
-            "seed": W.BoundedIntText(value=p.seed, min=0, max=2**31 - 1, description="seed", style=style,
+            "seed": W.BoundedIntText(value=p.seed, min=0, max=SEED_MAX, description="seed", style=style,
                                      layout=W.Layout(width="140px")),
             "down_at": W.Dropdown(options=_down_options(p.down_at), value=p.down_at,
                                   description=f"uplink {p.down_uplink} fails", style=style,
@@ -117,6 +132,7 @@ class LivePlayer:
             c.observe(self._on_param, "value")
         self.slider.observe(self._on_step, "value")
         self._run()
+        self._show_run()
 
     # -- parameters ------------------------------------------------------------------------
 
@@ -135,27 +151,41 @@ class LivePlayer:
         (and the last good run kept).  Returns whether the run was made."""
         params = {**self.params, **changes}
         try:
-            scenarios.make_params(self.scenario, **params)
-        except ValueError as e:
+            p = scenarios.make_params(self.scenario, **params)
+            _check_live(p)
+            self._run(params)              # changes nothing unless the run and its frames succeed
+        except ValueError as e:            # ParamError, or a run with no step to show
             self.status.value = f'<span style="color:#8a3300"><b>Not run:</b> {h(e)}</span>'
             return False
-        self.params = params
-        for k, v in changes.items():
+        for k in changes:                  # the controls show the values the run used
             c = self.controls.get(k)
-            if c is not None and c.value != v:
-                c.unobserve(self._on_param, "value")
-                c.value = v
-                c.observe(self._on_param, "value")
-        self._run()
+            v = getattr(p, k, None)
+            if c is None or c.value == v:
+                continue
+            c.unobserve(self._on_param, "value")
+            if k == "uplinks":
+                c.max = max(c.max, v)
+            elif k == "down_at" and v not in [o[1] for o in c.options]:
+                c.options = _down_options(v)
+            c.value = v
+            c.observe(self._on_param, "value")
+        self._show_run()
         return True
 
-    def _run(self) -> None:
+    def _run(self, params: dict | None = None) -> None:
+        """Run with ``params`` (default: the current ones) and keep the run, its frames and
+        the parameters only if all of it succeeds."""
+        params = self.params if params is None else params
         t0 = time.perf_counter()
-        self.result = scenarios.run(self.scenario, **self.params)
-        self.frames = f = Frames(self.result, max_steps=self.max_steps)
-        head, body, _ = ladder_parts(self.result, f.steps)
+        result = scenarios.run(self.scenario, **params)
+        f = Frames(result, max_steps=self.max_steps)
+        head, body, _ = ladder_parts(result, f.steps)
+        self.params, self.result, self.frames = params, result, f
         self._ladder_head, self._ladder = head, body
         self.last_run_s = time.perf_counter() - t0
+
+    def _show_run(self) -> None:
+        f = self.frames
         stem = f"{self.result.scenario}-seed{self.result.params.seed}"
         self.downloads.value = f'<span class="op1">{f.downloads(stem)}</span>'
         n = len(f)
