@@ -113,12 +113,12 @@ def test_two_players_step_independently_in_chromium(served):
 
             expect(A, ra, pa, 0)
             expect(B, rb, pb, 0)
-            nxt = A.locator("button[data-act=next]")
+            nxt = A.locator(".op1-bar button[data-act=next]")
             nxt.click()
             nxt.click()
             expect(A, ra, pa, 2)
             expect(B, rb, pb, 0)                      # the other player did not move
-            A.locator("button[data-act=prev]").click()
+            A.locator(".op1-bar button[data-act=prev]").click()
             expect(A, ra, pa, 1)
 
             # keys, with the player focused
@@ -156,12 +156,12 @@ def test_two_players_step_independently_in_chromium(served):
             paused = int(A.get_attribute("data-step"))
             page.wait_for_timeout(1200)
             assert int(A.get_attribute("data-step")) == paused
-            assert A.locator("button[data-act=play]").get_attribute("aria-pressed") == "false"
-            B.locator("button[data-act=play]").click()
-            assert B.locator("button[data-act=play]").get_attribute("aria-pressed") == "true"
+            assert A.locator(".op1-bar button[data-act=play]").get_attribute("aria-pressed") == "false"
+            B.locator(".op1-bar button[data-act=play]").click()
+            assert B.locator(".op1-bar button[data-act=play]").get_attribute("aria-pressed") == "true"
             page.wait_for_function("document.querySelectorAll('[data-replay]')[1].getAttribute('data-step') >= 2",
                                    timeout=15_000)
-            B.locator("button[data-act=play]").click()
+            B.locator(".op1-bar button[data-act=play]").click()
             assert int(A.get_attribute("data-step")) == paused
             kb = int(B.get_attribute("data-step"))
             expect(B, rb, pb, kb)
@@ -171,9 +171,9 @@ def test_two_players_step_independently_in_chromium(served):
                 "data:application/vnd.tcpdump.pcap;base64,")
 
             # what a student sees: keep a screenshot, at an interesting step
-            A.locator("button[data-act=first]").click()
+            A.locator(".op1-bar button[data-act=first]").click()
             for _ in range(syn):
-                A.locator("button[data-act=next]").click()
+                A.locator(".op1-bar button[data-act=next]").click()
             ARTIFACTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / "browser_player.png"), full_page=True)
             assert (ARTIFACTS / "browser_player.png").stat().st_size > 50_000
@@ -246,7 +246,7 @@ def test_a_comparison_in_a_book_column_is_readable_and_its_tables_fit(tmp_path):
             assert all(bx["width"] > 0.9 * (BOOK_COLUMN_PX - 30) for bx in boxes)
             syn = next(k for k, i in enumerate(c._frames[0].steps) if a.events[i][2].startswith("uplink"))
             for _ in range(syn + 6):                 # a step with conntrack and route cache entries
-                root.locator("button[data-act=next]").click()
+                root.locator(".op1-bar button[data-act=next]").click()
             sizes = {sel: root.evaluate(FONT_JS, sel) for sel in
                      (".op1-ladder-box svg", ".op1-topo-box svg", ".op1-state-box svg")}
             print("smallest text, px:", sizes)

@@ -7,6 +7,11 @@ belongs to (if1 blue solid, if2 orange dashed, …; grey for LAN-side
 addresses), so the article's stray ACK shows as a blue arrow in an orange
 connection.  Drops are a ✖ with the reason, resets are labelled RST, and
 the current step has a yellow band and a ▶.  Plain SVG, no graphviz.
+
+In a player (``hide_future=True``) the rows after the current step are hidden
+(class ``fut``) and the body is only as tall as the rows shown, so the ladder
+never tells what is about to happen; every row is a button (``data-k``) that
+the player's script moves to.
 """
 from __future__ import annotations
 
@@ -26,6 +31,12 @@ STYLE = f"""<style>
 svg.op1-ladder text{{font-family:{FONT};font-size:12px}}
 svg.op1-ladder .mono{{font-family:{MONO};font-size:11.5px}}
 svg.op1-ladder .band{{fill:transparent}}
+svg.op1-ladder .op1-row{{cursor:pointer}}
+svg.op1-ladder .op1-row:hover .band{{fill:#e8f1f8}}
+svg.op1-ladder .op1-row:focus{{outline:none}}
+svg.op1-ladder .op1-row:focus-visible .band{{stroke:#0072B2;stroke-width:3px}}
+svg.op1-ladder .op1-row.fut{{display:none}}
+.op1-all svg.op1-ladder .op1-row.fut{{display:inline;opacity:.5}}
 svg.op1-ladder .op1-row.cur .band{{fill:{YELLOW};fill-opacity:.55}}
 svg.op1-ladder .op1-row .curm{{visibility:hidden}}
 svg.op1-ladder .op1-row.cur .curm{{visibility:visible}}
@@ -71,9 +82,12 @@ def _style_of(result, pkt) -> tuple[str, str, int | None]:
 
 
 def ladder_parts(result, steps: list[int], current: int | None = None,
-                 diverge: set[int] | None = None) -> tuple[str, str, int]:
-    """(header SVG, body SVG, width): the lane titles, and one row per step."""
+                 diverge: set[int] | None = None, hide_future: bool = False) -> tuple[str, str, int]:
+    """(header SVG, body SVG, width): the lane titles, and one row per step.  With
+    ``hide_future`` the rows after ``current`` are hidden (a player at that step)."""
     ev = result.events
+    cur_k = steps.index(current) if current in steps else len(steps) - 1
+    fut = (lambda k: k > cur_k) if hide_future else (lambda k: False)
     names = lanes(result, steps)
     x = {n: LEFT + LANE // 2 + k * LANE for k, n in enumerate(names)}
     width = LEFT + LANE * len(names) + RIGHT
@@ -91,16 +105,20 @@ def ladder_parts(result, steps: list[int], current: int | None = None,
             head.append(f'<text class="head" x="{x[n]}" y="{HEAD - 8}">{h(words[0])}</text>')
     head.append("</svg>")
     height = ROW * len(steps) + 6
-    body = [f'<svg class="op1-ladder" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-            f'viewBox="0 0 {width} {height}" role="img" aria-label="ladder diagram, one row per step">',
+    shown = ROW * (cur_k + 1) + 6 if hide_future else height
+    body = [f'<svg class="op1-ladder op1-ladder-body" xmlns="http://www.w3.org/2000/svg" width="{width}" '
+            f'height="{shown}" viewBox="0 0 {width} {shown}" data-row="{ROW}" data-full="{height}" '
+            f'role="group" aria-label="ladder diagram, one row per step; a row is a button that goes to its step">',
             STYLE]
     for n in names:
         body.append(f'<line class="lane" x1="{x[n]}" y1="0" x2="{x[n]}" y2="{height}"/>')
     for k, i in enumerate(steps):
         e = ev[i]
         y = k * ROW + ROW // 2 + 3
-        cls = "op1-row" + (" cur" if i == current else "") + (" div" if diverge and i in diverge else "")
-        row = [f'<g class="{cls}" data-i="{i}" data-k="{k}">',
+        cls = ("op1-row" + (" cur" if i == current else "") + (" fut" if fut(k) else "")
+               + (" div" if diverge and i in diverge else ""))
+        row = [f'<g class="{cls}" data-i="{i}" data-k="{k}" role="button" '
+               f'tabindex="{0 if i == current else -1}" aria-label="{h(_row_label(result, k, i, e))}">',
                f'<rect class="band" x="0" y="{y - ROW // 2}" width="{width}" height="{ROW}"/>',
                f'<text class="curm" x="2" y="{y + 4}">▶</text><text class="divm" x="14" y="{y + 4}">≠</text>',
                f'<text class="mono" x="24" y="{y + 4}">{i} · {e[0] / 1000:.1f}</text>']
@@ -155,6 +173,18 @@ def ladder_parts(result, steps: list[int], current: int | None = None,
         body.append("".join(row))
     body.append("</svg>")
     return "".join(head), "".join(body), width
+
+
+def _row_label(result, k: int, i: int, e) -> str:
+    """A row's accessible name: the step it goes to and what happened there, in short."""
+    pkt, f = e[3], info_of(e)
+    if e[1] is Ev.HOP:
+        what = f"{short_name(pkt)} {flow_text(pkt, 'to')} on {e[2]}"
+    elif e[1] is Ev.DROP:
+        what = f"{e[2]} drops " + (short_name(pkt) if pkt is not None else "a packet") + f": {f.get('reason', '')}"
+    else:
+        what = f"{e[2]}: " + (str(f.get("what", "")) if e[1] is Ev.APP else getattr(e[1], "value", str(e[1])))
+    return f"go to step {k + 1}, event {i}: {what}"
 
 
 def ladder_svg(result, step: int | None = None, steps: list[int] | None = None) -> str:

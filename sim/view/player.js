@@ -25,7 +25,20 @@
     var start = function (root, els, datas) {
       var panes = [];
       els.forEach(function (el, j) {
-        var p = {el: el, d: datas[j], k: -1, topoHl: []};
+        var p = {el: el, d: datas[j], k: -1, topoHl: [], rows: []};
+        el.querySelectorAll(".op1-ladder-body .op1-row").forEach(function (g) {
+          p.rows[parseInt(g.getAttribute("data-k"), 10)] = g;
+        });
+        p.body = el.querySelector("svg.op1-ladder-body");
+        var tog = el.querySelector("input.op1-all-toggle");
+        if (tog) {
+          tog.checked = false;
+          tog.addEventListener("change", function () {
+            el.classList.toggle("op1-all", tog.checked);
+            fitLadder(p, p.k);
+            showLadder(p, p.k, true);
+          });
+        }
         // the page arrives with step 0 drawn: remember its highlights to undo them
         el.querySelectorAll("svg.op1-topo g").forEach(function (g) {
           ["hl-link", "hl-node", "hl-from", "hl-drop", "hl-down"].forEach(function (c) {
@@ -38,10 +51,25 @@
       var n = meta.frames, k = 0, timer = null, speed = 1;
       var slider = root.querySelector("input.op1-slider");
       var pos = root.querySelector(".op1-pos");
-      var playBtn = root.querySelector("[data-act=play]");
+      var playBtns = root.querySelectorAll("[data-act=play]");
+      var poss = root.querySelectorAll(".op1-pos, .op1-fpos");
+      var floater = root.querySelector(".op1-float");
+      var bar = root.querySelector(".op1-bar");
       var flag = root.querySelector(".op1-flag");
 
       function q(el, sel) { return el.querySelector(sel); }
+
+      // On a narrow screen the network is wider than its box: keep the packet in the middle.
+      function centreTopo(p) {
+        var box = q(p.el, ".op1-topo-scroll");
+        if (!box || box.scrollWidth <= box.clientWidth + 1) return;
+        var svg = q(box, "svg.op1-topo"), tag = svg && svg.querySelector('[data-el="tag"]');
+        var el = tag && !tag.getAttribute("visibility") ? tag : null;
+        if (!el && p.topoHl.length) el = p.topoHl[0][0];
+        if (!el) return;
+        var r = el.getBoundingClientRect(), b = box.getBoundingClientRect();
+        box.scrollLeft += (r.left + r.width / 2) - (b.left + b.width / 2);
+      }
 
       function showTopo(p, f) {
         var svg = q(p.el, "svg.op1-topo");
@@ -71,14 +99,32 @@
         text.textContent = f.tag[3];
       }
 
-      function showLadder(p, kk) {
+      // Only the rows up to the current step are drawn (unless the reader asks for the whole
+      // exchange): the body is cut to their height, so nothing below tells what comes next.
+      function fitLadder(p, kk) {
+        var svg = p.body;
+        if (!svg) return;
+        var all = p.el.classList.contains("op1-all");
+        var row = parseFloat(svg.getAttribute("data-row")), full = parseFloat(svg.getAttribute("data-full"));
+        var hgt = all ? full : Math.min(full, row * (Math.max(kk, 0) + 1) + 6);
+        var w = svg.getAttribute("width");
+        svg.setAttribute("height", hgt);
+        svg.setAttribute("viewBox", "0 0 " + w + " " + hgt);
+      }
+
+      function showLadder(p, kk, force) {
         var box = q(p.el, ".op1-ladder-scroll");
         if (!box) return;
+        var lo = Math.min(kk, p.k < 0 ? 0 : p.k), hi = Math.max(kk, p.k < 0 ? p.rows.length - 1 : p.k);
+        for (var j = lo; j <= hi; j++) if (p.rows[j]) p.rows[j].classList.toggle("fut", j > kk);
         var old = box.querySelector(".op1-row.cur");
-        if (old) old.classList.remove("cur");
-        var row = box.querySelector('.op1-row[data-k="' + kk + '"]');
+        if (old) { old.classList.remove("cur"); old.setAttribute("tabindex", "-1"); }
+        var row = p.rows[kk];
         if (!row) return;
         row.classList.add("cur");
+        row.setAttribute("tabindex", "0");
+        if (!force && p.rowK === kk) return;
+        p.rowK = kk;
         var rb = row.getBoundingClientRect(), bb = box.getBoundingClientRect();
         if (rb.top < bb.top || rb.bottom > bb.bottom) {
           box.scrollTop += rb.top - bb.top - box.clientHeight / 3;
@@ -95,12 +141,16 @@
         var s = d.steps[kk], prev = p.k >= 0 ? d.steps[p.k] : null;
         q(p.el, ".op1-narr").textContent = s.n;
         showTopo(p, s.topo);
+        var chg = q(p.el, ".op1-chg");
+        if (chg && d.chgs && (!prev || prev.cg !== s.cg)) chg.innerHTML = d.chgs[s.cg];
         if (!prev || prev.st !== s.st) q(p.el, ".op1-state-box").innerHTML = d.states[s.st];
         if (!prev || prev.pk !== s.pk) q(p.el, ".op1-pkt-box").innerHTML = d.pkts[s.pk];
         var where = q(p.el, ".op1-where");
         if (where) where.textContent = s.w;
+        fitLadder(p, kk);
         showLadder(p, kk);
         p.k = kk;
+        centreTopo(p);
       }
 
       function show(i) {
@@ -108,7 +158,10 @@
         panes.forEach(function (p) { showPane(p, k); });
         slider.value = k;
         var s = panes[0].d.steps[Math.min(k, panes[0].d.steps.length - 1)];
-        pos.textContent = "step " + (k + 1) + " / " + n + (panes.length === 1 ? " · event " + s.i + " · t = " + s.t : "");
+        var where = "step " + (k + 1) + " / " + n;
+        poss.forEach(function (el, j) {
+          el.textContent = where + (j === 0 && panes.length === 1 ? " · event " + s.i + " · t = " + s.t : "");
+        });
         root.setAttribute("data-step", k);
         if (flag) {
           var dv = meta.diverge && meta.diverge[k], pd = meta.ports && meta.ports[k];
@@ -119,19 +172,25 @@
         if (k >= n - 1) stop();
       }
 
+      function playLook(on) {
+        playBtns.forEach(function (b) {
+          b.firstChild.textContent = on ? "❚❚" : "▶";
+          var w = b.querySelector(".op1-pw");
+          if (w) w.textContent = on ? " Pause" : " Play";
+          b.setAttribute("aria-pressed", on ? "true" : "false");
+          b.setAttribute("aria-label", on ? "pause" : "play");
+        });
+      }
+
       function stop() {
         if (timer) { clearInterval(timer); timer = null; }
-        playBtn.textContent = "▶ Play";
-        playBtn.setAttribute("aria-pressed", "false");
-        playBtn.setAttribute("aria-label", "play");
+        playLook(false);
       }
 
       function play() {
         if (timer) { stop(); return; }
         if (k >= n - 1) show(0);
-        playBtn.textContent = "❚❚ Pause";
-        playBtn.setAttribute("aria-pressed", "true");
-        playBtn.setAttribute("aria-label", "pause");
+        playLook(true);
         timer = setInterval(function () { show(k + 1); }, 900 / speed);
       }
 
@@ -151,7 +210,32 @@
         speed = parseFloat(sp.value);
         if (timer) { stop(); play(); }
       });
+      // A ladder row is a button: a click, or Enter or Space on it, goes to its step;
+      // ↑ and ↓ move between the rows shown.
+      function rowOf(t) { return t && t.closest ? t.closest(".op1-ladder-body .op1-row") : null; }
+      root.addEventListener("click", function (ev) {
+        var g = rowOf(ev.target);
+        if (!g) return;
+        stop();
+        show(parseInt(g.getAttribute("data-k"), 10));
+      });
       root.addEventListener("keydown", function (ev) {
+        var g = rowOf(ev.target);
+        if (g && (ev.key === "Enter" || ev.key === " ")) {
+          ev.preventDefault();
+          stop();
+          show(parseInt(g.getAttribute("data-k"), 10));
+          g.focus();
+          return;
+        }
+        if (g && (ev.key === "ArrowUp" || ev.key === "ArrowDown")) {
+          ev.preventDefault();
+          var sib = g;
+          do { sib = ev.key === "ArrowUp" ? sib.previousElementSibling : sib.nextElementSibling; }
+          while (sib && !(sib.classList.contains("op1-row") && getComputedStyle(sib).display !== "none"));
+          if (sib) { sib.setAttribute("tabindex", "0"); g.setAttribute("tabindex", g.classList.contains("cur") ? "0" : "-1"); sib.focus(); }
+          return;
+        }
         var t = ev.target, tag = t && t.tagName;
         if (tag === "SELECT" || tag === "A") return;
         if (tag === "INPUT" && ev.key !== " ") return;   // the slider moves by itself
@@ -161,6 +245,23 @@
         ev.preventDefault();
         acts[a]();
       });
+      // The pinned bar: while the player is on screen and its own bar has scrolled away.
+      if (floater && bar && window.IntersectionObserver) {
+        var seen = {root: false, bar: true};
+        var io = new IntersectionObserver(function (entries) {
+          entries.forEach(function (e) {
+            if (e.target === root) seen.root = e.isIntersecting;
+            else seen.bar = e.isIntersecting || e.boundingClientRect.top > 0;
+          });
+          floater.hidden = !(seen.root && !seen.bar);
+        });
+        io.observe(root);
+        io.observe(bar);
+      }
+      if (window.ResizeObserver) {
+        var ro = new ResizeObserver(function () { panes.forEach(centreTopo); });
+        panes.forEach(function (p) { var b = q(p.el, ".op1-topo-scroll"); if (b) ro.observe(b); });
+      }
       show(0);
       root.setAttribute("data-op1-live", "1");
     };

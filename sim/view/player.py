@@ -27,7 +27,7 @@ from ..trace import Ev, event_text
 from . import _dot
 from ._common import ms
 from .ladder import ladder_parts
-from .model import MAX_STEPS, analysis_of, info_of, resolve_steps
+from .model import MAX_STEPS, analysis_of, check_result, info_of, resolve_steps
 from .narration import narrate
 from .pktpane import pane
 from .state import compact, state_dot
@@ -76,12 +76,13 @@ class Frames:
     """Everything a player shows for each step of one run, computed from the trace."""
 
     def __init__(self, result, start=0, stop=None, steps=None, max_steps=MAX_STEPS):
+        check_result(result)
         self.result = result
         self.analysis = a = analysis_of(result)
         self.steps, self.total = resolve_steps(result, a, start, stop, steps, max_steps)
         counts = a.uplink_counts(self.steps)
         snaps = a.snapshots(self.steps)
-        self.topo = base_svg(result)
+        self.topo = zoomable(base_svg(result))
         dots = [state_dot(result, snaps[s]) for s in self.steps]
         uniq = list(dict.fromkeys(dots))
         index = {d: k for k, d in enumerate(uniq)}
@@ -96,6 +97,11 @@ class Frames:
                 pidx[p] = len(self.pkts)
                 self.pkts.append(p)
             self.pkt_of.append(pidx[p])
+        chg = [changed_html(result, snaps[s]) for s in self.steps]
+        self.chgs = list(dict.fromkeys(chg))
+        cidx = {c: k for k, c in enumerate(self.chgs)}
+        self.chg_of = [cidx[c] for c in chg]
+        self.states = [zoomable(svg) for svg in self.states]
         self.topo_frames = [topo_frame(result, s, counts[s]) for s in self.steps]
         self.narration = [narrate(result, s) for s in self.steps]
         ev = result.events
@@ -107,9 +113,10 @@ class Frames:
     def data(self) -> dict:
         ev = self.result.events
         steps = [{"i": s, "t": ms(ev[s][0]), "n": self.narration[k], "w": self.where[k],
-                  "topo": self.topo_frames[k], "st": self.state_of[k], "pk": self.pkt_of[k]}
+                  "topo": self.topo_frames[k], "st": self.state_of[k], "pk": self.pkt_of[k],
+                  "cg": self.chg_of[k]}
                  for k, s in enumerate(self.steps)]
-        return {"steps": steps, "states": self.states, "pkts": self.pkts}
+        return {"steps": steps, "states": self.states, "pkts": self.pkts, "chgs": self.chgs}
 
     def signature(self, k: int) -> tuple:
         """What must be equal for step ``k`` of two runs to count as the same step: the
@@ -153,23 +160,74 @@ class Frames:
     def pane_html(self, label: str | None = None, diverge: set[int] | None = None) -> str:
         """One replay's views, drawn at its first step, with its frame data."""
         r = self.result
-        head, body, _ = ladder_parts(r, self.steps, self.steps[0], diverge)
+        head, body, _ = ladder_parts(r, self.steps, self.steps[0], diverge, hide_future=True)
         topo0 = topo_apply(self.topo, self.topo_frames[0])
         lab = f'<div class="op1-panelab">{_dot.h(label)}</div>' if label else ""
         sub = f'<div class="op1-sub">{_dot.h(params_line(r))}</div>' if label else ""
         return (f'<div class="op1-pane">{lab}{sub}<div class="op1-endnote"></div>'
                 f'<p class="op1-narr" aria-live="polite">{_dot.h(self.narration[0])}</p>'
+                f'<div class="op1-chg">{self.chgs[self.chg_of[0]]}</div>'
                 f'<div class="op1-grid">'
                 f'<figure class="op1-box op1-topo-box"><h4>Network · <span class="op1-where">'
-                f'{_dot.h(self.where[0])}</span></h4>{topo0}</figure>'
+                f'{_dot.h(self.where[0])}</span></h4><div class="op1-scroll op1-topo-scroll">{topo0}</div></figure>'
+                f'<div class="op1-box op1-ladder-box"><h4>Ladder: the steps so far'
+                f'<label class="op1-allbox"><input type="checkbox" class="op1-all-toggle"> '
+                f'show the whole exchange</label></h4>'
+                f'<div class="op1-ladder-scroll">{head}{body}</div></div>'
                 f'<figure class="op1-box op1-state-box-wrap"><h4>Linux router: tables</h4>'
-                f'<div class="op1-state-box">{self.states[self.state_of[0]]}</div></figure>'
-                f'<div class="op1-box op1-ladder-box"><h4>Ladder: one row per step</h4>{head}'
-                f'<div class="op1-ladder-scroll">{body}</div></div>'
-                f'<div class="op1-box op1-pkt-wrap"><h4>Packet (scapy dissection of its bytes)</h4>'
-                f'<div class="op1-pkt-box">{self.pkts[self.pkt_of[0]]}</div></div>'
+                f'<div class="op1-scroll op1-state-box">{self.states[self.state_of[0]]}</div></figure>'
+                f'<div class="op1-box op1-pkt-wrap"><h4>Packet: its fields and bytes</h4>'
+                f'<div class="op1-scroll op1-pkt-box">{self.pkts[self.pkt_of[0]]}</div></div>'
                 f'</div><script type="application/octet-stream" class="op1-data" data-enc="deflate-base64">'
                 f'{pack(self.data())}</script></div>')
+
+
+#: The smallest text a zoomed diagram shows, in CSS px (a phone: see ``zoomable``).
+MIN_TEXT_PX = 10.5
+
+
+def zoomable(svg: str) -> str:
+    """A graphviz SVG with ``--op1-zw``: the width (CSS px) at which its smallest text is
+    ``MIN_TEXT_PX``.  On a narrow screen the player shows it at that width in a scrolling
+    box (centred on the packet) instead of shrinking it until nothing can be read."""
+    sizes = [float(x) for x in re.findall(r'font-size="([\d.]+)"', svg)]
+    m = re.search(r'viewBox="[-\d.]+ [-\d.]+ ([\d.]+) [\d.]+"', svg)
+    if not sizes or m is None:
+        return svg
+    width = float(m.group(1)) * MIN_TEXT_PX / min(sizes)
+    return svg.replace("<svg ", f'<svg style="--op1-zw:{width:.0f}px" ', 1)
+
+
+def changed_html(result, snap) -> str:
+    """What this step did to the router's tables, in a line or three: the rows the tables
+    diagram marks (NEW, HIT, DNAT, DEL ...), so the reason for the step sits next to the
+    packet's place even when the full tables are below the fold."""
+    items = []
+    for key, e in snap.gone_cache.items():
+        dst, src, tos, iif = key
+        items.append(("DEL", f"route cache {src} → {dst} iif {iif} (said {e['dev']}; {e.get('reason', '')})"))
+    for key, mark in snap.marks_cache.items():
+        e = snap.cache.get(key)
+        if e is None or mark.startswith("del"):
+            continue
+        dst, src, tos, iif = key
+        items.append((mark.upper(), f"route cache {src} → {dst} iif {iif} → {e['dev']}"))
+    if snap.nexthop and snap.why:
+        items.append(("FIB", f"{snap.nexthop}: {snap.why}"))
+    for cid, e in snap.gone_ct.items():
+        items.append(("DEL", f"conntrack entry {cid} ({e.get('reason', '')})"))
+    for cid, mark in snap.marks_ct.items():
+        e = snap.conntrack.get(cid)
+        if e is None or mark.startswith("del"):
+            continue
+        what = {"new": f"conntrack entry {cid}, bound to {e['dev']}",
+                "snat": f"conntrack entry {cid}: source rewritten to its {e['dev']} binding",
+                "dnat": f"conntrack entry {cid}: destination rewritten back to the LAN host"}
+        items.append((mark.upper(), what.get(mark, f"conntrack entry {cid} ({mark})")))
+    head = '<span class="op1-chgh">Router tables, this step:</span> '
+    if not items:
+        return head + '<span class="op1-chgnone">no change</span>'
+    return head + " ".join(f'<span class="op1-chgi"><b>{_dot.h(w)}</b> {_dot.h(t)}</span>' for w, t in items)
 
 
 def _event_line(e) -> str:
@@ -190,16 +248,29 @@ def _where(result, e) -> str:
     return f"{getattr(e[1], 'value', e[1])} at {e[2]}"
 
 
+BUTTONS = (("first", "first step", "⇤", "First"), ("prev", "back one step", "◀", "Back"),
+           ("play", "play", "▶", "Play"), ("next", "next step", "▶", "Next"),
+           ("last", "last step", "⇥", "Last"))
+
+
+def _buttons() -> str:
+    """The step buttons: a symbol and a word (the word hidden on a narrow screen; the
+    aria-label always names the action)."""
+    out = []
+    for act, aria, sym, word in BUTTONS:
+        pressed = ' aria-pressed="false"' if act == "play" else ""
+        cls = "op1-pw" if act == "play" else "op1-bw"       # Play/Pause keeps its word: ▶ alone reads as Next
+        label = (f'<span aria-hidden="true">{sym}</span><span class="{cls}"> {word}</span>' if act != "next"
+                 else f'<span class="op1-bw">{word} </span><span aria-hidden="true">{sym}</span>')
+        out.append(f'<button type="button" data-act="{act}" aria-label="{aria}"{pressed}>{label}</button>')
+    return "".join(out)
+
+
 def _bar(frames: int, downloads: str, flag: bool) -> str:
     speeds = "".join(f'<option value="{v}"{" selected" if v == "1" else ""}>{t}</option>'
                      for v, t in (("0.25", "¼×"), ("0.5", "½×"), ("1", "1×"), ("2", "2×"), ("4", "4×")))
-    return ('<div class="op1-bar" role="toolbar" aria-label="replay controls">'
-            '<button type="button" data-act="first" aria-label="first step">⇤ First</button>'
-            '<button type="button" data-act="prev" aria-label="back one step">◀ Back</button>'
-            '<button type="button" data-act="play" aria-label="play" aria-pressed="false">▶ Play</button>'
-            '<button type="button" data-act="next" aria-label="next step">Next ▶</button>'
-            '<button type="button" data-act="last" aria-label="last step">Last ⇥</button>'
-            f'<label>speed <select class="op1-speed" aria-label="speed">{speeds}</select></label>'
+    return ('<div class="op1-bar" role="toolbar" aria-label="replay controls">' + _buttons() +
+            f'<label class="op1-spd">speed <select class="op1-speed" aria-label="speed">{speeds}</select></label>'
             f'<input class="op1-slider" type="range" min="0" max="{frames - 1}" value="0" step="1" '
             f'aria-label="step">'
             f'<span class="op1-pos" aria-live="off">step 1 / {frames}</span>'
@@ -207,8 +278,16 @@ def _bar(frames: int, downloads: str, flag: bool) -> str:
             + downloads + "</div>")
 
 
+def _float_bar(frames: int) -> str:
+    """The same buttons, pinned to the bottom of the window while the player is on screen
+    and its own bar has scrolled away (shown by the script)."""
+    return ('<div class="op1-float" role="toolbar" aria-label="replay controls, pinned" hidden>' + _buttons()
+            + f'<span class="op1-fpos" aria-live="off">step 1 / {frames}</span></div>')
+
+
 HINT = ('<div class="op1-hint">Keys (click the player first): ← → step · space play/pause · '
-        'Home/End first/last. A <i>step</i> is one frame of this replay; an <i>event</i> is a line of the '
+        'Home/End first/last. A ladder row goes to its step when clicked (or Enter on it; ↑ ↓ move '
+        'between rows). A <i>step</i> is one frame of this replay; an <i>event</i> is a line of the '
         "simulator's trace (numbered from 0), as in the ladder and the downloads. The pcapng opens in "
         "Wireshark, each frame's comment giving its event number.</div>")
 
@@ -253,6 +332,7 @@ class Player(_Page):
 
     def __init__(self, result, title: str | None = None, start: int = 0, stop: int | None = None,
                  steps=None, max_steps: int | None = MAX_STEPS):
+        check_result(result)
         self.result = result
         self.title = title or f"{result.scenario}"
         self._frames = Frames(result, start, stop, steps, max_steps)
@@ -280,7 +360,7 @@ class Player(_Page):
             stem = f"{r.scenario}-seed{r.params.seed}"
             inner = (f'<div class="op1-title">{_dot.h(self.title)}</div>'
                      f'<div class="op1-sub">{_dot.h(r.scenario)}: {_dot.h(params_line(r))}</div>'
-                     + _bar(n, f.downloads(stem), False) + note + f.pane_html() + HINT)
+                     + _bar(n, f.downloads(stem), False) + note + f.pane_html() + HINT + _float_bar(n))
             aria = (f"Replay of {r.scenario}, {n} steps. Keys: left and right arrows step, "
                     "space plays or pauses, Home and End go to the first and last step.")
             self._html = _wrap("player", r.scenario, n, aria, inner, {"frames": n})
@@ -302,6 +382,8 @@ class Compare(_Page):
 
     def __init__(self, result_a, result_b, labels=("a", "b"), title: str | None = None,
                  start: int = 0, stop: int | None = None, steps=None, max_steps: int | None = MAX_STEPS):
+        check_result(result_a)
+        check_result(result_b)
         labels = tuple(labels)
         if len(labels) != 2:
             raise ValueError(f"labels must be two names, got {labels!r}")
@@ -350,7 +432,8 @@ class Compare(_Page):
                           for f, lab in zip(self._frames, self.labels))
             inner = (f'<div class="op1-title">{_dot.h(self.title)}</div>'
                      f'<div class="op1-sub">{_dot.h(summary[0].upper() + summary[1:])}.</div>'
-                     + _bar(self.frames, dls, True) + f'<div class="op1-cmp">{"".join(panes)}</div>' + HINT)
+                     + _bar(self.frames, dls, True) + f'<div class="op1-cmp">{"".join(panes)}</div>' + HINT
+                     + _float_bar(self.frames))
             aria = (f"Comparison of two runs of {ra.scenario}: {self.labels[0]} and {self.labels[1]}, "
                     f"{self.frames} steps; {summary}.")
             self._html = _wrap("compare", ra.scenario, self.frames, aria, inner,
