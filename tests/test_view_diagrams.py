@@ -151,7 +151,7 @@ def test_ladder_has_one_row_per_step_and_marks_the_current_one(eq):
 def test_ladder_draws_uplinks_by_colour_and_dash_and_resets_as_rst():
     r = sim.run("equalize-nat", seed=1, size=3000, remote="rfc")
     svg = ladder_svg(r)
-    rows = dict(re.findall(r'data-i="(\d+)" data-k="\d+">(.*?)</g>', svg))
+    rows = dict(re.findall(r'data-i="(\d+)" data-k="\d+"[^>]*>(.*?)</g>', svg))
     blue, orange = _dot.uplink_style(1), _dot.uplink_style(2)
     for i in hops(r, "uplink", "router:"):
         if "R" in r.events[i][3].l4.flags:
