@@ -587,9 +587,11 @@ def eqnat_survive(student, rng):
                 f"article's NAT, {n} uplinks), for the seeds {s0} .. {s0 + 19}. In how many of them is the "
                 f"handshake completed by an ACK (for a run `r`: `r.summary['connections'][0]['handshake_ok']` "
                 f"is True)?"),
-        hint=(f"Expect about 20/{n} or a few more: the handshake's ACK is accepted only when the random "
-              f"choice sends it by the SYN's uplink, and a retransmitted ACK gets another chance. But the "
-              f"question asks for these 20 seeds exactly -- run them."),
+        hint=(f"Each run is a coin toss: the handshake's first ACK is accepted only when the random "
+              f"choice sends it by the SYN's uplink (chance 1/{n}), and the ACK that answers the server's "
+              f"retransmitted SYN+ACK gets another chance. So expect somewhere around 20/{n}, give or "
+              f"take the scatter of 20 tosses (several either way). But the question asks for these 20 "
+              f"seeds exactly -- run them."),
         explanation=(f"{ok} of 20 (the 1/{n} chance for the first ACK predicts {20 / n:.1f})."))
 
 

@@ -62,7 +62,8 @@ class Report:
         out += [f"  note: {n}" for n in self.notes]
         for it in self.items:
             mark = "right" if it["points"] else ("no answer" if it["answer"] is None else "wrong")
-            tries = f", {it['attempts']} attempts" if it.get("attempts") is not None else ""
+            n = it.get("attempts")
+            tries = "" if n is None else f", {n} attempt{'' if n == 1 else 's'}"
             out.append(f"  [{mark}] {it['id']} (chapter {it['chapter']}{tries}): answer {short(it['answer'])}")
             out.extend("      " + plain(line) for line in it["feedback"].splitlines() if line.strip())
         return "\n".join(out)
