@@ -304,9 +304,12 @@ def resolve_steps(result, analysis: Analysis, start=0, stop=None, steps=None,
     (``("hop", "drop", "send")``), or an explicit list of trace indices.
     ``start``/``stop`` window the trace like a slice; ``max_steps`` caps the count.
     """
+    check_result(result)
     n = len(result.events)
     if n == 0:
-        raise ValueError(f"scenario {result.scenario!r} produced an empty trace (run with trace=True)")
+        why = ("run with trace=True" if not getattr(result.params, "trace", True)
+               else "the run produced no events: give it something to do")
+        raise ValueError(f"scenario {result.scenario!r} produced an empty trace ({why})")
     for name, v in (("start", start), ("stop", stop)):
         if v is None and name == "stop":
             continue
@@ -318,7 +321,13 @@ def resolve_steps(result, analysis: Analysis, start=0, stop=None, steps=None,
     if steps is None:
         chosen = analysis.default_steps(DEFAULT_KINDS, start, stop)
     else:
-        steps = list(steps)
+        if isinstance(steps, (str, Ev)):         # steps="hop": one kind, not the letters h, o, p
+            steps = [steps]
+        try:
+            steps = list(steps)
+        except TypeError:
+            raise ValueError(f"steps must be event kinds like ('hop', 'drop') or trace indices, "
+                             f"got {steps!r}") from None
         if steps and all(isinstance(s, (str, Ev)) for s in steps):
             allowed = {e.value: e for e in Ev}
             bad = [s for s in steps if str(getattr(s, "value", s)) not in allowed]
@@ -339,6 +348,13 @@ def resolve_steps(result, analysis: Analysis, start=0, stop=None, steps=None,
             raise ValueError(f"max_steps must be a positive integer, got {max_steps!r}")
         chosen = chosen[:max_steps]
     return chosen, total
+
+
+def check_result(result) -> None:
+    """Views draw what ``sim.run`` returned: say so when given anything else."""
+    from ..result import Result
+    if not isinstance(result, Result):
+        raise TypeError(f"expected the result of sim.run(...), got {result!r:.60}")
 
 
 def check_step(result, step) -> int:
