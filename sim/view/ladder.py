@@ -82,9 +82,11 @@ def _style_of(result, pkt) -> tuple[str, str, int | None]:
 
 
 def ladder_parts(result, steps: list[int], current: int | None = None,
-                 diverge: set[int] | None = None, hide_future: bool = False) -> tuple[str, str, int]:
+                 diverge: set[int] | None = None, hide_future: bool = False,
+                 buttons: bool = True) -> tuple[str, str, int]:
     """(header SVG, body SVG, width): the lane titles, and one row per step.  With
-    ``hide_future`` the rows after ``current`` are hidden (a player at that step)."""
+    ``hide_future`` the rows after ``current`` are hidden (a player at that step);
+    ``buttons`` makes each row a button (the static player's script moves to its step)."""
     ev = result.events
     cur_k = steps.index(current) if current in steps else len(steps) - 1
     fut = (lambda k: k > cur_k) if hide_future else (lambda k: False)
@@ -108,7 +110,8 @@ def ladder_parts(result, steps: list[int], current: int | None = None,
     shown = ROW * (cur_k + 1) + 6 if hide_future else height
     body = [f'<svg class="op1-ladder op1-ladder-body" xmlns="http://www.w3.org/2000/svg" width="{width}" '
             f'height="{shown}" viewBox="0 0 {width} {shown}" data-row="{ROW}" data-full="{height}" '
-            f'role="group" aria-label="ladder diagram, one row per step; a row is a button that goes to its step">',
+            f'role="group" aria-label="ladder diagram, one row per step'
+            + ('; a row is a button that goes to its step">' if buttons else '">'),
             STYLE]
     for n in names:
         body.append(f'<line class="lane" x1="{x[n]}" y1="0" x2="{x[n]}" y2="{height}"/>')
@@ -117,8 +120,9 @@ def ladder_parts(result, steps: list[int], current: int | None = None,
         y = k * ROW + ROW // 2 + 3
         cls = ("op1-row" + (" cur" if i == current else "") + (" fut" if fut(k) else "")
                + (" div" if diverge and i in diverge else ""))
-        row = [f'<g class="{cls}" data-i="{i}" data-k="{k}" role="button" '
-               f'tabindex="{0 if i == current else -1}" aria-label="{h(_row_label(result, k, i, e))}">',
+        aria = (f' role="button" tabindex="{0 if i == current else -1}" '
+                f'aria-label="{h(_row_label(result, k, i, e))}"' if buttons else "")
+        row = [f'<g class="{cls}" data-i="{i}" data-k="{k}"{aria}>',
                f'<rect class="band" x="0" y="{y - ROW // 2}" width="{width}" height="{ROW}"/>',
                f'<text class="curm" x="2" y="{y + 4}">▶</text><text class="divm" x="14" y="{y + 4}">≠</text>',
                f'<text class="mono" x="24" y="{y + 4}">{i} · {e[0] / 1000:.1f}</text>']

@@ -229,9 +229,10 @@ class LivePlayer:
         self.topology.value = (f'<div class="op1 op1-topo-box" style="border:0;padding:0">'
                                f"{topo_apply(f.topo, f.topo_frames[k])}</div>")
         self.state.value = f'<div class="op1"><div class="op1-state-box">{f.states[f.state_of[k]]}</div></div>'
-        body = self._ladder.replace(f'<g class="op1-row" data-i="{i}" ', f'<g class="op1-row cur" data-i="{i}" ', 1)
-        self.ladder.value = (f'<div class="op1 op1-ladder-box" style="padding:0">{self._ladder_head}'
-                             f'<div class="op1-ladder-scroll">{body}</div></div>')
+        # only the rows up to this step: the ladder must not tell what is about to happen
+        head, body, _ = ladder_parts(self.result, f.steps, i, hide_future=True, buttons=False)
+        self.ladder.value = (f'<div class="op1 op1-ladder-box" style="padding:0">'
+                             f'<div class="op1-ladder-scroll">{head}{body}</div></div>')
         self.packet.value = f'<div class="op1"><div class="op1-pkt-box">{f.pkts[f.pkt_of[k]]}</div></div>'
 
     @property
