@@ -63,8 +63,8 @@ def atomic_open(path, mode: str = "wb", encoding: str | None = None):
     except BaseException as e:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
-        if isinstance(e, OSError) and e.filename != str(path):
-            raise OSError(e.errno, e.strerror, str(path)) from None
+        if isinstance(e, OSError) and not isinstance(e, OutputError) and e.filename in (None, tmp):
+            raise OSError(e.errno, e.strerror, str(path)) from None     # name the file asked for
         raise
 
 

@@ -186,12 +186,14 @@ class Params:
         nets: dict[str, tuple] = {}
         for name, who, a, given in effective:
             if not isinstance(a, str) or a != a.strip():
-                raise ParamError(f"{name}: bad address {a!r}: expected four numbers 0-255 like 100.0.0.1",
+                raise ParamError(f"{name}: bad address {a!r}: allowed are IPv4 addresses, four "
+                                 "numbers 0-255 like 100.0.0.1",
                                  name)
             try:
                 ip = ipaddress.IPv4Address(a)
             except ValueError:
-                raise ParamError(f"{name}: bad address {a!r}: expected four numbers 0-255 like 100.0.0.1",
+                raise ParamError(f"{name}: bad address {a!r}: allowed are IPv4 addresses, four "
+                                 "numbers 0-255 like 100.0.0.1",
                                  name) from None
             if ip.is_loopback or ip.is_multicast or ip.is_link_local or ip.is_reserved \
                     or ip in ipaddress.IPv4Network("0.0.0.0/8"):

@@ -1,0 +1,293 @@
+"""A careless or hostile user: every parameter bounded and named, every file complete or
+absent, every failing output one line (issue 15)."""
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import math
+import os
+import resource
+import stat
+import subprocess
+import sys
+
+import pytest
+
+import sim
+from sim import ParamError
+from sim.__main__ import main
+from sim._io import OutputError, atomic_open, atomic_write, write_stdout
+from sim.scenarios import MAX_SECONDS, MAX_TRANSFER, make_params
+from sim.trace import Ev
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+INF, NAN = math.inf, math.nan
+
+
+def cli(argv):
+    """``python -m sim`` in this process: (exit status, stdout, stderr)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(argv)
+        except SystemExit as e:
+            code = e.code
+    return code, out.getvalue(), err.getvalue()
+
+
+# -- the Python API: every bad value is a ParamError naming the parameter and the value ---------
+
+@pytest.mark.parametrize("kw, value", [
+    ({"flush_at": [INF]}, "inf"), ({"flush_at": [NAN]}, "nan"), ({"flush_at": [1e300]}, "1e+300"),
+    ({"flush_at": NAN}, "nan"), ({"flush_at": [MAX_SECONDS + 1]}, str(MAX_SECONDS + 1)),
+    ({"down_at": INF}, "inf"), ({"down_at": NAN}, "nan"), ({"idle": INF}, "inf"), ({"idle": NAN}, "nan"),
+    ({"down_kbit": [INF]}, "inf"), ({"down_kbit": 2000}, "2000"), ({"down_kbit": [1e-9]}, "1e-09"),
+    ({"up_kbit": [0]}, "0"), ({"delay_ms": [NAN]}, "nan"), ({"delay_ms": [INF]}, "inf"),
+    ({"weights": [0.5]}, "0.5"), ({"weights": [INF]}, "inf"), ({"weights": [1000]}, "1000"),
+    ({"core_delay_ms": NAN}, "nan"), ({"read_timeout": INF}, "inf"),
+    ({"trace": "no"}, "'no'"), ({"equalize": 1}, "1"), ({"seed": 2**63}, str(2**63)),
+    ({"size": 10**10}, "10000000000"), ({"size": 1e5}, "100000.0"), ({"connections": 65}, "65"),
+    ({"msg_size": 10**8}, "100000000"), ({"nat": ["x"]}, "['x']"),
+    ({"uplink_addrs": [1, 2]}, "1"), ({"uplink_addrs": ["127.0.0.1", "150.0.0.1"]}, "'127.0.0.1'"),
+    ({"uplink_addrs": ["224.0.0.1", "150.0.0.1"]}, "'224.0.0.1'"),
+    ({"uplink_addrs": ["0.0.0.1", "150.0.0.1"]}, "'0.0.0.1'"),
+    ({"remote_addrs": ["169.254.1.1", "210.0.0.1"]}, "'169.254.1.1'"),
+    ({"remote_addrs": ["240.0.0.1", "210.0.0.1"]}, "'240.0.0.1'"),
+    ({"remote_addrs": [" 9.9.9.9", "210.0.0.1"]}, "' 9.9.9.9'"),
+])
+def test_a_bad_value_is_a_param_error_naming_parameter_value_and_bound(kw, value):
+    (name,) = kw
+    with pytest.raises(ParamError) as e:
+        sim.run("equalize-nat", **kw)
+    msg = str(e.value)
+    assert e.value.param == name and name in msg.split(":")[0] and value in msg, msg
+    assert "allowed" in msg or "must" in msg or "not allowed" in msg, msg
+
+
+@pytest.mark.parametrize("scenario, kw, name, words", [
+    ("equalize-nat", {"size": 2_000_000, "connections": 64}, "size", ["128000000", str(MAX_TRANSFER)]),
+    ("cache-expiry", {"size": 60_000_000}, "size", ["2 requests", "120000000"]),
+    ("echo", {"messages": 10_000, "msg_size": 10_000_000}, "msg_size", ["messages x msg_size"]),
+    ("thought-question", {"size": 11_000_000, "connections": 8}, "size", ["connections + 2"]),
+])
+def test_what_a_run_moves_is_bounded_together(scenario, kw, name, words):
+    with pytest.raises(ParamError) as e:
+        make_params(scenario, **kw)
+    assert e.value.param == name
+    for w in words:
+        assert w in str(e.value)
+
+
+def test_the_bounds_themselves_are_accepted():
+    p = make_params("connection-level", size=MAX_TRANSFER, flush_at=[0, MAX_SECONDS], idle=MAX_SECONDS,
+                    down_at=MAX_SECONDS, down_kbit=[1, 10_000_000], weights=[1, 256], seed=2**63 - 1)
+    assert p.size == MAX_TRANSFER
+    assert make_params("echo", messages=10_000, msg_size=MAX_TRANSFER // 20_000).msg_size == 5000
+    # a flush a simulated day away costs only the timers until then
+    r = sim.run("connection-level", size=3000, flush_at=[MAX_SECONDS])
+    assert r.sim.now >= MAX_SECONDS * 1_000_000 and r.summary["connections"][0]["complete"]
+
+
+@pytest.mark.parametrize("kw, name, words", [
+    ({"remote_addrs": ["100.0.0.1", "210.0.0.1"]}, "remote_addrs",
+     ["'100.0.0.1' (remote host 1)", "uplink 1's default address 100.0.0.1"]),
+    ({"uplink_addrs": ["200.0.0.1", "150.0.0.1"]}, "uplink_addrs",
+     ["'200.0.0.1' (uplink 1)", "remote host 1's default address 200.0.0.1"]),
+    ({"uplink_addrs": ["1.2.3.4", "210.0.0.9"]}, "uplink_addrs",
+     ["'210.0.0.9' (uplink 2)", "remote host 2's default address 210.0.0.1"]),
+    ({"uplinks": 3, "remote_addrs": ["151.0.0.9", "9.9.9.9"]}, "remote_addrs",
+     ["uplink 3's default address 151.0.0.1"]),
+])
+def test_addresses_are_checked_against_the_defaults_too(kw, name, words):
+    # before, these ran, and the run was a 9-event reset
+    with pytest.raises(ParamError) as e:
+        make_params("equalize-nat", **kw)
+    assert e.value.param == name
+    for w in words:
+        assert w in str(e.value), str(e.value)
+
+
+def test_list_parameters_given_as_tuples_are_lists():
+    p = make_params("equalize-nat", down_kbit=(1000, 2000), uplink_addrs=("81.2.3.4", "62.7.8.9"))
+    assert p.down_kbit == [1000, 2000] and p.uplink_addrs == ["81.2.3.4", "62.7.8.9"]
+
+
+def test_down_uplink_message_says_what_to_do_when_the_user_never_gave_it():
+    code, out, err = cli(["run", "uplink-down", "--uplinks", "1"])
+    assert code == 2 and out == "" and len(err.splitlines()) == 1
+    assert "the line of uplink 2 fails at 1 s" in err and "down_uplink 1..1" in err
+
+
+# -- the command line -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("argv, words", [
+    (["--flush-at", "inf"], ["flush_at inf", "[0, 86400]"]),
+    (["--flush-at", "nan"], ["flush_at nan"]),
+    (["--flush-at", "1e300"], ["flush_at 1e+300"]),
+    (["--down-at", "inf"], ["--down-at", "'inf'"]),
+    (["--size", "10000000000"], ["size 10000000000 out of range", "1..100000000"]),
+    (["--size", "1e10"], ["'1e10'"]),
+    (["--remote-addrs", "100.0.0.1,210.0.0.1"], ["default address 100.0.0.1"]),
+    (["--uplink-addrs", "127.0.0.1,150.0.0.1"], ["'127.0.0.1'", "loopback"]),
+    (["--pcap", ""], ["--pcap ''"]),
+    (["--summary-only", "--format", "json"], ["--summary-only", "--format text"]),
+])
+def test_cli_refuses_in_one_line_with_exit_2(argv, words):
+    code, out, err = cli(["run", "equalize-nat", *argv])
+    assert code == 2 and out == "" and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+    for w in words:
+        assert w in err, err
+
+
+def _sim(*args, **kw):
+    return subprocess.run([sys.executable, "-m", "sim", *args], cwd=ROOT, **kw)
+
+
+def test_a_full_disk_on_stdout_is_one_line_and_exit_1(tmp_path):
+    with open("/dev/full", "w") as full:
+        p = _sim("run", "equalize-nat", "--pcap", str(tmp_path / "x.pcapng"), stdout=full,
+                 stderr=subprocess.PIPE, text=True)
+    assert p.returncode == 1 and p.stderr.strip().splitlines() == [
+        "python -m sim: error: cannot write to standard output: No space left on device"]
+    assert list(tmp_path.iterdir()) == []          # the capture waits for the trace: no file
+
+
+def _fsize(limit):
+    return lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+
+def test_a_file_size_limit_on_stdout_is_one_line_and_exit_1(tmp_path):
+    with open(tmp_path / "t.json", "w") as f:
+        p = _sim("run", "equalize-nat", "--format", "json", stdout=f, stderr=subprocess.PIPE, text=True,
+                 preexec_fn=_fsize(20_000))
+    assert p.returncode == 1 and "cannot write to standard output: File too large" in p.stderr
+    assert len(p.stderr.strip().splitlines()) == 1
+
+
+def test_a_pcap_that_cannot_be_written_leaves_no_file(tmp_path):
+    p = _sim("run", "connection-level", "--size", "300000", "--pcap", str(tmp_path / "x.pcapng"),
+             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, preexec_fn=_fsize(50_000))
+    assert p.returncode == 2 and "cannot write pcap" in p.stderr and "File too large" in p.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_reader_that_goes_away_is_one_line_and_exit_1():
+    p = subprocess.Popen([sys.executable, "-m", "sim", "run", "connection-level"], cwd=ROOT,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    p.stdout.read(10)
+    p.stdout.close()                                   # `| head -c 10`
+    err = p.stderr.read()
+    assert p.wait() == 1
+    assert err.strip().splitlines() == ["python -m sim: error: cannot write to standard output: Broken pipe"]
+
+
+# -- files: complete or absent ----------------------------------------------------------------
+
+def test_atomic_write_replaces_only_when_complete(tmp_path):
+    target = tmp_path / "page.html"
+    atomic_write(target, "old")
+    with pytest.raises(RuntimeError):
+        with atomic_open(target, "w", encoding="utf-8") as f:
+            f.write("half of the new")
+            raise RuntimeError("disk gone")
+    assert target.read_text() == "old" and sorted(p.name for p in tmp_path.iterdir()) == ["page.html"]
+    atomic_write(target, "new")
+    assert target.read_text() == "new"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~_umask()
+
+
+def _umask():
+    m = os.umask(0)
+    os.umask(m)
+    return m
+
+
+def test_atomic_write_names_the_target_and_writes_devices_in_place(tmp_path):
+    with pytest.raises(OSError) as e:
+        atomic_write(tmp_path / "no" / "x.csv", "a,b\n")
+    assert e.value.filename == str(tmp_path / "no" / "x.csv")
+    with pytest.raises(IsADirectoryError):
+        atomic_write(tmp_path, "x")
+    atomic_write(os.devnull, b"nothing")               # not replaced by a regular file
+    assert stat.S_ISCHR(os.stat(os.devnull).st_mode)
+
+
+def test_write_stdout_turns_an_error_into_one_output_error():
+    class Full(io.StringIO):
+        def write(self, s):
+            raise OSError(28, "No space left on device")
+    with contextlib.redirect_stdout(Full()):
+        with pytest.raises(OutputError, match="^cannot write to standard output: No space left on device$"):
+            write_stdout(["a", "b"])
+
+
+def test_every_writer_of_the_project_uses_the_shared_helper():
+    """No module writes a file by itself (the kernel lab's captures are its own business)."""
+    import pathlib
+    import re
+    bad = []
+    for path in pathlib.Path(ROOT, "sim").rglob("*.py"):
+        rel = path.relative_to(ROOT).as_posix()
+        if rel.startswith("sim/kernel/") or rel == "sim/_io.py":
+            continue
+        text = path.read_text()
+        for m in re.finditer(r"\.write_text\(|\.write_bytes\(|(?<![\w.])open\([^)]*['\"][wa]b?['\"]", text):
+            bad.append(f"{rel}: {m.group(0)}")
+    assert bad == []
+
+
+# -- JSON of every scenario, MPTCP's bytes included --------------------------------------------
+
+def test_mptcp_json_carries_the_hmacs_as_hex_the_pcap_carries_as_bytes():
+    from sim.pcap import mptcp_bytes
+    r = sim.run("mptcp", seed=3, size=20_000)
+    d = json.loads(r.to_json())
+    joins = [(i, e["pkt"]["mptcp"]) for i, e in enumerate(d["events"])
+             if e.get("pkt", {}).get("mptcp", [None])[0] in ("join-synack", "join-ack")]
+    assert joins
+    for i, opt in joins:
+        raw = r.events[i][3].l4.mptcp
+        assert bytes.fromhex(opt[1]) == raw[1]
+        assert bytes.fromhex(opt[1])[:8] in mptcp_bytes(raw)
+
+
+def test_json_in_pieces_is_the_json_in_one():
+    r = sim.run("equalize-nat", seed=2, size=3000)
+    assert json.loads(r.to_json()) == json.loads(json.dumps(r.to_dict()))
+    assert "".join(r.text_chunks()) == r.text()
+
+
+# -- views ------------------------------------------------------------------------------------
+
+def test_players_say_what_they_were_given():
+    from sim.view import Compare, Player
+    r = sim.run("equalize-nat", seed=1, size=3000)
+    with pytest.raises(TypeError, match="expected the result of sim.run"):
+        Player(None)
+    with pytest.raises(TypeError, match="expected the result of sim.run"):
+        Compare(r, "a run")
+    assert Player(r, steps="hop").steps == Player(r, steps=("hop",)).steps
+    with pytest.raises(ValueError, match="the run produced no events"):
+        Player(sim.run("ping", pings=0))
+    with pytest.raises(ValueError, match=r"run with trace=True"):
+        Player(sim.run("ping", trace=False))
+
+
+def test_the_live_player_never_keeps_a_rejected_value():
+    pytest.importorskip("ipywidgets")
+    from sim.view import LivePlayer
+    lp = LivePlayer("equalize-nat", seed=2**40, size=3000)
+    assert lp.controls["seed"].value == 2**40 and lp.result.params.seed == 2**40
+    before = dict(lp.params)
+    assert lp.rerun(flush_at=[NAN]) is False and "flush_at nan" in lp.status.value
+    assert lp.params == before
+    assert lp.rerun(nat="netfilter") is True and lp.result.params.nat == "netfilter"
+    assert lp.rerun(pings=0, seed=3) is True          # pings are not this scenario's
+    assert lp.rerun(uplinks=6) is True and lp.controls["uplinks"].value == 6
+    with pytest.raises(ParamError, match="seed box holds"):
+        LivePlayer("equalize-nat", seed=2**60)
+    ping = LivePlayer("ping")
+    assert ping.rerun(pings=0) is False and "no events" in ping.status.value
+    assert ping.params.get("pings") is None and ping.rerun(seed=4) is True
