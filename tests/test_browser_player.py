@@ -258,3 +258,128 @@ def test_a_comparison_in_a_book_column_is_readable_and_its_tables_fit(tmp_path):
             assert root.evaluate(OVERFLOW_JS) == []
         finally:
             browser.close()
+
+
+# -- a phone and a laptop ----------------------------------------------------------------------
+
+# The smallest text rendered in ``root`` in CSS px (SVG text scaled by its transform), and the
+# later-step ladder rows a reader can see; the same checks as the book's (tests/test_book.py).
+MIN_TEXT_JS = r"""root => {
+  let least = 1e9, what = "";
+  const w = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  while (w.nextNode()) {
+    const n = w.currentNode, el = n.parentElement;
+    if (!el || !n.textContent.trim() || el.closest('script,style,title,option')) continue;
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 && r.height === 0) continue;
+    const cs = getComputedStyle(el);
+    if (cs.visibility !== 'visible' || parseFloat(cs.opacity) === 0) continue;
+    let px = parseFloat(cs.fontSize);
+    if (el instanceof SVGElement) { const m = el.getScreenCTM(); if (!m) continue; px *= Math.hypot(m.a, m.b); }
+    if (px < least) { least = px; what = n.textContent.trim().slice(0, 50); }
+  }
+  return [least, what];
+}"""
+SHOWN_ROWS_JS = r"""root => Array.from(root.querySelectorAll('.op1-ladder-body .op1-row')).filter(g => {
+  if (getComputedStyle(g).display === 'none') return false;
+  const r = g.getBoundingClientRect(), s = g.ownerSVGElement.getBoundingClientRect();
+  return r.height > 0 && r.top < s.bottom - 1;
+}).map(g => parseInt(g.getAttribute('data-k')))"""
+
+
+def _in_view(page, loc) -> bool:
+    """Whether ``loc`` is on screen and not covered: the element at its centre is itself."""
+    return page.evaluate("""el => { const r = el.getBoundingClientRect();
+        if (r.bottom <= 0 || r.top >= innerHeight || r.width === 0) return false;
+        const x = r.left + r.width / 2, y = r.top + r.height / 2, hit = document.elementFromPoint(x, y);
+        return !!hit && (hit === el || el.contains(hit)); }""", loc.element_handle())
+
+
+def test_the_player_on_a_phone_and_on_a_laptop():
+    """At 390x844: nothing wider than the screen, text >= 10 CSS px, the network centred on the
+    packet, step buttons pinned on screen while the player is; ladders show the steps so far,
+    rows jump to their step by click or key, a toggle shows the whole exchange. At 1366x768:
+    the packet's place and what the step changed in the router's tables on one screen."""
+    need_dot()
+    exe = _need_browser()
+    from playwright.sync_api import sync_playwright
+    r = sim.run("equalize-nat", seed=3, size=20_000)
+    pl = Player(r, title="equalize-nat, seed 3", stop=40)
+    d = ROOT / "_build" / "test-artifacts"
+    d.mkdir(parents=True, exist_ok=True)
+    page_file = d / "player-screens.html"
+    page_file.write_text(standalone_page([pl.html(), "<p>" + "text after the player. " * 400 + "</p>"], "screens"))
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+        try:
+            pg = browser.new_page(viewport={"width": 390, "height": 844})
+            pg.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file:")
+                     else route.abort())
+            pg.goto(page_file.as_uri())
+            pg.wait_for_selector("[data-replay][data-op1-live]", state="attached")
+            P = pg.locator("[data-replay]")
+            assert pg.evaluate("document.documentElement.scrollWidth") <= 390
+            least, what = P.evaluate(MIN_TEXT_JS)
+            assert least >= 10, (least, what)
+            # step 1: one ladder row, the first
+            assert P.evaluate(SHOWN_ROWS_JS) == [0]
+            # the packet's tag is in the middle of the network's box, not off to one side
+            syn = next(k for k, i in enumerate(pl.steps) if r.events[i][2].startswith("uplink"))
+            for _ in range(syn):
+                P.locator(".op1-bar button[data-act=next]").click()
+            assert P.evaluate(SHOWN_ROWS_JS) == list(range(syn + 1))
+            box = P.locator(".op1-topo-scroll").bounding_box()
+            tag = P.locator('svg.op1-topo [data-el="tag"] rect').bounding_box()
+            assert pg.evaluate("document.querySelector('.op1-topo-scroll').scrollWidth") > box["width"]
+            assert abs((tag["x"] + tag["width"] / 2) - (box["x"] + box["width"] / 2)) < box["width"] / 4
+            least, what = P.evaluate(MIN_TEXT_JS)
+            assert least >= 10, (least, what)
+            # a click on a row goes to its step; Enter on a row too; Up moves between rows
+            P.locator('.op1-ladder-body .op1-row[data-k="1"]').click()
+            assert P.get_attribute("data-step") == "1"
+            assert P.evaluate(SHOWN_ROWS_JS) == [0, 1]
+            P.locator('.op1-ladder-body .op1-row[data-k="1"]').focus()
+            pg.keyboard.press("ArrowUp")
+            pg.keyboard.press("Enter")
+            assert P.get_attribute("data-step") == "0"
+            # the whole exchange, on request
+            P.locator("input.op1-all-toggle").check()
+            assert P.evaluate(SHOWN_ROWS_JS) == list(range(pl.frames))
+            P.locator("input.op1-all-toggle").uncheck()
+            assert P.evaluate(SHOWN_ROWS_JS) == [0]
+            # scrolled into the player: the pinned buttons are on screen and step it
+            float_next = P.locator(".op1-float button[data-act=next]")
+            pg.evaluate("window.scrollTo(0, 0)")          # the player's own bar on screen: no copy
+            pg.wait_for_timeout(200)
+            assert _in_view(pg, P.locator(".op1-bar button[data-act=next]"))
+            assert not _in_view(pg, float_next)
+            P.locator(".op1-pkt-wrap").scroll_into_view_if_needed()
+            pg.wait_for_timeout(200)
+            assert not _in_view(pg, P.locator(".op1-bar button[data-act=next]"))
+            assert _in_view(pg, float_next)
+            float_next.click()
+            assert P.get_attribute("data-step") == "1"
+            # past the player: no pinned buttons
+            pg.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+            pg.wait_for_timeout(200)
+            assert not _in_view(pg, float_next)
+            pg.close()
+
+            pg = browser.new_page(viewport={"width": 1366, "height": 768})
+            pg.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file:")
+                     else route.abort())
+            pg.goto(page_file.as_uri())
+            pg.wait_for_selector("[data-replay][data-op1-live]", state="attached")
+            P = pg.locator("[data-replay]")
+            assert pg.evaluate("document.documentElement.scrollWidth") <= 1366
+            for _ in range(syn):
+                P.locator(".op1-bar button[data-act=next]").click()
+            P.evaluate("e => e.scrollIntoView({block: 'start'})")
+            chg = P.locator(".op1-what")
+            assert "NEW" in chg.inner_text() and "conntrack entry 1, bound to" in chg.inner_text()
+            pg.screenshot(path=str(d / "player-1366x768.png"))
+            for loc in (chg, P.locator('svg.op1-topo [data-el="tag"]'), P.locator(".op1-narr"),
+                        P.locator(".op1-bar button[data-act=next]")):
+                assert _in_view(pg, loc), loc
+        finally:
+            browser.close()

@@ -141,7 +141,7 @@
         var s = d.steps[kk], prev = p.k >= 0 ? d.steps[p.k] : null;
         q(p.el, ".op1-narr").textContent = s.n;
         showTopo(p, s.topo);
-        var chg = q(p.el, ".op1-chg");
+        var chg = q(p.el, ".op1-what");
         if (chg && d.chgs && (!prev || prev.cg !== s.cg)) chg.innerHTML = d.chgs[s.cg];
         if (!prev || prev.st !== s.st) q(p.el, ".op1-state-box").innerHTML = d.states[s.st];
         if (!prev || prev.pk !== s.pk) q(p.el, ".op1-pkt-box").innerHTML = d.pkts[s.pk];

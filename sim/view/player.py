@@ -166,7 +166,7 @@ class Frames:
         sub = f'<div class="op1-sub">{_dot.h(params_line(r))}</div>' if label else ""
         return (f'<div class="op1-pane">{lab}{sub}<div class="op1-endnote"></div>'
                 f'<p class="op1-narr" aria-live="polite">{_dot.h(self.narration[0])}</p>'
-                f'<div class="op1-chg">{self.chgs[self.chg_of[0]]}</div>'
+                f'<div class="op1-what">{self.chgs[self.chg_of[0]]}</div>'
                 f'<div class="op1-grid">'
                 f'<figure class="op1-box op1-topo-box"><h4>Network · <span class="op1-where">'
                 f'{_dot.h(self.where[0])}</span></h4><div class="op1-scroll op1-topo-scroll">{topo0}</div></figure>'
@@ -224,10 +224,10 @@ def changed_html(result, snap) -> str:
                 "snat": f"conntrack entry {cid}: source rewritten to its {e['dev']} binding",
                 "dnat": f"conntrack entry {cid}: destination rewritten back to the LAN host"}
         items.append((mark.upper(), what.get(mark, f"conntrack entry {cid} ({mark})")))
-    head = '<span class="op1-chgh">Router tables, this step:</span> '
+    head = '<span class="op1-whath">Router tables, this step:</span> '
     if not items:
-        return head + '<span class="op1-chgnone">no change</span>'
-    return head + " ".join(f'<span class="op1-chgi"><b>{_dot.h(w)}</b> {_dot.h(t)}</span>' for w, t in items)
+        return head + '<span class="op1-whatnone">no change</span>'
+    return head + " ".join(f'<span class="op1-whati"><b>{_dot.h(w)}</b> {_dot.h(t)}</span>' for w, t in items)
 
 
 def _event_line(e) -> str:
