@@ -232,15 +232,29 @@ def echo(a) -> int:
 
 def download(a) -> int:
     recs = [None] * a.connections
+    started: list[float] = []          # wall-clock time of each connect() call
+    lock = threading.Lock()
+
+    def connect_done(began: float):
+        """``--announce``: one line once every connection is up (or has failed), with the
+        time the first connect() began -- what the harness times a failure from."""
+        with lock:
+            started.append(began)
+            if a.announce and len(started) == a.connections:
+                _out({"connected": a.connections, "t0": min(started)})
 
     def one(k):
         rec = {"client": None, "server": _ep((a.dst, a.port)), "bytes": 0, "bytes_wanted": a.size,
                "connected": False, "complete": False, "reset": False, "seconds": None,
                "error": None}
         t0 = time.monotonic()
+        began = time.time()
         s = None
         try:
-            s, _ = _connect(a, a.mptcp, a.sport + k if a.sport else 0)
+            try:
+                s, _ = _connect(a, a.mptcp, a.sport + k if a.sport else 0)
+            finally:
+                connect_done(began)
             rec["connected"] = True
             rec["client"] = _ep(s.getsockname())
             while True:
@@ -312,27 +326,6 @@ def ping(a) -> int:
     return 0
 
 
-def offload_off(a) -> int:
-    """Turn off TX checksum offload on every named device (``ethtool -K DEV tx off``), so a
-    capture shows the checksums that go on the wire instead of veth's unfilled ones."""
-    import array
-    import fcntl
-    SIOCETHTOOL, ETHTOOL_STXCSUM = 0x8946, 0x17
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    done = []
-    for dev in a.devs:
-        val = array.array("I", [ETHTOOL_STXCSUM, 0])
-        addr, _ = val.buffer_info()
-        ifr = struct.pack("16sP", dev.encode(), addr)
-        try:
-            fcntl.ioctl(s.fileno(), SIOCETHTOOL, ifr)
-            done.append(dev)
-        except OSError:
-            pass
-    _out({"tx_csum_off": done})
-    return 0
-
-
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="agent")
     sub = p.add_subparsers(dest="role", required=True)
@@ -359,17 +352,16 @@ def main(argv=None) -> int:
     d.add_argument("--sport", type=int, default=0)
     d.add_argument("--join-sport", type=int, default=0,
                    help="MPTCP: open a second subflow from this port (userspace path manager)")
+    d.add_argument("--announce", action="store_true",
+                   help='print {"connected": N, "t0": T} once every connection is up')
     g = sub.add_parser("ping")
     g.add_argument("--dst", required=True)
     g.add_argument("--count", type=int, default=10)
     g.add_argument("--id", type=int, default=0x1234)
     g.add_argument("--interval", type=float, default=0.1)
     g.add_argument("--timeout", type=float, default=1.0)
-    o = sub.add_parser("offload-off")
-    o.add_argument("devs", nargs="+")
     a = p.parse_args(argv)
-    return {"serve": serve, "echo": echo, "download": download, "ping": ping,
-            "offload-off": offload_off}[a.role](a)
+    return {"serve": serve, "echo": echo, "download": download, "ping": ping}[a.role](a)
 
 
 if __name__ == "__main__":

@@ -14,9 +14,11 @@ let through), ``remote<k>_link`` on the remote host's ``eth0``.
 from __future__ import annotations
 
 import os
+import re
 import select
 import shutil
 import signal
+import socket
 import struct
 import subprocess
 import time
@@ -26,6 +28,9 @@ from ..pcap import block, option
 from .lab import Lab, LabError
 
 SNAPLEN = 256                  # headers and a little payload: small files for the book
+DRAIN_DEADLINE = 30.0          # s every capture gets to write what it saw (Capture.stop)
+MARK_ETHERTYPE = 0x88B5        # IEEE 802 local experimental: the marker frames that end a capture
+MARK_MAGIC = b"1p1lt1 capture mark "
 LINKTYPE_ETHERNET = 1
 
 
@@ -71,8 +76,11 @@ class Capture:
         self.start()
         return self
 
-    def __exit__(self, *exc) -> None:
-        self.stop()
+    def __exit__(self, exc_type, *exc) -> None:
+        if exc_type is None:
+            self.stop()
+        else:                       # the run failed: no waiting for a complete capture
+            self._end(check=False)
 
     def _file(self, link: str) -> str:
         return os.path.join(self.dir, f"{link}.pcap")
@@ -97,30 +105,121 @@ class Capture:
                     raise LabError(f"tcpdump on {name} failed: {buf.decode(errors='replace')}")
                 buf += chunk
 
-    def stop(self, settle: float = 0.05) -> None:
+    def stop(self) -> None:
         if not self.procs:
             return
-        time.sleep(settle)
+        try:
+            self._drain()
+        except BaseException:
+            self._end(check=False)
+            raise
+        self._end()
+
+    def _drain(self) -> None:
+        """Wait until every tcpdump has written all it saw.  On SIGTERM tcpdump leaves what
+        is still in its ring buffer unwritten, and on a loaded machine it runs late: a
+        fixed pause lost the last packets of a link (a packet seen on ``uplink1`` but not
+        on ``peer1`` then looked like a drop by provider1).  So a marker frame is sent on
+        every captured device, again every 0.2 s, and each capture is stopped once its file
+        holds it: a packet capture keeps its order, everything before is written."""
+        token = f"{os.getpid()}-{id(self)}-{time.monotonic_ns()}"
+        needle = MARK_MAGIC + token.encode()
+        socks = {}
+        try:
+            for l in self.lab.links:
+                if l.name in self.procs and self.procs[l.name].poll() is None:
+                    node, dev = l.capture
+                    sk = self.lab.socket(node, socket.AF_PACKET, socket.SOCK_RAW)
+                    socks[l.name] = sk
+                    try:
+                        sk.bind((dev, 0))
+                    except OSError:
+                        pass                           # sending fails below: seen as down
+            payload = needle.ljust(46, b"\0")
+            waiting, seen = set(socks), {name: 0 for name in socks}
+            deadline = time.monotonic() + DRAIN_DEADLINE
+            next_mark = 0.0
+            while waiting:
+                if time.monotonic() >= next_mark:
+                    for name in sorted(waiting):
+                        try:
+                            src = socks[name].getsockname()[4]
+                            socks[name].send(b"\xff" * 6 + src + struct.pack("!H", MARK_ETHERTYPE)
+                                             + payload)
+                        except OSError:                 # the device is down: its capture is
+                            waiting.discard(name)       # over, nothing more can come
+                    next_mark = time.monotonic() + 0.2
+                for name in sorted(waiting):
+                    if self.procs[name].poll() is not None or self._holds(name, needle, seen):
+                        waiting.discard(name)
+                if waiting and time.monotonic() > deadline:
+                    raise LabError(f"the capture of {', '.join(sorted(waiting))} did not catch "
+                                   f"up in {DRAIN_DEADLINE:.0f} s (tcpdump starved of CPU?)")
+                time.sleep(0.01)
+        finally:
+            for sk in socks.values():
+                sk.close()
+
+    def _holds(self, name: str, needle: bytes, seen: dict) -> bool:
+        """Has the capture file of ``name`` got ``needle``?  (Reads only what is new.)"""
+        try:
+            with open(self._file(name), "rb") as f:
+                f.seek(max(0, seen[name] - len(needle)))
+                data = f.read()
+        except OSError:
+            return False
+        seen[name] = max(0, seen[name] - len(needle)) + len(data)
+        return needle in data
+
+    def _end(self, check: bool = True) -> None:
+        if not self.procs:
+            return
         for p in self.procs.values():
             if p.poll() is None:
                 p.send_signal(signal.SIGTERM)
-        for p in self.procs.values():
+        self.stats = {}
+        for name, p in self.procs.items():
             try:
-                p.wait(timeout=5)
+                err = p.communicate(timeout=5)[1]
             except subprocess.TimeoutExpired:
                 p.kill()
+                err = p.communicate()[1]
+            self.stats[name] = _tcpdump_stats(err.decode(errors="replace"))
         frames = []
         for name in self.procs:
             path = self._file(name)
             if os.path.exists(path):
-                frames += [Frame(t, name, d, n) for t, d, n in read_pcap(path)]
+                frames += [Frame(t, name, d, n) for t, d, n in read_pcap(path)
+                           if not _is_mark(d)]
         frames.sort(key=lambda f: f.t_us)
+        lost = {n: st["dropped"] for n, st in self.stats.items() if st.get("dropped")}
+        if lost and check:
+            self.procs = {}
+            raise LabError("the capture lost packets (tcpdump's buffer was full): " + ", ".join(
+                f"{n} {k}" for n, k in sorted(lost.items())))
         self.frames = frames
         self.packets = [p for p in (parse(f, self.lab.macs) for f in frames) if p is not None]
         self.procs = {}
 
     def write_pcapng(self, path: str) -> int:
         return write_pcapng(path, self.lab, self.frames)
+
+
+def _is_mark(d: bytes) -> bool:
+    return d[12:14] == struct.pack("!H", MARK_ETHERTYPE) and d[14:].startswith(MARK_MAGIC)
+
+
+def _tcpdump_stats(err: str) -> dict:
+    """tcpdump's closing report: packets captured (written), received by filter (handed to
+    it by the kernel), dropped by kernel (its buffer was full)."""
+    out = {}
+    for key, pat in (("captured", r"(\d+) packets? captured"),
+                     ("received", r"(\d+) packets? received by filter"),
+                     ("dropped", r"(\d+) packets? dropped by kernel")):
+        m = re.search(pat, err)
+        if m:
+            out[key] = int(m.group(1))
+    return out
 
 
 # -- pcap in, pcapng out --------------------------------------------------------------------

@@ -27,9 +27,12 @@ import ctypes
 import json
 import os
 import re
+import select
 import shutil
 import signal
+import socket
 import stat
+import struct
 import subprocess
 import sys
 import tempfile
@@ -44,6 +47,7 @@ from ..topology import (LAN_PREFIX, LOCAL1, LOCAL2, REMOTE1, REMOTE2, ROUTER_LAN
 PREFIX = "1p1lt1-"
 LOCAL1_ALT = "192.168.0.11"            # local1's second address (MPTCP's second subflow)
 MAX_UPLINKS = 8
+READY_DEADLINE = 20.0                  # s the lab's links get to come up (warm_up)
 AGENT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "agent.py")
 
 
@@ -380,17 +384,25 @@ class Lab:
 
     def _offload_off(self) -> None:
         """veth leaves TCP/UDP checksums to be filled in later; turn that off so captures
-        show correct checksums (one helper per namespace, run side by side)."""
+        show correct checksums: ``ethtool -K DEV tx off`` (SIOCETHTOOL, ETHTOOL_STXCSUM)
+        on every device, through a socket in its namespace."""
+        import array
+        import fcntl
+        SIOCETHTOOL, ETHTOOL_STXCSUM = 0x8946, 0x17
         devs: dict[str, list[str]] = {}
         for l in self.links:
             for node, dev in l.ends:
                 devs.setdefault(node, []).append(dev)
         devs.setdefault("lan", []).extend(f"port{k}" for k in range(3))
-        procs = [self.popen(node, sys.executable, AGENT, "offload-off", *ds,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                 for node, ds in devs.items()]
-        for p in procs:
-            p.wait(timeout=10)
+        for node, ds in devs.items():
+            with self.socket(node, socket.AF_INET, socket.SOCK_DGRAM) as sk:
+                for dev in ds:
+                    val = array.array("I", [ETHTOOL_STXCSUM, 0])
+                    ifr = struct.pack("16sP", dev.encode(), val.buffer_info()[0])
+                    try:
+                        fcntl.ioctl(sk.fileno(), SIOCETHTOOL, ifr)
+                    except OSError:             # as before: a capture then shows veth's
+                        pass                    # unfilled checksums (the tshark test says so)
 
     # -- facts
     def link(self, name: str) -> LinkInfo:
@@ -405,17 +417,53 @@ class Lab:
     # -- traffic (sim/kernel/agent.py inside a namespace)
     def agent(self, node: str, *args: str, timeout: float = 60.0) -> dict:
         """Run a client role of the agent to completion; its JSON report."""
+        return self.finish_agent(self.start_client(node, *args), timeout)
+
+    def start_client(self, node: str, *args: str) -> subprocess.Popen:
+        """Start a client role of the agent; ``finish_agent`` collects its report."""
         p = self.popen(node, sys.executable, AGENT, *args, stdout=subprocess.PIPE,
                        stderr=subprocess.PIPE, text=True)
+        p.what = f"agent {' '.join(args)} in {node}"
+        return p
+
+    @staticmethod
+    def read_line(p: subprocess.Popen, timeout: float) -> dict:
+        """The next JSON line a started agent prints (it must come within ``timeout`` s)."""
+        fd, buf, end = p.stdout.fileno(), b"", time.monotonic() + timeout
+        while not buf.endswith(b"\n"):          # byte by byte: leave the rest in the pipe
+            r, _, _ = select.select([fd], [], [], max(0.0, end - time.monotonic()))
+            if not r:
+                raise LabError(f"{p.what} said nothing in {timeout} s")
+            b = os.read(fd, 1)
+            if not b:
+                break
+            buf += b
+        line = buf.decode(errors="replace")
+        if not line.startswith("{"):
+            p.kill()
+            raise LabError(f"{p.what} failed: {(line + p.communicate()[1]).strip()[-500:]}")
+        return json.loads(line)
+
+    @staticmethod
+    def finish_agent(p: subprocess.Popen, timeout: float) -> dict:
         try:
             out, err = p.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
             p.kill()
             out, err = p.communicate()
-            raise LabError(f"agent {' '.join(args)} in {node} did not finish in {timeout} s")
+            raise LabError(f"{p.what} did not finish in {timeout} s")
         if p.returncode != 0 or not out.strip():
-            raise LabError(f"agent {' '.join(args)} in {node} failed: {err.strip()[-500:]}")
+            raise LabError(f"{p.what} failed: {err.strip()[-500:]}")
         return json.loads(out.strip().splitlines()[-1])
+
+    def ip_later(self, node: str) -> subprocess.Popen:
+        """``ip -batch -`` in ``node``, started now, so that a command written to its stdin
+        later runs at once (no process start-up in the way of the timing)."""
+        p = subprocess.Popen(["ip", "-n", self.ns(node), "-batch", "-"], stdin=subprocess.PIPE,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                             preexec_fn=_die_with_parent)
+        self.procs.append(p)
+        return p
 
     def start_agent(self, node: str, *args: str) -> "Server":
         """Start a server role; returns when it listens."""
@@ -428,11 +476,91 @@ class Lab:
                            f"{p.stderr.read().strip()[-500:]}")
         return Server(p)
 
-    def warm_up(self) -> None:
-        """One echo from the router to every provider, so ARP is done before the experiment."""
-        for k in range(1, self.uplinks + 1):
-            self.agent("router", "ping", "--dst", gw_of(uplink_addr(k)), "--count", "1",
-                       "--timeout", "1")
+    def socket(self, node: str, family: int, kind: int, proto: int = 0) -> socket.socket:
+        """A socket inside ``node``'s namespace, made here without starting a process."""
+        return socket_in(self.ns(node), family, kind, proto)
+
+    def warm_up(self, deadline: float = READY_DEADLINE) -> None:
+        """Every link carries packets and every neighbour is resolved before the experiment:
+        the router reaches every provider, every provider both remote hosts (over its peer
+        link and the Internet's), both LAN hosts the router.  A link just set up passes
+        nothing until the kernel has activated its queue (linkwatch, which a loaded machine
+        runs late): an experiment that started then would lose its first packets (a SYN
+        retransmitted a second later, per-packet counters shifted by one).  Done before the
+        router is configured, so no conntrack entry and no balancing counter sees it."""
+        jobs = [("router", [gw_of(uplink_addr(k)) for k in range(1, self.uplinks + 1)]),
+                ("local1", [ROUTER_LAN]), ("local2", [ROUTER_LAN])] + \
+               [(f"provider{k}", [REMOTE1, REMOTE2]) for k in range(1, self.uplinks + 1)]
+        socks = {node: self.socket(node, socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+                 for node, _ in jobs}
+        try:
+            left = {(node, d) for node, dsts in jobs for d in dsts}
+            ident, seq = (os.getpid() ^ id(self)) & 0xFFFF, 0
+            end = time.monotonic() + deadline
+            while left and time.monotonic() < end:
+                for node, dst in sorted(left):            # one echo request each, every 0.1 s
+                    seq = (seq + 1) & 0xFFFF
+                    try:
+                        socks[node].sendto(_echo_request(ident, seq), (dst, 0))
+                    except OSError:                       # no route yet: the link isn't up
+                        pass
+                until = min(end, time.monotonic() + 0.1)
+                while left and (wait := until - time.monotonic()) > 0:
+                    ready, _, _ = select.select(list(socks.values()), [], [], wait)
+                    if not ready:
+                        break
+                    for node, sk in socks.items():
+                        if sk in ready:
+                            data, src = sk.recvfrom(2048)
+                            ihl = (data[0] & 0x0F) * 4
+                            typ, _, _, rid = struct.unpack("!BBHH", data[ihl:ihl + 6])
+                            if typ == 0 and rid == ident:
+                                left.discard((node, src[0]))
+        finally:
+            for sk in socks.values():
+                sk.close()
+        if left:
+            raise LabError(f"the lab's network did not come up in {deadline} s: no answer on "
+                           + ", ".join(f"{n} -> {d}" for n, d in sorted(left)))
+
+
+def _echo_request(ident: int, seq: int) -> bytes:
+    from .agent import _icmp_checksum
+    body = b"1p1lt1 warm-up"
+    hdr = struct.pack("!BBHHH", 8, 0, 0, ident, seq)
+    return struct.pack("!BBHHH", 8, 0, _icmp_checksum(hdr + body), ident, seq) + body
+
+
+_CLONE_NEWNET = 0x40000000
+
+
+def socket_in(ns: str, family: int, kind: int, proto: int = 0) -> socket.socket:
+    """A socket in the network namespace ``ns``: a short-lived thread enters the namespace
+    (setns changes only the calling thread's), makes the socket and ends -- no other thread
+    of this process ever changes namespace.  The socket stays in ``ns``."""
+    global _libc
+    if _libc is None:
+        _libc = ctypes.CDLL(None, use_errno=True)
+    out: dict = {}
+
+    def enter():
+        try:
+            fd = os.open(f"/run/netns/{ns}", os.O_RDONLY | os.O_CLOEXEC)
+            try:
+                if _libc.setns(fd, _CLONE_NEWNET) != 0:
+                    e = ctypes.get_errno()
+                    raise OSError(e, f"setns into {ns}: {os.strerror(e)}")
+            finally:
+                os.close(fd)
+            out["sock"] = socket.socket(family, kind, proto)
+        except OSError as e:
+            out["error"] = e
+    t = threading.Thread(target=enter, name=f"setns {ns}")
+    t.start()
+    t.join()
+    if "error" in out:
+        raise LabError(f"cannot open a socket in namespace {ns}: {out['error']}")
+    return out["sock"]
 
 
 class Server:

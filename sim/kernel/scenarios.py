@@ -40,9 +40,11 @@ the router's ``if<k>`` and the provider's ``cust``), as the simulator's ``up_kbi
 download alone (on bare veth, Linux's scheduler leaves the second subflow next to idle).
 
 ``Options.down_at`` (with the ``download`` experiment, scenario ``uplink-down``): that
-many seconds into the downloads the router's ``if<down_uplink>`` is taken down (``ip link
-set dev ifK down``: NETDEV_DOWN, what pppd does when an ADSL line's PPP session drops),
-and one second later as many new downloads start.
+many seconds after the first download's connect() (as the simulator counts from its first
+SYN) the router's ``if<down_uplink>`` is taken down (``ip link set dev ifK down``:
+NETDEV_DOWN, what pppd does when an ADSL line's PPP session drops), and one second later
+as many new downloads start.  The downloads (500 kB over 2 Mbit/s: 2 s) are sized so the
+failure finds them half done, whatever the machine's load.
 
 ``Options.linger``: seconds the capture goes on after the clients end, so the kernel
 shows what the simulator (which runs until no event is left) shows of a half-open
@@ -135,7 +137,7 @@ SCENARIOS: dict[str, KScenario] = {s.name: s for s in [
               "uplink 2 goes down 1 s in: its download stalls, the other finishes, 2 new ones "
               "both take uplink 1", Setup("connmark", "masquerade"), "download",
               ("uplink-down", _sim_setup("connmark", "masquerade")),
-              {"connections": 2, "size": 300_000, "uplink_kbit": 2000, "down_at": 1.0,
+              {"connections": 2, "size": 500_000, "uplink_kbit": 2000, "down_at": 1.0,
                "timeout": 5.0, "linger": 1.0}),
     KScenario("mptcp", "MPTCP download, set up as the simulator's: two subflows from one "
               "address (ports 5000, 5001; userspace path manager), the router balances new "
@@ -411,32 +413,31 @@ def run(scenario: str, pcap: str | None = None, setup: Setup | None = None,
 
 
 def _download_and_fail(lab: Lab, o: Options, timeout: float) -> dict:
-    """``o.connections`` downloads; ``o.down_at`` s in, the router's uplink ``o.down_uplink``
-    goes down; one second later as many new downloads start (ports after the first ones)."""
-    def wave(sport):
-        return lab.agent("local1", "download", "--dst", REMOTE1, "--port", str(WEB_PORT),
-                         "--size", str(o.size), "--connections", str(o.connections),
-                         "--timeout", str(o.timeout), "--sport", str(sport), timeout=timeout)
-    first: dict = {}
-    errors: list = []
-
-    def run_first():
-        try:
-            first.update(wave(CLIENT_PORT))
-        except BaseException as e:          # reported below, in the caller's thread
-            errors.append(e)
-    t = threading.Thread(target=run_first)
-    t.start()
-    time.sleep(o.down_at)
-    lab.ip("router", "link", "set", "dev", f"if{o.down_uplink}", "down")
+    """``o.connections`` downloads; ``o.down_at`` s after the first of them began (as the
+    simulator counts from its first SYN -- not from when the agent was started, which a
+    loaded machine can make take over a second), the router's uplink ``o.down_uplink`` goes
+    down; one second later as many new downloads start (ports after the first ones).
+    The ``ip`` that takes it down is started beforehand, so no process start-up delays it."""
+    def args(sport):
+        return ("download", "--dst", REMOTE1, "--port", str(WEB_PORT), "--size", str(o.size),
+                "--connections", str(o.connections), "--timeout", str(o.timeout),
+                "--sport", str(sport))
+    down = lab.ip_later("router")
+    first = lab.start_client("local1", *args(CLIENT_PORT), "--announce")
+    up = lab.read_line(first, timeout)                 # every connection is established
+    time.sleep(max(0.0, up["t0"] + o.down_at - time.time()))
+    down.stdin.write(f"link set dev if{o.down_uplink} down\n")
+    down.stdin.close()
+    err = down.stderr.read()
+    if down.wait(timeout=30) != 0:
+        raise LabError(f"ip link set dev if{o.down_uplink} down failed: {err.strip()}")
     down_t_us = int(time.time() * 1e6)
     time.sleep(1.0)
-    second = wave(CLIENT_PORT + o.connections)
-    t.join()
-    if errors:
-        raise errors[0]
-    return {"connections": first["connections"] + second["connections"], "down_t_us": down_t_us,
-            "down_uplink": f"if{o.down_uplink}"}
+    second = lab.agent("local1", *args(CLIENT_PORT + o.connections), timeout=timeout)
+    first_report = lab.finish_agent(first, timeout)
+    return {"connections": first_report["connections"] + second["connections"],
+            "down_t_us": down_t_us, "down_uplink": f"if{o.down_uplink}",
+            "first_connect_t_us": int(up["t0"] * 1e6)}
 
 
 def _mptcp_endpoints(lab: Lab, experiment: str) -> None:
@@ -483,7 +484,8 @@ def _summarize(scenario, o: Options, setup: Setup, lab: Lab, apps, srv, pkts: li
         s["connections"] = conns
         if "down_t_us" in apps["download"]:
             d = apps["download"]
-            s["link_down"] = {"uplink": d["down_uplink"], "at_us": d["down_t_us"]}
+            s["link_down"] = {"uplink": d["down_uplink"], "at_us": d["down_t_us"],
+                              "first_connect_us": d["first_connect_t_us"]}
         if experiment.startswith("mptcp"):
             s["mptcp"] = [_mptcp_summary(conns[0], srv, pkts, ob)]
     stats = {}
