@@ -297,7 +297,8 @@ def _in_view(page, loc) -> bool:
 
 def test_the_player_on_a_phone_and_on_a_laptop():
     """At 390x844: nothing wider than the screen, text >= 10 CSS px, the network centred on the
-    packet, step buttons pinned on screen while the player is; ladders show the steps so far,
+    packet, tabs for what is below it, step buttons pinned on screen while the player is;
+    ladders show the steps so far,
     rows jump to their step by click or key, a toggle shows the whole exchange. At 1366x768:
     the packet's place and what the step changed in the router's tables on one screen."""
     need_dot()
@@ -347,13 +348,25 @@ def test_the_player_on_a_phone_and_on_a_laptop():
             assert P.evaluate(SHOWN_ROWS_JS) == list(range(pl.frames))
             P.locator("input.op1-all-toggle").uncheck()
             assert P.evaluate(SHOWN_ROWS_JS) == [0]
+            # tabs: one of ladder, router tables, packet below the network
+            assert P.locator(".op1-ladder-box").is_visible() and not P.locator(".op1-pkt-wrap").is_visible()
+            P.locator('.op1-tabs [data-tab="pkt"]').click()
+            assert P.locator(".op1-pkt-wrap").is_visible() and not P.locator(".op1-ladder-box").is_visible()
+            assert P.locator('.op1-tabs [data-tab="pkt"]').get_attribute("aria-selected") == "true"
+            least, what = P.evaluate(MIN_TEXT_JS)
+            assert least >= 10, (least, what)
+            P.locator('.op1-tabs [data-tab="state"]').click()
+            assert P.locator(".op1-state-box-wrap").is_visible() and not P.locator(".op1-pkt-wrap").is_visible()
+            least, what = P.evaluate(MIN_TEXT_JS)
+            assert least >= 10, (least, what)
+            P.locator('.op1-tabs [data-tab="ladder"]').click()
             # scrolled into the player: the pinned buttons are on screen and step it
             float_next = P.locator(".op1-float button[data-act=next]")
             pg.evaluate("window.scrollTo(0, 0)")          # the player's own bar on screen: no copy
             pg.wait_for_timeout(200)
             assert _in_view(pg, P.locator(".op1-bar button[data-act=next]"))
             assert not _in_view(pg, float_next)
-            P.locator(".op1-pkt-wrap").scroll_into_view_if_needed()
+            P.locator(".op1-ladder-box").evaluate("e => e.scrollIntoView({block: 'start'})")
             pg.wait_for_timeout(200)
             assert not _in_view(pg, P.locator(".op1-bar button[data-act=next]"))
             assert _in_view(pg, float_next)

@@ -30,6 +30,14 @@
           p.rows[parseInt(g.getAttribute("data-k"), 10)] = g;
         });
         p.body = el.querySelector("svg.op1-ladder-body");
+        el.querySelectorAll(".op1-tabs [data-tab]").forEach(function (b, j, all) {
+          b.addEventListener("click", function () {
+            var t = b.getAttribute("data-tab");
+            ["ladder", "state", "pkt"].forEach(function (x) { el.classList.toggle("op1-tab-" + x, x === t); });
+            Array.prototype.forEach.call(all, function (o) { o.setAttribute("aria-selected", o === b ? "true" : "false"); });
+            if (t === "ladder") showLadder(p, p.k, true);
+          });
+        });
         var tog = el.querySelector("input.op1-all-toggle");
         if (tog) {
           tog.checked = false;

@@ -164,12 +164,16 @@ class Frames:
         topo0 = topo_apply(self.topo, self.topo_frames[0])
         lab = f'<div class="op1-panelab">{_dot.h(label)}</div>' if label else ""
         sub = f'<div class="op1-sub">{_dot.h(params_line(r))}</div>' if label else ""
-        return (f'<div class="op1-pane">{lab}{sub}<div class="op1-endnote"></div>'
+        tabs = "".join(f'<button type="button" role="tab" data-tab="{t}" aria-selected="{str(t == "ladder").lower()}">'
+                       f'{w}</button>' for t, w in (("ladder", "Ladder"), ("state", "Router tables"),
+                                                    ("pkt", "Packet")))
+        return (f'<div class="op1-pane op1-tab-ladder">{lab}{sub}<div class="op1-endnote"></div>'
                 f'<p class="op1-narr" aria-live="polite">{_dot.h(self.narration[0])}</p>'
                 f'<div class="op1-what">{self.chgs[self.chg_of[0]]}</div>'
                 f'<div class="op1-grid">'
                 f'<figure class="op1-box op1-topo-box"><h4>Network · <span class="op1-where">'
                 f'{_dot.h(self.where[0])}</span></h4><div class="op1-scroll op1-topo-scroll">{topo0}</div></figure>'
+                f'<div class="op1-tabs" role="tablist" aria-label="what to show below the network">{tabs}</div>'
                 f'<div class="op1-box op1-ladder-box"><h4>Ladder: the steps so far'
                 f'<label class="op1-allbox"><input type="checkbox" class="op1-all-toggle"> '
                 f'show the whole exchange</label></h4>'
