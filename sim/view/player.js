@@ -137,6 +137,12 @@
         if (rb.top < bb.top || rb.bottom > bb.bottom) {
           box.scrollTop += rb.top - bb.top - box.clientHeight / 3;
         }
+        // a ladder wider than its box (a phone): bring the step's arrow or mark into view
+        var mark = row.querySelector("line, circle, text.drop");
+        if (mark && box.scrollWidth > box.clientWidth + 1) {
+          var mr = mark.getBoundingClientRect();
+          if (mr.left < bb.left || mr.right > bb.right) box.scrollLeft += (mr.left + mr.width / 2) - (bb.left + bb.width / 2);
+        }
       }
 
       function showPane(p, i) {
