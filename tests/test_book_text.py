@@ -1,0 +1,48 @@
+"""The chapters' source text: what it says about its subject, and how it says it."""
+import re
+from pathlib import Path
+
+BOOK = Path(__file__).resolve().parent.parent / "book"
+CHAPTERS = sorted(p for p in BOOK.glob("[0-9][0-9]-*.md")) + [BOOK / "glossary.md"]
+
+# notes about how the text was made, not about its subject
+MAKING = re.compile(r"reviewer|not (been )?verified|unverified|was not checked|this book has not|"
+                    r"not known to this book", re.I)
+
+DIFFERS = "Where the simulation and the article differ"
+
+
+def test_the_text_speaks_of_its_subject_not_of_its_making():
+    found = [f"{p.name}:{n}: {line.strip()}" for p in CHAPTERS
+             for n, line in enumerate(p.read_text().splitlines(), 1) if MAKING.search(line)]
+    assert not found, "\n".join(found)
+
+
+def test_article_differences_use_one_kind_of_box():
+    boxes = []
+    for p in CHAPTERS:
+        lines = p.read_text().splitlines()
+        for n, line in enumerate(lines):
+            if DIFFERS in line:
+                if line.startswith("```{admonition}"):
+                    boxes.append((p.name, lines[n + 1].strip()))
+                else:       # mentioned in running text: fine, but not as a box of another kind
+                    assert "admonition" not in line, f"{p.name}:{n + 1}"
+    assert {name for name, _ in boxes} >= {"00-preface.md", "06-equalize-nat.md", "07-icmp.md"}
+    assert {cls for _, cls in boxes} == {":class: note article-differs"}, boxes
+
+
+def test_the_articles_thesis_is_quoted_word_for_word():
+    seed = Path("/work/shared/seed/000_c51d7172ebf89989.txt")
+    thesis = "Packet-level TCP/UDP load balancing and NAT (Network Address Translate)\n> cannot coexist."
+    preface = (BOOK / "00-preface.md").read_text()
+    assert thesis in preface
+    if seed.exists():      # the article as the book grew from it
+        assert thesis.replace("\n> ", " ") in seed.read_text()
+
+
+def test_every_citation_is_in_the_bibliography():
+    keys = set(re.findall(r"^@\w+\{([^,]+),", (BOOK / "references.bib").read_text(), re.M))
+    cited = {k.strip() for p in CHAPTERS for group in re.findall(r"\{cite\}`([^`]+)`", p.read_text())
+             for k in group.split(",")}
+    assert cited and cited <= keys, sorted(cited - keys)
