@@ -22,7 +22,9 @@ BOOK_STAMP := $(VENV)/.book-installed
 # change, the executed chapters are thrown away so every number is recomputed.
 BOOK_DEPS = find sim book/booklib.py \( -name '*.py' -o -name '*.css' -o -name '*.js' \) -not -path '*/__pycache__/*' | LC_ALL=C sort | xargs cat | sha256sum | cut -c1-16
 
+# The repository the launch buttons name (book/op1_live.py): a bad OP1_REPOSITORY_URL gets one line here.
 book: system $(STAMP) $(BOOK_STAMP)
+	@$(PY) book/op1_live.py repository > /dev/null
 	@h=$$($(BOOK_DEPS)); if [ "$$(cat _build/.book-deps 2>/dev/null)" != "$$h" ]; then \
 	  rm -rf _build/.jupyter_cache _build/jupyter_execute _build/.doctrees; fi
 	$(VENV)/bin/jupyter-book build . -W -n --keep-going
@@ -31,6 +33,7 @@ book: system $(STAMP) $(BOOK_STAMP)
 # The instructor edition (issue 5): the same chapters with every exercise's key shown
 # (sim.exercises reads SIM_EXERCISES_KEY=1), built into _build/instructor with its own cache.
 book-instructor: system $(STAMP) $(BOOK_STAMP)
+	@$(PY) book/op1_live.py repository > /dev/null
 	@h=$$($(BOOK_DEPS)); if [ "$$(cat _build/instructor/.book-deps 2>/dev/null)" != "$$h" ]; then \
 	  rm -rf _build/instructor/_build; fi
 	SIM_EXERCISES_KEY=1 $(VENV)/bin/jupyter-book build . -W -n --keep-going --path-output _build/instructor

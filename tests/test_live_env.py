@@ -182,3 +182,25 @@ def test_using_the_missing_widget_raises_that_line_not_a_traceback():
     lines = r.stdout.splitlines()
     assert lines[-1] == "failed" and len(lines) == 2 and 'pip install "ipywidgets>=8"' in lines[0]
     assert "Traceback" not in r.stdout + r.stderr
+
+
+def test_the_sphinx_extension_points_the_launch_buttons_at_the_repository(monkeypatch):
+    from types import SimpleNamespace
+
+    from sphinx.errors import ConfigError
+    handlers, directives = {}, {}
+    app = SimpleNamespace(add_config_value=lambda *a: None, connect=lambda ev, f, priority=500: handlers.setdefault(ev, f),
+                          add_directive=lambda name, cls: directives.setdefault(name, cls))
+    op1_live.setup(app)
+    assert set(directives) == {"hub-setup", "nbgitpuller-link"}
+    config = SimpleNamespace(html_theme_options={"repository_url": "https://github.com/upstream/book",
+                                                 "launch_buttons": {"binderhub_url": "https://mybinder.org"}})
+    monkeypatch.setenv("OP1_REPOSITORY_URL", "git@github.com:someone/fork.git")
+    monkeypatch.setenv("OP1_REPOSITORY_BRANCH", "term-2")
+    handlers["config-inited"](app, config)
+    assert config.html_theme_options["repository_url"] == "https://github.com/someone/fork"
+    assert config.html_theme_options["repository_branch"] == "term-2"
+    assert config.op1_repository["source"] == "OP1_REPOSITORY_URL"
+    monkeypatch.setenv("OP1_REPOSITORY_URL", "not a url")
+    with pytest.raises(ConfigError, match="'not a url'"):
+        handlers["config-inited"](app, config)

@@ -1,0 +1,129 @@
+"""The book live in Binder, as a new user meets it.
+
+An environment built only from ``binder/`` -- ``binder/requirements.txt`` installed the way
+Binder installs it (pip from the repository's root) on top of what Binder's base image has
+(JupyterLab, ipykernel, nbclient), then ``binder/postBuild`` -- runs every page of
+``_toc.yml`` top to bottom in a kernel started in ``book/``, ``skip-execution`` cells
+included, with no error, and every page with a ``LivePlayer`` cell shows a widget.
+
+The environment is cached in ``_build/binder-env/KEY`` (KEY: a hash of ``binder/``,
+``pyproject.toml``, the base image's packages, the Python and the repository's path), so an
+unchanged tree does not reinstall; pip's own cache makes a reinstall fast.  It needs the
+package registry on a first run and ``dot`` (graphviz, Binder's ``apt.txt``).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+BASE_IMAGE = ["jupyterlab>=4,<5", "ipykernel", "nbclient"]     # what Binder's base image brings
+CACHE = ROOT / "_build" / "binder-env"
+
+
+def toc_pages() -> list[Path]:
+    """Every page of _toc.yml, in its order."""
+    text = (ROOT / "_toc.yml").read_text()
+    names = re.findall(r"^\s*(?:root|-\s*file):\s*(\S+)\s*$", text, re.M)
+    assert names, "no page found in _toc.yml"
+    return [ROOT / (n if n.endswith(".md") else n + ".md") for n in names]
+
+
+def clean_env(venv: Path) -> dict:
+    """The environment of a Binder user: the venv's bin first, nothing of the project's venv."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME", "SIM_EXERCISES_KEY", "OP1_COURSE_SECRET")}
+    env["PATH"] = os.pathsep.join([str(venv / "bin")] + [p for p in env.get("PATH", "").split(os.pathsep)
+                                                         if not p.startswith(str(ROOT / ".venv"))])
+    env["VIRTUAL_ENV"] = str(venv)
+    return env
+
+
+def _key() -> str:
+    h = hashlib.sha256()
+    for f in sorted((ROOT / "binder").iterdir()) + [ROOT / "pyproject.toml"]:
+        h.update(f.name.encode() + b"\0" + f.read_bytes() + b"\0")
+    h.update(repr((BASE_IMAGE, sys.version, str(ROOT))).encode())
+    return h.hexdigest()[:16]
+
+
+def binder_env() -> Path:
+    """The venv Binder would build from this tree (cached while binder/ and pyproject.toml
+    are unchanged)."""
+    home = CACHE / _key()
+    venv = home / "venv"
+    if (home / ".ready").exists():
+        return venv
+    shutil.rmtree(CACHE, ignore_errors=True)                     # older keys: one env at a time
+    home.mkdir(parents=True)
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    env = clean_env(venv)
+    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+    for args in (BASE_IMAGE, ["-r", "binder/requirements.txt"]):      # the base image, then the repository's
+        r = subprocess.run(pip + args, cwd=ROOT, env=env, capture_output=True, text=True)
+        assert r.returncode == 0, f"pip install {' '.join(args)} failed:\n{r.stderr[-3000:]}"
+    r = subprocess.run(["bash", "binder/postBuild"], cwd=ROOT, env=dict(env, NB_PYTHON_PREFIX=str(venv)),
+                       capture_output=True, text=True)
+    assert r.returncode == 0, f"binder/postBuild failed:\n{r.stderr}"
+    (home / ".ready").write_text("")
+    return venv
+
+
+@pytest.fixture(scope="module")
+def venv():
+    if shutil.which("dot") is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("graphviz's dot is missing (binder/apt.txt; make test installs it)")
+        pytest.skip("graphviz's dot is missing: apt-get install graphviz")
+    return binder_env()
+
+
+def test_binder_env_has_no_book_tool_chain_and_opens_chapters_as_notebooks(venv):
+    py = str(venv / "bin" / "python")
+    probe = ("import importlib.util as u, sim, sys; print(sim.__file__); "
+             "print([m for m in ('myst_nb', 'jupyter_book', 'sphinx') if u.find_spec(m)])")
+    r = subprocess.run([py, "-c", probe], cwd=ROOT / "book", env=clean_env(venv), capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    where, tool_chain = r.stdout.splitlines()
+    assert Path(where) == ROOT / "sim" / "__init__.py"          # -e .[live]: this tree, from book/ too
+    assert tool_chain == "[]"                                   # the book's tool chain is not needed live
+    settings = venv / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
+    assert json.loads(settings.read_text()) == json.loads((ROOT / "binder" / "overrides.json").read_text())
+    viewers = json.loads(settings.read_text())["@jupyterlab/docmanager-extension:plugin"]["defaultViewers"]
+    assert viewers["markdown"] == "Jupytext Notebook"
+    r = subprocess.run([str(venv / "bin" / "jupyter"), "labextension", "list"], env=clean_env(venv),
+                       capture_output=True, text=True)
+    assert "jupyterlab-jupytext" in r.stdout + r.stderr and "enabled" in r.stdout + r.stderr
+
+
+def test_every_page_runs_in_binder(venv, tmp_path):
+    pages = toc_pages()
+    jobs = max(1, min(2, os.cpu_count() or 1))           # two kernels at once on the 2-core machine
+    runs = []
+    for j in range(jobs):
+        out, log = tmp_path / f"run{j}.json", open(tmp_path / f"run{j}.log", "w")
+        runs.append((out, log, subprocess.Popen(
+            [str(venv / "bin" / "python"), str(ROOT / "tests" / "live_run.py"), str(out), *map(str, pages[j::jobs])],
+            cwd=tmp_path, env=clean_env(venv), stdout=log, stderr=subprocess.STDOUT)))
+    results = []
+    for out, log, proc in runs:
+        proc.wait(timeout=3000)
+        log.close()
+        assert proc.returncode == 0, Path(log.name).read_text()[-3000:]
+        results += json.loads(out.read_text())
+    assert sorted(Path(p["page"]) for p in results) == sorted(pages)
+    print("seconds per page:", {Path(p["page"]).stem: p["seconds"] for p in results})
+    failed = {Path(p["page"]).name: p["errors"][:2] for p in results if p["errors"]}
+    assert not failed, f"pages that fail live: {failed}"
+    with_player = [p for p in results if p["liveplayer"]]
+    assert with_player, "no page has a LivePlayer cell"
+    no_widget = [Path(p["page"]).name for p in with_player if p["widgets"] < 1]
+    assert not no_widget, f"a LivePlayer cell showed no widget in {no_widget}"
