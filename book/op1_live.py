@@ -135,6 +135,8 @@ def setup(app):
     class HubSetup(SphinxDirective):
         """The lines a JupyterHub image needs, as a shell code block."""
         def run(self):
+            for dep in (ROOT / "pyproject.toml", ROOT / "binder" / "overrides.json", Path(__file__)):
+                self.env.note_dependency(str(dep))           # re-read the page when these change
             text = "\n".join(hub_setup_lines(self.config.op1_repository))
             block = nodes.literal_block(text, text, language="bash")
             return [block]
@@ -145,6 +147,7 @@ def setup(app):
         required_arguments = 1
 
         def run(self):
+            self.env.note_dependency(__file__)
             link = nbgitpuller_link(EXAMPLE_HUB, self.config.op1_repository, self.arguments[0])
             return [nodes.literal_block(link, link, language="none")]
 
