@@ -1,0 +1,69 @@
+"""What the largest runs the parameter bounds allow cost: wall time, CPU time, peak memory.
+
+    python -m sim.bounds            # every case (several minutes)
+    python -m sim.bounds --quick    # the same cases at a tenth of the bytes
+
+Each case is a command line at the edge of ``sim.scenarios``' bounds (MAX_TRANSFER bytes
+moved, a simulated day of timers), run in its own process with its output thrown away.
+The bounds are meant to keep every accepted run to about a minute of one core and well
+under 2 GB; this prints the figures that say whether they do on this machine.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+
+from .scenarios import MAX_SECONDS, MAX_TRANSFER
+
+T = MAX_TRANSFER
+
+
+def cases(scale: float) -> list[list[str]]:
+    n = lambda v: str(max(1, int(v * scale)))
+    return [
+        ["connection-level", "--size", n(T), "--format", "json"],
+        ["hash-l4-nat", "--connections", "64", "--size", n(T // 64), "--format", "json"],
+        ["flashget", "--size", n(T // 8)],
+        ["cache-expiry", "--size", n(T // 2)],
+        ["uplink-down", "--size", n(T // 8)],
+        ["thought-question", "--size", n(T // 10)],
+        ["mptcp", "--size", n(T)],
+        ["echo", "--nat", "snat", "--messages", "10000", "--msg-size", n(T // 20_000)],
+        ["ping", "--pings", "10000"],
+        ["connection-level", "--size", "3000", "--flush-at", str(MAX_SECONDS)],
+    ]
+
+
+CHILD = """
+import contextlib, io, json, os, resource, sys, time
+from sim.__main__ import main
+t = time.perf_counter()
+with open(os.devnull, "w") as null, contextlib.redirect_stdout(null):
+    code = main(["run", *sys.argv[1:]])
+u = resource.getrusage(resource.RUSAGE_SELF)
+print(json.dumps({"code": code, "wall": time.perf_counter() - t, "cpu": u.ru_utime + u.ru_stime,
+                  "mb": u.ru_maxrss / 1024}))
+"""
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m sim.bounds", description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="a tenth of the bytes")
+    args = ap.parse_args(argv)
+    print(f"{'case':<72} {'exit':>4} {'wall s':>7} {'cpu s':>7} {'peak MB':>8}")
+    for case in cases(0.1 if args.quick else 1.0):
+        out = subprocess.run([sys.executable, "-c", CHILD, *case], capture_output=True, text=True)
+        try:
+            f = json.loads(out.stdout.strip().splitlines()[-1])
+        except (IndexError, ValueError):
+            print(f"{' '.join(case):<72} failed: {out.stderr.strip()[-200:]}")
+            continue
+        print(f"{' '.join(case):<72} {f['code']:>4} {f['wall']:7.1f} {f['cpu']:7.1f} {f['mb']:8.0f}",
+              flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
