@@ -291,3 +291,17 @@ def test_the_live_player_never_keeps_a_rejected_value():
     ping = LivePlayer("ping")
     assert ping.rerun(pings=0) is False and "no events" in ping.status.value
     assert ping.params.get("pings") is None and ping.rerun(seed=4) is True
+
+
+def test_the_exercise_tool_says_in_one_line_when_its_output_fails(tmp_path):
+    with open("/dev/full", "w") as full:
+        p = subprocess.run([sys.executable, "-m", "sim.exercises", "sheet", "--student", "alice",
+                            "--chapter", "3"], cwd=ROOT, stdout=full, stderr=subprocess.PIPE, text=True)
+    assert p.returncode == 1
+    assert p.stderr.strip().splitlines() == [
+        "python -m sim.exercises sheet: cannot write to standard output: No space left on device"]
+    p = subprocess.run([sys.executable, "-m", "sim.exercises", "sheet", "--student", "alice", "--chapter",
+                        "3", "-o", str(tmp_path / "s.md")], cwd=ROOT, capture_output=True, text=True,
+                       preexec_fn=_fsize(200))
+    assert p.returncode == 2 and "s.md: File too large" in p.stderr
+    assert list(tmp_path.iterdir()) == []
