@@ -305,3 +305,11 @@ def test_the_exercise_tool_says_in_one_line_when_its_output_fails(tmp_path):
                        preexec_fn=_fsize(200))
     assert p.returncode == 2 and "s.md: File too large" in p.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_every_diagram_says_what_it_was_given():
+    from sim.view import ladder_svg, narrate, packet_pane, state_svg, topology_svg
+    for draw in (lambda: topology_svg(None, 3), lambda: state_svg(None, 3), lambda: ladder_svg(None),
+                 lambda: ladder_svg(None, 3), lambda: packet_pane(None, 3), lambda: narrate(None, 3)):
+        with pytest.raises(TypeError, match=r"expected the result of sim\.run\(\.\.\.\), got None"):
+            draw()

@@ -19,7 +19,7 @@ from ..trace import Ev
 from . import _dot
 from ._common import addr_uplink, flow_text, short_name, title
 from ._dot import FONT, GREY, MONO, VERMILLION, YELLOW, h
-from .model import analysis_of, check_step, endpoint_node, info_of
+from .model import analysis_of, check_result, check_step, endpoint_node, info_of
 
 ROW = 24
 LANE = 80
@@ -194,6 +194,7 @@ def _row_label(result, k: int, i: int, e) -> str:
 def ladder_svg(result, step: int | None = None, steps: list[int] | None = None) -> str:
     """The exchange as a ladder diagram, one row per step (by default every hop and drop,
     at most 400), with ``step`` (a trace index) marked."""
+    check_result(result)
     a = analysis_of(result)
     if step is not None:
         check_step(result, step)

@@ -358,6 +358,7 @@ def check_result(result) -> None:
 
 
 def check_step(result, step) -> int:
+    check_result(result)
     n = len(result.events)
     if isinstance(step, bool) or not isinstance(step, int) or not 0 <= step < n:
         raise ValueError(f"step {step!r} out of range: allowed are trace indices 0..{n - 1} "
