@@ -238,3 +238,144 @@ def test_page_weight(browser_report):
     print("page weights (bytes):", sizes)
     heavy = {p: n for p, n in sizes.items() if n > MAX_PAGE_BYTES}
     assert not heavy, heavy
+
+
+# -- a phone and a laptop ------------------------------------------------------------------------
+
+SCREENS = {"phone": (390, 844), "laptop": (1366, 768)}
+ARTIFACTS = ROOT / "_build" / "test-artifacts"
+MIN_PLAYER_TEXT_PX = 10
+PLAYERS = "[data-replay], .op1-live"
+
+# The smallest text rendered in ``root``, in CSS px on the screen (SVG text scaled by its
+# transform), skipping what is not rendered: display:none, visibility:hidden, empty.
+MIN_TEXT_JS = r"""root => {
+  let least = 1e9, what = "";
+  const w = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  while (w.nextNode()) {
+    const n = w.currentNode, el = n.parentElement;
+    if (!el || !n.textContent.trim() || el.closest('script,style,title,option')) continue;
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 && r.height === 0) continue;
+    const cs = getComputedStyle(el);
+    if (cs.visibility !== 'visible' || parseFloat(cs.opacity) === 0) continue;
+    let px = parseFloat(cs.fontSize);
+    if (el instanceof SVGElement) {
+      const m = el.getScreenCTM();
+      if (!m) continue;
+      px *= Math.hypot(m.a, m.b);
+    }
+    if (px < least) { least = px; what = n.textContent.trim().slice(0, 50); }
+  }
+  return [least, what];
+}"""
+
+# Ladder rows of a step after the current one that a reader can see: drawn (not display:none)
+# and inside the part of the ladder's drawing that is shown.
+FUTURE_ROWS_JS = r"""root => {
+  const out = [];
+  root.querySelectorAll('.op1-ladder-box').forEach(box => {
+    const rows = Array.from(box.querySelectorAll('.op1-row'));
+    const cur = rows.findIndex(g => g.classList.contains('cur'));
+    rows.forEach((g, j) => {
+      if (j <= Math.max(cur, 0) || getComputedStyle(g).display === 'none') return;
+      const svg = g.ownerSVGElement, r = g.getBoundingClientRect(), s = svg.getBoundingClientRect();
+      if (r.height > 0 && r.top < s.bottom - 1) out.push(g.getAttribute('data-i'));
+    });
+  });
+  return out;
+}"""
+
+
+@pytest.fixture(scope="session")
+def screens_report(server):
+    """Every page at a phone's and a laptop's size: page width, the smallest text in each
+    player (phone), the later-step ladder rows visible at step 1; screenshots of chapter 6's
+    first player at its middle step."""
+    if not Path(CHROMIUM).exists():
+        _skip_or_fail(f"{CHROMIUM} not found (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _skip_or_fail("the playwright Python package is not installed")
+    report = {"wide": {}, "text": {}, "future": {}, "shots": {}}
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        for screen, (w, h) in SCREENS.items():
+            ctx = b.new_context(viewport={"width": w, "height": h}, service_workers="block")
+            ctx.route("**/*", lambda r: r.continue_() if urlparse(r.request.url).hostname == "127.0.0.1"
+                      else r.abort())
+            pg = ctx.new_page()
+            for page in toc_pages():
+                pg.goto(f"{server}/{page}.html", wait_until="load")
+                pg.wait_for_function("Array.from(document.querySelectorAll('[data-replay]'))"
+                                     ".every(e => e.hasAttribute('data-op1-live'))", timeout=20_000)
+                pg.wait_for_timeout(200)
+                sw, iw = pg.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+                report["wide"][(screen, page)] = (sw, iw)
+                players = pg.query_selector_all(PLAYERS)
+                for k, el in enumerate(players):
+                    name = el.get_attribute("data-replay") or "live"
+                    report["future"][(screen, page, k, name)] = el.evaluate(FUTURE_ROWS_JS)
+                    if screen == "phone":
+                        report["text"][(page, k, name)] = el.evaluate(MIN_TEXT_JS)
+                if page.endswith("06-equalize-nat"):
+                    el = pg.query_selector("[data-replay]")
+                    n = int(el.get_attribute("data-frames"))
+                    el.query_selector("input.op1-slider").evaluate(
+                        "(s, k) => { s.value = k; s.dispatchEvent(new Event('input')); }", n // 2)
+                    el.evaluate("e => e.scrollIntoView({block: 'start'})")
+                    pg.wait_for_timeout(100)
+                    shot = ARTIFACTS / f"ch06-player-middle-step-{w}x{h}.png"
+                    view = ARTIFACTS / f"ch06-player-middle-step-{w}x{h}-screen.png"
+                    el.screenshot(path=str(shot))
+                    pg.screenshot(path=str(view))
+                    report["shots"][screen] = (shot, view, int(el.get_attribute("data-step")), n)
+            ctx.close()
+        b.close()
+    return report
+
+
+def test_no_page_is_wider_than_a_phone_or_a_laptop(screens_report):
+    wide = {k: v for k, v in screens_report["wide"].items() if v[0] > v[1]}
+    assert screens_report["wide"] and not wide, f"pages wider than the window (scrollWidth, width): {wide}"
+
+
+def test_player_text_is_readable_on_a_phone(screens_report):
+    text = screens_report["text"]
+    assert text, "no player found at 390 px"
+    small = {k: v for k, v in text.items() if v[0] < MIN_PLAYER_TEXT_PX}
+    print("smallest player text at 390 px:", min(v[0] for v in text.values()))
+    assert not small, f"player text under {MIN_PLAYER_TEXT_PX} CSS px at 390 px: {small}"
+
+
+def test_no_ladder_shows_a_later_step_at_step_1(screens_report):
+    fut = screens_report["future"]
+    assert fut
+    bad = {k: v[:5] for k, v in fut.items() if v}
+    assert not bad, f"ladder rows of later steps visible at step 1 (trace events): {bad}"
+
+
+def test_chapter_6_player_screenshots_at_its_middle_step_are_kept(screens_report):
+    shots = screens_report["shots"]
+    assert set(shots) == set(SCREENS), shots
+    for screen, (shot, view, step, n) in shots.items():
+        assert step == n // 2, (screen, step, n)
+        for f in (shot, view):
+            assert f.exists() and f.stat().st_size > 20_000, f
+
+
+def test_no_book_replay_says_the_same_sentence_twice_in_a_row(book_html):
+    """The narration is what a screen reader announces at each step: two steps in a row
+    must never read alike (read from the replays' own data on the built pages)."""
+    from sim.view.player import unpack
+    replays = 0
+    for page in toc_pages():
+        html_text = (book_html / f"{page}.html").read_text()
+        for packed in re.findall(r'class="op1-data" data-enc="deflate-base64">([^<]+)</script>', html_text):
+            said = [s["n"] for s in unpack(packed.strip())["steps"]]
+            replays += 1
+            same = [s for a, s in zip(said, said[1:]) if a == s]
+            assert not same, f"{page}: the same sentence twice in a row: {same[0]}"
+    assert replays >= 15, replays
