@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: test book book-instructor bench bench-view system venv clean
+.PHONY: test book book-instructor bench bench-view kernel-soak system venv clean
 
 test: system $(STAMP) book
 	$(PY) -m pytest -q
@@ -14,6 +14,11 @@ bench: $(STAMP)
 
 bench-view: $(STAMP)
 	$(PY) -m sim.view.bench
+
+# The kernel lab's tests five times in a row beside 4 CPU-bound processes (root; about 20
+# minutes on 2 cores): a kernel test must not depend on the machine's load.  Not in `make test`.
+kernel-soak: system $(STAMP)
+	$(PY) tests/kernel_soak.py --runs 5 --burners 4
 
 # The book: Jupyter Book 1, every chapter executed; a warning or a failing cell fails the build.
 BOOK_STAMP := $(VENV)/.book-installed

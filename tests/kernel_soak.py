@@ -38,6 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="kernel_soak", description=__doc__.split("\n\n")[0])
     p.add_argument("--runs", type=int, default=5, help="how many runs of the kernel tests")
     p.add_argument("--burners", type=int, default=4, help="CPU-bound processes kept running")
+    p.add_argument("--log", metavar="PREFIX", help="write a failed run's output to PREFIX.runN")
     p.add_argument("pytest_args", nargs="*", help="more pytest arguments (after --)")
     a = p.parse_args(argv)
     if not 1 <= a.runs <= 100 or not 0 <= a.burners <= 64:
@@ -56,14 +57,18 @@ def main(argv: list[str] | None = None) -> int:
             secs = time.monotonic() - t0
             tail = [l for l in r.stdout.splitlines() if l.strip()]
             last = tail[-1] if tail else (r.stderr.strip().splitlines() or ["no output"])[-1]
-            failed = re.findall(r"^(?:FAILED|ERROR) (\S+)", r.stdout, re.M)
+            failed = re.findall(r"^(?:FAILED|ERROR) (.+)$", r.stdout, re.M)
             load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
             ok = r.returncode == 0
             passed += ok
             print(f"run {k}: {'passed' if ok else 'FAILED'} in {secs:.0f} s (load average "
                   f"{load}): {last.strip('= ')}", flush=True)
-            for name in failed:
-                print(f"  failed: {name}", flush=True)
+            for line in failed:                          # test name - first line of why
+                print(f"  failed: {line[:400]}", flush=True)
+            if not ok and a.log:
+                with open(f"{a.log}.run{k}", "w") as f:
+                    f.write(r.stdout + r.stderr)
+                print(f"  full output: {a.log}.run{k}", flush=True)
             if not ok and not failed:
                 print("\n".join("  " + l for l in (r.stdout + r.stderr).splitlines()[-20:]),
                       flush=True)

@@ -301,13 +301,29 @@ def _cli(*args, **kw):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
 
 
-def test_bad_input_is_one_line_and_exit_2():
+def test_bad_input_is_one_line_and_exit_2(tmp_path):
+    pcap = tmp_path / "never.pcapng"
     for args in (["run", "nope"], ["run", "hash-l4-nat", "--uplinks", "0"],
-                 ["compare", "mptcp", "--uplinks", "3"], ["table", "--uplinks", "x"]):
+                 ["compare", "mptcp", "--uplinks", "3"], ["table", "--uplinks", "x"],
+                 ["run", "hash-l4-nat", "--timeout", "nan"], ["run", "uplink-down", "--down-at", "inf"],
+                 ["run", "hash-l4-nat", "--pcap", ""], ["run", "hash-l4-nat", "--pcap", str(tmp_path)],
+                 ["run", "hash-l4-nat", "--pcap", str(tmp_path / "no" / "x.pcapng")],
+                 ["run", "hash-l4-nat", "--summary-only", "--format", "json", "--pcap", str(pcap)]):
         p = _cli(*args)
         out, err = p.communicate(timeout=30)
         assert p.returncode == 2, (args, err)
         assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+        assert out == ""
+    assert list(tmp_path.iterdir()) == []              # a refused run leaves no file
+
+
+def test_a_failing_standard_output_is_one_line_and_exit_1():
+    with open("/dev/full", "w") as full:
+        p = subprocess.run([sys.executable, "-m", "sim.kernel", "list"], cwd=ROOT, stdout=full,
+                           stderr=subprocess.PIPE, text=True, timeout=30)
+    assert p.returncode == 1
+    assert p.stderr.strip().splitlines() == [
+        "python -m sim.kernel: error: cannot write to standard output: No space left on device"]
 
 
 def test_run_cli_writes_a_pcapng_with_one_interface_per_link(tmp_path):
@@ -343,16 +359,25 @@ def _owned_by(pid):
     return [n for n in lab_namespaces() if n.startswith(f"{PREFIX}{pid}-")]
 
 
-def _start_and_wait_for_lab(scenario="perpacket-snat-filter"):
-    p = _cli("run", scenario, "--summary-only")
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if len(_owned_by(p.pid)) >= 9:
-            time.sleep(0.4)                        # into the experiment
+def _start_and_wait_for_lab(scenario="uplink-down"):
+    """A run that is inside its experiment: its lab built and its links captured (uplink-down's
+    experiment lasts about 8 s, so a signal sent now finds it running, however loaded the
+    machine and however slowly this loop notices)."""
+    # SIGINT as a terminal would deliver it: a shell starts background jobs (a soak run with
+    # `&`, CI steps) with SIGINT ignored, Python then installs no KeyboardInterrupt, and the
+    # run, rightly, carries on
+    p = _cli("run", scenario, "--summary-only",
+             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and p.poll() is None:
+        dirs = _capture_dirs_of(p.pid)
+        if len(_owned_by(p.pid)) >= 9 and dirs and os.path.exists(os.path.join(dirs[0], "lan.pcap")):
+            time.sleep(0.2)
+            assert p.poll() is None, "the run ended before it could be stopped"
             return p
         time.sleep(0.05)
     p.kill()
-    pytest.fail("the run did not build its lab")
+    pytest.fail(f"the run did not reach its experiment: {p.communicate()[1][-500:]}")
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])

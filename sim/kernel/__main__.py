@@ -86,14 +86,29 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def _pcap_problem(path: str) -> str | None:
+    """Why ``path`` can't take the capture (checked before the run, creating nothing)."""
+    if not path.strip():
+        return f"--pcap {path!r}: give the name of the file to write"
+    if os.path.isdir(path):
+        return f"cannot write pcap {path!r}: it is a directory"
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        return f"cannot write pcap {path!r}: no folder {folder!r}"
+    if not os.access(folder, os.W_OK | os.X_OK) or (os.path.exists(path)
+                                                    and not os.access(path, os.W_OK)):
+        return f"cannot write pcap {path!r}: permission denied"
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    from .._io import OutputError, atomic_open, write_stdout
     from .lab import LabError, Interrupted, sweep, check_environment
     from .scenarios import SCENARIOS, make_options
     try:
         if args.cmd == "list":
-            for s in SCENARIOS.values():
-                print(f"{s.name:<27} {s.doc}")
+            write_stdout("".join(f"{s.name:<27} {s.doc}\n" for s in SCENARIOS.values()))
             return 0
         if args.cmd in ("run", "compare"):
             if args.scenario not in SCENARIOS:
@@ -105,55 +120,69 @@ def main(argv: list[str] | None = None) -> int:
                 make_options(args.scenario, **over)
             except LabError as e:
                 return _fail(str(e), 2)
-            if args.cmd == "run" and args.pcap:
-                try:
-                    open(args.pcap, "ab").close()
-                except OSError as e:
-                    return _fail(f"cannot write pcap {args.pcap!r}: {e.strerror}", 2)
+            if args.cmd == "run":
+                if args.summary_only and args.format != "text":
+                    return _fail("--summary-only is for --format text: the JSON is the summary", 2)
+                if args.pcap is not None and (why := _pcap_problem(args.pcap)):
+                    return _fail(why, 2)
         if args.cmd == "clean":
             check_environment()
             gone = sweep()
             dirs = [g for g in gone if os.path.isabs(g)]
-            print(f"removed {len(gone) - len(dirs)} stale lab namespace(s) and {len(dirs)} "
-                  "capture folder(s)" + (": " + " ".join(gone) if gone else ""))
+            write_stdout(f"removed {len(gone) - len(dirs)} stale lab namespace(s) and {len(dirs)} "
+                         "capture folder(s)" + (": " + " ".join(gone) if gone else "") + "\n")
             return 0
         if args.cmd == "run":
             from .scenarios import run
-            r = run(args.scenario, pcap=args.pcap, **over)
+            r = run(args.scenario, **over)
             if args.format == "json":
-                print(json.dumps(r.summary))
+                out = json.dumps(r.summary) + "\n"
             elif args.summary_only:
-                print("\n".join(r.summary_text()))
+                out = "\n".join(r.summary_text()) + "\n"
             else:
-                sys.stdout.write(r.text())
+                out = r.text()
+            if not args.pcap:
+                write_stdout(out)
+                return 0
+            # the capture appears only once the report was written: a failure leaves no file
+            try:
+                with atomic_open(args.pcap, "wb") as f:
+                    r.write_pcap_to(f)
+                    f.flush()
+                    write_stdout(out)
+            except OutputError:
+                raise
+            except OSError as e:
+                return _fail(f"cannot write pcap {args.pcap!r}: {e.strerror}", 1)
             return 0
         if args.cmd == "compare":
             from .compare import compare
             c = compare(args.scenario, **{k: v for k, v in over.items() if v is not None})
             if args.format == "json":
-                print(json.dumps({"scenario": c.scenario, "uplinks": c.uplinks, "agrees": c.agrees,
-                                  "rows": [r.__dict__ | {"verdict": r.verdict} for r in c.rows]}))
+                write_stdout(json.dumps({"scenario": c.scenario, "uplinks": c.uplinks,
+                                         "agrees": c.agrees,
+                                         "rows": [r.__dict__ | {"verdict": r.verdict}
+                                                  for r in c.rows]}) + "\n")
             else:
-                sys.stdout.write(c.text())
+                write_stdout(c.text())
             return 0 if c.agrees else 1
         if args.cmd == "table":
             from .table import markdown, measure_all
             rows = measure_all(uplinks=args.uplinks, timeout=args.timeout)
             if args.format == "json":
-                print(json.dumps(rows))
+                write_stdout(json.dumps(rows) + "\n")
             else:
-                print(f"Measured on this kernel, {args.uplinks} uplinks:\n")
-                print(markdown(rows))
+                write_stdout(f"Measured on this kernel, {args.uplinks} uplinks:\n\n"
+                             + markdown(rows) + "\n")
             return 0
+    except OutputError as e:                 # a full disk, a file-size limit, `| head`
+        return _fail(str(e), 1)
     except LabError as e:
         return _fail(str(e), 1)
     except KeyboardInterrupt:
         return _fail("interrupted; the lab's namespaces were removed", 130)
     except Interrupted as e:
         return _fail(f"stopped by {e}; the lab's namespaces were removed", 143)
-    except BrokenPipeError:
-        sys.stderr.close()
-        return 0
     return 0
 
 

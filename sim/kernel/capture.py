@@ -244,11 +244,18 @@ def read_pcap(path: str) -> list[tuple[int, bytes, int]]:
 
 
 def write_pcapng(path: str, lab: Lab, frames: list[Frame]) -> int:
-    """One interface per link (name = link, description = its ends), Ethernet frames."""
+    """One interface per link (name = link, description = its ends), Ethernet frames;
+    written whole or not at all."""
+    from .._io import atomic_write
+    atomic_write(path, pcapng_bytes(lab.links, frames))
+    return len(frames)
+
+
+def pcapng_bytes(links: list, frames: list[Frame]) -> bytes:
     out = [block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1)
                   + option(4, b"1 + 1 < 1 kernel lab (sim.kernel)") + option(0, b""))]
     ifid = {}
-    for k, l in enumerate(lab.links):
+    for k, l in enumerate(links):
         ifid[l.name] = k
         desc = " <-> ".join(f"{n}:{d}" for n, d in l.ends) + f" (captured on {':'.join(l.capture)})"
         out.append(block(1, struct.pack("<HHI", LINKTYPE_ETHERNET, 0, SNAPLEN)
@@ -259,9 +266,7 @@ def write_pcapng(path: str, lab: Lab, frames: list[Frame]) -> int:
                            len(f.data), f.orig_len)
         body += f.data + b"\x00" * (-len(f.data) % 4)
         out.append(block(6, body))
-    with open(path, "wb") as fh:
-        fh.write(b"".join(out))
-    return len(frames)
+    return b"".join(out)
 
 
 # -- parsing --------------------------------------------------------------------------------

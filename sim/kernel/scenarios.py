@@ -316,11 +316,15 @@ class KernelResult:
         return out
 
     def write_pcap(self, path: str) -> int:
-        from .capture import write_pcapng
+        """The capture as pcapng at ``path``, written whole or not at all; frames written."""
+        from .._io import atomic_open
+        with atomic_open(path, "wb") as f:
+            return self.write_pcap_to(f)
 
-        class _L:                               # write_pcapng needs only .links
-            links = self.lab_links
-        return write_pcapng(path, _L, self.frames)
+    def write_pcap_to(self, f) -> int:
+        from .capture import pcapng_bytes
+        f.write(pcapng_bytes(self.lab_links, self.frames))
+        return len(self.frames)
 
 
 def make_options(scenario: str, **overrides) -> Options:
@@ -356,7 +360,8 @@ def make_options(scenario: str, **overrides) -> Options:
 def run(scenario: str, pcap: str | None = None, setup: Setup | None = None,
         experiment: str | None = None, **overrides) -> KernelResult:
     """Build the lab, configure the router, run the experiment with every link captured,
-    remove the lab.  ``setup``/``experiment`` override the scenario's (for the table)."""
+    remove the lab.  ``setup``/``experiment`` override the scenario's (for the table);
+    ``pcap``: also write the capture there (``KernelResult.write_pcap``)."""
     o = make_options(scenario, **overrides)
     sc = SCENARIOS[scenario]
     setup = setup or sc.setup
