@@ -178,13 +178,19 @@ class Frames:
                 f'<label class="op1-allbox"><input type="checkbox" class="op1-all-toggle"> '
                 f'show the whole exchange</label></h4>'
                 f'<div class="op1-ladder-scroll">{head}{body}</div></div>'
-                f'<figure class="op1-box op1-state-box-wrap"><h4>Linux router: tables</h4>'
+                f'<figure class="op1-box op1-state-box-wrap"><h4>Linux router: tables</h4>{LEGEND}'
                 f'<div class="op1-scroll op1-state-box">{self.states[self.state_of[0]]}</div></figure>'
                 f'<div class="op1-box op1-pkt-wrap"><h4>Packet: its fields and bytes</h4>'
                 f'<div class="op1-scroll op1-pkt-box">{self.pkts[self.pkt_of[0]]}</div></div>'
                 f'</div><script type="application/octet-stream" class="op1-data" data-enc="deflate-base64">'
                 f'{pack(self.data())}</script></div>')
 
+
+#: The router tables' kernel words, said once beside them (a reader meets them here first).
+LEGEND = ('<p class="op1-legend"><b>iif</b>: the interface the packet came in on · '
+          '<b>in_hit</b> / <b>in_slow_tot</b>: the kernel\'s counts of route cache hits and of '
+          'lookups in the routing table (the <b>FIB</b>, forwarding information base) · '
+          '<b>ct 1</b>: conntrack entry 1, the router\'s record of one connection and its NAT binding</p>')
 
 #: The smallest text a zoomed diagram shows, in CSS px (a phone: see ``zoomable``).
 MIN_TEXT_PX = 10.5
