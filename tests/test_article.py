@@ -174,6 +174,27 @@ def test_equalize_nat_downloads_that_complete_are_slower_than_one_link():
     assert statistics.mean(times) > 1.2 * one      # and slower on average
 
 
+
+def test_equalize_nat_download_is_one_lines_plus_the_requests_timeouts():
+    # the server knows one endpoint, so the download comes back by one uplink; lost ACKs are
+    # covered by later ones, and the only time lost is the client's retransmission timer
+    # (doubling) for each copy of its request the server ignored
+    from sim.tcp import RTO_MIN
+    one = sim.run("connection-level", uplinks=1, size=100_000, seed=1).summary["connections"][0]["seconds"]
+    lost_counts = set()
+    for seed in range(1, 21):
+        r = sim.run("equalize-nat", seed=seed, size=100_000)
+        c = r.summary["connections"][0]
+        down = [u["down_packets"] for u in r.summary["uplinks"].values()]
+        assert len(c["seen_by_server_as"]) == 1 and sum(d > 0 for d in down) == 1
+        req = next(e[3] for e in events(r, Ev.SEND, "local1") if e[3].load > 0)
+        lost = sum(1 for e in drops(r, "ignored by remote", "remote1")
+                   if e[3].load > 0 and e[3].l4.seq == req.l4.seq)
+        waits = sum(RTO_MIN * 2 ** j for j in range(lost)) / 1e6
+        assert abs(c["seconds"] - one - waits) < 0.002, (seed, c["seconds"], one, lost)
+        lost_counts.add(lost)
+    assert 0 in lost_counts and len(lost_counts) >= 3
+
 # -- 7. ICMP --------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("nat", ["article", "netfilter"])
