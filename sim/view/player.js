@@ -33,7 +33,7 @@
         el.querySelectorAll(".op1-tabs [data-tab]").forEach(function (b, j, all) {
           b.addEventListener("click", function () {
             var t = b.getAttribute("data-tab");
-            ["ladder", "state", "pkt"].forEach(function (x) { el.classList.toggle("op1-tab-" + x, x === t); });
+            el.setAttribute("data-tab", t);
             Array.prototype.forEach.call(all, function (o) { o.setAttribute("aria-selected", o === b ? "true" : "false"); });
             if (t === "ladder") showLadder(p, p.k, true);
           });

@@ -167,7 +167,7 @@ class Frames:
         tabs = "".join(f'<button type="button" role="tab" data-tab="{t}" aria-selected="{str(t == "ladder").lower()}">'
                        f'{w}</button>' for t, w in (("ladder", "Ladder"), ("state", "Router tables"),
                                                     ("pkt", "Packet")))
-        return (f'<div class="op1-pane op1-tab-ladder">{lab}{sub}<div class="op1-endnote"></div>'
+        return (f'<div class="op1-pane" data-tab="ladder">{lab}{sub}<div class="op1-endnote"></div>'
                 f'<p class="op1-narr" aria-live="polite">{_dot.h(self.narration[0])}</p>'
                 f'<div class="op1-what">{self.chgs[self.chg_of[0]]}</div>'
                 f'<div class="op1-grid">'
