@@ -37,14 +37,13 @@ def cases(scale: float) -> list[list[str]]:
 
 
 CHILD = """
-import contextlib, io, json, os, resource, sys, time
+import json, resource, sys, time
 from sim.__main__ import main
 t = time.perf_counter()
-with open(os.devnull, "w") as null, contextlib.redirect_stdout(null):
-    code = main(["run", *sys.argv[1:]])
+code = main(["run", *sys.argv[1:]])          # its output goes to /dev/null, its figures to stderr
 u = resource.getrusage(resource.RUSAGE_SELF)
 print(json.dumps({"code": code, "wall": time.perf_counter() - t, "cpu": u.ru_utime + u.ru_stime,
-                  "mb": u.ru_maxrss / 1024}))
+                  "mb": u.ru_maxrss / 1024}), file=sys.stderr)
 """
 
 
@@ -54,9 +53,10 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     print(f"{'case':<72} {'exit':>4} {'wall s':>7} {'cpu s':>7} {'peak MB':>8}")
     for case in cases(0.1 if args.quick else 1.0):
-        out = subprocess.run([sys.executable, "-c", CHILD, *case], capture_output=True, text=True)
+        out = subprocess.run([sys.executable, "-c", CHILD, *case], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, text=True)
         try:
-            f = json.loads(out.stdout.strip().splitlines()[-1])
+            f = json.loads(out.stderr.strip().splitlines()[-1])
         except (IndexError, ValueError):
             print(f"{' '.join(case):<72} failed: {out.stderr.strip()[-200:]}")
             continue
