@@ -14,7 +14,7 @@ from ._io import OutputError, atomic_open, write_stdout
 from .fib import RouteError
 from .multipath import POLICIES
 from .nat import NAT_MODELS
-from .scenarios import SCENARIOS, ParamError, run
+from .scenarios import MAX_SECONDS, MAX_TRANSFER, SCENARIOS, ParamError, run
 from .tcp import CONGESTION_CONTROLS, REMOTE_BEHAVIOURS, TCP_PROFILES
 
 
@@ -82,7 +82,7 @@ def parser() -> argparse.ArgumentParser:
                    help="bundle the uplinks into one PPP Multilink link to provider 1")
     r.add_argument("--uplinks", type=_uplinks)
     r.add_argument("--seed", type=_nonneg_int("--seed"))
-    r.add_argument("--size", type=_nonneg_int("--size"), help="bytes per download")
+    r.add_argument("--size", type=_nonneg_int("--size"), help="bytes per download (all downloads of a run: at most %d bytes)" % MAX_TRANSFER)
     r.add_argument("--connections", type=_nonneg_int("--connections"))
     r.add_argument("--messages", type=_nonneg_int("--messages"), help="echo: messages to echo")
     r.add_argument("--msg-size", type=_nonneg_int("--msg-size"), help="echo: bytes per message")
@@ -94,7 +94,7 @@ def parser() -> argparse.ArgumentParser:
                    help="the remote hosts' addresses (default 200.0.0.1,210.0.0.1)")
     r.add_argument("--port-base", type=_nonneg_int("--port-base"), help="first source port of the LAN hosts")
     r.add_argument("--flush-at", type=_seconds, metavar="T,T,...",
-                   help="ip route flush cache at these times (s)")
+                   help="ip route flush cache at these times (s, 0..%d)" % MAX_SECONDS)
     r.add_argument("--down-at", type=_time, metavar="T", help="uplink --down-uplink's line fails at T s")
     r.add_argument("--down-uplink", type=_nonneg_int("--down-uplink"), metavar="K",
                    help="which uplink fails (1-based, default 2)")
