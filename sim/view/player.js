@@ -35,7 +35,7 @@
             var t = b.getAttribute("data-tab");
             el.setAttribute("data-tab", t);
             Array.prototype.forEach.call(all, function (o) { o.setAttribute("aria-selected", o === b ? "true" : "false"); });
-            if (t === "ladder") showLadder(p, p.k, true);
+            if (t === "ladder") { showLadder(p, p.k, true); settle(p); }
           });
         });
         var tog = el.querySelector("input.op1-all-toggle");
@@ -45,6 +45,7 @@
             el.classList.toggle("op1-all", tog.checked);
             fitLadder(p, p.k);
             showLadder(p, p.k, true);
+            settle(p);
           });
         }
         // the page arrives with step 0 drawn: remember its highlights to undo them
@@ -56,7 +57,7 @@
         panes.push(p);
       });
       var meta = JSON.parse(root.querySelector("script.op1-meta").textContent);
-      var n = meta.frames, k = 0, timer = null, speed = 1;
+      var n = meta.frames, k = 0, timer = null, speed = 1, settling = false;
       var slider = root.querySelector("input.op1-slider");
       var pos = root.querySelector(".op1-pos");
       var playBtns = root.querySelectorAll("[data-act=play]");
@@ -133,6 +134,16 @@
         row.setAttribute("tabindex", "0");
         if (!force && p.rowK === kk) return;
         p.rowK = kk;
+        p.scrollRow = row;
+      }
+
+      // What needs the layout (scrolling the ladder to its row, the network to its packet) runs
+      // once per frame, after every change of the step is written: one layout, not one per read.
+      function settle(p) {
+        centreTopo(p);
+        var row = p.scrollRow, box = q(p.el, ".op1-ladder-scroll");
+        p.scrollRow = null;
+        if (!row || !box || !box.offsetParent) return;
         var rb = row.getBoundingClientRect(), bb = box.getBoundingClientRect();
         if (rb.top < bb.top || rb.bottom > bb.bottom) {
           box.scrollTop += rb.top - bb.top - box.clientHeight / 3;
@@ -164,12 +175,18 @@
         fitLadder(p, kk);
         showLadder(p, kk);
         p.k = kk;
-        centreTopo(p);
       }
 
       function show(i) {
         k = Math.max(0, Math.min(n - 1, i));
         panes.forEach(function (p) { showPane(p, k); });
+        if (!settling) {
+          settling = true;
+          (window.requestAnimationFrame || setTimeout)(function () {
+            settling = false;
+            panes.forEach(settle);
+          });
+        }
         slider.value = k;
         var s = panes[0].d.steps[Math.min(k, panes[0].d.steps.length - 1)];
         var where = "step " + (k + 1) + " / " + n;
