@@ -28,9 +28,12 @@ times = st.one_of(st.floats(0, 30).map(lambda v: f"{v:g}"), num)
 
 
 def ints(lo, hi, small_hi):
-    """Mostly valid and small, sometimes just out of range, sometimes not a number."""
-    return st.one_of(st.integers(lo, small_hi).map(str), st.integers(-5, hi + 5).map(str),
-                     st.sampled_from(["-1", "1e3", "abc", "", "0x10", "9" * 30, "٣"]))
+    """Valid and small, or just out of range (either side), or far out, or not a number.
+    (A valid large value would be a long run: the bounds themselves are measured by
+    ``python -m sim.bounds``, not here.)"""
+    return st.one_of(st.integers(lo, small_hi).map(str),
+                     st.one_of(st.integers(lo - 5, lo - 1), st.integers(hi + 1, hi + 5)).map(str),
+                     st.sampled_from(["-1", "1e3", "abc", "", "0x10", "9" * 30, "٣", str(10**12)]))
 
 
 ADDRS = ["100.0.0.1", "150.0.0.1", "200.0.0.1", "210.0.0.1", "81.2.3.4", "62.7.8.9", "198.51.100.7",
