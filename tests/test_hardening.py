@@ -311,5 +311,5 @@ def test_every_diagram_says_what_it_was_given():
     from sim.view import ladder_svg, narrate, packet_pane, state_svg, topology_svg
     for draw in (lambda: topology_svg(None, 3), lambda: state_svg(None, 3), lambda: ladder_svg(None),
                  lambda: ladder_svg(None, 3), lambda: packet_pane(None, 3), lambda: narrate(None, 3)):
-        with pytest.raises(TypeError, match=r"expected the result of sim\.run\(\.\.\.\), got None"):
+        with pytest.raises(TypeError, match=r"expected the result of sim\.run\(\.\.\.\) or a kernel capture, got None"):
             draw()

@@ -353,8 +353,9 @@ def resolve_steps(result, analysis: Analysis, start=0, stop=None, steps=None,
 def check_result(result) -> None:
     """Views draw what ``sim.run`` returned: say so when given anything else."""
     from ..result import Result
-    if not isinstance(result, Result):
-        raise TypeError(f"expected the result of sim.run(...), got {result!r:.60}")
+    from .capture import Captured       # a kernel capture replayed with the simulator's topology
+    if not isinstance(result, (Result, Captured)):
+        raise TypeError(f"expected the result of sim.run(...) or a kernel capture, got {result!r:.60}")
 
 
 def check_step(result, step) -> int:
