@@ -107,9 +107,11 @@ def ladder_parts(result, steps: list[int], current: int | None = None,
             head.append(f'<text class="head" x="{x[n]}" y="{HEAD - 8}">{h(words[0])}</text>')
     head.append("</svg>")
     height = ROW * len(steps) + 6
+    # a player cuts the drawing to the rows shown by the height of a box around it (changing
+    # the SVG's own viewBox at every step would lay out all its text again)
     shown = ROW * (cur_k + 1) + 6 if hide_future else height
     body = [f'<svg class="op1-ladder op1-ladder-body" xmlns="http://www.w3.org/2000/svg" width="{width}" '
-            f'height="{shown}" viewBox="0 0 {width} {shown}" data-row="{ROW}" data-full="{height}" '
+            f'height="{height}" viewBox="0 0 {width} {height}" data-row="{ROW}" data-shown="{shown}" '
             f'role="group" aria-label="ladder diagram, one row per step'
             + ('; a row is a button that goes to its step">' if buttons else '">'),
             STYLE]

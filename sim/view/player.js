@@ -43,7 +43,6 @@
           tog.checked = false;
           tog.addEventListener("change", function () {
             el.classList.toggle("op1-all", tog.checked);
-            fitLadder(p, p.k);
             showLadder(p, p.k, true);
             settle(p);
           });
@@ -109,16 +108,16 @@
       }
 
       // Only the rows up to the current step are drawn (unless the reader asks for the whole
-      // exchange): the body is cut to their height, so nothing below tells what comes next.
-      function fitLadder(p, kk) {
-        var svg = p.body;
-        if (!svg) return;
-        var all = p.el.classList.contains("op1-all");
-        var row = parseFloat(svg.getAttribute("data-row")), full = parseFloat(svg.getAttribute("data-full"));
-        var hgt = all ? full : Math.min(full, row * (Math.max(kk, 0) + 1) + 6);
-        var w = svg.getAttribute("width");
-        svg.setAttribute("height", hgt);
-        svg.setAttribute("viewBox", "0 0 " + w + " " + hgt);
+      // exchange), and the box around the drawing is cut to their height, so nothing below tells
+      // what comes next. The height needs the drawing's scale: set once a frame, in settle().
+      function fitLadder(p) {
+        var svg = p.body, clip = svg && svg.parentNode;
+        if (!svg || !clip.classList.contains("op1-ladder-clip")) return;
+        if (p.el.classList.contains("op1-all")) { clip.style.height = ""; return; }
+        var w = parseFloat(svg.getAttribute("width")), bw = svg.getBoundingClientRect().width;
+        if (!bw) return;
+        var row = parseFloat(svg.getAttribute("data-row"));
+        clip.style.height = ((row * (Math.max(p.k, 0) + 1) + 6) * bw / w).toFixed(1) + "px";
       }
 
       function showLadder(p, kk, force) {
@@ -140,6 +139,7 @@
       // What needs the layout (scrolling the ladder to its row, the network to its packet) runs
       // once per frame, after every change of the step is written: one layout, not one per read.
       function settle(p) {
+        fitLadder(p);
         centreTopo(p);
         var row = p.scrollRow, box = q(p.el, ".op1-ladder-scroll");
         p.scrollRow = null;
@@ -172,7 +172,6 @@
         if (!prev || prev.pk !== s.pk) q(p.el, ".op1-pkt-box").innerHTML = d.pkts[s.pk];
         var where = q(p.el, ".op1-where");
         if (where) where.textContent = s.w;
-        fitLadder(p, kk);
         showLadder(p, kk);
         p.k = kk;
       }
@@ -290,7 +289,7 @@
         io.observe(bar);
       }
       if (window.ResizeObserver) {
-        var ro = new ResizeObserver(function () { panes.forEach(centreTopo); });
+        var ro = new ResizeObserver(function () { panes.forEach(function (p) { fitLadder(p); centreTopo(p); }); });
         panes.forEach(function (p) { var b = q(p.el, ".op1-topo-scroll"); if (b) ro.observe(b); });
       }
       show(0);

@@ -26,6 +26,7 @@ from pathlib import Path
 from ..trace import Ev, event_text
 from . import _dot
 from ._common import ms
+from .ladder import ROW as LADDER_ROW
 from .ladder import ladder_parts
 from .model import MAX_STEPS, analysis_of, check_result, info_of, resolve_steps
 from .narration import narrate
@@ -177,7 +178,7 @@ class Frames:
                 f'<div class="op1-box op1-ladder-box"><h4>Ladder: the steps so far'
                 f'<label class="op1-allbox"><input type="checkbox" class="op1-all-toggle"> '
                 f'show the whole exchange</label></h4>'
-                f'<div class="op1-ladder-scroll">{head}{body}</div></div>'
+                f'<div class="op1-ladder-scroll">{head}<div class="op1-ladder-clip" style="height:{LADDER_ROW + 6}px">{body}</div></div></div>'
                 f'<figure class="op1-box op1-state-box-wrap"><h4>Linux router: tables</h4>{LEGEND}'
                 f'<div class="op1-scroll op1-state-box">{self.states[self.state_of[0]]}</div></figure>'
                 f'<div class="op1-box op1-pkt-wrap"><h4>Packet: its fields and bytes</h4>'
