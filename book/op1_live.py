@@ -54,7 +54,8 @@ def repository(root: Path = ROOT, environ=os.environ) -> dict:
     cfg_url, branch = _config_repository(root)
     branch = environ.get(BRANCH_ENV) or branch
     if not re.fullmatch(r"[\w./-]+", branch) or ".." in branch:
-        raise RepositoryError(f"{BRANCH_ENV}={branch!r} is not a branch name "
+        where = BRANCH_ENV if environ.get(BRANCH_ENV) else "_config.yml's repository.branch"
+        raise RepositoryError(f"{where}={branch!r} is not a branch name "
                               "(letters, digits, '.', '_', '-', '/')")
     if environ.get(URL_ENV):
         url = web_url(environ[URL_ENV])
