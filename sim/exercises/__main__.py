@@ -11,7 +11,7 @@ import sys
 
 from .._io import OutputError, atomic_write, write_stdout
 from .bank import ExerciseError
-from .grade import GradeError, grade_class, grade_file, sheet, sheet_markdown
+from .grade import GradeError, grade_file, grade_folder, sheet, sheet_markdown
 from .variants import BOOK_STUDENT, SECRET_ENV, SecretError, StudentError, env_secret, read_secret_file
 
 PROG = "python -m sim.exercises"
@@ -53,6 +53,11 @@ def parser() -> argparse.ArgumentParser:
                    help="grade every *.json answer file in DIR: one CSV row per file")
     g.add_argument("--roster", metavar="FILE",
                    help="with --class: the class's student ids, one a line; who sent nothing gets a row with 0")
+    g.add_argument("--gradebook", metavar="FILE",
+                   help="with --class: also write FILE, one row per student (student, score, max, percent, "
+                        "submitted_at) for an LMS gradebook's CSV import")
+    g.add_argument("--jobs", type=int, metavar="N",
+                   help="with --class: grade in N processes (default: one per CPU)")
     g.add_argument("--chapter", type=int,
                    help="grade this chapter (default: the file's \"chapter\", else every chapter it answers)")
     g.add_argument("--format", choices=("text", "json"), default="text", help="for one answer file")
@@ -104,13 +109,21 @@ def main(argv=None) -> int:
             if a.klass:
                 if a.answers or a.student:
                     raise GradeError("--class DIR grades a folder: give no --student and no answer file")
-                text, notes = grade_class(a.klass, a.chapter, a.roster, secret)
+                if a.jobs is not None and not 1 <= a.jobs <= 256:
+                    raise GradeError(f"--jobs must be a number of processes from 1 to 256, got {a.jobs}")
+                graded = grade_folder(a.klass, a.chapter, a.roster, secret, a.jobs)
+                text, notes = graded.csv(), list(graded.notes)
+                if a.gradebook:
+                    book, book_notes = graded.gradebook()
+                    notes += book_notes
+                    _out(book, a.gradebook)
                 _out(text, a.output)
                 for note in notes:
                     _note(note)
             else:
-                if a.roster:
-                    raise GradeError("--roster goes with --class DIR")
+                for opt, given in (("--roster", a.roster), ("--gradebook", a.gradebook), ("--jobs", a.jobs)):
+                    if given is not None:
+                        raise GradeError(f"{opt} goes with --class DIR")
                 if not a.student or not a.answers:
                     raise GradeError("give --student ID and an answer file, or --class DIR")
                 rep = grade_file(a.student, a.answers, a.chapter, secret)
@@ -139,15 +152,21 @@ def main(argv=None) -> int:
     except OutputError as e:                  # a full disk, a file-size limit, `| head`
         print(f"{PROG} {a.cmd}: {e}", file=sys.stderr)
         return 1
-    except OSError as e:
-        print(f"{PROG} {a.cmd}: can't write {e.filename}: {e.strerror}", file=sys.stderr)
+    except OSError as e:                      # a file given with -o, --gradebook ...: named
+        where = e.filename or "the output file"
+        print(f"{PROG} {a.cmd}: can't write {where}: {e.strerror or e}", file=sys.stderr)
         return 2
     return 0
 
 
 def _out(text: str, path: str | None) -> None:
     if path:
-        atomic_write(path, text)             # complete or not at all
+        try:
+            atomic_write(path, text)         # complete or not at all
+        except OSError as e:                 # a device written in place (/dev/full) names no file
+            if not e.filename:
+                e.filename = path
+            raise
     else:
         write_stdout(text)
 

@@ -123,7 +123,8 @@ JS = r"""/* 1 + 1 < 1 exercises: the page's checker.  Mirrors sim/exercises/mode
   function exportAnswers(student, name) {
     var recs = store(name || student).get(), answers = {};
     for (var k in recs) answers[k] = {answer: recs[k].answer, variant: recs[k].variant, attempts: recs[k].attempts};
-    var data = {format: "1+1<1 answers", version: 1, student: student, answers: answers};
+    var data = {format: "1+1<1 answers", version: 1, student: student,
+                exported: new Date().toISOString().replace(/\.\d+Z$/, "Z"), answers: answers};
     var blob = new Blob([JSON.stringify(data, null, 1)], {type: "application/json"});
     var a = document.createElement("a");
     a.href = URL.createObjectURL(blob);

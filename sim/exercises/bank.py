@@ -76,24 +76,45 @@ class ExerciseError(KeyError):
         return self.args[0]
 
 
-def instance(ex_id: str, student: str, secret: str | None = None) -> Instance:
+def instance(ex_id: str, student: str, secret: str | None = None, *, grading: bool = False) -> Instance:
     """The exercise ``ex_id`` as ``student`` gets it (cached: same id, same instance).
     ``secret``: the course secret; None takes the environment's (``OP1_COURSE_SECRET``),
-    '' is practice mode.  The book's own variant (``book``) never uses one."""
+    '' is practice mode.  The book's own variant (``book``) never uses one.
+
+    ``grading``: only what ``Instance.check`` needs -- the same variant, answers and
+    feedback, without the page's drawing and narration of the deciding event and, for
+    a configuration, without running every combination in advance (the judge runs the
+    student's choice).  Such an instance refuses ``sealed()`` and ``key()``."""
     check_student(student)
     if ex_id not in BANK:
         raise ExerciseError(f"unknown exercise {ex_id!r}: the bank has {', '.join(BANK)}")
-    return _instance(ex_id, student, secret_for(student, secret))
+    return _instance(ex_id, student, secret_for(student, secret), grading)
+
+
+_GRADING = False        # set while a grading instance is built (read by predict, _config_instance)
 
 
 @functools.lru_cache(maxsize=512)
-def _instance(ex_id: str, student: str, secret: str) -> Instance:
+def _instance(ex_id: str, student: str, secret: str, grading: bool = False) -> Instance:
+    global _GRADING
     spec = BANK[ex_id]
-    inst = spec.build(student, rng_for(student, ex_id, secret))
+    _GRADING = grading
+    try:
+        inst = spec.build(student, rng_for(student, ex_id, secret))
+    finally:
+        _GRADING = False
     inst.ex_id, inst.chapter, inst.kind, inst.title, inst.student, inst.secret = (
         spec.ex_id, spec.chapter, spec.kind, spec.title, student, secret)
     inst.needs_python = spec.python
+    inst.grading_only = grading
     return inst
+
+
+def forget_runs() -> None:
+    """Empty the caches of runs and instances (a class grader, after each student: no
+    other student shares them, and the traces would only take memory)."""
+    _run.cache_clear()
+    _instance.cache_clear()
 
 
 def chapters() -> list[int]:
@@ -243,14 +264,14 @@ def predict(*, scenario, params, r, ask, step, choices, answer, prompt, hint, ex
     reveals events ``ask..reveal_to`` (default: ``step``, the event that decides it)."""
     end = step if reveal_to is None else reveal_to
     rev = lines(r, ask, end, nodes=ROUTERISH + ("local1", "remote", "peer", "internet"))
-    text = narration(r, step)
+    text = "" if _GRADING else narration(r, step)
     if text:
         rev.append(text)
     assert normalise(answer, form) in [normalise(c, form) for c in choices], (answer, choices)
     return Instance(ex_id="", chapter=0, kind="", title="", student="", prompt=prompt, form=form,
                     answer=normalise(answer, form), accepted=[normalise(answer, form)], hint=hint,
                     explanation=explanation, choices=list(choices), context=context(r, ask), reveal=rev,
-                    reveal_svg=reveal_svg(r, step), run=_how(scenario, params), step=step)
+                    reveal_svg="" if _GRADING else reveal_svg(r, step), run=_how(scenario, params), step=step)
 
 
 def numeric(*, scenario, params, answer: int, prompt, hint, explanation, tolerance: int = 0,
@@ -639,16 +660,17 @@ def _config_instance(*, scenario, fixed, options, seeds, criterion, prompt, hint
     if start is not None:   # a repair changes exactly one setting
         combos = [c for c in combos if sum(str(c[k]) != str(start[k]) for k in keys) == 1]
     outcomes, accepted = {}, []
-    for c in combos:
+    for c in ([] if _GRADING else combos):     # grading: the judge runs the one choice given
         norm = normalise(c, "config")
         ok, text = judge(norm)
         outcomes[norm] = ("Right. " if ok else "Not yet. ") + text
         if ok:
             accepted.append(norm)
-    assert accepted, f"no working answer for {scenario} {fixed}"
-    expl = explanation + " Choices that work here: " + " | ".join(a.replace(";", ", ") for a in accepted) + "."
+    assert accepted or _GRADING, f"no working answer for {scenario} {fixed}"
+    expl = explanation + (" Choices that work here: " + " | ".join(a.replace(";", ", ") for a in accepted) + "."
+                          if accepted else "")
     return Instance(ex_id="", chapter=0, kind="", title="", student="", prompt=prompt, form="config",
-                    answer=accepted[0], accepted=accepted, hint=hint, explanation=expl,
+                    answer=accepted[0] if accepted else "", accepted=accepted, hint=hint, explanation=expl,
                     options={k: [str(v).lower() for v in vals] for k, vals in options.items()},
                     start={k: str(v).lower() for k, v in (start or {}).items()},
                     run=_how(scenario, fixed, seeds, choice=True), outcomes=outcomes, judge=judge)

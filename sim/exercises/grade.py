@@ -8,6 +8,10 @@ An answer file is what the page's export button and the notebook's
                  "eq-speed": "about 2000 kbit/s",
                  "two-links-config": {"answer": {"multipath": "numgen", "equalize": false, "nat": "snat"}}}}
 
+``version`` (optional, 1 when absent) is the format's version: this grader reads 1
+and refuses any other, naming it.  ``exported`` (optional) is when the page or the
+notebook wrote the file (ISO 8601, UTC); the gradebook's ``submitted_at`` is it, or
+the file's modification time when the file does not say.
 ``variant`` (optional) is the salt of the page the answer was given on; it
 tells the grader when a student answered another student's variant (or the
 book's).  ``attempts`` (optional) is how many times the student pressed Check.
@@ -20,18 +24,22 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
+import sys
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
 from .._io import atomic_write
-from .bank import BANK, ExerciseError, chapter_ids, chapters, check_chapter, instance
-from .model import REVEAL_TITLE, SCALARS, context_title, salt_for, short
+from .bank import BANK, ExerciseError, chapter_ids, chapters, check_chapter, forget_runs, instance
+from .model import REVEAL_TITLE, SCALARS, context_title, echo, salt_for, short
 from .variants import (BOOK_STUDENT, STUDENT_RE, StudentError, check_student, read_text_file,
                        secret_for)
 
 FORMAT = "1+1<1 answers"
+VERSIONS = (1,)             # the versions of the answer file format this grader reads
 
 
 class GradeError(ValueError):
@@ -135,16 +143,21 @@ def grade(student: str, data: dict, chapter: int | None = None, secret: str | No
     if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("answers"), dict):
         raise GradeError(f"not an answer file: expected a JSON object with \"format\": \"{FORMAT}\" "
                          f"and an \"answers\" object")
+    version = data.get("version", 1)
+    if isinstance(version, bool) or version not in VERSIONS:
+        raise GradeError(f"\"version\" in the answer file is {echo(version)}: this grader reads version "
+                         f"{', '.join(map(str, VERSIONS))} (export the answers again from the book's page or "
+                         f"notebook, or grade with the tool that came with them)")
     if "student" not in data:
         raise GradeError("the answer file names no student (it has no \"student\" field): "
                          "export it again from the student's own page")
     owner = data["student"]
     if owner != student:
-        raise GradeError(f"this answer file belongs to student {short(owner)}, not to {student!r}")
+        raise GradeError(f"this answer file belongs to student {echo(owner)}, not to {student!r}")
     answers = data["answers"]
     unknown = sorted(str(k) for k in answers if k not in BANK)
     if unknown:
-        raise GradeError(f"unknown exercise {short(unknown[0])} in the answer file: the bank has {', '.join(BANK)}")
+        raise GradeError(f"unknown exercise {echo(unknown[0])} in the answer file: the bank has {', '.join(BANK)}")
     for k, v in answers.items():
         _, variant, _ = _unwrap(v)
         if variant is not None and variant != salt_for(student, k, secret):
@@ -170,7 +183,7 @@ def grade(student: str, data: dict, chapter: int | None = None, secret: str | No
         ids = [k for c in answered for k in chapter_ids(c)]
     rep = Report(student, 0, len(ids), notes=notes)
     for ex_id in ids:
-        inst = instance(ex_id, student, secret)
+        inst = instance(ex_id, student, secret, grading=True)
         if ex_id not in answers:
             rep.items.append({"id": ex_id, "chapter": inst.chapter, "points": 0, "answer": None,
                               "feedback": "no answer", "attempts": None})
@@ -185,10 +198,11 @@ def grade(student: str, data: dict, chapter: int | None = None, secret: str | No
 
 def _shown(answer):
     """The answer as the report shows it: as given if it is a value or a flat dict of values
-    (short text), else a short description (a deep or huge structure stays out of reports)."""
+    (short text), else shortened (``echo``: a long text cut with its length; a deep or huge
+    structure described), so that no answer fills a report."""
     flat = isinstance(answer, SCALARS) or (isinstance(answer, dict) and len(answer) <= 10
                                             and all(isinstance(v, SCALARS) for v in answer.values()))
-    return answer if flat and len(json.dumps(answer, default=str)) <= 200 else short(answer)
+    return answer if flat and len(json.dumps(answer, default=str)) <= 200 else echo(answer)
 
 
 def grade_file(student: str, path, chapter: int | None = None, secret: str | None = None) -> Report:
@@ -220,15 +234,156 @@ def _names(stem: str, ids) -> set[str]:
     return {i for i in ids if re.search(rf"(?<![A-Za-z0-9]){re.escape(i)}(?![A-Za-z0-9])", stem, re.I)}
 
 
-def grade_class(folder, chapter: int | None = None, roster=None, secret: str | None = None) -> tuple[str, list[str]]:
-    """Every ``*.json`` in ``folder`` -> (CSV, notes).  The CSV has a row per file -- student,
-    file, score, max, attempts, error, note, one column per exercise -- and, with a
-    ``roster`` (a file of ids), a row for each student who sent nothing.  The notes are
-    what concerns no row: entries skipped, rows with different maximums."""
+def submitted_at(data, path) -> str:
+    """When an answer file was handed in, ISO 8601 in UTC: its ``exported`` when that is
+    a valid time, else the file's modification time ('' if neither is known)."""
+    stamp = data.get("exported") if isinstance(data, dict) else None
+    if isinstance(stamp, str) and len(stamp) <= 40:
+        try:
+            t = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+            t = t.replace(tzinfo=timezone.utc) if t.tzinfo is None else t.astimezone(timezone.utc)
+            return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+        except ValueError:
+            pass
+    try:
+        return datetime.fromtimestamp(os.stat(path).st_mtime, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except OSError:
+        return ""
+
+
+# A worker of the class grader: the task's constant part is set once per process.
+_TASK: dict = {}
+
+
+def _set_task(task: dict) -> None:
+    _TASK.clear()
+    _TASK.update(task)
+
+
+def _grade_row(item):
+    """Grade one loaded file (``item``: (student, data or the GradeError reading it gave)) ->
+    ("ok", score, max, attempts, notes, [(id, points)]) or ("error", message).  The runs of
+    this student are forgotten afterwards: no other student shares them."""
+    student, data = item
+    try:
+        if isinstance(data, GradeError):
+            raise data
+        rep = grade(student, data, _TASK["chapter"], _TASK["secret"], others=_TASK["known"])
+        return "ok", rep.score, rep.max, rep.attempts, rep.notes, [(it["id"], it["points"]) for it in rep.items]
+    except GradeError as e:
+        return "error", str(e)
+    finally:
+        forget_runs()
+
+
+def jobs_default() -> int:
+    """How many processes grade a class: one per CPU this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:                      # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _progress(total: int, show: bool | None):
+    """A progress bar on standard error (tqdm) when it is a terminal (``show`` None), or
+    as ``show`` says; None when there is none (not a terminal, or no tqdm)."""
+    if show is None:
+        show = sys.stderr.isatty()
+    if not show:
+        return None
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return None
+    return tqdm(total=total, desc="grading", unit="file", file=sys.stderr, leave=False, dynamic_ncols=True)
+
+
+def _graded(items: list, jobs: int, task: dict, bar) -> list:
+    """``_grade_row`` over ``items``, in order, in ``jobs`` processes (1: in this one)."""
+    jobs = max(1, min(jobs, len(items)))
+    out = []
+    if jobs == 1:
+        _set_task(task)
+        for item in items:
+            out.append(_grade_row(item))
+            if bar is not None:
+                bar.update(1)
+        return out
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
+    with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_set_task, initargs=(task,)) as pool:
+        for row in pool.map(_grade_row, items, chunksize=max(1, min(8, len(items) // (4 * jobs)))):
+            out.append(row)
+            if bar is not None:
+                bar.update(1)
+    return out
+
+
+@dataclass
+class ClassGrades:
+    """What ``grade_folder`` found: a row per file (and per roster student who sent
+    nothing), the exercise ids graded, and notes that concern no row."""
+    rows: list[dict]
+    ids: list[str]
+    notes: list[str]
+
+    def csv(self) -> str:
+        """One row per file: student, file, score, max, attempts, error, note, one column per exercise."""
+        order = [k for k in BANK if k in self.ids]
+        buf = io.StringIO()
+        w = csv.DictWriter(buf, ["student", "file", "score", "max", "attempts", "error", "note"] + order,
+                           extrasaction="ignore", lineterminator="\n")
+        w.writeheader()
+        for row in self.rows:
+            w.writerow(dict(row, note="; ".join(row["note"]), attempts="" if row.get("attempts") is None
+                            else row["attempts"]))
+        return buf.getvalue()
+
+    def gradebook(self) -> tuple[str, list[str]]:
+        """(CSV, notes): one row per student -- ``student,score,max,percent,submitted_at`` --
+        for an LMS gradebook.  A student with several files gets the latest submitted (then
+        the best); one whose files could not be graded has an empty score, so that an import
+        leaves their grade alone rather than writing 0; one on the roster who sent nothing gets 0."""
+        by_student: dict[str, list[dict]] = {}
+        for row in self.rows:
+            by_student.setdefault(row["student"], []).append(row)
+        notes, buf = [], io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(["student", "score", "max", "percent", "submitted_at"])
+        ungraded = []
+        for student in sorted(by_student, key=str.lower):
+            rows = by_student[student]
+            graded = [r for r in rows if r["score"] != "" and r["file"]]
+            if graded:
+                best = max(graded, key=lambda r: (r.get("submitted_at", ""), r["score"]))
+                if len(rows) > 1:
+                    notes.append(f"gradebook: {student} has {len(rows)} files, {best['file']} counted "
+                                 f"(the latest submitted)")
+            else:
+                best = next((r for r in rows if not r["file"]), None)      # on the roster, nothing sent
+                if best is None:
+                    ungraded.append(student)
+                    best = {"score": "", "max": rows[0]["max"], "submitted_at": rows[0].get("submitted_at", "")}
+            score, top = best["score"], best["max"]
+            pct = f"{100 * score / top:.1f}" if score != "" and top not in ("", 0) else ""
+            w.writerow([student, "" if score == "" else f"{score:g}", top, pct, best.get("submitted_at", "")])
+        if ungraded:
+            notes.append(f"gradebook: no score for {', '.join(ungraded)}: their files could not be graded "
+                         f"(the per-file CSV's error column says why)")
+        return buf.getvalue(), notes
+
+
+def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | None = None,
+                 jobs: int | None = None, progress: bool | None = None) -> ClassGrades:
+    """Grade every ``*.json`` in ``folder``; with a ``roster`` (a file of ids), a row for
+    each student who sent nothing.  ``jobs``: processes (default: one per CPU);
+    ``progress``: a progress bar on standard error (default: when it is a terminal)."""
     try:
         chapter = check_chapter(chapter)
     except ExerciseError as e:
         raise GradeError(str(e)) from None
+    secret = secret_for("", secret)              # the environment's, read once here
     folder = Path(folder)
     if not folder.is_dir():
         raise GradeError(f"{folder} is not a folder")
@@ -250,30 +405,39 @@ def grade_class(folder, chapter: int | None = None, roster=None, secret: str | N
     named_in_files = {d["student"] for f, d in loaded if isinstance(d, dict) and isinstance(d.get("student"), str)
                       and STUDENT_RE.match(d["student"])}
     known = set(expected) | named_in_files
-    rows, ids = [], []
+    rows = []
     for f, data in loaded:
         student = data.get("student") if isinstance(data, dict) else None
         named = _names(f.stem, known)
-        row = {"file": f.name, "note": [], "named": named}
+        row = {"file": f.name, "note": [], "named": named, "submitted_at": submitted_at(data, f)}
         if isinstance(student, str):
             row["student"] = student
             if named and student.lower() not in {n.lower() for n in named}:
-                row["note"].append(f"the file name names {', '.join(sorted(named))}, but the file is {student}'s")
+                row["note"].append(f"the file name names {', '.join(sorted(named))}, but the file is "
+                                   f"{student if STUDENT_RE.match(student) else echo(student)}'s")
         else:                                   # the file does not say whose it is: its name may
             row["student"] = next(iter(named)) if len(named) == 1 else f.stem
-        try:
-            if isinstance(data, GradeError):
-                raise data
-            rep = grade(row["student"], data, chapter, secret, others=known)
-            row.update(score=rep.score, max=rep.max, error="", attempts=rep.attempts)
-            row["note"] += rep.notes
-            for it in rep.items:
-                row[it["id"]] = it["points"]
-                if it["id"] not in ids:
-                    ids.append(it["id"])
-        except GradeError as e:
-            row.update(score="", max="", error=str(e))
         rows.append(row)
+    bar = _progress(len(loaded), progress)
+    try:
+        results = _graded([(row["student"], data) for row, (f, data) in zip(rows, loaded)],
+                          jobs_default() if jobs is None else jobs,
+                          {"chapter": chapter, "secret": secret, "known": known}, bar)
+    finally:
+        if bar is not None:
+            bar.close()
+    ids = []
+    for row, res in zip(rows, results):
+        if res[0] == "ok":
+            _, score, top, attempts, rep_notes, points = res
+            row.update(score=score, max=top, error="", attempts=attempts)
+            row["note"] += rep_notes
+            for ex_id, pts in points:
+                row[ex_id] = pts
+                if ex_id not in ids:
+                    ids.append(ex_id)
+        else:
+            row.update(score="", max="", error=res[1])
     per_student = Counter(r["student"] for r in rows)
     for row in rows:
         who = row["student"]
@@ -286,30 +450,33 @@ def grade_class(folder, chapter: int | None = None, roster=None, secret: str | N
     for sid in expected:
         if sid not in per_student:
             misnamed = [r["file"] for r in rows if sid in r.get("named", ())]
-            rows.append({"student": sid, "file": "", "score": 0,
+            rows.append({"student": sid, "file": "", "score": 0, "submitted_at": "",
                          "max": len(chapter_ids(chapter)) if chapter else (next(iter(maxima)) if len(maxima) == 1 else ""),
                          "error": "", "attempts": "", "note": ["no answer file" + (
                              f" of their own ({', '.join(misnamed)} is another student's)" if misnamed else "")]})
     if len(maxima) > 1:
         notes.append(f"rows are graded out of different maximums ({', '.join(map(str, sorted(maxima)))}): "
                      f"each file is graded on the chapters it answers; give --chapter N to grade one chapter")
-    order = [k for k in BANK if k in ids]
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, ["student", "file", "score", "max", "attempts", "error", "note"] + order,
-                       extrasaction="ignore", lineterminator="\n")
-    w.writeheader()
-    for row in rows:
-        w.writerow(dict(row, note="; ".join(row["note"]), attempts="" if row.get("attempts") is None
-                        else row["attempts"]))
-    return buf.getvalue(), notes
+    return ClassGrades(rows, ids, notes)
+
+
+def grade_class(folder, chapter: int | None = None, roster=None, secret: str | None = None,
+                jobs: int | None = None, progress: bool | None = None) -> tuple[str, list[str]]:
+    """Every ``*.json`` in ``folder`` -> (CSV, notes).  The CSV has a row per file -- student,
+    file, score, max, attempts, error, note, one column per exercise -- and, with a
+    ``roster`` (a file of ids), a row for each student who sent nothing.  The notes are
+    what concerns no row: entries skipped, rows with different maximums."""
+    g = grade_folder(folder, chapter, roster, secret, jobs, progress)
+    return g.csv(), g.notes
 
 
 # -- writing answer files -----------------------------------------------------------------------------
 
 def answer_file(student: str, answers: dict, chapter: int | None = None, secret: str | None = None,
-                attempts: dict | None = None, variants: dict | None = None) -> dict:
+                attempts: dict | None = None, variants: dict | None = None, exported: str | None = None) -> dict:
     """The answer file for ``answers`` ({id: answer}), tagged with the student's variants
-    (computed with ``secret``, or taken from ``variants``) and ``attempts`` ({id: n})."""
+    (computed with ``secret``, or taken from ``variants``) and ``attempts`` ({id: n});
+    ``exported``: when it is written (ISO 8601 UTC; default now)."""
     secret = secret_for(student, secret)
     out = {}
     for k, v in answers.items():
@@ -317,7 +484,9 @@ def answer_file(student: str, answers: dict, chapter: int | None = None, secret:
         if attempts and attempts.get(k):
             rec["attempts"] = attempts[k]
         out[k] = rec
-    d = {"format": FORMAT, "version": 1, "student": student, "answers": out}
+    if exported is None:
+        exported = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    d = {"format": FORMAT, "version": 1, "student": student, "exported": exported, "answers": out}
     if chapter is not None:
         d["chapter"] = chapter
     return d

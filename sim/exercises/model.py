@@ -79,6 +79,21 @@ def short(value, limit: int = 60) -> str:
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
+ECHO = 80          # the most characters of an answer that feedback and reports repeat
+
+
+def echo(value, limit: int = ECHO) -> str:
+    """An answer as feedback repeats it: a text (stripped) quoted whole up to ``limit``
+    characters, else its first ``limit`` with an ellipsis and its length
+    (``'aaaa…' (50,000,000 characters)``); anything else as ``short`` gives it."""
+    if not isinstance(value, str):
+        return short(value, limit)
+    text = value.strip()
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[:limit]!r}… ({len(text):,} characters)"
+
+
 # -- normalisation: one function per answer form, mirrored in JavaScript -----------------
 #
 #   choice    case and blanks ignored
@@ -222,8 +237,7 @@ def resolve(answer, *, form: str, kind: str, choices=(), options=None, start=Non
         hit, problem = _choice_for(norm, offered)
         if hit or problem:
             return hit, problem
-    shown = short(answer) if not isinstance(answer, str) else repr(answer.strip())
-    return "", f"{shown} is not one of: {', '.join(choices)}"
+    return "", f"{echo(answer)} is not one of: {', '.join(choices)}"
 
 
 def _choice_for(norm: str, offered: dict) -> tuple[str, str]:
@@ -332,6 +346,7 @@ class Instance:
     needs_python: bool = False                                # not answerable on the static page: run sim
 
     secret: str = field(default="", repr=False, compare=False)  # the course secret ('' practice)
+    grading_only: bool = False      # built for the grader: check() only (bank.instance(grading=True))
 
     @property
     def salt(self) -> str:
@@ -362,10 +377,16 @@ class Instance:
 
     # -- what the page needs ---------------------------------------------------------------
 
+    def _not_grading_only(self, what: str) -> None:
+        if self.grading_only:
+            raise ValueError(f"{self.ex_id}: an instance built for grading has no {what}(): "
+                             f"build it with bank.instance(..., grading=False)")
+
     def sealed(self, svg: bool = True) -> dict:
         """The page's data: salted hashes, a content key wrapped for each right answer,
         and the explanation and reveal encrypted with it.  No answer in plain text
         (``svg=False``: without the drawing of the deciding event, for notebooks)."""
+        self._not_grading_only("sealed")
         salt = self.salt
         content_key = hashlib.sha256(f"{salt}|content|{self.answer}".encode()).digest()
         secret = json.dumps({"explanation": self.explanation, "reveal": self.reveal,
@@ -395,6 +416,7 @@ class Instance:
 
     def key(self) -> dict:
         """What the instructor's key adds."""
+        self._not_grading_only("key")
         d = self.public()
         d.update(answer=self.answer, accepted=self.accepted, explanation=self.explanation,
                  reveal=self.reveal, step=self.step)
