@@ -12,6 +12,7 @@ has PR_SET_PDEATHSIG=SIGKILL.  The next run (or ``python -m sim.kernel clean``)
 sweeps namespaces and folders whose owner pid is gone.
 """
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -315,6 +316,16 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path):
         assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
         assert out == ""
     assert list(tmp_path.iterdir()) == []              # a refused run leaves no file
+
+
+def test_every_option_of_the_python_api_is_checked_with_its_name():
+    from sim.kernel.lab import LabError
+    from sim.kernel.scenarios import make_options
+    for name, bad in (("timeout", float("nan")), ("timeout", float("inf")), ("timeout", 0),
+                      ("interval", float("nan")), ("linger", -1), ("down_at", float("inf")),
+                      ("size", 10**10), ("uplinks", True), ("down_uplink", "2")):
+        with pytest.raises(LabError, match=rf"^{name} must be .*, got {re.escape(repr(bad))}"):
+            make_options("uplink-down", **{name: bad})
 
 
 def test_a_failing_standard_output_is_one_line_and_exit_1():

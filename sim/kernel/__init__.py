@@ -6,8 +6,8 @@
     sudo .venv/bin/python -m sim.kernel compare mptcp
     sudo .venv/bin/python -m sim.kernel table --uplinks 3
 
-- ``lab``: namespaces, veth pairs, addresses (the simulator's names); cleanup and the
-  stale-namespace sweep;
+- ``lab``: namespaces, veth pairs, addresses (the simulator's names); cleanup, and the
+  sweep of what killed runs left (namespaces, capture folders);
 - ``agent``: the traffic programs run inside the namespaces (stdlib only);
 - ``capture``: tcpdump on every link, merged into one pcapng with an interface per link;
 - ``scenarios``: router set-ups (nftables numgen or ct mark + ip rule, hash policies, split

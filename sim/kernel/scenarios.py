@@ -342,12 +342,13 @@ def make_options(scenario: str, **overrides) -> Options:
         v = getattr(o, name)
         if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
             raise LabError(f"{name} must be an integer in {lo}..{hi}, got {v!r}")
-    if isinstance(o.linger, bool) or not isinstance(o.linger, (int, float)) \
-            or not 0 <= o.linger <= 60:
-        raise LabError(f"linger must be seconds in 0..60, got {o.linger!r}")
-    if isinstance(o.down_at, bool) or not isinstance(o.down_at, (int, float)) \
-            or not 0 <= o.down_at <= 60:
-        raise LabError(f"down_at must be seconds in 0..60, got {o.down_at!r}")
+    for name, lo, hi in (("linger", 0, 60), ("down_at", 0, 60), ("timeout", 0.1, 600),
+                         ("interval", 0.001, 10)):
+        v = getattr(o, name)                  # (a NaN fails every comparison: refused too)
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not lo <= v <= hi:
+            raise LabError(f"{name} must be seconds in {lo}..{hi}, got {v!r}")
+    if isinstance(o.down_uplink, bool) or not isinstance(o.down_uplink, int):
+        raise LabError(f"down_uplink must be an integer, got {o.down_uplink!r}")
     if o.down_at and not 1 <= o.down_uplink <= o.uplinks:
         raise LabError(f"down_uplink must be one of the uplinks 1..{o.uplinks}, got {o.down_uplink!r}")
     if o.down_at and SCENARIOS[scenario].experiment != "download":
