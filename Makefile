@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: test book book-instructor bench bench-view kernel-soak system venv clean
+.PHONY: test book book-instructor bench bench-view bench-grade kernel-soak system venv clean
 
 test: system $(STAMP) book
 	$(PY) -m pytest -q
@@ -14,6 +14,11 @@ bench: $(STAMP)
 
 bench-view: $(STAMP)
 	$(PY) -m sim.view.bench
+
+# Grading a class: 500 answer files of chapter 6 written, then graded as an instructor does;
+# prints the time and the peak memory (not a timed test).  STUDENTS=N CHAPTER=C to vary it.
+bench-grade: $(STAMP)
+	$(PY) -m sim.exercises.bench --students $(or $(STUDENTS),500) --chapter $(or $(CHAPTER),6)
 
 # The kernel lab's tests five times in a row beside 4 CPU-bound processes (root; about 20
 # minutes on 2 cores): a kernel test must not depend on the machine's load.  Not in `make test`.

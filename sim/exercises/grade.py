@@ -295,7 +295,7 @@ def _progress(total: int, show: bool | None):
         from tqdm import tqdm
     except ImportError:
         return None
-    return tqdm(total=total, desc="grading", unit="file", file=sys.stderr, leave=False, dynamic_ncols=True)
+    return tqdm(total=total, desc="grading", unit="file", file=sys.stderr, leave=True, dynamic_ncols=True)
 
 
 def _graded(items: list, jobs: int, task: dict, bar) -> list:

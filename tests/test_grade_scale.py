@@ -1,0 +1,194 @@
+"""Grading a class: grading instances agree with the page's, processes change nothing, the
+progress bar only on a terminal, the version checked, long answers shortened, every output
+whole or absent, and the gradebook (one row per student)."""
+import csv
+import fcntl
+import json
+import os
+import pty
+import struct
+import subprocess
+import sys
+import termios
+
+import pytest
+
+from sim.exercises import BANK, instance
+from sim.exercises.bank import chapter_ids
+from sim.exercises.grade import GradeError, answer_file, grade, grade_folder, load_answers
+from sim.exercises.variants import SECRET_ENV
+from test_exercises import ROOT, cli, one_line_error, right_answers, wrong_answer
+
+
+@pytest.fixture(autouse=True)
+def practice_mode(monkeypatch):
+    monkeypatch.delenv(SECRET_ENV, raising=False)
+
+
+def rows(text):
+    return list(csv.DictReader(text.splitlines()))
+
+
+# exercises whose grading instance is built differently (no drawing, no config pre-runs)
+DIFFERENT = [k for k, s in BANK.items() if s.kind in ("predict", "config", "repair")]
+
+
+@pytest.mark.parametrize("ex_id", DIFFERENT)
+def test_a_grading_instance_judges_as_the_pages_does(ex_id):
+    for student in ("alice", "s007"):
+        full, lean = instance(ex_id, student), instance(ex_id, student, grading=True)
+        assert lean is not full and lean.grading_only and not full.grading_only
+        assert (lean.salt, lean.prompt, lean.choices, lean.options, lean.start, lean.run) == \
+               (full.salt, full.prompt, full.choices, full.options, full.start, full.run)
+        answers = [full.accepted[0], wrong_answer(full), "nonsense"]
+        if full.form == "config":           # every configuration offered, right or wrong
+            answers += list(full.outcomes)
+        for answer in answers:
+            ok_full, text_full = full.check(answer)
+            ok_lean, text_lean = lean.check(answer)
+            assert ok_full == ok_lean, (answer, text_full, text_lean)
+            # a right configuration: the page's explanation adds the list of working choices
+            assert text_full == text_lean or (full.form == "config" and text_full.startswith(text_lean))
+        with pytest.raises(ValueError, match="built for grading"):
+            lean.sealed()
+        with pytest.raises(ValueError, match="built for grading"):
+            lean.key()
+
+
+def _class(folder, n=6, chapter=2):
+    """``n`` students' answer files of ``chapter``: student k gets k mod (exercises + 1) right."""
+    ids = chapter_ids(chapter)
+    made = {}
+    for k in range(n):
+        sid = f"st{k:02d}"
+        right = right_answers(sid, ids)
+        answers = {ex: (right[ex] if j < k % (len(ids) + 1) else wrong_answer(instance(ex, sid)))
+                   for j, ex in enumerate(ids)}
+        made[sid] = sum(answers[ex] == right[ex] for ex in ids)
+        (folder / f"{sid}.json").write_text(json.dumps(answer_file(sid, answers, chapter=chapter,
+                                                                   exported=f"2026-12-0{1 + k % 3}T10:00:00Z")))
+    return made
+
+
+def test_processes_change_nothing_but_the_time(tmp_path):
+    made = _class(tmp_path, n=7)
+    one = grade_folder(tmp_path, jobs=1, progress=False)
+    two = grade_folder(tmp_path, jobs=2, progress=False)
+    assert one.csv() == two.csv() and one.gradebook() == two.gradebook()
+    assert {r["student"]: int(r["score"]) for r in rows(two.csv())} == made
+
+
+def _on_a_terminal(args):
+    """Run the CLI with standard error on a pseudo-terminal; (exit status, what it showed)."""
+    main, sub = pty.openpty()
+    fcntl.ioctl(sub, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))     # a terminal 100 wide
+    p = subprocess.Popen([sys.executable, "-m", "sim.exercises", *args], cwd=ROOT, stdout=subprocess.PIPE,
+                         stderr=sub, stdin=subprocess.DEVNULL)
+    os.close(sub)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(main, 4096)
+        except OSError:                     # the child closed the terminal
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(main)
+    p.communicate(timeout=300)
+    return p.returncode, shown.decode(errors="replace")
+
+
+def test_a_progress_bar_on_a_terminal_only(tmp_path):
+    pytest.importorskip("tqdm")
+    _class(tmp_path, n=4)
+    rc, shown = _on_a_terminal(["grade", "--class", str(tmp_path), "--jobs", "1", "-o", str(tmp_path.parent / "g.csv")])
+    assert rc == 0, shown
+    assert "grading" in shown and "4/4" in shown and "file" in shown
+    r = cli("grade", "--class", str(tmp_path), "--jobs", "1")      # stderr a pipe: no bar
+    assert r.returncode == 0 and r.stderr == ""
+
+
+@pytest.mark.parametrize("version, shown", [(2, "is 2"), ("1", "is '1'"), (True, "is True"), (None, "is None")])
+def test_the_answer_files_version_is_checked(tmp_path, version, shown):
+    data = answer_file("alice", right_answers("alice", chapter_ids(2)))
+    data["version"] = version
+    f = tmp_path / "a.json"
+    f.write_text(json.dumps(data))
+    one_line_error(cli("grade", "--student", "alice", str(f)), '"version" in the answer file ' + shown,
+                   "this grader reads version 1")
+    del data["version"]                                          # a file written by hand may omit it
+    assert grade("alice", data).score == len(chapter_ids(2))
+
+
+def test_a_huge_answer_is_shortened_in_every_report(tmp_path):
+    big = "x" * 5_000_000
+    f = tmp_path / "a.json"
+    f.write_text(json.dumps(answer_file("alice", {"rc-hit": big, "rc-count": big})))
+    for fmt in ("text", "json"):
+        r = cli("grade", "--student", "alice", "--format", fmt, str(f))
+        assert r.returncode == 0, r.stderr
+        assert len(r.stdout) < 3000 and "(5,000,000 characters)" in r.stdout, r.stdout[:3000]
+    rep = grade("alice", load_answers(f))
+    hit = next(it for it in rep.items if it["id"] == "rc-hit")
+    assert hit["feedback"] == f"{'x' * 80!r}… (5,000,000 characters) is not one of: hit, miss"
+    data = answer_file("x" * 1000, {"rc-hit": "hit"})
+    with pytest.raises(GradeError, match=r"belongs to student 'x{80}'… \(1,000 characters\), not to 'alice'"):
+        grade("alice", data)
+
+
+def test_every_output_is_whole_or_absent_and_named(tmp_path):
+    (tmp_path / "class").mkdir()
+    _class(tmp_path / "class", n=2)
+    one_line_error(cli("grade", "--class", str(tmp_path / "class"), "-o", "/dev/full"),
+                   "can't write /dev/full: No space left on device")
+    one_line_error(cli("grade", "--class", str(tmp_path / "class"), "--gradebook", "/dev/full",
+                       "-o", str(tmp_path / "g.csv")), "can't write /dev/full")
+    assert not (tmp_path / "g.csv").exists()                    # nothing written after a failed output
+    f = tmp_path / "class" / "st01.json"
+    one_line_error(cli("grade", "--student", "st01", str(f), "-o", "/dev/full"), "can't write /dev/full")
+    one_line_error(cli("grade", "--student", "st01", str(f), "-o", str(tmp_path / "no" / "r.txt")),
+                   f"can't write {tmp_path / 'no' / 'r.txt'}")
+    # a file-size limit: the CSV can't be written whole, so it is not there at all
+    r = subprocess.run([sys.executable, "-c", "import resource, sys; resource.setrlimit(resource.RLIMIT_FSIZE, "
+                        "(100, 100)); from sim.exercises.__main__ import main; sys.exit(main(sys.argv[1:]))",
+                        "grade", "--class", str(tmp_path / "class"), "-o", str(tmp_path / "big.csv"),
+                        "--jobs", "1"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    one_line_error(r, f"can't write {tmp_path / 'big.csv'}")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["class"]
+    one_line_error(cli("grade", "--student", "st01", str(f), "--gradebook", "g.csv"), "--gradebook goes with --class")
+    one_line_error(cli("grade", "--class", str(tmp_path / "class"), "--jobs", "0"), "--jobs must be", "got 0")
+
+
+def test_the_gradebook_has_one_row_per_student(tmp_path):
+    folder = tmp_path / "class"
+    folder.mkdir()
+    made = _class(folder, n=4)
+    later = answer_file("st00", right_answers("st00", chapter_ids(2)), chapter=2, exported="2026-12-05T09:30:00+01:00")
+    (folder / "st00-again.json").write_text(json.dumps(later))   # st00 sent a better file later
+    (folder / "zed.json").write_text("{broken")
+    plain = answer_file("st03", {"rc-hit": "hit"}, chapter=2)
+    del plain["exported"]                                        # a hand-written file: its time stamp counts
+    (folder / "st03-late.json").write_text(json.dumps(plain))
+    os.utime(folder / "st03-late.json", (1_800_000_000, 1_800_000_000))
+    roster = tmp_path / "roster.txt"
+    roster.write_text("st00\nst01\nst02\nst03\nnobody\n")
+    book = tmp_path / "gradebook.csv"
+    r = cli("grade", "--class", str(folder), "--roster", str(roster), "--gradebook", str(book),
+            "-o", str(tmp_path / "grades.csv"))
+    assert r.returncode == 0, r.stderr
+    text = book.read_text()
+    assert text.splitlines()[0] == "student,score,max,percent,submitted_at"
+    got = {row["student"]: row for row in rows(text)}
+    assert list(got) == ["nobody", "st00", "st01", "st02", "st03", "zed"]
+    assert got["st00"] == {"student": "st00", "score": "2", "max": "2", "percent": "100.0",
+                           "submitted_at": "2026-12-05T08:30:00Z"}
+    assert (got["st01"]["score"], got["st01"]["submitted_at"]) == (str(made["st01"]), "2026-12-02T10:00:00Z")
+    assert got["st02"]["percent"] == f"{100 * made['st02'] / 2:.1f}"
+    assert got["st03"]["submitted_at"] == "2027-01-15T08:00:00Z"       # the later of its two files
+    assert got["nobody"] == {"student": "nobody", "score": "0", "max": "2", "percent": "0.0", "submitted_at": ""}
+    assert got["zed"]["score"] == "" and got["zed"]["percent"] == ""  # not graded: no 0 written over a grade
+    assert "gradebook: st00 has 2 files, st00-again.json counted (the latest submitted)" in r.stderr
+    assert "gradebook: no score for zed" in r.stderr
+    per_file = rows((tmp_path / "grades.csv").read_text())
+    assert len(per_file) == 8 and {row["file"] for row in per_file} >= {"st00.json", "st00-again.json", "zed.json"}
