@@ -187,8 +187,8 @@ def test_the_gradebook_has_one_row_per_student(tmp_path):
     assert got["st02"]["percent"] == f"{100 * made['st02'] / 2:.1f}"
     assert got["st03"]["submitted_at"] == "2027-01-15T08:00:00Z"       # the later of its two files
     assert got["nobody"] == {"student": "nobody", "score": "0", "max": "2", "percent": "0.0", "submitted_at": ""}
-    assert got["zed"]["score"] == "" and got["zed"]["percent"] == ""  # not graded: no 0 written over a grade
-    assert "gradebook: st00 has 2 files, st00-again.json counted (the latest submitted)" in r.stderr
+    assert (got["zed"]["score"], got["zed"]["max"], got["zed"]["percent"]) == ("", "2", "")  # no 0 over a grade
+    assert "gradebook: st00 has 2 files, st00-again.json counted (the latest submitted, then the best)" in r.stderr
     assert "gradebook: no score for zed" in r.stderr
     per_file = rows((tmp_path / "grades.csv").read_text())
     assert len(per_file) == 8 and {row["file"] for row in per_file} >= {"st00.json", "st00-again.json", "zed.json"}

@@ -340,6 +340,11 @@ class ClassGrades:
                             else row["attempts"]))
         return buf.getvalue()
 
+    def maximum(self):
+        """The maximum every graded row shares ('' if they differ or none was graded)."""
+        maxima = {r["max"] for r in self.rows if r["max"] != ""}
+        return next(iter(maxima)) if len(maxima) == 1 else ""
+
     def gradebook(self) -> tuple[str, list[str]]:
         """(CSV, notes): one row per student -- ``student,score,max,percent,submitted_at`` --
         for an LMS gradebook.  A student with several files gets the latest submitted (then
@@ -359,12 +364,12 @@ class ClassGrades:
                 best = max(graded, key=lambda r: (r.get("submitted_at", ""), r["score"]))
                 if len(rows) > 1:
                     notes.append(f"gradebook: {student} has {len(rows)} files, {best['file']} counted "
-                                 f"(the latest submitted)")
+                                 f"(the latest submitted, then the best)")
             else:
                 best = next((r for r in rows if not r["file"]), None)      # on the roster, nothing sent
                 if best is None:
                     ungraded.append(student)
-                    best = {"score": "", "max": rows[0]["max"], "submitted_at": rows[0].get("submitted_at", "")}
+                    best = {"score": "", "max": self.maximum(), "submitted_at": rows[0].get("submitted_at", "")}
             score, top = best["score"], best["max"]
             pct = f"{100 * score / top:.1f}" if score != "" and top not in ("", 0) else ""
             w.writerow([student, "" if score == "" else f"{score:g}", top, pct, best.get("submitted_at", "")])
