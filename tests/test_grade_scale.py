@@ -192,3 +192,39 @@ def test_the_gradebook_has_one_row_per_student(tmp_path):
     assert "gradebook: no score for zed" in r.stderr
     per_file = rows((tmp_path / "grades.csv").read_text())
     assert len(per_file) == 8 and {row["file"] for row in per_file} >= {"st00.json", "st00-again.json", "zed.json"}
+
+
+def test_ctrl_c_stops_the_class_in_one_line_and_writes_nothing(tmp_path):
+    pytest.importorskip("tqdm")
+    import signal
+    folder = tmp_path / "class"
+    folder.mkdir()
+    data = answer_file("st00", right_answers("st00", chapter_ids(6)), chapter=6)
+    for k in range(300):                       # one file copied: each is graded again, as another student's would be
+        (folder / f"copy{k:03d}.json").write_text(json.dumps(data))
+    out = tmp_path / "grades.csv"
+    main, sub = pty.openpty()
+    fcntl.ioctl(sub, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+    p = subprocess.Popen([sys.executable, "-m", "sim.exercises", "grade", "--class", str(folder), "-o", str(out),
+                          "--jobs", "2"], cwd=ROOT, stdout=subprocess.PIPE, stderr=sub, stdin=subprocess.DEVNULL)
+    os.close(sub)
+    shown = b""
+    while b"/300" not in shown:                # the bar is up: grading has begun
+        chunk = os.read(main, 4096)
+        assert chunk, shown
+        shown += chunk
+    p.send_signal(signal.SIGINT)
+    while True:
+        try:
+            chunk = os.read(main, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(main)
+    p.communicate(timeout=120)
+    text = shown.decode(errors="replace")
+    assert p.returncode == 130, text
+    assert text.rstrip().endswith("python -m sim.exercises grade: interrupted") and "Traceback" not in text, text
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["class"]

@@ -149,6 +149,9 @@ def main(argv=None) -> int:
     except (GradeError, StudentError, ExerciseError, SecretError) as e:
         print(f"{PROG} {a.cmd}: {e}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:                 # Ctrl-C while grading a class: nothing was written
+        print(f"{PROG} {a.cmd}: interrupted", file=sys.stderr)
+        return 130
     except OutputError as e:                  # a full disk, a file-size limit, `| head`
         print(f"{PROG} {a.cmd}: {e}", file=sys.stderr)
         return 1

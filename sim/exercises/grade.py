@@ -255,9 +255,12 @@ def submitted_at(data, path) -> str:
 _TASK: dict = {}
 
 
-def _set_task(task: dict) -> None:
+def _set_task(task: dict, worker: bool = False) -> None:
     _TASK.clear()
     _TASK.update(task)
+    if worker:                                  # Ctrl-C is the parent's to handle: it stops the pool
+        import signal
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _grade_row(item):
@@ -312,11 +315,16 @@ def _graded(items: list, jobs: int, task: dict, bar) -> list:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
     ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
-    with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_set_task, initargs=(task,)) as pool:
+    pool = ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_set_task, initargs=(task, True))
+    try:
         for row in pool.map(_grade_row, items, chunksize=max(1, min(8, len(items) // (4 * jobs)))):
             out.append(row)
             if bar is not None:
                 bar.update(1)
+    except BaseException:                       # Ctrl-C, or a bug: don't grade the rest first
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
     return out
 
 
