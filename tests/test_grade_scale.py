@@ -229,3 +229,18 @@ def test_ctrl_c_stops_the_class_in_one_line_and_writes_nothing(tmp_path):
     assert p.returncode == 130, text
     assert text.rstrip().endswith("python -m sim.exercises grade: interrupted") and "Traceback" not in text, text
     assert sorted(x.name for x in tmp_path.iterdir()) == ["class"]
+
+
+def test_submitted_at_is_the_export_time_else_the_files(tmp_path):
+    from sim.exercises.grade import submitted_at
+    f = tmp_path / "a.json"
+    f.write_text("{}")
+    os.utime(f, (1_800_000_000, 1_800_000_000))
+    mtime = "2027-01-15T08:00:00Z"
+    assert submitted_at({"exported": "2026-12-03T10:11:12Z"}, f) == "2026-12-03T10:11:12Z"
+    assert submitted_at({"exported": "2026-12-03T10:11:12.345+02:00"}, f) == "2026-12-03T08:11:12Z"
+    assert submitted_at({"exported": "2026-12-03T10:11:12"}, f) == "2026-12-03T10:11:12Z"      # taken as UTC
+    for bad in ("yesterday", 17, None, "2026-12-03T10:11:12Z" + " " * 100):
+        assert submitted_at({"exported": bad}, f) == mtime
+    assert submitted_at(GradeError("not JSON"), f) == mtime
+    assert submitted_at({}, tmp_path / "gone.json") == ""
