@@ -11,7 +11,7 @@ import sys
 
 from .._io import OutputError, atomic_write, write_stdout
 from .bank import ExerciseError
-from .grade import GradeError, grade_file, grade_folder, sheet, sheet_markdown
+from .grade import GradeError, grade_file, grade_folder, jobs_default, sheet, sheet_markdown
 from .variants import BOOK_STUDENT, SECRET_ENV, SecretError, StudentError, env_secret, read_secret_file
 
 PROG = "python -m sim.exercises"
@@ -111,7 +111,8 @@ def main(argv=None) -> int:
                     raise GradeError("--class DIR grades a folder: give no --student and no answer file")
                 if a.jobs is not None and not 1 <= a.jobs <= 256:
                     raise GradeError(f"--jobs must be a number of processes from 1 to 256, got {a.jobs}")
-                graded = grade_folder(a.klass, a.chapter, a.roster, secret, a.jobs)
+                graded = grade_folder(a.klass, a.chapter, a.roster, secret,
+                                      jobs_default() if a.jobs is None else a.jobs)
                 text, notes = graded.csv(), list(graded.notes)
                 if a.gradebook:
                     book, book_notes = graded.gradebook()

@@ -388,10 +388,11 @@ class ClassGrades:
 
 
 def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | None = None,
-                 jobs: int | None = None, progress: bool | None = None) -> ClassGrades:
+                 jobs: int = 1, progress: bool | None = None) -> ClassGrades:
     """Grade every ``*.json`` in ``folder``; with a ``roster`` (a file of ids), a row for
-    each student who sent nothing.  ``jobs``: processes (default: one per CPU);
-    ``progress``: a progress bar on standard error (default: when it is a terminal)."""
+    each student who sent nothing.  ``jobs``: worker processes (1: none, this process
+    grades; the command line gives one per CPU, ``jobs_default()``); ``progress``: a
+    progress bar on standard error (default: when it is a terminal)."""
     try:
         chapter = check_chapter(chapter)
     except ExerciseError as e:
@@ -434,7 +435,7 @@ def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | 
     bar = _progress(len(loaded), progress)
     try:
         results = _graded([(row["student"], data) for row, (f, data) in zip(rows, loaded)],
-                          jobs_default() if jobs is None else jobs,
+                          jobs,
                           {"chapter": chapter, "secret": secret, "known": known}, bar)
     finally:
         if bar is not None:
@@ -474,7 +475,7 @@ def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | 
 
 
 def grade_class(folder, chapter: int | None = None, roster=None, secret: str | None = None,
-                jobs: int | None = None, progress: bool | None = None) -> tuple[str, list[str]]:
+                jobs: int = 1, progress: bool | None = None) -> tuple[str, list[str]]:
     """Every ``*.json`` in ``folder`` -> (CSV, notes).  The CSV has a row per file -- student,
     file, score, max, attempts, error, note, one column per exercise -- and, with a
     ``roster`` (a file of ids), a row for each student who sent nothing.  The notes are
