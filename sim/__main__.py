@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ._io import OutputError, atomic_open, write_stdout
+from ._io import OutputError, write_file_then_stdout, write_stdout
 from .fib import RouteError
 from .multipath import POLICIES
 from .nat import NAT_MODELS
@@ -161,10 +161,7 @@ def _run(args) -> int:
         return _fail("--pcap needs scapy: pip install -r requirements.txt")
     # the capture appears only once the trace was written: a failing output leaves no file
     try:
-        with atomic_open(args.pcap, "wb") as f:
-            f.write(data)
-            f.flush()
-            write_stdout(out)
+        write_file_then_stdout(args.pcap, lambda f: f.write(data), out)
     except OutputError:
         raise
     except OSError as e:

@@ -95,3 +95,13 @@ def write_stdout(text: str | Iterable[str]) -> None:
             os.dup2(devnull, fd)
             os.close(devnull)
         raise OutputError(f"cannot write to standard output: {why}") from None
+
+
+def write_file_then_stdout(path, write, text: str | Iterable[str]) -> None:
+    """Write a file with ``write(f)`` and then ``text`` to standard output, so that the file
+    appears (whole) only once the output went out too: a failing standard output raises
+    ``OutputError`` and leaves no file; a failing file raises ``OSError`` naming ``path``."""
+    with atomic_open(path, "wb") as f:
+        write(f)
+        f.flush()
+        write_stdout(text)

@@ -1,5 +1,20 @@
 """What a user observes in a trace: which uplink a packet left by, what the remote saw."""
+import contextlib
+import io
+
 from sim.observe import drops, events, uplink_hops  # noqa: F401  (the tests import them from here)
+
+
+def cli(argv):
+    """``python -m sim`` in this process: (exit status, stdout, stderr)."""
+    from sim.__main__ import main
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(argv)
+        except SystemExit as e:
+            code = e.code
+    return code, out.getvalue(), err.getvalue()
 
 
 def handshake_ack_uplink(result):

@@ -2,27 +2,17 @@
 command line agree with each other on one run."""
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import struct
 
 import pytest
 
 from sim import SCENARIOS
-from sim.__main__ import main
+from helpers import cli
 
 SMALL = ["--seed", "2", "--size", "5000", "--pings", "3", "--messages", "3", "--msg-size", "500"]
 
 
-def cli(argv):
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            code = main(argv)
-        except SystemExit as e:
-            code = e.code
-    return code, out.getvalue(), err.getvalue()
 
 
 def pcapng_frames(data: bytes) -> list[tuple[int, bytes]]:

@@ -16,24 +16,14 @@ import pytest
 
 import sim
 from sim import ParamError
-from sim.__main__ import main
+from helpers import cli
 from sim._io import OutputError, atomic_open, atomic_write, write_stdout
 from sim.scenarios import MAX_SECONDS, MAX_TRANSFER, make_params
-from sim.trace import Ev
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 INF, NAN = math.inf, math.nan
 
 
-def cli(argv):
-    """``python -m sim`` in this process: (exit status, stdout, stderr)."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            code = main(argv)
-        except SystemExit as e:
-            code = e.code
-    return code, out.getvalue(), err.getvalue()
 
 
 # -- the Python API: every bad value is a ParamError naming the parameter and the value ---------

@@ -103,7 +103,7 @@ def _pcap_problem(path: str) -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    from .._io import OutputError, atomic_open, write_stdout
+    from .._io import OutputError, write_file_then_stdout, write_stdout
     from .lab import LabError, Interrupted, sweep, check_environment
     from .scenarios import SCENARIOS, make_options
     try:
@@ -146,10 +146,7 @@ def main(argv: list[str] | None = None) -> int:
                 return 0
             # the capture appears only once the report was written: a failure leaves no file
             try:
-                with atomic_open(args.pcap, "wb") as f:
-                    r.write_pcap_to(f)
-                    f.flush()
-                    write_stdout(out)
+                write_file_then_stdout(args.pcap, r.write_pcap_to, out)
             except OutputError:
                 raise
             except OSError as e:
