@@ -23,6 +23,8 @@ from urllib.parse import unquote, urljoin, urlparse
 
 import pytest
 
+from view_helpers import MIN_TEXT_JS
+
 ROOT = Path(__file__).resolve().parent.parent
 HTML = ROOT / "_build" / "html"
 CHROMIUM = "/usr/bin/chromium"
@@ -247,28 +249,6 @@ ARTIFACTS = ROOT / "_build" / "test-artifacts"
 MIN_PLAYER_TEXT_PX = 10
 PLAYERS = "[data-replay], .op1-live"
 
-# The smallest text rendered in ``root``, in CSS px on the screen (SVG text scaled by its
-# transform), skipping what is not rendered: display:none, visibility:hidden, empty.
-MIN_TEXT_JS = r"""root => {
-  let least = 1e9, what = "";
-  const w = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
-  while (w.nextNode()) {
-    const n = w.currentNode, el = n.parentElement;
-    if (!el || !n.textContent.trim() || el.closest('script,style,title,option')) continue;
-    const r = el.getBoundingClientRect();
-    if (r.width === 0 && r.height === 0) continue;
-    const cs = getComputedStyle(el);
-    if (cs.visibility !== 'visible' || parseFloat(cs.opacity) === 0) continue;
-    let px = parseFloat(cs.fontSize);
-    if (el instanceof SVGElement) {
-      const m = el.getScreenCTM();
-      if (!m) continue;
-      px *= Math.hypot(m.a, m.b);
-    }
-    if (px < least) { least = px; what = n.textContent.trim().slice(0, 50); }
-  }
-  return [least, what];
-}"""
 
 # Ladder rows of a step after the current one that a reader can see: drawn (not display:none)
 # and inside the part of the ladder's drawing that is shown.

@@ -17,7 +17,7 @@ from sim.view import Player, narrate
 from sim.view.player import standalone_page
 from sim.view.pktpane import pane
 from sim.view.topology import topo_frame
-from view_helpers import need_dot
+from view_helpers import MIN_TEXT_JS, need_dot
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "_build" / "test-artifacts"
@@ -262,24 +262,7 @@ def test_a_comparison_in_a_book_column_is_readable_and_its_tables_fit(tmp_path):
 
 # -- a phone and a laptop ----------------------------------------------------------------------
 
-# The smallest text rendered in ``root`` in CSS px (SVG text scaled by its transform), and the
-# later-step ladder rows a reader can see; the same checks as the book's (tests/test_book.py).
-MIN_TEXT_JS = r"""root => {
-  let least = 1e9, what = "";
-  const w = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
-  while (w.nextNode()) {
-    const n = w.currentNode, el = n.parentElement;
-    if (!el || !n.textContent.trim() || el.closest('script,style,title,option')) continue;
-    const r = el.getBoundingClientRect();
-    if (r.width === 0 && r.height === 0) continue;
-    const cs = getComputedStyle(el);
-    if (cs.visibility !== 'visible' || parseFloat(cs.opacity) === 0) continue;
-    let px = parseFloat(cs.fontSize);
-    if (el instanceof SVGElement) { const m = el.getScreenCTM(); if (!m) continue; px *= Math.hypot(m.a, m.b); }
-    if (px < least) { least = px; what = n.textContent.trim().slice(0, 50); }
-  }
-  return [least, what];
-}"""
+# The later-step ladder rows a reader can see; the same check as the book's (tests/test_book.py).
 SHOWN_ROWS_JS = r"""root => Array.from(root.querySelectorAll('.op1-ladder-body .op1-row')).filter(g => {
   if (getComputedStyle(g).display === 'none') return false;
   const r = g.getBoundingClientRect(), s = g.ownerSVGElement.getBoundingClientRect();

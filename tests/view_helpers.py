@@ -56,3 +56,27 @@ def classes_of(svg: str, el: str) -> set[str]:
 def with_class(svg: str, cls: str) -> set[str]:
     return {m.group(1) for m in re.finditer(r'<g data-el="([^"]*)" class="([^"]*)"', svg)
             if cls in m.group(2).split()}
+
+
+# The smallest text rendered in ``root``, in CSS px on the screen (SVG text scaled by its
+# transform), skipping what is not rendered: display:none, visibility:hidden, empty.
+MIN_TEXT_JS = r"""root => {
+  let least = 1e9, what = "";
+  const w = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  while (w.nextNode()) {
+    const n = w.currentNode, el = n.parentElement;
+    if (!el || !n.textContent.trim() || el.closest('script,style,title,option')) continue;
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 && r.height === 0) continue;
+    const cs = getComputedStyle(el);
+    if (cs.visibility !== 'visible' || parseFloat(cs.opacity) === 0) continue;
+    let px = parseFloat(cs.fontSize);
+    if (el instanceof SVGElement) {
+      const m = el.getScreenCTM();
+      if (!m) continue;
+      px *= Math.hypot(m.a, m.b);
+    }
+    if (px < least) { least = px; what = n.textContent.trim().slice(0, 50); }
+  }
+  return [least, what];
+}"""
