@@ -67,7 +67,6 @@ class LivePlayer:
         self.result = None
         self.frames: Frames | None = None
         self.last_run_s = 0.0
-        self._ladder = ""
         style = {"description_width": "initial"}
         lay = W.Layout(width="auto")
         policies = tuple(dict.fromkeys(POLICIES + ((p.multipath,) if p.multipath not in POLICIES else ())))
@@ -179,9 +178,7 @@ class LivePlayer:
         t0 = time.perf_counter()
         result = scenarios.run(self.scenario, **params)
         f = Frames(result, max_steps=self.max_steps)
-        head, body, _ = ladder_parts(result, f.steps)
         self.params, self.result, self.frames = params, result, f
-        self._ladder_head, self._ladder = head, body
         self.last_run_s = time.perf_counter() - t0
 
     def _show_run(self) -> None:
