@@ -79,14 +79,18 @@ def test_processes_change_nothing_but_the_time(tmp_path):
     assert {r["student"]: int(r["score"]) for r in rows(two.csv())} == made
 
 
-def _on_a_terminal(args):
-    """Run the CLI with standard error on a pseudo-terminal; (exit status, what it showed)."""
+def _start_on_a_terminal(args):
+    """Start the CLI with standard error on a pseudo-terminal 100 wide: (process, terminal fd)."""
     main, sub = pty.openpty()
-    fcntl.ioctl(sub, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))     # a terminal 100 wide
+    fcntl.ioctl(sub, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
     p = subprocess.Popen([sys.executable, "-m", "sim.exercises", *args], cwd=ROOT, stdout=subprocess.PIPE,
                          stderr=sub, stdin=subprocess.DEVNULL)
     os.close(sub)
-    shown = b""
+    return p, main
+
+
+def _read_to_end(main, shown=b""):
+    """What the terminal shows until the child closes it (appended to ``shown``); closes it."""
     while True:
         try:
             chunk = os.read(main, 4096)
@@ -96,6 +100,13 @@ def _on_a_terminal(args):
             break
         shown += chunk
     os.close(main)
+    return shown
+
+
+def _on_a_terminal(args):
+    """Run the CLI with standard error on a pseudo-terminal; (exit status, what it showed)."""
+    p, main = _start_on_a_terminal(args)
+    shown = _read_to_end(main)
     p.communicate(timeout=300)
     return p.returncode, shown.decode(errors="replace")
 
@@ -204,26 +215,14 @@ def test_ctrl_c_stops_the_class_in_one_line_and_writes_nothing(tmp_path):
     for k in range(300):                       # one file copied: each is graded again, as another student's would be
         (folder / f"copy{k:03d}.json").write_text(json.dumps(data))
     out = tmp_path / "grades.csv"
-    main, sub = pty.openpty()
-    fcntl.ioctl(sub, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
-    p = subprocess.Popen([sys.executable, "-m", "sim.exercises", "grade", "--class", str(folder), "-o", str(out),
-                          "--jobs", "2"], cwd=ROOT, stdout=subprocess.PIPE, stderr=sub, stdin=subprocess.DEVNULL)
-    os.close(sub)
+    p, main = _start_on_a_terminal(["grade", "--class", str(folder), "-o", str(out), "--jobs", "2"])
     shown = b""
     while b"/300" not in shown:                # the bar is up: grading has begun
         chunk = os.read(main, 4096)
         assert chunk, shown
         shown += chunk
     p.send_signal(signal.SIGINT)
-    while True:
-        try:
-            chunk = os.read(main, 4096)
-        except OSError:
-            break
-        if not chunk:
-            break
-        shown += chunk
-    os.close(main)
+    shown = _read_to_end(main, shown)
     p.communicate(timeout=120)
     text = shown.decode(errors="replace")
     assert p.returncode == 130, text
