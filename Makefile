@@ -3,10 +3,11 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
 
 .PHONY: test book book-instructor bench bench-view bench-grade kernel-soak system venv clean
 
-test: system $(STAMP) book
+test: system $(STAMP) $(NODE_STAMP) book
 	$(PY) -m pytest -q
 
 bench: $(STAMP)
@@ -33,7 +34,7 @@ BOOK_STAMP := $(VENV)/.book-installed
 BOOK_DEPS = find sim book/booklib.py \( -name '*.py' -o -name '*.css' -o -name '*.js' \) -not -path '*/__pycache__/*' | LC_ALL=C sort | xargs cat | sha256sum | cut -c1-16
 
 # The repository the launch buttons name (book/op1_live.py): a bad OP1_REPOSITORY_URL gets one line here.
-book: system $(STAMP) $(BOOK_STAMP)
+book: system $(STAMP) $(BOOK_STAMP) $(NODE_STAMP)
 	@$(PY) book/op1_live.py repository > /dev/null
 	@h=$$($(BOOK_DEPS)); if [ "$$(cat _build/.book-deps 2>/dev/null)" != "$$h" ]; then \
 	  rm -rf _build/.jupyter_cache _build/jupyter_execute _build/.doctrees; fi
@@ -58,6 +59,12 @@ $(BOOK_STAMP): requirements-book.txt pyproject.toml $(STAMP)
 
 venv: $(STAMP)
 
+# Front-end code from the npm registry (package.json, exact versions in package-lock.json):
+# installed into node_modules/ at build time, never committed.
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is needed, found " + sys.version.split()[0])'
 	$(PYTHON) -m venv $(VENV)
@@ -67,7 +74,7 @@ $(STAMP): requirements.txt pyproject.toml
 
 # System packages: installed with apt-get when running as root, otherwise named.
 # Each entry is command:debian-package; add new ones here.
-SYSTEM_DEPS := dot:graphviz tshark:tshark chromium:chromium nft:nftables tcpdump:tcpdump ip:iproute2
+SYSTEM_DEPS := dot:graphviz tshark:tshark chromium:chromium nft:nftables tcpdump:tcpdump ip:iproute2 node:nodejs npm:npm
 
 system:
 	@missing=""; \
