@@ -44,10 +44,21 @@ def dot_path() -> str:
     return path
 
 
+#: The render hook: a function from a list of DOT sources to graphviz's SVG for each, used
+#: instead of the ``dot`` program when set.  The book's in-page live mode (``sim.view.inpage``)
+#: sets it to Graphviz compiled to WebAssembly; the SVG still goes through ``clean``.
+RENDERER = None
+
+
 def render(sources: list[str]) -> list[str]:
-    """SVG for each DOT source, in one ``dot`` run."""
+    """SVG for each DOT source, in one ``dot`` run (or through ``RENDERER``)."""
     if not sources:
         return []
+    if RENDERER is not None:
+        svgs = [clean(s) for s in RENDERER(list(sources))]
+        if len(svgs) != len(sources):
+            raise RuntimeError(f"the renderer gave {len(svgs)} graphs for {len(sources)} sources")
+        return svgs
     exe = dot_path()
     try:
         out = subprocess.run([exe, "-Tsvg"], input="\n".join(sources).encode(), capture_output=True,
