@@ -44,6 +44,31 @@ def _down_options(current) -> list:
     return opts
 
 
+def control_specs(p) -> list[dict]:
+    """The parameters a live player offers for ``p`` (a ``Params``), one dict each: ``name``
+    (``sim.run``'s keyword), ``label``, ``kind`` (``choice``, ``bool`` or ``int``), ``value``,
+    and ``choices`` [(label, value)] or ``min``/``max``.  The book page's in-browser panel
+    (``sim.view.inpage``) is made from this list and the same lists ``LivePlayer`` uses."""
+    policies = tuple(dict.fromkeys(POLICIES + ((p.multipath,) if p.multipath not in POLICIES else ())))
+    return [
+        {"name": "multipath", "label": "multipath", "kind": "choice", "value": p.multipath,
+         "choices": [(x, x) for x in policies]},
+        {"name": "equalize", "label": "equalize", "kind": "bool", "value": p.equalize,
+         "only_with": {"multipath": list(CACHED_POLICIES)}},
+        {"name": "nat", "label": "NAT", "kind": "choice", "value": p.nat,
+         "choices": [(x, x) for x in NAT_MODELS]},
+        {"name": "remote", "label": "remote", "kind": "choice", "value": p.remote,
+         "choices": [(x, x) for x in REMOTE_BEHAVIOURS]},
+        {"name": "ingress_filter", "label": "ingress filter (BCP 38)", "kind": "bool",
+         "value": p.ingress_filter},
+        {"name": "uplinks", "label": "uplinks", "kind": "int", "value": p.uplinks, "min": 1,
+         "max": max(MAX_UPLINKS, p.uplinks)},
+        {"name": "seed", "label": "seed", "kind": "int", "value": p.seed, "min": 0, "max": SEED_MAX},
+        {"name": "down_at", "label": f"uplink {p.down_uplink} fails", "kind": "choice",
+         "value": p.down_at, "choices": _down_options(p.down_at)},
+    ]
+
+
 class LivePlayer:
     """``LivePlayer(scenario, **params)``: ``params`` are ``sim.run``'s (``seed=2``,
     ``nat="netfilter"``, ``size=3000`` …); ``max_steps`` caps the replay (200)."""
