@@ -106,6 +106,7 @@ def test_uplink_down_on_the_kernel_fails_exactly_the_downloads_of_the_dead_line(
     # the failure is timed from the downloads' first connect(), not from the agent's start
     # (which a loaded machine delays by seconds: the line then failed before any SYN)
     assert s["link_down"]["at_us"] - s["link_down"]["first_connect_us"] >= 1_000_000
+    print("runs repeated because the line failed too late:", s["link_down"]["late_runs"])
     for c in conns[:n]:
         on_if2 = c["seen_by_server_as"][0].startswith("(150.")
         assert c["complete"] is not on_if2, c
@@ -121,6 +122,47 @@ def test_uplink_down_on_the_kernel_fails_exactly_the_downloads_of_the_dead_line(
         assert not leaked                   # reset: it never closes with a FIN of its own
     else:
         assert dead["error"] == "timeout" and leaked
+
+
+def _down_summary(end_after_down_s: float, complete=True, via="150.0.0.1") -> dict:
+    down = 10_000_000
+    conns = [{"client": "(192.168.0.1, 5000)", "seen_by_server_as": ["(100.0.0.1, 5000)"],
+              "complete": True, "end_t": (down + 1_000_000) / 1e6},
+             {"client": "(192.168.0.1, 5001)", "seen_by_server_as": [f"({via}, 5001)"],
+              "complete": complete, "end_t": (down + end_after_down_s * 1e6) / 1e6}]
+    return {"connections": conns,
+            "link_down": {"uplink": "if2", "at_us": down, "first_connect_us": down - 1_000_000}}
+
+
+def test_a_line_failure_after_the_dead_lines_download_ended_is_a_late_harness():
+    """Only a failure that came after every download of the dead line had ended is the
+    harness's lateness; a download that completes after its line went down is the kernel's
+    doing, and must reach the test's assertions (and fail them)."""
+    from sim.kernel.scenarios import _failure_came_late, make_options
+    o = make_options("uplink-down")
+    why = _failure_came_late(_down_summary(-0.5), o)
+    assert "(192.168.0.1, 5001) on if2 had ended 0.500 s before the line went down" in why
+    assert _failure_came_late(_down_summary(+2.0), o) == ""             # ended after: the kernel's
+    assert _failure_came_late(_down_summary(-0.5, via="100.0.0.1"), o) == ""   # not on the dead line
+    assert _failure_came_late(_down_summary(-0.5), make_options("hash-l4-nat")) == ""
+
+
+def test_a_late_line_failure_is_run_again_and_reported(monkeypatch):
+    """A late failure is repeated (and listed in the summary); one that is late every time
+    ends in one clear LabError, never in a result that tested nothing."""
+    import sim.kernel.scenarios as sc
+
+    class Fake:
+        def __init__(self, late):
+            self.summary = _down_summary(-0.5 if late else 2.0)
+
+    runs = iter([True, False])
+    monkeypatch.setattr(sc, "_run_once", lambda *a: Fake(next(runs)))
+    kr = sc.run("uplink-down")
+    assert len(kr.summary["link_down"]["late_runs"]) == 1
+    monkeypatch.setattr(sc, "_run_once", lambda *a: Fake(True))
+    with pytest.raises(sc.LabError, match=r"in 3 runs the line never failed while its downloads"):
+        sc.run("uplink-down")
 
 
 def test_a_race_allows_only_its_documented_outcomes():

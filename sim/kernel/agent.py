@@ -233,15 +233,27 @@ def echo(a) -> int:
 def download(a) -> int:
     recs = [None] * a.connections
     started: list[float] = []          # wall-clock time of each connect() call
+    flowing: set[int] = set()          # connections past --announce-bytes, or ended
     lock = threading.Lock()
 
+    def announce_if_ready():
+        """``--announce``: one line once every connection is up (or has failed) and, with
+        ``--announce-bytes N``, has received N bytes (or ended): the time the first
+        connect() began -- what the harness times a failure from -- and the time now."""
+        if (a.announce and len(started) == a.connections
+                and len(flowing) == a.connections):
+            a.announce = False
+            _out({"connected": a.connections, "t0": min(started), "t": time.time()})
+
     def connect_done(began: float):
-        """``--announce``: one line once every connection is up (or has failed), with the
-        time the first connect() began -- what the harness times a failure from."""
         with lock:
             started.append(began)
-            if a.announce and len(started) == a.connections:
-                _out({"connected": a.connections, "t0": min(started)})
+            announce_if_ready()
+
+    def flows(k: int):
+        with lock:
+            flowing.add(k)
+            announce_if_ready()
 
     def one(k):
         rec = {"client": None, "server": _ep((a.dst, a.port)), "bytes": 0, "bytes_wanted": a.size,
@@ -257,11 +269,15 @@ def download(a) -> int:
                 connect_done(began)
             rec["connected"] = True
             rec["client"] = _ep(s.getsockname())
+            if a.announce_bytes <= 0:
+                flows(k)
             while True:
                 d = s.recv(65536)
                 if not d:
                     break
                 rec["bytes"] += len(d)
+                if rec["bytes"] >= a.announce_bytes > rec["bytes"] - len(d):
+                    flows(k)
                 if a.join_sport and k == 0 and "join" not in rec:
                     rec["join"] = _join(s, a)
             rec["complete"] = rec["bytes"] >= a.size
@@ -274,8 +290,10 @@ def download(a) -> int:
         except OSError as e:
             rec["error"] = e.strerror or str(e)
         finally:
+            rec["end_t"] = time.time()      # wall clock, as t0: when this download ended
             if s is not None:       # a client that gives up closes at once (its FIN goes now)
                 s.close()
+            flows(k)                # an ended download no longer holds up the announcement
         recs[k] = rec
 
     threads = [threading.Thread(target=one, args=(k,)) for k in range(a.connections)]
@@ -353,7 +371,10 @@ def main(argv=None) -> int:
     d.add_argument("--join-sport", type=int, default=0,
                    help="MPTCP: open a second subflow from this port (userspace path manager)")
     d.add_argument("--announce", action="store_true",
-                   help='print {"connected": N, "t0": T} once every connection is up')
+                   help='print {"connected": N, "t0": T, "t": NOW} once every connection is up')
+    d.add_argument("--announce-bytes", type=int, default=0, metavar="N",
+                   help="--announce only once every connection has also received N bytes "
+                        "(or ended): data is flowing on each")
     g = sub.add_parser("ping")
     g.add_argument("--dst", required=True)
     g.add_argument("--count", type=int, default=10)
