@@ -292,7 +292,7 @@
         var ro = new ResizeObserver(function () { panes.forEach(function (p) { fitLadder(p); centreTopo(p); }); });
         panes.forEach(function (p) { var b = q(p.el, ".op1-topo-scroll"); if (b) ro.observe(b); });
       }
-      show(0);
+      show(Math.min(meta.at || 0, n - 1));   // a replay may open at a later step (Player(at=))
       root.setAttribute("data-op1-live", "1");
     };
   }

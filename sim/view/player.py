@@ -338,15 +338,20 @@ class Player(_Page):
     Steps are trace indices (as in the pcapng comments).  By default the replay
     shows every hop and drop; ``start``/``stop`` window the trace like a slice;
     ``steps`` is an explicit list of trace indices or of event kinds
-    (``("hop", "drop", "send")``); ``max_steps`` caps the count (400).
+    (``("hop", "drop", "send")``); ``max_steps`` caps the count (400);
+    ``at``: the step (a trace index among those shown) the replay opens at, else its first.
     """
 
     def __init__(self, result, title: str | None = None, start: int = 0, stop: int | None = None,
-                 steps=None, max_steps: int | None = MAX_STEPS):
+                 steps=None, max_steps: int | None = MAX_STEPS, at: int | None = None):
         check_result(result)
         self.result = result
         self.title = title or f"{result.scenario}"
         self._frames = Frames(result, start, stop, steps, max_steps)
+        if at is not None and at not in self._frames.steps:
+            raise ValueError(f"at={at!r} is not a step of this replay: its steps are trace indices "
+                             f"{self._frames.steps[0]}..{self._frames.steps[-1]} (Player.steps)")
+        self._at = 0 if at is None else list(self._frames.steps).index(at)
         self._html: str | None = None
 
     @property
@@ -374,7 +379,8 @@ class Player(_Page):
                      + _bar(n, f.downloads(stem), False) + note + f.pane_html() + HINT + _float_bar(n))
             aria = (f"Replay of {r.scenario}, {n} steps. Keys: left and right arrows step, "
                     "space plays or pauses, Home and End go to the first and last step.")
-            self._html = _wrap("player", r.scenario, n, aria, inner, {"frames": n})
+            meta = {"frames": n, **({"at": self._at} if self._at else {})}
+            self._html = _wrap("player", r.scenario, n, aria, inner, meta)
         return self._html
 
 
