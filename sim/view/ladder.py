@@ -122,12 +122,10 @@ def ladder_parts(result, steps: list[int], current: int | None = None,
         y = k * ROW + ROW // 2 + 3
         cls = ("op1-row" + (" cur" if i == current else "") + (" fut" if fut(k) else "")
                + (" div" if diverge and i in diverge else ""))
-        aria = (f' role="button" tabindex="{0 if i == current else -1}" '
-                f'aria-label="{h(_row_label(result, k, i, e))}"' if buttons else "")
-        row = [f'<g class="{cls}" data-i="{i}" data-k="{k}"{aria}>',
-               f'<rect class="band" x="0" y="{y - ROW // 2}" width="{width}" height="{ROW}"/>',
+        said = [f"{i} · {e[0] / 1000:.1f}"]          # the row's words, in the order they are drawn
+        row = [f'<rect class="band" x="0" y="{y - ROW // 2}" width="{width}" height="{ROW}"/>',
                f'<text class="curm" x="2" y="{y + 4}">▶</text><text class="divm" x="14" y="{y + 4}">≠</text>',
-               f'<text class="mono" x="24" y="{y + 4}">{i} · {e[0] / 1000:.1f}</text>']
+               f'<text class="mono" x="24" y="{y + 4}">{said[0]}</text>']
         pkt = e[3]
         f = info_of(e)
         if e[1] is Ev.HOP:
@@ -148,7 +146,9 @@ def ladder_parts(result, steps: list[int], current: int | None = None,
                 bold = ' font-weight="bold"' if rst else ""
                 row.append(f'<text x="{(xa + xb) / 2}" y="{y - 3}" text-anchor="middle" '
                            f'font-size="11" fill="{colour}"{bold}>{h(label)}</text>')
+                said.append(label)
             row.append(f'<text class="mono" x="{width - RIGHT + 8}" y="{y + 4}">{h(flow_text(pkt))}</text>')
+            said.append(flow_text(pkt))
         elif e[1] is Ev.DROP:
             node = e[2]
             xn = x.get(node, LEFT)
@@ -158,13 +158,16 @@ def ladder_parts(result, steps: list[int], current: int | None = None,
             dx = -10 if anchor == "end" else 10
             row.append(f'<text class="drop" x="{xn + dx}" y="{y + 4}" text-anchor="{anchor}">'
                        f"{h(reason)}</text>")
+            said.append(reason)
             if pkt is not None:
                 row.append(f'<text class="mono" x="{width - RIGHT + 8}" y="{y + 4}">'
                            f"{h(short_name(pkt) + ' ' + flow_text(pkt))}</text>")
+                said.append(short_name(pkt) + " " + flow_text(pkt))
         elif e[1] is Ev.LINK and f.get("state") == "down":
             xn = x.get(e[2], LEFT)
             row.append(f'<text class="drop" x="{xn}" y="{y + 5}" text-anchor="middle" font-size="15">✖</text>'
                        f'<text class="drop" x="{xn + 10}" y="{y + 4}">{h(f.get("dev", ""))} down: the line fails</text>')
+            said.append(f'{f.get("dev", "")} down: the line fails')
         else:
             node = e[2]
             xn = x.get(node, LEFT)
@@ -173,24 +176,23 @@ def ladder_parts(result, steps: list[int], current: int | None = None,
             row.append(f'<circle cx="{xn}" cy="{y}" r="4" fill="{GREY}"/>'
                        f'<text x="{xn + (-8 if anchor == "end" else 8)}" y="{y + 4}" '
                        f'text-anchor="{anchor}">{h(kind)}</text>')
+            said.append(kind)
             if pkt is not None:
                 row.append(f'<text class="mono" x="{width - RIGHT + 8}" y="{y + 4}">{h(flow_text(pkt))}</text>')
-        row.append("</g>")
-        body.append("".join(row))
+                said.append(flow_text(pkt))
+        aria = (f' role="button" tabindex="{0 if i == current else -1}" '
+                f'aria-label="{h(_row_label(result, k, i, e, said))}"' if buttons else "")
+        body.append(f'<g class="{cls}" data-i="{i}" data-k="{k}"{aria}>' + "".join(row) + "</g>")
     body.append("</svg>")
     return "".join(head), "".join(body), width
 
 
-def _row_label(result, k: int, i: int, e) -> str:
-    """A row's accessible name: the step it goes to and what happened there, in short."""
-    pkt, f = e[3], info_of(e)
-    if e[1] is Ev.HOP:
-        what = f"{short_name(pkt)} {flow_text(pkt, 'to')} on {e[2]}"
-    elif e[1] is Ev.DROP:
-        what = f"{e[2]} drops " + (short_name(pkt) if pkt is not None else "a packet") + f": {f.get('reason', '')}"
-    else:
-        what = f"{e[2]}: " + (str(f.get("what", "")) if e[1] is Ev.APP else getattr(e[1], "value", str(e[1])))
-    return f"go to step {k + 1}, event {i}: {what}"
+def _row_label(result, k: int, i: int, e, said: list[str]) -> str:
+    """A row's accessible name: the step it goes to, then the words the row shows, in the
+    order it shows them (a reader who sees the row and one who hears it get the same
+    words: WCAG's "label in name"), then what they stand for, in brackets."""
+    where = f"on {e[2]}" if e[1] is Ev.HOP else f"at {e[2]}"
+    return f"step {k + 1}, event {' '.join(said)} ({e[0] / 1000:.1f} ms, {where})"
 
 
 def ladder_svg(result, step: int | None = None, steps: list[int] | None = None) -> str:
