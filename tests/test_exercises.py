@@ -17,7 +17,8 @@ import sim
 from sim.exercises import BANK, instance, normalise
 from sim.exercises.bank import chapter_ids
 from sim.exercises.grade import FORMAT, answer_file, grade
-from sim.exercises.variants import SECRET_ENV, rng_for
+from sim.exercises.bank import pool_instance
+from sim.exercises.variants import POOL, SECRET_ENV, member, rng_for
 from sim.topology import LOCAL1, REMOTE1, REMOTE2, uplink_addr
 from sim.trace import Ev, event_text
 
@@ -157,7 +158,7 @@ def test_at_least_two_of_ten_students_get_different_answers(ex_id):
 @pytest.mark.parametrize("ex_id", IDS)
 def test_variants_are_deterministic(ex_id):
     inst = instance(ex_id, "alice")
-    again = BANK[ex_id].build("alice", rng_for("alice", ex_id))     # bypass the cache
+    again = BANK[ex_id].build(member("alice", ex_id), rng_for(member("alice", ex_id), ex_id))   # bypass the cache
     assert (again.accepted, again.prompt) == (inst.accepted, inst.prompt)
 
 
@@ -256,17 +257,18 @@ def addressing_of(inst):
 
 
 @pytest.mark.parametrize("ex_id", IDS)
-def test_students_get_their_own_addresses_and_ports(ex_id):
+def test_the_pool_variants_get_their_own_addresses_and_ports(ex_id):
     seen = set()
-    for student in STUDENTS:
-        inst = instance(ex_id, student)
+    for k in range(POOL):
+        inst = pool_instance(ex_id, k)
         ups, remotes, port = addressing_of(inst)
         assert ups and len(remotes) == 2 and port is not None, inst.run
         assert not ARTICLE_ADDRS & set(ups + remotes)
         assert 1024 <= port <= 60000
         seen.add((ups, remotes, port))
-    assert len(seen) == len(STUDENTS), "every student draws their own addressing"
-    assert instance(ex_id, "alice").run == BANK[ex_id].build("alice", rng_for("alice", ex_id)).run
+    assert len(seen) == POOL, "every variant of the pool draws its own addressing"
+    name = member("alice", ex_id)
+    assert instance(ex_id, "alice").run == BANK[ex_id].build(name, rng_for(name, ex_id)).run
 
 
 @pytest.mark.parametrize("ex_id", ADDRESS_QUESTIONS)
@@ -341,7 +343,8 @@ def test_the_shown_call_reproduces_what_was_graded(ex_id, monkeypatch):
     from sim.exercises.bank import _code, nearest_choice
     for student in STUDENTS[:2]:
         inst = instance(ex_id, student)
-        graded, built = _calls_of(lambda: BANK[ex_id].build(student, rng_for(student, ex_id)), monkeypatch)
+        name = member(student, ex_id)
+        graded, built = _calls_of(lambda: BANK[ex_id].build(name, rng_for(name, ex_id)), monkeypatch)
         assert built.accepted == inst.accepted
         call = inst.run["call"]
         if "seed=s" not in call:                # one run: the call is the run's params, verbatim
@@ -702,8 +705,9 @@ def test_a_course_secret_changes_every_variant_but_not_the_books():
     changed = 0
     for ex_id in IDS:
         practice, keyed = instance(ex_id, "alice", secret=""), instance(ex_id, "alice", secret="s3cret")
-        assert keyed.salt != practice.salt == salt_for("alice", ex_id)
-        assert keyed.salt == salt_for("alice", ex_id, "s3cret") != salt_for("alice", ex_id, "other")
+        name = member("alice", ex_id)
+        assert keyed.salt != practice.salt == salt_for(name, ex_id)
+        assert keyed.salt == salt_for(name, ex_id, "s3cret") != salt_for(name, ex_id, "other")
         changed += keyed.run != practice.run
         book, book_keyed = instance(ex_id, "book", secret=""), instance(ex_id, "book", secret="s3cret")
         assert (book_keyed.salt, book_keyed.run, book_keyed.accepted) == (book.salt, book.run, book.accepted)

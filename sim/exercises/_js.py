@@ -120,11 +120,42 @@ JS = r"""/* 1 + 1 < 1 exercises: the page's checker.  Mirrors sim/exercises/mode
     };
   }
 
-  function exportAnswers(student, name) {
+  /* The shared site: each exercise carries its pool of variants (script.sx-pool); a student's is
+     poolIndex(course, student, exercise), as variants.pool_index computes it in Python. */
+  var POOL_RE = /^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$/;      /* variants.STUDENT_RE: what the grader accepts */
+  function poolIndex(course, student, exId, size) {
+    var d = sha256(enc.encode("pool|" + course + "|" + student + "|" + exId));
+    return new DataView(d.buffer).getUint32(0) % size;
+  }
+  function checkStudent(id) {
+    if (!id) return "Type your student id first.";
+    if (!POOL_RE.test(id)) return "Not a student id: " + q(id) + " -- use 1-64 letters, digits, '_', '.', '@' or '-', "
+      + "starting with a letter or digit.";
+    if (id === "book") return "'book' is the book's own example, not a student id.";
+    return "";
+  }
+  function idKey(course) { return "sx-student" + (course ? ":" + course : ""); }
+  function savedStudent(course) {
+    var id = "";
+    try { id = localStorage.getItem(idKey(course)) || ""; } catch (e) { id = ""; }
+    if (!id) id = (window.SX_STUDENT || {})[course] || "";
+    return checkStudent(id) ? "" : id;
+  }
+  var pooled = [];
+  function setStudent(course, id) {
+    window.SX_STUDENT = window.SX_STUDENT || {};
+    window.SX_STUDENT[course] = id;
+    try { if (id) localStorage.setItem(idKey(course), id); else localStorage.removeItem(idKey(course)); }
+    catch (e) { /* file:// or private mode: kept for this page only */ }
+    pooled.forEach(function (p) { if (p.course === course) p.apply(id); });
+  }
+
+  function exportAnswers(student, name, course) {
     var recs = store(name || student).get(), answers = {};
     for (var k in recs) answers[k] = {answer: recs[k].answer, variant: recs[k].variant, attempts: recs[k].attempts};
     var data = {format: "1+1<1 answers", version: 1, student: student,
                 exported: new Date().toISOString().replace(/\.\d+Z$/, "Z"), answers: answers};
+    if (course) data.course = course;
     var blob = new Blob([JSON.stringify(data, null, 1)], {type: "application/json"});
     var a = document.createElement("a");
     a.href = URL.createObjectURL(blob);
@@ -142,6 +173,65 @@ JS = r"""/* 1 + 1 < 1 exercises: the page's checker.  Mirrors sim/exercises/mode
     var student = root.getAttribute("data-student"), id = root.getAttribute("data-exercise");
     var name = root.getAttribute("data-store") || student;
     var st = store(name), fb = root.querySelector(".sx-feedback"), rev = root.querySelector(".sx-reveal");
+    var poolEl = root.querySelector("script.sx-pool"), course = "";
+    if (poolEl) {
+      var pool = JSON.parse(poolEl.textContent), book = {html: root.querySelector(".sx-body").innerHTML, data: data,
+        key: (root.querySelector(".sx-key") || {}).outerHTML, student: student};
+      course = pool.course || "";
+      var bar = root.querySelector(".sx-student"), who = root.querySelector(".sx-who");
+      var apply = function (sid) {           /* show student sid's variant (the book's when sid is "") */
+        var k = sid ? poolIndex(course, sid, id, pool.variants.length) : -1, v = k < 0 ? book : pool.variants[k];
+        student = sid || book.student;
+        name = sid ? (course ? course + "/" : "") + sid : book.student;
+        root.setAttribute("data-student", student); root.setAttribute("data-store", name);
+        root.setAttribute("data-variant", k < 0 ? "book" : String(k));
+        st = store(name); data = v.data;
+        root.querySelector(".sx-body").innerHTML = v.html;
+        var keyEl = root.querySelector(".sx-key");
+        if (keyEl && v.key) keyEl.outerHTML = v.key;
+        who.textContent = sid ? " · variant " + (k + 1) + " of " + pool.variants.length + ", for " + sid : "";
+        fb.textContent = ""; fb.className = "sx-feedback"; rev.hidden = true; rev.innerHTML = "";
+        root.removeAttribute("data-result");
+        drawBar(sid);
+      };
+      var drawBar = function (sid) {
+        bar.innerHTML = "";
+        if (sid) {
+          bar.appendChild(el("span", "", "Student: "));
+          bar.appendChild(el("b", "sx-sid", sid));
+          bar.appendChild(el("span", "sx-meta", course ? " (course " + course + ")" : ""));
+          var ch = el("button", "sx-change", "Change");
+          ch.type = "button";
+          ch.addEventListener("click", function () { drawForm(sid); });
+          bar.appendChild(ch);
+          return;
+        }
+        drawForm("");
+      };
+      var drawForm = function (sid) {
+        bar.innerHTML = "";
+        var lab = el("label", "", "Your student id "), inp = el("input", "sx-sid-input"), go = el("button", "sx-use", "Use it");
+        inp.type = "text"; inp.size = 18; inp.value = sid; inp.setAttribute("autocomplete", "off");
+        inp.setAttribute("aria-describedby", root.id + "-sid-msg");
+        go.type = "button";
+        lab.appendChild(inp); bar.appendChild(lab); bar.appendChild(go);
+        var msg = el("div", "sx-meta sx-sid-msg", sid ? "" : "Enter the id your instructor gave you, once: every "
+          + "exercise of the book then shows your own variant, and your export is graded for you. Until then "
+          + "this is the book's own example, graded for nobody.");
+        msg.id = root.id + "-sid-msg";
+        msg.setAttribute("role", "status");
+        bar.appendChild(msg);
+        var use = function () {
+          var v = inp.value.trim(), why = checkStudent(v);
+          if (why) { msg.textContent = why; msg.classList.add("sx-bad"); inp.focus(); return; }
+          setStudent(course, v);
+        };
+        go.addEventListener("click", use);
+        inp.addEventListener("keydown", function (e) { if (e.key === "Enter") { e.preventDefault(); use(); } });
+      };
+      pooled.push({course: course, apply: apply});
+      apply(savedStudent(course));
+    }
     function answer() {
       if (data.form === "config") {
         var o = {};
@@ -192,15 +282,23 @@ JS = r"""/* 1 + 1 < 1 exercises: the page's checker.  Mirrors sim/exercises/mode
       if (secret.reveal && secret.reveal.length) {
         rev.innerHTML = "";
         rev.appendChild(el("div", "sx-reveal-title", "The events that decide it:"));
+        var base = root.getAttribute("data-replays");
+        if (secret.replay && base) {      /* the replay, a separate file, opened at the deciding event */
+          var fr = document.createElement("iframe");
+          fr.className = "sx-replay"; fr.src = base + secret.replay; fr.loading = "lazy";
+          fr.title = "Replay of this run, at the event that decides it";
+          rev.appendChild(fr);
+        }
         if (secret.svg) { var fig = el("div", "sx-svg"); fig.innerHTML = secret.svg; rev.appendChild(fig); }
         rev.appendChild(el("pre", "sx-trace", secret.reveal.join("\n")));
         rev.hidden = false;
       }
     });
-    root.querySelector(".sx-export").addEventListener("click", function () { exportAnswers(student, name); });
+    root.querySelector(".sx-export").addEventListener("click", function () { exportAnswers(student, name, course); });
   }
 
   window.SX = {sha256: sha256, hex: hex, parse: parse, normalise: normalise, init: init, exportAnswers: exportAnswers,
+               poolIndex: poolIndex, checkStudent: checkStudent, setStudent: setStudent,
                initAll: function () { document.querySelectorAll("[data-exercise]").forEach(init); }};
 })();
 """

@@ -24,6 +24,7 @@ multipath, 10 making two links work.
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 import itertools
 from dataclasses import dataclass
@@ -36,7 +37,8 @@ from sim.observe import uplink_hops
 from sim.trace import Ev, event_text
 
 from .model import Instance, normalise
-from .variants import BOOK_STUDENT, addressing, check_student, rng_for, secret_for, two_speeds
+from .variants import (BOOK_STUDENT, addressing, check_student, member, member_name, rng_for, secret_for,
+                       two_speeds)
 
 
 @dataclass(frozen=True)
@@ -76,10 +78,13 @@ class ExerciseError(KeyError):
         return self.args[0]
 
 
-def instance(ex_id: str, student: str, secret: str | None = None, *, grading: bool = False) -> Instance:
+def instance(ex_id: str, student: str, secret: str | None = None, *, grading: bool = False,
+             course: str | None = None) -> Instance:
     """The exercise ``ex_id`` as ``student`` gets it (cached: same id, same instance).
     ``secret``: the course secret; None takes the environment's (``OP1_COURSE_SECRET``),
-    '' is practice mode.  The book's own variant (``book``) never uses one.
+    '' is practice mode.  The book's own variant (``book``) never uses one.  ``course``:
+    the course id (None: ``$OP1_COURSE_ID``); with the student id it picks which variant of
+    the exercise's pool is theirs (``variants.member``).
 
     ``grading``: only what ``Instance.check`` needs -- the same variant, answers and
     feedback, without the page's drawing and narration of the deciding event and, for
@@ -88,23 +93,38 @@ def instance(ex_id: str, student: str, secret: str | None = None, *, grading: bo
     check_student(student)
     if ex_id not in BANK:
         raise ExerciseError(f"unknown exercise {ex_id!r}: the bank has {', '.join(BANK)}")
-    return _instance(ex_id, student, secret_for(student, secret), grading)
+    return _for_student(ex_id, student, member(student, ex_id, course), secret_for(student, secret), grading)
+
+
+@functools.lru_cache(maxsize=1024)
+def _for_student(ex_id: str, student: str, name: str, secret: str, grading: bool) -> Instance:
+    """The pool variant ``name`` of ``ex_id``, shown as ``student``'s."""
+    inst = _instance(ex_id, name, secret, grading)
+    return inst if student == name else dataclasses.replace(inst, student=student)
+
+
+def pool_instance(ex_id: str, k: int, course: str = "", secret: str = "") -> Instance:
+    """Variant ``k`` of the exercise's pool as the shared site carries it (no student yet)."""
+    if ex_id not in BANK:
+        raise ExerciseError(f"unknown exercise {ex_id!r}: the bank has {', '.join(BANK)}")
+    return _instance(ex_id, member_name(k, course), secret, False)
 
 
 _GRADING = False        # set while a grading instance is built (read by predict, _config_instance)
 
 
 @functools.lru_cache(maxsize=512)
-def _instance(ex_id: str, student: str, secret: str, grading: bool = False) -> Instance:
+def _instance(ex_id: str, name: str, secret: str, grading: bool = False) -> Instance:
+    """Pool variant ``name`` (or ``book``) of ``ex_id``, built by running the simulator."""
     global _GRADING
     spec = BANK[ex_id]
     _GRADING = grading
     try:
-        inst = spec.build(student, rng_for(student, ex_id, secret))
+        inst = spec.build(name, rng_for(name, ex_id, secret))
     finally:
         _GRADING = False
-    inst.ex_id, inst.chapter, inst.kind, inst.title, inst.student, inst.secret = (
-        spec.ex_id, spec.chapter, spec.kind, spec.title, student, secret)
+    inst.ex_id, inst.chapter, inst.kind, inst.title, inst.student, inst.variant, inst.secret = (
+        spec.ex_id, spec.chapter, spec.kind, spec.title, name, name, secret)
     inst.needs_python = spec.python
     inst.grading_only = grading
     return inst
@@ -121,6 +141,7 @@ def forget_runs() -> None:
     other student shares them, and the traces would only take memory)."""
     _run.cache_clear()
     _instance.cache_clear()
+    _for_student.cache_clear()
 
 
 def chapters() -> list[int]:
@@ -264,10 +285,26 @@ def narration(r, step: int) -> str:
         return ""
 
 
+def why_not_texts(choices, answer, why_not: dict, form: str = "choice") -> dict[str, str]:
+    """``{normalised wrong choice: why it is not what happens here}``; every wrong choice must
+    have its own text (computed by the caller from the run)."""
+    right = normalise(answer, form)
+    out = {}
+    for c in choices:
+        norm = normalise(c, form)
+        if norm == right:
+            continue
+        text = why_not.get(c)
+        assert text, f"no explanation for the wrong choice {c!r}"
+        out[norm] = text
+    return out
+
+
 def predict(*, scenario, params, r, ask, step, choices, answer, prompt, hint, explanation,
-            form="choice", reveal_to=None) -> Instance:
+            form="choice", reveal_to=None, why_not=None) -> Instance:
     """A predict-then-reveal instance: the trace stops at event ``ask``; a right answer
-    reveals events ``ask..reveal_to`` (default: ``step``, the event that decides it)."""
+    reveals events ``ask..reveal_to`` (default: ``step``, the event that decides it).
+    ``why_not``: ``{wrong choice: why it is not what happens here}``, one for each."""
     end = step if reveal_to is None else reveal_to
     rev = lines(r, ask, end, nodes=ROUTERISH + ("local1", "remote", "peer", "internet"))
     text = "" if _GRADING else narration(r, step)
@@ -277,7 +314,8 @@ def predict(*, scenario, params, r, ask, step, choices, answer, prompt, hint, ex
     return Instance(ex_id="", chapter=0, kind="", title="", student="", prompt=prompt, form=form,
                     answer=normalise(answer, form), accepted=[normalise(answer, form)], hint=hint,
                     explanation=explanation, choices=list(choices), context=context(r, ask), reveal=rev,
-                    reveal_svg="" if _GRADING else reveal_svg(r, step), run=_how(scenario, params), step=step)
+                    reveal_svg="" if _GRADING else reveal_svg(r, step), run=_how(scenario, params), step=step,
+                    outcomes=why_not_texts(choices, answer, why_not or {}, form), ask=ask)
 
 
 def numeric(*, scenario, params, answer: int, prompt, hint, explanation, tolerance: int = 0,
@@ -330,6 +368,38 @@ def endpoint_choices(rng, answer: str, cands, n: int = 6) -> list[str]:
     return sorted(others[:n - 1] + [answer], key=endpoint_order)
 
 
+def who_has(r, addr: str) -> str:
+    """Whose address ``addr`` is in this run, in words."""
+    if addr == r.net["local1"].addr:
+        return "Local host 1's private address"
+    for d in r.net.uplinks():
+        if dev_addr(r, d) == addr:
+            return f"the address of uplink {d}"
+    return "an address of this network"
+
+
+def endpoint_why_not(r, choices, answer: str, why_addr: str, why_port: str) -> dict[str, str]:
+    """Why each wrong ``address:port`` choice is not ``answer``: what its address and port are,
+    and why the packet carries ``answer``'s instead (``why_addr``, ``why_port``)."""
+    aa, ap = answer.rsplit(":", 1)
+    out = {}
+    for c in choices:
+        addr, port = c.rsplit(":", 1)
+        parts = []
+        if addr != aa:
+            parts.append(f"{addr} is {who_has(r, addr)}, but {why_addr}")
+        if port != ap:
+            parts.append(f"port {port} is not the one: {why_port}")
+        if parts:
+            out[c] = f"Not {c}: " + "; and ".join(parts) + "."
+    return out
+
+
+def uplink_why_not(choices, dev: str, because: str) -> dict[str, str]:
+    """One text per wrong uplink: ``because`` says why the packet takes ``dev``."""
+    return {c: f"Not {c}: {because}, so it leaves by {dev}." for c in choices if c != dev}
+
+
 def addresses_text(r, lan: bool = True, port: bool = True) -> str:
     """The run's addresses in words (a sentence without its full stop): Local host 1 and its
     first source port, the router's uplinks, Remote host 1."""
@@ -358,8 +428,19 @@ def rc_hit(student, rng):
     hit = r.events[step][1] is Ev.RT_HIT
     pkt = r.events[ask][3]
     key = r.events[step][4][0]
+    said = f"{key[1]} > {key[0]} iif {key[3]}"
+    made = next((i for i in range(step) if r.events[i][1] is Ev.RT_MISS and r.events[i][4][0] == key), None)
+    if hit:
+        why_not = {"miss": f"Not a miss: event {made} (`rt_miss`) inserted the entry for {said}, and nothing "
+                           f"removed it since, so `ip_route_input()` finds it in the cache."}
+    else:
+        held = sorted({f"{e[4][0][1]} > {e[4][0][0]} iif {e[4][0][3]}" for e in r.events[:step]
+                       if e[1] is Ev.RT_MISS and e[2] == "router"})
+        why_not = {"hit": f"Not a hit: no earlier packet had this packet's key, {said}; the cache held "
+                          + (", ".join(held) if held else "nothing yet") + " -- ports are not in the key, "
+                          "but the input interface is."}
     return predict(
-        scenario="connection-level", params=params, r=r, ask=ask, step=step,
+        scenario="connection-level", params=params, r=r, ask=ask, step=step, why_not=why_not,
         choices=["hit", "miss"], answer="hit" if hit else "miss",
         prompt=(f"One download from Local host 1 to Remote host 1, {params['uplinks']} uplinks, no equalize. "
                 f"Addresses: {addresses_text(r)}. At event {ask} this packet reaches the router: `{pkt.summary()}`. "
@@ -409,8 +490,13 @@ def cl_uplink(student, rng):
     step, dev, pkt = ups[rng.randrange(3, min(9, len(ups)))]
     ask = max(i for i, _ in arrivals(r, "eth0") if i < step)
     syn_dev = ups[0][1]
+    looked = next_event(r, ask, lambda e: e[2] == "router" and e[1] in (Ev.RT_HIT, Ev.RT_MISS))
+    how = "hit" if r.events[looked][1] is Ev.RT_HIT else "missed"
+    why_not = uplink_why_not(ifs(n), dev, f"the router's route cache {how} for it at event {looked}, and the "
+                             f"entry for this connection's (destination, source) says dev {dev}: the nexthop is "
+                             f"not chosen again for each packet")
     return predict(
-        scenario="connection-level", params=params, r=r, ask=ask, step=step,
+        scenario="connection-level", params=params, r=r, ask=ask, step=step, why_not=why_not,
         choices=ifs(n), answer=dev,
         prompt=(f"Connection-level multipath with {n} uplinks: the download's SYN left by {syn_dev}. "
                 f"At event {ask} another packet of the same connection reaches the router: "
@@ -434,8 +520,20 @@ def cl_speed(student, rng):
                f"about {2 * min(a, b)} kbit/s": 2 * min(a, b)}
     choices = dict(sorted(choices.items(), key=lambda kv: kv[1]))
     ans = nearest_choice(got, choices)
+    line_speed = {"if1": a, "if2": b}
+    why = {}
+    for label, v in choices.items():
+        what = [w for w, x in ((f"the speed of {syn_dev}'s line", line_speed[syn_dev]),
+                               (f"the other line's speed ({'if2' if syn_dev == 'if1' else 'if1'})",
+                                line_speed["if2" if syn_dev == "if1" else "if1"]),
+                               ("the sum of both lines, which needs this connection's packets on both", a + b),
+                               ("twice the slower line, what a per-packet split over unequal lines gives", 2 * min(a, b)))
+                if x == v]
+        why[label] = (f"Not {label}: that is {' or '.join(what)}. The simulator measured {got} kbit/s: every "
+                      f"packet of the connection followed its SYN's route cache entry to {syn_dev}.")
     return Instance(
         ex_id="", chapter=0, kind="", title="", student="", form="choice",
+        outcomes=why_not_texts(list(choices), ans, why),
         prompt=(f"Uplink if1 brings {a} kbit/s down, if2 {b} kbit/s. One 400 kB download, connection-level "
                 f"multipath; its SYN left by {syn_dev}. Which throughput will it get?"),
         choices=list(choices), answer=normalise(ans, "choice"), accepted=[normalise(ans, "choice")],
@@ -458,8 +556,11 @@ def eq_next(student, rng):
     step, dev, pkt = ups[k]
     ask = max(i for i, _ in arrivals(r, "eth0") if i < step)
     before = ", ".join(d for _, d, _ in ups[max(0, k - 3):k])
+    why_not = uplink_why_not(ifs(n), dev, f"equalize deleted the cached entry, and `fib_select_multipath()` with "
+                             f"equal weights cycles {', '.join(ifs(n))} in turn; the last packets left by {before}")
     return predict(
         scenario="equalize-public", params=params, r=r, ask=ask, step=step, choices=ifs(n), answer=dev,
+        why_not=why_not,
         prompt=(f"Equalize with {n} uplinks and 2.4's `fib_select_multipath()` (weights 1). The last "
                 f"packets up left by {before}. At event {ask} the next one reaches the router. By which uplink "
                 f"will it leave?"),
@@ -480,8 +581,18 @@ def eq_speed(student, rng):
     choices = dict(sorted({f"about {a} kbit/s": a, f"about {b} kbit/s": b, f"about {a + b} kbit/s": a + b,
                            f"about {2 * min(a, b)} kbit/s": 2 * min(a, b)}.items(), key=lambda kv: kv[1]))
     ans = nearest_choice(got, choices)
+    why = {}
+    for label, v in choices.items():
+        what = [w for w, x in (("one line alone", a), ("one line alone", b),
+                               ("the sum of both lines, which needs each line to carry data in proportion to "
+                                "its speed", a + b),
+                               ("twice the slower line", 2 * min(a, b))) if x == v]
+        why[label] = (f"Not {label}: that would be {' or '.join(dict.fromkeys(what))}. The simulator measured "
+                      f"{got} kbit/s: about half the packets take each line, whatever its speed, and TCP "
+                      f"delivers in order, so the download waits for the {min(a, b)} kbit/s line's half.")
     return Instance(
         ex_id="", chapter=0, kind="", title="", student="", form="choice",
+        outcomes=why_not_texts(list(choices), ans, why),
         prompt=(f"Public LAN addresses, equalize, random choice per packet. Uplink if1 brings {a} kbit/s down, "
                 f"if2 {b} kbit/s; the Internet side spreads the download packet by packet too. One 300 kB "
                 f"download: which throughput will it get?"),
@@ -518,9 +629,14 @@ def nat_endpoint(student, rng):
     cands.add(f"{r.net['local1'].addr}:{sport}")
     choices = endpoint_choices(rng, ans, cands)
     first_ports = ", ".join(f"{table[d]}.. on {d}" for d in ifs(n))
+    why_not = endpoint_why_not(
+        r, choices, ans, f"the SYN leaves by {dev}, and NAT gives a connection's first packet the address of the "
+                         f"uplink it leaves by, {dev_addr(r, dev)}",
+        f"the article's model takes the next free port of {dev}'s own table (its first is {table[dev]})"
+        if nat == "article" else f"netfilter keeps the client's port {sport}, since no other connection uses it")
     return predict(
         scenario="flashget", params=params, r=r, ask=ask, step=step, choices=choices, answer=ans,
-        form="endpoint", reveal_to=step,
+        form="endpoint", reveal_to=step, why_not=why_not,
         prompt=(f"{c} parallel downloads from Local host 1 (source ports {ports[0]}..{ports[-1]}) to Remote "
                 f"host 1, {n} uplinks, NAT model `{nat}`. Addresses: {addresses_text(r, port=False)}. At event {ask} "
                 f"the SYN of the connection from port {sport} reaches the router; it will leave by {dev} "
@@ -581,9 +697,20 @@ def eqnat_remote(student, rng):
     ask = next(j for j in range(ai, len(r.events)) if r.events[j][1] is Ev.DELIVER
                and r.events[j][2] == "remote1" and r.events[j][3].l4.flags == "A" and r.events[j][3].load == 0)
     verdict, step = _remote_verdict(r, ask)
+    syn_ep, ack_ep = f"{sp.ip.src}:{sp.sport}", f"{ap.ip.src}:{ap.sport}"
+    stranger = (f"the ACK comes from {ack_ep} but the SYN came from {syn_ep}: Remote host 1 has no connection "
+                f"with the ACK's 4-tuple")
+    why_not = {c: (f"Not {c}: the ACK left by {adev} as {ack_ep}, the endpoint the SYN came from, so it "
+                   f"matches the connection and completes the handshake; only a segment of no connection is "
+                   f"{'ignored' if c == 'ignore' else 'answered with a reset'}." if verdict == "accept" else
+                   f"Not accept: {stranger}." if c == "accept" else
+                   f"Not {c}: {'an RFC 9293 stack resets' if c == 'reset' else 'the article remote ignores'} a "
+                   f"segment of no connection, but this remote is `{remote}`, which "
+                   f"{'ignores it' if verdict == 'ignore' else 'answers it with a reset'}.")
+               for c in ("accept", "ignore", "reset") if c != verdict}
     return predict(
         scenario="equalize-nat", params=params, r=r, ask=ask, step=step, choices=["accept", "ignore", "reset"],
-        answer=verdict,
+        answer=verdict, why_not=why_not,
         prompt=(f"Equalize behind NAT (article model), {n} uplinks, remote host model `{remote}`. "
                 f"Addresses: {addresses_text(r)}. The SYN left "
                 f"by {sdev} as {sp.ip.src}:{sp.sport}; the handshake's ACK left by {adev} as "
@@ -734,9 +861,18 @@ def icmp_answered(student, rng):
     step = reply if reply is not None else (drop if drop is not None else ask)
     ans = "yes" if reply is not None else "no"
     prev = ", ".join(f"seq {p.l4.seq} by {d}" for i, d, p in uplink_hops(r) if i < ask and p.proto == 1)
+    out = next(((i, d, p) for i, d, p in uplink_hops(r) if i > ask and p.proto == 1 and p.l4.seq == seq), None)
+    left = f"its request left by {out[1]} as {out[2].ip.src}" if out else "its request never left the router"
+    if reply is not None:
+        why_not = {"no": f"Not no: {left}, and the reply to that address was translated back and reached "
+                         f"Local host 1 at event {reply}."}
+    else:
+        e = r.events[step]
+        why_not = {"yes": f"Not yes: {left}; at event {step} {e[2]} dropped "
+                          + ("it" if e[3].l4.type == 8 else "the reply") + f" ({e[4][0].value})."}
     return predict(
         scenario=scenario, params=params, r=r, ask=ask, step=step, choices=["yes", "no"], answer=ans,
-        reveal_to=step,
+        reveal_to=step, why_not=why_not,
         prompt=(f"Ten-second pinging, {setup}, {n} uplinks, one ICMP id; {addresses_text(r, lan=False)}. "
                 f"Earlier echo requests left "
                 f"{prev or 'nothing yet'}. At event {ask} echo request seq {seq} reaches the router. Will "
@@ -790,9 +926,13 @@ def nf_endpoint(student, rng):
     table = article_ports(r)
     cands = {f"{dev_addr(r, d)}:{p}" for d in ifs(n) for p in [client] + [table[e] for e in ifs(n)]}
     choices = endpoint_choices(rng, ans, cands)
+    why_not = endpoint_why_not(
+        r, choices, ans, f"{nat} made its binding for the connection's SYN, which left by {sdev} as "
+                         f"{sp.ip.src}:{sp.sport}, and keeps it whichever uplink a later packet leaves by",
+        f"the binding made for the SYN keeps its port, {sp.sport}")
     return predict(
         scenario="equalize-nat", params=params, r=r, ask=ask, step=ai, choices=choices, answer=ans,
-        form="endpoint",
+        form="endpoint", why_not=why_not,
         prompt=(f"The same equalize router, but with real netfilter NAT (`{nat}`), {n} uplinks, multipath "
                 f"`{params['multipath']}`. Addresses: {addresses_text(r)}. The SYN left by {sdev} as "
                 f"{sp.ip.src}:{sp.sport}. At event {ask} the handshake's ACK from port {client} reaches the "
@@ -822,9 +962,15 @@ def nf_filter(student, rng):
     fwd = next((j for j in range(hop + 1, len(r.events)) if r.events[j][1] is Ev.HOP
                 and r.events[j][2] == f"peer{k}" and r.events[j][3].l4 == pkt.l4), None)
     ans, step = ("drop", drop) if drop is not None and (fwd is None or drop < fwd) else ("forward", fwd)
+    why_not = ({"forward": f"Not forward: its source {pkt.ip.src} is {who_has(r, pkt.ip.src)}, not Provider {k}'s "
+                           f"customer address {dev_addr(r, dev)}; the provider's filter drops it at event {step}."}
+               if ans == "drop" else
+               {"drop": f"Not drop: its source {pkt.ip.src} is the address Provider {k} gave this line, so its "
+                        f"filter lets it through (event {step}); netfilter's binding happened to match the "
+                        f"uplink this time."})
     return predict(
         scenario="equalize-nat", params=params, r=r, ask=hop, step=step, choices=["forward", "drop"],
-        answer=ans, reveal_to=step,
+        answer=ans, reveal_to=step, why_not=why_not,
         prompt=(f"netfilter NAT (the binding is kept), equalize over {n} uplinks, and providers that filter "
                 f"source addresses (BCP 38). Addresses: {addresses_text(r, lan=False)}. At event {hop} this packet "
                 f"crosses uplink {dev} to Provider {k}: "
@@ -894,8 +1040,14 @@ def hash_uplink(student, rng):
         known = f"this connection's SYN left by {first[port][1]}"
         what = "a later packet of that connection"
     ask = max(i for i, _ in arrivals(r, "eth0") if i < step)
+    why_not = uplink_why_not(ifs(n), dev, (
+        f"the L3 hash covers only the source and destination addresses, the same for every connection here, "
+        f"and connection 1's SYN hashed to {dev}" if policy == "hash-l3" else
+        f"the L4 hash covers the 5-tuple, which is the same for every packet of a connection, and this "
+        f"connection's SYN hashed to {dev}"))
     return predict(
         scenario="hash-l4-nat", params=params, r=r, ask=ask, step=step, choices=ifs(n), answer=dev,
+        why_not=why_not,
         prompt=(f"Modern Linux: no route cache, multipath hash policy `{policy}` over {n} uplinks, {c} "
                 f"connections from Local host 1 to Remote host 1. {known[0].upper() + known[1:]}. At event {ask} "
                 f"{what} reaches the router. By which uplink will it leave?"),
@@ -996,8 +1148,10 @@ def numgen_next(student, rng):
     step, dev, pkt = ups[k]
     ask = max(i for i, _ in arrivals(r, "eth0") if i < step)
     before = ", ".join(d for _, d, _ in ups[max(0, k - 3):k])
+    why_not = uplink_why_not(ifs(n), dev, f"`numgen inc` gives every packet from the LAN the next mark, and each "
+                             f"mark has its routing table; the last packets up left by {before}")
     return predict(
-        scenario="echo", params=params, r=r, ask=ask, step=step, choices=ifs(n), answer=dev,
+        scenario="echo", params=params, r=r, ask=ask, step=step, choices=ifs(n), answer=dev, why_not=why_not,
         prompt=(f"Today's stand-in for equalize: nftables `meta mark set numgen inc mod {n}` on the LAN side "
                 f"and one routing table per mark, SNAT, {n} uplinks. The last packets up left by {before}. At "
                 f"event {ask} the next packet from the LAN reaches the router. By which uplink will it leave?"),
@@ -1048,8 +1202,25 @@ def down_fin(student, rng):
         why = ("MASQUERADE forgot the connection with the device; conntrack starts a new entry from this "
                "segment (2.4 from any ACK or FIN, today from a mid-stream ACK), and MASQUERADE binds it to "
                "the live line's address -- which the server has never seen, so it resets the connection")
+    why_not = {}
+    for c in choices:
+        if c == dev_addr(r, dead):
+            why_not[c] = (f"Not {c}, the dead line's address: MASQUERADE forgot this connection's entry, and its "
+                          f"binding with it, when {dead} went down.")
+        elif c == dev_addr(r, live):
+            why_not[c] = (f"Not {c}, the live line's address: " + (
+                "SNAT keeps its bindings when a device goes down, so nothing binds the connection anew." if nat == "snat"
+                else "today's conntrack starts no entry from a FIN that finds none (it is INVALID), so MASQUERADE "
+                     "never binds it to the live line."))
+        else:
+            why_not[c] = (f"Not {c}, the private address: " + (
+                "SNAT still has the connection's entry, so the segment is translated with its binding."
+                if nat == "snat" else
+                "conntrack starts a new entry from this segment, and MASQUERADE translates it to the address "
+                "of the line it leaves by."))
     return predict(
         scenario="uplink-down", params=params, r=r, ask=ask, step=step, choices=choices, answer=ans,
+        why_not=why_not,
         prompt=(f"Conntrack marks spread two downloads over the uplinks, with {model} (`{nat}`). Addresses: "
                 f"{addresses_text(r)}. At {r.params.down_at:g} s uplink {dead}'s line fails: its device goes "
                 f"down. The download that was on {dead}: {what}. At event {ask} that segment reaches the "

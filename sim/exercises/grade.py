@@ -35,7 +35,7 @@ from pathlib import Path
 from .._io import atomic_write
 from .bank import BANK, ExerciseError, chapter_ids, chapters, check_chapter, forget_runs, instance
 from .model import REVEAL_TITLE, SCALARS, context_title, echo, salt_for, short
-from .variants import (BOOK_STUDENT, STUDENT_RE, StudentError, check_student, read_text_file,
+from .variants import (BOOK_STUDENT, STUDENT_RE, StudentError, check_student, member, read_text_file,
                        secret_for)
 
 FORMAT = "1+1<1 answers"
@@ -114,14 +114,19 @@ def _unwrap(v):
     return v, None, None
 
 
+def variant_salt(student: str, ex_id: str, secret: str = "") -> str:
+    """The variant tag of ``student``'s answers to ``ex_id``: the salt of their pool variant."""
+    return salt_for(member(student, ex_id), ex_id, secret)
+
+
 def _where(variant, ex_id: str, student: str, secret: str, others=()) -> str:
     """Which page an answer with this ``variant`` tag was given on, in words (``others``:
     student ids to look among)."""
     if variant == salt_for(BOOK_STUDENT, ex_id):
         return "on the book's own page (variant book)"
-    if secret and variant == salt_for(student, ex_id, ""):
+    if secret and variant == variant_salt(student, ex_id, ""):
         return "on a practice page made without the course secret"
-    owner = next((o for o in sorted(others) if o != student and variant == salt_for(o, ex_id, secret)), None)
+    owner = next((o for o in sorted(others) if o != student and variant == variant_salt(o, ex_id, secret)), None)
     if owner:
         return f"on {owner}'s page"
     return "on another student's page" + ("" if secret else " (or on one made with a course secret: give it "
@@ -160,7 +165,7 @@ def grade(student: str, data: dict, chapter: int | None = None, secret: str | No
         raise GradeError(f"unknown exercise {echo(unknown[0])} in the answer file: the bank has {', '.join(BANK)}")
     for k, v in answers.items():
         _, variant, _ = _unwrap(v)
-        if variant is not None and variant != salt_for(student, k, secret):
+        if variant is not None and variant != variant_salt(student, k, secret):
             raise GradeError(f"the answer to {k!r} was given {_where(variant, k, student, secret, others)}, not on "
                              f"{student}'s own: {student} must answer on the page made for them "
                              f"(python -m sim.exercises page --student {student})")
@@ -494,7 +499,7 @@ def answer_file(student: str, answers: dict, chapter: int | None = None, secret:
     secret = secret_for(student, secret)
     out = {}
     for k, v in answers.items():
-        rec = {"answer": v, "variant": (variants or {}).get(k) or salt_for(student, k, secret)}
+        rec = {"answer": v, "variant": (variants or {}).get(k) or variant_salt(student, k, secret)}
         if attempts and attempts.get(k):
             rec["attempts"] = attempts[k]
         out[k] = rec

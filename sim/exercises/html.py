@@ -12,6 +12,7 @@ the environment variable ``SIM_EXERCISES_KEY=1`` (``make book-instructor``).
 """
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import os
@@ -19,7 +20,7 @@ import re
 
 from .bank import ExerciseError, chapter_ids, check_chapter, instance
 from .model import REVEAL_TITLE, Instance, context_title
-from .variants import BOOK_STUDENT, keyed  # BOOK_STUDENT: the variant a page shows when no student is given
+from .variants import BOOK_STUDENT, course_for, keyed  # BOOK_STUDENT: the variant a page shows when no student is given
 
 KEY_ENV = "SIM_EXERCISES_KEY"
 
@@ -47,6 +48,11 @@ CSS = """
 .sx-reveal-title{font-weight:600;margin-top:.6em}
 .sx-svg svg{max-width:100%;height:auto}
 .sx-key{margin-top:.6em;border-top:1px dashed #a0aec0;padding-top:.4em}
+.sx-student{margin:.2em 0 .6em;padding:.3em .5em;background:#eef3f9;border-radius:3px;font-size:.92em}
+.sx-student button{font-size:13px;padding:.1em .6em;margin:0 0 0 .6em;background:#fff;color:#2b6cb0}
+.sx-student input{font-size:14px;padding:.1em .3em}
+.sx-student .sx-bad{color:#9b2c2c}
+.sx-replay{width:100%;height:880px;border:1px solid #c9d3de;border-radius:3px;margin:.4em 0;background:#fff}
 """
 
 
@@ -63,22 +69,10 @@ def _key_on(key: bool | None) -> bool:
     return os.environ.get(KEY_ENV, "").strip().lower() not in ("", "0", "false", "no")
 
 
-def render(inst: Instance, key: bool | None = None, include_assets: bool = True) -> str:
-    """The HTML of one exercise instance."""
-    sealed = inst.sealed()
-    data = dict(sealed, hint=inst.hint)
-    if inst.choices:
-        data["choices"] = True
-    if inst.start:
-        data["start"] = inst.start
-    uid = f"sx-{inst.ex_id}-{inst.salt[:8]}"
-    out = [f'<div class="sx-exercise" id="{uid}" data-exercise="{html.escape(inst.ex_id)}" '
-           f'data-student="{html.escape(inst.student)}" data-store="{html.escape(store_name(inst))}" '
-           f'data-kind="{inst.kind}" data-chapter="{inst.chapter}">',
-           f'<h4>{html.escape(inst.title)} <span class="sx-meta">· chapter {inst.chapter} · {inst.kind}'
-           f'{" · needs Python" if inst.needs_python else ""}'
-           f'{"" if inst.student == BOOK_STUDENT else " · variant of " + html.escape(inst.student)}</span></h4>',
-           f'<div class="sx-prompt">{_md(inst.prompt)}</div>']
+def _body(inst: Instance, uid: str) -> str:
+    """What differs between two variants of an exercise: the prompt, the call that reproduces
+    it, the trace up to the question and the choices (or the settings, or the answer box)."""
+    out = [f'<div class="sx-prompt">{_md(inst.prompt)}</div>']
     if inst.run.get("call"):
         out.append('<details class="sx-run"><summary class="sx-meta">Reproduce with the simulator</summary>'
                    f'<pre>{html.escape(inst.run["call"])}</pre>'
@@ -109,26 +103,74 @@ def render(inst: Instance, key: bool | None = None, include_assets: bool = True)
         out.append(f'<fieldset><label>Your answer <input class="sx-input" type="text" inputmode="{mode}" '
                    f'aria-label="your answer: {what}" size="12"> <span class="sx-meta">{what}'
                    f'{" (%)" if inst.form == "percent" else ""}</span></label></fieldset>')
+    return "\n".join(out)
+
+
+def _data(inst: Instance, svg: bool = True, replay: str = "") -> dict:
+    """What the page's checker needs of one variant (``model.Instance.sealed``, the hint)."""
+    data = dict(inst.sealed(svg=svg, replay=replay), hint=inst.hint)
+    if inst.choices:
+        data["choices"] = True
+    if inst.start:
+        data["start"] = inst.start
+    return data
+
+
+def render(inst: Instance, key: bool | None = None, include_assets: bool = True, pool: list | None = None,
+           replays: str = "") -> str:
+    """The HTML of one exercise instance.  ``pool``: the exercise's pool variants (the shared
+    site): the page then asks for a student id and shows that student's; ``replays``: the URL
+    of the folder holding each variant's replay (``site.write_replays``), '' for none."""
+    uid = f"sx-{inst.ex_id}-{inst.salt[:8]}"
+    data = _data(inst, svg=not replays, replay=replay_name(inst) if replays and inst.step is not None else "")
+    pooled = pool is not None
+    out = [f'<div class="sx-exercise" id="{uid}" data-exercise="{html.escape(inst.ex_id)}" '
+           f'data-student="{html.escape(inst.student)}" data-store="{html.escape(store_name(inst))}" '
+           f'data-kind="{inst.kind}" data-chapter="{inst.chapter}"'
+           + (f' data-replays="{html.escape(replays)}"' if replays else "") + '>',
+           f'<h4>{html.escape(inst.title)} <span class="sx-meta">· chapter {inst.chapter} · {inst.kind}'
+           f'{" · needs Python" if inst.needs_python else ""}<span class="sx-who">'
+           f'{"" if inst.student == BOOK_STUDENT else " · variant of " + html.escape(inst.student)}</span></span></h4>']
+    if pooled:
+        out.append('<div class="sx-student" role="group" aria-label="student id"></div>')
+    out.append(f'<div class="sx-body">{_body(inst, uid)}</div>')
     out.append('<button type="button" class="sx-check">Check</button>'
                '<button type="button" class="sx-export">Export my answers (JSON)</button>')
     out.append('<div class="sx-feedback" role="status" aria-live="polite"></div>')
     out.append('<div class="sx-reveal" hidden></div>')
     if _key_on(key):
-        k = [f"<b>Key:</b> <code>{html.escape(inst.answer)}</code>"]
-        if inst.form == "config" and len(inst.accepted) > 1:
-            k.append("also " + ", ".join(f"<code>{html.escape(a)}</code>" for a in inst.accepted[1:]))
-        elif inst.form in ("int", "percent") and len(inst.accepted) > 1:
-            k.append(f"(accepted {inst.accepted[0]}..{inst.accepted[-1]})")
-        k.append(f"<div>{_md(inst.explanation)}</div>")
-        if inst.reveal:
-            k.append(f'<pre>{html.escape(chr(10).join(inst.reveal))}</pre>')
-        out.append('<details class="sx-key" open><summary>Instructor key</summary>' + " ".join(k) + "</details>")
+        out.append(_key_html(inst))
     out.append(f'<script type="application/json" class="sx-data">{_json_script(data)}</script>')
+    if pooled:
+        variants = [{"html": _body(v, uid), "data": _data(v, svg=False, replay=replay_name(v)
+                                                          if replays and v.step is not None else ""),
+                     **({"key": _key_html(v)} if _key_on(key) else {})}
+                    for v in pool]
+        out.append(f'<script type="application/json" class="sx-pool">'
+                   f'{_json_script({"course": course_for(None), "variants": variants})}</script>')
     if include_assets:
         out.append(assets())
     out.append(f'<script>window.SX && SX.init(document.getElementById("{uid}"));</script>')
     out.append("</div>")
     return "\n".join(out)
+
+
+def _key_html(inst: Instance) -> str:
+    k = [f"<b>Key:</b> <code>{html.escape(inst.answer)}</code>"]
+    if inst.form == "config" and len(inst.accepted) > 1:
+        k.append("also " + ", ".join(f"<code>{html.escape(a)}</code>" for a in inst.accepted[1:]))
+    elif inst.form in ("int", "percent") and len(inst.accepted) > 1:
+        k.append(f"(accepted {inst.accepted[0]}..{inst.accepted[-1]})")
+    k.append(f"<div>{_md(inst.explanation)}</div>")
+    if inst.reveal:
+        k.append(f'<pre>{html.escape(chr(10).join(inst.reveal))}</pre>')
+    return '<details class="sx-key" open><summary>Instructor key</summary>' + " ".join(k) + "</details>"
+
+
+def replay_name(inst: Instance) -> str:
+    """The file name of the variant's replay on the shared site: derived from its salt and its
+    answer, so only a right answer (which decrypts it) tells the page where its replay is."""
+    return hashlib.sha256(f"{inst.salt}|replay|{inst.answer}".encode()).hexdigest()[:24] + ".html"
 
 
 def store_name(inst: Instance) -> str:
@@ -149,17 +191,30 @@ def assets() -> str:
 
 
 def exercise_html(chapter: int | None, ex_id: str, student: str | None = None, key: bool | None = None,
-                  secret: str | None = None) -> str:
-    """One exercise of the bank as HTML for a chapter page: ``{ex_id}`` must be in ``chapter``."""
+                  secret: str | None = None, pool: bool | None = None) -> str:
+    """One exercise of the bank as HTML for a chapter page: ``{ex_id}`` must be in ``chapter``.
+    ``pool``: carry the exercise's pool of variants, for the shared site, where a student
+    enters their id (default: when the book build asks for it, ``site.pool_on()``, and no
+    student is given)."""
+    from . import site
     inst = instance(ex_id, student or BOOK_STUDENT, secret)
     if chapter is not None and inst.chapter != chapter:
         raise ExerciseError(f"exercise {ex_id!r} is in chapter {inst.chapter}, not {chapter}")
-    return render(inst, key)
+    if pool is None:
+        pool = site.pool_on() and inst.student == BOOK_STUDENT
+    if not pool:
+        return render(inst, key)
+    variants = site.pool(ex_id)
+    url = site.replay_url()
+    if url:
+        site.write_replays([inst, *variants])
+    return render(inst, key, pool=variants, replays=url)
 
 
-def chapter_html(chapter: int, student: str | None = None, key: bool | None = None) -> str:
+def chapter_html(chapter: int, student: str | None = None, key: bool | None = None,
+                 pool: bool | None = None) -> str:
     """Every exercise of a chapter, one after another."""
-    return "\n".join(exercise_html(chapter, k, student, key) for k in chapter_ids(chapter))
+    return "\n".join(exercise_html(chapter, k, student, key, pool=pool) for k in chapter_ids(chapter))
 
 
 class Exercise:

@@ -341,16 +341,19 @@ class Instance:
     reveal_svg: str = ""                                      # the deciding event drawn, if sim.view can
     run: dict = field(default_factory=dict)                   # {"scenario":..., "params":...}
     step: int | None = None                                   # the deciding event (index into r.events)
-    outcomes: dict[str, str] = field(default_factory=dict)    # config/repair: choice -> what the sim did
+    ask: int | None = None                                    # predict: the event the trace stops at
+    outcomes: dict[str, str] = field(default_factory=dict)    # config/repair: choice -> what the sim did;
+                                                              # a choice: wrong choice -> why not, here
     judge: object = None                                      # config/repair: choice -> (ok, text), runs sim
     needs_python: bool = False                                # not answerable on the static page: run sim
 
+    variant: str = ""               # the pool variant ("pool3", or "book"): what seeds and salt come from
     secret: str = field(default="", repr=False, compare=False)  # the course secret ('' practice)
     grading_only: bool = False      # built for the grader: check() only (bank.instance(grading=True))
 
     @property
     def salt(self) -> str:
-        return salt_for(self.student, self.ex_id, self.secret)
+        return salt_for(self.variant or self.student, self.ex_id, self.secret)
 
     @property
     def hashes(self) -> list[str]:
@@ -373,7 +376,8 @@ class Instance:
             return ok, (text + ("\n\n" + self.explanation if ok else "\n\n" + self.hint))
         if norm in self.accepted:
             return True, self.explanation
-        return False, self.hint
+        why = self.outcomes.get(norm)
+        return False, (why + "\n\n" if why else "") + self.hint
 
     # -- what the page needs ---------------------------------------------------------------
 
@@ -382,15 +386,17 @@ class Instance:
             raise ValueError(f"{self.ex_id}: an instance built for grading has no {what}(): "
                              f"build it with bank.instance(..., grading=False)")
 
-    def sealed(self, svg: bool = True) -> dict:
+    def sealed(self, svg: bool = True, replay: str = "") -> dict:
         """The page's data: salted hashes, a content key wrapped for each right answer,
         and the explanation and reveal encrypted with it.  No answer in plain text
-        (``svg=False``: without the drawing of the deciding event, for notebooks)."""
+        (``svg=False``: without the drawing of the deciding event, for notebooks;
+        ``replay``: the file name of the replay that opens at the deciding event)."""
         self._not_grading_only("sealed")
         salt = self.salt
         content_key = hashlib.sha256(f"{salt}|content|{self.answer}".encode()).digest()
         secret = json.dumps({"explanation": self.explanation, "reveal": self.reveal,
-                             "svg": self.reveal_svg if svg else "", "answer": self.answer}).encode()
+                             "svg": self.reveal_svg if svg else "", "answer": self.answer,
+                             **({"replay": replay} if replay else {})}).encode()
         pairs = [[answer_hash(salt, a), b64(xor(content_key, _wrap_key(salt, a)))] for a in self.accepted]
         d = {"salt": salt, "form": self.form, "accepted": pairs, "secret": b64(xor(secret, content_key))}
         if self.outcomes:

@@ -4,6 +4,16 @@ The same student id always gives the same seeds, uplink counts, link speeds
 and question steps, in any process (SHA-256, never Python's salted ``hash()``),
 so a sheet, the page, the notebook and the grader agree without storing anything.
 
+The pool.  A student's variant of an exercise is one of ``POOL`` variants, the *pool*:
+``pool_index(student, ex_id, course)`` picks it by SHA-256 of the course id, the student id and
+the exercise, a rule simple enough to run in a web page too (``_js.py`` computes the same).  So
+the shared static book can carry every variant of the pool, pre-computed, and show each student
+theirs, while the grader, the per-student page and the notebooks compute the same one.  The
+variant is the *member* ``member(student, ex_id, course)`` ("pool3", "pool3@course") whose seeds
+and salt everything else is drawn from; the student id no longer enters them.  Two students
+share an exercise's variant with chance 1/``POOL``.  ``course`` (``$OP1_COURSE_ID``, '' for the
+published book) gives a course its own pool and mapping.
+
 The course secret.  Without one (practice mode) a variant depends only on the
 student id and constants in this source, so anybody -- a student too -- can
 compute anybody's key.  With a secret (the environment variable
@@ -24,6 +34,8 @@ from pathlib import Path
 BOOK_STUDENT = "book"      # the variant the book's pages show: the article's addresses
 STUDENT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
 SECRET_ENV = "OP1_COURSE_SECRET"
+COURSE_ENV = "OP1_COURSE_ID"
+POOL = 8                   # variants per exercise: the shared site carries them all
 
 
 class StudentError(ValueError):
@@ -79,6 +91,45 @@ def check_student(student: str) -> str:
         raise StudentError(f"bad student id {student!r}: use 1-64 letters, digits, '_', '.', '@' or '-', "
                            f"starting with a letter or digit")
     return student
+
+
+def env_course() -> str:
+    """The course id from the environment (``OP1_COURSE_ID``), or '' (the published book)."""
+    return os.environ.get(COURSE_ENV, "").strip()
+
+
+def check_course(course: str) -> str:
+    if course and (not isinstance(course, str) or not STUDENT_RE.match(course)):
+        raise StudentError(f"bad course id {course!r}: use 1-64 letters, digits, '_', '.', '@' or '-', "
+                           f"starting with a letter or digit")
+    return course
+
+
+def course_for(course: str | None = None) -> str:
+    """``course``, or the environment's when it is None; checked."""
+    return check_course(env_course() if course is None else course)
+
+
+def pool_index(student: str, ex_id: str, course: str = "") -> int:
+    """Which of the ``POOL`` variants of ``ex_id`` is ``student``'s: the first four bytes of
+    SHA-256("pool|course|student|ex_id"), big-endian, modulo ``POOL`` (the page's JavaScript
+    computes the same; never keyed with the secret, which a page doesn't have)."""
+    digest = hashlib.sha256(f"pool|{course}|{student}|{ex_id}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") % POOL
+
+
+def member_name(k: int, course: str = "") -> str:
+    """The name of pool variant ``k`` (what seeds and salts are drawn from)."""
+    return f"pool{k}" + (f"@{course}" if course else "")
+
+
+def member(student: str, ex_id: str, course: str | None = None) -> str:
+    """The variant ``student`` gets of ``ex_id``: ``book`` for the book's own pages, else the
+    name of their pool variant (``course``: None takes ``$OP1_COURSE_ID``)."""
+    if student == BOOK_STUDENT:
+        return BOOK_STUDENT
+    course = course_for(course)
+    return member_name(pool_index(student, ex_id, course), course)
 
 
 def rng_for(student: str, ex_id: str, secret: str = "") -> random.Random:

@@ -1,0 +1,75 @@
+"""The shared site: every exercise carries its pool of variants, and each variant of a predict
+exercise has a replay, a separate static file the page loads only once it is answered right.
+
+A book build turns this on for its chapters (``book/op1_exercises.py`` sets the environment
+before the chapters run): ``OP1_EXERCISE_POOL=1`` makes ``chapter_html`` and ``exercise_html``
+carry the pool; ``OP1_EXERCISE_REPLAY_DIR`` is the folder the replays are written to and
+``OP1_EXERCISE_REPLAY_URL`` where the pages find them.  Without them (Jupyter, Binder, a
+hand-out page) an exercise shows one variant, as before.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .bank import pool_instance, run
+from .model import Instance
+from .variants import POOL, course_for, env_secret
+
+POOL_ENV = "OP1_EXERCISE_POOL"
+REPLAY_DIR_ENV = "OP1_EXERCISE_REPLAY_DIR"
+REPLAY_URL_ENV = "OP1_EXERCISE_REPLAY_URL"
+BEFORE = 6          # steps of the replay before the question's event
+AFTER = 4           # and after the deciding event
+
+
+def pool_on() -> bool:
+    return os.environ.get(POOL_ENV, "").strip().lower() not in ("", "0", "false", "no")
+
+
+def pool(ex_id: str) -> list[Instance]:
+    """The exercise's ``POOL`` variants for this build's course (``$OP1_COURSE_ID``) and secret."""
+    course, secret = course_for(None), env_secret()
+    return [pool_instance(ex_id, k, course, secret) for k in range(POOL)]
+
+
+def replay_html(inst: Instance) -> str:
+    """A stand-alone replay of the variant's run around its question, opening at the event that
+    decides it (the tables show what that event created, hit or deleted)."""
+    from sim.view import Player
+    from sim.view.model import DEFAULT_KINDS
+    r = run(inst.run["scenario"], **inst.run["params"])
+    ask = inst.ask if inst.ask is not None else inst.step
+    kinds = {getattr(k, "value", k) for k in DEFAULT_KINDS}
+    shown = [i for i, e in enumerate(r.events) if getattr(e[1], "value", e[1]) in kinds]
+    before = [i for i in shown if i < ask][-BEFORE:]
+    after = [i for i in shown if i > inst.step][:AFTER]
+    middle = [i for i in shown if ask <= i <= inst.step]
+    if len(middle) > 12:
+        middle = middle[:6] + middle[-6:]
+    steps = sorted(set(before + middle + after + [inst.step]))
+    title = f"{inst.title}: the replay at event {inst.step}"
+    p = Player(r, title=title, steps=steps, at=inst.step)
+    from sim.view.player import standalone_page
+    return standalone_page([p.html()], title)
+
+
+def replay_url() -> str:
+    return os.environ.get(REPLAY_URL_ENV, "") if os.environ.get(REPLAY_DIR_ENV) else ""
+
+
+def write_replays(insts: list[Instance]) -> None:
+    """Write the replay of each predict variant into ``$OP1_EXERCISE_REPLAY_DIR`` (once: a file's
+    name is derived from its variant's salt and answer, see ``html.replay_name``)."""
+    from .._io import atomic_write
+    from .html import replay_name
+    folder = os.environ.get(REPLAY_DIR_ENV)
+    if not folder:
+        return
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    for inst in insts:
+        if inst.step is None:
+            continue
+        path = Path(folder) / replay_name(inst)
+        if not path.exists():
+            atomic_write(path, replay_html(inst))

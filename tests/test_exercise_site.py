@@ -1,0 +1,313 @@
+"""The shared site (issue 14, items 1 and 2): one mapping from a student id to a variant of the
+pool, in Python and in the page's JavaScript; each wrong choice explained from the simulator;
+a right prediction opening the replay at the deciding event -- and, in Chromium on the built
+book, a student who enters an id, answers on two pages, exports and is graded."""
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import os
+import random
+import shutil
+import subprocess
+import threading
+from pathlib import Path
+
+import pytest
+
+from sim.exercises import grade, instance
+from sim.exercises._js import JS
+from sim.exercises.bank import BANK, pool_instance
+from sim.exercises.grade import answer_file
+from sim.exercises.html import exercise_html, page_html, replay_name
+from sim.exercises.model import normalise, open_sealed
+from sim.exercises.variants import BOOK_STUDENT, POOL, STUDENT_RE, member, member_name, pool_index
+
+ROOT = Path(__file__).resolve().parent.parent
+CI = os.environ.get("CI", "").lower() == "true"
+CHOICE_IDS = [k for k in BANK if BANK[k].kind == "predict" or k in ("cl-speed", "eq-speed")]
+
+
+def _need(what: str, ok: bool):
+    if not ok:
+        if CI:
+            pytest.fail(f"{what} is needed (CI=true: not skipping)")
+        pytest.skip(f"{what} is not installed")
+
+
+def _node(script: str, payload) -> object:
+    """Run ``script`` in node with the page's checker loaded (``SX``) and ``INPUT`` = payload."""
+    node = shutil.which("node")
+    _need("node", node is not None)
+    prog = ("globalThis.window = globalThis;\n" + JS + "\nconst INPUT = " + json.dumps(payload) + ";\n"
+            + "process.stdout.write(JSON.stringify((function () {" + script + "})()));")
+    r = subprocess.run([node, "-"], input=prog, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)
+
+
+def test_python_and_the_page_map_ids_to_the_same_variant():
+    rng = random.Random(14)
+    alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.@-"
+    cases = []
+    for n in range(3000):
+        sid = rng.choice("abcXYZ019") + "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 63)))
+        cases.append([rng.choice(["", "net101", "CS-2027.b"]), sid, rng.choice(list(BANK))])
+    cases.append(["", "é-student", "rc-hit"])        # not an id the grader accepts, but hashed alike
+    got = _node("return INPUT.map(c => SX.poolIndex(c[0], c[1], c[2], %d));" % POOL, cases)
+    assert got == [pool_index(s, e, c) for c, s, e in cases]
+    assert len(set(got)) == POOL                   # every variant of the pool is somebody's
+
+
+def test_the_page_accepts_the_ids_the_grader_accepts():
+    ids = ["alice", "s001", "A", "a" * 64, "a" * 65, "jo.doe@uni-x.org", "x_y-z", "-lead", ".dot", "", "a b",
+           "al/ice", "<b>", "名前", "book", "Book"]
+    got = _node("return INPUT.map(s => SX.checkStudent(s));", ids)
+    for sid, why in zip(ids, got):
+        graded = bool(STUDENT_RE.match(sid)) and sid != BOOK_STUDENT
+        assert (why == "") == graded, (sid, why)
+        if why:                                      # one line naming the value (or asking for one)
+            assert "\n" not in why and (sid in why or not sid or sid == "book" or len(sid) > 60), why
+
+
+def test_grader_page_and_pool_give_a_student_the_same_variant():
+    for sid in ("alice", "bob", "s042", "jo.doe@uni-x.org"):
+        for ex_id in BANK:
+            k = pool_index(sid, ex_id)
+            if ex_id in ("two-links-chance",) and sid not in ("alice",):
+                continue                               # 1000 runs per variant: one student is enough
+            inst, pooled = instance(ex_id, sid, secret=""), pool_instance(ex_id, k)
+            assert inst.variant == member(sid, ex_id) == member_name(k) == pooled.variant
+            assert (inst.salt, inst.prompt, inst.accepted) == (pooled.salt, pooled.prompt, pooled.accepted)
+            assert inst.student == sid
+    page = page_html(chapter=6, student="alice", secret="")
+    for ex_id in ("eqnat-remote", "eqnat-survive", "eqnat-repair"):
+        assert instance(ex_id, "alice", secret="").salt in page
+
+
+def test_a_second_id_gets_other_variants_for_most_exercises():
+    ids = [f"student{n:03d}" for n in range(40)]
+    for a, b in zip(ids, ids[1:]):
+        differ = sum(pool_index(a, k) != pool_index(b, k) for k in BANK)
+        assert differ >= len(BANK) / 2, (a, b, differ)
+    for ex_id in ("rc-hit", "eqnat-remote", "nat-endpoint", "eqnat-repair"):   # the pool's variants differ
+        prompts = {pool_instance(ex_id, k).prompt for k in range(POOL)}
+        assert len(prompts) == POOL, ex_id
+
+
+@pytest.mark.parametrize("ex_id", CHOICE_IDS)
+def test_every_wrong_choice_has_its_own_explanation(ex_id):
+    for name in (BOOK_STUDENT, "alice", "bob"):
+        inst = instance(ex_id, name, secret="")
+        wrong = [c for c in inst.choices if normalise(c, inst.form) != inst.answer]
+        assert wrong
+        texts = []
+        for c in wrong:
+            why = inst.outcomes[normalise(c, inst.form)]
+            assert why.startswith(f"Not {c}") or why.startswith("Not a ") or why.startswith("Not "), why
+            ok, feedback = inst.check(c)                   # the grader's feedback carries it
+            assert not ok and feedback.startswith(why) and inst.hint in feedback
+            data = dict(inst.sealed(svg=False), hint=inst.hint, choices=inst.choices, kind=inst.kind)
+            ok, page_feedback, _ = open_sealed(data, c)    # and the page's, sealed
+            assert not ok and page_feedback == feedback
+            texts.append(why)
+        assert len(set(texts)) == len(texts), texts        # one per choice
+        ok, text = inst.check(next(c for c in inst.choices if normalise(c, inst.form) == inst.answer))
+        assert ok and text == inst.explanation
+
+
+def test_explanations_come_from_the_run():
+    """The texts name what the simulator did in this variant: the uplink, the address, the event."""
+    inst = instance("eqnat-remote", "alice", secret="")
+    ups = inst.run["params"].get("uplink_addrs")
+    assert any(any(a in t for a in ups) for t in inst.outcomes.values()), inst.outcomes
+    inst = instance("rc-hit", "alice", secret="")
+    for t in inst.outcomes.values():
+        assert "event" in t or "iif" in t, t
+    inst = instance("cl-uplink", "bob", secret="")
+    assert all(f"leaves by {inst.answer}" in t for t in inst.outcomes.values())
+
+
+def test_a_replay_opens_at_the_deciding_event():
+    from sim.exercises.site import replay_html
+    for ex_id in ("rc-hit", "eqnat-remote", "nat-endpoint"):
+        inst = pool_instance(ex_id, 3)
+        page = replay_html(inst)
+        meta = json.loads(page.split('class="op1-meta">')[1].split("</script>")[0])
+        assert meta["frames"] >= 2 and 0 < meta.get("at", 0) < meta["frames"], meta
+        assert f"event {inst.step}" in page
+    from sim.view import Player
+    import sim
+    r = sim.run("equalize-nat", seed=1)
+    with pytest.raises(ValueError, match="not a step of this replay"):
+        Player(r, stop=40, at=0)
+
+
+def test_the_shared_page_carries_the_pool_light():
+    html = exercise_html(2, "rc-hit", pool=True)
+    pool = json.loads(html.split('class="sx-pool">')[1].split("</script>")[0])
+    assert len(pool["variants"]) == POOL and pool["course"] == ""
+    assert "<svg" not in html.split('class="sx-pool">')[1]        # no drawing inlined per variant
+    for k, v in enumerate(pool["variants"]):
+        inst = pool_instance("rc-hit", k)
+        assert v["data"]["salt"] == inst.salt and inst.prompt.split("`")[0][:40] in v["html"].replace("&#x27;", "'")
+        ok, _, opened = open_sealed(dict(v["data"], choices=inst.choices, kind=inst.kind), inst.answer)
+        assert ok and "replay" not in opened                        # no replay folder: none named
+    assert len(html) < 80_000, len(html)
+
+
+def test_an_export_from_the_pool_is_graded_for_its_student():
+    """What the shared page exports for a student (their pool variants' tags) gets full marks."""
+    sid = "carol"
+    answers = {k: instance(k, sid, secret="").answer for k in ("rc-hit", "rc-count")}
+    tags = {k: pool_instance(k, pool_index(sid, k)).salt for k in answers}
+    data = answer_file(sid, answers, variants=tags)
+    rep = grade(sid, data, chapter=2, secret="")
+    assert rep.score == rep.max == 2
+    other = next(s for s in (f"x{n}" for n in range(100)) if pool_index(s, "rc-hit") != pool_index(sid, "rc-hit"))
+    with pytest.raises(Exception, match="given on"):
+        grade(other, dict(data, student=other), chapter=2, secret="")
+
+
+# -- the built book in Chromium --------------------------------------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--headless", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--no-first-run"]
+HTML = ROOT / "_build" / "html"
+
+
+@pytest.fixture(scope="module")
+def site():
+    page = HTML / "book" / "02-route-cache.html"
+    if not page.exists() or 'class="sx-pool"' not in page.read_text(encoding="utf-8"):
+        if CI:
+            pytest.fail("the book is not built with the exercises' pool (make book)")
+        pytest.skip("the book is not built with the exercises' pool (make book)")
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *a):
+            pass
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(HTML)))
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+def _browser():
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        _need("playwright", False)
+    _need("chromium", os.path.exists(CHROMIUM))
+    from playwright.sync_api import sync_playwright
+    return sync_playwright()
+
+
+def _answer(pg, root, inst, choice):
+    root.locator(f'input[type=radio][value="{choice}"]').check()
+    root.locator(".sx-check").click()
+
+
+def test_a_student_on_the_shared_site(site, tmp_path):
+    sid, other = "alice.w", "bob-7"
+    pages = {"rc-hit": "book/02-route-cache.html", "eqnat-remote": "book/06-equalize-nat.html"}
+    blocked, errors = [], []
+
+    def guard(route):
+        url = route.request.url
+        if url.startswith((site, "data:", "blob:", "about:")):
+            route.continue_()
+        else:
+            blocked.append(url)
+            route.abort()
+    with _browser() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        try:
+            ctx = b.new_context(accept_downloads=True, viewport={"width": 1200, "height": 900})
+            ctx.route("**/*", guard)
+            pg = ctx.new_page()
+            pg.on("pageerror", lambda e: errors.append(str(e)))
+            pg.goto(f"{site}/{pages['rc-hit']}")
+            root = pg.locator('[data-exercise="rc-hit"]')
+            # no id yet: the book's own example, and a request for an id on every exercise
+            assert root.get_attribute("data-variant") == "book"
+            n_ex = pg.locator("[data-exercise]").count()
+            assert pg.locator(".sx-student input.sx-sid-input").count() == n_ex >= 2
+            bar = root.locator(".sx-student")
+            bar.locator("input").fill("al ice")
+            bar.locator(".sx-use").click()
+            assert "Not a student id: 'al ice'" in bar.inner_text()
+            assert root.get_attribute("data-variant") == "book"
+            bar.locator("input").fill(sid)
+            bar.locator("input").press("Enter")
+            # every exercise of the page now shows alice.w's variant and names her
+            for ex in pg.locator("[data-exercise]").all():
+                ex_id = ex.get_attribute("data-exercise")
+                assert ex.get_attribute("data-variant") == str(pool_index(sid, ex_id)), ex_id
+                assert sid in ex.locator(".sx-student").inner_text()
+                assert ex.get_attribute("data-student") == sid
+            results = {}
+            for n, (ex_id, path) in enumerate(pages.items()):
+                if n:
+                    pg.goto(f"{site}/{path}")            # the id is kept: entered once
+                root = pg.locator(f'[data-exercise="{ex_id}"]')
+                assert root.get_attribute("data-student") == sid
+                inst = instance(ex_id, sid, secret="")
+                assert inst.prompt.split("`")[0][:50] in root.locator(".sx-prompt").inner_text().replace("`", "")
+                wrong = next(c for c in inst.choices if normalise(c, inst.form) != inst.answer)
+                _answer(pg, root, inst, wrong)
+                assert root.get_attribute("data-result") == "wrong"
+                fb = root.locator(".sx-feedback").inner_text()
+                why = inst.outcomes[normalise(wrong, inst.form)].replace("`", "")
+                assert why in fb, (why, fb)                   # the choice's own explanation
+                right = next(c for c in inst.choices if normalise(c, inst.form) == inst.answer)
+                _answer(pg, root, inst, right)
+                assert root.get_attribute("data-result") == "right"
+                frame = root.locator("iframe.sx-replay")
+                assert frame.count() == 1
+                src = frame.get_attribute("src")
+                assert src.endswith(replay_name(inst))
+                fr = pg.frame_locator(f'[data-exercise="{ex_id}"] iframe.sx-replay')
+                player = fr.locator("[data-replay]")
+                player.wait_for(timeout=60_000)
+                pg.wait_for_function(
+                    "id => { const f = document.querySelector('[data-exercise=\"' + id + '\"] iframe.sx-replay');"
+                    " return f && f.contentDocument && f.contentDocument.querySelector('[data-op1-live]'); }",
+                    arg=ex_id, timeout=60_000)
+                replay = (HTML / src.split("/", 1)[1] if src.startswith("../") else HTML / "book" / src)
+                text = replay.resolve().read_text(encoding="utf-8")
+                meta = json.loads(text.split('class="op1-meta">')[1].split("</script>")[0])
+                assert meta.get("at", 0) > 0                  # not the replay's first step ...
+                pos = fr.locator(".op1-pos").first.inner_text()
+                assert pos == f"step {meta['at'] + 1} / {meta['frames']}", pos   # ... the deciding one
+                results[ex_id] = right
+            with pg.expect_download() as dl:
+                pg.locator('[data-exercise="eqnat-remote"] .sx-export').click()
+            exported = json.loads(Path(dl.value.path()).read_text())
+            # a second student on the same browser gets other variants for most exercises
+            bar = pg.locator('[data-exercise="eqnat-remote"] .sx-student')
+            bar.locator(".sx-change").click()
+            bar.locator("input").fill(other)
+            bar.locator(".sx-use").click()
+            assert pg.locator('[data-exercise="eqnat-remote"]').get_attribute("data-student") == other
+            pg.screenshot(path=str(tmp_path / "site.png"), full_page=False)
+        finally:
+            b.close()
+    assert not errors, errors
+    assert not blocked, blocked
+    assert exported["student"] == sid and set(exported["answers"]) == set(pages)
+    answers = tmp_path / f"answers-{sid}.json"
+    answers.write_text(json.dumps(exported))
+    env = {k: v for k, v in os.environ.items() if k not in ("OP1_COURSE_SECRET", "OP1_COURSE_ID")}
+    import sys
+    r = subprocess.run([sys.executable, "-m", "sim.exercises", "grade", "--student", sid, str(answers),
+                        "--format", "json"], cwd=ROOT, capture_output=True, text=True, env=env, timeout=600)
+    assert r.returncode == 0, r.stderr
+    rep = json.loads(r.stdout)
+    got = {it["id"]: it["points"] for it in rep["items"]}
+    assert all(got[k] == 1 for k in pages), got
+    assert rep["score"] == len(pages)
+    differ = sum(pool_index(sid, k) != pool_index(other, k) for k in BANK)
+    assert differ >= len(BANK) / 2
