@@ -30,12 +30,41 @@
           p.rows[parseInt(g.getAttribute("data-k"), 10)] = g;
         });
         p.body = el.querySelector("svg.op1-ladder-body");
-        el.querySelectorAll(".op1-tabs [data-tab]").forEach(function (b, j, all) {
-          b.addEventListener("click", function () {
-            var t = b.getAttribute("data-tab");
-            el.setAttribute("data-tab", t);
-            Array.prototype.forEach.call(all, function (o) { o.setAttribute("aria-selected", o === b ? "true" : "false"); });
-            if (t === "ladder") { showLadder(p, p.k, true); settle(p); }
+        // A phone's tabs (the WAI-ARIA tabs pattern): each tab controls its box, which is then a
+        // tabpanel; ← → Home End move between the tabs (and never step the replay); one tab stop.
+        window.__op1Seq = (window.__op1Seq || 0) + 1;
+        var uid = "op1-r" + window.__op1Seq + "-";
+        p.tablist = el.querySelector(".op1-tabs");
+        p.tabs = Array.prototype.slice.call(el.querySelectorAll(".op1-tabs [data-tab]"));
+        p.tabs.forEach(function (b) {
+          var t = b.getAttribute("data-tab"), panel = el.querySelector('[data-panel="' + t + '"]');
+          b.id = uid + "tab-" + t;
+          if (panel) {
+            panel.id = uid + "panel-" + t;
+            b.setAttribute("aria-controls", panel.id);
+            panel.setAttribute("data-role", panel.getAttribute("role") || "");
+          }
+        });
+        p.select = function (b, focus) {
+          var t = b.getAttribute("data-tab");
+          el.setAttribute("data-tab", t);
+          p.tabs.forEach(function (o) {
+            o.setAttribute("aria-selected", o === b ? "true" : "false");
+            o.setAttribute("tabindex", o === b ? "0" : "-1");
+          });
+          if (focus) b.focus();
+          if (t === "ladder") showLadder(p, p.k, true);
+          settle(p);
+        };
+        p.tabs.forEach(function (b) {
+          b.addEventListener("click", function () { p.select(b, false); });
+          b.addEventListener("keydown", function (ev) {
+            var j = p.tabs.indexOf(b), m = p.tabs.length;
+            var to = {ArrowRight: (j + 1) % m, ArrowLeft: (j + m - 1) % m, Home: 0, End: m - 1}[ev.key];
+            if (to === undefined) return;
+            ev.preventDefault();
+            ev.stopPropagation();
+            p.select(p.tabs[to], true);
           });
         });
         var tog = el.querySelector("input.op1-all-toggle");
@@ -136,11 +165,42 @@
         p.scrollRow = row;
       }
 
+      // The tabs are shown on a narrow player only: there their boxes are tabpanels, elsewhere
+      // plain groups (a screen reader must not announce panels of tabs it cannot see).
+      function syncTabs(p) {
+        if (!p.tablist) return;
+        var on = getComputedStyle(p.tablist).display !== "none";
+        if (on === p.tabsOn) return;
+        p.tabsOn = on;
+        p.tabs.forEach(function (b) {
+          var panel = document.getElementById(b.getAttribute("aria-controls"));
+          if (!panel) return;
+          var was = panel.getAttribute("data-role");
+          if (on) { panel.setAttribute("role", "tabpanel"); panel.setAttribute("aria-labelledby", b.id); }
+          else {
+            if (was) panel.setAttribute("role", was); else panel.removeAttribute("role");
+            panel.removeAttribute("aria-labelledby");
+          }
+        });
+      }
+
+      // A box that scrolls is a keyboard stop (its arrow keys scroll it); one that does not is not.
+      function fitScrolls(p) {
+        p.el.querySelectorAll(".op1-kscroll").forEach(function (b) {
+          if (!b.offsetParent) return;
+          var can = b.scrollWidth > b.clientWidth + 1 || b.scrollHeight > b.clientHeight + 1;
+          if (can || document.activeElement === b) b.setAttribute("tabindex", "0");
+          else b.removeAttribute("tabindex");
+        });
+      }
+
       // What needs the layout (scrolling the ladder to its row, the network to its packet) runs
       // once per frame, after every change of the step is written: one layout, not one per read.
       function settle(p) {
         fitLadder(p);
         centreTopo(p);
+        syncTabs(p);
+        fitScrolls(p);
         var row = p.scrollRow, box = q(p.el, ".op1-ladder-scroll");
         p.scrollRow = null;
         if (!row || !box || !box.offsetParent) return;
@@ -268,6 +328,7 @@
         }
         var t = ev.target, tag = t && t.tagName;
         if (tag === "SELECT" || tag === "A") return;
+        if (t.classList && t.classList.contains("op1-kscroll")) return;   // a box that scrolls: its keys scroll it
         if (tag === "INPUT" && ev.key !== " ") return;   // the slider moves by itself
         if (tag === "BUTTON" && (ev.key === " " || ev.key === "Enter")) return;
         var a = {ArrowRight: "next", ArrowLeft: "prev", Home: "first", End: "last", " ": "play"}[ev.key];
@@ -289,7 +350,9 @@
         io.observe(bar);
       }
       if (window.ResizeObserver) {
-        var ro = new ResizeObserver(function () { panes.forEach(function (p) { fitLadder(p); centreTopo(p); }); });
+        var ro = new ResizeObserver(function () {
+          panes.forEach(function (p) { fitLadder(p); centreTopo(p); syncTabs(p); fitScrolls(p); });
+        });
         panes.forEach(function (p) { var b = q(p.el, ".op1-topo-scroll"); if (b) ro.observe(b); });
       }
       show(Math.min(meta.at || 0, n - 1));   // a replay may open at a later step (Player(at=))

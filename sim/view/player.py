@@ -165,24 +165,34 @@ class Frames:
         topo0 = topo_apply(self.topo, self.topo_frames[0])
         lab = f'<div class="op1-panelab">{_dot.h(label)}</div>' if label else ""
         sub = f'<div class="op1-sub">{_dot.h(params_line(r))}</div>' if label else ""
-        tabs = "".join(f'<button type="button" role="tab" data-tab="{t}" aria-selected="{str(t == "ladder").lower()}">'
-                       f'{w}</button>' for t, w in (("ladder", "Ladder"), ("state", "Router tables"),
-                                                    ("pkt", "Packet")))
+        tabs = "".join(f'<button type="button" role="tab" data-tab="{t}" aria-selected="{str(t == "ladder").lower()}" '
+                       f'tabindex="{0 if t == "ladder" else -1}">{w}</button>'
+                       for t, w in (("ladder", "Ladder"), ("state", "Router tables"), ("pkt", "Packet")))
+        # The boxes' titles label them, not the page's outline: a heading per box would put four
+        # headings per player into the chapter's table of headings, at a level the player can't know.
+        # A box that scrolls takes the keyboard's focus (tabindex) so that its arrow keys scroll it.
         return (f'<div class="op1-pane" data-tab="ladder">{lab}{sub}<div class="op1-endnote"></div>'
                 f'<p class="op1-narr" aria-live="polite">{_dot.h(self.narration[0])}</p>'
                 f'<div class="op1-what">{self.chgs[self.chg_of[0]]}</div>'
                 f'<div class="op1-grid">'
-                f'<figure class="op1-box op1-topo-box"><h4>Network · <span class="op1-where">'
-                f'{_dot.h(self.where[0])}</span></h4><div class="op1-scroll op1-topo-scroll">{topo0}</div></figure>'
+                f'<figure class="op1-box op1-topo-box"><figcaption class="op1-boxh">Network · <span class="op1-where">'
+                f'{_dot.h(self.where[0])}</span></figcaption><div class="op1-scroll op1-topo-scroll op1-kscroll" '
+                f'tabindex="0" role="group" aria-label="network, scrolls">{topo0}</div></figure>'
                 f'<div class="op1-tabs" role="tablist" aria-label="what to show below the network">{tabs}</div>'
-                f'<div class="op1-box op1-ladder-box"><h4>Ladder: the steps so far'
+                f'<div class="op1-box op1-ladder-box" data-panel="ladder" role="group" aria-label="ladder">'
+                f'<div class="op1-boxh">Ladder: the steps so far'
                 f'<label class="op1-allbox"><input type="checkbox" class="op1-all-toggle"> '
-                f'show the whole exchange</label></h4>'
-                f'<div class="op1-ladder-scroll">{head}<div class="op1-ladder-clip" style="height:{LADDER_ROW + 6}px">{body}</div></div></div>'
-                f'<figure class="op1-box op1-state-box-wrap"><h4>Linux router: tables</h4>{LEGEND}'
-                f'<div class="op1-scroll op1-state-box">{self.states[self.state_of[0]]}</div></figure>'
-                f'<div class="op1-box op1-pkt-wrap"><h4>Packet: its fields and bytes</h4>'
-                f'<div class="op1-scroll op1-pkt-box">{self.pkts[self.pkt_of[0]]}</div></div>'
+                f'show the whole exchange</label></div>'
+                f'<div class="op1-ladder-scroll op1-kscroll" tabindex="0" role="group" aria-label="ladder, scrolls">'
+                f'{head}<div class="op1-ladder-clip" style="height:{LADDER_ROW + 6}px">{body}</div></div></div>'
+                f'<figure class="op1-box op1-state-box-wrap" data-panel="state">'
+                f'<figcaption class="op1-boxh">Linux router: tables</figcaption>{LEGEND}'
+                f'<div class="op1-scroll op1-state-box op1-kscroll" tabindex="0" role="group" '
+                f'aria-label="router tables, scrolls">{self.states[self.state_of[0]]}</div></figure>'
+                f'<div class="op1-box op1-pkt-wrap" data-panel="pkt" role="group" aria-label="packet">'
+                f'<div class="op1-boxh">Packet: its fields and bytes</div>'
+                f'<div class="op1-scroll op1-pkt-box op1-kscroll" tabindex="0" role="group" '
+                f'aria-label="packet, scrolls">{self.pkts[self.pkt_of[0]]}</div></div>'
                 f'</div><script type="application/octet-stream" class="op1-data" data-enc="deflate-base64">'
                 f'{pack(self.data())}</script></div>')
 
@@ -280,7 +290,7 @@ def _buttons() -> str:
 def _bar(frames: int, downloads: str, flag: bool) -> str:
     speeds = "".join(f'<option value="{v}"{" selected" if v == "1" else ""}>{t}</option>'
                      for v, t in (("0.25", "¼×"), ("0.5", "½×"), ("1", "1×"), ("2", "2×"), ("4", "4×")))
-    return ('<div class="op1-bar" role="toolbar" aria-label="replay controls">' + _buttons() +
+    return ('<div class="op1-bar" role="group" aria-label="replay controls">' + _buttons() +
             f'<label class="op1-spd">speed <select class="op1-speed" aria-label="speed">{speeds}</select></label>'
             f'<input class="op1-slider" type="range" min="0" max="{frames - 1}" value="0" step="1" '
             f'aria-label="step">'
@@ -292,13 +302,13 @@ def _bar(frames: int, downloads: str, flag: bool) -> str:
 def _float_bar(frames: int) -> str:
     """The same buttons, pinned to the bottom of the window while the player is on screen
     and its own bar has scrolled away (shown by the script)."""
-    return ('<div class="op1-float" role="toolbar" aria-label="replay controls, pinned" hidden>' + _buttons()
+    return ('<div class="op1-float" role="group" aria-label="replay controls, pinned" hidden>' + _buttons()
             + f'<span class="op1-fpos" aria-live="off">step 1 / {frames}</span></div>')
 
 
-HINT = ('<div class="op1-hint">Keys (click the player first): ← → step · space play/pause · '
+HINT = ('<div class="op1-hint">Keys (click the player or Tab into it): ← → step · space play/pause · '
         'Home/End first/last. A ladder row goes to its step when clicked (or Enter on it; ↑ ↓ move '
-        'between rows). A <i>step</i> is one frame of this replay; an <i>event</i> is a line of the '
+        'between rows). In a box that scrolls, Tab to it and the arrow keys scroll it. A <i>step</i> is one frame of this replay; an <i>event</i> is a line of the '
         "simulator's trace (numbered from 0), as in the ladder and the downloads. The pcapng opens in "
         "Wireshark, each frame's comment giving its event number.</div>")
 
