@@ -93,26 +93,18 @@ class LivePlayer:
         self.frames: Frames | None = None
         self.last_run_s = 0.0
         style = {"description_width": "initial"}
-        lay = W.Layout(width="auto")
-        policies = tuple(dict.fromkeys(POLICIES + ((p.multipath,) if p.multipath not in POLICIES else ())))
-        self.controls = {
-            "multipath": W.Dropdown(options=policies, value=p.multipath, description="multipath",
-                                    style=style, layout=lay),
-            "equalize": W.Checkbox(value=p.equalize, description="equalize", indent=False, layout=lay),
-            "nat": W.Dropdown(options=tuple(NAT_MODELS), value=p.nat, description="NAT", style=style,
-                              layout=lay),
-            "remote": W.Dropdown(options=tuple(REMOTE_BEHAVIOURS), value=p.remote, description="remote",
-                                 style=style, layout=lay),
-            "ingress_filter": W.Checkbox(value=p.ingress_filter, description="ingress filter (BCP 38)",
-                                         indent=False, layout=lay),
-            "uplinks": W.BoundedIntText(value=p.uplinks, min=1, max=max(MAX_UPLINKS, p.uplinks),
-                                        description="uplinks", style=style, layout=W.Layout(width="120px")),
-            "seed": W.BoundedIntText(value=p.seed, min=0, max=SEED_MAX, description="seed", style=style,
-                                     layout=W.Layout(width="140px")),
-            "down_at": W.Dropdown(options=_down_options(p.down_at), value=p.down_at,
-                                  description=f"uplink {p.down_uplink} fails", style=style,
-                                  layout=W.Layout(width="210px")),
-        }
+        widths = {"uplinks": "120px", "seed": "140px", "down_at": "210px"}
+
+        def widget(s):                     # one widget per control_specs entry
+            lay = W.Layout(width=widths.get(s["name"], "auto"))
+            if s["kind"] == "bool":
+                return W.Checkbox(value=s["value"], description=s["label"], indent=False, layout=lay)
+            if s["kind"] == "int":
+                return W.BoundedIntText(value=s["value"], min=s["min"], max=s["max"], description=s["label"],
+                                        style=style, layout=lay)
+            return W.Dropdown(options=s["choices"], value=s["value"], description=s["label"], style=style,
+                              layout=lay)
+        self.controls = {s["name"]: widget(s) for s in control_specs(p)}
         self.controls["equalize"].disabled = p.multipath not in CACHED_POLICIES
         self.status = W.HTML()
         self.slider = W.IntSlider(value=0, min=0, max=0, description="step", continuous_update=True,
