@@ -311,3 +311,20 @@ def test_a_student_on_the_shared_site(site, tmp_path):
     assert rep["score"] == len(pages)
     differ = sum(pool_index(sid, k) != pool_index(other, k) for k in BANK)
     assert differ >= len(BANK) / 2
+
+
+def test_a_course_id_gets_its_own_pool_and_the_grader_checks_it(monkeypatch):
+    from sim.exercises.grade import GradeError
+    base = {k: instance(k, "dora", secret="") for k in ("rc-hit", "rc-count")}
+    monkeypatch.setenv("OP1_COURSE_ID", "net101")
+    mine = {k: instance(k, "dora", secret="") for k in base}
+    assert all(mine[k].variant.endswith("@net101") and mine[k].salt != base[k].salt for k in base)
+    data = answer_file("dora", {k: v.answer for k, v in mine.items()})
+    data["course"] = "net101"
+    assert grade("dora", data, chapter=2, secret="").score == 2
+    monkeypatch.delenv("OP1_COURSE_ID")
+    with pytest.raises(GradeError, match="course 'net101'.*OP1_COURSE_ID=net101"):
+        grade("dora", data, chapter=2, secret="")
+    monkeypatch.setenv("OP1_COURSE_ID", "bad id")
+    with pytest.raises(Exception, match="bad course id 'bad id'"):
+        instance("rc-hit", "dora", secret="")

@@ -35,8 +35,8 @@ from pathlib import Path
 from .._io import atomic_write
 from .bank import BANK, ExerciseError, chapter_ids, chapters, check_chapter, forget_runs, instance
 from .model import REVEAL_TITLE, SCALARS, context_title, echo, salt_for, short
-from .variants import (BOOK_STUDENT, STUDENT_RE, StudentError, check_student, member, read_text_file,
-                       secret_for)
+from .variants import (BOOK_STUDENT, COURSE_ENV, STUDENT_RE, StudentError, check_student, course_for, member,
+                       read_text_file, secret_for)
 
 FORMAT = "1+1<1 answers"
 VERSIONS = (1,)             # the versions of the answer file format this grader reads
@@ -159,6 +159,14 @@ def grade(student: str, data: dict, chapter: int | None = None, secret: str | No
     owner = data["student"]
     if owner != student:
         raise GradeError(f"this answer file belongs to student {echo(owner)}, not to {student!r}")
+    if "course" in data:
+        given, ours = data["course"], course_for(None)
+        if given != ours:
+            raise GradeError(f"these answers were given in the book of course {echo(given)}, and this grader grades "
+                             + (f"course {ours!r}" if ours else "the published book (no course id)")
+                             + f": set {COURSE_ENV}={given} to grade that course" if isinstance(given, str)
+                             and STUDENT_RE.match(given) else
+                             f"\"course\" in the answer file must be a course id, got {echo(given)}")
     answers = data["answers"]
     unknown = sorted(str(k) for k in answers if k not in BANK)
     if unknown:
@@ -167,8 +175,8 @@ def grade(student: str, data: dict, chapter: int | None = None, secret: str | No
         _, variant, _ = _unwrap(v)
         if variant is not None and variant != variant_salt(student, k, secret):
             raise GradeError(f"the answer to {k!r} was given {_where(variant, k, student, secret, others)}, not on "
-                             f"{student}'s own: {student} must answer on the page made for them "
-                             f"(python -m sim.exercises page --student {student})")
+                             f"{student}'s own: {student} must answer their own variant (the book with the id "
+                             f"{student} entered, or python -m sim.exercises page --student {student})")
     notes = []
     if chapter is None and "chapter" in data:
         chapter = data["chapter"]
