@@ -80,10 +80,35 @@ def panel_html(scenario: str, base: str, uid: str, fetch_bytes: int, max_steps: 
 
 # -- in the worker -------------------------------------------------------------------------------
 
+#: What the worker keeps between runs (a second run mostly redraws the same diagrams and packets).
+CACHE_MAX = 4000
+
+
+def _memo(fn, key=lambda x: x):
+    cache: dict = {}
+
+    def memo(x):
+        k = key(x)
+        if k not in cache:
+            if len(cache) >= CACHE_MAX:
+                cache.clear()
+            cache[k] = fn(x)
+        return cache[k]
+    return memo
+
+
 def use_renderer(layout) -> None:
-    """Draw DOT with ``layout(dot_text) -> svg_text`` (Graphviz compiled to WebAssembly)."""
-    from . import _dot
-    _dot.RENDERER = lambda sources: [str(layout(s)) for s in sources]
+    """Draw DOT with ``layout(dot_text) -> svg_text`` (Graphviz compiled to WebAssembly), each
+    distinct DOT text once; and build and dissect each distinct packet once (scapy's
+    ``sim.pcap.to_bytes`` and ``pktpane.dissect`` are the slowest parts of a replay under
+    Pyodide; a ``Packet`` is an immutable value, and both results are only read)."""
+    from .. import pcap
+    from . import _dot, pktpane
+    one = _memo(lambda dot: str(layout(dot)))
+    _dot.RENDERER = lambda sources: [one(s) for s in sources]
+    _dot.clean = _memo(_dot.clean)
+    pcap.to_bytes = _memo(pcap.to_bytes, key=lambda pkt: (type(pkt.l4), pkt))
+    pktpane.dissect = _memo(pktpane.dissect)
 
 
 def run(scenario: str, fixed: str, values: str) -> str:
