@@ -29,7 +29,10 @@ from ._js import JS as _JS
 CSS = """
 .sx-exercise{border:1px solid #c9d3de;border-left:4px solid #2b6cb0;border-radius:4px;padding:.8em 1em;margin:1em 0;
   font-family:system-ui,-apple-system,"Segoe UI",sans-serif;font-size:15px;line-height:1.45;background:#fbfcfe;color:#1a202c}
-.sx-exercise h4{margin:.1em 0 .5em;font-size:1.05em}
+.sx-exercise h3{margin:.1em 0 .5em;font-size:1.05em;font-weight:bold;line-height:1.45}
+/* The box keeps its own light colours in a dark theme: its text must not take the theme's light ones. */
+.sx-exercise h3,.sx-exercise pre,.sx-exercise code,.sx-exercise label,.sx-exercise legend,.sx-exercise summary,
+  .sx-exercise p,.sx-exercise b{color:#1a202c}
 .sx-exercise .sx-meta{color:#4a5568;font-size:.85em;font-weight:normal}
 .sx-exercise pre{background:#f1f4f8;border:1px solid #dde3ea;padding:.5em;overflow-x:auto;font-size:12px;line-height:1.35;
   white-space:pre-wrap;overflow-wrap:anywhere}
@@ -40,7 +43,7 @@ CSS = """
 .sx-exercise button{font-size:14px;padding:.25em .9em;margin:.4em .5em .2em 0;border:1px solid #2b6cb0;border-radius:3px;
   background:#2b6cb0;color:#fff;cursor:pointer}
 .sx-exercise button.sx-export{background:#fff;color:#2b6cb0}
-.sx-exercise button:focus-visible,.sx-exercise input:focus-visible{outline:3px solid #f6ad55;outline-offset:1px}
+.sx-exercise :focus-visible{outline:3px solid #b84d00;outline-offset:2px}
 .sx-feedback{white-space:pre-wrap;margin-top:.4em;padding:.4em .6em;border-radius:3px}
 .sx-feedback:empty{display:none}
 .sx-feedback.sx-right{background:#e6f6ea;border:1px solid #68b37a}
@@ -128,9 +131,9 @@ def render(inst: Instance, key: bool | None = None, include_assets: bool = True,
            f'data-student="{html.escape(inst.student)}" data-store="{html.escape(store_name(inst))}" '
            f'data-kind="{inst.kind}" data-chapter="{inst.chapter}"'
            + (f' data-replays="{html.escape(replays)}"' if replays else "") + '>',
-           f'<h4>{html.escape(inst.title)} <span class="sx-meta">· chapter {inst.chapter} · {inst.kind}'
+           f'<h3>{html.escape(inst.title)} <span class="sx-meta">· chapter {inst.chapter} · {inst.kind}'
            f'{" · needs Python" if inst.needs_python else ""}<span class="sx-who">'
-           f'{"" if inst.student == BOOK_STUDENT else " · variant of " + html.escape(inst.student)}</span></span></h4>']
+           f'{"" if inst.student == BOOK_STUDENT else " · variant of " + html.escape(inst.student)}</span></span></h3>']
     if pooled:
         out.append('<div class="sx-student" role="group" aria-label="student id"></div>')
     out.append(f'<div class="sx-body">{_body(inst, uid)}</div>')
