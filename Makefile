@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: test book book-instructor bench bench-view bench-grade kernel-soak system venv clean
+.PHONY: test book book-instructor bench bench-view bench-grade bench-live kernel-soak system venv clean
 
 test: system $(STAMP) $(NODE_STAMP) book
 	$(PY) -m pytest -q
@@ -52,6 +52,11 @@ book-instructor: system $(STAMP) $(BOOK_STAMP)
 
 bench-book: $(STAMP) $(BOOK_STAMP)
 	$(PY) book/bench_book.py
+
+# The live panels (issue 11): Run to first frame in Chromium, cold and warm, second runs, and the
+# bytes the live mode adds to the site and to each page (not a timed test).
+bench-live: book
+	$(PY) book/bench_live.py
 
 $(BOOK_STAMP): requirements-book.txt pyproject.toml $(STAMP)
 	$(PY) -m pip install -q -r requirements-book.txt

@@ -1,0 +1,101 @@
+// The live panel: on Run, the simulator runs in this browser (worker.js: Pyodide and Graphviz
+// compiled to WebAssembly, fetched only then) and its replay is inserted above the older ones.
+(function () {
+  "use strict";
+  var KEEP = 4;               // replays kept on the page; the oldest goes when a fifth comes
+  var worker = null, seq = 0, waiting = {};
+
+  function getWorker(base) {
+    if (worker) return worker;
+    worker = new Worker(new URL("worker.js", base), {type: "module"});
+    worker.onmessage = function (e) {
+      var cb = waiting[e.data.id];
+      if (cb && cb(e.data)) delete waiting[e.data.id];
+    };
+    worker.onerror = function (e) {
+      e.preventDefault();
+      var why = "the live runner could not start" + (e.message ? " (" + e.message + ")" : "");
+      Object.keys(waiting).forEach(function (id) { waiting[id]({fail: why}); });
+      waiting = {};
+      worker = null;
+    };
+    return worker;
+  }
+
+  // The controls' values as JSON: integers written as typed (JSON keeps big ones exact; a box
+  // that holds no integer sends its text, and the simulator names it).
+  function valuesJSON(form) {
+    var parts = [];
+    Array.prototype.forEach.call(form.elements, function (c) {
+      if (!c.name) return;
+      var v;
+      if (c.type === "checkbox") v = String(c.checked && !c.disabled);
+      else if (c.type === "number") v = /^-?\d+$/.test(c.value.trim()) ? c.value.trim() : JSON.stringify(c.value);
+      else if (c.hasAttribute("data-json")) v = c.value;
+      else v = JSON.stringify(c.value);
+      parts.push(JSON.stringify(c.name) + ":" + v);
+    });
+    return "{" + parts.join(",") + "}";
+  }
+
+  function setUp(root) {
+    if (root.getAttribute("data-live-ready")) return;
+    root.setAttribute("data-live-ready", "1");
+    var form = root.querySelector("form"), status = root.querySelector(".op1-lp-status");
+    var out = root.querySelector(".op1-lp-out"), button = root.querySelector("[data-run]");
+    var base = new URL(root.getAttribute("data-base"), location.href), runs = 0;
+    function sync() {
+      root.querySelectorAll("[data-only-with]").forEach(function (c) {
+        var other = form.elements[c.getAttribute("data-only-with")];
+        c.disabled = c.getAttribute("data-allowed").split(" ").indexOf(other.value) < 0;
+      });
+    }
+    form.addEventListener("change", sync);
+    sync();
+    form.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      if (location.protocol === "file:") {
+        status.textContent = "Live runs need the book served, not opened as a file: in the book's folder " +
+          "(_build/html) run  python3 -m http.server  and open http://localhost:8000/ (browsers fetch no " +
+          "WebAssembly for a file:// page).";
+        return;
+      }
+      if (!window.Worker || !window.WebAssembly) {
+        status.textContent = "Live runs need a browser with Web Workers and WebAssembly.";
+        return;
+      }
+      var n = runs + 1, id = ++seq, t0 = performance.now();
+      button.disabled = true;
+      root.setAttribute("aria-busy", "true");
+      waiting[id] = function (m) {
+        if (m.status) { status.textContent = "Run " + n + ": " + m.status; return false; }
+        button.disabled = false;
+        root.removeAttribute("aria-busy");
+        if (m.error) { status.textContent = "Not run: " + m.error; return true; }
+        if (m.fail) { status.textContent = "Not run: " + m.fail; return true; }
+        runs = n;
+        var box = document.createElement("div");
+        box.className = "op1-lp-run";
+        box.innerHTML = m.html;
+        out.insertBefore(box, out.firstChild);
+        while (out.children.length > KEEP) out.removeChild(out.lastChild);
+        // innerHTML runs no script: the player's own script is put back to start it
+        box.querySelectorAll("script:not([type])").forEach(function (s) {
+          var x = document.createElement("script");
+          x.textContent = s.textContent;
+          s.parentNode.replaceChild(x, s);
+        });
+        status.textContent = "Run " + n + ": " + m.events + " events, simulated in " + m.runMs +
+          " ms; replay shown after " + ((performance.now() - t0) / 1000).toFixed(1) + " s.";
+        return true;
+      };
+      getWorker(base).postMessage({id: id, scenario: root.getAttribute("data-scenario"),
+        fixed: root.getAttribute("data-params"), values: valuesJSON(form),
+        title: "Run " + n + ", in this page", maxSteps: parseInt(root.getAttribute("data-max-steps"), 10)});
+    });
+  }
+
+  function all() { document.querySelectorAll("[data-live]").forEach(setUp); }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", all);
+  else all();
+})();

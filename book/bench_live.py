@@ -1,0 +1,112 @@
+"""Benchmark of the book's live panels (``make bench-live``; not a test): prints
+
+- the time from pressing Run to the first frame of the replay on a chapter page served from
+  127.0.0.1, with a cold browser cache (a fresh Chromium profile), goal <= 8 s;
+- a second Run of the same page's defaults (Python already loaded), goal <= 1 s;
+- the first Run after a reload with the browser's cache warm;
+- the bytes the live mode adds to the site (``_static/op1-live``), goal <= 20 MB, and to each
+  page before Run (the panel's HTML, script and styles), goal <= 50 KB.
+
+Needs the built book (``make book``), Debian's chromium and playwright.
+    python book/bench_live.py [--page book/06-equalize-nat] [--runs 3]
+"""
+from __future__ import annotations
+
+import argparse
+import functools
+import http.server
+import os
+import re
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+HTML = ROOT / "_build" / "html"
+LIVE = HTML / "_static" / "op1-live"
+CHROMIUM = "/usr/bin/chromium"
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+def page_weights() -> dict[str, int]:
+    """Bytes each page with a panel carries before Run: the panel's HTML, panel.js, panel.css."""
+    extra = (LIVE / "panel.js").stat().st_size + (LIVE / "panel.css").stat().st_size
+    out = {}
+    for page in sorted(HTML.glob("book/*.html")):
+        panels = re.findall(r'<section class="op1-livepanel".*?</section>', page.read_text(), re.S)
+        if panels:
+            out[page.stem] = sum(len(p.encode()) for p in panels) + extra
+    return out
+
+
+def _run(pg, count: int) -> float:
+    t0 = time.perf_counter()
+    pg.click("[data-live] [data-run]")
+    pg.wait_for_function(
+        f"document.querySelectorAll('[data-live] .op1-lp-out [data-replay][data-op1-live]').length >= {count}"
+        " || /^Not run/.test(document.querySelector('[data-live] .op1-lp-status').textContent)",
+        timeout=600_000)
+    took = time.perf_counter() - t0
+    status = pg.inner_text("[data-live] .op1-lp-status")
+    if not status.startswith(f"Run {count}:"):
+        raise SystemExit(f"bench_live: the run failed: {status}")
+    return took
+
+
+def main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--page", default="book/06-equalize-nat")
+    ap.add_argument("--runs", type=int, default=3, help="second runs to time (default 3)")
+    args = ap.parse_args(argv)
+    if not (LIVE / "manifest.json").exists() or not (HTML / f"{args.page}.html").exists():
+        print(f"bench_live: {HTML / args.page}.html or its live files are missing: run make book", file=sys.stderr)
+        return 2
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        print("bench_live: playwright is not installed (pip install -e .[dev])", file=sys.stderr)
+        return 2
+    site = sum(p.stat().st_size for p in LIVE.rglob("*") if p.is_file())
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(HTML)))
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{srv.server_address[1]}/{args.page}.html"
+    fetched = {"n": 0, "bytes": 0}
+    try:
+        with sync_playwright() as p, tempfile.TemporaryDirectory() as profile:
+            ctx = p.chromium.launch_persistent_context(profile, executable_path=CHROMIUM,
+                                                       args=["--no-sandbox", "--disable-gpu"], headless=True)
+            ctx.route("**/*", lambda r: r.continue_() if urlparse(r.request.url).hostname == "127.0.0.1"
+                      else r.abort())
+            pg = ctx.new_page()
+            pg.on("requestfinished", lambda r: fetched.update(n=fetched["n"] + 1))
+            pg.goto(url, wait_until="load")
+            cold = _run(pg, 1)
+            seconds = [_run(pg, k) for k in range(2, 2 + args.runs)]
+            pg.reload(wait_until="load")
+            warm = _run(pg, 1)
+            ctx.close()
+    finally:
+        srv.shutdown()
+        srv.server_close()
+    load = os.getloadavg()
+    print(f"live panel of {args.page}, Chromium headless, served from 127.0.0.1, "
+          f"{os.cpu_count()} CPUs, load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
+    print(f"  Run -> first frame, cold cache:  {cold:6.2f} s   (goal <= 8 s)")
+    print(f"  second Run, same parameters:     {min(seconds):6.2f} s best, "
+          f"{sorted(seconds)[len(seconds) // 2]:.2f} s median of {len(seconds)}   (goal <= 1 s)")
+    print(f"  first Run after a reload, warm cache: {warm:6.2f} s")
+    print(f"  bytes added to the site: {site:,} ({site / 2**20:.1f} MiB; goal <= 20 MB)")
+    for page, n in page_weights().items():
+        print(f"  bytes added to {page} before Run: {n:,} ({n / 1024:.1f} KiB; goal <= 50 KB)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,346 @@
+"""The book's live panels (issue 11): the simulator run in the reader's browser by Pyodide.
+
+- The panel's controls are the live player's (``live.control_specs``), named by ``sim.run``'s
+  keywords; a bad value gets the simulator's own one line; a run and its replay are the static
+  ``Player``'s, drawn through the render hook.
+- Under Pyodide in node (the npm package of package.json), the command line prints the same
+  JSON trace, byte for byte, as CPython, for five scenarios.
+- The built site: every "Try it live" cell has its panel; the live files are in ``_static``,
+  within the size goals.
+- In Chromium, chapter 6 served from 127.0.0.1 with every other request blocked: Run with the
+  defaults, set ``nat`` to ``netfilter`` and Run again; both replays, their parameters, the
+  narration where the NAT models diverge, the pcapng (read by tshark, the same bytes as
+  CPython's), no console error, no outside request.
+"""
+from __future__ import annotations
+
+import base64
+import functools
+import hashlib
+import http.server
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+from dataclasses import fields
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+import sim
+from sim import scenarios
+from sim.multipath import POLICIES
+from sim.nat import NAT_MODELS
+from sim.tcp import REMOTE_BEHAVIOURS
+from sim.view import _dot, inpage
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "book"))
+import op1_inpage  # noqa: E402
+
+HTML = ROOT / "_build" / "html"
+LIVE = HTML / "_static" / "op1-live"
+CHROMIUM = "/usr/bin/chromium"
+CI = os.environ.get("CI", "").lower() == "true"
+KNOWN_CONSOLE_ERRORS = ("THEBE_JS_URL",)
+LIVE_CHAPTERS = ("03-connection-level", "04-equalize", "06-equalize-nat", "08-real-kernels",
+                 "09-modern-linux", "10-two-links")
+
+
+def _skip_or_fail(reason: str):
+    if CI:
+        pytest.fail(f"{reason} (CI=true: not skipping)")
+    pytest.skip(reason)
+
+
+def _cells(chapter: str) -> list[tuple[str, dict]]:
+    text = (ROOT / "book" / f"{chapter}.md").read_text()
+    cells = re.findall(r"```\{code-cell\}[^\n]*\n(.*?)```", text, re.S)
+    calls = [op1_inpage.live_call(re.sub(r"^:\w[\w-]*:.*\n", "", src, flags=re.M)) for src in cells]
+    return [c for c in calls if c]
+
+
+# -- the panel, in CPython ------------------------------------------------------------------------
+
+def test_every_try_it_live_section_has_a_livePlayer_call():
+    for ch in LIVE_CHAPTERS:
+        assert len(_cells(ch)) == 1, ch
+    assert _cells("06-equalize-nat") == [("equalize-nat", {"seed": 3, "size": 20_000})]
+
+
+def test_a_live_call_must_be_literal():
+    assert op1_inpage.live_call("x = 1") is None
+    with pytest.raises(op1_inpage.LiveBuildError, match="literal parameters"):
+        op1_inpage.live_call("LivePlayer('equalize-nat', seed=n)")
+
+
+def test_panel_controls_are_the_live_players():
+    html = inpage.panel_html("equalize-nat", "../_static/op1-live/", "t", 17_000_000, seed=3, size=20_000)
+    assert 'data-live data-scenario="equalize-nat"' in html
+    assert html.count("data-run") == 1 and 'role="status"' in html
+    names = re.findall(r'name="([^"]+)"', html)
+    assert names == ["multipath", "equalize", "nat", "remote", "ingress_filter", "uplinks", "seed",
+                     "down_at", "size"]
+    assert set(names) <= {f.name for f in fields(scenarios.Params)}     # sim.run's keywords
+    def options(name):
+        sel = re.search(rf'<select id="t-{name}" name="{name}"[^>]*>(.*?)</select>', html).group(1)
+        return re.findall(r'<option value="([^"]*)"', sel), re.findall(r'<option value="([^"]*)" selected', sel)
+    assert options("multipath") == (list(POLICIES), ["random"])
+    assert options("nat") == (list(NAT_MODELS), ["article"])
+    assert options("remote") == (list(REMOTE_BEHAVIOURS), ["article"])
+    assert 'name="seed" value="3"' in html and 'name="size" value="20000"' in html
+    assert re.search(r'name="equalize" checked data-only-with="multipath" data-allowed="random wrr"', html)
+    # every control has a label (the <label for> around it)
+    for name in names:
+        assert re.search(rf'<label class="op1-lc[^"]*" for="t-{name}">', html), name
+    assert "17 MB" in html
+
+
+def test_panel_keeps_what_it_has_no_control_for():
+    html = inpage.panel_html("mptcp", "./", "t", 1, seed=1, subflows=3)
+    assert 'data-params="{&quot;subflows&quot;: 3}"' in html
+    assert 'name="size"' not in html
+
+
+def test_a_bad_value_gets_the_simulators_own_line():
+    for values in ({"seed": -1}, {"seed": ""}, {"uplinks": 0}, {"nat": "carrier-grade"}, {"seed": 2**53}):
+        got = json.loads(inpage.run("equalize-nat", '{"size": 20000}', json.dumps(values)))
+        with pytest.raises(scenarios.ParamError) as e:
+            p = scenarios.make_params("equalize-nat", size=20000, **values)
+            from sim.view.live import _check_live
+            _check_live(p)
+        assert got == {"error": str(e.value)}, values
+
+
+def test_run_and_draw_are_the_static_players(monkeypatch):
+    from sim.view import Player
+    got = json.loads(inpage.run("equalize-nat", '{"size": 20000}', '{"seed": 3, "nat": "netfilter"}'))
+    assert got["events"] == len(sim.run("equalize-nat", seed=3, size=20_000, nat="netfilter").events)
+    live = json.loads(inpage.draw("Run 1", 60))["html"]
+    static = Player(sim.run("equalize-nat", seed=3, size=20_000, nat="netfilter"), title="Run 1",
+                    max_steps=60).html()
+    assert live == static
+    # equalize is a route-cache flag: with hash-l4 it is off, as in LivePlayer
+    json.loads(inpage.run("equalize-nat", "{}", '{"multipath": "hash-l4", "equalize": true}'))
+    assert inpage._last["result"].params.equalize is False
+
+
+def _same_ids(html: str) -> str:
+    """A player's HTML with its frames unpacked and graphviz's graph ids alike: dot numbers the
+    graphs of one batch (page0,1_graph0 ...); drawn one at a time each is graph0."""
+    from sim.view.player import unpack
+    html = re.sub(r'(<script type="application/octet-stream"[^>]*>)([^<]*)',
+                  lambda m: m.group(1) + json.dumps(unpack(m.group(2))), html)
+    return re.sub(r'(data-el=\\?")page\d+,\d+_graph0', r"\1graph0", html)
+
+
+def test_the_workers_memos_change_nothing(monkeypatch):
+    """use_renderer's caches (DOT text, packet bytes, dissections) give the same replay, twice."""
+    from sim import pcap
+    from sim.view import Player, pktpane
+    for mod, name in ((_dot, "RENDERER"), (_dot, "clean"), (pcap, "to_bytes"), (pktpane, "dissect")):
+        monkeypatch.setattr(mod, name, getattr(mod, name))         # restored after the test
+    calls = []
+
+    def layout(dot):
+        calls.append(dot)
+        return subprocess.run([_dot.dot_path(), "-Tsvg"], input=dot.encode(), capture_output=True,
+                              check=True).stdout.decode()
+    want = Player(sim.run("hash-l4-nat", seed=1, size=5000), title="t", max_steps=40).html()
+    inpage.use_renderer(layout)
+    for _ in range(2):
+        assert "error" not in json.loads(inpage.run("hash-l4-nat", '{"size": 5000}', '{"seed": 1}'))
+        got = json.loads(inpage.draw("t", 40))["html"]
+        assert _same_ids(got) == _same_ids(want)
+    assert calls and len(calls) == len(set(calls))                  # each DOT text drawn once
+
+
+def test_the_render_hook_draws_through_clean(monkeypatch):
+    seen = []
+
+    def renderer(sources):
+        seen.append(len(sources))
+        return [subprocess.run([_dot.dot_path(), "-Tsvg"], input=s.encode(), capture_output=True,
+                               check=True).stdout.decode() for s in sources]
+    want = _dot.render(["digraph a {x -> y}", "digraph b {z}"])
+    monkeypatch.setattr(_dot, "RENDERER", renderer)
+    got = _dot.render(["digraph a {x -> y}", "digraph b {z}"])
+    assert seen == [2]
+    assert got[0] == want[0] and "<title>" not in got[1] and got[1].startswith("<svg")
+    monkeypatch.setattr(_dot, "RENDERER", lambda s: [])
+    with pytest.raises(RuntimeError, match="0 graphs for 1"):
+        _dot.render(["digraph a {}"])
+
+
+def test_the_sim_archive_is_the_checkouts_and_reproducible():
+    import io
+    import zipfile
+    a, b = op1_inpage.sim_archive(), op1_inpage.sim_archive()
+    assert a == b
+    names = zipfile.ZipFile(io.BytesIO(a)).namelist()
+    assert "sim/__init__.py" in names and "sim/view/player.js" in names and "sim/view/inpage.py" in names
+    assert not [n for n in names if n.startswith("sim/kernel/") or "__pycache__" in n]
+    tracked = {p.relative_to(ROOT).as_posix() for p in (ROOT / "sim").rglob("*.py")
+               if "__pycache__" not in p.parts and "kernel" not in p.parts}
+    assert tracked <= set(names)
+
+
+# -- the same numbers under Pyodide ------------------------------------------------------------------
+
+RUNS = [["run", "equalize-nat", "--seed", "3", "--size", "20000"],
+        ["run", "equalize-nat", "--seed", "3", "--size", "20000", "--nat", "netfilter"],
+        ["run", "hash-l4-nat", "--seed", "1", "--size", "20000"],
+        ["run", "mptcp", "--seed", "1", "--size", "100000"],
+        ["run", "uplink-down", "--seed", "2", "--size", "50000"]]
+
+
+def test_pyodide_prints_the_same_json_traces_as_cpython(tmp_path):
+    node = shutil.which("node")
+    if node is None or not (ROOT / "node_modules" / "pyodide" / "pyodide.mjs").exists():
+        _skip_or_fail("node or node_modules/pyodide missing (apt-get install nodejs; make node_modules/.installed)")
+    (tmp_path / "sim.zip").write_bytes(op1_inpage.sim_archive())
+    runs = [argv + ["--format", "json"] for argv in RUNS]
+    proc = subprocess.run([node, str(ROOT / "tests" / "pyodide_run.mjs"), str(tmp_path / "sim.zip"),
+                           json.dumps(runs)], capture_output=True, text=True, timeout=900, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    got = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert len(got) == len(runs)
+    for argv, g in zip(runs, got):
+        cp = subprocess.run([sys.executable, "-m", "sim", *argv], capture_output=True, check=True, cwd=ROOT).stdout
+        assert g["platform"] == "emscripten" and g["rc"] == 0
+        assert (g["bytes"], g["sha256"]) == (len(cp), hashlib.sha256(cp).hexdigest()), argv
+
+
+# -- the built site ------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def built():
+    if not (HTML / "book" / "06-equalize-nat.html").exists() or not (LIVE / "manifest.json").exists():
+        _skip_or_fail("the book is not built with its live files: run make book")
+    return HTML
+
+
+def test_every_live_cell_has_its_panel(built):
+    for ch in LIVE_CHAPTERS:
+        page = (built / "book" / f"{ch}.html").read_text()
+        (scenario, params), = _cells(ch)
+        panels = re.findall(r'<section class="op1-livepanel" data-live data-scenario="([^"]+)"', page)
+        assert panels == [scenario], ch
+        assert 'src="../_static/op1-live/panel.js' in page and 'href="../_static/op1-live/panel.css' in page
+        assert f'name="seed" value="{params["seed"]}"' in page
+    assert "data-live" not in (built / "book" / "05-nat.html").read_text()
+
+
+def test_live_files_and_their_weight(built):
+    manifest = json.loads((LIVE / "manifest.json").read_text())
+    for a in manifest["archives"]:
+        assert (LIVE / a["file"]).stat().st_size > 0
+    assert (LIVE / "sim.zip").read_bytes() == op1_inpage.sim_archive()
+    total = sum(p.stat().st_size for p in LIVE.rglob("*") if p.is_file())
+    assert total <= 20 * 1024 * 1024, f"the live files weigh {total} bytes"
+    page = (built / "book" / "06-equalize-nat.html").read_text()
+    panel = re.search(r'<section class="op1-livepanel".*?</section>', page, re.S).group(0)
+    before_run = len(panel.encode()) + (LIVE / "panel.js").stat().st_size + (LIVE / "panel.css").stat().st_size
+    assert before_run <= 50 * 1024, before_run
+
+
+# -- in Chromium ---------------------------------------------------------------------------------------
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+def _browser():
+    if not Path(CHROMIUM).exists():
+        _skip_or_fail("Debian's chromium is not installed")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _skip_or_fail("playwright is not installed (pip install -e .[dev])")
+    return sync_playwright
+
+
+def _run_and_wait(pg, count: int):
+    pg.click("[data-live] [data-run]")
+    pg.wait_for_function(
+        f"document.querySelectorAll('[data-live] .op1-lp-out [data-replay][data-op1-live]').length === {count}"
+        " || /^Not run/.test(document.querySelector('[data-live] .op1-lp-status').textContent)",
+        timeout=300_000)
+    status = pg.inner_text("[data-live] .op1-lp-status")
+    assert status.startswith(f"Run {count}:"), status
+
+
+def test_chapter_6_runs_live_in_chromium(built, tmp_path):
+    sync_playwright = _browser()
+    tshark = shutil.which("tshark")
+    if tshark is None:
+        _skip_or_fail("tshark is not installed")
+    from sim.view import Compare
+    from sim.view.narration import narrate
+    ra = sim.run("equalize-nat", seed=3, size=20_000)
+    rb = sim.run("equalize-nat", seed=3, size=20_000, nat="netfilter")
+    cmp = Compare(ra, rb, max_steps=200)
+    k = cmp.first_divergence
+    assert k is not None
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(built)))
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    outside, errors = [], []
+    try:
+        with sync_playwright() as p:
+            b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+            ctx = b.new_context()
+
+            def route(r):
+                if urlparse(r.request.url).hostname == "127.0.0.1":
+                    r.continue_()
+                else:
+                    outside.append(r.request.url)
+                    r.abort()
+            ctx.route("**/*", route)
+            pg = ctx.new_page()
+            pg.on("console", lambda m: m.type == "error" and errors.append(m.text))
+            pg.on("pageerror", lambda e: errors.append(str(e)))
+            pg.goto(f"http://127.0.0.1:{srv.server_address[1]}/book/06-equalize-nat.html", wait_until="load")
+            _run_and_wait(pg, 1)
+            pg.select_option("[data-live] select[name=nat]", "netfilter")
+            _run_and_wait(pg, 2)
+            players = pg.query_selector_all("[data-live] .op1-lp-out [data-replay]")
+            assert len(players) == 2
+            newest, oldest = players
+            assert "Run 2" in newest.inner_text() and "Run 1" in oldest.inner_text()
+            subs = [pl.query_selector(".op1-sub").inner_text() for pl in players]
+            assert "nat=netfilter" in subs[0] and "seed=3" in subs[0], subs
+            assert "nat=article" in subs[1] and "seed=3" in subs[1], subs
+            narr = []
+            for pl in (oldest, newest):
+                pl.eval_on_selector("input.op1-slider", "(s, k) => { s.value = k; "
+                                    "s.dispatchEvent(new Event('input')); }", k)
+                narr.append(pl.query_selector(".op1-narr").inner_text())
+            assert narr == [narrate(ra, cmp._frames[0].steps[k]), narrate(rb, cmp._frames[1].steps[k])]
+            assert narr[0] != narr[1]
+            hrefs = [pl.eval_on_selector('a[download$=".pcapng"]', "a => a.href") for pl in players]
+            b.close()
+    finally:
+        srv.shutdown()
+        srv.server_close()
+    assert outside == [], outside
+    bad = [e for e in errors if not any(k in e for k in KNOWN_CONSOLE_ERRORS)]
+    assert bad == [], bad
+    from sim.view.player import Frames
+    for href, r in zip(hrefs, (rb, ra)):
+        data = base64.b64decode(href.split(",", 1)[1])
+        assert data == Frames(r, max_steps=200).pcapng()          # the same bytes as CPython's
+        path = tmp_path / "live.pcapng"
+        path.write_bytes(data)
+        out = subprocess.run([tshark, "-r", str(path), "-o", "ip.check_checksum:TRUE",
+                              "-o", "tcp.check_checksum:TRUE", "-T", "fields", "-e", "_ws.expert.message"],
+                             capture_output=True, text=True, check=True).stdout
+        frames = out.splitlines()
+        assert len(frames) >= 20
+        assert not [f for f in frames if "Malformed" in f or "incorrect" in f.lower()], frames[:5]
