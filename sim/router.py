@@ -105,11 +105,12 @@ class Router(Node):
     def route_input(self, pkt: Packet, iif: Interface) -> tuple[str, str | None] | None:
         """``ip_route_input()``: the route cache in front of the FIB."""
         cache = self.cache
+        keep = self.sim.trace.keep          # a why is built only for a trace that keeps it
         if cache is None:
             route = self._fib_lookup(pkt)
             if route is None:
                 return None
-            nh, why = self.select(route, pkt)
+            nh, why = self.select(route, pkt, self.explain and keep)
             if self.explain:
                 self.sim.trace.emit(Ev.FIB, self.name, pkt, nh.dev, nh.via or "-", why)
             return nh.dev, nh.via
@@ -131,7 +132,7 @@ class Router(Node):
         if route is None:
             cache.in_no_route += 1
             return None
-        nh, how = self.select(route, pkt)
+        nh, how = self.select(route, pkt, keep)
         cache.insert(key, nh.dev, nh.via, route.equalize)
         self.sim.trace.emit(Ev.RT_MISS, self.name, pkt, key, nh.dev, nh.via or "-", why + how,
                             route.equalize)
@@ -143,36 +144,37 @@ class Router(Node):
             self.sim.trace.emit(Ev.DROP, self.name, pkt, Drop.NO_ROUTE)
         return route
 
-    def select(self, route: Route, pkt: Packet) -> tuple[Nexthop, str]:
-        """``fib_select_multipath()`` by this router's policy."""
+    def select(self, route: Route, pkt: Packet, explain: bool = True) -> tuple[Nexthop, str]:
+        """``fib_select_multipath()`` by this router's policy; the why is ``""`` unless
+        ``explain``."""
         if not route.multipath:
-            return route.nexthops[0], f"route {route.dest()}"
+            return route.nexthops[0], f"route {route.dest()}" if explain else ""
         p = self.policy
         if p == "random":
-            return select_random(route, self.sim.rng)
+            return select_random(route, self.sim.rng, explain)
         if p == "wrr":
             if route.equalize:          # the patch: w = mp_counter++ % fib_power
                 c = self.mp_counter
                 self.mp_counter += 1
-                return select_wrr(route, c, f"counter {c}")
+                return select_wrr(route, c, f"counter {c}" if explain else "", explain)
             jiffies = self.sim.now * HZ // 1_000_000
-            return select_wrr(route, jiffies, f"jiffies {jiffies}")
+            return select_wrr(route, jiffies, f"jiffies {jiffies}" if explain else "", explain)
         if p == "numgen":
             self.numgen += 1
-            nh, why = select_numgen(route, self.numgen)
+            nh, why = select_numgen(route, self.numgen, explain)
         elif p == "connmark":
             if self.nat is not None and self.nat.invalid(pkt):
                 # INVALID to conntrack: "ct state new" does not match, no ct mark, no fwmark
-                nh2, why2 = select_hash(route, pkt, self.sim.seed, False)
-                return nh2, f"INVALID to conntrack, so no ct mark: the main table: {why2}"
+                nh2, why2 = select_hash(route, pkt, self.sim.seed, False, explain)
+                return nh2, f"INVALID to conntrack, so no ct mark: the main table: {why2}" if explain else ""
             nh, why, new = select_connmark(route, self.connmarks, pkt.flow(), self.numgen + 1)
             self.numgen += new
         else:
-            return select_hash(route, pkt, self.sim.seed, p == "hash-l4")
+            return select_hash(route, pkt, self.sim.seed, p == "hash-l4", explain)
         if nh.dead:         # table k's only route is dead: the lookup falls through to main
-            nh2, why2 = select_hash(route, pkt, self.sim.seed, False)
-            return nh2, f"{why}, whose route is dead ({nh.dev} down); the main table: {why2}"
-        return nh, why
+            nh2, why2 = select_hash(route, pkt, self.sim.seed, False, explain)
+            return nh2, f"{why}, whose route is dead ({nh.dev} down); the main table: {why2}" if explain else ""
+        return nh, why if explain else ""
 
     # -- the router's own stack -------------------------------------------------------------
 
@@ -198,5 +200,5 @@ class Router(Node):
             return
         # an output route bound to the source address leaves by that address's device
         by_src = [nh for nh in route.nexthops if self.ifaces[nh.dev].addr == pkt.ip.src]
-        nh = by_src[0] if by_src else self.select(route, pkt)[0]
+        nh = by_src[0] if by_src else self.select(route, pkt, False)[0]
         self.ifaces[nh.dev].xmit(pkt, nh.via or pkt.ip.dst)
