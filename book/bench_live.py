@@ -46,7 +46,15 @@ def page_weights() -> dict[str, int]:
     return out
 
 
+WATCH = """() => { window.__phases = []; const t0 = performance.now();
+  const st = document.querySelector('[data-live] .op1-lp-status');
+  if (window.__watch) window.__watch.disconnect();
+  window.__watch = new MutationObserver(() => window.__phases.push([performance.now() - t0, st.textContent]));
+  window.__watch.observe(st, {childList: true, characterData: true, subtree: true}); }"""
+
+
 def _run(pg, count: int) -> float:
+    pg.evaluate(WATCH)
     t0 = time.perf_counter()
     pg.click("[data-live] [data-run]")
     pg.wait_for_function(
@@ -57,6 +65,9 @@ def _run(pg, count: int) -> float:
     status = pg.inner_text("[data-live] .op1-lp-status")
     if not status.startswith(f"Run {count}:"):
         raise SystemExit(f"bench_live: the run failed: {status}")
+    phases = pg.evaluate("window.__phases")
+    print(f"    run {count}: " + "; ".join(f"{t / 1000:.1f} s {text.split(': ', 1)[-1][:40]}"
+                                          for t, text in phases), flush=True)
     return took
 
 

@@ -325,6 +325,15 @@ def test_chapter_6_runs_live_in_chromium(built, tmp_path):
             assert narr == [narrate(ra, cmp._frames[0].steps[k]), narrate(rb, cmp._frames[1].steps[k])]
             assert narr[0] != narr[1]
             hrefs = [pl.eval_on_selector('a[download$=".pcapng"]', "a => a.href") for pl in players]
+            # a bad value: the simulator's own line, no third replay
+            pg.fill("[data-live] input[name=seed]", "-4")
+            pg.click("[data-live] [data-run]")
+            pg.wait_for_function("/^Not run/.test(document.querySelector('[data-live] .op1-lp-status')"
+                                 ".textContent)", timeout=60_000)
+            with pytest.raises(scenarios.ParamError) as e:
+                sim.run("equalize-nat", seed=-4, size=20_000, nat="netfilter")
+            assert pg.inner_text("[data-live] .op1-lp-status") == f"Not run: {e.value}"
+            assert len(pg.query_selector_all("[data-live] .op1-lp-out [data-replay]")) == 2
             b.close()
     finally:
         srv.shutdown()
@@ -344,3 +353,19 @@ def test_chapter_6_runs_live_in_chromium(built, tmp_path):
         frames = out.splitlines()
         assert len(frames) >= 20
         assert not [f for f in frames if "Malformed" in f or "incorrect" in f.lower()], frames[:5]
+
+
+def test_from_a_file_the_panel_says_it_must_be_served(built):
+    sync_playwright = _browser()
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        pg = b.new_page()
+        requests = []
+        pg.on("request", lambda r: requests.append(r.url))
+        pg.goto((built / "book" / "06-equalize-nat.html").as_uri(), wait_until="load")
+        pg.click("[data-live] [data-run]")
+        status = pg.inner_text("[data-live] .op1-lp-status")
+        b.close()
+    assert status.startswith("Live runs need the book served") and "python3 -m http.server" in status
+    assert "\n" not in status
+    assert not [u for u in requests if "op1-live/worker" in u or "pyodide" in u]
