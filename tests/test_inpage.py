@@ -100,6 +100,37 @@ def test_panel_controls_are_the_live_players():
     assert "17 MB" in html
 
 
+def _defaults_json(html: str) -> str:
+    """The values panel.js sends for a panel as built (its valuesJSON, read from the HTML)."""
+    parts = []
+    for m in re.finditer(r'<select([^>]*)>(.*?)</select>|<input([^>]*)>', html, re.S):
+        attrs = m.group(1) or m.group(3)
+        name = re.search(r'name="([^"]+)"', attrs).group(1)
+        if 'type="checkbox"' in attrs:
+            other = re.search(r'data-only-with="([^"]+)" data-allowed="([^"]+)"', attrs)
+            off = other and re.search(rf'name="{other.group(1)}"[^>]*>.*?<option value="([^"]*)" selected',
+                                      html, re.S).group(1) not in other.group(2).split()
+            v = "true" if " checked" in attrs and not off else "false"
+        elif 'type="number"' in attrs:
+            v = re.search(r'value="([^"]*)"', attrs).group(1)
+        else:
+            opt = re.search(r'<option value="([^"]*)" selected', m.group(2)).group(1).replace("&quot;", '"')
+            v = opt if "data-json" in attrs else json.dumps(opt)
+        parts.append(f'"{name}":{v}')
+    return "{" + ",".join(parts) + "}"
+
+
+def test_every_chapters_panel_runs_its_cells_parameters():
+    """Run with the defaults, a panel runs what the cell's LivePlayer runs."""
+    for ch in LIVE_CHAPTERS:
+        (scenario, params), = _cells(ch)
+        html = inpage.panel_html(scenario, "./", "t", 1, **params)
+        fixed = re.search(r'data-params="([^"]*)"', html).group(1).replace("&quot;", '"')
+        got = json.loads(inpage.run(scenario, fixed, _defaults_json(html)))
+        assert "error" not in got, (ch, got)
+        assert inpage._last["result"].params == scenarios.make_params(scenario, **params), ch
+
+
 def test_panel_keeps_what_it_has_no_control_for():
     html = inpage.panel_html("mptcp", "./", "t", 1, seed=1, subflows=3)
     assert 'data-params="{&quot;subflows&quot;: 3}"' in html
