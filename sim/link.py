@@ -63,7 +63,7 @@ class Interface:
         start = self.busy_until if self.busy_until > now else now
         self.busy_until = done = start + (size * 8_000_000) // self.bandwidth
         backlog.append(done)
-        sim.at(done + link.delay - now, link.arrive, self, peer, pkt)
+        sim.at(done + link.delay - now, link.arrive, self, peer, pkt, size)
 
     def __repr__(self) -> str:
         return f"<{self.label} {self.addr}/{self.prefixlen}>"
@@ -103,14 +103,15 @@ class Link:
         for i in self.ifaces:
             i.node.carrier_changed(i, up)
 
-    def arrive(self, src: Interface, dst: Interface, pkt) -> None:
+    def arrive(self, src: Interface, dst: Interface, pkt, size: int) -> None:
+        """``pkt`` (``size`` bytes on the wire, as the sender counted them) reaches ``dst``."""
         sim = dst.node.sim
         if not (src.up and dst.up):                 # the line went down under it
             sim.trace.emit(Ev.DROP, src.node.name, pkt, Drop.LINK_DOWN)
             return
         sim.trace.emit(Ev.HOP, self.name, pkt, src.label, dst.label)
         dst.rx_packets += 1
-        dst.rx_bytes += pkt.wire_len()
+        dst.rx_bytes += size
         dst.node.receive(pkt, dst)
 
 
@@ -160,5 +161,6 @@ class BundleLink(Link):
         pending = self.pending[src.label]
         pending[seq] = pkt
         while self.expect[src.label] in pending:
-            self.arrive(src, dst, pending.pop(self.expect[src.label]))
+            pkt = pending.pop(self.expect[src.label])
+            self.arrive(src, dst, pkt, pkt.wire_len())
             self.expect[src.label] += 1

@@ -100,10 +100,10 @@ class Packet(NamedTuple):
         return (self.proto, self.ip.src, self.sport, self.ip.dst, self.dport)
 
     def wire_len(self) -> int:
-        n = IP_HDR + _L4_LEN[type(self.l4)] + self.load
-        if type(self.l4) is TCP and self.l4.mptcp:
-            n += mptcp_opt_len(self.l4.mptcp)
-        return n
+        l4 = self.l4
+        if type(l4) is TCP:
+            return IP_HDR + TCP_HDR + self.load + (mptcp_opt_len(l4.mptcp) if l4.mptcp else 0)
+        return IP_HDR + _L4_LEN[type(l4)] + self.load
 
     def with_src(self, src: str, sport: int | None = None) -> "Packet":
         return Packet(self.ip._replace(src=src), _set_port(self.l4, sport, "sport"), self.load)
@@ -113,8 +113,10 @@ class Packet(NamedTuple):
 
     def hop(self) -> "Packet":
         """The same packet after a router decremented its TTL."""
-        ip = self.ip
-        return Packet(IP(ip.src, ip.dst, ip.ttl - 1, ip.id, ip.tos), self.l4, self.load)
+        src, dst, ttl, ident, tos = self.ip
+        # tuple.__new__: the records' own constructors, without NamedTuple's keyword handling
+        # (once per packet per router, the commonest record the engine makes)
+        return _new(Packet, (_new(IP, (src, dst, ttl - 1, ident, tos)), self.l4, self.load))
 
     def summary(self) -> str:
         """One tcpdump-like line: ``192.168.0.1.5000 > 200.0.0.1.80: Flags [S] ...``."""
@@ -157,6 +159,7 @@ def _tcpdump_flags(flags: str) -> str:
     return (out + "." if "A" in flags else out) or "none"
 
 
+_new = tuple.__new__
 _PROTO_OF = {TCP: TCP_PROTO, UDP: UDP_PROTO, ICMP: ICMP_PROTO}
 _L4_LEN = {TCP: TCP_HDR, UDP: UDP_HDR, ICMP: ICMP_HDR}
 
