@@ -538,11 +538,13 @@ def sheet(student: str, chapter: int | None = None, key: bool = False, secret: s
 HOW_TO_ANSWER = """\
 ## How to answer
 
-Answer on **your own page**: the HTML file your instructor made for you
-(`python -m sim.exercises page --student {student} ...`). Check each answer
+Answer on **your own variant**: in the book's chapters, once you have entered
+your student id `{student}` (each exercise asks for it; the browser keeps it), or
+on the HTML page your instructor made for you (`python -m sim.exercises page
+--student {student} ...`) -- the two show the same variants. Check each answer
 there and press *Export my answers*: it downloads `answers-{student}.json`; send
-that file. The exercises in the book's chapters show the book's own variant,
-not yours: answers given there are not accepted for `{student}`.
+that file. Answers given before you entered your id (the book's own example)
+are not accepted for `{student}`.
 
 You may also write the answer file by hand (UTF-8 JSON):
 
