@@ -394,6 +394,13 @@ def test_from_a_file_the_panel_says_it_must_be_served(built):
         requests = []
         pg.on("request", lambda r: requests.append(r.url))
         pg.goto((built / "book" / "06-equalize-nat.html").as_uri(), wait_until="load")
+        # equalize, a route-cache flag, is off and disabled under a policy without a cache
+        eq = "[data-live] input[name=equalize]"
+        states = [pg.eval_on_selector(eq, "c => [c.checked, c.disabled]")]
+        for policy in ("hash-l4", "wrr"):
+            pg.select_option("[data-live] select[name=multipath]", policy)
+            states.append(pg.eval_on_selector(eq, "c => [c.checked, c.disabled]"))
+        assert states == [[True, False], [False, True], [True, False]]
         pg.click("[data-live] [data-run]")
         status = pg.inner_text("[data-live] .op1-lp-status")
         b.close()

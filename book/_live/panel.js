@@ -45,9 +45,13 @@
     var out = root.querySelector(".op1-lp-out"), button = root.querySelector("[data-run]");
     var base = new URL(root.getAttribute("data-base"), location.href), runs = 0;
     function sync() {
+      // equalize is a route-cache flag: off, and shown off, under a policy without a cache
       root.querySelectorAll("[data-only-with]").forEach(function (c) {
         var other = form.elements[c.getAttribute("data-only-with")];
-        c.disabled = c.getAttribute("data-allowed").split(" ").indexOf(other.value) < 0;
+        var off = c.getAttribute("data-allowed").split(" ").indexOf(other.value) < 0;
+        if (off && !c.disabled) { c.setAttribute("data-was", c.checked ? "1" : ""); c.checked = false; }
+        if (!off && c.disabled) c.checked = c.getAttribute("data-was") === "1";
+        c.disabled = off;
       });
     }
     form.addEventListener("change", sync);
