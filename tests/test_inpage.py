@@ -126,7 +126,8 @@ def test_every_chapters_panel_runs_its_cells_parameters():
         (scenario, params), = _cells(ch)
         html = inpage.panel_html(scenario, "./", "t", 1, **params)
         fixed = re.search(r'data-params="([^"]*)"', html).group(1).replace("&quot;", '"')
-        got = json.loads(inpage.run(scenario, fixed, _defaults_json(html)))
+        limits = re.search(r'data-limits="([^"]*)"', html).group(1).replace("&quot;", '"')
+        got = json.loads(inpage.run(scenario, fixed, _defaults_json(html), limits))
         assert "error" not in got, (ch, got)
         assert inpage._last["result"].params == scenarios.make_params(scenario, **params), ch
 
@@ -145,6 +146,17 @@ def test_a_bad_value_gets_the_simulators_own_line():
             from sim.view.live import _check_live
             _check_live(p)
         assert got == {"error": str(e.value)}, values
+
+
+def test_the_panels_boxes_hold_what_the_live_players_do():
+    html = inpage.panel_html("equalize-nat", "./", "t", 1, seed=3, size=20_000)
+    limits = re.search(r'data-limits="([^"]*)"', html).group(1).replace("&quot;", '"')
+    assert json.loads(limits) == {"uplinks": [1, 4], "seed": [0, 2**53 - 1], "size": [1, inpage.SIZE_MAX]}
+    got = json.loads(inpage.run("equalize-nat", "{}", '{"uplinks": 6}', limits))
+    assert got == {"error": "uplinks 6 out of range for this page's live panel: allowed 1..4"}
+    got = json.loads(inpage.run("equalize-nat", "{}", '{"size": 5000000}', limits))
+    assert got == {"error": "size 5000000 out of range for this page's live panel: allowed 1..1000000"}
+    assert "error" not in json.loads(inpage.run("equalize-nat", "{}", '{"uplinks": 3, "size": 1000}', limits))
 
 
 def test_run_and_draw_are_the_static_players(monkeypatch):

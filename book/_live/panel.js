@@ -94,7 +94,7 @@
         return true;
       };
       getWorker(base).postMessage({id: id, scenario: root.getAttribute("data-scenario"),
-        fixed: root.getAttribute("data-params"), values: valuesJSON(form),
+        fixed: root.getAttribute("data-params"), values: valuesJSON(form), limits: root.getAttribute("data-limits") || "{}",
         title: "Run " + n + ", in this page", maxSteps: parseInt(root.getAttribute("data-max-steps"), 10)});
     });
   }

@@ -44,7 +44,7 @@ onmessage = async (e) => {
     let inpage;
     try { inpage = await boot; } catch (err) { boot = null; throw err; }
     postMessage({ id: m.id, status: "running…" });
-    const run = JSON.parse(inpage.run(m.scenario, m.fixed, m.values));
+    const run = JSON.parse(inpage.run(m.scenario, m.fixed, m.values, m.limits));
     if (run.error) { postMessage({ id: m.id, error: run.error }); return; }
     postMessage({ id: m.id, status: `drawing ${run.events} events…` });
     const drawn = JSON.parse(inpage.draw(m.title, m.maxSteps));

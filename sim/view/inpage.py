@@ -64,8 +64,10 @@ def panel_html(scenario: str, base: str, uid: str, fetch_bytes: int, max_steps: 
     shown = {s["name"] for s in specs}
     fixed = {k: v for k, v in params.items() if k not in shown}
     controls = "".join(_control(uid, s) for s in specs)
+    limits = {s["name"]: [s["min"], s["max"]] for s in specs if s["kind"] == "int"}
     return (f'<section class="op1-livepanel" data-live data-scenario="{h(scenario)}" '
-            f'data-params="{h(json.dumps(fixed, sort_keys=True))}" data-max-steps="{max_steps}" '
+            f'data-params="{h(json.dumps(fixed, sort_keys=True))}" data-limits="{h(json.dumps(limits))}" '
+            f'data-max-steps="{max_steps}" '
             f'data-base="{h(base)}" aria-labelledby="{uid}-h">'
             f'<h3 class="op1-lp-h" id="{uid}-h">Run it here, in this page</h3>'
             f'<p class="op1-lp-note">The simulator runs in your browser (Python compiled to '
@@ -111,8 +113,9 @@ def use_renderer(layout) -> None:
     pktpane.dissect = _memo(pktpane.dissect)
 
 
-def run(scenario: str, fixed: str, values: str) -> str:
-    """Run the scenario with the panel's values (JSON) over its fixed parameters (JSON).
+def run(scenario: str, fixed: str, values: str, limits: str = "{}") -> str:
+    """Run the scenario with the panel's values (JSON) over its fixed parameters (JSON), its
+    number boxes held to ``limits`` (JSON ``{name: [min, max]}``, as LivePlayer's boxes are).
     Returns JSON: ``{"events", "ms"}``, or ``{"error"}`` with the simulator's one line."""
     from ..fib import RouteError
     from .live import _check_live
@@ -121,7 +124,12 @@ def run(scenario: str, fixed: str, values: str) -> str:
         params["equalize"] = False              # a route-cache flag, as in LivePlayer
     t0 = time.perf_counter()
     try:
-        _check_live(scenarios.make_params(scenario, **params))
+        p = scenarios.make_params(scenario, **params)
+        _check_live(p)
+        for name, (lo, hi) in json.loads(limits).items():
+            if not lo <= getattr(p, name) <= hi:
+                raise scenarios.ParamError(f"{name} {getattr(p, name)} out of range for this page's live "
+                                           f"panel: allowed {lo}..{hi}", name)
         result = scenarios.run(scenario, **params)
     except (scenarios.ParamError, RouteError) as e:
         return json.dumps({"error": str(e)})
