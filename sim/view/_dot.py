@@ -50,10 +50,32 @@ def dot_path() -> str:
 RENDERER = None
 
 
+#: Rendered SVG by (renderer, DOT source): a re-run, a second player or a step seen again
+#: draws a diagram it has drawn before without running ``dot`` (graphviz's output depends on
+#: the source alone).  The oldest entries go first beyond ``CACHE_MAX``.
+CACHE_MAX = 2048
+_cache: dict[tuple, str] = {}
+
+
 def render(sources: list[str]) -> list[str]:
-    """SVG for each DOT source, in one ``dot`` run (or through ``RENDERER``)."""
+    """SVG for each DOT source, in one ``dot`` run (or through ``RENDERER``) for those not
+    drawn before."""
     if not sources:
         return []
+    renderer = RENDERER
+    todo = list(dict.fromkeys(s for s in sources if (renderer, s) not in _cache))
+    got = dict(zip(todo, _render(todo))) if todo else {}
+    for s in sources:
+        if s not in got:
+            got[s] = _cache.pop((renderer, s))          # re-inserted below: recently used
+    for s, svg in got.items():
+        _cache[(renderer, s)] = svg
+    while len(_cache) > CACHE_MAX:
+        del _cache[next(iter(_cache))]
+    return [got[s] for s in sources]
+
+
+def _render(sources: list[str]) -> list[str]:
     if RENDERER is not None:
         svgs = [clean(s) for s in RENDERER(list(sources))]
         if len(svgs) != len(sources):

@@ -4,10 +4,13 @@ change the scenario's parameters and re-run it.
     from sim.view import LivePlayer
     LivePlayer("equalize-nat", seed=1, size=3000)
 
-A re-run computes every frame at once (one ``dot`` process for all router
-state diagrams), so stepping only swaps pre-rendered strings into the
-widgets: ``python -m sim.view.bench`` prints the per-step latency.
-Needs a running kernel (Python callbacks); on a static page use ``Player``.
+A re-run draws only what the reader sees: the first step's router diagram
+and packet (its bytes built with scapy), each further step's when it is
+first shown, and the pcapng and trace downloads when asked for.  Diagrams
+are cached by their DOT text (``_dot.render``), so a diagram drawn before
+costs no ``dot`` run.  ``python -m sim.view.bench`` prints the re-run and
+per-step latencies.  Needs a running kernel (Python callbacks); on a static
+page use ``Player``.
 """
 from __future__ import annotations
 
@@ -17,15 +20,20 @@ from .. import scenarios
 from ..multipath import CACHED_POLICIES, POLICIES
 from ..nat import NAT_MODELS
 from ..tcp import REMOTE_BEHAVIOURS
+from . import _dot
 from ._dot import h
 from .ladder import ladder_parts
-from .model import MAX_STEPS
-from .player import Frames, _asset, params_line
-from .state import STATE_CSS
+from .model import MAX_STEPS, analysis_of, check_result, resolve_steps
+from .narration import narrate
+from .pktpane import pane
+from .player import Frames, _asset, _where, params_line, zoomable
+from .state import STATE_CSS, compact, state_dot
 from .topology import apply as topo_apply
+from .topology import base_svg, topo_frame
 
 CONTROLS = ("multipath", "equalize", "nat", "remote", "ingress_filter", "uplinks", "seed")
 MAX_UPLINKS = 4
+AHEAD = 16                   # router diagrams drawn per dot run once the reader steps on
 SEED_MAX = 2**53 - 1         # the seed box's bound: the largest integer a browser holds exactly
 
 
@@ -69,6 +77,65 @@ def control_specs(p) -> list[dict]:
     ]
 
 
+class _PerStep:
+    """``fn(event index)`` for each step, computed when first read: ``x[k]``, ``len(x)``."""
+
+    def __init__(self, steps, fn):
+        self._steps, self._fn, self._got = steps, fn, {}
+
+    def __len__(self) -> int:
+        return len(self._steps)
+
+    def __getitem__(self, k: int):
+        if k not in self._got:
+            self._got[k] = self._fn(self._steps[k])
+        return self._got[k]
+
+    def __iter__(self):
+        return (self[k] for k in range(len(self)))
+
+
+class LiveFrames(Frames):
+    """A live player's frames: what is cheap for every step at once (narration, where, the
+    network diagram's per-step counters), the router diagram and the packet pane of a step
+    only when it is first shown.  ``Frames`` draws every step of a static player up front."""
+
+    def __init__(self, result, max_steps=MAX_STEPS):
+        check_result(result)
+        self.result = result
+        self.analysis = a = analysis_of(result)
+        self.steps, self.total = resolve_steps(result, a, 0, None, None, max_steps)
+        counts = a.uplink_counts(self.steps)
+        self._snaps = a.snapshots(self.steps)
+        self.topo = zoomable(base_svg(result))
+        ev = result.events
+        self.topo_frames = _PerStep(self.steps, lambda s: topo_frame(result, s, counts[s]))
+        self.narration = _PerStep(self.steps, lambda s: narrate(result, s))
+        self.where = _PerStep(self.steps, lambda s: _where(result, ev[s]))
+        self._state: dict[int, str] = {}
+        self._pkt: dict[int, str] = {}
+
+    def state_html(self, k: int) -> str:
+        """Step ``k``'s router diagram, drawn if never shown: the first step's alone (the
+        reader waits for it), a later one with the next ``AHEAD`` in the same ``dot`` run."""
+        svg = self._state.get(k)
+        if svg is None:
+            ks = [j for j in range(k, min(len(self.steps), k + (1 if k == 0 else AHEAD)))
+                  if j not in self._state]
+            dots = [state_dot(self.result, self._snaps[self.steps[j]]) for j in ks]
+            for j, one in zip(ks, _dot.render(dots)):
+                self._state[j] = zoomable(compact(one))
+            svg = self._state[k]
+        return svg
+
+    def pkt_html(self, k: int) -> str:
+        """Step ``k``'s packet pane (its bytes built now if never shown)."""
+        p = self._pkt.get(k)
+        if p is None:
+            p = self._pkt[k] = pane(self.result, self.steps[k])["html"]
+        return p
+
+
 class LivePlayer:
     """``LivePlayer(scenario, **params)``: ``params`` are ``sim.run``'s (``seed=2``,
     ``nat="netfilter"``, ``size=3000`` …); ``max_steps`` caps the replay (200)."""
@@ -90,7 +157,7 @@ class LivePlayer:
         self.max_steps = max_steps
         self.params = dict(params)
         self.result = None
-        self.frames: Frames | None = None
+        self.frames: LiveFrames | None = None
         self.last_run_s = 0.0
         style = {"description_width": "initial"}
         widths = {"uplinks": "120px", "seed": "140px", "down_at": "210px"}
@@ -126,6 +193,11 @@ class LivePlayer:
         self.ladder = W.HTML()
         self.packet = W.HTML()
         self.downloads = W.HTML()
+        # the pcapng and the trace are built when asked for: a packet's bytes take scapy
+        # about a millisecond, too long to spend on every hop of every re-run
+        self.prepare = W.Button(description="Downloads…", layout=W.Layout(width="auto"),
+                                tooltip="prepare this run's pcapng and trace for download")
+        self.prepare.on_click(lambda _b: self.prepare_downloads())
         css = W.HTML(f"<style>{_asset('player.css')}{STATE_CSS}"
                      ".op1-live .op1-ladder-scroll{max-height:460px}</style>")
         box = lambda title, w: W.VBox([W.HTML(f'<h4 style="margin:2px 0;font-size:12px;'
@@ -135,7 +207,7 @@ class LivePlayer:
             W.HBox(list(self.controls.values()), layout=W.Layout(flex_flow="row wrap")),
             self.status,
             W.HBox([self.buttons["first"], self.buttons["prev"], self.play, self.buttons["next"],
-                    self.buttons["last"], self.slider, self.pos, self.downloads],
+                    self.buttons["last"], self.slider, self.pos, self.prepare, self.downloads],
                    layout=W.Layout(flex_flow="row wrap", align_items="center")),
             self.narration,
             box("Network", self.topology),
@@ -192,16 +264,22 @@ class LivePlayer:
         """Run with ``params`` (default: the current ones) and keep the run, its frames and
         the parameters only if all of it succeeds."""
         params = self.params if params is None else params
-        t0 = time.perf_counter()
+        self._t_run = t0 = time.perf_counter()
         result = scenarios.run(self.scenario, **params)
-        f = Frames(result, max_steps=self.max_steps)
+        f = LiveFrames(result, max_steps=self.max_steps)
         self.params, self.result, self.frames = params, result, f
         self.last_run_s = time.perf_counter() - t0
 
+    def prepare_downloads(self) -> None:
+        """Put this run's pcapng and trace links next to the controls."""
+        stem = f"{self.result.scenario}-seed{self.result.params.seed}"
+        self.downloads.value = f'<span class="op1">{self.frames.downloads(stem)}</span>'
+        self.prepare.layout.display = "none"
+
     def _show_run(self) -> None:
         f = self.frames
-        stem = f"{self.result.scenario}-seed{self.result.params.seed}"
-        self.downloads.value = f'<span class="op1">{f.downloads(stem)}</span>'
+        self.downloads.value = ""
+        self.prepare.layout.display = None
         n = len(f)
         self.slider.unobserve(self._on_step, "value")
         self.play.value = 0
@@ -211,9 +289,10 @@ class LivePlayer:
         self.show(0)
         # The status line is written last: when it names the new parameters, the views show them.
         more = f" (first {len(f)} of {f.total} steps)" if f.total > len(f) else ""
+        self.last_shown_s = time.perf_counter() - self._t_run
         self.status.value = (f'<span style="font-family:monospace;font-size:12px">{h(self.scenario)}: '
                              f"{h(params_line(self.result))} · {len(self.result.events)} events{more} · "
-                             f"run and drawn in {self.last_run_s * 1000:.0f} ms</span>")
+                             f"run and drawn in {self.last_shown_s * 1000:.0f} ms</span>")
 
     # -- stepping --------------------------------------------------------------------------
 
@@ -242,12 +321,12 @@ class LivePlayer:
         self.narration.value = f'<p class="op1-narr" aria-live="polite">{h(f.narration[k])}</p>'
         self.topology.value = (f'<div class="op1 op1-topo-box" style="border:0;padding:0">'
                                f"{topo_apply(f.topo, f.topo_frames[k])}</div>")
-        self.state.value = f'<div class="op1"><div class="op1-state-box">{f.states[f.state_of[k]]}</div></div>'
+        self.state.value = f'<div class="op1"><div class="op1-state-box">{f.state_html(k)}</div></div>'
         # only the rows up to this step: the ladder must not tell what is about to happen
         head, body, _ = ladder_parts(self.result, f.steps, i, hide_future=True, buttons=False)
         self.ladder.value = (f'<div class="op1 op1-ladder-box" style="padding:0">'
                              f'<div class="op1-ladder-scroll">{head}{body}</div></div>')
-        self.packet.value = f'<div class="op1"><div class="op1-pkt-box">{f.pkts[f.pkt_of[k]]}</div></div>'
+        self.packet.value = f'<div class="op1"><div class="op1-pkt-box">{f.pkt_html(k)}</div></div>'
 
     @property
     def steps(self) -> list[int]:
