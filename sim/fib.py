@@ -25,6 +25,7 @@ def addr_int(addr: str) -> int:
         raise RouteError(f"bad IPv4 address {addr!r}: expected four numbers 0-255 like 192.168.0.1") from None
 
 
+@lru_cache(maxsize=4096)
 def parse_prefix(text: str) -> tuple[int, int]:
     if text == "default":
         return 0, 0

@@ -13,6 +13,7 @@ from __future__ import annotations
 import ipaddress
 import math
 from dataclasses import dataclass, field, fields
+from functools import lru_cache
 from typing import Callable
 
 from .apps import (Download, EchoClient, EchoServer, MptcpDownload, MptcpServer, Pinger, UdpEcho,
@@ -77,6 +78,21 @@ def _number(name: str, v, lo, hi, lo_open: bool, whole=None) -> None:
         raise ParamError(f"{name} must be a number in {allowed}, got {_given(v, whole)}", name)
     if not math.isfinite(v) or not (lo < v if lo_open else lo <= v) or not v <= hi:
         raise ParamError(f"{name} {_given(v, whole)} out of range: allowed {allowed}", name)
+
+
+@lru_cache(maxsize=1024)
+def _addr_kind(a: str) -> str | None:
+    """``None`` for a string that is no IPv4 address, ``"unicast"`` for an ordinary unicast
+    one, else ``"special"`` (loopback, multicast, link-local, reserved or 0/8).  Cached: a
+    Monte Carlo of thousands of runs checks the same few addresses each time."""
+    try:
+        ip = ipaddress.IPv4Address(a)
+    except ValueError:
+        return None
+    if ip.is_loopback or ip.is_multicast or ip.is_link_local or ip.is_reserved \
+            or ip in ipaddress.IPv4Network("0.0.0.0/8"):
+        return "special"
+    return "unicast"
 
 
 @dataclass
@@ -189,14 +205,12 @@ class Params:
                 raise ParamError(f"{name}: bad address {a!r}: allowed are IPv4 addresses, four "
                                  "numbers 0-255 like 100.0.0.1",
                                  name)
-            try:
-                ip = ipaddress.IPv4Address(a)
-            except ValueError:
+            kind = _addr_kind(a)
+            if kind is None:
                 raise ParamError(f"{name}: bad address {a!r}: allowed are IPv4 addresses, four "
                                  "numbers 0-255 like 100.0.0.1",
-                                 name) from None
-            if ip.is_loopback or ip.is_multicast or ip.is_link_local or ip.is_reserved \
-                    or ip in ipaddress.IPv4Network("0.0.0.0/8"):
+                                 name)
+            if kind != "unicast":
                 raise ParamError(f"{name}: address {a!r} is not an ordinary unicast address: loopback "
                                  "(127/8), multicast (224/4), link-local (169.254/16), reserved (240/4) "
                                  "and 0/8 are not allowed", name)
