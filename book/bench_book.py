@@ -5,7 +5,8 @@
 The book's sources (``_config.yml``, ``_toc.yml``, ``book/``, ``sim/``) are copied to
 a temporary directory, so the cold build starts with no ``_build`` (no executed
 notebooks, no Sphinx environment) and the working tree's ``_build`` is left alone.
-Goals (issue 4): cold <= 5 min on a 2-core machine, unchanged rebuild <= 30 s.
+Goals: cold <= 60 s on a 2-core machine after the installs (issue 16; issue 4 asked 5 min),
+unchanged rebuild <= 30 s.
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-GOALS = {"cold": 300.0, "unchanged": 30.0}
+GOALS = {"cold": 60.0, "unchanged": 30.0}
 
 
 def build(where: Path) -> float:
@@ -43,8 +44,11 @@ def main() -> None:
         cold = build(dst)
         unchanged = build(dst)
     cores = os.cpu_count()
-    print(f"book build on {cores} cores: cold {cold:.1f} s (goal <= {GOALS['cold']:.0f} s), "
-          f"unchanged rebuild {unchanged:.1f} s (goal <= {GOALS['unchanged']:.0f} s)")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    verdict = {k: "met" if v <= GOALS[k] else "NOT met" for k, v in (("cold", cold), ("unchanged", unchanged))}
+    print(f"book build on {cores} cores (load average {load:.1f} at the end): cold {cold:.1f} s "
+          f"(goal <= {GOALS['cold']:.0f} s: {verdict['cold']}), unchanged rebuild {unchanged:.1f} s "
+          f"(goal <= {GOALS['unchanged']:.0f} s: {verdict['unchanged']})")
 
 
 if __name__ == "__main__":
