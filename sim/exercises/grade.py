@@ -539,9 +539,10 @@ HOW_TO_ANSWER = """\
 ## How to answer
 
 Answer on **your own variant**: in the book's chapters, once you have entered
-your student id `{student}` (each exercise asks for it; the browser keeps it), or
-on the HTML page your instructor made for you (`python -m sim.exercises page
---student {student} ...`) -- the two show the same variants. Check each answer
+your student id `{student}` (each exercise asks for it; the browser keeps it),
+or on the HTML page your instructor made for you
+(`python -m sim.exercises page --student {student} ...`) -- the two show the
+same variants. Check each answer
 there and press *Export my answers*: it downloads `answers-{student}.json`; send
 that file. Answers given before you entered your id (the book's own example)
 are not accepted for `{student}`.
