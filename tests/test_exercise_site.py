@@ -331,3 +331,12 @@ def test_a_course_id_gets_its_own_pool_and_the_grader_checks_it(monkeypatch):
     monkeypatch.setenv("OP1_COURSE_ID", "bad id")
     with pytest.raises(Exception, match="bad course id 'bad id'"):
         instance("rc-hit", "dora", secret="")
+
+
+def test_the_instructor_edition_keys_every_variant_of_the_pool():
+    html = exercise_html(4, "eq-next", key=True, pool=True)
+    pool = json.loads(html.split('class="sx-pool">')[1].split("</script>")[0])
+    for k, v in enumerate(pool["variants"]):
+        assert f"<b>Key:</b> <code>{pool_instance('eq-next', k).answer}</code>" in v["key"]
+    student = json.loads(exercise_html(4, "eq-next", pool=True).split('class="sx-pool">')[1].split("</script>")[0])
+    assert all("key" not in v for v in student["variants"])       # the student edition carries none
