@@ -53,7 +53,7 @@ CSS = """
 .sx-key{margin-top:.6em;border-top:1px dashed #a0aec0;padding-top:.4em}
 .sx-student{margin:.2em 0 .6em;padding:.3em .5em;background:#eef3f9;border-radius:3px;font-size:.92em}
 .sx-student button{font-size:13px;padding:.1em .6em;margin:0 0 0 .6em;background:#fff;color:#2b6cb0}
-.sx-student input{font-size:14px;padding:.1em .3em}
+.sx-student input{font-size:14px;padding:.1em .3em;margin-left:.4em}
 .sx-student .sx-bad{color:#9b2c2c}
 .sx-replay{width:100%;height:880px;border:1px solid #c9d3de;border-radius:3px;margin:.4em 0;background:#fff}
 """
