@@ -16,7 +16,6 @@ import functools
 import html
 import io
 import math
-import os
 import sys
 from pathlib import Path
 
@@ -26,7 +25,7 @@ if not sys.path or sys.path[0] != str(ROOT):
 
 import sim  # noqa: E402
 from sim.route_cache import RtEntry, show_entry  # noqa: E402
-from sim.trace import Ev, event_dict, event_text, fmt_tuple  # noqa: E402
+from sim.trace import Ev, event_text, fmt_tuple  # noqa: E402
 
 import matplotlib  # noqa: E402
 
@@ -148,7 +147,7 @@ def events(r, kinds=None, node=None):
     """(index, event) pairs, filtered by kind(s) and node."""
     kinds = {Ev(k) for k in ([kinds] if isinstance(kinds, str) else kinds)} if kinds else None
     for i, e in enumerate(r.events):
-        if (kinds is None or e[1] in kinds) and (node is None or e[2] == node):
+        if (kinds is None or e.ev in kinds) and (node is None or e.node == node):
             yield i, e
 
 
@@ -216,18 +215,18 @@ def wrap(text: str, width: int = 86) -> str:
 def cache_size_series(r):
     """(times in s, number of route cache entries) after every cache event."""
     n, ts, ns = 0, [0.0], [0]
-    for i, (t, ev, node, pkt, info) in enumerate(r.events):
-        if node != "router":
+    for e in r.events:
+        if e.node != "router":
             continue
-        if ev is Ev.RT_MISS:
+        if e.ev is Ev.RT_MISS:
             n += 1
-        elif ev is Ev.RT_DEL:
+        elif e.ev is Ev.RT_DEL:
             n -= 1
         else:
             continue
-        ts.append(t / 1e6)
+        ts.append(e.t / 1e6)
         ns.append(n)
-    ts.append(r.events[-1][0] / 1e6)
+    ts.append(r.events[-1].t / 1e6)
     ns.append(n)
     return ts, ns
 
@@ -291,18 +290,17 @@ def path_links(r, first: int, last: int) -> list[str]:
     out = []
     for i, e in events(r, "hop"):
         if first <= i <= last:
-            if e[2] == "lan":
-                out += [f"lan:{end.split(':')[0]}" for end in e[4][:2]]
+            if e.node == "lan":
+                out += [f"lan:{end.split(':')[0]}" for end in (e.from_, e.to)]
             else:
-                out.append(e[2])
+                out.append(e.node)
     return out
 
 
 def describe(e) -> str:
     """One event in words, for the book's event tables."""
-    t, ev, node, pkt, info = e
-    from sim.trace import FIELDS
-    f = dict(zip(FIELDS[ev], info))
+    ev, node, pkt = e.ev, e.node, e.pkt
+    f = e.info()
 
     def p(pk):
         fl = tcp_flags(pk)
@@ -351,7 +349,7 @@ def fmt_key_short(key) -> str:
 def steps_table(r, idx) -> str:
     """A Markdown table of the events with indices ``idx``, numbered as in the trace (the
     "event" numbers a replay shows beside its own step count)."""
-    rows = [{"event": i, "time": ms(r.events[i][0]), "where": r.events[i][2], "what": describe(r.events[i])}
+    rows = [{"event": i, "time": ms(r.events[i].t), "where": r.events[i].node, "what": describe(r.events[i])}
             for i in idx]
     return table(rows)
 
@@ -386,7 +384,7 @@ def retransmissions(r, node: str = "remote1") -> int:
     """Data segments ``node`` sent again (same sequence number): timeouts and fast retransmits."""
     seen, n = set(), 0
     for i, e in events(r, "send", node):
-        pkt = e[3]
+        pkt = e.pkt
         if pkt.proto == 6 and pkt.load:
             k = (pkt.ip.dst, pkt.dport, pkt.l4.seq)
             n += k in seen
@@ -398,7 +396,7 @@ def dupacks(r, node: str = "local1") -> int:
     """Duplicate ACKs ``node`` sent: pure ACKs repeating the previous acknowledgment number."""
     last, n = {}, 0
     for i, e in events(r, "send", node):
-        pkt = e[3]
+        pkt = e.pkt
         if pkt.proto == 6 and not pkt.load and pkt.l4.flags == "A":
             k = (pkt.ip.dst, pkt.dport)
             n += last.get(k) == pkt.l4.ack
@@ -409,39 +407,7 @@ def dupacks(r, node: str = "local1") -> int:
 def routed_dev(r, hop_index: int, node: str = "router") -> str | None:
     """The device ``node`` routed a packet to: the first routing decision after the
     packet's arrival (hop event ``hop_index``)."""
-    for t, ev, n, pkt, info in r.events[hop_index + 1:]:
-        if n == node and ev in (Ev.RT_MISS, Ev.RT_HIT, Ev.FIB):
-            return info[1] if ev is not Ev.FIB else info[0]
+    for e in r.events[hop_index + 1:]:
+        if e.node == node and e.ev in (Ev.RT_MISS, Ev.RT_HIT, Ev.FIB):
+            return e.dev
     return None
-
-
-# -- many runs --------------------------------------------------------------------------------
-
-def map_runs(fn, jobs) -> list:
-    """``[fn(job) for job in jobs]``, spread over the machine's cores.  A run depends on its
-    own parameters and seed alone, so the list -- every number a page shows from it -- is
-    the plain loop's, whatever the number of cores; only the wall time changes.  ``fn`` must
-    be a module-level function (the workers are sent its name).  Without ``fork`` (not
-    Linux, or in a browser) the loop runs here."""
-    jobs = list(jobs)
-    workers = min(os.cpu_count() or 1, 4)
-    if workers < 2 or len(jobs) < 64 or sys.platform != "linux":
-        return [fn(job) for job in jobs]
-    import concurrent.futures
-    import multiprocessing
-    ctx = multiprocessing.get_context("fork")
-    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=ctx) as ex:
-        return list(ex.map(fn, jobs, chunksize=max(1, len(jobs) // (workers * 8))))
-
-
-def handshake_trial(job: tuple[int, int]) -> tuple[bool, bool, str]:
-    """Chapter 6's Monte Carlo, one run: ``equalize-nat`` with ``job = (seed, uplinks)`` and a
-    1000-byte download.  Returns whether the connection's first two routing decisions for
-    packets from the LAN chose the same uplink (the handshake's ACK left by the SYN's),
-    ``handshake_ok`` and how the handshake ended."""
-    seed, n = job
-    res = sim.run("equalize-nat", seed=seed, uplinks=n, size=1000)
-    devs = [d["dev"] for d in (event_dict(i, e) for i, e in events(res, "rt_miss", "router"))
-            if d["key"]["iif"] == "eth0"][:2]
-    c = res.summary["connections"][0]
-    return devs[0] == devs[1], c["handshake_ok"], c["handshake"]

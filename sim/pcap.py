@@ -115,9 +115,9 @@ def _epb(ifid: int, t_us: int, data: bytes, comment: str) -> bytes:
     return block(6, body)
 
 
-def hops(result) -> list[tuple[int, tuple]]:
+def hops(result) -> list:
     """(event index, event) of every hop: frame n of the pcapng is hops(result)[n-1]."""
-    return [(i, e) for i, e in enumerate(result.events) if e[1] is Ev.HOP]
+    return [(i, e) for i, e in enumerate(result.events) if e.ev is Ev.HOP]
 
 
 def pcapng_bytes(result, indices=None) -> bytes:
@@ -130,9 +130,9 @@ def pcapng_bytes(result, indices=None) -> bytes:
         out.append(_idb(l.name, " <-> ".join(i.label for i in l.ifaces)))
     events = result.events
     chosen = hops(result) if indices is None else [(i, events[i]) for i in indices
-                                                   if events[i][1] is Ev.HOP]
-    for i, (t, _, link, pkt, info) in chosen:
-        out.append(_epb(ifid[link], t, to_bytes(pkt), f"event {i}: {info[0]} > {info[1]}"))
+                                                   if events[i].ev is Ev.HOP]
+    for i, e in chosen:
+        out.append(_epb(ifid[e.node], e.t, to_bytes(e.pkt), f"event {i}: {e.from_} > {e.to}"))
     return b"".join(out)
 
 

@@ -240,26 +240,25 @@ class Result:
             done, st = -1, RouterState(t=0, routes=self.net[node].fib.show())
         else:
             st = copy.deepcopy(st)
-        for t, ev, n, pkt, info in self.events[done + 1:i + 1]:
-            if n != node:
+        for e in self.events[done + 1:i + 1]:
+            if e.node != node:
                 continue
+            ev, t = e.ev, e.t
             if ev is Ev.RT_MISS:
-                key, dev, via, why, equalize = info
-                st.cache[key] = {"dev": dev, "via": via, "created": t, "lastuse": t, "use": 1,
-                                 "equalize": equalize}
+                st.cache[e.key] = {"dev": e.dev, "via": e.via, "created": t, "lastuse": t, "use": 1,
+                                   "equalize": e.equalize}
                 st.in_slow_tot += 1
             elif ev is Ev.RT_HIT:
-                e = st.cache[info[0]]
-                e["lastuse"], e["use"] = t, e["use"] + 1
+                c = st.cache[e.key]
+                c["lastuse"], c["use"] = t, c["use"] + 1
                 st.in_hit += 1
             elif ev is Ev.RT_DEL:
-                st.cache.pop(info[0], None)
+                st.cache.pop(e.key, None)
             elif ev is Ev.CT_NEW:
-                ct, orig, reply, dev = info
-                st.conntrack[ct] = {"orig": orig, "reply": reply, "dev": dev, "created": t}
+                st.conntrack[e.ct] = {"orig": e.orig, "reply": e.reply, "dev": e.dev, "created": t}
             elif ev is Ev.CT_DEL:
-                st.conntrack.pop(info[0], None)
-        st.t = self.events[i][0]
+                st.conntrack.pop(e.ct, None)
+        st.t = self.events[i].t
         folds[node] = (i, copy.deepcopy(st))
         return st
 

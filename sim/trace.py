@@ -1,10 +1,10 @@
 """The trace: every hop and every decision is one event.
 
-An event is a plain tuple ``(t, ev, node, pkt, info)`` -- time in µs, the
-event kind, where it happened (a node or link name), the packet as it was
-there (or ``None``), and a small kind-specific tuple whose fields are
-named in ``FIELDS``.  Tuples keep a stored event small; ``event_dict``
-turns one into the JSON form documented in the README.
+An event is a small record of its kind (``Hop``, ``RtMiss``, ``Nat`` ...):
+``t`` (time in µs), ``node`` (where it happened: a node or link name),
+``pkt`` (the packet as it was there, or ``None``) and the kind's own fields,
+named as the JSON trace names them (``FIELDS``); ``e.ev`` is its kind.
+``event_dict`` turns one into the JSON form documented in the README.
 
 State changes (route cache inserts and deletes, conntrack entries, TCP
 states) are events too, so the state of any table at any step can be
@@ -56,22 +56,172 @@ class Drop(str, Enum):
         return self.value
 
 
-FIELDS: dict[Ev, tuple[str, ...]] = {
-    Ev.SEND: (),
-    Ev.HOP: ("from", "to"),
-    Ev.RT_MISS: ("key", "dev", "via", "why", "equalize"),
-    Ev.RT_HIT: ("key", "dev", "via"),
-    Ev.RT_DEL: ("key", "dev", "reason"),
-    Ev.FIB: ("dev", "via", "why"),
-    Ev.NAT: ("before", "dir", "ct"),
-    Ev.CT_NEW: ("ct", "orig", "reply", "dev"),
-    Ev.CT_DEL: ("ct", "reason"),
-    Ev.DROP: ("reason",),
-    Ev.TCP: ("local", "remote", "old", "new"),
-    Ev.DELIVER: (),
-    Ev.APP: ("what", "value"),
-    Ev.LINK: ("dev", "state"),
-}
+# -- the events, one record type per kind -------------------------------------------------------
+#
+# Every event has ``t`` (µs), ``node`` (where: a node or link name) and ``pkt`` (the packet as it
+# was there, or None); each kind adds its own fields, named as the JSON trace names them (``from``,
+# a Python keyword, is the attribute ``from_``).  ``__slots__`` keeps a stored event small: no
+# dictionary per event, only its fields.
+
+
+class Event:
+    """One trace event.  ``ev`` (the kind) and ``fields`` (its own fields' JSON names) belong
+    to the record type; ``info()`` gives the kind's fields by name."""
+    __slots__ = ("t", "node", "pkt")
+    ev: Ev
+    fields: tuple[str, ...] = ()
+
+    def info(self) -> dict:
+        """The kind's own fields by their JSON names: ``{"from": ..., "to": ...}`` for a hop."""
+        return {name: getattr(self, _attr(name)) for name in self.fields}
+
+    def __eq__(self, other) -> bool:
+        return (type(other) is type(self) and self.t == other.t and self.node == other.node
+                and self.pkt == other.pkt and self.info() == other.info())
+
+    __hash__ = None
+
+
+    def __repr__(self) -> str:
+        own = "".join(f", {_attr(n)}={v!r}" for n, v in self.info().items())
+        return f"{type(self).__name__}(t={self.t}, node={self.node!r}, pkt={self.pkt!r}{own})"
+
+
+def _attr(name: str) -> str:
+    return "from_" if name == "from" else name
+
+
+class Send(Event):
+    """A host's stack emits ``pkt``."""
+    __slots__ = ()
+    ev, fields = Ev.SEND, ()
+
+    def __init__(self, t, node, pkt):
+        self.t, self.node, self.pkt = t, node, pkt
+
+
+class Hop(Event):
+    """``pkt`` crossed link ``node`` from interface ``from_`` to ``to`` (``router:if1``)."""
+    __slots__ = ("from_", "to")
+    ev, fields = Ev.HOP, ("from", "to")
+
+    def __init__(self, t, node, pkt, from_, to):
+        self.t, self.node, self.pkt, self.from_, self.to = t, node, pkt, from_, to
+
+
+class RtMiss(Event):
+    """A route cache miss: the FIB chose ``dev`` via ``via`` (``why``), entry ``key`` inserted."""
+    __slots__ = ("key", "dev", "via", "why", "equalize")
+    ev, fields = Ev.RT_MISS, ("key", "dev", "via", "why", "equalize")
+
+    def __init__(self, t, node, pkt, key, dev, via, why, equalize):
+        self.t, self.node, self.pkt = t, node, pkt
+        self.key, self.dev, self.via, self.why, self.equalize = key, dev, via, why, equalize
+
+
+class RtHit(Event):
+    """A route cache hit on entry ``key``: ``dev`` via ``via``."""
+    __slots__ = ("key", "dev", "via")
+    ev, fields = Ev.RT_HIT, ("key", "dev", "via")
+
+    def __init__(self, t, node, pkt, key, dev, via):
+        self.t, self.node, self.pkt, self.key, self.dev, self.via = t, node, pkt, key, dev, via
+
+
+class RtDel(Event):
+    """Route cache entry ``key`` (to ``dev``) removed, for ``reason``."""
+    __slots__ = ("key", "dev", "reason")
+    ev, fields = Ev.RT_DEL, ("key", "dev", "reason")
+
+    def __init__(self, t, node, pkt, key, dev, reason):
+        self.t, self.node, self.pkt, self.key, self.dev, self.reason = t, node, pkt, key, dev, reason
+
+
+class Fib(Event):
+    """A FIB lookup on a router without a route cache: ``dev`` via ``via`` (``why``)."""
+    __slots__ = ("dev", "via", "why")
+    ev, fields = Ev.FIB, ("dev", "via", "why")
+
+    def __init__(self, t, node, pkt, dev, via, why):
+        self.t, self.node, self.pkt, self.dev, self.via, self.why = t, node, pkt, dev, via, why
+
+
+class Nat(Event):
+    """Conntrack entry ``ct`` translated ``before`` into ``pkt`` (``dir``: snat or dnat)."""
+    __slots__ = ("before", "dir", "ct")
+    ev, fields = Ev.NAT, ("before", "dir", "ct")
+
+    def __init__(self, t, node, pkt, before, dir, ct):
+        self.t, self.node, self.pkt, self.before, self.dir, self.ct = t, node, pkt, before, dir, ct
+
+
+class CtNew(Event):
+    """Conntrack entry ``ct`` created: tuples ``orig`` and ``reply``, bound to ``dev``."""
+    __slots__ = ("ct", "orig", "reply", "dev")
+    ev, fields = Ev.CT_NEW, ("ct", "orig", "reply", "dev")
+
+    def __init__(self, t, node, pkt, ct, orig, reply, dev):
+        self.t, self.node, self.pkt, self.ct, self.orig, self.reply, self.dev = t, node, pkt, ct, orig, reply, dev
+
+
+class CtDel(Event):
+    """Conntrack entry ``ct`` destroyed, for ``reason``."""
+    __slots__ = ("ct", "reason")
+    ev, fields = Ev.CT_DEL, ("ct", "reason")
+
+    def __init__(self, t, node, pkt, ct, reason):
+        self.t, self.node, self.pkt, self.ct, self.reason = t, node, pkt, ct, reason
+
+
+class Dropped(Event):
+    """``pkt`` dropped at ``node``; ``reason`` is a ``Drop``."""
+    __slots__ = ("reason",)
+    ev, fields = Ev.DROP, ("reason",)
+
+    def __init__(self, t, node, pkt, reason):
+        self.t, self.node, self.pkt, self.reason = t, node, pkt, reason
+
+
+class TcpState(Event):
+    """The connection ``local`` -- ``remote`` (endpoints) went from state ``old`` to ``new``."""
+    __slots__ = ("local", "remote", "old", "new")
+    ev, fields = Ev.TCP, ("local", "remote", "old", "new")
+
+    def __init__(self, t, node, pkt, local, remote, old, new):
+        self.t, self.node, self.pkt = t, node, pkt
+        self.local, self.remote, self.old, self.new = local, remote, old, new
+
+
+class Deliver(Event):
+    """``pkt`` reached its destination host's stack."""
+    __slots__ = ()
+    ev, fields = Ev.DELIVER, ()
+
+    def __init__(self, t, node, pkt):
+        self.t, self.node, self.pkt = t, node, pkt
+
+
+class App(Event):
+    """An application milestone: ``what`` happened, with ``value``."""
+    __slots__ = ("what", "value")
+    ev, fields = Ev.APP, ("what", "value")
+
+    def __init__(self, t, node, pkt, what, value):
+        self.t, self.node, self.pkt, self.what, self.value = t, node, pkt, what, value
+
+
+class Link(Event):
+    """Device ``dev`` of ``node`` went ``state`` ("down": its line failed, or "up")."""
+    __slots__ = ("dev", "state")
+    ev, fields = Ev.LINK, ("dev", "state")
+
+    def __init__(self, t, node, pkt, dev, state):
+        self.t, self.node, self.pkt, self.dev, self.state = t, node, pkt, dev, state
+
+
+RECORDS: dict[Ev, type[Event]] = {c.ev: c for c in (Send, Hop, RtMiss, RtHit, RtDel, Fib, Nat, CtNew,
+                                                      CtDel, Dropped, TcpState, Deliver, App, Link)}
+FIELDS: dict[Ev, tuple[str, ...]] = {ev: c.fields for ev, c in RECORDS.items()}
 
 
 class Trace:
@@ -80,7 +230,7 @@ class Trace:
     def __init__(self, sim, keep: bool = True):
         self.sim = sim
         self.keep = keep
-        self.events: list[tuple] = []
+        self.events: list[Event] = []
         self.counts: Counter = Counter()
         self.drops: Counter = Counter()     # drop reason -> count, kept in both modes
 
@@ -89,7 +239,7 @@ class Trace:
         if ev is Ev.DROP:
             self.drops[info[0].value] += 1
         if self.keep:
-            self.events.append((self.sim.now, ev, node, pkt, info))
+            self.events.append(RECORDS[ev](self.sim.now, node, pkt, *info))
 
     def __len__(self) -> int:
         return len(self.events)
@@ -105,13 +255,13 @@ def _jsonable(v):
     return v
 
 
-def event_dict(i: int, e: tuple) -> dict:
+def event_dict(i: int, e: Event) -> dict:
     """The JSON form of event number ``i``."""
-    t, ev, node, pkt, info = e
-    d = {"i": i, "t_us": t, "ev": ev.value, "node": node}
-    if pkt is not None:
-        d["pkt"] = pkt.to_dict()
-    for name, v in zip(FIELDS[ev], info):
+    d = {"i": i, "t_us": e.t, "ev": e.ev.value, "node": e.node}
+    if e.pkt is not None:
+        d["pkt"] = e.pkt.to_dict()
+    for name in e.fields:
+        v = getattr(e, _attr(name))
         if name == "key":
             v = dict(zip(("dst", "src", "tos", "iif"), v))
         elif name in ("orig", "reply"):
@@ -124,39 +274,38 @@ def fmt_time(t_us: int) -> str:
     return f"{t_us // 1_000_000}.{t_us % 1_000_000:06d}"
 
 
-def event_text(e: tuple) -> str:
+def event_text(e: Event) -> str:
     """One tcpdump-like line per event."""
-    t, ev, node, pkt, info = e
-    head = f"{fmt_time(t)} {node:<18} {ev.value:<8}"
-    f = dict(zip(FIELDS.get(ev, ()), info))
+    ev, pkt = e.ev, e.pkt
+    head = f"{fmt_time(e.t)} {e.node:<18} {ev.value:<8}"
     if ev is Ev.HOP:
-        return f"{head} {f['from']} > {f['to']}  IP {pkt.summary()}"
+        return f"{head} {e.from_} > {e.to}  IP {pkt.summary()}"
     if ev in (Ev.SEND, Ev.DELIVER):
         return f"{head} IP {pkt.summary()}"
     if ev is Ev.RT_MISS:
-        return f"{head} {fmt_key(f['key'])} -> dev {f['dev']} via {f['via']} ({f['why']})"
+        return f"{head} {fmt_key(e.key)} -> dev {e.dev} via {e.via} ({e.why})"
     if ev is Ev.RT_HIT:
-        return f"{head} {fmt_key(f['key'])} -> dev {f['dev']} via {f['via']}"
+        return f"{head} {fmt_key(e.key)} -> dev {e.dev} via {e.via}"
     if ev is Ev.RT_DEL:
-        return f"{head} {fmt_key(f['key'])} dev {f['dev']} ({f['reason']})"
+        return f"{head} {fmt_key(e.key)} dev {e.dev} ({e.reason})"
     if ev is Ev.FIB:
-        return f"{head} {pkt.ip.src} > {pkt.ip.dst} -> dev {f['dev']} via {f['via']} ({f['why']})"
+        return f"{head} {pkt.ip.src} > {pkt.ip.dst} -> dev {e.dev} via {e.via} ({e.why})"
     if ev is Ev.NAT:
-        b = f["before"]
-        return (f"{head} {f['dir']} ct {f['ct']}: {b.ip.src}.{b.sport} > {b.ip.dst}.{b.dport}"
+        b = e.before
+        return (f"{head} {e.dir} ct {e.ct}: {b.ip.src}.{b.sport} > {b.ip.dst}.{b.dport}"
                 f" => {pkt.ip.src}.{pkt.sport} > {pkt.ip.dst}.{pkt.dport}")
     if ev is Ev.CT_NEW:
-        return f"{head} ct {f['ct']} dev {f['dev']}: {fmt_tuple(f['orig'])} <-> {fmt_tuple(f['reply'])}"
+        return f"{head} ct {e.ct} dev {e.dev}: {fmt_tuple(e.orig)} <-> {fmt_tuple(e.reply)}"
     if ev is Ev.CT_DEL:
-        return f"{head} ct {f['ct']} ({f['reason']})"
+        return f"{head} ct {e.ct} ({e.reason})"
     if ev is Ev.DROP:
-        return f"{head} {f['reason']}: IP {pkt.summary()}"
+        return f"{head} {e.reason}: IP {pkt.summary()}"
     if ev is Ev.TCP:
-        (la, lp), (ra, rp) = f["local"], f["remote"]
-        return f"{head} {la}.{lp} > {ra}.{rp}: {f['old']} -> {f['new']}"
+        (la, lp), (ra, rp) = e.local, e.remote
+        return f"{head} {la}.{lp} > {ra}.{rp}: {e.old} -> {e.new}"
     if ev is Ev.LINK:
-        return f"{head} dev {f['dev']} {f['state']}"
-    return f"{head} {f['what']} {f['value']}"
+        return f"{head} dev {e.dev} {e.state}"
+    return f"{head} {e.what} {e.value}"
 
 
 def fmt_key(key) -> str:

@@ -19,7 +19,7 @@ def test_connection_level_every_packet_one_uplink(seed, policy):
     downs = {dev for _, dev, _ in uplink_hops(r, "down")}
     assert len(uplink_hops(r)) > 15         # ~35 data segments, an ACK every second one
     assert len(ups) == 1 and ups == downs
-    misses = [e for e in events(r, Ev.RT_MISS, "router") if e[4][0][3] == "eth0"]
+    misses = [e for e in events(r, Ev.RT_MISS, "router") if e.key[3] == "eth0"]
     assert len(misses) == 1                       # one slow path, then cache hits only
     assert r.summary["route_cache"]["in_hit"] > 30
     assert r.summary["connections"][0]["complete"]
@@ -40,9 +40,9 @@ def _pair_uplinks(r):
     router's cache misses and hits for packets arriving on eth0."""
     by_pair = {}
     for e in r.events:
-        if e[1] not in (Ev.RT_MISS, Ev.RT_HIT) or e[2] != "router":
+        if e.ev not in (Ev.RT_MISS, Ev.RT_HIT) or e.node != "router":
             continue
-        key, dev = e[4][0], e[4][1]
+        key, dev = e.key, e.dev
         if key[3] == "eth0":
             by_pair.setdefault(key[:2], set()).add(dev)
     return by_pair
@@ -57,9 +57,9 @@ def test_thought_question_is_the_articles():
     assert pairs == [(LOCAL1, REMOTE1)] + [(LOCAL1, REMOTE2)] * 8 + [(LOCAL2, REMOTE2)]
     assert all(c["complete"] for c in conns)
     miss = next(i for i, e in enumerate(r.events)
-                if e[1] is Ev.RT_MISS and e[2] == "router" and e[4][0][:2] == (REMOTE2, LOCAL2))
+                if e.ev is Ev.RT_MISS and e.node == "router" and e.key[:2] == (REMOTE2, LOCAL2))
     iso_done = max(r.apps["downloads"][k].done_at for k in range(1, 9))
-    assert r.events[miss][0] < iso_done                  # the ISO download is still running
+    assert r.events[miss].t < iso_done                  # the ISO download is still running
     cached = r.state_at(miss - 1).cache                  # the destination is in the cache ...
     assert any(k[0] == REMOTE2 and k[1] == LOCAL1 and k[3] == "eth0" for k in cached)
     assert not any(k[0] == REMOTE2 and k[1] == LOCAL2 for k in cached)   # ... from another source
@@ -72,7 +72,7 @@ def test_thought_question_second_pair_gets_its_own_selection():
         pairs = _pair_uplinks(r)
         assert all(len(devs) == 1 for devs in pairs.values())   # each pair stays on its uplink
         assert set(pairs) == {(REMOTE1, LOCAL1), (REMOTE2, LOCAL1), (REMOTE2, LOCAL2)}
-        misses = [e[4][0][:2] for e in events(r, Ev.RT_MISS, "router") if e[4][0][3] == "eth0"]
+        misses = [e.key[:2] for e in events(r, Ev.RT_MISS, "router") if e.key[3] == "eth0"]
         assert sorted(misses) == sorted(pairs)     # one miss per pair: flashget's threads share one
         combos.add((next(iter(pairs[(REMOTE2, LOCAL1)])), next(iter(pairs[(REMOTE2, LOCAL2)]))))
     # the source is in the cache key: Local host 2's choice is independent of Local host 1's
@@ -96,7 +96,7 @@ def test_flashget_eight_connections_share_one_uplink(seed):
     assert len(conns) == 8 and all(c["complete"] for c in conns)
     assert len({p.l4.sport for _, _, p in uplink_hops(r)}) == 8
     assert len({dev for _, dev, _ in uplink_hops(r)}) == 1
-    keys = {e[4][0] for e in events(r, Ev.RT_MISS, "router") if e[4][0][3] == "eth0"}
+    keys = {e.key for e in events(r, Ev.RT_MISS, "router") if e.key[3] == "eth0"}
     assert len(keys) == 1                          # no ports in the key: one entry for all 8
 
 
@@ -106,10 +106,10 @@ def test_cache_expiry_moves_a_connection_and_nat_then_breaks_it():
     moved = stayed = 0
     for seed in range(16):
         r = sim.run("cache-expiry", seed=seed)
-        assert any(e[4][2] == "expired" for e in events(r, Ev.RT_DEL, "router"))
-        gap_start = r.events[0][0] + 100 * 1_000_000
-        before = {d for i, d, _ in uplink_hops(r) if r.events[i][0] < gap_start}
-        after = {d for i, d, _ in uplink_hops(r) if r.events[i][0] > gap_start}
+        assert any(e.reason == "expired" for e in events(r, Ev.RT_DEL, "router"))
+        gap_start = r.events[0].t + 100 * 1_000_000
+        before = {d for i, d, _ in uplink_hops(r) if r.events[i].t < gap_start}
+        after = {d for i, d, _ in uplink_hops(r) if r.events[i].t > gap_start}
         assert len(before) == 1
         c = r.summary["connections"][0]
         if after == before:
@@ -187,9 +187,9 @@ def test_equalize_nat_download_is_one_lines_plus_the_requests_timeouts():
         c = r.summary["connections"][0]
         down = [u["down_packets"] for u in r.summary["uplinks"].values()]
         assert len(c["seen_by_server_as"]) == 1 and sum(d > 0 for d in down) == 1
-        req = next(e[3] for e in events(r, Ev.SEND, "local1") if e[3].load > 0)
+        req = next(e.pkt for e in events(r, Ev.SEND, "local1") if e.pkt.load > 0)
         lost = sum(1 for e in drops(r, "ignored by remote", "remote1")
-                   if e[3].load > 0 and e[3].l4.seq == req.l4.seq)
+                   if e.pkt.load > 0 and e.pkt.l4.seq == req.l4.seq)
         waits = sum(RTO_MIN * 2 ** j for j in range(lost)) / 1e6
         assert abs(c["seconds"] - one - waits) < 0.002, (seed, c["seconds"], one, lost)
         lost_counts.add(lost)
@@ -224,7 +224,7 @@ def test_netfilter_stray_ack_keeps_150_and_ingress_filter_decides():
     assert r.summary["connections"][0]["handshake_ok"]   # delivered: the remote knows 150.0.0.1
     f = sim.run("equalize-nat", nat="netfilter", seed=seed, size=3_000, ingress_filter=True)
     dropped = drops(f, "ingress filter", "provider1")
-    assert dropped and dropped[0][3].ip.src == "150.0.0.1"
+    assert dropped and dropped[0].pkt.ip.src == "150.0.0.1"
     assert not f.summary["connections"][0]["handshake_ok"]
 
 
@@ -239,10 +239,10 @@ def test_rfc_remote_resets_the_stray_ack_and_the_client():
             continue
         found += 1
         assert drops(r, "reset", "remote1")
-        rst = [e for e in events(r, Ev.SEND, "remote1") if "R" in e[3].l4.flags]
+        rst = [e for e in events(r, Ev.SEND, "remote1") if "R" in e.pkt.l4.flags]
         assert rst
         assert r.summary["connections"][0]["reset"]
-        assert any(e[4][3] == "CLOSED" for e in events(r, Ev.TCP, "local1"))
+        assert any(e.new == "CLOSED" for e in events(r, Ev.TCP, "local1"))
     assert found
 
 

@@ -135,11 +135,11 @@ def test_two_players_step_independently_in_chromium(served):
             expect(A, ra, pa, 0)
 
             # the step where the SYN leaves by an uplink: its link is lit, the NAT bytes marked
-            syn = next(k for k, i in enumerate(pa.steps) if ra.events[i][2].startswith("uplink"))
+            syn = next(k for k, i in enumerate(pa.steps) if ra.events[i].node.startswith("uplink"))
             for _ in range(syn):
                 page.keyboard.press("ArrowRight")
             expect(A, ra, pa, syn)
-            link = ra.events[pa.steps[syn]][2]
+            link = ra.events[pa.steps[syn]].node
             assert A.locator(f'svg.op1-topo [data-el="e_{link}"]').get_attribute("class").endswith("hl-link")
             assert "NEW ct 1" in A.locator(".op1-state-box").inner_text()
             assert A.locator(".op1-pkt-box").inner_text().count("◆") >= 4
@@ -244,7 +244,7 @@ def test_a_comparison_in_a_book_column_is_readable_and_its_tables_fit(tmp_path):
             boxes = [pane.bounding_box() for pane in root.locator(".op1-pane").all()]
             assert len(boxes) == 2 and boxes[1]["y"] >= boxes[0]["y"] + boxes[0]["height"]
             assert all(bx["width"] > 0.9 * (BOOK_COLUMN_PX - 30) for bx in boxes)
-            syn = next(k for k, i in enumerate(c._frames[0].steps) if a.events[i][2].startswith("uplink"))
+            syn = next(k for k, i in enumerate(c._frames[0].steps) if a.events[i].node.startswith("uplink"))
             for _ in range(syn + 6):                 # a step with conntrack and route cache entries
                 root.locator(".op1-bar button[data-act=next]").click()
             sizes = {sel: root.evaluate(FONT_JS, sel) for sel in
@@ -308,7 +308,7 @@ def test_the_player_on_a_phone_and_on_a_laptop():
             # step 1: one ladder row, the first
             assert P.evaluate(SHOWN_ROWS_JS) == [0]
             # the packet's tag is in the middle of the network's box, not off to one side
-            syn = next(k for k, i in enumerate(pl.steps) if r.events[i][2].startswith("uplink"))
+            syn = next(k for k, i in enumerate(pl.steps) if r.events[i].node.startswith("uplink"))
             for _ in range(syn):
                 P.locator(".op1-bar button[data-act=next]").click()
             assert P.evaluate(SHOWN_ROWS_JS) == list(range(syn + 1))

@@ -59,20 +59,21 @@ def test_wrr_is_2_4_credit_round_robin():
 def test_route_cache_idle_entry_expires_by_gc_and_flushes():
     r = sim.run("cache-expiry", seed=2)
     dels = events(r, Ev.RT_DEL, "router")
-    expired = [e for e in dels if e[4][2] == "expired"]
+    expired = [e for e in dels if e.reason == "expired"]
     assert expired
     # freed by rt_check_expire, which runs every gc_interval, once idle > gc_timeout, at
     # the first visit of its bucket: at most a full sweep (5 runs, 300 s) later
-    for t, _, _, _, (key, dev, _) in expired:
+    for gone in expired:
+        t, key = gone.t, gone.key
         assert t % 60_000_000 == 0
-        last_use = max(e[0] for e in r.events if e[1] in (Ev.RT_HIT, Ev.RT_MISS)
-                       and e[4][0] == key and e[0] < t)
+        last_use = max(e.t for e in r.events if e.ev in (Ev.RT_HIT, Ev.RT_MISS)
+                       and e.key == key and e.t < t)
         assert 300_000_000 < t - last_use <= 600_000_000
     router = r.net["router"]
     assert router.cache.entries            # the second request made new entries
     router.cache.flush()
     assert not router.cache.entries
-    assert r.sim.trace.events[-1][4][2] == "flush"
+    assert r.sim.trace.events[-1].reason == "flush"
 
 
 def test_ip_route_show_cache_shape():
@@ -97,13 +98,13 @@ def test_netfilter_keeps_the_source_port_and_shows_conntrack():
     p = uplink_hops(r)[0][2]
     assert p.l4.sport == 5000 and p.ip.src in ("100.0.0.1", "150.0.0.1")
     ct = events(r, Ev.CT_NEW, "router")[0]
-    assert ct[4][1] == (6, "192.168.0.1", 5000, "200.0.0.1", 80)
+    assert ct.orig == (6, "192.168.0.1", 5000, "200.0.0.1", 80)
 
 
 def test_netfilter_icmp_entry_dies_with_its_reply():
     r = sim.run("icmp-equalize-nat", nat="netfilter", seed=1)
     news, dels = events(r, Ev.CT_NEW, "router"), events(r, Ev.CT_DEL, "router")
-    assert len(news) == 10 and [e[4][1] for e in dels] == ["icmp reply"] * 10
+    assert len(news) == 10 and [e.reason for e in dels] == ["icmp reply"] * 10
     assert r.net["router"].nat.entries() == []
 
 
@@ -124,7 +125,7 @@ def test_state_at_rebuilds_the_engine_state_from_the_trace():
     assert set(st.cache) == set(engine.entries)
     assert st.in_hit == engine.in_hit and st.in_slow_tot == engine.in_slow_tot
     assert set(st.conntrack) == {c.id for c in r.net["router"].nat.entries()}
-    first_miss = next(i for i, e in enumerate(r.events) if e[1] is Ev.RT_MISS)
+    first_miss = next(i for i, e in enumerate(r.events) if e.ev is Ev.RT_MISS)
     assert len(r.state_at(first_miss).cache) == 1 and not r.state_at(first_miss - 1).cache
     with pytest.raises(IndexError, match="out of range"):
         r.state_at(len(r.events))
@@ -142,10 +143,10 @@ def test_syn_retransmits_back_off_exponentially_until_retries_exhausted():
     d = Download(net["local1"], "200.0.0.1", 80, 1000, 0)
     net.start()
     s.run()
-    reasons = [e[4][0].value for e in s.trace.events if e[1] is Ev.DROP]
+    reasons = [e.reason.value for e in s.trace.events if e.ev is Ev.DROP]
     assert reasons.count("no route") == 6 and reasons[-1] == "retries exhausted"
     assert d.conn.state == "CLOSED"
-    syns = [e[0] for e in s.trace.events if e[1] is Ev.SEND and e[2] == "local1"]
+    syns = [e.t for e in s.trace.events if e.ev is Ev.SEND and e.node == "local1"]
     assert [b - a for a, b in zip(syns, syns[1:])] == [3_000_000 * 2 ** k for k in range(5)]
 
 
@@ -219,8 +220,8 @@ def test_state_at_in_any_order_equals_a_fresh_fold():
 
 def test_flush_at_empties_the_route_cache_then():
     r = sim.run("connection-level", flush_at=[0.3], seed=1)
-    flushed = [e for e in r.events if e[1] is Ev.RT_DEL and e[4][2] == "flush"]
-    assert flushed and all(abs(e[0] - 300_000) < 1 for e in flushed)
+    flushed = [e for e in r.events if e.ev is Ev.RT_DEL and e.reason == "flush"]
+    assert flushed and all(abs(e.t - 300_000) < 1 for e in flushed)
     assert r.state_at(r.events.index(flushed[-1])).cache == {}
     with pytest.raises(sim.ParamError, match="multipath hash-l4 has none"):
         sim.run("hash-l4-nat", flush_at=[1])
@@ -247,7 +248,7 @@ def test_rt_check_expire_sweeps_a_fifth_of_the_buckets_per_run():
     assert len(buckets) > 50
     s.at(700_000_000, lambda: None)          # something to wait for: the GC is a daemon
     s.run()
-    gone = {e[4][0]: e[0] for e in s.trace.events if e[1] is Ev.RT_DEL}
+    gone = {e.key: e.t for e in s.trace.events if e.ev is Ev.RT_DEL}
     assert set(gone) == set(keys)
     alone = sorted(gone[ks[0]] for ks in buckets.values() if len(ks) == 1)
     assert all(300_000_000 < t <= 600_000_000 for t in alone)
@@ -285,8 +286,8 @@ def test_mptcp_v1_handshake_keys_token_and_hmacs():
     r = sim.run("mptcp", seed=3, size=20_000)
     opts = {}
     for e in r.events:
-        if e[1] is Ev.SEND and e[3].proto == 6 and e[3].l4.mptcp and e[3].l4.mptcp[0] != "dss":
-            opts.setdefault(e[3].l4.mptcp[0], e[3].l4.mptcp)
+        if e.ev is Ev.SEND and e.pkt.proto == 6 and e.pkt.l4.mptcp and e.pkt.l4.mptcp[0] != "dss":
+            opts.setdefault(e.pkt.l4.mptcp[0], e.pkt.l4.mptcp)
     assert list(opts) == ["capable", "capable-synack", "capable-ack", "capable-data", "join",
                           "join-synack", "join-ack"]
     assert opts["capable"] == ("capable",)                          # a v1 SYN carries no key

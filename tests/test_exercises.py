@@ -176,23 +176,23 @@ def assert_trace_shows_answer(inst, r):
         assert f"router:{a} " in event_text(e)
     elif inst.form == "endpoint":
         addr, port = a.split(":")
-        assert e[1] in (Ev.HOP, Ev.NAT) and (e[3].ip.src, e[3].sport) == (addr, int(port))
+        assert e.ev in (Ev.HOP, Ev.NAT) and (e.pkt.ip.src, e.pkt.sport) == (addr, int(port))
     elif a in ("hit", "miss"):
-        assert e[1] is {"hit": Ev.RT_HIT, "miss": Ev.RT_MISS}[a]
+        assert e.ev is {"hit": Ev.RT_HIT, "miss": Ev.RT_MISS}[a]
     elif a in ("ignore", "reset"):
-        assert e[1] is Ev.DROP and e[4][0].value == {"ignore": "ignored by remote", "reset": "reset"}[a]
+        assert e.ev is Ev.DROP and e.reason.value == {"ignore": "ignored by remote", "reset": "reset"}[a]
     elif a == "accept":
-        assert not any(x[1] is Ev.DROP and x[2] == "remote1" for x in r.events[inst.step - 3:inst.step + 3])
+        assert not any(x.ev is Ev.DROP and x.node == "remote1" for x in r.events[inst.step - 3:inst.step + 3])
     elif a == "drop":
-        assert e[1] is Ev.DROP and e[4][0].value == "ingress filter"
+        assert e.ev is Ev.DROP and e.reason.value == "ingress filter"
     elif a == "forward":
-        assert e[1] is Ev.HOP and e[2].startswith("peer")
+        assert e.ev is Ev.HOP and e.node.startswith("peer")
     elif a == "yes":
-        assert e[1] is Ev.DELIVER and e[2] == "local1" and e[3].l4.type == 0
+        assert e.ev is Ev.DELIVER and e.node == "local1" and e.pkt.l4.type == 0
     elif a == "no":
-        assert e[1] is Ev.DROP
+        assert e.ev is Ev.DROP
     elif a.count(".") == 3 and a.replace(".", "").isdigit():      # a source address (down-fin)
-        assert e[1] is Ev.HOP and e[2].startswith("uplink") and e[3].ip.src == a
+        assert e.ev is Ev.HOP and e.node.startswith("uplink") and e.pkt.ip.src == a
     else:
         raise AssertionError(f"no evidence rule for answer {a!r}")
 
@@ -1061,9 +1061,9 @@ def test_down_fin_asks_about_the_dead_lines_own_segment():
         r = run(inst.run["scenario"], **inst.run["params"])
         ask = int(re.search(r"At event (\d+) ", inst.prompt).group(1))
         e = r.events[ask]
-        assert e[1] is Ev.HOP and e[4][1] == "router:eth0"
-        assert e[3].sport == _lan_port(r, inst.step)
-        assert "F" in e[3].l4.flags if "FIN" in inst.prompt else "F" not in e[3].l4.flags
+        assert e.ev is Ev.HOP and e.to == "router:eth0"
+        assert e.pkt.sport == _lan_port(r, inst.step)
+        assert "F" in e.pkt.l4.flags if "FIN" in inst.prompt else "F" not in e.pkt.l4.flags
 
 
 def test_the_report_counts_attempts_in_words():

@@ -157,7 +157,7 @@ def _digests(name: str, params: dict, tmp: Path, views: bool) -> dict[str, str]:
             sys.path.pop(0)
         out["narration"] = _sha("\n".join(narrate(r, i) for i in range(n)))
         # (booklib.describe has no words for a device going down: LINK events left out)
-        out["describe"] = _sha("\n".join(booklib.describe(e) for e in r.events if e[1].value != "link"))
+        out["describe"] = _sha("\n".join(booklib.describe(e) for e in r.events if e.ev.value != "link"))
         a = analysis_of(r)
         snaps = a.snapshots(a.default_steps())
         out["snapshots"] = _sha(json.dumps([[s, _canon(x)] for s, x in sorted(snaps.items())]))

@@ -31,29 +31,29 @@ def test_connections_on_the_failed_line_stall_the_others_and_new_ones_use_the_li
     stalled = {int(c["client"].split(", ")[1].rstrip(")")) for c in first if _dev_of(c) == "if2"}
     fins = [p for i, dev, p in uplink_hops(r) if p.sport in stalled and "F" in p.l4.flags]
     assert fins and {p.ip.src for p in fins} == {"192.168.0.1"}
-    assert any(e[3].ip.dst == "192.168.0.1" and e[3].l4.flags == "R" for e in events(r, Ev.SEND, "remote1"))
-    whys = [e[4][2] for e in events(r, Ev.FIB, "router") if e[3].sport in stalled and "F" in e[3].l4.flags]
+    assert any(e.pkt.ip.dst == "192.168.0.1" and e.pkt.l4.flags == "R" for e in events(r, Ev.SEND, "remote1"))
+    whys = [e.why for e in events(r, Ev.FIB, "router") if e.pkt.sport in stalled and "F" in e.pkt.l4.flags]
     assert whys and all(w.startswith("INVALID to conntrack, so no ct mark") for w in whys)
     assert all(_dev_of(c) == "if1" and c["complete"] for c in later)
     # the router: carrier lost, the nexthop dead, the masqueraded entries on if2 forgotten
-    link = [e for e in events(r, Ev.LINK) if e[2] == "router"]
-    assert [(e[0], e[4]) for e in link] == [(1_000_000, ("if2", "down"))]
-    dels = [e for e in events(r, Ev.CT_DEL, "router") if e[4][1] == "if2 down"]
+    link = [e for e in events(r, Ev.LINK) if e.node == "router"]
+    assert [(e.t, e.dev, e.state) for e in link] == [(1_000_000, "if2", "down")]
+    dels = [e for e in events(r, Ev.CT_DEL, "router") if e.reason == "if2 down"]
     assert len(dels) == sum(_dev_of(c) == "if2" for c in first) == r.summary["link_down"]["conntrack_entries_flushed"]
     assert "dev if2 weight 1 dead linkdown" in r.net["router"].fib.show()
     # nothing the router sends after the failure goes out by if2
-    late = [dev for i, dev, p in uplink_hops(r) if r.events[i][0] > 1_000_000]
+    late = [dev for i, dev, p in uplink_hops(r) if r.events[i].t > 1_000_000]
     assert late and set(late) == {"if1"}
     assert r.summary["drops"].get(str(Drop.LINK_DOWN), 0) > 0
 
 
 def test_2_4_route_cache_is_flushed_and_the_round_robin_skips_the_dead_nexthop():
     r = sim.run("thought-question", multipath="wrr", nat="netfilter", down_at=0.5, size=400_000)
-    flushed = [e for e in events(r, Ev.RT_DEL, "router") if e[4][2] == "flush (if2 down)"]
-    assert flushed and all(e[0] == 500_000 for e in flushed)
-    misses = [e for e in events(r, Ev.RT_MISS, "router") if e[0] > 500_000]
-    assert misses and {e[4][1] for e in misses} <= {"if1", "eth0"}
-    wrr = [e[4][3] for e in misses if "round robin" in e[4][3]]
+    flushed = [e for e in events(r, Ev.RT_DEL, "router") if e.reason == "flush (if2 down)"]
+    assert flushed and all(e.t == 500_000 for e in flushed)
+    misses = [e for e in events(r, Ev.RT_MISS, "router") if e.t > 500_000]
+    assert misses and {e.dev for e in misses} <= {"if1", "eth0"}
+    wrr = [e.why for e in misses if "round robin" in e.why]
     assert wrr and all("if1:" in why and "if2:" not in why for why in wrr)   # if2 has no credits
 
 
@@ -81,8 +81,8 @@ def test_a_talking_client_is_reset_under_masquerade_but_hangs_under_snat(nat, re
     assert seen == ({"100.0.0.1", "150.0.0.1"} if reset else {"100.0.0.1"})
     # the ct mark lives in the conntrack entry: MASQUERADE's flush takes it along, and the
     # next segment is marked afresh; SNAT's entry keeps mark 1, whose table is now dead
-    after = [e[4][2] for e in events(r, Ev.FIB, "router")
-             if e[0] > 300_000 and e[3].ip.src == "192.168.0.1"]
+    after = [e.why for e in events(r, Ev.FIB, "router")
+             if e.t > 300_000 and e.pkt.ip.src == "192.168.0.1"]
     assert after
     if reset:
         assert after[0].startswith("new connection: ct mark set")
@@ -131,13 +131,13 @@ def test_mptcp_survives_a_failed_line_by_re_injecting_at_the_data_level(uplink):
     sfs = {sf["seen_by_server_as"][:len(dead)] == dead: sf for sf in m["subflows"]}
     assert sfs[True]["bytes"] < m["bytes_wanted"] / 2 < sfs[False]["bytes"]    # the live one did most
     assert sum(sf["bytes"] for sf in m["subflows"]) > m["bytes_wanted"]      # some bytes came twice
-    rein = [e for e in events(r, Ev.APP, "remote1") if e[4][0] == "mptcp re-injects data"]
-    assert rein and all(e[0] > 400_000 for e in rein)
+    rein = [e for e in events(r, Ev.APP, "remote1") if e.what == "mptcp re-injects data"]
+    assert rein and all(e.t > 400_000 for e in rein)
     # without the failure: no re-injection, and every byte once
     ok = sim.run("mptcp", seed=1).summary["mptcp"][0]
     assert ok["complete"] and sum(sf["bytes"] for sf in ok["subflows"]) == ok["bytes_wanted"]
     assert not [e for e in events(sim.run("mptcp", seed=1), Ev.APP, "remote1")
-                if e[4][0] == "mptcp re-injects data"]
+                if e.what == "mptcp re-injects data"]
 
 
 def test_every_mptcp_data_segment_maps_its_bytes_and_acks_the_data_level():
@@ -145,7 +145,7 @@ def test_every_mptcp_data_segment_maps_its_bytes_and_acks_the_data_level():
     r = sim.run("mptcp", seed=1, size=50_000)
     client = r.apps["mptcp"][0]
     server_key = client.server_key
-    data = [e[3] for e in events(r, Ev.SEND, "remote1") if e[3].load]
+    data = [e.pkt for e in events(r, Ev.SEND, "remote1") if e.pkt.load]
     assert data
     seen = set()
     for p in data:
@@ -157,6 +157,6 @@ def test_every_mptcp_data_segment_maps_its_bytes_and_acks_the_data_level():
             rel = (dsn - wire_dsn(server_key, 0)) & 0xFFFFFFFF
             seen.update(range(rel, rel + n))
     assert seen == set(range(50_000))                           # every byte of the data, mapped
-    acks = [(e[3].l4.mptcp[1] - wire_dsn(server_key, 0)) & 0xFFFFFFFF
-            for e in events(r, Ev.SEND, "local1") if e[3].l4.mptcp[:1] == ("dss",)]
+    acks = [(e.pkt.l4.mptcp[1] - wire_dsn(server_key, 0)) & 0xFFFFFFFF
+            for e in events(r, Ev.SEND, "local1") if e.pkt.l4.mptcp[:1] == ("dss",)]
     assert acks == sorted(acks) and acks[-1] == 50_000          # data ACKs only grow, to the end

@@ -82,13 +82,13 @@ def test_three_uplinks_snat_filtered_prediction(rows3):
 
 def test_masquerade_kills_the_entry_drops_the_packet_and_the_router_resets_the_reply():
     r = sim.run("echo", nat="masquerade", multipath="numgen")
-    kinds = [(e[1], e[4]) for e in r.events if e[2] == "router" and e[1] in (Ev.CT_DEL, Ev.DROP)]
-    first_del = next(i for i, (ev, info) in enumerate(kinds) if ev is Ev.CT_DEL)
-    assert kinds[first_del][1][1] == "oif changed if1->if2"
-    assert kinds[first_del + 1] == (Ev.DROP, (Drop.NAT_OIF_CHANGED,))
+    kinds = [e for e in r.events if e.node == "router" and e.ev in (Ev.CT_DEL, Ev.DROP)]
+    first_del = next(i for i, e in enumerate(kinds) if e.ev is Ev.CT_DEL)
+    assert kinds[first_del].reason == "oif changed if1->if2"
+    assert (kinds[first_del + 1].ev, kinds[first_del + 1].reason) == (Ev.DROP, Drop.NAT_OIF_CHANGED)
     # a reply then reaches the router's own stack, which answers it with a reset
-    rsts = [e for e in events(r, Ev.SEND, "router") if e[3].l4.flags == "R"]
-    assert rsts and rsts[0][3].ip.src == "100.0.0.1"
+    rsts = [e for e in events(r, Ev.SEND, "router") if e.pkt.l4.flags == "R"]
+    assert rsts and rsts[0].pkt.ip.src == "100.0.0.1"
     assert r.summary["echo"][0]["reset"]
 
 
@@ -103,9 +103,9 @@ def _three_syns(nat):
                                        TCP(4000, 9, 100, 0, "S", 1000), 0))
     s.until = 50_000
     s.run()
-    hops = [(e[4][0], e[3].ip.src) for e in s.trace.events
-            if e[1] is Ev.HOP and e[2].startswith("uplink") and e[4][0].startswith("router:")]
-    return hops, [e for e in s.trace.events if e[2] == "router"]
+    hops = [(e.from_, e.pkt.ip.src) for e in s.trace.events
+            if e.ev is Ev.HOP and e.node.startswith("uplink") and e.from_.startswith("router:")]
+    return hops, [e for e in s.trace.events if e.node == "router"]
 
 
 def test_masquerade_checks_the_device_before_any_reply_too():
@@ -114,9 +114,9 @@ def test_masquerade_checks_the_device_before_any_reply_too():
     # leaves by the other uplink kills the entry and is dropped; a third makes a new entry.
     hops, router = _three_syns("masquerade")
     assert hops == [("router:if1", "100.0.0.1"), ("router:if1", "100.0.0.1")]
-    kills = [(e[1], e[4]) for e in router if e[1] in (Ev.CT_DEL, Ev.DROP)]
-    assert kills[0][0] is Ev.CT_DEL and kills[0][1][1] == "oif changed if1->if2"
-    assert kills[1] == (Ev.DROP, (Drop.NAT_OIF_CHANGED,))
+    kills = [e for e in router if e.ev in (Ev.CT_DEL, Ev.DROP)]
+    assert kills[0].ev is Ev.CT_DEL and kills[0].reason == "oif changed if1->if2"
+    assert (kills[1].ev, kills[1].reason) == (Ev.DROP, Drop.NAT_OIF_CHANGED)
     # the SNAT model keeps the binding for all three
     hops, _ = _three_syns("snat")
     assert hops == [("router:if1", "100.0.0.1"), ("router:if2", "100.0.0.1"), ("router:if1", "100.0.0.1")]
@@ -125,21 +125,21 @@ def test_masquerade_checks_the_device_before_any_reply_too():
 def test_icmp_entry_outlives_its_reply_today_but_not_in_24():
     def icmp_entries(nat):
         r = sim.run("ping", nat=nat, multipath="numgen")
-        return [e for e in events(r, Ev.CT_NEW, "router") if e[4][1][0] == 1]
+        return [e for e in events(r, Ev.CT_NEW, "router") if e.orig[0] == 1]
     assert len(icmp_entries("snat")) == 1            # ten echoes, one connection
     assert len(icmp_entries("netfilter")) == 10      # 2.4: the reply ended each one
 
 
 def test_numgen_alternates_over_every_forwarded_lan_packet():
     r = sim.run("echo", nat="snat", multipath="numgen", uplinks=3)
-    devs = [e[4][0] for e in events(r, Ev.FIB, "router") if e[3].ip.src == "192.168.0.1"]
+    devs = [e.dev for e in events(r, Ev.FIB, "router") if e.pkt.ip.src == "192.168.0.1"]
     assert devs[:9] == ["if1", "if2", "if3"] * 3
 
 
 @pytest.mark.parametrize("profile", ["2.4", "linux"])
 def test_delayed_ack_rides_on_the_echo(profile):
     r = sim.run("echo", nat="snat", multipath="hash-l4", tcp=profile)
-    sends = [e[3] for e in events(r, Ev.SEND, "remote1") if "S" not in e[3].l4.flags]
+    sends = [e.pkt for e in events(r, Ev.SEND, "remote1") if "S" not in e.pkt.l4.flags]
     kinds = ["data" if p.load else "fin" if "F" in p.l4.flags else "ack" for p in sends]
     assert kinds.count("data") == 10
     # 2.4 and today alike: the first data is acknowledged at once (quick-ack mode,
@@ -223,10 +223,10 @@ def test_a_segment_conntrack_calls_invalid_leaves_untranslated(flags):
                                    TCP(4000, 9, 100, 5, flags, 1000), 0))
     s.until = 50_000
     s.run()
-    srcs = [e[3].ip.src for e in s.trace.events
-            if e[1] is Ev.HOP and e[2].startswith("uplink") and e[4][0].startswith("router:")]
+    srcs = [e.pkt.ip.src for e in s.trace.events
+            if e.ev is Ev.HOP and e.node.startswith("uplink") and e.from_.startswith("router:")]
     assert srcs == ["192.168.0.1"]
-    assert not [e for e in s.trace.events if e[1] is Ev.CT_NEW]
+    assert not [e for e in s.trace.events if e.ev is Ev.CT_NEW]
 
 
 def test_multilink_bundle_one_address_both_lines_in_order():
@@ -266,6 +266,6 @@ def test_first_retransmission_timeout_by_profile():
         net["local1"].connect("9.9.9.9", 80)          # the Internet has no route to it
         s.until = 10_000_000
         s.run()
-        syns = [e[0] / 1e6 for e in s.trace.events
-                if e[1] is Ev.SEND and e[2] == "local1" and e[3].l4.flags == "S"]
+        syns = [e.t / 1e6 for e in s.trace.events
+                if e.ev is Ev.SEND and e.node == "local1" and e.pkt.l4.flags == "S"]
         assert len(syns) > 1 and abs(syns[1] - syns[0] - first) < 0.01, (profile, syns[:3])

@@ -22,15 +22,15 @@ def need_tshark():
 def test_nat_rewritten_packet_has_correct_checksums():
     from scapy.layers.inet import IP, TCP
     r = sim.run("equalize-nat", seed=2, size=3_000)
-    nat = next(e for e in r.events if e[1].value == "nat")
-    raw = bytes(to_scapy(nat[3]))
+    nat = next(e for e in r.events if e.ev.value == "nat")
+    raw = bytes(to_scapy(nat.pkt))
     back = IP(raw)
-    assert back[IP].src == nat[3].ip.src and back[TCP].sport == nat[3].l4.sport
+    assert back[IP].src == nat.pkt.ip.src and back[TCP].sport == nat.pkt.l4.sport
     fresh = IP(raw)
     del fresh[IP].chksum, fresh[TCP].chksum
     rebuilt = IP(bytes(fresh))
     assert rebuilt[IP].chksum == back[IP].chksum and rebuilt[TCP].chksum == back[TCP].chksum
-    assert back[IP].len == nat[3].wire_len()
+    assert back[IP].len == nat.pkt.wire_len()
 
 
 def test_pcap_is_byte_identical_for_the_same_seed(tmp_path):
@@ -57,7 +57,7 @@ def test_tshark_reads_every_scenario_without_errors(scenario, tmp_path):
     rows = [l.split("\t") for l in out.stdout.splitlines()]
     assert len(rows) == n
     for (i, e), row in zip(hops(r), rows):       # frame n is hop n, seen on its link
-        assert row[1] == e[2] and row[2] == e[3].ip.src and row[3].startswith(f"event {i}:")
+        assert row[1] == e.node and row[2] == e.pkt.ip.src and row[3].startswith(f"event {i}:")
     bad = subprocess.run([TSHARK, "-n", "-r", str(path), *checks, "-Y",
                           "_ws.malformed || ip.checksum.status == 2 || tcp.checksum.status == 2 "
                           "|| udp.checksum.status == 2 || icmp.checksum.status == 2"],

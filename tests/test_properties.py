@@ -126,32 +126,32 @@ def check_conservation(r: sim.Result) -> dict:
             if live[key] > 0:
                 live[key] -= 1
                 return
-        raise AssertionError(f"event {i} {r.events[i][1].value} at {node}: packet "
+        raise AssertionError(f"event {i} {r.events[i].ev.value} at {node}: packet "
                              f"{pkt.summary()} (ttl {pkt.ip.ttl}) is not in the network there")
 
     prev = None
     for i, e in enumerate(r.events):
-        t, ev, node, pkt, info = e
+        ev, node, pkt = e.ev, e.node, e.pkt
         if ev is Ev.SEND:
             live[(node, pkt)] += 1
             sent += 1
         elif ev is Ev.HOP:
-            src, dst = _node(info[0]), _node(info[1])
+            src, dst = _node(e.from_), _node(e.to)
             take(src, pkt, i)
             live[(dst, pkt)] += 1
         elif ev is Ev.NAT:
-            take(node, info[0], i)
+            take(node, e.before, i)
             live[(node, pkt)] += 1
         elif ev is Ev.DELIVER:
             take(node, pkt, i)
             delivered += 1
         elif ev is Ev.DROP:
-            reason = info[0]
+            reason = e.reason
             assert isinstance(reason, Drop), f"event {i}: drop without a reason: {reason!r}"
             reasons[reason] += 1
             if reason is Drop.RETRIES:
                 assert live[(node, pkt)] == 0, f"event {i}: a given-up segment is in the network"
-            elif (prev is not None and prev[1] is Ev.DELIVER and prev[2] == node and prev[3] is pkt):
+            elif (prev is not None and prev.ev is Ev.DELIVER and prev.node == node and prev.pkt is pkt):
                 assert reason in (Drop.RESET, Drop.NO_SOCKET, Drop.IGNORED), \
                     f"event {i}: {reason} of a packet just delivered"
             else:
@@ -196,7 +196,7 @@ def test_every_packet_is_delivered_or_dropped(cfg):
     assert c["sent"] > 0 and c["delivered"] > 0
     assert r.sim.trace.counts[Ev.HOP] > 0
     # the trace's counters agree with the stored trace
-    assert Counter(e[1] for e in r.events) == +r.sim.trace.counts
+    assert Counter(e.ev for e in r.events) == +r.sim.trace.counts
 
 
 # -- 2. replies translate back -----------------------------------------------------------------
@@ -207,7 +207,8 @@ def check_replies(r: sim.Result) -> int:
     sent_eps = {h: set() for h in LAN_HOSTS}        # (proto, src, sport) each host sent from
     sent_flows = {h: set() for h in LAN_HOSTS}      # full 5-tuples each host sent
     checked = 0
-    for i, (t, ev, node, pkt, info) in enumerate(r.events):
+    for i, e in enumerate(r.events):
+        ev, node, pkt = e.ev, e.node, e.pkt
         if node not in addrs:
             continue
         if ev is Ev.SEND:
@@ -239,18 +240,18 @@ def check_conntrack(r: sim.Result, steps: list[int]) -> int:
     snapshots = {}
     created = 0
     want = set(i % len(r.events) for i in steps)
-    for i, (t, ev, node, pkt, info) in enumerate(r.events):
-        if ev is Ev.CT_NEW:
-            assert node == "router", f"event {i}: conntrack on {node}"
-            ct, orig, reply, dev = info
+    for i, e in enumerate(r.events):
+        if e.ev is Ev.CT_NEW:
+            assert e.node == "router", f"event {i}: conntrack on {e.node}"
+            ct, reply = e.ct, e.reply
             assert ct not in live, f"event {i}: ct {ct} created twice"
             clash = [c for c, rep in live.items() if rep == reply]
             assert not clash, f"event {i}: ct {ct} reply {reply} is also live ct {clash[0]}'s"
             live[ct] = reply
             created += 1
-        elif ev is Ev.CT_DEL:
-            assert info[0] in live, f"event {i}: ct {info[0]} destroyed but not live"
-            del live[info[0]]
+        elif e.ev is Ev.CT_DEL:
+            assert e.ct in live, f"event {i}: ct {e.ct} destroyed but not live"
+            del live[e.ct]
         assert len(set(live.values())) == len(live)
         if i in want:
             snapshots[i] = dict(live)
@@ -270,7 +271,7 @@ def test_conntrack_reply_tuples_are_unique(cfg, steps):
     r = run(cfg)
     created = check_conntrack(r, steps + [-1])
     if cfg["nat"] == "none":
-        assert created == 0 and not any(e[1] in (Ev.CT_NEW, Ev.NAT) for e in r.events)
+        assert created == 0 and not any(e.ev in (Ev.CT_NEW, Ev.NAT) for e in r.events)
     else:
         assert created > 0, "NAT on but no conntrack entry was made"
 
@@ -279,18 +280,16 @@ def test_conntrack_check_catches_a_duplicate():
     """The conntrack check is not vacuous: a trace with two live entries sharing a
     reply tuple fails it."""
     r = sim.run("equalize-nat", seed=3, size=5000)
-    news = [i for i, e in enumerate(r.events) if e[1] is Ev.CT_NEW]
+    news = [i for i, e in enumerate(r.events) if e.ev is Ev.CT_NEW]
     assert len(news) >= 2
-    (t, ev, node, pkt, (ct, orig, reply, dev)) = r.events[news[1]]
-    first_reply = r.events[news[0]][4][2]
-    r.events[news[1]] = (t, ev, node, pkt, (ct, orig, first_reply, dev))
+    r.events[news[1]].reply = r.events[news[0]].reply
     with pytest.raises(AssertionError, match="is also live"):
         check_conntrack(r, [-1])
 
 
 def test_conservation_check_catches_a_lost_packet():
     r = sim.run("connection-level", seed=1, size=5000)
-    i = next(i for i, e in enumerate(r.events) if e[1] is Ev.DELIVER and e[2] == "local1")
+    i = next(i for i, e in enumerate(r.events) if e.ev is Ev.DELIVER and e.node == "local1")
     del r.events[i]
     with pytest.raises(AssertionError, match="neither delivered nor dropped"):
         check_conservation(r)
@@ -298,9 +297,9 @@ def test_conservation_check_catches_a_lost_packet():
 
 def test_reply_check_catches_a_wrong_translation():
     r = sim.run("connection-level", seed=1, size=5000)
-    i = next(i for i, e in enumerate(r.events) if e[1] is Ev.DELIVER and e[2] == "local1")
-    t, ev, node, pkt, info = r.events[i]
-    r.events[i] = (t, ev, node, pkt.with_dst(pkt.ip.dst, pkt.dport + 1), info)
+    i = next(i for i, e in enumerate(r.events) if e.ev is Ev.DELIVER and e.node == "local1")
+    e = r.events[i]
+    e.pkt = e.pkt.with_dst(e.pkt.ip.dst, e.pkt.dport + 1)
     with pytest.raises(AssertionError, match="never sent from"):
         check_replies(r)
 

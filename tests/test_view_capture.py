@@ -21,14 +21,15 @@ def test_every_captured_frame_becomes_a_hop_in_the_right_direction(like):
     frames, _ = read_pcapng(str(MASQ))
     k = captured(str(MASQ), like)
     ipv4 = [f for f in frames if f[2][12:14] == b"\x08\x00"]        # ARP is left out
-    assert len(k.events) == len(ipv4) and all(e[1] is Ev.HOP for e in k.events)
+    assert len(k.events) == len(ipv4) and all(e.ev is Ev.HOP for e in k.events)
     first = k.events[0]
-    assert first[4] == ("local1:eth0", "router:eth0") and first[3].l4.flags == "S"
-    for t, _, link, pkt, (frm, to) in k.events:
+    assert (first.from_, first.to) == ("local1:eth0", "router:eth0") and first.pkt.l4.flags == "S"
+    for e in k.events:
+        link, pkt, frm, to = e.node, e.pkt, e.from_, e.to
         if link == "uplink1":       # upstream leaves the router, replies come back to it
             assert (frm, to) == (("router:if1", "provider1:cust") if pkt.ip.src == "100.0.0.1"
                                  else ("provider1:cust", "router:if1"))
-    assert [e[0] for e in k.events] == sorted(e[0] for e in k.events)
+    assert [e.t for e in k.events] == sorted(e.t for e in k.events)
 
 
 def test_the_capture_and_the_simulator_side_by_side(like):

@@ -28,13 +28,13 @@ def _dot_needed():
 
 def test_topology_highlights_the_link_and_node_the_syn_is_on(eq):
     i = first_uplink_syn(eq)
-    link = eq.events[i][2]
+    link = eq.events[i].node
     k = link[len("uplink"):]
     svg = topology_svg(eq, i)
     assert with_class(svg, "hl-link") == {f"e_{link}"}
     assert with_class(svg, "hl-node") == {f"n_provider{k}"}
     assert with_class(svg, "hl-from") == {"n_router"}
-    pkt = eq.events[i][3]
+    pkt = eq.events[i].pkt
     tag = re.search(r'<g class="op1-tag" data-el="tag">.*?<text[^>]*>([^<]*)</text>', svg).group(1)
     assert f"{pkt.ip.src}:{pkt.sport}" in tag and tag.startswith("SYN")
 
@@ -51,9 +51,9 @@ def test_topology_counts_the_packets_each_uplink_carried_so_far(eq):
 
 def test_topology_marks_a_drop_at_the_node_that_dropped_it():
     r = sim.run("equalize-nat", seed=2, size=3000)
-    i = next(i for i, e in enumerate(r.events) if e[1] is Ev.DROP and e[4][0].value == "ignored by remote")
+    i = next(i for i, e in enumerate(r.events) if e.ev is Ev.DROP and e.reason.value == "ignored by remote")
     svg = topology_svg(r, i)
-    assert with_class(svg, "hl-drop") == {f"n_{r.events[i][2]}"}
+    assert with_class(svg, "hl-drop") == {f"n_{r.events[i].node}"}
     assert with_class(svg, "hl-link") == set()
     assert "ignored by remote" in svg
 
@@ -80,8 +80,8 @@ def test_missing_dot_says_how_to_install_graphviz(monkeypatch):
 
 def test_state_marks_the_new_conntrack_entry_and_chosen_nexthop_of_the_syn(eq):
     i = first_uplink_syn(eq)
-    dev = eq.events[i][4][0].split(":")[1]
-    pkt = eq.events[i][3]
+    dev = eq.events[i].from_.split(":")[1]
+    pkt = eq.events[i].pkt
     t = texts(state_svg(eq, i))
     k = t.index("NEW ct 1")
     assert t[k + 1] == "192.168.0.1:5000 → 200.0.0.1:80"
@@ -95,7 +95,7 @@ def test_state_marks_the_new_conntrack_entry_and_chosen_nexthop_of_the_syn(eq):
 def test_state_shows_equalize_deleting_the_entry_and_the_new_choice(eq):
     i = equalize_reselect(eq)
     a = analysis_of(eq)
-    dev = eq.events[i][4][0].split(":")[1]
+    dev = eq.events[i].from_.split(":")[1]
     snap = a.snapshots([i])[i]
     key = ("200.0.0.1", "192.168.0.1", 0, "eth0")
     assert snap.marks_cache[key] == "new" and snap.cache[key]["dev"] == dev
@@ -154,17 +154,17 @@ def test_ladder_draws_uplinks_by_colour_and_dash_and_resets_as_rst():
     rows = dict(re.findall(r'data-i="(\d+)" data-k="\d+"[^>]*>(.*?)</g>', svg))
     blue, orange = _dot.uplink_style(1), _dot.uplink_style(2)
     for i in hops(r, "uplink", "router:"):
-        if "R" in r.events[i][3].l4.flags:
+        if "R" in r.events[i].pkt.l4.flags:
             continue                   # resets are drawn in vermillion, checked below
-        addr = r.events[i][3].ip.src
+        addr = r.events[i].pkt.ip.src
         colour, _, dash = blue if addr == "100.0.0.1" else orange
         line = re.search(r"<line [^>]*>", rows[str(i)]).group(0)
         assert f'stroke="{colour}"' in line
         assert (f'stroke-dasharray="{dash}"' in line) == bool(dash)
-    rst = [i for i, e in enumerate(r.events) if e[1] is Ev.HOP and "R" in getattr(e[3].l4, "flags", "")]
+    rst = [i for i, e in enumerate(r.events) if e.ev is Ev.HOP and "R" in getattr(e.pkt.l4, "flags", "")]
     assert rst and all(f'fill="{_dot.VERMILLION}" font-weight="bold">RST<' in rows[str(i)] for i in rst)
-    drop = next(i for i, e in enumerate(r.events) if e[1] is Ev.DROP)
-    assert "✖" in rows[str(drop)] and r.events[drop][4][0].value in rows[str(drop)]
+    drop = next(i for i, e in enumerate(r.events) if e.ev is Ev.DROP)
+    assert "✖" in rows[str(drop)] and r.events[drop].reason.value in rows[str(drop)]
 
 
 def test_ladder_checks_the_step(eq):

@@ -55,7 +55,7 @@ def test_frames_carry_each_steps_narration_state_and_packet(article):
         assert s["n"] == narrate(article, s["i"])
         assert 0 <= s["st"] < len(d["states"]) and 0 <= s["pk"] < len(d["pkts"])
     assert len(d["states"]) < len(d["steps"])            # shared, not repeated per frame
-    hop = next(s for s in d["steps"] if article.events[s["i"]][2].startswith("uplink"))
+    hop = next(s for s in d["steps"] if article.events[s["i"]].node.startswith("uplink"))
     assert any(c == "hl-link" for c in hop["topo"]["hl"].values())
 
 
@@ -67,20 +67,20 @@ def test_downloads_are_the_replays_pcapng_and_trace(article):
     text = base64.b64decode(re.search(r'href="data:text/plain;charset=utf-8;base64,([^"]+)"', h).group(1)).decode()
     import io
     frames = rdpcap(io.BytesIO(pcap))
-    hop_steps = [i for i in p.steps if article.events[i][1] is Ev.HOP]
+    hop_steps = [i for i in p.steps if article.events[i].ev is Ev.HOP]
     assert len(frames) == len(hop_steps)
-    assert frames[0]["IP"].src == article.events[hop_steps[0]][3].ip.src
+    assert frames[0]["IP"].src == article.events[hop_steps[0]].pkt.ip.src
     assert f"{p.steps[0]:6d} " in text and "scenario equalize-nat" in text
 
 
 def test_windows_explicit_steps_and_kinds(article):
     hop_drop = Player(article, max_steps=None)
-    assert hop_drop.frames == sum(1 for e in article.events if e[1] in (Ev.HOP, Ev.DROP))
+    assert hop_drop.frames == sum(1 for e in article.events if e.ev in (Ev.HOP, Ev.DROP))
     w = Player(article, start=10, stop=60)
     assert all(10 <= i < 60 for i in w.steps) and w.frames > 0
     assert Player(article, steps=[5, 3, 9]).steps == [3, 5, 9]
     sends = Player(article, steps=("send",), max_steps=10)
-    assert all(article.events[i][1] is Ev.SEND for i in sends.steps)
+    assert all(article.events[i].ev is Ev.SEND for i in sends.steps)
 
 
 @pytest.mark.parametrize("kw, msg", [
@@ -108,10 +108,10 @@ def test_compare_flags_the_step_where_article_and_netfilter_nat_diverge():
     k = c.first_divergence
     assert k is not None and all(not c.diverge[j] for j in range(k))
     ea, eb = a.events[c._frames[0].steps[k]], b.events[c._frames[1].steps[k]]
-    assert (ea[1], ea[2]) == (eb[1], eb[2])                  # the same hop ...
-    assert ea[3].ip.src != eb[3].ip.src                      # ... leaving with another address
-    assert {ea[3].ip.src, eb[3].ip.src} == {"100.0.0.1", "150.0.0.1"}
-    syn = next(j for j, i in enumerate(c._frames[0].steps) if a.events[i][2].startswith("uplink"))
+    assert (ea.ev, ea.node) == (eb.ev, eb.node)          # the same hop ...
+    assert ea.pkt.ip.src != eb.pkt.ip.src                # ... leaving with another address
+    assert {ea.pkt.ip.src, eb.pkt.ip.src} == {"100.0.0.1", "150.0.0.1"}
+    syn = next(j for j, i in enumerate(c._frames[0].steps) if a.events[i].node.startswith("uplink"))
     assert syn < k and c.port_diff[syn] and not c.diverge[syn]     # 7000 vs 5000: noted, not flagged
     h = c._repr_html_()
     assert 'data-replay="equalize-nat"' in h and h.count('class="op1-pane"') == 2

@@ -31,15 +31,15 @@ def test_a_queued_packet_still_shows_its_own_decision():
     snaps = a.snapshots(f.steps)
     late = []
     for s in f.steps:
-        dec = [j for j in a.decisions(s) if r.events[j][2] == "router"]
-        if dec and r.events[s][2] != "router" and snaps[s].at > max(dec):
+        dec = [j for j in a.decisions(s) if r.events[j].node == "router"]
+        if dec and r.events[s].node != "router" and snaps[s].at > max(dec):
             late.append((s, dec))
     assert late, "no step whose decision predates the tables shown"
     checked = 0
     for s, dec in late:
-        routed = [r.events[j] for j in dec if r.events[j][1].value in ("rt_miss", "rt_hit")]   # info: (key, dev, ...)
+        routed = [r.events[j] for j in dec if r.events[j].ev.value in ("rt_miss", "rt_hit")]   
         if routed:
-            assert snaps[s].nexthop == routed[-1][4][1]
+            assert snaps[s].nexthop == routed[-1].dev
             checked += 1
     assert checked
 
@@ -50,7 +50,7 @@ def test_a_failed_line_is_drawn_from_its_step_on_and_not_before():
     from sim.view.state import state_dot
     from sim.view.topology import topo_frame
     r = sim.run("uplink-down", seed=1)
-    li = next(i for i, e in enumerate(r.events) if e[1] is Ev.LINK and e[2] == "router")
+    li = next(i for i, e in enumerate(r.events) if e.ev is Ev.LINK and e.node == "router")
     f = Frames(r, start=li - 30, stop=li + 40)
     assert li in f.steps                                   # the failure is a step of its own
     snaps = f.analysis.snapshots(f.steps)
@@ -77,7 +77,7 @@ def test_live_player_line_fails_control_reruns_with_and_without_a_failure():
     assert lp.controls["down_at"].value is None and "down_at" not in lp.status.value
     lp.controls["down_at"].value = 0.5
     assert "down_at=0.5 down_uplink=2" in lp.status.value
-    assert any(lp.result.events[s][1] is Ev.LINK for s in lp.frames.steps)
+    assert any(lp.result.events[s].ev is Ev.LINK for s in lp.frames.steps)
     assert lp.result.summary["mptcp"][0]["complete"]          # re-injected over uplink 1
     lp.controls["down_at"].value = None
     assert "down_at" not in lp.status.value and "link_down" not in lp.result.summary

@@ -6,7 +6,7 @@ from enum import Enum
 import pytest
 
 import sim
-from sim.trace import Ev
+from sim.trace import App, CtDel, Ev, Event
 from sim.view import narrate, packet_pane
 from sim.view.pktpane import OFFSETS, pane
 from view_helpers import equalize_reselect, first_uplink_syn, hops
@@ -40,8 +40,8 @@ def test_snat_highlights_source_address_port_ttl_and_checksums(eq):
     marks = _marked(packet_pane(eq, i))
     assert marks["after"] == marks["before"] == set(p["changed"])
     from sim.pcap import to_bytes
-    after = to_bytes(eq.events[i][3])
-    before = to_bytes(eq.events[[j for j in hops(eq, "lan")][0]][3])
+    after = to_bytes(eq.events[i].pkt)
+    before = to_bytes(eq.events[[j for j in hops(eq, "lan")][0]].pkt)
     assert set(p["changed"]) == {k for k in range(len(after)) if after[k] != before[k]}
 
 
@@ -62,17 +62,17 @@ def test_provider_changes_only_ttl_and_checksum_and_a_send_changes_nothing(eq):
 
 
 def test_dissection_is_scapys_with_numeric_ports_and_the_payload_cut(eq):
-    i = next(i for i in hops(eq, "uplink", "provider") if eq.events[i][3].load >= 1000)
+    i = next(i for i in hops(eq, "uplink", "provider") if eq.events[i].pkt.load >= 1000)
     h = packet_pane(eq, i)
-    pkt = eq.events[i][3]
+    pkt = eq.events[i].pkt
     assert f"<td>sport</td><td>{pkt.sport}</td>" in h and f"<td>dport</td><td>{pkt.dport}</td>" in h
     assert f"{pkt.load - 24} more payload bytes" in h
 
 
 def test_narration_of_the_syn_names_cache_miss_choice_and_nat(eq):
     i = first_uplink_syn(eq)
-    dev = eq.events[i][4][0].split(":")[1]
-    pkt = eq.events[i][3]
+    dev = eq.events[i].from_.split(":")[1]
+    pkt = eq.events[i].pkt
     s = narrate(eq, i)
     assert "route cache miss for 192.168.0.1→200.0.0.1" in s and f"picks {dev}" in s
     assert f"rewrites the source (192.168.0.1, 5000) to ({pkt.ip.src}, {pkt.sport})" in s
@@ -81,7 +81,7 @@ def test_narration_of_the_syn_names_cache_miss_choice_and_nat(eq):
 
 def test_narration_of_equalize_says_it_deletes_and_reselects(eq):
     i = equalize_reselect(eq)
-    dev = eq.events[i][4][0].split(":")[1]
+    dev = eq.events[i].from_.split(":")[1]
     s = narrate(eq, i)
     assert "equalize deletes the cached entry for 192.168.0.1→200.0.0.1" in s
     assert f"the FIB lookup picks {dev}" in s
@@ -89,7 +89,7 @@ def test_narration_of_equalize_says_it_deletes_and_reselects(eq):
 
 def test_narration_of_drops_gives_the_reason():
     r = sim.run("equalize-nat", seed=2, size=3000)
-    i = next(i for i, e in enumerate(r.events) if e[1] is Ev.DROP)
+    i = next(i for i, e in enumerate(r.events) if e.ev is Ev.DROP)
     s = narrate(r, i)
     assert "drops" in s and "ignores it" in s and "Remote host 1" in s
 
@@ -106,11 +106,20 @@ class _NewEv(str, Enum):
     PROBE = "probe"
 
 
+class _Probe(Event):
+    """An event kind the views have never heard of."""
+    __slots__ = ("dev", "n")
+    ev, fields = _NewEv.PROBE, ("dev", "n")
+
+    def __init__(self, t, node, pkt, dev, n):
+        self.t, self.node, self.pkt, self.dev, self.n = t, node, pkt, dev, n
+
+
 def test_unknown_event_kinds_and_reasons_are_narrated_generically():
     r = sim.run("icmp-equalize-nat", seed=1, pings=2)
-    r.events.append((r.events[-1][0], _NewEv.PROBE, "router", None, ("if1", 3)))
-    r.events.append((r.events[-1][0], Ev.CT_DEL, "router", None, (1, "port reuse")))
-    assert narrate(r, len(r.events) - 2) == "Linux router: probe (arg0 if1, arg1 3)."
+    r.events.append(_Probe(r.events[-1].t, "router", None, "if1", 3))
+    r.events.append(CtDel(r.events[-1].t, "router", None, 1, "port reuse"))
+    assert narrate(r, len(r.events) - 2) == "Linux router: probe (dev if1, n 3)."
     assert "port reuse" in narrate(r, len(r.events) - 1)
     from sim.view import Player
     p = Player(r, steps=[len(r.events) - 2, len(r.events) - 1, 2])
@@ -119,10 +128,10 @@ def test_unknown_event_kinds_and_reasons_are_narrated_generically():
 
 def test_an_icmp_echo_is_dissected_with_its_own_fields_only():
     r = sim.run("icmp-equalize-nat", seed=1, pings=2)
-    i = next(i for i, e in enumerate(r.events) if e[1] is Ev.HOP and e[3].proto == 1)
+    i = next(i for i, e in enumerate(r.events) if e.ev is Ev.HOP and e.pkt.proto == 1)
     from sim.pcap import to_bytes
     from sim.view.pktpane import dissect
-    layers = dict(dissect(to_bytes(r.events[i][3])))
+    layers = dict(dissect(to_bytes(r.events[i].pkt)))
     assert [name for name, _, _ in layers["ICMP"]] == ["type", "code", "chksum", "id", "seq"]
     html_text = packet_pane(r, i)
     for absent in ("ts_ori", "addr_mask", "extpad", "b&#x27;&#x27;", "None"):
@@ -131,22 +140,22 @@ def test_an_icmp_echo_is_dissected_with_its_own_fields_only():
 
 def test_mptcp_options_are_decoded_not_shown_as_python_reprs():
     r = sim.run("mptcp", seed=1, size=20_000)
-    syns = [i for i, e in enumerate(r.events) if e[1] is Ev.HOP and e[3].proto == 6 and e[3].l4.mptcp]
-    capable = next(i for i in syns if r.events[i][3].l4.mptcp[0] == "capable")
-    join = next(i for i in syns if r.events[i][3].l4.mptcp[0] == "join")
+    syns = [i for i, e in enumerate(r.events) if e.ev is Ev.HOP and e.pkt.proto == 6 and e.pkt.l4.mptcp]
+    capable = next(i for i in syns if r.events[i].pkt.l4.mptcp[0] == "capable")
+    join = next(i for i in syns if r.events[i].pkt.l4.mptcp[0] == "join")
     hc, hj = packet_pane(r, capable), packet_pane(r, join)
     assert "MPTCP MP_CAPABLE v1, flags H" in hc and "(30," not in hc     # HMAC-SHA256, no checksums
-    token = r.events[join][3].l4.mptcp[1]
+    token = r.events[join].pkt.l4.mptcp[1]
     assert f"MPTCP MP_JOIN, address id 1, receiver&#x27;s token 0x{token:08x}" in hj
     # the option's bytes are marked as the options field: the TCP header is 24 and 32 bytes long
     from sim.pcap import to_bytes
     from sim.view.pktpane import dissect
-    tcp = dict(dissect(to_bytes(r.events[join][3])))["TCP"]
+    tcp = dict(dissect(to_bytes(r.events[join].pkt)))["TCP"]
     assert dict((n, rng) for n, _, rng in tcp)["options"] == (40, 52)
     # every data segment says where its bytes sit in the connection's data (DSS)
-    data = next(i for i, e in enumerate(r.events) if e[1] is Ev.HOP and e[3].proto == 6
-                and e[3].load and e[3].l4.mptcp[:1] == ("dss",) and e[3].l4.mptcp[2])
-    _, dack, pieces, ssn = r.events[data][3].l4.mptcp
+    data = next(i for i, e in enumerate(r.events) if e.ev is Ev.HOP and e.pkt.proto == 6
+                and e.pkt.load and e.pkt.l4.mptcp[:1] == ("dss",) and e.pkt.l4.mptcp[2])
+    _, dack, pieces, ssn = r.events[data].pkt.l4.mptcp
     hd = packet_pane(r, data)
     assert (f"MPTCP DSS: data ACK {dack}, maps {pieces[0][1]} bytes from subflow seq {ssn} "
             f"to data seq {pieces[0][0]}") in hd
@@ -179,19 +188,19 @@ def test_consecutive_narrations_tell_every_packet_apart(scenario):
 def test_data_segments_acks_and_repeats_are_named_by_their_numbers():
     r = sim.run("equalize-public", seed=1)
     for i, e in enumerate(r.events):
-        pkt = e[3]
-        if e[1] is Ev.HOP and pkt is not None and pkt.load and type(pkt.l4).__name__ == "TCP":
+        pkt = e.pkt
+        if e.ev is Ev.HOP and pkt is not None and pkt.load and type(pkt.l4).__name__ == "TCP":
             assert f"(seq {pkt.l4.seq}, {pkt.load} bytes)" in narrate(r, i)
             break
     else:
         pytest.fail("no data segment")
-    dups = [narrate(r, i) for i, e in enumerate(r.events) if e[1] is Ev.SEND and "duplicate ACK" in narrate(r, i)]
+    dups = [narrate(r, i) for i, e in enumerate(r.events) if e.ev is Ev.SEND and "duplicate ACK" in narrate(r, i)]
     assert dups and all(re.search(r"\(ack \d+, duplicate ACK \d+\)", s) for s in dups)
 
 
 def test_an_application_milestone_reads_as_english_in_narration_and_packet_pane():
     r = sim.run("icmp-equalize-nat", seed=1, pings=2)
-    r.events.append((r.events[-1][0], Ev.APP, "local1", None, ("mptcp re-injects data", 46720)))
+    r.events.append(App(r.events[-1].t, "local1", None, "mptcp re-injects data", 46720))
     i = len(r.events) - 1
     assert narrate(r, i) == ("Local host 1: MPTCP re-injects 46720 bytes of data stranded on a stalled "
                              "subflow onto another subflow.")

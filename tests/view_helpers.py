@@ -18,7 +18,7 @@ def need_dot():
 def hops(result, link_prefix="", frm=None):
     out = []
     for i, e in enumerate(result.events):
-        if e[1] is Ev.HOP and e[2].startswith(link_prefix) and (frm is None or e[4][0].startswith(frm)):
+        if e.ev is Ev.HOP and e.node.startswith(link_prefix) and (frm is None or e.from_.startswith(frm)):
             out.append(i)
     return out
 
@@ -26,7 +26,7 @@ def hops(result, link_prefix="", frm=None):
 def first_uplink_syn(result):
     """Trace index of the SYN leaving the router on an uplink."""
     return next(i for i in hops(result, "uplink", "router:")
-                if result.events[i][3].proto == 6 and result.events[i][3].l4.flags == "S")
+                if result.events[i].pkt.proto == 6 and result.events[i].pkt.l4.flags == "S")
 
 
 def equalize_reselect(result, dev=None):
@@ -35,9 +35,9 @@ def equalize_reselect(result, dev=None):
     a = analysis_of(result)
     for i in hops(result, "uplink", "router:"):
         dec = [result.events[j] for j in a.decisions(i)]
-        kinds = [e[1] for e in dec]
+        kinds = [e.ev for e in dec]
         if Ev.RT_DEL in kinds and Ev.RT_MISS in kinds:
-            if dev is None or result.events[i][4][0] == f"router:{dev}":
+            if dev is None or result.events[i].from_ == f"router:{dev}":
                 return i
     return None
 

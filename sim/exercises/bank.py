@@ -213,9 +213,9 @@ def _how(scenario: str, params: dict, seeds=None, choice: bool = False) -> dict:
 def arrivals(r, iface: str | None = None) -> list[tuple[int, object]]:
     """(index, packet) of every hop that brings a packet to the router (``iface``: eth0, if1 ...)."""
     out = []
-    for i, (t, ev, node, pkt, info) in enumerate(r.events):
-        if ev is Ev.HOP and info[1].startswith("router:") and (iface is None or info[1] == f"router:{iface}"):
-            out.append((i, pkt))
+    for i, e in enumerate(r.events):
+        if e.ev is Ev.HOP and e.to.startswith("router:") and (iface is None or e.to == f"router:{iface}"):
+            out.append((i, e.pkt))
     return out
 
 
@@ -237,10 +237,10 @@ def lines(r, a: int, b: int, nodes: tuple[str, ...] | None = None, kinds=None) -
     """The trace from event ``a`` to ``b`` (inclusive) as text, filtered by node prefix / kind."""
     out = []
     for i in range(max(a, 0), min(b, len(r.events) - 1) + 1):
-        t, ev, node, pkt, info = r.events[i]
-        if nodes and not node.startswith(nodes):
+        e = r.events[i]
+        if nodes and not e.node.startswith(nodes):
             continue
-        if kinds and ev not in kinds:
+        if kinds and e.ev not in kinds:
             continue
         out.append(line(r, i))
     return out
@@ -255,7 +255,7 @@ def context(r, ask: int, n: int = 8) -> list[str]:
     out = []
     for i in range(ask - 1, -1, -1):
         e = r.events[i]
-        if e[1] in PACKETS and e[2].startswith(ROUTERISH):
+        if e.ev in PACKETS and e.node.startswith(ROUTERISH):
             out.append(line(r, i))
             if len(out) == n:
                 break
@@ -418,24 +418,24 @@ def rc_hit(student, rng):
     params = dict(seed=rng.randrange(1, 1000), uplinks=rng.choice([2, 3]), size=6000)
     params = addressed(student, rng, "connection-level", params)
     r = run("connection-level", **params)
-    decisions = [i for i, e in enumerate(r.events) if e[2] == "router" and e[1] in (Ev.RT_MISS, Ev.RT_HIT)]
+    decisions = [i for i, e in enumerate(r.events) if e.node == "router" and e.ev in (Ev.RT_MISS, Ev.RT_HIT)]
     which = rng.choice(["first-up", "later-up", "first-down", "later-down"])
-    up = [i for i in decisions if r.events[i][4][0][3] == "eth0"]
-    down = [i for i in decisions if r.events[i][4][0][3] != "eth0"]
+    up = [i for i in decisions if r.events[i].key[3] == "eth0"]
+    down = [i for i in decisions if r.events[i].key[3] != "eth0"]
     pool = {"first-up": up[:1], "later-up": up[2:6], "first-down": down[:1], "later-down": down[2:6]}[which]
     step = rng.choice(pool)
     ask = max(i for i, _ in arrivals(r) if i < step)
-    hit = r.events[step][1] is Ev.RT_HIT
-    pkt = r.events[ask][3]
-    key = r.events[step][4][0]
+    hit = r.events[step].ev is Ev.RT_HIT
+    pkt = r.events[ask].pkt
+    key = r.events[step].key
     said = f"{key[1]} > {key[0]} iif {key[3]}"
-    made = next((i for i in range(step) if r.events[i][1] is Ev.RT_MISS and r.events[i][4][0] == key), None)
+    made = next((i for i in range(step) if r.events[i].ev is Ev.RT_MISS and r.events[i].key == key), None)
     if hit:
         why_not = {"miss": f"Not a miss: event {made} (`rt_miss`) inserted the entry for {said}, and nothing "
                            f"removed it since, so `ip_route_input()` finds it in the cache."}
     else:
-        held = sorted({f"{e[4][0][1]} > {e[4][0][0]} iif {e[4][0][3]}" for e in r.events[:step]
-                       if e[1] is Ev.RT_MISS and e[2] == "router"})
+        held = sorted({f"{e.key[1]} > {e.key[0]} iif {e.key[3]}" for e in r.events[:step]
+                       if e.ev is Ev.RT_MISS and e.node == "router"})
         why_not = {"hit": f"Not a hit: no earlier packet had this packet's key, {said}; the cache held "
                           + (", ".join(held) if held else "nothing yet") + " -- ports are not in the key, "
                           "but the input interface is."}
@@ -490,8 +490,8 @@ def cl_uplink(student, rng):
     step, dev, pkt = ups[rng.randrange(3, min(9, len(ups)))]
     ask = max(i for i, _ in arrivals(r, "eth0") if i < step)
     syn_dev = ups[0][1]
-    looked = next_event(r, ask, lambda e: e[2] == "router" and e[1] in (Ev.RT_HIT, Ev.RT_MISS))
-    how = "hit" if r.events[looked][1] is Ev.RT_HIT else "missed"
+    looked = next_event(r, ask, lambda e: e.node == "router" and e.ev in (Ev.RT_HIT, Ev.RT_MISS))
+    how = "hit" if r.events[looked].ev is Ev.RT_HIT else "missed"
     why_not = uplink_why_not(ifs(n), dev, f"the router's route cache {how} for it at event {looked}, and the "
                              f"entry for this connection's (destination, source) says dev {dev}: the nexthop is "
                              f"not chosen again for each packet")
@@ -500,7 +500,7 @@ def cl_uplink(student, rng):
         choices=ifs(n), answer=dev,
         prompt=(f"Connection-level multipath with {n} uplinks: the download's SYN left by {syn_dev}. "
                 f"At event {ask} another packet of the same connection reaches the router: "
-                f"`{r.events[ask][3].summary()}`. By which uplink will it leave?"),
+                f"`{r.events[ask].pkt.summary()}`. By which uplink will it leave?"),
         hint=("Without equalize, the nexthop is chosen only on a cache miss; later packets with the same "
               "(destination, source) key reuse the cached entry until it expires (gc_timeout 300 s)."),
         explanation=(f"It leaves by {dev}: the route cache entry made for the SYN still says dev {syn_dev}, "
@@ -618,10 +618,10 @@ def nat_endpoint(student, rng):
     ports = sorted({p.sport for p in client_syns(r)})
     j = rng.randrange(c)
     sport = ports[j]
-    step = next(i for i, e in enumerate(r.events) if e[1] is Ev.NAT and e[2] == "router"
-                and e[4][1] == "snat" and e[4][0].sport == sport)
+    step = next(i for i, e in enumerate(r.events) if e.ev is Ev.NAT and e.node == "router"
+                and e.dir == "snat" and e.before.sport == sport)
     ask = max(i for i, _ in arrivals(r, "eth0") if i < step)
-    after = r.events[step][3]
+    after = r.events[step].pkt
     dev = next(d for i, d, p in uplink_hops(r) if i > step)
     ans = f"{after.ip.src}:{after.sport}"
     table = article_ports(r)
@@ -678,13 +678,13 @@ def _handshake(r):
 
 
 def _remote_verdict(r, i_deliver: int) -> tuple[str, int]:
-    t0, _, _, pkt, _ = r.events[i_deliver]
+    pkt = r.events[i_deliver].pkt
     for j in range(i_deliver + 1, min(i_deliver + 6, len(r.events))):
-        t, ev, node, p, info = r.events[j]
-        if node == "remote1" and ev is Ev.DROP and p == pkt:
-            return ("ignore" if info[0].value == "ignored by remote" else "reset"), j
+        e = r.events[j]
+        if e.node == "remote1" and e.ev is Ev.DROP and e.pkt == pkt:
+            return ("ignore" if e.reason.value == "ignored by remote" else "reset"), j
     return "accept", next((j for j in range(i_deliver + 1, len(r.events))
-                           if r.events[j][2] == "remote1"), i_deliver)
+                           if r.events[j].node == "remote1"), i_deliver)
 
 
 @exercise("eqnat-remote", 6, "predict", "Accept, ignore or reset?")
@@ -694,8 +694,8 @@ def eqnat_remote(student, rng):
     params = addressed(student, rng, "equalize-nat", dict(remote=remote, uplinks=n, seed=rng.randrange(1, 1000), size=4000))
     r = run("equalize-nat", **params)
     (si, sdev, sp), (ai, adev, ap) = _handshake(r)
-    ask = next(j for j in range(ai, len(r.events)) if r.events[j][1] is Ev.DELIVER
-               and r.events[j][2] == "remote1" and r.events[j][3].l4.flags == "A" and r.events[j][3].load == 0)
+    ask = next(j for j in range(ai, len(r.events)) if r.events[j].ev is Ev.DELIVER
+               and r.events[j].node == "remote1" and r.events[j].pkt.l4.flags == "A" and r.events[j].pkt.load == 0)
     verdict, step = _remote_verdict(r, ask)
     syn_ep, ack_ep = f"{sp.ip.src}:{sp.sport}", f"{ap.ip.src}:{ap.sport}"
     stranger = (f"the ACK comes from {ack_ep} but the SYN came from {syn_ep}: Remote host 1 has no connection "
@@ -854,10 +854,10 @@ def icmp_answered(student, rng):
     k = rng.randrange(1, len(reqs))
     ask, pkt = reqs[k]
     seq = pkt.l4.seq
-    reply = next((j for j, e in enumerate(r.events) if e[1] is Ev.DELIVER and e[2] == "local1"
-                  and e[3].proto == 1 and e[3].l4.type == 0 and e[3].l4.seq == seq), None)
-    drop = next((j for j, e in enumerate(r.events) if j > ask and e[1] is Ev.DROP and e[3].proto == 1
-                 and e[3].l4.seq == seq), None)
+    reply = next((j for j, e in enumerate(r.events) if e.ev is Ev.DELIVER and e.node == "local1"
+                  and e.pkt.proto == 1 and e.pkt.l4.type == 0 and e.pkt.l4.seq == seq), None)
+    drop = next((j for j, e in enumerate(r.events) if j > ask and e.ev is Ev.DROP and e.pkt.proto == 1
+                 and e.pkt.l4.seq == seq), None)
     step = reply if reply is not None else (drop if drop is not None else ask)
     ans = "yes" if reply is not None else "no"
     prev = ", ".join(f"seq {p.l4.seq} by {d}" for i, d, p in uplink_hops(r) if i < ask and p.proto == 1)
@@ -868,8 +868,8 @@ def icmp_answered(student, rng):
                          f"Local host 1 at event {reply}."}
     else:
         e = r.events[step]
-        why_not = {"yes": f"Not yes: {left}; at event {step} {e[2]} dropped "
-                          + ("it" if e[3].l4.type == 8 else "the reply") + f" ({e[4][0].value})."}
+        why_not = {"yes": f"Not yes: {left}; at event {step} {e.node} dropped "
+                          + ("it" if e.pkt.l4.type == 8 else "the reply") + f" ({e.reason.value})."}
     return predict(
         scenario=scenario, params=params, r=r, ask=ask, step=step, choices=["yes", "no"], answer=ans,
         reveal_to=step, why_not=why_not,
@@ -883,7 +883,7 @@ def icmp_answered(student, rng):
               "entry that leaves by another device."),
         explanation=(f"{'Yes' if ans == 'yes' else 'No'}: "
                      + (f"echo seq {seq} was answered (event {reply})." if reply is not None else
-                        f"it was dropped at event {step} ({r.events[step][4][0].value}).")))
+                        f"it was dropped at event {step} ({r.events[step].reason.value}).")))
 
 
 @exercise("icmp-count", 7, "numeric", "How many pings are answered today?")
@@ -895,7 +895,7 @@ def icmp_count(student, rng):
     r = run("ping", **params)
     got = r.summary["pings"][0]["received"]
     first = next(d for _, d, pk in uplink_hops(r) if pk.proto == 1)
-    sent = [r.events[i][0] for i, pk in arrivals(r, "eth0") if pk.proto == 1]
+    sent = [r.events[i].t for i, pk in arrivals(r, "eth0") if pk.proto == 1]
     every = (sent[1] - sent[0]) / 1e6                   # µs -> s, from the trace
     filt = "filter" if r.params.ingress_filter else "do not filter"
     return numeric(
@@ -922,7 +922,7 @@ def nf_endpoint(student, rng):
     (si, sdev, sp), (ai, adev, ap) = _handshake(r)
     ask = max(i for i, _ in arrivals(r, "eth0") if i < ai)
     ans = f"{ap.ip.src}:{ap.sport}"
-    client = r.events[ask][3].sport
+    client = r.events[ask].pkt.sport
     table = article_ports(r)
     cands = {f"{dev_addr(r, d)}:{p}" for d in ifs(n) for p in [client] + [table[e] for e in ifs(n)]}
     choices = endpoint_choices(rng, ans, cands)
@@ -957,10 +957,10 @@ def nf_filter(student, rng):
     pool = mismatched if (mismatched and (rng.random() < 0.5 or not matched)) else matched
     hop, dev, pkt = rng.choice(pool[:8])
     k = dev[2:]
-    drop = next((j for j in range(hop + 1, len(r.events)) if r.events[j][1] is Ev.DROP
-                 and r.events[j][2] == f"provider{k}" and r.events[j][3].l4 == pkt.l4), None)
-    fwd = next((j for j in range(hop + 1, len(r.events)) if r.events[j][1] is Ev.HOP
-                and r.events[j][2] == f"peer{k}" and r.events[j][3].l4 == pkt.l4), None)
+    drop = next((j for j in range(hop + 1, len(r.events)) if r.events[j].ev is Ev.DROP
+                 and r.events[j].node == f"provider{k}" and r.events[j].pkt.l4 == pkt.l4), None)
+    fwd = next((j for j in range(hop + 1, len(r.events)) if r.events[j].ev is Ev.HOP
+                and r.events[j].node == f"peer{k}" and r.events[j].pkt.l4 == pkt.l4), None)
     ans, step = ("drop", drop) if drop is not None and (fwd is None or drop < fwd) else ("forward", fwd)
     why_not = ({"forward": f"Not forward: its source {pkt.ip.src} is {who_has(r, pkt.ip.src)}, not Provider {k}'s "
                            f"customer address {dev_addr(r, dev)}; the provider's filter drops it at event {step}."}
@@ -1175,7 +1175,7 @@ def down_fin(student, rng):
         ports = {int(c["client"].split(", ")[1].rstrip(")")) for c in r.summary["connections"][:2]
                  if c["seen_by_server_as"] and c["seen_by_server_as"][0].startswith(f"({dev_addr(r, dead)},")}
         out = [(i, d, p) for i, d, p in uplink_hops(r)
-               if r.events[i][0] > t_down and _lan_port(r, i) in ports]
+               if r.events[i].t > t_down and _lan_port(r, i) in ports]
         if out:
             break
     else:                                   # pragma: no cover - every variant tried has one
@@ -1234,9 +1234,9 @@ def down_fin(student, rng):
 def _lan_port(r, i: int) -> int | None:
     """The LAN host's source port of the packet that left the router at event ``i`` (NAT
     may have changed it): the port it had when it arrived from the LAN."""
-    pkt = r.events[i][3]
+    pkt = r.events[i].pkt
     for j in range(i - 1, max(-1, i - 400), -1):
         e = r.events[j]
-        if e[1] is Ev.NAT and e[3] == pkt:
-            return e[4][0].sport
+        if e.ev is Ev.NAT and e.pkt == pkt:
+            return e.before.sport
     return pkt.sport

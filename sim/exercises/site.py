@@ -41,7 +41,7 @@ def replay_html(inst: Instance) -> str:
     r = run(inst.run["scenario"], **inst.run["params"])
     ask = inst.ask if inst.ask is not None else inst.step
     kinds = {getattr(k, "value", k) for k in DEFAULT_KINDS}
-    shown = [i for i, e in enumerate(r.events) if getattr(e[1], "value", e[1]) in kinds]
+    shown = [i for i, e in enumerate(r.events) if getattr(e.ev, "value", e.ev) in kinds]
     before = [i for i in shown if i < ask][-BEFORE:]
     after = [i for i in shown if i > inst.step][:AFTER]
     middle = [i for i in shown if ask <= i <= inst.step]

@@ -427,8 +427,8 @@ def _compare_down(c: Comparison, k: dict, r, addrs: dict, add, n: int) -> None:
 def _sim_accepted(r) -> list[str]:
     """The addresses of the connections the simulator's remote1 took to ESTABLISHED."""
     from sim.trace import Ev
-    return sorted({info[1][0] for _, ev, node, _, info in r.events
-                   if ev is Ev.TCP and node == "remote1" and info[3] == "ESTABLISHED"})
+    return sorted({e.remote[0] for e in r.events
+                   if e.ev is Ev.TCP and e.node == "remote1" and e.new == "ESTABLISHED"})
 
 
 def _echo_replies(pkts) -> list[int]:

@@ -31,19 +31,20 @@ def from_sim(result) -> list[Pkt]:
     """The simulator's hops as ``Pkt`` records (same links, same end labels)."""
     from sim.trace import Ev
     out = []
-    for t, ev, link, pkt, info in result.events:
-        if ev is not Ev.HOP:
+    for e in result.events:
+        if e.ev is not Ev.HOP:
             continue
+        t, link, pkt, frm = e.t, e.node, e.pkt, e.from_
         ip, l4 = pkt.ip, pkt.l4
         proto = pkt.proto
         if proto == 6:
-            out.append(Pkt(t, link, info[0], ip.src, ip.dst, 6, ip.id, l4.sport, l4.dport,
+            out.append(Pkt(t, link, frm, ip.src, ip.dst, 6, ip.id, l4.sport, l4.dport,
                            canon_flags(l4.flags), l4.seq, l4.ack, pkt.load))
         elif proto == 1:
-            out.append(Pkt(t, link, info[0], ip.src, ip.dst, 1, ip.id, l4.id, l4.id, "", l4.seq,
+            out.append(Pkt(t, link, frm, ip.src, ip.dst, 1, ip.id, l4.id, l4.id, "", l4.seq,
                            0, pkt.load, type=l4.type))
         else:
-            out.append(Pkt(t, link, info[0], ip.src, ip.dst, proto, ip.id, l4.sport, l4.dport,
+            out.append(Pkt(t, link, frm, ip.src, ip.dst, proto, ip.id, l4.sport, l4.dport,
                            "", 0, 0, pkt.load))
     return out
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import struct
 
 from ..packet import ICMP, IP, TCP, UDP, Packet
-from ..trace import Ev
+from ..trace import Hop
 
 RANK = ("local", "router", "provider", "internet", "remote")
 
@@ -39,7 +39,7 @@ class Captured:
         self.kernel = kernel
 
     def summary_text(self) -> list[str]:
-        links = sorted({e[2] for e in self.events})
+        links = sorted({e.node for e in self.events})
         return [f"captured on {self.kernel}: {len(self.events)} frames on {', '.join(links)}",
                 f"  ({self.path}; topology and addresses as in the simulator's {self.scenario!r})"]
 
@@ -144,5 +144,5 @@ def captured(path: str, like) -> Captured:
     for link, t, data in sorted(frames, key=lambda f: f[1]):
         pkt = to_packet(data)
         if pkt is not None:
-            events.append((t - t0, Ev.HOP, link, pkt, _ends(like.net, link, pkt)))
+            events.append(Hop(t - t0, link, pkt, *_ends(like.net, link, pkt)))
     return Captured(path, like, events, comment or "the real kernel")

@@ -55,12 +55,12 @@ def lanes(result, steps: list[int]) -> list[str]:
     used = set()
     for i in steps:
         e = ev[i]
-        if e[1] is Ev.HOP:
+        if e.ev is Ev.HOP:
             f = info_of(e)
             used.add(endpoint_node(f["from"]))
             used.add(endpoint_node(f["to"]))
-        elif e[2] in result.net.nodes:
-            used.add(e[2])
+        elif e.node in result.net.nodes:
+            used.add(e.node)
     names = list(result.net.nodes)
 
     def rank(n):
@@ -122,13 +122,13 @@ def ladder_parts(result, steps: list[int], current: int | None = None,
         y = k * ROW + ROW // 2 + 3
         cls = ("op1-row" + (" cur" if i == current else "") + (" fut" if fut(k) else "")
                + (" div" if diverge and i in diverge else ""))
-        said = [f"{i} · {e[0] / 1000:.1f}"]          # the row's words, in the order they are drawn
+        said = [f"{i} · {e.t / 1000:.1f}"]          # the row's words, in the order they are drawn
         row = [f'<rect class="band" x="0" y="{y - ROW // 2}" width="{width}" height="{ROW}"/>',
                f'<text class="curm" x="2" y="{y + 4}">▶</text><text class="divm" x="14" y="{y + 4}">≠</text>',
                f'<text class="mono" x="24" y="{y + 4}">{said[0]}</text>']
-        pkt = e[3]
+        pkt = e.pkt
         f = info_of(e)
-        if e[1] is Ev.HOP:
+        if e.ev is Ev.HOP:
             a, b = endpoint_node(f["from"]), endpoint_node(f["to"])
             colour, dash, _ = _style_of(result, pkt)
             rst = type(pkt.l4).__name__ == "TCP" and "R" in pkt.l4.flags
@@ -149,8 +149,8 @@ def ladder_parts(result, steps: list[int], current: int | None = None,
                 said.append(label)
             row.append(f'<text class="mono" x="{width - RIGHT + 8}" y="{y + 4}">{h(flow_text(pkt))}</text>')
             said.append(flow_text(pkt))
-        elif e[1] is Ev.DROP:
-            node = e[2]
+        elif e.ev is Ev.DROP:
+            node = e.node
             xn = x.get(node, LEFT)
             reason = str(f.get("reason", "dropped"))
             row.append(f'<text class="drop" x="{xn}" y="{y + 5}" text-anchor="middle" font-size="15">✖</text>')
@@ -163,15 +163,15 @@ def ladder_parts(result, steps: list[int], current: int | None = None,
                 row.append(f'<text class="mono" x="{width - RIGHT + 8}" y="{y + 4}">'
                            f"{h(short_name(pkt) + ' ' + flow_text(pkt))}</text>")
                 said.append(short_name(pkt) + " " + flow_text(pkt))
-        elif e[1] is Ev.LINK and f.get("state") == "down":
-            xn = x.get(e[2], LEFT)
+        elif e.ev is Ev.LINK and f.get("state") == "down":
+            xn = x.get(e.node, LEFT)
             row.append(f'<text class="drop" x="{xn}" y="{y + 5}" text-anchor="middle" font-size="15">✖</text>'
                        f'<text class="drop" x="{xn + 10}" y="{y + 4}">{h(f.get("dev", ""))} down: the line fails</text>')
             said.append(f'{f.get("dev", "")} down: the line fails')
         else:
-            node = e[2]
+            node = e.node
             xn = x.get(node, LEFT)
-            kind = str(f.get("what", "")) if e[1] is Ev.APP else getattr(e[1], "value", str(e[1]))
+            kind = str(f.get("what", "")) if e.ev is Ev.APP else getattr(e.ev, "value", str(e.ev))
             anchor = "end" if xn > width - RIGHT - LANE else "start"
             row.append(f'<circle cx="{xn}" cy="{y}" r="4" fill="{GREY}"/>'
                        f'<text x="{xn + (-8 if anchor == "end" else 8)}" y="{y + 4}" '
@@ -192,8 +192,8 @@ def _row_label(result, k: int, i: int, e, said: list[str]) -> str:
     """A row's accessible name: the step it goes to, then the words the row shows, in the
     order it shows them (a reader who sees the row and one who hears it get the same
     words: WCAG's "label in name"), then what they stand for, in brackets."""
-    where = f"on {e[2]}" if e[1] is Ev.HOP else f"at {e[2]}"
-    return f"step {k + 1}, event {' '.join(said)} ({e[0] / 1000:.1f} ms, {where})"
+    where = f"on {e.node}" if e.ev is Ev.HOP else f"at {e.node}"
+    return f"step {k + 1}, event {' '.join(said)} ({e.t / 1000:.1f} ms, {where})"
 
 
 def ladder_svg(result, step: int | None = None, steps: list[int] | None = None) -> str:

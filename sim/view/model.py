@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 
-from ..trace import FIELDS, Ev
+from ..trace import Ev
 
 #: Event kinds a replay shows by default: a packet on a link, a packet dropped.
 DEFAULT_KINDS = (Ev.HOP, Ev.DROP)
@@ -29,18 +29,13 @@ DECISIONS = (Ev.RT_MISS, Ev.RT_HIT, Ev.RT_DEL, Ev.FIB, Ev.NAT, Ev.CT_NEW, Ev.CT_
 MAX_STEPS = 400
 
 
-def info_of(e: tuple) -> dict:
-    """The kind-specific fields of an event by name; works for kinds added later."""
-    names = FIELDS.get(e[1], ())
-    d = dict(zip(names, e[4]))
-    for k, v in enumerate(e[4][len(names):]):
-        d[f"arg{len(names) + k}"] = v
-    return d
+def info_of(e) -> dict:
+    """The kind-specific fields of an event by their JSON names; works for kinds added later."""
+    return e.info()
 
 
-def kind(e: tuple) -> str:
-    ev = e[1]
-    return getattr(ev, "value", str(ev))
+def kind(e) -> str:
+    return getattr(e.ev, "value", str(e.ev))
 
 
 def endpoint_node(label: str) -> str:
@@ -99,13 +94,13 @@ class Analysis:
         pending: dict = defaultdict(deque)       # (node, packet key) -> origins, FIFO
         open_node, proc, pkey = None, None, None
         for i, e in enumerate(ev):
-            t, k, node, pkt, info = e
+            k, node, pkt = e.ev, e.node, e.pkt
             if k is Ev.HOP:
-                q = pending.get((endpoint_node(info[0]), _pkey(pkt)))
+                q = pending.get((endpoint_node(e.from_), _pkey(pkt)))
                 self.origin[i] = q.popleft() if q else Origin()
                 # the packet arrives at the far node: what that node does next, in the same
                 # instant and before anything else happens, is its handling of this packet
-                open_node, proc = endpoint_node(info[1]), Origin(arrival=i)
+                open_node, proc = endpoint_node(e.to), Origin(arrival=i)
                 pkey = (open_node, _pkey(pkt))
                 pending[pkey].append(proc)
                 continue
@@ -140,14 +135,14 @@ class Analysis:
         ev = self.result.events
         link = kinds == DEFAULT_KINDS
         return [i for i in range(start, min(stop, self.n))
-                if ev[i][1] in ks or (link and ev[i][1] is Ev.LINK and ev[i][2] == self.router)]
+                if ev[i].ev in ks or (link and ev[i].ev is Ev.LINK and ev[i].node == self.router)]
 
     def before(self, i: int):
         """The packet as it arrived at the node that sent this step's packet, or None."""
         o = self.origin.get(i)
         if o is None or o.arrival is None:
             return None
-        return self.result.events[o.arrival][3]
+        return self.result.events[o.arrival].pkt
 
     def decisions(self, i: int) -> list[int]:
         o = self.origin.get(i)
@@ -162,8 +157,8 @@ class Analysis:
         want = set(steps)
         out = {}
         for i, e in enumerate(self.result.events):
-            if e[1] is Ev.HOP and e[2] in cnt:
-                cnt[e[2]][0 if endpoint_node(e[4][0]) == self.router else 1] += 1
+            if e.ev is Ev.HOP and e.node in cnt:
+                cnt[e.node][0 if endpoint_node(e.from_) == self.router else 1] += 1
             if i in want:
                 out[i] = {l: tuple(c) for l, c in cnt.items()}
         return out
@@ -188,14 +183,14 @@ class Analysis:
         floor = -1
         claimed: set[int] = set()
         for s in sorted(steps):
-            dec = [j for j in self.decisions(s) if ev[j][2] == router]
-            at = max(dec) if dec and ev[s][2] != router else s
-            if ev[s][1] is Ev.LINK:
+            dec = [j for j in self.decisions(s) if ev[j].node == router]
+            at = max(dec) if dec and ev[s].node != router else s
+            if ev[s].ev is Ev.LINK:
                 # a device going down: what the router does about it at that instant
                 # (flushes, forgotten NAT bindings) belongs to this step
                 j = s + 1
-                while j < len(ev) and ev[j][0] == ev[s][0] and ev[j][2] == router \
-                        and ev[j][1] in (Ev.RT_DEL, Ev.CT_DEL):
+                while j < len(ev) and ev[j].t == ev[s].t and ev[j].node == router \
+                        and ev[j].ev in (Ev.RT_DEL, Ev.CT_DEL):
                     dec.append(j)
                     j += 1
                 at = max(dec, default=s)
@@ -219,7 +214,7 @@ class Analysis:
         bg: list[int] = []
         last = max(want) if want else -1
         for i in range(last + 1):
-            t, k, node, pkt, info = ev[i]
+            t, k, node = ev[i].t, ev[i].ev, ev[i].node
             if node == router:
                 f = info_of(ev[i])
                 if k is Ev.RT_MISS:
@@ -266,7 +261,7 @@ class Analysis:
         g_t: dict = {}
         nexthop, why = None, ""
         for j in sorted(set(dec) | set(background)):
-            k = ev[j][1]
+            k = ev[j].ev
             f = info_of(ev[j])
             if k is Ev.RT_MISS:
                 marks_c[f["key"]] = "new"
@@ -290,7 +285,7 @@ class Analysis:
                     cid, e = gone_t[j]
                     g_t[cid] = e
                 marks_t[f["ct"]] = f"del:{f.get('reason', '')}"
-        return Snapshot(t=ev[at][0], at=at, cache={k: dict(v) for k, v in cache.items()},
+        return Snapshot(t=ev[at].t, at=at, cache={k: dict(v) for k, v in cache.items()},
                         conntrack={k: dict(v) for k, v in ct.items()}, gone_cache=g_c, gone_ct=g_t,
                         marks_cache=marks_c, marks_ct=marks_t, nexthop=nexthop, why=why,
                         in_hit=stats[0], in_slow_tot=stats[1])

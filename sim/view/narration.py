@@ -40,7 +40,7 @@ def _decisions(result, idx: list[int]) -> list[str]:
     ev = result.events
     for j in idx:
         e = ev[j]
-        k, f = e[1], info_of(e)
+        k, f = e.ev, info_of(e)
         if k is Ev.RT_DEL:
             reason = f.get("reason", "")
             if reason == "equalize":
@@ -68,7 +68,7 @@ def _decisions(result, idx: list[int]) -> list[str]:
                 why = CT_DEL_WHY.get(reason, reason)
             out.append(f"conntrack entry {f['ct']} is destroyed ({why})")
         elif k is Ev.NAT:
-            b, a = f["before"], e[3]
+            b, a = f["before"], e.pkt
             if f.get("dir") == "dnat":
                 out.append(f"NAT (ct {f['ct']}) rewrites the destination {ep(b.ip.dst, b.dport)} "
                            f"to {ep(a.ip.dst, a.dport)}")
@@ -87,10 +87,10 @@ def _repeats(result, a) -> dict[int, str]:
     if rep is None:
         rep, sent, last_ack, n_ret, n_dup = {}, set(), {}, {}, {}
         for i, e in enumerate(result.events):
-            pkt = e[3]
-            if e[1] is not Ev.SEND or pkt is None or type(pkt.l4) is not TCP:
+            pkt = e.pkt
+            if e.ev is not Ev.SEND or pkt is None or type(pkt.l4) is not TCP:
                 continue
-            key = (e[2], pkt.ip.src, pkt.sport, pkt.ip.dst, pkt.dport)
+            key = (e.node, pkt.ip.src, pkt.sport, pkt.ip.dst, pkt.dport)
             name = pkt_name(pkt)
             if name == "ACK":
                 if last_ack.get(key) == pkt.l4.ack:
@@ -128,7 +128,7 @@ def narrate(result, step: int) -> str:
     check_step(result, step)
     a = analysis_of(result)
     e = result.events[step]
-    t, k, node, pkt, _ = e
+    k, node, pkt = e.ev, e.node, e.pkt
     f = info_of(e)
     kind = getattr(k, "value", str(k))
     if k is Ev.HOP:
@@ -139,7 +139,7 @@ def narrate(result, step: int) -> str:
         if o is not None and o.send is not None:
             s = f"{title(result, src)} sends {what} over {node} to {title(result, dst)}"
         elif o is not None and o.arrival is not None:
-            dec = _decisions(result, [j for j in o.decisions if result.events[j][2] == src])
+            dec = _decisions(result, [j for j in o.decisions if result.events[j].node == src])
             if dec:
                 s = f"At {title(result, src)}, " + _join(dec) + f"; {crossing}"
             else:
@@ -150,7 +150,7 @@ def narrate(result, step: int) -> str:
     if k is Ev.DROP:
         reason = str(f.get("reason", ""))
         why = WHY_DROP.get(reason, f"reason: {reason}")
-        dec = _decisions(result, [j for j in a.decisions(step) if result.events[j][2] == node])
+        dec = _decisions(result, [j for j in a.decisions(step) if result.events[j].node == node])
         lead = (f"At {title(result, node)}, " + _join(dec) + "; then ") if dec else f"{title(result, node)} "
         verb = "drops" if not dec else "it drops"
         what = pkt_words(pkt, _again(result, a, step)) if pkt is not None else "a packet"

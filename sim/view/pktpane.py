@@ -183,15 +183,15 @@ def _hexdump(raw: bytes, marks: set[int], cls: str) -> str:
 def pane(result, step: int) -> dict:
     """The pane's content for ``step``: html, the changed byte offsets and field names."""
     e = result.events[step]
-    pkt = e[3]
+    pkt = e.pkt
     if pkt is None:
         f = info_of(e)
-        if e[1] is Ev.APP:
+        if e.ev is Ev.APP:
             text = app_words(f.get("what", ""), f.get("value", ""))
         else:
             text = ", ".join(f"{k} {v}" for k, v in f.items())
-        kind = getattr(e[1], "value", e[1])
-        return {"html": f'<div class="op1-pkthead">Event {step} · {h(kind)} at {h(title(result, e[2]))}: '
+        kind = getattr(e.ev, "value", e.ev)
+        return {"html": f'<div class="op1-pkthead">Event {step} · {h(kind)} at {h(title(result, e.node))}: '
                         f'no packet at this step' + (f'; {h(text)}' if text else '') + '.</div>',
                 "changed": [], "fields": []}
     a = analysis_of(result)
@@ -216,14 +216,14 @@ def pane(result, step: int) -> dict:
             else:
                 rows.append(f"<tr><td>{h(name)}</td><td>{h(v)}</td><td></td></tr>")
         tables.append(f'<table class="op1-diss">{"".join(rows)}</table>')
-    k = e[1]
+    k = e.ev
     f = info_of(e)
     if k is Ev.HOP:
-        where = f"on {e[2]} ({f['from']} → {f['to']})"
+        where = f"on {e.node} ({f['from']} → {f['to']})"
         who = title(result, endpoint_node(f["from"]))
     else:
-        where = f"{getattr(k, 'value', k)} at {title(result, e[2])}"
-        who = title(result, e[2])
+        where = f"{getattr(k, 'value', k)} at {title(result, e.node)}"
+        who = title(result, e.node)
     if before is None:
         change = f"as {who} sent it: nothing changed yet"
     elif changed_fields:
@@ -231,7 +231,7 @@ def pane(result, step: int) -> dict:
     else:
         change = f"{who} changed nothing"
     head = (f'<div class="op1-pkthead"><b>{h(pkt_name(pkt))}</b> {h(flow_text(pkt))} · event {step} · '
-            f"t = {ms(e[0])} · {h(where)}</div>"
+            f"t = {ms(e.t)} · {h(where)}</div>"
             f'<div class="op1-pktchg">{h(change)}</div>')
     hexes = [f'<div class="op1-hexlab">after ({len(after)} bytes)</div>' + _hexdump(after, marks, "after")]
     if before is not None:

@@ -113,7 +113,7 @@ class Frames:
 
     def data(self) -> dict:
         ev = self.result.events
-        steps = [{"i": s, "t": ms(ev[s][0]), "n": self.narration[k], "w": self.where[k],
+        steps = [{"i": s, "t": ms(ev[s].t), "n": self.narration[k], "w": self.where[k],
                   "topo": self.topo_frames[k], "st": self.state_of[k], "pk": self.pkt_of[k],
                   "cg": self.chg_of[k]}
                  for k, s in enumerate(self.steps)]
@@ -126,12 +126,12 @@ class Frames:
         alone is no divergence worth flagging."""
         e = self.result.events[self.steps[k]]
         f = info_of(e)
-        pkt = e[3]
+        pkt = e.pkt
         p = (pkt.ip.src, pkt.ip.dst, getattr(pkt.l4, "flags", None), pkt.load) if pkt is not None else None
-        return (getattr(e[1], "value", e[1]), e[2], f.get("from"), f.get("to"), str(f.get("reason", "")), p)
+        return (getattr(e.ev, "value", e.ev), e.node, f.get("from"), f.get("to"), str(f.get("reason", "")), p)
 
     def ports(self, k: int) -> tuple | None:
-        pkt = self.result.events[self.steps[k]][3]
+        pkt = self.result.events[self.steps[k]].pkt
         return None if pkt is None else (pkt.sport, pkt.dport)
 
     # -- downloads ---------------------------------------------------------------------------
@@ -256,7 +256,7 @@ def _event_line(e) -> str:
     try:
         return event_text(e)
     except (KeyError, AttributeError, TypeError, ValueError):
-        t, k, node, pkt, info = e
+        t, k, node, pkt = e.t, e.ev, e.node, e.pkt
         fields = " ".join(f"{n}={v}" for n, v in info_of(e).items())
         return (f"{t // 1_000_000}.{t % 1_000_000:06d} {node:<18} {getattr(k, 'value', k):<8} {fields}"
                 + (f"  IP {pkt.summary()}" if pkt is not None else ""))
@@ -264,9 +264,9 @@ def _event_line(e) -> str:
 
 def _where(result, e) -> str:
     f = info_of(e)
-    if e[1] is Ev.HOP:
-        return f"on {e[2]}: {f['from']} → {f['to']}"
-    return f"{getattr(e[1], 'value', e[1])} at {e[2]}"
+    if e.ev is Ev.HOP:
+        return f"on {e.node}: {f['from']} → {f['to']}"
+    return f"{getattr(e.ev, 'value', e.ev)} at {e.node}"
 
 
 BUTTONS = (("first", "first step", "⇤", "First"), ("prev", "back one step", "◀", "Back"),

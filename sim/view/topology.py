@@ -154,8 +154,8 @@ def _down_links(result, a, step: int) -> set[str]:
     if changes is None:
         router = result.net.nodes.get("router")
         changes = a._link_changes = [
-            (i, router.ifaces[e[4][0]].link.name, e[4][1]) for i, e in enumerate(result.events)
-            if e[1] is Ev.LINK and e[2] == "router"]
+            (i, router.ifaces[e.dev].link.name, e.state) for i, e in enumerate(result.events)
+            if e.ev is Ev.LINK and e.node == "router"]
     down: set[str] = set()
     for i, link, state in changes:
         if i > step:
@@ -171,13 +171,13 @@ def topo_frame(result, step: int, counts: dict | None = None) -> dict:
     svg = base_svg(result)
     geo = _geometry(a, svg)
     e = result.events[step]
-    k = e[1]
+    k = e.ev
     f = info_of(e)
     hl: dict[str, str] = {}
     tag = None
-    pkt = e[3]
+    pkt = e.pkt
     if k is Ev.HOP:
-        link = e[2]
+        link = e.node
         src, dst = endpoint_node(f["from"]), endpoint_node(f["to"])
         if f"e_{link}" in geo:
             edges = [f"e_{link}"]
@@ -190,8 +190,8 @@ def topo_frame(result, step: int, counts: dict | None = None) -> dict:
         anchor = edges[-1] if edges else f"n_{dst}"
         text = f"{short_name(pkt)} {flow_text(pkt)}"
         tag = _place(geo, anchor, text, "", edge=bool(edges))
-    elif pkt is not None or e[2] in result.net.nodes:
-        node = e[2] if e[2] in result.net.nodes else None
+    elif pkt is not None or e.node in result.net.nodes:
+        node = e.node if e.node in result.net.nodes else None
         if node is not None:
             if k is Ev.DROP:
                 hl[f"n_{node}"] = "hl-drop"
