@@ -16,6 +16,7 @@ import functools
 import html
 import io
 import math
+import os
 import sys
 from pathlib import Path
 
@@ -25,7 +26,7 @@ if not sys.path or sys.path[0] != str(ROOT):
 
 import sim  # noqa: E402
 from sim.route_cache import RtEntry, show_entry  # noqa: E402
-from sim.trace import Ev, event_text, fmt_tuple  # noqa: E402
+from sim.trace import Ev, event_dict, event_text, fmt_tuple  # noqa: E402
 
 import matplotlib  # noqa: E402
 
@@ -411,3 +412,35 @@ def routed_dev(r, hop_index: int, node: str = "router") -> str | None:
         if e.node == node and e.ev in (Ev.RT_MISS, Ev.RT_HIT, Ev.FIB):
             return e.dev
     return None
+
+
+# -- many runs --------------------------------------------------------------------------------
+
+def map_runs(fn, jobs) -> list:
+    """``[fn(job) for job in jobs]``, spread over the machine's cores.  A run depends on its
+    own parameters and seed alone, so the list -- every number a page shows from it -- is
+    the plain loop's, whatever the number of cores; only the wall time changes.  ``fn`` must
+    be a module-level function (the workers are sent its name).  Without ``fork`` (not
+    Linux, or in a browser) the loop runs here."""
+    jobs = list(jobs)
+    workers = min(os.cpu_count() or 1, 4)
+    if workers < 2 or len(jobs) < 64 or sys.platform != "linux":
+        return [fn(job) for job in jobs]
+    import concurrent.futures
+    import multiprocessing
+    ctx = multiprocessing.get_context("fork")
+    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=ctx) as ex:
+        return list(ex.map(fn, jobs, chunksize=max(1, len(jobs) // (workers * 8))))
+
+
+def handshake_trial(job: tuple[int, int]) -> tuple[bool, bool, str]:
+    """Chapter 6's Monte Carlo, one run: ``equalize-nat`` with ``job = (seed, uplinks)`` and a
+    1000-byte download.  Returns whether the connection's first two routing decisions for
+    packets from the LAN chose the same uplink (the handshake's ACK left by the SYN's),
+    ``handshake_ok`` and how the handshake ended."""
+    seed, n = job
+    res = sim.run("equalize-nat", seed=seed, uplinks=n, size=1000)
+    devs = [d["dev"] for d in (event_dict(i, e) for i, e in events(res, "rt_miss", "router"))
+            if d["key"]["iif"] == "eth0"][:2]
+    c = res.summary["connections"][0]
+    return devs[0] == devs[1], c["handshake_ok"], c["handshake"]
