@@ -2,12 +2,12 @@
 and the router's state at any step (rebuilt from the trace)."""
 from __future__ import annotations
 
-import copy
 import json
 from dataclasses import asdict, dataclass, field
 
 from .packet import ICMP_PROTO, TCP_PROTO, fmt_endpoint
-from .trace import Ev, event_dict, event_text, fmt_time
+from .tables import Tables
+from .trace import event_dict, event_text, fmt_time
 
 TRACE_SCHEMA = 1
 
@@ -229,38 +229,23 @@ class Result:
 
     def state_at(self, i: int, node: str = "router") -> "RouterState":
         """The route cache, conntrack and counters of ``node`` just after event ``i``,
-        rebuilt by folding the trace (no engine state is read).  The fold is kept, so
-        stepping forward costs only the events in between."""
+        rebuilt by folding the trace with ``sim.tables.Tables`` (no engine state is read).
+        The fold is kept, so stepping forward costs only the events in between."""
         if not -len(self.events) <= i < len(self.events):
             raise IndexError(f"step {i} out of range: the trace has {len(self.events)} events")
         i %= len(self.events)
         folds = self.__dict__.setdefault("_folds", {})
-        done, st = folds.get(node, (-1, None))
-        if st is None or done > i:
-            done, st = -1, RouterState(t=0, routes=self.net[node].fib.show())
-        else:
-            st = copy.deepcopy(st)
+        done, tables = folds.get(node, (-1, None))
+        if tables is None or done > i:
+            done, tables = -1, Tables()
         for e in self.events[done + 1:i + 1]:
-            if e.node != node:
-                continue
-            ev, t = e.ev, e.t
-            if ev is Ev.RT_MISS:
-                st.cache[e.key] = {"dev": e.dev, "via": e.via, "created": t, "lastuse": t, "use": 1,
-                                   "equalize": e.equalize}
-                st.in_slow_tot += 1
-            elif ev is Ev.RT_HIT:
-                c = st.cache[e.key]
-                c["lastuse"], c["use"] = t, c["use"] + 1
-                st.in_hit += 1
-            elif ev is Ev.RT_DEL:
-                st.cache.pop(e.key, None)
-            elif ev is Ev.CT_NEW:
-                st.conntrack[e.ct] = {"orig": e.orig, "reply": e.reply, "dev": e.dev, "created": t}
-            elif ev is Ev.CT_DEL:
-                st.conntrack.pop(e.ct, None)
-        st.t = self.events[i].t
-        folds[node] = (i, copy.deepcopy(st))
-        return st
+            if e.node == node:
+                tables.apply(e)
+        folds[node] = (i, tables)
+        return RouterState(t=self.events[i].t, routes=self.net[node].fib.show(),
+                           cache={k: dict(v) for k, v in tables.cache.items()},
+                           conntrack={k: dict(v) for k, v in tables.conntrack.items()},
+                           in_hit=tables.in_hit, in_slow_tot=tables.in_slow_tot)
 
 
 @dataclass

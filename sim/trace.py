@@ -8,7 +8,7 @@ named as the JSON trace names them (``FIELDS``); ``e.ev`` is its kind.
 
 State changes (route cache inserts and deletes, conntrack entries, TCP
 states) are events too, so the state of any table at any step can be
-rebuilt from the trace alone (``sim.state``): views read traces, they
+rebuilt from the trace alone (``sim.tables``): views read traces, they
 never poke the engine.
 """
 from __future__ import annotations

@@ -8,9 +8,9 @@ trace index ``i``, as in the pcapng comments (``step i: from > to``).
 came from: the host's ``send``, or the packet's arrival at the router that
 forwarded it together with the router's decisions in between (route cache
 hit/miss/delete, FIB choice, conntrack, NAT).  It also folds the router's
-route cache and conntrack table incrementally, so a player gets the state
-at every step in O(trace) instead of ``Result.state_at`` re-folding from
-the start for each one.
+route cache and conntrack table in one pass, with the same fold as
+``Result.state_at`` (``sim.tables.Tables``), so a player gets the state at
+every step in O(trace).
 
 Only the Result is read: its trace, its parameters and the network's static
 configuration (names, addresses, routes); never the engine's live state.
@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 
+from ..tables import Tables
 from ..trace import Ev
 
 #: Event kinds a replay shows by default: a packet on a link, a packet dropped.
@@ -200,60 +201,32 @@ class Analysis:
         want = defaultdict(list)
         for s, (at, _) in at_of.items():
             want[at].append(s)
-        cache: dict = {}
-        ct: dict = {}
+        tables = Tables()
         gone_c: dict = {}
         gone_t: dict = {}
-        stats = [0, 0]
-        down: set = set()
         out: dict[int, Snapshot] = {}
-        prev_step = -1
         order = sorted(steps)
         prev_of = {s: (order[k - 1] if k else -1) for k, s in enumerate(order)}
-        bg_since: dict[int, list[int]] = {}
         bg: list[int] = []
         last = max(want) if want else -1
         for i in range(last + 1):
-            t, k, node = ev[i].t, ev[i].ev, ev[i].node
-            if node == router:
-                f = info_of(ev[i])
-                if k is Ev.RT_MISS:
-                    cache[f["key"]] = {"dev": f["dev"], "via": f["via"], "created": t, "lastuse": t,
-                                       "use": 1, "equalize": f.get("equalize", False)}
-                    stats[1] += 1
-                elif k is Ev.RT_HIT:
-                    e = cache.get(f["key"])
-                    if e is not None:
-                        e["lastuse"], e["use"] = t, e["use"] + 1
-                    stats[0] += 1
-                elif k is Ev.RT_DEL:
-                    e = cache.pop(f["key"], None)
-                    if e is not None:
-                        gone_c[i] = (f["key"], dict(e, reason=str(f.get("reason", ""))))
-                elif k is Ev.CT_NEW:
-                    ct[f["ct"]] = {"orig": f["orig"], "reply": f["reply"], "dev": f["dev"],
-                                   "created": t, "used": 0}
-                elif k is Ev.NAT:
-                    e = ct.get(f["ct"])
-                    if e is not None:
-                        e["used"] += 1
-                elif k is Ev.CT_DEL:
-                    e = ct.pop(f["ct"], None)
-                    if e is not None:
-                        gone_t[i] = (f["ct"], dict(e, reason=str(f.get("reason", ""))))
-                elif k is Ev.LINK:
-                    (down.add if f["state"] == "down" else down.discard)(f["dev"])
-                if k in DECISIONS and i not in self.proc_of:
+            e = ev[i]
+            if e.node == router:
+                gone = tables.apply(e)
+                if gone is not None:
+                    table, key, entry = gone
+                    reason = str(getattr(e, "reason", ""))
+                    (gone_c if table == "cache" else gone_t)[i] = (key, dict(entry, reason=reason))
+                if e.ev in DECISIONS and i not in self.proc_of:
                     bg.append(i)
             for s in want.get(i, ()):
                 _, dec = at_of[s]
                 lo = prev_of[s]
                 background = [j for j in bg if lo < j <= s and j not in claimed]
-                out[s] = self._snapshot(s, i, cache, ct, gone_c, gone_t, dec, background, stats)
-                out[s].down = frozenset(down)
+                out[s] = self._snapshot(s, i, tables, gone_c, gone_t, dec, background)
         return out
 
-    def _snapshot(self, s, at, cache, ct, gone_c, gone_t, dec, background, stats) -> Snapshot:
+    def _snapshot(self, s, at, tables, gone_c, gone_t, dec, background) -> Snapshot:
         ev = self.result.events
         marks_c: dict = {}
         marks_t: dict = {}
@@ -285,10 +258,11 @@ class Analysis:
                     cid, e = gone_t[j]
                     g_t[cid] = e
                 marks_t[f["ct"]] = f"del:{f.get('reason', '')}"
-        return Snapshot(t=ev[at].t, at=at, cache={k: dict(v) for k, v in cache.items()},
-                        conntrack={k: dict(v) for k, v in ct.items()}, gone_cache=g_c, gone_ct=g_t,
-                        marks_cache=marks_c, marks_ct=marks_t, nexthop=nexthop, why=why,
-                        in_hit=stats[0], in_slow_tot=stats[1])
+        return Snapshot(t=ev[at].t, at=at, cache={k: dict(v) for k, v in tables.cache.items()},
+                        conntrack={k: dict(v, used=tables.used[k]) for k, v in tables.conntrack.items()},
+                        gone_cache=g_c, gone_ct=g_t, marks_cache=marks_c, marks_ct=marks_t,
+                        nexthop=nexthop, why=why, in_hit=tables.in_hit, in_slow_tot=tables.in_slow_tot,
+                        down=frozenset(tables.down))
 
 
 def resolve_steps(result, analysis: Analysis, start=0, stop=None, steps=None,
