@@ -164,9 +164,6 @@ _PROTO_OF = {TCP: TCP_PROTO, UDP: UDP_PROTO, ICMP: ICMP_PROTO}
 _L4_LEN = {TCP: TCP_HDR, UDP: UDP_HDR, ICMP: ICMP_HDR}
 
 
-def reply_tuple(t: FlowTuple) -> FlowTuple:
-    proto, src, sport, dst, dport = t
-    return (proto, dst, dport, src, sport)
 
 
 def fmt_endpoint(addr: str, port: int) -> str:

@@ -54,9 +54,6 @@ class RouteCache:
     def start_gc(self) -> None:
         self.router.sim.at(self.gc_interval, self.rt_check_expire, daemon=True)
 
-    def get(self, key: RtKey) -> RtEntry | None:
-        return self.entries.get(key)
-
     def insert(self, key: RtKey, dev: str, via: str, equalize: bool) -> RtEntry:
         now = self.router.sim.now
         e = self.entries[key] = RtEntry(key, dev, via, equalize, now, now)

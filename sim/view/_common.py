@@ -105,10 +105,6 @@ def title(result, node: str) -> str:
     return getattr(n, "title", None) or node
 
 
-def label_of_link(result, link: str) -> str:
-    return link
-
-
 def uplink_index(link_or_dev: str) -> int | None:
     """uplink2 / if2 -> 2."""
     for p in ("uplink", "if"):

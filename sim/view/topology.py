@@ -38,11 +38,6 @@ svg.op1-topo .op1-cnt{{font-weight:bold}}
 
 # -- the base diagram ------------------------------------------------------------------------
 
-def _order(result) -> list[str]:
-    net = result.net
-    return list(net.nodes)
-
-
 def topology_dot(result) -> str:
     """The network as DOT; element ids: ``n_<node>``, ``e_<link>``, ``e_<link>_<node>``."""
     net = result.net
