@@ -78,12 +78,22 @@ def test_toc_pages_built(book_html):
         assert (book_html / f"{page}.html").exists(), page
 
 
+def toc_chapters() -> list[str]:
+    """The numbered chapters of ``_toc.yml`` (``book/01-network`` ...): its ``chapters``
+    entries named ``NN-...``, so a chapter added there is checked like the others."""
+    return [p for p in toc_pages()[1:] if re.match(r"\d+-", Path(p).name)]
+
+
+def test_toc_lists_the_numbered_chapters():
+    assert len(toc_chapters()) >= 10
+    on_disk = sorted(f"book/{f.stem}" for f in (ROOT / "book").glob("[0-9]*-*.md") if not f.stem.startswith("00-"))
+    assert toc_chapters() == on_disk, "a chapter in book/ is missing from _toc.yml (or out of order)"
+
+
 def test_chapters_have_their_parts(book_html):
-    """Chapters 1-10: a replay, a figure, a "what real kernels do" box and a summary."""
-    for page in toc_pages():
+    """Every numbered chapter: a replay, a figure, a "what real kernels do" box and a summary."""
+    for page in toc_chapters():
         name = Path(page).name
-        if not re.match(r"(0[1-9]|10)-", name):
-            continue
         html = (book_html / f"{page}.html").read_text()
         assert "data-replay=" in html, f"{name}: no replay"
         assert 'class="bl-figure"' in html, f"{name}: no plot or diagram"
