@@ -12,7 +12,7 @@ import sys
 
 from ._io import OutputError, write_file_then_stdout, write_stdout
 from .fib import RouteError
-from .multipath import POLICIES
+from .policies import POLICIES
 from .nat import NAT_MODELS
 from .scenarios import MAX_SECONDS, MAX_TRANSFER, SCENARIOS, ParamError, run
 from .tcp import CONGESTION_CONTROLS, REMOTE_BEHAVIOURS, TCP_PROFILES

@@ -31,8 +31,6 @@ from functools import lru_cache
 from .fib import Nexthop, Route
 from .packet import TCP_PROTO, UDP_PROTO, Packet
 
-POLICIES = ("random", "wrr", "hash-l3", "hash-l4", "numgen", "connmark")
-CACHED_POLICIES = ("random", "wrr")     # the 2.4 route cache sits in front of these
 HZ = 100                                # 2.4 jiffies per second on i386
 
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 from .fib import Nexthop, Route, in_prefix, parse_prefix
 from .host import Node
 from .link import Interface
-from .multipath import HZ, select_connmark, select_hash, select_numgen, select_random, select_wrr
 from .nat import Nat
 from .packet import ECHO_REPLY, ECHO_REQUEST, ICMP, TCP, Packet
+from .policies import REGISTRY
 from .route_cache import RouteCache
 from .tcp import rst_for
 from .trace import Drop, Ev
@@ -26,13 +26,10 @@ class Router(Node):
     def __init__(self, sim, name: str, title: str = "", policy: str = "random",
                  route_cache: bool = False, explain: bool = False):
         super().__init__(sim, name, title)
-        self.policy = policy
+        self.policy = REGISTRY[policy](self)     # the multipath policy, with its state
         self.cache = RouteCache(self) if route_cache else None
         self.explain = explain
         self.nat: Nat | None = None
-        self.mp_counter = 0          # the equalize patch's global counter (replaces jiffies)
-        self.numgen = 0              # nftables' "numgen inc" counter
-        self.connmarks: dict = {}    # connmark: the LAN flow -> its mark (kept in conntrack)
         self.fib_sync = True         # react to a device going down (an ISP's access server
                                      # instead just drops what it can no longer deliver)
 
@@ -51,10 +48,7 @@ class Router(Node):
             self.cache.flush(f"{iface.name} {'up' if up else 'down'}")
         if self.nat is not None and not up and self.nat.model != "snat":
             self.nat.device_down(iface.name)
-            # the ct mark lives in the conntrack entry: it goes with it, and the
-            # connection's next packet is a new one that gets a new mark
-            for flow in [f for f, mark in self.connmarks.items() if f"if{mark}" == iface.name]:
-                del self.connmarks[flow]
+            self.policy.device_down(iface.name)
 
     def set_nat(self, model: str, uplinks: dict[str, str]) -> None:
         self.nat = Nat(self, model, uplinks) if model != "none" else None
@@ -145,36 +139,11 @@ class Router(Node):
         return route
 
     def select(self, route: Route, pkt: Packet, explain: bool = True) -> tuple[Nexthop, str]:
-        """``fib_select_multipath()`` by this router's policy; the why is ``""`` unless
-        ``explain``."""
+        """``fib_select_multipath()`` by this router's policy (``sim.policies``); the why is
+        ``""`` unless ``explain``."""
         if not route.multipath:
             return route.nexthops[0], f"route {route.dest()}" if explain else ""
-        p = self.policy
-        if p == "random":
-            return select_random(route, self.sim.rng, explain)
-        if p == "wrr":
-            if route.equalize:          # the patch: w = mp_counter++ % fib_power
-                c = self.mp_counter
-                self.mp_counter += 1
-                return select_wrr(route, c, f"counter {c}" if explain else "", explain)
-            jiffies = self.sim.now * HZ // 1_000_000
-            return select_wrr(route, jiffies, f"jiffies {jiffies}" if explain else "", explain)
-        if p == "numgen":
-            self.numgen += 1
-            nh, why = select_numgen(route, self.numgen, explain)
-        elif p == "connmark":
-            if self.nat is not None and self.nat.invalid(pkt):
-                # INVALID to conntrack: "ct state new" does not match, no ct mark, no fwmark
-                nh2, why2 = select_hash(route, pkt, self.sim.seed, False, explain)
-                return nh2, f"INVALID to conntrack, so no ct mark: the main table: {why2}" if explain else ""
-            nh, why, new = select_connmark(route, self.connmarks, pkt.flow(), self.numgen + 1)
-            self.numgen += new
-        else:
-            return select_hash(route, pkt, self.sim.seed, p == "hash-l4", explain)
-        if nh.dead:         # table k's only route is dead: the lookup falls through to main
-            nh2, why2 = select_hash(route, pkt, self.sim.seed, False, explain)
-            return nh2, f"{why}, whose route is dead ({nh.dev} down); the main table: {why2}" if explain else ""
-        return nh, why if explain else ""
+        return self.policy.select(route, pkt, explain)
 
     # -- the router's own stack -------------------------------------------------------------
 

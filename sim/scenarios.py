@@ -20,7 +20,7 @@ from .apps import (Download, EchoClient, EchoServer, MptcpDownload, MptcpServer,
                    WebServer)
 from .core import MS, S, Sim
 from .fib import in_prefix, parse_prefix
-from .multipath import CACHED_POLICIES, POLICIES
+from .policies import CACHED_POLICIES, POLICIES
 from .nat import NAT_MODELS
 from .tcp import CONGESTION_CONTROLS, REMOTE_BEHAVIOURS, TCP_PROFILES
 from .topology import KBIT, REMOTE1, REMOTE2, NetworkSpec, Uplink, article_network, uplink_addr

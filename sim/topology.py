@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from .host import Host, Node
 from .link import BundleLink, Link
-from .multipath import CACHED_POLICIES
+from .policies import REGISTRY
 from .router import Router
 
 KBIT = 1_000
@@ -123,10 +123,10 @@ def article_network(sim, spec: NetworkSpec) -> Network:
     net.add(Host(sim, "local1", "Local host 1"))
     net.add(Host(sim, "local2", "Local host 2"))
     router = net.add(Router(sim, "router", "Linux router", spec.policy,
-                            route_cache=spec.policy in CACHED_POLICIES, explain=True))
+                            route_cache=REGISTRY[spec.policy].cached, explain=True))
     # the Internet side mirrors the router for a public LAN prefix: per packet when the
     # router balances per packet (the article's tacit assumption), per flow otherwise
-    per_packet = spec.equalize or spec.policy == "numgen"
+    per_packet = spec.equalize or REGISTRY[spec.policy].per_packet
     core = net.add(Router(sim, "internet", "Internet", "random" if per_packet else "hash-l3"))
     remotes = spec.remote_addrs or [REMOTE1, REMOTE2]
     for name, title in (("remote1", "Remote host 1"), ("remote2", "Remote host 2")):

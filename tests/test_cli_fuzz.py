@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from sim import SCENARIOS
 from sim.__main__ import main
-from sim.multipath import POLICIES
+from sim.policies import POLICIES
 from sim.nat import NAT_MODELS
 from sim.tcp import CONGESTION_CONTROLS, REMOTE_BEHAVIOURS, TCP_PROFILES
 

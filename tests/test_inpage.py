@@ -33,7 +33,7 @@ import pytest
 
 import sim
 from sim import scenarios
-from sim.multipath import POLICIES
+from sim.policies import POLICIES
 from sim.nat import NAT_MODELS
 from sim.tcp import REMOTE_BEHAVIOURS
 from sim.view import _dot, inpage

@@ -13,7 +13,7 @@ import json
 import time
 
 from .. import scenarios
-from ..multipath import CACHED_POLICIES
+from ..policies import CACHED_POLICIES
 from ._dot import h
 
 #: The size box's bound: a browser run of a bigger download takes too long for a page.

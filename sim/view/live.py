@@ -17,7 +17,7 @@ from __future__ import annotations
 import time
 
 from .. import scenarios
-from ..multipath import CACHED_POLICIES, POLICIES
+from ..policies import CACHED_POLICIES, POLICIES
 from ..nat import NAT_MODELS
 from ..tcp import REMOTE_BEHAVIOURS
 from . import _dot

@@ -1,0 +1,52 @@
+"""What every multipath policy is, and the registry of them."""
+from __future__ import annotations
+
+from ..fib import Nexthop, Route
+from ..multipath import select_hash
+from ..packet import Packet
+
+
+class Policy:
+    """How a router picks the nexthop of a multipath route; one instance per router, which
+    holds the policy's state (counters, marks).
+
+    ``cached``: the 2.4 route cache sits in front of it (only then can a route be
+    ``equalize``); ``per_packet``: it balances each packet, not each flow (the Internet
+    side then answers over every line too); ``rank``: its place in the lists a reader
+    sees (the CLI, the live player)."""
+    name: str = ""
+    rank: int = 100
+    cached: bool = False
+    per_packet: bool = False
+
+    def __init__(self, router):
+        self.router = router
+
+    def select(self, route: Route, pkt: Packet, explain: bool) -> tuple[Nexthop, str]:
+        """The nexthop for ``pkt`` on the multipath ``route`` and why (``""`` unless
+        ``explain``: formatting the why costs more than choosing)."""
+        raise NotImplementedError
+
+    def device_down(self, dev: str) -> None:
+        """Masquerade forgot the connections of ``dev``: forget what was kept with them."""
+
+
+REGISTRY: dict[str, type[Policy]] = {}
+
+
+def register(cls: type[Policy]) -> type[Policy]:
+    """Class decorator: make the policy known by its ``name``."""
+    if not cls.name or cls.name in REGISTRY:
+        raise ValueError(f"policy name {cls.name!r} missing or taken")
+    REGISTRY[cls.name] = cls
+    return cls
+
+
+def fwmark_table(router, route: Route, pkt: Packet, nh: Nexthop, why: str,
+                 explain: bool) -> tuple[Nexthop, str]:
+    """The nexthop a mark chose, through ``ip rule fwmark k table k``: when table k's only
+    route is dead (its device down), the lookup falls through to the main table's hash."""
+    if nh.dead:
+        nh2, why2 = select_hash(route, pkt, router.sim.seed, False, explain)
+        return nh2, f"{why}, whose route is dead ({nh.dev} down); the main table: {why2}" if explain else ""
+    return nh, why if explain else ""

@@ -1,0 +1,19 @@
+"""``hash-l3``, ``hash-l4``: modern Linux (4.4+), no route cache; a hash of (src, dst), or of
+the 5-tuple, picks the nexthop by hash-threshold (``fib_multipath_hash_policy`` 0 or 1)."""
+from ..multipath import select_hash
+from .base import Policy, register
+
+
+@register
+class HashL3(Policy):
+    name, rank = "hash-l3", 3
+    l4 = False
+
+    def select(self, route, pkt, explain):
+        return select_hash(route, pkt, self.router.sim.seed, self.l4, explain)
+
+
+@register
+class HashL4(HashL3):
+    name, rank = "hash-l4", 4
+    l4 = True

@@ -1,0 +1,18 @@
+"""``numgen``: today's per-packet balancing, the stand-in for equalize -- nftables
+``meta mark set numgen inc mod N offset 1`` on the LAN side, ``ip rule fwmark k table k``."""
+from ..multipath import select_numgen
+from .base import Policy, fwmark_table, register
+
+
+@register
+class Numgen(Policy):
+    name, rank, per_packet = "numgen", 5, True
+
+    def __init__(self, router):
+        super().__init__(router)
+        self.counter = 0         # nftables' "numgen inc" counter
+
+    def select(self, route, pkt, explain):
+        self.counter += 1
+        nh, why = select_numgen(route, self.counter, explain)
+        return fwmark_table(self.router, route, pkt, nh, why, explain)

@@ -1,0 +1,21 @@
+"""``wrr``: what 2.4's ``fib_select_multipath()`` really does -- credit-based weighted round
+robin, drawn by ``jiffies``, or by the equalize patch's global counter on an equalize route."""
+from ..multipath import HZ, select_wrr
+from .base import Policy, register
+
+
+@register
+class Wrr(Policy):
+    name, rank, cached = "wrr", 2, True
+
+    def __init__(self, router):
+        super().__init__(router)
+        self.counter = 0         # the equalize patch's global counter (replaces jiffies)
+
+    def select(self, route, pkt, explain):
+        if route.equalize:          # the patch: w = mp_counter++ % fib_power
+            c = self.counter
+            self.counter += 1
+            return select_wrr(route, c, f"counter {c}" if explain else "", explain)
+        jiffies = self.router.sim.now * HZ // 1_000_000
+        return select_wrr(route, jiffies, f"jiffies {jiffies}" if explain else "", explain)

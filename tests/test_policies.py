@@ -1,0 +1,47 @@
+"""Multipath policies as objects (sim/policies/): one file each, found by the package, read
+through the registry by the CLI, Params, the network and the live player."""
+import pkgutil
+
+import pytest
+
+import sim
+import sim.policies as policies
+from sim.policies import CACHED_POLICIES, POLICIES, REGISTRY, Policy
+
+
+def test_every_file_in_the_package_brings_its_policies_and_nothing_else_lists_them():
+    modules = {m.name for m in pkgutil.iter_modules(policies.__path__)} - {"base"}
+    from_files = {cls.__module__.rsplit(".", 1)[1] for cls in REGISTRY.values()}
+    assert from_files == modules                      # every file registers at least one
+    assert set(POLICIES) == set(REGISTRY) == {"random", "wrr", "hash-l3", "hash-l4", "numgen", "connmark"}
+    assert POLICIES[:2] == ("random", "wrr") and CACHED_POLICIES == ("random", "wrr")
+    assert all(issubclass(c, Policy) and c.name == n for n, c in REGISTRY.items())
+
+
+@pytest.mark.parametrize("name", POLICIES)
+def test_the_network_is_built_from_the_policys_flags(name):
+    r = sim.run("flashget", multipath=name, connections=2, size=5_000, nat="masquerade")
+    router = r.net["router"]
+    assert type(router.policy) is REGISTRY[name]
+    assert (router.cache is not None) == REGISTRY[name].cached
+    # the Internet side mirrors a per-packet router per packet, else per flow
+    assert type(r.net["internet"].policy).name == ("random" if REGISTRY[name].per_packet else "hash-l3")
+    assert r.summary["bytes_delivered"] > 0
+
+
+def test_the_cli_and_params_offer_the_registry():
+    from helpers import cli
+    code, out, err = cli(["run", "flashget", "--multipath", "nosuch"])
+    assert code == 2 and all(n in err for n in POLICIES)
+    with pytest.raises(sim.ParamError, match="allowed are " + ", ".join(POLICIES)):
+        sim.run("flashget", multipath="nosuch")
+    with pytest.raises(sim.ParamError, match="equalize"):
+        sim.run("flashget", multipath=[n for n in POLICIES if not REGISTRY[n].cached][0], equalize=True)
+
+
+def test_a_policy_keeps_its_state_on_itself():
+    r = sim.run("echo", multipath="numgen")
+    assert r.net["router"].policy.counter > 0           # nftables' numgen inc, one per LAN packet
+    r = sim.run("flashget", multipath="connmark", connections=3, size=5_000, nat="masquerade")
+    marks = r.net["router"].policy.marks
+    assert len(marks) == 3 and set(marks.values()) == {1, 2}   # three connections, marks 1, 2, 1
