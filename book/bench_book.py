@@ -2,7 +2,8 @@
 
     .venv/bin/python book/bench_book.py        (or: make bench-book)
 
-The book's sources (``_config.yml``, ``_toc.yml``, ``book/``, ``sim/``) are copied to
+The book's sources (``_config.yml``, ``_toc.yml``, ``pyproject.toml``, ``book/``, ``sim/``,
+``binder/``; ``node_modules`` linked) are copied to
 a temporary directory, so the cold build starts with no ``_build`` (no executed
 notebooks, no Sphinx environment) and the working tree's ``_build`` is left alone.
 Goals: cold <= 60 s on a 2-core machine after the installs (issue 16; issue 4 asked 5 min),
@@ -36,11 +37,13 @@ def build(where: Path) -> float:
 def main() -> None:
     with tempfile.TemporaryDirectory(prefix="book-bench-") as tmp:
         dst = Path(tmp)
-        for name in ("_config.yml", "_toc.yml"):
+        for name in ("_config.yml", "_toc.yml", "pyproject.toml"):     # the hub lines read pyproject
             shutil.copy2(ROOT / name, dst / name)
         ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints")
-        for name in ("book", "sim"):
+        for name in ("book", "sim", "binder"):
             shutil.copytree(ROOT / name, dst / name, ignore=ignore)
+        if (ROOT / "node_modules").is_dir():        # the live panels' Pyodide: installed, not built
+            (dst / "node_modules").symlink_to(ROOT / "node_modules")
         cold = build(dst)
         unchanged = build(dst)
     cores = os.cpu_count()
