@@ -329,7 +329,7 @@
         var t = ev.target, tag = t && t.tagName;
         if (tag === "SELECT" || tag === "A") return;
         if (t.classList && t.classList.contains("op1-kscroll")) return;   // a box that scrolls: its keys scroll it
-        if (tag === "INPUT" && ev.key !== " ") return;   // the slider moves by itself
+        if (tag === "INPUT" && (t.type !== "range" || ev.key !== " ")) return;   // the slider moves by itself; a checkbox takes its Space
         if (tag === "BUTTON" && (ev.key === " " || ev.key === "Enter")) return;
         var a = {ArrowRight: "next", ArrowLeft: "prev", Home: "first", End: "last", " ": "play"}[ev.key];
         if (!a) return;
