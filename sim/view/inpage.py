@@ -100,15 +100,13 @@ def _memo(fn, key=lambda x: x):
 
 
 def use_renderer(layout) -> None:
-    """Draw DOT with ``layout(dot_text) -> svg_text`` (Graphviz compiled to WebAssembly), each
-    distinct DOT text once; and build and dissect each distinct packet once (scapy's
+    """Draw DOT with ``layout(dot_text) -> svg_text`` (Graphviz compiled to WebAssembly; ``_dot``
+    keeps each drawn DOT text's SVG), and build and dissect each distinct packet once (scapy's
     ``sim.pcap.to_bytes`` and ``pktpane.dissect`` are the slowest parts of a replay under
     Pyodide; a ``Packet`` is an immutable value, and both results are only read)."""
     from .. import pcap
     from . import _dot, pktpane
-    one = _memo(lambda dot: str(layout(dot)))
-    _dot.RENDERER = lambda sources: [one(s) for s in sources]
-    _dot.clean = _memo(_dot.clean)
+    _dot.RENDERER = lambda sources: [str(layout(s)) for s in sources]
     pcap.to_bytes = _memo(pcap.to_bytes, key=lambda pkt: (type(pkt.l4), pkt))
     pktpane.dissect = _memo(pktpane.dissect)
 
