@@ -162,6 +162,20 @@ def test_no_violation_of_any_impact_in_the_books_own_markup(axe_report):
     assert not own, [(n["impact"], n["id"], n["page"], n["screen"], n["mode"], n["target"]) for n in own[:10]]
 
 
+def test_citations_become_list_items():
+    """docutils' references list: its deprecated doc-biblioentry items become list items (book/op1_a11y.py)."""
+    import sys
+    sys.path.insert(0, str(ROOT / "book"))
+    from op1_a11y import citations_as_list_items
+    body = ('<div role="list" class="citation-list">\n<div class="citation" id="id14" role="doc-biblioentry">\n'
+            '<span class="label">[1]</span><p>x</p>\n</div>\n</div>')
+    out = citations_as_list_items(body)
+    assert 'role="doc-biblioentry"' not in out
+    assert out.count('role="listitem"') == 1 and '<div class="citation" id="id14" role="listitem">' in out
+    assert citations_as_list_items("<p>role=\"doc-biblioentry\" in a sentence</p>") == \
+        "<p>role=\"doc-biblioentry\" in a sentence</p>"
+
+
 # -- the keyboard alone ---------------------------------------------------------------------------
 
 ACTIVE_JS = """sel => { const a = document.activeElement; return !!(a && a.closest(sel) && a.matches(sel)); }"""
