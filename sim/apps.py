@@ -396,6 +396,8 @@ class MptcpServer:
         s["rtx"] = None
         if s["data_una"] >= s["dsn_next"]:
             return
+        if all(sf.state == "CLOSED" for sf in s["subflows"]):
+            return      # every subflow is gone (reset or given up): nothing left to send on
         idle = sim.now - s["last_progress"]
         rto = self._rto(s)
         if idle < rto:

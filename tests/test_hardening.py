@@ -303,3 +303,16 @@ def test_every_diagram_says_what_it_was_given():
                  lambda: ladder_svg(None, 3), lambda: packet_pane(None, 3), lambda: narrate(None, 3)):
         with pytest.raises(TypeError, match=r"expected the result of sim\.run\(\.\.\.\) or a kernel capture, got None"):
             draw()
+
+
+def test_an_mptcp_session_whose_subflows_all_died_ends_the_run():
+    """Per-packet balancing under MASQUERADE kills both of MPTCP's subflows at the server;
+    its data-level retransmission timer then has nothing to send on and must stop, or the
+    run never ends (it re-armed itself every simulated second, forever).  In a subprocess
+    with a generous limit, so a regression fails instead of hanging the suite."""
+    code = ("import sim; r = sim.run('mptcp', multipath='wrr', equalize=True, size=20000); "
+            "print(r.summary['mptcp'][0]['complete'])")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                       timeout=300, cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    assert p.returncode == 0, p.stderr[-500:]
+    assert p.stdout.split()[0] == "False"           # the download failed: it did not limp on
