@@ -169,7 +169,7 @@ def check_conservation(r: sim.Result) -> dict:
     for entry in getattr(r.sim, "_queue", ()):
         fn, args = entry[3], entry[4]
         if fn is not None and getattr(fn, "__name__", "") == "arrive":
-            src_iface, _dst_iface, p = args
+            src_iface, _dst_iface, p = args[:3]      # (src, dst, pkt, wire size)
             in_flight[(src_iface.node.name, p)] += 1
     lost = Counter(leftover)
     for (node, p), n in in_flight.items():

@@ -70,6 +70,7 @@ def test_topology_is_deterministic_and_checks_the_step(eq):
 def test_missing_dot_says_how_to_install_graphviz(monkeypatch):
     r = sim.run("equalize-nat", seed=3, size=2000)
     monkeypatch.setattr(_dot.shutil, "which", lambda name: None)
+    monkeypatch.setattr(_dot, "_cache", {})     # not drawn before: dot itself must be asked
     with pytest.raises(GraphvizMissing, match=r"sudo apt-get install graphviz"):
         topology_svg(r, 2)
     with pytest.raises(GraphvizMissing, match=r"sudo apt-get install graphviz"):
