@@ -136,12 +136,15 @@ def _summary_only() -> dict:
     return {"trace": False} if _GRADING else {}
 
 
-def forget_runs() -> None:
-    """Empty the caches of runs and instances (a class grader, after each student: no
-    other student shares them, and the traces would only take memory)."""
+def forget_runs(keep_variants: bool = False) -> None:
+    """Empty the caches of runs and instances.  A class grader, after each student, keeps
+    the pool variants (``keep_variants``): every student who has that variant shares one,
+    so 500 students cost at most the pool's 8 builds per exercise; their runs' traces
+    would only take memory, and go."""
     _run.cache_clear()
-    _instance.cache_clear()
     _for_student.cache_clear()
+    if not keep_variants:
+        _instance.cache_clear()
 
 
 def chapters() -> list[int]:

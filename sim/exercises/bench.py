@@ -70,7 +70,7 @@ def answers_of(n: int, chapter: int, secret: str) -> tuple[dict, int]:
             right += 1
         else:
             answers[ex_id] = wrong_choice(inst, rng)
-    forget_runs()
+    forget_runs(keep_variants=True)     # the pool variants are shared by the next students
     return answers, right
 
 

@@ -278,8 +278,9 @@ def _set_task(task: dict, worker: bool = False) -> None:
 
 def _grade_row(item):
     """Grade one loaded file (``item``: (student, data or the GradeError reading it gave)) ->
-    ("ok", score, max, attempts, notes, [(id, points)]) or ("error", message).  The runs of
-    this student are forgotten afterwards: no other student shares them."""
+    ("ok", score, max, attempts, notes, [(id, points)]) or ("error", message).  The runs
+    are forgotten afterwards; the pool variants built are kept for the next students who
+    have them."""
     student, data = item
     try:
         if isinstance(data, GradeError):
@@ -289,7 +290,7 @@ def _grade_row(item):
     except GradeError as e:
         return "error", str(e)
     finally:
-        forget_runs()
+        forget_runs(keep_variants=True)
 
 
 def jobs_default() -> int:
