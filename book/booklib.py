@@ -339,6 +339,8 @@ def describe(e) -> str:
     if ev is Ev.TCP:
         (la, lp), (ra, rp) = f["local"], f["remote"]
         return f"TCP `({la}, {lp})`–`({ra}, {rp})`: {f['old']} → **{f['new']}**"
+    if ev is Ev.LINK:
+        return f"device **{f['dev']}** goes **{f['state']}**"
     return f"{f['what']} {f['value']}"
 
 

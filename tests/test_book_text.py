@@ -46,3 +46,26 @@ def test_every_citation_is_in_the_bibliography():
     cited = {k.strip() for p in CHAPTERS for group in re.findall(r"\{cite\}`([^`]+)`", p.read_text())
              for k in group.split(",")}
     assert cited and cited <= keys, sorted(cited - keys)
+
+
+def test_the_books_event_tables_have_words_for_every_kind_of_event():
+    """``booklib.describe`` words every event of a run, a line failure included (the book's
+    event tables must not stop at the one kind they never met)."""
+    import sys
+    import sim
+    from sim.trace import Ev
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "book"))
+    try:
+        import booklib
+    finally:
+        sys.path.pop(0)
+    seen = set()
+    for name, kw in (("uplink-down", dict(size=20000)), ("equalize-nat", dict(seed=3, size=20000)),
+                     ("connection-level", dict(size=20000)), ("hash-l4-nat", dict(size=20000))):
+        for e in sim.run(name, **kw).events:
+            text = booklib.describe(e)
+            assert text and "None" not in text, (e, text)
+            seen.add(e.ev)
+            if e.ev is Ev.LINK:
+                assert f"**{e.dev}** goes **{e.state}**" in text
+    assert Ev.LINK in seen and Ev.FIB in seen and Ev.RT_MISS in seen
