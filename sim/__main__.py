@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .cli import OneLineParser, a_time, checked, csv_of, fail, nonneg_int
 from ._io import OutputError, write_file_then_stdout, write_stdout
 from .fib import RouteError
 from .policies import POLICIES
@@ -17,46 +18,11 @@ from .nat import NAT_MODELS
 from .scenarios import MAX_SECONDS, MAX_TRANSFER, SCENARIOS, ParamError, run
 from .tcp import CONGESTION_CONTROLS, REMOTE_BEHAVIOURS, TCP_PROFILES
 
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):            # one line, no usage block
-        self.exit(2, f"{self.prog}: error: {message}\n")
+PROG = "python -m sim"
 
 
-def _nonneg_int(name):
-    def conv(s: str) -> int:
-        try:
-            v = int(s, 10)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be a non-negative integer, got {s!r}")
-        if v < 0:
-            raise argparse.ArgumentTypeError(f"{name} must be a non-negative integer, got {s!r}")
-        return v
-    return conv
-
-
-def _uplinks(s: str) -> int:
-    v = _nonneg_int("--uplinks")(s)
-    if not 1 <= v <= 16:
-        raise argparse.ArgumentTypeError(f"--uplinks must be 1..16, got {s!r}")
-    return v
-
-
-def _seconds(s: str) -> list[float]:
-    try:
-        return [float(x) for x in s.split(",")]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--flush-at wants seconds like 0.3,12, got {s!r}")
-
-
-def _time(s: str) -> float:
-    try:
-        v = float(s)
-    except ValueError:
-        v = -1.0
-    if not v >= 0 or v == float("inf"):
-        raise argparse.ArgumentTypeError(f"wants a time in seconds >= 0 like 1.5, got {s!r}")
-    return v
+_uplinks = checked(nonneg_int("--uplinks"), lambda v: 1 <= v <= 16, "--uplinks must be 1..16, got {got}")
+_seconds = csv_of(float, "--flush-at wants seconds like 0.3,12, got {got}")
 
 
 def _addrs(s: str) -> list[str]:
@@ -64,8 +30,8 @@ def _addrs(s: str) -> list[str]:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="python -m sim", description="Simulate the article's multipath + NAT router.")
-    sub = p.add_subparsers(dest="cmd", required=True, parser_class=_Parser)
+    p = OneLineParser(prog=PROG, description="Simulate the article's multipath + NAT router.")
+    sub = p.add_subparsers(dest="cmd", required=True, parser_class=OneLineParser)
     sub.add_parser("list", help="list the scenarios")
     r = sub.add_parser("run", help="run a scenario")
     r.add_argument("scenario", help="one of: " + ", ".join(SCENARIOS))
@@ -81,24 +47,24 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--bundle", action="store_const", const=True, default=None,
                    help="bundle the uplinks into one PPP Multilink link to provider 1")
     r.add_argument("--uplinks", type=_uplinks)
-    r.add_argument("--seed", type=_nonneg_int("--seed"))
-    r.add_argument("--size", type=_nonneg_int("--size"), help="bytes per download (all downloads of a run: at most %d bytes)" % MAX_TRANSFER)
-    r.add_argument("--connections", type=_nonneg_int("--connections"))
-    r.add_argument("--messages", type=_nonneg_int("--messages"), help="echo: messages to echo")
-    r.add_argument("--msg-size", type=_nonneg_int("--msg-size"), help="echo: bytes per message")
-    r.add_argument("--pings", type=_nonneg_int("--pings"), help="ping: echo requests to send")
-    r.add_argument("--subflows", type=_nonneg_int("--subflows"), help="mptcp: subflows")
+    r.add_argument("--seed", type=nonneg_int("--seed"))
+    r.add_argument("--size", type=nonneg_int("--size"), help="bytes per download (all downloads of a run: at most %d bytes)" % MAX_TRANSFER)
+    r.add_argument("--connections", type=nonneg_int("--connections"))
+    r.add_argument("--messages", type=nonneg_int("--messages"), help="echo: messages to echo")
+    r.add_argument("--msg-size", type=nonneg_int("--msg-size"), help="echo: bytes per message")
+    r.add_argument("--pings", type=nonneg_int("--pings"), help="ping: echo requests to send")
+    r.add_argument("--subflows", type=nonneg_int("--subflows"), help="mptcp: subflows")
     r.add_argument("--uplink-addrs", type=_addrs, metavar="A,B,...",
                    help="the uplinks' addresses (default 100.0.0.1,150.0.0.1,...)")
     r.add_argument("--remote-addrs", type=_addrs, metavar="A,B",
                    help="the remote hosts' addresses (default 200.0.0.1,210.0.0.1)")
-    r.add_argument("--port-base", type=_nonneg_int("--port-base"), help="first source port of the LAN hosts")
+    r.add_argument("--port-base", type=nonneg_int("--port-base"), help="first source port of the LAN hosts")
     r.add_argument("--flush-at", type=_seconds, metavar="T,T,...",
                    help="ip route flush cache at these times (s, 0..%d)" % MAX_SECONDS)
-    r.add_argument("--down-at", type=_time, metavar="T", help="uplink --down-uplink's line fails at T s")
-    r.add_argument("--down-uplink", type=_nonneg_int("--down-uplink"), metavar="K",
+    r.add_argument("--down-at", type=a_time, metavar="T", help="uplink --down-uplink's line fails at T s")
+    r.add_argument("--down-uplink", type=nonneg_int("--down-uplink"), metavar="K",
                    help="which uplink fails (1-based, default 2)")
-    r.add_argument("--read-timeout", type=_time, metavar="T",
+    r.add_argument("--read-timeout", type=a_time, metavar="T",
                    help="a downloading client closes after T s without data")
     r.add_argument("--format", choices=("text", "json"), default="text")
     r.add_argument("--pcap", metavar="FILE", help="also write the hops as pcapng")
@@ -110,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return _main(argv)
     except KeyboardInterrupt:
-        print("python -m sim: interrupted", file=sys.stderr)
+        print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
 
 
@@ -122,8 +88,7 @@ def _main(argv: list[str] | None) -> int:
             return 0
         return _run(args)
     except OutputError as e:                 # a full disk, a file-size limit, `| head`
-        print(f"python -m sim: error: {e}", file=sys.stderr)
-        return 1
+        return fail(PROG, str(e), 1)
 
 
 def _run(args) -> int:
@@ -170,8 +135,7 @@ def _run(args) -> int:
 
 
 def _fail(msg: str) -> int:
-    print(f"python -m sim: error: {msg}", file=sys.stderr)
-    return 2
+    return fail(PROG, msg)
 
 
 if __name__ == "__main__":

@@ -33,6 +33,7 @@ import time
 import tracemalloc
 
 from . import run
+from .cli import OneLineParser, checked
 from .bench_floor import download as floor_download
 from .scenarios import MAX_TRANSFER
 from .trace import Ev
@@ -49,28 +50,14 @@ GOAL_TRACE = 2.5            # x the floor, trace on
 GOAL_BYTES = 120.0          # per stored trace event
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:          # one line, exit status 2
-        sys.stderr.write(f"{self.prog}: error: {message}\n")
-        sys.exit(2)
-
-
 def _int_in(lo: int, hi: int):
-    def parse(text: str) -> int:
-        try:
-            v = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-        if not lo <= v <= hi:
-            raise argparse.ArgumentTypeError(f"{v} out of range: allowed {lo}..{hi}")
-        return v
-    parse.__name__ = "integer"
-    return parse
+    return checked(int, lambda v: lo <= v <= hi, f"{{value}} out of range: allowed {lo}..{hi}",
+                   bad="expected an integer, got {got}")
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = _Parser(prog="python -m sim.bench",
-                description="Time the engine against a hand-written floor and SimPy on one download.")
+    p = OneLineParser(prog="python -m sim.bench",
+                      description="Time the engine against a hand-written floor and SimPy on one download.")
     p.add_argument("--size", type=_int_in(SIZE_MIN, MAX_TRANSFER), default=SIZE, metavar="BYTES",
                    help=f"bytes downloaded (default {SIZE}, about 43,000 hop events)")
     p.add_argument("--repeat", type=_int_in(1, REPEAT_MAX), default=REPEAT, metavar="N",
@@ -147,25 +134,26 @@ def memory(size: int) -> dict:
 
 # -- output ---------------------------------------------------------------------------------------
 
-def main(argv=None) -> int:
-    args = parse_args(argv)
-    out = sys.stdout
-    t_start = time.perf_counter()
+def say(line: str = "") -> None:
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
 
-    def say(line: str = "") -> None:
-        out.write(line + "\n")
-        out.flush()
 
-    ms = models()
-    say(f"sim.bench: scenario {SCENARIO}, seed {SEED}: one {args.size:,}-byte download "
+def say_check(size: int, ms: dict) -> int:
+    """What is run, and that every model counts the same hops: returns their number."""
+    say(f"sim.bench: scenario {SCENARIO}, seed {SEED}: one {size:,}-byte download "
         f"(1 TCP connection, 2 uplinks, random multipath, the article's NAT)")
     if "SimPy, idiomatic" not in ms:
         say("  SimPy is not installed (pip install -e '.[dev]'): its row is left out")
-    got = check(args.size, ms)
-    hops, end = next(iter(got.values()))
+    hops, end = next(iter(check(size, ms).values()))
     say(f"check: every model counts {hops:,} hop events and ends at {end / 1e6:.6f} s simulated")
-    times = rounds(args.size, args.repeat, ms)
-    say(f"{args.repeat} rounds, each model once per round, order rotating; CPU time of this process")
+    return hops
+
+
+def say_times(times: dict[str, list[float]], hops: int) -> dict[str, float]:
+    """The table of CPU µs per hop; returns each model's median over the floor's."""
+    say(f"{len(next(iter(times.values())))} rounds, each model once per round, order rotating; "
+        "CPU time of this process")
     say()
     floor = statistics.median(times["floor (heapq by hand)"]) / hops
     head = f"{'model':<24}{'min µs/hop':>12}{'median µs/hop':>15}{'x floor':>9}"
@@ -178,17 +166,29 @@ def main(argv=None) -> int:
         say(f"{name:<24}{lo * 1e6:>12.2f}{med * 1e6:>15.2f}{ratio[name]:>9.2f}")
     say("  (x floor: median over the floor's median)")
     say()
+    return ratio
+
+
+def say_goals(ratio: dict[str, float], per_event: float) -> None:
+    for text, value, goal, unit in (
+            ("engine counters only", ratio["engine, counters only"], GOAL_COUNTERS, "x floor"),
+            ("engine trace on", ratio["engine, trace on"], GOAL_TRACE, "x floor"),
+            ("stored event", per_event, GOAL_BYTES, "B")):
+        verdict = "met" if value <= goal else "NOT MET"
+        say(f"goal: {text} <= {goal:g} {unit}: {value:.2f} {unit}, {verdict}")
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    t_start = time.perf_counter()
+    ms = models()
+    hops = say_check(args.size, ms)
+    ratio = say_times(rounds(args.size, args.repeat, ms), hops)
     mem = memory(args.mem_size)
     say(f"memory: a stored trace event holds {mem['per_event']:.0f} B "
         f"(tracemalloc, {mem['stored']:,} events, {args.mem_size:,}-byte download)")
     say()
-    r_c, r_t = ratio["engine, counters only"], ratio["engine, trace on"]
-    for text, value, goal, unit in (
-            ("engine counters only", r_c, GOAL_COUNTERS, "x floor"),
-            ("engine trace on", r_t, GOAL_TRACE, "x floor"),
-            ("stored event", mem["per_event"], GOAL_BYTES, "B")):
-        verdict = "met" if value <= goal else "NOT MET"
-        say(f"goal: {text} <= {goal:g} {unit}: {value:.2f} {unit}, {verdict}")
+    say_goals(ratio, mem["per_event"])
     say(f"total bench time {time.perf_counter() - t_start:.1f} s")
     return 0
 

@@ -15,73 +15,39 @@ import json
 import os
 import sys
 
+from ..cli import OneLineParser, fail, int_in, seconds_in
+
 PROG = "python -m sim.kernel"
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):
-        self.exit(2, f"{self.prog}: error: {message}\n")
-
-
-def _int_in(name, lo, hi):
-    def conv(s: str) -> int:
-        try:
-            v = int(s, 10)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be an integer {lo}..{hi}, got {s!r}")
-        if not lo <= v <= hi:
-            raise argparse.ArgumentTypeError(f"{name} must be an integer {lo}..{hi}, got {s!r}")
-        return v
-    return conv
-
-
-def _secs(s: str) -> float:
-    try:
-        v = float(s)
-    except ValueError:
-        v = -1
-    if not 0.1 <= v <= 600:
-        raise argparse.ArgumentTypeError(f"--timeout must be seconds in 0.1..600, got {s!r}")
-    return v
-
-
-def _down_at(s: str) -> float:
-    try:
-        v = float(s)
-    except ValueError:
-        v = -1
-    if not 0 <= v <= 60:
-        raise argparse.ArgumentTypeError(f"--down-at must be seconds in 0..60, got {s!r}")
-    return v
+_timeout = seconds_in("--timeout", 0.1, 600)
 
 
 def parser() -> argparse.ArgumentParser:
     from .scenarios import SCENARIOS
-    p = _Parser(prog=PROG, description="The article's network on the running Linux kernel, in "
-                "network namespaces (root needed).")
-    sub = p.add_subparsers(dest="cmd", required=True, parser_class=_Parser)
+    p = OneLineParser(prog=PROG, description="The article's network on the running Linux kernel, "
+                      "in network namespaces (root needed).")
+    sub = p.add_subparsers(dest="cmd", required=True, parser_class=OneLineParser)
     sub.add_parser("list", help="list the kernel scenarios")
     sub.add_parser("clean", help="remove the lab namespaces and capture folders left by runs "
                   "that were killed")
     for cmd in ("run", "compare"):
         r = sub.add_parser(cmd, help=f"{cmd} a kernel scenario")
         r.add_argument("scenario", help="one of: " + ", ".join(SCENARIOS))
-        r.add_argument("--uplinks", type=_int_in("--uplinks", 1, 8))
-        r.add_argument("--connections", type=_int_in("--connections", 1, 64))
-        r.add_argument("--size", type=_int_in("--size", 1, 10**9), help="bytes per download")
-        r.add_argument("--timeout", type=_secs, help="s a client waits for one read")
-        r.add_argument("--uplink-kbit", type=_int_in("--uplink-kbit", 0, 10_000_000),
+        r.add_argument("--uplinks", type=int_in("--uplinks", 1, 8))
+        r.add_argument("--connections", type=int_in("--connections", 1, 64))
+        r.add_argument("--size", type=int_in("--size", 1, 10**9), help="bytes per download")
+        r.add_argument("--timeout", type=_timeout, help="s a client waits for one read")
+        r.add_argument("--uplink-kbit", type=int_in("--uplink-kbit", 0, 10_000_000),
                        help="rate limit of each uplink, both ways (tc tbf; 0: none)")
-        r.add_argument("--down-at", type=_down_at, metavar="T",
+        r.add_argument("--down-at", type=seconds_in("--down-at", 0, 60), metavar="T",
                        help="download scenarios: take the router's uplink --down-uplink down T s in")
-        r.add_argument("--down-uplink", type=_int_in("--down-uplink", 1, 8), metavar="K")
+        r.add_argument("--down-uplink", type=int_in("--down-uplink", 1, 8), metavar="K")
         r.add_argument("--format", choices=("text", "json"), default="text")
         if cmd == "run":
             r.add_argument("--pcap", metavar="FILE", help="write every link's capture as pcapng")
             r.add_argument("--summary-only", action="store_true")
     t = sub.add_parser("table", help="section 3b's table, measured on this kernel")
-    t.add_argument("--uplinks", type=_int_in("--uplinks", 2, 8), default=2)
-    t.add_argument("--timeout", type=_secs, default=30.0)
+    t.add_argument("--uplinks", type=int_in("--uplinks", 2, 8), default=2)
+    t.add_argument("--timeout", type=_timeout, default=30.0)
     t.add_argument("--format", choices=("markdown", "json"), default="markdown")
     return p
 
@@ -184,8 +150,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _fail(msg: str, code: int) -> int:
-    print(f"{PROG}: error: {msg}", file=sys.stderr)
-    return code
+    return fail(PROG, msg, code)
 
 
 if __name__ == "__main__":
