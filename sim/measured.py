@@ -64,15 +64,33 @@ def measure(setup: dict, uplinks: int = 2, seed: int = 1) -> dict:
 def table(uplinks: int = 2, seed: int = 1, setups: dict | None = None) -> list[dict]:
     """One row per set-up (section 3b's rows by default), with the cells filled in."""
     rows = [dict(setup=name, **measure(s, uplinks, seed)) for name, s in (setups or SETUPS).items()]
+    return fill_cells(rows, slow=lambda r, fastest: r["seconds"] > SLOW * fastest,
+                      tcp_from="tcp_seen", dropped=_dropped)
+
+
+# the drop reasons the table names, in this order, and the words it uses for them
+DROPS = (("nat oif changed", "by the router (oif changed)"),
+         ("ingress filter", "by the providers' source filter"))
+
+
+def _dropped(drops: dict) -> list[tuple[int, str]]:
+    return [(drops[reason], where) for reason, where in DROPS if drops.get(reason)]
+
+
+def fill_cells(rows: list[dict], slow, tcp_from: str, dropped) -> list[dict]:
+    """Fill in the cells (``outcome``, ``tcp``, ``ping``, ``remote_saw``) of rows measured by
+    the simulator or the kernel lab.  ``slow(row, fastest)``: a complete echo counts as slow;
+    ``tcp_from``: the key of the addresses the remote host saw the TCP connection from;
+    ``dropped(drops)``: (count, "by whom") for a row's drop counts."""
     fastest = min((r["seconds"] for r in rows if r["complete"]), default=None)
     for r in rows:
         if r["complete"]:
-            r["outcome"] = "slow" if r["seconds"] > SLOW * fastest else "complete"
+            r["outcome"] = "slow" if slow(r, fastest) else "complete"
         else:
             r["outcome"] = "reset" if r["reset"] else "incomplete"
         r["tcp"] = tcp_cell(r, fastest)
         r["ping"] = f"{r['ping_received']} of {r['ping_sent']}"
-        r["remote_saw"] = _saw_cell(r)
+        r["remote_saw"] = saw_cell(r, r[tcp_from], dropped)
     return rows
 
 
@@ -91,18 +109,16 @@ def tcp_cell(r: dict, fastest: float | None) -> str:
     return f"all {r['messages']} in {t}{then}"
 
 
-def _saw_cell(r: dict) -> str:
-    parts = [f"TCP from {' and '.join(r['tcp_seen']) or 'nobody'}",
+def saw_cell(r: dict, tcp_from: list[str], dropped) -> str:
+    """The column "what the remote host saw": sources, the upstream split, the drops."""
+    parts = [f"TCP from {' and '.join(tcp_from) or 'nobody'}",
              f"ping from {' and '.join(r['ping_seen']) or 'nobody'}"]
-    ups = [n for n in r["tcp_up_packets"].values()]
+    ups = list(r["tcp_up_packets"].values())
     if sum(1 for n in ups if n) > 1:
         parts.append("TCP upstream split " + "/".join(map(str, ups)) + " over the providers")
     for what, drops in (("TCP", r["tcp_drops"]), ("ping", r["ping_drops"])):
-        for reason, where in (("nat oif changed", "by the router (oif changed)"),
-                              ("ingress filter", "by the providers' source filter")):
-            if drops.get(reason):
-                n = drops[reason]
-                parts.append(f"{n} {what} packet{'s' if n != 1 else ''} dropped {where}")
+        for n, where in dropped(drops):
+            parts.append(f"{n} {what} packet{'s' if n != 1 else ''} dropped {where}")
     return "; ".join(parts)
 
 

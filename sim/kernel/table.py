@@ -10,8 +10,9 @@ so ``sim.measured.markdown`` prints either table.
 """
 from __future__ import annotations
 
-from ..measured import SETUPS, markdown, tcp_cell  # noqa: F401  (markdown: the CLI prints with it)
+from ..measured import SETUPS, fill_cells, markdown  # noqa: F401  (markdown: the CLI prints with it)
 from .scenarios import Setup, run_many
+
 
 def setups() -> dict[str, dict]:
     return dict(SETUPS)
@@ -58,31 +59,15 @@ def measure_all(uplinks: int = 2, timeout: float = 30.0, only: list[str] | None 
             "ping_seen": g["seen_by_remote_as"], "ping_drops": go["drops"],
             "ping_up_packets": go["upstream_per_uplink"],
         })
-    fastest = min((r["seconds"] for r in rows if r["complete"]), default=None)
-    for r in rows:
-        if r["complete"]:
-            # slow: it got through only by retransmitting what was lost (the capture shows
-            # the drops).  Not by its time: on a loaded machine a loss-free echo can take
-            # longer than one retransmission timeout
-            r["outcome"] = "slow" if r["tcp_drops"] else "complete"
-        else:
-            r["outcome"] = "reset" if r["reset"] else "incomplete"
-        r["tcp"] = tcp_cell(r, fastest)
-        r["ping"] = f"{r['ping_received']} of {r['ping_sent']}"
-        r["remote_saw"] = _saw_cell(r)
-    return rows
+    # slow: it got through only by retransmitting what was lost (the capture shows the
+    # drops).  Not by its time: on a loaded machine a loss-free echo can take longer than
+    # one retransmission timeout
+    return fill_cells(rows, slow=lambda r, fastest: bool(r["tcp_drops"]),
+                      tcp_from="tcp_remote_saw", dropped=_dropped)
 
 
-def _saw_cell(r: dict) -> str:
-    parts = [f"TCP from {' and '.join(r['tcp_remote_saw']) or 'nobody'}",
-             f"ping from {' and '.join(r['ping_seen']) or 'nobody'}"]
-    ups = list(r["tcp_up_packets"].values())
-    if sum(1 for n in ups if n) > 1:
-        parts.append("TCP upstream split " + "/".join(map(str, ups)) + " over the providers")
-    for what, drops in (("TCP", r["tcp_drops"]), ("ping", r["ping_drops"])):
-        for key, n in drops.items():
-            where = ("by the router (oif changed)" if key.startswith("router (") else
-                     "by the router's own stack (no conntrack)" if key.startswith("router's")
-                     else f"by {key.split(' ')[0]}'s source filter")
-            parts.append(f"{n} {what} packet{'s' if n != 1 else ''} dropped {where}")
-    return "; ".join(parts)
+def _dropped(drops: dict) -> list[tuple[int, str]]:
+    """Who dropped, from the capture's keys ("router (...)", "router's ...", "isp1 ...")."""
+    return [(n, "by the router (oif changed)" if key.startswith("router (") else
+             "by the router's own stack (no conntrack)" if key.startswith("router's")
+             else f"by {key.split(' ')[0]}'s source filter") for key, n in drops.items()]
