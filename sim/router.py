@@ -13,6 +13,7 @@ from .fib import Nexthop, Route, in_prefix, parse_prefix
 from .host import Node
 from .link import Interface
 from .nat import Nat
+from .natmodels import translates
 from .packet import ECHO_REPLY, ECHO_REQUEST, ICMP, TCP, Packet
 from .policies import REGISTRY
 from .route_cache import RouteCache
@@ -46,12 +47,13 @@ class Router(Node):
             self.fib.sync_down(iface.name)
         if self.cache is not None:
             self.cache.flush(f"{iface.name} {'up' if up else 'down'}")
-        if self.nat is not None and not up and self.nat.model != "snat":
-            self.nat.device_down(iface.name)
+        if self.nat is not None and not up and self.nat.device_down(iface.name):
             self.policy.device_down(iface.name)
 
     def set_nat(self, model: str, uplinks: dict[str, str]) -> None:
-        self.nat = Nat(self, model, uplinks) if model != "none" else None
+        """Masquerade on ``uplinks`` (dev -> address) by the NAT model ``model``; none
+        when the model translates nothing (public LAN addresses)."""
+        self.nat = Nat(self, model, uplinks) if translates(model) else None
 
     def filter_ingress(self, dev: str, allowed: list[str]) -> None:
         """BCP 38 on ``dev``: drop packets whose source is not in ``allowed`` (prefixes)."""

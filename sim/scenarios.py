@@ -21,7 +21,7 @@ from .apps import (Download, EchoClient, EchoServer, MptcpDownload, MptcpServer,
 from .core import MS, S, Sim
 from .fib import in_prefix, parse_prefix
 from .policies import CACHED_POLICIES, POLICIES
-from .nat import NAT_MODELS
+from .natmodels import names as nat_models
 from .tcp import CONGESTION_CONTROLS, REMOTE_BEHAVIOURS, TCP_PROFILES
 from .topology import KBIT, REMOTE1, REMOTE2, NetworkSpec, Uplink, article_network, uplink_addr
 from .result import Result
@@ -136,7 +136,7 @@ class Params:
             if not isinstance(v, str) or v not in allowed:
                 raise ParamError(f"unknown {name} {v!r}: allowed are {', '.join(allowed)}", name)
         choice("multipath", POLICIES)
-        choice("nat", NAT_MODELS)
+        choice("nat", nat_models())
         choice("remote", REMOTE_BEHAVIOURS)
         choice("cc", CONGESTION_CONTROLS)
         choice("tcp", TCP_PROFILES)

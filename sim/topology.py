@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from .host import Host, Node
 from .link import BundleLink, Link
+from .natmodels import translates
 from .policies import REGISTRY
 from .router import Router
 
@@ -119,7 +120,7 @@ class Network:
 def article_network(sim, spec: NetworkSpec) -> Network:
     net = Network(sim)
     n = len(spec.uplinks)
-    public = spec.nat == "none"
+    public = not translates(spec.nat)
     net.add(Host(sim, "local1", "Local host 1"))
     net.add(Host(sim, "local2", "Local host 2"))
     router = net.add(Router(sim, "router", "Linux router", spec.policy,

@@ -18,7 +18,7 @@ import time
 
 from .. import scenarios
 from ..policies import CACHED_POLICIES, POLICIES
-from ..nat import NAT_MODELS
+from ..natmodels import names as nat_models
 from ..tcp import REMOTE_BEHAVIOURS
 from . import _dot
 from ._dot import h
@@ -64,7 +64,7 @@ def control_specs(p) -> list[dict]:
         {"name": "equalize", "label": "equalize", "kind": "bool", "value": p.equalize,
          "only_with": {"multipath": list(CACHED_POLICIES)}},
         {"name": "nat", "label": "NAT", "kind": "choice", "value": p.nat,
-         "choices": [(x, x) for x in NAT_MODELS]},
+         "choices": [(x, x) for x in nat_models()]},
         {"name": "remote", "label": "remote", "kind": "choice", "value": p.remote,
          "choices": [(x, x) for x in REMOTE_BEHAVIOURS]},
         {"name": "ingress_filter", "label": "ingress filter (BCP 38)", "kind": "bool",
