@@ -16,17 +16,35 @@ LAN host's private source address.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from .packet import ICMP_PROTO, PROTO_NAMES, TCP, TCP_PROTO, UDP_PROTO, FlowTuple, Packet
 from .natmodels import NAT_MODELS, REGISTRY, NatModel
 from .trace import Drop, Ev
 
-__all__ = ["Nat", "Conn", "NAT_MODELS", "show_conn"]
+__all__ = ["Nat", "Conn", "CtState", "NAT_MODELS", "show_conn"]
 
 S = 1_000_000
 # 2.4 ip_conntrack_proto_*.c timeouts (µs)
-TCP_TIMEOUTS = {"SYN_SENT": 120 * S, "SYN_RECV": 60 * S, "ESTABLISHED": 5 * 24 * 3600 * S,
-                "FIN_WAIT": 120 * S, "TIME_WAIT": 120 * S, "CLOSE": 10 * S}
+
+
+class CtState(StrEnum):
+    """A conntrack entry's state, as ``/proc/net/ip_conntrack`` names it (2.4's
+    ``tcp_conntrack`` for TCP; ``NEW`` and ``ASSURED`` for UDP and ICMP, where only the
+    timeout depends on it).  A ``str``: it prints and compares as its name."""
+    NEW = "NEW"
+    SYN_SENT = "SYN_SENT"
+    SYN_RECV = "SYN_RECV"
+    ESTABLISHED = "ESTABLISHED"
+    FIN_WAIT = "FIN_WAIT"
+    TIME_WAIT = "TIME_WAIT"
+    CLOSE = "CLOSE"
+    ASSURED = "ASSURED"
+
+
+TCP_TIMEOUTS = {CtState.SYN_SENT: 120 * S, CtState.SYN_RECV: 60 * S,
+                CtState.ESTABLISHED: 5 * 24 * 3600 * S, CtState.FIN_WAIT: 120 * S,
+                CtState.TIME_WAIT: 120 * S, CtState.CLOSE: 10 * S}
 UDP_TIMEOUT, UDP_STREAM_TIMEOUT, ICMP_TIMEOUT = 30 * S, 180 * S, 30 * S
 
 
@@ -37,7 +55,7 @@ class Conn:
     orig: FlowTuple          # as sent by the LAN host
     reply: FlowTuple         # as the reply arrives from outside (after the binding)
     dev: str                 # uplink the binding was made on
-    state: str
+    state: CtState
     expires: int
     key: object = None       # its key in by_orig
     replied: bool = False
@@ -123,7 +141,7 @@ class Nat:
         self._ids += 1
         reply = (proto, dst, dport, addr, port) if proto != ICMP_PROTO else (proto, dst, port, addr, port)
         if proto != TCP_PROTO:
-            state = "NEW"
+            state = CtState.NEW
         else:
             state = _first_state(pkt.l4.flags)
         ct = Conn(self._ids, t, reply, oif, state, self.router.sim.now + self._timeout(proto, state), key)
@@ -171,23 +189,23 @@ class Nat:
         if proto == TCP_PROTO:
             flags = pkt.l4.flags
             if "R" in flags:
-                ct.state = "CLOSE"
+                ct.state = CtState.CLOSE
             elif "F" in flags:
-                ct.state = "FIN_WAIT"
+                ct.state = CtState.FIN_WAIT
             elif "S" in flags and reply:
-                ct.state = "SYN_RECV"
-            elif "A" in flags and not reply and ct.state == "SYN_RECV":
-                ct.state = "ESTABLISHED"
+                ct.state = CtState.SYN_RECV
+            elif "A" in flags and not reply and ct.state is CtState.SYN_RECV:
+                ct.state = CtState.ESTABLISHED
         elif proto == UDP_PROTO and reply:
-            ct.state = "ASSURED"
+            ct.state = CtState.ASSURED
         ct.expires = self.router.sim.now + self._timeout(proto, ct.state)
 
     @staticmethod
-    def _timeout(proto: int, state: str) -> int:
+    def _timeout(proto: int, state: CtState) -> int:
         if proto == TCP_PROTO:
-            return TCP_TIMEOUTS.get(state, TCP_TIMEOUTS["SYN_SENT"])
+            return TCP_TIMEOUTS.get(state, TCP_TIMEOUTS[CtState.SYN_SENT])
         if proto == UDP_PROTO:
-            return UDP_STREAM_TIMEOUT if state == "ASSURED" else UDP_TIMEOUT
+            return UDP_STREAM_TIMEOUT if state is CtState.ASSURED else UDP_TIMEOUT
         return ICMP_TIMEOUT
 
     def entries(self) -> list[Conn]:
@@ -198,16 +216,16 @@ class Nat:
         return "\n".join(show_conn(c, self.router.sim.now) for c in self.entries())
 
 
-def _first_state(flags: str) -> str:
+def _first_state(flags: str) -> CtState:
     """The state of an entry a segment starts (2.4's ``get_conntrack_index()`` order:
     RST, then SYN, then FIN, then ACK)."""
     if "R" in flags:
-        return "CLOSE"
+        return CtState.CLOSE
     if "S" in flags:
-        return "SYN_SENT"
+        return CtState.SYN_SENT
     if "F" in flags:
-        return "TIME_WAIT"
-    return "ESTABLISHED"
+        return CtState.TIME_WAIT
+    return CtState.ESTABLISHED
 
 
 def _reply_key(proto, dst, dport, addr, port) -> FlowTuple:
