@@ -118,9 +118,24 @@ class Network:
 
 
 def article_network(sim, spec: NetworkSpec) -> Network:
+    """The article's figure for ``spec``: the nodes, the LAN, the uplinks through their
+    providers to the Internet, the router's default route and NAT, the remote hosts."""
     net = Network(sim)
-    n = len(spec.uplinks)
     public = not translates(spec.nat)
+    router, core = _add_nodes(sim, net, spec)
+    _connect_lan(net, spec, router)
+    uplink_addrs, nexthops = _connect_uplinks(sim, net, spec, router, core, public)
+    _route_default(router, spec, uplink_addrs, nexthops)
+    router.set_nat(spec.nat, uplink_addrs)
+    if public:
+        _route_lan_back(core, len(uplink_addrs))
+    _connect_remotes(net, spec, core)
+    return net
+
+
+def _add_nodes(sim, net: Network, spec: NetworkSpec) -> tuple[Router, Router]:
+    """The LAN hosts, the Linux router, the Internet core and the remote hosts; returns
+    the router and the core."""
     net.add(Host(sim, "local1", "Local host 1"))
     net.add(Host(sim, "local2", "Local host 2"))
     router = net.add(Router(sim, "router", "Linux router", spec.policy,
@@ -129,7 +144,6 @@ def article_network(sim, spec: NetworkSpec) -> Network:
     # router balances per packet (the article's tacit assumption), per flow otherwise
     per_packet = spec.equalize or REGISTRY[spec.policy].per_packet
     core = net.add(Router(sim, "internet", "Internet", "random" if per_packet else "hash-l3"))
-    remotes = spec.remote_addrs or [REMOTE1, REMOTE2]
     for name, title in (("remote1", "Remote host 1"), ("remote2", "Remote host 2")):
         net.add(Host(sim, name, title, remote=spec.remote))
     for h in ("local1", "local2", "remote1", "remote2"):
@@ -137,7 +151,11 @@ def article_network(sim, spec: NetworkSpec) -> Network:
         net[h].tcp_profile = spec.tcp
     for h in ("local1", "local2"):
         net[h].next_port = spec.port_base
+    return router, core
 
+
+def _connect_lan(net: Network, spec: NetworkSpec, router: Router) -> None:
+    """The LAN 192.168.0.0/24: the router's eth0 and the two hosts, routed by the router."""
     net.connect("lan", [("router", "eth0", ROUTER_LAN, spec.lan_rate),
                         ("local1", "eth0", LOCAL1, spec.lan_rate),
                         ("local2", "eth0", LOCAL2, spec.lan_rate)], 100, spec.qlen)
@@ -146,6 +164,14 @@ def article_network(sim, spec: NetworkSpec) -> Network:
         net[h].fib.add(f"default via {ROUTER_LAN} dev eth0")
     router.fib.add(f"{LAN_PREFIX} dev eth0")
 
+
+def _connect_uplinks(sim, net: Network, spec: NetworkSpec, router: Router, core: Router,
+                     public: bool) -> tuple[dict[str, str], list[str]]:
+    """Each uplink ifK: its line to provider K (or, bundled, every line to provider 1),
+    the provider's peering with the Internet, and the routes along them (with the LAN
+    prefix routed back when it is public, and BCP 38 at the provider when asked).
+    Returns the uplinks' addresses (dev -> address) and the router's nexthops."""
+    n = len(spec.uplinks)
     nexthops = []
     uplink_addrs = {}
     if spec.bundle:         # every line to provider 1, which bundles them too (RFC 1990)
@@ -177,19 +203,32 @@ def article_network(sim, spec: NetworkSpec) -> Network:
             provider.fib.add(f"{LAN_PREFIX} via {addr} dev cust")
         if spec.ingress_filter:
             provider.filter_ingress("cust", [addr] + ([LAN_PREFIX] if public else []))
+    return uplink_addrs, nexthops
+
+
+def _route_default(router: Router, spec: NetworkSpec, uplink_addrs: dict[str, str],
+                   nexthops: list[str]) -> None:
+    """The router's default route: via the one uplink, or multipath over all of them
+    (``equalize`` when asked)."""
     eq = " equalize" if spec.equalize else ""
-    if n == 1:
+    if len(uplink_addrs) == 1:
         router.fib.add(f"default via {gw_of(uplink_addrs['if1'])} dev if1")
     else:
         router.fib.add(f"default scope global{eq} " + " ".join(nexthops))
-    router.set_nat(spec.nat, uplink_addrs)
-    if public:
-        if n == 1:
-            core.fib.add(f"{LAN_PREFIX} via 172.31.1.1 dev p1")
-        else:
-            core.fib.add(f"{LAN_PREFIX} " + " ".join(f"nexthop via 172.31.{k}.1 dev p{k}"
-                                                     for k in range(1, n + 1)))
 
+
+def _route_lan_back(core: Router, n: int) -> None:
+    """A public LAN prefix: the Internet routes it back over the ``n`` providers."""
+    if n == 1:
+        core.fib.add(f"{LAN_PREFIX} via 172.31.1.1 dev p1")
+    else:
+        core.fib.add(f"{LAN_PREFIX} " + " ".join(f"nexthop via 172.31.{k}.1 dev p{k}"
+                                                 for k in range(1, n + 1)))
+
+
+def _connect_remotes(net: Network, spec: NetworkSpec, core: Router) -> None:
+    """The two remote hosts, each on its own /24 off the Internet core."""
+    remotes = spec.remote_addrs or [REMOTE1, REMOTE2]
     for k, (name, addr) in enumerate(zip(("remote1", "remote2"), remotes)):
         gw = gw_of(addr)
         net.connect(f"{name}_link", [("internet", f"r{k + 1}", gw, spec.core_rate),
@@ -197,4 +236,3 @@ def article_network(sim, spec: NetworkSpec) -> Network:
         net[name].fib.add(f"{net24(addr)} dev eth0")
         net[name].fib.add(f"default via {gw} dev eth0")
         core.fib.add(f"{net24(addr)} dev r{k + 1}")
-    return net
