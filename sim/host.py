@@ -11,7 +11,7 @@ from typing import Callable
 
 from .fib import FIB
 from .link import Interface
-from .packet import ECHO_REPLY, ECHO_REQUEST, ICMP, IP, TCP, UDP, Packet
+from .packet import ECHO_REPLY, ECHO_REQUEST, ICMP, IP, TCP, UDP, MptcpOption, Packet
 from .tcp import TcpConn, rst_for
 from .trace import Drop, Ev
 
@@ -87,7 +87,8 @@ class Host(Node):
 
     # -- sockets ----------------------------------------------------------------------------
 
-    def connect(self, dst: str, dport: int, sport: int | None = None, syn_opt: tuple = ()) -> TcpConn:
+    def connect(self, dst: str, dport: int, sport: int | None = None,
+                syn_opt: MptcpOption | None = None) -> TcpConn:
         if sport is None:
             sport = self.next_port
             self.next_port += 1

@@ -11,6 +11,7 @@ bytes (the simulator moves lengths, not contents).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import NamedTuple, Union
 
 TCP_PROTO, UDP_PROTO, ICMP_PROTO = 6, 17, 1
@@ -18,19 +19,96 @@ PROTO_NAMES = {TCP_PROTO: "tcp", UDP_PROTO: "udp", ICMP_PROTO: "icmp"}
 
 IP_HDR, TCP_HDR, UDP_HDR, ICMP_HDR = 20, 20, 8, 8
 ECHO_REQUEST, ECHO_REPLY = 8, 0
-# RFC 8684 v1 handshake options, by kind: MP_CAPABLE on the SYN (no key), the SYN+ACK (the
-# server's key) and the third ACK (both keys); MP_JOIN on the SYN (token, nonce), the SYN+ACK
-# (truncated HMAC, nonce) and the third ACK (HMAC)
-MPTCP_OPT_LEN = {"capable": 4, "capable-synack": 12, "capable-ack": 20, "capable-data": 22,
-                 "join": 12, "join-synack": 16, "join-ack": 24}
 
 
-def mptcp_opt_len(opt: tuple) -> int:
-    """Bytes the MPTCP option takes in the TCP header, padded to 4.  A DSS option
-    (``("dss", data_ack, pieces, ssn)``) is 4 bytes, + 4 for a data ACK, + 10 for a
-    mapping (data sequence number, subflow sequence number, data-level length)."""
-    n = MPTCP_OPT_LEN.get(opt[0]) or 4 + (4 if opt[1] is not None else 0) + (10 if opt[2] else 0)
+# -- MPTCP options (RFC 8684), one record per option, fields as the RFC names them ---------------
+# A record's ``form`` is the name the JSON trace gives it; ``as_tuple()`` is the form and the
+# values present, as the trace has always written them (``["dss", data_ack, [[dsn, n]], ssn]``).
+
+
+@dataclass(frozen=True, slots=True)
+class MpCapable:
+    """MP_CAPABLE (RFC 8684 3.1), version 1: on the SYN no key; on the SYN+ACK the sender's
+    (the server's) key; on the third ACK the sender's and the receiver's keys; on the
+    client's first data both keys and the data-level length of that data."""
+    sender_key: int | None = None
+    receiver_key: int | None = None
+    data_level_length: int | None = None
+
+    @property
+    def form(self) -> str:
+        if self.data_level_length is not None:
+            return "capable-data"
+        if self.sender_key is None:
+            return "capable"
+        return "capable-synack" if self.receiver_key is None else "capable-ack"
+
+    def as_tuple(self) -> tuple:
+        form = self.form
+        return (form, self.sender_key, self.receiver_key, self.data_level_length)[:_CAPABLE_FIELDS[form]]
+
+    def length(self) -> int:
+        """Bytes in the TCP header: kind, length, subtype and version, flags, the keys
+        (8 bytes each), the data-level length (2), padded to 4."""
+        return _pad4(_CAPABLE_LEN[self.form])
+
+
+_CAPABLE_FIELDS = {"capable": 1, "capable-synack": 2, "capable-ack": 3, "capable-data": 4}
+_CAPABLE_LEN = {"capable": 4, "capable-synack": 12, "capable-ack": 20, "capable-data": 22}
+
+
+@dataclass(frozen=True, slots=True)
+class MpJoin:
+    """MP_JOIN (RFC 8684 3.2): on the SYN the receiver's token and the sender's nonce
+    (its "random number"); on the SYN+ACK the sender's truncated HMAC (64 bits) and nonce;
+    on the third ACK the sender's HMAC (160 bits)."""
+    token: int | None = None
+    nonce: int | None = None
+    hmac: bytes | None = None
+
+    @property
+    def form(self) -> str:
+        if self.token is not None:
+            return "join"
+        return "join-synack" if self.nonce is not None else "join-ack"
+
+    def as_tuple(self) -> tuple:
+        if self.token is not None:
+            return ("join", self.token, self.nonce)
+        if self.nonce is not None:
+            return ("join-synack", self.hmac, self.nonce)
+        return ("join-ack", self.hmac)
+
+    def length(self) -> int:
+        return {"join": 12, "join-synack": 16, "join-ack": 24}[self.form]
+
+
+@dataclass(frozen=True, slots=True)
+class Dss:
+    """DSS, the data sequence signal (RFC 8684 3.3): a data ACK (``None``: flag A clear)
+    and a mapping: where this segment's bytes, from relative subflow sequence number
+    ``subflow_seq``, sit in the data, as (data sequence number, data-level length) pieces
+    (empty: flag M clear).  DATA_FIN is not modelled (the subflows' FINs end a connection)."""
+    data_ack: int | None = None
+    mapping: tuple = ()
+    subflow_seq: int = 0
+
+    form = "dss"
+
+    def as_tuple(self) -> tuple:
+        return ("dss", self.data_ack, self.mapping, self.subflow_seq)
+
+    def length(self) -> int:
+        """4 bytes, + 4 for a data ACK, + 10 for a mapping (DSN, subflow seq, length)."""
+        return _pad4(4 + (4 if self.data_ack is not None else 0) + (10 if self.mapping else 0))
+
+
+MptcpOption = Union[MpCapable, MpJoin, Dss]
+
+
+def _pad4(n: int) -> int:
     return (n + 3) // 4 * 4
+
 
 Endpoint = tuple[str, int]
 """An (IP address, port) pair: the article's notation for a link endpoint."""
@@ -54,11 +132,8 @@ class TCP(NamedTuple):
     ack: int = 0
     flags: str = "S"          # scapy's letters: F S R P A
     window: int = 65535
-    mptcp: tuple = ()         # an MPTCP option: in the handshake ("capable", ...), ("join", ...)
-                              # (see MPTCP_OPT_LEN);
-                              # later ("dss", data_ack or None, ((dsn, length), ...), ssn): RFC
-                              # 8684's data sequence signal: a data ACK, and where this segment's
-                              # bytes (from relative subflow sequence number ssn) sit in the data
+    mptcp: MptcpOption | None = None  # an MPTCP option: MpCapable or MpJoin in a handshake,
+                              # later Dss
 
 
 class UDP(NamedTuple):
@@ -102,7 +177,7 @@ class Packet(NamedTuple):
     def wire_len(self) -> int:
         l4 = self.l4
         if type(l4) is TCP:
-            return IP_HDR + TCP_HDR + self.load + (mptcp_opt_len(l4.mptcp) if l4.mptcp else 0)
+            return IP_HDR + TCP_HDR + self.load + (l4.mptcp.length() if l4.mptcp else 0)
         return IP_HDR + _L4_LEN[type(l4)] + self.load
 
     def with_src(self, src: str, sport: int | None = None) -> "Packet":
@@ -126,12 +201,13 @@ class Packet(NamedTuple):
                  f"seq {l4.seq}")
             if "A" in l4.flags:
                 s += f", ack {l4.ack}"
-            if l4.mptcp and l4.mptcp[0] == "dss":
-                _, dack, pieces, _ = l4.mptcp
-                s += (", options [mptcp dss" + (f" ack {dack}" if dack is not None else "")
-                      + (f" seq {pieces[0][0]} len {sum(n for _, n in pieces)}" if pieces else "") + "]")
-            elif l4.mptcp:
-                s += f", options [mptcp {l4.mptcp[0]}]"
+            opt = l4.mptcp
+            if type(opt) is Dss:
+                s += (", options [mptcp dss" + (f" ack {opt.data_ack}" if opt.data_ack is not None else "")
+                      + (f" seq {opt.mapping[0][0]} len {sum(n for _, n in opt.mapping)}"
+                         if opt.mapping else "") + "]")
+            elif opt:
+                s += f", options [mptcp {opt.form}]"
             return s + f", length {self.load}"
         if type(l4) is UDP:
             return f"{ip.src}.{l4.sport} > {ip.dst}.{l4.dport}: UDP, length {self.load}"
@@ -142,6 +218,8 @@ class Packet(NamedTuple):
         d = {"src": self.ip.src, "dst": self.ip.dst, "ttl": self.ip.ttl, "id": self.ip.id,
              "proto": PROTO_NAMES[self.proto]}
         d.update(self.l4._asdict())
+        if "mptcp" in d:                    # the option as the trace writes it, () for none
+            d["mptcp"] = d["mptcp"].as_tuple() if d["mptcp"] else ()
         d["load"] = self.load
         return d
 

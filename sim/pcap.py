@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import struct
 
-from .packet import ICMP, TCP, UDP, Packet
+from .packet import ICMP, TCP, UDP, MpCapable, MpJoin, MptcpOption, Packet
 from .trace import Ev
 
 LINKTYPE_RAW = 101            # raw IPv4, no link-layer header
@@ -44,7 +44,7 @@ def to_scapy(pkt: Packet):
     return p
 
 
-def mptcp_bytes(opt: tuple) -> bytes:
+def mptcp_bytes(opt: MptcpOption) -> bytes:
     """The bytes of an MPTCP option after kind and length (RFC 8684 section 3): the v1
     handshake -- MP_CAPABLE with no key on the SYN, the server's key on the SYN+ACK, both
     keys on the third ACK (flag H, HMAC-SHA256, and no checksums: Linux's default); MP_JOIN
@@ -52,30 +52,29 @@ def mptcp_bytes(opt: tuple) -> bytes:
     SYN+ACK, the full HMAC on the third ACK; MP_CAPABLE with keys and data-level length on
     the client's first data -- then DSS with a 4-byte data ACK and a mapping (4-byte DSN
     counted from the sender's IDSN, relative subflow sequence number, data-level length)."""
-    kind = opt[0]
-    if kind == "capable":
-        return b"\x01\x01"
-    if kind == "capable-synack":
-        return b"\x01\x01" + opt[1].to_bytes(8, "big")
-    if kind == "capable-ack":
-        return b"\x01\x01" + opt[1].to_bytes(8, "big") + opt[2].to_bytes(8, "big")
-    if kind == "capable-data":                  # the first data: keys and data-level length
-        return (b"\x01\x01" + opt[1].to_bytes(8, "big") + opt[2].to_bytes(8, "big")
-                + opt[3].to_bytes(2, "big"))
-    if kind == "join":
-        return b"\x10\x01" + opt[1].to_bytes(4, "big") + opt[2].to_bytes(4, "big")
-    if kind == "join-synack":
-        return b"\x10\x01" + opt[1][:8] + opt[2].to_bytes(4, "big")
-    if kind == "join-ack":
-        return b"\x10\x00" + opt[1][:20]
-    _, dack, pieces, ssn = opt
-    flags = (0x01 if dack is not None else 0) | (0x04 if pieces else 0)
+    if type(opt) is MpCapable:
+        out = b"\x01\x01"
+        for key in (opt.sender_key, opt.receiver_key):
+            if key is not None:
+                out += key.to_bytes(8, "big")
+        if opt.data_level_length is not None:   # the first data: keys and data-level length
+            out += opt.data_level_length.to_bytes(2, "big")
+        return out
+    if type(opt) is MpJoin:
+        if opt.token is not None:               # SYN: token, nonce
+            return b"\x10\x01" + opt.token.to_bytes(4, "big") + opt.nonce.to_bytes(4, "big")
+        if opt.nonce is not None:               # SYN+ACK: truncated HMAC, nonce
+            return b"\x10\x01" + opt.hmac[:8] + opt.nonce.to_bytes(4, "big")
+        return b"\x10\x00" + opt.hmac[:20]     # third ACK: the HMAC
+    dack, mapping = opt.data_ack, opt.mapping
+    flags = (0x01 if dack is not None else 0) | (0x04 if mapping else 0)
     out = bytes([0x20, flags])
     if dack is not None:
         out += dack.to_bytes(4, "big")
-    if pieces:          # one mapping per option: a segment's first (in practice its only) one
-        dsn, length = pieces[0]
-        out += dsn.to_bytes(4, "big") + (ssn & 0xFFFFFFFF).to_bytes(4, "big") + length.to_bytes(2, "big")
+    if mapping:         # one mapping per option: a segment's first (in practice its only) one
+        dsn, length = mapping[0]
+        out += (dsn.to_bytes(4, "big") + (opt.subflow_seq & 0xFFFFFFFF).to_bytes(4, "big")
+                + length.to_bytes(2, "big"))
     return out
 
 

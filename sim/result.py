@@ -58,7 +58,7 @@ class Result:
                 "handshake": hs,
                 "handshake_ok": first is not None and first.established_by == "ack",
                 "established": c.established_at is not None,
-                "state": c.state, "reset": c.reset, "timed_out": d.timed_out,
+                "state": str(c.state), "reset": c.reset, "timed_out": d.timed_out,
                 "bytes": d.bytes, "bytes_wanted": d.size * d.requests,
                 "complete": d.done_at is not None,
                 "seconds": None if elapsed is None else elapsed / 1e6,
@@ -121,7 +121,7 @@ class Result:
             ch = children.get(sf.iss)
             subflows.append({"client": fmt_endpoint(*sf.local),
                              "seen_by_server_as": fmt_endpoint(*ch.remote) if ch else None,
-                             "bytes": sf.bytes_received, "state": sf.state, "reset": sf.reset})
+                             "bytes": sf.bytes_received, "state": str(sf.state), "reset": sf.reset})
         elapsed = None if m.done_at is None else m.done_at - m.start
         return {"subflows": subflows, "bytes": m.bytes, "bytes_wanted": m.size,
                 "complete": m.done_at is not None,

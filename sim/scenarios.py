@@ -16,11 +16,11 @@ from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from typing import Callable
 
-from .apps import (Download, EchoClient, EchoServer, MptcpDownload, MptcpServer, Pinger, UdpEcho,
-                   WebServer)
+from .apps import Download, EchoClient, EchoServer, Pinger, UdpEcho, WebServer
 from .core import MS, S, Sim
 from .fib import in_prefix, parse_prefix
 from .policies import CACHED_POLICIES, POLICIES
+from .mptcp import MptcpDownload, MptcpServer
 from .natmodels import names as nat_models
 from .tcp import CONGESTION_CONTROLS, REMOTE_BEHAVIOURS, TCP_PROFILES
 from .topology import KBIT, REMOTE1, REMOTE2, NetworkSpec, Uplink, article_network, uplink_addr

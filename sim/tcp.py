@@ -17,9 +17,11 @@ from 40 ms towards 200 ms), IW10 and CUBIC.  Every state change is a trace event
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+from enum import StrEnum
 from typing import Callable
 
-from .packet import IP, TCP, Packet
+from .packet import IP, TCP, MptcpOption, Packet
 from .trace import Drop, Ev
 
 MSS = 1460
@@ -29,7 +31,6 @@ RTO_INIT = 3_000_000        # µs, RFC 1122 and Linux 2.4's TCP_TIMEOUT_INIT
 # one segment is out (room for a delayed ACK), else plus TCP_TIMEOUT_MIN (2 ms).
 RTO_INIT_LINUX = 1_000_000
 TLP_MIN = 2_000
-TCP_PROFILES = ("2.4", "linux")
 RTO_MIN = 200_000           # µs, Linux's TCP_RTO_MIN
 RTO_MAX = 120_000_000       # µs
 TIME_WAIT_LEN = 60_000_000  # µs, Linux's TCP_TIMEWAIT_LEN
@@ -47,6 +48,43 @@ CONGESTION_CONTROLS = ("none", "reno")
 INIT_CWND = 2 * MSS         # Linux 2.4: two segments
 
 
+@dataclass(frozen=True, slots=True)
+class TcpProfile:
+    """What differs between the kernels the book compares (``--tcp``)."""
+    name: str
+    rto_init: int                       # µs, the first retransmission timeout
+    syn_retries: int                    # tcp_syn_retries
+    tail_loss_probe: bool               # tcp_schedule_loss_probe() (RFC 8985's TLP)
+    rfc5961_challenge_ack: bool         # a RST in the window but not at rcv_nxt gets an ACK
+
+
+TCP_PROFILES: dict[str, TcpProfile] = {p.name: p for p in (
+    TcpProfile("2.4", RTO_INIT, SYN_RETRIES, tail_loss_probe=False, rfc5961_challenge_ack=False),
+    TcpProfile("linux", RTO_INIT_LINUX, SYN_RETRIES_LINUX, tail_loss_probe=True,
+               rfc5961_challenge_ack=True),
+)}
+"""The profiles by name, as ``--tcp`` and ``Params.tcp`` give them."""
+
+
+class TcpState(StrEnum):
+    """RFC 9293's connection states, as the trace writes them (a member is its own name)."""
+    CLOSED = "CLOSED"
+    SYN_SENT = "SYN_SENT"
+    SYN_RECEIVED = "SYN_RECEIVED"
+    ESTABLISHED = "ESTABLISHED"
+    FIN_WAIT_1 = "FIN_WAIT_1"
+    FIN_WAIT_2 = "FIN_WAIT_2"
+    CLOSE_WAIT = "CLOSE_WAIT"
+    CLOSING = "CLOSING"
+    LAST_ACK = "LAST_ACK"
+    TIME_WAIT = "TIME_WAIT"
+
+
+# the members by bare name, for this module's comparisons (by identity: ``state`` is always one)
+(CLOSED, SYN_SENT, SYN_RECEIVED, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, CLOSE_WAIT, CLOSING,
+ LAST_ACK, TIME_WAIT) = TcpState
+
+
 class TcpConn:
     """One end of a connection.  ``local`` and ``remote`` are (addr, port) endpoints."""
 
@@ -55,7 +93,7 @@ class TcpConn:
         self.host = host
         self.local = local
         self.remote = remote
-        self.state = "CLOSED"
+        self.state: TcpState = CLOSED
         self.window = window
         self.reno = cc == "reno"
         self.cwnd = INIT_CWND if self.reno else window
@@ -68,9 +106,8 @@ class TcpConn:
         self.fin_queued = False
         self.irs = self.rcv_nxt = 0
         self.ooo: dict[int, int] = {}      # out-of-order segments: seq -> length
-        self.rto = RTO_INIT_LINUX if profile == "linux" else RTO_INIT
-        self.tlp = profile == "linux"       # tail loss probes
-        self.syn_retries = SYN_RETRIES_LINUX if profile == "linux" else SYN_RETRIES
+        self.profile = TCP_PROFILES[profile]
+        self.rto = self.profile.rto_init
         self.challenge_acks = 0
         self.probe_due = False              # the pending timer is a loss probe, not the RTO
         self.probed = False                 # one probe per flight, until an ACK advances
@@ -102,14 +139,14 @@ class TcpConn:
         self.on_fin: Callable | None = None
         self.on_close: Callable | None = None
         self.on_acked: Callable | None = None       # new data acknowledged: room to send more
-        self.syn_opt: tuple = ()                    # MPTCP option for our SYN / SYN+ACK
-        self.peer_syn_opt: tuple = ()               # ...and the one the peer's SYN (+ACK) carried
+        self.syn_opt: MptcpOption | None = None     # MPTCP option for our SYN / SYN+ACK
+        self.peer_syn_opt: MptcpOption | None = None  # ...and the one the peer's SYN (+ACK) carried
         self.mp_opt: Callable | None = None         # MPTCP: (conn, seq, load) -> option, later
         self.on_mp_opt: Callable | None = None      # MPTCP: (conn, packet), for each one received
 
     # -- helpers ----------------------------------------------------------------------------
 
-    def _set_state(self, new: str) -> None:
+    def _set_state(self, new: TcpState) -> None:
         old, self.state = self.state, new
         self.host.sim.trace.emit(Ev.TCP, self.host.name, None, self.local, self.remote, old, new)
 
@@ -120,7 +157,7 @@ class TcpConn:
         elif self.mp_opt is not None and "R" not in flags:
             opt = self.mp_opt(self, seq, load)
         else:
-            opt = ()
+            opt = None
         return Packet(self.host.ip_header(self.local[0], self.remote[0]),
                       TCP(self.local[1], self.remote[1], seq & 0xFFFFFFFF, ack & 0xFFFFFFFF,
                           flags, min(self.window, 65535), opt), load)
@@ -153,14 +190,15 @@ class TcpConn:
 
     def _delack_timer(self) -> None:
         self.delack_ev = None
-        if self.state not in ("CLOSED", "TIME_WAIT", "SYN_SENT") and self.ack_sent != self.rcv_nxt:
+        st = self.state
+        if not (st is CLOSED or st is TIME_WAIT or st is SYN_SENT) and self.ack_sent != self.rcv_nxt:
             self._send("A", self.snd_nxt)
 
     def _first_unacked(self) -> tuple[str, int, int]:
         """(flags, seq, length) of the oldest unacknowledged segment."""
-        if self.state == "SYN_SENT":
+        if self.state is SYN_SENT:
             return "S", self.iss, 0
-        if self.state == "SYN_RECEIVED":
+        if self.state is SYN_RECEIVED:
             return "SA", self.iss, 0
         if self.snd_una < self.data_end:
             n = min(MSS, self.data_end - self.snd_una)
@@ -184,7 +222,7 @@ class TcpConn:
     def _timer(self) -> None:
         sim = self.host.sim
         self.timer_ev = None
-        if self.deadline is None or self.state in ("CLOSED", "TIME_WAIT"):
+        if self.deadline is None or self.state is CLOSED or self.state is TIME_WAIT:
             return
         if sim.now < self.deadline:
             self.timer_ev = sim.at(self.deadline - sim.now, self._timer)
@@ -197,8 +235,8 @@ class TcpConn:
     def _arm_after_send(self) -> None:
         """Linux: after new data leaves, or an ACK leaves data outstanding, arm a tail
         loss probe if one is allowed, else the retransmission timer."""
-        if not (self.tlp and self.srtt and not self.probed and self.last_seg
-                and self.state in ("ESTABLISHED", "CLOSE_WAIT")):
+        if not (self.profile.tail_loss_probe and self.srtt and not self.probed and self.last_seg
+                and (self.state is ESTABLISHED or self.state is CLOSE_WAIT)):
             self._arm()
             return
         out = self.snd_max - self.snd_una
@@ -228,7 +266,7 @@ class TcpConn:
     def connect(self) -> None:
         self.snd_nxt = self.snd_max = self.iss + 1
         self.rtt_seq, self.rtt_start = self.iss + 1, self.host.sim.now
-        self._set_state("SYN_SENT")
+        self._set_state(SYN_SENT)
         self._send("S", self.iss)
         self._arm()
 
@@ -238,7 +276,7 @@ class TcpConn:
         self.rcv_nxt = self.irs + 1
         self.snd_nxt = self.snd_max = self.iss + 1
         self.rtt_seq, self.rtt_start = self.iss + 1, self.host.sim.now
-        self._set_state("SYN_RECEIVED")
+        self._set_state(SYN_RECEIVED)
         self._send("SA", self.iss)
         self._arm()
 
@@ -249,13 +287,13 @@ class TcpConn:
         self._push()
 
     def close(self) -> None:
-        if self.fin_queued or self.state in ("CLOSED", "TIME_WAIT"):
+        if self.fin_queued or self.state is CLOSED or self.state is TIME_WAIT:
             return
         self.fin_queued = True
         self._push()
 
     def _push(self) -> None:
-        if self.state not in ("ESTABLISHED", "CLOSE_WAIT", "FIN_WAIT_1", "CLOSING", "LAST_ACK"):
+        if self.state not in _CAN_SEND:
             return
         limit = self.snd_una + min(self.window, self.cwnd)
         sent = False
@@ -277,10 +315,10 @@ class TcpConn:
             self._send("FA", self.snd_nxt)
             self.snd_nxt += 1
             self.snd_max = max(self.snd_max, self.snd_nxt)
-            if self.state == "ESTABLISHED":
-                self._set_state("FIN_WAIT_1")
-            elif self.state == "CLOSE_WAIT":
-                self._set_state("LAST_ACK")
+            if self.state is ESTABLISHED:
+                self._set_state(FIN_WAIT_1)
+            elif self.state is CLOSE_WAIT:
+                self._set_state(LAST_ACK)
             sent = True
         if sent and (self.deadline is None or self.probe_due):
             self._arm_after_send()
@@ -288,9 +326,9 @@ class TcpConn:
     def _retransmit_first(self) -> None:
         """Resend the oldest unacknowledged segment (or SYN, SYN+ACK, FIN)."""
         self.rtt_seq = None
-        if self.state == "SYN_RECEIVED":
+        if self.state is SYN_RECEIVED:
             self.synack_retransmits += 1
-        if self.state in ("SYN_SENT", "SYN_RECEIVED") or self.snd_una < self.data_end or self.fin_queued:
+        if self.state in _OPENING or self.snd_una < self.data_end or self.fin_queued:
             flags, seq, n = self._first_unacked()
             self._send(flags, seq, n)
             if n:
@@ -298,8 +336,8 @@ class TcpConn:
 
     def _on_rto(self) -> None:
         self.retries += 1
-        limit = {"SYN_SENT": self.syn_retries, "SYN_RECEIVED": SYNACK_RETRIES}.get(self.state, RETRIES2)
-        if self.fin_queued and self.state in ("FIN_WAIT_1", "CLOSING", "LAST_ACK"):
+        limit = {SYN_SENT: self.profile.syn_retries, SYN_RECEIVED: SYNACK_RETRIES}.get(self.state, RETRIES2)
+        if self.fin_queued and self.state in (FIN_WAIT_1, CLOSING, LAST_ACK):
             limit = ORPHAN_RETRIES          # the application closed it: an orphan (tcp_orphan_retries)
         if self.retries > limit:
             self.host.sim.trace.emit(Ev.DROP, self.host.name, self._make(*self._first_unacked()),
@@ -311,13 +349,13 @@ class TcpConn:
             self.ssthresh = max((self.snd_max - self.snd_una) // 2, 2 * MSS)
             self.cwnd, self.recover = MSS, False
         self._retransmit_first()
-        if self.state not in ("SYN_SENT", "SYN_RECEIVED"):
+        if self.state not in _OPENING:
             self.snd_nxt = min(self.snd_nxt, self.snd_una + MSS) if self.snd_una < self.data_end else self.snd_nxt
         self._arm()
 
     def _abort(self) -> None:
         self._stop_timer()
-        self._set_state("CLOSED")
+        self._set_state(CLOSED)
         self.host.tcp_forget(self)
         if self.on_close:
             self.on_close(self)
@@ -325,60 +363,84 @@ class TcpConn:
     # -- receiving --------------------------------------------------------------------------
 
     def segment(self, pkt: Packet) -> None:
-        """Process an arriving segment (RFC 9293 section 3.10.7, in brief)."""
+        """Process an arriving segment (RFC 9293 section 3.10.7, in brief): in SYN-SENT
+        (3.10.7.3); otherwise check the RST bit, the SYN bit, the ACK field, then take
+        the segment text and the FIN (3.10.7.4)."""
         tcp = pkt.l4
         flags = tcp.flags
         st = self.state
-        if st == "SYN_SENT":
-            if "A" in flags and tcp.ack != (self.iss + 1) & 0xFFFFFFFF:
-                if "R" not in flags:
-                    self._send("R", tcp.ack)
-                return
-            if "R" in flags:
-                if "A" in flags:        # acceptable ACK (checked above): the peer refused
-                    self.reset = True
-                    self._abort()
-                return                  # a RST without ACK is dropped (RFC 9293 3.10.7.3)
-            if "S" in flags and "A" in flags:
-                self.irs = tcp.seq
-                self.peer_syn_opt = tcp.mptcp
-                self.rcv_nxt = tcp.seq + 1
-                self.snd_una = self.iss + 1
-                self._sample_rtt(self.iss + 1)
-                self.retries = 0
-                self._stop_timer()
-                self._established("syn+ack")
-                self._send("A", self.snd_nxt)
-                if self.on_established:
-                    self.on_established(self)
-                self._push()
+        if st is SYN_SENT:
+            self._syn_sent_arrives(tcp, flags)
             return
-        # synchronized states (and SYN_RECEIVED)
         seq = self._unwrap(tcp.seq, self.rcv_nxt)
         if "R" in flags:
-            if self.rcv_nxt <= seq < self.rcv_nxt + self.window:
-                if seq == self.rcv_nxt or not self.tlp:
-                    self.reset = True           # 2.4: anywhere in the window resets
-                    self._abort()
-                else:                           # today: RFC 5961 3.2, tcp_validate_incoming()
-                    self.challenge_acks += 1
-                    self._send("A", self.snd_nxt)
+            self._check_rst(seq)
             return
         if "S" in flags:
-            if st == "SYN_RECEIVED" and seq == self.irs:
-                self._retransmit_first()            # a retransmitted SYN: answer again
-            else:
-                self._send("A", self.snd_nxt)       # e.g. a duplicate SYN+ACK: re-ACK it
+            self._check_syn(st, seq)
             return
         if "A" not in flags:
             return
         if tcp.mptcp and self.on_mp_opt is not None:
             self.on_mp_opt(self, pkt)               # before the data: its mapping comes first
+        if not self._check_ack(st, pkt, tcp, flags) or self.state is CLOSED:
+            return
+        if pkt.load or "F" in flags:
+            self._receive_data(seq, pkt.load, "F" in flags)
+        self._push()
+
+    def _syn_sent_arrives(self, tcp: TCP, flags: str) -> None:
+        """RFC 9293 3.10.7.3: an unacceptable ACK gets a RST; a RST with an acceptable
+        ACK means refused; a SYN+ACK establishes the connection."""
+        if "A" in flags and tcp.ack != (self.iss + 1) & 0xFFFFFFFF:
+            if "R" not in flags:
+                self._send("R", tcp.ack)
+            return
+        if "R" in flags:
+            if "A" in flags:        # acceptable ACK (checked above): the peer refused
+                self.reset = True
+                self._abort()
+            return                  # a RST without ACK is dropped (RFC 9293 3.10.7.3)
+        if "S" in flags and "A" in flags:
+            self.irs = tcp.seq
+            self.peer_syn_opt = tcp.mptcp
+            self.rcv_nxt = tcp.seq + 1
+            self.snd_una = self.iss + 1
+            self._sample_rtt(self.iss + 1)
+            self.retries = 0
+            self._stop_timer()
+            self._established("syn+ack")
+            self._send("A", self.snd_nxt)
+            if self.on_established:
+                self.on_established(self)
+            self._push()
+
+    def _check_rst(self, seq: int) -> None:
+        """A RST in the window: 2.4 resets wherever it falls; with RFC 5961 (3.2,
+        ``tcp_validate_incoming()``) only one at exactly ``rcv_nxt`` does, another gets a
+        challenge ACK."""
+        if self.rcv_nxt <= seq < self.rcv_nxt + self.window:
+            if seq == self.rcv_nxt or not self.profile.rfc5961_challenge_ack:
+                self.reset = True
+                self._abort()
+            else:
+                self.challenge_acks += 1
+                self._send("A", self.snd_nxt)
+
+    def _check_syn(self, st: TcpState, seq: int) -> None:
+        if st is SYN_RECEIVED and seq == self.irs:
+            self._retransmit_first()            # a retransmitted SYN: answer again
+        else:
+            self._send("A", self.snd_nxt)       # e.g. a duplicate SYN+ACK: re-ACK it
+
+    def _check_ack(self, st: TcpState, pkt: Packet, tcp: TCP, flags: str) -> bool:
+        """The ACK field: the handshake's last ACK, new data acknowledged, or a duplicate
+        ACK.  False when the segment goes no further."""
         ack = self._unwrap(tcp.ack, self.snd_una)
-        if st == "SYN_RECEIVED":
+        if st is SYN_RECEIVED:
             if ack != self.iss + 1:
                 self._send("R", tcp.ack)
-                return
+                return False
             self._sample_rtt(ack)
             self.snd_una = ack
             self.retries = 0
@@ -388,39 +450,43 @@ class TcpConn:
                 self.on_established(self)
         elif ack > self.snd_max:
             self._send("A", self.snd_nxt)           # acks something never sent
-            return
+            return False
         elif ack > self.snd_una:
-            self._sample_rtt(ack)
-            self.snd_una = ack
-            if self.snd_nxt < ack:
-                self.snd_nxt = ack
-            self.retries = 0
-            if self.reno:
-                self._open_cwnd()
-            self.dupacks = 0
-            self.probed = False
-            if self.snd_una >= self.snd_max:
-                self._stop_timer()
-            else:
-                self._arm_after_send()
-            self._acked()
-            if self.on_acked:
-                self.on_acked(self)
+            self._new_ack(ack)
         elif ack == self.snd_una and pkt.load == 0 and self.snd_una < self.snd_max and "F" not in flags:
-            self.dupacks += 1
-            if self.dupacks == 3:                   # fast retransmit (RFC 5681)
-                self.fast_retransmits += 1
-                if self.reno:                       # ...and fast recovery: halve the window
-                    self.ssthresh = max((self.snd_max - self.snd_una) // 2, 2 * MSS)
-                    self.cwnd, self.recover = self.ssthresh + 3 * MSS, True
-                self._retransmit_first()
-            elif self.dupacks > 3 and self.recover:
-                self.cwnd += MSS                    # each dupack: a segment has left the network
-        if self.state == "CLOSED":
-            return
-        if pkt.load or "F" in flags:
-            self._receive_data(seq, pkt.load, "F" in flags)
-        self._push()
+            self._dup_ack()
+        return True
+
+    def _new_ack(self, ack: int) -> None:
+        """``ack`` acknowledges new data: the RTT, the window, the timer, then the owner."""
+        self._sample_rtt(ack)
+        self.snd_una = ack
+        if self.snd_nxt < ack:
+            self.snd_nxt = ack
+        self.retries = 0
+        if self.reno:
+            self._open_cwnd()
+        self.dupacks = 0
+        self.probed = False
+        if self.snd_una >= self.snd_max:
+            self._stop_timer()
+        else:
+            self._arm_after_send()
+        self._acked()
+        if self.on_acked:
+            self.on_acked(self)
+
+    def _dup_ack(self) -> None:
+        """A duplicate ACK: the third starts fast retransmit (RFC 5681)."""
+        self.dupacks += 1
+        if self.dupacks == 3:                   # fast retransmit (RFC 5681)
+            self.fast_retransmits += 1
+            if self.reno:                       # ...and fast recovery: halve the window
+                self.ssthresh = max((self.snd_max - self.snd_una) // 2, 2 * MSS)
+                self.cwnd, self.recover = self.ssthresh + 3 * MSS, True
+            self._retransmit_first()
+        elif self.dupacks > 3 and self.recover:
+            self.cwnd += MSS                    # each dupack: a segment has left the network
 
     def _open_cwnd(self) -> None:
         """RFC 5681: leave fast recovery at the window halved; else slow start below
@@ -436,18 +502,18 @@ class TcpConn:
     def _established(self, by: str) -> None:
         self.established_by = by
         self.established_at = self.host.sim.now
-        self._set_state("ESTABLISHED")
+        self._set_state(ESTABLISHED)
 
     def _acked(self) -> None:
         fin_acked = self.fin_queued and self.snd_una == self.data_end + 1
         if fin_acked:
-            if self.state == "FIN_WAIT_1":
-                self._set_state("FIN_WAIT_2")
-            elif self.state == "CLOSING":
+            if self.state is FIN_WAIT_1:
+                self._set_state(FIN_WAIT_2)
+            elif self.state is CLOSING:
                 self._time_wait()
-            elif self.state == "LAST_ACK":
+            elif self.state is LAST_ACK:
                 self._stop_timer()
-                self._set_state("CLOSED")
+                self._set_state(CLOSED)
                 self.host.tcp_forget(self)
                 if self.on_close:
                     self.on_close(self)
@@ -484,29 +550,29 @@ class TcpConn:
                 self.on_data(self, got)             # the application may answer with data...
         if end_fin:
             self._peer_fin()
-        if self.ack_sent != self.rcv_nxt and self.state != "CLOSED":
+        if self.ack_sent != self.rcv_nxt and self.state is not CLOSED:
             self._delayed_ack()                     # ...which carries the ACK; else delay it
 
     def _peer_fin(self) -> None:
-        if self.state == "ESTABLISHED":
-            self._set_state("CLOSE_WAIT")
-        elif self.state == "FIN_WAIT_1":
-            self._set_state("CLOSING")
-        elif self.state == "FIN_WAIT_2":
+        if self.state is ESTABLISHED:
+            self._set_state(CLOSE_WAIT)
+        elif self.state is FIN_WAIT_1:
+            self._set_state(CLOSING)
+        elif self.state is FIN_WAIT_2:
             self._time_wait()
         if self.on_fin:
             self.on_fin(self)
 
     def _time_wait(self) -> None:
         self._stop_timer()
-        self._set_state("TIME_WAIT")
+        self._set_state(TIME_WAIT)
         self.host.sim.at(TIME_WAIT_LEN, self._time_wait_done, daemon=True)
         if self.on_close:
             self.on_close(self)
 
     def _time_wait_done(self) -> None:
-        if self.state == "TIME_WAIT":
-            self._set_state("CLOSED")
+        if self.state is TIME_WAIT:
+            self._set_state(CLOSED)
             self.host.tcp_forget(self)
 
     def _sample_rtt(self, ack: int) -> None:
@@ -544,6 +610,10 @@ class TcpConn:
         elif near - cand > 1 << 31:
             cand += 1 << 32
         return cand
+
+
+_CAN_SEND = (ESTABLISHED, CLOSE_WAIT, FIN_WAIT_1, CLOSING, LAST_ACK)   # states that send data/FIN
+_OPENING = (SYN_SENT, SYN_RECEIVED)
 
 
 def rst_for(pkt: Packet, ip: IP) -> Packet:

@@ -267,12 +267,12 @@ def test_rt_check_expire_sweeps_a_fifth_of_the_buckets_per_run():
 @pytest.mark.parametrize("profile,resets", [("2.4", True), ("linux", False)])
 def test_an_in_window_rst_off_rcv_nxt_resets_2_4_but_gets_a_challenge_ack_today(profile, resets):
     from sim.packet import IP, TCP, Packet
-    from sim.tcp import TcpConn
+    from sim.tcp import TcpConn, TcpState
     from sim.topology import article_network
     host = article_network(Sim(seed=1), sim.make_params("echo").spec())["local1"]
     # a connection in ESTABLISHED, fed a RST 100 bytes past rcv_nxt
     c = TcpConn(host, ("192.168.0.1", 4242), ("200.0.0.1", 7), profile=profile)
-    c.state, c.rcv_nxt, c.snd_nxt, c.snd_una = "ESTABLISHED", 1000, 500, 500
+    c.state, c.rcv_nxt, c.snd_nxt, c.snd_una = TcpState.ESTABLISHED, 1000, 500, 500
     c.segment(Packet(IP("200.0.0.1", "192.168.0.1", 64, 1, 0), TCP(7, 4242, 1100, 0, "R", 0), 0))
     assert c.reset is resets
     assert c.challenge_acks == (0 if resets else 1)
@@ -282,22 +282,24 @@ def test_an_in_window_rst_off_rcv_nxt_resets_2_4_but_gets_a_challenge_ack_today(
 
 def test_mptcp_v1_handshake_keys_token_and_hmacs():
     import hashlib
-    from sim.apps import mptcp_hmac
+    from sim.mptcp import mptcp_hmac
+    from sim.packet import Dss, MpCapable, MpJoin
     r = sim.run("mptcp", seed=3, size=20_000)
     opts = {}
     for e in r.events:
-        if e.ev is Ev.SEND and e.pkt.proto == 6 and e.pkt.l4.mptcp and e.pkt.l4.mptcp[0] != "dss":
-            opts.setdefault(e.pkt.l4.mptcp[0], e.pkt.l4.mptcp)
+        if e.ev is Ev.SEND and e.pkt.proto == 6 and e.pkt.l4.mptcp and type(e.pkt.l4.mptcp) is not Dss:
+            opts.setdefault(e.pkt.l4.mptcp.form, e.pkt.l4.mptcp)
     assert list(opts) == ["capable", "capable-synack", "capable-ack", "capable-data", "join",
                           "join-synack", "join-ack"]
-    assert opts["capable"] == ("capable",)                          # a v1 SYN carries no key
-    key_b = opts["capable-synack"][1]
-    _, key_a, key_b2 = opts["capable-ack"]                          # the third ACK: both keys
-    assert key_b2 == key_b
-    assert opts["capable-data"][1:] == (key_a, key_b, 100)         # the request: keys and its length
-    token, nonce_a = opts["join"][1], opts["join"][2]               # the SERVER's token
+    assert opts["capable"] == MpCapable()                           # a v1 SYN carries no key
+    key_b = opts["capable-synack"].sender_key
+    key_a = opts["capable-ack"].sender_key                          # the third ACK: both keys
+    assert opts["capable-ack"].receiver_key == key_b
+    assert opts["capable-data"] == MpCapable(key_a, key_b, 100)     # the request: keys and its length
+    token, nonce_a = opts["join"].token, opts["join"].nonce         # the SERVER's token
     assert token == int.from_bytes(hashlib.sha256(key_b.to_bytes(8, "big")).digest()[:4], "big")
-    mac_b, nonce_b = opts["join-synack"][1], opts["join-synack"][2]
+    mac_b, nonce_b = opts["join-synack"].hmac, opts["join-synack"].nonce
+    assert type(opts["join"]) is type(opts["join-synack"]) is type(opts["join-ack"]) is MpJoin
     assert mac_b == mptcp_hmac(key_b, key_a, nonce_b, nonce_a)[:8]
-    assert opts["join-ack"][1] == mptcp_hmac(key_a, key_b, nonce_a, nonce_b)
+    assert opts["join-ack"].hmac == mptcp_hmac(key_a, key_b, nonce_a, nonce_b)
     # and Wireshark reads them as MPTCP without complaint (test_pcap checks every scenario)

@@ -141,7 +141,8 @@ def test_mptcp_survives_a_failed_line_by_re_injecting_at_the_data_level(uplink):
 
 
 def test_every_mptcp_data_segment_maps_its_bytes_and_acks_the_data_level():
-    from sim.apps import wire_dsn
+    from sim.mptcp import wire_dsn
+    from sim.packet import Dss
     r = sim.run("mptcp", seed=1, size=50_000)
     client = r.apps["mptcp"][0]
     server_key = client.server_key
@@ -149,14 +150,15 @@ def test_every_mptcp_data_segment_maps_its_bytes_and_acks_the_data_level():
     assert data
     seen = set()
     for p in data:
-        kind, dack, pieces, ssn = p.l4.mptcp
+        opt = p.l4.mptcp
+        dack, pieces, ssn = opt.data_ack, opt.mapping, opt.subflow_seq
         # numbered from each side's IDSN (RFC 8684 3.1): the client's request acknowledged
-        assert kind == "dss" and dack == wire_dsn(client.key, 100)
+        assert type(opt) is Dss and dack == wire_dsn(client.key, 100)
         assert sum(n for _, n in pieces) == p.load and ssn >= 1
         for dsn, n in pieces:
             rel = (dsn - wire_dsn(server_key, 0)) & 0xFFFFFFFF
             seen.update(range(rel, rel + n))
     assert seen == set(range(50_000))                           # every byte of the data, mapped
-    acks = [(e.pkt.l4.mptcp[1] - wire_dsn(server_key, 0)) & 0xFFFFFFFF
-            for e in events(r, Ev.SEND, "local1") if e.pkt.l4.mptcp[:1] == ("dss",)]
+    acks = [(e.pkt.l4.mptcp.data_ack - wire_dsn(server_key, 0)) & 0xFFFFFFFF
+            for e in events(r, Ev.SEND, "local1") if type(e.pkt.l4.mptcp) is Dss]
     assert acks == sorted(acks) and acks[-1] == 50_000          # data ACKs only grow, to the end

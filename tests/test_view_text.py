@@ -141,11 +141,11 @@ def test_an_icmp_echo_is_dissected_with_its_own_fields_only():
 def test_mptcp_options_are_decoded_not_shown_as_python_reprs():
     r = sim.run("mptcp", seed=1, size=20_000)
     syns = [i for i, e in enumerate(r.events) if e.ev is Ev.HOP and e.pkt.proto == 6 and e.pkt.l4.mptcp]
-    capable = next(i for i in syns if r.events[i].pkt.l4.mptcp[0] == "capable")
-    join = next(i for i in syns if r.events[i].pkt.l4.mptcp[0] == "join")
+    capable = next(i for i in syns if r.events[i].pkt.l4.mptcp.form == "capable")
+    join = next(i for i in syns if r.events[i].pkt.l4.mptcp.form == "join")
     hc, hj = packet_pane(r, capable), packet_pane(r, join)
     assert "MPTCP MP_CAPABLE v1, flags H" in hc and "(30," not in hc     # HMAC-SHA256, no checksums
-    token = r.events[join].pkt.l4.mptcp[1]
+    token = r.events[join].pkt.l4.mptcp.token
     assert f"MPTCP MP_JOIN, address id 1, receiver&#x27;s token 0x{token:08x}" in hj
     # the option's bytes are marked as the options field: the TCP header is 24 and 32 bytes long
     from sim.pcap import to_bytes
@@ -154,8 +154,9 @@ def test_mptcp_options_are_decoded_not_shown_as_python_reprs():
     assert dict((n, rng) for n, _, rng in tcp)["options"] == (40, 52)
     # every data segment says where its bytes sit in the connection's data (DSS)
     data = next(i for i, e in enumerate(r.events) if e.ev is Ev.HOP and e.pkt.proto == 6
-                and e.pkt.load and e.pkt.l4.mptcp[:1] == ("dss",) and e.pkt.l4.mptcp[2])
-    _, dack, pieces, ssn = r.events[data].pkt.l4.mptcp
+                and e.pkt.load and e.pkt.l4.mptcp.form == "dss" and e.pkt.l4.mptcp.mapping)
+    dss = r.events[data].pkt.l4.mptcp
+    dack, pieces, ssn = dss.data_ack, dss.mapping, dss.subflow_seq
     hd = packet_pane(r, data)
     assert (f"MPTCP DSS: data ACK {dack}, maps {pieces[0][1]} bytes from subflow seq {ssn} "
             f"to data seq {pieces[0][0]}") in hd

@@ -1,0 +1,417 @@
+"""MPTCP (RFC 8684 v1), reduced to what the book needs: the handshake (MP_CAPABLE, MP_JOIN
+with the token, keys and HMACs), DSS mappings and data ACKs, and re-injection at the data
+level when a subflow stalls.  A server (``MptcpServer``) serving one download per session,
+and a client (``MptcpDownload``) opening its subflows from one address and several ports.
+
+The options on the wire are the records of ``sim.packet`` (``MpCapable``, ``MpJoin``,
+``Dss``); a subflow is a plain ``TcpConn`` whose ``mp_opt`` hook supplies the option of
+each segment it sends and whose ``on_mp_opt`` hook sees each option it receives.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass, field
+
+from .apps import REQUEST
+from .packet import Dss, MpCapable, MpJoin
+from .tcp import TcpState
+from .trace import Ev
+
+STALE_LOSS_CNT = 4          # net.mptcp.stale_loss_cnt: RTOs without progress make a subflow stale
+
+
+def _pieces(maps: list, off: int, n: int) -> tuple:
+    """The (dsn, length) pieces of subflow bytes ``off``..``off + n`` under ``maps``
+    (a list of (subflow offset, dsn, length) in offset order)."""
+    out = []
+    end = off + n
+    for m_off, dsn, length in maps:
+        if m_off + length <= off:
+            continue
+        if m_off >= end:
+            break
+        a, b = max(off, m_off), min(end, m_off + length)
+        out.append((dsn + a - m_off, b - a))
+    return tuple(out)
+
+
+class _DataReceiver:
+    """The receiving end of the data level: which DSNs have arrived on any subflow; the
+    data ACK is the first one missing.  A byte that comes twice (re-injected) counts once."""
+
+    def __init__(self):
+        self.maps: dict = {}                # subflow -> {offset: pieces} from the DSS options
+        self.got: list = []                 # sorted, merged [start, end) DSN ranges
+        self.data_ack = 0                   # relative: 0 is the peer's first data byte
+        self.base = None                    # the peer's IDSN + 1 (from its key), low 32 bits
+
+    def mapping(self, c, pkt, pieces=None) -> None:
+        """Record where the data of segment ``pkt`` sits (its DSS mapping, or ``pieces``:
+        (relative DSN, length) the caller knows otherwise)."""
+        if pieces is None:
+            opt = pkt.l4.mptcp
+            if type(opt) is not Dss or not opt.mapping or not pkt.load or self.base is None:
+                return
+            pieces = tuple(((dsn - self.base) & 0xFFFFFFFF, n) for dsn, n in opt.mapping)
+        off = c._unwrap(pkt.l4.seq, c.rcv_nxt) - (c.irs + 1)
+        self.maps.setdefault(c, {})[off] = pieces
+
+    def ack(self) -> int | None:
+        """The data ACK as it goes on the wire (the peer's numbering, low 32 bits)."""
+        return None if self.base is None else (self.base + self.data_ack) & 0xFFFFFFFF
+
+    def delivered(self, c, n: int) -> int:
+        """``n`` more bytes of subflow ``c`` are in order: fold their DSNs in; returns how
+        many bytes the data level gained."""
+        a, b = c.bytes_received - n, c.bytes_received
+        before = self.data_ack
+        for off, pieces in list(self.maps.get(c, {}).items()):
+            length = sum(k for _, k in pieces)
+            if off + length <= a or off >= b:
+                if off + length <= a:
+                    del self.maps[c][off]
+                continue
+            pos = off
+            for dsn, k in pieces:
+                lo, hi = max(a, pos), min(b, pos + k)
+                if lo < hi:
+                    self._add(dsn + lo - pos, dsn + hi - pos)
+                pos += k
+        return self.data_ack - before
+
+    def _add(self, lo: int, hi: int) -> None:
+        got = self.got
+        got.append([lo, hi])
+        got.sort()
+        merged = [got[0]]
+        for r in got[1:]:
+            if r[0] <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], r[1])
+            else:
+                merged.append(r)
+        self.got = merged
+        if merged[0][0] <= self.data_ack:
+            self.data_ack = max(self.data_ack, merged[0][1])
+
+
+@dataclass(slots=True, eq=False)
+class MptcpSession:
+    """One MPTCP connection as the server holds it (Linux's ``struct mptcp_sock``, in brief).
+    Data sequence numbers here are relative: 0 is the server's first data byte."""
+    token: int                          # the key's token: how an MP_JOIN names the session
+    key: int                            # the server's key
+    base: int                           # the wire DSN of data byte 0 (IDSN + 1, low 32 bits)
+    subflows: list                      # the TcpConns, in the order they came
+    client_key: int | None = None       # known from the third ACK: then joins are accepted
+    wanted: int = 0                     # data bytes to send (set by the request)
+    dsn_next: int = 0                   # the next data byte to give a subflow
+    data_una: int = 0                   # the first data byte not data-acknowledged
+    reinjected: int = 0                 # data bytes up to here were re-injected already
+    last_progress: int = 0              # when the data ACK last moved (µs)
+    rtx: list | None = None             # the data-level retransmission timer's event
+    maps: dict = field(default_factory=dict)        # subflow -> [(subflow offset, dsn, length)]
+    acked_at: dict = field(default_factory=dict)    # subflow -> when it last had new data acked
+    rx: _DataReceiver = field(default_factory=_DataReceiver)   # the client's data (its request)
+
+
+class MptcpServer:
+    """The server side of MPTCP (RFC 8684), reduced to what the book needs.  Subflows are
+    tied to a session by the token in their SYN's MP_JOIN option -- not by addresses,
+    which NAT rewrites.  The session serves ``size`` bytes of data, spread over the subflows, each given
+    more whenever it has room in its window.  Every byte gets a DSN; every data segment
+    says in its DSS option which DSNs it carries.  When the data ACK has not moved for a
+    retransmission timeout, the bytes a stalled subflow holds are re-injected into a
+    subflow that still gets its ACKs (``__mptcp_retrans()`` in Linux); a subflow stale
+    after ``STALE_LOSS_CNT`` RTOs gives up all it holds.  Not modelled: DATA_FIN (the
+    subflows' FINs end the connection)."""
+
+    def __init__(self, host, port: int, size: int):
+        self.size = size
+        self.sessions: dict[int, MptcpSession] = {}
+        self.children = []
+        self.host = host
+        host.listen(port, self._accept)
+
+    # -- a SYN arrives -------------------------------------------------------------------------
+
+    def _accept(self, c) -> None:
+        """A SYN arrived (its SYN+ACK not sent yet): MP_CAPABLE starts a session, MP_JOIN
+        with the token of a fully established one joins it; plain TCP or an unknown token
+        is not ours to feed."""
+        self.children.append(c)
+        opt = c.peer_syn_opt
+        if type(opt) is MpCapable:
+            s = self._new_session(c)
+        elif type(opt) is MpJoin and opt.token in self.sessions \
+                and self.sessions[opt.token].client_key is not None:
+            # (a token whose connection is not fully established -- the third ACK, with the
+            # client's key, not yet here -- is refused, as Linux refuses it)
+            s = self._join(c, self.sessions[opt.token], opt)
+        else:
+            return
+        self._attach(s, c)
+
+    def _new_session(self, c) -> MptcpSession:
+        """MP_CAPABLE: a new session; the SYN+ACK carries the server's key."""
+        key = self.host.sim.rng.randrange(1, 1 << 64)
+        token = mptcp_token(key)
+        c.syn_opt = MpCapable(sender_key=key)
+        s = self.sessions[token] = MptcpSession(token, key, wire_dsn(key, 0), [c])
+        return s
+
+    def _join(self, c, s: MptcpSession, opt: MpJoin) -> MptcpSession:
+        """MP_JOIN: the SYN+ACK carries a truncated HMAC of both keys and both nonces."""
+        s.subflows.append(c)
+        nonce = self.host.sim.rng.randrange(1 << 32)
+        mac = mptcp_hmac(s.key, s.client_key, nonce, opt.nonce)
+        c.syn_opt = MpJoin(hmac=mac[:8], nonce=nonce)
+        return s
+
+    def _attach(self, s: MptcpSession, c) -> None:
+        """Hook subflow ``c`` to session ``s``: its data, options, ACKs and FIN."""
+        s.maps[c] = []
+        c.on_data = lambda c, n: self._on_data(s, c, n)
+        c.on_mp_opt = lambda c, pkt: self._on_option(s, c, pkt)
+        c.mp_opt = lambda c, seq, load: self._option_for(s, c, seq, load)
+        c.on_established = lambda c: self._fill(s)
+        c.on_acked = lambda c: self._on_acked(s, c)
+        c.on_fin = lambda c: c.close()
+
+    # -- what a subflow hears ------------------------------------------------------------------
+
+    def _on_data(self, s: MptcpSession, c, n: int) -> None:
+        """Bytes in order on subflow ``c``: the data level takes them; the first whole
+        request starts the download."""
+        s.rx.delivered(c, n)
+        if c.bytes_received >= REQUEST and not s.wanted:
+            s.wanted = self.size
+            s.last_progress = self.host.sim.now
+        self._fill(s)
+
+    def _on_option(self, s: MptcpSession, c, pkt) -> None:
+        """An MPTCP option from the client: its key (third ACK, or first data), or a DSS:
+        a mapping of its data and a data ACK of ours."""
+        opt = pkt.l4.mptcp
+        if type(opt) is MpCapable and opt.receiver_key is not None:
+            s.client_key = opt.sender_key
+            s.rx.base = wire_dsn(opt.sender_key, 0)
+            if opt.data_level_length is not None:           # ... and its first data
+                s.rx.mapping(c, pkt, ((0, opt.data_level_length),))
+            return
+        if type(opt) is not Dss:
+            return
+        s.rx.mapping(c, pkt)
+        if opt.data_ack is not None:
+            self._data_acked(s, (opt.data_ack - s.base) & 0xFFFFFFFF)
+
+    def _data_acked(self, s: MptcpSession, rel: int) -> None:
+        if s.data_una < rel <= s.dsn_next:
+            s.data_una = rel
+            s.last_progress = self.host.sim.now
+
+    def _on_acked(self, s: MptcpSession, c) -> None:
+        s.acked_at[c] = self.host.sim.now
+        self._fill(s)
+
+    def _option_for(self, s: MptcpSession, c, seq: int, load: int) -> Dss:
+        """The DSS of a segment subflow ``c`` sends: the data ACK, and where its bytes
+        sit in the data."""
+        if not load:
+            return Dss(s.rx.ack(), (), 0)
+        return Dss(s.rx.ack(), tuple(((s.base + dsn) & 0xFFFFFFFF, n)
+                                     for dsn, n in _pieces(s.maps[c], seq - (c.iss + 1), load)),
+                   seq - c.iss)
+
+    # -- sending -------------------------------------------------------------------------------
+
+    def _write(self, s: MptcpSession, sf, dsn: int, n: int) -> None:
+        off = sf.data_end - (sf.iss + 1)
+        s.maps[sf].append((off, dsn, n))
+        sf.write(n)
+
+    def _fill(self, s: MptcpSession) -> None:
+        """Give each established subflow new data up to its window, then make sure the
+        data-level retransmission timer runs while data is unacknowledged."""
+        for sf in s.subflows:
+            if s.dsn_next >= s.wanted:
+                break
+            if sf.state != TcpState.ESTABLISHED:
+                continue
+            room = sf.window - (sf.data_end - sf.snd_una)
+            n = min(room, s.wanted - s.dsn_next)
+            if n > 0:
+                self._write(s, sf, s.dsn_next, n)
+                s.dsn_next += n
+        if s.data_una < s.dsn_next and s.rtx is None:
+            s.rtx = self.host.sim.at(self._rto(s), self._retrans, s)
+
+    # -- the data-level retransmission timer -----------------------------------------------------
+
+    @staticmethod
+    def _rto(s: MptcpSession) -> int:
+        """The MPTCP-level timeout: the largest RTO of the subflows that are not stale
+        (``mptcp_set_timeout()``)."""
+        live = [sf.rto for sf in s.subflows if not _stale(sf)]
+        return max(live) if live else 1_000_000
+
+    def _retrans(self, s: MptcpSession) -> None:
+        """The MPTCP-level retransmission timer: no data ACK progress for an RTO, so the
+        oldest unacknowledged data goes out again on a subflow that is still acknowledged."""
+        sim = self.host.sim
+        s.rtx = None
+        if s.data_una >= s.dsn_next:
+            return
+        if all(sf.state == TcpState.CLOSED for sf in s.subflows):
+            return      # every subflow is gone (reset or given up): nothing left to send on
+        idle = sim.now - s.last_progress
+        rto = self._rto(s)
+        if idle < rto:
+            s.rtx = sim.at(rto - idle, self._retrans, s)
+            return
+        self._reinject(s, rto)
+        s.last_progress = sim.now
+        s.rtx = sim.at(rto, self._retrans, s)
+
+    def _reinject(self, s: MptcpSession, rto: int) -> None:
+        """Send the oldest data not data-acknowledged again, on the first subflow that is
+        not stale and does not hold it."""
+        sim = self.host.sim
+        lo = max(s.data_una, s.reinjected)
+        if lo >= s.dsn_next:
+            lo = s.data_una                 # re-injected already, still not acknowledged: again
+        holder = next((sf for sf in s.subflows for off, dsn, k in s.maps[sf]
+                       if dsn <= lo < dsn + k), None)
+        # a subflow that is not stale: its ACKs still come, or it has nothing outstanding
+        live = [sf for sf in s.subflows if sf is not holder and sf.state == TcpState.ESTABLISHED
+                and (sim.now - s.acked_at.get(sf, -rto) < rto or sf.snd_una >= sf.data_end)]
+        if not live:
+            return
+        target = live[0]
+        # a stale subflow (stale_loss_cnt RTOs without progress) gives up everything it
+        # holds (__mptcp_retransmit_pending_data()); otherwise one window's worth
+        hi = s.dsn_next if holder is not None and _stale(holder) else min(s.dsn_next,
+                                                                          lo + target.window)
+        if hi > lo:
+            sim.trace.emit(Ev.APP, self.host.name, None, "mptcp re-injects data", hi - lo)
+            self._write(s, target, lo, hi - lo)
+            s.reinjected = hi
+
+
+class MptcpDownload:
+    """A client fetching ``size`` bytes over ``subflows`` subflows: the first with
+    MP_CAPABLE, the others joining with the session's token from new source ports
+    (one address, several ports: what a host behind the article's router can do).
+    The download is complete when the data level has every byte, whichever subflow
+    brought it."""
+
+    def __init__(self, host, server: str, port: int, size: int, subflows: int, start: int = 0):
+        self.host = host
+        self.server = server
+        self.port = port
+        self.size = size
+        self.n = subflows
+        self.start = start
+        self.key = host.sim.rng.randrange(1, 1 << 64)
+        self.base = wire_dsn(self.key, 0)
+        self.server_key = None
+        self.subflows = []
+        self.rx = _DataReceiver()
+        self.done_at: int | None = None
+        host.sim.at(start, self._go)
+
+    def _go(self) -> None:
+        c = self._open(MpCapable())                 # a v1 SYN carries no key
+        c.on_established = self._established
+
+    def _open(self, opt: MpCapable | MpJoin):
+        c = self.host.connect(self.server, self.port, syn_opt=opt)
+        c.on_data = self._data
+        c.on_fin = lambda c: c.close()
+        c.on_mp_opt = self._mp_opt_in
+        third_ack = [True]
+
+        def mp_opt(c, seq, load):
+            if third_ack[0]:                        # the handshake's last word
+                third_ack[0] = False
+                last = self._third_ack(opt, c.peer_syn_opt)
+                if last is not None:
+                    return last
+            return self._option_for(opt, c, seq, load)
+        c.mp_opt = mp_opt
+        self.subflows.append(c)
+        return c
+
+    def _third_ack(self, opt: MpCapable | MpJoin, peer) -> MpCapable | MpJoin | None:
+        """The option of a subflow's third ACK: both keys after MP_CAPABLE (the server's
+        learnt from its SYN+ACK), the full HMAC after MP_JOIN."""
+        if type(opt) is MpCapable and type(peer) is MpCapable and peer.form == "capable-synack":
+            self.server_key = peer.sender_key
+            self.rx.base = wire_dsn(peer.sender_key, 0)
+            return MpCapable(self.key, peer.sender_key)
+        if type(opt) is MpJoin and type(peer) is MpJoin and peer.form == "join-synack":
+            return MpJoin(hmac=mptcp_hmac(self.key, self.server_key, opt.nonce, peer.nonce))
+        return None
+
+    def _option_for(self, opt: MpCapable | MpJoin, c, seq: int, load: int) -> MpCapable | Dss:
+        if load and type(opt) is MpCapable and seq == c.iss + 1 and self.rx.data_ack == 0:
+            # the first data, before any data ACK: MP_CAPABLE again, keys and length
+            return MpCapable(self.key, self.server_key, load)
+        # the request is the client's data: it, too, is mapped (the client writes only
+        # once, on the first subflow, so its subflow bytes are its data bytes)
+        if not load:
+            return Dss(self.rx.ack(), (), 0)
+        return Dss(self.rx.ack(), (((self.base + seq - (c.iss + 1)) & 0xFFFFFFFF, load),),
+                   seq - c.iss)
+
+    def _established(self, c) -> None:
+        c.write(REQUEST)
+
+    def _mp_opt_in(self, c, pkt) -> None:
+        """A DSS from the server: the first one says the third ACK arrived -- the connection
+        is fully established, and only then does the path manager open the other subflows
+        (``mptcp_pm_fully_established()``)."""
+        if type(pkt.l4.mptcp) is not Dss:
+            return
+        self.rx.mapping(c, pkt)
+        if len(self.subflows) == 1 and self.server_key is not None and self.n > 1:
+            for _ in range(self.n - 1):
+                self._open(MpJoin(token=mptcp_token(self.server_key),
+                                  nonce=self.host.sim.rng.randrange(1 << 32)))
+
+    def _data(self, c, n) -> None:
+        self.rx.delivered(c, n)
+        if self.done_at is None and self.bytes >= self.size:
+            self.done_at = self.host.sim.now
+            self.host.sim.trace.emit(Ev.APP, self.host.name, None, "download complete", self.bytes)
+            for sf in self.subflows:
+                sf.close()
+
+    @property
+    def bytes(self) -> int:
+        """Bytes of the connection's data in order at the data level."""
+        return self.rx.data_ack
+
+
+def _stale(sf) -> bool:
+    return sf.state != TcpState.ESTABLISHED or sf.retries >= STALE_LOSS_CNT
+
+
+def wire_dsn(key: int, rel: int) -> int:
+    """Data sequence number ``rel`` (0: the first data byte) as it goes on the wire: from
+    the IDSN, the least significant 64 bits of SHA-256(key) (RFC 8684 3.1), plus one,
+    in the 4 bytes of a DSS option without the 'm' flag."""
+    idsn = int.from_bytes(hashlib.sha256(key.to_bytes(8, "big")).digest()[-8:], "big")
+    return (idsn + 1 + rel) & 0xFFFFFFFF
+
+
+def mptcp_token(key: int) -> int:
+    """RFC 8684 3.2: the token is the most significant 32 bits of SHA-256(key)."""
+    return int.from_bytes(hashlib.sha256(key.to_bytes(8, "big")).digest()[:4], "big")
+
+
+def mptcp_hmac(key_a: int, key_b: int, nonce_a: int, nonce_b: int) -> bytes:
+    """RFC 8684 3.2: HMAC-SHA256 keyed with ``key_a || key_b`` over ``nonce_a || nonce_b``
+    (the SYN+ACK sends its first 64 bits, the third ACK all 160 it has room for)."""
+    return hmac.new(key_a.to_bytes(8, "big") + key_b.to_bytes(8, "big"),
+                    nonce_a.to_bytes(4, "big") + nonce_b.to_bytes(4, "big"), hashlib.sha256).digest()[:20]
