@@ -4,6 +4,7 @@ import statistics
 import pytest
 
 import sim
+from sim.tcp import TcpState
 from sim.trace import Ev
 
 from helpers import drops, events, handshake_ack_uplink, uplink_hops
@@ -242,7 +243,7 @@ def test_rfc_remote_resets_the_stray_ack_and_the_client():
         rst = [e for e in events(r, Ev.SEND, "remote1") if "R" in e.pkt.l4.flags]
         assert rst
         assert r.summary["connections"][0]["reset"]
-        assert any(e.new == "CLOSED" for e in events(r, Ev.TCP, "local1"))
+        assert any(e.new is TcpState.CLOSED for e in events(r, Ev.TCP, "local1"))
     assert found
 
 

@@ -9,6 +9,7 @@ import sim
 from sim.core import Sim
 from sim.fib import FIB, RouteError, parse_route
 from sim.multipath import select_wrr
+from sim.tcp import TcpState
 from sim.trace import Ev
 
 from helpers import events, uplink_hops
@@ -145,7 +146,7 @@ def test_syn_retransmits_back_off_exponentially_until_retries_exhausted():
     s.run()
     reasons = [e.reason.value for e in s.trace.events if e.ev is Ev.DROP]
     assert reasons.count("no route") == 6 and reasons[-1] == "retries exhausted"
-    assert d.conn.state == "CLOSED"
+    assert d.conn.state is TcpState.CLOSED
     syns = [e.t for e in s.trace.events if e.ev is Ev.SEND and e.node == "local1"]
     assert [b - a for a, b in zip(syns, syns[1:])] == [3_000_000 * 2 ** k for k in range(5)]
 
