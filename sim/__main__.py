@@ -14,7 +14,7 @@ from .cli import OneLineParser, a_time, checked, csv_of, fail, nonneg_int
 from ._io import OutputError, write_file_then_stdout, write_stdout
 from .fib import RouteError
 from .policies import POLICIES
-from .nat import NAT_MODELS
+from .natmodels import REGISTRY as NAT_REGISTRY, names as nat_models
 from .scenarios import MAX_SECONDS, MAX_TRANSFER, SCENARIOS, ParamError, run
 from .tcp import CONGESTION_CONTROLS, REMOTE_BEHAVIOURS, TCP_PROFILES
 
@@ -39,7 +39,8 @@ def parser() -> argparse.ArgumentParser:
     eq = r.add_mutually_exclusive_group()
     eq.add_argument("--equalize", dest="equalize", action="store_const", const=True)
     eq.add_argument("--no-equalize", dest="equalize", action="store_const", const=False)
-    r.add_argument("--nat", choices=NAT_MODELS)
+    r.add_argument("--nat", choices=nat_models(), help="NAT model: " + "; ".join(
+        f"{n}, {NAT_REGISTRY[n].help}" for n in nat_models()))
     r.add_argument("--remote", choices=REMOTE_BEHAVIOURS)
     r.add_argument("--cc", choices=CONGESTION_CONTROLS, help="TCP congestion control")
     r.add_argument("--tcp", choices=TCP_PROFILES, help="TCP timers: 2.4 or today's linux")

@@ -1,0 +1,123 @@
+"""NAT models as objects (sim/natmodels/): one file each, found by the package, read through
+the registry by the CLI, Params, the router, the network and the live player; a new model
+is one file."""
+import json
+import os
+import pkgutil
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import sim
+import sim.natmodels as natmodels
+from sim.nat import CtState
+from sim.natmodels import NAT_MODELS, REGISTRY, NatModel, names, register
+from sim.trace import Ev
+
+ROOT = Path(__file__).resolve().parent.parent
+LAN_FLOW = (6, "192.168.0.1", 5000, "200.0.0.1", 80)     # equalize-nat's one download
+
+
+def bindings(r, orig=LAN_FLOW) -> list[tuple[str, int]]:
+    """(device, external port) of every conntrack entry made for ``orig``, in order."""
+    return [(e.dev, e.reply[4]) for e in r.events if e.ev is Ev.CT_NEW and e.orig == orig]
+
+
+def test_every_file_in_the_package_brings_one_model_and_the_registry_orders_them():
+    modules = {m.name for m in pkgutil.iter_modules(natmodels.__path__)} - {"base"}
+    assert sorted(cls.__module__.rsplit(".", 1)[1] for cls in REGISTRY.values()) == sorted(modules)
+    assert NAT_MODELS == names() == ("article", "netfilter", "snat", "masquerade", "none")
+    assert all(issubclass(c, NatModel) and c.name == n and c.help for n, c in REGISTRY.items())
+    assert [n for n in NAT_MODELS if not REGISTRY[n].translates] == ["none"]
+
+
+@pytest.mark.parametrize("name", NAT_MODELS)
+def test_every_model_is_reachable_from_the_cli_and_gives_a_run(name):
+    from helpers import cli
+    code, out, err = cli(["run", "equalize-nat", "--nat", name, "--size", "3000", "--format", "json"])
+    assert code == 0 and err == ""
+    d = json.loads(out)
+    assert d["params"]["nat"] == name and d["summary"]["events"] > 0
+    ct_new = [e for e in d["events"] if e["ev"] == "ct_new"]
+    assert bool(ct_new) == REGISTRY[name].translates      # no conntrack at all without NAT
+    r = sim.run("equalize-nat", nat=name, size=3000)
+    nat = r.net["router"].nat
+    assert (nat is None) == (not REGISTRY[name].translates)
+    if nat is not None:
+        assert type(nat.model) is REGISTRY[name]
+
+
+def test_an_unknown_model_is_one_line_naming_it_and_the_allowed_ones():
+    p = subprocess.run([sys.executable, "-m", "sim", "run", "equalize-nat", "--nat", "bogus"],
+                       cwd=ROOT, capture_output=True, text=True)
+    assert p.returncode == 2 and p.stdout == ""
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1 and "'bogus'" in lines[0] and all(n in lines[0] for n in NAT_MODELS)
+    with pytest.raises(sim.ParamError, match="unknown nat 'bogus': allowed are " + ", ".join(NAT_MODELS)):
+        sim.run("equalize-nat", nat="bogus")
+
+
+def test_binding_per_packet_differs_from_binding_per_connection():
+    # equalize-nat, seed 1: the SYN leaves by if2, the handshake's ACK by if1
+    article = bindings(sim.run("equalize-nat", nat="article", size=3000))
+    netfilter = bindings(sim.run("equalize-nat", nat="netfilter", size=3000))
+    assert article == [("if2", 7000), ("if1", 6000)]        # a binding in each uplink's table
+    assert netfilter == [("if2", 5000)]                      # one, kept; get_unique_tuple keeps 5000
+
+
+def test_the_models_differ_in_what_they_name():
+    echo = {n: sim.run("ping", nat=n, multipath="numgen", pings=4) for n in ("netfilter", "snat", "masquerade")}
+    ct_new = {n: sum(e.ev is Ev.CT_NEW for e in r.events) for n, r in echo.items()}
+    assert ct_new["netfilter"] == 4           # icmp_dies_with_reply: each echo is a new entry
+    assert ct_new["snat"] == 1                # one entry for the pings with one id
+    drops = {n: sum(e.ev is Ev.DROP for e in r.events) for n, r in echo.items()}
+    assert drops["snat"] == 0 and drops["masquerade"] > 0    # egress_changed: nf_nat_oif_changed
+    states = {c.state for c in sim.run("equalize-nat", nat="snat", size=3000).net["router"].nat.entries()}
+    assert states and all(isinstance(s, CtState) for s in states)
+
+
+def test_adding_a_model_is_a_subclass_registered_in_one_place():
+    class PerUplinkUnique(NatModel):
+        """Per-uplink tables as the article's, but get_unique_tuple's ports."""
+        name, rank, per_packet = "test-per-uplink-unique", 99, True
+        help = "a test model"
+
+    register(PerUplinkUnique)
+    try:
+        assert names()[-1] == "test-per-uplink-unique"
+        r = sim.run("equalize-nat", nat="test-per-uplink-unique", size=3000)
+        assert type(r.net["router"].nat.model) is PerUplinkUnique
+        assert bindings(r) == [("if2", 5000), ("if1", 5000)]   # per uplink, each keeping 5000
+        from sim.view.live import control_specs
+        nat_choices = next(c for c in control_specs(r.params) if c["name"] == "nat")["choices"]
+        assert ("test-per-uplink-unique", "test-per-uplink-unique") in nat_choices
+        with pytest.raises(ValueError, match="taken"):
+            register(PerUplinkUnique)
+    finally:
+        del REGISTRY["test-per-uplink-unique"]
+    with pytest.raises(sim.ParamError, match="unknown nat 'test-per-uplink-unique'"):
+        sim.run("equalize-nat", nat="test-per-uplink-unique")
+
+
+def test_a_new_file_in_the_package_is_all_the_cli_needs(tmp_path):
+    shutil.copytree(ROOT / "sim", tmp_path / "sim", ignore=shutil.ignore_patterns("__pycache__"))
+    (tmp_path / "sim" / "natmodels" / "keepall.py").write_text(
+        "from .base import NatModel, register\n\n\n"
+        "@register\n"
+        "class KeepAll(NatModel):\n"
+        "    name, rank, help = 'keep-all', 50, 'SNAT whose bindings survive anything'\n"
+        "    per_packet = False\n"
+        "    forgets_on_device_down = False\n")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    p = subprocess.run([sys.executable, "-m", "sim", "run", "equalize-nat", "--nat", "keep-all",
+                        "--size", "3000", "--format", "json"], cwd=tmp_path, env=env,
+                       capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    d = json.loads(p.stdout)
+    assert d["params"]["nat"] == "keep-all"
+    ct_new = [(e["dev"], e["reply"]["dport"]) for e in d["events"] if e["ev"] == "ct_new"]
+    assert ct_new == [("if2", 5000)]
+    assert "keep-all" not in names()                         # the copy's model, not this tree's
