@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
+
+from .reasons import OnlyRoute
 
 
 class RouteError(ValueError):
@@ -75,6 +77,11 @@ class Route:
     @property
     def live(self) -> list[Nexthop]:
         return [nh for nh in self.nexthops if not nh.dead]
+
+    @cached_property
+    def only(self) -> OnlyRoute:
+        """Why a lookup that finds this route takes its one nexthop (made once, kept)."""
+        return OnlyRoute(self.dest())
 
     def dest(self) -> str:
         if self.plen == 0:

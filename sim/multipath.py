@@ -19,9 +19,8 @@
 ``equalize`` is not a policy but a route flag on top of ``random`` or ``wrr``:
 see ``sim.route_cache``.
 
-Each returns the nexthop and why it was chosen; with ``explain=False`` the why is
-``""``, for the many choices no trace keeps (providers, the Internet, counters-only
-runs): formatting it cost more than choosing.
+Each returns the nexthop and why it was chosen: a small record of ``sim.reasons``
+(its fields are the choice's inputs; its text, made only when read, is the trace's).
 """
 from __future__ import annotations
 
@@ -30,26 +29,23 @@ from functools import lru_cache
 
 from .fib import Nexthop, Route
 from .packet import TCP_PROTO, UDP_PROTO, Packet
+from .reasons import CtMark, HashChoice, NumgenMark, RandomDraw, RoundRobin
 
 HZ = 100                                # 2.4 jiffies per second on i386
 
 
-def select_random(route: Route, rng, explain: bool = True) -> tuple[Nexthop, str]:
+def select_random(route: Route, rng) -> tuple[Nexthop, RandomDraw]:
     live = route.live
     total = sum(nh.weight for nh in live)
     w = rng.randrange(total)
     for nh in live:
         w -= nh.weight
         if w < 0:
-            if not explain:
-                return nh, ""
-            dead = len(route.nexthops) - len(live)
-            return nh, f"random choice among {len(live)} nexthops" + (f" ({dead} dead)" if dead else "")
+            return nh, RandomDraw(len(live), len(route.nexthops) - len(live))
     raise AssertionError("weights exhausted")
 
 
-def select_wrr(route: Route, w_source: int, source_name: str,
-               explain: bool = True) -> tuple[Nexthop, str]:
+def select_wrr(route: Route, w_source: int, source_name: str) -> tuple[Nexthop, RoundRobin]:
     """Like 2.4 ``fib_select_multipath()``, line by line.
 
     1. When every credit is spent, refill the live nexthops: ``nh_power = nh_weight``,
@@ -64,14 +60,14 @@ def select_wrr(route: Route, w_source: int, source_name: str,
             nh.power = 0 if nh.dead else nh.weight
         route.power = sum(nh.power for nh in route.nexthops)
     w = w_source % route.power
-    credits = ", ".join(f"{nh.dev}:{nh.power}" for nh in route.nexthops if not nh.dead) if explain else ""
+    credits = tuple((nh.dev, nh.power) for nh in route.nexthops if not nh.dead)
     for nh in route.nexthops:
         if nh.power and not nh.dead:
             w -= nh.power
             if w <= 0:
                 nh.power -= 1
                 route.power -= 1
-                return nh, f"round robin, credits {credits}, {source_name}" if explain else ""
+                return nh, RoundRobin(credits, source_name, w_source)
     raise AssertionError("fib_power out of step with nh_power")
 
 
@@ -97,8 +93,7 @@ def _keyed_hash(seed: int, src: str, dst: str, proto: int, sport: int, dport: in
     return int.from_bytes(h.digest(), "big") >> 1
 
 
-def select_hash(route: Route, pkt: Packet, seed: int, l4: bool,
-                explain: bool = True) -> tuple[Nexthop, str]:
+def select_hash(route: Route, pkt: Packet, seed: int, l4: bool) -> tuple[Nexthop, HashChoice]:
     """Hash-threshold (RFC 2992), as ``fib_select_multipath()`` in 4.4+."""
     h = flow_hash(seed, pkt, l4)
     live = route.live                   # fib_rebalance(): bounds over the live nexthops only
@@ -108,31 +103,24 @@ def select_hash(route: Route, pkt: Packet, seed: int, l4: bool,
         acc += nh.weight
         bound = (acc << 31) // total - 1
         if h <= bound:
-            if not explain:
-                return nh, ""
-            fields = "5-tuple" if l4 else "src, dst"
-            return nh, f"hash-{'l4' if l4 else 'l3'} of ({fields}) = 0x{h:08x} <= bound 0x{bound:08x}"
+            return nh, HashChoice(l4, h, bound)
     raise AssertionError("hash above every bound")
 
 
-def select_numgen(route: Route, counter: int, explain: bool = True) -> tuple[Nexthop, str]:
+def select_numgen(route: Route, counter: int) -> tuple[Nexthop, NumgenMark]:
     """``numgen inc mod N offset 1`` marks the packet; ``ip rule fwmark k`` picks table k,
     whose default route is the k-th uplink."""
     n = len(route.nexthops)
     mark = (counter - 1) % n + 1
-    nh = route.nexthops[mark - 1]
-    if not explain:
-        return nh, ""
-    return nh, f"numgen inc = {counter - 1}, mod {n} offset 1 -> fwmark {mark} -> table {mark}"
+    return route.nexthops[mark - 1], NumgenMark(counter - 1, n, mark)
 
 
-def select_connmark(route: Route, marks: dict, flow, counter: int) -> tuple[Nexthop, str, bool]:
-    """The connection's mark picks the table; a new connection gets the next mark.
-    Returns (nexthop, why, new)."""
-    n = len(route.nexthops)
+def select_connmark(route: Route, marks: dict, flow, counter: int) -> tuple[Nexthop, CtMark]:
+    """The connection's mark picks the table; a new connection gets the next mark
+    (``why.new``)."""
     mark = marks.get(flow)
     if mark is not None:
-        return route.nexthops[mark - 1], f"ct mark {mark} -> fwmark {mark} -> table {mark}", False
+        return route.nexthops[mark - 1], CtMark(mark)
+    n = len(route.nexthops)
     mark = marks[flow] = (counter - 1) % n + 1
-    return (route.nexthops[mark - 1],
-            f"new connection: ct mark set numgen inc mod {n} offset 1 = {mark} -> table {mark}", True)
+    return route.nexthops[mark - 1], CtMark(mark, True, n)

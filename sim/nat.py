@@ -20,6 +20,7 @@ from enum import StrEnum
 
 from .packet import ICMP_PROTO, PROTO_NAMES, TCP, TCP_PROTO, UDP_PROTO, FlowTuple, Packet
 from .natmodels import NAT_MODELS, REGISTRY, NatModel
+from .reasons import DeviceDown, Gone, OifChanged, Reason
 from .trace import Drop, Ev
 
 __all__ = ["Nat", "Conn", "CtState", "NAT_MODELS", "show_conn"]
@@ -95,7 +96,7 @@ class Nat:
             return pkt
         now = self.router.sim.now
         if ct.expires <= now:
-            self.destroy(ct, "timeout")
+            self.destroy(ct, Gone.TIMEOUT)
             return pkt
         _, src, sport, _, _ = ct.orig
         out = pkt.with_dst(src, sport)
@@ -103,7 +104,7 @@ class Nat:
         self._update(ct, pkt, reply=True)
         self.router.sim.trace.emit(Ev.NAT, self.router.name, out, pkt, "dnat", ct.id)
         if ct.orig[0] == ICMP_PROTO and self.model.icmp_dies_with_reply:
-            self.destroy(ct, "icmp reply")       # 2.4: the echo reply ends the ICMP "connection"
+            self.destroy(ct, Gone.ICMP_REPLY)    # 2.4: the echo reply ends the ICMP "connection"
         return out
 
     def postrouting(self, pkt: Packet, oif: str) -> Packet | None:
@@ -116,10 +117,10 @@ class Nat:
         key = self.model.key(t, oif)
         ct = self.by_orig.get(key)
         if ct is not None and ct.expires <= self.router.sim.now:
-            self.destroy(ct, "timeout")
+            self.destroy(ct, Gone.TIMEOUT)
             ct = None
         if ct is not None and ct.dev != oif and self.model.egress_changed(ct, oif):
-            self.destroy(ct, f"oif changed {ct.dev}->{oif}")
+            self.destroy(ct, OifChanged(ct.dev, oif))
             self.router.sim.trace.emit(Ev.DROP, self.router.name, pkt, Drop.NAT_OIF_CHANGED)
             return None
         if ct is None:
@@ -155,7 +156,7 @@ class Nat:
         ``dst``:``dport`` unused (an expired entry holding it is destroyed)?"""
         ct = self.by_reply.get(_reply_key(proto, dst, dport, addr, port))
         if ct is not None and ct.expires <= self.router.sim.now:
-            self.destroy(ct, "timeout")
+            self.destroy(ct, Gone.TIMEOUT)
             return True
         return ct is None
 
@@ -174,11 +175,11 @@ class Nat:
         if not self.model.forgets_on_device_down:
             return False
         for ct in [c for c in self.entries() if c.dev == dev]:
-            self.destroy(ct, f"{dev} down")
+            self.destroy(ct, DeviceDown(dev))
             self.flushed += 1
         return True
 
-    def destroy(self, ct: Conn, reason: str) -> None:
+    def destroy(self, ct: Conn, reason: Reason) -> None:
         del self.by_orig[ct.key]
         del self.by_reply[ct.reply]
         self.router.sim.trace.emit(Ev.CT_DEL, self.router.name, None, ct.id, reason)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .reasons import Gone, Reason
 from .trace import Ev
 
 GC_TIMEOUT = 300_000_000      # µs: /proc/sys/net/ipv4/route/gc_timeout = 300 s
@@ -59,7 +60,7 @@ class RouteCache:
         e = self.entries[key] = RtEntry(key, dev, via, equalize, now, now)
         return e
 
-    def delete(self, e: RtEntry, reason: str) -> None:
+    def delete(self, e: RtEntry, reason: Reason) -> None:
         del self.entries[e.key]
         self.router.sim.trace.emit(Ev.RT_DEL, self.router.name, None, e.key, e.dev, reason)
 
@@ -85,14 +86,13 @@ class RouteCache:
                 if now - e.lastuse <= tmo:              # rt_may_expire() says no
                     tmo >>= 1
                     continue
-                self.delete(e, "expired")
+                self.delete(e, Gone.EXPIRED)
             t -= self.gc_timeout
         self.rover = i
         self.router.sim.at(self.gc_interval, self.rt_check_expire, daemon=True)
 
-    def flush(self, why: str = "") -> None:
-        """``ip route flush cache`` (or the kernel's own ``rt_cache_flush()``)."""
-        reason = f"flush ({why})" if why else "flush"
+    def flush(self, reason: Reason = Gone.FLUSH) -> None:
+        """``ip route flush cache`` (or the kernel's own ``rt_cache_flush()``, for ``reason``)."""
         for e in list(self.entries.values()):
             self.delete(e, reason)
 

@@ -5,7 +5,7 @@
             ─▶ POSTROUTING (masquerade) ─▶ transmit on the chosen device
 
 Providers and the Internet core are routers too, without a route cache and
-without explaining themselves in the trace (``explain=False``).
+without showing their FIB lookups in the trace (``explain=False``).
 """
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from .nat import Nat
 from .natmodels import translates
 from .packet import ECHO_REPLY, ECHO_REQUEST, ICMP, TCP, Packet
 from .policies import REGISTRY
+from .reasons import EqualizeDeleted, Flushed, Gone, Why
 from .route_cache import RouteCache
 from .tcp import rst_for
 from .trace import Drop, Ev
@@ -46,7 +47,7 @@ class Router(Node):
         else:
             self.fib.sync_down(iface.name)
         if self.cache is not None:
-            self.cache.flush(f"{iface.name} {'up' if up else 'down'}")
+            self.cache.flush(Flushed(iface.name, "up" if up else "down"))
         if self.nat is not None and not up and self.nat.device_down(iface.name):
             self.policy.device_down(iface.name)
 
@@ -101,19 +102,18 @@ class Router(Node):
     def route_input(self, pkt: Packet, iif: Interface) -> tuple[str, str | None] | None:
         """``ip_route_input()``: the route cache in front of the FIB."""
         cache = self.cache
-        keep = self.sim.trace.keep          # a why is built only for a trace that keeps it
         if cache is None:
             route = self._fib_lookup(pkt)
             if route is None:
                 return None
-            nh, why = self.select(route, pkt, self.explain and keep)
+            nh, why = self.select(route, pkt)
             if self.explain:
                 self.sim.trace.emit(Ev.FIB, self.name, pkt, nh.dev, nh.via or "-", why)
             return nh.dev, nh.via
         ip = pkt.ip
         key = (ip.dst, ip.src, ip.tos, iif.name)
         e = cache.entries.get(key)
-        why = ""
+        deleted = False
         if e is not None:
             if not e.equalize:
                 cache.in_hit += 1
@@ -121,17 +121,17 @@ class Router(Node):
                 e.use += 1
                 self.sim.trace.emit(Ev.RT_HIT, self.name, pkt, key, e.dev, e.via or "-")
                 return e.dev, e.via
-            cache.delete(e, "equalize")        # the equalize patch: a hit re-selects
-            why = "equalize deleted the cached entry; "
+            cache.delete(e, Gone.EQUALIZE)     # the equalize patch: a hit re-selects
+            deleted = True
         cache.in_slow_tot += 1                 # ip_route_input_slow()
         route = self._fib_lookup(pkt)
         if route is None:
             cache.in_no_route += 1
             return None
-        nh, how = self.select(route, pkt, keep)
+        nh, why = self.select(route, pkt)
         cache.insert(key, nh.dev, nh.via, route.equalize)
-        self.sim.trace.emit(Ev.RT_MISS, self.name, pkt, key, nh.dev, nh.via or "-", why + how,
-                            route.equalize)
+        self.sim.trace.emit(Ev.RT_MISS, self.name, pkt, key, nh.dev, nh.via or "-",
+                            EqualizeDeleted(why) if deleted else why, route.equalize)
         return nh.dev, nh.via
 
     def _fib_lookup(self, pkt: Packet) -> Route | None:
@@ -140,12 +140,11 @@ class Router(Node):
             self.sim.trace.emit(Ev.DROP, self.name, pkt, Drop.NO_ROUTE)
         return route
 
-    def select(self, route: Route, pkt: Packet, explain: bool = True) -> tuple[Nexthop, str]:
-        """``fib_select_multipath()`` by this router's policy (``sim.policies``); the why is
-        ``""`` unless ``explain``."""
+    def select(self, route: Route, pkt: Packet) -> tuple[Nexthop, Why]:
+        """``fib_select_multipath()`` by this router's policy (``sim.policies``), and why."""
         if not route.multipath:
-            return route.nexthops[0], f"route {route.dest()}" if explain else ""
-        return self.policy.select(route, pkt, explain)
+            return route.nexthops[0], route.only
+        return self.policy.select(route, pkt)
 
     # -- the router's own stack -------------------------------------------------------------
 
@@ -171,5 +170,5 @@ class Router(Node):
             return
         # an output route bound to the source address leaves by that address's device
         by_src = [nh for nh in route.nexthops if self.ifaces[nh.dev].addr == pkt.ip.src]
-        nh = by_src[0] if by_src else self.select(route, pkt, False)[0]
+        nh = by_src[0] if by_src else self.select(route, pkt)[0]
         self.ifaces[nh.dev].xmit(pkt, nh.via or pkt.ip.dst)

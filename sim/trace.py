@@ -17,6 +17,7 @@ from collections import Counter
 from enum import Enum
 
 from .packet import PROTO_NAMES
+from .reasons import Reason
 
 
 class Ev(str, Enum):
@@ -246,6 +247,8 @@ class Trace:
 
 
 def _jsonable(v):
+    if isinstance(v, Reason):
+        return str(v)
     if hasattr(v, "to_dict"):
         return v.to_dict()
     if isinstance(v, Enum):

@@ -7,6 +7,7 @@ import pytest
 
 import sim
 from sim.pcap import pcapng_bytes
+from sim.reasons import CtMark, DeadTable, DeviceDown, Flushed, Invalid, RoundRobin
 from sim.trace import Drop, Ev
 
 from helpers import events, uplink_hops
@@ -33,12 +34,13 @@ def test_connections_on_the_failed_line_stall_the_others_and_new_ones_use_the_li
     assert fins and {p.ip.src for p in fins} == {"192.168.0.1"}
     assert any(e.pkt.ip.dst == "192.168.0.1" and e.pkt.l4.flags == "R" for e in events(r, Ev.SEND, "remote1"))
     whys = [e.why for e in events(r, Ev.FIB, "router") if e.pkt.sport in stalled and "F" in e.pkt.l4.flags]
-    assert whys and all(w.startswith("INVALID to conntrack, so no ct mark") for w in whys)
+    assert whys and all(type(w) is Invalid for w in whys)
+    assert str(whys[0]).startswith("INVALID to conntrack, so no ct mark: the main table: hash-l3 of")
     assert all(_dev_of(c) == "if1" and c["complete"] for c in later)
     # the router: carrier lost, the nexthop dead, the masqueraded entries on if2 forgotten
     link = [e for e in events(r, Ev.LINK) if e.node == "router"]
     assert [(e.t, e.dev, e.state) for e in link] == [(1_000_000, "if2", "down")]
-    dels = [e for e in events(r, Ev.CT_DEL, "router") if e.reason == "if2 down"]
+    dels = [e for e in events(r, Ev.CT_DEL, "router") if e.reason == DeviceDown("if2")]
     assert len(dels) == sum(_dev_of(c) == "if2" for c in first) == r.summary["link_down"]["conntrack_entries_flushed"]
     assert "dev if2 weight 1 dead linkdown" in r.net["router"].fib.show()
     # nothing the router sends after the failure goes out by if2
@@ -49,12 +51,13 @@ def test_connections_on_the_failed_line_stall_the_others_and_new_ones_use_the_li
 
 def test_2_4_route_cache_is_flushed_and_the_round_robin_skips_the_dead_nexthop():
     r = sim.run("thought-question", multipath="wrr", nat="netfilter", down_at=0.5, size=400_000)
-    flushed = [e for e in events(r, Ev.RT_DEL, "router") if e.reason == "flush (if2 down)"]
+    flushed = [e for e in events(r, Ev.RT_DEL, "router") if e.reason == Flushed("if2", "down")]
     assert flushed and all(e.t == 500_000 for e in flushed)
     misses = [e for e in events(r, Ev.RT_MISS, "router") if e.t > 500_000]
     assert misses and {e.dev for e in misses} <= {"if1", "eth0"}
-    wrr = [e.why for e in misses if "round robin" in e.why]
-    assert wrr and all("if1:" in why and "if2:" not in why for why in wrr)   # if2 has no credits
+    wrr = [e.why.choice for e in misses if type(e.why.choice) is RoundRobin]
+    assert wrr and all([dev for dev, _ in why.credits] == ["if1"] for why in wrr)   # if2 has no credits
+    assert all("if1:" in str(why) and "if2:" not in str(why) for why in wrr)
 
 
 @pytest.mark.parametrize("policy", ["hash-l3", "hash-l4", "random", "numgen"])
@@ -85,9 +88,11 @@ def test_a_talking_client_is_reset_under_masquerade_but_hangs_under_snat(nat, re
              if e.t > 300_000 and e.pkt.ip.src == "192.168.0.1"]
     assert after
     if reset:
-        assert after[0].startswith("new connection: ct mark set")
+        assert type(after[0]) is CtMark and after[0].new
+        assert str(after[0]).startswith("new connection: ct mark set")
     else:
-        assert all(w.startswith("ct mark 1 -> fwmark 1 -> table 1, whose route is dead (if1 down)")
+        assert all(w == DeadTable(CtMark(1), "if1", w.fallback) for w in after)
+        assert all(str(w).startswith("ct mark 1 -> fwmark 1 -> table 1, whose route is dead (if1 down)")
                    for w in after)
 
 

@@ -11,6 +11,7 @@ from sim.core import Sim
 from sim.packet import IP, TCP, Packet
 from sim.scenarios import make_params
 from sim.topology import article_network
+from sim.reasons import OifChanged
 from sim.trace import Drop, Ev
 
 from helpers import drops, events, uplink_hops
@@ -84,7 +85,8 @@ def test_masquerade_kills_the_entry_drops_the_packet_and_the_router_resets_the_r
     r = sim.run("echo", nat="masquerade", multipath="numgen")
     kinds = [e for e in r.events if e.node == "router" and e.ev in (Ev.CT_DEL, Ev.DROP)]
     first_del = next(i for i, e in enumerate(kinds) if e.ev is Ev.CT_DEL)
-    assert kinds[first_del].reason == "oif changed if1->if2"
+    assert kinds[first_del].reason == OifChanged("if1", "if2")
+    assert str(kinds[first_del].reason) == "oif changed if1->if2"
     assert (kinds[first_del + 1].ev, kinds[first_del + 1].reason) == (Ev.DROP, Drop.NAT_OIF_CHANGED)
     # a reply then reaches the router's own stack, which answers it with a reset
     rsts = [e for e in events(r, Ev.SEND, "router") if e.pkt.l4.flags == "R"]
@@ -115,7 +117,7 @@ def test_masquerade_checks_the_device_before_any_reply_too():
     hops, router = _three_syns("masquerade")
     assert hops == [("router:if1", "100.0.0.1"), ("router:if1", "100.0.0.1")]
     kills = [e for e in router if e.ev in (Ev.CT_DEL, Ev.DROP)]
-    assert kills[0].ev is Ev.CT_DEL and kills[0].reason == "oif changed if1->if2"
+    assert kills[0].ev is Ev.CT_DEL and kills[0].reason == OifChanged("if1", "if2")
     assert (kills[1].ev, kills[1].reason) == (Ev.DROP, Drop.NAT_OIF_CHANGED)
     # the SNAT model keeps the binding for all three
     hops, _ = _three_syns("snat")

@@ -4,6 +4,7 @@ from __future__ import annotations
 from ..fib import Nexthop, Route
 from ..multipath import select_hash
 from ..packet import Packet
+from ..reasons import DeadTable, Why
 
 
 class Policy:
@@ -22,9 +23,9 @@ class Policy:
     def __init__(self, router):
         self.router = router
 
-    def select(self, route: Route, pkt: Packet, explain: bool) -> tuple[Nexthop, str]:
-        """The nexthop for ``pkt`` on the multipath ``route`` and why (``""`` unless
-        ``explain``: formatting the why costs more than choosing)."""
+    def select(self, route: Route, pkt: Packet) -> tuple[Nexthop, Why]:
+        """The nexthop for ``pkt`` on the multipath ``route`` and why (a ``sim.reasons``
+        record)."""
         raise NotImplementedError
 
     def device_down(self, dev: str) -> None:
@@ -42,11 +43,10 @@ def register(cls: type[Policy]) -> type[Policy]:
     return cls
 
 
-def fwmark_table(router, route: Route, pkt: Packet, nh: Nexthop, why: str,
-                 explain: bool) -> tuple[Nexthop, str]:
+def fwmark_table(router, route: Route, pkt: Packet, nh: Nexthop, why: Why) -> tuple[Nexthop, Why]:
     """The nexthop a mark chose, through ``ip rule fwmark k table k``: when table k's only
     route is dead (its device down), the lookup falls through to the main table's hash."""
     if nh.dead:
-        nh2, why2 = select_hash(route, pkt, router.sim.seed, False, explain)
-        return nh2, f"{why}, whose route is dead ({nh.dev} down); the main table: {why2}" if explain else ""
-    return nh, why if explain else ""
+        nh2, why2 = select_hash(route, pkt, router.sim.seed, False)
+        return nh2, DeadTable(why, nh.dev, why2)
+    return nh, why

@@ -2,6 +2,7 @@
 moves -- ``ct state new ct mark set numgen inc mod N offset 1``, ``meta mark set ct mark``,
 ``ip rule fwmark k table k``."""
 from ..multipath import select_connmark, select_hash
+from ..reasons import Invalid
 from .base import Policy, fwmark_table, register
 
 
@@ -14,15 +15,15 @@ class Connmark(Policy):
         self.counter = 0         # nftables' "numgen inc" counter, for new connections
         self.marks: dict = {}    # the LAN flow -> its mark (kept in its conntrack entry)
 
-    def select(self, route, pkt, explain):
+    def select(self, route, pkt):
         router = self.router
         if router.nat is not None and router.nat.invalid(pkt):
             # INVALID to conntrack: "ct state new" does not match, no ct mark, no fwmark
-            nh, why = select_hash(route, pkt, router.sim.seed, False, explain)
-            return nh, f"INVALID to conntrack, so no ct mark: the main table: {why}" if explain else ""
-        nh, why, new = select_connmark(route, self.marks, pkt.flow(), self.counter + 1)
-        self.counter += new
-        return fwmark_table(router, route, pkt, nh, why, explain)
+            nh, why = select_hash(route, pkt, router.sim.seed, False)
+            return nh, Invalid(why)
+        nh, why = select_connmark(route, self.marks, pkt.flow(), self.counter + 1)
+        self.counter += why.new
+        return fwmark_table(router, route, pkt, nh, why)
 
     def device_down(self, dev):
         # the ct mark lives in the conntrack entry: it goes with it, and the connection's

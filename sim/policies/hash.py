@@ -9,8 +9,8 @@ class HashL3(Policy):
     name, rank = "hash-l3", 3
     l4 = False
 
-    def select(self, route, pkt, explain):
-        return select_hash(route, pkt, self.router.sim.seed, self.l4, explain)
+    def select(self, route, pkt):
+        return select_hash(route, pkt, self.router.sim.seed, self.l4)
 
 
 @register

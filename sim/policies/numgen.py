@@ -12,7 +12,7 @@ class Numgen(Policy):
         super().__init__(router)
         self.counter = 0         # nftables' "numgen inc" counter
 
-    def select(self, route, pkt, explain):
+    def select(self, route, pkt):
         self.counter += 1
-        nh, why = select_numgen(route, self.counter, explain)
-        return fwmark_table(self.router, route, pkt, nh, why, explain)
+        nh, why = select_numgen(route, self.counter)
+        return fwmark_table(self.router, route, pkt, nh, why)

@@ -8,5 +8,5 @@ from .base import Policy, register
 class Random(Policy):
     name, rank, cached = "random", 1, True
 
-    def select(self, route, pkt, explain):
-        return select_random(route, self.router.sim.rng, explain)
+    def select(self, route, pkt):
+        return select_random(route, self.router.sim.rng)

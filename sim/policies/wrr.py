@@ -12,10 +12,9 @@ class Wrr(Policy):
         super().__init__(router)
         self.counter = 0         # the equalize patch's global counter (replaces jiffies)
 
-    def select(self, route, pkt, explain):
+    def select(self, route, pkt):
         if route.equalize:          # the patch: w = mp_counter++ % fib_power
             c = self.counter
             self.counter += 1
-            return select_wrr(route, c, f"counter {c}" if explain else "", explain)
-        jiffies = self.router.sim.now * HZ // 1_000_000
-        return select_wrr(route, jiffies, f"jiffies {jiffies}" if explain else "", explain)
+            return select_wrr(route, c, "counter")
+        return select_wrr(route, self.router.sim.now * HZ // 1_000_000, "jiffies")
