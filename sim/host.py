@@ -12,7 +12,7 @@ from typing import Callable
 from .fib import FIB
 from .link import Interface
 from .packet import ECHO_REPLY, ECHO_REQUEST, ICMP, IP, TCP, UDP, MptcpOption, Packet
-from .tcp import TcpConn, rst_for
+from .tcp import DEFAULT_TCP_PROFILE, TcpConn, rst_for
 from .trace import Drop, Ev
 
 
@@ -66,7 +66,7 @@ class Host(Node):
         self.next_port = 5000
         self.window = 32 * 1460
         self.cc = "none"                          # congestion control of new connections
-        self.tcp_profile = "2.4"                  # 2.4 or linux (sim.tcp.TCP_PROFILES)
+        self.tcp_profile = DEFAULT_TCP_PROFILE    # 2.4 or linux (sim.tcp.TCP_PROFILES)
         self.seen: Counter = Counter()            # (proto, source address) of every packet received
 
     @property

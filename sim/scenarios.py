@@ -95,16 +95,19 @@ def _addr_kind(a: str) -> str | None:
     return "unicast"
 
 
+_NET, _UPLINK = NetworkSpec(), Uplink()     # the article's network: Params' defaults are its
+
+
 @dataclass
 class Params:
-    multipath: str = "random"
-    equalize: bool = False
-    nat: str = "article"
-    remote: str = "article"
-    cc: str = "none"                    # TCP congestion control: none (fixed window) or reno
-    tcp: str = "2.4"                    # TCP timers: 2.4 (3 s first RTO) or linux (1 s, loss probes)
-    ingress_filter: bool = False
-    uplinks: int = 2
+    multipath: str = _NET.policy        # "random"
+    equalize: bool = _NET.equalize
+    nat: str = _NET.nat                 # "article"
+    remote: str = _NET.remote           # "article"
+    cc: str = _NET.cc                   # TCP congestion control: none (fixed window) or reno
+    tcp: str = _NET.tcp                 # TCP timers: 2.4 (3 s first RTO) or linux (1 s, loss probes)
+    ingress_filter: bool = _NET.ingress_filter
+    uplinks: int = len(_NET.uplinks)
     seed: int = 1
     size: int = 200_000                 # bytes per download (per request)
     connections: int = 1                # parallel downloads (flashget: 8)
@@ -116,18 +119,18 @@ class Params:
     subflows: int = 2                   # mptcp: subflows of the one connection
     uplink_addrs: list[str] = field(default_factory=list)   # if1, if2 ... (default: the article's)
     remote_addrs: list[str] = field(default_factory=list)   # remote1, remote2 (default: the article's)
-    port_base: int = 5000               # first source port of the LAN hosts
-    bundle: bool = False                # the uplinks bundled into one (PPP Multilink) to provider 1
+    port_base: int = _NET.port_base     # first source port of the LAN hosts
+    bundle: bool = _NET.bundle          # the uplinks bundled into one (PPP Multilink) to provider 1
     flush_at: list[float] = field(default_factory=list)     # s: `ip route flush cache` then
     down_at: float | None = None        # s: the line of uplink `down_uplink` goes down then
     down_uplink: int = 2                # which uplink (1-based) goes down at `down_at`
     read_timeout: float | None = None   # s a downloading client waits for data before it closes
-    down_kbit: list[int] = field(default_factory=lambda: [2000])   # per uplink, last repeats
-    up_kbit: list[int] = field(default_factory=lambda: [512])
-    delay_ms: list[float] = field(default_factory=lambda: [10.0])
-    core_delay_ms: float = 5.0          # provider <-> Internet, one way
-    remote_delay_ms: float = 2.0        # Internet <-> remote host, one way
-    weights: list[int] = field(default_factory=lambda: [1])
+    down_kbit: list[int] = field(default_factory=lambda: [_UPLINK.down // KBIT])  # per uplink, last repeats
+    up_kbit: list[int] = field(default_factory=lambda: [_UPLINK.up // KBIT])
+    delay_ms: list[float] = field(default_factory=lambda: [_UPLINK.delay / MS])
+    core_delay_ms: float = _NET.core_delay / MS         # provider <-> Internet, one way
+    remote_delay_ms: float = _NET.remote_delay / MS     # Internet <-> remote host, one way
+    weights: list[int] = field(default_factory=lambda: [_UPLINK.weight])
     trace: bool = True                  # False: counters only
 
     def validate(self) -> None:

@@ -64,6 +64,7 @@ TCP_PROFILES: dict[str, TcpProfile] = {p.name: p for p in (
                rfc5961_challenge_ack=True),
 )}
 """The profiles by name, as ``--tcp`` and ``Params.tcp`` give them."""
+DEFAULT_TCP_PROFILE = "2.4"         # the article's kernel: the profile wherever none is given
 
 
 class TcpState(StrEnum):
@@ -89,7 +90,7 @@ class TcpConn:
     """One end of a connection.  ``local`` and ``remote`` are (addr, port) endpoints."""
 
     def __init__(self, host, local, remote, window: int = 32 * MSS, cc: str = "none",
-                 profile: str = "2.4"):
+                 profile: str = DEFAULT_TCP_PROFILE):
         self.host = host
         self.local = local
         self.remote = remote

@@ -18,6 +18,7 @@ from .link import BundleLink, Link
 from .natmodels import translates
 from .policies import REGISTRY
 from .router import Router
+from .tcp import DEFAULT_TCP_PROFILE
 
 KBIT = 1_000
 MBIT = 1_000_000
@@ -52,13 +53,15 @@ class Uplink:
 
 @dataclass
 class NetworkSpec:
+    """The network to build; its defaults are the article's, and ``sim.scenarios.Params`` starts
+    from them."""
     uplinks: list[Uplink] = field(default_factory=lambda: [Uplink(), Uplink()])
     policy: str = "random"
     equalize: bool = False
     nat: str = "article"
     remote: str = "article"
     cc: str = "none"
-    tcp: str = "2.4"
+    tcp: str = DEFAULT_TCP_PROFILE
     uplink_addrs: list[str] = field(default_factory=list)   # if1, if2 ...: the article's if empty
     remote_addrs: list[str] = field(default_factory=list)   # remote1, remote2: the article's if empty
     port_base: int = 5000                                   # first source port of the LAN hosts
