@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import textwrap
 
+from ..natmodels import translates
 from . import _dot
 from ._common import ms, uplink_index
 from ._dot import FONT, MONO, PURPLE, h, q
@@ -168,7 +169,7 @@ def state_dot(result, snap: Snapshot) -> str:
     # conntrack / NAT
     ct_rows = []
     ct_edges = []
-    if p.nat == "none":
+    if not translates(p.nat):
         ct_note = "no NAT: the LAN's addresses are public"
     else:
         ct_note = f"NAT model: {p.nat}"

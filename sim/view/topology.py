@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from ..natmodels import translates
 from ..trace import Ev
 from . import _dot
 from ._common import flow_text, short_name, uplink_index
@@ -56,7 +57,7 @@ def topology_dot(result) -> str:
         addrs = [i.addr for i in node.ifaces.values()]
         if name == "router":
             mode = p.multipath + (" + equalize" if p.equalize else "")
-            nat = {"none": "no NAT"}.get(p.nat, f"NAT: {p.nat}")
+            nat = f"NAT: {p.nat}" if translates(p.nat) else "no NAT"
             label = f"{t}\n{mode}\n{nat}"
             shape = "box3d"
         elif kind == "host":
