@@ -7,7 +7,8 @@ scapy objects: a record costs well under a microsecond, a scapy packet
 half a millisecond.
 
 A packet is ``Packet(ip, l4, load)``: ``load`` is the payload length in
-bytes (the simulator moves lengths, not contents).
+bytes (the simulator moves lengths, not contents).  A TCP header's MPTCP option is
+one of the frozen records ``MpCapable``, ``MpJoin``, ``Dss`` (RFC 8684's names).
 """
 from __future__ import annotations
 

@@ -8,12 +8,13 @@ congestion avoidance, fast retransmit and fast recovery, as in Linux 2.4), which
 shows how reordering over unequal links eats the gain of per-packet balancing.
 Timestamps (RFC 7323) are modelled only as what they do to the RTT estimate.
 ACKs are delayed with quick-ack and ping-pong modes, as in 2.4 and today.  Two
-profiles: ``2.4`` (3 s first timeout, 5 SYN retries, a RST anywhere in the window
+profiles (``TCP_PROFILES``, a ``TcpProfile`` record each): ``2.4`` (3 s first timeout, 5 SYN retries, a RST anywhere in the window
 resets) and ``linux``, today's kernel (1 s first timeout, 6 SYN retries, tail loss
 probes, RFC 5961: only a RST at exactly ``rcv_nxt`` resets, one elsewhere in the
 window gets a challenge ACK).  What it leaves out, on
 purpose: SACK and other options, the adaptive delayed-ACK timeout (``ato`` grows
-from 40 ms towards 200 ms), IW10 and CUBIC.  Every state change is a trace event.
+from 40 ms towards 200 ms), IW10 and CUBIC.  Every state change (a ``TcpState``) is a
+trace event.
 """
 from __future__ import annotations
 
