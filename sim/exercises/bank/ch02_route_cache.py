@@ -1,0 +1,72 @@
+"""The exercises of chapter 2, the route table and the route cache (book/02-route-cache.md)."""
+from __future__ import annotations
+
+from sim.trace import Ev
+
+from . import (addressed, addresses_text, arrival_before, arrivals, exercise, numeric, predict, run)
+
+
+@exercise("rc-hit", 2, "predict", "Does the route cache hit?")
+def rc_hit(student, rng):
+    params = dict(seed=rng.randrange(1, 1000), uplinks=rng.choice([2, 3]), size=6000)
+    params = addressed(student, rng, "connection-level", params)
+    r = run("connection-level", **params)
+    decisions = [i for i, e in enumerate(r.events) if e.node == "router" and e.ev in (Ev.RT_MISS, Ev.RT_HIT)]
+    which = rng.choice(["first-up", "later-up", "first-down", "later-down"])
+    up = [i for i in decisions if r.events[i].key[3] == "eth0"]
+    down = [i for i in decisions if r.events[i].key[3] != "eth0"]
+    pool = {"first-up": up[:1], "later-up": up[2:6], "first-down": down[:1], "later-down": down[2:6]}[which]
+    step = rng.choice(pool)
+    ask = arrival_before(r, step, None)
+    hit = r.events[step].ev is Ev.RT_HIT
+    pkt = r.events[ask].pkt
+    key = r.events[step].key
+    said = f"{key[1]} > {key[0]} iif {key[3]}"
+    made = next((i for i in range(step) if r.events[i].ev is Ev.RT_MISS and r.events[i].key == key), None)
+    if hit:
+        why_not = {"miss": f"Not a miss: event {made} (`rt_miss`) inserted the entry for {said}, and nothing "
+                           f"removed it since, so `ip_route_input()` finds it in the cache."}
+    else:
+        held = sorted({f"{e.key[1]} > {e.key[0]} iif {e.key[3]}" for e in r.events[:step]
+                       if e.ev is Ev.RT_MISS and e.node == "router"})
+        why_not = {"hit": f"Not a hit: no earlier packet had this packet's key, {said}; the cache held "
+                          + (", ".join(held) if held else "nothing yet") + " -- ports are not in the key, "
+                          "but the input interface is."}
+    return predict(
+        scenario="connection-level", params=params, r=r, ask=ask, step=step, why_not=why_not,
+        choices=["hit", "miss"], answer="hit" if hit else "miss",
+        prompt=(f"One download from Local host 1 to Remote host 1, {params['uplinks']} uplinks, no equalize. "
+                f"Addresses: {addresses_text(r)}. At event {ask} this packet reaches the router: `{pkt.summary()}`. "
+                f"Will the router's route cache **hit** or **miss** for it?"),
+        hint=("The 2.4 route cache key is (destination, source, TOS, input interface) -- no ports. "
+              "Look back in the trace: was an entry with exactly this key already inserted by an "
+              "earlier `rt_miss`? A reply coming in on an uplink has a different key from the request "
+              "going out on eth0."),
+        explanation=(f"It is a {'hit' if hit else 'miss'}: the key is {key[1]} > {key[0]} iif {key[3]}, and "
+                     + ("an earlier packet of the same direction already inserted that entry, so "
+                        "`ip_route_input()` finds it in the cache." if hit else
+                        "no earlier packet had that key, so `ip_route_input_slow()` looks the FIB up "
+                        "and inserts a new entry.")))
+
+
+@exercise("rc-count", 2, "numeric", "Count the cache hits of one download")
+def rc_count(student, rng):
+    params = dict(seed=rng.randrange(1, 1000), uplinks=rng.choice([2, 3, 4]),
+                  size=rng.choice([3000, 6000, 10000, 15000, 20000]))
+    params = addressed(student, rng, "connection-level", params)
+    r = run("connection-level", **params)
+    rc = r.summary["route_cache"]
+    up = len(arrivals(r, "eth0"))                       # every packet the router routes, from the trace
+    down = len(arrivals(r)) - up
+    return numeric(
+        scenario="connection-level", params=params, answer=rc["in_hit"],
+        prompt=(f"One download of {params['size']} bytes from Local host 1 to Remote host 1 through the 2.4 "
+                f"router, {params['uplinks']} uplinks, no equalize. Over the whole download {up} packets reach "
+                f"the router from the LAN (on eth0) and {down} come back from Remote host 1 on an uplink; "
+                f"the router routes every one of them. How many route cache **hits** (the kernel's `in_hit`) "
+                f"does it count?"),
+        hint=("Every packet the router routes is one cache lookup: a hit or a miss. A miss inserts an "
+              "entry for the packet's key (destination, source, TOS, input interface -- no ports); how many "
+              "different keys do the packets of one download have?"),
+        explanation=(f"The router routed {up} + {down} = {up + down} packets: {rc['in_slow_tot']} missed (one "
+                     f"per new key, the first packet of each direction) and {rc['in_hit']} hit."))

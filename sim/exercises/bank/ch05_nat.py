@@ -1,0 +1,69 @@
+"""The exercises of chapter 5, NAT (book/05-nat.md)."""
+from __future__ import annotations
+
+from sim.observe import uplink_hops
+from sim.trace import Ev
+
+from . import (addressed, addresses_text, arrival_before, article_ports, client_syns, dev_addr,
+                endpoint_choices, endpoint_why_not, exercise, ifs, numeric, predict, run)
+
+
+@exercise("nat-endpoint", 5, "predict", "The source address and port after NAT")
+def nat_endpoint(student, rng):
+    nat = rng.choice(["article", "netfilter"])
+    c = rng.choice([2, 3, 4])
+    n = rng.choice([2, 3])
+    params = addressed(student, rng, "flashget",
+                       dict(nat=nat, connections=c, uplinks=n, seed=rng.randrange(1, 1000), size=3000))
+    r = run("flashget", **params)
+    ports = sorted({p.sport for p in client_syns(r)})
+    j = rng.randrange(c)
+    sport = ports[j]
+    step = next(i for i, e in enumerate(r.events) if e.ev is Ev.NAT and e.node == "router"
+                and e.dir == "snat" and e.before.sport == sport)
+    ask = arrival_before(r, step)
+    after = r.events[step].pkt
+    dev = next(d for i, d, p in uplink_hops(r) if i > step)
+    ans = f"{after.ip.src}:{after.sport}"
+    table = article_ports(r)
+    cands = {f"{dev_addr(r, d)}:{p}" for d in ifs(n) for p in [sport] + [table[e] + j for e in ifs(n)]}
+    cands.add(f"{r.net['local1'].addr}:{sport}")
+    choices = endpoint_choices(rng, ans, cands)
+    first_ports = ", ".join(f"{table[d]}.. on {d}" for d in ifs(n))
+    why_not = endpoint_why_not(
+        r, choices, ans, f"the SYN leaves by {dev}, and NAT gives a connection's first packet the address of the "
+                         f"uplink it leaves by, {dev_addr(r, dev)}",
+        f"the article's model takes the next free port of {dev}'s own table (its first is {table[dev]})"
+        if nat == "article" else f"netfilter keeps the client's port {sport}, since no other connection uses it")
+    return predict(
+        scenario="flashget", params=params, r=r, ask=ask, step=step, choices=choices, answer=ans,
+        form="endpoint", reveal_to=step, why_not=why_not,
+        prompt=(f"{c} parallel downloads from Local host 1 (source ports {ports[0]}..{ports[-1]}) to Remote "
+                f"host 1, {n} uplinks, NAT model `{nat}`. Addresses: {addresses_text(r, port=False)}. At event {ask} "
+                f"the SYN of the connection from port {sport} reaches the router; it will leave by {dev} "
+                f"({dev_addr(r, dev)}). What source (address:port) will it carry after NAT?"),
+        hint=("The address is always that of the uplink the packet leaves by. The port depends on the NAT "
+              f"model: the article's model hands out ports from each uplink's own table ({first_ports}); "
+              "netfilter keeps the client's port when the tuple stays unique."),
+        explanation=(f"{ans}: `{nat}` NAT on {dev} "
+                     + ("took the next port from that uplink's own table." if nat == "article" else
+                        "kept the source port, since no other connection uses it.")))
+
+
+@exercise("nat-seen", 5, "numeric", "What the server sees")
+def nat_seen(student, rng):
+    nat = rng.choice(["article", "netfilter"])
+    c = rng.choice([2, 3, 4, 5, 6, 8])
+    params = addressed(student, rng, "flashget", dict(nat=nat, connections=c, seed=rng.randrange(1, 1000), size=2000))
+    r = run("flashget", **params)
+    seen = sorted({s for conn in r.summary["connections"] for s in conn["seen_by_server_as"]})
+    addrs = sorted({s.split(",")[0].strip("( ") for s in seen})
+    return numeric(
+        scenario="flashget", params=params, answer=len(seen),
+        prompt=(f"A download manager opens {c} parallel connections from Local host 1 to Remote host 1 "
+                f"({r.net['remote1'].addr}), through the router's NAT (model `{nat}`, no equalize), whose "
+                f"uplinks are {' and '.join(f'{d} {dev_addr(r, d)}' for d in r.net.uplinks())}. How many "
+                f"different (address, port) endpoints does Remote host 1 see these connections come from?"),
+        hint="NAT must keep connections apart: can two connections share an external (address, port)?",
+        explanation=(f"{len(seen)}: one per connection ({', '.join(seen)}); all from {', '.join(addrs)}, since "
+                     f"the connections share one route cache entry and so one uplink."))

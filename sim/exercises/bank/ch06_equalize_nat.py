@@ -1,0 +1,103 @@
+"""The exercises of chapter 6, equalize meets NAT (book/06-equalize-nat.md)."""
+from __future__ import annotations
+
+from sim.trace import Ev
+
+from . import (addressed, addresses_text, _config_instance, _download_ok, exercise, _handshake, _how,
+                numeric, predict, python_note, run, _summary_only)
+
+
+def _remote_verdict(r, i_deliver: int) -> tuple[str, int]:
+    pkt = r.events[i_deliver].pkt
+    for j in range(i_deliver + 1, min(i_deliver + 6, len(r.events))):
+        e = r.events[j]
+        if e.node == "remote1" and e.ev is Ev.DROP and e.pkt == pkt:
+            return ("ignore" if e.reason.value == "ignored by remote" else "reset"), j
+    return "accept", next((j for j in range(i_deliver + 1, len(r.events))
+                           if r.events[j].node == "remote1"), i_deliver)
+
+
+@exercise("eqnat-remote", 6, "predict", "Accept, ignore or reset?")
+def eqnat_remote(student, rng):
+    remote = rng.choice(["article", "rfc"])
+    n = rng.choice([2, 3])
+    params = addressed(student, rng, "equalize-nat", dict(remote=remote, uplinks=n, seed=rng.randrange(1, 1000), size=4000))
+    r = run("equalize-nat", **params)
+    (si, sdev, sp), (ai, adev, ap) = _handshake(r)
+    ask = next(j for j in range(ai, len(r.events)) if r.events[j].ev is Ev.DELIVER
+               and r.events[j].node == "remote1" and r.events[j].pkt.l4.flags == "A" and r.events[j].pkt.load == 0)
+    verdict, step = _remote_verdict(r, ask)
+    syn_ep, ack_ep = f"{sp.ip.src}:{sp.sport}", f"{ap.ip.src}:{ap.sport}"
+    stranger = (f"the ACK comes from {ack_ep} but the SYN came from {syn_ep}: Remote host 1 has no connection "
+                f"with the ACK's 4-tuple")
+    why_not = {c: (f"Not {c}: the ACK left by {adev} as {ack_ep}, the endpoint the SYN came from, so it "
+                   f"matches the connection and completes the handshake; only a segment of no connection is "
+                   f"{'ignored' if c == 'ignore' else 'answered with a reset'}." if verdict == "accept" else
+                   f"Not accept: {stranger}." if c == "accept" else
+                   f"Not {c}: {'an RFC 9293 stack resets' if c == 'reset' else 'the article remote ignores'} a "
+                   f"segment of no connection, but this remote is `{remote}`, which "
+                   f"{'ignores it' if verdict == 'ignore' else 'answers it with a reset'}.")
+               for c in ("accept", "ignore", "reset") if c != verdict}
+    return predict(
+        scenario="equalize-nat", params=params, r=r, ask=ask, step=step, choices=["accept", "ignore", "reset"],
+        answer=verdict, why_not=why_not,
+        prompt=(f"Equalize behind NAT (article model), {n} uplinks, remote host model `{remote}`. "
+                f"Addresses: {addresses_text(r)}. The SYN left "
+                f"by {sdev} as {sp.ip.src}:{sp.sport}; the handshake's ACK left by {adev} as "
+                f"{ap.ip.src}:{ap.sport}. At event {ask} the ACK reaches Remote host 1. What does it do: "
+                f"accept it, ignore it, or answer with a reset?"),
+        hint=("A TCP endpoint matches a segment to a connection by its 4-tuple. If the ACK comes from "
+              "another (address, port) than the SYN, it belongs to no connection: the article's remote "
+              "ignores it, an RFC 9293 stack answers with a reset."),
+        explanation=(f"It is **{verdict}**: "
+                     + ("the ACK came from the same endpoint as the SYN, so it completes the handshake."
+                        if verdict == "accept" else
+                        f"{ap.ip.src}:{ap.sport} is not the endpoint that sent the SYN "
+                        f"({sp.ip.src}:{sp.sport}), so it matches no connection and the `{remote}` "
+                        f"remote {'ignores it (the article)' if verdict == 'ignore' else 'resets it (RFC 9293)'}.")))
+
+
+@exercise("eqnat-survive", 6, "numeric", "How many handshakes survive?", python=True)
+def eqnat_survive(student, rng):
+    n = rng.choice([2, 3, 4])
+    s0 = rng.randrange(1, 5000)
+    seeds = range(s0, s0 + 20)
+    params = addressed(student, rng, "equalize-nat", dict(uplinks=n, size=2000))
+    ok = sum(run("equalize-nat", **params, seed=s, **_summary_only()).summary["connections"][0]["handshake_ok"]
+             for s in seeds)
+    how = _how("equalize-nat", params, seeds)
+    return numeric(
+        scenario="equalize-nat", params=params, seeds=seeds, answer=ok,
+        prompt=(python_note(how["call"]) + f" These are 20 runs of the article's router (random equalize, the "
+                f"article's NAT, {n} uplinks), for the seeds {s0} .. {s0 + 19}. In how many of them is the "
+                f"handshake completed by an ACK (for a run `r`: `r.summary['connections'][0]['handshake_ok']` "
+                f"is True)?"),
+        hint=(f"Each run is a coin toss: the handshake's first ACK is accepted only when the random "
+              f"choice sends it by the SYN's uplink (chance 1/{n}), and the ACK that answers the server's "
+              f"retransmitted SYN+ACK gets another chance. So expect somewhere around 20/{n}, give or "
+              f"take the scatter of 20 tosses (several either way). But the question asks for these 20 "
+              f"seeds exactly -- run them."),
+        explanation=(f"{ok} of 20 (the 1/{n} chance for the first ACK predicts {20 / n:.1f})."))
+
+
+@exercise("eqnat-repair", 6, "repair", "Repair the article's router")
+def eqnat_repair(student, rng):
+    remote = rng.choice(["article", "rfc"])
+    filt = rng.choice([False, True])
+    s0 = rng.randrange(1, 5000)
+    seeds = [s0, s0 + 1, s0 + 2]
+    fixed = addressed(student, rng, "equalize-nat", dict(remote=remote, ingress_filter=filt, size=4000))
+    start = dict(multipath="random", equalize=True, nat="article")
+    options = dict(multipath=["random", "wrr", "hash-l3", "hash-l4", "numgen"], equalize=[True, False],
+                   nat=["article", "netfilter", "snat", "masquerade"])
+    return _config_instance(
+        scenario="equalize-nat", fixed=fixed, options=options, seeds=seeds, start=start,
+        criterion=_download_ok(need_both=False),
+        prompt=(f"The article's router: multipath random, equalize on, NAT in the article's model; remote host "
+                f"`{remote}`, providers {'filter' if filt else 'do not filter'} source addresses. Its download "
+                f"fails or crawls. Change **exactly one** setting so that one 4 kB download completes with its "
+                f"handshake, no reset and no drop, for seeds {seeds[0]}, {seeds[1]} and {seeds[2]}."),
+        hint=("Either stop the packets of one connection from changing uplinks, or make the NAT keep one "
+              "source address whatever uplink they leave by -- and then ask what a provider that filters "
+              "sources does with that address on the other line."),
+        explanation="The simulator ran every single change on the three seeds.")

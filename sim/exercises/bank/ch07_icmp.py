@@ -1,0 +1,79 @@
+"""The exercises of chapter 7, ICMP (book/07-icmp.md)."""
+from __future__ import annotations
+
+from sim.observe import uplink_hops
+from sim.trace import Ev
+
+from . import (addressed, addresses_text, arrivals, exercise, numeric, predict, run)
+
+
+@exercise("icmp-answered", 7, "predict", "Will this echo be answered?")
+def icmp_answered(student, rng):
+    n = rng.choice([2, 3])
+    variant = rng.choice(["article", "netfilter", "masquerade", "snat"])
+    if variant in ("article", "netfilter"):
+        scenario, params = "icmp-equalize-nat", dict(nat=variant, uplinks=n, seed=rng.randrange(1, 1000), pings=6)
+        setup = f"equalize with the 2.4 route cache, NAT model `{variant}`"
+    else:
+        scenario, params = "ping", dict(nat=variant, uplinks=n, seed=rng.randrange(1, 1000), pings=6)
+        setup = f"today's per-packet balancing (nftables `numgen`), NAT `{variant}`"
+    params = addressed(student, rng, scenario, params)
+    r = run(scenario, **params)
+    reqs = [(i, p) for i, p in arrivals(r, "eth0") if p.proto == 1]
+    k = rng.randrange(1, len(reqs))
+    ask, pkt = reqs[k]
+    seq = pkt.l4.seq
+    reply = next((j for j, e in enumerate(r.events) if e.ev is Ev.DELIVER and e.node == "local1"
+                  and e.pkt.proto == 1 and e.pkt.l4.type == 0 and e.pkt.l4.seq == seq), None)
+    drop = next((j for j, e in enumerate(r.events) if j > ask and e.ev is Ev.DROP and e.pkt.proto == 1
+                 and e.pkt.l4.seq == seq), None)
+    step = reply if reply is not None else (drop if drop is not None else ask)
+    ans = "yes" if reply is not None else "no"
+    prev = ", ".join(f"seq {p.l4.seq} by {d}" for i, d, p in uplink_hops(r) if i < ask and p.proto == 1)
+    out = next(((i, d, p) for i, d, p in uplink_hops(r) if i > ask and p.proto == 1 and p.l4.seq == seq), None)
+    left = f"its request left by {out[1]} as {out[2].ip.src}" if out else "its request never left the router"
+    if reply is not None:
+        why_not = {"no": f"Not no: {left}, and the reply to that address was translated back and reached "
+                         f"Local host 1 at event {reply}."}
+    else:
+        e = r.events[step]
+        why_not = {"yes": f"Not yes: {left}; at event {step} {e.node} dropped "
+                          + ("it" if e.pkt.l4.type == 8 else "the reply") + f" ({e.reason.value})."}
+    return predict(
+        scenario=scenario, params=params, r=r, ask=ask, step=step, choices=["yes", "no"], answer=ans,
+        reveal_to=step, why_not=why_not,
+        prompt=(f"Ten-second pinging, {setup}, {n} uplinks, one ICMP id; {addresses_text(r, lan=False)}. "
+                f"Earlier echo requests left "
+                f"{prev or 'nothing yet'}. At event {ask} echo request seq {seq} reaches the router. Will "
+                f"its reply reach Local host 1?"),
+        hint=("An echo request and its reply are one 'connection' to conntrack. In 2.4 the entry died with "
+              "the reply, so every echo was new and masqueraded to the uplink it left by. Today the entry "
+              "outlives the reply: the next echo belongs to it -- and MASQUERADE drops a packet of a replied "
+              "entry that leaves by another device."),
+        explanation=(f"{'Yes' if ans == 'yes' else 'No'}: "
+                     + (f"echo seq {seq} was answered (event {reply})." if reply is not None else
+                        f"it was dropped at event {step} ({r.events[step].reason.value}).")))
+
+
+@exercise("icmp-count", 7, "numeric", "How many pings are answered today?")
+def icmp_count(student, rng):
+    n = rng.choice([2, 3])
+    p = rng.randrange(6, 15)
+    nat = rng.choice(["masquerade", "masquerade", "snat"])
+    params = addressed(student, rng, "ping", dict(uplinks=n, pings=p, nat=nat, seed=rng.randrange(1, 1000)))
+    r = run("ping", **params)
+    got = r.summary["pings"][0]["received"]
+    first = next(d for _, d, pk in uplink_hops(r) if pk.proto == 1)
+    sent = [r.events[i].t for i, pk in arrivals(r, "eth0") if pk.proto == 1]
+    every = (sent[1] - sent[0]) / 1e6                   # µs -> s, from the trace
+    filt = "filter" if r.params.ingress_filter else "do not filter"
+    return numeric(
+        scenario="ping", params=params, answer=got,
+        prompt=(f"Today's kernel: per-packet balancing with nftables `numgen inc` over {n} uplinks (the first "
+                f"echo request leaves by {first}), NAT `{nat}`, providers that {filt} source addresses. "
+                f"Local host 1 sends Remote host 1 {p} echo requests, one every {every:g} s, all with one "
+                f"ICMP id. How many are answered?"),
+        hint=("numgen sends consecutive echoes by consecutive uplinks. The ICMP conntrack entry outlives its "
+              "reply; MASQUERADE kills the entry and drops the packet when a replied entry's packet leaves "
+              "by another device, SNAT keeps the binding."),
+        explanation=f"{got} of {p} (the simulator's `summary['pings'][0]['received']`).")

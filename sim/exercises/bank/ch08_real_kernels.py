@@ -1,0 +1,109 @@
+"""The exercises of chapter 8, what real kernels did (book/08-real-kernels.md)."""
+from __future__ import annotations
+
+from sim.observe import uplink_hops
+from sim.trace import Ev
+
+from . import (addressed, addresses_text, arrival_before, article_ports, _config_instance, dev_addr,
+                endpoint_choices, endpoint_why_not, exercise, _handshake, ifs, predict, run, who_has)
+
+
+@exercise("nf-endpoint", 8, "predict", "netfilter keeps the binding")
+def nf_endpoint(student, rng):
+    nat = rng.choice(["netfilter", "snat"])
+    n = rng.choice([2, 3])
+    params = addressed(student, rng, "equalize-nat", dict(nat=nat, uplinks=n, seed=rng.randrange(1, 1000), size=4000,
+                                                 multipath=rng.choice(["random", "wrr"])))
+    r = run("equalize-nat", **params)
+    (si, sdev, sp), (ai, adev, ap) = _handshake(r)
+    ask = arrival_before(r, ai)
+    ans = f"{ap.ip.src}:{ap.sport}"
+    client = r.events[ask].pkt.sport
+    table = article_ports(r)
+    cands = {f"{dev_addr(r, d)}:{p}" for d in ifs(n) for p in [client] + [table[e] for e in ifs(n)]}
+    choices = endpoint_choices(rng, ans, cands)
+    why_not = endpoint_why_not(
+        r, choices, ans, f"{nat} made its binding for the connection's SYN, which left by {sdev} as "
+                         f"{sp.ip.src}:{sp.sport}, and keeps it whichever uplink a later packet leaves by",
+        f"the binding made for the SYN keeps its port, {sp.sport}")
+    return predict(
+        scenario="equalize-nat", params=params, r=r, ask=ask, step=ai, choices=choices, answer=ans,
+        form="endpoint", why_not=why_not,
+        prompt=(f"The same equalize router, but with real netfilter NAT (`{nat}`), {n} uplinks, multipath "
+                f"`{params['multipath']}`. Addresses: {addresses_text(r)}. The SYN left by {sdev} as "
+                f"{sp.ip.src}:{sp.sport}. At event {ask} the handshake's ACK from port {client} reaches the "
+                f"router; it will leave by {adev} ({dev_addr(r, adev)}). What source (address:port) will it "
+                f"carry?"),
+        hint=("netfilter consults the nat table only for a connection's first packet; later packets use the "
+              "binding stored in the conntrack entry, whichever uplink they leave by."),
+        explanation=(f"{ans}: the binding made for the SYN on {sdev} is kept"
+                     + (f", even though the ACK leaves by {adev} -- the address of another line."
+                        if adev != sdev else ".")))
+
+
+@exercise("nf-filter", 8, "predict", "Does the provider forward it?")
+def nf_filter(student, rng):
+    n = rng.choice([2, 3])
+    params = addressed(student, rng, "equalize-nat", dict(nat="netfilter", ingress_filter=True, uplinks=n,
+                                                 seed=rng.randrange(1, 1000), size=6000))
+    r = run("equalize-nat", **params)
+    ups = uplink_hops(r)
+    mismatched = [(i, d, p) for i, d, p in ups if p.ip.src != dev_addr(r, d)]
+    matched = [(i, d, p) for i, d, p in ups if p.ip.src == dev_addr(r, d)]
+    pool = mismatched if (mismatched and (rng.random() < 0.5 or not matched)) else matched
+    hop, dev, pkt = rng.choice(pool[:8])
+    k = dev[2:]
+    drop = next((j for j in range(hop + 1, len(r.events)) if r.events[j].ev is Ev.DROP
+                 and r.events[j].node == f"provider{k}" and r.events[j].pkt.l4 == pkt.l4), None)
+    fwd = next((j for j in range(hop + 1, len(r.events)) if r.events[j].ev is Ev.HOP
+                and r.events[j].node == f"peer{k}" and r.events[j].pkt.l4 == pkt.l4), None)
+    ans, step = ("drop", drop) if drop is not None and (fwd is None or drop < fwd) else ("forward", fwd)
+    why_not = ({"forward": f"Not forward: its source {pkt.ip.src} is {who_has(r, pkt.ip.src)}, not Provider {k}'s "
+                           f"customer address {dev_addr(r, dev)}; the provider's filter drops it at event {step}."}
+               if ans == "drop" else
+               {"drop": f"Not drop: its source {pkt.ip.src} is the address Provider {k} gave this line, so its "
+                        f"filter lets it through (event {step}); netfilter's binding happened to match the "
+                        f"uplink this time."})
+    return predict(
+        scenario="equalize-nat", params=params, r=r, ask=hop, step=step, choices=["forward", "drop"],
+        answer=ans, reveal_to=step, why_not=why_not,
+        prompt=(f"netfilter NAT (the binding is kept), equalize over {n} uplinks, and providers that filter "
+                f"source addresses (BCP 38). Addresses: {addresses_text(r, lan=False)}. At event {hop} this packet "
+                f"crosses uplink {dev} to Provider {k}: "
+                f"`{pkt.summary()}`. Does Provider {k} forward it or drop it?"),
+        hint=f"Provider {k} accepts from its customer only packets whose source is the address it gave: {dev_addr(r, dev)}.",
+        explanation=(f"It is **{'dropped' if ans == 'drop' else 'forwarded'}**: the source {pkt.ip.src} "
+                     + ("is" if ans == "forward" else "is not") + f" Provider {k}'s customer address {dev_addr(r, dev)}."))
+
+
+@exercise("masq-repair", 8, "repair", "Repair today's router")
+def masq_repair(student, rng):
+    filt = rng.choice([False, True])
+    n = rng.choice([2, 3])
+    s0 = rng.randrange(1, 5000)
+    seeds = [s0, s0 + 1]
+    fixed = dict(ingress_filter=filt, uplinks=n, messages=rng.choice([6, 8, 10]))
+    fixed["remote"] = "rfc"
+    fixed = addressed(student, rng, "echo", fixed)
+    start = dict(multipath="numgen", nat="masquerade")
+    options = dict(multipath=["numgen", "random", "wrr", "hash-l3", "hash-l4"],
+                   nat=["masquerade", "snat", "netfilter", "article"])
+
+    def crit(r):
+        e = r.summary["echo"][0]
+        drops = r.summary["drops"]
+        ok = e["complete"] and not e["reset"] and not drops
+        return ok, (f"{e['echoed']} of {e['messages']} messages echoed, "
+                    + ("reset" if e["reset"] else ("complete" if e["complete"] else "not complete"))
+                    + "; drops: " + (", ".join(f"{k} {v}" for k, v in drops.items()) or "none"))
+    return _config_instance(
+        scenario="echo", fixed=fixed, options=options, seeds=seeds, start=start, criterion=crit,
+        prompt=(f"Today's kernel as measured: nftables `numgen` per-packet balancing over {n} uplinks, "
+                f"MASQUERADE, an RFC 9293 remote; providers {'filter' if filt else 'do not filter'} sources. "
+                f"The echo connection is reset. Change **exactly one** setting so that all "
+                f"{fixed['messages']} messages are echoed with no reset and no drop (seeds {seeds[0]} and "
+                f"{seeds[1]})."),
+        hint=("MASQUERADE kills a replied connection whose packet leaves by another device. Either keep the "
+              "connection on one device (a per-flow multipath) or use a NAT that keeps the binding -- and "
+              "think about what a filtering provider does with the other line's address."),
+        explanation="The simulator ran every single change on both seeds.")

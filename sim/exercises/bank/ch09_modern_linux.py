@@ -1,0 +1,74 @@
+"""The exercises of chapter 9, modern Linux hash multipath (book/09-modern-linux.md)."""
+from __future__ import annotations
+
+from sim.observe import uplink_hops
+
+from . import (addressed, arrival_before, exercise, ifs, line, numeric, predict, run, uplink_why_not)
+
+
+@exercise("hash-uplink", 9, "predict", "Where does the hash send it?")
+def hash_uplink(student, rng):
+    policy = rng.choice(["hash-l3", "hash-l4"])
+    n = rng.choice([2, 3, 4])
+    c = rng.choice([3, 4])
+    params = addressed(student, rng, "hash-l4-nat",
+                       dict(multipath=policy, uplinks=n, connections=c, seed=rng.randrange(1, 1000), size=4000))
+    r = run("hash-l4-nat", **params)
+    ups = uplink_hops(r)
+    first = {}
+    for i, d, p in ups:
+        first.setdefault(p.sport, (i, d))
+    if policy == "hash-l3":
+        j = rng.randrange(1, c)
+        step, dev, pkt = next((i, d, p) for i, d, p in ups if i > first[min(first)][0]
+                              and p.sport == sorted(first)[j] and p.l4.flags == "S")
+        known = f"connection 1's SYN left by {first[min(first)][1]}"
+        what = f"the SYN of connection {j + 1}"
+    else:
+        port = rng.choice(sorted(first))
+        later = [(i, d, p) for i, d, p in ups if p.sport == port and i > first[port][0]]
+        step, dev, pkt = rng.choice(later[:4])
+        known = f"this connection's SYN left by {first[port][1]}"
+        what = "a later packet of that connection"
+    ask = arrival_before(r, step)
+    why_not = uplink_why_not(ifs(n), dev, (
+        f"the L3 hash covers only the source and destination addresses, the same for every connection here, "
+        f"and connection 1's SYN hashed to {dev}" if policy == "hash-l3" else
+        f"the L4 hash covers the 5-tuple, which is the same for every packet of a connection, and this "
+        f"connection's SYN hashed to {dev}"))
+    return predict(
+        scenario="hash-l4-nat", params=params, r=r, ask=ask, step=step, choices=ifs(n), answer=dev,
+        why_not=why_not,
+        prompt=(f"Modern Linux: no route cache, multipath hash policy `{policy}` over {n} uplinks, {c} "
+                f"connections from Local host 1 to Remote host 1. {known[0].upper() + known[1:]}. At event {ask} "
+                f"{what} reaches the router. By which uplink will it leave?"),
+        hint=("The hash covers (source, destination) for L3 and the 5-tuple for L4; same inputs, same "
+              "hash, same nexthop."),
+        explanation=(f"{dev}: " + ("every connection has the same source and destination address, so the "
+                                   "L3 hash is the same for all of them." if policy == "hash-l3" else
+                                   "the 5-tuple of a connection never changes, so neither does its hash.")))
+
+
+@exercise("hash-count", 9, "numeric", "How many connections on if1?")
+def hash_count(student, rng):
+    n = rng.choice([2, 3])
+    c = rng.choice([4, 6, 8])
+    params = addressed(student, rng, "hash-l4-nat",
+                       dict(multipath="hash-l4", uplinks=n, connections=c, seed=rng.randrange(1, 1000), size=3000))
+    r = run("hash-l4-nat", **params)
+    per, syns = {}, []
+    for i, d, p in uplink_hops(r):
+        if p.proto == 6 and p.l4.flags == "S":
+            per[p.sport] = d
+            syns.append(i)
+    on1 = sum(1 for d in per.values() if d == "if1")
+    return numeric(
+        scenario="hash-l4-nat", params=params, answer=on1, context=[line(r, i) for i in syns],
+        prompt=(f"Modern Linux: no route cache, multipath hash policy `hash-l4` over {n} uplinks, NAT; "
+                f"{c} connections from Local host 1 download from Remote host 1. The trace below shows each "
+                f"connection's SYN as it leaves the router. Over the whole download, how many of the {c} "
+                f"connections send their packets by if1?"),
+        hint=("The L4 hash covers the 5-tuple (addresses, ports, protocol): what changes in it between a "
+              "connection's SYN and its later packets?"),
+        explanation=f"{on1} of {c}: " + ", ".join(f"port {k} on {d}" for k, d in sorted(per.items()))
+                    + ": each connection stays on its SYN's uplink.")

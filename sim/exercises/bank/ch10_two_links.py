@@ -1,0 +1,155 @@
+"""The exercises of chapter 10, making two links work (book/10-two-links.md)."""
+from __future__ import annotations
+
+import sim
+from sim.observe import uplink_hops
+
+from . import (addressed, addresses_text, arrival_before, arrivals, _call, _config_instance, dev_addr,
+                _download_ok, exercise, ExerciseError, _handshake, ifs, _lan_port, numeric, predict,
+                recent_uplinks, run, uplink_why_not)
+
+
+@exercise("two-links-config", 10, "config", "Use both uplinks without breaking")
+def two_links_config(student, rng):
+    public = rng.choice([False, True])
+    # behind NAT with filtering providers nothing can use both lines for one download (chapter 10):
+    # that variant would have no answer, so a private LAN gets providers that don't filter
+    filt = rng.choice([False, True]) if public else False
+    n = rng.choice([2, 3])
+    s0 = rng.randrange(1, 5000)
+    seeds = [s0, s0 + 1, s0 + 2]
+    fixed = addressed(student, rng, "connection-level", dict(uplinks=n, ingress_filter=filt, size=20000, remote="rfc"))
+    nats = ["none"] if public else ["article", "netfilter", "snat", "masquerade"]
+    options = dict(multipath=["random", "wrr", "hash-l4", "numgen"], equalize=[True, False], nat=nats)
+    return _config_instance(
+        scenario="connection-level", fixed=fixed, options=options, seeds=seeds,
+        criterion=_download_ok(need_both=True),
+        prompt=(f"Your LAN has {'public addresses (no NAT)' if public else 'private addresses behind NAT'}, "
+                f"{n} uplinks, an RFC 9293 remote; providers {'filter' if filt else 'do not filter'} source "
+                f"addresses. Choose the multipath policy, equalize and the NAT so that **one** 20 kB download "
+                f"completes with its handshake, no reset and no drop, and every uplink carries at least 10% "
+                f"of the packets crossing the uplinks -- for seeds {', '.join(map(str, seeds))}."),
+        hint=("A choice made once per connection pins the download to one line. Per-packet balancing uses "
+              "every line, but then every packet must carry a source address that the remote host and "
+              "that line's provider accept."),
+        explanation="The simulator ran every combination on the three seeds.")
+
+
+@exercise("two-links-chance", 10, "numeric", "The chance a handshake survives")
+def two_links_chance(student, rng):
+    n = rng.choice([2, 3, 4, 5])
+    s0 = rng.randrange(1, 10000)
+    runs = 1000        # enough that 1/n, reasoned out, is within the tolerance of the estimate
+    seeds = range(s0, s0 + runs)
+    params = addressed(student, rng, "equalize-nat", dict(uplinks=n, size=1000))
+    same = 0
+    for s in seeds:     # not through the run cache: a thousand runs would push the others out
+        (_, syn_dev, _), (_, ack_dev, _) = _handshake(sim.run("equalize-nat", **params, seed=s))
+        same += syn_dev == ack_dev
+    pct = (200 * same + runs) // (2 * runs)          # a whole percentage, half up
+    return numeric(
+        scenario="equalize-nat", params=params, seeds=seeds, answer=pct,
+        tolerance=6, percent=True,
+        prompt=(f"The article's router (random equalize, the article's NAT) with {n} uplinks: in what percentage "
+                f"of downloads does the handshake's ACK leave by the same uplink as its SYN -- so that it "
+                f"carries the endpoint the server knows, and the server accepts it? Reason it out, or estimate "
+                f"it with the simulator ({_call('equalize-nat', params, 'seed=s')} for many seeds s); answers "
+                f"within 6 points of the simulator's estimate over the {runs} seeds {s0}..{s0 + runs - 1} are "
+                f"accepted."),
+        hint="The ACK must leave by the SYN's uplink: each packet's uplink is an independent uniform choice.",
+        explanation=(f"The simulator counted {same} of {runs} seeds {s0}..{s0 + runs - 1} ({pct}%); the "
+                     f"reasoning gives 1/{n} = {100 / n:.0f}%."))
+
+
+@exercise("numgen-next", 10, "predict", "numgen: the next uplink")
+def numgen_next(student, rng):
+    n = rng.choice([2, 3, 4])
+    params = addressed(student, rng, "echo", dict(nat="snat", uplinks=n, messages=rng.choice([4, 6, 8]),
+                                         seed=rng.randrange(1, 1000)))
+    r = run("echo", **params)
+    ups = uplink_hops(r)
+    k = rng.randrange(2, min(10, len(ups)))
+    step, dev, pkt = ups[k]
+    ask = arrival_before(r, step)
+    before = recent_uplinks(ups, k)
+    why_not = uplink_why_not(ifs(n), dev, f"`numgen inc` gives every packet from the LAN the next mark, and each "
+                             f"mark has its routing table; the last packets up left by {before}")
+    return predict(
+        scenario="echo", params=params, r=r, ask=ask, step=step, choices=ifs(n), answer=dev, why_not=why_not,
+        prompt=(f"Today's stand-in for equalize: nftables `meta mark set numgen inc mod {n}` on the LAN side "
+                f"and one routing table per mark, SNAT, {n} uplinks. The last packets up left by {before}. At "
+                f"event {ask} the next packet from the LAN reaches the router. By which uplink will it leave?"),
+        hint="`numgen inc` is a counter: every packet from the LAN gets the next mark, modulo the number of uplinks.",
+        explanation=f"{dev}: the counter moved on by one, so the mark -- and the routing table -- is the next one.")
+
+
+@exercise("down-fin", 10, "predict", "A line fails: which address does the next segment leave with?")
+def down_fin(student, rng):
+    nat = rng.choice(["masquerade", "netfilter", "snat"])
+    down = rng.choice([1, 2])
+    size = rng.choice([300_000, 400_000])
+    down_at = rng.choice([0.4, 0.5, 0.6])
+    for seed in (rng.randrange(1, 1000) for _ in range(40)):
+        params = addressed(student, rng, "uplink-down", dict(nat=nat, down_uplink=down, seed=seed,
+                                                             connections=2, size=size, down_at=down_at))
+        r = run("uplink-down", **params)
+        t_down = int(r.params.down_at * 1_000_000)
+        dead, live = f"if{down}", f"if{3 - down}"
+        # the download that was on the dead line, and its first segment out after the failure
+        ports = {int(c["client"].split(", ")[1].rstrip(")")) for c in r.summary["connections"][:2]
+                 if c["seen_by_server_as"] and c["seen_by_server_as"][0].startswith(f"({dev_addr(r, dead)},")}
+        out = [(i, d, p) for i, d, p in uplink_hops(r)
+               if r.events[i].t > t_down and _lan_port(r, i) in ports]
+        if out:
+            break
+    else:                                   # pragma: no cover - every variant tried has one
+        raise ExerciseError(f"no segment after the failure in the uplink-down variants of {student!r}")
+    step, dev, pkt = out[0]
+    port = _lan_port(r, step)
+    ask = max(i for i, p in arrivals(r, "eth0") if i < step and p.sport == port)   # this segment
+    fin = "F" in pkt.l4.flags
+    what = (f"its client heard nothing more, gave up after {r.params.read_timeout:g} s and closed, "
+            f"sending a FIN" if fin else "it still owed an ACK for data that came just before the failure")
+    lan = r.net["local1"].addr
+    choices = [dev_addr(r, dead), dev_addr(r, live), lan]
+    ans = pkt.ip.src
+    model = {"masquerade": "today's MASQUERADE", "netfilter": "2.4's MASQUERADE",
+             "snat": "today's SNAT"}[nat]
+    if nat == "snat":
+        why = ("SNAT keeps its bindings when a device goes down, so the segment carries the dead line's "
+               "address, out of the live line -- and the answer goes back to the dead line")
+    elif ans == lan:
+        why = ("MASQUERADE forgot the connection with the device, and today's conntrack calls a FIN that "
+               "finds no entry INVALID: an INVALID packet is not translated, so it leaves with the private "
+               "source")
+    else:
+        why = ("MASQUERADE forgot the connection with the device; conntrack starts a new entry from this "
+               "segment (2.4 from any ACK or FIN, today from a mid-stream ACK), and MASQUERADE binds it to "
+               "the live line's address -- which the server has never seen, so it resets the connection")
+    why_not = {}
+    for c in choices:
+        if c == dev_addr(r, dead):
+            why_not[c] = (f"Not {c}, the dead line's address: MASQUERADE forgot this connection's entry, and its "
+                          f"binding with it, when {dead} went down.")
+        elif c == dev_addr(r, live):
+            why_not[c] = (f"Not {c}, the live line's address: " + (
+                "SNAT keeps its bindings when a device goes down, so nothing binds the connection anew." if nat == "snat"
+                else "today's conntrack starts no entry from a FIN that finds none (it is INVALID), so MASQUERADE "
+                     "never binds it to the live line."))
+        else:
+            why_not[c] = (f"Not {c}, the private address: " + (
+                "SNAT still has the connection's entry, so the segment is translated with its binding."
+                if nat == "snat" else
+                "conntrack starts a new entry from this segment, and MASQUERADE translates it to the address "
+                "of the line it leaves by."))
+    return predict(
+        scenario="uplink-down", params=params, r=r, ask=ask, step=step, choices=choices, answer=ans,
+        why_not=why_not,
+        prompt=(f"Conntrack marks spread two downloads over the uplinks, with {model} (`{nat}`). Addresses: "
+                f"{addresses_text(r)}. At {r.params.down_at:g} s uplink {dead}'s line fails: its device goes "
+                f"down. The download that was on {dead}: {what}. At event {ask} that segment reaches the "
+                f"router; it will leave by {dev}. With which source address?"),
+        hint=("What does the router still know about this connection once the device went down? Think of "
+              "what MASQUERADE and SNAT do with their entries then, and what conntrack does with a segment "
+              "that finds none."),
+        explanation=f"{ans}: {why}.")
