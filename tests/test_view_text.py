@@ -6,6 +6,7 @@ from enum import Enum
 import pytest
 
 import sim
+from sim.reasons import DeviceDown, EqualizeDeleted, Gone
 from sim.trace import App, CtDel, Ev, Event
 from sim.view import narrate, packet_pane
 from sim.view.pktpane import OFFSETS, pane
@@ -124,6 +125,28 @@ def test_unknown_event_kinds_and_reasons_are_narrated_generically():
     from sim.view import Player
     p = Player(r, steps=[len(r.events) - 2, len(r.events) - 1, 2])
     assert p.frames == 3 and 'data-replay="icmp-equalize-nat"' in p.html()
+
+
+def test_narration_reads_the_reason_records_not_their_text():
+    # a conntrack entry forgotten because its device went down: the record names the device;
+    # the same words as a plain string are only an unknown reason, said as they are
+    r = sim.run("icmp-equalize-nat", seed=1, pings=2)
+    t = r.events[-1].t
+    r.events.append(CtDel(t, "router", None, 7, DeviceDown("if3")))
+    r.events.append(CtDel(t, "router", None, 8, "if3 down"))
+    r.events.append(CtDel(t, "router", None, 9, Gone.TIMEOUT))
+    n = len(r.events)
+    assert "conntrack entry 7 is destroyed (MASQUERADE forgets the connections of if3" in narrate(r, n - 3)
+    assert "conntrack entry 8 is destroyed (if3 down)" in narrate(r, n - 2)
+    assert "conntrack entry 9 is destroyed (it timed out)" in narrate(r, n - 1)
+
+
+def test_narration_of_an_equalize_miss_names_the_choice_from_its_record(eq):
+    i = equalize_reselect(eq)
+    miss = next(e for e in reversed(eq.events[:i]) if e.ev is Ev.RT_MISS)
+    assert type(miss.why) is EqualizeDeleted
+    assert f"picks {miss.dev} ({miss.why.choice});" in narrate(eq, i)
+    assert "equalize deleted the cached entry" not in narrate(eq, i)
 
 
 def test_an_icmp_echo_is_dissected_with_its_own_fields_only():

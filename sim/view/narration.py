@@ -1,32 +1,42 @@
 """One sentence per step: what happened and why, for every reader (and screen readers).
 
 Built from the step's event and, for a packet the router forwarded or
-dropped, the router's decisions for it (route cache, FIB, conntrack, NAT).
-Event kinds and drop reasons this module does not know get a generic
-sentence made from the event's own fields, so new engine events never break it.
+dropped, the router's decisions for it (route cache, FIB, conntrack, NAT),
+read from the fields of the event and of its reason records (``sim.reasons``,
+``sim.trace.Drop``), never from the trace's text.  Event kinds and reasons this
+module does not know get a generic sentence made from the event's own fields
+(a reason's own text), so new engine events never break it.
 """
 from __future__ import annotations
 
-from ..trace import Ev
 from ..packet import TCP
+from ..reasons import DeviceDown, EqualizeDeleted, Gone
+from ..trace import Drop, Ev
 from ._common import app_words, ep, pkt_name, pkt_words, title
 from .model import analysis_of, check_step, endpoint_node, info_of
 
 WHY_DROP = {
-    "ingress filter": "its provider accepts only its own customer's source address (BCP 38 ingress "
-                      "filtering), and this source belongs to the other uplink",
-    "no route": "there is no route to its destination",
-    "reset": "no connection matches it, so the host answers with a reset (RFC 9293)",
-    "retries exhausted": "it was retransmitted too many times without an answer, so TCP gives up",
-    "queue full": "the outgoing link's queue is full",
-    "ignored by remote": "no connection matches its source (address, port), so the remote host "
-                         "ignores it, as the article says",
-    "TTL exceeded": "its TTL ran out",
-    "no socket": "no socket listens for it",
-    "nat oif changed": "the NAT binding was made on another uplink, so it cannot leave by this one",
-    "link down": "its line is down: nothing goes out on it, and what was on the wire is lost",
+    Drop.INGRESS_FILTER: "its provider accepts only its own customer's source address (BCP 38 "
+                         "ingress filtering), and this source belongs to the other uplink",
+    Drop.NO_ROUTE: "there is no route to its destination",
+    Drop.RESET: "no connection matches it, so the host answers with a reset (RFC 9293)",
+    Drop.RETRIES: "it was retransmitted too many times without an answer, so TCP gives up",
+    Drop.QUEUE_FULL: "the outgoing link's queue is full",
+    Drop.IGNORED: "no connection matches its source (address, port), so the remote host "
+                  "ignores it, as the article says",
+    Drop.TTL: "its TTL ran out",
+    Drop.NO_SOCKET: "no socket listens for it",
+    Drop.NAT_OIF_CHANGED: "the NAT binding was made on another uplink, so it cannot leave by this one",
+    Drop.LINK_DOWN: "its line is down: nothing goes out on it, and what was on the wire is lost",
 }
-CT_DEL_WHY = {"timeout": "it timed out", "icmp reply": "the echo reply ends an ICMP 'connection'"}
+CT_DEL_WHY = {Gone.TIMEOUT: "it timed out", Gone.ICMP_REPLY: "the echo reply ends an ICMP 'connection'"}
+
+
+def _ct_gone(reason) -> str:
+    """Why a conntrack entry was destroyed, in words."""
+    if type(reason) is DeviceDown:
+        return f"MASQUERADE forgets the connections of {reason.dev}, whose line is down"
+    return CT_DEL_WHY.get(reason, str(reason))
 
 
 def _key_text(key) -> str:
@@ -38,18 +48,21 @@ def _decisions(result, idx: list[int]) -> list[str]:
     """Clauses for the router's decisions, in order."""
     out = []
     ev = result.events
+    equalized = False               # an equalize deletion came first: the miss re-selects
     for j in idx:
         e = ev[j]
         k, f = e.ev, info_of(e)
         if k is Ev.RT_DEL:
             reason = f.get("reason", "")
-            if reason == "equalize":
+            if reason == Gone.EQUALIZE:
+                equalized = True
                 out.append(f"equalize deletes the cached entry for {_key_text(f['key'])} (it said {f['dev']})")
             else:
                 out.append(f"the cached entry for {_key_text(f['key'])} is removed ({reason})")
         elif k is Ev.RT_MISS:
-            why = str(f.get("why", "")).split("; ")[-1]
-            if any(c.startswith("equalize deletes") for c in out):
+            why = f.get("why", "")
+            why = why.choice if type(why) is EqualizeDeleted else why
+            if equalized:
                 out.append(f"the FIB lookup picks {f['dev']} ({why})")
             else:
                 out.append(f"a route cache miss for {_key_text(f['key'])} sends it to the FIB, "
@@ -61,12 +74,7 @@ def _decisions(result, idx: list[int]) -> list[str]:
         elif k is Ev.CT_NEW:
             out.append(f"a new conntrack entry {f['ct']} is bound to {f['dev']}")
         elif k is Ev.CT_DEL:
-            reason = str(f.get("reason"))
-            if reason.endswith(" down"):
-                why = f"MASQUERADE forgets the connections of {reason.split()[0]}, whose line is down"
-            else:
-                why = CT_DEL_WHY.get(reason, reason)
-            out.append(f"conntrack entry {f['ct']} is destroyed ({why})")
+            out.append(f"conntrack entry {f['ct']} is destroyed ({_ct_gone(f.get('reason'))})")
         elif k is Ev.NAT:
             b, a = f["before"], e.pkt
             if f.get("dir") == "dnat":
@@ -148,7 +156,7 @@ def narrate(result, step: int) -> str:
             s = crossing[0].upper() + crossing[1:]
         return _sentence(s)
     if k is Ev.DROP:
-        reason = str(f.get("reason", ""))
+        reason = f.get("reason", "")
         why = WHY_DROP.get(reason, f"reason: {reason}")
         dec = _decisions(result, [j for j in a.decisions(step) if result.events[j].node == node])
         lead = (f"At {title(result, node)}, " + _join(dec) + "; then ") if dec else f"{title(result, node)} "
