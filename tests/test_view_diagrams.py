@@ -67,6 +67,18 @@ def test_topology_is_deterministic_and_checks_the_step(eq):
         topology_svg(eq, -1)
 
 
+def test_the_articles_figure_names_every_node_and_colours_only_the_path_asked_for(eq):
+    from sim.view.topology import figure_dot
+    dot = figure_dot(eq)
+    for name, node in eq.net.nodes.items():
+        assert f'"{name}" [label="{node.title}' in dot
+    assert "penwidth=3" not in dot and 'label="uplink1"' in dot and 'label="uplink2"' in dot
+    hl = figure_dot(eq, {"uplink2": "#D55E00", "lan:local1": "#D55E00"}, title="a path")
+    assert hl.count('color="#D55E00", penwidth=3') == 2
+    assert '"local1" -- "lan" [color="#D55E00", penwidth=3];' in hl and '"local2" -- "lan" [];' in hl
+    assert 'label="a path"' in hl
+
+
 def test_missing_dot_says_how_to_install_graphviz(monkeypatch):
     r = sim.run("equalize-nat", seed=3, size=2000)
     monkeypatch.setattr(_dot.shutil, "which", lambda name: None)

@@ -110,6 +110,46 @@ def topology_dot(result) -> str:
     return "\n".join(lines)
 
 
+def figure_dot(r, highlight: dict | None = None, title: str = "") -> str:
+    """DOT source for the run's network, drawn like the article's (LARTC's) figure: the
+    book's still picture (chapter 1), where ``topology_dot`` is a replay's moving one.
+
+    ``highlight`` maps link names to colours (e.g. the links a packet crossed); for the
+    LAN, drawn as a hub, ``"lan:local1"`` colours only Local host 1's edge to it."""
+    highlight = highlight or {}
+    net = r.net
+    out = ['graph net { rankdir=LR; nodesep=0.25; ranksep=0.35; pad=0.1;',
+           'node [fontname="Helvetica", fontsize=13, shape=box, style="rounded,filled", fillcolor="#f4f4f4", margin="0.08,0.04"];',
+           'edge [fontname="Helvetica", fontsize=11, color="#888888"];']
+    if title:
+        out.append(f'label="{title}"; labelloc=t; fontname="Helvetica"; fontsize=13;')
+    fill = {"router": "#ffe9b3", "internet": "#dde8f7"}
+    for name, node in net.nodes.items():
+        if name.startswith(("local", "remote")):
+            label = node.title + "\\n" + " ".join(i.addr for i in node.ifaces.values())
+        elif name == "router":
+            label = node.title + "\\n" + "\\n".join(f"{d} {i.addr}" for d, i in node.ifaces.items())
+        else:
+            label = node.title
+        shape = "ellipse" if name == "internet" else "box"
+        out.append(f'"{name}" [label="{label}", shape={shape}, fillcolor="{fill.get(name, "#f4f4f4")}"];')
+    out.append('"lan" [label="LAN", shape=plaintext, style=""];')
+    def style(col):
+        return f'color="{col}", penwidth=3' if col else ""
+    for lname, link in net.links.items():
+        attr = style(highlight.get(lname))
+        nodes = [i.label.split(":")[0] for i in link.ifaces]
+        if lname == "lan":
+            for node in nodes:
+                a = style(highlight.get(f"{lname}:{node}", highlight.get(lname)))
+                out.append(f'"{node}" -- "lan" [{a}];' if node != "router" else f'"lan" -- "router" [{a}];')
+            continue
+        label = f'label="{lname}", ' if lname.startswith("uplink") else ""
+        out.append(f'"{nodes[0]}" -- "{nodes[1]}" [{label}{attr}];')
+    out.append("}")
+    return "\n".join(out)
+
+
 def base_svg(result) -> str:
     """The rendered diagram with no step applied (cached on the result's analysis)."""
     a = analysis_of(result)
