@@ -26,6 +26,8 @@ from .tcp import CONGESTION_CONTROLS, REMOTE_BEHAVIOURS, TCP_PROFILES
 from .topology import KBIT, REMOTE1, REMOTE2, NetworkSpec, Uplink, article_network, uplink_addr
 from .result import Result
 
+_CACHED = " or ".join(CACHED_POLICIES)    # the policies with a route cache: "random or wrr"
+
 
 class ParamError(ValueError):
     """A parameter a reader gave that can't be used; the message names it, the value given
@@ -169,7 +171,7 @@ class Params:
                     _number(name, x, lo, hi, lo_open, whole=v)
         if self.flush_at and self.multipath not in CACHED_POLICIES:
             raise ParamError(f"flush_at flushes the route cache: multipath {self.multipath} has none "
-                             f"(use random or wrr)", "flush_at")
+                             f"(use {_CACHED})", "flush_at")
         if self.down_uplink > self.uplinks and (self.down_at is not None or self.down_uplink != 2):
             why = (f"the line of uplink {self.down_uplink} fails at {self.down_at:g} s"
                    if self.down_at is not None else "no such uplink")
@@ -182,7 +184,7 @@ class Params:
                              "(use bundle=false)", "down_at")
         self._check_addrs()
         if self.equalize and self.multipath not in CACHED_POLICIES:
-            raise ParamError(f"equalize is a route-cache flag: it needs multipath random or wrr, "
+            raise ParamError(f"equalize is a route-cache flag: it needs multipath {_CACHED}, "
                              f"not {self.multipath}, which has no route cache (use --no-equalize)", "equalize")
 
     def _check_addrs(self) -> None:

@@ -228,6 +228,17 @@ def test_flush_at_empties_the_route_cache_then():
         sim.run("hash-l4-nat", flush_at=[1])
 
 
+def test_equalize_and_flush_at_name_the_policies_with_a_route_cache_from_the_registry():
+    from sim.policies import CACHED_POLICIES, REGISTRY
+    assert CACHED_POLICIES == ("random", "wrr") and all(REGISTRY[n].cached for n in CACHED_POLICIES)
+    with pytest.raises(sim.ParamError) as e:
+        sim.run("hash-l4-nat", equalize=True)
+    assert str(e.value) == ("equalize is a route-cache flag: it needs multipath random or wrr, not "
+                            "hash-l4, which has no route cache (use --no-equalize)")
+    with pytest.raises(sim.ParamError, match=r"has none \(use random or wrr\)"):
+        sim.run("hash-l4-nat", flush_at=[1])
+
+
 def test_rt_check_expire_sweeps_a_fifth_of_the_buckets_per_run():
     from sim.route_cache import rt_hash_code, _le
     # 2.4.18's hash, by hand: 200.0.0.1 -> 192.168.0.1 arriving on eth0 (ifindex 2)
