@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from .packet import ICMP_PROTO, PROTO_NAMES, TCP, TCP_PROTO, UDP_PROTO, FlowTuple, Packet
-from .natmodels import NAT_MODELS, REGISTRY, NatModel
+from .natmodels import REGISTRY, NatModel
 from .reasons import DeviceDown, Gone, OifChanged, Reason
 from .trace import Drop, Ev
 
-__all__ = ["Nat", "Conn", "CtState", "NAT_MODELS", "show_conn"]
+__all__ = ["Nat", "Conn", "CtState", "show_conn"]
 
 S = 1_000_000
 # 2.4 ip_conntrack_proto_*.c timeouts (µs)

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from sim import SCENARIOS
 from sim.__main__ import main
 from sim.policies import POLICIES
-from sim.nat import NAT_MODELS
+from sim.natmodels import NAT_MODELS
 from sim.tcp import CONGESTION_CONTROLS, REMOTE_BEHAVIOURS, TCP_PROFILES
 
 BOUND_S = 120          # seconds one generated command may take, at most

@@ -34,7 +34,7 @@ import pytest
 import sim
 from sim import scenarios
 from sim.policies import POLICIES
-from sim.nat import NAT_MODELS
+from sim.natmodels import NAT_MODELS
 from sim.tcp import REMOTE_BEHAVIOURS
 from sim.view import _dot, inpage
 
