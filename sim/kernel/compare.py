@@ -66,7 +66,7 @@ _INVALID_FIN = ("when the exchange limps to the end (the race above), the client
                 "entry, and Linux's conntrack starts none from a FIN (tcp_new(): FIN, RST or "
                 "SYN+ACK as a first packet is INVALID), so it is forwarded without NAT and leaves "
                 "with the LAN's private source, 192.168.0.1 (why rulesets 'ct state invalid "
-                "drop'). The simulator's conntrack does the same (sim/nat.py _invalid_first), "
+                "drop'). The simulator's conntrack does the same (NatModel.invalid_first, sim/natmodels/), "
                 "but its run never reaches this end: its server wins the race")
 _LATE_JOIN = ("only with a small --size (the default 1 MB over 10 Mbit/s uplinks never shows it; the "
               "tests assert no reset, both subflows used, more than one uplink's rate): the server's "
