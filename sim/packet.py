@@ -81,7 +81,11 @@ class MpJoin:
         return ("join-ack", self.hmac)
 
     def length(self) -> int:
-        return {"join": 12, "join-synack": 16, "join-ack": 24}[self.form]
+        """Bytes in the TCP header (12 on the SYN, 16 on the SYN+ACK, 24 on the third ACK)."""
+        return _JOIN_LEN[self.form]
+
+
+_JOIN_LEN = {"join": 12, "join-synack": 16, "join-ack": 24}
 
 
 @dataclass(frozen=True, slots=True)
