@@ -93,19 +93,6 @@ def ladder_parts(result, steps: list[int], current: int | None = None,
     names = lanes(result, steps)
     x = {n: LEFT + LANE // 2 + k * LANE for k, n in enumerate(names)}
     width = LEFT + LANE * len(names) + RIGHT
-    head = [f'<svg class="op1-ladder" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{HEAD}" '
-            f'viewBox="0 0 {width} {HEAD}" role="img" aria-label="ladder diagram lanes">', STYLE,
-            f'<text x="6" y="{HEAD - 8}">event · ms</text>', f'<text x="{width - RIGHT + 8}" y="{HEAD - 8}">'
-            'packet as seen on the wire</text>']
-    for n in names:
-        words = title(result, n).split()
-        if len(words) > 1:               # "Remote" over "host 1": two short lines fit a lane
-            a, b = words[0], " ".join(words[1:])
-            head.append(f'<text class="head" x="{x[n]}" y="{HEAD - 22}">{h(a)}</text>'
-                        f'<text class="head" x="{x[n]}" y="{HEAD - 8}">{h(b)}</text>')
-        else:
-            head.append(f'<text class="head" x="{x[n]}" y="{HEAD - 8}">{h(words[0])}</text>')
-    head.append("</svg>")
     height = ROW * len(steps) + 6
     # a player cuts the drawing to the rows shown by the height of a box around it (changing
     # the SVG's own viewBox at every step would lay out all its text again)
@@ -126,66 +113,108 @@ def ladder_parts(result, steps: list[int], current: int | None = None,
         row = [f'<rect class="band" x="0" y="{y - ROW // 2}" width="{width}" height="{ROW}"/>',
                f'<text class="curm" x="2" y="{y + 4}">▶</text><text class="divm" x="14" y="{y + 4}">≠</text>',
                f'<text class="mono" x="24" y="{y + 4}">{said[0]}</text>']
-        pkt = e.pkt
         f = info_of(e)
         if e.ev is Ev.HOP:
-            a, b = endpoint_node(f["from"]), endpoint_node(f["to"])
-            colour, dash, _ = _style_of(result, pkt)
-            rst = type(pkt.l4).__name__ == "TCP" and "R" in pkt.l4.flags
-            if rst:
-                colour = VERMILLION
-            xa, xb = x.get(a), x.get(b)
-            if xa is not None and xb is not None:
-                d = 1 if xb > xa else -1
-                dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
-                row.append(f'<line x1="{xa}" y1="{y}" x2="{xb - d * 7}" y2="{y}" stroke="{colour}" '
-                           f'stroke-width="2.2"{dash_attr}/>')
-                row.append(f'<polygon points="{xb},{y} {xb - d * 8},{y - 4} {xb - d * 8},{y + 4}" '
-                           f'fill="{colour}"/>')
-                label = short_name(pkt)
-                bold = ' font-weight="bold"' if rst else ""
-                row.append(f'<text x="{(xa + xb) / 2}" y="{y - 3}" text-anchor="middle" '
-                           f'font-size="11" fill="{colour}"{bold}>{h(label)}</text>')
-                said.append(label)
-            row.append(f'<text class="mono" x="{width - RIGHT + 8}" y="{y + 4}">{h(flow_text(pkt))}</text>')
-            said.append(flow_text(pkt))
+            _hop_row(result, e, f, x, y, width, row, said)
         elif e.ev is Ev.DROP:
-            node = e.node
-            xn = x.get(node, LEFT)
-            reason = str(f.get("reason", "dropped"))
-            row.append(f'<text class="drop" x="{xn}" y="{y + 5}" text-anchor="middle" font-size="15">✖</text>')
-            anchor = "end" if xn > width - RIGHT - LANE else "start"
-            dx = -10 if anchor == "end" else 10
-            row.append(f'<text class="drop" x="{xn + dx}" y="{y + 4}" text-anchor="{anchor}">'
-                       f"{h(reason)}</text>")
-            said.append(reason)
-            if pkt is not None:
-                row.append(f'<text class="mono" x="{width - RIGHT + 8}" y="{y + 4}">'
-                           f"{h(short_name(pkt) + ' ' + flow_text(pkt))}</text>")
-                said.append(short_name(pkt) + " " + flow_text(pkt))
+            _drop_row(e, f, x, y, width, row, said)
         elif e.ev is Ev.LINK and f.get("state") == "down":
-            xn = x.get(e.node, LEFT)
-            row.append(f'<text class="drop" x="{xn}" y="{y + 5}" text-anchor="middle" font-size="15">✖</text>'
-                       f'<text class="drop" x="{xn + 10}" y="{y + 4}">{h(f.get("dev", ""))} down: the line fails</text>')
-            said.append(f'{f.get("dev", "")} down: the line fails')
+            _down_row(e, f, x, y, row, said)
         else:
-            node = e.node
-            xn = x.get(node, LEFT)
-            kind = str(f.get("what", "")) if e.ev is Ev.APP else getattr(e.ev, "value", str(e.ev))
-            anchor = "end" if xn > width - RIGHT - LANE else "start"
-            row.append(f'<circle cx="{xn}" cy="{y}" r="4" fill="{GREY}"/>'
-                       f'<text x="{xn + (-8 if anchor == "end" else 8)}" y="{y + 4}" '
-                       f'text-anchor="{anchor}">{h(kind)}</text>')
-            said.append(kind)
-            if pkt is not None:
-                row.append(f'<text class="mono" x="{width - RIGHT + 8}" y="{y + 4}">{h(flow_text(pkt))}</text>')
-                said.append(flow_text(pkt))
+            _other_row(e, f, x, y, width, row, said)
         aria = (f' role="button" tabindex="{0 if i == current else -1}" '
                 f'aria-label="{h(_row_label(result, k, i, e, said))}"' if buttons else "")
         # spaces between the texts: a screen reader (and axe) reads them as separate words
         body.append(f'<g class="{cls}" data-i="{i}" data-k="{k}"{aria}>' + " ".join(row) + "</g>")
     body.append("</svg>")
-    return "".join(head), "".join(body), width
+    return _ladder_head(result, names, x, width), "".join(body), width
+
+
+def _ladder_head(result, names: list[str], x: dict, width: int) -> str:
+    """The header SVG: the columns' titles and one title per lane."""
+    head = [f'<svg class="op1-ladder" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{HEAD}" '
+            f'viewBox="0 0 {width} {HEAD}" role="img" aria-label="ladder diagram lanes">', STYLE,
+            f'<text x="6" y="{HEAD - 8}">event · ms</text>', f'<text x="{width - RIGHT + 8}" y="{HEAD - 8}">'
+            'packet as seen on the wire</text>']
+    for n in names:
+        words = title(result, n).split()
+        if len(words) > 1:               # "Remote" over "host 1": two short lines fit a lane
+            a, b = words[0], " ".join(words[1:])
+            head.append(f'<text class="head" x="{x[n]}" y="{HEAD - 22}">{h(a)}</text>'
+                        f'<text class="head" x="{x[n]}" y="{HEAD - 8}">{h(b)}</text>')
+        else:
+            head.append(f'<text class="head" x="{x[n]}" y="{HEAD - 8}">{h(words[0])}</text>')
+    head.append("</svg>")
+    return "".join(head)
+
+
+# Each kind of row adds its drawing to ``row`` and the words it shows to ``said``.
+
+def _hop_row(result, e, f, x: dict, y: int, width: int, row: list, said: list) -> None:
+    """A hop: an arrow between two lanes, coloured by uplink (a reset in vermillion), named."""
+    pkt = e.pkt
+    a, b = endpoint_node(f["from"]), endpoint_node(f["to"])
+    colour, dash, _ = _style_of(result, pkt)
+    rst = type(pkt.l4).__name__ == "TCP" and "R" in pkt.l4.flags
+    if rst:
+        colour = VERMILLION
+    xa, xb = x.get(a), x.get(b)
+    if xa is not None and xb is not None:
+        d = 1 if xb > xa else -1
+        dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
+        row.append(f'<line x1="{xa}" y1="{y}" x2="{xb - d * 7}" y2="{y}" stroke="{colour}" '
+                   f'stroke-width="2.2"{dash_attr}/>')
+        row.append(f'<polygon points="{xb},{y} {xb - d * 8},{y - 4} {xb - d * 8},{y + 4}" '
+                   f'fill="{colour}"/>')
+        label = short_name(pkt)
+        bold = ' font-weight="bold"' if rst else ""
+        row.append(f'<text x="{(xa + xb) / 2}" y="{y - 3}" text-anchor="middle" '
+                   f'font-size="11" fill="{colour}"{bold}>{h(label)}</text>')
+        said.append(label)
+    row.append(f'<text class="mono" x="{width - RIGHT + 8}" y="{y + 4}">{h(flow_text(pkt))}</text>')
+    said.append(flow_text(pkt))
+
+
+def _drop_row(e, f, x: dict, y: int, width: int, row: list, said: list) -> None:
+    """A drop: a ✖ on the lane of the node that dropped it, with the reason."""
+    pkt = e.pkt
+    node = e.node
+    xn = x.get(node, LEFT)
+    reason = str(f.get("reason", "dropped"))
+    row.append(f'<text class="drop" x="{xn}" y="{y + 5}" text-anchor="middle" font-size="15">✖</text>')
+    anchor = "end" if xn > width - RIGHT - LANE else "start"
+    dx = -10 if anchor == "end" else 10
+    row.append(f'<text class="drop" x="{xn + dx}" y="{y + 4}" text-anchor="{anchor}">'
+               f"{h(reason)}</text>")
+    said.append(reason)
+    if pkt is not None:
+        row.append(f'<text class="mono" x="{width - RIGHT + 8}" y="{y + 4}">'
+                   f"{h(short_name(pkt) + ' ' + flow_text(pkt))}</text>")
+        said.append(short_name(pkt) + " " + flow_text(pkt))
+
+
+def _down_row(e, f, x: dict, y: int, row: list, said: list) -> None:
+    """A device going down: a ✖ on its node's lane."""
+    xn = x.get(e.node, LEFT)
+    row.append(f'<text class="drop" x="{xn}" y="{y + 5}" text-anchor="middle" font-size="15">✖</text>'
+               f'<text class="drop" x="{xn + 10}" y="{y + 4}">{h(f.get("dev", ""))} down: the line fails</text>')
+    said.append(f'{f.get("dev", "")} down: the line fails')
+
+
+def _other_row(e, f, x: dict, y: int, width: int, row: list, said: list) -> None:
+    """Any other event: a dot on its node's lane with the event's kind (an app's milestone)."""
+    pkt = e.pkt
+    node = e.node
+    xn = x.get(node, LEFT)
+    kind = str(f.get("what", "")) if e.ev is Ev.APP else getattr(e.ev, "value", str(e.ev))
+    anchor = "end" if xn > width - RIGHT - LANE else "start"
+    row.append(f'<circle cx="{xn}" cy="{y}" r="4" fill="{GREY}"/>'
+               f'<text x="{xn + (-8 if anchor == "end" else 8)}" y="{y + 4}" '
+               f'text-anchor="{anchor}">{h(kind)}</text>')
+    said.append(kind)
+    if pkt is not None:
+        row.append(f'<text class="mono" x="{width - RIGHT + 8}" y="{y + 4}">{h(flow_text(pkt))}</text>')
+        said.append(flow_text(pkt))
 
 
 def _row_label(result, k: int, i: int, e, said: list[str]) -> str:

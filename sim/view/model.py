@@ -180,24 +180,7 @@ class Analysis:
         """
         ev = self.result.events
         router = self.router
-        at_of = {}
-        floor = -1
-        claimed: set[int] = set()
-        for s in sorted(steps):
-            dec = [j for j in self.decisions(s) if ev[j].node == router]
-            at = max(dec) if dec and ev[s].node != router else s
-            if ev[s].ev is Ev.LINK:
-                # a device going down: what the router does about it at that instant
-                # (flushes, forgotten NAT bindings) belongs to this step
-                j = s + 1
-                while j < len(ev) and ev[j].t == ev[s].t and ev[j].node == router \
-                        and ev[j].ev in (Ev.RT_DEL, Ev.CT_DEL):
-                    dec.append(j)
-                    j += 1
-                at = max(dec, default=s)
-                claimed.update(dec)
-            floor = max(floor, at)
-            at_of[s] = (floor, dec)
+        at_of, claimed = self._fold_points(steps)
         want = defaultdict(list)
         for s, (at, _) in at_of.items():
             want[at].append(s)
@@ -225,6 +208,32 @@ class Analysis:
                 background = [j for j in bg if lo < j <= s and j not in claimed]
                 out[s] = self._snapshot(s, i, tables, gone_c, gone_t, dec, background)
         return out
+
+    def _fold_points(self, steps: list[int]) -> tuple[dict, set]:
+        """Where the fold stops for each step: ``{step: (event index, the router's decision
+        events shown with it)}`` and the set of events a device going down claimed for its
+        step (so no later step shows them as background changes)."""
+        ev = self.result.events
+        router = self.router
+        at_of = {}
+        floor = -1
+        claimed: set[int] = set()
+        for s in sorted(steps):
+            dec = [j for j in self.decisions(s) if ev[j].node == router]
+            at = max(dec) if dec and ev[s].node != router else s
+            if ev[s].ev is Ev.LINK:
+                # a device going down: what the router does about it at that instant
+                # (flushes, forgotten NAT bindings) belongs to this step
+                j = s + 1
+                while j < len(ev) and ev[j].t == ev[s].t and ev[j].node == router \
+                        and ev[j].ev in (Ev.RT_DEL, Ev.CT_DEL):
+                    dec.append(j)
+                    j += 1
+                at = max(dec, default=s)
+                claimed.update(dec)
+            floor = max(floor, at)
+            at_of[s] = (floor, dec)
+        return at_of, claimed
 
     def _snapshot(self, s, at, tables, gone_c, gone_t, dec, background) -> Snapshot:
         ev = self.result.events

@@ -102,15 +102,30 @@ def _tuple(t) -> str:
 
 
 def state_dot(result, snap: Snapshot) -> str:
-    """The DOT source of the router's tables in ``snap``."""
+    """The DOT source of the router's tables in ``snap``: the routing table, the route cache,
+    conntrack and the uplinks, each a table, with arrows from entries to what they use."""
     net = result.net
     router = net.nodes["router"]
     p = result.params
     lines = ["digraph state {", "rankdir=TB; nodesep=0.3; ranksep=0.22; pad=0.05;",
              f"node [shape=plaintext fontname={q(FONT)} fontsize=10];",
              f"edge [fontname={q(FONT)} fontsize=10 color=\"#888888\" arrowsize=0.7];"]
+    rt, mp_devs = _routing_table(router, p, snap)
+    cache, cache_edges = _route_cache(router, snap, mp_devs)
+    ct, ct_edges = _conntrack(p, snap)
+    lines += [rt, cache, ct]
+    lines += _uplinks(net, router, snap, mp_devs)
+    lines += _entry_arrows(router, cache_edges + ct_edges)
+    # one column, top to bottom: cache -> routing table -> uplinks <- conntrack; every arrow
+    # leaves and enters a row on its right-hand side, so it never crosses a table
+    lines.append("cache -> rt -> up -> ct [style=invis];")
+    lines.append("}")
+    return "\n".join(lines)
 
-    # the routing table: every route; nexthops of a multipath route get a port each
+
+def _routing_table(router, p, snap: Snapshot) -> tuple[str, set]:
+    """The routing table node: every route; nexthops of a multipath route get a port each.
+    Also the devices of multipath nexthops (their arrows start at those ports)."""
     rows = []
     mp_devs = set()
     for r in sorted(router.fib.routes, key=lambda r: (r.plen, r.prefix)):
@@ -138,9 +153,12 @@ def state_dot(result, snap: Snapshot) -> str:
                                 port=f"rt_{nh.dev}", bold=chosen) + "</TR>")
     mode = p.multipath + (", equalize" if p.equalize else "")
     why = f"this packet: {snap.why}" if snap.why else ""
-    lines.append(f"rt [label=<{_table(f'Routing table ({mode})', [], rows, why, cols=2)}>];")
+    return f"rt [label=<{_table(f'Routing table ({mode})', [], rows, why, cols=2)}>];", mp_devs
 
-    # the route cache
+
+def _route_cache(router, snap: Snapshot, mp_devs: set) -> tuple[str, list]:
+    """The route cache node (or a note that there is none), and an arrow from each entry to
+    the route it copies: (from, to, mark, gone)."""
     cache_rows = []
     cache_edges = []
     if getattr(router, "cache", None) is None:
@@ -164,9 +182,12 @@ def state_dot(result, snap: Snapshot) -> str:
             cache_edges.append((f"cache:c{n}", target, mark, gone))
         if not entries:
             note = "empty; " + note
-    lines.append(f"cache [label=<{_table('Route cache', ['', 'key: src → dst, iif', 'dev', 'used, last'], cache_rows, note)}>];")
+    head = ['', 'key: src → dst, iif', 'dev', 'used, last']
+    return f"cache [label=<{_table('Route cache', head, cache_rows, note)}>];", cache_edges
 
-    # conntrack / NAT
+
+def _conntrack(p, snap: Snapshot) -> tuple[str, list]:
+    """The conntrack / NAT node, and an arrow from each entry to the uplink it is bound to."""
     ct_rows = []
     ct_edges = []
     if not translates(p.nat):
@@ -188,9 +209,13 @@ def state_dot(result, snap: Snapshot) -> str:
         if not entries:
             ct_note = "empty; " + ct_note
     ct_head = ["", "original (as the LAN host sent it)\nreply (as the answers arrive)", "dev"]
-    lines.append(f"ct [label=<{_table('Conntrack / NAT', ct_head, ct_rows, ct_note)}>];")
+    return f"ct [label=<{_table('Conntrack / NAT', ct_head, ct_rows, ct_note)}>];", ct_edges
 
-    # uplinks and the providers' filters
+
+def _uplinks(net, router, snap: Snapshot, mp_devs: set) -> list[str]:
+    """The arrows from the routing table to the uplinks, then the uplinks node: each uplink
+    with its provider's ingress filter."""
+    lines = []
     up_rows = []
     for dev, i in router.ifaces.items():
         k = uplink_index(dev)
@@ -214,8 +239,13 @@ def state_dot(result, snap: Snapshot) -> str:
         lines.append(f"rt:nh_{dev}:e -> up:u_{dev}:e [color={q(colour)} penwidth={3 if chosen else 1.5}{dash}];"
                      if dev in mp_devs else f"rt:rt_{dev}:e -> up:u_{dev}:e [color={q(colour)}{dash}];")
     lines.append(f"up [label=<{_table('Uplinks', [], up_rows, cols=2)}>];")
+    return lines
 
-    for src, dst, mark, gone in cache_edges + ct_edges:
+
+def _entry_arrows(router, edges: list) -> list[str]:
+    """The arrows of route cache and conntrack entries: marked ones purple, gone ones dashed."""
+    lines = []
+    for src, dst, mark, gone in edges:
         if "u_eth" in dst or (dst.startswith("up:") and dst[5:] not in router.ifaces):
             continue
         style = "dashed" if gone else ("solid" if src.startswith("cache") else "dotted")
@@ -226,11 +256,7 @@ def state_dot(result, snap: Snapshot) -> str:
             lines.append(f"{dst}:e -> {src}:e [{attrs} dir=back];")
         else:
             lines.append(f"{src}:e -> {dst}:e [{attrs}];")
-    # one column, top to bottom: cache -> routing table -> uplinks <- conntrack; every arrow
-    # leaves and enters a row on its right-hand side, so it never crosses a table
-    lines.append("cache -> rt -> up -> ct [style=invis];")
-    lines.append("}")
-    return "\n".join(lines)
+    return lines
 
 
 def _prefix(a: int, l: int) -> str:
