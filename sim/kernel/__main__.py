@@ -69,75 +69,13 @@ def _pcap_problem(path: str) -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    from .._io import OutputError, write_file_then_stdout, write_stdout
-    from .lab import LabError, Interrupted, sweep, check_environment
-    from .scenarios import SCENARIOS, make_options
+    from .._io import OutputError
+    from .lab import Interrupted, LabError
     try:
-        if args.cmd == "list":
-            write_stdout("".join(f"{s.name:<27} {s.doc}\n" for s in SCENARIOS.values()))
-            return 0
-        if args.cmd in ("run", "compare"):
-            if args.scenario not in SCENARIOS:
-                return _fail(f"unknown kernel scenario {args.scenario!r}: allowed are "
-                             f"{', '.join(SCENARIOS)}", 2)
-            over = {k: getattr(args, k) for k in ("uplinks", "connections", "size", "timeout",
-                                                  "uplink_kbit", "down_at", "down_uplink")}
-            try:
-                make_options(args.scenario, **over)
-            except LabError as e:
-                return _fail(str(e), 2)
-            if args.cmd == "run":
-                if args.summary_only and args.format != "text":
-                    return _fail("--summary-only is for --format text: the JSON is the summary", 2)
-                if args.pcap is not None and (why := _pcap_problem(args.pcap)):
-                    return _fail(why, 2)
-        if args.cmd == "clean":
-            check_environment()
-            gone = sweep()
-            dirs = [g for g in gone if os.path.isabs(g)]
-            write_stdout(f"removed {len(gone) - len(dirs)} stale lab namespace(s) and {len(dirs)} "
-                         "capture folder(s)" + (": " + " ".join(gone) if gone else "") + "\n")
-            return 0
-        if args.cmd == "run":
-            from .scenarios import run
-            r = run(args.scenario, **over)
-            if args.format == "json":
-                out = json.dumps(r.summary) + "\n"
-            elif args.summary_only:
-                out = "\n".join(r.summary_text()) + "\n"
-            else:
-                out = r.text()
-            if not args.pcap:
-                write_stdout(out)
-                return 0
-            # the capture appears only once the report was written: a failure leaves no file
-            try:
-                write_file_then_stdout(args.pcap, r.write_pcap_to, out)
-            except OutputError:
-                raise
-            except OSError as e:
-                return _fail(f"cannot write pcap {args.pcap!r}: {e.strerror}", 1)
-            return 0
-        if args.cmd == "compare":
-            from .compare import compare
-            c = compare(args.scenario, **{k: v for k, v in over.items() if v is not None})
-            if args.format == "json":
-                write_stdout(json.dumps({"scenario": c.scenario, "uplinks": c.uplinks,
-                                         "agrees": c.agrees,
-                                         "rows": [r.__dict__ | {"verdict": r.verdict}
-                                                  for r in c.rows]}) + "\n")
-            else:
-                write_stdout(c.text())
-            return 0 if c.agrees else 1
-        if args.cmd == "table":
-            from .table import markdown, measure_all
-            rows = measure_all(uplinks=args.uplinks, timeout=args.timeout)
-            if args.format == "json":
-                write_stdout(json.dumps(rows) + "\n")
-            else:
-                write_stdout(f"Measured on this kernel, {args.uplinks} uplinks:\n\n"
-                             + markdown(rows) + "\n")
-            return 0
+        if (why := _refused(args)) is not None:
+            return _fail(why, 2)
+        return {"list": _list, "clean": _clean, "run": _run, "compare": _compare,
+                "table": _table}[args.cmd](args)
     except OutputError as e:                 # a full disk, a file-size limit, `| head`
         return _fail(str(e), 1)
     except LabError as e:
@@ -146,6 +84,96 @@ def main(argv: list[str] | None = None) -> int:
         return _fail("interrupted; the lab's namespaces were removed", 130)
     except Interrupted as e:
         return _fail(f"stopped by {e}; the lab's namespaces were removed", 143)
+
+
+def _overrides(args) -> dict:
+    return {k: getattr(args, k) for k in ("uplinks", "connections", "size", "timeout",
+                                          "uplink_kbit", "down_at", "down_uplink")}
+
+
+def _refused(args) -> str | None:
+    """Why ``run`` or ``compare`` can't go with these arguments (checked before any
+    namespace is made), or None."""
+    from .lab import LabError
+    from .scenarios import SCENARIOS, make_options
+    if args.cmd not in ("run", "compare"):
+        return None
+    if args.scenario not in SCENARIOS:
+        return f"unknown kernel scenario {args.scenario!r}: allowed are {', '.join(SCENARIOS)}"
+    try:
+        make_options(args.scenario, **_overrides(args))
+    except LabError as e:
+        return str(e)
+    if args.cmd == "run":
+        if args.summary_only and args.format != "text":
+            return "--summary-only is for --format text: the JSON is the summary"
+        if args.pcap is not None:
+            return _pcap_problem(args.pcap)
+    return None
+
+
+def _list(args) -> int:
+    from .._io import write_stdout
+    from .scenarios import SCENARIOS
+    write_stdout("".join(f"{s.name:<27} {s.doc}\n" for s in SCENARIOS.values()))
+    return 0
+
+
+def _clean(args) -> int:
+    from .._io import write_stdout
+    from .lab import check_environment, sweep
+    check_environment()
+    gone = sweep()
+    dirs = [g for g in gone if os.path.isabs(g)]
+    write_stdout(f"removed {len(gone) - len(dirs)} stale lab namespace(s) and {len(dirs)} "
+                 "capture folder(s)" + (": " + " ".join(gone) if gone else "") + "\n")
+    return 0
+
+
+def _run(args) -> int:
+    from .._io import OutputError, write_file_then_stdout, write_stdout
+    from .scenarios import run
+    r = run(args.scenario, **_overrides(args))
+    if args.format == "json":
+        out = json.dumps(r.summary) + "\n"
+    elif args.summary_only:
+        out = "\n".join(r.summary_text()) + "\n"
+    else:
+        out = r.text()
+    if not args.pcap:
+        write_stdout(out)
+        return 0
+    # the capture appears only once the report was written: a failure leaves no file
+    try:
+        write_file_then_stdout(args.pcap, r.write_pcap_to, out)
+    except OutputError:
+        raise
+    except OSError as e:
+        return _fail(f"cannot write pcap {args.pcap!r}: {e.strerror}", 1)
+    return 0
+
+
+def _compare(args) -> int:
+    from .._io import write_stdout
+    from .compare import compare
+    c = compare(args.scenario, **{k: v for k, v in _overrides(args).items() if v is not None})
+    if args.format == "json":
+        write_stdout(json.dumps({"scenario": c.scenario, "uplinks": c.uplinks, "agrees": c.agrees,
+                                 "rows": [r.__dict__ | {"verdict": r.verdict} for r in c.rows]})
+                     + "\n")
+    else:
+        write_stdout(c.text())
+    return 0 if c.agrees else 1
+
+
+def _table(args) -> int:
+    from .._io import write_stdout
+    from .table import markdown, measure_all
+    rows = measure_all(uplinks=args.uplinks, timeout=args.timeout)
+    if args.format == "json":
+        write_stdout(json.dumps(rows) + "\n")
+    else:
+        write_stdout(f"Measured on this kernel, {args.uplinks} uplinks:\n\n" + markdown(rows) + "\n")
     return 0
 
 

@@ -13,6 +13,7 @@ then its report when it gets SIGTERM).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import json
 import os
@@ -199,11 +200,24 @@ def _connect(a, mptcp=False, sport=0):
     return s, time.monotonic() - t0
 
 
+@contextlib.contextmanager
+def _outcome(rec: dict):
+    """Note in ``rec`` how a client's exchange failed: reset, timed out, or the OS's error."""
+    try:
+        yield
+    except ConnectionResetError:
+        rec["reset"] = True
+    except socket.timeout:
+        rec["error"] = "timeout"
+    except OSError as e:
+        rec["error"] = e.strerror or str(e)
+
+
 def echo(a) -> int:
     rec = {"client": None, "server": _ep((a.dst, a.port)), "messages": a.messages, "echoed": 0,
            "reset": False, "connected": False, "seconds": None, "error": None}
     t0 = time.monotonic()
-    try:
+    with _outcome(rec):
         s, _ = _connect(a, sport=a.sport)
         rec["connected"] = True
         rec["client"] = _ep(s.getsockname())
@@ -219,12 +233,6 @@ def echo(a) -> int:
             rec["echoed"] += 1
         rec["seconds"] = round(time.monotonic() - t0, 4)
         s.close()
-    except ConnectionResetError:
-        rec["reset"] = True
-    except socket.timeout:
-        rec["error"] = "timeout"
-    except OSError as e:
-        rec["error"] = e.strerror or str(e)
     rec["elapsed"] = round(time.monotonic() - t0, 4)
     _out(rec)
     return 0
@@ -263,32 +271,27 @@ def download(a) -> int:
         began = time.time()
         s = None
         try:
-            try:
-                s, _ = _connect(a, a.mptcp, a.sport + k if a.sport else 0)
-            finally:
-                connect_done(began)
-            rec["connected"] = True
-            rec["client"] = _ep(s.getsockname())
-            if a.announce_bytes <= 0:
-                flows(k)
-            while True:
-                d = s.recv(65536)
-                if not d:
-                    break
-                rec["bytes"] += len(d)
-                if rec["bytes"] >= a.announce_bytes > rec["bytes"] - len(d):
+            with _outcome(rec):
+                try:
+                    s, _ = _connect(a, a.mptcp, a.sport + k if a.sport else 0)
+                finally:
+                    connect_done(began)
+                rec["connected"] = True
+                rec["client"] = _ep(s.getsockname())
+                if a.announce_bytes <= 0:
                     flows(k)
-                if a.join_sport and k == 0 and "join" not in rec:
-                    rec["join"] = _join(s, a)
-            rec["complete"] = rec["bytes"] >= a.size
-            rec["seconds"] = round(time.monotonic() - t0, 4)
-            s.close()
-        except ConnectionResetError:
-            rec["reset"] = True
-        except socket.timeout:
-            rec["error"] = "timeout"
-        except OSError as e:
-            rec["error"] = e.strerror or str(e)
+                while True:
+                    d = s.recv(65536)
+                    if not d:
+                        break
+                    rec["bytes"] += len(d)
+                    if rec["bytes"] >= a.announce_bytes > rec["bytes"] - len(d):
+                        flows(k)
+                    if a.join_sport and k == 0 and "join" not in rec:
+                        rec["join"] = _join(s, a)
+                rec["complete"] = rec["bytes"] >= a.size
+                rec["seconds"] = round(time.monotonic() - t0, 4)
+                s.close()
         finally:
             rec["end_t"] = time.time()      # wall clock, as t0: when this download ended
             if s is not None:       # a client that gives up closes at once (its FIN goes now)

@@ -178,6 +178,18 @@ class Comparison:
     def undocumented(self) -> list[Row]:
         return [r for r in self.rows if not r.agree and not r.note]
 
+    def add(self, aspect: str, kv, sv, agree: bool | None = None) -> None:
+        """A judged row: the kernel's and the simulator's value (they agree when their texts
+        are equal, or as ``agree`` says); a difference gets its documented note, if any."""
+        ks, ss = _s(kv), _s(sv)
+        ok = (ks == ss) if agree is None else agree
+        self.rows.append(Row(aspect, ks, ss, ok,
+                             "" if ok else known_difference(self.scenario, aspect, self.uplinks, ks)))
+
+    def show(self, aspect: str, kernel: str, sim: str) -> None:
+        """A row shown for the reader, not judged."""
+        self.rows.append(Row(aspect, kernel, sim, True, judged=False))
+
     def text(self) -> str:
         sc = SCENARIOS[self.scenario]
         w = max([len(r.aspect) for r in self.rows] + [6])
@@ -301,86 +313,85 @@ def compare(scenario: str, uplinks: int = 2, kernel: KernelResult | None = None,
     if kernel is None:
         kernel = run(scenario, uplinks=uplinks, **overrides)
     c = Comparison(scenario, uplinks, kernel=kernel)
-    k = kernel.summary
-    sim_over = {}
-    if sc.experiment == "download":
-        sim_over = {"connections": o.connections, "size": o.size}
-        if o.down_at:
-            sim_over.update(down_at=o.down_at, down_uplink=o.down_uplink, read_timeout=o.timeout)
-    elif sc.experiment.startswith("mptcp"):
-        sim_over = {"size": o.size}
-    if o.uplink_kbit:
-        sim_over.update(up_kbit=[o.uplink_kbit], down_kbit=[o.uplink_kbit])
-    r = sim_run(scenario, uplinks, **sim_over)
-    c.sim = r
+    r = c.sim = sim_run(scenario, uplinks, **_sim_overrides(sc.experiment, o))
     addrs = {f"if{i}": uplink_addr(i) for i in range(1, uplinks + 1)}
-    hashed = sc.setup.balance.startswith("hash")
-
-    def add(aspect, kv, sv, agree=None):
-        ks, ss = _s(kv), _s(sv)
-        ok = (ks == ss) if agree is None else agree
-        c.rows.append(Row(aspect, ks, ss, ok,
-                          "" if ok else known_difference(scenario, aspect, uplinks, ks)))
-
     if r is None:
         for line in kernel.summary_text()[1:]:
             c.rows.append(Row("kernel only", line.strip(), "(no simulator model)", True))
-        return c
-    if sc.experiment.startswith("mptcp"):
-        _compare_mptcp(c, k, r, addrs, add)
-        return c
-    if o.down_at:
-        _compare_down(c, k, r, addrs, add, o.connections)
-        return c
-    fast = _sim_fast_seconds(uplinks) if sc.experiment == "echo" else None
+    elif sc.experiment.startswith("mptcp"):
+        _compare_mptcp(c, kernel.summary, r, addrs)
+    elif o.down_at:
+        _compare_down(c, kernel.summary, r, addrs, o.connections)
+    else:
+        _compare_flows(c, kernel, r, addrs)
+    return c
+
+
+def _sim_overrides(experiment: str, o) -> dict:
+    """The simulator's parameters for the lab's options ``o``."""
+    over = {}
+    if experiment == "download":
+        over = {"connections": o.connections, "size": o.size}
+        if o.down_at:
+            over.update(down_at=o.down_at, down_uplink=o.down_uplink, read_timeout=o.timeout)
+    elif experiment.startswith("mptcp"):
+        over = {"size": o.size}
+    if o.uplink_kbit:
+        over.update(up_kbit=[o.uplink_kbit], down_kbit=[o.uplink_kbit])
+    return over
+
+
+def _compare_flows(c: Comparison, kernel: KernelResult, r, addrs: dict) -> None:
+    """Echo, ping and download scenarios: the outcomes, then each flow's path."""
+    sc, k = SCENARIOS[c.scenario], kernel.summary
+    hashed = sc.setup.balance.startswith("hash")
+    fast = _sim_fast_seconds(c.uplinks) if sc.experiment == "echo" else None
     kv = _summary_view(k, None, lost=bool(k["observed"]["drops"]))
     sv = _summary_view(r.summary, None if fast is None else SLOW_FACTOR * fast)
-    kf = _flows_view(k["observed"], hashed)
-    sf = _flows_view(observe(from_sim(r), addrs), hashed)
-
+    sob = observe(from_sim(r), addrs)
+    kf, sf = _flows_view(k["observed"], hashed), _flows_view(sob, hashed)
     if "tcp" in kv:
-        add("TCP outcome", kv["tcp"], sv.get("tcp"))
-        add("messages echoed", kv["echoed"], sv.get("echoed"))
+        c.add("TCP outcome", kv["tcp"], sv.get("tcp"))
+        c.add("messages echoed", kv["echoed"], sv.get("echoed"))
     if "downloads" in kv:
-        add("downloads", kv["downloads"], sv.get("downloads"))
+        c.add("downloads", kv["downloads"], sv.get("downloads"))
     if "ping" in kv:
-        add("ping replies (of 10)", kv["ping"], sv.get("ping"))
-        add("echoes answered (seq)", _echo_replies(kernel.packets), _echo_replies(from_sim(r)))
+        c.add("ping replies (of 10)", kv["ping"], sv.get("ping"))
+        c.add("echoes answered (seq)", _echo_replies(kernel.packets), _echo_replies(from_sim(r)))
     if kf["handshake"] or sf["handshake"]:
-        add("handshake at the remote", kf["handshake"], sf["handshake"])
+        c.add("handshake at the remote", kf["handshake"], sf["handshake"])
     if hashed:
         # the hash seeds differ: compare stability, and how many addresses the remote saw
-        add("each flow on one uplink", kf["flow on one uplink"], sf["flow on one uplink"])
-        add("addresses per flow at the remote", kf["remote saw per flow"], sf["remote saw per flow"])
+        c.add("each flow on one uplink", kf["flow on one uplink"], sf["flow on one uplink"])
+        c.add("addresses per flow at the remote", kf["remote saw per flow"], sf["remote saw per flow"])
         if sc.setup.balance == "hash-l3":
-            add("addresses at the remote", len(kf["remote saw"]), len(sf["remote saw"]))
-        c.rows.append(Row("(which uplink: hash seed)", _s(kf["remote saw"]), _s(sf["remote saw"]),
-                          True, judged=False))
+            c.add("addresses at the remote", len(kf["remote saw"]), len(sf["remote saw"]))
+        c.show("(which uplink: hash seed)", _s(kf["remote saw"]), _s(sf["remote saw"]))
     else:
-        add("uplinks used per flow", kf["uplinks per flow"], sf["uplinks per flow"])
-        add("left with another uplink's address", kf["foreign source"], sf["foreign source"])
-        add("addresses at the remote", kf["remote saw"], sf["remote saw"])
-        c.rows.append(Row("(uplink of each passed packet)", _s(kf["sequence"]), _s(sf["sequence"]),
-                          True, judged=False))
+        c.add("uplinks used per flow", kf["uplinks per flow"], sf["uplinks per flow"])
+        c.add("left with another uplink's address", kf["foreign source"], sf["foreign source"])
+        c.add("addresses at the remote", kf["remote saw"], sf["remote saw"])
+        c.show("(uplink of each passed packet)", _s(kf["sequence"]), _s(sf["sequence"]))
     if "tcp" in kv and not hashed:
         # the kernel's server program: the connections accept() returned; the simulator's
         # remote host: the connections that reached ESTABLISHED (what accept() would return)
-        add("server accepted from", kv["server_saw"], _sim_accepted(r))
-    add("drops at", kf["drops"], sf["drops"])
-    add("resets sent by", kf["resets"], sf["resets"])
-    kd = ", ".join(f"{a} {n}" for a, n in k["observed"]["drops"].items()) or "none"
-    so = observe(from_sim(r), addrs)
-    sd = ", ".join(f"{a} {n}" for a, n in so["drops"].items()) or "none"
-    c.rows.append(Row("(drop counts)", kd, sd, True, judged=False))
-    ku = "/".join(str(n) for n in k["observed"]["upstream_per_uplink"].values())
-    su = "/".join(str(n) for n in so["upstream_per_uplink"].values())
-    c.rows.append(Row("(upstream packets per uplink)", ku, su, True, judged=False))
+        c.add("server accepted from", kv["server_saw"], _sim_accepted(r))
+    c.add("drops at", kf["drops"], sf["drops"])
+    c.add("resets sent by", kf["resets"], sf["resets"])
+    _show_counts(c, k["observed"], sob)
     if "tcp" in kv:
         ks_ = k["echo"][0]["seconds"]
         ss_ = r.summary["echo"][0]["seconds"]
-        c.rows.append(Row("(echo seconds)", "-" if ks_ is None else f"{ks_:.3f}",
-                          "-" if ss_ is None else f"{ss_:.3f}", True, judged=False))
-    return c
+        c.show("(echo seconds)", "-" if ks_ is None else f"{ks_:.3f}", "-" if ss_ is None else f"{ss_:.3f}")
+
+
+def _show_counts(c: Comparison, kob: dict, sob: dict, drops: bool = True) -> None:
+    """The drop counts and the upstream packets per uplink, shown, not judged."""
+    if drops:
+        c.show("(drop counts)", *(", ".join(f"{a} {n}" for a, n in ob["drops"].items()) or "none"
+                                  for ob in (kob, sob)))
+    c.show("(upstream packets per uplink)",
+           *("/".join(str(n) for n in ob["upstream_per_uplink"].values()) for ob in (kob, sob)))
 
 
 def _by_uplink(conns: list[dict], addrs: dict, how: bool = False) -> str:
@@ -397,31 +408,26 @@ def _by_uplink(conns: list[dict], addrs: dict, how: bool = False) -> str:
                      for d, v in sorted(out.items()))
 
 
-def _compare_down(c: Comparison, k: dict, r, addrs: dict, add, n: int) -> None:
+def _compare_down(c: Comparison, k: dict, r, addrs: dict, n: int) -> None:
     """``uplink-down``: what each download did by its uplink, before and after the failure,
     where the stalled ones' last packets went, who reset what."""
     kc, sc_ = k["connections"], r.summary["connections"]
-    add("downloads started before the failure, by uplink", _by_uplink(kc[:n], addrs),
-        _by_uplink(sc_[:n], addrs))
+    c.add("downloads started before the failure, by uplink", _by_uplink(kc[:n], addrs),
+          _by_uplink(sc_[:n], addrs))
     # how a download on the dead line fails is a race (_DOWN_RACE): shown, not judged
-    c.rows.append(Row("(how: stalled, or reset by an ACK owed from before)",
-                      _by_uplink(kc[:n], addrs, True), _by_uplink(sc_[:n], addrs, True), True, judged=False))
-    add("downloads started after it, by uplink", _by_uplink(kc[n:], addrs), _by_uplink(sc_[n:], addrs))
+    c.show("(how: stalled, or reset by an ACK owed from before)",
+           _by_uplink(kc[:n], addrs, True), _by_uplink(sc_[:n], addrs, True))
+    c.add("downloads started after it, by uplink", _by_uplink(kc[n:], addrs), _by_uplink(sc_[n:], addrs))
     kob, sob = k["observed"], observe(from_sim(r), addrs)
 
     def leaked(ob):
         return sorted({f"{src} on {dev}" for f in ob["flows"] for dev, srcs in f["sources"].items()
                        for src in srcs if src not in addrs.values()}) or ["none"]
-    add("left without NAT (INVALID: no conntrack entry)", leaked(kob), leaked(sob))
-    add("addresses at the remote", sorted({_addr(x) for f in kob["flows"] for x in f["remote_saw"]}),
-        sorted({_addr(x) for f in sob["flows"] for x in f["remote_saw"]}))
-    add("resets sent by", sorted(kob["resets"]), sorted(sob["resets"]))
-    kd = ", ".join(f"{a} {m}" for a, m in kob["drops"].items()) or "none"
-    sd = ", ".join(f"{a} {m}" for a, m in sob["drops"].items()) or "none"
-    c.rows.append(Row("(drop counts)", kd, sd, True, judged=False))
-    ku = "/".join(str(m) for m in kob["upstream_per_uplink"].values())
-    su = "/".join(str(m) for m in sob["upstream_per_uplink"].values())
-    c.rows.append(Row("(upstream packets per uplink)", ku, su, True, judged=False))
+    c.add("left without NAT (INVALID: no conntrack entry)", leaked(kob), leaked(sob))
+    c.add("addresses at the remote", sorted({_addr(x) for f in kob["flows"] for x in f["remote_saw"]}),
+          sorted({_addr(x) for f in sob["flows"] for x in f["remote_saw"]}))
+    c.add("resets sent by", sorted(kob["resets"]), sorted(sob["resets"]))
+    _show_counts(c, kob, sob)
 
 
 def _sim_accepted(r) -> list[str]:
@@ -461,37 +467,35 @@ def _shares(m: dict) -> bool:
     return all(sf["bytes"] > total / 10 for sf in m["subflows"])
 
 
-def _compare_mptcp(c: Comparison, k: dict, r, addrs: dict, add) -> None:
+def _compare_mptcp(c: Comparison, k: dict, r, addrs: dict) -> None:
     km = k["mptcp"][0]
     sm = r.summary["mptcp"][0]
     kob, sob = k["observed"], observe(from_sim(r), addrs)
     kv, sv = _mptcp_view(km, kob), _mptcp_view(sm, sob)
-    add("download", kv["download"], sv["download"])
+    c.add("download", kv["download"], sv["download"])
     # connections the server accepted (kernel: accept() returned; simulator: MP_CAPABLE sessions)
     sessions = sum(len(srv.sessions) for srv in r.apps.get("mptcp_servers", []))
-    add("MPTCP connections (subflows)", f"{km['server_accepted']} ({kv['subflows']})",
-        f"{sessions} ({sv['subflows']})")
-    add("subflow clients", kv["clients"], sv["clients"])
-    add("client addresses", kv["client addresses"], sv["client addresses"])
-    add("each subflow on one uplink", kv["one uplink"], sv["one uplink"])
-    add("subflows on different uplinks", kv["different uplinks"], sv["different uplinks"])
-    add("NAT bindings per subflow at the remote", kv["bindings per subflow"],
-        sv["bindings per subflow"])
-    add("remote saw (first subflow, joined)", kv["remote saw"], sv["remote saw"])
-    add("handshake at the remote", kv["handshake"], sv["handshake"])
-    add("drops at", sorted(kob["drops"]), sorted(sob["drops"]))
-    add("resets sent by", sorted(kob["resets"]), sorted(sob["resets"]))
-    add("every subflow carries over 10% of the data", _shares(km), _shares(sm))
+    c.add("MPTCP connections (subflows)", f"{km['server_accepted']} ({kv['subflows']})",
+          f"{sessions} ({sv['subflows']})")
+    c.add("subflow clients", kv["clients"], sv["clients"])
+    c.add("client addresses", kv["client addresses"], sv["client addresses"])
+    c.add("each subflow on one uplink", kv["one uplink"], sv["one uplink"])
+    c.add("subflows on different uplinks", kv["different uplinks"], sv["different uplinks"])
+    c.add("NAT bindings per subflow at the remote", kv["bindings per subflow"],
+          sv["bindings per subflow"])
+    c.add("remote saw (first subflow, joined)", kv["remote saw"], sv["remote saw"])
+    c.add("handshake at the remote", kv["handshake"], sv["handshake"])
+    c.add("drops at", sorted(kob["drops"]), sorted(sob["drops"]))
+    c.add("resets sent by", sorted(kob["resets"]), sorted(sob["resets"]))
+    c.add("every subflow carries over 10% of the data", _shares(km), _shares(sm))
     kbit = c.kernel.options.uplink_kbit
     if kbit:
-        add("faster than one uplink", (km["throughput_kbit"] or 0) > kbit,
-            (sm["throughput_kbit"] or 0) > kbit)
-    c.rows.append(Row(f"(throughput, kbit/s; one uplink: {kbit or 'unlimited'})",
-                      str(km["throughput_kbit"]), str(sm["throughput_kbit"]), True, judged=False))
-    c.rows.append(Row("(bytes per subflow)", kv["bytes"], sv["bytes"], True, judged=False))
-    ku = "/".join(str(n) for n in kob["upstream_per_uplink"].values())
-    su = "/".join(str(n) for n in sob["upstream_per_uplink"].values())
-    c.rows.append(Row("(upstream packets per uplink)", ku, su, True, judged=False))
+        c.add("faster than one uplink", (km["throughput_kbit"] or 0) > kbit,
+              (sm["throughput_kbit"] or 0) > kbit)
+    c.show(f"(throughput, kbit/s; one uplink: {kbit or 'unlimited'})",
+           str(km["throughput_kbit"]), str(sm["throughput_kbit"]))
+    c.show("(bytes per subflow)", kv["bytes"], sv["bytes"])
+    _show_counts(c, kob, sob, drops=False)
 
 
 def _s(v) -> str:

@@ -301,10 +301,6 @@ class Lab:
     def nft(self, node: str, ruleset: str) -> None:
         self.exec(node, "nft", "-f", "-", input=ruleset)
 
-    def sysctl(self, node: str, **kv) -> None:
-        args = [f"{k.replace('__', '/').replace('_DOT_', '.')}={v}" for k, v in kv.items()]
-        self.sysctls(node, args)
-
     def sysctls(self, node: str, settings: list[str]) -> None:
         """``settings``: "net/ipv4/ip_forward=1" ...; written under the node's /proc/sys."""
         self.exec(node, "sysctl", "-q", "-w", *settings)

@@ -17,7 +17,9 @@ tcpdump captures, or converted from the simulator's ``hop`` events by
 from __future__ import annotations
 
 from collections import defaultdict, deque
+from typing import NamedTuple
 
+from ..packet import fmt_endpoint
 from .capture import Pkt
 
 _ORDER = "FSRPAUEC"
@@ -68,65 +70,90 @@ def flow_key(p: Pkt, upstream: bool = True) -> tuple:
     return (p.proto, p.dport, p.src, p.sport)
 
 
-def _ep(a, port) -> str:
-    return f"({a}, {port})"
+class _Seen(NamedTuple):
+    """The packets by where they were seen, each list in time order."""
+    lan_up: list[Pkt]          # a LAN host -> the router, to the Internet
+    lan_down: list[Pkt]        # the router -> a LAN host
+    up: list[Pkt]              # the router -> a provider, on an uplink
+    down: list[Pkt]            # a provider -> the router
+    peer_up: list[Pkt]         # a provider -> the Internet (what its filter passed)
+    at_remote: list[Pkt]       # the Internet -> a remote host
+    from_remote: list[Pkt]     # a remote host -> the Internet
+
+
+def _seen(pkts: list[Pkt]) -> _Seen:
+    return _Seen(
+        lan_up=[p for p in pkts if p.link == "lan" and _local(p) and not p.dst.startswith("192.168.")],
+        lan_down=[p for p in pkts if p.link == "lan" and p.sender.startswith("router:")],
+        up=[p for p in pkts if p.link.startswith("uplink") and p.sender.startswith("router:")],
+        down=[p for p in pkts if p.link.startswith("uplink") and p.sender.startswith("provider")],
+        peer_up=[p for p in pkts if p.link.startswith("peer") and p.sender.startswith("provider")],
+        at_remote=[p for p in pkts if p.link.endswith("_link") and p.sender.startswith("internet")],
+        from_remote=[p for p in pkts if p.link.endswith("_link") and p.sender.startswith("remote")])
+
+
+def _match(srcs, dsts, fp):
+    """Pair each packet of ``srcs`` with the first unpaired one of ``dsts`` with the same
+    fingerprint (in time order): (paired, unpaired srcs, unpaired dsts)."""
+    pool = defaultdict(deque)
+    for q in dsts:
+        pool[fp(q)].append(q)
+    pairs, lost = [], []
+    for p in srcs:
+        cands = pool.get(fp(p))
+        while cands and cands[0].t_us < p.t_us:
+            cands.popleft()                   # stale copies (can't precede their origin)
+        if cands:
+            pairs.append((p, cands.popleft()))
+        else:
+            lost.append(p)
+    used = {id(q) for _, q in pairs}
+    return pairs, lost, [q for q in dsts if id(q) not in used]
 
 
 def observe(pkts: list[Pkt], uplink_addrs: dict[str, str]) -> dict:
     """``uplink_addrs``: {"if1": "100.0.0.1", ...}."""
     addr_dev = {a: d for d, a in uplink_addrs.items()}
-    lan_up = [p for p in pkts if p.link == "lan" and _local(p) and not p.dst.startswith("192.168.")]
-    lan_down = [p for p in pkts if p.link == "lan" and p.sender.startswith("router:")]
-    up = [p for p in pkts if p.link.startswith("uplink") and p.sender.startswith("router:")]
-    down = [p for p in pkts if p.link.startswith("uplink") and p.sender.startswith("provider")]
-    peer_up = [p for p in pkts if p.link.startswith("peer") and p.sender.startswith("provider")]
-    at_remote = [p for p in pkts if p.link.endswith("_link") and p.sender.startswith("internet")]
-    from_remote = [p for p in pkts if p.link.endswith("_link") and p.sender.startswith("remote")]
+    s = _seen(pkts)
+    # upstream: LAN -> router -> uplink; what left by no uplink the router dropped
+    up_pairs, dropped_router, router_own = _match(s.lan_up, s.up, _up_fp)
+    upstream = {d: sum(1 for p in s.up if "if" + p.link[len("uplink"):] == d) for d in uplink_addrs}
+    return {"flows": _flows(s, up_pairs, dropped_router, addr_dev),
+            "drops": _drops(s, dropped_router, uplink_addrs, addr_dev),
+            "resets": _resets(s, router_own),
+            "upstream_per_uplink": upstream,
+            "router_sent_on_its_own": len(router_own)}
 
-    def match(srcs, dsts, fp):
-        """Pair each packet of ``srcs`` with the first unpaired one of ``dsts`` with the same
-        fingerprint (in time order): (paired, unpaired srcs, unpaired dsts)."""
-        pool = defaultdict(deque)
-        for q in dsts:
-            pool[fp(q)].append(q)
-        pairs, lost = [], []
-        for p in srcs:
-            cands = pool.get(fp(p))
-            while cands and cands[0].t_us < p.t_us:
-                cands.popleft()                   # stale copies (can't precede their origin)
-            if cands:
-                pairs.append((p, cands.popleft()))
-            else:
-                lost.append(p)
-        used = {id(q) for _, q in pairs}
-        return pairs, lost, [q for q in dsts if id(q) not in used]
 
-    # 1. upstream: LAN -> router -> uplink
-    up_pairs, dropped_router, router_own = match(lan_up, up, _up_fp)
-    # 2. uplink -> provider -> peer link
+def _drops(s: _Seen, dropped_router: list[Pkt], uplink_addrs: dict[str, str],
+           addr_dev: dict[str, str]) -> dict[str, int]:
+    """Who dropped how many: the router upstream, a provider's source filter (uplink ->
+    provider -> peer link), the router's own stack (a reply that found no LAN host)."""
     drops: dict[str, int] = {}
     if dropped_router:
         drops["router (upstream)"] = len(dropped_router)
     for k, dev in enumerate(uplink_addrs, start=1):
-        sent = [p for p in up if p.link == f"uplink{k}"]
-        passed = [p for p in peer_up if p.link == f"peer{k}"]
-        _, lost, _ = match(sent, passed, lambda p: (p.src,) + _up_fp(p))
+        sent = [p for p in s.up if p.link == f"uplink{k}"]
+        passed = [p for p in s.peer_up if p.link == f"peer{k}"]
+        _, lost, _ = _match(sent, passed, lambda p: (p.src,) + _up_fp(p))
         if lost:
             drops[f"provider{k} (source filter)"] = len(lost)
-    # 3. downstream: uplink -> router -> LAN; what found no LAN host went to the router's stack
-    _, to_router_stack, _ = match(down, lan_down, _down_fp)
+    _, to_router_stack, _ = _match(s.down, s.lan_down, _down_fp)
     to_stack = [p for p in to_router_stack if p.dst in addr_dev]
     if to_stack:
         drops["router's own stack (downstream, no conntrack)"] = len(to_stack)
+    return drops
 
-    # flows
+
+def _flows(s: _Seen, up_pairs, dropped_router: list[Pkt], addr_dev: dict[str, str]) -> list[dict]:
+    """One dict per flow the LAN started: its uplinks, sources, what the remote saw."""
     flows: dict[tuple, dict] = {}
-    for p in lan_up:
+    for p in s.lan_up:
         k = flow_key(p)
         if k not in flows:
             flows[k] = {"proto": {6: "tcp", 1: "icmp", 17: "udp"}.get(p.proto, str(p.proto)),
-                        "client": _ep(p.src, p.sport) if p.proto != 1 else f"{p.src} id {p.sport}",
-                        "server": _ep(p.dst, p.dport) if p.proto != 1 else p.dst,
+                        "client": fmt_endpoint(p.src, p.sport) if p.proto != 1 else f"{p.src} id {p.sport}",
+                        "server": fmt_endpoint(p.dst, p.dport) if p.proto != 1 else p.dst,
                         "lan_packets": 0, "uplinks": [], "sources": defaultdict(set),
                         "remote_saw": set(), "dropped_by_router": 0}
         flows[k]["lan_packets"] += 1
@@ -137,41 +164,36 @@ def observe(pkts: list[Pkt], uplink_addrs: dict[str, str]) -> dict:
         f["sources"][dev].add(q.src)
     for p in dropped_router:
         flows[flow_key(p)]["dropped_by_router"] += 1
-    for p in at_remote:
+    for p in s.at_remote:
         k = flow_key(p)
         if k in flows:
             f = flows[k]
-            f["remote_saw"].add(_ep(p.src, p.sport) if p.proto != 1 else p.src)
-    for f in flows.values():
+            f["remote_saw"].add(fmt_endpoint(p.src, p.sport) if p.proto != 1 else p.src)
+    for k, f in flows.items():
         f["uplinks_used"] = sorted(set(f["uplinks"]))
         f["one_uplink"] = len(f["uplinks_used"]) == 1
-        f["foreign_source"] = sorted({f"{s} on {d}" for d, ss in f["sources"].items()
-                                      for s in ss if addr_dev.get(s) != d})
+        f["foreign_source"] = sorted({f"{a} on {d}" for d, ss in f["sources"].items()
+                                      for a in ss if addr_dev.get(a) != d})
         f["sources"] = {d: sorted(s) for d, s in sorted(f["sources"].items())}
         f["remote_saw"] = sorted(f["remote_saw"])
+        if f["proto"] == "tcp":                 # the handshake, seen from the remote host
+            f["handshake"] = _handshake(k, s.at_remote, s.from_remote)
+    return list(flows.values())
 
-    # resets: who sent them
+
+def _resets(s: _Seen, router_own: list[Pkt]) -> dict[str, int]:
+    """Who sent a TCP reset: the client, the remote host, the router's own stack."""
     resets: dict[str, int] = defaultdict(int)
-    for p in lan_up:
+    for p in s.lan_up:
         if "R" in p.flags:
             resets["client"] += 1
-    for p in from_remote:
+    for p in s.from_remote:
         if "R" in p.flags:
             resets["remote host"] += 1
     for p in router_own:
         if "R" in p.flags:
             resets["router's own stack"] += 1
-
-    # handshake, seen from the remote host
-    for k, f in flows.items():
-        if f["proto"] != "tcp":
-            continue
-        f["handshake"] = _handshake(k, at_remote, from_remote)
-
-    upstream = {d: sum(1 for p in up if "if" + p.link[len("uplink"):] == d) for d in uplink_addrs}
-    return {"flows": list(flows.values()), "drops": drops, "resets": dict(resets),
-            "upstream_per_uplink": upstream,
-            "router_sent_on_its_own": len(router_own)}
+    return dict(resets)
 
 
 def _handshake(k, at_remote, from_remote) -> str:

@@ -53,12 +53,12 @@ router does with it.
 """
 from __future__ import annotations
 
-import os
 import platform
 import threading
 import time
 from dataclasses import asdict, dataclass, field
 
+from ..packet import fmt_endpoint
 from .capture import Capture, Pkt, fmt
 from .lab import (LOCAL1, LOCAL1_ALT, REMOTE1, Lab, LabError, capture_dir, gw_of, net24,
                   uplink_addr)
@@ -161,6 +161,12 @@ def _rules(*lines: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _balance(*rules: str) -> str:
+    """The router's nftables table ``balance``: ``rules`` in its prerouting chain (mangle)."""
+    return _rules("table ip balance {", "  chain prerouting {",
+                  "    type filter hook prerouting priority mangle; policy accept;", *rules, "  }", "}")
+
+
 def configure(lab: Lab, s: Setup) -> None:
     n = lab.uplinks
     devs = lab.uplink_devs()
@@ -182,20 +188,12 @@ def configure(lab: Lab, s: Setup) -> None:
             lab.ip("router", "route", "add", "default", "via", gw_of(uplink_addr(k)), "dev",
                    f"if{k}", "table", str(100 + k))
     if s.balance == "numgen":
-        lab.nft("router", _rules(
-            "table ip balance {",
-            "  chain prerouting {",
-            "    type filter hook prerouting priority mangle; policy accept;",
-            f'    iifname "eth0" fib daddr type unicast meta mark set numgen inc mod {n} offset 1',
-            "  }", "}"))
+        lab.nft("router", _balance(
+            f'    iifname "eth0" fib daddr type unicast meta mark set numgen inc mod {n} offset 1'))
     if s.balance == "connmark":
-        lab.nft("router", _rules(
-            "table ip balance {",
-            "  chain prerouting {",
-            "    type filter hook prerouting priority mangle; policy accept;",
+        lab.nft("router", _balance(
             f'    iifname "eth0" fib daddr type unicast ct state new ct mark set numgen inc mod {n} offset 1',
-            '    iifname "eth0" meta mark set ct mark',
-            "  }", "}"))
+            '    iifname "eth0" meta mark set ct mark'))
     if s.balance in ("numgen", "connmark"):
         for k in range(1, n + 1):
             lab.ip("router", "rule", "add", "fwmark", str(k), "table", str(100 + k),
@@ -560,7 +558,7 @@ def _mptcp_summary(c: dict, srv: dict, pkts: list[Pkt], ob: dict) -> dict:
         if q.link == "lan" and q.sender.startswith("local") and q.proto == 6 and q.flags == "S":
             syns.setdefault((q.src, q.sport), q)
     for (addr, port), syn in syns.items():
-        ep = f"({addr}, {port})"
+        ep = fmt_endpoint(addr, port)
         down = {q.seq: q.load for q in pkts if q.link == "lan" and q.sender.startswith("router:")
                 and q.proto == 6 and q.dst == addr and q.dport == port and q.load}
         f = flows.get(ep, {})

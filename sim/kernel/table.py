@@ -59,9 +59,14 @@ def measure_all(uplinks: int = 2, timeout: float = 30.0, only: list[str] | None 
             "ping_seen": g["seen_by_remote_as"], "ping_drops": go["drops"],
             "ping_up_packets": go["upstream_per_uplink"],
         })
-    # slow: it got through only by retransmitting what was lost (the capture shows the
-    # drops).  Not by its time: on a loaded machine a loss-free echo can take longer than
-    # one retransmission timeout
+    return cells(rows)
+
+
+def cells(rows: list[dict]) -> list[dict]:
+    """The lab's measured rows with the table's cells filled in (``sim.measured.fill_cells``).
+    Slow: it got through only by retransmitting what was lost (the capture shows the drops).
+    Not by its time: on a loaded machine a loss-free echo can take longer than one
+    retransmission timeout."""
     return fill_cells(rows, slow=lambda r, fastest: bool(r["tcp_drops"]),
                       tcp_from="tcp_remote_saw", dropped=_dropped)
 
