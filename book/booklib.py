@@ -168,10 +168,6 @@ def tcp_flags(pkt) -> str:
     return getattr(pkt.l4, "flags", "") or ""
 
 
-def endpoint(addr, port) -> str:
-    return f"({addr}, {port})"
-
-
 def uplink_hops(r, direction: str = "up"):
     """Hops on the uplinks: (index, event, dev) for packets leaving (``up``) or
     arriving at (``down``) the router (``sim.observe.uplink_hops``)."""

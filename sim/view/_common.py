@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ..packet import ECHO_REPLY, ECHO_REQUEST, ICMP, TCP, UDP
+from ..packet import fmt_endpoint as ep      # the article's notation: (192.168.0.1, 5000)
 
 
 def pkt_name(pkt) -> str:
@@ -81,23 +82,11 @@ def app_words(what: str, value) -> str:
     return f"{what} ({value})" if value not in (None, "") else what
 
 
-def ep(addr: str, port) -> str:
-    """The article's notation: (192.168.0.1, 5000)."""
-    return f"({addr}, {port})"
-
-
 def flow_text(pkt, arrow: str = "→") -> str:
     ip = pkt.ip
     if type(pkt.l4) is ICMP:
         return f"{ip.src} {arrow} {ip.dst} id {pkt.l4.id}"
     return f"{ip.src}:{pkt.sport} {arrow} {ip.dst}:{pkt.dport}"
-
-
-def flow_ep(pkt) -> str:
-    ip = pkt.ip
-    if type(pkt.l4) is ICMP:
-        return f"{ip.src} to {ip.dst} (id {pkt.l4.id})"
-    return f"{ep(ip.src, pkt.sport)} to {ep(ip.dst, pkt.dport)}"
 
 
 def title(result, node: str) -> str:
