@@ -36,51 +36,12 @@ class Result:
     # -- summary ----------------------------------------------------------------------------
 
     def _summarize(self) -> dict:
-        sim, net = self.sim, self.net
-        router = net["router"]
-        conns = []
-        starts, ends = [], []
-        for d in self.apps.get("downloads", []):
-            c = d.conn
-            server = self.apps["servers"][d.server]
-            children = [ch for ch in server.children if c is not None and ch.irs == c.iss]
-            first = min(children, key=lambda ch: ch.established_at or 1 << 62, default=None)
-            if first is not None and first.established_by == "ack":
-                hs = "completed by the handshake ACK"
-            elif first is not None and first.established_by is not None:
-                hs = f"completed late, by a {first.established_by} segment"
-            else:
-                hs = "failed"
-            elapsed = (d.done_at - d.start) if d.done_at is not None else None
-            conns.append({
-                "client": fmt_endpoint(*c.local), "server": fmt_endpoint(*c.remote),
-                "seen_by_server_as": [fmt_endpoint(*ch.remote) for ch in children],
-                "handshake": hs,
-                "handshake_ok": first is not None and first.established_by == "ack",
-                "established": c.established_at is not None,
-                "state": str(c.state), "reset": c.reset, "timed_out": d.timed_out,
-                "bytes": d.bytes, "bytes_wanted": d.size * d.requests,
-                "complete": d.done_at is not None,
-                "seconds": None if elapsed is None else elapsed / 1e6,
-                "throughput_kbit": None if not elapsed else round(d.bytes * 8 / elapsed * 1e3, 1),
-            })
-            starts.append(d.start)
-            if d.done_at is not None:
-                ends.append(d.done_at)
+        sim, router = self.sim, self.net["router"]
+        downloads = self.apps.get("downloads", [])
+        conns = [self._download_summary(d) for d in downloads]
+        starts = [d.start for d in downloads]
+        ends = [d.done_at for d in downloads if d.done_at is not None]
         duration = (max(ends) - min(starts)) if ends and len(ends) == len(starts) else None
-        ups = {}
-        for dev in net.uplinks():
-            i = router.ifaces[dev]
-            ups[dev] = {"addr": i.addr, "up_packets": i.tx_packets, "up_bytes": i.tx_bytes,
-                        "down_packets": i.rx_packets, "down_bytes": i.rx_bytes,
-                        "down_kbit": None if not duration else round(i.rx_bytes * 8 / duration * 1e3, 1)}
-        link = net.links.get("uplink1")
-        bundle = None
-        if link is not None and link.bundle:    # PPP Multilink: what each line carried
-            up, down = (link.member_packets[i.label] for i in link.ifaces)
-            bundle = [{"line": m + 1, "up_packets": u, "down_packets": d}
-                      for m, (u, d) in enumerate(zip(up, down))]
-        drops = dict(sim.trace.drops)
         s = {
             "scenario": self.scenario,
             "connections": conns,
@@ -88,12 +49,12 @@ class Result:
             "seconds": None if duration is None else duration / 1e6,
             "throughput_kbit": None if not duration else
                 round(sum(c["bytes"] for c in conns) * 8 / duration * 1e3, 1),
-            "uplinks": ups,
-            "drops": drops,
+            "uplinks": self._uplinks_summary(duration),
+            "drops": dict(sim.trace.drops),
             "events": sum(sim.trace.counts.values()),
             "end_time": sim.now / 1e6,
         }
-        if bundle is not None:
+        if (bundle := self._bundle_summary()) is not None:
             s["bundle"] = bundle
         if self.params.down_at is not None:
             s["link_down"] = {"uplink": f"if{self.params.down_uplink}", "at": self.params.down_at,
@@ -103,7 +64,7 @@ class Result:
                                 "in_no_route": router.cache.in_no_route,
                                 "entries": len(router.cache.entries)}
         if "pings" in self.apps:
-            seen = sorted({src for (proto, src) in net["remote1"].seen if proto == ICMP_PROTO})
+            seen = sorted({src for (proto, src) in self.net["remote1"].seen if proto == ICMP_PROTO})
             s["pings"] = [{"sent": len(p.sent), "received": len(p.replies), "seen_by_remote_as": seen}
                           for p in self.apps["pings"]]
         if "echo" in self.apps:
@@ -113,6 +74,51 @@ class Result:
         if "udp" in self.apps:
             s["udp"] = [{"sent": u.sent, "received": u.received} for u in self.apps["udp"]]
         return s
+
+    def _download_summary(self, d) -> dict:
+        """One download: its endpoints, how the server saw it, its handshake and outcome."""
+        c = d.conn
+        server = self.apps["servers"][d.server]
+        children = [ch for ch in server.children if c is not None and ch.irs == c.iss]
+        first = min(children, key=lambda ch: ch.established_at or 1 << 62, default=None)
+        if first is not None and first.established_by == "ack":
+            hs = "completed by the handshake ACK"
+        elif first is not None and first.established_by is not None:
+            hs = f"completed late, by a {first.established_by} segment"
+        else:
+            hs = "failed"
+        elapsed = (d.done_at - d.start) if d.done_at is not None else None
+        return {
+            "client": fmt_endpoint(*c.local), "server": fmt_endpoint(*c.remote),
+            "seen_by_server_as": [fmt_endpoint(*ch.remote) for ch in children],
+            "handshake": hs,
+            "handshake_ok": first is not None and first.established_by == "ack",
+            "established": c.established_at is not None,
+            "state": str(c.state), "reset": c.reset, "timed_out": d.timed_out,
+            "bytes": d.bytes, "bytes_wanted": d.size * d.requests,
+            "complete": d.done_at is not None,
+            "seconds": None if elapsed is None else elapsed / 1e6,
+            "throughput_kbit": None if not elapsed else round(d.bytes * 8 / elapsed * 1e3, 1),
+        }
+
+    def _uplinks_summary(self, duration) -> dict:
+        """Each uplink's counters (and its download rate over the downloads' ``duration``)."""
+        ups = {}
+        for dev in self.net.uplinks():
+            i = self.net["router"].ifaces[dev]
+            ups[dev] = {"addr": i.addr, "up_packets": i.tx_packets, "up_bytes": i.tx_bytes,
+                        "down_packets": i.rx_packets, "down_bytes": i.rx_bytes,
+                        "down_kbit": None if not duration else round(i.rx_bytes * 8 / duration * 1e3, 1)}
+        return ups
+
+    def _bundle_summary(self) -> list[dict] | None:
+        """PPP Multilink: what each line of the bundle carried (None: no bundle)."""
+        link = self.net.links.get("uplink1")
+        if link is None or not link.bundle:
+            return None
+        up, down = (link.member_packets[i.label] for i in link.ifaces)
+        return [{"line": m + 1, "up_packets": u, "down_packets": d}
+                for m, (u, d) in enumerate(zip(up, down))]
 
     def _mptcp_summary(self, m) -> dict:
         children = {ch.irs: ch for srv in self.apps["mptcp_servers"] for ch in srv.children}
