@@ -12,11 +12,9 @@ every number on a page comes from ``sim.run()`` when the page is executed.
 from __future__ import annotations
 
 import base64
-import functools
 import html
 import io
 import math
-import os
 import sys
 from pathlib import Path
 
@@ -25,6 +23,7 @@ if not sys.path or sys.path[0] != str(ROOT):
     sys.path.insert(0, str(ROOT))
 
 import sim  # noqa: E402
+import sim.runs  # noqa: E402
 from sim.route_cache import RtEntry, show_entry  # noqa: E402
 from sim.trace import Ev, event_dict, event_text, fmt_tuple  # noqa: E402
 
@@ -43,15 +42,9 @@ IF_COLORS = {"if1": "#0072B2", "if2": "#D55E00", "if3": "#009E73", "if4": "#CC79
 
 # -- runs ------------------------------------------------------------------------------------
 
-@functools.lru_cache(maxsize=256)
-def _run(scenario: str, items: tuple) -> "sim.Result":
-    return sim.run(scenario, **{k: (list(v) if isinstance(v, tuple) else v) for k, v in items})
-
-
-def run(scenario: str, **params) -> "sim.Result":
-    """``sim.run`` with a cache, so one page can ask for the same run twice for free."""
-    items = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in params.items()))
-    return _run(scenario, items)
+# run: ``sim.run`` with a cache, so one page can ask for the same run twice for free (the
+# exercise bank's cache: a chapter's exercises and its text share the runs they both ask for)
+run = sim.runs.run
 
 
 def conn(r, k: int = 0) -> dict:
@@ -385,21 +378,9 @@ def routed_dev(r, hop_index: int, node: str = "router") -> str | None:
 
 # -- many runs --------------------------------------------------------------------------------
 
-def map_runs(fn, jobs) -> list:
-    """``[fn(job) for job in jobs]``, spread over the machine's cores.  A run depends on its
-    own parameters and seed alone, so the list -- every number a page shows from it -- is
-    the plain loop's, whatever the number of cores; only the wall time changes.  ``fn`` must
-    be a module-level function (the workers are sent its name).  Without ``fork`` (not
-    Linux, or in a browser) the loop runs here."""
-    jobs = list(jobs)
-    workers = min(os.cpu_count() or 1, 4)
-    if workers < 2 or len(jobs) < 64 or sys.platform != "linux":
-        return [fn(job) for job in jobs]
-    import concurrent.futures
-    import multiprocessing
-    ctx = multiprocessing.get_context("fork")
-    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=ctx) as ex:
-        return list(ex.map(fn, jobs, chunksize=max(1, len(jobs) // (workers * 8))))
+# map_runs(fn, jobs): ``[fn(job) for job in jobs]`` spread over the machine's cores, the same list
+# as the plain loop (the exercise bank builds its many-run variants with it too)
+map_runs = sim.runs.map_runs
 
 
 def handshake_trial(job: tuple[int, int]) -> tuple[bool, bool, str]:

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 import sim
+import sim.runs
 from sim.exercises import BANK, instance, normalise
 from sim.exercises.bank import chapter_ids
 from sim.exercises.grade import FORMAT, answer_file, grade
@@ -235,9 +236,8 @@ def test_config_answers_are_judged_by_running_the_simulator(monkeypatch):
     def spy(scenario, **kw):
         calls.append((scenario, kw))
         return real(scenario, **kw)
-    from sim.exercises import bank
-    bank._run.cache_clear()
-    monkeypatch.setattr(bank.sim, "run", spy)
+    sim.runs.forget()
+    monkeypatch.setattr(sim, "run", spy)
     ok, _ = inst.check(inst.accepted[0])
     assert ok and calls and calls[0][0] == "connection-level"
 
@@ -293,18 +293,18 @@ def test_address_questions_show_each_student_their_own_addresses(ex_id):
 
 def _calls_of(fn, monkeypatch):
     """The sim.run calls ``fn`` makes (caches cleared), as comparable keys; and fn's value."""
-    from sim.exercises import bank
     calls = []
     real = sim.run
 
     def spy(scenario, **kw):
         calls.append((scenario, tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in kw.items()))))
         return real(scenario, **kw)
-    bank._run.cache_clear()
+    sim.runs.forget()
     with monkeypatch.context() as m:
         m.setattr(sim, "run", spy)
+        m.setattr(sim.runs, "JOBS", 1)          # every run in this process, where the spy sees it
         value = fn()
-    bank._run.cache_clear()
+    sim.runs.forget()
     return calls, value
 
 

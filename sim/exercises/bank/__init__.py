@@ -33,8 +33,8 @@ import itertools
 from dataclasses import dataclass
 from typing import Callable
 
-import sim
 from sim.nat import Nat
+from sim.runs import forget, run  # run: the runs the book's pages remember too
 from sim.scenarios import ParamError, make_params
 from sim.observe import uplink_hops
 from sim.trace import Ev, event_text
@@ -143,7 +143,7 @@ def forget_runs(keep_variants: bool = False) -> None:
     the pool variants (``keep_variants``): every student who has that variant shares one,
     so 500 students cost at most the pool's 8 builds per exercise; their runs' traces
     would only take memory, and go."""
-    _run.cache_clear()
+    forget()
     _for_student.cache_clear()
     if not keep_variants:
         _instance.cache_clear()
@@ -168,16 +168,6 @@ def chapter_ids(chapter: int | None = None) -> list[str]:
 
 
 # -- running and reading the simulator ------------------------------------------------------
-
-@functools.lru_cache(maxsize=4096)
-def _run(scenario: str, items: tuple) -> "sim.Result":
-    return sim.run(scenario, **{k: (list(v) if isinstance(v, tuple) else v) for k, v in items})
-
-
-def run(scenario: str, **params) -> "sim.Result":
-    items = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in params.items()))
-    return _run(scenario, items)
-
 
 def addressed(student: str, rng, scenario: str, params: dict) -> dict:
     """``params`` plus the student's ``uplink_addrs``, ``remote_addrs`` and ``port_base``

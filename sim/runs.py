@@ -1,0 +1,53 @@
+"""Runs remembered by their parameters, one cache for every reader of many runs.
+
+The book's pages ask for the same run more than once (a number in the text, then its
+table), and a chapter's exercises ask for the runs of their variants again when the
+grader rebuilds them; ``run`` answers a repeated request from the cache.  A run depends
+on its scenario, parameters and seed alone, so a remembered run is the one ``sim.run``
+would give.  ``forget()`` empties the cache (the class grader does after each student).
+``map_runs`` spreads many runs (a Monte Carlo, an estimate over a thousand seeds) over the
+machine's cores, with the plain loop's result.
+"""
+from __future__ import annotations
+
+import functools
+
+import sim
+
+
+@functools.lru_cache(maxsize=4096)
+def _run(scenario: str, items: tuple) -> "sim.Result":
+    return sim.run(scenario, **{k: (list(v) if isinstance(v, tuple) else v) for k, v in items})
+
+
+def run(scenario: str, **params) -> "sim.Result":
+    """``sim.run(scenario, **params)``, remembered (a list parameter is remembered as a tuple)."""
+    items = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in params.items()))
+    return _run(scenario, items)
+
+
+def forget() -> None:
+    """Empty the cache of runs."""
+    _run.cache_clear()
+
+
+JOBS: int | None = None     # processes map_runs may use (None: one per core, at most 4; 1: none)
+
+
+def map_runs(fn, jobs) -> list:
+    """``[fn(job) for job in jobs]``, spread over the machine's cores.  A run depends on its
+    own parameters and seed alone, so the list -- every number computed from it -- is the
+    plain loop's, whatever the number of cores; only the wall time changes.  ``fn`` must
+    be a module-level function (the workers are sent its name).  Without ``fork`` (not
+    Linux, or in a browser), with fewer than 64 jobs or with ``JOBS = 1`` the loop runs here."""
+    import os
+    import sys
+    jobs = list(jobs)
+    workers = JOBS if JOBS is not None else min(os.cpu_count() or 1, 4)
+    if workers < 2 or len(jobs) < 64 or sys.platform != "linux":
+        return [fn(job) for job in jobs]
+    import concurrent.futures
+    import multiprocessing
+    ctx = multiprocessing.get_context("fork")
+    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=ctx) as ex:
+        return list(ex.map(fn, jobs, chunksize=max(1, len(jobs) // (workers * 8))))
