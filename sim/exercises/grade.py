@@ -401,18 +401,8 @@ class ClassGrades:
         return buf.getvalue(), notes
 
 
-def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | None = None,
-                 jobs: int = 1, progress: bool | None = None) -> ClassGrades:
-    """Grade every ``*.json`` in ``folder``; with a ``roster`` (a file of ids), a row for
-    each student who sent nothing.  ``jobs``: worker processes (1: none, this process
-    grades; the command line gives one per CPU, ``jobs_default()``); ``progress``: a
-    progress bar on standard error (default: when it is a terminal)."""
-    try:
-        chapter = check_chapter(chapter)
-    except ExerciseError as e:
-        raise GradeError(str(e)) from None
-    secret = secret_for("", secret)              # the environment's, read once here
-    folder = Path(folder)
+def _answer_files(folder: Path) -> tuple[list[Path], list[str]]:
+    """The ``*.json`` files of ``folder``, and a note naming the entries skipped."""
     if not folder.is_dir():
         raise GradeError(f"{folder} is not a folder")
     listed = sorted(folder.iterdir())
@@ -423,16 +413,13 @@ def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | 
         notes.append(f"skipped (not *.json answer files): {', '.join(skipped)}")
     if not files:
         raise GradeError(f"no *.json answer files in {folder}")
-    expected = read_roster(roster) if roster else []
-    loaded = []                                 # (file, data or the GradeError that reading it gave)
-    for f in files:
-        try:
-            loaded.append((f, load_answers(f)))
-        except GradeError as e:
-            loaded.append((f, e))
-    named_in_files = {d["student"] for f, d in loaded if isinstance(d, dict) and isinstance(d.get("student"), str)
-                      and STUDENT_RE.match(d["student"])}
-    known = set(expected) | named_in_files
+    return files, notes
+
+
+def _whose(loaded, known: set[str]) -> list[dict]:
+    """A row per loaded file: whose it is (the student it names, else the one id of
+    ``known`` its file name contains, else the file name), when it was submitted, and a
+    note where the file name names somebody else."""
     rows = []
     for f, data in loaded:
         student = data.get("student") if isinstance(data, dict) else None
@@ -446,14 +433,12 @@ def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | 
         else:                                   # the file does not say whose it is: its name may
             row["student"] = next(iter(named)) if len(named) == 1 else f.stem
         rows.append(row)
-    bar = _progress(len(loaded), progress)
-    try:
-        results = _graded([(row["student"], data) for row, (f, data) in zip(rows, loaded)],
-                          jobs,
-                          {"chapter": chapter, "secret": secret, "known": known}, bar)
-    finally:
-        if bar is not None:
-            bar.close()
+    return rows
+
+
+def _fill_scores(rows: list[dict], results) -> list[str]:
+    """Each row's score, maximum, attempts, notes and points per exercise from its grading
+    result (or its error); the exercise ids graded, in the order met."""
     ids = []
     for row, res in zip(rows, results):
         if res[0] == "ok":
@@ -466,6 +451,14 @@ def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | 
                     ids.append(ex_id)
         else:
             row.update(score="", max="", error=res[1])
+    return ids
+
+
+def _roster_rows(rows: list[dict], expected: list[str], named_in_files: set[str], chapter: int | None,
+                 maxima: set) -> None:
+    """Notes on students with several files or not on the roster, and a row (score 0) for
+    each student on the roster who sent nothing (out of the graded rows' ``maxima`` when
+    they share one)."""
     per_student = Counter(r["student"] for r in rows)
     for row in rows:
         who = row["student"]
@@ -474,7 +467,6 @@ def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | 
             row["note"].append(f"{who} has another file: {', '.join(others)}")
         if expected and who not in expected and who in named_in_files:
             row["note"].append(f"{who} is not on the roster")
-    maxima = {r["max"] for r in rows if r["max"] != ""}
     for sid in expected:
         if sid not in per_student:
             misnamed = [r["file"] for r in rows if sid in r.get("named", ())]
@@ -482,6 +474,42 @@ def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | 
                          "max": len(chapter_ids(chapter)) if chapter else (next(iter(maxima)) if len(maxima) == 1 else ""),
                          "error": "", "attempts": "", "note": ["no answer file" + (
                              f" of their own ({', '.join(misnamed)} is another student's)" if misnamed else "")]})
+
+
+def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | None = None,
+                 jobs: int = 1, progress: bool | None = None) -> ClassGrades:
+    """Grade every ``*.json`` in ``folder``; with a ``roster`` (a file of ids), a row for
+    each student who sent nothing.  ``jobs``: worker processes (1: none, this process
+    grades; the command line gives one per CPU, ``jobs_default()``); ``progress``: a
+    progress bar on standard error (default: when it is a terminal)."""
+    try:
+        chapter = check_chapter(chapter)
+    except ExerciseError as e:
+        raise GradeError(str(e)) from None
+    secret = secret_for("", secret)              # the environment's, read once here
+    files, notes = _answer_files(Path(folder))
+    expected = read_roster(roster) if roster else []
+    loaded = []                                 # (file, data or the GradeError that reading it gave)
+    for f in files:
+        try:
+            loaded.append((f, load_answers(f)))
+        except GradeError as e:
+            loaded.append((f, e))
+    named_in_files = {d["student"] for f, d in loaded if isinstance(d, dict) and isinstance(d.get("student"), str)
+                      and STUDENT_RE.match(d["student"])}
+    known = set(expected) | named_in_files
+    rows = _whose(loaded, known)
+    bar = _progress(len(loaded), progress)
+    try:
+        results = _graded([(row["student"], data) for row, (f, data) in zip(rows, loaded)],
+                          jobs,
+                          {"chapter": chapter, "secret": secret, "known": known}, bar)
+    finally:
+        if bar is not None:
+            bar.close()
+    ids = _fill_scores(rows, results)
+    maxima = {r["max"] for r in rows if r["max"] != ""}
+    _roster_rows(rows, expected, named_in_files, chapter, maxima)
     if len(maxima) > 1:
         notes.append(f"rows are graded out of different maximums ({', '.join(map(str, sorted(maxima)))}): "
                      f"each file is graded on the chapters it answers; give --chapter N to grade one chapter")
