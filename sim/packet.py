@@ -185,11 +185,15 @@ class Packet(NamedTuple):
             return IP_HDR + TCP_HDR + self.load + (l4.mptcp.length() if l4.mptcp else 0)
         return IP_HDR + _L4_LEN[type(l4)] + self.load
 
+    # NAT's rewrites build the new header directly: NamedTuple's _replace(), a keyword dict and
+    # a map over every field, cost as much as the rest of the translation
     def with_src(self, src: str, sport: int | None = None) -> "Packet":
-        return Packet(self.ip._replace(src=src), _set_port(self.l4, sport, "sport"), self.load)
+        _, dst, ttl, ident, tos = self.ip
+        return Packet(IP(src, dst, ttl, ident, tos), _set_port(self.l4, sport, "sport"), self.load)
 
     def with_dst(self, dst: str, dport: int | None = None) -> "Packet":
-        return Packet(self.ip._replace(dst=dst), _set_port(self.l4, dport, "dport"), self.load)
+        src, _, ttl, ident, tos = self.ip
+        return Packet(IP(src, dst, ttl, ident, tos), _set_port(self.l4, dport, "dport"), self.load)
 
     def hop(self) -> "Packet":
         """The same packet after a router decremented its TTL."""
