@@ -48,3 +48,18 @@ def test_handshake_trial_counts_what_the_chapter_counts(n):
         c = r.summary["connections"][0]
         assert (same, ok, how) == (lan[0] == lan[1], c["handshake_ok"], c["handshake"])
     assert {same for same, _, _ in trials} == {True, False}       # both outcomes occur
+
+
+def test_an_estimate_over_the_cores_is_the_plain_loops(monkeypatch):
+    """Chapter 10's two-links-chance estimates over 1,000 seeds through ``sim.runs.map_runs``
+    (the book builds its 8 pool variants and the book's own): spread over the cores or run in
+    one loop, the variant is the same, field for field."""
+    import sim.runs
+    from sim.exercises.bank import BANK
+    from sim.exercises.variants import member_name, rng_for
+    name = member_name(3)
+    build = BANK["two-links-chance"].build
+    spread = build(name, rng_for(name, "two-links-chance", ""))
+    monkeypatch.setattr(sim.runs, "JOBS", 1)
+    looped = build(name, rng_for(name, "two-links-chance", ""))
+    assert spread == looped and spread.answer.isdigit()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sim
+from sim.runs import map_runs
 from sim.observe import uplink_hops
 
 from . import (addressed, addresses_text, arrival_before, arrivals, _call, _config_instance, dev_addr,
@@ -35,6 +36,14 @@ def two_links_config(student, rng):
         explanation="The simulator ran every combination on the three seeds.")
 
 
+def _same_uplink(job: tuple[dict, int]) -> bool:
+    """Did the handshake's ACK leave by its SYN's uplink in the ``equalize-nat`` run of
+    ``job`` = (params, seed)?"""
+    params, seed = job
+    (_, syn_dev, _), (_, ack_dev, _) = _handshake(sim.run("equalize-nat", **params, seed=seed))
+    return syn_dev == ack_dev
+
+
 @exercise("two-links-chance", 10, "numeric", "The chance a handshake survives")
 def two_links_chance(student, rng):
     n = rng.choice([2, 3, 4, 5])
@@ -42,10 +51,8 @@ def two_links_chance(student, rng):
     runs = 1000        # enough that 1/n, reasoned out, is within the tolerance of the estimate
     seeds = range(s0, s0 + runs)
     params = addressed(student, rng, "equalize-nat", dict(uplinks=n, size=1000))
-    same = 0
-    for s in seeds:     # not through the run cache: a thousand runs would push the others out
-        (_, syn_dev, _), (_, ack_dev, _) = _handshake(sim.run("equalize-nat", **params, seed=s))
-        same += syn_dev == ack_dev
+    # not through the run cache (a thousand runs would push the others out), over the cores
+    same = sum(map_runs(_same_uplink, [(params, s) for s in seeds]))
     pct = (200 * same + runs) // (2 * runs)          # a whole percentage, half up
     return numeric(
         scenario="equalize-nat", params=params, seeds=seeds, answer=pct,
