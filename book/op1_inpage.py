@@ -7,10 +7,13 @@ reader's browser, and the built site gets what that needs.  A Sphinx extension
   ``sim.view.live.control_specs``, a Run button, a status line; and the panel's small script
   and styles (``book/_live/panel.js``, ``panel.css``).
 - When the build finishes, ``_static/op1-live/`` gets: Pyodide (from ``node_modules``, the
-  npm registry, installed by ``make``), ``@hpcc-js/wasm-graphviz``'s module, the worker,
-  ``sim.zip`` (the package built from this checkout, ``sim/kernel`` left out: it is the only
-  part that touches a network) and scapy's pure-Python wheel (``pip download``, the version
-  installed here; kept in ``_build/live-wheels``), listed in ``manifest.json``.
+  npm registry, installed by ``make``; its lock file without the package list), a snapshot of
+  its memory after start-up (made under node, kept in ``_build/live-snapshot``),
+  ``@hpcc-js/wasm-graphviz``'s module, the worker, ``sim.zip`` (the package built from this
+  checkout, ``sim/kernel`` left out: it is the only part that touches a network) and
+  ``scapy.zip``: the files of scapy's pure-Python wheel (``pip download``, the version
+  installed here; kept in ``_build/live-wheels``) that the replays import, listed in
+  ``manifest.json``.
 
 Nothing is fetched from any other place at run time; nothing heavy before the reader presses Run.
 ``python book/op1_inpage.py DIR`` writes the live files into DIR (for the tests).
@@ -29,9 +32,10 @@ ROOT = Path(__file__).resolve().parent.parent
 LIVE_SRC = ROOT / "book" / "_live"
 NODE = ROOT / "node_modules"
 WHEELS = ROOT / "_build" / "live-wheels"
+SNAPSHOTS = ROOT / "_build" / "live-snapshot"
+SNAPSHOT = "python.snapshot.gz"
 STATIC = "_static/op1-live"
-PYODIDE_FILES = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip",
-                 "pyodide-lock.json")
+PYODIDE_FILES = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm")
 GRAPHVIZ = NODE / "@hpcc-js" / "wasm-graphviz" / "dist" / "index.js"
 ZIP_DATE = (2000, 1, 1, 0, 0, 0)     # fixed: the same checkout gives the same archive
 
@@ -93,6 +97,115 @@ def scapy_wheel(cache: Path = WHEELS) -> Path:
     return found[0]
 
 
+def _node(script: str, *args, what: str) -> str:
+    node = shutil.which("node")
+    if node is None:
+        raise LiveBuildError(f"node is missing: {what} is made with it (make system installs nodejs)")
+    proc = subprocess.run([node, str(LIVE_SRC / script), *map(str, args)], capture_output=True, text=True,
+                          timeout=900)
+    if proc.returncode:
+        why = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        raise LiveBuildError(f"could not make {what}: {why}")
+    return proc.stdout
+
+
+def scapy_archive(cache: Path = WHEELS) -> bytes:
+    """The part of scapy's wheel the live replays use: the files of the modules imported under
+    Pyodide when every scenario's first packets are built, dissected and written as a pcapng
+    (``_live/scapy_modules.mjs``), and its licence: 0.3 MB of the wheel's 2.8.  Kept in
+    ``cache`` by what decides that list (the wheel, the packet and pcap code, the scanner)."""
+    import hashlib
+    import io
+    wheel = scapy_wheel(cache)
+    key = hashlib.sha256()
+    for part in (wheel.name.encode(), *(f.read_bytes() for f in (
+            ROOT / "sim" / "pcap.py", ROOT / "sim" / "packet.py", ROOT / "sim" / "view" / "pktpane.py",
+            LIVE_SRC / "scapy_modules.mjs", stdlib_zip()))):
+        key.update(hashlib.sha256(part).digest())
+    out = cache / f"{wheel.name[:-4]}-live-{key.hexdigest()[:16]}.zip"
+    if out.exists():
+        return out.read_bytes()
+    zip_path = cache / "sim-for-scan.zip"
+    zip_path.write_bytes(sim_archive())
+    used = set(json.loads(_node("scapy_modules.mjs", NODE / "pyodide", zip_path, wheel, stdlib_zip(),
+                                what="the list of scapy's modules the live panels use").strip().splitlines()[-1]))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(wheel) as src, zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        names = sorted(n for n in src.namelist()
+                       if n in used or (".dist-info/" in n and "LICENSE" in n.upper()))
+        missing = used - set(names)
+        if missing:
+            raise LiveBuildError(f"scapy's wheel lacks {sorted(missing)[0]}, which the live panels import")
+        for n in names:
+            info = zipfile.ZipInfo(n, ZIP_DATE)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            z.writestr(info, src.read(n))
+    for old in cache.glob(f"{wheel.name[:-4]}-live-*.zip"):
+        old.unlink()
+    tmp = out.with_name(out.name + ".part")
+    tmp.write_bytes(buf.getvalue())
+    tmp.replace(out)
+    return buf.getvalue()
+
+
+#: Top-level parts of Pyodide's standard library that nothing in a live run imports (the REPL,
+#: debuggers, profilers, test frameworks, mail and FTP clients, processes Pyodide cannot start):
+#: left out of the site's ``python_stdlib.zip``, 0.45 MB.  ``scapy_archive``'s scan runs with the
+#: trimmed library, so a run that needed one of them would stop the build.
+STDLIB_LEFT_OUT = {"_pyrepl", "__phello__", "cProfile.py", "doctest.py", "ftplib.py", "imaplib.py",
+                   "mailbox.py", "multiprocessing", "pdb.py", "pickletools.py", "poplib.py", "profile.py",
+                   "pstats.py", "pydoc.py", "smtplib.py", "sqlite3", "tabnanny.py", "timeit.py", "trace.py",
+                   "unittest", "wsgiref", "xmlrpc"}
+
+
+def stdlib_zip(cache: Path = SNAPSHOTS) -> Path:
+    """Pyodide's ``python_stdlib.zip`` without ``STDLIB_LEFT_OUT`` (entries otherwise as they are)."""
+    import hashlib
+    src = NODE / "pyodide" / "python_stdlib.zip"
+    key = hashlib.sha256(src.read_bytes() + repr(sorted(STDLIB_LEFT_OUT)).encode()).hexdigest()[:16]
+    out = cache / f"python_stdlib-{key}.zip"
+    if out.exists():
+        return out
+    cache.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".part")
+    with zipfile.ZipFile(src) as a, zipfile.ZipFile(tmp, "w") as b:
+        for info in a.infolist():
+            if info.filename.split("/")[0] not in STDLIB_LEFT_OUT:
+                b.writestr(info, a.read(info), compress_type=info.compress_type)
+    tmp.replace(out)
+    return out
+
+
+def lock_file() -> bytes:
+    """Pyodide's lock file without its package list: the worker loads no Pyodide package (the
+    full list is 0.12 MB that a Run would fetch for nothing)."""
+    info = json.loads((NODE / "pyodide" / "pyodide-lock.json").read_text())["info"]
+    return json.dumps({"info": info, "packages": {}}, sort_keys=True).encode() + b"\n"
+
+
+def python_snapshot(cache: Path = SNAPSHOTS) -> Path:
+    """Pyodide's memory just after start-up, gzipped (``_live/snapshot.mjs`` under node): the
+    worker restores it instead of starting the interpreter, which was most of a cold Run's
+    time.  Kept in ``cache`` by what it is made of (Pyodide's version and the maker)."""
+    import hashlib
+    maker = LIVE_SRC / "snapshot.mjs"
+    stdlib = stdlib_zip(cache)
+    key = hashlib.sha256(maker.read_bytes() + (NODE / "pyodide" / "package.json").read_bytes()
+                         + (NODE / "pyodide" / "pyodide.asm.wasm").read_bytes() + stdlib.read_bytes()).hexdigest()[:16]
+    out = cache / f"{key}.gz"
+    if out.exists():
+        return out
+    cache.mkdir(parents=True, exist_ok=True)
+    _node("snapshot.mjs", NODE / "pyodide", stdlib, out, what="the live panels' Python snapshot")
+    if not out.exists():
+        raise LiveBuildError("could not make the live panels' Python snapshot: node wrote nothing")
+    for old in cache.glob("*.gz"):
+        if old != out:
+            old.unlink()
+    return out
+
+
 def _copy(src: Path, dst: Path) -> None:
     if dst.exists() and dst.stat().st_size == src.stat().st_size and dst.stat().st_mtime >= src.stat().st_mtime:
         return
@@ -111,8 +224,10 @@ def _write(dst: Path, data: bytes) -> None:
 
 def fetched_bytes() -> int:
     """What the first Run fetches: Pyodide, Graphviz, the worker, the archives."""
-    files = [*(NODE / "pyodide" / f for f in PYODIDE_FILES), GRAPHVIZ, LIVE_SRC / "worker.js", scapy_wheel()]
-    return sum(f.stat().st_size for f in files if f.exists()) + len(sim_archive())
+    files = [*(NODE / "pyodide" / f for f in PYODIDE_FILES), GRAPHVIZ, LIVE_SRC / "worker.js", python_snapshot(),
+             stdlib_zip()]
+    return (sum(f.stat().st_size for f in files if f.exists()) + len(sim_archive()) + len(scapy_archive())
+            + len(lock_file()))
 
 
 def build_live(dest: Path) -> dict:
@@ -127,10 +242,14 @@ def build_live(dest: Path) -> dict:
     _copy(GRAPHVIZ, dest / "graphviz.mjs")
     for f in ("worker.js", "panel.js", "panel.css"):
         _copy(LIVE_SRC / f, dest / f)
+    _write(dest / "pyodide" / "pyodide-lock.json", lock_file())
+    _copy(stdlib_zip(), dest / "pyodide" / "python_stdlib.zip")
     _write(dest / "sim.zip", sim_archive())
-    wheel = scapy_wheel()
-    _copy(wheel, dest / wheel.name)
-    manifest = {"archives": [{"file": "sim.zip"}, {"file": wheel.name}]}
+    _write(dest / "scapy.zip", scapy_archive())
+    _copy(python_snapshot(), dest / SNAPSHOT)
+    for old in dest.glob("scapy-*.whl"):            # the whole wheel, shipped before scapy.zip
+        old.unlink()
+    manifest = {"archives": [{"file": "sim.zip"}, {"file": "scapy.zip"}], "snapshot": SNAPSHOT}
     _write(dest / "manifest.json", json.dumps(manifest, indent=1).encode() + b"\n")
     return manifest
 

@@ -159,26 +159,54 @@ def test_the_panels_boxes_hold_what_the_live_players_do():
     assert "error" not in json.loads(inpage.run("equalize-nat", "{}", '{"uplinks": 3, "size": 1000}', limits))
 
 
+def _completed(drawn: dict) -> str:
+    """A replay ``draw`` gave, with every step ``fill`` draws and the ``downloads`` put in, as
+    the page's player and panel put them in when the worker sends them."""
+    from sim.view.player import pack, unpack
+    html = drawn["html"]
+    m = re.search(r'(<script type="application/octet-stream"[^>]*>)([^<]*)', html)
+    data = unpack(m.group(2))
+    assert data["states"][0] is not None and data["pkts"][0] is None     # the first step, bar its packet
+    assert all(x is None for x in data["states"][1:] + data["pkts"])
+    assert inpage.DL_WAIT in html and inpage.WAIT in html
+    got = json.loads(inpage.fill(json.dumps(list(range(drawn["steps"] - 1, -1, -1)))))
+    for kind in ("states", "pkts"):
+        for k, v in got[kind].items():
+            assert data[kind][int(k)] is None
+            data[kind][int(k)] = v
+    assert None not in data["states"] + data["pkts"]
+    assert json.loads(inpage.fill("[0, 1]"))["states"] == {}            # nothing drawn twice
+    pkt0 = data["pkts"][0]
+    html = html[:m.start(2)] + pack(data) + html[m.end(2):]
+    html = html.replace(inpage.DL_WAIT, json.loads(inpage.downloads())["html"])
+    return html.replace(inpage.WAIT, pkt0, 1)
+
+
+def _expanded(html: str) -> str:
+    """A player's HTML with its frame data unpacked and each step's diagram, packet and table
+    changes written out (the static player shares one copy between steps that show the same)."""
+    from sim.view.player import unpack
+    m = re.search(r'(<script type="application/octet-stream"[^>]*>)([^<]*)', html)
+    d = unpack(m.group(2))
+    steps = [{**{k: v for k, v in s.items() if k not in ("st", "pk", "cg")},
+              "st": d["states"][s["st"]], "pk": d["pkts"][s["pk"]], "cg": d["chgs"][s["cg"]]} for s in d["steps"]]
+    return html[:m.start(2)] + json.dumps(steps) + html[m.end(2):]
+
+
 def test_run_and_draw_are_the_static_players(monkeypatch):
+    """The page's replay is the static Player's once every step is drawn: the first step (bar its
+    packet) in ``draw``, the others and every packet in ``fill``, the downloads in ``downloads``."""
     from sim.view import Player
     got = json.loads(inpage.run("equalize-nat", '{"size": 20000}', '{"seed": 3, "nat": "netfilter"}'))
     assert got["events"] == len(sim.run("equalize-nat", seed=3, size=20_000, nat="netfilter").events)
-    live = json.loads(inpage.draw("Run 1", 60))["html"]
+    drawn = json.loads(inpage.draw("Run 1", 60))
     static = Player(sim.run("equalize-nat", seed=3, size=20_000, nat="netfilter"), title="Run 1",
                     max_steps=60).html()
-    assert live == static
+    assert drawn["steps"] == 60
+    assert _expanded(_completed(drawn)) == _expanded(static)
     # equalize is a route-cache flag: with hash-l4 it is off, as in LivePlayer
     json.loads(inpage.run("equalize-nat", "{}", '{"multipath": "hash-l4", "equalize": true}'))
     assert inpage._last["result"].params.equalize is False
-
-
-def _same_ids(html: str) -> str:
-    """A player's HTML with its frames unpacked and graphviz's graph ids alike: dot numbers the
-    graphs of one batch (page0,1_graph0 ...); drawn one at a time each is graph0."""
-    from sim.view.player import unpack
-    html = re.sub(r'(<script type="application/octet-stream"[^>]*>)([^<]*)',
-                  lambda m: m.group(1) + json.dumps(unpack(m.group(2))), html)
-    return re.sub(r'(data-el=\\?")page\d+,\d+_graph0', r"\1graph0", html)
 
 
 def test_the_workers_memos_change_nothing(monkeypatch):
@@ -197,8 +225,9 @@ def test_the_workers_memos_change_nothing(monkeypatch):
     inpage.use_renderer(layout)
     for _ in range(2):
         assert "error" not in json.loads(inpage.run("hash-l4-nat", '{"size": 5000}', '{"seed": 1}'))
-        got = json.loads(inpage.draw("t", 40))["html"]
-        assert _same_ids(got) == _same_ids(want)
+        got = _completed(json.loads(inpage.draw("t", 40)))
+        ids = lambda html: re.sub(r'(data-el=\\?")page\d+,\d+_graph0', r"\1graph0", _expanded(html))
+        assert ids(got) == ids(want)
     assert calls and len(calls) == len(set(calls))                  # each DOT text drawn once
 
 
@@ -230,6 +259,22 @@ def test_the_sim_archive_is_the_checkouts_and_reproducible():
     tracked = {p.relative_to(ROOT).as_posix() for p in (ROOT / "sim").rglob("*.py")
                if "__pycache__" not in p.parts and "kernel" not in p.parts}
     assert tracked <= set(names)
+
+
+def test_the_site_carries_the_scapy_and_stdlib_the_replays_use():
+    """scapy.zip: the modules a replay imports under Pyodide (found by running every scenario's
+    packets there), not the MAC vendor list; the standard library without STDLIB_LEFT_OUT."""
+    import io
+    import zipfile
+    if shutil.which("node") is None or not (ROOT / "node_modules" / "pyodide").exists():
+        _skip_or_fail("node or the npm packages are missing (make node_modules/.installed)")
+    names = zipfile.ZipFile(io.BytesIO(op1_inpage.scapy_archive())).namelist()
+    assert {"scapy/layers/inet.py", "scapy/packet.py", "scapy/utils.py"} <= set(names)
+    assert "scapy/libs/manuf.py" not in names
+    assert [n for n in names if ".dist-info/" in n and "LICENSE" in n.upper()]
+    std = zipfile.ZipFile(op1_inpage.stdlib_zip()).namelist()
+    assert {"json/__init__.py", "zipfile/__init__.py", "base64.py"} <= set(std)
+    assert not [n for n in std if n.split("/")[0] in op1_inpage.STDLIB_LEFT_OUT]
 
 
 # -- the same numbers under Pyodide ------------------------------------------------------------------
@@ -283,6 +328,10 @@ def test_live_files_and_their_weight(built):
     for a in manifest["archives"]:
         assert (LIVE / a["file"]).stat().st_size > 0
     assert (LIVE / "sim.zip").read_bytes() == op1_inpage.sim_archive()
+    assert (LIVE / "scapy.zip").read_bytes() == op1_inpage.scapy_archive()
+    assert (LIVE / manifest["snapshot"]).read_bytes() == op1_inpage.python_snapshot().read_bytes()
+    assert (LIVE / "pyodide" / "python_stdlib.zip").read_bytes() == op1_inpage.stdlib_zip().read_bytes()
+    assert json.loads((LIVE / "pyodide" / "pyodide-lock.json").read_text())["packages"] == {}
     total = sum(p.stat().st_size for p in LIVE.rglob("*") if p.is_file())
     assert total <= 20 * 1024 * 1024, f"the live files weigh {total} bytes"
     page = (built / "book" / "06-equalize-nat.html").read_text()
@@ -316,6 +365,11 @@ def _run_and_wait(pg, count: int):
         timeout=300_000)
     status = pg.inner_text("[data-live] .op1-lp-status")
     assert status.startswith(f"Run {count}:"), status
+    # shown at its first step; the worker then draws the others, then builds the downloads
+    pg.wait_for_function("document.querySelector('[data-live] .op1-lp-run').hasAttribute('data-live-complete')",
+                         timeout=300_000)
+    left = pg.eval_on_selector_all("[data-live] .op1-lp-run:first-child :is(.op1-wait, .op1-dl-wait)", "els => els.map(e => e.parentNode.className + ' ' + e.outerHTML)")
+    assert left == [], left
 
 
 def test_chapter_6_runs_live_in_chromium(built, tmp_path):

@@ -3,12 +3,36 @@
 (function () {
   "use strict";
   var KEEP = 4;               // replays kept on the page; the oldest goes when a fifth comes
-  var worker = null, seq = 0, waiting = {};
+  var worker = null, seq = 0, waiting = {}, shown = {};
+
+  // After a replay is shown at its first step, the worker sends its other steps' diagrams and
+  // packets (fill), then its pcapng and trace (downloads).
+  function later(m) {
+    var box = shown[m.id];
+    if (!box || !box.isConnected) { delete shown[m.id]; return; }
+    var player = box.querySelector("[data-replay]");
+    if (m.fill && player) {
+      if (player.__op1Fill) player.__op1Fill(m.fill);
+      else (player.__op1Pending = player.__op1Pending || []).push(m.fill);   // its script not run yet
+    }
+    if (m.downloads !== undefined) {
+      box.querySelectorAll(".op1-dl-wait").forEach(function (el) { el.outerHTML = m.downloads; });
+      box.setAttribute("data-live-complete", "1");
+      delete shown[m.id];
+    }
+    if (m.fillFail) {
+      box.querySelectorAll(".op1-wait, .op1-dl-wait").forEach(function (el) {
+        el.textContent = "Not drawn: " + m.fillFail;
+      });
+      delete shown[m.id];
+    }
+  }
 
   function getWorker(base) {
     if (worker) return worker;
     worker = new Worker(new URL("worker.js", base), {type: "module"});
     worker.onmessage = function (e) {
+      if (shown[e.data.id]) { later(e.data); return; }
       var cb = waiting[e.data.id];
       if (cb && cb(e.data)) delete waiting[e.data.id];
     };
@@ -82,6 +106,8 @@
         box.className = "op1-lp-run";
         box.innerHTML = m.html;
         out.insertBefore(box, out.firstChild);
+        shown[id] = box;
+        box.addEventListener("op1-need", function (ev) { worker.postMessage({id: id, need: ev.detail}); });
         while (out.children.length > KEEP) out.removeChild(out.lastChild);
         // innerHTML runs no script: the player's own script is put back to start it
         box.querySelectorAll("script:not([type])").forEach(function (s) {

@@ -1,5 +1,6 @@
 // The live panel's Web Worker (a module): Pyodide runs the simulator (the package `sim`,
-// unpacked from sim.zip, and scapy's pure-Python wheel for the packet pane and the pcapng),
+// unpacked from sim.zip, and scapy for the packet pane and the pcapng, imported when the first
+// packet is drawn, after the replay is shown at its first step),
 // Graphviz compiled to WebAssembly draws its DOT.  Both live here, in one thread, because
 // Python calls the renderer synchronously while it builds a replay; the page only inserts
 // the finished HTML, so it never freezes.  Everything is fetched from this folder.
@@ -15,40 +16,94 @@ async function bytes(url) {
   return new Uint8Array(await r.arrayBuffer());
 }
 
+// The snapshot of Python's memory made at build time (book/_live/snapshot.mjs), unzipped as it
+// arrives; restoring it skips the interpreter's start-up.  null: start Python from scratch.
+async function snapshot(file) {
+  if (!file || !self.DecompressionStream) return null;
+  const r = await fetch(new URL(file, import.meta.url));
+  if (!r.ok) throw new Error(`${file}: HTTP ${r.status}`);
+  return new Uint8Array(await new Response(r.body.pipeThrough(new DecompressionStream("gzip"))).arrayBuffer());
+}
+
 async function start(id) {
   postMessage({ id, status: "loading Python…" });
   const manifest = await (await fetch(new URL("manifest.json", import.meta.url))).json();
   const keep = (s) => { printed.push(s); if (printed.length > 50) printed.shift(); };
-  const [py, gv, ...archives] = await Promise.all([
-    loadPyodide({ indexURL: new URL("pyodide/", import.meta.url).href, stdout: keep, stderr: keep }),
-    Graphviz.load(),
-    ...manifest.archives.map((a) => bytes(a.file)),
-  ]);
+  const opts = { indexURL: new URL("pyodide/", import.meta.url).href, stdout: keep, stderr: keep };
+  const snap = snapshot(manifest.snapshot);
+  const gvP = Graphviz.load();
+  const archivesP = Promise.all(manifest.archives.map((a) => bytes(a.file)));
+  let py;
+  try {
+    const s = await snap;
+    py = await loadPyodide(s ? { ...opts, _loadSnapshot: s } : opts);
+  } catch (err) {            // a snapshot this browser cannot restore: start Python the slow way
+    keep(`snapshot not used: ${err}`);
+    py = await loadPyodide(opts);
+  }
+  const [gv, archives] = await Promise.all([gvP, archivesP]);
   postMessage({ id, status: "loading the simulator…" });
   for (const a of archives) py.unpackArchive(a, "zip", { extractDir: "/op1" });
   py.runPython(`
-import logging, sys
-sys.path.insert(0, "/op1")
+import importlib, logging, os, sys
+importlib.invalidate_caches()
+if "/op1" not in sys.path:
+    sys.path.insert(0, "/op1")
 logging.getLogger("scapy").setLevel(logging.CRITICAL + 1)   # "does not support emscripten": no I/O is used here
-import scapy.layers.inet
+# scapy reads Wireshark's list of MAC vendors where there is one, else parses its own copy (0.9 MB,
+# not shipped: the replays' packets are IP, with no MAC address to name)
+os.makedirs("/usr/share/wireshark", exist_ok=True)
+open("/usr/share/wireshark/manuf", "w").close()
 `);
   const inpage = py.pyimport("sim.view.inpage");
   inpage.use_renderer((dot) => gv.layout(dot, "svg", "dot"));
   return inpage;
 }
 
+// The replay being filled in: its run's id, the steps its player asked for, the next in order.
+let current = null;
+const BATCH = 4;                      // steps drawn between two looks at the message queue
+
+async function fillIn(inpage, cur) {
+  const done = new Set([]);
+  while (cur === current) {
+    let ks = cur.want.filter((k) => !done.has(k)).slice(0, BATCH);
+    while (ks.length < BATCH && cur.next < cur.steps) {
+      if (!done.has(cur.next)) ks.push(cur.next);
+      cur.next++;
+    }
+    if (!ks.length) break;
+    ks.forEach((k) => done.add(k));
+    cur.want = cur.want.filter((k) => !done.has(k));
+    postMessage({ id: cur.id, fill: JSON.parse(inpage.fill(JSON.stringify(ks))) });
+    await new Promise((r) => setTimeout(r, 0));       // a new Run or a step asked for comes first
+  }
+  if (cur === current) postMessage({ id: cur.id, downloads: JSON.parse(inpage.downloads()).html });
+}
+
 onmessage = async (e) => {
   const m = e.data;
+  if (m.need !== undefined) {                         // the reader went to a step not drawn yet
+    if (current && current.id === m.id) current.want.unshift(m.need);
+    return;
+  }
   try {
     if (!boot) boot = start(m.id);
     let inpage;
     try { inpage = await boot; } catch (err) { boot = null; throw err; }
+    current = null;
     postMessage({ id: m.id, status: "running…" });
     const run = JSON.parse(inpage.run(m.scenario, m.fixed, m.values, m.limits));
     if (run.error) { postMessage({ id: m.id, error: run.error }); return; }
     postMessage({ id: m.id, status: `drawing ${run.events} events…` });
     const drawn = JSON.parse(inpage.draw(m.title, m.maxSteps));
     postMessage({ id: m.id, ...drawn, events: run.events, runMs: run.ms });
+    if (drawn.error) return;
+    current = { id: m.id, steps: drawn.steps, want: [], next: 0 };
+    fillIn(inpage, current).catch((err) => {
+      const why = String((err && err.message) || err).trim().split("\n").pop();
+      postMessage({ id: m.id, fillFail: why });
+    });
   } catch (err) {
     const why = String((err && err.message) || err).trim().split("\n").pop();
     postMessage({ id: m.id, fail: why });

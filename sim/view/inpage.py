@@ -136,11 +136,83 @@ def run(scenario: str, fixed: str, values: str, limits: str = "{}") -> str:
     return json.dumps({"events": len(result.events), "ms": round((time.perf_counter() - t0) * 1000)})
 
 
+#: What a step's router tables or packet shows until the worker has drawn it.
+WAIT = '<p class="op1-wait">drawing this step…</p>'
+#: What the downloads slot shows until the worker has built the run's pcapng and trace.
+DL_WAIT = '<span class="op1-dl op1-dl-wait">download: preparing…</span>'
+
+
+def _page_frames(result, max_steps: int):
+    """A live replay's frames for the page: everything cheap for every step (narration, the
+    network's per-step patch, what changed in the tables), the first step's router diagram
+    drawn, every other diagram and every packet pane left for ``fill`` (one per step: the
+    page's player asks for a step it has not got, and the worker fills the rest while idle)."""
+    from .live import LiveFrames
+    from .player import changed_html
+
+    class PageFrames(LiveFrames):
+        def __init__(self):
+            super().__init__(result, max_steps=max_steps)
+            chg = [changed_html(result, self._snaps[s]) for s in self.steps]
+            self.chgs = list(dict.fromkeys(chg))
+            self.chg_of = [self.chgs.index(c) for c in chg]
+            n = len(self.steps)
+            self.state_of = self.pkt_of = list(range(n))
+            self.states = [self.state_html(0)] + [WAIT] * (n - 1)
+            self.pkts = [WAIT] * n
+
+        def data(self) -> dict:
+            d = super().data()
+            d["states"] = [self._state.get(k) for k in range(len(self))]
+            d["pkts"] = [self._pkt.get(k) for k in range(len(self))]
+            return d
+
+        def downloads(self, stem: str) -> str:
+            self.stem = stem
+            return DL_WAIT
+
+        def fill(self, ks: list[int]) -> dict:
+            ks = [k for k in dict.fromkeys(ks) if 0 <= k < len(self)]
+            todo = [k for k in ks if k not in self._state]
+            dots = [state_dot(self.result, self._snaps[self.steps[k]]) for k in todo]
+            for k, svg in zip(todo, _dot.render(dots)):
+                self._state[k] = zoomable(compact(svg))
+            return {"states": {k: self._state[k] for k in todo},
+                    "pkts": {k: self.pkt_html(k) for k in ks}}
+
+    from . import _dot
+    from .player import zoomable
+    from .state import compact, state_dot
+    return PageFrames()
+
+
 def draw(title: str, max_steps: int) -> str:
-    """The last run's replay as JSON ``{"html"}``: the static ``Player``'s HTML, with its own
-    script and styles (or ``{"error"}``: a run with no step to show)."""
+    """The last run's replay as JSON ``{"html", "steps"}``: the static ``Player``'s HTML, with
+    its own script and styles, drawn at its first step only (``fill`` draws the others, and
+    ``downloads`` the pcapng and trace), or ``{"error"}``: a run with no step to show."""
+    from .model import check_result
     from .player import Player
+    result = _last["result"]
     try:
-        return json.dumps({"html": Player(_last["result"], title=title, max_steps=max_steps).html()})
+        check_result(result)
+        frames = _page_frames(result, max_steps)
     except ValueError as e:
         return json.dumps({"error": str(e)})
+    player = Player.__new__(Player)          # the static player, over frames drawn when asked
+    player.result, player.title, player._frames, player._at, player._html = result, title, frames, 0, None
+    _last["frames"] = frames
+    return json.dumps({"html": player.html(), "steps": len(frames)})
+
+
+def fill(ks: str) -> str:
+    """The router diagrams and packet panes of the last replay's steps ``ks`` (JSON list of
+    positions), as JSON ``{"states": {k: svg}, "pkts": {k: html}}`` for the page's player.  The
+    first packet imports scapy."""
+    return json.dumps(_last["frames"].fill(json.loads(ks)))
+
+
+def downloads() -> str:
+    """The last replay's pcapng and trace links (JSON ``{"html"}``), as the static player has them."""
+    from .player import Frames
+    f = _last["frames"]
+    return json.dumps({"html": Frames.downloads(f, f.stem)})

@@ -22,6 +22,7 @@
         console.error("replay player: cannot unpack its frames", e);
       });
     };
+    var WAIT = '<p class="op1-wait">drawing this step…</p>';
     var start = function (root, els, datas) {
       var panes = [];
       els.forEach(function (el, j) {
@@ -228,8 +229,12 @@
         showTopo(p, s.topo);
         var chg = q(p.el, ".op1-what");
         if (chg && d.chgs && (!prev || prev.cg !== s.cg)) chg.innerHTML = d.chgs[s.cg];
-        if (!prev || prev.st !== s.st) q(p.el, ".op1-state-box").innerHTML = d.states[s.st];
-        if (!prev || prev.pk !== s.pk) q(p.el, ".op1-pkt-box").innerHTML = d.pkts[s.pk];
+        if (!prev || prev.st !== s.st) q(p.el, ".op1-state-box").innerHTML = d.states[s.st] != null ? d.states[s.st] : WAIT;
+        if (!prev || prev.pk !== s.pk) q(p.el, ".op1-pkt-box").innerHTML = d.pkts[s.pk] != null ? d.pkts[s.pk] : WAIT;
+        // a live replay in a book page arrives with its first step drawn: ask for this one
+        if (d.states[s.st] == null || d.pkts[s.pk] == null) {
+          root.dispatchEvent(new CustomEvent("op1-need", {detail: kk, bubbles: true}));
+        }
         var where = q(p.el, ".op1-where");
         if (where) where.textContent = s.w;
         showLadder(p, kk);
@@ -355,6 +360,23 @@
         });
         panes.forEach(function (p) { var b = q(p.el, ".op1-topo-scroll"); if (b) ro.observe(b); });
       }
+      // The book page's live panel sends the diagrams and packets of a replay's later steps as
+      // they are drawn ({states: {index: svg}, pkts: {index: html}}); the step shown is redrawn.
+      root.__op1Fill = function (patch) {
+        panes.forEach(function (p) {
+          var d = p.d, s = d.steps[p.k];
+          ["states", "pkts"].forEach(function (kind) {
+            var got = patch[kind] || {};
+            Object.keys(got).forEach(function (i) { d[kind][i] = got[i]; });
+          });
+          if (!s) return;
+          if (patch.states && patch.states[s.st] != null) q(p.el, ".op1-state-box").innerHTML = d.states[s.st];
+          if (patch.pkts && patch.pkts[s.pk] != null) q(p.el, ".op1-pkt-box").innerHTML = d.pkts[s.pk];
+          fitScrolls(p);
+        });
+      };
+      (root.__op1Pending || []).forEach(root.__op1Fill);   // sent before this player was set up
+      root.__op1Pending = null;
       show(Math.min(meta.at || 0, n - 1));   // a replay may open at a later step (Player(at=))
       root.setAttribute("data-op1-live", "1");
     };
