@@ -225,6 +225,16 @@ def recent_uplinks(ups, k: int) -> str:
     return ", ".join(d for _, d, _ in ups[max(0, k - 3):k])
 
 
+def next_uplink(r, rng, first: int) -> tuple[int, str, int, str]:
+    """The packet a "by which uplink next?" question asks about: the ``k``-th packet to leave
+    by an uplink, ``k`` drawn from ``first`` to 9.  Returns its event, its uplink, the event
+    of its arrival (where the trace stops) and the uplinks of the packets before it, as text."""
+    ups = uplink_hops(r)
+    k = rng.randrange(first, min(10, len(ups)))
+    step, dev, _ = ups[k]
+    return step, dev, arrival_before(r, step), recent_uplinks(ups, k)
+
+
 def next_event(r, i: int, pred) -> int | None:
     for j in range(i + 1, len(r.events)):
         if pred(r.events[j]):

@@ -1,9 +1,10 @@
 """The exercises of chapter 2, the route table and the route cache (book/02-route-cache.md)."""
 from __future__ import annotations
 
+from sim.runs import run
 from sim.trace import Ev
 
-from . import (addressed, addresses_text, arrival_before, arrivals, exercise, numeric, predict, run)
+from . import (addressed, addresses_text, arrival_before, arrivals, exercise, numeric, predict)
 
 
 @exercise("rc-hit", 2, "predict", "Does the route cache hit?")

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from sim.observe import uplink_hops
+from sim.runs import run
 from sim.trace import Ev
 from ..variants import two_speeds
 
-from . import (addressed, arrival_before, choose, exercise, ifs, nearest_choice, next_event, predict, run,
+from . import (addressed, arrival_before, choose, exercise, ifs, nearest_choice, next_event, predict,
                 speed_choices, uplink_why_not)
 
 

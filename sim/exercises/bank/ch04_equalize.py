@@ -1,11 +1,11 @@
 """The exercises of chapter 4, equalize (book/04-equalize.md)."""
 from __future__ import annotations
 
-from sim.observe import uplink_hops
+from sim.runs import run
 from ..variants import two_speeds
 
-from . import (addressed, arrival_before, choose, exercise, ifs, nearest_choice, predict, recent_uplinks,
-                run, speed_choices, uplink_why_not)
+from . import (addressed, choose, exercise, ifs, nearest_choice, next_uplink, predict, speed_choices,
+                uplink_why_not)
 
 
 @exercise("eq-next", 4, "predict", "Equalize: where does the next packet go?")
@@ -14,11 +14,7 @@ def eq_next(student, rng):
     params = addressed(student, rng, "equalize-public",
                        dict(multipath="wrr", uplinks=n, seed=rng.randrange(1, 1000), size=8000))
     r = run("equalize-public", **params)
-    ups = uplink_hops(r)
-    k = rng.randrange(3, min(10, len(ups)))
-    step, dev, pkt = ups[k]
-    ask = arrival_before(r, step)
-    before = recent_uplinks(ups, k)
+    step, dev, ask, before = next_uplink(r, rng, 3)
     why_not = uplink_why_not(ifs(n), dev, f"equalize deleted the cached entry, and `fib_select_multipath()` with "
                              f"equal weights cycles {', '.join(ifs(n))} in turn; the last packets left by {before}")
     return predict(

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from sim.observe import uplink_hops
+from sim.runs import run
 from sim.trace import Ev
 
 from . import (addressed, addresses_text, arrival_before, article_ports, client_syns, dev_addr,
-                endpoint_choices, endpoint_why_not, exercise, ifs, numeric, predict, run)
+                endpoint_choices, endpoint_why_not, exercise, ifs, numeric, predict)
 
 
 @exercise("nat-endpoint", 5, "predict", "The source address and port after NAT")

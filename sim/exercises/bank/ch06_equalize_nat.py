@@ -1,10 +1,11 @@
 """The exercises of chapter 6, equalize meets NAT (book/06-equalize-nat.md)."""
 from __future__ import annotations
 
+from sim.runs import run
 from sim.trace import Ev
 
 from . import (addressed, addresses_text, _config_instance, _download_ok, exercise, _handshake, _how,
-                numeric, predict, python_note, run, _summary_only)
+                numeric, predict, python_note, _summary_only)
 
 
 def _remote_verdict(r, i_deliver: int) -> tuple[str, int]:

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from sim.observe import uplink_hops
+from sim.runs import run
 from sim.trace import Ev
 
-from . import (addressed, addresses_text, arrivals, exercise, numeric, predict, run)
+from . import (addressed, addresses_text, arrivals, exercise, numeric, predict)
 
 
 @exercise("icmp-answered", 7, "predict", "Will this echo be answered?")

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from sim.observe import uplink_hops
+from sim.runs import run
 from sim.trace import Ev
 
 from . import (addressed, addresses_text, arrival_before, article_ports, _config_instance, dev_addr,
-                endpoint_choices, endpoint_why_not, exercise, _handshake, ifs, predict, run, who_has)
+                endpoint_choices, endpoint_why_not, exercise, _handshake, ifs, predict, who_has)
 
 
 @exercise("nf-endpoint", 8, "predict", "netfilter keeps the binding")

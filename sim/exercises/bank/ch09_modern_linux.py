@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from sim.observe import uplink_hops
+from sim.runs import run
 
-from . import (addressed, arrival_before, exercise, ifs, line, numeric, predict, run, uplink_why_not)
+from . import (addressed, arrival_before, exercise, ifs, line, numeric, predict, uplink_why_not)
 
 
 @exercise("hash-uplink", 9, "predict", "Where does the hash send it?")

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import sim
-from sim.runs import map_runs
 from sim.observe import uplink_hops
+from sim.runs import map_runs, run
 
-from . import (addressed, addresses_text, arrival_before, arrivals, _call, _config_instance, dev_addr,
-                _download_ok, exercise, ExerciseError, _handshake, ifs, _lan_port, numeric, predict,
-                recent_uplinks, run, uplink_why_not)
+from . import (addressed, addresses_text, arrivals, _call, _config_instance, dev_addr, _download_ok,
+                exercise, ExerciseError, _handshake, ifs, _lan_port, next_uplink, numeric, predict,
+                uplink_why_not)
 
 
 @exercise("two-links-config", 10, "config", "Use both uplinks without breaking")
@@ -74,11 +74,7 @@ def numgen_next(student, rng):
     params = addressed(student, rng, "echo", dict(nat="snat", uplinks=n, messages=rng.choice([4, 6, 8]),
                                          seed=rng.randrange(1, 1000)))
     r = run("echo", **params)
-    ups = uplink_hops(r)
-    k = rng.randrange(2, min(10, len(ups)))
-    step, dev, pkt = ups[k]
-    ask = arrival_before(r, step)
-    before = recent_uplinks(ups, k)
+    step, dev, ask, before = next_uplink(r, rng, 2)
     why_not = uplink_why_not(ifs(n), dev, f"`numgen inc` gives every packet from the LAN the next mark, and each "
                              f"mark has its routing table; the last packets up left by {before}")
     return predict(
