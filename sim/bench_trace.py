@@ -2,10 +2,9 @@
 
 Runs the bulk download of ``python -m sim.bench`` (scenario ``connection-level``, seed 1)
 with the trace on, under ``tracemalloc``, and prints the bytes each stored event holds:
-the memory freed by dropping the trace -- the event records and every packet only the
-trace kept alive -- divided by the number of events.  Then where those bytes go: the
-records themselves (``sys.getsizeof``, by kind) and the packets they hold (the packet
-records, their IP and layer-4 headers).  The goal (issue 16, item 3) is 120 B per event.
+the memory freed by dropping the trace -- the stored events (``sim.trace.Events``) and
+every packet only the trace kept alive -- divided by the number of events.  Then where
+those bytes go: the columns, the kinds' own fields, the packets.  The goal (issue 16, item 3) is 120 B per event.
 """
 from __future__ import annotations
 
@@ -39,25 +38,21 @@ def held_per_event(size: int) -> tuple[float, int]:
 
 
 def breakdown(size: int) -> dict:
-    """Bytes per event of the records and of the distinct packets (and headers) they hold."""
+    """Bytes per event of the stored trace's parts (``sim.trace.Events``; ``sys.getsizeof``):
+    the columns (kind, time, node, packet reference), the list of the kinds' own fields and
+    the distinct tuples it holds, the packets' bases (a packet without its TTL) and the
+    distinct layer-4 headers they hold."""
     r = run(SCENARIO, seed=SEED, size=size)
-    n = len(r.events)
-    by_kind: Counter = Counter()
-    count: Counter = Counter()
-    pkts = {}
-    for e in r.events:
-        by_kind[e.ev.value] += sys.getsizeof(e)
-        count[e.ev.value] += 1
-        for p in (e.pkt, getattr(e, "before", None)):
-            if p is not None:
-                pkts[id(p)] = p
-    ips = {id(p.ip): p.ip for p in pkts.values()}
-    l4s = {id(p.l4): p.l4 for p in pkts.values()}
-    return {"events": n, "records": sum(by_kind.values()) / n,
-            "kinds": {k: (count[k], by_kind[k] / count[k]) for k in count},
-            "packets": (len(pkts), sum(sys.getsizeof(p) for p in pkts.values()) / n),
-            "ip": (len(ips), sum(sys.getsizeof(h) for h in ips.values()) / n),
-            "l4": (len(l4s), sum(sys.getsizeof(h) for h in l4s.values()) / n)}
+    ev = r.events
+    n = len(ev)
+    count: Counter = Counter(e.ev.value for e in ev)
+    infos = {id(x): x for x in ev._info}
+    l4s = {id(b[4]): b[4] for b in ev._bases}
+    return {"events": n, "kinds": count,
+            "columns": sum(sys.getsizeof(c) for c in (ev._kind, ev._t, ev._node, ev._pkt)) / n,
+            "info": (len(infos), (sys.getsizeof(ev._info) + sum(map(sys.getsizeof, infos.values()))) / n),
+            "bases": (len(ev._bases), sum(map(sys.getsizeof, ev._bases)) / n),
+            "l4": (len(l4s), sum(map(sys.getsizeof, l4s.values())) / n)}
 
 
 def main(argv=None) -> int:
@@ -71,14 +66,15 @@ def main(argv=None) -> int:
     print(f"sim.bench_trace: scenario {SCENARIO}, seed {SEED}, {args.size:,} bytes, {n:,} stored events")
     print(f"stored trace: {per:.1f} B per event (tracemalloc; goal <= {GOAL_BYTES:g} B: "
           f"{'met' if per <= GOAL_BYTES else 'NOT MET'})")
-    print(f"  event records  {b['records']:6.1f} B/event (sys.getsizeof)")
-    for k, (c, avg) in sorted(b["kinds"].items(), key=lambda kv: -kv[1][0]):
-        print(f"    {k:<8} {c:>8,} events, {avg:5.1f} B each")
-    for name in ("packets", "ip", "l4"):
+    print(f"  columns        {b['columns']:6.1f} B/event (kind, time, node, packet reference: arrays)")
+    for name, what in (("info", "the kinds' own fields: a list, and the distinct tuples it holds"),
+                       ("bases", "packets without their TTL, shared by every hop of a packet"),
+                       ("l4", "the layer-4 headers the bases hold")):
         c, avg = b[name]
-        print(f"  {name:<14} {avg:6.1f} B/event ({c:,} distinct objects)")
-    print("  (the rest: times, sequence numbers and other integers the records and headers hold,"
-          " allocator overhead)")
+        print(f"  {name:<14} {avg:6.1f} B/event ({c:,} distinct objects: {what})")
+    print("  (the rest: sequence numbers, IP ids and other integers the headers hold, the dicts that"
+          " share node names, fields and packets, allocator overhead)")
+    print("  events by kind: " + ", ".join(f"{k} {c:,}" for k, c in b["kinds"].most_common()))
     return 0
 
 

@@ -13,10 +13,12 @@ never poke the engine.
 """
 from __future__ import annotations
 
+from array import array
 from collections import Counter
+from collections.abc import MutableSequence, Sequence
 from enum import Enum
 
-from .packet import PROTO_NAMES
+from .packet import IP, PROTO_NAMES, Packet
 from .reasons import Reason
 
 
@@ -235,7 +237,7 @@ class Trace:
     def __init__(self, sim, keep: bool = True):
         self.sim = sim
         self.keep = keep
-        self.events: list[Event] = []
+        self.events = Events()
         self._counts = dict.fromkeys(Ev, 0)  # a plain dict: a Counter's += is 3x slower
         self.drops: Counter = Counter()     # drop reason -> count, kept in both modes
 
@@ -249,10 +251,176 @@ class Trace:
         if ev is _DROP:
             self.drops[info[0].value] += 1
         if self.keep:
-            self.events.append(RECORDS[ev](self.sim.now, node, pkt, *info))
+            self.events.add(ev, self.sim.now, node, pkt, info)
 
     def __len__(self) -> int:
         return len(self.events)
+
+
+# -- the stored trace -----------------------------------------------------------------------------
+#
+# A run keeps tens of thousands of events, and most of them are hops of packets that differ from
+# the packet one hop earlier only in the TTL.  Kept as records, every event cost about 260 bytes
+# (the record, a packet and an IP header per hop, the time).  ``Events`` keeps the same events in
+# columns: the kind, time and node of each in arrays, the packet as a reference to its fields
+# without the TTL (shared by every hop of the packet) plus the TTL, and the kind's own fields in a
+# list, shared between the many events that carry the same ones (a hop's two interfaces, a route
+# cache hit's entry).  Reading an event builds its record again: the same class, the same fields,
+# equal to the record emitted.
+
+_CLASSES = tuple(RECORDS.values())
+_CODE = {ev: i for i, ev in enumerate(RECORDS)}
+_NAT, _HOP, _RT_HIT = _CODE[Ev.NAT], _CODE[Ev.HOP], _CODE[Ev.RT_HIT]
+_SHARED = {_HOP, _RT_HIT}   # kinds whose fields repeat: kept once, shared
+_WHOLE = 255                # a record appended whole (``append``), kept as it is
+_RECENT = 4096              # packets remembered for sharing (more than a window's worth in flight)
+_new = tuple.__new__
+
+
+class Events(MutableSequence):
+    """The stored trace: a sequence of event records (``Hop``, ``RtMiss`` ...), kept in columns.
+
+    ``events[i]``, slices and iteration give records equal to those emitted, of the same
+    class and with the same fields.  A record read is a new object: to change the stored trace
+    (as tests do, to show a check is not vacuous), put a record back (``events[i] = e``),
+    ``del events[i]``, ``append`` or ``insert`` one; those are kept as they are."""
+
+    def __init__(self):
+        self._kind = bytearray()      # index in _CLASSES, or _WHOLE
+        self._t = array("q")          # time, µs
+        self._node = array("H")       # index in _names
+        self._pkt = array("q")        # the packet: index in _bases * 256 + its TTL; -1: none
+        self._info = []               # the kind's own fields (a tuple), or a whole record
+        self._names: list[str] = []
+        self._name_ix: dict[str, int] = {}
+        self._bases: list[tuple] = []  # a packet without its TTL: (src, dst, id, tos, l4, load)
+        self._recent: dict[int, int] = {}   # id(l4) -> its latest base; cleared when _RECENT long
+        self._shared: dict[tuple, tuple] = {}
+        self._last, self._last_ref = None, -1     # the packet stored last, and its reference
+        self._made: dict[int, Packet] = {}         # packets read lately, by reference
+
+    def add(self, ev: Ev, t: int, node: str, pkt, info: tuple) -> None:
+        """Store the event ``RECORDS[ev](t, node, pkt, *info)``."""
+        code = _CODE[ev]
+        self._kind.append(code)
+        self._t.append(t)
+        n = self._name_ix.get(node)
+        self._node.append(self._name(node) if n is None else n)
+        if pkt is None:
+            self._pkt.append(-1)
+        elif pkt is self._last:          # the commonest case: the packet of the event before
+            self._pkt.append(self._last_ref)
+        else:
+            self._last, self._last_ref = pkt, self._ref(pkt)
+            self._pkt.append(self._last_ref)
+        if code in _SHARED:
+            info = self._shared.setdefault(info, info)
+        elif code == _NAT:
+            info = (self._ref(info[0]),) + info[1:]     # the packet before: by reference too
+        self._info.append(info)
+
+    def insert(self, i: int, record: Event) -> None:
+        """Add a record as it is (a reader's own, or one made by hand) before event ``i``."""
+        self._kind.insert(i, _WHOLE)
+        self._t.insert(i, record.t)
+        self._node.insert(i, self._name(record.node))
+        self._pkt.insert(i, -1)
+        self._info.insert(i, record)
+
+    def append(self, record: Event) -> None:
+        self.insert(len(self._kind), record)
+
+    def __setitem__(self, i: int, record: Event) -> None:
+        i = self._index(i)
+        del self[i]
+        self.insert(i, record)
+
+    def __delitem__(self, i: int) -> None:
+        if isinstance(i, slice):
+            for j in sorted(range(*i.indices(len(self._kind))), reverse=True):
+                del self[j]
+            return
+        i = self._index(i)
+        for column in (self._kind, self._t, self._node, self._pkt, self._info):
+            del column[i]
+
+    def _name(self, node: str) -> int:
+        n = self._name_ix.get(node)
+        if n is None:
+            n = self._name_ix[node] = len(self._names)
+            self._names.append(node)
+        return n
+
+    def _ref(self, pkt: Packet) -> int:
+        """The packet's reference: the base of a packet that differs only in TTL is shared."""
+        ip, l4, load = pkt
+        src, dst, ttl, ident, tos = ip
+        base = (src, dst, ident, tos, l4, load)
+        b = self._recent.get(id(l4))
+        if b is None or self._bases[b][4] is not l4 or self._bases[b] != base:
+            b = len(self._bases)
+            self._bases.append(base)
+            if len(self._recent) >= _RECENT:
+                self._recent.clear()
+            self._recent[id(l4)] = b
+        return b << 8 | ttl
+
+    def _packet(self, ref: int) -> Packet:
+        """The packet of ``ref``; the same object for events read close together, so a reader
+        sees one packet where the engine emitted one (``prev.pkt is e.pkt``)."""
+        pkt = self._made.get(ref)
+        if pkt is None:
+            if len(self._made) >= _RECENT:
+                self._made.clear()
+            src, dst, ident, tos, l4, load = self._bases[ref >> 8]
+            pkt = self._made[ref] = _new(Packet, (_new(IP, (src, dst, ref & 255, ident, tos)), l4, load))
+        return pkt
+
+    def _record(self, i: int) -> Event:
+        code, info = self._kind[i], self._info[i]
+        if code == _WHOLE:
+            return info
+        ref = self._pkt[i]
+        if code == _NAT:
+            info = (self._packet(info[0]),) + info[1:]
+        return _CLASSES[code](self._t[i], self._names[self._node[i]],
+                              None if ref < 0 else self._packet(ref), *info)
+
+    def __len__(self) -> int:
+        return len(self._kind)
+
+    def _index(self, i: int) -> int:
+        n = len(self._kind)
+        if i < 0:
+            i += n
+        if not 0 <= i < n:
+            raise IndexError(f"event {i} out of range: the trace has {n} events")
+        return i
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self._record(j) for j in range(*i.indices(len(self._kind)))]
+        return self._record(self._index(i))
+
+    def __iter__(self):
+        names, packet = self._names, self._packet
+        for code, t, node, ref, info in zip(self._kind, self._t, self._node, self._pkt, self._info):
+            if code == _WHOLE:
+                yield info
+                continue
+            if code == _NAT:
+                info = (packet(info[0]),) + info[1:]
+            yield _CLASSES[code](t, names[node], None if ref < 0 else packet(ref), *info)
+
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, Sequence) or isinstance(other, (str, bytes)):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other))
+
+    __hash__ = None
+
+    def __repr__(self) -> str:
+        return f"<Events: {len(self)} stored events>"
 
 
 def _jsonable(v):

@@ -282,7 +282,9 @@ def test_conntrack_check_catches_a_duplicate():
     r = sim.run("equalize-nat", seed=3, size=5000)
     news = [i for i, e in enumerate(r.events) if e.ev is Ev.CT_NEW]
     assert len(news) >= 2
-    r.events[news[1]].reply = r.events[news[0]].reply
+    e = r.events[news[1]]
+    e.reply = r.events[news[0]].reply
+    r.events[news[1]] = e              # a record read is a copy: put it back
     with pytest.raises(AssertionError, match="is also live"):
         check_conntrack(r, [-1])
 
@@ -300,6 +302,7 @@ def test_reply_check_catches_a_wrong_translation():
     i = next(i for i, e in enumerate(r.events) if e.ev is Ev.DELIVER and e.node == "local1")
     e = r.events[i]
     e.pkt = e.pkt.with_dst(e.pkt.ip.dst, e.pkt.dport + 1)
+    r.events[i] = e                    # a record read is a copy: put it back
     with pytest.raises(AssertionError, match="never sent from"):
         check_replies(r)
 
