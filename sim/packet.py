@@ -176,8 +176,11 @@ class Packet(NamedTuple):
         return l4.id if type(l4) is ICMP else l4.dport
 
     def flow(self) -> FlowTuple:
-        """The 5-tuple conntrack and the L4 hash look at."""
-        return (self.proto, self.ip.src, self.sport, self.ip.dst, self.dport)
+        """The 5-tuple conntrack and the L4 hash look at (for ICMP echo both ports are its id)."""
+        ip, l4 = self.ip, self.l4
+        if type(l4) is ICMP:
+            return (ICMP_PROTO, ip.src, l4.id, ip.dst, l4.id)
+        return (_PROTO_OF[type(l4)], ip.src, l4.sport, ip.dst, l4.dport)
 
     def wire_len(self) -> int:
         l4 = self.l4
@@ -238,7 +241,11 @@ def _set_port(l4: L4, port: int | None, field: str) -> L4:
         return l4
     if type(l4) is ICMP:
         return l4._replace(id=port)
-    return l4._replace(**{field: port})
+    # sport and dport are the first two fields of TCP and UDP; built directly, as NamedTuple's
+    # _replace(**{field: port}) costs a keyword dict and a map over every field, per NAT
+    if field == "sport":
+        return _new(type(l4), (port,) + l4[1:])
+    return _new(type(l4), (l4[0], port) + l4[2:])
 
 
 def _tcpdump_flags(flags: str) -> str:
