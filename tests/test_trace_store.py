@@ -1,0 +1,100 @@
+"""The compact stored trace (sim.trace.Events): readers see the records the engine emitted."""
+from __future__ import annotations
+
+import copy
+import pickle
+
+import pytest
+
+import sim
+from sim.trace import RECORDS, CtDel, Events, Ev, Hop
+
+SCENARIOS = [("equalize-nat", {"seed": 2, "size": 20000}), ("mptcp", {"seed": 1, "size": 20000}),
+             ("uplink-down", {"seed": 1, "size": 20000}), ("icmp-equalize-nat", {"seed": 1}),
+             ("udp-equalize-nat", {"seed": 1}), ("hash-l4-nat", {"seed": 3, "size": 20000})]
+
+
+def _run_recording(monkeypatch, name, kw):
+    """A run, and every event as the record the engine emitted it (made beside the store)."""
+    emitted = []
+    add = Events.add
+
+    def recording_add(self, ev, t, node, pkt, info):
+        emitted.append(RECORDS[ev](t, node, pkt, *info))
+        add(self, ev, t, node, pkt, info)
+
+    monkeypatch.setattr(Events, "add", recording_add)
+    return sim.run(name, **kw), emitted
+
+
+@pytest.mark.parametrize("name,kw", SCENARIOS)
+def test_reading_gives_the_records_emitted(monkeypatch, name, kw):
+    r, emitted = _run_recording(monkeypatch, name, kw)
+    assert len(r.events) == len(emitted) > 100
+    assert {type(e) for e in emitted} >= {Hop}
+    # iteration, indexing (both signs) and slices give equal records of the same class
+    for i, (got, want) in enumerate(zip(r.events, emitted)):
+        assert type(got) is type(want) and got == want, i
+    n = len(emitted)
+    for i in (0, 1, n // 2, n - 1, -1, -n):
+        assert r.events[i] == emitted[i]
+    assert r.events[5:40:3] == emitted[5:40:3] and r.events[-10:] == emitted[-10:]
+    # the packets themselves, field by field, and a NAT's packet before
+    assert [e.pkt for e in r.events] == [e.pkt for e in emitted]
+    nats = [(a, b) for a, b in zip(r.events, emitted) if b.ev is Ev.NAT]
+    assert all(a.before == b.before and a.before.ip.ttl == b.before.ip.ttl for a, b in nats)
+
+
+def test_one_packet_object_where_the_engine_emitted_one(monkeypatch):
+    r, emitted = _run_recording(monkeypatch, "connection-level", {"seed": 1, "size": 20000})
+    read = list(r.events)
+    same = [i for i in range(1, len(emitted))
+            if emitted[i].pkt is not None and emitted[i].pkt is emitted[i - 1].pkt]
+    assert len(same) > 50
+    assert all(read[i].pkt is read[i - 1].pkt for i in same)
+    # and packets the engine made separately (a router's TTL decrement) stay apart
+    hops = [i for i in range(1, len(emitted)) if emitted[i].ev is Ev.HOP and emitted[i - 1].ev is Ev.HOP
+            and emitted[i].pkt.ip.ttl != emitted[i - 1].pkt.ip.ttl]
+    assert all(read[i].pkt is not read[i - 1].pkt for i in hops)
+
+
+def test_changing_a_stored_trace():
+    r = sim.run("equalize-nat", seed=3, size=5000)
+    ev = r.events
+    n = len(ev)
+    e = ev[10]
+    e.node = "elsewhere"
+    assert ev[10].node != "elsewhere"            # a record read is a copy
+    ev[10] = e
+    assert ev[10] is e and len(ev) == n
+    extra = CtDel(ev[-1].t, "router", None, 99, "by hand")
+    ev.append(extra)
+    assert ev[-1] is extra and len(ev) == n + 1
+    first = ev[0]
+    del ev[0]
+    assert len(ev) == n and ev[0] != first and ev.index(extra) == n - 1
+    ev.insert(0, first)
+    assert ev[0] is first
+    with pytest.raises(IndexError, match=f"event {n + 1} out of range: the trace has {n + 1} events"):
+        ev[n + 1]
+
+
+def test_equality_copy_and_pickle():
+    r = sim.run("equalize-nat", seed=1, size=5000)
+    assert r.events == list(r.events) and r.events != list(r.events)[:-1]
+    assert sim.run("equalize-nat", seed=1, size=5000, trace=False).events == []
+    for other in (pickle.loads(pickle.dumps(r.events)), copy.deepcopy(r.events)):
+        assert other == r.events and list(other) == list(r.events)
+
+
+def test_a_stored_event_is_small():
+    """What the store keeps per event, measured by sys.getsizeof on its parts (the bench,
+    python -m sim.bench_trace, measures it with tracemalloc): far below a record's 56-96 B
+    plus a packet and header per hop."""
+    from sim.bench_trace import breakdown
+    b = breakdown(200_000)
+    kept = b["columns"] + b["info"][1] + b["bases"][1] + b["l4"][1]
+    # a packet's hops share its base: two per packet here (before and after NAT) for its four
+    # hops, where every router's TTL decrement made a new packet (1.25 per hop)
+    assert b["bases"][0] <= 0.6 * b["kinds"]["hop"]
+    assert kept < 100, b
