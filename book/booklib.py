@@ -25,7 +25,8 @@ if not sys.path or sys.path[0] != str(ROOT):
 import sim  # noqa: E402
 import sim.runs  # noqa: E402
 from sim.route_cache import RtEntry, show_entry  # noqa: E402
-from sim.trace import Ev, event_dict, event_text, fmt_tuple  # noqa: E402
+from sim.reasons import Gone  # noqa: E402,F401  (chapters: bl.Gone.EQUALIZE)
+from sim.trace import Drop, Ev, event_dict, event_text, fmt_tuple  # noqa: E402
 
 import matplotlib  # noqa: E402
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from sim.runs import run
-from sim.trace import Ev
+from sim.trace import Drop, Ev
 
 from . import (addressed, addresses_text, _config_instance, _download_ok, exercise, _handshake, _how,
                 numeric, predict, python_note, _summary_only)
@@ -13,7 +13,7 @@ def _remote_verdict(r, i_deliver: int) -> tuple[str, int]:
     for j in range(i_deliver + 1, min(i_deliver + 6, len(r.events))):
         e = r.events[j]
         if e.node == "remote1" and e.ev is Ev.DROP and e.pkt == pkt:
-            return ("ignore" if e.reason.value == "ignored by remote" else "reset"), j
+            return ("ignore" if e.reason is Drop.IGNORED else "reset"), j
     return "accept", next((j for j in range(i_deliver + 1, len(r.events))
                            if r.events[j].node == "remote1"), i_deliver)
 
