@@ -244,9 +244,14 @@ class Result:
         done, tables = folds.get(node, (-1, None))
         if tables is None or done > i:
             done, tables = -1, Tables()
-        for e in self.events[done + 1:i + 1]:
-            if e.node == node:
-                tables.apply(e)
+        events = self.events
+        if hasattr(events, "at_node"):          # the stored trace: only this node's records
+            for j in events.at_node(node, done + 1, i + 1):
+                tables.apply(events[j])
+        else:
+            for e in events[done + 1:i + 1]:
+                if e.node == node:
+                    tables.apply(e)
         folds[node] = (i, tables)
         return RouterState(t=self.events[i].t, routes=self.net[node].fib.show(),
                            cache={k: dict(v) for k, v in tables.cache.items()},

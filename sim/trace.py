@@ -389,6 +389,15 @@ class Events(MutableSequence):
     def __len__(self) -> int:
         return len(self._kind)
 
+    def at_node(self, node: str, start: int = 0, stop: int | None = None) -> list[int]:
+        """The indices in ``[start, stop)`` of the events at ``node``, read from the node
+        column alone: a fold of one router's tables builds only that router's records."""
+        n = self._name_ix.get(node)
+        if n is None:
+            return []
+        col = self._node
+        return [i for i in range(start, len(col) if stop is None else stop) if col[i] == n]
+
     def _index(self, i: int) -> int:
         n = len(self._kind)
         if i < 0:
