@@ -35,7 +35,8 @@ WHEELS = ROOT / "_build" / "live-wheels"
 SNAPSHOTS = ROOT / "_build" / "live-snapshot"
 SNAPSHOT = "python.snapshot.gz"
 STATIC = "_static/op1-live"
-PYODIDE_FILES = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm")
+PYODIDE_FILES = ("pyodide.mjs", "pyodide.asm.mjs")      # and pyodide.asm.wasm, gzipped: wasm_gz()
+WASM = "pyodide.asm.wasm"
 GRAPHVIZ = NODE / "@hpcc-js" / "wasm-graphviz" / "dist" / "index.js"
 ZIP_DATE = (2000, 1, 1, 0, 0, 0)     # fixed: the same checkout gives the same archive
 
@@ -201,6 +202,25 @@ def python_snapshot(cache: Path = SNAPSHOTS) -> Path:
     if not out.exists():
         raise LiveBuildError("could not make the live panels' Python snapshot: node wrote nothing")
     for old in cache.glob("*.gz"):
+        if old != out and not old.name.startswith(WASM):
+            old.unlink()
+    return out
+
+
+def wasm_gz(cache: Path = SNAPSHOTS) -> Path:
+    """Pyodide's WebAssembly (9.6 MB) gzipped: 3.5 MB in the site.  Pyodide fetches
+    ``pyodide.asm.wasm`` by name; the worker answers that one fetch with this file unzipped
+    as it arrives (``DecompressionStream``), so the browser still compiles it while it
+    streams.  Kept in ``cache`` by the content it is made from; the same bytes every build."""
+    import gzip
+    import hashlib
+    src = (NODE / "pyodide" / WASM).read_bytes()
+    out = cache / f"{WASM}.{hashlib.sha256(src).hexdigest()[:16]}.gz"
+    if out.exists():
+        return out
+    cache.mkdir(parents=True, exist_ok=True)
+    _write(out, gzip.compress(src, compresslevel=9, mtime=0))
+    for old in cache.glob(f"{WASM}.*.gz"):
         if old != out:
             old.unlink()
     return out
@@ -224,21 +244,23 @@ def _write(dst: Path, data: bytes) -> None:
 
 def fetched_bytes() -> int:
     """What the first Run fetches: Pyodide, Graphviz, the worker, the archives."""
-    files = [*(NODE / "pyodide" / f for f in PYODIDE_FILES), GRAPHVIZ, LIVE_SRC / "worker.js", python_snapshot(),
-             stdlib_zip()]
+    files = [*(NODE / "pyodide" / f for f in PYODIDE_FILES), wasm_gz(), GRAPHVIZ, LIVE_SRC / "worker.js",
+             python_snapshot(), stdlib_zip()]
     return (sum(f.stat().st_size for f in files if f.exists()) + len(sim_archive()) + len(scapy_archive())
             + len(lock_file()))
 
 
 def build_live(dest: Path) -> dict:
     """Write the live files into ``dest``; returns the manifest."""
-    missing = [p for p in [*(NODE / "pyodide" / f for f in PYODIDE_FILES), GRAPHVIZ] if not p.exists()]
+    missing = [p for p in [*(NODE / "pyodide" / f for f in (*PYODIDE_FILES, WASM)), GRAPHVIZ] if not p.exists()]
     if missing:
         raise LiveBuildError(f"{missing[0].relative_to(ROOT)} is missing: the live panels need the npm "
                              "packages of package.json (make node_modules/.installed runs npm ci)")
     (dest / "pyodide").mkdir(parents=True, exist_ok=True)
     for f in PYODIDE_FILES:
         _copy(NODE / "pyodide" / f, dest / "pyodide" / f)
+    _copy(wasm_gz(), dest / "pyodide" / f"{WASM}.gz")
+    (dest / "pyodide" / WASM).unlink(missing_ok=True)     # shipped whole before it was gzipped
     _copy(GRAPHVIZ, dest / "graphviz.mjs")
     for f in ("worker.js", "panel.js", "panel.css"):
         _copy(LIVE_SRC / f, dest / f)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import gzip
 import hashlib
 import http.server
 import json
@@ -332,8 +333,11 @@ def test_live_files_and_their_weight(built):
     assert (LIVE / manifest["snapshot"]).read_bytes() == op1_inpage.python_snapshot().read_bytes()
     assert (LIVE / "pyodide" / "python_stdlib.zip").read_bytes() == op1_inpage.stdlib_zip().read_bytes()
     assert json.loads((LIVE / "pyodide" / "pyodide-lock.json").read_text())["packages"] == {}
+    wasm = (op1_inpage.NODE / "pyodide" / "pyodide.asm.wasm").read_bytes()
+    assert gzip.decompress((LIVE / "pyodide" / "pyodide.asm.wasm.gz").read_bytes()) == wasm
+    assert not (LIVE / "pyodide" / "pyodide.asm.wasm").exists()     # shipped gzipped only
     total = sum(p.stat().st_size for p in LIVE.rglob("*") if p.is_file())
-    assert total <= 20 * 1024 * 1024, f"the live files weigh {total} bytes"
+    assert total <= 20_000_000, f"the live files weigh {total} bytes (goal: 20 MB)"
     page = (built / "book" / "06-equalize-nat.html").read_text()
     panel = re.search(r'<section class="op1-livepanel".*?</section>', page, re.S).group(0)
     before_run = len(panel.encode()) + (LIVE / "panel.js").stat().st_size + (LIVE / "panel.css").stat().st_size

@@ -10,6 +10,20 @@ import { Graphviz } from "./graphviz.mjs";
 let boot = null;
 const printed = [];
 
+// pyodide.asm.wasm is in the site gzipped (a third of its size).  Pyodide fetches it by that
+// name, so this one fetch is answered with the .gz file unzipped as it arrives: the browser
+// still compiles the WebAssembly while it streams.  Every other fetch goes through unchanged.
+const fetchFile = self.fetch.bind(self);
+self.fetch = (resource, init) => {
+  const url = String(resource instanceof Request ? resource.url : resource);
+  if (!url.endsWith("/pyodide.asm.wasm")) return fetchFile(resource, init);
+  return fetchFile(`${url}.gz`).then((r) => {
+    if (!r.ok) throw new Error(`pyodide.asm.wasm.gz: HTTP ${r.status}`);
+    return new Response(r.body.pipeThrough(new DecompressionStream("gzip")),
+                        { headers: { "Content-Type": "application/wasm" } });
+  });
+};
+
 async function bytes(url) {
   const r = await fetch(new URL(url, import.meta.url));
   if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
@@ -26,6 +40,10 @@ async function snapshot(file) {
 }
 
 async function start(id) {
+  if (!self.DecompressionStream) {
+    throw new Error("this browser cannot unzip a download as it arrives (DecompressionStream, in every "
+                    + "browser since 2023): the live replay needs a newer browser");
+  }
   postMessage({ id, status: "loading Python…" });
   const manifest = await (await fetch(new URL("manifest.json", import.meta.url))).json();
   const keep = (s) => { printed.push(s); if (printed.length > 50) printed.shift(); };
