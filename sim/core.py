@@ -31,6 +31,7 @@ class Sim:
         self.rng = random.Random(seed)
         self.trace = Trace(self, keep=trace)
         self.until = until
+        self.stopped = False    # stop(): the run ends after the event running now
         self._queue: list = []
         self._seq = 0
         self._live = 0          # scheduled events that are not daemons
@@ -51,6 +52,10 @@ class Sim:
             if not ev[2]:
                 self._live -= 1
 
+    def stop(self) -> None:
+        """End the run once the event running now returns (what is still queued never runs)."""
+        self.stopped = True
+
     def run(self) -> None:
         # Python's cyclic garbage collector is off while the events run: it would walk the
         # growing trace again and again (a fifth of a run with the trace on), and the engine
@@ -66,7 +71,7 @@ class Sim:
     def _run(self) -> None:
         queue, pop, until = self._queue, heapq.heappop, self.until
         n = 0
-        while queue and self._live:
+        while queue and self._live and not self.stopped:
             if until is not None and queue[0][0] > until:
                 break                     # left in the queue: a later run() resumes it
             t, _, daemon, fn, args = pop(queue)

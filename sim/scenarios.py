@@ -394,10 +394,18 @@ TRANSFER: dict[str | None, tuple[str, Callable[[Params], int]]] = {
 }
 
 
-def run(scenario: str, **overrides) -> Result:
-    """Run a named scenario: ``sim.run("equalize-nat", nat="article", seed=1)``."""
+def run(scenario: str, *, stop: Callable | None = None, **overrides) -> Result:
+    """Run a named scenario: ``sim.run("equalize-nat", nat="article", seed=1)``.
+
+    ``stop(event)``: called with each event recorded (the trace must be on); the run ends with
+    the engine step that recorded the first event for which it is true.  The events up to
+    it (and the rest of that step's) are the full run's, the later ones never happen: for a
+    reader that needs only the start of a run (a handshake).  A stopped run's summary
+    describes the run up to the stop."""
     p = make_params(scenario, **overrides)
     sim = Sim(seed=p.seed, trace=p.trace)
+    if stop is not None:
+        _stop_when(sim, stop)
     net = article_network(sim, p.spec())
     net.apps = {}
     net.apps.update(SCENARIOS[scenario].setup(net, p))
@@ -411,3 +419,17 @@ def run(scenario: str, **overrides) -> Result:
         sim.at(int(p.down_at * S), net.links[f"uplink{p.down_uplink}"].set_carrier, False, daemon=True)
     sim.run()
     return Result(scenario, p, sim, net, apps)
+
+
+def _stop_when(sim: Sim, stop: Callable) -> None:
+    """Stop ``sim`` after the first event recorded for which ``stop(event)`` is true."""
+    trace = sim.trace
+    if not trace.keep:
+        raise ParamError("stop= reads the recorded events: it needs trace=True")
+    emit, events = trace.emit, trace.events
+
+    def emit_and_check(*args) -> None:
+        emit(*args)
+        if not sim.stopped and stop(events[-1]):
+            sim.stop()
+    trace.emit = emit_and_check

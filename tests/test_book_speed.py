@@ -63,3 +63,56 @@ def test_an_estimate_over_the_cores_is_the_plain_loops(monkeypatch):
     monkeypatch.setattr(sim.runs, "JOBS", 1)
     looped = build(name, rng_for(name, "two-links-chance", ""))
     assert spread == looped and spread.answer.isdigit()
+
+
+@pytest.mark.parametrize("scenario,kind", [("equalize-nat", "rt_miss"), ("connection-level", "deliver"),
+                                           ("equalize-public", "nat")])
+def test_a_stopped_run_is_the_full_runs_start(scenario, kind):
+    """``sim.run(..., stop=f)`` ends with the engine step that recorded the first event for
+    which ``f`` is true: its events are the full run's up to that one and what the same step
+    recorded after it, not more; a stop that never holds changes nothing."""
+    for seed in (1, 2, 7):
+        full = sim.run(scenario, seed=seed)
+        events = list(full.events)
+        firsts = [i for i, e in enumerate(events) if e.ev.value == kind]
+        stopped = sim.run(scenario, seed=seed, stop=lambda e: e.ev.value == kind)
+        if firsts:
+            got = list(stopped.events)
+            assert firsts[0] < len(got) < len(events) and got == events[:len(got)]
+            assert len(got) - firsts[0] < 8             # that step's own events only
+        else:
+            assert list(stopped.events) == events
+        never = sim.run(scenario, seed=seed, stop=lambda e: False)
+        assert never.to_json() == full.to_json()
+
+
+def test_a_stop_needs_the_trace():
+    with pytest.raises(sim.ParamError, match="trace=True"):
+        sim.run("equalize-nat", trace=False, stop=lambda e: True)
+
+
+def test_two_links_chance_stopped_at_the_ack_answers_as_the_whole_run(monkeypatch):
+    """Two-links-chance stops each of its runs once the handshake's ACK has left the router:
+    for each pool variant's runs (2 to 5 uplinks, the student's addresses; the jobs its build
+    hands to map_runs), on many seeds, the answer is the whole run's, and the stop did cut
+    the run short."""
+    from sim.exercises.bank import BANK
+    from sim.exercises.bank import ch10_two_links as ch10
+    from sim.exercises.variants import member_name, rng_for
+    asked = []
+    monkeypatch.setattr(ch10, "map_runs", lambda fn, jobs: asked.append((fn, list(jobs))) or [False])
+    for k in range(8):
+        name = member_name(k)
+        BANK["two-links-chance"].build(name, rng_for(name, "two-links-chance", ""))
+    seen, ns = set(), set()
+    for fn, jobs in asked:
+        assert fn is ch10._same_uplink and len(jobs) == 1000
+        params = jobs[0][0]
+        ns.add(params["uplinks"])
+        for job in jobs[:60]:
+            whole = ch10._same_uplink(job, stop=None)
+            assert ch10._same_uplink(job) == whole, job
+            seen.add(whole)
+        r = sim.run("equalize-nat", **params, seed=jobs[0][1], stop=ch10._ack_left)
+        assert len(r.events) < len(sim.run("equalize-nat", **params, seed=jobs[0][1]).events)
+    assert len(asked) == 8 and seen == {True, False} and len(ns) >= 2
