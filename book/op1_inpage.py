@@ -8,7 +8,8 @@ reader's browser, and the built site gets what that needs.  A Sphinx extension
   and styles (``book/_live/panel.js``, ``panel.css``).
 - When the build finishes, ``_static/op1-live/`` gets: Pyodide (from ``node_modules``, the
   npm registry, installed by ``make``; its lock file without the package list), a snapshot of
-  its memory after start-up (made under node, kept in ``_build/live-snapshot``),
+  its memory after start-up and importing the simulator (made under node, kept in
+  ``_build/live-snapshot`` by the bytes of sim.zip among others),
   ``@hpcc-js/wasm-graphviz``'s module, the worker, ``sim.zip`` (the package built from this
   checkout, ``sim/kernel`` left out: it is the only part that touches a network) and
   ``scapy.zip``: the files of scapy's pure-Python wheel (``pip download``, the version
@@ -185,20 +186,34 @@ def lock_file() -> bytes:
     return json.dumps({"info": info, "packages": {}}, sort_keys=True).encode() + b"\n"
 
 
+def sim_key(archive: bytes | None = None) -> str:
+    """The hash of ``sim.zip`` that the snapshot keeps and the manifest names: the worker
+    restores the snapshot only for the sim.zip it was made with."""
+    import hashlib
+    return hashlib.sha256(sim_archive() if archive is None else archive).hexdigest()[:16]
+
+
 def python_snapshot(cache: Path = SNAPSHOTS) -> Path:
-    """Pyodide's memory just after start-up, gzipped (``_live/snapshot.mjs`` under node): the
-    worker restores it instead of starting the interpreter, which was most of a cold Run's
-    time.  Kept in ``cache`` by what it is made of (Pyodide's version and the maker)."""
+    """Pyodide's memory after start-up and after importing what a run and its first frame
+    import from ``sim`` (not scapy), gzipped (``_live/snapshot.mjs`` under node): the worker
+    restores it instead of starting the interpreter and compiling the simulator's modules,
+    which were most of a cold Run's time.  Kept in ``cache`` by what it is made of (Pyodide,
+    the maker, the standard library and this checkout's sim.zip)."""
     import hashlib
     maker = LIVE_SRC / "snapshot.mjs"
     stdlib = stdlib_zip(cache)
+    sim = sim_archive()
     key = hashlib.sha256(maker.read_bytes() + (NODE / "pyodide" / "package.json").read_bytes()
-                         + (NODE / "pyodide" / "pyodide.asm.wasm").read_bytes() + stdlib.read_bytes()).hexdigest()[:16]
+                         + (NODE / "pyodide" / "pyodide.asm.wasm").read_bytes() + stdlib.read_bytes()
+                         + sim).hexdigest()[:16]
     out = cache / f"{key}.gz"
     if out.exists():
         return out
     cache.mkdir(parents=True, exist_ok=True)
-    _node("snapshot.mjs", NODE / "pyodide", stdlib, out, what="the live panels' Python snapshot")
+    zip_path = cache / "sim-for-snapshot.zip"
+    zip_path.write_bytes(sim)
+    _node("snapshot.mjs", NODE / "pyodide", stdlib, zip_path, sim_key(sim), out,
+          what="the live panels' Python snapshot")
     if not out.exists():
         raise LiveBuildError("could not make the live panels' Python snapshot: node wrote nothing")
     for old in cache.glob("*.gz"):
@@ -271,7 +286,8 @@ def build_live(dest: Path) -> dict:
     _copy(python_snapshot(), dest / SNAPSHOT)
     for old in dest.glob("scapy-*.whl"):            # the whole wheel, shipped before scapy.zip
         old.unlink()
-    manifest = {"archives": [{"file": "sim.zip"}, {"file": "scapy.zip"}], "snapshot": SNAPSHOT}
+    manifest = {"archives": [{"file": "sim.zip"}, {"file": "scapy.zip"}], "snapshot": SNAPSHOT,
+                "sim": sim_key()}
     _write(dest / "manifest.json", json.dumps(manifest, indent=1).encode() + b"\n")
     return manifest
 

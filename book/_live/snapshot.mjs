@@ -1,18 +1,62 @@
-// Build-time only (book/op1_inpage.py runs it under node; never shipped): Pyodide started once
-// and the interpreter's memory saved as a gzipped snapshot.  The page's worker restores it
-// instead of starting Python from scratch, which was most of a cold Run's time (the
-// interpreter's start-up runs as WebAssembly the browser has not optimised yet).
-//   node book/_live/snapshot.mjs PYODIDE_DIR STDLIB_ZIP OUT.gz
-// (STDLIB_ZIP: the one the site ships; the snapshot holds its directory, so they must match.)
-// Nothing of the simulator is in it (importing sim would add 0.65 MB to the site, scapy 6 MB):
-// the snapshot depends on Pyodide alone.
-import { writeFileSync, renameSync } from "node:fs";
+// Build-time only (book/op1_inpage.py runs it under node; never shipped): Pyodide started,
+// the simulator imported, and the interpreter's memory saved as a gzipped snapshot.  The
+// page's worker restores it instead of starting Python and importing `sim`, which were most
+// of a cold Run's time (start-up and compiling every module run as WebAssembly the browser
+// has not optimised yet).
+//   node book/_live/snapshot.mjs PYODIDE_DIR STDLIB_ZIP SIM_ZIP SIM_KEY OUT.gz
+// STDLIB_ZIP: the one the site ships (the snapshot holds its directory, so they must match);
+// SIM_ZIP: the site's sim.zip, SIM_KEY its hash, kept in the snapshot as sys._op1_sim: the
+// worker restores the snapshot only if it matches the sim.zip it fetched.
+// Which modules: those a run and its first frame import, found by a first interpreter that
+// runs and draws every scenario (Graphviz drawing; its state is thrown away with it); scapy, imported when the
+// first packet is drawn, stays out (6 MB more).
+import { readFileSync, writeFileSync, renameSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { pathToFileURL } from "node:url";
 
-const [pyodideDir, stdLibURL, out] = process.argv.slice(2);
+const [pyodideDir, stdLibURL, simZip, simKey, out] = process.argv.slice(2);
 const { loadPyodide } = await import(pathToFileURL(`${pyodideDir}/pyodide.mjs`).href);
-const py = await loadPyodide({ _makeSnapshot: true, stdLibURL, stdout: () => {}, stderr: (s) => process.stderr.write(s + "\n") });
-py.runPython("import gc; gc.collect()");
+const quiet = { stdLibURL, stdout: () => {}, stderr: (s) => process.stderr.write(s + "\n") };
+const sim = new Uint8Array(readFileSync(simZip));
+const SETUP = `
+import sys
+if "/op1" not in sys.path:
+    sys.path.insert(0, "/op1")
+`;
+
+const { Graphviz } = await import(pathToFileURL(`${pyodideDir}/../@hpcc-js/wasm-graphviz/dist/index.js`).href);
+const gv = await Graphviz.load();
+const scan = await loadPyodide(quiet);
+scan.globals.set("op1_layout", (dot) => gv.layout(dot, "svg", "dot"));
+scan.unpackArchive(sim, "zip", { extractDir: "/op1" });
+scan.runPython(SETUP);
+const used = JSON.parse(scan.runPython(`
+import json, sys
+before = set(sys.modules)
+from sim import scenarios
+from sim.view import inpage, _dot
+inpage.use_renderer(op1_layout)
+for name in sorted(scenarios.SCENARIOS):
+    if "error" not in json.loads(inpage.run(name, "{}", "{}")):
+        inpage.draw(name, 200)
+mods = sorted(m for m in set(sys.modules) - before if m.split(".")[0] not in ("scapy", "js", "pyodide"))
+assert "scapy" not in " ".join(m.split(".")[0] for m in mods)
+json.dumps(mods)
+`));
+
+const py = await loadPyodide({ ...quiet, _makeSnapshot: true });
+py.unpackArchive(sim, "zip", { extractDir: "/op1" });
+py.runPython(SETUP);
+py.globals.set("op1_used", JSON.stringify(used));
+py.globals.set("op1_key", simKey);
+py.runPython(`
+import importlib, json, sys
+for m in json.loads(op1_used):
+    importlib.import_module(m)
+sys._op1_sim = op1_key
+del op1_used, op1_key
+import gc; gc.collect()
+`);
 writeFileSync(out + ".part", gzipSync(py.makeMemorySnapshot(), { level: 9 }));
 renameSync(out + ".part", out);
+process.stderr.write(`snapshot: ${used.length} modules imported\n`);

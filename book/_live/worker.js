@@ -31,7 +31,8 @@ async function bytes(url) {
 }
 
 // The snapshot of Python's memory made at build time (book/_live/snapshot.mjs), unzipped as it
-// arrives; restoring it skips the interpreter's start-up.  null: start Python from scratch.
+// arrives; restoring it skips the interpreter's start-up and importing the simulator (sim.zip
+// is still unpacked: modules a later step imports, scapy, are read from it).  null: start Python from scratch.
 async function snapshot(file) {
   if (!file || !self.DecompressionStream) return null;
   const r = await fetch(new URL(file, import.meta.url));
@@ -55,6 +56,9 @@ async function start(id) {
   try {
     const s = await snap;
     py = await loadPyodide(s ? { ...opts, _loadSnapshot: s } : opts);
+    // the snapshot has the simulator imported: use it only with the sim.zip it was made from
+    const made = s && py.runPython("import sys; getattr(sys, '_op1_sim', None)");
+    if (s && made !== manifest.sim) throw new Error(`made for sim.zip ${made}, not ${manifest.sim}`);
   } catch (err) {            // a snapshot this browser cannot restore: start Python the slow way
     keep(`snapshot not used: ${err}`);
     py = await loadPyodide(opts);
@@ -63,8 +67,12 @@ async function start(id) {
   postMessage({ id, status: "loading the simulator…" });
   for (const a of archives) py.unpackArchive(a, "zip", { extractDir: "/op1" });
   py.runPython(`
-import importlib, logging, os, sys
-importlib.invalidate_caches()
+import logging, os, sys
+# the snapshot's finders for /op1 saw it before scapy.zip was unpacked there; only those are
+# refreshed: importlib.invalidate_caches() would re-read the standard library's zip (0.5 s)
+for path, finder in list(sys.path_importer_cache.items()):
+    if path.startswith("/op1") and finder is not None:
+        finder.invalidate_caches()
 if "/op1" not in sys.path:
     sys.path.insert(0, "/op1")
 logging.getLogger("scapy").setLevel(logging.CRITICAL + 1)   # "does not support emscripten": no I/O is used here
