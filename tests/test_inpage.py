@@ -273,6 +273,18 @@ def test_the_site_carries_the_scapy_and_stdlib_the_replays_use():
     assert {"scapy/layers/inet.py", "scapy/packet.py", "scapy/utils.py"} <= set(names)
     assert "scapy/libs/manuf.py" not in names
     assert [n for n in names if ".dist-info/" in n and "LICENSE" in n.upper()]
+    # each module with its bytecode (compiled by Pyodide's Python at build time), an "unchecked
+    # hash" .pyc (flags 1: used whatever the unzipped source's date), and nothing else added
+    z = zipfile.ZipFile(io.BytesIO(op1_inpage.scapy_archive()))
+    sources = [n for n in names if n.endswith(".py")]
+    pycs = [n for n in names if n.endswith(".pyc")]
+    assert len(sources) > 20 and len(pycs) == len(sources)
+    for n in sources:
+        folder, _, file = n.rpartition("/")
+        pyc, = [p for p in pycs if p.startswith(f"{folder}/__pycache__/{file[:-3]}.cpython-3")]
+        head = z.read(pyc)[:16]
+        assert head[4:8] == (1).to_bytes(4, "little") and head[:4] == z.read(pycs[0])[:4], pyc
+    assert sorted(set(names) - set(sources) - set(pycs)) == [n for n in names if ".dist-info/" in n]
     std = zipfile.ZipFile(op1_inpage.stdlib_zip()).namelist()
     assert {"json/__init__.py", "zipfile/__init__.py", "base64.py"} <= set(std)
     assert not [n for n in std if n.split("/")[0] in op1_inpage.STDLIB_LEFT_OUT]

@@ -8,7 +8,15 @@ import { loadPyodide } from "./pyodide/pyodide.mjs";
 import { Graphviz } from "./graphviz.mjs";
 
 let boot = null;
+let pyodide = null;
+const later = [];                     // archives to unpack after the first frame
 const printed = [];
+
+function unpackLater() {
+  if (!later.length) return;
+  for (const a of later.splice(0)) pyodide.unpackArchive(a, "zip", { extractDir: "/op1" });
+  pyodide.runPython("op1_refresh()");
+}
 
 // pyodide.asm.wasm is in the site gzipped (a third of its size).  Pyodide fetches it by that
 // name, so this one fetch is answered with the .gz file unzipped as it arrives: the browser
@@ -31,8 +39,9 @@ async function bytes(url) {
 }
 
 // The snapshot of Python's memory made at build time (book/_live/snapshot.mjs), unzipped as it
-// arrives; restoring it skips the interpreter's start-up and importing the simulator (sim.zip
-// is still unpacked: modules a later step imports, scapy, are read from it).  null: start Python from scratch.
+// arrives; restoring it skips the interpreter's start-up and importing the simulator (the
+// archives are still unpacked: what the snapshot lacks, scapy, is imported from them).
+// null: start Python from scratch.
 async function snapshot(file) {
   if (!file || !self.DecompressionStream) return null;
   const r = await fetch(new URL(file, import.meta.url));
@@ -65,14 +74,21 @@ async function start(id) {
   }
   const [gv, archives] = await Promise.all([gvP, archivesP]);
   postMessage({ id, status: "loading the simulator…" });
-  for (const a of archives) py.unpackArchive(a, "zip", { extractDir: "/op1" });
+  // an archive marked "later" (scapy.zip: first imported when a packet is drawn) is unpacked
+  // once the first frame is out (unpackLater)
+  manifest.archives.forEach((a, i) => {
+    if (a.later) later.push(archives[i]); else py.unpackArchive(archives[i], "zip", { extractDir: "/op1" });
+  });
+  pyodide = py;
   py.runPython(`
 import logging, os, sys
-# the snapshot's finders for /op1 saw it before scapy.zip was unpacked there; only those are
+# the snapshot's finders for /op1 saw it before this worker unpacked there; only those are
 # refreshed: importlib.invalidate_caches() would re-read the standard library's zip (0.5 s)
-for path, finder in list(sys.path_importer_cache.items()):
-    if path.startswith("/op1") and finder is not None:
-        finder.invalidate_caches()
+def op1_refresh():
+    for path, finder in list(sys.path_importer_cache.items()):
+        if path.startswith("/op1") and finder is not None:
+            finder.invalidate_caches()
+op1_refresh()
 if "/op1" not in sys.path:
     sys.path.insert(0, "/op1")
 logging.getLogger("scapy").setLevel(logging.CRITICAL + 1)   # "does not support emscripten": no I/O is used here
@@ -125,6 +141,7 @@ onmessage = async (e) => {
     const drawn = JSON.parse(inpage.draw(m.title, m.maxSteps));
     postMessage({ id: m.id, ...drawn, events: run.events, runMs: run.ms });
     if (drawn.error) return;
+    unpackLater();
     current = { id: m.id, steps: drawn.steps, want: [], next: 0 };
     fillIn(inpage, current).catch((err) => {
       const why = String((err && err.message) || err).trim().split("\n").pop();
