@@ -30,7 +30,9 @@ kernel-soak: system $(STAMP)
 BOOK_STAMP := $(VENV)/.book-installed
 
 # jupyter-cache keys a chapter on its own text only: when the simulator or the book's helpers
-# change, the executed chapters are thrown away so every number is recomputed.
+# change, the executed chapters are thrown away so every number is recomputed.  The chapters
+# the cache lacks are executed into it two at a time first (book/execute_parallel.py): Jupyter
+# Book runs them one after another, leaving a core idle.
 BOOK_DEPS = find sim book/booklib.py \( -name '*.py' -o -name '*.css' -o -name '*.js' \) -not -path '*/__pycache__/*' | LC_ALL=C sort | xargs cat | sha256sum | cut -c1-16
 
 # The repository the launch buttons name (book/op1_live.py): a bad OP1_REPOSITORY_URL gets one line here.
@@ -38,6 +40,7 @@ book: system $(STAMP) $(BOOK_STAMP) $(NODE_STAMP)
 	@$(PY) book/op1_live.py repository > /dev/null
 	@h=$$($(BOOK_DEPS)); if [ "$$(cat _build/.book-deps 2>/dev/null)" != "$$h" ]; then \
 	  rm -rf _build/.jupyter_cache _build/jupyter_execute _build/.doctrees; fi
+	$(PY) book/execute_parallel.py _build/.jupyter_cache
 	$(VENV)/bin/jupyter-book build . -W -n --keep-going
 	@$(BOOK_DEPS) > _build/.book-deps
 

@@ -14,12 +14,22 @@ ROOT = Path(__file__).resolve().parent.parent
 FOLDER = "sx-replays"
 
 
+def chapter_environment(build: Path) -> dict[str, str]:
+    """What the chapters' kernels find in their environment when the book is built into
+    ``build`` (``_build``): build every exercise's pool, write the replays into
+    ``build/sx-replays`` (made here).  book/execute_parallel.py executes them with it too."""
+    from sim.exercises.site import POOL_ENV, REPLAY_DIR_ENV, REPLAY_URL_ENV
+    replays = build / FOLDER
+    replays.mkdir(parents=True, exist_ok=True)
+    return {POOL_ENV: "1", REPLAY_DIR_ENV: str(replays),
+            REPLAY_URL_ENV: f"../{FOLDER}/"}   # the chapters are book/*.html
+
+
 def setup(app):
     def config_inited(app, config):
         import sys
         if str(ROOT) not in sys.path:
             sys.path.insert(0, str(ROOT))
-        from sim.exercises.site import POOL_ENV, REPLAY_DIR_ENV, REPLAY_URL_ENV
         replays = Path(app.outdir).parent / FOLDER
         cache = Path(app.outdir).parent / ".jupyter_cache"        # myst-nb's default, as _config.yml keeps it
         if not replays.is_dir() and cache.exists():
@@ -28,10 +38,7 @@ def setup(app):
             shutil.rmtree(app.doctreedir, ignore_errors=True)
         if not cache.exists() and replays.exists():
             shutil.rmtree(replays)            # every chapter runs again and writes them anew
-        replays.mkdir(parents=True, exist_ok=True)
-        os.environ[POOL_ENV] = "1"
-        os.environ[REPLAY_DIR_ENV] = str(replays)
-        os.environ[REPLAY_URL_ENV] = f"../{FOLDER}/"   # the chapters are book/*.html
+        os.environ.update(chapter_environment(Path(app.outdir).parent))
 
     def build_finished(app, exc):
         if exc is not None or app.builder.format != "html":

@@ -116,3 +116,26 @@ def test_two_links_chance_stopped_at_the_ack_answers_as_the_whole_run(monkeypatc
         r = sim.run("equalize-nat", **params, seed=jobs[0][1], stop=ch10._ack_left)
         assert len(r.events) < len(sim.run("equalize-nat", **params, seed=jobs[0][1]).events)
     assert len(asked) == 8 and seen == {True, False} and len(ns) >= 2
+
+
+def test_the_build_used_the_chapters_executed_in_parallel():
+    """``make book`` executes the chapters into the jupyter cache two at a time
+    (book/execute_parallel.py), reading them as myst-nb does; had its notebook differed from
+    myst-nb's (another hash), the build would have executed the chapter again and stored a
+    newer record for it.  So: every chapter's newest record is the one ``read(path)`` matches."""
+    import execute_parallel as ep
+    from jupyter_cache import get_cache
+    where = Path(__file__).resolve().parent.parent / "_build" / ".jupyter_cache"
+    if not where.is_dir():
+        why = f"no jupyter cache in {where}: `make book` first (make test does)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(why + " (CI=true: not skipping)")
+        pytest.skip(why)
+    cache = get_cache(str(where))
+    records = cache.list_cache_records()
+    chapters = ep.chapters()
+    assert len(chapters) >= 10
+    for path in chapters:
+        mine = cache.match_cache_notebook(ep.read(path))
+        newest = max((r for r in records if Path(r.uri).name == path.name), key=lambda r: r.created)
+        assert newest.pk == mine.pk, path.name
