@@ -59,7 +59,7 @@ def execute(path: Path):
 def main(argv: list[str]) -> int:
     from jupyter_cache import get_cache
     from jupyter_cache.base import CacheBundleIn
-    where = Path(argv[0] if argv else ROOT / "_build" / ".jupyter_cache")
+    where = Path(argv[0] if argv else ROOT / "_build" / ".jupyter_cache").resolve()  # the kernels run in book/
     sys.path[:0] = [str(ROOT), str(ROOT / "book")]
     from op1_exercises import FOLDER, chapter_environment
     if where.exists() and not (where.parent / FOLDER).is_dir():
