@@ -316,12 +316,37 @@ def _progress(total: int, show: bool | None):
 
 
 def _graded(items: list, jobs: int, task: dict, bar) -> list:
-    """``_grade_row`` over ``items``, in order, in ``jobs`` processes (1: in this one)."""
+    """``_grade_row`` over ``items``, in order, in ``jobs`` processes (1: in this one).
+    A Ctrl-C is also remembered: Python drops a KeyboardInterrupt raised inside a fork
+    handler (logging's ``_releaseLock`` while the pool starts a worker), and the class
+    would then be graded to the end as if nobody had pressed it."""
+    import signal
+    import threading
+    if threading.current_thread() is not threading.main_thread():
+        return _graded_rows(items, jobs, task, bar, [])
+    pressed: list = []
+
+    def on_sigint(signum, frame):
+        pressed.append(signum)
+        raise KeyboardInterrupt
+    old = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        out = _graded_rows(items, jobs, task, bar, pressed)
+    finally:
+        signal.signal(signal.SIGINT, old)
+    if pressed:
+        raise KeyboardInterrupt
+    return out
+
+
+def _graded_rows(items: list, jobs: int, task: dict, bar, pressed: list) -> list:
     jobs = max(1, min(jobs, len(items)))
     out = []
     if jobs == 1:
         _set_task(task)
         for item in items:
+            if pressed:
+                raise KeyboardInterrupt
             out.append(_grade_row(item))
             if bar is not None:
                 bar.update(1)
@@ -332,6 +357,8 @@ def _graded(items: list, jobs: int, task: dict, bar) -> list:
     pool = ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_set_task, initargs=(task, True))
     try:
         for row in pool.map(_grade_row, items, chunksize=max(1, min(8, len(items) // (4 * jobs)))):
+            if pressed:
+                raise KeyboardInterrupt
             out.append(row)
             if bar is not None:
                 bar.update(1)
