@@ -299,44 +299,41 @@ RUNS = [["run", "equalize-nat", "--seed", "3", "--size", "20000"],
         ["run", "uplink-down", "--seed", "2", "--size", "50000"]]
 
 
-def test_pyodide_prints_the_same_json_traces_as_cpython(tmp_path):
+def _pyodide_runs(tmp_path, *extra: str) -> list[dict]:
+    """The lines ``tests/pyodide_run.mjs`` prints for RUNS (JSON traces) with this checkout's
+    sim.zip; ``extra``: a snapshot and standard library to restore instead of starting Python."""
     node = shutil.which("node")
     if node is None or not (ROOT / "node_modules" / "pyodide" / "pyodide.mjs").exists():
         _skip_or_fail("node or node_modules/pyodide missing (apt-get install nodejs; make node_modules/.installed)")
     (tmp_path / "sim.zip").write_bytes(op1_inpage.sim_archive())
     runs = [argv + ["--format", "json"] for argv in RUNS]
     proc = subprocess.run([node, str(ROOT / "tests" / "pyodide_run.mjs"), str(tmp_path / "sim.zip"),
-                           json.dumps(runs)], capture_output=True, text=True, timeout=900, cwd=ROOT)
+                           json.dumps(runs), *extra], capture_output=True, text=True, timeout=900, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    got = [json.loads(line) for line in proc.stdout.splitlines()]
+    return [json.loads(line) for line in proc.stdout.splitlines()]
+
+
+def _same_as_cpython(got: list[dict]) -> None:
+    runs = [argv + ["--format", "json"] for argv in RUNS]
     assert len(got) == len(runs)
     for argv, g in zip(runs, got):
         cp = subprocess.run([sys.executable, "-m", "sim", *argv], capture_output=True, check=True, cwd=ROOT).stdout
         assert g["platform"] == "emscripten" and g["rc"] == 0
         assert (g["bytes"], g["sha256"]) == (len(cp), hashlib.sha256(cp).hexdigest()), argv
+
+
+def test_pyodide_prints_the_same_json_traces_as_cpython(tmp_path):
+    _same_as_cpython(_pyodide_runs(tmp_path))
 
 
 def test_the_snapshot_holds_this_checkouts_sim_and_runs_the_same_traces(tmp_path):
     """The live panel restores a snapshot with the simulator already imported: it must be this
     checkout's (sim.zip's hash, which the worker compares with the manifest's) and a run from it
     must print CPython's bytes."""
-    node = shutil.which("node")
-    if node is None or not (ROOT / "node_modules" / "pyodide" / "pyodide.mjs").exists():
-        _skip_or_fail("node or node_modules/pyodide missing (apt-get install nodejs; make node_modules/.installed)")
-    (tmp_path / "sim.zip").write_bytes(op1_inpage.sim_archive())
-    runs = [argv + ["--format", "json"] for argv in RUNS]
-    proc = subprocess.run([node, str(ROOT / "tests" / "pyodide_run.mjs"), str(tmp_path / "sim.zip"),
-                           json.dumps(runs), str(op1_inpage.python_snapshot()), str(op1_inpage.stdlib_zip())],
-                          capture_output=True, text=True, timeout=900, cwd=ROOT)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    head, *got = [json.loads(line) for line in proc.stdout.splitlines()]
+    head, *got = _pyodide_runs(tmp_path, str(op1_inpage.python_snapshot()), str(op1_inpage.stdlib_zip()))
     assert head["sim"] == op1_inpage.sim_key() != op1_inpage.sim_key(b"another sim.zip")
     assert {"sim.core", "sim.router", "sim.scenarios", "sim.view.inpage", "sim.view.player"} <= set(head["modules"])
-    assert len(got) == len(runs)
-    for argv, g in zip(runs, got):
-        cp = subprocess.run([sys.executable, "-m", "sim", *argv], capture_output=True, check=True, cwd=ROOT).stdout
-        assert g["platform"] == "emscripten" and g["rc"] == 0
-        assert (g["bytes"], g["sha256"]) == (len(cp), hashlib.sha256(cp).hexdigest()), argv
+    _same_as_cpython(got)
 
 
 # -- the built site ------------------------------------------------------------------------------------
