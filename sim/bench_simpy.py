@@ -1,6 +1,6 @@
 """The bench's download written the way SimPy is meant to be used (``python -m sim.bench``).
 
-The same network and the same loss-free TCP as ``sim.bench_floor``, in
+The same packets on the same devices as ``sim.bench_floor.download_bare``, in
 SimPy's idiom: every device is a process that takes packets from its
 ``Store`` (its transmit queue) and holds each for its time on the wire; a
 packet's trip along a link is a process of its own; the two hosts are

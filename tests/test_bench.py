@@ -15,7 +15,7 @@ import pytest
 
 import sim
 from sim import bench
-from sim.bench_floor import download as floor
+from sim.bench_floor import UPLINK_ADDR, download as floor, download_bare as bare
 from sim.trace import Ev, event_dict
 
 SIZES = (1, 1460, 1461, 2920, 46_720, 46_721, 123_457, 300_000)
@@ -30,8 +30,27 @@ def engine(size: int, trace: bool = False) -> tuple[int, int]:
 @pytest.mark.parametrize("size", SIZES)
 def test_floor_models_the_engines_download(size):
     hops, end = floor(size)
-    assert (hops, end) == engine(size)
+    assert (hops, end) == engine(size) == bare(size)
     assert hops % 4 == 0 and hops >= 4 * 9      # four links each way; handshake, request, FINs
+
+
+@pytest.mark.parametrize("seed", (1, 2, 3, 4))
+def test_floor_does_the_networks_work(seed):
+    """The floor routes, caches, masquerades and keeps TCP's numbers: the server sees the
+    uplink's address, the router cached both directions' routes and bound the connection
+    once, every byte was received and acknowledged, and the retransmission timer stopped."""
+    st = {}
+    floor(123_457, seed=seed, state=st)
+    addr, port = st["peer"]
+    assert addr in UPLINK_ADDR.values() and port == 40000
+    assert len(st["route_cache"]) == 2
+    assert sorted(d for d, _, _ in st["conntrack"].values()) == [False, True]
+    assert st["received"] == st["acked"] == 123_457 and st["rto_at"] is None
+
+
+def test_floor_picks_both_uplinks_across_seeds():
+    peers = {(lambda st: (floor(3000, seed=s, state=st), st["peer"][0])[1])({}) for s in range(12)}
+    assert peers == set(UPLINK_ADDR.values())
 
 
 def test_simpy_models_the_same_download():
@@ -81,9 +100,9 @@ def test_bench_runs_and_prints_its_figures():
                           "--mem-size", "20000"], capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr
     assert "check: every model counts" in out.stdout
-    for row in ("engine, counters only", "engine, trace on", "floor (heapq by hand)"):
+    for row in ("engine, counters only", "engine, trace on", bench.FLOOR, bench.BARE):
         assert row in out.stdout
-    assert "x floor" in out.stdout and "B (tracemalloc" in out.stdout
+    assert "x floor" in out.stdout and "x timing" in out.stdout and "B (tracemalloc" in out.stdout
 
 
 @pytest.mark.parametrize("args,word", [(["--size", "5"], "5 out of range"),
