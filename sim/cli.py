@@ -7,14 +7,30 @@ converters below are argparse ``type``s whose errors quote the value as written.
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 
 
 class OneLineParser(argparse.ArgumentParser):
-    """An ``ArgumentParser`` whose errors are one line: ``PROG: error: MESSAGE``, exit 2."""
+    """An ``ArgumentParser`` whose errors are one line: ``PROG: error: MESSAGE``, exit 2.
+
+    ``label`` is the word before the message (``"error: "``; ``""`` for a CLI whose every
+    message is ``PROG: MESSAGE``); its sub-command parsers get the same label unless given a
+    ``parser_class``.  ``rewrite`` maps argparse's own words to the CLI's (say, "the
+    following arguments are required: command" to a list of the commands)."""
+
+    def __init__(self, *args, label: str = "error: ", rewrite: dict[str, str] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.label, self.rewrite = label, dict(rewrite or {})
+
+    def add_subparsers(self, **kwargs):
+        kwargs.setdefault("parser_class", functools.partial(OneLineParser, label=self.label))
+        return super().add_subparsers(**kwargs)
 
     def error(self, message: str):
-        self.exit(2, f"{self.prog}: error: {message}\n")
+        for words, ours in self.rewrite.items():
+            message = message.replace(words, ours)
+        self.exit(2, f"{self.prog}: {self.label}{message}\n")
 
 
 def fail(prog: str, message: str, code: int = 2) -> int:

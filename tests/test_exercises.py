@@ -1010,6 +1010,28 @@ def test_cli_usage_messages():
     assert "the class's student ids" in h and "the answer file the student's page" in h
 
 
+@pytest.mark.parametrize("argv, line", [
+    ([], "python -m sim.exercises: give a command: sheet, grade, page, notebooks "
+         "(python -m sim.exercises COMMAND --help)"),
+    (["nope"], "python -m sim.exercises: argument command: invalid choice: 'nope' "
+               "(choose from 'sheet', 'grade', 'page', 'notebooks')"),
+    (["sheet"], "python -m sim.exercises sheet: the following arguments are required: --student"),
+    (["sheet", "--student", "a", "--chapter", "x"],
+     "python -m sim.exercises sheet: argument --chapter: wants a chapter number like 6 (2-10), got 'x'"),
+    (["grade", "--class", ".", "--jobs", "2.5"],
+     "python -m sim.exercises grade: argument --jobs: wants a number of processes from 1 to 256, got '2.5'"),
+    (["page", "-o", "x.html", "--format", "json"], "python -m sim.exercises: unrecognized arguments: --format json"),
+])
+def test_cli_argument_errors_are_one_line_without_usage(capsys, argv, line):
+    """argparse's errors, through the project's one CLI parser: ``PROG COMMAND: MESSAGE`` like the
+    CLI's own errors, the bad value named, no usage block, exit 2."""
+    from sim.exercises.__main__ import main
+    with pytest.raises(SystemExit) as e:
+        main(argv)
+    assert e.value.code == 2
+    assert capsys.readouterr().err == line + "\n"
+
+
 def test_terminal_feedback_is_plain_text(tmp_path):
     inst = instance("eqnat-remote", "alice")
     assert "**" in inst.explanation or "`" in inst.prompt

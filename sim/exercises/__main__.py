@@ -10,6 +10,7 @@ import json
 import sys
 
 from .._io import OutputError, atomic_write, write_stdout
+from ..cli import OneLineParser, checked
 from .bank import ExerciseError
 from .grade import GradeError, grade_file, grade_folder, jobs_default, sheet, sheet_markdown
 from .variants import BOOK_STUDENT, SECRET_ENV, SecretError, StudentError, env_secret, read_secret_file
@@ -18,11 +19,11 @@ PROG = "python -m sim.exercises"
 COMMANDS = ("sheet", "grade", "page", "notebooks")
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):
-        message = message.replace("the following arguments are required: command",
-                                  f"give a command: {', '.join(COMMANDS)} ({PROG} COMMAND --help)")
-        self.exit(2, f"{self.prog}: {message}\n")
+# every message of this CLI is "PROG COMMAND: MESSAGE", argparse's too (no "error:")
+_MISSING_COMMAND = {"the following arguments are required: command":
+                    f"give a command: {', '.join(COMMANDS)} ({PROG} COMMAND --help)"}
+_chapter = checked(int, lambda v: True, "wants a chapter number like 6 (2-10), got {got}")
+_jobs = checked(int, lambda v: True, "wants a number of processes from 1 to 256, got {got}")
 
 
 def _secret_option(p) -> None:
@@ -32,16 +33,16 @@ def _secret_option(p) -> None:
 
 
 def parser() -> argparse.ArgumentParser:
-    ap = _Parser(prog=PROG, description="exercise sheets, keys, pages, notebooks and grading "
-                                        "(run from the repository's root)")
-    sub = ap.add_subparsers(dest="cmd", metavar="command", required=True,
-                            parser_class=_Parser)
+    ap = OneLineParser(prog=PROG, description="exercise sheets, keys, pages, notebooks and grading "
+                                              "(run from the repository's root)",
+                       label="", rewrite=_MISSING_COMMAND)
+    sub = ap.add_subparsers(dest="cmd", metavar="command", required=True)
     student = "the student id: 1-64 letters, digits, '_', '.', '@' or '-'"
     chapter = "the chapter number (2-10; default: all chapters)"
 
     s = sub.add_parser("sheet", help="a student's exercise set, or the instructor's key (--key)")
     s.add_argument("--student", required=True, help=student)
-    s.add_argument("--chapter", type=int, help=chapter)
+    s.add_argument("--chapter", type=_chapter, help=chapter)
     s.add_argument("--key", action="store_true", help="the solution key: answers, explanations, revealed steps")
     s.add_argument("--format", choices=("markdown", "json"), default="markdown")
     s.add_argument("-o", "--output", metavar="FILE", help="write to FILE (default: standard output)")
@@ -56,9 +57,9 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("--gradebook", metavar="FILE",
                    help="with --class: also write FILE, one row per student (student, score, max, percent, "
                         "submitted_at) for an LMS gradebook's CSV import")
-    g.add_argument("--jobs", type=int, metavar="N",
+    g.add_argument("--jobs", type=_jobs, metavar="N",
                    help="with --class: grade in N processes (default: one per CPU)")
-    g.add_argument("--chapter", type=int,
+    g.add_argument("--chapter", type=_chapter,
                    help="grade this chapter (default: the file's \"chapter\", else every chapter it answers)")
     g.add_argument("--format", choices=("text", "json"), default="text", help="for one answer file")
     g.add_argument("-o", "--output", metavar="FILE", help="write to FILE (default: standard output)")
@@ -68,7 +69,7 @@ def parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("page", help="a self-contained HTML page of a student's exercises, to hand out")
     p.add_argument("--student", help=student + " (default: the book's own variant, 'book')")
-    p.add_argument("--chapter", type=int, help=chapter)
+    p.add_argument("--chapter", type=_chapter, help=chapter)
     p.add_argument("--ids", help="comma-separated exercise ids (default: all of the chapter)")
     p.add_argument("--key", action="store_true", help="show the key on the page (for the instructor only)")
     p.add_argument("-o", "--output", metavar="FILE", required=True, help="the HTML file to write")
@@ -77,7 +78,7 @@ def parser() -> argparse.ArgumentParser:
     n = sub.add_parser("notebooks", help="nbgrader-compatible assignment notebooks, one per chapter")
     n.add_argument("--out", default="exercises-nbgrader", metavar="DIR",
                    help="the nbgrader course folder to write source/chNN/ into (default: exercises-nbgrader)")
-    n.add_argument("--chapter", type=int, help=chapter)
+    n.add_argument("--chapter", type=_chapter, help=chapter)
     n.add_argument("--student", default="release", help="the variant the release notebook shows (default: release)")
     _secret_option(n)
     return ap
