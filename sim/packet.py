@@ -263,3 +263,16 @@ _L4_LEN = {TCP: TCP_HDR, UDP: UDP_HDR, ICMP: ICMP_HDR}
 def fmt_endpoint(addr: str, port: int) -> str:
     """The article's (IP, port) notation."""
     return f"({addr}, {port})"
+
+
+def parse_endpoint(text: str) -> tuple[str, int | None]:
+    """The reverse of ``fmt_endpoint``: ``"(10.0.0.1, 5000)"`` -> ``("10.0.0.1", 5000)``; an
+    address alone (what an ICMP peer sees: no port) -> ``("10.0.0.1", None)``.  Anything else is
+    a ValueError naming the text."""
+    if text.startswith("(") and text.endswith(")"):
+        addr, sep, port = text[1:-1].rpartition(", ")
+        if sep and addr and " " not in addr and port.isascii() and port.isdigit():
+            return addr, int(port)
+    elif text and not any(c in text for c in "(), "):
+        return text, None
+    raise ValueError(f"not an endpoint '(address, port)' or an address: {text!r}")

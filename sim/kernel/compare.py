@@ -37,6 +37,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..packet import parse_endpoint
 from .lab import uplink_addr
 from .observe import from_sim, observe
 from .scenarios import SCENARIOS, SIM_LAB, KernelResult, make_options, run

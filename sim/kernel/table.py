@@ -11,6 +11,7 @@ so ``sim.measured.markdown`` prints either table.
 from __future__ import annotations
 
 from ..measured import SETUPS, fill_cells, markdown  # noqa: F401  (markdown: the CLI prints with it)
+from ..packet import parse_endpoint
 from .scenarios import Setup, run_many
 
 
@@ -50,8 +51,8 @@ def measure_all(uplinks: int = 2, timeout: float = 30.0, only: list[str] | None 
             "setup": name, "kernel_setup": kernel_setup(p).describe(), "uplinks": uplinks,
             "echoed": e["echoed"], "messages": e["messages"], "reset": e["reset"],
             "complete": e["complete"], "seconds": e["seconds"], "error": e["error"],
-            "tcp_seen": sorted({x.strip("()").split(",")[0] for x in e["seen_by_server_as"]}),
-            "tcp_remote_saw": sorted({a.strip("()").split(",")[0] for f in eo["flows"]
+            "tcp_seen": sorted({parse_endpoint(x)[0] for x in e["seen_by_server_as"]}),
+            "tcp_remote_saw": sorted({parse_endpoint(a)[0] for f in eo["flows"]
                                       for a in f["remote_saw"]}),
             "tcp_up_packets": eo["upstream_per_uplink"], "tcp_drops": eo["drops"],
             "tcp_resets": eo["resets"],
