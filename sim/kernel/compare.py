@@ -269,7 +269,8 @@ def tcp_outcome(e: dict, slow_after: float | None, lost: bool | None = None) -> 
 
 
 def _addr(ep: str) -> str:
-    return ep.strip("()").split(",")[0].strip()
+    """The address of an endpoint "(addr, port)", or of an address alone (an ICMP peer)."""
+    return parse_endpoint(ep)[0]
 
 
 def _summary_view(s: dict, slow_after, lost: bool | None = None) -> dict:
@@ -298,7 +299,7 @@ def _flows_view(ob: dict, hashed: bool) -> dict:
         "foreign source": sorted({x.split(" on ")[0] + " on another uplink"
                                   for f in flows for x in f["foreign_source"]}) or ["none"],
         "handshake": [f.get("handshake") for f in flows if "handshake" in f],
-        "remote saw": sorted({_addr(x) if "(" in x else x for f in flows for x in f["remote_saw"]}),
+        "remote saw": sorted({_addr(x) for f in flows for x in f["remote_saw"]}),
         "remote saw per flow": sorted(len(f["remote_saw"]) for f in flows),
         "drops": sorted(ob["drops"]),
         "resets": sorted(ob["resets"]),
