@@ -11,6 +11,7 @@ import os
 import random
 import shutil
 import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -20,8 +21,9 @@ from sim.exercises import grade, instance
 from sim.exercises._js import JS
 from sim.exercises.bank import BANK, pool_instance
 from sim.exercises.grade import answer_file
-from sim.exercises.html import exercise_html, page_html, replay_name
+from sim.exercises.html import exercise_html, page_html
 from sim.exercises.model import normalise, open_sealed
+from sim.exercises.site import replay_name
 from sim.exercises.variants import BOOK_STUDENT, POOL, STUDENT_RE, member, member_name, pool_index
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -142,6 +144,27 @@ def test_a_replay_opens_at_the_deciding_event():
     r = sim.run("equalize-nat", seed=1)
     with pytest.raises(ValueError, match="not a step of this replay"):
         Player(r, stop=40, at=0)
+
+
+def test_the_site_module_does_not_import_the_page_module():
+    """The page (``html``) uses the site (``site``: the pool, the replays and their names), never
+    the other way round: no import of ``html`` in ``site``, lazy or not, and either can be
+    imported first in a fresh interpreter."""
+    import ast
+    tree = ast.parse((ROOT / "sim" / "exercises" / "site.py").read_text())
+    imported = set()                   # "from .html import x" -> html; "from . import html" -> html
+    for n in ast.walk(tree):
+        if isinstance(n, ast.ImportFrom):
+            imported |= {n.module.split(".")[-1]} if n.module else {a.name for a in n.names}
+        elif isinstance(n, ast.Import):
+            imported |= {a.name.split(".")[-1] for a in n.names}
+    assert "html" not in imported, imported
+    for first, second in (("site", "html"), ("html", "site")):
+        code = (f"import sim.exercises.{first} as a, sim.exercises.{second} as b; "
+                f"from sim.exercises.site import replay_name; from sim.exercises import html; "
+                f"assert html.site.replay_name is replay_name")
+        r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, (first, second, r.stderr)
 
 
 def test_the_shared_page_carries_the_pool_light():
@@ -304,7 +327,6 @@ def test_a_student_on_the_shared_site(site, tmp_path):
     answers = tmp_path / f"answers-{sid}.json"
     answers.write_text(json.dumps(exported))
     env = {k: v for k, v in os.environ.items() if k not in ("OP1_COURSE_SECRET", "OP1_COURSE_ID")}
-    import sys
     r = subprocess.run([sys.executable, "-m", "sim.exercises", "grade", "--student", sid, str(answers),
                         "--format", "json"], cwd=ROOT, capture_output=True, text=True, env=env, timeout=600)
     assert r.returncode == 0, r.stderr

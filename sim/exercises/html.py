@@ -12,12 +12,12 @@ the environment variable ``SIM_EXERCISES_KEY=1`` (``make book-instructor``).
 """
 from __future__ import annotations
 
-import hashlib
 import html
 import json
 import os
 import re
 
+from . import site
 from .bank import ExerciseError, chapter_ids, check_chapter, instance
 from .model import REVEAL_TITLE, Instance, context_title
 from .variants import BOOK_STUDENT, course_for, keyed  # BOOK_STUDENT: the variant a page shows when no student is given
@@ -125,7 +125,7 @@ def render(inst: Instance, key: bool | None = None, include_assets: bool = True,
     site): the page then asks for a student id and shows that student's; ``replays``: the URL
     of the folder holding each variant's replay (``site.write_replays``), '' for none."""
     uid = f"sx-{inst.ex_id}-{inst.salt[:8]}"
-    data = _data(inst, svg=not replays, replay=replay_name(inst) if replays and inst.step is not None else "")
+    data = _data(inst, svg=not replays, replay=site.replay_name(inst) if replays and inst.step is not None else "")
     pooled = pool is not None
     out = [f'<div class="sx-exercise" id="{uid}" data-exercise="{html.escape(inst.ex_id)}" '
            f'data-student="{html.escape(inst.student)}" data-store="{html.escape(store_name(inst))}" '
@@ -145,7 +145,7 @@ def render(inst: Instance, key: bool | None = None, include_assets: bool = True,
         out.append(_key_html(inst))
     out.append(f'<script type="application/json" class="sx-data">{_json_script(data)}</script>')
     if pooled:
-        variants = [{"html": _body(v, uid), "data": _data(v, svg=False, replay=replay_name(v)
+        variants = [{"html": _body(v, uid), "data": _data(v, svg=False, replay=site.replay_name(v)
                                                           if replays and v.step is not None else ""),
                      **({"key": _key_html(v)} if _key_on(key) else {})}
                     for v in pool]
@@ -168,12 +168,6 @@ def _key_html(inst: Instance) -> str:
     if inst.reveal:
         k.append(f'<pre>{html.escape(chr(10).join(inst.reveal))}</pre>')
     return '<details class="sx-key" open><summary>Instructor key</summary>' + " ".join(k) + "</details>"
-
-
-def replay_name(inst: Instance) -> str:
-    """The file name of the variant's replay on the shared site: derived from its salt and its
-    answer, so only a right answer (which decrypts it) tells the page where its replay is."""
-    return hashlib.sha256(f"{inst.salt}|replay|{inst.answer}".encode()).hexdigest()[:24] + ".html"
 
 
 def store_name(inst: Instance) -> str:
@@ -199,7 +193,6 @@ def exercise_html(chapter: int | None, ex_id: str, student: str | None = None, k
     ``pool``: carry the exercise's pool of variants, for the shared site, where a student
     enters their id (default: when the book build asks for it, ``site.pool_on()``, and no
     student is given)."""
-    from . import site
     inst = instance(ex_id, student or BOOK_STUDENT, secret)
     if chapter is not None and inst.chapter != chapter:
         raise ExerciseError(f"exercise {ex_id!r} is in chapter {inst.chapter}, not {chapter}")

@@ -9,6 +9,7 @@ hand-out page) an exercise shows one variant, as before.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -54,15 +55,20 @@ def replay_html(inst: Instance) -> str:
     return standalone_page([p.html()], title)
 
 
+def replay_name(inst: Instance) -> str:
+    """The file name of the variant's replay on the shared site: derived from its salt and its
+    answer, so only a right answer (which decrypts it) tells the page where its replay is."""
+    return hashlib.sha256(f"{inst.salt}|replay|{inst.answer}".encode()).hexdigest()[:24] + ".html"
+
+
 def replay_url() -> str:
     return os.environ.get(REPLAY_URL_ENV, "") if os.environ.get(REPLAY_DIR_ENV) else ""
 
 
 def write_replays(insts: list[Instance]) -> None:
     """Write the replay of each predict variant into ``$OP1_EXERCISE_REPLAY_DIR`` (once: a file's
-    name is derived from its variant's salt and answer, see ``html.replay_name``)."""
+    name is derived from its variant's salt and answer, see ``replay_name``)."""
     from .._io import atomic_write
-    from .html import replay_name
     folder = os.environ.get(REPLAY_DIR_ENV)
     if not folder:
         return
