@@ -154,6 +154,35 @@ def test_live_player_steps_and_reruns_with_new_parameters():
     assert lp.result.params.uplinks == 2
 
 
+def test_live_player_boxes_are_labelled_regions_not_headings():
+    """The player sits in a page whose headings are h1-h3: its box titles are no headings
+    (axe's heading-order), each view is a region (WAI-ARIA) labelled by its box's title, and a
+    second player on the page labels its own."""
+    pytest.importorskip("ipywidgets")
+    import ipywidgets as W
+    from sim.view import LivePlayer
+
+    def htmls(w):
+        if isinstance(w, W.HTML):
+            yield w.value
+        for c in getattr(w, "children", ()):
+            yield from htmls(c)
+
+    ids = []
+    for lp in (LivePlayer("equalize-nat", seed=1, size=3000, max_steps=20),
+               LivePlayer("ping", pings=2, max_steps=20)):
+        lp.step(3)
+        text = "".join(htmls(lp.widget))
+        assert not re.search(r"<h[1-6][\s>]", text), re.findall(r"<h[1-6][^>]*>[^<]*", text)
+        for view, title in (("topology", "Network"), ("ladder", "Ladder"), ("state", "Linux router: tables"),
+                            ("packet", "Packet")):
+            label = re.match(r'<div role="region" aria-labelledby="([^"]+)">', getattr(lp, view).value)
+            assert label, (view, getattr(lp, view).value[:120])
+            assert re.findall(rf'id="{label[1]}"[^>]*>([^<]*)<', text) == [title]
+            ids.append(label[1])
+    assert len(set(ids)) == len(ids) == 8
+
+
 def test_live_player_names_a_bad_scenario_or_parameter():
     pytest.importorskip("ipywidgets")
     from sim.view import LivePlayer

@@ -14,6 +14,7 @@ page use ``Player``.
 """
 from __future__ import annotations
 
+import itertools
 import time
 
 from .. import scenarios
@@ -35,6 +36,11 @@ CONTROLS = ("multipath", "equalize", "nat", "remote", "ingress_filter", "uplinks
 MAX_UPLINKS = 4
 AHEAD = 16                   # router diagrams drawn per dot run once the reader steps on
 SEED_MAX = 2**53 - 1         # the seed box's bound: the largest integer a browser holds exactly
+# the views' boxes: (attribute, title); each view is a region (WAI-ARIA) labelled by its title,
+# which is not a heading: the player sits inside a page whose own headings are h1-h3
+BOXES = (("topology", "Network"), ("ladder", "Ladder"), ("state", "Linux router: tables"),
+         ("packet", "Packet"))
+_players = itertools.count(1)   # the page's element ids of a player's box titles: op1-live<N>-<view>
 
 
 def _check_live(p) -> None:
@@ -158,7 +164,7 @@ class LivePlayer:
         self.params = dict(params)
         self.result = None
         self.frames: LiveFrames | None = None
-        self.last_run_s = 0.0
+        self._uid = f"op1-live{next(_players)}"
         style = {"description_width": "initial"}
         widths = {"uplinks": "120px", "seed": "140px", "down_at": "210px"}
 
@@ -200,8 +206,11 @@ class LivePlayer:
         self.prepare.on_click(lambda _b: self.prepare_downloads())
         css = W.HTML(f"<style>{_asset('player.css')}{STATE_CSS}"
                      ".op1-live .op1-ladder-scroll{max-height:460px}</style>")
-        box = lambda title, w: W.VBox([W.HTML(f'<h4 style="margin:2px 0;font-size:12px;'
-                                              f'text-transform:uppercase;color:#555">{title}</h4>'), w])
+        titles = dict(BOXES)
+        box = lambda view: W.VBox([W.HTML(f'<div id="{self._uid}-{view}" class="op1-live-boxh" '
+                                          f'style="margin:2px 0;font-size:12px;font-weight:bold;'
+                                          f'text-transform:uppercase;color:#555">{titles[view]}</div>'),
+                                   getattr(self, view)])
         self.widget = W.VBox([
             css,
             W.HBox(list(self.controls.values()), layout=W.Layout(flex_flow="row wrap")),
@@ -210,10 +219,9 @@ class LivePlayer:
                     self.buttons["last"], self.slider, self.pos, self.prepare, self.downloads],
                    layout=W.Layout(flex_flow="row wrap", align_items="center")),
             self.narration,
-            box("Network", self.topology),
-            W.HBox([box("Ladder", self.ladder), box("Linux router: tables", self.state)],
-                   ),
-            box("Packet", self.packet),
+            box("topology"),
+            W.HBox([box("ladder"), box("state")]),
+            box("packet"),
         ])
         self.widget.add_class("op1-live")
         for name, c in self.controls.items():
@@ -264,11 +272,10 @@ class LivePlayer:
         """Run with ``params`` (default: the current ones) and keep the run, its frames and
         the parameters only if all of it succeeds."""
         params = self.params if params is None else params
-        self._t_run = t0 = time.perf_counter()
+        self._t_run = time.perf_counter()
         result = scenarios.run(self.scenario, **params)
         f = LiveFrames(result, max_steps=self.max_steps)
         self.params, self.result, self.frames = params, result, f
-        self.last_run_s = time.perf_counter() - t0
 
     def prepare_downloads(self) -> None:
         """Put this run's pcapng and trace links next to the controls."""
@@ -319,14 +326,20 @@ class LivePlayer:
         self.pos.value = (f'<span style="font-family:monospace">step {k + 1} / {len(f)} · event {i} · '
                           f"{h(f.where[k])}</span>")
         self.narration.value = f'<p class="op1-narr" aria-live="polite">{h(f.narration[k])}</p>'
-        self.topology.value = (f'<div class="op1 op1-topo-box" style="border:0;padding:0">'
-                               f"{topo_apply(f.topo, f.topo_frames[k])}</div>")
-        self.state.value = f'<div class="op1"><div class="op1-state-box">{f.state_html(k)}</div></div>'
+        self.topology.value = self._region("topology", f'<div class="op1 op1-topo-box" style="border:0;padding:0">'
+                                                       f"{topo_apply(f.topo, f.topo_frames[k])}</div>")
+        self.state.value = self._region("state", f'<div class="op1"><div class="op1-state-box">'
+                                                 f'{f.state_html(k)}</div></div>')
         # only the rows up to this step: the ladder must not tell what is about to happen
         head, body, _ = ladder_parts(self.result, f.steps, i, hide_future=True, buttons=False)
-        self.ladder.value = (f'<div class="op1 op1-ladder-box" style="padding:0">'
-                             f'<div class="op1-ladder-scroll">{head}{body}</div></div>')
-        self.packet.value = f'<div class="op1"><div class="op1-pkt-box">{f.pkt_html(k)}</div></div>'
+        self.ladder.value = self._region("ladder", f'<div class="op1 op1-ladder-box" style="padding:0">'
+                                                   f'<div class="op1-ladder-scroll">{head}{body}</div></div>')
+        self.packet.value = self._region("packet", f'<div class="op1"><div class="op1-pkt-box">'
+                                                   f'{f.pkt_html(k)}</div></div>')
+
+    def _region(self, view: str, inner: str) -> str:
+        """A view's HTML as a region named by its box's title (the title's element id)."""
+        return f'<div role="region" aria-labelledby="{self._uid}-{view}">{inner}</div>'
 
     @property
     def steps(self) -> list[int]:
