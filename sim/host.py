@@ -15,6 +15,8 @@ from .packet import ECHO_REPLY, ECHO_REQUEST, ICMP, IP, TCP, UDP, MptcpOption, P
 from .tcp import DEFAULT_TCP_PROFILE, TcpConn, rst_for
 from .trace import Drop, Ev
 
+_DELIVER, _SEND = Ev.DELIVER, Ev.SEND   # read once: on Python 3.11 every ``Ev.X`` is a slow lookup
+
 
 class Node:
     """Anything with interfaces and a routing table."""
@@ -26,11 +28,13 @@ class Node:
         self.name = name
         self.title = title or name
         self.ifaces: dict[str, Interface] = {}
+        self.local_addrs: frozenset[str] = frozenset()   # its interfaces' addresses
         self.fib = FIB()
         self._ip_id = 0
 
     def add_iface(self, name: str, addr: str, prefixlen: int = 24) -> Interface:
         i = self.ifaces[name] = Interface(self, name, addr, prefixlen)
+        self.local_addrs = frozenset(self.addrs)
         return i
 
     def ifindex(self, name: str) -> int:
@@ -68,16 +72,19 @@ class Host(Node):
         self.cc = "none"                          # congestion control of new connections
         self.tcp_profile = DEFAULT_TCP_PROFILE    # 2.4 or linux (sim.tcp.TCP_PROFILES)
         self.seen: Counter = Counter()            # (proto, source address) of every packet received
+        self.addr: str | None = None              # its address: its first interface's
 
-    @property
-    def addr(self) -> str:
-        return next(iter(self.ifaces.values())).addr
+    def add_iface(self, name: str, addr: str, prefixlen: int = 24) -> Interface:
+        i = super().add_iface(name, addr, prefixlen)
+        if self.addr is None:
+            self.addr = addr
+        return i
 
     # -- output -----------------------------------------------------------------------------
 
     def ip_output(self, pkt: Packet) -> None:
         """Like the kernel's ip_output(): route a locally made packet and transmit it."""
-        self.sim.trace.emit(Ev.SEND, self.name, pkt)
+        self.sim.trace.emit(_SEND, self.name, pkt)
         route = self.fib.lookup(pkt.ip.dst)
         if route is None:
             self.sim.trace.emit(Ev.DROP, self.name, pkt, Drop.NO_ROUTE)
@@ -117,7 +124,7 @@ class Host(Node):
         if pkt.ip.dst != self.addr:
             trace.emit(Ev.DROP, self.name, pkt, Drop.NO_ROUTE)
             return
-        trace.emit(Ev.DELIVER, self.name, pkt)
+        trace.emit(_DELIVER, self.name, pkt)
         l4 = pkt.l4
         self.seen[(pkt.proto, pkt.ip.src)] += 1
         if type(l4) is TCP:

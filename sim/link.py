@@ -12,21 +12,25 @@ from collections import deque
 
 from .trace import Drop, Ev
 
+_HOP, _DROP = Ev.HOP, Ev.DROP   # read once: on Python 3.11 every ``Ev.X`` is a slow lookup
+
 
 class Interface:
     """A network device: ``router:if1`` with address 100.0.0.1/24."""
 
-    __slots__ = ("node", "name", "label", "addr", "prefixlen", "link", "bandwidth",
+    __slots__ = ("node", "sim", "name", "label", "addr", "prefixlen", "link", "peer", "bandwidth",
                  "busy_until", "backlog", "qlen", "tx_packets", "tx_bytes",
                  "rx_packets", "rx_bytes", "tx_dropped", "ingress_allow", "up")
 
     def __init__(self, node, name: str, addr: str, prefixlen: int = 24):
         self.node = node
+        self.sim = node.sim
         self.name = name
         self.label = f"{node.name}:{name}"
         self.addr = addr
         self.prefixlen = prefixlen
         self.link: Link | None = None
+        self.peer: Interface | None = None  # the other end of a point-to-point link (set by Link)
         self.bandwidth = 0          # bit/s in the direction away from this interface
         self.busy_until = 0
         self.backlog: deque = deque()
@@ -37,10 +41,10 @@ class Interface:
 
     def xmit(self, pkt, nexthop: str) -> None:
         """Queue ``pkt`` for the neighbour that owns ``nexthop`` on this link."""
-        link, sim = self.link, self.node.sim
+        sim = self.sim
         if not self.up:
             self.tx_dropped += 1
-            sim.trace.emit(Ev.DROP, self.node.name, pkt, Drop.LINK_DOWN)
+            sim.trace.emit(_DROP, self.node.name, pkt, Drop.LINK_DOWN)
             return
         now = sim.now
         backlog = self.backlog
@@ -48,11 +52,12 @@ class Interface:
             backlog.popleft()
         if len(backlog) >= self.qlen:
             self.tx_dropped += 1
-            sim.trace.emit(Ev.DROP, self.node.name, pkt, Drop.QUEUE_FULL)
+            sim.trace.emit(_DROP, self.node.name, pkt, Drop.QUEUE_FULL)
             return
-        peer = link.peer(self, nexthop)
+        link = self.link
+        peer = self.peer or link.peer(self, nexthop)
         if peer is None:
-            sim.trace.emit(Ev.DROP, self.node.name, pkt, Drop.NO_ROUTE)
+            sim.trace.emit(_DROP, self.node.name, pkt, Drop.NO_ROUTE)
             return
         size = pkt.wire_len()
         self.tx_packets += 1
@@ -82,6 +87,9 @@ class Link:
         self.by_addr = {i.addr: i for i in ifaces}
         for i in ifaces:
             i.link = self
+        if len(ifaces) == 2:        # point to point: each end's peer is known now, not per packet
+            a, b = ifaces
+            a.peer, b.peer = b, a
 
     def peer(self, src: Interface, nexthop: str) -> Interface | None:
         if len(self.ifaces) == 2:
@@ -105,11 +113,11 @@ class Link:
 
     def arrive(self, src: Interface, dst: Interface, pkt, size: int) -> None:
         """``pkt`` (``size`` bytes on the wire, as the sender counted them) reaches ``dst``."""
-        sim = dst.node.sim
+        trace = dst.sim.trace
         if not (src.up and dst.up):                 # the line went down under it
-            sim.trace.emit(Ev.DROP, src.node.name, pkt, Drop.LINK_DOWN)
+            trace.emit(_DROP, src.node.name, pkt, Drop.LINK_DOWN)
             return
-        sim.trace.emit(Ev.HOP, self.name, pkt, src.label, dst.label)
+        trace.emit(_HOP, self.name, pkt, src.label, dst.label)
         dst.rx_packets += 1
         dst.rx_bytes += size
         dst.node.receive(pkt, dst)

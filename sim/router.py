@@ -21,6 +21,9 @@ from .route_cache import RouteCache
 from .tcp import rst_for
 from .trace import Drop, Ev
 
+# read once: on Python 3.11 every ``Ev.X`` is a slow lookup, and these run for every packet
+_DROP, _FIB, _RT_HIT, _RT_MISS = Ev.DROP, Ev.FIB, Ev.RT_HIT, Ev.RT_MISS
+
 
 class Router(Node):
     kind = "router"
@@ -91,14 +94,6 @@ class Router(Node):
                 return
         self.ifaces[dev].xmit(pkt, via or pkt.ip.dst)
 
-    @property
-    def local_addrs(self) -> frozenset:
-        try:
-            return self._local
-        except AttributeError:
-            self._local = frozenset(self.addrs)
-            return self._local
-
     def route_input(self, pkt: Packet, iif: Interface) -> tuple[str, str | None] | None:
         """``ip_route_input()``: the route cache in front of the FIB."""
         cache = self.cache
@@ -108,7 +103,7 @@ class Router(Node):
                 return None
             nh, why = self.select(route, pkt)
             if self.explain:
-                self.sim.trace.emit(Ev.FIB, self.name, pkt, nh.dev, nh.via or "-", why)
+                self.sim.trace.emit(_FIB, self.name, pkt, nh.dev, nh.via or "-", why)
             return nh.dev, nh.via
         ip = pkt.ip
         key = (ip.dst, ip.src, ip.tos, iif.name)
@@ -119,7 +114,7 @@ class Router(Node):
                 cache.in_hit += 1
                 e.lastuse = self.sim.now
                 e.use += 1
-                self.sim.trace.emit(Ev.RT_HIT, self.name, pkt, key, e.dev, e.via or "-")
+                self.sim.trace.emit(_RT_HIT, self.name, pkt, key, e.dev, e.via or "-")
                 return e.dev, e.via
             cache.delete(e, Gone.EQUALIZE)     # the equalize patch: a hit re-selects
             deleted = True
@@ -130,7 +125,7 @@ class Router(Node):
             return None
         nh, why = self.select(route, pkt)
         cache.insert(key, nh.dev, nh.via, route.equalize)
-        self.sim.trace.emit(Ev.RT_MISS, self.name, pkt, key, nh.dev, nh.via or "-",
+        self.sim.trace.emit(_RT_MISS, self.name, pkt, key, nh.dev, nh.via or "-",
                             EqualizeDeleted(why) if deleted else why, route.equalize)
         return nh.dev, nh.via
 
