@@ -11,8 +11,8 @@ they run while other work remains but do not keep the simulation alive.
 from __future__ import annotations
 
 import gc
-import heapq
 import random
+from heapq import heappop, heappush
 from typing import Any, Callable
 
 from .trace import Trace
@@ -32,6 +32,8 @@ class Sim:
         self.trace = Trace(self, keep=trace)
         self.until = until
         self.stopped = False    # stop(): the run ends after the event running now
+        # the queue's entries: [time, seq, live, fn, args], ``live`` 1 for an event that keeps
+        # the run going and 0 for a daemon; ``fn`` None once cancelled
         self._queue: list = []
         self._seq = 0
         self._live = 0          # scheduled events that are not daemons
@@ -39,18 +41,17 @@ class Sim:
 
     def at(self, delay: int, fn: Callable, *args: Any, daemon: bool = False) -> list:
         """Run ``fn(*args)`` ``delay`` microseconds from now; returns a handle for ``cancel``."""
-        self._seq += 1
-        if not daemon:
-            self._live += 1
-        ev = [self.now + delay, self._seq, daemon, fn, args]
-        heapq.heappush(self._queue, ev)
+        self._seq = seq = self._seq + 1
+        live = 0 if daemon else 1
+        self._live += live
+        ev = [self.now + delay, seq, live, fn, args]
+        heappush(self._queue, ev)
         return ev
 
     def cancel(self, ev: list) -> None:
         if ev[3] is not None:
             ev[3] = None
-            if not ev[2]:
-                self._live -= 1
+            self._live -= ev[2]
 
     def stop(self) -> None:
         """End the run once the event running now returns (what is still queued never runs)."""
@@ -69,16 +70,15 @@ class Sim:
                 gc.enable()
 
     def _run(self) -> None:
-        queue, pop, until = self._queue, heapq.heappop, self.until
+        queue, until = self._queue, self.until
         n = 0
         while queue and self._live and not self.stopped:
             if until is not None and queue[0][0] > until:
                 break                     # left in the queue: a later run() resumes it
-            t, _, daemon, fn, args = pop(queue)
+            t, _, live, fn, args = heappop(queue)
             if fn is None:
                 continue
-            if not daemon:
-                self._live -= 1
+            self._live -= live
             self.now = t
             fn(*args)
             n += 1

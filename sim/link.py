@@ -47,13 +47,16 @@ class Interface:
             sim.trace.emit(_DROP, self.node.name, pkt, Drop.LINK_DOWN)
             return
         now = sim.now
-        backlog = self.backlog
-        while backlog and backlog[0] <= now:
-            backlog.popleft()
+        backlog = self.backlog          # when each packet queued here leaves, oldest first
         if len(backlog) >= self.qlen:
-            self.tx_dropped += 1
-            sim.trace.emit(_DROP, self.node.name, pkt, Drop.QUEUE_FULL)
-            return
+            # the packets already gone are forgotten only when the queue looks full (it holds
+            # at most qlen times): it is full if those left still fill it
+            while backlog and backlog[0] <= now:
+                backlog.popleft()
+            if len(backlog) >= self.qlen:
+                self.tx_dropped += 1
+                sim.trace.emit(_DROP, self.node.name, pkt, Drop.QUEUE_FULL)
+                return
         link = self.link
         peer = self.peer or link.peer(self, nexthop)
         if peer is None:

@@ -17,7 +17,7 @@ from .natmodels import translates
 from .packet import ECHO_REPLY, ECHO_REQUEST, ICMP, TCP, Packet
 from .policies import REGISTRY
 from .reasons import EqualizeDeleted, Flushed, Gone, Why
-from .route_cache import RouteCache
+from .route_cache import RouteCache, RtEntry
 from .tcp import rst_for
 from .trace import Drop, Ev
 
@@ -70,32 +70,33 @@ class Router(Node):
     # -- the forwarding path ----------------------------------------------------------------
 
     def receive(self, pkt: Packet, iif: Interface) -> None:
-        trace = self.sim.trace
         allow = iif.ingress_allow
         if allow is not None and not any(in_prefix(pkt.ip.src, p, l) for p, l in allow):
-            trace.emit(Ev.DROP, self.name, pkt, Drop.INGRESS_FILTER)
+            self.sim.trace.emit(_DROP, self.name, pkt, Drop.INGRESS_FILTER)
             return
-        if self.nat is not None:
-            pkt = self.nat.prerouting(pkt)
-        if pkt.ip.dst in self.local_addrs:
+        nat = self.nat
+        if nat is not None:
+            pkt = nat.prerouting(pkt)
+        ip = pkt.ip
+        if ip.dst in self.local_addrs:
             self.local_input(pkt)
             return
-        if pkt.ip.ttl <= 1:
-            trace.emit(Ev.DROP, self.name, pkt, Drop.TTL)
+        if ip.ttl <= 1:
+            self.sim.trace.emit(_DROP, self.name, pkt, Drop.TTL)
             return
         nh = self.route_input(pkt, iif)
         if nh is None:
             return
-        dev, via = nh
         pkt = pkt.hop()
-        if self.nat is not None:
-            pkt = self.nat.postrouting(pkt, dev)
+        if nat is not None:
+            pkt = nat.postrouting(pkt, nh.dev)
             if pkt is None:
                 return
-        self.ifaces[dev].xmit(pkt, via or pkt.ip.dst)
+        self.ifaces[nh.dev].xmit(pkt, nh.via or ip.dst)    # (masquerade changes no destination)
 
-    def route_input(self, pkt: Packet, iif: Interface) -> tuple[str, str | None] | None:
-        """``ip_route_input()``: the route cache in front of the FIB."""
+    def route_input(self, pkt: Packet, iif: Interface) -> Nexthop | RtEntry | None:
+        """``ip_route_input()``: the route cache in front of the FIB.  Returns where the packet
+        goes (its ``dev`` and ``via``): the cache entry hit or the nexthop chosen; None: no route."""
         cache = self.cache
         if cache is None:
             route = self._fib_lookup(pkt)
@@ -104,7 +105,7 @@ class Router(Node):
             nh, why = self.select(route, pkt)
             if self.explain:
                 self.sim.trace.emit(_FIB, self.name, pkt, nh.dev, nh.via or "-", why)
-            return nh.dev, nh.via
+            return nh
         ip = pkt.ip
         key = (ip.dst, ip.src, ip.tos, iif.name)
         e = cache.entries.get(key)
@@ -115,7 +116,7 @@ class Router(Node):
                 e.lastuse = self.sim.now
                 e.use += 1
                 self.sim.trace.emit(_RT_HIT, self.name, pkt, key, e.dev, e.via or "-")
-                return e.dev, e.via
+                return e
             cache.delete(e, Gone.EQUALIZE)     # the equalize patch: a hit re-selects
             deleted = True
         cache.in_slow_tot += 1                 # ip_route_input_slow()
@@ -127,17 +128,17 @@ class Router(Node):
         cache.insert(key, nh.dev, nh.via, route.equalize)
         self.sim.trace.emit(_RT_MISS, self.name, pkt, key, nh.dev, nh.via or "-",
                             EqualizeDeleted(why) if deleted else why, route.equalize)
-        return nh.dev, nh.via
+        return nh
 
     def _fib_lookup(self, pkt: Packet) -> Route | None:
         route = self.fib.lookup(pkt.ip.dst)
         if route is None:
-            self.sim.trace.emit(Ev.DROP, self.name, pkt, Drop.NO_ROUTE)
+            self.sim.trace.emit(_DROP, self.name, pkt, Drop.NO_ROUTE)
         return route
 
     def select(self, route: Route, pkt: Packet) -> tuple[Nexthop, Why]:
         """``fib_select_multipath()`` by this router's policy (``sim.policies``), and why."""
-        if not route.multipath:
+        if len(route.nexthops) == 1:        # not multipath
             return route.nexthops[0], route.only
         return self.policy.select(route, pkt)
 
