@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import time
 from collections import Counter, defaultdict
-from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 
-from test_book import CHROMIUM, CHROMIUM_ARGS, ROOT, _skip_or_fail, book_html, server, toc_pages  # noqa: F401
+from conftest import skip_or_fail
+from test_book import ROOT, book_html, server, toc_pages  # noqa: F401
 
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 SCREENS = {"laptop": (1366, 768), "phone": (390, 844)}
@@ -67,16 +67,10 @@ AXE_JS = """async ([own, rules]) => {
 COLOUR_RULES = ["color-contrast", "link-in-text-block"]
 
 
-def _need_browser():
-    if not Path(CHROMIUM).exists():
-        _skip_or_fail(f"{CHROMIUM} not found (apt-get install chromium)")
-    try:
-        from playwright.sync_api import sync_playwright  # noqa: F401
-    except ImportError:
-        _skip_or_fail("the playwright Python package is not installed")
+def _need_axe():
     if not AXE.exists():
-        _skip_or_fail(f"{AXE.relative_to(ROOT)} is missing: `make node_modules/.installed` installs axe-core "
-                      "from the npm registry (package.json)")
+        skip_or_fail(f"{AXE.relative_to(ROOT)} is missing: `make node_modules/.installed` installs axe-core "
+                     "from the npm registry (package.json)")
 
 
 def _context(browser, screen):
@@ -93,36 +87,50 @@ def _open(pg, url):
     pg.wait_for_timeout(150)
 
 
+@pytest.fixture
+def chapter_6(chromium, server):
+    """``open(screen)``: chapter 6 in a new context at ``screen``'s size -> (context, page);
+    every context it opened is closed after the test."""
+    page = next(p for p in toc_pages() if p.endswith("06-equalize-nat"))
+    opened = []
+
+    def open_(screen):
+        ctx = _context(chromium, screen)
+        opened.append(ctx)
+        pg = ctx.new_page()
+        _open(pg, f"{server}/{page}.html")
+        return ctx, pg
+    yield open_
+    for ctx in opened:
+        ctx.close()
+
+
 @pytest.fixture(scope="module")
-def axe_report(server):
+def axe_report(server, chromium):
     """Every page, at both sizes, in both modes: axe's violations and the components found."""
-    _need_browser()
-    from playwright.sync_api import sync_playwright
+    _need_axe()
     report = {"nodes": [], "components": Counter(), "runs": 0, "seconds": 0.0}
     t0 = time.monotonic()
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    for screen in SCREENS:
+        ctx = _context(chromium, screen)
         try:
-            for screen in SCREENS:
-                ctx = _context(b, screen)
-                pg = ctx.new_page()
-                for page in toc_pages():
-                    _open(pg, f"{server}/{page}.html")
-                    if screen == "laptop":
-                        for name, sel in COMPONENTS.items():
-                            report["components"][name] += pg.eval_on_selector_all(sel, "e => e.length")
-                    pg.add_script_tag(path=str(AXE))
-                    pg.add_style_tag(content=NO_FADES)
-                    for mode in MODES:
-                        pg.evaluate(MODE_JS, mode)
-                        pg.wait_for_timeout(50)
-                        rules = COLOUR_RULES if mode == "dark" else None
-                        for n in pg.evaluate(AXE_JS, [OWN, rules]):
-                            report["nodes"].append(dict(n, page=page, screen=screen, mode=mode))
-                        report["runs"] += 1
-                ctx.close()
+            pg = ctx.new_page()
+            for page in toc_pages():
+                _open(pg, f"{server}/{page}.html")
+                if screen == "laptop":
+                    for name, sel in COMPONENTS.items():
+                        report["components"][name] += pg.eval_on_selector_all(sel, "e => e.length")
+                pg.add_script_tag(path=str(AXE))
+                pg.add_style_tag(content=NO_FADES)
+                for mode in MODES:
+                    pg.evaluate(MODE_JS, mode)
+                    pg.wait_for_timeout(50)
+                    rules = COLOUR_RULES if mode == "dark" else None
+                    for n in pg.evaluate(AXE_JS, [OWN, rules]):
+                        report["nodes"].append(dict(n, page=page, screen=screen, mode=mode))
+                    report["runs"] += 1
         finally:
-            b.close()
+            ctx.close()
     report["seconds"] = time.monotonic() - t0
     return report
 
@@ -206,141 +214,116 @@ def _tab_to(pg, sel, limit=600, js=ACTIVE_JS, back=False):
     raise AssertionError(f"{sel} not reached with {limit} presses of Tab")
 
 
-def test_chapter_6_by_keyboard_alone(server):
+def test_chapter_6_by_keyboard_alone(chapter_6):
     """Tab into chapter 6's first player, step it, scroll its ladder, go to a step from the
     ladder, answer an exercise; a focus ring on every stop; each step announced once."""
-    _need_browser()
-    from playwright.sync_api import sync_playwright
-    page = next(p for p in toc_pages() if p.endswith("06-equalize-nat"))
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            ctx = _context(b, "laptop")
-            pg = ctx.new_page()
-            _open(pg, f"{server}/{page}.html")
-            P = pg.locator("[data-replay]").first
-            # the theme's first stop skips to the content
-            pg.keyboard.press("Tab")
-            assert pg.evaluate("document.activeElement.textContent.trim().toLowerCase()").startswith("skip")
-            pg.keyboard.press("Enter")
-            # into the first player: its own stop comes first
-            _tab_to(pg, "[data-replay]")
-            assert pg.evaluate("document.activeElement === document.querySelector('[data-replay]')")
-            assert pg.evaluate(RING_JS), "no visible focus ring on the player"
-            P.evaluate(COUNT_LIVE_JS)
-            narr0 = P.locator(".op1-narr").inner_text()
-            pg.keyboard.press("ArrowRight")
-            assert P.get_attribute("data-step") == "1"
-            pg.wait_for_timeout(100)
-            assert P.locator(".op1-narr").inner_text() != narr0
-            assert pg.evaluate("window.__live") == 1, "one step must be announced once"
-            # its Next button, by Tab, pressed with Enter and with Space
-            _tab_to(pg, "[data-replay] .op1-bar button[data-act=next]")
-            assert pg.evaluate(RING_JS), "no visible focus ring on the Next button"
-            pg.keyboard.press("Enter")
-            pg.keyboard.press(" ")
-            assert P.get_attribute("data-step") == "3"
-            pg.wait_for_timeout(100)
-            assert pg.evaluate("window.__live") == 3
-            # the whole exchange (a checkbox, Space), then the ladder's box scrolls by keyboard
-            _tab_to(pg, "[data-replay] input.op1-all-toggle")
-            pg.keyboard.press(" ")
-            assert P.locator("input.op1-all-toggle").is_checked()
-            pg.wait_for_timeout(150)
-            _tab_to(pg, "[data-replay] .op1-ladder-scroll")
-            assert pg.evaluate(RING_JS), "no visible focus ring on the ladder's box"
-            box = P.locator(".op1-ladder-scroll")
-            top0 = box.evaluate("e => e.scrollTop")
-            assert box.evaluate("e => e.scrollHeight > e.clientHeight"), "the ladder does not scroll"
-            pg.keyboard.press("PageDown")
-            pg.keyboard.press("ArrowDown")
-            pg.wait_for_timeout(300)
-            assert box.evaluate("e => e.scrollTop") > top0, "the ladder's box did not scroll"
-            assert P.get_attribute("data-step") == "3", "scrolling the ladder must not step the replay"
-            # a ladder row: Tab to the current one, ↓ to the next, Enter goes to its step
-            _tab_to(pg, "[data-replay] .op1-row")
-            assert pg.evaluate("document.activeElement.getAttribute('data-k')") == "3"
-            assert pg.evaluate(RING_JS), "no visible focus ring on the ladder row"
-            pg.keyboard.press("ArrowDown")
-            pg.keyboard.press("ArrowDown")
-            pg.keyboard.press("Enter")
-            assert P.get_attribute("data-step") == "5"
-            # an exercise (the book's own variant): its first choice, by Tab (past the student id
-            # field on a shared site); ↓ moves through the choices; Check with Enter
-            ex = pg.locator(".sx-exercise").first
-            ex_id = ex.get_attribute("id")
-            _tab_to(pg, f"#{ex_id} .sx-body input, #{ex_id} .sx-body select", js=INSIDE_JS)
-            assert pg.evaluate(RING_JS), "no visible focus ring on the exercise's input"
-            kind = pg.evaluate("document.activeElement.type")
-            if kind == "radio":
-                pg.keyboard.press("Space")
-                pg.keyboard.press("ArrowDown")
-                assert ex.locator("input:checked").count() == 1
-            elif kind == "text":
-                pg.keyboard.type("1")
-            else:
-                pg.keyboard.press("ArrowDown")
-            ex.evaluate(COUNT_LIVE_JS)
-            _tab_to(pg, f"#{ex_id} button.sx-check")
-            assert pg.evaluate(RING_JS), "no visible focus ring on the Check button"
-            pg.keyboard.press("Enter")
-            fb = ex.locator(".sx-feedback")
-            pg.wait_for_function("id => document.querySelector('#' + id + ' .sx-feedback').textContent.trim()",
-                                 arg=ex_id, timeout=5_000)
-            assert fb.get_attribute("role") == "status" and fb.inner_text().strip()
-            assert pg.evaluate("window.__live") >= 1
-            ctx.close()
-        finally:
-            b.close()
+    _, pg = chapter_6("laptop")
+    P = pg.locator("[data-replay]").first
+    # the theme's first stop skips to the content
+    pg.keyboard.press("Tab")
+    assert pg.evaluate("document.activeElement.textContent.trim().toLowerCase()").startswith("skip")
+    pg.keyboard.press("Enter")
+    # into the first player: its own stop comes first
+    _tab_to(pg, "[data-replay]")
+    assert pg.evaluate("document.activeElement === document.querySelector('[data-replay]')")
+    assert pg.evaluate(RING_JS), "no visible focus ring on the player"
+    P.evaluate(COUNT_LIVE_JS)
+    narr0 = P.locator(".op1-narr").inner_text()
+    pg.keyboard.press("ArrowRight")
+    assert P.get_attribute("data-step") == "1"
+    pg.wait_for_timeout(100)
+    assert P.locator(".op1-narr").inner_text() != narr0
+    assert pg.evaluate("window.__live") == 1, "one step must be announced once"
+    # its Next button, by Tab, pressed with Enter and with Space
+    _tab_to(pg, "[data-replay] .op1-bar button[data-act=next]")
+    assert pg.evaluate(RING_JS), "no visible focus ring on the Next button"
+    pg.keyboard.press("Enter")
+    pg.keyboard.press(" ")
+    assert P.get_attribute("data-step") == "3"
+    pg.wait_for_timeout(100)
+    assert pg.evaluate("window.__live") == 3
+    # the whole exchange (a checkbox, Space), then the ladder's box scrolls by keyboard
+    _tab_to(pg, "[data-replay] input.op1-all-toggle")
+    pg.keyboard.press(" ")
+    assert P.locator("input.op1-all-toggle").is_checked()
+    pg.wait_for_timeout(150)
+    _tab_to(pg, "[data-replay] .op1-ladder-scroll")
+    assert pg.evaluate(RING_JS), "no visible focus ring on the ladder's box"
+    box = P.locator(".op1-ladder-scroll")
+    top0 = box.evaluate("e => e.scrollTop")
+    assert box.evaluate("e => e.scrollHeight > e.clientHeight"), "the ladder does not scroll"
+    pg.keyboard.press("PageDown")
+    pg.keyboard.press("ArrowDown")
+    pg.wait_for_timeout(300)
+    assert box.evaluate("e => e.scrollTop") > top0, "the ladder's box did not scroll"
+    assert P.get_attribute("data-step") == "3", "scrolling the ladder must not step the replay"
+    # a ladder row: Tab to the current one, ↓ to the next, Enter goes to its step
+    _tab_to(pg, "[data-replay] .op1-row")
+    assert pg.evaluate("document.activeElement.getAttribute('data-k')") == "3"
+    assert pg.evaluate(RING_JS), "no visible focus ring on the ladder row"
+    pg.keyboard.press("ArrowDown")
+    pg.keyboard.press("ArrowDown")
+    pg.keyboard.press("Enter")
+    assert P.get_attribute("data-step") == "5"
+    # an exercise (the book's own variant): its first choice, by Tab (past the student id
+    # field on a shared site); ↓ moves through the choices; Check with Enter
+    ex = pg.locator(".sx-exercise").first
+    ex_id = ex.get_attribute("id")
+    _tab_to(pg, f"#{ex_id} .sx-body input, #{ex_id} .sx-body select", js=INSIDE_JS)
+    assert pg.evaluate(RING_JS), "no visible focus ring on the exercise's input"
+    kind = pg.evaluate("document.activeElement.type")
+    if kind == "radio":
+        pg.keyboard.press("Space")
+        pg.keyboard.press("ArrowDown")
+        assert ex.locator("input:checked").count() == 1
+    elif kind == "text":
+        pg.keyboard.type("1")
+    else:
+        pg.keyboard.press("ArrowDown")
+    ex.evaluate(COUNT_LIVE_JS)
+    _tab_to(pg, f"#{ex_id} button.sx-check")
+    assert pg.evaluate(RING_JS), "no visible focus ring on the Check button"
+    pg.keyboard.press("Enter")
+    fb = ex.locator(".sx-feedback")
+    pg.wait_for_function("id => document.querySelector('#' + id + ' .sx-feedback').textContent.trim()",
+                         arg=ex_id, timeout=5_000)
+    assert fb.get_attribute("role") == "status" and fb.inner_text().strip()
+    assert pg.evaluate("window.__live") >= 1
 
 
-def test_a_phones_tabs_by_keyboard(server):
+def test_a_phones_tabs_by_keyboard(chapter_6):
     """At 390 px the boxes below the network are tabs: ← → move between them (and no longer
     step the replay), each tab controls its panel, one tab stop for the tab list."""
-    _need_browser()
-    from playwright.sync_api import sync_playwright
-    page = next(p for p in toc_pages() if p.endswith("06-equalize-nat"))
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            ctx = _context(b, "phone")
-            pg = ctx.new_page()
-            _open(pg, f"{server}/{page}.html")
-            P = pg.locator("[data-replay]").first
-            P.focus()
-            _tab_to(pg, "[data-replay] [role=tab]")
-            assert pg.evaluate("document.activeElement.getAttribute('data-tab')") == "ladder"
-            assert pg.evaluate(RING_JS), "no visible focus ring on the tab"
-            tabs = P.locator(".op1-pane").first.locator("[role=tab]")
-            assert [tabs.nth(k).get_attribute("tabindex") for k in range(3)] == ["0", "-1", "-1"]
-            for k in range(3):
-                t = tabs.nth(k)
-                panel = pg.locator(f"#{t.get_attribute('aria-controls')}")
-                assert panel.get_attribute("role") == "tabpanel"
-                assert panel.get_attribute("aria-labelledby") == t.get_attribute("id")
-            step = P.get_attribute("data-step")
-            pg.keyboard.press("ArrowRight")
-            assert pg.evaluate("document.activeElement.getAttribute('data-tab')") == "state"
-            assert tabs.nth(1).get_attribute("aria-selected") == "true"
-            assert P.locator(".op1-state-box-wrap").is_visible() and not P.locator(".op1-ladder-box").is_visible()
-            pg.keyboard.press("End")
-            assert pg.evaluate("document.activeElement.getAttribute('data-tab')") == "pkt"
-            assert P.locator(".op1-pkt-wrap").is_visible()
-            pg.keyboard.press("ArrowRight")                 # wraps to the first
-            assert pg.evaluate("document.activeElement.getAttribute('data-tab')") == "ladder"
-            pg.keyboard.press("ArrowLeft")
-            pg.keyboard.press("Home")
-            assert P.get_attribute("data-step") == step, "the tabs' arrow keys stepped the replay"
-            # one stop: Tab leaves the tab list
-            pg.keyboard.press("Tab")
-            assert pg.evaluate("document.activeElement.getAttribute('role')") != "tab"
-            ctx.close()
-            # at a laptop's width there are no tabs: the boxes are plain groups, not tabpanels
-            ctx = _context(b, "laptop")
-            pg = ctx.new_page()
-            _open(pg, f"{server}/{page}.html")
-            assert pg.locator("[data-replay] [role=tabpanel]").count() == 0
-            assert not pg.locator("[data-replay] [role=tab]").first.is_visible()
-            ctx.close()
-        finally:
-            b.close()
+    _, pg = chapter_6("phone")
+    P = pg.locator("[data-replay]").first
+    P.focus()
+    _tab_to(pg, "[data-replay] [role=tab]")
+    assert pg.evaluate("document.activeElement.getAttribute('data-tab')") == "ladder"
+    assert pg.evaluate(RING_JS), "no visible focus ring on the tab"
+    tabs = P.locator(".op1-pane").first.locator("[role=tab]")
+    assert [tabs.nth(k).get_attribute("tabindex") for k in range(3)] == ["0", "-1", "-1"]
+    for k in range(3):
+        t = tabs.nth(k)
+        panel = pg.locator(f"#{t.get_attribute('aria-controls')}")
+        assert panel.get_attribute("role") == "tabpanel"
+        assert panel.get_attribute("aria-labelledby") == t.get_attribute("id")
+    step = P.get_attribute("data-step")
+    pg.keyboard.press("ArrowRight")
+    assert pg.evaluate("document.activeElement.getAttribute('data-tab')") == "state"
+    assert tabs.nth(1).get_attribute("aria-selected") == "true"
+    assert P.locator(".op1-state-box-wrap").is_visible() and not P.locator(".op1-ladder-box").is_visible()
+    pg.keyboard.press("End")
+    assert pg.evaluate("document.activeElement.getAttribute('data-tab')") == "pkt"
+    assert P.locator(".op1-pkt-wrap").is_visible()
+    pg.keyboard.press("ArrowRight")                 # wraps to the first
+    assert pg.evaluate("document.activeElement.getAttribute('data-tab')") == "ladder"
+    pg.keyboard.press("ArrowLeft")
+    pg.keyboard.press("Home")
+    assert P.get_attribute("data-step") == step, "the tabs' arrow keys stepped the replay"
+    # one stop: Tab leaves the tab list
+    pg.keyboard.press("Tab")
+    assert pg.evaluate("document.activeElement.getAttribute('role')") != "tab"
+    # at a laptop's width there are no tabs: the boxes are plain groups, not tabpanels
+    _, pg = chapter_6("laptop")
+    assert pg.locator("[data-replay] [role=tabpanel]").count() == 0
+    assert not pg.locator("[data-replay] [role=tab]").first.is_visible()

@@ -195,9 +195,6 @@ def test_an_export_from_the_pool_is_graded_for_its_student():
 
 # -- the built book in Chromium --------------------------------------------------------------------
 
-CHROMIUM = "/usr/bin/chromium"
-BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--headless", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--no-first-run"]
 HTML = ROOT / "_build" / "html"
 
 
@@ -218,22 +215,12 @@ def site():
     httpd.shutdown()
 
 
-def _browser():
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        _need("playwright", False)
-    _need("chromium", os.path.exists(CHROMIUM))
-    from playwright.sync_api import sync_playwright
-    return sync_playwright()
-
-
 def _answer(pg, root, inst, choice):
     root.locator(f'input[type=radio][value="{choice}"]').check()
     root.locator(".sx-check").click()
 
 
-def test_a_student_on_the_shared_site(site, tmp_path):
+def test_a_student_on_the_shared_site(site, chromium, tmp_path):
     sid, other = "alice.w", "bob-7"
     pages = {"rc-hit": "book/02-route-cache.html", "eqnat-remote": "book/06-equalize-nat.html"}
     blocked, errors = [], []
@@ -245,82 +232,78 @@ def test_a_student_on_the_shared_site(site, tmp_path):
         else:
             blocked.append(url)
             route.abort()
-    with _browser() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
-        try:
-            ctx = b.new_context(accept_downloads=True, viewport={"width": 1200, "height": 900})
-            ctx.route("**/*", guard)
-            pg = ctx.new_page()
-            pg.on("pageerror", lambda e: errors.append(str(e)))
-            pg.goto(f"{site}/{pages['rc-hit']}")
-            root = pg.locator('[data-exercise="rc-hit"]')
-            # no id yet: the book's own example, and a request for an id on every exercise
-            assert root.get_attribute("data-variant") == "book"
-            n_ex = pg.locator("[data-exercise]").count()
-            assert pg.locator(".sx-student input.sx-sid-input").count() == n_ex >= 2
-            bar = root.locator(".sx-student")
-            bar.locator("input").fill("al ice")
-            bar.locator(".sx-use").click()
-            assert "Not a student id: 'al ice'" in bar.inner_text()
-            assert root.get_attribute("data-variant") == "book"
-            bar.locator("input").fill(sid)
-            bar.locator("input").press("Enter")
-            # every exercise of the page now shows alice.w's variant and names her
-            for ex in pg.locator("[data-exercise]").all():
-                ex_id = ex.get_attribute("data-exercise")
-                assert ex.get_attribute("data-variant") == str(pool_index(sid, ex_id)), ex_id
-                assert sid in ex.locator(".sx-student").inner_text()
-                assert ex.get_attribute("data-student") == sid
-            results = {}
-            for n, (ex_id, path) in enumerate(pages.items()):
-                if n:
-                    pg.goto(f"{site}/{path}")            # the id is kept: entered once
-                root = pg.locator(f'[data-exercise="{ex_id}"]')
-                assert root.get_attribute("data-student") == sid
-                inst = instance(ex_id, sid, secret="")
-                assert inst.prompt.split("`")[0][:50] in root.locator(".sx-prompt").inner_text().replace("`", "")
-                wrong = next(c for c in inst.choices if normalise(c, inst.form) != inst.answer)
-                _answer(pg, root, inst, wrong)
-                assert root.get_attribute("data-result") == "wrong"
-                fb = root.locator(".sx-feedback").inner_text()
-                why = inst.outcomes[normalise(wrong, inst.form)].replace("`", "")
-                assert why in fb, (why, fb)                   # the choice's own explanation
-                right = next(c for c in inst.choices if normalise(c, inst.form) == inst.answer)
-                _answer(pg, root, inst, right)
-                assert root.get_attribute("data-result") == "right"
-                frame = root.locator("iframe.sx-replay")
-                assert frame.count() == 1
-                src = frame.get_attribute("src")
-                assert src.endswith(replay_name(inst))
-                fr = pg.frame_locator(f'[data-exercise="{ex_id}"] iframe.sx-replay')
-                player = fr.locator("[data-replay]")
-                player.wait_for(timeout=60_000)
-                pg.wait_for_function(
-                    "id => { const f = document.querySelector('[data-exercise=\"' + id + '\"] iframe.sx-replay');"
-                    " return f && f.contentDocument && f.contentDocument.querySelector('[data-op1-live]'); }",
-                    arg=ex_id, timeout=60_000)
-                replay = (HTML / src.split("/", 1)[1] if src.startswith("../") else HTML / "book" / src)
-                text = replay.resolve().read_text(encoding="utf-8")
-                meta = json.loads(text.split('class="op1-meta">')[1].split("</script>")[0])
-                assert meta.get("at", 0) > 0                  # not the replay's first step ...
-                pos = fr.locator(".op1-pos").first.inner_text()
-                assert pos.startswith(f"step {meta['at'] + 1} / {meta['frames']} · event {inst.step} "), pos
-                results[ex_id] = right
-            with pg.expect_download() as dl:
-                pg.locator('[data-exercise="eqnat-remote"] .sx-export').click()
-            exported = json.loads(Path(dl.value.path()).read_text())
-            # a second student on the same browser gets other variants for most exercises
-            bar = pg.locator('[data-exercise="eqnat-remote"] .sx-student')
-            bar.locator(".sx-change").click()
-            bar.locator("input").fill(other)
-            bar.locator(".sx-use").click()
-            shown = {ex.get_attribute("data-exercise"): ex.get_attribute("data-variant")
-                     for ex in pg.locator("[data-exercise]").all()}
-            assert all(ex.get_attribute("data-student") == other for ex in pg.locator("[data-exercise]").all())
-            assert shown == {k: str(pool_index(other, k)) for k in shown}
-            pg.screenshot(path=str(tmp_path / "site.png"), full_page=False)
-        finally:
-            b.close()
+    ctx = chromium.new_context(accept_downloads=True, viewport={"width": 1200, "height": 900})
+    ctx.route("**/*", guard)
+    pg = ctx.new_page()
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.goto(f"{site}/{pages['rc-hit']}")
+    root = pg.locator('[data-exercise="rc-hit"]')
+    # no id yet: the book's own example, and a request for an id on every exercise
+    assert root.get_attribute("data-variant") == "book"
+    n_ex = pg.locator("[data-exercise]").count()
+    assert pg.locator(".sx-student input.sx-sid-input").count() == n_ex >= 2
+    bar = root.locator(".sx-student")
+    bar.locator("input").fill("al ice")
+    bar.locator(".sx-use").click()
+    assert "Not a student id: 'al ice'" in bar.inner_text()
+    assert root.get_attribute("data-variant") == "book"
+    bar.locator("input").fill(sid)
+    bar.locator("input").press("Enter")
+    # every exercise of the page now shows alice.w's variant and names her
+    for ex in pg.locator("[data-exercise]").all():
+        ex_id = ex.get_attribute("data-exercise")
+        assert ex.get_attribute("data-variant") == str(pool_index(sid, ex_id)), ex_id
+        assert sid in ex.locator(".sx-student").inner_text()
+        assert ex.get_attribute("data-student") == sid
+    results = {}
+    for n, (ex_id, path) in enumerate(pages.items()):
+        if n:
+            pg.goto(f"{site}/{path}")            # the id is kept: entered once
+        root = pg.locator(f'[data-exercise="{ex_id}"]')
+        assert root.get_attribute("data-student") == sid
+        inst = instance(ex_id, sid, secret="")
+        assert inst.prompt.split("`")[0][:50] in root.locator(".sx-prompt").inner_text().replace("`", "")
+        wrong = next(c for c in inst.choices if normalise(c, inst.form) != inst.answer)
+        _answer(pg, root, inst, wrong)
+        assert root.get_attribute("data-result") == "wrong"
+        fb = root.locator(".sx-feedback").inner_text()
+        why = inst.outcomes[normalise(wrong, inst.form)].replace("`", "")
+        assert why in fb, (why, fb)                   # the choice's own explanation
+        right = next(c for c in inst.choices if normalise(c, inst.form) == inst.answer)
+        _answer(pg, root, inst, right)
+        assert root.get_attribute("data-result") == "right"
+        frame = root.locator("iframe.sx-replay")
+        assert frame.count() == 1
+        src = frame.get_attribute("src")
+        assert src.endswith(replay_name(inst))
+        fr = pg.frame_locator(f'[data-exercise="{ex_id}"] iframe.sx-replay')
+        player = fr.locator("[data-replay]")
+        player.wait_for(timeout=60_000)
+        pg.wait_for_function(
+            "id => { const f = document.querySelector('[data-exercise=\"' + id + '\"] iframe.sx-replay');"
+            " return f && f.contentDocument && f.contentDocument.querySelector('[data-op1-live]'); }",
+            arg=ex_id, timeout=60_000)
+        replay = (HTML / src.split("/", 1)[1] if src.startswith("../") else HTML / "book" / src)
+        text = replay.resolve().read_text(encoding="utf-8")
+        meta = json.loads(text.split('class="op1-meta">')[1].split("</script>")[0])
+        assert meta.get("at", 0) > 0                  # not the replay's first step ...
+        pos = fr.locator(".op1-pos").first.inner_text()
+        assert pos.startswith(f"step {meta['at'] + 1} / {meta['frames']} · event {inst.step} "), pos
+        results[ex_id] = right
+    with pg.expect_download() as dl:
+        pg.locator('[data-exercise="eqnat-remote"] .sx-export').click()
+    exported = json.loads(Path(dl.value.path()).read_text())
+    # a second student on the same browser gets other variants for most exercises
+    bar = pg.locator('[data-exercise="eqnat-remote"] .sx-student')
+    bar.locator(".sx-change").click()
+    bar.locator("input").fill(other)
+    bar.locator(".sx-use").click()
+    shown = {ex.get_attribute("data-exercise"): ex.get_attribute("data-variant")
+             for ex in pg.locator("[data-exercise]").all()}
+    assert all(ex.get_attribute("data-student") == other for ex in pg.locator("[data-exercise]").all())
+    assert shown == {k: str(pool_index(other, k)) for k in shown}
+    pg.screenshot(path=str(tmp_path / "site.png"), full_page=False)
+    ctx.close()
     assert not [e for e in errors if "THEBE_JS_URL" not in e], errors   # JB1 declares it twice on every page
     assert not blocked, blocked
     assert exported["student"] == sid and set(exported["answers"]) == set(pages)

@@ -557,26 +557,6 @@ def test_a_notebook_without_the_simulator_says_how_to_get_it(tmp_path):
 
 # -- the page in a real browser ----------------------------------------------------------------------
 
-CHROMIUM = "/usr/bin/chromium"
-BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--headless", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
-def _need_browser():
-    reason = None
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        reason = "playwright is not installed (pip install playwright)"
-    if reason is None and not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
-        reason = "chromium is not installed (apt-get install chromium)"
-    if reason:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"browser test needs: {reason}")
-        print(f"skipping browser test: {reason}")
-        pytest.skip(reason)
-
-
 @pytest.fixture
 def served(tmp_path):
     class Quiet(http.server.SimpleHTTPRequestHandler):
@@ -597,9 +577,7 @@ PARSE_CASES = [["int", w] for w in ("16", " 016 ", "1,6", "15.5", "16.49", "1e1"
     [["choice", w] for w in ("  Reset ", "if 1")]
 
 
-def test_page_in_browser_predict_reveal_and_export(served):
-    _need_browser()
-    from playwright.sync_api import sync_playwright
+def test_page_in_browser_predict_reveal_and_export(served, chromium):
     from sim.exercises.html import page_html
     folder, base = served
     student = "s003"
@@ -613,65 +591,61 @@ def test_page_in_browser_predict_reveal_and_export(served):
         else:
             blocked.append(url)
             route.abort()
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
-        try:
-            ctx = b.new_context(accept_downloads=True)
-            ctx.route("**/*", guard)
-            pg = ctx.new_page()
-            errors = []
-            pg.on("pageerror", lambda e: errors.append(str(e)))
-            pg.goto(f"{base}/ex.html")
-            answers = {}
-            for ex_id in ("rc-hit", "eqnat-remote", "nat-endpoint"):
-                inst = instance(ex_id, student)
-                root = pg.locator(f'[data-exercise="{ex_id}"]')
-                assert root.locator(".sx-reveal").is_hidden()
-                wrong = wrong_answer(inst)
-                root.locator(f'input[type=radio][value="{wrong}"]').check()
-                root.locator(".sx-check").click()
-                fb = root.locator(".sx-feedback")
-                assert inst.hint[:30] in fb.inner_text().replace("`", "")
-                assert root.get_attribute("data-result") == "wrong"
-                assert root.locator(".sx-reveal").is_hidden()
-                right = next(c for c in inst.choices if normalise(c, inst.form) == inst.answer)
-                root.locator(f'input[type=radio][value="{right}"]').check()
-                root.locator(".sx-check").click()
-                assert root.get_attribute("data-result") == "right"
-                rev = root.locator(".sx-reveal")
-                assert rev.is_visible() and f"event {inst.step}:" in rev.inner_text()
-                assert "The events that decide it:" in rev.inner_text()
-                answers[ex_id] = right
-            # exploring a wrong answer after the right one keeps the right one for the export
-            hit = pg.locator('[data-exercise="rc-hit"]')
-            hit.locator(f'input[type=radio][value="{wrong_answer(instance("rc-hit", student))}"]').check()
-            hit.locator(".sx-check").click()
-            assert hit.get_attribute("data-result") == "wrong"
-            # a numeric answer typed in: a decimal comma is no count (and no attempt), then the count
-            num = pg.locator('[data-exercise="eqnat-survive"]')
-            num.locator("input.sx-input").fill("1,6")
-            num.locator(".sx-check").click()
-            assert num.get_attribute("data-result") == "invalid"
-            assert num.locator(".sx-feedback").inner_text().startswith("A count is a whole number")
-            num.locator("input.sx-input").fill(instance("eqnat-survive", student).answer)
-            num.locator(".sx-check").click()
-            assert num.get_attribute("data-result") == "right"
-            # the page reads numbers as the grader does
-            js = pg.evaluate("cases => cases.map(c => SX.parse(c[1], c[0]))", PARSE_CASES)
-            rep = pg.locator('[data-exercise="eqnat-repair"]')
-            inst = instance("eqnat-repair", student)
-            bad = dict(p.split("=") for p in wrong_answer(inst).split(";"))
-            for k, v in bad.items():
-                rep.locator(f'select[data-option="{k}"]').select_option(v)
-            rep.locator(".sx-check").click()
-            assert rep.get_attribute("data-result") == "wrong"
-            assert "With seed" in rep.locator(".sx-feedback").inner_text()
-            with pg.expect_download() as dl:
-                pg.locator('[data-exercise="rc-hit"] .sx-export').click()
-            exported = json.loads(Path(dl.value.path()).read_text())
-            pg.screenshot(path=str(folder / "page.png"), full_page=True)
-        finally:
-            b.close()
+    ctx = chromium.new_context(accept_downloads=True)
+    ctx.route("**/*", guard)
+    pg = ctx.new_page()
+    errors = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.goto(f"{base}/ex.html")
+    answers = {}
+    for ex_id in ("rc-hit", "eqnat-remote", "nat-endpoint"):
+        inst = instance(ex_id, student)
+        root = pg.locator(f'[data-exercise="{ex_id}"]')
+        assert root.locator(".sx-reveal").is_hidden()
+        wrong = wrong_answer(inst)
+        root.locator(f'input[type=radio][value="{wrong}"]').check()
+        root.locator(".sx-check").click()
+        fb = root.locator(".sx-feedback")
+        assert inst.hint[:30] in fb.inner_text().replace("`", "")
+        assert root.get_attribute("data-result") == "wrong"
+        assert root.locator(".sx-reveal").is_hidden()
+        right = next(c for c in inst.choices if normalise(c, inst.form) == inst.answer)
+        root.locator(f'input[type=radio][value="{right}"]').check()
+        root.locator(".sx-check").click()
+        assert root.get_attribute("data-result") == "right"
+        rev = root.locator(".sx-reveal")
+        assert rev.is_visible() and f"event {inst.step}:" in rev.inner_text()
+        assert "The events that decide it:" in rev.inner_text()
+        answers[ex_id] = right
+    # exploring a wrong answer after the right one keeps the right one for the export
+    hit = pg.locator('[data-exercise="rc-hit"]')
+    hit.locator(f'input[type=radio][value="{wrong_answer(instance("rc-hit", student))}"]').check()
+    hit.locator(".sx-check").click()
+    assert hit.get_attribute("data-result") == "wrong"
+    # a numeric answer typed in: a decimal comma is no count (and no attempt), then the count
+    num = pg.locator('[data-exercise="eqnat-survive"]')
+    num.locator("input.sx-input").fill("1,6")
+    num.locator(".sx-check").click()
+    assert num.get_attribute("data-result") == "invalid"
+    assert num.locator(".sx-feedback").inner_text().startswith("A count is a whole number")
+    num.locator("input.sx-input").fill(instance("eqnat-survive", student).answer)
+    num.locator(".sx-check").click()
+    assert num.get_attribute("data-result") == "right"
+    # the page reads numbers as the grader does
+    js = pg.evaluate("cases => cases.map(c => SX.parse(c[1], c[0]))", PARSE_CASES)
+    rep = pg.locator('[data-exercise="eqnat-repair"]')
+    inst = instance("eqnat-repair", student)
+    bad = dict(p.split("=") for p in wrong_answer(inst).split(";"))
+    for k, v in bad.items():
+        rep.locator(f'select[data-option="{k}"]').select_option(v)
+    rep.locator(".sx-check").click()
+    assert rep.get_attribute("data-result") == "wrong"
+    assert "With seed" in rep.locator(".sx-feedback").inner_text()
+    with pg.expect_download() as dl:
+        pg.locator('[data-exercise="rc-hit"] .sx-export').click()
+    exported = json.loads(Path(dl.value.path()).read_text())
+    pg.screenshot(path=str(folder / "page.png"), full_page=True)
+    ctx.close()
     assert not errors, errors
     assert not blocked, blocked
     from sim.exercises.model import parse
