@@ -4,10 +4,14 @@
 module, launched once and closed after the module's last test.  Missing Chromium or playwright
 skips a test (and fails it under ``CI=true``, where both are installed).  A module that uses it
 must start no other ``sync_playwright`` while it is open (playwright's sync API does not nest).
+
+SIGTERM stops a run the way Ctrl-C does, so that what the tests set up is taken down (below).
 """
 from __future__ import annotations
 
 import os
+import signal
+import threading
 from pathlib import Path
 
 import pytest
@@ -42,3 +46,26 @@ def chromium():
         finally:
             browser.close()
 
+
+# -- SIGTERM ends a run as Ctrl-C does ---------------------------------------------------------
+
+_PYTEST_PID = os.getpid()
+
+
+def _sigterm(signum, frame):
+    """The first SIGTERM (a CI timeout, ``kill``) becomes a KeyboardInterrupt: pytest stops, runs
+    every teardown and ``finally`` (the kernel labs remove their network namespaces; a lab run in
+    a thread finishes first, since the interpreter waits for its threads), and exits 2.  The
+    default action would end the process at once and leave the namespaces behind.  A second
+    SIGTERM, or one in a process forked from this one (a worker pool), does the default."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if os.getpid() != _PYTEST_PID:
+        os.kill(os.getpid(), signal.SIGTERM)
+        return
+    raise KeyboardInterrupt("SIGTERM")
+
+
+def pytest_configure(config):
+    if threading.current_thread() is threading.main_thread() \
+            and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _sigterm)

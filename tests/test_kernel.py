@@ -502,5 +502,25 @@ def test_the_sweep_removes_only_capture_folders_whose_run_is_gone(tmp_path):
     assert stale_capture_dirs(tmpdir=str(tmp_path)) == sorted([mk["dead"], mk["legacy_old"]])
 
 
+def test_a_pytest_run_stopped_by_sigterm_removes_its_labs():
+    """tests/conftest.py turns SIGTERM into Ctrl-C: a pytest run stopped half-way (a CI timeout,
+    ``kill``) runs its teardowns, and the labs it runs in threads (``kernel_runs``: 17 at once)
+    finish and remove their namespaces and capture folders before it exits.  (With the default
+    action they all stayed until the next sweep.)"""
+    p = subprocess.Popen([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                          "tests/test_kernel.py::test_three_uplinks_masquerade_resets_and_answers_5_pings"],
+                         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and p.poll() is None and len(_owned_by(p.pid)) < 9:
+        time.sleep(0.05)
+    if p.poll() is not None or len(_owned_by(p.pid)) < 9:
+        p.kill()
+        pytest.fail(f"the run built no lab to stop: {p.communicate()[0][-800:]}")
+    p.send_signal(signal.SIGTERM)
+    out, _ = p.communicate(timeout=300)
+    assert p.returncode == 2 and "KeyboardInterrupt: SIGTERM" in out, out[-800:]
+    assert _owned_by(p.pid) == [] and _capture_dirs_of(p.pid) == []
+
+
 def test_zz_no_namespaces_left_by_these_tests():
     assert _mine() == []
