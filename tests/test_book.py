@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import http.server
-import os
 import re
 import shutil
 import subprocess
@@ -23,23 +22,14 @@ from urllib.parse import unquote, urljoin, urlparse
 
 import pytest
 
+from conftest import CHROMIUM, CHROMIUM_ARGS
+from conftest import skip_or_fail as _skip_or_fail
 from view_helpers import MIN_TEXT_JS
 
 ROOT = Path(__file__).resolve().parent.parent
 HTML = ROOT / "_build" / "html"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--headless", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 MAX_PAGE_BYTES = 3 * 1024 * 1024
 KNOWN_CONSOLE_ERRORS = ("THEBE_JS_URL",)     # every JB1 page declares it twice (sphinx-thebe)
-CI = os.environ.get("CI", "").lower() == "true"
-
-
-def _skip_or_fail(reason: str):
-    if CI:
-        pytest.fail(f"{reason} (CI=true: not skipping)")
-    print(f"SKIP: {reason}")
-    pytest.skip(reason)
 
 
 def toc_pages() -> list[str]:
