@@ -45,11 +45,13 @@ book: system $(STAMP) $(BOOK_STAMP) $(NODE_STAMP)
 	@$(BOOK_DEPS) > _build/.book-deps
 
 # The instructor edition (issue 5): the same chapters with every exercise's key shown
-# (sim.exercises reads SIM_EXERCISES_KEY=1), built into _build/instructor with its own cache.
+# (sim.exercises reads SIM_EXERCISES_KEY=1), built into _build/instructor with its own cache, its
+# chapters executed two at a time first as for make book.
 book-instructor: system $(STAMP) $(BOOK_STAMP)
 	@$(PY) book/op1_live.py repository > /dev/null
 	@h=$$($(BOOK_DEPS)); if [ "$$(cat _build/instructor/.book-deps 2>/dev/null)" != "$$h" ]; then \
 	  rm -rf _build/instructor/_build; fi
+	SIM_EXERCISES_KEY=1 $(PY) book/execute_parallel.py _build/instructor/_build/.jupyter_cache
 	SIM_EXERCISES_KEY=1 $(VENV)/bin/jupyter-book build . -W -n --keep-going --path-output _build/instructor
 	@$(BOOK_DEPS) > _build/instructor/.book-deps
 

@@ -32,18 +32,23 @@ def _children_cpu() -> float:
     return ru.ru_utime + ru.ru_stime
 
 
-def build(where: Path) -> tuple[float, float]:
-    """(wall seconds, CPU seconds of the build and every process it started)."""
+def build(where: Path) -> tuple[float, float, list[tuple[str, float, float]]]:
+    """(wall seconds, CPU seconds of the build and every process it started, and the same two
+    for each of its steps: executing the chapters, Sphinx)."""
     jb = Path(sys.executable).parent / "jupyter-book"
     t, cpu = time.perf_counter(), _children_cpu()
+    steps = []
     # what `make book` runs: the chapters executed into the cache in parallel, then the build
-    for cmd in ([sys.executable, str(where / "book" / "execute_parallel.py"), str(where / "_build" / ".jupyter_cache")],
-                [str(jb), "build", str(where), "-W", "-n", "--keep-going"]):
+    for name, cmd in (("executing the chapters",
+                       [sys.executable, str(where / "book" / "execute_parallel.py"), str(where / "_build" / ".jupyter_cache")]),
+                      ("jupyter-book build", [str(jb), "build", str(where), "-W", "-n", "--keep-going"])):
+        t1, cpu1 = time.perf_counter(), _children_cpu()
         proc = subprocess.run(cmd, cwd=where, capture_output=True, text=True)
         if proc.returncode != 0:
             sys.exit("build failed:\n" + proc.stdout[-3000:] + proc.stderr[-3000:])
+        steps.append((name, time.perf_counter() - t1, _children_cpu() - cpu1))
     dt = time.perf_counter() - t
-    return dt, _children_cpu() - cpu
+    return dt, _children_cpu() - cpu, steps
 
 
 def executed(where: Path) -> list[tuple[str, float]]:
@@ -64,9 +69,9 @@ def main() -> None:
             shutil.copytree(ROOT / name, dst / name, ignore=ignore)
         if (ROOT / "node_modules").is_dir():        # the live panels' Pyodide: installed, not built
             (dst / "node_modules").symlink_to(ROOT / "node_modules")
-        cold, cold_cpu = build(dst)
+        cold, cold_cpu, cold_steps = build(dst)
         pages = executed(dst)
-        unchanged, unchanged_cpu = build(dst)
+        unchanged, unchanged_cpu, _ = build(dst)
     cores = os.cpu_count()
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     verdict = {k: "met" if v <= GOALS[k] else "NOT met" for k, v in (("cold", cold), ("unchanged", unchanged))}
@@ -74,6 +79,8 @@ def main() -> None:
           f"(goal <= {GOALS['cold']:.0f} s: {verdict['cold']}), unchanged rebuild {unchanged:.1f} s "
           f"(goal <= {GOALS['unchanged']:.0f} s: {verdict['unchanged']})")
     print(f"CPU time (every process of the build): cold {cold_cpu:.1f} s, unchanged rebuild {unchanged_cpu:.1f} s")
+    for name, wall, cpu in cold_steps:
+        print(f"  cold build, {name}: {wall:.1f} s wall, {cpu:.1f} s CPU")
     print("where the cold build's notebooks took their time (wall seconds each, as jupyter-cache recorded; "
           f"{sum(t for _, t in pages):.1f} s in all, two at a time):")
     for page, t in pages:

@@ -12,6 +12,10 @@ cached notebook") and executes none.  A chapter that fails here is not stored: t
 executes it again and reports the failure as it always has.  What a chapter computes does not
 depend on what else runs beside it (each kernel is its own process; a run depends on its
 parameters and seed alone), so the pages are the sequential build's.
+
+Beside the chapters it makes the live panels' slow files (``live_files``), which Sphinx, one
+process, would otherwise make after them; and it starts the longest tasks first, by the
+seconds the last run took (``_build/.execute-seconds.json``) or else ``ESTIMATES``.
 """
 from __future__ import annotations
 
@@ -24,6 +28,7 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+LIVE = "live files"
 
 
 def chapters() -> list[Path]:
@@ -56,7 +61,49 @@ def execute(path: Path):
     return path, nb, result.time
 
 
+#: Seconds each task took in a cold build on the 2-core development machine (make bench-book,
+#: 2026-12-03): the order tasks start in when this build has no timings of its own yet
+#: (``TIMES``, written by every run).  Longest first: the two cores then finish close together.
+ESTIMATES = {"10-two-links.md": 30.0, "06-equalize-nat.md": 27.0, "03-connection-level.md": 15.0,
+             "09-modern-linux.md": 15.0, "04-equalize.md": 14.0, LIVE: 12.0, "08-real-kernels.md": 11.0,
+             "instructor-guide.md": 8.0}
+TIMES = ".execute-seconds.json"       # beside the cache: the last run's seconds per task
+
+
+def live_files():
+    """(LIVE, None or why it failed, seconds): the live panels' files that take long to make
+    (Pyodide's memory snapshot, scapy's modules and their bytecode, the gzipped WebAssembly:
+    book/op1_inpage.py), made into their caches in ``_build/`` now, beside the chapters, instead
+    of afterwards in the single-process Sphinx build, which then finds them made.  They depend
+    on node_modules, the live sources and ``sim``, never on a chapter."""
+    import time
+    t = time.perf_counter()
+    try:
+        import op1_inpage
+        op1_inpage.fetched_bytes()
+    except Exception as e:        # the build makes them again and reports the failure its way
+        return LIVE, f"{type(e).__name__}: {e}".splitlines()[0], time.perf_counter() - t
+    return LIVE, None, time.perf_counter() - t
+
+
+def schedule(todo: list[Path], times: dict[str, float]) -> list[tuple[str, Path | None]]:
+    """The tasks, ``(name, chapter)`` (``(LIVE, None)`` for the live files), longest first
+    (longest-processing-time-first list scheduling): each core takes the next task when it is
+    free, so the last to end is a short one and the cores finish close together.  A task's
+    length is its seconds in ``times`` (the last run's), else in ``ESTIMATES``, else a
+    chapter's size at 2 kB a second; ties keep the table of contents' order."""
+    def seconds(task):
+        name, path = task
+        if name in times:
+            return times[name]
+        if name in ESTIMATES:
+            return ESTIMATES[name]
+        return path.stat().st_size / 2000 if path is not None else 5.0
+    return sorted([(p.name, p) for p in todo] + [(LIVE, None)], key=lambda t: -seconds(t))
+
+
 def main(argv: list[str]) -> int:
+    import json
     from jupyter_cache import get_cache
     from jupyter_cache.base import CacheBundleIn
     where = Path(argv[0] if argv else ROOT / "_build" / ".jupyter_cache").resolve()  # the kernels run in book/
@@ -71,22 +118,36 @@ def main(argv: list[str]) -> int:
             cache.match_cache_notebook(read(path))
         except KeyError:
             todo.append(path)
-    jobs = min(len(todo), os.cpu_count() or 1, 4)
-    if jobs < 2:
+    jobs = min(len(todo) + 1, os.cpu_count() or 1, 4)
+    if not todo or jobs < 2:
         return 0            # nothing to gain: the build executes what is left, as always
     # the environment the build gives the chapters' kernels (book/op1_exercises.py): the pools
     # built, the replays written beside the cache, where the build expects them
     os.environ.update(chapter_environment(where.parent))
-    # the longest chapters first (by their size), so that the cores finish together
-    todo.sort(key=lambda p: -p.stat().st_size)
+    try:
+        times = {k: float(v) for k, v in json.loads((where.parent / TIMES).read_text()).items()}
+    except (OSError, ValueError, AttributeError):
+        times = {}
+    tasks = schedule(todo, times)
     with concurrent.futures.ProcessPoolExecutor(jobs) as ex:
-        for path, nb, seconds in ex.map(execute, todo):
+        futures = [ex.submit(live_files) if path is None else ex.submit(execute, path) for _, path in tasks]
+        for fut in concurrent.futures.as_completed(futures):
+            path, nb, seconds = fut.result()
+            name = path if path == LIVE else path.name
+            times[name] = round(seconds, 1)
+            if path == LIVE:
+                print(f"execute_parallel: {LIVE} " + (f"{seconds:.1f} s" if nb is None else
+                      f"failed ({nb}); the build makes them again"), file=sys.stderr if nb else sys.stdout)
+                continue
             if isinstance(nb, str):
                 print(f"execute_parallel: {path.name} failed ({nb}); the build runs it again", file=sys.stderr)
                 continue
             cache.cache_notebook_bundle(CacheBundleIn(nb, str(path), data={"execution_seconds": seconds}),
                                         check_validity=False, overwrite=True)
             print(f"execute_parallel: {path.name} {seconds:.1f} s")
+    tmp = where.parent / (TIMES + ".part")
+    tmp.write_text(json.dumps(times, indent=1, sort_keys=True) + "\n")
+    tmp.replace(where.parent / TIMES)
     return 0
 
 
