@@ -73,12 +73,31 @@ def glue_text(name: str, value) -> None:
 
 def _glue(name: str, obj, text: str) -> None:
     try:
-        from myst_nb import glue as myst_glue
+        myst_glue = _myst_glue()
     except ImportError:                  # a live kernel without the book's tool chain
         from IPython.display import Markdown, display
         display(Markdown(f"`{name}` = {text}"))
         return
     myst_glue(name, obj, display=False)
+
+
+def _myst_glue():
+    """myst-nb's ``glue``.  It imports nbformat, for a type; nbformat imports jsonschema, and
+    jsonschema, as it is imported, builds 38 parsers of the optional package rfc3987-syntax
+    (1-1.5 s of CPU in every chapter's kernel) for its "iri" format checks, which nothing here
+    makes: jsonschema leaves those checks out when that package cannot be imported, so it is
+    kept out while myst-nb is first imported, and can be imported normally afterwards."""
+    if "jsonschema" in sys.modules or "rfc3987_syntax" in sys.modules:
+        from myst_nb import glue
+        return glue
+    sys.modules["rfc3987_syntax"] = None
+    try:
+        from myst_nb import glue
+        import myst_nb.ext.glue  # noqa: F401  (what imports nbformat, while the package is kept out)
+    finally:
+        if sys.modules.get("rfc3987_syntax", 0) is None:
+            del sys.modules["rfc3987_syntax"]
+    return glue
 
 
 def md(text: str):

@@ -139,3 +139,58 @@ def test_the_build_used_the_chapters_executed_in_parallel():
         mine = cache.match_cache_notebook(ep.read(path))
         newest = max((r for r in records if Path(r.uri).name == path.name), key=lambda r: r.created)
         assert newest.pk == mine.pk, path.name
+
+
+def test_the_longest_tasks_start_first():
+    """execute_parallel starts the tasks longest first: by the last run's seconds when it has
+    them, else by ESTIMATES, else by a chapter's size; the live files are one of the tasks."""
+    import execute_parallel as ep
+    todo = ep.chapters()
+    names = [p.name for p in todo]
+    assert "10-two-links.md" in names and "06-equalize-nat.md" in names
+    order = [n for n, _ in ep.schedule(todo, {})]
+    assert sorted(order) == sorted(names + [ep.LIVE])
+    assert order[:2] == ["10-two-links.md", "06-equalize-nat.md"]
+    assert order.index(ep.LIVE) < order.index("01-network.md")
+    # the last run's seconds decide over the estimates
+    times = {n: 1.0 for n in names} | {"05-nat.md": 99.0, ep.LIVE: 0.5}
+    order = [n for n, _ in ep.schedule(todo, times)]
+    assert order[0] == "05-nat.md" and order[-1] == ep.LIVE
+    # ties keep the table of contents' order
+    assert [n for n in order if n not in ("05-nat.md", ep.LIVE)] == [n for n in names if n != "05-nat.md"]
+
+
+def test_live_files_failing_is_one_line_for_the_build_to_report(monkeypatch):
+    """A failure making the live files beside the chapters is one line; the Sphinx build then
+    makes them itself, as it did before, and reports a failure its own way."""
+    import execute_parallel as ep
+    import op1_inpage
+
+    def broken():
+        raise op1_inpage.LiveBuildError("node is missing: the test says so\nsecond line")
+    monkeypatch.setattr(op1_inpage, "fetched_bytes", broken)
+    name, why, seconds = ep.live_files()
+    assert name == ep.LIVE and why == "LiveBuildError: node is missing: the test says so" and seconds >= 0
+
+
+def test_glue_keeps_rfc3987_syntax_out_only_while_myst_nb_is_imported():
+    """booklib imports myst-nb's glue without letting jsonschema build rfc3987-syntax's parsers
+    (1-1.5 s of every chapter's kernel); the package is importable afterwards, and the glued
+    output is myst-nb's own."""
+    import importlib.util
+    import subprocess
+    if importlib.util.find_spec("rfc3987_syntax") is None:
+        pytest.skip("rfc3987-syntax is not installed here: nothing to keep out")
+    code = (
+        "import sys, booklib\n"
+        "glue = booklib._myst_glue()\n"
+        "import myst_nb, jsonschema\n"
+        "assert glue is myst_nb.glue, glue\n"
+        "assert 'jsonschema' in sys.modules and 'rfc3987_syntax' not in sys.modules\n"
+        "assert 'iri' not in jsonschema.FormatChecker.checkers\n"
+        "import rfc3987_syntax\n"
+        "assert rfc3987_syntax.is_valid_syntax('iri', 'http://example.org/')\n"
+        "print('ok')\n")
+    book = Path(booklib.__file__).parent
+    out = subprocess.run([sys.executable, "-c", code], cwd=book, capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout == "ok\n", out.stderr[-2000:]
