@@ -23,6 +23,8 @@ from .natmodels import REGISTRY, NatModel
 from .reasons import DeviceDown, Gone, OifChanged, Reason
 from .trace import Drop, Ev
 
+_NAT = Ev.NAT       # read once: on Python 3.11 every ``Ev.X`` is a slow lookup
+
 __all__ = ["Nat", "Conn", "CtState", "show_conn"]
 
 S = 1_000_000
@@ -101,8 +103,8 @@ class Nat:
         _, src, sport, _, _ = ct.orig
         out = pkt.with_dst(src, sport)
         ct.replied = True
-        self._update(ct, pkt, reply=True)
-        self.router.sim.trace.emit(Ev.NAT, self.router.name, out, pkt, "dnat", ct.id)
+        self._update(ct, pkt, True)
+        self.router.sim.trace.emit(_NAT, self.router.name, out, pkt, "dnat", ct.id)
         if ct.orig[0] == ICMP_PROTO and self.model.icmp_dies_with_reply:
             self.destroy(ct, Gone.ICMP_REPLY)    # 2.4: the echo reply ends the ICMP "connection"
         return out
@@ -129,8 +131,8 @@ class Nat:
             ct = self._bind(t, oif, key, pkt)
         _, _, _, addr, port = ct.reply
         out = pkt.with_src(addr, port)
-        self._update(ct, pkt, reply=False)
-        self.router.sim.trace.emit(Ev.NAT, self.router.name, out, pkt, "snat", ct.id)
+        self._update(ct, pkt, False)
+        self.router.sim.trace.emit(_NAT, self.router.name, out, pkt, "snat", ct.id)
         return out
 
     # -- conntrack ------------------------------------------------------------------------

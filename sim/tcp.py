@@ -90,9 +90,22 @@ class TcpState(StrEnum):
 class TcpConn:
     """One end of a connection.  ``local`` and ``remote`` are (addr, port) endpoints."""
 
+    # its fields, all set in __init__ (slots: no dictionary per connection, and faster to read
+    # and write on every segment)
+    __slots__ = ("host", "sim", "local", "remote", "state", "window", "reno", "cwnd", "ssthresh",
+                 "recover", "fast_retransmits", "iss", "snd_una", "snd_nxt", "snd_max", "data_end",
+                 "fin_queued", "irs", "rcv_nxt", "ooo", "profile", "rto", "challenge_acks",
+                 "probe_due", "probed", "last_seg", "loss_probes", "ato", "quick", "pingpong",
+                 "lrcvtime", "srtt", "rttvar", "rtt_seq", "tx_time", "rtt_start", "retries",
+                 "deadline", "timer_ev", "dupacks", "bytes_received", "synack_retransmits",
+                 "established_by", "established_at", "reset", "ack_sent", "delack_ev",
+                 "on_established", "on_data", "on_fin", "on_close", "on_acked", "syn_opt",
+                 "peer_syn_opt", "mp_opt", "on_mp_opt")
+
     def __init__(self, host, local, remote, window: int = 32 * MSS, cc: str = "none",
                  profile: str = DEFAULT_TCP_PROFILE):
         self.host = host
+        self.sim = host.sim
         self.local = local
         self.remote = remote
         self.state: TcpState = CLOSED
@@ -150,7 +163,7 @@ class TcpConn:
 
     def _set_state(self, new: TcpState) -> None:
         old, self.state = self.state, new
-        self.host.sim.trace.emit(Ev.TCP, self.host.name, None, self.local, self.remote, old, new)
+        self.sim.trace.emit(Ev.TCP, self.host.name, None, self.local, self.remote, old, new)
 
     def _make(self, flags: str, seq: int, load: int = 0) -> Packet:
         ack = self.rcv_nxt if "A" in flags else 0
@@ -176,7 +189,7 @@ class TcpConn:
         if self.rcv_nxt - self.ack_sent >= 2 * MSS:
             self._send("A", self.snd_nxt)
         elif self.delack_ev is None:
-            self.delack_ev = self.host.sim.at(DELACK, self._delack_timer)
+            self.delack_ev = self.sim.at(DELACK, self._delack_timer)
 
     def _data_received(self) -> None:
         """``tcp_event_data_recv()`` and ``__tcp_ack_snd_check()``: the first data
@@ -185,7 +198,7 @@ class TcpConn:
         delayed-ACK time before -- delays its ACKs to ride on the answer instead."""
         if self.ato == 0:
             self.ato, self.quick = DELACK, min(QUICKACKS, self.window // (2 * MSS))
-        self.lrcvtime = self.host.sim.now
+        self.lrcvtime = self.sim.now
         if self.quick and self.pingpong < PINGPONG_THRESH:
             self.quick -= 1
             self._send("A", self.snd_nxt)
@@ -211,7 +224,7 @@ class TcpConn:
         """(Re)start the retransmission timer (in ``after`` µs, default the RTO).
         Restarting only moves ``deadline``: the one pending event, when it fires
         early, sleeps again until it."""
-        sim = self.host.sim
+        sim = self.sim
         self.probe_due = False
         self.deadline = sim.now + (self.rto if after is None else after)
         tev = self.timer_ev
@@ -222,7 +235,7 @@ class TcpConn:
             self.timer_ev = sim.at(self.deadline - sim.now, self._timer)
 
     def _timer(self) -> None:
-        sim = self.host.sim
+        sim = self.sim
         self.timer_ev = None
         if self.deadline is None or self.state is CLOSED or self.state is TIME_WAIT:
             return
@@ -254,20 +267,20 @@ class TcpConn:
         flags, seq, n = self.last_seg
         if seq + n > self.snd_una:
             self._send(flags, seq, n)
-            self.tx_time[seq + n] = self.host.sim.now
+            self.tx_time[seq + n] = self.sim.now
         self._arm()
 
     def _stop_timer(self) -> None:
         self.deadline = None
         if self.timer_ev is not None:
-            self.host.sim.cancel(self.timer_ev)
+            self.sim.cancel(self.timer_ev)
             self.timer_ev = None
 
     # -- opening ----------------------------------------------------------------------------
 
     def connect(self) -> None:
         self.snd_nxt = self.snd_max = self.iss + 1
-        self.rtt_seq, self.rtt_start = self.iss + 1, self.host.sim.now
+        self.rtt_seq, self.rtt_start = self.iss + 1, self.sim.now
         self._set_state(SYN_SENT)
         self._send("S", self.iss)
         self._arm()
@@ -277,7 +290,7 @@ class TcpConn:
         self.irs = pkt.l4.seq
         self.rcv_nxt = self.irs + 1
         self.snd_nxt = self.snd_max = self.iss + 1
-        self.rtt_seq, self.rtt_start = self.iss + 1, self.host.sim.now
+        self.rtt_seq, self.rtt_start = self.iss + 1, self.sim.now
         self._set_state(SYN_RECEIVED)
         self._send("SA", self.iss)
         self._arm()
@@ -295,6 +308,8 @@ class TcpConn:
         self._push()
 
     def _push(self) -> None:
+        if self.snd_nxt >= self.data_end and not self.fin_queued:
+            return                                  # nothing to send (most calls, at a receiver)
         if self.state not in _CAN_SEND:
             return
         limit = self.snd_una + min(self.window, self.cwnd)
@@ -302,13 +317,13 @@ class TcpConn:
         while self.snd_nxt < self.data_end and self.snd_nxt < limit:
             n = min(MSS, self.data_end - self.snd_nxt, limit - self.snd_nxt)
             flags = "PA" if self.snd_nxt + n == self.data_end else "A"
-            if self.ato and self.host.sim.now - self.lrcvtime < self.ato:
+            if self.ato and self.sim.now - self.lrcvtime < self.ato:
                 self.pingpong += 1                  # tcp_event_data_sent(): an interactive answer
             self._send(flags, self.snd_nxt, n)
             self.last_seg = (flags, self.snd_nxt, n)
-            self.tx_time[self.snd_nxt + n] = self.host.sim.now
+            self.tx_time[self.snd_nxt + n] = self.sim.now
             if self.rtt_seq is None:
-                self.rtt_seq, self.rtt_start = self.snd_nxt + n, self.host.sim.now
+                self.rtt_seq, self.rtt_start = self.snd_nxt + n, self.sim.now
             self.snd_nxt += n
             sent = True
         if self.snd_nxt > self.snd_max:
@@ -334,7 +349,7 @@ class TcpConn:
             flags, seq, n = self._first_unacked()
             self._send(flags, seq, n)
             if n:
-                self.tx_time[seq + n] = self.host.sim.now
+                self.tx_time[seq + n] = self.sim.now
 
     def _on_rto(self) -> None:
         self.retries += 1
@@ -342,7 +357,7 @@ class TcpConn:
         if self.fin_queued and self.state in (FIN_WAIT_1, CLOSING, LAST_ACK):
             limit = ORPHAN_RETRIES          # the application closed it: an orphan (tcp_orphan_retries)
         if self.retries > limit:
-            self.host.sim.trace.emit(Ev.DROP, self.host.name, self._make(*self._first_unacked()),
+            self.sim.trace.emit(Ev.DROP, self.host.name, self._make(*self._first_unacked()),
                                      Drop.RETRIES)
             self._abort()
             return
@@ -503,7 +518,7 @@ class TcpConn:
 
     def _established(self, by: str) -> None:
         self.established_by = by
-        self.established_at = self.host.sim.now
+        self.established_at = self.sim.now
         self._set_state(ESTABLISHED)
 
     def _acked(self) -> None:
@@ -532,13 +547,14 @@ class TcpConn:
             self.rcv_nxt += new
             got += new
         end_fin = fin and seq + n == self.rcv_nxt
-        while self.rcv_nxt in self.ooo:             # fill from the out-of-order queue
-            m = self.ooo.pop(self.rcv_nxt)
-            self.rcv_nxt += m
-            got += m
-            # a buffered FIN counts one sequence number but carries no byte
-        for s in [s for s in self.ooo if s < self.rcv_nxt]:
-            del self.ooo[s]
+        if self.ooo:
+            while self.rcv_nxt in self.ooo:         # fill from the out-of-order queue
+                m = self.ooo.pop(self.rcv_nxt)
+                self.rcv_nxt += m
+                got += m
+                # a buffered FIN counts one sequence number but carries no byte
+            for s in [s for s in self.ooo if s < self.rcv_nxt]:
+                del self.ooo[s]
         if end_fin:
             self.rcv_nxt += 1
         filled = got > max(new, 0)
@@ -568,7 +584,7 @@ class TcpConn:
     def _time_wait(self) -> None:
         self._stop_timer()
         self._set_state(TIME_WAIT)
-        self.host.sim.at(TIME_WAIT_LEN, self._time_wait_done, daemon=True)
+        self.sim.at(TIME_WAIT_LEN, self._time_wait_done, daemon=True)
         if self.on_close:
             self.on_close(self)
 
@@ -583,7 +599,7 @@ class TcpConn:
         timer is recomputed at once (``tcp_ack_update_rtt``: "only reset backoff on valid
         RTT measurement"); without data to time, Karn's rule: one segment at a time."""
         r = None
-        now = self.host.sim.now
+        now = self.sim.now
         if self.rtt_seq is not None and ack >= self.rtt_seq:
             r = now - self.rtt_start
             self.rtt_seq = None
