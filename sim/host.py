@@ -6,7 +6,6 @@ the article's simplification).
 """
 from __future__ import annotations
 
-from collections import Counter
 from typing import Callable
 
 from .fib import FIB
@@ -15,7 +14,8 @@ from .packet import ECHO_REPLY, ECHO_REQUEST, ICMP, IP, TCP, UDP, MptcpOption, P
 from .tcp import DEFAULT_TCP_PROFILE, TcpConn, rst_for
 from .trace import Drop, Ev
 
-_DELIVER, _SEND = Ev.DELIVER, Ev.SEND   # read once: on Python 3.11 every ``Ev.X`` is a slow lookup
+# read once: on Python 3.11 every ``Ev.X`` is a slow lookup, and these run for every packet
+_DELIVER, _DROP, _SEND = Ev.DELIVER, Ev.DROP, Ev.SEND
 
 
 class Node:
@@ -71,7 +71,8 @@ class Host(Node):
         self.window = 32 * 1460
         self.cc = "none"                          # congestion control of new connections
         self.tcp_profile = DEFAULT_TCP_PROFILE    # 2.4 or linux (sim.tcp.TCP_PROFILES)
-        self.seen: Counter = Counter()            # (proto, source address) of every packet received
+        # packets received, by (proto, source address): a plain dict (a Counter's += is 3x slower)
+        self.seen: dict[tuple[int, str], int] = {}
         self.addr: str | None = None              # its address: its first interface's
 
     def add_iface(self, name: str, addr: str, prefixlen: int = 24) -> Interface:
@@ -87,7 +88,7 @@ class Host(Node):
         self.sim.trace.emit(_SEND, self.name, pkt)
         route = self.fib.lookup(pkt.ip.dst)
         if route is None:
-            self.sim.trace.emit(Ev.DROP, self.name, pkt, Drop.NO_ROUTE)
+            self.sim.trace.emit(_DROP, self.name, pkt, Drop.NO_ROUTE)
             return
         nh = route.nexthops[0]
         self.ifaces[nh.dev].xmit(pkt, nh.via or pkt.ip.dst)
@@ -122,11 +123,12 @@ class Host(Node):
     def receive(self, pkt: Packet, iif: Interface) -> None:
         trace = self.sim.trace
         if pkt.ip.dst != self.addr:
-            trace.emit(Ev.DROP, self.name, pkt, Drop.NO_ROUTE)
+            trace.emit(_DROP, self.name, pkt, Drop.NO_ROUTE)
             return
         trace.emit(_DELIVER, self.name, pkt)
         l4 = pkt.l4
-        self.seen[(pkt.proto, pkt.ip.src)] += 1
+        key = (pkt.proto, pkt.ip.src)
+        self.seen[key] = self.seen.get(key, 0) + 1
         if type(l4) is TCP:
             self._tcp_input(pkt)
         elif type(l4) is ICMP:
@@ -138,7 +140,7 @@ class Host(Node):
         elif type(l4) is UDP and l4.dport in self.udp:
             self.udp[l4.dport](pkt)
         else:
-            trace.emit(Ev.DROP, self.name, pkt, Drop.NO_SOCKET)
+            trace.emit(_DROP, self.name, pkt, Drop.NO_SOCKET)
 
     def _tcp_input(self, pkt: Packet) -> None:
         tcp = pkt.l4
@@ -156,12 +158,12 @@ class Host(Node):
             c.accept_syn(pkt)
             return
         if "R" in flags:
-            self.sim.trace.emit(Ev.DROP, self.name, pkt, Drop.NO_SOCKET)
+            self.sim.trace.emit(_DROP, self.name, pkt, Drop.NO_SOCKET)
             return
         if self.remote == "article" and "S" not in flags:
             # The article: "The only reasonable measure is to ignore it."
-            self.sim.trace.emit(Ev.DROP, self.name, pkt, Drop.IGNORED)
+            self.sim.trace.emit(_DROP, self.name, pkt, Drop.IGNORED)
             return
         # RFC 9293 3.10.7.1/3.10.7.2: a segment for no connection is answered with a reset
-        self.sim.trace.emit(Ev.DROP, self.name, pkt, Drop.RESET)
+        self.sim.trace.emit(_DROP, self.name, pkt, Drop.RESET)
         self.ip_output(rst_for(pkt, self.ip_header(self.addr, pkt.ip.src)))

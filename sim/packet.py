@@ -189,14 +189,17 @@ class Packet(NamedTuple):
         return IP_HDR + _L4_LEN[type(l4)] + self.load
 
     # NAT's rewrites build the new header directly: NamedTuple's _replace(), a keyword dict and
-    # a map over every field, cost as much as the rest of the translation
+    # a map over every field, cost as much as the rest of the translation; and, as in hop(),
+    # by tuple.__new__, without the call to NamedTuple's __new__ (every field is given)
     def with_src(self, src: str, sport: int | None = None) -> "Packet":
         _, dst, ttl, ident, tos = self.ip
-        return Packet(IP(src, dst, ttl, ident, tos), _set_port(self.l4, sport, "sport"), self.load)
+        return _new(Packet, (_new(IP, (src, dst, ttl, ident, tos)), _set_port(self.l4, sport, "sport"),
+                             self.load))
 
     def with_dst(self, dst: str, dport: int | None = None) -> "Packet":
         src, _, ttl, ident, tos = self.ip
-        return Packet(IP(src, dst, ttl, ident, tos), _set_port(self.l4, dport, "dport"), self.load)
+        return _new(Packet, (_new(IP, (src, dst, ttl, ident, tos)), _set_port(self.l4, dport, "dport"),
+                             self.load))
 
     def hop(self) -> "Packet":
         """The same packet after a router decremented its TTL."""
