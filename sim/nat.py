@@ -48,6 +48,9 @@ class CtState(StrEnum):
 TCP_TIMEOUTS = {CtState.SYN_SENT: 120 * S, CtState.SYN_RECV: 60 * S,
                 CtState.ESTABLISHED: 5 * 24 * 3600 * S, CtState.FIN_WAIT: 120 * S,
                 CtState.TIME_WAIT: 120 * S, CtState.CLOSE: 10 * S}
+# read once for the per-packet code: on Python 3.11 every ``CtState.X`` is a slow lookup
+_SYN_RECV, _ASSURED = CtState.SYN_RECV, CtState.ASSURED
+_TCP_TIMEOUT_OTHER = TCP_TIMEOUTS[CtState.SYN_SENT]
 UDP_TIMEOUT, UDP_STREAM_TIMEOUT, ICMP_TIMEOUT = 30 * S, 180 * S, 30 * S
 
 
@@ -197,7 +200,7 @@ class Nat:
                 ct.state = CtState.FIN_WAIT
             elif "S" in flags and reply:
                 ct.state = CtState.SYN_RECV
-            elif "A" in flags and not reply and ct.state is CtState.SYN_RECV:
+            elif "A" in flags and not reply and ct.state is _SYN_RECV:
                 ct.state = CtState.ESTABLISHED
         elif proto == UDP_PROTO and reply:
             ct.state = CtState.ASSURED
@@ -206,9 +209,9 @@ class Nat:
     @staticmethod
     def _timeout(proto: int, state: CtState) -> int:
         if proto == TCP_PROTO:
-            return TCP_TIMEOUTS.get(state, TCP_TIMEOUTS[CtState.SYN_SENT])
+            return TCP_TIMEOUTS.get(state, _TCP_TIMEOUT_OTHER)
         if proto == UDP_PROTO:
-            return UDP_STREAM_TIMEOUT if state is CtState.ASSURED else UDP_TIMEOUT
+            return UDP_STREAM_TIMEOUT if state is _ASSURED else UDP_TIMEOUT
         return ICMP_TIMEOUT
 
     def entries(self) -> list[Conn]:
