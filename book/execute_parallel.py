@@ -102,8 +102,24 @@ def schedule(todo: list[Path], times: dict[str, float]) -> list[tuple[str, Path 
     return sorted([(p.name, p) for p in todo] + [(LIVE, None)], key=lambda t: -seconds(t))
 
 
+def _import_nbformat() -> None:
+    """Import nbformat (myst-nb's reader and jupyter-cache use it) with the optional package
+    rfc3987-syntax kept out, as booklib does in the kernels: jsonschema, which nbformat
+    imports, would build 38 parsers of it (1-1.5 s, before any chapter starts) for "iri"
+    format checks that nothing here makes."""
+    if "jsonschema" in sys.modules or "rfc3987_syntax" in sys.modules:
+        return
+    sys.modules["rfc3987_syntax"] = None
+    try:
+        import nbformat  # noqa: F401
+    finally:
+        if sys.modules.get("rfc3987_syntax", 0) is None:
+            del sys.modules["rfc3987_syntax"]
+
+
 def main(argv: list[str]) -> int:
     import json
+    _import_nbformat()
     from jupyter_cache import get_cache
     from jupyter_cache.base import CacheBundleIn
     where = Path(argv[0] if argv else ROOT / "_build" / ".jupyter_cache").resolve()  # the kernels run in book/
