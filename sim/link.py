@@ -58,7 +58,7 @@ class Interface:
                 sim.trace.emit(_DROP, self.node.name, pkt, Drop.QUEUE_FULL)
                 return
         link = self.link
-        peer = self.peer or link.peer(self, nexthop)
+        peer = self.peer or link.by_addr.get(nexthop)    # on a LAN segment the next hop's owner
         if peer is None:
             sim.trace.emit(_DROP, self.node.name, pkt, Drop.NO_ROUTE)
             return
@@ -93,12 +93,6 @@ class Link:
         if len(ifaces) == 2:        # point to point: each end's peer is known now, not per packet
             a, b = ifaces
             a.peer, b.peer = b, a
-
-    def peer(self, src: Interface, nexthop: str) -> Interface | None:
-        if len(self.ifaces) == 2:
-            a, b = self.ifaces
-            return b if src is a else a
-        return self.by_addr.get(nexthop)
 
     def set_carrier(self, up: bool) -> None:
         """The line goes down (or comes back), as when an ADSL line's PPP session drops and
