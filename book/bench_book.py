@@ -71,6 +71,11 @@ def main() -> None:
             (dst / "node_modules").symlink_to(ROOT / "node_modules")
         cold, cold_cpu, cold_steps = build(dst)
         pages = executed(dst)
+        try:        # what execute_parallel recorded of the live files it made beside the chapters
+            import json
+            live = json.loads((dst / "_build" / ".execute-seconds.json").read_text()).get("live files")
+        except (OSError, ValueError):
+            live = None
         unchanged, unchanged_cpu, _ = build(dst)
     cores = os.cpu_count()
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
@@ -85,6 +90,8 @@ def main() -> None:
           f"{sum(t for _, t in pages):.1f} s in all, two at a time):")
     for page, t in pages:
         print(f"  {t:7.1f} s  {page}")
+    if live is not None:
+        print(f"  {live:7.1f} s  the live panels' files, made beside the chapters (book/execute_parallel.py)")
 
 
 if __name__ == "__main__":

@@ -61,12 +61,15 @@ def execute(path: Path):
     return path, nb, result.time
 
 
-#: Seconds each task took in a cold build on the 2-core development machine (make bench-book,
-#: 2026-12-03): the order tasks start in when this build has no timings of its own yet
-#: (``TIMES``, written by every run).  Longest first: the two cores then finish close together.
-ESTIMATES = {"10-two-links.md": 30.0, "06-equalize-nat.md": 27.0, "03-connection-level.md": 15.0,
-             "09-modern-linux.md": 15.0, "04-equalize.md": 14.0, LIVE: 12.0, "08-real-kernels.md": 11.0,
-             "instructor-guide.md": 8.0}
+#: Seconds each task took in a cold build from nothing on the 2-core development machine
+#: (make bench-book, 2026-12-03 23:05 UTC, load average 3-4; the live files alone at 2.4: 34 s, of
+#: which scapy's modules 18 s and the snapshot 13 s): the order tasks start in when this build has
+#: no timings of its own yet (``TIMES``, written by every run).  Longest first: the two cores then
+#: finish close together.  Any other chapter: its size at 2 kB a second.
+ESTIMATES = {"10-two-links.md": 53.0, LIVE: 34.0, "06-equalize-nat.md": 31.0, "04-equalize.md": 21.0,
+             "09-modern-linux.md": 20.0, "03-connection-level.md": 19.0, "08-real-kernels.md": 15.0,
+             "07-icmp.md": 11.0, "02-route-cache.md": 9.0, "00-preface.md": 8.0, "instructor-guide.md": 7.0,
+             "01-network.md": 6.0, "05-nat.md": 6.0}
 TIMES = ".execute-seconds.json"       # beside the cache: the last run's seconds per task
 
 
