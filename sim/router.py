@@ -99,8 +99,9 @@ class Router(Node):
         goes (its ``dev`` and ``via``): the cache entry hit or the nexthop chosen; None: no route."""
         cache = self.cache
         if cache is None:
-            route = self._fib_lookup(pkt)
+            route = self.fib.lookup(pkt.ip.dst)
             if route is None:
+                self._no_route(pkt)
                 return None
             nh, why = self.select(route, pkt)
             if self.explain:
@@ -120,8 +121,9 @@ class Router(Node):
             cache.delete(e, Gone.EQUALIZE)     # the equalize patch: a hit re-selects
             deleted = True
         cache.in_slow_tot += 1                 # ip_route_input_slow()
-        route = self._fib_lookup(pkt)
+        route = self.fib.lookup(pkt.ip.dst)
         if route is None:
+            self._no_route(pkt)
             cache.in_no_route += 1
             return None
         nh, why = self.select(route, pkt)
@@ -130,11 +132,9 @@ class Router(Node):
                             EqualizeDeleted(why) if deleted else why, route.equalize)
         return nh
 
-    def _fib_lookup(self, pkt: Packet) -> Route | None:
-        route = self.fib.lookup(pkt.ip.dst)
-        if route is None:
-            self.sim.trace.emit(_DROP, self.name, pkt, Drop.NO_ROUTE)
-        return route
+    def _no_route(self, pkt: Packet) -> None:
+        """The FIB has no route for ``pkt``: it is dropped."""
+        self.sim.trace.emit(_DROP, self.name, pkt, Drop.NO_ROUTE)
 
     def select(self, route: Route, pkt: Packet) -> tuple[Nexthop, Why]:
         """``fib_select_multipath()`` by this router's policy (``sim.policies``), and why."""
@@ -161,8 +161,9 @@ class Router(Node):
 
     def local_output(self, pkt: Packet) -> None:
         self.sim.trace.emit(Ev.SEND, self.name, pkt)
-        route = self._fib_lookup(pkt)
+        route = self.fib.lookup(pkt.ip.dst)
         if route is None:
+            self._no_route(pkt)
             return
         # an output route bound to the source address leaves by that address's device
         by_src = [nh for nh in route.nexthops if self.ifaces[nh.dev].addr == pkt.ip.src]
