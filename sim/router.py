@@ -23,6 +23,7 @@ from .trace import Drop, Ev
 
 # read once: on Python 3.11 every ``Ev.X`` is a slow lookup, and these run for every packet
 _DROP, _FIB, _RT_HIT, _RT_MISS = Ev.DROP, Ev.FIB, Ev.RT_HIT, Ev.RT_MISS
+_EQUALIZE = Gone.EQUALIZE       # with equalize, a route cache entry goes per packet
 
 
 class Router(Node):
@@ -118,7 +119,7 @@ class Router(Node):
                 e.use += 1
                 self.sim.trace.emit(_RT_HIT, self.name, pkt, key, e.dev, e.via or "-")
                 return e
-            cache.delete(e, Gone.EQUALIZE)     # the equalize patch: a hit re-selects
+            cache.delete(e, _EQUALIZE)         # the equalize patch: a hit re-selects
             deleted = True
         cache.in_slow_tot += 1                 # ip_route_input_slow()
         route = self.fib.lookup(pkt.ip.dst)
