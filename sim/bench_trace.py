@@ -39,19 +39,23 @@ def held_per_event(size: int) -> tuple[float, int]:
 
 def breakdown(size: int) -> dict:
     """Bytes per event of the stored trace's parts (``sim.trace.Events``; ``sys.getsizeof``):
-    the columns (kind, time, node, packet reference), the list of the kinds' own fields and
-    the distinct tuples it holds, the packets' bases (a packet without its TTL) and the
-    distinct layer-4 headers they hold."""
+    the columns (kind, time, node, TTL: arrays; the packet's base: a list), the list of the
+    kinds' own fields and the distinct tuples it holds, the packets' bases (a packet without
+    its TTL; a NAT's packet before included) and the distinct layer-4 headers they hold."""
     r = run(SCENARIO, seed=SEED, size=size)
     ev = r.events
     n = len(ev)
+    ev.flush()
     count: Counter = Counter(e.ev.value for e in ev)
     infos = {id(x): x for x in ev._info}
-    l4s = {id(b[4]): b[4] for b in ev._bases}
+    bases = {id(b): b for b in ev._base if b is not None}
+    bases.update((id(x[0]), x[0]) for x in infos.values()
+                 if isinstance(x, tuple) and x and type(x[0]) is tuple and len(x[0]) == 6)
+    l4s = {id(b[4]): b[4] for b in bases.values()}
     return {"events": n, "kinds": count,
-            "columns": sum(sys.getsizeof(c) for c in (ev._kind, ev._t, ev._node, ev._pkt)) / n,
+            "columns": sum(sys.getsizeof(c) for c in (ev._kind, ev._t, ev._node, ev._ttl, ev._base)) / n,
             "info": (len(infos), (sys.getsizeof(ev._info) + sum(map(sys.getsizeof, infos.values()))) / n),
-            "bases": (len(ev._bases), sum(map(sys.getsizeof, ev._bases)) / n),
+            "bases": (len(bases), sum(map(sys.getsizeof, bases.values())) / n),
             "l4": (len(l4s), sum(map(sys.getsizeof, l4s.values())) / n)}
 
 
@@ -66,7 +70,7 @@ def main(argv=None) -> int:
     print(f"sim.bench_trace: scenario {SCENARIO}, seed {SEED}, {args.size:,} bytes, {n:,} stored events")
     print(f"stored trace: {per:.1f} B per event (tracemalloc; goal <= {GOAL_BYTES:g} B: "
           f"{'met' if per <= GOAL_BYTES else 'NOT MET'})")
-    print(f"  columns        {b['columns']:6.1f} B/event (kind, time, node, packet reference: arrays)")
+    print(f"  columns        {b['columns']:6.1f} B/event (kind, time, node, TTL: arrays; the bases: a list)")
     for name, what in (("info", "the kinds' own fields: a list, and the distinct tuples it holds"),
                        ("bases", "packets without their TTL, shared by every hop of a packet"),
                        ("l4", "the layer-4 headers the bases hold")):

@@ -14,6 +14,9 @@ never poke the engine.
 from __future__ import annotations
 
 from array import array
+from itertools import compress, count, repeat
+from operator import is_, ne
+from struct import pack
 from collections import Counter
 from collections.abc import MutableSequence, Sequence
 from enum import Enum
@@ -238,6 +241,7 @@ class Trace:
         self.sim = sim
         self.keep = keep
         self.events = Events()
+        self._pending = self.events.pending   # emit() appends here: Events.add without a call
         self._counts = dict.fromkeys(Ev, 0)  # a plain dict: a Counter's += is 3x slower
         self.drops: Counter = Counter()     # drop reason -> count, kept in both modes
 
@@ -251,7 +255,10 @@ class Trace:
         if ev is _DROP:
             self.drops[info[0].value] += 1
         if self.keep:
-            self.events.add(ev, self.sim.now, node, pkt, info)
+            pending = self._pending
+            pending += ev, self.sim.now, node, pkt, info
+            if len(pending) >= _CHUNK5:
+                self.events.flush()
 
     def __len__(self) -> int:
         return len(self.events)
@@ -262,19 +269,31 @@ class Trace:
 # A run keeps tens of thousands of events, and most of them are hops of packets that differ from
 # the packet one hop earlier only in the TTL.  Kept as records, every event cost about 260 bytes
 # (the record, a packet and an IP header per hop, the time).  ``Events`` keeps the same events in
-# columns: the kind, time and node of each in arrays, the packet as a reference to its fields
-# without the TTL (shared by every hop of the packet) plus the TTL, and the kind's own fields in a
-# list, shared between the many events that carry the same ones (a hop's two interfaces, a route
+# columns: the kind, time and node of each in arrays, the packet as its fields without the TTL (a
+# tuple, the *base*, shared by every hop of the packet) plus the TTL, and the kind's own fields in
+# a list, shared between the many events that carry the same ones (a hop's two interfaces, a route
 # cache hit's entry).  Reading an event builds its record again: the same class, the same fields,
 # equal to the record emitted.
+#
+# Storing costs the run little: ``Trace.emit`` appends the event's five values to a pending list,
+# and every ``_CHUNK`` events (or when a reader asks) ``flush`` moves the pending events into the
+# columns with C-level passes over the whole chunk (slices, ``zip``, ``map``, ``dict.setdefault``,
+# ``struct.pack``) instead of Python work per event.
 
 _CLASSES = tuple(RECORDS.values())
 _CODE = {ev: i for i, ev in enumerate(RECORDS)}
 _NAT, _HOP, _RT_HIT = _CODE[Ev.NAT], _CODE[Ev.HOP], _CODE[Ev.RT_HIT]
-_SHARED = {_HOP, _RT_HIT}   # kinds whose fields repeat: kept once, shared
+_SHARED = frozenset((_HOP, _RT_HIT))   # kinds whose fields repeat: kept once, shared
+# kinds whose fields are kept as they are (not shared): every kind but the shared ones and those
+# without fields of their own (a send, a delivery: the empty tuple)
+_SPECIAL = bytes(int(c not in _SHARED and bool(RECORDS[ev].fields)) for ev, c in _CODE.items()).ljust(256, b"\0")
 _WHOLE = 255                # a record appended whole (``append``), kept as it is
-_RECENT = 4096              # packets remembered for sharing (more than a window's worth in flight)
+_RECENT = 4096              # packets read lately, remembered so that one packet reads as one object
+_CHUNK = 4096               # events pending before they are moved into the columns
+_CHUNK5 = 5 * _CHUNK        # ... five items each
 _new = tuple.__new__
+_NO_L4 = object()                                     # stands for "no packet" in a chunk's pass:
+_NO_PKT = (("", "", 0, 0, 0), _NO_L4, 0)              # its base is None
 
 
 class Events(MutableSequence):
@@ -289,46 +308,102 @@ class Events(MutableSequence):
         self._kind = bytearray()      # index in _CLASSES, or _WHOLE
         self._t = array("q")          # time, µs
         self._node = array("H")       # index in _names
-        self._pkt = array("q")        # the packet: index in _bases * 256 + its TTL; -1: none
+        self._base: list = []         # the packet without its TTL: (src, dst, id, tos, l4, load),
+                                      # shared by every hop of the packet; None: no packet
+        self._ttl = bytearray()       # the packet's TTL
         self._info = []               # the kind's own fields (a tuple), or a whole record
         self._names: list[str] = []
         self._name_ix: dict[str, int] = {}
-        self._bases: list[tuple] = []  # a packet without its TTL: (src, dst, id, tos, l4, load)
-        self._recent: dict[int, int] = {}   # id(l4) -> its latest base; cleared when _RECENT long
         self._shared: dict[tuple, tuple] = {}
-        self._last, self._last_ref = None, -1     # the packet stored last, and its reference
-        self._made: dict[int, Packet] = {}         # packets read lately, by reference
+        self._made: dict[int, Packet] = {}         # packets read lately, by id(base) and TTL
+        self.pending: list = []       # events not yet in the columns: ev, t, node, pkt, info, ...
 
     def add(self, ev: Ev, t: int, node: str, pkt, info: tuple) -> None:
-        """Store the event ``RECORDS[ev](t, node, pkt, *info)``."""
-        code = _CODE[ev]
-        self._kind.append(code)
-        self._t.append(t)
-        n = self._name_ix.get(node)
-        self._node.append(self._name(node) if n is None else n)
-        if pkt is None:
-            self._pkt.append(-1)
-        elif pkt is self._last:          # the commonest case: the packet of the event before
-            self._pkt.append(self._last_ref)
-        else:
-            self._last, self._last_ref = pkt, self._ref(pkt)
-            self._pkt.append(self._last_ref)
-        if code in _SHARED:
-            info = self._shared.setdefault(info, info)
-        elif code == _NAT:
-            info = (self._ref(info[0]),) + info[1:]     # the packet before: by reference too
-        self._info.append(info)
+        """Store the event ``RECORDS[ev](t, node, pkt, *info)`` (``Trace.emit`` appends to
+        ``pending`` itself, and calls ``flush`` when it is ``_CHUNK`` long)."""
+        pending = self.pending
+        pending += ev, t, node, pkt, info
+        if len(pending) >= _CHUNK5:
+            self.flush()
+
+    def flush(self) -> None:
+        """Move the pending events into the columns.  Every reader calls it first."""
+        pending = self.pending
+        if not pending:
+            return
+        evs, ts, nodes, pkts, infos = (pending[0::5], pending[1::5], pending[2::5],
+                                       pending[3::5], pending[4::5])
+        pending.clear()
+        n = len(evs)
+        codes = bytes(map(_CODE.__getitem__, evs))
+        self._kind += codes
+        # struct packs the integers faster than an array converts them one by one
+        self._t.frombytes(pack(f"{n}q", *ts))
+        ix = self._name_ix
+        try:
+            self._node.frombytes(pack(f"{n}H", *map(ix.__getitem__, nodes)))
+        except KeyError:                                  # a node not seen before
+            for node in dict.fromkeys(nodes):
+                self._name(node)
+            self._node.frombytes(pack(f"{n}H", *map(ix.__getitem__, nodes)))
+        # The kinds' own fields: those of a hop, a route cache hit, a send or a delivery are
+        # shared with equal ones stored before; the other kinds' are kept as they are, and a
+        # NAT's packet before is stored as a base and a TTL like the event's packet.
+        special = codes.translate(_SPECIAL)
+        kept = []
+        i = special.find(1)
+        while i >= 0:
+            kept.append((i, infos[i]))
+            infos[i] = ()
+            i = special.find(1, i + 1)
+        infos = list(map(self._shared.setdefault, infos, infos))
+        nats = [i for i, info in kept if codes[i] == _NAT]
+        if nats:
+            pkts += [info[0] for i, info in kept if codes[i] == _NAT]
+        # The packets: a packet's base is shared with the packets of this chunk that have the
+        # same layer-4 header object (a router's TTL decrement keeps the header) and the same
+        # other fields; all of them are alive here, so the header's id() is its identity.
+        try:
+            ips, l4s, loads = zip(*pkts)
+            empty = ()
+        except TypeError:                                 # events without a packet
+            empty = [j for j, p in enumerate(pkts) if p is None]
+            pkts = [_NO_PKT if p is None else p for p in pkts]
+            ips, l4s, loads = zip(*pkts)
+        srcs, dsts, ttls, idents, toss = zip(*ips)
+        built = list(zip(srcs, dsts, idents, toss, l4s, loads))
+        first = {}
+        bases = list(map(first.setdefault, map(id, l4s), built))
+        other = list(map(ne, bases, built))
+        if True in other:                                 # the same header, other fields
+            j = other.index(True)
+            seen: dict = {}
+            while j >= 0:
+                b = built[j]
+                bases[j] = seen.setdefault((id(b[4]),) + b[:4] + b[5:], b)
+                j = other.index(True, j + 1) if True in other[j + 1:] else -1
+        for j in empty:
+            bases[j] = None
+        self._base += bases[:n]
+        self._ttl += bytes(ttls[:n])
+        for i, info in kept:
+            infos[i] = info
+        for k, i in enumerate(nats, n):               # the packet before: (base, TTL)
+            infos[i] = (bases[k], ttls[k]) + infos[i][1:]
+        self._info += infos
 
     def insert(self, i: int, record: Event) -> None:
         """Add a record as it is (a reader's own, or one made by hand) before event ``i``."""
+        self.flush()
         self._kind.insert(i, _WHOLE)
         self._t.insert(i, record.t)
         self._node.insert(i, self._name(record.node))
-        self._pkt.insert(i, -1)
+        self._base.insert(i, None)
+        self._ttl.insert(i, 0)
         self._info.insert(i, record)
 
     def append(self, record: Event) -> None:
-        self.insert(len(self._kind), record)
+        self.insert(len(self), record)
 
     def __setitem__(self, i: int, record: Event) -> None:
         i = self._index(i)
@@ -336,13 +411,15 @@ class Events(MutableSequence):
         self.insert(i, record)
 
     def __delitem__(self, i: int) -> None:
+        self.flush()
         if isinstance(i, slice):
             for j in sorted(range(*i.indices(len(self._kind))), reverse=True):
                 del self[j]
             return
         i = self._index(i)
-        for column in (self._kind, self._t, self._node, self._pkt, self._info):
+        for column in (self._kind, self._t, self._node, self._base, self._ttl, self._info):
             del column[i]
+        self._made.clear()      # a base may be gone, and its id taken by another
 
     def _name(self, node: str) -> int:
         n = self._name_ix.get(node)
@@ -351,47 +428,39 @@ class Events(MutableSequence):
             self._names.append(node)
         return n
 
-    def _ref(self, pkt: Packet) -> int:
-        """The packet's reference: the base of a packet that differs only in TTL is shared."""
-        ip, l4, load = pkt
-        src, dst, ttl, ident, tos = ip
-        base = (src, dst, ident, tos, l4, load)
-        b = self._recent.get(id(l4))
-        if b is None or self._bases[b][4] is not l4 or self._bases[b] != base:
-            b = len(self._bases)
-            self._bases.append(base)
-            if len(self._recent) >= _RECENT:
-                self._recent.clear()
-            self._recent[id(l4)] = b
-        return b << 8 | ttl
-
-    def _packet(self, ref: int) -> Packet:
-        """The packet of ``ref``; the same object for events read close together, so a reader
-        sees one packet where the engine emitted one (``prev.pkt is e.pkt``)."""
-        pkt = self._made.get(ref)
+    def _packet(self, base: tuple, ttl: int) -> Packet:
+        """The packet of ``base`` and ``ttl``; the same object for events read close together,
+        so a reader sees one packet where the engine emitted one (``prev.pkt is e.pkt``)."""
+        key = id(base) << 8 | ttl
+        pkt = self._made.get(key)
         if pkt is None:
             if len(self._made) >= _RECENT:
                 self._made.clear()
-            src, dst, ident, tos, l4, load = self._bases[ref >> 8]
-            pkt = self._made[ref] = _new(Packet, (_new(IP, (src, dst, ref & 255, ident, tos)), l4, load))
+            src, dst, ident, tos, l4, load = base
+            pkt = self._made[key] = _new(Packet, (_new(IP, (src, dst, ttl, ident, tos)), l4, load))
         return pkt
 
     def _record(self, i: int) -> Event:
         code, info = self._kind[i], self._info[i]
         if code == _WHOLE:
             return info
-        ref = self._pkt[i]
+        base = self._base[i]
         if code == _NAT:
-            info = (self._packet(info[0]),) + info[1:]
-        return _CLASSES[code](self._t[i], self._names[self._node[i]],
-                              None if ref < 0 else self._packet(ref), *info)
+            info = (self._packet(info[0], info[1]),) + info[2:]
+        if base is None:
+            pkt = None
+        else:
+            ttl = self._ttl[i]
+            pkt = self._made.get(id(base) << 8 | ttl) or self._packet(base, ttl)
+        return _CLASSES[code](self._t[i], self._names[self._node[i]], pkt, *info)
 
     def __len__(self) -> int:
-        return len(self._kind)
+        return len(self._kind) + len(self.pending) // 5
 
     def at_node(self, node: str, start: int = 0, stop: int | None = None) -> list[int]:
         """The indices in ``[start, stop)`` of the events at ``node``, read from the node
         column alone: a fold of one router's tables builds only that router's records."""
+        self.flush()
         n = self._name_ix.get(node)
         if n is None:
             return []
@@ -399,6 +468,7 @@ class Events(MutableSequence):
         return [i for i in range(start, len(col) if stop is None else stop) if col[i] == n]
 
     def _index(self, i: int) -> int:
+        self.flush()
         n = len(self._kind)
         if i < 0:
             i += n
@@ -408,18 +478,25 @@ class Events(MutableSequence):
 
     def __getitem__(self, i):
         if isinstance(i, slice):
+            self.flush()
             return [self._record(j) for j in range(*i.indices(len(self._kind)))]
         return self._record(self._index(i))
 
     def __iter__(self):
-        names, packet = self._names, self._packet
-        for code, t, node, ref, info in zip(self._kind, self._t, self._node, self._pkt, self._info):
+        self.flush()
+        names, packet, made = self._names, self._packet, self._made
+        for code, t, node, base, ttl, info in zip(self._kind, self._t, self._node, self._base,
+                                                  self._ttl, self._info):
             if code == _WHOLE:
                 yield info
                 continue
             if code == _NAT:
-                info = (packet(info[0]),) + info[1:]
-            yield _CLASSES[code](t, names[node], None if ref < 0 else packet(ref), *info)
+                info = (packet(info[0], info[1]),) + info[2:]
+            if base is None:
+                pkt = None
+            else:       # the packet read lately, without a call (most events): as _packet
+                pkt = made.get(id(base) << 8 | ttl) or packet(base, ttl)
+            yield _CLASSES[code](t, names[node], pkt, *info)
 
     def __eq__(self, other) -> bool:
         if not isinstance(other, Sequence) or isinstance(other, (str, bytes)):
@@ -427,6 +504,12 @@ class Events(MutableSequence):
         return len(self) == len(other) and all(a == b for a, b in zip(self, other))
 
     __hash__ = None
+
+    def __getstate__(self) -> dict:
+        """For pickle and deepcopy: the columns, without the packets read lately (they are
+        found by the ids of this process's objects)."""
+        self.flush()
+        return {**self.__dict__, "_made": {}}
 
     def __repr__(self) -> str:
         return f"<Events: {len(self)} stored events>"

@@ -7,7 +7,7 @@ import pickle
 import pytest
 
 import sim
-from sim.trace import RECORDS, CtDel, Events, Ev, Hop
+from sim.trace import RECORDS, CtDel, Ev, Events, Hop, Trace
 
 SCENARIOS = [("equalize-nat", {"seed": 2, "size": 20000}), ("mptcp", {"seed": 1, "size": 20000}),
              ("uplink-down", {"seed": 1, "size": 20000}), ("icmp-equalize-nat", {"seed": 1}),
@@ -17,13 +17,13 @@ SCENARIOS = [("equalize-nat", {"seed": 2, "size": 20000}), ("mptcp", {"seed": 1,
 def _run_recording(monkeypatch, name, kw):
     """A run, and every event as the record the engine emitted it (made beside the store)."""
     emitted = []
-    add = Events.add
+    emit = Trace.emit
 
-    def recording_add(self, ev, t, node, pkt, info):
-        emitted.append(RECORDS[ev](t, node, pkt, *info))
-        add(self, ev, t, node, pkt, info)
+    def recording_emit(self, ev, node, pkt=None, *info):
+        emitted.append(RECORDS[ev](self.sim.now, node, pkt, *info))
+        emit(self, ev, node, pkt, *info)
 
-    monkeypatch.setattr(Events, "add", recording_add)
+    monkeypatch.setattr(Trace, "emit", recording_emit)
     return sim.run(name, **kw), emitted
 
 
@@ -98,3 +98,72 @@ def test_a_stored_event_is_small():
     # hops, where every router's TTL decrement made a new packet (1.25 per hop)
     assert b["bases"][0] <= 0.6 * b["kinds"]["hop"]
     assert kept < 100, b
+
+
+# -- the pending chunk: emit() appends, flush() moves events into the columns -----------------
+
+@pytest.mark.parametrize("chunk", [1, 7, 64])
+@pytest.mark.parametrize("name,kw", [("equalize-nat", {"seed": 2, "size": 20000}),
+                                     ("uplink-down", {"seed": 1, "size": 20000}),
+                                     ("icmp-equalize-nat", {"seed": 1})])
+def test_chunks_of_any_size_give_the_same_records(monkeypatch, chunk, name, kw):
+    """Flushed every ``chunk`` events (a packet's hops, a NAT and its packet before, events
+    without a packet fall on both sides of a chunk's end), the trace reads as emitted."""
+    monkeypatch.setattr(sim.trace, "_CHUNK5", 5 * chunk)
+    r, emitted = _run_recording(monkeypatch, name, kw)
+    # the run flushed as it went: all but the last chunk's events are in the columns
+    assert len(emitted) - chunk <= len(r.events._kind) <= len(emitted)
+    got = list(r.events)
+    assert len(got) == len(emitted) > 100
+    assert all(type(a) is type(b) and a == b for a, b in zip(got, emitted))
+    assert [e.pkt for e in got] == [e.pkt for e in emitted]
+
+
+def test_readers_see_pending_events():
+    """Every entry point sees the events not yet flushed: len, index, slice, iteration,
+    at_node, insert, del, pickle."""
+    whole = sim.run("equalize-nat", seed=1, size=5000).events
+    records = list(whole)
+    n = len(records)
+
+    def fresh() -> Events:
+        ev = Events()
+        for e in records:
+            ev.add(e.ev, e.t, e.node, e.pkt, tuple(getattr(e, name) for name in ("from_" if f == "from" else f
+                                                                                for f in e.fields)))
+        assert len(ev.pending) == 5 * n        # nothing flushed yet (n < a chunk)
+        return ev
+
+    assert len(fresh()) == n
+    assert fresh()[-1] == records[-1] and fresh()[3:9] == records[3:9]
+    assert list(fresh()) == records
+    ev = fresh()
+    assert ev.at_node("router") == [i for i, e in enumerate(records) if e.node == "router"]
+    ev = fresh()
+    ev.insert(2, records[0])
+    assert len(ev) == n + 1 and ev[2] is records[0] and ev[3] == records[2]
+    ev = fresh()
+    del ev[0]
+    assert list(ev) == records[1:]
+    assert list(pickle.loads(pickle.dumps(fresh()))) == records
+    assert fresh() == records
+
+
+def test_a_header_shared_by_packets_that_differ():
+    """Packets sharing one layer-4 header object but not their other fields (as a NAT that
+    keeps the port makes) keep their own fields: a base is shared only where all but the TTL agree."""
+    from sim.packet import IP, TCP, Packet
+    l4 = TCP(1024, 80, seq=1, flags="A")
+    a = Packet(IP("10.0.0.1", "10.0.0.2", 64, 7), l4, 100)
+    b = Packet(IP("10.0.0.1", "10.0.0.2", 63, 7), l4, 100)      # a hop later: shares a's base
+    c = Packet(IP("150.0.0.1", "10.0.0.2", 63, 7), l4, 100)     # source rewritten, same header
+    d = Packet(IP("10.0.0.1", "10.0.0.2", 63, 7), l4, 99)       # another length
+    ev = Events()
+    for t, p in enumerate((a, b, c, None, d, b, c)):
+        ev.add(Ev.SEND if p else Ev.APP, t, "x", p, () if p else ("note", t))
+    ev.add(Ev.NAT, 9, "router", c, (b, "snat", 1))
+    got = list(ev)
+    assert [e.pkt for e in got[:7]] == [a, b, c, None, d, b, c]
+    assert got[7].pkt == c and got[7].before == b
+    assert ev._base[0] is ev._base[1] is ev._base[5]             # a and b: one base, two TTLs
+    assert ev._base[2] is ev._base[6] and ev._base[2] is not ev._base[0] and ev._base[4] is not ev._base[0]
