@@ -14,8 +14,6 @@ never poke the engine.
 from __future__ import annotations
 
 from array import array
-from itertools import compress, count, repeat
-from operator import is_, ne
 from struct import pack
 from collections import Counter
 from collections.abc import MutableSequence, Sequence
@@ -289,7 +287,7 @@ _SHARED = frozenset((_HOP, _RT_HIT))   # kinds whose fields repeat: kept once, s
 _SPECIAL = bytes(int(c not in _SHARED and bool(RECORDS[ev].fields)) for ev, c in _CODE.items()).ljust(256, b"\0")
 _WHOLE = 255                # a record appended whole (``append``), kept as it is
 _RECENT = 4096              # packets read lately, remembered so that one packet reads as one object
-_CHUNK = 4096               # events pending before they are moved into the columns
+_CHUNK = 1024               # events pending before they are moved into the columns
 _CHUNK5 = 5 * _CHUNK        # ... five items each
 _new = tuple.__new__
 _NO_L4 = object()                                     # stands for "no packet" in a chunk's pass:
@@ -360,9 +358,8 @@ class Events(MutableSequence):
         nats = [i for i, info in kept if codes[i] == _NAT]
         if nats:
             pkts += [info[0] for i, info in kept if codes[i] == _NAT]
-        # The packets: a packet's base is shared with the packets of this chunk that have the
-        # same layer-4 header object (a router's TTL decrement keeps the header) and the same
-        # other fields; all of them are alive here, so the header's id() is its identity.
+        # The packets: a packet's base is shared with the packets of this chunk whose fields but
+        # the TTL are equal (a router's TTL decrement changes only the TTL).
         try:
             ips, l4s, loads = zip(*pkts)
             empty = ()
@@ -372,16 +369,7 @@ class Events(MutableSequence):
             ips, l4s, loads = zip(*pkts)
         srcs, dsts, ttls, idents, toss = zip(*ips)
         built = list(zip(srcs, dsts, idents, toss, l4s, loads))
-        first = {}
-        bases = list(map(first.setdefault, map(id, l4s), built))
-        other = list(map(ne, bases, built))
-        if True in other:                                 # the same header, other fields
-            j = other.index(True)
-            seen: dict = {}
-            while j >= 0:
-                b = built[j]
-                bases[j] = seen.setdefault((id(b[4]),) + b[:4] + b[5:], b)
-                j = other.index(True, j + 1) if True in other[j + 1:] else -1
+        bases = list(map({}.setdefault, built, built))
         for j in empty:
             bases[j] = None
         self._base += bases[:n]
