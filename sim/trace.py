@@ -456,7 +456,8 @@ class Events(MutableSequence):
         return [i for i in range(start, len(col) if stop is None else stop) if col[i] == n]
 
     def _index(self, i: int) -> int:
-        self.flush()
+        if self.pending:
+            self.flush()
         n = len(self._kind)
         if i < 0:
             i += n
