@@ -14,10 +14,10 @@ never poke the engine.
 from __future__ import annotations
 
 from array import array
-from struct import pack
 from collections import Counter
 from collections.abc import MutableSequence, Sequence
 from enum import Enum
+from struct import pack
 
 from .packet import IP, PROTO_NAMES, Packet
 from .reasons import Reason
@@ -469,6 +469,13 @@ class Events(MutableSequence):
         if isinstance(i, slice):
             self.flush()
             return [self._record(j) for j in range(*i.indices(len(self._kind)))]
+        pending = self.pending
+        if pending and (-len(pending) // 5 <= i < 0):
+            # a pending event, read from its values as emitted, without flushing: a stop=
+            # hook reads every event as it is recorded (``events[-1]``)
+            j = len(pending) + 5 * i
+            ev, t, node, pkt, info = pending[j:j + 5]
+            return RECORDS[ev](t, node, pkt, *info)
         return self._record(self._index(i))
 
     def __iter__(self):

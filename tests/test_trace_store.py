@@ -167,3 +167,17 @@ def test_a_header_shared_by_packets_that_differ():
     assert got[7].pkt == c and got[7].before == b
     assert ev._base[0] is ev._base[1] is ev._base[5]             # a and b: one base, two TTLs
     assert ev._base[2] is ev._base[6] and ev._base[2] is not ev._base[0] and ev._base[4] is not ev._base[0]
+
+
+def test_reading_the_last_events_does_not_flush():
+    """``events[-k]`` of a pending event (what a stop= hook reads after every event) is the
+    record emitted, read without moving the pending events into the columns."""
+    records = list(sim.run("equalize-nat", seed=1, size=5000).events)
+    ev = Events()
+    for e in records[:50]:
+        ev.add(e.ev, e.t, e.node, e.pkt, tuple(getattr(e, "from_" if f == "from" else f) for f in e.fields))
+    assert ev[-1] == records[49] and ev[-50] == records[0] and ev[-7] == records[43]
+    assert type(ev[-1]) is type(records[49]) and len(ev.pending) == 5 * 50 and not ev._kind
+    with pytest.raises(IndexError):
+        ev[-51]
+    assert ev[0] == records[0] and not ev.pending        # any other read flushes
