@@ -65,6 +65,7 @@ class Sim:
         gc.disable()
         try:
             self._run()
+            self.trace.events.flush()   # the last events still pending go into the stored trace
         finally:
             if collecting:
                 gc.enable()
