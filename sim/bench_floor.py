@@ -77,6 +77,28 @@ SRC, DST, SPORT, DPORT, SEQ, ACK, FLAGS, LEN, TTL_ = range(9)
 F_FIN, F_SYN, F_ACK = 1, 2, 16
 
 
+def _ack_clock(cl: dict, length: int, size: int, ack, fin, delack) -> None:
+    """The receiver takes ``length`` new bytes in order and acknowledges as Linux does: its
+    first 16 segments at once (quick ACKs), then every second full segment, else after 40 ms
+    (``delack()`` arms the timer); ``fin()`` once it has all ``size`` bytes."""
+    cl["rcv"] += length
+    if cl["quick"] < 0:
+        cl["quick"] = QUICKACKS
+    if cl["quick"]:
+        cl["quick"] -= 1
+        ack()
+    if cl["rcv"] >= size and not cl["done"]:
+        cl["done"] = True
+        cl["acked"] = cl["rcv"]
+        fin()                                           # the download is complete: close
+    if cl["acked"] != cl["rcv"]:
+        if cl["rcv"] - cl["acked"] >= 2 * MSS:
+            ack()
+        elif not cl["delack"]:
+            cl["delack"] = True
+            delack()
+
+
 def download(size: int, seed: int = 1, state: dict | None = None) -> tuple[int, int]:
     """Run the download of ``size`` bytes; returns (hop events, simulated end time in µs).
     ``state``, if given, receives the router's route cache and conntrack, the server's
@@ -226,6 +248,12 @@ def download(size: int, seed: int = 1, state: dict | None = None) -> tuple[int, 
             sv["rto_at"] = clock[0] + RTO
             timer(sv["rto_at"], rto_fire)
 
+    def client_fin() -> None:
+        client_send(F_FIN | F_ACK)
+
+    def arm_delack() -> None:
+        timer(clock[0] + DELACK, delack_fire)
+
     def delack_fire(t: int) -> None:
         clock[0] = t
         cl["delack"] = False
@@ -243,22 +271,7 @@ def download(size: int, seed: int = 1, state: dict | None = None) -> tuple[int, 
             if pkt[SEQ] != cl["rcv"]:
                 client_ack()                            # out of order: a duplicate ACK
                 return
-            cl["rcv"] += length
-            if cl["quick"] < 0:
-                cl["quick"] = QUICKACKS
-            if cl["quick"]:
-                cl["quick"] -= 1
-                client_ack()
-            if cl["rcv"] >= size and not cl["done"]:
-                cl["done"] = True
-                cl["acked"] = cl["rcv"]
-                client_send(F_FIN | F_ACK)              # the download is complete: close
-            if cl["acked"] != cl["rcv"]:
-                if cl["rcv"] - cl["acked"] >= 2 * MSS:
-                    client_ack()
-                elif not cl["delack"]:
-                    cl["delack"] = True
-                    timer(clock[0] + DELACK, delack_fire)
+            _ack_clock(cl, length, size, client_ack, client_fin, arm_delack)
         elif flags & F_FIN:                             # the server's FIN: ACK it, TIME_WAIT
             cl["time_wait"] = True
             client_send(F_ACK)
@@ -329,7 +342,7 @@ def download_bare(size: int) -> tuple[int, int]:
     # sender (the server): data acknowledged, sent, queued
     sv = {"una": 0, "nxt": 0, "end": 0}
 
-    def send(path, nbytes: int, kind: str, val: int) -> None:
+    def xmit(path, nbytes: int, kind: str, val: int) -> None:
         nonlocal seq
         dev = path[0]
         start = dev[0] if dev[0] > now else now
@@ -339,48 +352,39 @@ def download_bare(size: int) -> tuple[int, int]:
 
     def client_ack() -> None:
         cl["acked"] = cl["rcv"]
-        send(up, HDR, "ack", cl["rcv"])
+        xmit(up, HDR, "ack", cl["rcv"])
 
     def server_push() -> None:
         limit = sv["una"] + WINDOW
         while sv["nxt"] < sv["end"] and sv["nxt"] < limit:
             n = min(MSS, sv["end"] - sv["nxt"], limit - sv["nxt"])
             sv["nxt"] += n
-            send(down, HDR + n, "data", n)
+            xmit(down, HDR + n, "data", n)
+
+    def client_fin() -> None:
+        xmit(up, HDR, "fin", cl["rcv"])
+
+    def delack() -> None:
+        nonlocal seq
+        seq += 1
+        push(q, (now + DELACK, seq, -1, None, 0, "delack", 0))
 
     def client_rx(kind: str, val: int) -> None:
-        nonlocal seq
         if kind == "synack":
-            send(up, HDR, "ack", 0)                 # the handshake's third segment
-            send(up, HDR + REQUEST, "req", 0)       # the request, at once
+            xmit(up, HDR, "ack", 0)                 # the handshake's third segment
+            xmit(up, HDR + REQUEST, "req", 0)       # the request, at once
         elif kind == "data":
-            cl["rcv"] += val
-            if cl["quick"] < 0:
-                cl["quick"] = QUICKACKS
-            if cl["quick"]:
-                cl["quick"] -= 1
-                client_ack()
-            if cl["rcv"] >= size and not cl["done"]:
-                cl["done"] = True
-                cl["acked"] = cl["rcv"]
-                send(up, HDR, "fin", cl["rcv"])     # the download is complete: close
-            if cl["acked"] != cl["rcv"]:
-                if cl["rcv"] - cl["acked"] >= 2 * MSS:
-                    client_ack()
-                elif not cl["delack"]:
-                    cl["delack"] = True
-                    seq += 1
-                    push(q, (now + DELACK, seq, -1, None, 0, "delack", 0))
+            _ack_clock(cl, val, size, client_ack, client_fin, delack)
         elif kind == "fin":                         # the server's FIN: ACK it, TIME_WAIT
             cl["time_wait"] = True
-            send(up, HDR, "ack", 0)
+            xmit(up, HDR, "ack", 0)
         # "ack" (of the request, of our FIN): nothing to send
 
     def server_rx(kind: str, val: int) -> None:
         if kind == "syn":
-            send(down, HDR, "synack", 0)
+            xmit(down, HDR, "synack", 0)
         elif kind == "req":
-            send(down, HDR, "ack", 0)               # quick ACK of the request, then the data
+            xmit(down, HDR, "ack", 0)               # quick ACK of the request, then the data
             sv["end"] = size
             server_push()
         elif kind == "ack":                         # the last one, of our FIN, ends it
@@ -389,10 +393,10 @@ def download_bare(size: int) -> tuple[int, int]:
                 server_push()
         elif kind == "fin":
             sv["una"] = max(sv["una"], val)
-            send(down, HDR, "ack", 0)               # ACK the FIN at once, then close: our FIN
-            send(down, HDR, "fin", 0)
+            xmit(down, HDR, "ack", 0)               # ACK the FIN at once, then close: our FIN
+            xmit(down, HDR, "fin", 0)
 
-    send(up, HDR, "syn", 0)
+    xmit(up, HDR, "syn", 0)
     while q:
         now, _, k, path, nbytes, kind, val = pop(q)
         if k < 0:                                   # the client's delayed-ACK timer
