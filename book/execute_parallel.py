@@ -48,14 +48,16 @@ def read(path: Path):
                                        path=str(path))
 
 
-def execute(path: Path):
+def execute(path: Path, record_timing: bool = False):
     """(path, executed notebook or the failure's last line, seconds): the chapter run as
-    myst-nb runs it."""
+    myst-nb runs it (``record_timing``: each cell's start and end in its metadata, for
+    book/time_chapter.py)."""
     from jupyter_cache.executors.utils import single_nb_execution
     conf = yaml.safe_load((ROOT / "_config.yml").read_text()).get("execute", {})
     nb = read(path)
     result = single_nb_execution(nb, cwd=str(path.parent), allow_errors=bool(conf.get("allow_errors")),
-                                 timeout=conf.get("timeout", 30), meta_override=True)
+                                 timeout=conf.get("timeout", 30), meta_override=True,
+                                 record_timing=record_timing)
     if result.err is not None:
         return path, (result.exc_string or repr(result.err)).strip().splitlines()[-1], result.time
     return path, nb, result.time
