@@ -407,13 +407,32 @@ def handshake_trial(job: tuple[int, int]) -> tuple[bool, bool, str]:
     """Chapter 6's Monte Carlo, one run: ``equalize-nat`` with ``job = (seed, uplinks)`` and a
     1000-byte download.  Returns whether the connection's first two routing decisions for
     packets from the LAN chose the same uplink (the handshake's ACK left by the SYN's),
-    ``handshake_ok`` and how the handshake ended."""
+    ``handshake_ok`` and how the handshake ended.
+
+    The run stops (``stop=``) once all three are decided, with the same answers as the whole
+    run: the two decisions are recorded, and a connection on Remote host 1 became
+    established at time ``t`` and an event later than ``t`` is recorded.  The summary's
+    handshake is that of the server's connection established first (``Result``:
+    ``min`` by ``established_at``), and the only server connections in this scenario are the
+    download's; every one established at ``t`` is so before any later event, and one
+    established later cannot come first.  A handshake that never completes stops nothing:
+    that run goes to its end, as before."""
+    from sim.tcp import ESTABLISHED
     seed, n = job
-    res = sim.run("equalize-nat", seed=seed, uplinks=n, size=1000)
-    # the first two such decisions come early: the generators stop there instead of reading
-    # (and building the records of) the rest of the trace
-    import itertools
-    devs = list(itertools.islice((d["dev"] for d in (event_dict(i, e) for i, e in events(res, "rt_miss", "router"))
-                                  if d["key"]["iif"] == "eth0"), 2))
+    devs: list = []
+    est: list = []
+    RT_MISS, TCP = Ev.RT_MISS, Ev.TCP
+
+    def decided(e) -> bool:
+        if est and e.t > est[0] and len(devs) >= 2:
+            return True
+        ev = e.ev
+        if ev is RT_MISS:
+            if len(devs) < 2 and e.node == "router" and e.key[3] == "eth0":
+                devs.append(e.dev)
+        elif ev is TCP and not est and e.node == "remote1" and e.new is ESTABLISHED:
+            est.append(e.t)
+        return False
+    res = sim.run("equalize-nat", seed=seed, uplinks=n, size=1000, stop=decided)
     c = res.summary["connections"][0]
     return devs[0] == devs[1], c["handshake_ok"], c["handshake"]

@@ -50,6 +50,24 @@ def test_handshake_trial_counts_what_the_chapter_counts(n):
     assert {same for same, _, _ in trials} == {True, False}       # both outcomes occur
 
 
+def test_handshake_trial_stops_its_runs_once_decided(monkeypatch):
+    """handshake_trial stops its run once the handshake is decided: the stopped runs hold
+    fewer events than the whole ones, and a handshake that fails is run to its end."""
+    runs = []
+    real = sim.run
+    monkeypatch.setattr(sim, "run", lambda *a, **k: runs.append(real(*a, **k)) or runs[-1])
+    shorter = 0
+    for s in range(1, 21):
+        _, _, how = booklib.handshake_trial((s, 2))
+        whole = real("equalize-nat", seed=s, uplinks=2, size=1000)
+        got = list(runs[-1].events)
+        assert got == list(whole.events)[:len(got)]
+        if how == "failed":
+            assert len(got) == len(whole.events)
+        shorter += len(got) < len(whole.events)
+    assert shorter >= 15
+
+
 def test_an_estimate_over_the_cores_is_the_plain_loops(monkeypatch):
     """Chapter 10's two-links-chance estimates over 1,000 seeds through ``sim.runs.map_runs``
     (the book builds its 8 pool variants and the book's own): spread over the cores or run in
