@@ -55,6 +55,15 @@ class Nexthop:
         return (f"via {self.via} " if self.via else "") + f"dev {self.dev}"
 
 
+@lru_cache(maxsize=1024)
+def _dest(prefix: int, plen: int) -> str:
+    """A route's destination as ``ip route`` writes it (made once per process: every run of
+    the book's Monte Carlos builds the same routes, and ``ipaddress`` formatting is slow)."""
+    if plen == 0:
+        return "default"
+    return f"{ipaddress.IPv4Address(prefix)}/{plen}"
+
+
 @dataclass
 class Route:
     prefix: int
@@ -84,9 +93,7 @@ class Route:
         return OnlyRoute(self.dest())
 
     def dest(self) -> str:
-        if self.plen == 0:
-            return "default"
-        return f"{ipaddress.IPv4Address(self.prefix)}/{self.plen}"
+        return _dest(self.prefix, self.plen)
 
     def show(self) -> str:
         """Like one entry of ``ip route show``."""
@@ -102,7 +109,17 @@ class Route:
 
 
 def parse_route(spec: str) -> Route:
-    """Parse the arguments of ``ip route add``: the subset the book uses."""
+    """Parse the arguments of ``ip route add``: the subset the book uses.  A new ``Route``
+    each time (a route's credits and dead flags change as a run goes); the parse itself is
+    done once per text (``_parse``: a run builds its network's twenty routes again)."""
+    prefix, plen, hops, equalize, src = _parse(spec)
+    return Route(prefix, plen, [Nexthop(dev, via, weight) for dev, via, weight in hops], equalize, src,
+                 spec=spec)
+
+
+@lru_cache(maxsize=1024)
+def _parse(spec: str) -> tuple:
+    """``spec`` parsed, immutable: (prefix, plen, ((dev, via, weight), ...), equalize, src)."""
     words = spec.split()
     if not words:
         raise RouteError("empty route")
@@ -150,7 +167,7 @@ def parse_route(spec: str) -> Route:
         i += 2
     if not nexthops or any(not nh.dev for nh in nexthops):
         raise RouteError(f"route {spec!r}: every nexthop needs 'dev NAME'")
-    return Route(prefix, plen, nexthops, equalize, src, spec=spec)
+    return prefix, plen, tuple((nh.dev, nh.via, nh.weight) for nh in nexthops), equalize, src
 
 
 @dataclass
