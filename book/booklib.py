@@ -28,17 +28,32 @@ from sim.route_cache import RtEntry, show_entry  # noqa: E402
 from sim.reasons import Gone  # noqa: E402,F401  (chapters: bl.Gone.EQUALIZE)
 from sim.trace import Drop, Ev, event_dict, event_text, fmt_tuple  # noqa: E402
 
-import matplotlib  # noqa: E402
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
-plt.rcParams.update({
-    "figure.figsize": (7.0, 3.6), "figure.dpi": 100, "axes.spines.top": False,
-    "axes.spines.right": False, "axes.grid": True, "grid.alpha": 0.3, "font.size": 10,
-    "svg.hashsalt": "1+1<1", "svg.fonttype": "none",
-})
 IF_COLORS = {"if1": "#0072B2", "if2": "#D55E00", "if3": "#009E73", "if4": "#CC79A7"}
+
+
+def pyplot():
+    """matplotlib's pyplot with the Agg backend and the book's style, imported on first use
+    (``bl.plt`` in a chapter): its import is 0.6-0.9 s of CPU, more than the rest of this
+    module, and the pages that draw no plot (chapters 1 and 5, the instructor guide) need
+    none of it.  Functions here call ``pyplot()``, never a global ``plt``."""
+    g = globals()
+    if "plt" not in g:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        plt.rcParams.update({
+            "figure.figsize": (7.0, 3.6), "figure.dpi": 100, "axes.spines.top": False,
+            "axes.spines.right": False, "axes.grid": True, "grid.alpha": 0.3, "font.size": 10,
+            "svg.hashsalt": "1+1<1", "svg.fonttype": "none",
+        })
+        g["plt"] = plt          # later ``bl.plt`` reads find it as a plain attribute
+    return g["plt"]
+
+
+def __getattr__(name: str):
+    if name == "plt":
+        return pyplot()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # -- runs ------------------------------------------------------------------------------------
@@ -132,7 +147,7 @@ def show(fig, alt: str, caption: str = "") -> None:
     from IPython.display import HTML, display
     buf = io.BytesIO()
     fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
-    plt.close(fig)
+    pyplot().close(fig)
     _img(buf.getvalue(), alt, caption)
 
 

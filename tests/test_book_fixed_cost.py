@@ -1,0 +1,88 @@
+"""What each chapter pays before and after its cells, kept small without changing what it shows.
+
+``import booklib`` leaves matplotlib out until a page draws (``bl.plt``), and then gives the
+same pyplot as before (the Agg backend, the book's style).  The build stops a chapter's kernel
+at once after its last cell (book/execute_parallel.py): every output, the last cell's too, is
+already in the notebook, and no kernel is left running.  (The seconds are printed by
+book/time_chapter.py and ``make bench-book``, not asserted.)
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _python(code: str) -> str:
+    r = subprocess.run([sys.executable, "-c", code], cwd=ROOT / "book", capture_output=True, text=True,
+                       timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    return r.stdout
+
+
+def test_booklib_imports_matplotlib_only_when_a_page_draws():
+    out = json.loads(_python(
+        "import json, sys\n"
+        "import booklib as bl\n"
+        "before = sorted(m for m in sys.modules if m.split('.')[0] == 'matplotlib')\n"
+        "plt = bl.plt\n"
+        "print(json.dumps({'before': before, 'backend': plt.get_backend(), 'same': bl.plt is plt,\n"
+        "                  'pyplot': bl.pyplot() is plt and plt is sys.modules['matplotlib.pyplot'],\n"
+        "                  'salt': plt.rcParams['svg.hashsalt'], 'fonttype': plt.rcParams['svg.fonttype'],\n"
+        "                  'size': list(plt.rcParams['figure.figsize']), 'grid': plt.rcParams['axes.grid']}))\n"))
+    assert out["before"] == []
+    assert out["backend"].lower() == "agg" and out["same"] and out["pyplot"]
+    assert (out["salt"], out["fonttype"], out["size"], out["grid"]) == ("1+1<1", "none", [7.0, 3.6], True)
+
+
+def test_booklib_shows_a_figure_as_before_and_closes_it():
+    out = _python(
+        "import booklib as bl\n"
+        "from unittest import mock\n"
+        "fig, ax = bl.plt.subplots()\n"
+        "ax.plot([0, 1], [1, 0])\n"
+        "with mock.patch('IPython.display.display') as shown:\n"
+        "    bl.show(fig, alt='a line')\n"
+        "html = shown.call_args[0][0].data\n"
+        "print(bl.plt.get_fignums(), 'alt=\"a line\"' in html, 'data:image/svg+xml;base64,' in html)\n")
+    assert out.split() == ["[]", "True", "True"]
+
+
+def test_booklib_names_a_missing_attribute():
+    out = _python("import booklib as bl\n"
+                  "try:\n    bl.no_such_thing\nexcept AttributeError as e:\n    print(e)\n")
+    assert out.strip() == "module 'booklib' has no attribute 'no_such_thing'"
+
+
+def test_a_chapter_stopped_at_once_keeps_every_output(tmp_path):
+    """execute_parallel.execute, as the build runs a chapter: the kernel is killed after the
+    last cell, whose outputs (a print, a display, one written late) are all in the notebook."""
+    page = tmp_path / "page.md"
+    page.write_text(
+        "---\njupytext:\n  text_representation:\n    extension: .md\n    format_name: myst\n"
+        "kernelspec:\n  display_name: Python 3\n  language: python\n  name: python3\n---\n\n# A page\n\n"
+        "```{code-cell} ipython3\nimport os, time\nprint('first')\n```\n\n"
+        "```{code-cell} ipython3\nfrom IPython.display import Markdown, display\n"
+        "display(Markdown('**shown**'))\ntime.sleep(0.2)\nprint('last', flush=False)\nos.getpid()\n```\n")
+    sys.path[:0] = [str(ROOT), str(ROOT / "book")]
+    try:
+        import execute_parallel as ep
+        ep._import_nbformat()
+        path, nb, seconds = ep.execute(page)
+    finally:
+        del sys.path[:2]
+    assert not isinstance(nb, str), nb
+    first, last = [c for c in nb.cells if c.cell_type == "code"]
+    assert [o.get("text") for o in first.outputs] == ["first\n"]
+    kinds = [(o["output_type"], o.get("text") or o.get("data", {}).get("text/markdown")) for o in last.outputs]
+    assert kinds[:2] == [("display_data", "**shown**"), ("stream", "last\n")]
+    assert kinds[2][0] == "execute_result"
+    pid = int(last.outputs[2]["data"]["text/plain"])
+    try:                            # the kernel is gone (or its pid is another process's now)
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        cmdline = b""
+    assert b"ipykernel" not in cmdline
