@@ -173,9 +173,17 @@ def dot(source: str) -> bytes:
 # -- reading a trace -------------------------------------------------------------------------
 
 def events(r, kinds=None, node=None):
-    """(index, event) pairs, filtered by kind(s) and node."""
+    """(index, event) pairs, filtered by kind(s) and node.  With a node, only that node's
+    records are built (the stored trace's node column picks them: ``Events.at_node``)."""
     kinds = {Ev(k) for k in ([kinds] if isinstance(kinds, str) else kinds)} if kinds else None
-    for i, e in enumerate(r.events):
+    evs = r.events
+    if node is not None and hasattr(evs, "at_node"):
+        for i in evs.at_node(node):
+            e = evs[i]
+            if kinds is None or e.ev in kinds:
+                yield i, e
+        return
+    for i, e in enumerate(evs):
         if (kinds is None or e.ev in kinds) and (node is None or e.node == node):
             yield i, e
 

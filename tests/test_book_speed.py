@@ -215,3 +215,19 @@ def test_glue_keeps_rfc3987_syntax_out_only_while_myst_nb_is_imported():
     book = Path(booklib.__file__).parent
     out = subprocess.run([sys.executable, "-c", code], cwd=book, capture_output=True, text=True)
     assert out.returncode == 0 and out.stdout == "ok\n", out.stderr[-2000:]
+
+
+@pytest.mark.parametrize("scenario", ["equalize-public", "equalize-nat", "thought-question"])
+def test_events_at_a_node_are_the_whole_traces_filtered(scenario):
+    """booklib.events with a node builds only that node's records (the node column): the
+    (index, event) pairs are those of a plain filter over the whole trace, of the same class."""
+    r = sim.run(scenario, seed=2, size=20_000)
+    whole = list(enumerate(r.events))
+    for kinds, node in [(None, "router"), ("send", "local1"), (("deliver", "drop"), "remote1"),
+                        ("rt_miss", "router"), ("hop", "lan"), ("send", "nowhere")]:
+        ks = None if kinds is None else {kinds} if isinstance(kinds, str) else set(kinds)
+        want = [(i, e) for i, e in whole if e.node == node and (ks is None or e.ev.value in ks)]
+        got = list(booklib.events(r, kinds, node))
+        assert [i for i, _ in got] == [i for i, _ in want]
+        assert all(a == b and type(a) is type(b) for (_, a), (_, b) in zip(got, want))
+        assert node == "nowhere" or got
