@@ -86,3 +86,26 @@ def test_a_chapter_stopped_at_once_keeps_every_output(tmp_path):
     except OSError:
         cmdline = b""
     assert b"ipykernel" not in cmdline
+
+
+def test_an_exercise_shown_again_elsewhere_has_the_same_html_without_writing_replays(tmp_path, monkeypatch):
+    """The instructor guide shows chapter 6's eqnat-remote with write_replays=False: the same
+    HTML (the pool, the replays' folder) as with writing, and no file written; the replays it
+    points to are written by chapter 6's page, which shows every exercise of its chapter."""
+    from sim.exercises import exercise_html, instance
+    from sim.exercises.variants import BOOK_STUDENT
+    from sim.exercises.bank import chapter_ids
+    from sim.exercises.site import POOL_ENV, REPLAY_DIR_ENV, REPLAY_URL_ENV, replay_name, pool
+    guide = (ROOT / "book" / "instructor-guide.md").read_text()
+    assert 'exercise_html(6, "eqnat-remote", write_replays=False)' in guide
+    assert "eqnat-remote" in chapter_ids(6) and "HTML(chapter_html(6))" in (ROOT / "book" / "06-equalize-nat.md").read_text()
+    monkeypatch.setenv(POOL_ENV, "1")
+    monkeypatch.setenv(REPLAY_URL_ENV, "../sx-replays/")
+    monkeypatch.setenv(REPLAY_DIR_ENV, str(tmp_path / "none"))
+    quiet = exercise_html(6, "eqnat-remote", write_replays=False)
+    assert not (tmp_path / "none").exists()
+    monkeypatch.setenv(REPLAY_DIR_ENV, str(tmp_path / "written"))
+    assert exercise_html(6, "eqnat-remote") == quiet
+    written = {p.name for p in (tmp_path / "written").iterdir()}
+    insts = [instance("eqnat-remote", BOOK_STUDENT, None), *pool("eqnat-remote")]
+    assert written == {replay_name(i) for i in insts if i.step is not None} and len(written) > 1

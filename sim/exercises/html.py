@@ -188,11 +188,13 @@ def assets() -> str:
 
 
 def exercise_html(chapter: int | None, ex_id: str, student: str | None = None, key: bool | None = None,
-                  secret: str | None = None, pool: bool | None = None) -> str:
+                  secret: str | None = None, pool: bool | None = None, write_replays: bool = True) -> str:
     """One exercise of the bank as HTML for a chapter page: ``{ex_id}`` must be in ``chapter``.
     ``pool``: carry the exercise's pool of variants, for the shared site, where a student
     enters their id (default: when the book build asks for it, ``site.pool_on()``, and no
-    student is given)."""
+    student is given).  ``write_replays=False``: the same HTML, but the variants' replays are
+    left for another page of the build to write (the instructor guide shows an exercise of
+    chapter 6, whose page writes the replays of every exercise of its chapter)."""
     inst = instance(ex_id, student or BOOK_STUDENT, secret)
     if chapter is not None and inst.chapter != chapter:
         raise ExerciseError(f"exercise {ex_id!r} is in chapter {inst.chapter}, not {chapter}")
@@ -202,7 +204,7 @@ def exercise_html(chapter: int | None, ex_id: str, student: str | None = None, k
         return render(inst, key)
     variants = site.pool(ex_id)
     url = site.replay_url()
-    if url:
+    if url and write_replays:
         site.write_replays([inst, *variants])
     return render(inst, key, pool=variants, replays=url)
 
