@@ -4,10 +4,11 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
+LIVE_STAMP := node_modules/.op1-live/.installed
 
 .PHONY: test book book-instructor bench bench-view bench-grade bench-live kernel-soak system venv clean
 
-test: system $(STAMP) $(NODE_STAMP) book
+test: system $(STAMP) $(NODE_STAMP) $(LIVE_STAMP) book
 	$(PY) -m pytest -q
 
 bench: $(STAMP)
@@ -36,7 +37,7 @@ BOOK_STAMP := $(VENV)/.book-installed
 BOOK_DEPS = find sim book/booklib.py \( -name '*.py' -o -name '*.css' -o -name '*.js' \) -not -path '*/__pycache__/*' | LC_ALL=C sort | xargs cat | sha256sum | cut -c1-16
 
 # The repository the launch buttons name (book/op1_live.py): a bad OP1_REPOSITORY_URL gets one line here.
-book: system $(STAMP) $(BOOK_STAMP) $(NODE_STAMP)
+book: system $(STAMP) $(BOOK_STAMP) $(NODE_STAMP) $(LIVE_STAMP)
 	@$(PY) book/op1_live.py repository > /dev/null
 	@h=$$($(BOOK_DEPS)); if [ "$$(cat _build/.book-deps 2>/dev/null)" != "$$h" ]; then \
 	  rm -rf _build/.jupyter_cache _build/jupyter_execute _build/.doctrees; fi
@@ -55,7 +56,7 @@ book-instructor: system $(STAMP) $(BOOK_STAMP)
 	SIM_EXERCISES_KEY=1 $(VENV)/bin/jupyter-book build . -W -n --keep-going --path-output _build/instructor
 	@$(BOOK_DEPS) > _build/instructor/.book-deps
 
-bench-book: $(STAMP) $(BOOK_STAMP)
+bench-book: $(STAMP) $(BOOK_STAMP) $(NODE_STAMP) $(LIVE_STAMP)
 	$(PY) book/bench_book.py
 
 # The live panels (issue 11): Run to first frame in Chromium, cold and warm, second runs, and the
@@ -73,6 +74,14 @@ venv: $(STAMP)
 # installed into node_modules/ at build time, never committed.
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# The live panels' files made from installed packages only (book/op1_inpage.py --install: Pyodide's
+# trimmed standard library and gzipped WebAssembly, scapy's wheel and its bytecode), made once after
+# the installs into node_modules/.op1-live, each named by the hash of what it is made from: a cold
+# build (no _build) finds them; what depends on sim/ is made by the build.
+$(LIVE_STAMP): $(NODE_STAMP) $(STAMP) book/op1_inpage.py book/_live/compile_pyc.mjs
+	$(PY) book/op1_inpage.py --install
 	touch $@
 
 $(STAMP): requirements.txt pyproject.toml

@@ -13,8 +13,16 @@ reader's browser, and the built site gets what that needs.  A Sphinx extension
   ``@hpcc-js/wasm-graphviz``'s module, the worker, ``sim.zip`` (the package built from this
   checkout, ``sim/kernel`` left out: it is the only part that touches a network) and
   ``scapy.zip``: the files of scapy's pure-Python wheel (``pip download``, the version
-  installed here; kept in ``_build/live-wheels``) that the replays import, listed in
+  installed here) that the replays import, listed in
   ``manifest.json``.
+
+What depends only on installed packages (Pyodide's trimmed standard library, its gzipped
+WebAssembly, scapy's wheel and the bytecode of all its modules) is made at install time into
+``node_modules/.op1-live`` (``python book/op1_inpage.py --install``, run by ``make``), each
+file named by the hash of what it is made from; what depends on this checkout's ``sim`` (the
+snapshot, the list of scapy's modules a replay imports) is made by the build, into ``_build``,
+under a lock (``build_lock``): two processes never make them at once, and the one that waits
+then finds them made.
 
 Nothing is fetched from any other place at run time; nothing heavy before the reader presses Run.
 ``python book/op1_inpage.py DIR`` writes the live files into DIR (for the tests).
@@ -22,7 +30,9 @@ Nothing is fetched from any other place at run time; nothing heavy before the re
 from __future__ import annotations
 
 import ast
+import contextlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -32,6 +42,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 LIVE_SRC = ROOT / "book" / "_live"
 NODE = ROOT / "node_modules"
+INSTALLED = NODE / ".op1-live"          # made from installed packages only: kept across cold builds
 WHEELS = ROOT / "_build" / "live-wheels"
 SNAPSHOTS = ROOT / "_build" / "live-snapshot"
 SNAPSHOT = "python.snapshot.gz"
@@ -64,6 +75,43 @@ def live_call(source: str) -> tuple[str, dict] | None:
     return None
 
 
+# -- the caches' lock ------------------------------------------------------------------------------
+
+_held: dict[Path, list] = {}
+
+
+@contextlib.contextmanager
+def _locked(cache: Path):
+    """An exclusive ``flock`` on ``cache/.lock`` while files are made there: two processes
+    (the build's background maker and Sphinx, two builds, a test) never make the same file at
+    once, and the one that waits then finds it made.  Re-entrant within a process."""
+    import fcntl
+    cache.mkdir(parents=True, exist_ok=True)
+    key = cache.resolve()
+    if key in _held:
+        _held[key][1] += 1
+        try:
+            yield
+        finally:
+            _held[key][1] -= 1
+        return
+    fd = os.open(cache / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        _held[key] = [fd, 1]
+        try:
+            yield
+        finally:
+            del _held[key]
+    finally:
+        os.close(fd)            # releases the lock
+
+
+def build_lock():
+    """The lock of the files the build makes from this checkout (the snapshot, scapy's list)."""
+    return _locked(SNAPSHOTS)
+
+
 # -- the site's files ------------------------------------------------------------------------------
 
 def sim_archive(root: Path = ROOT) -> bytes:
@@ -82,11 +130,19 @@ def sim_archive(root: Path = ROOT) -> bytes:
     return buf.getvalue()
 
 
-def scapy_wheel(cache: Path = WHEELS) -> Path:
+def scapy_wheel(cache: Path = INSTALLED) -> Path:
     """scapy's pure-Python wheel from PyPI, the version installed here (pip's own download)."""
     from importlib.metadata import version
     v = version("scapy")
     cache.mkdir(parents=True, exist_ok=True)
+    found = sorted(cache.glob(f"scapy-{v}-py3-none-any.whl"))
+    if found:
+        return found[0]
+    with _locked(cache):
+        return _download_scapy(cache, v)
+
+
+def _download_scapy(cache: Path, v: str) -> Path:
     found = sorted(cache.glob(f"scapy-{v}-py3-none-any.whl"))
     if found:
         return found[0]
@@ -111,47 +167,76 @@ def _node(script: str, *args, what: str) -> str:
     return proc.stdout
 
 
+def scapy_bytecode(cache: Path = INSTALLED) -> Path:
+    """scapy's whole wheel with the bytecode of each of its modules added, compiled by Pyodide's
+    Python (``_live/compile_pyc.mjs``; 7.6 MB, never shipped whole): made at install time, as
+    it depends only on the wheel, Pyodide's standard library and the compiler script; the
+    site's ``scapy.zip`` is the part of it a replay imports (``scapy_archive``).  Each entry is
+    what compiling only those modules gives (the same source, the same compiler)."""
+    import hashlib
+    wheel = scapy_wheel(cache)
+    key = hashlib.sha256()
+    for part in (wheel.name.encode(), (LIVE_SRC / "compile_pyc.mjs").read_bytes(), stdlib_zip().read_bytes()):
+        key.update(hashlib.sha256(part).digest())
+    out = cache / f"{wheel.name[:-4]}-pyc-{key.hexdigest()[:16]}.zip"
+    if out.exists():
+        return out
+    with _locked(cache):
+        if not out.exists():
+            _node("compile_pyc.mjs", NODE / "pyodide", stdlib_zip(), wheel, out,
+                  what="the bytecode of scapy's modules for the live panels")
+            for old in cache.glob(f"{wheel.name[:-4]}-pyc-*.zip"):
+                if old != out:
+                    old.unlink()
+    return out
+
+
 def scapy_archive(cache: Path = WHEELS) -> bytes:
     """The part of scapy's wheel the live replays use: the files of the modules imported under
     Pyodide when every scenario's first packets are built, dissected and written as a pcapng
-    (``_live/scapy_modules.mjs``), and its licence: 0.3 MB of the wheel's 2.8; with their
-    bytecode compiled by Pyodide's Python (``_live/compile_pyc.mjs``, 0.9 MB in all), which
-    made importing them under node 1.7-2.7 s -> 0.6-0.9 s.  Kept in
-    ``cache`` by what decides that list (the wheel, the packet and pcap code, the scanner)."""
+    (found beside the snapshot: ``python_snapshot``), each with its bytecode
+    (``scapy_bytecode``, 0.9 MB in all; it made importing them under node 1.7-2.7 s -> 0.6-0.9
+    s), and scapy's licence: of the wheel's 2.8 MB, 0.3 MB of source.  Kept in ``cache`` by
+    that list and the compiled wheel it is taken from."""
     import hashlib
     import io
-    wheel = scapy_wheel(cache)
-    key = hashlib.sha256()
-    for part in (wheel.name.encode(), *(f.read_bytes() for f in (
-            ROOT / "sim" / "pcap.py", ROOT / "sim" / "packet.py", ROOT / "sim" / "view" / "pktpane.py",
-            LIVE_SRC / "scapy_modules.mjs", LIVE_SRC / "compile_pyc.mjs", stdlib_zip()))):
-        key.update(hashlib.sha256(part).digest())
-    out = cache / f"{wheel.name[:-4]}-live-{key.hexdigest()[:16]}.zip"
+    used_file = scapy_modules_file(python_snapshot())
+    compiled = scapy_bytecode()
+    listed = used_file.read_bytes()
+    key = hashlib.sha256(hashlib.sha256(listed).digest() + compiled.name.encode()).hexdigest()[:16]
+    stem = scapy_wheel().name[:-4]
+    out = cache / f"{stem}-live-{key}.zip"
     if out.exists():
         return out.read_bytes()
-    zip_path = cache / "sim-for-scan.zip"
-    zip_path.write_bytes(sim_archive())
-    used = set(json.loads(_node("scapy_modules.mjs", NODE / "pyodide", zip_path, wheel, stdlib_zip(),
-                                what="the list of scapy's modules the live panels use").strip().splitlines()[-1]))
+    used = set(json.loads(listed))
     buf = io.BytesIO()
-    with zipfile.ZipFile(wheel) as src, zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        names = sorted(n for n in src.namelist()
-                       if n in used or (".dist-info/" in n and "LICENSE" in n.upper()))
-        missing = used - set(names)
+    with zipfile.ZipFile(compiled) as src, zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        have = set(src.namelist())
+        missing = sorted(used - have)
         if missing:
-            raise LiveBuildError(f"scapy's wheel lacks {sorted(missing)[0]}, which the live panels import")
+            raise LiveBuildError(f"scapy's wheel lacks {missing[0]}, which the live panels import")
+
+        def pyc(n):         # its bytecode: folder/__pycache__/NAME.cpython-3XX.pyc, Pyodide's tag
+            folder, _, file = n.rpartition("/")
+            return n.endswith(".pyc") and folder.endswith("/__pycache__") and \
+                f"{folder[:-len('/__pycache__')]}/{file.split('.')[0]}.py" in used
+        names = sorted({*used, *(n for n in have if pyc(n)),
+                        *(n for n in have if ".dist-info/" in n and "LICENSE" in n.upper())})
         for n in names:
             info = zipfile.ZipInfo(n, ZIP_DATE)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
             z.writestr(info, src.read(n))
-    for old in cache.glob(f"{wheel.name[:-4]}-live-*.zip"):
+    cache.mkdir(parents=True, exist_ok=True)
+    for old in cache.glob(f"{stem}-live-*.zip"):
         old.unlink()
-    sources = cache / "scapy-sources.zip"
-    sources.write_bytes(buf.getvalue())
-    _node("compile_pyc.mjs", NODE / "pyodide", stdlib_zip(), sources, out,
-          what="the bytecode of scapy's modules for the live panels")
-    return out.read_bytes()
+    _write(out, buf.getvalue())
+    return buf.getvalue()
+
+
+def scapy_modules_file(snapshot: Path) -> Path:
+    """The JSON list of scapy's files a replay imports, made with the snapshot."""
+    return snapshot.with_name(snapshot.name.removesuffix(".gz") + ".scapy.json")
 
 
 #: Top-level parts of Pyodide's standard library that nothing in a live run imports (the REPL,
@@ -164,7 +249,7 @@ STDLIB_LEFT_OUT = {"_pyrepl", "__phello__", "cProfile.py", "doctest.py", "ftplib
                    "unittest", "wsgiref", "xmlrpc"}
 
 
-def stdlib_zip(cache: Path = SNAPSHOTS) -> Path:
+def stdlib_zip(cache: Path = INSTALLED) -> Path:
     """Pyodide's ``python_stdlib.zip`` without ``STDLIB_LEFT_OUT`` (entries otherwise as they are)."""
     import hashlib
     src = NODE / "pyodide" / "python_stdlib.zip"
@@ -172,13 +257,17 @@ def stdlib_zip(cache: Path = SNAPSHOTS) -> Path:
     out = cache / f"python_stdlib-{key}.zip"
     if out.exists():
         return out
-    cache.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".part")
-    with zipfile.ZipFile(src) as a, zipfile.ZipFile(tmp, "w") as b:
-        for info in a.infolist():
-            if info.filename.split("/")[0] not in STDLIB_LEFT_OUT:
-                b.writestr(info, a.read(info), compress_type=info.compress_type)
-    tmp.replace(out)
+    with _locked(cache):
+        if not out.exists():
+            tmp = out.with_name(out.name + ".part")
+            with zipfile.ZipFile(src) as a, zipfile.ZipFile(tmp, "w") as b:
+                for info in a.infolist():
+                    if info.filename.split("/")[0] not in STDLIB_LEFT_OUT:
+                        b.writestr(info, a.read(info), compress_type=info.compress_type)
+            tmp.replace(out)
+            for old in cache.glob("python_stdlib-*.zip"):
+                if old != out:
+                    old.unlink()
     return out
 
 
@@ -200,32 +289,38 @@ def python_snapshot(cache: Path = SNAPSHOTS) -> Path:
     """Pyodide's memory after start-up and after importing what a run and its first frame
     import from ``sim`` (not scapy), gzipped (``_live/snapshot.mjs`` under node): the worker
     restores it instead of starting the interpreter and compiling the simulator's modules,
-    which were most of a cold Run's time.  Kept in ``cache`` by what it is made of (Pyodide,
-    the maker, the standard library and this checkout's sim.zip)."""
+    which were most of a cold Run's time.  The same node process lists scapy's files the
+    replays import (``scapy_modules_file``, for ``scapy_archive``).  Kept in ``cache`` by what
+    they are made of (Pyodide, the maker, the standard library, scapy's wheel and this
+    checkout's sim.zip)."""
     import hashlib
     maker = LIVE_SRC / "snapshot.mjs"
-    stdlib = stdlib_zip(cache)
+    stdlib = stdlib_zip()
     sim = sim_archive()
+    wheel = scapy_wheel()
     key = hashlib.sha256(maker.read_bytes() + (NODE / "pyodide" / "package.json").read_bytes()
                          + (NODE / "pyodide" / "pyodide.asm.wasm").read_bytes() + stdlib.read_bytes()
-                         + sim).hexdigest()[:16]
+                         + sim + wheel.name.encode()).hexdigest()[:16]
     out = cache / f"{key}.gz"
-    if out.exists():
+    if out.exists() and scapy_modules_file(out).exists():
         return out
-    cache.mkdir(parents=True, exist_ok=True)
-    zip_path = cache / "sim-for-snapshot.zip"
-    zip_path.write_bytes(sim)
-    _node("snapshot.mjs", NODE / "pyodide", stdlib, zip_path, sim_key(sim), out,
-          what="the live panels' Python snapshot")
-    if not out.exists():
-        raise LiveBuildError("could not make the live panels' Python snapshot: node wrote nothing")
-    for old in cache.glob("*.gz"):
-        if old != out and not old.name.startswith(WASM):
-            old.unlink()
+    with build_lock():
+        if out.exists() and scapy_modules_file(out).exists():
+            return out
+        cache.mkdir(parents=True, exist_ok=True)
+        zip_path = cache / "sim-for-snapshot.zip"
+        zip_path.write_bytes(sim)
+        _node("snapshot.mjs", NODE / "pyodide", stdlib, zip_path, sim_key(sim), out, wheel, scapy_modules_file(out),
+              what="the live panels' Python snapshot and the list of scapy's modules they use")
+        if not (out.exists() and scapy_modules_file(out).exists()):
+            raise LiveBuildError("could not make the live panels' Python snapshot: node wrote nothing")
+        for old in [*cache.glob("*.gz"), *cache.glob("*.scapy.json")]:
+            if old not in (out, scapy_modules_file(out)):
+                old.unlink()
     return out
 
 
-def wasm_gz(cache: Path = SNAPSHOTS) -> Path:
+def wasm_gz(cache: Path = INSTALLED) -> Path:
     """Pyodide's WebAssembly (9.6 MB) gzipped: 3.5 MB in the site.  Pyodide fetches
     ``pyodide.asm.wasm`` by name; the worker answers that one fetch with this file unzipped
     as it arrives (``DecompressionStream``), so the browser still compiles it while it
@@ -236,11 +331,12 @@ def wasm_gz(cache: Path = SNAPSHOTS) -> Path:
     out = cache / f"{WASM}.{hashlib.sha256(src).hexdigest()[:16]}.gz"
     if out.exists():
         return out
-    cache.mkdir(parents=True, exist_ok=True)
-    _write(out, gzip.compress(src, compresslevel=9, mtime=0))
-    for old in cache.glob(f"{WASM}.*.gz"):
-        if old != out:
-            old.unlink()
+    with _locked(cache):
+        if not out.exists():
+            _write(out, gzip.compress(src, compresslevel=9, mtime=0))
+            for old in cache.glob(f"{WASM}.*.gz"):
+                if old != out:
+                    old.unlink()
     return out
 
 
@@ -258,6 +354,12 @@ def _write(dst: Path, data: bytes) -> None:
     tmp = dst.with_name(dst.name + ".part")
     tmp.write_bytes(data)
     tmp.replace(dst)
+
+
+def install() -> list[Path]:
+    """The files made from installed packages only (``INSTALLED``): what ``make`` runs after
+    ``npm ci`` and the venv, so that a cold build (no ``_build``) finds them made."""
+    return [stdlib_zip(), wasm_gz(), scapy_wheel(), scapy_bytecode()]
 
 
 def fetched_bytes() -> int:
@@ -355,12 +457,25 @@ def setup(app):
     return {"parallel_read_safe": True, "parallel_write_safe": False}
 
 
+USAGE = ("usage: python book/op1_inpage.py DIR | --install | --cache   (the live files written into DIR; "
+         "those made from installed packages, into node_modules/.op1-live; those the build makes, into _build)")
+
 if __name__ == "__main__":
     if len(sys.argv) != 2:
-        print("usage: python book/op1_inpage.py DIR   (writes the live files into DIR)", file=sys.stderr)
+        print(USAGE, file=sys.stderr)
+        sys.exit(2)
+    if sys.argv[1].startswith("-") and sys.argv[1] not in ("--install", "--cache"):
+        print(f"op1_inpage: unknown option {sys.argv[1]!r}; {USAGE}", file=sys.stderr)
         sys.exit(2)
     try:
-        print(json.dumps(build_live(Path(sys.argv[1]))))
+        if sys.argv[1] == "--install":
+            print("op1_inpage: made from the installed packages: "
+                  + ", ".join(p.relative_to(ROOT).as_posix() for p in install()))
+        elif sys.argv[1] == "--cache":
+            with build_lock():
+                print(f"op1_inpage: the live files' caches are made ({fetched_bytes()} bytes fetched on a first Run)")
+        else:
+            print(json.dumps(build_live(Path(sys.argv[1]))))
     except LiveBuildError as e:
         print(f"op1_inpage: {e}", file=sys.stderr)
         sys.exit(1)

@@ -290,6 +290,37 @@ def test_the_site_carries_the_scapy_and_stdlib_the_replays_use():
     assert not [n for n in std if n.split("/")[0] in op1_inpage.STDLIB_LEFT_OUT]
 
 
+def test_what_depends_on_installed_packages_only_is_made_at_install_time():
+    """Pyodide's trimmed standard library, its gzipped WebAssembly, scapy's wheel and the
+    bytecode of every module in it are made into node_modules/.op1-live (``make`` runs
+    ``op1_inpage.py --install``), each named by a hash of what it is made from, so a cold build
+    finds them; scapy.zip is the compiled wheel's entries for the modules a replay imports."""
+    import io
+    import zipfile
+    if shutil.which("node") is None or not (ROOT / "node_modules" / "pyodide").exists():
+        _skip_or_fail("node or the npm packages are missing (make node_modules/.installed)")
+    made = op1_inpage.install()
+    assert [p.parent for p in made] == [op1_inpage.INSTALLED] * 4
+    assert all(re.search(r"-[0-9a-f]{16}\.|\.[0-9a-f]{16}\.|scapy-[\d.]+-py3-none-any\.whl$", p.name) for p in made), made
+    assert op1_inpage.install() == made             # made once: found by their keys
+    compiled = zipfile.ZipFile(op1_inpage.scapy_bytecode())
+    wheel = zipfile.ZipFile(op1_inpage.scapy_wheel())
+    sources = [n for n in wheel.namelist() if n.endswith(".py")]
+    assert len([n for n in compiled.namelist() if n.endswith(".pyc")]) == len(sources) > 100
+    site = zipfile.ZipFile(io.BytesIO(op1_inpage.scapy_archive()))
+    for n in site.namelist():
+        assert site.read(n) == compiled.read(n), n
+    used = json.loads(op1_inpage.scapy_modules_file(op1_inpage.python_snapshot()).read_text())
+    assert set(used) == {n for n in site.namelist() if n.endswith(".py")}
+
+
+def test_op1_inpage_names_a_bad_option_in_one_line():
+    proc = subprocess.run([sys.executable, str(ROOT / "book" / "op1_inpage.py"), "--instal"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert len(proc.stderr.splitlines()) == 1 and "'--instal'" in proc.stderr and "--install" in proc.stderr
+
+
 # -- the same numbers under Pyodide ------------------------------------------------------------------
 
 RUNS = [["run", "equalize-nat", "--seed", "3", "--size", "20000"],

@@ -3,18 +3,24 @@
 // page's worker restores it instead of starting Python and importing `sim`, which were most
 // of a cold Run's time (start-up and compiling every module run as WebAssembly the browser
 // has not optimised yet).
-//   node book/_live/snapshot.mjs PYODIDE_DIR STDLIB_ZIP SIM_ZIP SIM_KEY OUT.gz
+//   node book/_live/snapshot.mjs PYODIDE_DIR STDLIB_ZIP SIM_ZIP SIM_KEY OUT.gz [SCAPY_WHEEL OUT.json]
 // STDLIB_ZIP: the one the site ships (the snapshot holds its directory, so they must match);
 // SIM_ZIP: the site's sim.zip, SIM_KEY its hash, kept in the snapshot as sys._op1_sim: the
 // worker restores the snapshot only if it matches the sim.zip it fetched.
 // Which modules: those a run and its first frame import, found by a first interpreter that
 // runs and draws every scenario (Graphviz drawing; its state is thrown away with it); scapy, imported when the
 // first packet is drawn, stays out (6 MB more).
+// With SCAPY_WHEEL, the first interpreter then also finds which of scapy's files the live
+// replays import: scapy unpacked from its wheel, every scenario's first 40 packets built,
+// dissected for the packet pane and written as a pcapng, as the page's worker does; those
+// files (relative to the wheel's root) are written to OUT.json as a JSON list.  One
+// interpreter for both scans: Pyodide's start-up and importing the simulator are half of each.
+// With the standard library the site ships (STDLIB_ZIP): a module it lacks stops the build here.
 import { readFileSync, writeFileSync, renameSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { pathToFileURL } from "node:url";
 
-const [pyodideDir, stdLibURL, simZip, simKey, out] = process.argv.slice(2);
+const [pyodideDir, stdLibURL, simZip, simKey, out, scapyWheel, scapyOut] = process.argv.slice(2);
 const { loadPyodide } = await import(pathToFileURL(`${pyodideDir}/pyodide.mjs`).href);
 const quiet = { stdLibURL, stdout: () => {}, stderr: (s) => process.stderr.write(s + "\n") };
 const sim = new Uint8Array(readFileSync(simZip));
@@ -43,6 +49,28 @@ mods = sorted(m for m in set(sys.modules) - before if m.split(".")[0] not in ("s
 assert "scapy" not in " ".join(m.split(".")[0] for m in mods)
 json.dumps(mods)
 `));
+if (scapyWheel) {
+  scan.unpackArchive(new Uint8Array(readFileSync(scapyWheel)), "zip", { extractDir: "/op1" });
+  writeFileSync(scapyOut + ".part", scan.runPython(`
+import json, logging, os, sys
+os.makedirs("/usr/share/wireshark", exist_ok=True)        # as the worker: no MAC vendor list
+open("/usr/share/wireshark/manuf", "w").close()
+logging.getLogger("scapy").setLevel(logging.CRITICAL + 1)
+from sim import scenarios
+from sim.pcap import pcapng_bytes
+from sim.view.pktpane import pane
+for name in scenarios.SCENARIOS:                 # every kind of packet: its first 40
+    r = scenarios.run(name, seed=1)
+    hops = [i for i, e in enumerate(r.events) if e.pkt is not None][:40]
+    for i in hops:
+        pane(r, i)
+    pcapng_bytes(r, hops)
+files = sorted({os.path.relpath(m.__file__, "/op1") for n, m in list(sys.modules.items())
+                if n.split(".")[0] == "scapy" and getattr(m, "__file__", None)})
+json.dumps(files)
+`) + "\n");
+  renameSync(scapyOut + ".part", scapyOut);
+}
 
 const py = await loadPyodide({ ...quiet, _makeSnapshot: true });
 py.unpackArchive(sim, "zip", { extractDir: "/op1" });
