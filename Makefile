@@ -42,7 +42,7 @@ book: system $(STAMP) $(BOOK_STAMP) $(NODE_STAMP) $(LIVE_STAMP)
 	@h=$$($(BOOK_DEPS)); if [ "$$(cat _build/.book-deps 2>/dev/null)" != "$$h" ]; then \
 	  rm -rf _build/.jupyter_cache _build/jupyter_execute _build/.doctrees; fi
 	$(PY) book/execute_parallel.py _build/.jupyter_cache
-	$(VENV)/bin/jupyter-book build . -W -n --keep-going
+	$(PY) book/jupyter_book_build.py build . -W -n --keep-going
 	@$(BOOK_DEPS) > _build/.book-deps
 
 # The instructor edition (issue 5): the same chapters with every exercise's key shown
@@ -53,7 +53,7 @@ book-instructor: system $(STAMP) $(BOOK_STAMP)
 	@h=$$($(BOOK_DEPS)); if [ "$$(cat _build/instructor/.book-deps 2>/dev/null)" != "$$h" ]; then \
 	  rm -rf _build/instructor/_build; fi
 	SIM_EXERCISES_KEY=1 $(PY) book/execute_parallel.py _build/instructor/_build/.jupyter_cache
-	SIM_EXERCISES_KEY=1 $(VENV)/bin/jupyter-book build . -W -n --keep-going --path-output _build/instructor
+	SIM_EXERCISES_KEY=1 $(PY) book/jupyter_book_build.py build . -W -n --keep-going --path-output _build/instructor
 	@$(BOOK_DEPS) > _build/instructor/.book-deps
 
 bench-book: $(STAMP) $(BOOK_STAMP) $(NODE_STAMP) $(LIVE_STAMP)

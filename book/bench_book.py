@@ -38,13 +38,13 @@ def _children_cpu() -> float:
 def build(where: Path) -> tuple[float, float, list[tuple[str, float, float]]]:
     """(wall seconds, CPU seconds of the build and every process it started, and the same two
     for each of its steps: executing the chapters, Sphinx)."""
-    jb = Path(sys.executable).parent / "jupyter-book"
     t, cpu = time.perf_counter(), _children_cpu()
     steps = []
     # what `make book` runs: the chapters executed into the cache in parallel, then the build
     for name, cmd in (("executing the chapters",
                        [sys.executable, str(where / "book" / "execute_parallel.py"), str(where / "_build" / ".jupyter_cache")]),
-                      ("jupyter-book build", [str(jb), "build", str(where), "-W", "-n", "--keep-going"])):
+                      ("jupyter-book build", [sys.executable, str(where / "book" / "jupyter_book_build.py"), "build",
+                                              str(where), "-W", "-n", "--keep-going"])):
         t1, cpu1 = time.perf_counter(), _children_cpu()
         proc = subprocess.run(cmd, cwd=where, capture_output=True, text=True)
         if proc.returncode != 0:
