@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 
 from .packet import ICMP_PROTO, TCP_PROTO, fmt_endpoint
 from .tables import Tables
@@ -31,9 +32,14 @@ class Result:
         self.net = net
         self.apps = apps
         self.events = sim.trace.events
-        self.summary = self._summarize()
 
     # -- summary ----------------------------------------------------------------------------
+
+    @cached_property
+    def summary(self) -> dict:
+        """What a user would measure (made when first read: the book's Monte Carlos make
+        thousands of runs and many read only their traces)."""
+        return self._summarize()
 
     def _summarize(self) -> dict:
         sim, router = self.sim, self.net["router"]

@@ -25,6 +25,7 @@ from .natmodels import names as nat_models
 from .tcp import CONGESTION_CONTROLS, REMOTE_BEHAVIOURS, TCP_PROFILES
 from .topology import KBIT, REMOTE1, REMOTE2, NetworkSpec, Uplink, article_network, uplink_addr
 from .result import Result
+from .trace import RECORDS
 
 _CACHED = " or ".join(CACHED_POLICIES)    # the policies with a route cache: "random or wrr"
 
@@ -74,12 +75,14 @@ def _integer(name: str, v, lo: int, hi: int, whole=None) -> None:
 
 
 def _number(name: str, v, lo, hi, lo_open: bool, whole=None) -> None:
+    number = not isinstance(v, bool) and isinstance(v, (int, float))
+    if number and math.isfinite(v) and (lo < v if lo_open else lo <= v) and v <= hi:
+        return          # (the message below is formatted only for a bad value)
     unit = f" {UNITS[name]}" if name in UNITS else ""
     allowed = f"{'(' if lo_open else '['}{lo}, {hi}]{unit}"
-    if isinstance(v, bool) or not isinstance(v, (int, float)):
+    if not number:
         raise ParamError(f"{name} must be a number in {allowed}, got {_given(v, whole)}", name)
-    if not math.isfinite(v) or not (lo < v if lo_open else lo <= v) or not v <= hi:
-        raise ParamError(f"{name} {_given(v, whole)} out of range: allowed {allowed}", name)
+    raise ParamError(f"{name} {_given(v, whole)} out of range: allowed {allowed}", name)
 
 
 @lru_cache(maxsize=1024)
@@ -357,12 +360,13 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in [
 
 
 NULLABLE = ("down_at", "read_timeout")
+_KNOWN = frozenset(f.name for f in fields(Params))      # the parameters make_params accepts
 
 
 def make_params(scenario: str, **overrides) -> Params:
     if scenario not in SCENARIOS:
         raise ParamError(f"unknown scenario {scenario!r}: allowed are {', '.join(SCENARIOS)}")
-    known = {f.name for f in fields(Params)}
+    known = _KNOWN
     bad = sorted(set(overrides) - known)
     if bad:
         raise ParamError(f"unknown parameter {bad[0]!r}: allowed are {', '.join(sorted(known))}")
@@ -426,10 +430,12 @@ def _stop_when(sim: Sim, stop: Callable) -> None:
     trace = sim.trace
     if not trace.keep:
         raise ParamError("stop= reads the recorded events: it needs trace=True")
-    emit, events = trace.emit, trace.events
+    emit = trace.emit
 
-    def emit_and_check(*args) -> None:
-        emit(*args)
-        if not sim.stopped and stop(events[-1]):
+    def emit_and_check(ev, node, pkt=None, *info) -> None:
+        emit(ev, node, pkt, *info)
+        # the record events[-1] reads back, made from the values emitted (reading it back
+        # cost as much again, for every event of every stopped run)
+        if not sim.stopped and stop(RECORDS[ev](sim.now, node, pkt, *info)):
             sim.stop()
     trace.emit = emit_and_check

@@ -315,3 +315,32 @@ def test_mptcp_v1_handshake_keys_token_and_hmacs():
     assert mac_b == mptcp_hmac(key_b, key_a, nonce_b, nonce_a)[:8]
     assert opts["join-ack"].hmac == mptcp_hmac(key_a, key_b, nonce_a, nonce_b)
     # and Wireshark reads them as MPTCP without complaint (test_pcap checks every scenario)
+
+
+def test_a_stop_hook_reads_each_event_as_the_trace_stores_it():
+    """``stop=`` is called with each event's record, made from the values emitted: the records
+    it saw are the stored trace's, in order (a hook that never stops sees every event)."""
+    for scenario, seed in (("equalize-nat", 3), ("mptcp", 1), ("uplink-down", 2)):
+        seen = []
+        r = sim.run(scenario, seed=seed, size=20_000, stop=lambda e: seen.append(e))
+        assert len(seen) == len(r.events) > 100
+        assert seen == list(r.events)
+        assert [type(e) for e in seen] == [type(e) for e in r.events]
+
+
+def test_routes_parsed_from_one_text_are_separate_objects():
+    """A route's text is parsed once per process, but each ``parse_route`` gives its own
+    ``Route`` and ``Nexthop``s: a run's credits and dead flags stay in that run."""
+    text = "default equalize nexthop via 100.0.0.254 dev if1 weight 2 nexthop via 150.0.0.254 dev if2"
+    a, b = parse_route(text), parse_route(text)
+    assert a == b and a is not b and a.nexthops[0] is not b.nexthops[0]
+    a.nexthops[0].dead = True
+    a.power = 3
+    assert not b.nexthops[0].dead and b.power == 0
+    assert [(nh.dev, nh.via, nh.weight) for nh in b.nexthops] == [("if1", "100.0.0.254", 2),
+                                                                    ("if2", "150.0.0.254", 1)]
+    assert b.equalize and b.dest() == "default" and parse_route("10.1.0.0/16 dev eth0").dest() == "10.1.0.0/16"
+    with pytest.raises(RouteError, match="weight"):
+        parse_route("default via 1.2.3.4 dev if1 weight 0")
+    with pytest.raises(RouteError, match="weight"):        # an error is not remembered as a route
+        parse_route("default via 1.2.3.4 dev if1 weight 0")
