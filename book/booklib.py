@@ -96,22 +96,33 @@ def _glue(name: str, obj, text: str) -> None:
     myst_glue(name, obj, display=False)
 
 
+#: jsonschema's optional format checkers (jsonschema/_format.py): jsonschema imports each one
+#: installed (Jupyter's packages bring them all) as it is first imported
+_FORMAT_CHECKERS = ("rfc3987_syntax", "rfc3987", "rfc3986_validator", "rfc3339_validator", "fqdn",
+                    "idna", "webcolors", "jsonpointer", "uri_template", "isoduration")
+
+
 def _myst_glue():
     """myst-nb's ``glue``.  It imports nbformat, for a type; nbformat imports jsonschema, and
-    jsonschema, as it is imported, builds 38 parsers of the optional package rfc3987-syntax
-    (1-1.5 s of CPU in every chapter's kernel) for its "iri" format checks, which nothing here
-    makes: jsonschema leaves those checks out when that package cannot be imported, so it is
-    kept out while myst-nb is first imported, and can be imported normally afterwards."""
-    if "jsonschema" in sys.modules or "rfc3987_syntax" in sys.modules:
+    jsonschema, as it is imported, imports every optional package it checks a string format
+    with, and builds 38 parsers of one of them, rfc3987-syntax (1-1.5 s of CPU in every
+    chapter's kernel; the others, with arrow, ~0.07 s), for format checks that nothing here
+    makes: jsonschema leaves a check out when its package cannot be imported, so the packages
+    not yet imported are kept out while myst-nb is first imported, and can be imported
+    normally afterwards."""
+    if "jsonschema" in sys.modules:
         from myst_nb import glue
         return glue
-    sys.modules["rfc3987_syntax"] = None
+    kept_out = [m for m in _FORMAT_CHECKERS if m not in sys.modules]
+    for m in kept_out:
+        sys.modules[m] = None
     try:
         from myst_nb import glue
-        import myst_nb.ext.glue  # noqa: F401  (what imports nbformat, while the package is kept out)
+        import myst_nb.ext.glue  # noqa: F401  (what imports nbformat, while the packages are kept out)
     finally:
-        if sys.modules.get("rfc3987_syntax", 0) is None:
-            del sys.modules["rfc3987_syntax"]
+        for m in kept_out:
+            if sys.modules.get(m, 0) is None:
+                del sys.modules[m]
     return glue
 
 

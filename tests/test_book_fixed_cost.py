@@ -109,3 +109,24 @@ def test_an_exercise_shown_again_elsewhere_has_the_same_html_without_writing_rep
     written = {p.name for p in (tmp_path / "written").iterdir()}
     insts = [instance("eqnat-remote", BOOK_STUDENT, None), *pool("eqnat-remote")]
     assert written == {replay_name(i) for i in insts if i.step is not None} and len(written) > 1
+
+
+def test_glue_keeps_jsonschemas_format_packages_out_only_while_myst_nb_is_imported():
+    """The first glue imports myst-nb with jsonschema's optional format packages kept out
+    (each one installed would be imported for checks nothing here makes); afterwards each is
+    importable as usual, and glue is myst-nb's own."""
+    out = json.loads(_python(
+        "import importlib, importlib.util, json, sys\n"
+        "import booklib as bl\n"
+        "glue = bl._myst_glue()\n"
+        "import jsonschema, myst_nb\n"
+        "installed = [m for m in bl._FORMAT_CHECKERS if importlib.util.find_spec(m) is not None]\n"
+        "blocked = [m for m in bl._FORMAT_CHECKERS if m in sys.modules and sys.modules[m] is None]\n"
+        "for m in installed:\n"
+        "    importlib.import_module(m)\n"
+        "print(json.dumps({'glue': glue is myst_nb.glue, 'blocked': blocked, 'installed': installed,\n"
+        "                  'checks': sorted(jsonschema.FormatChecker.checkers)}))\n"))
+    assert out["glue"] and out["blocked"] == []
+    # what jsonschema checks without them: nothing that needs one of the packages kept out
+    assert not {"iri", "color", "json-pointer", "uri-template", "duration"} & set(out["checks"])
+    assert "email" in out["checks"]               # its own checks are there
