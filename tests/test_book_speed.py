@@ -10,6 +10,7 @@ simulator's verdict on the handshake.  (The build time itself is printed by
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -231,3 +232,52 @@ def test_events_at_a_node_are_the_whole_traces_filtered(scenario):
         assert [i for i, _ in got] == [i for i, _ in want]
         assert all(a == b and type(a) is type(b) for (_, a), (_, b) in zip(got, want))
         assert node == "nowhere" or got
+
+
+@pytest.mark.parametrize("ex_id,k", [("two-links-config", 1), ("two-links-config", 2), ("masq-repair", 0),
+                                     ("eqnat-repair", 3)])
+def test_a_judge_gives_the_verdict_of_every_seed_run_with_its_trace(ex_id, k):
+    """A configuration's judge runs the choice's seeds in order without a trace and stops at
+    the first that fails: for every choice the page offers, its verdict is the one of the
+    choice run on every seed with the trace kept, the first failing seed named (as the judge
+    did before it stopped early)."""
+    from sim.exercises.bank import BANK
+    from sim.exercises.variants import member_name, rng_for
+    name = member_name(k)
+    inst = BANK[ex_id].build(name, rng_for(name, ex_id, ""))
+    seeds = [int(s) for s in re.search(r"for s in \[([\d, ]+)\]", inst.run["call"]).group(1).split(",")]
+    crit = inst.judge.criterion
+    fixed = dict(inst.run["params"])
+    fixed.pop("seed")
+    stopped_early = 0
+    for norm, text in inst.outcomes.items():
+        params = dict(fixed, **{a: {"true": True, "false": False}.get(b, b)
+                                for a, b in (p.split("=", 1) for p in norm.split(";"))})
+        try:
+            verdicts = [crit(sim.run(inst.run["scenario"], **params, seed=s)) for s in seeds]
+        except sim.ParamError as e:
+            assert text == f"Not yet. The simulator refuses this router: {e}."
+            continue
+        bad = [(s, note) for s, (ok, note) in zip(seeds, verdicts) if not ok]
+        want = (f"Not yet. With seed {bad[0][0]}: {bad[0][1]}." if bad else
+                f"Right. Works for every seed tried ({', '.join(map(str, seeds))}): {verdicts[0][1]}.")
+        assert text == want, norm
+        stopped_early += bool(bad) and bad[0][0] != seeds[-1]
+    assert inst.outcomes and stopped_early
+
+
+@pytest.mark.parametrize("scenario", ["equalize-nat", "mptcp", "icmp-equalize-nat"])
+def test_packet_bytes_and_dissections_kept_by_value_are_scapys(scenario):
+    """sim.pcap.to_bytes keeps the bytes it built by packet, and pktpane.dissect its reading by
+    bytes: asked again (a replay's next step, its pcapng), each gives what scapy builds and
+    reads anew, and a packet seen at many hops is built once per distinct record."""
+    from sim import pcap
+    from sim.view import pktpane
+    pcap._built.clear()
+    r = sim.run(scenario, seed=3, size=5000)
+    pkts = [e.pkt for e in r.events if e.pkt is not None]
+    for pkt in pkts + pkts[::-1]:
+        raw = pcap.to_bytes(pkt)
+        assert raw == bytes(pcap.to_scapy(pkt))
+        assert pktpane.dissect(raw) == pktpane._dissect(raw)
+    assert len(pcap._built) == len({(type(p.l4), p) for p in pkts}) < len(pkts)

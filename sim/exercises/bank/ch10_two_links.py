@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 import sim
-from sim.observe import uplink_hops
 from sim.trace import Ev
 from sim.runs import map_runs, run
 
-from . import (addressed, addresses_text, arrivals, _call, _config_instance, dev_addr, _download_ok,
+from . import (addressed, addresses_text, _call, _config_instance, dev_addr, _download_ok,
                 exercise, ExerciseError, _handshake, ifs, _lan_port, next_uplink, numeric, predict,
                 uplink_why_not)
 
@@ -97,6 +96,29 @@ def numgen_next(student, rng):
         explanation=f"{dev}: the counter moved on by one, so the mark -- and the routing table -- is the next one.")
 
 
+def _uplink_hops_after(r, t: int):
+    """``uplink_hops(r)`` from the first event after time ``t`` on, in order: read from the
+    uplinks' events alone (the trace's node column finds them), not from the whole trace."""
+    events = r.events
+    at = sorted(i for name in r.net.links if name.startswith("uplink") for i in events.at_node(name))
+    for i in at:
+        e = events[i]
+        if e.ev is Ev.HOP and e.from_.startswith("router:") and e.t > t:
+            yield i, e.from_.split(":")[1], e.pkt
+
+
+def _arrival_of(r, step: int, port: int) -> int:
+    """The last event before ``step`` that brought a packet from source port ``port`` to the
+    router's LAN side: ``max(i for i, p in arrivals(r, "eth0") if i < step and p.sport == port)``,
+    looked for backwards from ``step``."""
+    events = r.events
+    for i in range(step - 1, -1, -1):
+        e = events[i]
+        if e.ev is Ev.HOP and e.to == "router:eth0" and e.pkt.sport == port:
+            return i
+    raise ValueError(f"no packet from port {port} reached the router before event {step}")
+
+
 @exercise("down-fin", 10, "predict", "A line fails: which address does the next segment leave with?")
 def down_fin(student, rng):
     nat = rng.choice(["masquerade", "netfilter", "snat"])
@@ -112,15 +134,14 @@ def down_fin(student, rng):
         # the download that was on the dead line, and its first segment out after the failure
         ports = {int(c["client"].split(", ")[1].rstrip(")")) for c in r.summary["connections"][:2]
                  if c["seen_by_server_as"] and c["seen_by_server_as"][0].startswith(f"({dev_addr(r, dead)},")}
-        out = [(i, d, p) for i, d, p in uplink_hops(r)
-               if r.events[i].t > t_down and _lan_port(r, i) in ports]
-        if out:
+        first = next(((i, d, p) for i, d, p in _uplink_hops_after(r, t_down) if _lan_port(r, i) in ports), None)
+        if first:
             break
     else:                                   # pragma: no cover - every variant tried has one
         raise ExerciseError(f"no segment after the failure in the uplink-down variants of {student!r}")
-    step, dev, pkt = out[0]
+    step, dev, pkt = first
     port = _lan_port(r, step)
-    ask = max(i for i, p in arrivals(r, "eth0") if i < step and p.sport == port)   # this segment
+    ask = _arrival_of(r, step, port)        # this segment, as it reached the router from the LAN
     fin = "F" in pkt.l4.flags
     what = (f"its client heard nothing more, gave up after {r.params.read_timeout:g} s and closed, "
             f"sending a FIN" if fin else "it still owed an ACK for data that came just before the failure")
