@@ -125,8 +125,23 @@ def _on_wire(layer, fld) -> bool:
     return v is not None and not (isinstance(v, bytes) and not v)
 
 
+_DISSECTED_MAX = 4096
+_dissected: dict[bytes, list] = {}
+
+
 def dissect(raw: bytes) -> list[tuple[str, list[tuple[str, str, tuple[int, int] | None]]]]:
-    """[(layer, [(field, value, (start, end) byte range in the packet)])] as scapy reads ``raw``."""
+    """[(layer, [(field, value, (start, end) byte range in the packet)])] as scapy reads ``raw``
+    (kept by the bytes: a replay dissects a packet again as the next step's "before"; the
+    list is only read)."""
+    out = _dissected.get(raw)
+    if out is None:
+        if len(_dissected) >= _DISSECTED_MAX:
+            _dissected.clear()
+        out = _dissected[raw] = _dissect(raw)
+    return out
+
+
+def _dissect(raw: bytes) -> list[tuple[str, list[tuple[str, str, tuple[int, int] | None]]]]:
     from scapy.layers.inet import IP
     p = IP(raw)
     out = []
