@@ -33,8 +33,9 @@ class Node:
         self._ip_id = 0
 
     def add_iface(self, name: str, addr: str, prefixlen: int = 24) -> Interface:
+        again = name in self.ifaces         # a device added again: its old address goes
         i = self.ifaces[name] = Interface(self, name, addr, prefixlen)
-        self.local_addrs = frozenset(self.addrs)
+        self.local_addrs = frozenset(self.addrs) if again else self.local_addrs | {addr}
         return i
 
     def ifindex(self, name: str) -> int:

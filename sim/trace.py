@@ -232,6 +232,9 @@ _DROP = Ev.DROP      # read once: on Python 3.11 every ``Ev.X`` goes through Enu
                      # slow path, and emit() runs about twice per hop
 
 
+_NO_COUNTS = dict.fromkeys(Ev, 0)   # every kind, none seen yet (copied by each run)
+
+
 class Trace:
     """Collects events; with ``keep=False`` only counts them (counters-only mode)."""
 
@@ -240,7 +243,7 @@ class Trace:
         self.keep = keep
         self.events = Events()
         self._pending = self.events.pending   # emit() appends here: Events.add without a call
-        self._counts = dict.fromkeys(Ev, 0)  # a plain dict: a Counter's += is 3x slower
+        self._counts = _NO_COUNTS.copy()     # a plain dict: a Counter's += is 3x slower
         self.drops: Counter = Counter()     # drop reason -> count, kept in both modes
 
     @property
