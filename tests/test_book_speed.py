@@ -281,3 +281,34 @@ def test_packet_bytes_and_dissections_kept_by_value_are_scapys(scenario):
         assert raw == bytes(pcap.to_scapy(pkt))
         assert pktpane.dissect(raw) == pktpane._dissect(raw)
     assert len(pcap._built) == len({(type(p.l4), p) for p in pkts}) < len(pkts)
+
+
+def test_a_replays_steps_are_the_plain_filters():
+    """An exercise's replay (sim/exercises/site.py) picks its steps reading outwards from the
+    question's events: the same steps as filtering the whole trace, for every predict variant
+    of chapters 8 to 10 and for made-up questions near both ends of a run."""
+    from sim.exercises import site
+    from sim.exercises.bank import BANK, _instance, chapter_ids
+    from sim.runs import run
+    from sim.view.model import DEFAULT_KINDS
+    kinds = {getattr(k, "value", k) for k in DEFAULT_KINDS}
+
+    def plain(events, ask, step):
+        shown = [i for i, e in enumerate(events) if getattr(e.ev, "value", e.ev) in kinds]
+        before = [i for i in shown if i < ask][-site.BEFORE:]
+        after = [i for i in shown if i > step][:site.AFTER]
+        middle = [i for i in shown if ask <= i <= step]
+        if len(middle) > 12:
+            middle = middle[:6] + middle[-6:]
+        return sorted(set(before + middle + after + [step]))
+    questions = 0
+    for ex in [e for ch in (8, 9, 10) for e in chapter_ids(ch) if BANK[e].kind == "predict"]:
+        for name in ("book", "pool1", "pool6"):
+            inst = _instance(ex, name, "", False)
+            events = run(inst.run["scenario"], **inst.run["params"]).events
+            n = len(events)
+            ask = inst.ask if inst.ask is not None else inst.step
+            for a, s in ((ask, inst.step), (0, 0), (0, 40), (2, 3), (n - 3, n - 1), (n // 2, n // 2 + 30)):
+                assert site.replay_steps(events, a, s, kinds) == plain(events, a, s), (ex, name, a, s)
+                questions += 1
+    assert questions >= 5 * 3 * 6

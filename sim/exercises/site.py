@@ -40,19 +40,36 @@ def replay_html(inst: Instance) -> str:
     from sim.view import Player
     from sim.view.model import DEFAULT_KINDS
     r = run(inst.run["scenario"], **inst.run["params"])
-    ask = inst.ask if inst.ask is not None else inst.step
-    kinds = {getattr(k, "value", k) for k in DEFAULT_KINDS}
-    shown = [i for i, e in enumerate(r.events) if getattr(e.ev, "value", e.ev) in kinds]
-    before = [i for i in shown if i < ask][-BEFORE:]
-    after = [i for i in shown if i > inst.step][:AFTER]
-    middle = [i for i in shown if ask <= i <= inst.step]
-    if len(middle) > 12:
-        middle = middle[:6] + middle[-6:]
-    steps = sorted(set(before + middle + after + [inst.step]))
+    steps = replay_steps(r.events, inst.ask if inst.ask is not None else inst.step, inst.step,
+                         {getattr(k, "value", k) for k in DEFAULT_KINDS})
     title = f"{inst.title}: the replay at event {inst.step}"
     p = Player(r, title=title, steps=steps, at=inst.step)
     from sim.view.player import standalone_page
     return standalone_page([p.html()], title)
+
+
+def replay_steps(events, ask: int, step: int, kinds: set) -> list[int]:
+    """The replay's steps: of the events of ``kinds`` (the player's), the ``BEFORE`` last before
+    ``ask``, those from ``ask`` to ``step`` (the first and last six if more than twelve), the
+    ``AFTER`` first after ``step``, and ``step``.  Read outwards from ``ask`` and ``step``, so
+    a long run's other events are not read."""
+    def shown(i: int) -> bool:
+        ev = events[i].ev
+        return getattr(ev, "value", ev) in kinds
+    before, i = [], ask - 1
+    while i >= 0 and len(before) < BEFORE:
+        if shown(i):
+            before.append(i)
+        i -= 1
+    middle = [i for i in range(max(ask, 0), step + 1) if shown(i)]
+    if len(middle) > 12:
+        middle = middle[:6] + middle[-6:]
+    after, i = [], step + 1
+    while i < len(events) and len(after) < AFTER:
+        if shown(i):
+            after.append(i)
+        i += 1
+    return sorted(set(before + middle + after + [step]))
 
 
 def replay_name(inst: Instance) -> str:
