@@ -10,12 +10,13 @@ from typing import Callable
 
 from .fib import FIB
 from .link import Interface
-from .packet import ECHO_REPLY, ECHO_REQUEST, ICMP, IP, TCP, UDP, MptcpOption, Packet
+from .packet import _PROTO_OF, ECHO_REPLY, ECHO_REQUEST, ICMP, IP, TCP, UDP, MptcpOption, Packet
 from .tcp import DEFAULT_TCP_PROFILE, TcpConn, rst_for
 from .trace import Drop, Ev
 
 # read once: on Python 3.11 every ``Ev.X`` is a slow lookup, and these run for every packet
 _DELIVER, _DROP, _SEND = Ev.DELIVER, Ev.DROP, Ev.SEND
+_new = tuple.__new__
 
 
 class Node:
@@ -47,8 +48,8 @@ class Node:
         return [i.addr for i in self.ifaces.values()]
 
     def ip_header(self, src: str, dst: str) -> IP:
-        self._ip_id = (self._ip_id + 1) & 0xFFFF
-        return IP(src, dst, 64, self._ip_id, 0)
+        self._ip_id = ident = (self._ip_id + 1) & 0xFFFF
+        return _new(IP, (src, dst, 64, ident, 0))     # every field given: NamedTuple's __new__ skipped
 
     def carrier_changed(self, iface: Interface, up: bool) -> None:
         """The device ``iface`` lost (or regained) its carrier."""
@@ -128,7 +129,7 @@ class Host(Node):
             return
         trace.emit(_DELIVER, self.name, pkt)
         l4 = pkt.l4
-        key = (pkt.proto, pkt.ip.src)
+        key = (_PROTO_OF[type(l4)], pkt.ip.src)       # (pkt.proto, without the property's call)
         self.seen[key] = self.seen.get(key, 0) + 1
         if type(l4) is TCP:
             self._tcp_input(pkt)

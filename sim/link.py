@@ -9,6 +9,7 @@ segment, where the next-hop address picks the receiver).
 from __future__ import annotations
 
 from collections import deque
+from heapq import heappush
 
 from .trace import Drop, Ev
 
@@ -71,7 +72,10 @@ class Interface:
         start = self.busy_until if self.busy_until > now else now
         self.busy_until = done = start + (size * 8_000_000) // self.bandwidth
         backlog.append(done)
-        sim.at(done + link.delay - now, link.arrive, self, peer, pkt, size)
+        # sim.at(done + link.delay - now, link.arrive, self, peer, pkt, size), written out: once per hop
+        sim._seq = seq = sim._seq + 1
+        sim._live += 1
+        heappush(sim._queue, [done + link.delay, seq, 1, link.arrive, (self, peer, pkt, size)])
 
     def __repr__(self) -> str:
         return f"<{self.label} {self.addr}/{self.prefixlen}>"

@@ -104,7 +104,10 @@ class Router(Node):
             if route is None:
                 self._no_route(pkt)
                 return None
-            nh, why = self.select(route, pkt)
+            if len(route.nexthops) == 1:    # select() without the call: the one nexthop
+                nh, why = route.nexthops[0], route.only
+            else:
+                nh, why = self.select(route, pkt)
             if self.explain:
                 self.sim.trace.emit(_FIB, self.name, pkt, nh.dev, nh.via or "-", why)
             return nh

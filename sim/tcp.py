@@ -23,6 +23,8 @@ from enum import StrEnum
 from typing import Callable
 
 from .packet import IP, TCP, MptcpOption, Packet
+
+_new = tuple.__new__
 from .trace import Drop, Ev
 
 MSS = 1460
@@ -173,9 +175,10 @@ class TcpConn:
             opt = self.mp_opt(self, seq, load)
         else:
             opt = None
-        return Packet(self.host.ip_header(self.local[0], self.remote[0]),
-                      TCP(self.local[1], self.remote[1], seq & 0xFFFFFFFF, ack & 0xFFFFFFFF,
-                          flags, min(self.window, 65535), opt), load)
+        # tuple.__new__, as Packet.hop(): every field is given, NamedTuple's __new__ is skipped
+        return _new(Packet, (self.host.ip_header(self.local[0], self.remote[0]),
+                             _new(TCP, (self.local[1], self.remote[1], seq & 0xFFFFFFFF, ack & 0xFFFFFFFF,
+                                        flags, min(self.window, 65535), opt)), load))
 
     def _send(self, flags: str, seq: int, load: int = 0) -> None:
         if "A" in flags:
