@@ -430,6 +430,20 @@ def routed_dev(r, hop_index: int, node: str = "router") -> str | None:
     return None
 
 
+def server_saw(n: int, node: str = "remote1"):
+    """A ``stop=`` hook for a run of ``n`` connections to ``node``: true once ``node`` has been
+    delivered SYNs from ``n`` different endpoints.  Every connection has then been seen by the
+    server, and the endpoint it was first seen as (``seen_by_server_as[0]`` of the summary) is
+    decided: a reader of that alone may stop the run there (chapter 9's histogram)."""
+    seen = set()
+
+    def stop(e) -> bool:
+        if e.ev is Ev.DELIVER and e.node == node and e.pkt.proto == 6 and e.pkt.l4.flags == "S":
+            seen.add((e.pkt.ip.src, e.pkt.sport))
+        return len(seen) >= n
+    return stop
+
+
 # -- many runs --------------------------------------------------------------------------------
 
 # map_runs(fn, jobs): ``[fn(job) for job in jobs]`` spread over the machine's cores, the same list

@@ -312,3 +312,24 @@ def test_a_replays_steps_are_the_plain_filters():
                 assert site.replay_steps(events, a, s, kinds) == plain(events, a, s), (ex, name, a, s)
                 questions += 1
     assert questions >= 5 * 3 * 6
+
+
+def test_chapter9s_histogram_runs_stopped_once_the_server_saw_every_connection():
+    """Chapter 9's histogram reads, of each flashget run, only the uplink the server first saw
+    each connection by; its runs stop (``booklib.server_saw``) once the server has seen all
+    eight.  For the chapter's 60 runs the uplinks read are the whole runs', in order, and every
+    run was cut short."""
+    def uplinks(r):
+        return [c["seen_by_server_as"][0].split(",")[0] if c["seen_by_server_as"] else None
+                for c in r.summary["connections"]]
+    for mp in ("hash-l3", "hash-l4"):
+        for s in range(1, 31):
+            kw = dict(seed=s, multipath=mp, nat="masquerade", remote="rfc", size=20_000)
+            whole = sim.run("flashget", **kw)
+            stopped = sim.run("flashget", **kw, stop=booklib.server_saw(8))
+            assert len(uplinks(whole)) == 8 and None not in uplinks(whole)
+            assert uplinks(stopped) == uplinks(whole), (mp, s)
+            assert len(stopped.events) < len(whole.events) // 10
+    # a run in which the server never sees them all is not stopped
+    r = sim.run("flashget", seed=1, size=20_000, stop=booklib.server_saw(9))
+    assert r.to_json() == sim.run("flashget", seed=1, size=20_000).to_json()
