@@ -203,38 +203,11 @@ class Params:
             if not isinstance(v, list) or (v and len(v) != want):
                 raise ParamError(f"{name} must list {want} addresses (or none for the article's), got {v!r}",
                                  name)
-        effective = [("uplink_addrs", f"uplink {k + 1}", a, bool(self.uplink_addrs)) for k, a in
-                     enumerate(self.uplink_addrs or [uplink_addr(k + 1) for k in range(self.uplinks)])]
-        effective += [("remote_addrs", f"remote host {k + 1}", a, bool(self.remote_addrs)) for k, a in
-                      enumerate(self.remote_addrs or [REMOTE1, REMOTE2])]
-        nets: dict[str, tuple] = {}
-        for name, who, a, given in effective:
-            if not isinstance(a, str) or a != a.strip():
-                raise ParamError(f"{name}: bad address {a!r}: allowed are IPv4 addresses, four "
-                                 "numbers 0-255 like 100.0.0.1",
-                                 name)
-            kind = _addr_kind(a)
-            if kind is None:
-                raise ParamError(f"{name}: bad address {a!r}: allowed are IPv4 addresses, four "
-                                 "numbers 0-255 like 100.0.0.1",
-                                 name)
-            if kind != "unicast":
-                raise ParamError(f"{name}: address {a!r} is not an ordinary unicast address: loopback "
-                                 "(127/8), multicast (224/4), link-local (169.254/16), reserved (240/4) "
-                                 "and 0/8 are not allowed", name)
-            net, last = a.rsplit(".", 1)
-            if int(last) in (0, 254, 255) or in_prefix(a, *parse_prefix("192.168.0.0/24")) \
-                    or in_prefix(a, *parse_prefix("172.31.0.0/16")):
-                raise ParamError(f"{name}: address {a!r} is taken: use x.y.z.1-253 outside "
-                                 "192.168.0.0/24 and 172.31.0.0/16", name)
-            if net in nets:
-                o_name, o_who, o_a, o_given = nets[net]
-                if not given:       # blame the address the user gave, not the default it met
-                    name, who, a, o_name, o_who, o_a, o_given = o_name, o_who, o_a, name, who, a, given
-                other = f"{o_who}'s {'' if o_given else 'default '}address {o_a}"
-                raise ParamError(f"{name}: address {a!r} ({who}) shares its /24 with {other}; each "
-                                 f"uplink and remote host needs its own /24", name)
-            nets[net] = (name, who, a, given)
+        ups, remotes = tuple(self.uplink_addrs), tuple(self.remote_addrs)
+        if all(type(a) is str for a in ups + remotes):
+            _addrs_ok(ups, remotes, self.uplinks)       # the same addresses: checked once
+        else:
+            _check_addrs(ups, remotes, self.uplinks)    # raises: each must be a string
 
     def spec(self) -> NetworkSpec:
         def nth(lst, k):
@@ -248,6 +221,49 @@ class Params:
                            port_base=self.port_base, bundle=self.bundle,
                            core_delay=int(self.core_delay_ms * MS),
                            remote_delay=int(self.remote_delay_ms * MS))
+
+
+def _check_addrs(uplink_addrs: tuple, remote_addrs: tuple, uplinks: int) -> None:
+    """Each address's own checks, for ``Params._check_addrs`` (which checked the lists)."""
+    effective = [("uplink_addrs", f"uplink {k + 1}", a, bool(uplink_addrs)) for k, a in
+                 enumerate(uplink_addrs or [uplink_addr(k + 1) for k in range(uplinks)])]
+    effective += [("remote_addrs", f"remote host {k + 1}", a, bool(remote_addrs)) for k, a in
+                  enumerate(remote_addrs or [REMOTE1, REMOTE2])]
+    nets: dict[str, tuple] = {}
+    for name, who, a, given in effective:
+        if not isinstance(a, str) or a != a.strip():
+            raise ParamError(f"{name}: bad address {a!r}: allowed are IPv4 addresses, four "
+                             "numbers 0-255 like 100.0.0.1",
+                             name)
+        kind = _addr_kind(a)
+        if kind is None:
+            raise ParamError(f"{name}: bad address {a!r}: allowed are IPv4 addresses, four "
+                             "numbers 0-255 like 100.0.0.1",
+                             name)
+        if kind != "unicast":
+            raise ParamError(f"{name}: address {a!r} is not an ordinary unicast address: loopback "
+                             "(127/8), multicast (224/4), link-local (169.254/16), reserved (240/4) "
+                             "and 0/8 are not allowed", name)
+        net, last = a.rsplit(".", 1)
+        if int(last) in (0, 254, 255) or in_prefix(a, *parse_prefix("192.168.0.0/24")) \
+                or in_prefix(a, *parse_prefix("172.31.0.0/16")):
+            raise ParamError(f"{name}: address {a!r} is taken: use x.y.z.1-253 outside "
+                             "192.168.0.0/24 and 172.31.0.0/16", name)
+        if net in nets:
+            o_name, o_who, o_a, o_given = nets[net]
+            if not given:       # blame the address the user gave, not the default it met
+                name, who, a, o_name, o_who, o_a, o_given = o_name, o_who, o_a, name, who, a, given
+            other = f"{o_who}'s {'' if o_given else 'default '}address {o_a}"
+            raise ParamError(f"{name}: address {a!r} ({who}) shares its /24 with {other}; each "
+                             f"uplink and remote host needs its own /24", name)
+        nets[net] = (name, who, a, given)
+
+
+@lru_cache(maxsize=256)
+def _addrs_ok(uplink_addrs: tuple, remote_addrs: tuple, uplinks: int) -> None:
+    """``_check_addrs`` once per process for the same addresses (a Monte Carlo checks the same
+    ones on every run); a bad address raises every time (lru_cache keeps no exception)."""
+    _check_addrs(uplink_addrs, remote_addrs, uplinks)
 
 
 @dataclass

@@ -344,3 +344,17 @@ def test_routes_parsed_from_one_text_are_separate_objects():
         parse_route("default via 1.2.3.4 dev if1 weight 0")
     with pytest.raises(RouteError, match="weight"):        # an error is not remembered as a route
         parse_route("default via 1.2.3.4 dev if1 weight 0")
+
+
+def test_addresses_checked_once_are_still_refused_every_time():
+    """The addresses' checks are remembered for addresses that pass; a bad one (or one that
+    is no string, which can't be remembered) is refused with its line on every call."""
+    for _ in range(2):
+        with pytest.raises(sim.ParamError, match=r"uplink_addrs: address '100.0.0.2' \(uplink 2\) shares its /24"):
+            sim.make_params("equalize-nat", uplink_addrs=["100.0.0.1", "100.0.0.2"])
+        with pytest.raises(sim.ParamError, match=r"remote_addrs: bad address \['x'\]"):
+            sim.make_params("equalize-nat", remote_addrs=[["x"], "210.0.0.1"])
+        with pytest.raises(sim.ParamError, match="remote host 1's default address 200.0.0.1"):
+            sim.make_params("equalize-nat", uplinks=3, uplink_addrs=["100.0.0.1", "150.0.0.1", "200.0.0.9"])
+        p = sim.make_params("equalize-nat", uplink_addrs=("100.0.0.1", "160.0.0.1"))
+        assert p.uplink_addrs == ["100.0.0.1", "160.0.0.1"]
