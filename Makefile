@@ -33,7 +33,9 @@ BOOK_STAMP := $(VENV)/.book-installed
 # jupyter-cache keys a chapter on its own text only: when the simulator or the book's helpers
 # change, the executed chapters are thrown away so every number is recomputed.  The chapters
 # the cache lacks are executed into it two at a time first (book/execute_parallel.py): Jupyter
-# Book runs them one after another, leaving a core idle.
+# Book runs them one after another, leaving a core idle.  execute_parallel then runs the
+# jupyter-book build (the command after --) while it makes the live panels' snapshot on the
+# core Sphinx leaves idle, and stops that maker if the build fails or is interrupted.
 BOOK_DEPS = find sim book/booklib.py \( -name '*.py' -o -name '*.css' -o -name '*.js' \) -not -path '*/__pycache__/*' | LC_ALL=C sort | xargs cat | sha256sum | cut -c1-16
 
 # The repository the launch buttons name (book/op1_live.py): a bad OP1_REPOSITORY_URL gets one line here.
@@ -41,8 +43,7 @@ book: system $(STAMP) $(BOOK_STAMP) $(NODE_STAMP) $(LIVE_STAMP)
 	@$(PY) book/op1_live.py repository > /dev/null
 	@h=$$($(BOOK_DEPS)); if [ "$$(cat _build/.book-deps 2>/dev/null)" != "$$h" ]; then \
 	  rm -rf _build/.jupyter_cache _build/jupyter_execute _build/.doctrees; fi
-	$(PY) book/execute_parallel.py _build/.jupyter_cache
-	$(PY) book/jupyter_book_build.py build . -W -n --keep-going
+	$(PY) book/execute_parallel.py _build/.jupyter_cache -- $(PY) book/jupyter_book_build.py build . -W -n --keep-going
 	@$(BOOK_DEPS) > _build/.book-deps
 
 # The instructor edition (issue 5): the same chapters with every exercise's key shown
@@ -52,8 +53,8 @@ book-instructor: system $(STAMP) $(BOOK_STAMP)
 	@$(PY) book/op1_live.py repository > /dev/null
 	@h=$$($(BOOK_DEPS)); if [ "$$(cat _build/instructor/.book-deps 2>/dev/null)" != "$$h" ]; then \
 	  rm -rf _build/instructor/_build; fi
-	SIM_EXERCISES_KEY=1 $(PY) book/execute_parallel.py _build/instructor/_build/.jupyter_cache
-	SIM_EXERCISES_KEY=1 $(PY) book/jupyter_book_build.py build . -W -n --keep-going --path-output _build/instructor
+	SIM_EXERCISES_KEY=1 $(PY) book/execute_parallel.py _build/instructor/_build/.jupyter_cache -- \
+	  $(PY) book/jupyter_book_build.py build . -W -n --keep-going --path-output _build/instructor
 	@$(BOOK_DEPS) > _build/instructor/.book-deps
 
 bench-book: $(STAMP) $(BOOK_STAMP) $(NODE_STAMP) $(LIVE_STAMP)

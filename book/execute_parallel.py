@@ -1,7 +1,7 @@
 """Execute the book's chapters into the jupyter cache, two at a time, before ``jupyter-book build``.
 
-    .venv/bin/python book/execute_parallel.py [CACHE]      (``make book`` runs it; CACHE:
-                                                             _build/.jupyter_cache)
+    .venv/bin/python book/execute_parallel.py [CACHE] [-- BUILD COMMAND...]
+        (``make book`` runs it with CACHE _build/.jupyter_cache and the jupyter-book build after ``--``)
 
 Jupyter Book 1 executes the chapters one after another while Sphinx reads them, each in its own
 kernel: on two cores one of them idles for most of a cold build.  This reads each chapter the
@@ -13,16 +13,30 @@ executes it again and reports the failure as it always has.  What a chapter comp
 depend on what else runs beside it (each kernel is its own process; a run depends on its
 parameters and seed alone), so the pages are the sequential build's.
 
-Beside the chapters it makes the live panels' slow files (``live_files``), which Sphinx, one
-process, would otherwise make after them; and it starts the longest tasks first, by the
-seconds the last run took (``_build/.execute-seconds.json``) or else ``ESTIMATES``.
+The live panels' slow files (the snapshot: book/op1_inpage.py) are made by a process of their
+own (``LiveMaker``) that holds their cache's lock while it makes them.  With a build command
+after ``--``, that process starts when a core falls idle at the end of the chapters (or at once
+if none is to be executed) and runs while the build command runs: Sphinx uses one core, and
+the live files are needed only when it writes the pages with a panel, where it takes the same
+lock, waits for them and finds them made.  If that process failed, Sphinx makes them and
+reports the failure its way.  The command's exit status is this program's; when it ends (or on
+an interrupt, SIGTERM or SIGHUP) a maker still running is stopped with its node process, so none
+is left behind.  Without a command, the live files are one of the pool's tasks.  The longest
+tasks start first, by the seconds the last run took (``_build/.execute-seconds.json``) or else
+``ESTIMATES``; each step's wall and CPU seconds go to ``_build/.execute-steps.json`` (for
+book/bench_book.py).
 """
 from __future__ import annotations
 
 import concurrent.futures
+import json
 import os
+import resource
 import shutil
+import signal
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import yaml
@@ -98,8 +112,58 @@ def live_files():
     return LIVE, None, time.perf_counter() - t
 
 
-def schedule(todo: list[Path], times: dict[str, float]) -> list[tuple[str, Path | None]]:
-    """The tasks, ``(name, chapter)`` (``(LIVE, None)`` for the live files), longest first
+def _children_cpu() -> float:
+    """CPU seconds (user + system) of the child processes reaped so far, theirs included."""
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
+class LiveMaker:
+    """``python book/op1_inpage.py --cache`` in a process group of its own (its node process
+    with it), started by ``start``; ``stop`` ends the group if it is still running."""
+
+    ARGV = [sys.executable, str(ROOT / "book" / "op1_inpage.py"), "--cache"]
+
+    def __init__(self, log: Path):
+        self.log, self.proc, self.started = log, None, 0.0
+
+    def start(self) -> None:
+        if self.proc is None:
+            self.log.parent.mkdir(parents=True, exist_ok=True)
+            self.started = time.time()
+            with open(self.log, "wb") as out:
+                self.proc = subprocess.Popen(self.ARGV, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                             start_new_session=True)
+
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self) -> None:
+        if self.running():
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        if self.proc is not None:
+            self.proc.wait()
+
+    def outcome(self) -> str | None:
+        """None if the maker made the files, else the last line of what it said."""
+        if self.proc.returncode == 0:
+            return None
+        lines = self.log.read_text(errors="replace").strip().splitlines()
+        return lines[-1] if lines else f"exit status {self.proc.returncode}"
+
+
+def _interrupted(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def schedule(todo: list[Path], times: dict[str, float], live: bool = True) -> list[tuple[str, Path | None]]:
+    """The tasks, ``(name, chapter)`` (``(LIVE, None)`` for the live files if ``live``), longest first
     (longest-processing-time-first list scheduling): each core takes the next task when it is
     free, so the last to end is a short one and the cores finish close together.  A task's
     length is its seconds in ``times`` (the last run's), else in ``ESTIMATES``, else a
@@ -111,7 +175,7 @@ def schedule(todo: list[Path], times: dict[str, float]) -> list[tuple[str, Path 
         if name in ESTIMATES:
             return ESTIMATES[name]
         return path.stat().st_size / 2000 if path is not None else 5.0
-    return sorted([(p.name, p) for p in todo] + [(LIVE, None)], key=lambda t: -seconds(t))
+    return sorted([(p.name, p) for p in todo] + [(LIVE, None)] * live, key=lambda t: -seconds(t))
 
 
 def _import_nbformat() -> None:
@@ -130,11 +194,55 @@ def _import_nbformat() -> None:
 
 
 def main(argv: list[str]) -> int:
-    import json
+    command = argv[argv.index("--") + 1:] if "--" in argv else []
+    if "--" in argv and not command:
+        print("execute_parallel: nothing follows '--'; give the build command after it", file=sys.stderr)
+        return 2
+    argv = argv[:argv.index("--")] if "--" in argv else argv
+    if len(argv) > 1 or (argv and argv[0].startswith("-")):
+        print(f"execute_parallel: {argv[-1]!r} is not an argument it takes; usage: execute_parallel.py "
+              "[CACHE] [-- BUILD COMMAND...]", file=sys.stderr)
+        return 2
+    where = Path(argv[0] if argv else ROOT / "_build" / ".jupyter_cache").resolve()  # the kernels run in book/
+    maker = LiveMaker(where.parent / "live-maker.log") if command else None
+    handlers = {sig: signal.signal(sig, _interrupted) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    steps: dict[str, list[float]] = {}
+    try:
+        execute_chapters(where, maker, steps)
+        if not command:
+            return 0
+        maker.start()           # if no chapter was executed
+        t, cpu = time.perf_counter(), _children_cpu()
+        rc = subprocess.run(command).returncode
+        steps["the build command"] = [time.perf_counter() - t, _children_cpu() - cpu]
+        cpu = _children_cpu()
+        if maker.running() and rc == 0:
+            maker.proc.wait()   # the build did not need them (no page with a panel)
+        maker.stop()
+        # its wall time: from its start to its last line (its log's time)
+        steps["live files (in the background)"] = [maker.log.stat().st_mtime - maker.started, _children_cpu() - cpu]
+        why = maker.outcome()
+        if why is not None and rc == 0:
+            print(f"execute_parallel: making the live files in the background failed ({why}); "
+                  "the build made them", file=sys.stderr)
+        return rc
+    finally:
+        if maker is not None:
+            maker.stop()
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+        if steps:
+            tmp = where.parent / ".execute-steps.json.part"
+            tmp.write_text(json.dumps({k: [round(x, 1) for x in v] for k, v in steps.items()}, indent=1) + "\n")
+            tmp.replace(where.parent / ".execute-steps.json")
+
+
+def execute_chapters(where: Path, maker: LiveMaker | None, steps: dict) -> None:
+    """Execute the chapters the cache at ``where`` lacks into it; ``maker``: the live files'
+    background maker, started when a core falls idle (else they are one of the pool's tasks)."""
     _import_nbformat()
     from jupyter_cache import get_cache
     from jupyter_cache.base import CacheBundleIn
-    where = Path(argv[0] if argv else ROOT / "_build" / ".jupyter_cache").resolve()  # the kernels run in book/
     sys.path[:0] = [str(ROOT), str(ROOT / "book")]
     from op1_exercises import FOLDER, chapter_environment
     if where.exists() and not (where.parent / FOLDER).is_dir():
@@ -146,9 +254,9 @@ def main(argv: list[str]) -> int:
             cache.match_cache_notebook(read(path))
         except KeyError:
             todo.append(path)
-    jobs = min(len(todo) + 1, os.cpu_count() or 1, 4)
+    jobs = min(len(todo) + (maker is None), os.cpu_count() or 1, 4)
     if not todo or jobs < 2:
-        return 0            # nothing to gain: the build executes what is left, as always
+        return              # nothing to gain: the build executes what is left, as always
     # the environment the build gives the chapters' kernels (book/op1_exercises.py): the pools
     # built, the replays written beside the cache, where the build expects them
     os.environ.update(chapter_environment(where.parent))
@@ -156,10 +264,15 @@ def main(argv: list[str]) -> int:
         times = {k: float(v) for k, v in json.loads((where.parent / TIMES).read_text()).items()}
     except (OSError, ValueError, AttributeError):
         times = {}
-    tasks = schedule(todo, times)
+    tasks = schedule(todo, times, live=maker is None)
+    t, cpu = time.perf_counter(), _children_cpu()
     with concurrent.futures.ProcessPoolExecutor(jobs) as ex:
         futures = [ex.submit(live_files) if path is None else ex.submit(execute, path) for _, path in tasks]
+        pending = len(futures)
         for fut in concurrent.futures.as_completed(futures):
+            pending -= 1
+            if maker is not None and pending < jobs:
+                maker.start()       # a core is idle from now on: the live files take it
             path, nb, seconds = fut.result()
             name = path if path == LIVE else path.name
             times[name] = round(seconds, 1)
@@ -172,11 +285,11 @@ def main(argv: list[str]) -> int:
                 continue
             cache.cache_notebook_bundle(CacheBundleIn(nb, str(path), data={"execution_seconds": seconds}),
                                         check_validity=False, overwrite=True)
-            print(f"execute_parallel: {path.name} {seconds:.1f} s")
+            print(f"execute_parallel: {path.name} {seconds:.1f} s", flush=True)
+    steps["executing the chapters"] = [time.perf_counter() - t, _children_cpu() - cpu]
     tmp = where.parent / (TIMES + ".part")
     tmp.write_text(json.dumps(times, indent=1, sort_keys=True) + "\n")
     tmp.replace(where.parent / TIMES)
-    return 0
 
 
 if __name__ == "__main__":

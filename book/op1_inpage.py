@@ -22,7 +22,9 @@ WebAssembly, scapy's wheel and the bytecode of all its modules) is made at insta
 file named by the hash of what it is made from; what depends on this checkout's ``sim`` (the
 snapshot, the list of scapy's modules a replay imports) is made by the build, into ``_build``,
 under a lock (``build_lock``): two processes never make them at once, and the one that waits
-then finds them made.
+then finds them made.  ``make book`` makes them in the background while Sphinx runs
+(``python book/op1_inpage.py --cache``, started by book/execute_parallel.py), and Sphinx, when
+it needs them, waits for that lock.
 
 Nothing is fetched from any other place at run time; nothing heavy before the reader presses Run.
 ``python book/op1_inpage.py DIR`` writes the live files into DIR (for the tests).

@@ -321,6 +321,54 @@ def test_op1_inpage_names_a_bad_option_in_one_line():
     assert len(proc.stderr.splitlines()) == 1 and "'--instal'" in proc.stderr and "--install" in proc.stderr
 
 
+def _execute_parallel(monkeypatch, tmp_path, maker: str, command: str):
+    """book/execute_parallel.py's main with no chapter to execute, ``maker`` (Python source) as
+    the live files' background maker and ``command`` (Python source) as the build command."""
+    import execute_parallel
+    monkeypatch.setattr(execute_parallel, "execute_chapters", lambda where, maker, steps: None)
+    monkeypatch.setattr(execute_parallel.LiveMaker, "ARGV", [sys.executable, "-c", maker, str(tmp_path)])
+    return execute_parallel.main([str(tmp_path / "cache"), "--", sys.executable, "-c", command, str(tmp_path)])
+
+
+def _gone(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] in "ZX"
+    except FileNotFoundError:
+        return True
+
+
+def test_the_live_files_maker_runs_beside_the_build_and_is_stopped_with_it(monkeypatch, tmp_path, capfd):
+    """The background maker of the live files runs while the build command runs; the build's
+    exit status is execute_parallel's; a build that fails stops the maker and the process it
+    started (no process left behind); a build that ends first waits for the maker."""
+    if not Path("/proc/self/stat").exists():
+        pytest.skip("needs /proc")
+    slow = ("import subprocess, sys, time\n"
+            "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
+            "open(sys.argv[1] + '/pids', 'w').write(f'{child.pid}')\ntime.sleep(60)\n")
+    wait = "import pathlib, sys, time\nwhile not pathlib.Path(sys.argv[1], 'pids').exists(): time.sleep(0.02)\n"
+    t = __import__("time").perf_counter()
+    assert _execute_parallel(monkeypatch, tmp_path, slow, wait + "sys.exit(3)") == 3
+    assert __import__("time").perf_counter() - t < 30          # stopped, not waited for
+    assert _gone(int((tmp_path / "pids").read_text()))
+    (tmp_path / "pids").unlink()
+    done = "import sys, time\ntime.sleep(0.5)\nopen(sys.argv[1] + '/made', 'w').write('x')\n"
+    assert _execute_parallel(monkeypatch, tmp_path, done, "pass") == 0
+    assert (tmp_path / "made").exists()                     # the build ended first: waited for
+    steps = json.loads((tmp_path / ".execute-steps.json").read_text())
+    assert set(steps) == {"the build command", "live files (in the background)"}
+    capfd.readouterr()
+    assert _execute_parallel(monkeypatch, tmp_path, "import sys; sys.exit('node is missing')", "pass") == 0
+    assert "in the background failed (node is missing); the build made them" in capfd.readouterr().err
+
+
+def test_execute_parallel_names_a_bad_argument_in_one_line():
+    for argv, bad in ((["a", "b"], "'b'"), (["--"], "nothing follows '--'")):
+        proc = subprocess.run([sys.executable, str(ROOT / "book" / "execute_parallel.py"), *argv],
+                              capture_output=True, text=True)
+        assert proc.returncode == 2 and len(proc.stderr.splitlines()) == 1 and bad in proc.stderr, proc.stderr
+
+
 # -- the same numbers under Pyodide ------------------------------------------------------------------
 
 RUNS = [["run", "equalize-nat", "--seed", "3", "--size", "20000"],
