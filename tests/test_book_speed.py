@@ -333,3 +333,32 @@ def test_chapter9s_histogram_runs_stopped_once_the_server_saw_every_connection()
     # a run in which the server never sees them all is not stopped
     r = sim.run("flashget", seed=1, size=20_000, stop=booklib.server_saw(9))
     assert r.to_json() == sim.run("flashget", seed=1, size=20_000).to_json()
+
+
+def test_uplink_counts_read_from_the_uplinks_events_are_the_plain_passes():
+    """A replay's per-step uplink counters (sim.view's Analysis.uplink_counts) come from the
+    uplinks' events up to the last step (the trace's node column picks them): the same
+    counts as one pass over every event, for steps anywhere in runs of 1 to 3 uplinks, on a
+    stored trace and on a plain list of its events."""
+    import types
+    from sim.view.model import Analysis, endpoint_node
+    from sim.trace import Ev
+
+    def plain(r, steps):
+        cnt = {l: [0, 0] for l in r.net.links if l.startswith("uplink")}
+        want, out = set(steps), {}
+        for i, e in enumerate(r.events):
+            if e.ev is Ev.HOP and e.node in cnt:
+                cnt[e.node][0 if endpoint_node(e.from_) == "router" else 1] += 1
+            if i in want:
+                out[i] = {l: tuple(c) for l, c in cnt.items()}
+        return out
+    for scenario, kw in (("uplink-down", {}), ("equalize-nat", dict(uplinks=3)), ("connection-level", dict(uplinks=1)),
+                         ("multilink", dict(size=20_000))):
+        r = sim.run(scenario, seed=2, **kw)
+        n = len(r.events)
+        for steps in ([0], [n - 1], list(range(0, n, 97)), [5, 3, 3, n + 4, -1, n // 2], []):
+            got = Analysis(r).uplink_counts(steps)
+            assert got == plain(r, steps) and list(got) == list(plain(r, steps)), (scenario, steps[:3])
+            listed = types.SimpleNamespace(events=list(r.events), net=r.net)
+            assert Analysis(listed).uplink_counts(steps) == got

@@ -155,13 +155,24 @@ class Analysis:
         """For each step, {uplink link name: (packets up, packets down)} so far (inclusive)."""
         ups = [l for l in self.result.net.links if l.startswith("uplink")]
         cnt = {l: [0, 0] for l in ups}
-        want = set(steps)
+        ev = self.result.events
+        want = sorted(i for i in set(steps) if 0 <= i < len(ev))
+        if not want:
+            return {}
+        last = want[-1]
+        if hasattr(ev, "at_node"):      # the uplinks' events up to the last step, from the node column
+            at = sorted(i for l in ups for i in ev.at_node(l, 0, last + 1))
+        else:
+            at = [i for i in range(last + 1) if ev[i].node in cnt]
         out = {}
-        for i, e in enumerate(self.result.events):
-            if e.ev is Ev.HOP and e.node in cnt:
-                cnt[e.node][0 if endpoint_node(e.from_) == self.router else 1] += 1
-            if i in want:
-                out[i] = {l: tuple(c) for l, c in cnt.items()}
+        k = 0
+        for s in want:
+            while k < len(at) and at[k] <= s:
+                e = ev[at[k]]
+                if e.ev is Ev.HOP:
+                    cnt[e.node][0 if endpoint_node(e.from_) == self.router else 1] += 1
+                k += 1
+            out[s] = {l: tuple(c) for l, c in cnt.items()}
         return out
 
     # -- router state, folded incrementally --------------------------------------------------
