@@ -85,14 +85,15 @@ def execute(path: Path, record_timing: bool = False):
 
 
 #: Seconds each task took in a cold build from nothing on the 2-core development machine
-#: (make bench-book, 2026-12-03 23:05 UTC, load average 3-4; the live files alone at 2.4: 34 s, of
-#: which scapy's modules 18 s and the snapshot 13 s): the order tasks start in when this build has
-#: no timings of its own yet (``TIMES``, written by every run).  Longest first: the two cores then
-#: finish close together.  Any other chapter: its size at 2 kB a second.
-ESTIMATES = {"10-two-links.md": 53.0, LIVE: 34.0, "06-equalize-nat.md": 31.0, "04-equalize.md": 21.0,
-             "09-modern-linux.md": 20.0, "03-connection-level.md": 19.0, "08-real-kernels.md": 15.0,
-             "07-icmp.md": 11.0, "02-route-cache.md": 9.0, "00-preface.md": 8.0, "instructor-guide.md": 7.0,
-             "01-network.md": 6.0, "05-nat.md": 6.0}
+#: (make bench-book, 2026-12-04 03:40 UTC, at a load average of 6-7 from other work, so about
+#: twice a quiet machine's; the live files, a task only when execute_parallel runs no build
+#: command: 23 s of CPU, made alone): the order tasks start in when this build has no timings
+#: of its own yet (``TIMES``, written by every run).  Longest first: the two cores then finish
+#: close together.  Any other chapter: its size at 2 kB a second.
+ESTIMATES = {"10-two-links.md": 98.0, "06-equalize-nat.md": 56.0, "04-equalize.md": 32.0,
+             "03-connection-level.md": 27.0, LIVE: 25.0, "08-real-kernels.md": 24.0, "09-modern-linux.md": 22.0,
+             "instructor-guide.md": 12.0, "07-icmp.md": 12.0, "02-route-cache.md": 10.0, "05-nat.md": 9.0,
+             "00-preface.md": 8.0, "01-network.md": 4.0}
 TIMES = ".execute-seconds.json"       # beside the cache: the last run's seconds per task
 
 
