@@ -362,3 +362,22 @@ def test_uplink_counts_read_from_the_uplinks_events_are_the_plain_passes():
             assert got == plain(r, steps) and list(got) == list(plain(r, steps)), (scenario, steps[:3])
             listed = types.SimpleNamespace(events=list(r.events), net=r.net)
             assert Analysis(listed).uplink_counts(steps) == got
+
+
+def test_a_replays_router_tables_fold_only_the_routers_events():
+    """sim.view folds the router's tables for a replay's steps from the router's events alone
+    (the trace's node column picks them), and finds a device going down the same way: the
+    same snapshots and down links as a fold that reads every event (a plain list of them)."""
+    import types
+    from sim.view.model import Analysis
+    from sim.view.topology import _down_links
+    for scenario, kw in (("uplink-down", {}), ("equalize-nat", dict(uplinks=3)), ("cache-expiry", {})):
+        r = sim.run(scenario, seed=3, **kw)
+        n = len(r.events)
+        listed = types.SimpleNamespace(events=list(r.events), net=r.net)
+        steps = sorted({0, 1, n // 3, n // 2, n - 1} | set(range(7, n, 211)))
+        a, b = Analysis(r), Analysis(listed)
+        assert a.snapshots(steps) == b.snapshots(steps)
+        assert [_down_links(r, a, s) for s in steps] == [_down_links(listed, b, s) for s in steps]
+        if scenario == "uplink-down":
+            assert any(_down_links(r, a, s) for s in steps)      # the failure is among them

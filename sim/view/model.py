@@ -203,9 +203,13 @@ class Analysis:
         prev_of = {s: (order[k - 1] if k else -1) for k, s in enumerate(order)}
         bg: list[int] = []
         last = max(want) if want else -1
-        for i in range(last + 1):
-            e = ev[i]
-            if e.node == router:
+        # the router's events up to the last step (the stored trace's node column picks them),
+        # and the steps' fold points: no other event changes the tables or is shown here
+        mine = set(ev.at_node(router, 0, last + 1) if hasattr(ev, "at_node")
+                   else (i for i in range(last + 1) if ev[i].node == router))
+        for i in sorted(mine.union(i for i in want if i >= 0)):
+            if i in mine:
+                e = ev[i]
                 gone = tables.apply(e)
                 if gone is not None:
                     table, key, entry = gone

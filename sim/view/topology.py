@@ -189,8 +189,10 @@ def _down_links(result, a, step: int) -> set[str]:
     changes = getattr(a, "_link_changes", None)
     if changes is None:
         router = result.net.nodes.get("router")
+        ev = result.events
+        at = ev.at_node("router") if hasattr(ev, "at_node") else range(len(ev))   # the router's events
         changes = a._link_changes = [
-            (i, router.ifaces[e.dev].link.name, e.state) for i, e in enumerate(result.events)
+            (i, router.ifaces[e.dev].link.name, e.state) for i, e in ((i, ev[i]) for i in at)
             if e.ev is Ev.LINK and e.node == "router"]
     down: set[str] = set()
     for i, link, state in changes:
