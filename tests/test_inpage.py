@@ -331,10 +331,16 @@ def _execute_parallel(monkeypatch, tmp_path, maker: str, command: str):
 
 
 def _gone(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] in "ZX"
-    except FileNotFoundError:
-        return True
+    """The process has ended (or does within 20 s: a signal is delivered when the system gets to it)."""
+    import time
+    for _ in range(400):
+        try:
+            if Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] in "ZX":
+                return True
+        except FileNotFoundError:
+            return True
+        time.sleep(0.05)
+    return False
 
 
 def test_the_live_files_maker_runs_beside_the_build_and_is_stopped_with_it(monkeypatch, tmp_path, capfd):
