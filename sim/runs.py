@@ -31,7 +31,22 @@ def forget() -> None:
     _run.cache_clear()
 
 
-JOBS: int | None = None     # processes map_runs may use (None: one per core, at most 4; 1: none)
+JOBS: int | None = None     # processes map_runs may use (None: SIM_JOBS, else one per core, at most 4; 1: none)
+JOBS_ENV = "SIM_JOBS"       # the same from the environment: the book's build, which already runs two
+                            # chapters at a time on two cores, sets it to 1 (book/execute_parallel.py)
+
+
+def _workers() -> int:
+    """The processes map_runs may use: ``JOBS``, else ``$SIM_JOBS``, else one per core (at most 4)."""
+    import os
+    if JOBS is not None:
+        return JOBS
+    value = os.environ.get(JOBS_ENV, "")
+    if not value:
+        return min(os.cpu_count() or 1, 4)
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"{JOBS_ENV}={value!r}: expected a whole number of processes, 1 or more")
+    return int(value)
 
 
 def map_runs(fn, jobs) -> list:
@@ -39,11 +54,11 @@ def map_runs(fn, jobs) -> list:
     own parameters and seed alone, so the list -- every number computed from it -- is the
     plain loop's, whatever the number of cores; only the wall time changes.  ``fn`` must
     be a module-level function (the workers are sent its name).  Without ``fork`` (not
-    Linux, or in a browser), with fewer than 64 jobs or with ``JOBS = 1`` the loop runs here."""
-    import os
+    Linux, or in a browser), with fewer than 64 jobs or with one process allowed (``JOBS = 1``
+    or ``SIM_JOBS=1``) the loop runs here."""
     import sys
     jobs = list(jobs)
-    workers = JOBS if JOBS is not None else min(os.cpu_count() or 1, 4)
+    workers = _workers()
     if workers < 2 or len(jobs) < 64 or sys.platform != "linux":
         return [fn(job) for job in jobs]
     import concurrent.futures

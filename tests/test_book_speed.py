@@ -36,6 +36,20 @@ def test_map_runs_is_the_plain_loop_in_order():
     assert booklib.map_runs(pid_and_square, [3]) == [(os.getpid(), 9)]   # few jobs: here
 
 
+def test_map_runs_keeps_to_one_process_when_the_build_says_so(monkeypatch):
+    """The book's build runs two chapters at a time and sets SIM_JOBS=1: every run in the
+    chapter's own process; a bad value is refused in one line naming it."""
+    import sim.runs
+    monkeypatch.setattr(sim.runs, "JOBS", None)
+    monkeypatch.setenv("SIM_JOBS", "1")
+    got = booklib.map_runs(pid_and_square, range(200))
+    assert got == [(os.getpid(), x * x) for x in range(200)]
+    for bad in ("0", "two", "-3"):
+        monkeypatch.setenv("SIM_JOBS", bad)
+        with pytest.raises(ValueError, match=f"SIM_JOBS='{bad}'.*1 or more"):
+            booklib.map_runs(pid_and_square, range(200))
+
+
 @pytest.mark.parametrize("n", [2, 3, 4])
 def test_handshake_trial_counts_what_the_chapter_counts(n):
     seeds = range(1, 41)
