@@ -26,7 +26,7 @@ import sim  # noqa: E402
 import sim.runs  # noqa: E402
 from sim.route_cache import RtEntry, show_entry  # noqa: E402
 from sim.reasons import Gone  # noqa: E402,F401  (chapters: bl.Gone.EQUALIZE)
-from sim.trace import Drop, Ev, event_dict, event_text, fmt_tuple  # noqa: E402
+from sim.trace import Drop, Ev, event_text, fmt_tuple  # noqa: E402
 
 IF_COLORS = {"if1": "#0072B2", "if2": "#D55E00", "if3": "#009E73", "if4": "#CC79A7"}
 

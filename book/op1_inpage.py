@@ -407,11 +407,11 @@ def setup(app):
     from sphinx.errors import ExtensionError
 
     pages: set[str] = set()
+    fetched: list[int] = []      # fetched_bytes(), once per build: the files do not change during it
 
     def doctree_resolved(app, doctree, docname):
         from sim.view.inpage import panel_html
         base = "../" * docname.count("/") + STATIC + "/"
-        size = None
         k = 0
         for cell in list(doctree.findall(nodes.container)):
             if cell.get("nb_element") != "cell_code":
@@ -427,8 +427,9 @@ def setup(app):
             scenario, params = call
             k += 1
             try:
-                size = size or fetched_bytes()
-                html = panel_html(scenario, base, f"op1-live-{k}", size, **params)
+                if not fetched:
+                    fetched.append(fetched_bytes())
+                html = panel_html(scenario, base, f"op1-live-{k}", fetched[0], **params)
             except (LiveBuildError, ValueError) as e:
                 raise ExtensionError(f"{docname}: the live panel for {scenario!r}: {e}") from None
             cell.parent.insert(cell.parent.index(cell) + 1, nodes.raw("", html, format="html"))
