@@ -10,6 +10,7 @@ scapy is imported here only, lazily: ``import sim`` stays light.
 """
 from __future__ import annotations
 
+import functools
 import struct
 
 from .packet import ICMP, TCP, UDP, MpCapable, MpJoin, MptcpOption, Packet
@@ -78,22 +79,17 @@ def mptcp_bytes(opt: MptcpOption) -> bytes:
     return out
 
 
-#: Bytes built lately, by packet: a packet record is an immutable value, and a replay asks for
-#: the same one several times (its step's pane, the next step's "before", the pcapng), at
-#: about 0.5 ms of scapy each.  Keyed with the layer-4 type: records of two types may be
-#: equal tuples.  Emptied beyond ``BYTES_MAX``.
-BYTES_MAX = 4096
-_built: dict[tuple, bytes] = {}
-
-
 def to_bytes(pkt: Packet) -> bytes:
-    key = (type(pkt.l4), pkt)
-    raw = _built.get(key)
-    if raw is None:
-        if len(_built) >= BYTES_MAX:
-            _built.clear()
-        raw = _built[key] = bytes(to_scapy(pkt))
-    return raw
+    return _bytes_of(type(pkt.l4), pkt)
+
+
+@functools.lru_cache(maxsize=4096)
+def _bytes_of(l4_type: type, pkt: Packet) -> bytes:
+    """A packet's bytes, kept by packet: a record is an immutable value, and a replay asks for
+    the same one several times (its step's pane, the next step's "before", the pcapng), at
+    about 0.5 ms of scapy each.  Keyed with the layer-4 type: records of two types may be
+    equal tuples."""
+    return bytes(to_scapy(pkt))
 
 
 # -- pcapng (https://www.ietf.org/archive/id/draft-ietf-opsawg-pcapng-03.html) ------------

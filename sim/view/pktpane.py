@@ -7,6 +7,8 @@ every router: TTL and IP checksum) highlighted, before and after.
 """
 from __future__ import annotations
 
+import functools
+
 from ..trace import Ev
 from ._common import app_words, flow_text, ms, pkt_name, title
 from ._dot import h
@@ -125,23 +127,11 @@ def _on_wire(layer, fld) -> bool:
     return v is not None and not (isinstance(v, bytes) and not v)
 
 
-_DISSECTED_MAX = 4096
-_dissected: dict[bytes, list] = {}
-
-
+@functools.lru_cache(maxsize=4096)
 def dissect(raw: bytes) -> list[tuple[str, list[tuple[str, str, tuple[int, int] | None]]]]:
     """[(layer, [(field, value, (start, end) byte range in the packet)])] as scapy reads ``raw``
     (kept by the bytes: a replay dissects a packet again as the next step's "before"; the
     list is only read)."""
-    out = _dissected.get(raw)
-    if out is None:
-        if len(_dissected) >= _DISSECTED_MAX:
-            _dissected.clear()
-        out = _dissected[raw] = _dissect(raw)
-    return out
-
-
-def _dissect(raw: bytes) -> list[tuple[str, list[tuple[str, str, tuple[int, int] | None]]]]:
     from scapy.layers.inet import IP
     p = IP(raw)
     out = []
