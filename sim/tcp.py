@@ -137,7 +137,9 @@ class TcpConn:
         self.srtt = 0
         self.rttvar = 0
         self.rtt_seq: int | None = None     # the segment being timed (Karn: never a retransmission)
-        self.tx_time: dict[int, int] = {}   # end seq of an unacked data segment -> last sent (TSval)
+        # end seq of an unacked data segment -> when last sent (its TSval), in sequence order
+        # (``_sent_at``), so that an ACK removes only the front
+        self.tx_time: dict[int, int] = {}
         self.rtt_start = 0
         self.retries = 0
         self.deadline: int | None = None    # retransmission timer
@@ -270,8 +272,17 @@ class TcpConn:
         flags, seq, n = self.last_seg
         if seq + n > self.snd_una:
             self._send(flags, seq, n)
-            self.tx_time[seq + n] = self.sim.now
+            self._sent_at(seq + n)
         self._arm()
+
+    def _sent_at(self, end: int) -> None:
+        """Note when the data segment ending at ``end`` left.  ``tx_time`` stays in sequence
+        order: new data ends past ``snd_max`` and goes last; a resend updates its segment's
+        entry in place, and only one with new boundaries (after a timeout) sorts it again."""
+        tx = self.tx_time
+        tx[end] = self.sim.now
+        if end < self.snd_max and next(reversed(tx)) == end:
+            self.tx_time = dict(sorted(tx.items()))  # it was new, and went last: put it in its place
 
     def _stop_timer(self) -> None:
         self.deadline = None
@@ -324,7 +335,7 @@ class TcpConn:
                 self.pingpong += 1                  # tcp_event_data_sent(): an interactive answer
             self._send(flags, self.snd_nxt, n)
             self.last_seg = (flags, self.snd_nxt, n)
-            self.tx_time[self.snd_nxt + n] = self.sim.now
+            self._sent_at(self.snd_nxt + n)
             if self.rtt_seq is None:
                 self.rtt_seq, self.rtt_start = self.snd_nxt + n, self.sim.now
             self.snd_nxt += n
@@ -352,7 +363,7 @@ class TcpConn:
             flags, seq, n = self._first_unacked()
             self._send(flags, seq, n)
             if n:
-                self.tx_time[seq + n] = self.sim.now
+                self._sent_at(seq + n)
 
     def _on_rto(self) -> None:
         self.retries += 1
@@ -606,12 +617,14 @@ class TcpConn:
         if self.rtt_seq is not None and ack >= self.rtt_seq:
             r = now - self.rtt_start
             self.rtt_seq = None
-        if self.tx_time:
-            sent = self.tx_time.get(ack)
+        tx = self.tx_time
+        if tx:
+            sent = tx.get(ack)
             if sent is not None:
                 r = now - sent                  # the echoed timestamp of the segment acked
-            for end in [e for e in self.tx_time if e <= ack]:
-                del self.tx_time[end]
+            # the segments acked are the front of tx_time (it is in sequence order)
+            while tx and (end := next(iter(tx))) <= ack:
+                del tx[end]
         if r is None:
             return
         if self.srtt == 0:
