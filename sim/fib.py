@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
+from itertools import starmap
 
 from .reasons import OnlyRoute
 
@@ -113,8 +114,7 @@ def parse_route(spec: str) -> Route:
     each time (a route's credits and dead flags change as a run goes); the parse itself is
     done once per text (``_parse``: a run builds its network's twenty routes again)."""
     prefix, plen, hops, equalize, src = _parse(spec)
-    return Route(prefix, plen, [Nexthop(dev, via, weight) for dev, via, weight in hops], equalize, src,
-                 spec=spec)
+    return Route(prefix, plen, list(starmap(Nexthop, hops)), equalize, src, 0, spec)
 
 
 @lru_cache(maxsize=1024)
@@ -178,8 +178,14 @@ class FIB:
 
     def add(self, spec: str) -> Route:
         r = parse_route(spec)
-        self.routes.append(r)
-        self.routes.sort(key=lambda r: -r.plen)   # stable: equal prefixes keep insertion order
+        # kept longest prefix first, equal prefixes in the order added: the new route goes
+        # after every route at least as long (a run builds its tables route by route, and
+        # re-sorting the whole list after each one cost more than parsing the route)
+        routes, plen = self.routes, r.plen
+        i = len(routes)
+        while i and routes[i - 1].plen < plen:
+            i -= 1
+        routes.insert(i, r)
         self._memo.clear()
         return r
 
