@@ -37,7 +37,6 @@ class Sim:
         self._queue: list = []
         self._seq = 0
         self._live = 0          # scheduled events that are not daemons
-        self.events_run = 0
 
     def at(self, delay: int, fn: Callable, *args: Any, daemon: bool = False) -> list:
         """Run ``fn(*args)`` ``delay`` microseconds from now; returns a handle for ``cancel``."""
@@ -71,16 +70,22 @@ class Sim:
                 gc.enable()
 
     def _run(self) -> None:
+        # ``_live`` counts the live events still queued and not cancelled: while it is
+        # positive the queue is not empty
         queue, until = self._queue, self.until
-        n = 0
-        while queue and self._live and not self.stopped:
-            if until is not None and queue[0][0] > until:
+        if until is None:
+            while self._live and not self.stopped:
+                t, _, live, fn, args = heappop(queue)
+                if fn is not None:
+                    self._live -= live
+                    self.now = t
+                    fn(*args)
+            return
+        while self._live and not self.stopped:
+            if queue[0][0] > until:
                 break                     # left in the queue: a later run() resumes it
             t, _, live, fn, args = heappop(queue)
-            if fn is None:
-                continue
-            self._live -= live
-            self.now = t
-            fn(*args)
-            n += 1
-        self.events_run += n
+            if fn is not None:
+                self._live -= live
+                self.now = t
+                fn(*args)

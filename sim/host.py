@@ -55,7 +55,8 @@ class Node:
         """The device ``iface`` lost (or regained) its carrier."""
         self.sim.trace.emit(Ev.LINK, self.name, None, iface.name, "up" if up else "down")
 
-    def receive(self, pkt: Packet, iif: Interface) -> None:  # pragma: no cover - abstract
+    def receive(self, pkt: Packet, iif: Interface, size: int) -> None:  # pragma: no cover - abstract
+        """``pkt``, ``size`` bytes on the wire, arrived on ``iif``."""
         raise NotImplementedError
 
 
@@ -122,7 +123,7 @@ class Host(Node):
 
     # -- input ------------------------------------------------------------------------------
 
-    def receive(self, pkt: Packet, iif: Interface) -> None:
+    def receive(self, pkt: Packet, iif: Interface, size: int) -> None:
         trace = self.sim.trace
         if pkt.ip.dst != self.addr:
             trace.emit(_DROP, self.name, pkt, Drop.NO_ROUTE)

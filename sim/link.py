@@ -19,13 +19,14 @@ _HOP, _DROP = Ev.HOP, Ev.DROP   # read once: on Python 3.11 every ``Ev.X`` is a 
 class Interface:
     """A network device: ``router:if1`` with address 100.0.0.1/24."""
 
-    __slots__ = ("node", "sim", "name", "label", "addr", "prefixlen", "link", "peer", "bandwidth",
+    __slots__ = ("node", "sim", "trace", "name", "label", "addr", "prefixlen", "link", "peer", "bandwidth",
                  "busy_until", "backlog", "qlen", "tx_packets", "tx_bytes",
                  "rx_packets", "rx_bytes", "tx_dropped", "ingress_allow", "up")
 
     def __init__(self, node, name: str, addr: str, prefixlen: int = 24):
         self.node = node
         self.sim = node.sim
+        self.trace = node.sim.trace
         self.name = name
         self.label = f"{node.name}:{name}"
         self.addr = addr
@@ -40,8 +41,10 @@ class Interface:
         self.ingress_allow = None   # None: no filter; else the set of allowed source addresses/prefixes
         self.up = True              # carrier: a down device sends nothing and receives nothing
 
-    def xmit(self, pkt, nexthop: str) -> None:
-        """Queue ``pkt`` for the neighbour that owns ``nexthop`` on this link."""
+    def xmit(self, pkt, nexthop: str, size: int = 0) -> None:
+        """Queue ``pkt`` for the neighbour that owns ``nexthop`` on this link; ``size``: its
+        length on the wire if the caller knows it (a router forwards what it received, the
+        same length), else 0."""
         sim = self.sim
         if not self.up:
             self.tx_dropped += 1
@@ -63,14 +66,15 @@ class Interface:
         if peer is None:
             sim.trace.emit(_DROP, self.node.name, pkt, Drop.NO_ROUTE)
             return
-        size = pkt.wire_len()
+        if not size:
+            size = pkt.wire_len()
         self.tx_packets += 1
         self.tx_bytes += size
         if link.bundle:
             backlog.append(link.enqueue(self, peer, pkt, size, now))
             return
-        start = self.busy_until if self.busy_until > now else now
-        self.busy_until = done = start + (size * 8_000_000) // self.bandwidth
+        busy = self.busy_until
+        self.busy_until = done = (busy if busy > now else now) + (size * 8_000_000) // self.bandwidth
         backlog.append(done)
         # sim.at(done + link.delay - now, link.arrive, self, peer, pkt, size), written out: once per hop
         sim._seq = seq = sim._seq + 1
@@ -114,14 +118,13 @@ class Link:
 
     def arrive(self, src: Interface, dst: Interface, pkt, size: int) -> None:
         """``pkt`` (``size`` bytes on the wire, as the sender counted them) reaches ``dst``."""
-        trace = dst.sim.trace
         if not (src.up and dst.up):                 # the line went down under it
-            trace.emit(_DROP, src.node.name, pkt, Drop.LINK_DOWN)
+            dst.trace.emit(_DROP, src.node.name, pkt, Drop.LINK_DOWN)
             return
-        trace.emit(_HOP, self.name, pkt, src.label, dst.label)
+        dst.trace.emit(_HOP, self.name, pkt, src.label, dst.label)
         dst.rx_packets += 1
         dst.rx_bytes += size
-        dst.node.receive(pkt, dst)
+        dst.node.receive(pkt, dst, size)
 
 
 class BundleLink(Link):

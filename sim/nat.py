@@ -93,16 +93,19 @@ class Nat:
 
     # -- the two hooks of the forwarding path -------------------------------------------------
 
-    def prerouting(self, pkt: Packet) -> Packet:
-        """De-masquerade a reply (``NF_IP_PRE_ROUTING``): reply tuple -> original source."""
+    def prerouting(self, pkt: Packet) -> tuple[Packet, FlowTuple | None]:
+        """De-masquerade a reply (``NF_IP_PRE_ROUTING``): reply tuple -> original source.
+        Returns the packet and, if it is not a reply, its tuple, which no reply entry holds:
+        POSTROUTING is handed it (as the kernel looks the connection up once, on the way in,
+        and keeps it with the packet, ``skb->nfct``)."""
         t = pkt.flow()
         ct = self.by_reply.get(t)
         if ct is None:
-            return pkt
+            return pkt, t
         now = self.router.sim.now
         if ct.expires <= now:
             self.destroy(ct, Gone.TIMEOUT)
-            return pkt
+            return pkt, t
         _, src, sport, _, _ = ct.orig
         out = pkt.with_dst(src, sport)
         ct.replied = True
@@ -110,15 +113,17 @@ class Nat:
         self.router.sim.trace.emit(_NAT, self.router.name, out, pkt, "dnat", ct.id)
         if ct.orig[0] == ICMP_PROTO and self.model.icmp_dies_with_reply:
             self.destroy(ct, Gone.ICMP_REPLY)    # 2.4: the echo reply ends the ICMP "connection"
-        return out
+        return out, None
 
-    def postrouting(self, pkt: Packet, oif: str) -> Packet | None:
-        """Masquerade on the way out (``NF_IP_POST_ROUTING``); None: the packet is dropped."""
+    def postrouting(self, pkt: Packet, oif: str, t: FlowTuple | None = None) -> Packet | None:
+        """Masquerade on the way out (``NF_IP_POST_ROUTING``); None: the packet is dropped.
+        ``t``: the packet's tuple as PREROUTING found it, in no reply entry (None: not known)."""
         if oif not in self.uplinks:
             return pkt
-        t = pkt.flow()
-        if self.by_reply.get(t) is not None:
-            return pkt                             # a reply in the other direction: no SNAT
+        if t is None:
+            t = pkt.flow()
+            if self.by_reply.get(t) is not None:
+                return pkt                         # a reply in the other direction: no SNAT
         key = self.model.key(t, oif)
         ct = self.by_orig.get(key)
         if ct is not None and ct.expires <= self.router.sim.now:
@@ -202,7 +207,10 @@ class Nat:
                 ct.state = CtState.SYN_RECV
             elif "A" in flags and not reply and ct.state is _SYN_RECV:
                 ct.state = CtState.ESTABLISHED
-        elif proto == UDP_PROTO and reply:
+            # _timeout(), written out for the commonest case: a TCP segment
+            ct.expires = self.router.sim.now + TCP_TIMEOUTS.get(ct.state, _TCP_TIMEOUT_OTHER)
+            return
+        if proto == UDP_PROTO and reply:
             ct.state = CtState.ASSURED
         ct.expires = self.router.sim.now + self._timeout(proto, ct.state)
 

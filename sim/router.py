@@ -14,7 +14,7 @@ from .host import Node
 from .link import Interface
 from .nat import Nat
 from .natmodels import translates
-from .packet import ECHO_REPLY, ECHO_REQUEST, ICMP, TCP, Packet
+from .packet import ECHO_REPLY, ECHO_REQUEST, ICMP, IP, TCP, Packet
 from .policies import REGISTRY
 from .reasons import EqualizeDeleted, Flushed, Gone, Why
 from .route_cache import RouteCache, RtEntry
@@ -24,6 +24,7 @@ from .trace import Drop, Ev
 # read once: on Python 3.11 every ``Ev.X`` is a slow lookup, and these run for every packet
 _DROP, _FIB, _RT_HIT, _RT_MISS = Ev.DROP, Ev.FIB, Ev.RT_HIT, Ev.RT_MISS
 _EQUALIZE = Gone.EQUALIZE       # with equalize, a route cache entry goes per packet
+_new = tuple.__new__
 
 
 class Router(Node):
@@ -70,48 +71,49 @@ class Router(Node):
 
     # -- the forwarding path ----------------------------------------------------------------
 
-    def receive(self, pkt: Packet, iif: Interface) -> None:
+    def receive(self, pkt: Packet, iif: Interface, size: int) -> None:
         allow = iif.ingress_allow
         if allow is not None and not any(in_prefix(pkt.ip.src, p, l) for p, l in allow):
             self.sim.trace.emit(_DROP, self.name, pkt, Drop.INGRESS_FILTER)
             return
         nat = self.nat
         if nat is not None:
-            pkt = nat.prerouting(pkt)
-        ip = pkt.ip
-        if ip.dst in self.local_addrs:
+            pkt, flow = nat.prerouting(pkt)
+        src, dst, ttl, ident, tos = pkt.ip
+        if dst in self.local_addrs:
             self.local_input(pkt)
             return
-        if ip.ttl <= 1:
+        if ttl <= 1:
             self.sim.trace.emit(_DROP, self.name, pkt, Drop.TTL)
             return
         nh = self.route_input(pkt, iif)
         if nh is None:
             return
-        pkt = pkt.hop()
+        # the TTL decremented: Packet.hop() written out, as it runs once per packet per router
+        pkt = _new(Packet, (_new(IP, (src, dst, ttl - 1, ident, tos)), pkt.l4, pkt.load))
         if nat is not None:
-            pkt = nat.postrouting(pkt, nh.dev)
+            pkt = nat.postrouting(pkt, nh.dev, flow)
             if pkt is None:
                 return
-        self.ifaces[nh.dev].xmit(pkt, nh.via or ip.dst)    # (masquerade changes no destination)
+        # (masquerade changes no destination, nor the length on the wire)
+        self.ifaces[nh.dev].xmit(pkt, nh.via or dst, size)
 
     def route_input(self, pkt: Packet, iif: Interface) -> Nexthop | RtEntry | None:
         """``ip_route_input()``: the route cache in front of the FIB.  Returns where the packet
         goes (its ``dev`` and ``via``): the cache entry hit or the nexthop chosen; None: no route."""
         cache = self.cache
+        ip = pkt.ip
         if cache is None:
-            route = self.fib.lookup(pkt.ip.dst)
+            route = self.fib.lookup(ip.dst)
             if route is None:
                 self._no_route(pkt)
                 return None
-            if len(route.nexthops) == 1:    # select() without the call: the one nexthop
-                nh, why = route.nexthops[0], route.only
-            else:
-                nh, why = self.select(route, pkt)
+            if not self.explain and len(route.nexthops) == 1:
+                return route.nexthops[0]    # one way on, nothing to explain: an ISP's router
+            nh, why = self.select(route, pkt)
             if self.explain:
                 self.sim.trace.emit(_FIB, self.name, pkt, nh.dev, nh.via or "-", why)
             return nh
-        ip = pkt.ip
         key = (ip.dst, ip.src, ip.tos, iif.name)
         e = cache.entries.get(key)
         deleted = False
