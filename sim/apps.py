@@ -84,10 +84,12 @@ class Download:
     def _data(self, c, n) -> None:
         sim = self.host.sim
         self.last_data = sim.now
-        while len(self.request_done_at) < self.requests and c.bytes_received >= self.size * (len(self.request_done_at) + 1):
-            self.request_done_at.append(sim.now)
+        done = self.request_done_at
+        # a response is complete once ``size`` more bytes have come (most calls: not yet)
+        while c.bytes_received >= self.size * (len(done) + 1) and len(done) < self.requests:
+            done.append(sim.now)
             sim.trace.emit(Ev.APP, self.host.name, None, "response complete", self.size)
-            if len(self.request_done_at) < self.requests:
+            if len(done) < self.requests:
                 sim.at(self.think, c.write, REQUEST)
             else:
                 self.done_at = sim.now

@@ -89,6 +89,17 @@ class TcpState(StrEnum):
  LAST_ACK, TIME_WAIT) = TcpState
 
 
+def _unwrap(v: int, near: int) -> int:
+    """32-bit sequence number -> the absolute one closest to ``near``."""
+    base = near & ~0xFFFFFFFF
+    cand = base | v
+    if cand - near > 1 << 31:
+        cand -= 1 << 32
+    elif near - cand > 1 << 31:
+        cand += 1 << 32
+    return cand
+
+
 class TcpConn:
     """One end of a connection.  ``local`` and ``remote`` are (addr, port) endpoints."""
 
@@ -327,19 +338,24 @@ class TcpConn:
         if self.state not in _CAN_SEND:
             return
         limit = self.snd_una + min(self.window, self.cwnd)
-        sent = False
-        while self.snd_nxt < self.data_end and self.snd_nxt < limit:
-            n = min(MSS, self.data_end - self.snd_nxt, limit - self.snd_nxt)
-            flags = "PA" if self.snd_nxt + n == self.data_end else "A"
-            if self.ato and self.sim.now - self.lrcvtime < self.ato:
-                self.pingpong += 1                  # tcp_event_data_sent(): an interactive answer
-            self._send(flags, self.snd_nxt, n)
-            self.last_seg = (flags, self.snd_nxt, n)
-            self._sent_at(self.snd_nxt + n)
-            if self.rtt_seq is None:
-                self.rtt_seq, self.rtt_start = self.snd_nxt + n, self.sim.now
-            self.snd_nxt += n
-            sent = True
+        nxt, data_end = self.snd_nxt, self.data_end
+        sent = nxt < data_end and nxt < limit
+        if sent:
+            now = self.sim.now
+            # tcp_event_data_sent(): data sent within ato of receiving is an interactive answer
+            answer = self.ato and now - self.lrcvtime < self.ato
+            while nxt < data_end and nxt < limit:
+                n = min(MSS, data_end - nxt, limit - nxt)
+                end = nxt + n
+                flags = "PA" if end == data_end else "A"
+                if answer:
+                    self.pingpong += 1
+                self._send(flags, nxt, n)
+                self.last_seg = (flags, nxt, n)
+                self._sent_at(end)
+                if self.rtt_seq is None:
+                    self.rtt_seq, self.rtt_start = end, now
+                self.snd_nxt = nxt = end
         if self.snd_nxt > self.snd_max:
             self.snd_max = self.snd_nxt
         if self.fin_queued and self.snd_nxt == self.data_end:
@@ -403,7 +419,7 @@ class TcpConn:
         if st is SYN_SENT:
             self._syn_sent_arrives(tcp, flags)
             return
-        seq = self._unwrap(tcp.seq, self.rcv_nxt)
+        seq = _unwrap(tcp.seq, self.rcv_nxt)
         if "R" in flags:
             self._check_rst(seq)
             return
@@ -414,11 +430,13 @@ class TcpConn:
             return
         if tcp.mptcp and self.on_mp_opt is not None:
             self.on_mp_opt(self, pkt)               # before the data: its mapping comes first
-        if not self._check_ack(st, pkt, tcp, flags) or self.state is CLOSED:
+        load, fin = pkt.load, "F" in flags
+        if not self._check_ack(st, tcp, load, fin) or self.state is CLOSED:
             return
-        if pkt.load or "F" in flags:
-            self._receive_data(seq, pkt.load, "F" in flags)
-        self._push()
+        if load or fin:
+            self._receive_data(seq, load, fin)
+        if self.snd_nxt < self.data_end or self.fin_queued:
+            self._push()                            # (at a receiver, mostly nothing to send)
 
     def _syn_sent_arrives(self, tcp: TCP, flags: str) -> None:
         """RFC 9293 3.10.7.3: an unacceptable ACK gets a RST; a RST with an acceptable
@@ -464,10 +482,10 @@ class TcpConn:
         else:
             self._send("A", self.snd_nxt)       # e.g. a duplicate SYN+ACK: re-ACK it
 
-    def _check_ack(self, st: TcpState, pkt: Packet, tcp: TCP, flags: str) -> bool:
+    def _check_ack(self, st: TcpState, tcp: TCP, load: int, fin: bool) -> bool:
         """The ACK field: the handshake's last ACK, new data acknowledged, or a duplicate
         ACK.  False when the segment goes no further."""
-        ack = self._unwrap(tcp.ack, self.snd_una)
+        ack = _unwrap(tcp.ack, self.snd_una)
         if st is SYN_RECEIVED:
             if ack != self.iss + 1:
                 self._send("R", tcp.ack)
@@ -476,7 +494,7 @@ class TcpConn:
             self.snd_una = ack
             self.retries = 0
             self._stop_timer()
-            self._established("ack" if pkt.load == 0 and "F" not in flags else "data")
+            self._established("ack" if load == 0 and not fin else "data")
             if self.on_established:
                 self.on_established(self)
         elif ack > self.snd_max:
@@ -484,7 +502,7 @@ class TcpConn:
             return False
         elif ack > self.snd_una:
             self._new_ack(ack)
-        elif ack == self.snd_una and pkt.load == 0 and self.snd_una < self.snd_max and "F" not in flags:
+        elif ack == self.snd_una and load == 0 and self.snd_una < self.snd_max and not fin:
             self._dup_ack()
         return True
 
@@ -503,7 +521,8 @@ class TcpConn:
             self._stop_timer()
         else:
             self._arm_after_send()
-        self._acked()
+        if self.fin_queued:
+            self._acked()                       # our FIN may be acknowledged: the state moves
         if self.on_acked:
             self.on_acked(self)
 
@@ -550,30 +569,31 @@ class TcpConn:
                     self.on_close(self)
 
     def _receive_data(self, seq: int, n: int, fin: bool) -> None:
-        if seq > self.rcv_nxt:
-            if seq < self.rcv_nxt + self.window:
-                self.ooo[seq] = max(self.ooo.get(seq, 0), n + (1 if fin else 0))
+        rcv_nxt, ooo = self.rcv_nxt, self.ooo
+        if seq > rcv_nxt:
+            if seq < rcv_nxt + self.window:
+                ooo[seq] = max(ooo.get(seq, 0), n + (1 if fin else 0))
             self._send("A", self.snd_nxt)           # duplicate ACK
             return
-        new = seq + n - self.rcv_nxt
+        new = seq + n - rcv_nxt                     # bytes not received before
         got = 0
         if new > 0:
-            self.rcv_nxt += new
-            got += new
-        end_fin = fin and seq + n == self.rcv_nxt
-        if self.ooo:
-            while self.rcv_nxt in self.ooo:         # fill from the out-of-order queue
-                m = self.ooo.pop(self.rcv_nxt)
-                self.rcv_nxt += m
+            rcv_nxt += new
+            got = new
+        end_fin = fin and seq + n == rcv_nxt
+        if ooo:
+            while rcv_nxt in ooo:                   # fill from the out-of-order queue
+                m = ooo.pop(rcv_nxt)
+                rcv_nxt += m
                 got += m
                 # a buffered FIN counts one sequence number but carries no byte
-            for s in [s for s in self.ooo if s < self.rcv_nxt]:
-                del self.ooo[s]
+            for s in [s for s in ooo if s < rcv_nxt]:
+                del ooo[s]
         if end_fin:
-            self.rcv_nxt += 1
-        filled = got > max(new, 0)
-        if end_fin or filled or self.ooo or new <= 0:
-            self._send("A", self.snd_nxt)           # FIN, a filled hole, a duplicate: at once
+            rcv_nxt += 1
+        self.rcv_nxt = rcv_nxt
+        if end_fin or ooo or new <= 0 or got > new:
+            self._send("A", self.snd_nxt)           # FIN, a duplicate, a filled hole: at once
         elif got:                                   # quick-ack mode (2.4 and today)
             self._data_received()
         if got:
@@ -634,16 +654,7 @@ class TcpConn:
             self.srtt = (7 * self.srtt + r) // 8
         self.rto = max(RTO_MIN, min(RTO_MAX, self.srtt + max(10_000, 4 * self.rttvar)))
 
-    @staticmethod
-    def _unwrap(v: int, near: int) -> int:
-        """32-bit sequence number -> the absolute one closest to ``near``."""
-        base = near & ~0xFFFFFFFF
-        cand = base | v
-        if cand - near > 1 << 31:
-            cand -= 1 << 32
-        elif near - cand > 1 << 31:
-            cand += 1 << 32
-        return cand
+    _unwrap = staticmethod(_unwrap)
 
 
 _CAN_SEND = (ESTABLISHED, CLOSE_WAIT, FIN_WAIT_1, CLOSING, LAST_ACK)   # states that send data/FIN
