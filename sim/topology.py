@@ -122,54 +122,158 @@ class Network:
 
 def article_network(sim, spec: NetworkSpec) -> Network:
     """The article's figure for ``spec``: the nodes, the LAN, the uplinks through their
-    providers to the Internet, the router's default route and NAT, the remote hosts."""
+    providers to the Internet, the router's default route and NAT, the remote hosts.
+
+    Built in two stages: ``describe(spec)`` writes the figure down as steps (nodes, links,
+    routes: data only), ``build`` makes the objects of one run from them.  The steps of a
+    spec are made once per process and kept (immutable: tuples of strings and numbers); a
+    Monte Carlo builds the same network for thousands of seeds, and every run gets its own
+    nodes, links and routes."""
+    return build(sim, description(spec))
+
+
+class Steps:
+    """The network as a list of steps, in the order they are taken: each one a tuple
+    (what, arguments...) that ``build`` carries out.  Its methods read like building
+    the network directly."""
+
+    def __init__(self):
+        self.steps: list[tuple] = []
+
+    def host(self, name: str, title: str, remote: str = "rfc", **attrs) -> None:
+        """A ``Host``; ``attrs`` set on it (its congestion control, TCP profile, first port)."""
+        self.steps.append(("host", name, title, remote, tuple(attrs.items())))
+
+    def router(self, name: str, title: str, policy: str = "random", route_cache: bool = False,
+               explain: bool = False, fib_sync: bool = True) -> None:
+        self.steps.append(("router", name, title, policy, route_cache, explain, fib_sync))
+
+    def connect(self, name: str, ends: list[tuple[str, str, str, int]], delay: int, qlen: int = 64) -> None:
+        """``Network.connect``: ``ends`` are (node, device, address, bit/s away from that device)."""
+        self.steps.append(("link", name, tuple(ends), delay, qlen))
+
+    def connect_bundle(self, name: str, a: tuple[str, str, str], b: tuple[str, str, str],
+                       members: list[tuple[int, int, int]], qlen: int = 64) -> None:
+        self.steps.append(("bundle", name, a, b, tuple(members), qlen))
+
+    def route(self, node: str, spec: str) -> None:
+        """``ip route add spec`` on ``node``."""
+        self.steps.append(("route", node, spec))
+
+    def filter_ingress(self, node: str, dev: str, allowed: list[str]) -> None:
+        self.steps.append(("filter", node, dev, tuple(allowed)))
+
+    def set_nat(self, node: str, model: str, uplinks: dict[str, str]) -> None:
+        self.steps.append(("nat", node, model, tuple(uplinks.items())))
+
+
+def build(sim, steps: tuple) -> Network:
+    """The objects of one run, made from ``steps`` (``Steps.steps``) in their order: every
+    run its own nodes, devices, links and routes (a route's credits and dead flags, a
+    device's queue and counters change as the run goes)."""
     net = Network(sim)
-    public = not translates(spec.nat)
-    router, core = _add_nodes(sim, net, spec)
-    _connect_lan(net, spec, router)
-    uplink_addrs, nexthops = _connect_uplinks(sim, net, spec, router, core, public)
-    _route_default(router, spec, uplink_addrs, nexthops)
-    router.set_nat(spec.nat, uplink_addrs)
-    if public:
-        _route_lan_back(core, len(uplink_addrs))
-    _connect_remotes(net, spec, core)
+    nodes = net.nodes
+    for step in steps:
+        what = step[0]
+        if what == "route":
+            nodes[step[1]].fib.add(step[2])
+        elif what == "link":
+            _, name, ends, delay, qlen = step
+            net.connect(name, ends, delay, qlen)
+        elif what == "host":
+            _, name, title, remote, attrs = step
+            host = net.add(Host(sim, name, title, remote=remote))
+            for attr, value in attrs:
+                setattr(host, attr, value)
+        elif what == "router":
+            _, name, title, policy, route_cache, explain, fib_sync = step
+            router = net.add(Router(sim, name, title, policy, route_cache=route_cache, explain=explain))
+            router.fib_sync = fib_sync
+        elif what == "bundle":
+            _, name, a, b, members, qlen = step
+            net.connect_bundle(name, a, b, list(members), qlen)
+        elif what == "filter":
+            _, node, dev, allowed = step
+            nodes[node].filter_ingress(dev, list(allowed))
+        elif what == "nat":
+            _, node, model, uplinks = step
+            nodes[node].set_nat(model, dict(uplinks))
+        else:                                   # pragma: no cover - describe() makes no other
+            raise ValueError(f"unknown step {what!r}")
     return net
 
 
-def _add_nodes(sim, net: Network, spec: NetworkSpec) -> tuple[Router, Router]:
-    """The LAN hosts, the Linux router, the Internet core and the remote hosts; returns
-    the router and the core."""
-    net.add(Host(sim, "local1", "Local host 1"))
-    net.add(Host(sim, "local2", "Local host 2"))
-    router = net.add(Router(sim, "router", "Linux router", spec.policy,
-                            route_cache=REGISTRY[spec.policy].cached, explain=True))
+_DESCRIBED: dict[tuple, tuple] = {}     # spec's key -> its steps (at most _KEEP of them)
+_KEEP = 256
+
+
+def description(spec: NetworkSpec) -> tuple:
+    """``describe(spec)``'s steps, made once per process for each spec (by ``_key``)."""
+    key = _key(spec)
+    try:
+        return _DESCRIBED[key]
+    except KeyError:
+        pass
+    except TypeError:                   # something unhashable in the spec: described, not kept
+        return describe(spec)
+    steps = describe(spec)
+    if len(_DESCRIBED) >= _KEEP:
+        del _DESCRIBED[next(iter(_DESCRIBED))]     # the oldest
+    _DESCRIBED[key] = steps
+    return steps
+
+
+def _key(spec: NetworkSpec) -> tuple:
+    """What the network's steps depend on, with each value's type (1 and 1.0, or 1 and True,
+    are equal keys in a dict; a delay of 1.0 µs would not make the same run)."""
+    scalars = (spec.policy, spec.equalize, spec.nat, spec.remote, spec.cc, spec.tcp, spec.port_base,
+               spec.bundle, spec.ingress_filter, spec.lan_rate, spec.core_rate, spec.core_delay,
+               spec.remote_delay, spec.qlen, *spec.uplink_addrs, None, *spec.remote_addrs, None,
+               *[x for up in spec.uplinks for x in (up.down, up.up, up.delay, up.weight)])
+    return scalars, tuple(map(type, scalars))
+
+
+def describe(spec: NetworkSpec) -> tuple:
+    """The article's figure for ``spec`` as steps (``Steps``), in the order they are taken."""
+    net = Steps()
+    public = not translates(spec.nat)
+    _add_nodes(net, spec)
+    _connect_lan(net, spec)
+    uplink_addrs, nexthops = _connect_uplinks(net, spec, public)
+    _route_default(net, spec, uplink_addrs, nexthops)
+    net.set_nat("router", spec.nat, uplink_addrs)
+    if public:
+        _route_lan_back(net, len(uplink_addrs))
+    _connect_remotes(net, spec)
+    return tuple(net.steps)
+
+
+def _add_nodes(net: Steps, spec: NetworkSpec) -> None:
+    """The LAN hosts, the Linux router, the Internet core and the remote hosts."""
+    hosts = {"cc": spec.cc, "tcp_profile": spec.tcp}
+    net.host("local1", "Local host 1", **hosts, next_port=spec.port_base)
+    net.host("local2", "Local host 2", **hosts, next_port=spec.port_base)
+    net.router("router", "Linux router", spec.policy, route_cache=REGISTRY[spec.policy].cached, explain=True)
     # the Internet side mirrors the router for a public LAN prefix: per packet when the
     # router balances per packet (the article's tacit assumption), per flow otherwise
     per_packet = spec.equalize or REGISTRY[spec.policy].per_packet
-    core = net.add(Router(sim, "internet", "Internet", "random" if per_packet else "hash-l3"))
+    net.router("internet", "Internet", "random" if per_packet else "hash-l3")
     for name, title in (("remote1", "Remote host 1"), ("remote2", "Remote host 2")):
-        net.add(Host(sim, name, title, remote=spec.remote))
-    for h in ("local1", "local2", "remote1", "remote2"):
-        net[h].cc = spec.cc
-        net[h].tcp_profile = spec.tcp
-    for h in ("local1", "local2"):
-        net[h].next_port = spec.port_base
-    return router, core
+        net.host(name, title, remote=spec.remote, **hosts)
 
 
-def _connect_lan(net: Network, spec: NetworkSpec, router: Router) -> None:
+def _connect_lan(net: Steps, spec: NetworkSpec) -> None:
     """The LAN 192.168.0.0/24: the router's eth0 and the two hosts, routed by the router."""
     net.connect("lan", [("router", "eth0", ROUTER_LAN, spec.lan_rate),
                         ("local1", "eth0", LOCAL1, spec.lan_rate),
                         ("local2", "eth0", LOCAL2, spec.lan_rate)], 100, spec.qlen)
     for h in ("local1", "local2"):
-        net[h].fib.add(f"{LAN_PREFIX} dev eth0")
-        net[h].fib.add(f"default via {ROUTER_LAN} dev eth0")
-    router.fib.add(f"{LAN_PREFIX} dev eth0")
+        net.route(h, f"{LAN_PREFIX} dev eth0")
+        net.route(h, f"default via {ROUTER_LAN} dev eth0")
+    net.route("router", f"{LAN_PREFIX} dev eth0")
 
 
-def _connect_uplinks(sim, net: Network, spec: NetworkSpec, router: Router, core: Router,
-                     public: bool) -> tuple[dict[str, str], list[str]]:
+def _connect_uplinks(net: Steps, spec: NetworkSpec, public: bool) -> tuple[dict[str, str], list[str]]:
     """Each uplink ifK: its line to provider K (or, bundled, every line to provider 1),
     the provider's peering with the Internet, and the routes along them (with the LAN
     prefix routed back when it is public, and BCP 38 at the provider when asked).
@@ -180,62 +284,61 @@ def _connect_uplinks(sim, net: Network, spec: NetworkSpec, router: Router, core:
     if spec.bundle:         # every line to provider 1, which bundles them too (RFC 1990)
         n = 1
         addr = spec.uplink_addrs[0] if spec.uplink_addrs else uplink_addr(1)
-        net.add(Router(sim, "provider1", "Provider 1 (multilink)"))
+        net.router("provider1", "Provider 1 (multilink)")
         net.connect_bundle("uplink1", ("router", "if1", addr), ("provider1", "cust", gw_of(addr)),
                            [(up.up, up.down, up.delay) for up in spec.uplinks], spec.qlen)
     for k, up in enumerate(spec.uplinks[:n], start=1):
         addr = spec.uplink_addrs[k - 1] if spec.uplink_addrs else uplink_addr(k)
         prov = f"provider{k}"
         if not spec.bundle:
-            provider = net.add(Router(sim, prov, f"Provider {k}"))
-            provider.fib_sync = False   # its access server drops what the line can't take
+            # fib_sync off: its access server drops what the line can't take
+            net.router(prov, f"Provider {k}", fib_sync=False)
             net.connect(f"uplink{k}", [("router", f"if{k}", addr, up.up),
                                        (prov, "cust", gw_of(addr), up.down)], up.delay, spec.qlen)
-        provider = net[prov]
         core_addr = f"172.31.{k}."
         net.connect(f"peer{k}", [(prov, "core", core_addr + "1", spec.core_rate),
                                  ("internet", f"p{k}", core_addr + "2", spec.core_rate)],
                     spec.core_delay, spec.qlen)
-        router.fib.add(f"{net24(addr)} dev if{k}")
+        net.route("router", f"{net24(addr)} dev if{k}")
         nexthops.append(f"nexthop via {gw_of(addr)} dev if{k} weight {up.weight}")
         uplink_addrs[f"if{k}"] = addr
-        provider.fib.add(f"{net24(addr)} dev cust")
-        provider.fib.add(f"default via {core_addr}2 dev core")
-        core.fib.add(f"{net24(addr)} via {core_addr}1 dev p{k}")
+        net.route(prov, f"{net24(addr)} dev cust")
+        net.route(prov, f"default via {core_addr}2 dev core")
+        net.route("internet", f"{net24(addr)} via {core_addr}1 dev p{k}")
         if public:
-            provider.fib.add(f"{LAN_PREFIX} via {addr} dev cust")
+            net.route(prov, f"{LAN_PREFIX} via {addr} dev cust")
         if spec.ingress_filter:
-            provider.filter_ingress("cust", [addr] + ([LAN_PREFIX] if public else []))
+            net.filter_ingress(prov, "cust", [addr] + ([LAN_PREFIX] if public else []))
     return uplink_addrs, nexthops
 
 
-def _route_default(router: Router, spec: NetworkSpec, uplink_addrs: dict[str, str],
+def _route_default(net: Steps, spec: NetworkSpec, uplink_addrs: dict[str, str],
                    nexthops: list[str]) -> None:
     """The router's default route: via the one uplink, or multipath over all of them
     (``equalize`` when asked)."""
     eq = " equalize" if spec.equalize else ""
     if len(uplink_addrs) == 1:
-        router.fib.add(f"default via {gw_of(uplink_addrs['if1'])} dev if1")
+        net.route("router", f"default via {gw_of(uplink_addrs['if1'])} dev if1")
     else:
-        router.fib.add(f"default scope global{eq} " + " ".join(nexthops))
+        net.route("router", f"default scope global{eq} " + " ".join(nexthops))
 
 
-def _route_lan_back(core: Router, n: int) -> None:
+def _route_lan_back(net: Steps, n: int) -> None:
     """A public LAN prefix: the Internet routes it back over the ``n`` providers."""
     if n == 1:
-        core.fib.add(f"{LAN_PREFIX} via 172.31.1.1 dev p1")
+        net.route("internet", f"{LAN_PREFIX} via 172.31.1.1 dev p1")
     else:
-        core.fib.add(f"{LAN_PREFIX} " + " ".join(f"nexthop via 172.31.{k}.1 dev p{k}"
-                                                 for k in range(1, n + 1)))
+        net.route("internet", f"{LAN_PREFIX} " + " ".join(f"nexthop via 172.31.{k}.1 dev p{k}"
+                                                          for k in range(1, n + 1)))
 
 
-def _connect_remotes(net: Network, spec: NetworkSpec, core: Router) -> None:
+def _connect_remotes(net: Steps, spec: NetworkSpec) -> None:
     """The two remote hosts, each on its own /24 off the Internet core."""
     remotes = spec.remote_addrs or [REMOTE1, REMOTE2]
     for k, (name, addr) in enumerate(zip(("remote1", "remote2"), remotes)):
         gw = gw_of(addr)
         net.connect(f"{name}_link", [("internet", f"r{k + 1}", gw, spec.core_rate),
                                      (name, "eth0", addr, spec.core_rate)], spec.remote_delay, spec.qlen)
-        net[name].fib.add(f"{net24(addr)} dev eth0")
-        net[name].fib.add(f"default via {gw} dev eth0")
-        core.fib.add(f"{net24(addr)} dev r{k + 1}")
+        net.route(name, f"{net24(addr)} dev eth0")
+        net.route(name, f"default via {gw} dev eth0")
+        net.route("internet", f"{net24(addr)} dev r{k + 1}")
