@@ -37,6 +37,7 @@ class Sim:
         self._queue: list = []
         self._seq = 0
         self._live = 0          # scheduled events that are not daemons
+        self.devices: list = []  # every network device (sim.link.Interface) made for this run
 
     def at(self, delay: int, fn: Callable, *args: Any, daemon: bool = False) -> list:
         """Run ``fn(*args)`` ``delay`` microseconds from now; returns a handle for ``cancel``."""

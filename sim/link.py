@@ -40,6 +40,7 @@ class Interface:
         self.tx_packets = self.tx_bytes = self.rx_packets = self.rx_bytes = self.tx_dropped = 0
         self.ingress_allow = None   # None: no filter; else the set of allowed source addresses/prefixes
         self.up = True              # carrier: a down device sends nothing and receives nothing
+        node.sim.devices.append(self)
 
     def xmit(self, pkt, nexthop: str, size: int = 0) -> None:
         """Queue ``pkt`` for the neighbour that owns ``nexthop`` on this link; ``size``: its
@@ -121,7 +122,9 @@ class Link:
         if not (src.up and dst.up):                 # the line went down under it
             dst.trace.emit(_DROP, src.node.name, pkt, Drop.LINK_DOWN)
             return
-        dst.trace.emit(_HOP, self.name, pkt, src.label, dst.label)
+        trace = dst.trace
+        if trace.keep:              # counters-only, dst.rx_packets counts the hop (Trace.counts)
+            trace.emit(_HOP, self.name, pkt, src.label, dst.label)
         dst.rx_packets += 1
         dst.rx_bytes += size
         dst.node.receive(pkt, dst, size)

@@ -248,8 +248,14 @@ class Trace:
 
     @property
     def counts(self) -> Counter:
-        """Events of each kind so far (kinds not seen are left out)."""
-        return Counter({ev: n for ev, n in self._counts.items() if n})
+        """Events of each kind so far (kinds not seen are left out).  Counters-only, the hops
+        are not emitted: each is counted once, by the device that received it
+        (``rx_packets``, as a kernel counts), and their sum is the count of hop events."""
+        counts = self._counts
+        if not self.keep:
+            counts = dict(counts)
+            counts[Ev.HOP] = sum(d.rx_packets for d in self.sim.devices)
+        return Counter({ev: n for ev, n in counts.items() if n})
 
     def emit(self, ev: Ev, node: str, pkt=None, *info) -> None:
         self._counts[ev] += 1

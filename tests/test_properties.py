@@ -29,6 +29,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import sim
+from sim import scenarios
 from sim.trace import Drop, Ev
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -390,6 +391,18 @@ def test_counters_only_mode_counts_the_same_events(scenario, kw):
     assert full.summary["drops"], "the case must have drops"
     same = {k for k in full.summary if k != "drops" and full.summary[k] == counters.summary[k]}
     assert same == set(full.summary) - {"drops"}
+
+
+@pytest.mark.parametrize("scenario", sorted(scenarios.SCENARIOS))
+def test_counters_only_counts_each_hop_once_by_its_device(scenario):
+    """Counters-only, a hop is counted by the device that received it, not emitted: the
+    count of hop events is the same as the trace's, in every scenario (the bundle's,
+    the failed line's...), and so is every other kind's."""
+    full = sim.run(scenario, seed=4)
+    counters = sim.run(scenario, seed=4, trace=False)
+    hops = sum(1 for e in full.events if e.ev is Ev.HOP)
+    assert hops and counters.sim.trace.counts[Ev.HOP] == hops
+    assert counters.sim.trace.counts == full.sim.trace.counts
 
 
 def test_counters_only_mode_reports_the_same_drops():
