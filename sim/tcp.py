@@ -337,22 +337,26 @@ class TcpConn:
             return                                  # nothing to send (most calls, at a receiver)
         if self.state not in _CAN_SEND:
             return
-        limit = self.snd_una + min(self.window, self.cwnd)
         nxt, data_end = self.snd_nxt, self.data_end
-        sent = nxt < data_end and nxt < limit
+        stop = min(data_end, self.snd_una + min(self.window, self.cwnd))   # the data, the window
+        sent = nxt < stop
         if sent:
             now = self.sim.now
             # tcp_event_data_sent(): data sent within ato of receiving is an interactive answer
             answer = self.ato and now - self.lrcvtime < self.ato
-            while nxt < data_end and nxt < limit:
-                n = min(MSS, data_end - nxt, limit - nxt)
+            tx_time, snd_max = self.tx_time, self.snd_max
+            while nxt < stop:
+                n = min(MSS, stop - nxt)
                 end = nxt + n
                 flags = "PA" if end == data_end else "A"
                 if answer:
                     self.pingpong += 1
                 self._send(flags, nxt, n)
                 self.last_seg = (flags, nxt, n)
-                self._sent_at(end)
+                if end > snd_max:
+                    tx_time[end] = now              # new data: last in tx_time (see _sent_at)
+                else:
+                    self._sent_at(end)
                 if self.rtt_seq is None:
                     self.rtt_seq, self.rtt_start = end, now
                 self.snd_nxt = nxt = end
@@ -639,11 +643,11 @@ class TcpConn:
             self.rtt_seq = None
         tx = self.tx_time
         if tx:
-            sent = tx.get(ack)
+            sent = tx.pop(ack, None)
             if sent is not None:
                 r = now - sent                  # the echoed timestamp of the segment acked
-            # the segments acked are the front of tx_time (it is in sequence order)
-            while tx and (end := next(iter(tx))) <= ack:
+            # the others acked are the front of tx_time (it is in sequence order)
+            while tx and (end := next(iter(tx))) < ack:
                 del tx[end]
         if r is None:
             return

@@ -41,6 +41,6 @@ def test_tx_time_in_sequence_order(monkeypatch, name, params, resends):
     monkeypatch.setattr(tcp.TcpConn, "_sent_at", sent_at_checked)
     monkeypatch.setattr(tcp.TcpConn, "segment", segment_checked)
     sim.run(name, **params)
-    assert seen["checks"] > 1000
+    assert seen["checks"] > 500
     if resends:
         assert seen["resorts"] > 0, "the run no longer resends with new boundaries: pick another"
