@@ -91,12 +91,12 @@ class TcpState(StrEnum):
 
 def _unwrap(v: int, near: int) -> int:
     """32-bit sequence number -> the absolute one closest to ``near``."""
-    base = near & ~0xFFFFFFFF
-    cand = base | v
-    if cand - near > 1 << 31:
-        cand -= 1 << 32
-    elif near - cand > 1 << 31:
-        cand += 1 << 32
+    cand = (near & ~0xFFFFFFFF) | v         # in near's 4 GB
+    d = cand - near
+    if d > 1 << 31:
+        return cand - (1 << 32)             # closer in the one below
+    if d < -(1 << 31):
+        return cand + (1 << 32)             # closer in the one above
     return cand
 
 
