@@ -292,14 +292,15 @@ def python_snapshot(cache: Path = SNAPSHOTS) -> Path:
     import from ``sim`` (not scapy), gzipped (``_live/snapshot.mjs`` under node): the worker
     restores it instead of starting the interpreter and compiling the simulator's modules,
     which were most of a cold Run's time.  The same node process lists scapy's files the
-    replays import (``scapy_modules_file``, for ``scapy_archive``).  Kept in ``cache`` by what
-    they are made of (Pyodide, the maker, the standard library, scapy's wheel and this
-    checkout's sim.zip)."""
+    replays import (``scapy_modules_file``, for ``scapy_archive``), from scapy's wheel with its
+    bytecode (``scapy_bytecode``: not compiled again there).  Kept in ``cache`` by what they are
+    made of (Pyodide, the maker, the standard library, scapy's compiled wheel and this checkout's
+    sim.zip)."""
     import hashlib
     maker = LIVE_SRC / "snapshot.mjs"
     stdlib = stdlib_zip()
     sim = sim_archive()
-    wheel = scapy_wheel()
+    wheel = scapy_bytecode()
     key = hashlib.sha256(maker.read_bytes() + (NODE / "pyodide" / "package.json").read_bytes()
                          + (NODE / "pyodide" / "pyodide.asm.wasm").read_bytes() + stdlib.read_bytes()
                          + sim + wheel.name.encode()).hexdigest()[:16]

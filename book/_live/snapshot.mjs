@@ -3,18 +3,20 @@
 // page's worker restores it instead of starting Python and importing `sim`, which were most
 // of a cold Run's time (start-up and compiling every module run as WebAssembly the browser
 // has not optimised yet).
-//   node book/_live/snapshot.mjs PYODIDE_DIR STDLIB_ZIP SIM_ZIP SIM_KEY OUT.gz [SCAPY_WHEEL OUT.json]
+//   node book/_live/snapshot.mjs PYODIDE_DIR STDLIB_ZIP SIM_ZIP SIM_KEY OUT.gz [SCAPY_ZIP OUT.json]
 // STDLIB_ZIP: the one the site ships (the snapshot holds its directory, so they must match);
 // SIM_ZIP: the site's sim.zip, SIM_KEY its hash, kept in the snapshot as sys._op1_sim: the
 // worker restores the snapshot only if it matches the sim.zip it fetched.
 // Which modules: those a run and its first frame import, found by a first interpreter that
 // runs and draws every scenario (Graphviz drawing; its state is thrown away with it); scapy, imported when the
 // first packet is drawn, stays out (6 MB more).
-// With SCAPY_WHEEL, the first interpreter then also finds which of scapy's files the live
-// replays import: scapy unpacked from its wheel, every scenario's first 40 packets built,
-// dissected for the packet pane and written as a pcapng, as the page's worker does; those
-// files (relative to the wheel's root) are written to OUT.json as a JSON list.  One
-// interpreter for both scans: Pyodide's start-up and importing the simulator are half of each.
+// With SCAPY_ZIP (scapy's wheel with its bytecode: op1_inpage.scapy_bytecode, so that its
+// modules are not compiled again here), the first interpreter then also finds which of scapy's
+// files the live replays import: scapy unpacked, every scenario's first 40 packets built,
+// dissected for the packet pane and written as a pcapng, as the page's worker does, from the
+// run the first scan made (the same parameters and seed give the same run); those files
+// (relative to the wheel's root) are written to OUT.json as a JSON list.  One interpreter for
+// both scans: Pyodide's start-up and importing the simulator are half of each.
 // With the standard library the site ships (STDLIB_ZIP): a module it lacks stops the build here.
 import { readFileSync, writeFileSync, renameSync } from "node:fs";
 import { gzipSync } from "node:zlib";
@@ -42,8 +44,10 @@ before = set(sys.modules)
 from sim import scenarios
 from sim.view import inpage, _dot
 inpage.use_renderer(op1_layout)
+runs = {}                                        # kept for the scan of scapy's files
 for name in sorted(scenarios.SCENARIOS):
     if "error" not in json.loads(inpage.run(name, "{}", "{}")):
+        runs[name] = inpage._last["result"]
         inpage.draw(name, 200)
 mods = sorted(m for m in set(sys.modules) - before if m.split(".")[0] not in ("scapy", "js", "pyodide"))
 assert "scapy" not in " ".join(m.split(".")[0] for m in mods)
@@ -60,7 +64,8 @@ from sim import scenarios
 from sim.pcap import pcapng_bytes
 from sim.view.pktpane import pane
 for name in scenarios.SCENARIOS:                 # every kind of packet: its first 40
-    r = scenarios.run(name, seed=1)
+    same = name in runs and scenarios.make_params(name) == scenarios.make_params(name, seed=1)
+    r = runs[name] if same else scenarios.run(name, seed=1)
     hops = [i for i, e in enumerate(r.events) if e.pkt is not None][:40]
     for i in hops:
         pane(r, i)
