@@ -293,7 +293,10 @@ class TcpConn:
         tx = self.tx_time
         tx[end] = self.sim.now
         if end < self.snd_max and next(reversed(tx)) == end:
-            self.tx_time = dict(sorted(tx.items()))  # it was new, and went last: put it in its place
+            # it was new, and went last: sort in place (_push holds this dict)
+            entries = sorted(tx.items())
+            tx.clear()
+            tx.update(entries)
 
     def _stop_timer(self) -> None:
         self.deadline = None
@@ -658,7 +661,7 @@ class TcpConn:
             self.srtt = (7 * self.srtt + r) // 8
         self.rto = max(RTO_MIN, min(RTO_MAX, self.srtt + max(10_000, 4 * self.rttvar)))
 
-    _unwrap = staticmethod(_unwrap)
+    _unwrap = staticmethod(_unwrap)         # (as sim.mptcp reads a subflow's sequence numbers)
 
 
 _CAN_SEND = (ESTABLISHED, CLOSE_WAIT, FIN_WAIT_1, CLOSING, LAST_ACK)   # states that send data/FIN
