@@ -18,7 +18,7 @@ from sim import tcp
 ])
 def test_tx_time_in_sequence_order(monkeypatch, name, params, resends):
     seen = {"checks": 0, "resorts": 0}
-    data_sent: dict[int, set] = {}          # id(conn) -> the end seq of every data segment sent
+    data_sent: dict[tcp.TcpConn, set] = {}  # conn -> the end seq of every data segment it sent
 
     def check(c):
         keys = list(c.tx_time)
@@ -26,7 +26,7 @@ def test_tx_time_in_sequence_order(monkeypatch, name, params, resends):
         # everything acknowledged is gone: the ACK pruned the front
         assert all(k > c.snd_una for k in keys), (c.snd_una, keys)
         # ...and every segment not yet acknowledged has its time
-        missing = {e for e in data_sent.get(id(c), ()) if e > c.snd_una} - set(keys)
+        missing = {e for e in data_sent.get(c, ()) if e > c.snd_una} - set(keys)
         assert not missing, f"segments sent without a time in tx_time: {sorted(missing)}"
         seen["checks"] += 1
 
@@ -35,7 +35,7 @@ def test_tx_time_in_sequence_order(monkeypatch, name, params, resends):
     def send_noted(c, flags, seq, load=0):
         send(c, flags, seq, load)
         if load:
-            data_sent.setdefault(id(c), set()).add(seq + load)
+            data_sent.setdefault(c, set()).add(seq + load)
 
     def sent_at_checked(c, end):
         if end < c.snd_max and end not in c.tx_time:
