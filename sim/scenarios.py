@@ -14,6 +14,7 @@ import ipaddress
 import math
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
+from operator import attrgetter
 from typing import Callable
 
 from .apps import Download, EchoClient, EchoServer, Pinger, UdpEcho, WebServer
@@ -23,7 +24,7 @@ from .policies import CACHED_POLICIES, POLICIES
 from .mptcp import MptcpDownload, MptcpServer
 from .natmodels import names as nat_models
 from .tcp import CONGESTION_CONTROLS, REMOTE_BEHAVIOURS, TCP_PROFILES
-from .topology import KBIT, REMOTE1, REMOTE2, NetworkSpec, Uplink, article_network, uplink_addr
+from .topology import KBIT, REMOTE1, REMOTE2, NetworkSpec, Uplink, build, describe, uplink_addr
 from .result import Result
 from .trace import RECORDS
 
@@ -414,6 +415,34 @@ TRANSFER: dict[str | None, tuple[str, Callable[[Params], int]]] = {
 }
 
 
+# The parameters that change nothing in the network (``Params.spec`` reads none of them): a
+# run's network is described once for every value of these.  Any other field, a new one
+# too, is part of the network's key.
+RUN_ONLY = frozenset({"seed", "size", "connections", "idle", "pings", "messages", "msg_size",
+                      "subflows", "flush_at", "down_at", "down_uplink", "read_timeout", "trace"})
+_NETWORK = [f.name for f in fields(Params) if f.name not in RUN_ONLY]
+_NETWORK_LISTS = [n for n in _NETWORK if isinstance(getattr(Params(), n), list)]
+_network_scalars = attrgetter(*[n for n in _NETWORK if n not in _NETWORK_LISTS])
+_network_lists = attrgetter(*_NETWORK_LISTS)
+_STEPS: dict[tuple, tuple] = {}     # the network's key -> its steps, at most _KEEP of them
+_KEEP = 256
+
+
+def _network_steps(p: Params) -> tuple:
+    """``describe(p.spec())``: the steps ``build`` makes a run's network from, described
+    once per process for each network.  The key is the network's parameters as given:
+    validated, so 10 and 10.0 (equal keys) are the same network (``spec`` takes
+    ``int(x * unit)`` of every number), and 1 and True never both pass."""
+    key = _network_scalars(p), tuple(map(tuple, _network_lists(p)))
+    steps = _STEPS.get(key)
+    if steps is None:
+        steps = describe(p.spec())
+        if len(_STEPS) >= _KEEP:
+            del _STEPS[next(iter(_STEPS))]          # the oldest
+        _STEPS[key] = steps
+    return steps
+
+
 def run(scenario: str, *, stop: Callable | None = None, **overrides) -> Result:
     """Run a named scenario: ``sim.run("equalize-nat", nat="article", seed=1)``.
 
@@ -426,7 +455,7 @@ def run(scenario: str, *, stop: Callable | None = None, **overrides) -> Result:
     sim = Sim(seed=p.seed, trace=p.trace)
     if stop is not None:
         _stop_when(sim, stop)
-    net = article_network(sim, p.spec())
+    net = build(sim, _network_steps(p))         # article_network(sim, p.spec())
     net.apps = {}
     net.apps.update(SCENARIOS[scenario].setup(net, p))
     apps = net.apps

@@ -125,11 +125,11 @@ def article_network(sim, spec: NetworkSpec) -> Network:
     providers to the Internet, the router's default route and NAT, the remote hosts.
 
     Built in two stages: ``describe(spec)`` writes the figure down as steps (nodes, links,
-    routes: data only), ``build`` makes the objects of one run from them.  The steps of a
-    spec are made once per process and kept (immutable: tuples of strings and numbers); a
-    Monte Carlo builds the same network for thousands of seeds, and every run gets its own
-    nodes, links and routes."""
-    return build(sim, description(spec))
+    routes: data only), ``build`` makes the objects of one run from them.  The steps are
+    immutable (tuples of strings and numbers): ``sim.run`` makes them once per process for
+    each network (a Monte Carlo builds the same network for thousands of seeds), and every
+    run gets its own nodes, links and routes."""
+    return build(sim, describe(spec))
 
 
 class Steps:
@@ -201,36 +201,6 @@ def build(sim, steps: tuple) -> Network:
         else:                                   # pragma: no cover - describe() makes no other
             raise ValueError(f"unknown step {what!r}")
     return net
-
-
-_DESCRIBED: dict[tuple, tuple] = {}     # spec's key -> its steps (at most _KEEP of them)
-_KEEP = 256
-
-
-def description(spec: NetworkSpec) -> tuple:
-    """``describe(spec)``'s steps, made once per process for each spec (by ``_key``)."""
-    key = _key(spec)
-    try:
-        return _DESCRIBED[key]
-    except KeyError:
-        pass
-    except TypeError:                   # something unhashable in the spec: described, not kept
-        return describe(spec)
-    steps = describe(spec)
-    if len(_DESCRIBED) >= _KEEP:
-        del _DESCRIBED[next(iter(_DESCRIBED))]     # the oldest
-    _DESCRIBED[key] = steps
-    return steps
-
-
-def _key(spec: NetworkSpec) -> tuple:
-    """What the network's steps depend on, with each value's type (1 and 1.0, or 1 and True,
-    are equal keys in a dict; a delay of 1.0 µs would not make the same run)."""
-    scalars = (spec.policy, spec.equalize, spec.nat, spec.remote, spec.cc, spec.tcp, spec.port_base,
-               spec.bundle, spec.ingress_filter, spec.lan_rate, spec.core_rate, spec.core_delay,
-               spec.remote_delay, spec.qlen, *spec.uplink_addrs, None, *spec.remote_addrs, None,
-               *[x for up in spec.uplinks for x in (up.down, up.up, up.delay, up.weight)])
-    return scalars, tuple(map(type, scalars))
 
 
 def describe(spec: NetworkSpec) -> tuple:

@@ -44,23 +44,58 @@ def _objects(net):
 def test_a_network_description_is_immutable_and_every_build_is_its_own():
     from sim import make_params
     from sim.core import Sim
-    from sim.topology import article_network, description
+    from sim.scenarios import _network_steps
+    from sim.topology import build, describe
     for params in (dict(uplinks=3), dict(bundle=True, nat="masquerade", remote="rfc"),
                    dict(nat="none", ingress_filter=True, equalize=False)):
-        spec = make_params("equalize-nat", **params).spec()
-        steps = description(spec)
+        p = make_params("equalize-nat", **params)
+        steps = _network_steps(p)
         hash(steps)                         # tuples of strings and numbers all the way down
-        assert description(spec) is steps   # made once
-        a, b = article_network(Sim(seed=1), spec), article_network(Sim(seed=2), spec)
+        assert steps == describe(p.spec())
+        assert _network_steps(make_params("equalize-nat", **params, seed=9, size=5)) is steps  # made once
+        a, b = build(Sim(seed=1), steps), build(Sim(seed=2), steps)
         assert not _objects(a) & _objects(b)
         assert [r.show() for r in a["router"].fib.routes] == [r.show() for r in b["router"].fib.routes]
 
 
-def test_a_description_is_kept_by_the_types_of_the_values_too():
-    from sim.topology import NetworkSpec, Uplink, description
-    whole, fraction = NetworkSpec(), NetworkSpec(uplinks=[Uplink(delay=10_000.0), Uplink()])
-    assert whole == fraction                # equal as dataclasses: 10_000 == 10_000.0
-    link = {s[1]: s for s in description(fraction) if s[0] == "link"}["uplink1"]
-    assert type(link[3]) is float and link[3] == 10_000.0
-    link = {s[1]: s for s in description(whole) if s[0] == "link"}["uplink1"]
-    assert type(link[3]) is int
+# a value other than the default for each parameter (each valid with the others' defaults)
+OTHER = {"multipath": "wrr", "equalize": False, "nat": "netfilter", "remote": "rfc", "cc": "reno",
+         "tcp": "linux", "ingress_filter": True, "uplinks": 3, "seed": 2, "size": 5000, "connections": 2,
+         "idle": 1.0, "pings": 3, "messages": 2, "msg_size": 10, "subflows": 3,
+         "uplink_addrs": ["100.0.0.2", "150.0.0.2"], "remote_addrs": ["200.0.0.2", "210.0.0.2"],
+         "port_base": 6000, "bundle": True, "flush_at": [1.0], "down_at": 1.0, "down_uplink": 1,
+         "read_timeout": 2.0, "down_kbit": [1000], "up_kbit": [100], "delay_ms": [20],
+         "core_delay_ms": 3, "remote_delay_ms": 4, "weights": [2], "trace": False}
+
+
+def test_the_network_key_holds_every_parameter_the_network_depends_on():
+    """A parameter left out of the key (RUN_ONLY) must change nothing in the network, and
+    every other one must: else two runs would share a network they don't have."""
+    from dataclasses import fields
+    from sim import Params, make_params
+    from sim.scenarios import RUN_ONLY
+    from sim.topology import describe
+    assert set(OTHER) == {f.name for f in fields(Params)}
+    base = make_params("equalize-nat")
+    for name, value in OTHER.items():
+        p = make_params("equalize-nat", **{name: value})
+        if name in RUN_ONLY:
+            assert p.spec() == base.spec(), name
+        else:
+            assert describe(p.spec()) != describe(base.spec()), name
+
+
+def test_equal_numbers_of_another_type_make_the_same_network():
+    """The key takes 10 and 10.0 as one: the network made from either is the same."""
+    from sim import make_params
+    from sim.topology import describe
+    for name, whole, fraction in (("delay_ms", [10], [10.0]), ("down_kbit", [2000], [2000.0]),
+                                  ("core_delay_ms", 5, 5.0), ("remote_delay_ms", 2, 2.0)):
+        a = make_params("equalize-nat", **{name: whole}).spec()
+        b = make_params("equalize-nat", **{name: fraction}).spec()
+        assert a == b and describe(a) == describe(b)
+        assert _types(describe(a)) == _types(describe(b))
+
+
+def _types(x) -> list:
+    return [t for y in x for t in _types(y)] if isinstance(x, tuple) else [type(x)]
