@@ -17,7 +17,8 @@ reader's browser, and the built site gets what that needs.  A Sphinx extension
   ``manifest.json``.
 
 What depends only on installed packages (Pyodide's trimmed standard library, its gzipped
-WebAssembly, scapy's wheel and the bytecode of all its modules) is made at install time into
+WebAssembly, scapy's wheel and the bytecode of all its modules, Pyodide's memory after its
+start-up, from which the snapshot's maker starts) is made at install time into
 ``node_modules/.op1-live`` (``python book/op1_inpage.py --install``, run by ``make``), each
 file named by the hash of what it is made from; what depends on this checkout's ``sim`` (the
 snapshot, the list of scapy's modules a replay imports) is made by the build, into ``_build``,
@@ -287,6 +288,31 @@ def sim_key(archive: bytes | None = None) -> str:
     return hashlib.sha256(sim_archive() if archive is None else archive).hexdigest()[:16]
 
 
+def python_base(cache: Path = INSTALLED) -> Path:
+    """Pyodide's memory just after its start-up, with the site's standard library (a snapshot,
+    31 MB, not shipped): ``python_snapshot``'s two interpreters restore it instead of starting
+    Python, which under node takes 2.3-3.4 s of CPU each.  It depends only on installed packages
+    and the maker (``_live/snapshot.mjs --base``): made at install time, kept by their hash."""
+    import hashlib
+    key = hashlib.sha256()
+    for part in ((LIVE_SRC / "snapshot.mjs").read_bytes(), (NODE / "pyodide" / "package.json").read_bytes(),
+                 (NODE / "pyodide" / WASM).read_bytes(), stdlib_zip().read_bytes()):
+        key.update(hashlib.sha256(part).digest())
+    out = cache / f"python-base-{key.hexdigest()[:16]}.snapshot"
+    if out.exists():
+        return out
+    with _locked(cache):
+        if not out.exists():
+            _node("snapshot.mjs", "--base", NODE / "pyodide", stdlib_zip(), out,
+                  what="Pyodide's memory after its start-up, for the live panels' snapshot")
+            if not out.exists():
+                raise LiveBuildError("could not make Pyodide's start-up snapshot: node wrote nothing")
+            for old in cache.glob("python-base-*.snapshot"):
+                if old != out:
+                    old.unlink()
+    return out
+
+
 def python_snapshot(cache: Path = SNAPSHOTS) -> Path:
     """Pyodide's memory after start-up and after importing what a run and its first frame
     import from ``sim`` (not scapy), gzipped (``_live/snapshot.mjs`` under node): the worker
@@ -295,15 +321,16 @@ def python_snapshot(cache: Path = SNAPSHOTS) -> Path:
     replays import (``scapy_modules_file``, for ``scapy_archive``), from scapy's wheel with its
     bytecode (``scapy_bytecode``: not compiled again there).  Kept in ``cache`` by what they are
     made of (Pyodide, the maker, the standard library, scapy's compiled wheel and this checkout's
-    sim.zip)."""
+    sim.zip).  Both of its interpreters start from ``python_base``."""
     import hashlib
     maker = LIVE_SRC / "snapshot.mjs"
     stdlib = stdlib_zip()
     sim = sim_archive()
     wheel = scapy_bytecode()
+    base = python_base()
     key = hashlib.sha256(maker.read_bytes() + (NODE / "pyodide" / "package.json").read_bytes()
                          + (NODE / "pyodide" / "pyodide.asm.wasm").read_bytes() + stdlib.read_bytes()
-                         + sim + wheel.name.encode()).hexdigest()[:16]
+                         + sim + wheel.name.encode() + base.name.encode()).hexdigest()[:16]
     out = cache / f"{key}.gz"
     if out.exists() and scapy_modules_file(out).exists():
         return out
@@ -313,7 +340,7 @@ def python_snapshot(cache: Path = SNAPSHOTS) -> Path:
         cache.mkdir(parents=True, exist_ok=True)
         zip_path = cache / "sim-for-snapshot.zip"
         zip_path.write_bytes(sim)
-        _node("snapshot.mjs", NODE / "pyodide", stdlib, zip_path, sim_key(sim), out, wheel, scapy_modules_file(out),
+        _node("snapshot.mjs", NODE / "pyodide", stdlib, base, zip_path, sim_key(sim), out, wheel, scapy_modules_file(out),
               what="the live panels' Python snapshot and the list of scapy's modules they use")
         if not (out.exists() and scapy_modules_file(out).exists()):
             raise LiveBuildError("could not make the live panels' Python snapshot: node wrote nothing")
@@ -362,7 +389,7 @@ def _write(dst: Path, data: bytes) -> None:
 def install() -> list[Path]:
     """The files made from installed packages only (``INSTALLED``): what ``make`` runs after
     ``npm ci`` and the venv, so that a cold build (no ``_build``) finds them made."""
-    return [stdlib_zip(), wasm_gz(), scapy_wheel(), scapy_bytecode()]
+    return [stdlib_zip(), wasm_gz(), scapy_wheel(), scapy_bytecode(), python_base()]
 
 
 def fetched_bytes() -> int:

@@ -291,8 +291,9 @@ def test_the_site_carries_the_scapy_and_stdlib_the_replays_use():
 
 
 def test_what_depends_on_installed_packages_only_is_made_at_install_time():
-    """Pyodide's trimmed standard library, its gzipped WebAssembly, scapy's wheel and the
-    bytecode of every module in it are made into node_modules/.op1-live (``make`` runs
+    """Pyodide's trimmed standard library, its gzipped WebAssembly, scapy's wheel, the
+    bytecode of every module in it and Pyodide's memory after its start-up (where the snapshot's
+    maker starts) are made into node_modules/.op1-live (``make`` runs
     ``op1_inpage.py --install``), each named by a hash of what it is made from, so a cold build
     finds them; scapy.zip is the compiled wheel's entries for the modules a replay imports."""
     import io
@@ -300,7 +301,7 @@ def test_what_depends_on_installed_packages_only_is_made_at_install_time():
     if shutil.which("node") is None or not (ROOT / "node_modules" / "pyodide").exists():
         _skip_or_fail("node or the npm packages are missing (make node_modules/.installed)")
     made = op1_inpage.install()
-    assert [p.parent for p in made] == [op1_inpage.INSTALLED] * 4
+    assert [p.parent for p in made] == [op1_inpage.INSTALLED] * 5
     assert all(re.search(r"-[0-9a-f]{16}\.|\.[0-9a-f]{16}\.|scapy-[\d.]+-py3-none-any\.whl$", p.name) for p in made), made
     assert op1_inpage.install() == made             # made once: found by their keys
     compiled = zipfile.ZipFile(op1_inpage.scapy_bytecode())
