@@ -107,7 +107,7 @@ class TcpConn:
     # and write on every segment)
     __slots__ = ("host", "sim", "local", "remote", "state", "window", "reno", "cwnd", "ssthresh",
                  "recover", "fast_retransmits", "iss", "snd_una", "snd_nxt", "snd_max", "data_end",
-                 "fin_queued", "irs", "rcv_nxt", "ooo", "profile", "rto", "challenge_acks",
+                 "fin_queued", "irs", "rcv_nxt", "ooo", "ooo_fin", "profile", "rto", "challenge_acks",
                  "probe_due", "probed", "last_seg", "loss_probes", "ato", "quick", "pingpong",
                  "lrcvtime", "srtt", "rttvar", "rtt_seq", "tx_time", "rtt_start", "retries",
                  "deadline", "timer_ev", "dupacks", "bytes_received", "synack_retransmits",
@@ -134,6 +134,7 @@ class TcpConn:
         self.fin_queued = False
         self.irs = self.rcv_nxt = 0
         self.ooo: dict[int, int] = {}      # out-of-order segments: seq -> length
+        self.ooo_fin: int | None = None     # the sequence number of a FIN among them
         self.profile = TCP_PROFILES[profile]
         self.rto = self.profile.rto_init
         self.challenge_acks = 0
@@ -579,7 +580,9 @@ class TcpConn:
         rcv_nxt, ooo = self.rcv_nxt, self.ooo
         if seq > rcv_nxt:
             if seq < rcv_nxt + self.window:
-                ooo[seq] = max(ooo.get(seq, 0), n + (1 if fin else 0))
+                ooo[seq] = max(ooo.get(seq, 0), n)
+                if fin:
+                    self.ooo_fin = seq + n
             self._send("A", self.snd_nxt)           # duplicate ACK
             return
         new = seq + n - rcv_nxt                     # bytes not received before
@@ -593,9 +596,10 @@ class TcpConn:
                 m = ooo.pop(rcv_nxt)
                 rcv_nxt += m
                 got += m
-                # a buffered FIN counts one sequence number but carries no byte
             for s in [s for s in ooo if s < rcv_nxt]:
                 del ooo[s]
+            if rcv_nxt == self.ooo_fin:             # the FIN that came early is reached:
+                end_fin, self.ooo_fin = True, None  # one sequence number, taken below, no byte
         if end_fin:
             rcv_nxt += 1
         self.rcv_nxt = rcv_nxt
