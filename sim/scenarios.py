@@ -22,7 +22,7 @@ from .core import MS, S, Sim
 from .fib import in_prefix, parse_prefix
 from .policies import CACHED_POLICIES, POLICIES
 from .mptcp import MptcpDownload, MptcpServer
-from .natmodels import names as nat_models
+from .natmodels import REGISTRY as NAT_REGISTRY, names as nat_models
 from .tcp import CONGESTION_CONTROLS, REMOTE_BEHAVIOURS, TCP_PROFILES
 from .topology import KBIT, REMOTE1, REMOTE2, NetworkSpec, Uplink, build, describe, uplink_addr
 from .result import Result
@@ -140,12 +140,15 @@ class Params:
     trace: bool = True                  # False: counters only
 
     def validate(self) -> None:
-        def choice(name, allowed):
+        def choice(name, allowed, listed=None):
             v = getattr(self, name)
             if not isinstance(v, str) or v not in allowed:
+                allowed = listed() if listed else allowed
                 raise ParamError(f"unknown {name} {v!r}: allowed are {', '.join(allowed)}", name)
         choice("multipath", POLICIES)
-        choice("nat", nat_models())
+        # the registry itself (a model registered later is allowed too); its sorted names
+        # are made only for the message
+        choice("nat", NAT_REGISTRY, nat_models)
         choice("remote", REMOTE_BEHAVIOURS)
         choice("cc", CONGESTION_CONTROLS)
         choice("tcp", TCP_PROFILES)
@@ -153,7 +156,9 @@ class Params:
             if not isinstance(getattr(self, name), bool):
                 raise ParamError(f"{name} must be true or false, got {getattr(self, name)!r}", name)
         for name, (lo, hi) in INT_BOUNDS.items():
-            _integer(name, getattr(self, name), lo, hi)
+            v = getattr(self, name)
+            if type(v) is not int or not lo <= v <= hi:     # else _integer finds nothing wrong
+                _integer(name, v, lo, hi)
         for name, (lo, hi, lo_open) in NUMBER_BOUNDS.items():
             _number(name, getattr(self, name), lo, hi, lo_open)
         for name in NULLABLE:
@@ -170,7 +175,8 @@ class Params:
                 raise ParamError(f"{name} must be a list of {least}..{most} {what}, got {v!r}", name)
             for x in v:
                 if integer:
-                    _integer(name, x, lo, hi, whole=v)
+                    if type(x) is not int or not lo <= x <= hi:
+                        _integer(name, x, lo, hi, whole=v)
                 else:
                     _number(name, x, lo, hi, lo_open, whole=v)
         if self.flush_at and self.multipath not in CACHED_POLICIES:
