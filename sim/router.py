@@ -86,9 +86,21 @@ class Router(Node):
         if ttl <= 1:
             self.sim.trace.emit(_DROP, self.name, pkt, Drop.TTL)
             return
-        nh = self.route_input(pkt, iif)
-        if nh is None:
-            return
+        if self.cache is None:          # no route cache (an ISP's router): the FIB at once
+            route = self.fib.lookup(dst)
+            if route is None:
+                self._no_route(pkt)
+                return
+            if len(route.nexthops) == 1 and not self.explain:
+                nh = route.nexthops[0]      # one way on, nothing to explain
+            else:
+                nh, why = self.select(route, pkt)
+                if self.explain:
+                    self.sim.trace.emit(_FIB, self.name, pkt, nh.dev, nh.via or "-", why)
+        else:
+            nh = self.route_input(pkt, iif)
+            if nh is None:
+                return
         # the TTL decremented: Packet.hop() written out, as it runs once per packet per router
         pkt = _new(Packet, (_new(IP, (src, dst, ttl - 1, ident, tos)), pkt.l4, pkt.load))
         if nat is not None:
@@ -98,22 +110,11 @@ class Router(Node):
         # (masquerade changes no destination, nor the length on the wire)
         self.ifaces[nh.dev].xmit(pkt, nh.via or dst, size)
 
-    def route_input(self, pkt: Packet, iif: Interface) -> Nexthop | RtEntry | None:
+    def route_input(self, pkt: Packet, iif: Interface) -> RtEntry | Nexthop | None:
         """``ip_route_input()``: the route cache in front of the FIB.  Returns where the packet
         goes (its ``dev`` and ``via``): the cache entry hit or the nexthop chosen; None: no route."""
         cache = self.cache
         ip = pkt.ip
-        if cache is None:
-            route = self.fib.lookup(ip.dst)
-            if route is None:
-                self._no_route(pkt)
-                return None
-            if not self.explain and len(route.nexthops) == 1:
-                return route.nexthops[0]    # one way on, nothing to explain: an ISP's router
-            nh, why = self.select(route, pkt)
-            if self.explain:
-                self.sim.trace.emit(_FIB, self.name, pkt, nh.dev, nh.via or "-", why)
-            return nh
         key = (ip.dst, ip.src, ip.tos, iif.name)
         e = cache.entries.get(key)
         deleted = False
