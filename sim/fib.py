@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from itertools import starmap
 
@@ -170,24 +170,52 @@ def _parse(spec: str) -> tuple:
     return prefix, plen, tuple((nh.dev, nh.via, nh.weight) for nh in nexthops), equalize, src
 
 
-@dataclass
 class FIB:
-    """The main routing table."""
-    routes: list[Route] = field(default_factory=list)
-    _memo: dict = field(default_factory=dict, repr=False)
+    """The main routing table.
+
+    A run's network is built with ``add_later``: those routes are made when the table is
+    first read (a network has some twenty-five routes, and a run that stops early sends no
+    packet through some of its nodes: their tables are never made)."""
+
+    def __init__(self):
+        self._routes: list[Route] = []
+        self._later: list[str] = []         # routes given to add_later, not made yet
+        self._memo: dict = {}
+
+    @property
+    def routes(self) -> list[Route]:
+        """The routes, longest prefix first (equal prefixes in the order added)."""
+        if self._later:
+            self._make_later()
+        return self._routes
 
     def add(self, spec: str) -> Route:
         r = parse_route(spec)
+        self._insert(r)
+        return r
+
+    def add_later(self, spec: str) -> None:
+        """``add(spec)`` when the table is first read.  ``spec`` must parse (as the steps of
+        ``sim.topology.describe`` do, checked when described)."""
+        self._later.append(spec)
+        self._memo.clear()
+
+    def _make_later(self) -> None:
+        later, self._later = self._later, []
+        for spec in later:
+            self._insert(parse_route(spec))
+
+    def _insert(self, r: Route) -> None:
         # kept longest prefix first, equal prefixes in the order added: the new route goes
         # after every route at least as long (a run builds its tables route by route, and
         # re-sorting the whole list after each one cost more than parsing the route)
-        routes, plen = self.routes, r.plen
+        routes = self.routes
+        plen = r.plen
         i = len(routes)
         while i and routes[i - 1].plen < plen:
             i -= 1
         routes.insert(i, r)
         self._memo.clear()
-        return r
 
     def lookup(self, dst: str) -> Route | None:
         """Longest-prefix match (``fib_lookup``)."""
@@ -197,7 +225,7 @@ class FIB:
             pass
         a = addr_int(dst)
         found = None
-        for r in self.routes:
+        for r in self.routes:       # (the property: makes the routes added later first)
             mask = (0xFFFFFFFF << (32 - r.plen)) & 0xFFFFFFFF if r.plen else 0
             if a & mask == r.prefix and not r.dead:
                 found = r

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .fib import parse_route
 from .host import Host, Node
 from .link import BundleLink, Link
 from .natmodels import translates
@@ -157,7 +158,9 @@ class Steps:
         self.steps.append(("bundle", name, a, b, tuple(members), qlen))
 
     def route(self, node: str, spec: str) -> None:
-        """``ip route add spec`` on ``node``."""
+        """``ip route add spec`` on ``node`` (parsed now: a bad route is refused here, not
+        when a run first reads the table)."""
+        parse_route(spec)
         self.steps.append(("route", node, spec))
 
     def filter_ingress(self, node: str, dev: str, allowed: list[str]) -> None:
@@ -176,7 +179,7 @@ def build(sim, steps: tuple) -> Network:
     for step in steps:
         what = step[0]
         if what == "route":
-            nodes[step[1]].fib.add(step[2])
+            nodes[step[1]].fib.add_later(step[2])     # made if a packet is ever routed there
         elif what == "link":
             _, name, ends, delay, qlen = step
             net.connect(name, ends, delay, qlen)

@@ -24,6 +24,28 @@ def test_fib_keeps_longest_prefix_first_and_equal_prefixes_in_the_order_added():
         # what a stable sort by prefix length, longest first, gives after all of them
         want = sorted((parse_route(s) for s in specs), key=lambda r: -r.plen)
         assert [r.spec for r in fib.routes] == [r.spec for r in want]
+        # routes added later (made when the table is first read), mixed with routes added
+        # now and lookups in between: the same table, the same answers
+        later, now = FIB(), FIB()
+        for s in specs:
+            now.add(s)
+            if rng.random() < 0.7:
+                later.add_later(s)
+            else:
+                later.add(s)
+            for dst in ("10.1.1.1", "10.2.2.2", "10.3.0.9", "2.0.0.1", "99.0.0.1"):
+                if rng.random() < 0.2:
+                    got, want_r = later.lookup(dst), now.lookup(dst)
+                    assert (got and got.spec) == (want_r and want_r.spec)
+        assert [r.show() for r in later.routes] == [r.show() for r in fib.routes]
+
+
+def test_a_bad_route_is_refused_when_described_not_when_a_run_reads_the_table():
+    import pytest
+    from sim.fib import RouteError
+    from sim.topology import Steps
+    with pytest.raises(RouteError, match="unknown word"):
+        Steps().route("router", "default via 1.2.3.4 dev if1 mtu 1400")
 
 
 def _objects(net):
