@@ -194,10 +194,10 @@ class FIB:
         self._insert(r)
         return r
 
-    def add_later(self, spec: str) -> None:
-        """``add(spec)`` when the table is first read.  ``spec`` must parse (as the steps of
-        ``sim.topology.describe`` do, checked when described)."""
-        self._later.append(spec)
+    def add_later(self, specs) -> None:
+        """``add`` each of ``specs`` in turn when the table is first read.  They must parse
+        (as the routes of ``sim.topology.describe`` do, checked when described)."""
+        self._later.extend(specs)
         self._memo.clear()
 
     def _make_later(self) -> None:

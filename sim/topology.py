@@ -136,10 +136,12 @@ def article_network(sim, spec: NetworkSpec) -> Network:
 class Steps:
     """The network as a list of steps, in the order they are taken: each one a tuple
     (what, arguments...) that ``build`` carries out.  Its methods read like building
-    the network directly."""
+    the network directly.  The routes come last, each node's in one step in the order
+    given (nothing built before them reads a routing table)."""
 
     def __init__(self):
         self.steps: list[tuple] = []
+        self.routes: dict[str, list[str]] = {}      # node -> its routes, in the order given
 
     def host(self, name: str, title: str, remote: str = "rfc", **attrs) -> None:
         """A ``Host``; ``attrs`` set on it (its congestion control, TCP profile, first port)."""
@@ -161,7 +163,7 @@ class Steps:
         """``ip route add spec`` on ``node`` (parsed now: a bad route is refused here, not
         when a run first reads the table)."""
         parse_route(spec)
-        self.steps.append(("route", node, spec))
+        self.routes.setdefault(node, []).append(spec)
 
     def filter_ingress(self, node: str, dev: str, allowed: list[str]) -> None:
         self.steps.append(("filter", node, dev, tuple(allowed)))
@@ -178,7 +180,7 @@ def build(sim, steps: tuple) -> Network:
     nodes = net.nodes
     for step in steps:
         what = step[0]
-        if what == "route":
+        if what == "routes":
             nodes[step[1]].fib.add_later(step[2])     # made if a packet is ever routed there
         elif what == "link":
             _, name, ends, delay, qlen = step
@@ -218,7 +220,7 @@ def describe(spec: NetworkSpec) -> tuple:
     if public:
         _route_lan_back(net, len(uplink_addrs))
     _connect_remotes(net, spec)
-    return tuple(net.steps)
+    return tuple(net.steps) + tuple(("routes", node, tuple(specs)) for node, specs in net.routes.items())
 
 
 def _add_nodes(net: Steps, spec: NetworkSpec) -> None:

@@ -30,7 +30,7 @@ def test_fib_keeps_longest_prefix_first_and_equal_prefixes_in_the_order_added():
         for s in specs:
             now.add(s)
             if rng.random() < 0.7:
-                later.add_later(s)
+                later.add_later([s])
             else:
                 later.add(s)
             for dst in ("10.1.1.1", "10.2.2.2", "10.3.0.9", "2.0.0.1", "99.0.0.1"):
