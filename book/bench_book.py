@@ -67,10 +67,14 @@ def executed(where: Path) -> list[tuple[str, float]]:
 
 def main() -> None:
     installed = ROOT / "node_modules" / ".op1-live" / ".installed"
+    sys.path.insert(0, str(ROOT / "book"))
+    from op1_inpage import python_base_path     # made at install time from a file make does not watch
+    made = installed.exists() and python_base_path().exists()
     print("cold build: the sources copied to a new directory with no _build; the installs kept (.venv, "
           "node_modules linked, with the live files made from installed packages: "
-          + ("node_modules/.op1-live" if installed.exists() else
-             "MISSING, so the build makes them: run make node_modules/.op1-live/.installed") + ")", flush=True)
+          + ("node_modules/.op1-live" if made else
+             "MISSING, so the build makes them: run .venv/bin/python book/op1_inpage.py --install") + ")",
+          flush=True)
     with tempfile.TemporaryDirectory(prefix="book-bench-") as tmp:
         dst = Path(tmp)
         for name in ("_config.yml", "_toc.yml", "pyproject.toml"):     # the hub lines read pyproject

@@ -165,8 +165,10 @@ def _node(script: str, *args, what: str) -> str:
     proc = subprocess.run([node, str(LIVE_SRC / script), *map(str, args)], capture_output=True, text=True,
                           timeout=900)
     if proc.returncode:
-        why = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-        raise LiveBuildError(f"could not make {what}: {why}")
+        # the error's own line: node ends with its stack ("    at ...") and its version
+        said = [ln for ln in proc.stderr.splitlines()
+                if ln.strip() and not ln.lstrip().startswith("at ") and not ln.startswith("Node.js v")]
+        raise LiveBuildError(f"could not make {what}: {said[-1] if said else 'no output'}")
     return proc.stdout
 
 
@@ -288,17 +290,22 @@ def sim_key(archive: bytes | None = None) -> str:
     return hashlib.sha256(sim_archive() if archive is None else archive).hexdigest()[:16]
 
 
-def python_base(cache: Path = INSTALLED) -> Path:
-    """Pyodide's memory just after its start-up, with the site's standard library (a snapshot,
-    31 MB, not shipped): ``python_snapshot``'s two interpreters restore it instead of starting
-    Python, which under node takes 2.3-3.4 s of CPU each.  It depends only on installed packages
-    and the maker (``_live/snapshot.mjs --base``): made at install time, kept by their hash."""
+def python_base_path(cache: Path = INSTALLED) -> Path:
+    """Where ``python_base`` is kept: named by the hash of what it is made from."""
     import hashlib
     key = hashlib.sha256()
     for part in ((LIVE_SRC / "snapshot.mjs").read_bytes(), (NODE / "pyodide" / "package.json").read_bytes(),
                  (NODE / "pyodide" / WASM).read_bytes(), stdlib_zip().read_bytes()):
         key.update(hashlib.sha256(part).digest())
-    out = cache / f"python-base-{key.hexdigest()[:16]}.snapshot"
+    return cache / f"python-base-{key.hexdigest()[:16]}.snapshot"
+
+
+def python_base(cache: Path = INSTALLED) -> Path:
+    """Pyodide's memory just after its start-up, with the site's standard library (a snapshot,
+    31 MB, not shipped): ``python_snapshot``'s two interpreters restore it instead of starting
+    Python, which under node takes 2.3-3.4 s of CPU each.  It depends only on installed packages
+    and the maker (``_live/snapshot.mjs --base``): made at install time, kept by their hash."""
+    out = python_base_path(cache)
     if out.exists():
         return out
     with _locked(cache):

@@ -315,6 +315,18 @@ def test_what_depends_on_installed_packages_only_is_made_at_install_time():
     assert set(used) == {n for n in site.namelist() if n.endswith(".py")}
 
 
+def test_a_node_failure_is_reported_by_its_error_line(tmp_path, monkeypatch):
+    """node ends an uncaught error with the stack and its own version: the build's message
+    names the error (a module the trimmed standard library lacks, say), not "Node.js v20"."""
+    if shutil.which("node") is None:
+        _skip_or_fail("node is missing (apt-get install nodejs)")
+    (tmp_path / "fails.mjs").write_text('function f() { throw new Error("No module named \'pdb\'"); }\nf();\n')
+    monkeypatch.setattr(op1_inpage, "LIVE_SRC", tmp_path)
+    with pytest.raises(op1_inpage.LiveBuildError) as e:
+        op1_inpage._node("fails.mjs", what="the test's file")
+    assert str(e.value) == "could not make the test's file: Error: No module named 'pdb'"
+
+
 def test_op1_inpage_names_a_bad_option_in_one_line():
     proc = subprocess.run([sys.executable, str(ROOT / "book" / "op1_inpage.py"), "--instal"],
                           capture_output=True, text=True)
