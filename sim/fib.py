@@ -191,6 +191,8 @@ class FIB:
 
     def add(self, spec: str) -> Route:
         r = parse_route(spec)
+        if self._later:
+            self._make_later()          # they were added before it
         self._insert(r)
         return r
 
@@ -209,7 +211,7 @@ class FIB:
         # kept longest prefix first, equal prefixes in the order added: the new route goes
         # after every route at least as long (a run builds its tables route by route, and
         # re-sorting the whole list after each one cost more than parsing the route)
-        routes = self.routes
+        routes = self._routes
         plen = r.plen
         i = len(routes)
         while i and routes[i - 1].plen < plen:
