@@ -27,7 +27,7 @@ import { gzipSync } from "node:zlib";
 import { pathToFileURL } from "node:url";
 
 const makeBase = process.argv[2] === "--base";
-const [pyodideDir, stdLibURL, base, simZip, simKey, out, scapyWheel, scapyOut] = process.argv.slice(makeBase ? 3 : 2);
+const [pyodideDir, stdLibURL, base, simZip, simKey, out, scapyZip, scapyOut] = process.argv.slice(makeBase ? 3 : 2);
 const { loadPyodide } = await import(pathToFileURL(`${pyodideDir}/pyodide.mjs`).href);
 const quiet = { stdLibURL, stdout: () => {}, stderr: (s) => process.stderr.write(s + "\n") };
 if (makeBase) {
@@ -68,8 +68,8 @@ mods = sorted(m for m in set(sys.modules) - before if m.split(".")[0] not in ("s
 assert "scapy" not in " ".join(m.split(".")[0] for m in mods)
 json.dumps(mods)
 `));
-if (scapyWheel) {
-  scan.unpackArchive(new Uint8Array(readFileSync(scapyWheel)), "zip", { extractDir: "/op1" });
+if (scapyZip) {
+  scan.unpackArchive(new Uint8Array(readFileSync(scapyZip)), "zip", { extractDir: "/op1" });
   writeFileSync(scapyOut + ".part", scan.runPython(`
 import json, logging, os, sys
 os.makedirs("/usr/share/wireshark", exist_ok=True)        # as the worker: no MAC vendor list
