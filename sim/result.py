@@ -41,6 +41,14 @@ class Result:
         thousands of runs and many read only their traces)."""
         return self._summarize()
 
+    def connection(self, k: int = 0) -> dict:
+        """``summary["connections"][k]``: download ``k``'s summary, made alone when the whole
+        summary has not been (a Monte Carlo reads one connection of each of thousands of
+        runs, a fifth of the summary's work)."""
+        if "summary" in self.__dict__:          # made already (cached_property keeps it there)
+            return self.summary["connections"][k]
+        return self._download_summary(self.apps.get("downloads", [])[k])
+
     def _summarize(self) -> dict:
         sim, router = self.sim, self.net["router"]
         downloads = self.apps.get("downloads", [])

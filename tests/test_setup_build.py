@@ -121,3 +121,16 @@ def test_equal_numbers_of_another_type_make_the_same_network():
 
 def _types(x) -> list:
     return [t for y in x for t in _types(y)] if isinstance(x, tuple) else [type(x)]
+
+
+def test_one_connection_is_the_summarys_whether_made_before_or_after_it():
+    import sim
+    for scenario, kw in (("equalize-nat", dict(seed=3, size=1000)), ("flashget", dict(seed=2)),
+                         ("thought-question", dict(seed=1, size=5000)), ("cache-expiry", dict(seed=4))):
+        first = sim.run(scenario, **kw)
+        alone = [first.connection(k) for k in range(len(first.apps["downloads"]))]
+        assert "summary" not in first.__dict__                  # made alone
+        assert alone == first.summary["connections"]
+        again = sim.run(scenario, **kw)
+        again.summary
+        assert [again.connection(k) for k in range(len(alone))] == alone
