@@ -173,7 +173,7 @@ class Steps:
 
 
 def build(sim, steps: tuple) -> Network:
-    """The objects of one run, made from ``steps`` (``Steps.steps``) in their order: every
+    """The objects of one run, made from ``steps`` (``describe``'s) in their order: every
     run its own nodes, devices, links and routes (a route's credits and dead flags, a
     device's queue and counters change as the run goes)."""
     net = Network(sim)
