@@ -82,7 +82,10 @@ class Route:
     @property
     def dead(self) -> bool:
         """Every nexthop is dead: lookups pass the route by (``RTNH_F_DEAD`` on the fib_info)."""
-        return all(nh.dead for nh in self.nexthops)
+        for nh in self.nexthops:        # (a loop, not all() over a generator: read per lookup)
+            if not nh.dead:
+                return False
+        return True
 
     @property
     def live(self) -> list[Nexthop]:
