@@ -89,7 +89,12 @@ class Route:
 
     @property
     def live(self) -> list[Nexthop]:
-        return [nh for nh in self.nexthops if not nh.dead]
+        """The nexthops not dead: the route's own list when none is (read per multipath
+        choice, with equalize per packet; to be read, not changed)."""
+        for nh in self.nexthops:
+            if nh.dead:
+                return [nh for nh in self.nexthops if not nh.dead]
+        return self.nexthops
 
     @cached_property
     def only(self) -> OnlyRoute:

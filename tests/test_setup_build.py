@@ -134,3 +134,14 @@ def test_one_connection_is_the_summarys_whether_made_before_or_after_it():
         again = sim.run(scenario, **kw)
         again.summary
         assert [again.connection(k) for k in range(len(alone))] == alone
+
+
+def test_a_routes_live_and_dead_nexthops():
+    fib = FIB()
+    r = fib.add("default nexthop via 1.0.0.254 dev if1 nexthop via 2.0.0.254 dev if2")
+    assert [nh.dev for nh in r.live] == ["if1", "if2"] and not r.dead
+    fib.sync_down("if1")
+    assert [nh.dev for nh in r.live] == ["if2"] and not r.dead
+    assert [nh.dev for nh in r.nexthops] == ["if1", "if2"]        # live is a list of its own
+    fib.sync_down("if2")
+    assert r.live == [] and r.dead and fib.lookup("9.9.9.9") is None
