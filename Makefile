@@ -78,10 +78,11 @@ $(NODE_STAMP): package.json package-lock.json
 	touch $@
 
 # The live panels' files made from installed packages only (book/op1_inpage.py --install: Pyodide's
-# trimmed standard library and gzipped WebAssembly, scapy's wheel and its bytecode), made once after
-# the installs into node_modules/.op1-live, each named by the hash of what it is made from: a cold
-# build (no _build) finds them; what depends on sim/ is made by the build.
-$(LIVE_STAMP): $(NODE_STAMP) $(STAMP) book/op1_inpage.py book/_live/compile_pyc.mjs
+# trimmed standard library and gzipped WebAssembly, scapy's wheel and its bytecode, and Pyodide's
+# memory just after its start-up, which book/_live/snapshot.mjs --base makes and the snapshot maker
+# restores), made once after the installs into node_modules/.op1-live, each named by the hash of
+# what it is made from: a cold build (no _build) finds them; what depends on sim/ is made by the build.
+$(LIVE_STAMP): $(NODE_STAMP) $(STAMP) book/op1_inpage.py book/_live/compile_pyc.mjs book/_live/snapshot.mjs
 	$(PY) book/op1_inpage.py --install
 	touch $@
 

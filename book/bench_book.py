@@ -68,7 +68,7 @@ def executed(where: Path) -> list[tuple[str, float]]:
 def main() -> None:
     installed = ROOT / "node_modules" / ".op1-live" / ".installed"
     sys.path.insert(0, str(ROOT / "book"))
-    from op1_inpage import python_base_path     # made at install time from a file make does not watch
+    from op1_inpage import python_base_path     # named by the hash of what it is made from
     made = installed.exists() and python_base_path().exists()
     print("cold build: the sources copied to a new directory with no _build; the installs kept (.venv, "
           "node_modules linked, with the live files made from installed packages: "
