@@ -10,7 +10,9 @@
 - In Chromium, chapter 6 served from 127.0.0.1 with every other request blocked: Run with the
   defaults, set ``nat`` to ``netfilter`` and Run again; both replays, their parameters, the
   narration where the NAT models diverge, the pcapng (read by tshark, the same bytes as
-  CPython's), no console error, no outside request.
+  CPython's), no console error, no outside request; Python restored from the snapshot made at
+  build time, as the panel says.  With a snapshot it cannot use (made for another sim.zip, or
+  corrupt), the panel still runs, and says Python did not start from it, and why.
 """
 from __future__ import annotations
 
@@ -522,7 +524,7 @@ def test_chapter_6_runs_live_in_chromium(built, tmp_path):
 
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(built)))
     threading.Thread(target=srv.serve_forever, daemon=True).start()
-    outside, errors = [], []
+    outside, errors, infos = [], [], []
     try:
         with sync_playwright() as p:
             b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
@@ -536,12 +538,22 @@ def test_chapter_6_runs_live_in_chromium(built, tmp_path):
                     r.abort()
             ctx.route("**/*", route)
             pg = ctx.new_page()
-            pg.on("console", lambda m: m.type == "error" and errors.append(m.text))
+            pg.on("console", lambda m: (errors if m.type == "error" else infos).append(m.text))
             pg.on("pageerror", lambda e: errors.append(str(e)))
             pg.goto(f"http://127.0.0.1:{srv.server_address[1]}/book/06-equalize-nat.html", wait_until="load")
             _run_and_wait(pg, 1)
+            # Python was restored from the build's snapshot (the simulator already imported), not
+            # started in full: the panel says so on the Run that started it, and in data-python
+            assert pg.get_attribute("[data-live]", "data-python") == "snapshot"
+            assert pg.get_attribute("[data-live]", "data-python-why") is None
+            status = pg.inner_text("[data-live] .op1-lp-status")
+            assert status.endswith("; Python started from its snapshot."), status
             pg.select_option("[data-live] select[name=nat]", "netfilter")
             _run_and_wait(pg, 2)
+            status = pg.inner_text("[data-live] .op1-lp-status")
+            assert "Python" not in status, status               # already running: nothing to say
+            assert pg.get_attribute("[data-live]", "data-python") == "snapshot"
+            assert [i for i in infos if "Python" in i] == ["live panel: Python started from its snapshot"]
             players = pg.query_selector_all("[data-live] .op1-lp-out [data-replay]")
             assert len(players) == 2
             newest, oldest = players
@@ -608,3 +620,63 @@ def test_from_a_file_the_panel_says_it_must_be_served(built):
     assert status.startswith("Live runs need the book served") and "python3 -m http.server" in status
     assert "\n" not in status
     assert not [u for u in requests if "op1-live/worker" in u or "pyodide" in u]
+
+
+def _serve(site: Path, replace: dict[str, bytes]):
+    """``site`` served from 127.0.0.1 (a port the OS chooses), each URL path in ``replace``
+    answered with its bytes instead of the file's."""
+    class Handler(_Quiet):
+        def do_GET(self):
+            body = replace.get(urlparse(self.path).path)
+            if body is None:
+                return super().do_GET()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=str(site)))
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return srv
+
+
+@pytest.mark.parametrize("broken", ["made for another sim.zip", "corrupt"])
+def test_without_its_snapshot_the_panel_still_runs_and_says_why(built, broken):
+    """A snapshot the worker cannot use (made for another sim.zip: the manifest names another
+    hash; or not a snapshot: its first bytes, Pyodide's magic number, overwritten): Python is
+    started in full, the replay is drawn all the same, and the panel says it did not start from
+    the snapshot, and why."""
+    sync_playwright = _browser()
+    manifest = json.loads((LIVE / "manifest.json").read_text())
+    if broken == "corrupt":
+        memory = bytearray(gzip.decompress((LIVE / manifest["snapshot"]).read_bytes()))
+        memory[:4] = b"\0\0\0\0"
+        replace = {f"/_static/op1-live/{manifest['snapshot']}": gzip.compress(bytes(memory), compresslevel=1)}
+        why = "Snapshot has invalid magic number"
+    else:
+        other = op1_inpage.sim_key(b"another sim.zip")
+        replace = {"/_static/op1-live/manifest.json": json.dumps({**manifest, "sim": other}).encode()}
+        why = f"made for sim.zip {manifest['sim']}, not {other}"
+    srv = _serve(built, replace)
+    errors, infos = [], []
+    try:
+        with sync_playwright() as p:
+            b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+            ctx = b.new_context()
+            ctx.route("**/*", lambda r: r.continue_() if urlparse(r.request.url).hostname == "127.0.0.1"
+                      else r.abort())
+            pg = ctx.new_page()
+            pg.on("console", lambda m: (errors if m.type == "error" else infos).append(m.text))
+            pg.on("pageerror", lambda e: errors.append(str(e)))
+            pg.goto(f"http://127.0.0.1:{srv.server_address[1]}/book/06-equalize-nat.html", wait_until="load")
+            _run_and_wait(pg, 1)
+            status = pg.inner_text("[data-live] .op1-lp-status")
+            attrs = [pg.get_attribute("[data-live]", a) for a in ("data-python", "data-python-why")]
+            b.close()
+    finally:
+        srv.shutdown()
+        srv.server_close()
+    assert status.endswith(f"; Python started in full, not from its snapshot: {why}."), status
+    assert attrs == ["no-snapshot", why]
+    assert f"live panel: Python started in full, not from its snapshot: {why}" in infos
+    bad = [e for e in errors if not any(k in e for k in KNOWN_CONSOLE_ERRORS)]
+    assert bad == [], bad

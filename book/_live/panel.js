@@ -5,6 +5,22 @@
   var KEEP = 4;               // replays kept on the page; the oldest goes when a fifth comes
   var worker = null, seq = 0, waiting = {}, shown = {};
 
+  // How the worker's Python started, which it tells once: restored from the snapshot made at
+  // build time (the simulator already imported), or started in full, and why.  The page's panels
+  // share the worker: each says it in data-python ("snapshot" or "no-snapshot") and
+  // data-python-why; the Run that started Python says it in its status line.
+  function started(p) {
+    var how = p.snapshot ? "Python started from its snapshot"
+                         : "Python started in full, not from its snapshot: " + p.why;
+    document.querySelectorAll("[data-live]").forEach(function (root) {
+      root.setAttribute("data-python", p.snapshot ? "snapshot" : "no-snapshot");
+      if (p.snapshot) root.removeAttribute("data-python-why");
+      else root.setAttribute("data-python-why", p.why);
+    });
+    if (window.console && console.info) console.info("live panel: " + how);
+    return how;
+  }
+
   // After a replay is shown at its first step, the worker sends its other steps' diagrams and
   // packets (fill), then its pcapng and trace (downloads).
   function later(m) {
@@ -92,10 +108,11 @@
         status.textContent = "Live runs need a browser with Web Workers and WebAssembly.";
         return;
       }
-      var n = runs + 1, id = ++seq, t0 = performance.now();
+      var n = runs + 1, id = ++seq, t0 = performance.now(), how = "";
       button.disabled = true;
       root.setAttribute("aria-busy", "true");
       waiting[id] = function (m) {
+        if (m.python) how = "; " + started(m.python);
         if (m.status) { status.textContent = "Run " + n + ": " + m.status; return false; }
         button.disabled = false;
         root.removeAttribute("aria-busy");
@@ -116,7 +133,7 @@
           s.parentNode.replaceChild(x, s);
         });
         status.textContent = "Run " + n + ": " + m.events + " events, simulated in " + m.runMs +
-          " ms; replay shown after " + ((performance.now() - t0) / 1000).toFixed(1) + " s.";
+          " ms; replay shown after " + ((performance.now() - t0) / 1000).toFixed(1) + " s" + how + ".";
         return true;
       };
       getWorker(base).postMessage({id: id, scenario: root.getAttribute("data-scenario"),

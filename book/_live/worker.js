@@ -49,6 +49,13 @@ async function snapshot(file) {
   return new Uint8Array(await new Response(r.body.pipeThrough(new DecompressionStream("gzip"))).arrayBuffer());
 }
 
+// Why a snapshot was not used, in one line: a Python traceback's last (the exception), else the
+// first (Pyodide's "Snapshot build id mismatch" is followed by the two ids).
+function oneLine(err) {
+  const lines = String((err && err.message) || err).trim().split("\n");
+  return (lines[0].startsWith("Traceback") ? lines[lines.length - 1] : lines[0]).trim().replace(/\.$/, "");
+}
+
 async function start(id) {
   if (!self.DecompressionStream) {
     throw new Error("this browser cannot unzip a download as it arrives (DecompressionStream, in every "
@@ -62,18 +69,21 @@ async function start(id) {
   const gvP = Graphviz.load();
   const archivesP = Promise.all(manifest.archives.map((a) => bytes(a.file)));
   let py;
+  // how Python started, told to the page (which shows it): {snapshot: true}, or false and why
+  let python = { snapshot: true };
   try {
     const s = await snap;
-    py = await loadPyodide(s ? { ...opts, _loadSnapshot: s } : opts);
+    if (!s) throw new Error("the site has no snapshot");
+    py = await loadPyodide({ ...opts, _loadSnapshot: s });
     // the snapshot has the simulator imported: use it only with the sim.zip it was made from
-    const made = s && py.runPython("import sys; getattr(sys, '_op1_sim', None)");
-    if (s && made !== manifest.sim) throw new Error(`made for sim.zip ${made}, not ${manifest.sim}`);
+    const made = py.runPython("import sys; getattr(sys, '_op1_sim', None)");
+    if (made !== manifest.sim) throw new Error(`made for sim.zip ${made}, not ${manifest.sim}`);
   } catch (err) {            // a snapshot this browser cannot restore: start Python the slow way
-    keep(`snapshot not used: ${err}`);
+    python = { snapshot: false, why: oneLine(err) };
     py = await loadPyodide(opts);
   }
   const [gv, archives] = await Promise.all([gvP, archivesP]);
-  postMessage({ id, status: "loading the simulator…" });
+  postMessage({ id, status: "loading the simulator…", python });
   // an archive marked "later" (scapy.zip: first imported when a packet is drawn) is unpacked
   // once the first frame is out (unpackLater)
   manifest.archives.forEach((a, i) => {
