@@ -6,6 +6,9 @@
   when every step and the downloads are ready;
 - a second Run of the same page's defaults (Python already loaded), goal <= 1 s;
 - the first Run after a reload with the browser's cache warm;
+- with each Run, how the worker's Python started (the panel's data-python): from the snapshot
+  made at build time, or in full and why (a figure from such a start is not the fast path's),
+  or already running;
 - the bytes the live mode adds to the site (``_static/op1-live``), goal <= 20 MB, and to each
   page before Run (the panel's HTML, script and styles), goal <= 50 KB.
 
@@ -108,11 +111,24 @@ def _run(pg, count: int) -> float:
     if not status.startswith(f"Run {count}:"):
         raise SystemExit(f"bench_live: the run failed: {status}")
     phases = pg.evaluate("window.__phases")
+    python = _python(pg, status)
     print(f"    run {count}: " + "; ".join(f"{t / 1000:.1f} s {text.split(': ', 1)[-1][:40]}"
                                           for t, text in phases)
-          + f"; first step's packet {packet:.1f} s; every step and the downloads {complete:.1f} s", flush=True)
+          + f"; first step's packet {packet:.1f} s; every step and the downloads {complete:.1f} s; {python}",
+          flush=True)
     started = [t / 1000 for t, text in phases if text == "player started"]
-    return (started[0] if started else took), packet
+    return (started[0] if started else took), packet, python
+
+
+def _python(pg, status: str) -> str:
+    """How the worker's Python started, as the panel tells it (panel.js: data-python, and the status
+    line of the Run that started it): restored from the build's snapshot, or started in full (a
+    slower start, not the fast path's figure), and why; or already running before this Run."""
+    how, why = (pg.get_attribute("[data-live]", a) for a in ("data-python", "data-python-why"))
+    if how not in ("snapshot", "no-snapshot"):
+        raise SystemExit(f"bench_live: the panel does not say how Python started (data-python={how!r})")
+    said = "from its snapshot" if how == "snapshot" else f"NOT from its snapshot ({why})"
+    return f"Python started {said}" if "Python started" in status else f"Python already running, started {said}"
 
 
 def main(argv: list[str]) -> int:
@@ -143,13 +159,17 @@ def main(argv: list[str]) -> int:
             pg.on("requestfinished", lambda r: fetched.update(n=fetched["n"] + 1))
             pg.goto(url, wait_until="load")
             c0 = _cpu(profile)
-            cold, cold_pkt = _run(pg, 1)
+            cold, cold_pkt, cold_py = _run(pg, 1)
             cold_cpu = _cpu(profile) - c0
             c0 = _cpu(profile)
-            seconds = [_run(pg, k)[0] for k in range(2, 2 + args.runs)]
+            seconds, second_py = [], set()
+            for k in range(2, 2 + args.runs):
+                took, _, python = _run(pg, k)
+                seconds.append(took)
+                second_py.add(python)
             second_cpu = (_cpu(profile) - c0) / args.runs
             pg.reload(wait_until="load")
-            warm = _run(pg, 1)[0]
+            warm, _, warm_py = _run(pg, 1)
             ctx.close()
     finally:
         srv.shutdown()
@@ -160,11 +180,11 @@ def main(argv: list[str]) -> int:
     print(f"  Run -> first frame, cold cache:  {cold:6.2f} s   (goal <= 8 s; the page's clock, from the click "
           f"to the player started); "
           f"Chromium's CPU time to the whole replay {cold_cpu:.2f} s; the first step's packet pane "
-          f"(scapy imported then) at {cold_pkt:.2f} s")
+          f"(scapy imported then) at {cold_pkt:.2f} s; {cold_py}")
     print(f"  second Run, same parameters:     {min(seconds):6.2f} s best, "
           f"{sorted(seconds)[len(seconds) // 2]:.2f} s median of {len(seconds)}   (goal <= 1 s); "
-          f"CPU time {second_cpu:.2f} s a run (to the whole replay)")
-    print(f"  first Run after a reload, warm cache: {warm:6.2f} s")
+          f"CPU time {second_cpu:.2f} s a run (to the whole replay); {'; '.join(sorted(second_py))}")
+    print(f"  first Run after a reload, warm cache: {warm:6.2f} s; {warm_py}")
     print(f"  bytes added to the site: {site:,} ({site / 2**20:.1f} MiB; goal <= 20 MB)")
     for page, n in page_weights().items():
         print(f"  bytes added to {page} before Run: {n:,} ({n / 1024:.1f} KiB; goal <= 50 KB)")
