@@ -129,11 +129,16 @@ class Host(Node):
             trace.emit(_DROP, self.name, pkt, Drop.NO_ROUTE)
             return
         trace.emit(_DELIVER, self.name, pkt)
-        l4 = pkt.l4
-        key = (_PROTO_OF[type(l4)], pkt.ip.src)       # (pkt.proto, without the property's call)
+        l4, src = pkt.l4, pkt.ip.src
+        key = (_PROTO_OF[type(l4)], src)              # (pkt.proto, without the property's call)
         self.seen[key] = self.seen.get(key, 0) + 1
         if type(l4) is TCP:
-            self._tcp_input(pkt)
+            # tcp_v4_rcv(): the connection's socket first (nearly every segment has one)
+            c = self.conns.get((l4.dport, src, l4.sport))
+            if c is not None:
+                c.segment(pkt)
+            else:
+                self._tcp_no_conn(pkt)
         elif type(l4) is ICMP:
             if l4.type == ECHO_REQUEST:
                 self.ip_output(Packet(self.ip_header(self.addr, pkt.ip.src),
@@ -145,12 +150,9 @@ class Host(Node):
         else:
             trace.emit(_DROP, self.name, pkt, Drop.NO_SOCKET)
 
-    def _tcp_input(self, pkt: Packet) -> None:
+    def _tcp_no_conn(self, pkt: Packet) -> None:
+        """A TCP segment that no connection claims: a listener's SYN, else a reset or nothing."""
         tcp = pkt.l4
-        c = self.conns.get((tcp.dport, pkt.ip.src, tcp.sport))
-        if c is not None:
-            c.segment(pkt)
-            return
         flags = tcp.flags
         on_accept = self.listeners.get(tcp.dport)
         if on_accept is not None and flags == "S":
