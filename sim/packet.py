@@ -188,18 +188,23 @@ class Packet(NamedTuple):
             return IP_HDR + TCP_HDR + self.load + (l4.mptcp.length() if l4.mptcp else 0)
         return IP_HDR + _L4_LEN[type(l4)] + self.load
 
-    # NAT's rewrites build the new header directly: NamedTuple's _replace(), a keyword dict and
+    # NAT's rewrites build the new headers directly: NamedTuple's _replace(), a keyword dict and
     # a map over every field, cost as much as the rest of the translation; and, as in hop(),
-    # by tuple.__new__, without the call to NamedTuple's __new__ (every field is given)
+    # by tuple.__new__, without the call to NamedTuple's __new__ (every field is given).  The
+    # port is the first field of TCP and UDP (sport) or the second (dport); ICMP echo's is its id
     def with_src(self, src: str, sport: int | None = None) -> "Packet":
         _, dst, ttl, ident, tos = self.ip
-        return _new(Packet, (_new(IP, (src, dst, ttl, ident, tos)), _set_port(self.l4, sport, "sport"),
-                             self.load))
+        l4 = self.l4
+        if sport is not None:
+            l4 = l4._replace(id=sport) if type(l4) is ICMP else _new(type(l4), (sport,) + l4[1:])
+        return _new(Packet, (_new(IP, (src, dst, ttl, ident, tos)), l4, self.load))
 
     def with_dst(self, dst: str, dport: int | None = None) -> "Packet":
         src, _, ttl, ident, tos = self.ip
-        return _new(Packet, (_new(IP, (src, dst, ttl, ident, tos)), _set_port(self.l4, dport, "dport"),
-                             self.load))
+        l4 = self.l4
+        if dport is not None:
+            l4 = l4._replace(id=dport) if type(l4) is ICMP else _new(type(l4), (l4[0], dport) + l4[2:])
+        return _new(Packet, (_new(IP, (src, dst, ttl, ident, tos)), l4, self.load))
 
     def hop(self) -> "Packet":
         """The same packet after a router decremented its TTL."""
@@ -237,18 +242,6 @@ class Packet(NamedTuple):
             d["mptcp"] = d["mptcp"].as_tuple() if d["mptcp"] else ()
         d["load"] = self.load
         return d
-
-
-def _set_port(l4: L4, port: int | None, field: str) -> L4:
-    if port is None:
-        return l4
-    if type(l4) is ICMP:
-        return l4._replace(id=port)
-    # sport and dport are the first two fields of TCP and UDP; built directly, as NamedTuple's
-    # _replace(**{field: port}) costs a keyword dict and a map over every field, per NAT
-    if field == "sport":
-        return _new(type(l4), (port,) + l4[1:])
-    return _new(type(l4), (l4[0], port) + l4[2:])
 
 
 def _tcpdump_flags(flags: str) -> str:
