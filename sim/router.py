@@ -98,7 +98,7 @@ class Router(Node):
                 if self.explain:
                     self.sim.trace.emit(_FIB, self.name, pkt, nh.dev, nh.via or "-", why)
         else:
-            nh = self.route_input(pkt, iif)
+            nh = self.route_input(pkt, dst, src, tos, iif)
             if nh is None:
                 return
         # the TTL decremented: Packet.hop() written out, as it runs once per packet per router
@@ -110,12 +110,13 @@ class Router(Node):
         # (masquerade changes no destination, nor the length on the wire)
         self.ifaces[nh.dev].xmit(pkt, nh.via or dst, size)
 
-    def route_input(self, pkt: Packet, iif: Interface) -> RtEntry | Nexthop | None:
-        """``ip_route_input()``: the route cache in front of the FIB.  Returns where the packet
-        goes (its ``dev`` and ``via``): the cache entry hit or the nexthop chosen; None: no route."""
+    def route_input(self, pkt: Packet, dst: str, src: str, tos: int,
+                    iif: Interface) -> RtEntry | Nexthop | None:
+        """``ip_route_input(skb, daddr, saddr, tos, dev)``: the route cache in front of the FIB,
+        handed the header's fields the caller has read.  Returns where the packet goes (its
+        ``dev`` and ``via``): the cache entry hit or the nexthop chosen; None: no route."""
         cache = self.cache
-        ip = pkt.ip
-        key = (ip.dst, ip.src, ip.tos, iif.name)
+        key = (dst, src, tos, iif.name)
         e = cache.entries.get(key)
         deleted = False
         if e is not None:
@@ -128,7 +129,7 @@ class Router(Node):
             cache.delete(e, _EQUALIZE)         # the equalize patch: a hit re-selects
             deleted = True
         cache.in_slow_tot += 1                 # ip_route_input_slow()
-        route = self.fib.lookup(pkt.ip.dst)
+        route = self.fib.lookup(dst)
         if route is None:
             self._no_route(pkt)
             cache.in_no_route += 1
