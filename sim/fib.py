@@ -189,6 +189,10 @@ class FIB:
         self._routes: list[Route] = []
         self._later: list[str] = []         # routes given to add_later, not made yet
         self._memo: dict = {}
+        # the table's generation, one more at each change (when the lookups remembered are
+        # forgotten): a route kept outside the table (a connection's, ``sk->dst_cache``) is
+        # good while the generation is the one it was looked up in (today's ``rt_genid``)
+        self.genid = 0
 
     @property
     def routes(self) -> list[Route]:
@@ -209,6 +213,7 @@ class FIB:
         (as the routes of ``sim.topology.describe`` do, checked when described)."""
         self._later.extend(specs)
         self._memo.clear()
+        self.genid += 1
 
     def _make_later(self) -> None:
         later, self._later = self._later, []
@@ -226,6 +231,7 @@ class FIB:
             i -= 1
         routes.insert(i, r)
         self._memo.clear()
+        self.genid += 1
 
     def lookup(self, dst: str) -> Route | None:
         """Longest-prefix match (``fib_lookup``)."""
@@ -255,6 +261,7 @@ class FIB:
                     nh.power = 0
                     n += 1
         self._memo.clear()
+        self.genid += 1
         return n
 
     def sync_up(self, dev: str) -> int:
@@ -269,6 +276,7 @@ class FIB:
                     nh.dead = False
                     n += 1
         self._memo.clear()
+        self.genid += 1
         return n
 
     def show(self) -> str:

@@ -86,15 +86,24 @@ class Host(Node):
 
     # -- output -----------------------------------------------------------------------------
 
-    def ip_output(self, pkt: Packet) -> None:
-        """Like the kernel's ip_output(): route a locally made packet and transmit it."""
+    def ip_output(self, pkt: Packet, sk: TcpConn | None = None) -> None:
+        """Like the kernel's ip_output(): route a locally made packet and transmit it.  A
+        connection's segment (``sk``: the connection) takes the route the connection keeps,
+        as ip_queue_xmit() takes ``sk->dst_cache``: looked up for its first segment, and
+        again once the routing table has changed since."""
         self.sim.trace.emit(_SEND, self.name, pkt)
-        route = self.fib.lookup(pkt.ip.dst)
-        if route is None:
-            self.sim.trace.emit(_DROP, self.name, pkt, Drop.NO_ROUTE)
-            return
-        nh = route.nexthops[0]
-        self.ifaces[nh.dev].xmit(pkt, nh.via or pkt.ip.dst)
+        fib = self.fib
+        dst = sk.dst_cache if sk is not None else None
+        if dst is None or dst[0] != fib.genid:
+            route = fib.lookup(pkt.ip.dst)
+            if route is None:
+                self.sim.trace.emit(_DROP, self.name, pkt, Drop.NO_ROUTE)
+                return
+            nh = route.nexthops[0]
+            dst = (fib.genid, self.ifaces[nh.dev], nh.via or pkt.ip.dst)   # (genid, device, next hop)
+            if sk is not None:
+                sk.dst_cache = dst
+        dst[1].xmit(pkt, dst[2])
 
     # -- sockets ----------------------------------------------------------------------------
 

@@ -113,7 +113,7 @@ class TcpConn:
                  "deadline", "timer_ev", "dupacks", "bytes_received", "synack_retransmits",
                  "established_by", "established_at", "reset", "ack_sent", "delack_ev",
                  "on_established", "on_data", "on_fin", "on_close", "on_acked", "syn_opt",
-                 "peer_syn_opt", "mp_opt", "on_mp_opt")
+                 "peer_syn_opt", "mp_opt", "on_mp_opt", "dst_cache")
 
     def __init__(self, host, local, remote, window: int = 32 * MSS, cc: str = "none",
                  profile: str = DEFAULT_TCP_PROFILE):
@@ -174,6 +174,8 @@ class TcpConn:
         self.peer_syn_opt: MptcpOption | None = None  # ...and the one the peer's SYN (+ACK) carried
         self.mp_opt: Callable | None = None         # MPTCP: (conn, seq, load) -> option, later
         self.on_mp_opt: Callable | None = None      # MPTCP: (conn, packet), for each one received
+        self.dst_cache: tuple | None = None         # its route: (FIB genid, device, next hop),
+                                                    # kept by Host.ip_output (sk->dst_cache)
 
     # -- helpers ----------------------------------------------------------------------------
 
@@ -197,7 +199,7 @@ class TcpConn:
     def _send(self, flags: str, seq: int, load: int = 0) -> None:
         if "A" in flags:
             self.ack_sent = self.rcv_nxt        # every segment with ACK set acknowledges
-        self.host.ip_output(self._make(flags, seq, load))
+        self.host.ip_output(self._make(flags, seq, load), self)     # by the route it keeps
 
     def _delayed_ack(self) -> None:
         """RFC 1122 4.2.3.2 / Linux ``tcp_send_delayed_ack()``: hold the ACK of one
