@@ -429,7 +429,10 @@ class TcpConn:
         if st is SYN_SENT:
             self._syn_sent_arrives(tcp, flags)
             return
-        seq = _unwrap(tcp.seq, self.rcv_nxt)
+        # the 32-bit number read as an absolute one; most segments carry the one expected next
+        # (the test of the kernel's header prediction), which is rcv_nxt itself
+        rcv_nxt = self.rcv_nxt
+        seq = rcv_nxt if tcp.seq == rcv_nxt & 0xFFFFFFFF else _unwrap(tcp.seq, rcv_nxt)
         if "R" in flags:
             self._check_rst(seq)
             return
@@ -495,7 +498,9 @@ class TcpConn:
     def _check_ack(self, st: TcpState, tcp: TCP, load: int, fin: bool) -> bool:
         """The ACK field: the handshake's last ACK, new data acknowledged, or a duplicate
         ACK.  False when the segment goes no further."""
-        ack = _unwrap(tcp.ack, self.snd_una)
+        # (a receiver's segments acknowledge nothing new: their ACK field is snd_una itself)
+        snd_una = self.snd_una
+        ack = snd_una if tcp.ack == snd_una & 0xFFFFFFFF else _unwrap(tcp.ack, snd_una)
         if st is SYN_RECEIVED:
             if ack != self.iss + 1:
                 self._send("R", tcp.ack)
