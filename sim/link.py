@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import deque
 from heapq import heappush
 
-from .trace import Drop, Ev
+from .trace import _CHUNK5, Drop, Ev
 
 _HOP, _DROP = Ev.HOP, Ev.DROP   # read once: on Python 3.11 every ``Ev.X`` is a slow lookup
 
@@ -123,8 +123,14 @@ class Link:
             dst.trace.emit(_DROP, src.node.name, pkt, Drop.LINK_DOWN)
             return
         trace = dst.trace
-        if trace.keep:              # counters-only, dst.rx_packets counts the hop (Trace.counts)
-            trace.emit(_HOP, self.name, pkt, src.label, dst.label)
+        if trace.keep:
+            # trace.emit(_HOP, self.name, pkt, src.label, dst.label), written out (once per
+            # hop): the hop goes straight into the pending events, and is counted by
+            # dst.rx_packets, in both modes (Trace.counts)
+            pending = trace.pending
+            pending += _HOP, dst.sim.now, self.name, pkt, (src.label, dst.label)
+            if len(pending) >= _CHUNK5:
+                trace.events.flush()
         dst.rx_packets += 1
         dst.rx_bytes += size
         dst.node.receive(pkt, dst, size)

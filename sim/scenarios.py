@@ -26,7 +26,6 @@ from .natmodels import REGISTRY as NAT_REGISTRY, names as nat_models
 from .tcp import CONGESTION_CONTROLS, REMOTE_BEHAVIOURS, TCP_PROFILES
 from .topology import KBIT, REMOTE1, REMOTE2, NetworkSpec, Uplink, build, describe, uplink_addr
 from .result import Result
-from .trace import RECORDS
 
 _CACHED = " or ".join(CACHED_POLICIES)    # the policies with a route cache: "random or wrr"
 
@@ -481,12 +480,4 @@ def _stop_when(sim: Sim, stop: Callable) -> None:
     trace = sim.trace
     if not trace.keep:
         raise ParamError("stop= reads the recorded events: it needs trace=True")
-    emit = trace.emit
-
-    def emit_and_check(ev, node, pkt=None, *info) -> None:
-        emit(ev, node, pkt, *info)
-        # the record events[-1] reads back, made from the values emitted (reading it back
-        # cost as much again, for every event of every stopped run)
-        if not sim.stopped and stop(RECORDS[ev](sim.now, node, pkt, *info)):
-            sim.stop()
-    trace.emit = emit_and_check
+    trace.stop_when(stop)

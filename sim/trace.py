@@ -242,19 +242,19 @@ class Trace:
         self.sim = sim
         self.keep = keep
         self.events = Events()
-        self._pending = self.events.pending   # emit() appends here: Events.add without a call
+        # emit() and Link.arrive append here: Events.add without a call
+        self.pending = self.events.pending
         self._counts = _NO_COUNTS.copy()     # a plain dict: a Counter's += is 3x slower
         self.drops: Counter = Counter()     # drop reason -> count, kept in both modes
 
     @property
     def counts(self) -> Counter:
-        """Events of each kind so far (kinds not seen are left out).  Counters-only, the hops
-        are not emitted: each is counted once, by the device that received it
-        (``rx_packets``, as a kernel counts), and their sum is the count of hop events."""
-        counts = self._counts
-        if not self.keep:
-            counts = dict(counts)
-            counts[Ev.HOP] = sum(d.rx_packets for d in self.sim.devices)
+        """Events of each kind so far (kinds not seen are left out).  A hop is not emitted:
+        it is counted once, by the device that received it (``rx_packets``, as a kernel
+        counts), and with the trace on ``Link.arrive`` stores it itself; the devices' sum is
+        the count of hop events, in both modes."""
+        counts = dict(self._counts)
+        counts[Ev.HOP] += sum(d.rx_packets for d in self.sim.devices)
         return Counter({ev: n for ev, n in counts.items() if n})
 
     def emit(self, ev: Ev, node: str, pkt=None, *info) -> None:
@@ -262,13 +262,40 @@ class Trace:
         if ev is _DROP:
             self.drops[info[0].value] += 1
         if self.keep:
-            pending = self._pending
+            pending = self.pending
             pending += ev, self.sim.now, node, pkt, info
             if len(pending) >= _CHUNK5:
                 self.events.flush()
 
+    def stop_when(self, stop) -> None:
+        """Stop the run (``sim.stop()``) after the first event recorded for which
+        ``stop(record)`` is true, its record made from the values recorded (``sim.run``'s
+        ``stop=``; the trace must be on).  Every event, a hop too, is appended to the pending
+        list: that list makes the records and asks."""
+        self.events.flush()
+        self.pending = self.events.pending = _StopWhen(self.sim, stop)
+
     def __len__(self) -> int:
         return len(self.events)
+
+
+class _StopWhen(list):
+    """A pending list that stops ``sim`` after the first event appended to it for which
+    ``stop(record)`` is true (``Trace.stop_when``)."""
+
+    def __init__(self, sim, stop):
+        super().__init__()
+        self.sim, self.stop = sim, stop
+
+    def __iadd__(self, values):
+        self.extend(values)
+        if not self.sim.stopped:
+            ev, t, node, pkt, info = values
+            # the record events[-1] reads back, made from the values recorded (reading it
+            # back cost as much again, for every event of every stopped run)
+            if self.stop(RECORDS[ev](t, node, pkt, *info)):
+                self.sim.stop()
+        return self
 
 
 # -- the stored trace -----------------------------------------------------------------------------
@@ -282,10 +309,10 @@ class Trace:
 # cache hit's entry).  Reading an event builds its record again: the same class, the same fields,
 # equal to the record emitted.
 #
-# Storing costs the run little: ``Trace.emit`` appends the event's five values to a pending list,
-# and every ``_CHUNK`` events (or when a reader asks) ``flush`` moves the pending events into the
-# columns with C-level passes over the whole chunk (slices, ``zip``, ``map``, ``dict.setdefault``,
-# ``struct.pack``) instead of Python work per event.
+# Storing costs the run little: ``Trace.emit`` (and ``Link.arrive``, for a hop) appends the
+# event's five values to a pending list, and every ``_CHUNK`` events (or when a reader asks)
+# ``flush`` moves the pending events into the columns with C-level passes over the whole chunk
+# (slices, ``zip``, ``map``, ``dict.setdefault``, ``struct.pack``) instead of Python work per event.
 
 _CLASSES = tuple(RECORDS.values())
 _CODE = {ev: i for i, ev in enumerate(RECORDS)}
@@ -512,9 +539,10 @@ class Events(MutableSequence):
 
     def __getstate__(self) -> dict:
         """For pickle and deepcopy: the columns, without the packets read lately (they are
-        found by the ids of this process's objects)."""
+        found by the ids of this process's objects) and with a plain pending list (a stopped
+        run's, ``_StopWhen``, holds its run)."""
         self.flush()
-        return {**self.__dict__, "_made": {}}
+        return {**self.__dict__, "_made": {}, "pending": []}
 
     def __repr__(self) -> str:
         return f"<Events: {len(self)} stored events>"

@@ -7,7 +7,7 @@ import pickle
 import pytest
 
 import sim
-from sim.trace import RECORDS, CtDel, Ev, Events, Hop, Trace
+from sim.trace import RECORDS, CtDel, Ev, Events, Hop
 
 SCENARIOS = [("equalize-nat", {"seed": 2, "size": 20000}), ("mptcp", {"seed": 1, "size": 20000}),
              ("uplink-down", {"seed": 1, "size": 20000}), ("icmp-equalize-nat", {"seed": 1}),
@@ -15,15 +15,20 @@ SCENARIOS = [("equalize-nat", {"seed": 2, "size": 20000}), ("mptcp", {"seed": 1,
 
 
 def _run_recording(monkeypatch, name, kw):
-    """A run, and every event as the record the engine emitted it (made beside the store)."""
+    """A run, and every event as the record of the values recorded (``Trace.emit``'s, and
+    ``Link.arrive``'s for a hop), made beside the store: from the pending list, before each
+    flush moves its events into the columns."""
     emitted = []
-    emit = Trace.emit
+    flush = Events.flush
 
-    def recording_emit(self, ev, node, pkt=None, *info):
-        emitted.append(RECORDS[ev](self.sim.now, node, pkt, *info))
-        emit(self, ev, node, pkt, *info)
+    def recording_flush(self):
+        pending = self.pending
+        for j in range(0, len(pending), 5):
+            ev, t, node, pkt, info = pending[j:j + 5]
+            emitted.append(RECORDS[ev](t, node, pkt, *info))
+        flush(self)
 
-    monkeypatch.setattr(Trace, "emit", recording_emit)
+    monkeypatch.setattr(Events, "flush", recording_flush)
     return sim.run(name, **kw), emitted
 
 
@@ -110,6 +115,7 @@ def test_chunks_of_any_size_give_the_same_records(monkeypatch, chunk, name, kw):
     """Flushed every ``chunk`` events (a packet's hops, a NAT and its packet before, events
     without a packet fall on both sides of a chunk's end), the trace reads as emitted."""
     monkeypatch.setattr(sim.trace, "_CHUNK5", 5 * chunk)
+    monkeypatch.setattr(sim.link, "_CHUNK5", 5 * chunk)       # Link.arrive stores hops itself
     r, emitted = _run_recording(monkeypatch, name, kw)
     # the run flushed as it went: all but the last chunk's events are in the columns
     assert len(emitted) - chunk <= len(r.events._kind) <= len(emitted)
