@@ -112,7 +112,8 @@ def _run(pg, count: int) -> float:
         raise SystemExit(f"bench_live: the run failed: {status}")
     phases = pg.evaluate("window.__phases")
     python = _python(pg, status)
-    print(f"    run {count}: " + "; ".join(f"{t / 1000:.1f} s {text.split(': ', 1)[-1][:40]}"
+    # each status line's first clause ("356 events, simulated in 21 ms", not the rest, said below)
+    print(f"    run {count}: " + "; ".join(f"{t / 1000:.1f} s {text.split(': ', 1)[-1].split('; ')[0]}"
                                           for t, text in phases)
           + f"; first step's packet {packet:.1f} s; every step and the downloads {complete:.1f} s; {python}",
           flush=True)
