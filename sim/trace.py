@@ -254,7 +254,7 @@ class Trace:
         counts), and with the trace on ``Link.arrive`` stores it itself; the devices' sum is
         the count of hop events, in both modes."""
         counts = dict(self._counts)
-        counts[Ev.HOP] += sum(d.rx_packets for d in self.sim.devices)
+        counts[Ev.HOP] = sum(d.rx_packets for d in self.sim.devices)
         return Counter({ev: n for ev, n in counts.items() if n})
 
     def emit(self, ev: Ev, node: str, pkt=None, *info) -> None:
