@@ -212,8 +212,7 @@ class FIB:
         """``add`` each of ``specs`` in turn when the table is first read.  They must parse
         (as the routes of ``sim.topology.describe`` do, checked when described)."""
         self._later.extend(specs)
-        self._memo.clear()
-        self.genid += 1
+        self._changed()
 
     def _make_later(self) -> None:
         later, self._later = self._later, []
@@ -230,6 +229,11 @@ class FIB:
         while i and routes[i - 1].plen < plen:
             i -= 1
         routes.insert(i, r)
+        self._changed()
+
+    def _changed(self) -> None:
+        """The table changed: the lookups remembered are forgotten, and a route kept outside
+        it is looked up again (its generation is no longer ``genid``)."""
         self._memo.clear()
         self.genid += 1
 
@@ -260,8 +264,7 @@ class FIB:
                     r.power -= nh.power
                     nh.power = 0
                     n += 1
-        self._memo.clear()
-        self.genid += 1
+        self._changed()
         return n
 
     def sync_up(self, dev: str) -> int:
@@ -275,8 +278,7 @@ class FIB:
                 if nh.dev == dev and nh.dead:
                     nh.dead = False
                     n += 1
-        self._memo.clear()
-        self.genid += 1
+        self._changed()
         return n
 
     def show(self) -> str:
