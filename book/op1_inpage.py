@@ -27,7 +27,8 @@ then finds them made.  ``make book`` makes them in the background while Sphinx r
 (``python book/op1_inpage.py --cache``, started by book/execute_parallel.py), and Sphinx, when
 it needs them, waits for that lock.
 
-Nothing is fetched from any other place at run time; nothing heavy before the reader presses Run.
+Nothing is fetched from any other place at run time; nothing heavy before the reader changes a
+parameter or presses Run (book/_live/panel.js).
 ``python book/op1_inpage.py DIR`` writes the live files into DIR (for the tests).
 """
 from __future__ import annotations

@@ -680,3 +680,64 @@ def test_without_its_snapshot_the_panel_still_runs_and_says_why(built, broken):
     assert f"live panel: Python started in full, not from its snapshot: {why}" in infos
     bad = [e for e in errors if not any(k in e for k in KNOWN_CONSOLE_ERRORS)]
     assert bad == [], bad
+
+
+# counts the Web Workers the page makes (panel.js makes its one with ``new Worker``)
+COUNT_WORKERS = """(() => { const W = window.Worker; window.__op1Workers = 0;
+  window.Worker = function (...a) { window.__op1Workers += 1; return new W(...a); }; })()"""
+
+
+@pytest.mark.parametrize("when", ["ready before Run", "Run while it starts", "save data"])
+def test_python_starts_when_a_parameter_changes_not_when_the_page_is_read(built, when):
+    """A page only read makes no worker and fetches nothing of the live mode.  Changing a
+    parameter starts Python at once, before Run: it can be ready by the time the reader presses
+    Run (the panel says how it started as soon as it has), or still starting, when Run waits for
+    that same start (one worker, one Python).  A browser that asks to save data fetches nothing
+    before Run.  In every case the first Run's status line says how Python started, and the
+    console says it once."""
+    sync_playwright = _browser()
+    srv = _serve(built, {})
+    errors, infos, wasm = [], [], []
+    try:
+        with sync_playwright() as p:
+            b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+            ctx = b.new_context()
+            ctx.route("**/*", lambda r: r.continue_() if urlparse(r.request.url).hostname == "127.0.0.1"
+                      else r.abort())
+            ctx.add_init_script(COUNT_WORKERS)
+            if when == "save data":
+                ctx.add_init_script("Object.defineProperty(Navigator.prototype, 'connection', "
+                                    "{get: () => ({saveData: true})})")
+            pg = ctx.new_page()
+            pg.on("console", lambda m: (errors if m.type == "error" else infos).append(m.text))
+            pg.on("pageerror", lambda e: errors.append(str(e)))
+            pg.on("request", lambda r: wasm.append(r.url) if "pyodide.asm.wasm" in r.url else None)
+            pg.goto(f"http://127.0.0.1:{srv.server_address[1]}/book/06-equalize-nat.html", wait_until="load")
+            assert pg.evaluate("window.__op1Workers") == 0
+            if when == "ready before Run":
+                # Python started, then what a first replay pays for once (Graphviz, scapy) done
+                with pg.expect_console_message(lambda m: "ahead of Run" in m.text, timeout=300_000) as m:
+                    pg.select_option("[data-live] select[name=nat]", "netfilter")
+                    assert pg.evaluate("window.__op1Workers") == 1
+                assert m.value.text == "live panel: Graphviz and scapy loaded ahead of Run"
+                assert [i for i in infos if "Python" in i] == ["live panel: Python started from its snapshot"]
+            else:
+                pg.select_option("[data-live] select[name=nat]", "netfilter")
+                assert pg.evaluate("window.__op1Workers") == (0 if when == "save data" else 1)
+            before_run = pg.get_attribute("[data-live]", "data-python")
+            _run_and_wait(pg, 1)
+            status = pg.inner_text("[data-live] .op1-lp-status")
+            sub = pg.inner_text("[data-live] .op1-lp-out [data-replay] .op1-sub")
+            workers = pg.evaluate("window.__op1Workers")
+            b.close()
+    finally:
+        srv.shutdown()
+        srv.server_close()
+    if when != "Run while it starts":         # (that one may be ready, or not, by the click)
+        assert before_run == ("snapshot" if when == "ready before Run" else None)
+    assert workers == 1 and len(wasm) == 1, (workers, wasm)
+    assert status.endswith("; Python started from its snapshot."), status
+    assert "nat=netfilter" in sub, sub
+    assert [i for i in infos if "Python" in i] == ["live panel: Python started from its snapshot"]
+    bad = [e for e in errors if not any(k in e for k in KNOWN_CONSOLE_ERRORS)]
+    assert bad == [], bad

@@ -1,9 +1,12 @@
 // The live panel: on Run, the simulator runs in this browser (worker.js: Pyodide and Graphviz
-// compiled to WebAssembly, fetched only then) and its replay is inserted above the older ones.
+// compiled to WebAssembly) and its replay is inserted above the older ones.  The worker and its
+// files are fetched when the reader first changes a parameter of a panel (about to press Run:
+// Python starts while they choose the rest) or on the first Run, never for a page only read,
+// and not before Run when the browser asks to save data.
 (function () {
   "use strict";
   var KEEP = 4;               // replays kept on the page; the oldest goes when a fifth comes
-  var worker = null, seq = 0, waiting = {}, shown = {};
+  var worker = null, seq = 0, waiting = {}, shown = {}, told = false, ahead = false;
 
   // How the worker's Python started, which it tells once: restored from the snapshot made at
   // build time (the simulator already imported), or started in full, and why.  The page's panels
@@ -17,8 +20,23 @@
       if (p.snapshot) root.removeAttribute("data-python-why");
       else root.setAttribute("data-python-why", p.why);
     });
-    if (window.console && console.info) console.info("live panel: " + how);
+    if (!told && window.console && console.info) console.info("live panel: " + how);
+    told = true;
     return how;
+  }
+
+  // Where the page can run the worker at all (else Run says why, in one line).
+  function canRun() {
+    return location.protocol !== "file:" && !!window.Worker && !!window.WebAssembly;
+  }
+
+  // The reader changed a parameter: start Python now, before Run (once for the page; the
+  // worker tells how it started when it has, and again with the first Run's reply).
+  function startAhead(base) {
+    var c = navigator.connection;
+    if (ahead || worker || !canRun() || (c && c.saveData)) return;
+    ahead = true;
+    getWorker(base).postMessage({ahead: true});
   }
 
   // After a replay is shown at its first step, the worker sends its other steps' diagrams and
@@ -48,6 +66,7 @@
     if (worker) return worker;
     worker = new Worker(new URL("worker.js", base), {type: "module"});
     worker.onmessage = function (e) {
+      if (e.data.id === null) { if (e.data.python) started(e.data.python); return; }   // started ahead
       if (shown[e.data.id]) { later(e.data); return; }
       var cb = waiting[e.data.id];
       if (cb && cb(e.data)) delete waiting[e.data.id];
@@ -58,6 +77,7 @@
       Object.keys(waiting).forEach(function (id) { waiting[id]({fail: why}); });
       waiting = {};
       worker = null;
+      ahead = false;
     };
     return worker;
   }
@@ -96,6 +116,9 @@
     }
     form.addEventListener("change", sync);
     sync();
+    ["input", "change"].forEach(function (t) {
+      form.addEventListener(t, function () { startAhead(base); });
+    });
     form.addEventListener("submit", function (ev) {
       ev.preventDefault();
       if (location.protocol === "file:") {
@@ -104,7 +127,7 @@
           "WebAssembly for a file:// page).";
         return;
       }
-      if (!window.Worker || !window.WebAssembly) {
+      if (!canRun()) {
         status.textContent = "Live runs need a browser with Web Workers and WebAssembly.";
         return;
       }

@@ -9,6 +9,12 @@ import { Graphviz } from "./graphviz.mjs";
 
 let boot = null;
 let pyodide = null;
+// The Run waiting for Python to start, told each stage (null: started ahead of any Run, when
+// the reader first changed a parameter), the stage start() is at, and how Python started, told
+// once, with the first Run's reply.
+let bootFor = null;
+let stage = "";
+let python = null;
 const later = [];                     // archives to unpack after the first frame
 const printed = [];
 
@@ -56,12 +62,17 @@ function oneLine(err) {
   return (lines[0].startsWith("Traceback") ? lines[lines.length - 1] : lines[0]).trim().replace(/\.$/, "");
 }
 
-async function start(id) {
+function tell(status) {
+  stage = status;
+  if (bootFor !== null) postMessage({ id: bootFor, status });
+}
+
+async function start() {
   if (!self.DecompressionStream) {
     throw new Error("this browser cannot unzip a download as it arrives (DecompressionStream, in every "
                     + "browser since 2023): the live replay needs a newer browser");
   }
-  postMessage({ id, status: "loading Python…" });
+  tell("loading Python…");
   const manifest = await (await fetch(new URL("manifest.json", import.meta.url))).json();
   const keep = (s) => { printed.push(s); if (printed.length > 50) printed.shift(); };
   const opts = { indexURL: new URL("pyodide/", import.meta.url).href, stdout: keep, stderr: keep };
@@ -70,7 +81,7 @@ async function start(id) {
   const archivesP = Promise.all(manifest.archives.map((a) => bytes(a.file)));
   let py;
   // how Python started, told to the page (which shows it): {snapshot: true}, or false and why
-  let python = { snapshot: true };
+  python = { snapshot: true };
   try {
     const s = await snap;
     if (!s) throw new Error("the site has no snapshot");
@@ -83,7 +94,7 @@ async function start(id) {
     py = await loadPyodide(opts);
   }
   const [gv, archives] = await Promise.all([gvP, archivesP]);
-  postMessage({ id, status: "loading the simulator…", python });
+  tell("loading the simulator…");
   // an archive marked "later" (scapy.zip: first imported when a packet is drawn) is unpacked
   // once the first frame is out (unpackLater)
   manifest.archives.forEach((a, i) => {
@@ -109,7 +120,23 @@ open("/usr/share/wireshark/manuf", "w").close()
 `);
   const inpage = py.pyimport("sim.view.inpage");
   inpage.use_renderer((dot) => gv.layout(dot, "svg", "dot"));
+  stage = "";
+  if (bootFor === null) postMessage({ id: null, python });     // ready before any Run
   return inpage;
+}
+
+// Python is started (once), for the Run ``id`` or, with null, ahead of any Run.  A start that
+// failed is forgotten, so the next Run tries again and says why it failed.
+function booted(id) {
+  if (id !== null) bootFor = id;
+  if (!boot) {
+    const b = start();
+    boot = b;
+    b.catch(() => { if (boot === b) boot = null; });
+  } else if (id !== null && stage) {
+    postMessage({ id, status: stage });                    // already on its way: where it is
+  }
+  return boot;
 }
 
 // The replay being filled in: its run's id, the steps its player asked for, the next in order.
@@ -139,12 +166,31 @@ onmessage = async (e) => {
     if (current && current.id === m.id) current.want.unshift(m.need);
     return;
   }
-  try {
-    if (!boot) boot = start(m.id);
+  if (m.ahead) {                                      // a parameter changed: Python starts now
     let inpage;
-    try { inpage = await boot; } catch (err) { boot = null; throw err; }
+    try { inpage = await booted(null); } catch (err) { return; }   // (a Run that comes says why)
+    // then, unless a Run came meanwhile, what only a first replay pays for, a part at a time
+    // (a Run that comes is taken between two): Graphviz's first layout (50 ms), then scapy
+    // (0.6 s, which a Run pays after its first frame)
+    try {
+      for (const part of ["diagrams", "packets"]) {
+        await new Promise((r) => setTimeout(r, 0));
+        if (bootFor !== null) return;
+        if (part === "packets") unpackLater();
+        inpage.warm(part);
+      }
+      console.info("live panel: Graphviz and scapy loaded ahead of Run");
+    } catch (err) {                                   // the Run pays for them, as it would have
+      console.error(`live panel: not loaded ahead of Run: ${oneLine(err)}`);
+    }
+    return;
+  }
+  try {
+    const inpage = await booted(m.id);
+    stage = "";
     current = null;
-    postMessage({ id: m.id, status: "running…" });
+    postMessage({ id: m.id, status: "running…", python });
+    python = null;
     const run = JSON.parse(inpage.run(m.scenario, m.fixed, m.values, m.limits));
     if (run.error) { postMessage({ id: m.id, error: run.error }); return; }
     postMessage({ id: m.id, status: `drawing ${run.events} events…` });

@@ -58,8 +58,8 @@ def panel_html(scenario: str, base: str, uid: str, fetch_bytes: int, max_steps: 
                **params) -> str:
     """The panel for ``LivePlayer(scenario, **params)``: its controls, set to those values,
     a Run button and a status line.  ``base`` is the URL of the live files (Pyodide, Graphviz,
-    the worker, this package's archive) relative to the page, ``fetch_bytes`` what the first
-    Run fetches; ``uid`` makes the ids unique."""
+    the worker, this package's archive) relative to the page, ``fetch_bytes`` what the worker
+    fetches (on the first parameter changed or Run); ``uid`` makes the ids unique."""
     specs = panel_specs(scenario, **params)
     shown = {s["name"] for s in specs}
     fixed = {k: v for k, v in params.items() if k not in shown}
@@ -71,7 +71,7 @@ def panel_html(scenario: str, base: str, uid: str, fetch_bytes: int, max_steps: 
             f'data-base="{h(base)}" aria-labelledby="{uid}-h">'
             f'<h3 class="op1-lp-h" id="{uid}-h">Run it here, in this page</h3>'
             f'<p class="op1-lp-note">The simulator runs in your browser (Python compiled to '
-            f'WebAssembly, {fetch_bytes / 1e6:.0f} MB fetched on the first Run). Choose the parameters of '
+            f'WebAssembly, {fetch_bytes / 1e6:.0f} MB, fetched when you first change a parameter or press Run). Choose the parameters of '
             f'<code>{h(scenario)}</code> and press Run: a replay of the new run appears below, '
             f'the newest first.</p>'
             f'<form class="op1-lp-controls" aria-label="parameters of the run" novalidate>{controls}'
@@ -109,6 +109,22 @@ def use_renderer(layout) -> None:
     _dot.RENDERER = lambda sources: [str(layout(s)) for s in sources]
     pcap.to_bytes = _memo(pcap.to_bytes, key=lambda pkt: (type(pkt.l4), pkt))
     pktpane.dissect = _memo(pktpane.dissect)
+
+
+def warm(part: str) -> None:
+    """Do ahead, while the reader is still choosing parameters, what only a first replay pays
+    for: ``"packets"`` imports scapy's layers (one packet built and dissected), ``"diagrams"``
+    makes Graphviz's first layout.  Nothing a replay shows depends on it (the memos keep
+    results only)."""
+    from . import _dot, pktpane
+    if part == "packets":
+        from .. import pcap
+        from ..packet import IP, TCP, Packet
+        pktpane.dissect(pcap.to_bytes(Packet(IP("192.168.0.1", "200.0.0.1"), TCP(40000, 80), 0)))
+    elif part == "diagrams":
+        _dot.render(["digraph { a -> b }"])
+    else:
+        raise ValueError(f"warm: no part {part!r}: allowed packets, diagrams")
 
 
 def run(scenario: str, fixed: str, values: str, limits: str = "{}") -> str:
