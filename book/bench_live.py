@@ -124,6 +124,16 @@ def _run(pg, count: int) -> float:
     return (started[0] if started else took), packet, python
 
 
+def _fresh(p, profile: str):
+    """A headless Chromium with a new profile (its cache cold) that fetches from 127.0.0.1 only,
+    and its page."""
+    ctx = p.chromium.launch_persistent_context(profile, executable_path=CHROMIUM,
+                                               args=["--no-sandbox", "--disable-gpu"], headless=True)
+    ctx.route("**/*", lambda r: r.continue_() if urlparse(r.request.url).hostname == "127.0.0.1"
+              else r.abort())
+    return ctx, ctx.new_page()
+
+
 def _python(pg, status: str) -> str:
     """How the worker's Python started, as the panel tells it (panel.js: data-python, and the status
     line of the Run that started it): restored from the build's snapshot, or started in full (a
@@ -157,11 +167,7 @@ def main(argv: list[str]) -> int:
     fetched = {"n": 0, "bytes": 0}
     try:
         with sync_playwright() as p, tempfile.TemporaryDirectory() as profile:
-            ctx = p.chromium.launch_persistent_context(profile, executable_path=CHROMIUM,
-                                                       args=["--no-sandbox", "--disable-gpu"], headless=True)
-            ctx.route("**/*", lambda r: r.continue_() if urlparse(r.request.url).hostname == "127.0.0.1"
-                      else r.abort())
-            pg = ctx.new_page()
+            ctx, pg = _fresh(p, profile)
             pg.on("requestfinished", lambda r: fetched.update(n=fetched["n"] + 1))
             pg.goto(url, wait_until="load")
             c0 = _cpu(profile)
@@ -178,11 +184,7 @@ def main(argv: list[str]) -> int:
             warm, _, warm_py = _run(pg, 1)
             ctx.close()
         with sync_playwright() as p, tempfile.TemporaryDirectory() as profile:
-            ctx = p.chromium.launch_persistent_context(profile, executable_path=CHROMIUM,
-                                                       args=["--no-sandbox", "--disable-gpu"], headless=True)
-            ctx.route("**/*", lambda r: r.continue_() if urlparse(r.request.url).hostname == "127.0.0.1"
-                      else r.abort())
-            pg = ctx.new_page()
+            ctx, pg = _fresh(p, profile)
             pg.goto(url, wait_until="load")
             t0 = time.perf_counter()
             # the reader types the seed (the default again, so the run is the cold Run's)

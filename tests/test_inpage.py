@@ -639,6 +639,24 @@ def _serve(site: Path, replace: dict[str, bytes]):
     return srv
 
 
+def _chapter_6(browser, srv, errors: list, infos: list, scripts=(), on_request=None):
+    """Chapter 6 served by ``srv``, in a new context of ``browser`` that fetches from 127.0.0.1
+    only and runs ``scripts`` first; the console's errors (and the page's) go to ``errors``,
+    its other lines to ``infos``."""
+    ctx = browser.new_context()
+    ctx.route("**/*", lambda r: r.continue_() if urlparse(r.request.url).hostname == "127.0.0.1"
+              else r.abort())
+    for js in scripts:
+        ctx.add_init_script(js)
+    pg = ctx.new_page()
+    pg.on("console", lambda m: (errors if m.type == "error" else infos).append(m.text))
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    if on_request is not None:
+        pg.on("request", on_request)
+    pg.goto(f"http://127.0.0.1:{srv.server_address[1]}/book/06-equalize-nat.html", wait_until="load")
+    return pg
+
+
 @pytest.mark.parametrize("broken", ["made for another sim.zip", "corrupt"])
 def test_without_its_snapshot_the_panel_still_runs_and_says_why(built, broken):
     """A snapshot the worker cannot use (made for another sim.zip: the manifest names another
@@ -661,13 +679,7 @@ def test_without_its_snapshot_the_panel_still_runs_and_says_why(built, broken):
     try:
         with sync_playwright() as p:
             b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-            ctx = b.new_context()
-            ctx.route("**/*", lambda r: r.continue_() if urlparse(r.request.url).hostname == "127.0.0.1"
-                      else r.abort())
-            pg = ctx.new_page()
-            pg.on("console", lambda m: (errors if m.type == "error" else infos).append(m.text))
-            pg.on("pageerror", lambda e: errors.append(str(e)))
-            pg.goto(f"http://127.0.0.1:{srv.server_address[1]}/book/06-equalize-nat.html", wait_until="load")
+            pg = _chapter_6(b, srv, errors, infos)
             _run_and_wait(pg, 1)
             status = pg.inner_text("[data-live] .op1-lp-status")
             attrs = [pg.get_attribute("[data-live]", a) for a in ("data-python", "data-python-why")]
@@ -701,18 +713,12 @@ def test_python_starts_when_a_parameter_changes_not_when_the_page_is_read(built,
     try:
         with sync_playwright() as p:
             b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-            ctx = b.new_context()
-            ctx.route("**/*", lambda r: r.continue_() if urlparse(r.request.url).hostname == "127.0.0.1"
-                      else r.abort())
-            ctx.add_init_script(COUNT_WORKERS)
+            scripts = [COUNT_WORKERS]
             if when == "save data":
-                ctx.add_init_script("Object.defineProperty(Navigator.prototype, 'connection', "
-                                    "{get: () => ({saveData: true})})")
-            pg = ctx.new_page()
-            pg.on("console", lambda m: (errors if m.type == "error" else infos).append(m.text))
-            pg.on("pageerror", lambda e: errors.append(str(e)))
-            pg.on("request", lambda r: wasm.append(r.url) if "pyodide.asm.wasm" in r.url else None)
-            pg.goto(f"http://127.0.0.1:{srv.server_address[1]}/book/06-equalize-nat.html", wait_until="load")
+                scripts.append("Object.defineProperty(Navigator.prototype, 'connection', "
+                               "{get: () => ({saveData: true})})")
+            pg = _chapter_6(b, srv, errors, infos, scripts,
+                            lambda r: wasm.append(r.url) if "pyodide.asm.wasm" in r.url else None)
             assert pg.evaluate("window.__op1Workers") == 0
             if when == "ready before Run":
                 # Python started, then what a first replay pays for once (Graphviz, scapy) done
