@@ -243,3 +243,60 @@ def test_submitted_at_is_the_export_time_else_the_files(tmp_path):
         assert submitted_at({"exported": bad}, f) == mtime
     assert submitted_at(GradeError("not JSON"), f) == mtime
     assert submitted_at({}, tmp_path / "gone.json") == ""
+
+
+def test_a_ctrl_c_python_could_not_raise_is_remembered_and_not_printed(monkeypatch):
+    """A Ctrl-C that lands where Python cannot raise it (a fork handler; here, as
+    deterministically, an object's ``__del__``) is not printed as "Exception ignored in ...":
+    it is remembered, and the grading stops as for any Ctrl-C.  Other unraisable errors
+    still go to the hook as before."""
+    import signal
+    import importlib
+    g = importlib.import_module("sim.exercises.grade")   # (sim.exercises.grade is also a function)
+    seen = []
+    monkeypatch.setattr(sys, "unraisablehook", seen.append)
+
+    class PressedInDel:
+        def __del__(self):
+            os.kill(os.getpid(), signal.SIGINT)
+            for _ in range(1000):               # the handler runs at the next check, inside __del__
+                pass
+
+    class FailsInDel:
+        def __del__(self):
+            raise ValueError("not a Ctrl-C")
+
+    def rows(items, jobs, task, bar, pressed):
+        FailsInDel()
+        PressedInDel()
+        return []
+    monkeypatch.setattr(g, "_graded_rows", rows)
+    with pytest.raises(KeyboardInterrupt):
+        g._graded([], 1, {}, None)
+    assert [type(u.exc_value) for u in seen] == [ValueError]
+    assert sys.unraisablehook == seen.append and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+EXIT_CTRL_C = """
+import os, signal, sys, threading, time
+from sim.exercises.__main__ import _done_ctrl_c
+if sys.argv[1] == "hooked":
+    sys.unraisablehook = _done_ctrl_c
+
+def press_at_exit():
+    while threading.main_thread().is_alive():   # until Python's exit waits for this thread
+        time.sleep(0.01)
+    os.kill(os.getpid(), signal.SIGINT)
+    time.sleep(0.5)                             # still waited for when the Ctrl-C is handled
+threading.Thread(target=press_at_exit).start()
+"""
+
+
+def test_a_ctrl_c_while_python_exits_after_the_command_prints_nothing():
+    """After the command, Python's exit waits for the pool's threads; a Ctrl-C pressed then
+    would print "Exception ignored in: <module 'threading'>" and a traceback.  With the CLI's
+    hook it prints nothing (the control run, without it, shows what it would print)."""
+    got = {how: subprocess.run([sys.executable, "-c", EXIT_CTRL_C, how], cwd=ROOT, capture_output=True,
+                               text=True, timeout=60) for how in ("plain", "hooked")}
+    assert "Exception ignored" in got["plain"].stderr and "KeyboardInterrupt" in got["plain"].stderr
+    assert got["hooked"].stderr == "", got["hooked"].stderr

@@ -176,5 +176,15 @@ def _out(text: str, path: str | None) -> None:
         write_stdout(text)
 
 
+def _done_ctrl_c(u, hook=sys.unraisablehook) -> None:
+    """The command is done: Python's exit still waits for the process pool's threads, and a
+    Ctrl-C pressed then, which it can only print as "Exception ignored in ..." and a traceback,
+    changes nothing.  It is not printed; any other such error still is."""
+    if not isinstance(u.exc_value, KeyboardInterrupt):
+        hook(u)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    sys.unraisablehook = _done_ctrl_c
+    sys.exit(code)

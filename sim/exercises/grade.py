@@ -319,7 +319,9 @@ def _graded(items: list, jobs: int, task: dict, bar) -> list:
     """``_grade_row`` over ``items``, in order, in ``jobs`` processes (1: in this one).
     A Ctrl-C is also remembered: Python drops a KeyboardInterrupt raised inside a fork
     handler (logging's ``_releaseLock`` while the pool starts a worker), and the class
-    would then be graded to the end as if nobody had pressed it."""
+    would then be graded to the end as if nobody had pressed it.  Python would also print
+    the dropped one's traceback ("Exception ignored in ..."): as it is remembered, it is
+    not printed, and the reader sees the one line that says the grading was interrupted."""
     import signal
     import threading
     if threading.current_thread() is not threading.main_thread():
@@ -329,11 +331,19 @@ def _graded(items: list, jobs: int, task: dict, bar) -> list:
     def on_sigint(signum, frame):
         pressed.append(signum)
         raise KeyboardInterrupt
+
+    hook = sys.unraisablehook
+
+    def unraisable(u):
+        if not (pressed and isinstance(u.exc_value, KeyboardInterrupt)):
+            hook(u)
     old = signal.signal(signal.SIGINT, on_sigint)
+    sys.unraisablehook = unraisable
     try:
         out = _graded_rows(items, jobs, task, bar, pressed)
     finally:
         signal.signal(signal.SIGINT, old)
+        sys.unraisablehook = hook
     if pressed:
         raise KeyboardInterrupt
     return out
