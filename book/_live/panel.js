@@ -6,7 +6,7 @@
 (function () {
   "use strict";
   var KEEP = 4;               // replays kept on the page; the oldest goes when a fifth comes
-  var worker = null, seq = 0, waiting = {}, shown = {}, told = false, ahead = false;
+  var worker = null, seq = 0, waiting = {}, shown = {}, told = false;
 
   // How the worker's Python started, which it tells once: restored from the snapshot made at
   // build time (the simulator already imported), or started in full, and why.  The page's panels
@@ -30,12 +30,12 @@
     return location.protocol !== "file:" && !!window.Worker && !!window.WebAssembly;
   }
 
-  // The reader changed a parameter: start Python now, before Run (once for the page; the
-  // worker tells how it started when it has, and again with the first Run's reply).
+  // The reader changed a parameter: start Python now, before Run, unless the page's worker is
+  // already made (the worker tells how Python started when it has, and again with the first
+  // Run's reply).
   function startAhead(base) {
     var c = navigator.connection;
-    if (ahead || worker || !canRun() || (c && c.saveData)) return;
-    ahead = true;
+    if (worker || !canRun() || (c && c.saveData)) return;
     getWorker(base).postMessage({ahead: true});
   }
 
@@ -77,7 +77,6 @@
       Object.keys(waiting).forEach(function (id) { waiting[id]({fail: why}); });
       waiting = {};
       worker = null;
-      ahead = false;
     };
     return worker;
   }
