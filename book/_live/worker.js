@@ -187,7 +187,6 @@ onmessage = async (e) => {
   }
   try {
     const inpage = await booted(m.id);
-    stage = "";
     current = null;
     postMessage({ id: m.id, status: "running…", python });
     python = null;
