@@ -6,6 +6,7 @@ import fcntl
 import json
 import os
 import pty
+import signal
 import struct
 import subprocess
 import sys
@@ -266,7 +267,7 @@ def test_a_ctrl_c_python_could_not_raise_is_remembered_and_not_printed(monkeypat
         def __del__(self):
             raise ValueError("not a Ctrl-C")
 
-    def rows(items, jobs, task, bar, pressed):
+    def rows(items, jobs, task, bar, ctrl_c):
         FailsInDel()
         PressedInDel()
         return []
@@ -300,3 +301,40 @@ def test_a_ctrl_c_while_python_exits_after_the_command_prints_nothing():
                                text=True, timeout=60) for how in ("plain", "hooked")}
     assert "Exception ignored" in got["plain"].stderr and "KeyboardInterrupt" in got["plain"].stderr
     assert got["hooked"].stderr == "", got["hooked"].stderr
+
+
+START_CTRL_C = """
+import importlib, os, signal
+from concurrent.futures import process
+g = importlib.import_module("sim.exercises.grade")
+fired = []
+spawn = process.ProcessPoolExecutor._spawn_process
+
+def spawn_then_press(self):                    # the Ctrl-C comes once the first worker is started
+    spawn(self)
+    if not fired:
+        fired.append(1)
+        os.kill(os.getpid(), signal.SIGINT)
+process.ProcessPoolExecutor._spawn_process = spawn_then_press
+items = [(f"st{k:02d}", g.GradeError("unread")) for k in range(40)]
+try:
+    g._graded(items, 2, {"chapter": 6, "secret": "s", "known": ()}, None)
+    print("graded to the end")
+except KeyboardInterrupt:
+    print("interrupted")
+"""
+
+
+def test_a_ctrl_c_while_the_pool_starts_its_workers_leaves_none_behind():
+    """A Ctrl-C that comes while the pool is starting its workers (here, once the first one is
+    started) stops the grading, and every worker started ends: before, the first was left
+    waiting for work that never came, and the grader (or whatever read its output) with it."""
+    p = subprocess.Popen([sys.executable, "-c", START_CTRL_C], cwd=ROOT, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        out, err = p.communicate(timeout=120)     # the end of its output: no process holds it open
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        p.communicate()
+        pytest.fail("a worker was left running after the Ctrl-C")
+    assert (out, err, p.returncode) == ("interrupted\n", "", 0)

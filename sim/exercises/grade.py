@@ -315,47 +315,58 @@ def _progress(total: int, show: bool | None):
     return tqdm(total=total, desc="grading", unit="file", file=sys.stderr, leave=True, dynamic_ncols=True)
 
 
+class _CtrlC:
+    """Ctrl-C while a class is graded (the SIGINT handler): it is remembered (``pressed``), and
+    raised as KeyboardInterrupt unless ``held``.  It is held while the pool starts its workers:
+    raised between two of them, it would leave a started worker that nobody tells to stop (the
+    pool's manager thread not started yet), and that Python, exiting, waits for forever."""
+
+    def __init__(self):
+        self.pressed = False
+        self.held = False
+
+    def __call__(self, signum, frame):
+        self.pressed = True
+        if not self.held:
+            raise KeyboardInterrupt
+
+
 def _graded(items: list, jobs: int, task: dict, bar) -> list:
     """``_grade_row`` over ``items``, in order, in ``jobs`` processes (1: in this one).
-    A Ctrl-C is also remembered: Python drops a KeyboardInterrupt raised inside a fork
-    handler (logging's ``_releaseLock`` while the pool starts a worker), and the class
-    would then be graded to the end as if nobody had pressed it.  Python would also print
-    the dropped one's traceback ("Exception ignored in ..."): as it is remembered, it is
-    not printed, and the reader sees the one line that says the grading was interrupted."""
+    A Ctrl-C is also remembered: Python drops a KeyboardInterrupt raised where it cannot
+    raise one (a fork handler, a ``__del__``), and the class would then be graded to the end
+    as if nobody had pressed it.  Python would also print the dropped one's traceback
+    ("Exception ignored in ..."): as it is remembered, it is not printed, and the reader sees
+    the one line that says the grading was interrupted."""
     import signal
     import threading
+    ctrl_c = _CtrlC()
     if threading.current_thread() is not threading.main_thread():
-        return _graded_rows(items, jobs, task, bar, [])
-    pressed: list = []
-
-    def on_sigint(signum, frame):
-        pressed.append(signum)
-        raise KeyboardInterrupt
-
+        return _graded_rows(items, jobs, task, bar, ctrl_c)
     hook = sys.unraisablehook
 
     def unraisable(u):
-        if not (pressed and isinstance(u.exc_value, KeyboardInterrupt)):
+        if not (ctrl_c.pressed and isinstance(u.exc_value, KeyboardInterrupt)):
             hook(u)
-    old = signal.signal(signal.SIGINT, on_sigint)
+    old = signal.signal(signal.SIGINT, ctrl_c)
     sys.unraisablehook = unraisable
     try:
-        out = _graded_rows(items, jobs, task, bar, pressed)
+        out = _graded_rows(items, jobs, task, bar, ctrl_c)
     finally:
         signal.signal(signal.SIGINT, old)
         sys.unraisablehook = hook
-    if pressed:
+    if ctrl_c.pressed:
         raise KeyboardInterrupt
     return out
 
 
-def _graded_rows(items: list, jobs: int, task: dict, bar, pressed: list) -> list:
+def _graded_rows(items: list, jobs: int, task: dict, bar, ctrl_c: _CtrlC) -> list:
     jobs = max(1, min(jobs, len(items)))
     out = []
     if jobs == 1:
         _set_task(task)
         for item in items:
-            if pressed:
+            if ctrl_c.pressed:
                 raise KeyboardInterrupt
             out.append(_grade_row(item))
             if bar is not None:
@@ -366,8 +377,13 @@ def _graded_rows(items: list, jobs: int, task: dict, bar, pressed: list) -> list
     ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
     pool = ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_set_task, initargs=(task, True))
     try:
-        for row in pool.map(_grade_row, items, chunksize=max(1, min(8, len(items) // (4 * jobs)))):
-            if pressed:
+        ctrl_c.held = True                      # map() starts the workers, then submits every chunk
+        try:
+            rows = pool.map(_grade_row, items, chunksize=max(1, min(8, len(items) // (4 * jobs))))
+        finally:
+            ctrl_c.held = False
+        for row in rows:
+            if ctrl_c.pressed:
                 raise KeyboardInterrupt
             out.append(row)
             if bar is not None:
