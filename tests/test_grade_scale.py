@@ -90,9 +90,17 @@ def _start_on_a_terminal(args):
     return p, main
 
 
-def _read_to_end(main, shown=b""):
-    """What the terminal shows until the child closes it (appended to ``shown``); closes it."""
+def _read_to_end(main, shown=b"", limit: float = 300):
+    """What the terminal shows until the child closes it (appended to ``shown``); closes it.
+    A terminal still open after ``limit`` seconds fails the test (a process left running would
+    otherwise hang the whole run)."""
+    import select
+    import time
+    deadline = time.monotonic() + limit
     while True:
+        if not select.select([main], [], [], max(0.0, deadline - time.monotonic()))[0]:
+            os.close(main)
+            pytest.fail(f"the terminal was still open after {limit:g} s: {shown[-300:]!r}")
         try:
             chunk = os.read(main, 4096)
         except OSError:                     # the child closed the terminal
