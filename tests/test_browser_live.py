@@ -129,8 +129,16 @@ def test_live_player_steps_and_reruns_in_jupyterlab(lab):
         first_narration = live.locator(".op1-narr").inner_text()
 
         live.get_by_role("button", name="Next ▶").click()
-        page.wait_for_function("() => /step 2 \\//.test(document.querySelector('.op1-live').innerText)",
-                               timeout=15_000)
+        # the position and the narration are separate widget updates, which may come apart:
+        # wait for both
+        try:
+            page.wait_for_function(
+                "(first) => { const el = document.querySelector('.op1-live');"
+                " return /step 2 \\//.test(el.innerText) && el.querySelector('.op1-narr').innerText !== first; }",
+                arg=first_narration, timeout=15_000)
+        except Exception:
+            raise AssertionError("after Next the live player did not show step 2 and its narration: "
+                                 + live.inner_text()[:300]) from None
         assert live.locator(".op1-narr").inner_text() != first_narration
 
         status = live.locator("text=/run and drawn in/").first
