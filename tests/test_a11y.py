@@ -184,6 +184,27 @@ def test_citations_become_list_items():
         "<p>role=\"doc-biblioentry\" in a sentence</p>"
 
 
+def test_icons_hidden_and_fontawesomes_script_left_out():
+    """book/op1_icons.py on a page as the theme renders it: the script goes, each empty icon
+    element is hidden from assistive technology, and nothing else changes."""
+    import sys
+    sys.path.insert(0, str(ROOT / "book"))
+    from op1_icons import webfont_icons
+    page = ('<head>\n  <script defer src="../_static/scripts/fontawesome.js?digest=55c2"></script>\n'
+            '  <link rel="preload" as="script" href="../_static/scripts/bootstrap.js?digest=55c2" />\n</head>\n'
+            '<a class="right-next" href="07.html"><div>Next</div><i class="fa-solid fa-angle-right"></i></a>\n'
+            '<button><span class="fa-solid fa-bars">\n</span></button>\n'
+            '<i class="fab fa-github" aria-hidden="true"></i>\n'
+            '<span class="fa-note">words, not an icon</span><i>emphasis</i><span class="op1-x"></span>')
+    out = webfont_icons(page)
+    assert "fontawesome.js" not in out and "bootstrap.js" in out
+    assert '<i class="fa-solid fa-angle-right" aria-hidden="true"></i>' in out
+    assert '<span class="fa-solid fa-bars" aria-hidden="true">\n</span>' in out
+    assert out.count("aria-hidden") == 3        # the one already hidden is left as it was
+    assert out.endswith('<span class="fa-note">words, not an icon</span><i>emphasis</i><span class="op1-x"></span>')
+    assert webfont_icons(out) == out
+
+
 # -- the keyboard alone ---------------------------------------------------------------------------
 
 ACTIVE_JS = """sel => { const a = document.activeElement; return !!(a && a.closest(sel) && a.matches(sel)); }"""

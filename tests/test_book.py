@@ -126,7 +126,7 @@ def browser_report(server):
     except ImportError:
         _skip_or_fail("the playwright Python package is not installed")
     report = {"outside": [], "console": defaultdict(list), "players": {}, "no_alt": defaultdict(list),
-              "links": defaultdict(set), "loads": defaultdict(dict)}
+              "links": defaultdict(set), "loads": defaultdict(dict), "icons": {}}
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         ctx = b.new_context(viewport={"width": 1280, "height": 900}, service_workers="block")
@@ -160,6 +160,8 @@ def browser_report(server):
             # every image has alt text
             report["no_alt"][page] = pg.eval_on_selector_all(
                 "img", "els => els.filter(e => !(e.getAttribute('alt') || '').trim()).map(e => e.src.slice(0, 80))")
+            # the theme's icons, as drawn (book/op1_icons.py)
+            report["icons"][page] = pg.evaluate(ICONS_JS)
             # every player steps with the keyboard
             steps = []
             for k, el in enumerate(pg.query_selector_all("[data-replay]")):
@@ -179,6 +181,20 @@ def browser_report(server):
     return report
 
 
+# Each FontAwesome icon the page shows: its classes, whether it is an inline SVG (what
+# fontawesome.js makes of it), the glyph its ::before draws and in which font, its width, and
+# whether it is hidden from assistive technology.
+ICONS_JS = r"""() => Array.from(document.querySelectorAll('i, span, svg')).filter(el => {
+    const c = (el.getAttribute('class') || '').split(/\s+/);
+    return c.some(k => ['fa', 'fas', 'far', 'fab', 'fa-solid', 'fa-regular', 'fa-brands'].includes(k) || k.startsWith('fa-'));
+  }).filter(el => el.getClientRects().length).map(el => {
+    const b = getComputedStyle(el, '::before');
+    return {cls: el.getAttribute('class'), svg: el.tagName.toLowerCase() === 'svg', glyph: b.content,
+            font: b.fontFamily, width: el.getBoundingClientRect().width,
+            hidden: el.closest('[aria-hidden=true]') !== null};
+  })"""
+
+
 def test_no_outside_requests(browser_report):
     assert browser_report["outside"] == [], f"requests to other hosts: {browser_report['outside'][:10]}"
 
@@ -188,6 +204,23 @@ def test_no_console_errors(browser_report):
            for p, msgs in browser_report["console"].items()}
     bad = {p: m for p, m in bad.items() if m}
     assert not bad, bad
+
+
+def test_theme_icons_are_the_webfonts_glyphs_without_fontawesomes_script(browser_report):
+    """No page loads fontawesome.js (1.5 MB, book/op1_icons.py); every icon the theme shows is
+    then the webfont's glyph, drawn and hidden from assistive technology."""
+    scripts = {p: [u for u in res if "/fontawesome.js" in u] for p, res in browser_report["loads"].items()}
+    assert not any(scripts.values()), {p: u for p, u in scripts.items() if u}
+    seen, bad = 0, []
+    for page, icons in browser_report["icons"].items():
+        for icon in icons:
+            seen += 1
+            drawn = (not icon["svg"] and icon["glyph"] not in ("none", "normal", '""')
+                     and "Font Awesome" in icon["font"] and icon["width"] > 0)
+            if not (drawn and icon["hidden"]):
+                bad.append((page, icon))
+    assert seen >= 5 * len(browser_report["icons"]), f"only {seen} icons found on {len(browser_report['icons'])} pages"
+    assert not bad, bad[:5]
 
 
 def test_every_player_steps(browser_report):
