@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 LIVE_STAMP := node_modules/.op1-live/.installed
 
-.PHONY: test book book-instructor bench bench-view bench-grade bench-live kernel-soak system venv clean
+.PHONY: test book book-instructor bench bench-view bench-grade bench-live bench-pages kernel-soak system venv clean
 
 test: system $(STAMP) $(NODE_STAMP) $(LIVE_STAMP) book
 	$(PY) -m pytest -q
@@ -64,6 +64,11 @@ bench-book: $(STAMP) $(BOOK_STAMP) $(NODE_STAMP) $(LIVE_STAMP)
 # bytes the live mode adds to the site and to each page (not a timed test).
 bench-live: book
 	$(PY) book/bench_live.py
+
+# Opening each chapter on a phone (first visit, CPU slowed 4x): bytes, load, long tasks, a player's
+# step; as built and with the theme's fontawesome.js put back (book/op1_icons.py; not a timed test).
+bench-pages: book
+	$(PY) book/bench_pages.py
 
 $(BOOK_STAMP): requirements-book.txt pyproject.toml $(STAMP)
 	$(PY) -m pip install -q -r requirements-book.txt
