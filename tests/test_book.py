@@ -126,7 +126,7 @@ def browser_report(server):
     except ImportError:
         _skip_or_fail("the playwright Python package is not installed")
     report = {"outside": [], "console": defaultdict(list), "players": {}, "no_alt": defaultdict(list),
-              "links": defaultdict(set), "loads": defaultdict(dict), "icons": {}}
+              "links": defaultdict(set), "loads": defaultdict(dict), "icons": {}, "glyphs": {}}
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         ctx = b.new_context(viewport={"width": 1280, "height": 900}, service_workers="block")
@@ -140,6 +140,7 @@ def browser_report(server):
                 r.abort()
         ctx.route("**/*", route)
         pg = ctx.new_page()
+        cdp = ctx.new_cdp_session(pg)
         pg.on("console", lambda m: report["console"][page_name["now"]].append(m.text) if m.type == "error" else None)
         pg.on("pageerror", lambda e: report["console"][page_name["now"]].append(f"pageerror: {e}"))
 
@@ -162,6 +163,10 @@ def browser_report(server):
                 "img", "els => els.filter(e => !(e.getAttribute('alt') || '').trim()).map(e => e.src.slice(0, 80))")
             # the theme's icons, as drawn (book/op1_icons.py)
             report["icons"][page] = pg.evaluate(ICONS_JS)
+            # the names and text assistive technology reads that hold an icon font's glyph
+            report["glyphs"][page] = sorted(
+                {(n["role"]["value"], n["name"]["value"]) for n in cdp.send("Accessibility.getFullAXTree")["nodes"]
+                 if "name" in n and "role" in n and _PRIVATE_USE.search(str(n["name"].get("value", "")))})
             # every player steps with the keyboard
             steps = []
             for k, el in enumerate(pg.query_selector_all("[data-replay]")):
@@ -195,6 +200,9 @@ ICONS_JS = r"""() => Array.from(document.querySelectorAll('i, span, svg')).filte
   })"""
 
 
+_PRIVATE_USE = re.compile("[\ue000-\uf8ff]")     # Unicode's private use area: where icon fonts draw
+
+
 def test_no_outside_requests(browser_report):
     assert browser_report["outside"] == [], f"requests to other hosts: {browser_report['outside'][:10]}"
 
@@ -221,6 +229,15 @@ def test_theme_icons_are_the_webfonts_glyphs_without_fontawesomes_script(browser
                 bad.append((page, icon))
     assert seen >= 5 * len(browser_report["icons"]), f"only {seen} icons found on {len(browser_report['icons'])} pages"
     assert not bad, bad[:5]
+
+
+def test_assistive_technology_reads_no_icon_glyph(browser_report):
+    """No name or text in a page's accessibility tree holds a private-use character: the theme's
+    icons are hidden (book/op1_icons.py), the admonitions' glyphs have an empty alternative text
+    (book/_assets/a11y/op1-a11y.css)."""
+    assert len(browser_report["glyphs"]) == len(toc_pages())
+    bad = {p: g for p, g in browser_report["glyphs"].items() if g}
+    assert not bad, bad
 
 
 def test_every_player_steps(browser_report):
