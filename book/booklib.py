@@ -168,12 +168,44 @@ def show_svg(svg: bytes | str, alt: str, caption: str = "") -> None:
     _img(svg.encode() if isinstance(svg, str) else svg, alt, caption)
 
 
+#: The smallest text a figure shows, in CSS px: a figure is never drawn narrower than the width
+#: at which its smallest text is this size (the players' own floor on a phone, tests/test_book.py).
+MIN_TEXT_PX = 10
+
+
+def readable_width(svg: bytes) -> int | None:
+    """The width, in CSS px, at which the smallest text of ``svg`` (matplotlib's or graphviz's)
+    is ``MIN_TEXT_PX`` -- at most the drawing's own width; None if it has no text or no size.
+    Both write their sizes in points over a viewBox in points; graphviz may scale its drawing
+    (its first group's ``scale(s s)``)."""
+    import re
+    text = svg.decode("utf-8", "replace")
+    box = re.search(r'viewBox="[-\d.]+[ ,]+[-\d.]+[ ,]+([\d.]+)', text)
+    width = re.search(r'<svg\b[^>]*?\swidth="([\d.]+)pt"', text)
+    sizes = [float(v) for v in re.findall(r'font-size(?:="|:\s*)([\d.]+)|font:\s*([\d.]+)px', text)
+             for v in v if v]
+    if not (box and width and sizes) or min(sizes) <= 0:
+        return None
+    scale = re.search(r'transform="scale\(([\d.]+)', text)
+    least = min(sizes) * (float(scale.group(1)) if scale else 1.0)      # user units of the viewBox
+    own = float(width.group(1)) * 4 / 3                                  # pt -> CSS px
+    return math.ceil(min(own, MIN_TEXT_PX * float(box.group(1)) / least))
+
+
 def _img(svg: bytes, alt: str, caption: str) -> None:
+    """The figure: an ``<img>`` as wide as the page, but never so narrow that its text is under
+    ``MIN_TEXT_PX``: on a phone a wide figure scrolls sideways in its box (a keyboard stop,
+    as the players' boxes that scroll) instead of shrinking its text to 5 px."""
     from IPython.display import HTML, display
     data = base64.b64encode(svg).decode()
     cap = f"<figcaption>{html.escape(caption)}</figcaption>" if caption else ""
-    display(HTML(f'<figure class="bl-figure"><img src="data:image/svg+xml;base64,{data}" '
-                 f'alt="{html.escape(alt)}" style="max-width:100%">{cap}</figure>'))
+    need = readable_width(svg)
+    img = (f'<img src="data:image/svg+xml;base64,{data}" alt="{html.escape(alt)}" '
+           f'style="max-width:100%{f";min-width:{need}px" if need else ""}">')
+    if need:
+        img = (f'<div class="bl-scroll" tabindex="0" role="group" aria-label="figure, scrolls sideways '
+               f'on a narrow screen" style="overflow-x:auto">{img}</div>')
+    display(HTML(f'<figure class="bl-figure">{img}{cap}</figure>'))
 
 
 def dot(source: str) -> bytes:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import math
 import re
 import shutil
 import subprocess
@@ -317,6 +318,24 @@ FUTURE_ROWS_JS = r"""root => {
 }"""
 
 
+# A figure (an SVG <img>): its drawn width and the smallest text in it at that width, read from
+# a copy of its SVG put in the page at the same width (an <img>'s text cannot be measured).
+FIGURE_TEXT_JS = r"""img => {
+  const minText = """ + MIN_TEXT_JS + r""";
+  const w = img.getBoundingClientRect().width;
+  const bytes = Uint8Array.from(atob(img.getAttribute('src').split(',')[1]), c => c.charCodeAt(0));
+  const doc = new DOMParser().parseFromString(new TextDecoder().decode(bytes), 'image/svg+xml');
+  const svg = document.importNode(doc.documentElement, true);
+  svg.setAttribute('width', w);
+  svg.removeAttribute('height');
+  const box = document.createElement('div');
+  box.style.cssText = 'position:absolute;left:0;top:0;width:' + w + 'px';
+  box.appendChild(svg);
+  document.body.appendChild(box);
+  try { return [w, ...minText(box)]; } finally { box.remove(); }
+}"""
+
+
 @pytest.fixture(scope="session")
 def screens_report(server):
     """Every page at a phone's and a laptop's size: page width, the smallest text in each
@@ -328,7 +347,7 @@ def screens_report(server):
         from playwright.sync_api import sync_playwright
     except ImportError:
         _skip_or_fail("the playwright Python package is not installed")
-    report = {"wide": {}, "text": {}, "future": {}, "shots": {}}
+    report = {"wide": {}, "text": {}, "future": {}, "shots": {}, "figures": {}}
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -350,6 +369,8 @@ def screens_report(server):
                     report["future"][(screen, page, k, name)] = el.evaluate(FUTURE_ROWS_JS)
                     if screen == "phone":
                         report["text"][(page, k, name)] = el.evaluate(MIN_TEXT_JS)
+                for k, img in enumerate(pg.query_selector_all(".bl-figure img")):
+                    report["figures"][(screen, page, k)] = img.evaluate(FIGURE_TEXT_JS)
                 if page.endswith("06-equalize-nat"):
                     el = pg.query_selector("[data-replay]")
                     n = int(el.get_attribute("data-frames"))
@@ -378,6 +399,30 @@ def test_player_text_is_readable_on_a_phone(screens_report):
     small = {k: v for k, v in text.items() if v[0] < MIN_PLAYER_TEXT_PX}
     print("smallest player text at 390 px:", min(v[0] for v in text.values()))
     assert not small, f"player text under {MIN_PLAYER_TEXT_PX} CSS px at 390 px: {small}"
+
+
+def test_figure_text_is_readable_on_a_phone_and_a_laptop(screens_report):
+    """Every figure's smallest text is at least MIN_PLAYER_TEXT_PX as drawn (book/booklib.py: on
+    a phone a wide figure scrolls sideways in its box rather than shrink its text)."""
+    figs = screens_report["figures"]
+    assert sum(1 for k in figs if k[0] == "phone") >= 10, f"only {len(figs)} figures found"
+    small = {k: v for k, v in figs.items() if v[1] < MIN_PLAYER_TEXT_PX}
+    print("smallest figure text:", min(v[1] for v in figs.values()))
+    assert not small, f"figure text under {MIN_PLAYER_TEXT_PX} CSS px (drawn width, px, text): {small}"
+
+
+def test_a_figures_narrowest_width_is_where_its_smallest_text_is_readable():
+    """book/booklib.py's ``readable_width``: the width at which the smallest text is MIN_TEXT_PX,
+    never more than the drawing's own width; nothing for a drawing without text."""
+    sys.path.insert(0, str(ROOT / "book"))
+    import booklib as bl
+    big = bl.dot('digraph { node [fontsize=20]; a -> b [label="x" fontsize=28] }')
+    small = bl.dot('digraph { rankdir=LR; node [fontsize=5]; a -> b -> c -> d -> e }')
+    own = {n: float(re.search(rb'width="([\d.]+)pt"', g).group(1)) * 4 / 3 for n, g in (("big", big), ("small", small))}
+    vbw = float(re.search(rb'viewBox="[\d.]+ [\d.]+ ([\d.]+)', big).group(1))
+    assert bl.readable_width(big) == math.ceil(bl.MIN_TEXT_PX * vbw / 20) < own["big"]
+    assert bl.readable_width(small) == math.ceil(own["small"])        # 5 pt text: as drawn, no narrower
+    assert bl.readable_width(b'<svg width="10pt" viewBox="0 0 10 10"><rect/></svg>') is None
 
 
 def test_no_ladder_shows_a_later_step_at_step_1(screens_report):
