@@ -276,8 +276,12 @@ def test_the_live_player_never_keeps_a_rejected_value():
     assert lp.rerun(nat="netfilter") is True and lp.result.params.nat == "netfilter"
     assert lp.rerun(pings=0, seed=3) is True          # pings are not this scenario's
     assert lp.rerun(uplinks=6) is True and lp.controls["uplinks"].value == 6
-    with pytest.raises(ParamError, match="seed box holds"):
+    with pytest.raises(ParamError, match=r"seed 1152921504606846976 out of range for this live player: "
+                                         r"allowed 0\.\.9007199254740991"):
         LivePlayer("equalize-nat", seed=2**60)
+    for bad in (-5, ""):                  # named with the seed box's range, not sim.run's wider one
+        assert lp.rerun(seed=bad) is False and "0..9007199254740991" in lp.status.value
+        assert "9223372036854775807" not in lp.status.value
     ping = LivePlayer("ping")
     assert ping.rerun(pings=0) is False and "no events" in ping.status.value
     assert ping.params.get("pings") is None and ping.rerun(seed=4) is True

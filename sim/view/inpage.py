@@ -132,18 +132,13 @@ def run(scenario: str, fixed: str, values: str, limits: str = "{}") -> str:
     number boxes held to ``limits`` (JSON ``{name: [min, max]}``, as LivePlayer's boxes are).
     Returns JSON: ``{"events", "ms"}``, or ``{"error"}`` with the simulator's one line."""
     from ..fib import RouteError
-    from .live import _check_live
+    from .live import live_params
     params = {**json.loads(fixed), **json.loads(values)}
     if params.get("multipath") is not None and params["multipath"] not in CACHED_POLICIES:
         params["equalize"] = False              # a route-cache flag, as in LivePlayer
     t0 = time.perf_counter()
     try:
-        p = scenarios.make_params(scenario, **params)
-        _check_live(p)
-        for name, (lo, hi) in json.loads(limits).items():
-            if not lo <= getattr(p, name) <= hi:
-                raise scenarios.ParamError(f"{name} {getattr(p, name)} out of range for this page's live "
-                                           f"panel: allowed {lo}..{hi}", name)
+        live_params(scenario, params, json.loads(limits), "page's live panel")
         result = scenarios.run(scenario, **params)
     except (scenarios.ParamError, RouteError) as e:
         return json.dumps({"error": str(e)})

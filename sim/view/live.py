@@ -43,11 +43,27 @@ BOXES = (("topology", "Network"), ("ladder", "Ladder"), ("state", "Linux router:
 _players = itertools.count(1)   # the page's element ids of a player's box titles: op1-live<N>-<view>
 
 
-def _check_live(p) -> None:
-    """What the controls can show, beyond what ``sim.run`` allows."""
-    if p.seed > SEED_MAX:
-        raise scenarios.ParamError(f"seed {p.seed} out of range for the live player: its seed box "
-                                   f"holds 0..{SEED_MAX}", "seed")
+def live_params(scenario: str, params: dict, limits: dict | None = None, where: str = "live player"):
+    """``scenarios.make_params`` for a live player's controls.  A number box's value must also be
+    one the box holds -- the seed box 0..``SEED_MAX``, the others ``limits`` ({name: (min, max)})
+    -- and a bad one, whatever is wrong with it, is named with the box's range, not the wider one
+    ``sim.run`` allows (seeds up to 2**63 - 1, where a browser's number box holds integers
+    exactly only up to 2**53 - 1)."""
+    boxes = {"seed": (0, SEED_MAX), **(limits or {})}
+    for name, (lo, hi) in boxes.items():
+        if name not in params:
+            continue
+        v = params[name]
+        if isinstance(v, bool) or not isinstance(v, int):
+            raise scenarios.ParamError(f"{name} must be an integer {lo}..{hi}, got {v!r}", name)
+        if not lo <= v <= hi:
+            raise scenarios.ParamError(f"{name} {v} out of range for this {where}: allowed {lo}..{hi}", name)
+    p = scenarios.make_params(scenario, **params)
+    for name, (lo, hi) in boxes.items():        # a default the controls show must fit its box too
+        if name not in params and not lo <= getattr(p, name) <= hi:
+            raise scenarios.ParamError(f"{name} {getattr(p, name)} out of range for this {where}: "
+                                       f"allowed {lo}..{hi}", name)
+    return p
 
 
 def _down_options(current) -> list:
@@ -155,8 +171,7 @@ class LivePlayer:
     def __init__(self, scenario: str, max_steps: int = 200, **params):
         import ipywidgets as W
 
-        p = scenarios.make_params(scenario, **params)        # ParamError names a bad value
-        _check_live(p)
+        p = live_params(scenario, params)                    # ParamError names a bad value
         if isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps < 1:
             raise ValueError(f"max_steps must be a positive integer, got {max_steps!r}")
         self.scenario = scenario
@@ -247,8 +262,7 @@ class LivePlayer:
         (and the last good run kept).  Returns whether the run was made."""
         params = {**self.params, **changes}
         try:
-            p = scenarios.make_params(self.scenario, **params)
-            _check_live(p)
+            p = live_params(self.scenario, params)
             self._run(params)              # changes nothing unless the run and its frames succeed
         except ValueError as e:            # ParamError, or a run with no step to show
             self.status.value = f'<span style="color:#8a3300"><b>Not run:</b> {h(e)}</span>'
