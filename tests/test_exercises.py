@@ -740,7 +740,9 @@ def csv_rows(text):
     return list(csv.DictReader(text.splitlines()))
 
 
-def test_class_grading_flags_copies_duplicates_and_the_roster(tmp_path):
+def test_class_grading_grades_a_file_as_the_student_its_name_names(tmp_path):
+    """--class grades a file as the student its name names, whatever the file claims: a copy
+    of Alice's export renamed for Carol is refused for Carol and leaves Alice's grade alone."""
     ids = chapter_ids(2)
     alice = json.dumps(answer_file("alice", right_answers("alice", ids)))
     (tmp_path / "alice.json").write_text(alice)
@@ -755,18 +757,85 @@ def test_class_grading_flags_copies_duplicates_and_the_roster(tmp_path):
     rows = csv_rows(r.stdout)
     by_file = {row["file"]: row for row in rows}
     copy = by_file["answers-carol.json"]
-    assert copy["student"] == "alice" and "the file name names carol, but the file is alice's" in copy["note"]
-    assert "alice has another file: answers-carol.json" in by_file["alice.json"]["note"]
-    assert "given on alice's page" in by_file["bob.json"]["error"]
+    assert copy["student"] == "carol" and copy["score"] == ""
+    assert copy["error"] == "this answer file belongs to student 'alice', not to 'carol'"
+    assert by_file["alice.json"]["score"] == str(len(ids)) and by_file["alice.json"]["note"] == ""
+    assert "given on" in by_file["bob.json"]["error"] and "alice" in by_file["bob.json"]["error"]
     missing = {row["student"]: row for row in rows if not row["file"]}
-    assert set(missing) == {"carol", "dan"}
+    assert set(missing) == {"dan"}
     assert missing["dan"]["score"] == "0" and missing["dan"]["max"] == str(len(ids))
     assert missing["dan"]["note"] == "no answer file"
-    assert "answers-carol.json is another student's" in missing["carol"]["note"]
     one_line_error(cli("grade", "--student", "alice", str(tmp_path / "alice.json"), "--roster", str(roster)),
                    "--roster goes with --class")
     roster.write_text("alice\nnot an id\n")
     one_line_error(cli("grade", "--class", str(tmp_path), "--roster", str(roster)), "line 2", "bad student id")
+
+
+def test_a_file_sent_by_one_student_never_changes_anothers_grade(tmp_path):
+    """s102 sends a copy of s101's file with every answer wrong and a later export time (the
+    instructor found it): without a roster, s101's gradebook row is still s101's own file's."""
+    ids = chapter_ids(6)
+    (tmp_path / "s101.json").write_text(json.dumps(answer_file("s101", right_answers("s101", ids),
+                                                               exported="2026-11-30T09:00:00Z")))
+    wrong = answer_file("s101", {k: "0" for k in ids}, exported="2026-11-30T10:00:00Z")
+    (tmp_path / "answers-s102.json").write_text(json.dumps(wrong))
+    (tmp_path / "answers-s103 (1).json").write_text(json.dumps(answer_file("s103", right_answers("s103", ids))))
+    book = tmp_path.parent / f"{tmp_path.name}-gradebook.csv"
+    r = cli("grade", "--class", str(tmp_path), "--chapter", "6", "--gradebook", str(book), "-o", os.devnull)
+    assert r.returncode == 0, r.stderr
+    grades = {row["student"]: row for row in csv_rows(book.read_text())}
+    assert grades["s101"]["score"] == grades["s103"]["score"] == str(len(ids))
+    assert grades["s102"]["score"] == ""                    # refused: the file is s101's
+    assert "s101 has" not in r.stderr
+
+
+def test_a_refused_answer_is_marked_refused_not_wrong(tmp_path):
+    ids = chapter_ids(6)
+    answers = right_answers("alice", ids)
+    answers["eqnat-survive"] = "1e1"                          # a count written as a float
+    f = tmp_path / "alice.json"
+    f.write_text(json.dumps(answer_file("alice", answers)))
+    r = cli("grade", "--student", "alice", str(f))
+    assert r.returncode == 0, r.stderr
+    assert "[refused] eqnat-survive" in r.stdout and "[wrong]" not in r.stdout
+    assert "a count is a whole number written in digits (like 16), got '1e1'" in r.stdout
+
+
+def test_an_answer_from_a_shared_variant_names_no_one_student(tmp_path):
+    """An answer given on another student's variant: the one student whose page it is, named;
+    when several share that variant (a pool has 8), not one of them picked as the culprit."""
+    from sim.exercises.grade import GradeError, variant_salt
+    ex = chapter_ids(2)[0]
+    target = variant_salt("alice", ex)
+    sharers = [i for i in (f"s{k:03d}" for k in range(400)) if variant_salt(i, ex) == target]
+    bob = next(i for i in (f"b{k:03d}" for k in range(400)) if variant_salt(i, ex) != target)
+    data = {"format": FORMAT, "student": bob, "answers": {ex: {"answer": "hit", "variant": target}}}
+    said = {}
+    for n in (0, 1, 2, 4):
+        with pytest.raises(GradeError) as e:
+            grade(bob, data, others={"alice", bob, *sharers[:n]})
+        said[n] = str(e.value)
+    assert "given on alice's page" in said[0]
+    assert f"given on the page of alice or {sharers[0]} (they share that variant)" in said[1]
+    assert f"given on the page of alice, {sharers[0]} or {sharers[1]} (they share that variant)" in said[2]
+    assert "given on another student's page (5 students of the class share that variant)" in said[4]
+
+
+def test_the_gradebook_and_the_per_file_csv_are_never_one_file(tmp_path):
+    (tmp_path / "alice.json").write_text(json.dumps(answer_file("alice", right_answers("alice", chapter_ids(2)))))
+    same = tmp_path.parent / f"{tmp_path.name}-same.csv"
+    one_line_error(cli("grade", "--class", str(tmp_path), "-o", str(same), "--gradebook", str(same)),
+                   "-o and --gradebook name the same file")
+    assert not same.exists()
+
+
+def test_a_roster_with_bad_ids_names_them_all_in_one_line(tmp_path):
+    (tmp_path / "alice.json").write_text(json.dumps(answer_file("alice", right_answers("alice", chapter_ids(2)))))
+    roster = tmp_path.parent / f"{tmp_path.name}-roster.txt"
+    roster.write_text("alice\nJosé García\no'brien\n\n" + "".join(f"bad id {k}\n" for k in range(5)) + "bob\n")
+    r = one_line_error(cli("grade", "--class", str(tmp_path), "--roster", str(roster)),
+                       "7 bad student ids (line 2 'José García', line 3 \"o'brien\", line 5 'bad id 0', "
+                       "line 6 'bad id 1', line 7 'bad id 2' and 2 more)", "ASCII letters")
 
 
 def test_one_bad_file_never_stops_the_class(tmp_path):

@@ -192,8 +192,9 @@ def test_the_gradebook_has_one_row_per_student(tmp_path):
     del plain["exported"]                                        # a hand-written file: its time stamp counts
     (folder / "st03-late.json").write_text(json.dumps(plain))
     os.utime(folder / "st03-late.json", (1_800_000_000, 1_800_000_000))
+    (folder / "eve.json").write_text(json.dumps(answer_file("eve", {"rc-hit": "hit"}, chapter=2)))  # not enrolled
     roster = tmp_path / "roster.txt"
-    roster.write_text("st00\nst01\nst02\nst03\nnobody\n")
+    roster.write_text("st00\nst01\nst02\nst03\nnobody\nzed\n")
     book = tmp_path / "gradebook.csv"
     r = cli("grade", "--class", str(folder), "--roster", str(roster), "--gradebook", str(book),
             "-o", str(tmp_path / "grades.csv"))
@@ -211,8 +212,10 @@ def test_the_gradebook_has_one_row_per_student(tmp_path):
     assert (got["zed"]["score"], got["zed"]["max"], got["zed"]["percent"]) == ("", "2", "")  # no 0 over a grade
     assert "gradebook: st00 has 2 files, st00-again.json counted (the latest submitted, then the best)" in r.stderr
     assert "gradebook: no score for zed" in r.stderr
+    assert "gradebook: left out, not on the roster: eve (their rows are in the per-file CSV)" in r.stderr
     per_file = rows((tmp_path / "grades.csv").read_text())
-    assert len(per_file) == 8 and {row["file"] for row in per_file} >= {"st00.json", "st00-again.json", "zed.json"}
+    assert len(per_file) == 9 and {row["file"] for row in per_file} >= {"st00.json", "st00-again.json", "zed.json",
+                                                                        "eve.json"}
 
 
 def test_ctrl_c_stops_the_class_in_one_line_and_writes_nothing(tmp_path):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from .._io import OutputError, atomic_write, write_stdout
@@ -112,6 +113,9 @@ def main(argv=None) -> int:
                     raise GradeError("--class DIR grades a folder: give no --student and no answer file")
                 if a.jobs is not None and not 1 <= a.jobs <= 256:
                     raise GradeError(f"--jobs must be a number of processes from 1 to 256, got {a.jobs}")
+                if a.gradebook and a.output and os.path.realpath(a.gradebook) == os.path.realpath(a.output):
+                    raise GradeError(f"-o and --gradebook name the same file, {a.output}: the gradebook would "
+                                     f"be overwritten by the per-file CSV; give each its own file")
                 graded = grade_folder(a.klass, a.chapter, a.roster, secret,
                                       jobs_default() if a.jobs is None else a.jobs)
                 text, notes = graded.csv(), list(graded.notes)

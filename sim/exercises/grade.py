@@ -69,7 +69,8 @@ class Report:
         out = [f"student {self.student}: {self.score:g} / {self.max}"]
         out += [f"  note: {n}" for n in self.notes]
         for it in self.items:
-            mark = "right" if it["points"] else ("no answer" if it["answer"] is None else "wrong")
+            mark = ("right" if it["points"] else "no answer" if it["answer"] is None
+                    else "refused" if it.get("refused") else "wrong")
             n = it.get("attempts")
             tries = "" if n is None else f", {n} attempt{'' if n == 1 else 's'}"
             out.append(f"  [{mark}] {it['id']} (chapter {it['chapter']}{tries}): answer {short(it['answer'])}")
@@ -126,9 +127,13 @@ def _where(variant, ex_id: str, student: str, secret: str, others=()) -> str:
         return "on the book's own page (variant book)"
     if secret and variant == variant_salt(student, ex_id, ""):
         return "on a practice page made without the course secret"
-    owner = next((o for o in sorted(others) if o != student and variant == variant_salt(o, ex_id, secret)), None)
-    if owner:
-        return f"on {owner}'s page"
+    owners = [o for o in sorted(others) if o != student and variant == variant_salt(o, ex_id, secret)]
+    if len(owners) == 1:
+        return f"on {owners[0]}'s page"
+    if owners:                      # students share a variant (8 a pool): the page was one of theirs
+        if len(owners) <= 3:
+            return f"on the page of {', '.join(owners[:-1])} or {owners[-1]} (they share that variant)"
+        return f"on another student's page ({len(owners)} students of the class share that variant)"
     return "on another student's page" + ("" if secret else " (or on one made with a course secret: give it "
                                                              "with OP1_COURSE_SECRET or --secret-file)")
 
@@ -199,12 +204,14 @@ def grade(student: str, data: dict, chapter: int | None = None, secret: str | No
         inst = instance(ex_id, student, secret, grading=True)
         if ex_id not in answers:
             rep.items.append({"id": ex_id, "chapter": inst.chapter, "points": 0, "answer": None,
-                              "feedback": "no answer", "attempts": None})
+                              "feedback": "no answer", "attempts": None, "refused": False})
             continue
         ans, _, attempts = _unwrap(answers[ex_id])
         ok, feedback = inst.check(ans)
         rep.items.append({"id": ex_id, "chapter": inst.chapter, "points": int(ok), "answer": _shown(ans),
-                          "feedback": feedback, "attempts": attempts})
+                          "feedback": feedback, "attempts": attempts,
+                          # not an answer of the asked form (a count "1e1"): no points, not "wrong"
+                          "refused": not ok and bool(inst.resolve(ans)[1])})
         rep.score += int(ok)
     return rep
 
@@ -227,16 +234,20 @@ def grade_file(student: str, path, chapter: int | None = None, secret: str | Non
 def read_roster(path) -> list[str]:
     """Student ids, one a line (blank lines and ``#`` comments ignored)."""
     text = read_text_file(path, "the roster", GradeError)
-    ids = []
+    ids, bad = [], []
     for n, line in enumerate(text.splitlines(), 1):
         sid = line.split("#", 1)[0].strip()
         if not sid:
             continue
         if not STUDENT_RE.match(sid):
-            raise GradeError(f"the roster {path}, line {n}: bad student id {sid!r}: use 1-64 letters, digits, "
-                             f"'_', '.', '@' or '-', starting with a letter or digit")
-        if sid not in ids:
+            bad.append(f"line {n} {echo(sid)}")
+        elif sid not in ids:
             ids.append(sid)
+    if bad:                                     # every one at once, not one a run
+        shown = ", ".join(bad[:5]) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
+        raise GradeError(f"the roster {path}: {len(bad)} bad student id{'s' if len(bad) > 1 else ''} ({shown}): "
+                         f"an id is 1-64 ASCII letters, digits, '_', '.', '@' or '-', starting with a letter "
+                         f"or digit")
     if not ids:
         raise GradeError(f"the roster {path} has no student ids: write one id a line")
     return ids
@@ -402,6 +413,7 @@ class ClassGrades:
     rows: list[dict]
     ids: list[str]
     notes: list[str]
+    roster: list[str] = field(default_factory=list)     # the roster's ids ([]: none given)
 
     def csv(self) -> str:
         """One row per file: student, file, score, max, attempts, error, note, one column per exercise."""
@@ -424,11 +436,25 @@ class ClassGrades:
         """(CSV, notes): one row per student -- ``student,score,max,percent,submitted_at`` --
         for an LMS gradebook.  A student with several files gets the latest submitted (then
         the best); one whose files could not be graded has an empty score, so that an import
-        leaves their grade alone rather than writing 0; one on the roster who sent nothing gets 0."""
+        leaves their grade alone rather than writing 0; one on the roster who sent nothing gets 0.
+        Only student ids are rows, and with a roster only the roster's: a file named after
+        nobody, or a student the roster does not have, is in the per-file CSV alone (noted)."""
         by_student: dict[str, list[dict]] = {}
+        left_out: dict[str, list[str]] = {"not student ids": [], "not on the roster": []}
+        roster = set(self.roster)
         for row in self.rows:
-            by_student.setdefault(row["student"], []).append(row)
+            who = row["student"]
+            if not STUDENT_RE.match(who):
+                left_out["not student ids"].append(echo(who))
+            elif roster and who not in roster:
+                left_out["not on the roster"].append(who)
+            else:
+                by_student.setdefault(who, []).append(row)
         notes, buf = [], io.StringIO()
+        for why, who in left_out.items():
+            if who:
+                notes.append(f"gradebook: left out, {why}: {', '.join(sorted(set(who), key=str.lower))} "
+                             f"(their rows are in the per-file CSV)")
         w = csv.writer(buf, lineterminator="\n")
         w.writerow(["student", "score", "max", "percent", "submitted_at"])
         ungraded = []
@@ -469,22 +495,42 @@ def _answer_files(folder: Path) -> tuple[list[Path], list[str]]:
     return files, notes
 
 
+#: The name the export gives an answer file, ``answers-ID.json`` (a browser's second download of
+#: it ``answers-ID (1).json``), at the end of whatever an LMS puts in front of it.
+EXPORTED_AS = re.compile(r"(?:^|[^A-Za-z0-9])answers-([A-Za-z0-9][A-Za-z0-9_.@-]{0,63}?)(?: \(\d+\))?$")
+
+
+def _named(stem: str, known: set[str]) -> set[str]:
+    """The students a file name names: the ids of ``known`` it contains as a word, and the id
+    of the export's own name (``answers-ID``)."""
+    named = _names(stem, known)
+    m = EXPORTED_AS.search(stem)
+    if m and not {n.lower() for n in named} & {m.group(1).lower()}:
+        named.add(m.group(1))
+    return named
+
+
 def _whose(loaded, known: set[str]) -> list[dict]:
-    """A row per loaded file: whose it is (the student it names, else the one id of
-    ``known`` its file name contains, else the file name), when it was submitted, and a
-    note where the file name names somebody else."""
+    """A row per loaded file: whose it is, and when it was submitted.  A file is graded as
+    the one student its name names (an LMS names what a student uploaded after them; the
+    export names it ``answers-ID.json``), whatever the file claims: a file that names another
+    student inside is refused for the sender, and the student it names is not touched.  A
+    file whose name names nobody (or several) is the student's it names inside, with a note
+    where its name names others; else its name's."""
     rows = []
     for f, data in loaded:
         student = data.get("student") if isinstance(data, dict) else None
-        named = _names(f.stem, known)
+        named = _named(f.stem, known)
         row = {"file": f.name, "note": [], "named": named, "submitted_at": submitted_at(data, f)}
-        if isinstance(student, str):
+        if len(named) == 1:
+            row["student"] = next(iter(named))
+        elif isinstance(student, str):
             row["student"] = student
             if named and student.lower() not in {n.lower() for n in named}:
                 row["note"].append(f"the file name names {', '.join(sorted(named))}, but the file is "
                                    f"{student if STUDENT_RE.match(student) else echo(student)}'s")
-        else:                                   # the file does not say whose it is: its name may
-            row["student"] = next(iter(named)) if len(named) == 1 else f.stem
+        else:                                   # the file does not say whose it is
+            row["student"] = f.stem
         rows.append(row)
     return rows
 
@@ -566,7 +612,7 @@ def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | 
     if len(maxima) > 1:
         notes.append(f"rows are graded out of different maximums ({', '.join(map(str, sorted(maxima)))}): "
                      f"each file is graded on the chapters it answers; give --chapter N to grade one chapter")
-    return ClassGrades(rows, ids, notes)
+    return ClassGrades(rows, ids, notes, expected)
 
 
 def grade_class(folder, chapter: int | None = None, roster=None, secret: str | None = None,
