@@ -904,10 +904,11 @@ def test_class_folder_lists_what_it_skips_and_mixed_maximums(tmp_path):
     (tmp_path / "bob.json").write_text(json.dumps(answer_file("bob", right_answers("bob", chapter_ids(6)))))
     (tmp_path / "notes.txt").write_text("grading notes")
     (tmp_path / "late").mkdir()
+    (tmp_path / "carol.json").symlink_to(tmp_path / "gone.json")       # a link to a file since removed
     r = cli("grade", "--class", str(tmp_path))
     assert r.returncode == 0
     assert {row["file"] for row in csv_rows(r.stdout)} == {"alice.JSON", "bob.json"}
-    assert "skipped (not *.json answer files): late/, notes.txt" in r.stderr
+    assert "skipped (not *.json answer files): carol.json (a link to nothing), late/, notes.txt" in r.stderr
     assert "different maximums (2, 3)" in r.stderr and "--chapter N" in r.stderr
     one_line_error(cli("grade", "--class", str(tmp_path), "--chapter", "11"),
                    "no exercises in chapter 11", "2, 3, 4, 5, 6, 7, 8, 9, 10")

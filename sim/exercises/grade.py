@@ -487,7 +487,8 @@ def _answer_files(folder: Path) -> tuple[list[Path], list[str]]:
     listed = sorted(folder.iterdir())
     files = [f for f in listed if f.is_file() and f.suffix.lower() == ".json"]
     notes = []
-    skipped = [f.name + ("/" if f.is_dir() else "") for f in listed if f not in files]
+    skipped = [f.name + ("/" if f.is_dir() else " (a link to nothing)" if f.is_symlink() and not f.exists() else "")
+               for f in listed if f not in files]
     if skipped:
         notes.append(f"skipped (not *.json answer files): {', '.join(skipped)}")
     if not files:
