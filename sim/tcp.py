@@ -446,10 +446,23 @@ class TcpConn:
         load, fin = pkt.load, "F" in flags
         if not self._check_ack(st, tcp, load, fin) or self.state is CLOSED:
             return
+        if load and self.fin_queued and self.state in _CLOSED_TO_READ and seq + load > self.rcv_nxt:
+            self._data_after_close(pkt)
+            return
         if load or fin:
             self._receive_data(seq, load, fin)
         if self.snd_nxt < self.data_end or self.fin_queued:
             self._push()                            # (at a receiver, mostly nothing to send)
+
+    def _data_after_close(self, pkt: Packet) -> None:
+        """New data for a socket its application has closed (``close()``, which here shuts
+        both ways): nobody will ever read it.  RFC 1122 4.2.2.13 (the TCP "SHOULD send a RST
+        to show that data was lost"); Linux, 2.4 as today, in FIN_WAIT1/FIN_WAIT2
+        (``tcp_rcv_state_process``, counted as TCPAbortOnData): the connection is reset and
+        the segment answered with a RST."""
+        self.sim.trace.emit(Ev.DROP, self.host.name, pkt, Drop.DATA_AFTER_CLOSE)
+        self.host.ip_output(rst_for(pkt, self.host.ip_header(self.local[0], self.remote[0])))
+        self._abort()
 
     def _syn_sent_arrives(self, tcp: TCP, flags: str) -> None:
         """RFC 9293 3.10.7.3: an unacceptable ACK gets a RST; a RST with an acceptable
@@ -677,6 +690,7 @@ class TcpConn:
 
 _CAN_SEND = (ESTABLISHED, CLOSE_WAIT, FIN_WAIT_1, CLOSING, LAST_ACK)   # states that send data/FIN
 _OPENING = (SYN_SENT, SYN_RECEIVED)
+_CLOSED_TO_READ = (FIN_WAIT_1, FIN_WAIT_2)        # closed first by the application: it reads no more
 
 
 def rst_for(pkt: Packet, ip: IP) -> Packet:

@@ -55,6 +55,7 @@ class Drop(str, Enum):
     NO_SOCKET = "no socket"
     NAT_OIF_CHANGED = "nat oif changed"
     LINK_DOWN = "link down"
+    DATA_AFTER_CLOSE = "data after close"
 
     def __str__(self) -> str:
         return self.value

@@ -28,6 +28,8 @@ WHY_DROP = {
     Drop.NO_SOCKET: "no socket listens for it",
     Drop.NAT_OIF_CHANGED: "the NAT binding was made on another uplink, so it cannot leave by this one",
     Drop.LINK_DOWN: "its line is down: nothing goes out on it, and what was on the wire is lost",
+    Drop.DATA_AFTER_CLOSE: "its application has closed the socket and will never read this data, "
+                           "so TCP resets the connection (RFC 1122 4.2.2.13)",
 }
 CT_DEL_WHY = {Gone.TIMEOUT: "it timed out", Gone.ICMP_REPLY: "the echo reply ends an ICMP 'connection'"}
 
