@@ -83,6 +83,8 @@ def write_stdout(text: str | Iterable[str]) -> None:
     naming the error, after pointing standard output at /dev/null so that the
     interpreter's own flush at exit stays quiet."""
     out = sys.stdout
+    if out is None:                 # started with standard output closed (``>&-``)
+        raise OutputError("cannot write to standard output: it is closed")
     try:
         for piece in ([text] if isinstance(text, str) else text):
             out.write(piece)

@@ -144,6 +144,19 @@ def test_a_full_disk_on_stdout_is_one_line_and_exit_1(tmp_path):
     assert list(tmp_path.iterdir()) == []          # the capture waits for the trace: no file
 
 
+def test_a_closed_stdout_is_one_line_and_exit_1(tmp_path):
+    """Started with standard output closed (``>&-``): Python has no sys.stdout at all."""
+    close_stdout = lambda: os.close(1)          # noqa: E731 - in the child, before Python starts
+    for cmd, args in (("sim", ("list",)), ("sim", ("run", "equalize-nat", "--pcap", str(tmp_path / "x.pcapng"))),
+                      ("sim.exercises", ("sheet", "--student", "alice", "--chapter", "2"))):
+        p = subprocess.run([sys.executable, "-m", cmd, *args], cwd=ROOT, stderr=subprocess.PIPE, text=True,
+                           preexec_fn=close_stdout)
+        assert p.returncode == 1, (cmd, args, p.stderr)
+        assert len(p.stderr.strip().splitlines()) == 1 and "cannot write to standard output: it is closed" \
+            in p.stderr, p.stderr
+    assert list(tmp_path.iterdir()) == []          # the capture waits for the trace: no file
+
+
 def _fsize(limit):
     return lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
