@@ -8,20 +8,40 @@ Bad input gets one line naming the problem and what is allowed, exit status 2.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 
-from .cli import OneLineParser, a_time, checked, csv_of, fail, nonneg_int
+from .cli import OneLineParser, a_time, checked, csv_of, fail, int_in
 from ._io import OutputError, write_file_then_stdout, write_stdout
 from .fib import RouteError
 from .policies import POLICIES
 from .natmodels import REGISTRY as NAT_REGISTRY, names as nat_models
-from .scenarios import MAX_SECONDS, MAX_TRANSFER, SCENARIOS, ParamError, run
+from .scenarios import INT_BOUNDS, MAX_SECONDS, MAX_TRANSFER, SCENARIOS, ParamError, run
 from .tcp import CONGESTION_CONTROLS, REMOTE_BEHAVIOURS, TCP_PROFILES
 
 PROG = "python -m sim"
 
 
-_uplinks = checked(nonneg_int("--uplinks"), lambda v: 1 <= v <= 16, "--uplinks must be 1..16, got {got}")
+
+
+def _count(name: str):
+    """An integer option, in the bounds ``sim.run`` allows it (``--size`` -> INT_BOUNDS["size"])."""
+    return int_in("--" + name.replace("_", "-"), *INT_BOUNDS[name])
+
+
+def _any_int(name: str):
+    """An integer option whose bounds depend on the others (``--down-uplink``: one of the
+    ``--uplinks``): ``sim.run`` checks them."""
+    return checked(lambda t: int(t, 10), lambda v: True, f"{name} must be an integer, got {{got}}")
+
+
+def _as_option(message: str, param: str | None) -> str:
+    """A ParamError's message with its parameter named as the option that sets it: ``down_uplink``
+    -> ``--down-uplink``."""
+    if not param:
+        return message
+    return re.sub(rf"(?<![\w-]){re.escape(param)}(?!\w)", "--" + param.replace("_", "-"), message)
+
 _seconds = csv_of(float, "--flush-at wants seconds like 0.3,12, got {got}")
 
 
@@ -47,23 +67,23 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--ingress-filter", action="store_const", const=True, default=None)
     r.add_argument("--bundle", action="store_const", const=True, default=None,
                    help="bundle the uplinks into one PPP Multilink link to provider 1")
-    r.add_argument("--uplinks", type=_uplinks)
-    r.add_argument("--seed", type=nonneg_int("--seed"))
-    r.add_argument("--size", type=nonneg_int("--size"), help="bytes per download (all downloads of a run: at most %d bytes)" % MAX_TRANSFER)
-    r.add_argument("--connections", type=nonneg_int("--connections"))
-    r.add_argument("--messages", type=nonneg_int("--messages"), help="echo: messages to echo")
-    r.add_argument("--msg-size", type=nonneg_int("--msg-size"), help="echo: bytes per message")
-    r.add_argument("--pings", type=nonneg_int("--pings"), help="ping: echo requests to send")
-    r.add_argument("--subflows", type=nonneg_int("--subflows"), help="mptcp: subflows")
+    r.add_argument("--uplinks", type=_count("uplinks"))
+    r.add_argument("--seed", type=_count("seed"))
+    r.add_argument("--size", type=_count("size"), help="bytes per download (all downloads of a run: at most %d bytes)" % MAX_TRANSFER)
+    r.add_argument("--connections", type=_count("connections"))
+    r.add_argument("--messages", type=_count("messages"), help="echo: messages to echo")
+    r.add_argument("--msg-size", type=_count("msg_size"), help="echo: bytes per message")
+    r.add_argument("--pings", type=_count("pings"), help="ping: echo requests to send")
+    r.add_argument("--subflows", type=_count("subflows"), help="mptcp: subflows")
     r.add_argument("--uplink-addrs", type=_addrs, metavar="A,B,...",
                    help="the uplinks' addresses (default 100.0.0.1,150.0.0.1,...)")
     r.add_argument("--remote-addrs", type=_addrs, metavar="A,B",
                    help="the remote hosts' addresses (default 200.0.0.1,210.0.0.1)")
-    r.add_argument("--port-base", type=nonneg_int("--port-base"), help="first source port of the LAN hosts")
+    r.add_argument("--port-base", type=_count("port_base"), help="first source port of the LAN hosts")
     r.add_argument("--flush-at", type=_seconds, metavar="T,T,...",
                    help="ip route flush cache at these times (s, 0..%d)" % MAX_SECONDS)
     r.add_argument("--down-at", type=a_time, metavar="T", help="uplink --down-uplink's line fails at T s")
-    r.add_argument("--down-uplink", type=nonneg_int("--down-uplink"), metavar="K",
+    r.add_argument("--down-uplink", type=_any_int("--down-uplink"), metavar="K",
                    help="which uplink fails (1-based, default 2)")
     r.add_argument("--read-timeout", type=a_time, metavar="T",
                    help="a downloading client closes after T s without data")
@@ -97,6 +117,9 @@ def _run(args) -> int:
         return _fail(f"unknown scenario {args.scenario!r}: allowed are {', '.join(SCENARIOS)}")
     if args.pcap is not None and not args.pcap.strip():
         return _fail(f"--pcap {args.pcap!r}: give the name of the file to write")
+    if args.pcap == "-":
+        return _fail("--pcap -: standard output carries the trace; give the capture a file name "
+                     "(--pcap run.pcapng, then tshark -r run.pcapng)")
     if args.summary_only and args.format != "text":
         return _fail("--summary-only is for --format text: the JSON always holds the summary "
                      "(read its \"summary\")")
@@ -109,7 +132,9 @@ def _run(args) -> int:
                  if getattr(args, k) is not None}
     try:
         result = run(args.scenario, **overrides)
-    except (ParamError, RouteError) as e:
+    except ParamError as e:
+        return _fail(_as_option(str(e), e.param))
+    except RouteError as e:
         return _fail(str(e))
     if args.format == "json":
         out = result.json_chunks()

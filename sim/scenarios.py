@@ -156,6 +156,8 @@ class Params:
                 raise ParamError(f"{name} must be true or false, got {getattr(self, name)!r}", name)
         for name, (lo, hi) in INT_BOUNDS.items():
             v = getattr(self, name)
+            if name == "down_uplink" and type(v) is int and type(self.uplinks) is int:
+                continue                                    # one of the uplinks: checked below
             if type(v) is not int or not lo <= v <= hi:     # else _integer finds nothing wrong
                 _integer(name, v, lo, hi)
         for name, (lo, hi, lo_open) in NUMBER_BOUNDS.items():
@@ -181,7 +183,8 @@ class Params:
         if self.flush_at and self.multipath not in CACHED_POLICIES:
             raise ParamError(f"flush_at flushes the route cache: multipath {self.multipath} has none "
                              f"(use {_CACHED})", "flush_at")
-        if self.down_uplink > self.uplinks and (self.down_at is not None or self.down_uplink != 2):
+        if self.down_uplink < 1 or self.down_uplink > self.uplinks and (self.down_at is not None
+                                                                       or self.down_uplink != 2):
             why = (f"the line of uplink {self.down_uplink} fails at {self.down_at:g} s"
                    if self.down_at is not None else "no such uplink")
             raise ParamError(f"down_uplink {self.down_uplink} out of range: allowed 1..{self.uplinks} "

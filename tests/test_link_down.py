@@ -104,7 +104,7 @@ def test_down_at_is_deterministic_and_in_the_pcap():
 
 
 @pytest.mark.parametrize("args,msg", [
-    (["--down-uplink", "3"], "down_uplink 3 out of range: allowed 1..2"),
+    (["--down-uplink", "3"], "--down-uplink 3 out of range: allowed 1..2"),
     (["--down-at", "soon"], "--down-at: wants a time in seconds >= 0 like 1.5, got 'soon'"),
     (["--read-timeout", "-2"], "--read-timeout: wants a time in seconds >= 0 like 1.5, got '-2'"),
     (["--down-at", "0.5", "--bundle"], "with bundle the lines are one link"),
