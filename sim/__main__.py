@@ -145,14 +145,10 @@ def _run(args) -> int:
     if not args.pcap:
         write_stdout(out)
         return 0
-    try:
-        from .pcap import pcapng_bytes
-        data = pcapng_bytes(result)
-    except ImportError:
-        return _fail("--pcap needs scapy: pip install -r requirements.txt")
+    from .pcap import pcapng_blocks
     # the capture appears only once the trace was written: a failing output leaves no file
     try:
-        write_file_then_stdout(args.pcap, lambda f: f.write(data), out)
+        write_file_then_stdout(args.pcap, lambda f: f.writelines(pcapng_blocks(result)), out)
     except OutputError:
         raise
     except OSError as e:

@@ -7,7 +7,8 @@ import subprocess
 import pytest
 
 import sim
-from sim.pcap import hops, to_scapy
+from sim.packet import ICMP, TCP, UDP
+from sim.pcap import hops, to_bytes, to_scapy
 
 TSHARK = shutil.which("tshark")
 
@@ -31,6 +32,21 @@ def test_nat_rewritten_packet_has_correct_checksums():
     rebuilt = IP(bytes(fresh))
     assert rebuilt[IP].chksum == back[IP].chksum and rebuilt[TCP].chksum == back[TCP].chksum
     assert back[IP].len == nat.pkt.wire_len()
+
+
+def test_packet_bytes_are_scapys_byte_for_byte():
+    """sim.pcap.to_bytes puts the headers together itself; scapy's bytes (to_scapy) are the
+    reference: the first and last packets of every scenario and every MPTCP option kind,
+    each checked against them."""
+    kinds = set()
+    for scenario in sim.SCENARIOS:
+        pkts = [e.pkt for e in sim.run(scenario, seed=1).events if e.pkt is not None]
+        mptcp = {type(p.l4.mptcp): p for p in pkts if type(p.l4) is TCP and p.l4.mptcp}
+        for p in pkts[:120] + pkts[-120:] + list(mptcp.values()):
+            assert to_bytes(p) == bytes(to_scapy(p)), (scenario, p)
+            kinds.add(type(p.l4).__name__ + (f"+{type(p.l4.mptcp).__name__}" if type(p.l4) is TCP and p.l4.mptcp
+                                             else ""))
+    assert {"TCP", "UDP", "ICMP", "TCP+MpCapable", "TCP+MpJoin", "TCP+Dss"} <= kinds, kinds
 
 
 def test_pcap_is_byte_identical_for_the_same_seed(tmp_path):
