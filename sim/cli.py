@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import re
 import sys
 
 
@@ -55,6 +56,10 @@ def checked(parse, ok, wants: str, bad: str | None = None):
 
 
 def _int(text: str) -> int:
+    """An integer written in ASCII digits (Python's int() also reads other scripts' digits,
+    '３' or '٣', which nobody means on a command line)."""
+    if not re.fullmatch(r"\s*[+-]?[0-9]+(_[0-9]+)*\s*", text):
+        raise ValueError(text)
     return int(text, 10)
 
 

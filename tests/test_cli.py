@@ -47,6 +47,7 @@ def test_run_json_and_pcap(tmp_path):
     (["run", "equalize-nat", "--seed", "-3"], ["'-3'", "--seed must be an integer 0..9223372036854775807"]),
     (["run", "equalize-nat", "--seed", "abc"], ["'abc'", "--seed must be an integer 0..9223372036854775807"]),
     (["run", "equalize-nat", "--size", "-5"], ["--size must be an integer 1..100000000, got '-5'"]),
+    (["run", "equalize-nat", "--seed", "\uff13"], ["'\uff13'", "--seed must be an integer"]),   # a full-width 3
     (["run", "equalize-nat", "--size", "0"], ["--size must be an integer 1..100000000, got '0'"]),
     (["run", "equalize-nat", "--down-uplink", "0"], ["--down-uplink 0 out of range: allowed 1..2"]),
     (["run", "equalize-nat", "--down-uplink", "3"], ["--down-uplink 3 out of range: allowed 1..2"]),
