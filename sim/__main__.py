@@ -11,7 +11,7 @@ import argparse
 import re
 import sys
 
-from .cli import OneLineParser, a_time, checked, csv_of, fail, int_in
+from .cli import OneLineParser, a_time, any_int, csv_of, fail, int_in
 from ._io import OutputError, write_file_then_stdout, write_stdout
 from .fib import RouteError
 from .policies import POLICIES
@@ -22,17 +22,9 @@ from .tcp import CONGESTION_CONTROLS, REMOTE_BEHAVIOURS, TCP_PROFILES
 PROG = "python -m sim"
 
 
-
-
 def _count(name: str):
     """An integer option, in the bounds ``sim.run`` allows it (``--size`` -> INT_BOUNDS["size"])."""
     return int_in("--" + name.replace("_", "-"), *INT_BOUNDS[name])
-
-
-def _any_int(name: str):
-    """An integer option whose bounds depend on the others (``--down-uplink``: one of the
-    ``--uplinks``): ``sim.run`` checks them."""
-    return checked(lambda t: int(t, 10), lambda v: True, f"{name} must be an integer, got {{got}}")
 
 
 def _as_option(message: str, param: str | None) -> str:
@@ -41,6 +33,7 @@ def _as_option(message: str, param: str | None) -> str:
     if not param:
         return message
     return re.sub(rf"(?<![\w-]){re.escape(param)}(?!\w)", "--" + param.replace("_", "-"), message)
+
 
 _seconds = csv_of(float, "--flush-at wants seconds like 0.3,12, got {got}")
 
@@ -83,7 +76,7 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--flush-at", type=_seconds, metavar="T,T,...",
                    help="ip route flush cache at these times (s, 0..%d)" % MAX_SECONDS)
     r.add_argument("--down-at", type=a_time, metavar="T", help="uplink --down-uplink's line fails at T s")
-    r.add_argument("--down-uplink", type=_any_int("--down-uplink"), metavar="K",
+    r.add_argument("--down-uplink", type=any_int("--down-uplink"), metavar="K",     # one of the uplinks: run() checks
                    help="which uplink fails (1-based, default 2)")
     r.add_argument("--read-timeout", type=a_time, metavar="T",
                    help="a downloading client closes after T s without data")
