@@ -16,7 +16,7 @@ from ._io import OutputError, write_file_then_stdout, write_stdout
 from .fib import RouteError
 from .policies import POLICIES
 from .natmodels import REGISTRY as NAT_REGISTRY, names as nat_models
-from .scenarios import INT_BOUNDS, MAX_SECONDS, MAX_TRANSFER, SCENARIOS, ParamError, run
+from .scenarios import INT_BOUNDS, MAX_SECONDS, MAX_TRANSFER, SCENARIOS, WORKLOAD, ParamError, run, workload_of
 from .tcp import CONGESTION_CONTROLS, REMOTE_BEHAVIOURS, TCP_PROFILES
 
 PROG = "python -m sim"
@@ -123,6 +123,11 @@ def _run(args) -> int:
                                                "port_base", "bundle", "flush_at", "down_at",
                                                "down_uplink", "read_timeout")
                  if getattr(args, k) is not None}
+    unused = sorted(WORKLOAD.intersection(overrides) - workload_of(args.scenario))
+    if unused:
+        opts = ", ".join("--" + k.replace("_", "-") for k in sorted(workload_of(args.scenario)))
+        return _fail(f"--{unused[0].replace('_', '-')} does not apply to {args.scenario}, which would run "
+                     f"the same without it: its workload options are {opts}")
     try:
         result = run(args.scenario, **overrides)
     except ParamError as e:

@@ -337,6 +337,22 @@ def _udp(net, p):
     return {"udp": [UdpEcho(net["local1"], net["remote1"], p.pings, S)]}
 
 
+# The parameters that set a scenario's workload, and which of them each workload reads (the
+# command line refuses one that would change nothing; the others -- the network's, its events --
+# apply to every scenario).
+WORKLOAD = frozenset({"size", "connections", "read_timeout", "idle", "pings", "messages", "msg_size",
+                      "subflows"})
+_DOWNLOADS = frozenset({"size", "connections", "read_timeout"})
+USES = {_one_download: _DOWNLOADS, _thought: _DOWNLOADS, _expiry: _DOWNLOADS | {"idle"},
+        _uplink_down: _DOWNLOADS, _pings: frozenset({"pings"}), _udp: frozenset({"pings"}),
+        _echo: frozenset({"messages", "msg_size"}), _mptcp: frozenset({"size", "subflows"})}
+
+
+def workload_of(scenario: str) -> frozenset:
+    """The workload parameters ``scenario`` reads."""
+    return USES[SCENARIOS[scenario].setup]
+
+
 SCENARIOS: dict[str, Scenario] = {s.name: s for s in [
     Scenario("connection-level", "LARTC 4.2.2: one download; its route is cached, so every packet "
              "takes the uplink chosen for the first one", {}, _one_download),
