@@ -38,7 +38,7 @@ def parser() -> argparse.ArgumentParser:
                                               "(run from the repository's root)",
                        label="", rewrite=_MISSING_COMMAND)
     sub = ap.add_subparsers(dest="cmd", metavar="command", required=True)
-    student = "the student id: 1-64 letters, digits, '_', '.', '@' or '-'"
+    student = "the student id: 1-64 ASCII letters, digits, '_', '.', '@' or '-'"
     chapter = "the chapter number (2-10; default: all chapters)"
 
     s = sub.add_parser("sheet", help="a student's exercise set, or the instructor's key (--key)")

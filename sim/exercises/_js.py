@@ -129,7 +129,7 @@ JS = r"""/* 1 + 1 < 1 exercises: the page's checker.  Mirrors sim/exercises/mode
   }
   function checkStudent(id) {
     if (!id) return "Type your student id first.";
-    if (!POOL_RE.test(id)) return "Not a student id: " + q(id) + " -- use 1-64 letters, digits, '_', '.', '@' or '-', "
+    if (!POOL_RE.test(id)) return "Not a student id: " + q(id) + " -- use 1-64 ASCII letters, digits, '_', '.', '@' or '-', "
       + "starting with a letter or digit.";
     if (id === "book") return "'book' is the book's own example, not a student id.";
     return "";

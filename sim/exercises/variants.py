@@ -88,7 +88,7 @@ def keyed(secret: str, text: str) -> bytes:
 
 def check_student(student: str) -> str:
     if not isinstance(student, str) or not STUDENT_RE.match(student):
-        raise StudentError(f"bad student id {student!r}: use 1-64 letters, digits, '_', '.', '@' or '-', "
+        raise StudentError(f"bad student id {student!r}: use 1-64 ASCII letters, digits, '_', '.', '@' or '-', "
                            f"starting with a letter or digit")
     return student
 
@@ -100,7 +100,7 @@ def env_course() -> str:
 
 def check_course(course: str) -> str:
     if course and (not isinstance(course, str) or not STUDENT_RE.match(course)):
-        raise StudentError(f"bad course id {course!r}: use 1-64 letters, digits, '_', '.', '@' or '-', "
+        raise StudentError(f"bad course id {course!r}: use 1-64 ASCII letters, digits, '_', '.', '@' or '-', "
                            f"starting with a letter or digit")
     return course
 
