@@ -281,20 +281,20 @@ def test_a_judge_gives_the_verdict_of_every_seed_run_with_its_trace(ex_id, k):
 
 
 @pytest.mark.parametrize("scenario", ["equalize-nat", "mptcp", "icmp-equalize-nat"])
-def test_packet_bytes_and_dissections_kept_by_value_are_scapys(scenario):
-    """sim.pcap.to_bytes keeps the bytes it built by packet, and pktpane.dissect its reading by
+def test_packet_bytes_are_scapys_and_dissections_kept_by_bytes_are_read_anew(scenario):
+    """sim.pcap.to_bytes builds a packet's bytes itself, and pktpane.dissect keeps its reading by
     bytes: asked again (a replay's next step, its pcapng), each gives what scapy builds and
-    reads anew, and a packet seen at many hops is built once per distinct record."""
+    reads anew, and a packet seen at many hops is read once per distinct record."""
     from sim import pcap
     from sim.view import pktpane
-    pcap._bytes_of.cache_clear()
+    pktpane.dissect.cache_clear()
     r = sim.run(scenario, seed=3, size=5000)
     pkts = [e.pkt for e in r.events if e.pkt is not None]
     for pkt in pkts + pkts[::-1]:
         raw = pcap.to_bytes(pkt)
         assert raw == bytes(pcap.to_scapy(pkt))
         assert pktpane.dissect(raw) == pktpane.dissect.__wrapped__(raw)
-    assert pcap._bytes_of.cache_info().currsize == len({(type(p.l4), p) for p in pkts}) < len(pkts)
+    assert pktpane.dissect.cache_info().currsize == len({pcap.to_bytes(p) for p in pkts}) < len(pkts)
 
 
 def test_a_replays_steps_are_the_plain_filters():

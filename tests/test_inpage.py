@@ -219,10 +219,9 @@ def test_run_and_draw_are_the_static_players(monkeypatch):
 
 
 def test_the_workers_memos_change_nothing(monkeypatch):
-    """use_renderer's caches (DOT text, packet bytes, dissections) give the same replay, twice."""
-    from sim import pcap
+    """use_renderer's caches (DOT text, dissections) give the same replay, twice."""
     from sim.view import Player, pktpane
-    for mod, name in ((_dot, "RENDERER"), (_dot, "clean"), (pcap, "to_bytes"), (pktpane, "dissect")):
+    for mod, name in ((_dot, "RENDERER"), (_dot, "clean"), (pktpane, "dissect")):
         monkeypatch.setattr(mod, name, getattr(mod, name))         # restored after the test
     calls = []
 

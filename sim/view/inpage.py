@@ -101,13 +101,11 @@ def _memo(fn, key=lambda x: x):
 
 def use_renderer(layout) -> None:
     """Draw DOT with ``layout(dot_text) -> svg_text`` (Graphviz compiled to WebAssembly; ``_dot``
-    keeps each drawn DOT text's SVG), and build and dissect each distinct packet once (scapy's
-    ``sim.pcap.to_bytes`` and ``pktpane.dissect`` are the slowest parts of a replay under
-    Pyodide; a ``Packet`` is an immutable value, and both results are only read)."""
-    from .. import pcap
+    keeps each drawn DOT text's SVG), and dissect each distinct packet's bytes once (scapy's
+    reading, ``pktpane.dissect``, is one of the slowest parts of a replay under Pyodide; the
+    result is only read)."""
     from . import _dot, pktpane
     _dot.RENDERER = lambda sources: [str(layout(s)) for s in sources]
-    pcap.to_bytes = _memo(pcap.to_bytes, key=lambda pkt: (type(pkt.l4), pkt))
     pktpane.dissect = _memo(pktpane.dissect)
 
 
