@@ -8,9 +8,16 @@ import struct
 import pytest
 
 from sim import SCENARIOS
+from sim.scenarios import workload_of
 from helpers import cli
 
-SMALL = ["--seed", "2", "--size", "5000", "--pings", "3", "--messages", "3", "--msg-size", "500"]
+# a small run of each scenario: the workload options it reads (the CLI refuses the others)
+SIZES = {"size": "5000", "pings": "3", "messages": "3", "msg_size": "500"}
+
+
+def small(scenario: str) -> list[str]:
+    return ["--seed", "2"] + [x for k, v in SIZES.items() if k in workload_of(scenario)
+                              for x in ("--" + k.replace("_", "-"), v)]
 
 
 
@@ -33,12 +40,12 @@ def pcapng_frames(data: bytes) -> list[tuple[int, bytes]]:
 
 @pytest.mark.parametrize("scenario", list(SCENARIOS))
 def test_every_scenario_in_text_json_and_pcapng(scenario, tmp_path):
-    code, text, err = cli(["run", scenario, *SMALL])
+    code, text, err = cli(["run", scenario, *small(scenario)])
     assert code == 0 and err == "", err
-    code, summary, err = cli(["run", scenario, *SMALL, "--summary-only"])
+    code, summary, err = cli(["run", scenario, *small(scenario), "--summary-only"])
     assert code == 0 and err == ""
     pcap = tmp_path / f"{scenario}.pcapng"
-    code, js, err = cli(["run", scenario, *SMALL, "--format", "json", "--pcap", str(pcap)])
+    code, js, err = cli(["run", scenario, *small(scenario), "--format", "json", "--pcap", str(pcap)])
     assert code == 0 and err == "", err
     d = json.loads(js)
     assert d["schema"] == 1 and d["scenario"] == scenario and d["params"]["seed"] == 2
