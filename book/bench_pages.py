@@ -22,7 +22,6 @@ import argparse
 import functools
 import gzip
 import http.server
-import re
 import statistics
 import sys
 import threading

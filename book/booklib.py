@@ -15,6 +15,7 @@ import base64
 import html
 import io
 import math
+import re
 import sys
 from pathlib import Path
 
@@ -178,7 +179,6 @@ def readable_width(svg: bytes) -> int | None:
     is ``MIN_TEXT_PX`` -- at most the drawing's own width; None if it has no text or no size.
     Both write their sizes in points over a viewBox in points; graphviz may scale its drawing
     (its first group's ``scale(s s)``)."""
-    import re
     text = svg.decode("utf-8", "replace")
     box = re.search(r'viewBox="[-\d.]+[ ,]+[-\d.]+[ ,]+([\d.]+)', text)
     width = re.search(r'<svg\b[^>]*?\swidth="([\d.]+)pt"', text)
