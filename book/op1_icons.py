@@ -25,7 +25,7 @@ SCRIPT = re.compile(r'[ \t]*<script\b[^>]*\bsrc="[^"]*/fontawesome\.js[^"]*"[^>]
 #: an empty ``<i>`` or ``<span>``: FontAwesome's icon elements, whose glyph the stylesheet adds
 ICON_TAG = re.compile(r"<(i|span)\s([^>]*)>(\s*)</\1>")
 CLASS = re.compile(r'\bclass="([^"]*)"')
-#: FontAwesome's style classes; an icon's own class is ``fa-`` and its name.
+#: FontAwesome's style classes; an icon's own class is ``fa-`` and its name (``fa-bars``).
 STYLES = {"fa", "fas", "far", "fab", "fa-solid", "fa-regular", "fa-brands"}
 
 
@@ -59,4 +59,13 @@ def setup(app):
         templates.render = render_page
 
     app.connect("builder-inited", builder_inited)
-    return {"parallel_read_safe": True, "parallel_write_safe": True}
+    # What this module does shows only in the pages written: a new version of it must write
+    # them all again, not only those whose source changed.  Sphinx starts from a fresh build
+    # environment when an extension's env_version changes: this file's digest is that version.
+    return {"parallel_read_safe": True, "parallel_write_safe": True, "env_version": _digest()}
+
+
+def _digest() -> int:
+    import hashlib
+    from pathlib import Path
+    return int.from_bytes(hashlib.sha256(Path(__file__).read_bytes()).digest()[:4], "big")
