@@ -19,7 +19,9 @@ Every page the book writes (the HTML builder's ``templates.render``, wrapped):
 """
 from __future__ import annotations
 
+import hashlib
 import re
+from pathlib import Path
 
 SCRIPT = re.compile(r'[ \t]*<script\b[^>]*\bsrc="[^"]*/fontawesome\.js[^"]*"[^>]*></script>\n?')
 #: an empty ``<i>`` or ``<span>``: FontAwesome's icon elements, whose glyph the stylesheet adds
@@ -66,6 +68,4 @@ def setup(app):
 
 
 def _digest() -> int:
-    import hashlib
-    from pathlib import Path
     return int.from_bytes(hashlib.sha256(Path(__file__).read_bytes()).digest()[:4], "big")
