@@ -182,8 +182,8 @@ def readable_width(svg: bytes) -> int | None:
     text = svg.decode("utf-8", "replace")
     box = re.search(r'viewBox="[-\d.]+[ ,]+[-\d.]+[ ,]+([\d.]+)', text)
     width = re.search(r'<svg\b[^>]*?\swidth="([\d.]+)pt"', text)
-    sizes = [float(v) for v in re.findall(r'font-size(?:="|:\s*)([\d.]+)|font:\s*([\d.]+)px', text)
-             for v in v if v]
+    sizes = [float(attr or style) for attr, style in
+             re.findall(r'font-size(?:="|:\s*)([\d.]+)|font:\s*([\d.]+)px', text)]
     if not (box and width and sizes) or min(sizes) <= 0:
         return None
     scale = re.search(r'transform="scale\(([\d.]+)', text)
