@@ -4,7 +4,10 @@ README with the upstream issue it belongs to.
 
 - ``_templates/``: the theme's search button, colour-mode button and logo link (their accessible
   names contain their visible text; the logo link sits in a landmark).
-- ``_assets/a11y/op1-a11y.css``: colours the theme's dark mode gets wrong on the book's own output.
+- ``_assets/a11y/op1-a11y.css``: colours the theme's dark mode gets wrong on the book's own output,
+  the theme's icon glyphs with an empty alternative text, and the fade at the edge of a figure that
+  scrolls sideways.
+- ``_assets/a11y/op1-a11y.js``: a figure's box is a keyboard stop only while it scrolls.
 - the references page: docutils writes its citations as ``<div role="list">`` of
   ``role="doc-biblioentry"`` items, a role DPUB-ARIA 1.1 deprecated (it is not a list item), so the
   list had no valid items; they become ``role="listitem"``.
@@ -16,6 +19,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 CSS = "op1-a11y.css"
+JS = "op1-a11y.js"
 
 
 def citations_as_list_items(body: str) -> str:
@@ -33,7 +37,15 @@ def setup(app):
         if body and "doc-biblioentry" in body:
             context["body"] = citations_as_list_items(body)
 
+    def doctree_read(app, doctree):
+        # the page whose citations this rewrites is written again when this file changes
+        from docutils import nodes
+        if next(iter(doctree.findall(nodes.citation)), None) is not None:
+            app.env.note_dependency(__file__)
+
     app.connect("config-inited", config_inited)
+    app.connect("doctree-read", doctree_read)
     app.connect("html-page-context", page_context)
     app.add_css_file(CSS)
+    app.add_js_file(JS, loading_method="defer")
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -336,6 +336,17 @@ FIGURE_TEXT_JS = r"""img => {
 }"""
 
 
+# Every box that scrolls sideways (a figure's, a player's): whether it overflows, where it is
+# scrolled to and how far it can go, its tabindex, and the fade at its left and right edges (px).
+SCROLL_BOXES_JS = r"""() => Array.from(document.querySelectorAll('.bl-scroll, .op1-kscroll'))
+  .filter(e => e.offsetParent).map(e => {
+    const cs = getComputedStyle(e);
+    return [e.classList[0], e.scrollWidth > e.clientWidth + 1, e.scrollLeft, e.scrollWidth - e.clientWidth,
+            e.getAttribute('tabindex'), parseFloat(cs.getPropertyValue('--op1-fl')) || 0,
+            parseFloat(cs.getPropertyValue('--op1-fr')) || 0];
+  })"""
+
+
 @pytest.fixture(scope="session")
 def screens_report(server):
     """Every page at a phone's and a laptop's size: page width, the smallest text in each
@@ -347,7 +358,7 @@ def screens_report(server):
         from playwright.sync_api import sync_playwright
     except ImportError:
         _skip_or_fail("the playwright Python package is not installed")
-    report = {"wide": {}, "text": {}, "future": {}, "shots": {}, "figures": {}}
+    report = {"wide": {}, "text": {}, "future": {}, "shots": {}, "figures": {}, "boxes": {}}
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -369,6 +380,7 @@ def screens_report(server):
                     report["future"][(screen, page, k, name)] = el.evaluate(FUTURE_ROWS_JS)
                     if screen == "phone":
                         report["text"][(page, k, name)] = el.evaluate(MIN_TEXT_JS)
+                report["boxes"][(screen, page)] = pg.evaluate(SCROLL_BOXES_JS)
                 for k, img in enumerate(pg.query_selector_all(".bl-figure img")):
                     report["figures"][(screen, page, k)] = img.evaluate(FIGURE_TEXT_JS)
                 if page.endswith("06-equalize-nat"):
@@ -409,6 +421,24 @@ def test_figure_text_is_readable_on_a_phone_and_a_laptop(screens_report):
     small = {k: v for k, v in figs.items() if v[1] < MIN_PLAYER_TEXT_PX}
     print("smallest figure text:", min(v[1] for v in figs.values()))
     assert not small, f"figure text under {MIN_PLAYER_TEXT_PX} CSS px (drawn width, px, text): {small}"
+
+
+def test_a_box_that_scrolls_sideways_shows_it_and_is_a_keyboard_stop(screens_report):
+    """A figure's or a player's box wider than its content (a phone) fades out on each side it
+    can still be scrolled to, and takes the keyboard's focus; a box that does not scroll (a
+    laptop) has no fade and is no tab stop."""
+    boxes = screens_report["boxes"]
+    scrolling = [b for v in boxes.values() for b in v if b[1]]
+    fixed = [b for v in boxes.values() for b in v if not b[1]]
+    assert any(b[0] == "bl-scroll" for b in scrolling) and any(b[0] == "bl-scroll" for b in fixed), boxes
+    bad = []
+    for (screen, page), found in boxes.items():
+        for kind, scrolls, left, most, tabindex, fade_l, fade_r in found:
+            want = ((left > 1, left < most - 1) if scrolls else (False, False), "0" if scrolls else None)
+            if ((fade_l > 0, fade_r > 0), tabindex) != want:
+                bad.append((screen, page, kind, f"scrolled {left:.0f} of {most}", f"fade {fade_l}/{fade_r} px",
+                            f"tabindex {tabindex}"))
+    assert not bad, f"boxes whose fade or tab stop does not match their scrolling: {bad[:8]} ({len(bad)})"
 
 
 def test_a_figures_narrowest_width_is_where_its_smallest_text_is_readable():
