@@ -113,6 +113,10 @@ def _run(args) -> int:
     if args.pcap == "-":
         return _fail("--pcap -: standard output carries the trace; give the capture a file name "
                      "(--pcap run.pcapng, then tshark -r run.pcapng)")
+    no_line_fails = args.down_at is None and SCENARIOS[args.scenario].defaults.get("down_at") is None
+    if args.down_uplink is not None and no_line_fails:
+        return _fail(f"--down-uplink {args.down_uplink} names the uplink whose line fails at --down-at, and no "
+                     f"line fails in {args.scenario}: give --down-at SECONDS too")
     if args.summary_only and args.format != "text":
         return _fail("--summary-only is for --format text: the JSON always holds the summary "
                      "(read its \"summary\")")

@@ -186,7 +186,8 @@ class Result:
         """``text()`` line by line."""
         for e in self.events:
             yield event_text(e) + "\n"
-        yield "\n" + "\n".join(self.summary_text()) + "\n"
+        # the summary, after a blank line that parts it from the events (if any)
+        yield ("\n" if len(self.events) else "") + "\n".join(self.summary_text()) + "\n"
 
     def text(self) -> str:
         return "".join(self.text_chunks())

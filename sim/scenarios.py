@@ -189,8 +189,7 @@ class Params:
                    if self.down_at is not None else "no such uplink")
             raise ParamError(f"down_uplink {self.down_uplink} out of range: allowed 1..{self.uplinks} "
                              f"(one of the {self.uplinks} uplinks; {why}: give down_uplink 1..{self.uplinks}"
-                             f"{'' if self.down_at is None else ', down_at none'} or more uplinks)",
-                             "down_uplink")
+                             " or more uplinks)", "down_uplink")
         if self.down_at is not None and self.bundle:
             raise ParamError("down_at takes a whole uplink down; with bundle the lines are one link "
                              "(use bundle=false)", "down_at")

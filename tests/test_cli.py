@@ -29,6 +29,16 @@ def test_run_text_has_tcpdump_lines_and_summary():
     assert "Flags [S]" in out.stdout and "handshake" in out.stdout
     assert "if1 100.0.0.1" in out.stdout and "route cache: in_hit" in out.stdout
 
+    # the summary follows the events after one blank line
+    lines = out.stdout.splitlines()
+    assert lines[lines.index("") + 1].startswith("scenario equalize-nat:") and lines.count("") == 1
+
+
+def test_a_run_without_events_prints_its_summary_alone():
+    out = cli("run", "ping", "--pings", "0")
+    assert out.returncode == 0 and out.stderr == ""
+    assert out.stdout.startswith("scenario ping:") and "0 of 0 echoes answered" in out.stdout
+
 
 def test_run_json_and_pcap(tmp_path):
     pcap = tmp_path / "x.pcapng"
@@ -49,8 +59,11 @@ def test_run_json_and_pcap(tmp_path):
     (["run", "equalize-nat", "--size", "-5"], ["--size must be an integer 1..100000000, got '-5'"]),
     (["run", "equalize-nat", "--seed", "\uff13"], ["'\uff13'", "--seed must be an integer"]),   # a full-width 3
     (["run", "equalize-nat", "--size", "0"], ["--size must be an integer 1..100000000, got '0'"]),
-    (["run", "equalize-nat", "--down-uplink", "0"], ["--down-uplink 0 out of range: allowed 1..2"]),
-    (["run", "equalize-nat", "--down-uplink", "3"], ["--down-uplink 3 out of range: allowed 1..2"]),
+    (["run", "equalize-nat", "--down-uplink", "0", "--down-at", "1"], ["--down-uplink 0 out of range: allowed 1..2"]),
+    (["run", "equalize-nat", "--down-uplink", "3", "--down-at", "1"], ["--down-uplink 3 out of range: allowed 1..2"]),
+    (["run", "uplink-down", "--down-uplink", "3"], ["--down-uplink 3 out of range: allowed 1..2"]),
+    (["run", "equalize-nat", "--down-uplink", "1"], ["--down-uplink 1", "no line fails in equalize-nat",
+                                                     "--down-at"]),
     (["run", "equalize-nat", "--pcap", "-"], ["--pcap -: standard output carries the trace"]),
     (["run", "equalize-nat", "--uplinks", "99"], ["'99'", "1..16"]),
     (["run", "equalize-nat", "--format", "xml"], ["'xml'", "json"]),
