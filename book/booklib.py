@@ -17,6 +17,7 @@ import io
 import math
 import re
 import sys
+import textwrap
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -155,13 +156,100 @@ def pct(x: float) -> str:
 
 # -- figures ---------------------------------------------------------------------------------
 
-def show(fig, alt: str, caption: str = "") -> None:
-    """Show a matplotlib figure as an SVG ``<img>`` with alt text (and a caption)."""
-    from IPython.display import HTML, display
+#: A plot's second drawing, for a phone: this many inches wide (at matplotlib's 72 pt per inch,
+#: 346 CSS px: a phone's page column, so its text is drawn at its own size, 8 pt = 10.7 px).
+NARROW_INCHES = 3.6
+#: Screens at most this wide show a plot's narrow drawing (a phone, upright or on its side).
+NARROW_SCREEN = "36em"
+
+
+def _svg(fig) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
+    return buf.getvalue()
+
+
+def narrow(fig) -> bytes | None:
+    """``fig`` drawn again for a phone's width (NARROW_INCHES), its layout made anew to fit
+    (matplotlib's constrained layout): side-by-side panels (one row of axes) go one above the
+    other, each with its own tick labels; long labels, names of categories and legend entries
+    are wrapped (the legend goes above its plot), more tightly while the drawing is still wider
+    than NARROW_INCHES.  None for a figure already that narrow."""
+    import warnings
+    w, h = fig.get_size_inches()
+    if w <= NARROW_INCHES * 1.1:
+        return None
+    axes = [a for a in fig.axes if a.get_subplotspec() is not None]
+    specs = [a.get_subplotspec() for a in axes]
+    if len(axes) > 1 and all(s.get_gridspec().nrows == 1 for s in specs):
+        grid = fig.add_gridspec(len(axes), 1)
+        for k, a in enumerate(sorted(axes, key=lambda a: a.get_subplotspec().colspan.start)):
+            a.set_subplotspec(grid[k])
+            a.tick_params(labelleft=True)        # a shared y axis hid the inner panels' labels
+        h = h * len(axes) * 0.8
+    else:
+        h = max(h, NARROW_INCHES * 0.75)
+    # what is wrapped, as the chapter wrote it (the figure was drawn once: tick labels are known)
+    texts = [(a, a.get_xlabel(), a.get_ylabel(), a.get_title(),
+              [(axis, axis.get_majorticklocs(), [t.get_text() for t in axis.get_majorticklabels()],
+                axis.get_majorticklabels()[0].get_fontsize() if axis.get_majorticklabels() else 10)
+               for axis in (a.xaxis, a.yaxis)], _legend_of(a)) for a in axes]
+    fig.set_layout_engine("constrained")
+    for squeeze in (1.0, 0.8, 0.65):
+        height = h
+        for a, xlabel, ylabel, title, ticks, legend in texts:
+            a.set_xlabel(_wrap(xlabel, int(34 * squeeze)))
+            a.set_ylabel(_wrap(ylabel, 30))
+            a.set_title(_wrap(title, int(44 * squeeze)))
+            for axis, locs, names, size in ticks:
+                if any(len(n) > 18 * squeeze for n in names):     # names of categories, not numbers
+                    names = [_wrap(n, int(18 * squeeze)) for n in names]
+                    axis.set_ticks(locs, names)
+                    if axis is a.yaxis:          # room for each name's lines, one above the other
+                        lines = len(names) * max(n.count("\n") + 1 for n in names)
+                        height = max(height, lines * size * 1.4 / 72 + 1.2)
+            if legend is not None:               # above the plot, one entry a line
+                handles, names, size = legend    # points: about 300 / size characters fit
+                a.legend(handles, [_wrap(n, int(300 * squeeze / size)) for n in names], loc="lower left",
+                         bbox_to_anchor=(0, 1.02), frameon=False, fontsize=size)
+        fig.set_size_inches(NARROW_INCHES, height)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")      # a layout that cannot fit everything still draws
+            svg = _svg(fig)
+        if _width_pt(svg) <= NARROW_INCHES * 72 * 1.05:
+            break
+    return svg
+
+
+def _legend_of(a):
+    """(handles, names, font size) of the legend of axes ``a``, or None."""
+    legend = a.get_legend()
+    if legend is None:
+        return None
+    names = [t.get_text() for t in legend.get_texts()]
+    handles, labels = a.get_legend_handles_labels()      # the artists themselves (an error bar's)
+    if labels != names:
+        handles = legend.legend_handles                   # the chapter named them itself
+    return handles, names, legend.get_texts()[0].get_fontsize()
+
+
+def _width_pt(svg: bytes) -> float:
+    m = re.search(rb'<svg\b[^>]*?\swidth="([\d.]+)pt"', svg)
+    return float(m.group(1)) if m else 0.0
+
+
+def _wrap(text: str, width: int) -> str:
+    """``text`` in lines of at most ``width`` characters, if it is longer."""
+    return "\n".join(textwrap.wrap(" ".join(text.split()), width)) if len(text) > width else text
+
+
+def show(fig, alt: str, caption: str = "") -> None:
+    """Show a matplotlib figure as an SVG ``<img>`` with alt text (and a caption), drawn twice:
+    as the chapter drew it, and for a phone's width (``narrow``), shown on a narrow screen."""
+    wide = _svg(fig)
+    phone = narrow(fig)
     pyplot().close(fig)
-    _img(buf.getvalue(), alt, caption)
+    _img(wide, alt, caption, phone)
 
 
 def show_svg(svg: bytes | str, alt: str, caption: str = "") -> None:
@@ -192,20 +280,32 @@ def readable_width(svg: bytes) -> int | None:
     return math.ceil(min(own, MIN_TEXT_PX * float(box.group(1)) / least))
 
 
-def _img(svg: bytes, alt: str, caption: str) -> None:
+def _img(svg: bytes, alt: str, caption: str, phone: bytes | None = None) -> None:
     """The figure: an ``<img>`` as wide as the page, but never so narrow that its text is under
     ``MIN_TEXT_PX``: on a phone a wide figure scrolls sideways in its box (a keyboard stop,
-    as the players' boxes that scroll) instead of shrinking its text to 5 px."""
+    as the players' boxes that scroll) instead of shrinking its text to 5 px.  With ``phone``
+    (a drawing for a phone's width), a screen at most NARROW_SCREEN wide shows that one instead
+    (a style in the figure itself: the book's stylesheet is not in a notebook)."""
     from IPython.display import HTML, display
-    data = base64.b64encode(svg).decode()
     cap = f"<figcaption>{html.escape(caption)}</figcaption>" if caption else ""
+    if phone is None:
+        display(HTML(f'<figure class="bl-figure">{_scroll_img(svg, alt)}{cap}</figure>'))
+        return
+    style = (f"<style>@media (max-width:{NARROW_SCREEN}){{.bl-wide{{display:none}}}}"
+             f"@media not all and (max-width:{NARROW_SCREEN}){{.bl-narrow{{display:none}}}}</style>")
+    display(HTML(f'<figure class="bl-figure">{style}<div class="bl-wide">{_scroll_img(svg, alt)}</div>'
+                 f'<div class="bl-narrow">{_scroll_img(phone, alt)}</div>{cap}</figure>'))
+
+
+def _scroll_img(svg: bytes, alt: str) -> str:
+    data = base64.b64encode(svg).decode()
     need = readable_width(svg)
     img = (f'<img src="data:image/svg+xml;base64,{data}" alt="{html.escape(alt)}" '
            f'style="max-width:100%{f";min-width:{need}px" if need else ""}">')
     if need:
         img = (f'<div class="bl-scroll" tabindex="0" role="group" aria-label="figure, scrolls sideways '
                f'on a narrow screen" style="overflow-x:auto">{img}</div>')
-    display(HTML(f'<figure class="bl-figure">{img}{cap}</figure>'))
+    return img
 
 
 def dot(source: str) -> bytes:

@@ -347,6 +347,15 @@ SCROLL_BOXES_JS = r"""() => Array.from(document.querySelectorAll('.bl-scroll, .o
   })"""
 
 
+# Every plot drawn twice (book/booklib.py ``show``): which drawing is shown, and whether it is
+# wider than the page column (its box scrolls).
+PLOTS_JS = r"""() => Array.from(document.querySelectorAll('.bl-figure'))
+  .filter(f => f.querySelector('.bl-narrow')).map(f => {
+    const shown = Array.from(f.querySelectorAll('.bl-wide, .bl-narrow')).filter(d => d.offsetParent);
+    return [shown.map(d => d.className), shown.length ? shown[0].scrollWidth > f.clientWidth + 1 : null];
+  })"""
+
+
 @pytest.fixture(scope="session")
 def screens_report(server):
     """Every page at a phone's and a laptop's size: page width, the smallest text in each
@@ -358,7 +367,7 @@ def screens_report(server):
         from playwright.sync_api import sync_playwright
     except ImportError:
         _skip_or_fail("the playwright Python package is not installed")
-    report = {"wide": {}, "text": {}, "future": {}, "shots": {}, "figures": {}, "boxes": {}}
+    report = {"wide": {}, "text": {}, "future": {}, "shots": {}, "figures": {}, "boxes": {}, "plots": {}}
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -382,7 +391,9 @@ def screens_report(server):
                         report["text"][(page, k, name)] = el.evaluate(MIN_TEXT_JS)
                 report["boxes"][(screen, page)] = pg.evaluate(SCROLL_BOXES_JS)
                 for k, img in enumerate(pg.query_selector_all(".bl-figure img")):
-                    report["figures"][(screen, page, k)] = img.evaluate(FIGURE_TEXT_JS)
+                    if img.evaluate("i => i.offsetParent !== null"):        # the drawing this screen shows
+                        report["figures"][(screen, page, k)] = img.evaluate(FIGURE_TEXT_JS)
+                report["plots"][(screen, page)] = pg.evaluate(PLOTS_JS)
                 if page.endswith("06-equalize-nat"):
                     el = pg.query_selector("[data-replay]")
                     n = int(el.get_attribute("data-frames"))
@@ -441,6 +452,19 @@ def test_a_box_that_scrolls_sideways_shows_it_and_is_a_keyboard_stop(screens_rep
     assert not bad, f"boxes whose fade or tab stop does not match their scrolling: {bad[:8]} ({len(bad)})"
 
 
+def test_a_phone_shows_each_plot_whole_in_its_narrow_drawing(screens_report):
+    """A plot is drawn twice: a phone shows the drawing made for its width, whole (none of it
+    scrolled out of sight: on a phone a wide plot showed only its left part), a laptop the
+    chapter's own."""
+    plots = screens_report["plots"]
+    found = {screen: sum(len(v) for (s, _), v in plots.items() if s == screen) for screen in SCREENS}
+    assert found["phone"] >= 10 and found["phone"] == found["laptop"], found
+    want = {"phone": ["bl-narrow"], "laptop": ["bl-wide"]}
+    bad = [(screen, page, k, shown, wide) for (screen, page), v in plots.items()
+           for k, (shown, wide) in enumerate(v) if shown != want[screen] or (screen == "phone" and wide)]
+    assert not bad, f"plots not shown whole in the drawing for the screen (shown, wider than the page): {bad}"
+
+
 def test_a_figures_narrowest_width_is_where_its_smallest_text_is_readable():
     """book/booklib.py's ``readable_width``: the width at which the smallest text is MIN_TEXT_PX,
     never more than the drawing's own width; nothing for a drawing without text."""
@@ -453,6 +477,35 @@ def test_a_figures_narrowest_width_is_where_its_smallest_text_is_readable():
     assert bl.readable_width(big) == math.ceil(bl.MIN_TEXT_PX * vbw / 20) < own["big"]
     assert bl.readable_width(small) == math.ceil(own["small"])        # 5 pt text: as drawn, no narrower
     assert bl.readable_width(b'<svg width="10pt" viewBox="0 0 10 10"><rect/></svg>') is None
+
+
+def test_a_plots_narrow_drawing_stacks_its_panels_and_wraps_long_names():
+    """book/booklib.py's ``narrow``: a phone-wide drawing; side-by-side panels one above the
+    other, each with its tick labels; long category names and axis labels wrapped; nothing for
+    a plot already that narrow."""
+    sys.path.insert(0, str(ROOT / "book"))
+    import booklib as bl
+    plt = bl.pyplot()
+    fig, (a, b) = plt.subplots(1, 2, figsize=(8.5, 2.6), sharey=True)
+    a.plot([1, 2], [1, 2], label="a long name for a line in the legend of this plot, wrapped")
+    a.legend()
+    b.barh(["one uplink", "two uplinks, equalize, NAT (the article)"], [1, 2])
+    b.set_xlabel("one 300 kB download over two 2000 kbit/s lines, kbit/s (mean of 10 runs)")
+    bl._svg(fig)                                    # drawn once, as show() draws the wide one
+    svg = bl.narrow(fig).decode()
+    assert float(re.search(r'width="([\d.]+)pt"', svg).group(1)) <= bl.NARROW_INCHES * 72 * 1.05
+    (ax0, ay0, aw, _), (bx0, by0, bw, _) = a.get_position().bounds, b.get_position().bounds
+    assert abs(ax0 - bx0) < 0.1 and ay0 > by0 and aw > 0.6 and bw > 0.4   # one above the other, full width
+    assert all(t.get_visible() for t in b.get_yticklabels()) and b.yaxis.get_tick_params()["labelleft"]
+    names = [t.get_text() for t in b.get_yticklabels()]
+    assert " ".join(names[1].split()) == "two uplinks, equalize, NAT (the article)" and "\n" in names[1]
+    assert all(len(line) <= 18 for n in names for line in n.splitlines()) and "article)" in svg
+    assert max(len(line) for line in b.get_xlabel().splitlines()) <= 34
+    assert all(len(line) <= 30 for t in a.get_legend().get_texts() for line in t.get_text().splitlines())
+    plt.close(fig)
+    small, _ = plt.subplots(figsize=(3.6, 3))
+    assert bl.narrow(small) is None
+    plt.close(small)
 
 
 def test_no_ladder_shows_a_later_step_at_step_1(screens_report):
