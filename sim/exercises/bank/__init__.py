@@ -70,7 +70,8 @@ NEEDS_PYTHON = "Needs Python (Binder or local)"
 
 def python_note(call: str) -> str:
     """The opening of a prompt that needs the simulator run: where, and the exact code."""
-    return (f"**{NEEDS_PYTHON}:** this one runs the simulator, which a static page can't. In Binder (the "
+    return (f"**{NEEDS_PYTHON}:** this one runs the simulator from code of your own (the book's \"Try "
+            f"it live\" panels run one replay at a time, not code). In Binder (the "
             f"launch button at the top of the chapter) or a local Python at the repository's root, run "
             f"`import sim` and then `{call}`.")
 

@@ -77,9 +77,9 @@ def eqnat_survive(student, rng):
                 f"is True)?"),
         hint=(f"Each run is a coin toss: the handshake's first ACK is accepted only when the random "
               f"choice sends it by the SYN's uplink (chance 1/{n}), and the ACK that answers the server's "
-              f"retransmitted SYN+ACK gets another chance. So expect somewhere around 20/{n}, give or "
-              f"take the scatter of 20 tosses (several either way). But the question asks for these 20 "
-              f"seeds exactly -- run them."),
+              f"retransmitted SYN+ACK gets another chance. So expect 20/{n} from the first ACK alone and "
+              f"somewhat more with the second chances, give or take the scatter of 20 tosses (several "
+              f"either way). But the question asks for these 20 seeds exactly -- run them."),
         explanation=(f"{ok} of 20 (the 1/{n} chance for the first ACK predicts {20 / n:.1f})."))
 
 
