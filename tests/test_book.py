@@ -347,6 +347,20 @@ SCROLL_BOXES_JS = r"""() => Array.from(document.querySelectorAll('.bl-scroll, .o
   })"""
 
 
+# The controls of the players, exercises and live panels a finger must hit, visible and smaller
+# than 24 x 24 CSS px (WCAG 2.2's target size, 2.5.8), a check box or radio button with its label
+# (which works it too): [what, width, height].
+SMALL_TARGETS_JS = r"""() => Array.from(document.querySelectorAll(
+    ':is(.op1, .sx-exercise, .op1-livepanel) :is(button, input, select, summary, a[href], [role=button])'))
+  .filter(e => e.offsetParent && getComputedStyle(e).visibility !== 'hidden' && !e.closest('svg'))
+  .map(e => { // a box or a button inside its label: tapping the label works it too
+              const lab = e.closest('label') || (e.labels && e.labels[0]);
+              const r = (lab && /^(checkbox|radio)$/.test(e.type) ? lab : e).getBoundingClientRect();
+              return [e.tagName.toLowerCase() + (e.type ? '[' + e.type + ']' : '') + '.' + (e.className || '') +
+                      ' ' + (e.textContent || e.name || '').trim().slice(0, 24), Math.round(r.width), Math.round(r.height)]; })
+  .filter(([, w, h]) => w < 24 || h < 24)"""
+
+
 # Every plot drawn twice (book/booklib.py ``show``): which drawing is shown, and whether it is
 # wider than the page column (its box scrolls).
 PLOTS_JS = r"""() => Array.from(document.querySelectorAll('.bl-figure'))
@@ -367,7 +381,7 @@ def screens_report(server):
         from playwright.sync_api import sync_playwright
     except ImportError:
         _skip_or_fail("the playwright Python package is not installed")
-    report = {"wide": {}, "text": {}, "future": {}, "shots": {}, "figures": {}, "boxes": {}, "plots": {}}
+    report = {"wide": {}, "text": {}, "future": {}, "shots": {}, "figures": {}, "boxes": {}, "plots": {}, "targets": {}}
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -394,6 +408,8 @@ def screens_report(server):
                     if img.evaluate("i => i.offsetParent !== null"):        # the drawing this screen shows
                         report["figures"][(screen, page, k)] = img.evaluate(FIGURE_TEXT_JS)
                 report["plots"][(screen, page)] = pg.evaluate(PLOTS_JS)
+                if screen == "phone":
+                    report["targets"][page] = pg.evaluate(SMALL_TARGETS_JS)
                 if page.endswith("06-equalize-nat"):
                     el = pg.query_selector("[data-replay]")
                     n = int(el.get_attribute("data-frames"))
@@ -450,6 +466,15 @@ def test_a_box_that_scrolls_sideways_shows_it_and_is_a_keyboard_stop(screens_rep
                 bad.append((screen, page, kind, f"scrolled {left:.0f} of {most}", f"fade {fade_l}/{fade_r} px",
                             f"tabindex {tabindex}"))
     assert not bad, f"boxes whose fade or tab stop does not match their scrolling: {bad[:8]} ({len(bad)})"
+
+
+def test_every_control_is_at_least_24_px_to_tap_on_a_phone(screens_report):
+    """The players', exercises' and live panels' buttons, boxes, sliders, links and summaries
+    are targets of at least 24 x 24 CSS px at 390 px (WCAG 2.2 target size, 2.5.8)."""
+    targets = screens_report["targets"]
+    assert targets, "no page measured"
+    small = {page: v[:6] for page, v in targets.items() if v}
+    assert not small, f"controls under 24 x 24 CSS px on a phone ([what, width, height]): {small}"
 
 
 def test_a_phone_shows_each_plot_whole_in_its_narrow_drawing(screens_report):

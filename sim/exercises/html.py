@@ -38,10 +38,14 @@ CSS = """
   white-space:pre-wrap;overflow-wrap:anywhere}
 .sx-exercise code{background:#eef1f5;padding:0 .2em;border-radius:2px;font-size:.92em}
 .sx-exercise fieldset{border:0;padding:0;margin:.5em 0}
-.sx-exercise label{display:inline-block;margin:.15em 1em .15em 0;cursor:pointer}
-.sx-exercise select,.sx-exercise input.sx-input{font-size:14px;padding:.15em .3em;margin-right:.8em}
+.sx-exercise label{display:inline-flex;align-items:center;gap:.35em;min-height:32px;margin:.1em 1em .1em 0;cursor:pointer}
+/* Touch targets at least 24 CSS px (WCAG 2.2, 2.5.8), and 16 px text in what a phone's keyboard edits
+   (iOS zooms the page into a smaller one). */
+.sx-exercise input[type=radio],.sx-exercise input[type=checkbox]{width:20px;height:20px;margin:0;flex:none}
+.sx-exercise select,.sx-exercise input.sx-input{font-size:16px;padding:.15em .3em;margin-right:.8em;min-height:32px}
+.sx-exercise summary{min-height:28px;padding:.2em 0;cursor:pointer}
 .sx-exercise button{font-size:14px;padding:.25em .9em;margin:.4em .5em .2em 0;border:1px solid #2b6cb0;border-radius:3px;
-  background:#2b6cb0;color:#fff;cursor:pointer}
+  background:#2b6cb0;color:#fff;cursor:pointer;min-height:32px}
 .sx-exercise button.sx-export{background:#fff;color:#2b6cb0}
 .sx-exercise :focus-visible{outline:3px solid #b84d00;outline-offset:2px}
 .sx-feedback{white-space:pre-wrap;margin-top:.4em;padding:.4em .6em;border-radius:3px}
@@ -52,8 +56,8 @@ CSS = """
 .sx-svg svg{max-width:100%;height:auto}
 .sx-key{margin-top:.6em;border-top:1px dashed #a0aec0;padding-top:.4em}
 .sx-student{margin:.2em 0 .6em;padding:.3em .5em;background:#eef3f9;border-radius:3px;font-size:.92em}
-.sx-student button{font-size:13px;padding:.1em .6em;margin:0 0 0 .6em;background:#fff;color:#2b6cb0}
-.sx-student input{font-size:14px;padding:.1em .3em;margin-left:.4em}
+.sx-student button{font-size:14px;padding:.1em .8em;margin:0 0 0 .6em;background:#fff;color:#2b6cb0;min-height:32px}
+.sx-student input{font-size:16px;padding:.1em .3em;margin-left:.4em;min-height:32px}
 .sx-student .sx-bad{color:#9b2c2c}
 .sx-replay{width:100%;height:880px;border:1px solid #c9d3de;border-radius:3px;margin:.4em 0;background:#fff}
 """

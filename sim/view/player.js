@@ -97,16 +97,36 @@
 
       function q(el, sel) { return el.querySelector(sel); }
 
-      // On a narrow screen the network is wider than its box: keep the packet in the middle.
+      // On a narrow screen the network is wider than its box: keep what the step is about in the
+      // middle -- the packet's tag and what is lit for this step (the nodes and the link), if they
+      // fit between the box's faded edges; else the packet's tag on its link (a hop), or the node
+      // (a packet sent, delivered or dropped there: the node whole, its tag as it falls).
+      var FADE = 28;      // px: the faded edge of a box that scrolls (player.css)
       function centreTopo(p) {
         var box = q(p.el, ".op1-topo-scroll");
         if (!box || box.scrollWidth <= box.clientWidth + 1) return;
         var svg = q(box, "svg.op1-topo"), tag = svg && svg.querySelector('[data-el="tag"]');
-        var el = tag && !tag.getAttribute("visibility") ? tag : null;
-        if (!el && p.topoHl.length) el = p.topoHl[0][0];
-        if (!el) return;
-        var r = el.getBoundingClientRect(), b = box.getBoundingClientRect();
-        box.scrollLeft += (r.left + r.width / 2) - (b.left + b.width / 2);
+        var shown = tag && !tag.getAttribute("visibility") ? tag : null;
+        var lit = p.topoHl.filter(function (pair) { return pair[1] !== "hl-down"; });   // down: not this step's
+        var els = lit.map(function (pair) { return pair[0]; });
+        if (shown) els.push(shown);
+        function span(list) {
+          var lo = Infinity, hi = -Infinity;
+          list.forEach(function (e) {
+            var r = e.getBoundingClientRect();
+            if (r.width) { lo = Math.min(lo, r.left); hi = Math.max(hi, r.right); }
+          });
+          return [lo, hi];
+        }
+        var s = span(els);
+        if (s[1] - s[0] > box.clientWidth - 2 * FADE) {
+          var hop = lit.some(function (pair) { return pair[1] === "hl-link"; });
+          var node = lit.filter(function (pair) { return pair[1] !== "hl-link"; })[0];
+          s = span(hop || !node ? (shown ? [shown] : els) : [node[0]]);
+        }
+        if (s[0] === Infinity) return;
+        var b = box.getBoundingClientRect();
+        box.scrollLeft += (s[0] + s[1]) / 2 - (b.left + b.width / 2);
       }
 
       function showTopo(p, f) {
