@@ -86,11 +86,12 @@ class Host(Node):
 
     # -- output -----------------------------------------------------------------------------
 
-    def ip_output(self, pkt: Packet, sk: TcpConn | None = None) -> None:
+    def ip_output(self, pkt: Packet, sk: TcpConn | None = None) -> bool:
         """Like the kernel's ip_output(): route a locally made packet and transmit it.  A
         connection's segment (``sk``: the connection) takes the route the connection keeps,
         as ip_queue_xmit() takes ``sk->dst_cache``: looked up for its first segment, and
-        again once the routing table has changed since."""
+        again once the routing table has changed since.  False if the device's queue was full
+        (``Interface.xmit``)."""
         self.sim.trace.emit(_SEND, self.name, pkt)
         fib = self.fib
         dst = sk.dst_cache if sk is not None else None
@@ -98,12 +99,12 @@ class Host(Node):
             route = fib.lookup(pkt.ip.dst)
             if route is None:
                 self.sim.trace.emit(_DROP, self.name, pkt, Drop.NO_ROUTE)
-                return
+                return True
             nh = route.nexthops[0]
             dst = (fib.genid, self.ifaces[nh.dev], nh.via or pkt.ip.dst)   # (genid, device, next hop)
             if sk is not None:
                 sk.dst_cache = dst
-        dst[1].xmit(pkt, dst[2])
+        return dst[1].xmit(pkt, dst[2])
 
     # -- sockets ----------------------------------------------------------------------------
 

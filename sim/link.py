@@ -42,15 +42,17 @@ class Interface:
         self.up = True              # carrier: a down device sends nothing and receives nothing
         node.sim.devices.append(self)
 
-    def xmit(self, pkt, nexthop: str, size: int = 0) -> None:
+    def xmit(self, pkt, nexthop: str, size: int = 0) -> bool:
         """Queue ``pkt`` for the neighbour that owns ``nexthop`` on this link; ``size``: its
         length on the wire if the caller knows it (a router forwards what it received, the
-        same length), else 0."""
+        same length), else 0.  False if its queue was full: the queueing discipline drops it
+        and ``dev_queue_xmit()`` returns NET_XMIT_DROP, which a local sender's TCP hears (a
+        packet lost otherwise -- the device down, no such neighbour -- goes unnoticed)."""
         sim = self.sim
         if not self.up:
             self.tx_dropped += 1
             sim.trace.emit(_DROP, self.node.name, pkt, Drop.LINK_DOWN)
-            return
+            return True
         now = sim.now
         backlog = self.backlog          # when each packet queued here leaves, oldest first
         if len(backlog) >= self.qlen:
@@ -61,19 +63,19 @@ class Interface:
             if len(backlog) >= self.qlen:
                 self.tx_dropped += 1
                 sim.trace.emit(_DROP, self.node.name, pkt, Drop.QUEUE_FULL)
-                return
+                return False
         link = self.link
         peer = self.peer or link.by_addr.get(nexthop)    # on a LAN segment the next hop's owner
         if peer is None:
             sim.trace.emit(_DROP, self.node.name, pkt, Drop.NO_ROUTE)
-            return
+            return True
         if not size:
             size = pkt.wire_len()
         self.tx_packets += 1
         self.tx_bytes += size
         if link.bundle:
             backlog.append(link.enqueue(self, peer, pkt, size, now))
-            return
+            return True
         busy = self.busy_until
         self.busy_until = done = (busy if busy > now else now) + (size * 8_000_000) // self.bandwidth
         backlog.append(done)
@@ -81,6 +83,12 @@ class Interface:
         sim._seq = seq = sim._seq + 1
         sim._live += 1
         heappush(sim._queue, [done + link.delay, seq, 1, link.arrive, (self, peer, pkt, size)])
+        return True
+
+    def next_room(self) -> int:
+        """When this device's queue next has room: its oldest queued packet's departure."""
+        now = self.sim.now
+        return next((t for t in self.backlog if t > now), now)
 
     def __repr__(self) -> str:
         return f"<{self.label} {self.addr}/{self.prefixlen}>"

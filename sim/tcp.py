@@ -113,7 +113,7 @@ class TcpConn:
                  "deadline", "timer_ev", "dupacks", "bytes_received", "synack_retransmits",
                  "established_by", "established_at", "reset", "ack_sent", "delack_ev",
                  "on_established", "on_data", "on_fin", "on_close", "on_acked", "syn_opt",
-                 "peer_syn_opt", "mp_opt", "on_mp_opt", "dst_cache")
+                 "peer_syn_opt", "mp_opt", "on_mp_opt", "dst_cache", "wake_ev")
 
     def __init__(self, host, local, remote, window: int = 32 * MSS, cc: str = "none",
                  profile: str = DEFAULT_TCP_PROFILE):
@@ -156,6 +156,7 @@ class TcpConn:
         self.retries = 0
         self.deadline: int | None = None    # retransmission timer
         self.timer_ev: list | None = None
+        self.wake_ev: list | None = None    # _push again once the device has room (see _push)
         self.dupacks = 0
         self.bytes_received = 0
         self.synack_retransmits = 0
@@ -196,10 +197,12 @@ class TcpConn:
                              _new(TCP, (self.local[1], self.remote[1], seq & 0xFFFFFFFF, ack & 0xFFFFFFFF,
                                         flags, min(self.window, 65535), opt)), load))
 
-    def _send(self, flags: str, seq: int, load: int = 0) -> None:
+    def _send(self, flags: str, seq: int, load: int = 0) -> bool:
+        """Send a segment by the route the connection keeps; False if this host's device
+        had no room for it (``tcp_transmit_skb()`` failed with NET_XMIT_DROP)."""
         if "A" in flags:
             self.ack_sent = self.rcv_nxt        # every segment with ACK set acknowledges
-        self.host.ip_output(self._make(flags, seq, load), self)     # by the route it keeps
+        return self.host.ip_output(self._make(flags, seq, load), self)
 
     def _delayed_ack(self) -> None:
         """RFC 1122 4.2.3.2 / Linux ``tcp_send_delayed_ack()``: hold the ACK of one
@@ -355,9 +358,17 @@ class TcpConn:
                 n = min(MSS, stop - nxt)
                 end = nxt + n
                 flags = "PA" if end == data_end else "A"
+                if not self._send(flags, nxt, n):
+                    # This host's own device dropped it (its queue full): as tcp_write_xmit()
+                    # stops when tcp_transmit_skb() fails, the segment is not sent -- snd_nxt
+                    # stays, and it goes with the next ACK's _push, or, with nothing in flight
+                    # to bring one, once the device has room.
+                    sent = self.snd_nxt > self.snd_una
+                    if not sent and self.wake_ev is None:
+                        self.wake_ev = self.sim.at(self.dst_cache[1].next_room() - now + 1, self._wake)
+                    break
                 if answer:
                     self.pingpong += 1
-                self._send(flags, nxt, n)
                 self.last_seg = (flags, nxt, n)
                 if end > snd_max:
                     tx_time[end] = now              # new data: last in tx_time (see _sent_at)
@@ -379,6 +390,10 @@ class TcpConn:
             sent = True
         if sent and (self.deadline is None or self.probe_due):
             self._arm_after_send()
+
+    def _wake(self) -> None:
+        self.wake_ev = None
+        self._push()
 
     def _retransmit_first(self) -> None:
         """Resend the oldest unacknowledged segment (or SYN, SYN+ACK, FIN)."""

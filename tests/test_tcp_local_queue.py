@@ -1,0 +1,51 @@
+"""A sender's own device with a full queue: the segment it drops was never sent.
+
+Linux's ``tcp_write_xmit()`` stops when ``tcp_transmit_skb()`` fails (the queueing discipline
+dropped the segment, NET_XMIT_DROP) before it counts the segment as sent: ``snd_nxt`` stays, and
+the segment goes with the next ACK.  So what leaves a server never skips sequence numbers, however
+many of its connections burst at once; before, the simulated server counted the dropped segment
+as sent, and the capture on its link jumped over it (a hole no real stack makes)."""
+from __future__ import annotations
+
+from collections import defaultdict
+
+import pytest
+
+import sim
+from sim.trace import Drop, Ev
+
+
+def _holes(r, link: str, sender: str) -> list:
+    """Data segments on ``link`` from ``sender`` that start past every byte sent before them on
+    their connection: (dport, seq, the highest end so far)."""
+    top: dict[int, int] = {}
+    holes = []
+    for e in r.events:
+        if e.ev is Ev.HOP and e.node == link and e.from_.startswith(sender) and e.pkt.load:
+            port, seq = e.pkt.l4.dport, e.pkt.l4.seq
+            hi = top.get(port)
+            if hi is not None and 0 < (seq - hi) % 2**32 < 2**31:
+                holes.append((port, seq, hi))
+            end = (seq + e.pkt.load) % 2**32
+            if hi is None or 0 < (end - hi) % 2**32 < 2**31:
+                top[port] = end
+    return holes
+
+
+@pytest.mark.parametrize("name, params", [
+    ("hash-l4-nat", {"seed": 1}),
+    ("uplink-down", {"seed": 1}),
+    ("flashget", {"seed": 1, "remote": "rfc"}),
+])
+def test_a_segment_the_senders_own_device_dropped_is_sent_again_in_order(name, params):
+    r = sim.run(name, **params)
+    local = [e for e in r.events if e.ev is Ev.DROP and e.node == "remote1" and e.reason is Drop.QUEUE_FULL]
+    assert local, "the server's own queue never overflowed: the case is not exercised"
+    assert _holes(r, "remote1_link", "remote1:") == []
+    # each segment dropped at the server later left it
+    left = defaultdict(set)
+    for e in r.events:
+        if e.ev is Ev.HOP and e.node == "remote1_link" and e.from_.startswith("remote1:") and e.pkt.load:
+            left[e.pkt.l4.dport].add(e.pkt.l4.seq)
+    lost = [(e.pkt.l4.dport, e.pkt.l4.seq) for e in local if e.pkt.load and e.pkt.l4.seq not in left[e.pkt.l4.dport]]
+    assert not lost, f"segments dropped by the server's own queue and never sent: {lost[:5]}"
