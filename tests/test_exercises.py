@@ -903,12 +903,15 @@ def test_class_folder_lists_what_it_skips_and_mixed_maximums(tmp_path):
     (tmp_path / "alice.JSON").write_text(json.dumps(answer_file("alice", right_answers("alice", chapter_ids(2)))))
     (tmp_path / "bob.json").write_text(json.dumps(answer_file("bob", right_answers("bob", chapter_ids(6)))))
     (tmp_path / "notes.txt").write_text("grading notes")
-    (tmp_path / "late").mkdir()
+    (tmp_path / "late").mkdir()                 # a folder of its own (Moodle's): looked into
+    (tmp_path / "late" / "dan.json").write_text(json.dumps(answer_file("dan", right_answers("dan", chapter_ids(2)))))
+    (tmp_path / "__MACOSX").mkdir()             # an archive's metadata: left out
+    (tmp_path / "__MACOSX" / "._dan.json").write_text("\0\0")
     (tmp_path / "carol.json").symlink_to(tmp_path / "gone.json")       # a link to a file since removed
     r = cli("grade", "--class", str(tmp_path))
     assert r.returncode == 0
-    assert {row["file"] for row in csv_rows(r.stdout)} == {"alice.JSON", "bob.json"}
-    assert "skipped (not *.json answer files): carol.json (a link to nothing), late/, notes.txt" in r.stderr
+    assert {row["file"] for row in csv_rows(r.stdout)} == {"alice.JSON", "bob.json", "late/dan.json"}
+    assert "skipped (not *.json answer files): carol.json (a link to nothing), notes.txt" in r.stderr
     assert "different maximums (2, 3)" in r.stderr and "--chapter N" in r.stderr
     one_line_error(cli("grade", "--class", str(tmp_path), "--chapter", "11"),
                    "no exercises in chapter 11", "2, 3, 4, 5, 6, 7, 8, 9, 10")

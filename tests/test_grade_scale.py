@@ -349,3 +349,71 @@ def test_a_ctrl_c_while_the_pool_starts_its_workers_leaves_none_behind():
         p.communicate()
         pytest.fail("a worker was left running after the Ctrl-C")
     assert (out, err, p.returncode) == ("interrupted\n", "", 0)
+
+
+def test_student_ids_are_case_insensitive_from_the_roster_to_the_gradebook(tmp_path):
+    """An instructor's roster says ``S101``, the student typed ``s101`` in the book (or the other
+    way round): one student, one variant; the gradebook spells them as the roster does."""
+    from sim.exercises.variants import pool_index
+    assert all(pool_index("S101", k) == pool_index("s101", k) for k in BANK)
+    ids = chapter_ids(2)
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "answers-s101.json").write_text(json.dumps(answer_file("s101", right_answers("s101", ids))))
+    (tmp_path / "sub" / "answers-S102.json").write_text(json.dumps(answer_file("S102", right_answers("s102", ids))))
+    (tmp_path / "roster.txt").write_text("S101\ns102\nS103\ns101\n")
+    r = cli("grade", "--class", str(tmp_path / "sub"), "--chapter", "2", "--roster", str(tmp_path / "roster.txt"),
+            "--gradebook", str(tmp_path / "gb.csv"), "-o", str(tmp_path / "files.csv"))
+    assert r.returncode == 0, r.stderr
+    book = {row["student"]: row for row in csv.DictReader((tmp_path / "gb.csv").open())}
+    n = len(ids)
+    assert {s: (b["score"], b["max"]) for s, b in book.items()} == {
+        "S101": (str(n), str(n)), "s102": (str(n), str(n)), "S103": ("0", str(n))}, book
+    assert "not on the roster" not in r.stderr and "another student" not in (tmp_path / "files.csv").read_text()
+    # one student whatever the case they are graded as
+    assert grade("S101", load_answers(tmp_path / "sub" / "answers-s101.json"), chapter=2).score == n
+
+
+def test_a_class_graded_with_the_wrong_chapter_or_secret_is_told_so(tmp_path, monkeypatch):
+    """A wrong --chapter would have written 0 for everyone: refused, naming the chapters the files
+    answer.  A forgotten (or unneeded) course secret refuses most files: one note says which."""
+    ids = chapter_ids(2)
+    (tmp_path / "sub").mkdir()
+    for sid in ("s1", "s2", "s3"):
+        (tmp_path / "sub" / f"answers-{sid}.json").write_text(json.dumps(answer_file(sid, right_answers(sid, ids))))
+    one_line_error(cli("grade", "--class", str(tmp_path / "sub"), "--chapter", "7", "--gradebook",
+                       str(tmp_path / "gb.csv")), "no answer file in", "answers chapter 7 (they answer chapter 2)",
+                   "check --chapter")
+    assert not (tmp_path / "gb.csv").exists()
+    # practice files graded with a secret
+    monkeypatch.setenv(SECRET_ENV, "course-secret-1")          # (the command inherits the environment)
+    r = cli("grade", "--class", str(tmp_path / "sub"), "--chapter", "2")
+    assert r.returncode == 0 and "3 of 3 files were answered on practice pages" in r.stderr, r.stderr
+    # files made with a secret, graded without it
+    (tmp_path / "sec").mkdir()
+    for sid in ("s1", "s2", "s3", "s4"):
+        (tmp_path / "sec" / f"answers-{sid}.json").write_text(json.dumps(answer_file(sid, right_answers(sid, ids))))
+    monkeypatch.delenv(SECRET_ENV)
+    r = cli("grade", "--class", str(tmp_path / "sec"), "--chapter", "2")
+    assert r.returncode == 0 and "4 of 4 files were answered on pages this grader cannot place" in r.stderr, r.stderr
+    assert "--secret-file" in r.stderr
+
+
+def test_files_in_an_lms_folder_per_student_are_graded_and_a_skipped_ones_owner_keeps_no_score(tmp_path):
+    """Moodle's "submissions in folders" puts each upload in a folder of its own: graded.  A
+    roster student whose only file was skipped (``answers-s175.txt``) gets no score, not 0, so
+    that an import leaves their grade alone."""
+    ids = chapter_ids(2)
+    sub = tmp_path / "sub"
+    (sub / "Jane Doe176_12345_assignsubmission_file_").mkdir(parents=True)
+    (sub / "Jane Doe176_12345_assignsubmission_file_" / "answers-s176.json").write_text(
+        json.dumps(answer_file("s176", right_answers("s176", ids))))
+    (sub / "answers-s175.txt").write_text(json.dumps(answer_file("s175", right_answers("s175", ids))))
+    (tmp_path / "roster.txt").write_text("s175\ns176\ns177\n")
+    r = cli("grade", "--class", str(sub), "--chapter", "2", "--roster", str(tmp_path / "roster.txt"),
+            "--gradebook", str(tmp_path / "gb.csv"), "-o", str(tmp_path / "files.csv"))
+    assert r.returncode == 0, r.stderr
+    book = {row["student"]: row["score"] for row in csv.DictReader((tmp_path / "gb.csv").open())}
+    assert book == {"s175": "", "s176": str(len(ids)), "s177": "0"}, book
+    files = {row["student"]: row for row in csv.DictReader((tmp_path / "files.csv").open())}
+    assert "answers-s175.txt was skipped" in files["s175"]["note"]
+    assert files["s176"]["file"] == "Jane Doe176_12345_assignsubmission_file_/answers-s176.json"

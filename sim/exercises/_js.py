@@ -124,14 +124,14 @@ JS = r"""/* 1 + 1 < 1 exercises: the page's checker.  Mirrors sim/exercises/mode
      poolIndex(course, student, exercise), as variants.pool_index computes it in Python. */
   var POOL_RE = /^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$/;      /* variants.STUDENT_RE: what the grader accepts */
   function poolIndex(course, student, exId, size) {
-    var d = sha256(enc.encode("pool|" + course + "|" + student + "|" + exId));
+    var d = sha256(enc.encode("pool|" + course + "|" + student.toLowerCase() + "|" + exId));
     return new DataView(d.buffer).getUint32(0) % size;
   }
   function checkStudent(id) {
     if (!id) return "Type your student id first.";
     if (!POOL_RE.test(id)) return "Not a student id: " + q(id) + " -- use 1-64 ASCII letters, digits, '_', '.', '@' or '-', "
       + "starting with a letter or digit.";
-    if (id === "book") return "'book' is the book's own example, not a student id.";
+    if (id.toLowerCase() === "book") return "'book' is the book's own example, not a student id.";
     return "";
   }
   function idKey(course) { return "sx-student" + (course ? ":" + course : ""); }
@@ -139,7 +139,7 @@ JS = r"""/* 1 + 1 < 1 exercises: the page's checker.  Mirrors sim/exercises/mode
     var id = "";
     try { id = localStorage.getItem(idKey(course)) || ""; } catch (e) { id = ""; }
     if (!id) id = (window.SX_STUDENT || {})[course] || "";
-    return checkStudent(id) ? "" : id;
+    return checkStudent(id) ? "" : id.toLowerCase();     /* ids are case-insensitive: variants.check_student */
   }
   var pooled = [];
   function setStudent(course, id) {
@@ -224,7 +224,7 @@ JS = r"""/* 1 + 1 < 1 exercises: the page's checker.  Mirrors sim/exercises/mode
         var use = function () {
           var v = inp.value.trim(), why = checkStudent(v);
           if (why) { msg.textContent = why; msg.classList.add("sx-bad"); inp.focus(); return; }
-          setStudent(course, v);
+          setStudent(course, v.toLowerCase());
         };
         go.addEventListener("click", use);
         inp.addEventListener("keydown", function (e) { if (e.key === "Enter") { e.preventDefault(); use(); } });

@@ -145,7 +145,7 @@ def grade(student: str, data: dict, chapter: int | None = None, secret: str | No
     the course secret (None: the environment's).  ``others``: the class's student ids,
     to say whose page an answer given on another's came from."""
     try:
-        check_student(student)
+        student = check_student(student)
         chapter = check_chapter(chapter)
     except (StudentError, ExerciseError) as e:
         raise GradeError(str(e)) from None
@@ -162,7 +162,7 @@ def grade(student: str, data: dict, chapter: int | None = None, secret: str | No
         raise GradeError("the answer file names no student (it has no \"student\" field): "
                          "export it again from the student's own page")
     owner = data["student"]
-    if owner != student:
+    if not isinstance(owner, str) or owner.lower() != student:
         raise GradeError(f"this answer file belongs to student {echo(owner)}, not to {student!r}")
     if "course" in data:
         given, ours = data["course"], course_for(None)
@@ -232,7 +232,8 @@ def grade_file(student: str, path, chapter: int | None = None, secret: str | Non
 # -- a class folder --------------------------------------------------------------------------------
 
 def read_roster(path) -> list[str]:
-    """Student ids, one a line (blank lines and ``#`` comments ignored)."""
+    """Student ids, one a line (blank lines and ``#`` comments ignored), as the roster spells them;
+    one id once, whatever its case (ids are case-insensitive)."""
     text = read_text_file(path, "the roster", GradeError)
     ids, bad = [], []
     for n, line in enumerate(text.splitlines(), 1):
@@ -241,7 +242,7 @@ def read_roster(path) -> list[str]:
             continue
         if not STUDENT_RE.match(sid):
             bad.append(f"line {n} {echo(sid)}")
-        elif sid not in ids:
+        elif sid.lower() not in {i.lower() for i in ids}:     # ids are case-insensitive
             ids.append(sid)
     if bad:                                     # every one at once, not one a run
         shown = ", ".join(bad[:5]) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
@@ -414,6 +415,7 @@ class ClassGrades:
     ids: list[str]
     notes: list[str]
     roster: list[str] = field(default_factory=list)     # the roster's ids ([]: none given)
+    spelled: dict[str, str] = field(default_factory=dict)   # id -> as the roster spells it (S101)
 
     def csv(self) -> str:
         """One row per file: student, file, score, max, attempts, error, note, one column per exercise."""
@@ -423,8 +425,9 @@ class ClassGrades:
                            extrasaction="ignore", lineterminator="\n")
         w.writeheader()
         for row in self.rows:
-            w.writerow(dict(row, note="; ".join(row["note"]), attempts="" if row.get("attempts") is None
-                            else row["attempts"]))
+            w.writerow(dict(row, student=self.spelled.get(row["student"], row["student"]),
+                            note="; ".join(row["note"]),
+                            attempts="" if row.get("attempts") is None else row["attempts"]))
         return buf.getvalue()
 
     def maximum(self):
@@ -473,27 +476,37 @@ class ClassGrades:
                     best = {"score": "", "max": self.maximum(), "submitted_at": rows[0].get("submitted_at", "")}
             score, top = best["score"], best["max"]
             pct = f"{100 * score / top:.1f}" if score != "" and top not in ("", 0) else ""
-            w.writerow([student, "" if score == "" else f"{score:g}", top, pct, best.get("submitted_at", "")])
+            w.writerow([self.spelled.get(student, student), "" if score == "" else f"{score:g}", top, pct,
+                        best.get("submitted_at", "")])
         if ungraded:
             notes.append(f"gradebook: no score for {', '.join(ungraded)}: their files could not be graded "
                          f"(the per-file CSV's error column says why)")
         return buf.getvalue(), notes
 
 
-def _answer_files(folder: Path) -> tuple[list[Path], list[str]]:
-    """The ``*.json`` files of ``folder``, and a note naming the entries skipped."""
+def _answer_files(folder: Path) -> tuple[list[Path], list[str], list[str]]:
+    """The ``*.json`` files of ``folder`` and of the folders in it (an LMS may put each
+    student's upload in a folder of its own, as Moodle's "submissions in folders" download
+    does), hidden entries (``.*``, an archive's ``__MACOSX``) left out; a note naming the
+    files skipped, and their paths (from ``folder``)."""
     if not folder.is_dir():
         raise GradeError(f"{folder} is not a folder")
-    listed = sorted(folder.iterdir())
-    files = [f for f in listed if f.is_file() and f.suffix.lower() == ".json"]
-    notes = []
-    skipped = [f.name + ("/" if f.is_dir() else " (a link to nothing)" if f.is_symlink() and not f.exists() else "")
-               for f in listed if f not in files]
-    if skipped:
-        notes.append(f"skipped (not *.json answer files): {', '.join(skipped)}")
+    files, skipped = [], []
+    for top, dirs, names in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "__MACOSX")
+        for name in sorted(names):
+            f = Path(top) / name
+            if name.startswith("."):
+                continue
+            if f.suffix.lower() == ".json" and f.is_file():
+                files.append(f)
+            else:
+                skipped.append(f.relative_to(folder).as_posix()
+                               + (" (a link to nothing)" if f.is_symlink() and not f.exists() else ""))
+    notes = [f"skipped (not *.json answer files): {', '.join(skipped)}"] if skipped else []
     if not files:
         raise GradeError(f"no *.json answer files in {folder}")
-    return files, notes
+    return files, notes, skipped
 
 
 #: The name the export gives an answer file, ``answers-ID.json`` (a browser's second download of
@@ -506,28 +519,32 @@ def _named(stem: str, known: set[str]) -> set[str]:
     of the export's own name (``answers-ID``)."""
     named = _names(stem, known)
     m = EXPORTED_AS.search(stem)
-    if m and not {n.lower() for n in named} & {m.group(1).lower()}:
-        named.add(m.group(1))
+    if m and m.group(1).lower() not in named:
+        named.add(m.group(1).lower())
     return named
 
 
-def _whose(loaded, known: set[str]) -> list[dict]:
+def _whose(loaded, known: set[str], folder: Path) -> list[dict]:
     """A row per loaded file: whose it is, and when it was submitted.  A file is graded as
     the one student its name names (an LMS names what a student uploaded after them; the
     export names it ``answers-ID.json``), whatever the file claims: a file that names another
     student inside is refused for the sender, and the student it names is not touched.  A
     file whose name names nobody (or several) is the student's it names inside, with a note
-    where its name names others; else its name's."""
+    where its name names others; else its name's.  A file in a folder of its own whose name
+    names nobody is named by its folder's name."""
     rows = []
     for f, data in loaded:
         student = data.get("student") if isinstance(data, dict) else None
         named = _named(f.stem, known)
-        row = {"file": f.name, "note": [], "named": named, "submitted_at": submitted_at(data, f)}
+        if not named and f.parent != folder:
+            named = _named(f.parent.name, known)
+        row = {"file": f.relative_to(folder).as_posix(), "note": [], "named": named,
+               "submitted_at": submitted_at(data, f)}
         if len(named) == 1:
             row["student"] = next(iter(named))
         elif isinstance(student, str):
-            row["student"] = student
-            if named and student.lower() not in {n.lower() for n in named}:
+            row["student"] = student.lower() if STUDENT_RE.match(student) else student
+            if named and student.lower() not in named:
                 row["note"].append(f"the file name names {', '.join(sorted(named))}, but the file is "
                                    f"{student if STUDENT_RE.match(student) else echo(student)}'s")
         else:                                   # the file does not say whose it is
@@ -554,11 +571,33 @@ def _fill_scores(rows: list[dict], results) -> list[str]:
     return ids
 
 
+#: Why files were refused, as the per-file CSV's error column says it -> what to do, when many were.
+_WHY_REFUSED = (
+    ("on a practice page made without the course secret",
+     "were answered on practice pages, made without the course secret (the book's own pages never use "
+     "one): grade them without the secret, or hand out pages made with it (page --student ID)"),
+    ("or on one made with a course secret",
+     "were answered on pages this grader cannot place: made with a course secret? give it with "
+     "--secret-file or OP1_COURSE_SECRET"),
+)
+
+
+def _refusals(rows: list[dict]) -> list[str]:
+    """A note for each reason that refused many of the files (a forgotten or unneeded secret)."""
+    notes = []
+    for words, what in _WHY_REFUSED:
+        n = sum(1 for r in rows if words in r.get("error", ""))
+        if n and n * 4 >= len(rows):               # a quarter of the class or more
+            notes.append(f"{n} of {len(rows)} files {what}")
+    return notes
+
+
 def _roster_rows(rows: list[dict], expected: list[str], named_in_files: set[str], chapter: int | None,
-                 maxima: set) -> None:
+                 maxima: set, skipped: list[str] = ()) -> None:
     """Notes on students with several files or not on the roster, and a row (score 0) for
     each student on the roster who sent nothing (out of the graded rows' ``maxima`` when
-    they share one)."""
+    they share one) -- no score, rather than 0, for one whose name a skipped file bears
+    (``answers-s175.txt``): the gradebook then leaves their grade alone."""
     per_student = Counter(r["student"] for r in rows)
     for row in rows:
         who = row["student"]
@@ -570,6 +609,14 @@ def _roster_rows(rows: list[dict], expected: list[str], named_in_files: set[str]
     for sid in expected:
         if sid not in per_student:
             misnamed = [r["file"] for r in rows if sid in r.get("named", ())]
+            theirs = [x for x in skipped if _names(Path(x.split(" (")[0]).stem, {sid})
+                      or _names(Path(x).parent.name, {sid})]
+            if theirs:
+                rows.append({"student": sid, "file": "", "score": "", "submitted_at": "", "max": "",
+                             "error": "", "attempts": "",
+                             "note": [f"no answer file graded: {', '.join(theirs)} was skipped (not a *.json "
+                                      f"answer file); no score, so that an import leaves their grade alone"]})
+                continue
             rows.append({"student": sid, "file": "", "score": 0, "submitted_at": "",
                          "max": len(chapter_ids(chapter)) if chapter else (next(iter(maxima)) if len(maxima) == 1 else ""),
                          "error": "", "attempts": "", "note": ["no answer file" + (
@@ -587,18 +634,27 @@ def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | 
     except ExerciseError as e:
         raise GradeError(str(e)) from None
     secret = secret_for("", secret)              # the environment's, read once here
-    files, notes = _answer_files(Path(folder))
-    expected = read_roster(roster) if roster else []
+    folder = Path(folder)
+    files, notes, skipped = _answer_files(folder)
+    spelled = {sid.lower(): sid for sid in read_roster(roster)} if roster else {}
+    expected = list(spelled)                    # the roster's ids, as the exercises know them
     loaded = []                                 # (file, data or the GradeError that reading it gave)
     for f in files:
         try:
             loaded.append((f, load_answers(f)))
         except GradeError as e:
             loaded.append((f, e))
-    named_in_files = {d["student"] for f, d in loaded if isinstance(d, dict) and isinstance(d.get("student"), str)
-                      and STUDENT_RE.match(d["student"])}
+    if chapter is not None:                     # a wrong --chapter would give every student 0
+        answered = {BANK[k].chapter for f, d in loaded if isinstance(d, dict) and isinstance(d.get("answers"), dict)
+                    for k in d["answers"] if k in BANK}
+        if answered and chapter not in answered:
+            raise GradeError(f"no answer file in {folder} answers chapter {chapter} (they answer chapter"
+                             f"{'s' if len(answered) > 1 else ''} {', '.join(map(str, sorted(answered)))}): "
+                             f"check --chapter")
+    named_in_files = {d["student"].lower() for f, d in loaded if isinstance(d, dict)
+                      and isinstance(d.get("student"), str) and STUDENT_RE.match(d["student"])}
     known = set(expected) | named_in_files
-    rows = _whose(loaded, known)
+    rows = _whose(loaded, known, folder)
     bar = _progress(len(loaded), progress)
     try:
         results = _graded([(row["student"], data) for row, (f, data) in zip(rows, loaded)],
@@ -608,12 +664,13 @@ def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | 
         if bar is not None:
             bar.close()
     ids = _fill_scores(rows, results)
+    notes += _refusals(rows)
     maxima = {r["max"] for r in rows if r["max"] != ""}
-    _roster_rows(rows, expected, named_in_files, chapter, maxima)
+    _roster_rows(rows, expected, named_in_files, chapter, maxima, skipped)
     if len(maxima) > 1:
         notes.append(f"rows are graded out of different maximums ({', '.join(map(str, sorted(maxima)))}): "
                      f"each file is graded on the chapters it answers; give --chapter N to grade one chapter")
-    return ClassGrades(rows, ids, notes, expected)
+    return ClassGrades(rows, ids, notes, expected, spelled)
 
 
 def grade_class(folder, chapter: int | None = None, roster=None, secret: str | None = None,
@@ -633,6 +690,8 @@ def answer_file(student: str, answers: dict, chapter: int | None = None, secret:
     """The answer file for ``answers`` ({id: answer}), tagged with the student's variants
     (computed with ``secret``, or taken from ``variants``) and ``attempts`` ({id: n});
     ``exported``: when it is written (ISO 8601 UTC; default now)."""
+    if isinstance(student, str) and STUDENT_RE.match(student):
+        student = student.lower()               # ids are case-insensitive (check_student)
     secret = secret_for(student, secret)
     out = {}
     for k, v in answers.items():
@@ -658,7 +717,7 @@ def write_answer_file(path, data: dict) -> str:
 # -- sheets -------------------------------------------------------------------------------------
 
 def sheet(student: str, chapter: int | None = None, key: bool = False, secret: str | None = None) -> list[dict]:
-    check_student(student)
+    student = check_student(student)
     check_chapter(chapter)
     return [(instance(k, student, secret).key() if key else instance(k, student, secret).public())
             for k in chapter_ids(chapter)]
@@ -667,14 +726,9 @@ def sheet(student: str, chapter: int | None = None, key: bool = False, secret: s
 HOW_TO_ANSWER = """\
 ## How to answer
 
-Answer on **your own variant**: in the book's chapters, once you have entered
-your student id `{student}` (each exercise asks for it; the browser keeps it),
-or on the HTML page your instructor made for you
-(`python -m sim.exercises page --student {student} ...`) -- the two show the
-same variants. Check each answer
+{where} Check each answer
 there and press *Export my answers*: it downloads `answers-{student}.json`; send
-that file. Answers given before you entered your id (the book's own example)
-are not accepted for `{student}`.
+that file. {not_there}
 
 You may also write the answer file by hand (UTF-8 JSON):
 
@@ -693,13 +747,28 @@ just the setting it changes).
 
 
 def sheet_markdown(student: str, chapter: int | None = None, key: bool = False, secret: str | None = None) -> str:
+    student = check_student(student)
     items = sheet(student, chapter, key, secret)
     title = "Solution key" if key else "Exercise sheet"
     out = [f"# {title} for student `{student}`" + (f", chapter {chapter}" if chapter else ""), "",
            "Every answer is computed by the simulator (`sim.run`) for this student's variant."
            + (" Grade with `python -m sim.exercises grade`." if key else ""), ""]
     if not key:
-        out += [HOW_TO_ANSWER.format(student=student)]
+        if secret_for(student, secret):         # the course's own variants: not the book's
+            where = (f"Answer on **your own variant**, on the HTML page your instructor made for you "
+                     f"(`python -m sim.exercises page --student {student} ...`), which shows this "
+                     f"sheet's variants.")
+            not_there = ("The book's chapters show practice variants, made without your course's secret: "
+                         f"answers given there are not accepted for `{student}`.")
+        else:
+            where = (f"Answer on **your own variant**: in the book's chapters, once you have entered "
+                     f"your student id `{student}` (each exercise asks for it; the browser keeps it), "
+                     f"or on the HTML page your instructor made for you "
+                     f"(`python -m sim.exercises page --student {student} ...`) -- the two show the "
+                     f"same variants.")
+            not_there = (f"Answers given before you entered your id (the book's own example) are not "
+                         f"accepted for `{student}`.")
+        out += [HOW_TO_ANSWER.format(student=student, where=where, not_there=not_there)]
     current = None
     for n, it in enumerate(items, 1):
         if it["chapter"] != current:

@@ -87,10 +87,12 @@ def keyed(secret: str, text: str) -> bytes:
 
 
 def check_student(student: str) -> str:
+    """``student`` as the exercises know it: ids are case-insensitive (``S101`` is ``s101``, as a
+    roster, an LMS and a student typing it may spell it), so the lower-case id."""
     if not isinstance(student, str) or not STUDENT_RE.match(student):
         raise StudentError(f"bad student id {student!r}: use 1-64 ASCII letters, digits, '_', '.', '@' or '-', "
                            f"starting with a letter or digit")
-    return student
+    return student.lower()
 
 
 def env_course() -> str:
@@ -112,9 +114,10 @@ def course_for(course: str | None = None) -> str:
 
 def pool_index(student: str, ex_id: str, course: str = "") -> int:
     """Which of the ``POOL`` variants of ``ex_id`` is ``student``'s: the first four bytes of
-    SHA-256("pool|course|student|ex_id"), big-endian, modulo ``POOL`` (the page's JavaScript
-    computes the same; never keyed with the secret, which a page doesn't have)."""
-    digest = hashlib.sha256(f"pool|{course}|{student}|{ex_id}".encode()).digest()
+    SHA-256("pool|course|student|ex_id"), big-endian, modulo ``POOL``, with the id in lower case
+    (ids are case-insensitive: ``check_student``; the page's JavaScript computes the same; never
+    keyed with the secret, which a page doesn't have)."""
+    digest = hashlib.sha256(f"pool|{course}|{student.lower()}|{ex_id}".encode()).digest()
     return int.from_bytes(digest[:4], "big") % POOL
 
 

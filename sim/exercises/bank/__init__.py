@@ -93,7 +93,7 @@ def instance(ex_id: str, student: str, secret: str | None = None, *, grading: bo
     feedback, without the page's drawing and narration of the deciding event and, for
     a configuration, without running every combination in advance (the judge runs the
     student's choice).  Such an instance refuses ``sealed()`` and ``key()``."""
-    check_student(student)
+    student = check_student(student)
     if ex_id not in BANK:
         raise ExerciseError(f"unknown exercise {ex_id!r}: the bank has {', '.join(BANK)}")
     return _for_student(ex_id, student, member(student, ex_id, course), secret_for(student, secret), grading)
