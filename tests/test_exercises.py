@@ -1063,7 +1063,7 @@ def test_cli_usage_messages():
          "(python -m sim.exercises COMMAND --help)"),
     (["nope"], "python -m sim.exercises: argument command: invalid choice: 'nope' "
                "(choose from 'sheet', 'grade', 'page', 'notebooks')"),
-    (["sheet"], "python -m sim.exercises sheet: the following arguments are required: --student"),
+    (["sheet"], "python -m sim.exercises sheet: one of the arguments --student --roster is required"),
     (["sheet", "--student", "a", "--chapter", "x"],
      "python -m sim.exercises sheet: argument --chapter: wants a chapter number like 6 (2-10), got 'x'"),
     (["grade", "--class", ".", "--jobs", "2.5"],
@@ -1145,3 +1145,26 @@ def test_the_report_counts_attempts_in_words():
     text = grade("alice", data).text()
     assert "(chapter 2, 1 attempt)" in text and "(chapter 2, 2 attempts)" in text
     assert "1 attempts" not in text
+
+
+def test_sheets_and_pages_for_a_whole_roster_in_one_call(tmp_path):
+    """``--roster FILE --out-dir DIR``: one file per student, the same as the student's own call
+    (a class of 300 took 300 calls and minutes); ids as case-insensitive as everywhere."""
+    roster = tmp_path / "roster.txt"
+    roster.write_text("alice\nBob\n# a comment\nbob\n")
+    r = cli("sheet", "--roster", str(roster), "--out-dir", str(tmp_path / "sheets"), "--chapter", "6")
+    assert r.returncode == 0 and r.stdout.startswith("2 sheets written into"), r.stderr
+    assert sorted(p.name for p in (tmp_path / "sheets").iterdir()) == ["alice.md", "bob.md"]
+    assert (tmp_path / "sheets" / "bob.md").read_text() == cli("sheet", "--student", "bob", "--chapter", "6").stdout
+    r = cli("sheet", "--roster", str(roster), "--out-dir", str(tmp_path / "keys"), "--key", "--format", "json")
+    assert r.returncode == 0 and sorted(p.name for p in (tmp_path / "keys").iterdir()) == ["alice-key.json", "bob-key.json"]
+    r = cli("page", "--roster", str(roster), "--out-dir", str(tmp_path / "pages"), "--chapter", "7")
+    assert r.returncode == 0 and sorted(p.name for p in (tmp_path / "pages").iterdir()) == ["alice-ch7.html", "bob-ch7.html"]
+    cli("page", "--student", "alice", "--chapter", "7", "-o", str(tmp_path / "alice.html"))
+    assert (tmp_path / "pages" / "alice-ch7.html").read_text() == (tmp_path / "alice.html").read_text()
+    one_line_error(cli("sheet", "--roster", str(roster)), "--roster FILE and --out-dir DIR go together")
+    one_line_error(cli("page", "--roster", str(roster), "--out-dir", str(tmp_path / "p"), "-o", "x.html"),
+                   "-o names one file")
+    one_line_error(cli("page", "--chapter", "6"), "give -o FILE for one page, or --roster FILE --out-dir DIR")
+    (tmp_path / "afile").write_text("")
+    one_line_error(cli("sheet", "--roster", str(roster), "--out-dir", str(tmp_path / "afile")), "is a file, not a folder")

@@ -9,12 +9,14 @@ import argparse
 import json
 import os
 import sys
+from pathlib import Path
 
 from .._io import OutputError, atomic_write, write_stdout
 from ..cli import OneLineParser, checked
 from .bank import ExerciseError
-from .grade import GradeError, grade_file, grade_folder, jobs_default, sheet, sheet_markdown
-from .variants import BOOK_STUDENT, SECRET_ENV, SecretError, StudentError, env_secret, read_secret_file
+from .grade import GradeError, grade_file, grade_folder, jobs_default, read_roster, sheet, sheet_markdown
+from .variants import (BOOK_STUDENT, SECRET_ENV, SecretError, StudentError, check_student, env_secret,
+                       read_secret_file)
 
 PROG = "python -m sim.exercises"
 COMMANDS = ("sheet", "grade", "page", "notebooks")
@@ -41,12 +43,17 @@ def parser() -> argparse.ArgumentParser:
     student = "the student id: 1-64 ASCII letters, digits, '_', '.', '@' or '-'"
     chapter = "the chapter number (2-10; default: all chapters)"
 
+    roster = ("the class's student ids, one a line (as grade --roster reads it): one file per student, "
+              "written into --out-dir")
     s = sub.add_parser("sheet", help="a student's exercise set, or the instructor's key (--key)")
-    s.add_argument("--student", required=True, help=student)
+    who = s.add_mutually_exclusive_group(required=True)
+    who.add_argument("--student", help=student)
+    who.add_argument("--roster", metavar="FILE", help=roster + " (ID.md, ID.json; ID-key.md with --key)")
     s.add_argument("--chapter", type=_chapter, help=chapter)
     s.add_argument("--key", action="store_true", help="the solution key: answers, explanations, revealed steps")
     s.add_argument("--format", choices=("markdown", "json"), default="markdown")
     s.add_argument("-o", "--output", metavar="FILE", help="write to FILE (default: standard output)")
+    s.add_argument("--out-dir", metavar="DIR", help="with --roster: the folder to write the sheets into")
     _secret_option(s)
 
     g = sub.add_parser("grade", help="grade one answer file, or a class folder (--class) into CSV")
@@ -69,11 +76,14 @@ def parser() -> argparse.ArgumentParser:
     _secret_option(g)
 
     p = sub.add_parser("page", help="a self-contained HTML page of a student's exercises, to hand out")
-    p.add_argument("--student", help=student + " (default: the book's own variant, 'book')")
+    who = p.add_mutually_exclusive_group()
+    who.add_argument("--student", help=student + " (default: the book's own variant, 'book')")
+    who.add_argument("--roster", metavar="FILE", help=roster + " (ID.html, or ID-chN.html with --chapter)")
     p.add_argument("--chapter", type=_chapter, help=chapter)
     p.add_argument("--ids", help="comma-separated exercise ids (default: all of the chapter)")
     p.add_argument("--key", action="store_true", help="show the key on the page (for the instructor only)")
-    p.add_argument("-o", "--output", metavar="FILE", required=True, help="the HTML file to write")
+    p.add_argument("-o", "--output", metavar="FILE", help="the HTML file to write (one student)")
+    p.add_argument("--out-dir", metavar="DIR", help="with --roster: the folder to write the pages into")
     _secret_option(p)
 
     n = sub.add_parser("notebooks", help="nbgrader-compatible assignment notebooks, one per chapter")
@@ -99,7 +109,9 @@ def main(argv=None) -> int:
     a = parser().parse_args(argv)
     try:
         secret = read_secret_file(a.secret_file) if a.secret_file else env_secret()
-        if a.cmd == "sheet":
+        if a.cmd in ("sheet", "page") and (a.roster or a.out_dir):
+            _for_roster(a, secret)
+        elif a.cmd == "sheet":
             if a.format == "json":
                 text = json.dumps({"student": a.student, "chapter": a.chapter, "key": a.key,
                                    "exercises": sheet(a.student, a.chapter, a.key, secret)}, indent=1) + "\n"
@@ -139,6 +151,8 @@ def main(argv=None) -> int:
                     _out(rep.text() + "\n", a.output)
         elif a.cmd == "page":
             from .html import page_html
+            if not a.output:
+                raise GradeError("give -o FILE for one page, or --roster FILE --out-dir DIR for a class")
             ids = [k for k in a.ids.split(",") if k.strip()] if a.ids else None
             text = page_html(a.chapter, ids=ids, student=a.student, key=a.key, secret=secret)
             _out(text, a.output)
@@ -166,6 +180,39 @@ def main(argv=None) -> int:
         print(f"{PROG} {a.cmd}: can't write {where}: {e.strerror or e}", file=sys.stderr)
         return 2
     return 0
+
+
+def _for_roster(a, secret: str) -> None:
+    """``sheet`` or ``page`` for every student of ``--roster``: one file each in ``--out-dir``
+    (made if missing), one process, the variants the students share built once."""
+    if not (a.roster and a.out_dir):
+        raise GradeError("--roster FILE and --out-dir DIR go together (one file per student)")
+    if a.output:
+        raise GradeError("-o names one file: with --roster the files go into --out-dir")
+    ids = read_roster(a.roster)
+    out = Path(a.out_dir)
+    if out.exists() and not out.is_dir():
+        raise GradeError(f"--out-dir {a.out_dir} is a file, not a folder")
+    out.mkdir(parents=True, exist_ok=True)
+    if a.cmd == "page":
+        from .html import page_html
+        pick = [k for k in a.ids.split(",") if k.strip()] if a.ids else None
+    for sid in ids:
+        sid = check_student(sid)
+        if a.cmd == "sheet":
+            name = f"{sid}{'-key' if a.key else ''}.{'json' if a.format == 'json' else 'md'}"
+            text = (json.dumps({"student": sid, "chapter": a.chapter, "key": a.key,
+                                "exercises": sheet(sid, a.chapter, a.key, secret)}, indent=1) + "\n"
+                    if a.format == "json" else sheet_markdown(sid, a.chapter, a.key, secret))
+        else:
+            name = f"{sid}{f'-ch{a.chapter}' if a.chapter else ''}{'-key' if a.key else ''}.html"
+            text = page_html(a.chapter, ids=pick, student=sid, key=a.key, secret=secret)
+        _out(text, str(out / name))
+    what = "sheets" if a.cmd == "sheet" else "pages"
+    write_stdout(f"{len(ids)} {what} written into {out}{'/' if not str(out).endswith('/') else ''}\n")
+    if not secret:
+        _note(f"no course secret (${SECRET_ENV} or --secret-file): practice mode, anybody can compute "
+              f"any student's key")
 
 
 def _out(text: str, path: str | None) -> None:
