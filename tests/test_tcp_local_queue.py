@@ -49,3 +49,18 @@ def test_a_segment_the_senders_own_device_dropped_is_sent_again_in_order(name, p
             left[e.pkt.l4.dport].add(e.pkt.l4.seq)
     lost = [(e.pkt.l4.dport, e.pkt.l4.seq) for e in local if e.pkt.load and e.pkt.l4.seq not in left[e.pkt.l4.dport]]
     assert not lost, f"segments dropped by the server's own queue and never sent: {lost[:5]}"
+
+
+def test_the_narration_calls_a_refused_segments_next_tries_attempts_not_retransmissions():
+    from sim.view.narration import narrate
+    r = sim.run("hash-l4-nat", seed=1)
+    tries: dict = {}
+    for i, e in enumerate(r.events):
+        if e.ev is Ev.DROP and e.node == "remote1" and e.reason is Drop.QUEUE_FULL and e.pkt.load:
+            tries.setdefault((e.pkt.l4.dport, e.pkt.l4.seq), []).append(i)
+    key, drops = next((k, v) for k, v in tries.items() if len(v) >= 2)
+    assert "attempt" not in narrate(r, drops[0]) and "attempt 2" in narrate(r, drops[1]), narrate(r, drops[1])
+    sent = next(i for i, e in enumerate(r.events) if i > drops[-1] and e.ev is Ev.SEND and e.pkt.load
+                and (e.pkt.l4.dport, e.pkt.l4.seq) == key)
+    said = narrate(r, sent)
+    assert f"attempt {len(drops) + 1}" in said and "retransmission" not in said, said

@@ -105,6 +105,12 @@ class Analysis:
                 pkey = (open_node, _pkey(pkt))
                 pending[pkey].append(proc)
                 continue
+            if k is Ev.DROP and i and ev[i - 1].ev is Ev.SEND and ev[i - 1].node == node and ev[i - 1].pkt is pkt:
+                # what the node has just sent, dropped by its own device (its queue full): the send
+                # is this drop's origin, and no hop will carry it
+                q = pending.get((node, _pkey(pkt)))
+                self.origin[i] = q.pop() if q and q[-1].send == i - 1 else Origin(send=i - 1)
+                continue
             if node != open_node:
                 open_node = proc = None
                 if k is Ev.SEND:

@@ -92,14 +92,28 @@ def _repeats(result, a) -> dict[int, str]:
     """Host sends that repeat an earlier packet of their connection, by trace index: a
     segment whose sequence number (with its data, SYN or FIN) was sent before is a
     retransmission; a pure ACK with the same ack number as the host's last one is a
-    duplicate ACK (RFC 5681).  Numbered, so a reader can tell the third from the second."""
+    duplicate ACK (RFC 5681).  Numbered, so a reader can tell the third from the second.
+    A segment the host's own device had no room for was not sent (its TCP sends it again):
+    its next tries are its attempts 2, 3, ..., not retransmissions."""
     rep = getattr(a, "_repeats", None)
     if rep is None:
-        rep, sent, last_ack, n_ret, n_dup = {}, set(), {}, {}, {}
-        for i, e in enumerate(result.events):
+        rep, sent, last_ack, n_ret, n_dup, tries = {}, set(), {}, {}, {}, {}
+        events = result.events
+        for i, e in enumerate(events):
             pkt = e.pkt
             if e.ev is not Ev.SEND or pkt is None or type(pkt.l4) is not TCP:
                 continue
+            nxt = events[i + 1] if i + 1 < len(events) else None
+            if pkt.load and (nxt is not None and nxt.ev is Ev.DROP and nxt.node == e.node and nxt.pkt is pkt
+                             and nxt.reason is Drop.QUEUE_FULL):
+                seg = (e.node, pkt.ip.src, pkt.sport, pkt.ip.dst, pkt.dport, pkt.l4.seq, pkt.load)
+                tries[seg] = tries.get(seg, 0) + 1          # refused by its own device: not sent
+                if tries[seg] > 1:
+                    rep[i] = f"attempt {tries[seg]}"
+                continue
+            try_n = tries.pop((e.node, pkt.ip.src, pkt.sport, pkt.ip.dst, pkt.dport, pkt.l4.seq, pkt.load), 0)
+            if try_n:
+                rep[i] = f"attempt {try_n + 1}"
             key = (e.node, pkt.ip.src, pkt.sport, pkt.ip.dst, pkt.dport)
             name = pkt_name(pkt)
             if name == "ACK":
@@ -111,7 +125,7 @@ def _repeats(result, a) -> dict[int, str]:
                 last_ack[key] = pkt.l4.ack
             elif name != "RST":
                 seg = (key, pkt.l4.seq, pkt.load, name)
-                if seg in sent:
+                if seg in sent and not try_n:
                     n_ret[seg] = n_ret.get(seg, 0) + 1
                     rep[i] = f"retransmission {n_ret[seg]}"
                 sent.add(seg)
