@@ -30,7 +30,7 @@ from view_helpers import MIN_TEXT_JS
 ROOT = Path(__file__).resolve().parent.parent
 HTML = ROOT / "_build" / "html"
 MAX_PAGE_BYTES = 3 * 1024 * 1024
-KNOWN_CONSOLE_ERRORS = ("THEBE_JS_URL",)     # every JB1 page declares it twice (sphinx-thebe)
+KNOWN_CONSOLE_ERRORS = ()     # (JB1 declared THEBE_JS_URL twice on every page: book/op1_thebe.py)
 
 
 def toc_pages() -> list[str]:
@@ -202,6 +202,16 @@ ICONS_JS = r"""() => Array.from(document.querySelectorAll('i, span, svg')).filte
 
 
 _PRIVATE_USE = re.compile("[\ue000-\uf8ff]")     # Unicode's private use area: where icon fonts draw
+
+
+def test_no_page_carries_thebes_scripts(book_html):
+    """Thebe is off (the pages run live in the browser): no page declares THEBE_JS_URL (JB1 did,
+    twice, naming unpkg.com) or loads sphinx-thebe.js (book/op1_thebe.py)."""
+    pages = sorted(book_html.rglob("*.html"))
+    assert len(pages) > 10
+    bad = [p.relative_to(book_html).as_posix() for p in pages
+           if "THEBE_JS_URL" in (t := p.read_text(errors="replace")) or "sphinx-thebe.js" in t]
+    assert not bad, bad
 
 
 def test_no_outside_requests(browser_report):
