@@ -69,3 +69,17 @@ def test_the_books_event_tables_have_words_for_every_kind_of_event():
             if e.ev is Ev.LINK:
                 assert f"**{e.dev}** goes **{e.state}**" in text
     assert Ev.LINK in seen and Ev.FIB in seen and Ev.RT_MISS in seen
+
+
+def test_every_glossary_entry_is_sorted_and_links_the_chapters_it_names():
+    """The glossary is kept in order by Sphinx (``:sorted:``), and the chapter at the end of each
+    entry is a link to it, not plain text a reader must look up."""
+    text = (BOOK / "glossary.md").read_text()
+    assert "```{glossary}\n:sorted:\n" in text
+    entries = re.findall(r"^  (\S.*)$", text, re.M)
+    assert len(entries) > 20
+    plain = [e[-60:] for e in entries if re.search(r"Chapters? \d", e.replace("{doc}`Chapter", ""))]
+    assert not plain, plain
+    docs = {p.stem for p in BOOK.glob("[01][0-9]-*.md")}
+    named = re.findall(r"\{doc\}`(?:Chapter )?\d+ <([^>]+)>`", text)
+    assert named and set(named) <= docs, set(named) - docs
