@@ -129,8 +129,14 @@ def test_two_players_step_independently_in_chromium(served):
             expect(A, ra, pa, pa.frames - 1)
             page.keyboard.press("ArrowRight")         # stays at the end
             expect(A, ra, pa, pa.frames - 1)
+
+            def inactive(P):                          # the step buttons that say they can't go on
+                return P.evaluate("""el => Array.from(el.querySelectorAll('.op1-bar button[aria-disabled=true]'))
+                    .map(b => b.getAttribute('data-act')).sort()""")
+            assert inactive(A) == ["last", "next"]
             page.keyboard.press("Home")
             expect(A, ra, pa, 0)
+            assert inactive(A) == ["first", "prev"]
             page.keyboard.press("ArrowLeft")          # stays at the start
             expect(A, ra, pa, 0)
 

@@ -90,6 +90,8 @@
       var slider = root.querySelector("input.op1-slider");
       var pos = root.querySelector(".op1-pos");
       var playBtns = root.querySelectorAll("[data-act=play]");
+      var ends = Array.prototype.slice.call(root.querySelectorAll(
+        "button[data-act=first], button[data-act=prev], button[data-act=next], button[data-act=last]"));
       var poss = root.querySelectorAll(".op1-pos, .op1-fpos");
       var floater = root.querySelector(".op1-float");
       var bar = root.querySelector(".op1-bar");
@@ -285,6 +287,12 @@
           flag.classList.toggle("on", !!dv);
         }
         if (k >= n - 1) stop();
+        // at the first or last step, the buttons that would go past it say they can't
+        ends.forEach(function (b) {
+          var act = b.getAttribute("data-act");
+          var off = (act === "next" || act === "last") ? k >= n - 1 : k <= 0;
+          if (off) b.setAttribute("aria-disabled", "true"); else b.removeAttribute("aria-disabled");
+        });
       }
 
       function playLook(on) {
