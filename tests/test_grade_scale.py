@@ -417,3 +417,25 @@ def test_files_in_an_lms_folder_per_student_are_graded_and_a_skipped_ones_owner_
     files = {row["student"]: row for row in csv.DictReader((tmp_path / "files.csv").open())}
     assert "answers-s175.txt was skipped" in files["s175"]["note"]
     assert files["s176"]["file"] == "Jane Doe176_12345_assignsubmission_file_/answers-s176.json"
+
+
+def test_a_class_gets_each_students_report_to_hand_back(tmp_path):
+    """``--feedback DIR``: the report ``grade --student`` prints, one file per student, from the
+    one grading of the class (handing feedback back took one call per student)."""
+    ids = chapter_ids(2)
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    wrong = right_answers("s2", ids)
+    wrong[ids[0]] = wrong_answer(instance(ids[0], "s2"))
+    for sid, ans in (("s1", right_answers("s1", ids)), ("s2", wrong)):
+        (sub / f"answers-{sid}.json").write_text(json.dumps(answer_file(sid, ans)))
+    (sub / "answers-s3.json").write_text("{not json")
+    r = cli("grade", "--class", str(sub), "--chapter", "2", "--feedback", str(tmp_path / "fb"), "-o", os.devnull)
+    assert r.returncode == 0 and "3 reports written into" in r.stderr, r.stderr
+    assert sorted(p.name for p in (tmp_path / "fb").iterdir()) == ["s1.txt", "s2.txt", "s3.txt"]
+    for sid in ("s1", "s2"):
+        one = cli("grade", "--student", sid, "--chapter", "2", str(sub / f"answers-{sid}.json"))
+        assert (tmp_path / "fb" / f"{sid}.txt").read_text() == one.stdout
+    assert "could not be graded" in (tmp_path / "fb" / "s3.txt").read_text()
+    one_line_error(cli("grade", "--student", "s1", str(sub / "answers-s1.json"), "--feedback", str(tmp_path / "x")),
+                   "--feedback goes with --class DIR")

@@ -65,6 +65,9 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("--gradebook", metavar="FILE",
                    help="with --class: also write FILE, one row per student (student, score, max, percent, "
                         "submitted_at) for an LMS gradebook's CSV import")
+    g.add_argument("--feedback", metavar="DIR",
+                   help="with --class: also write each student's report into DIR (ID.txt), as grade --student "
+                        "prints it, to hand back")
     g.add_argument("--jobs", type=_jobs, metavar="N",
                    help="with --class: grade in N processes (default: one per CPU)")
     g.add_argument("--chapter", type=_chapter,
@@ -128,18 +131,27 @@ def main(argv=None) -> int:
                 if a.gradebook and a.output and os.path.realpath(a.gradebook) == os.path.realpath(a.output):
                     raise GradeError(f"-o and --gradebook name the same file, {a.output}: the gradebook would "
                                      f"be overwritten by the per-file CSV; give each its own file")
+                if a.feedback and Path(a.feedback).exists() and not Path(a.feedback).is_dir():
+                    raise GradeError(f"--feedback {a.feedback} is a file, not a folder")
                 graded = grade_folder(a.klass, a.chapter, a.roster, secret,
-                                      jobs_default() if a.jobs is None else a.jobs)
+                                      jobs_default() if a.jobs is None else a.jobs, feedback=bool(a.feedback))
                 text, notes = graded.csv(), list(graded.notes)
                 if a.gradebook:
                     book, book_notes = graded.gradebook()
                     notes += book_notes
                     _out(book, a.gradebook)
                 _out(text, a.output)
+                if a.feedback:
+                    reports = graded.feedback()
+                    Path(a.feedback).mkdir(parents=True, exist_ok=True)
+                    for name, report in reports.items():
+                        _out(report, str(Path(a.feedback) / name))
+                    notes.append(f"{len(reports)} reports written into {a.feedback}")
                 for note in notes:
                     _note(note)
             else:
-                for opt, given in (("--roster", a.roster), ("--gradebook", a.gradebook), ("--jobs", a.jobs)):
+                for opt, given in (("--roster", a.roster), ("--gradebook", a.gradebook), ("--jobs", a.jobs),
+                                   ("--feedback", a.feedback)):
                     if given is not None:
                         raise GradeError(f"{opt} goes with --class DIR")
                 if not a.student or not a.answers:

@@ -298,7 +298,8 @@ def _grade_row(item):
         if isinstance(data, GradeError):
             raise data
         rep = grade(student, data, _TASK["chapter"], _TASK["secret"], others=_TASK["known"])
-        return "ok", rep.score, rep.max, rep.attempts, rep.notes, [(it["id"], it["points"]) for it in rep.items]
+        return ("ok", rep.score, rep.max, rep.attempts, rep.notes, [(it["id"], it["points"]) for it in rep.items],
+                rep.text() if _TASK.get("feedback") else "")
     except GradeError as e:
         return "error", str(e)
     finally:
@@ -430,6 +431,20 @@ class ClassGrades:
                             attempts="" if row.get("attempts") is None else row["attempts"]))
         return buf.getvalue()
 
+    def feedback(self) -> dict[str, str]:
+        """What each student is told: {file name: report} for every answer file (graded with
+        ``feedback=True``), named ``ID.txt`` -- ``ID--FILE.txt`` for a student who sent several."""
+        per = Counter(r["student"] for r in self.rows if r["file"])
+        out = {}
+        for r in self.rows:
+            if not r["file"]:
+                continue
+            who = self.spelled.get(r["student"], r["student"])
+            name = who if per[r["student"]] == 1 else f"{who}--{re.sub(r'[^A-Za-z0-9_.@-]+', '_', r['file'])}"
+            text = r.get("feedback") or (f"{r['file']}: could not be graded: {r['error']}" if r["error"] else "")
+            out[f"{name}.txt"] = text + "\n"
+        return out
+
     def maximum(self):
         """The maximum every graded row shares ('' if they differ or none was graded)."""
         maxima = {r["max"] for r in self.rows if r["max"] != ""}
@@ -559,8 +574,8 @@ def _fill_scores(rows: list[dict], results) -> list[str]:
     ids = []
     for row, res in zip(rows, results):
         if res[0] == "ok":
-            _, score, top, attempts, rep_notes, points = res
-            row.update(score=score, max=top, error="", attempts=attempts)
+            _, score, top, attempts, rep_notes, points, text = res
+            row.update(score=score, max=top, error="", attempts=attempts, feedback=text)
             row["note"] += rep_notes
             for ex_id, pts in points:
                 row[ex_id] = pts
@@ -624,7 +639,7 @@ def _roster_rows(rows: list[dict], expected: list[str], named_in_files: set[str]
 
 
 def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | None = None,
-                 jobs: int = 1, progress: bool | None = None) -> ClassGrades:
+                 jobs: int = 1, progress: bool | None = None, feedback: bool = False) -> ClassGrades:
     """Grade every ``*.json`` in ``folder``; with a ``roster`` (a file of ids), a row for
     each student who sent nothing.  ``jobs``: worker processes (1: none, this process
     grades; the command line gives one per CPU, ``jobs_default()``); ``progress``: a
@@ -659,7 +674,7 @@ def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | 
     try:
         results = _graded([(row["student"], data) for row, (f, data) in zip(rows, loaded)],
                           jobs,
-                          {"chapter": chapter, "secret": secret, "known": known}, bar)
+                          {"chapter": chapter, "secret": secret, "known": known, "feedback": feedback}, bar)
     finally:
         if bar is not None:
             bar.close()
