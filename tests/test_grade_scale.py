@@ -439,3 +439,30 @@ def test_a_class_gets_each_students_report_to_hand_back(tmp_path):
     assert "could not be graded" in (tmp_path / "fb" / "s3.txt").read_text()
     one_line_error(cli("grade", "--student", "s1", str(sub / "answers-s1.json"), "--feedback", str(tmp_path / "x")),
                    "--feedback goes with --class DIR")
+
+
+def test_an_lms_csv_roster_is_read_by_its_column_and_a_header_line_is_named(tmp_path):
+    ids = chapter_ids(2)
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    for sid in ("s101", "s102"):
+        (sub / f"answers-{sid}.json").write_text(json.dumps(answer_file(sid, right_answers(sid, ids))))
+    canvas = tmp_path / "canvas.csv"
+    canvas.write_text('\ufeffStudent,ID,SIS User ID,Section\r\n"Doe, Jane",123,S101,A\r\n"Roe, Rich",124,s102,A\r\n'
+                      '"Poe, Ann",125,s103,B\r\n', encoding="utf-8")
+    one_line_error(cli("grade", "--class", str(sub), "--chapter", "2", "--roster", str(canvas)),
+                   "looks like a CSV export", "--roster-column NAME", "SIS User ID")
+    r = cli("grade", "--class", str(sub), "--chapter", "2", "--roster", str(canvas), "--roster-column", "sis user id",
+            "--gradebook", str(tmp_path / "gb.csv"), "-o", os.devnull)
+    assert r.returncode == 0, r.stderr
+    book = {row["student"]: row["score"] for row in csv.DictReader((tmp_path / "gb.csv").open())}
+    assert book == {"S101": str(len(ids)), "s102": str(len(ids)), "s103": "0"}, book
+    one_line_error(cli("grade", "--class", str(sub), "--roster", str(canvas), "--roster-column", "Email"),
+                   "has no column 'Email'", "'SIS User ID'")
+    one_line_error(cli("grade", "--class", str(sub), "--roster-column", "ID"), "give --roster too")
+    r = cli("sheet", "--roster", str(canvas), "--roster-column", "SIS User ID", "--out-dir", str(tmp_path / "sheets"))
+    assert r.returncode == 0 and sorted(p.name for p in (tmp_path / "sheets").iterdir()) == [
+        "s101.md", "s102.md", "s103.md"], r.stderr
+    (tmp_path / "one.txt").write_text("username\ns101\ns102\n")
+    r = cli("grade", "--class", str(sub), "--chapter", "2", "--roster", str(tmp_path / "one.txt"), "-o", os.devnull)
+    assert r.returncode == 0 and "'username' looks like its column's name" in r.stderr, r.stderr

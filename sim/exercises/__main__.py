@@ -45,10 +45,12 @@ def parser() -> argparse.ArgumentParser:
 
     roster = ("the class's student ids, one a line (as grade --roster reads it): one file per student, "
               "written into --out-dir")
+    roster_column = "the roster is a CSV export (an LMS's): its column NAME holds the student ids"
     s = sub.add_parser("sheet", help="a student's exercise set, or the instructor's key (--key)")
     who = s.add_mutually_exclusive_group(required=True)
     who.add_argument("--student", help=student)
     who.add_argument("--roster", metavar="FILE", help=roster + " (ID.md, ID.json; ID-key.md with --key)")
+    s.add_argument("--roster-column", metavar="NAME", help=roster_column)
     s.add_argument("--chapter", type=_chapter, help=chapter)
     s.add_argument("--key", action="store_true", help="the solution key: answers, explanations, revealed steps")
     s.add_argument("--format", choices=("markdown", "json"), default="markdown")
@@ -62,6 +64,7 @@ def parser() -> argparse.ArgumentParser:
                    help="grade every *.json answer file in DIR: one CSV row per file")
     g.add_argument("--roster", metavar="FILE",
                    help="with --class: the class's student ids, one a line; who sent nothing gets a row with 0")
+    g.add_argument("--roster-column", metavar="NAME", help="with --roster: " + roster_column)
     g.add_argument("--gradebook", metavar="FILE",
                    help="with --class: also write FILE, one row per student (student, score, max, percent, "
                         "submitted_at) for an LMS gradebook's CSV import")
@@ -82,6 +85,7 @@ def parser() -> argparse.ArgumentParser:
     who = p.add_mutually_exclusive_group()
     who.add_argument("--student", help=student + " (default: the book's own variant, 'book')")
     who.add_argument("--roster", metavar="FILE", help=roster + " (ID.html, or ID-chN.html with --chapter)")
+    p.add_argument("--roster-column", metavar="NAME", help=roster_column)
     p.add_argument("--chapter", type=_chapter, help=chapter)
     p.add_argument("--ids", help="comma-separated exercise ids (default: all of the chapter)")
     p.add_argument("--key", action="store_true", help="show the key on the page (for the instructor only)")
@@ -111,6 +115,8 @@ def _practice_note(student: str, secret: str) -> None:
 def main(argv=None) -> int:
     a = parser().parse_args(argv)
     try:
+        if getattr(a, "roster_column", None) is not None and not a.roster:
+            raise GradeError("--roster-column NAME names a column of the --roster FILE: give --roster too")
         secret = read_secret_file(a.secret_file) if a.secret_file else env_secret()
         if a.cmd in ("sheet", "page") and (a.roster or a.out_dir):
             _for_roster(a, secret)
@@ -134,7 +140,8 @@ def main(argv=None) -> int:
                 if a.feedback and Path(a.feedback).exists() and not Path(a.feedback).is_dir():
                     raise GradeError(f"--feedback {a.feedback} is a file, not a folder")
                 graded = grade_folder(a.klass, a.chapter, a.roster, secret,
-                                      jobs_default() if a.jobs is None else a.jobs, feedback=bool(a.feedback))
+                                      jobs_default() if a.jobs is None else a.jobs, feedback=bool(a.feedback),
+                                      roster_column=a.roster_column)
                 text, notes = graded.csv(), list(graded.notes)
                 if a.gradebook:
                     book, book_notes = graded.gradebook()
@@ -201,7 +208,7 @@ def _for_roster(a, secret: str) -> None:
         raise GradeError("--roster FILE and --out-dir DIR go together (one file per student)")
     if a.output:
         raise GradeError("-o names one file: with --roster the files go into --out-dir")
-    ids = read_roster(a.roster)
+    ids = read_roster(a.roster, a.roster_column)
     out = Path(a.out_dir)
     if out.exists() and not out.is_dir():
         raise GradeError(f"--out-dir {a.out_dir} is a file, not a folder")

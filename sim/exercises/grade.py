@@ -231,13 +231,27 @@ def grade_file(student: str, path, chapter: int | None = None, secret: str | Non
 
 # -- a class folder --------------------------------------------------------------------------------
 
-def read_roster(path) -> list[str]:
+#: What the first line of a one-column roster says when it names its column, not a student.
+HEADER_WORDS = {"id", "ids", "sid", "username", "user", "login", "netid", "student", "students", "email", "name"}
+
+
+def read_roster(path, column: str | None = None) -> list[str]:
     """Student ids, one a line (blank lines and ``#`` comments ignored), as the roster spells them;
-    one id once, whatever its case (ids are case-insensitive)."""
+    one id once, whatever its case (ids are case-insensitive).  ``column``: the roster is a CSV
+    export (an LMS's), the ids in the column of that name."""
     text = read_text_file(path, "the roster", GradeError)
+    if column is not None:
+        lines = _roster_column(path, text, column)
+    else:
+        lines = [(n, line.split("#", 1)[0].strip()) for n, line in enumerate(text.splitlines(), 1)]
+        first = next((sid for _, sid in lines if sid), "")
+        cells = [c.strip() for c in re.split(r"[,;\t]", first)]
+        if len(cells) > 1 and not STUDENT_RE.match(first):
+            raise GradeError(f"the roster {path} looks like a CSV export (its first line: {echo(first)}): give "
+                             f"--roster-column NAME, the column that holds the student ids (one of: "
+                             f"{', '.join(c for c in cells if c)})")
     ids, bad = [], []
-    for n, line in enumerate(text.splitlines(), 1):
-        sid = line.split("#", 1)[0].strip()
+    for n, sid in lines:
         if not sid:
             continue
         if not STUDENT_RE.match(sid):
@@ -252,6 +266,20 @@ def read_roster(path) -> list[str]:
     if not ids:
         raise GradeError(f"the roster {path} has no student ids: write one id a line")
     return ids
+
+
+def _roster_column(path, text: str, column: str) -> list[tuple[int, str]]:
+    """(line, id) from the column ``column`` of a CSV roster (comma, semicolon or tab)."""
+    sample = text.split("\n", 1)[0]
+    delim = max(",;\t", key=sample.count)
+    rows = list(csv.reader(io.StringIO(text), delimiter=delim))
+    header = [h.strip() for h in rows[0]] if rows else []
+    found = [k for k, h in enumerate(header) if h.lower() == column.strip().lower()]
+    if not found:
+        raise GradeError(f"the roster {path} has no column {column!r}: its columns are "
+                         f"{', '.join(repr(h) for h in header if h) or 'none'}")
+    k = found[0]
+    return [(n, row[k].strip() if k < len(row) else "") for n, row in enumerate(rows[1:], 2)]
 
 
 def _names(stem: str, ids) -> set[str]:
@@ -639,7 +667,8 @@ def _roster_rows(rows: list[dict], expected: list[str], named_in_files: set[str]
 
 
 def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | None = None,
-                 jobs: int = 1, progress: bool | None = None, feedback: bool = False) -> ClassGrades:
+                 jobs: int = 1, progress: bool | None = None, feedback: bool = False,
+                 roster_column: str | None = None) -> ClassGrades:
     """Grade every ``*.json`` in ``folder``; with a ``roster`` (a file of ids), a row for
     each student who sent nothing.  ``jobs``: worker processes (1: none, this process
     grades; the command line gives one per CPU, ``jobs_default()``); ``progress``: a
@@ -651,7 +680,7 @@ def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | 
     secret = secret_for("", secret)              # the environment's, read once here
     folder = Path(folder)
     files, notes, skipped = _answer_files(folder)
-    spelled = {sid.lower(): sid for sid in read_roster(roster)} if roster else {}
+    spelled = {sid.lower(): sid for sid in read_roster(roster, roster_column)} if roster else {}
     expected = list(spelled)                    # the roster's ids, as the exercises know them
     loaded = []                                 # (file, data or the GradeError that reading it gave)
     for f in files:
@@ -680,6 +709,10 @@ def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | 
             bar.close()
     ids = _fill_scores(rows, results)
     notes += _refusals(rows)
+    if expected and expected[0] in HEADER_WORDS and expected[0] not in named_in_files \
+            and not any(expected[0] in r["named"] for r in rows):
+        notes.append(f"the roster's first id {spelled[expected[0]]!r} looks like its column's name, not a "
+                     f"student: it has a row (take that line out of the roster)")
     maxima = {r["max"] for r in rows if r["max"] != ""}
     _roster_rows(rows, expected, named_in_files, chapter, maxima, skipped)
     if len(maxima) > 1:
