@@ -216,6 +216,16 @@ def test_the_gradebook_has_one_row_per_student(tmp_path):
     per_file = rows((tmp_path / "grades.csv").read_text())
     assert len(per_file) == 9 and {row["file"] for row in per_file} >= {"st00.json", "st00-again.json", "zed.json",
                                                                         "eve.json"}
+    # st00 sends a worse file later still: counted by default; --keep best keeps the better one
+    worse = answer_file("st00", {k: wrong_answer(instance(k, "st00")) for k in chapter_ids(2)}, chapter=2,
+                        exported="2026-12-06T09:00:00Z")
+    (folder / "st00-last.json").write_text(json.dumps(worse))
+    for keep, score in (("latest", "0"), ("best", "2")):
+        r = cli("grade", "--class", str(folder), "--roster", str(roster), "--gradebook", str(book), "--keep", keep,
+                "-o", os.devnull)
+        assert r.returncode == 0, r.stderr
+        assert {row["student"]: row for row in rows(book.read_text())}["st00"]["score"] == score, keep
+    assert "st00-again.json counted (the best, then the latest submitted)" in r.stderr
 
 
 def test_ctrl_c_stops_the_class_in_one_line_and_writes_nothing(tmp_path):

@@ -68,6 +68,9 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("--gradebook", metavar="FILE",
                    help="with --class: also write FILE, one row per student (student, score, max, percent, "
                         "submitted_at) for an LMS gradebook's CSV import")
+    g.add_argument("--keep", choices=("latest", "best"), default="latest",
+                   help="with --gradebook: of a student's several files, count the latest submitted (default) "
+                        "or the best")
     g.add_argument("--feedback", metavar="DIR",
                    help="with --class: also write each student's report into DIR (ID.txt), as grade --student "
                         "prints it, to hand back")
@@ -144,7 +147,7 @@ def main(argv=None) -> int:
                                       roster_column=a.roster_column)
                 text, notes = graded.csv(), list(graded.notes)
                 if a.gradebook:
-                    book, book_notes = graded.gradebook()
+                    book, book_notes = graded.gradebook(a.keep)
                     notes += book_notes
                     _out(book, a.gradebook)
                 _out(text, a.output)

@@ -478,10 +478,11 @@ class ClassGrades:
         maxima = {r["max"] for r in self.rows if r["max"] != ""}
         return next(iter(maxima)) if len(maxima) == 1 else ""
 
-    def gradebook(self) -> tuple[str, list[str]]:
+    def gradebook(self, keep: str = "latest") -> tuple[str, list[str]]:
         """(CSV, notes): one row per student -- ``student,score,max,percent,submitted_at`` --
         for an LMS gradebook.  A student with several files gets the latest submitted (then
-        the best); one whose files could not be graded has an empty score, so that an import
+        the best), or with ``keep="best"`` the best (then the latest: a later file cannot lower
+        a grade); one whose files could not be graded has an empty score, so that an import
         leaves their grade alone rather than writing 0; one on the roster who sent nothing gets 0.
         Only student ids are rows, and with a roster only the roster's: a file named after
         nobody, or a student the roster does not have, is in the per-file CSV alone (noted)."""
@@ -508,10 +509,12 @@ class ClassGrades:
             rows = by_student[student]
             graded = [r for r in rows if r["score"] != "" and r["file"]]
             if graded:
-                best = max(graded, key=lambda r: (r.get("submitted_at", ""), r["score"]))
+                best = max(graded, key=(lambda r: (r.get("submitted_at", ""), r["score"])) if keep == "latest"
+                           else (lambda r: (r["score"], r.get("submitted_at", ""))))
                 if len(rows) > 1:
                     notes.append(f"gradebook: {student} has {len(rows)} files, {best['file']} counted "
-                                 f"(the latest submitted, then the best)")
+                                 + ("(the latest submitted, then the best)" if keep == "latest"
+                                    else "(the best, then the latest submitted)"))
             else:
                 best = next((r for r in rows if not r["file"]), None)      # on the roster, nothing sent
                 if best is None:
