@@ -221,6 +221,17 @@ def arrival_before(r, step: int, iface: str | None = "eth0") -> int:
     return max(i for i, _ in arrivals(r, iface) if i < step)
 
 
+def arrival_of(r, step: int) -> int:
+    """The event at which the packet that makes hop ``step`` (out of the router) reached the
+    router: where a question about that packet stops the trace.  (The last arrival before the
+    hop may be another packet -- of another connection, or sent after it.)"""
+    from sim.view.model import analysis_of
+    origin = analysis_of(r).origin.get(step)
+    if origin is not None and origin.arrival is not None:
+        return origin.arrival
+    return arrival_before(r, step)
+
+
 def recent_uplinks(ups, k: int) -> str:
     """The uplinks the (at most) three packets before ``ups[k]`` left by, as text."""
     return ", ".join(d for _, d, _ in ups[max(0, k - 3):k])
@@ -229,11 +240,17 @@ def recent_uplinks(ups, k: int) -> str:
 def next_uplink(r, rng, first: int) -> tuple[int, str, int, str]:
     """The packet a "by which uplink next?" question asks about: the ``k``-th packet to leave
     by an uplink, ``k`` drawn from ``first`` to 9.  Returns its event, its uplink, the event
-    of its arrival (where the trace stops) and the uplinks of the packets before it, as text."""
+    of its own arrival at the router (where the trace stops) and, as text, the uplinks the
+    router chose for the packets before it, in the order it chose them.  (Not the order they
+    reached the providers: a packet on a slower or busier line arrives after one chosen later,
+    and the question is about the router's choices.)"""
     ups = uplink_hops(r)
     k = rng.randrange(first, min(10, len(ups)))
     step, dev, _ = ups[k]
-    return step, dev, arrival_before(r, step), recent_uplinks(ups, k)
+    ask = arrival_of(r, step)
+    chosen = [e.dev for e in r.events[:ask] if e.node == "router" and e.ev in (Ev.RT_MISS, Ev.RT_HIT)
+              and e.dev != "eth0"]
+    return step, dev, ask, ", ".join(chosen[-3:])
 
 
 def next_event(r, i: int, pred) -> int | None:

@@ -6,7 +6,7 @@ from sim.runs import run
 from sim.trace import Ev
 from ..variants import two_speeds
 
-from . import (addressed, arrival_before, choose, exercise, ifs, nearest_choice, next_event, predict,
+from . import (addressed, arrival_of, choose, exercise, ifs, nearest_choice, next_event, predict,
                 speed_choices, uplink_why_not)
 
 
@@ -17,7 +17,7 @@ def cl_uplink(student, rng):
     r = run("connection-level", **params)
     ups = uplink_hops(r)
     step, dev, pkt = ups[rng.randrange(3, min(9, len(ups)))]
-    ask = arrival_before(r, step)
+    ask = arrival_of(r, step)
     syn_dev = ups[0][1]
     looked = next_event(r, ask, lambda e: e.node == "router" and e.ev in (Ev.RT_HIT, Ev.RT_MISS))
     how = "hit" if r.events[looked].ev is Ev.RT_HIT else "missed"

@@ -16,13 +16,14 @@ def eq_next(student, rng):
     r = run("equalize-public", **params)
     step, dev, ask, before = next_uplink(r, rng, 3)
     why_not = uplink_why_not(ifs(n), dev, f"equalize deleted the cached entry, and `fib_select_multipath()` with "
-                             f"equal weights cycles {', '.join(ifs(n))} in turn; the last packets left by {before}")
+                             f"equal weights cycles {', '.join(ifs(n))} in turn; the router sent the last packets "
+                             f"up by {before}")
     return predict(
         scenario="equalize-public", params=params, r=r, ask=ask, step=step, choices=ifs(n), answer=dev,
         why_not=why_not,
-        prompt=(f"Equalize with {n} uplinks and 2.4's `fib_select_multipath()` (weights 1). The last "
-                f"packets up left by {before}. At event {ask} the next one reaches the router. By which uplink "
-                f"will it leave?"),
+        prompt=(f"Equalize with {n} uplinks and 2.4's `fib_select_multipath()` (weights 1). The router "
+                f"sent the last packets up by {before}, in that order. At event {ask} the next one reaches the "
+                f"router. By which uplink will it leave?"),
         hint=("Equalize deletes the cached entry on every hit, so each packet takes the slow path; the "
               "kernel's choice is a credit round robin, not a coin: with equal weights it cycles through "
               "the nexthops in order."),

@@ -5,7 +5,7 @@ from sim.observe import uplink_hops
 from sim.runs import run
 from sim.trace import Ev
 
-from . import (addressed, addresses_text, arrival_before, article_ports, _config_instance, dev_addr,
+from . import (addressed, arrival_of, addresses_text, article_ports, _config_instance, dev_addr,
                 endpoint_choices, endpoint_why_not, exercise, _handshake, ifs, predict, who_has)
 
 
@@ -17,7 +17,7 @@ def nf_endpoint(student, rng):
                                                  multipath=rng.choice(["random", "wrr"])))
     r = run("equalize-nat", **params)
     (si, sdev, sp), (ai, adev, ap) = _handshake(r)
-    ask = arrival_before(r, ai)
+    ask = arrival_of(r, ai)
     ans = f"{ap.ip.src}:{ap.sport}"
     client = r.events[ask].pkt.sport
     table = article_ports(r)

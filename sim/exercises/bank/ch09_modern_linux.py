@@ -4,7 +4,7 @@ from __future__ import annotations
 from sim.observe import uplink_hops
 from sim.runs import run
 
-from . import (addressed, arrival_before, exercise, ifs, line, numeric, predict, uplink_why_not)
+from . import (addressed, arrival_of, exercise, ifs, line, numeric, predict, uplink_why_not)
 
 
 @exercise("hash-uplink", 9, "predict", "Where does the hash send it?")
@@ -31,7 +31,7 @@ def hash_uplink(student, rng):
         step, dev, pkt = rng.choice(later[:4])
         known = f"this connection's SYN left by {first[port][1]}"
         what = "a later packet of that connection"
-    ask = arrival_before(r, step)
+    ask = arrival_of(r, step)
     why_not = uplink_why_not(ifs(n), dev, (
         f"the L3 hash covers only the source and destination addresses, the same for every connection here, "
         f"and connection 1's SYN hashed to {dev}" if policy == "hash-l3" else
