@@ -132,7 +132,8 @@ def test_every_chapters_panel_runs_its_cells_parameters():
         limits = re.search(r'data-limits="([^"]*)"', html).group(1).replace("&quot;", '"')
         got = json.loads(inpage.run(scenario, fixed, _defaults_json(html), limits))
         assert "error" not in got, (ch, got)
-        assert inpage._last["result"].params == scenarios.make_params(scenario, **params), ch
+        run_params = {k: v for k, v in params.items() if k not in ("max_steps", "start_at")}   # the replay's
+        assert inpage._last["result"].params == scenarios.make_params(scenario, **run_params), ch
 
 
 def test_panel_keeps_what_it_has_no_control_for():
@@ -216,6 +217,27 @@ def test_run_and_draw_are_the_static_players(monkeypatch):
     # equalize is a route-cache flag: with hash-l4 it is off, as in LivePlayer
     json.loads(inpage.run("equalize-nat", "{}", '{"multipath": "hash-l4", "equalize": true}'))
     assert inpage._last["result"].params.equalize is False
+
+
+def test_a_replay_can_start_at_a_moment_of_the_run():
+    """``start_at`` (simulated seconds): the page's replay and LivePlayer's begin at the first
+    event from then on -- chapter 3's thought question, where Local host 2 joins at 0.2 s after
+    more steps than a replay shows -- and are the static Player's from that event."""
+    from sim.view import Player
+    from sim.view.live import LiveFrames, first_at
+    html = inpage.panel_html("thought-question", "./", "t", 1, seed=1, start_at=0.2)
+    assert 'data-start-at="0.2"' in html
+    json.loads(inpage.run("thought-question", "{}", '{"seed": 1}'))
+    drawn = json.loads(inpage.draw("Run 1", 40, "0.2"))
+    r = sim.run("thought-question", seed=1)
+    start = first_at(r, 0.2)
+    assert r.events[start].t >= 200_000 > r.events[start - 1].t
+    assert _expanded(_completed(drawn)) == _expanded(Player(r, title="Run 1", start=start, max_steps=40).html())
+    assert LiveFrames(r, max_steps=40, start_at=0.2).steps[0] >= start
+    assert json.loads(inpage.draw("Run 1", 40, "null"))["steps"] == 40           # from the start
+    for bad in (-1, True, "0.2", float("nan")):
+        with pytest.raises(ValueError, match="start_at must be simulated seconds"):
+            inpage.panel_html("thought-question", "./", "t", 1, start_at=bad)
 
 
 def test_the_workers_memos_change_nothing(monkeypatch):

@@ -194,6 +194,19 @@ def test_live_player_names_a_bad_scenario_or_parameter():
         LivePlayer("equalize-nat", nat="cgnat")
 
 
+def test_live_player_starts_its_replay_at_start_at_and_keeps_it_on_a_rerun():
+    pytest.importorskip("ipywidgets")
+    from sim.view import LivePlayer
+    from sim.view.live import first_at
+    lp = LivePlayer("thought-question", seed=1, start_at=0.2, max_steps=20)
+    assert lp.result.events[lp.frames.steps[0]].t >= 200_000
+    assert lp.frames.steps[0] >= first_at(lp.result, 0.2)
+    assert lp.rerun(seed=2) is True
+    assert lp.result.events[lp.frames.steps[0]].t >= 200_000
+    with pytest.raises(ValueError, match="start_at must be simulated seconds"):
+        LivePlayer("thought-question", start_at="soon")
+
+
 def test_import_sim_view_does_not_load_ipywidgets():
     import subprocess
     import sys

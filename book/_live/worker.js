@@ -193,7 +193,7 @@ onmessage = async (e) => {
     const run = JSON.parse(inpage.run(m.scenario, m.fixed, m.values, m.limits));
     if (run.error) { postMessage({ id: m.id, error: run.error }); return; }
     postMessage({ id: m.id, status: `drawing ${run.events} events…` });
-    const drawn = JSON.parse(inpage.draw(m.title, m.maxSteps));
+    const drawn = JSON.parse(inpage.draw(m.title, m.maxSteps, m.startAt || "null"));
     postMessage({ id: m.id, ...drawn, events: run.events, runMs: run.ms });
     if (drawn.error) return;
     unpackLater();

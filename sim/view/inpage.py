@@ -55,11 +55,13 @@ def _control(uid: str, s: dict) -> str:
 
 
 def panel_html(scenario: str, base: str, uid: str, fetch_bytes: int, max_steps: int = 200,
-               **params) -> str:
+               start_at: float | None = None, **params) -> str:
     """The panel for ``LivePlayer(scenario, **params)``: its controls, set to those values,
     a Run button and a status line.  ``base`` is the URL of the live files (Pyodide, Graphviz,
     the worker, this package's archive) relative to the page, ``fetch_bytes`` what the worker
     fetches (on the first parameter changed or Run); ``uid`` makes the ids unique."""
+    from .live import check_start_at
+    start_at = check_start_at(start_at)
     specs = panel_specs(scenario, **params)
     shown = {s["name"] for s in specs}
     fixed = {k: v for k, v in params.items() if k not in shown}
@@ -67,7 +69,7 @@ def panel_html(scenario: str, base: str, uid: str, fetch_bytes: int, max_steps: 
     limits = {s["name"]: [s["min"], s["max"]] for s in specs if s["kind"] == "int"}
     return (f'<section class="op1-livepanel" data-live data-scenario="{h(scenario)}" '
             f'data-params="{h(json.dumps(fixed, sort_keys=True))}" data-limits="{h(json.dumps(limits))}" '
-            f'data-max-steps="{max_steps}" '
+            f'data-max-steps="{max_steps}" data-start-at="{json.dumps(start_at)}" '
             f'data-base="{h(base)}" aria-labelledby="{uid}-h">'
             f'<h3 class="op1-lp-h" id="{uid}-h">Run it here, in this page</h3>'
             f'<p class="op1-lp-note">The simulator runs in your browser (Python compiled to '
@@ -151,7 +153,7 @@ WAIT = '<p class="op1-wait">drawing this step…</p>'
 DL_WAIT = '<span class="op1-dl op1-dl-wait">download: preparing…</span>'
 
 
-def _page_frames(result, max_steps: int):
+def _page_frames(result, max_steps: int, start_at: float | None = None):
     """A live replay's frames for the page: everything cheap for every step (narration, the
     network's per-step patch, what changed in the tables), the first step's router diagram
     drawn, every other diagram and every packet pane left for ``fill`` (one per step: the
@@ -161,7 +163,7 @@ def _page_frames(result, max_steps: int):
 
     class PageFrames(LiveFrames):
         def __init__(self):
-            super().__init__(result, max_steps=max_steps)
+            super().__init__(result, max_steps=max_steps, start_at=start_at)
             chg = [changed_html(result, self._snaps[s]) for s in self.steps]
             self.chgs = list(dict.fromkeys(chg))
             self.chg_of = [self.chgs.index(c) for c in chg]
@@ -195,16 +197,17 @@ def _page_frames(result, max_steps: int):
     return PageFrames()
 
 
-def draw(title: str, max_steps: int) -> str:
+def draw(title: str, max_steps: int, start_at: str = "null") -> str:
     """The last run's replay as JSON ``{"html", "steps"}``: the static ``Player``'s HTML, with
     its own script and styles, drawn at its first step only (``fill`` draws the others, and
-    ``downloads`` the pcapng and trace), or ``{"error"}``: a run with no step to show."""
+    ``downloads`` the pcapng and trace), or ``{"error"}``: a run with no step to show.
+    ``start_at``: JSON, simulated seconds where the replay starts, or null (from the start)."""
     from .model import check_result
     from .player import Player
     result = _last["result"]
     try:
         check_result(result)
-        frames = _page_frames(result, max_steps)
+        frames = _page_frames(result, max_steps, json.loads(start_at))
     except ValueError as e:
         return json.dumps({"error": str(e)})
     player = Player.__new__(Player)          # the static player, over frames drawn when asked

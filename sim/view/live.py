@@ -117,16 +117,35 @@ class _PerStep:
         return (self[k] for k in range(len(self)))
 
 
+def check_start_at(start_at) -> float | None:
+    """``start_at`` (simulated seconds; None: from the start), checked."""
+    if start_at is None:
+        return None
+    if isinstance(start_at, bool) or not isinstance(start_at, (int, float)) or not 0 <= start_at < 1e6:
+        raise ValueError(f"start_at must be simulated seconds from 0, like 0.2, got {start_at!r}")
+    return float(start_at)
+
+
+def first_at(result, start_at: float | None) -> int:
+    """The first event at ``start_at`` seconds or later (0 for None; the last event if the run
+    ended before): where a replay that starts there begins."""
+    if start_at is None:
+        return 0
+    t = round(start_at * 1_000_000)
+    ev = result.events
+    return next((i for i in range(len(ev)) if ev[i].t >= t), max(len(ev) - 1, 0))
+
+
 class LiveFrames(Frames):
     """A live player's frames: what is cheap for every step at once (narration, where, the
     network diagram's per-step counters), the router diagram and the packet pane of a step
     only when it is first shown.  ``Frames`` draws every step of a static player up front."""
 
-    def __init__(self, result, max_steps=MAX_STEPS):
+    def __init__(self, result, max_steps=MAX_STEPS, start_at: float | None = None):
         check_result(result)
         self.result = result
         self.analysis = a = analysis_of(result)
-        self.steps, self.total = resolve_steps(result, a, 0, None, None, max_steps)
+        self.steps, self.total = resolve_steps(result, a, first_at(result, start_at), None, None, max_steps)
         counts = a.uplink_counts(self.steps)
         self._snaps = a.snapshots(self.steps)
         self.topo = zoomable(base_svg(result))
@@ -160,7 +179,9 @@ class LiveFrames(Frames):
 
 class LivePlayer:
     """``LivePlayer(scenario, **params)``: ``params`` are ``sim.run``'s (``seed=2``,
-    ``nat="netfilter"``, ``size=3000`` …); ``max_steps`` caps the replay (200)."""
+    ``nat="netfilter"``, ``size=3000`` …); ``max_steps`` caps the replay (200); ``start_at``
+    (simulated seconds) starts it at the first event from then on, where a run's moment of
+    interest comes after more steps than the replay shows (the thought question's 0.2 s)."""
 
     def __new__(cls, *args, **kwargs):
         from .._needs import IPYWIDGETS, Unavailable, missing_message, widgets_or_none
@@ -168,12 +189,13 @@ class LivePlayer:
             return Unavailable(missing_message("LivePlayer", "ipywidgets", IPYWIDGETS))
         return super().__new__(cls)
 
-    def __init__(self, scenario: str, max_steps: int = 200, **params):
+    def __init__(self, scenario: str, max_steps: int = 200, start_at: float | None = None, **params):
         import ipywidgets as W
 
         p = live_params(scenario, params)                    # ParamError names a bad value
         if isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps < 1:
             raise ValueError(f"max_steps must be a positive integer, got {max_steps!r}")
+        self.start_at = check_start_at(start_at)
         self.scenario = scenario
         self.max_steps = max_steps
         self.params = dict(params)
@@ -288,7 +310,7 @@ class LivePlayer:
         params = self.params if params is None else params
         self._t_run = time.perf_counter()
         result = scenarios.run(self.scenario, **params)
-        f = LiveFrames(result, max_steps=self.max_steps)
+        f = LiveFrames(result, max_steps=self.max_steps, start_at=self.start_at)
         self.params, self.result, self.frames = params, result, f
 
     def prepare_downloads(self) -> None:
