@@ -361,6 +361,12 @@ def test_the_player_on_a_phone_and_on_a_laptop():
             assert _in_view(pg, float_next)
             float_next.click()
             assert P.get_attribute("data-step") == "1"
+            # only the player's last lines on screen, above what follows it: no pinned buttons over that
+            bottom = P.evaluate("e => e.getBoundingClientRect().bottom + window.scrollY")
+            pg.evaluate(f"window.scrollTo(0, {bottom} - 120)")
+            pg.wait_for_timeout(200)
+            assert 0 < P.evaluate("e => e.getBoundingClientRect().bottom") < 200     # (text follows it)
+            assert not _in_view(pg, float_next)
             # past the player: no pinned buttons
             pg.evaluate("window.scrollTo(0, document.body.scrollHeight)")
             pg.wait_for_timeout(200)

@@ -369,16 +369,21 @@
         ev.preventDefault();
         acts[a]();
       });
-      // The pinned bar: while the player is on screen and its own bar has scrolled away.
+      // The pinned bar: while the player fills a good part of the screen (a third of it; not
+      // while only its last lines show above the text that follows it) and its own bar has
+      // scrolled away.
       if (floater && bar && window.IntersectionObserver) {
         var seen = {root: false, bar: true};
+        var steps = [];
+        for (var t = 0; t <= 20; t++) steps.push(t / 20);
         var io = new IntersectionObserver(function (entries) {
           entries.forEach(function (e) {
-            if (e.target === root) seen.root = e.isIntersecting;
+            if (e.target === root) seen.root = e.isIntersecting &&
+              e.intersectionRect.height >= Math.min(window.innerHeight / 3, e.boundingClientRect.height);
             else seen.bar = e.isIntersecting || e.boundingClientRect.top > 0;
           });
           floater.hidden = !(seen.root && !seen.bar);
-        });
+        }, {threshold: steps});
         io.observe(root);
         io.observe(bar);
       }
