@@ -252,6 +252,17 @@ def show(fig, alt: str, caption: str = "") -> None:
     _img(wide, alt, caption, phone)
 
 
+def show_dot(source: str, alt: str, caption: str = "") -> None:
+    """Show a graphviz drawing (DOT ``source``) as an SVG ``<img>``; one laid out left to right
+    (``rankdir=LR``) is drawn a second time top to bottom for a phone, shown on a narrow screen
+    when the first would be wider than a phone's column (the network, on its side)."""
+    wide = dot(source)
+    phone = None
+    if re.search(r"\brankdir\s*=\s*LR\b", source) and (readable_width(wide) or 0) > NARROW_INCHES * 96:
+        phone = dot(re.sub(r"\brankdir\s*=\s*LR\b", "rankdir=TB", source, count=1))
+    _img(wide, alt, caption, phone)
+
+
 def show_svg(svg: bytes | str, alt: str, caption: str = "") -> None:
     """Show an SVG (e.g. from graphviz) as an ``<img>`` with alt text."""
     _img(svg.encode() if isinstance(svg, str) else svg, alt, caption)
