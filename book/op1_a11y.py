@@ -14,6 +14,7 @@ README with the upstream issue it belongs to.
 """
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 
@@ -48,4 +49,15 @@ def setup(app):
     app.connect("html-page-context", page_context)
     app.add_css_file(CSS)
     app.add_js_file(JS, loading_method="defer")
-    return {"parallel_read_safe": True, "parallel_write_safe": True}
+    # Sphinx copies the static files only when some page is written: an edit of the stylesheet,
+    # the script or a template alone would leave the site as it was ("no targets are out of
+    # date").  Their digest is this extension's env_version, so such an edit writes every page.
+    return {"parallel_read_safe": True, "parallel_write_safe": True, "env_version": _digest()}
+
+
+def _digest() -> int:
+    files = [Path(__file__), *sorted((HERE / "_assets" / "a11y").glob("*")), *sorted((HERE / "_templates").rglob("*.html"))]
+    h = hashlib.sha256()
+    for f in files:
+        h.update(f.name.encode() + b"\0" + f.read_bytes())
+    return int.from_bytes(h.digest()[:4], "big")
