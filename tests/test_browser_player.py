@@ -308,6 +308,13 @@ def test_the_player_on_a_phone_and_on_a_laptop():
             pg.goto(page_file.as_uri())
             pg.wait_for_selector("[data-replay][data-op1-live]", state="attached")
             P = pg.locator("[data-replay]")
+            # the help names keys where there is a keyboard, taps on a touch screen
+            assert P.locator(".op1-keys").is_visible() and not P.locator(".op1-taps").is_visible()
+            touch = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+            touch.goto(page_file.as_uri())
+            T = touch.locator("[data-replay]")
+            assert T.locator(".op1-taps").is_visible() and not T.locator(".op1-keys").is_visible()
+            touch.close()
             assert pg.evaluate("document.documentElement.scrollWidth") <= 390
             least, what = P.evaluate(MIN_TEXT_JS)
             assert least >= 10, (least, what)

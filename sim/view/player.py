@@ -306,9 +306,11 @@ def _float_bar(frames: int) -> str:
             + f'<span class="op1-fpos" aria-live="off">step 1 / {frames}</span></div>')
 
 
-HINT = ('<div class="op1-hint">Keys (click the player or Tab into it): ← → step · space play/pause · '
-        'Home/End first/last. A ladder row goes to its step when clicked (or Enter on it; ↑ ↓ move '
-        'between rows). In a box that scrolls, Tab to it and the arrow keys scroll it. A <i>step</i> is one frame of this replay; an <i>event</i> is a line of the '
+HINT = ('<div class="op1-hint"><span class="op1-keys">Keys (click the player or Tab into it): ← → step · '
+        'space play/pause · Home/End first/last. A ladder row goes to its step when clicked (or Enter on '
+        'it; ↑ ↓ move between rows). In a box that scrolls, Tab to it and the arrow keys scroll it. </span>'
+        '<span class="op1-taps">A ladder row goes to its step when tapped; a box that fades at an edge '
+        'scrolls sideways. </span>A <i>step</i> is one frame of this replay; an <i>event</i> is a line of the '
         "simulator's trace (numbered from 0), as in the ladder and the downloads. The pcapng opens in "
         "Wireshark, each frame's comment giving its event number.</div>")
 
