@@ -190,11 +190,11 @@ def narrow(fig) -> bytes | None:
     else:
         h = max(h, NARROW_INCHES * 0.75)
     # what is wrapped, as the chapter wrote it (the figure was drawn once: tick labels are known)
-    texts = [(a, a.get_xlabel(), a.get_ylabel(), a.get_title(),
-              [(axis, axis.get_majorticklocs(), [t.get_text() for t in axis.get_majorticklabels()],
-                axis.get_majorticklabels()[0].get_fontsize() if axis.get_majorticklabels() else 10)
-               for axis in (a.xaxis, a.yaxis)], _legend_of(a)) for a in axes]
-    fig.set_layout_engine("constrained")
+    texts = [(a, a.get_xlabel(), a.get_ylabel(), a.get_title(), [_ticks(a.xaxis), _ticks(a.yaxis)],
+              _legend_of(a)) for a in axes]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")          # (a figure that had a layout engine of its own)
+        fig.set_layout_engine("constrained")
     for squeeze in (1.0, 0.8, 0.65):
         height = h
         for a, xlabel, ylabel, title, ticks, legend in texts:
@@ -219,6 +219,12 @@ def narrow(fig) -> bytes | None:
         if _width_pt(svg) <= NARROW_INCHES * 72 * 1.05:
             break
     return svg
+
+
+def _ticks(axis):
+    """(axis, tick positions, their labels' texts, their font size) of a drawn figure's axis."""
+    labels = axis.get_majorticklabels()
+    return axis, axis.get_majorticklocs(), [t.get_text() for t in labels], labels[0].get_fontsize() if labels else 10
 
 
 def _legend_of(a):

@@ -3,9 +3,9 @@
 Jupyter Book 1 always loads ``sphinx_thebe``, even with ``launch_buttons: thebe: false`` (this
 book's setting: its pages run the simulator in the reader's browser, ``op1_inpage``, and open in
 Binder).  It still puts on every page ``sphinx-thebe.js`` and an inline script declaring
-``const THEBE_JS_URL = "https://unpkg.com/..."`` -- twice, so that every page logged "Identifier
-'THEBE_JS_URL' has already been declared" -- naming a CDN the offline site must never use.  With
-Thebe off nothing reads them: each page's scripts leave them out.
+``const THEBE_JS_URL`` (Thebe's script on the unpkg CDN) -- twice, so that every page logged
+"Identifier 'THEBE_JS_URL' has already been declared" -- naming a CDN the offline site must never
+use.  With Thebe off nothing reads them: each page's scripts leave them out.
 """
 from __future__ import annotations
 

@@ -547,9 +547,10 @@ def _answer_files(folder: Path) -> tuple[list[Path], list[str], list[str]]:
             if f.suffix.lower() == ".json" and f.is_file():
                 files.append(f)
             else:
-                skipped.append(f.relative_to(folder).as_posix()
-                               + (" (a link to nothing)" if f.is_symlink() and not f.exists() else ""))
-    notes = [f"skipped (not *.json answer files): {', '.join(skipped)}"] if skipped else []
+                skipped.append(f.relative_to(folder).as_posix())
+    shown = [x + (" (a link to nothing)" if (folder / x).is_symlink() and not (folder / x).exists() else "")
+             for x in skipped]
+    notes = [f"skipped (not *.json answer files): {', '.join(shown)}"] if skipped else []
     if not files:
         raise GradeError(f"no *.json answer files in {folder}")
     return files, notes, skipped
@@ -655,8 +656,7 @@ def _roster_rows(rows: list[dict], expected: list[str], named_in_files: set[str]
     for sid in expected:
         if sid not in per_student:
             misnamed = [r["file"] for r in rows if sid in r.get("named", ())]
-            theirs = [x for x in skipped if _names(Path(x.split(" (")[0]).stem, {sid})
-                      or _names(Path(x).parent.name, {sid})]
+            theirs = [x for x in skipped if _names(Path(x).stem, {sid}) or _names(Path(x).parent.name, {sid})]
             if theirs:
                 rows.append({"student": sid, "file": "", "score": "", "submitted_at": "", "max": "",
                              "error": "", "attempts": "",
