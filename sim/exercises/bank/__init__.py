@@ -232,11 +232,6 @@ def arrival_of(r, step: int) -> int:
     return arrival_before(r, step)
 
 
-def recent_uplinks(ups, k: int) -> str:
-    """The uplinks the (at most) three packets before ``ups[k]`` left by, as text."""
-    return ", ".join(d for _, d, _ in ups[max(0, k - 3):k])
-
-
 def next_uplink(r, rng, first: int) -> tuple[int, str, int, str]:
     """The packet a "by which uplink next?" question asks about: the ``k``-th packet to leave
     by an uplink, ``k`` drawn from ``first`` to 9.  Returns its event, its uplink, the event
