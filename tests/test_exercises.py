@@ -1170,24 +1170,28 @@ def test_sheets_and_pages_for_a_whole_roster_in_one_call(tmp_path):
     one_line_error(cli("sheet", "--roster", str(roster), "--out-dir", str(tmp_path / "afile")), "is a file, not a folder")
 
 
-def test_which_uplink_next_asks_about_the_packet_whose_uplink_it_grades():
-    """``eq-next``: the packet that reaches the router at the event the trace stops at is the one
-    the answer is about, and the uplinks the prompt lists are the router's last choices, in its
-    order.  (The key once took the k-th packet to *arrive* at a provider, which on lines of
-    different speeds is not the k-th the router chose: a student reading the trace was marked
-    wrong.)"""
+@pytest.mark.parametrize("ex_id, said", [("eq-next", "sent the last packets up by"),
+                                          ("numgen-next", "last packets up left by")])
+def test_which_uplink_next_asks_about_the_packet_whose_uplink_it_grades(ex_id, said):
+    """``eq-next``, ``numgen-next``: the packet that reaches the router at the event the trace
+    stops at is the one the answer is about, and the uplinks the prompt lists are the router's
+    last choices, in its order.  (The key once took the k-th packet to *arrive* at a provider,
+    which on lines of different speeds is not the k-th the router chose: a student reading the
+    trace was marked wrong.  And numgen's router, which has no route cache, says its choices in
+    FIB events: its prompt once read "left by ." in every variant.)"""
     for who in ["book"] + [f"s{k}" for k in range(40)]:
-        inst = instance("eq-next", who, secret="")
+        inst = instance(ex_id, who, secret="")
         r = sim.run(inst.run["scenario"], **inst.run["params"])
         decisions = [(i, e.dev) for i, e in enumerate(r.events)
-                     if e.node == "router" and e.ev in (Ev.RT_MISS, Ev.RT_HIT) and e.dev != "eth0"]
+                     if e.node == "router" and e.ev in (Ev.RT_MISS, Ev.RT_HIT, Ev.FIB) and e.dev != "eth0"]
         after = [d for i, d in decisions if i > inst.ask]
         before = [d for i, d in decisions if i < inst.ask][-3:]
+        assert before, (who, inst.ask)
         assert r.events[inst.ask].to == "router:eth0" and after[0] == inst.answer, (who, after[:1], inst.answer)
-        assert f"sent the last packets up by {', '.join(before)}, in that order" in inst.prompt, (who, inst.prompt)
+        assert f"{said} {', '.join(before)}, in that order" in inst.prompt, (who, inst.prompt)
 
 
-@pytest.mark.parametrize("ex_id", ["cl-uplink", "eq-next", "nf-endpoint", "hash-uplink"])
+@pytest.mark.parametrize("ex_id", ["cl-uplink", "eq-next", "numgen-next", "nf-endpoint", "hash-uplink"])
 def test_a_prediction_stops_the_trace_where_its_own_packet_reaches_the_router(ex_id):
     """The event a "which uplink / which source" question names is the arrival of the packet the
     answer is about (hash-uplink once named another connection's packet)."""

@@ -243,8 +243,11 @@ def next_uplink(r, rng, first: int) -> tuple[int, str, int, str]:
     k = rng.randrange(first, min(10, len(ups)))
     step, dev, _ = ups[k]
     ask = arrival_of(r, step)
-    chosen = [e.dev for e in r.events[:ask] if e.node == "router" and e.ev in (Ev.RT_MISS, Ev.RT_HIT)
+    # a router with a route cache says its choice in RT_MISS/RT_HIT, one without (today's) in FIB
+    chosen = [e.dev for e in r.events[:ask] if e.node == "router" and e.ev in (Ev.RT_MISS, Ev.RT_HIT, Ev.FIB)
               and e.dev != "eth0"]
+    if not chosen:
+        raise ExerciseError(f"next_uplink: no uplink chosen by the router before event {ask}")
     return step, dev, ask, ", ".join(chosen[-3:])
 
 

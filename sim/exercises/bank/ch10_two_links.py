@@ -90,7 +90,7 @@ def numgen_next(student, rng):
     return predict(
         scenario="echo", params=params, r=r, ask=ask, step=step, choices=ifs(n), answer=dev, why_not=why_not,
         prompt=(f"Today's stand-in for equalize: nftables `meta mark set numgen inc mod {n}` on the LAN side "
-                f"and one routing table per mark, SNAT, {n} uplinks. The last packets up left by {before}. At "
+                f"and one routing table per mark, SNAT, {n} uplinks. The last packets up left by {before}, in that order. At "
                 f"event {ask} the next packet from the LAN reaches the router. By which uplink will it leave?"),
         hint="`numgen inc` is a counter: every packet from the LAN gets the next mark, modulo the number of uplinks.",
         explanation=f"{dev}: the counter moved on by one, so the mark -- and the routing table -- is the next one.")
