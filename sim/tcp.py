@@ -508,7 +508,15 @@ class TcpConn:
     def _check_rst(self, seq: int) -> None:
         """A RST in the window: 2.4 resets wherever it falls; with RFC 5961 (3.2,
         ``tcp_validate_incoming()``) only one at exactly ``rcv_nxt`` does, another gets a
-        challenge ACK."""
+        challenge ACK.  In TIME-WAIT (``tcp_timewait_state_process()``, 2.4 as today) a RST at
+        exactly ``rcv_nxt`` kills the socket -- "TIME_WAIT assassination", RFC 1337, as
+        ``tcp_rfc1337`` is 0 by default -- and any other is ignored; the application closed
+        the connection before, and hears nothing: the connection was not reset."""
+        if self.state is TIME_WAIT:
+            if seq == self.rcv_nxt:
+                self._set_state(CLOSED)
+                self.host.tcp_forget(self)
+            return
         if self.rcv_nxt <= seq < self.rcv_nxt + self.window:
             if seq == self.rcv_nxt or not self.profile.rfc5961_challenge_ack:
                 self.reset = True

@@ -99,7 +99,7 @@ def eqnat_repair(student, rng):
         prompt=(f"The article's router: multipath random, equalize on, NAT in the article's model; remote host "
                 f"`{remote}`, providers {'filter' if filt else 'do not filter'} source addresses. Its download "
                 f"fails or crawls. Change **exactly one** setting so that one 4 kB download completes with its "
-                f"handshake, no reset and no drop, for seeds {seeds[0]}, {seeds[1]} and {seeds[2]}."),
+                f"handshake, the connection never reset and no packet lost on the way, for seeds {seeds[0]}, {seeds[1]} and {seeds[2]}."),
         hint=("Either stop the packets of one connection from changing uplinks, or make the NAT keep one "
               "source address whatever uplink they leave by -- and then ask what a provider that filters "
               "sources does with that address on the other line."),

@@ -5,7 +5,7 @@ from sim.observe import uplink_hops
 from sim.runs import run
 from sim.trace import Ev
 
-from . import (addressed, arrival_of, addresses_text, article_ports, _config_instance, dev_addr,
+from . import (addressed, arrival_of, addresses_text, article_ports, _config_instance, dev_addr, losses,
                 endpoint_choices, endpoint_why_not, exercise, _handshake, ifs, predict, who_has)
 
 
@@ -93,7 +93,7 @@ def masq_repair(student, rng):
     def crit(r):
         e = r.summary["echo"][0]
         drops = r.summary["drops"]
-        ok = e["complete"] and not e["reset"] and not drops
+        ok = e["complete"] and not e["reset"] and not losses(drops)
         return ok, (f"{e['echoed']} of {e['messages']} messages echoed, "
                     + ("reset" if e["reset"] else ("complete" if e["complete"] else "not complete"))
                     + "; drops: " + (", ".join(f"{k} {v}" for k, v in drops.items()) or "none"))
@@ -102,7 +102,7 @@ def masq_repair(student, rng):
         prompt=(f"Today's kernel as measured: nftables `numgen` per-packet balancing over {n} uplinks, "
                 f"MASQUERADE, an RFC 9293 remote; providers {'filter' if filt else 'do not filter'} sources. "
                 f"The echo connection is reset. Change **exactly one** setting so that all "
-                f"{fixed['messages']} messages are echoed with no reset and no drop (seeds {seeds[0]} and "
+                f"{fixed['messages']} messages are echoed, the connection never reset and no packet lost on the way (seeds {seeds[0]} and "
                 f"{seeds[1]})."),
         hint=("MASQUERADE kills a replied connection whose packet leaves by another device. Either keep the "
               "connection on one device (a per-flow multipath) or use a NAT that keeps the binding -- and "

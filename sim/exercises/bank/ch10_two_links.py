@@ -28,7 +28,7 @@ def two_links_config(student, rng):
         prompt=(f"Your LAN has {'public addresses (no NAT)' if public else 'private addresses behind NAT'}, "
                 f"{n} uplinks, an RFC 9293 remote; providers {'filter' if filt else 'do not filter'} source "
                 f"addresses. Choose the multipath policy, equalize and the NAT so that **one** 20 kB download "
-                f"completes with its handshake, no reset and no drop, and every uplink carries at least 10% "
+                f"completes with its handshake, the connection never reset and no packet lost on the way, and every uplink carries at least 10% "
                 f"of the packets crossing the uplinks -- for seeds {', '.join(map(str, seeds))}."),
         hint=("A choice made once per connection pins the download to one line. Per-packet balancing uses "
               "every line, but then every packet must carry a source address that the remote host and "
