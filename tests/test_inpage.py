@@ -605,6 +605,18 @@ def test_chapter_6_runs_live_in_chromium(built, tmp_path):
             assert pg.inner_text("[data-live] .op1-lp-status") == \
                 f"Not run: seed -4 out of range for this page's live panel: allowed 0..{top}"
             assert len(pg.query_selector_all("[data-live] .op1-lp-out [data-replay]")) == 2
+            # a leading zero is the number without it (JSON has none: it once reached json.loads);
+            # run from the keyboard, the Run button keeps the focus while busy and after
+            pg.fill("[data-live] input[name=seed]", "03")
+            pg.focus("[data-live] [data-run]")
+            pg.keyboard.press("Enter")
+            assert pg.evaluate("document.activeElement.hasAttribute('data-run')")
+            pg.wait_for_function("document.querySelectorAll('[data-live] .op1-lp-out [data-replay]').length === 3"
+                                 " || /^Not run/.test(document.querySelector('[data-live] .op1-lp-status').textContent)",
+                                 timeout=300_000)
+            assert pg.inner_text("[data-live] .op1-lp-status").startswith("Run 3:")
+            assert "seed=3" in pg.inner_text("[data-live] .op1-lp-out [data-replay] .op1-sub")
+            assert pg.evaluate("document.activeElement.hasAttribute('data-run')")
             b.close()
     finally:
         srv.shutdown()

@@ -89,7 +89,11 @@
       if (!c.name) return;
       var v;
       if (c.type === "checkbox") v = String(c.checked && !c.disabled);
-      else if (c.type === "number") v = /^-?\d+$/.test(c.value.trim()) ? c.value.trim() : JSON.stringify(c.value);
+      else if (c.type === "number") {
+        // an integer as typed, without leading zeros ("07" is 7; JSON has no leading zeros)
+        var t = c.value.trim();
+        v = /^-?\d+$/.test(t) ? t.replace(/^(-?)0+(?=\d)/, "$1") : JSON.stringify(c.value);
+      }
       else if (c.hasAttribute("data-json")) v = c.value;
       else v = JSON.stringify(c.value);
       parts.push(JSON.stringify(c.name) + ":" + v);
@@ -130,13 +134,15 @@
         status.textContent = "Live runs need a browser with Web Workers and WebAssembly.";
         return;
       }
+      // busy: marked, not disabled -- a disabled button loses the keyboard's focus to the page
+      if (button.getAttribute("aria-disabled") === "true") return;
       var n = runs + 1, id = ++seq, t0 = performance.now(), how = "";
-      button.disabled = true;
+      button.setAttribute("aria-disabled", "true");
       root.setAttribute("aria-busy", "true");
       waiting[id] = function (m) {
         if (m.python) how = "; " + started(m.python);
         if (m.status) { status.textContent = "Run " + n + ": " + m.status; return false; }
-        button.disabled = false;
+        button.removeAttribute("aria-disabled");
         root.removeAttribute("aria-busy");
         if (m.error) { status.textContent = "Not run: " + m.error; return true; }
         if (m.fail) { status.textContent = "Not run: " + m.fail; return true; }

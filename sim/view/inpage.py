@@ -133,7 +133,10 @@ def run(scenario: str, fixed: str, values: str, limits: str = "{}") -> str:
     Returns JSON: ``{"events", "ms"}``, or ``{"error"}`` with the simulator's one line."""
     from ..fib import RouteError
     from .live import live_params
-    params = {**json.loads(fixed), **json.loads(values)}
+    try:
+        params = {**json.loads(fixed), **json.loads(values)}
+    except ValueError as e:                     # the page's script writes it: a bug there, named
+        return json.dumps({"error": f"the panel's values are not JSON ({e}): {values}"})
     if params.get("multipath") is not None and params["multipath"] not in CACHED_POLICIES:
         params["equalize"] = False              # a route-cache flag, as in LivePlayer
     t0 = time.perf_counter()
