@@ -345,3 +345,64 @@ def test_the_instructor_edition_keys_every_variant_of_the_pool():
         assert f"<b>Key:</b> <code>{pool_instance('eq-next', k).answer}</code>" in v["key"]
     student = json.loads(exercise_html(4, "eq-next", pool=True).split('class="sx-pool">')[1].split("</script>")[0])
     assert all("key" not in v for v in student["variants"])       # the student edition carries none
+
+
+def test_focus_other_tabs_and_a_reload_on_the_shared_site(site, chromium):
+    """What a keyboard user, a student with a tab per chapter, and one who comes back meet:
+    the id bar's controls hand the focus on and say what changed; an answer given in another
+    tab is kept when this one records its own (each page once wrote back the answers it had read
+    when it loaded); a page loaded again shows the answer checked before, and counts nothing."""
+    sid = "carol.k"
+    ctx = chromium.new_context(viewport={"width": 1200, "height": 900}, accept_downloads=True)
+    errors = []
+    a = ctx.new_page()
+    a.on("pageerror", lambda e: errors.append(str(e)))
+    a.goto(f"{site}/book/02-route-cache.html")
+    root = a.locator('[data-exercise="rc-hit"]')
+    # an empty feedback box takes no room but is in the accessibility tree, ready to be read out
+    assert root.locator(".sx-feedback").evaluate("e => getComputedStyle(e).display") != "none"
+    bar = root.locator(".sx-student")
+    bar.locator("input").fill(sid)
+    bar.locator("input").press("Enter")
+    focused = "() => [document.activeElement.className, document.activeElement.closest('[data-exercise]')" \
+              " && document.activeElement.closest('[data-exercise]').getAttribute('data-exercise')]"
+    assert a.evaluate(focused) == ["sx-change", "rc-hit"]
+    k = pool_index(sid, "rc-hit")
+    n = len(json.loads(root.locator("script.sx-pool").text_content())["variants"])
+    assert root.locator(".sx-sid-said").inner_text() == f"Showing variant {k + 1} of {n}, for {sid}."
+    # the other exercises of the page changed too, silently (one announcement, where the id was entered)
+    others = a.locator('[data-exercise]:not([data-exercise="rc-hit"]) .sx-sid-said')
+    assert all(t == "" for t in others.all_inner_texts())
+    a.keyboard.press("Enter")                                   # Change: the id's box, focused
+    assert a.evaluate(focused) == ["sx-sid-input", "rc-hit"]
+    a.keyboard.press("Enter")                                   # the same id again
+    assert a.evaluate(focused) == ["sx-change", "rc-hit"]
+    # another tab, another chapter: an answer there ...
+    b = ctx.new_page()
+    b.on("pageerror", lambda e: errors.append(str(e)))
+    b.goto(f"{site}/book/03-connection-level.html")
+    cl = instance("cl-uplink", sid, secret="")
+    rb = b.locator('[data-exercise="cl-uplink"]')
+    _answer(b, rb, cl, cl.answer)
+    assert rb.get_attribute("data-result") == "right"
+    # ... then one in the first tab, which loaded before it
+    inst = instance("rc-hit", sid, secret="")
+    wrong = next(c for c in inst.choices if normalise(c, inst.form) != inst.answer)
+    _answer(a, root, inst, wrong)
+    assert root.get_attribute("data-result") == "wrong"
+    with a.expect_download() as dl:
+        root.locator(".sx-export").click()
+    exported = json.loads(Path(dl.value.path()).read_text())
+    assert set(exported["answers"]) == {"rc-hit", "cl-uplink"}, exported["answers"]
+    assert exported["answers"]["rc-hit"]["attempts"] == 1
+    # loaded again: the answer is back in its box, judged as before, and not counted again
+    a.reload()
+    root = a.locator('[data-exercise="rc-hit"]')
+    assert root.get_attribute("data-result") == "wrong"
+    assert root.locator(f'input[type=radio][value="{wrong}"]').is_checked()
+    assert root.locator(".sx-feedback").inner_text().startswith("Your answer, checked before: Not")
+    with a.expect_download() as dl:
+        root.locator(".sx-export").click()
+    assert json.loads(Path(dl.value.path()).read_text())["answers"]["rc-hit"]["attempts"] == 1
+    ctx.close()
+    assert not errors, errors

@@ -102,14 +102,22 @@ JS = r"""/* 1 + 1 < 1 exercises: the page's checker.  Mirrors sim/exercises/mode
      localStorage so an export from one chapter's page also carries the answers given on the
      others.  A record keeps the first right answer once there is one, and counts every check. */
   function store(name) {
-    var key = "sx-answers:" + name, all = {};
-    try { all = JSON.parse(localStorage.getItem(key) || "{}"); } catch (e) { all = {}; }
+    var key = "sx-answers:" + name;
     window.SX_ANSWERS = window.SX_ANSWERS || {};
     var mem = window.SX_ANSWERS[name] = window.SX_ANSWERS[name] || {};
-    for (var k in all) if (!(k in mem)) mem[k] = all[k];
+    /* what other pages (other tabs: one per chapter) stored since: read again before every
+       read and write, or this page's write would drop their answers; of two records of one
+       exercise the one with more checks is the later */
+    function sync() {
+      var all = {};
+      try { all = JSON.parse(localStorage.getItem(key) || "{}"); } catch (e) { all = {}; }
+      for (var k in all) if (!(k in mem) || (all[k].attempts || 0) > (mem[k].attempts || 0)) mem[k] = all[k];
+    }
+    sync();
     return {
-      get: function () { return mem; },
+      get: function () { sync(); return mem; },
       record: function (id, answer, variant, right) {
+        sync();
         var rec = mem[id] && mem[id].variant === variant ? mem[id] : {attempts: 0};
         rec.attempts = (rec.attempts || 0) + 1;
         if (!rec.right) { rec.answer = answer; rec.variant = variant; rec.right = right; }
@@ -142,12 +150,12 @@ JS = r"""/* 1 + 1 < 1 exercises: the page's checker.  Mirrors sim/exercises/mode
     return checkStudent(id) ? "" : id.toLowerCase();     /* ids are case-insensitive: variants.check_student */
   }
   var pooled = [];
-  function setStudent(course, id) {
+  function setStudent(course, id, from) {      /* from: the exercise whose bar set it (it keeps the focus) */
     window.SX_STUDENT = window.SX_STUDENT || {};
     window.SX_STUDENT[course] = id;
     try { if (id) localStorage.setItem(idKey(course), id); else localStorage.removeItem(idKey(course)); }
     catch (e) { /* file:// or private mode: kept for this page only */ }
-    pooled.forEach(function (p) { if (p.course === course) p.apply(id); });
+    pooled.forEach(function (p) { if (p.course === course) p.apply(id, p.root === from); });
   }
 
   function exportAnswers(student, name, course) {
@@ -173,13 +181,15 @@ JS = r"""/* 1 + 1 < 1 exercises: the page's checker.  Mirrors sim/exercises/mode
     var student = root.getAttribute("data-student"), id = root.getAttribute("data-exercise");
     var name = root.getAttribute("data-store") || student;
     var st = store(name), fb = root.querySelector(".sx-feedback"), rev = root.querySelector(".sx-reveal");
-    var poolEl = root.querySelector("script.sx-pool"), course = "";
+    var poolEl = root.querySelector("script.sx-pool"), course = "", restore = null;
     if (poolEl) {
       var pool = JSON.parse(poolEl.textContent), book = {html: root.querySelector(".sx-body").innerHTML, data: data,
         key: (root.querySelector(".sx-key") || {}).outerHTML, student: student};
       course = pool.course || "";
       var bar = root.querySelector(".sx-student"), who = root.querySelector(".sx-who");
-      var apply = function (sid) {           /* show student sid's variant (the book's when sid is "") */
+      var said = root.querySelector(".sx-sid-said");
+      var apply = function (sid, here) {     /* show student sid's variant (the book's when sid is ""); here: */
+                                             /* this exercise's bar set it -- focus and say what changed */
         var k = sid ? poolIndex(course, sid, id, pool.variants.length) : -1, v = k < 0 ? book : pool.variants[k];
         student = sid || book.student;
         name = sid ? (course ? course + "/" : "") + sid : book.student;
@@ -193,6 +203,15 @@ JS = r"""/* 1 + 1 < 1 exercises: the page's checker.  Mirrors sim/exercises/mode
         fb.textContent = ""; fb.className = "sx-feedback"; rev.hidden = true; rev.innerHTML = "";
         root.removeAttribute("data-result");
         drawBar(sid);
+        if (restore) restore();
+        if (here) {
+          // the control that was used is gone: the focus goes to the one drawn in its place, and a
+          // screen reader hears what the exercise now shows (its prompt and choices changed)
+          var next = bar.querySelector(sid ? ".sx-change" : ".sx-sid-input");
+          if (next) next.focus();
+          said.textContent = sid ? "Showing variant " + (k + 1) + " of " + pool.variants.length + ", for " + sid + "."
+                                 : "Showing the book's own example.";
+        }
       };
       var drawBar = function (sid) {
         bar.innerHTML = "";
@@ -202,7 +221,7 @@ JS = r"""/* 1 + 1 < 1 exercises: the page's checker.  Mirrors sim/exercises/mode
           bar.appendChild(el("span", "sx-meta", course ? " (course " + course + ")" : ""));
           var ch = el("button", "sx-change", "Change");
           ch.type = "button";
-          ch.addEventListener("click", function () { drawForm(sid); });
+          ch.addEventListener("click", function () { drawForm(sid); bar.querySelector(".sx-sid-input").focus(); });
           bar.appendChild(ch);
           return;
         }
@@ -224,12 +243,12 @@ JS = r"""/* 1 + 1 < 1 exercises: the page's checker.  Mirrors sim/exercises/mode
         var use = function () {
           var v = inp.value.trim(), why = checkStudent(v);
           if (why) { msg.textContent = why; msg.classList.add("sx-bad"); inp.focus(); return; }
-          setStudent(course, v.toLowerCase());
+          setStudent(course, v.toLowerCase(), root);
         };
         go.addEventListener("click", use);
         inp.addEventListener("keydown", function (e) { if (e.key === "Enter") { e.preventDefault(); use(); } });
       };
-      pooled.push({course: course, apply: apply});
+      pooled.push({course: course, apply: apply, root: root});
       apply(savedStudent(course));
     }
     function answer() {
@@ -248,8 +267,10 @@ JS = r"""/* 1 + 1 < 1 exercises: the page's checker.  Mirrors sim/exercises/mode
       fb.className = "sx-feedback sx-" + kind;
       fb.textContent = text.replace(/`([^`]+)`/g, "$1").replace(/\*\*([^*]+)\*\*/g, "$1");
     }
-    root.querySelector(".sx-check").addEventListener("click", function () {
-      var a = answer(), parsed = parse(a, data.form), norm = parsed[0];
+    /* Check answer ``a``: ``before`` -- the record of a check made earlier (a page loaded again
+       shows it, as it was, and counts nothing), else a check now, recorded. */
+    function judge(a, before) {
+      var parsed = parse(a, data.form), norm = parsed[0];
       if (!norm) {
         root.setAttribute("data-result", "invalid");
         show("wrong", parsed[1] === "no answer" ? "Choose or type an answer first." : parsed[1].charAt(0).toUpperCase()
@@ -263,22 +284,27 @@ JS = r"""/* 1 + 1 < 1 exercises: the page's checker.  Mirrors sim/exercises/mode
         var oh = hex(H(data.salt, "h", "o|" + norm));
         if (data.outcomes[oh]) outcome = dec.decode(xor(unb64(data.outcomes[oh]), H(data.salt, "k", "o|" + norm)));
         else if (data.start) {
+          /* not an answer to a repair, so not counted -- as the grader counts it (grade.py) */
           var changed = Object.keys(data.start).filter(function (k) { return String(a[k]).toLowerCase() !== data.start[k]; });
-          outcome = "A repair changes exactly one setting; you changed " + changed.length
-            + (changed.length ? " (" + changed.join(", ") + ")" : "") + ".";
+          root.setAttribute("data-result", "invalid");
+          show("wrong", "A repair changes exactly one setting; you changed " + changed.length
+            + (changed.length ? " (" + changed.join(", ") + ")" : "") + ".");
+          return;
         }
       }
-      st.record(id, a, data.salt, !!hit);
+      var said = "";
+      if (before) said = "Your answer, checked before" + (before.attempts > 1 ? " (" + before.attempts + " checks)" : "") + ": ";
+      else st.record(id, a, data.salt, !!hit);
       if (!hit) {
         root.setAttribute("data-result", "wrong");
         rev.hidden = true;
-        show("wrong", (outcome ? outcome + "\n\n" : "Not this one. ") + data.hint);
+        show("wrong", said + (outcome ? outcome + "\n\n" : "Not this one. ") + data.hint);
         return;
       }
       var content = xor(unb64(hit[1]), H(data.salt, "k", norm));
       var secret = JSON.parse(dec.decode(xor(unb64(data.secret), content)));
       root.setAttribute("data-result", "right");
-      show("right", (outcome || "Right.") + "\n\n" + secret.explanation);
+      show("right", said + (outcome || "Right.") + "\n\n" + secret.explanation);
       if (secret.reveal && secret.reveal.length) {
         rev.innerHTML = "";
         rev.appendChild(el("div", "sx-reveal-title", "The events that decide it:"));
@@ -293,7 +319,28 @@ JS = r"""/* 1 + 1 < 1 exercises: the page's checker.  Mirrors sim/exercises/mode
         rev.appendChild(el("pre", "sx-trace", secret.reveal.join("\n")));
         rev.hidden = false;
       }
-    });
+    }
+    /* The answer this browser last checked for this variant, put back in the controls and
+       judged again: a page loaded again shows what was done on it. */
+    restore = function () {
+      var rec = st.get()[id];
+      if (!rec || rec.variant !== data.salt || rec.answer === undefined) return;
+      var a = rec.answer;
+      if (data.form === "config") {
+        root.querySelectorAll("select[data-option]").forEach(function (s) {
+          var v = a[s.getAttribute("data-option")];
+          if (v !== undefined) s.value = String(v);
+        });
+      } else if (data.choices) {
+        root.querySelectorAll("input[type=radio]").forEach(function (r) { r.checked = r.value === a; });
+      } else {
+        var inp = root.querySelector("input.sx-input");
+        if (inp) inp.value = a;
+      }
+      judge(a, rec);
+    };
+    root.querySelector(".sx-check").addEventListener("click", function () { judge(answer(), null); });
+    restore();
     root.querySelector(".sx-export").addEventListener("click", function () { exportAnswers(student, name, course); });
   }
 

@@ -49,7 +49,10 @@ CSS = """
 .sx-exercise button.sx-export{background:#fff;color:#2b6cb0}
 .sx-exercise :focus-visible{outline:3px solid #b84d00;outline-offset:2px}
 .sx-feedback{white-space:pre-wrap;margin-top:.4em;padding:.4em .6em;border-radius:3px}
-.sx-feedback:empty{display:none}
+/* empty, it takes no room but stays in the accessibility tree: a status region that appears
+   already filled is often not read out */
+.sx-feedback:empty{padding:0;margin:0;border:0}
+.sx-sid-said{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%);white-space:nowrap}
 .sx-feedback.sx-right{background:#e6f6ea;border:1px solid #68b37a}
 .sx-feedback.sx-wrong{background:#fdf0e6;border:1px solid #d99058}
 .sx-reveal-title{font-weight:600;margin-top:.6em}
@@ -139,7 +142,8 @@ def render(inst: Instance, key: bool | None = None, include_assets: bool = True,
            f'{" · needs Python" if inst.needs_python else ""}<span class="sx-who">'
            f'{"" if inst.student == BOOK_STUDENT else " · variant of " + html.escape(inst.student)}</span></span></h3>']
     if pooled:
-        out.append('<div class="sx-student" role="group" aria-label="student id"></div>')
+        out.append('<div class="sx-student" role="group" aria-label="student id"></div>'
+                   '<div class="sx-sid-said" role="status"></div>')
     out.append(f'<div class="sx-body">{_body(inst, uid)}</div>')
     out.append('<button type="button" class="sx-check">Check</button>'
                '<button type="button" class="sx-export">Export my answers (JSON)</button>')
