@@ -14,6 +14,7 @@ phone, the tabs below the network follow the WAI-ARIA tabs pattern.
 """
 from __future__ import annotations
 
+import re
 import time
 from collections import Counter, defaultdict
 from urllib.parse import urlparse
@@ -348,3 +349,30 @@ def test_a_phones_tabs_by_keyboard(chapter_6):
     _, pg = chapter_6("laptop")
     assert pg.locator("[data-replay] [role=tabpanel]").count() == 0
     assert not pg.locator("[data-replay] [role=tab]").first.is_visible()
+
+
+# A ring drawn by the theme's own rules: an outline, or a box-shadow with a spread of 2 px or more.
+ANY_RING_JS = """() => {
+  const cs = getComputedStyle(document.activeElement);
+  if (cs.outlineStyle !== 'none' && parseFloat(cs.outlineWidth) >= 2) return true;
+  return /\\d+px \\d+px \\d+px [2-9]\\d*px|\\d+px \\d+px \\d+px \\d{2,}px/.test(cs.boxShadow);
+}"""
+
+
+@pytest.mark.parametrize("screen", SCREENS)
+def test_every_stop_from_the_top_to_the_chapter_shows_where_the_focus_is(chapter_6, screen):
+    """The skip link, the theme's header buttons (sidebars, launch, repository, download, colour
+    mode, search) and the navigation: each Tab stop before the chapter's text has a visible
+    ring (the header's buttons had none); the colour-mode button's name says the mode."""
+    _, pg = chapter_6(screen)
+    missing, seen = [], 0
+    for _ in range(40):
+        pg.keyboard.press("Tab")
+        if pg.evaluate("() => !!document.activeElement.closest('article')"):
+            break
+        seen += 1
+        if not pg.evaluate(ANY_RING_JS):
+            missing.append(pg.evaluate("() => document.activeElement.outerHTML.slice(0, 120)"))
+    assert seen >= 5 and missing == [], missing
+    name = pg.locator(".theme-switch-button").first.aria_snapshot()
+    assert re.search(r'button "Color mode:\s+(Light|Dark|System Settings)"', name), name
