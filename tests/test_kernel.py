@@ -524,3 +524,23 @@ def test_a_pytest_run_stopped_by_sigterm_removes_its_labs():
 
 def test_zz_no_namespaces_left_by_these_tests():
     assert _mine() == []
+
+
+def test_the_simulator_call_compare_prints_is_the_run_it_compared():
+    """``compare`` prints the simulator's side as a ``sim.run(...)`` call with every parameter it
+    used -- the lab's fast links and its workload too (it once printed a command line without
+    them: 4 x 200,000 B over ADSL lines, not the 4 x 100,000 B over veth-like links compared)."""
+    import sim
+    from sim.kernel.compare import SCENARIOS, _fmt_call, _sim_overrides, sim_call, sim_run
+    from sim.kernel.scenarios import make_options
+    for name, sc in SCENARIOS.items():
+        if sc.sim is None:
+            continue
+        over = _sim_overrides(sc.experiment, make_options(name))
+        call = sim_call(name, 2, **over)
+        printed = _fmt_call(*call)
+        ran = sim_run(name, 2, **over)
+        again = eval(printed, {"sim": sim})          # what a reader pastes into Python
+        assert again.params == ran.params, (name, printed)
+        assert again.summary == ran.summary, name
+        assert "delay_ms=[0.05]" in printed, printed

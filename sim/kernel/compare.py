@@ -170,6 +170,7 @@ class Comparison:
     rows: list[Row] = field(default_factory=list)
     kernel: KernelResult | None = None
     sim: object = None
+    sim_call: tuple[str, dict] | None = None     # (scenario, parameters) of the simulator's run
 
     @property
     def agrees(self) -> bool:
@@ -196,19 +197,11 @@ class Comparison:
         w = max([len(r.aspect) for r in self.rows] + [6])
         kw = max([len(r.kernel) for r in self.rows] + [6])
         sw = max([len(r.sim) for r in self.rows] + [9])
-        extra = {"uplinks": self.uplinks} if self.uplinks != 2 else {}
-        if sc.experiment.startswith("mptcp") and self.kernel is not None:
-            extra["size"] = self.kernel.options.size
-        if self.kernel is not None and self.kernel.options.uplink_kbit:
-            extra["uplink_kbit"] = self.kernel.options.uplink_kbit
-        if self.kernel is not None and self.kernel.options.down_at:
-            o = self.kernel.options
-            extra.update(connections=o.connections, size=o.size, down_at=o.down_at,
-                         down_uplink=o.down_uplink, read_timeout=o.timeout)
-        sim_name = f"{sc.sim[0]} {_fmt_params({**sc.sim[1], **extra})}" if sc.sim else "none"
+        # the call compare ran, all of it: the lab's fast links (SIM_LAB) and workload included
+        sim_name = _fmt_call(*self.sim_call) if self.sim_call else "none"
         out = [f"compare {self.scenario} (uplinks={self.uplinks}): {sc.doc}",
                f"  kernel:    {sc.setup.describe()} (Linux {self.kernel.summary['kernel']})",
-               f"  simulator: python -m sim run {sim_name}",
+               f"  simulator: {sim_name}",
                "",
                f"  {'aspect':<{w}}  {'kernel':<{kw}}  {'simulator':<{sw}}  verdict"]
         for r in self.rows:
@@ -225,25 +218,27 @@ class Comparison:
         return "\n".join(out) + "\n"
 
 
-def _fmt_params(p: dict) -> str:
-    out = " ".join(f"--{k.replace('_', '-')}" + ("" if v is True else f" {v}")
-                   for k, v in p.items() if v is not False and k in
-                   ("multipath", "nat", "remote", "ingress_filter", "uplinks", "connections", "size",
-                    "down_at", "down_uplink", "read_timeout"))
-    if p.get("uplink_kbit"):            # no CLI flag: sim.run(..., up_kbit=[N], down_kbit=[N])
-        out += f"  (uplinks {p['uplink_kbit']} kbit/s both ways)"
-    return out
+def _fmt_call(name: str, kw: dict) -> str:
+    """``sim.run(...)`` as Python, the arguments as given: the links' delay and rates (the lab's
+    veth-like links, ``SIM_LAB``) have no command-line flags."""
+    return f"sim.run({name!r}, " + ", ".join(f"{k}={v!r}" for k, v in kw.items()) + ")"
 
 
-def sim_run(scenario: str, uplinks: int = 2, **overrides):
-    """The simulator's run matching a kernel scenario (or None: no simulator model)."""
-    import sim
+def sim_call(scenario: str, uplinks: int = 2, **overrides) -> tuple[str, dict] | None:
+    """The simulator's scenario and parameters matching a kernel scenario (None: no model)."""
     sc = SCENARIOS[scenario]
     if sc.sim is None:
         return None
     name, params = sc.sim
     kw = {**SIM_LAB, **params, "uplinks": uplinks, **overrides}
-    return sim.run(name, **kw)
+    return name, {k: kw[k] for k in sorted(kw, key=lambda k: k in SIM_LAB)}   # the links' last
+
+
+def sim_run(scenario: str, uplinks: int = 2, **overrides):
+    """The simulator's run matching a kernel scenario (or None: no simulator model)."""
+    import sim
+    call = sim_call(scenario, uplinks, **overrides)
+    return None if call is None else sim.run(call[0], **call[1])
 
 
 def _sim_fast_seconds(uplinks: int) -> float | None:
@@ -315,6 +310,7 @@ def compare(scenario: str, uplinks: int = 2, kernel: KernelResult | None = None,
     if kernel is None:
         kernel = run(scenario, uplinks=uplinks, **overrides)
     c = Comparison(scenario, uplinks, kernel=kernel)
+    c.sim_call = sim_call(scenario, uplinks, **_sim_overrides(sc.experiment, o))
     r = c.sim = sim_run(scenario, uplinks, **_sim_overrides(sc.experiment, o))
     addrs = {f"if{i}": uplink_addr(i) for i in range(1, uplinks + 1)}
     if r is None:
