@@ -174,7 +174,11 @@ def configure(lab: Lab, s: Setup) -> None:
         raise LabError(f"unknown balancing {s.balance!r}")
     if s.balance in ("hash-l3", "hash-l4"):
         lab.sysctls("router", [f"net/ipv4/fib_multipath_hash_policy={0 if s.balance == 'hash-l3' else 1}"])
-        # a fixed hash seed (Linux >= 6.11) makes the uplink of each flow the same every run
+        # a fixed hash seed (Linux >= 6.11): the L3 hash of a flow is the same every run.  Not the
+        # L4 one here: fib_multipath_hash() (policy 1) uses a forwarded packet's own L4 hash when
+        # it has one ("short-circuit"), and over a veth pair that is the sending socket's random
+        # sk_txhash -- each flow keeps one uplink, but which one changes from run to run (a NIC's
+        # RSS hash plays that part on a real router; chapter 9 says so)
         lab.exec("router", "sysctl", "-q", "-w", "net/ipv4/fib_multipath_hash_seed=1", check=False)
     if n == 1:
         lab.ip("router", "route", "add", "default", "via", gw_of(uplink_addr(1)), "dev", "if1")
