@@ -11,6 +11,7 @@ SIGKILL -> the namespaces (with their veths) and the capture folder
 has PR_SET_PDEATHSIG=SIGKILL.  The next run (or ``python -m sim.kernel clean``)
 sweeps namespaces and folders whose owner pid is gone.
 """
+import dataclasses
 import os
 import re
 import signal
@@ -258,6 +259,23 @@ def test_mptcp_uses_both_natted_uplinks(kernel_runs):
     assert all(sf["mptcp_option"] and not sf["reset"] for sf in subs)
     assert all(sf["bytes"] > m["bytes"] / 10 for sf in subs)      # 10 Mbit/s uplinks: both carry
     assert m["throughput_kbit"] > 10_000                           # more than one uplink can
+
+
+def test_a_download_within_the_shapers_burst_is_not_judged_faster(kernel_runs):
+    """``compare mptcp --size 5000`` once judged the kernel "faster than one uplink" with every byte
+    on one subflow: 5,000 B fit in the token bucket's burst and crossed at the veth's speed.  The
+    same run read as a 5,000-byte one (its options changed, the rows computed again) shows that
+    row without judging it; the real size judges it."""
+    import copy
+    from sim.kernel.compare import compare
+    judged = compare("mptcp", kernel=kernel_runs["mptcp"])
+    assert [r.agree for r in judged.rows if r.aspect == "faster than one uplink"] == [True], judged.text()
+    small = copy.copy(kernel_runs["mptcp"])
+    small.options = dataclasses.replace(small.options, size=5000)
+    c = compare("mptcp", kernel=small)
+    assert not [r for r in c.rows if r.aspect == "faster than one uplink"], c.text()
+    shown = [r for r in c.rows if r.aspect.startswith("(faster than one uplink: not judged")]
+    assert len(shown) == 1 and not shown[0].judged, c.text()
 
 
 def test_mptcp_split_access_opens_its_subflow_from_a_second_address(kernel_runs):

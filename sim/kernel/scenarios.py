@@ -225,9 +225,15 @@ def configure(lab: Lab, s: Setup) -> None:
                 "  }", "}"))
 
 
+def tbf_burst(kbit: int) -> int:
+    """The token bucket's burst, bytes: at least one MTU, ~4 ms at the rate.  A transfer not
+    much larger goes through at the veth's speed, whatever the rate."""
+    return max(4096, kbit * 1000 // 8 // 250)
+
+
 def shape(lab: Lab, kbit: int) -> None:
     """Each uplink carries ``kbit`` kbit/s each way: a token bucket on both of its ends."""
-    burst = max(4096, kbit * 1000 // 8 // 250)          # >= one MTU, ~4 ms at the rate
+    burst = tbf_burst(kbit)
     for k in range(1, lab.uplinks + 1):
         for node, dev in (("router", f"if{k}"), (f"provider{k}", "cust")):
             try:
