@@ -786,3 +786,11 @@ def test_python_starts_when_a_parameter_changes_not_when_the_page_is_read(built,
     assert [i for i in infos if "Python" in i] == ["live panel: Python started from its snapshot"]
     bad = [e for e in errors if not any(k in e for k in KNOWN_CONSOLE_ERRORS)]
     assert bad == [], bad
+
+
+def test_a_failing_uplink_beyond_the_uplinks_is_named_in_the_panels_words():
+    """"uplink 2 fails" with 1 uplink: the panel has no down_uplink box, so the message names the
+    controls it has (it once said "give down_uplink 1..1")."""
+    got = json.loads(inpage.run("equalize-nat", '{"size": 20000}', '{"uplinks": 1, "down_at": 0.5}'))
+    assert got == {"error": "uplink 2 fails, but there is only 1 uplink: set 'uplink 2 fails' to never, "
+                            "or uplinks to 2 or more"}, got

@@ -149,9 +149,22 @@ def test_live_player_steps_and_reruns_with_new_parameters():
     assert lp.result.params.nat == "netfilter" and lp.slider.value == 0
     lp.controls["multipath"].value = "hash-l4"
     assert lp.result.params.multipath == "hash-l4" and lp.result.params.equalize is False
-    assert lp.controls["equalize"].disabled
+    assert lp.controls["equalize"].disabled and lp.controls["equalize"].value is False
     assert lp.rerun(uplinks=99) is False and "uplinks 99 out of range" in lp.status.value
     assert lp.result.params.uplinks == 2
+    # a number typed out of its box's range is refused and named, not silently put back in range
+    lp.controls["seed"].value = -5
+    assert "seed -5 out of range for this live player: allowed 0.." in lp.status.value
+    assert lp.result.params.seed == 1
+    lp.controls["seed"].value = 1
+    lp.controls["uplinks"].value = 9
+    assert "uplinks 9 out of range for this live player: allowed 1..4" in lp.status.value
+    lp.controls["uplinks"].value = 2
+    # back to a policy with a route cache: equalize comes back as it was (it stayed off, and
+    # the article's failure with it)
+    lp.controls["multipath"].value = "random"
+    assert not lp.controls["equalize"].disabled and lp.controls["equalize"].value is True
+    assert lp.result.params.equalize is True
 
 
 def test_live_player_boxes_are_labelled_regions_not_headings():

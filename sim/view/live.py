@@ -58,7 +58,18 @@ def live_params(scenario: str, params: dict, limits: dict | None = None, where: 
             raise scenarios.ParamError(f"{name} must be an integer {lo}..{hi}, got {v!r}", name)
         if not lo <= v <= hi:
             raise scenarios.ParamError(f"{name} {v} out of range for this {where}: allowed {lo}..{hi}", name)
-    p = scenarios.make_params(scenario, **params)
+    try:
+        p = scenarios.make_params(scenario, **params)
+    except scenarios.ParamError as e:
+        if e.param != "down_uplink":
+            raise
+        # the player has no down_uplink control: say it in the words of the ones it has
+        fixed = scenarios.make_params(scenario, **{**params, "down_at": None})
+        n = fixed.uplinks
+        raise scenarios.ParamError(
+            f"uplink {fixed.down_uplink} fails, but there {'is' if n == 1 else 'are'} only {n} "
+            f"uplink{'' if n == 1 else 's'}: set 'uplink {fixed.down_uplink} fails' to never, or "
+            f"uplinks to {fixed.down_uplink} or more", "down_at") from None
     for name, (lo, hi) in boxes.items():        # a default the controls show must fit its box too
         if name not in params and not lo <= getattr(p, name) <= hi:
             raise scenarios.ParamError(f"{name} {getattr(p, name)} out of range for this {where}: "
@@ -210,11 +221,14 @@ class LivePlayer:
             if s["kind"] == "bool":
                 return W.Checkbox(value=s["value"], description=s["label"], indent=False, layout=lay)
             if s["kind"] == "int":
-                return W.BoundedIntText(value=s["value"], min=s["min"], max=s["max"], description=s["label"],
-                                        style=style, layout=lay)
+                # not a BoundedIntText, which puts a value out of its range back in silently:
+                # the run refuses it, naming the range (self._limits), as the page's panel does
+                return W.IntText(value=s["value"], description=s["label"], style=style, layout=lay)
             return W.Dropdown(options=s["choices"], value=s["value"], description=s["label"], style=style,
                               layout=lay)
-        self.controls = {s["name"]: widget(s) for s in control_specs(p)}
+        specs = control_specs(p)
+        self.controls = {s["name"]: widget(s) for s in specs}
+        self._limits = {s["name"]: (s["min"], s["max"]) for s in specs if s["kind"] == "int"}
         self.controls["equalize"].disabled = p.multipath not in CACHED_POLICIES
         self.status = W.HTML()
         self.slider = W.IntSlider(value=0, min=0, max=0, description="step", continuous_update=True,
@@ -276,28 +290,49 @@ class LivePlayer:
         return v
 
     def _on_param(self, change=None) -> None:
-        self.controls["equalize"].disabled = self.controls["multipath"].value not in CACHED_POLICIES
-        self.rerun(**self._values())
+        # equalize is a route-cache flag: shown off under a policy without a cache, and back as
+        # it was when the policy has one again (as the page's live panel does)
+        eq = self.controls["equalize"]
+        off = self.controls["multipath"].value not in CACHED_POLICIES
+        if off != eq.disabled:
+            eq.unobserve(self._on_param, "value")
+            if off:
+                self._equalize_was, eq.value = eq.value, False
+            else:
+                eq.value = getattr(self, "_equalize_was", eq.value)
+            eq.disabled = off
+            eq.observe(self._on_param, "value")
+        self._rerun(self._values(), typed=True)
 
     def rerun(self, **changes) -> bool:
         """Re-run with ``changes`` applied; a bad value is shown in the status line
-        (and the last good run kept).  Returns whether the run was made."""
+        (and the last good run kept).  Returns whether the run was made.  A number given here
+        beyond its box's range widens the box (as building the player with it does); one typed
+        into the box is held to it."""
+        return self._rerun(changes, typed=False)
+
+    def _rerun(self, changes: dict, typed: bool) -> bool:
         params = {**self.params, **changes}
+        limits = dict(self._limits)
+        if not typed:
+            for k, (lo, hi) in self._limits.items():
+                v = changes.get(k)
+                if k != "seed" and type(v) is int and v > hi:
+                    limits[k] = (lo, v)        # sim.run's own bound still applies
         try:
-            p = live_params(self.scenario, params)
+            p = live_params(self.scenario, params, limits)
             self._run(params)              # changes nothing unless the run and its frames succeed
         except ValueError as e:            # ParamError, or a run with no step to show
             self.status.value = f'<span style="color:#8a3300"><b>Not run:</b> {h(e)}</span>'
             return False
+        self._limits = limits
         for k in changes:                  # the controls show the values the run used
             c = self.controls.get(k)
             v = getattr(p, k, None)
             if c is None or c.value == v:
                 continue
             c.unobserve(self._on_param, "value")
-            if k == "uplinks":
-                c.max = max(c.max, v)
-            elif k == "down_at" and v not in [o[1] for o in c.options]:
+            if k == "down_at" and v not in [o[1] for o in c.options]:
                 c.options = _down_options(v)
             c.value = v
             c.observe(self._on_param, "value")
