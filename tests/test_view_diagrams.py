@@ -175,7 +175,9 @@ def test_ladder_draws_uplinks_by_colour_and_dash_and_resets_as_rst():
         assert f'stroke="{colour}"' in line
         assert (f'stroke-dasharray="{dash}"' in line) == bool(dash)
     rst = [i for i, e in enumerate(r.events) if e.ev is Ev.HOP and "R" in getattr(e.pkt.l4, "flags", "")]
-    assert rst and all(f'fill="{_dot.VERMILLION}" font-weight="bold">RST<' in rows[str(i)] for i in rst)
+    # the label in the same hue, dark enough to read (4.5:1)
+    assert rst and all(f'fill="{_dot.text_colour(_dot.VERMILLION)}" font-weight="bold">RST<' in rows[str(i)]
+                       for i in rst)
     drop = next(i for i, e in enumerate(r.events) if e.ev is Ev.DROP)
     assert "✖" in rows[str(drop)] and r.events[drop].reason.value in rows[str(drop)]
 
@@ -183,3 +185,27 @@ def test_ladder_draws_uplinks_by_colour_and_dash_and_resets_as_rst():
 def test_ladder_checks_the_step(eq):
     with pytest.raises(ValueError, match="out of range"):
         ladder_svg(eq, 10**6)
+
+
+def _contrast(a: str, b: str) -> float:
+    def lum(c):
+        r, g, b_ = (int(c[k:k + 2], 16) / 255 for k in (1, 3, 5))
+        f = lambda v: v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
+        return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b_)
+    hi, lo = sorted((lum(a), lum(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def test_text_in_a_palette_colour_is_readable():
+    """Every text colour the views use for the palette is 4.5:1 (WCAG 1.4.3) on white, on the
+    ladder's yellow band (the current step, 55 % of the palette's yellow), on its grey band
+    (future rows shown) and on its hover band; the palette's orange itself is 2.3:1."""
+    band = "#%02x%02x%02x" % tuple(round(int(_dot.YELLOW[k:k + 2], 16) * .55 + 255 * .45) for k in (1, 3, 5))
+    for colour, text in _dot.TEXT.items():
+        for bg in ("#ffffff", band, "#f2f2f2", "#e8f1f8"):
+            assert _contrast(text, bg) >= 4.5, (colour, text, bg, round(_contrast(text, bg), 2))
+    assert _contrast(_dot.ORANGE, "#ffffff") < 3
+    r = sim.run("equalize-nat", seed=1, size=3000)
+    svg = ladder_svg(r) + topology_svg(r, 5)
+    fills = {c.lower() for c in re.findall(r'<text[^>]* fill="(#[0-9A-Fa-f]{6})"', svg)}  # dot writes lower case
+    assert fills and fills <= {c.lower() for c in _dot.TEXT.values()} | {"#000000"}, fills

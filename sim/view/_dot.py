@@ -24,6 +24,18 @@ BLUE, ORANGE, GREEN, SKY, VERMILLION, PURPLE, YELLOW, GREY = (
 #: Uplink k's colour and line style, the same in every view (colour is never the only cue).
 UPLINK_STYLES = [(BLUE, "solid", ""), (ORANGE, "dashed", "7 4"), (GREEN, "dotted", "2 3"),
                  (PURPLE, "bold", "10 3 2 3")]
+#: The colour of text drawn in a palette colour: the same hue, dark enough to read (WCAG 1.4.3,
+#: 4.5:1 on white and on the ladder's yellow band of the current step; the palette's orange is
+#: 2.3:1, its vermillion 3.9:1).  Lines and shapes keep the palette.
+TEXT = {BLUE: "#0068A3", ORANGE: "#8F5A00", GREEN: "#007A5E", PURPLE: "#96497A", VERMILLION: "#A84600",
+        GREY: "#595959"}
+
+
+def text_colour(colour: str) -> str:
+    """The readable text colour of a palette colour (another colour is kept)."""
+    return TEXT.get(colour, colour)
+
+
 FONT = "DejaVu Sans,Helvetica,Arial,sans-serif"
 MONO = "DejaVu Sans Mono,Menlo,Consolas,monospace"
 

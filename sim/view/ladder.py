@@ -18,7 +18,7 @@ from __future__ import annotations
 from ..trace import Ev
 from . import _dot
 from ._common import addr_uplink, flow_text, short_name, title
-from ._dot import FONT, GREY, MONO, VERMILLION, YELLOW, h
+from ._dot import FONT, GREY, MONO, VERMILLION, YELLOW, h, text_colour
 from .model import analysis_of, check_result, check_step, endpoint_node, info_of
 
 ROW = 24
@@ -36,16 +36,18 @@ svg.op1-ladder .op1-row:hover .band{{fill:#e8f1f8}}
 svg.op1-ladder .op1-row:focus{{outline:none}}
 svg.op1-ladder .op1-row:focus-visible .band{{stroke:#0072B2;stroke-width:3px}}
 svg.op1-ladder .op1-row.fut{{display:none}}
-.op1-all svg.op1-ladder .op1-row.fut{{display:inline;opacity:.5}}
+.op1-all svg.op1-ladder .op1-row.fut{{display:inline}}
+.op1-all svg.op1-ladder .op1-row.fut .band{{fill:#f2f2f2}}
+.op1-all svg.op1-ladder .op1-row.fut text{{font-style:italic}}
 svg.op1-ladder .op1-row.cur .band{{fill:{YELLOW};fill-opacity:.55}}
 svg.op1-ladder .op1-row .curm{{visibility:hidden}}
 svg.op1-ladder .op1-row.cur .curm{{visibility:visible}}
 svg.op1-ladder .op1-row.cur text{{font-weight:bold}}
 svg.op1-ladder .op1-row.div .divm{{visibility:visible}}
-svg.op1-ladder .divm{{visibility:hidden;fill:{VERMILLION}}}
+svg.op1-ladder .divm{{visibility:hidden;fill:{text_colour(VERMILLION)}}}
 svg.op1-ladder .lane{{stroke:#999;stroke-width:1;stroke-dasharray:2 3}}
 svg.op1-ladder .head{{font-weight:bold;text-anchor:middle}}
-svg.op1-ladder .drop{{fill:{VERMILLION};font-weight:bold}}
+svg.op1-ladder .drop{{fill:{text_colour(VERMILLION)};font-weight:bold}}
 </style>"""
 
 
@@ -169,7 +171,7 @@ def _hop_row(result, e, f, x: dict, y: int, width: int, row: list, said: list) -
         label = short_name(pkt)
         bold = ' font-weight="bold"' if rst else ""
         row.append(f'<text x="{(xa + xb) / 2}" y="{y - 3}" text-anchor="middle" '
-                   f'font-size="11" fill="{colour}"{bold}>{h(label)}</text>')
+                   f'font-size="11" fill="{text_colour(colour)}"{bold}>{h(label)}</text>')
         said.append(label)
     row.append(f'<text class="mono" x="{width - RIGHT + 8}" y="{y + 4}">{h(flow_text(pkt))}</text>')
     said.append(flow_text(pkt))

@@ -178,10 +178,11 @@
         var lo = Math.min(kk, p.k < 0 ? 0 : p.k), hi = Math.max(kk, p.k < 0 ? p.rows.length - 1 : p.k);
         for (var j = lo; j <= hi; j++) if (p.rows[j]) p.rows[j].classList.toggle("fut", j > kk);
         var old = box.querySelector(".op1-row.cur");
-        if (old) { old.classList.remove("cur"); old.setAttribute("tabindex", "-1"); }
+        if (old) { old.classList.remove("cur"); old.setAttribute("tabindex", "-1"); old.removeAttribute("aria-current"); }
         var row = p.rows[kk];
         if (!row) return;
         row.classList.add("cur");
+        row.setAttribute("aria-current", "step");      // which row is the replay's, when all are shown
         row.setAttribute("tabindex", "0");
         if (!force && p.rowK === kk) return;
         p.rowK = kk;
@@ -276,6 +277,7 @@
         slider.value = k;
         var s = panes[0].d.steps[Math.min(k, panes[0].d.steps.length - 1)];
         var where = "step " + (k + 1) + " / " + n;
+        slider.setAttribute("aria-valuetext", "step " + (k + 1) + " of " + n);   // not the 0-based value
         poss.forEach(function (el, j) {
           el.textContent = where + (j === 0 && panes.length === 1 ? " · event " + s.i + " · t = " + s.t : "");
         });
@@ -382,7 +384,17 @@
               e.intersectionRect.height >= Math.min(window.innerHeight / 3, e.boundingClientRect.height);
             else seen.bar = e.isIntersecting || e.boundingClientRect.top > 0;
           });
-          floater.hidden = !(seen.root && !seen.bar);
+          var hide = !(seen.root && !seen.bar);
+          if (hide === floater.hidden) return;
+          floater.hidden = hide;
+          // while it shows, what the keyboard focuses is scrolled into view above it, not under it
+          var shown = window.__op1Floats = window.__op1Floats || [];
+          var at = shown.indexOf(floater);
+          if (hide && at >= 0) shown.splice(at, 1);
+          if (!hide && at < 0) shown.push(floater);
+          var tall = 0;
+          shown.forEach(function (f) { tall = Math.max(tall, f.getBoundingClientRect().height + 16); });
+          document.documentElement.style.scrollPaddingBottom = tall ? tall + "px" : "";
         }, {threshold: steps});
         io.observe(root);
         io.observe(bar);

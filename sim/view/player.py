@@ -293,7 +293,7 @@ def _bar(frames: int, downloads: str, flag: bool) -> str:
     return ('<div class="op1-bar" role="group" aria-label="replay controls">' + _buttons() +
             f'<label class="op1-spd">speed <select class="op1-speed" aria-label="speed">{speeds}</select></label>'
             f'<input class="op1-slider" type="range" min="0" max="{frames - 1}" value="0" step="1" '
-            f'aria-label="step">'
+            f'aria-label="step" aria-valuetext="step 1 of {frames}">'
             f'<span class="op1-pos" aria-live="off">step 1 / {frames}</span>'
             + ('<span class="op1-flag" aria-live="polite"></span>' if flag else "")
             + downloads + "</div>")

@@ -91,7 +91,7 @@ def topology_dot(result) -> str:
                     label = f"{lname}: {adev} {aaddr}, {len(link.members)} lines bundled\n↑0 ↓0"
                     colour, width = f"{colour}:invis:{colour}", 2
                 lines.append(f"{q(a)} -- {q(b)} [id={q('e_' + lname)} label={q(label)} color={q(colour)} "
-                             f"fontcolor={q(colour.split(':')[0])} style={style} penwidth={width}];")
+                             f"fontcolor={q(_dot.text_colour(colour.split(':')[0]))} style={style} penwidth={width}];")
             else:
                 lines.append(f"{q(a)} -- {q(b)} [id={q('e_' + lname)} color=\"#555555\"];")
         else:
