@@ -376,3 +376,27 @@ def test_every_stop_from_the_top_to_the_chapter_shows_where_the_focus_is(chapter
     assert seen >= 5 and missing == [], missing
     name = pg.locator(".theme-switch-button").first.aria_snapshot()
     assert re.search(r'button "Color mode:\s+(Light|Dark|System Settings)"', name), name
+
+
+def test_the_pinned_bar_never_covers_the_focused_ladder_row(chapter_6):
+    """A phone, the whole exchange shown, the ladder walked down by keyboard: each focused row
+    is scrolled into view above the pinned bar, not under it (it once sat under the bar)."""
+    _, pg = chapter_6("phone")
+    P = pg.locator("[data-replay]").first
+    P.locator("input.op1-all-toggle").first.check()
+    P.locator(".op1-row[tabindex='0']").first.focus()
+    covered = []
+    for k in range(16):
+        pg.keyboard.press("ArrowDown")
+        pg.wait_for_timeout(60)         # the bar shows or hides on an IntersectionObserver callback
+        got = pg.evaluate("""() => {
+          const a = document.activeElement, r = a.getBoundingClientRect();
+          const f = [...document.querySelectorAll('.op1-float')].find(e => !e.hidden);
+          if (!f) return null;
+          const b = f.getBoundingClientRect();
+          return r.bottom > b.top && r.top < b.bottom ? [a.getAttribute('data-k'), r.top, r.bottom, b.top] : null;
+        }""")
+        if got:
+            covered.append(got)
+    assert pg.evaluate("document.activeElement.classList.contains('op1-row')")
+    assert covered == [], covered

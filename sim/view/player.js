@@ -387,15 +387,21 @@
           var hide = !(seen.root && !seen.bar);
           if (hide === floater.hidden) return;
           floater.hidden = hide;
-          // while it shows, what the keyboard focuses is scrolled into view above it, not under it
-          var shown = window.__op1Floats = window.__op1Floats || [];
-          var at = shown.indexOf(floater);
-          if (hide && at >= 0) shown.splice(at, 1);
-          if (!hide && at < 0) shown.push(floater);
-          var tall = 0;
-          shown.forEach(function (f) { tall = Math.max(tall, f.getBoundingClientRect().height + 16); });
-          document.documentElement.style.scrollPaddingBottom = tall ? tall + "px" : "";
+          if (!hide) keepAbove(document.activeElement);     // the bar came over the focus
         }, {threshold: steps});
+        // What the keyboard focuses in the player is scrolled up from under the bar: once the
+        // browser has scrolled it into view (which knows nothing of the bar), and when the bar
+        // appears over it.
+        var keepAbove = function (el) {
+          if (floater.hidden || !el || !root.contains(el) || floater.contains(el)) return;
+          var r = el.getBoundingClientRect(), top = floater.getBoundingClientRect().top - 8;
+          if (r.bottom > top && r.top < window.innerHeight) window.scrollBy(0, Math.min(r.bottom - top, r.top));
+        };
+        root.addEventListener("focusin", function (ev) {
+          (window.requestAnimationFrame || setTimeout)(function () {
+            if (document.activeElement === ev.target) keepAbove(ev.target);
+          });
+        });
         io.observe(root);
         io.observe(bar);
       }
