@@ -262,6 +262,25 @@ def test_a_comparison_in_a_book_column_is_readable_and_its_tables_fit(tmp_path):
             assert "NEW" in root.locator(".op1-state-box").first.inner_text() or \
                 "ct 1" in root.locator(".op1-state-box").first.inner_text()
             assert root.evaluate(OVERFLOW_JS) == []
+            # a screen reader hears, with each pane's step, which run it is; the end of a run too
+            panes = root.locator(".op1-pane").all()
+            for pane, label in zip(panes, ("article NAT", "netfilter NAT")):
+                narr = pane.locator(".op1-narr")
+                assert narr.get_attribute("aria-live") == "polite" and narr.get_attribute("aria-atomic") == "true"
+                assert narr.text_content().startswith(f"{label}: ") and len(narr.text_content()) > len(label) + 10
+            # the whole runs (71 and 65 steps): at the last step the shorter has ended, and says so
+            whole = Compare(a, b, labels=("article NAT", "netfilter NAT"))
+            assert len(whole._frames[0].steps) > len(whole._frames[1].steps)
+            page.write_text(standalone_page([f'<div style="width:{BOOK_COLUMN_PX}px">{whole.html()}</div>'], "compare"))
+            pg.goto(page.as_uri())
+            pg.wait_for_selector("[data-replay][data-op1-live]", state="attached")
+            root = pg.locator("[data-replay]").first
+            root.locator(".op1-bar button[data-act=last]").click()
+            ends = root.locator(".op1-endnote").all()
+            assert all(e.get_attribute("aria-live") == "polite" for e in ends)
+            assert [e.text_content() for e in ends] == [
+                "", f"netfilter NAT: this run has no step {len(whole._frames[0].steps)}: it ended after "
+                    f"{len(whole._frames[1].steps)} steps."]
         finally:
             browser.close()
 

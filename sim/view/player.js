@@ -245,10 +245,14 @@
         var kk = Math.min(i, m - 1);
         p.el.classList.toggle("op1-ended", i >= m);
         var end = q(p.el, ".op1-endnote");
-        if (end) end.textContent = i >= m ? "This run has no step " + (i + 1) + ": it ended after " + m + " steps." : "";
+        if (end) {
+          var who = q(p.el, ".op1-panelab");
+          end.textContent = i >= m ? (who ? who.textContent + ": t" : "T") + "his run has no step " + (i + 1) +
+            ": it ended after " + m + " steps." : "";
+        }
         if (kk === p.k) return;
         var s = d.steps[kk], prev = p.k >= 0 ? d.steps[p.k] : null;
-        q(p.el, ".op1-narr").textContent = s.n;
+        (q(p.el, ".op1-narr-t") || q(p.el, ".op1-narr")).textContent = s.n;
         showTopo(p, s.topo);
         var chg = q(p.el, ".op1-what");
         if (chg && d.chgs && (!prev || prev.cg !== s.cg)) chg.innerHTML = d.chgs[s.cg];

@@ -171,8 +171,15 @@ class Frames:
         # The boxes' titles label them, not the page's outline: a heading per box would put four
         # headings per player into the chapter's table of headings, at a level the player can't know.
         # A box that scrolls takes the keyboard's focus (tabindex) so that its arrow keys scroll it.
-        return (f'<div class="op1-pane" data-tab="ladder">{lab}{sub}<div class="op1-endnote"></div>'
-                f'<p class="op1-narr" aria-live="polite">{_dot.h(self.narration[0])}</p>'
+        # In a comparison each step is announced in both panes: each says which run it is
+        # (read with the step, aria-atomic), and a run that has ended says so aloud too.
+        LIVE = ' aria-live="polite"'
+        narr = (f'<p class="op1-narr" aria-live="polite" aria-atomic="true"><span class="op1-vh">{_dot.h(label)}: '
+                f'</span><span class="op1-narr-t">{_dot.h(self.narration[0])}</span></p>' if label else
+                f'<p class="op1-narr" aria-live="polite">{_dot.h(self.narration[0])}</p>')
+        return (f'<div class="op1-pane" data-tab="ladder">{lab}{sub}'
+                f'<div class="op1-endnote"{LIVE if label else ""}></div>'
+                f'{narr}'
                 f'<div class="op1-what">{self.chgs[self.chg_of[0]]}</div>'
                 f'<div class="op1-grid">'
                 f'<figure class="op1-box op1-topo-box"><figcaption class="op1-boxh">Network · <span class="op1-where">'
