@@ -400,3 +400,24 @@ def test_the_pinned_bar_never_covers_the_focused_ladder_row(chapter_6):
             covered.append(got)
     assert pg.evaluate("document.activeElement.classList.contains('op1-row')")
     assert covered == [], covered
+
+
+def test_the_router_tables_and_the_network_are_read_as_text(chromium, server):
+    """A screen reader reads the router's tables and the network of a step, not an image named
+    "router state": the diagrams are groups whose text is in the accessibility tree."""
+    page = next(p for p in toc_pages() if p.endswith("05-nat"))
+    ctx = _context(chromium, "laptop")
+    try:
+        pg = ctx.new_page()
+        _open(pg, f"{server}/{page}.html")
+        P = pg.locator("[data-replay]").first
+        for _ in range(6):
+            P.locator(".op1-bar button[data-act=next]").click()
+        tables = P.locator(".op1-state-box svg").aria_snapshot()
+        assert tables.startswith('- group "router tables"'), tables[:80]
+        assert all(w in tables for w in ("Route cache", "192.168.0.1 → 200.0.0.1 iif eth0", "Conntrack / NAT",
+                                         "ct 1 192.168.0.1:5000 → 200.0.0.1:80")), tables
+        net = P.locator(".op1-topo-scroll svg").aria_snapshot()
+        assert net.startswith('- group "network diagram"') and "uplink2: if2 150.0.0.1" in net, net
+    finally:
+        ctx.close()

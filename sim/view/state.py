@@ -272,7 +272,7 @@ def compact(svg: str) -> str:
     (``STATE_CSS``, which a player's page carries once)."""
     svg = svg.replace(f' font-family="{FONT}"', "").replace(f' font-family="{MONO}"', ' class="m"')
     svg = svg.replace(SLACK_TEXT + "</text>", "</text>")        # room laid out, not shown
-    return svg.replace("<svg ", '<svg class="op1-state" role="img" aria-label="router state" ', 1)
+    return svg.replace("<svg ", '<svg class="op1-state" role="group" aria-label="router tables" ', 1)
 
 
 def finish(svg: str) -> str:

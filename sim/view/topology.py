@@ -161,7 +161,7 @@ def base_svg(result) -> str:
 
 
 def _finish(svg: str, result) -> str:
-    svg = svg.replace("<svg ", '<svg class="op1-topo" role="img" aria-label="network diagram" ', 1)
+    svg = svg.replace("<svg ", '<svg class="op1-topo" role="group" aria-label="network diagram" ', 1)
     # mark each uplink's counter text so a step can set it
     for lname in result.net.links:
         if uplink_index(lname) is None:
