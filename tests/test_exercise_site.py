@@ -361,6 +361,12 @@ def test_focus_other_tabs_and_a_reload_on_the_shared_site(site, chromium):
     root = a.locator('[data-exercise="rc-hit"]')
     # an empty feedback box takes no room but is in the accessibility tree, ready to be read out
     assert root.locator(".sx-feedback").evaluate("e => getComputedStyle(e).display") != "none"
+    # no id yet: the export says why it writes no file (it once saved the book's own answers,
+    # which the grader credited to a student named "book")
+    downloads = []
+    a.on("download", lambda d: downloads.append(d))
+    root.locator(".sx-export").click()
+    assert root.locator(".sx-export-msg").inner_text().startswith("Enter your student id above first")
     bar = root.locator(".sx-student")
     bar.locator("input").fill(sid)
     bar.locator("input").press("Enter")
@@ -370,6 +376,11 @@ def test_focus_other_tabs_and_a_reload_on_the_shared_site(site, chromium):
     k = pool_index(sid, "rc-hit")
     n = len(json.loads(root.locator("script.sx-pool").text_content())["variants"])
     assert root.locator(".sx-sid-said").inner_text() == f"Showing variant {k + 1} of {n}, for {sid}."
+    root.locator(".sx-export").click()                          # an id, but nothing checked yet
+    assert root.locator(".sx-export-msg").inner_text().startswith(f"Nothing to export yet for {sid}")
+    a.wait_for_timeout(200)
+    assert downloads == []
+    bar.locator(".sx-change").focus()
     # the other exercises of the page changed too, silently (one announcement, where the id was entered)
     others = a.locator('[data-exercise]:not([data-exercise="rc-hit"]) .sx-sid-said')
     assert all(t == "" for t in others.all_inner_texts())
@@ -394,6 +405,7 @@ def test_focus_other_tabs_and_a_reload_on_the_shared_site(site, chromium):
         root.locator(".sx-export").click()
     exported = json.loads(Path(dl.value.path()).read_text())
     assert set(exported["answers"]) == {"rc-hit", "cl-uplink"}, exported["answers"]
+    assert root.locator(".sx-export-msg").inner_text().startswith(f"Saved 2 answers for {sid}")
     assert exported["answers"]["rc-hit"]["attempts"] == 1
     # loaded again: the answer is back in its box, judged as before, and not counted again
     a.reload()

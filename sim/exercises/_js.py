@@ -270,7 +270,10 @@ JS = r"""/* 1 + 1 < 1 exercises: the page's checker.  Mirrors sim/exercises/mode
     /* Check answer ``a``: ``before`` -- the record of a check made earlier (a page loaded again
        shows it, as it was, and counts nothing), else a check now, recorded. */
     function judge(a, before) {
-      var parsed = parse(a, data.form), norm = parsed[0];
+      var parsed = parse(a, data.form), norm = parsed[0], box = root.querySelector("input.sx-input");
+      if (box) {                            /* a typed answer that is not one is marked invalid */
+        if (norm) box.removeAttribute("aria-invalid"); else box.setAttribute("aria-invalid", "true");
+      }
       if (!norm) {
         root.setAttribute("data-result", "invalid");
         show("wrong", parsed[1] === "no answer" ? "Choose or type an answer first." : parsed[1].charAt(0).toUpperCase()
@@ -341,7 +344,24 @@ JS = r"""/* 1 + 1 < 1 exercises: the page's checker.  Mirrors sim/exercises/mode
     };
     root.querySelector(".sx-check").addEventListener("click", function () { judge(answer(), null); });
     restore();
-    root.querySelector(".sx-export").addEventListener("click", function () { exportAnswers(student, name, course); });
+    root.querySelector(".sx-export").addEventListener("click", function () {
+      /* a file the grader would refuse or credit to nobody is not written: say why instead */
+      var say = function (kind, text) { var m = root.querySelector(".sx-export-msg"); m.className = "sx-export-msg sx-" + kind; m.textContent = text; };
+      if (poolEl && !root.querySelector(".sx-sid")) {
+        say("wrong", "Enter your student id above first: without it, these are the book's own examples, " +
+             "graded for nobody, and the file would carry none of your answers.");
+        return;
+      }
+      var n = Object.keys(st.get()).length;
+      if (!n) {
+        say("wrong", "Nothing to export yet for " + student + ": check an answer first (the file holds the " +
+             "answers this browser has checked, on every chapter's page).");
+        return;
+      }
+      exportAnswers(student, name, course);
+      say("right", "Saved " + n + " answer" + (n === 1 ? "" : "s") + " for " + student +
+           " as answers-" + student + ".json in your downloads: hand in that file.");
+    });
   }
 
   window.SX = {sha256: sha256, hex: hex, parse: parse, normalise: normalise, init: init, exportAnswers: exportAnswers,

@@ -52,6 +52,8 @@ CSS = """
 /* empty, it takes no room but stays in the accessibility tree: a status region that appears
    already filled is often not read out */
 .sx-feedback:empty{padding:0;margin:0;border:0}
+.sx-export-msg{font-size:.9em;margin:.2em 0}
+.sx-export-msg.sx-wrong{color:#8a3300}
 .sx-sid-said{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%);white-space:nowrap}
 .sx-feedback.sx-right{background:#e6f6ea;border:1px solid #68b37a}
 .sx-feedback.sx-wrong{background:#fdf0e6;border:1px solid #d99058}
@@ -93,9 +95,11 @@ def _body(inst: Instance, uid: str) -> str:
         out.append(f'<pre class="sx-context">{html.escape(chr(10).join(inst.context))}</pre>')
     name = f"{uid}-choice"
     if inst.form == "config":
-        out.append('<fieldset class="sx-options">' + ("<div>Broken router: " + ", ".join(
-            f"<code>{html.escape(k)}={html.escape(v)}</code>" for k, v in inst.start.items()) + "</div>"
-            if inst.start else ""))
+        legend = ("Your repair: change exactly one setting" if inst.start else "Your router's settings")
+        out.append(f'<fieldset class="sx-options"><legend class="sx-meta">{legend}</legend>'
+                   + ("<div>Broken router: " + ", ".join(
+                      f"<code>{html.escape(k)}={html.escape(v)}</code>" for k, v in inst.start.items()) + "</div>"
+                      if inst.start else ""))
         for k, vals in inst.options.items():
             opts = "".join(f'<option value="{html.escape(v)}"{" selected" if inst.start.get(k) == v else ""}>'
                            f'{html.escape(v)}</option>' for v in vals)
@@ -146,7 +150,8 @@ def render(inst: Instance, key: bool | None = None, include_assets: bool = True,
                    '<div class="sx-sid-said" role="status"></div>')
     out.append(f'<div class="sx-body">{_body(inst, uid)}</div>')
     out.append('<button type="button" class="sx-check">Check</button>'
-               '<button type="button" class="sx-export">Export my answers (JSON)</button>')
+               '<button type="button" class="sx-export">Export my answers (JSON)</button>'
+               '<div class="sx-export-msg" role="status"></div>')
     out.append('<div class="sx-feedback" role="status" aria-live="polite"></div>')
     out.append('<div class="sx-reveal" hidden></div>')
     if _key_on(key):
