@@ -1,6 +1,8 @@
 """The exercise bank: solvable, computed by the simulator, varied per student; the grader;
 the page's checker in a real browser."""
+import csv
 import functools
+import io
 import http.server
 import json
 import os
@@ -1200,3 +1202,31 @@ def test_a_prediction_stops_the_trace_where_its_own_packet_reaches_the_router(ex
         inst = instance(ex_id, who, secret="")
         r = sim.run(inst.run["scenario"], **inst.run["params"])
         assert analysis_of(r).origin[inst.step].arrival == inst.ask, (who, inst.ask, inst.step)
+
+
+def test_max_attempts_counts_a_right_answer_only_within_that_many_checks(tmp_path):
+    """A wrong choice's explanation often names the right one, so a guess and a second check
+    would score: ``--max-attempts 1`` grades a prediction by the first one made, one file or a
+    class; an answer whose file records no count still counts; a bad N is one line."""
+    right = {k: instance(k, "alice").answer for k in chapter_ids(2) + chapter_ids(3)}
+    first, second = "rc-count", "rc-hit"                 # cl-speed: no count recorded
+    data = answer_file("alice", right, attempts={first: 1, second: 2, "cl-uplink": 1})
+    assert "attempts" not in data["answers"]["cl-speed"]
+    path = tmp_path / "answers-alice.json"
+    path.write_text(json.dumps(data))
+    assert grade("alice", data).score == len(right)                 # by default every check counts
+    rep = grade("alice", data, max_attempts=1)
+    got = {it["id"]: (it["points"], it["feedback"]) for it in rep.items}
+    assert got[first][0] == 1 and got[second] == (
+        0, "right, but after 2 checks: this course counts an answer right within 1 check")
+    assert rep.score == len(right) - 1
+    r = cli("grade", "--student", "alice", str(path), "--max-attempts", "1", "--format", "json")
+    assert r.returncode == 0 and json.loads(r.stdout)["score"] == len(right) - 1, r.stderr
+    folder = tmp_path / "class"
+    folder.mkdir()
+    (folder / "alice.json").write_text(json.dumps(data))
+    r = cli("grade", "--class", str(folder), "--max-attempts", "1")
+    row = next(csv.DictReader(io.StringIO(r.stdout)))
+    assert r.returncode == 0 and int(row["score"]) == len(right) - 1 and row[second] == "0", (r.stdout, r.stderr)
+    one_line_error(cli("grade", "--class", str(folder), "--max-attempts", "0"), "--max-attempts", "1..1000")
+    one_line_error(cli("grade", "--class", str(folder), "--max-attempts", "x"), "--max-attempts", "'x'")

@@ -27,6 +27,8 @@ _MISSING_COMMAND = {"the following arguments are required: command":
                     f"give a command: {', '.join(COMMANDS)} ({PROG} COMMAND --help)"}
 _chapter = checked(int, lambda v: True, "wants a chapter number like 6 (2-10), got {got}")
 _jobs = checked(int, lambda v: True, "wants a number of processes from 1 to 256, got {got}")
+_max_attempts = checked(int, lambda v: 1 <= v <= 1000, "{value} out of range: allowed 1..1000 checks",
+                        bad="wants a number of checks from 1 to 1000, got {got}")
 
 
 def _secret_option(p) -> None:
@@ -71,6 +73,10 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("--keep", choices=("latest", "best"), default="latest",
                    help="with --gradebook: of a student's several files, count the latest submitted (default) "
                         "or the best")
+    g.add_argument("--max-attempts", type=_max_attempts, metavar="N",
+                   help="count a right answer only if the page recorded at most N checks for it (the page "
+                        "explains a wrong choice, which often names the right one: 1 grades a prediction by "
+                        "the first one made); an answer without a count counts")
     g.add_argument("--feedback", metavar="DIR",
                    help="with --class: also write each student's report into DIR (ID.txt), as grade --student "
                         "prints it, to hand back")
@@ -144,7 +150,7 @@ def main(argv=None) -> int:
                     raise GradeError(f"--feedback {a.feedback} is a file, not a folder")
                 graded = grade_folder(a.klass, a.chapter, a.roster, secret,
                                       jobs_default() if a.jobs is None else a.jobs, feedback=bool(a.feedback),
-                                      roster_column=a.roster_column)
+                                      roster_column=a.roster_column, max_attempts=a.max_attempts)
                 text, notes = graded.csv(), list(graded.notes)
                 if a.gradebook:
                     book, book_notes = graded.gradebook(a.keep)
@@ -166,7 +172,7 @@ def main(argv=None) -> int:
                         raise GradeError(f"{opt} goes with --class DIR")
                 if not a.student or not a.answers:
                     raise GradeError("give --student ID and an answer file, or --class DIR")
-                rep = grade_file(a.student, a.answers, a.chapter, secret)
+                rep = grade_file(a.student, a.answers, a.chapter, secret, max_attempts=a.max_attempts)
                 if a.format == "json":
                     _out(json.dumps(rep.json(), indent=1, default=str) + "\n", a.output)
                 else:

@@ -139,11 +139,14 @@ def _where(variant, ex_id: str, student: str, secret: str, others=()) -> str:
 
 
 def grade(student: str, data: dict, chapter: int | None = None, secret: str | None = None,
-          others=()) -> Report:
+          others=(), max_attempts: int | None = None) -> Report:
     """Grade one student's answer data (a parsed answer file).  ``chapter``: grade that
     chapter (default: the file's ``chapter``, else every chapter answered).  ``secret``:
     the course secret (None: the environment's).  ``others``: the class's student ids,
-    to say whose page an answer given on another's came from."""
+    to say whose page an answer given on another's came from.  ``max_attempts``: a right
+    answer counts only if the page recorded at most this many checks for it (the page tells
+    why a wrong choice is wrong, which often names the right one: ``max_attempts=1`` grades
+    a prediction by the first one made); an answer with no count recorded counts."""
     try:
         student = check_student(student)
         chapter = check_chapter(chapter)
@@ -208,6 +211,9 @@ def grade(student: str, data: dict, chapter: int | None = None, secret: str | No
             continue
         ans, _, attempts = _unwrap(answers[ex_id])
         ok, feedback = inst.check(ans)
+        if ok and max_attempts is not None and attempts is not None and attempts > max_attempts:
+            ok, feedback = False, (f"right, but after {attempts} checks: this course counts an answer "
+                                   f"right within {max_attempts} check{'' if max_attempts == 1 else 's'}")
         rep.items.append({"id": ex_id, "chapter": inst.chapter, "points": int(ok), "answer": _shown(ans),
                           "feedback": feedback, "attempts": attempts,
                           # not an answer of the asked form (a count "1e1"): no points, not "wrong"
@@ -225,8 +231,9 @@ def _shown(answer):
     return answer if flat and len(json.dumps(answer, default=str)) <= 200 else echo(answer)
 
 
-def grade_file(student: str, path, chapter: int | None = None, secret: str | None = None) -> Report:
-    return grade(student, load_answers(path), chapter, secret)
+def grade_file(student: str, path, chapter: int | None = None, secret: str | None = None,
+               max_attempts: int | None = None) -> Report:
+    return grade(student, load_answers(path), chapter, secret, max_attempts=max_attempts)
 
 
 # -- a class folder --------------------------------------------------------------------------------
@@ -325,7 +332,8 @@ def _grade_row(item):
     try:
         if isinstance(data, GradeError):
             raise data
-        rep = grade(student, data, _TASK["chapter"], _TASK["secret"], others=_TASK["known"])
+        rep = grade(student, data, _TASK["chapter"], _TASK["secret"], others=_TASK["known"],
+                    max_attempts=_TASK.get("max_attempts"))
         return ("ok", rep.score, rep.max, rep.attempts, rep.notes, [(it["id"], it["points"]) for it in rep.items],
                 rep.text() if _TASK.get("feedback") else "")
     except GradeError as e:
@@ -671,7 +679,7 @@ def _roster_rows(rows: list[dict], expected: list[str], named_in_files: set[str]
 
 def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | None = None,
                  jobs: int = 1, progress: bool | None = None, feedback: bool = False,
-                 roster_column: str | None = None) -> ClassGrades:
+                 roster_column: str | None = None, max_attempts: int | None = None) -> ClassGrades:
     """Grade every ``*.json`` in ``folder``; with a ``roster`` (a file of ids), a row for
     each student who sent nothing.  ``jobs``: worker processes (1: none, this process
     grades; the command line gives one per CPU, ``jobs_default()``); ``progress``: a
@@ -706,7 +714,8 @@ def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | 
     try:
         results = _graded([(row["student"], data) for row, (f, data) in zip(rows, loaded)],
                           jobs,
-                          {"chapter": chapter, "secret": secret, "known": known, "feedback": feedback}, bar)
+                          {"chapter": chapter, "secret": secret, "known": known, "feedback": feedback,
+                           "max_attempts": max_attempts}, bar)
     finally:
         if bar is not None:
             bar.close()
