@@ -1230,3 +1230,15 @@ def test_max_attempts_counts_a_right_answer_only_within_that_many_checks(tmp_pat
     assert r.returncode == 0 and int(row["score"]) == len(right) - 1 and row[second] == "0", (r.stdout, r.stderr)
     one_line_error(cli("grade", "--class", str(folder), "--max-attempts", "0"), "--max-attempts", "1..1000")
     one_line_error(cli("grade", "--class", str(folder), "--max-attempts", "x"), "--max-attempts", "'x'")
+
+
+def test_nf_filter_asks_about_a_case_the_trace_has_not_yet_decided():
+    """The trace above the question never shows a packet with the same source on the same
+    uplink (a copy of it once sat there, dropped by the same filter: the answer in plain view)."""
+    for who in ["book"] + [f"s{k}" for k in range(30)]:
+        inst = instance("nf-filter", who, secret="")
+        r = sim.run(inst.run["scenario"], **inst.run["params"])
+        asked = r.events[inst.ask]
+        before = [e for e in r.events[:inst.ask] if e.ev is Ev.HOP and e.node == asked.node
+                  and e.from_ == asked.from_ and e.pkt.ip.src == asked.pkt.ip.src]
+        assert before == [], (who, inst.ask, len(before))
