@@ -100,6 +100,12 @@ def _refused(args) -> str | None:
         return None
     if args.scenario not in SCENARIOS:
         return f"unknown kernel scenario {args.scenario!r}: allowed are {', '.join(SCENARIOS)}"
+    experiment = SCENARIOS[args.scenario].experiment
+    for opt in ("size", "connections"):     # an echo or a ping moves no download's bytes
+        if getattr(args, opt) is not None and experiment in ("echo", "ping"):
+            what = "an echo" if experiment == "echo" else "a ping"
+            return (f"--{opt} does not apply to {args.scenario} ({what}), which would run the same "
+                    f"without it: it sets the downloads of the download and mptcp scenarios")
     try:
         make_options(args.scenario, **_overrides(args))
     except LabError as e:

@@ -225,6 +225,11 @@ def configure(lab: Lab, s: Setup) -> None:
                 "  }", "}"))
 
 
+def _sources(by_dev: dict) -> str:
+    """The source addresses a flow left with, per uplink: ``if1 100.0.0.1; if2 100.0.0.1``."""
+    return "; ".join(f"{dev} {', '.join(addrs)}" for dev, addrs in by_dev.items()) or "nothing"
+
+
 def tbf_burst(kbit: int) -> int:
     """The token bucket's burst, bytes: at least one MTU, ~4 ms at the rate.  A transfer not
     much larger goes through at the veth's speed, whatever the rate."""
@@ -313,7 +318,7 @@ class KernelResult:
         for f in ob["flows"]:
             seq = " ".join(f["uplinks"][:24]) + (" ..." if len(f["uplinks"]) > 24 else "")
             out.append(f"  flow {f['proto']} {f['client']} -> {f['server']}: uplinks [{seq}]; "
-                       f"left with {f['sources']}; remote saw {', '.join(f['remote_saw']) or 'nothing'}"
+                       f"left with {_sources(f['sources'])}; remote saw {', '.join(f['remote_saw']) or 'nothing'}"
                        + (f"; handshake {f['handshake']}" if "handshake" in f else ""))
         for dev, u in s["uplinks_stats"].items():
             out.append(f"  {dev} {u['addr']}: {u['up_packets']} packets up, {u['down_packets']} down")
