@@ -369,7 +369,8 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path):
                  ["run", "hash-l4-nat", "--timeout", "nan"], ["run", "uplink-down", "--down-at", "inf"],
                  ["run", "hash-l4-nat", "--pcap", ""], ["run", "hash-l4-nat", "--pcap", str(tmp_path)],
                  ["run", "hash-l4-nat", "--pcap", str(tmp_path / "no" / "x.pcapng")],
-                 ["run", "hash-l4-nat", "--summary-only", "--format", "json", "--pcap", str(pcap)]):
+                 ["run", "hash-l4-nat", "--summary-only", "--format", "json", "--pcap", str(pcap)],
+                 ["run", "ping-perpacket-snat", "--size", "5"], ["compare", "perpacket-snat", "--connections", "2"]):
         p = _cli(*args)
         out, err = p.communicate(timeout=30)
         assert p.returncode == 2, (args, err)
