@@ -65,6 +65,7 @@ class Conn:
     expires: int
     key: object = None       # its key in by_orig
     replied: bool = False
+    pending: int = 0         # ICMP: echoes sent and not yet answered (2.4's proto.icmp.count)
 
     @property
     def ext(self) -> tuple[str, int]:
@@ -112,7 +113,12 @@ class Nat:
         self._update(ct, pkt, True)
         self.router.sim.trace.emit(_NAT, self.router.name, out, pkt, "dnat", ct.id)
         if ct.orig[0] == ICMP_PROTO and self.model.icmp_dies_with_reply:
-            self.destroy(ct, Gone.ICMP_REPLY)    # 2.4: the echo reply ends the ICMP "connection"
+            # 2.4's icmp_packet(): the entry dies with the reply to the last echo still
+            # unanswered (atomic_dec_and_test of proto.icmp.count): echoes in flight together
+            # share it, and its binding
+            ct.pending -= 1
+            if ct.pending <= 0:
+                self.destroy(ct, Gone.ICMP_REPLY)
         return out, None
 
     def postrouting(self, pkt: Packet, oif: str, t: FlowTuple | None = None) -> Packet | None:
@@ -139,6 +145,8 @@ class Nat:
             ct = self._bind(t, oif, key, pkt)
         _, _, _, addr, port = ct.reply
         out = pkt.with_src(addr, port)
+        if t[0] == ICMP_PROTO:
+            ct.pending += 1                      # icmp_packet(): atomic_inc(&ct->proto.icmp.count)
         self._update(ct, pkt, False)
         self.router.sim.trace.emit(_NAT, self.router.name, out, pkt, "snat", ct.id)
         return out

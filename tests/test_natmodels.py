@@ -121,3 +121,32 @@ def test_a_new_file_in_the_package_is_all_the_cli_needs(tmp_path):
     ct_new = [(e["dev"], e["reply"]["dport"]) for e in d["events"] if e["ev"] == "ct_new"]
     assert ct_new == [("if2", 5000)]
     assert "keep-all" not in names()                         # the copy's model, not this tree's
+
+
+def test_2_4_echoes_in_flight_together_share_one_entry(monkeypatch):
+    """2.4's icmp_packet(): the ICMP entry dies with the reply to the last echo still unanswered
+    (proto.icmp.count), not with the first reply.  A flood (an echo every 10 ms, replies 40 ms
+    later) under netfilter NAT: every echo leaves with the first one's binding and is answered
+    (the simulator once destroyed the entry at the first reply: 33 of 50 then met no entry, a
+    "no socket" at the router); the article's model binds per uplink and answers all too."""
+    import dataclasses
+    import sim.scenarios as sc
+    from sim.apps import Pinger
+
+    def flood(net, p):
+        return {"pings": [Pinger(net["local1"], net["remote1"].addr, p.pings, 10_000)]}
+    orig = sc.SCENARIOS["icmp-equalize-nat"]
+    monkeypatch.setitem(sc.SCENARIOS, "icmp-equalize-nat", dataclasses.replace(orig, setup=flood))
+    monkeypatch.setitem(sc.USES, flood, sc.USES[orig.setup])
+    r = sim.run("icmp-equalize-nat", seed=1, pings=50, nat="netfilter")
+    pg = r.summary["pings"][0]
+    assert pg["received"] == 50 and r.summary["drops"] == {}, (pg, r.summary["drops"])
+    assert len(pg["seen_by_remote_as"]) == 1
+    ups = {e.from_ for e in r.events if e.ev is Ev.HOP and e.node.startswith("uplink") and e.from_.startswith("router")}
+    assert ups == {"router:if1", "router:if2"}           # the requests went by both uplinks
+    news = [e for e in r.events if e.ev is Ev.CT_NEW]
+    assert len(news) < 10                                 # one entry per burst in flight, not per echo
+    r = sim.run("icmp-equalize-nat", seed=1, pings=50, nat="netfilter", ingress_filter=True)
+    assert 0 < r.summary["pings"][0]["received"] < 50     # the other line's provider drops them
+    r = sim.run("icmp-equalize-nat", seed=1, pings=50, nat="article", ingress_filter=True)
+    assert r.summary["pings"][0]["received"] == 50
