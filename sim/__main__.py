@@ -74,7 +74,8 @@ def parser() -> argparse.ArgumentParser:
                    help="the remote hosts' addresses (default 200.0.0.1,210.0.0.1)")
     r.add_argument("--port-base", type=_count("port_base"), help="first source port of the LAN hosts")
     r.add_argument("--flush-at", type=_seconds, metavar="T,T,...",
-                   help="ip route flush cache at these times (s, 0..%d)" % MAX_SECONDS)
+                   help="flush the route cache at these times (s, 0..%d), at once, as echo 0 > "
+                        "/proc/sys/net/ipv4/route/flush does (ip route flush cache waits 2 s)" % MAX_SECONDS)
     r.add_argument("--down-at", type=a_time, metavar="T", help="uplink --down-uplink's line fails at T s")
     r.add_argument("--down-uplink", type=any_int("--down-uplink"), metavar="K",     # one of the uplinks: run() checks
                    help="which uplink fails (1-based, default 2)")

@@ -128,12 +128,12 @@ class Router(Node):
                 return e
             cache.delete(e, _EQUALIZE)         # the equalize patch: a hit re-selects
             deleted = True
-        cache.in_slow_tot += 1                 # ip_route_input_slow()
-        route = self.fib.lookup(dst)
+        route = self.fib.lookup(dst)           # ip_route_input_slow()
         if route is None:
             self._no_route(pkt)
             cache.in_no_route += 1
             return None
+        cache.in_slow_tot += 1                 # counted once fib_lookup() found a route, as 2.4 does
         nh, why = self.select(route, pkt)
         cache.insert(key, nh.dev, nh.via, route.equalize)
         self.sim.trace.emit(_RT_MISS, self.name, pkt, key, nh.dev, nh.via or "-",
