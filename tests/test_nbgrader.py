@@ -80,8 +80,8 @@ def test_nbgrader_generate_assignment_and_autograde(tmp_path, monkeypatch):
     nbgrader(course, "generate_assignment", ASSIGNMENT, "--force")
     released = (course / "release" / ASSIGNMENT / NOTEBOOK).read_text()
     source = (course / "source" / ASSIGNMENT / NOTEBOOK).read_text()
-    assert "BEGIN HIDDEN TESTS" in source and ".verify(" in source
-    assert "BEGIN HIDDEN TESTS" not in released and ".verify(" not in released   # the hidden tests are gone
+    assert "BEGIN HIDDEN TESTS" in source and ".verdict(" in source
+    assert "BEGIN HIDDEN TESTS" not in released and ".verdict(" not in released   # the hidden tests are gone
     assert "BEGIN SOLUTION" not in released and "raise NotImplementedError()" in released
     ids = chapter_ids(CHAPTER)
     key = {ex_id: instance(ex_id, "release", secret="") for ex_id in ids}
@@ -107,4 +107,11 @@ def test_nbgrader_generate_assignment_and_autograde(tmp_path, monkeypatch):
     graded = json.loads((course / "autograded" / "right" / ASSIGNMENT / NOTEBOOK).read_text())
     errors = [o for c in graded["cells"] for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert not errors, errors
+    # the wrong one's: each test failed with why that answer is wrong, as the page and the grader say
+    # it (nbgrader's feedback shows it to the student), not a bare AssertionError
+    graded = json.loads((course / "autograded" / "wrong" / ASSIGNMENT / NOTEBOOK).read_text())
+    said = {c["metadata"]["nbgrader"]["grade_id"]: o["evalue"] for c in graded["cells"]
+            for o in c.get("outputs", []) if o.get("output_type") == "error"}
+    for ex_id, inst in key.items():
+        assert inst.check(wrong[ex_id])[1] in said[f"{ex_id}-test"], (ex_id, said.get(f"{ex_id}-test"))
     shutil.rmtree(course)

@@ -60,8 +60,14 @@ class SealedExercise:
         return ok, text
 
     def verify(self, answer) -> bool:
-        """Right? -- what the hidden test asks; not counted as an attempt."""
+        """Right? -- not counted as an attempt."""
         return open_sealed(self.data, answer)[0]
+
+    def verdict(self, answer) -> tuple[bool, str]:
+        """(right?, why) -- what the hidden test asks, not counted as an attempt: its ``why``
+        is the message nbgrader's feedback shows for a wrong or refused answer."""
+        ok, text, _ = open_sealed(self.data, answer)
+        return ok, text
 
     def widget(self):
         d = self.data
@@ -203,9 +209,12 @@ def chapter_notebook(chapter: int, student: str = "release", secret: str | None 
                            f"{inst.run['call']}\n"
                            f"{var} = {_literal(inst)}\n### END SOLUTION",
                            f"{ex_id}-answer", solution=True, locked=False))
-        cells.append(_cell("code", f"assert {var} is not None, 'answer {ex_id} first'\n"
-                           f"### BEGIN HIDDEN TESTS\nassert SHEET[{ex_id!r}].verify({var})\n"
-                           f"### END HIDDEN TESTS", f"{ex_id}-test", grade=True, points=1))
+        # the message of a failed test is what nbgrader's feedback shows the student: the answer
+        # missing, or why this one is wrong or is no answer of the asked form
+        cells.append(_cell("code", f"assert globals().get({var!r}) is not None, "
+                           f"'no answer to {ex_id}: give {var} a value in the cell above'\n"
+                           f"### BEGIN HIDDEN TESTS\n_ok, _why = SHEET[{ex_id!r}].verdict({var})\n"
+                           f"assert _ok, _why\n### END HIDDEN TESTS", f"{ex_id}-test", grade=True, points=1))
     pick = ",\n".join(f"    {k!r}: globals().get({_var(k)!r})" for k in ids)
     cells.append(_cell("code", f"# your answers, as a file for the grader (answers-{student}-ch{chapter}.json)\n"
                        f"SHEET.export({{\n{pick},\n}})", f"ch{chapter}-export"))
