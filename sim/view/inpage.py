@@ -107,8 +107,29 @@ def use_renderer(layout) -> None:
     reading, ``pktpane.dissect``, is one of the slowest parts of a replay under Pyodide; the
     result is only read)."""
     from . import _dot, pktpane
-    _dot.RENDERER = lambda sources: [str(layout(s)) for s in sources]
+    _dot.RENDERER = lambda sources: [wasm_fonts(s, layout) for s in sources]
     pktpane.dissect = _memo(pktpane.dissect)
+
+
+#: The fonts Graphviz-in-WebAssembly measures text with, for the lists the diagrams name: it has
+#: no fontconfig, knows a few families by name, and measures a list (``"DejaVu Sans Mono,Menlo,
+#: …"``) as Times -- a third too narrow for the monospace text, which then overflowed its table
+#: cells.  Its Courier and DejaVu Sans measure within a few per cent of the ``dot`` program's.
+WASM_FONTS = (("MONO", "Courier"), ("FONT", "DejaVu Sans"))
+
+
+def wasm_fonts(source: str, layout) -> str:
+    """``layout(source)`` with the diagrams' font lists named as Graphviz-in-WebAssembly knows
+    them, and put back in the SVG (``state.compact`` and the page's styles read them)."""
+    from . import _dot
+    for const, known in WASM_FONTS:
+        source = source.replace(getattr(_dot, const), known)
+    svg = str(layout(source))
+    for const, known in reversed(WASM_FONTS):        # the proportional name first: not a prefix of another
+        full = getattr(_dot, const)
+        svg = svg.replace(f'font-family="{known},monospace"', f'font-family="{full}"')
+        svg = svg.replace(f'font-family="{known}"', f'font-family="{full}"')
+    return svg
 
 
 def warm(part: str) -> None:
