@@ -834,3 +834,11 @@ def test_graphviz_in_webassembly_measures_the_diagrams_text_as_dot_does(tmp_path
     for n, w in native.items():
         assert 0.97 * w <= got[n] <= 1.15 * w, (n, got[n], w)
     assert any(raw[n] < 0.9 * w for n, w in native.items())   # what the lists as written gave
+
+
+def test_the_chapters_say_how_many_runs_a_panel_keeps():
+    """Each chapter with a live panel says the last four runs are kept: the number the panel
+    itself keeps (``KEEP_RUNS``, which its page gives the script)."""
+    said = {ch: "the last four\nare kept" in (ROOT / "book" / f"{ch}.md").read_text() for ch in LIVE_CHAPTERS}
+    assert all(said.values()) and inpage.KEEP_RUNS == 4, said
+    assert 'data-keep="4"' in inpage.panel_html("equalize-nat", "./", "t", 1)

@@ -153,7 +153,8 @@
         out.insertBefore(box, out.firstChild);
         shown[id] = box;
         box.addEventListener("op1-need", function (ev) { worker.postMessage({id: id, need: ev.detail}); });
-        while (out.children.length > KEEP) out.removeChild(out.lastChild);
+        var keep = parseInt(root.getAttribute("data-keep"), 10) || KEEP;   // the page says how many
+        while (out.children.length > keep) out.removeChild(out.lastChild);
         // innerHTML runs no script: the player's own script is put back to start it
         box.querySelectorAll("script:not([type])").forEach(function (s) {
           var x = document.createElement("script");

@@ -54,6 +54,9 @@ def _control(uid: str, s: dict) -> str:
             f'{"" if plain else " data-json"}>{opts}</select></label>')
 
 
+KEEP_RUNS = 4                   # replays a panel keeps; the oldest goes when another comes
+
+
 def panel_html(scenario: str, base: str, uid: str, fetch_bytes: int, max_steps: int = 200,
                start_at: float | None = None, **params) -> str:
     """The panel for ``LivePlayer(scenario, **params)``: its controls, set to those values,
@@ -70,12 +73,12 @@ def panel_html(scenario: str, base: str, uid: str, fetch_bytes: int, max_steps: 
     return (f'<section class="op1-livepanel" data-live data-scenario="{h(scenario)}" '
             f'data-params="{h(json.dumps(fixed, sort_keys=True))}" data-limits="{h(json.dumps(limits))}" '
             f'data-max-steps="{max_steps}" data-start-at="{json.dumps(start_at)}" '
-            f'data-base="{h(base)}" aria-labelledby="{uid}-h">'
+            f'data-base="{h(base)}" data-keep="{KEEP_RUNS}" aria-labelledby="{uid}-h">'
             f'<h3 class="op1-lp-h" id="{uid}-h">Run it here, in this page</h3>'
             f'<p class="op1-lp-note">The simulator runs in your browser (Python compiled to '
             f'WebAssembly, {fetch_bytes / 1e6:.0f} MB, fetched when you first change a parameter or press Run). Choose the parameters of '
             f'<code>{h(scenario)}</code> and press Run: a replay of the new run appears below, '
-            f'the newest first.</p>'
+            f'the newest first; the last {KEEP_RUNS} are kept.</p>'
             f'<form class="op1-lp-controls" aria-label="parameters of the run" novalidate>{controls}'
             f'<button type="submit" data-run>Run</button></form>'
             f'<p class="op1-lp-status" role="status" aria-live="polite"></p>'

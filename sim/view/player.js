@@ -283,6 +283,8 @@
         var where = "step " + (k + 1) + " / " + n;
         slider.setAttribute("aria-valuetext", "step " + (k + 1) + " of " + n);   // not the 0-based value
         poss.forEach(function (el, j) {
+          // the pinned bar says "101 / 200": its buttons, Play's word too, keep their room on a phone
+          if (el.classList.contains("op1-fpos")) { el.textContent = (k + 1) + " / " + n; return; }
           el.textContent = where + (j === 0 && panes.length === 1 ? " · event " + s.i + " · t = " + s.t : "");
         });
         root.setAttribute("data-step", k);
@@ -306,7 +308,8 @@
           b.firstChild.textContent = on ? "❚❚" : "▶";
           var w = b.querySelector(".op1-pw");
           if (w) w.textContent = on ? " Pause" : " Play";
-          b.setAttribute("aria-pressed", on ? "true" : "false");
+          // its name says what it does next, as its word does; no aria-pressed with it (a name
+          // that changes on a toggle reads "pause, pressed": WAI-ARIA's button pattern)
           b.setAttribute("aria-label", on ? "pause" : "play");
         });
       }

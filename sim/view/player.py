@@ -23,6 +23,7 @@ import zlib
 from dataclasses import asdict
 from pathlib import Path
 
+from ..scenarios import SCENARIOS, workload_of
 from ..trace import Ev, event_text
 from . import _dot
 from ._common import ms
@@ -68,6 +69,9 @@ def unpack(text: str):
 def params_line(result) -> str:
     p = asdict(result.params)
     line = " ".join(f"{k}={p[k]}" for k in SHOWN_PARAMS if k in p)
+    # the bytes downloaded, where the scenario downloads: runs of other sizes look alike otherwise
+    if "size" in p and result.scenario in SCENARIOS and "size" in workload_of(result.scenario):
+        line += f" size={p['size']}"
     if p.get("down_at") is not None:           # a failing line, only when there is one
         line += f" down_at={p['down_at']:g} down_uplink={p['down_uplink']}"
     return line
@@ -286,11 +290,10 @@ def _buttons() -> str:
     aria-label always names the action)."""
     out = []
     for act, aria, sym, word in BUTTONS:
-        pressed = ' aria-pressed="false"' if act == "play" else ""
         cls = "op1-pw" if act == "play" else "op1-bw"       # Play/Pause keeps its word: ▶ alone reads as Next
         label = (f'<span aria-hidden="true">{sym}</span><span class="{cls}"> {word}</span>' if act != "next"
                  else f'<span class="op1-bw">{word} </span><span aria-hidden="true">{sym}</span>')
-        out.append(f'<button type="button" data-act="{act}" aria-label="{aria}"{pressed}>{label}</button>')
+        out.append(f'<button type="button" data-act="{act}" aria-label="{aria}">{label}</button>')
     return "".join(out)
 
 
@@ -310,7 +313,7 @@ def _float_bar(frames: int) -> str:
     """The same buttons, pinned to the bottom of the window while the player is on screen
     and its own bar has scrolled away (shown by the script)."""
     return ('<div class="op1-float" role="group" aria-label="replay controls, pinned" hidden>' + _buttons()
-            + f'<span class="op1-fpos" aria-live="off">step 1 / {frames}</span></div>')
+            + f'<span class="op1-fpos" aria-live="off">1 / {frames}</span></div>')
 
 
 HINT = ('<div class="op1-hint"><span class="op1-keys">Keys (click the player or Tab into it): ← → step · '
@@ -390,8 +393,9 @@ class Player(_Page):
             n = len(f)
             note = ""
             if f.total > n:
-                note = (f'<div class="op1-note">Showing the first {n} of {f.total} steps; '
-                        "pass stop=, steps= or max_steps= to choose others.</div>")
+                note = (f'<div class="op1-note">Showing {n} of the run\'s {f.total} steps (a replay '
+                        "holds at most a few hundred; in Python, stop=, steps= or max_steps= choose "
+                        "which).</div>")
             stem = f"{r.scenario}-seed{r.params.seed}"
             inner = (f'<div class="op1-title">{_dot.h(self.title)}</div>'
                      f'<div class="op1-sub">{_dot.h(r.scenario)}: {_dot.h(params_line(r))}</div>'
