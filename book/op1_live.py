@@ -89,10 +89,12 @@ def hub_setup_lines(repo: dict, root: Path = ROOT) -> list[str]:
     what binder/postBuild installs)."""
     dist, extra = live_extra(root)
     overrides = json.loads((root / "binder" / "overrides.json").read_text())
+    # two lines, each complete in itself: a Dockerfile runs each RUN line in a shell of its own,
+    # where a variable set by an earlier one is gone
     return [
         f'pip install nbgitpuller "{dist}[{extra}] @ git+{repo["url"]}@{repo["branch"]}"',
-        """settings="$(python -c 'import sys; print(sys.prefix)')/share/jupyter/lab/settings\"""",
-        'mkdir -p "$settings"',
+        "settings=\"$(python -c 'import sys; print(sys.prefix)')/share/jupyter/lab/settings\" && "
+        'mkdir -p "$settings" && '
         f"echo '{json.dumps(overrides)}' > \"$settings/overrides.json\"",
     ]
 

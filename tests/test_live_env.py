@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import tomllib
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
@@ -54,11 +55,24 @@ def test_what_the_package_tells_a_user_to_install_is_what_pyproject_declares():
 
 def test_the_hub_lines_follow_from_pyproject_and_binder():
     repo = {"url": "https://github.com/me/fork", "branch": "main"}
-    pip, settings, mkdir, echo = op1_live.hub_setup_lines(repo)
+    pip, line = op1_live.hub_setup_lines(repo)
     assert pip == f'pip install nbgitpuller "{PROJECT["name"]}[live] @ git+https://github.com/me/fork@main"'
+    settings, mkdir, echo = line.split(" && ")
     assert settings.endswith('/share/jupyter/lab/settings"') and "sys.prefix" in settings
     written = json.loads(re.fullmatch(r"echo '(.*)' > \"\$settings/overrides.json\"", echo).group(1))
     assert written == json.loads((ROOT / "binder" / "overrides.json").read_text())
+    # the settings line works alone, in a shell of its own, as a Dockerfile's RUN line runs it
+    # (three lines once: the variable the first set was gone in the next RUN)
+    with tempfile.TemporaryDirectory() as tmp:
+        fake = Path(tmp) / "bin"
+        fake.mkdir()
+        (fake / "python").write_text(f"#!/bin/sh\necho {tmp}/prefix\n")
+        (fake / "python").chmod(0o755)
+        r = subprocess.run(["sh", "-c", line], env={"PATH": f"{fake}:/usr/bin:/bin"}, capture_output=True,
+                           text=True)
+        assert r.returncode == 0, r.stderr
+        got = json.loads((Path(tmp) / "prefix/share/jupyter/lab/settings/overrides.json").read_text())
+        assert got == written
     assert 'overrides.json" "$settings/overrides.json"' in (ROOT / "binder" / "postBuild").read_text()
     r = subprocess.run([sys.executable, str(ROOT / "book" / "op1_live.py"), "hub-setup"], capture_output=True,
                        text=True, env={k: v for k, v in os.environ.items() if not k.startswith("OP1_REPOSITORY")})
