@@ -1242,3 +1242,16 @@ def test_nf_filter_asks_about_a_case_the_trace_has_not_yet_decided():
         before = [e for e in r.events[:inst.ask] if e.ev is Ev.HOP and e.node == asked.node
                   and e.from_ == asked.from_ and e.pkt.ip.src == asked.pkt.ip.src]
         assert before == [], (who, inst.ask, len(before))
+
+
+def test_a_refusal_says_where_the_students_own_variant_is():
+    """With a course secret the book's pages are practice: a refusal sends the student to the page
+    made for them (it once told them to use the book, whose answers are the ones refused)."""
+    from sim.exercises.grade import GradeError
+    right = {k: instance(k, "book").answer for k in chapter_ids(2)}
+    data = answer_file("book", right)
+    data["student"] = "s105"
+    with pytest.raises(GradeError, match=r"on the page made for s105 with the course secret \(the book's pages"):
+        grade("s105", data, secret="course-2026")
+    with pytest.raises(GradeError, match=r"on the book with the id s105 entered, or a page made for s105"):
+        grade("s105", data, secret="")

@@ -449,6 +449,23 @@ def test_a_class_gets_each_students_report_to_hand_back(tmp_path):
     assert "could not be graded" in (tmp_path / "fb" / "s3.txt").read_text()
     one_line_error(cli("grade", "--student", "s1", str(sub / "answers-s1.json"), "--feedback", str(tmp_path / "x")),
                    "--feedback goes with --class DIR")
+    # two files of s1: ID.txt is the report of the one the gradebook counts (--keep), the other is
+    # ID--FILE.txt (a script handing reports out by roster id once found no s1.txt)
+    worse = right_answers("s1", ids)
+    worse[ids[0]] = wrong_answer(instance(ids[0], "s1"))
+    (sub / "answers-s3.json").unlink()
+    (sub / "late-s1.json").write_text(json.dumps(answer_file("s1", worse, exported="2099-01-01T00:00:00Z")))
+    (sub / "answers-s1.json").write_text(json.dumps(answer_file("s1", right_answers("s1", ids),
+                                                                exported="2026-01-01T00:00:00Z")))
+    for keep, counted in (("latest", "late-s1.json"), ("best", "answers-s1.json")):
+        fb = tmp_path / f"fb-{keep}"
+        r = cli("grade", "--class", str(sub), "--chapter", "2", "--feedback", str(fb), "--keep", keep,
+                "-o", os.devnull)
+        assert r.returncode == 0, r.stderr
+        other = "answers-s1.json" if counted == "late-s1.json" else "late-s1.json"
+        assert sorted(p.name for p in fb.iterdir()) == sorted(["s1.txt", f"s1--{other}.txt", "s2.txt"]), keep
+        one = cli("grade", "--student", "s1", "--chapter", "2", str(sub / counted))
+        assert (fb / "s1.txt").read_text() == one.stdout, keep
 
 
 def test_an_lms_csv_roster_is_read_by_its_column_and_a_header_line_is_named(tmp_path):

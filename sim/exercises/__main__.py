@@ -158,7 +158,7 @@ def main(argv=None) -> int:
                     _out(book, a.gradebook)
                 _out(text, a.output)
                 if a.feedback:
-                    reports = graded.feedback()
+                    reports = graded.feedback(a.keep)
                     Path(a.feedback).mkdir(parents=True, exist_ok=True)
                     for name, report in reports.items():
                         _out(report, str(Path(a.feedback) / name))

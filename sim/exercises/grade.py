@@ -182,9 +182,11 @@ def grade(student: str, data: dict, chapter: int | None = None, secret: str | No
     for k, v in answers.items():
         _, variant, _ = _unwrap(v)
         if variant is not None and variant != variant_salt(student, k, secret):
+            # where their own variant is: with a course secret, only on the page made for them
+            own = (f"the page made for {student} with the course secret (the book's pages are practice)"
+                   if secret else f"the book with the id {student} entered, or a page made for {student}")
             raise GradeError(f"the answer to {k!r} was given {_where(variant, k, student, secret, others)}, not on "
-                             f"{student}'s own: {student} must answer their own variant (the book with the id "
-                             f"{student} entered, or python -m sim.exercises page --student {student})")
+                             f"{student}'s own: {student} must answer their own variant, on {own}")
     notes = []
     if chapter is None and "chapter" in data:
         chapter = data["chapter"]
@@ -467,16 +469,21 @@ class ClassGrades:
                             attempts="" if row.get("attempts") is None else row["attempts"]))
         return buf.getvalue()
 
-    def feedback(self) -> dict[str, str]:
+    def feedback(self, keep: str = "latest") -> dict[str, str]:
         """What each student is told: {file name: report} for every answer file (graded with
-        ``feedback=True``), named ``ID.txt`` -- ``ID--FILE.txt`` for a student who sent several."""
-        per = Counter(r["student"] for r in self.rows if r["file"])
+        ``feedback=True``), named ``ID.txt``; a student who sent several gets ``ID.txt`` for the
+        file the gradebook counts (``keep``) and ``ID--FILE.txt`` for each other one."""
+        by: dict[str, list] = {}
+        for r in self.rows:
+            if r["file"]:
+                by.setdefault(r["student"], []).append(r)
+        counted = {id(_counted(rows, keep) or rows[0]) for rows in by.values()}
         out = {}
         for r in self.rows:
             if not r["file"]:
                 continue
             who = self.spelled.get(r["student"], r["student"])
-            name = who if per[r["student"]] == 1 else f"{who}--{re.sub(r'[^A-Za-z0-9_.@-]+', '_', r['file'])}"
+            name = who if id(r) in counted else f"{who}--{re.sub(r'[^A-Za-z0-9_.@-]+', '_', r['file'])}"
             text = r.get("feedback") or (f"{r['file']}: could not be graded: {r['error']}" if r["error"] else "")
             out[f"{name}.txt"] = text + "\n"
         return out
@@ -515,10 +522,8 @@ class ClassGrades:
         ungraded = []
         for student in sorted(by_student, key=str.lower):
             rows = by_student[student]
-            graded = [r for r in rows if r["score"] != "" and r["file"]]
-            if graded:
-                best = max(graded, key=(lambda r: (r.get("submitted_at", ""), r["score"])) if keep == "latest"
-                           else (lambda r: (r["score"], r.get("submitted_at", ""))))
+            best = _counted(rows, keep)
+            if best is not None:
                 if len(rows) > 1:
                     notes.append(f"gradebook: {student} has {len(rows)} files, {best['file']} counted "
                                  + ("(the latest submitted, then the best)" if keep == "latest"
@@ -536,6 +541,16 @@ class ClassGrades:
             notes.append(f"gradebook: no score for {', '.join(ungraded)}: their files could not be graded "
                          f"(the per-file CSV's error column says why)")
         return buf.getvalue(), notes
+
+
+def _counted(rows: list[dict], keep: str) -> dict | None:
+    """Of one student's graded files, the one that counts: the latest submitted (then the best),
+    or with ``keep="best"`` the best (then the latest); None if none could be graded."""
+    graded = [r for r in rows if r["score"] != "" and r["file"]]
+    if not graded:
+        return None
+    return max(graded, key=(lambda r: (r.get("submitted_at", ""), r["score"])) if keep == "latest"
+               else (lambda r: (r["score"], r.get("submitted_at", ""))))
 
 
 def _answer_files(folder: Path) -> tuple[list[Path], list[str], list[str]]:
