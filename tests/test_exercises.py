@@ -1156,12 +1156,13 @@ def test_sheets_and_pages_for_a_whole_roster_in_one_call(tmp_path):
     roster.write_text("alice\nBob\n# a comment\nbob\n")
     r = cli("sheet", "--roster", str(roster), "--out-dir", str(tmp_path / "sheets"), "--chapter", "6")
     assert r.returncode == 0 and r.stdout.startswith("2 sheets written into"), r.stderr
-    assert sorted(p.name for p in (tmp_path / "sheets").iterdir()) == ["alice.md", "bob.md"]
-    assert (tmp_path / "sheets" / "bob.md").read_text() == cli("sheet", "--student", "bob", "--chapter", "6").stdout
+    # named as the roster spells the id (as the CSVs and reports are), the variant of the id
+    assert sorted(p.name for p in (tmp_path / "sheets").iterdir()) == ["Bob.md", "alice.md"]
+    assert (tmp_path / "sheets" / "Bob.md").read_text() == cli("sheet", "--student", "bob", "--chapter", "6").stdout
     r = cli("sheet", "--roster", str(roster), "--out-dir", str(tmp_path / "keys"), "--key", "--format", "json")
-    assert r.returncode == 0 and sorted(p.name for p in (tmp_path / "keys").iterdir()) == ["alice-key.json", "bob-key.json"]
+    assert r.returncode == 0 and sorted(p.name for p in (tmp_path / "keys").iterdir()) == ["Bob-key.json", "alice-key.json"]
     r = cli("page", "--roster", str(roster), "--out-dir", str(tmp_path / "pages"), "--chapter", "7")
-    assert r.returncode == 0 and sorted(p.name for p in (tmp_path / "pages").iterdir()) == ["alice-ch7.html", "bob-ch7.html"]
+    assert r.returncode == 0 and sorted(p.name for p in (tmp_path / "pages").iterdir()) == ["Bob-ch7.html", "alice-ch7.html"]
     cli("page", "--student", "alice", "--chapter", "7", "-o", str(tmp_path / "alice.html"))
     assert (tmp_path / "pages" / "alice-ch7.html").read_text() == (tmp_path / "alice.html").read_text()
     one_line_error(cli("sheet", "--roster", str(roster)), "--roster FILE and --out-dir DIR go together")

@@ -489,7 +489,7 @@ def test_an_lms_csv_roster_is_read_by_its_column_and_a_header_line_is_named(tmp_
     one_line_error(cli("grade", "--class", str(sub), "--roster-column", "ID"), "give --roster too")
     r = cli("sheet", "--roster", str(canvas), "--roster-column", "SIS User ID", "--out-dir", str(tmp_path / "sheets"))
     assert r.returncode == 0 and sorted(p.name for p in (tmp_path / "sheets").iterdir()) == [
-        "s101.md", "s102.md", "s103.md"], r.stderr
+        "S101.md", "s102.md", "s103.md"], r.stderr
     (tmp_path / "one.txt").write_text("username\ns101\ns102\n")
     r = cli("grade", "--class", str(sub), "--chapter", "2", "--roster", str(tmp_path / "one.txt"), "-o", os.devnull)
     assert r.returncode == 0 and "'username' looks like its column's name" in r.stderr, r.stderr

@@ -225,15 +225,16 @@ def _for_roster(a, secret: str) -> None:
     if a.cmd == "page":
         from .html import page_html
         pick = [k for k in a.ids.split(",") if k.strip()] if a.ids else None
-    for sid in ids:
-        sid = check_student(sid)
+    for spelled in ids:
+        sid = check_student(spelled)          # the variant's id: case-insensitive, lower case
+        # the file is named as the roster spells the id, as the CSVs and reports are
         if a.cmd == "sheet":
-            name = f"{sid}{'-key' if a.key else ''}.{'json' if a.format == 'json' else 'md'}"
+            name = f"{spelled}{'-key' if a.key else ''}.{'json' if a.format == 'json' else 'md'}"
             text = (json.dumps({"student": sid, "chapter": a.chapter, "key": a.key,
                                 "exercises": sheet(sid, a.chapter, a.key, secret)}, indent=1) + "\n"
                     if a.format == "json" else sheet_markdown(sid, a.chapter, a.key, secret))
         else:
-            name = f"{sid}{f'-ch{a.chapter}' if a.chapter else ''}{'-key' if a.key else ''}.html"
+            name = f"{spelled}{f'-ch{a.chapter}' if a.chapter else ''}{'-key' if a.key else ''}.html"
             text = page_html(a.chapter, ids=pick, student=sid, key=a.key, secret=secret)
         _out(text, str(out / name))
     what = "sheets" if a.cmd == "sheet" else "pages"
