@@ -412,9 +412,23 @@ def test_focus_other_tabs_and_a_reload_on_the_shared_site(site, chromium):
     root = a.locator('[data-exercise="rc-hit"]')
     assert root.get_attribute("data-result") == "wrong"
     assert root.locator(f'input[type=radio][value="{wrong}"]').is_checked()
-    assert root.locator(".sx-feedback").inner_text().startswith("Your answer, checked before: Not")
+    assert root.locator(".sx-feedback").inner_text().startswith("Your last answer, checked before: Not")
     with a.expect_download() as dl:
         root.locator(".sx-export").click()
     assert json.loads(Path(dl.value.path()).read_text())["answers"]["rc-hit"]["attempts"] == 1
+    # right at the second check, then checked again: two checks counted, the way to it, not the
+    # exploring after it (--max-attempts 2 once took the credit away)
+    right = next(c for c in inst.choices if normalise(c, inst.form) == inst.answer)
+    _answer(a, root, inst, right)
+    _answer(a, root, inst, right)
+    _answer(a, root, inst, wrong)
+    with a.expect_download() as dl:
+        root.locator(".sx-export").click()
+    rec = json.loads(Path(dl.value.path()).read_text())["answers"]["rc-hit"]
+    assert rec["attempts"] == 2 and normalise(rec["answer"], inst.form) == inst.answer, rec
+    a.reload()
+    root = a.locator('[data-exercise="rc-hit"]')
+    assert root.get_attribute("data-result") == "right"
+    assert root.locator(".sx-feedback").inner_text().startswith("Your right answer, kept for your export (2 checks):")
     ctx.close()
     assert not errors, errors

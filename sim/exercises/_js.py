@@ -100,7 +100,8 @@ JS = r"""/* 1 + 1 < 1 exercises: the page's checker.  Mirrors sim/exercises/mode
 
   /* answers of this browser, per student (and course secret: data-store); kept in
      localStorage so an export from one chapter's page also carries the answers given on the
-     others.  A record keeps the first right answer once there is one, and counts every check. */
+     others.  A record keeps the first right answer once there is one, and counts the checks up
+     to it. */
   function store(name) {
     var key = "sx-answers:" + name;
     window.SX_ANSWERS = window.SX_ANSWERS || {};
@@ -119,8 +120,8 @@ JS = r"""/* 1 + 1 < 1 exercises: the page's checker.  Mirrors sim/exercises/mode
       record: function (id, answer, variant, right) {
         sync();
         var rec = mem[id] && mem[id].variant === variant ? mem[id] : {attempts: 0};
-        rec.attempts = (rec.attempts || 0) + 1;
-        if (!rec.right) { rec.answer = answer; rec.variant = variant; rec.right = right; }
+        /* the checks up to the first right answer, no later one (html.record) */
+        if (!rec.right) { rec.attempts = (rec.attempts || 0) + 1; rec.answer = answer; rec.variant = variant; rec.right = right; }
         mem[id] = rec;
         try { localStorage.setItem(key, JSON.stringify(mem)); } catch (e) { /* file:// or private mode */ }
         return rec;
@@ -296,7 +297,10 @@ JS = r"""/* 1 + 1 < 1 exercises: the page's checker.  Mirrors sim/exercises/mode
         }
       }
       var said = "";
-      if (before) said = "Your answer, checked before" + (before.attempts > 1 ? " (" + before.attempts + " checks)" : "") + ": ";
+      /* loaded again: a right answer is the one the export keeps (checks after it explored); a
+         wrong one is the last checked */
+      var n = before && before.attempts > 1 ? " (" + before.attempts + " checks)" : "";
+      if (before) said = (before.right ? "Your right answer, kept for your export" : "Your last answer, checked before") + n + ": ";
       else st.record(id, a, data.salt, !!hit);
       if (!hit) {
         root.setAttribute("data-result", "wrong");

@@ -303,10 +303,12 @@ NOTEBOOK_ANSWERS: dict[str, dict] = {}     # student -> {id: {"answer", "attempt
 
 def record(store: dict, ex_id: str, answer, ok: bool, variant: str) -> dict:
     """Count one check of ``answer`` in ``store``; keep the first right answer, once there is one
-    (trying a wrong one afterwards, to explore, does not lose it)."""
+    (trying a wrong one afterwards, to explore, does not lose it).  ``attempts`` counts the
+    checks up to that first right answer, no later one: the grader's ``--max-attempts`` judges
+    how it was reached, not what was explored after."""
     rec = store.setdefault(ex_id, {"answer": None, "attempts": 0, "right": False, "variant": variant})
-    rec["attempts"] += 1
     if not rec["right"]:
+        rec["attempts"] += 1
         rec["answer"], rec["right"] = answer, ok
     return rec
 
