@@ -166,6 +166,11 @@ def test_two_players_step_independently_in_chromium(served):
             B.locator(".op1-bar button[data-act=play]").click()
             assert B.locator(".op1-bar button[data-act=play]").get_attribute("aria-label") == "pause"
             assert B.locator(".op1-bar button[data-act=play]").get_attribute("aria-pressed") is None
+            # drawn as pressed while it plays (its style once keyed on aria-pressed)
+            assert B.locator(".op1-bar button[data-act=play]").evaluate(
+                "b => getComputedStyle(b).backgroundColor") == "rgb(0, 114, 178)"
+            assert A.locator(".op1-bar button[data-act=play]").evaluate(
+                "b => getComputedStyle(b).backgroundColor") != "rgb(0, 114, 178)"
             page.wait_for_function("document.querySelectorAll('[data-replay]')[1].getAttribute('data-step') >= 2",
                                    timeout=15_000)
             B.locator(".op1-bar button[data-act=play]").click()

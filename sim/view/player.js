@@ -311,6 +311,7 @@
           // its name says what it does next, as its word does; no aria-pressed with it (a name
           // that changes on a toggle reads "pause, pressed": WAI-ARIA's button pattern)
           b.setAttribute("aria-label", on ? "pause" : "play");
+          b.classList.toggle("op1-on", on);              // drawn as pressed while it plays
         });
       }
 
