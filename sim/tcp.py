@@ -34,7 +34,7 @@ RTO_INIT = 3_000_000        # µs, RFC 1122 and Linux 2.4's TCP_TIMEOUT_INIT
 # one segment is out (room for a delayed ACK), else plus TCP_TIMEOUT_MIN (2 ms).
 RTO_INIT_LINUX = 1_000_000
 TLP_MIN = 2_000
-RTO_MIN = 200_000           # µs, Linux's TCP_RTO_MIN
+RTO_MIN = 200_000           # µs, Linux's TCP_RTO_MIN: the least variance term of a timeout
 RTO_MAX = 120_000_000       # µs
 TIME_WAIT_LEN = 60_000_000  # µs, Linux's TCP_TIMEWAIT_LEN
 SYN_RETRIES = 5             # 2.4 tcp_syn_retries
@@ -706,7 +706,11 @@ class TcpConn:
         else:
             self.rttvar = (3 * self.rttvar + abs(self.srtt - r)) // 4
             self.srtt = (7 * self.srtt + r) // 8
-        self.rto = max(RTO_MIN, min(RTO_MAX, self.srtt + max(10_000, 4 * self.rttvar)))
+        # Linux's timeout (2.4 and today: tcp_rtt_estimator(), __tcp_set_rto()): srtt plus a
+        # variance term held at TCP_RTO_MIN or more -- srtt + 200 ms on a steady path, where
+        # RFC 6298 has max(1 s, srtt + 4 x rttvar).  (The kernel's term is the largest 4 x
+        # deviation of the last round trip, decaying slowly; here 4 x rttvar.)
+        self.rto = min(RTO_MAX, self.srtt + max(RTO_MIN, 4 * self.rttvar))
 
     _unwrap = staticmethod(_unwrap)         # (as sim.mptcp reads a subflow's sequence numbers)
 
