@@ -143,16 +143,16 @@ def test_the_answer_files_version_is_checked(tmp_path, version, shown):
 
 
 def test_a_huge_answer_is_shortened_in_every_report(tmp_path):
-    big = "x" * 5_000_000
+    big = "x" * 2_000_000
     f = tmp_path / "a.json"
     f.write_text(json.dumps(answer_file("alice", {"rc-hit": big, "rc-count": big})))
     for fmt in ("text", "json"):
         r = cli("grade", "--student", "alice", "--format", fmt, str(f))
         assert r.returncode == 0, r.stderr
-        assert len(r.stdout) < 3000 and "(5,000,000 characters)" in r.stdout, r.stdout[:3000]
+        assert len(r.stdout) < 3000 and "(2,000,000 characters)" in r.stdout, r.stdout[:3000]
     rep = grade("alice", load_answers(f))
     hit = next(it for it in rep.items if it["id"] == "rc-hit")
-    assert hit["feedback"] == f"{'x' * 80!r}… (5,000,000 characters) is not one of: hit, miss"
+    assert hit["feedback"] == f"{'x' * 80!r}… (2,000,000 characters) is not one of: hit, miss"
     data = answer_file("x" * 1000, {"rc-hit": "hit"})
     with pytest.raises(GradeError, match=r"belongs to student 'x{80}'… \(1,000 characters\), not to 'alice'"):
         grade("alice", data)
@@ -493,3 +493,64 @@ def test_an_lms_csv_roster_is_read_by_its_column_and_a_header_line_is_named(tmp_
     (tmp_path / "one.txt").write_text("username\ns101\ns102\n")
     r = cli("grade", "--class", str(sub), "--chapter", "2", "--roster", str(tmp_path / "one.txt"), "-o", os.devnull)
     assert r.returncode == 0 and "'username' looks like its column's name" in r.stderr, r.stderr
+
+
+def test_an_answer_file_too_big_or_not_a_file_is_refused_unread(tmp_path):
+    # answer files are a few kB: a 6 MB one is refused before it is read, and so is what is
+    # no regular file (a FIFO would block the grader, /dev/zero never end)
+    f = tmp_path / "a.json"
+    f.write_text(json.dumps(answer_file("alice", {"rc-hit": "x" * 6_000_000})))
+    one_line_error(cli("grade", "--student", "alice", str(f)), f"the answer file {f} has 6,",
+                   "at most 5,000,000")
+    one_line_error(cli("grade", "--student", "alice", "/dev/zero"), "/dev/zero is not a regular file")
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "answers-alice.json").write_text(json.dumps(answer_file("alice", {})))
+    one_line_error(cli("grade", "--class", str(tmp_path / "c"), "--roster", "/dev/zero"),
+                   "the roster /dev/zero is not a regular file")
+
+
+def test_grading_writes_no_report_outside_its_folder_and_no_formula(tmp_path):
+    # a file whose name names nobody is whoever it claims inside -- a claim that is no id
+    # names no report file (it was a path: ../x.txt), and reaches the CSV as quoted text
+    c = tmp_path / "class"
+    c.mkdir()
+    for n, claim in enumerate(("../escaped", "/tmp/escaped-abs", "=1+1")):
+        (c / f"upload{n}.json").write_text(json.dumps(answer_file("alice", {}) | {"student": claim}))
+    r = cli("grade", "--class", str(c), "--feedback", str(tmp_path / "fb"), "-o", str(tmp_path / "out.csv"))
+    assert r.returncode == 0, r.stderr
+    assert not (tmp_path / "escaped.txt").exists() and not os.path.exists("/tmp/escaped-abs.txt")
+    assert sorted(p.name for p in (tmp_path / "fb").iterdir()) == [
+        f"not-an-id--upload{n}.json.txt" for n in range(3)]
+    cells = [row[0] for row in csv.reader((tmp_path / "out.csv").read_text().splitlines()[1:])]
+    assert cells == ["'../escaped'", "'/tmp/escaped-abs'", "'=1+1'"]
+
+
+def test_an_output_that_is_an_input_is_refused(tmp_path):
+    c = tmp_path / "class"
+    c.mkdir()
+    f = c / "answers-alice.json"
+    f.write_text(json.dumps(answer_file("alice", {})))
+    roster = tmp_path / "roster.csv"
+    roster.write_text("alice\n")
+    one_line_error(cli("grade", "--student", "alice", str(f), "-o", str(f)), "is the answer file")
+    one_line_error(cli("grade", "--class", str(c), "--roster", str(roster), "--gradebook", str(roster)),
+                   f"--gradebook {roster} is --roster")
+    one_line_error(cli("grade", "--class", str(c), "-o", str(c / "grades.csv")), "inside the --class folder")
+    assert f.read_text().startswith("{") and roster.read_text() == "alice\n"
+
+
+def test_an_exported_time_out_of_range_falls_back_to_the_files_time(tmp_path):
+    c = tmp_path / "class"
+    c.mkdir()
+    (c / "answers-alice.json").write_text(json.dumps(answer_file("alice", {}) | {"exported": "0001-01-01T00:00:00+14:00"}))
+    r = cli("grade", "--class", str(c), "--gradebook", str(tmp_path / "book.csv"))
+    assert r.returncode == 0, r.stderr
+    from datetime import datetime, timezone
+    mtime = datetime.fromtimestamp(os.stat(c / "answers-alice.json").st_mtime, timezone.utc)
+    row, = csv.DictReader((tmp_path / "book.csv").read_text().splitlines())
+    assert row["student"] == "alice" and row["submitted_at"] == mtime.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_an_id_with_a_trailing_newline_is_no_id():
+    from sim.exercises.variants import STUDENT_RE
+    assert STUDENT_RE.match("alice") and not STUDENT_RE.match("alice\n")

@@ -138,6 +138,7 @@ def main(argv=None) -> int:
             _out(text, a.output)
             _practice_note(a.student, secret)
         elif a.cmd == "grade":
+            _no_clobber(a)
             if a.klass:
                 if a.answers or a.student:
                     raise GradeError("--class DIR grades a folder: give no --student and no answer file")
@@ -242,6 +243,25 @@ def _for_roster(a, secret: str) -> None:
     if not secret:
         _note(f"no course secret (${SECRET_ENV} or --secret-file): practice mode, anybody can compute "
               f"any student's key")
+
+
+def _no_clobber(a) -> None:
+    """Refuse an output (-o, --gradebook) that is one of grade's inputs -- the answer file, the
+    roster, the secret -- or an answer file in the --class folder: it would be overwritten
+    (the next run would grade a CSV as a student's answers)."""
+    inputs = {"the answer file": a.answers, "--roster": a.roster, "--secret-file": a.secret_file}
+    for opt, out in (("-o", a.output), ("--gradebook", a.gradebook)):
+        if not out:
+            continue
+        real = os.path.realpath(out)
+        for what, given in inputs.items():
+            if given and os.path.realpath(given) == real:
+                raise GradeError(f"{opt} {out} is {what}: it would be overwritten; write to another file")
+        if a.klass:
+            folder = os.path.realpath(a.klass)
+            if os.path.commonpath([folder, real]) == folder:
+                raise GradeError(f"{opt} {out} is inside the --class folder {a.klass}: the next run would "
+                                 f"take it for a student's file; write it elsewhere")
 
 
 def _out(text: str, path: str | None) -> None:

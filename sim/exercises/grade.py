@@ -35,8 +35,8 @@ from pathlib import Path
 from .._io import atomic_write
 from .bank import BANK, ExerciseError, chapter_ids, chapters, check_chapter, forget_runs, instance
 from .model import REVEAL_TITLE, SCALARS, context_title, echo, salt_for, short
-from .variants import (BOOK_STUDENT, COURSE_ENV, STUDENT_RE, StudentError, check_student, course_for, member,
-                       read_text_file, secret_for)
+from .variants import (BOOK_STUDENT, COURSE_ENV, STUDENT_RE, StudentError, TooLarge, check_student, course_for,
+                       member, read_small, read_text_file, secret_for)
 
 FORMAT = "1+1<1 answers"
 VERSIONS = (1,)             # the versions of the answer file format this grader reads
@@ -82,10 +82,28 @@ class Report:
                 "notes": self.notes, "items": self.items}
 
 
+def _cell(v):
+    """A CSV cell a spreadsheet shows as text: one starting =, +, -, @ (a formula to Excel,
+    LibreOffice and Sheets) gets a leading apostrophe, as OWASP's CSV-injection advice says."""
+    return "'" + v if isinstance(v, str) and v[:1] in ("=", "+", "-", "@", "\t", "\r") else v
+
+
+class _Constant(Exception):
+    pass
+
+
+def _no_constant(name: str):
+    """Python's JSON reader takes NaN and Infinity; an answer file holding one is refused
+    (a report echoing it would not be JSON)."""
+    raise _Constant(name)
+
+
 def load_answers(path: str | Path) -> dict:
     """The parsed answer file at ``path``; GradeError (one line) if it can't be one."""
     try:
-        raw = Path(path).read_bytes()
+        raw = read_small(path, "the answer file")
+    except TooLarge as e:
+        raise GradeError(str(e)) from None
     except OSError as e:
         raise GradeError(f"can't read {path}: {e.strerror}") from None
     try:
@@ -95,7 +113,10 @@ def load_answers(path: str | Path) -> dict:
     if not text.strip():
         raise GradeError(f"{path} is empty: export the answers with the page's or the notebook's export button")
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_constant=_no_constant)
+    except _Constant as e:
+        raise GradeError(f"{path} is not an answer file: it has {e}, which JSON does not allow "
+                         f"(export the answers with the page's or the notebook's export button)") from None
     except json.JSONDecodeError as e:
         raise GradeError(f"{path} is not JSON ({e.msg} at line {e.lineno}): export the answers "
                          f"with the page's or the notebook's export button") from None
@@ -305,7 +326,7 @@ def submitted_at(data, path) -> str:
             t = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
             t = t.replace(tzinfo=timezone.utc) if t.tzinfo is None else t.astimezone(timezone.utc)
             return t.strftime("%Y-%m-%dT%H:%M:%SZ")
-        except ValueError:
+        except (ValueError, OverflowError):     # not a time; or year 1 moved out of range by UTC
             pass
     try:
         return datetime.fromtimestamp(os.stat(path).st_mtime, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -464,9 +485,10 @@ class ClassGrades:
                            extrasaction="ignore", lineterminator="\n")
         w.writeheader()
         for row in self.rows:
-            w.writerow(dict(row, student=self.spelled.get(row["student"], row["student"]),
-                            note="; ".join(row["note"]),
-                            attempts="" if row.get("attempts") is None else row["attempts"]))
+            who = self.spelled.get(row["student"], row["student"])
+            out = dict(row, student=who if STUDENT_RE.match(who) else echo(who), note="; ".join(row["note"]),
+                       attempts="" if row.get("attempts") is None else row["attempts"])
+            w.writerow({k: _cell(v) for k, v in out.items()})
         return buf.getvalue()
 
     def feedback(self, keep: str = "latest") -> dict[str, str]:
@@ -483,7 +505,11 @@ class ClassGrades:
             if not r["file"]:
                 continue
             who = self.spelled.get(r["student"], r["student"])
-            name = who if id(r) in counted else f"{who}--{re.sub(r'[^A-Za-z0-9_.@-]+', '_', r['file'])}"
+            file = re.sub(r'[^A-Za-z0-9_.@-]+', '_', r['file'])
+            if not STUDENT_RE.match(who):       # what a file claims, not an id: never a path
+                name = f"not-an-id--{file}"
+            else:
+                name = who if id(r) in counted else f"{who}--{file}"
             text = r.get("feedback") or (f"{r['file']}: could not be graded: {r['error']}" if r["error"] else "")
             out[f"{name}.txt"] = text + "\n"
         return out

@@ -32,7 +32,7 @@ import re
 from pathlib import Path
 
 BOOK_STUDENT = "book"      # the variant the book's pages show: the article's addresses
-STUDENT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
+STUDENT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}\Z")   # \Z: "alice\n" is no id
 SECRET_ENV = "OP1_COURSE_SECRET"
 COURSE_ENV = "OP1_COURSE_ID"
 POOL = 8                   # variants per exercise: the shared site carries them all
@@ -51,11 +51,38 @@ def env_secret() -> str:
     return os.environ.get(SECRET_ENV, "").strip()
 
 
+MAX_FILE = 5_000_000        # bytes: rosters, secrets and answer files are a few kB
+
+
+class TooLarge(Exception):
+    pass
+
+
+def read_small(path, what: str) -> bytes:
+    """The bytes of the regular file ``path``, refused (TooLarge, naming it) if it is
+    something else -- a FIFO would block, a device never end -- or over MAX_FILE bytes."""
+    import stat
+    st = os.stat(path)
+    if not stat.S_ISREG(st.st_mode):
+        raise TooLarge(f"{what} {path} is not a regular file" if not stat.S_ISDIR(st.st_mode)
+                       else f"{what} {path} is a folder, not a file")
+    if st.st_size > MAX_FILE:
+        raise TooLarge(f"{what} {path} has {st.st_size:,} bytes: it can't be one "
+                       f"(at most {MAX_FILE:,}; they are a few kB)")
+    with open(path, "rb") as f:
+        data = f.read(MAX_FILE + 1)
+    if len(data) > MAX_FILE:
+        raise TooLarge(f"{what} {path} grew past {MAX_FILE:,} bytes while it was read")
+    return data
+
+
 def read_text_file(path, what: str, error: type) -> str:
     """An instructor's small text file (``what``: "the roster", "the secret file"), read
     as UTF-8 (a BOM from Notepad is fine); a problem is one ``error`` naming the file."""
     try:
-        return Path(path).read_text(encoding="utf-8-sig")
+        return read_small(path, what).decode("utf-8-sig")
+    except TooLarge as e:
+        raise error(str(e)) from None
     except OSError as e:
         raise error(f"can't read {what} {path}: {e.strerror}") from None
     except UnicodeDecodeError:
