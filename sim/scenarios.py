@@ -62,6 +62,14 @@ UNITS = {"idle": "seconds", "down_at": "seconds", "read_timeout": "seconds", "fl
          "up_kbit": "kbit/s", "size": "bytes", "msg_size": "bytes"}
 
 
+def plain(v):
+    """A NumPy scalar (``np.int64`` from ``np.arange``, ``np.float64``, ``np.bool_``) as the
+    Python value it holds, so that it is checked and recorded like one; anything else as is."""
+    if type(v).__module__ == "numpy" and getattr(v, "ndim", None) == 0:
+        return v.item()
+    return v
+
+
 def _given(v, whole) -> str:
     return f"{v!r}" if whole is None else f"{v!r} (in {whole!r})"
 
@@ -139,6 +147,10 @@ class Params:
     trace: bool = True                  # False: counters only
 
     def validate(self) -> None:
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if type(v).__module__ == "numpy" or (type(v) is list and any(type(x).__module__ == "numpy" for x in v)):
+                setattr(self, f.name, [plain(x) for x in v] if type(v) is list else plain(v))
         def choice(name, allowed, listed=None):
             v = getattr(self, name)
             if not isinstance(v, str) or v not in allowed:

@@ -333,3 +333,19 @@ def test_an_mptcp_session_whose_subflows_all_died_ends_the_run():
                        timeout=300, cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     assert p.returncode == 0, p.stderr[-500:]
     assert p.stdout.split()[0] == "False"           # the download failed: it did not limp on
+
+
+def test_numpy_numbers_are_the_numbers_they_hold():
+    # np.arange, np.argmax and np.where give NumPy integers: a run, a step and a player take
+    # them as the Python numbers they hold, and record the same trace
+    np = pytest.importorskip("numpy")
+    from sim.view import Player, narrate
+    a = sim.run("equalize-nat", seed=np.int64(3), size=np.int64(3000), weights=[np.int64(2)],
+                delay_ms=[np.float32(5)], equalize=np.True_)
+    b = sim.run("equalize-nat", seed=3, size=3000, weights=[2], delay_ms=[5.0], equalize=True)
+    assert a.to_json() == b.to_json()
+    assert narrate(a, np.int64(2)) == narrate(b, 2)
+    assert Player(a, start=np.int64(3), steps=list(np.arange(5, 20))).frames == \
+        Player(b, start=3, steps=list(range(5, 20))).frames
+    with pytest.raises(sim.ParamError, match="seed must be an integer .* got 3.5"):
+        sim.run("equalize-nat", seed=np.float64(3.5))

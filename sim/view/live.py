@@ -53,7 +53,7 @@ def live_params(scenario: str, params: dict, limits: dict | None = None, where: 
     for name, (lo, hi) in boxes.items():
         if name not in params:
             continue
-        v = params[name]
+        v = params[name] = scenarios.plain(params[name])
         if isinstance(v, bool) or not isinstance(v, int):
             raise scenarios.ParamError(f"{name} must be an integer {lo}..{hi}, got {v!r}", name)
         if not lo <= v <= hi:
@@ -132,6 +132,7 @@ def check_start_at(start_at) -> float | None:
     """``start_at`` (simulated seconds; None: from the start), checked."""
     if start_at is None:
         return None
+    start_at = scenarios.plain(start_at)
     if isinstance(start_at, bool) or not isinstance(start_at, (int, float)) or not 0 <= start_at < 1e6:
         raise ValueError(f"start_at must be simulated seconds from 0, like 0.2, got {start_at!r}")
     return float(start_at)
@@ -204,6 +205,7 @@ class LivePlayer:
         import ipywidgets as W
 
         p = live_params(scenario, params)                    # ParamError names a bad value
+        max_steps = scenarios.plain(max_steps)
         if isinstance(max_steps, bool) or not isinstance(max_steps, int) or max_steps < 1:
             raise ValueError(f"max_steps must be a positive integer, got {max_steps!r}")
         self.start_at = check_start_at(start_at)
@@ -391,7 +393,8 @@ class LivePlayer:
 
     def show(self, k: int) -> None:
         f = self.frames
-        if not isinstance(k, int) or not 0 <= k < len(f):
+        k = scenarios.plain(k)
+        if isinstance(k, bool) or not isinstance(k, int) or not 0 <= k < len(f):
             raise ValueError(f"step {k!r} out of range: allowed 0..{len(f) - 1}")
         i = f.steps[k]
         self.pos.value = (f'<span style="font-family:monospace">step {k + 1} / {len(f)} · event {i} · '

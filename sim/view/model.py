@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 
+from ..scenarios import plain
 from ..tables import Tables
 from ..trace import Ev
 
@@ -309,6 +310,7 @@ def resolve_steps(result, analysis: Analysis, start=0, stop=None, steps=None,
         why = ("run with trace=True" if not getattr(result.params, "trace", True)
                else "the run produced no events: give it something to do")
         raise ValueError(f"scenario {result.scenario!r} produced an empty trace ({why})")
+    start, stop = plain(start), plain(stop)
     for name, v in (("start", start), ("stop", stop)):
         if v is None and name == "stop":
             continue
@@ -335,8 +337,7 @@ def resolve_steps(result, analysis: Analysis, start=0, stop=None, steps=None,
             chosen = analysis.default_steps([allowed[str(getattr(s, 'value', s))] for s in steps],
                                             start, stop)
         else:
-            for s in steps:
-                check_step(result, s)
+            steps = [check_step(result, s) for s in steps]
             chosen = sorted({s for s in steps if start <= s < stop})
     if not chosen:
         raise ValueError(f"no step to show in events {start}..{stop - 1} of scenario "
@@ -360,6 +361,7 @@ def check_result(result) -> None:
 def check_step(result, step) -> int:
     check_result(result)
     n = len(result.events)
+    step = plain(step)
     if isinstance(step, bool) or not isinstance(step, int) or not 0 <= step < n:
         raise ValueError(f"step {step!r} out of range: allowed are trace indices 0..{n - 1} "
                          f"(scenario {result.scenario!r} has {n} events)")
