@@ -280,13 +280,14 @@ def read_roster(path, column: str | None = None) -> list[str]:
             raise GradeError(f"the roster {path} looks like a CSV export (its first line: {echo(first)}): give "
                              f"--roster-column NAME, the column that holds the student ids (one of: "
                              f"{', '.join(c for c in cells if c)})")
-    ids, bad = [], []
+    ids, bad, seen = [], [], set()
     for n, sid in lines:
         if not sid:
             continue
         if not STUDENT_RE.match(sid):
             bad.append(f"line {n} {echo(sid)}")
-        elif sid.lower() not in {i.lower() for i in ids}:     # ids are case-insensitive
+        elif sid.lower() not in seen:           # ids are case-insensitive
+            seen.add(sid.lower())
             ids.append(sid)
     if bad:                                     # every one at once, not one a run
         shown = ", ".join(bad[:5]) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
@@ -312,9 +313,32 @@ def _roster_column(path, text: str, column: str) -> list[tuple[int, str]]:
     return [(n, row[k].strip() if k < len(row) else "") for n, row in enumerate(rows[1:], 2)]
 
 
+_ALNUM = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
+
+
+def _by_lower(ids) -> dict[str, list[str]]:
+    """{id in lower case: the ids spelled so}: what ``_names`` looks pieces up in."""
+    by_lower: dict[str, list[str]] = {}
+    for i in ids:
+        by_lower.setdefault(i.lower(), []).append(i)
+    return by_lower
+
+
 def _names(stem: str, ids) -> set[str]:
-    """The ids of ``ids`` that ``stem`` (a file name) contains as a word."""
-    return {i for i in ids if re.search(rf"(?<![A-Za-z0-9]){re.escape(i)}(?![A-Za-z0-9])", stem, re.I)}
+    """The ids of ``ids`` that ``stem`` (a file name) contains as a word: a piece of it, in
+    any case, with no ASCII letter or digit just before or after.  Each such piece is looked up (a few hundred for a long name), so a class of
+    thousands costs no more per file than a class of ten."""
+    by_lower = ids if isinstance(ids, dict) else _by_lower(ids)
+    low = stem.lower()
+    n = len(low)
+    starts = [k for k in range(n) if low[k] in _ALNUM and (k == 0 or low[k - 1] not in _ALNUM)]
+    ends = [k for k in range(1, n + 1) if k == n or low[k] not in _ALNUM]    # (an id may end in - or _)
+    found: set[str] = set()
+    for a in starts:
+        for b in ends:
+            if b > a and low[a:b] in by_lower:
+                found.update(by_lower[low[a:b]])
+    return found
 
 
 def submitted_at(data, path) -> str:
@@ -610,7 +634,7 @@ def _answer_files(folder: Path) -> tuple[list[Path], list[str], list[str]]:
 EXPORTED_AS = re.compile(r"(?:^|[^A-Za-z0-9])answers-([A-Za-z0-9][A-Za-z0-9_.@-]{0,63}?)(?: \(\d+\))?$")
 
 
-def _named(stem: str, known: set[str]) -> set[str]:
+def _named(stem: str, known) -> set[str]:
     """The students a file name names: the ids of ``known`` it contains as a word, and the id
     of the export's own name (``answers-ID``)."""
     named = _names(stem, known)
@@ -629,11 +653,12 @@ def _whose(loaded, known: set[str], folder: Path) -> list[dict]:
     where its name names others; else its name's.  A file in a folder of its own whose name
     names nobody is named by its folder's name."""
     rows = []
+    lookup = _by_lower(known)                   # built once for the class
     for f, data in loaded:
         student = data.get("student") if isinstance(data, dict) else None
-        named = _named(f.stem, known)
+        named = _named(f.stem, lookup)
         if not named and f.parent != folder:
-            named = _named(f.parent.name, known)
+            named = _named(f.parent.name, lookup)
         row = {"file": f.relative_to(folder).as_posix(), "note": [], "named": named,
                "submitted_at": submitted_at(data, f)}
         if len(named) == 1:
