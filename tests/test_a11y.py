@@ -388,7 +388,7 @@ def test_the_pinned_bar_never_covers_the_focused_ladder_row(chapter_6):
     covered = []
     for k in range(16):
         pg.keyboard.press("ArrowDown")
-        pg.wait_for_timeout(60)         # the bar shows or hides on an IntersectionObserver callback
+        pg.wait_for_timeout(60)         # the bar shows or hides in the next animation frame
         got = pg.evaluate("""() => {
           const a = document.activeElement, r = a.getBoundingClientRect();
           const f = [...document.querySelectorAll('.op1-float')].find(e => !e.hidden);
@@ -400,6 +400,56 @@ def test_the_pinned_bar_never_covers_the_focused_ladder_row(chapter_6):
             covered.append(got)
     assert pg.evaluate("document.activeElement.classList.contains('op1-row')")
     assert covered == [], covered
+
+
+FLOAT_SHOWN_JS = "e => !e.querySelector('.op1-float').hidden"
+BAR_BUTTON_JS = "e => e.querySelector('.op1-bar button').getBoundingClientRect().top"
+
+
+@pytest.mark.parametrize("screen", ["phone", "laptop"])
+def test_the_pinned_bar_shows_while_the_players_buttons_are_under_the_header(chapter_6, screen):
+    """The theme's sticky header covers the player's own bar for a while as the reader scrolls
+    down into the player: its buttons can't be pressed then, so the pinned bar shows."""
+    _, pg = chapter_6(screen)
+    P = pg.locator("[data-replay]").first
+    # how far down the header covers the page where the player's buttons are (scrolled down to
+    # the player: at the page's top the header is taller)
+    P.evaluate("e => e.scrollIntoView({block: 'center'})")
+    x = P.evaluate("e => { const r = e.querySelector('.op1-bar button').getBoundingClientRect();"
+                   " return r.left + r.width / 2; }")
+    header = pg.evaluate(f"""() => {{ let y = 0;
+        while (y < innerHeight && document.elementFromPoint({x}, y).closest('.bd-header, .bd-header-article')) y++;
+        return y; }}""")
+    assert header > 20
+    y, h = P.evaluate("e => { const r = e.querySelector('.op1-bar button').getBoundingClientRect();"
+                      " return [r.top + scrollY, r.height]; }")
+    pg.evaluate(f"scrollTo(0, {y} - {header} + {h} + 4)")    # the buttons wholly under the header
+    pg.wait_for_timeout(150)
+    assert 0 < P.evaluate(BAR_BUTTON_JS) < header - h
+    assert P.evaluate(FLOAT_SHOWN_JS)
+    pg.evaluate(f"scrollTo(0, {y} - {header} - 60)")         # the buttons just below it: no copy
+    pg.wait_for_timeout(150)
+    assert P.evaluate(BAR_BUTTON_JS) > header and not P.evaluate(FLOAT_SHOWN_JS)
+
+
+def test_the_pinned_bar_shows_after_a_jump_past_the_players_bar(chromium, server):
+    """Opened at an anchor below the first player, then scrolled back up into it: the bar was
+    never crossed by the window's edge, and the pinned bar shows all the same."""
+    page = next(p for p in toc_pages() if p.endswith("06-equalize-nat"))
+    ctx = _context(chromium, "laptop")
+    try:
+        pg = ctx.new_page()
+        _open(pg, f"{server}/{page}.html")
+        P = pg.locator("[data-replay]").first
+        below = P.evaluate("e => e.getBoundingClientRect().bottom + scrollY + 400")
+        pg.evaluate(f"scrollTo(0, {below})")                  # a jump: no edge crossed on the way
+        pg.wait_for_timeout(150)
+        mid = P.evaluate("e => { const r = e.getBoundingClientRect(); return r.top + scrollY + r.height / 2; }")
+        pg.evaluate(f"scrollTo(0, {mid} - innerHeight / 2)")
+        pg.wait_for_timeout(150)
+        assert P.evaluate(BAR_BUTTON_JS) < 0 and P.evaluate(FLOAT_SHOWN_JS)
+    finally:
+        ctx.close()
 
 
 def test_the_router_tables_and_the_network_are_read_as_text(chromium, server):

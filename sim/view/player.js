@@ -380,23 +380,38 @@
         acts[a]();
       });
       // The pinned bar: while the player fills a good part of the screen (a third of it; not
-      // while only its last lines show above the text that follows it) and its own bar has
-      // scrolled away.
-      if (floater && bar && window.IntersectionObserver) {
-        var seen = {root: false, bar: true};
-        var steps = [];
-        for (var t = 0; t <= 20; t++) steps.push(t / 20);
-        var io = new IntersectionObserver(function (entries) {
-          entries.forEach(function (e) {
-            if (e.target === root) seen.root = e.isIntersecting &&
-              e.intersectionRect.height >= Math.min(window.innerHeight / 3, e.boundingClientRect.height);
-            else seen.bar = e.isIntersecting || e.boundingClientRect.top > 0;
-          });
-          var hide = !(seen.root && !seen.bar);
+      // while only its last lines show above the text that follows it) and its own buttons
+      // can't be pressed -- scrolled away, or under the page's sticky header.  Measured on every
+      // scroll (one check a frame), not from intersection events: those fire only when an edge
+      // is crossed, and miss a bar that jumps past the window (an anchor, a restored scroll).
+      if (floater && bar) {
+        var first = q(bar, "button") || bar;
+        var pinned = function () {
+          var vh = window.innerHeight, r = root.getBoundingClientRect();
+          var shown = Math.min(r.bottom, vh) - Math.max(r.top, 0);
+          if (!(shown > 0 && shown >= Math.min(vh / 3, r.height))) return false;
+          var b = first.getBoundingClientRect();
+          if (b.top >= vh) return false;                       // still ahead: the reader gets there
+          if (b.bottom <= 0) return true;                      // scrolled away
+          var hit = document.elementFromPoint(Math.min(Math.max(b.left + b.width / 2, 0), window.innerWidth - 1),
+                                              Math.min(Math.max(b.top + b.height / 2, 0), vh - 1));
+          return !(hit && (hit === first || first.contains(hit)));   // covered (a sticky header)
+        };
+        var queued = false;
+        var check = function () {
+          queued = false;
+          var hide = !pinned();
           if (hide === floater.hidden) return;
           floater.hidden = hide;
           if (!hide) keepAbove(document.activeElement);     // the bar came over the focus
-        }, {threshold: steps});
+        };
+        var soon = function () {
+          if (queued) return;
+          queued = true;
+          (window.requestAnimationFrame || setTimeout)(check);
+        };
+        window.addEventListener("scroll", soon, {passive: true});
+        window.addEventListener("resize", soon);
         // What the keyboard focuses in the player is scrolled up from under the bar: once the
         // browser has scrolled it into view (which knows nothing of the bar), and when the bar
         // appears over it.
@@ -410,8 +425,7 @@
             if (document.activeElement === ev.target) keepAbove(ev.target);
           });
         });
-        io.observe(root);
-        io.observe(bar);
+        soon();
       }
       if (window.ResizeObserver) {
         var ro = new ResizeObserver(function () {
