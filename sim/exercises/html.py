@@ -27,13 +27,14 @@ KEY_ENV = "SIM_EXERCISES_KEY"
 from ._js import JS as _JS
 
 CSS = """
-.sx-exercise{border:1px solid #c9d3de;border-left:4px solid #2b6cb0;border-radius:4px;padding:.8em 1em;margin:1em 0;
+.sx-exercise{color-scheme:light;border:1px solid #c9d3de;border-left:4px solid #2b6cb0;border-radius:4px;padding:.8em 1em;margin:1em 0;
   font-family:system-ui,-apple-system,"Segoe UI",sans-serif;font-size:15px;line-height:1.45;background:#fbfcfe;color:#1a202c}
 .sx-exercise h3{margin:.1em 0 .5em;font-size:1.05em;font-weight:bold;line-height:1.45}
 /* The box keeps its own light colours in a dark theme: its text must not take the theme's light ones. */
 .sx-exercise h3,.sx-exercise pre,.sx-exercise code,.sx-exercise label,.sx-exercise legend,.sx-exercise summary,
   .sx-exercise p,.sx-exercise b{color:#1a202c}
-.sx-exercise .sx-meta{color:#4a5568;font-size:.85em;font-weight:normal}
+.sx-exercise .sx-meta{color:#4a5568;font-size:13px;font-weight:normal}
+.sx-exercise .sx-meta code{font-size:1em}
 .sx-exercise pre{background:#f1f4f8;border:1px solid #dde3ea;padding:.5em;overflow-x:auto;font-size:12px;line-height:1.35;
   white-space:pre-wrap;overflow-wrap:anywhere}
 .sx-exercise code{background:#eef1f5;padding:0 .2em;border-radius:2px;font-size:.92em}

@@ -25,9 +25,10 @@ BLUE, ORANGE, GREEN, SKY, VERMILLION, PURPLE, YELLOW, GREY = (
 UPLINK_STYLES = [(BLUE, "solid", ""), (ORANGE, "dashed", "7 4"), (GREEN, "dotted", "2 3"),
                  (PURPLE, "bold", "10 3 2 3")]
 #: The colour of text drawn in a palette colour: the same hue, dark enough to read (WCAG 1.4.3,
-#: 4.5:1 on white and on the ladder's yellow band of the current step; the palette's orange is
-#: 2.3:1, its vermillion 3.9:1).  Lines and shapes keep the palette.
-TEXT = {BLUE: "#0068A3", ORANGE: "#8F5A00", GREEN: "#007A5E", PURPLE: "#96497A", VERMILLION: "#A84600",
+#: 4.5:1 on white and on the ladder's yellow band of the current step, even where a reader's
+#: browser draws that band in solid yellow; the palette's orange is 2.3:1, its vermillion
+#: 3.9:1).  Lines and shapes keep the palette.
+TEXT = {BLUE: "#00609A", ORANGE: "#855300", GREEN: "#006B52", PURPLE: "#8E4473", VERMILLION: "#9E4200",
         GREY: "#595959"}
 
 
