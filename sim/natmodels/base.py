@@ -39,7 +39,7 @@ class NatModel:
     def port(self, oif: str, proto: int, dst: str, dport: int, addr: str, sport: int) -> int:
         """The external port of a new binding to ``addr`` (``oif``'s address):
         ``get_unique_tuple`` keeps the source port if the reply tuple is unique, else takes
-        the first free port of the same class (1-511, 512-1023, 1024-65535)."""
+        the first free port of the same class (1-511, 600-1023, 1024-65535)."""
         free = self.nat.free
         if free(proto, dst, dport, addr, sport):
             return sport
