@@ -351,11 +351,13 @@ def predict(*, scenario, params, r, ask, step, choices, answer, prompt, hint, ex
 
 
 def numeric(*, scenario, params, answer: int, prompt, hint, explanation, tolerance: int = 0,
-            seeds=None, percent: bool = False, context=()) -> Instance:
+            seeds=None, percent: bool = False, context=(), also: int | None = None) -> Instance:
     """A count (a whole number), or with ``percent`` a percentage (rounded to a whole one);
     ``seeds``: the answer sums runs of ``params`` over these seeds; ``context``: trace lines
-    the page shows with the prompt."""
-    accepted = [str(v) for v in range(max(answer - tolerance, 0), answer + tolerance + 1)]
+    the page shows with the prompt; ``also``: a second right value (the reasoned one beside a
+    Monte Carlo estimate), accepted within the same tolerance."""
+    near = {v for c in (answer, also) if c is not None for v in range(max(c - tolerance, 0), c + tolerance + 1)}
+    accepted = [str(v) for v in sorted(near)]
     return Instance(ex_id="", chapter=0, kind="", title="", student="", prompt=prompt,
                     form="percent" if percent else "int",
                     answer=str(answer), accepted=accepted, hint=hint, explanation=explanation,

@@ -43,7 +43,7 @@ def nat_endpoint(student, rng):
                 f"host 1, {n} uplinks, NAT model `{nat}`. Addresses: {addresses_text(r, port=False)}. At event {ask} "
                 f"the SYN of the connection from port {sport} reaches the router; it will leave by {dev} "
                 f"({dev_addr(r, dev)}). What source (address:port) will it carry after NAT?"),
-        hint=("The address is always that of the uplink the packet leaves by. The port depends on the NAT "
+        hint=("A connection's first packet takes the address of the uplink it leaves by. The port depends on the NAT "
               f"model: the article's model hands out ports from each uplink's own table ({first_ports}); "
               "netfilter keeps the client's port when the tuple stays unique."),
         explanation=(f"{ans}: `{nat}` NAT on {dev} "

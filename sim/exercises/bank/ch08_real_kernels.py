@@ -5,7 +5,7 @@ from sim.observe import uplink_hops
 from sim.runs import run
 from sim.trace import Ev
 
-from . import (addressed, arrival_of, addresses_text, article_ports, _config_instance, dev_addr, losses,
+from . import (addressed, arrival_of, addresses_text, article_ports, dev_addr,
                 endpoint_choices, endpoint_why_not, exercise, _handshake, ifs, predict, who_has)
 
 
@@ -81,36 +81,3 @@ def nf_filter(student, rng):
         hint=f"Provider {k} accepts from its customer only packets whose source is the address it gave: {dev_addr(r, dev)}.",
         explanation=(f"It is **{'dropped' if ans == 'drop' else 'forwarded'}**: the source {pkt.ip.src} "
                      + ("is" if ans == "forward" else "is not") + f" Provider {k}'s customer address {dev_addr(r, dev)}."))
-
-
-@exercise("masq-repair", 8, "repair", "Repair today's router")
-def masq_repair(student, rng):
-    filt = rng.choice([False, True])
-    n = rng.choice([2, 3])
-    s0 = rng.randrange(1, 5000)
-    seeds = [s0, s0 + 1]
-    fixed = dict(ingress_filter=filt, uplinks=n, messages=rng.choice([6, 8, 10]))
-    fixed["remote"] = "rfc"
-    fixed = addressed(student, rng, "echo", fixed)
-    start = dict(multipath="numgen", nat="masquerade")
-    options = dict(multipath=["numgen", "random", "wrr", "hash-l3", "hash-l4"],
-                   nat=["masquerade", "snat", "netfilter", "article"])
-
-    def crit(r):
-        e = r.summary["echo"][0]
-        drops = r.summary["drops"]
-        ok = e["complete"] and not e["reset"] and not losses(drops)
-        return ok, (f"{e['echoed']} of {e['messages']} messages echoed, "
-                    + ("reset" if e["reset"] else ("complete" if e["complete"] else "not complete"))
-                    + "; drops: " + (", ".join(f"{k} {v}" for k, v in drops.items()) or "none"))
-    return _config_instance(
-        scenario="echo", fixed=fixed, options=options, seeds=seeds, start=start, criterion=crit,
-        prompt=(f"Today's kernel as measured: nftables `numgen` per-packet balancing over {n} uplinks, "
-                f"MASQUERADE, an RFC 9293 remote; providers {'filter' if filt else 'do not filter'} sources. "
-                f"The echo connection is reset. Change **exactly one** setting so that all "
-                f"{fixed['messages']} messages are echoed, the connection never reset and no packet lost on the way (seeds {seeds[0]} and "
-                f"{seeds[1]})."),
-        hint=("MASQUERADE kills a replied connection whose packet leaves by another device. Either keep the "
-              "connection on one device (a per-flow multipath) or use a NAT that keeps the binding -- and "
-              "think about what a filtering provider does with the other line's address."),
-        explanation="The simulator ran every single change on both seeds.")

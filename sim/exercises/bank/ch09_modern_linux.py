@@ -4,7 +4,8 @@ from __future__ import annotations
 from sim.observe import uplink_hops
 from sim.runs import run
 
-from . import (addressed, arrival_of, exercise, ifs, line, numeric, predict, uplink_why_not)
+from . import (addressed, arrival_of, _config_instance, exercise, ifs, line, losses, numeric, predict,
+               uplink_why_not)
 
 
 @exercise("hash-uplink", 9, "predict", "Where does the hash send it?")
@@ -73,3 +74,41 @@ def hash_count(student, rng):
               "connection's SYN and its later packets?"),
         explanation=f"{on1} of {c}: " + ", ".join(f"port {k} on {d}" for k, d in sorted(per.items()))
                     + ": each connection stays on its SYN's uplink.")
+
+
+@exercise("masq-repair", 9, "repair", "Repair today's router")
+def masq_repair(student, rng):
+    # providers that filter sources: with ones that don't, every change offered would work
+    filt = True
+    n = rng.choice([2, 3])
+    s0 = rng.randrange(1, 5000)
+    seeds = [s0, s0 + 1]
+    fixed = dict(ingress_filter=filt, uplinks=n, messages=rng.choice([6, 8, 10]))
+    fixed["remote"] = "rfc"
+    fixed = addressed(student, rng, "echo", fixed)
+    nat = rng.choice(["masquerade", "snat"])
+    start = dict(multipath="numgen", nat=nat)
+    # today's kernel: no route cache (random, wrr) and no 2.4 NAT models in the options
+    options = dict(multipath=["numgen", "hash-l3", "hash-l4"], nat=["masquerade", "snat"])
+
+    def crit(r):
+        e = r.summary["echo"][0]
+        drops = r.summary["drops"]
+        ok = e["complete"] and not e["reset"] and not losses(drops)
+        return ok, (f"{e['echoed']} of {e['messages']} messages echoed, "
+                    + ("reset" if e["reset"] else ("complete" if e["complete"] else "not complete"))
+                    + "; drops: " + (", ".join(f"{k} {v}" for k, v in drops.items()) or "none"))
+    return _config_instance(
+        scenario="echo", fixed=fixed, options=options, seeds=seeds, start=start, criterion=crit,
+        prompt=(f"Today's kernel as measured: nftables `numgen` per-packet balancing over {n} uplinks, "
+                f"{'MASQUERADE' if nat == 'masquerade' else 'SNAT'}, an RFC 9293 remote; providers "
+                f"{'filter' if filt else 'do not filter'} sources. "
+                + ("The echo connection is reset. " if nat == "masquerade" else
+                   "The echo crawls: segments are lost on the way. ")
+                + f"Change **exactly one** setting so that all "
+                f"{fixed['messages']} messages are echoed, the connection never reset and no packet lost on the way (seeds {seeds[0]} and "
+                f"{seeds[1]})."),
+        hint=("MASQUERADE kills a replied connection whose packet leaves by another device. Either keep the "
+              "connection on one device (a per-flow multipath) or use a NAT that keeps the binding -- and "
+              "think about what a filtering provider does with the other line's address."),
+        explanation="The simulator ran every single change on both seeds.")
