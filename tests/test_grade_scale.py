@@ -554,3 +554,24 @@ def test_an_exported_time_out_of_range_falls_back_to_the_files_time(tmp_path):
 def test_an_id_with_a_trailing_newline_is_no_id():
     from sim.exercises.variants import STUDENT_RE
     assert STUDENT_RE.match("alice") and not STUDENT_RE.match("alice\n")
+
+
+def test_a_file_under_another_id_that_names_a_roster_student_gives_them_no_zero(tmp_path):
+    # the roster says 1234 (a spreadsheet dropped the leading zeros) and JSmith; the files were
+    # exported as 0001234 and jsmith@uni.edu: the gradebook must not import 0 over their work
+    ids = chapter_ids(2)
+    c = tmp_path / "c"
+    c.mkdir()
+    for name, sid in (("Last_1_2_answers-0001234.json", "0001234"),
+                      ("Smith John_55_assignsubmission_file_answers-jsmith@uni.edu.json", "jsmith@uni.edu")):
+        (c / name).write_text(json.dumps(answer_file(sid, right_answers(sid, ids))))
+    (tmp_path / "roster.txt").write_text("1234\nJSmith\nalice\n")
+    r = cli("grade", "--class", str(c), "--roster", str(tmp_path / "roster.txt"), "--chapter", "2",
+            "--gradebook", str(tmp_path / "gb.csv"), "-o", str(tmp_path / "out.csv"))
+    assert r.returncode == 0, r.stderr
+    book = {row["student"]: row for row in csv.DictReader((tmp_path / "gb.csv").read_text().splitlines())}
+    assert book["1234"]["score"] == "" and book["JSmith"]["score"] == ""
+    assert book["alice"]["score"] == "0"                    # sent nothing, and no file is hers
+    per = {row["student"]: row for row in csv.DictReader((tmp_path / "out.csv").read_text().splitlines())}
+    assert "Last_1_2_answers-0001234.json (graded as 0001234" in per["1234"]["note"]
+    assert "graded as jsmith@uni.edu" in per["JSmith"]["note"]

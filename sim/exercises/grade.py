@@ -737,6 +737,21 @@ def _roster_rows(rows: list[dict], expected: list[str], named_in_files: set[str]
                              "note": [f"no answer file graded: {', '.join(theirs)} was skipped (not a *.json "
                                       f"answer file); no score, so that an import leaves their grade alone"]})
                 continue
+            # a file graded for an id the roster doesn't have, whose name names this student or
+            # whose id is theirs but for leading zeros (a spreadsheet strips them): probably theirs,
+            # typed under another id -- no score, so that an import writes no 0 over their work
+            maybe = [r for r in rows if r["file"] and r["student"] not in expected
+                     and (sid in r.get("named", ()) or (isinstance(r["student"], str)
+                                                         and r["student"].lstrip("0") == sid.lstrip("0")))]
+            if maybe:
+                rows.append({"student": sid, "file": "", "score": "", "submitted_at": "", "max": "",
+                             "error": "", "attempts": "",
+                             "note": [f"no file under this id, but {', '.join(r['file'] for r in maybe)} (graded as "
+                                      f"{', '.join(sorted({str(r['student']) for r in maybe}))}, not on the roster) "
+                                      f"may be theirs: no score, so that an import leaves their grade alone. If it "
+                                      f"is, they worked under that id (its variants): put it on the roster "
+                                      f"for them and grade again"]})
+                continue
             rows.append({"student": sid, "file": "", "score": 0, "submitted_at": "",
                          "max": len(chapter_ids(chapter)) if chapter else (next(iter(maxima)) if len(maxima) == 1 else ""),
                          "error": "", "attempts": "", "note": ["no answer file" + (
