@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import os
 import sys
 
 from .cli import OneLineParser, a_time, any_int, csv_of, fail, int_in
@@ -16,7 +17,8 @@ from ._io import OutputError, write_file_then_stdout, write_stdout
 from .fib import RouteError
 from .policies import POLICIES
 from .natmodels import REGISTRY as NAT_REGISTRY, names as nat_models
-from .scenarios import INT_BOUNDS, MAX_SECONDS, MAX_TRANSFER, SCENARIOS, WORKLOAD, ParamError, run, workload_of
+from .scenarios import (INT_BOUNDS, MAX_SECONDS, MAX_TRANSFER, SCENARIOS, WORKLOAD, ParamError, run, uses_tcp,
+                        workload_of)
 from .tcp import CONGESTION_CONTROLS, REMOTE_BEHAVIOURS, TCP_PROFILES
 
 PROG = "python -m sim"
@@ -32,7 +34,8 @@ def _as_option(message: str, param: str | None) -> str:
     -> ``--down-uplink``."""
     if not param:
         return message
-    return re.sub(rf"(?<![\w-]){re.escape(param)}(?!\w)", "--" + param.replace("_", "-"), message)
+    message = re.sub(rf"(?<![\w-]){re.escape(param)}(?!\w)", "--" + param.replace("_", "-"), message)
+    return message.replace("--equalize=False", "--no-equalize")
 
 
 _seconds = csv_of(float, "--flush-at wants seconds like 0.3,12, got {got}")
@@ -128,6 +131,18 @@ def _run(args) -> int:
                                                "port_base", "bundle", "flush_at", "down_at",
                                                "down_uplink", "read_timeout")
                  if getattr(args, k) is not None}
+    tcp_only = sorted(k for k in ("cc", "tcp", "remote") if k in overrides)
+    if tcp_only and not uses_tcp(args.scenario):
+        return _fail(f"--{tcp_only[0]} does not apply to {args.scenario}, which carries no TCP (ICMP or UDP "
+                     f"only) and would run the same without it")
+    if args.pcap:
+        try:
+            same = os.path.samestat(os.fstat(1), os.stat(args.pcap))
+        except OSError:
+            same = False
+        if same:
+            return _fail(f"--pcap {args.pcap}: standard output goes to that file already (the trace): give "
+                         f"the capture another name")
     unused = sorted(WORKLOAD.intersection(overrides) - workload_of(args.scenario))
     if unused:
         opts = ", ".join("--" + k.replace("_", "-") for k in sorted(workload_of(args.scenario)))

@@ -206,8 +206,14 @@ class Result:
                        + (", ".join(c["seen_by_server_as"]) or "nothing"))
         if "link_down" in s:
             d = s["link_down"]
-            out.append(f"  {d['uplink']}'s line went down at {d['at']} s; masquerade forgot "
-                       f"{d['conntrack_entries_flushed']} conntrack entries with it")
+            n, nat = d["conntrack_entries_flushed"], self.params.nat
+            if n:
+                who = "MASQUERADE" if nat in ("masquerade", "netfilter") else "conntrack"
+                out.append(f"  {d['uplink']}'s line went down at {d['at']} s; {who} forgot {n} "
+                           f"conntrack entr{'y' if n == 1 else 'ies'} with it")
+            else:
+                out.append(f"  {d['uplink']}'s line went down at {d['at']} s; no conntrack entry was "
+                           f"forgotten (NAT model {nat})")
         for p in s.get("pings", []):
             out.append(f"  ping: {p['received']} of {p['sent']} echoes answered")
         for e in s.get("echo", []):
@@ -243,6 +249,9 @@ class Result:
         return out
 
     def write_pcap(self, path: str) -> int:
+        if not getattr(self.params, "trace", True):
+            raise ValueError("this run kept no trace (trace=False), so it has no packets to write: "
+                             "run with trace=True")
         from .pcap import write_pcapng
         return write_pcapng(self, path)
 

@@ -208,7 +208,7 @@ class Params:
         self._check_addrs()
         if self.equalize and self.multipath not in CACHED_POLICIES:
             raise ParamError(f"equalize is a route-cache flag: it needs multipath {_CACHED}, "
-                             f"not {self.multipath}, which has no route cache (use --no-equalize)", "equalize")
+                             f"not {self.multipath}, which has no route cache (use equalize=False)", "equalize")
 
     def _check_addrs(self) -> None:
         """Uplink and remote addresses, as given or the article's defaults: each an ordinary
@@ -357,6 +357,14 @@ _DOWNLOADS = frozenset({"size", "connections", "read_timeout"})
 USES = {_one_download: _DOWNLOADS, _thought: _DOWNLOADS, _expiry: _DOWNLOADS | {"idle"},
         _uplink_down: _DOWNLOADS, _pings: frozenset({"pings"}), _udp: frozenset({"pings"}),
         _echo: frozenset({"messages", "msg_size"}), _mptcp: frozenset({"size", "subflows"})}
+
+
+#: the scenarios' workloads that carry no TCP (ICMP echoes, UDP): --cc, --tcp and --remote change nothing
+NO_TCP = frozenset({_pings, _udp})
+
+
+def uses_tcp(scenario: str) -> bool:
+    return SCENARIOS[scenario].setup not in NO_TCP
 
 
 def workload_of(scenario: str) -> frozenset:

@@ -80,3 +80,37 @@ def test_bad_input_is_one_line_exit_2_no_traceback(args, words):
     assert len(lines) == 1 and "Traceback" not in out.stderr
     for w in words:
         assert w in lines[0]
+
+
+@pytest.mark.parametrize("scenario, option", [("ping", ["--cc", "reno"]), ("icmp-equalize-nat", ["--remote", "rfc"]),
+                                              ("udp-equalize-nat", ["--tcp", "linux"])])
+def test_tcp_options_are_refused_where_no_tcp_runs(scenario, option):
+    # the JSON's params would record a TCP set-up for a run that has no TCP
+    r = cli("run", scenario, *option)
+    assert r.returncode == 2 and "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert f"{option[0]} does not apply to {scenario}, which carries no TCP" in r.stderr
+
+
+def test_a_capture_into_the_file_standard_output_goes_to_is_refused(tmp_path):
+    # `run ping --pcap same.out > same.out` ended with the capture alone, status 0: the trace lost
+    out = tmp_path / "same.out"
+    with open(out, "w") as f:
+        r = subprocess.run([sys.executable, "-m", "sim", "run", "ping", "--pcap", str(out)], stdout=f,
+                           stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    assert r.returncode == 2 and "standard output goes to that file already" in r.stderr
+    assert out.read_bytes() == b""
+
+
+@pytest.mark.parametrize("nat, said", [("masquerade", "MASQUERADE forgot 2 conntrack entries with it"),
+                                       ("snat", "no conntrack entry was forgotten (NAT model snat)")])
+def test_a_line_failure_is_told_as_the_nat_model_does_it(nat, said):
+    r = cli("run", "uplink-down", "--nat", nat, "--summary-only")
+    assert r.returncode == 0 and said in r.stdout
+
+
+def test_a_run_without_a_trace_writes_no_empty_capture(tmp_path):
+    import sim
+    r = sim.run("ping", trace=False)
+    with pytest.raises(ValueError, match="kept no trace"):
+        r.write_pcap(str(tmp_path / "x.pcapng"))
+    assert not (tmp_path / "x.pcapng").exists()
