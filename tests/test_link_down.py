@@ -131,6 +131,9 @@ def test_cli_refuses_bad_down_options_in_one_line(args, msg):
     (["run", "uplink-down", "--down-at", "x"], "--down-at must be seconds in 0..60, got 'x'"),
     (["run", "perpacket-snat", "--down-at", "1"], "down_at works with the download experiment"),
     (["compare", "uplink-down", "--down-uplink", "3"], "down_uplink must be one of the uplinks 1..2, got 3"),
+    # 0 meant "no failure" inside the lab, silently overriding uplink-down's own 1 s
+    (["run", "uplink-down", "--down-at", "0"], "--down-at 0: give the seconds after the first download"),
+    (["run", "perpacket-masquerade", "--down-uplink", "2"], "no line fails in perpacket-masquerade"),
 ])
 def test_kernel_cli_refuses_bad_down_options_before_touching_the_network(args, msg):
     p = subprocess.run([sys.executable, "-m", "sim.kernel", *args], capture_output=True, text=True)

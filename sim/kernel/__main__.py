@@ -106,6 +106,13 @@ def _refused(args) -> str | None:
             what = "an echo" if experiment == "echo" else "a ping"
             return (f"--{opt} does not apply to {args.scenario} ({what}), which would run the same "
                     f"without it: it sets the downloads of the download and mptcp scenarios")
+    if args.down_at == 0:
+        return ("--down-at 0: give the seconds after the first download starts at which the line fails, "
+                "above 0 (without --down-at no line fails)")
+    if args.down_uplink is not None and args.down_at is None and \
+            not SCENARIOS[args.scenario].defaults.get("down_at"):
+        return (f"--down-uplink {args.down_uplink} names the uplink whose line fails at --down-at, and no "
+                f"line fails in {args.scenario}: give --down-at SECONDS too")
     try:
         make_options(args.scenario, **_overrides(args))
     except LabError as e:
