@@ -234,7 +234,7 @@ def test_equalize_and_flush_at_name_the_policies_with_a_route_cache_from_the_reg
     with pytest.raises(sim.ParamError) as e:
         sim.run("hash-l4-nat", equalize=True)
     assert str(e.value) == ("equalize is a route-cache flag: it needs multipath random or wrr, not "
-                            "hash-l4, which has no route cache (use --no-equalize)")
+                            "hash-l4, which has no route cache (use equalize=False)")
     with pytest.raises(sim.ParamError, match=r"has none \(use random or wrr\)"):
         sim.run("hash-l4-nat", flush_at=[1])
 
