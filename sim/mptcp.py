@@ -171,6 +171,7 @@ class MptcpServer:
     def _attach(self, s: MptcpSession, c) -> None:
         """Hook subflow ``c`` to session ``s``: its data, options, ACKs and FIN."""
         s.maps[c] = []
+        c.on_rx = lambda c, n: s.rx.delivered(c, n)
         c.on_data = lambda c, n: self._on_data(s, c, n)
         c.on_mp_opt = lambda c, pkt: self._on_option(s, c, pkt)
         c.mp_opt = lambda c, seq, load: self._option_for(s, c, seq, load)
@@ -181,9 +182,8 @@ class MptcpServer:
     # -- what a subflow hears ------------------------------------------------------------------
 
     def _on_data(self, s: MptcpSession, c, n: int) -> None:
-        """Bytes in order on subflow ``c``: the data level takes them; the first whole
-        request starts the download."""
-        s.rx.delivered(c, n)
+        """Bytes in order on subflow ``c`` (the data level has them: ``on_rx``): the first
+        whole request starts the download."""
         if c.bytes_received >= REQUEST and not s.wanted:
             s.wanted = self.size
             s.last_progress = self.host.sim.now
@@ -326,6 +326,7 @@ class MptcpDownload:
 
     def _open(self, opt: MpCapable | MpJoin):
         c = self.host.connect(self.server, self.port, syn_opt=opt)
+        c.on_rx = self.rx.delivered
         c.on_data = self._data
         c.on_fin = lambda c: c.close()
         c.on_mp_opt = self._mp_opt_in
@@ -380,7 +381,6 @@ class MptcpDownload:
                                   nonce=self.host.sim.rng.randrange(1 << 32)))
 
     def _data(self, c, n) -> None:
-        self.rx.delivered(c, n)
         if self.done_at is None and self.bytes >= self.size:
             self.done_at = self.host.sim.now
             self.host.sim.trace.emit(Ev.APP, self.host.name, None, "download complete", self.bytes)

@@ -112,7 +112,7 @@ class TcpConn:
                  "lrcvtime", "srtt", "rttvar", "rtt_seq", "tx_time", "rtt_start", "retries",
                  "deadline", "timer_ev", "dupacks", "bytes_received", "synack_retransmits",
                  "established_by", "established_at", "reset", "ack_sent", "delack_ev",
-                 "on_established", "on_data", "on_fin", "on_close", "on_acked", "syn_opt",
+                 "on_established", "on_data", "on_rx", "on_fin", "on_close", "on_acked", "syn_opt",
                  "peer_syn_opt", "mp_opt", "on_mp_opt", "dst_cache", "wake_ev")
 
     def __init__(self, host, local, remote, window: int = 32 * MSS, cc: str = "none",
@@ -168,6 +168,7 @@ class TcpConn:
         # application callbacks
         self.on_established: Callable | None = None
         self.on_data: Callable | None = None
+        self.on_rx: Callable | None = None      # in-order bytes, before the ACK (MPTCP's data level)
         self.on_fin: Callable | None = None
         self.on_close: Callable | None = None
         self.on_acked: Callable | None = None       # new data acknowledged: room to send more
@@ -646,12 +647,15 @@ class TcpConn:
         if end_fin:
             rcv_nxt += 1
         self.rcv_nxt = rcv_nxt
+        if got:
+            self.bytes_received += got
+            if self.on_rx:      # MPTCP's data level takes the bytes before this ACK is built
+                self.on_rx(self, got)               # (mptcp_data_ready(), then the DSS's ack)
         if end_fin or ooo or new <= 0 or got > new:
             self._send("A", self.snd_nxt)           # FIN, a duplicate, a filled hole: at once
         elif got:                                   # quick-ack mode (2.4 and today)
             self._data_received()
         if got:
-            self.bytes_received += got
             if self.on_data:
                 self.on_data(self, got)             # the application may answer with data...
         if end_fin:

@@ -271,3 +271,20 @@ def test_first_retransmission_timeout_by_profile():
         syns = [e.t / 1e6 for e in s.trace.events
                 if e.ev is Ev.SEND and e.node == "local1" and e.pkt.l4.flags == "S"]
         assert len(syns) > 1 and abs(syns[1] - syns[0] - first) < 0.01, (profile, syns[:3])
+
+
+def test_mptcp_data_ack_covers_the_segment_it_acknowledges():
+    # the data level takes a segment's bytes before the subflow's ACK is built (Linux:
+    # mptcp_data_ready(), then the DSS), so while one subflow carries the data its data ACK
+    # and its subflow ACK name the same byte; it lagged a segment behind
+    import sim
+    from sim.trace import Ev
+    r = sim.run("mptcp", seed=1)
+    m = r.apps["mptcp"][0]
+    c0 = m.subflows[0]
+    acks = [e.pkt for e in r.events if e.ev is Ev.SEND and e.node == "local1" and e.pkt.load == 0
+            and e.pkt.sport == c0.local[1] and type(e.pkt.l4.mptcp).__name__ == "Dss"
+            and e.pkt.l4.mptcp.data_ack is not None][:5]
+    assert len(acks) == 5
+    assert [(p.l4.mptcp.data_ack - m.rx.base) & 0xFFFFFFFF for p in acks] == \
+        [((p.l4.ack - c0.irs) & 0xFFFFFFFF) - 1 for p in acks]
