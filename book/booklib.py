@@ -258,12 +258,15 @@ def show(fig, alt: str, caption: str = "") -> None:
     _img(wide, alt, caption, phone)
 
 
-def show_dot(source: str, alt: str, caption: str = "") -> None:
+def show_dot(source: str, alt: str, caption: str = "", phone: str | None = None) -> None:
     """Show a graphviz drawing (DOT ``source``) as an SVG ``<img>``; one laid out left to right
     (``rankdir=LR``) is drawn a second time top to bottom for a phone, shown on a narrow screen
-    when the first would be wider than a phone's column (the network, on its side)."""
+    when the first would be wider than a phone's column (the network, on its side); ``phone``:
+    DOT of the phone's drawing, for one that is no graph to turn (a table)."""
     wide = dot(source)
-    phone = None
+    if phone is not None:
+        _img(wide, alt, caption, dot(phone))
+        return
     if re.search(r"\brankdir\s*=\s*LR\b", source) and (readable_width(wide) or 0) > NARROW_INCHES * 96:
         phone = dot(re.sub(r"\brankdir\s*=\s*LR\b", "rankdir=TB", source, count=1))
     _img(wide, alt, caption, phone)

@@ -470,7 +470,9 @@ def test_a_box_that_scrolls_sideways_shows_it_and_is_a_keyboard_stop(screens_rep
     boxes = screens_report["boxes"]
     scrolling = [b for v in boxes.values() for b in v if b[1]]
     fixed = [b for v in boxes.values() for b in v if not b[1]]
-    assert any(b[0] == "bl-scroll" for b in scrolling) and any(b[0] == "bl-scroll" for b in fixed), boxes
+    # (no figure need scroll on a phone -- the book's map has a phone drawing of its own -- but
+    # wide tables do, and share the figures' fade)
+    assert scrolling and any(b[0] == "bl-scroll" for b in fixed), boxes
     bad = []
     for (screen, page), found in boxes.items():
         for kind, scrolls, left, most, tabindex, fade_l, fade_r in found:
