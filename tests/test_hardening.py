@@ -349,3 +349,16 @@ def test_numpy_numbers_are_the_numbers_they_hold():
         Player(b, start=3, steps=list(range(5, 20))).frames
     with pytest.raises(sim.ParamError, match="seed must be an integer .* got 3.5"):
         sim.run("equalize-nat", seed=np.float64(3.5))
+
+
+def test_a_replay_from_after_the_run_says_so_in_the_players_words():
+    # "pass steps= or widen start/stop" named options LivePlayer does not have
+    from sim.view.inpage import draw, run as page_run
+    from sim.view.live import LiveFrames
+    r = sim.run("equalize-nat", seed=3, size=20_000)
+    with pytest.raises(ValueError, match=r"start_at 5 s: no packet moves from then on \(the run's last event is at"):
+        LiveFrames(r, start_at=5)
+    assert json.loads(page_run("equalize-nat", '{"size": 20000}', '{"seed": 3}'))["events"] == len(r.events)
+    assert "no packet moves from then on" in json.loads(draw("t", 200, "5"))["error"]
+    assert "start_at must be simulated seconds" in json.loads(draw("t", 200, '"x"'))["error"]
+    assert "not JSON objects" in json.loads(page_run("equalize-nat", "{}", "[1, 2]"))["error"]

@@ -158,14 +158,17 @@ def run(scenario: str, fixed: str, values: str, limits: str = "{}") -> str:
     from ..fib import RouteError
     from .live import live_params
     try:
-        params = {**json.loads(fixed), **json.loads(values)}
+        given = json.loads(fixed), json.loads(values), json.loads(limits)
     except ValueError as e:                     # the page's script writes it: a bug there, named
         return json.dumps({"error": f"the panel's values are not JSON ({e}): {values}"})
+    if not all(isinstance(g, dict) for g in given):
+        return json.dumps({"error": f"the panel's values are not JSON objects: {fixed} {values} {limits}"})
+    params = {**given[0], **given[1]}
     if params.get("multipath") is not None and params["multipath"] not in CACHED_POLICIES:
         params["equalize"] = False              # a route-cache flag, as in LivePlayer
     t0 = time.perf_counter()
     try:
-        live_params(scenario, params, json.loads(limits), "page's live panel")
+        live_params(scenario, params, given[2], "page's live panel")
         result = scenarios.run(scenario, **params)
     except (scenarios.ParamError, RouteError) as e:
         return json.dumps({"error": str(e)})
@@ -235,7 +238,7 @@ def draw(title: str, max_steps: int, start_at: str = "null") -> str:
     try:
         check_result(result)
         frames = _page_frames(result, max_steps, json.loads(start_at))
-    except ValueError as e:
+    except (ValueError, TypeError) as e:        # (JSON that is no number: the page's script)
         return json.dumps({"error": str(e)})
     player = Player.__new__(Player)          # the static player, over frames drawn when asked
     player.result, player.title, player._frames, player._at, player._html = result, title, frames, 0, None

@@ -155,9 +155,17 @@ class LiveFrames(Frames):
 
     def __init__(self, result, max_steps=MAX_STEPS, start_at: float | None = None):
         check_result(result)
+        start_at = check_start_at(start_at)
         self.result = result
         self.analysis = a = analysis_of(result)
-        self.steps, self.total = resolve_steps(result, a, first_at(result, start_at), None, None, max_steps)
+        try:
+            self.steps, self.total = resolve_steps(result, a, first_at(result, start_at), None, None, max_steps)
+        except ValueError:
+            if start_at is None:
+                raise
+            end = result.events[-1].t / 1e6 if len(result.events) else 0.0
+            raise ValueError(f"start_at {start_at:g} s: no packet moves from then on (the run's last event is "
+                             f"at {end:.3f} s): give a smaller start_at") from None
         counts = a.uplink_counts(self.steps)
         self._snaps = a.snapshots(self.steps)
         self.topo = zoomable(base_svg(result))
