@@ -127,7 +127,7 @@ def test_a_progress_bar_on_a_terminal_only(tmp_path):
     assert rc == 0, shown
     assert "grading" in shown and "4/4" in shown and "file" in shown
     r = cli("grade", "--class", str(tmp_path), "--jobs", "1")      # stderr a pipe: no bar
-    assert r.returncode == 0 and r.stderr == ""
+    assert r.returncode == 0 and [x for x in r.stderr.splitlines() if "summary:" not in x] == []
 
 
 @pytest.mark.parametrize("version, shown", [(2, "is 2"), ("1", "is '1'"), (True, "is True"), (None, "is None")])
@@ -575,3 +575,18 @@ def test_a_file_under_another_id_that_names_a_roster_student_gives_them_no_zero(
     per = {row["student"]: row for row in csv.DictReader((tmp_path / "out.csv").read_text().splitlines())}
     assert "Last_1_2_answers-0001234.json (graded as 0001234" in per["1234"]["note"]
     assert "graded as jsmith@uni.edu" in per["JSmith"]["note"]
+
+
+def test_a_class_is_summed_up_in_one_line(tmp_path):
+    ids = chapter_ids(2)
+    c = tmp_path / "c"
+    c.mkdir()
+    (c / "answers-alice.json").write_text(json.dumps(answer_file("alice", right_answers("alice", ids))))
+    bob = dict(right_answers("bob", ids), **{ids[0]: wrong_answer(instance(ids[0], "bob"))})
+    (c / "answers-bob.json").write_text(json.dumps(answer_file("bob", bob)))
+    r = cli("grade", "--class", str(c), "--chapter", "2", "-o", str(tmp_path / "o.csv"))
+    assert r.returncode == 0
+    line = next(x for x in r.stderr.splitlines() if "summary:" in x)
+    n = len(ids)
+    assert f"2 files graded, mean score {(2 * n - 1) / 2:.2f} of {n}" in line
+    assert f"{ids[0]} 50%" in line and f"{ids[1]} 100%" in line

@@ -153,6 +153,8 @@ def main(argv=None) -> int:
                                       jobs_default() if a.jobs is None else a.jobs, feedback=bool(a.feedback),
                                       roster_column=a.roster_column, max_attempts=a.max_attempts)
                 text, notes = graded.csv(), list(graded.notes)
+                if (line := graded.summary()) is not None:
+                    notes.append(line)
                 if a.gradebook:
                     book, book_notes = graded.gradebook(a.keep)
                     notes += book_notes

@@ -515,6 +515,23 @@ class ClassGrades:
             w.writerow({k: _cell(v) for k, v in out.items()})
         return buf.getvalue()
 
+    def summary(self) -> str | None:
+        """One line for the instructor: how many files were graded, the mean score, and the
+        share of those files that got each exercise right (None when no file was graded)."""
+        graded = [r for r in self.rows if r["file"] and r["score"] != "" and r["max"] != ""]
+        if not graded:
+            return None
+        mean = sum(r["score"] for r in graded) / len(graded)
+        top = {r["max"] for r in graded}
+        of = f" of {next(iter(top))}" if len(top) == 1 else ""
+        right = []
+        for k in (k for k in BANK if k in self.ids):
+            marks = [r[k] for r in graded if r.get(k) not in (None, "")]
+            if marks:
+                right.append(f"{k} {100 * sum(marks) / len(marks):.0f}%")
+        return (f"summary: {len(graded)} file{'s' if len(graded) != 1 else ''} graded, mean score "
+                f"{mean:.2f}{of}; right, per exercise: {', '.join(right)}")
+
     def feedback(self, keep: str = "latest") -> dict[str, str]:
         """What each student is told: {file name: report} for every answer file (graded with
         ``feedback=True``), named ``ID.txt``; a student who sent several gets ``ID.txt`` for the
