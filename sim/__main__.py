@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import re
 import os
+import stat
 import sys
 
 from .cli import OneLineParser, a_time, any_int, csv_of, fail, int_in
@@ -137,7 +138,8 @@ def _run(args) -> int:
                      f"only) and would run the same without it")
     if args.pcap:
         try:
-            same = os.path.samestat(os.fstat(1), os.stat(args.pcap))
+            out = os.fstat(1)
+            same = stat.S_ISREG(out.st_mode) and os.path.samestat(out, os.stat(args.pcap))   # not /dev/null
         except OSError:
             same = False
         if same:

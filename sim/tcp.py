@@ -34,7 +34,7 @@ RTO_INIT = 3_000_000        # µs, RFC 1122 and Linux 2.4's TCP_TIMEOUT_INIT
 # one segment is out (room for a delayed ACK), else plus TCP_TIMEOUT_MIN (2 ms).
 RTO_INIT_LINUX = 1_000_000
 TLP_MIN = 2_000
-RTO_MIN = 200_000           # µs, Linux's TCP_RTO_MIN: the least variance term of a timeout
+RTO_MIN = 200_000           # µs, Linux's TCP_RTO_MIN: the least variance term (rttvar) of a timeout
 RTO_MAX = 120_000_000       # µs
 TIME_WAIT_LEN = 60_000_000  # µs, Linux's TCP_TIMEWAIT_LEN
 SYN_RETRIES = 5             # 2.4 tcp_syn_retries
@@ -109,7 +109,8 @@ class TcpConn:
                  "recover", "fast_retransmits", "iss", "snd_una", "snd_nxt", "snd_max", "data_end",
                  "fin_queued", "irs", "rcv_nxt", "ooo", "ooo_fin", "profile", "rto", "challenge_acks",
                  "probe_due", "probed", "last_seg", "loss_probes", "ato", "quick", "pingpong",
-                 "lrcvtime", "srtt", "rttvar", "rtt_seq", "tx_time", "rtt_start", "retries",
+                 "lrcvtime", "srtt", "srtt8", "mdev", "mdev_max", "rttvar", "rtt_round", "rtt_seq", "tx_time",
+                 "rtt_start", "retries",
                  "deadline", "timer_ev", "dupacks", "bytes_received", "synack_retransmits",
                  "established_by", "established_at", "reset", "ack_sent", "delack_ev",
                  "on_established", "on_data", "on_rx", "on_fin", "on_close", "on_acked", "syn_opt",
@@ -146,8 +147,8 @@ class TcpConn:
         self.quick = 0                      # quick ACKs left
         self.pingpong = 0                   # answers sent within ato of receiving
         self.lrcvtime = 0
-        self.srtt = 0
-        self.rttvar = 0
+        self.srtt = 0                       # µs (srtt8 >> 3)
+        self.srtt8 = self.mdev = self.mdev_max = self.rttvar = self.rtt_round = 0   # tcp_rtt_estimator()'s
         self.rtt_seq: int | None = None     # the segment being timed (Karn: never a retransmission)
         # end seq of an unacked data segment -> when last sent (its TSval), in sequence order
         # (``_sent_at``), so that an ACK removes only the front
@@ -686,10 +687,13 @@ class TcpConn:
             self.host.tcp_forget(self)
 
     def _sample_rtt(self, ack: int) -> None:
-        """RFC 6298 estimator.  With timestamps (RFC 7323, on by default in Linux since
-        2.4) every ACK of data is a valid sample, retransmitted or not, so the backed-off
-        timer is recomputed at once (``tcp_ack_update_rtt``: "only reset backoff on valid
-        RTT measurement"); without data to time, Karn's rule: one segment at a time."""
+        """A round-trip sample, then Linux's estimator.  With timestamps (RFC 7323, on by
+        default in Linux since 2.4) every ACK of data is a valid sample, retransmitted or not,
+        so the backed-off timer is recomputed at once (``tcp_ack_update_rtt``: "only reset
+        backoff on valid RTT measurement"); the timestamp echoed is the first segment's this
+        ACK covers (the receiver keeps TS.Recent from the segment at its left edge, RFC 7323
+        4.3: after a hole, the retransmission that filled it).  Without data to time, Karn's
+        rule: one segment at a time."""
         r = None
         now = self.sim.now
         if self.rtt_seq is not None and ack >= self.rtt_seq:
@@ -697,24 +701,48 @@ class TcpConn:
             self.rtt_seq = None
         tx = self.tx_time
         if tx:
-            sent = tx.pop(ack, None)
-            if sent is not None:
-                r = now - sent                  # the echoed timestamp of the segment acked
-            # the others acked are the front of tx_time (it is in sequence order)
-            while tx and (end := next(iter(tx))) < ack:
+            first = next(iter(tx))              # tx_time is in sequence order
+            if first <= ack:
+                r = now - tx[first]
+            while tx and (end := next(iter(tx))) <= ack:
                 del tx[end]
-        if r is None:
-            return
-        if self.srtt == 0:
-            self.srtt, self.rttvar = r, r // 2
-        else:
-            self.rttvar = (3 * self.rttvar + abs(self.srtt - r)) // 4
-            self.srtt = (7 * self.srtt + r) // 8
-        # Linux's timeout (2.4 and today: tcp_rtt_estimator(), __tcp_set_rto()): srtt plus a
-        # variance term held at TCP_RTO_MIN or more -- srtt + 200 ms on a steady path, where
-        # RFC 6298 has max(1 s, srtt + 4 x rttvar).  (The kernel's term is the largest 4 x
-        # deviation of the last round trip, decaying slowly; here 4 x rttvar.)
-        self.rto = min(RTO_MAX, self.srtt + max(RTO_MIN, 4 * self.rttvar))
+        if r is not None:
+            self._rtt_estimator(r, ack)
+
+    def _rtt_estimator(self, m: int, ack: int) -> None:
+        """Linux's ``tcp_rtt_estimator()`` and ``__tcp_set_rto()`` (2.4's are the same), in µs:
+        srtt gains 1/8 of each error; ``mdev`` (4 x the mean deviation) 1/4, or 1/32 when the
+        RTT fell; ``rttvar`` is the largest ``mdev`` of the current round trip, at least
+        TCP_RTO_MIN, and falls by a quarter of its excess once a round (when the ACK passes
+        ``rtt_round``); the timeout is srtt + rttvar -- srtt + 200 ms on a steady path, where
+        RFC 6298 has max(1 s, srtt + 4 x rttvar)."""
+        if self.srtt8:
+            m -= self.srtt8 >> 3                # the error
+            self.srtt8 += m
+            if m < 0:
+                m = -m - (self.mdev >> 2)
+                if m > 0:
+                    m >>= 3                     # the RTT fell: don't let it raise mdev much
+            else:
+                m -= self.mdev >> 2
+            self.mdev += m
+            if self.mdev > self.mdev_max:
+                self.mdev_max = self.mdev
+                if self.mdev_max > self.rttvar:
+                    self.rttvar = self.mdev_max
+            if ack > self.rtt_round:            # a round trip is over
+                if self.mdev_max < self.rttvar:
+                    self.rttvar -= (self.rttvar - self.mdev_max) >> 2
+                self.rtt_round = self.snd_nxt
+                self.mdev_max = RTO_MIN
+        else:                                   # the first sample: rto = 3 x rtt, or rtt + 200 ms
+            self.srtt8 = m << 3
+            self.mdev = m << 1
+            self.rttvar = self.mdev_max = max(self.mdev, RTO_MIN)
+            self.rtt_round = self.snd_nxt
+        self.srtt8 = max(1, self.srtt8)
+        self.srtt = self.srtt8 >> 3
+        self.rto = min(RTO_MAX, self.srtt + self.rttvar)
 
     _unwrap = staticmethod(_unwrap)         # (as sim.mptcp reads a subflow's sequence numbers)
 

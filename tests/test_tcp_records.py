@@ -89,3 +89,31 @@ def test_tcp_states_are_members_in_the_trace_and_plain_names_in_its_text_json_an
     assert "SYN_SENT -> ESTABLISHED" in r.text() and "TcpState" not in r.text()
     # the summary (glued into the book) holds plain strings: no enum repr can reach a page
     assert all(type(c["state"]) is str for c in r.summary["connections"])
+
+
+def test_the_timeout_is_linuxs_estimator_sample_by_sample():
+    # tcp_rtt_estimator() and __tcp_set_rto() (2.4's are the same), fed the samples by hand:
+    # the first sets rto = 3 x rtt (or rtt + 200 ms); a jump holds the round's largest mdev;
+    # a fall raises mdev by 1/32 only
+    from sim.tcp import RTO_MIN, TcpConn
+
+    c = TcpConn.__new__(TcpConn)
+    c.srtt = c.srtt8 = c.mdev = c.mdev_max = c.rttvar = c.rtt_round = 0
+    c.snd_nxt = 1000
+    c._rtt_estimator(150_000, 1)
+    assert (c.srtt, c.rto) == (150_000, 450_000)              # 3 x rtt
+    c._rtt_estimator(150_000, 1)                              # the same round: rttvar held
+    assert c.rto == 150_000 + 300_000
+    c.snd_nxt = 2000
+    c._rtt_estimator(150_000, 1500)       # the first round over: its largest mdev was rttvar, kept
+    assert c.rttvar == 300_000 and c.mdev_max == RTO_MIN
+    c._rtt_estimator(150_000, 2500)       # the second: mdev stayed under 200 ms, so rttvar falls by
+    assert c.rttvar == 300_000 - (300_000 - RTO_MIN) // 4     # a quarter of its excess
+    assert c.rto == 150_000 + 275_000
+    d = TcpConn.__new__(TcpConn)
+    d.srtt = d.srtt8 = d.mdev = d.mdev_max = d.rttvar = d.rtt_round = 0
+    d.snd_nxt = 1000
+    d._rtt_estimator(35_000, 1)
+    for _ in range(50):
+        d._rtt_estimator(35_000, 1)
+    assert d.rto == 35_000 + RTO_MIN                          # steady: srtt + 200 ms
