@@ -432,24 +432,18 @@ def test_the_pinned_bar_shows_while_the_players_buttons_are_under_the_header(cha
     assert P.evaluate(BAR_BUTTON_JS) > header and not P.evaluate(FLOAT_SHOWN_JS)
 
 
-def test_the_pinned_bar_shows_after_a_jump_past_the_players_bar(chromium, server):
+def test_the_pinned_bar_shows_after_a_jump_past_the_players_bar(chapter_6):
     """Opened at an anchor below the first player, then scrolled back up into it: the bar was
     never crossed by the window's edge, and the pinned bar shows all the same."""
-    page = next(p for p in toc_pages() if p.endswith("06-equalize-nat"))
-    ctx = _context(chromium, "laptop")
-    try:
-        pg = ctx.new_page()
-        _open(pg, f"{server}/{page}.html")
-        P = pg.locator("[data-replay]").first
-        below = P.evaluate("e => e.getBoundingClientRect().bottom + scrollY + 400")
-        pg.evaluate(f"scrollTo(0, {below})")                  # a jump: no edge crossed on the way
-        pg.wait_for_timeout(150)
-        mid = P.evaluate("e => { const r = e.getBoundingClientRect(); return r.top + scrollY + r.height / 2; }")
-        pg.evaluate(f"scrollTo(0, {mid} - innerHeight / 2)")
-        pg.wait_for_timeout(150)
-        assert P.evaluate(BAR_BUTTON_JS) < 0 and P.evaluate(FLOAT_SHOWN_JS)
-    finally:
-        ctx.close()
+    _, pg = chapter_6("laptop")
+    P = pg.locator("[data-replay]").first
+    below = P.evaluate("e => e.getBoundingClientRect().bottom + scrollY + 400")
+    pg.evaluate(f"scrollTo(0, {below})")                      # a jump: no edge crossed on the way
+    pg.wait_for_timeout(150)
+    mid = P.evaluate("e => { const r = e.getBoundingClientRect(); return r.top + scrollY + r.height / 2; }")
+    pg.evaluate(f"scrollTo(0, {mid} - innerHeight / 2)")
+    pg.wait_for_timeout(150)
+    assert P.evaluate(BAR_BUTTON_JS) < 0 and P.evaluate(FLOAT_SHOWN_JS)
 
 
 def test_the_router_tables_and_the_network_are_read_as_text(chromium, server):
