@@ -405,6 +405,8 @@ class TcpConn:
         if self.state in _OPENING or self.snd_una < self.data_end or self.fin_queued:
             flags, seq, n = self._first_unacked()
             self._send(flags, seq, n)
+            if self.state in _OPENING:          # a SYN or SYN+ACK sent again is timed by its
+                self.rtt_seq, self.rtt_start = self.iss + 1, self.sim.now   # timestamp (TSecr)
             if n:
                 self._sent_at(seq + n)
 

@@ -117,3 +117,20 @@ def test_the_timeout_is_linuxs_estimator_sample_by_sample():
     for _ in range(50):
         d._rtt_estimator(35_000, 1)
     assert d.rto == 35_000 + RTO_MIN                          # steady: srtt + 200 ms
+
+
+def test_a_handshake_resent_is_timed_by_its_timestamp():
+    # the server resent its SYN+ACK (3 s, backed off to 6 s); the ACK that completes the
+    # handshake echoes the resent one's timestamp, so the timer starts from that round trip
+    # (tcp_synack_rtt_meas -> tcp_ack_update_rtt with TSecr), not from the backed-off 6 s
+    import sim
+    from sim.tcp import RTO_MIN, TcpState
+    from sim.trace import Ev
+
+    def established(e):
+        return e.ev is Ev.TCP and e.node == "remote1" and e.new is TcpState.ESTABLISHED
+    r = sim.run("equalize-nat", seed=8, size=3000, stop=established)
+    servers = r.apps["servers"]
+    child, = (next(iter(servers.values())) if isinstance(servers, dict) else servers[0]).children
+    assert child.synack_retransmits == 1 and child.established_by == "ack"
+    assert 0 < child.srtt < 100_000 and child.rto == child.srtt + RTO_MIN
