@@ -31,6 +31,8 @@ class OneLineParser(argparse.ArgumentParser):
     def error(self, message: str):
         for words, ours in self.rewrite.items():
             message = message.replace(words, ours)
+        if message.startswith("unrecognized arguments:"):       # say where the options are listed
+            message += f" ({self.prog}{' COMMAND' if self._subparsers is not None else ''} --help lists them)"
         self.exit(2, f"{self.prog}: {self.label}{message}\n")
 
 
