@@ -59,12 +59,13 @@ class TcpProfile:
     syn_retries: int                    # tcp_syn_retries
     tail_loss_probe: bool               # tcp_schedule_loss_probe() (RFC 8985's TLP)
     rfc5961_challenge_ack: bool         # a RST in the window but not at rcv_nxt gets an ACK
+    retries_by_time: bool = False       # give up by elapsed time, not count (retransmits_timed_out())
 
 
 TCP_PROFILES: dict[str, TcpProfile] = {p.name: p for p in (
     TcpProfile("2.4", RTO_INIT, SYN_RETRIES, tail_loss_probe=False, rfc5961_challenge_ack=False),
     TcpProfile("linux", RTO_INIT_LINUX, SYN_RETRIES_LINUX, tail_loss_probe=True,
-               rfc5961_challenge_ack=True),
+               rfc5961_challenge_ack=True, retries_by_time=True),
 )}
 """The profiles by name, as ``--tcp`` and ``Params.tcp`` give them."""
 DEFAULT_TCP_PROFILE = "2.4"         # the article's kernel: the profile wherever none is given
@@ -110,7 +111,7 @@ class TcpConn:
                  "fin_queued", "irs", "rcv_nxt", "ooo", "ooo_fin", "profile", "rto", "challenge_acks",
                  "probe_due", "probed", "last_seg", "loss_probes", "ato", "quick", "pingpong",
                  "lrcvtime", "srtt", "srtt8", "mdev", "mdev_max", "rttvar", "rtt_round", "rtt_seq", "tx_time",
-                 "rtt_start", "retries",
+                 "rtt_start", "retries", "retrans_stamp",
                  "deadline", "timer_ev", "dupacks", "bytes_received", "synack_retransmits",
                  "established_by", "established_at", "reset", "ack_sent", "delack_ev",
                  "on_established", "on_data", "on_rx", "on_fin", "on_close", "on_acked", "syn_opt",
@@ -155,6 +156,7 @@ class TcpConn:
         self.tx_time: dict[int, int] = {}
         self.rtt_start = 0
         self.retries = 0
+        self.retrans_stamp = 0
         self.deadline: int | None = None    # retransmission timer
         self.timer_ev: list | None = None
         self.wake_ev: list | None = None    # _push again once the device has room (see _push)
@@ -412,10 +414,19 @@ class TcpConn:
 
     def _on_rto(self) -> None:
         self.retries += 1
+        if self.retries == 1:               # tp->retrans_stamp: when the segment now resent first left
+            tx = self.tx_time
+            self.retrans_stamp = tx[next(iter(tx))] if tx else self.sim.now - self.rto
         limit = {SYN_SENT: self.profile.syn_retries, SYN_RECEIVED: SYNACK_RETRIES}.get(self.state, RETRIES2)
         if self.fin_queued and self.state in (FIN_WAIT_1, CLOSING, LAST_ACK):
             limit = ORPHAN_RETRIES          # the application closed it: an orphan (tcp_orphan_retries)
-        if self.retries > limit:
+        if self.profile.retries_by_time and self.state not in _OPENING:
+            # today's tcp_write_timeout(): the time the limit's backoff would take, from the first
+            # retransmission's segment (retransmits_timed_out(), tcp_model_timeout())
+            expired = self.retries > 1 and self.sim.now - self.retrans_stamp >= model_timeout(limit)
+        else:
+            expired = self.retries > limit  # 2.4, and the handshake today: a count
+        if expired:
             self.sim.trace.emit(Ev.DROP, self.host.name, self._make(*self._first_unacked()),
                                      Drop.RETRIES)
             self._abort()
@@ -752,6 +763,15 @@ class TcpConn:
 _CAN_SEND = (ESTABLISHED, CLOSE_WAIT, FIN_WAIT_1, CLOSING, LAST_ACK)   # states that send data/FIN
 _OPENING = (SYN_SENT, SYN_RECEIVED)
 _CLOSED_TO_READ = (FIN_WAIT_1, FIN_WAIT_2)        # closed first by the application: it reads no more
+
+
+def model_timeout(boundary: int, rto_base: int = RTO_MIN) -> int:
+    """µs that ``boundary`` timeouts take, doubling from ``rto_base`` up to RTO_MAX: Linux's
+    ``tcp_model_timeout()`` (tcp_retries2 = 15: 924.6 s)."""
+    thresh = (RTO_MAX // rto_base).bit_length() - 1             # ilog2(TCP_RTO_MAX / rto_base)
+    if boundary <= thresh:
+        return ((2 << boundary) - 1) * rto_base
+    return ((2 << thresh) - 1) * rto_base + (boundary - thresh) * RTO_MAX
 
 
 def rst_for(pkt: Packet, ip: IP) -> Packet:

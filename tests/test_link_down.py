@@ -181,3 +181,19 @@ def test_every_mptcp_data_segment_maps_its_bytes_and_acks_the_data_level():
     acks = [(e.pkt.l4.mptcp.data_ack - wire_dsn(server_key, 0)) & 0xFFFFFFFF
             for e in events(r, Ev.SEND, "local1") if type(e.pkt.l4.mptcp) is Dss]
     assert acks == sorted(acks) and acks[-1] == 50_000          # data ACKs only grow, to the end
+
+
+def test_today_a_dead_connection_is_given_up_by_time_not_count():
+    # Linux's tcp_write_timeout(): retransmits_timed_out() with tcp_model_timeout(tcp_retries2 =
+    # 15) = 924.6 s from the first send of the segment resent -- 2.4 counted 15 retransmissions
+    from sim.tcp import model_timeout
+    assert model_timeout(15) == 924_600_000 and model_timeout(8) == 102_200_000
+    r = sim.run("uplink-down", seed=1)                  # tcp="linux"
+    gave_up = [e for e in events(r, Ev.DROP, "remote1") if e.reason is Drop.RETRIES]
+    assert gave_up
+    for e in gave_up:
+        seq = e.pkt.l4.seq
+        sends = [x.t for x in events(r, Ev.SEND, "remote1") if x.pkt.dport == e.pkt.dport and x.pkt.l4.seq == seq
+                 and x.t <= e.t]
+        first, last = sends[0], sends[-1]
+        assert last - first < model_timeout(15) <= e.t - first    # the last resend was in time, the next not
