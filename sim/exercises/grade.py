@@ -326,8 +326,9 @@ def _by_lower(ids) -> dict[str, list[str]]:
 
 def _names(stem: str, ids) -> set[str]:
     """The ids of ``ids`` that ``stem`` (a file name) contains as a word: a piece of it, in
-    any case, with no ASCII letter or digit just before or after.  Each such piece is looked up (a few hundred for a long name), so a class of
-    thousands costs no more per file than a class of ten."""
+    any case, with no ASCII letter or digit just before or after.  Each such piece is looked
+    up (a few hundred for a long name), so a class of thousands costs no more per file than
+    a class of ten."""
     by_lower = ids if isinstance(ids, dict) else _by_lower(ids)
     low = stem.lower()
     n = len(low)
@@ -737,13 +738,16 @@ def _roster_rows(rows: list[dict], expected: list[str], named_in_files: set[str]
     they share one) -- no score, rather than 0, for one whose name a skipped file bears
     (``answers-s175.txt``): the gradebook then leaves their grade alone."""
     per_student = Counter(r["student"] for r in rows)
+    on_roster = set(expected)
     for row in rows:
         who = row["student"]
         if per_student[who] > 1:
             others = [r["file"] for r in rows if r["student"] == who and r is not row]
             row["note"].append(f"{who} has another file: {', '.join(others)}")
-        if expected and who not in expected and who in named_in_files:
+        if expected and who not in on_roster and who in named_in_files:
             row["note"].append(f"{who} is not on the roster")
+    # files graded for an id the roster doesn't have (built once: the roster may be thousands)
+    strays = [r for r in rows if r["file"] and r["student"] not in on_roster]
     for sid in expected:
         if sid not in per_student:
             misnamed = [r["file"] for r in rows if sid in r.get("named", ())]
@@ -757,9 +761,8 @@ def _roster_rows(rows: list[dict], expected: list[str], named_in_files: set[str]
             # a file graded for an id the roster doesn't have, whose name names this student or
             # whose id is theirs but for leading zeros (a spreadsheet strips them): probably theirs,
             # typed under another id -- no score, so that an import writes no 0 over their work
-            maybe = [r for r in rows if r["file"] and r["student"] not in expected
-                     and (sid in r.get("named", ()) or (isinstance(r["student"], str)
-                                                         and r["student"].lstrip("0") == sid.lstrip("0")))]
+            maybe = [r for r in strays if sid in r.get("named", ()) or (isinstance(r["student"], str)
+                                                                          and r["student"].lstrip("0") == sid.lstrip("0"))]
             if maybe:
                 rows.append({"student": sid, "file": "", "score": "", "submitted_at": "", "max": "",
                              "error": "", "attempts": "",

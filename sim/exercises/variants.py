@@ -29,6 +29,7 @@ import hmac
 import os
 import random
 import re
+import stat
 from pathlib import Path
 
 BOOK_STUDENT = "book"      # the variant the book's pages show: the article's addresses
@@ -61,7 +62,6 @@ class TooLarge(Exception):
 def read_small(path, what: str) -> bytes:
     """The bytes of the regular file ``path``, refused (TooLarge, naming it) if it is
     something else -- a FIFO would block, a device never end -- or over MAX_FILE bytes."""
-    import stat
     st = os.stat(path)
     if not stat.S_ISREG(st.st_mode):
         raise TooLarge(f"{what} {path} is not a regular file" if not stat.S_ISDIR(st.st_mode)
