@@ -230,9 +230,11 @@ def _add_nodes(net: Steps, spec: NetworkSpec) -> None:
     net.host("local2", "Local host 2", **hosts, next_port=spec.port_base)
     net.router("router", "Linux router", spec.policy, route_cache=REGISTRY[spec.policy].cached, explain=True)
     # the Internet side mirrors the router for a public LAN prefix: per packet when the
-    # router balances per packet (the article's tacit assumption), per flow otherwise
+    # router balances per packet (the article's tacit assumption), per flow otherwise; and
+    # per packet the way the router does it: at random, or in turn (2.4's credits, numgen)
     per_packet = spec.equalize or REGISTRY[spec.policy].per_packet
-    net.router("internet", "Internet", "random" if per_packet else "hash-l3")
+    net.router("internet", "Internet", (("random" if spec.policy == "random" else "wrr") if per_packet
+                                        else "hash-l3"))
     for name, title in (("remote1", "Remote host 1"), ("remote2", "Remote host 2")):
         net.host(name, title, remote=spec.remote, **hosts)
 

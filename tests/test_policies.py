@@ -6,6 +6,7 @@ import pytest
 
 import sim
 import sim.policies as policies
+from sim.trace import Ev
 from sim.policies import CACHED_POLICIES, POLICIES, REGISTRY, Policy
 
 
@@ -24,8 +25,25 @@ def test_the_network_is_built_from_the_policys_flags(name):
     router = r.net["router"]
     assert type(router.policy) is REGISTRY[name]
     assert (router.cache is not None) == REGISTRY[name].cached
-    # the Internet side mirrors a per-packet router per packet, else per flow
-    assert type(r.net["internet"].policy).name == ("random" if REGISTRY[name].per_packet else "hash-l3")
+    # the Internet side mirrors a per-packet router per packet (in turn, as numgen does), else per flow
+    assert type(r.net["internet"].policy).name == ("wrr" if REGISTRY[name].per_packet else "hash-l3")
+
+
+@pytest.mark.parametrize("name", CACHED_POLICIES)
+def test_with_equalize_the_internet_splits_as_the_router_does(name):
+    """At random when the router draws at random, in turn when it alternates (2.4's credits): the
+    downloaded data then alternates too, and two equal lines deliver it in order."""
+    r = sim.run("equalize-public", multipath=name, size=60_000, seed=1)
+    assert type(r.net["internet"].policy).name == name
+    lines = [e.node for e in r.events if e.ev is Ev.HOP and e.node.startswith("uplink")
+             and e.pkt.ip.dst.startswith("192.168.") and e.pkt.load == 1460]    # full segments: a
+    # shorter one is serialised sooner and can arrive before the one routed just before it
+    assert len(lines) > 30
+    changes = sum(a != b for a, b in zip(lines, lines[1:]))
+    if name == "wrr":
+        assert changes == len(lines) - 1            # every full segment by the other line
+    else:
+        assert 0 < changes < len(lines) - 1
     assert r.summary["bytes_delivered"] > 0
 
 
