@@ -99,7 +99,7 @@ class RouteCache:
             self.delete(e, reason)
 
     def show(self) -> str:
-        """Like ``ip route show cache`` (2.4 style)."""
+        """Like ``ip -s route show cache`` (2.4 style)."""
         now = self.router.sim.now
         return "\n".join(show_entry(e, now) for e in self.entries.values())
 
@@ -118,8 +118,12 @@ def _le(addr: str) -> int:
 
 
 def show_entry(e: RtEntry, now: int) -> str:
+    """One entry as ``ip -s route show cache`` printed it in 2.4 (``-s`` adds the counters);
+    ``<equalize>`` is this simulator's mark for the patch's ``RTCF_EQUALIZE``, which iproute2
+    had no name for.  An on-link entry (the LAN) has no gateway, and no ``via``."""
     dst, src, tos, iif = e.key
     flags = " <equalize>" if e.equalize else ""
     tos_s = f" tos 0x{tos:02x}" if tos else ""
-    return (f"{dst} from {src}{tos_s} via {e.via} dev {e.dev}\n"
+    via = f" via {e.via}" if e.via and e.via != "-" else ""
+    return (f"{dst} from {src}{tos_s}{via} dev {e.dev}\n"
             f"    cache{flags} used {e.use} age {(now - e.lastuse) // 1_000_000}sec iif {iif}")

@@ -49,7 +49,7 @@ def icmp_answered(student, rng):
                 f"its reply reach Local host 1?"),
         hint=("An echo request and its reply are one 'connection' to conntrack. In 2.4 the entry died with "
               "the reply, so every echo was new and masqueraded to the uplink it left by. Today the entry "
-              "outlives the reply: the next echo belongs to it -- and MASQUERADE drops a packet of a replied "
+              "outlives the reply: the next echo belongs to it -- and MASQUERADE drops a packet of an existing "
               "entry that leaves by another device."),
         explanation=(f"{'Yes' if ans == 'yes' else 'No'}: "
                      + (f"echo seq {seq} was answered (event {reply})." if reply is not None else
@@ -75,6 +75,6 @@ def icmp_count(student, rng):
                 f"Local host 1 sends Remote host 1 {p} echo requests, one every {every:g} s, all with one "
                 f"ICMP id. How many are answered?"),
         hint=("numgen sends consecutive echoes by consecutive uplinks. The ICMP conntrack entry outlives its "
-              "reply; MASQUERADE kills the entry and drops the packet when a replied entry's packet leaves "
+              "reply; MASQUERADE kills the entry and drops the packet when an existing entry's packet leaves "
               "by another device, SNAT keeps the binding."),
         explanation=f"{got} of {p} (the simulator's `summary['pings'][0]['received']`).")

@@ -108,7 +108,7 @@ def masq_repair(student, rng):
                 + f"Change **exactly one** setting so that all "
                 f"{fixed['messages']} messages are echoed, the connection never reset and no packet lost on the way (seeds {seeds[0]} and "
                 f"{seeds[1]})."),
-        hint=("MASQUERADE kills a replied connection whose packet leaves by another device; SNAT keeps the "
+        hint=("MASQUERADE kills a connection whose later packet leaves by another device; SNAT keeps the "
               "binding, so a packet that leaves by another uplink carries the first uplink's address, and a "
               "provider that filters sources drops it. What keeps each connection on one device?"),
         explanation="The simulator ran every single change on both seeds.")
