@@ -44,6 +44,33 @@ def test_a_queued_packet_still_shows_its_own_decision():
     assert checked
 
 
+def test_an_entry_replaced_since_its_packet_was_routed_is_not_marked_as_that_packets():
+    """Equalize: every packet going up makes its own route cache entry, and by the time it crosses
+    its uplink (where its step is drawn) later packets have replaced it.  The step names the
+    entry it made, with the time it was routed; the NEW mark is never put on another packet's
+    entry (chapter 4's replay, found by a reader: the FIB chose if1, the row marked NEW said if2)."""
+    import re
+    from sim.view.player import changed_html
+    r = sim.run("equalize-public", seed=1)
+    # chapter 4's steps: packets reaching the router from the LAN and leaving it by an uplink
+    steps = [i for i, e in enumerate(r.events) if e.ev.value == "hop"
+             and ((e.node == "lan" and e.to.startswith("router"))
+                  or (e.node.startswith("uplink") and e.from_.startswith("router")))][:60]
+    f = Frames(r, steps=steps)
+    snaps = f.analysis.snapshots(f.steps)
+    replaced = 0
+    for s in f.steps:
+        sn = snaps[s]
+        for key, mark in sn.marks_cache.items():
+            if mark == "new":
+                assert sn.cache[key]["dev"] == sn.nexthop, (s, key)
+        for key, (mark, dev, t) in sn.since.items():
+            assert mark == "new" and dev == sn.nexthop and t < sn.t
+            assert f"→ {dev}, when this packet was routed at" in re.sub("<[^>]+>", "", changed_html(r, sn))
+            replaced += sn.cache[key]["dev"] != dev
+    assert replaced                  # some step's entry now says the other uplink
+
+
 def test_a_failed_line_is_drawn_from_its_step_on_and_not_before():
     from sim.trace import Ev
     from sim.view.ladder import ladder_svg

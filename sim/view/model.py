@@ -81,6 +81,9 @@ class Snapshot:
     in_hit: int = 0
     in_slow_tot: int = 0
     down: frozenset = frozenset()    # the router's devices that are down at this step
+    # route cache entries this step's packet made or hit when it was routed, replaced since by
+    # later packets' (equalize: every packet makes its own): key -> ("new" | "hit", dev, t)
+    since: dict = field(default_factory=dict)
 
 
 class Analysis:
@@ -194,7 +197,9 @@ class Analysis:
         happened to no packet (expiry, timeouts) since the previous step marked.
         Never earlier than the previous step's tables, though: a packet the router
         routed long ago (it waited in a queue meanwhile) does not wind the tables
-        and counters back.
+        and counters back; an entry it made or hit that later packets have replaced
+        since is named with the time it was routed (``Snapshot.since``), not marked
+        on the entry that replaced it.
         """
         ev = self.result.events
         router = self.router
@@ -209,6 +214,7 @@ class Analysis:
         order = sorted(steps)
         prev_of = {s: (order[k - 1] if k else -1) for k, s in enumerate(order)}
         bg: list[int] = []
+        changed: dict = {}       # route cache key -> the last event that made or deleted its entry
         last = max(want) if want else -1
         # the router's events up to the last step (the stored trace's node column picks them),
         # and the steps' fold points: no other event changes the tables or is shown here
@@ -218,6 +224,8 @@ class Analysis:
             if i in mine:
                 e = ev[i]
                 gone = tables.apply(e)
+                if e.ev is Ev.RT_MISS or e.ev is Ev.RT_DEL:
+                    changed[e.key] = i
                 if gone is not None:
                     table, key, entry = gone
                     reason = str(getattr(e, "reason", ""))
@@ -228,7 +236,7 @@ class Analysis:
                 _, dec = at_of[s]
                 lo = prev_of[s]
                 background = [j for j in bg if lo < j <= s and j not in claimed]
-                out[s] = self._snapshot(s, i, tables, gone_c, gone_t, dec, background)
+                out[s] = self._snapshot(s, i, tables, gone_c, gone_t, dec, background, changed)
         return out
 
     def _fold_points(self, steps: list[int]) -> tuple[dict, set]:
@@ -257,8 +265,10 @@ class Analysis:
             at_of[s] = (floor, dec)
         return at_of, claimed
 
-    def _snapshot(self, s, at, tables, gone_c, gone_t, dec, background) -> Snapshot:
+    def _snapshot(self, s, at, tables, gone_c, gone_t, dec, background, changed) -> Snapshot:
         ev = self.result.events
+        own = set(dec)
+        since: dict = {}
         marks_c: dict = {}
         marks_t: dict = {}
         g_c: dict = {}
@@ -267,12 +277,17 @@ class Analysis:
         for j in sorted(set(dec) | set(background)):
             k = ev[j].ev
             f = info_of(ev[j])
-            if k is Ev.RT_MISS:
-                marks_c[f["key"]] = "new"
-                nexthop, why = f["dev"], str(f.get("why", ""))
-            elif k is Ev.RT_HIT:
-                marks_c.setdefault(f["key"], "hit")
-                nexthop, why = f["dev"], "route cache hit"
+            if k is Ev.RT_MISS or k is Ev.RT_HIT:
+                if k is Ev.RT_MISS:
+                    nexthop, why = f["dev"], str(f.get("why", ""))
+                else:
+                    nexthop, why = f["dev"], "route cache hit"
+                if j in own and changed.get(f["key"], j) > j:     # replaced since: not that entry
+                    since[f["key"]] = ("new" if k is Ev.RT_MISS else "hit", f["dev"], ev[j].t)
+                elif k is Ev.RT_MISS:
+                    marks_c[f["key"]] = "new"
+                else:
+                    marks_c.setdefault(f["key"], "hit")
             elif k is Ev.FIB:
                 nexthop, why = f["dev"], str(f.get("why", ""))
             elif k is Ev.RT_DEL:
@@ -293,7 +308,7 @@ class Analysis:
                         conntrack={k: dict(v, used=tables.used[k]) for k, v in tables.conntrack.items()},
                         gone_cache=g_c, gone_ct=g_t, marks_cache=marks_c, marks_ct=marks_t,
                         nexthop=nexthop, why=why, in_hit=tables.in_hit, in_slow_tot=tables.in_slow_tot,
-                        down=frozenset(tables.down))
+                        down=frozenset(tables.down), since=since)
 
 
 def resolve_steps(result, analysis: Analysis, start=0, stop=None, steps=None,

@@ -244,6 +244,13 @@ def changed_html(result, snap) -> str:
             continue
         dst, src, tos, iif = key
         items.append((mark.upper(), f"route cache {src} → {dst} iif {iif} → {e['dev']}"))
+    for key, (mark, dev, t) in snap.since.items():
+        dst, src, tos, iif = key
+        now = snap.cache.get(key)
+        later = (f"since replaced by a later packet's (now → {now['dev']})" if now is not None
+                 else "since deleted")
+        items.append((mark.upper(), f"route cache {src} → {dst} iif {iif} → {dev}, when this packet was "
+                                    f"routed at {ms(t)}; {later}"))
     if snap.nexthop and snap.why:
         items.append(("FIB", f"{snap.nexthop}: {snap.why}"))
     for cid, e in snap.gone_ct.items():
