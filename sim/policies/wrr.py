@@ -1,7 +1,9 @@
 """``wrr``: what 2.4's ``fib_select_multipath()`` really does -- credit-based weighted round
 robin over the route's credits, drawn by ``jiffies``, or by the equalize patch's global counter on
-an equalize route.  With equal weights the draw changes nothing: the first nexthop with a credit
-left wins (``(w -= nh_power) <= 0`` with w 0 or 1), so the credits alone make it alternate."""
+an equalize route.  With two nexthops of weight 1 the draw changes nothing: the first nexthop with
+a credit left wins (``(w -= nh_power) <= 0`` with w 0 or 1), so the credits alone make it
+alternate; with three or more the draw orders them within each round (w can be 2: the first is
+skipped), each still taken once a round."""
 from ..multipath import HZ, select_wrr
 from .base import Policy, register
 

@@ -47,15 +47,17 @@ def eq_speed(student, rng):
                                 "its speed", a + b),
                                ("twice the slower line", 2 * min(a, b))) if x == v]
         why[label] = (f"Not {label}: that would be {' or '.join(dict.fromkeys(what))}. The simulator measured "
-                      f"{got} kbit/s: about half the packets take each line, whatever its speed, and TCP "
-                      f"delivers in order, so the download waits for the {min(a, b)} kbit/s line's half.")
+                      f"{got} kbit/s: about half the packets take each line, whatever its speed, so the "
+                      f"{min(a, b)} kbit/s line carries half the download and it can go no faster than "
+                      f"twice that line.")
     return choose(
         scenario="equalize-public", params=params, choices=choices, answer=ans, why_not=why,
         prompt=(f"Public LAN addresses, equalize, random choice per packet. Uplink if1 brings {a} kbit/s down, "
                 f"if2 {b} kbit/s; the Internet side spreads the download packet by packet too. One 300 kB "
                 f"download: which throughput will it get?"),
-        hint=("Half of the packets take each line, whatever its speed, and TCP delivers in order: the "
-              "download can't run ahead of the slower line's half."),
+        hint=("Half of the packets take each line, whatever its speed: the slower line carries half the "
+              "download, and the download can't run ahead of it."),
         explanation=(f"The simulator measured {got} kbit/s: {ans}. With a per-packet split half the data "
                      f"waits for the {min(a, b)} kbit/s line, so two unequal lines give about twice the "
-                     f"slower one, not the sum."))
+                     f"slower one, not the sum (route weights in proportion to the lines' speeds would "
+                     f"split the packets that way instead)."))
