@@ -1154,6 +1154,20 @@ def test_the_report_counts_attempts_in_words():
     assert "1 attempts" not in text
 
 
+def test_the_report_repeats_settings_in_full_and_long_text_with_its_length():
+    """A student's report: a repair's settings as ``setting=value; ...`` whole (they were cut at
+    60 characters, ``{'equalize': 'false', 'multipath': 'random', 'nat': 'arti...``), a long
+    text as feedback repeats one: its first 80 characters and its length."""
+    settings = {"equalize": "false", "multipath": "random", "nat": "artificial"}
+    data = answer_file("alice", {"eqnat-repair": settings, "eqnat-remote": "y" * 100}, secret="")
+    text = grade("alice", data, chapter=6, secret="").text()
+    assert "eqnat-repair (chapter 6): answer equalize=false; multipath=random; nat=artificial\n" in text
+    assert f"eqnat-remote (chapter 6): answer {'y' * 80!r}… (100 characters)\n" in text
+    assert "..." not in text
+    data = answer_file("alice", {"eqnat-repair": {"equalize": False}}, secret="")
+    assert "answer equalize=false\n" in grade("alice", data, chapter=6, secret="").text()
+
+
 def test_sheets_and_pages_for_a_whole_roster_in_one_call(tmp_path):
     """``--roster FILE --out-dir DIR``: one file per student, the same as the student's own call
     (a class of 300 took 300 calls and minutes); ids as case-insensitive as everywhere."""

@@ -34,7 +34,7 @@ from pathlib import Path
 
 from .._io import atomic_write
 from .bank import BANK, ExerciseError, chapter_ids, chapters, check_chapter, forget_runs, instance
-from .model import REVEAL_TITLE, SCALARS, context_title, echo, salt_for, short
+from .model import ECHO, REVEAL_TITLE, SCALARS, context_title, echo, salt_for
 from .variants import (BOOK_STUDENT, COURSE_ENV, STUDENT_RE, StudentError, TooLarge, check_student, course_for,
                        member, read_small, read_text_file, secret_for)
 
@@ -73,13 +73,14 @@ class Report:
                     else "refused" if it.get("refused") else "wrong")
             n = it.get("attempts")
             tries = "" if n is None else f", {n} attempt{'' if n == 1 else 's'}"
-            out.append(f"  [{mark}] {it['id']} (chapter {it['chapter']}{tries}): answer {short(it['answer'])}")
+            said = it["said"] if "said" in it else echo(it["answer"])
+            out.append(f"  [{mark}] {it['id']} (chapter {it['chapter']}{tries}): answer {said}")
             out.extend("      " + plain(line) for line in it["feedback"].splitlines() if line.strip())
         return "\n".join(out)
 
     def json(self) -> dict:
         return {"student": self.student, "score": self.score, "max": self.max, "attempts": self.attempts,
-                "notes": self.notes, "items": self.items}
+                "notes": self.notes, "items": [{k: v for k, v in it.items() if k != "said"} for it in self.items]}
 
 
 def _cell(v):
@@ -238,6 +239,7 @@ def grade(student: str, data: dict, chapter: int | None = None, secret: str | No
             ok, feedback = False, (f"right, but after {attempts} checks: this course counts an answer "
                                    f"right within {max_attempts} check{'' if max_attempts == 1 else 's'}")
         rep.items.append({"id": ex_id, "chapter": inst.chapter, "points": int(ok), "answer": _shown(ans),
+                          "said": _said(ans),
                           "feedback": feedback, "attempts": attempts,
                           # not an answer of the asked form (a count "1e1"): no points, not "wrong"
                           "refused": not ok and bool(inst.resolve(ans)[1])})
@@ -252,6 +254,18 @@ def _shown(answer):
     flat = isinstance(answer, SCALARS) or (isinstance(answer, dict) and len(answer) <= 10
                                             and all(isinstance(v, SCALARS) for v in answer.values()))
     return answer if flat and len(json.dumps(answer, default=str)) <= 200 else echo(answer)
+
+
+def _said(answer) -> str:
+    """The answer as a student's report repeats it: settings as ``setting=value; ...`` in
+    full (a handful of short words), anything else as feedback repeats an answer (``echo``:
+    a text whole up to 80 characters, else its first 80 and its length)."""
+    if isinstance(answer, dict) and answer and all(isinstance(v, SCALARS) for v in answer.values()):
+        text = "; ".join(f"{k}={json.dumps(v) if isinstance(v, bool) or v is None else v}"
+                         for k, v in answer.items())
+        if len(text) <= 4 * ECHO:               # settings are short; a dict of essays is not settings
+            return text
+    return echo(answer)
 
 
 def grade_file(student: str, path, chapter: int | None = None, secret: str | None = None,
