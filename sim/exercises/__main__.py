@@ -107,6 +107,10 @@ def parser() -> argparse.ArgumentParser:
                    help="the nbgrader course folder to write source/chNN/ into (default: exercises-nbgrader)")
     n.add_argument("--chapter", type=_chapter, help=chapter)
     n.add_argument("--student", default="release", help="the variant the release notebook shows (default: release)")
+    n.add_argument("--repo", metavar="DIR",
+                   help="a folder the notebook's first cell also looks for the simulator in, when it is not "
+                        "installed (default: none -- only $OP1_REPO and the folders above the notebook; the "
+                        "notebook names no folder of this machine)")
     _secret_option(n)
     return ap
 
@@ -195,7 +199,8 @@ def main(argv=None) -> int:
                 _practice_note(a.student, secret)
         elif a.cmd == "notebooks":
             from .notebook import write_notebooks
-            write_stdout("".join(path + "\n" for path in write_notebooks(a.out, a.chapter, a.student, secret)))
+            write_stdout("".join(path + "\n" for path in write_notebooks(a.out, a.chapter, a.student, secret,
+                                                                       a.repo and os.path.abspath(a.repo))))
             _practice_note(a.student, secret)
     except (GradeError, StudentError, ExerciseError, SecretError) as e:
         print(f"{PROG} {a.cmd}: {e}", file=sys.stderr)
