@@ -468,6 +468,39 @@ def test_a_class_gets_each_students_report_to_hand_back(tmp_path):
         assert (fb / "s1.txt").read_text() == one.stdout, keep
 
 
+def test_feedback_counts_the_reports_it_did_not_write_and_names_files_alone(tmp_path):
+    """Re-grading one file into a folder of earlier reports said "1 reports written" and left the
+    others, stale, to be handed out: they are left alone (the grader never deletes what it
+    cannot tell is its own) and counted in one line.  A report of a broken file names the file
+    as the student named it, not the instructor's folders, and reads "starting at line 1"
+    (it read "starting at at line 1")."""
+    ids = chapter_ids(2)
+    sub = tmp_path / "work" / "subs"
+    (sub / "s020").mkdir(parents=True)
+    (sub / "answers-s1.json").write_text(json.dumps(answer_file("s1", right_answers("s1", ids))))
+    (sub / "s020" / "answers-s020.json").write_text('{"student": "s020", "answers": {"rc-hit": "unterminated')
+    fb = tmp_path / "fb"
+    fb.mkdir()
+    for old in ("s2.txt", "s3.txt"):
+        (fb / old).write_text("an earlier run's report\n")
+    (fb / "README.md").write_text("the teacher's own note\n")
+    r = cli("grade", "--class", str(sub), "--chapter", "2", "--feedback", str(fb), "-o", os.devnull)
+    assert r.returncode == 0, r.stderr
+    assert "2 reports written into" in r.stderr
+    said = [line for line in r.stderr.splitlines() if "not written by this run" in line]
+    assert len(said) == 1 and "2 other reports in" in said[0] and "s2.txt" in said[0], r.stderr
+    assert sorted(p.name for p in fb.iterdir()) == ["README.md", "s020.txt", "s1.txt", "s2.txt", "s3.txt"]
+    report = (fb / "s020.txt").read_text()
+    assert report.startswith("answers-s020.json: could not be graded: answers-s020.json is not JSON "
+                             "(Unterminated string starting at line 1)"), report
+    assert str(tmp_path) not in report and "work/subs" not in report and "at at" not in report
+    r = cli("grade", "--class", str(sub), "--chapter", "2", "--feedback", str(tmp_path / "new"), "-o", os.devnull)
+    assert r.returncode == 0 and "not written by this run" not in r.stderr, r.stderr
+    with pytest.raises(GradeError, match=r"starting at line 1\)") as e:
+        load_answers(sub / "s020" / "answers-s020.json")
+    assert "at at" not in str(e.value)
+
+
 def test_an_lms_csv_roster_is_read_by_its_column_and_a_header_line_is_named(tmp_path):
     ids = chapter_ids(2)
     sub = tmp_path / "sub"

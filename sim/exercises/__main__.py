@@ -170,6 +170,14 @@ def main(argv=None) -> int:
                     for name, report in reports.items():
                         _out(report, str(Path(a.feedback) / name))
                     notes.append(f"{len(reports)} reports written into {a.feedback}")
+                    # never deleted (the grader cannot tell its own earlier reports from a
+                    # teacher's file), but said: handing the folder out would hand them out too
+                    stale = sorted(f.name for f in Path(a.feedback).glob("*.txt") if f.name not in reports)
+                    if stale:
+                        notes.append(f"{len(stale)} other report{'s' if len(stale) > 1 else ''} in {a.feedback} "
+                                     f"{'were' if len(stale) > 1 else 'was'} not written by this run (an earlier "
+                                     f"run's?), e.g. {stale[0]}: remove {'them' if len(stale) > 1 else 'it'} "
+                                     f"before handing the folder out, or give --feedback an empty folder")
                 for note in notes:
                     _note(note)
             else:

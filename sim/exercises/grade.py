@@ -99,32 +99,36 @@ def _no_constant(name: str):
     raise _Constant(name)
 
 
-def load_answers(path: str | Path) -> dict:
-    """The parsed answer file at ``path``; GradeError (one line) if it can't be one."""
+def load_answers(path: str | Path, name: str | None = None) -> dict:
+    """The parsed answer file at ``path``; GradeError (one line) if it can't be one, naming
+    the file as ``name`` (default: ``path``; a class's reports name the file alone, not the
+    instructor's folders)."""
+    shown = path if name is None else name
     try:
         raw = read_small(path, "the answer file")
     except TooLarge as e:
-        raise GradeError(str(e)) from None
+        raise GradeError(str(e).replace(str(path), str(shown))) from None
     except OSError as e:
-        raise GradeError(f"can't read {path}: {e.strerror}") from None
+        raise GradeError(f"can't read {shown}: {e.strerror}") from None
     try:
         text = raw.decode("utf-8-sig")           # a byte order mark (Windows editors) is fine
     except UnicodeDecodeError:
-        raise GradeError(f"{path} is not a UTF-8 text file") from None
+        raise GradeError(f"{shown} is not a UTF-8 text file") from None
     if not text.strip():
-        raise GradeError(f"{path} is empty: export the answers with the page's or the notebook's export button")
+        raise GradeError(f"{shown} is empty: export the answers with the page's or the notebook's export button")
     try:
         data = json.loads(text, parse_constant=_no_constant)
     except _Constant as e:
-        raise GradeError(f"{path} is not an answer file: it has {e}, which JSON does not allow "
+        raise GradeError(f"{shown} is not an answer file: it has {e}, which JSON does not allow "
                          f"(export the answers with the page's or the notebook's export button)") from None
     except json.JSONDecodeError as e:
-        raise GradeError(f"{path} is not JSON ({e.msg} at line {e.lineno}): export the answers "
+        # a message like "Unterminated string starting at" ends with its own "at"
+        raise GradeError(f"{shown} is not JSON ({e.msg.removesuffix(' at')} at line {e.lineno}): export the answers "
                          f"with the page's or the notebook's export button") from None
     except RecursionError:
-        raise GradeError(f"{path} is not an answer file: its JSON is nested too deeply") from None
+        raise GradeError(f"{shown} is not an answer file: its JSON is nested too deeply") from None
     except ValueError as e:                      # e.g. an integer of more than 4300 digits
-        raise GradeError(f"{path} is not an answer file: {e}") from None
+        raise GradeError(f"{shown} is not an answer file: {e}") from None
     return data
 
 
@@ -566,7 +570,9 @@ class ClassGrades:
                 name = f"not-an-id--{file}"
             else:
                 name = who if id(r) in counted else f"{who}--{file}"
-            text = r.get("feedback") or (f"{r['file']}: could not be graded: {r['error']}" if r["error"] else "")
+            # the file as the student named it: the instructor's folders are none of their business
+            said = Path(r["file"]).name
+            text = r.get("feedback") or (f"{said}: could not be graded: {r['error']}" if r["error"] else "")
             out[f"{name}.txt"] = text + "\n"
         return out
 
@@ -811,7 +817,7 @@ def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | 
     loaded = []                                 # (file, data or the GradeError that reading it gave)
     for f in files:
         try:
-            loaded.append((f, load_answers(f)))
+            loaded.append((f, load_answers(f, f.name)))     # an error names the file, not its folders
         except GradeError as e:
             loaded.append((f, e))
     if chapter is not None:                     # a wrong --chapter would give every student 0
