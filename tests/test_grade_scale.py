@@ -501,6 +501,56 @@ def test_feedback_counts_the_reports_it_did_not_write_and_names_files_alone(tmp_
     assert "at at" not in str(e.value)
 
 
+def _release_file(where, wrong=()):
+    """What a student's copy of nbgrader's release notebook exports (student "release"), where
+    nbgrader or an LMS keeps it; ``wrong``: exercises answered wrong."""
+    ids = chapter_ids(6)
+    ans = {k: wrong_answer(instance(k, "release")) if k in wrong else instance(k, "release").answer for k in ids}
+    where.mkdir(parents=True, exist_ok=True)
+    (where / "answers-release-ch6.json").write_text(json.dumps(answer_file("release", ans, chapter=6)))
+
+
+def test_nbgraders_submitted_files_are_graded_for_the_student_of_their_folder(tmp_path):
+    """Every released notebook exports "student": "release", and nbgrader keeps each student's
+    in submitted/ID/ch06/: graded as the guide advises (grade --class), every file was
+    "release ... not on the roster" and the gradebook gave every student 0.  The student is
+    the folder's (graded on the release variant); a file in no student's folder is not graded,
+    and then nobody gets a 0 they may not deserve."""
+    ids = chapter_ids(6)
+    course = tmp_path / "course"
+    _release_file(course / "submitted" / "s001" / "ch06")
+    _release_file(course / "submitted" / "s002" / "ch06", wrong=ids[:1])
+    roster = tmp_path / "roster.txt"
+    roster.write_text("s001\ns002\ns003\n")
+    for graded in (course / "submitted", course):
+        r = cli("grade", "--class", str(graded), "--chapter", "6", "--roster", str(roster), "--gradebook",
+                str(tmp_path / "gb.csv"), "--feedback", str(tmp_path / "fb"), "-o", str(tmp_path / "files.csv"))
+        assert r.returncode == 0, r.stderr
+        book = {row["student"]: row["score"] for row in csv.DictReader((tmp_path / "gb.csv").open())}
+        assert book == {"s001": "3", "s002": "2", "s003": "0"}, (graded, book)
+        files = {row["student"]: row for row in csv.DictReader((tmp_path / "files.csv").open())}
+        assert "graded for s001, named by its folder s001/ (nbgrader's submitted/ID/)" in files["s001"]["note"]
+        assert "not on the roster" not in r.stderr
+        assert (tmp_path / "fb" / "s002.txt").read_text().startswith("student s002: 2 / 3\n")
+    # an LMS's per-student folder naming a roster id
+    lms = tmp_path / "lms"
+    _release_file(lms / "Jane Doe_s003_assignsubmission_file_")
+    r = cli("grade", "--class", str(lms), "--chapter", "6", "--roster", str(roster), "-o", str(tmp_path / "f.csv"))
+    files = {row["student"]: row for row in csv.DictReader((tmp_path / "f.csv").open())}
+    assert r.returncode == 0 and files["s003"]["score"] == "3" and files["s001"]["score"] == "0", r.stderr
+    # in no student's folder: not graded, and no 0 for anyone
+    flat = tmp_path / "flat"
+    _release_file(flat)
+    r = cli("grade", "--class", str(flat), "--chapter", "6", "--roster", str(roster),
+            "--gradebook", str(tmp_path / "gb.csv"), "-o", str(tmp_path / "f.csv"))
+    assert r.returncode == 0, r.stderr
+    book = {row["student"]: row["score"] for row in csv.DictReader((tmp_path / "gb.csv").open())}
+    assert book == {"s001": "", "s002": "", "s003": ""}, book
+    files = list(csv.DictReader((tmp_path / "f.csv").open()))
+    assert files[0]["student"] == "release" and "in no student's folder" in files[0]["error"]
+    assert "1 file of nbgrader's release notebook (student 'release') in no student's folder" in r.stderr
+
+
 def test_an_lms_csv_roster_is_read_by_its_column_and_a_header_line_is_named(tmp_path):
     ids = chapter_ids(2)
     sub = tmp_path / "sub"
