@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 LIVE_STAMP := node_modules/.op1-live/.installed
 
-.PHONY: test book book-instructor bench bench-view bench-grade bench-live bench-pages kernel-soak system venv clean
+.PHONY: test book book-instructor book-secret-notice bench bench-view bench-grade bench-live bench-pages kernel-soak system venv clean
 
 test: system $(STAMP) $(NODE_STAMP) $(LIVE_STAMP) book
 	$(PY) -m pytest -q
@@ -36,10 +36,16 @@ BOOK_STAMP := $(VENV)/.book-installed
 # Book runs them one after another, leaving a core idle.  execute_parallel then runs the
 # jupyter-book build (the command after --) while it makes the live panels' snapshot on the
 # core Sphinx leaves idle, and stops that maker if the build fails or is interrupted.
-BOOK_DEPS = find sim book/booklib.py \( -name '*.py' -o -name '*.css' -o -name '*.js' \) -not -path '*/__pycache__/*' | LC_ALL=C sort | xargs cat | sha256sum | cut -c1-16
+BOOK_DEPS = find sim book/booklib.py book/op1_exercises.py \( -name '*.py' -o -name '*.css' -o -name '*.js' \) -not -path '*/__pycache__/*' | LC_ALL=C sort | xargs cat | sha256sum | cut -c1-16
+
+# The book's pages never use a course secret (they are published: variants made with it would publish
+# every student's graded variant): the chapters run without OP1_COURSE_SECRET (book/op1_exercises.py),
+# and a cache of chapters not marked as run without it is thrown away.  Said in one line when it is set.
+book-secret-notice:
+	@if [ -n "$$OP1_COURSE_SECRET" ]; then echo "make: note: OP1_COURSE_SECRET is set: the book ignores it (its pages are published and never use a course secret; give it to page, sheet, notebooks and grade)"; fi
 
 # The repository the launch buttons name (book/op1_live.py): a bad OP1_REPOSITORY_URL gets one line here.
-book: system $(STAMP) $(BOOK_STAMP) $(NODE_STAMP) $(LIVE_STAMP)
+book: book-secret-notice system $(STAMP) $(BOOK_STAMP) $(NODE_STAMP) $(LIVE_STAMP)
 	@$(PY) book/op1_live.py repository > /dev/null
 	@h=$$($(BOOK_DEPS)); if [ "$$(cat _build/.book-deps 2>/dev/null)" != "$$h" ]; then \
 	  rm -rf _build/.jupyter_cache _build/jupyter_execute _build/.doctrees; fi
@@ -49,7 +55,7 @@ book: system $(STAMP) $(BOOK_STAMP) $(NODE_STAMP) $(LIVE_STAMP)
 # The instructor edition (issue 5): the same chapters with every exercise's key shown
 # (sim.exercises reads SIM_EXERCISES_KEY=1), built into _build/instructor with its own cache, its
 # chapters executed two at a time first as for make book.
-book-instructor: system $(STAMP) $(BOOK_STAMP)
+book-instructor: book-secret-notice system $(STAMP) $(BOOK_STAMP)
 	@$(PY) book/op1_live.py repository > /dev/null
 	@h=$$($(BOOK_DEPS)); if [ "$$(cat _build/instructor/.book-deps 2>/dev/null)" != "$$h" ]; then \
 	  rm -rf _build/instructor/_build; fi

@@ -267,7 +267,8 @@ def execute_chapters(where: Path, maker: LiveMaker | None, steps: dict) -> None:
     from jupyter_cache import get_cache
     from jupyter_cache.base import CacheBundleIn
     sys.path[:0] = [str(ROOT), str(ROOT / "book")]
-    from op1_exercises import FOLDER, chapter_environment
+    from op1_exercises import FOLDER, forget_unmarked_runs, set_chapter_environment
+    forget_unmarked_runs(where.parent)      # as the build would: chapters perhaps run with a course secret
     if where.exists() and not (where.parent / FOLDER).is_dir():
         shutil.rmtree(where)        # as the build would (op1_exercises): the replays must be written anew
     cache = get_cache(str(where))
@@ -281,8 +282,8 @@ def execute_chapters(where: Path, maker: LiveMaker | None, steps: dict) -> None:
     if not todo or jobs < 2:
         return              # nothing to gain: the build executes what is left, as always
     # the environment the build gives the chapters' kernels (book/op1_exercises.py): the pools
-    # built, the replays written beside the cache, where the build expects them
-    os.environ.update(chapter_environment(where.parent))
+    # built, the replays written beside the cache, where the build expects them; no course secret
+    set_chapter_environment(where.parent)
     # two chapters already run at a time, one per core: a chapter's Monte Carlo spread over
     # forked workers (sim.runs.map_runs) would only add their start-up and hand-over (chapter
     # 10's 9,000 runs: 12.0-13.6 s of CPU in two workers, 9.4-11.1 s in the loop, load 5-6)

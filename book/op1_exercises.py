@@ -5,6 +5,14 @@ Before the chapters run it sets the environment their kernels inherit
 ``<build>/sx-replays`` beside the HTML, which is copied into the site as ``sx-replays/`` at
 the end.  The replays live as long as the executed chapters that wrote them: when one of
 the two is missing, the other is thrown away, so a build never has one without the other.
+
+The chapters never see a course secret: ``OP1_COURSE_SECRET`` is taken out of the
+environment their kernels inherit (``set_chapter_environment``), as the pages are
+published (and the pool ignores it anyway, sim/exercises/site.py ``pool``).  jupyter-cache
+keys a chapter on its text alone, so a chapter executed by a build that still passed the
+secret on would be reused as it is: a cache without the mark ``SECRET_FREE``, which builds
+that keep the secret out write beside it, is thrown away with its replays
+(``forget_unmarked_runs``).
 """
 import os
 import shutil
@@ -12,6 +20,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 FOLDER = "sx-replays"
+SECRET_FREE = ".chapters-run-without-a-course-secret"    # beside the cache: see forget_unmarked_runs
 
 
 def chapter_environment(build: Path) -> dict[str, str]:
@@ -25,6 +34,31 @@ def chapter_environment(build: Path) -> dict[str, str]:
             REPLAY_URL_ENV: f"../{FOLDER}/"}   # the chapters are book/*.html
 
 
+def set_chapter_environment(build: Path) -> None:
+    """Give this process -- and so the chapters' kernels it starts -- the chapters'
+    environment (``chapter_environment``), without the course secret."""
+    from sim.exercises.variants import SECRET_ENV
+    os.environ.pop(SECRET_ENV, None)
+    os.environ.update(chapter_environment(build))
+
+
+def forget_unmarked_runs(build: Path) -> bool:
+    """Throw away the executed chapters in ``build/.jupyter_cache`` and their replays unless
+    ``build`` has the ``SECRET_FREE`` mark (they may hold variants made with a course secret),
+    then mark it: from here on every chapter runs in ``set_chapter_environment``'s environment.
+    True when something was thrown away."""
+    cache, replays, mark = build / ".jupyter_cache", build / FOLDER, build / SECRET_FREE
+    gone = False
+    if not mark.exists():
+        for old in (cache, replays):
+            if old.exists():
+                shutil.rmtree(old)
+                gone = True
+        build.mkdir(parents=True, exist_ok=True)
+        mark.write_text("the chapters cached here were executed without OP1_COURSE_SECRET\n")
+    return gone
+
+
 def setup(app):
     def config_inited(app, config):
         import sys
@@ -32,13 +66,15 @@ def setup(app):
             sys.path.insert(0, str(ROOT))
         replays = Path(app.outdir).parent / FOLDER
         cache = Path(app.outdir).parent / ".jupyter_cache"        # myst-nb's default, as _config.yml keeps it
+        if forget_unmarked_runs(Path(app.outdir).parent):
+            shutil.rmtree(app.doctreedir, ignore_errors=True)      # what was read from those runs, too
         if not replays.is_dir() and cache.exists():
             # the chapters that wrote the replays must run again: forget them (and that they were read)
             shutil.rmtree(cache)
             shutil.rmtree(app.doctreedir, ignore_errors=True)
         if not cache.exists() and replays.exists():
             shutil.rmtree(replays)            # every chapter runs again and writes them anew
-        os.environ.update(chapter_environment(Path(app.outdir).parent))
+        set_chapter_environment(Path(app.outdir).parent)
 
     def build_finished(app, exc):
         if exc is not None or app.builder.format != "html":
@@ -46,6 +82,9 @@ def setup(app):
         src = Path(app.outdir).parent / FOLDER
         dst = Path(app.outdir) / FOLDER
         dst.mkdir(parents=True, exist_ok=True)
+        for f in dst.glob("*.html"):            # the site has this build's replays, no earlier build's
+            if not (src / f.name).exists():
+                f.unlink()
         for f in src.glob("*.html"):
             if not (dst / f.name).exists() or (dst / f.name).stat().st_mtime < f.stat().st_mtime:
                 shutil.copy2(f, dst / f.name)

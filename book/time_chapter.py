@@ -62,10 +62,10 @@ def main(argv: list[str]) -> int:
         ap.error(f"no such chapter: {args.chapter}")
     sys.path[:0] = [str(ROOT), str(ROOT / "book")]
     import execute_parallel as ep
-    from op1_exercises import chapter_environment
+    from op1_exercises import set_chapter_environment
     ep._import_nbformat()
     with tempfile.TemporaryDirectory(prefix="op1-time-") as tmp:
-        os.environ.update(chapter_environment(Path(tmp)))
+        set_chapter_environment(Path(tmp))
         t = time.perf_counter()
         _, nb, seconds = ep.execute(path, record_timing=True)
         wall = time.perf_counter() - t

@@ -1,7 +1,8 @@
 """Writing files and standard output so that a failure leaves nothing half-written.
 
 ``atomic_open(path)`` writes into a temporary file in the same directory and renames it
-over ``path`` only once everything was written: a full disk, a file-size limit or an
+over ``path`` (over the file a symbolic link points to, not the link) only once everything
+was written: a full disk, a file-size limit or an
 exception on the way leaves ``path`` as it was (absent, or the old file) and no temporary
 file behind.  ``write_stdout(text)`` turns a failing standard output (a full disk, a
 file-size limit, a reader that went away) into one ``OutputError`` naming it.
@@ -27,39 +28,62 @@ def _umask() -> int:
     return mask
 
 
+def _through_proc(path) -> bool:
+    """Does ``path`` lead through /proc (``/dev/stdout`` -> ``/proc/self/fd/1``, ``/dev/fd/3``)?
+    Such a link names an open file descriptor: what it writes to is that descriptor's file,
+    which another process holds open, so it is written in place even when it is a regular
+    file (a shell's ``> out.txt``), not replaced by a new one the descriptor never sees."""
+    p = os.path.abspath(path)
+    for _ in range(40):                     # the kernel's own limit on links followed (MAXSYMLINKS)
+        p = os.path.join(os.path.realpath(os.path.dirname(p)), os.path.basename(p))
+        if p == "/proc" or p.startswith("/proc/"):
+            return True
+        if not os.path.islink(p):
+            return False
+        p = os.path.join(os.path.dirname(p), os.readlink(p))
+    return False
+
+
 @contextlib.contextmanager
 def atomic_open(path, mode: str = "wb", encoding: str | None = None):
     """``with atomic_open(p, "w", encoding="utf-8") as f: f.write(...)``: ``p`` appears,
     complete, when the block ends without an exception; otherwise it is left as it was.
 
-    A path that exists and is not a regular file (``/dev/null``, a pipe) is written in
-    place: renaming over it would replace a device by a file."""
+    A path that exists and is not a regular file (``/dev/null``, a pipe), or leads through
+    /proc (``/dev/stdout``, an open descriptor's file), is written in place: renaming over it would replace a device by a file.  A symbolic
+    link is followed: the file it points to is replaced (the temporary file is made in that
+    file's folder), the link stays a link -- renaming over the link itself would turn it
+    into a plain file (as root, ``-o /dev/stdout`` would replace the machine's
+    ``/dev/stdout``)."""
     if mode not in ("w", "wb"):
         raise ValueError(f"atomic_open writes, mode 'w' or 'wb', not {mode!r}")
     path = Path(path)
     if not path.name:
         raise IsADirectoryError(21, "Is a directory", str(path))
     try:
-        st = os.stat(path)
+        st = os.stat(path)                  # follows links: what a write would reach
     except FileNotFoundError:
         st = None
     except OSError as e:
         raise OSError(e.errno, e.strerror, str(path)) from None
     if st is not None and stat.S_ISDIR(st.st_mode):
         raise IsADirectoryError(21, "Is a directory", str(path))
-    if st is not None and not stat.S_ISREG(st.st_mode):
+    if st is not None and (not stat.S_ISREG(st.st_mode) or _through_proc(path)):
         with open(path, mode, encoding=encoding) as f:
             yield f
         return
+    # the file the path leads to (a link's target, through every link; a missing one the
+    # link would create): it is what is replaced, never a link on the way
+    target = Path(os.path.realpath(path))
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     except OSError as e:
         raise OSError(e.errno, e.strerror, str(path)) from None
     try:
         os.chmod(tmp, stat.S_IMODE(st.st_mode) if st is not None else 0o666 & ~_umask())
         with os.fdopen(fd, mode, encoding=encoding) as f:
             yield f
-        os.replace(tmp, path)
+        os.replace(tmp, target)
     except BaseException as e:
         with contextlib.suppress(OSError):
             os.unlink(tmp)

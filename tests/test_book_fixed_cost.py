@@ -130,3 +130,31 @@ def test_glue_keeps_jsonschemas_format_packages_out_only_while_myst_nb_is_import
     # what jsonschema checks without them: nothing that needs one of the packages kept out
     assert not {"iri", "color", "json-pointer", "uri-template", "duration"} & set(out["checks"])
     assert "email" in out["checks"]               # its own checks are there
+
+
+def test_the_build_publishes_no_earlier_builds_failure_logs(tmp_path):
+    """A build's failing chapter leaves its traceback (with the builder's paths) in the site's
+    reports/ folder; a later build without a failure published it still.  The build script
+    empties reports/ before it builds, for the output folder the command line names."""
+    sys.path.insert(0, str(ROOT / "book"))
+    try:
+        from jupyter_book_build import reports_folder
+    finally:
+        sys.path.remove(str(ROOT / "book"))
+    assert reports_folder(["build", ".", "-W", "-n", "--keep-going"]) == Path("_build/html/reports")
+    assert reports_folder(["build", ".", "--path-output", "_build/instructor"]) == \
+        Path("_build/instructor/_build/html/reports")
+    assert reports_folder(["build", "--path-output=out", "src"]) == Path("out/_build/html/reports")
+    assert reports_folder(["clean", "."]) is None
+    for out in (None, tmp_path / "instructor"):
+        base = out or tmp_path / "src"
+        stale = base / "_build" / "html" / "reports" / "book" / "06-equalize-nat.err.log"
+        stale.parent.mkdir(parents=True)
+        stale.write_text("Traceback (most recent call last):\n  File \"/home/someone/op1/book/x.py\"\n")
+        page = base / "_build" / "html" / "index.html"
+        page.write_text("the site")
+        args = ["build", str(tmp_path / "src")] + (["--path-output", str(out)] if out else []) + ["--help"]
+        r = subprocess.run([sys.executable, str(ROOT / "book" / "jupyter_book_build.py"), *args], cwd=tmp_path,
+                           capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert not (base / "_build" / "html" / "reports").exists() and page.read_text() == "the site"

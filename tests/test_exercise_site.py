@@ -338,6 +338,58 @@ def test_a_course_id_gets_its_own_pool_and_the_grader_checks_it(monkeypatch):
         instance("rc-hit", "dora", secret="")
 
 
+def test_a_book_built_with_a_course_secret_publishes_no_graded_variant(monkeypatch, tmp_path):
+    """A book built while OP1_COURSE_SECRET was exported carried every student's graded variant
+    in its pool (and answers hashed from the page graded 3/3 under the secret): the pool is made
+    without the secret, and the chapters' kernels do not see it at all."""
+    from sim.exercises.grade import variant_salt
+    from sim.exercises.site import POOL_ENV, REPLAY_DIR_ENV, REPLAY_URL_ENV
+    from sim.exercises.variants import SECRET_ENV
+    secret = "the-course-secret-of-net101"
+    monkeypatch.setenv(SECRET_ENV, secret)
+    monkeypatch.setenv("OP1_COURSE_ID", "net101")
+    html = exercise_html(2, "rc-hit", pool=True, write_replays=False)
+    salts = {v["data"]["salt"] for v in json.loads(html.split('class="sx-pool">')[1].split("</script>")[0])["variants"]}
+    assert salts == {pool_instance("rc-hit", k, "net101", "").salt for k in range(POOL)}
+    graded = {variant_salt(sid, "rc-hit", secret) for sid in ("s001", "alice", "bob")}
+    assert not salts & graded and secret not in html
+    # the environment the build gives the chapters' kernels (book/op1_exercises.py) has no secret
+    for name in (POOL_ENV, REPLAY_DIR_ENV, REPLAY_URL_ENV):
+        monkeypatch.setenv(name, "")            # restored after the test, as the secret is
+    monkeypatch.syspath_prepend(str(ROOT / "book"))
+    from op1_exercises import set_chapter_environment
+    set_chapter_environment(tmp_path)
+    assert SECRET_ENV not in os.environ and os.environ[POOL_ENV] == "1"
+
+
+def test_a_cache_not_marked_secret_free_is_thrown_away_and_make_says_the_secret_is_ignored(monkeypatch, tmp_path):
+    """jupyter-cache keys a chapter on its text alone: chapters executed by a build that passed
+    the course secret on would be reused as they are.  A cache without the mark is thrown away
+    with its replays, once; and ``make book`` says in one line that it ignores the secret."""
+    monkeypatch.syspath_prepend(str(ROOT / "book"))
+    from op1_exercises import FOLDER, SECRET_FREE, forget_unmarked_runs
+    build = tmp_path / "_build"
+    for old in (build / ".jupyter_cache" / "global.db", build / FOLDER / "0123abcd.html"):
+        old.parent.mkdir(parents=True)
+        old.write_text("executed with the secret")
+    assert forget_unmarked_runs(build) is True
+    assert not (build / ".jupyter_cache").exists() and not (build / FOLDER).exists()
+    assert (build / SECRET_FREE).exists()
+    (build / ".jupyter_cache").mkdir()                  # executed since, without the secret: kept
+    assert forget_unmarked_runs(build) is False and (build / ".jupyter_cache").is_dir()
+    make = shutil.which("make")
+    _need("make", make is not None)
+    env = {k: v for k, v in os.environ.items() if k not in ("OP1_COURSE_SECRET", "MAKEFLAGS", "MAKELEVEL")}
+    quiet = subprocess.run([make, "-s", "book-secret-notice"], cwd=ROOT, env=env, capture_output=True, text=True)
+    said = subprocess.run([make, "-s", "book-secret-notice"], cwd=ROOT, env=dict(env, OP1_COURSE_SECRET="s3cret"),
+                          capture_output=True, text=True)
+    assert quiet.returncode == said.returncode == 0 and quiet.stdout == ""
+    assert said.stdout.count("\n") == 1 and "OP1_COURSE_SECRET is set: the book ignores it" in said.stdout
+    assert "s3cret" not in said.stdout
+    makefile = (ROOT / "Makefile").read_text()
+    assert "book: book-secret-notice " in makefile and "book-instructor: book-secret-notice " in makefile
+
+
 def test_the_instructor_edition_keys_every_variant_of_the_pool():
     html = exercise_html(4, "eq-next", key=True, pool=True)
     pool = json.loads(html.split('class="sx-pool">')[1].split("</script>")[0])

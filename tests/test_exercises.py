@@ -494,7 +494,7 @@ def test_nbgrader_notebooks(tmp_path, monkeypatch):
     ids = {c.metadata["nbgrader"]["grade_id"] for c in nb.cells if "nbgrader" in c.metadata}
     assert len(ids) == len([c for c in nb.cells if "nbgrader" in c.metadata])
     # the source version (with solutions) runs outside the repository, with no PYTHONPATH (the
-    # first cell finds the repository it was made from), and its hidden tests pass with the
+    # first cell imports the installed simulator), and its hidden tests pass with the
     # simulator's answers; the export keeps to the exercises' variables and may be run twice
     nbclient = pytest.importorskip("nbclient")
     monkeypatch.delenv("PYTHONPATH", raising=False)
@@ -545,7 +545,9 @@ def test_notebooks_made_with_a_secret_check_without_it(tmp_path):
 
 def test_a_notebook_without_the_simulator_says_how_to_get_it(tmp_path):
     from sim.exercises.notebook import REPO, chapter_notebook
-    setup = chapter_notebook(2)["cells"][1]["source"]
+    # a notebook to hand out names no folder of the instructor's machine, unless asked to
+    assert str(REPO) not in json.dumps(chapter_notebook(2))
+    setup = chapter_notebook(2, repo=str(REPO))["cells"][1]["source"]
     assert repr(str(REPO)) in setup
     lost = setup.replace(repr(str(REPO)), repr(str(tmp_path / "gone")))
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "OP1_REPO")}
@@ -1152,6 +1154,20 @@ def test_the_report_counts_attempts_in_words():
     text = grade("alice", data).text()
     assert "(chapter 2, 1 attempt)" in text and "(chapter 2, 2 attempts)" in text
     assert "1 attempts" not in text
+
+
+def test_the_report_repeats_settings_in_full_and_long_text_with_its_length():
+    """A student's report: a repair's settings as ``setting=value; ...`` whole (they were cut at
+    60 characters, ``{'equalize': 'false', 'multipath': 'random', 'nat': 'arti...``), a long
+    text as feedback repeats one: its first 80 characters and its length."""
+    settings = {"equalize": "false", "multipath": "random", "nat": "artificial"}
+    data = answer_file("alice", {"eqnat-repair": settings, "eqnat-remote": "y" * 100}, secret="")
+    text = grade("alice", data, chapter=6, secret="").text()
+    assert "eqnat-repair (chapter 6): answer equalize=false; multipath=random; nat=artificial\n" in text
+    assert f"eqnat-remote (chapter 6): answer {'y' * 80!r}… (100 characters)\n" in text
+    assert "..." not in text
+    data = answer_file("alice", {"eqnat-repair": {"equalize": False}}, secret="")
+    assert "answer equalize=false\n" in grade("alice", data, chapter=6, secret="").text()
 
 
 def test_sheets_and_pages_for_a_whole_roster_in_one_call(tmp_path):

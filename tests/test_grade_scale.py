@@ -468,6 +468,89 @@ def test_a_class_gets_each_students_report_to_hand_back(tmp_path):
         assert (fb / "s1.txt").read_text() == one.stdout, keep
 
 
+def test_feedback_counts_the_reports_it_did_not_write_and_names_files_alone(tmp_path):
+    """Re-grading one file into a folder of earlier reports said "1 reports written" and left the
+    others, stale, to be handed out: they are left alone (the grader never deletes what it
+    cannot tell is its own) and counted in one line.  A report of a broken file names the file
+    as the student named it, not the instructor's folders, and reads "starting at line 1"
+    (it read "starting at at line 1")."""
+    ids = chapter_ids(2)
+    sub = tmp_path / "work" / "subs"
+    (sub / "s020").mkdir(parents=True)
+    (sub / "answers-s1.json").write_text(json.dumps(answer_file("s1", right_answers("s1", ids))))
+    (sub / "s020" / "answers-s020.json").write_text('{"student": "s020", "answers": {"rc-hit": "unterminated')
+    fb = tmp_path / "fb"
+    fb.mkdir()
+    for old in ("s2.txt", "s3.txt"):
+        (fb / old).write_text("an earlier run's report\n")
+    (fb / "README.md").write_text("the teacher's own note\n")
+    r = cli("grade", "--class", str(sub), "--chapter", "2", "--feedback", str(fb), "-o", os.devnull)
+    assert r.returncode == 0, r.stderr
+    assert "2 reports written into" in r.stderr
+    said = [line for line in r.stderr.splitlines() if "not written by this run" in line]
+    assert len(said) == 1 and "2 other reports in" in said[0] and "s2.txt" in said[0], r.stderr
+    assert sorted(p.name for p in fb.iterdir()) == ["README.md", "s020.txt", "s1.txt", "s2.txt", "s3.txt"]
+    report = (fb / "s020.txt").read_text()
+    assert report.startswith("answers-s020.json: could not be graded: answers-s020.json is not JSON "
+                             "(Unterminated string starting at line 1)"), report
+    assert str(tmp_path) not in report and "work/subs" not in report and "at at" not in report
+    r = cli("grade", "--class", str(sub), "--chapter", "2", "--feedback", str(tmp_path / "new"), "-o", os.devnull)
+    assert r.returncode == 0 and "not written by this run" not in r.stderr, r.stderr
+    with pytest.raises(GradeError, match=r"starting at line 1\)") as e:
+        load_answers(sub / "s020" / "answers-s020.json")
+    assert "at at" not in str(e.value)
+
+
+def _release_file(where, wrong=()):
+    """What a student's copy of nbgrader's release notebook exports (student "release"), where
+    nbgrader or an LMS keeps it; ``wrong``: exercises answered wrong."""
+    ids = chapter_ids(6)
+    ans = {k: wrong_answer(instance(k, "release")) if k in wrong else instance(k, "release").answer for k in ids}
+    where.mkdir(parents=True, exist_ok=True)
+    (where / "answers-release-ch6.json").write_text(json.dumps(answer_file("release", ans, chapter=6)))
+
+
+def test_nbgraders_submitted_files_are_graded_for_the_student_of_their_folder(tmp_path):
+    """Every released notebook exports "student": "release", and nbgrader keeps each student's
+    in submitted/ID/ch06/: graded as the guide advises (grade --class), every file was
+    "release ... not on the roster" and the gradebook gave every student 0.  The student is
+    the folder's (graded on the release variant); a file in no student's folder is not graded,
+    and then nobody gets a 0 they may not deserve."""
+    ids = chapter_ids(6)
+    course = tmp_path / "course"
+    _release_file(course / "submitted" / "s001" / "ch06")
+    _release_file(course / "submitted" / "s002" / "ch06", wrong=ids[:1])
+    roster = tmp_path / "roster.txt"
+    roster.write_text("s001\ns002\ns003\n")
+    for graded in (course / "submitted", course):
+        r = cli("grade", "--class", str(graded), "--chapter", "6", "--roster", str(roster), "--gradebook",
+                str(tmp_path / "gb.csv"), "--feedback", str(tmp_path / "fb"), "-o", str(tmp_path / "files.csv"))
+        assert r.returncode == 0, r.stderr
+        book = {row["student"]: row["score"] for row in csv.DictReader((tmp_path / "gb.csv").open())}
+        assert book == {"s001": "3", "s002": "2", "s003": "0"}, (graded, book)
+        files = {row["student"]: row for row in csv.DictReader((tmp_path / "files.csv").open())}
+        assert "graded for s001, named by its folder s001/ (nbgrader's submitted/ID/)" in files["s001"]["note"]
+        assert "not on the roster" not in r.stderr
+        assert (tmp_path / "fb" / "s002.txt").read_text().startswith("student s002: 2 / 3\n")
+    # an LMS's per-student folder naming a roster id
+    lms = tmp_path / "lms"
+    _release_file(lms / "Jane Doe_s003_assignsubmission_file_")
+    r = cli("grade", "--class", str(lms), "--chapter", "6", "--roster", str(roster), "-o", str(tmp_path / "f.csv"))
+    files = {row["student"]: row for row in csv.DictReader((tmp_path / "f.csv").open())}
+    assert r.returncode == 0 and files["s003"]["score"] == "3" and files["s001"]["score"] == "0", r.stderr
+    # in no student's folder: not graded, and no 0 for anyone
+    flat = tmp_path / "flat"
+    _release_file(flat)
+    r = cli("grade", "--class", str(flat), "--chapter", "6", "--roster", str(roster),
+            "--gradebook", str(tmp_path / "gb.csv"), "-o", str(tmp_path / "f.csv"))
+    assert r.returncode == 0, r.stderr
+    book = {row["student"]: row["score"] for row in csv.DictReader((tmp_path / "gb.csv").open())}
+    assert book == {"s001": "", "s002": "", "s003": ""}, book
+    files = list(csv.DictReader((tmp_path / "f.csv").open()))
+    assert files[0]["student"] == "release" and "in no student's folder" in files[0]["error"]
+    assert "1 file of nbgrader's release notebook (student 'release') in no student's folder" in r.stderr
+
+
 def test_an_lms_csv_roster_is_read_by_its_column_and_a_header_line_is_named(tmp_path):
     ids = chapter_ids(2)
     sub = tmp_path / "sub"

@@ -217,6 +217,55 @@ def test_atomic_write_names_the_target_and_writes_devices_in_place(tmp_path):
     assert stat.S_ISCHR(os.stat(os.devnull).st_mode)
 
 
+def test_atomic_write_through_a_symlink_replaces_its_target_and_keeps_the_link(tmp_path):
+    """-o LINK writes the file the link points to: the link stays a link (it was replaced by a
+    plain file, and as root ``-o /dev/stdout`` replaced the machine's /dev/stdout), and the
+    temporary file is made beside the target, not in the link's folder."""
+    (tmp_path / "data").mkdir()
+    (tmp_path / "out").mkdir()
+    target = tmp_path / "data" / "grades.csv"
+    target.write_text("old\n")
+    os.chmod(target, 0o640)
+    link = tmp_path / "out" / "grades.csv"
+    link.symlink_to(target)
+    chain = tmp_path / "out" / "latest.csv"             # a link to a link
+    chain.symlink_to(link)
+    atomic_write(chain, "new\n")
+    assert chain.is_symlink() and link.is_symlink() and os.readlink(link) == str(target)
+    assert target.read_text() == "new\n" and stat.S_IMODE(target.stat().st_mode) == 0o640
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["grades.csv", "latest.csv"]
+    assert sorted(p.name for p in (tmp_path / "data").iterdir()) == ["grades.csv"]
+    dangling = tmp_path / "out" / "new.csv"             # a link to a file not made yet: made
+    dangling.symlink_to(tmp_path / "data" / "new.csv")
+    atomic_write(dangling, "x")
+    assert dangling.is_symlink() and (tmp_path / "data" / "new.csv").read_text() == "x"
+
+
+def test_atomic_write_through_a_link_to_an_open_descriptor_writes_in_place(tmp_path):
+    """/dev/stdout is a link to /proc/self/fd/1, which leads to a pipe or a terminal: a link
+    like it, made in a temporary folder, is written through and stays a link."""
+    r, w = os.pipe()
+    try:
+        link = tmp_path / "stdout"
+        link.symlink_to(f"/proc/self/fd/{w}")
+        atomic_write(link, "through the pipe\n")
+        assert link.is_symlink() and os.readlink(link) == f"/proc/self/fd/{w}"
+        assert os.read(r, 100) == b"through the pipe\n"
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["stdout"]
+    finally:
+        os.close(r)
+        os.close(w)
+    # standard output redirected to a file (``> out.txt``): written through the descriptor,
+    # in place -- the link stays, and the file the descriptor holds gets the text
+    with open(tmp_path / "out.txt", "w") as held:
+        link = tmp_path / "to-fd"
+        link.symlink_to(f"/proc/self/fd/{held.fileno()}")
+        atomic_write(link, "into the held file\n")
+        assert link.is_symlink()
+    assert (tmp_path / "out.txt").read_text() == "into the held file\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.txt", "stdout", "to-fd"]
+
+
 def test_write_stdout_turns_an_error_into_one_output_error():
     class Full(io.StringIO):
         def write(self, s):

@@ -83,6 +83,7 @@ def test_nbgrader_generate_assignment_and_autograde(tmp_path, monkeypatch):
     assert "BEGIN HIDDEN TESTS" in source and ".verdict(" in source
     assert "BEGIN HIDDEN TESTS" not in released and ".verdict(" not in released   # the hidden tests are gone
     assert "BEGIN SOLUTION" not in released and "raise NotImplementedError()" in released
+    assert str(ROOT) not in released and str(ROOT) not in source    # no folder of the instructor's machine
     ids = chapter_ids(CHAPTER)
     key = {ex_id: instance(ex_id, "release", secret="") for ex_id in ids}
     for ex_id, inst in key.items():                                 # no solution line left in the release

@@ -107,6 +107,10 @@ def parser() -> argparse.ArgumentParser:
                    help="the nbgrader course folder to write source/chNN/ into (default: exercises-nbgrader)")
     n.add_argument("--chapter", type=_chapter, help=chapter)
     n.add_argument("--student", default="release", help="the variant the release notebook shows (default: release)")
+    n.add_argument("--repo", metavar="DIR",
+                   help="a folder the notebook's first cell also looks for the simulator in, when it is not "
+                        "installed (default: none -- only $OP1_REPO and the folders above the notebook; the "
+                        "notebook names no folder of this machine)")
     _secret_option(n)
     return ap
 
@@ -166,6 +170,14 @@ def main(argv=None) -> int:
                     for name, report in reports.items():
                         _out(report, str(Path(a.feedback) / name))
                     notes.append(f"{len(reports)} reports written into {a.feedback}")
+                    # never deleted (the grader cannot tell its own earlier reports from a
+                    # teacher's file), but said: handing the folder out would hand them out too
+                    stale = sorted(f.name for f in Path(a.feedback).glob("*.txt") if f.name not in reports)
+                    if stale:
+                        notes.append(f"{len(stale)} other report{'s' if len(stale) > 1 else ''} in {a.feedback} "
+                                     f"{'were' if len(stale) > 1 else 'was'} not written by this run (an earlier "
+                                     f"run's?), e.g. {stale[0]}: remove {'them' if len(stale) > 1 else 'it'} "
+                                     f"before handing the folder out, or give --feedback an empty folder")
                 for note in notes:
                     _note(note)
             else:
@@ -195,7 +207,8 @@ def main(argv=None) -> int:
                 _practice_note(a.student, secret)
         elif a.cmd == "notebooks":
             from .notebook import write_notebooks
-            write_stdout("".join(path + "\n" for path in write_notebooks(a.out, a.chapter, a.student, secret)))
+            write_stdout("".join(path + "\n" for path in write_notebooks(a.out, a.chapter, a.student, secret,
+                                                                       a.repo and os.path.abspath(a.repo))))
             _practice_note(a.student, secret)
     except (GradeError, StudentError, ExerciseError, SecretError) as e:
         print(f"{PROG} {a.cmd}: {e}", file=sys.stderr)

@@ -34,11 +34,12 @@ from pathlib import Path
 
 from .._io import atomic_write
 from .bank import BANK, ExerciseError, chapter_ids, chapters, check_chapter, forget_runs, instance
-from .model import REVEAL_TITLE, SCALARS, context_title, echo, salt_for, short
+from .model import ECHO, REVEAL_TITLE, SCALARS, context_title, echo, salt_for
 from .variants import (BOOK_STUDENT, COURSE_ENV, STUDENT_RE, StudentError, TooLarge, check_student, course_for,
                        member, read_small, read_text_file, secret_for)
 
 FORMAT = "1+1<1 answers"
+RELEASE = "release"         # the variant an nbgrader release notebook carries (notebooks --student's default)
 VERSIONS = (1,)             # the versions of the answer file format this grader reads
 
 
@@ -73,13 +74,14 @@ class Report:
                     else "refused" if it.get("refused") else "wrong")
             n = it.get("attempts")
             tries = "" if n is None else f", {n} attempt{'' if n == 1 else 's'}"
-            out.append(f"  [{mark}] {it['id']} (chapter {it['chapter']}{tries}): answer {short(it['answer'])}")
+            said = it["said"] if "said" in it else echo(it["answer"])
+            out.append(f"  [{mark}] {it['id']} (chapter {it['chapter']}{tries}): answer {said}")
             out.extend("      " + plain(line) for line in it["feedback"].splitlines() if line.strip())
         return "\n".join(out)
 
     def json(self) -> dict:
         return {"student": self.student, "score": self.score, "max": self.max, "attempts": self.attempts,
-                "notes": self.notes, "items": self.items}
+                "notes": self.notes, "items": [{k: v for k, v in it.items() if k != "said"} for it in self.items]}
 
 
 def _cell(v):
@@ -98,32 +100,36 @@ def _no_constant(name: str):
     raise _Constant(name)
 
 
-def load_answers(path: str | Path) -> dict:
-    """The parsed answer file at ``path``; GradeError (one line) if it can't be one."""
+def load_answers(path: str | Path, name: str | None = None) -> dict:
+    """The parsed answer file at ``path``; GradeError (one line) if it can't be one, naming
+    the file as ``name`` (default: ``path``; a class's reports name the file alone, not the
+    instructor's folders)."""
+    shown = path if name is None else name
     try:
         raw = read_small(path, "the answer file")
     except TooLarge as e:
-        raise GradeError(str(e)) from None
+        raise GradeError(str(e).replace(str(path), str(shown))) from None
     except OSError as e:
-        raise GradeError(f"can't read {path}: {e.strerror}") from None
+        raise GradeError(f"can't read {shown}: {e.strerror}") from None
     try:
         text = raw.decode("utf-8-sig")           # a byte order mark (Windows editors) is fine
     except UnicodeDecodeError:
-        raise GradeError(f"{path} is not a UTF-8 text file") from None
+        raise GradeError(f"{shown} is not a UTF-8 text file") from None
     if not text.strip():
-        raise GradeError(f"{path} is empty: export the answers with the page's or the notebook's export button")
+        raise GradeError(f"{shown} is empty: export the answers with the page's or the notebook's export button")
     try:
         data = json.loads(text, parse_constant=_no_constant)
     except _Constant as e:
-        raise GradeError(f"{path} is not an answer file: it has {e}, which JSON does not allow "
+        raise GradeError(f"{shown} is not an answer file: it has {e}, which JSON does not allow "
                          f"(export the answers with the page's or the notebook's export button)") from None
     except json.JSONDecodeError as e:
-        raise GradeError(f"{path} is not JSON ({e.msg} at line {e.lineno}): export the answers "
+        # a message like "Unterminated string starting at" ends with its own "at"
+        raise GradeError(f"{shown} is not JSON ({e.msg.removesuffix(' at')} at line {e.lineno}): export the answers "
                          f"with the page's or the notebook's export button") from None
     except RecursionError:
-        raise GradeError(f"{path} is not an answer file: its JSON is nested too deeply") from None
+        raise GradeError(f"{shown} is not an answer file: its JSON is nested too deeply") from None
     except ValueError as e:                      # e.g. an integer of more than 4300 digits
-        raise GradeError(f"{path} is not an answer file: {e}") from None
+        raise GradeError(f"{shown} is not an answer file: {e}") from None
     return data
 
 
@@ -238,6 +244,7 @@ def grade(student: str, data: dict, chapter: int | None = None, secret: str | No
             ok, feedback = False, (f"right, but after {attempts} checks: this course counts an answer "
                                    f"right within {max_attempts} check{'' if max_attempts == 1 else 's'}")
         rep.items.append({"id": ex_id, "chapter": inst.chapter, "points": int(ok), "answer": _shown(ans),
+                          "said": _said(ans),
                           "feedback": feedback, "attempts": attempts,
                           # not an answer of the asked form (a count "1e1"): no points, not "wrong"
                           "refused": not ok and bool(inst.resolve(ans)[1])})
@@ -252,6 +259,18 @@ def _shown(answer):
     flat = isinstance(answer, SCALARS) or (isinstance(answer, dict) and len(answer) <= 10
                                             and all(isinstance(v, SCALARS) for v in answer.values()))
     return answer if flat and len(json.dumps(answer, default=str)) <= 200 else echo(answer)
+
+
+def _said(answer) -> str:
+    """The answer as a student's report repeats it: settings as ``setting=value; ...`` in
+    full (a handful of short words), anything else as feedback repeats an answer (``echo``:
+    a text whole up to 80 characters, else its first 80 and its length)."""
+    if isinstance(answer, dict) and answer and all(isinstance(v, SCALARS) for v in answer.values()):
+        text = "; ".join(f"{k}={json.dumps(v) if isinstance(v, bool) or v is None else v}"
+                         for k, v in answer.items())
+        if len(text) <= 4 * ECHO:               # settings are short; a dict of essays is not settings
+            return text
+    return echo(answer)
 
 
 def grade_file(student: str, path, chapter: int | None = None, secret: str | None = None,
@@ -372,16 +391,19 @@ def _set_task(task: dict, worker: bool = False) -> None:
 
 
 def _grade_row(item):
-    """Grade one loaded file (``item``: (student, data or the GradeError reading it gave)) ->
+    """Grade one loaded file (``item``: (the student whose variants grade it, data or the GradeError
+    reading it gave[, the student the report names, when another])) ->
     ("ok", score, max, attempts, notes, [(id, points)]) or ("error", message).  The runs
     are forgotten afterwards; the pool variants built are kept for the next students who
     have them."""
-    student, data = item
+    student, data, *named = item
+    shown = named[0] if named else student
     try:
         if isinstance(data, GradeError):
             raise data
         rep = grade(student, data, _TASK["chapter"], _TASK["secret"], others=_TASK["known"],
                     max_attempts=_TASK.get("max_attempts"))
+        rep.student = shown                     # a release notebook's answers: the student who sent them
         return ("ok", rep.score, rep.max, rep.attempts, rep.notes, [(it["id"], it["points"]) for it in rep.items],
                 rep.text() if _TASK.get("feedback") else "")
     except GradeError as e:
@@ -552,7 +574,9 @@ class ClassGrades:
                 name = f"not-an-id--{file}"
             else:
                 name = who if id(r) in counted else f"{who}--{file}"
-            text = r.get("feedback") or (f"{r['file']}: could not be graded: {r['error']}" if r["error"] else "")
+            # the file as the student named it: the instructor's folders are none of their business
+            said = Path(r["file"]).name
+            text = r.get("feedback") or (f"{said}: could not be graded: {r['error']}" if r["error"] else "")
             out[f"{name}.txt"] = text + "\n"
         return out
 
@@ -669,9 +693,12 @@ def _whose(loaded, known: set[str], folder: Path) -> list[dict]:
     student inside is refused for the sender, and the student it names is not touched.  A
     file whose name names nobody (or several) is the student's it names inside, with a note
     where its name names others; else its name's.  A file in a folder of its own whose name
-    names nobody is named by its folder's name."""
+    names nobody is named by its folder's name.  A file of nbgrader's release notebook (it
+    claims student ``release``) is graded on that variant for the student its name or its
+    folder names (``_release_row``)."""
     rows = []
     lookup = _by_lower(known)                   # built once for the class
+    people = _by_lower(set(known) - {RELEASE})
     for f, data in loaded:
         student = data.get("student") if isinstance(data, dict) else None
         named = _named(f.stem, lookup)
@@ -679,7 +706,9 @@ def _whose(loaded, known: set[str], folder: Path) -> list[dict]:
             named = _named(f.parent.name, lookup)
         row = {"file": f.relative_to(folder).as_posix(), "note": [], "named": named,
                "submitted_at": submitted_at(data, f)}
-        if len(named) == 1:
+        if isinstance(student, str) and student.lower() == RELEASE:
+            _release_row(row, f, folder, named, people)
+        elif len(named) == 1:
             row["student"] = next(iter(named))
         elif isinstance(student, str):
             row["student"] = student.lower() if STUDENT_RE.match(student) else student
@@ -690,6 +719,47 @@ def _whose(loaded, known: set[str], folder: Path) -> list[dict]:
             row["student"] = f.stem
         rows.append(row)
     return rows
+
+
+def _is_release(name: str) -> bool:
+    """Is ``name`` (an id a file name names) the release notebook's own, ``release`` or the
+    ``release-chN`` of its export's name ``answers-release-chN.json``?"""
+    return name == RELEASE or re.fullmatch(re.escape(RELEASE) + r"-ch\d+", name) is not None
+
+
+def _release_row(row: dict, f: Path, folder: Path, named: set[str], people: dict) -> None:
+    """Whose a file of nbgrader's release notebook is: it claims student ``release`` (nbgrader
+    hands everyone the same notebook, so its export says so for every student), and nbgrader
+    keeps each student's copy in ``submitted/ID/ASSIGNMENT/``.  The student is the one the file
+    name names, else the folder after ``submitted`` or ``autograded`` (nbgrader's layout), else
+    the one student of the class a folder on its path names (an LMS's per-student folder);
+    the file is graded on the ``release`` variant, for that student.  Otherwise it is not
+    graded (``refused``, ``unplaced``): 0 for a student who sent it would be wrong."""
+    who, why = None, ""
+    by_name = {n for n in named if not _is_release(n)}
+    folders = list(f.relative_to(folder).parts[:-1])
+    chain = [folder.name] + folders
+    if len(by_name) == 1:
+        who, why = next(iter(by_name)), "its file name"
+    else:
+        for k, part in enumerate(chain[:-1]):
+            if part.lower() in ("submitted", "autograded") and STUDENT_RE.match(chain[k + 1]) \
+                    and not _is_release(chain[k + 1].lower()):
+                who, why = chain[k + 1].lower(), f"its folder {chain[k + 1]}/ (nbgrader's {part}/ID/)"
+                break
+        else:
+            found = {sid for part in folders for sid in _names(part, people)}
+            if len(found) == 1:
+                who = next(iter(found)).lower()
+                why = f"its folder {next(p for p in folders if _names(p, people))}/"
+    if who is not None:
+        row.update(student=who, variant_of=RELEASE)
+        row["note"].append(f"nbgrader's release notebook (variant {RELEASE}), graded for {who}, named by {why}")
+    else:
+        row.update(student=RELEASE, unplaced=True,
+                   refused=f"an answer file of nbgrader's release notebook (it claims student {RELEASE!r}) "
+                           f"in no student's folder: whose it is is not known (nbgrader keeps each "
+                           f"student's in submitted/ID/ASSIGNMENT/; or grade it with --student ID)")
 
 
 def _fill_scores(rows: list[dict], results) -> list[str]:
@@ -748,7 +818,17 @@ def _roster_rows(rows: list[dict], expected: list[str], named_in_files: set[str]
             row["note"].append(f"{who} is not on the roster")
     # files graded for an id the roster doesn't have (built once: the roster may be thousands)
     strays = [r for r in rows if r["file"] and r["student"] not in on_roster]
+    unplaced = [r["file"] for r in rows if r.get("unplaced")]
     for sid in expected:
+        if sid not in per_student and unplaced:
+            # a release notebook's file in no student's folder may be theirs: 0 could be wrong
+            rows.append({"student": sid, "file": "", "score": "", "submitted_at": "", "max": "",
+                         "error": "", "attempts": "",
+                         "note": [f"no file of theirs found, but {len(unplaced)} file{'s' if len(unplaced) > 1 else ''} "
+                                  f"of nbgrader's release notebook could not be placed ({', '.join(unplaced[:3])}"
+                                  f"{', ...' if len(unplaced) > 3 else ''}): no score, so that an import leaves "
+                                  f"their grade alone"]})
+            continue
         if sid not in per_student:
             misnamed = [r["file"] for r in rows if sid in r.get("named", ())]
             theirs = [x for x in skipped if _names(Path(x).stem, {sid}) or _names(Path(x).parent.name, {sid})]
@@ -797,7 +877,7 @@ def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | 
     loaded = []                                 # (file, data or the GradeError that reading it gave)
     for f in files:
         try:
-            loaded.append((f, load_answers(f)))
+            loaded.append((f, load_answers(f, f.name)))     # an error names the file, not its folders
         except GradeError as e:
             loaded.append((f, e))
     if chapter is not None:                     # a wrong --chapter would give every student 0
@@ -813,7 +893,9 @@ def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | 
     rows = _whose(loaded, known, folder)
     bar = _progress(len(loaded), progress)
     try:
-        results = _graded([(row["student"], data) for row, (f, data) in zip(rows, loaded)],
+        results = _graded([(row.get("variant_of", row["student"]),
+                            GradeError(row["refused"]) if "refused" in row else data, row["student"])
+                           for row, (f, data) in zip(rows, loaded)],
                           jobs,
                           {"chapter": chapter, "secret": secret, "known": known, "feedback": feedback,
                            "max_attempts": max_attempts}, bar)
@@ -822,6 +904,12 @@ def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | 
             bar.close()
     ids = _fill_scores(rows, results)
     notes += _refusals(rows)
+    unplaced = [r["file"] for r in rows if r.get("unplaced")]
+    if unplaced:
+        notes.append(f"{len(unplaced)} file{'s' if len(unplaced) > 1 else ''} of nbgrader's release notebook "
+                     f"(student {RELEASE!r}) in no student's folder, e.g. {unplaced[0]}: not graded, and "
+                     f"no score for the roster's students who sent nothing -- grade nbgrader's submitted/ "
+                     f"folder, where each is in submitted/ID/ASSIGNMENT/")
     if expected and expected[0] in HEADER_WORDS and expected[0] not in named_in_files \
             and not any(expected[0] in r["named"] for r in rows):
         notes.append(f"the roster's first id {spelled[expected[0]]!r} looks like its column's name, not a "

@@ -15,7 +15,9 @@ page's checker in Python (``model.open_sealed``), so they work in a student's
 kernel even when the notebook was made with a course secret.  The notebook
 still imports ``sim`` (the checker and the widgets): its first code cell finds
 an installed ``sim``, else the repository in ``OP1_REPO``, above the notebook,
-or where it was generated, and says what to do when there is none.
+or in the folder given as ``repo`` when it was generated (none by default: a
+released notebook names no folder of the instructor's machine), and says what to
+do when there is none.
 """
 from __future__ import annotations
 
@@ -34,7 +36,7 @@ from .model import SCALARS, context_title, open_sealed, resolve, short
 CHAPTERS = {2: "The route table and the route cache", 3: "Connection-level multipath", 4: "Equalize",
             5: "NAT", 6: "Equalize meets NAT", 7: "ICMP", 8: "What real kernels did",
             9: "Modern Linux: hash multipath", 10: "Making two links work"}
-REPO = Path(__file__).resolve().parent.parent.parent      # the repository this notebook was generated from
+REPO = Path(__file__).resolve().parent.parent.parent      # the repository these notebooks are generated from
 
 
 def _var(ex_id: str) -> str:
@@ -145,8 +147,8 @@ import os, sys
 from pathlib import Path
 try:
     import sim                        # installed: {install}
-except ModuleNotFoundError:           # else the repository: $OP1_REPO, above this notebook, or where it was made
-    _repo = next((Path(d) for d in [os.environ.get("OP1_REPO"), *[Path.cwd(), *Path.cwd().parents], {repo!r}]
+except ModuleNotFoundError:           # else the repository: $OP1_REPO{where}
+    _repo = next((Path(d) for d in [os.environ.get("OP1_REPO"), *[Path.cwd(), *Path.cwd().parents]{repo}]
                   if d and (Path(d) / "sim" / "__init__.py").exists()), None)
     if _repo is None:
         raise ModuleNotFoundError("this notebook needs the simulator of '1 + 1 < 1' (the package `sim`): "
@@ -172,7 +174,11 @@ def sealed_sheet(chapter: int, student: str = "release", secret: str | None = No
         for inst in (instance(k, student, secret) for k in chapter_ids(chapter))]}
 
 
-def chapter_notebook(chapter: int, student: str = "release", secret: str | None = None) -> dict:
+def chapter_notebook(chapter: int, student: str = "release", secret: str | None = None,
+                     repo: str | None = None) -> dict:
+    """The chapter's notebook for ``student``; ``repo``: a folder its first cell also looks for
+    the simulator in (None: only ``$OP1_REPO`` and the folders above the notebook -- a
+    notebook handed to students carries no path of the machine it was made on)."""
     check_chapter(chapter)
     ids = chapter_ids(chapter)
     insts = [instance(k, student, secret) for k in ids]
@@ -185,7 +191,10 @@ def chapter_notebook(chapter: int, student: str = "release", secret: str | None 
               "The first code cell needs the simulator (the package `sim` of *1 + 1 < 1*): it is found when "
               "installed (`" + live_install_line() + "`), or in the folder named by the environment "
               "variable `OP1_REPO`.", f"ch{chapter}-intro"),
-        _cell("code", SETUP.format(repo=str(REPO), blob=blob, install=live_install_line()), f"ch{chapter}-setup"),
+        _cell("code", SETUP.format(repo=f", {str(repo)!r}" if repo else "",
+                                   where=", above this notebook, or where it was made" if repo
+                                   else " or above this notebook",
+                                   blob=blob, install=live_install_line()), f"ch{chapter}-setup"),
     ]
     for inst in insts:
         ex_id, var = inst.ex_id, _var(inst.ex_id)
@@ -224,13 +233,14 @@ def chapter_notebook(chapter: int, student: str = "release", secret: str | None 
             "nbformat": 4, "nbformat_minor": 5}
 
 
-def write_notebooks(out, chapter: int | None = None, student: str = "release", secret: str | None = None) -> list[str]:
+def write_notebooks(out, chapter: int | None = None, student: str = "release", secret: str | None = None,
+                    repo: str | None = None) -> list[str]:
     check_chapter(chapter)
     paths = []
     for ch in ([chapter] if chapter is not None else chapters()):
         d = Path(out) / "source" / f"ch{ch:02d}"
         d.mkdir(parents=True, exist_ok=True)
-        nb = chapter_notebook(ch, student, secret)
+        nb = chapter_notebook(ch, student, secret, repo)
         for k, c in enumerate(nb["cells"]):
             c["id"] = f"c{k:03d}"
         p = d / f"ch{ch:02d}-exercises.ipynb"

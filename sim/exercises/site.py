@@ -6,6 +6,10 @@ before the chapters run): ``OP1_EXERCISE_POOL=1`` makes ``chapter_html`` and ``e
 carry the pool; ``OP1_EXERCISE_REPLAY_DIR`` is the folder the replays are written to and
 ``OP1_EXERCISE_REPLAY_URL`` where the pages find them.  Without them (Jupyter, Binder, a
 hand-out page) an exercise shows one variant, as before.
+
+The pool never uses a course secret, whatever the environment holds: the pool is
+published with the book, and variants made with the secret would publish every
+student's graded variant -- their questions, and the hashes that check their answers.
 """
 from __future__ import annotations
 
@@ -15,7 +19,7 @@ from pathlib import Path
 
 from .bank import pool_instance, run
 from .model import Instance
-from .variants import POOL, course_for, env_secret
+from .variants import POOL, course_for
 
 POOL_ENV = "OP1_EXERCISE_POOL"
 REPLAY_DIR_ENV = "OP1_EXERCISE_REPLAY_DIR"
@@ -29,9 +33,10 @@ def pool_on() -> bool:
 
 
 def pool(ex_id: str) -> list[Instance]:
-    """The exercise's ``POOL`` variants for this build's course (``$OP1_COURSE_ID``) and secret."""
-    course, secret = course_for(None), env_secret()
-    return [pool_instance(ex_id, k, course, secret) for k in range(POOL)]
+    """The exercise's ``POOL`` variants for this build's course (``$OP1_COURSE_ID``), made
+    without a course secret even when ``$OP1_COURSE_SECRET`` is set: the pool is published."""
+    course = course_for(None)
+    return [pool_instance(ex_id, k, course, "") for k in range(POOL)]
 
 
 def replay_html(inst: Instance) -> str:
