@@ -461,6 +461,24 @@ def test_a_run_stopped_half_way_removes_its_namespaces(sig):
     assert _owned_by(p.pid) == []
 
 
+def test_table_stopped_by_sigterm_removes_the_labs_of_its_threads():
+    """``table`` runs its labs in worker threads, where Python runs no signal handler: the
+    main thread turns SIGTERM into a stop of every lab (README: the lab is removed on SIGTERM)."""
+    p = _cli("table")
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and p.poll() is None and len(_owned_by(p.pid)) < 9:
+        time.sleep(0.02)
+    if p.poll() is not None or len(_owned_by(p.pid)) < 9:
+        p.kill()
+        pytest.fail(f"table built no lab to stop: {p.communicate()[1][-500:]}")
+    p.send_signal(signal.SIGTERM)
+    out, err = p.communicate(timeout=60)
+    assert p.returncode == 143, err
+    assert err.strip().splitlines() == [
+        "python -m sim.kernel: error: stopped by SIGTERM; the lab's namespaces were removed"], err
+    assert _owned_by(p.pid) == [] and _capture_dirs_of(p.pid) == []
+
+
 def _capture_dirs_of(pid):
     import glob
     import tempfile
@@ -524,7 +542,7 @@ def test_the_sweep_removes_only_capture_folders_whose_run_is_gone(tmp_path):
 def test_a_pytest_run_stopped_by_sigterm_removes_its_labs():
     """tests/conftest.py turns SIGTERM into Ctrl-C: a pytest run stopped half-way (a CI timeout,
     ``kill``) runs its teardowns, and the labs it runs in threads (``kernel_runs``: 17 at once)
-    finish and remove their namespaces and capture folders before it exits.  (With the default
+    are closed by ``run_many`` and remove their namespaces and capture folders before it exits.  (With the default
     action they all stayed until the next sweep.)"""
     p = subprocess.Popen([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
                           "tests/test_kernel.py::test_three_uplinks_masquerade_resets_and_answers_5_pings"],
