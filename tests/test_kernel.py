@@ -479,6 +479,26 @@ def test_table_stopped_by_sigterm_removes_the_labs_of_its_threads():
     assert _owned_by(p.pid) == [] and _capture_dirs_of(p.pid) == []
 
 
+def test_a_tcpdump_that_dies_mid_run_fails_the_run_instead_of_reading_as_drops(tmp_path):
+    """Packets a dead tcpdump missed would read as drops (the README's marker frame is there to
+    prevent exactly that): a capture whose tcpdump ended before its marker is an error."""
+    from sim.kernel.capture import Capture
+    from sim.kernel.lab import Lab, LabError
+    with Lab(uplinks=1, keep_signals=True) as lab:
+        cap = Capture(lab, str(tmp_path))
+        cap.start()
+        victim = next(l for l in lab.links if l.name == "uplink1")
+        node, dev = victim.capture
+        cap.procs["uplink1"].kill()
+        cap.procs["uplink1"].wait(timeout=10)
+        with pytest.raises(LabError) as e:
+            cap.stop()
+    msg = str(e.value)
+    assert msg == (f"tcpdump -i {dev} in namespace {lab.ns(node)} ended during the run (killed by "
+                   "SIGKILL): the capture of uplink1 is incomplete, so no result is reported"), msg
+    assert all(p.poll() is not None for p in cap.procs.values())     # the others were stopped
+
+
 def _capture_dirs_of(pid):
     import glob
     import tempfile
