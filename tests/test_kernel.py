@@ -499,6 +499,17 @@ def test_a_tcpdump_that_dies_mid_run_fails_the_run_instead_of_reading_as_drops(t
     assert all(p.poll() is not None for p in cap.procs.values())     # the others were stopped
 
 
+def test_the_uplink_sequence_row_says_when_it_is_cut():
+    from sim.kernel.compare import _flows_view
+    flow = {"uplinks": ["if1", "if2"] * 10, "uplinks_used": ["if1", "if2"], "one_uplink": False,
+            "foreign_source": [],
+            "remote_saw": []}
+    v = _flows_view({"flows": [flow] * 5, "drops": [], "resets": []}, hashed=False)
+    assert v["sequence"] == ["if1 if2 " * 5 + "if1 if2 ... (20 in all)"] * 4 + ["... (5 flows)"]
+    short = dict(flow, uplinks=["if1", "if2"])
+    assert _flows_view({"flows": [short], "drops": [], "resets": []}, False)["sequence"] == ["if1 if2"]
+
+
 def _capture_dirs_of(pid):
     import glob
     import tempfile
