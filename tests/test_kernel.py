@@ -370,13 +370,30 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path):
                  ["run", "hash-l4-nat", "--pcap", ""], ["run", "hash-l4-nat", "--pcap", str(tmp_path)],
                  ["run", "hash-l4-nat", "--pcap", str(tmp_path / "no" / "x.pcapng")],
                  ["run", "hash-l4-nat", "--summary-only", "--format", "json", "--pcap", str(pcap)],
-                 ["run", "ping-perpacket-snat", "--size", "5"], ["compare", "perpacket-snat", "--connections", "2"]):
+                 ["run", "ping-perpacket-snat", "--size", "5"], ["compare", "perpacket-snat", "--connections", "2"],
+                 ["run", "mptcp", "--connections", "3"], ["compare", "mptcp-split-access", "--connections", "2"]):
         p = _cli(*args)
         out, err = p.communicate(timeout=30)
         assert p.returncode == 2, (args, err)
         assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
         assert out == ""
     assert list(tmp_path.iterdir()) == []              # a refused run leaves no file
+
+
+def test_connections_is_refused_for_the_mptcp_scenarios_with_what_applies():
+    """Three MPTCP downloads were reported as one connection's subflows, and compare found
+    differences the simulator's single download could not match."""
+    from sim.kernel.lab import LabError
+    from sim.kernel.scenarios import make_options
+    for scenario in ("mptcp", "mptcp-split-access"):
+        p = _cli("run", scenario, "--connections", "3")
+        out, err = p.communicate(timeout=30)
+        assert p.returncode == 2 and out == ""
+        assert err.strip().splitlines() == [
+            f"python -m sim.kernel: error: --connections does not apply to {scenario} (one MPTCP "
+            "download, whose subflows the client opens itself): --size sets its bytes"], err
+        with pytest.raises(LabError, match=rf"^connections must be 1 for {scenario} .*, got 3$"):
+            make_options(scenario, connections=3)
 
 
 def test_every_option_of_the_python_api_is_checked_with_its_name():

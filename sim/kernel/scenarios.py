@@ -368,6 +368,9 @@ def make_options(scenario: str, **overrides) -> Options:
         raise LabError(f"down_at works with the download experiment, not {scenario}'s")
     if SCENARIOS[scenario].experiment.startswith("mptcp") and o.uplinks != 2:
         raise LabError(f"the {scenario} scenario uses exactly 2 uplinks (two subflows)")
+    if SCENARIOS[scenario].experiment.startswith("mptcp") and o.connections != 1:
+        raise LabError(f"connections must be 1 for {scenario} (one MPTCP download, whose subflows "
+                       f"the client opens itself), got {o.connections!r}")
     return o
 
 
