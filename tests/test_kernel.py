@@ -527,6 +527,57 @@ def test_the_uplink_sequence_row_says_when_it_is_cut():
     assert _flows_view({"flows": [short], "drops": [], "resets": []}, False)["sequence"] == ["if1 if2"]
 
 
+_FORK_PROBE = {"fd": None}
+
+
+def _in_forked_child():
+    if _FORK_PROBE["fd"] is not None:
+        os.write(_FORK_PROBE["fd"], b"x")
+
+
+os.register_at_fork(after_in_child=_in_forked_child)
+
+
+def test_the_labs_helpers_run_no_python_between_fork_and_exec():
+    """A preexec_fn made the child run Python (the at-fork hooks, threading's _after_fork)
+    before exec: a Ctrl-C to the process group then printed "Exception ignored in ...
+    _after_fork" with a traceback.  The helpers now start without one (setpriv sets
+    PR_SET_PDEATHSIG), so no Python runs in the child: this hook never fires."""
+    from sim.kernel.lab import Lab
+    lab = Lab(uplinks=1)                # not built: the commands fail, the forks are what counts
+    r, w = os.pipe()
+    _FORK_PROBE["fd"] = w
+    try:
+        procs = [lab.popen("router", "true", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
+                 lab.ip_later("router")]
+        procs[1].stdin.close()
+        for p in procs:
+            p.wait(timeout=10)
+    finally:
+        _FORK_PROBE["fd"] = None
+        os.close(w)
+    ran = os.read(r, 100)
+    os.close(r)
+    assert ran == b"", f"Python ran in {len(ran)} forked helper(s) before exec"
+
+
+def test_a_helper_dies_with_the_thread_that_started_it():
+    """What the preexec_fn did, setpriv --pdeathsig does: a helper outlives no run.  (setpriv
+    sets it after its exec, so the thread lives on a moment, as a run's does.)"""
+    import threading
+    from sim.kernel.lab import DIE_WITH_PARENT
+    box = {}
+
+    def start():
+        box["p"] = subprocess.Popen([*DIE_WITH_PARENT, "sleep", "60"])
+        time.sleep(0.5)
+    t = threading.Thread(target=start)
+    t.start()
+    t.join()
+    p = box["p"]
+    assert p.wait(timeout=10) == -signal.SIGKILL
+
+
 def _capture_dirs_of(pid):
     import glob
     import tempfile

@@ -57,16 +57,15 @@ class LabError(RuntimeError):
 
 # -- processes that die with us -------------------------------------------------------------
 
-_PR_SET_PDEATHSIG = 1
 _libc = None
-
-
-def _die_with_parent() -> None:
-    """preexec_fn: the child gets SIGKILL when the run dies, even by SIGKILL."""
-    global _libc
-    if _libc is None:
-        _libc = ctypes.CDLL(None, use_errno=True)
-    _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+# The lab's helper processes get SIGKILL when the run dies, even by SIGKILL: setpriv sets
+# PR_SET_PDEATHSIG, then execs the command (the signal outlives execve).  Not a preexec_fn:
+# that runs Python in the child between fork and exec, where a Ctrl-C sent to the whole
+# process group printed a traceback ("Exception ignored in ... _after_fork"), and where a
+# lock held by another of the run's threads at the fork could hang the child.  (setpriv sets
+# it after its exec: a run killed in that first millisecond leaves the helper running in its
+# namespace, where the next sweep kills it.)
+DIE_WITH_PARENT = ["setpriv", "--pdeathsig", "KILL"]
 
 
 def _run(cmd: list[str], input: str | None = None, check: bool = True) -> str:
@@ -197,7 +196,7 @@ def check_environment() -> None:
     if os.geteuid() != 0:
         raise LabError("the kernel lab creates network namespaces and needs root: "
                        "run it with sudo (e.g. sudo .venv/bin/python -m sim.kernel run ...)")
-    for tool, pkg in (("ip", "iproute2"), ("nft", "nftables")):
+    for tool, pkg in (("ip", "iproute2"), ("nft", "nftables"), ("setpriv", "util-linux")):
         if shutil.which(tool) is None:
             raise LabError(f"the kernel lab needs '{tool}': apt-get install {pkg}")
     probe = f"{PREFIX}{os.getpid()}-0-probe-{threading.get_ident()}"
@@ -361,8 +360,7 @@ class Lab:
     def popen(self, node: str, *cmd: str, **kw) -> subprocess.Popen:
         """A helper process inside ``node``; it dies with this run, and close() kills it."""
         _check_not_stopped()
-        p = subprocess.Popen(["ip", "netns", "exec", self.ns(node), *cmd],
-                             preexec_fn=_die_with_parent, **kw)
+        p = subprocess.Popen([*DIE_WITH_PARENT, "ip", "netns", "exec", self.ns(node), *cmd], **kw)
         self.procs.append(p)
         return p
 
@@ -509,9 +507,9 @@ class Lab:
     def ip_later(self, node: str) -> subprocess.Popen:
         """``ip -batch -`` in ``node``, started now, so that a command written to its stdin
         later runs at once (no process start-up in the way of the timing)."""
-        p = subprocess.Popen(["ip", "-n", self.ns(node), "-batch", "-"], stdin=subprocess.PIPE,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                             preexec_fn=_die_with_parent)
+        p = subprocess.Popen([*DIE_WITH_PARENT, "ip", "-n", self.ns(node), "-batch", "-"],
+                             stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, text=True)
         self.procs.append(p)
         return p
 
