@@ -54,8 +54,8 @@ _PYTEST_PID = os.getpid()
 
 def _sigterm(signum, frame):
     """The first SIGTERM (a CI timeout, ``kill``) becomes a KeyboardInterrupt: pytest stops, runs
-    every teardown and ``finally`` (the kernel labs remove their network namespaces; a lab run in
-    a thread finishes first, since the interpreter waits for its threads), and exits 2.  The
+    every teardown and ``finally`` (the kernel labs remove their network namespaces; the labs run in
+    threads by ``run_many`` are closed by it, and their threads waited for), and exits 2.  The
     default action would end the process at once and leave the namespaces behind.  A second
     SIGTERM, or one in a process forked from this one (a worker pool), does the default."""
     signal.signal(signal.SIGTERM, signal.SIG_DFL)

@@ -370,13 +370,30 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path):
                  ["run", "hash-l4-nat", "--pcap", ""], ["run", "hash-l4-nat", "--pcap", str(tmp_path)],
                  ["run", "hash-l4-nat", "--pcap", str(tmp_path / "no" / "x.pcapng")],
                  ["run", "hash-l4-nat", "--summary-only", "--format", "json", "--pcap", str(pcap)],
-                 ["run", "ping-perpacket-snat", "--size", "5"], ["compare", "perpacket-snat", "--connections", "2"]):
+                 ["run", "ping-perpacket-snat", "--size", "5"], ["compare", "perpacket-snat", "--connections", "2"],
+                 ["run", "mptcp", "--connections", "3"], ["compare", "mptcp-split-access", "--connections", "2"]):
         p = _cli(*args)
         out, err = p.communicate(timeout=30)
         assert p.returncode == 2, (args, err)
         assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
         assert out == ""
     assert list(tmp_path.iterdir()) == []              # a refused run leaves no file
+
+
+def test_connections_is_refused_for_the_mptcp_scenarios_with_what_applies():
+    """Three MPTCP downloads were reported as one connection's subflows, and compare found
+    differences the simulator's single download could not match."""
+    from sim.kernel.lab import LabError
+    from sim.kernel.scenarios import make_options
+    for scenario in ("mptcp", "mptcp-split-access"):
+        p = _cli("run", scenario, "--connections", "3")
+        out, err = p.communicate(timeout=30)
+        assert p.returncode == 2 and out == ""
+        assert err.strip().splitlines() == [
+            f"python -m sim.kernel: error: --connections does not apply to {scenario} (one MPTCP "
+            "download, whose subflows the client opens itself): --size sets its bytes"], err
+        with pytest.raises(LabError, match=rf"^connections must be 1 for {scenario} .*, got 3$"):
+            make_options(scenario, connections=3)
 
 
 def test_every_option_of_the_python_api_is_checked_with_its_name():
@@ -461,6 +478,106 @@ def test_a_run_stopped_half_way_removes_its_namespaces(sig):
     assert _owned_by(p.pid) == []
 
 
+def test_table_stopped_by_sigterm_removes_the_labs_of_its_threads():
+    """``table`` runs its labs in worker threads, where Python runs no signal handler: the
+    main thread turns SIGTERM into a stop of every lab (README: the lab is removed on SIGTERM)."""
+    p = _cli("table")
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and p.poll() is None and len(_owned_by(p.pid)) < 9:
+        time.sleep(0.02)
+    if p.poll() is not None or len(_owned_by(p.pid)) < 9:
+        p.kill()
+        pytest.fail(f"table built no lab to stop: {p.communicate()[1][-500:]}")
+    p.send_signal(signal.SIGTERM)
+    out, err = p.communicate(timeout=60)
+    assert p.returncode == 143, err
+    assert err.strip().splitlines() == [
+        "python -m sim.kernel: error: stopped by SIGTERM; the lab's namespaces were removed"], err
+    assert _owned_by(p.pid) == [] and _capture_dirs_of(p.pid) == []
+
+
+def test_a_tcpdump_that_dies_mid_run_fails_the_run_instead_of_reading_as_drops(tmp_path):
+    """Packets a dead tcpdump missed would read as drops (the README's marker frame is there to
+    prevent exactly that): a capture whose tcpdump ended before its marker is an error."""
+    from sim.kernel.capture import Capture
+    from sim.kernel.lab import Lab, LabError
+    with Lab(uplinks=1, keep_signals=True) as lab:
+        cap = Capture(lab, str(tmp_path))
+        cap.start()
+        victim = next(l for l in lab.links if l.name == "uplink1")
+        node, dev = victim.capture
+        cap.procs["uplink1"].kill()
+        cap.procs["uplink1"].wait(timeout=10)
+        with pytest.raises(LabError) as e:
+            cap.stop()
+    msg = str(e.value)
+    assert msg == (f"tcpdump -i {dev} in namespace {lab.ns(node)} ended during the run (killed by "
+                   "SIGKILL): the capture of uplink1 is incomplete, so no result is reported"), msg
+    assert all(p.poll() is not None for p in cap.procs.values())     # the others were stopped
+
+
+def test_the_uplink_sequence_row_says_when_it_is_cut():
+    from sim.kernel.compare import _flows_view
+    flow = {"uplinks": ["if1", "if2"] * 10, "uplinks_used": ["if1", "if2"], "one_uplink": False,
+            "foreign_source": [],
+            "remote_saw": []}
+    v = _flows_view({"flows": [flow] * 5, "drops": [], "resets": []}, hashed=False)
+    assert v["sequence"] == ["if1 if2 " * 5 + "if1 if2 ... (20 in all)"] * 4 + ["... (5 flows)"]
+    short = dict(flow, uplinks=["if1", "if2"])
+    assert _flows_view({"flows": [short], "drops": [], "resets": []}, False)["sequence"] == ["if1 if2"]
+
+
+_FORK_PROBE = {"fd": None}
+
+
+def _in_forked_child():
+    if _FORK_PROBE["fd"] is not None:
+        os.write(_FORK_PROBE["fd"], b"x")
+
+
+os.register_at_fork(after_in_child=_in_forked_child)
+
+
+def test_the_labs_helpers_run_no_python_between_fork_and_exec():
+    """A preexec_fn made the child run Python (the at-fork hooks, threading's _after_fork)
+    before exec: a Ctrl-C to the process group then printed "Exception ignored in ...
+    _after_fork" with a traceback.  The helpers now start without one (setpriv sets
+    PR_SET_PDEATHSIG), so no Python runs in the child: this hook never fires."""
+    from sim.kernel.lab import Lab
+    lab = Lab(uplinks=1)                # not built: the commands fail, the forks are what counts
+    r, w = os.pipe()
+    _FORK_PROBE["fd"] = w
+    try:
+        procs = [lab.popen("router", "true", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
+                 lab.ip_later("router")]
+        procs[1].stdin.close()
+        for p in procs:
+            p.wait(timeout=10)
+    finally:
+        _FORK_PROBE["fd"] = None
+        os.close(w)
+    ran = os.read(r, 100)
+    os.close(r)
+    assert ran == b"", f"Python ran in {len(ran)} forked helper(s) before exec"
+
+
+def test_a_helper_dies_with_the_thread_that_started_it():
+    """What the preexec_fn did, setpriv --pdeathsig does: a helper outlives no run.  (setpriv
+    sets it after its exec, so the thread lives on a moment, as a run's does.)"""
+    import threading
+    from sim.kernel.lab import DIE_WITH_PARENT
+    box = {}
+
+    def start():
+        box["p"] = subprocess.Popen([*DIE_WITH_PARENT, "sleep", "60"])
+        time.sleep(0.5)
+    t = threading.Thread(target=start)
+    t.start()
+    t.join()
+    p = box["p"]
+    assert p.wait(timeout=10) == -signal.SIGKILL
+
+
 def _capture_dirs_of(pid):
     import glob
     import tempfile
@@ -524,7 +641,7 @@ def test_the_sweep_removes_only_capture_folders_whose_run_is_gone(tmp_path):
 def test_a_pytest_run_stopped_by_sigterm_removes_its_labs():
     """tests/conftest.py turns SIGTERM into Ctrl-C: a pytest run stopped half-way (a CI timeout,
     ``kill``) runs its teardowns, and the labs it runs in threads (``kernel_runs``: 17 at once)
-    finish and remove their namespaces and capture folders before it exits.  (With the default
+    are closed by ``run_many`` and remove their namespaces and capture folders before it exits.  (With the default
     action they all stayed until the next sweep.)"""
     p = subprocess.Popen([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
                           "tests/test_kernel.py::test_three_uplinks_masquerade_resets_and_answers_5_pings"],

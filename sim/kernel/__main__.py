@@ -105,7 +105,11 @@ def _refused(args) -> str | None:
         if getattr(args, opt) is not None and experiment in ("echo", "ping"):
             what = "an echo" if experiment == "echo" else "a ping"
             return (f"--{opt} does not apply to {args.scenario} ({what}), which would run the same "
-                    f"without it: it sets the downloads of the download and mptcp scenarios")
+                    f"without it: it sets the downloads of the download scenarios"
+                    + (" and the bytes of the mptcp ones" if opt == "size" else ""))
+    if args.connections is not None and experiment.startswith("mptcp"):
+        return (f"--connections does not apply to {args.scenario} (one MPTCP download, whose "
+                f"subflows the client opens itself): --size sets its bytes")
     if args.down_at == 0:
         return ("--down-at 0: give the seconds after the first download starts at which the line fails, "
                 "above 0 (without --down-at no line fails)")

@@ -126,8 +126,10 @@ class Capture:
         needle = MARK_MAGIC + token.encode()
         socks = {}
         try:
+            for name in self.procs:
+                self._check_running(name)
             for l in self.lab.links:
-                if l.name in self.procs and self.procs[l.name].poll() is None:
+                if l.name in self.procs:
                     node, dev = l.capture
                     sk = self.lab.socket(node, socket.AF_PACKET, socket.SOCK_RAW)
                     socks[l.name] = sk
@@ -150,8 +152,10 @@ class Capture:
                             waiting.discard(name)       # over, nothing more can come
                     next_mark = time.monotonic() + 0.2
                 for name in sorted(waiting):
-                    if self.procs[name].poll() is not None or self._holds(name, needle, seen):
+                    if self._holds(name, needle, seen):
                         waiting.discard(name)
+                    else:
+                        self._check_running(name)
                 if waiting and time.monotonic() > deadline:
                     raise LabError(f"the capture of {', '.join(sorted(waiting))} did not catch "
                                    f"up in {DRAIN_DEADLINE:.0f} s (tcpdump starved of CPU?)")
@@ -159,6 +163,17 @@ class Capture:
         finally:
             for sk in socks.values():
                 sk.close()
+
+    def _check_running(self, name: str) -> None:
+        """A tcpdump that ended before its marker frame came missed packets: the run's
+        report would take them for drops.  (A device that goes down does not end it.)"""
+        rc = self.procs[name].poll()
+        if rc is None:
+            return
+        node, dev = next(l.capture for l in self.lab.links if l.name == name)
+        how = f"killed by {signal.Signals(-rc).name}" if rc < 0 else f"exit status {rc}"
+        raise LabError(f"tcpdump -i {dev} in namespace {self.lab.ns(node)} ended during the run "
+                       f"({how}): the capture of {name} is incomplete, so no result is reported")
 
     def _holds(self, name: str, needle: bytes, seen: dict) -> bool:
         """Has the capture file of ``name`` got ``needle``?  (Reads only what is new.)"""

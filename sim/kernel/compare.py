@@ -302,8 +302,17 @@ def _flows_view(ob: dict, hashed: bool) -> dict:
         "remote saw per flow": sorted(len(f["remote_saw"]) for f in flows),
         "drops": sorted(ob["drops"]),
         "resets": sorted(ob["resets"]),
-        "sequence": [" ".join(f["uplinks"][:12]) for f in flows][:4],
+        "sequence": [_first(f["uplinks"], SEQUENCE_SHOWN) for f in flows[:FLOWS_SHOWN]]
+                    + ([f"... ({len(flows)} flows)"] if len(flows) > FLOWS_SHOWN else []),
     }
+
+
+SEQUENCE_SHOWN, FLOWS_SHOWN = 12, 4     # the row "(uplink of each passed packet)" shows these
+
+
+def _first(words: list[str], n: int) -> str:
+    """The first ``n`` words, and if there are more, "..." and how many in all."""
+    return " ".join(words[:n]) + (f" ... ({len(words)} in all)" if len(words) > n else "")
 
 
 def compare(scenario: str, uplinks: int = 2, kernel: KernelResult | None = None,

@@ -57,16 +57,15 @@ class LabError(RuntimeError):
 
 # -- processes that die with us -------------------------------------------------------------
 
-_PR_SET_PDEATHSIG = 1
 _libc = None
-
-
-def _die_with_parent() -> None:
-    """preexec_fn: the child gets SIGKILL when the run dies, even by SIGKILL."""
-    global _libc
-    if _libc is None:
-        _libc = ctypes.CDLL(None, use_errno=True)
-    _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+# The lab's helper processes get SIGKILL when the run dies, even by SIGKILL: setpriv sets
+# PR_SET_PDEATHSIG, then execs the command (the signal outlives execve).  Not a preexec_fn:
+# that runs Python in the child between fork and exec, where a Ctrl-C sent to the whole
+# process group printed a traceback ("Exception ignored in ... _after_fork"), and where a
+# lock held by another of the run's threads at the fork could hang the child.  (setpriv sets
+# it after its exec: a run killed in that first millisecond leaves the helper running in its
+# namespace, where the next sweep kills it.)
+DIE_WITH_PARENT = ["setpriv", "--pdeathsig", "KILL"]
 
 
 def _run(cmd: list[str], input: str | None = None, check: bool = True) -> str:
@@ -197,7 +196,7 @@ def check_environment() -> None:
     if os.geteuid() != 0:
         raise LabError("the kernel lab creates network namespaces and needs root: "
                        "run it with sudo (e.g. sudo .venv/bin/python -m sim.kernel run ...)")
-    for tool, pkg in (("ip", "iproute2"), ("nft", "nftables")):
+    for tool, pkg in (("ip", "iproute2"), ("nft", "nftables"), ("setpriv", "util-linux")):
         if shutil.which(tool) is None:
             raise LabError(f"the kernel lab needs '{tool}': apt-get install {pkg}")
     probe = f"{PREFIX}{os.getpid()}-0-probe-{threading.get_ident()}"
@@ -217,6 +216,52 @@ class Interrupted(BaseException):
 
 def _raise_interrupted(signum, frame):
     raise Interrupted(signal.Signals(signum).name)
+
+
+class signals_interrupt:
+    """``with signals_interrupt():`` SIGTERM and SIGHUP raise ``Interrupted`` in the main
+    thread, where Python runs signal handlers; the handlers found are put back after.  Only
+    handlers left at the default are replaced (a caller's own, e.g. pytest's, stays), and
+    nothing is done outside the main thread."""
+
+    def __enter__(self):
+        self._old = {}
+        if threading.current_thread() is threading.main_thread():
+            for s in (signal.SIGTERM, signal.SIGHUP):
+                if signal.getsignal(s) is signal.SIG_DFL:
+                    self._old[s] = signal.signal(s, _raise_interrupted)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for s, h in self._old.items():
+            signal.signal(s, h)
+
+
+# labs open in worker threads, so that an interrupted main thread can stop them (run_many)
+_open_labs: dict[int, tuple["Lab", int]] = {}     # id(lab) -> (lab, thread ident)
+_stopped_threads: set[int] = set()
+_labs_lock = threading.Lock()
+
+
+def stop_labs(threads: set[int]) -> None:
+    """Close the labs that the threads ``threads`` (idents) have open, and make every later
+    use of a lab in those threads raise ``Interrupted``: their runs end at once, and their
+    ``finally`` blocks find nothing left to remove.  ``release_threads`` undoes the mark."""
+    with _labs_lock:
+        _stopped_threads.update(threads)
+        labs = [lab for lab, t in _open_labs.values() if t in threads]
+    for lab in labs:
+        lab.close()
+
+
+def release_threads(threads: set[int]) -> None:
+    with _labs_lock:
+        _stopped_threads.difference_update(threads)
+
+
+def _check_not_stopped() -> None:
+    if threading.get_ident() in _stopped_threads:
+        raise Interrupted("the run was stopped")
 
 
 _lab_ids = itertools.count(1)
@@ -254,6 +299,9 @@ class Lab:
     # context manager: build, and always remove
     def __enter__(self) -> "Lab":
         check_environment()
+        with _labs_lock:
+            _check_not_stopped()
+            _open_labs[id(self)] = (self, threading.get_ident())
         sweep()
         self._old = {}
         if not self.keep_signals and threading.current_thread() is threading.main_thread():
@@ -270,10 +318,12 @@ class Lab:
         self.close()
 
     def close(self) -> None:
-        for p in self.procs:
+        with _labs_lock:
+            _open_labs.pop(id(self), None)
+        for p in list(self.procs):
             if p.poll() is None:
                 p.kill()
-        for p in self.procs:
+        for p in list(self.procs):
             try:
                 p.wait(timeout=2)
             except subprocess.TimeoutExpired:
@@ -290,12 +340,14 @@ class Lab:
 
     # -- commands inside the lab
     def ip(self, node: str, *args: str, check: bool = True) -> str:
+        _check_not_stopped()
         return _run(["ip", "-n", self.ns(node), *args], check=check)
 
     def ip_batch(self, node: str, lines: list[str]) -> None:
         _run(["ip", "-n", self.ns(node), "-batch", "-"], input="\n".join(lines) + "\n")
 
     def exec(self, node: str, *cmd: str, input: str | None = None, check: bool = True) -> str:
+        _check_not_stopped()
         return _run(["ip", "netns", "exec", self.ns(node), *cmd], input=input, check=check)
 
     def nft(self, node: str, ruleset: str) -> None:
@@ -307,8 +359,8 @@ class Lab:
 
     def popen(self, node: str, *cmd: str, **kw) -> subprocess.Popen:
         """A helper process inside ``node``; it dies with this run, and close() kills it."""
-        p = subprocess.Popen(["ip", "netns", "exec", self.ns(node), *cmd],
-                             preexec_fn=_die_with_parent, **kw)
+        _check_not_stopped()
+        p = subprocess.Popen([*DIE_WITH_PARENT, "ip", "netns", "exec", self.ns(node), *cmd], **kw)
         self.procs.append(p)
         return p
 
@@ -455,9 +507,9 @@ class Lab:
     def ip_later(self, node: str) -> subprocess.Popen:
         """``ip -batch -`` in ``node``, started now, so that a command written to its stdin
         later runs at once (no process start-up in the way of the timing)."""
-        p = subprocess.Popen(["ip", "-n", self.ns(node), "-batch", "-"], stdin=subprocess.PIPE,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                             preexec_fn=_die_with_parent)
+        p = subprocess.Popen([*DIE_WITH_PARENT, "ip", "-n", self.ns(node), "-batch", "-"],
+                             stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, text=True)
         self.procs.append(p)
         return p
 

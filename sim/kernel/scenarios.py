@@ -61,7 +61,7 @@ from dataclasses import asdict, dataclass, field
 from ..packet import fmt_endpoint
 from .capture import Capture, Pkt, fmt
 from .lab import (LOCAL1, LOCAL1_ALT, REMOTE1, Lab, LabError, capture_dir, gw_of, net24,
-                  uplink_addr)
+                  release_threads, signals_interrupt, stop_labs, uplink_addr)
 from .observe import observe
 
 ECHO_PORT, WEB_PORT, CLIENT_PORT = 7, 80, 5000
@@ -368,6 +368,9 @@ def make_options(scenario: str, **overrides) -> Options:
         raise LabError(f"down_at works with the download experiment, not {scenario}'s")
     if SCENARIOS[scenario].experiment.startswith("mptcp") and o.uplinks != 2:
         raise LabError(f"the {scenario} scenario uses exactly 2 uplinks (two subflows)")
+    if SCENARIOS[scenario].experiment.startswith("mptcp") and o.connections != 1:
+        raise LabError(f"connections must be 1 for {scenario} (one MPTCP download, whose subflows "
+                       f"the client opens itself), got {o.connections!r}")
     return o
 
 
@@ -592,7 +595,12 @@ def _mptcp_summary(c: dict, srv: dict, pkts: list[Pkt], ob: dict) -> dict:
 
 
 def run_many(jobs: list[tuple[str, dict]], parallel: int = 4) -> list:
-    """Run several kernel scenarios at once, each in its own lab (the experiments mostly wait)."""
+    """Run several kernel scenarios at once, each in its own lab (the experiments mostly wait).
+
+    The labs run in worker threads, where Python runs no signal handler: so SIGTERM and SIGHUP
+    raise ``Interrupted`` here, in the main thread (``signals_interrupt``), as in a single run.
+    When the main thread is interrupted (those, or Ctrl-C), it closes the workers' labs,
+    waits for the workers, and re-raises: nothing is left behind."""
     out = [None] * len(jobs)
     errors = []
     sem = threading.Semaphore(parallel)
@@ -604,10 +612,20 @@ def run_many(jobs: list[tuple[str, dict]], parallel: int = 4) -> list:
             except BaseException as e:          # reported in the caller's thread
                 errors.append(e)
     threads = [threading.Thread(target=one, args=(i, n, kw)) for i, (n, kw) in enumerate(jobs)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    with signals_interrupt():
+        try:
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+        except BaseException:
+            mine = {t.ident for t in threads if t.ident is not None}
+            stop_labs(mine)
+            for t in threads:
+                if t.ident is not None:
+                    t.join()
+            release_threads(mine)
+            raise
     if errors:
         raise errors[0]
     return out
