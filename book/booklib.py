@@ -428,15 +428,7 @@ def cache_size_series(r):
     return ts, ns
 
 
-def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    """95 % Wilson interval for a proportion k/n."""
-    if n == 0:
-        return 0.0, 1.0
-    p = k / n
-    d = 1 + z * z / n
-    c = (p + z * z / (2 * n)) / d
-    h = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
-    return max(0.0, c - h), min(1.0, c + h)
+from sim.stats import wilson  # noqa: E402,F401  (the chapters' bl.wilson)
 
 
 # -- the network as a diagram ----------------------------------------------------------------

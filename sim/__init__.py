@@ -1,6 +1,6 @@
 """1 + 1 < 1: a small simulator of Linux multipath routing, the 2.4 route cache,
 equalize, NAT and TCP -- the network of the article "About dual-connection
-load balancing".
+server load balancer".
 
     >>> import sim
     >>> r = sim.run("equalize-nat", seed=1)

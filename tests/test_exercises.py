@@ -1277,3 +1277,24 @@ def test_a_refusal_says_where_the_students_own_variant_is():
         grade("s105", data, secret="course-2026")
     with pytest.raises(GradeError, match=r"on the book with the id s105 entered, or a page made for s105"):
         grade("s105", data, secret="")
+
+
+def test_the_chance_estimate_says_how_far_it_may_land_from_the_reasoned_value():
+    """Chapter 10's handshake-chance: the book's own variant counts 556 of 1,000 seeds for a
+    chance of 1/2.  Its explanation gives the estimate's 95 % interval and says how rare a
+    block of seeds landing that far is, instead of setting 56 % beside 50 % unexplained."""
+    import re
+    from sim.exercises.bank import BANK
+    from sim.exercises.variants import rng_for
+    ex = BANK["two-links-chance"].build("book", rng_for("book", "two-links-chance", ""))
+    m = re.search(r"counted (\d+) of (\d+) seeds .*\((\d+)%, 95% interval (\d+)-(\d+)%\); the reasoning gives "
+                  r"1/(\d) = (\d+)%", ex.explanation)
+    assert m, ex.explanation
+    same, runs, pct, lo, hi, n, reasoned = map(int, m.groups())
+    assert lo <= pct <= hi and hi - lo <= 7
+    if lo <= 100 / n <= hi:
+        assert ex.explanation.endswith("the two agree.")
+    else:
+        far = re.search(r"lands ([\d.]+) points away, as about one variant in ([\d,]+) does by chance", ex.explanation)
+        assert far and abs(float(far.group(1)) - abs(100 * same / runs - 100 / n)) < 0.06
+        assert int(far.group(2).replace(",", "")) > 20

@@ -58,7 +58,7 @@ def eqnat_remote(student, rng):
                         f"remote {'ignores it (the article)' if verdict == 'ignore' else 'resets it (RFC 9293)'}.")))
 
 
-@exercise("eqnat-survive", 6, "numeric", "How many handshakes survive?", python=True)
+@exercise("eqnat-survive", 6, "numeric", "How many handshakes does an ACK complete?", python=True)
 def eqnat_survive(student, rng):
     n = rng.choice([2, 3, 4])
     s0 = rng.randrange(1, 5000)
@@ -80,7 +80,9 @@ def eqnat_survive(student, rng):
               f"retransmitted SYN+ACK gets another chance. So expect 20/{n} from the first ACK alone and "
               f"somewhat more with the second chances, give or take the scatter of 20 tosses (several "
               f"either way). But the question asks for these 20 seeds exactly -- run them."),
-        explanation=(f"{ok} of 20 (the 1/{n} chance for the first ACK predicts {20 / n:.1f})."))
+        explanation=(f"{ok} of 20. The first ACK alone, at a chance of 1/{n}, would complete {20 / n:.1f} of "
+                     f"20; the ACKs that answer the server's retransmitted SYN+ACKs complete more, as the "
+                     f"chapter's table of handshake_ok rates shows."))
 
 
 @exercise("eqnat-repair", 6, "repair", "Repair the article's router")

@@ -1,9 +1,12 @@
 """The exercises of chapter 10, making two links work (book/10-two-links.md)."""
 from __future__ import annotations
 
+import math
+
 import sim
 from sim.trace import Ev
 from sim.runs import map_runs, run
+from sim.stats import wilson
 
 from . import (addressed, addresses_text, _call, _config_instance, dev_addr, _download_ok,
                 exercise, ExerciseError, _handshake, ifs, _lan_port, next_uplink, numeric, predict,
@@ -64,6 +67,10 @@ def two_links_chance(student, rng):
     # not through the run cache (a thousand runs would push the others out), over the cores
     same = sum(map_runs(_same_uplink, [(params, s) for s in seeds]))
     pct = (200 * same + runs) // (2 * runs)          # a whole percentage, half up
+    lo, hi = wilson(same, runs)
+    z_half = 1.96 * (0.25 / runs) ** 0.5               # the widest 95 % half-width, at a chance of 1/2
+    # how often an estimate lands at least this far from 1/n (normal approximation, both sides)
+    rare = math.erfc(abs(same / runs - 1 / n) / math.sqrt((1 / n) * (1 - 1 / n) / runs) / math.sqrt(2))
     # the reasoned value is right too (a variant's thousand seeds may land several points from
     # it); 2 points either way, no more: 1/4 and 1/5 are 5 apart
     return numeric(
@@ -76,8 +83,12 @@ def two_links_chance(student, rng):
                 f"within 2 points of the reasoned percentage, or of the simulator's estimate over the {runs} "
                 f"seeds {s0}..{s0 + runs - 1}, are accepted."),
         hint="The ACK must leave by the SYN's uplink: each packet's uplink is an independent uniform choice.",
-        explanation=(f"The simulator counted {same} of {runs} seeds {s0}..{s0 + runs - 1} ({pct}%); the "
-                     f"reasoning gives 1/{n} = {100 / n:.0f}%."))
+        explanation=(f"The simulator counted {same} of {runs} seeds {s0}..{s0 + runs - 1} ({pct}%, 95% interval "
+                     f"{100 * lo:.0f}-{100 * hi:.0f}%); the reasoning gives 1/{n} = {100 / n:.0f}%. An estimate "
+                     f"from {runs} runs lands within about {100 * z_half:.0f} points of the true chance 19 times "
+                     f"in 20: " + (f"this one lands {abs(same / runs - 1 / n) * 100:.1f} points away, as about one "
+                                  f"variant in {round(1 / rare):,} does by chance." if not lo <= 1 / n <= hi
+                                  else "the two agree.")))
 
 
 @exercise("numgen-next", 10, "predict", "numgen: the next uplink")
