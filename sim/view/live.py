@@ -207,6 +207,8 @@ class LivePlayer:
         from .._needs import IPYWIDGETS, Unavailable, missing_message, widgets_or_none
         if widgets_or_none() is None:        # one line saying what to install, not a traceback
             return Unavailable(missing_message("LivePlayer", "ipywidgets", IPYWIDGETS))
+        if not _dot.have_dot():              # every step draws the router's tables with dot
+            return Unavailable(f"LivePlayer: {_dot.INSTALL_HINT}")
         return super().__new__(cls)
 
     def __init__(self, scenario: str, max_steps: int = 200, start_at: float | None = None, **params):
