@@ -16,6 +16,7 @@ import html
 import io
 import math
 import re
+import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -262,7 +263,16 @@ def show_dot(source: str, alt: str, caption: str = "", phone: str | None = None)
     """Show a graphviz drawing (DOT ``source``) as an SVG ``<img>``; one laid out left to right
     (``rankdir=LR``) is drawn a second time top to bottom for a phone, shown on a narrow screen
     when the first would be wider than a phone's column (the network, on its side); ``phone``:
-    DOT of the phone's drawing, for one that is no graph to turn (a table)."""
+    DOT of the phone's drawing, for one that is no graph to turn (a table).  Without graphviz's
+    ``dot``, the line saying how to install it, and the cell goes on."""
+    from sim.view._dot import GraphvizMissing
+    try:
+        _show_dot(source, alt, caption, phone)
+    except GraphvizMissing as e:
+        md(f"The figure is not drawn: {e}")
+
+
+def _show_dot(source: str, alt: str, caption: str, phone: str | None) -> None:
     wide = dot(source)
     if phone is not None:
         _img(wide, alt, caption, dot(phone))
@@ -329,9 +339,17 @@ def _scroll_img(svg: bytes, alt: str) -> str:
 
 
 def dot(source: str) -> bytes:
-    """Render DOT source to SVG with graphviz's ``dot``."""
-    import graphviz
-    return graphviz.Source(source).pipe(format="svg")
+    """Render DOT source to SVG with graphviz's ``dot`` (the SVG python-graphviz's
+    ``Source.pipe`` gives).  Without ``dot`` on PATH: ``GraphvizMissing`` with the players'
+    install hint (``sim.view._dot``), which a notebook shows as that one line."""
+    from sim.view._dot import INSTALL_HINT, GraphvizMissing, dot_path
+    try:
+        return subprocess.run([dot_path(), "-Kdot", "-Tsvg"], input=source.encode(), capture_output=True,
+                              check=True, timeout=120).stdout
+    except FileNotFoundError:
+        raise GraphvizMissing(INSTALL_HINT) from None
+    except subprocess.CalledProcessError as e:
+        raise RuntimeError(f"dot failed: {e.stderr.decode(errors='replace').strip()}") from None
 
 
 # -- reading a trace -------------------------------------------------------------------------

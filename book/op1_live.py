@@ -84,14 +84,19 @@ def live_extra(root: Path = ROOT) -> tuple[str, str]:
 
 
 def hub_setup_lines(repo: dict, root: Path = ROOT) -> list[str]:
-    """Shell lines for a hub's user image: install the simulator with its extra ``live`` from
-    the repository, and make JupyterLab open the chapters as notebooks (binder/overrides.json,
-    what binder/postBuild installs)."""
+    """Shell lines for a hub's user image: the system's packages (Binder's apt.txt: graphviz's
+    ``dot`` for the diagrams; and git, with which pip installs from the repository; run as
+    root), install the simulator with its extra ``live`` from the repository, and make
+    JupyterLab open the chapters as notebooks (binder/overrides.json, what binder/postBuild
+    installs)."""
     dist, extra = live_extra(root)
     overrides = json.loads((root / "binder" / "overrides.json").read_text())
-    # two lines, each complete in itself: a Dockerfile runs each RUN line in a shell of its own,
+    apt = [line.strip() for line in (root / "binder" / "apt.txt").read_text().splitlines()
+           if line.strip() and not line.startswith("#")]
+    # three lines, each complete in itself: a Dockerfile runs each RUN line in a shell of its own,
     # where a variable set by an earlier one is gone
     return [
+        f"apt-get update && apt-get install -y {' '.join(dict.fromkeys(apt + ['git']))}",
         f'pip install nbgitpuller "{dist}[{extra}] @ git+{repo["url"]}@{repo["branch"]}"',
         "settings=\"$(python -c 'import sys; print(sys.prefix)')/share/jupyter/lab/settings\" && "
         'mkdir -p "$settings" && '

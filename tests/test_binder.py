@@ -129,3 +129,36 @@ def test_every_page_runs_in_binder(venv, tmp_path):
     assert with_player, "no page has a LivePlayer cell"
     no_widget = [Path(p["page"]).name for p in with_player if p["widgets"] < 1]
     assert not no_widget, f"a LivePlayer cell showed no widget in {no_widget}"
+
+
+def test_postbuild_sets_up_the_jupyterlab_on_path_without_an_activated_venv(tmp_path):
+    """Run as the README says, from a shell where the environment is not activated,
+    ``binder/postBuild`` puts the setting where the JupyterLab that ``jupyter lab`` starts
+    reads it (its application directory), not in the prefix of whichever ``python`` comes
+    first on PATH; Binder's $NB_PYTHON_PREFIX still comes first."""
+    bin_ = tmp_path / "bin"
+    bin_.mkdir()
+    app = tmp_path / "lab-env" / "share" / "jupyter" / "lab"
+    (bin_ / "jupyter").write_text("#!/bin/sh\n[ \"$1 $2\" = 'lab path' ] || exit 2\n"
+                                  f"echo 'Application directory:   {app}'\n"
+                                  "echo 'User Settings directory: /nowhere'\n")
+    (bin_ / "python").write_text(f"#!/bin/sh\necho {tmp_path / 'other-python'}\n")  # not the lab's
+    for f in bin_.iterdir():
+        f.chmod(0o755)
+    env = {k: v for k, v in os.environ.items() if k not in ("NB_PYTHON_PREFIX", "VIRTUAL_ENV")}
+    env["PATH"] = os.pathsep.join([str(bin_), "/usr/bin", "/bin"])
+    r = subprocess.run(["bash", str(ROOT / "binder" / "postBuild")], env=env, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    want = app / "settings" / "overrides.json"
+    assert json.loads(want.read_text()) == json.loads((ROOT / "binder" / "overrides.json").read_text())
+    assert not (tmp_path / "other-python").exists() and str(want) in r.stdout
+    # no jupyter on PATH: the prefix of `python`, as before
+    (bin_ / "jupyter").unlink()
+    r = subprocess.run(["bash", str(ROOT / "binder" / "postBuild")], env=env, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "other-python" / "share" / "jupyter" / "lab" / "settings" / "overrides.json").exists()
+    # Binder: its prefix
+    env["NB_PYTHON_PREFIX"] = str(tmp_path / "binder")
+    r = subprocess.run(["bash", str(ROOT / "binder" / "postBuild")], env=env, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "binder" / "share" / "jupyter" / "lab" / "settings" / "overrides.json").exists()

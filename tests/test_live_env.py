@@ -55,7 +55,10 @@ def test_what_the_package_tells_a_user_to_install_is_what_pyproject_declares():
 
 def test_the_hub_lines_follow_from_pyproject_and_binder():
     repo = {"url": "https://github.com/me/fork", "branch": "main"}
-    pip, line = op1_live.hub_setup_lines(repo)
+    apt, pip, line = op1_live.hub_setup_lines(repo)
+    # the diagrams' dot (Binder's apt.txt), and git, from which the pip line installs
+    assert apt == "apt-get update && apt-get install -y graphviz git"
+    assert "graphviz" in (ROOT / "binder" / "apt.txt").read_text().split()
     assert pip == f'pip install nbgitpuller "{PROJECT["name"]}[live] @ git+https://github.com/me/fork@main"'
     settings, mkdir, echo = line.split(" && ")
     assert settings.endswith('/share/jupyter/lab/settings"') and "sys.prefix" in settings
@@ -77,6 +80,7 @@ def test_the_hub_lines_follow_from_pyproject_and_binder():
     r = subprocess.run([sys.executable, str(ROOT / "book" / "op1_live.py"), "hub-setup"], capture_output=True,
                        text=True, env={k: v for k, v in os.environ.items() if not k.startswith("OP1_REPOSITORY")})
     assert r.returncode == 0 and f'{PROJECT["name"]}[live] @ git+' in r.stdout
+    assert r.stdout.splitlines()[0] == apt
 
 
 # -- nbgitpuller links -------------------------------------------------------------------------

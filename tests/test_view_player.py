@@ -8,6 +8,7 @@ import pytest
 import sim
 from sim.trace import Ev
 from sim.view import Compare, Player, narrate
+from sim.view.model import analysis_of
 from sim.view.player import unpack
 from view_helpers import need_dot
 
@@ -226,3 +227,34 @@ def test_import_sim_view_does_not_load_ipywidgets():
     out = subprocess.run([sys.executable, "-c", "import sys, sim.view; print('ipywidgets' in sys.modules)"],
                          capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_live_player_has_the_panels_size_box_and_mptcps_subflows():
+    """The page's panel offers the download size when the call gives one; so does the
+    LivePlayer, in the same range.  MPTCP sends by as many uplinks as it has subflows:
+    with a third uplink and a third subflow, the third uplink carries packets."""
+    pytest.importorskip("ipywidgets")
+    from sim.view import LivePlayer
+    from sim.view.inpage import SIZE_MAX
+    lp = LivePlayer("mptcp", seed=1, size=100_000, max_steps=20)
+    assert lp.controls["size"].value == 100_000 and lp.controls["subflows"].value == 2
+    lp.controls["size"].value = 60_000
+    assert lp.result.params.size == 60_000 and "size=60000 subflows=2" in lp.status.value
+    lp.controls["size"].value = SIZE_MAX + 1
+    assert f"size {SIZE_MAX + 1} out of range for this live player: allowed 1..{SIZE_MAX}" in lp.status.value
+    assert lp.result.params.size == 60_000
+    lp.controls["size"].value = 60_000
+
+    def carried(r):                       # packets each uplink carried in the whole run
+        counts = analysis_of(r).uplink_counts([len(r.events) - 1])[len(r.events) - 1]
+        return {k: sum(v) for k, v in counts.items()}
+    lp.controls["uplinks"].value = 3
+    assert lp.result.params.subflows == 2 and carried(lp.result)["uplink3"] == 0
+    lp.controls["subflows"].value = 3
+    assert lp.result.params.subflows == 3 and carried(lp.result)["uplink3"] > 0
+    assert "uplinks=3" in lp.status.value and "subflows=3" in lp.status.value
+    lp.controls["subflows"].value = 9
+    assert "subflows 9 out of range for this live player: allowed 1..8" in lp.status.value
+    # no size given, no size box (as the page's panel); no subflows where the workload has none
+    assert "size" not in LivePlayer("thought-question", seed=1, max_steps=5).controls
+    assert "subflows" not in LivePlayer("equalize-nat", seed=1, size=3000, max_steps=5).controls

@@ -42,7 +42,16 @@ MONO = "DejaVu Sans Mono,Menlo,Consolas,monospace"
 
 
 class GraphvizMissing(RuntimeError):
-    """graphviz's ``dot`` is not installed."""
+    """graphviz's ``dot`` is not installed.  IPython shows ``_render_traceback_``'s one line
+    (the install hint) instead of a traceback, as for a missing ipywidgets."""
+
+    def _render_traceback_(self) -> list[str]:
+        return [str(self)]
+
+
+def have_dot() -> bool:
+    """Whether diagrams can be drawn: graphviz's ``dot`` on PATH, or a ``RENDERER`` set."""
+    return RENDERER is not None or shutil.which("dot") is not None
 
 
 def uplink_style(k: int) -> tuple[str, str, str]:

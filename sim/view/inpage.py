@@ -24,12 +24,11 @@ _last: dict = {}
 
 def panel_specs(scenario: str, **params) -> list[dict]:
     """The panel's controls: ``LivePlayer``'s, and the download size when the call gives one."""
-    from .live import control_specs
+    from .live import control_specs, size_spec
     p = scenarios.make_params(scenario, **params)
     specs = control_specs(p)
     if "size" in params:
-        specs.append({"name": "size", "label": "size (bytes)", "kind": "int", "value": p.size, "min": 1,
-                      "max": max(SIZE_MAX, p.size)})
+        specs.append(size_spec(p))
     return specs
 
 

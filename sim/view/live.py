@@ -4,7 +4,8 @@ change the scenario's parameters and re-run it.
     from sim.view import LivePlayer
     LivePlayer("equalize-nat", seed=1, size=3000)
 
-A re-run draws only what the reader sees: the first step's router diagram
+Its controls are those of the book page's live panel (``control_specs``, with the download
+size when the call gives one) and, for MPTCP, the number of subflows.  A re-run draws only what the reader sees: the first step's router diagram
 and packet (its bytes built with scapy), each further step's when it is
 first shown, and the pcapng and trace downloads when asked for.  Diagrams
 are cached by their DOT text (``_dot.render``), so a diagram drawn before
@@ -110,6 +111,26 @@ def control_specs(p) -> list[dict]:
     ]
 
 
+def size_spec(p) -> dict:
+    """The download size's control, up to the page panel's bound (``inpage.SIZE_MAX``): the
+    page's panel and ``LivePlayer`` offer it when the call gives a size."""
+    from .inpage import SIZE_MAX
+    return {"name": "size", "label": "size (bytes)", "kind": "int", "value": p.size, "min": 1,
+            "max": max(SIZE_MAX, p.size)}
+
+
+def workload_specs(scenario: str, p, given) -> list[dict]:
+    """A live player's controls of the workload: the download size when the call (``given``,
+    its parameters) gives one, and the number of subflows of a workload that has them (MPTCP:
+    a subflow per uplink is what puts traffic on a third or fourth uplink)."""
+    specs = [size_spec(p)] if "size" in given else []
+    if "subflows" in scenarios.workload_of(scenario):
+        lo, hi = scenarios.INT_BOUNDS["subflows"]
+        specs.append({"name": "subflows", "label": "subflows", "kind": "int", "value": p.subflows,
+                      "min": lo, "max": max(hi, p.subflows)})
+    return specs
+
+
 class _PerStep:
     """``fn(event index)`` for each step, computed when first read: ``x[k]``, ``len(x)``."""
 
@@ -207,6 +228,8 @@ class LivePlayer:
         from .._needs import IPYWIDGETS, Unavailable, missing_message, widgets_or_none
         if widgets_or_none() is None:        # one line saying what to install, not a traceback
             return Unavailable(missing_message("LivePlayer", "ipywidgets", IPYWIDGETS))
+        if not _dot.have_dot():              # every step draws the router's tables with dot
+            return Unavailable(f"LivePlayer: {_dot.INSTALL_HINT}")
         return super().__new__(cls)
 
     def __init__(self, scenario: str, max_steps: int = 200, start_at: float | None = None, **params):
@@ -224,7 +247,7 @@ class LivePlayer:
         self.frames: LiveFrames | None = None
         self._uid = f"op1-live{next(_players)}"
         style = {"description_width": "initial"}
-        widths = {"uplinks": "120px", "seed": "140px", "down_at": "210px"}
+        widths = {"uplinks": "120px", "seed": "140px", "down_at": "210px", "size": "190px", "subflows": "120px"}
 
         def widget(s):                     # one widget per control_specs entry
             lay = W.Layout(width=widths.get(s["name"], "auto"))
@@ -236,7 +259,7 @@ class LivePlayer:
                 return W.IntText(value=s["value"], description=s["label"], style=style, layout=lay)
             return W.Dropdown(options=s["choices"], value=s["value"], description=s["label"], style=style,
                               layout=lay)
-        specs = control_specs(p)
+        specs = control_specs(p) + workload_specs(scenario, p, params)
         self.controls = {s["name"]: widget(s) for s in specs}
         self._limits = {s["name"]: (s["min"], s["max"]) for s in specs if s["kind"] == "int"}
         self.controls["equalize"].disabled = p.multipath not in CACHED_POLICIES

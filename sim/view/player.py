@@ -72,6 +72,9 @@ def params_line(result) -> str:
     # the bytes downloaded, where the scenario downloads: runs of other sizes look alike otherwise
     if "size" in p and result.scenario in SCENARIOS and "size" in workload_of(result.scenario):
         line += f" size={p['size']}"
+    # and the subflows of an MPTCP run: an uplink beyond the last subflow carries none
+    if "subflows" in p and result.scenario in SCENARIOS and "subflows" in workload_of(result.scenario):
+        line += f" subflows={p['subflows']}"
     if p.get("down_at") is not None:           # a failing line, only when there is one
         line += f" down_at={p['down_at']:g} down_uplink={p['down_uplink']}"
     return line

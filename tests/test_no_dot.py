@@ -1,0 +1,74 @@
+"""A kernel without graphviz's ``dot``: each diagram says, in one line, how to install it.
+
+A chapter's figure (``booklib.show_dot``) shows the line in its place and the cell goes on;
+a replay or any other diagram raises ``GraphvizMissing``, which IPython shows as that one
+line (``_render_traceback_``), as it does a missing ipywidgets; ``LivePlayer`` stands aside
+with the line, as it does without ipywidgets.  Run in a Python whose PATH has no ``dot``.
+"""
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_without_dot(code: str, tmp_path) -> str:
+    env = {**os.environ, "PATH": str(tmp_path), "PYTHONPATH": str(ROOT)}   # an empty folder: no dot
+    r = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
+                       cwd=ROOT / "book", env=env, timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
+    return r.stdout
+
+
+def test_a_chapters_figure_shows_the_install_line_and_the_cell_goes_on(tmp_path):
+    out = run_without_dot("""
+        import booklib as bl
+        from sim.view._dot import GraphvizMissing, INSTALL_HINT
+        shown = []
+        bl.md = shown.append
+        bl.show_dot("digraph { a -> b }", alt="two nodes")
+        print(shown == [f"The figure is not drawn: {INSTALL_HINT}"])
+        try:
+            bl.dot("digraph { a -> b }")
+        except GraphvizMissing as e:
+            print(str(e) == INSTALL_HINT)
+        print("after")
+    """, tmp_path)
+    assert out.split() == ["True", "True", "after"]
+
+
+def test_ipython_shows_a_missing_dot_as_one_line(tmp_path):
+    pytest.importorskip("IPython")
+    out = run_without_dot("""
+        from IPython.core.interactiveshell import InteractiveShell
+        sh = InteractiveShell.instance(colors="nocolor")
+        sh.run_cell("import booklib as bl\\nr = bl.run('connection-level', seed=1)\\nbl.replay(r, stop=5)")
+    """, tmp_path)
+    from sim.view._dot import INSTALL_HINT
+    assert out.strip() == INSTALL_HINT
+
+
+def test_live_player_without_dot_is_one_line(tmp_path):
+    pytest.importorskip("ipywidgets")
+    out = run_without_dot("""
+        from sim.view import LivePlayer
+        from sim._needs import Unavailable
+        lp = LivePlayer("equalize-nat", seed=3, size=20_000)
+        print(type(lp) is Unavailable)
+        print(repr(lp))
+    """, tmp_path)
+    from sim.view._dot import INSTALL_HINT
+    assert out.splitlines() == ["True", f"LivePlayer: {INSTALL_HINT}"]
+
+
+def test_booklib_dot_draws_as_python_graphviz_did():
+    """With dot, the figures are the same bytes python-graphviz's Source.pipe gave."""
+    graphviz = pytest.importorskip("graphviz")
+    sys.path.insert(0, str(ROOT / "book"))
+    import booklib as bl
+    src = 'digraph { rankdir=LR; a [label="if1"]; a -> b [color="#0072B2"] }'
+    assert bl.dot(src) == graphviz.Source(src).pipe(format="svg")
