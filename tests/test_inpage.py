@@ -842,3 +842,14 @@ def test_the_chapters_say_how_many_runs_a_panel_keeps():
     said = {ch: "the last four\nare kept" in (ROOT / "book" / f"{ch}.md").read_text() for ch in LIVE_CHAPTERS}
     assert all(said.values()) and inpage.KEEP_RUNS == 4, said
     assert 'data-keep="4"' in inpage.panel_html("equalize-nat", "./", "t", 1)
+
+
+def test_no_nat_says_what_it_means_where_it_is_offered():
+    """'none' among the NAT models is explained where a reader picks it (the live panels of
+    chapters 3-10, the notebook's live player): no NAT, the LAN's addresses public."""
+    html = inpage.panel_html("equalize-nat", "./", "t", 1)
+    assert '<option value="none">none (no NAT: LAN addresses public)</option>' in html
+    assert '<option value="article" selected>article</option>' in html
+    from sim.view.live import control_specs
+    nat, = [s for s in control_specs(scenarios.make_params("equalize-nat")) if s["name"] == "nat"]
+    assert ("none (no NAT: LAN addresses public)", "none") in nat["choices"]
