@@ -203,6 +203,12 @@ def _expanded(html: str) -> str:
     return html[:m.start(2)] + json.dumps(steps) + html[m.end(2):]
 
 
+def _as_live(player):
+    """A static ``Player`` with its title a heading, as the live panel's replays have it (h4,
+    under the panel's h3)."""
+    player.heading = "h4"
+    return player
+
 def test_run_and_draw_are_the_static_players(monkeypatch):
     """The page's replay is the static Player's once every step is drawn: the first step (bar its
     packet) in ``draw``, the others and every packet in ``fill``, the downloads in ``downloads``."""
@@ -210,8 +216,8 @@ def test_run_and_draw_are_the_static_players(monkeypatch):
     got = json.loads(inpage.run("equalize-nat", '{"size": 20000}', '{"seed": 3, "nat": "netfilter"}'))
     assert got["events"] == len(sim.run("equalize-nat", seed=3, size=20_000, nat="netfilter").events)
     drawn = json.loads(inpage.draw("Run 1", 60))
-    static = Player(sim.run("equalize-nat", seed=3, size=20_000, nat="netfilter"), title="Run 1",
-                    max_steps=60).html()
+    static = _as_live(Player(sim.run("equalize-nat", seed=3, size=20_000, nat="netfilter"), title="Run 1",
+                             max_steps=60)).html()
     assert drawn["steps"] == 60
     assert _expanded(_completed(drawn)) == _expanded(static)
     # equalize is a route-cache flag: with hash-l4 it is off, as in LivePlayer
@@ -232,7 +238,7 @@ def test_a_replay_can_start_at_a_moment_of_the_run():
     r = sim.run("thought-question", seed=1)
     start = first_at(r, 0.2)
     assert r.events[start].t >= 200_000 > r.events[start - 1].t
-    assert _expanded(_completed(drawn)) == _expanded(Player(r, title="Run 1", start=start, max_steps=40).html())
+    assert _expanded(_completed(drawn)) == _expanded(_as_live(Player(r, title="Run 1", start=start, max_steps=40)).html())
     assert LiveFrames(r, max_steps=40, start_at=0.2).steps[0] >= start
     assert json.loads(inpage.draw("Run 1", 40, "null"))["steps"] == 40           # from the start
     for bad in (-1, True, "0.2", float("nan")):
@@ -251,7 +257,7 @@ def test_the_workers_memos_change_nothing(monkeypatch):
         calls.append(dot)
         return subprocess.run([_dot.dot_path(), "-Tsvg"], input=dot.encode(), capture_output=True,
                               check=True).stdout.decode()
-    want = Player(sim.run("hash-l4-nat", seed=1, size=5000), title="t", max_steps=40).html()
+    want = _as_live(Player(sim.run("hash-l4-nat", seed=1, size=5000), title="t", max_steps=40)).html()
     inpage.use_renderer(layout)
     for _ in range(2):
         assert "error" not in json.loads(inpage.run("hash-l4-nat", '{"size": 5000}', '{"seed": 1}'))

@@ -242,6 +242,7 @@ def draw(title: str, max_steps: int, start_at: str = "null") -> str:
         return json.dumps({"error": str(e)})
     player = Player.__new__(Player)          # the static player, over frames drawn when asked
     player.result, player.title, player._frames, player._at, player._html = result, title, frames, 0, None
+    player.heading = "h4"                    # under the panel's h3
     _last["frames"] = frames
     return json.dumps({"html": player.html(), "steps": len(frames)})
 

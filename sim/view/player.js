@@ -6,6 +6,19 @@
     window.__op1Replay = function (root) {
       if (root.getAttribute("data-op1-ready")) return;
       root.setAttribute("data-op1-ready", "1");
+      // Named by its visible title and the line under it (two replays on a page are told apart by
+      // their parameters), described by its keys: ids made here, unique in the page.
+      window.__op1Seq = (window.__op1Seq || 0) + 1;
+      var rid = "op1-p" + window.__op1Seq + "-", named = [];
+      [["title", ".op1-title"], ["sub", ".op1-sub"], ["keys", ".op1-keyhelp"]].forEach(function (w) {
+        var el = root.querySelector(":scope > " + w[1]);
+        if (el) { el.id = rid + w[0]; if (w[0] !== "keys") named.push(el.id); }
+      });
+      if (named.length) {
+        root.setAttribute("aria-labelledby", named.join(" "));
+        root.removeAttribute("aria-label");
+        if (root.querySelector(":scope > .op1-keyhelp")) root.setAttribute("aria-describedby", rid + "keys");
+      }
       var els = Array.prototype.slice.call(root.querySelectorAll(".op1-pane"));
       if (!window.DecompressionStream) {
         var nb = root.querySelector(".op1-narr");
@@ -303,7 +316,11 @@
         });
       }
 
+      // While the replay plays (a step every 225-900 ms) its live regions are quiet: a screen
+      // reader would queue every step's narration; the step it stops at is said once (stop()).
+      var lives = Array.prototype.slice.call(root.querySelectorAll("[aria-live=polite]"));
       function playLook(on) {
+        lives.forEach(function (el) { el.setAttribute("aria-live", on ? "off" : "polite"); });
         playBtns.forEach(function (b) {
           b.firstChild.textContent = on ? "❚❚" : "▶";
           var w = b.querySelector(".op1-pw");
@@ -316,8 +333,16 @@
       }
 
       function stop() {
-        if (timer) { clearInterval(timer); timer = null; }
+        if (!timer) { playLook(false); return; }
+        clearInterval(timer);
+        timer = null;
         playLook(false);
+        // the narration written again (the same words, a new text node), now that it is heard,
+        // unless a step button has changed it meanwhile; never emptied, so nothing flickers
+        panes.forEach(function (p) {
+          var t = q(p.el, ".op1-narr-t") || q(p.el, ".op1-narr"), said = t.textContent;
+          setTimeout(function () { if (t.textContent === said) t.replaceChildren(document.createTextNode(said)); }, 100);
+        });
       }
 
       function play() {
