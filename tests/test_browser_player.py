@@ -516,3 +516,56 @@ def test_play_keeps_the_narration_quiet_and_says_the_step_it_stops_at(tmp_path):
     assert all(live == "off" for live, _ in ended[:-1]), ended
     assert ended[-1] == ["polite", steps[-1]] and after == "polite", ended
 
+
+#: The width of the live panel's replays in the book at a 1280 px wide window (measured in
+#: chapter 6): the player takes its narrow layout there (one column).
+LIVE_COLUMN_PX = 662
+
+
+@pytest.mark.parametrize("screen", ["laptop 1280x720", "phone 390x844"])
+def test_the_router_tables_are_shown_whole_and_their_marked_row_in_view(tmp_path, screen):
+    """Chapter 6's run (and with 4 uplinks, the tallest tables): on a laptop (1280x720, the
+    book's column) and a phone (390x844) no row of the router's tables is hidden below the
+    bottom of their box (it was capped at 70 % / 60 % of the window's height: the conntrack
+    table's last rows, with 4 uplinks all of it, were cut off); on the phone, where the tables
+    are wider than their box, the rows a step marks (NEW, SNAT, DEL ...) are scrolled into view,
+    their right end (the device and use columns) inside the box."""
+    need_dot()
+    exe = _need_browser()
+    w, h = (1280, 720) if screen.startswith("laptop") else (390, 844)
+    runs = [sim.run("equalize-nat", seed=3, size=20_000, uplinks=u) for u in (2, 4)]
+    players = [Player(r, title=f"uplinks {r.params.uplinks}", max_steps=60) for r in runs]
+    html = "".join(f'<div style="max-width:{LIVE_COLUMN_PX}px">{pl.html()}</div>' for pl in players)
+    p, browser, pg = _page_with(exe, tmp_path, html, {"width": w, "height": h})
+    try:
+        got = []
+        for j, pl in enumerate(players):
+            P = pg.locator("[data-replay]").nth(j)
+            if w < 500:
+                P.locator("[data-tab=state]").click()
+            marked = [k for k in range(pl.frames) if any(m in pl._frames.states[pl._frames.state_of[k]]
+                                                            for m in ('fill="#d5f0e6"', 'fill="#d7ebf7"'))]
+            for k in [12] + marked[:4]:
+                P.evaluate("(el, k) => { const s = el.querySelector('input.op1-slider'); s.value = k; "
+                           "s.dispatchEvent(new Event('input')); }", k)
+                pg.wait_for_function("([el, k]) => el.getAttribute('data-step') === String(k)",
+                                     arg=[P.element_handle(), k])
+                pg.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+                got.append((j, k, k in marked, P.evaluate("""el => {
+                    const b = el.querySelector('.op1-state-box'), r = b.getBoundingClientRect();
+                    const tint = Array.from(b.querySelectorAll('svg polygon'))
+                      .filter(c => ['#d5f0e6', '#d7ebf7'].includes(c.getAttribute('fill')))
+                      .map(c => c.getBoundingClientRect());
+                    return {hidden: b.scrollHeight - b.clientHeight, wide: b.scrollWidth > b.clientWidth + 1,
+                            right: tint.length ? Math.max(...tint.map(t => t.right)) - r.right : null,
+                            left: tint.length ? Math.min(...tint.map(t => t.left)) - r.left : null}; }""")))
+    finally:
+        browser.close()
+        p.stop()
+    assert all(g[3]["hidden"] <= 1 for g in got), [g for g in got if g[3]["hidden"] > 1]
+    marked = [g for g in got if g[2]]
+    assert marked
+    if w < 500:
+        assert all(g[3]["wide"] for g in got)
+        # the marked rows' right end (their device and use) inside the box, their left in it or before
+        assert all(g[3]["right"] <= 1 and g[3]["left"] < g[3]["right"] for g in marked), marked

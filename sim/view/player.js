@@ -144,6 +144,25 @@
         box.scrollLeft += (s[0] + s[1]) / 2 - (b.left + b.width / 2);
       }
 
+      // The router's tables wider than their box (a phone): bring what this step marked (its rows
+      // tinted: NEW, HIT, SNAT, DNAT, DEL; state.py's TINT) into view, its right end first when it
+      // is wider than the box -- the device and use columns, where the route cache's row ends.
+      var TINTS = ["#d5f0e6", "#d7ebf7", "#fbe0d0"];
+      function centreState(p) {
+        var box = q(p.el, ".op1-state-box");
+        if (!box || !box.offsetParent || box.scrollWidth <= box.clientWidth + 1) return;
+        var lo = Infinity, hi = -Infinity;
+        box.querySelectorAll("svg polygon").forEach(function (c) {
+          if (TINTS.indexOf((c.getAttribute("fill") || "").toLowerCase()) < 0) return;
+          var r = c.getBoundingClientRect();
+          if (r.width) { lo = Math.min(lo, r.left); hi = Math.max(hi, r.right); }
+        });
+        if (lo === Infinity || p.stateK === p.k) return;        // (once a step: the reader may scroll)
+        p.stateK = p.k;
+        var b = box.getBoundingClientRect();
+        box.scrollLeft += hi - lo > b.width - 2 * FADE ? hi + FADE - b.right : (lo + hi) / 2 - (b.left + b.width / 2);
+      }
+
       function showTopo(p, f) {
         var svg = q(p.el, "svg.op1-topo");
         if (!svg) return;
@@ -236,6 +255,7 @@
       function settle(p) {
         fitLadder(p);
         centreTopo(p);
+        centreState(p);
         syncTabs(p);
         fitScrolls(p);
         var row = p.scrollRow, box = q(p.el, ".op1-ladder-scroll");
@@ -468,7 +488,11 @@
             Object.keys(got).forEach(function (i) { d[kind][i] = got[i]; });
           });
           if (!s) return;
-          if (patch.states && patch.states[s.st] != null) q(p.el, ".op1-state-box").innerHTML = d.states[s.st];
+          if (patch.states && patch.states[s.st] != null) {
+            q(p.el, ".op1-state-box").innerHTML = d.states[s.st];
+            p.stateK = null;
+            centreState(p);
+          }
           if (patch.pkts && patch.pkts[s.pk] != null) q(p.el, ".op1-pkt-box").innerHTML = d.pkts[s.pk];
           fitScrolls(p);
         });
