@@ -850,6 +850,33 @@ def test_the_chapters_say_how_many_runs_a_panel_keeps():
     assert 'data-keep="4"' in inpage.panel_html("equalize-nat", "./", "t", 1)
 
 
+def test_a_replay_is_still_filled_in_after_a_newer_run():
+    """The worker draws a replay's later steps after it is shown; a Run in between (the page
+    keeps four replays) no longer leaves the older one half drawn: each run's frames are kept by
+    its id, as many as the page keeps, and one let go says so in one line."""
+    from sim.view.player import unpack
+    json.loads(inpage.run("equalize-nat", '{"size": 3000}', '{"seed": 1}'))
+    first = json.loads(inpage.draw("Run 1", 20, "null", 1))
+    json.loads(inpage.run("equalize-nat", '{"size": 3000}', '{"seed": 2, "nat": "netfilter"}'))
+    second = json.loads(inpage.draw("Run 2", 20, "null", 2))
+    old = json.loads(inpage.fill(json.dumps(list(range(first["steps"]))), 1))
+    new = json.loads(inpage.fill(json.dumps(list(range(second["steps"]))), 2))
+    data = [unpack(re.search(r'class="op1-data"[^>]*>([^<]+)<', d["html"]).group(1)) for d in (first, second)]
+    # each replay's packets are its own run's: seed 1's article NAT ports, seed 2's netfilter ones
+    assert all(v != inpage.WAIT for v in old["pkts"].values()) and len(old["pkts"]) == first["steps"]
+    assert old["pkts"] != new["pkts"]
+    assert data[0]["steps"][0]["n"] and data[0] != data[1]
+    assert "Run 1" in first["html"] and "seed=1" in first["html"] and "seed=2" in second["html"]
+    assert 'class="op1-dl"' in json.loads(inpage.downloads(1))["html"]
+    for k in range(3, 3 + inpage.KEEP_RUNS):          # four more: the first is let go
+        inpage.draw(f"Run {k}", 5, "null", k)
+    with pytest.raises(LookupError, match=r"^this replay was let go for newer runs' \(the page keeps the "
+                                          r"last 4\): run it again to see every step$"):
+        inpage.fill("[0]", 1)
+    inpage.forget(3 + inpage.KEEP_RUNS - 1)
+    assert len(inpage._frames) == inpage.KEEP_RUNS - 1
+
+
 def test_no_nat_says_what_it_means_where_it_is_offered():
     """'none' among the NAT models is explained where a reader picks it (the live panels of
     chapters 3-10, the notebook's live player): no NAT, the LAN's addresses public."""

@@ -149,12 +149,18 @@
         runs = n;
         var box = document.createElement("div");
         box.className = "op1-lp-run";
+        box.setAttribute("data-run-id", id);
         box.innerHTML = m.html;
         out.insertBefore(box, out.firstChild);
         shown[id] = box;
-        box.addEventListener("op1-need", function (ev) { worker.postMessage({id: id, need: ev.detail}); });
+        box.addEventListener("op1-need", function (ev) { if (worker) worker.postMessage({id: id, need: ev.detail}); });
         var keep = parseInt(root.getAttribute("data-keep"), 10) || KEEP;   // the page says how many
-        while (out.children.length > keep) out.removeChild(out.lastChild);
+        while (out.children.length > keep) {
+          var gone = out.lastChild, gid = parseInt(gone.getAttribute("data-run-id"), 10);
+          out.removeChild(gone);
+          delete shown[gid];
+          if (worker && gid) worker.postMessage({forget: gid});           // not drawn on for nothing
+        }
         // innerHTML runs no script: the player's own script is put back to start it
         box.querySelectorAll("script:not([type])").forEach(function (s) {
           var x = document.createElement("script");

@@ -139,31 +139,66 @@ function booted(id) {
   return boot;
 }
 
-// The replay being filled in: its run's id, the steps its player asked for, the next in order.
-let current = null;
+// The replays being filled in, by their run's id (the newest last): the steps each one's player
+// asked for, the next in order, those sent.  A Run does not stop the filling of the replays
+// before it (the page keeps them, and their readers may still step through them): their steps
+// come after the new replay's, and before any, a step a reader went to.  Python keeps the
+// frames of as many runs (inpage.KEEP_RUNS, as many as the page keeps).
+const runs = new Map();
+let pumping = false;
 const BATCH = 4;                      // steps drawn between two looks at the message queue
 
-async function fillIn(inpage, cur) {
-  const done = new Set([]);
-  while (cur === current) {
-    let ks = cur.want.filter((k) => !done.has(k)).slice(0, BATCH);
-    while (ks.length < BATCH && cur.next < cur.steps) {
-      if (!done.has(cur.next)) ks.push(cur.next);
-      cur.next++;
-    }
-    if (!ks.length) break;
-    ks.forEach((k) => done.add(k));
-    cur.want = cur.want.filter((k) => !done.has(k));
-    postMessage({ id: cur.id, fill: JSON.parse(inpage.fill(JSON.stringify(ks))) });
-    await new Promise((r) => setTimeout(r, 0));       // a new Run or a step asked for comes first
+// The next steps to draw: a step asked for (the most recent ask first), else the newest
+// replay's next in order, else an older one's.
+function pick() {
+  let cur = null;
+  for (const r of runs.values()) if (r.want.length && (!cur || r.asked > cur.asked)) cur = r;
+  if (!cur) cur = [...runs.values()].pop();
+  if (!cur) return null;
+  const ks = cur.want.filter((k) => !cur.done.has(k)).slice(0, BATCH);
+  while (ks.length < BATCH && cur.next < cur.steps) {
+    if (!cur.done.has(cur.next) && !ks.includes(cur.next)) ks.push(cur.next);
+    cur.next++;
   }
-  if (cur === current) postMessage({ id: cur.id, downloads: JSON.parse(inpage.downloads()).html });
+  cur.want = cur.want.filter((k) => !cur.done.has(k) && !ks.includes(k));
+  return [cur, ks];                   // none: every step sent, its downloads now
 }
+
+async function pump(inpage) {
+  if (pumping) return;
+  pumping = true;
+  try {
+    for (let got = pick(); got; got = pick()) {
+      const [cur, ks] = got;
+      ks.forEach((k) => cur.done.add(k));
+      try {
+        if (ks.length) postMessage({ id: cur.id, fill: JSON.parse(inpage.fill(JSON.stringify(ks), cur.id)) });
+        else {
+          runs.delete(cur.id);
+          postMessage({ id: cur.id, downloads: JSON.parse(inpage.downloads(cur.id)).html });
+        }
+      } catch (err) {
+        runs.delete(cur.id);
+        postMessage({ id: cur.id, fillFail: oneLine(err) });
+      }
+      await new Promise((r) => setTimeout(r, 0));     // a new Run or a step asked for comes first
+    }
+  } finally {
+    pumping = false;
+  }
+}
+let asks = 0;                        // the order of the steps asked for
 
 onmessage = async (e) => {
   const m = e.data;
   if (m.need !== undefined) {                         // the reader went to a step not drawn yet
-    if (current && current.id === m.id) current.want.unshift(m.need);
+    const cur = runs.get(m.id);
+    if (cur) { cur.want.unshift(m.need); cur.asked = ++asks; }
+    return;
+  }
+  if (m.forget !== undefined) {                       // the page let that replay go
+    runs.delete(m.forget);
+    if (pyodide) pyodide.pyimport("sim.view.inpage").forget(m.forget);
     return;
   }
   if (m.ahead) {                                      // a parameter changed: Python starts now
@@ -187,23 +222,20 @@ onmessage = async (e) => {
   }
   try {
     const inpage = await booted(m.id);
-    current = null;
     postMessage({ id: m.id, status: "running…", python });
     python = null;
     const run = JSON.parse(inpage.run(m.scenario, m.fixed, m.values, m.limits));
     if (run.error) { postMessage({ id: m.id, error: run.error }); return; }
     postMessage({ id: m.id, status: `drawing ${run.events} events…` });
-    const drawn = JSON.parse(inpage.draw(m.title, m.maxSteps, m.startAt || "null"));
+    const drawn = JSON.parse(inpage.draw(m.title, m.maxSteps, m.startAt || "null", m.id));
     postMessage({ id: m.id, ...drawn, events: run.events, runMs: run.ms });
     if (drawn.error) return;
     unpackLater();
-    current = { id: m.id, steps: drawn.steps, want: [], next: 0 };
-    fillIn(inpage, current).catch((err) => {
-      const why = String((err && err.message) || err).trim().split("\n").pop();
-      postMessage({ id: m.id, fillFail: why });
-    });
+    runs.set(m.id, { id: m.id, steps: drawn.steps, want: [], next: 0, done: new Set(), asked: 0 });
+    // as many as Python keeps: an older one's frames are gone (the page has let it go too)
+    for (const id of [...runs.keys()].slice(0, -inpage.KEEP_RUNS)) runs.delete(id);
+    pump(inpage).catch((err) => console.error(`live panel: ${oneLine(err)}`));
   } catch (err) {
-    const why = String((err && err.message) || err).trim().split("\n").pop();
-    postMessage({ id: m.id, fail: why });
+    postMessage({ id: m.id, fail: oneLine(err) });
   }
 };
