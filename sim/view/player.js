@@ -500,7 +500,7 @@
       (root.__op1Pending || []).forEach(root.__op1Fill);   // sent before this player was set up
       root.__op1Pending = null;
       show(Math.min(meta.at || 0, n - 1));   // a replay may open at a later step (Player(at=))
-      root.setAttribute("data-op1-live", "1");
+      root.setAttribute("data-op1-live", "1");         // started (the live panel's status line times it)
     };
   }
   document.querySelectorAll("[data-replay]").forEach(window.__op1Replay);
