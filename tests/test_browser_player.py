@@ -423,3 +423,149 @@ def test_the_player_on_a_phone_and_on_a_laptop():
                 assert _in_view(pg, loc), loc
         finally:
             browser.close()
+
+
+def _page_with(exe, tmp_path, html: str, viewport: dict, name: str = "page.html"):
+    """``html`` in a standalone page, opened in a new Chromium of ``exe`` (file: only)."""
+    from playwright.sync_api import sync_playwright
+    page = tmp_path / name
+    page.write_text(standalone_page([html], name))
+    p = sync_playwright().start()
+    browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+    pg = browser.new_page(viewport=viewport)
+    pg.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file:") else route.abort())
+    pg.goto(page.as_uri())
+    pg.wait_for_function(f"document.querySelectorAll('[data-op1-live]').length === "
+                         f"{html.count('data-replay=')}")
+    return p, browser, pg
+
+
+def test_each_replay_is_named_by_its_title_and_parameters_and_described_by_its_keys(tmp_path):
+    """Two replays of one scenario on a page are told apart by a screen reader: each group is
+    named by its visible title and the line of its parameters (aria-labelledby), its keys said
+    as its description (aria-describedby), not one aria-label of the scenario's name and steps
+    alike for both.  The live panel's replays (``Player.heading``) have their title as an h4,
+    under the panel's h3; elsewhere it stays a plain line."""
+    need_dot()
+    exe = _need_browser()
+    ra = sim.run("equalize-nat", seed=1, size=3000)
+    rb = sim.run("equalize-nat", seed=2, size=3000, nat="netfilter")
+    pa, pb = Player(ra, title="Run 1, in this page", max_steps=20), Player(rb, title="Run 2, in this page", max_steps=20)
+    pb.heading = "h4"
+    p, browser, pg = _page_with(exe, tmp_path, pa.html() + pb.html(), {"width": 1280, "height": 900})
+    try:
+        got = pg.evaluate("""() => Array.from(document.querySelectorAll('[data-replay]')).map(el => {
+            const text = (ids) => (ids || '').split(' ').filter(Boolean)
+                .map(i => document.getElementById(i).textContent).join(' | ');
+            return {label: el.getAttribute('aria-label'), named: text(el.getAttribute('aria-labelledby')),
+                    described: text(el.getAttribute('aria-describedby')),
+                    tag: el.querySelector('.op1-title').tagName}; })""")
+        ids = pg.evaluate("Array.from(document.querySelectorAll('[id]')).map(e => e.id)")
+    finally:
+        browser.close()
+        p.stop()
+    assert len(ids) == len(set(ids)), ids
+    assert [g["label"] for g in got] == [None, None]
+    assert got[0]["named"] == "Run 1, in this page | equalize-nat: multipath=random equalize=True nat=article " \
+        "remote=article ingress_filter=False uplinks=2 seed=1 size=3000", got[0]
+    assert "nat=netfilter" in got[1]["named"] and "seed=2" in got[1]["named"] and got[1]["named"].startswith("Run 2")
+    assert all(g["described"].startswith("Keys: left and right arrows step") for g in got)
+    assert [g["tag"] for g in got] == ["DIV", "H4"]
+
+
+def test_play_keeps_the_narration_quiet_and_says_the_step_it_stops_at(tmp_path):
+    """While a replay plays (a step every 900 ms, 225 ms at 4x) its live regions are off, so a
+    screen reader is not handed every step's narration; on pause, and when it stops at the last
+    step, the narration is live again and written once more (the same words, never emptied), so
+    the step it stopped at is said."""
+    need_dot()
+    exe = _need_browser()
+    r = sim.run("equalize-nat", seed=1, size=3000)
+    pl = Player(r, title="play", max_steps=12)
+    p, browser, pg = _page_with(exe, tmp_path, pl.html(), {"width": 1280, "height": 900})
+    try:
+        # every change of the narration, with whether its region was live at that moment
+        pg.evaluate("""() => { const n = document.querySelector('.op1-narr'); window.__said = [];
+            new MutationObserver(() => window.__said.push([n.getAttribute('aria-live'), n.textContent]))
+              .observe(n, {childList: true, characterData: true, subtree: true}); }""")
+        pg.select_option("select.op1-speed", "4")
+        pg.click(".op1-bar button[data-act=play]")
+        pg.wait_for_function("document.querySelector('[data-replay]').getAttribute('data-step') >= '3'")
+        playing = pg.get_attribute(".op1-narr", "aria-live")
+        pg.click(".op1-bar button[data-act=play]")                   # pause
+        k = int(pg.get_attribute("[data-replay]", "data-step"))
+        pg.wait_for_function("window.__said.length && window.__said[window.__said.length - 1][0] === 'polite'")
+        paused = pg.evaluate("window.__said.splice(0)")
+        shown_paused = pg.inner_text(".op1-narr")
+        pg.click(".op1-bar button[data-act=play]")                   # on to the last step: it stops there
+        pg.wait_for_function(f"document.querySelector('[data-replay]').getAttribute('data-step') === '{pl.frames - 1}'")
+        pg.wait_for_function("window.__said.length && window.__said[window.__said.length - 1][0] === 'polite'")
+        ended = pg.evaluate("window.__said.splice(0)")
+        after = pg.get_attribute(".op1-narr", "aria-live")
+    finally:
+        browser.close()
+        p.stop()
+    assert playing == "off"
+    steps = [narrate(r, i) for i in pl.steps]
+    # while playing, steps went by unheard; on pause the step shown is written once more, heard
+    before = [s for s in paused if s[1] and s[1] != steps[k]]
+    assert before and all(live == "off" for live, _ in before), paused
+    assert paused[-1] == ["polite", steps[k]], paused
+    assert [s for s in paused if s[0] == "polite"] == [["polite", steps[k]]], paused
+    assert all(s[1] for s in paused) and shown_paused == steps[k]       # never emptied: nothing flickers
+    assert all(live == "off" for live, _ in ended[:-1]), ended
+    assert ended[-1] == ["polite", steps[-1]] and after == "polite", ended
+
+
+#: The width of the live panel's replays in the book at a 1280 px wide window (measured in
+#: chapter 6): the player takes its narrow layout there (one column).
+LIVE_COLUMN_PX = 662
+
+
+@pytest.mark.parametrize("screen", ["laptop 1280x720", "phone 390x844"])
+def test_the_router_tables_are_shown_whole_and_their_marked_row_in_view(tmp_path, screen):
+    """Chapter 6's run (and with 4 uplinks, the tallest tables): on a laptop (1280x720, the
+    book's column) and a phone (390x844) no row of the router's tables is hidden below the
+    bottom of their box (it was capped at 70 % / 60 % of the window's height: the conntrack
+    table's last rows, with 4 uplinks all of it, were cut off); on the phone, where the tables
+    are wider than their box, the rows a step marks (NEW, SNAT, DEL ...) are scrolled into view,
+    their right end (the device and use columns) inside the box."""
+    need_dot()
+    exe = _need_browser()
+    w, h = (1280, 720) if screen.startswith("laptop") else (390, 844)
+    runs = [sim.run("equalize-nat", seed=3, size=20_000, uplinks=u) for u in (2, 4)]
+    players = [Player(r, title=f"uplinks {r.params.uplinks}", max_steps=60) for r in runs]
+    html = "".join(f'<div style="max-width:{LIVE_COLUMN_PX}px">{pl.html()}</div>' for pl in players)
+    p, browser, pg = _page_with(exe, tmp_path, html, {"width": w, "height": h})
+    try:
+        got = []
+        for j, pl in enumerate(players):
+            P = pg.locator("[data-replay]").nth(j)
+            if w < 500:
+                P.locator("[data-tab=state]").click()
+            marked = [k for k in range(pl.frames) if any(m in pl._frames.states[pl._frames.state_of[k]]
+                                                            for m in ('fill="#d5f0e6"', 'fill="#d7ebf7"'))]
+            for k in [12] + marked[:4]:
+                P.evaluate("(el, k) => { const s = el.querySelector('input.op1-slider'); s.value = k; "
+                           "s.dispatchEvent(new Event('input')); }", k)
+                pg.wait_for_function("([el, k]) => el.getAttribute('data-step') === String(k)",
+                                     arg=[P.element_handle(), k])
+                pg.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+                got.append((j, k, k in marked, P.evaluate("""el => {
+                    const b = el.querySelector('.op1-state-box'), r = b.getBoundingClientRect();
+                    const tint = Array.from(b.querySelectorAll('svg polygon'))
+                      .filter(c => ['#d5f0e6', '#d7ebf7'].includes(c.getAttribute('fill')))
+                      .map(c => c.getBoundingClientRect());
+                    return {hidden: b.scrollHeight - b.clientHeight, wide: b.scrollWidth > b.clientWidth + 1,
+                            right: tint.length ? Math.max(...tint.map(t => t.right)) - r.right : null,
+                            left: tint.length ? Math.min(...tint.map(t => t.left)) - r.left : null}; }""")))
+    finally:
+        browser.close()
+        p.stop()
+    assert all(g[3]["hidden"] <= 1 for g in got), [g for g in got if g[3]["hidden"] > 1]
+    marked = [g for g in got if g[2]]
+    assert marked
+    if w < 500:
+        assert all(g[3]["wide"] for g in got)
+        # the marked rows' right end (their device and use) inside the box, their left in it or before
+        assert all(g[3]["right"] <= 1 and g[3]["left"] < g[3]["right"] for g in marked), marked

@@ -203,6 +203,13 @@ def _expanded(html: str) -> str:
     return html[:m.start(2)] + json.dumps(steps) + html[m.end(2):]
 
 
+def _as_live(player):
+    """A static ``Player`` with its title a heading, as the live panel's replays have it (h4,
+    under the panel's h3)."""
+    player.heading = "h4"
+    return player
+
+
 def test_run_and_draw_are_the_static_players(monkeypatch):
     """The page's replay is the static Player's once every step is drawn: the first step (bar its
     packet) in ``draw``, the others and every packet in ``fill``, the downloads in ``downloads``."""
@@ -210,8 +217,8 @@ def test_run_and_draw_are_the_static_players(monkeypatch):
     got = json.loads(inpage.run("equalize-nat", '{"size": 20000}', '{"seed": 3, "nat": "netfilter"}'))
     assert got["events"] == len(sim.run("equalize-nat", seed=3, size=20_000, nat="netfilter").events)
     drawn = json.loads(inpage.draw("Run 1", 60))
-    static = Player(sim.run("equalize-nat", seed=3, size=20_000, nat="netfilter"), title="Run 1",
-                    max_steps=60).html()
+    static = _as_live(Player(sim.run("equalize-nat", seed=3, size=20_000, nat="netfilter"), title="Run 1",
+                             max_steps=60)).html()
     assert drawn["steps"] == 60
     assert _expanded(_completed(drawn)) == _expanded(static)
     # equalize is a route-cache flag: with hash-l4 it is off, as in LivePlayer
@@ -232,7 +239,7 @@ def test_a_replay_can_start_at_a_moment_of_the_run():
     r = sim.run("thought-question", seed=1)
     start = first_at(r, 0.2)
     assert r.events[start].t >= 200_000 > r.events[start - 1].t
-    assert _expanded(_completed(drawn)) == _expanded(Player(r, title="Run 1", start=start, max_steps=40).html())
+    assert _expanded(_completed(drawn)) == _expanded(_as_live(Player(r, title="Run 1", start=start, max_steps=40)).html())
     assert LiveFrames(r, max_steps=40, start_at=0.2).steps[0] >= start
     assert json.loads(inpage.draw("Run 1", 40, "null"))["steps"] == 40           # from the start
     for bad in (-1, True, "0.2", float("nan")):
@@ -251,7 +258,7 @@ def test_the_workers_memos_change_nothing(monkeypatch):
         calls.append(dot)
         return subprocess.run([_dot.dot_path(), "-Tsvg"], input=dot.encode(), capture_output=True,
                               check=True).stdout.decode()
-    want = Player(sim.run("hash-l4-nat", seed=1, size=5000), title="t", max_steps=40).html()
+    want = _as_live(Player(sim.run("hash-l4-nat", seed=1, size=5000), title="t", max_steps=40)).html()
     inpage.use_renderer(layout)
     for _ in range(2):
         assert "error" not in json.loads(inpage.run("hash-l4-nat", '{"size": 5000}', '{"seed": 1}'))
@@ -842,3 +849,151 @@ def test_the_chapters_say_how_many_runs_a_panel_keeps():
     said = {ch: "the last four\nare kept" in (ROOT / "book" / f"{ch}.md").read_text() for ch in LIVE_CHAPTERS}
     assert all(said.values()) and inpage.KEEP_RUNS == 4, said
     assert 'data-keep="4"' in inpage.panel_html("equalize-nat", "./", "t", 1)
+
+
+def test_a_replay_is_still_filled_in_after_a_newer_run():
+    """The worker draws a replay's later steps after it is shown; a Run in between (the page
+    keeps four replays) no longer leaves the older one half drawn: each run's frames are kept by
+    its id, as many as the page keeps, and one let go says so in one line."""
+    from sim.view.player import unpack
+    json.loads(inpage.run("equalize-nat", '{"size": 3000}', '{"seed": 1}'))
+    first = json.loads(inpage.draw("Run 1", 20, "null", 1))
+    json.loads(inpage.run("equalize-nat", '{"size": 3000}', '{"seed": 2, "nat": "netfilter"}'))
+    second = json.loads(inpage.draw("Run 2", 20, "null", 2))
+    old = json.loads(inpage.fill(json.dumps(list(range(first["steps"]))), 1))
+    new = json.loads(inpage.fill(json.dumps(list(range(second["steps"]))), 2))
+    data = [unpack(re.search(r'class="op1-data"[^>]*>([^<]+)<', d["html"]).group(1)) for d in (first, second)]
+    # each replay's packets are its own run's: seed 1's article NAT ports, seed 2's netfilter ones
+    assert all(v != inpage.WAIT for v in old["pkts"].values()) and len(old["pkts"]) == first["steps"]
+    assert old["pkts"] != new["pkts"]
+    assert data[0]["steps"][0]["n"] and data[0] != data[1]
+    assert "Run 1" in first["html"] and "seed=1" in first["html"] and "seed=2" in second["html"]
+    assert 'class="op1-dl"' in json.loads(inpage.downloads(1))["html"]
+    for k in range(3, 3 + inpage.KEEP_RUNS):          # four more: the first is let go
+        inpage.draw(f"Run {k}", 5, "null", k)
+    with pytest.raises(LookupError, match=r"^this replay was let go for newer runs' \(the page keeps the "
+                                          r"last 4\): run it again to see every step$"):
+        inpage.fill("[0]", 1)
+    inpage.forget(3 + inpage.KEEP_RUNS - 1)
+    assert len(inpage._frames) == inpage.KEEP_RUNS - 1
+
+
+def test_no_nat_says_what_it_means_where_it_is_offered():
+    """'none' among the NAT models is explained where a reader picks it (the live panels of
+    chapters 3-10, the notebook's live player): no NAT, the LAN's addresses public."""
+    html = inpage.panel_html("equalize-nat", "./", "t", 1)
+    assert '<option value="none">none (no NAT: LAN addresses public)</option>' in html
+    assert '<option value="article" selected>article</option>' in html
+    from sim.view.live import control_specs
+    nat, = [s for s in control_specs(scenarios.make_params("equalize-nat")) if s["name"] == "nat"]
+    assert ("none (no NAT: LAN addresses public)", "none") in nat["choices"]
+
+
+def _status(pg) -> str:
+    return pg.inner_text("[data-live] .op1-lp-status")
+
+
+def test_a_failed_or_stalled_download_of_python_is_named_and_run_tries_again(built):
+    """A phone's connection drops while Python's WebAssembly is fetched.  Aborted: the status
+    line names the file that failed and says to press Run again, and Run is no longer busy.
+    Stalled (no answer at all, which a browser may wait for without end): after the panel's
+    watchdog time (data-stall, here 3 s) with nothing received, the same.  In both cases the
+    next Run fetches again and, the connection back, shows the replay."""
+    sync_playwright = _browser()
+    srv = _serve(built, {})
+    errors, infos = [], []
+    try:
+        with sync_playwright() as p:
+            b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+            pg = _chapter_6(b, srv, errors, infos)
+            ctx = pg.context
+            ctx.route("**/pyodide.asm.wasm.gz", lambda r: r.abort())
+            pg.click("[data-live] [data-run]")
+            pg.wait_for_function("/^Not run/.test(document.querySelector('[data-live] .op1-lp-status').textContent)",
+                                 timeout=120_000)
+            aborted = (_status(pg), pg.get_attribute("[data-live] [data-run]", "aria-disabled"))
+            ctx.unroute("**/pyodide.asm.wasm.gz")
+            hung = []
+            ctx.route("**/pyodide.asm.wasm.gz", lambda r: hung.append(r))        # never answered
+            pg.eval_on_selector("[data-live]", "el => el.setAttribute('data-stall', '3')")
+            pg.click("[data-live] [data-run]")
+            pg.wait_for_function("(was) => { const t = document.querySelector('[data-live] .op1-lp-status')"
+                                 ".textContent; return t !== was && /^Not run/.test(t); }", arg=aborted[0],
+                                 timeout=120_000)
+            stalled = (_status(pg), pg.get_attribute("[data-live] [data-run]", "aria-disabled"), len(hung))
+            ctx.unroute("**/pyodide.asm.wasm.gz")
+            pg.click("[data-live] [data-run]")
+            pg.wait_for_function("document.querySelector('[data-live] .op1-lp-out [data-replay]')", timeout=300_000)
+            back = _status(pg)
+            b.close()
+    finally:
+        srv.shutdown()
+        srv.server_close()
+    assert aborted[0].startswith("Not run: Python could not start: pyodide/pyodide.asm.wasm.gz could not be "
+                                 "fetched (") and aborted[0].endswith("); press Run to try again."), aborted
+    assert "\n" not in aborted[0] and aborted[1] is None
+    assert stalled == ("Not run: Python did not arrive: nothing came for 3 s while it was being fetched "
+                       "(is the connection down?); press Run to try again.", None, 1), stalled
+    assert back.startswith("Run 1: "), back
+    bad = [e for e in errors if not any(k in e for k in KNOWN_CONSOLE_ERRORS + ("pyodide.asm.wasm",))]
+    assert bad == [], bad
+
+
+# makes the page's unpacking of a replay's frames (player.js) take 1.5 s more: the panel's
+# status line must count it (the worker's own DecompressionStream is not this one)
+SLOW_UNPACK = """(() => { const D = window.DecompressionStream;
+  window.DecompressionStream = function (f) { const d = new D(f); const t = new TransformStream({
+      async start() { await new Promise(r => setTimeout(r, 1500)); } });
+    return {writable: d.writable, readable: d.readable.pipeThrough(t)}; }; })()"""
+
+
+def test_a_run_soon_after_another_leaves_both_replays_whole_and_timed_when_shown(built):
+    """Run again while a replay is still being drawn: that replay's later steps and downloads
+    still arrive (the worker once dropped them, leaving "drawing this step…" and "download:
+    preparing…" for good); every replay is completed.  The status line's time is
+    to the replay the reader can use (its player started, data-op1-live), not to its HTML
+    inserted: with the page's unpacking made 1.5 s slower, it says at least that much more."""
+    sync_playwright = _browser()
+    srv = _serve(built, {})
+    errors, infos = [], []
+    try:
+        with sync_playwright() as p:
+            b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+            pg = _chapter_6(b, srv, errors, infos, [SLOW_UNPACK])
+            pg.evaluate("""() => { const f = document.querySelector('[data-live] form');
+                f.addEventListener('submit', () => { window.__t0 = performance.now(); });
+                new MutationObserver((ms) => { for (const m of ms) if (m.attributeName === 'data-op1-live'
+                    && window.__tLive === undefined) window.__tLive = performance.now(); })
+                  .observe(document.querySelector('[data-live] .op1-lp-out'),
+                           {attributes: true, attributeFilter: ['data-op1-live'], subtree: true}); }""")
+            pg.click("[data-live] [data-run]")
+            pg.wait_for_function("document.querySelector('[data-live] .op1-lp-out [data-op1-live]')", timeout=300_000)
+            pg.wait_for_function("/replay shown after/.test(document.querySelector('[data-live] .op1-lp-status')"
+                                 ".textContent)", timeout=60_000)
+            first = _status(pg)
+            took = pg.evaluate("(window.__tLive - window.__t0) / 1000")
+            # Run 2, and Run 3 as soon as Run 2's replay is in the page, while it is being drawn
+            pg.select_option("[data-live] select[name=nat]", "netfilter")
+            pg.click("[data-live] [data-run]")
+            pg.wait_for_function("document.querySelectorAll('[data-live] .op1-lp-run').length === 2", timeout=300_000)
+            drawing = pg.eval_on_selector("[data-live] .op1-lp-run", "el => !el.hasAttribute('data-live-complete')")
+            pg.select_option("[data-live] select[name=nat]", "snat")
+            pg.click("[data-live] [data-run]")
+            pg.wait_for_function("document.querySelectorAll('[data-live] .op1-lp-run[data-live-complete]').length === 3",
+                                 timeout=300_000)
+            left = pg.eval_on_selector_all("[data-live] .op1-lp-run :is(.op1-wait, .op1-dl-wait)",
+                                           "els => els.map(e => e.outerHTML)")
+            subs = pg.eval_on_selector_all("[data-live] .op1-lp-run .op1-sub", "els => els.map(e => e.textContent)")
+            last = _status(pg)
+            b.close()
+    finally:
+        srv.shutdown()
+        srv.server_close()
+    shown = float(re.search(r"replay shown after (\d+\.\d) s", first).group(1))
+    assert took > 1.5 and shown >= took - 0.05, (first, took)
+    assert drawing                           # (Run 3 came while Run 2's replay was being drawn)
+    assert left == [], left
+    assert ["nat=snat" in subs[0], "nat=netfilter" in subs[1], "nat=article" in subs[2]] == [True] * 3, subs
+    assert last.startswith("Run 3: ") and "replay shown after" in last, last     # not Run 2's line
+    bad = [e for e in errors if not any(k in e for k in KNOWN_CONSOLE_ERRORS)]
+    assert bad == [], bad

@@ -6,6 +6,7 @@
 (function () {
   "use strict";
   var KEEP = 4;               // replays kept on the page; the oldest goes when a fifth comes
+  var STALL = 30;             // seconds without a word from the worker while Python is fetched
   var worker = null, seq = 0, waiting = {}, shown = {}, told = false;
 
   // How the worker's Python started, which it tells once: restored from the snapshot made at
@@ -73,12 +74,22 @@
     };
     worker.onerror = function (e) {
       e.preventDefault();
-      var why = "the live runner could not start" + (e.message ? " (" + e.message + ")" : "");
-      Object.keys(waiting).forEach(function (id) { waiting[id]({fail: why}); });
-      waiting = {};
-      worker = null;
+      // (the worker's own script: what it imports is loaded when Python starts, and named there)
+      var why = "the live runner could not start: " + new URL("worker.js", base).pathname.split("/").pop() +
+        " could not be loaded" + (e.message ? " (" + e.message + ")" : "");
+      restart(why);
     };
     return worker;
+  }
+
+  // The worker let go (it failed, or went silent while it fetched Python): every Run waiting
+  // for it told ``why``, and the next Run makes a new one, which fetches again.
+  function restart(why) {
+    if (worker) worker.terminate();
+    worker = null;
+    var w = waiting;
+    waiting = {};
+    Object.keys(w).forEach(function (id) { w[id]({fail: why, retry: true}); });
   }
 
   // The controls' values as JSON: integers written as typed (JSON keeps big ones exact; a box
@@ -106,7 +117,7 @@
     root.setAttribute("data-live-ready", "1");
     var form = root.querySelector("form"), status = root.querySelector(".op1-lp-status");
     var out = root.querySelector(".op1-lp-out"), button = root.querySelector("[data-run]");
-    var base = new URL(root.getAttribute("data-base"), location.href), runs = 0;
+    var base = new URL(root.getAttribute("data-base"), location.href), runs = 0, last = 0;
     function sync() {
       // equalize is a route-cache flag: off, and shown off, under a policy without a cache
       root.querySelectorAll("[data-only-with]").forEach(function (c) {
@@ -136,33 +147,77 @@
       }
       // busy: marked, not disabled -- a disabled button loses the keyboard's focus to the page
       if (button.getAttribute("aria-disabled") === "true") return;
-      var n = runs + 1, id = ++seq, t0 = performance.now(), how = "";
+      var n = runs + 1, id = ++seq, t0 = performance.now(), how = "", watch = null;
+      last = id;
       button.setAttribute("aria-disabled", "true");
       root.setAttribute("aria-busy", "true");
+      // Until Python has started, the worker tells each stage and the download's progress: a
+      // silence of STALL seconds is a download that stalled (a phone's connection that dropped),
+      // which a browser may never end.  Run is given back, to be pressed again: the worker is
+      // let go and a new one fetches again.
+      var stall = (parseFloat(root.getAttribute("data-stall")) || STALL) * 1000;
+      function watchdog() {
+        clearTimeout(watch);
+        watch = setTimeout(function () {
+          if (!waiting[id]) return;
+          restart("Python did not arrive: nothing came for " + Math.round(stall / 1000) +
+                  " s while it was being fetched (is the connection down?)");
+        }, stall);
+      }
+      watchdog();
       waiting[id] = function (m) {
         if (m.python) how = "; " + started(m.python);
-        if (m.status) { status.textContent = "Run " + n + ": " + m.status; return false; }
+        if (m.status) {
+          status.textContent = "Run " + n + ": " + m.status;
+          if (m.running || m.fetched) clearTimeout(watch);     // every download done: no network now
+          else watchdog();
+          return false;
+        }
+        clearTimeout(watch);
         button.removeAttribute("aria-disabled");
         root.removeAttribute("aria-busy");
         if (m.error) { status.textContent = "Not run: " + m.error; return true; }
-        if (m.fail) { status.textContent = "Not run: " + m.fail; return true; }
+        if (m.fail) {
+          status.textContent = "Not run: " + m.fail + (m.retry ? "; press Run to try again." : "");
+          return true;
+        }
         runs = n;
         var box = document.createElement("div");
         box.className = "op1-lp-run";
+        box.setAttribute("data-run-id", id);
         box.innerHTML = m.html;
         out.insertBefore(box, out.firstChild);
         shown[id] = box;
-        box.addEventListener("op1-need", function (ev) { worker.postMessage({id: id, need: ev.detail}); });
+        box.addEventListener("op1-need", function (ev) { if (worker) worker.postMessage({id: id, need: ev.detail}); });
+        var said = "Run " + n + ": " + m.events + " events, simulated in " + m.runMs + " ms; ";
+        // the time to a replay the reader can use: when its player has unpacked its frames and
+        // started (it says so in data-op1-live), not when its HTML was inserted
+        var player = box.querySelector("[data-replay]"), seen = null;
+        var live = function () {
+          if (seen) seen.disconnect();
+          if (!box.isConnected || last !== id) return;      // a newer Run has the status line
+          status.textContent = said + "replay shown after " + ((performance.now() - t0) / 1000).toFixed(1) +
+            " s" + how + ".";
+        };
+        if (player && window.MutationObserver) {
+          seen = new MutationObserver(function () { if (player.hasAttribute("data-op1-live")) live(); });
+          seen.observe(player, {attributes: true, attributeFilter: ["data-op1-live"]});
+        }
         var keep = parseInt(root.getAttribute("data-keep"), 10) || KEEP;   // the page says how many
-        while (out.children.length > keep) out.removeChild(out.lastChild);
+        while (out.children.length > keep) {
+          var gone = out.lastChild, gid = parseInt(gone.getAttribute("data-run-id"), 10);
+          out.removeChild(gone);
+          delete shown[gid];
+          if (worker && gid) worker.postMessage({forget: gid});           // not drawn on for nothing
+        }
         // innerHTML runs no script: the player's own script is put back to start it
         box.querySelectorAll("script:not([type])").forEach(function (s) {
           var x = document.createElement("script");
           x.textContent = s.textContent;
           s.parentNode.replaceChild(x, s);
         });
-        status.textContent = "Run " + n + ": " + m.events + " events, simulated in " + m.runMs +
-          " ms; replay shown after " + ((performance.now() - t0) / 1000).toFixed(1) + " s" + how + ".";
+        if (!player || !seen || player.hasAttribute("data-op1-live")) live();
+        else status.textContent = said + "unpacking the replay…";
         return true;
       };
       getWorker(base).postMessage({id: id, scenario: root.getAttribute("data-scenario"),

@@ -3,9 +3,8 @@
 // packet is drawn, after the replay is shown at its first step),
 // Graphviz compiled to WebAssembly draws its DOT.  Both live here, in one thread, because
 // Python calls the renderer synchronously while it builds a replay; the page only inserts
-// the finished HTML, so it never freezes.  Everything is fetched from this folder.
-import { loadPyodide } from "./pyodide/pyodide.mjs";
-import { Graphviz } from "./graphviz.mjs";
+// the finished HTML, so it never freezes.  Everything is fetched from this folder, the modules
+// too (imported when Python starts, so that a failed download is named: ``load``).
 
 let boot = null;
 let pyodide = null;
@@ -24,24 +23,76 @@ function unpackLater() {
   pyodide.runPython("op1_refresh()");
 }
 
+// Every file is fetched from this folder, counted as it arrives (the page is told the progress:
+// its watchdog takes a long silence for a download that stalled) and, when it fails, named (a
+// reader on a patchy connection is told which download failed, not "Failed to fetch").
+// Pyodide's own fetches (its WebAssembly, its standard library) come here too, through
+// self.fetch below; a failure of one of those is thrown inside Pyodide's instantiation, which
+// then never settles: it goes to ``lost`` as well (set by each start(), which races it).
+const fetchFile = self.fetch.bind(self);
+const HERE = new URL("./", import.meta.url).href;
+let lost = () => {};
+let received = 0, toldAt = 0;
+
+// The error of a file of this folder that did not arrive, named (its ``file`` says which).
+function lostFile(file, why, verb = "fetched") {
+  const e = new Error(`${file} could not be ${verb} (${oneLine(why)})`);
+  e.file = file;
+  return e;
+}
+
+function gone(err) {
+  lost(err);
+  return err;
+}
+
+function counted(r, file) {
+  const body = r.body.getReader();
+  return new ReadableStream({
+    async pull(c) {
+      let part;
+      try { part = await body.read(); }
+      catch (err) { c.error(gone(lostFile(file, err))); return; }
+      if (part.done) { c.close(); return; }
+      received += part.value.length;
+      if (performance.now() - toldAt > 1000) {
+        toldAt = performance.now();
+        tell(`loading Python… ${(received / 1e6).toFixed(1)} MB received`);
+      }
+      c.enqueue(part.value);
+    },
+    cancel(why) { return body.cancel(why); },
+  });
+}
+
+async function get(file, init) {
+  let r;
+  try { r = await fetchFile(new URL(file, HERE), init); }
+  catch (err) { throw gone(lostFile(file, err)); }
+  if (!r.ok) throw gone(lostFile(file, `HTTP ${r.status}`));
+  return new Response(counted(r, file), { status: r.status, headers: r.headers });
+}
+
 // pyodide.asm.wasm is in the site gzipped (a third of its size).  Pyodide fetches it by that
 // name, so this one fetch is answered with the .gz file unzipped as it arrives: the browser
-// still compiles the WebAssembly while it streams.  Every other fetch goes through unchanged.
-const fetchFile = self.fetch.bind(self);
+// still compiles the WebAssembly while it streams.
 self.fetch = (resource, init) => {
   const url = String(resource instanceof Request ? resource.url : resource);
-  if (!url.endsWith("/pyodide.asm.wasm")) return fetchFile(resource, init);
-  return fetchFile(`${url}.gz`).then((r) => {
-    if (!r.ok) throw new Error(`pyodide.asm.wasm.gz: HTTP ${r.status}`);
-    return new Response(r.body.pipeThrough(new DecompressionStream("gzip")),
-                        { headers: { "Content-Type": "application/wasm" } });
-  });
+  if (!url.startsWith(HERE)) return fetchFile(resource, init);
+  const file = url.slice(HERE.length);
+  if (!file.endsWith("pyodide.asm.wasm")) return get(file, init);
+  return get(`${file}.gz`).then((r) => new Response(r.body.pipeThrough(new DecompressionStream("gzip")),
+                                                    { headers: { "Content-Type": "application/wasm" } }));
 };
 
+// A module of this folder, imported when Python starts: a failure names the file.
+async function load(file) {
+  try { return await import(new URL(file, HERE).href); }
+  catch (err) { throw lostFile(file, err, "loaded"); }
+}
+
 async function bytes(url) {
-  const r = await fetch(new URL(url, import.meta.url));
-  if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
-  return new Uint8Array(await r.arrayBuffer());
+  return new Uint8Array(await (await get(url)).arrayBuffer());
 }
 
 // The snapshot of Python's memory made at build time (book/_live/snapshot.mjs), unzipped as it
@@ -50,8 +101,7 @@ async function bytes(url) {
 // null: start Python from scratch.
 async function snapshot(file) {
   if (!file || !self.DecompressionStream) return null;
-  const r = await fetch(new URL(file, import.meta.url));
-  if (!r.ok) throw new Error(`${file}: HTTP ${r.status}`);
+  const r = await get(file);
   return new Uint8Array(await new Response(r.body.pipeThrough(new DecompressionStream("gzip"))).arrayBuffer());
 }
 
@@ -62,9 +112,10 @@ function oneLine(err) {
   return (lines[0].startsWith("Traceback") ? lines[lines.length - 1] : lines[0]).trim().replace(/\.$/, "");
 }
 
-function tell(status) {
+// The stage of Python's start, told to the Run waiting for it; ``fetched``: every download done.
+function tell(status, fetched = false) {
   stage = status;
-  if (bootFor !== null) postMessage({ id: bootFor, status });
+  if (bootFor !== null) postMessage({ id: bootFor, status, fetched });
 }
 
 async function start() {
@@ -73,28 +124,35 @@ async function start() {
                     + "browser since 2023): the live replay needs a newer browser");
   }
   tell("loading Python…");
-  const manifest = await (await fetch(new URL("manifest.json", import.meta.url))).json();
+  // a download failing ends this start, whichever loadPyodide is waiting for it
+  const failed = new Promise((_, reject) => { lost = reject; });
+  failed.catch(() => {});
+  const orLost = (p) => Promise.race([p, failed]);
+  const [{ loadPyodide }, { Graphviz }] = await Promise.all([load("pyodide/pyodide.mjs"), load("graphviz.mjs")]);
+  const manifest = await (await get("manifest.json")).json();
   const keep = (s) => { printed.push(s); if (printed.length > 50) printed.shift(); };
   const opts = { indexURL: new URL("pyodide/", import.meta.url).href, stdout: keep, stderr: keep };
   const snap = snapshot(manifest.snapshot);
   const gvP = Graphviz.load();
   const archivesP = Promise.all(manifest.archives.map((a) => bytes(a.file)));
+  archivesP.catch(() => {});          // (awaited below; a failure also ends the start at once)
   let py;
   // how Python started, told to the page (which shows it): {snapshot: true}, or false and why
   python = { snapshot: true };
   try {
     const s = await snap;
     if (!s) throw new Error("the site has no snapshot");
-    py = await loadPyodide({ ...opts, _loadSnapshot: s });
+    py = await orLost(loadPyodide({ ...opts, _loadSnapshot: s }));
     // the snapshot has the simulator imported: use it only with the sim.zip it was made from
     const made = py.runPython("import sys; getattr(sys, '_op1_sim', None)");
     if (made !== manifest.sim) throw new Error(`made for sim.zip ${made}, not ${manifest.sim}`);
   } catch (err) {            // a snapshot this browser cannot restore: start Python the slow way
+    if (err && err.file) throw err;        // a download that failed: the network, not the snapshot
     python = { snapshot: false, why: oneLine(err) };
-    py = await loadPyodide(opts);
+    py = await orLost(loadPyodide(opts));
   }
-  const [gv, archives] = await Promise.all([gvP, archivesP]);
-  tell("loading the simulator…");
+  const [gv, archives] = await orLost(Promise.all([gvP, archivesP]));
+  tell("loading the simulator…", true);
   // an archive marked "later" (scapy.zip: first imported when a packet is drawn) is unpacked
   // once the first frame is out (unpackLater)
   manifest.archives.forEach((a, i) => {
@@ -139,31 +197,66 @@ function booted(id) {
   return boot;
 }
 
-// The replay being filled in: its run's id, the steps its player asked for, the next in order.
-let current = null;
+// The replays being filled in, by their run's id (the newest last): the steps each one's player
+// asked for, the next in order, those sent.  A Run does not stop the filling of the replays
+// before it (the page keeps them, and their readers may still step through them): their steps
+// come after the new replay's, and before any, a step a reader went to.  Python keeps the
+// frames of as many runs (inpage.KEEP_RUNS, as many as the page keeps).
+const runs = new Map();
+let pumping = false;
 const BATCH = 4;                      // steps drawn between two looks at the message queue
 
-async function fillIn(inpage, cur) {
-  const done = new Set([]);
-  while (cur === current) {
-    let ks = cur.want.filter((k) => !done.has(k)).slice(0, BATCH);
-    while (ks.length < BATCH && cur.next < cur.steps) {
-      if (!done.has(cur.next)) ks.push(cur.next);
-      cur.next++;
-    }
-    if (!ks.length) break;
-    ks.forEach((k) => done.add(k));
-    cur.want = cur.want.filter((k) => !done.has(k));
-    postMessage({ id: cur.id, fill: JSON.parse(inpage.fill(JSON.stringify(ks))) });
-    await new Promise((r) => setTimeout(r, 0));       // a new Run or a step asked for comes first
+// The next steps to draw: a step asked for (the most recent ask first), else the newest
+// replay's next in order, else an older one's.
+function pick() {
+  let cur = null;
+  for (const r of runs.values()) if (r.want.length && (!cur || r.asked > cur.asked)) cur = r;
+  if (!cur) cur = [...runs.values()].pop();
+  if (!cur) return null;
+  const ks = cur.want.filter((k) => !cur.done.has(k)).slice(0, BATCH);
+  while (ks.length < BATCH && cur.next < cur.steps) {
+    if (!cur.done.has(cur.next) && !ks.includes(cur.next)) ks.push(cur.next);
+    cur.next++;
   }
-  if (cur === current) postMessage({ id: cur.id, downloads: JSON.parse(inpage.downloads()).html });
+  cur.want = cur.want.filter((k) => !cur.done.has(k) && !ks.includes(k));
+  return [cur, ks];                   // none: every step sent, its downloads now
 }
+
+async function pump(inpage) {
+  if (pumping) return;
+  pumping = true;
+  try {
+    for (let got = pick(); got; got = pick()) {
+      const [cur, ks] = got;
+      ks.forEach((k) => cur.done.add(k));
+      try {
+        if (ks.length) postMessage({ id: cur.id, fill: JSON.parse(inpage.fill(JSON.stringify(ks), cur.id)) });
+        else {
+          runs.delete(cur.id);
+          postMessage({ id: cur.id, downloads: JSON.parse(inpage.downloads(cur.id)).html });
+        }
+      } catch (err) {
+        runs.delete(cur.id);
+        postMessage({ id: cur.id, fillFail: oneLine(err) });
+      }
+      await new Promise((r) => setTimeout(r, 0));     // a new Run or a step asked for comes first
+    }
+  } finally {
+    pumping = false;
+  }
+}
+let asks = 0;                        // the order of the steps asked for
 
 onmessage = async (e) => {
   const m = e.data;
   if (m.need !== undefined) {                         // the reader went to a step not drawn yet
-    if (current && current.id === m.id) current.want.unshift(m.need);
+    const cur = runs.get(m.id);
+    if (cur) { cur.want.unshift(m.need); cur.asked = ++asks; }
+    return;
+  }
+  if (m.forget !== undefined) {                       // the page let that replay go
+    runs.delete(m.forget);
+    if (pyodide) pyodide.pyimport("sim.view.inpage").forget(m.forget);
     return;
   }
   if (m.ahead) {                                      // a parameter changed: Python starts now
@@ -185,25 +278,28 @@ onmessage = async (e) => {
     }
     return;
   }
+  let inpage;
   try {
-    const inpage = await booted(m.id);
-    current = null;
-    postMessage({ id: m.id, status: "running…", python });
+    inpage = await booted(m.id);
+  } catch (err) {                       // a download failed: the next Run fetches it again
+    postMessage({ id: m.id, fail: `Python could not start: ${oneLine(err)}`, retry: true });
+    return;
+  }
+  try {
+    postMessage({ id: m.id, status: "running…", python, running: true });
     python = null;
     const run = JSON.parse(inpage.run(m.scenario, m.fixed, m.values, m.limits));
     if (run.error) { postMessage({ id: m.id, error: run.error }); return; }
     postMessage({ id: m.id, status: `drawing ${run.events} events…` });
-    const drawn = JSON.parse(inpage.draw(m.title, m.maxSteps, m.startAt || "null"));
+    const drawn = JSON.parse(inpage.draw(m.title, m.maxSteps, m.startAt || "null", m.id));
     postMessage({ id: m.id, ...drawn, events: run.events, runMs: run.ms });
     if (drawn.error) return;
     unpackLater();
-    current = { id: m.id, steps: drawn.steps, want: [], next: 0 };
-    fillIn(inpage, current).catch((err) => {
-      const why = String((err && err.message) || err).trim().split("\n").pop();
-      postMessage({ id: m.id, fillFail: why });
-    });
+    runs.set(m.id, { id: m.id, steps: drawn.steps, want: [], next: 0, done: new Set(), asked: 0 });
+    // as many as Python keeps: an older one's frames are gone (the page has let it go too)
+    for (const id of [...runs.keys()].slice(0, -inpage.KEEP_RUNS)) runs.delete(id);
+    pump(inpage).catch((err) => console.error(`live panel: ${oneLine(err)}`));
   } catch (err) {
-    const why = String((err && err.message) || err).trim().split("\n").pop();
-    postMessage({ id: m.id, fail: why });
+    postMessage({ id: m.id, fail: oneLine(err) });
   }
 };

@@ -20,6 +20,8 @@ from ._dot import h
 SIZE_MAX = 1_000_000
 
 _last: dict = {}
+#: the frames of the replays drawn, by the page's id of their Run, the newest last
+_frames: dict = {}
 
 
 def panel_specs(scenario: str, **params) -> list[dict]:
@@ -226,11 +228,14 @@ def _page_frames(result, max_steps: int, start_at: float | None = None):
     return PageFrames()
 
 
-def draw(title: str, max_steps: int, start_at: str = "null") -> str:
+def draw(title: str, max_steps: int, start_at: str = "null", run=None) -> str:
     """The last run's replay as JSON ``{"html", "steps"}``: the static ``Player``'s HTML, with
     its own script and styles, drawn at its first step only (``fill`` draws the others, and
     ``downloads`` the pcapng and trace), or ``{"error"}``: a run with no step to show.
-    ``start_at``: JSON, simulated seconds where the replay starts, or null (from the start)."""
+    ``start_at``: JSON, simulated seconds where the replay starts, or null (from the start).
+    Its frames are kept under ``run`` (the page's id of the Run), with those of the
+    ``KEEP_RUNS - 1`` replays before it: the page keeps them, and a reader may still step
+    through one while a newer run is drawn."""
     from .model import check_result
     from .player import Player
     result = _last["result"]
@@ -241,19 +246,38 @@ def draw(title: str, max_steps: int, start_at: str = "null") -> str:
         return json.dumps({"error": str(e)})
     player = Player.__new__(Player)          # the static player, over frames drawn when asked
     player.result, player.title, player._frames, player._at, player._html = result, title, frames, 0, None
-    _last["frames"] = frames
-    return json.dumps({"html": player.html(), "steps": len(frames)})
+    player.heading = "h4"                    # under the panel's h3
+    html = player.html()
+    _frames.pop(run, None)
+    _frames[run] = frames
+    while len(_frames) > KEEP_RUNS:
+        _frames.pop(next(iter(_frames)))
+    return json.dumps({"html": html, "steps": len(frames)})
 
 
-def fill(ks: str) -> str:
-    """The router diagrams and packet panes of the last replay's steps ``ks`` (JSON list of
-    positions), as JSON ``{"states": {k: svg}, "pkts": {k: html}}`` for the page's player.  The
-    first packet imports scapy."""
-    return json.dumps(_last["frames"].fill(json.loads(ks)))
+def _frames_of(run):
+    try:
+        return _frames[run]
+    except KeyError:
+        raise LookupError(f"this replay was let go for newer runs' (the page keeps the last {KEEP_RUNS}): "
+                          "run it again to see every step") from None
 
 
-def downloads() -> str:
-    """The last replay's pcapng and trace links (JSON ``{"html"}``), as the static player has them."""
+def fill(ks: str, run=None) -> str:
+    """The router diagrams and packet panes of the steps ``ks`` (JSON list of positions) of
+    the replay drawn for ``run``, as JSON ``{"states": {k: svg}, "pkts": {k: html}}`` for the
+    page's player.  The first packet imports scapy."""
+    return json.dumps(_frames_of(run).fill(json.loads(ks)))
+
+
+def downloads(run=None) -> str:
+    """The pcapng and trace links of the replay drawn for ``run`` (JSON ``{"html"}``), as the
+    static player has them."""
     from .player import Frames
-    f = _last["frames"]
+    f = _frames_of(run)
     return json.dumps({"html": Frames.downloads(f, f.stem)})
+
+
+def forget(run) -> None:
+    """Let the frames of ``run``'s replay go (the page removed it)."""
+    _frames.pop(run, None)

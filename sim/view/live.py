@@ -21,6 +21,7 @@ import time
 from .. import scenarios
 from ..policies import CACHED_POLICIES, POLICIES
 from ..natmodels import names as nat_models
+from ..natmodels import translates
 from ..tcp import REMOTE_BEHAVIOURS
 from . import _dot
 from ._dot import h
@@ -86,6 +87,12 @@ def _down_options(current) -> list:
     return opts
 
 
+def nat_label(name: str) -> str:
+    """A NAT model's name as its choice says it: ``none`` says what it means (no NAT: the LAN's
+    addresses are public, and the providers route them back; ``natmodels/none.py``)."""
+    return name if translates(name) else f"{name} (no NAT: LAN addresses public)"
+
+
 def control_specs(p) -> list[dict]:
     """The parameters a live player offers for ``p`` (a ``Params``), one dict each: ``name``
     (``sim.run``'s keyword), ``label``, ``kind`` (``choice``, ``bool`` or ``int``), ``value``,
@@ -98,7 +105,7 @@ def control_specs(p) -> list[dict]:
         {"name": "equalize", "label": "equalize", "kind": "bool", "value": p.equalize,
          "only_with": {"multipath": list(CACHED_POLICIES)}},
         {"name": "nat", "label": "NAT", "kind": "choice", "value": p.nat,
-         "choices": [(x, x) for x in nat_models()]},
+         "choices": [(nat_label(x), x) for x in nat_models()]},
         {"name": "remote", "label": "remote", "kind": "choice", "value": p.remote,
          "choices": [(x, x) for x in REMOTE_BEHAVIOURS]},
         {"name": "ingress_filter", "label": "ingress filter (BCP 38)", "kind": "bool",

@@ -6,6 +6,19 @@
     window.__op1Replay = function (root) {
       if (root.getAttribute("data-op1-ready")) return;
       root.setAttribute("data-op1-ready", "1");
+      // Named by its visible title and the line under it (two replays on a page are told apart by
+      // their parameters), described by its keys: ids made here, unique in the page.
+      window.__op1Seq = (window.__op1Seq || 0) + 1;
+      var rid = "op1-p" + window.__op1Seq + "-", named = [];
+      [["title", ".op1-title"], ["sub", ".op1-sub"], ["keys", ".op1-keyhelp"]].forEach(function (w) {
+        var el = root.querySelector(":scope > " + w[1]);
+        if (el) { el.id = rid + w[0]; if (w[0] !== "keys") named.push(el.id); }
+      });
+      if (named.length) {
+        root.setAttribute("aria-labelledby", named.join(" "));
+        root.removeAttribute("aria-label");
+        if (root.querySelector(":scope > .op1-keyhelp")) root.setAttribute("aria-describedby", rid + "keys");
+      }
       var els = Array.prototype.slice.call(root.querySelectorAll(".op1-pane"));
       if (!window.DecompressionStream) {
         var nb = root.querySelector(".op1-narr");
@@ -131,6 +144,25 @@
         box.scrollLeft += (s[0] + s[1]) / 2 - (b.left + b.width / 2);
       }
 
+      // The router's tables wider than their box (a phone): bring what this step marked (its rows
+      // tinted: NEW, HIT, SNAT, DNAT, DEL; state.py's TINT) into view, its right end first when it
+      // is wider than the box -- the device and use columns, where the route cache's row ends.
+      var TINTS = ["#d5f0e6", "#d7ebf7", "#fbe0d0"];
+      function centreState(p) {
+        var box = q(p.el, ".op1-state-box");
+        if (!box || !box.offsetParent || box.scrollWidth <= box.clientWidth + 1) return;
+        var lo = Infinity, hi = -Infinity;
+        box.querySelectorAll("svg polygon").forEach(function (c) {
+          if (TINTS.indexOf((c.getAttribute("fill") || "").toLowerCase()) < 0) return;
+          var r = c.getBoundingClientRect();
+          if (r.width) { lo = Math.min(lo, r.left); hi = Math.max(hi, r.right); }
+        });
+        if (lo === Infinity || p.stateK === p.k) return;        // (once a step: the reader may scroll)
+        p.stateK = p.k;
+        var b = box.getBoundingClientRect();
+        box.scrollLeft += hi - lo > b.width - 2 * FADE ? hi + FADE - b.right : (lo + hi) / 2 - (b.left + b.width / 2);
+      }
+
       function showTopo(p, f) {
         var svg = q(p.el, "svg.op1-topo");
         if (!svg) return;
@@ -223,6 +255,7 @@
       function settle(p) {
         fitLadder(p);
         centreTopo(p);
+        centreState(p);
         syncTabs(p);
         fitScrolls(p);
         var row = p.scrollRow, box = q(p.el, ".op1-ladder-scroll");
@@ -303,7 +336,11 @@
         });
       }
 
+      // While the replay plays (a step every 225-900 ms) its live regions are quiet: a screen
+      // reader would queue every step's narration; the step it stops at is said once (stop()).
+      var lives = Array.prototype.slice.call(root.querySelectorAll("[aria-live=polite]"));
       function playLook(on) {
+        lives.forEach(function (el) { el.setAttribute("aria-live", on ? "off" : "polite"); });
         playBtns.forEach(function (b) {
           b.firstChild.textContent = on ? "❚❚" : "▶";
           var w = b.querySelector(".op1-pw");
@@ -316,8 +353,16 @@
       }
 
       function stop() {
-        if (timer) { clearInterval(timer); timer = null; }
+        if (!timer) { playLook(false); return; }
+        clearInterval(timer);
+        timer = null;
         playLook(false);
+        // the narration written again (the same words, a new text node), now that it is heard,
+        // unless a step button has changed it meanwhile; never emptied, so nothing flickers
+        panes.forEach(function (p) {
+          var t = q(p.el, ".op1-narr-t") || q(p.el, ".op1-narr"), said = t.textContent;
+          setTimeout(function () { if (t.textContent === said) t.replaceChildren(document.createTextNode(said)); }, 100);
+        });
       }
 
       function play() {
@@ -443,7 +488,11 @@
             Object.keys(got).forEach(function (i) { d[kind][i] = got[i]; });
           });
           if (!s) return;
-          if (patch.states && patch.states[s.st] != null) q(p.el, ".op1-state-box").innerHTML = d.states[s.st];
+          if (patch.states && patch.states[s.st] != null) {
+            q(p.el, ".op1-state-box").innerHTML = d.states[s.st];
+            p.stateK = null;
+            centreState(p);
+          }
           if (patch.pkts && patch.pkts[s.pk] != null) q(p.el, ".op1-pkt-box").innerHTML = d.pkts[s.pk];
           fitScrolls(p);
         });
@@ -451,7 +500,7 @@
       (root.__op1Pending || []).forEach(root.__op1Fill);   // sent before this player was set up
       root.__op1Pending = null;
       show(Math.min(meta.at || 0, n - 1));   // a replay may open at a later step (Player(at=))
-      root.setAttribute("data-op1-live", "1");
+      root.setAttribute("data-op1-live", "1");         // started (the live panel's status line times it)
     };
   }
   document.querySelectorAll("[data-replay]").forEach(window.__op1Replay);

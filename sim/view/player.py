@@ -181,6 +181,8 @@ class Frames:
         # In a comparison each step is announced in both panes: each says which run it is
         # (read with the step, aria-atomic), and a run that has ended says so aloud too.
         LIVE = ' aria-live="polite"'
+        # (the script turns the narration's aria-live off while the replay plays: a step every
+        # 225-900 ms would flood a screen reader; the step it stops at is said once)
         narr = (f'<p class="op1-narr" aria-live="polite" aria-atomic="true"><span class="op1-vh">{_dot.h(label)}: '
                 f'</span><span class="op1-narr-t">{_dot.h(self.narration[0])}</span></p>' if label else
                 f'<p class="op1-narr" aria-live="polite">{_dot.h(self.narration[0])}</p>')
@@ -345,9 +347,24 @@ def _dot_styles() -> str:
     return STATE_CSS
 
 
+#: The player's keys, its group's description (a screen reader says it on entering the player;
+#: the script points aria-describedby at it, and aria-labelledby at the visible title and the
+#: line under it, so that two replays on a page are told apart by their own words).
+KEYS = ("Keys: left and right arrows step, space plays or pauses, Home and End go to the first "
+        "and last step.")
+
+
+def _title(text: str, heading: str | None) -> str:
+    """The player's visible title: a heading ``heading`` (``"h4"``) where the page's outline
+    has its place (the live panel's replays, under its h3), else a plain line."""
+    tag = heading or "div"
+    return f'<{tag} class="op1-title">{_dot.h(text)}</{tag}>'
+
+
 def _wrap(kind: str, scenario: str, frames: int, aria: str, inner: str, meta: dict) -> str:
     return (f'<div class="op1 op1-{kind}" data-replay="{_dot.h(scenario)}" data-frames="{frames}" '
             f'tabindex="0" role="group" aria-label="{_dot.h(aria)}">{inner}'
+            f'<span class="op1-keyhelp" hidden>{_dot.h(KEYS)}</span>'
             f'<script type="application/json" class="op1-meta">{_json(meta)}</script>'
             + _page("") + "</div>")
 
@@ -373,6 +390,10 @@ class Player(_Page):
     (``("hop", "drop", "send")``); ``max_steps`` caps the count (400);
     ``at``: the step (a trace index among those shown) the replay opens at, else its first.
     """
+
+    #: the title's heading level (``"h4"``), where the page's outline has a place for it; None: a
+    #: plain line (a notebook's output, a chapter's figure: no heading the outline cannot know)
+    heading: str | None = None
 
     def __init__(self, result, title: str | None = None, start: int = 0, stop: int | None = None,
                  steps=None, max_steps: int | None = MAX_STEPS, at: int | None = None):
@@ -407,11 +428,10 @@ class Player(_Page):
                         "holds at most a few hundred; in Python, stop=, steps= or max_steps= choose "
                         "which).</div>")
             stem = f"{r.scenario}-seed{r.params.seed}"
-            inner = (f'<div class="op1-title">{_dot.h(self.title)}</div>'
+            inner = (_title(self.title, self.heading) +
                      f'<div class="op1-sub">{_dot.h(r.scenario)}: {_dot.h(params_line(r))}</div>'
                      + _bar(n, f.downloads(stem), False) + note + f.pane_html() + HINT + _float_bar(n))
-            aria = (f"Replay of {r.scenario}, {n} steps. Keys: left and right arrows step, "
-                    "space plays or pauses, Home and End go to the first and last step.")
+            aria = f"Replay of {r.scenario}, {n} steps. {KEYS}"      # (the script names it by its title)
             meta = {"frames": n, **({"at": self._at} if self._at else {})}
             self._html = _wrap("player", r.scenario, n, aria, inner, meta)
         return self._html
@@ -480,7 +500,7 @@ class Compare(_Page):
             dls = "".join(f.downloads(f"{stem}-{re.sub(r'[^A-Za-z0-9_.-]+', '_', lab)}")
                           .replace('download <a', f'{_dot.h(lab)}: <a')
                           for f, lab in zip(self._frames, self.labels))
-            inner = (f'<div class="op1-title">{_dot.h(self.title)}</div>'
+            inner = (_title(self.title, None) +
                      f'<div class="op1-sub">{_dot.h(summary[0].upper() + summary[1:])}.</div>'
                      + _bar(self.frames, dls, True) + f'<div class="op1-cmp">{"".join(panes)}</div>' + HINT
                      + _float_bar(self.frames))
