@@ -52,7 +52,11 @@
     }
     if (m.downloads !== undefined) {
       box.querySelectorAll(".op1-dl-wait").forEach(function (el) { el.outerHTML = m.downloads; });
-      box.setAttribute("data-live-complete", "1");
+      // complete once its player has started too: until then the steps it was sent wait in
+      // __op1Pending and the page still shows "drawing this step…"
+      var done = function () { box.setAttribute("data-live-complete", "1"); };
+      if (!player || player.hasAttribute("data-op1-live")) done();
+      else player.__op1OnLive = done;
       delete shown[m.id];
     }
     if (m.fillFail) {

@@ -501,6 +501,7 @@
       root.__op1Pending = null;
       show(Math.min(meta.at || 0, n - 1));   // a replay may open at a later step (Player(at=))
       root.setAttribute("data-op1-live", "1");         // started (the live panel's status line times it)
+      if (root.__op1OnLive) root.__op1OnLive();        // the live panel: its replay is complete now
     };
   }
   document.querySelectorAll("[data-replay]").forEach(window.__op1Replay);
