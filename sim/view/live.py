@@ -34,7 +34,6 @@ from .state import STATE_CSS, compact, state_dot
 from .topology import apply as topo_apply
 from .topology import base_svg, topo_frame
 
-CONTROLS = ("multipath", "equalize", "nat", "remote", "ingress_filter", "uplinks", "seed")
 MAX_UPLINKS = 4
 AHEAD = 16                   # router diagrams drawn per dot run once the reader steps on
 SEED_MAX = 2**53 - 1         # the seed box's bound: the largest integer a browser holds exactly
