@@ -137,9 +137,20 @@ def test_every_chapters_panel_runs_its_cells_parameters():
 
 
 def test_panel_keeps_what_it_has_no_control_for():
-    html = inpage.panel_html("mptcp", "./", "t", 1, seed=1, subflows=3)
-    assert 'data-params="{&quot;subflows&quot;: 3}"' in html
+    html = inpage.panel_html("mptcp", "./", "t", 1, seed=1, subflows=3, tcp="2.4")
+    assert 'data-params="{&quot;tcp&quot;: &quot;2.4&quot;}"' in html
     assert 'name="size"' not in html
+
+
+def test_an_mptcp_panel_offers_its_subflows_as_liveplayer_does():
+    """Chapter 10's MPTCP panel: with 3 or 4 uplinks and the subflows fixed at 2, the third and
+    fourth uplinks carried nothing; the box sets them, as LivePlayer's does."""
+    html = inpage.panel_html("mptcp", "./", "t", 1, seed=1, subflows=2)
+    assert 'name="subflows"' in html and "subflows" not in re.search(r'data-params="([^"]*)"', html).group(1)
+    got = json.loads(inpage.run("mptcp", "{}", json.dumps({"uplinks": 3, "subflows": 3, "seed": 1})))
+    assert "error" not in got, got
+    r = inpage._last["result"]
+    assert r.params.subflows == 3 and r.net["router"].ifaces["if3"].tx_packets > 0
 
 
 def test_a_bad_value_gets_one_line_with_the_range_its_box_holds():

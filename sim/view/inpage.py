@@ -25,13 +25,11 @@ _frames: dict = {}
 
 
 def panel_specs(scenario: str, **params) -> list[dict]:
-    """The panel's controls: ``LivePlayer``'s, and the download size when the call gives one."""
-    from .live import control_specs, size_spec
+    """The panel's controls: ``LivePlayer``'s, with the same workload controls (the download
+    size when the call gives one, MPTCP's subflows)."""
+    from .live import control_specs, workload_specs
     p = scenarios.make_params(scenario, **params)
-    specs = control_specs(p)
-    if "size" in params:
-        specs.append(size_spec(p))
-    return specs
+    return control_specs(p) + workload_specs(scenario, p, params)
 
 
 def _control(uid: str, s: dict) -> str:
