@@ -118,9 +118,12 @@ def _le(addr: str) -> int:
 
 
 def show_entry(e: RtEntry, now: int) -> str:
-    """One entry as ``ip -s route show cache`` printed it in 2.4 (``-s`` adds the counters);
-    ``<equalize>`` is this simulator's mark for the patch's ``RTCF_EQUALIZE``, which iproute2
-    had no name for.  An on-link entry (the LAN) has no gateway, and no ``via``."""
+    """One entry as ``ip -s route show cache`` printed it in 2.4 (``-s`` adds the counters),
+    abridged: the key, the device, the gateway, the counters.  ``rt_fill_info()`` also sent the
+    preferred source (``src``), the metrics (``mtu 1500 advmss 1460``) and flags such as
+    ``<src-direct>``; ``<equalize>`` is how an iproute2 built against the patched headers named
+    ``RTCF_EQUALIZE`` (stock headers: a bare number).  An on-link entry (the LAN) has no
+    gateway, and no ``via`` (``RTA_GATEWAY`` only when it differs from the destination)."""
     dst, src, tos, iif = e.key
     flags = " <equalize>" if e.equalize else ""
     tos_s = f" tos 0x{tos:02x}" if tos else ""
