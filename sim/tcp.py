@@ -39,6 +39,7 @@ RTO_MAX = 120_000_000       # µs
 TIME_WAIT_LEN = 60_000_000  # µs, Linux's TCP_TIMEWAIT_LEN
 SYN_RETRIES = 5             # 2.4 tcp_syn_retries
 SYN_RETRIES_LINUX = 6       # today's default (since 3.7)
+SYN_LINEAR_TIMEOUTS = 4     # tcp_syn_linear_timeouts (since 6.5): the first 4 SYN retries 1 s apart
 SYNACK_RETRIES = 5          # 2.4 tcp_synack_retries
 RETRIES2 = 15               # 2.4 tcp_retries2
 ORPHAN_RETRIES = 8          # tcp_orphan_retries: 0, which tcp_orphan_retries() reads as 8
@@ -60,12 +61,13 @@ class TcpProfile:
     tail_loss_probe: bool               # tcp_schedule_loss_probe() (RFC 8985's TLP)
     rfc5961_challenge_ack: bool         # a RST in the window but not at rcv_nxt gets an ACK
     retries_by_time: bool = False       # give up by elapsed time, not count (retransmits_timed_out())
+    syn_linear_timeouts: int = 0        # SYN retries before the timeout starts doubling
 
 
 TCP_PROFILES: dict[str, TcpProfile] = {p.name: p for p in (
     TcpProfile("2.4", RTO_INIT, SYN_RETRIES, tail_loss_probe=False, rfc5961_challenge_ack=False),
     TcpProfile("linux", RTO_INIT_LINUX, SYN_RETRIES_LINUX, tail_loss_probe=True,
-               rfc5961_challenge_ack=True, retries_by_time=True),
+               rfc5961_challenge_ack=True, retries_by_time=True, syn_linear_timeouts=SYN_LINEAR_TIMEOUTS),
 )}
 """The profiles by name, as ``--tcp`` and ``Params.tcp`` give them."""
 DEFAULT_TCP_PROFILE = "2.4"         # the article's kernel: the profile wherever none is given
@@ -417,7 +419,9 @@ class TcpConn:
         if self.retries == 1:               # tp->retrans_stamp: when the segment now resent first left
             tx = self.tx_time
             self.retrans_stamp = tx[next(iter(tx))] if tx else self.sim.now - self.rto
-        limit = {SYN_SENT: self.profile.syn_retries, SYN_RECEIVED: SYNACK_RETRIES}.get(self.state, RETRIES2)
+        linear = self.profile.syn_linear_timeouts if self.state is SYN_SENT else 0
+        # tcp_write_timeout(): a SYN is retried tcp_syn_retries times more after its linear ones
+        limit = {SYN_SENT: self.profile.syn_retries + linear, SYN_RECEIVED: SYNACK_RETRIES}.get(self.state, RETRIES2)
         if self.fin_queued and self.state in (FIN_WAIT_1, CLOSING, LAST_ACK):
             limit = ORPHAN_RETRIES          # the application closed it: an orphan (tcp_orphan_retries)
         if self.profile.retries_by_time and self.state not in _OPENING:
@@ -431,7 +435,8 @@ class TcpConn:
                                      Drop.RETRIES)
             self._abort()
             return
-        self.rto = min(self.rto * 2, RTO_MAX)       # exponential backoff
+        if self.retries > linear:                   # tcp_retransmit_timer(): icsk_backoff is
+            self.rto = min(self.rto * 2, RTO_MAX)   # past tcp_syn_linear_timeouts: exponential backoff
         if self.reno:                               # RFC 5681 (7): back to one segment
             self.ssthresh = max((self.snd_max - self.snd_una) // 2, 2 * MSS)
             self.cwnd, self.recover = MSS, False
