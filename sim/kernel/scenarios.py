@@ -10,7 +10,7 @@ Router set-ups, configured as a reader would on a real box:
   ``ip rule fwmark k table 100+k`` per uplink (a global counter over forwarded
   LAN packets: consecutive packets leave by consecutive uplinks);
 - ``connmark``: per-connection balancing, as the simulator's ``connmark``:
-  ``ct state new ct mark set numgen inc mod N offset 1`` then ``meta mark set ct mark``
+  ``ct state new ct mark 0 ct mark set numgen inc mod N offset 1`` then ``meta mark set ct mark``
   on LAN ingress, and the same ``ip rule fwmark k table 100+k`` (a new connection takes
   the next uplink and keeps it);
 - ``source``: LARTC 4.2.1 split access (``ip rule from ADDR table``), for MPTCP;
@@ -196,7 +196,9 @@ def configure(lab: Lab, s: Setup) -> None:
             f'    iifname "eth0" fib daddr type unicast meta mark set numgen inc mod {n} offset 1'))
     if s.balance == "connmark":
         lab.nft("router", _balance(
-            f'    iifname "eth0" fib daddr type unicast ct state new ct mark set numgen inc mod {n} offset 1',
+            # "ct mark 0": only a connection's first packet draws (until a reply every packet of it
+            # is "new", and a retransmitted SYN would draw the next mark: chapter 10's recipe)
+            f'    iifname "eth0" fib daddr type unicast ct state new ct mark 0 ct mark set numgen inc mod {n} offset 1',
             '    iifname "eth0" meta mark set ct mark'))
     if s.balance in ("numgen", "connmark"):
         for k in range(1, n + 1):
