@@ -64,6 +64,8 @@ def test_an_entry_replaced_since_its_packet_was_routed_is_not_marked_as_that_pac
         for key, mark in sn.marks_cache.items():
             if mark == "new":
                 assert sn.cache[key]["dev"] == sn.nexthop, (s, key)
+            if key in sn.since:          # the entry there now is a later packet's: not marked at all
+                assert key in sn.cache and not mark, (s, key, mark)
         for key, (mark, dev, t) in sn.since.items():
             assert mark == "new" and dev == sn.nexthop and t < sn.t
             assert f"→ {dev}, when this packet was routed at" in re.sub("<[^>]+>", "", changed_html(r, sn))

@@ -268,6 +268,7 @@ class Analysis:
     def _snapshot(self, s, at, tables, gone_c, gone_t, dec, background, changed) -> Snapshot:
         ev = self.result.events
         own = set(dec)
+        last_own = max(own, default=-1)
         since: dict = {}
         marks_c: dict = {}
         marks_t: dict = {}
@@ -294,7 +295,10 @@ class Analysis:
                 if j in gone_c:
                     key, e = gone_c[j]
                     g_c[key] = e
-                marks_c.setdefault(f["key"], f"del:{f.get('reason', '')}")
+                # (not on the entry that holds the key now, if a later packet made it: the gone
+                # row shows this packet's deletion)
+                if not (j in own and changed.get(f["key"], j) > last_own):
+                    marks_c.setdefault(f["key"], f"del:{f.get('reason', '')}")
             elif k is Ev.CT_NEW:
                 marks_t[f["ct"]] = "new"
             elif k is Ev.NAT:
