@@ -448,6 +448,17 @@ def _owned_by(pid):
     return [n for n in lab_namespaces() if n.startswith(f"{PREFIX}{pid}-")]
 
 
+def _wait_for_labs(p, seconds: float, who: str, output) -> None:
+    """Wait until process ``p`` has built a lab (9 of its namespaces); fail, with ``output()``
+    (the end of what it printed), if it ends or builds none within ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and p.poll() is None and len(_owned_by(p.pid)) < 9:
+        time.sleep(0.02)
+    if p.poll() is not None or len(_owned_by(p.pid)) < 9:
+        p.kill()
+        pytest.fail(f"{who} built no lab to stop: {output()}")
+
+
 def _start_and_wait_for_lab(scenario="uplink-down"):
     """A run that is inside its experiment: its lab built and its links captured (uplink-down's
     experiment lasts about 8 s, so a signal sent now finds it running, however loaded the
@@ -482,12 +493,7 @@ def test_table_stopped_by_sigterm_removes_the_labs_of_its_threads():
     """``table`` runs its labs in worker threads, where Python runs no signal handler: the
     main thread turns SIGTERM into a stop of every lab (README: the lab is removed on SIGTERM)."""
     p = _cli("table")
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and p.poll() is None and len(_owned_by(p.pid)) < 9:
-        time.sleep(0.02)
-    if p.poll() is not None or len(_owned_by(p.pid)) < 9:
-        p.kill()
-        pytest.fail(f"table built no lab to stop: {p.communicate()[1][-500:]}")
+    _wait_for_labs(p, 60, "table", lambda: p.communicate()[1][-500:])
     p.send_signal(signal.SIGTERM)
     out, err = p.communicate(timeout=60)
     assert p.returncode == 143, err
@@ -646,12 +652,7 @@ def test_a_pytest_run_stopped_by_sigterm_removes_its_labs():
     p = subprocess.Popen([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
                           "tests/test_kernel.py::test_three_uplinks_masquerade_resets_and_answers_5_pings"],
                          cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and p.poll() is None and len(_owned_by(p.pid)) < 9:
-        time.sleep(0.05)
-    if p.poll() is not None or len(_owned_by(p.pid)) < 9:
-        p.kill()
-        pytest.fail(f"the run built no lab to stop: {p.communicate()[0][-800:]}")
+    _wait_for_labs(p, 120, "the run", lambda: p.communicate()[0][-800:])
     p.send_signal(signal.SIGTERM)
     out, _ = p.communicate(timeout=300)
     assert p.returncode == 2 and "KeyboardInterrupt: SIGTERM" in out, out[-800:]
