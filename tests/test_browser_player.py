@@ -477,7 +477,8 @@ def test_play_keeps_the_narration_quiet_and_says_the_step_it_stops_at(tmp_path):
     """While a replay plays (a step every 900 ms, 225 ms at 4x) its live regions are off, so a
     screen reader is not handed every step's narration; on pause, and when it stops at the last
     step, the narration is live again and written once more (the same words, never emptied), so
-    the step it stopped at is said."""
+    the step it stopped at is said; at the last step, Play's own end, it is written once, live
+    (a screen reader once said it twice)."""
     need_dot()
     exe = _need_browser()
     r = sim.run("equalize-nat", seed=1, size=3000)
@@ -500,6 +501,7 @@ def test_play_keeps_the_narration_quiet_and_says_the_step_it_stops_at(tmp_path):
         pg.click(".op1-bar button[data-act=play]")                   # on to the last step: it stops there
         pg.wait_for_function(f"document.querySelector('[data-replay]').getAttribute('data-step') === '{pl.frames - 1}'")
         pg.wait_for_function("window.__said.length && window.__said[window.__said.length - 1][0] === 'polite'")
+        pg.wait_for_timeout(1000)              # (a second writing, once 100 ms later, would be in by now)
         ended = pg.evaluate("window.__said.splice(0)")
         after = pg.get_attribute(".op1-narr", "aria-live")
     finally:
@@ -515,6 +517,8 @@ def test_play_keeps_the_narration_quiet_and_says_the_step_it_stops_at(tmp_path):
     assert all(s[1] for s in paused) and shown_paused == steps[k]       # never emptied: nothing flickers
     assert all(live == "off" for live, _ in ended[:-1]), ended
     assert ended[-1] == ["polite", steps[-1]] and after == "polite", ended
+    # the last step is written once while heard, not written quiet and then again: said once
+    assert [s for s in ended if s[0] == "polite"] == [["polite", steps[-1]]], ended
 
 
 #: The width of the live panel's replays in the book at a 1280 px wide window (measured in

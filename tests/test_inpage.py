@@ -1008,3 +1008,122 @@ def test_a_run_soon_after_another_leaves_both_replays_whole_and_timed_when_shown
     assert last.startswith("Run 3: ") and "replay shown after" in last, last     # not Run 2's line
     bad = [e for e in errors if not any(k in e for k in KNOWN_CONSOLE_ERRORS)]
     assert bad == [], bad
+
+
+# every change of the panel's status line and progress line, as [status, progress]
+WATCH_STATUS = """() => { const root = document.querySelector('[data-live]'); window.__lines = [];
+  const st = root.querySelector('.op1-lp-status'), got = root.querySelector('.op1-lp-progress');
+  new MutationObserver(() => window.__lines.push([st.textContent, got ? got.textContent : null]))
+    .observe(root, {childList: true, characterData: true, subtree: true}); }"""
+
+
+def test_a_slow_download_that_moves_is_waited_for_and_its_megabytes_are_not_announced(built):
+    """A slow connection (Chromium's throttling, 200 kB/s while Graphviz's and Pyodide's modules,
+    2 MB, are fetched, then unthrottled) with the watchdog at 3 s: the modules take far longer
+    than 3 s, but bytes keep coming, so the watchdog must not fire (import() tells nothing while
+    it downloads: the panel once gave up at every retry).  The status line, a live region, says
+    only the stages; the megabytes go beside it, the last count the whole download (once
+    throttled to a second, with no last update: "0.0 MB received" when 7.8 MB had come)."""
+    sync_playwright = _browser()
+    srv = _serve(built, {})
+    errors, infos = [], []
+    fetched = [f for f in LIVE.rglob("*") if f.is_file() and f.name not in ("worker.js", "panel.js", "panel.css")]
+    whole = sum(f.stat().st_size for f in fetched)
+    try:
+        with sync_playwright() as p:
+            b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+            pg = _chapter_6(b, srv, errors, infos)
+            done = []
+            pg.context.on("requestfinished", lambda r: done.append(r.url.rsplit("/", 1)[-1]))
+            cdp = pg.context.new_cdp_session(pg)
+            cdp.send("Network.enable")
+            cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 0,
+                                                          "downloadThroughput": 200_000, "uploadThroughput": -1})
+            pg.eval_on_selector("[data-live]", "el => el.setAttribute('data-stall', '3')")
+            pg.evaluate(WATCH_STATUS)
+            pg.click("[data-live] [data-run]")
+            slow = True
+            while slow and not _status(pg).startswith("Not run"):
+                pg.wait_for_timeout(250)
+                slow = not {"graphviz.mjs", "pyodide.asm.mjs"} <= set(done)
+            cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 0,
+                                                          "downloadThroughput": -1, "uploadThroughput": -1})
+            pg.wait_for_function("document.querySelector('[data-live] .op1-lp-out [data-op1-live]')"
+                                 " || /^Not run/.test(document.querySelector('[data-live] .op1-lp-status').textContent)",
+                                 timeout=300_000)
+            pg.wait_for_function("/replay shown after/.test(document.querySelector('[data-live] .op1-lp-status')"
+                                 ".textContent) || /^Not run/.test(document.querySelector('[data-live] .op1-lp-status')"
+                                 ".textContent)", timeout=60_000)
+            lines = pg.evaluate("window.__lines")
+            b.close()
+    finally:
+        srv.shutdown()
+        srv.server_close()
+    status = [s for s, _ in lines]
+    assert "replay shown after" in status[-1], status[-1]
+    said = [s for i, s in enumerate(status) if s and (i == 0 or s != status[i - 1])]
+    assert said[:2] == ["Run 1: loading Python…", "Run 1: loading the simulator…"], said
+    assert said[2] == "Run 1: running…" and re.fullmatch(r"Run 1: drawing \d+ events…", said[3]), said
+    assert not any("MB" in s for s in status), said
+    counts = [g for _, g in lines if g]
+    assert len(counts) > 5 and all(re.fullmatch(r"\d+\.\d MB received", g) for g in counts), counts
+    # every download done: the count is all of them
+    assert [g for s, g in lines if s == "Run 1: loading the simulator…"][0] == f"{whole / 1e6:.1f} MB received"
+    assert lines[-1][1] == ""                                  # gone with the replay shown
+    bad = [e for e in errors if not any(k in e for k in KNOWN_CONSOLE_ERRORS)]
+    assert bad == [], bad
+
+
+CAPTIVE = b"<html><body>Sign in to the hotel's Wi-Fi</body></html>"
+
+
+def _answer(body: bytes | None, route, request=None):
+    """``route`` answered with ``body`` (200 OK, as a captive portal answers), or aborted (None)."""
+    if body is None:
+        route.abort()
+    else:
+        route.fulfill(status=200, body=body, headers={"Content-Type": "text/html"})
+
+
+def test_a_file_that_is_not_what_it_should_be_is_named_at_once(built):
+    """A captive portal's page (200 OK) or a file cut short where Pyodide's WebAssembly, gzipped,
+    or a module should be: the status line names the file and what went wrong with it at once,
+    not after the watchdog's time with the connection blamed (a failed unzip was thrown inside
+    Pyodide's instantiation, which never settles; Pyodide's own import of pyodide.asm.mjs said
+    "Failed to fetch dynamically imported module: URL").  Run, pressed again, fetches again."""
+    sync_playwright = _browser()
+    wasm = (LIVE / "pyodide" / "pyodide.asm.wasm.gz").read_bytes()
+    cases = [("pyodide.asm.wasm.gz", CAPTIVE, "unzipped"), ("pyodide.asm.wasm.gz", wasm[:len(wasm) // 3], "unzipped"),
+             ("pyodide.asm.mjs", CAPTIVE, "loaded"), ("graphviz.mjs", None, "fetched")]
+    srv = _serve(built, {})
+    errors, infos, said = [], [], []
+    try:
+        with sync_playwright() as p:
+            b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+            pg = _chapter_6(b, srv, errors, infos)
+            ctx = pg.context
+            pg.eval_on_selector("[data-live]", "el => el.setAttribute('data-stall', '600')")   # not the watchdog
+            for name, body, _ in cases:
+                ctx.route(f"**/{name}", functools.partial(_answer, body))
+                pg.click("[data-live] [data-run]")
+                pg.wait_for_function("(n) => { const t = document.querySelector('[data-live] .op1-lp-status')"
+                                     ".textContent; return /^Not run/.test(t) && !n.includes(t); }", arg=said,
+                                     timeout=120_000)
+                said.append(_status(pg))
+                ctx.unroute(f"**/{name}")
+            pg.click("[data-live] [data-run]")
+            pg.wait_for_function("(n) => { const t = document.querySelector('[data-live] .op1-lp-status').textContent;"
+                                 " return document.querySelector('[data-live] .op1-lp-out [data-op1-live]')"
+                                 " || /^Not run/.test(t) && !n.includes(t); }", arg=said, timeout=300_000)
+            back = _status(pg)
+            b.close()
+    finally:
+        srv.shutdown()
+        srv.server_close()
+    for line, (name, _, verb) in zip(said, cases):
+        path = name if name == "graphviz.mjs" else f"pyodide/{name}"
+        head = f"Not run: Python could not start: {path} could not be {verb} ("
+        assert line.startswith(head) and line.endswith("); press Run to try again.") and "\n" not in line, line
+    assert back.startswith("Run 1: "), back
+    bad = [e for e in errors if not any(k in e for k in KNOWN_CONSOLE_ERRORS + ("pyodide.asm", "graphviz.mjs"))]
+    assert bad == [], bad

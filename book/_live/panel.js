@@ -120,6 +120,9 @@
     if (root.getAttribute("data-live-ready")) return;
     root.setAttribute("data-live-ready", "1");
     var form = root.querySelector("form"), status = root.querySelector(".op1-lp-status");
+    // the megabytes received while Python is fetched: beside the status line, not in it (a live
+    // region, which a screen reader would read out at every count; it says only the stages)
+    var got = root.querySelector(".op1-lp-progress");
     var out = root.querySelector(".op1-lp-out"), button = root.querySelector("[data-run]");
     var base = new URL(root.getAttribute("data-base"), location.href), runs = 0, last = 0;
     function sync() {
@@ -151,7 +154,7 @@
       }
       // busy: marked, not disabled -- a disabled button loses the keyboard's focus to the page
       if (button.getAttribute("aria-disabled") === "true") return;
-      var n = runs + 1, id = ++seq, t0 = performance.now(), how = "", watch = null;
+      var n = runs + 1, id = ++seq, t0 = performance.now(), how = "", watch = null, fetched = false;
       last = id;
       button.setAttribute("aria-disabled", "true");
       root.setAttribute("aria-busy", "true");
@@ -169,23 +172,27 @@
         }, stall);
       }
       watchdog();
+      got.textContent = "";
       waiting[id] = function (m) {
         if (m.python) how = "; " + started(m.python);
-        if (m.status) {
-          status.textContent = "Run " + n + ": " + m.status;
-          if (m.running || m.fetched) clearTimeout(watch);     // every download done: no network now
+        if (m.received !== undefined) got.textContent = (m.received / 1e6).toFixed(1) + " MB received";
+        if (m.status !== undefined || m.received !== undefined) {
+          if (m.status) status.textContent = "Run " + n + ": " + m.status;
+          if (m.running || m.fetched) fetched = true;          // every download done: no network now
+          if (fetched) clearTimeout(watch);
           else watchdog();
           return false;
         }
         clearTimeout(watch);
         button.removeAttribute("aria-disabled");
         root.removeAttribute("aria-busy");
-        if (m.error) { status.textContent = "Not run: " + m.error; return true; }
+        if (m.error) { got.textContent = ""; status.textContent = "Not run: " + m.error; return true; }
         if (m.fail) {
           status.textContent = "Not run: " + m.fail + (m.retry ? "; press Run to try again." : "");
           return true;
         }
         runs = n;
+        got.textContent = "";
         var box = document.createElement("div");
         box.className = "op1-lp-run";
         box.setAttribute("data-run-id", id);

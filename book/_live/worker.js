@@ -23,16 +23,17 @@ function unpackLater() {
   pyodide.runPython("op1_refresh()");
 }
 
-// Every file is fetched from this folder, counted as it arrives (the page is told the progress:
-// its watchdog takes a long silence for a download that stalled) and, when it fails, named (a
-// reader on a patchy connection is told which download failed, not "Failed to fetch").
+// Every file is fetched from this folder, the modules too, counted as it arrives (the page is
+// told the progress: its watchdog takes a long silence for a download that stalled, so a slow
+// download that still moves must be heard) and, when it fails, named (a reader on a patchy
+// connection is told which download failed, not "Failed to fetch").
 // Pyodide's own fetches (its WebAssembly, its standard library) come here too, through
 // self.fetch below; a failure of one of those is thrown inside Pyodide's instantiation, which
 // then never settles: it goes to ``lost`` as well (set by each start(), which races it).
 const fetchFile = self.fetch.bind(self);
 const HERE = new URL("./", import.meta.url).href;
 let lost = () => {};
-let received = 0, toldAt = 0;
+let received = 0, toldAt = 0, toldLater = null;
 
 // The error of a file of this folder that did not arrive, named (its ``file`` says which).
 function lostFile(file, why, verb = "fetched") {
@@ -55,14 +56,23 @@ function counted(r, file) {
       catch (err) { c.error(gone(lostFile(file, err))); return; }
       if (part.done) { c.close(); return; }
       received += part.value.length;
-      if (performance.now() - toldAt > 1000) {
-        toldAt = performance.now();
-        tell(`loading Python… ${(received / 1e6).toFixed(1)} MB received`);
-      }
+      progress();
       c.enqueue(part.value);
     },
     cancel(why) { return body.cancel(why); },
   });
+}
+
+// The bytes received, told to the page at most once a second, the last count always (told at
+// the end of its second): the page shows it out of its live region, which says only the stages.
+function progress() {
+  if (toldLater) return;
+  const wait = Math.max(0, toldAt + 1000 - performance.now());
+  toldLater = setTimeout(() => {
+    toldLater = null;
+    toldAt = performance.now();
+    if (bootFor !== null) postMessage({ id: bootFor, received });
+  }, wait);
 }
 
 async function get(file, init) {
@@ -81,14 +91,37 @@ self.fetch = (resource, init) => {
   if (!url.startsWith(HERE)) return fetchFile(resource, init);
   const file = url.slice(HERE.length);
   if (!file.endsWith("pyodide.asm.wasm")) return get(file, init);
-  return get(`${file}.gz`).then((r) => new Response(r.body.pipeThrough(new DecompressionStream("gzip")),
+  return get(`${file}.gz`).then((r) => new Response(unzipped(r, `${file}.gz`),
                                                     { headers: { "Content-Type": "application/wasm" } }));
 };
 
-// A module of this folder, imported when Python starts: a failure names the file.
+// A gzipped file unzipped as it arrives.  One that is not gzip (a captive portal's page, sent
+// with 200 OK) or is cut short fails here, named at once: inside Pyodide's instantiation the
+// error would be lost (it never settles), and the watchdog would blame the connection.
+function unzipped(r, file) {
+  const body = r.body.pipeThrough(new DecompressionStream("gzip")).getReader();
+  return new ReadableStream({
+    async pull(c) {
+      let part;
+      try { part = await body.read(); }
+      catch (err) { c.error(gone(err.file ? err : lostFile(file, err, "unzipped"))); return; }
+      if (part.done) c.close(); else c.enqueue(part.value);
+    },
+    cancel(why) { return body.cancel(why); },
+  });
+}
+
+// A module of this folder, imported when Python starts.  Its text is fetched through get(),
+// counted as the rest (import() tells nothing while it downloads: graphviz.mjs and
+// pyodide.asm.mjs are 2 MB, a minute on a slow phone's connection), then imported from a Blob
+// URL: these modules import no file of their own by a relative URL (Pyodide finds its files at
+// indexURL).  A failure names the file.
 async function load(file) {
-  try { return await import(new URL(file, HERE).href); }
-  catch (err) { throw lostFile(file, err, "loaded"); }
+  const text = await (await get(file)).text();
+  const url = URL.createObjectURL(new Blob([text], { type: "text/javascript" }));
+  try { return await import(url); }
+  catch (err) { throw gone(lostFile(file, err, "loaded")); }
+  finally { URL.revokeObjectURL(url); }
 }
 
 async function bytes(url) {
@@ -112,10 +145,12 @@ function oneLine(err) {
   return (lines[0].startsWith("Traceback") ? lines[lines.length - 1] : lines[0]).trim().replace(/\.$/, "");
 }
 
-// The stage of Python's start, told to the Run waiting for it; ``fetched``: every download done.
+// The stage of Python's start, told to the Run waiting for it; ``fetched``: every download done
+// (then with the bytes received, the last count).
 function tell(status, fetched = false) {
   stage = status;
-  if (bootFor !== null) postMessage({ id: bootFor, status, fetched });
+  if (fetched) { clearTimeout(toldLater); toldLater = null; }
+  if (bootFor !== null) postMessage({ id: bootFor, status, fetched, ...(fetched ? { received } : {}) });
 }
 
 async function start() {
@@ -123,15 +158,20 @@ async function start() {
     throw new Error("this browser cannot unzip a download as it arrives (DecompressionStream, in every "
                     + "browser since 2023): the live replay needs a newer browser");
   }
+  received = 0;                       // (a start that failed is begun again: its files fetched again)
   tell("loading Python…");
   // a download failing ends this start, whichever loadPyodide is waiting for it
   const failed = new Promise((_, reject) => { lost = reject; });
   failed.catch(() => {});
   const orLost = (p) => Promise.race([p, failed]);
-  const [{ loadPyodide }, { Graphviz }] = await Promise.all([load("pyodide/pyodide.mjs"), load("graphviz.mjs")]);
+  // Pyodide's own module, given to it (createPyodideModule, in pyodide.d.ts's ConfigType), so that
+  // it is fetched here, counted, and not imported by Pyodide
+  const [{ loadPyodide }, { Graphviz }, { default: createPyodideModule }] = await orLost(Promise.all(
+    [load("pyodide/pyodide.mjs"), load("graphviz.mjs"), load("pyodide/pyodide.asm.mjs")]));
   const manifest = await (await get("manifest.json")).json();
   const keep = (s) => { printed.push(s); if (printed.length > 50) printed.shift(); };
-  const opts = { indexURL: new URL("pyodide/", import.meta.url).href, stdout: keep, stderr: keep };
+  const opts = { indexURL: new URL("pyodide/", import.meta.url).href, stdout: keep, stderr: keep,
+                 createPyodideModule };
   const snap = snapshot(manifest.snapshot);
   const gvP = Graphviz.load();
   const archivesP = Promise.all(manifest.archives.map((a) => bytes(a.file)));

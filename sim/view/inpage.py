@@ -81,6 +81,7 @@ def panel_html(scenario: str, base: str, uid: str, fetch_bytes: int, max_steps: 
             f'<form class="op1-lp-controls" aria-label="parameters of the run" novalidate>{controls}'
             f'<button type="submit" data-run>Run</button></form>'
             f'<p class="op1-lp-status" role="status" aria-live="polite"></p>'
+            f'<p class="op1-lp-progress"></p>'
             f'<div class="op1-lp-out"></div></section>')
 
 

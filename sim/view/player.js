@@ -352,11 +352,14 @@
         });
       }
 
-      function stop() {
+      // ``ending``: Play reached the last step, whose narration is written next, once, while
+      // heard (written while quiet and again here, a screen reader would say it twice)
+      function stop(ending) {
         if (!timer) { playLook(false); return; }
         clearInterval(timer);
         timer = null;
         playLook(false);
+        if (ending) return;
         // the narration written again (the same words, a new text node), now that it is heard,
         // unless a step button has changed it meanwhile; never emptied, so nothing flickers
         panes.forEach(function (p) {
@@ -369,7 +372,10 @@
         if (timer) { stop(); return; }
         if (k >= n - 1) show(0);
         playLook(true);
-        timer = setInterval(function () { show(k + 1); }, 900 / speed);
+        timer = setInterval(function () {
+          if (k + 1 >= n - 1) stop(true);          // the last step: live again before it is written
+          show(k + 1);
+        }, 900 / speed);
       }
 
       var acts = {
