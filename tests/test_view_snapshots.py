@@ -110,3 +110,19 @@ def test_live_player_line_fails_control_reruns_with_and_without_a_failure():
     assert lp.result.summary["mptcp"][0]["complete"]          # re-injected over uplink 1
     lp.controls["down_at"].value = None
     assert "down_at" not in lp.status.value and "link_down" not in lp.result.summary
+
+
+def test_a_marks_table_decision_is_not_drawn_as_the_main_tables():
+    """connmark: a new connection's mark picks table 1 or 2; the panel draws the main table
+    only, so the nexthop it leaves by is marked "by table k", not "chosen" (chapter 10's
+    flashget replay said the main table chose, the prose that table 1 did)."""
+    from sim.view.state import state_dot
+    r = sim.run("flashget", seed=1, multipath="connmark", nat="masquerade", remote="rfc", cc="reno", size=20_000)
+    f = Frames(r, start=0, stop=min(len(r.events), 400))
+    snaps = f.analysis.snapshots(f.steps)
+    by_table = [s for s in f.steps if "-> table" in (snaps[s].why or "")]
+    assert by_table
+    for s in by_table:
+        dot = state_dot(r, snaps[s])
+        k = snaps[s].why.rsplit("table ", 1)[1].split()[0]
+        assert f"◀ by table {k}" in dot and "◀ chosen" not in dot

@@ -172,10 +172,12 @@ SPEEDS = (500, 1000, 1500, 2000, 3000, 4000)
 
 
 def two_speeds(rng: random.Random, ratio: float = 2.0) -> list[int]:
-    """Two different downstream speeds (kbit/s), at least ``ratio`` apart."""
+    """Two different downstream speeds (kbit/s), more than ``ratio`` apart: exactly twice apart,
+    "twice the slower line" would be the faster line's speed, and a student who thought the
+    second line useless would pick the right number."""
     while True:
         a, b = rng.sample(SPEEDS, 2)
-        if max(a, b) >= ratio * min(a, b):
+        if max(a, b) > ratio * min(a, b):
             return [a, b]
 
 

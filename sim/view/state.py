@@ -9,6 +9,7 @@ arrows of this step's packet are drawn thick; colour is never the only cue.
 """
 from __future__ import annotations
 
+import re
 import textwrap
 
 from ..natmodels import translates
@@ -128,6 +129,9 @@ def _routing_table(router, p, snap: Snapshot) -> tuple[str, set]:
     Also the devices of multipath nexthops (their arrows start at those ports)."""
     rows = []
     mp_devs = set()
+    # a mark's table decided (numgen, connmark: "... -> table 1"), not this table: say so
+    table = re.search(r"-> table (\d+)", snap.why or "")
+    picked = f"◀ by table {table.group(1)}" if table else "◀ chosen"
     for r in sorted(router.fib.routes, key=lambda r: (r.plen, r.prefix)):
         if r.multipath:
             rows.append(f'<TR>{_cell(r.dest() + (" equalize" if r.equalize else ""), mono=True, bold=True)}'
@@ -140,7 +144,7 @@ def _routing_table(router, p, snap: Snapshot) -> tuple[str, set]:
                 rows.append("<TR>" + _cell(f" nexthop {nh.text()} weight {nh.weight}"
                                            + (" dead linkdown" if dead else ""),
                                            "hit" if chosen else None, mono=True, bold=chosen, strike=dead)
-                            + _cell(("◀ chosen" if chosen else "✖ dead" if dead else f"{nh.weight}/{total}"),
+                            + _cell((picked if chosen else "✖ dead" if dead else f"{nh.weight}/{total}"),
                                     "hit" if chosen else None, port=f"nh_{nh.dev}", bold=chosen) + "</TR>")
         else:
             nh = r.nexthops[0]
@@ -149,7 +153,7 @@ def _routing_table(router, p, snap: Snapshot) -> tuple[str, set]:
             text = (f"{r.dest()} {nh.text()}" + (" scope link" if nh.via is None else "")
                     + (f" src {r.src}" if r.src else "") + (" dead linkdown" if dead else ""))
             rows.append("<TR>" + _cell(text, "hit" if chosen else None, mono=True, bold=chosen, strike=dead)
-                        + _cell("◀ chosen" if chosen else "", "hit" if chosen else None,
+                        + _cell(picked if chosen else "", "hit" if chosen else None,
                                 port=f"rt_{nh.dev}", bold=chosen) + "</TR>")
     mode = p.multipath + (", equalize" if p.equalize else "")
     why = f"this packet: {snap.why}" if snap.why else ""

@@ -355,8 +355,10 @@ def numeric(*, scenario, params, answer: int, prompt, hint, explanation, toleran
     """A count (a whole number), or with ``percent`` a percentage (rounded to a whole one);
     ``seeds``: the answer sums runs of ``params`` over these seeds; ``context``: trace lines
     the page shows with the prompt; ``also``: a second right value (the reasoned one beside a
-    Monte Carlo estimate), accepted within the same tolerance."""
-    near = {v for c in (answer, also) if c is not None for v in range(max(c - tolerance, 0), c + tolerance + 1)}
+    Monte Carlo estimate), accepted within the same tolerance, and so is every value between
+    the two (an estimate that lands a few points off leaves no gap of wrong answers between)."""
+    ends = [c for c in (answer, also) if c is not None]
+    near = set(range(max(min(ends) - tolerance, 0), max(ends) + tolerance + 1))
     accepted = [str(v) for v in sorted(near)]
     return Instance(ex_id="", chapter=0, kind="", title="", student="", prompt=prompt,
                     form="percent" if percent else "int",

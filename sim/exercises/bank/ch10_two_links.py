@@ -81,7 +81,7 @@ def two_links_chance(student, rng):
                 f"carries the endpoint the server knows, and the server accepts it? Reason it out, or estimate "
                 f"it with the simulator ({_call('equalize-nat', params, 'seed=s')} for many seeds s); answers "
                 f"within 2 points of the reasoned percentage, or of the simulator's estimate over the {runs} "
-                f"seeds {s0}..{s0 + runs - 1}, are accepted."),
+                f"seeds {s0}..{s0 + runs - 1}, or between the two, are accepted."),
         hint="The ACK must leave by the SYN's uplink: each packet's uplink is an independent uniform choice.",
         explanation=(f"The simulator counted {same} of {runs} seeds {s0}..{s0 + runs - 1} ({pct}%, 95% interval "
                      f"{100 * lo:.0f}-{100 * hi:.0f}%); the reasoning gives 1/{n} = {100 / n:.0f}%. An estimate "
