@@ -44,6 +44,26 @@ def _through_proc(path) -> bool:
     return False
 
 
+def _own_links(path) -> bool:
+    """Is every link on the way from ``path`` to its file the caller's own, in a folder that is
+    not sticky (a folder everyone may write to, as /tmp, is)?  True for a path with no link."""
+    p = os.path.abspath(path)
+    me = os.geteuid()
+    for _ in range(40):                     # MAXSYMLINKS
+        p = os.path.join(os.path.realpath(os.path.dirname(p)), os.path.basename(p))
+        try:
+            st = os.lstat(p)
+        except FileNotFoundError:
+            return True
+        if not stat.S_ISLNK(st.st_mode):
+            return True
+        folder = os.stat(os.path.dirname(p))
+        if st.st_uid != me or folder.st_mode & stat.S_ISVTX:
+            return False
+        p = os.path.join(os.path.dirname(p), os.readlink(p))
+    return False
+
+
 @contextlib.contextmanager
 def atomic_open(path, mode: str = "wb", encoding: str | None = None):
     """``with atomic_open(p, "w", encoding="utf-8") as f: f.write(...)``: ``p`` appears,
@@ -54,7 +74,8 @@ def atomic_open(path, mode: str = "wb", encoding: str | None = None):
     link is followed: the file it points to is replaced (the temporary file is made in that
     file's folder), the link stays a link -- renaming over the link itself would turn it
     into a plain file (as root, ``-o /dev/stdout`` would replace the machine's
-    ``/dev/stdout``)."""
+    ``/dev/stdout``) -- if it is the caller's own and not in a sticky folder such as /tmp;
+    another's link is replaced by the file (``_own_links``)."""
     if mode not in ("w", "wb"):
         raise ValueError(f"atomic_open writes, mode 'w' or 'wb', not {mode!r}")
     path = Path(path)
@@ -73,8 +94,12 @@ def atomic_open(path, mode: str = "wb", encoding: str | None = None):
             yield f
         return
     # the file the path leads to (a link's target, through every link; a missing one the
-    # link would create): it is what is replaced, never a link on the way
-    target = Path(os.path.realpath(path))
+    # link would create) is what is replaced, never a link on the way -- but only a link of
+    # the caller's own outside a sticky folder (/tmp) is followed: a rename is not an open,
+    # so the kernel's fs.protected_symlinks never asks, and a link someone else planted
+    # (in /tmp, in a class's unpacked files) would have root or the grader overwrite its
+    # target.  Any other link is replaced by the file, as before links were followed.
+    target = Path(os.path.realpath(path)) if _own_links(path) else path
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     except OSError as e:

@@ -411,3 +411,23 @@ def test_a_replay_from_after_the_run_says_so_in_the_players_words():
     assert "no packet moves from then on" in json.loads(draw("t", 200, "5"))["error"]
     assert "start_at must be simulated seconds" in json.loads(draw("t", 200, '"x"'))["error"]
     assert "not JSON objects" in json.loads(page_run("equalize-nat", "{}", "[1, 2]"))["error"]
+
+
+def test_a_link_someone_else_planted_is_replaced_not_followed(tmp_path):
+    """atomic_open follows only the caller's own links outside a sticky folder: a rename is
+    not an open, so fs.protected_symlinks never asks, and root writing --pcap /tmp/x.pcapng
+    through a link another user planted there (or the grader writing into a folder a class's
+    archive unpacked links into) would overwrite the link's target."""
+    import os
+    import stat as st
+    from sim._io import atomic_write
+    victim = tmp_path / "victim"
+    victim.write_text("keep me")
+    sticky = tmp_path / "sticky"
+    sticky.mkdir()
+    os.chmod(sticky, 0o1777)
+    (sticky / "out").symlink_to(victim)
+    atomic_write(sticky / "out", "written")
+    assert victim.read_text() == "keep me"
+    assert not (sticky / "out").is_symlink() and (sticky / "out").read_text() == "written"
+    assert st.S_ISVTX & os.stat(sticky).st_mode
