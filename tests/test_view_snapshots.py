@@ -126,3 +126,23 @@ def test_a_marks_table_decision_is_not_drawn_as_the_main_tables():
         dot = state_dot(r, snaps[s])
         k = snaps[s].why.rsplit("table ", 1)[1].split()[0]
         assert f"◀ by table {k}" in dot and "◀ chosen" not in dot
+
+
+def test_a_dead_marks_table_leaves_the_choice_to_the_main_table():
+    """connmark with uplink 1 down: a connection marked for table 1 finds its route dead and
+    the main table chooses (DeadTable) -- the main table's nexthop is "chosen" then, not "by
+    table 1" (the label was read from the explanation's text, which names table 1 too)."""
+    from sim.trace import Ev
+    from sim.view.model import info_of
+    from sim.view.state import state_dot
+    r = sim.run("uplink-down", seed=1, multipath="connmark", down_uplink=1)
+    dead = next(i for i, e in enumerate(r.events) if e.ev is Ev.FIB
+                and type(info_of(e)["why"]).__name__ == "DeadTable")
+    f = Frames(r, start=dead - 5, stop=min(len(r.events), dead + 400))
+    snaps = f.analysis.snapshots(f.steps)
+    shown = [s for s in f.steps if "whose route is dead" in (snaps[s].why or "")]
+    assert shown
+    for s in shown:
+        assert snaps[s].table is None
+        dot = state_dot(r, snaps[s])
+        assert "◀ chosen" in dot and "◀ by table" not in dot

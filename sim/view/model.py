@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 from ..scenarios import plain
 from ..tables import Tables
+from ..reasons import CtMark, NumgenMark
 from ..trace import Ev
 
 #: Event kinds a replay shows by default: a packet on a link, a packet dropped.
@@ -84,6 +85,7 @@ class Snapshot:
     # route cache entries this step's packet made or hit when it was routed, replaced since by
     # later packets' (equalize: every packet makes its own): key -> ("new" | "hit", dev, t)
     since: dict = field(default_factory=dict)
+    table: int | None = None         # the mark's routing table that decided (numgen, connmark)
 
 
 class Analysis:
@@ -274,15 +276,15 @@ class Analysis:
         marks_t: dict = {}
         g_c: dict = {}
         g_t: dict = {}
-        nexthop, why = None, ""
+        nexthop, why, table = None, "", None
         for j in sorted(set(dec) | set(background)):
             k = ev[j].ev
             f = info_of(ev[j])
             if k is Ev.RT_MISS or k is Ev.RT_HIT:
                 if k is Ev.RT_MISS:
-                    nexthop, why = f["dev"], str(f.get("why", ""))
+                    nexthop, why, table = f["dev"], str(f.get("why", "")), _marks_table(f.get("why"))
                 else:
-                    nexthop, why = f["dev"], "route cache hit"
+                    nexthop, why, table = f["dev"], "route cache hit", None
                 if j in own and changed.get(f["key"], j) > j:     # replaced since: not that entry
                     since[f["key"]] = ("new" if k is Ev.RT_MISS else "hit", f["dev"], ev[j].t)
                 elif k is Ev.RT_MISS:
@@ -290,7 +292,7 @@ class Analysis:
                 else:
                     marks_c.setdefault(f["key"], "hit")
             elif k is Ev.FIB:
-                nexthop, why = f["dev"], str(f.get("why", ""))
+                nexthop, why, table = f["dev"], str(f.get("why", "")), _marks_table(f.get("why"))
             elif k is Ev.RT_DEL:
                 if j in gone_c:
                     key, e = gone_c[j]
@@ -312,7 +314,13 @@ class Analysis:
                         conntrack={k: dict(v, used=tables.used[k]) for k, v in tables.conntrack.items()},
                         gone_cache=g_c, gone_ct=g_t, marks_cache=marks_c, marks_ct=marks_t,
                         nexthop=nexthop, why=why, in_hit=tables.in_hit, in_slow_tot=tables.in_slow_tot,
-                        down=frozenset(tables.down), since=since)
+                        down=frozenset(tables.down), since=since, table=table)
+
+
+def _marks_table(why) -> int | None:
+    """The table a packet's mark picked, when that table decided (not when its route was dead
+    and the main table chose: ``DeadTable``)."""
+    return why.mark if isinstance(why, (NumgenMark, CtMark)) else None
 
 
 def resolve_steps(result, analysis: Analysis, start=0, stop=None, steps=None,

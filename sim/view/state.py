@@ -9,7 +9,6 @@ arrows of this step's packet are drawn thick; colour is never the only cue.
 """
 from __future__ import annotations
 
-import re
 import textwrap
 
 from ..natmodels import translates
@@ -129,9 +128,8 @@ def _routing_table(router, p, snap: Snapshot) -> tuple[str, set]:
     Also the devices of multipath nexthops (their arrows start at those ports)."""
     rows = []
     mp_devs = set()
-    # a mark's table decided (numgen, connmark: "... -> table 1"), not this table: say so
-    table = re.search(r"-> table (\d+)", snap.why or "")
-    picked = f"◀ by table {table.group(1)}" if table else "◀ chosen"
+    # a mark's table decided (numgen, connmark), not this table: say so
+    picked = f"◀ by table {snap.table}" if snap.table else "◀ chosen"
     for r in sorted(router.fib.routes, key=lambda r: (r.plen, r.prefix)):
         if r.multipath:
             rows.append(f'<TR>{_cell(r.dest() + (" equalize" if r.equalize else ""), mono=True, bold=True)}'
