@@ -50,7 +50,8 @@ def forget_unmarked_runs(build: Path) -> bool:
     cache, replays, mark = build / ".jupyter_cache", build / FOLDER, build / SECRET_FREE
     gone = False
     if not mark.exists():
-        for old in (cache, replays):
+        # and what Sphinx read from those runs (whichever of the two build steps comes first)
+        for old in (cache, replays, build / ".doctrees"):
             if old.exists():
                 shutil.rmtree(old)
                 gone = True

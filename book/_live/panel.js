@@ -75,6 +75,9 @@
       if (shown[e.data.id]) { later(e.data); return; }
       var cb = waiting[e.data.id];
       if (cb && cb(e.data)) delete waiting[e.data.id];
+      // Python could not start: the failed start's other downloads may still be running (and
+      // fail later, into the next start): the next Run gets a new worker
+      if (e.data.fail && e.data.retry) restart(e.data.fail);
     };
     worker.onerror = function (e) {
       e.preventDefault();
@@ -94,6 +97,8 @@
     var w = waiting;
     waiting = {};
     Object.keys(w).forEach(function (id) { w[id]({fail: why, retry: true}); });
+    // replays still being drawn by it will not be: say so where their steps wait
+    Object.keys(shown).forEach(function (id) { later({id: id, fillFail: why}); });
   }
 
   // The controls' values as JSON: integers written as typed (JSON keeps big ones exact; a box

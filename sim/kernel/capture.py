@@ -34,6 +34,14 @@ MARK_MAGIC = b"1p1lt1 capture mark "
 LINKTYPE_ETHERNET = 1
 
 
+
+def _signal_name(n: int) -> str:
+    """SIGTERM for 15; "signal 35" for a number with no name (a real-time signal)."""
+    try:
+        return signal.Signals(n).name
+    except ValueError:
+        return f"signal {n}"
+
 class Frame(NamedTuple):
     t_us: int
     link: str
@@ -171,7 +179,7 @@ class Capture:
         if rc is None:
             return
         node, dev = next(l.capture for l in self.lab.links if l.name == name)
-        how = f"killed by {signal.Signals(-rc).name}" if rc < 0 else f"exit status {rc}"
+        how = (f"killed by {_signal_name(-rc)}" if rc < 0 else f"exit status {rc}")
         raise LabError(f"tcpdump -i {dev} in namespace {self.lab.ns(node)} ended during the run "
                        f"({how}): the capture of {name} is incomplete, so no result is reported")
 
