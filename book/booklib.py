@@ -16,7 +16,6 @@ import html
 import io
 import math
 import re
-import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -342,14 +341,8 @@ def dot(source: str) -> bytes:
     """Render DOT source to SVG with graphviz's ``dot`` (the SVG python-graphviz's
     ``Source.pipe`` gives).  Without ``dot`` on PATH: ``GraphvizMissing`` with the players'
     install hint (``sim.view._dot``), which a notebook shows as that one line."""
-    from sim.view._dot import INSTALL_HINT, GraphvizMissing, dot_path
-    try:
-        return subprocess.run([dot_path(), "-Kdot", "-Tsvg"], input=source.encode(), capture_output=True,
-                              check=True, timeout=120).stdout
-    except FileNotFoundError:
-        raise GraphvizMissing(INSTALL_HINT) from None
-    except subprocess.CalledProcessError as e:
-        raise RuntimeError(f"dot failed: {e.stderr.decode(errors='replace').strip()}") from None
+    from sim.view._dot import run_dot
+    return run_dot(source.encode(), "-Kdot")
 
 
 # -- reading a trace -------------------------------------------------------------------------

@@ -97,20 +97,25 @@ def render(sources: list[str]) -> list[str]:
     return [got[s] for s in sources]
 
 
+def run_dot(source: bytes, *options: str) -> bytes:
+    """graphviz's ``dot -Tsvg`` (with ``options`` before it) on ``source``: its SVG bytes as
+    ``dot`` writes them.  ``GraphvizMissing`` with the install hint when there is no ``dot``."""
+    try:
+        return subprocess.run([dot_path(), *options, "-Tsvg"], input=source, capture_output=True,
+                              check=True, timeout=120).stdout
+    except FileNotFoundError:
+        raise GraphvizMissing(INSTALL_HINT) from None
+    except subprocess.CalledProcessError as e:
+        raise RuntimeError(f"dot failed: {e.stderr.decode(errors='replace').strip()}") from None
+
+
 def _render(sources: list[str]) -> list[str]:
     if RENDERER is not None:
         svgs = [clean(s) for s in RENDERER(list(sources))]
         if len(svgs) != len(sources):
             raise RuntimeError(f"the renderer gave {len(svgs)} graphs for {len(sources)} sources")
         return svgs
-    exe = dot_path()
-    try:
-        out = subprocess.run([exe, "-Tsvg"], input="\n".join(sources).encode(), capture_output=True,
-                             check=True, timeout=120).stdout.decode()
-    except FileNotFoundError:
-        raise GraphvizMissing(INSTALL_HINT) from None
-    except subprocess.CalledProcessError as e:
-        raise RuntimeError(f"dot failed: {e.stderr.decode(errors='replace').strip()}") from None
+    out = run_dot("\n".join(sources).encode()).decode()
     svgs = [clean(s) for s in re.split(r"(?=<\?xml )", out) if s.strip()]
     if len(svgs) != len(sources):
         raise RuntimeError(f"dot rendered {len(svgs)} graphs for {len(sources)} sources")
