@@ -508,7 +508,11 @@ def _graded_rows(items: list, jobs: int, task: dict, bar, ctrl_c: _CtrlC) -> lis
             if bar is not None:
                 bar.update(1)
     except BaseException:                       # Ctrl-C, or a bug: don't grade the rest first
-        pool.shutdown(wait=False, cancel_futures=True)
+        # (the chunks not started are cancelled; waiting for the few running ones lets the pool's
+        # manager thread end here: left running, it could close its wake-up pipe while the
+        # interpreter's exit hook wrote to it -- "Exception ignored ... Bad file descriptor",
+        # once in a CI run on a busy machine, Python 3.11)
+        pool.shutdown(wait=True, cancel_futures=True)
         raise
     pool.shutdown()
     return out
