@@ -18,8 +18,7 @@ from ._io import OutputError, write_file_then_stdout, write_stdout
 from .fib import RouteError
 from .policies import POLICIES
 from .natmodels import REGISTRY as NAT_REGISTRY, names as nat_models
-from .scenarios import (INT_BOUNDS, MAX_SECONDS, MAX_TRANSFER, SCENARIOS, WORKLOAD, ParamError, run, uses_tcp,
-                        workload_of)
+from .scenarios import INT_BOUNDS, MAX_SECONDS, MAX_TRANSFER, SCENARIOS, ParamError, check_applies, run
 from .tcp import CONGESTION_CONTROLS, REMOTE_BEHAVIOURS, TCP_PROFILES
 
 PROG = "python -m sim"
@@ -132,10 +131,6 @@ def _run(args) -> int:
                                                "port_base", "bundle", "flush_at", "down_at",
                                                "down_uplink", "read_timeout")
                  if getattr(args, k) is not None}
-    tcp_only = sorted(k for k in ("cc", "tcp", "remote") if k in overrides)
-    if tcp_only and not uses_tcp(args.scenario):
-        return _fail(f"--{tcp_only[0]} does not apply to {args.scenario}, which carries no TCP (ICMP or UDP "
-                     f"only) and would run the same without it")
     if args.pcap:
         try:
             out = os.fstat(1)
@@ -145,11 +140,10 @@ def _run(args) -> int:
         if same:
             return _fail(f"--pcap {args.pcap}: standard output goes to that file already (the trace): give "
                          f"the capture another name")
-    unused = sorted(WORKLOAD.intersection(overrides) - workload_of(args.scenario))
-    if unused:
-        opts = ", ".join("--" + k.replace("_", "-") for k in sorted(workload_of(args.scenario)))
-        return _fail(f"--{unused[0].replace('_', '-')} does not apply to {args.scenario}, which would run "
-                     f"the same without it: its workload options are {opts}")
+    try:
+        check_applies(args.scenario, overrides, name=lambda k: "--" + k.replace("_", "-"))
+    except ParamError as e:
+        return _fail(str(e))
     try:
         result = run(args.scenario, **overrides)
     except ParamError as e:

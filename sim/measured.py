@@ -14,7 +14,7 @@ Used by the book's chapter on what real kernels do, and by ``sim.kernel``.
 """
 from __future__ import annotations
 
-from .scenarios import run
+from .scenarios import run, unread
 
 # The set-ups of section 3b, as simulator parameters (today's kernel).
 SETUPS: dict[str, dict] = {
@@ -45,7 +45,7 @@ def measure(setup: dict, uplinks: int = 2, seed: int = 1) -> dict:
     """Run the echo and the ping experiments under one set-up; what a user would see."""
     params = {**LAB, **setup, "uplinks": uplinks, "seed": seed}
     echo = run("echo", **params)
-    ping = run("ping", **params)
+    ping = run("ping", **{k: v for k, v in params.items() if k not in unread("ping")})
     e = echo.summary["echo"][0]
     p = ping.summary["pings"][0]
     return {

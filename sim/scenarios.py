@@ -372,6 +372,31 @@ def workload_of(scenario: str) -> frozenset:
     return USES[SCENARIOS[scenario].setup]
 
 
+TCP_ONLY = frozenset({"cc", "tcp", "remote"})
+
+
+def unread(scenario: str) -> frozenset:
+    """The parameters ``scenario`` would run the same without: the other workloads' (``pings``
+    for a download), and TCP's in a run that carries none.  ``sim.run`` refuses them; a sweep
+    over scenarios passes ``{k: v for k, v in params.items() if k not in unread(scenario)}``."""
+    return (WORKLOAD - workload_of(scenario)) | (frozenset() if uses_tcp(scenario) else TCP_ONLY)
+
+
+def check_applies(scenario: str, params: dict, name: Callable[[str], str] = str) -> None:
+    """ParamError for the first parameter given (not None) in ``unread(scenario)``.
+    ``name(param)``: how the message names a parameter (the command line: ``--msg-size``)."""
+    given = sorted(k for k, v in params.items() if v is not None and k in unread(scenario))
+    if not given:
+        return
+    first = min(given, key=lambda k: (k not in TCP_ONLY, k))
+    if first in TCP_ONLY:
+        raise ParamError(f"{name(first)} does not apply to {scenario}, which carries no TCP (ICMP or "
+                         f"UDP only) and would run the same without it")
+    raise ParamError(f"{name(first)} does not apply to {scenario}, which would run the same without "
+                     f"it: its workload {'parameters' if name is str else 'options'} are "
+                     f"{', '.join(name(k) for k in sorted(workload_of(scenario)))}")
+
+
 SCENARIOS: dict[str, Scenario] = {s.name: s for s in [
     Scenario("connection-level", "LARTC 4.2.2: one download; its route is cached, so every packet "
              "takes the uplink chosen for the first one", {}, _one_download),
@@ -495,6 +520,7 @@ def run(scenario: str, *, stop: Callable | None = None, **overrides) -> Result:
     reader that needs only the start of a run (a handshake).  A stopped run's summary
     describes the run up to the stop."""
     p = make_params(scenario, **overrides)
+    check_applies(scenario, overrides)
     sim = Sim(seed=p.seed, trace=p.trace)
     if stop is not None:
         _stop_when(sim, stop)

@@ -336,7 +336,8 @@ def test_the_live_player_never_keeps_a_rejected_value():
     assert lp.rerun(flush_at=[NAN]) is False and "flush_at nan" in lp.status.value
     assert lp.params == before
     assert lp.rerun(nat="netfilter") is True and lp.result.params.nat == "netfilter"
-    assert lp.rerun(pings=0, seed=3) is True          # pings are not this scenario's
+    assert lp.rerun(pings=0, seed=3) is False and "pings does not apply to equalize-nat" in lp.status.value
+    assert lp.rerun(seed=3) is True
     assert lp.rerun(uplinks=6) is True and lp.controls["uplinks"].value == 6
     with pytest.raises(ParamError, match=r"seed 1152921504606846976 out of range for this live player: "
                                          r"allowed 0\.\.9007199254740991"):

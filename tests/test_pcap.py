@@ -9,6 +9,7 @@ import pytest
 import sim
 from sim.packet import ICMP, TCP, UDP
 from sim.pcap import hops, to_bytes, to_scapy
+from sim.scenarios import unread
 
 TSHARK = shutil.which("tshark")
 
@@ -61,7 +62,8 @@ def test_pcap_is_byte_identical_for_the_same_seed(tmp_path):
 @pytest.mark.parametrize("scenario", list(sim.SCENARIOS))
 def test_tshark_reads_every_scenario_without_errors(scenario, tmp_path):
     need_tshark()
-    r = sim.run(scenario, seed=1, size=20_000, idle=400.0)
+    workload = {k: v for k, v in {"size": 20_000, "idle": 400.0}.items() if k not in unread(scenario)}
+    r = sim.run(scenario, seed=1, **workload)
     path = tmp_path / "t.pcapng"
     n = r.write_pcap(str(path))
     assert n == len(hops(r)) > 0

@@ -30,6 +30,7 @@ from hypothesis import strategies as st
 
 import sim
 from sim import scenarios
+from sim.scenarios import unread
 from sim.trace import Drop, Ev
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,7 +78,8 @@ def configs(draw) -> dict:
     if scenario not in EQUALIZE_SCENARIOS and multipath in CACHED:
         # the equalize flag on top of a cached policy, in any scenario (None: scenario default)
         kw["equalize"] = draw(st.sampled_from((None, True)))
-    return {"scenario": scenario, **kw}
+    # only what the scenario reads: sim.run refuses the rest (a download's pings, a ping's TCP)
+    return {"scenario": scenario, **{k: v for k, v in kw.items() if k not in unread(scenario)}}
 
 
 def run(cfg: dict) -> sim.Result:

@@ -38,6 +38,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..packet import parse_endpoint
+from ..scenarios import unread
 from .lab import uplink_addr
 from .observe import from_sim, observe
 from .scenarios import SCENARIOS, SIM_LAB, KernelResult, make_options, run, tbf_burst
@@ -235,6 +236,7 @@ def sim_call(scenario: str, uplinks: int = 2, **overrides) -> tuple[str, dict] |
         return None
     name, params = sc.sim
     kw = {**SIM_LAB, **params, "uplinks": uplinks, **overrides}
+    kw = {k: v for k, v in kw.items() if k not in unread(name)}    # a ping's remote: no TCP to answer
     return name, {k: kw[k] for k in sorted(kw, key=lambda k: k in SIM_LAB)}   # the links' last
 
 
