@@ -100,8 +100,8 @@ def test_the_captured_pane_shows_df_the_options_and_the_scaled_window(snat_filte
     assert "<td>flags</td><td>DF</td>" in syn
     seg = pane(k, _data_segment(k))["html"]
     assert "<td>flags</td><td>DF</td>" in seg
-    assert "63 (field) × 2^10 = 64512 bytes" in seg
-    assert "242 of 1052 bytes captured" in seg and "zeros" not in seg
+    assert "field 63 × 2^10 = 64512 bytes (SYNs&#x27; scale)" in seg
+    assert "242 of 1052 bytes captured" in seg and "190 of 1000 bytes captured" in seg and "zeros" not in seg
     # the hexdump is the captured bytes: DF set (0x40 in byte 6) and the payload as sent
     assert "0000</span>  45 00 04 1c" in seg and " 40 00 " in seg.split("0000</span>", 1)[1][:60]
 

@@ -57,10 +57,10 @@ def _layers(result, e, raw: bytes) -> list:
     out = []
     for lname, fields in layers:
         if lname == "TCP" and shift is not None:
-            fields = [(n, f"{v} (field) × 2^{shift} = {int(v) << shift} bytes (window scale {shift}, "
-                          f"from the SYNs)" if n == "window" else v, r) for n, v, r in fields]
+            fields = [(n, f"field {v} × 2^{shift} = {int(v) << shift} bytes (SYNs' scale)"
+                       if n == "window" else v, r) for n, v, r in fields]
         elif lname == "Raw" and cut > 0:
-            fields = [(n, f"{v} captured of {int(v.split()[0]) + cut} (the snap length cut the rest)"
+            fields = [(n, f"{v.split()[0]} of {int(v.split()[0]) + cut} bytes captured"
                        if n == "load" else v, r) for n, v, r in fields]
         out.append((lname, fields))
     return out
