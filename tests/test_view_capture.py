@@ -47,3 +47,84 @@ def test_a_file_that_is_not_a_capture_gets_one_clear_message(like, tmp_path):
         captured(str(bad), like)
     with pytest.raises(CaptureError, match="cannot read capture"):
         captured(str(tmp_path / "missing.pcapng"), like)
+
+
+# -- the captured side shows the bytes captured, not a rebuild from a few header fields ------------
+
+SNAT_FILTER = DATA / "perpacket-snat-filter.pcapng"
+
+
+@pytest.fixture(scope="module")
+def snat_filter():
+    from sim import measured
+    like = sim.run("echo", multipath="numgen", nat="snat", ingress_filter=True, **measured.LAB)
+    return captured(str(SNAT_FILTER), like)
+
+
+def _data_segment(k) -> int:
+    """The trace index of the capture's first 1000-byte segment on the server's link."""
+    return next(i for i, e in enumerate(k.events)
+                if e.node == "remote1_link" and e.pkt.l4.flags in ("A", "PA") and e.pkt.load == 1000)
+
+
+def _tshark(path, *fields, where=None) -> list[list[str]]:
+    import shutil
+    import subprocess
+    tshark = shutil.which("tshark")
+    if tshark is None:
+        pytest.fail("tshark is not installed (the captured bytes are checked with it)")
+    args = [tshark, "-r", str(path), "-T", "fields", "-E", "separator=|"]
+    args += ["-Y", where] if where else []
+    for f in fields:
+        args += ["-e", f]
+    out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
+    return [line.split("|") for line in out.splitlines()]
+
+
+def test_a_captured_hop_keeps_the_frames_ip_bytes_and_timestamp(snat_filter):
+    frames, _ = read_pcapng(str(SNAT_FILTER))
+    k = snat_filter
+    i = _data_segment(k)
+    e = k.events[i]
+    frame = next(f for f in frames if f.link == e.node and f.data[14:] .startswith(e.raw[:40]))
+    assert e.raw == frame.data[14:] and e.stamp == frame.t and e.wire_len == frame.wire_len - 14 == 1052
+    assert e.raw[6] & 0x40                                     # DF, as Linux sent it
+    assert e.pkt.l4.window == 63 and k.window_shift(e) == 10   # the raw field; the SYNs' scale
+
+
+def test_the_captured_pane_shows_df_the_options_and_the_scaled_window(snat_filter):
+    from sim.view.pktpane import pane
+    k = snat_filter
+    syn = pane(k, 0)["html"]
+    assert "MSS 1460" in syn and "SAckOK" in syn and "Timestamp" in syn and "WScale 10" in syn
+    assert "<td>flags</td><td>DF</td>" in syn
+    seg = pane(k, _data_segment(k))["html"]
+    assert "<td>flags</td><td>DF</td>" in seg
+    assert "field 63 × 2^10 = 64512 bytes (SYNs&#x27; scale)" in seg
+    assert "242 of 1052 bytes captured" in seg and "190 of 1000 bytes captured" in seg and "zeros" not in seg
+    # the hexdump is the captured bytes: DF set (0x40 in byte 6) and the payload as sent
+    assert "0000</span>  45 00 04 1c" in seg and " 40 00 " in seg.split("0000</span>", 1)[1][:60]
+
+
+def test_a_captured_replays_pcapng_is_the_capture_with_its_timestamps_and_interfaces(snat_filter, tmp_path):
+    from sim.view.player import Frames
+    k = snat_filter
+    f = Frames(k, steps=["hop"])
+    path = tmp_path / "cap.pcapng"
+    path.write_bytes(f.pcapng())
+    seg = _data_segment(k)
+    assert seg in f.steps
+    rows = _tshark(path, "frame.time_epoch", "frame.interface_name", "frame.interface_description",
+                   "ip.flags.df", "tcp.window_size", "tcp.options.wscale.shift", "tcp.options.mss_val",
+                   "frame.len", "frame.comment")
+    assert len(rows) == len(f.steps)
+    n = f.steps.index(seg)
+    t, link, desc, df, win, _, _, length, comment = rows[n]
+    e = k.events[seg]
+    assert (link, df, win, length) == ("remote1_link", "1", "64512", "1052")
+    assert desc.startswith("internet:r1 <-> remote1:eth0") and comment.startswith(f"event {seg}: ")
+    assert round(float(t) * 1e6) == e.stamp > 1.7e15            # the capture's clock, not 1970
+    syn = rows[0]
+    assert syn[5] == "10" and syn[6] == "1460"
+    bad = _tshark(path, "frame.number", where="_ws.malformed or _ws.expert.severity >= error")
+    assert bad == []

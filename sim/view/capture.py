@@ -9,6 +9,13 @@ only what crossed the links: no route cache, conntrack or drop events, so the
 router's tables stay as the simulator would have them, and a packet the router
 dropped is simply never seen on an uplink.
 
+Each hop keeps its frame's captured bytes (``CapturedHop``: the IPv4 packet as far as the
+capture's snap length kept it, its length on the wire, its capture timestamp): the packet
+pane, its hexdump and the replay's pcapng download show those, with the DF bit, the TCP
+options and the window field as Linux sent them.  The simulator's record of each packet
+(``pkt``: addresses, ports, flags, the raw window field, the payload's length) is what the
+ladder, the router's tables and the comparison of steps read.
+
     k = captured("book/data/kernel/perpacket-masquerade.pcapng", sim.run("echo"))
     Compare(k, sim.run("echo"), labels=("Linux 6.18", "simulator"))
 """
@@ -16,20 +23,53 @@ from __future__ import annotations
 
 import struct
 
+from typing import NamedTuple
+
 from ..packet import ICMP, IP, TCP, UDP, Packet
+from ..pcap import LINKTYPE_RAW, block, option
 from ..trace import Hop
 
 RANK = ("local", "router", "provider", "internet", "remote")
+ETH_HDR = 14                   # the captures' frames are Ethernet (LINKTYPE_ETHERNET, 1)
+LINKTYPE_ETHERNET = 1
 
 
 class CaptureError(ValueError):
     """A file that is not a pcapng of the kernel lab; the message names it."""
 
 
+class Frame(NamedTuple):
+    """One captured frame: its interface's name, its timestamp (µs since the epoch), the
+    bytes captured, and the frame's length on the wire (more than ``len(data)`` when the
+    snap length cut it)."""
+    link: str
+    t: int
+    data: bytes
+    wire_len: int
+
+
+class Interface(NamedTuple):
+    """An interface of the capture (its IDB): name, description, snap length."""
+    name: str
+    description: str
+    snaplen: int
+
+
+class CapturedHop(Hop):
+    """A hop read from a capture: ``pkt`` is the simulator's record of the packet; ``raw``
+    the IPv4 packet as captured (cut at the snap length), ``wire_len`` its length on the
+    wire, ``stamp`` the capture's timestamp (µs since the epoch)."""
+    __slots__ = ("raw", "wire_len", "stamp")
+
+    def __init__(self, t, node, pkt, from_, to, raw: bytes, wire_len: int, stamp: int):
+        super().__init__(t, node, pkt, from_, to)
+        self.raw, self.wire_len, self.stamp = raw, wire_len, stamp
+
+
 class Captured:
     """What the views need of a result (``events``, ``net``, ``scenario``, ``params``)."""
 
-    def __init__(self, path: str, like, events: list, kernel: str):
+    def __init__(self, path: str, like, events: list, kernel: str, interfaces: list | None = None):
         self.path = path
         self.like = like
         self.net = like.net
@@ -37,6 +77,47 @@ class Captured:
         self.scenario = like.scenario
         self.events = events
         self.kernel = kernel
+        self.interfaces = interfaces or [Interface(n, "", 0) for n in dict.fromkeys(e.node for e in events)]
+        self.wscale = window_scales(e.raw for e in events)
+
+    def window_shift(self, e) -> int | None:
+        """The window scale shift of the TCP segment of hop ``e`` (RFC 7323 2.2-2.3): its
+        sender's Window Scale option, when both SYNs of its connection carried one; 0
+        when they did not; None for a SYN (its window is never scaled), for anything but
+        TCP, or when the capture holds no SYN of its connection."""
+        raw = getattr(e, "raw", None)
+        key = _tcp_key(raw) if raw else None
+        if key is None or _tcp_flags(raw) & 0x02:
+            return None
+        mine, theirs = self.wscale.get(key), self.wscale.get((key[2], key[3], key[0], key[1]))
+        if mine is None or theirs is None:
+            return None
+        return mine if mine >= 0 and theirs >= 0 else 0
+
+    def pcapng_bytes(self, indices=None) -> bytes:
+        """The hops of trace ``indices`` (all by default) as a pcapng of the captured bytes:
+        the capture's interfaces (names and descriptions) and timestamps, each frame's IPv4
+        packet as captured (its Ethernet header left out: LINKTYPE_RAW) with its length on
+        the wire, commented ``event i: from > to`` as the simulator's replays are."""
+        ifid = {i.name: k for k, i in enumerate(self.interfaces)}
+        shb = struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1)
+        shb += option(1, (f"{self.kernel}: the IPv4 packets of {self.path}, as captured "
+                          f"(Ethernet headers left out)").encode())
+        shb += option(4, b"1 + 1 < 1 kernel lab capture (sim.view.capture)") + option(0, b"")
+        out = [block(0x0A0D0D0A, shb)]
+        for i in self.interfaces:
+            body = struct.pack("<HHI", LINKTYPE_RAW, 0, max(0, i.snaplen - ETH_HDR))
+            body += option(2, i.name.encode()) + (option(3, i.description.encode()) if i.description else b"")
+            out.append(block(1, body + option(9, bytes([6])) + option(0, b"")))      # if_tsresol: µs
+        events = self.events
+        for k in (range(len(events)) if indices is None else indices):
+            e = events[k]
+            raw = e.raw
+            body = struct.pack("<IIIII", ifid[e.node], e.stamp >> 32, e.stamp & 0xFFFFFFFF, len(raw), e.wire_len)
+            body += raw + b"\x00" * (-len(raw) % 4)
+            body += option(1, f"event {k}: {e.from_} > {e.to}".encode()) + option(0, b"")
+            out.append(block(6, body))
+        return b"".join(out)
 
     def summary_text(self) -> list[str]:
         links = sorted({e.node for e in self.events})
@@ -44,8 +125,10 @@ class Captured:
                 f"  ({self.path}; topology and addresses as in the simulator's {self.scenario!r})"]
 
 
-def read_pcapng(path: str) -> tuple[list[tuple[str, int, bytes]], str]:
-    """(link name, µs, frame bytes) of every packet, and the capture's hardware/OS comment."""
+def read_pcapng(path: str, interfaces: list | None = None) -> tuple[list[Frame], str]:
+    """Every packet (a ``Frame``: link name, µs since the epoch, the bytes captured, its
+    length on the wire), and the capture's comment; ``interfaces``, a list, gets the
+    capture's ``Interface``s appended."""
     try:
         with open(path, "rb") as f:
             data = f.read()
@@ -53,7 +136,8 @@ def read_pcapng(path: str) -> tuple[list[tuple[str, int, bytes]], str]:
         raise CaptureError(f"cannot read capture {path!r}: {e.strerror}") from None
     if data[:4] != b"\x0a\x0d\x0d\x0a":
         raise CaptureError(f"{path!r} is not a pcapng file")
-    names, out, comment, off = [], [], "", 0
+    ifaces, out, comment, off = [] if interfaces is None else interfaces, [], "", 0
+    per_us = []                                 # each interface's timestamp units per µs
     while off + 12 <= len(data):
         btype, blen = struct.unpack_from("<II", data, off)
         if blen < 12 or off + blen > len(data):
@@ -63,10 +147,25 @@ def read_pcapng(path: str) -> tuple[list[tuple[str, int, bytes]], str]:
             opts = _options(body[16:])
             comment = opts.get(1, opts.get(4, b"")).decode(errors="replace")
         elif btype == 1:
-            names.append(_options(body[8:]).get(2, b"?").decode())
+            linktype, _, snaplen = struct.unpack_from("<HHI", body)
+            opts = _options(body[8:])
+            if linktype != LINKTYPE_ETHERNET:
+                raise CaptureError(f"{path!r} has an interface of link type {linktype}: "
+                                   f"the kernel lab's captures are Ethernet (1)")
+            tsresol = opts.get(9, b"\x06")[0]
+            if tsresol & 0x80 or tsresol < 6:
+                raise CaptureError(f"{path!r} has timestamps in units of {tsresol & 0x7F} "
+                                   f"({'binary' if tsresol & 0x80 else 'decimal'}) digits: "
+                                   f"allowed are decimal units of a microsecond or finer")
+            per_us.append(10 ** (tsresol - 6))
+            ifaces.append(Interface(opts.get(2, b"?").decode(errors="replace"),
+                                    opts.get(3, b"").decode(errors="replace"), snaplen))
         elif btype == 6:
-            ifid, hi, lo, caplen, _ = struct.unpack_from("<IIIII", body)
-            out.append((names[ifid], (hi << 32) | lo, body[20:20 + caplen]))
+            ifid, hi, lo, caplen, wire_len = struct.unpack_from("<IIIII", body)
+            if ifid >= len(ifaces):
+                raise CaptureError(f"{path!r} has a packet on interface {ifid} before that interface")
+            out.append(Frame(ifaces[ifid].name, ((hi << 32) | lo) // per_us[ifid],
+                             body[20:20 + caplen], wire_len))
         off += blen
     return out, comment
 
@@ -80,6 +179,54 @@ def _options(b: bytes) -> dict[int, bytes]:
         opts[code] = b[i + 4:i + 4 + n]
         i += 4 + n + (-n % 4)
     return opts
+
+
+def window_scales(packets) -> dict[tuple, int]:
+    """{(src, sport, dst, dport): the Window Scale option's shift count in that sender's SYN,
+    or -1 for a SYN without one} of the TCP SYNs among the IPv4 ``packets``."""
+    out = {}
+    for ip in packets:
+        key = _tcp_key(ip)
+        if key is None or not _tcp_flags(ip) & 0x02:
+            continue
+        ws = tcp_option(ip, 3)
+        out[key] = ws[0] if ws else -1
+    return out
+
+
+def _tcp_key(ip: bytes) -> tuple | None:
+    if len(ip) < 20 or ip[9] != 6:
+        return None
+    ihl = (ip[0] & 0x0F) * 4
+    if len(ip) < ihl + 20:
+        return None
+    sport, dport = struct.unpack_from("!HH", ip, ihl)
+    return (bytes(ip[12:16]), sport, bytes(ip[16:20]), dport)
+
+
+def _tcp_flags(ip: bytes) -> int:
+    return ip[(ip[0] & 0x0F) * 4 + 13]
+
+
+def tcp_option(ip: bytes, kind: int) -> bytes | None:
+    """The value of TCP option ``kind`` (after kind and length) in the IPv4 packet ``ip``."""
+    ihl = (ip[0] & 0x0F) * 4
+    tcp = ip[ihl:ihl + (ip[ihl + 12] >> 4) * 4]
+    i = 20
+    while i < len(tcp):
+        k = tcp[i]
+        if k == 0:
+            break
+        if k == 1:
+            i += 1
+            continue
+        if i + 1 >= len(tcp) or tcp[i + 1] < 2:
+            break
+        n = tcp[i + 1]
+        if k == kind:
+            return bytes(tcp[i + 2:i + n])
+        i += n
+    return None
 
 
 def to_packet(frame: bytes) -> Packet | None:
@@ -132,17 +279,20 @@ def _rank_of(iface) -> int:
 
 def captured(path: str, like) -> Captured:
     """The kernel lab's capture at ``path`` as a replayable result on ``like``'s topology."""
-    frames, comment = read_pcapng(path)
+    interfaces: list[Interface] = []
+    frames, comment = read_pcapng(path, interfaces)
     if not frames:
         raise CaptureError(f"{path!r} holds no packets")
-    unknown = sorted({link for link, _, _ in frames} - set(like.net.links))
+    unknown = sorted({f.link for f in frames} - set(like.net.links))
     if unknown:
         raise CaptureError(f"{path!r} has links {unknown} that {like.scenario!r} does not: "
                            f"it has {', '.join(like.net.links)}")
-    t0 = min(t for _, t, _ in frames)
+    t0 = min(f.t for f in frames)
     events = []
-    for link, t, data in sorted(frames, key=lambda f: f[1]):
-        pkt = to_packet(data)
+    for f in sorted(frames, key=lambda f: f.t):
+        pkt = to_packet(f.data)
         if pkt is not None:
-            events.append(Hop(t - t0, link, pkt, *_ends(like.net, link, pkt)))
-    return Captured(path, like, events, comment or "the real kernel")
+            total = struct.unpack_from("!H", f.data, ETH_HDR + 2)[0]     # the IP packet, not the padding
+            events.append(CapturedHop(f.t - t0, f.link, pkt, *_ends(like.net, f.link, pkt),
+                                      raw=f.data[ETH_HDR:ETH_HDR + total], wire_len=total, stamp=f.t))
+    return Captured(path, like, events, comment or "the real kernel", interfaces)

@@ -150,12 +150,16 @@ class Analysis:
         return [i for i in range(start, min(stop, self.n))
                 if ev[i].ev in ks or (link and ev[i].ev is Ev.LINK and ev[i].node == self.router)]
 
+    def arrival(self, i: int) -> int | None:
+        """The trace index of the hop that brought this step's packet to the node that sent
+        it on, or None (a host sent it)."""
+        o = self.origin.get(i)
+        return None if o is None else o.arrival
+
     def before(self, i: int):
         """The packet as it arrived at the node that sent this step's packet, or None."""
-        o = self.origin.get(i)
-        if o is None or o.arrival is None:
-            return None
-        return self.result.events[o.arrival].pkt
+        j = self.arrival(i)
+        return None if j is None else self.result.events[j].pkt
 
     def decisions(self, i: int) -> list[int]:
         o = self.origin.get(i)

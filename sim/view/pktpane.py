@@ -4,6 +4,10 @@ every router: TTL and IP checksum) highlighted, before and after.
 
 "Before" is the packet as it arrived at the node that sent it on (found by
 ``model.Analysis``); a packet a host just sent has no before.
+
+A kernel capture's hop (``capture.CapturedHop``) carries the bytes captured: the pane shows
+those (DF, TCP options and all), cut where the capture's snap length cut them, and the
+window field with the scale its connection's SYNs negotiated.
 """
 from __future__ import annotations
 
@@ -31,9 +35,35 @@ L4_BASE = 20
 PROTO = {1: "icmp", 6: "tcp", 17: "udp"}
 
 
-def _bytes(pkt) -> bytes:
+def _bytes(e) -> bytes:
+    """The bytes of event ``e``'s packet: as captured (a kernel capture's hop), else as the
+    simulator's record puts them together."""
+    raw = getattr(e, "raw", None)
+    if raw is not None:
+        return raw
     from ..pcap import to_bytes
-    return to_bytes(pkt)
+    return to_bytes(e.pkt)
+
+
+def _layers(result, e, raw: bytes) -> list:
+    """``dissect(raw)`` with what a capture adds: the window field with the scale its SYNs
+    negotiated (RFC 7323 2.3: the field counts units of 2^shift bytes), and a payload the
+    snap length cut named as such."""
+    layers = dissect(raw)
+    shift = result.window_shift(e) if hasattr(result, "window_shift") else None
+    cut = getattr(e, "wire_len", len(raw)) - len(raw)
+    if shift is None and cut <= 0:
+        return layers
+    out = []
+    for lname, fields in layers:
+        if lname == "TCP" and shift is not None:
+            fields = [(n, f"field {v} × 2^{shift} = {int(v) << shift} bytes (SYNs' scale)"
+                       if n == "window" else v, r) for n, v, r in fields]
+        elif lname == "Raw" and cut > 0:
+            fields = [(n, f"{v.split()[0]} of {int(v.split()[0]) + cut} bytes captured"
+                       if n == "load" else v, r) for n, v, r in fields]
+        out.append((lname, fields))
+    return out
 
 
 #: RFC 8684 section 3: the subtype in the high nibble of an MPTCP option's first byte.
@@ -169,7 +199,7 @@ def changed_bytes(before: bytes | None, after: bytes) -> list[int]:
     return [k for k in range(min(len(before), len(after))) if before[k] != after[k]]
 
 
-def _hexdump(raw: bytes, marks: set[int], cls: str) -> str:
+def _hexdump(raw: bytes, marks: set[int], cls: str, captured: bool = False) -> str:
     lines = []
     shown = raw[:HEX_MAX]
     for off in range(0, len(shown), 16):
@@ -180,7 +210,8 @@ def _hexdump(raw: bytes, marks: set[int], cls: str) -> str:
         lines.append(f"<span class=\"op1-off\">{off:04x}</span>  " + " ".join(cells))
     more = len(raw) - len(shown)
     if more > 0:
-        lines.append(f"<span class=\"op1-off\">…</span>  {more} more payload bytes (zeros: the simulator "
+        lines.append(f"<span class=\"op1-off\">…</span>  {more} more bytes captured" if captured else
+                     f"<span class=\"op1-off\">…</span>  {more} more payload bytes (zeros: the simulator "
                      "moves lengths, not contents)")
     return f'<pre class="op1-hex {cls}">' + "\n".join(lines) + "</pre>"
 
@@ -200,13 +231,15 @@ def pane(result, step: int) -> dict:
                         f'no packet at this step' + (f'; {h(text)}' if text else '') + '.</div>',
                 "changed": [], "fields": []}
     a = analysis_of(result)
-    before_pkt = a.before(step)
-    after = _bytes(pkt)
-    before = _bytes(before_pkt) if before_pkt is not None else None
+    j = a.arrival(step)
+    before_e = result.events[j] if j is not None else None
+    before_pkt = before_e.pkt if before_e is not None else None
+    after = _bytes(e)
+    before = _bytes(before_e) if before_e is not None else None
     chg = changed_bytes(before, after)
     marks = set(chg)
-    layers = dissect(after)
-    old = {(l, n): v for l, fs in dissect(before) for n, v, _ in fs} if before is not None else {}
+    layers = _layers(result, e, after)
+    old = {(l, n): v for l, fs in _layers(result, before_e, before) for n, v, _ in fs} if before is not None else {}
     changed_fields = []
     tables = []
     for lname, fields in layers:
@@ -238,10 +271,13 @@ def pane(result, step: int) -> dict:
     head = (f'<div class="op1-pkthead"><b>{h(pkt_name(pkt))}</b> {h(flow_text(pkt))} · event {step} · '
             f"t = {ms(e.t)} · {h(where)}</div>"
             f'<div class="op1-pktchg">{h(change)}</div>')
-    hexes = [f'<div class="op1-hexlab">after ({len(after)} bytes)</div>' + _hexdump(after, marks, "after")]
+    cap = hasattr(e, "raw")
+    size = (f"{len(after)} bytes" if not cap or len(after) >= e.wire_len else
+            f"{len(after)} of {e.wire_len} bytes captured")
+    hexes = [f'<div class="op1-hexlab">after ({size})</div>' + _hexdump(after, marks, "after", cap)]
     if before is not None:
         hexes.append(f'<div class="op1-hexlab">before, as it arrived at {h(who)}: '
-                     f'{h(flow_text(before_pkt))}</div>' + _hexdump(before, marks, "before"))
+                     f'{h(flow_text(before_pkt))}</div>' + _hexdump(before, marks, "before", cap))
     body = (f'<div class="op1-pktcols">{"".join(tables)}</div>'
             f'<div class="op1-hexes">{"".join(hexes)}</div>')
     return {"html": head + body, "changed": chg, "fields": changed_fields}

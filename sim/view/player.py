@@ -144,7 +144,11 @@ class Frames:
     # -- downloads ---------------------------------------------------------------------------
 
     def pcapng(self) -> bytes:
-        """The replay's hops as a pcapng (one interface per link, comments ``step i: ...``)."""
+        """The replay's hops as a pcapng (one interface per link, comments ``step i: ...``);
+        a kernel capture's, its captured bytes with its own interfaces and timestamps."""
+        own = getattr(self.result, "pcapng_bytes", None)
+        if own is not None:
+            return own([s for s in self.steps if self.result.events[s].ev is Ev.HOP])
         from ..pcap import pcapng_bytes
         return pcapng_bytes(self.result, self.steps)
 
