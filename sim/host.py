@@ -32,6 +32,9 @@ class Node:
         self.local_addrs: frozenset[str] = frozenset()   # its interfaces' addresses
         self.fib = FIB()
         self._ip_id = 0
+        # packets its own stack sent and took in (IPSTATS_MIB_OUTREQUESTS, _INDELIVERS): the
+        # counts of its send and deliver events, in both modes (Trace.counts)
+        self.out_requests = self.in_delivers = 0
 
     def add_iface(self, name: str, addr: str, prefixlen: int = 24) -> Interface:
         again = name in self.ifaces         # a device added again: its old address goes
@@ -92,13 +95,16 @@ class Host(Node):
         as ip_queue_xmit() takes ``sk->dst_cache``: looked up for its first segment, and
         again once the routing table has changed since.  False if the device's queue was full
         (``Interface.xmit``)."""
-        self.sim.trace.emit(_SEND, self.name, pkt)
+        self.out_requests += 1
+        trace = self.sim.trace
+        if trace.keep:
+            trace.store(_SEND, self.name, pkt)
         fib = self.fib
         dst = sk.dst_cache if sk is not None else None
         if dst is None or dst[0] != fib.genid:
             route = fib.lookup(pkt.ip.dst)
             if route is None:
-                self.sim.trace.emit(_DROP, self.name, pkt, Drop.NO_ROUTE)
+                trace.emit(_DROP, self.name, pkt, Drop.NO_ROUTE)
                 return True
             nh = route.nexthops[0]
             dst = (fib.genid, self.ifaces[nh.dev], nh.via or pkt.ip.dst)   # (genid, device, next hop)
@@ -138,7 +144,9 @@ class Host(Node):
         if pkt.ip.dst != self.addr:
             trace.emit(_DROP, self.name, pkt, Drop.NO_ROUTE)
             return
-        trace.emit(_DELIVER, self.name, pkt)
+        self.in_delivers += 1
+        if trace.keep:
+            trace.store(_DELIVER, self.name, pkt)
         l4, src = pkt.l4, pkt.ip.src
         key = (_PROTO_OF[type(l4)], src)              # (pkt.proto, without the property's call)
         self.seen[key] = self.seen.get(key, 0) + 1

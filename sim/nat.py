@@ -84,6 +84,7 @@ class Nat:
         self.by_reply: dict[FlowTuple, Conn] = {}
         self._ids = 0
         self.flushed = 0                            # entries forgotten when their device went down
+        self.translated = 0                         # packets rewritten: its NAT events (Trace.counts)
         self.model: NatModel = (REGISTRY[model] if isinstance(model, str) else model)(self)
 
     @property
@@ -111,7 +112,10 @@ class Nat:
         out = pkt.with_dst(src, sport)
         ct.replied = True
         self._update(ct, pkt, True)
-        self.router.sim.trace.emit(_NAT, self.router.name, out, pkt, "dnat", ct.id)
+        self.translated += 1
+        trace = self.router.sim.trace
+        if trace.keep:
+            trace.store(_NAT, self.router.name, out, pkt, "dnat", ct.id)
         if ct.orig[0] == ICMP_PROTO and self.model.icmp_dies_with_reply:
             # 2.4's icmp_packet(): the entry dies with the reply to the last echo still
             # unanswered (atomic_dec_and_test of proto.icmp.count): echoes in flight together
@@ -148,7 +152,10 @@ class Nat:
         if t[0] == ICMP_PROTO:
             ct.pending += 1                      # icmp_packet(): atomic_inc(&ct->proto.icmp.count)
         self._update(ct, pkt, False)
-        self.router.sim.trace.emit(_NAT, self.router.name, out, pkt, "snat", ct.id)
+        self.translated += 1
+        trace = self.router.sim.trace
+        if trace.keep:
+            trace.store(_NAT, self.router.name, out, pkt, "snat", ct.id)
         return out
 
     # -- conntrack ------------------------------------------------------------------------

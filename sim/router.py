@@ -124,7 +124,9 @@ class Router(Node):
                 cache.in_hit += 1
                 e.lastuse = self.sim.now
                 e.use += 1
-                self.sim.trace.emit(_RT_HIT, self.name, pkt, key, e.dev, e.via or "-")
+                trace = self.sim.trace
+                if trace.keep:          # (counted by in_hit)
+                    trace.store(_RT_HIT, self.name, pkt, key, e.dev, e.via or "-")
                 return e
             cache.delete(e, _EQUALIZE)         # the equalize patch: a hit re-selects
             deleted = True
@@ -155,7 +157,9 @@ class Router(Node):
     def local_input(self, pkt: Packet) -> None:
         """Packets addressed to the router itself that no NAT binding claimed."""
         trace = self.sim.trace
-        trace.emit(Ev.DELIVER, self.name, pkt)
+        self.in_delivers += 1
+        if trace.keep:
+            trace.store(Ev.DELIVER, self.name, pkt)
         l4 = pkt.l4
         if type(l4) is TCP and "R" not in l4.flags:
             # no socket: the router's own TCP answers with a reset
@@ -168,7 +172,9 @@ class Router(Node):
             trace.emit(Ev.DROP, self.name, pkt, Drop.NO_SOCKET)
 
     def local_output(self, pkt: Packet) -> None:
-        self.sim.trace.emit(Ev.SEND, self.name, pkt)
+        self.out_requests += 1
+        if self.sim.trace.keep:
+            self.sim.trace.store(Ev.SEND, self.name, pkt)
         route = self.fib.lookup(pkt.ip.dst)
         if route is None:
             self._no_route(pkt)

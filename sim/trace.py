@@ -250,12 +250,22 @@ class Trace:
 
     @property
     def counts(self) -> Counter:
-        """Events of each kind so far (kinds not seen are left out).  A hop is not emitted:
-        it is counted once, by the device that received it (``rx_packets``, as a kernel
-        counts), and with the trace on ``Link.arrive`` stores it itself; the devices' sum is
-        the count of hop events, in both modes."""
+        """Events of each kind so far (kinds not seen are left out).  The events of every
+        packet are not emitted but counted where they happen, in both modes, by counters a
+        kernel keeps too, and with the trace on only stored (``store``): a hop by the device
+        that received it (``rx_packets``; ``Link.arrive`` stores it itself), a packet a
+        node's own stack sends or takes in by the node (``out_requests``, ``in_delivers``:
+        IPSTATS_MIB_OUTREQUESTS, IPSTATS_MIB_INDELIVERS), a route cache hit by the cache
+        (``in_hit``, rt_cache_stat's) and a NAT rewrite by the conntrack table
+        (``translated``).  Their sums are the counts of those events."""
         counts = dict(self._counts)
-        counts[Ev.HOP] = sum(d.rx_packets for d in self.sim.devices)
+        devices = self.sim.devices
+        nodes = list(dict.fromkeys(d.node for d in devices))
+        counts[Ev.HOP] = sum(d.rx_packets for d in devices)
+        counts[Ev.SEND] += sum(n.out_requests for n in nodes)
+        counts[Ev.DELIVER] += sum(n.in_delivers for n in nodes)
+        counts[Ev.RT_HIT] += sum(n.cache.in_hit for n in nodes if getattr(n, "cache", None) is not None)
+        counts[Ev.NAT] += sum(n.nat.translated for n in nodes if getattr(n, "nat", None) is not None)
         return Counter({ev: n for ev, n in counts.items() if n})
 
     def emit(self, ev: Ev, node: str, pkt=None, *info) -> None:
@@ -267,6 +277,14 @@ class Trace:
             pending += ev, self.sim.now, node, pkt, info
             if len(pending) >= _CHUNK5:
                 self.events.flush()
+
+    def store(self, ev: Ev, node: str, pkt=None, *info) -> None:
+        """Store an event its node has counted itself (``counts``): called with the trace on
+        only, as ``if trace.keep: trace.store(...)``, so that counters-only mode makes no call."""
+        pending = self.pending
+        pending += ev, self.sim.now, node, pkt, info
+        if len(pending) >= _CHUNK5:
+            self.events.flush()
 
     def stop_when(self, stop) -> None:
         """Stop the run (``sim.stop()``) after the first event recorded for which

@@ -404,7 +404,20 @@ def test_counters_only_counts_each_hop_once_by_its_device(scenario):
     counters = sim.run(scenario, seed=4, trace=False)
     hops = sum(1 for e in full.events if e.ev is Ev.HOP)
     assert hops and counters.sim.trace.counts[Ev.HOP] == hops
-    assert counters.sim.trace.counts == full.sim.trace.counts
+    assert counters.sim.trace.counts == full.sim.trace.counts == Counter(e.ev for e in full.events)
+
+
+def test_counters_only_counts_a_router_own_stack_as_a_host_stack():
+    """Packets sent and taken in are counted by the node (``out_requests``, ``in_delivers``),
+    NAT rewrites by the conntrack table: a router's own stack too (here it answers a reply
+    that lost its NAT entry with a reset), in both modes, as many as the stored trace holds."""
+    kw = {"nat": "masquerade", "multipath": "numgen"}
+    full = sim.run("echo", **kw)
+    counters = sim.run("echo", trace=False, **kw)
+    tally = Counter(e.ev for e in full.events)
+    own = {e.ev for e in full.events if e.node == "router" and e.ev in (Ev.SEND, Ev.DELIVER)}
+    assert own == {Ev.SEND, Ev.DELIVER} and tally[Ev.NAT]
+    assert counters.sim.trace.counts == full.sim.trace.counts == tally
 
 
 def test_counters_only_mode_reports_the_same_drops():
