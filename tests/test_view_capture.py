@@ -128,3 +128,19 @@ def test_a_captured_replays_pcapng_is_the_capture_with_its_timestamps_and_interf
     assert syn[5] == "10" and syn[6] == "1460"
     bad = _tshark(path, "frame.number", where="_ws.malformed or _ws.expert.severity >= error")
     assert bad == []
+
+
+def test_the_captured_pane_shows_what_the_routers_nat_changed(snat_filter):
+    """A capture has hops alone, no NAT events: the packet that leaves by an uplink is still
+    matched to the one that came in on the LAN, so its pane shows the rewrite (source address,
+    TCP checksum), and a reply's the destination's -- not "nothing changed yet"."""
+    from sim.view.pktpane import pane
+    k = snat_filter
+    ev = k.events
+    syn_up = next(i for i, e in enumerate(ev) if e.node.startswith("uplink") and e.pkt.l4.flags == "S")
+    head = pane(k, syn_up)["html"]
+    assert "Linux router changed" in head and "IP.src" in head and "TCP.chksum" in head, head[:600]
+    reply = next(i for i, e in enumerate(ev) if e.node == "lan" and e.pkt.l4.flags == "SA")
+    assert "Linux router changed" in pane(k, reply)["html"] and "IP.dst" in pane(k, reply)["html"]
+    first = next(i for i, e in enumerate(ev) if e.node == "lan")
+    assert "nothing changed yet" in pane(k, first)["html"]       # what the host sent has no before

@@ -69,6 +69,8 @@ class CapturedHop(Hop):
 class Captured:
     """What the views need of a result (``events``, ``net``, ``scenario``, ``params``)."""
 
+    records_nat = False     # hops alone: model.Analysis finds a translated packet's arrival itself
+
     def __init__(self, path: str, like, events: list, kernel: str, interfaces: list | None = None):
         self.path = path
         self.like = like

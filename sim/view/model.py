@@ -46,6 +46,16 @@ def endpoint_node(label: str) -> str:
     return label.split(":", 1)[0]
 
 
+def _claim(q: deque | None, taken: set[int]):
+    """The oldest origin in ``q`` no hop has claimed yet (then claimed), or None."""
+    while q:
+        o = q.popleft()
+        if id(o) not in taken:
+            taken.add(id(o))
+            return o
+    return None
+
+
 def _discard(q: deque, item) -> None:
     for k, x in enumerate(q):
         if x is item:
@@ -56,6 +66,14 @@ def _discard(q: deque, item) -> None:
 def _pkey(pkt):
     """A packet's identity while it crosses a node: everything but the TTL."""
     return (pkt.ip.src, pkt.ip.dst, pkt.ip.id, pkt.ip.tos, pkt.l4, pkt.load)
+
+
+def _nat_key(pkt):
+    """What NAT leaves alone of a packet: all but its addresses, ports and ICMP id (and the
+    TTL).  A capture has no NAT events, so the router's rewrite is found by this."""
+    l4 = pkt.l4
+    rest = tuple(v for name, v in zip(l4._fields, l4) if name not in ("sport", "dport", "id"))
+    return (pkt.ip.id, pkt.ip.tos, type(l4), rest, pkt.load)
 
 
 @dataclass(eq=False)
@@ -99,17 +117,26 @@ class Analysis:
         self.origin: dict[int, Origin] = {}
         self.proc_of: dict[int, int] = {}          # decision event -> arrival index
         pending: dict = defaultdict(deque)       # (node, packet key) -> origins, FIFO
+        # a capture (sim.view.capture) records hops alone, no NAT events: a packet the router
+        # translated is matched to its arrival by what NAT leaves alone (_nat_key)
+        by_nat_key = None if getattr(result, "records_nat", True) else defaultdict(deque)
+        taken: set[int] = set()                  # ids of the origins a hop has claimed
         open_node, proc, pkey = None, None, None
         for i, e in enumerate(ev):
             k, node, pkt = e.ev, e.node, e.pkt
             if k is Ev.HOP:
-                q = pending.get((endpoint_node(e.from_), _pkey(pkt)))
-                self.origin[i] = q.popleft() if q else Origin()
+                from_node = endpoint_node(e.from_)
+                o = _claim(pending.get((from_node, _pkey(pkt))), taken)
+                if o is None and by_nat_key is not None:
+                    o = _claim(by_nat_key.get((from_node, _nat_key(pkt))), taken)
+                self.origin[i] = o or Origin()
                 # the packet arrives at the far node: what that node does next, in the same
                 # instant and before anything else happens, is its handling of this packet
                 open_node, proc = endpoint_node(e.to), Origin(arrival=i)
                 pkey = (open_node, _pkey(pkt))
                 pending[pkey].append(proc)
+                if by_nat_key is not None:
+                    by_nat_key[(open_node, _nat_key(pkt))].append(proc)
                 continue
             if k is Ev.DROP and i and ev[i - 1].ev is Ev.SEND and ev[i - 1].node == node and ev[i - 1].pkt is pkt:
                 # what the node has just sent, dropped by its own device (its queue full): the send
