@@ -3,7 +3,8 @@
     python -m sim list
     python -m sim run equalize-nat --nat netfilter --ingress-filter --seed 3 --pcap out.pcapng
 
-Bad input gets one line naming the problem and what is allowed, exit status 2.
+Bad input gets one line naming the problem and what is allowed, exit status 2; an output
+that can't be written (standard output, the --pcap file) one line, exit status 1.
 """
 from __future__ import annotations
 
@@ -165,8 +166,8 @@ def _run(args) -> int:
         write_file_then_stdout(args.pcap, lambda f: f.writelines(pcapng_blocks(result)), out)
     except OutputError:
         raise
-    except OSError as e:
-        return _fail(f"cannot write pcap {args.pcap!r}: {e.strerror}")
+    except OSError as e:                # an output that failed, as standard output's does: status 1
+        return fail(PROG, f"cannot write pcap {args.pcap!r}: {e.strerror}", 1)
     return 0
 
 

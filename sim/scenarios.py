@@ -265,9 +265,9 @@ def _check_addrs(uplink_addrs: tuple, remote_addrs: tuple, uplinks: int) -> None
                              "(127/8), multicast (224/4), link-local (169.254/16), reserved (240/4) "
                              "and 0/8 are not allowed", name)
         net, last = a.rsplit(".", 1)
-        if int(last) in (0, 254, 255) or in_prefix(a, *parse_prefix("192.168.0.0/24")) \
-                or in_prefix(a, *parse_prefix("172.31.0.0/16")):
-            raise ParamError(f"{name}: address {a!r} is taken: use x.y.z.1-253 outside "
+        taken = _taken(a, int(last), who)
+        if taken:
+            raise ParamError(f"{name}: address {a!r} is {taken}: use x.y.z.1-253 outside "
                              "192.168.0.0/24 and 172.31.0.0/16", name)
         if net in nets:
             o_name, o_who, o_a, o_given = nets[net]
@@ -277,6 +277,25 @@ def _check_addrs(uplink_addrs: tuple, remote_addrs: tuple, uplinks: int) -> None
             raise ParamError(f"{name}: address {a!r} ({who}) shares its /24 with {other}; each "
                              f"uplink and remote host needs its own /24", name)
         nets[net] = (name, who, a, given)
+
+
+def _taken(a: str, last: int, who: str) -> str | None:
+    """What an address the network already uses is, or None: each uplink and remote host
+    has its own /24, whose .0 and .255 are its network and broadcast addresses and whose
+    .254 is the far end's (``topology.gw_of``: the provider's gateway on an uplink, the
+    Internet core's router on a remote host's link)."""
+    if in_prefix(a, *parse_prefix("192.168.0.0/24")):
+        return "in the LAN (192.168.0.0/24)"
+    if in_prefix(a, *parse_prefix("172.31.0.0/16")):
+        return "in the core's links (172.31.0.0/16)"
+    if last == 0:
+        return f"the network address of its /24 ({a.rsplit('.', 1)[0]}.0/24)"
+    if last == 255:
+        return f"the broadcast address of its /24 ({a.rsplit('.', 1)[0]}.0/24)"
+    if last == 254:
+        far = "the provider's gateway" if who.startswith("uplink") else "the Internet core's router"
+        return f"{far} on {who}'s /24 (its default route's next hop)"
+    return None
 
 
 @lru_cache(maxsize=256)

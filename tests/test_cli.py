@@ -69,8 +69,16 @@ def test_run_json_and_pcap(tmp_path):
     (["run", "equalize-nat", "--format", "xml"], ["'xml'", "json"]),
     (["run", "equalize-nat", "--equalize", "--no-equalize"], ["--equalize"]),
     (["run", "equalize-nat", "--multipath", "hash-l4"], ["equalize", "--no-equalize"]),
-    (["run", "equalize-nat", "--pcap", "/no/such/dir/x.pcapng"], ["/no/such/dir/x.pcapng"]),
     (["frobnicate"], ["'frobnicate'"]),
+    # an address the network uses already says which one it is
+    (["run", "ping", "--uplink-addrs", "100.0.0.0,150.0.0.1"], ["'100.0.0.0' is the network address of its /24"]),
+    (["run", "ping", "--uplink-addrs", "100.0.0.1,150.0.0.255"],
+     ["'150.0.0.255' is the broadcast address of its /24"]),
+    (["run", "ping", "--uplink-addrs", "100.0.0.254,150.0.0.1"],
+     ["'100.0.0.254' is the provider's gateway on uplink 1's /24"]),
+    (["run", "ping", "--remote-addrs", "200.0.0.1,210.0.0.254"],
+     ["'210.0.0.254' is the Internet core's router on remote host 2's /24"]),
+    (["run", "ping", "--remote-addrs", "172.31.9.9,210.0.0.1"], ["'172.31.9.9' is in the core's links"]),
 ])
 def test_bad_input_is_one_line_exit_2_no_traceback(args, words):
     out = cli(*args)
@@ -114,3 +122,13 @@ def test_a_run_without_a_trace_writes_no_empty_capture(tmp_path):
     with pytest.raises(ValueError, match="kept no trace"):
         r.write_pcap(str(tmp_path / "x.pcapng"))
     assert not (tmp_path / "x.pcapng").exists()
+
+
+@pytest.mark.parametrize("path", ["/dev/full", "/no/such/dir/x.pcapng"])
+def test_a_capture_that_cannot_be_written_is_one_line_and_exit_1(path):
+    # an output that failed, as a failed standard output: status 1 (2 is bad input)
+    out = cli("run", "ping", "--pings", "1", "--pcap", path)
+    lines = out.stderr.strip().splitlines()
+    assert out.returncode == 1 and len(lines) == 1 and "Traceback" not in out.stderr
+    assert f"cannot write pcap '{path}'" in lines[0]
+
