@@ -464,6 +464,59 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in [
 
 
 NULLABLE = ("down_at", "read_timeout")
+
+
+# -- a run's parameters as a line: the summary's header, the player's, the pcapng's comment ----------
+
+#: named in every header: what tells the book's runs apart, and the TCP a run's numbers rest on
+HEADER = ("multipath", "equalize", "nat", "remote", "ingress_filter", "uplinks", "seed", "tcp", "cc")
+
+
+def fmt_value(v) -> str:
+    """A parameter's value as a header writes it: ``0.3,12`` for a list, ``none`` for None
+    or an empty list, ``1`` for 1.0."""
+    if isinstance(v, list):
+        return ",".join(map(fmt_value, v)) if v else "none"
+    if v is None:
+        return "none"
+    if isinstance(v, float):
+        return f"{v:g}"
+    return str(v)
+
+
+def scenario_defaults(scenario: str | None) -> Params:
+    """The parameters ``scenario`` runs with when none is given: ``Params``' defaults and
+    those the scenario sets (``Params()`` alone for a name that is no scenario)."""
+    return Params(**SCENARIOS[scenario].defaults) if scenario in SCENARIOS else Params()
+
+
+def header_params(scenario: str | None, params: Params, always=HEADER) -> list[tuple[str, str]]:
+    """(name, value) of the parameters a run's header names: ``always`` (in its order), then
+    every other one that differs from the scenario's own default and that the scenario reads
+    (in ``Params``' order; ``trace`` aside)."""
+    base = scenario_defaults(scenario)
+    skip = unread(scenario) if scenario in SCENARIOS else frozenset()
+    out = [(n, fmt_value(getattr(params, n))) for n in always]
+    for f in fields(Params):
+        n = f.name
+        v = getattr(params, n)
+        if n != "trace" and n not in always and n not in skip and v != getattr(base, n):
+            out.append((n, fmt_value(v)))
+    return out
+
+
+def params_text(scenario: str | None, params: Params, always=HEADER) -> str:
+    """``header_params`` as ``name=value`` words: ``multipath=random equalize=True ... cc=reno``."""
+    return " ".join(f"{n}={v}" for n, v in header_params(scenario, params, always))
+
+
+def full_params_text(params: Params) -> str:
+    """Every parameter of a run (``trace`` aside) as ``name=value`` words, the addresses as
+    the network has them (the article's when none were given)."""
+    addrs = {"uplink_addrs": params.uplink_addrs or [uplink_addr(k + 1) for k in range(params.uplinks)],
+             "remote_addrs": params.remote_addrs or [REMOTE1, REMOTE2]}
+    return " ".join(f"{f.name}={fmt_value(addrs.get(f.name, getattr(params, f.name)))}"
+                    for f in fields(Params) if f.name != "trace")
 _KNOWN = frozenset(f.name for f in fields(Params))      # the parameters make_params accepts
 
 

@@ -132,3 +132,41 @@ def test_a_capture_that_cannot_be_written_is_one_line_and_exit_1(path):
     assert out.returncode == 1 and len(lines) == 1 and "Traceback" not in out.stderr
     assert f"cannot write pcap '{path}'" in lines[0]
 
+
+@pytest.mark.parametrize("args, has, lacks", [
+    # tcp= and cc= always; what differs from the scenario's defaults too; not what the scenario sets itself
+    (["equalize-nat"], "seed=1 tcp=2.4 cc=none", ["bundle=", "size="]),
+    (["equalize-nat", "--tcp", "linux", "--cc", "reno", "--bundle"], "seed=1 tcp=linux cc=reno bundle=True", []),
+    (["flashget"], "seed=1 tcp=2.4 cc=none", ["size=", "connections="]),
+    (["flashget", "--size", "1000"], "cc=none size=1000", ["connections="]),
+    (["connection-level", "--multipath", "wrr", "--flush-at", "0.3,12"], "cc=none flush_at=0.3,12", []),
+    (["hash-l4-nat", "--cc", "reno"], "tcp=linux cc=reno", []),
+])
+def test_the_summary_header_tells_runs_apart(args, has, lacks):
+    out = cli("run", *args, "--summary-only")
+    head = out.stdout.splitlines()[0]
+    assert out.returncode == 0 and head.startswith(f"scenario {args[0]}: multipath=")
+    assert has in head
+    for word in lacks:
+        assert word not in head
+
+
+def test_the_capture_names_its_run_and_how_to_read_it(tmp_path):
+    # the pcapng's section header carries the scenario, every parameter, and how to read the merged capture
+    import shutil
+    pcap = tmp_path / "x.pcapng"
+    out = cli("run", "equalize-nat", "--cc", "reno", "--size", "3000", "--pcap", str(pcap), "--summary-only")
+    assert out.returncode == 0
+    if shutil.which("capinfos") is None:
+        pytest.skip("capinfos not installed (apt-get install tshark)")
+    info = subprocess.run(["capinfos", str(pcap)], capture_output=True, text=True).stdout
+    comments = [l.split(":", 1)[1].strip() for l in info.splitlines() if l.startswith("Capture comment:")]
+    assert len(comments) == 2
+    assert comments[0].startswith("scenario equalize-nat: multipath=random equalize=True nat=article")
+    assert "cc=reno" in comments[0] and "size=3000" in comments[0] and "uplink_addrs=100.0.0.1,150.0.0.1" in comments[0]
+    assert 'frame.interface_name == "remote1_link"' in comments[1] and "once per link" in comments[1]
+    assert "no options on the wire" in comments[1]
+    again = tmp_path / "y.pcapng"
+    cli("run", "equalize-nat", "--cc", "reno", "--size", "3000", "--pcap", str(again), "--summary-only")
+    assert again.read_bytes() == pcap.read_bytes()          # deterministic
+
