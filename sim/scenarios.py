@@ -378,6 +378,10 @@ USES = {_one_download: _DOWNLOADS, _thought: _DOWNLOADS, _expiry: _DOWNLOADS | {
         _echo: frozenset({"messages", "msg_size"}), _mptcp: frozenset({"size", "subflows"})}
 
 
+#: what a workload parameter counts where its name does not say it (a refusal names it so)
+MEANS = {(_pings, "pings"): "ICMP echo requests to send", (_udp, "pings"): "UDP echo datagrams to send"}
+
+
 #: the scenarios' workloads that carry no TCP (ICMP echoes, UDP): --cc, --tcp and --remote change nothing
 NO_TCP = frozenset({_pings, _udp})
 
@@ -411,9 +415,13 @@ def check_applies(scenario: str, params: dict, name: Callable[[str], str] = str)
     if first in TCP_ONLY:
         raise ParamError(f"{name(first)} does not apply to {scenario}, which carries no TCP (ICMP or "
                          f"UDP only) and would run the same without it")
+    setup = SCENARIOS[scenario].setup
+
+    def named(k):
+        return f"{name(k)} ({MEANS[setup, k]})" if (setup, k) in MEANS else name(k)
     raise ParamError(f"{name(first)} does not apply to {scenario}, which would run the same without "
                      f"it: its workload {'parameters' if name is str else 'options'} are "
-                     f"{', '.join(name(k) for k in sorted(workload_of(scenario)))}")
+                     f"{', '.join(named(k) for k in sorted(workload_of(scenario)))}")
 
 
 SCENARIOS: dict[str, Scenario] = {s.name: s for s in [

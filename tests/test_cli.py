@@ -133,6 +133,36 @@ def test_a_capture_that_cannot_be_written_is_one_line_and_exit_1(path):
     assert f"cannot write pcap '{path}'" in lines[0]
 
 
+def test_every_run_option_says_what_it_does():
+    # --multipath, --seed, --format ... had no help; --cc's `none` and --tcp's default were unsaid
+    from sim.__main__ import parser
+    run = next(a for a in parser()._actions if a.dest == "cmd").choices["run"]
+    for a in run._actions:
+        assert a.help, f"{a.option_strings or a.dest} has no help"
+    from sim.host import WINDOW
+    helps = {a.option_strings[-1]: " ".join(a.help.split()) for a in run._actions if a.option_strings}
+    assert f"none, a fixed window of {WINDOW} bytes" in helps["--cc"] and WINDOW == 32 * 1460
+    assert "default 2.4" in helps["--tcp"] and "scenarios of today's kernel set linux" in helps["--tcp"]
+    assert "udp-equalize-nat: UDP echo datagrams" in helps["--pings"]
+    out = cli("run", "--help")
+    assert out.returncode == 0 and "a fixed window of" in " ".join(out.stdout.split())
+
+
+def test_list_prints_what_each_scenario_sets_beyond_the_defaults():
+    import sim
+    from sim.scenarios import fmt_value
+    out = cli("list")
+    assert out.returncode == 0 and out.stderr == ""
+    lines = out.stdout.splitlines()
+    assert lines[0].startswith("defaults: multipath=random equalize=False nat=article remote=article cc=none tcp=2.4")
+    for s in sim.SCENARIOS.values():
+        at = next(k for k, l in enumerate(lines) if l.startswith(s.name + " "))
+        sets = lines[at + 1].split("sets: ", 1)[1]
+        assert sets == (" ".join(f"{k}={fmt_value(v)}" for k, v in s.defaults.items())
+                        or "nothing (the defaults)")
+    assert "sets: multipath=hash-l4" in out.stdout and "connections=4" in out.stdout
+
+
 @pytest.mark.parametrize("args, has, lacks", [
     # tcp= and cc= always; what differs from the scenario's defaults too; not what the scenario sets itself
     (["equalize-nat"], "seed=1 tcp=2.4 cc=none", ["bundle=", "size="]),
@@ -170,3 +200,8 @@ def test_the_capture_names_its_run_and_how_to_read_it(tmp_path):
     cli("run", "equalize-nat", "--cc", "reno", "--size", "3000", "--pcap", str(again), "--summary-only")
     assert again.read_bytes() == pcap.read_bytes()          # deterministic
 
+
+def test_a_refused_workload_option_names_what_the_right_one_counts():
+    out = cli("run", "udp-equalize-nat", "--messages", "3")
+    assert out.returncode == 2 and len(out.stderr.strip().splitlines()) == 1
+    assert "its workload options are --pings (UDP echo datagrams to send)" in out.stderr
