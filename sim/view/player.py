@@ -338,7 +338,9 @@ HINT = ('<div class="op1-hint"><span class="op1-keys">Keys (click the player or 
         '<span class="op1-taps">A ladder row goes to its step when tapped; a box that fades at an edge '
         'scrolls sideways. </span>A <i>step</i> is one frame of this replay; an <i>event</i> is a line of the '
         "simulator's trace (numbered from 0), as in the ladder and the downloads. The pcapng opens in "
-        "Wireshark, each frame's comment giving its event number.</div>")
+        "Wireshark, each frame's comment giving its event number; a packet is a frame on each link it "
+        "crosses (Wireshark calls the copies retransmissions): filter frame.interface_name == "
+        "\"remote1_link\" for one link.</div>")
 
 
 def _page(body: str) -> str:
