@@ -171,6 +171,10 @@ def _run(args) -> int:
         return _fail(f"unknown scenario {args.scenario!r}: allowed are {', '.join(SCENARIOS)}")
     if args.pcap is not None and not args.pcap.strip():
         return _fail(f"--pcap {args.pcap!r}: give the name of the file to write")
+    if args.pcap and not os.path.isdir(os.path.dirname(os.path.abspath(args.pcap))):
+        # bad input, told before the run (a write that fails later is an output failure: status 1)
+        return _fail(f"--pcap {args.pcap!r}: no folder {os.path.dirname(os.path.abspath(args.pcap))!r} "
+                     f"to write it in: give a file in an existing folder")
     if args.pcap == "-":
         return _fail("--pcap -: standard output carries the trace; give the capture a file name "
                      "(--pcap run.pcapng, then tshark -r run.pcapng)")
