@@ -47,3 +47,12 @@ def test_a_file_that_is_not_a_capture_gets_one_clear_message(like, tmp_path):
         captured(str(bad), like)
     with pytest.raises(CaptureError, match="cannot read capture"):
         captured(str(tmp_path / "missing.pcapng"), like)
+
+
+def test_a_captured_replays_pcapng_claims_no_simulator_run(tmp_path):
+    # the section header's comments (scenario, parameters, "the simulated TCP ...") are a
+    # simulator run's; a kernel capture's frames get none of them
+    from sim.pcap import pcapng_bytes
+    like = sim.run("echo")
+    k = captured(str(MASQ), like)
+    assert b"simulated TCP" not in pcapng_bytes(k) and b"simulated TCP" in pcapng_bytes(like)
