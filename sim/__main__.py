@@ -3,7 +3,8 @@
     python -m sim list
     python -m sim run equalize-nat --nat netfilter --ingress-filter --seed 3 --pcap out.pcapng
 
-Bad input gets one line naming the problem and what is allowed, exit status 2.
+Bad input gets one line naming the problem and what is allowed, exit status 2; an output
+that can't be written (standard output, the --pcap file) one line, exit status 1.
 """
 from __future__ import annotations
 
@@ -18,8 +19,11 @@ from ._io import OutputError, write_file_then_stdout, write_stdout
 from .fib import RouteError
 from .policies import POLICIES
 from .natmodels import REGISTRY as NAT_REGISTRY, names as nat_models
-from .scenarios import INT_BOUNDS, MAX_SECONDS, MAX_TRANSFER, SCENARIOS, ParamError, check_applies, run
-from .tcp import CONGESTION_CONTROLS, REMOTE_BEHAVIOURS, TCP_PROFILES
+from .host import WINDOW
+from .policies import CACHED_POLICIES
+from .scenarios import (INT_BOUNDS, MAX_SECONDS, MAX_TRANSFER, SCENARIOS, Params, ParamError, check_applies,
+                        fmt_value, run)
+from .tcp import CONGESTION_CONTROLS, DEFAULT_TCP_PROFILE, INIT_CWND, MSS, REMOTE_BEHAVIOURS, TCP_PROFILES
 
 PROG = "python -m sim"
 
@@ -45,37 +49,77 @@ def _addrs(s: str) -> list[str]:
     return [a.strip() for a in s.split(",")]
 
 
+# what each multipath policy is, for --help (a policy added later is listed by its name alone)
+_POLICY_HELP = {"random": "the article's 2.4: a random uplink at each route cache miss",
+                "wrr": "2.4's fib_select_multipath(): weighted round robin at each cache miss",
+                "hash-l3": "today's, no cache: a hash of the addresses",
+                "hash-l4": "today's, no cache: a hash of the 5-tuple",
+                "numgen": "nftables numgen: each packet in turn",
+                "connmark": "conntrack marks: each connection keeps its uplink"}
+_G = Params()       # the global defaults: a scenario sets some of its own (`sim list`)
+#: the parameters `run`'s options set
+RUN_PARAMS = ("multipath", "equalize", "nat", "remote", "cc", "tcp", "ingress_filter", "uplinks", "seed",
+              "size", "connections", "messages", "msg_size", "pings", "subflows", "uplink_addrs",
+              "remote_addrs", "port_base", "bundle", "flush_at", "down_at", "down_uplink", "read_timeout")
+
+
+def _default(name: str) -> str:
+    return f"default {fmt_value(getattr(_G, name))}, or the scenario's: see list"
+
+
 def parser() -> argparse.ArgumentParser:
     p = OneLineParser(prog=PROG, description="Simulate the article's multipath + NAT router.")
     sub = p.add_subparsers(dest="cmd", required=True, parser_class=OneLineParser)
-    sub.add_parser("list", help="list the scenarios")
+    sub.add_parser("list", help="list the scenarios and the parameters each sets beyond the defaults")
     r = sub.add_parser("run", help="run a scenario")
     r.add_argument("scenario", help="one of: " + ", ".join(SCENARIOS))
-    r.add_argument("--multipath", choices=POLICIES)
+    r.add_argument("--multipath", choices=POLICIES, help="how the router picks an uplink: " + "; ".join(
+        f"{n}, {_POLICY_HELP[n]}" if n in _POLICY_HELP else n for n in POLICIES) + f" ({_default('multipath')})")
     eq = r.add_mutually_exclusive_group()
-    eq.add_argument("--equalize", dest="equalize", action="store_const", const=True)
-    eq.add_argument("--no-equalize", dest="equalize", action="store_const", const=False)
+    eq.add_argument("--equalize", dest="equalize", action="store_const", const=True,
+                    help="the route's equalize flag: the uplink is chosen again for every packet (needs "
+                         "multipath " + " or ".join(CACHED_POLICIES) + ")")
+    eq.add_argument("--no-equalize", dest="equalize", action="store_const", const=False,
+                    help="no equalize flag")
     r.add_argument("--nat", choices=nat_models(), help="NAT model: " + "; ".join(
-        f"{n}, {NAT_REGISTRY[n].help}" for n in nat_models()))
-    r.add_argument("--remote", choices=REMOTE_BEHAVIOURS)
-    r.add_argument("--cc", choices=CONGESTION_CONTROLS, help="TCP congestion control")
-    r.add_argument("--tcp", choices=TCP_PROFILES, help="TCP timers: 2.4 or today's linux")
-    r.add_argument("--ingress-filter", action="store_const", const=True, default=None)
+        f"{n}, {NAT_REGISTRY[n].help}" for n in nat_models()) + f" ({_default('nat')})")
+    r.add_argument("--remote", choices=REMOTE_BEHAVIOURS,
+                   help="what a remote host does with a TCP segment of no connection: article, ignore it "
+                        "(the article's simplification); rfc, answer with a reset (RFC 9293) "
+                        f"({_default('remote')})")
+    r.add_argument("--cc", choices=CONGESTION_CONTROLS,
+                   help=f"TCP congestion control: none, a fixed window of {WINDOW} bytes ({WINDOW // MSS} "
+                        f"segments) in flight; reno, RFC 5681 from {INIT_CWND // MSS} segments, as in 2.4 "
+                        f"({_default('cc')})")
+    r.add_argument("--tcp", choices=TCP_PROFILES,
+                   help="TCP timers: 2.4 (3 s first timeout) or today's linux (1 s, tail loss probes); "
+                        f"default {DEFAULT_TCP_PROFILE}, but the scenarios of today's kernel set linux: `list` shows "
+                        "which")
+    r.add_argument("--ingress-filter", action="store_const", const=True, default=None,
+                   help="each provider drops a packet from its customer whose source address it does not "
+                        "route to that customer (BCP 38)")
     r.add_argument("--bundle", action="store_const", const=True, default=None,
                    help="bundle the uplinks into one PPP Multilink link to provider 1")
-    r.add_argument("--uplinks", type=_count("uplinks"))
-    r.add_argument("--seed", type=_count("seed"))
-    r.add_argument("--size", type=_count("size"), help="bytes per download (all downloads of a run: at most %d bytes)" % MAX_TRANSFER)
-    r.add_argument("--connections", type=_count("connections"))
-    r.add_argument("--messages", type=_count("messages"), help="echo: messages to echo")
-    r.add_argument("--msg-size", type=_count("msg_size"), help="echo: bytes per message")
-    r.add_argument("--pings", type=_count("pings"), help="ping: echo requests to send")
-    r.add_argument("--subflows", type=_count("subflows"), help="mptcp: subflows")
+    r.add_argument("--uplinks", type=_count("uplinks"),
+                   help=f"how many uplinks, {INT_BOUNDS['uplinks'][0]}..{INT_BOUNDS['uplinks'][1]} "
+                        f"({_default('uplinks')})")
+    r.add_argument("--seed", type=_count("seed"),
+                   help=f"the random generator's seed: the same seed, the same run ({_default('seed')})")
+    r.add_argument("--size", type=_count("size"), help="bytes per download (all downloads of a run: at most %d bytes; %s)" % (MAX_TRANSFER, _default("size")))
+    r.add_argument("--connections", type=_count("connections"),
+                   help=f"parallel downloads, {INT_BOUNDS['connections'][0]}..{INT_BOUNDS['connections'][1]} "
+                        f"({_default('connections')})")
+    r.add_argument("--messages", type=_count("messages"), help=f"echo: messages to echo ({_default('messages')})")
+    r.add_argument("--msg-size", type=_count("msg_size"), help=f"echo: bytes per message ({_default('msg_size')})")
+    r.add_argument("--pings", type=_count("pings"),
+                   help="ping, icmp-equalize-nat: ICMP echo requests to send; udp-equalize-nat: UDP echo "
+                        f"datagrams to send (one a second either way; {_default('pings')})")
+    r.add_argument("--subflows", type=_count("subflows"), help=f"mptcp: subflows ({_default('subflows')})")
     r.add_argument("--uplink-addrs", type=_addrs, metavar="A,B,...",
                    help="the uplinks' addresses (default 100.0.0.1,150.0.0.1,...)")
     r.add_argument("--remote-addrs", type=_addrs, metavar="A,B",
                    help="the remote hosts' addresses (default 200.0.0.1,210.0.0.1)")
-    r.add_argument("--port-base", type=_count("port_base"), help="first source port of the LAN hosts")
+    r.add_argument("--port-base", type=_count("port_base"), help=f"first source port of the LAN hosts ({_default('port_base')})")
     r.add_argument("--flush-at", type=_seconds, metavar="T,T,...",
                    help="flush the route cache at these times (s, 0..%d), at once, as echo 0 > "
                         "/proc/sys/net/ipv4/route/flush does (ip route flush cache waits 2 s)" % MAX_SECONDS)
@@ -84,7 +128,9 @@ def parser() -> argparse.ArgumentParser:
                    help="which uplink fails (1-based, default 2)")
     r.add_argument("--read-timeout", type=a_time, metavar="T",
                    help="a downloading client closes after T s without data")
-    r.add_argument("--format", choices=("text", "json"), default="text")
+    r.add_argument("--format", choices=("text", "json"), default="text",
+                   help="text, one tcpdump-like line per event and a summary (default); json, the events, "
+                        "parameters and summary as one object")
     r.add_argument("--pcap", metavar="FILE", help="also write the hops as pcapng")
     r.add_argument("--summary-only", action="store_true", help="text: print only the summary")
     return p
@@ -102,11 +148,22 @@ def _main(argv: list[str] | None) -> int:
     args = parser().parse_args(argv)
     try:
         if args.cmd == "list":
-            write_stdout("".join(f"{s.name:<18} {s.doc}\n" for s in SCENARIOS.values()))
+            write_stdout(_list())
             return 0
         return _run(args)
     except OutputError as e:                 # a full disk, a file-size limit, `| head`
         return fail(PROG, str(e), 1)
+
+
+def _list() -> str:
+    """Each scenario, what it shows and the parameters it sets beyond the defaults (the
+    options of ``run``, given first)."""
+    given = [(n, getattr(_G, n)) for n in RUN_PARAMS]
+    out = ["defaults: " + " ".join(f"{n}={fmt_value(v)}" for n, v in given if v not in (None, [])) + "\n"]
+    for s in SCENARIOS.values():
+        sets = " ".join(f"{k}={fmt_value(v)}" for k, v in s.defaults.items())
+        out.append(f"\n{s.name:<18} {s.doc}\n{'':<18} sets: {sets or 'nothing (the defaults)'}\n")
+    return "".join(out)
 
 
 def _run(args) -> int:
@@ -114,6 +171,10 @@ def _run(args) -> int:
         return _fail(f"unknown scenario {args.scenario!r}: allowed are {', '.join(SCENARIOS)}")
     if args.pcap is not None and not args.pcap.strip():
         return _fail(f"--pcap {args.pcap!r}: give the name of the file to write")
+    if args.pcap and not os.path.isdir(os.path.dirname(os.path.abspath(args.pcap))):
+        # bad input, told before the run (a write that fails later is an output failure: status 1)
+        return _fail(f"--pcap {args.pcap!r}: no folder {os.path.dirname(os.path.abspath(args.pcap))!r} "
+                     f"to write it in: give a file in an existing folder")
     if args.pcap == "-":
         return _fail("--pcap -: standard output carries the trace; give the capture a file name "
                      "(--pcap run.pcapng, then tshark -r run.pcapng)")
@@ -124,13 +185,7 @@ def _run(args) -> int:
     if args.summary_only and args.format != "text":
         return _fail("--summary-only is for --format text: the JSON always holds the summary "
                      "(read its \"summary\")")
-    overrides = {k: getattr(args, k) for k in ("multipath", "equalize", "nat", "remote", "cc", "tcp",
-                                               "ingress_filter", "uplinks", "seed", "size",
-                                               "connections", "messages", "msg_size", "pings",
-                                               "subflows", "uplink_addrs", "remote_addrs",
-                                               "port_base", "bundle", "flush_at", "down_at",
-                                               "down_uplink", "read_timeout")
-                 if getattr(args, k) is not None}
+    overrides = {k: getattr(args, k) for k in RUN_PARAMS if getattr(args, k) is not None}
     if args.pcap:
         try:
             out = os.fstat(1)
@@ -165,8 +220,8 @@ def _run(args) -> int:
         write_file_then_stdout(args.pcap, lambda f: f.writelines(pcapng_blocks(result)), out)
     except OutputError:
         raise
-    except OSError as e:
-        return _fail(f"cannot write pcap {args.pcap!r}: {e.strerror}")
+    except OSError as e:                # an output that failed, as standard output's does: status 1
+        return fail(PROG, f"cannot write pcap {args.pcap!r}: {e.strerror}", 1)
     return 0
 
 

@@ -11,12 +11,15 @@ from typing import Callable
 from .fib import FIB
 from .link import Interface
 from .packet import _PROTO_OF, ECHO_REPLY, ECHO_REQUEST, ICMP, IP, TCP, UDP, MptcpOption, Packet
-from .tcp import DEFAULT_TCP_PROFILE, TcpConn, rst_for
+from .tcp import DEFAULT_TCP_PROFILE, MSS, TcpConn, rst_for
 from .trace import Drop, Ev
 
 # read once: on Python 3.11 every ``Ev.X`` is a slow lookup, and these run for every packet
 _DELIVER, _DROP, _SEND = Ev.DELIVER, Ev.DROP, Ev.SEND
 _new = tuple.__new__
+
+#: bytes a TCP end advertises, and with congestion control ``none`` keeps in flight: 32 segments
+WINDOW = 32 * MSS
 
 
 class Node:
@@ -74,7 +77,7 @@ class Host(Node):
         self.udp: dict[int, Callable] = {}        # port -> handler(pkt)
         self.ping_handlers: dict[int, Callable] = {}
         self.next_port = 5000
-        self.window = 32 * 1460
+        self.window = WINDOW
         self.cc = "none"                          # congestion control of new connections
         self.tcp_profile = DEFAULT_TCP_PROFILE    # 2.4 or linux (sim.tcp.TCP_PROFILES)
         # packets received, by (proto, source address): a plain dict (a Counter's += is 3x slower)

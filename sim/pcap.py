@@ -160,10 +160,31 @@ def block(btype: int, body: bytes) -> bytes:
     return struct.pack("<II", btype, n) + body + struct.pack("<I", n)
 
 
-def _shb() -> bytes:
+def _shb(comments: list[str] = ()) -> bytes:
+    """The section header: the writer (shb_userappl) and ``comments``, one opt_comment each."""
     body = struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1)
+    body += b"".join(option(1, c.encode()) for c in comments)
     body += option(4, b"1 + 1 < 1 simulator (sim.pcap)") + option(0, b"")
     return block(0x0A0D0D0A, body)
+
+
+def how_to_read(link: str) -> str:
+    """How to read a merged capture, for a Wireshark user (the SHB says it, chapter 1 too)."""
+    return (f"Every hop is its own frame: a packet appears once per link it crosses, so Wireshark's TCP "
+            f"analysis flags the copies as retransmissions and duplicate ACKs. Look at one link: "
+            f"frame.interface_name == \"{link}\". The simulated TCP puts no options on the wire but "
+            f"MPTCP's (no MSS, SACK_PERM, timestamps or window scaling) and never sets DF.")
+
+
+def _comments(result, links: list) -> list[str]:
+    """The section's comments: the scenario and every parameter of the run, and how to read it
+    (none for a kernel capture's frames, a ``sim.view.capture.Captured``: not a simulator run)."""
+    from .result import Result
+    from .scenarios import full_params_text
+    if not isinstance(result, Result):
+        return []
+    server = "remote1_link" if any(l.name == "remote1_link" for l in links) else links[-1].name
+    return [f"scenario {result.scenario}: {full_params_text(result.params)}", how_to_read(server)]
 
 
 def _idb(name: str, description: str) -> bytes:
@@ -191,7 +212,7 @@ def pcapng_blocks(result, indices=None):
     they come, a large capture never sits whole in memory."""
     links = list(result.net.links.values())
     ifid = {l.name: k for k, l in enumerate(links)}
-    yield _shb()
+    yield _shb(_comments(result, links))
     for l in links:
         yield _idb(l.name, " <-> ".join(i.label for i in l.ifaces))
     events = result.events

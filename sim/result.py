@@ -194,9 +194,10 @@ class Result:
 
     def summary_text(self) -> list[str]:
         s = self.summary
-        out = [f"scenario {s['scenario']}: " + " ".join(
-            f"{k}={v}" for k, v in asdict(self.params).items()
-            if k in ("multipath", "equalize", "nat", "remote", "ingress_filter", "uplinks", "seed"))]
+        from .scenarios import params_text
+        # the header: what tells runs apart (tcp= and cc= too), and whatever differs from the
+        # scenario's defaults
+        out = [f"scenario {s['scenario']}: " + params_text(self.scenario, self.params)]
         for c in s["connections"]:
             state = "complete" if c["complete"] else ("reset" if c["reset"] else
                                                        "gave up (read timeout)" if c["timed_out"] else c["state"])

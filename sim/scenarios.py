@@ -265,9 +265,9 @@ def _check_addrs(uplink_addrs: tuple, remote_addrs: tuple, uplinks: int) -> None
                              "(127/8), multicast (224/4), link-local (169.254/16), reserved (240/4) "
                              "and 0/8 are not allowed", name)
         net, last = a.rsplit(".", 1)
-        if int(last) in (0, 254, 255) or in_prefix(a, *parse_prefix("192.168.0.0/24")) \
-                or in_prefix(a, *parse_prefix("172.31.0.0/16")):
-            raise ParamError(f"{name}: address {a!r} is taken: use x.y.z.1-253 outside "
+        taken = _taken(a, int(last), who)
+        if taken:
+            raise ParamError(f"{name}: address {a!r} is {taken}: use x.y.z.1-253 outside "
                              "192.168.0.0/24 and 172.31.0.0/16", name)
         if net in nets:
             o_name, o_who, o_a, o_given = nets[net]
@@ -277,6 +277,25 @@ def _check_addrs(uplink_addrs: tuple, remote_addrs: tuple, uplinks: int) -> None
             raise ParamError(f"{name}: address {a!r} ({who}) shares its /24 with {other}; each "
                              f"uplink and remote host needs its own /24", name)
         nets[net] = (name, who, a, given)
+
+
+def _taken(a: str, last: int, who: str) -> str | None:
+    """What an address the network already uses is, or None: each uplink and remote host
+    has its own /24, whose .0 and .255 are its network and broadcast addresses and whose
+    .254 is the far end's (``topology.gw_of``: the provider's gateway on an uplink, the
+    Internet core's router on a remote host's link)."""
+    if in_prefix(a, *parse_prefix("192.168.0.0/24")):
+        return "in the LAN (192.168.0.0/24)"
+    if in_prefix(a, *parse_prefix("172.31.0.0/16")):
+        return "in the core's links (172.31.0.0/16)"
+    if last == 0:
+        return f"the network address of its /24 ({a.rsplit('.', 1)[0]}.0/24)"
+    if last == 255:
+        return f"the broadcast address of its /24 ({a.rsplit('.', 1)[0]}.0/24)"
+    if last == 254:
+        far = "the provider's gateway" if who.startswith("uplink") else "the Internet core's router"
+        return f"{far} on {who}'s /24 (its default route's next hop)"
+    return None
 
 
 @lru_cache(maxsize=256)
@@ -359,6 +378,10 @@ USES = {_one_download: _DOWNLOADS, _thought: _DOWNLOADS, _expiry: _DOWNLOADS | {
         _echo: frozenset({"messages", "msg_size"}), _mptcp: frozenset({"size", "subflows"})}
 
 
+#: what a workload parameter counts where its name does not say it (a refusal names it so)
+MEANS = {(_pings, "pings"): "ICMP echo requests to send", (_udp, "pings"): "UDP echo datagrams to send"}
+
+
 #: the scenarios' workloads that carry no TCP (ICMP echoes, UDP): --cc, --tcp and --remote change nothing
 NO_TCP = frozenset({_pings, _udp})
 
@@ -392,9 +415,13 @@ def check_applies(scenario: str, params: dict, name: Callable[[str], str] = str)
     if first in TCP_ONLY:
         raise ParamError(f"{name(first)} does not apply to {scenario}, which carries no TCP (ICMP or "
                          f"UDP only) and would run the same without it")
+    setup = SCENARIOS[scenario].setup
+
+    def named(k):
+        return f"{name(k)} ({MEANS[setup, k]})" if (setup, k) in MEANS else name(k)
     raise ParamError(f"{name(first)} does not apply to {scenario}, which would run the same without "
                      f"it: its workload {'parameters' if name is str else 'options'} are "
-                     f"{', '.join(name(k) for k in sorted(workload_of(scenario)))}")
+                     f"{', '.join(named(k) for k in sorted(workload_of(scenario)))}")
 
 
 SCENARIOS: dict[str, Scenario] = {s.name: s for s in [
@@ -445,6 +472,59 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in [
 
 
 NULLABLE = ("down_at", "read_timeout")
+
+
+# -- a run's parameters as a line: the summary's header, the player's, the pcapng's comment ----------
+
+#: named in every header: what tells the book's runs apart, and the TCP a run's numbers rest on
+HEADER = ("multipath", "equalize", "nat", "remote", "ingress_filter", "uplinks", "seed", "tcp", "cc")
+
+
+def fmt_value(v) -> str:
+    """A parameter's value as a header writes it: ``0.3,12`` for a list, ``none`` for None
+    or an empty list, ``1`` for 1.0."""
+    if isinstance(v, list):
+        return ",".join(map(fmt_value, v)) if v else "none"
+    if v is None:
+        return "none"
+    if isinstance(v, float):
+        return f"{v:g}"
+    return str(v)
+
+
+def scenario_defaults(scenario: str | None) -> Params:
+    """The parameters ``scenario`` runs with when none is given: ``Params``' defaults and
+    those the scenario sets (``Params()`` alone for a name that is no scenario)."""
+    return Params(**SCENARIOS[scenario].defaults) if scenario in SCENARIOS else Params()
+
+
+def header_params(scenario: str | None, params: Params, always=HEADER) -> list[tuple[str, str]]:
+    """(name, value) of the parameters a run's header names: ``always`` (in its order), then
+    every other one that differs from the scenario's own default and that the scenario reads
+    (in ``Params``' order; ``trace`` aside)."""
+    base = scenario_defaults(scenario)
+    skip = unread(scenario) if scenario in SCENARIOS else frozenset()
+    out = [(n, fmt_value(getattr(params, n))) for n in always]
+    for f in fields(Params):
+        n = f.name
+        v = getattr(params, n)
+        if n != "trace" and n not in always and n not in skip and v != getattr(base, n):
+            out.append((n, fmt_value(v)))
+    return out
+
+
+def params_text(scenario: str | None, params: Params, always=HEADER) -> str:
+    """``header_params`` as ``name=value`` words: ``multipath=random equalize=True ... cc=reno``."""
+    return " ".join(f"{n}={v}" for n, v in header_params(scenario, params, always))
+
+
+def full_params_text(params: Params) -> str:
+    """Every parameter of a run (``trace`` aside) as ``name=value`` words, the addresses as
+    the network has them (the article's when none were given)."""
+    addrs = {"uplink_addrs": params.uplink_addrs or [uplink_addr(k + 1) for k in range(params.uplinks)],
+             "remote_addrs": params.remote_addrs or [REMOTE1, REMOTE2]}
+    return " ".join(f"{f.name}={fmt_value(addrs.get(f.name, getattr(params, f.name)))}"
+                    for f in fields(Params) if f.name != "trace")
 _KNOWN = frozenset(f.name for f in fields(Params))      # the parameters make_params accepts
 
 

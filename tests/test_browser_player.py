@@ -467,7 +467,7 @@ def test_each_replay_is_named_by_its_title_and_parameters_and_described_by_its_k
     assert len(ids) == len(set(ids)), ids
     assert [g["label"] for g in got] == [None, None]
     assert got[0]["named"] == "Run 1, in this page | equalize-nat: multipath=random equalize=True nat=article " \
-        "remote=article ingress_filter=False uplinks=2 seed=1 size=3000", got[0]
+        "remote=article ingress_filter=False uplinks=2 seed=1 tcp=2.4 cc=none size=3000", got[0]
     assert "nat=netfilter" in got[1]["named"] and "seed=2" in got[1]["named"] and got[1]["named"].startswith("Run 2")
     assert all(g["described"].startswith("Keys: left and right arrows step") for g in got)
     assert [g["tag"] for g in got] == ["DIV", "H4"]

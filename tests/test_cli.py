@@ -69,8 +69,19 @@ def test_run_json_and_pcap(tmp_path):
     (["run", "equalize-nat", "--format", "xml"], ["'xml'", "json"]),
     (["run", "equalize-nat", "--equalize", "--no-equalize"], ["--equalize"]),
     (["run", "equalize-nat", "--multipath", "hash-l4"], ["equalize", "--no-equalize"]),
-    (["run", "equalize-nat", "--pcap", "/no/such/dir/x.pcapng"], ["/no/such/dir/x.pcapng"]),
     (["frobnicate"], ["'frobnicate'"]),
+    # an address the network uses already says which one it is
+    (["run", "ping", "--uplink-addrs", "100.0.0.0,150.0.0.1"], ["'100.0.0.0' is the network address of its /24"]),
+    (["run", "ping", "--uplink-addrs", "100.0.0.1,150.0.0.255"],
+     ["'150.0.0.255' is the broadcast address of its /24"]),
+    (["run", "ping", "--uplink-addrs", "100.0.0.254,150.0.0.1"],
+     ["'100.0.0.254' is the provider's gateway on uplink 1's /24"]),
+    (["run", "ping", "--remote-addrs", "200.0.0.1,210.0.0.254"],
+     ["'210.0.0.254' is the Internet core's router on remote host 2's /24"]),
+    (["run", "ping", "--remote-addrs", "172.31.9.9,210.0.0.1"], ["'172.31.9.9' is in the core's links"]),
+    # a capture with no folder to go in is refused before the run
+    (["run", "equalize-nat", "--pcap", "/no/such/dir/x.pcapng"], ["--pcap '/no/such/dir/x.pcapng'",
+                                                                  "no folder '/no/such/dir'"]),
 ])
 def test_bad_input_is_one_line_exit_2_no_traceback(args, words):
     out = cli(*args)
@@ -114,3 +125,86 @@ def test_a_run_without_a_trace_writes_no_empty_capture(tmp_path):
     with pytest.raises(ValueError, match="kept no trace"):
         r.write_pcap(str(tmp_path / "x.pcapng"))
     assert not (tmp_path / "x.pcapng").exists()
+
+
+@pytest.mark.parametrize("path", ["/dev/full"])
+def test_a_capture_that_cannot_be_written_is_one_line_and_exit_1(path):
+    # an output that failed, as a failed standard output: status 1 (2 is bad input)
+    out = cli("run", "ping", "--pings", "1", "--pcap", path)
+    lines = out.stderr.strip().splitlines()
+    assert out.returncode == 1 and len(lines) == 1 and "Traceback" not in out.stderr
+    assert f"cannot write pcap '{path}'" in lines[0]
+
+
+def test_every_run_option_says_what_it_does():
+    # --multipath, --seed, --format ... had no help; --cc's `none` and --tcp's default were unsaid
+    from sim.__main__ import parser
+    run = next(a for a in parser()._actions if a.dest == "cmd").choices["run"]
+    for a in run._actions:
+        assert a.help, f"{a.option_strings or a.dest} has no help"
+    from sim.host import WINDOW
+    helps = {a.option_strings[-1]: " ".join(a.help.split()) for a in run._actions if a.option_strings}
+    assert f"none, a fixed window of {WINDOW} bytes" in helps["--cc"] and WINDOW == 32 * 1460
+    assert "default 2.4" in helps["--tcp"] and "scenarios of today's kernel set linux" in helps["--tcp"]
+    assert "udp-equalize-nat: UDP echo datagrams" in helps["--pings"]
+    out = cli("run", "--help")
+    assert out.returncode == 0 and "a fixed window of" in " ".join(out.stdout.split())
+
+
+def test_list_prints_what_each_scenario_sets_beyond_the_defaults():
+    import sim
+    from sim.scenarios import fmt_value
+    out = cli("list")
+    assert out.returncode == 0 and out.stderr == ""
+    lines = out.stdout.splitlines()
+    assert lines[0].startswith("defaults: multipath=random equalize=False nat=article remote=article cc=none tcp=2.4")
+    for s in sim.SCENARIOS.values():
+        at = next(k for k, l in enumerate(lines) if l.startswith(s.name + " "))
+        sets = lines[at + 1].split("sets: ", 1)[1]
+        assert sets == (" ".join(f"{k}={fmt_value(v)}" for k, v in s.defaults.items())
+                        or "nothing (the defaults)")
+    assert "sets: multipath=hash-l4" in out.stdout and "connections=4" in out.stdout
+
+
+@pytest.mark.parametrize("args, has, lacks", [
+    # tcp= and cc= always; what differs from the scenario's defaults too; not what the scenario sets itself
+    (["equalize-nat"], "seed=1 tcp=2.4 cc=none", ["bundle=", "size="]),
+    (["equalize-nat", "--tcp", "linux", "--cc", "reno", "--bundle"], "seed=1 tcp=linux cc=reno bundle=True", []),
+    (["flashget"], "seed=1 tcp=2.4 cc=none", ["size=", "connections="]),
+    (["flashget", "--size", "1000"], "cc=none size=1000", ["connections="]),
+    (["connection-level", "--multipath", "wrr", "--flush-at", "0.3,12"], "cc=none flush_at=0.3,12", []),
+    (["hash-l4-nat", "--cc", "reno"], "tcp=linux cc=reno", []),
+])
+def test_the_summary_header_tells_runs_apart(args, has, lacks):
+    out = cli("run", *args, "--summary-only")
+    head = out.stdout.splitlines()[0]
+    assert out.returncode == 0 and head.startswith(f"scenario {args[0]}: multipath=")
+    assert has in head
+    for word in lacks:
+        assert word not in head
+
+
+def test_the_capture_names_its_run_and_how_to_read_it(tmp_path):
+    # the pcapng's section header carries the scenario, every parameter, and how to read the merged capture
+    import shutil
+    pcap = tmp_path / "x.pcapng"
+    out = cli("run", "equalize-nat", "--cc", "reno", "--size", "3000", "--pcap", str(pcap), "--summary-only")
+    assert out.returncode == 0
+    if shutil.which("capinfos") is None:
+        pytest.skip("capinfos not installed (apt-get install tshark)")
+    info = subprocess.run(["capinfos", str(pcap)], capture_output=True, text=True).stdout
+    comments = [l.split(":", 1)[1].strip() for l in info.splitlines() if l.startswith("Capture comment:")]
+    assert len(comments) == 2
+    assert comments[0].startswith("scenario equalize-nat: multipath=random equalize=True nat=article")
+    assert "cc=reno" in comments[0] and "size=3000" in comments[0] and "uplink_addrs=100.0.0.1,150.0.0.1" in comments[0]
+    assert 'frame.interface_name == "remote1_link"' in comments[1] and "once per link" in comments[1]
+    assert "no options on the wire" in comments[1]
+    again = tmp_path / "y.pcapng"
+    cli("run", "equalize-nat", "--cc", "reno", "--size", "3000", "--pcap", str(again), "--summary-only")
+    assert again.read_bytes() == pcap.read_bytes()          # deterministic
+
+
+def test_a_refused_workload_option_names_what_the_right_one_counts():
+    out = cli("run", "udp-equalize-nat", "--messages", "3")
+    assert out.returncode == 2 and len(out.stderr.strip().splitlines()) == 1
+    assert "its workload options are --pings (UDP echo datagrams to send)" in out.stderr

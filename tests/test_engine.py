@@ -199,7 +199,7 @@ def test_addresses_and_ports_can_be_changed_for_variants():
 @pytest.mark.parametrize("bad, message", [
     (dict(uplink_addrs=["1.2.3.4"]), "must list 2 addresses"),
     (dict(uplink_addrs=["1.2.3.4", "1.2.3.5"]), "shares its /24"),
-    (dict(remote_addrs=["192.168.0.7", "9.9.9.9"]), "is taken"),
+    (dict(remote_addrs=["192.168.0.7", "9.9.9.9"]), "is in the LAN"),
     (dict(uplink_addrs=["1.2.3", "9.9.9.9"]), "bad address '1.2.3'"),
     (dict(port_base=80), "port_base 80 out of range"),
 ])

@@ -81,3 +81,33 @@ def test_tshark_reads_every_scenario_without_errors(scenario, tmp_path):
                           "|| udp.checksum.status == 2 || icmp.checksum.status == 2"],
                          capture_output=True, text=True, check=True)
     assert bad.stdout.strip() == ""
+
+
+def test_the_reading_advice_names_real_links_and_wireshark_notes_as_they_are(tmp_path):
+    """Chapter 1 and the player tell a Wireshark user that a packet is a frame on every link it
+    crosses and to filter one link by a name the capture has; the README says the missing-MSS
+    note comes only on MPTCP's SYNs (a SYN with no option gets none) -- checked with tshark."""
+    import re
+    from pathlib import Path
+    from sim.view.player import HINT
+    need_tshark()
+    root = Path(__file__).resolve().parent.parent
+    chapter = (root / "book" / "01-network.md").read_text()
+    readme = (root / "README.md").read_text()
+    r = sim.run("connection-level", seed=1, size=3000)
+    path = tmp_path / "c.pcapng"
+    r.write_pcap(str(path))
+    names = set(subprocess.run([TSHARK, "-r", str(path), "-T", "fields", "-e", "frame.interface_name"],
+                               capture_output=True, text=True, check=True).stdout.split())
+    for text in (chapter, HINT):
+        said = re.findall(r'frame\.interface_name == (?:\\)?"([\w-]+)', text)
+        assert said and set(said) <= names, (said, names)
+    assert "once for every link it crosses" in chapter and "no options on the wire" in chapter
+    assert "Wireshark notes the\nmissing MSS" not in readme and "no options on the wire" in readme
+
+    def mss_notes(scenario):
+        f = tmp_path / f"{scenario}.pcapng"
+        sim.run(scenario, seed=1, size=3000).write_pcap(str(f))
+        out = subprocess.run([TSHARK, "-r", str(f), "-q", "-z", "expert"], capture_output=True, text=True).stdout
+        return "does not contain a MSS option" in out
+    assert not mss_notes("connection-level") and mss_notes("mptcp")

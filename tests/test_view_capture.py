@@ -144,3 +144,14 @@ def test_the_captured_pane_shows_what_the_routers_nat_changed(snat_filter):
     assert "Linux router changed" in pane(k, reply)["html"] and "IP.dst" in pane(k, reply)["html"]
     first = next(i for i, e in enumerate(ev) if e.node == "lan")
     assert "nothing changed yet" in pane(k, first)["html"]       # what the host sent has no before
+
+
+def test_a_captured_replays_pcapng_claims_no_simulator_run(tmp_path):
+    # the section header's comments (scenario, parameters, "the simulated TCP ...") are a
+    # simulator run's; a kernel capture's frames get none of them
+    from sim.pcap import pcapng_bytes
+    like = sim.run("echo")
+    k = captured(str(MASQ), like)
+    assert b"simulated TCP" not in pcapng_bytes(k) and b"simulated TCP" in pcapng_bytes(like)
+    from sim.view.player import Frames
+    assert b"simulated TCP" not in Frames(k, steps=["hop"]).pcapng()     # the replay's download

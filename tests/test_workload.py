@@ -47,7 +47,7 @@ def test_the_command_line_refuses_one_in_one_line():
     ("equalize-nat", {"pings": 3}, "pings does not apply to equalize-nat, which would run the same without it: "
                                    "its workload parameters are connections, read_timeout, size"),
     ("ping", {"size": 1000}, "size does not apply to ping, which would run the same without it: its workload "
-                             "parameters are pings"),
+                             "parameters are pings (ICMP echo requests to send)"),
     ("udp-equalize-nat", {"cc": "reno"}, "cc does not apply to udp-equalize-nat, which carries no TCP (ICMP or "
                                          "UDP only) and would run the same without it"),
 ])

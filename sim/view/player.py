@@ -23,7 +23,7 @@ import zlib
 from dataclasses import asdict
 from pathlib import Path
 
-from ..scenarios import SCENARIOS, workload_of
+from ..scenarios import HEADER, SCENARIOS, fmt_value, params_text, workload_of
 from ..trace import Ev, event_text
 from . import _dot
 from ._common import ms
@@ -37,7 +37,7 @@ from .topology import apply as topo_apply
 from .topology import base_svg, topo_frame
 
 HERE = Path(__file__).parent
-SHOWN_PARAMS = ("multipath", "equalize", "nat", "remote", "ingress_filter", "uplinks", "seed")
+SHOWN_PARAMS = HEADER       # the summary's: multipath ... seed, tcp, cc
 
 
 @functools.lru_cache(maxsize=None)
@@ -67,17 +67,21 @@ def unpack(text: str):
 
 
 def params_line(result) -> str:
+    """The summary's header (``SHOWN_PARAMS``, then whatever differs from the scenario's
+    defaults), with the size, subflows and failing line of the scenarios that have them."""
     p = asdict(result.params)
-    line = " ".join(f"{k}={p[k]}" for k in SHOWN_PARAMS if k in p)
+    line = params_text(result.scenario, result.params)
     # the bytes downloaded, where the scenario downloads: runs of other sizes look alike otherwise
+    named = {w.split("=", 1)[0] for w in line.split()}
+    more = []
     if "size" in p and result.scenario in SCENARIOS and "size" in workload_of(result.scenario):
-        line += f" size={p['size']}"
+        more.append(("size", p["size"]))
     # and the subflows of an MPTCP run: an uplink beyond the last subflow carries none
     if "subflows" in p and result.scenario in SCENARIOS and "subflows" in workload_of(result.scenario):
-        line += f" subflows={p['subflows']}"
+        more.append(("subflows", p["subflows"]))
     if p.get("down_at") is not None:           # a failing line, only when there is one
-        line += f" down_at={p['down_at']:g} down_uplink={p['down_uplink']}"
-    return line
+        more += [("down_at", p["down_at"]), ("down_uplink", p["down_uplink"])]
+    return " ".join([line] + [f"{k}={fmt_value(v)}" for k, v in more if k not in named])
 
 
 class Frames:
@@ -338,7 +342,9 @@ HINT = ('<div class="op1-hint"><span class="op1-keys">Keys (click the player or 
         '<span class="op1-taps">A ladder row goes to its step when tapped; a box that fades at an edge '
         'scrolls sideways. </span>A <i>step</i> is one frame of this replay; an <i>event</i> is a line of the '
         "simulator's trace (numbered from 0), as in the ladder and the downloads. The pcapng opens in "
-        "Wireshark, each frame's comment giving its event number.</div>")
+        "Wireshark, each frame's comment giving its event number; a packet is a frame on each link it "
+        "crosses (Wireshark calls the copies retransmissions): filter frame.interface_name == "
+        "\"remote1_link\" for one link.</div>")
 
 
 def _page(body: str) -> str:
