@@ -1,5 +1,9 @@
 """A sender's own device with a full queue: the segment it drops was never sent.
 
+A host's device holds 1000 packets (Linux's default txqueuelen), more than its connections'
+windows fill here; these tests give the servers' devices 64 (``ip link set dev eth0
+txqueuelen 64``), as the simulator's hosts had before, so that their queues overflow.
+
 Linux's ``tcp_write_xmit()`` stops when ``tcp_transmit_skb()`` fails (the queueing discipline
 dropped the segment, NET_XMIT_DROP) before it counts the segment as sent: ``snd_nxt`` stays, and
 the segment goes with the next ACK.  So what leaves a server never skips sequence numbers, however
@@ -12,7 +16,13 @@ from collections import defaultdict
 import pytest
 
 import sim
+from sim.host import Host
 from sim.trace import Drop, Ev
+
+
+@pytest.fixture(autouse=True)
+def short_host_queues(monkeypatch):
+    monkeypatch.setattr(Host, "tx_queue_len", 64)
 
 
 def _holes(r, link: str, sender: str) -> list:
