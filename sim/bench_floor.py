@@ -10,9 +10,10 @@ it, and nothing a reader looks at afterwards:
 
 * packets are records with their headers (addresses, ports, sequence and
   acknowledgement numbers, flags, length, TTL), rewritten in place;
-* every device has a drop-tail transmit queue (``qlen`` packets) and puts a
-  packet on the wire at its rate (``start = max(busy, now)``, then
-  ``size * 8e6 // rate`` µs) and the link's delay;
+* every device has a drop-tail transmit queue (a router's 64 packets, a host's
+  1000: ``Host.tx_queue_len``) and puts a packet on the wire at its rate
+  (``start = max(busy, now)``, then ``size * 8e6 // rate`` µs) and the link's
+  delay;
 * every router checks and decrements the TTL and looks the route up by
   longest prefix in its table; the Linux router first asks its route cache
   (keyed as ``ip_route_input`` keys it: destination, source, TOS, input
@@ -53,7 +54,8 @@ REQUEST = 100
 DELACK = 40_000             # µs
 QUICKACKS = 16
 RTO = 1_000_000             # µs: the retransmission timeout's floor (never reached here)
-QLEN = 64
+QLEN = 64                   # packets a router's device holds waiting
+HOST_QLEN = 1000            # ... and a host's (sim.host.DEFAULT_TX_QUEUE_LEN)
 TTL = 64
 
 # (bit/s, one-way delay µs) of each device a packet leaves by, from the article's network
@@ -110,10 +112,10 @@ def download(size: int, seed: int = 1, state: dict | None = None) -> tuple[int, 
 
     class Dev:
         """A device: its transmit queue and the link to the device at the other end."""
-        __slots__ = ("rate", "delay", "busy", "backlog", "rx", "peer")
+        __slots__ = ("rate", "delay", "qlen", "busy", "backlog", "rx", "peer")
 
-        def __init__(self, rate: int, delay: int):
-            self.rate, self.delay, self.busy, self.backlog = rate, delay, 0, deque()
+        def __init__(self, rate: int, delay: int, qlen: int = QLEN):
+            self.rate, self.delay, self.qlen, self.busy, self.backlog = rate, delay, qlen, 0, deque()
             self.rx = self.peer = None      # the receiving node's function, and its device
 
         def xmit(self, pkt: list) -> None:
@@ -121,7 +123,7 @@ def download(size: int, seed: int = 1, state: dict | None = None) -> tuple[int, 
             backlog = self.backlog
             while backlog and backlog[0] <= now:
                 backlog.popleft()
-            if len(backlog) >= QLEN:
+            if len(backlog) >= self.qlen:
                 return                                  # queue full: dropped
             start = self.busy if self.busy > now else now
             self.busy = done = start + (HDR + pkt[LEN]) * 8_000_000 // self.rate
@@ -149,12 +151,12 @@ def download(size: int, seed: int = 1, state: dict | None = None) -> tuple[int, 
         return None
 
     # -- the network: local1 - router - provider1|provider2 - internet - remote1 -------------
-    host_dev, lan = Dev(*LAN), Dev(*LAN)
+    host_dev, lan = Dev(*LAN, HOST_QLEN), Dev(*LAN)
     up = {k: Dev(UP, ADSL_DELAY) for k in (1, 2)}                    # router ifK
     cust = {k: Dev(DOWN, ADSL_DELAY) for k in (1, 2)}                # provider K's cust
     p_core = {k: Dev(*CORE) for k in (1, 2)}                         # provider K's core
     core_p = {k: Dev(*CORE) for k in (1, 2)}                         # internet's pK
-    core_remote, remote_dev = Dev(*REMOTE), Dev(*REMOTE)
+    core_remote, remote_dev = Dev(*REMOTE), Dev(*REMOTE, HOST_QLEN)
 
     router_fib = table(("192.168.0.0/24", lan), ("100.0.0.0/24", up[1]), ("150.0.0.0/24", up[2]),
                        ("0.0.0.0/0", "multipath"))

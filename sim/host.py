@@ -22,10 +22,19 @@ _new = tuple.__new__
 WINDOW = 32 * MSS
 
 
+# A Linux host's Ethernet device holds up to 1000 packets in its transmit queue: ether_setup()
+# (net/ethernet/eth.c) sets dev->tx_queue_len = DEFAULT_TX_QUEUE_LEN, 1000 (include/net/
+# pkt_sched.h), the length of its default queueing discipline (pfifo_fast).  (Linux 2.2's
+# ether_setup(), drivers/net/net_init.c, set 100.)
+DEFAULT_TX_QUEUE_LEN = 1000
+
+
 class Node:
     """Anything with interfaces and a routing table."""
 
     kind = "node"
+    # its devices' transmit queue length (packets); None: the link's (``Network.connect``'s qlen)
+    tx_queue_len: int | None = None
 
     def __init__(self, sim, name: str, title: str = ""):
         self.sim = sim
@@ -68,6 +77,7 @@ class Node:
 
 class Host(Node):
     kind = "host"
+    tx_queue_len = DEFAULT_TX_QUEUE_LEN     # its Ethernet device's default (ip link ... txqueuelen)
 
     def __init__(self, sim, name: str, title: str = "", remote: str = "rfc"):
         super().__init__(sim, name, title)

@@ -464,8 +464,8 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in [
              "a client gives up after 5 s without data",
              {"multipath": "connmark", "nat": "masquerade", "remote": "rfc", "tcp": "linux",
               "connections": 4, "size": 300_000, "down_at": 1.0, "read_timeout": 5.0}, _uplink_down),
-    Scenario("hash-l4-nat", "modern Linux: no route cache, L4 hash multipath, netfilter NAT; "
-             "4 connections, each on one uplink", {"multipath": "hash-l4", "nat": "netfilter",
+    Scenario("hash-l4-nat", "modern Linux: no route cache, L4 hash multipath, MASQUERADE; "
+             "4 connections, each on one uplink", {"multipath": "hash-l4", "nat": "masquerade",
                                                    "remote": "rfc", "connections": 4, "tcp": "linux"},
              _one_download),
 ]}

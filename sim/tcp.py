@@ -117,7 +117,7 @@ class TcpConn:
                  "deadline", "timer_ev", "dupacks", "bytes_received", "synack_retransmits",
                  "established_by", "established_at", "reset", "ack_sent", "delack_ev",
                  "on_established", "on_data", "on_rx", "on_fin", "on_close", "on_acked", "syn_opt",
-                 "peer_syn_opt", "mp_opt", "on_mp_opt", "dst_cache", "wake_ev")
+                 "peer_syn_opt", "mp_opt", "on_mp_opt", "dst_cache", "wake_ev", "refused_at")
 
     def __init__(self, host, local, remote, window: int = 32 * MSS, cc: str = "none",
                  profile: str = DEFAULT_TCP_PROFILE):
@@ -162,6 +162,7 @@ class TcpConn:
         self.deadline: int | None = None    # retransmission timer
         self.timer_ev: list | None = None
         self.wake_ev: list | None = None    # _push again once the device has room (see _push)
+        self.refused_at = -1                # when this host's device last refused a segment of it
         self.dupacks = 0
         self.bytes_received = 0
         self.synack_retransmits = 0
@@ -357,6 +358,12 @@ class TcpConn:
         sent = nxt < stop
         if sent:
             now = self.sim.now
+            if self.refused_at == now:
+                # The device refused a segment of this connection at this very microsecond
+                # (below), and has no room before its oldest packet leaves, later: not tried
+                # again now (one event can call _push twice -- the application's write, then
+                # the ACK's), which would be refused again, one refusal logged twice.
+                stop, sent = nxt, self.snd_nxt > self.snd_una
             # tcp_event_data_sent(): data sent within ato of receiving is an interactive answer
             answer = self.ato and now - self.lrcvtime < self.ato
             tx_time, snd_max = self.tx_time, self.snd_max
@@ -365,6 +372,7 @@ class TcpConn:
                 end = nxt + n
                 flags = "PA" if end == data_end else "A"
                 if not self._send(flags, nxt, n):
+                    self.refused_at = now
                     # This host's own device dropped it (its queue full): as tcp_write_xmit()
                     # stops when tcp_transmit_skb() fails, the segment is not sent -- snd_nxt
                     # stays, and it goes with the next ACK's _push, or, with nothing in flight

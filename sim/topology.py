@@ -72,7 +72,7 @@ class NetworkSpec:
     core_rate: int = 100 * MBIT
     core_delay: int = 5 * MS        # provider <-> Internet
     remote_delay: int = 2 * MS      # Internet <-> remote host
-    qlen: int = 64
+    qlen: int = 64      # packets a router's device holds waiting (a host's: Host.tx_queue_len)
 
 
 class Network:
@@ -90,12 +90,14 @@ class Network:
 
     def connect(self, name: str, ends: list[tuple[str, str, str, int]], delay: int,
                 qlen: int = 64) -> Link:
-        """``ends``: (node, device, address, bit/s away from that device)."""
+        """``ends``: (node, device, address, bit/s away from that device); ``qlen``: packets
+        each device holds waiting, unless its node has its own (a host: ``Host.tx_queue_len``)."""
         ifaces = []
-        for node, dev, addr, rate in ends:
-            i = self.nodes[node].add_iface(dev, addr)
+        for node_name, dev, addr, rate in ends:
+            node = self.nodes[node_name]
+            i = node.add_iface(dev, addr)
             i.bandwidth = rate
-            i.qlen = qlen
+            i.qlen = node.tx_queue_len or qlen
             ifaces.append(i)
         link = self.links[name] = Link(name, ifaces, delay)
         return link

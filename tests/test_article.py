@@ -266,7 +266,7 @@ def test_wrr_equalize_syn_and_ack_always_differ(seed):
     assert not r.summary["connections"][0]["handshake_ok"]
 
 
-# -- 11. modern Linux: hash-l4 + netfilter NAT works ----------------------------------------
+# -- 11. modern Linux: hash-l4 + MASQUERADE works -----------------------------------------
 
 @pytest.mark.parametrize("seed", range(4))
 def test_hash_l4_nat_every_flow_on_one_uplink_and_complete(seed):
@@ -277,3 +277,12 @@ def test_hash_l4_nat_every_flow_on_one_uplink_and_complete(seed):
     assert len(per_flow) == 4 and all(len(d) == 1 for d in per_flow.values())
     assert all(c["complete"] and c["handshake_ok"] for c in r.summary["connections"])
     assert "route_cache" not in r.summary            # no route cache in modern Linux
+
+
+def test_hash_l4_nat_masquerades_as_todays_linux_and_the_kernel_lab_do():
+    """"Modern Linux" runs today's MASQUERADE (the kernel lab's set-up for the same scenario),
+    not the netfilter model of 2.4."""
+    from sim.kernel.scenarios import SCENARIOS as LAB
+    assert sim.make_params("hash-l4-nat").nat == "masquerade"
+    lab = LAB["hash-l4-nat"]
+    assert lab.sim[0] == "hash-l4-nat" and lab.sim[1]["nat"] == lab.setup.nat == "masquerade"

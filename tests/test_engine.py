@@ -358,3 +358,18 @@ def test_addresses_checked_once_are_still_refused_every_time():
             sim.make_params("equalize-nat", uplinks=3, uplink_addrs=["100.0.0.1", "150.0.0.1", "200.0.0.9"])
         p = sim.make_params("equalize-nat", uplink_addrs=("100.0.0.1", "160.0.0.1"))
         assert p.uplink_addrs == ["100.0.0.1", "160.0.0.1"]
+
+
+def test_a_hosts_device_queues_linuxs_default_1000_packets_a_routers_64():
+    """A host's Ethernet device holds txqueuelen 1000 packets (ether_setup(): Linux's
+    DEFAULT_TX_QUEUE_LEN); with 64, the server of hash-l4-nat refused its own segments
+    when its four connections' windows (4 x 32 segments) met on its 100 Mbit/s link."""
+    from sim.trace import Drop
+    r = sim.run("hash-l4-nat", seed=1)
+    qlen = {d.label: d.qlen for d in r.sim.devices}
+    assert all(qlen[f"{h}:eth0"] == 1000 for h in ("local1", "local2", "remote1", "remote2"))
+    assert {n for label, n in qlen.items() if not label.startswith(("local", "remote"))} == {64}
+    at_hosts = [e for e in r.events if e.ev is Ev.DROP and e.reason is Drop.QUEUE_FULL
+                and e.node.startswith(("local", "remote"))]
+    assert at_hosts == []
+    assert r.summary["drops"][str(Drop.QUEUE_FULL)] > 0        # the uplinks' queues still overflow
