@@ -495,7 +495,7 @@ class Compare(_Page):
             nports = sum(self.port_diff)
             if nports:
                 summary += (f"; at {nports} {'step' if nports == 1 else 'steps'} the packets take the same "
-                            "path with other ports (≈ in the bar above; not counted as a difference)")
+                            "path with other ports (≈ in the bar below; not counted as a difference)")
             stem = f"{ra.scenario}-seed{ra.params.seed}"
             dls = "".join(f.downloads(f"{stem}-{re.sub(r'[^A-Za-z0-9_.-]+', '_', lab)}")
                           .replace('download <a', f'{_dot.h(lab)}: <a')
