@@ -580,3 +580,72 @@ def test_no_book_replay_says_the_same_sentence_twice_in_a_row(book_html):
             same = [s for a, s in zip(said, said[1:]) if a == s]
             assert not same, f"{page}: the same sentence twice in a row: {same[0]}"
     assert replays >= 15, replays
+
+
+def test_a_live_panel_fits_a_320_px_screen(server):
+    """At 320 px (a small phone; a laptop at 400 % zoom, WCAG 1.4.10 reflow) no chapter with a
+    live panel is wider than the window: its NAT dropdown (its longest choice "none (no NAT: LAN
+    addresses public)") shrinks to the panel instead of widening the page, which a phone then zooms out."""
+    if not Path(CHROMIUM).exists():
+        _skip_or_fail(f"{CHROMIUM} not found (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+    wide, panels = {}, 0
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        ctx = b.new_context(viewport={"width": 320, "height": 640}, service_workers="block")
+        ctx.route("**/*", lambda r: r.continue_() if urlparse(r.request.url).hostname == "127.0.0.1"
+                  else r.abort())
+        pg = ctx.new_page()
+        for page in toc_pages():
+            if "data-live" not in (HTML / f"{page}.html").read_text():
+                continue
+            pg.goto(f"{server}/{page}.html", wait_until="load")
+            pg.wait_for_selector(".op1-livepanel select", state="attached", timeout=20_000)
+            panels += 1
+            sw, iw = pg.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+            if sw > iw:
+                wide[page] = (sw, iw)
+        b.close()
+    assert panels and not wide, f"chapters with a live panel wider than a 320 px window (scrollWidth, width): {wide}"
+
+
+PINNED_BAR_JS = """async el => {
+  const bar = el.querySelector('.op1-bar'), fl = el.querySelector('.op1-float'), out = [];
+  const frame = () => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+  const top = bar.getBoundingClientRect().top + scrollY, end = el.getBoundingClientRect().bottom + scrollY;
+  for (let y = top; y < end; y += 150) {
+    scrollTo(0, y);
+    await frame();
+    if (fl.hidden) continue;
+    const r = fl.getBoundingClientRect(), hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+    out.push(hit && fl.contains(hit) ? null : Math.round(y) + ': ' + (hit ? hit.tagName + '.' + hit.className : 'nothing'));
+  }
+  return out;
+}"""
+
+
+@pytest.mark.parametrize("size", [(390, 844), (1280, 800)], ids=["phone", "laptop"])
+def test_the_pinned_step_bar_is_on_top_of_the_next_replay(server, size):
+    """Chapter 10's replays follow one another: wherever a player is scrolled to, its pinned step
+    bar, once shown, is what the point at its centre hits (not the next replay's title, which
+    covered it and took its taps: each full-width cell is its own stacking context)."""
+    if not Path(CHROMIUM).exists():
+        _skip_or_fail(f"{CHROMIUM} not found (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+    w, h = size
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        ctx = b.new_context(viewport={"width": w, "height": h}, service_workers="block")
+        ctx.route("**/*", lambda r: r.continue_() if urlparse(r.request.url).hostname == "127.0.0.1"
+                  else r.abort())
+        pg = ctx.new_page()
+        pg.goto(f"{server}/book/10-two-links.html", wait_until="load")
+        pg.wait_for_function("Array.from(document.querySelectorAll('[data-replay]'))"
+                             ".every(e => e.hasAttribute('data-op1-live'))", timeout=20_000)
+        seen = {}
+        for k, el in enumerate(pg.query_selector_all("[data-replay]")):
+            seen[k] = el.evaluate(PINNED_BAR_JS)
+        b.close()
+    assert sum(len(v) for v in seen.values()) > 10, seen          # the bar was shown, and looked at
+    covered = {k: [c for c in v if c] for k, v in seen.items() if any(v)}
+    assert not covered, f"the pinned bar covered (player: scroll offset: element hit): {covered}"

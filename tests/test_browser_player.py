@@ -146,7 +146,7 @@ def test_two_players_step_independently_in_chromium(served):
                 page.keyboard.press("ArrowRight")
             expect(A, ra, pa, syn)
             link = ra.events[pa.steps[syn]].node
-            assert A.locator(f'svg.op1-topo [data-el="e_{link}"]').get_attribute("class").endswith("hl-link")
+            assert A.locator(f'svg.op1-topo:not(.op1-topo-n) [data-el="e_{link}"]').get_attribute("class").endswith("hl-link")
             assert "NEW ct 1" in A.locator(".op1-state-box").inner_text()
             assert A.locator(".op1-pkt-box").inner_text().count("◆") >= 4
 
@@ -310,8 +310,8 @@ def _in_view(page, loc) -> bool:
 
 
 def test_the_player_on_a_phone_and_on_a_laptop():
-    """At 390x844: nothing wider than the screen, text >= 10 CSS px, the network centred on the
-    packet, tabs for what is below it, step buttons pinned on screen while the player is;
+    """At 390x844: nothing wider than the screen, text >= 10 CSS px, the network drawn top to
+    bottom whole in its box, tabs for what is below it, step buttons pinned on screen while the player is;
     ladders show the steps so far,
     rows jump to their step by click or key, a toggle shows the whole exchange. At 1366x768:
     the packet's place and what the step changed in the router's tables on one screen."""
@@ -345,15 +345,16 @@ def test_the_player_on_a_phone_and_on_a_laptop():
             assert least >= 10, (least, what)
             # step 1: one ladder row, the first
             assert P.evaluate(SHOWN_ROWS_JS) == [0]
-            # the packet's tag is in the middle of the network's box, not off to one side
+            # the network is drawn top to bottom, whole in its box, the packet's tag in it
             syn = next(k for k, i in enumerate(pl.steps) if r.events[i].node.startswith("uplink"))
             for _ in range(syn):
                 P.locator(".op1-bar button[data-act=next]").click()
             assert P.evaluate(SHOWN_ROWS_JS) == list(range(syn + 1))
             box = P.locator(".op1-topo-scroll").bounding_box()
-            tag = P.locator('svg.op1-topo [data-el="tag"] rect').bounding_box()
-            assert pg.evaluate("document.querySelector('.op1-topo-scroll').scrollWidth") > box["width"]
-            assert abs((tag["x"] + tag["width"] / 2) - (box["x"] + box["width"] / 2)) < box["width"] / 4
+            assert not P.locator("svg.op1-topo:not(.op1-topo-n)").is_visible()
+            tag = P.locator('svg.op1-topo-n [data-el="tag"] rect').bounding_box()
+            assert pg.evaluate("document.querySelector('.op1-topo-scroll').scrollWidth") <= box["width"]
+            assert box["x"] <= tag["x"] and tag["x"] + tag["width"] <= box["x"] + box["width"]
             least, what = P.evaluate(MIN_TEXT_JS)
             assert least >= 10, (least, what)
             # a click on a row goes to its step; Enter on a row too; Up moves between rows
@@ -418,7 +419,7 @@ def test_the_player_on_a_phone_and_on_a_laptop():
             chg = P.locator(".op1-what")
             assert "NEW" in chg.inner_text() and "conntrack entry 1, bound to" in chg.inner_text()
             pg.screenshot(path=str(d / "player-1366x768.png"))
-            for loc in (chg, P.locator('svg.op1-topo [data-el="tag"]'), P.locator(".op1-narr"),
+            for loc in (chg, P.locator('svg.op1-topo:not(.op1-topo-n) [data-el="tag"]'), P.locator(".op1-narr"),
                         P.locator(".op1-bar button[data-act=next]")):
                 assert _in_view(pg, loc), loc
         finally:
@@ -573,3 +574,59 @@ def test_the_router_tables_are_shown_whole_and_their_marked_row_in_view(tmp_path
         assert all(g[3]["wide"] for g in got)
         # the marked rows' right end (their device and use) inside the box, their left in it or before
         assert all(g[3]["right"] <= 1 and g[3]["left"] < g[3]["right"] for g in marked), marked
+
+
+LIT_OUTSIDE_JS = """el => {
+  const box = el.querySelector('.op1-topo-scroll').getBoundingClientRect(), out = [];
+  let seen = 0;
+  el.querySelectorAll('svg.op1-topo :is(g.hl-node, g.hl-from, g.hl-drop), svg.op1-topo [data-el="tag"]:not([visibility])')
+    .forEach(g => {
+      const b = g.getBoundingClientRect();
+      if (!b.width) return;                                   // the drawing this width does not show
+      seen += 1;
+      if (b.left < box.left - 1 || b.right > box.right + 1 || b.top < box.top - 1 || b.bottom > box.bottom + 1)
+        out.push(g.getAttribute('data-el') + ' ' + Math.round(b.left - box.left) + '..' +
+                 Math.round(b.right - box.left) + ' of ' + Math.round(box.width));
+    });
+  return [seen, out];
+}"""
+
+
+def test_on_a_phone_the_nodes_a_step_is_about_are_whole_in_the_network_box(tmp_path):
+    """At 390 px, at every step of chapter 6's first replay (equalize behind the article's NAT,
+    to the answer of the request), the highlighted nodes -- the packet's sender and receiver, or
+    where it was sent, delivered or dropped -- and the packet's tag are whole inside the network's
+    box: drawn left to right and scrolled to the packet's link, the box cut off both hosts of the
+    LAN hop ("ost 1 / 58.0.1") and with them the sender's address, the lesson of NAT."""
+    need_dot()
+    exe = _need_browser()
+    from playwright.sync_api import sync_playwright
+    r = sim.run("equalize-nat", seed=1, size=20_000)
+    pl = Player(r, title="equalize-nat, seed 1", stop=60)
+    page_file = tmp_path / "phone-network.html"
+    page_file.write_text(standalone_page([pl.html()], "network on a phone"))
+    cut = {}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+        try:
+            pg = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+            pg.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file:")
+                     else route.abort())
+            pg.goto(page_file.as_uri())
+            pg.wait_for_selector("[data-replay][data-op1-live]", state="attached")
+            P = pg.locator("[data-replay]")
+            n = int(P.get_attribute("data-frames"))
+            for k in range(n):
+                if k:
+                    P.locator(".op1-bar button[data-act=next]").click()
+                pg.wait_for_function("k => document.querySelector('[data-replay]').getAttribute('data-step') == k", arg=k)
+                seen, out = P.evaluate(LIT_OUTSIDE_JS)
+                assert seen >= 2, (k, seen)                   # a node and the tag, at least
+                if out:
+                    cut[k + 1] = out
+            least, what = P.evaluate(MIN_TEXT_JS)
+            assert least >= 10, (least, what)
+            P.screenshot(path=str(ARTIFACTS / "player-network-phone.png")) if ARTIFACTS.is_dir() else None
+        finally:
+            browser.close()
+    assert n > 10 and not cut, f"steps whose highlighted nodes or tag the network box cuts off: {cut}"

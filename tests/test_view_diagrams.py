@@ -39,6 +39,33 @@ def test_topology_highlights_the_link_and_node_the_syn_is_on(eq):
     assert f"{pkt.ip.src}:{pkt.sport}" in tag and tag.startswith("SYN")
 
 
+def test_a_phones_topology_is_drawn_top_to_bottom_with_a_two_line_tag_that_fits_it():
+    """The phone's drawing (player.css shows it in a column under 560 px) is no wider than a
+    phone's column at its readable size, and every tag -- the longest are drops, "✖ ignored by
+    remote: ACK 100.0.0.1:6000 → 200.0.0.1:80" -- fits across it in two lines."""
+    from sim.view.player import zoomable
+    from sim.view.topology import apply, base_svg, topo_frame
+    for name, kw in (("equalize-nat", {"size": 20_000}), ("echo", {}), ("uplink-down", {})):
+        r = sim.run(name, seed=1, **kw)
+        svg = base_svg(r, narrow=True)
+        assert 'class="op1-topo op1-topo-n"' in svg and svg.count("<text x=\"0\"") == 2
+        assert svg.count("<style>") == 1         # its own: it is drawn alone where the wide one is not
+        assert int(re.search(r"--op1-zw:(\d+)px", zoomable(svg)).group(1)) <= 340, name
+        vw, _ = _dot.viewbox(svg)
+        n = 0
+        for i in range(min(len(r.events), 2000)):
+            f = topo_frame(r, i)
+            if not f["tagn"]:
+                continue
+            n += 1
+            x, y, w, text, *_ = f["tagn"]
+            assert x - w / 2 >= 0 and x + w / 2 <= vw and len(text.split("\n")) == 2, (name, i, f["tagn"], vw)
+            if n == 1:
+                got = re.findall(r'<g class="op1-tag[^"]*" data-el="tag">.*?</g>', apply(svg, f), re.S)[0]
+                assert re.findall(r"<text[^>]*>([^<]*)</text>", got) == [_dot.h(t) for t in text.split("\n")]
+        assert n > 10, name
+
+
 def test_topology_counts_the_packets_each_uplink_carried_so_far(eq):
     for i in hops(eq, "uplink")[:12]:
         svg = topology_svg(eq, i)

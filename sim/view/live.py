@@ -196,6 +196,7 @@ class LiveFrames(Frames):
         counts = a.uplink_counts(self.steps)
         self._snaps = a.snapshots(self.steps)
         self.topo = zoomable(base_svg(result))
+        self.topo_n = zoomable(base_svg(result, narrow=True))
         ev = result.events
         self.topo_frames = _PerStep(self.steps, lambda s: topo_frame(result, s, counts[s]))
         self.narration = _PerStep(self.steps, lambda s: narrate(result, s))

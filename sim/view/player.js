@@ -120,7 +120,10 @@
       function centreTopo(p) {
         var box = q(p.el, ".op1-topo-scroll");
         if (!box || box.scrollWidth <= box.clientWidth + 1) return;
-        var svg = q(box, "svg.op1-topo"), tag = svg && svg.querySelector('[data-el="tag"]');
+        // (the drawing this width shows: left to right, or top to bottom in a phone's column)
+        var svg = Array.prototype.filter.call(box.querySelectorAll("svg.op1-topo"),
+                                              function (s) { return s.getBoundingClientRect().width; })[0];
+        var tag = svg && svg.querySelector('[data-el="tag"]');
         var shown = tag && !tag.getAttribute("visibility") ? tag : null;
         var lit = p.topoHl.filter(function (pair) { return pair[1] !== "hl-down"; });   // down: not this step's
         var els = lit.map(function (pair) { return pair[0]; });
@@ -163,32 +166,36 @@
         box.scrollLeft += hi - lo > b.width - 2 * FADE ? hi + FADE - b.right : (lo + hi) / 2 - (b.left + b.width / 2);
       }
 
+      // The network is drawn twice (topology.py): left to right, and top to bottom for a phone's
+      // column (its tag two lines: the packet, its flow, in "tagn"); both follow the step.
       function showTopo(p, f) {
-        var svg = q(p.el, "svg.op1-topo");
-        if (!svg) return;
         p.topoHl.forEach(function (pair) { pair[0].classList.remove(pair[1]); });
         p.topoHl = [];
-        Object.keys(f.hl).forEach(function (id) {
-          var g = svg.querySelector('[data-el="' + id + '"]');
-          if (g) { g.classList.add(f.hl[id]); p.topoHl.push([g, f.hl[id]]); }
+        p.el.querySelectorAll("svg.op1-topo").forEach(function (svg) {
+          Object.keys(f.hl).forEach(function (id) {
+            var g = svg.querySelector('[data-el="' + id + '"]');
+            if (g) { g.classList.add(f.hl[id]); p.topoHl.push([g, f.hl[id]]); }
+          });
+          Object.keys(f.cnt).forEach(function (id) {
+            var t = svg.querySelector('[data-el="' + id + '"]');
+            if (t) t.textContent = f.cnt[id];
+          });
+          var tag = svg.querySelector('[data-el="tag"]'), t = svg.classList.contains("op1-topo-n") ? f.tagn : f.tag;
+          if (!tag) return;
+          if (!t) { tag.setAttribute("visibility", "hidden"); return; }
+          var x = t[0], y = t[1], w = t[2], lines = String(t[3]).split("\n");
+          tag.setAttribute("class", "op1-tag" + (t[4] ? " " + t[4] : ""));
+          tag.removeAttribute("visibility");
+          var line = q(tag, "line"), rect = q(tag, "rect");
+          line.setAttribute("x1", t[5]); line.setAttribute("y1", t[6]);
+          line.setAttribute("x2", x); line.setAttribute("y2", y - 15);
+          rect.setAttribute("x", (x - w / 2).toFixed(1)); rect.setAttribute("y", y - 15);
+          rect.setAttribute("width", w);
+          tag.querySelectorAll("text").forEach(function (text, i) {
+            text.setAttribute("x", x); text.setAttribute("y", y + 15 * i);
+            text.textContent = lines[i] || "";
+          });
         });
-        Object.keys(f.cnt).forEach(function (id) {
-          var t = svg.querySelector('[data-el="' + id + '"]');
-          if (t) t.textContent = f.cnt[id];
-        });
-        var tag = svg.querySelector('[data-el="tag"]');
-        if (!tag) return;
-        if (!f.tag) { tag.setAttribute("visibility", "hidden"); return; }
-        var x = f.tag[0], y = f.tag[1], w = f.tag[2];
-        tag.setAttribute("class", "op1-tag" + (f.tag[4] ? " " + f.tag[4] : ""));
-        tag.removeAttribute("visibility");
-        var line = q(tag, "line"), rect = q(tag, "rect"), text = q(tag, "text");
-        line.setAttribute("x1", f.tag[5]); line.setAttribute("y1", f.tag[6]);
-        line.setAttribute("x2", x); line.setAttribute("y2", y - 15);
-        rect.setAttribute("x", (x - w / 2).toFixed(1)); rect.setAttribute("y", y - 15);
-        rect.setAttribute("width", w);
-        text.setAttribute("x", x); text.setAttribute("y", y);
-        text.textContent = f.tag[3];
       }
 
       // Only the rows up to the current step are drawn (unless the reader asks for the whole

@@ -95,6 +95,7 @@ class Frames:
         counts = a.uplink_counts(self.steps)
         snaps = a.snapshots(self.steps)
         self.topo = zoomable(base_svg(result))
+        self.topo_n = zoomable(base_svg(result, narrow=True))      # a phone's: top to bottom
         dots = [state_dot(result, snaps[s]) for s in self.steps]
         uniq = list(dict.fromkeys(dots))
         index = {d: k for k, d in enumerate(uniq)}
@@ -177,7 +178,8 @@ class Frames:
         """One replay's views, drawn at its first step, with its frame data."""
         r = self.result
         head, body, _ = ladder_parts(r, self.steps, self.steps[0], diverge, hide_future=True)
-        topo0 = topo_apply(self.topo, self.topo_frames[0])
+        # the network twice, left to right and (shown in a phone's column, player.css) top to bottom
+        topo0 = topo_apply(self.topo, self.topo_frames[0]) + topo_apply(self.topo_n, self.topo_frames[0])
         lab = f'<div class="op1-panelab">{_dot.h(label)}</div>' if label else ""
         sub = f'<div class="op1-sub">{_dot.h(params_line(r))}</div>' if label else ""
         tabs = "".join(f'<button type="button" role="tab" data-tab="{t}" aria-selected="{str(t == "ladder").lower()}" '
@@ -505,7 +507,7 @@ class Compare(_Page):
             nports = sum(self.port_diff)
             if nports:
                 summary += (f"; at {nports} {'step' if nports == 1 else 'steps'} the packets take the same "
-                            "path with other ports (≈ in the bar above; not counted as a difference)")
+                            "path with other ports (≈ in the bar below; not counted as a difference)")
             stem = f"{ra.scenario}-seed{ra.params.seed}"
             dls = "".join(f.downloads(f"{stem}-{re.sub(r'[^A-Za-z0-9_.-]+', '_', lab)}")
                           .replace('download <a', f'{_dot.h(lab)}: <a')

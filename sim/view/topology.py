@@ -19,6 +19,7 @@ from .model import analysis_of, check_step, endpoint_node, info_of
 
 TAG_FONT = 12
 BAND = 36               # pt added under the drawing for the packet tag
+LINE = 15               # pt from one line of the tag to the next
 CHAR_W = 7.3            # px per character of the tag's monospace font at 12px
 
 STYLE = f"""<style>
@@ -150,18 +151,27 @@ def figure_dot(r, highlight: dict | None = None, title: str = "") -> str:
     return "\n".join(out)
 
 
-def base_svg(result) -> str:
-    """The rendered diagram with no step applied (cached on the result's analysis)."""
+def base_svg(result, narrow: bool = False) -> str:
+    """The rendered diagram with no step applied (cached on the result's analysis).
+
+    ``narrow``: the same network drawn top to bottom, for a phone's column (as the book's
+    figures, booklib.show_dot): laid out left to right it is about three phone screens wide at
+    a readable size, and a box that scrolls to the packet's link cut off both hosts it joins,
+    and with them the sender's address.  Its packet tag is two lines (the packet, its flow)."""
     a = analysis_of(result)
-    svg = getattr(a, "_topo_svg", None)
-    if svg is None:
-        svg = _dot.render_one(topology_dot(result))
-        a._topo_svg = svg = _finish(svg, result)
-    return svg
+    if getattr(a, "_topo_svg", None) is None:
+        wide = topology_dot(result)
+        tall = wide.replace("rankdir=LR", "rankdir=TB", 1)
+        # one run of dot each: in one run for both, graphviz names the second's group
+        # "page0,1_graph0", where _finish looks for "graph0"
+        svg, svg_n = _dot.render_one(wide), _dot.render_one(tall)
+        a._topo_svg, a._topo_svg_n = _finish(svg, result), _finish(svg_n, result, narrow=True)
+    return a._topo_svg_n if narrow else a._topo_svg
 
 
-def _finish(svg: str, result) -> str:
-    svg = svg.replace("<svg ", '<svg class="op1-topo" role="group" aria-label="network diagram" ', 1)
+def _finish(svg: str, result, narrow: bool = False) -> str:
+    cls = "op1-topo op1-topo-n" if narrow else "op1-topo"
+    svg = svg.replace("<svg ", f'<svg class="{cls}" role="group" aria-label="network diagram" ', 1)
     # mark each uplink's counter text so a step can set it
     for lname in result.net.links:
         if uplink_index(lname) is None:
@@ -171,13 +181,16 @@ def _finish(svg: str, result) -> str:
                      svg, count=1, flags=re.S)
     svg = svg.replace("<g data-el=\"graph0\"", STYLE + "<g data-el=\"graph0\"", 1)
     # a band under the drawing for the packet tag, so it never hides a label
+    lines = 2 if narrow else 1
+    band = BAND + LINE * (lines - 1)
     vw, vh = _dot.viewbox(svg)
     m = re.search(r'height="([\d.]+)pt"', svg)
-    svg = svg.replace(m.group(0), f'height="{float(m.group(1)) + BAND:.0f}pt"', 1)
+    svg = svg.replace(m.group(0), f'height="{float(m.group(1)) + band:.0f}pt"', 1)
     svg = re.sub(r'viewBox="([-\d.]+) ([-\d.]+) ([\d.]+) ([\d.]+)"',
-                 lambda m: f'viewBox="{m.group(1)} {m.group(2)} {m.group(3)} {vh + BAND:.2f}"', svg, count=1)
+                 lambda m: f'viewBox="{m.group(1)} {m.group(2)} {m.group(3)} {vh + band:.2f}"', svg, count=1)
     tag = ('<g class="op1-tag" data-el="tag" visibility="hidden"><line x1="0" y1="0" x2="0" y2="0"/>'
-           '<rect x="0" y="0" width="10" height="20" rx="4"/><text x="0" y="0" text-anchor="middle"></text></g>')
+           f'<rect x="0" y="0" width="10" height="{5 + LINE * lines}" rx="4"/>'
+           + '<text x="0" y="0" text-anchor="middle"></text>' * lines + '</g>')
     k = svg.rindex("</g>")
     return svg[:k] + tag + svg[k:]
 
@@ -203,16 +216,17 @@ def _down_links(result, a, step: int) -> set[str]:
 
 
 def topo_frame(result, step: int, counts: dict | None = None) -> dict:
-    """The patch for ``step``: {"hl": {element: class}, "tag": [x, y, w, text, cls] | None,
+    """The patch for ``step``: {"hl": {element: class}, "tag": [x, y, w, text, cls, ax, ay] | None,
+    "tagn": the same for the narrow drawing (its text two lines, split by a newline),
     "cnt": {counter element: text}}."""
     a = analysis_of(result)
-    svg = base_svg(result)
-    geo = _geometry(a, svg)
+    geo = _geometry(a, base_svg(result))
+    geo_n = _geometry(a, base_svg(result, narrow=True), narrow=True)
     e = result.events[step]
     k = e.ev
     f = info_of(e)
     hl: dict[str, str] = {}
-    tag = None
+    tag = tagn = None
     pkt = e.pkt
     if k is Ev.HOP:
         link = e.node
@@ -226,8 +240,8 @@ def topo_frame(result, step: int, counts: dict | None = None) -> dict:
         hl[f"n_{dst}"] = "hl-node"
         hl[f"n_{src}"] = "hl-from"
         anchor = edges[-1] if edges else f"n_{dst}"
-        text = f"{short_name(pkt)} {flow_text(pkt)}"
-        tag = _place(geo, anchor, text, "", edge=bool(edges))
+        tag = _place(geo, anchor, f"{short_name(pkt)} {flow_text(pkt)}", "", edge=bool(edges))
+        tagn = _place(geo_n, anchor, f"{short_name(pkt)}\n{flow_text(pkt)}", "", edge=bool(edges))
     elif pkt is not None or e.node in result.net.nodes:
         node = e.node if e.node in result.net.nodes else None
         if node is not None:
@@ -236,10 +250,13 @@ def topo_frame(result, step: int, counts: dict | None = None) -> dict:
                 reason = str(f.get("reason", "dropped"))
                 text = f"✖ {reason}: {short_name(pkt)} {flow_text(pkt)}" if pkt else f"✖ {reason}"
                 tag = _place(geo, f"n_{node}", text, "drop", edge=False)
+                text = f"✖ {reason}: {short_name(pkt)}\n{flow_text(pkt)}" if pkt else f"✖ {reason}"
+                tagn = _place(geo_n, f"n_{node}", text, "drop", edge=False)
             else:
                 hl[f"n_{node}"] = "hl-node"
                 if pkt is not None:
                     tag = _place(geo, f"n_{node}", f"{short_name(pkt)} {flow_text(pkt)}", "", edge=False)
+                    tagn = _place(geo_n, f"n_{node}", f"{short_name(pkt)}\n{flow_text(pkt)}", "", edge=False)
     if counts is None:
         counts = a.uplink_counts([step])[step]
     cnt = {f"c_{l}": f"↑{u} ↓{d}" for l, (u, d) in counts.items()}
@@ -248,11 +265,12 @@ def topo_frame(result, step: int, counts: dict | None = None) -> dict:
             hl.setdefault(f"e_{link}", "hl-down")
         if f"c_{link}" in cnt:
             cnt[f"c_{link}"] += " ✖ down"
-    return {"hl": {k: v for k, v in hl.items() if k in geo}, "tag": tag, "cnt": cnt}
+    return {"hl": {k: v for k, v in hl.items() if k in geo}, "tag": tag, "tagn": tagn, "cnt": cnt}
 
 
-def _geometry(a, svg) -> dict:
-    geo = getattr(a, "_topo_geo", None)
+def _geometry(a, svg, narrow: bool = False) -> dict:
+    attr = "_topo_geo_n" if narrow else "_topo_geo"
+    geo = getattr(a, attr, None)
     if geo is None:
         geo = {}
         for el, markup in _dot.groups(svg).items():
@@ -260,7 +278,7 @@ def _geometry(a, svg) -> dict:
             if pts:
                 geo[el] = (_dot.bbox(pts), _midpoint(pts) if el.startswith("e_") else None)
         geo["_view"] = _dot.viewbox(svg)
-        a._topo_geo = geo
+        setattr(a, attr, geo)
     return geo
 
 
@@ -277,9 +295,10 @@ def _midpoint(pts):
 
 def _place(geo, anchor, text, cls, edge: bool) -> list:
     """[x, y, w, text, cls, ax, ay]: the tag centred at x in the band under the drawing
-    (text baseline y), pointing at (ax, ay) on the element."""
+    (text baseline y of its first line; a newline in ``text`` starts a second), pointing at
+    (ax, ay) on the element."""
     (x0, y0, x1, y1), mid = geo[anchor]
-    w = round(len(text) * CHAR_W + 14)
+    w = round(max(len(line) for line in text.split("\n")) * CHAR_W + 14)
     vw, vh = geo["_view"]
     ax, ay = (mid if edge and mid is not None else ((x0 + x1) / 2, y1))
     x = min(max(ax, w / 2 + 2), vw - 12 - w / 2)
@@ -287,17 +306,22 @@ def _place(geo, anchor, text, cls, edge: bool) -> list:
 
 
 def apply(svg: str, frame: dict) -> str:
-    """``svg`` with the patch ``frame`` applied (what the player's JavaScript does)."""
+    """``svg`` (``base_svg``, wide or narrow) with the patch ``frame`` applied (what the
+    player's JavaScript does)."""
     for el, cls in frame["hl"].items():
         svg = re.sub(rf'(<g data-el="{re.escape(el)}" class=")([^"]*)"', rf'\1\2 {cls}"', svg, count=1)
     for el, text in frame["cnt"].items():
         svg = re.sub(rf'(<text class="op1-cnt" data-el="{re.escape(el)}"[^>]*>)[^<]*(</text>)',
                      lambda m: m.group(1) + h(text) + m.group(2), svg, count=1)
-    if frame["tag"]:
-        x, y, w, text, cls, ax, ay = frame["tag"]
+    narrow = 'class="op1-topo op1-topo-n"' in svg
+    if frame["tagn" if narrow else "tag"]:
+        x, y, w, text, cls, ax, ay = frame["tagn" if narrow else "tag"]
+        lines = text.split("\n") + [""] * (2 if narrow else 1)
+        texts = "".join(f'<text x="{x}" y="{y + LINE * i}" text-anchor="middle">{h(line)}</text>'
+                        for i, line in enumerate(lines[:2 if narrow else 1]))
         tag = (f'<g class="op1-tag{" " + cls if cls else ""}" data-el="tag"><line x1="{ax}" y1="{ay}" '
-               f'x2="{x}" y2="{y - 15}"/><rect x="{x - w / 2:.1f}" y="{y - 15}" width="{w}" height="20" '
-               f'rx="4"/><text x="{x}" y="{y}" text-anchor="middle">{h(text)}</text></g>')
+               f'x2="{x}" y2="{y - 15}"/><rect x="{x - w / 2:.1f}" y="{y - 15}" width="{w}" '
+               f'height="{5 + LINE * (2 if narrow else 1)}" rx="4"/>{texts}</g>')
         svg = re.sub(r'<g class="op1-tag" data-el="tag".*?</text></g>', lambda m: tag, svg, count=1, flags=re.S)
     return svg
 
