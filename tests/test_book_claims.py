@@ -28,3 +28,22 @@ def test_ch8_says_a_download_behind_2_4_nat_comes_back_over_one_line():
     # the patch's documentation describes no NAT: the text must not say NAT was its purpose
     assert "how equalize was meant to be used behind NAT" not in text
     assert "load-balancing.txt" in text
+
+
+def recipe() -> list[str]:
+    """Chapter 10's conntrack-mark recipe: the lines of its first ``sh`` block."""
+    text = (BOOK / "10-two-links.md").read_text()
+    sec = text.split("## Connection-level balancing that sticks", 1)[1]
+    return re.search(r"^```sh\n(.*?)^```$", sec, re.S | re.M).group(1).splitlines()
+
+
+def test_ch10_recipe_sets_ignore_routes_with_linkdown_where_every_kernel_reads_it():
+    # before Linux 5.11 (commit c0c5a60f0f13, IN_DEV_CONF_GET -> IN_DEV_ORCONF) the "all"
+    # value was never read: the uplinks' own values must be set, and "default", which a device
+    # created later (ppp0 after a redial) copies
+    lines = recipe()
+    uplinks = sorted(set(re.findall(r"\bdev (if\d)\b", "\n".join(lines))))
+    assert uplinks == ["if1", "if2"]
+    for conf in ["all", "default", *uplinks]:
+        assert f"sysctl -w net.ipv4.conf.{conf}.ignore_routes_with_linkdown=1" in lines, conf
+    assert "5.11" in chapter("10-two-links.md")
