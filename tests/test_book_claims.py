@@ -47,3 +47,14 @@ def test_ch10_recipe_sets_ignore_routes_with_linkdown_where_every_kernel_reads_i
     for conf in ["all", "default", *uplinks]:
         assert f"sysctl -w net.ipv4.conf.{conf}.ignore_routes_with_linkdown=1" in lines, conf
     assert "5.11" in chapter("10-two-links.md")
+
+
+def test_ch10_mptcp_box_says_when_the_in_kernel_path_manager_opens_a_second_subflow():
+    # mptcp_pm_nl_add_addr_received() connects to an announced address or port from the "any"
+    # address (routing picks the source: normally the first subflow's); only the client's own
+    # subflow endpoints skip the first subflow's address; add_addr_accept_max starts at 0
+    text = chapter("10-two-links.md")
+    assert "never a second one from the first subflow's address" not in text
+    assert "mptcp_pm_nl_add_addr_received()" in text
+    assert "ip mptcp limits set add_addr_accepted 1" in text
+    assert "port 8081 signal" in text
