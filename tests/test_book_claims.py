@@ -73,3 +73,13 @@ def test_ch10_flashget_ratio_above_two_is_explained_by_the_simulated_tcp():
     i = text.index("{glue:md}`c10_fg_ratio` times as fast")
     assert "selective acknowledgments" in text[i:i + 1200] and "sysctl_tcp_sack" in text[i:i + 1200]
     assert "{glue:md}`c10_fg_share1`" in text and "{glue:md}`c10_fg_share2`" in text
+
+
+def test_ch10_use_neigh_is_said_to_act_only_on_multipath_routes_and_not_on_ppp():
+    # fib_good_nh() is asked only by fib_select_multipath(): the recipe's one-nexthop tables keep
+    # their marked connections on a dead gateway; a PPP device does no ARP (NUD_NOARP)
+    text = chapter("10-two-links.md")
+    i = text.index("`fib_multipath_use_neigh` skips")
+    near = text[i:i + 900]
+    assert "fib_select_multipath()" in near and "one nexthop each" in near
+    assert "PPP" in near and "NUD_NOARP" in near
