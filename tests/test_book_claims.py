@@ -83,3 +83,14 @@ def test_ch10_use_neigh_is_said_to_act_only_on_multipath_routes_and_not_on_ppp()
     near = text[i:i + 900]
     assert "fib_select_multipath()" in near and "one nexthop each" in near
     assert "PPP" in near and "NUD_NOARP" in near
+
+
+def test_the_2_4_cache_key_includes_the_mark_and_2_4_lacked_only_connmark():
+    # 2.4's ip_route_input() compares rth->key.fwmark == skb->nfmark (CONFIG_IP_ROUTE_FWMARK):
+    # chapter 1's key list names it; chapter 10 says stock 2.4 routed by fwmark and lacked CONNMARK
+    ch1 = chapter("01-network.md")
+    i = ch1.index("a cache entry is keyed by destination")
+    assert "fwmark" in ch1[i:i + 500] and "CONFIG_IP_ROUTE_FWMARK" in ch1[i:i + 500]
+    ch10 = chapter("10-two-links.md")
+    i = ch10.index("Stock 2.4 could already route by a packet's mark")
+    assert "ip rule add fwmark" in ch10[i:i + 600] and "`CONNMARK` target" in ch10[i:i + 600]
