@@ -94,3 +94,12 @@ def test_the_2_4_cache_key_includes_the_mark_and_2_4_lacked_only_connmark():
     ch10 = chapter("10-two-links.md")
     i = ch10.index("Stock 2.4 could already route by a packet's mark")
     assert "ip rule add fwmark" in ch10[i:i + 600] and "`CONNMARK` target" in ch10[i:i + 600]
+
+
+def test_preface_states_the_condition_of_the_public_address_speed_up():
+    # equalize doubles a download only if the replies come back over both lines too: the
+    # providers' routing towards the LAN's prefix decides that, not the router (chapter 4)
+    text = chapter("00-preface.md")
+    for glued in ("{glue:md}`pre_public` times as fast,", "{glue:md}`pre_public` times as fast —"):
+        i = text.index(glued)
+        assert "if the replies also come back over both lines" in text[i:i + 160], glued
