@@ -295,3 +295,15 @@ def test_mptcp_data_ack_covers_the_segment_it_acknowledges():
     assert len(acks) == 5
     assert [(p.l4.mptcp.data_ack - m.rx.base) & 0xFFFFFFFF for p in acks] == \
         [((p.l4.ack - c0.irs) & 0xFFFFFFFF) - 1 for p in acks]
+
+
+def test_beside_rows_are_2_4_0_to_2_4_22_networks_with_2_4_tcp():
+    # chapter 8's "the same experiment, three ways": 2.4.23's MASQUERADE dropped these packets
+    # (its route lookup without the output device), so the netfilter rows are 2.4.0-2.4.22's;
+    # and their hosts, like chapter 6's, run 2.4's TCP timers, not the echo scenario's linux
+    netfilter = [name for name, s in measured.BESIDE.items() if s["nat"] == "netfilter"]
+    assert netfilter and all(name.startswith("Linux 2.4.0-2.4.22:") for name in netfilter)
+    for name, setup in measured.BESIDE.items():
+        r = sim.run("echo", **{**measured.LAB, **setup})
+        assert r.params.tcp == "2.4", name
+        assert {r.net[h].tcp_profile for h in ("local1", "remote1")} == {"2.4"}, name
