@@ -18,6 +18,7 @@ import pytest
 
 import sim
 from sim.trace import event_dict
+from sim.scenarios import unread
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "book"))
 import booklib  # noqa: E402
@@ -288,7 +289,7 @@ def test_packet_bytes_are_scapys_and_dissections_kept_by_bytes_are_read_anew(sce
     from sim import pcap
     from sim.view import pktpane
     pktpane.dissect.cache_clear()
-    r = sim.run(scenario, seed=3, size=5000)
+    r = sim.run(scenario, seed=3, **({} if "size" in unread(scenario) else {"size": 5000}))
     pkts = [e.pkt for e in r.events if e.pkt is not None]
     for pkt in pkts + pkts[::-1]:
         raw = pcap.to_bytes(pkt)

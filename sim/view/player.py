@@ -23,7 +23,7 @@ import zlib
 from dataclasses import asdict
 from pathlib import Path
 
-from ..scenarios import HEADER, SCENARIOS, fmt_value, params_text, workload_of
+from ..scenarios import HEADER, SCENARIOS, fmt_value, header_params, workload_of
 from ..trace import Ev, event_text
 from . import _dot
 from ._common import ms
@@ -70,18 +70,20 @@ def params_line(result) -> str:
     """The summary's header (``SHOWN_PARAMS``, then whatever differs from the scenario's
     defaults), with the size, subflows and failing line of the scenarios that have them."""
     p = asdict(result.params)
-    line = params_text(result.scenario, result.params)
+    words = header_params(result.scenario, result.params)
     # the bytes downloaded, where the scenario downloads: runs of other sizes look alike otherwise
-    named = {w.split("=", 1)[0] for w in line.split()}
+    named = {n for n, _ in words}
     more = []
     if "size" in p and result.scenario in SCENARIOS and "size" in workload_of(result.scenario):
         more.append(("size", p["size"]))
     # and the subflows of an MPTCP run: an uplink beyond the last subflow carries none
     if "subflows" in p and result.scenario in SCENARIOS and "subflows" in workload_of(result.scenario):
         more.append(("subflows", p["subflows"]))
-    if p.get("down_at") is not None:           # a failing line, only when there is one
-        more += [("down_at", p["down_at"]), ("down_uplink", p["down_uplink"])]
-    return " ".join([line] + [f"{k}={fmt_value(v)}" for k, v in more if k not in named])
+    words += [(k, fmt_value(v)) for k, v in more if k not in named]
+    if p.get("down_at") is not None:           # a failing line, only when there is one: which, when
+        words = [w for w in words if w[0] not in ("down_at", "down_uplink")]
+        words += [("down_at", fmt_value(p["down_at"])), ("down_uplink", fmt_value(p["down_uplink"]))]
+    return " ".join(f"{k}={v}" for k, v in words)
 
 
 class Frames:
