@@ -171,9 +171,12 @@ def _shb(comments: list[str] = ()) -> bytes:
 def how_to_read(link: str) -> str:
     """How to read a merged capture, for a Wireshark user (the SHB says it, chapter 1 too)."""
     return (f"Every hop is its own frame: a packet appears once per link it crosses, so Wireshark's TCP "
-            f"analysis flags the copies as retransmissions and duplicate ACKs. Look at one link: "
-            f"frame.interface_name == \"{link}\". The simulated TCP puts no options on the wire but "
-            f"MPTCP's (no MSS, SACK_PERM, timestamps or window scaling) and never sets DF.")
+            f"analysis flags the copies as retransmissions and duplicate ACKs. To read one link, write "
+            f"its frames to a file of their own and open that (a display filter alone hides the copies "
+            f"but keeps their flags): tshark -r THIS -Y 'frame.interface_name == \"{link}\"' -w "
+            f"{link}.pcapng, or in Wireshark that filter, then File > Export Specified Packets "
+            f"(displayed). The simulated TCP puts no options on the wire but MPTCP's (no MSS, "
+            f"SACK_PERM, timestamps or window scaling) and never sets DF.")
 
 
 def _comments(result, links: list) -> list[str]:
@@ -184,7 +187,7 @@ def _comments(result, links: list) -> list[str]:
     if not isinstance(result, Result):
         return []
     server = "remote1_link" if any(l.name == "remote1_link" for l in links) else links[-1].name
-    return [f"scenario {result.scenario}: {full_params_text(result.params)}", how_to_read(server)]
+    return [f"scenario {result.scenario}: {full_params_text(result.params, result.scenario)}", how_to_read(server)]
 
 
 def _idb(name: str, description: str) -> bytes:

@@ -395,13 +395,19 @@ def workload_of(scenario: str) -> frozenset:
     return USES[SCENARIOS[scenario].setup]
 
 
-TCP_ONLY = frozenset({"cc", "tcp", "remote"})
+#: what only TCP reads: its timers and congestion control, the remote's stack, the LAN hosts'
+#: first source port (a ping's ICMP id and the UDP echo's port are fixed)
+TCP_ONLY = frozenset({"cc", "tcp", "remote", "port_base"})
 
 
 def unread(scenario: str) -> frozenset:
     """The parameters ``scenario`` would run the same without: the other workloads' (``pings``
     for a download), and TCP's in a run that carries none.  ``sim.run`` refuses them; a sweep
-    over scenarios passes ``{k: v for k, v in params.items() if k not in unread(scenario)}``."""
+    over scenarios passes ``{k: v for k, v in params.items() if k not in unread(scenario)}``.
+    (``flush_at`` and ``equalize`` are refused, with their reason, where the multipath policy
+    has no route cache: that depends on the run's ``multipath``, not on the scenario alone.)"""
+    if scenario not in SCENARIOS:
+        raise ParamError(f"unknown scenario {scenario!r}: allowed are {', '.join(SCENARIOS)}")
     return (WORKLOAD - workload_of(scenario)) | (frozenset() if uses_tcp(scenario) else TCP_ONLY)
 
 
@@ -414,14 +420,14 @@ def check_applies(scenario: str, params: dict, name: Callable[[str], str] = str)
     first = min(given, key=lambda k: (k not in TCP_ONLY, k))
     if first in TCP_ONLY:
         raise ParamError(f"{name(first)} does not apply to {scenario}, which carries no TCP (ICMP or "
-                         f"UDP only) and would run the same without it")
+                         f"UDP only) and would run the same without it", first)
     setup = SCENARIOS[scenario].setup
 
     def named(k):
         return f"{name(k)} ({MEANS[setup, k]})" if (setup, k) in MEANS else name(k)
     raise ParamError(f"{name(first)} does not apply to {scenario}, which would run the same without "
                      f"it: its workload {'parameters' if name is str else 'options'} are "
-                     f"{', '.join(named(k) for k in sorted(workload_of(scenario)))}")
+                     f"{', '.join(named(k) for k in sorted(workload_of(scenario)))}", first)
 
 
 SCENARIOS: dict[str, Scenario] = {s.name: s for s in [
@@ -504,7 +510,7 @@ def header_params(scenario: str | None, params: Params, always=HEADER) -> list[t
     (in ``Params``' order; ``trace`` aside)."""
     base = scenario_defaults(scenario)
     skip = unread(scenario) if scenario in SCENARIOS else frozenset()
-    out = [(n, fmt_value(getattr(params, n))) for n in always]
+    out = [(n, fmt_value(getattr(params, n))) for n in always if n not in skip]   # a ping: no tcp=
     for f in fields(Params):
         n = f.name
         v = getattr(params, n)
@@ -518,13 +524,15 @@ def params_text(scenario: str | None, params: Params, always=HEADER) -> str:
     return " ".join(f"{n}={v}" for n, v in header_params(scenario, params, always))
 
 
-def full_params_text(params: Params) -> str:
-    """Every parameter of a run (``trace`` aside) as ``name=value`` words, the addresses as
-    the network has them (the article's when none were given)."""
+def full_params_text(params: Params, scenario: str | None = None) -> str:
+    """Every parameter of a run (``trace`` aside, and those ``scenario`` does not read:
+    ``unread``) as ``name=value`` words, the addresses as the network has them (the article's
+    when none were given)."""
     addrs = {"uplink_addrs": params.uplink_addrs or [uplink_addr(k + 1) for k in range(params.uplinks)],
              "remote_addrs": params.remote_addrs or [REMOTE1, REMOTE2]}
+    skip = unread(scenario) if scenario in SCENARIOS else frozenset()
     return " ".join(f"{f.name}={fmt_value(addrs.get(f.name, getattr(params, f.name)))}"
-                    for f in fields(Params) if f.name != "trace")
+                    for f in fields(Params) if f.name != "trace" and f.name not in skip)
 _KNOWN = frozenset(f.name for f in fields(Params))      # the parameters make_params accepts
 
 
@@ -534,7 +542,7 @@ def make_params(scenario: str, **overrides) -> Params:
     known = _KNOWN
     bad = sorted(set(overrides) - known)
     if bad:
-        raise ParamError(f"unknown parameter {bad[0]!r}: allowed are {', '.join(sorted(known))}")
+        raise ParamError(f"unknown parameter {bad[0]!r}: allowed are {', '.join(sorted(known))}", bad[0])
     # None means "the scenario's default", except for what None itself means: no line fails
     # (down_at), no read timeout (read_timeout)
     values = {**SCENARIOS[scenario].defaults,

@@ -111,3 +111,28 @@ def test_the_reading_advice_names_real_links_and_wireshark_notes_as_they_are(tmp
         out = subprocess.run([TSHARK, "-r", str(f), "-q", "-z", "expert"], capture_output=True, text=True).stdout
         return "does not contain a MSS option" in out
     assert not mss_notes("connection-level") and mss_notes("mptcp")
+
+
+def test_the_captures_advice_on_reading_one_link_leaves_no_false_retransmissions(tmp_path):
+    """The section header (and chapter 1, and the players' hint) tell a Wireshark user how to read
+    one link: the frames written to a file of their own.  A display filter alone keeps the
+    flags Wireshark's TCP analysis put on the copies; the advice's command line must not."""
+    import re
+    import shlex
+    need_tshark()
+    from sim.pcap import how_to_read
+    path = tmp_path / "en.pcapng"
+    sim.run("equalize-nat", seed=3, tcp="linux", cc="reno", size=5000).write_pcap(str(path))
+    flagged = "tcp.analysis.retransmission or tcp.analysis.duplicate_ack"
+    shown = subprocess.run([TSHARK, "-n", "-r", str(path), "-Y", f'frame.interface_name == "remote1_link" '
+                            f"and ({flagged})"], capture_output=True, text=True, check=True).stdout
+    assert shown.strip(), "the merged capture should show false retransmissions on one link too"
+    cmd = re.search(r"(tshark -r THIS .*? -w \S+?\.pcapng)", how_to_read("remote1_link")).group(1)
+    argv = [TSHARK if a == "tshark" else str(path) if a == "THIS" else
+            str(tmp_path / a) if a.endswith(".pcapng") else a for a in shlex.split(cmd)]
+    subprocess.run(argv, capture_output=True, check=True)
+    one = tmp_path / "remote1_link.pcapng"
+    left = subprocess.run([TSHARK, "-n", "-r", str(one), "-Y", flagged], capture_output=True, text=True,
+                          check=True).stdout
+    assert left == "" and subprocess.run([TSHARK, "-n", "-r", str(one)], capture_output=True, text=True,
+                                         check=True).stdout.count("\n") > 5

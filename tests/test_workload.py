@@ -58,3 +58,57 @@ def test_sim_run_refuses_one_too(scenario, params, message):
         sim.run(scenario, **params)
     assert str(e.value) == message
     sim.run(scenario, **{k: None for k in params})      # None: the scenario's default, accepted
+
+
+def test_a_refusal_names_its_parameter_and_a_sweep_can_ask_first():
+    with pytest.raises(ParamError) as e:
+        sim.run("ping", size=1000)
+    assert e.value.param == "size"
+    with pytest.raises(ParamError) as e:
+        sim.run("equalize-nat", colour="red")
+    assert e.value.param == "colour"
+    # a ping's ICMP id and the UDP echo's port are fixed: the LAN hosts' first TCP port moves nothing
+    for scenario in ("ping", "icmp-equalize-nat", "udp-equalize-nat"):
+        assert "port_base" in scenarios.unread(scenario)
+        with pytest.raises(ParamError, match="carries no TCP") as e:
+            sim.run(scenario, port_base=6000)
+        assert e.value.param == "port_base"
+    assert "port_base" not in scenarios.unread("echo")
+    with pytest.raises(ParamError, match="unknown scenario 'nosuch'"):
+        scenarios.unread("nosuch")
+    sweep = {"size": 5000, "pings": 2, "port_base": 6000, "cc": "reno"}
+    for scenario in SCENARIOS:
+        sim.run(scenario, **{k: v for k, v in sweep.items() if k not in scenarios.unread(scenario)})
+
+
+@pytest.mark.parametrize("scenario", [s for s in SCENARIOS if not scenarios.uses_tcp(s)])
+def test_tcps_parameters_change_nothing_where_no_tcp_runs(scenario, monkeypatch):
+    """The refusal of cc, tcp, remote and port_base for a run without TCP turns away nothing
+    that mattered: each, set to a value other than the default, leaves the events as they were."""
+    import json
+    monkeypatch.setattr(scenarios, "check_applies", lambda *a, **k: None)
+
+    def events(**kw):
+        return json.loads(sim.run(scenario, seed=1, **kw).to_json())["events"]
+    base = events()
+    p = scenarios.scenario_defaults(scenario)
+    other = {"cc": "reno" if p.cc == "none" else "none", "tcp": "2.4" if p.tcp == "linux" else "linux",
+             "remote": "rfc" if p.remote == "article" else "article", "port_base": p.port_base + 1000}
+    assert set(other) == scenarios.TCP_ONLY
+    for name, value in other.items():
+        assert events(**{name: value}) == base, (scenario, name)
+
+
+def test_headers_and_the_captures_comment_name_only_what_the_run_reads(tmp_path):
+    """A ping's summary header and capture comment name no TCP setting and no download size: a
+    Wireshark reader takes the comment's words as facts about the capture."""
+    from sim.pcap import pcapng_bytes
+    r = sim.run("ping", seed=1)
+    head = r.summary_text()[0]
+    assert "tcp=" not in head and "cc=" not in head and "remote=" not in head and "nat=masquerade" in head
+    comment = pcapng_bytes(r)[:2000]
+    assert b"scenario ping: " in comment and b"pings=10" in comment
+    for word in (b"size=", b"cc=", b"tcp=", b"remote=", b"messages=", b"subflows=", b"port_base="):
+        assert word not in comment, word
+    d = pcapng_bytes(sim.run("connection-level", seed=1, size=3000))[:2000]
+    assert b"size=3000" in d and b"tcp=2.4" in d and b"pings=" not in d

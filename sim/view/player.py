@@ -347,8 +347,9 @@ HINT = ('<div class="op1-hint"><span class="op1-keys">Keys (click the player or 
         'scrolls sideways. </span>A <i>step</i> is one frame of this replay; an <i>event</i> is a line of the '
         "simulator's trace (numbered from 0), as in the ladder and the downloads. The pcapng opens in "
         "Wireshark, each frame's comment giving its event number; a packet is a frame on each link it "
-        "crosses (Wireshark calls the copies retransmissions): filter frame.interface_name == "
-        "\"remote1_link\" for one link.</div>")
+        "crosses (Wireshark calls the copies retransmissions): to read one link, filter "
+        "frame.interface_name == \"remote1_link\" and export the displayed frames to a file of "
+        "their own (File › Export Specified Packets).</div>")
 
 
 def _page(body: str) -> str:

@@ -35,7 +35,7 @@ from typing import Callable
 
 from sim.nat import Nat
 from sim.runs import forget, run  # run: the runs the book's pages remember too
-from sim.scenarios import ParamError, make_params
+from sim.scenarios import ParamError, make_params, unread
 from sim.observe import uplink_hops
 from sim.trace import Drop, Ev, event_text
 
@@ -178,7 +178,9 @@ def addressed(student: str, rng, scenario: str, params: dict) -> dict:
     variant does not change."""
     n = make_params(scenario, **params).uplinks
     drawn = addressing(rng, n)
-    return dict(params) if student == BOOK_STUDENT else {**params, **drawn}
+    skip = unread(scenario)                 # a ping's run has no TCP source ports to move
+    return dict(params) if student == BOOK_STUDENT else {**params, **{k: v for k, v in drawn.items()
+                                                                      if k not in skip}}
 
 
 def _code(scenario: str, params: dict, tail: str = "") -> str:
