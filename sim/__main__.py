@@ -14,8 +14,8 @@ import os
 import stat
 import sys
 
-from .cli import OneLineParser, a_time, any_int, csv_of, fail, int_in
-from ._io import OutputError, write_file_then_stdout, write_stdout
+from .cli import OneLineParser, a_time, any_int, csv_of, fail, int_in, pcap_problem, write_capture_then_stdout
+from ._io import OutputError, write_stdout
 from .fib import RouteError
 from .policies import POLICIES
 from .natmodels import REGISTRY as NAT_REGISTRY, names as nat_models
@@ -169,15 +169,11 @@ def _list() -> str:
 def _run(args) -> int:
     if args.scenario not in SCENARIOS:
         return _fail(f"unknown scenario {args.scenario!r}: allowed are {', '.join(SCENARIOS)}")
-    if args.pcap is not None and not args.pcap.strip():
-        return _fail(f"--pcap {args.pcap!r}: give the name of the file to write")
-    if args.pcap and not os.path.isdir(os.path.dirname(os.path.abspath(args.pcap))):
-        # bad input, told before the run (a write that fails later is an output failure: status 1)
-        return _fail(f"--pcap {args.pcap!r}: no folder {os.path.dirname(os.path.abspath(args.pcap))!r} "
-                     f"to write it in: give a file in an existing folder")
     if args.pcap == "-":
         return _fail("--pcap -: standard output carries the trace; give the capture a file name "
                      "(--pcap run.pcapng, then tshark -r run.pcapng)")
+    if args.pcap is not None and (why := pcap_problem(args.pcap)) is not None:
+        return _fail(why)               # bad input, told before the run (a late write failure: status 1)
     no_line_fails = args.down_at is None and SCENARIOS[args.scenario].defaults.get("down_at") is None
     if args.down_uplink is not None and no_line_fails:
         return _fail(f"--down-uplink {args.down_uplink} names the uplink whose line fails at --down-at, and no "
@@ -215,13 +211,11 @@ def _run(args) -> int:
         write_stdout(out)
         return 0
     from .pcap import pcapng_blocks
-    # the capture appears only once the trace was written: a failing output leaves no file
-    try:
-        write_file_then_stdout(args.pcap, lambda f: f.writelines(pcapng_blocks(result)), out)
-    except OutputError:
-        raise
-    except OSError as e:                # an output that failed, as standard output's does: status 1
-        return fail(PROG, f"cannot write pcap {args.pcap!r}: {e.strerror}", 1)
+    # the capture appears only once the trace was written: a failing standard output leaves
+    # no file; a failing capture (a full disk) leaves the trace on standard output, status 1
+    why = write_capture_then_stdout(args.pcap, lambda f: f.writelines(pcapng_blocks(result)), out)
+    if why is not None:
+        return fail(PROG, f"cannot write pcap {args.pcap!r}: {why} (the trace went to standard output)", 1)
     return 0
 
 

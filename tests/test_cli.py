@@ -82,6 +82,12 @@ def test_run_json_and_pcap(tmp_path):
     # a capture with no folder to go in is refused before the run
     (["run", "equalize-nat", "--pcap", "/no/such/dir/x.pcapng"], ["--pcap '/no/such/dir/x.pcapng'",
                                                                   "no folder '/no/such/dir'"]),
+    # and so is a folder, which was refused only after the whole run, with status 1
+    (["run", "equalize-nat", "--pcap", "sim"], ["--pcap 'sim' is a folder", "'sim/run.pcapng'"]),
+    (["run", "equalize-nat", "--pcap", "sim/"], ["--pcap 'sim/' is a folder"]),
+    # a converter's message names its option once ("argument --seed: --seed must be ..." had it twice)
+    (["run", "equalize-nat", "--seed", "x"], ["error: --seed must be an integer"]),
+    (["run", "equalize-nat", "--flush-at", "x"], ["error: --flush-at wants seconds"]),
 ])
 def test_bad_input_is_one_line_exit_2_no_traceback(args, words):
     out = cli(*args)
@@ -134,6 +140,25 @@ def test_a_capture_that_cannot_be_written_is_one_line_and_exit_1(path):
     lines = out.stderr.strip().splitlines()
     assert out.returncode == 1 and len(lines) == 1 and "Traceback" not in out.stderr
     assert f"cannot write pcap '{path}'" in lines[0]
+    # the run's trace is not lost with its capture
+    assert "the trace went to standard output" in lines[0]
+    assert out.stdout.startswith("0.") and "\nscenario ping: " in out.stdout
+
+
+def test_a_folder_that_cannot_be_written_is_refused_before_the_run(tmp_path, monkeypatch, capsys):
+    # as root every folder is writable to os.access: the check is shown with a folder it refuses
+    import sim.__main__ as cli_main
+    import sim.scenarios
+    folder = str(tmp_path)
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode: False if p == folder else real_access(p, mode))
+    monkeypatch.setattr(sim.scenarios, "run", lambda *a, **k: pytest.fail("the run started"))
+    monkeypatch.setattr(cli_main, "run", lambda *a, **k: pytest.fail("the run started"))
+    assert cli_main.main(["run", "ping", "--pcap", str(tmp_path / "x.pcapng")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"python -m sim: error: --pcap '{tmp_path / 'x.pcapng'}': the folder '{folder}' is not "
+                   f"writable: give a file in one you may write to"]
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_every_run_option_says_what_it_does():

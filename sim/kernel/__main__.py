@@ -15,7 +15,7 @@ import json
 import os
 import sys
 
-from ..cli import OneLineParser, fail, int_in, seconds_in
+from ..cli import OneLineParser, fail, int_in, pcap_problem, seconds_in, write_capture_then_stdout
 
 PROG = "python -m sim.kernel"
 _timeout = seconds_in("--timeout", 0.1, 600)
@@ -50,21 +50,6 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--timeout", type=_timeout, default=30.0)
     t.add_argument("--format", choices=("markdown", "json"), default="markdown")
     return p
-
-
-def _pcap_problem(path: str) -> str | None:
-    """Why ``path`` can't take the capture (checked before the run, creating nothing)."""
-    if not path.strip():
-        return f"--pcap {path!r}: give the name of the file to write"
-    if os.path.isdir(path):
-        return f"cannot write pcap {path!r}: it is a directory"
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        return f"cannot write pcap {path!r}: no folder {folder!r}"
-    if not os.access(folder, os.W_OK | os.X_OK) or (os.path.exists(path)
-                                                    and not os.access(path, os.W_OK)):
-        return f"cannot write pcap {path!r}: permission denied"
-    return None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -125,7 +110,7 @@ def _refused(args) -> str | None:
         if args.summary_only and args.format != "text":
             return "--summary-only is for --format text: the JSON is the summary"
         if args.pcap is not None:
-            return _pcap_problem(args.pcap)
+            return pcap_problem(args.pcap)
     return None
 
 
@@ -148,7 +133,7 @@ def _clean(args) -> int:
 
 
 def _run(args) -> int:
-    from .._io import OutputError, write_file_then_stdout, write_stdout
+    from .._io import write_stdout
     from .scenarios import run
     r = run(args.scenario, **_overrides(args))
     if args.format == "json":
@@ -160,13 +145,11 @@ def _run(args) -> int:
     if not args.pcap:
         write_stdout(out)
         return 0
-    # the capture appears only once the report was written: a failure leaves no file
-    try:
-        write_file_then_stdout(args.pcap, r.write_pcap_to, out)
-    except OutputError:
-        raise
-    except OSError as e:
-        return _fail(f"cannot write pcap {args.pcap!r}: {e.strerror}", 1)
+    # the capture appears only once the report was written: a failing standard output leaves
+    # no file; a failing capture leaves the report on standard output, status 1
+    why = write_capture_then_stdout(args.pcap, r.write_pcap_to, out)
+    if why is not None:
+        return _fail(f"cannot write pcap {args.pcap!r}: {why} (the report went to standard output)", 1)
     return 0
 
 
