@@ -86,10 +86,6 @@ def seconds_in(name: str, lo: float, hi: float):
     return checked(float, lambda v: lo <= v <= hi, f"{name} must be seconds in {lo}..{hi}, got {{got}}")
 
 
-# a finite time in seconds >= 0 (argparse names the option before the message)
-a_time = checked(float, lambda v: 0 <= v < float("inf"), "wants a time in seconds >= 0 like 1.5, got {got}")
-
-
 def csv_of(parse, wants: str):
     """Comma-separated values, each ``parse``d; ``wants`` says what is allowed (``{got}``: the text)."""
     return checked(lambda s: [parse(x) for x in s.split(",")], lambda v: True, wants)

@@ -176,6 +176,27 @@ def test_every_run_option_says_what_it_does():
     assert out.returncode == 0 and "a fixed window of" in " ".join(out.stdout.split())
 
 
+def test_run_help_states_the_default_of_what_a_scenario_may_set():
+    # --equalize, --bundle, --down-at and --read-timeout did not say that a scenario sets them
+    from sim.__main__ import parser
+    run = next(a for a in parser()._actions if a.dest == "cmd").choices["run"]
+    helps = {a.option_strings[-1]: " ".join(a.help.split()) for a in run._actions if a.option_strings}
+    for opt, default in (("--equalize", "False"), ("--bundle", "False"), ("--down-at", "none"),
+                         ("--read-timeout", "none"), ("--down-uplink", "2"), ("--ingress-filter", "False")):
+        assert f"default {default}, or the scenario's: see list" in helps[opt], (opt, helps[opt])
+    assert "none: no line fails" in helps["--down-at"] and "0..86400" in helps["--down-at"]
+    assert "above 0, at most 3600" in helps["--read-timeout"]
+
+
+def test_no_bundle_turns_off_the_scenarios_bundle():
+    # multilink sets bundle=True; `--no-bundle` was "unrecognized arguments"
+    out = cli("run", "multilink", "--no-bundle", "--size", "20000", "--format", "json")
+    assert out.returncode == 0, out.stderr
+    d = json.loads(out.stdout)
+    assert d["params"]["bundle"] is False and "bundle" not in d["summary"]
+    assert cli("run", "multilink", "--bundle", "--no-bundle").returncode == 2
+
+
 def test_list_prints_what_each_scenario_sets_beyond_the_defaults():
     import sim
     from sim.scenarios import fmt_value
