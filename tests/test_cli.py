@@ -254,3 +254,37 @@ def test_a_refused_workload_option_names_what_the_right_one_counts():
     out = cli("run", "udp-equalize-nat", "--messages", "3")
     assert out.returncode == 2 and len(out.stderr.strip().splitlines()) == 1
     assert "its workload options are --pings (UDP echo datagrams to send)" in out.stderr
+
+
+def test_kernel_help_says_what_each_command_and_option_does():
+    # python -m sim.kernel's help (needs no namespaces): compare said only "compare a kernel
+    # scenario", table named "section 3b's table", half the options had no help or no default
+    from sim.kernel.__main__ import parser
+    cmds = next(a for a in parser()._actions if a.dest == "cmd")
+    said = {a.dest: " ".join(a.help.split()) for a in cmds._choices_actions}
+    assert "the simulator's run of the same set-up" in said["compare"]
+    assert said["table"].startswith("the measured table of chapter 9") and "3b" not in said["table"]
+    for cmd in ("run", "compare", "table"):
+        for a in cmds.choices[cmd]._actions:
+            assert a.help, f"{cmd} {a.option_strings or a.dest} has no help"
+            if a.option_strings and a.dest not in ("help", "pcap", "summary_only"):
+                assert "default" in a.help, f"{cmd} {a.option_strings} states no default"
+    helps = {a.option_strings[-1]: " ".join(a.help.split())
+             for a in cmds.choices["run"]._actions if a.option_strings}
+    assert "mptcp, mptcp-split-access take exactly 2" in helps["--uplinks"]
+    assert "a client gives up after T s without data" in helps["--timeout"]
+
+
+def test_kernel_list_prints_each_scenarios_defaults():
+    from sim.kernel.scenarios import SCENARIOS
+    out = subprocess.run([sys.executable, "-m", "sim.kernel", "list"], capture_output=True, text=True,
+                         cwd=ROOT)
+    assert out.returncode == 0 and out.stderr == ""
+    lines = out.stdout.splitlines()
+    assert lines[0] == ("defaults: uplinks=2 connections=1 size=100000 timeout=10 uplink_kbit=0 "
+                        "down_at=none down_uplink=2")
+    sets = {lines[i].split()[0]: lines[i + 1].split("sets: ")[1] for i in range(2, len(lines), 3)}
+    assert list(sets) == list(SCENARIOS)
+    assert sets["uplink-down"] == ("connections=2 size=500000 uplink_kbit=2000 down_at=1 timeout=5 "
+                                   "linger=1")
+    assert sets["mptcp"] == "size=1000000 uplink_kbit=10000 (uplinks: exactly 2)"
