@@ -288,3 +288,23 @@ def test_kernel_list_prints_each_scenarios_defaults():
     assert sets["uplink-down"] == ("connections=2 size=500000 uplink_kbit=2000 down_at=1 timeout=5 "
                                    "linger=1")
     assert sets["mptcp"] == "size=1000000 uplink_kbit=10000 (uplinks: exactly 2)"
+
+
+def test_the_summary_names_where_each_drop_happened():
+    # `drops: queue full 62` did not say that provider2's 64-packet line buffer overflowed, not a
+    # host's own 1000-packet txqueue
+    from collections import Counter
+    import sim
+    r = sim.run("uplink-down")
+    seen = Counter((e.reason.value, e.node) for e in r.events if e.ev.value == "drop")
+    at = r.summary["drops_at"]
+    assert {(reason, node): n for reason, nodes in at.items() for node, n in nodes.items()} == seen
+    assert {reason: sum(nodes.values()) for reason, nodes in at.items()} == r.summary["drops"]
+    assert list(at["retries exhausted"].items()) == [("remote1", 2), ("local1", 1)]    # most first
+    assert list(at["queue full"]) == ["provider1"]
+    line = next(x for x in r.summary_text() if x.startswith("  drops: "))
+    assert f"queue full {r.summary['drops']['queue full']} (provider1)" in line
+    assert "retries exhausted 3 (remote1 2, local1 1)" in line
+    assert sim.run("uplink-down", trace=False).summary["drops_at"] == at      # counters only: the same
+    out = cli("run", "hash-l4-nat", "--summary-only")
+    assert out.returncode == 0 and "  drops: queue full 62 (provider2)\n" in out.stdout
