@@ -14,14 +14,14 @@ import os
 import stat
 import sys
 
-from .cli import OneLineParser, a_time, any_int, csv_of, fail, int_in
-from ._io import OutputError, write_file_then_stdout, write_stdout
+from .cli import OneLineParser, any_int, checked, csv_of, fail, int_in, pcap_problem, write_capture_then_stdout
+from ._io import OutputError, write_stdout
 from .fib import RouteError
 from .policies import POLICIES
 from .natmodels import REGISTRY as NAT_REGISTRY, names as nat_models
 from .host import WINDOW
 from .policies import CACHED_POLICIES
-from .scenarios import (INT_BOUNDS, MAX_SECONDS, MAX_TRANSFER, SCENARIOS, Params, ParamError, check_applies,
+from .scenarios import (INT_BOUNDS, MAX_SECONDS, MAX_TRANSFER, NULLABLE_BOUNDS, SCENARIOS, Params, ParamError, check_applies,
                         fmt_value, run)
 from .tcp import CONGESTION_CONTROLS, DEFAULT_TCP_PROFILE, INIT_CWND, MSS, REMOTE_BEHAVIOURS, TCP_PROFILES
 
@@ -43,6 +43,22 @@ def _as_option(message: str, param: str | None) -> str:
 
 
 _seconds = csv_of(float, "--flush-at wants seconds like 0.3,12, got {got}")
+
+#: ``--down-at none``, ``--read-timeout none``: the parameter's None (no line fails, no read
+#: timeout), given on the command line -- which overrides the scenario's value, where an
+#: option left out (None) keeps it
+NONE = type("NoneGiven", (), {"__repr__": lambda self: "none"})()
+
+
+def _seconds_or_none(name: str, means: str):
+    """``--down-at``, ``--read-timeout``: seconds in the bounds ``sim.run`` allows
+    (``NULLABLE_BOUNDS``), or ``none``, one message for any other value."""
+    lo, hi, lo_excluded = NULLABLE_BOUNDS[name]
+    opt = "--" + name.replace("_", "-")
+    span = f"above {lo:g} and at most {hi:g}" if lo_excluded else f"in {lo:g}..{hi:g}"
+    return checked(lambda t: NONE if t.strip().lower() == "none" else float(t),
+                   lambda v: v is NONE or (lo < v if lo_excluded else lo <= v) and v <= hi,
+                   f"{opt} must be seconds {span}, or none ({means}), got {{got}}")
 
 
 def _addrs(s: str) -> list[str]:
@@ -78,9 +94,9 @@ def parser() -> argparse.ArgumentParser:
     eq = r.add_mutually_exclusive_group()
     eq.add_argument("--equalize", dest="equalize", action="store_const", const=True,
                     help="the route's equalize flag: the uplink is chosen again for every packet (needs "
-                         "multipath " + " or ".join(CACHED_POLICIES) + ")")
+                         "multipath " + " or ".join(CACHED_POLICIES) + f"; {_default('equalize')})")
     eq.add_argument("--no-equalize", dest="equalize", action="store_const", const=False,
-                    help="no equalize flag")
+                    help="no equalize flag (turns off a scenario's equalize=True)")
     r.add_argument("--nat", choices=nat_models(), help="NAT model: " + "; ".join(
         f"{n}, {NAT_REGISTRY[n].help}" for n in nat_models()) + f" ({_default('nat')})")
     r.add_argument("--remote", choices=REMOTE_BEHAVIOURS,
@@ -97,9 +113,12 @@ def parser() -> argparse.ArgumentParser:
                         "which")
     r.add_argument("--ingress-filter", action="store_const", const=True, default=None,
                    help="each provider drops a packet from its customer whose source address it does not "
-                        "route to that customer (BCP 38)")
-    r.add_argument("--bundle", action="store_const", const=True, default=None,
-                   help="bundle the uplinks into one PPP Multilink link to provider 1")
+                        f"route to that customer (BCP 38; {_default('ingress_filter')})")
+    bundle = r.add_mutually_exclusive_group()
+    bundle.add_argument("--bundle", dest="bundle", action="store_const", const=True,
+                        help=f"bundle the uplinks into one PPP Multilink link to provider 1 ({_default('bundle')})")
+    bundle.add_argument("--no-bundle", dest="bundle", action="store_const", const=False,
+                        help="separate uplinks (turns off a scenario's bundle=True)")
     r.add_argument("--uplinks", type=_count("uplinks"),
                    help=f"how many uplinks, {INT_BOUNDS['uplinks'][0]}..{INT_BOUNDS['uplinks'][1]} "
                         f"({_default('uplinks')})")
@@ -123,11 +142,15 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--flush-at", type=_seconds, metavar="T,T,...",
                    help="flush the route cache at these times (s, 0..%d), at once, as echo 0 > "
                         "/proc/sys/net/ipv4/route/flush does (ip route flush cache waits 2 s)" % MAX_SECONDS)
-    r.add_argument("--down-at", type=a_time, metavar="T", help="uplink --down-uplink's line fails at T s")
+    r.add_argument("--down-at", type=_seconds_or_none("down_at", "no line fails"), metavar="T|none",
+                   help="uplink --down-uplink's line fails at T s (0..%d); none: no line fails (%s)"
+                        % (MAX_SECONDS, _default("down_at")))
     r.add_argument("--down-uplink", type=any_int("--down-uplink"), metavar="K",     # one of the uplinks: run() checks
-                   help="which uplink fails (1-based, default 2)")
-    r.add_argument("--read-timeout", type=a_time, metavar="T",
-                   help="a downloading client closes after T s without data")
+                   help=f"which uplink's line fails at --down-at, 1-based ({_default('down_uplink')})")
+    r.add_argument("--read-timeout", type=_seconds_or_none("read_timeout", "no read timeout"), metavar="T|none",
+                   help="a downloading client closes after T s without data (above 0, at most %g); none: "
+                        "it waits as long as the run lasts (%s)" % (NULLABLE_BOUNDS["read_timeout"][1],
+                                                                    _default("read_timeout")))
     r.add_argument("--format", choices=("text", "json"), default="text",
                    help="text, one tcpdump-like line per event and a summary (default); json, the events, "
                         "parameters and summary as one object")
@@ -169,23 +192,24 @@ def _list() -> str:
 def _run(args) -> int:
     if args.scenario not in SCENARIOS:
         return _fail(f"unknown scenario {args.scenario!r}: allowed are {', '.join(SCENARIOS)}")
-    if args.pcap is not None and not args.pcap.strip():
-        return _fail(f"--pcap {args.pcap!r}: give the name of the file to write")
-    if args.pcap and not os.path.isdir(os.path.dirname(os.path.abspath(args.pcap))):
-        # bad input, told before the run (a write that fails later is an output failure: status 1)
-        return _fail(f"--pcap {args.pcap!r}: no folder {os.path.dirname(os.path.abspath(args.pcap))!r} "
-                     f"to write it in: give a file in an existing folder")
     if args.pcap == "-":
         return _fail("--pcap -: standard output carries the trace; give the capture a file name "
                      "(--pcap run.pcapng, then tshark -r run.pcapng)")
-    no_line_fails = args.down_at is None and SCENARIOS[args.scenario].defaults.get("down_at") is None
+    if args.pcap is not None and (why := pcap_problem(args.pcap)) is not None:
+        return _fail(why)               # bad input, told before the run (a late write failure: status 1)
+    no_line_fails = args.down_at is NONE or (args.down_at is None
+                                             and SCENARIOS[args.scenario].defaults.get("down_at") is None)
+    if args.down_uplink is not None and args.down_at is NONE:
+        return _fail(f"--down-uplink {args.down_uplink} names the uplink whose line fails, and --down-at none "
+                     f"fails no line: give --down-at SECONDS, or leave out --down-uplink")
     if args.down_uplink is not None and no_line_fails:
         return _fail(f"--down-uplink {args.down_uplink} names the uplink whose line fails at --down-at, and no "
                      f"line fails in {args.scenario}: give --down-at SECONDS too")
     if args.summary_only and args.format != "text":
         return _fail("--summary-only is for --format text: the JSON always holds the summary "
                      "(read its \"summary\")")
-    overrides = {k: getattr(args, k) for k in RUN_PARAMS if getattr(args, k) is not None}
+    given = {k: getattr(args, k) for k in RUN_PARAMS if getattr(args, k) is not None}
+    overrides = {k: None if v is NONE else v for k, v in given.items()}     # None: no line fails ...
     if args.pcap:
         try:
             out = os.fstat(1)
@@ -196,7 +220,7 @@ def _run(args) -> int:
             return _fail(f"--pcap {args.pcap}: standard output goes to that file already (the trace): give "
                          f"the capture another name")
     try:
-        check_applies(args.scenario, overrides, name=lambda k: "--" + k.replace("_", "-"))
+        check_applies(args.scenario, given, name=lambda k: "--" + k.replace("_", "-"))
     except ParamError as e:
         return _fail(str(e))
     try:
@@ -215,13 +239,11 @@ def _run(args) -> int:
         write_stdout(out)
         return 0
     from .pcap import pcapng_blocks
-    # the capture appears only once the trace was written: a failing output leaves no file
-    try:
-        write_file_then_stdout(args.pcap, lambda f: f.writelines(pcapng_blocks(result)), out)
-    except OutputError:
-        raise
-    except OSError as e:                # an output that failed, as standard output's does: status 1
-        return fail(PROG, f"cannot write pcap {args.pcap!r}: {e.strerror}", 1)
+    # the capture appears only once the trace was written: a failing standard output leaves
+    # no file; a failing capture (a full disk) leaves the trace on standard output, status 1
+    why = write_capture_then_stdout(args.pcap, lambda f: f.writelines(pcapng_blocks(result)), out)
+    if why is not None:
+        return fail(PROG, f"cannot write pcap {args.pcap!r}: {why} (the trace went to standard output)", 1)
     return 0
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import os
 import re
 import sys
 
@@ -31,6 +32,11 @@ class OneLineParser(argparse.ArgumentParser):
     def error(self, message: str):
         for words, ours in self.rewrite.items():
             message = message.replace(words, ours)
+        # "argument --seed: --seed must be an integer ...": a converter's message that names
+        # its option already is given once, without argparse's prefix
+        if (m := re.match(r"argument ([^ :]+): ", message)) and any(
+                message[m.end():].startswith(name + " ") for name in m.group(1).split("/")):
+            message = message[m.end():]
         if message.startswith("unrecognized arguments:"):       # say where the options are listed
             message += f" ({self.prog}{' COMMAND' if self._subparsers is not None else ''} --help lists them)"
         self.exit(2, f"{self.prog}: {self.label}{message}\n")
@@ -80,10 +86,48 @@ def seconds_in(name: str, lo: float, hi: float):
     return checked(float, lambda v: lo <= v <= hi, f"{name} must be seconds in {lo}..{hi}, got {{got}}")
 
 
-# a finite time in seconds >= 0 (argparse names the option before the message)
-a_time = checked(float, lambda v: 0 <= v < float("inf"), "wants a time in seconds >= 0 like 1.5, got {got}")
-
-
 def csv_of(parse, wants: str):
     """Comma-separated values, each ``parse``d; ``wants`` says what is allowed (``{got}``: the text)."""
     return checked(lambda s: [parse(x) for x in s.split(",")], lambda v: True, wants)
+
+
+def pcap_problem(path: str) -> str | None:
+    """Why ``--pcap path`` can't take the capture, or None: checked before the run, creating
+    nothing, so that a run of minutes is not refused only at its end (bad input, status 2).
+    A write that fails later (a full disk, ``/dev/full``) is an output failure (status 1)."""
+    if not path.strip():
+        return f"--pcap {path!r}: give the name of the file to write"
+    if os.path.isdir(path):
+        return (f"--pcap {path!r} is a folder: give the name of a file to write "
+                f"(such as {os.path.join(path, 'run.pcapng')!r})")
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        return f"--pcap {path!r}: no folder {folder!r} to write it in: give a file in an existing folder"
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return f"--pcap {path!r}: the folder {folder!r} is not writable: give a file in one you may write to"
+    if os.path.exists(path) and not os.access(path, os.W_OK):
+        return f"--pcap {path!r}: the file is not writable: give another name"
+    return None
+
+
+def write_capture_then_stdout(path: str, write, text) -> str | None:
+    """Write the capture with ``write(f)`` (a file that appears whole, only once ``text`` went
+    to standard output too: ``sim._io.write_file_then_stdout``).  When the capture alone
+    fails, ``text`` still goes to standard output -- the run's trace is not lost with its
+    capture -- and the reason (``strerror``) is returned; None when all was written.  A
+    failing standard output raises ``OutputError``."""
+    from ._io import OutputError, write_file_then_stdout, write_stdout
+    sent = []
+
+    def chunks():
+        sent.append(True)
+        yield from ([text] if isinstance(text, str) else text)
+    try:
+        write_file_then_stdout(path, write, chunks())
+    except OutputError:
+        raise
+    except OSError as e:
+        if not sent:                        # the capture failed before the trace went out
+            write_stdout(text)
+        return e.strerror or str(e)
+    return None

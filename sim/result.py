@@ -24,6 +24,23 @@ def _dumps(obj) -> str:
     return json.dumps(obj, indent=None, separators=(",", ":"), default=_json_value)
 
 
+def _drops_at(counts) -> dict:
+    """``summary["drops_at"]``: for each drop reason, the nodes that dropped for it and how
+    many, most first (a name breaks a tie): ``{"queue full": {"provider2": 62}}``."""
+    out: dict[str, dict[str, int]] = {}
+    for (reason, node), n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0][1])):
+        out.setdefault(reason, {})[node] = n
+    return out
+
+
+def _where(nodes: dict) -> str:
+    """Where one reason's drops happened, for the text summary: ``provider2`` when one node
+    dropped them all, ``provider1 100, router 18`` when several did."""
+    if len(nodes) == 1:
+        return next(iter(nodes))
+    return ", ".join(f"{node} {n}" for node, n in nodes.items())
+
+
 class Result:
     def __init__(self, scenario, params, sim, net, apps):
         self.scenario = scenario
@@ -65,6 +82,7 @@ class Result:
                 round(sum(c["bytes"] for c in conns) * 8 / duration * 1e3, 1),
             "uplinks": self._uplinks_summary(duration),
             "drops": dict(sim.trace.drops),
+            "drops_at": _drops_at(sim.trace.drops_at),
             "events": sum(sim.trace.counts.values()),
             "end_time": sim.now / 1e6,
         }
@@ -245,7 +263,8 @@ class Result:
             rc = s["route_cache"]
             out.append(f"  route cache: in_hit {rc['in_hit']}, in_slow_tot {rc['in_slow_tot']}")
         if s["drops"]:
-            out.append("  drops: " + ", ".join(f"{k} {v}" for k, v in s["drops"].items()))
+            out.append("  drops: " + ", ".join(f"{k} {v} ({_where(s['drops_at'][k])})"
+                                               for k, v in s["drops"].items()))
         out.append(f"  {s['events']} events, simulated time {fmt_time(self.sim.now)} s")
         return out
 

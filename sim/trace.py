@@ -247,6 +247,7 @@ class Trace:
         self.pending = self.events.pending
         self._counts = _NO_COUNTS.copy()     # a plain dict: a Counter's += is 3x slower
         self.drops: Counter = Counter()     # drop reason -> count, kept in both modes
+        self.drops_at: Counter = Counter()  # (drop reason, node) -> count, kept in both modes
 
     @property
     def counts(self) -> Counter:
@@ -272,6 +273,7 @@ class Trace:
         self._counts[ev] += 1
         if ev is _DROP:
             self.drops[info[0].value] += 1
+            self.drops_at[info[0].value, node] += 1
         if self.keep:
             pending = self.pending
             pending += ev, self.sim.now, node, pkt, info

@@ -82,6 +82,12 @@ def test_run_json_and_pcap(tmp_path):
     # a capture with no folder to go in is refused before the run
     (["run", "equalize-nat", "--pcap", "/no/such/dir/x.pcapng"], ["--pcap '/no/such/dir/x.pcapng'",
                                                                   "no folder '/no/such/dir'"]),
+    # and so is a folder, which was refused only after the whole run, with status 1
+    (["run", "equalize-nat", "--pcap", "sim"], ["--pcap 'sim' is a folder", "'sim/run.pcapng'"]),
+    (["run", "equalize-nat", "--pcap", "sim/"], ["--pcap 'sim/' is a folder"]),
+    # a converter's message names its option once ("argument --seed: --seed must be ..." had it twice)
+    (["run", "equalize-nat", "--seed", "x"], ["error: --seed must be an integer"]),
+    (["run", "equalize-nat", "--flush-at", "x"], ["error: --flush-at wants seconds"]),
 ])
 def test_bad_input_is_one_line_exit_2_no_traceback(args, words):
     out = cli(*args)
@@ -134,6 +140,25 @@ def test_a_capture_that_cannot_be_written_is_one_line_and_exit_1(path):
     lines = out.stderr.strip().splitlines()
     assert out.returncode == 1 and len(lines) == 1 and "Traceback" not in out.stderr
     assert f"cannot write pcap '{path}'" in lines[0]
+    # the run's trace is not lost with its capture
+    assert "the trace went to standard output" in lines[0]
+    assert out.stdout.startswith("0.") and "\nscenario ping: " in out.stdout
+
+
+def test_a_folder_that_cannot_be_written_is_refused_before_the_run(tmp_path, monkeypatch, capsys):
+    # as root every folder is writable to os.access: the check is shown with a folder it refuses
+    import sim.__main__ as cli_main
+    import sim.scenarios
+    folder = str(tmp_path)
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode: False if p == folder else real_access(p, mode))
+    monkeypatch.setattr(sim.scenarios, "run", lambda *a, **k: pytest.fail("the run started"))
+    monkeypatch.setattr(cli_main, "run", lambda *a, **k: pytest.fail("the run started"))
+    assert cli_main.main(["run", "ping", "--pcap", str(tmp_path / "x.pcapng")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"python -m sim: error: --pcap '{tmp_path / 'x.pcapng'}': the folder '{folder}' is not "
+                   f"writable: give a file in one you may write to"]
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_every_run_option_says_what_it_does():
@@ -149,6 +174,27 @@ def test_every_run_option_says_what_it_does():
     assert "udp-equalize-nat: UDP echo datagrams" in helps["--pings"]
     out = cli("run", "--help")
     assert out.returncode == 0 and "a fixed window of" in " ".join(out.stdout.split())
+
+
+def test_run_help_states_the_default_of_what_a_scenario_may_set():
+    # --equalize, --bundle, --down-at and --read-timeout did not say that a scenario sets them
+    from sim.__main__ import parser
+    run = next(a for a in parser()._actions if a.dest == "cmd").choices["run"]
+    helps = {a.option_strings[-1]: " ".join(a.help.split()) for a in run._actions if a.option_strings}
+    for opt, default in (("--equalize", "False"), ("--bundle", "False"), ("--down-at", "none"),
+                         ("--read-timeout", "none"), ("--down-uplink", "2"), ("--ingress-filter", "False")):
+        assert f"default {default}, or the scenario's: see list" in helps[opt], (opt, helps[opt])
+    assert "none: no line fails" in helps["--down-at"] and "0..86400" in helps["--down-at"]
+    assert "above 0, at most 3600" in helps["--read-timeout"]
+
+
+def test_no_bundle_turns_off_the_scenarios_bundle():
+    # multilink sets bundle=True; `--no-bundle` was "unrecognized arguments"
+    out = cli("run", "multilink", "--no-bundle", "--size", "20000", "--format", "json")
+    assert out.returncode == 0, out.stderr
+    d = json.loads(out.stdout)
+    assert d["params"]["bundle"] is False and "bundle" not in d["summary"]
+    assert cli("run", "multilink", "--bundle", "--no-bundle").returncode == 2
 
 
 def test_list_prints_what_each_scenario_sets_beyond_the_defaults():
@@ -208,3 +254,57 @@ def test_a_refused_workload_option_names_what_the_right_one_counts():
     out = cli("run", "udp-equalize-nat", "--messages", "3")
     assert out.returncode == 2 and len(out.stderr.strip().splitlines()) == 1
     assert "its workload options are --pings (UDP echo datagrams to send)" in out.stderr
+
+
+def test_kernel_help_says_what_each_command_and_option_does():
+    # python -m sim.kernel's help (needs no namespaces): compare said only "compare a kernel
+    # scenario", table named "section 3b's table", half the options had no help or no default
+    from sim.kernel.__main__ import parser
+    cmds = next(a for a in parser()._actions if a.dest == "cmd")
+    said = {a.dest: " ".join(a.help.split()) for a in cmds._choices_actions}
+    assert "the simulator's run of the same set-up" in said["compare"]
+    assert said["table"].startswith("the measured table of chapter 9") and "3b" not in said["table"]
+    for cmd in ("run", "compare", "table"):
+        for a in cmds.choices[cmd]._actions:
+            assert a.help, f"{cmd} {a.option_strings or a.dest} has no help"
+            if a.option_strings and a.dest not in ("help", "pcap", "summary_only"):
+                assert "default" in a.help, f"{cmd} {a.option_strings} states no default"
+    helps = {a.option_strings[-1]: " ".join(a.help.split())
+             for a in cmds.choices["run"]._actions if a.option_strings}
+    assert "mptcp, mptcp-split-access take exactly 2" in helps["--uplinks"]
+    assert "a client gives up after T s without data" in helps["--timeout"]
+
+
+def test_kernel_list_prints_each_scenarios_defaults():
+    from sim.kernel.scenarios import SCENARIOS
+    out = subprocess.run([sys.executable, "-m", "sim.kernel", "list"], capture_output=True, text=True,
+                         cwd=ROOT)
+    assert out.returncode == 0 and out.stderr == ""
+    lines = out.stdout.splitlines()
+    assert lines[0] == ("defaults: uplinks=2 connections=1 size=100000 timeout=10 uplink_kbit=0 "
+                        "down_at=none down_uplink=2")
+    sets = {lines[i].split()[0]: lines[i + 1].split("sets: ")[1] for i in range(2, len(lines), 3)}
+    assert list(sets) == list(SCENARIOS)
+    assert sets["uplink-down"] == ("connections=2 size=500000 uplink_kbit=2000 down_at=1 timeout=5 "
+                                   "linger=1")
+    assert sets["mptcp"] == "size=1000000 uplink_kbit=10000 (uplinks: exactly 2)"
+
+
+def test_the_summary_names_where_each_drop_happened():
+    # `drops: queue full 62` did not say that provider2's 64-packet line buffer overflowed, not a
+    # host's own 1000-packet txqueue
+    from collections import Counter
+    import sim
+    r = sim.run("uplink-down")
+    seen = Counter((e.reason.value, e.node) for e in r.events if e.ev.value == "drop")
+    at = r.summary["drops_at"]
+    assert {(reason, node): n for reason, nodes in at.items() for node, n in nodes.items()} == seen
+    assert {reason: sum(nodes.values()) for reason, nodes in at.items()} == r.summary["drops"]
+    assert list(at["retries exhausted"].items()) == [("remote1", 2), ("local1", 1)]    # most first
+    assert list(at["queue full"]) == ["provider1"]
+    line = next(x for x in r.summary_text() if x.startswith("  drops: "))
+    assert f"queue full {r.summary['drops']['queue full']} (provider1)" in line
+    assert "retries exhausted 3 (remote1 2, local1 1)" in line
+    assert sim.run("uplink-down", trace=False).summary["drops_at"] == at      # counters only: the same
+    out = cli("run", "hash-l4-nat", "--summary-only")
+    assert out.returncode == 0 and "  drops: queue full 62 (provider2)\n" in out.stdout

@@ -44,6 +44,7 @@ addrs = st.lists(st.sampled_from(ADDRS), min_size=0, max_size=4).map(",".join)
 OPTIONS = {
     "--multipath": st.sampled_from(list(POLICIES) + ["rr", ""]),
     "--equalize": None, "--no-equalize": None, "--ingress-filter": None, "--bundle": None,
+    "--no-bundle": None,
     "--summary-only": None,
     "--nat": st.sampled_from(list(NAT_MODELS) + ["masq"]),
     "--remote": st.sampled_from(list(REMOTE_BEHAVIOURS) + ["bsd"]),
@@ -60,7 +61,7 @@ OPTIONS = {
     "--uplink-addrs": addrs, "--remote-addrs": addrs,
     "--port-base": ints(1024, 60_000, 60_000),
     "--flush-at": st.lists(times, min_size=1, max_size=3).map(",".join),
-    "--down-at": times, "--read-timeout": times,
+    "--down-at": st.one_of(times, st.just("none")), "--read-timeout": st.one_of(times, st.just("none")),
     "--down-uplink": ints(1, 16, 3),
     "--format": st.sampled_from(["text", "json", "xml"]),
     "--pcap": st.sampled_from(["PCAP", "", "/no/such/dir/x.pcapng"]),

@@ -1,5 +1,6 @@
 """An uplink's line fails (``down_at``): what 2.4 and today's Linux do with the routes,
 the route cache and the NAT bindings, and what that does to the connections."""
+import json
 import subprocess
 import sys
 
@@ -116,8 +117,14 @@ def test_down_at_is_deterministic_and_in_the_pcap():
 
 @pytest.mark.parametrize("args,msg", [
     (["--down-uplink", "3"], "--down-uplink 3 out of range: allowed 1..2"),
-    (["--down-at", "soon"], "--down-at: wants a time in seconds >= 0 like 1.5, got 'soon'"),
-    (["--read-timeout", "-2"], "--read-timeout: wants a time in seconds >= 0 like 1.5, got '-2'"),
+    (["--down-at", "soon"], "--down-at must be seconds in 0..86400, or none (no line fails), got 'soon'"),
+    (["--down-at", "1e9"], "--down-at must be seconds in 0..86400, or none (no line fails), got '1e9'"),
+    # one rule, one message: -2 had said ">= 0", and 0 was then refused as "allowed (0, 3600]"
+    (["--read-timeout", "-2"], "--read-timeout must be seconds above 0 and at most 3600, or none (no read "
+                               "timeout), got '-2'"),
+    (["--read-timeout", "0"], "--read-timeout must be seconds above 0 and at most 3600, or none (no read "
+                              "timeout), got '0'"),
+    (["--down-at", "none", "--down-uplink", "1"], "--down-at none fails no line"),
     (["--down-at", "0.5", "--bundle"], "with bundle the lines are one link"),
 ])
 def test_cli_refuses_bad_down_options_in_one_line(args, msg):
@@ -125,6 +132,18 @@ def test_cli_refuses_bad_down_options_in_one_line(args, msg):
                        capture_output=True, text=True)
     assert p.returncode == 2 and msg in p.stderr
     assert "Traceback" not in p.stderr and len(p.stderr.strip().splitlines()) == 1
+
+
+def test_cli_none_turns_off_the_scenarios_line_failure_and_read_timeout():
+    # uplink-down sets down_at=1 and read_timeout=5; `--down-at none` had been refused
+    p = subprocess.run([sys.executable, "-m", "sim", "run", "uplink-down", "--down-at", "none", "--read-timeout",
+                        "none", "--size", "20000", "--format", "json"], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    out = json.loads(p.stdout)
+    assert out["params"]["down_at"] is None and out["params"]["read_timeout"] is None
+    assert "link_down" not in out["summary"]
+    same = sim.run("uplink-down", down_at=None, read_timeout=None, size=20_000).summary
+    assert out["summary"] == json.loads(json.dumps(same))
 
 
 @pytest.mark.parametrize("args,msg", [

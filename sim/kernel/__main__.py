@@ -15,10 +15,27 @@ import json
 import os
 import sys
 
-from ..cli import OneLineParser, fail, int_in, seconds_in
+from ..cli import OneLineParser, fail, int_in, pcap_problem, seconds_in, write_capture_then_stdout
 
 PROG = "python -m sim.kernel"
 _timeout = seconds_in("--timeout", 0.1, 600)
+
+
+#: the options of ``run`` and ``compare`` that a kernel scenario may set (``list`` shows which)
+OPTIONS = ("uplinks", "connections", "size", "timeout", "uplink_kbit", "down_at", "down_uplink")
+TABLE_TIMEOUT = 30.0
+
+
+def _value(name: str, v) -> str:
+    """An option's value as ``list`` and --help write it (``down_at`` 0: none, no line fails)."""
+    if name == "down_at" and not v:
+        return "none"
+    return f"{v:g}" if isinstance(v, float) else str(v)
+
+
+def _default(name: str) -> str:
+    from .scenarios import Options
+    return f"default {_value(name, getattr(Options(), name))}, or the scenario's: see list"
 
 
 def parser() -> argparse.ArgumentParser:
@@ -26,45 +43,54 @@ def parser() -> argparse.ArgumentParser:
     p = OneLineParser(prog=PROG, description="The article's network on the running Linux kernel, "
                       "in network namespaces (root needed).")
     sub = p.add_subparsers(dest="cmd", required=True, parser_class=OneLineParser)
-    sub.add_parser("list", help="list the kernel scenarios")
+    sub.add_parser("list", help="list the kernel scenarios, the options' defaults and what each "
+                   "scenario sets beyond them")
     sub.add_parser("clean", help="remove the lab namespaces and capture folders left by runs "
                   "that were killed")
-    for cmd in ("run", "compare"):
-        r = sub.add_parser(cmd, help=f"{cmd} a kernel scenario")
+    mptcp = ", ".join(n for n, s in SCENARIOS.items() if s.experiment.startswith("mptcp"))
+    for cmd, what in (("run", "run a kernel scenario in network namespaces and print what each link "
+                              "carried, then a summary"),
+                      ("compare", "run a kernel scenario and the simulator's run of the same set-up "
+                                  "(its sim.run call is printed), and line up what each saw; exit "
+                                  "status 1 when they disagree")):
+        r = sub.add_parser(cmd, help=what, description=what)
         r.add_argument("scenario", help="one of: " + ", ".join(SCENARIOS))
-        r.add_argument("--uplinks", type=int_in("--uplinks", 1, 8))
-        r.add_argument("--connections", type=int_in("--connections", 1, 64))
-        r.add_argument("--size", type=int_in("--size", 1, 10**9), help="bytes per download")
-        r.add_argument("--timeout", type=_timeout, help="s a client waits for one read")
+        r.add_argument("--uplinks", type=int_in("--uplinks", 1, 8),
+                       help=f"how many uplinks, 1..8; {mptcp} take exactly 2 (one per subflow) "
+                            f"({_default('uplinks')})")
+        r.add_argument("--connections", type=int_in("--connections", 1, 64),
+                       help=f"download scenarios: parallel downloads, 1..64 ({_default('connections')})")
+        r.add_argument("--size", type=int_in("--size", 1, 10**9),
+                       help=f"download and mptcp scenarios: bytes per download, 1..10^9 ({_default('size')})")
+        r.add_argument("--timeout", type=_timeout, metavar="T",
+                       help="echo and download scenarios: a client gives up after T s without data, "
+                            f"0.1..600 ({_default('timeout')})")
         r.add_argument("--uplink-kbit", type=int_in("--uplink-kbit", 0, 10_000_000),
-                       help="rate limit of each uplink, both ways (tc tbf; 0: none)")
+                       help=f"rate limit of each uplink, both ways (tc tbf; 0: none; {_default('uplink_kbit')})")
         r.add_argument("--down-at", type=seconds_in("--down-at", 0, 60), metavar="T",
-                       help="download scenarios: take the router's uplink --down-uplink down T s in")
-        r.add_argument("--down-uplink", type=int_in("--down-uplink", 1, 8), metavar="K")
-        r.add_argument("--format", choices=("text", "json"), default="text")
+                       help="download scenarios: take the router's uplink --down-uplink down T s in, "
+                            f"above 0 and at most 60 ({_default('down_at')})")
+        r.add_argument("--down-uplink", type=int_in("--down-uplink", 1, 8), metavar="K",
+                       help=f"which uplink goes down at --down-at, 1-based ({_default('down_uplink')})")
+        r.add_argument("--format", choices=("text", "json"), default="text",
+                       help="text, for a reader (default); json, " + (
+                           "the summary as one object" if cmd == "run" else
+                           "the scenario, uplinks, whether they agree and the rows as one object"))
         if cmd == "run":
             r.add_argument("--pcap", metavar="FILE", help="write every link's capture as pcapng")
-            r.add_argument("--summary-only", action="store_true")
-    t = sub.add_parser("table", help="section 3b's table, measured on this kernel")
-    t.add_argument("--uplinks", type=int_in("--uplinks", 2, 8), default=2)
-    t.add_argument("--timeout", type=_timeout, default=30.0)
-    t.add_argument("--format", choices=("markdown", "json"), default="markdown")
+            r.add_argument("--summary-only", action="store_true",
+                           help="text: print only the summary, not each link's packets")
+    what = ("the measured table of chapter 9 (chapter 8's experiment: a TCP echo and ten pings under "
+            "per-packet balancing, one row per NAT set-up), measured on this kernel")
+    t = sub.add_parser("table", help=what, description=what)
+    t.add_argument("--uplinks", type=int_in("--uplinks", 2, 8), default=2,
+                   help="how many uplinks, 2..8 (default 2)")
+    t.add_argument("--timeout", type=_timeout, default=TABLE_TIMEOUT, metavar="T",
+                   help=f"the echo's client gives up after T s without data, 0.1..600 "
+                        f"(default {TABLE_TIMEOUT:g})")
+    t.add_argument("--format", choices=("markdown", "json"), default="markdown",
+                   help="markdown, the table as chapter 9 shows it (default); json, one object per row")
     return p
-
-
-def _pcap_problem(path: str) -> str | None:
-    """Why ``path`` can't take the capture (checked before the run, creating nothing)."""
-    if not path.strip():
-        return f"--pcap {path!r}: give the name of the file to write"
-    if os.path.isdir(path):
-        return f"cannot write pcap {path!r}: it is a directory"
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        return f"cannot write pcap {path!r}: no folder {folder!r}"
-    if not os.access(folder, os.W_OK | os.X_OK) or (os.path.exists(path)
-                                                    and not os.access(path, os.W_OK)):
-        return f"cannot write pcap {path!r}: permission denied"
-    return None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -125,14 +151,23 @@ def _refused(args) -> str | None:
         if args.summary_only and args.format != "text":
             return "--summary-only is for --format text: the JSON is the summary"
         if args.pcap is not None:
-            return _pcap_problem(args.pcap)
+            return pcap_problem(args.pcap)
     return None
 
 
 def _list(args) -> int:
+    """Each scenario, what it shows and what it sets beyond the options' defaults (as
+    ``python -m sim list`` does)."""
     from .._io import write_stdout
-    from .scenarios import SCENARIOS
-    write_stdout("".join(f"{s.name:<27} {s.doc}\n" for s in SCENARIOS.values()))
+    from .scenarios import SCENARIOS, Options
+    base = Options()
+    out = ["defaults: " + " ".join(f"{n}={_value(n, getattr(base, n))}" for n in OPTIONS) + "\n"]
+    for s in SCENARIOS.values():
+        sets = " ".join(f"{k}={_value(k, v)}" for k, v in s.defaults.items())
+        if s.experiment.startswith("mptcp"):
+            sets += " (uplinks: exactly 2)"
+        out.append(f"\n{s.name:<27} {s.doc}\n{'':<27} sets: {sets.strip() or 'nothing (the defaults)'}\n")
+    write_stdout("".join(out))
     return 0
 
 
@@ -148,7 +183,7 @@ def _clean(args) -> int:
 
 
 def _run(args) -> int:
-    from .._io import OutputError, write_file_then_stdout, write_stdout
+    from .._io import write_stdout
     from .scenarios import run
     r = run(args.scenario, **_overrides(args))
     if args.format == "json":
@@ -160,13 +195,11 @@ def _run(args) -> int:
     if not args.pcap:
         write_stdout(out)
         return 0
-    # the capture appears only once the report was written: a failure leaves no file
-    try:
-        write_file_then_stdout(args.pcap, r.write_pcap_to, out)
-    except OutputError:
-        raise
-    except OSError as e:
-        return _fail(f"cannot write pcap {args.pcap!r}: {e.strerror}", 1)
+    # the capture appears only once the report was written: a failing standard output leaves
+    # no file; a failing capture leaves the report on standard output, status 1
+    why = write_capture_then_stdout(args.pcap, r.write_pcap_to, out)
+    if why is not None:
+        return _fail(f"cannot write pcap {args.pcap!r}: {why} (the report went to standard output)", 1)
     return 0
 
 
