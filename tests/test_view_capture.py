@@ -155,3 +155,16 @@ def test_a_captured_replays_pcapng_claims_no_simulator_run(tmp_path):
     assert b"simulated TCP" not in pcapng_bytes(k) and b"simulated TCP" in pcapng_bytes(like)
     from sim.view.player import Frames
     assert b"simulated TCP" not in Frames(k, steps=["hop"]).pcapng()     # the replay's download
+
+
+def test_a_captured_replays_downloads_are_named_after_the_capture(snat_filter):
+    """Chapters 8 and 9 compare two different captures: each download is named after its own
+    capture file (a capture has no seed), the simulator's after its scenario and seed."""
+    import re
+    from sim.view import Compare
+    from sim import measured
+    like = sim.run("echo", multipath="numgen", nat="snat", ingress_filter=True, **measured.LAB)
+    names = re.findall(r'download="([^"]+)"', Compare(snat_filter, like, labels=("Linux 6.18, captured",
+                                                                                    "simulator")).html())
+    assert names == ["perpacket-snat-filter-Linux_6.18_captured.pcapng", "perpacket-snat-filter-Linux_6.18_captured.txt",
+                     "echo-seed1-simulator.pcapng", "echo-seed1-simulator.txt"]

@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import functools
 import json
+import os
 import re
 import zlib
 from dataclasses import asdict
@@ -64,6 +65,15 @@ def pack(obj) -> str:
 def unpack(text: str):
     """The inverse of ``pack`` (for tests and tools reading a saved page)."""
     return json.loads(zlib.decompress(base64.b64decode(text)).decode())
+
+
+def download_stem(result) -> str:
+    """The downloads' file name without its extension: a run's scenario and seed; a kernel
+    capture's (``sim.view.capture.Captured``) own file name -- it has no seed."""
+    path = getattr(result, "path", None)
+    if path is not None:
+        return os.path.splitext(os.path.basename(path))[0]
+    return f"{result.scenario}-seed{result.params.seed}"
 
 
 def params_line(result) -> str:
@@ -442,7 +452,7 @@ class Player(_Page):
                 note = (f'<div class="op1-note">Showing {n} of the run\'s {f.total} steps (a replay '
                         "holds at most a few hundred; in Python, stop=, steps= or max_steps= choose "
                         "which).</div>")
-            stem = f"{r.scenario}-seed{r.params.seed}"
+            stem = download_stem(r)
             inner = (_title(self.title, self.heading) +
                      f'<div class="op1-sub">{_dot.h(r.scenario)}: {_dot.h(params_line(r))}</div>'
                      + _bar(n, f.downloads(stem), False) + note + f.pane_html() + HINT + _float_bar(n))
@@ -511,10 +521,9 @@ class Compare(_Page):
             if nports:
                 summary += (f"; at {nports} {'step' if nports == 1 else 'steps'} the packets take the same "
                             "path with other ports (≈ in the bar below; not counted as a difference)")
-            stem = f"{ra.scenario}-seed{ra.params.seed}"
-            dls = "".join(f.downloads(f"{stem}-{re.sub(r'[^A-Za-z0-9_.-]+', '_', lab)}")
+            dls = "".join(f.downloads(f"{download_stem(r)}-{re.sub(r'[^A-Za-z0-9_.-]+', '_', lab)}")
                           .replace('download <a', f'{_dot.h(lab)}: <a')
-                          for f, lab in zip(self._frames, self.labels))
+                          for f, lab, r in zip(self._frames, self.labels, self.results))
             inner = (_title(self.title, None) +
                      f'<div class="op1-sub">{_dot.h(summary[0].upper() + summary[1:])}.</div>'
                      + _bar(self.frames, dls, True) + f'<div class="op1-cmp">{"".join(panes)}</div>' + HINT
