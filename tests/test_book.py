@@ -582,14 +582,36 @@ def test_no_book_replay_says_the_same_sentence_twice_in_a_row(book_html):
     assert replays >= 15, replays
 
 
-def test_a_live_panel_fits_a_320_px_screen(server):
-    """At 320 px (a small phone; a laptop at 400 % zoom, WCAG 1.4.10 reflow) no chapter with a
-    live panel is wider than the window: its NAT dropdown (its longest choice "none (no NAT: LAN
-    addresses public)") shrinks to the panel instead of widening the page, which a phone then zooms out."""
+# Text in a page's prose cut off at the right: a text line (outside a code block, a table, a
+# player, a drawing or a formula, which scroll in their own boxes) that ends past the window or
+# past the paragraph, list item or box (an admonition) it is in.
+CUT_TEXT_JS = r"""() => {
+  const out = [], tw = document.createTreeWalker(document.querySelector('article'), NodeFilter.SHOW_TEXT);
+  for (let n; (n = tw.nextNode());) {
+    const pe = n.parentElement;
+    if (!n.textContent.trim() || !pe.offsetParent ||
+        pe.closest('pre, table, svg, .op1, .op1-livepanel, .cell_output .output, mjx-container')) continue;
+    const box = pe.closest('.admonition, p, li, dd, td') || pe;
+    const lim = Math.min(innerWidth, box.getBoundingClientRect().right), rg = document.createRange();
+    rg.selectNodeContents(n);
+    const r = Array.from(rg.getClientRects()).find(r => r.right > lim + 1);
+    if (r) out.push(Math.round(r.right) + ' > ' + Math.round(lim) + ': ' + n.textContent.trim().slice(0, 50));
+  }
+  return out;
+}"""
+
+
+def test_every_page_fits_a_320_px_screen(server):
+    """At 320 px (a small phone; a laptop at 400 % zoom, WCAG 1.4.10 reflow) no page of the book
+    is wider than the window, and no text of its prose is cut at the right: a long word (a commit
+    title quoted whole, an inline code span in a box) breaks where it must; a live panel's NAT
+    dropdown (its longest choice "none (no NAT: LAN addresses public)") shrinks to the panel.
+    A page wider than the window is zoomed out by a phone, and a player's pinned step bar then
+    sits below the screen."""
     if not Path(CHROMIUM).exists():
         _skip_or_fail(f"{CHROMIUM} not found (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
-    wide, panels = {}, 0
+    wide, cut, panels = {}, {}, 0
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         ctx = b.new_context(viewport={"width": 320, "height": 640}, service_workers="block")
@@ -597,16 +619,21 @@ def test_a_live_panel_fits_a_320_px_screen(server):
                   else r.abort())
         pg = ctx.new_page()
         for page in toc_pages():
-            if "data-live" not in (HTML / f"{page}.html").read_text():
-                continue
             pg.goto(f"{server}/{page}.html", wait_until="load")
-            pg.wait_for_selector(".op1-livepanel select", state="attached", timeout=20_000)
-            panels += 1
+            if "data-live" in (HTML / f"{page}.html").read_text():
+                pg.wait_for_selector(".op1-livepanel select", state="attached", timeout=20_000)
+                panels += 1
+            pg.wait_for_function("Array.from(document.querySelectorAll('[data-replay]'))"
+                                 ".every(e => e.hasAttribute('data-op1-live'))", timeout=20_000)
             sw, iw = pg.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
             if sw > iw:
                 wide[page] = (sw, iw)
+            if lines := pg.evaluate(CUT_TEXT_JS):
+                cut[page] = lines
         b.close()
-    assert panels and not wide, f"chapters with a live panel wider than a 320 px window (scrollWidth, width): {wide}"
+    assert panels, "no page has a live panel"
+    assert not wide, f"pages wider than a 320 px window (scrollWidth, width): {wide}"
+    assert not cut, f"text cut off at the right at 320 px (right edge > its box's): {cut}"
 
 
 PINNED_BAR_JS = """async el => {
