@@ -125,7 +125,10 @@
                                               function (s) { return s.getBoundingClientRect().width; })[0];
         var tag = svg && svg.querySelector('[data-el="tag"]');
         var shown = tag && !tag.getAttribute("visibility") ? tag : null;
-        var lit = p.topoHl.filter(function (pair) { return pair[1] !== "hl-down"; });   // down: not this step's
+        // (showTopo lit both drawings: only the shown one's count -- the hidden one's have no size)
+        var lit = p.topoHl.filter(function (pair) {
+          return pair[1] !== "hl-down" && svg && svg.contains(pair[0]);                  // down: not this step's
+        });
         var els = lit.map(function (pair) { return pair[0]; });
         if (shown) els.push(shown);
         function span(list) {
