@@ -779,3 +779,33 @@ def test_on_a_phone_the_captured_packets_fields_fit_their_box(server, page):
         b.close()
     assert not bad, f"steps whose packet tables do not fit (tables' right past the box's, stacked tables' lefts): {bad}"
 
+
+@pytest.mark.parametrize("size", [(390, 844), (1280, 800)], ids=["phone", "laptop"])
+def test_the_multilink_network_is_whole_on_a_phone_and_readable_on_a_laptop(server, size):
+    """Chapter 10's multilink replay: its bundled uplink's label ("uplink1: if1 100.0.0.1, 2
+    lines bundled") is two lines, so on a phone the network drawn top to bottom is whole in its
+    box (one line, it was 328 px in a 318 px box: the label and Remote host 2 cut) and on a
+    laptop the drawing left to right keeps its smallest text at least 10 px (it was 9.4)."""
+    if not Path(CHROMIUM).exists():
+        _skip_or_fail(f"{CHROMIUM} not found (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+    w, h = size
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        ctx = b.new_context(viewport={"width": w, "height": h}, service_workers="block")
+        ctx.route("**/*", lambda r: r.continue_() if urlparse(r.request.url).hostname == "127.0.0.1"
+                  else r.abort())
+        pg = ctx.new_page()
+        pg.goto(f"{server}/book/10-two-links.html", wait_until="load")
+        pg.wait_for_function("Array.from(document.querySelectorAll('[data-replay]'))"
+                             ".every(e => e.hasAttribute('data-op1-live'))", timeout=20_000)
+        el = next(e for e in pg.query_selector_all("[data-replay]")
+                  if (e.get_attribute("data-replay") or "").startswith("multilink"))
+        el.scroll_into_view_if_needed()
+        box = el.query_selector(".op1-topo-scroll")
+        over = box.evaluate("b => b.scrollWidth - b.clientWidth")
+        least, what = el.query_selector(".op1-topo-box").evaluate(MIN_TEXT_JS)
+        b.close()
+    if w < 560:
+        assert over <= 1, f"the network is {over} px wider than its box"
+    assert least >= MIN_PLAYER_TEXT_PX, (least, what)
