@@ -679,8 +679,10 @@ def test_the_pinned_step_bar_is_on_top_of_the_next_replay(server, size):
 
 
 # The packet's tag of a player's network drawing: where it lies in the network's box (px from the
-# box's left edge), when it is shown, in the drawing this width shows.
-TAG_IN_BOX_JS = """el => {
+# box's left edge), when it is shown, in the drawing this width shows -- once the player has
+# settled the step (it scrolls the box in the next animation frame).
+TAG_IN_BOX_JS = """async el => {
+  await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
   const box = el.querySelector('.op1-topo-scroll'), b = box.getBoundingClientRect();
   const tag = Array.from(el.querySelectorAll('svg.op1-topo [data-el="tag"]:not([visibility])'))
     .map(t => t.getBoundingClientRect()).find(r => r.width);
@@ -865,3 +867,38 @@ def test_on_a_phone_the_ladders_first_column_stays_when_it_scrolls_to_the_arrow(
     assert scrolled >= 5, f"the ladder scrolled sideways at {scrolled} steps: the test shows nothing"
     assert not bad, f"steps whose 'event · ms' or arrow is out of view (px in the box): {bad}"
 
+
+def test_at_320_px_a_live_runs_replay_shows_the_packets_tag_whole(server):
+    """At 320 px the live panel's replay (chapter 6, its default run): the panel and the player in
+    it take less padding, so the network's box (222 px, inside both) holds the two-line packet tag
+    (229 px) whole at every one of its first 60 steps -- it lost 3-4 px at each side at 11 of them."""
+    if not Path(CHROMIUM).exists():
+        _skip_or_fail(f"{CHROMIUM} not found (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+    cut, seen = {}, 0
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        ctx = b.new_context(viewport={"width": 320, "height": 640}, service_workers="block")
+        ctx.route("**/*", lambda r: r.continue_() if urlparse(r.request.url).hostname == "127.0.0.1"
+                  else r.abort())
+        pg = ctx.new_page()
+        pg.goto(f"{server}/book/06-equalize-nat.html", wait_until="load")
+        pg.click("[data-live] [data-run]")
+        pg.wait_for_function("document.querySelector('[data-live] .op1-lp-run')?.hasAttribute('data-live-complete')"
+                             " || /^Not run/.test(document.querySelector('[data-live] .op1-lp-status').textContent)",
+                             timeout=300_000)
+        el = pg.query_selector("[data-live] .op1-lp-out [data-replay]")
+        assert el, pg.inner_text("[data-live] .op1-lp-status")
+        el.scroll_into_view_if_needed()
+        for k in range(min(60, int(el.get_attribute("data-frames")))):
+            if k:
+                el.query_selector(".op1-bar button[data-act=next]").evaluate("b => b.click()")
+            pg.wait_for_function("([e, k]) => e.getAttribute('data-step') == k", arg=[el, k])
+            got = el.evaluate(TAG_IN_BOX_JS)
+            if got is None:
+                continue
+            seen += 1
+            if got[0] < -1 or got[1] > got[2] + 1:
+                cut[k + 1] = got
+        b.close()
+    assert seen > 30 and not cut, f"steps whose tag the box cuts (tag left, right, box width, scrollLeft): {cut}"
