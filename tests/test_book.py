@@ -582,14 +582,36 @@ def test_no_book_replay_says_the_same_sentence_twice_in_a_row(book_html):
     assert replays >= 15, replays
 
 
-def test_a_live_panel_fits_a_320_px_screen(server):
-    """At 320 px (a small phone; a laptop at 400 % zoom, WCAG 1.4.10 reflow) no chapter with a
-    live panel is wider than the window: its NAT dropdown (its longest choice "none (no NAT: LAN
-    addresses public)") shrinks to the panel instead of widening the page, which a phone then zooms out."""
+# Text in a page's prose cut off at the right: a text line (outside a code block, a table, a
+# player, a drawing or a formula, which scroll in their own boxes) that ends past the window or
+# past the paragraph, list item or box (an admonition) it is in.
+CUT_TEXT_JS = r"""() => {
+  const out = [], tw = document.createTreeWalker(document.querySelector('article'), NodeFilter.SHOW_TEXT);
+  for (let n; (n = tw.nextNode());) {
+    const pe = n.parentElement;
+    if (!n.textContent.trim() || !pe.offsetParent ||
+        pe.closest('pre, table, svg, .op1, .op1-livepanel, .cell_output .output, mjx-container')) continue;
+    const box = pe.closest('.admonition, p, li, dd, td') || pe;
+    const lim = Math.min(innerWidth, box.getBoundingClientRect().right), rg = document.createRange();
+    rg.selectNodeContents(n);
+    const r = Array.from(rg.getClientRects()).find(r => r.right > lim + 1);
+    if (r) out.push(Math.round(r.right) + ' > ' + Math.round(lim) + ': ' + n.textContent.trim().slice(0, 50));
+  }
+  return out;
+}"""
+
+
+def test_every_page_fits_a_320_px_screen(server):
+    """At 320 px (a small phone; a laptop at 400 % zoom, WCAG 1.4.10 reflow) no page of the book
+    is wider than the window, and no text of its prose is cut at the right: a long word (a commit
+    title quoted whole, an inline code span in a box) breaks where it must; a live panel's NAT
+    dropdown (its longest choice "none (no NAT: LAN addresses public)") shrinks to the panel.
+    A page wider than the window is zoomed out by a phone, and a player's pinned step bar then
+    sits below the screen."""
     if not Path(CHROMIUM).exists():
         _skip_or_fail(f"{CHROMIUM} not found (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
-    wide, panels = {}, 0
+    wide, cut, panels = {}, {}, 0
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         ctx = b.new_context(viewport={"width": 320, "height": 640}, service_workers="block")
@@ -597,16 +619,21 @@ def test_a_live_panel_fits_a_320_px_screen(server):
                   else r.abort())
         pg = ctx.new_page()
         for page in toc_pages():
-            if "data-live" not in (HTML / f"{page}.html").read_text():
-                continue
             pg.goto(f"{server}/{page}.html", wait_until="load")
-            pg.wait_for_selector(".op1-livepanel select", state="attached", timeout=20_000)
-            panels += 1
+            if "data-live" in (HTML / f"{page}.html").read_text():
+                pg.wait_for_selector(".op1-livepanel select", state="attached", timeout=20_000)
+                panels += 1
+            pg.wait_for_function("Array.from(document.querySelectorAll('[data-replay]'))"
+                                 ".every(e => e.hasAttribute('data-op1-live'))", timeout=20_000)
             sw, iw = pg.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
             if sw > iw:
                 wide[page] = (sw, iw)
+            if lines := pg.evaluate(CUT_TEXT_JS):
+                cut[page] = lines
         b.close()
-    assert panels and not wide, f"chapters with a live panel wider than a 320 px window (scrollWidth, width): {wide}"
+    assert panels, "no page has a live panel"
+    assert not wide, f"pages wider than a 320 px window (scrollWidth, width): {wide}"
+    assert not cut, f"text cut off at the right at 320 px (right edge > its box's): {cut}"
 
 
 PINNED_BAR_JS = """async el => {
@@ -649,3 +676,229 @@ def test_the_pinned_step_bar_is_on_top_of_the_next_replay(server, size):
     assert sum(len(v) for v in seen.values()) > 10, seen          # the bar was shown, and looked at
     covered = {k: [c for c in v if c] for k, v in seen.items() if any(v)}
     assert not covered, f"the pinned bar covered (player: scroll offset: element hit): {covered}"
+
+
+# The packet's tag of a player's network drawing: where it lies in the network's box (px from the
+# box's left edge), when it is shown, in the drawing this width shows -- once the player has
+# settled the step (it scrolls the box in the next animation frame).
+TAG_IN_BOX_JS = """async el => {
+  await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+  const box = el.querySelector('.op1-topo-scroll'), b = box.getBoundingClientRect();
+  const tag = Array.from(el.querySelectorAll('svg.op1-topo [data-el="tag"]:not([visibility])'))
+    .map(t => t.getBoundingClientRect()).find(r => r.width);
+  return tag ? [Math.round(tag.left - b.left), Math.round(tag.right - b.left), Math.round(b.width), box.scrollLeft]
+             : null;
+}"""
+
+
+def test_at_320_px_the_packets_tag_is_inside_the_network_box_at_every_step(server):
+    """At 320 px, chapter 10's replay of uplink 2's line failing: at every step the packet's tag
+    is whole inside the network's box.  The steps whose lit nodes are wider than the box fall back
+    to the first lit node, which must be one of the drawing shown (top to bottom), not of the
+    hidden wide one -- whose zero-size box left the network unscrolled, the tag half outside."""
+    if not Path(CHROMIUM).exists():
+        _skip_or_fail(f"{CHROMIUM} not found (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+    cut, seen = {}, 0
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        ctx = b.new_context(viewport={"width": 320, "height": 640}, service_workers="block")
+        ctx.route("**/*", lambda r: r.continue_() if urlparse(r.request.url).hostname == "127.0.0.1"
+                  else r.abort())
+        pg = ctx.new_page()
+        pg.goto(f"{server}/book/10-two-links.html", wait_until="load")
+        pg.wait_for_function("Array.from(document.querySelectorAll('[data-replay]'))"
+                             ".every(e => e.hasAttribute('data-op1-live'))", timeout=20_000)
+        el = pg.query_selector_all("[data-replay]")[3]
+        assert "line fails" in el.get_attribute("data-replay") + el.inner_text()[:200]
+        el.scroll_into_view_if_needed()
+        n = int(el.get_attribute("data-frames"))
+        for k in range(n):
+            if k:
+                el.query_selector(".op1-bar button[data-act=next]").evaluate("b => b.click()")
+            el.wait_for_element_state("stable")
+            pg.wait_for_function("([e, k]) => e.getAttribute('data-step') == k", arg=[el, k])
+            got = el.evaluate(TAG_IN_BOX_JS)
+            if got is None:
+                continue
+            seen += 1
+            left, right, width, _ = got
+            if left < -1 or right > width + 1:
+                cut[k + 1] = got
+        b.close()
+    assert seen > 50 and not cut, f"steps whose tag the box cuts (tag left, right, box width, scrollLeft): {cut}"
+
+
+# A player's packet panes (a comparison has two): how far each table of fields ends past its box's
+# right edge (px), and the left edges of the tables stacked one under another (a new row of the
+# pane's columns).  The hexdump under them is not measured: it scrolls in the box by design.
+PKT_TABLES_JS = """el => Array.from(el.querySelectorAll('.op1-pkt-box')).filter(b => b.offsetParent).map(box => {
+  const right = box.getBoundingClientRect().right, lefts = [];
+  let bottom = -Infinity;
+  const out = Array.from(box.querySelectorAll('table.op1-diss')).map(t => {
+    const r = t.getBoundingClientRect();
+    if (r.top >= bottom) lefts.push(Math.round(r.left));
+    bottom = Math.max(bottom, r.bottom);
+    return Math.round(r.right - right);
+  });
+  return [out, lefts];
+})"""
+
+
+@pytest.mark.parametrize("page", ["08-real-kernels", "09-modern-linux"])
+def test_on_a_phone_the_captured_packets_fields_fit_their_box(server, page):
+    """At 390 px the packet pane of the replay of a capture (Linux 6.18's own packets): at the SYN
+    (its TCP options "MSS 1460; SAckOK; Timestamp (...); NOP; WScale 10", one line 400-645 px
+    wide in a 318 px box) and at a data segment, every table of fields fits its box, so the NAT
+    rewrite's "was 0x14e1" is on screen; the tables line up at the box's left edge."""
+    if not Path(CHROMIUM).exists():
+        _skip_or_fail(f"{CHROMIUM} not found (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+    bad = {}
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        ctx = b.new_context(viewport={"width": 390, "height": 844}, service_workers="block")
+        ctx.route("**/*", lambda r: r.continue_() if urlparse(r.request.url).hostname == "127.0.0.1"
+                  else r.abort())
+        pg = ctx.new_page()
+        pg.goto(f"{server}/book/{page}.html", wait_until="load")
+        pg.wait_for_function("Array.from(document.querySelectorAll('[data-replay]'))"
+                             ".every(e => e.hasAttribute('data-op1-live'))", timeout=20_000)
+        el = next(e for e in pg.query_selector_all("[data-replay]") if "captured" in e.inner_text())
+        el.scroll_into_view_if_needed()
+        for tab in el.query_selector_all(".op1-tabs button"):
+            if tab.inner_text().strip().startswith("Packet"):
+                tab.evaluate("t => t.click()")
+        for k in (0, 7):                                   # the SYN; a data segment
+            el.query_selector("input.op1-slider").evaluate(
+                "(s, k) => { s.value = k; s.dispatchEvent(new Event('input')); }", k)
+            pg.wait_for_function("([e, k]) => e.getAttribute('data-step') == k", arg=[el, k])
+            panes = el.evaluate(PKT_TABLES_JS)
+            assert panes, "no packet pane shown"
+            for rights, lefts in panes:
+                if max(rights) > 1 or max(lefts) - min(lefts) > 1:
+                    bad.setdefault(k, []).append((rights, lefts))
+        b.close()
+    assert not bad, f"steps whose packet tables do not fit (tables' right past the box's, stacked tables' lefts): {bad}"
+
+
+@pytest.mark.parametrize("size", [(390, 844), (1280, 800)], ids=["phone", "laptop"])
+def test_the_multilink_network_is_whole_on_a_phone_and_readable_on_a_laptop(server, size):
+    """Chapter 10's multilink replay: its bundled uplink's label ("uplink1: if1 100.0.0.1, 2
+    lines bundled") is two lines, so on a phone the network drawn top to bottom is whole in its
+    box (one line, it was 328 px in a 318 px box: the label and Remote host 2 cut) and on a
+    laptop the drawing left to right keeps its smallest text at least 10 px (it was 9.4)."""
+    if not Path(CHROMIUM).exists():
+        _skip_or_fail(f"{CHROMIUM} not found (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+    w, h = size
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        ctx = b.new_context(viewport={"width": w, "height": h}, service_workers="block")
+        ctx.route("**/*", lambda r: r.continue_() if urlparse(r.request.url).hostname == "127.0.0.1"
+                  else r.abort())
+        pg = ctx.new_page()
+        pg.goto(f"{server}/book/10-two-links.html", wait_until="load")
+        pg.wait_for_function("Array.from(document.querySelectorAll('[data-replay]'))"
+                             ".every(e => e.hasAttribute('data-op1-live'))", timeout=20_000)
+        el = next(e for e in pg.query_selector_all("[data-replay]")
+                  if (e.get_attribute("data-replay") or "").startswith("multilink"))
+        el.scroll_into_view_if_needed()
+        box = el.query_selector(".op1-topo-scroll")
+        over = box.evaluate("b => b.scrollWidth - b.clientWidth")
+        least, what = el.query_selector(".op1-topo-box").evaluate(MIN_TEXT_JS)
+        b.close()
+    if w < 560:
+        assert over <= 1, f"the network is {over} px wider than its box"
+    assert least >= MIN_PLAYER_TEXT_PX, (least, what)
+
+
+# The current row of a player's ladder: where its "event · ms" is seen (the row's own text, or
+# when the ladder is scrolled sideways the copy kept at the box's left edge), px from the box's
+# left edge, whether that text is drawn last (over the arrows), the box's width and scroll, and
+# the step's arrow (or mark).
+LADDER_ROW_JS = """el => {
+  const box = el.querySelector('.op1-ladder-scroll'), b = box.getBoundingClientRect();
+  const svg = box.querySelector('.op1-ladder-body'), row = svg.querySelector('.op1-row.cur');
+  const said = Array.from(row.querySelectorAll('text.mono'))[0].textContent;
+  const seen = Array.from(svg.querySelectorAll('text.mono')).filter(t => t.textContent === said)
+    .map(t => [t, t.getBoundingClientRect()]).filter(([t, r]) => r.width && r.left >= b.left - 1 && r.right <= b.right + 1);
+  const m = row.querySelector('line, circle, text.drop'), mr = m ? m.getBoundingClientRect() : null;
+  const t = seen.length ? seen[seen.length - 1] : null;
+  const last = t && (box.scrollLeft === 0 || svg.lastElementChild.contains(t[0]));
+  return {text: t ? [Math.round(t[1].left - b.left), Math.round(t[1].right - b.left)] : null, last: !!last,
+          width: Math.round(b.width), scroll: box.scrollLeft,
+          mark: mr ? [Math.round(mr.left - b.left), Math.round(mr.right - b.left)] : null};
+}"""
+
+
+def test_on_a_phone_the_ladders_first_column_stays_when_it_scrolls_to_the_arrow(server):
+    """At 390 px chapter 6's ladder is wider than its box and scrolls sideways to each step's
+    arrow: the step's "event · ms" stays at the box's left edge, readable (not under an arrow),
+    and the arrow (or the drop's mark) is in view right of it.  It scrolled away with the rest
+    (step 5: the column at -324..-260 px)."""
+    if not Path(CHROMIUM).exists():
+        _skip_or_fail(f"{CHROMIUM} not found (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+    bad, scrolled = {}, 0
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        ctx = b.new_context(viewport={"width": 390, "height": 844}, service_workers="block")
+        ctx.route("**/*", lambda r: r.continue_() if urlparse(r.request.url).hostname == "127.0.0.1"
+                  else r.abort())
+        pg = ctx.new_page()
+        pg.goto(f"{server}/book/06-equalize-nat.html", wait_until="load")
+        pg.wait_for_function("Array.from(document.querySelectorAll('[data-replay]'))"
+                             ".every(e => e.hasAttribute('data-op1-live'))", timeout=20_000)
+        el = pg.query_selector("[data-replay]")
+        el.query_selector(".op1-tabs [data-tab=ladder]").evaluate("t => t.click()")
+        for k in range(int(el.get_attribute("data-frames"))):
+            if k:
+                el.query_selector(".op1-bar button[data-act=next]").evaluate("b => b.click()")
+            pg.wait_for_function("([e, k]) => e.getAttribute('data-step') == k", arg=[el, k])
+            el.evaluate("e => e.querySelector('.op1-ladder-body .op1-row.cur').scrollIntoView({block: 'center', inline: 'nearest'})")
+            pg.wait_for_timeout(50)
+            got = el.evaluate(LADDER_ROW_JS)
+            scrolled += got["scroll"] > 0
+            if got["text"] is None or not got["last"] or (got["mark"] and (
+                    got["mark"][1] <= got["text"][1] or got["mark"][0] >= got["width"])):
+                bad[k + 1] = got
+        b.close()
+    assert scrolled >= 5, f"the ladder scrolled sideways at {scrolled} steps: the test shows nothing"
+    assert not bad, f"steps whose 'event · ms' or arrow is out of view (px in the box): {bad}"
+
+
+def test_at_320_px_a_live_runs_replay_shows_the_packets_tag_whole(server):
+    """At 320 px the live panel's replay (chapter 6, its default run): the panel and the player in
+    it take less padding, so the network's box (222 px, inside both) holds the two-line packet tag
+    (229 px) whole at every one of its first 60 steps -- it lost 3-4 px at each side at 11 of them."""
+    if not Path(CHROMIUM).exists():
+        _skip_or_fail(f"{CHROMIUM} not found (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+    cut, seen = {}, 0
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        ctx = b.new_context(viewport={"width": 320, "height": 640}, service_workers="block")
+        ctx.route("**/*", lambda r: r.continue_() if urlparse(r.request.url).hostname == "127.0.0.1"
+                  else r.abort())
+        pg = ctx.new_page()
+        pg.goto(f"{server}/book/06-equalize-nat.html", wait_until="load")
+        pg.click("[data-live] [data-run]")
+        pg.wait_for_function("document.querySelector('[data-live] .op1-lp-run')?.hasAttribute('data-live-complete')"
+                             " || /^Not run/.test(document.querySelector('[data-live] .op1-lp-status').textContent)",
+                             timeout=300_000)
+        el = pg.query_selector("[data-live] .op1-lp-out [data-replay]")
+        assert el, pg.inner_text("[data-live] .op1-lp-status")
+        el.scroll_into_view_if_needed()
+        for k in range(min(60, int(el.get_attribute("data-frames")))):
+            if k:
+                el.query_selector(".op1-bar button[data-act=next]").evaluate("b => b.click()")
+            pg.wait_for_function("([e, k]) => e.getAttribute('data-step') == k", arg=[el, k])
+            got = el.evaluate(TAG_IN_BOX_JS)
+            if got is None:
+                continue
+            seen += 1
+            if got[0] < -1 or got[1] > got[2] + 1:
+                cut[k + 1] = got
+        b.close()
+    assert seen > 30 and not cut, f"steps whose tag the box cuts (tag left, right, box width, scrollLeft): {cut}"

@@ -27,6 +27,11 @@ LEFT = 92
 RIGHT = 262
 HEAD = 42
 
+# .evc, .evbg, .evcol: the first column ("event · ms") stays at the box's left edge when a
+# phone's ladder scrolls sideways to the step's arrow, as a table's sticky first column: the
+# header's title and a copy of the rows' first column (.evcol, hidden from assistive technology:
+# each row's own words stay in its name's order) are moved by the scroll (--op1-sl, player.js),
+# drawn last on a backing, over the arrows.
 STYLE = f"""<style>
 svg.op1-ladder text{{font-family:{FONT};font-size:12px}}
 svg.op1-ladder .mono{{font-family:{MONO};font-size:11.5px}}
@@ -46,6 +51,16 @@ svg.op1-ladder .op1-row.cur text{{font-weight:bold}}
 svg.op1-ladder .op1-row.div .divm{{visibility:visible}}
 svg.op1-ladder .divm{{visibility:hidden;fill:{text_colour(VERMILLION)}}}
 svg.op1-ladder .lane{{stroke:#999;stroke-width:1;stroke-dasharray:2 3}}
+svg.op1-ladder .evc{{transform:translateX(var(--op1-sl,0px))}}
+svg.op1-ladder .evbg{{fill:transparent}}
+svg.op1-ladder.op1-sl .evbg{{fill:#fff}}
+svg.op1-ladder .evcol{{display:none;pointer-events:none}}
+svg.op1-ladder.op1-sl .evcol{{display:inline}}
+svg.op1-ladder .evcol .curm{{visibility:hidden}}
+svg.op1-ladder .evcol .cur .curm{{visibility:visible}}
+svg.op1-ladder .evcol .cur text{{font-weight:bold}}
+svg.op1-ladder.op1-sl .evcol .cur .evbg{{fill:#f7f097}}
+svg.op1-ladder .evcol .div .divm{{visibility:visible}}
 svg.op1-ladder .head{{font-weight:bold;text-anchor:middle}}
 svg.op1-ladder .drop{{fill:{text_colour(VERMILLION)};font-weight:bold}}
 </style>"""
@@ -100,7 +115,7 @@ def ladder_parts(result, steps: list[int], current: int | None = None,
     # the SVG's own viewBox at every step would lay out all its text again)
     shown = ROW * (cur_k + 1) + 6 if hide_future else height
     body = [f'<svg class="op1-ladder op1-ladder-body" xmlns="http://www.w3.org/2000/svg" width="{width}" '
-            f'height="{height}" viewBox="0 0 {width} {height}" data-row="{ROW}" data-shown="{shown}" '
+            f'height="{height}" viewBox="0 0 {width} {height}" data-row="{ROW}" data-left="{LEFT}" data-shown="{shown}" '
             f'role="group" aria-label="ladder diagram, one row per step'
             + ('; a row is a button that goes to its step">' if buttons else '">'),
             STYLE]
@@ -136,7 +151,7 @@ def _ladder_head(result, names: list[str], x: dict, width: int) -> str:
     """The header SVG: the columns' titles and one title per lane."""
     head = [f'<svg class="op1-ladder" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{HEAD}" '
             f'viewBox="0 0 {width} {HEAD}" role="img" aria-label="ladder diagram lanes">', STYLE,
-            f'<text x="6" y="{HEAD - 8}">event · ms</text>', f'<text x="{width - RIGHT + 8}" y="{HEAD - 8}">'
+            f'<text x="{width - RIGHT + 8}" y="{HEAD - 8}">'
             'packet as seen on the wire</text>']
     for n in names:
         words = title(result, n).split()
@@ -146,7 +161,8 @@ def _ladder_head(result, names: list[str], x: dict, width: int) -> str:
                         f'<text class="head" x="{x[n]}" y="{HEAD - 8}">{h(b)}</text>')
         else:
             head.append(f'<text class="head" x="{x[n]}" y="{HEAD - 8}">{h(words[0])}</text>')
-    head.append("</svg>")
+    head.append(f'<g class="evc"><rect class="evbg" x="0" y="0" width="{LEFT - 2}" height="{HEAD}"/>'
+                f'<text x="6" y="{HEAD - 8}">event · ms</text></g></svg>')
     return "".join(head)
 
 

@@ -44,6 +44,8 @@
           p.rows[parseInt(g.getAttribute("data-k"), 10)] = g;
         });
         p.body = el.querySelector("svg.op1-ladder-body");
+        var lbox = el.querySelector(".op1-ladder-scroll");
+        if (lbox) lbox.addEventListener("scroll", function () { stickLadder(p); }, {passive: true});
         // A phone's tabs (the WAI-ARIA tabs pattern): each tab controls its box, which is then a
         // tabpanel; ← → Home End move between the tabs (and never step the replay); one tab stop.
         window.__op1Seq = (window.__op1Seq || 0) + 1;
@@ -125,7 +127,10 @@
                                               function (s) { return s.getBoundingClientRect().width; })[0];
         var tag = svg && svg.querySelector('[data-el="tag"]');
         var shown = tag && !tag.getAttribute("visibility") ? tag : null;
-        var lit = p.topoHl.filter(function (pair) { return pair[1] !== "hl-down"; });   // down: not this step's
+        // (showTopo lit both drawings: only the shown one's count -- the hidden one's have no size)
+        var lit = p.topoHl.filter(function (pair) {
+          return pair[1] !== "hl-down" && svg && svg.contains(pair[0]);                  // down: not this step's
+        });
         var els = lit.map(function (pair) { return pair[0]; });
         if (shown) els.push(shown);
         function span(list) {
@@ -267,17 +272,72 @@
         fitScrolls(p);
         var row = p.scrollRow, box = q(p.el, ".op1-ladder-scroll");
         p.scrollRow = null;
-        if (!row || !box || !box.offsetParent) return;
+        if (!row || !box || !box.offsetParent) { stickLadder(p); return; }
         var rb = row.getBoundingClientRect(), bb = box.getBoundingClientRect();
         if (rb.top < bb.top || rb.bottom > bb.bottom) {
           box.scrollTop += rb.top - bb.top - box.clientHeight / 3;
         }
-        // a ladder wider than its box (a phone): bring the step's arrow or mark into view
+        // a ladder wider than its box (a phone): bring the step's arrow or mark into view, right
+        // of the first column (which stays at the box's left edge: stickLadder)
         var mark = row.querySelector("line, circle, text.drop");
         if (mark && box.scrollWidth > box.clientWidth + 1) {
-          var mr = mark.getBoundingClientRect();
-          if (mr.left < bb.left || mr.right > bb.right) box.scrollLeft += (mr.left + mr.width / 2) - (bb.left + bb.width / 2);
+          var mr = mark.getBoundingClientRect(), col = parseFloat(p.body.getAttribute("data-left")) * ladderScale(p);
+          if (mr.left < bb.left + col || mr.right > bb.right)
+            box.scrollLeft += (mr.left + mr.width / 2) - (bb.left + col + bb.right) / 2;
         }
+        stickLadder(p);
+      }
+
+      // A ladder scrolled sideways keeps its first column ("event · ms", data-left user units
+      // wide) at the box's left edge, as a table's sticky first column (ladder.py's .evc): the
+      // header's title and a copy of the rows' first column, drawn last over the arrows, move
+      // right by the scroll, in the drawing's units (--op1-sl).  The copy follows the rows shown.
+      var SVGNS = "http://www.w3.org/2000/svg";
+      function evCol(p) {
+        if (p.evcol !== undefined) return p.evcol;
+        p.evcol = null;
+        var left = parseFloat(p.body.getAttribute("data-left")), row = parseFloat(p.body.getAttribute("data-row"));
+        if (!left) return null;
+        var col = document.createElementNS(SVGNS, "g");
+        col.setAttribute("class", "evcol evc");
+        col.setAttribute("aria-hidden", "true");
+        p.rows.forEach(function (r, k) {
+          var g = document.createElementNS(SVGNS, "g"), band = q(r, ".band");
+          var bg = document.createElementNS(SVGNS, "rect");
+          bg.setAttribute("class", "evbg");
+          bg.setAttribute("x", 0); bg.setAttribute("y", band ? band.getAttribute("y") : k * row);
+          bg.setAttribute("width", left - 2); bg.setAttribute("height", row);
+          g.appendChild(bg);
+          r.querySelectorAll(".curm, .divm, text.mono").forEach(function (t, j) {
+            if (j < 3) g.appendChild(t.cloneNode(true));
+          });
+          g.copyOf = r;
+          col.appendChild(g);
+        });
+        p.body.appendChild(col);
+        p.evcol = col;
+        return col;
+      }
+      function ladderScale(p) {
+        var bw = p.body ? p.body.getBoundingClientRect().width : 0;
+        return bw ? bw / parseFloat(p.body.getAttribute("width")) : 1;
+      }
+      function stickLadder(p) {
+        var box = q(p.el, ".op1-ladder-scroll");
+        if (!box || !p.body) return;
+        var sl = box.scrollLeft / ladderScale(p);
+        box.querySelectorAll("svg.op1-ladder").forEach(function (s) {
+          s.style.setProperty("--op1-sl", sl.toFixed(1) + "px");
+          s.classList.toggle("op1-sl", sl > 0);
+        });
+        if (sl <= 0) return;
+        var col = evCol(p), all = p.el.classList.contains("op1-all");
+        if (col) Array.prototype.forEach.call(col.children, function (g) {
+          var r = g.copyOf;
+          g.style.display = r.classList.contains("fut") && !all ? "none" : "";
+          g.setAttribute("class", r.classList.contains("cur") ? "cur" : "");
+          if (r.classList.contains("div")) g.classList.add("div");
+        });
       }
 
       function showPane(p, i) {

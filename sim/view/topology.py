@@ -88,8 +88,9 @@ def topology_dot(result) -> str:
                 colour, style, _ = _dot.uplink_style(k)
                 label = f"{lname}: {adev} {aaddr}\n↑0 ↓0"
                 width = 3
-                if link.bundle:             # PPP Multilink: one link of several lines
-                    label = f"{lname}: {adev} {aaddr}, {len(link.members)} lines bundled\n↑0 ↓0"
+                if link.bundle:             # PPP Multilink: one link of several lines (two lines
+                    # of label: one was wider than a phone's column, and shrank the wide drawing's text)
+                    label = f"{lname}: {adev} {aaddr},\n{len(link.members)} lines bundled\n↑0 ↓0"
                     colour, width = f"{colour}:invis:{colour}", 2
                 lines.append(f"{q(a)} -- {q(b)} [id={q('e_' + lname)} label={q(label)} color={q(colour)} "
                              f"fontcolor={q(_dot.text_colour(colour.split(':')[0]))} style={style} penwidth={width}];")
