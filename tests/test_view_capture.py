@@ -168,3 +168,12 @@ def test_a_captured_replays_downloads_are_named_after_the_capture(snat_filter):
                                                                                     "simulator")).html())
     assert names == ["perpacket-snat-filter-Linux_6.18_captured.pcapng", "perpacket-snat-filter-Linux_6.18_captured.txt",
                      "echo-seed1-simulator.pcapng", "echo-seed1-simulator.txt"]
+
+
+def test_a_captured_sides_header_names_the_capture_not_the_simulators_settings(snat_filter):
+    """The captured side of a comparison used to show the simulator run's parameter line
+    (seed=1 tcp=linux cc=none delay_ms=0.05 ...), none of it true of the kernel."""
+    from sim.view.player import params_line
+    line = params_line(snat_filter)
+    assert line == ("the kernel lab's capture perpacket-snat-filter.pcapng; set up as multipath=numgen "
+                    "nat=snat ingress_filter=True uplinks=2")

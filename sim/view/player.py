@@ -78,7 +78,13 @@ def download_stem(result) -> str:
 
 def params_line(result) -> str:
     """The summary's header (``SHOWN_PARAMS``, then whatever differs from the scenario's
-    defaults), with the size, subflows and failing line of the scenarios that have them."""
+    defaults), with the size, subflows and failing line of the scenarios that have them.  A
+    kernel capture's: its file and the set-up the lab ran, not the simulator's timers or seed."""
+    path = getattr(result, "path", None)
+    if path is not None:
+        q = result.params
+        return (f"the kernel lab's capture {os.path.basename(path)}; set up as multipath={q.multipath} "
+                f"nat={q.nat} ingress_filter={q.ingress_filter} uplinks={q.uplinks}")
     p = asdict(result.params)
     words = header_params(result.scenario, result.params)
     # the bytes downloaded, where the scenario downloads: runs of other sizes look alike otherwise
