@@ -9,6 +9,7 @@ is missing -- except under ``CI=true``, where that is a failure.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import math
@@ -601,6 +602,31 @@ CUT_TEXT_JS = r"""() => {
 }"""
 
 
+@contextlib.contextmanager
+def local_page(width: int, height: int):
+    """A headless Chromium page of ``width`` x ``height`` CSS px that loads from the test's own
+    server only (any other host is refused: the site works offline); closed after."""
+    if not Path(CHROMIUM).exists():
+        _skip_or_fail(f"{CHROMIUM} not found (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            ctx = b.new_context(viewport={"width": width, "height": height}, service_workers="block")
+            ctx.route("**/*", lambda r: r.continue_() if urlparse(r.request.url).hostname == "127.0.0.1"
+                      else r.abort())
+            yield ctx.new_page()
+        finally:
+            b.close()
+
+
+def open_with_replays(pg, url: str) -> None:
+    """Go to ``url`` and wait until every replay on it has started (``data-op1-live``)."""
+    pg.goto(url, wait_until="load")
+    pg.wait_for_function("Array.from(document.querySelectorAll('[data-replay]'))"
+                         ".every(e => e.hasAttribute('data-op1-live'))", timeout=20_000)
+
+
 def test_every_page_fits_a_320_px_screen(server):
     """At 320 px (a small phone; a laptop at 400 % zoom, WCAG 1.4.10 reflow) no page of the book
     is wider than the window, and no text of its prose is cut at the right: a long word (a commit
@@ -608,16 +634,8 @@ def test_every_page_fits_a_320_px_screen(server):
     dropdown (its longest choice "none (no NAT: LAN addresses public)") shrinks to the panel.
     A page wider than the window is zoomed out by a phone, and a player's pinned step bar then
     sits below the screen."""
-    if not Path(CHROMIUM).exists():
-        _skip_or_fail(f"{CHROMIUM} not found (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
     wide, cut, panels = {}, {}, 0
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        ctx = b.new_context(viewport={"width": 320, "height": 640}, service_workers="block")
-        ctx.route("**/*", lambda r: r.continue_() if urlparse(r.request.url).hostname == "127.0.0.1"
-                  else r.abort())
-        pg = ctx.new_page()
+    with local_page(320, 640) as pg:
         for page in toc_pages():
             pg.goto(f"{server}/{page}.html", wait_until="load")
             if "data-live" in (HTML / f"{page}.html").read_text():
@@ -630,7 +648,6 @@ def test_every_page_fits_a_320_px_screen(server):
                 wide[page] = (sw, iw)
             if lines := pg.evaluate(CUT_TEXT_JS):
                 cut[page] = lines
-        b.close()
     assert panels, "no page has a live panel"
     assert not wide, f"pages wider than a 320 px window (scrollWidth, width): {wide}"
     assert not cut, f"text cut off at the right at 320 px (right edge > its box's): {cut}"
@@ -656,23 +673,12 @@ def test_the_pinned_step_bar_is_on_top_of_the_next_replay(server, size):
     """Chapter 10's replays follow one another: wherever a player is scrolled to, its pinned step
     bar, once shown, is what the point at its centre hits (not the next replay's title, which
     covered it and took its taps: each full-width cell is its own stacking context)."""
-    if not Path(CHROMIUM).exists():
-        _skip_or_fail(f"{CHROMIUM} not found (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
     w, h = size
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        ctx = b.new_context(viewport={"width": w, "height": h}, service_workers="block")
-        ctx.route("**/*", lambda r: r.continue_() if urlparse(r.request.url).hostname == "127.0.0.1"
-                  else r.abort())
-        pg = ctx.new_page()
-        pg.goto(f"{server}/book/10-two-links.html", wait_until="load")
-        pg.wait_for_function("Array.from(document.querySelectorAll('[data-replay]'))"
-                             ".every(e => e.hasAttribute('data-op1-live'))", timeout=20_000)
+    with local_page(w, h) as pg:
+        open_with_replays(pg, f"{server}/book/10-two-links.html")
         seen = {}
         for k, el in enumerate(pg.query_selector_all("[data-replay]")):
             seen[k] = el.evaluate(PINNED_BAR_JS)
-        b.close()
     assert sum(len(v) for v in seen.values()) > 10, seen          # the bar was shown, and looked at
     covered = {k: [c for c in v if c] for k, v in seen.items() if any(v)}
     assert not covered, f"the pinned bar covered (player: scroll offset: element hit): {covered}"
@@ -696,19 +702,9 @@ def test_at_320_px_the_packets_tag_is_inside_the_network_box_at_every_step(serve
     is whole inside the network's box.  The steps whose lit nodes are wider than the box fall back
     to the first lit node, which must be one of the drawing shown (top to bottom), not of the
     hidden wide one -- whose zero-size box left the network unscrolled, the tag half outside."""
-    if not Path(CHROMIUM).exists():
-        _skip_or_fail(f"{CHROMIUM} not found (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
     cut, seen = {}, 0
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        ctx = b.new_context(viewport={"width": 320, "height": 640}, service_workers="block")
-        ctx.route("**/*", lambda r: r.continue_() if urlparse(r.request.url).hostname == "127.0.0.1"
-                  else r.abort())
-        pg = ctx.new_page()
-        pg.goto(f"{server}/book/10-two-links.html", wait_until="load")
-        pg.wait_for_function("Array.from(document.querySelectorAll('[data-replay]'))"
-                             ".every(e => e.hasAttribute('data-op1-live'))", timeout=20_000)
+    with local_page(320, 640) as pg:
+        open_with_replays(pg, f"{server}/book/10-two-links.html")
         el = pg.query_selector_all("[data-replay]")[3]
         assert "line fails" in el.get_attribute("data-replay") + el.inner_text()[:200]
         el.scroll_into_view_if_needed()
@@ -725,7 +721,6 @@ def test_at_320_px_the_packets_tag_is_inside_the_network_box_at_every_step(serve
             left, right, width, _ = got
             if left < -1 or right > width + 1:
                 cut[k + 1] = got
-        b.close()
     assert seen > 50 and not cut, f"steps whose tag the box cuts (tag left, right, box width, scrollLeft): {cut}"
 
 
@@ -751,19 +746,9 @@ def test_on_a_phone_the_captured_packets_fields_fit_their_box(server, page):
     (its TCP options "MSS 1460; SAckOK; Timestamp (...); NOP; WScale 10", one line 400-645 px
     wide in a 318 px box) and at a data segment, every table of fields fits its box, so the NAT
     rewrite's "was 0x14e1" is on screen; the tables line up at the box's left edge."""
-    if not Path(CHROMIUM).exists():
-        _skip_or_fail(f"{CHROMIUM} not found (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
     bad = {}
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        ctx = b.new_context(viewport={"width": 390, "height": 844}, service_workers="block")
-        ctx.route("**/*", lambda r: r.continue_() if urlparse(r.request.url).hostname == "127.0.0.1"
-                  else r.abort())
-        pg = ctx.new_page()
-        pg.goto(f"{server}/book/{page}.html", wait_until="load")
-        pg.wait_for_function("Array.from(document.querySelectorAll('[data-replay]'))"
-                             ".every(e => e.hasAttribute('data-op1-live'))", timeout=20_000)
+    with local_page(390, 844) as pg:
+        open_with_replays(pg, f"{server}/book/{page}.html")
         el = next(e for e in pg.query_selector_all("[data-replay]") if "captured" in e.inner_text())
         el.scroll_into_view_if_needed()
         for tab in el.query_selector_all(".op1-tabs button"):
@@ -778,7 +763,6 @@ def test_on_a_phone_the_captured_packets_fields_fit_their_box(server, page):
             for rights, lefts in panes:
                 if max(rights) > 1 or max(lefts) - min(lefts) > 1:
                     bad.setdefault(k, []).append((rights, lefts))
-        b.close()
     assert not bad, f"steps whose packet tables do not fit (tables' right past the box's, stacked tables' lefts): {bad}"
 
 
@@ -788,26 +772,15 @@ def test_the_multilink_network_is_whole_on_a_phone_and_readable_on_a_laptop(serv
     lines bundled") is two lines, so on a phone the network drawn top to bottom is whole in its
     box (one line, it was 328 px in a 318 px box: the label and Remote host 2 cut) and on a
     laptop the drawing left to right keeps its smallest text at least 10 px (it was 9.4)."""
-    if not Path(CHROMIUM).exists():
-        _skip_or_fail(f"{CHROMIUM} not found (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
     w, h = size
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        ctx = b.new_context(viewport={"width": w, "height": h}, service_workers="block")
-        ctx.route("**/*", lambda r: r.continue_() if urlparse(r.request.url).hostname == "127.0.0.1"
-                  else r.abort())
-        pg = ctx.new_page()
-        pg.goto(f"{server}/book/10-two-links.html", wait_until="load")
-        pg.wait_for_function("Array.from(document.querySelectorAll('[data-replay]'))"
-                             ".every(e => e.hasAttribute('data-op1-live'))", timeout=20_000)
+    with local_page(w, h) as pg:
+        open_with_replays(pg, f"{server}/book/10-two-links.html")
         el = next(e for e in pg.query_selector_all("[data-replay]")
                   if (e.get_attribute("data-replay") or "").startswith("multilink"))
         el.scroll_into_view_if_needed()
         box = el.query_selector(".op1-topo-scroll")
         over = box.evaluate("b => b.scrollWidth - b.clientWidth")
         least, what = el.query_selector(".op1-topo-box").evaluate(MIN_TEXT_JS)
-        b.close()
     if w < 560:
         assert over <= 1, f"the network is {over} px wider than its box"
     assert least >= MIN_PLAYER_TEXT_PX, (least, what)
@@ -837,19 +810,9 @@ def test_on_a_phone_the_ladders_first_column_stays_when_it_scrolls_to_the_arrow(
     arrow: the step's "event · ms" stays at the box's left edge, readable (not under an arrow),
     and the arrow (or the drop's mark) is in view right of it.  It scrolled away with the rest
     (step 5: the column at -324..-260 px)."""
-    if not Path(CHROMIUM).exists():
-        _skip_or_fail(f"{CHROMIUM} not found (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
     bad, scrolled = {}, 0
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        ctx = b.new_context(viewport={"width": 390, "height": 844}, service_workers="block")
-        ctx.route("**/*", lambda r: r.continue_() if urlparse(r.request.url).hostname == "127.0.0.1"
-                  else r.abort())
-        pg = ctx.new_page()
-        pg.goto(f"{server}/book/06-equalize-nat.html", wait_until="load")
-        pg.wait_for_function("Array.from(document.querySelectorAll('[data-replay]'))"
-                             ".every(e => e.hasAttribute('data-op1-live'))", timeout=20_000)
+    with local_page(390, 844) as pg:
+        open_with_replays(pg, f"{server}/book/06-equalize-nat.html")
         el = pg.query_selector("[data-replay]")
         el.query_selector(".op1-tabs [data-tab=ladder]").evaluate("t => t.click()")
         for k in range(int(el.get_attribute("data-frames"))):
@@ -863,7 +826,6 @@ def test_on_a_phone_the_ladders_first_column_stays_when_it_scrolls_to_the_arrow(
             if got["text"] is None or not got["last"] or (got["mark"] and (
                     got["mark"][1] <= got["text"][1] or got["mark"][0] >= got["width"])):
                 bad[k + 1] = got
-        b.close()
     assert scrolled >= 5, f"the ladder scrolled sideways at {scrolled} steps: the test shows nothing"
     assert not bad, f"steps whose 'event · ms' or arrow is out of view (px in the box): {bad}"
 
@@ -872,16 +834,8 @@ def test_at_320_px_a_live_runs_replay_shows_the_packets_tag_whole(server):
     """At 320 px the live panel's replay (chapter 6, its default run): the panel and the player in
     it take less padding, so the network's box (222 px, inside both) holds the two-line packet tag
     (229 px) whole at every one of its first 60 steps -- it lost 3-4 px at each side at 11 of them."""
-    if not Path(CHROMIUM).exists():
-        _skip_or_fail(f"{CHROMIUM} not found (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
     cut, seen = {}, 0
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        ctx = b.new_context(viewport={"width": 320, "height": 640}, service_workers="block")
-        ctx.route("**/*", lambda r: r.continue_() if urlparse(r.request.url).hostname == "127.0.0.1"
-                  else r.abort())
-        pg = ctx.new_page()
+    with local_page(320, 640) as pg:
         pg.goto(f"{server}/book/06-equalize-nat.html", wait_until="load")
         pg.click("[data-live] [data-run]")
         pg.wait_for_function("document.querySelector('[data-live] .op1-lp-run')?.hasAttribute('data-live-complete')"
@@ -900,5 +854,4 @@ def test_at_320_px_a_live_runs_replay_shows_the_packets_tag_whole(server):
             seen += 1
             if got[0] < -1 or got[1] > got[2] + 1:
                 cut[k + 1] = got
-        b.close()
     assert seen > 30 and not cut, f"steps whose tag the box cuts (tag left, right, box width, scrollLeft): {cut}"
