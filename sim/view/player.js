@@ -331,8 +331,12 @@
           s.classList.toggle("op1-sl", sl > 0);
         });
         if (sl <= 0) return;
-        var col = evCol(p), all = p.el.classList.contains("op1-all");
-        if (col) Array.prototype.forEach.call(col.children, function (g) {
+        // the copy's rows follow the step and "show all" only: synced once per change of those,
+        // not on every scroll event
+        var col = evCol(p), all = p.el.classList.contains("op1-all"), key = p.k + (all ? "a" : "");
+        if (!col || p.evcolKey === key) return;
+        p.evcolKey = key;
+        Array.prototype.forEach.call(col.children, function (g) {
           var r = g.copyOf;
           g.style.display = r.classList.contains("fut") && !all ? "none" : "";
           g.setAttribute("class", r.classList.contains("cur") ? "cur" : "");
