@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import argparse
 import re
-import os
-import stat
 import sys
 
 from .cli import OneLineParser, any_int, checked, csv_of, fail, int_in, pcap_problem, write_capture_then_stdout
@@ -192,9 +190,6 @@ def _list() -> str:
 def _run(args) -> int:
     if args.scenario not in SCENARIOS:
         return _fail(f"unknown scenario {args.scenario!r}: allowed are {', '.join(SCENARIOS)}")
-    if args.pcap == "-":
-        return _fail("--pcap -: standard output carries the trace; give the capture a file name "
-                     "(--pcap run.pcapng, then tshark -r run.pcapng)")
     if args.pcap is not None and (why := pcap_problem(args.pcap)) is not None:
         return _fail(why)               # bad input, told before the run (a late write failure: status 1)
     no_line_fails = args.down_at is NONE or (args.down_at is None
@@ -210,15 +205,6 @@ def _run(args) -> int:
                      "(read its \"summary\")")
     given = {k: getattr(args, k) for k in RUN_PARAMS if getattr(args, k) is not None}
     overrides = {k: None if v is NONE else v for k, v in given.items()}     # None: no line fails ...
-    if args.pcap:
-        try:
-            out = os.fstat(1)
-            same = stat.S_ISREG(out.st_mode) and os.path.samestat(out, os.stat(args.pcap))   # not /dev/null
-        except OSError:
-            same = False
-        if same:
-            return _fail(f"--pcap {args.pcap}: standard output goes to that file already (the trace): give "
-                         f"the capture another name")
     try:
         check_applies(args.scenario, given, name=lambda k: "--" + k.replace("_", "-"))
     except ParamError as e:

@@ -10,6 +10,7 @@ import argparse
 import functools
 import os
 import re
+import stat
 import sys
 
 
@@ -97,6 +98,17 @@ def pcap_problem(path: str) -> str | None:
     A write that fails later (a full disk, ``/dev/full``) is an output failure (status 1)."""
     if not path.strip():
         return f"--pcap {path!r}: give the name of the file to write"
+    if path == "-":
+        return ("--pcap -: standard output carries the trace; give the capture a file name "
+                "(--pcap run.pcapng, then tshark -r run.pcapng)")
+    try:
+        out = os.fstat(1)
+        same = stat.S_ISREG(out.st_mode) and os.path.samestat(out, os.stat(path))   # not /dev/null
+    except OSError:
+        same = False
+    if same:
+        return (f"--pcap {path}: standard output goes to that file already (the trace): give "
+                f"the capture another name")
     if os.path.isdir(path):
         return (f"--pcap {path!r} is a folder: give the name of a file to write "
                 f"(such as {os.path.join(path, 'run.pcapng')!r})")
