@@ -832,7 +832,7 @@ def test_on_a_phone_the_ladders_first_column_stays_when_it_scrolls_to_the_arrow(
 
 def test_at_320_px_a_live_runs_replay_shows_the_packets_tag_whole(server):
     """At 320 px the live panel's replay (chapter 6, its default run): the panel and the player in
-    it take less padding, so the network's box (222 px, inside both) holds the two-line packet tag
+    it take less padding, so the network's box (250 px, was 222, inside both) holds the two-line packet tag
     (229 px) whole at every one of its first 60 steps -- it lost 3-4 px at each side at 11 of them."""
     cut, seen = {}, 0
     with local_page(320, 640) as pg:
