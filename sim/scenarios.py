@@ -507,15 +507,22 @@ def scenario_defaults(scenario: str | None) -> Params:
 def header_params(scenario: str | None, params: Params, always=HEADER) -> list[tuple[str, str]]:
     """(name, value) of the parameters a run's header names: ``always`` (in its order), then
     every other one that differs from the scenario's own default and that the scenario reads
-    (in ``Params``' order; ``trace`` aside)."""
+    (in ``Params``' order; ``trace`` aside).  A download's size and an MPTCP run's subflows are
+    named always (runs of other sizes look alike otherwise), and a failing line comes last,
+    with which uplink fails (``down_at=1 down_uplink=2``)."""
     base = scenario_defaults(scenario)
     skip = unread(scenario) if scenario in SCENARIOS else frozenset()
+    shown = [n for n in ("size", "subflows") if scenario in SCENARIOS and n not in skip]
     out = [(n, fmt_value(getattr(params, n))) for n in always if n not in skip]   # a ping: no tcp=
     for f in fields(Params):
         n = f.name
         v = getattr(params, n)
-        if n != "trace" and n not in always and n not in skip and v != getattr(base, n):
+        if n in ("trace", "down_at", "down_uplink") or n in always or n in skip:
+            continue
+        if n in shown or v != getattr(base, n):
             out.append((n, fmt_value(v)))
+    if params.down_at is not None:
+        out += [("down_at", fmt_value(params.down_at)), ("down_uplink", fmt_value(params.down_uplink))]
     return out
 
 

@@ -213,12 +213,14 @@ def test_list_prints_what_each_scenario_sets_beyond_the_defaults():
 
 
 @pytest.mark.parametrize("args, has, lacks", [
-    # tcp= and cc= always; what differs from the scenario's defaults too; not what the scenario sets itself
-    (["equalize-nat"], "seed=1 tcp=2.4 cc=none", ["bundle=", "size="]),
-    (["equalize-nat", "--tcp", "linux", "--cc", "reno", "--bundle"], "seed=1 tcp=linux cc=reno bundle=True", []),
-    (["flashget"], "seed=1 tcp=2.4 cc=none", ["size=", "connections="]),
+    # tcp= and cc= always, and a download's size (as a replay's header); what differs from the
+    # scenario's defaults too; not what the scenario sets itself
+    (["equalize-nat"], "seed=1 tcp=2.4 cc=none size=200000", ["bundle="]),
+    (["equalize-nat", "--tcp", "linux", "--cc", "reno", "--bundle"], "seed=1 tcp=linux cc=reno size=200000", []),
+    (["flashget"], "seed=1 tcp=2.4 cc=none size=50000", ["connections="]),
     (["flashget", "--size", "1000"], "cc=none size=1000", ["connections="]),
-    (["connection-level", "--multipath", "wrr", "--flush-at", "0.3,12"], "cc=none flush_at=0.3,12", []),
+    (["connection-level", "--multipath", "wrr", "--flush-at", "0.3,12"], "flush_at=0.3,12", []),
+    (["ping", "--down-at", "1"], "seed=1 down_at=1 down_uplink=2", ["size=", "tcp="]),
     (["hash-l4-nat", "--cc", "reno"], "tcp=linux cc=reno", []),
 ])
 def test_the_summary_header_tells_runs_apart(args, has, lacks):

@@ -21,10 +21,9 @@ import json
 import os
 import re
 import zlib
-from dataclasses import asdict
 from pathlib import Path
 
-from ..scenarios import HEADER, SCENARIOS, fmt_value, header_params, workload_of
+from ..scenarios import params_text
 from ..trace import Ev, event_text
 from . import _dot
 from ._common import ms
@@ -38,7 +37,6 @@ from .topology import apply as topo_apply
 from .topology import base_svg, topo_frame
 
 HERE = Path(__file__).parent
-SHOWN_PARAMS = HEADER       # the summary's: multipath ... seed, tcp, cc
 
 
 @functools.lru_cache(maxsize=None)
@@ -77,29 +75,12 @@ def download_stem(result) -> str:
 
 
 def params_line(result) -> str:
-    """The summary's header (``SHOWN_PARAMS``, then whatever differs from the scenario's
-    defaults), with the size, subflows and failing line of the scenarios that have them.  A
-    kernel capture's: its file and the set-up the lab ran, not the simulator's timers or seed."""
+    """The summary's header (``scenarios.header_params``).  A kernel capture's: its file, not
+    the simulator run's settings."""
     path = getattr(result, "path", None)
-    if path is not None:
-        q = result.params
-        return (f"the kernel lab's capture {os.path.basename(path)}; set up as multipath={q.multipath} "
-                f"nat={q.nat} ingress_filter={q.ingress_filter} uplinks={q.uplinks}")
-    p = asdict(result.params)
-    words = header_params(result.scenario, result.params)
-    # the bytes downloaded, where the scenario downloads: runs of other sizes look alike otherwise
-    named = {n for n, _ in words}
-    more = []
-    if "size" in p and result.scenario in SCENARIOS and "size" in workload_of(result.scenario):
-        more.append(("size", p["size"]))
-    # and the subflows of an MPTCP run: an uplink beyond the last subflow carries none
-    if "subflows" in p and result.scenario in SCENARIOS and "subflows" in workload_of(result.scenario):
-        more.append(("subflows", p["subflows"]))
-    words += [(k, fmt_value(v)) for k, v in more if k not in named]
-    if p.get("down_at") is not None:           # a failing line, only when there is one: which, when
-        words = [w for w in words if w[0] not in ("down_at", "down_uplink")]
-        words += [("down_at", fmt_value(p["down_at"])), ("down_uplink", fmt_value(p["down_uplink"]))]
-    return " ".join(f"{k}={v}" for k, v in words)
+    if path is not None:            # its set-up is the lab's (the chapter names it), not the run's
+        return f"the kernel lab's capture {os.path.basename(path)}, replayed on the simulator's network"
+    return params_text(result.scenario, result.params)
 
 
 class Frames:
