@@ -54,7 +54,18 @@ def _via_kernel(nb, cwd):
 def run(page: Path) -> dict:
     nb = jupytext.read(page)
     t0 = time.monotonic()
-    (_via_nbclient if _has_nbclient() else _via_kernel)(nb, str(page.parent))
+    execute = _via_nbclient if _has_nbclient() else _via_kernel
+    try:
+        execute(nb, str(page.parent))
+    except RuntimeError as e:
+        # A kernel that died while it started, before running anything (CI run 60, once in many:
+        # jupyter_client picks free ports and the kernel binds them later, so on a busy machine
+        # another process can take one first) is started once more, as a reader would restart it.
+        if "before replying to kernel_info" not in str(e):
+            raise
+        print(f"{page.name}: the kernel died while starting ({e}); starting another", file=sys.stderr)
+        nb = jupytext.read(page)
+        execute(nb, str(page.parent))
     errors, widgets = [], 0
     for cell in nb.cells:
         for out in cell.get("outputs", []):
