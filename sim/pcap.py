@@ -236,3 +236,24 @@ def write_pcapng(result, path: str) -> int:
     with atomic_open(path, "wb") as f:            # complete or not at all
         f.writelines(pcapng_blocks(result))
     return len(hops(result))
+
+
+def tcp_option(ip: bytes, kind: int) -> bytes | None:
+    """The value of TCP option ``kind`` (after kind and length) in the IPv4 packet ``ip``."""
+    ihl = (ip[0] & 0x0F) * 4
+    tcp = ip[ihl:ihl + (ip[ihl + 12] >> 4) * 4]
+    i = 20
+    while i < len(tcp):
+        k = tcp[i]
+        if k == 0:
+            break
+        if k == 1:
+            i += 1
+            continue
+        if i + 1 >= len(tcp) or tcp[i + 1] < 2:
+            break
+        n = tcp[i + 1]
+        if k == kind:
+            return bytes(tcp[i + 2:i + n])
+        i += n
+    return None

@@ -24,7 +24,7 @@ import subprocess
 import time
 from typing import NamedTuple
 
-from ..pcap import block, option
+from ..pcap import block, option, tcp_option
 from .lab import Lab, LabError
 
 SNAPLEN = 256                  # headers and a little payload: small files for the book
@@ -316,19 +316,7 @@ def parse(f: Frame, macs: dict) -> Pkt | None:
         sport, dport, seq, ack, off, fl = struct.unpack("!HHIIBB", l4[:14])
         thl = (off >> 4) * 4
         flags = "".join(c for bit, c in _FLAG_LETTERS if fl & bit)
-        opts, mptcp, i = l4[20:thl], False, 0
-        while i < len(opts):
-            kind = opts[i]
-            if kind == 0:
-                break
-            if kind == 1:
-                i += 1
-                continue
-            if kind == 30:
-                mptcp = True
-            if i + 1 >= len(opts) or opts[i + 1] < 2:
-                break
-            i += opts[i + 1]
+        mptcp = tcp_option(ip, 30) is not None          # RFC 8684's option kind
         return Pkt(f.t_us, f.link, sender, src, dst, 6, ipid, sport, dport, flags, seq, ack,
                    total - ihl - thl, mptcp=mptcp)
     if proto == 17 and len(l4) >= 8:

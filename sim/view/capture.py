@@ -26,7 +26,7 @@ import struct
 from typing import NamedTuple
 
 from ..packet import ICMP, IP, TCP, UDP, Packet
-from ..pcap import LINKTYPE_RAW, block, option
+from ..pcap import LINKTYPE_RAW, block, option, tcp_option
 from ..trace import Hop
 
 RANK = ("local", "router", "provider", "internet", "remote")
@@ -208,27 +208,6 @@ def _tcp_key(ip: bytes) -> tuple | None:
 
 def _tcp_flags(ip: bytes) -> int:
     return ip[(ip[0] & 0x0F) * 4 + 13]
-
-
-def tcp_option(ip: bytes, kind: int) -> bytes | None:
-    """The value of TCP option ``kind`` (after kind and length) in the IPv4 packet ``ip``."""
-    ihl = (ip[0] & 0x0F) * 4
-    tcp = ip[ihl:ihl + (ip[ihl + 12] >> 4) * 4]
-    i = 20
-    while i < len(tcp):
-        k = tcp[i]
-        if k == 0:
-            break
-        if k == 1:
-            i += 1
-            continue
-        if i + 1 >= len(tcp) or tcp[i + 1] < 2:
-            break
-        n = tcp[i + 1]
-        if k == kind:
-            return bytes(tcp[i + 2:i + n])
-        i += n
-    return None
 
 
 def to_packet(frame: bytes) -> Packet | None:
