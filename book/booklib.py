@@ -387,15 +387,21 @@ def uplink_hops(r, direction: str = "up"):
         yield i, r.events[i], dev
 
 
-def ip_route_show_cache(r, i: int) -> str:
-    """``ip route show cache`` on the router just after event ``i`` (rebuilt from the trace)."""
+def ip_route_show_cache(r, i: int, now: int | None = None) -> str:
+    """``ip route show cache`` on the router just after event ``i`` (rebuilt from the trace),
+    run at simulated time ``now`` (µs; by default the event's own time): the ages count up
+    to ``now`` while nothing else happens."""
     st = r.state_at(i)
     if not st.cache:
         return "(empty)"
+    if now is None:
+        now = st.t
+    elif i + 1 < len(r.events) and now >= r.events[i + 1].t:
+        raise ValueError(f"now={now} is not before event {i + 1}, at {r.events[i + 1].t}")
     out = []
     for key, e in st.cache.items():
         ent = RtEntry(key, e["dev"], e["via"], e["equalize"], e["created"], e["lastuse"], e["use"])
-        out.append(show_entry(ent, st.t))
+        out.append(show_entry(ent, now))
     return "\n".join(out)
 
 

@@ -2,6 +2,8 @@
 import re
 from pathlib import Path
 
+import pytest
+
 BOOK = Path(__file__).resolve().parent.parent / "book"
 CHAPTERS = sorted(p for p in BOOK.glob("[0-9][0-9]-*.md")) + [BOOK / "glossary.md"]
 
@@ -83,3 +85,25 @@ def test_every_glossary_entry_is_sorted_and_links_the_chapters_it_names():
     docs = {p.stem for p in BOOK.glob("[01][0-9]-*.md")}
     named = re.findall(r"\{doc\}`(?:Chapter )?\d+ <([^>]+)>`", text)
     assert named and set(named) <= docs, set(named) - docs
+
+
+def test_the_route_cache_listing_before_an_idle_expiry_shows_the_idle_age():
+    """Chapter 2 lists the cache just before the garbage collector expires two idle entries:
+    read at the event before the expiry it said ``age 0sec``; read at the moment before the
+    expiry, the entries have been idle ``gc_timeout``s long, which is why they go."""
+    import sys
+    import sim
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "book"))
+    try:
+        import booklib
+    finally:
+        sys.path.pop(0)
+    r = sim.run("cache-expiry", seed=1)
+    dels = [i for i, e in booklib.events(r, "rt_del", "router")]
+    expiry = r.events[dels[0]].t
+    idle = expiry - max(e["lastuse"] for e in r.state_at(dels[0] - 1).cache.values())
+    text = booklib.ip_route_show_cache(r, dels[0] - 1, expiry - 1_000)
+    ages = {int(a) for a in re.findall(r"age (\d+)sec", text)}
+    assert ages and max(ages) == (idle - 1_000) // 1_000_000 and max(ages) >= 300, text
+    with pytest.raises(ValueError, match="not before event"):
+        booklib.ip_route_show_cache(r, dels[0] - 1, expiry)
