@@ -190,7 +190,14 @@ class Host(Node):
             c = TcpConn(self, (self.addr, tcp.dport), (pkt.ip.src, tcp.sport), self.window, self.cc, self.tcp_profile)
             self.conns[(tcp.dport, pkt.ip.src, tcp.sport)] = c
             c.peer_syn_opt = tcp.mptcp
-            on_accept(c)                    # before the SYN+ACK: it may set what that carries
+            # before the SYN+ACK: the listener may set what that carries, or refuse the SYN
+            # (False), which is then answered with a reset, as MPTCP answers a join it cannot
+            # take (subflow_v4_route_req() sends one when subflow_check_req() fails)
+            if on_accept(c) is False:
+                del self.conns[(tcp.dport, pkt.ip.src, tcp.sport)]
+                self.sim.trace.emit(_DROP, self.name, pkt, Drop.RESET)
+                self.ip_output(rst_for(pkt, self.ip_header(self.addr, pkt.ip.src)))
+                return
             c.accept_syn(pkt)
             return
         if "R" in flags:

@@ -135,22 +135,25 @@ class MptcpServer:
 
     # -- a SYN arrives -------------------------------------------------------------------------
 
-    def _accept(self, c) -> None:
+    def _accept(self, c) -> bool | None:
         """A SYN arrived (its SYN+ACK not sent yet): MP_CAPABLE starts a session, MP_JOIN
-        with the token of a fully established one joins it; plain TCP or an unknown token
-        is not ours to feed."""
-        self.children.append(c)
+        with the token of a fully established one joins it, plain TCP is not ours to feed.
+        A join we cannot take -- an unknown token, or a session whose first subflow is not
+        fully established (the third ACK, with the client's key, not here yet) -- is refused
+        (False: the host answers with a reset), as Linux refuses it: subflow_check_req()
+        fails (MPTCP_MIB_JOINNOTOKEN, or !mptcp_can_accept_new_subflow()) and
+        subflow_v4_route_req() sends a reset (RFC 8684 3.2)."""
         opt = c.peer_syn_opt
-        if type(opt) is MpCapable:
-            s = self._new_session(c)
-        elif type(opt) is MpJoin and opt.token in self.sessions \
-                and self.sessions[opt.token].client_key is not None:
-            # (a token whose connection is not fully established -- the third ACK, with the
-            # client's key, not yet here -- is refused, as Linux refuses it)
-            s = self._join(c, self.sessions[opt.token], opt)
-        else:
-            return
-        self._attach(s, c)
+        if type(opt) is MpJoin:
+            s = self.sessions.get(opt.token)
+            if s is None or s.client_key is None:
+                return False
+        self.children.append(c)
+        if type(opt) is MpJoin:
+            self._attach(self._join(c, s, opt), c)
+        elif type(opt) is MpCapable:
+            self._attach(self._new_session(c), c)
+        return None
 
     def _new_session(self, c) -> MptcpSession:
         """MP_CAPABLE: a new session; the SYN+ACK carries the server's key."""

@@ -317,6 +317,35 @@ def test_mptcp_v1_handshake_keys_token_and_hmacs():
     # and Wireshark reads them as MPTCP without complaint (test_pcap checks every scenario)
 
 
+def test_mptcp_join_with_an_unknown_token_is_answered_with_a_reset(monkeypatch):
+    """A join the server cannot take (here: a token no session has) is refused with a reset,
+    as Linux's subflow_v4_route_req() does when subflow_check_req() fails -- not accepted
+    as a plain TCP subflow that nothing feeds.  The download goes on over the first one."""
+    import dataclasses
+    from sim import mptcp
+    from sim.packet import MpJoin
+    opened = mptcp.MptcpDownload._open
+
+    def wrong_token(self, opt):
+        if type(opt) is MpJoin:
+            opt = dataclasses.replace(opt, token=opt.token ^ 1)
+        return opened(self, opt)
+    monkeypatch.setattr(mptcp.MptcpDownload, "_open", wrong_token)
+    r = sim.run("mptcp", seed=3, size=20_000)
+    joins = [e for e in r.events if e.ev is Ev.SEND and e.pkt.proto == 6
+             and type(e.pkt.l4.mptcp) is MpJoin and e.pkt.l4.flags == "S"]
+    assert joins
+    port = joins[0].pkt.l4.sport
+    refused = [e for e in r.events if e.ev is Ev.DROP and e.node == "remote1" and e.reason == "reset"
+               and e.pkt.l4.sport == port and e.pkt.l4.flags == "S"]
+    assert refused
+    answers = [e.pkt.l4.flags for e in r.events if e.ev is Ev.SEND and e.node == "remote1"
+               and e.pkt.proto == 6 and e.pkt.l4.dport == port]
+    assert answers and all("R" in f for f in answers), answers
+    flow = r.summary["mptcp"][0]
+    assert flow["complete"] and flow["subflows"][1]["reset"], flow
+
+
 def test_a_stop_hook_reads_each_event_as_the_trace_stores_it():
     """``stop=`` is called with each event's record, made from the values emitted: the records
     it saw are the stored trace's, in order (a hook that never stops sees every event)."""
