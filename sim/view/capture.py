@@ -26,12 +26,11 @@ import struct
 from typing import NamedTuple
 
 from ..packet import ICMP, IP, TCP, UDP, Packet
-from ..pcap import LINKTYPE_RAW, block, option, tcp_option
+from ..pcap import LINKTYPE_ETHERNET, epb, idb, shb, tcp_option
 from ..trace import Hop
 
 RANK = ("local", "router", "provider", "internet", "remote")
 ETH_HDR = 14                   # the captures' frames are Ethernet (LINKTYPE_ETHERNET, 1)
-LINKTYPE_ETHERNET = 1
 
 
 class CaptureError(ValueError):
@@ -102,23 +101,13 @@ class Captured:
         packet as captured (its Ethernet header left out: LINKTYPE_RAW) with its length on
         the wire, commented ``event i: from > to`` as the simulator's replays are."""
         ifid = {i.name: k for k, i in enumerate(self.interfaces)}
-        shb = struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1)
-        shb += option(1, (f"{self.kernel}: the IPv4 packets of {self.path}, as captured "
-                          f"(Ethernet headers left out)").encode())
-        shb += option(4, b"1 + 1 < 1 kernel lab capture (sim.view.capture)") + option(0, b"")
-        out = [block(0x0A0D0D0A, shb)]
-        for i in self.interfaces:
-            body = struct.pack("<HHI", LINKTYPE_RAW, 0, max(0, i.snaplen - ETH_HDR))
-            body += option(2, i.name.encode()) + (option(3, i.description.encode()) if i.description else b"")
-            out.append(block(1, body + option(9, bytes([6])) + option(0, b"")))      # if_tsresol: µs
+        out = [shb("1 + 1 < 1 kernel lab capture (sim.view.capture)",
+                   [f"{self.kernel}: the IPv4 packets of {self.path}, as captured (Ethernet headers left out)"])]
+        out += [idb(i.name, i.description, snaplen=max(0, i.snaplen - ETH_HDR)) for i in self.interfaces]
         events = self.events
         for k in (range(len(events)) if indices is None else indices):
             e = events[k]
-            raw = e.raw
-            body = struct.pack("<IIIII", ifid[e.node], e.stamp >> 32, e.stamp & 0xFFFFFFFF, len(raw), e.wire_len)
-            body += raw + b"\x00" * (-len(raw) % 4)
-            body += option(1, f"event {k}: {e.from_} > {e.to}".encode()) + option(0, b"")
-            out.append(block(6, body))
+            out.append(epb(ifid[e.node], e.stamp, e.raw, e.wire_len, f"event {k}: {e.from_} > {e.to}"))
         return b"".join(out)
 
     def summary_text(self) -> list[str]:
