@@ -214,9 +214,8 @@ def how_to_read(link: str) -> str:
 def _comments(result, links: list) -> list[str]:
     """The section's comments: the scenario and every parameter of the run, and how to read it
     (none for a kernel capture's frames, a ``sim.view.capture.Captured``: not a simulator run)."""
-    from .result import Result
     from .scenarios import full_params_text
-    if not isinstance(result, Result):
+    if result.is_capture:
         return []
     server = "remote1_link" if any(l.name == "remote1_link" for l in links) else links[-1].name
     return [f"scenario {result.scenario}: {full_params_text(result.params, result.scenario)}", how_to_read(server)]

@@ -21,8 +21,8 @@ ladder, the router's tables and the comparison of steps read.
 """
 from __future__ import annotations
 
+import os
 import struct
-
 from typing import NamedTuple
 
 from ..packet import ICMP, IP, TCP, UDP, Packet
@@ -66,8 +66,11 @@ class CapturedHop(Hop):
 
 
 class Captured:
-    """What the views need of a result (``events``, ``net``, ``scenario``, ``params``)."""
+    """A kernel capture as the views take a result: ``events`` (a ``CapturedHop`` per frame),
+    ``net``, ``scenario`` and ``params`` of ``like``, and the answers to what the views ask
+    of a run (``sim.result.Result``'s section "views") for its capture."""
 
+    is_capture = True       # a packet's bytes are as captured, cut at the snap length
     records_nat = False     # hops alone: model.Analysis finds a translated packet's arrival itself
 
     def __init__(self, path: str, like, events: list, kernel: str, interfaces: list | None = None):
@@ -81,13 +84,30 @@ class Captured:
         self.interfaces = interfaces or [Interface(n, "", 0) for n in dict.fromkeys(e.node for e in events)]
         self.wscale = window_scales(e.raw for e in events)
 
+    @property
+    def download_stem(self) -> str:
+        """The downloads' file name without its extension: the capture's (it has no seed)."""
+        return os.path.splitext(os.path.basename(self.path))[0]
+
+    def params_line(self) -> str:
+        """Its file: its set-up is the lab's (the chapter names it), not the simulator run's."""
+        return f"the kernel lab's capture {os.path.basename(self.path)}, replayed on the simulator's network"
+
+    def packet_bytes(self, e) -> bytes:
+        """Hop ``e``'s IPv4 packet as captured (cut at the snap length)."""
+        return e.raw
+
+    def wire_len(self, e) -> int:
+        """Hop ``e``'s packet's length on the wire (more than it captured when cut)."""
+        return e.wire_len
+
     def window_shift(self, e) -> int | None:
         """The window scale shift of the TCP segment of hop ``e`` (RFC 7323 2.2-2.3): its
         sender's Window Scale option, when both SYNs of its connection carried one; 0
         when they did not; None for a SYN (its window is never scaled), for anything but
         TCP, or when the capture holds no SYN of its connection."""
-        raw = getattr(e, "raw", None)
-        key = _tcp_key(raw) if raw else None
+        raw = e.raw
+        key = _tcp_key(raw)
         if key is None or _tcp_flags(raw) & 0x02:
             return None
         mine, theirs = self.wscale.get(key), self.wscale.get((key[2], key[3], key[0], key[1]))
