@@ -149,6 +149,15 @@ def _csum(data: bytes) -> int:
 
 
 # -- pcapng (https://www.ietf.org/archive/id/draft-ietf-opsawg-pcapng-03.html) ------------
+#
+# The project's one pcapng writer: a simulator run's capture (below), a kernel capture's replay
+# (``sim.view.capture.Captured.pcapng_bytes``) and the kernel lab's merged capture
+# (``sim.kernel.capture.pcapng_bytes``) are one section header, an interface per link and a
+# packet block per frame, made by ``shb``, ``idb`` and ``epb``.
+
+LINKTYPE_ETHERNET = 1         # the kernel lab's veth frames
+SHB_TYPE, IDB_TYPE, EPB_TYPE = 0x0A0D0D0A, 1, 6
+
 
 def option(code: int, value: bytes) -> bytes:
     return struct.pack("<HH", code, len(value)) + value + b"\x00" * (-len(value) % 4)
@@ -160,12 +169,35 @@ def block(btype: int, body: bytes) -> bytes:
     return struct.pack("<II", btype, n) + body + struct.pack("<I", n)
 
 
-def _shb(comments: list[str] = ()) -> bytes:
-    """The section header: the writer (shb_userappl) and ``comments``, one opt_comment each."""
+def shb(userappl: str, comments=()) -> bytes:
+    """The Section Header Block: byte-order magic, version 1.0, section length unknown (-1);
+    one opt_comment per comment, then the writer (shb_userappl)."""
     body = struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1)
     body += b"".join(option(1, c.encode()) for c in comments)
-    body += option(4, b"1 + 1 < 1 simulator (sim.pcap)") + option(0, b"")
-    return block(0x0A0D0D0A, body)
+    body += option(4, userappl.encode()) + option(0, b"")
+    return block(SHB_TYPE, body)
+
+
+def idb(name: str, description: str = "", linktype: int = LINKTYPE_RAW, snaplen: int = 0) -> bytes:
+    """An Interface Description Block: its link type and snap length (0: none), if_name,
+    if_description (left out when empty), if_tsresol of microseconds."""
+    body = struct.pack("<HHI", linktype, 0, snaplen) + option(2, name.encode())
+    if description:
+        body += option(3, description.encode())
+    body += option(9, bytes([6])) + option(0, b"")
+    return block(IDB_TYPE, body)
+
+
+def epb(ifid: int, t_us: int, data: bytes, wire_len: int | None = None, comment: str = "") -> bytes:
+    """An Enhanced Packet Block: interface ``ifid``, the timestamp in µs, the bytes captured and
+    the packet's length on the wire (``wire_len``, all of ``data`` when None); an opt_comment
+    when ``comment`` is given, else no options."""
+    body = struct.pack("<IIIII", ifid, t_us >> 32, t_us & 0xFFFFFFFF, len(data),
+                       len(data) if wire_len is None else wire_len)
+    body += data + b"\x00" * (-len(data) % 4)
+    if comment:
+        body += option(1, comment.encode()) + option(0, b"")
+    return block(EPB_TYPE, body)
 
 
 def how_to_read(link: str) -> str:
@@ -182,26 +214,11 @@ def how_to_read(link: str) -> str:
 def _comments(result, links: list) -> list[str]:
     """The section's comments: the scenario and every parameter of the run, and how to read it
     (none for a kernel capture's frames, a ``sim.view.capture.Captured``: not a simulator run)."""
-    from .result import Result
     from .scenarios import full_params_text
-    if not isinstance(result, Result):
+    if result.is_capture:
         return []
     server = "remote1_link" if any(l.name == "remote1_link" for l in links) else links[-1].name
     return [f"scenario {result.scenario}: {full_params_text(result.params, result.scenario)}", how_to_read(server)]
-
-
-def _idb(name: str, description: str) -> bytes:
-    body = struct.pack("<HHI", LINKTYPE_RAW, 0, 0)
-    body += option(2, name.encode()) + option(3, description.encode())
-    body += option(9, bytes([6])) + option(0, b"")          # if_tsresol: microseconds
-    return block(1, body)
-
-
-def _epb(ifid: int, t_us: int, data: bytes, comment: str) -> bytes:
-    body = struct.pack("<IIIII", ifid, t_us >> 32, t_us & 0xFFFFFFFF, len(data), len(data))
-    body += data + b"\x00" * (-len(data) % 4)
-    body += option(1, comment.encode()) + option(0, b"")
-    return block(6, body)
 
 
 def hops(result) -> list:
@@ -215,14 +232,14 @@ def pcapng_blocks(result, indices=None):
     they come, a large capture never sits whole in memory."""
     links = list(result.net.links.values())
     ifid = {l.name: k for k, l in enumerate(links)}
-    yield _shb(_comments(result, links))
+    yield shb("1 + 1 < 1 simulator (sim.pcap)", _comments(result, links))
     for l in links:
-        yield _idb(l.name, " <-> ".join(i.label for i in l.ifaces))
+        yield idb(l.name, " <-> ".join(i.label for i in l.ifaces))
     events = result.events
     chosen = hops(result) if indices is None else [(i, events[i]) for i in indices
                                                    if events[i].ev is Ev.HOP]
     for i, e in chosen:
-        yield _epb(ifid[e.node], e.t, to_bytes(e.pkt), f"event {i}: {e.from_} > {e.to}")
+        yield epb(ifid[e.node], e.t, to_bytes(e.pkt), comment=f"event {i}: {e.from_} > {e.to}")
 
 
 def pcapng_bytes(result, indices=None) -> bytes:

@@ -42,6 +42,13 @@ def _where(nodes: dict) -> str:
 
 
 class Result:
+    """A simulator run: ``scenario``, ``params``, ``net``, ``events`` (the trace), ``summary``.
+
+    What the views ask of a result (``sim.view``: players, ladder, packet pane), besides
+    ``scenario``, ``params``, ``net``, ``events`` and ``summary_text()``, is the section
+    "views" below; a kernel capture replayed on the simulator's network
+    (``sim.view.capture.Captured``) answers the same for its capture."""
+
     def __init__(self, scenario, params, sim, net, apps):
         self.scenario = scenario
         self.params = params
@@ -212,10 +219,9 @@ class Result:
 
     def summary_text(self) -> list[str]:
         s = self.summary
-        from .scenarios import params_text
         # the header: what tells runs apart (tcp= and cc= too), and whatever differs from the
         # scenario's defaults
-        out = [f"scenario {s['scenario']}: " + params_text(self.scenario, self.params)]
+        out = [f"scenario {s['scenario']}: " + self.params_line()]
         for c in s["connections"]:
             state = "complete" if c["complete"] else ("reset" if c["reset"] else
                                                        "gave up (read timeout)" if c["timed_out"] else c["state"])
@@ -269,11 +275,44 @@ class Result:
         return out
 
     def write_pcap(self, path: str) -> int:
-        if not getattr(self.params, "trace", True):
+        if not self.params.trace:
             raise ValueError("this run kept no trace (trace=False), so it has no packets to write: "
                              "run with trace=True")
         from .pcap import write_pcapng
         return write_pcapng(self, path)
+
+    # -- views: what a player asks of a run and of a kernel capture alike ----------------------
+
+    is_capture = False      # a packet's bytes are put together from the record, its payload zeros
+    records_nat = True      # the trace has the router's NAT events, which tie a hop to its arrival
+
+    @property
+    def download_stem(self) -> str:
+        """The downloads' file name without its extension: the scenario and the seed."""
+        return f"{self.scenario}-seed{self.params.seed}"
+
+    def params_line(self) -> str:
+        """The summary's header (``scenarios.header_params``): what the run was set up with."""
+        from .scenarios import params_text
+        return params_text(self.scenario, self.params)
+
+    def packet_bytes(self, e) -> bytes:
+        """The bytes of event ``e``'s packet (``sim.pcap.to_bytes``)."""
+        from .pcap import to_bytes
+        return to_bytes(e.pkt)
+
+    def wire_len(self, e) -> int:
+        """Event ``e``'s packet's length on the wire: all of ``packet_bytes(e)``."""
+        return len(self.packet_bytes(e))
+
+    def window_shift(self, e) -> int | None:
+        """None: the simulated TCP sends no Window Scale option, its window field is bytes."""
+        return None
+
+    def pcapng_bytes(self, indices=None) -> bytes:
+        """The hops of trace ``indices`` (all by default) as a pcapng (``sim.pcap``)."""
+        from .pcap import pcapng_bytes
+        return pcapng_bytes(self, indices)
 
     # -- state at a step --------------------------------------------------------------------
 

@@ -136,3 +136,40 @@ def test_the_captures_advice_on_reading_one_link_leaves_no_false_retransmissions
                           check=True).stdout
     assert left == "" and subprocess.run([TSHARK, "-n", "-r", str(one)], capture_output=True, text=True,
                                          check=True).stdout.count("\n") > 5
+
+
+def test_the_kernel_labs_captures_are_written_by_sim_pcaps_blocks():
+    """One pcapng writer: the kernel lab's merged capture (``sim.kernel.capture.pcapng_bytes``)
+    is made of ``sim.pcap``'s blocks, and rebuilds every capture the book ships byte for byte
+    from the frames and interfaces read back from it."""
+    import glob
+    import re
+    from collections import namedtuple
+
+    from sim.kernel import capture as kcap
+    from sim.pcap import LINKTYPE_ETHERNET, block, epb, idb, option, shb
+    from sim.view.capture import read_pcapng
+    Link = namedtuple("Link", "name ends capture")
+    files = sorted(glob.glob(os.path.join(os.path.dirname(__file__), "..", "book", "data", "kernel", "*.pcapng")))
+    assert files
+    for path in files:
+        interfaces = []
+        frames, _ = read_pcapng(path, interfaces)
+        links = []
+        for i in interfaces:
+            ends, on = re.fullmatch(r"(.*) \(captured on (.*)\)", i.description).groups()
+            links.append(Link(i.name, [tuple(e.split(":")) for e in ends.split(" <-> ")], tuple(on.split(":"))))
+        rebuilt = kcap.pcapng_bytes(links, [kcap.Frame(f.t, f.link, f.data, f.wire_len) for f in frames])
+        with open(path, "rb") as f:
+            assert rebuilt == f.read(), path
+    # the blocks themselves: a frame without a comment has no options, a cut one its length on
+    # the wire; an empty description is left out; comments come before the writer's name
+    import struct
+    assert epb(0, 1, b"abcd") == (struct.pack("<IIIIIII", 6, 36, 0, 0, 1, 4, 4) + b"abcd"
+                                  + struct.pack("<I", 36))
+    assert epb(0, 1, b"ab", wire_len=9, comment="c") == block(6, struct.pack("<IIIII", 0, 0, 1, 2, 9) + b"ab\0\0"
+                                                              + option(1, b"c") + option(0, b""))
+    assert idb("lan", "", LINKTYPE_ETHERNET, 256) == block(1, struct.pack("<HHI", 1, 0, 256) + option(2, b"lan")
+                                                           + option(9, b"\x06") + option(0, b""))
+    assert shb("w", ["c"]) == block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1) + option(1, b"c")
+                                    + option(4, b"w") + option(0, b""))

@@ -173,8 +173,28 @@ def test_a_captured_replays_downloads_are_named_after_the_capture(snat_filter):
 def test_a_captured_sides_header_names_the_capture_not_the_simulators_settings(snat_filter):
     """The captured side of a comparison used to show the simulator run's parameter line
     (seed=1 tcp=linux cc=none delay_ms=0.05 ...), none of it true of the kernel."""
-    from sim.view.player import params_line
-    line = params_line(snat_filter)
+    line = snat_filter.params_line()
     assert line == "the kernel lab's capture perpacket-snat-filter.pcapng, replayed on the simulator's network"
     # the run handed in gives the topology only: its settings are not claimed for the capture
-    assert params_line(captured(str(SNAT_FILTER), sim.run("echo"))) == line
+    assert captured(str(SNAT_FILTER), sim.run("echo")).params_line() == line
+
+
+VIEWS_ASK = ("is_capture", "records_nat", "download_stem", "params_line", "packet_bytes", "wire_len",
+             "window_shift", "pcapng_bytes")
+
+
+def test_a_run_and_a_capture_answer_what_the_views_ask_each_for_itself(snat_filter):
+    """The views ask a result (sim.result.Result's section "views") instead of probing it for
+    a capture's attributes: a run answers for the simulator, a capture for its frames."""
+    from sim.pcap import pcapng_bytes, to_bytes
+    run = sim.run("echo", seed=1)
+    for r in (run, snat_filter):
+        assert all(hasattr(r, name) for name in VIEWS_ASK), type(r)
+    e = next(e for e in run.events if e.ev is Ev.HOP)
+    assert (run.is_capture, run.records_nat, run.download_stem) == (False, True, "echo-seed1")
+    assert run.packet_bytes(e) == to_bytes(e.pkt) and run.wire_len(e) == len(to_bytes(e.pkt))
+    assert run.window_shift(e) is None and run.pcapng_bytes() == pcapng_bytes(run)
+    k = snat_filter
+    cut = next(e for e in k.events if len(e.raw) < e.wire_len)        # a payload the snap length cut
+    assert (k.is_capture, k.records_nat, k.download_stem) == (True, False, "perpacket-snat-filter")
+    assert k.packet_bytes(cut) == cut.raw and k.wire_len(cut) == cut.wire_len > len(cut.raw)

@@ -263,9 +263,8 @@ def test_live_player_has_the_panels_size_box_and_mptcps_subflows():
 
 
 def test_a_replays_header_names_its_tcp_and_what_differs_from_the_scenario():
-    from sim.view.player import params_line
-    line = params_line(sim.run("equalize-nat", seed=1, size=3000, cc="reno", tcp="linux"))
+    line = sim.run("equalize-nat", seed=1, size=3000, cc="reno", tcp="linux").params_line()
     assert line.startswith("multipath=random equalize=True nat=article remote=article ingress_filter=False "
                            "uplinks=2 seed=1 tcp=linux cc=reno")
     assert line.endswith(" size=3000") and line.count("size=") == 1
-    assert "down_at=1 down_uplink=2" in params_line(sim.run("uplink-down", size=3000, trace=False))
+    assert "down_at=1 down_uplink=2" in sim.run("uplink-down", size=3000, trace=False).params_line()

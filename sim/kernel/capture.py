@@ -24,14 +24,13 @@ import subprocess
 import time
 from typing import NamedTuple
 
-from ..pcap import block, option, tcp_option
+from ..pcap import LINKTYPE_ETHERNET, epb, idb, shb, tcp_option
 from .lab import Lab, LabError
 
 SNAPLEN = 256                  # headers and a little payload: small files for the book
 DRAIN_DEADLINE = 30.0          # s every capture gets to write what it saw (Capture.stop)
 MARK_ETHERTYPE = 0x88B5        # IEEE 802 local experimental: the marker frames that end a capture
 MARK_MAGIC = b"1p1lt1 capture mark "
-LINKTYPE_ETHERNET = 1
 
 
 
@@ -224,9 +223,6 @@ class Capture:
         self.packets = [p for p in (parse(f, self.lab.macs) for f in frames) if p is not None]
         self.procs = {}
 
-    def write_pcapng(self, path: str) -> int:
-        return write_pcapng(path, self.lab, self.frames)
-
 
 def _is_mark(d: bytes) -> bool:
     return d[12:14] == struct.pack("!H", MARK_ETHERTYPE) and d[14:].startswith(MARK_MAGIC)
@@ -266,29 +262,14 @@ def read_pcap(path: str) -> list[tuple[int, bytes, int]]:
     return out
 
 
-def write_pcapng(path: str, lab: Lab, frames: list[Frame]) -> int:
-    """One interface per link (name = link, description = its ends), Ethernet frames;
-    written whole or not at all."""
-    from .._io import atomic_write
-    atomic_write(path, pcapng_bytes(lab.links, frames))
-    return len(frames)
-
-
 def pcapng_bytes(links: list, frames: list[Frame]) -> bytes:
-    out = [block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1)
-                  + option(4, b"1 + 1 < 1 kernel lab (sim.kernel)") + option(0, b""))]
-    ifid = {}
-    for k, l in enumerate(links):
-        ifid[l.name] = k
-        desc = " <-> ".join(f"{n}:{d}" for n, d in l.ends) + f" (captured on {':'.join(l.capture)})"
-        out.append(block(1, struct.pack("<HHI", LINKTYPE_ETHERNET, 0, SNAPLEN)
-                          + option(2, l.name.encode()) + option(3, desc.encode())
-                          + option(9, bytes([6])) + option(0, b"")))
-    for f in frames:
-        body = struct.pack("<IIIII", ifid[f.link], f.t_us >> 32, f.t_us & 0xFFFFFFFF,
-                           len(f.data), f.orig_len)
-        body += f.data + b"\x00" * (-len(f.data) % 4)
-        out.append(block(6, body))
+    """One interface per link (name = link, description = its ends and where it was
+    captured), the Ethernet frames as captured, each on its link's interface."""
+    ifid = {l.name: k for k, l in enumerate(links)}
+    out = [shb("1 + 1 < 1 kernel lab (sim.kernel)")]
+    out += [idb(l.name, " <-> ".join(f"{n}:{d}" for n, d in l.ends) + f" (captured on {':'.join(l.capture)})",
+                LINKTYPE_ETHERNET, SNAPLEN) for l in links]
+    out += [epb(ifid[f.link], f.t_us, f.data, f.orig_len) for f in frames]
     return b"".join(out)
 
 

@@ -21,17 +21,16 @@ ladder, the router's tables and the comparison of steps read.
 """
 from __future__ import annotations
 
+import os
 import struct
-
 from typing import NamedTuple
 
 from ..packet import ICMP, IP, TCP, UDP, Packet
-from ..pcap import LINKTYPE_RAW, block, option, tcp_option
+from ..pcap import LINKTYPE_ETHERNET, epb, idb, shb, tcp_option
 from ..trace import Hop
 
 RANK = ("local", "router", "provider", "internet", "remote")
 ETH_HDR = 14                   # the captures' frames are Ethernet (LINKTYPE_ETHERNET, 1)
-LINKTYPE_ETHERNET = 1
 
 
 class CaptureError(ValueError):
@@ -67,8 +66,11 @@ class CapturedHop(Hop):
 
 
 class Captured:
-    """What the views need of a result (``events``, ``net``, ``scenario``, ``params``)."""
+    """A kernel capture as the views take a result: ``events`` (a ``CapturedHop`` per frame),
+    ``net``, ``scenario`` and ``params`` of ``like``, and the answers to what the views ask
+    of a run (``sim.result.Result``'s section "views") for its capture."""
 
+    is_capture = True       # a packet's bytes are as captured, cut at the snap length
     records_nat = False     # hops alone: model.Analysis finds a translated packet's arrival itself
 
     def __init__(self, path: str, like, events: list, kernel: str, interfaces: list | None = None):
@@ -82,13 +84,30 @@ class Captured:
         self.interfaces = interfaces or [Interface(n, "", 0) for n in dict.fromkeys(e.node for e in events)]
         self.wscale = window_scales(e.raw for e in events)
 
+    @property
+    def download_stem(self) -> str:
+        """The downloads' file name without its extension: the capture's (it has no seed)."""
+        return os.path.splitext(os.path.basename(self.path))[0]
+
+    def params_line(self) -> str:
+        """Its file: its set-up is the lab's (the chapter names it), not the simulator run's."""
+        return f"the kernel lab's capture {os.path.basename(self.path)}, replayed on the simulator's network"
+
+    def packet_bytes(self, e) -> bytes:
+        """Hop ``e``'s IPv4 packet as captured (cut at the snap length)."""
+        return e.raw
+
+    def wire_len(self, e) -> int:
+        """Hop ``e``'s packet's length on the wire (more than it captured when cut)."""
+        return e.wire_len
+
     def window_shift(self, e) -> int | None:
         """The window scale shift of the TCP segment of hop ``e`` (RFC 7323 2.2-2.3): its
         sender's Window Scale option, when both SYNs of its connection carried one; 0
         when they did not; None for a SYN (its window is never scaled), for anything but
         TCP, or when the capture holds no SYN of its connection."""
-        raw = getattr(e, "raw", None)
-        key = _tcp_key(raw) if raw else None
+        raw = e.raw
+        key = _tcp_key(raw)
         if key is None or _tcp_flags(raw) & 0x02:
             return None
         mine, theirs = self.wscale.get(key), self.wscale.get((key[2], key[3], key[0], key[1]))
@@ -102,23 +121,13 @@ class Captured:
         packet as captured (its Ethernet header left out: LINKTYPE_RAW) with its length on
         the wire, commented ``event i: from > to`` as the simulator's replays are."""
         ifid = {i.name: k for k, i in enumerate(self.interfaces)}
-        shb = struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1)
-        shb += option(1, (f"{self.kernel}: the IPv4 packets of {self.path}, as captured "
-                          f"(Ethernet headers left out)").encode())
-        shb += option(4, b"1 + 1 < 1 kernel lab capture (sim.view.capture)") + option(0, b"")
-        out = [block(0x0A0D0D0A, shb)]
-        for i in self.interfaces:
-            body = struct.pack("<HHI", LINKTYPE_RAW, 0, max(0, i.snaplen - ETH_HDR))
-            body += option(2, i.name.encode()) + (option(3, i.description.encode()) if i.description else b"")
-            out.append(block(1, body + option(9, bytes([6])) + option(0, b"")))      # if_tsresol: µs
+        out = [shb("1 + 1 < 1 kernel lab capture (sim.view.capture)",
+                   [f"{self.kernel}: the IPv4 packets of {self.path}, as captured (Ethernet headers left out)"])]
+        out += [idb(i.name, i.description, snaplen=max(0, i.snaplen - ETH_HDR)) for i in self.interfaces]
         events = self.events
         for k in (range(len(events)) if indices is None else indices):
             e = events[k]
-            raw = e.raw
-            body = struct.pack("<IIIII", ifid[e.node], e.stamp >> 32, e.stamp & 0xFFFFFFFF, len(raw), e.wire_len)
-            body += raw + b"\x00" * (-len(raw) % 4)
-            body += option(1, f"event {k}: {e.from_} > {e.to}".encode()) + option(0, b"")
-            out.append(block(6, body))
+            out.append(epb(ifid[e.node], e.stamp, e.raw, e.wire_len, f"event {k}: {e.from_} > {e.to}"))
         return b"".join(out)
 
     def summary_text(self) -> list[str]:

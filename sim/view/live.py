@@ -29,7 +29,7 @@ from .ladder import ladder_parts
 from .model import MAX_STEPS, analysis_of, check_result, resolve_steps
 from .narration import narrate
 from .pktpane import pane
-from .player import Frames, _asset, _where, params_line, zoomable
+from .player import Frames, _asset, _where, zoomable
 from .state import STATE_CSS, compact, state_dot
 from .topology import apply as topo_apply
 from .topology import base_svg, topo_frame
@@ -409,7 +409,7 @@ class LivePlayer:
         more = f" (first {len(f)} of {f.total} steps)" if f.total > len(f) else ""
         self.last_shown_s = time.perf_counter() - self._t_run
         self.status.value = (f'<span style="font-family:monospace;font-size:12px">{h(self.scenario)}: '
-                             f"{h(params_line(self.result))} · {len(self.result.events)} events{more} · "
+                             f"{h(self.result.params_line())} · {len(self.result.events)} events{more} · "
                              f"run and drawn in {self.last_shown_s * 1000:.0f} ms</span>")
 
     # -- stepping --------------------------------------------------------------------------

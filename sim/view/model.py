@@ -119,7 +119,7 @@ class Analysis:
         pending: dict = defaultdict(deque)       # (node, packet key) -> origins, FIFO
         # a capture (sim.view.capture) records hops alone, no NAT events: a packet the router
         # translated is matched to its arrival by what NAT leaves alone (_nat_key)
-        by_nat_key = None if getattr(result, "records_nat", True) else defaultdict(deque)
+        by_nat_key = None if result.records_nat else defaultdict(deque)
         taken: set[int] = set()                  # ids of the origins a hop has claimed
         open_node, proc, pkey = None, None, None
         for i, e in enumerate(ev):
@@ -365,7 +365,7 @@ def resolve_steps(result, analysis: Analysis, start=0, stop=None, steps=None,
     check_result(result)
     n = len(result.events)
     if n == 0:
-        why = ("run with trace=True" if not getattr(result.params, "trace", True)
+        why = ("run with trace=True" if not result.params.trace
                else "the run produced no events: give it something to do")
         raise ValueError(f"scenario {result.scenario!r} produced an empty trace ({why})")
     start, stop = plain(start), plain(stop)

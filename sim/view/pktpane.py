@@ -35,23 +35,13 @@ L4_BASE = 20
 PROTO = {1: "icmp", 6: "tcp", 17: "udp"}
 
 
-def _bytes(e) -> bytes:
-    """The bytes of event ``e``'s packet: as captured (a kernel capture's hop), else as the
-    simulator's record puts them together."""
-    raw = getattr(e, "raw", None)
-    if raw is not None:
-        return raw
-    from ..pcap import to_bytes
-    return to_bytes(e.pkt)
-
-
 def _layers(result, e, raw: bytes) -> list:
     """``dissect(raw)`` with what a capture adds: the window field with the scale its SYNs
     negotiated (RFC 7323 2.3: the field counts units of 2^shift bytes), and a payload the
     snap length cut named as such."""
     layers = dissect(raw)
-    shift = result.window_shift(e) if hasattr(result, "window_shift") else None
-    cut = getattr(e, "wire_len", len(raw)) - len(raw)
+    shift = result.window_shift(e)
+    cut = result.wire_len(e) - len(raw)
     if shift is None and cut <= 0:
         return layers
     out = []
@@ -234,8 +224,8 @@ def pane(result, step: int) -> dict:
     j = a.arrival(step)
     before_e = result.events[j] if j is not None else None
     before_pkt = before_e.pkt if before_e is not None else None
-    after = _bytes(e)
-    before = _bytes(before_e) if before_e is not None else None
+    after = result.packet_bytes(e)
+    before = result.packet_bytes(before_e) if before_e is not None else None
     chg = changed_bytes(before, after)
     marks = set(chg)
     layers = _layers(result, e, after)
@@ -271,9 +261,8 @@ def pane(result, step: int) -> dict:
     head = (f'<div class="op1-pkthead"><b>{h(pkt_name(pkt))}</b> {h(flow_text(pkt))} · event {step} · '
             f"t = {ms(e.t)} · {h(where)}</div>"
             f'<div class="op1-pktchg">{h(change)}</div>')
-    cap = hasattr(e, "raw")
-    size = (f"{len(after)} bytes" if not cap or len(after) >= e.wire_len else
-            f"{len(after)} of {e.wire_len} bytes captured")
+    cap, wire = result.is_capture, result.wire_len(e)
+    size = f"{len(after)} bytes" if len(after) >= wire else f"{len(after)} of {wire} bytes captured"
     hexes = [f'<div class="op1-hexlab">after ({size})</div>' + _hexdump(after, marks, "after", cap)]
     if before is not None:
         hexes.append(f'<div class="op1-hexlab">before, as it arrived at {h(who)}: '

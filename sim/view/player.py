@@ -18,12 +18,10 @@ from __future__ import annotations
 import base64
 import functools
 import json
-import os
 import re
 import zlib
 from pathlib import Path
 
-from ..scenarios import params_text
 from ..trace import Ev, event_text
 from . import _dot
 from ._common import ms
@@ -63,24 +61,6 @@ def pack(obj) -> str:
 def unpack(text: str):
     """The inverse of ``pack`` (for tests and tools reading a saved page)."""
     return json.loads(zlib.decompress(base64.b64decode(text)).decode())
-
-
-def download_stem(result) -> str:
-    """The downloads' file name without its extension: a run's scenario and seed; a kernel
-    capture's (``sim.view.capture.Captured``) own file name -- it has no seed."""
-    path = getattr(result, "path", None)
-    if path is not None:
-        return os.path.splitext(os.path.basename(path))[0]
-    return f"{result.scenario}-seed{result.params.seed}"
-
-
-def params_line(result) -> str:
-    """The summary's header (``scenarios.header_params``).  A kernel capture's: its file, not
-    the simulator run's settings."""
-    path = getattr(result, "path", None)
-    if path is not None:            # its set-up is the lab's (the chapter names it), not the run's
-        return f"the kernel lab's capture {os.path.basename(path)}, replayed on the simulator's network"
-    return params_text(result.scenario, result.params)
 
 
 class Frames:
@@ -148,18 +128,14 @@ class Frames:
     # -- downloads ---------------------------------------------------------------------------
 
     def pcapng(self) -> bytes:
-        """The replay's hops as a pcapng (one interface per link, comments ``step i: ...``);
+        """The replay's hops as a pcapng (one interface per link, comments ``event i: ...``);
         a kernel capture's, its captured bytes with its own interfaces and timestamps."""
-        own = getattr(self.result, "pcapng_bytes", None)
-        if own is not None:
-            return own([s for s in self.steps if self.result.events[s].ev is Ev.HOP])
-        from ..pcap import pcapng_bytes
-        return pcapng_bytes(self.result, self.steps)
+        return self.result.pcapng_bytes([s for s in self.steps if self.result.events[s].ev is Ev.HOP])
 
     def trace_text(self) -> str:
         ev = self.result.events
         lo, hi = self.steps[0], self.steps[-1]
-        lines = [f"# {self.result.scenario}: {params_line(self.result)}; trace events {lo}..{hi}"]
+        lines = [f"# {self.result.scenario}: {self.result.params_line()}; trace events {lo}..{hi}"]
         lines += [f"{i:6d} {_event_line(ev[i])}" for i in range(lo, hi + 1)]
         lines += [""] + self.result.summary_text()
         return "\n".join(lines) + "\n"
@@ -180,7 +156,7 @@ class Frames:
         # the network twice, left to right and (shown in a phone's column, player.css) top to bottom
         topo0 = topo_apply(self.topo, self.topo_frames[0]) + topo_apply(self.topo_n, self.topo_frames[0])
         lab = f'<div class="op1-panelab">{_dot.h(label)}</div>' if label else ""
-        sub = f'<div class="op1-sub">{_dot.h(params_line(r))}</div>' if label else ""
+        sub = f'<div class="op1-sub">{_dot.h(r.params_line())}</div>' if label else ""
         tabs = "".join(f'<button type="button" role="tab" data-tab="{t}" aria-selected="{str(t == "ladder").lower()}" '
                        f'tabindex="{0 if t == "ladder" else -1}">{w}</button>'
                        for t, w in (("ladder", "Ladder"), ("state", "Router tables"), ("pkt", "Packet")))
@@ -439,9 +415,9 @@ class Player(_Page):
                 note = (f'<div class="op1-note">Showing {n} of the run\'s {f.total} steps (a replay '
                         "holds at most a few hundred; in Python, stop=, steps= or max_steps= choose "
                         "which).</div>")
-            stem = download_stem(r)
+            stem = r.download_stem
             inner = (_title(self.title, self.heading) +
-                     f'<div class="op1-sub">{_dot.h(r.scenario)}: {_dot.h(params_line(r))}</div>'
+                     f'<div class="op1-sub">{_dot.h(r.scenario)}: {_dot.h(r.params_line())}</div>'
                      + _bar(n, f.downloads(stem), False) + note + f.pane_html() + HINT + _float_bar(n))
             aria = f"Replay of {r.scenario}, {n} steps. {KEYS}"      # (the script names it by its title)
             meta = {"frames": n, **({"at": self._at} if self._at else {})}
@@ -508,7 +484,7 @@ class Compare(_Page):
             if nports:
                 summary += (f"; at {nports} {'step' if nports == 1 else 'steps'} the packets take the same "
                             "path with other ports (≈ in the bar below; not counted as a difference)")
-            dls = "".join(f.downloads(f"{download_stem(r)}-{re.sub(r'[^A-Za-z0-9_.-]+', '_', lab)}")
+            dls = "".join(f.downloads(f"{r.download_stem}-{re.sub(r'[^A-Za-z0-9_.-]+', '_', lab)}")
                           .replace('download <a', f'{_dot.h(lab)}: <a')
                           for f, lab, r in zip(self._frames, self.labels, self.results))
             inner = (_title(self.title, None) +
