@@ -302,6 +302,8 @@ def test_the_summary_names_where_each_drop_happened():
     at = r.summary["drops_at"]
     assert {(reason, node): n for reason, nodes in at.items() for node, n in nodes.items()} == seen
     assert {reason: sum(nodes.values()) for reason, nodes in at.items()} == r.summary["drops"]
+    # Trace.drops is drops_at summed: each reason where the trace first shows it, as its JSON was
+    assert list(r.summary["drops"]) == list(dict.fromkeys(e.reason.value for e in r.events if e.ev.value == "drop"))
     assert list(at["retries exhausted"].items()) == [("remote1", 2), ("local1", 1)]    # most first
     assert list(at["queue full"]) == ["provider1"]
     line = next(x for x in r.summary_text() if x.startswith("  drops: "))
