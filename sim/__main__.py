@@ -8,21 +8,27 @@ that can't be written (standard output, the --pcap file) one line, exit status 1
 """
 from __future__ import annotations
 
-import argparse
-import re
 import sys
 
-from .cli import (NONE, OneLineParser, any_int, csv_of, default_help, down_uplink_without_down_at, fail, int_in,
-                  pcap_problem, scenario_list, seconds_or_none, write_capture_then_stdout)
-from ._io import OutputError, write_stdout
-from .fib import RouteError
-from .policies import POLICIES
-from .natmodels import REGISTRY as NAT_REGISTRY, names as nat_models
-from .host import WINDOW
-from .policies import CACHED_POLICIES
-from .scenarios import (INT_BOUNDS, MAX_SECONDS, MAX_TRANSFER, NULLABLE_BOUNDS, SCENARIOS, Params, ParamError, check_applies,
-                        fmt_value, run)
-from .tcp import CONGESTION_CONTROLS, DEFAULT_TCP_PROFILE, INIT_CWND, MSS, REMOTE_BEHAVIOURS, TCP_PROFILES
+try:                                # a Ctrl-C while these load (argparse): one line, as main() gives
+    import argparse
+    import re
+
+    from .cli import (NONE, OneLineParser, any_int, csv_of, default_help, down_uplink_without_down_at, fail, int_in,
+                      pcap_problem, scenario_list, seconds_or_none, write_capture_then_stdout)
+    from ._io import OutputError, write_stdout
+    from .fib import RouteError
+    from .policies import POLICIES
+    from .natmodels import REGISTRY as NAT_REGISTRY, names as nat_models
+    from .host import WINDOW
+    from .policies import CACHED_POLICIES
+    from .scenarios import (INT_BOUNDS, MAX_SECONDS, MAX_TRANSFER, NULLABLE_BOUNDS, SCENARIOS, Params, ParamError, check_applies,
+                            fmt_value, run)
+    from .tcp import CONGESTION_CONTROLS, DEFAULT_TCP_PROFILE, INIT_CWND, MSS, REMOTE_BEHAVIOURS, TCP_PROFILES
+except KeyboardInterrupt:
+    from ._start import exit_if_starting
+    exit_if_starting()
+    raise
 
 PROG = "python -m sim"
 

@@ -10,13 +10,19 @@ Bad input: one line and exit status 2.  No root or no namespaces: one line, exit
 """
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import sys
 
-from ..cli import (OneLineParser, default_help, down_uplink_without_down_at, fail, int_in, pcap_problem,
-                   scenario_list, seconds_in, seconds_or_none, write_capture_then_stdout)
+try:                                # a Ctrl-C while these load (argparse): one line, as main() gives
+    import argparse
+    import json
+
+    from ..cli import (OneLineParser, default_help, down_uplink_without_down_at, fail, int_in, pcap_problem,
+                       scenario_list, seconds_in, seconds_or_none, write_capture_then_stdout)
+except KeyboardInterrupt:
+    from .._start import exit_if_starting
+    exit_if_starting()
+    raise
 
 PROG = "python -m sim.kernel"
 _timeout = seconds_in("--timeout", 0.1, 600)
@@ -96,9 +102,13 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
-    from .._io import OutputError
-    from .lab import Interrupted, LabError
+    try:
+        args = parser().parse_args(argv)
+        from .._io import OutputError
+        from .lab import Interrupted, LabError
+    except KeyboardInterrupt:               # while the scenarios load: no namespace made yet
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
     try:
         if (why := _refused(args)) is not None:
             return _fail(why, 2)
