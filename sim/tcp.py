@@ -206,7 +206,10 @@ class TcpConn:
 
     def _send(self, flags: str, seq: int, load: int = 0) -> bool:
         """Send a segment by the route the connection keeps; False if this host's device
-        had no room for it (``tcp_transmit_skb()`` failed with NET_XMIT_DROP)."""
+        had no room for it (``tcp_transmit_skb()`` failed with NET_XMIT_DROP).  Only data and
+        the FIN (``_push``) are then not counted as sent; as in Linux, a SYN is (``tcp_connect()``
+        moves snd_nxt whatever tcp_transmit_skb() returned, and its timer sends it again), and an
+        ACK is not sent again (``__tcp_send_ack()`` ignores the result)."""
         if "A" in flags:
             self.ack_sent = self.rcv_nxt        # every segment with ACK set acknowledges
         return self.host.ip_output(self._make(flags, seq, load), self)
