@@ -8,7 +8,12 @@ server load balancer".
 
 ``import sim`` loads no display library; ``sim.pcap`` imports scapy lazily.
 """
-from .scenarios import SCENARIOS, ParamError, Params, make_params, run
-from .result import Result
+try:
+    from .scenarios import SCENARIOS, ParamError, Params, make_params, run
+    from .result import Result
+except KeyboardInterrupt:           # Ctrl-C while `python -m sim ...` starts: no traceback
+    from ._start import exit_if_starting
+    exit_if_starting()
+    raise
 
 __all__ = ["run", "SCENARIOS", "Params", "ParamError", "make_params", "Result"]

@@ -8,20 +8,27 @@ that can't be written (standard output, the --pcap file) one line, exit status 1
 """
 from __future__ import annotations
 
-import argparse
-import re
 import sys
 
-from .cli import OneLineParser, any_int, checked, csv_of, fail, int_in, pcap_problem, write_capture_then_stdout
-from ._io import OutputError, write_stdout
-from .fib import RouteError
-from .policies import POLICIES
-from .natmodels import REGISTRY as NAT_REGISTRY, names as nat_models
-from .host import WINDOW
-from .policies import CACHED_POLICIES
-from .scenarios import (INT_BOUNDS, MAX_SECONDS, MAX_TRANSFER, NULLABLE_BOUNDS, SCENARIOS, Params, ParamError, check_applies,
-                        fmt_value, run)
-from .tcp import CONGESTION_CONTROLS, DEFAULT_TCP_PROFILE, INIT_CWND, MSS, REMOTE_BEHAVIOURS, TCP_PROFILES
+try:                                # a Ctrl-C while these load (argparse): one line, as main() gives
+    import argparse
+    import re
+
+    from .cli import (NONE, OneLineParser, any_int, csv_of, default_help, down_uplink_without_down_at, fail, int_in,
+                      pcap_problem, scenario_list, seconds_or_none, write_capture_then_stdout)
+    from ._io import OutputError, write_stdout
+    from .fib import RouteError
+    from .policies import POLICIES
+    from .natmodels import REGISTRY as NAT_REGISTRY, names as nat_models
+    from .host import WINDOW
+    from .policies import CACHED_POLICIES
+    from .scenarios import (INT_BOUNDS, MAX_SECONDS, MAX_TRANSFER, NULLABLE_BOUNDS, SCENARIOS, Params, ParamError, check_applies,
+                            fmt_value, run)
+    from .tcp import CONGESTION_CONTROLS, DEFAULT_TCP_PROFILE, INIT_CWND, MSS, REMOTE_BEHAVIOURS, TCP_PROFILES
+except KeyboardInterrupt:
+    from ._start import exit_if_starting
+    exit_if_starting()
+    raise
 
 PROG = "python -m sim"
 
@@ -42,21 +49,10 @@ def _as_option(message: str, param: str | None) -> str:
 
 _seconds = csv_of(float, "--flush-at wants seconds like 0.3,12, got {got}")
 
-#: ``--down-at none``, ``--read-timeout none``: the parameter's None (no line fails, no read
-#: timeout), given on the command line -- which overrides the scenario's value, where an
-#: option left out (None) keeps it
-NONE = type("NoneGiven", (), {"__repr__": lambda self: "none"})()
-
-
 def _seconds_or_none(name: str, means: str):
     """``--down-at``, ``--read-timeout``: seconds in the bounds ``sim.run`` allows
     (``NULLABLE_BOUNDS``), or ``none``, one message for any other value."""
-    lo, hi, lo_excluded = NULLABLE_BOUNDS[name]
-    opt = "--" + name.replace("_", "-")
-    span = f"above {lo:g} and at most {hi:g}" if lo_excluded else f"in {lo:g}..{hi:g}"
-    return checked(lambda t: NONE if t.strip().lower() == "none" else float(t),
-                   lambda v: v is NONE or (lo < v if lo_excluded else lo <= v) and v <= hi,
-                   f"{opt} must be seconds {span}, or none ({means}), got {{got}}")
+    return seconds_or_none("--" + name.replace("_", "-"), *NULLABLE_BOUNDS[name], means)
 
 
 def _addrs(s: str) -> list[str]:
@@ -78,7 +74,7 @@ RUN_PARAMS = ("multipath", "equalize", "nat", "remote", "cc", "tcp", "ingress_fi
 
 
 def _default(name: str) -> str:
-    return f"default {fmt_value(getattr(_G, name))}, or the scenario's: see list"
+    return default_help(fmt_value(getattr(_G, name)))
 
 
 def parser() -> argparse.ArgumentParser:
@@ -180,11 +176,9 @@ def _list() -> str:
     """Each scenario, what it shows and the parameters it sets beyond the defaults (the
     options of ``run``, given first)."""
     given = [(n, getattr(_G, n)) for n in RUN_PARAMS]
-    out = ["defaults: " + " ".join(f"{n}={fmt_value(v)}" for n, v in given if v not in (None, [])) + "\n"]
-    for s in SCENARIOS.values():
-        sets = " ".join(f"{k}={fmt_value(v)}" for k, v in s.defaults.items())
-        out.append(f"\n{s.name:<18} {s.doc}\n{'':<18} sets: {sets or 'nothing (the defaults)'}\n")
-    return "".join(out)
+    return scenario_list([(n, fmt_value(v)) for n, v in given if v not in (None, [])],
+                         [(s.name, s.doc, " ".join(f"{k}={fmt_value(v)}" for k, v in s.defaults.items()))
+                          for s in SCENARIOS.values()])
 
 
 def _run(args) -> int:
@@ -198,8 +192,7 @@ def _run(args) -> int:
         return _fail(f"--down-uplink {args.down_uplink} names the uplink whose line fails, and --down-at none "
                      f"fails no line: give --down-at SECONDS, or leave out --down-uplink")
     if args.down_uplink is not None and no_line_fails:
-        return _fail(f"--down-uplink {args.down_uplink} names the uplink whose line fails at --down-at, and no "
-                     f"line fails in {args.scenario}: give --down-at SECONDS too")
+        return _fail(down_uplink_without_down_at(args.down_uplink, args.scenario))
     if args.summary_only and args.format != "text":
         return _fail("--summary-only is for --format text: the JSON always holds the summary "
                      "(read its \"summary\")")

@@ -87,6 +87,23 @@ def seconds_in(name: str, lo: float, hi: float):
     return checked(float, lambda v: lo <= v <= hi, f"{name} must be seconds in {lo}..{hi}, got {{got}}")
 
 
+#: ``--down-at none``, ``--read-timeout none``: the parameter's None (no line fails, no read
+#: timeout), given on the command line -- which overrides the scenario's value, where an
+#: option left out (None) keeps it
+NONE = type("NoneGiven", (), {"__repr__": lambda self: "none"})()
+
+
+def seconds_or_none(name: str, lo: float, hi: float, lo_excluded: bool, means: str, none: bool = True):
+    """Seconds in ``lo..hi`` (above ``lo`` when ``lo_excluded``; not NaN), or, when ``none``,
+    the word ``none`` (``NONE``): one message for any other value, saying what ``none`` -- or,
+    for an option that has no ``none``, leaving the option out -- ``means``."""
+    span = f"above {lo:g} and at most {hi:g}" if lo_excluded else f"in {lo:g}..{hi:g}"
+    other = f", or none ({means})" if none else f" (without it {means})"
+    return checked(lambda t: NONE if none and t.strip().lower() == "none" else float(t),
+                   lambda v: v is NONE or (lo < v if lo_excluded else lo <= v) and v <= hi,
+                   f"{name} must be seconds {span}{other}, got {{got}}")
+
+
 def csv_of(parse, wants: str):
     """Comma-separated values, each ``parse``d; ``wants`` says what is allowed (``{got}``: the text)."""
     return checked(lambda s: [parse(x) for x in s.split(",")], lambda v: True, wants)
@@ -143,3 +160,29 @@ def write_capture_then_stdout(path: str, write, text) -> str | None:
             write_stdout(text)
         return e.strerror or str(e)
     return None
+
+
+# -- what ``python -m sim`` and ``python -m sim.kernel`` say alike ---------------------------
+
+def default_help(value: str) -> str:
+    """The end of a ``run`` option's --help: its default (as ``list`` writes it), which a
+    scenario may change."""
+    return f"default {value}, or the scenario's: see list"
+
+
+def scenario_list(defaults: list[tuple[str, str]], scenarios: list[tuple[str, str, str]]) -> str:
+    """``list``'s text: the options' ``defaults`` (name, value as written), then each of the
+    ``scenarios`` (name, what it shows, what it sets beyond the defaults), the names in a
+    column one wider than the longest."""
+    w = max(len(name) for name, _, _ in scenarios) + 1
+    out = ["defaults: " + " ".join(f"{n}={v}" for n, v in defaults) + "\n"]
+    for name, doc, sets in scenarios:
+        out.append(f"\n{name:<{w}} {doc}\n{'':<{w}} sets: {sets.strip() or 'nothing (the defaults)'}\n")
+    return "".join(out)
+
+
+def down_uplink_without_down_at(uplink: int, scenario: str) -> str:
+    """Why ``--down-uplink`` is refused for a scenario in which no line fails and no
+    ``--down-at`` was given."""
+    return (f"--down-uplink {uplink} names the uplink whose line fails at --down-at, and no line "
+            f"fails in {scenario}: give --down-at SECONDS too")

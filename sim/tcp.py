@@ -206,7 +206,10 @@ class TcpConn:
 
     def _send(self, flags: str, seq: int, load: int = 0) -> bool:
         """Send a segment by the route the connection keeps; False if this host's device
-        had no room for it (``tcp_transmit_skb()`` failed with NET_XMIT_DROP)."""
+        had no room for it (``tcp_transmit_skb()`` failed with NET_XMIT_DROP).  Only data and
+        the FIN (``_push``) are then not counted as sent; as in Linux, a SYN is (``tcp_connect()``
+        moves snd_nxt whatever tcp_transmit_skb() returned, and its timer sends it again), and an
+        ACK is not sent again (``__tcp_send_ack()`` ignores the result)."""
         if "A" in flags:
             self.ack_sent = self.rcv_nxt        # every segment with ACK set acknowledges
         return self.host.ip_output(self._make(flags, seq, load), self)
@@ -394,14 +397,25 @@ class TcpConn:
         if self.snd_nxt > self.snd_max:
             self.snd_max = self.snd_nxt
         if self.fin_queued and self.snd_nxt == self.data_end:
-            self._send("FA", self.snd_nxt)
-            self.snd_nxt += 1
-            self.snd_max = max(self.snd_max, self.snd_nxt)
+            now = self.sim.now
+            # tcp_send_fin() queues the FIN like data and pushes it through tcp_write_xmit(): one
+            # this host's device refuses is not sent either -- snd_nxt stays, and it goes as a
+            # refused data segment does (above).  (Still counted as an IP OutRequest, as
+            # __ip_local_out() counts each packet before the queueing discipline can drop it.)
+            if self.refused_at != now and self._send("FA", self.snd_nxt):
+                self.snd_nxt += 1
+                self.snd_max = max(self.snd_max, self.snd_nxt)
+                sent = True
+            else:
+                self.refused_at = now
+                sent = self.snd_nxt > self.snd_una
+                if not sent and self.wake_ev is None:
+                    self.wake_ev = self.sim.at(self.dst_cache[1].next_room() - now + 1, self._wake)
+            # tcp_close() moved the state (tcp_close_state()) before it called tcp_send_fin()
             if self.state is ESTABLISHED:
                 self._set_state(FIN_WAIT_1)
             elif self.state is CLOSE_WAIT:
                 self._set_state(LAST_ACK)
-            sent = True
         if sent and (self.deadline is None or self.probe_due):
             self._arm_after_send()
 

@@ -246,7 +246,6 @@ class Trace:
         # emit() and Link.arrive append here: Events.add without a call
         self.pending = self.events.pending
         self._counts = _NO_COUNTS.copy()     # a plain dict: a Counter's += is 3x slower
-        self.drops: Counter = Counter()     # drop reason -> count, kept in both modes
         self.drops_at: Counter = Counter()  # (drop reason, node) -> count, kept in both modes
 
     @property
@@ -269,10 +268,18 @@ class Trace:
         counts[Ev.NAT] += sum(n.nat.translated for n in nodes if getattr(n, "nat", None) is not None)
         return Counter({ev: n for ev, n in counts.items() if n})
 
+    @property
+    def drops(self) -> Counter:
+        """Drops by reason: ``drops_at``'s counts summed over the nodes, each reason in the
+        order it was first seen (as ``drops_at`` holds its first node's)."""
+        drops: Counter = Counter()
+        for (reason, _node), n in self.drops_at.items():
+            drops[reason] += n
+        return drops
+
     def emit(self, ev: Ev, node: str, pkt=None, *info) -> None:
         self._counts[ev] += 1
         if ev is _DROP:
-            self.drops[info[0].value] += 1
             self.drops_at[info[0].value, node] += 1
         if self.keep:
             pending = self.pending

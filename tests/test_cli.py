@@ -302,6 +302,8 @@ def test_the_summary_names_where_each_drop_happened():
     at = r.summary["drops_at"]
     assert {(reason, node): n for reason, nodes in at.items() for node, n in nodes.items()} == seen
     assert {reason: sum(nodes.values()) for reason, nodes in at.items()} == r.summary["drops"]
+    # Trace.drops is drops_at summed: each reason where the trace first shows it, as its JSON was
+    assert list(r.summary["drops"]) == list(dict.fromkeys(e.reason.value for e in r.events if e.ev.value == "drop"))
     assert list(at["retries exhausted"].items()) == [("remote1", 2), ("local1", 1)]    # most first
     assert list(at["queue full"]) == ["provider1"]
     line = next(x for x in r.summary_text() if x.startswith("  drops: "))
@@ -310,3 +312,66 @@ def test_the_summary_names_where_each_drop_happened():
     assert sim.run("uplink-down", trace=False).summary["drops_at"] == at      # counters only: the same
     out = cli("run", "hash-l4-nat", "--summary-only")
     assert out.returncode == 0 and "  drops: queue full 62 (provider2)\n" in out.stdout
+
+
+# A Ctrl-C while a command line still imports the simulator (`import sim` and argparse take a few
+# hundred milliseconds before main() catches KeyboardInterrupt) printed a traceback.  A real
+# SIGINT, sent by the process to itself as Python starts importing a given module -- a
+# sitecustomize on PYTHONPATH adds the import hook -- lands there every time, unlike a signal
+# timed from outside on a busy machine.
+_SIGINT_AT_IMPORT = '''
+import importlib.abc, os, signal, sys
+class _Once(importlib.abc.MetaPathFinder):
+    fired = False
+    def find_spec(self, name, path, target=None):
+        if not _Once.fired and name == os.environ["SIGINT_AT_IMPORT"]:
+            _Once.fired = True
+            os.kill(os.getpid(), signal.SIGINT)
+        return None
+sys.meta_path.insert(0, _Once())
+'''
+
+
+def _interrupted_at_import(tmp_path, module: str, *argv: str):
+    import signal
+    (tmp_path / "sitecustomize.py").write_text(_SIGINT_AT_IMPORT)
+    env = dict(os.environ, SIGINT_AT_IMPORT=module, PYTHONPATH=str(tmp_path))
+    return subprocess.run([sys.executable, *argv], capture_output=True, text=True, env=env,
+                          preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+
+
+@pytest.mark.parametrize("module, argv, prog", [
+    ("sim.scenarios", ("-m", "sim", "run", "ping"), "python -m sim"),        # in `import sim`
+    ("sim.result", ("-m", "sim", "list"), "python -m sim"),
+    ("sim.cli", ("-m", "sim", "run", "ping"), "python -m sim"),             # sim/__main__.py's imports
+    ("sim.scenarios", ("-m", "sim.kernel", "list"), "python -m sim.kernel"),
+    ("sim.cli", ("-m", "sim.kernel", "list"), "python -m sim.kernel"),
+    ("sim.kernel.scenarios", ("-m", "sim.kernel", "list"), "python -m sim.kernel"),   # its parser()
+    ("sim.scenarios", ("-m", "sim.bench", "--help"), "python -m sim.bench"),
+])
+def test_ctrl_c_while_a_command_line_starts_is_one_line_and_status_130(tmp_path, module, argv, prog):
+    p = _interrupted_at_import(tmp_path, module, *argv)
+    assert (p.returncode, p.stdout, p.stderr) == (130, "", f"{prog}: interrupted\n")
+
+
+def test_ctrl_c_while_a_program_imports_sim_is_its_keyboard_interrupt(tmp_path):
+    # a notebook, pytest, python -c: the program gets the KeyboardInterrupt (nothing exits for it)
+    p = _interrupted_at_import(tmp_path, "sim.scenarios", "-c",
+                               "try:\n import sim\nexcept KeyboardInterrupt:\n print('caught')")
+    assert (p.returncode, p.stdout, p.stderr) == (0, "caught\n", "")
+
+
+@pytest.mark.parametrize("orig_argv, prog", [
+    (["python", "-m", "sim", "run", "ping"], "python -m sim"),
+    (["python", "-msim.kernel", "list"], "python -m sim.kernel"),
+    (["python", "-B", "-X", "importtime", "-W", "error", "-m", "sim.bench"], "python -m sim.bench"),
+    (["python", "-m", "simple"], None),
+    (["python", "-m", "pytest", "-m", "sim"], None),
+    (["python", "script.py", "-m", "sim"], None),
+    (["python", "-c", "import sim", "-m", "sim"], None),
+    (["python"], None),
+])
+def test_the_command_line_is_read_from_python_s_own_options(monkeypatch, orig_argv, prog):
+    from sim._start import command
+    monkeypatch.setattr(sys, "orig_argv", orig_argv)
+    assert command() == prog

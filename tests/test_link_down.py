@@ -147,17 +147,45 @@ def test_cli_none_turns_off_the_scenarios_line_failure_and_read_timeout():
 
 
 @pytest.mark.parametrize("args,msg", [
-    (["run", "uplink-down", "--down-at", "x"], "--down-at must be seconds in 0..60, got 'x'"),
+    (["run", "uplink-down", "--down-at", "x"], "--down-at must be seconds above 0 and at most 60 (without it no "
+                                                "line fails), got 'x'"),
     (["run", "perpacket-snat", "--down-at", "1"], "down_at works with the download experiment"),
     (["compare", "uplink-down", "--down-uplink", "3"], "down_uplink must be one of the uplinks 1..2, got 3"),
     # 0 meant "no failure" inside the lab, silently overriding uplink-down's own 1 s
-    (["run", "uplink-down", "--down-at", "0"], "--down-at 0: give the seconds after the first download"),
+    (["run", "uplink-down", "--down-at", "0"], "--down-at must be seconds above 0 and at most 60 (without it no "
+                                                "line fails), got '0'"),
     (["run", "perpacket-masquerade", "--down-uplink", "2"], "no line fails in perpacket-masquerade"),
 ])
 def test_kernel_cli_refuses_bad_down_options_before_touching_the_network(args, msg):
     p = subprocess.run([sys.executable, "-m", "sim.kernel", *args], capture_output=True, text=True)
     assert p.returncode == 2 and msg in p.stderr, p.stderr
     assert "Traceback" not in p.stderr
+
+
+def test_kernel_cli_gives_one_message_for_every_down_at_outside_its_rule():
+    # one rule, seconds above 0 and at most 60: 0 had a message of its own, another prefix
+    # ("python -m sim.kernel: error: --down-at 0: give the seconds ...") than -1 or 61
+    said = set()
+    for cmd, value in [("run", "0"), ("run", "0.0"), ("compare", "0"), ("run", "-1"), ("run", "61"),
+                       ("run", "x"), ("run", "none")]:
+        p = subprocess.run([sys.executable, "-m", "sim.kernel", cmd, "uplink-down", "--down-at", value],
+                           capture_output=True, text=True)
+        assert p.returncode == 2 and p.stdout == "" and len(p.stderr.splitlines()) == 1, p.stderr
+        said.add(p.stderr.replace(f"got {value!r}", "got V").replace(" compare:", " run:"))
+    assert said == {"python -m sim.kernel run: error: --down-at must be seconds above 0 and at most 60 "
+                    "(without it no line fails), got V\n"}
+
+
+def test_both_command_lines_refuse_a_down_uplink_without_a_failing_line_in_the_same_words():
+    sim_says = subprocess.run([sys.executable, "-m", "sim", "run", "ping", "--down-uplink", "2"],
+                              capture_output=True, text=True)
+    kernel_says = subprocess.run([sys.executable, "-m", "sim.kernel", "run", "ping-perpacket-snat",
+                                  "--down-uplink", "2"], capture_output=True, text=True)
+    assert sim_says.returncode == kernel_says.returncode == 2
+    words = "--down-uplink 2 names the uplink whose line fails at --down-at, and no line fails in {}: " \
+            "give --down-at SECONDS too\n"
+    assert sim_says.stderr == "python -m sim: error: " + words.format("ping")
+    assert kernel_says.stderr == "python -m sim.kernel: error: " + words.format("ping-perpacket-snat")
 
 
 @pytest.mark.parametrize("uplink", [1, 2])

@@ -99,3 +99,57 @@ def test_a_segment_the_senders_own_device_refused_is_logged_and_counted_once(nam
         if e.ev is Ev.DROP and e.node.startswith("remote") and e.reason is Drop.QUEUE_FULL:
             before = events[i - 1]
             assert (before.ev, before.node, before.t, before.pkt) == (Ev.SEND, e.node, e.t, e.pkt)
+
+
+def _established_on_a_full_device():
+    """A connection of local1's, all its data acknowledged, and local1's device with its queue
+    full for the next millisecond."""
+    from sim.core import Sim
+    from sim.tcp import TcpConn, TcpState
+    from sim.topology import article_network
+    s = Sim(seed=1)
+    host = article_network(s, sim.make_params("echo").spec())["local1"]
+    c = TcpConn(host, (host.addr, 4242), ("200.0.0.1", 7))
+    c.state, c.irs, c.rcv_nxt = TcpState.ESTABLISHED, 70_000, 70_001
+    c.snd_una = c.snd_nxt = c.snd_max = c.data_end = c.iss + 1
+    host.conns[(4242, "200.0.0.1", 7)] = c
+    dev = next(iter(host.ifaces.values()))
+    dev.backlog.extend([1_000] * dev.qlen)             # each queued packet leaves at 1 ms
+    return s, host, c, dev
+
+
+def test_a_fin_the_senders_own_device_refused_is_not_sent_and_goes_once_there_is_room():
+    """tcp_send_fin() queues the FIN as data and pushes it through tcp_write_xmit(), which does
+    not count a segment the device refused as sent: snd_nxt stays, and the FIN goes once the
+    device has room -- before, it was counted as sent and only the retransmission timer (3 s)
+    sent it again.  Its refused attempt is one IP OutRequest (__ip_local_out() counts before
+    the queueing discipline) and one queue-full drop, and the state moves at close()."""
+    from sim.tcp import TcpState
+    s, host, c, dev = _established_on_a_full_device()
+    requests = host.out_requests
+    c.close()
+    assert c.state is TcpState.FIN_WAIT_1
+    assert c.snd_nxt == c.data_end and c.snd_max == c.data_end     # the FIN was not sent
+    assert host.out_requests == requests + 1 and dev.tx_dropped == 1 and dev.tx_packets == 0
+    s.until = 2_000                                     # the device has room at 1 ms
+    s.run()
+    assert dev.tx_packets == 1, "the refused FIN was not sent once the device had room"
+    assert c.snd_nxt == c.snd_max == c.data_end + 1 and host.out_requests == requests + 2
+    fins = [(e.t, e.ev) for e in s.trace.events
+            if e.node == "local1" and e.pkt is not None and e.pkt.l4.flags == "FA"]
+    assert fins == [(0, Ev.SEND), (0, Ev.DROP), (1_001, Ev.SEND)]
+    assert c.deadline is not None                       # the FIN sent: the timer runs for it
+
+
+def test_the_narration_calls_a_refused_fins_next_try_an_attempt_not_a_retransmission():
+    from types import SimpleNamespace
+    from sim.view.narration import _repeats
+    s, host, c, dev = _established_on_a_full_device()
+    c.close()
+    s.until = 2_000
+    s.run()
+    events = list(s.trace.events)
+    sends = [i for i, e in enumerate(events) if e.ev is Ev.SEND and e.pkt.l4.flags == "FA"]
+    assert len(sends) == 2
+    rep = _repeats(SimpleNamespace(events=events), SimpleNamespace())
+    assert sends[0] not in rep and rep.get(sends[1]) == "attempt 2", rep

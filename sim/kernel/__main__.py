@@ -10,12 +10,19 @@ Bad input: one line and exit status 2.  No root or no namespaces: one line, exit
 """
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import sys
 
-from ..cli import OneLineParser, fail, int_in, pcap_problem, seconds_in, write_capture_then_stdout
+try:                                # a Ctrl-C while these load (argparse): one line, as main() gives
+    import argparse
+    import json
+
+    from ..cli import (OneLineParser, default_help, down_uplink_without_down_at, fail, int_in, pcap_problem,
+                       scenario_list, seconds_in, seconds_or_none, write_capture_then_stdout)
+except KeyboardInterrupt:
+    from .._start import exit_if_starting
+    exit_if_starting()
+    raise
 
 PROG = "python -m sim.kernel"
 _timeout = seconds_in("--timeout", 0.1, 600)
@@ -35,7 +42,7 @@ def _value(name: str, v) -> str:
 
 def _default(name: str) -> str:
     from .scenarios import Options
-    return f"default {_value(name, getattr(Options(), name))}, or the scenario's: see list"
+    return default_help(_value(name, getattr(Options(), name)))
 
 
 def parser() -> argparse.ArgumentParser:
@@ -67,7 +74,8 @@ def parser() -> argparse.ArgumentParser:
                             f"0.1..600 ({_default('timeout')})")
         r.add_argument("--uplink-kbit", type=int_in("--uplink-kbit", 0, 10_000_000),
                        help=f"rate limit of each uplink, both ways (tc tbf; 0: none; {_default('uplink_kbit')})")
-        r.add_argument("--down-at", type=seconds_in("--down-at", 0, 60), metavar="T",
+        r.add_argument("--down-at", type=seconds_or_none("--down-at", 0, 60, True, "no line fails", none=False),
+                       metavar="T",
                        help="download scenarios: take the router's uplink --down-uplink down T s in, "
                             f"above 0 and at most 60 ({_default('down_at')})")
         r.add_argument("--down-uplink", type=int_in("--down-uplink", 1, 8), metavar="K",
@@ -94,9 +102,13 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
-    from .._io import OutputError
-    from .lab import Interrupted, LabError
+    try:
+        args = parser().parse_args(argv)
+        from .._io import OutputError
+        from .lab import Interrupted, LabError
+    except KeyboardInterrupt:               # while the scenarios load: no namespace made yet
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
     try:
         if (why := _refused(args)) is not None:
             return _fail(why, 2)
@@ -136,13 +148,9 @@ def _refused(args) -> str | None:
     if args.connections is not None and experiment.startswith("mptcp"):
         return (f"--connections does not apply to {args.scenario} (one MPTCP download, whose "
                 f"subflows the client opens itself): --size sets its bytes")
-    if args.down_at == 0:
-        return ("--down-at 0: give the seconds after the first download starts at which the line fails, "
-                "above 0 (without --down-at no line fails)")
     if args.down_uplink is not None and args.down_at is None and \
             not SCENARIOS[args.scenario].defaults.get("down_at"):
-        return (f"--down-uplink {args.down_uplink} names the uplink whose line fails at --down-at, and no "
-                f"line fails in {args.scenario}: give --down-at SECONDS too")
+        return down_uplink_without_down_at(args.down_uplink, args.scenario)
     try:
         make_options(args.scenario, **_overrides(args))
     except LabError as e:
@@ -161,13 +169,10 @@ def _list(args) -> int:
     from .._io import write_stdout
     from .scenarios import SCENARIOS, Options
     base = Options()
-    out = ["defaults: " + " ".join(f"{n}={_value(n, getattr(base, n))}" for n in OPTIONS) + "\n"]
-    for s in SCENARIOS.values():
-        sets = " ".join(f"{k}={_value(k, v)}" for k, v in s.defaults.items())
-        if s.experiment.startswith("mptcp"):
-            sets += " (uplinks: exactly 2)"
-        out.append(f"\n{s.name:<27} {s.doc}\n{'':<27} sets: {sets.strip() or 'nothing (the defaults)'}\n")
-    write_stdout("".join(out))
+    write_stdout(scenario_list(
+        [(n, _value(n, getattr(base, n))) for n in OPTIONS],
+        [(s.name, s.doc, " ".join(f"{k}={_value(k, v)}" for k, v in s.defaults.items())
+          + (" (uplinks: exactly 2)" if s.experiment.startswith("mptcp") else "")) for s in SCENARIOS.values()]))
     return 0
 
 

@@ -93,8 +93,8 @@ def _repeats(result, a) -> dict[int, str]:
     segment whose sequence number (with its data, SYN or FIN) was sent before is a
     retransmission; a pure ACK with the same ack number as the host's last one is a
     duplicate ACK (RFC 5681).  Numbered, so a reader can tell the third from the second.
-    A segment the host's own device had no room for was not sent (its TCP sends it again):
-    its next tries are its attempts 2, 3, ..., not retransmissions."""
+    A segment of data or a FIN the host's own device had no room for was not sent (its TCP
+    sends it again): its next tries are its attempts 2, 3, ..., not retransmissions."""
     rep = getattr(a, "_repeats", None)
     if rep is None:
         rep, sent, last_ack, n_ret, n_dup, tries = {}, set(), {}, {}, {}, {}
@@ -104,7 +104,7 @@ def _repeats(result, a) -> dict[int, str]:
             if e.ev is not Ev.SEND or pkt is None or type(pkt.l4) is not TCP:
                 continue
             nxt = events[i + 1] if i + 1 < len(events) else None
-            if pkt.load and (nxt is not None and nxt.ev is Ev.DROP and nxt.node == e.node and nxt.pkt is pkt
+            if (pkt.load or "F" in pkt.l4.flags) and (nxt is not None and nxt.ev is Ev.DROP and nxt.node == e.node and nxt.pkt is pkt
                              and nxt.reason is Drop.QUEUE_FULL):
                 seg = (e.node, pkt.ip.src, pkt.sport, pkt.ip.dst, pkt.dport, pkt.l4.seq, pkt.load)
                 tries[seg] = tries.get(seg, 0) + 1          # refused by its own device: not sent
