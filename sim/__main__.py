@@ -99,8 +99,8 @@ def parser() -> argparse.ArgumentParser:
                         f"({_default('remote')})")
     r.add_argument("--cc", choices=CONGESTION_CONTROLS,
                    help=f"TCP congestion control: none, a fixed window of {WINDOW} bytes ({WINDOW // MSS} "
-                        f"segments) in flight; reno, RFC 5681 from {INIT_CWND // MSS} segments, as in 2.4 "
-                        f"({_default('cc')})")
+                        f"segments) in flight; reno, RFC 5681 from {INIT_CWND // MSS} segments with NewReno's "
+                        f"recovery (RFC 6582), as 2.4 without SACK ({_default('cc')})")
     r.add_argument("--tcp", choices=TCP_PROFILES,
                    help="TCP timers: 2.4 (3 s first timeout) or today's linux (1 s, tail loss probes); "
                         f"default {DEFAULT_TCP_PROFILE}, but the scenarios of today's kernel set linux: `list` shows "

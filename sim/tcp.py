@@ -3,14 +3,22 @@ window, cumulative ACKs, delayed ACKs, retransmission timeout with exponential
 backoff and a retry limit, fast retransmit on three duplicate ACKs, RST, FIN.
 
 Congestion control is a choice: ``none`` (a fixed window, the default, which
-keeps the article's arithmetic plain) or ``reno`` (RFC 5681: slow start,
-congestion avoidance, fast retransmit and fast recovery, as in Linux 2.4), which
-shows how reordering over unequal links eats the gain of per-packet balancing.
+keeps the article's arithmetic plain; its fast retransmit resends one segment,
+and any new ACK ends the episode) or ``reno``, as Linux 2.4 without SACK: RFC
+5681's slow start from two segments (``tcp_init_cwnd()``), congestion avoidance,
+fast retransmit and fast recovery, with NewReno's answer to partial ACKs (RFC
+6582): recovery lasts until all sent before it is acknowledged (``high_seq``),
+and each partial ACK resends the next hole at once (``tcp_fastretrans_alert()``).
+The window counts whole segments, as Linux's ``snd_cwnd`` does.  It shows how
+reordering over unequal links eats the gain of per-packet balancing.  What 2.4
+had besides, left out: SACK, rate halving (``tcp_cwnd_down()`` lowers the window
+by one segment every second ACK in Recovery, where NewReno inflates and deflates
+it) and the undo of a reduction that timestamps prove needless (``tcp_may_undo()``).
 Timestamps (RFC 7323) are modelled only as what they do to the RTT estimate.
 ACKs are delayed with quick-ack and ping-pong modes, as in 2.4 and today.  Two
 profiles (``TCP_PROFILES``, a ``TcpProfile`` record each): ``2.4`` (3 s first timeout, 5 SYN retries, a RST anywhere in the window
 resets) and ``linux``, today's kernel (1 s first timeout, 6 SYN retries, tail loss
-probes, RFC 5961: only a RST at exactly ``rcv_nxt`` resets, one elsewhere in the
+probes in the Open state, RFC 5961: only a RST at exactly ``rcv_nxt`` resets, one elsewhere in the
 window gets a challenge ACK).  What it leaves out, on
 purpose: SACK and other options, the adaptive delayed-ACK timeout (``ato`` grows
 from 40 ms towards 200 ms), IW10 and CUBIC.  Every state change (a ``TcpState``) is a
@@ -87,6 +95,18 @@ class TcpState(StrEnum):
     TIME_WAIT = "TIME_WAIT"
 
 
+class TcpCaState(StrEnum):
+    """The sender's loss-recovery state, Linux's ``icsk_ca_state`` (``tcp_fastretrans_alert()``),
+    the three of its five the simulated TCP has: without SACK no Disorder, and no CWR (the
+    reduction ECN or a congested local device asks for)."""
+    OPEN = "Open"                   # TCP_CA_Open: no loss being recovered
+    RECOVERY = "Recovery"           # TCP_CA_Recovery: fast retransmit, until high_seq is acked
+    LOSS = "Loss"                   # TCP_CA_Loss: after a retransmission timeout, until high_seq
+
+
+CA_OPEN, CA_RECOVERY, CA_LOSS = TcpCaState
+
+
 # the members by bare name, for this module's comparisons (by identity: ``state`` is always one)
 (CLOSED, SYN_SENT, SYN_RECEIVED, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, CLOSE_WAIT, CLOSING,
  LAST_ACK, TIME_WAIT) = TcpState
@@ -109,7 +129,7 @@ class TcpConn:
     # its fields, all set in __init__ (slots: no dictionary per connection, and faster to read
     # and write on every segment)
     __slots__ = ("host", "sim", "local", "remote", "state", "window", "reno", "cwnd", "ssthresh",
-                 "recover", "fast_retransmits", "iss", "snd_una", "snd_nxt", "snd_max", "data_end",
+                 "ca_state", "high_seq", "fast_retransmits", "iss", "snd_una", "snd_nxt", "snd_max", "data_end",
                  "fin_queued", "irs", "rcv_nxt", "ooo", "ooo_fin", "profile", "rto", "challenge_acks",
                  "probe_due", "probed", "last_seg", "loss_probes", "ato", "quick", "pingpong",
                  "lrcvtime", "srtt", "srtt8", "mdev", "mdev_max", "rttvar", "rtt_round", "rtt_seq", "tx_time",
@@ -130,9 +150,12 @@ class TcpConn:
         self.reno = cc == "reno"
         self.cwnd = INIT_CWND if self.reno else window
         self.ssthresh = window
-        self.recover = False                # in fast recovery
+        self.ca_state = CA_OPEN
         self.fast_retransmits = 0
         self.iss = host.sim.rng.randrange(1 << 32)
+        # snd_max when Recovery or Loss began: the episode ends when snd_una reaches it
+        # (RFC 6582's "recover", which starts at the ISN)
+        self.high_seq = self.iss
         self.snd_una = self.snd_nxt = self.snd_max = self.iss
         self.data_end = self.iss + 1        # sequence number just past the data queued so far
         self.fin_queued = False
@@ -281,8 +304,16 @@ class TcpConn:
 
     def _arm_after_send(self) -> None:
         """Linux: after new data leaves, or an ACK leaves data outstanding, arm a tail
-        loss probe if one is allowed, else the retransmission timer."""
+        loss probe if one is allowed, else the retransmission timer.  A probe only in the
+        Open state: ``tcp_schedule_loss_probe()`` allows none in Recovery or Loss, whose
+        retransmissions are already under way.  It also requires SACK, which the simulated
+        TCP does not have; the ``linux`` profile probes anyway, as today's kernel, which
+        always has SACK with a peer of today, does: with SACK the probe's ACK reveals a
+        loss anywhere in the flight, here only the loss of the last segment (which the
+        probe itself repairs) -- the model's probes go at the kernel's times, and repair
+        fewer losses."""
         if not (self.profile.tail_loss_probe and self.srtt and not self.probed and self.last_seg
+                and self.ca_state is CA_OPEN
                 and (self.state is ESTABLISHED or self.state is CLOSE_WAIT)):
             self._arm()
             return
@@ -357,7 +388,10 @@ class TcpConn:
         if self.state not in _CAN_SEND:
             return
         nxt, data_end = self.snd_nxt, self.data_end
-        stop = min(data_end, self.snd_una + min(self.window, self.cwnd))   # the data, the window
+        # the data, the window: the congestion window in whole segments, as Linux counts it
+        # (snd_cwnd is in packets, tcp_cwnd_test()): none shorter than MSS for lack of a few bytes
+        cwnd = self.cwnd
+        stop = min(data_end, self.snd_una + min(self.window, cwnd - cwnd % MSS))
         sent = nxt < stop
         if sent:
             now = self.sim.now
@@ -461,7 +495,10 @@ class TcpConn:
             self.rto = min(self.rto * 2, RTO_MAX)   # past tcp_syn_linear_timeouts: exponential backoff
         if self.reno:                               # RFC 5681 (7): back to one segment
             self.ssthresh = max((self.snd_max - self.snd_una) // 2, 2 * MSS)
-            self.cwnd, self.recover = MSS, False
+            self.cwnd = MSS
+        # tcp_enter_loss(): the Loss state until all that was sent is acknowledged; with reno
+        # its duplicate ACKs start no fast retransmit (RFC 6582 3.2, steps 4 and 2)
+        self.ca_state, self.high_seq = CA_LOSS, self.snd_max
         self._retransmit_first()
         if self.state not in _OPENING:
             self.snd_nxt = min(self.snd_nxt, self.snd_una + MSS) if self.snd_una < self.data_end else self.snd_nxt
@@ -600,16 +637,24 @@ class TcpConn:
         return True
 
     def _new_ack(self, ack: int) -> None:
-        """``ack`` acknowledges new data: the RTT, the window, the timer, then the owner."""
+        """``ack`` acknowledges new data: the RTT, the recovery state and the window, the
+        timer, then the owner."""
         self._sample_rtt(ack)
+        acked = ack - self.snd_una
         self.snd_una = ack
         if self.snd_nxt < ack:
             self.snd_nxt = ack
         self.retries = 0
-        if self.reno:
-            self._open_cwnd()
         self.dupacks = 0
         self.probed = False
+        ca_state = self.ca_state
+        if ca_state is not CA_OPEN:
+            if ack >= self.high_seq or not self.reno:
+                self._end_recovery()            # (``none``: any new ACK ends an episode)
+            elif ca_state is CA_RECOVERY:
+                self._partial_ack(acked)
+        if self.reno and ca_state is not CA_RECOVERY:
+            self._open_cwnd()
         if self.snd_una >= self.snd_max:
             self._stop_timer()
         else:
@@ -620,23 +665,51 @@ class TcpConn:
             self.on_acked(self)
 
     def _dup_ack(self) -> None:
-        """A duplicate ACK: the third starts fast retransmit (RFC 5681)."""
+        """A duplicate ACK.  The third starts fast retransmit and fast recovery (RFC 5681,
+        ``tcp_fastretrans_alert()``'s ``tcp_time_to_recover()`` for a sender without SACK), but
+        only when the cumulative ACK is past ``high_seq``, the end of the last episode (RFC
+        6582 3.2, step 2): the duplicates of segments sent before a retransmission timeout, or
+        of a recovery just over, say nothing new (2.4's "Hold old state until something *above*
+        high_seq is ACKed.  For Reno it is MUST to prevent false fast retransmits"); ``none``,
+        whose episodes end at any new ACK, does not check.  In Recovery each duplicate
+        inflates Reno's window: a segment has left the network."""
         self.dupacks += 1
-        if self.dupacks == 3:                   # fast retransmit (RFC 5681)
+        if self.ca_state is CA_RECOVERY:
+            if self.reno:
+                self.cwnd += MSS
+        elif self.dupacks == 3 and (self.snd_una > self.high_seq or not self.reno):
             self.fast_retransmits += 1
-            if self.reno:                       # ...and fast recovery: halve the window
-                self.ssthresh = max((self.snd_max - self.snd_una) // 2, 2 * MSS)
-                self.cwnd, self.recover = self.ssthresh + 3 * MSS, True
+            self.ca_state, self.high_seq = CA_RECOVERY, self.snd_max
+            if self.reno:                       # halve the window (RFC 5681 (4)), inflated by
+                self.ssthresh = max((self.snd_max - self.snd_una) // 2, 2 * MSS)   # the three
+                self.cwnd = self.ssthresh + 3 * MSS                                # duplicates
             self._retransmit_first()
-        elif self.dupacks > 3 and self.recover:
-            self.cwnd += MSS                    # each dupack: a segment has left the network
+
+    def _partial_ack(self, acked: int) -> None:
+        """NewReno (RFC 6582 3.2, step 3, partial acknowledgments): an ACK in Recovery that
+        acknowledges new data but not all up to ``high_seq`` shows the next hole: resend it at
+        once, without waiting for three more duplicates or the timeout, and stay in Recovery.
+        2.4 does the same without SACK (``tcp_try_undo_partial()``: "Partial ACK arrived.
+        Force Hoe's retransmit"), unless its timestamps show the first resend was needless
+        (``tcp_may_undo()``, not modelled).  The window deflates by the data acknowledged and
+        gains one segment back: what it lets out stays about what has left the network."""
+        if self.reno:
+            self.cwnd = max(self.cwnd - acked + (MSS if acked >= MSS else 0), MSS)
+        self._retransmit_first()
+
+    def _end_recovery(self) -> None:
+        """The end of a Recovery or Loss episode.  With ``reno``, a full ACK: all sent before it
+        began is acknowledged (RFC 6582 3.2, step 3, full acknowledgments), and a Recovery's
+        window deflates to the halved one (``ssthresh``: the RFC's second choice, and 2.4's
+        ``tcp_complete_cwr()``); a Loss's has grown from one segment by slow start."""
+        if self.reno and self.ca_state is CA_RECOVERY:
+            self.cwnd = min(self.ssthresh, self.window)
+        self.ca_state = CA_OPEN
 
     def _open_cwnd(self) -> None:
-        """RFC 5681: leave fast recovery at the window halved; else slow start below
-        ssthresh, one segment per round trip above it."""
-        if self.recover:
-            self.cwnd, self.recover = self.ssthresh, False
-        elif self.cwnd < self.ssthresh:
+        """RFC 5681 outside fast recovery: slow start below ssthresh, one segment per round
+        trip above it."""
+        if self.cwnd < self.ssthresh:
             self.cwnd += MSS
         else:
             self.cwnd += max(1, MSS * MSS // self.cwnd)

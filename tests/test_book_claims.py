@@ -60,17 +60,21 @@ def test_ch10_mptcp_box_says_when_the_in_kernel_path_manager_opens_a_second_subf
     assert "port 8081 signal" in text
 
 
-def test_ch10_flashget_ratio_above_two_is_explained_by_the_simulated_tcp():
-    # flashget's gain from conntrack marks is over 2 because on one line the eight threads
-    # overflow the queue and this TCP has no SACK (2.4 had sysctl_tcp_sack = sysctl_tcp_fack = 1):
-    # the chapter must say so, and give the gain against the lines' capacity too
+def test_ch10_flashget_gain_on_two_lines_and_its_losses_on_one():
+    # flashget's gain from conntrack marks: on twice the lines, no more than twice as fast
+    # (Reno recovers as 2.4 does without SACK, one lost segment per round trip; the old
+    # model's plain Reno stalled on one line and made it look like more than twice); on
+    # one line the eight threads overflow the queue -- the chapter must say so, say that
+    # 2.4 had SACK (sysctl_tcp_sack = sysctl_tcp_fack = 1), and give the gain against the
+    # lines' capacity
     one = sim.run("flashget", seed=1, cc="reno", trace=False)
     two = sim.run("flashget", seed=1, multipath="connmark", nat="masquerade", remote="rfc", cc="reno",
                   trace=False)
-    assert two.summary["throughput_kbit"] > 2 * one.summary["throughput_kbit"]
+    assert one.summary["throughput_kbit"] < two.summary["throughput_kbit"] <= 2 * one.summary["throughput_kbit"]
     assert one.summary["drops"].get("queue full", 0) > two.summary["drops"].get("queue full", 0)
     text = chapter("10-two-links.md")
     i = text.index("{glue:md}`c10_fg_ratio` times as fast")
+    assert "More than twice" not in text
     assert "selective acknowledgments" in text[i:i + 1200] and "sysctl_tcp_sack" in text[i:i + 1200]
     assert "{glue:md}`c10_fg_share1`" in text and "{glue:md}`c10_fg_share2`" in text
 
@@ -103,3 +107,20 @@ def test_preface_states_the_condition_of_the_public_address_speed_up():
     for glued in ("{glue:md}`pre_public` times as fast,", "{glue:md}`pre_public` times as fast —"):
         i = text.index(glued)
         assert "if the replies also come back over both lines" in text[i:i + 160], glued
+
+
+def test_ch9_hash_split_sets_the_total_by_the_busiest_uplink():
+    # hash-l4-nat's four equal downloads: the uplink that carries the most of them sets the
+    # total, so a split gives at most 4 / max(split) times one uplink's total, and comes close
+    # (the senders keep the lines busy).  The old model's plain Reno stalled four senders on
+    # one line together and made two and two look like three times one line ("beats double")
+    text = chapter("09-modern-linux.md")
+    assert "beats double" not in text and "the most the split allows" in text
+    for seed in range(1, 9):
+        two = sim.run("hash-l4-nat", seed=seed, cc="reno", trace=False)
+        one = sim.run("hash-l4-nat", seed=seed, uplinks=1, cc="reno", trace=False)
+        devs = [c["seen_by_server_as"][0].split(",")[0] for c in two.summary["connections"]]
+        bound = len(devs) / max(devs.count(d) for d in devs)
+        ratio = two.summary["throughput_kbit"] / one.summary["throughput_kbit"]
+        assert 0.9 * bound < ratio <= bound, (seed, devs, ratio)
+        assert one.summary["throughput_kbit"] > 0.9 * one.params.down_kbit[0]

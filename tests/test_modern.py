@@ -186,20 +186,23 @@ def test_connmark_survives_the_idle_gap_that_moves_a_cached_route():
 
 
 def test_reno_reordering_over_unequal_links_eats_the_gain():
-    kw = dict(nat="none", remote="rfc", size=500_000, cc="reno")
-    def kbit(scenario, delays):
-        return sim.run(scenario, delay_ms=delays, **kw).summary["connections"][0]["throughput_kbit"]
+    kw = dict(nat="none", remote="rfc", size=500_000, cc="reno", trace=False)
+    def kbit(scenario, delays, seed=1):
+        return sim.run(scenario, delay_ms=delays, seed=seed, **kw).summary["connections"][0]["throughput_kbit"]
     assert kbit("equalize-public", [10]) > 1.5 * kbit("connection-level", [10])  # equal: a gain
-    losses = 0
-    for d2 in (40, 60, 100):                            # unequal: the gain is gone
-        one = sim.run("connection-level", delay_ms=[10, d2], **kw).summary["connections"][0]
-        both = sim.run("equalize-public", delay_ms=[10, d2], **kw)
-        c = both.summary["connections"][0]
-        assert c["complete"] and c["throughput_kbit"] < 1.1 * one["throughput_kbit"]
-        losses += c["throughput_kbit"] < one["throughput_kbit"]
-        server = both.apps["servers"]["200.0.0.1"].children[0]
-        assert server.fast_retransmits > 0              # duplicate ACKs from reordering
-    assert losses >= 2                                  # mostly worse than one line
+    # unequal: the gain is gone -- on average over seeds (one seed's run may still gain a
+    # little, or lose more: the random split decides how often a segment is overtaken)
+    for d2 in (40, 60, 100):
+        ratios, frs = [], []
+        for seed in range(6):
+            one = sim.run("connection-level", delay_ms=[10, d2], seed=seed, **kw).summary["connections"][0]
+            both = sim.run("equalize-public", delay_ms=[10, d2], seed=seed, **kw)
+            c = both.summary["connections"][0]
+            assert c["complete"]
+            ratios.append(c["throughput_kbit"] / one["throughput_kbit"])
+            frs.append(both.apps["servers"]["200.0.0.1"].children[0].fast_retransmits)
+        assert sum(ratios) / len(ratios) < 1, (d2, ratios)  # worse than one line, on average
+        assert sum(n > 0 for n in frs) > len(frs) // 2, frs  # mostly: duplicate ACKs from reordering
 
 
 def test_mptcp_two_subflows_two_bindings_one_download_faster():

@@ -1,7 +1,8 @@
 """``TcpConn.tx_time`` (when each unacknowledged segment was last sent) stays in sequence
 order, so that an ACK removes only its front: checked after every segment a connection
-sends or receives, in runs where Reno's odd-sized windows and timeouts make resends with
-new segment boundaries (the case that has to sort again)."""
+sends or receives, in runs with Reno's resends and timeouts, and where a resend has new
+segment boundaries (the case that has to sort again: a short last segment, then more data
+written, then a timeout)."""
 from __future__ import annotations
 
 import pytest
@@ -10,13 +11,37 @@ import sim
 from sim import tcp
 
 
-@pytest.mark.parametrize("name, params, resends", [
-    ("flashget", {"seed": 1, "size": 200_000, "cc": "reno"}, True),
-    ("uplink-down", {"seed": 2, "size": 200_000, "cc": "reno"}, True),
+@pytest.mark.parametrize("name, params", [
+    ("flashget", {"seed": 1, "size": 200_000, "cc": "reno"}),
+    ("uplink-down", {"seed": 2, "size": 200_000, "cc": "reno"}),
     # today's kernel: tail loss probes resend the last segment (in place)
-    ("equalize-public", {"seed": 3, "size": 500_000, "cc": "reno", "tcp": "linux"}, False),
+    ("equalize-public", {"seed": 3, "size": 500_000, "cc": "reno", "tcp": "linux"}),
 ])
-def test_tx_time_in_sequence_order(monkeypatch, name, params, resends):
+def test_tx_time_in_sequence_order(monkeypatch, name, params):
+    _check_tx_time(monkeypatch, lambda: sim.run(name, **params))
+
+
+def test_a_resend_with_new_boundaries_sorts_tx_time(monkeypatch):
+    # 1000 bytes go as one short segment; 3000 more follow as segments of their own; the
+    # timeout resends from the first byte a full segment, which ends where none did
+    from sim.core import Sim
+    from sim.topology import article_network
+    host = article_network(Sim(seed=1), sim.make_params("echo").spec())["remote1"]
+    c = tcp.TcpConn(host, ("200.0.0.1", 7), ("192.168.0.1", 4242))
+    c.state, c.irs, c.rcv_nxt = tcp.TcpState.ESTABLISHED, 70_000, 70_001
+    c.snd_una = c.snd_nxt = c.snd_max = c.data_end = c.iss + 1
+
+    def run():
+        c.write(1000)
+        c.write(3000)
+        c._on_rto()
+    seen = _check_tx_time(monkeypatch, run, runs=False)
+    assert seen["resorts"] == 1 and list(c.tx_time) == sorted(c.tx_time)
+    first = c.iss + 1
+    assert list(c.tx_time)[:3] == [first + 1000, first + tcp.MSS, first + 1000 + tcp.MSS]
+
+
+def _check_tx_time(monkeypatch, run, runs=True):
     seen = {"checks": 0, "resorts": 0}
     data_sent: dict[tcp.TcpConn, set] = {}  # conn -> the end seq of every data segment it sent
 
@@ -51,7 +76,7 @@ def test_tx_time_in_sequence_order(monkeypatch, name, params, resends):
     monkeypatch.setattr(tcp.TcpConn, "_sent_at", sent_at_checked)
     monkeypatch.setattr(tcp.TcpConn, "segment", segment_checked)
     monkeypatch.setattr(tcp.TcpConn, "_send", send_noted)
-    sim.run(name, **params)
-    assert seen["checks"] > 500
-    if resends:
-        assert seen["resorts"] > 0, "the run no longer resends with new boundaries: pick another"
+    run()
+    if runs:
+        assert seen["checks"] > 500
+    return seen
