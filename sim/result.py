@@ -3,6 +3,8 @@ and the router's state at any step (rebuilt from the trace)."""
 from __future__ import annotations
 
 import json
+import re
+import zlib
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
 
@@ -11,6 +13,8 @@ from .tables import Tables
 from .trace import event_dict, event_text, fmt_time
 
 TRACE_SCHEMA = 1
+#: The longest download name (without its extension): short enough for any file system.
+STEM_MAX = 80
 
 
 def _json_value(v):
@@ -288,8 +292,21 @@ class Result:
 
     @property
     def download_stem(self) -> str:
-        """The downloads' file name without its extension: the scenario and the seed."""
-        return f"{self.scenario}-seed{self.params.seed}"
+        """The downloads' file name without its extension: the scenario, the seed and each
+        parameter the header names that differs from the scenario's default
+        (``scenarios.header_params``), so runs set up differently save under different names:
+        ``equalize-nat-seed3`` with the defaults, ``equalize-nat-seed3-nat-netfilter`` with
+        netfilter's NAT.  Characters a file name cannot hold become ``_``; a name too long
+        for one is cut, with a checksum of all of it (``zlib.crc32``) to keep it apart."""
+        from .scenarios import fmt_value, header_params, scenario_defaults
+        base = scenario_defaults(self.scenario)
+        words = [f"{n}-{v}" for n, v in header_params(self.scenario, self.params, always=())
+                 if n != "seed" and v != fmt_value(getattr(base, n))]
+        stem = "-".join([f"{self.scenario}-seed{self.params.seed}"] + words)
+        safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", stem)
+        if len(safe) > STEM_MAX:
+            safe = f"{safe[:STEM_MAX - 9]}-{zlib.crc32(stem.encode()):08x}"
+        return safe
 
     def params_line(self) -> str:
         """The summary's header (``scenarios.header_params``): what the run was set up with."""

@@ -375,7 +375,7 @@ def test_uplink_counts_read_from_the_uplinks_events_are_the_plain_passes():
         for steps in ([0], [n - 1], list(range(0, n, 97)), [5, 3, 3, n + 4, -1, n // 2], []):
             got = Analysis(r).uplink_counts(steps)
             assert got == plain(r, steps) and list(got) == list(plain(r, steps)), (scenario, steps[:3])
-            listed = types.SimpleNamespace(events=list(r.events), net=r.net)
+            listed = types.SimpleNamespace(events=list(r.events), net=r.net, records_nat=r.records_nat)
             assert Analysis(listed).uplink_counts(steps) == got
 
 
@@ -389,7 +389,7 @@ def test_a_replays_router_tables_fold_only_the_routers_events():
     for scenario, kw in (("uplink-down", {}), ("equalize-nat", dict(uplinks=3)), ("cache-expiry", {})):
         r = sim.run(scenario, seed=3, **kw)
         n = len(r.events)
-        listed = types.SimpleNamespace(events=list(r.events), net=r.net)
+        listed = types.SimpleNamespace(events=list(r.events), net=r.net, records_nat=r.records_nat)
         steps = sorted({0, 1, n // 3, n // 2, n - 1} | set(range(7, n, 211)))
         a, b = Analysis(r), Analysis(listed)
         assert a.snapshots(steps) == b.snapshots(steps)

@@ -614,6 +614,11 @@ def test_chapter_6_runs_live_in_chromium(built, tmp_path):
             assert narr == [narrate(ra, cmp._frames[0].steps[k]), narrate(rb, cmp._frames[1].steps[k])]
             assert narr[0] != narr[1]
             hrefs = [pl.eval_on_selector('a[download$=".pcapng"]', "a => a.href") for pl in players]
+            # each run's files are named after what it changed (netfilter's NAT): not both the
+            # default run's name, which is also the static replay's on this page
+            names = [pl.eval_on_selector('a[download$=".pcapng"]', "a => a.download") for pl in players]
+            assert names == [f"{rb.download_stem}.pcapng", f"{ra.download_stem}.pcapng"], names
+            assert names[0] == "equalize-nat-seed3-nat-netfilter-size-20000.pcapng", names
             # a bad value: one line with the range the seed box holds (the box's max), no third replay
             pg.fill("[data-live] input[name=seed]", "-4")
             pg.click("[data-live] [data-run]")

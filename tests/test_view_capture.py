@@ -159,7 +159,8 @@ def test_a_captured_replays_pcapng_claims_no_simulator_run(tmp_path):
 
 def test_a_captured_replays_downloads_are_named_after_the_capture(snat_filter):
     """Chapters 8 and 9 compare two different captures: each download is named after its own
-    capture file (a capture has no seed), the simulator's after its scenario and seed."""
+    capture file (a capture has no seed), the simulator's after its scenario, seed and the
+    parameters it changed (``Result.download_stem``)."""
     import re
     from sim.view import Compare
     from sim import measured
@@ -167,7 +168,9 @@ def test_a_captured_replays_downloads_are_named_after_the_capture(snat_filter):
     names = re.findall(r'download="([^"]+)"', Compare(snat_filter, like, labels=("Linux 6.18, captured",
                                                                                     "simulator")).html())
     assert names == ["perpacket-snat-filter-Linux_6.18_captured.pcapng", "perpacket-snat-filter-Linux_6.18_captured.txt",
-                     "echo-seed1-simulator.pcapng", "echo-seed1-simulator.txt"]
+                     f"{like.download_stem}-simulator.pcapng", f"{like.download_stem}-simulator.txt"]
+    # the simulator's run is the lab's (measured.LAB), not echo's defaults: its name says so
+    assert like.download_stem.startswith("echo-seed1-nat-snat-ingress_filter-True-down_kbit-1000000-")
 
 
 def test_a_captured_sides_header_names_the_capture_not_the_simulators_settings(snat_filter):

@@ -74,6 +74,44 @@ def test_downloads_are_the_replays_pcapng_and_trace(article):
     assert f"{p.steps[0]:6d} " in text and "scenario equalize-nat" in text
 
 
+def test_downloads_name_what_differs_from_the_scenarios_defaults():
+    """Chapter 6's Run with NAT set to netfilter offered equalize-nat-seed3.pcapng, the name of
+    the default run's download (and of the static replay's on the same page): a download names
+    the scenario, the seed and the parameters that differ from the scenario's defaults, those
+    the header names (scenarios.header_params), file-name-safe, short and the same every time."""
+    assert sim.run("equalize-nat", seed=3).download_stem == "equalize-nat-seed3"
+    assert sim.run("equalize-nat", seed=3, nat="article").download_stem == "equalize-nat-seed3"   # the default, given
+    netfilter = sim.run("equalize-nat", seed=3, nat="netfilter")
+    assert netfilter.download_stem == "equalize-nat-seed3-nat-netfilter"
+    h = Player(netfilter, max_steps=3).html()
+    assert re.findall(r'download="([^"]+)"', h) == ["equalize-nat-seed3-nat-netfilter.pcapng",
+                                                    "equalize-nat-seed3-nat-netfilter.txt"]
+    r = sim.run("equalize-nat", seed=3, nat="netfilter", size=3000, down_at=0.01)
+    assert r.download_stem == "equalize-nat-seed3-nat-netfilter-size-3000-down_at-0.01"
+    r = sim.run("equalize-nat", seed=3, size=3000, uplink_addrs=["100.0.0.7", "150.0.0.9"])
+    assert r.download_stem == "equalize-nat-seed3-size-3000-uplink_addrs-100.0.0.7_150.0.0.9"
+    # many parameters: cut, with a checksum of the whole name that keeps two such runs apart
+    from sim import measured
+    from sim.result import STEM_MAX
+    lab = {**measured.LAB, "multipath": "numgen", "nat": "snat", "ingress_filter": True}
+    a, b = sim.run("echo", **lab), sim.run("echo", **{**lab, "remote_delay_ms": 0.5})
+    for stem in (a.download_stem, b.download_stem):
+        assert re.fullmatch(r"echo-seed1-[A-Za-z0-9_.-]+-[0-9a-f]{8}", stem) and len(stem) <= STEM_MAX
+    assert a.download_stem != b.download_stem
+    assert a.download_stem == sim.run("echo", **lab).download_stem
+
+
+def test_live_players_downloads_are_named_after_the_run():
+    pytest.importorskip("ipywidgets")
+    from sim.view import LivePlayer
+    lp = LivePlayer("equalize-nat", seed=3, max_steps=5)
+    lp.prepare_downloads()
+    assert 'download="equalize-nat-seed3.pcapng"' in lp.downloads.value
+    lp.controls["nat"].value = "netfilter"
+    lp.prepare_downloads()
+    assert 'download="equalize-nat-seed3-nat-netfilter.pcapng"' in lp.downloads.value
+
+
 def test_windows_explicit_steps_and_kinds(article):
     hop_drop = Player(article, max_steps=None)
     assert hop_drop.frames == sum(1 for e in article.events if e.ev in (Ev.HOP, Ev.DROP))

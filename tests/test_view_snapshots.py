@@ -46,30 +46,35 @@ def test_a_queued_packet_still_shows_its_own_decision():
 
 def test_an_entry_replaced_since_its_packet_was_routed_is_not_marked_as_that_packets():
     """Equalize: every packet going up makes its own route cache entry, and by the time it crosses
-    its uplink (where its step is drawn) later packets have replaced it.  The step names the
+    its uplink (where its step is drawn) later packets may have replaced it.  The step names the
     entry it made, with the time it was routed; the NEW mark is never put on another packet's
-    entry (chapter 4's replay, found by a reader: the FIB chose if1, the row marked NEW said if2)."""
+    entry (chapter 4's replay, found by a reader: the FIB chose if1, the row marked NEW said if2).
+    A step shows the tables as its packet's decisions left them, so a replaced entry is shown
+    only when trace order forces later tables on the step: an ACK routed down to the LAN while
+    a data segment routed before it waits in the uplink's queue."""
     import re
+    from sim.view.model import analysis_of, resolve_steps
     from sim.view.player import changed_html
     r = sim.run("equalize-public", seed=1)
+    a = analysis_of(r)
     # chapter 4's steps: packets reaching the router from the LAN and leaving it by an uplink
-    steps = [i for i, e in enumerate(r.events) if e.ev.value == "hop"
-             and ((e.node == "lan" and e.to.startswith("router"))
-                  or (e.node.startswith("uplink") and e.from_.startswith("router")))][:60]
-    f = Frames(r, steps=steps)
-    snaps = f.analysis.snapshots(f.steps)
+    ch4 = [i for i, e in enumerate(r.events) if e.ev.value == "hop"
+           and ((e.node == "lan" and e.to.startswith("router"))
+                or (e.node.startswith("uplink") and e.from_.startswith("router")))][:60]
     replaced = 0
-    for s in f.steps:
-        sn = snaps[s]
-        for key, mark in sn.marks_cache.items():
-            if mark == "new":
-                assert sn.cache[key]["dev"] == sn.nexthop, (s, key)
-            if key in sn.since:          # the entry there now is a later packet's: not marked at all
-                assert key in sn.cache and not mark, (s, key, mark)
-        for key, (mark, dev, t) in sn.since.items():
-            assert mark == "new" and dev == sn.nexthop and t < sn.t
-            assert f"→ {dev}, when this packet was routed at" in re.sub("<[^>]+>", "", changed_html(r, sn))
-            replaced += sn.cache[key]["dev"] != dev
+    for steps in (ch4, resolve_steps(r, a, max_steps=200)[0]):
+        snaps = a.snapshots(steps)
+        for s in steps:
+            sn = snaps[s]
+            for key, mark in sn.marks_cache.items():
+                if mark == "new":
+                    assert sn.cache[key]["dev"] == sn.nexthop, (s, key)
+                if key in sn.since:          # the entry there now is a later packet's: not marked at all
+                    assert key in sn.cache and not mark, (s, key, mark)
+            for key, (mark, dev, t) in sn.since.items():
+                assert mark == "new" and dev == sn.nexthop and t < sn.t
+                assert f"→ {dev}, when this packet was routed at" in re.sub("<[^>]+>", "", changed_html(r, sn))
+                replaced += sn.cache[key]["dev"] != dev
     assert replaced                  # some step's entry now says the other uplink
 
 
@@ -146,3 +151,78 @@ def test_a_dead_marks_table_leaves_the_choice_to_the_main_table():
         assert snaps[s].table is None
         dot = state_dot(r, snaps[s])
         assert "◀ chosen" in dot and "◀ by table" not in dot
+
+
+def _tables(sn):
+    """What a reader sees in the tables diagram, minus the marks."""
+    return ({k: (v["dev"], v["use"]) for k, v in sn.cache.items()},
+            {k: (v["dev"], v["used"]) for k, v in sn.conntrack.items()},
+            sn.in_hit, sn.in_slow_tot, sn.down)
+
+
+@pytest.mark.parametrize("scenario,seed,every", [
+    ("equalize-nat", 3, 1), ("equalize-nat", 1, 1), ("connection-level", 2, 1), ("uplink-down", 1, 1),
+    ("hash-l4-nat", 2, 1), ("mptcp", 1, 1), ("thought-question", 1, 1), ("cache-expiry", 3, 1),
+    ("equalize-nat", 3, 3),
+])
+def test_the_tables_show_what_the_narration_has_reached(scenario, seed, every):
+    """The tables at step k are the fold of the router's decisions that steps <= k narrate
+    (a packet's routing is narrated by its hop out of the router or its drop), of what no
+    step narrates, and of a later step's packet only when trace order forces it (this step's
+    own decisions come after it) -- and then the step names it (``ahead``).  A step whose
+    tables differ from the previous step's never says "no change".  (Chapter 6, seed 3: step
+    10, a LAN hop, showed the equalize deletion and in_slow_tot 3 of the ACK routed with it,
+    labelled "no change", a step before the step that narrates it.)"""
+    import re
+    from sim.trace import Ev
+    from sim.view.model import analysis_of, resolve_steps
+    from sim.view.player import changed_html
+    r = sim.run(scenario, seed=seed)
+    a = analysis_of(r)
+    ev = r.events
+    steps = resolve_steps(r, a)[0][::every]
+    snaps = a.snapshots(steps)
+    told = {}                   # router decision -> the shown step that narrates it
+    for s in steps:
+        for j in a.decisions(s):
+            if ev[j].node == "router":
+                told.setdefault(j, s)
+    need = -1                   # the latest router event a step so far must show
+    prev_at, prev = -1, None
+    early = 0
+    for s in steps:
+        sn = snaps[s]
+        dec = [j for j in a.decisions(s) if ev[j].node == "router"]
+        need = max([need] + dec + ([s] if ev[s].node == "router" else []))
+        assert sn.at >= need, (s, sn.at, need)
+        for j in range(prev_at + 1, sn.at + 1):
+            if j in told and told[j] > s:           # a later step's packet: only if forced, and named
+                assert j < need and getattr(sn, "ahead", {}).get(j) == told[j], (s, j, told[j])
+                early += 1
+        if every == 1 and ev[s].ev is not Ev.LINK:  # nothing folds in past this step's event
+            assert sn.at <= s
+        if prev is not None and _tables(sn) != _tables(prev):
+            assert "no change" not in re.sub("<[^>]+>", "", changed_html(r, sn)), (s, prev.at, sn.at)
+        prev_at, prev = max(prev_at, sn.at), sn
+    if (scenario, seed, every) == ("equalize-nat", 3, 1):
+        assert early      # the ACKs routed while a data segment waits in the uplink's queue
+
+
+def test_chapter_6_equalize_deletion_shows_at_the_step_that_narrates_it():
+    """Chapter 6's replay, seed 3: the data segment's step (a LAN hop) shows the tables as the
+    previous step left them; the equalize deletion and the new entry come with the step that
+    carries the ACK routed at that instant out of the router."""
+    import re
+    from sim.view.model import analysis_of, resolve_steps
+    from sim.view.player import changed_html
+    r = sim.run("equalize-nat", seed=3)
+    a = analysis_of(r)
+    steps = resolve_steps(r, a)[0][:12]
+    snaps = a.snapshots(steps)
+    key = ("200.0.0.1", "192.168.0.1", 0, "eth0")
+    s9, s10, s11 = (snaps[steps[k]] for k in (8, 9, 10))
+    assert r.events[steps[9]].node == "lan" and r.events[steps[10]].node.startswith("uplink")
+    assert _tables(s10) == _tables(s9) and s10.cache[key]["dev"] == s9.cache[key]["dev"]
+    assert (s9.in_slow_tot, s10.in_slow_tot, s11.in_slow_tot) == (2, 2, 3)
+    assert s11.gone_cache[key]["reason"] == "equalize" and s11.marks_cache[key] == "new"
+    assert "no change" in re.sub("<[^>]+>", "", changed_html(r, s10))

@@ -390,8 +390,7 @@ class LivePlayer:
 
     def prepare_downloads(self) -> None:
         """Put this run's pcapng and trace links next to the controls."""
-        stem = f"{self.result.scenario}-seed{self.result.params.seed}"
-        self.downloads.value = f'<span class="op1">{self.frames.downloads(stem)}</span>'
+        self.downloads.value = f'<span class="op1">{self.frames.downloads(self.result.download_stem)}</span>'
         self.prepare.layout.display = "none"
 
     def _show_run(self) -> None:

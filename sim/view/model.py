@@ -97,6 +97,11 @@ class Snapshot:
     marks_ct: dict                   # ct -> "new" | "snat" | "dnat" | "del:<reason>"
     nexthop: str | None              # device chosen for this step's packet
     why: str                         # the router's own words for that choice
+    # decisions the tables include that a later step narrates (folded in trace order before this
+    # step's own): event -> the trace index of the step that shows that packet being routed
+    ahead: dict = field(default_factory=dict)
+    # decisions for packets no step of this replay shows, folded since the previous step
+    unshown: int = 0
     in_hit: int = 0
     in_slow_tot: int = 0
     down: frozenset = frozenset()    # the router's devices that are down at this step
@@ -165,6 +170,12 @@ class Analysis:
                     _discard(pending[pkey], proc)
                     pkey = (node, _pkey(pkt))
                     pending[pkey].append(proc)
+        # the hop (or drop) that carries each decision's packet on: the step that narrates it
+        self.told_at: dict[int, int] = {}
+        for i, o in self.origin.items():
+            for j in o.decisions:
+                if j in self.proc_of:
+                    self.told_at[j] = i
 
     # -- steps ------------------------------------------------------------------------------
 
@@ -223,20 +234,26 @@ class Analysis:
     def snapshots(self, steps: list[int]) -> dict[int, Snapshot]:
         """The router's tables for each step, folded in one pass.
 
-        For a packet the router routed, the tables are shown as they were when
-        it made its decisions (just after its last decision event), with the
-        entries those decisions created, hit, used or deleted marked; for any
-        other step, as they are after the step's event, with changes that
-        happened to no packet (expiry, timeouts) since the previous step marked.
-        Never earlier than the previous step's tables, though: a packet the router
-        routed long ago (it waited in a queue meanwhile) does not wind the tables
-        and counters back; an entry it made or hit that later packets have replaced
-        since is named with the time it was routed (``Snapshot.since``), not marked
-        on the entry that replaced it.
+        The tables a step shows are what the narration has reached: the router's events
+        that this step and the steps before it narrate, and those no step narrates
+        (expiry, timeouts) up to this step's event, folded in trace order.  A packet's
+        routing (route cache hit, miss or delete, FIB choice, conntrack, NAT) is narrated
+        by the step that carries the packet on, its hop out of the router or its drop:
+        marked there, never folded in unmarked at an earlier step.  For a packet the
+        router routed, the tables are shown as they were when it made its decisions (just
+        after its last decision event); for any other step, as they are after the step's
+        event, with changes that happened to no packet since the previous step marked.
+
+        Never earlier than the previous step's tables, though: a packet the router routed
+        long ago (it waited in a queue meanwhile) does not wind the tables and counters
+        back; an entry it made or hit that later packets have replaced since is named with
+        the time it was routed (``Snapshot.since``), not marked on the entry that replaced
+        it.  And the fold keeps trace order: when a step's own decisions come after a
+        packet that a later step narrates was routed, the tables include that routing too,
+        and ``Snapshot.ahead`` names it (the step it is narrated at).
         """
         ev = self.result.events
-        router = self.router
-        at_of, claimed = self._fold_points(steps)
+        at_of, told = self._fold_points(steps)
         want = defaultdict(list)
         for s, (at, _) in at_of.items():
             want[at].append(s)
@@ -244,16 +261,11 @@ class Analysis:
         gone_c: dict = {}
         gone_t: dict = {}
         out: dict[int, Snapshot] = {}
-        order = sorted(steps)
-        prev_of = {s: (order[k - 1] if k else -1) for k, s in enumerate(order)}
-        bg: list[int] = []
+        fresh: list[int] = []    # the router's decisions folded in since the last snapshot
         changed: dict = {}       # route cache key -> the last event that made or deleted its entry
-        last = max(want) if want else -1
-        # the router's events up to the last step (the stored trace's node column picks them),
-        # and the steps' fold points: no other event changes the tables or is shown here
-        mine = set(ev.at_node(router, 0, last + 1) if hasattr(ev, "at_node")
-                   else (i for i in range(last + 1) if ev[i].node == router))
-        for i in sorted(mine.union(i for i in want if i >= 0)):
+        mine = set(self._router_events(max(want) if want else -1))
+        # the steps' fold points: no other event changes the tables or is shown here
+        for i in [-1] + sorted(mine.union(i for i in want if i >= 0)):
             if i in mine:
                 e = ev[i]
                 gone = tables.apply(e)
@@ -263,27 +275,33 @@ class Analysis:
                     table, key, entry = gone
                     reason = str(getattr(e, "reason", ""))
                     (gone_c if table == "cache" else gone_t)[i] = (key, dict(entry, reason=reason))
-                if e.ev in DECISIONS and i not in self.proc_of:
-                    bg.append(i)
+                if e.ev in DECISIONS:
+                    fresh.append(i)
             for s in want.get(i, ()):
-                _, dec = at_of[s]
-                lo = prev_of[s]
-                background = [j for j in bg if lo < j <= s and j not in claimed]
-                out[s] = self._snapshot(s, i, tables, gone_c, gone_t, dec, background, changed)
+                out[s] = self._snapshot(s, i, tables, gone_c, gone_t, at_of[s][1], fresh, told, changed)
+                fresh = []
         return out
 
-    def _fold_points(self, steps: list[int]) -> tuple[dict, set]:
+    def _router_events(self, last: int) -> list[int]:
+        """The router's events up to trace index ``last``, in order (the stored trace's node
+        column picks them)."""
+        ev = self.result.events
+        if hasattr(ev, "at_node"):
+            return sorted(ev.at_node(self.router, 0, last + 1))
+        return [i for i in range(last + 1) if ev[i].node == self.router]
+
+    def _fold_points(self, steps: list[int]) -> tuple[dict, dict]:
         """Where the fold stops for each step: ``{step: (event index, the router's decision
-        events shown with it)}`` and the set of events a device going down claimed for its
-        step (so no later step shows them as background changes)."""
+        events shown with it)}``, and for each router event the trace index of the step that
+        narrates it (its packet's hop out or drop; a device going down for what the router
+        does about it at that instant; none for the rest: expiry, timeouts)."""
         ev = self.result.events
         router = self.router
-        at_of = {}
-        floor = -1
-        claimed: set[int] = set()
-        for s in sorted(steps):
+        order = sorted(steps)
+        told = dict(self.told_at)
+        dec_of = {}
+        for s in order:
             dec = [j for j in self.decisions(s) if ev[j].node == router]
-            at = max(dec) if dec and ev[s].node != router else s
             if ev[s].ev is Ev.LINK:
                 # a device going down: what the router does about it at that instant
                 # (flushes, forgotten NAT bindings) belongs to this step
@@ -291,17 +309,38 @@ class Analysis:
                 while j < len(ev) and ev[j].t == ev[s].t and ev[j].node == router \
                         and ev[j].ev in (Ev.RT_DEL, Ev.CT_DEL):
                     dec.append(j)
+                    told[j] = s
                     j += 1
-                at = max(dec, default=s)
-                claimed.update(dec)
+            dec_of[s] = dec
+        mine = self._router_events(order[-1] if order else -1)
+        at_of = {}
+        floor = -1
+        k = 0            # mine[k]: the router's first event a step after s narrates
+        for s in order:
+            while k < len(mine) and told.get(mine[k], mine[k]) <= s:
+                k += 1
+            dec = dec_of[s]
+            if ev[s].node == router:             # its drop, a device going down
+                at = max(dec + [s])
+            elif dec:                            # a packet it routed: when it made its decisions
+                at = max(dec)
+            else:                                # elsewhere: up to this event, and no later step's
+                at = s if k == len(mine) else min(s, mine[k] - 1)
             floor = max(floor, at)
             at_of[s] = (floor, dec)
-        return at_of, claimed
+        return at_of, told
 
-    def _snapshot(self, s, at, tables, gone_c, gone_t, dec, background, changed) -> Snapshot:
+    def _snapshot(self, s, at, tables, gone_c, gone_t, dec, fresh, told, changed) -> Snapshot:
         ev = self.result.events
         own = set(dec)
         last_own = max(own, default=-1)
+        # folded in since the previous step, besides this step's own: what happened to no packet
+        # (expiry, timeouts) is this step's to show; a later step's packet, routed before this
+        # step's own decisions, is named (ahead); the rest, packets no step shows, counted
+        others = [j for j in fresh if j not in own]
+        background = [j for j in others if j not in told and j not in self.proc_of]
+        ahead = {j: told[j] for j in others if told.get(j, -1) > s}
+        unshown = len(others) - len(background) - len(ahead)
         since: dict = {}
         marks_c: dict = {}
         marks_t: dict = {}
@@ -341,7 +380,8 @@ class Analysis:
                     cid, e = gone_t[j]
                     g_t[cid] = e
                 marks_t[f["ct"]] = f"del:{f.get('reason', '')}"
-        return Snapshot(t=ev[at].t, at=at, cache={k: dict(v) for k, v in tables.cache.items()},
+        return Snapshot(t=ev[at].t if at >= 0 else 0, at=at, ahead=ahead, unshown=unshown,
+                        cache={k: dict(v) for k, v in tables.cache.items()},
                         conntrack={k: dict(v, used=tables.used[k]) for k, v in tables.conntrack.items()},
                         gone_cache=g_c, gone_ct=g_t, marks_cache=marks_c, marks_ct=marks_t,
                         nexthop=nexthop, why=why, in_hit=tables.in_hit, in_slow_tot=tables.in_slow_tot,

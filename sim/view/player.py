@@ -253,10 +253,46 @@ def changed_html(result, snap) -> str:
                 "snat": f"conntrack entry {cid}: source rewritten to its {e['dev']} binding",
                 "dnat": f"conntrack entry {cid}: destination rewritten back to the LAN host"}
         items.append((mark.upper(), what.get(mark, f"conntrack entry {cid} ({mark})")))
+    items += _routed_meanwhile(result, snap)
     head = '<span class="op1-whath">Router tables, this step:</span> '
     if not items:
         return head + '<span class="op1-whatnone">no change</span>'
     return head + " ".join(f'<span class="op1-whati"><b>{_dot.h(w)}</b> {_dot.h(t)}</span>' for w, t in items)
+
+
+def _routed_meanwhile(result, snap) -> list[tuple[str, str]]:
+    """What the tables include that this step does not narrate: a packet the router routed
+    before this step's own decisions, whose step comes later (it waits in a queue), one line
+    each; and a count of decisions for packets whose routing no step of this replay shows."""
+    ev = result.events
+    by_step: dict[int, list[int]] = {}
+    for j, s in sorted(snap.ahead.items()):
+        by_step.setdefault(s, []).append(j)
+    items = []
+    for s, js in by_step.items():
+        did = []
+        for j in js:
+            e = ev[j]
+            k = e.ev
+            if k is Ev.RT_MISS or k is Ev.RT_DEL or k is Ev.RT_HIT:
+                dst, src, tos, iif = e.key
+                what = {Ev.RT_MISS: f"new → {e.dev}", Ev.RT_HIT: "hit",
+                        Ev.RT_DEL: f"deleted ({getattr(e, 'reason', '')})"}[k]
+                did.append(f"route cache {src} → {dst} iif {iif} {what}")
+            elif k is Ev.FIB:
+                did.append(f"FIB → {e.dev}")
+            elif k is Ev.CT_NEW:
+                did.append(f"conntrack entry {e.ct} new, bound to {e.dev}")
+            elif k is Ev.CT_DEL:
+                did.append(f"conntrack entry {e.ct} deleted")
+        if did:
+            items.append(("MEANWHILE", f"routed at {ms(ev[js[0]].t)}, a packet a later step shows "
+                                       f"(at {ms(ev[s].t)}): " + "; ".join(did)))
+    if snap.unshown:
+        n = snap.unshown
+        items.append(("MEANWHILE", f"{n} router decision{'s' if n != 1 else ''} for packets "
+                                   "whose routing no step of this replay shows"))
+    return items
 
 
 def _event_line(e) -> str:
