@@ -296,11 +296,12 @@ class Result:
         parameter the header names that differs from the scenario's default
         (``scenarios.header_params``), so runs set up differently save under different names:
         ``equalize-nat-seed3`` with the defaults, ``equalize-nat-seed3-nat-netfilter`` with
-        netfilter's NAT.  Characters a file name cannot hold become ``_``; a name too long
+        netfilter's NAT, ``...-no-equalize`` without equalize (a switch turned on: its name).  Characters a file name cannot hold become ``_``; a name too long
         for one is cut, with a checksum of all of it (``zlib.crc32``) to keep it apart."""
         from .scenarios import fmt_value, header_params, scenario_defaults
         base = scenario_defaults(self.scenario)
-        words = [f"{n}-{v}" for n, v in header_params(self.scenario, self.params, always=())
+        words = [n if v == "True" else f"no-{n}" if v == "False" else f"{n}-{v}"
+                 for n, v in header_params(self.scenario, self.params, always=())
                  if n != "seed" and v != fmt_value(getattr(base, n))]
         stem = "-".join([f"{self.scenario}-seed{self.params.seed}"] + words)
         safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", stem)

@@ -88,6 +88,9 @@ def test_downloads_name_what_differs_from_the_scenarios_defaults():
                                                     "equalize-nat-seed3-nat-netfilter.txt"]
     r = sim.run("equalize-nat", seed=3, nat="netfilter", size=3000, down_at=0.01)
     assert r.download_stem == "equalize-nat-seed3-nat-netfilter-size-3000-down_at-0.01"
+    # a switch: its name when turned on, no- and its name when turned off
+    assert sim.run("equalize-nat", seed=3, equalize=False).download_stem == "equalize-nat-seed3-no-equalize"
+    assert sim.run("echo", seed=1, ingress_filter=True).download_stem == "echo-seed1-ingress_filter"
     r = sim.run("equalize-nat", seed=3, size=3000, uplink_addrs=["100.0.0.7", "150.0.0.9"])
     assert r.download_stem == "equalize-nat-seed3-size-3000-uplink_addrs-100.0.0.7_150.0.0.9"
     # many parameters: cut, with a checksum of the whole name that keeps two such runs apart
