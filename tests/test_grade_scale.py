@@ -450,7 +450,8 @@ def test_a_class_gets_each_students_report_to_hand_back(tmp_path):
     one_line_error(cli("grade", "--student", "s1", str(sub / "answers-s1.json"), "--feedback", str(tmp_path / "x")),
                    "--feedback goes with --class DIR")
     # two files of s1: ID.txt is the report of the one the gradebook counts (--keep), the other is
-    # ID--FILE.txt (a script handing reports out by roster id once found no s1.txt)
+    # ID--2.txt (a script handing reports out by roster id once found no s1.txt; a name made of the
+    # file's path named the LMS folder, the student who uploaded it)
     worse = right_answers("s1", ids)
     worse[ids[0]] = wrong_answer(instance(ids[0], "s1"))
     (sub / "answers-s3.json").unlink()
@@ -463,7 +464,9 @@ def test_a_class_gets_each_students_report_to_hand_back(tmp_path):
                 "-o", os.devnull)
         assert r.returncode == 0, r.stderr
         other = "answers-s1.json" if counted == "late-s1.json" else "late-s1.json"
-        assert sorted(p.name for p in fb.iterdir()) == sorted(["s1.txt", f"s1--{other}.txt", "s2.txt"]), keep
+        assert sorted(p.name for p in fb.iterdir()) == sorted(["s1.txt", "s1--2.txt", "s2.txt"]), keep
+        assert (fb / "s1--2.txt").read_text() == cli("grade", "--student", "s1", "--chapter", "2",
+                                                      str(sub / other)).stdout, keep
         one = cli("grade", "--student", "s1", "--chapter", "2", str(sub / counted))
         assert (fb / "s1.txt").read_text() == one.stdout, keep
 
@@ -673,3 +676,67 @@ def test_a_class_is_summed_up_in_one_line(tmp_path):
     n = len(ids)
     assert f"2 files graded, mean score {(2 * n - 1) / 2:.2f} of {n}" in line
     assert f"{ids[0]} 50%" in line and f"{ids[1]} 100%" in line
+
+
+def _copied(victim, ids, exported="2026-12-01T00:00:00Z"):
+    """``victim``'s own export, every answer changed, exported later: what a classmate sends as theirs."""
+    data = answer_file(victim, {k: wrong_answer(instance(k, victim)) for k in ids}, exported=exported)
+    return json.dumps(data)
+
+
+def _grades(folder, roster):
+    g = grade_folder(folder, 2, roster, "", feedback=True)
+    book = {r["student"]: r["score"] for r in csv.DictReader(g.gradebook()[0].splitlines())}
+    return g, book
+
+
+@pytest.mark.parametrize("layout", ["lms", "nbgrader", "renamed", "two names"])
+def test_a_file_a_student_sends_never_replaces_anothers_grade(tmp_path, layout):
+    """zobrien sends mmuller's export, answers changed and exported later: uploaded in her own
+    LMS folder, in her nbgrader folder, or renamed answers-zobrien-final.json.  The file's name
+    (or the claim inside it) won over the folder the LMS authenticated, and with --keep latest
+    mmuller's grade became 0.  The folder decides; a file is never counted for a student its
+    folder or its name does not name; mmuller's report names no one."""
+    ids = chapter_ids(2)
+    roster = tmp_path / "roster.txt"
+    roster.write_text("mmuller\nzobrien\n")
+    own = json.dumps(answer_file("mmuller", right_answers("mmuller", ids), exported="2026-11-30T09:00:00Z"))
+    sub = tmp_path / "sub"
+    maria, zoe = {"lms": ("Maria Müller_1001_assignsubmission_file_/answers-mmuller.json",
+                          "Zoë O'Brien_1005_assignsubmission_file_/answers-mmuller.json"),
+                  "nbgrader": ("submitted/mmuller/ch02/answers-mmuller.json",
+                               "submitted/zobrien/ch02/answers-mmuller.json"),
+                  "renamed": ("answers-mmuller.json", "answers-zobrien-final.json"),
+                  "two names": ("answers-mmuller.json", "answers-mmuller-zobrien.json")}[layout]
+    for path, text in ((maria, own), (zoe, _copied("mmuller", ids))):
+        (sub / path).parent.mkdir(parents=True, exist_ok=True)
+        (sub / path).write_text(text)
+    g, book = _grades(sub, roster)
+    rows = {r["file"]: r for r in g.rows if r["file"]}
+    copy = rows[zoe]
+    assert copy["score"] == "" and copy["error"], copy             # refused, never graded for mmuller
+    assert book["mmuller"] in (str(len(ids)), ""), book           # never the copy's 0
+    if layout == "lms":                  # the folders name no roster id: which is mmuller's is not known
+        assert book["mmuller"] == "" and "2 students' folders" in copy["error"]
+    else:
+        assert book["mmuller"] == str(len(ids)) and copy["student"] != "mmuller"
+        assert "mmuller has another file" not in " ".join(rows[maria]["note"])
+    if layout in ("nbgrader", "renamed"):
+        assert copy["student"] == "zobrien" and "belongs to student 'mmuller'" in copy["error"]
+    for name, text in g.feedback().items():                      # what is handed back names no one else
+        if name.startswith("mmuller"):
+            assert "Zo" not in name + text and "zobrien" not in text, (name, text)
+        if name.startswith("zobrien"):
+            assert "student 'mmuller'" not in text and "mmuller's" not in text, (name, text)
+    # the LMS folders naming the students' ids: the folder decides, mmuller's file counts
+    if layout == "lms":
+        lms = tmp_path / "lms"
+        for path, text in (("Maria Müller_mmuller_assignsubmission_file_/answers-mmuller.json", own),
+                           ("Zoë O'Brien_zobrien_assignsubmission_file_/answers-mmuller.json",
+                            _copied("mmuller", ids))):
+            (lms / path).parent.mkdir(parents=True)
+            (lms / path).write_text(text)
+        g, book = _grades(lms, roster)
+        assert book == {"mmuller": str(len(ids)), "zobrien": ""}, book
+        copy = next(r for r in g.rows if r["file"].startswith("Zo"))
+        assert copy["student"] == "zobrien" and "belongs to student 'mmuller'" in copy["error"]
