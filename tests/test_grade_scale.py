@@ -385,7 +385,8 @@ def test_student_ids_are_case_insensitive_from_the_roster_to_the_gradebook(tmp_p
 
 def test_a_class_graded_with_the_wrong_chapter_or_secret_is_told_so(tmp_path, monkeypatch):
     """A wrong --chapter would have written 0 for everyone: refused, naming the chapters the files
-    answer.  A forgotten (or unneeded) course secret refuses most files: one note says which."""
+    answer.  A forgotten (or unneeded) course secret refuses most files: one line says which, and
+    nothing is written unless --force (a gradebook of blanks was written, exit status 0)."""
     ids = chapter_ids(2)
     (tmp_path / "sub").mkdir()
     for sid in ("s1", "s2", "s3"):
@@ -396,16 +397,30 @@ def test_a_class_graded_with_the_wrong_chapter_or_secret_is_told_so(tmp_path, mo
     assert not (tmp_path / "gb.csv").exists()
     # practice files graded with a secret
     monkeypatch.setenv(SECRET_ENV, "course-secret-1")          # (the command inherits the environment)
-    r = cli("grade", "--class", str(tmp_path / "sub"), "--chapter", "2")
+    one_line_error(cli("grade", "--class", str(tmp_path / "sub"), "--chapter", "2", "--gradebook",
+                       str(tmp_path / "gb.csv"), "--feedback", str(tmp_path / "fb")),
+                   "3 of 3 files were answered on practice pages", "nothing written", "--force")
+    assert not (tmp_path / "gb.csv").exists() and not (tmp_path / "fb").exists()
+    r = cli("grade", "--class", str(tmp_path / "sub"), "--chapter", "2", "--force", "--gradebook",
+            str(tmp_path / "gb.csv"))
     assert r.returncode == 0 and "3 of 3 files were answered on practice pages" in r.stderr, r.stderr
+    assert (tmp_path / "gb.csv").exists() and r.stdout.startswith("student,file,")
     # files made with a secret, graded without it
     (tmp_path / "sec").mkdir()
     for sid in ("s1", "s2", "s3", "s4"):
         (tmp_path / "sec" / f"answers-{sid}.json").write_text(json.dumps(answer_file(sid, right_answers(sid, ids))))
     monkeypatch.delenv(SECRET_ENV)
-    r = cli("grade", "--class", str(tmp_path / "sec"), "--chapter", "2")
-    assert r.returncode == 0 and "4 of 4 files were answered on pages this grader cannot place" in r.stderr, r.stderr
-    assert "--secret-file" in r.stderr
+    r = cli("grade", "--class", str(tmp_path / "sec"), "--chapter", "2", "-o", str(tmp_path / "files.csv"))
+    one_line_error(r, "4 of 4 files were answered on pages this grader cannot place", "--secret-file")
+    assert not (tmp_path / "files.csv").exists() and r.stdout == ""
+    # below a quarter: written, as before (a student or two on the wrong page is theirs to fix)
+    (tmp_path / "sec" / "answers-s1.json").write_text(json.dumps(answer_file("s1", right_answers("s1", ids))))
+    for sid in ("s5", "s6", "s7", "s8", "s9", "s10", "s11", "s12", "s13", "s14", "s15", "s16", "s17"):
+        (tmp_path / "sec" / f"answers-{sid}.json").write_text(json.dumps(answer_file(sid, right_answers(sid, ids))))
+    r = cli("grade", "--class", str(tmp_path / "sec"), "--chapter", "2", "-o", str(tmp_path / "files.csv"))
+    assert r.returncode == 0 and (tmp_path / "files.csv").exists(), r.stderr
+    one_line_error(cli("grade", "--student", "s1", str(tmp_path / "sec" / "answers-s1.json"), "--force"),
+                   "--force goes with --class DIR")
 
 
 def test_files_in_an_lms_folder_per_student_are_graded_and_a_skipped_ones_owner_keeps_no_score(tmp_path):

@@ -544,6 +544,9 @@ class ClassGrades:
     notes: list[str]
     roster: list[str] = field(default_factory=list)     # the roster's ids ([]: none given)
     spelled: dict[str, str] = field(default_factory=dict)   # id -> as the roster spells it (S101)
+    # notes that say the run itself is wrong (a quarter of the files or more refused for the course
+    # secret): its grades are not to be imported (the command line writes nothing without --force)
+    alarms: list[str] = field(default_factory=list)
 
     def csv(self) -> str:
         """One row per file: student, file, score, max, attempts, error, note, one column per exercise."""
@@ -1002,7 +1005,8 @@ def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | 
         if bar is not None:
             bar.close()
     ids = _fill_scores(rows, results)
-    notes += _refusals(rows)
+    alarms = _refusals(rows)
+    notes += alarms
     unplaced = [r["file"] for r in rows if r.get("unplaced")]
     if unplaced:
         notes.append(f"{len(unplaced)} file{'s' if len(unplaced) > 1 else ''} of nbgrader's release notebook "
@@ -1018,7 +1022,7 @@ def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | 
     if len(maxima) > 1:
         notes.append(f"rows are graded out of different maximums ({', '.join(map(str, sorted(maxima)))}): "
                      f"each file is graded on the chapters it answers; give --chapter N to grade one chapter")
-    return ClassGrades(rows, ids, notes, expected, spelled)
+    return ClassGrades(rows, ids, notes, expected, spelled, alarms)
 
 
 def grade_class(folder, chapter: int | None = None, roster=None, secret: str | None = None,
