@@ -755,3 +755,21 @@ def test_a_file_a_student_sends_never_replaces_anothers_grade(tmp_path, layout):
         assert book == {"mmuller": str(len(ids)), "zobrien": ""}, book
         copy = next(r for r in g.rows if r["file"].startswith("Zo"))
         assert copy["student"] == "zobrien" and "belongs to student 'mmuller'" in copy["error"]
+
+
+def test_a_hand_written_file_in_utf16_is_read_and_a_latin1_one_is_told_how_to_save_it(tmp_path):
+    """PowerShell's ``>`` and old Notepad write UTF-16 with a byte order mark: such a file was
+    refused as "not a UTF-8 text file", with no hint what to do (28 of 300 hand-written files)."""
+    ids = chapter_ids(2)
+    text = json.dumps(answer_file("zstergaard", right_answers("zstergaard", ids)),
+                      ensure_ascii=False)
+    for codec in ("utf-16", "utf-16-be"):
+        f = tmp_path / f"answers-{codec}.json"
+        f.write_bytes(text.encode(codec) if codec == "utf-16" else b"\xfe\xff" + text.encode(codec))
+        assert grade("zstergaard", load_answers(f), chapter=2).score == len(ids), codec
+    latin = tmp_path / "answers-zstergaard.json"
+    latin.write_bytes(('{"format": "1+1<1 answers", "student": "zstergaard", "answers": {"rc-hit": "Übersetzt"}}')
+                      .encode("latin-1"))
+    with pytest.raises(GradeError, match=r"answers-zstergaard.json is not a UTF-8 text file: save it as UTF-8 "
+                                         r"\(in Notepad: Save as, Encoding UTF-8\)"):
+        load_answers(latin, latin.name)

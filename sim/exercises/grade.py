@@ -121,9 +121,14 @@ def load_answers(path: str | Path, name: str | None = None) -> dict:
     except OSError as e:
         raise GradeError(f"can't read {shown}: {e.strerror}") from None
     try:
-        text = raw.decode("utf-8-sig")           # a byte order mark (Windows editors) is fine
+        if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):   # UTF-16 with its byte order mark: PowerShell's >, Notepad
+            text = raw.decode("utf-16")
+        else:
+            text = raw.decode("utf-8-sig")       # a byte order mark (Windows editors) is fine
     except UnicodeDecodeError:
-        raise GradeError(f"{shown} is not a UTF-8 text file") from None
+        raise GradeError(f"{shown} is not a UTF-8 text file: save it as UTF-8 (in Notepad: Save as, "
+                         f"Encoding UTF-8), or export the answers with the page's or the notebook's "
+                         f"export button") from None
     if not text.strip():
         raise GradeError(f"{shown} is empty: export the answers with the page's or the notebook's export button")
     try:
