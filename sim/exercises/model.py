@@ -102,10 +102,12 @@ def echo(value, limit: int = ECHO) -> str:
 #   endpoint  a.b.c.d:port; (a.b.c.d, port) and tcpdump's a.b.c.d.port too
 #   config    a dict, or "k=v; k=v" text (';', ',' or new lines between the settings)
 
-_COUNT = re.compile(r"^\d{1,15}$")
-_NUMBERISH = re.compile(r"^[+-]?[\d.,]*\d[\d.,]*([eE][+-]?\d+)?%?$")
-_DECIMAL = re.compile(r"^(\d{1,15}([.,]\d*)?|[.,]\d+)$")
-_ENDPOINT = re.compile(r"^\(?\s*(\d+\.\d+\.\d+\.\d+)\s*[,:.\s]\s*(\d+)\s*\)?$")
+# re.ASCII: \d is 0-9, as in the page's JavaScript (Python's \d also takes other scripts'
+# digits, "٥": graded right here, refused on the page)
+_COUNT = re.compile(r"^\d{1,15}$", re.ASCII)
+_NUMBERISH = re.compile(r"^[+-]?[\d.,]*\d[\d.,]*([eE][+-]?\d+)?%?$", re.ASCII)
+_DECIMAL = re.compile(r"^(\d{1,15}([.,]\d*)?|[.,]\d+)$", re.ASCII)
+_ENDPOINT = re.compile(r"^\(?\s*(\d+\.\d+\.\d+\.\d+)\s*[,:.\s]\s*(\d+)\s*\)?$", re.ASCII)
 _WORD = re.compile(r"^[a-z0-9_.-]+$")
 
 
@@ -208,7 +210,7 @@ def canonical_config(d: dict) -> str:
 
 _SYNONYMS = {"rst": "reset", "y": "yes", "n": "no", "fwd": "forward"}
 _INFLECTIONS = ("s", "d", "ed", "es", "ped")
-_RATE = re.compile(r"^(?:about |~ ?|approx\.? )?(\d+(?:\.\d+)?) ?([a-z/]*)$")
+_RATE = re.compile(r"^(?:about |~ ?|approx\.? )?(\d+(?:\.\d+)?) ?([a-z/]*)$", re.ASCII)
 
 
 def resolve(answer, *, form: str, kind: str, choices=(), options=None, start=None) -> tuple[str, str]:
