@@ -1042,7 +1042,8 @@ def test_the_answer_file_is_written_whole_or_not_at_all(tmp_path):
 def test_the_student_sheet_sends_students_to_their_own_page():
     s = cli("sheet", "--student", "alice", "--chapter", "6")
     assert s.returncode == 0
-    assert "python -m sim.exercises page --student alice" in s.stdout
+    assert "the HTML page your instructor made for you" in s.stdout
+    assert "python -m sim.exercises" not in s.stdout        # the instructor's command is not the student's
     assert '"student": "alice"' in s.stdout and "setting=value" in s.stdout and "whole number" in s.stdout
     assert "Answer in the book's pages" not in s.stdout
 
@@ -1318,3 +1319,20 @@ def test_two_speeds_keep_every_speed_choice_apart():
     for _ in range(300):
         a, b = two_speeds(rng)
         assert len(speed_choices(a, b)) == 4, (a, b)
+
+
+@pytest.mark.parametrize("chapter", [2, 6, 10])
+def test_the_sheets_hand_written_example_answers_its_own_exercises(chapter, monkeypatch):
+    """Every sheet showed {"rc-hit", "rc-count", "eq-speed", "eqnat-repair"}: three of its four ids
+    were other chapters', ignored when copied.  The example is the sheet's own exercises, each
+    answered in the asked form, and the sheet shows the student no instructor's command."""
+    from sim.exercises.grade import sheet_markdown
+    for secret in ("", "course-secret-1"):
+        text = sheet_markdown("mmuller", chapter, secret=secret)
+        example = json.loads(text.split("```json\n", 1)[1].split("```", 1)[0])
+        assert example["student"] == "mmuller" and set(example["answers"]) <= set(chapter_ids(chapter))
+        assert len(example["answers"]) == min(4, len(chapter_ids(chapter)))
+        assert "python -m sim.exercises" not in text, text[:2000]
+    if chapter != 10:                                  # (chapter 10's judge runs take a while)
+        rep = grade("mmuller", dict(example, format="1+1<1 answers"), chapter, secret="course-secret-1")
+        assert not rep.notes and not any(it.get("refused") for it in rep.items), rep.text()

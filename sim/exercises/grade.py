@@ -1091,8 +1091,7 @@ You may also write the answer file by hand (UTF-8 JSON):
 
 ```json
 {{"format": "1+1<1 answers", "version": 1, "student": "{student}",
- "answers": {{"rc-hit": "hit", "rc-count": 12, "eq-speed": "about 2000 kbit/s",
-             "eqnat-repair": "equalize=false"}}}}
+ "answers": {{{example}}}}}
 ```
 
 One entry per exercise id (the id is in each title). A choice as written in the
@@ -1101,6 +1100,36 @@ list (`if2`, `reset`, `about 2000 kbit/s`); a count as a whole number in digits
 as `address:port`; settings as `setting=value; setting=value` (a repair may give
 just the setting it changes).
 """
+
+
+def _example(items: list[dict]) -> str:
+    """The answers of the sheet's hand-written example: up to four of the sheet's own exercises
+    (one of each answer form first), each with an answer of the asked form -- the form, not the
+    answer (a repair's changes one setting of the broken router)."""
+    picked, forms = [], set()
+    for it in items:
+        if it["form"] not in forms:
+            forms.add(it["form"])
+            picked.append(it)
+    picked += [it for it in items if it not in picked]
+    out = []
+    for it in picked[:4]:
+        if it.get("choices"):
+            value = it["choices"][0]
+        elif it["form"] == "int":
+            value = 12
+        elif it["form"] == "percent":
+            value = 33
+        elif it["form"] == "endpoint":
+            value = "10.0.0.1:6000"
+        elif it.get("start"):
+            k, vals = next((k, vals) for k, vals in it["options"].items()
+                           if any(str(v).lower() != str(it["start"][k]).lower() for v in vals))
+            value = f"{k}={next(v for v in vals if str(v).lower() != str(it['start'][k]).lower())}".lower()
+        else:
+            value = "; ".join(f"{k}={vals[0]}" for k, vals in it["options"].items()).lower()
+        out.append(f"{json.dumps(it['id'])}: {json.dumps(value)}")
+    return ",\n             ".join(out)
 
 
 def sheet_markdown(student: str, chapter: int | None = None, key: bool = False, secret: str | None = None) -> str:
@@ -1112,20 +1141,18 @@ def sheet_markdown(student: str, chapter: int | None = None, key: bool = False, 
            + (" Grade with `python -m sim.exercises grade`." if key else ""), ""]
     if not key:
         if secret_for(student, secret):         # the course's own variants: not the book's
-            where = (f"Answer on **your own variant**, on the HTML page your instructor made for you "
-                     f"(`python -m sim.exercises page --student {student} ...`), which shows this "
-                     f"sheet's variants.")
+            where = ("Answer on **your own variant**, on the HTML page your instructor made for you, "
+                     "which shows this sheet's variants.")
             not_there = ("The book's chapters show practice variants, made without your course's secret: "
                          f"answers given there are not accepted for `{student}`.")
         else:
             where = (f"Answer on **your own variant**: in the book's chapters, once you have entered "
                      f"your student id `{student}` (each exercise asks for it; the browser keeps it), "
-                     f"or on the HTML page your instructor made for you "
-                     f"(`python -m sim.exercises page --student {student} ...`) -- the two show the "
+                     f"or on the HTML page your instructor made for you -- the two show the "
                      f"same variants.")
             not_there = (f"Answers given before you entered your id (the book's own example) are not "
                          f"accepted for `{student}`.")
-        out += [HOW_TO_ANSWER.format(student=student, where=where, not_there=not_there)]
+        out += [HOW_TO_ANSWER.format(student=student, where=where, not_there=not_there, example=_example(items))]
     current = None
     for n, it in enumerate(items, 1):
         if it["chapter"] != current:
