@@ -22,7 +22,7 @@ from sim.exercises import BANK, instance, normalise
 from sim.exercises.bank import chapter_ids
 from sim.exercises.grade import FORMAT, answer_file, grade
 from sim.exercises.bank import pool_instance
-from sim.exercises.variants import POOL, SECRET_ENV, member, rng_for
+from sim.exercises.variants import BOOK_STUDENT, POOL, SECRET_ENV, member, rng_for
 from sim.topology import LOCAL1, REMOTE1, REMOTE2, uplink_addr
 from sim.trace import Ev, event_text
 
@@ -1336,3 +1336,20 @@ def test_the_sheets_hand_written_example_answers_its_own_exercises(chapter, monk
     if chapter != 10:                                  # (chapter 10's judge runs take a while)
         rep = grade("mmuller", dict(example, format="1+1<1 answers"), chapter, secret="course-secret-1")
         assert not rep.notes and not any(it.get("refused") for it in rep.items), rep.text()
+
+
+@pytest.mark.parametrize("ex_id", [k for k in BANK if BANK[k].kind == "repair"])
+def test_a_repairs_feedback_names_the_changes_that_work_not_whole_configurations(ex_id):
+    """The feedback said "Choices that work here: equalize=false, multipath=random, nat=article":
+    read as three fixes, two of them the broken settings themselves, where the exercise says
+    "change exactly one setting"."""
+    for sid in ("mmuller", "alice", BOOK_STUDENT):
+        inst = instance(ex_id, sid, secret="")
+        assert "Choices that work" not in inst.explanation
+        said = inst.explanation.split(" Changes that work: ", 1)[1].removesuffix(".").split("; or ")
+        assert len(said) == len(inst.accepted)
+        for change, accepted in zip(said, inst.accepted):
+            k, v = change.split("=")
+            assert inst.start[k] != v and f"{k}={v}" in accepted.split(";"), (change, inst.start)
+            ok, _ = inst.check(change)                 # what it names is an answer that works
+            assert ok, change
