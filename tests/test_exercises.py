@@ -1353,3 +1353,24 @@ def test_a_repairs_feedback_names_the_changes_that_work_not_whole_configurations
             assert inst.start[k] != v and f"{k}={v}" in accepted.split(";"), (change, inst.start)
             ok, _ = inst.check(change)                 # what it names is an answer that works
             assert ok, change
+
+
+def test_an_email_with_a_plus_tag_is_a_student_id_and_a_setting_given_twice_is_said(tmp_path):
+    """``maria.muller+net@uni.example.edu`` was refused as an id (on the page and in rosters);
+    ``equalize=false;equalize=true`` read as the later setting alone: "you changed 0"."""
+    from sim.exercises.grade import grade_folder
+    from sim.exercises.variants import check_student
+    sid = "maria.muller+net@uni.example.edu"
+    assert check_student(sid) == sid
+    ids = chapter_ids(2)
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / f"answers-{sid}.json").write_text(json.dumps(answer_file(sid, right_answers(sid, ids))))
+    (tmp_path / "roster.txt").write_text(sid + "\nbob\n")
+    g = grade_folder(tmp_path / "sub", 2, tmp_path / "roster.txt", "")
+    assert {r["student"]: r["score"] for r in g.rows} == {sid: len(ids), "bob": 0}
+    inst = instance("eqnat-repair", "mmuller", secret="")
+    for twice in ("equalize=false;equalize=true", "equalize=false; Equalize=false",
+                  {"equalize": "false", "Equalize": "true"}):
+        ok, why = inst.check(twice)
+        assert not ok and why == "the setting 'equalize' is given twice: give each setting once", (twice, why)
+    assert inst.check("equalize=false")[0]

@@ -42,7 +42,7 @@ def parser() -> argparse.ArgumentParser:
                                               "(run from the repository's root)",
                        label="", rewrite=_MISSING_COMMAND)
     sub = ap.add_subparsers(dest="cmd", metavar="command", required=True)
-    student = "the student id: 1-64 ASCII letters, digits, '_', '.', '@' or '-'"
+    student = "the student id: 1-64 ASCII letters, digits, '_', '.', '@', '+' or '-'"
     chapter = "the chapter number (2-10; default: all chapters)"
 
     roster = ("the class's student ids, one a line (as grade --roster reads it): one file per student, "

@@ -332,7 +332,7 @@ def read_roster(path, column: str | None = None) -> list[str]:
     if bad:                                     # every one at once, not one a run
         shown = ", ".join(bad[:5]) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
         raise GradeError(f"the roster {path}: {len(bad)} bad student id{'s' if len(bad) > 1 else ''} ({shown}): "
-                         f"an id is 1-64 ASCII letters, digits, '_', '.', '@' or '-', starting with a letter "
+                         f"an id is 1-64 ASCII letters, digits, '_', '.', '@', '+' or '-', starting with a letter "
                          f"or digit")
     if not ids:
         raise GradeError(f"the roster {path} has no student ids: write one id a line")
@@ -708,7 +708,7 @@ def _answer_files(folder: Path) -> tuple[list[Path], list[str], list[str]]:
 
 #: The name the export gives an answer file, ``answers-ID.json`` (a browser's second download of
 #: it ``answers-ID (1).json``), at the end of whatever an LMS puts in front of it.
-EXPORTED_AS = re.compile(r"(?:^|[^A-Za-z0-9])answers-([A-Za-z0-9][A-Za-z0-9_.@-]{0,63}?)(?: \(\d+\))?$")
+EXPORTED_AS = re.compile(r"(?:^|[^A-Za-z0-9])answers-([A-Za-z0-9][A-Za-z0-9_.@+-]{0,63}?)(?: \(\d+\))?$")
 
 
 def _named(stem: str, known) -> set[str]:

@@ -182,6 +182,8 @@ def config_dict(answer, options: dict | None = None) -> tuple[dict | None, str]:
             if "=" not in part:
                 return None, f"expected setting=value, got {short(part.strip())}"
             k, v = part.split("=", 1)
+            if k.strip().lower() in (x.lower() for x in pairs):    # the later would silently win
+                return None, f"the setting {short(k.strip().lower())} is given twice: give each setting once"
             pairs[k.strip()] = v.strip()
         answer = pairs
     if not isinstance(answer, dict):
@@ -193,6 +195,8 @@ def config_dict(answer, options: dict | None = None) -> tuple[dict | None, str]:
         if isinstance(v, (list, tuple, dict, set)) or v is None:
             return None, f"the value of {short(k)} must be one word, got {short(v)}"
         key, val = str(k).strip().lower(), str(v).strip().lower()
+        if key in out:                          # {"equalize": ..., "Equalize": ...}
+            return None, f"the setting {short(key)} is given twice: give each setting once"
         if not _WORD.match(key):
             return None, f"unknown setting {short(k)}" + (f": the settings are {', '.join(options)}" if options else "")
         if not _WORD.match(val):
