@@ -773,3 +773,17 @@ def test_a_hand_written_file_in_utf16_is_read_and_a_latin1_one_is_told_how_to_sa
     with pytest.raises(GradeError, match=r"answers-zstergaard.json is not a UTF-8 text file: save it as UTF-8 "
                                          r"\(in Notepad: Save as, Encoding UTF-8\)"):
         load_answers(latin, latin.name)
+
+
+def test_without_a_roster_a_claim_cannot_make_a_folder_name_another_student(tmp_path):
+    """Without a roster the ids known are the files' claims: a classmate claiming "maria" (a word
+    of Maria's Moodle folder name) made that folder "maria's", and Maria's own file was refused.
+    A folder names a student only of the roster."""
+    ids = chapter_ids(2)
+    sub = tmp_path / "sub"
+    for path, sid in (("Maria Müller_1001_assignsubmission_file_/answers-mmuller.json", "mmuller"),
+                      ("Zoë O'Brien_1005_assignsubmission_file_/answers-maria.json", "maria")):
+        (sub / path).parent.mkdir(parents=True)
+        (sub / path).write_text(json.dumps(answer_file(sid, right_answers(sid, ids))))
+    g = grade_folder(sub, 2, None, "")
+    assert {r["student"]: r["score"] for r in g.rows} == {"mmuller": len(ids), "maria": len(ids)}

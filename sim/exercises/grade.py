@@ -754,7 +754,8 @@ def _folder_owner(f: Path, folder: Path, roster) -> tuple[str | None, str, str |
 def _whose(loaded, known: set[str], folder: Path, roster=()) -> list[dict]:
     """A row per loaded file: whose it is, and when it was submitted.  The folder a file was
     handed in in decides whose it is, when there is one (``_folder_owner``: nbgrader's
-    submitted/ID/, a folder naming a ``roster`` id -- ``known`` without a roster); else the
+    submitted/ID/, a folder naming a ``roster`` id -- not one of ``known``: without a roster
+    those are the files' own claims, which any student chooses); else the
     one student its name names (an LMS names what a student uploaded after them; the export
     names it ``answers-ID.json``); else, when its name names nobody, the one it names inside.
     Either way the file is graded as that student's, whatever it claims: a file that names
@@ -766,7 +767,7 @@ def _whose(loaded, known: set[str], folder: Path, roster=()) -> list[dict]:
     name names (``_release_row``)."""
     rows = []
     lookup = _by_lower(known)                   # built once for the class
-    owners = _by_lower(set(roster) or set(known) - {RELEASE})
+    owners = _by_lower(set(roster))            # a folder names a student of the roster (none without one)
     for f, data in loaded:
         student = data.get("student") if isinstance(data, dict) else None
         named = _named(f.stem, lookup)
