@@ -22,7 +22,7 @@ from sim.exercises._js import JS
 from sim.exercises.bank import BANK, pool_instance
 from sim.exercises.grade import answer_file
 from sim.exercises.html import exercise_html, page_html
-from sim.exercises.model import normalise, open_sealed
+from sim.exercises.model import normalise, open_sealed, parse
 from sim.exercises.site import replay_name
 from sim.exercises.variants import BOOK_STUDENT, POOL, STUDENT_RE, member, member_name, pool_index
 
@@ -64,8 +64,9 @@ def test_python_and_the_page_map_ids_to_the_same_variant():
 
 def test_the_page_accepts_the_ids_the_grader_accepts():
     ids = ["alice", "s001", "A", "a" * 64, "a" * 65, "jo.doe@uni-x.org", "x_y-z", "-lead", ".dot", "", "a b",
-           "al/ice", "<b>", "名前", "book", "Book"]
+           "al/ice", "<b>", "名前", "book", "Book", "maria.muller+net@uni.example.edu", "+lead"]
     got = _node("return INPUT.map(s => SX.checkStudent(s));", ids)
+    assert got[ids.index("maria.muller+net@uni.example.edu")] == ""      # an email with a +tag is an id
     for sid, why in zip(ids, got):
         graded = bool(STUDENT_RE.match(sid)) and sid.lower() != BOOK_STUDENT    # ids are case-insensitive
         assert (why == "") == graded, (sid, why)
@@ -484,3 +485,15 @@ def test_focus_other_tabs_and_a_reload_on_the_shared_site(site, chromium):
     assert root.locator(".sx-feedback").inner_text().startswith("Your right answer, kept for your export (2 checks):")
     ctx.close()
     assert not errors, errors
+
+
+def test_python_and_the_page_read_hand_written_numbers_alike():
+    """Python's \\d takes any script's digits: a hand-written "٥" was a right count of 5 for the
+    grader while the page refused it ("the guide says answers are read alike everywhere")."""
+    cases = [[text, form] for form in ("int", "percent", "endpoint")
+             for text in ("5", "16", "٥", "١٢", "５", "৩", "1٥", "33,5", "٣٣", "33 %", "1e1", "+16", "0.33",
+                          "10.0.0.1:6000", "10.0.0.1:٦٠٠٠", "١٠.0.0.1:6000", "10.0.0.1.6000", "abc")]
+    got = _node("return INPUT.map(c => SX.parse(c[0], c[1]));", cases)
+    assert [list(parse(text, form)) for text, form in cases] == got
+    assert parse("٥", "int") == ("", "expected a whole number, got '٥'")
+    assert not instance("eqnat-survive", "alice", secret="").check("٥")[0]

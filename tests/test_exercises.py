@@ -22,7 +22,7 @@ from sim.exercises import BANK, instance, normalise
 from sim.exercises.bank import chapter_ids
 from sim.exercises.grade import FORMAT, answer_file, grade
 from sim.exercises.bank import pool_instance
-from sim.exercises.variants import POOL, SECRET_ENV, member, rng_for
+from sim.exercises.variants import BOOK_STUDENT, POOL, SECRET_ENV, member, rng_for
 from sim.topology import LOCAL1, REMOTE1, REMOTE2, uplink_addr
 from sim.trace import Ev, event_text
 
@@ -1042,7 +1042,8 @@ def test_the_answer_file_is_written_whole_or_not_at_all(tmp_path):
 def test_the_student_sheet_sends_students_to_their_own_page():
     s = cli("sheet", "--student", "alice", "--chapter", "6")
     assert s.returncode == 0
-    assert "python -m sim.exercises page --student alice" in s.stdout
+    assert "the HTML page your instructor made for you" in s.stdout
+    assert "python -m sim.exercises" not in s.stdout        # the instructor's command is not the student's
     assert '"student": "alice"' in s.stdout and "setting=value" in s.stdout and "whole number" in s.stdout
     assert "Answer in the book's pages" not in s.stdout
 
@@ -1318,3 +1319,58 @@ def test_two_speeds_keep_every_speed_choice_apart():
     for _ in range(300):
         a, b = two_speeds(rng)
         assert len(speed_choices(a, b)) == 4, (a, b)
+
+
+@pytest.mark.parametrize("chapter", [2, 6, 10])
+def test_the_sheets_hand_written_example_answers_its_own_exercises(chapter, monkeypatch):
+    """Every sheet showed {"rc-hit", "rc-count", "eq-speed", "eqnat-repair"}: three of its four ids
+    were other chapters', ignored when copied.  The example is the sheet's own exercises, each
+    answered in the asked form, and the sheet shows the student no instructor's command."""
+    from sim.exercises.grade import sheet_markdown
+    for secret in ("", "course-secret-1"):
+        text = sheet_markdown("mmuller", chapter, secret=secret)
+        example = json.loads(text.split("```json\n", 1)[1].split("```", 1)[0])
+        assert example["student"] == "mmuller" and set(example["answers"]) <= set(chapter_ids(chapter))
+        assert len(example["answers"]) == min(4, len(chapter_ids(chapter)))
+        assert "python -m sim.exercises" not in text, text[:2000]
+    if chapter != 10:                                  # (chapter 10's judge runs take a while)
+        rep = grade("mmuller", dict(example, format="1+1<1 answers"), chapter, secret="course-secret-1")
+        assert not rep.notes and not any(it.get("refused") for it in rep.items), rep.text()
+
+
+@pytest.mark.parametrize("ex_id", [k for k in BANK if BANK[k].kind == "repair"])
+def test_a_repairs_feedback_names_the_changes_that_work_not_whole_configurations(ex_id):
+    """The feedback said "Choices that work here: equalize=false, multipath=random, nat=article":
+    read as three fixes, two of them the broken settings themselves, where the exercise says
+    "change exactly one setting"."""
+    for sid in ("mmuller", "alice", BOOK_STUDENT):
+        inst = instance(ex_id, sid, secret="")
+        assert "Choices that work" not in inst.explanation
+        said = inst.explanation.split(" Changes that work: ", 1)[1].removesuffix(".").split("; or ")
+        assert len(said) == len(inst.accepted)
+        for change, accepted in zip(said, inst.accepted):
+            k, v = change.split("=")
+            assert inst.start[k] != v and f"{k}={v}" in accepted.split(";"), (change, inst.start)
+            ok, _ = inst.check(change)                 # what it names is an answer that works
+            assert ok, change
+
+
+def test_an_email_with_a_plus_tag_is_a_student_id_and_a_setting_given_twice_is_said(tmp_path):
+    """``maria.muller+net@uni.example.edu`` was refused as an id (on the page and in rosters);
+    ``equalize=false;equalize=true`` read as the later setting alone: "you changed 0"."""
+    from sim.exercises.grade import grade_folder
+    from sim.exercises.variants import check_student
+    sid = "maria.muller+net@uni.example.edu"
+    assert check_student(sid) == sid
+    ids = chapter_ids(2)
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / f"answers-{sid}.json").write_text(json.dumps(answer_file(sid, right_answers(sid, ids))))
+    (tmp_path / "roster.txt").write_text(sid + "\nbob\n")
+    g = grade_folder(tmp_path / "sub", 2, tmp_path / "roster.txt", "")
+    assert {r["student"]: r["score"] for r in g.rows} == {sid: len(ids), "bob": 0}
+    inst = instance("eqnat-repair", "mmuller", secret="")
+    for twice in ("equalize=false;equalize=true", "equalize=false; Equalize=false",
+                  {"equalize": "false", "Equalize": "true"}):
+        ok, why = inst.check(twice)
+        assert not ok and why == "the setting 'equalize' is given twice: give each setting once", (twice, why)
+    assert inst.check("equalize=false")[0]

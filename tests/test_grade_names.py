@@ -4,16 +4,18 @@ import re
 
 from hypothesis import given, settings, strategies as st
 
-from sim.exercises.grade import _names
+from sim.exercises.grade import _by_lower, _named, _names
 
 IDS = {f"s{n:05d}" for n in range(200)} | {"alice", "bob.smith@uni.edu", "a-b", "x_1", "0001234", "1234",
-                                           "JSmith", "bob-", "eve_", "z.9."}
+                                           "JSmith", "bob-", "eve_", "z.9.", "jsmith-jones", "a", "b", "bob"}
 
 
 def by_regex(stem, ids):
     """The rule as the guide states it: the id, in any case, with no ASCII letter or digit
-    just before or after."""
-    return {i for i in ids if re.search(rf"(?<![A-Za-z0-9]){re.escape(i)}(?![A-Za-z0-9])", stem, re.I)}
+    just before or after -- the longest: not an id found inside another one found there."""
+    spans = {(m.start(), m.start() + len(i), i) for i in ids
+             for m in re.finditer(rf"(?<![A-Za-z0-9])(?={re.escape(i)}(?![A-Za-z0-9]))", stem, re.I)}
+    return {i for a, b, i in spans if not any(a2 <= a and b <= b2 and (a2, b2) != (a, b) for a2, b2, _ in spans)}
 
 
 def test_lms_file_names():
@@ -25,8 +27,20 @@ def test_lms_file_names():
     assert _names("bob--late", IDS) == {"bob-"}                 # an id may end in '-'
 
 
+def test_a_hyphenated_id_names_its_owner_not_the_id_inside_it():
+    """``answers-jsmith-jones`` named jsmith too (a '-' is a word's edge): with two names the
+    file went to the student it claims inside, or, broken, to nobody."""
+    assert _names("answers-jsmith-jones", IDS) == {"jsmith-jones"}
+    assert _names("answers-jsmith-jones", IDS, longest=False) == {"JSmith", "jsmith-jones"}
+    assert _names("answers-jsmith (1)", IDS) == {"JSmith"}
+    assert _names("a-b", IDS) == {"a-b"} and _names("a--b", IDS) == {"a", "b"}
+    # the export's answers-ID names an id the class does not have only when it names none of its
+    assert _named("answers-jsmith-final", _by_lower(IDS)) == {"JSmith"}
+    assert _named("answers-zobrien-final", _by_lower(IDS)) == {"zobrien-final"}
+
+
 @settings(max_examples=400, deadline=None)
-@given(st.lists(st.sampled_from(["s00012", "S00013", "alice", "bob.smith@uni.edu", "a-b", "x_1", "1234",
+@given(st.lists(st.sampled_from(["s00012", "S00013", "alice", "jsmith", "-jones", "bob", "a", "b", "bob.smith@uni.edu", "a-b", "x_1", "1234",
                                  "0001234", "bob-", "eve_", "z.9.", "_", "-", ".", "@", " ", "a", "0",
                                  "answers-", "(1)"]), max_size=8))
 def test_the_same_names_as_the_regex_rule(parts):

@@ -385,7 +385,8 @@ def test_student_ids_are_case_insensitive_from_the_roster_to_the_gradebook(tmp_p
 
 def test_a_class_graded_with_the_wrong_chapter_or_secret_is_told_so(tmp_path, monkeypatch):
     """A wrong --chapter would have written 0 for everyone: refused, naming the chapters the files
-    answer.  A forgotten (or unneeded) course secret refuses most files: one note says which."""
+    answer.  A forgotten (or unneeded) course secret refuses most files: one line says which, and
+    nothing is written unless --force (a gradebook of blanks was written, exit status 0)."""
     ids = chapter_ids(2)
     (tmp_path / "sub").mkdir()
     for sid in ("s1", "s2", "s3"):
@@ -396,16 +397,30 @@ def test_a_class_graded_with_the_wrong_chapter_or_secret_is_told_so(tmp_path, mo
     assert not (tmp_path / "gb.csv").exists()
     # practice files graded with a secret
     monkeypatch.setenv(SECRET_ENV, "course-secret-1")          # (the command inherits the environment)
-    r = cli("grade", "--class", str(tmp_path / "sub"), "--chapter", "2")
+    one_line_error(cli("grade", "--class", str(tmp_path / "sub"), "--chapter", "2", "--gradebook",
+                       str(tmp_path / "gb.csv"), "--feedback", str(tmp_path / "fb")),
+                   "3 of 3 files were answered on practice pages", "nothing written", "--force")
+    assert not (tmp_path / "gb.csv").exists() and not (tmp_path / "fb").exists()
+    r = cli("grade", "--class", str(tmp_path / "sub"), "--chapter", "2", "--force", "--gradebook",
+            str(tmp_path / "gb.csv"))
     assert r.returncode == 0 and "3 of 3 files were answered on practice pages" in r.stderr, r.stderr
+    assert (tmp_path / "gb.csv").exists() and r.stdout.startswith("student,file,")
     # files made with a secret, graded without it
     (tmp_path / "sec").mkdir()
     for sid in ("s1", "s2", "s3", "s4"):
         (tmp_path / "sec" / f"answers-{sid}.json").write_text(json.dumps(answer_file(sid, right_answers(sid, ids))))
     monkeypatch.delenv(SECRET_ENV)
-    r = cli("grade", "--class", str(tmp_path / "sec"), "--chapter", "2")
-    assert r.returncode == 0 and "4 of 4 files were answered on pages this grader cannot place" in r.stderr, r.stderr
-    assert "--secret-file" in r.stderr
+    r = cli("grade", "--class", str(tmp_path / "sec"), "--chapter", "2", "-o", str(tmp_path / "files.csv"))
+    one_line_error(r, "4 of 4 files were answered on pages this grader cannot place", "--secret-file")
+    assert not (tmp_path / "files.csv").exists() and r.stdout == ""
+    # below a quarter: written, as before (a student or two on the wrong page is theirs to fix)
+    (tmp_path / "sec" / "answers-s1.json").write_text(json.dumps(answer_file("s1", right_answers("s1", ids))))
+    for sid in ("s5", "s6", "s7", "s8", "s9", "s10", "s11", "s12", "s13", "s14", "s15", "s16", "s17"):
+        (tmp_path / "sec" / f"answers-{sid}.json").write_text(json.dumps(answer_file(sid, right_answers(sid, ids))))
+    r = cli("grade", "--class", str(tmp_path / "sec"), "--chapter", "2", "-o", str(tmp_path / "files.csv"))
+    assert r.returncode == 0 and (tmp_path / "files.csv").exists(), r.stderr
+    one_line_error(cli("grade", "--student", "s1", str(tmp_path / "sec" / "answers-s1.json"), "--force"),
+                   "--force goes with --class DIR")
 
 
 def test_files_in_an_lms_folder_per_student_are_graded_and_a_skipped_ones_owner_keeps_no_score(tmp_path):
@@ -450,7 +465,8 @@ def test_a_class_gets_each_students_report_to_hand_back(tmp_path):
     one_line_error(cli("grade", "--student", "s1", str(sub / "answers-s1.json"), "--feedback", str(tmp_path / "x")),
                    "--feedback goes with --class DIR")
     # two files of s1: ID.txt is the report of the one the gradebook counts (--keep), the other is
-    # ID--FILE.txt (a script handing reports out by roster id once found no s1.txt)
+    # ID--2.txt (a script handing reports out by roster id once found no s1.txt; a name made of the
+    # file's path named the LMS folder, the student who uploaded it)
     worse = right_answers("s1", ids)
     worse[ids[0]] = wrong_answer(instance(ids[0], "s1"))
     (sub / "answers-s3.json").unlink()
@@ -463,7 +479,9 @@ def test_a_class_gets_each_students_report_to_hand_back(tmp_path):
                 "-o", os.devnull)
         assert r.returncode == 0, r.stderr
         other = "answers-s1.json" if counted == "late-s1.json" else "late-s1.json"
-        assert sorted(p.name for p in fb.iterdir()) == sorted(["s1.txt", f"s1--{other}.txt", "s2.txt"]), keep
+        assert sorted(p.name for p in fb.iterdir()) == sorted(["s1.txt", "s1--2.txt", "s2.txt"]), keep
+        assert (fb / "s1--2.txt").read_text() == cli("grade", "--student", "s1", "--chapter", "2",
+                                                      str(sub / other)).stdout, keep
         one = cli("grade", "--student", "s1", "--chapter", "2", str(sub / counted))
         assert (fb / "s1.txt").read_text() == one.stdout, keep
 
@@ -673,3 +691,99 @@ def test_a_class_is_summed_up_in_one_line(tmp_path):
     n = len(ids)
     assert f"2 files graded, mean score {(2 * n - 1) / 2:.2f} of {n}" in line
     assert f"{ids[0]} 50%" in line and f"{ids[1]} 100%" in line
+
+
+def _copied(victim, ids, exported="2026-12-01T00:00:00Z"):
+    """``victim``'s own export, every answer changed, exported later: what a classmate sends as theirs."""
+    data = answer_file(victim, {k: wrong_answer(instance(k, victim)) for k in ids}, exported=exported)
+    return json.dumps(data)
+
+
+def _grades(folder, roster):
+    g = grade_folder(folder, 2, roster, "", feedback=True)
+    book = {r["student"]: r["score"] for r in csv.DictReader(g.gradebook()[0].splitlines())}
+    return g, book
+
+
+@pytest.mark.parametrize("layout", ["lms", "nbgrader", "renamed", "two names"])
+def test_a_file_a_student_sends_never_replaces_anothers_grade(tmp_path, layout):
+    """zobrien sends mmuller's export, answers changed and exported later: uploaded in her own
+    LMS folder, in her nbgrader folder, or renamed answers-zobrien-final.json.  The file's name
+    (or the claim inside it) won over the folder the LMS authenticated, and with --keep latest
+    mmuller's grade became 0.  The folder decides; a file is never counted for a student its
+    folder or its name does not name; mmuller's report names no one."""
+    ids = chapter_ids(2)
+    roster = tmp_path / "roster.txt"
+    roster.write_text("mmuller\nzobrien\n")
+    own = json.dumps(answer_file("mmuller", right_answers("mmuller", ids), exported="2026-11-30T09:00:00Z"))
+    sub = tmp_path / "sub"
+    maria, zoe = {"lms": ("Maria Müller_1001_assignsubmission_file_/answers-mmuller.json",
+                          "Zoë O'Brien_1005_assignsubmission_file_/answers-mmuller.json"),
+                  "nbgrader": ("submitted/mmuller/ch02/answers-mmuller.json",
+                               "submitted/zobrien/ch02/answers-mmuller.json"),
+                  "renamed": ("answers-mmuller.json", "answers-zobrien-final.json"),
+                  "two names": ("answers-mmuller.json", "answers-mmuller-zobrien.json")}[layout]
+    for path, text in ((maria, own), (zoe, _copied("mmuller", ids))):
+        (sub / path).parent.mkdir(parents=True, exist_ok=True)
+        (sub / path).write_text(text)
+    g, book = _grades(sub, roster)
+    rows = {r["file"]: r for r in g.rows if r["file"]}
+    copy = rows[zoe]
+    assert copy["score"] == "" and copy["error"], copy             # refused, never graded for mmuller
+    assert book["mmuller"] in (str(len(ids)), ""), book           # never the copy's 0
+    if layout == "lms":                  # the folders name no roster id: which is mmuller's is not known
+        assert book["mmuller"] == "" and "2 students' folders" in copy["error"]
+    else:
+        assert book["mmuller"] == str(len(ids)) and copy["student"] != "mmuller"
+        assert "mmuller has another file" not in " ".join(rows[maria]["note"])
+    if layout in ("nbgrader", "renamed"):
+        assert copy["student"] == "zobrien" and "belongs to student 'mmuller'" in copy["error"]
+    for name, text in g.feedback().items():                      # what is handed back names no one else
+        if name.startswith("mmuller"):
+            assert "Zo" not in name + text and "zobrien" not in text, (name, text)
+        if name.startswith("zobrien"):
+            assert "student 'mmuller'" not in text and "mmuller's" not in text, (name, text)
+    # the LMS folders naming the students' ids: the folder decides, mmuller's file counts
+    if layout == "lms":
+        lms = tmp_path / "lms"
+        for path, text in (("Maria Müller_mmuller_assignsubmission_file_/answers-mmuller.json", own),
+                           ("Zoë O'Brien_zobrien_assignsubmission_file_/answers-mmuller.json",
+                            _copied("mmuller", ids))):
+            (lms / path).parent.mkdir(parents=True)
+            (lms / path).write_text(text)
+        g, book = _grades(lms, roster)
+        assert book == {"mmuller": str(len(ids)), "zobrien": ""}, book
+        copy = next(r for r in g.rows if r["file"].startswith("Zo"))
+        assert copy["student"] == "zobrien" and "belongs to student 'mmuller'" in copy["error"]
+
+
+def test_a_hand_written_file_in_utf16_is_read_and_a_latin1_one_is_told_how_to_save_it(tmp_path):
+    """PowerShell's ``>`` and old Notepad write UTF-16 with a byte order mark: such a file was
+    refused as "not a UTF-8 text file", with no hint what to do (28 of 300 hand-written files)."""
+    ids = chapter_ids(2)
+    text = json.dumps(answer_file("zstergaard", right_answers("zstergaard", ids)),
+                      ensure_ascii=False)
+    for codec in ("utf-16", "utf-16-be"):
+        f = tmp_path / f"answers-{codec}.json"
+        f.write_bytes(text.encode(codec) if codec == "utf-16" else b"\xfe\xff" + text.encode(codec))
+        assert grade("zstergaard", load_answers(f), chapter=2).score == len(ids), codec
+    latin = tmp_path / "answers-zstergaard.json"
+    latin.write_bytes(('{"format": "1+1<1 answers", "student": "zstergaard", "answers": {"rc-hit": "Übersetzt"}}')
+                      .encode("latin-1"))
+    with pytest.raises(GradeError, match=r"answers-zstergaard.json is not a UTF-8 text file: save it as UTF-8 "
+                                         r"\(in Notepad: Save as, Encoding UTF-8\)"):
+        load_answers(latin, latin.name)
+
+
+def test_without_a_roster_a_claim_cannot_make_a_folder_name_another_student(tmp_path):
+    """Without a roster the ids known are the files' claims: a classmate claiming "maria" (a word
+    of Maria's Moodle folder name) made that folder "maria's", and Maria's own file was refused.
+    A folder names a student only of the roster."""
+    ids = chapter_ids(2)
+    sub = tmp_path / "sub"
+    for path, sid in (("Maria Müller_1001_assignsubmission_file_/answers-mmuller.json", "mmuller"),
+                      ("Zoë O'Brien_1005_assignsubmission_file_/answers-maria.json", "maria")):
+        (sub / path).parent.mkdir(parents=True)
+        (sub / path).write_text(json.dumps(answer_file(sid, right_answers(sid, ids))))
+    g = grade_folder(sub, 2, None, "")
+    assert {r["student"]: r["score"] for r in g.rows} == {"mmuller": len(ids), "maria": len(ids)}

@@ -42,7 +42,7 @@ def parser() -> argparse.ArgumentParser:
                                               "(run from the repository's root)",
                        label="", rewrite=_MISSING_COMMAND)
     sub = ap.add_subparsers(dest="cmd", metavar="command", required=True)
-    student = "the student id: 1-64 ASCII letters, digits, '_', '.', '@' or '-'"
+    student = "the student id: 1-64 ASCII letters, digits, '_', '.', '@', '+' or '-'"
     chapter = "the chapter number (2-10; default: all chapters)"
 
     roster = ("the class's student ids, one a line (as grade --roster reads it): one file per student, "
@@ -80,6 +80,10 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("--feedback", metavar="DIR",
                    help="with --class: also write each student's report into DIR (ID.txt), as grade --student "
                         "prints it, to hand back")
+    g.add_argument("--force", action="store_true",
+                   help="with --class: write the CSVs and reports even when a quarter of the files or more were "
+                        "refused for the course secret (a forgotten or unneeded secret; by default nothing is "
+                        "written and the exit status is 2)")
     g.add_argument("--jobs", type=_jobs, metavar="N",
                    help="with --class: grade in N processes (default: one per CPU)")
     g.add_argument("--chapter", type=_chapter,
@@ -156,6 +160,10 @@ def main(argv=None) -> int:
                 graded = grade_folder(a.klass, a.chapter, a.roster, secret,
                                       jobs_default() if a.jobs is None else a.jobs, feedback=bool(a.feedback),
                                       roster_column=a.roster_column, max_attempts=a.max_attempts)
+                if graded.alarms and not a.force:
+                    # importing such a gradebook would write blanks, or practice work, as the course's grades
+                    raise GradeError(f"{graded.alarms[0]}; nothing written (give --force to write the CSVs "
+                                     f"and reports anyway)")
                 text, notes = graded.csv(), list(graded.notes)
                 if (line := graded.summary()) is not None:
                     notes.append(line)
@@ -182,7 +190,7 @@ def main(argv=None) -> int:
                     _note(note)
             else:
                 for opt, given in (("--roster", a.roster), ("--gradebook", a.gradebook), ("--jobs", a.jobs),
-                                   ("--feedback", a.feedback)):
+                                   ("--feedback", a.feedback), ("--force", a.force or None)):
                     if given is not None:
                         raise GradeError(f"{opt} goes with --class DIR")
                 if not a.student or not a.answers:

@@ -131,14 +131,14 @@ JS = r"""/* 1 + 1 < 1 exercises: the page's checker.  Mirrors sim/exercises/mode
 
   /* The shared site: each exercise carries its pool of variants (script.sx-pool); a student's is
      poolIndex(course, student, exercise), as variants.pool_index computes it in Python. */
-  var POOL_RE = /^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$/;      /* variants.STUDENT_RE: what the grader accepts */
+  var POOL_RE = /^[A-Za-z0-9][A-Za-z0-9_.@+-]{0,63}$/;      /* variants.STUDENT_RE: what the grader accepts */
   function poolIndex(course, student, exId, size) {
     var d = sha256(enc.encode("pool|" + course + "|" + student.toLowerCase() + "|" + exId));
     return new DataView(d.buffer).getUint32(0) % size;
   }
   function checkStudent(id) {
     if (!id) return "Type your student id first.";
-    if (!POOL_RE.test(id)) return "Not a student id: " + q(id) + " -- use 1-64 ASCII letters, digits, '_', '.', '@' or '-', "
+    if (!POOL_RE.test(id)) return "Not a student id: " + q(id) + " -- use 1-64 ASCII letters, digits, '_', '.', '@', '+' or '-', "
       + "starting with a letter or digit.";
     if (id.toLowerCase() === "book") return "'book' is the book's own example, not a student id.";
     return "";

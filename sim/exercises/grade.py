@@ -44,7 +44,16 @@ VERSIONS = (1,)             # the versions of the answer file format this grader
 
 
 class GradeError(ValueError):
-    """An answer file the grader can't use; the message says why, in one line."""
+    """An answer file the grader can't use; the message says why, in one line.  ``student``:
+    the same said to the student, where the message names another student or the
+    instructor's folders (the report handed back says it; the instructor's CSV the message)."""
+
+    def __init__(self, message: str, student: str | None = None):
+        super().__init__(message)
+        self.student = student or message
+
+    def __reduce__(self):                       # a worker process gets both texts
+        return GradeError, (str(self), self.student)
 
 
 def plain(text: str) -> str:
@@ -112,9 +121,14 @@ def load_answers(path: str | Path, name: str | None = None) -> dict:
     except OSError as e:
         raise GradeError(f"can't read {shown}: {e.strerror}") from None
     try:
-        text = raw.decode("utf-8-sig")           # a byte order mark (Windows editors) is fine
+        if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):   # UTF-16 with its byte order mark: PowerShell's >, Notepad
+            text = raw.decode("utf-16")
+        else:
+            text = raw.decode("utf-8-sig")       # a byte order mark (Windows editors) is fine
     except UnicodeDecodeError:
-        raise GradeError(f"{shown} is not a UTF-8 text file") from None
+        raise GradeError(f"{shown} is not a UTF-8 text file: save it as UTF-8 (in Notepad: Save as, "
+                         f"Encoding UTF-8), or export the answers with the page's or the notebook's "
+                         f"export button") from None
     if not text.strip():
         raise GradeError(f"{shown} is empty: export the answers with the page's or the notebook's export button")
     try:
@@ -147,13 +161,15 @@ def variant_salt(student: str, ex_id: str, secret: str = "") -> str:
     return salt_for(member(student, ex_id), ex_id, secret)
 
 
-def _where(variant, ex_id: str, student: str, secret: str, others=()) -> str:
+def _where(variant, ex_id: str, student: str, secret: str, others=(), for_student: bool = False) -> str:
     """Which page an answer with this ``variant`` tag was given on, in words (``others``:
-    student ids to look among)."""
+    student ids to look among; ``for_student``: as the student is told it, naming no one)."""
     if variant == salt_for(BOOK_STUDENT, ex_id):
         return "on the book's own page (variant book)"
     if secret and variant == variant_salt(student, ex_id, ""):
         return "on a practice page made without the course secret"
+    if for_student:
+        return "on another student's variant"
     owners = [o for o in sorted(others) if o != student and variant == variant_salt(o, ex_id, secret)]
     if len(owners) == 1:
         return f"on {owners[0]}'s page"
@@ -193,7 +209,9 @@ def grade(student: str, data: dict, chapter: int | None = None, secret: str | No
                          "export it again from the student's own page")
     owner = data["student"]
     if not isinstance(owner, str) or owner.lower() != student:
-        raise GradeError(f"this answer file belongs to student {echo(owner)}, not to {student!r}")
+        raise GradeError(f"this answer file belongs to student {echo(owner)}, not to {student!r}",
+                         f"this answer file was exported for another student, not for {student!r}: send the "
+                         f"file your own page or notebook exported")
     if "course" in data:
         given, ours = data["course"], course_for(None)
         if given != ours:
@@ -213,7 +231,10 @@ def grade(student: str, data: dict, chapter: int | None = None, secret: str | No
             own = (f"the page made for {student} with the course secret (the book's pages are practice)"
                    if secret else f"the book with the id {student} entered, or a page made for {student}")
             raise GradeError(f"the answer to {k!r} was given {_where(variant, k, student, secret, others)}, not on "
-                             f"{student}'s own: {student} must answer their own variant, on {own}")
+                             f"{student}'s own: {student} must answer their own variant, on {own}",
+                             # the student is not told whose page it was
+                             f"the answer to {k!r} was given {_where(variant, k, student, secret, for_student=True)}, not on "
+                             f"{student}'s own: answer your own variant, on {own}")
     notes = []
     if chapter is None and "chapter" in data:
         chapter = data["chapter"]
@@ -311,7 +332,7 @@ def read_roster(path, column: str | None = None) -> list[str]:
     if bad:                                     # every one at once, not one a run
         shown = ", ".join(bad[:5]) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
         raise GradeError(f"the roster {path}: {len(bad)} bad student id{'s' if len(bad) > 1 else ''} ({shown}): "
-                         f"an id is 1-64 ASCII letters, digits, '_', '.', '@' or '-', starting with a letter "
+                         f"an id is 1-64 ASCII letters, digits, '_', '.', '@', '+' or '-', starting with a letter "
                          f"or digit")
     if not ids:
         raise GradeError(f"the roster {path} has no student ids: write one id a line")
@@ -343,21 +364,22 @@ def _by_lower(ids) -> dict[str, list[str]]:
     return by_lower
 
 
-def _names(stem: str, ids) -> set[str]:
+def _names(stem: str, ids, longest: bool = True) -> set[str]:
     """The ids of ``ids`` that ``stem`` (a file name) contains as a word: a piece of it, in
-    any case, with no ASCII letter or digit just before or after.  Each such piece is looked
-    up (a few hundred for a long name), so a class of thousands costs no more per file than
-    a class of ten."""
+    any case, with no ASCII letter or digit just before or after -- the longest: an id
+    inside another one found there is not named (``answers-jsmith-jones`` names
+    ``jsmith-jones``, not ``jsmith`` too; ``longest=False``: both).  Each such piece is looked up (a few hundred for
+    a long name), so a class of thousands costs no more per file than a class of ten."""
     by_lower = ids if isinstance(ids, dict) else _by_lower(ids)
     low = stem.lower()
     n = len(low)
     starts = [k for k in range(n) if low[k] in _ALNUM and (k == 0 or low[k - 1] not in _ALNUM)]
     ends = [k for k in range(1, n + 1) if k == n or low[k] not in _ALNUM]    # (an id may end in - or _)
+    spans = [(a, b) for a in starts for b in ends if b > a and low[a:b] in by_lower]
     found: set[str] = set()
-    for a in starts:
-        for b in ends:
-            if b > a and low[a:b] in by_lower:
-                found.update(by_lower[low[a:b]])
+    for a, b in spans:
+        if not longest or not any(a2 <= a and b <= b2 and (a2, b2) != (a, b) for a2, b2 in spans):
+            found.update(by_lower[low[a:b]])
     return found
 
 
@@ -407,7 +429,7 @@ def _grade_row(item):
         return ("ok", rep.score, rep.max, rep.attempts, rep.notes, [(it["id"], it["points"]) for it in rep.items],
                 rep.text() if _TASK.get("feedback") else "")
     except GradeError as e:
-        return "error", str(e)
+        return "error", str(e), e.student
     finally:
         forget_runs(keep_variants=True)
 
@@ -527,6 +549,9 @@ class ClassGrades:
     notes: list[str]
     roster: list[str] = field(default_factory=list)     # the roster's ids ([]: none given)
     spelled: dict[str, str] = field(default_factory=dict)   # id -> as the roster spells it (S101)
+    # notes that say the run itself is wrong (a quarter of the files or more refused for the course
+    # secret): its grades are not to be imported (the command line writes nothing without --force)
+    alarms: list[str] = field(default_factory=list)
 
     def csv(self) -> str:
         """One row per file: student, file, score, max, attempts, error, note, one column per exercise."""
@@ -562,25 +587,31 @@ class ClassGrades:
     def feedback(self, keep: str = "latest") -> dict[str, str]:
         """What each student is told: {file name: report} for every answer file (graded with
         ``feedback=True``), named ``ID.txt``; a student who sent several gets ``ID.txt`` for the
-        file the gradebook counts (``keep``) and ``ID--FILE.txt`` for each other one."""
+        file the gradebook counts (``keep``) and ``ID--2.txt``, ``ID--3.txt`` ... for the others,
+        in the CSV's order.  A report names no other student and none of the instructor's
+        folders (an LMS folder is named after the student who uploaded into it): the per-file
+        CSV says whose a refused file is."""
         by: dict[str, list] = {}
         for r in self.rows:
             if r["file"]:
                 by.setdefault(r["student"], []).append(r)
         counted = {id(_counted(rows, keep) or rows[0]) for rows in by.values()}
-        out = {}
+        out, extra = {}, Counter()
         for r in self.rows:
             if not r["file"]:
                 continue
             who = self.spelled.get(r["student"], r["student"])
-            file = re.sub(r'[^A-Za-z0-9_.@-]+', '_', r['file'])
             if not STUDENT_RE.match(who):       # what a file claims, not an id: never a path
-                name = f"not-an-id--{file}"
+                name = f"not-an-id--{re.sub(r'[^A-Za-z0-9_.@-]+', '_', r['file'])}"
+            elif id(r) in counted:
+                name = who
             else:
-                name = who if id(r) in counted else f"{who}--{file}"
+                extra[who] += 1
+                name = f"{who}--{extra[who] + 1}"
             # the file as the student named it: the instructor's folders are none of their business
             said = Path(r["file"]).name
-            text = r.get("feedback") or (f"{said}: could not be graded: {r['error']}" if r["error"] else "")
+            error = r.get("error_student") or r["error"]
+            text = r.get("feedback") or (f"{said}: could not be graded: {error}" if r["error"] else "")
             out[f"{name}.txt"] = text + "\n"
         return out
 
@@ -677,52 +708,137 @@ def _answer_files(folder: Path) -> tuple[list[Path], list[str], list[str]]:
 
 #: The name the export gives an answer file, ``answers-ID.json`` (a browser's second download of
 #: it ``answers-ID (1).json``), at the end of whatever an LMS puts in front of it.
-EXPORTED_AS = re.compile(r"(?:^|[^A-Za-z0-9])answers-([A-Za-z0-9][A-Za-z0-9_.@-]{0,63}?)(?: \(\d+\))?$")
+EXPORTED_AS = re.compile(r"(?:^|[^A-Za-z0-9])answers-([A-Za-z0-9][A-Za-z0-9_.@+-]{0,63}?)(?: \(\d+\))?$")
 
 
 def _named(stem: str, known) -> set[str]:
-    """The students a file name names: the ids of ``known`` it contains as a word, and the id
-    of the export's own name (``answers-ID``)."""
+    """The students a file name names: the ids of ``known`` it contains as a word, else the
+    id of the export's own name (``answers-ID``; an id ``known`` does not have is named only
+    when none of its is: ``answers-zobrien-final`` names zobrien)."""
     named = _names(stem, known)
     m = EXPORTED_AS.search(stem)
-    if m and m.group(1).lower() not in named:
+    if m and not named:
         named.add(m.group(1).lower())
     return named
 
 
-def _whose(loaded, known: set[str], folder: Path) -> list[dict]:
-    """A row per loaded file: whose it is, and when it was submitted.  A file is graded as
-    the one student its name names (an LMS names what a student uploaded after them; the
-    export names it ``answers-ID.json``), whatever the file claims: a file that names another
-    student inside is refused for the sender, and the student it names is not touched.  A
-    file whose name names nobody (or several) is the student's it names inside, with a note
-    where its name names others; else its name's.  A file in a folder of its own whose name
-    names nobody is named by its folder's name.  A file of nbgrader's release notebook (it
-    claims student ``release``) is graded on that variant for the student its name or its
-    folder names (``_release_row``)."""
+#: Moodle's "submissions in folders" download: a folder per student, "Full Name_PID_assignsubmission_file_"
+#: (PID: the student's participant number in the assignment), made by the LMS, which knows who uploaded.
+LMS_FOLDER = re.compile(r"_\d+_(?:assignsubmission_[A-Za-z]+|onlinetext)_?$")
+
+
+def _folder_owner(f: Path, folder: Path, roster) -> tuple[str | None, str, str | None]:
+    """Who handed ``f`` in, as the folder it was handed in in says (an LMS or nbgrader made that
+    folder for the student it authenticated): (student or None, how the folder says so, the
+    per-student folder from ``folder`` or None).  The folder after ``submitted``/``autograded``
+    (nbgrader's submitted/ID/ASSIGNMENT/); else a folder on the path whose name names one id of
+    ``roster`` (``mmuller/``, ``Maria Müller_mmuller_assignsubmission_file_/``); else an LMS
+    folder per student that names none: (None, "", that folder) -- one student's, not known whose."""
+    folders = list(f.relative_to(folder).parts[:-1])
+    chain = [folder.name] + folders
+    for k, part in enumerate(chain[:-1]):
+        if part.lower() in ("submitted", "autograded") and STUDENT_RE.match(chain[k + 1]) \
+                and not _is_release(chain[k + 1].lower()):
+            return (chain[k + 1].lower(), f"its folder {chain[k + 1]}/ (nbgrader's {part}/ID/)",
+                    "/".join(folders[:k + 1]) or ".")
+    for k, part in enumerate(folders):
+        ids = _names(part, roster) if roster else set()
+        if len(ids) == 1:
+            return next(iter(ids)).lower(), f"its folder {part}/", "/".join(folders[:k + 1])
+    for k, part in enumerate(folders):
+        if LMS_FOLDER.search(part):
+            return None, "", "/".join(folders[:k + 1])
+    return None, "", None
+
+
+def _whose(loaded, known: set[str], folder: Path, roster=()) -> list[dict]:
+    """A row per loaded file: whose it is, and when it was submitted.  The folder a file was
+    handed in in decides whose it is, when there is one (``_folder_owner``: nbgrader's
+    submitted/ID/, a folder naming a ``roster`` id -- not one of ``known``: without a roster
+    those are the files' own claims, which any student chooses); else the
+    one student its name names (an LMS names what a student uploaded after them; the export
+    names it ``answers-ID.json``); else, when its name names nobody, the one it names inside.
+    Either way the file is graded as that student's, whatever it claims: a file that names
+    another student inside is refused for its sender, and is never counted for the student
+    it names.  A file whose name names several students is refused: the claim inside does
+    not choose among them.  An LMS's folder per student that names no id holds one
+    student's files (``_one_student_per_folder``).  A file of nbgrader's release notebook (it
+    claims student ``release``) is graded on that variant for the student its folder or its
+    name names (``_release_row``)."""
     rows = []
     lookup = _by_lower(known)                   # built once for the class
-    people = _by_lower(set(known) - {RELEASE})
+    owners = _by_lower(set(roster))            # a folder names a student of the roster (none without one)
     for f, data in loaded:
         student = data.get("student") if isinstance(data, dict) else None
         named = _named(f.stem, lookup)
-        if not named and f.parent != folder:
-            named = _named(f.parent.name, lookup)
+        owner, why, box = _folder_owner(f, folder, owners)
         row = {"file": f.relative_to(folder).as_posix(), "note": [], "named": named,
+               # every id in its name, an id inside another one too: whose it may be
+               "mentions": named | _names(f.stem, lookup, longest=False),
                "submitted_at": submitted_at(data, f)}
+        if box is not None:
+            row["box"] = box
+        others = sorted(n for n in named if n != owner and not _is_release(n))
         if isinstance(student, str) and student.lower() == RELEASE:
-            _release_row(row, f, folder, named, people)
+            _release_row(row, named, owner, why)
+        elif owner is not None:
+            row["student"] = owner
+            row["owned"] = True
+            if others:
+                row["note"].append(f"the file name names {', '.join(others)}, but {why} is {owner}'s: "
+                                   f"graded for {owner}")
         elif len(named) == 1:
             row["student"] = next(iter(named))
+        elif named:                             # which of them sent it is not known: none of them
+            row["student"] = f.stem
+            row["refused"] = (f"the file name names {', '.join(sorted(named))}: whose it is is not known, so it "
+                              f"is not graded (grade it with grade --student ID FILE)")
+            row["refused_student"] = ("this file's name names more than one student, so it is not graded: send "
+                                      "the file your page or notebook exported, as it named it")
         elif isinstance(student, str):
             row["student"] = student.lower() if STUDENT_RE.match(student) else student
-            if named and student.lower() not in named:
-                row["note"].append(f"the file name names {', '.join(sorted(named))}, but the file is "
-                                   f"{student if STUDENT_RE.match(student) else echo(student)}'s")
         else:                                   # the file does not say whose it is
             row["student"] = f.stem
         rows.append(row)
+    _one_student_per_folder(rows)
     return rows
+
+
+def _one_student_per_folder(rows: list[dict]) -> None:
+    """An LMS folder per student holds one student's uploads: its files, graded as the students
+    their names (or claims) name, are refused when they name several students, or when a
+    student's files are in two such folders, or in one and in the folder that names them --
+    one of those folders is another student's, whose upload must never be counted for them."""
+    boxes: dict[str, list[dict]] = {}
+    for r in rows:
+        if "box" in r and not r.get("owned") and "refused" not in r:
+            boxes.setdefault(r["box"], []).append(r)
+    student_text = ("which student uploaded this file is not certain, so it is not graded: your instructor "
+                    "will check it")
+    for box, box_rows in boxes.items():
+        who = sorted({str(r["student"]) for r in box_rows})
+        if len(who) > 1:
+            for r in box_rows:
+                r["refused"] = (f"the folder {box}/ holds the files of one student, and its files name "
+                                f"{', '.join(who)}: not graded (grade the right one with grade --student ID FILE)")
+                r["refused_student"] = student_text
+    where: dict[str, set] = {}
+    for r in rows:
+        if "box" in r and "refused" not in r:
+            where.setdefault(r["student"], set()).add((r["box"], bool(r.get("owned"))))
+    for box_rows in boxes.values():
+        for r in box_rows:
+            places = where.get(r["student"], set())
+            if "refused" in r or len(places) < 2:
+                continue
+            own = sorted(b for b, owned in places if owned)
+            r["refused"] = (f"files for {r['student']} are in {len(places)} students' folders ("
+                            + ", ".join(sorted(f"{b}/" for b, _ in places))
+                            + (f"; {own[0]}/ names {r['student']}" if own else "")
+                            + f"): the folder an LMS made says who uploaded a file, and {r['box']}/ does not "
+                              f"name {r['student']}, so it is not graded for them (grade the right one with "
+                              f"grade --student ID FILE)")
+            r["refused_student"] = student_text
 
 
 def _is_release(name: str) -> bool:
@@ -731,33 +847,20 @@ def _is_release(name: str) -> bool:
     return name == RELEASE or re.fullmatch(re.escape(RELEASE) + r"-ch\d+", name) is not None
 
 
-def _release_row(row: dict, f: Path, folder: Path, named: set[str], people: dict) -> None:
+def _release_row(row: dict, named: set[str], owner: str | None, why: str) -> None:
     """Whose a file of nbgrader's release notebook is: it claims student ``release`` (nbgrader
     hands everyone the same notebook, so its export says so for every student), and nbgrader
-    keeps each student's copy in ``submitted/ID/ASSIGNMENT/``.  The student is the one the file
-    name names, else the folder after ``submitted`` or ``autograded`` (nbgrader's layout), else
-    the one student of the class a folder on its path names (an LMS's per-student folder);
-    the file is graded on the ``release`` variant, for that student.  Otherwise it is not
-    graded (``refused``, ``unplaced``): 0 for a student who sent it would be wrong."""
-    who, why = None, ""
+    keeps each student's copy in ``submitted/ID/ASSIGNMENT/``.  The student is the one its
+    folder names (``_folder_owner``: nbgrader's layout, or an LMS's per-student folder naming
+    an id), else the one the file name names; the file is graded on the ``release`` variant,
+    for that student.  Otherwise it is not graded (``refused``, ``unplaced``): 0 for a student
+    who sent it would be wrong."""
     by_name = {n for n in named if not _is_release(n)}
-    folders = list(f.relative_to(folder).parts[:-1])
-    chain = [folder.name] + folders
-    if len(by_name) == 1:
+    who = owner
+    if who is None and len(by_name) == 1:
         who, why = next(iter(by_name)), "its file name"
-    else:
-        for k, part in enumerate(chain[:-1]):
-            if part.lower() in ("submitted", "autograded") and STUDENT_RE.match(chain[k + 1]) \
-                    and not _is_release(chain[k + 1].lower()):
-                who, why = chain[k + 1].lower(), f"its folder {chain[k + 1]}/ (nbgrader's {part}/ID/)"
-                break
-        else:
-            found = {sid for part in folders for sid in _names(part, people)}
-            if len(found) == 1:
-                who = next(iter(found)).lower()
-                why = f"its folder {next(p for p in folders if _names(p, people))}/"
     if who is not None:
-        row.update(student=who, variant_of=RELEASE)
+        row.update(student=who, variant_of=RELEASE, owned=owner is not None)
         row["note"].append(f"nbgrader's release notebook (variant {RELEASE}), graded for {who}, named by {why}")
     else:
         row.update(student=RELEASE, unplaced=True,
@@ -780,7 +883,7 @@ def _fill_scores(rows: list[dict], results) -> list[str]:
                 if ex_id not in ids:
                     ids.append(ex_id)
         else:
-            row.update(score="", max="", error=res[1])
+            row.update(score="", max="", error=res[1], error_student=res[2])
     return ids
 
 
@@ -845,7 +948,7 @@ def _roster_rows(rows: list[dict], expected: list[str], named_in_files: set[str]
             # a file graded for an id the roster doesn't have, whose name names this student or
             # whose id is theirs but for leading zeros (a spreadsheet strips them): probably theirs,
             # typed under another id -- no score, so that an import writes no 0 over their work
-            maybe = [r for r in strays if sid in r.get("named", ()) or (isinstance(r["student"], str)
+            maybe = [r for r in strays if sid in r.get("mentions", ()) or (isinstance(r["student"], str)
                                                                           and r["student"].lstrip("0") == sid.lstrip("0"))]
             if maybe:
                 rows.append({"student": sid, "file": "", "score": "", "submitted_at": "", "max": "",
@@ -894,11 +997,12 @@ def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | 
     named_in_files = {d["student"].lower() for f, d in loaded if isinstance(d, dict)
                       and isinstance(d.get("student"), str) and STUDENT_RE.match(d["student"])}
     known = set(expected) | named_in_files
-    rows = _whose(loaded, known, folder)
+    rows = _whose(loaded, known, folder, expected)
     bar = _progress(len(loaded), progress)
     try:
         results = _graded([(row.get("variant_of", row["student"]),
-                            GradeError(row["refused"]) if "refused" in row else data, row["student"])
+                            GradeError(row["refused"], row.get("refused_student")) if "refused" in row
+                            else data, row["student"])
                            for row, (f, data) in zip(rows, loaded)],
                           jobs,
                           {"chapter": chapter, "secret": secret, "known": known, "feedback": feedback,
@@ -907,7 +1011,8 @@ def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | 
         if bar is not None:
             bar.close()
     ids = _fill_scores(rows, results)
-    notes += _refusals(rows)
+    alarms = _refusals(rows)
+    notes += alarms
     unplaced = [r["file"] for r in rows if r.get("unplaced")]
     if unplaced:
         notes.append(f"{len(unplaced)} file{'s' if len(unplaced) > 1 else ''} of nbgrader's release notebook "
@@ -923,7 +1028,7 @@ def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | 
     if len(maxima) > 1:
         notes.append(f"rows are graded out of different maximums ({', '.join(map(str, sorted(maxima)))}): "
                      f"each file is graded on the chapters it answers; give --chapter N to grade one chapter")
-    return ClassGrades(rows, ids, notes, expected, spelled)
+    return ClassGrades(rows, ids, notes, expected, spelled, alarms)
 
 
 def grade_class(folder, chapter: int | None = None, roster=None, secret: str | None = None,
@@ -987,8 +1092,7 @@ You may also write the answer file by hand (UTF-8 JSON):
 
 ```json
 {{"format": "1+1<1 answers", "version": 1, "student": "{student}",
- "answers": {{"rc-hit": "hit", "rc-count": 12, "eq-speed": "about 2000 kbit/s",
-             "eqnat-repair": "equalize=false"}}}}
+ "answers": {{{example}}}}}
 ```
 
 One entry per exercise id (the id is in each title). A choice as written in the
@@ -997,6 +1101,36 @@ list (`if2`, `reset`, `about 2000 kbit/s`); a count as a whole number in digits
 as `address:port`; settings as `setting=value; setting=value` (a repair may give
 just the setting it changes).
 """
+
+
+def _example(items: list[dict]) -> str:
+    """The answers of the sheet's hand-written example: up to four of the sheet's own exercises
+    (one of each answer form first), each with an answer of the asked form -- the form, not the
+    answer (a repair's changes one setting of the broken router)."""
+    picked, forms = [], set()
+    for it in items:
+        if it["form"] not in forms:
+            forms.add(it["form"])
+            picked.append(it)
+    picked += [it for it in items if it not in picked]
+    out = []
+    for it in picked[:4]:
+        if it.get("choices"):
+            value = it["choices"][0]
+        elif it["form"] == "int":
+            value = 12
+        elif it["form"] == "percent":
+            value = 33
+        elif it["form"] == "endpoint":
+            value = "10.0.0.1:6000"
+        elif it.get("start"):
+            k, vals = next((k, vals) for k, vals in it["options"].items()
+                           if any(str(v).lower() != str(it["start"][k]).lower() for v in vals))
+            value = f"{k}={next(v for v in vals if str(v).lower() != str(it['start'][k]).lower())}".lower()
+        else:
+            value = "; ".join(f"{k}={vals[0]}" for k, vals in it["options"].items()).lower()
+        out.append(f"{json.dumps(it['id'])}: {json.dumps(value)}")
+    return ",\n             ".join(out)
 
 
 def sheet_markdown(student: str, chapter: int | None = None, key: bool = False, secret: str | None = None) -> str:
@@ -1008,20 +1142,18 @@ def sheet_markdown(student: str, chapter: int | None = None, key: bool = False, 
            + (" Grade with `python -m sim.exercises grade`." if key else ""), ""]
     if not key:
         if secret_for(student, secret):         # the course's own variants: not the book's
-            where = (f"Answer on **your own variant**, on the HTML page your instructor made for you "
-                     f"(`python -m sim.exercises page --student {student} ...`), which shows this "
-                     f"sheet's variants.")
+            where = ("Answer on **your own variant**, on the HTML page your instructor made for you, "
+                     "which shows this sheet's variants.")
             not_there = ("The book's chapters show practice variants, made without your course's secret: "
                          f"answers given there are not accepted for `{student}`.")
         else:
             where = (f"Answer on **your own variant**: in the book's chapters, once you have entered "
                      f"your student id `{student}` (each exercise asks for it; the browser keeps it), "
-                     f"or on the HTML page your instructor made for you "
-                     f"(`python -m sim.exercises page --student {student} ...`) -- the two show the "
+                     f"or on the HTML page your instructor made for you -- the two show the "
                      f"same variants.")
             not_there = (f"Answers given before you entered your id (the book's own example) are not "
                          f"accepted for `{student}`.")
-        out += [HOW_TO_ANSWER.format(student=student, where=where, not_there=not_there)]
+        out += [HOW_TO_ANSWER.format(student=student, where=where, not_there=not_there, example=_example(items))]
     current = None
     for n, it in enumerate(items, 1):
         if it["chapter"] != current:

@@ -102,10 +102,12 @@ def echo(value, limit: int = ECHO) -> str:
 #   endpoint  a.b.c.d:port; (a.b.c.d, port) and tcpdump's a.b.c.d.port too
 #   config    a dict, or "k=v; k=v" text (';', ',' or new lines between the settings)
 
-_COUNT = re.compile(r"^\d{1,15}$")
-_NUMBERISH = re.compile(r"^[+-]?[\d.,]*\d[\d.,]*([eE][+-]?\d+)?%?$")
-_DECIMAL = re.compile(r"^(\d{1,15}([.,]\d*)?|[.,]\d+)$")
-_ENDPOINT = re.compile(r"^\(?\s*(\d+\.\d+\.\d+\.\d+)\s*[,:.\s]\s*(\d+)\s*\)?$")
+# re.ASCII: \d is 0-9, as in the page's JavaScript (Python's \d also takes other scripts'
+# digits, "٥": graded right here, refused on the page)
+_COUNT = re.compile(r"^\d{1,15}$", re.ASCII)
+_NUMBERISH = re.compile(r"^[+-]?[\d.,]*\d[\d.,]*([eE][+-]?\d+)?%?$", re.ASCII)
+_DECIMAL = re.compile(r"^(\d{1,15}([.,]\d*)?|[.,]\d+)$", re.ASCII)
+_ENDPOINT = re.compile(r"^\(?\s*(\d+\.\d+\.\d+\.\d+)\s*[,:.\s]\s*(\d+)\s*\)?$", re.ASCII)
 _WORD = re.compile(r"^[a-z0-9_.-]+$")
 
 
@@ -180,6 +182,8 @@ def config_dict(answer, options: dict | None = None) -> tuple[dict | None, str]:
             if "=" not in part:
                 return None, f"expected setting=value, got {short(part.strip())}"
             k, v = part.split("=", 1)
+            if k.strip().lower() in (x.lower() for x in pairs):    # the later would silently win
+                return None, f"the setting {short(k.strip().lower())} is given twice: give each setting once"
             pairs[k.strip()] = v.strip()
         answer = pairs
     if not isinstance(answer, dict):
@@ -191,6 +195,8 @@ def config_dict(answer, options: dict | None = None) -> tuple[dict | None, str]:
         if isinstance(v, (list, tuple, dict, set)) or v is None:
             return None, f"the value of {short(k)} must be one word, got {short(v)}"
         key, val = str(k).strip().lower(), str(v).strip().lower()
+        if key in out:                          # {"equalize": ..., "Equalize": ...}
+            return None, f"the setting {short(key)} is given twice: give each setting once"
         if not _WORD.match(key):
             return None, f"unknown setting {short(k)}" + (f": the settings are {', '.join(options)}" if options else "")
         if not _WORD.match(val):
@@ -208,7 +214,7 @@ def canonical_config(d: dict) -> str:
 
 _SYNONYMS = {"rst": "reset", "y": "yes", "n": "no", "fwd": "forward"}
 _INFLECTIONS = ("s", "d", "ed", "es", "ped")
-_RATE = re.compile(r"^(?:about |~ ?|approx\.? )?(\d+(?:\.\d+)?) ?([a-z/]*)$")
+_RATE = re.compile(r"^(?:about |~ ?|approx\.? )?(\d+(?:\.\d+)?) ?([a-z/]*)$", re.ASCII)
 
 
 def resolve(answer, *, form: str, kind: str, choices=(), options=None, start=None) -> tuple[str, str]:

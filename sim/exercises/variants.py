@@ -33,7 +33,7 @@ import stat
 from pathlib import Path
 
 BOOK_STUDENT = "book"      # the variant the book's pages show: the article's addresses
-STUDENT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}\Z")   # \Z: "alice\n" is no id
+STUDENT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@+-]{0,63}\Z")  # \Z: "alice\n" is no id; + for maria+net@uni.edu
 SECRET_ENV = "OP1_COURSE_SECRET"
 COURSE_ENV = "OP1_COURSE_ID"
 POOL = 8                   # variants per exercise: the shared site carries them all
@@ -117,7 +117,7 @@ def check_student(student: str) -> str:
     """``student`` as the exercises know it: ids are case-insensitive (``S101`` is ``s101``, as a
     roster, an LMS and a student typing it may spell it), so the lower-case id."""
     if not isinstance(student, str) or not STUDENT_RE.match(student):
-        raise StudentError(f"bad student id {student!r}: use 1-64 ASCII letters, digits, '_', '.', '@' or '-', "
+        raise StudentError(f"bad student id {student!r}: use 1-64 ASCII letters, digits, '_', '.', '@', '+' or '-', "
                            f"starting with a letter or digit")
     return student.lower()
 
@@ -129,7 +129,7 @@ def env_course() -> str:
 
 def check_course(course: str) -> str:
     if course and (not isinstance(course, str) or not STUDENT_RE.match(course)):
-        raise StudentError(f"bad course id {course!r}: use 1-64 ASCII letters, digits, '_', '.', '@' or '-', "
+        raise StudentError(f"bad course id {course!r}: use 1-64 ASCII letters, digits, '_', '.', '@', '+' or '-', "
                            f"starting with a letter or digit")
     return course
 

@@ -543,8 +543,14 @@ def _config_instance(*, scenario, fixed, options, seeds, criterion, prompt, hint
         if ok:
             accepted.append(norm)
     assert accepted or _GRADING, f"no working answer for {scenario} {fixed}"
-    expl = explanation + (" Choices that work here: " + " | ".join(a.replace(";", ", ") for a in accepted) + "."
-                          if accepted else "")
+    if start is None:
+        expl = explanation + (" Choices that work here: " + " | ".join(a.replace(";", ", ") for a in accepted)
+                              + "." if accepted else "")
+    else:                   # a repair: the one setting each working answer changes, not whole configurations
+        was = {k: str(v).lower() for k, v in start.items()}
+        changes = [next(kv for kv in a.split(";") if kv.split("=", 1)[1] != was[kv.split("=", 1)[0]])
+                   for a in accepted]
+        expl = explanation + (" Changes that work: " + "; or ".join(changes) + "." if changes else "")
     return Instance(ex_id="", chapter=0, kind="", title="", student="", prompt=prompt, form="config",
                     answer=accepted[0] if accepted else "", accepted=accepted, hint=hint, explanation=expl,
                     options={k: [str(v).lower() for v in vals] for k, vals in options.items()},
