@@ -162,3 +162,23 @@ def test_postbuild_sets_up_the_jupyterlab_on_path_without_an_activated_venv(tmp_
     r = subprocess.run(["bash", str(ROOT / "binder" / "postBuild")], env=env, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "binder" / "share" / "jupyter" / "lab" / "settings" / "overrides.json").exists()
+
+
+def test_chapter_1s_try_it_writes_its_capture_where_the_file_browser_lists_it(tmp_path):
+    """JupyterLab's file browser (Binder's, a laptop's) is rooted at the repository: the "Try it"
+    cell writes its capture into the notebook's working directory, where it can be downloaded,
+    not into a temporary directory the reader cannot reach."""
+    import jupytext
+    nb = jupytext.read(ROOT / "book" / "01-network.md")
+    cell = next(c.source for c in nb.cells if c.cell_type == "code" and "write_pcap" in c.source)
+    assert "skip-execution" in next(c for c in nb.cells if c.source == cell).metadata.get("tags", [])
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(tmp_path / "tmp")}
+    (tmp_path / "tmp").mkdir()
+    (tmp_path / "book").mkdir()
+    r = subprocess.run([sys.executable, "-c", cell], cwd=tmp_path / "book", env=env,
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert [f.name for f in (tmp_path / "book").iterdir()] == ["connection-level.pcapng"]
+    assert (tmp_path / "book" / "connection-level.pcapng").read_bytes()[:4] == b"\x0a\x0d\x0d\x0a"   # pcapng
+    assert not any((tmp_path / "tmp").iterdir())
+    assert r.stdout.rstrip().endswith("wrote connection-level.pcapng")
