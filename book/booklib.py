@@ -643,7 +643,7 @@ def server_saw(n: int, node: str = "remote1"):
 
 # -- many runs --------------------------------------------------------------------------------
 
-# map_runs(fn, jobs): ``[fn(job) for job in jobs]`` spread over the machine's cores, the same list
+# map_runs(fn, jobs): ``[fn(job) for job in jobs]`` spread over the CPUs this process may use, the same list
 # as the plain loop (the exercise bank builds its many-run variants with it too)
 map_runs = sim.runs.map_runs
 
