@@ -263,12 +263,12 @@ def show_dot(source: str, alt: str, caption: str = "", phone: str | None = None)
     (``rankdir=LR``) is drawn a second time top to bottom for a phone, shown on a narrow screen
     when the first would be wider than a phone's column (the network, on its side); ``phone``:
     DOT of the phone's drawing, for one that is no graph to turn (a table).  Without graphviz's
-    ``dot``, the line saying how to install it, and the cell goes on."""
+    ``dot``, the line saying how to install it, and the cell goes on (``not_drawn``)."""
     from sim.view._dot import GraphvizMissing
     try:
         _show_dot(source, alt, caption, phone)
     except GraphvizMissing as e:
-        md(f"The figure is not drawn: {e}")
+        md(repr(not_drawn("figure", e)))
 
 
 def _show_dot(source: str, alt: str, caption: str, phone: str | None) -> None:
@@ -537,15 +537,48 @@ def steps_table(r, idx) -> str:
 
 def replay(r, title: str | None = None, start: int = 0, stop: int | None = None, steps=None):
     """A replay of events ``start``..``stop`` (or of the events ``steps``): ``sim.view.Player``,
-    plain HTML that steps on the static page with no kernel behind it."""
-    from sim.view import Player
-    return Player(r, title=title, start=start, stop=stop, steps=steps)
+    plain HTML that steps on the static page with no kernel behind it.  Without graphviz's
+    ``dot``, the line saying how to install it, and the cell goes on (``not_drawn``)."""
+    from sim.view import GraphvizMissing, Player
+    try:
+        return Player(r, title=title, start=start, stop=stop, steps=steps)
+    except GraphvizMissing as e:
+        return not_drawn("replay", e)
 
 
-def compare(ra, rb, labels, title: str | None = None, start: int = 0, stop: int | None = None):
-    """Two replays stepping together, one above the other (``sim.view.Compare``)."""
-    from sim.view import Compare
-    return Compare(ra, rb, labels=labels, title=title, start=start, stop=stop)
+def compare(ra, rb, labels, title: str | None = None, start: int = 0, stop: int | None = None,
+            steps=None):
+    """Two replays stepping together, one above the other (``sim.view.Compare``); without
+    ``dot``, as ``replay``."""
+    from sim.view import Compare, GraphvizMissing
+    try:
+        return Compare(ra, rb, labels=labels, title=title, start=start, stop=stop, steps=steps)
+    except GraphvizMissing as e:
+        return not_drawn("replay", e)
+
+
+#: Set in the chapters' environment when the book is built (book/op1_exercises.py
+#: ``chapter_environment``): the static site needs every diagram, so there a missing ``dot``
+#: fails the chapter, and so the build, instead of leaving a line where a diagram should be.
+BUILD_ENV = "OP1_BOOK_BUILD"
+
+
+def not_drawn(what: str, e: Exception):
+    """A diagram that graphviz's ``dot`` (missing: ``e``, a ``GraphvizMissing``) would have
+    drawn: in a notebook, an object shown as one line, "The replay is not drawn: <how to
+    install graphviz>", so the cell and Run All go on (an exception would stop Run All); in the
+    book's build (``BUILD_ENV``), ``e`` raised."""
+    import os
+    if os.environ.get(BUILD_ENV):
+        raise e
+    from sim._needs import Unavailable
+    return Unavailable(f"The {what} is not drawn: {e}")
+
+
+def drawn(x) -> bool:
+    """Whether ``replay`` or ``compare`` drew ``x`` (not ``not_drawn``'s line)."""
+    from sim._needs import Unavailable
+    return not isinstance(x, Unavailable)
 
 
 def first(r, kind: str, node: str | None = None, after: int = 0, pred=None) -> int:
@@ -610,7 +643,7 @@ def server_saw(n: int, node: str = "remote1"):
 
 # -- many runs --------------------------------------------------------------------------------
 
-# map_runs(fn, jobs): ``[fn(job) for job in jobs]`` spread over the machine's cores, the same list
+# map_runs(fn, jobs): ``[fn(job) for job in jobs]`` spread over the CPUs this process may use, the same list
 # as the plain loop (the exercise bank builds its many-run variants with it too)
 map_runs = sim.runs.map_runs
 

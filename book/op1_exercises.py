@@ -20,18 +20,21 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 FOLDER = "sx-replays"
+BUILD_ENV = "OP1_BOOK_BUILD"     # booklib.BUILD_ENV (booklib imports sim: not imported here)
 SECRET_FREE = ".chapters-run-without-a-course-secret"    # beside the cache: see forget_unmarked_runs
 
 
 def chapter_environment(build: Path) -> dict[str, str]:
     """What the chapters' kernels find in their environment when the book is built into
     ``build`` (``_build``): build every exercise's pool, write the replays into
-    ``build/sx-replays`` (made here).  book/execute_parallel.py executes them with it too."""
+    ``build/sx-replays`` (made here), and fail a chapter whose diagram cannot be drawn
+    (``booklib.not_drawn``).  book/execute_parallel.py executes them with it too."""
     from sim.exercises.site import POOL_ENV, REPLAY_DIR_ENV, REPLAY_URL_ENV
     replays = build / FOLDER
     replays.mkdir(parents=True, exist_ok=True)
     return {POOL_ENV: "1", REPLAY_DIR_ENV: str(replays),
-            REPLAY_URL_ENV: f"../{FOLDER}/"}   # the chapters are book/*.html
+            REPLAY_URL_ENV: f"../{FOLDER}/",   # the chapters are book/*.html
+            BUILD_ENV: "1"}                    # booklib: a diagram without graphviz fails the build
 
 
 def set_chapter_environment(build: Path) -> None:

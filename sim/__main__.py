@@ -16,7 +16,7 @@ try:                                # a Ctrl-C while these load (argparse): one 
 
     from .cli import (NONE, OneLineParser, any_int, csv_of, default_help, down_uplink_without_down_at, fail, int_in,
                       pcap_problem, scenario_list, seconds_or_none, write_capture_then_stdout)
-    from ._io import OutputError, write_stdout
+    from ._io import OutputError, ReaderGone, write_stdout
     from .fib import RouteError
     from .policies import POLICIES
     from .natmodels import REGISTRY as NAT_REGISTRY, names as nat_models
@@ -168,7 +168,9 @@ def _main(argv: list[str] | None) -> int:
             write_stdout(_list())
             return 0
         return _run(args)
-    except OutputError as e:                 # a full disk, a file-size limit, `| head`
+    except ReaderGone:                       # `| head`: quiet, as a Unix tool
+        return ReaderGone.STATUS
+    except OutputError as e:                 # a full disk, a file-size limit
         return fail(PROG, str(e), 1)
 
 

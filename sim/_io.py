@@ -22,6 +22,13 @@ class OutputError(OSError):
     """Standard output could not be written; the message says why, in one line."""
 
 
+class ReaderGone(OutputError):
+    """Standard output's reader went away (EPIPE: ``| head``).  Not a failure to report: the
+    command lines stop quietly, as a Unix tool killed by SIGPIPE does, with the status a shell
+    gives one (``STATUS``, 128 + SIGPIPE's 13)."""
+    STATUS = 141
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
@@ -128,9 +135,9 @@ def atomic_write(path, data: str | bytes, encoding: str = "utf-8") -> Path:
 
 def write_stdout(text: str | Iterable[str]) -> None:
     """Write ``text`` (a string, or strings one after another) to standard output and
-    flush it.  On failure (ENOSPC, EFBIG, EPIPE ...) raise ``OutputError`` with one line
-    naming the error, after pointing standard output at /dev/null so that the
-    interpreter's own flush at exit stays quiet."""
+    flush it.  On failure (ENOSPC, EFBIG ...) raise ``OutputError`` with one line
+    naming the error, ``ReaderGone`` when the reader went away (EPIPE), after pointing
+    standard output at /dev/null so that the interpreter's own flush at exit stays quiet."""
     out = sys.stdout
     if out is None:                 # started with standard output closed (``>&-``)
         raise OutputError("cannot write to standard output: it is closed")
@@ -145,7 +152,8 @@ def write_stdout(text: str | Iterable[str]) -> None:
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, fd)
             os.close(devnull)
-        raise OutputError(f"cannot write to standard output: {why}") from None
+        error = ReaderGone if isinstance(e, BrokenPipeError) else OutputError
+        raise error(f"cannot write to standard output: {why}") from None
 
 
 def write_file_then_stdout(path, write, text: str | Iterable[str]) -> None:

@@ -6,7 +6,7 @@ grader rebuilds them; ``run`` answers a repeated request from the cache.  A run 
 on its scenario, parameters and seed alone, so a remembered run is the one ``sim.run``
 would give.  ``forget()`` empties the cache (the class grader does after each student).
 ``map_runs`` spreads many runs (a Monte Carlo, an estimate over a thousand seeds) over the
-machine's cores, with the plain loop's result.
+CPUs this process may use, with the plain loop's result.
 """
 from __future__ import annotations
 
@@ -31,28 +31,60 @@ def forget() -> None:
     _run.cache_clear()
 
 
-JOBS: int | None = None     # processes map_runs may use (None: SIM_JOBS, else one per core, at most 4; 1: none)
+JOBS: int | None = None     # processes map_runs may use (None: SIM_JOBS, else one per usable CPU, at most 4; 1: none)
 JOBS_ENV = "SIM_JOBS"       # the same from the environment: the book's build, which already runs two
                             # chapters at a time on two cores, sets it to 1 (book/execute_parallel.py)
 
 
+def usable_cpus(cgroup_root: str = "/sys/fs/cgroup", proc_cgroup: str = "/proc/self/cgroup") -> int:
+    """The CPUs this process may use, which in a container is not ``os.cpu_count()`` (the
+    host's): those its affinity mask allows (``os.process_cpu_count()`` from Python 3.13,
+    else ``os.sched_getaffinity``), at most its cgroup v2 CPU quota rounded up (``cpu.max``,
+    "QUOTA PERIOD" or "max PERIOD", of its cgroup and every cgroup above it; the kernel's
+    Documentation/admin-guide/cgroup-v2.rst, "CPU Interface Files")."""
+    import math
+    import os
+    if hasattr(os, "process_cpu_count"):
+        n = os.process_cpu_count() or 1
+    elif hasattr(os, "sched_getaffinity"):
+        n = len(os.sched_getaffinity(0)) or 1
+    else:
+        n = os.cpu_count() or 1
+    try:
+        with open(proc_cgroup) as f:                  # "0::/user.slice/..." on cgroup v2
+            own = next((line.split(":", 2)[2].strip() for line in f if line.startswith("0::")), "/")
+    except OSError:
+        own = "/"
+    parts = [p for p in own.split("/") if p and p != ".."]
+    for depth in range(len(parts), -1, -1):           # the process's cgroup, then each above it
+        try:
+            with open(os.path.join(cgroup_root, *parts[:depth], "cpu.max")) as f:
+                quota, period = f.read().split()[:2]
+        except (OSError, ValueError):
+            continue
+        if quota != "max" and quota.isdigit() and period.isdigit() and int(period) > 0:
+            n = min(n, max(1, math.ceil(int(quota) / int(period))))
+    return n
+
+
 def _workers() -> int:
-    """The processes map_runs may use: ``JOBS``, else ``$SIM_JOBS``, else one per core (at most 4)."""
+    """The processes map_runs may use: ``JOBS``, else ``$SIM_JOBS``, else one per usable CPU
+    (``usable_cpus``; at most 4)."""
     import os
     if JOBS is not None:
         return JOBS
     value = os.environ.get(JOBS_ENV, "")
     if not value:
-        return min(os.cpu_count() or 1, 4)
+        return min(usable_cpus(), 4)
     if not value.isdigit() or int(value) < 1:
         raise ValueError(f"{JOBS_ENV}={value!r}: expected a whole number of processes, 1 or more")
     return int(value)
 
 
 def map_runs(fn, jobs) -> list:
-    """``[fn(job) for job in jobs]``, spread over the machine's cores.  A run depends on its
-    own parameters and seed alone, so the list -- every number computed from it -- is the
-    plain loop's, whatever the number of cores; only the wall time changes.  ``fn`` must
+    """``[fn(job) for job in jobs]``, spread over the CPUs this process may use (``_workers``).
+    A run depends on its own parameters and seed alone, so the list -- every number computed
+    from it -- is the plain loop's, whatever the number of workers; only the wall time changes.  ``fn`` must
     be a module-level function (the workers are sent its name).  Without ``fork`` (not
     Linux, or in a browser), with fewer than 64 jobs or with one process allowed (``JOBS = 1``
     or ``SIM_JOBS=1``) the loop runs here."""

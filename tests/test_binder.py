@@ -162,3 +162,55 @@ def test_postbuild_sets_up_the_jupyterlab_on_path_without_an_activated_venv(tmp_
     r = subprocess.run(["bash", str(ROOT / "binder" / "postBuild")], env=env, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "binder" / "share" / "jupyter" / "lab" / "settings" / "overrides.json").exists()
+
+
+def test_chapter_1s_try_it_writes_its_capture_where_the_file_browser_lists_it(tmp_path):
+    """JupyterLab's file browser (Binder's, a laptop's) is rooted at the repository: the "Try it"
+    cell writes its capture into the notebook's working directory, where it can be downloaded,
+    not into a temporary directory the reader cannot reach."""
+    import jupytext
+    nb = jupytext.read(ROOT / "book" / "01-network.md")
+    cell = next(c.source for c in nb.cells if c.cell_type == "code" and "write_pcap" in c.source)
+    assert "skip-execution" in next(c for c in nb.cells if c.source == cell).metadata.get("tags", [])
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(tmp_path / "tmp")}
+    (tmp_path / "tmp").mkdir()
+    (tmp_path / "book").mkdir()
+    r = subprocess.run([sys.executable, "-c", cell], cwd=tmp_path / "book", env=env,
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert [f.name for f in (tmp_path / "book").iterdir()] == ["connection-level.pcapng"]
+    assert (tmp_path / "book" / "connection-level.pcapng").read_bytes()[:4] == b"\x0a\x0d\x0d\x0a"   # pcapng
+    assert not any((tmp_path / "tmp").iterdir())
+    assert r.stdout.rstrip().endswith("wrote connection-level.pcapng")
+
+
+def test_postbuild_merges_into_the_overrides_already_there(tmp_path):
+    """A hub image's or a laptop's JupyterLab may have overrides of its own: postBuild keeps
+    them, ours win only for the keys they set; a file that is not JSON (JupyterLab cannot read
+    it either) is left as it is, with one line saying what to add."""
+    ours = json.loads((ROOT / "binder" / "overrides.json").read_text())
+    plugin = "@jupyterlab/docmanager-extension:plugin"
+    settings = tmp_path / "share" / "jupyter" / "lab" / "settings"
+    settings.mkdir(parents=True)
+    mine = {"@jupyterlab/apputils-extension:themes": {"theme": "JupyterLab Dark"},
+            plugin: {"autosave": False, "defaultViewers": {"csv": "CSVTable", "markdown": "Markdown Preview"}}}
+    (settings / "overrides.json").write_text(json.dumps(mine))
+    env = {**os.environ, "NB_PYTHON_PREFIX": str(tmp_path)}
+    r = subprocess.run(["bash", str(ROOT / "binder" / "postBuild")], env=env, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    got = json.loads((settings / "overrides.json").read_text())
+    viewers = {"csv": "CSVTable", **ours[plugin]["defaultViewers"]}
+    assert got == {"@jupyterlab/apputils-extension:themes": {"theme": "JupyterLab Dark"},
+                   plugin: {"autosave": False, "defaultViewers": viewers}}
+    assert viewers["markdown"] == "Jupytext Notebook"
+    # run again: the same file
+    r = subprocess.run(["bash", str(ROOT / "binder" / "postBuild")], env=env, capture_output=True, text=True)
+    assert r.returncode == 0 and json.loads((settings / "overrides.json").read_text()) == got
+    # not JSON (a comment): kept byte for byte, one line naming the file and what to add
+    json5 = '// mine\n{"@jupyterlab/apputils-extension:themes": {"theme": "JupyterLab Dark"}}\n'
+    (settings / "overrides.json").write_text(json5)
+    r = subprocess.run(["bash", str(ROOT / "binder" / "postBuild")], env=env, capture_output=True, text=True)
+    assert r.returncode == 1 and (settings / "overrides.json").read_text() == json5
+    assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
+    assert str(settings / "overrides.json") in r.stderr and "Jupytext Notebook" in r.stderr
+    assert sorted(f.name for f in settings.iterdir()) == ["overrides.json"]

@@ -51,6 +51,45 @@ def test_map_runs_keeps_to_one_process_when_the_build_says_so(monkeypatch):
             booklib.map_runs(pid_and_square, range(200))
 
 
+@pytest.mark.parametrize("jobs", [2, 3])
+def test_map_runs_gives_the_same_list_whatever_the_number_of_workers(monkeypatch, jobs):
+    import sim.runs
+    monkeypatch.setattr(sim.runs, "JOBS", jobs)
+    assert [sq for _, sq in booklib.map_runs(pid_and_square, range(200))] == [x * x for x in range(200)]
+
+
+def test_map_runs_sizes_its_workers_by_the_cpus_this_process_may_use(monkeypatch, tmp_path):
+    """In a container os.cpu_count() is the host's: the workers are as many as the affinity
+    mask and the cgroup v2 quota (cpu.max of the process's cgroup and those above it) allow."""
+    import sim.runs
+    monkeypatch.setattr(sim.runs, "JOBS", None)
+    monkeypatch.delenv("SIM_JOBS", raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 64)
+    if hasattr(os, "process_cpu_count"):
+        monkeypatch.setattr(os, "process_cpu_count", lambda: 1)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0})
+    assert sim.runs._workers() == 1                          # one CPU allowed, on a 64-core host
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(64)))
+    if hasattr(os, "process_cpu_count"):
+        monkeypatch.setattr(os, "process_cpu_count", lambda: 64)
+    root, own = tmp_path / "cgroup", tmp_path / "self-cgroup"
+    (root / "box" / "kernel").mkdir(parents=True)
+    own.write_text("0::/box/kernel\n")
+    cpus = lambda: sim.runs.usable_cpus(str(root), str(own))
+    assert cpus() == 64                                      # no cpu.max: no quota
+    (root / "cpu.max").write_text("max 100000\n")
+    assert cpus() == 64
+    (root / "box" / "cpu.max").write_text("150000 100000\n")  # 1.5 CPUs above the process: 2
+    assert cpus() == 2
+    (root / "box" / "kernel" / "cpu.max").write_text("50000 100000\n")
+    assert cpus() == 1
+    own.write_text("0::/\n")                                 # a container's own view: its root
+    (root / "cpu.max").write_text("250000 100000\n")
+    assert cpus() == 3
+    (root / "cpu.max").write_text("garbage\n")
+    assert cpus() == 64
+
+
 @pytest.mark.parametrize("n", [2, 3, 4])
 def test_handshake_trial_counts_what_the_chapter_counts(n):
     seeds = range(1, 41)

@@ -211,6 +211,30 @@ def test_live_player_steps_and_reruns_with_new_parameters():
     assert lp.result.params.equalize is True
 
 
+def test_live_player_says_it_is_running_and_takes_no_new_parameter_meanwhile(monkeypatch):
+    """A re-run takes seconds on a loaded machine: the status line says "running…" and the
+    controls are disabled while it runs (ipywidgets sends both to the browser at once), and
+    enabled again after it, equalize as its policy allows; after a refused run as well."""
+    pytest.importorskip("ipywidgets")
+    from sim.view import LivePlayer, live
+    lp = LivePlayer("equalize-nat", seed=1, size=3000, max_steps=60)
+    seen = []
+    real_run = live.scenarios.run
+
+    def run(*args, **kwargs):
+        seen.append((lp.status.value, {k: c.disabled for k, c in lp.controls.items()}))
+        return real_run(*args, **kwargs)
+    monkeypatch.setattr(live.scenarios, "run", run)
+    lp.controls["seed"].value = 2
+    lp.controls["multipath"].value = "hash-l4"
+    assert len(seen) == 2 and all("running…" in status and all(disabled.values()) for status, disabled in seen)
+    assert lp.result.params.seed == 2 and "running" not in lp.status.value
+    assert [k for k, c in lp.controls.items() if c.disabled] == ["equalize"]      # hash-l4: no cache
+    monkeypatch.setattr(live.scenarios, "run", lambda *a, **k: (_ for _ in ()).throw(ValueError("no step")))
+    assert lp.rerun(multipath="random") is False and "no step" in lp.status.value
+    assert not any(c.disabled for k, c in lp.controls.items() if k != "equalize")
+
+
 def test_live_player_boxes_are_labelled_regions_not_headings():
     """The player sits in a page whose headings are h1-h3: its box titles are no headings
     (axe's heading-order), each view is a region (WAI-ARIA) labelled by its box's title, and a

@@ -11,7 +11,7 @@ import os
 import sys
 from pathlib import Path
 
-from .._io import OutputError, atomic_write, write_stdout
+from .._io import OutputError, ReaderGone, atomic_write, write_stdout
 from ..cli import OneLineParser, checked
 from .bank import ExerciseError
 from .grade import GradeError, grade_file, grade_folder, jobs_default, read_roster, sheet, sheet_markdown
@@ -224,7 +224,9 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:                 # Ctrl-C while grading a class: nothing was written
         print(f"{PROG} {a.cmd}: interrupted", file=sys.stderr)
         return 130
-    except OutputError as e:                  # a full disk, a file-size limit, `| head`
+    except ReaderGone:                        # `| head`: quiet, as a Unix tool
+        return ReaderGone.STATUS
+    except OutputError as e:                  # a full disk, a file-size limit
         print(f"{PROG} {a.cmd}: {e}", file=sys.stderr)
         return 1
     except OSError as e:                      # a file given with -o, --gradebook ...: named

@@ -104,7 +104,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     try:
         args = parser().parse_args(argv)
-        from .._io import OutputError
+        from .._io import OutputError, ReaderGone
         from .lab import Interrupted, LabError
     except KeyboardInterrupt:               # while the scenarios load: no namespace made yet
         print(f"{PROG}: interrupted", file=sys.stderr)
@@ -114,7 +114,9 @@ def main(argv: list[str] | None = None) -> int:
             return _fail(why, 2)
         return {"list": _list, "clean": _clean, "run": _run, "compare": _compare,
                 "table": _table}[args.cmd](args)
-    except OutputError as e:                 # a full disk, a file-size limit, `| head`
+    except ReaderGone:                       # `| head`: quiet, as a Unix tool
+        return ReaderGone.STATUS
+    except OutputError as e:                 # a full disk, a file-size limit
         return _fail(str(e), 1)
     except LabError as e:
         return _fail(str(e), 1)

@@ -361,7 +361,11 @@ class LivePlayer:
                     limits[k] = (lo, v)        # sim.run's own bound still applies
         try:
             p = live_params(self.scenario, params, limits)
-            self._run(params)              # changes nothing unless the run and its frames succeed
+            self._busy(True)
+            try:
+                self._run(params)          # changes nothing unless the run and its frames succeed
+            finally:
+                self._busy(False)
         except ValueError as e:            # ParamError, or a run with no step to show
             self.status.value = f'<span style="color:#8a3300"><b>Not run:</b> {h(e)}</span>'
             return False
@@ -378,6 +382,19 @@ class LivePlayer:
             c.observe(self._on_param, "value")
         self._show_run()
         return True
+
+    def _busy(self, on: bool) -> None:
+        """While a re-run runs (seconds, on a loaded machine): the status line says so and the
+        controls are disabled.  ipywidgets sends each of these to the browser as it is set,
+        while the run goes on; the browser's changes wait until the run is over (the kernel
+        handles one message at a time), so a control left enabled would queue a run per click.
+        Equalize, off under a policy without a route cache, stays disabled there."""
+        if on:
+            self.status.value = ('<span style="font-family:monospace;font-size:12px" role="status">'
+                                 f"{h(self.scenario)}: running…</span>")
+        no_cache = self.controls["multipath"].value not in CACHED_POLICIES
+        for name, c in self.controls.items():
+            c.disabled = on or (name == "equalize" and no_cache)
 
     def _run(self, params: dict | None = None) -> None:
         """Run with ``params`` (default: the current ones) and keep the run, its frames and
