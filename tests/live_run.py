@@ -55,6 +55,7 @@ def run(page: Path) -> dict:
     nb = jupytext.read(page)
     t0 = time.monotonic()
     execute = _via_nbclient if _has_nbclient() else _via_kernel
+    before = set(page.parent.iterdir())
     try:
         execute(nb, str(page.parent))
     except RuntimeError as e:
@@ -66,6 +67,13 @@ def run(page: Path) -> dict:
         print(f"{page.name}: the kernel died while starting ({e}); starting another", file=sys.stderr)
         nb = jupytext.read(page)
         execute(nb, str(page.parent))
+    finally:
+        # what the page's own cells wrote beside it (chapter 1's "Try it" capture, for a reader
+        # to download) is the reader's, not the repository's: gone once the page is run
+        text = page.read_text()
+        for f in set(page.parent.iterdir()) - before:
+            if f.is_file() and f.name in text:
+                f.unlink()
     errors, widgets = [], 0
     for cell in nb.cells:
         for out in cell.get("outputs", []):
