@@ -4,7 +4,7 @@ import re
 
 from hypothesis import given, settings, strategies as st
 
-from sim.exercises.grade import _by_lower, _named, _names
+from sim.exercises.grade import _by_lower, _named, _names, full_name
 
 IDS = {f"s{n:05d}" for n in range(200)} | {"alice", "bob.smith@uni.edu", "a-b", "x_1", "0001234", "1234",
                                            "JSmith", "bob-", "eve_", "z.9.", "jsmith-jones", "a", "b", "bob"}
@@ -53,3 +53,14 @@ def test_random_names():
     for _ in range(300):
         stem = "".join(rng.choice("abs0123456789_-.@ ") for _ in range(rng.randint(0, 40)))
         assert _names(stem, IDS) == by_regex(stem, IDS), stem
+
+
+def test_a_full_name_is_compared_as_moodle_writes_it_into_a_folders_name():
+    """Unicode NFC (a Mac's unzip decomposes ü), case-folded, white space collapsed, and what
+    Moodle's download changes ('_' to a space; clean_filename() drops ' & : and the like) --
+    but accents stay: Muller and Müller are two people."""
+    assert full_name("Maria Mu\u0308ller") == full_name("MARIA  müller ") == "maria müller"
+    assert full_name("Zoë O'Brien") == full_name("Zoë OBrien") == full_name("zoë_obrien") == "zoë obrien"
+    assert full_name("Maria Muller") != full_name("Maria Müller")
+    assert full_name("Łukasz Çelik") != full_name("Lukasz Celik")
+    assert full_name("STRASSE") == full_name("Straße")             # case-folding, as Unicode defines it

@@ -787,3 +787,124 @@ def test_without_a_roster_a_claim_cannot_make_a_folder_name_another_student(tmp_
         (sub / path).write_text(json.dumps(answer_file(sid, right_answers(sid, ids))))
     g = grade_folder(sub, 2, None, "")
     assert {r["student"]: r["score"] for r in g.rows} == {"mmuller": len(ids), "maria": len(ids)}
+
+
+MOODLE_ROSTER = ("First name,Last name,ID number,Username,Email address",
+                 "Maria,Müller,0000002,mmuller,maria.muller@uni.example.edu",
+                 "Zoë,O'Brien,0000006,zobrien,zoe.obrien@uni.example.edu")
+
+
+def _moodle_roster(path, *lines):
+    """A roster as Moodle's export writes it: a byte order mark, CRLF line ends."""
+    path.write_text("\ufeff" + "\r\n".join(lines) + "\r\n", encoding="utf-8")
+    return path
+
+
+def _moodle_class(sub, files):
+    """Moodle's "submissions in folders" download: {folder "Full Name_PID_assignsubmission_file_": file text}."""
+    for path, text in files.items():
+        (sub / path).parent.mkdir(parents=True, exist_ok=True)
+        (sub / path).write_text(text)
+    return sub
+
+
+def test_a_moodle_folder_named_after_one_roster_students_full_name_is_theirs(tmp_path):
+    """The reviewer's rep3: zobrien uploads mmuller's export, answers changed, in her own Moodle
+    folder.  Moodle's folders carry the full name, not the login, so with a roster of ids only
+    neither file counted and mmuller's grade was left blank.  A roster with Moodle's name
+    columns says whose each folder is: mmuller's own file counts, and the copy is refused for
+    zobrien, the student whose folder it was uploaded in."""
+    ids = chapter_ids(2)
+    own = json.dumps(answer_file("mmuller", right_answers("mmuller", ids), exported="2026-11-30T09:00:00Z"))
+    sub = _moodle_class(tmp_path / "sub", {
+        "Maria Müller_1001_assignsubmission_file_/answers-mmuller.json": own,
+        "Zoë O'Brien_1005_assignsubmission_file_/answers-mmuller.json": _copied("mmuller", ids)})
+    roster = _moodle_roster(tmp_path / "roster.csv", *MOODLE_ROSTER)
+    g = grade_folder(sub, 2, roster, "", feedback=True, roster_column="Username")
+    book = {r["student"]: r["score"] for r in csv.DictReader(g.gradebook()[0].splitlines())}
+    assert book == {"mmuller": str(len(ids)), "zobrien": ""}, book
+    copy = next(r for r in g.rows if r["file"].startswith("Zo"))
+    assert copy["student"] == "zobrien" and "belongs to student 'mmuller'" in copy["error"], copy
+    assert "named after one roster student's full name" in " ".join(copy["note"])
+    assert not any("Zo" in name + text or "zobrien" in text for name, text in g.feedback().items()
+                   if name.startswith("mmuller"))
+    # the command line reads the same roster, and the folders' names are compared as Moodle writes
+    # them: clean_filename() drops the apostrophe, a Mac's unzip writes ü decomposed
+    (sub / "Zoë O'Brien_1005_assignsubmission_file_").rename(sub / "ZOË  OBrien_1005_assignsubmission_file_")
+    (sub / "Maria Müller_1001_assignsubmission_file_").rename(sub / "Maria Mu\u0308ller_1001_assignsubmission_file_")
+    r = cli("grade", "--class", str(sub), "--chapter", "2", "--roster", str(roster), "--roster-column", "username",
+            "--gradebook", str(tmp_path / "gb.csv"), "-o", os.devnull)
+    assert r.returncode == 0, r.stderr
+    assert {row["student"]: row["score"] for row in csv.DictReader((tmp_path / "gb.csv").open())} == book
+
+
+def test_a_full_name_two_roster_students_share_decides_nothing_and_accents_matter(tmp_path):
+    """Two "Maria García" on the roster: their folders say nothing of whose their files are, and
+    the grader falls back on the files' names (as without names: a copy in another folder of
+    the same name leaves the grade blank), saying so.  "Maria Muller" is not "Maria Müller":
+    each folder is its own student's, so a copy in Muller's folder is refused for Muller."""
+    ids = chapter_ids(2)
+    roster = _moodle_roster(tmp_path / "roster.csv", *MOODLE_ROSTER,
+                            "Maria,García,0000011,mgarcia,maria.garcia@uni.example.edu",
+                            "Maria,García,0000012,mgarcia2,maria.garcia2@uni.example.edu",
+                            "Maria,Muller,0000013,mmuller2,maria.muller2@uni.example.edu")
+    own = {sid: json.dumps(answer_file(sid, right_answers(sid, ids), exported="2026-11-30T09:00:00Z"))
+           for sid in ("mmuller", "mgarcia", "mgarcia2")}
+    sub = _moodle_class(tmp_path / "sub", {
+        "Maria García_1011_assignsubmission_file_/answers-mgarcia.json": own["mgarcia"],
+        "Maria García_1012_assignsubmission_file_/answers-mgarcia2.json": own["mgarcia2"],
+        "Maria Müller_1001_assignsubmission_file_/answers-mmuller.json": own["mmuller"],
+        "Maria Muller_1013_assignsubmission_file_/answers-mmuller.json": _copied("mmuller", ids)})
+    g = grade_folder(sub, 2, roster, "", roster_column="Username")
+    book = {r["student"]: r["score"] for r in csv.DictReader(g.gradebook()[0].splitlines())}
+    assert book == {"mmuller": str(len(ids)), "zobrien": "0", "mgarcia": str(len(ids)),
+                    "mgarcia2": str(len(ids)), "mmuller2": ""}, book
+    rows = {r["file"]: r for r in g.rows if r["file"]}
+    assert not any(r.get("owned") for f, r in rows.items() if "García" in f)
+    copy = rows["Maria Muller_1013_assignsubmission_file_/answers-mmuller.json"]
+    assert copy["student"] == "mmuller2" and "belongs to student 'mmuller'" in copy["error"], copy
+    assert any("2 LMS folders are named after a full name that several roster students share" in n
+               for n in g.notes), g.notes
+    # the other García's folder holds a copy of mgarcia's file instead: which is hers is not known,
+    # as without names -- neither counts
+    (sub / "Maria García_1012_assignsubmission_file_" / "answers-mgarcia2.json").unlink()
+    _moodle_class(sub, {"Maria García_1012_assignsubmission_file_/answers-mgarcia.json": _copied("mgarcia", ids)})
+    g = grade_folder(sub, 2, roster, "", roster_column="Username")
+    book = {r["student"]: r["score"] for r in csv.DictReader(g.gradebook()[0].splitlines())}
+    assert book["mgarcia"] == "" and book["mmuller"] == str(len(ids)), book
+    assert all("2 students' folders" in r["error"] for r in g.rows if r["student"] == "mgarcia"), g.rows
+
+
+def test_a_roster_without_names_leaves_moodle_folders_unplaced_and_says_so(tmp_path):
+    """A CSV roster without name columns (or a roster of ids) places no Moodle folder, as before:
+    mmuller's files in two folders leave her grade blank; a CSV roster's run says what to add.
+    --roster-name-columns names the columns, in the order Moodle shows a name."""
+    ids = chapter_ids(2)
+    own = json.dumps(answer_file("mmuller", right_answers("mmuller", ids), exported="2026-11-30T09:00:00Z"))
+    sub = _moodle_class(tmp_path / "sub", {
+        "Maria Müller_1001_assignsubmission_file_/answers-mmuller.json": own,
+        "Zoë O'Brien_1005_assignsubmission_file_/answers-mmuller.json": _copied("mmuller", ids)})
+    ids_only = _moodle_roster(tmp_path / "ids.csv", "Username,Email address", "mmuller,maria.muller@uni.example.edu",
+                              "zobrien,zoe.obrien@uni.example.edu")
+    plain = tmp_path / "roster.txt"
+    plain.write_text("mmuller\nzobrien\n")
+    for roster, column in ((ids_only, "Username"), (plain, None)):
+        g = grade_folder(sub, 2, roster, "", roster_column=column)
+        book = {r["student"]: r["score"] for r in csv.DictReader(g.gradebook()[0].splitlines())}
+        assert book == {"mmuller": "", "zobrien": "0"}, (roster, book)
+        assert any("the roster has no name columns" in n for n in g.notes) == (column is not None), g.notes
+    # Moodle set to show "Last name First name": the instructor says so
+    (sub / "Maria Müller_1001_assignsubmission_file_").rename(sub / "Müller Maria_1001_assignsubmission_file_")
+    (sub / "Zoë O'Brien_1005_assignsubmission_file_").rename(sub / "O'Brien Zoë_1005_assignsubmission_file_")
+    roster = _moodle_roster(tmp_path / "names.csv", *MOODLE_ROSTER)
+    g = grade_folder(sub, 2, roster, "", roster_column="Username", roster_name_columns="Last name, First name")
+    book = {r["student"]: r["score"] for r in csv.DictReader(g.gradebook()[0].splitlines())}
+    assert book == {"mmuller": str(len(ids)), "zobrien": ""}, book
+    one_line_error(cli("grade", "--class", str(sub), "--roster", str(roster), "--roster-column", "Username",
+                       "--roster-name-columns", "Nachname,Vorname"), "has no column 'Nachname'", "'Last name'")
+    one_line_error(cli("grade", "--class", str(sub), "--roster", str(roster), "--roster-column", "Username",
+                       "--roster-name-columns", "Last name,"), "--roster-name-columns 'Last name,'",
+                   "separated by commas")
+    one_line_error(cli("grade", "--class", str(sub), "--roster", str(plain), "--roster-name-columns", "Last name"),
+                   "give --roster-column too")
+    one_line_error(cli("grade", "--class", str(sub), "--roster-name-columns", "Last name"), "give --roster too")

@@ -67,6 +67,11 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("--roster", metavar="FILE",
                    help="with --class: the class's student ids, one a line; who sent nothing gets a row with 0")
     g.add_argument("--roster-column", metavar="NAME", help="with --roster: " + roster_column)
+    g.add_argument("--roster-name-columns", metavar="COLUMNS",
+                   help="with --roster-column: the roster's columns of a student's full name, comma-separated, "
+                        "in the order the LMS shows it (default: Moodle's 'Full name', else 'First name,Last name' "
+                        "or 'First name,Surname'); an LMS folder per student named after one roster row's full "
+                        "name (Moodle's 'Full Name_PID_assignsubmission_file_') is that student's")
     g.add_argument("--gradebook", metavar="FILE",
                    help="with --class: also write FILE, one row per student (student, score, max, percent, "
                         "submitted_at) for an LMS gradebook's CSV import")
@@ -134,6 +139,8 @@ def main(argv=None) -> int:
     try:
         if getattr(a, "roster_column", None) is not None and not a.roster:
             raise GradeError("--roster-column NAME names a column of the --roster FILE: give --roster too")
+        if getattr(a, "roster_name_columns", None) is not None and not a.roster:
+            raise GradeError("--roster-name-columns names columns of the --roster FILE: give --roster too")
         secret = read_secret_file(a.secret_file) if a.secret_file else env_secret()
         if a.cmd in ("sheet", "page") and (a.roster or a.out_dir):
             _for_roster(a, secret)
@@ -159,7 +166,8 @@ def main(argv=None) -> int:
                     raise GradeError(f"--feedback {a.feedback} is a file, not a folder")
                 graded = grade_folder(a.klass, a.chapter, a.roster, secret,
                                       jobs_default() if a.jobs is None else a.jobs, feedback=bool(a.feedback),
-                                      roster_column=a.roster_column, max_attempts=a.max_attempts)
+                                      roster_column=a.roster_column, max_attempts=a.max_attempts,
+                                      roster_name_columns=a.roster_name_columns)
                 if graded.alarms and not a.force:
                     # importing such a gradebook would write blanks, or practice work, as the course's grades
                     raise GradeError(f"{graded.alarms[0]}; nothing written (give --force to write the CSVs "

@@ -27,6 +27,7 @@ import json
 import os
 import re
 import sys
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -339,18 +340,81 @@ def read_roster(path, column: str | None = None) -> list[str]:
     return ids
 
 
-def _roster_column(path, text: str, column: str) -> list[tuple[int, str]]:
-    """(line, id) from the column ``column`` of a CSV roster (comma, semicolon or tab)."""
+def _csv_rows(text: str) -> tuple[list[str], list[list[str]]]:
+    """A CSV roster's header (its cells stripped) and its rows (comma, semicolon or tab)."""
     sample = text.split("\n", 1)[0]
     delim = max(",;\t", key=sample.count)
     rows = list(csv.reader(io.StringIO(text), delimiter=delim))
-    header = [h.strip() for h in rows[0]] if rows else []
+    return ([h.strip() for h in rows[0]] if rows else []), rows[1:]
+
+
+def _column(path, header: list[str], column: str) -> int:
+    """The index of the column named ``column`` (in any case) of a CSV roster's ``header``."""
     found = [k for k, h in enumerate(header) if h.lower() == column.strip().lower()]
     if not found:
         raise GradeError(f"the roster {path} has no column {column!r}: its columns are "
                          f"{', '.join(repr(h) for h in header if h) or 'none'}")
-    k = found[0]
-    return [(n, row[k].strip() if k < len(row) else "") for n, row in enumerate(rows[1:], 2)]
+    return found[0]
+
+
+def _roster_column(path, text: str, column: str) -> list[tuple[int, str]]:
+    """(line, id) from the column ``column`` of a CSV roster (comma, semicolon or tab)."""
+    header, rows = _csv_rows(text)
+    k = _column(path, header, column)
+    return [(n, row[k].strip() if k < len(row) else "") for n, row in enumerate(rows, 2)]
+
+
+#: The columns of Moodle's exports (gradebook, participants, users) that make the full name Moodle
+#: shows, and names a "submissions in folders" folder after: fullname() is "First name Last name"
+#: in English (lib/moodlelib.php, fullname(); $CFG->fullnamedisplay may order it otherwise).
+NAME_COLUMNS = (("Full name",), ("Fullname",), ("First name", "Last name"), ("First name", "Surname"),
+                ("Firstname", "Lastname"))
+
+#: What Moodle's clean_filename() (PARAM_FILE, lib/moodlelib.php clean_param()) drops from a
+#: folder's name: control characters and & < > " ` | ' : \ /.
+_CLEAN_FILENAME_DROPS = re.compile(r"[\x00-\x1f\x7f-\x9f&<>\"`|':\\/]")
+
+
+def full_name(text: str) -> str:
+    """A student's full name as the grader compares it: as Moodle writes it into a folder's name
+    (mod/assign's download: an '_' becomes a space, then clean_filename()), in Unicode NFC,
+    case-folded, runs of white space one space.  Accents stay: "Muller" is not "Müller"."""
+    text = unicodedata.normalize("NFC", text).replace("_", " ")
+    text = unicodedata.normalize("NFC", _CLEAN_FILENAME_DROPS.sub("", text).casefold())
+    return " ".join(text.split())
+
+
+def roster_names(path, column: str | None, name_columns: str | None = None) -> dict[str, set[str]]:
+    """{full name (``full_name``): the ids, in lower case, of the roster's rows with that name}.
+    Only a CSV roster (``column``: its ids' column) has names: its ``name_columns`` ("First
+    name,Last name": joined with a space, in that order), else the first of Moodle's
+    ``NAME_COLUMNS`` it has; none: {} (a folder is then matched by the ids in its name alone)."""
+    if column is None:
+        if name_columns is not None:
+            raise GradeError("--roster-name-columns names columns of a CSV roster: give --roster-column too "
+                             "(the column of the student ids)")
+        return {}
+    header, rows = _csv_rows(read_text_file(path, "the roster", GradeError))
+    if name_columns is not None:
+        wanted = [c.strip() for c in name_columns.split(",")]
+        if not all(wanted):
+            raise GradeError(f"--roster-name-columns {name_columns!r}: give the roster's name columns separated "
+                             f"by commas, in the order the LMS shows a name (e.g. 'First name,Last name')")
+        ks = [_column(path, header, c) for c in wanted]
+    else:
+        low = [h.lower() for h in header]
+        ks = next(([low.index(c.lower()) for c in cols] for cols in NAME_COLUMNS
+                   if all(c.lower() in low for c in cols)), [])
+        if not ks:
+            return {}
+    k_id = _column(path, header, column)
+    names: dict[str, set[str]] = {}
+    for row in rows:
+        sid = row[k_id].strip().lower() if k_id < len(row) else ""
+        name = full_name(" ".join(row[k] for k in ks if k < len(row)))
+        if sid and name:
+            names.setdefault(name, set()).add(sid)
+    return names
 
 
 _ALNUM = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
@@ -727,12 +791,14 @@ def _named(stem: str, known) -> set[str]:
 LMS_FOLDER = re.compile(r"_\d+_(?:assignsubmission_[A-Za-z]+|onlinetext)_?$")
 
 
-def _folder_owner(f: Path, folder: Path, roster) -> tuple[str | None, str, str | None]:
+def _folder_owner(f: Path, folder: Path, roster, names=None) -> tuple[str | None, str, str | None]:
     """Who handed ``f`` in, as the folder it was handed in in says (an LMS or nbgrader made that
     folder for the student it authenticated): (student or None, how the folder says so, the
     per-student folder from ``folder`` or None).  The folder after ``submitted``/``autograded``
-    (nbgrader's submitted/ID/ASSIGNMENT/); else a folder on the path whose name names one id of
-    ``roster`` (``mmuller/``, ``Maria Müller_mmuller_assignsubmission_file_/``); else an LMS
+    (nbgrader's submitted/ID/ASSIGNMENT/); else a folder on the path that is an LMS's folder per
+    student named after the full name of one row of the roster (``names``, from
+    ``roster_names``: ``Maria Müller_1001_assignsubmission_file_/``), or whose name names one id
+    of ``roster`` (``mmuller/``, ``Maria Müller_mmuller_assignsubmission_file_/``); else an LMS
     folder per student that names none: (None, "", that folder) -- one student's, not known whose."""
     folders = list(f.relative_to(folder).parts[:-1])
     chain = [folder.name] + folders
@@ -742,6 +808,11 @@ def _folder_owner(f: Path, folder: Path, roster) -> tuple[str | None, str, str |
             return (chain[k + 1].lower(), f"its folder {chain[k + 1]}/ (nbgrader's {part}/ID/)",
                     "/".join(folders[:k + 1]) or ".")
     for k, part in enumerate(folders):
+        lms = LMS_FOLDER.search(part)
+        ids = names.get(full_name(part[:lms.start()]), set()) if lms and names else set()
+        if len(ids) == 1:                       # the one roster row of that full name
+            return (next(iter(ids)), f"its folder {part}/ (named after one roster student's full name)",
+                    "/".join(folders[:k + 1]))
         ids = _names(part, roster) if roster else set()
         if len(ids) == 1:
             return next(iter(ids)).lower(), f"its folder {part}/", "/".join(folders[:k + 1])
@@ -751,10 +822,11 @@ def _folder_owner(f: Path, folder: Path, roster) -> tuple[str | None, str, str |
     return None, "", None
 
 
-def _whose(loaded, known: set[str], folder: Path, roster=()) -> list[dict]:
+def _whose(loaded, known: set[str], folder: Path, roster=(), names=None) -> list[dict]:
     """A row per loaded file: whose it is, and when it was submitted.  The folder a file was
     handed in in decides whose it is, when there is one (``_folder_owner``: nbgrader's
-    submitted/ID/, a folder naming a ``roster`` id -- not one of ``known``: without a roster
+    submitted/ID/, an LMS folder named after the full name of one row of the roster (``names``),
+    a folder naming a ``roster`` id -- not one of ``known``: without a roster
     those are the files' own claims, which any student chooses); else the
     one student its name names (an LMS names what a student uploaded after them; the export
     names it ``answers-ID.json``); else, when its name names nobody, the one it names inside.
@@ -771,7 +843,7 @@ def _whose(loaded, known: set[str], folder: Path, roster=()) -> list[dict]:
     for f, data in loaded:
         student = data.get("student") if isinstance(data, dict) else None
         named = _named(f.stem, lookup)
-        owner, why, box = _folder_owner(f, folder, owners)
+        owner, why, box = _folder_owner(f, folder, owners, names)
         row = {"file": f.relative_to(folder).as_posix(), "note": [], "named": named,
                # every id in its name, an id inside another one too: whose it may be
                "mentions": named | _names(f.stem, lookup, longest=False),
@@ -839,6 +911,30 @@ def _one_student_per_folder(rows: list[dict]) -> None:
                               f"name {r['student']}, so it is not graded for them (grade the right one with "
                               f"grade --student ID FILE)")
             r["refused_student"] = student_text
+
+
+def _unnamed_folders(rows: list[dict], names: dict[str, set[str]], roster_column: str | None) -> list[str]:
+    """A note on the LMS folders per student (Moodle's) that the roster could not give a student:
+    named after a full name several roster students share, or graded with a CSV roster that has
+    no names."""
+    lms = {}                                    # folder -> the full name in its name
+    for r in rows:
+        last = r.get("box", "").rsplit("/", 1)[-1]
+        if not r.get("owned") and (m := LMS_FOLDER.search(last)):
+            lms[r["box"]] = last[:m.start()]
+    shown = sorted(lms)
+    if lms and names:
+        shared = [b for b in shown if len(names.get(full_name(lms[b]), ())) > 1]
+        if shared:
+            return [f"{len(shared)} LMS folder{'s are' if len(shared) > 1 else ' is'} named after a full name that "
+                    f"several roster students share (e.g. {shared[0]}/): such a folder does not say whose its "
+                    f"files are; their names do"]
+    elif lms and roster_column is not None:
+        return [f"the roster has no name columns ('Full name', or 'First name' and 'Last name'): {len(lms)} LMS "
+                f"folder{'s' if len(lms) > 1 else ''} per student (e.g. {shown[0]}/), named after a student's full "
+                f"name, do not say whose their files are; give --roster-name-columns, or export the roster with "
+                f"the students' names"]
+    return []
 
 
 def _is_release(name: str) -> bool:
@@ -967,11 +1063,14 @@ def _roster_rows(rows: list[dict], expected: list[str], named_in_files: set[str]
 
 def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | None = None,
                  jobs: int = 1, progress: bool | None = None, feedback: bool = False,
-                 roster_column: str | None = None, max_attempts: int | None = None) -> ClassGrades:
+                 roster_column: str | None = None, max_attempts: int | None = None,
+                 roster_name_columns: str | None = None) -> ClassGrades:
     """Grade every ``*.json`` in ``folder``; with a ``roster`` (a file of ids), a row for
-    each student who sent nothing.  ``jobs``: worker processes (1: none, this process
-    grades; the command line gives one per CPU, ``jobs_default()``); ``progress``: a
-    progress bar on standard error (default: when it is a terminal)."""
+    each student who sent nothing; a CSV roster's names (``roster_names``:
+    ``roster_name_columns``, else Moodle's columns) say whose an LMS folder per student is.
+    ``jobs``: worker processes (1: none, this process grades; the command line gives one per
+    CPU, ``jobs_default()``); ``progress``: a progress bar on standard error (default: when it
+    is a terminal)."""
     try:
         chapter = check_chapter(chapter)
     except ExerciseError as e:
@@ -980,6 +1079,7 @@ def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | 
     folder = Path(folder)
     files, notes, skipped = _answer_files(folder)
     spelled = {sid.lower(): sid for sid in read_roster(roster, roster_column)} if roster else {}
+    names = roster_names(roster, roster_column, roster_name_columns) if roster else {}
     expected = list(spelled)                    # the roster's ids, as the exercises know them
     loaded = []                                 # (file, data or the GradeError that reading it gave)
     for f in files:
@@ -997,7 +1097,7 @@ def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | 
     named_in_files = {d["student"].lower() for f, d in loaded if isinstance(d, dict)
                       and isinstance(d.get("student"), str) and STUDENT_RE.match(d["student"])}
     known = set(expected) | named_in_files
-    rows = _whose(loaded, known, folder, expected)
+    rows = _whose(loaded, known, folder, expected, names)
     bar = _progress(len(loaded), progress)
     try:
         results = _graded([(row.get("variant_of", row["student"]),
@@ -1023,6 +1123,7 @@ def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | 
             and not any(expected[0] in r["named"] for r in rows):
         notes.append(f"the roster's first id {spelled[expected[0]]!r} looks like its column's name, not a "
                      f"student: it has a row (take that line out of the roster)")
+    notes += _unnamed_folders(rows, names, roster_column)
     maxima = {r["max"] for r in rows if r["max"] != ""}
     _roster_rows(rows, expected, named_in_files, chapter, maxima, skipped)
     if len(maxima) > 1:
