@@ -908,3 +908,19 @@ def test_a_roster_without_names_leaves_moodle_folders_unplaced_and_says_so(tmp_p
     one_line_error(cli("grade", "--class", str(sub), "--roster", str(plain), "--roster-name-columns", "Last name"),
                    "give --roster-column too")
     one_line_error(cli("grade", "--class", str(sub), "--roster-name-columns", "Last name"), "give --roster too")
+
+
+def test_a_moodle_folders_participant_number_is_not_a_student_id(tmp_path):
+    """Moodle names a folder "Full Name_PID_...": PID is the student's participant number in
+    the assignment, not their id.  With numeric roster ids it named another student: Zoë
+    (1002), whose folder's PID was 1001, had her own answers-1002.json graded for 1001."""
+    ids = chapter_ids(2)
+    sub = tmp_path / "sub"
+    for path, sid in (("Zoë Brien_1001_assignsubmission_file_/answers-1002.json", "1002"),
+                      ("Ann Lee_1002_assignsubmission_file_/answers-1001.json", "1001")):
+        (sub / path).parent.mkdir(parents=True)
+        (sub / path).write_text(json.dumps(answer_file(sid, right_answers(sid, ids))))
+    roster = tmp_path / "roster.txt"
+    roster.write_text("1001\n1002\n")
+    g = grade_folder(sub, 2, roster, "")
+    assert {r["student"]: r["score"] for r in g.rows} == {"1001": len(ids), "1002": len(ids)}

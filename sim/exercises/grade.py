@@ -813,7 +813,9 @@ def _folder_owner(f: Path, folder: Path, roster, names=None) -> tuple[str | None
         if len(ids) == 1:                       # the one roster row of that full name
             return (next(iter(ids)), f"its folder {part}/ (named after one roster student's full name)",
                     "/".join(folders[:k + 1]))
-        ids = _names(part, roster) if roster else set()
+        # (in an LMS folder only the name before the PID: that number is the student's
+        # participant number in the assignment, which can be another student's id)
+        ids = _names(part[:lms.start()] if lms else part, roster) if roster else set()
         if len(ids) == 1:
             return next(iter(ids)).lower(), f"its folder {part}/", "/".join(folders[:k + 1])
     for k, part in enumerate(folders):
