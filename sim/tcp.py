@@ -494,7 +494,14 @@ class TcpConn:
         if self.retries > linear:                   # tcp_retransmit_timer(): icsk_backoff is
             self.rto = min(self.rto * 2, RTO_MAX)   # past tcp_syn_linear_timeouts: exponential backoff
         if self.reno:                               # RFC 5681 (7): back to one segment
-            self.ssthresh = max((self.snd_max - self.snd_una) // 2, 2 * MSS)
+            # tcp_enter_loss() (2.4 and today): ssthresh is halved once an episode ("if it has
+            # not yet been made inside this window"): in Open, or in Loss at its first timeout
+            # (icsk_retransmits still 0), or once all before the episode is acknowledged; not
+            # again on a backed-off timeout, nor in Recovery, which halved it (RFC 5681 3.1:
+            # ssthresh is held when the segment was already resent by the timer)
+            if (self.ca_state is CA_OPEN or self.snd_una >= self.high_seq
+                    or (self.ca_state is CA_LOSS and self.retries == 1)):
+                self.ssthresh = max((self.snd_max - self.snd_una) // 2, 2 * MSS)
             self.cwnd = MSS
         # tcp_enter_loss(): the Loss state until all that was sent is acknowledged; with reno
         # its duplicate ACKs start no fast retransmit (RFC 6582 3.2, steps 4 and 2)

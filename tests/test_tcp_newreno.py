@@ -118,3 +118,31 @@ def test_reno_sends_whole_segments(monkeypatch):
     r = sim.run("flashget", seed=1, cc="reno", trace=False)
     assert all(c["complete"] for c in r.summary["connections"])
     assert short == []
+
+
+def test_ssthresh_is_halved_once_an_episode_not_on_each_backed_off_timeout(monkeypatch):
+    """tcp_enter_loss(): ssthresh is reduced "if it has not yet been made inside this window":
+    at the first timeout, and again after an ACK of new data (icsk_retransmits back to 0);
+    a second timeout of the same segment holds it (RFC 5681 3.1), as does a timeout in
+    Recovery, whose fast retransmit already halved it.  A timeout in Recovery halved it
+    again, from the flight a partial ACK had already shrunk."""
+    c, sent = _sender(monkeypatch)
+    c._on_rto()                                     # the first timeout: half the flight
+    first = c.ssthresh
+    assert first == SEGMENTS * MSS // 2
+    c._on_rto()                                     # the same segment times out again
+    assert c.ssthresh == first
+    _ack(c, 1)                                      # new data acknowledged, still in Loss
+    c._on_rto()                                     # a new timeout: halved afresh
+    assert c.ssthresh == max((c.snd_max - c.snd_una) // 2, 2 * MSS) and c.retries == 1
+    # in Recovery: the fast retransmit halved it; a timeout there, after a partial ACK has
+    # shrunk the flight, holds it (halving the smaller flight again cut it to a quarter)
+    c, sent = _sender(monkeypatch)
+    _ack(c, 1)
+    for _ in range(3):
+        _ack(c, 1)
+    halved = c.ssthresh
+    assert halved == (SEGMENTS - 1) * MSS // 2
+    _ack(c, 6)                                      # partial: 1 to 5 came, 6 is lost too
+    c._on_rto()
+    assert c.ssthresh == halved
