@@ -40,11 +40,14 @@ svg.op1-topo .op1-cnt{{font-weight:bold}}
 
 # -- the base diagram ------------------------------------------------------------------------
 
-def topology_dot(result) -> str:
-    """The network as DOT; element ids: ``n_<node>``, ``e_<link>``, ``e_<link>_<node>``."""
+def topology_dot(result, narrow: bool = False) -> str:
+    """The network as DOT; element ids: ``n_<node>``, ``e_<link>``, ``e_<link>_<node>``.
+    ``narrow``: top to bottom, for a phone's column, an uplink's address on a line of its
+    own (side by side, the two uplinks' labels were wider than a 390 px screen's box)."""
     net = result.net
     p = result.params
-    lines = ["graph topo {", "rankdir=LR; nodesep=0.5; ranksep=0.4; pad=0.1;",
+    sep = "\n" if narrow else " "
+    lines = ["graph topo {", f"rankdir={'TB' if narrow else 'LR'}; nodesep=0.5; ranksep=0.4; pad=0.1;",
              f'node [fontname={q(FONT)} fontsize=12 penwidth=1.5 style=filled fillcolor="#ffffff"];',
              f"edge [fontname={q(FONT)} fontsize=11 penwidth=2];"]
     filt = {}
@@ -86,11 +89,11 @@ def topology_dot(result) -> str:
             k = uplink_index(lname)
             if k is not None:
                 colour, style, _ = _dot.uplink_style(k)
-                label = f"{lname}: {adev} {aaddr}\n↑0 ↓0"
+                label = f"{lname}: {adev}{sep}{aaddr}\n↑0 ↓0"
                 width = 3
                 if link.bundle:             # PPP Multilink: one link of several lines (two lines
                     # of label: one was wider than a phone's column, and shrank the wide drawing's text)
-                    label = f"{lname}: {adev} {aaddr},\n{len(link.members)} lines bundled\n↑0 ↓0"
+                    label = f"{lname}: {adev}{sep}{aaddr},\n{len(link.members)} lines bundled\n↑0 ↓0"
                     colour, width = f"{colour}:invis:{colour}", 2
                 lines.append(f"{q(a)} -- {q(b)} [id={q('e_' + lname)} label={q(label)} color={q(colour)} "
                              f"fontcolor={q(_dot.text_colour(colour.split(':')[0]))} style={style} penwidth={width}];")
@@ -161,8 +164,7 @@ def base_svg(result, narrow: bool = False) -> str:
     and with them the sender's address.  Its packet tag is two lines (the packet, its flow)."""
     a = analysis_of(result)
     if getattr(a, "_topo_svg", None) is None:
-        wide = topology_dot(result)
-        tall = wide.replace("rankdir=LR", "rankdir=TB", 1)
+        wide, tall = topology_dot(result), topology_dot(result, narrow=True)
         # one run of dot each: in one run for both, graphviz names the second's group
         # "page0,1_graph0", where _finish looks for "graph0"
         svg, svg_n = _dot.render_one(wide), _dot.render_one(tall)
