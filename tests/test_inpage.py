@@ -1213,3 +1213,37 @@ def test_a_hang_after_python_is_fetched_is_named_and_run_tries_again(built):
     bad = [e for e in errors if not any(k in e for k in KNOWN_CONSOLE_ERRORS)]
     assert bad == [], bad
 
+
+# the page's DecompressionStream (player.js unpacks a replay's frames with it; the worker's own
+# is not this one) fails on the first bytes
+BROKEN_UNPACK = """(() => { window.DecompressionStream = function () {
+  return new TransformStream({transform(chunk, c) { c.error(new TypeError('test: not deflate')); }}); }; })()"""
+
+
+def test_a_replay_that_cannot_be_unpacked_says_so_instead_of_unpacking_for_good(built):
+    """The page cannot unpack a replay's frames: its player said so on the console only, and the
+    status line said "unpacking the replay…" for good.  Now the player says why under its title
+    (and in data-op1-failed), and the status line says it and what to do."""
+    sync_playwright = _browser()
+    srv = _serve(built, {})
+    errors, infos = [], []
+    try:
+        with sync_playwright() as p:
+            b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+            pg = _chapter_6(b, srv, errors, infos, [BROKEN_UNPACK])
+            pg.click("[data-live] [data-run]")
+            pg.wait_for_function("document.querySelector('[data-live] .op1-lp-out [data-op1-failed]')", timeout=300_000)
+            pg.wait_for_function("/not shown/.test(document.querySelector('[data-live] .op1-lp-status').textContent)",
+                                 timeout=10_000)
+            status = _status(pg)
+            narr = pg.inner_text("[data-live] .op1-lp-run .op1-narr")
+            b.close()
+    finally:
+        srv.shutdown()
+        srv.server_close()
+    why = ("his replay could not be unpacked: its frames are damaged, or this browser cannot read them. "
+           "Reload the page to try again.")
+    assert re.fullmatch(r"Run 1: \d+ events, simulated in \d+ ms; not shown: t" + re.escape(why), status), status
+    assert narr.endswith(f" (T{why})"), narr
+    # (the chapter's own replays cannot be unpacked either: each says so on the console too)
+    assert [e for e in errors if not e.startswith("replay player: cannot unpack its frames")] == [], errors

@@ -256,9 +256,19 @@
           status.textContent = said + "replay shown after " + ((performance.now() - t0) / 1000).toFixed(1) +
             " s" + how + ".";
         };
+        // (or a replay that could not start: its player says why in data-op1-failed)
+        var broken = function () {
+          if (seen) seen.disconnect();
+          if (!box.isConnected || last !== id) return;
+          var why = player.getAttribute("data-op1-failed");
+          status.textContent = said + "not shown: " + why.charAt(0).toLowerCase() + why.slice(1);
+        };
         if (player && window.MutationObserver) {
-          seen = new MutationObserver(function () { if (player.hasAttribute("data-op1-live")) live(); });
-          seen.observe(player, {attributes: true, attributeFilter: ["data-op1-live"]});
+          seen = new MutationObserver(function () {
+            if (player.hasAttribute("data-op1-live")) live();
+            else if (player.hasAttribute("data-op1-failed")) broken();
+          });
+          seen.observe(player, {attributes: true, attributeFilter: ["data-op1-live", "data-op1-failed"]});
         }
         var keep = parseInt(root.getAttribute("data-keep"), 10) || KEEP;   // the page says how many
         while (out.children.length > keep) {
@@ -275,6 +285,7 @@
           s.parentNode.replaceChild(x, s);
         });
         if (!player || !seen || player.hasAttribute("data-op1-live")) live();
+        else if (player.hasAttribute("data-op1-failed")) broken();
         else status.textContent = said + "unpacking the replay…";
         return true;
       };

@@ -20,19 +20,30 @@
         if (root.querySelector(":scope > .op1-keyhelp")) root.setAttribute("aria-describedby", rid + "keys");
       }
       var els = Array.prototype.slice.call(root.querySelectorAll(".op1-pane"));
+      // A replay that cannot start says so under its title, and in data-op1-failed (the live
+      // panel's status line, which waits for data-op1-live, says it too)
+      var failed = function (why) {
+        var nb = root.querySelector(".op1-narr-t") || root.querySelector(".op1-narr");
+        if (nb) nb.textContent += " (" + why + ")";
+        root.setAttribute("data-op1-failed", why);
+      };
       if (!window.DecompressionStream) {
-        var nb = root.querySelector(".op1-narr");
-        if (nb) nb.textContent += " (This browser cannot unpack the replay: it lacks DecompressionStream.)";
+        failed("This browser cannot unpack the replay: it lacks DecompressionStream.");
         return;
       }
-      Promise.all(els.map(function (el) {
-        var b = atob(el.querySelector("script.op1-data").textContent.trim());
-        var bytes = new Uint8Array(b.length);
-        for (var j = 0; j < b.length; j++) bytes[j] = b.charCodeAt(j);
-        var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate"));
-        return new Response(stream).text().then(JSON.parse);
-      })).then(function (datas) { start(root, els, datas); }).catch(function (e) {
+      Promise.resolve().then(function () {
+        return Promise.all(els.map(function (el) {
+          var b = atob(el.querySelector("script.op1-data").textContent.trim());
+          var bytes = new Uint8Array(b.length);
+          for (var j = 0; j < b.length; j++) bytes[j] = b.charCodeAt(j);
+          var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate"));
+          return new Response(stream).text().then(JSON.parse);
+        }));
+      }).then(function (datas) { start(root, els, datas); }).catch(function (e) {
         console.error("replay player: cannot unpack its frames", e);
+        // (the browser's error says little: a stream that failed reads "Failed to fetch")
+        failed("This replay could not be unpacked: its frames are damaged, or this browser cannot " +
+               "read them. Reload the page to try again.");
       });
     };
     var WAIT = '<p class="op1-wait">drawing this step…</p>';
