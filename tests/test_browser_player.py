@@ -102,7 +102,10 @@ def test_two_players_step_independently_in_chromium(served):
                 i = player.steps[k]
                 assert step_of(P).startswith(f"step {k + 1} / {player.frames}")
                 assert P.locator(".op1-narr").inner_text() == narrate(r, i)
-                hl = P.evaluate("""el => Array.from(el.querySelectorAll('svg.op1-topo g[class]'))
+                # (the drawing shown: the other follows the step when it is shown)
+                hl = P.evaluate("""el => Array.from(el.querySelectorAll('svg.op1-topo'))
+                    .filter(svg => svg.getBoundingClientRect().width > 0)
+                    .flatMap(svg => Array.from(svg.querySelectorAll('g[class]')))
                     .filter(g => /\\bhl-/.test(g.getAttribute('class')))
                     .map(g => [g.getAttribute('data-el'), g.getAttribute('class').split(' ').pop()])""")
                 assert dict(hl) == topo_frame(r, i)["hl"]
@@ -630,3 +633,73 @@ def test_on_a_phone_the_nodes_a_step_is_about_are_whole_in_the_network_box(tmp_p
         finally:
             browser.close()
     assert n > 10 and not cut, f"steps whose highlighted nodes or tag the network box cuts off: {cut}"
+
+
+# each of a player's two network drawings as a step leaves it: its lit elements and their
+# class, its counters' text, the packet's tag (shown or not, where, what it says)
+DRAWINGS_JS = """el => Array.from(el.querySelectorAll('svg.op1-topo')).map(svg => ({
+    narrow: svg.classList.contains('op1-topo-n'),
+    shown: svg.getBoundingClientRect().width > 0,
+    lit: Array.from(svg.querySelectorAll('[class*=hl-]')).map(g => g.getAttribute('data-el') + ' '
+        + Array.from(g.classList).filter(c => c.startsWith('hl-')).sort().join(' ')).sort(),
+    cnt: Array.from(svg.querySelectorAll('.op1-cnt')).map(t => t.textContent),
+    tag: (t => [t.getAttribute('visibility'), t.getAttribute('class'), t.querySelector('rect').getAttribute('x'),
+                t.querySelector('rect').getAttribute('y'), Array.from(t.querySelectorAll('text')).map(x => x.textContent)])
+         (svg.querySelector('[data-el=tag]'))}))"""
+
+
+def test_a_step_redraws_the_network_shown_and_a_turned_phone_shows_the_step(tmp_path):
+    """The network is drawn twice, left to right and, under 560 px (player.css), top to bottom;
+    a step redraws only the drawing shown (both were redrawn at every step, the hidden one for
+    nothing), and the other is brought to the step when it is shown: a phone turned mid-replay
+    (390x844 to 844x390, and back) shows the step it is at, lit, counted and tagged as a page
+    opened at that width and moved to that step."""
+    need_dot()
+    exe = _need_browser()
+    r = sim.run("equalize-nat", seed=1, size=3000)
+    pl = Player(r, title="equalize-nat, seed 1", max_steps=40)
+    html = pl.html()
+    phone, turned = {"width": 390, "height": 844}, {"width": 844, "height": 390}
+
+    def go(pg, k):
+        pg.locator("input.op1-slider").evaluate(f"s => {{ s.value = {k}; s.dispatchEvent(new Event('input')); }}")
+        pg.wait_for_function("k => document.querySelector('[data-replay]').getAttribute('data-step') == k", arg=k)
+        pg.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+        return pg.locator("[data-replay]").evaluate(DRAWINGS_JS)
+
+    def opened_at(viewport, k):                      # a page opened at that width, moved to step k
+        p, browser, pg = _page_with(exe, tmp_path, html, viewport, "ref.html")
+        try:
+            return go(pg, k)
+        finally:
+            browser.close()
+            p.stop()
+
+    # two steps where the packet's tag is on a link (HOP events), far enough apart to differ
+    hops = [k for k, i in enumerate(pl.steps) if r.events[i].ev.name == "HOP"]
+    a, b = hops[2], hops[-1]
+    p, browser, pg = _page_with(exe, tmp_path, html, phone)
+    try:
+        first = pg.locator("[data-replay]").evaluate(DRAWINGS_JS)
+        on_phone = go(pg, a)
+        pg.set_viewport_size(turned)
+        pg.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+        turned_a = pg.locator("[data-replay]").evaluate(DRAWINGS_JS)
+        turned_b = go(pg, b)
+        pg.set_viewport_size(phone)
+        pg.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+        back_b = pg.locator("[data-replay]").evaluate(DRAWINGS_JS)
+    finally:
+        browser.close()
+        p.stop()
+    wide, narrow = 0, 1
+    assert [d["narrow"] for d in first] == [False, True]
+    assert [d["shown"] for d in on_phone] == [False, True] and [d["shown"] for d in turned_a] == [True, False]
+    # a step: the drawing shown redrawn, the hidden one left as it was
+    assert on_phone[narrow]["tag"] != first[narrow]["tag"]
+    assert on_phone[wide] == first[wide], "the hidden drawing was redrawn"
+    assert turned_b[narrow] == turned_a[narrow], "the hidden drawing was redrawn"
+    # shown, it is at the step, as at that width from the start
+    assert turned_a[wide] == opened_at(turned, a)[wide]
+    assert back_b[narrow] == opened_at(phone, b)[narrow]
+    assert turned_a[wide]["tag"][0] is None and back_b[narrow]["tag"][0] is None      # (the tag shown)

@@ -1132,3 +1132,123 @@ def test_a_file_that_is_not_what_it_should_be_is_named_at_once(built):
     assert back.startswith("Run 1: "), back
     bad = [e for e in errors if not any(k in e for k in KNOWN_CONSOLE_ERRORS + ("pyodide.asm", "graphviz.mjs"))]
     assert bad == [], bad
+
+
+def _sim_zip_with(*edits: tuple[str, str]) -> bytes:
+    """The site's sim.zip with each ``(old, new)`` text of sim/view/inpage.py replaced."""
+    import io
+    import zipfile
+    out = io.BytesIO()
+    with zipfile.ZipFile(LIVE / "sim.zip") as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "sim/view/inpage.py":
+                text = data.decode()
+                for old, new in edits:
+                    assert text.count(old) == 1, old
+                    text = text.replace(old, new)
+                data = text.encode()
+            dst.writestr(info, data)
+    return out.getvalue()
+
+
+def _hang(indent: str) -> str:
+    """Python stuck, as the body of a block indented by ``indent``."""
+    return f"\n{indent}    while True:      # (a test: Python stuck)\n{indent}        pass\n"
+
+
+def test_a_hang_after_python_is_fetched_is_named_and_run_tries_again(built):
+    """Python stuck once every file has come -- importing the simulator, in a run, drawing a
+    replay's later steps -- says nothing more, and the panel's watchdog covered only the
+    downloads: the status line said "loading the simulator…" or "running…", or a step "drawing
+    this step…", for good.  With a sim.zip whose inpage.py never returns there (Python started in
+    full: the snapshot is of the site's own sim.zip) and the panel's computing watchdog at
+    15 s (data-busy; 60 s on the site), each hang is named in one line with the stage and what to
+    do, Run is given back, and the next Run, in a new worker, shows its replay whole."""
+    sync_playwright = _browser()
+    manifest = json.loads((LIVE / "manifest.json").read_text())
+    at_import = _sim_zip_with(("\n_last: dict = {}\n", "\n_last: dict = {}\nif True:" + _hang("")))
+    in_run_or_fill = _sim_zip_with(
+        ('    from .live import live_params\n',
+         '    from .live import live_params\n    if json.loads(values).get("seed") == 4242:' + _hang("    ")),
+        ('    return json.dumps(_frames_of(run).fill(json.loads(ks)))',
+         '    if _last["params"].get("seed") == 4243:' + _hang("    ") + '    return json.dumps(_frames_of(run).fill(json.loads(ks)))'))
+    replace = {"/_static/op1-live/manifest.json": json.dumps({**manifest, "sim": "another sim.zip"}).encode(),
+               "/_static/op1-live/sim.zip": at_import}
+    srv = _serve(built, replace)
+    errors, infos, said = [], [], []
+    busy = "(stuck, or too slow in this browser)"
+
+    def run_until_told(pg, seed=None):
+        if seed is not None:
+            pg.fill("[data-live] input[name=seed]", str(seed))
+        pg.click("[data-live] [data-run]")
+        pg.wait_for_function("(n) => { const t = document.querySelector('[data-live] .op1-lp-status').textContent;"
+                             " return /^Not/.test(t) && !n.includes(t); }", arg=said, timeout=180_000)
+        said.append(_status(pg))
+        return [pg.get_attribute("[data-live] [data-run]", "aria-disabled"), pg.get_attribute("[data-live]", "aria-busy")]
+
+    try:
+        with sync_playwright() as p:
+            b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+            pg = _chapter_6(b, srv, errors, infos)
+            pg.eval_on_selector("[data-live]", "el => el.setAttribute('data-busy', '15')")
+            given_back = [run_until_told(pg)]                          # importing the simulator
+            replace["/_static/op1-live/sim.zip"] = in_run_or_fill
+            given_back.append(run_until_told(pg, 4242))                # the run
+            given_back.append(run_until_told(pg, 4243))                # the replay's later steps
+            shown = pg.eval_on_selector_all("[data-live] .op1-lp-run", "els => els.length")
+            left = pg.eval_on_selector_all("[data-live] .op1-lp-run :is(.op1-wait, .op1-dl-wait)",
+                                           "els => els.map(e => e.textContent)")
+            pg.eval_on_selector("[data-live]", "el => el.removeAttribute('data-busy')")
+            pg.fill("[data-live] input[name=seed]", "3")
+            _run_and_wait(pg, 2)
+            b.close()
+    finally:
+        srv.shutdown()
+        srv.server_close()
+    assert said == [
+        f"Not run: the simulator gave no answer for 15 s while loading the simulator {busy}; press Run to try again.",
+        f"Not run: the simulator gave no answer for 15 s while running {busy}; press Run to try again.",
+        f"Not every step drawn: the simulator gave no answer for 15 s while drawing the replay's steps {busy}; "
+        "press Run to run it again."], said
+    assert given_back == [[None, None]] * 3, given_back
+    assert shown == 1 and left and set(left) == {
+        f"Not drawn: the simulator gave no answer for 15 s while drawing the replay's steps {busy}"}, left
+    bad = [e for e in errors if not any(k in e for k in KNOWN_CONSOLE_ERRORS)]
+    assert bad == [], bad
+
+
+# the page's DecompressionStream (player.js unpacks a replay's frames with it; the worker's own
+# is not this one) fails on the first bytes
+BROKEN_UNPACK = """(() => { window.DecompressionStream = function () {
+  return new TransformStream({transform(chunk, c) { c.error(new TypeError('test: not deflate')); }}); }; })()"""
+
+
+def test_a_replay_that_cannot_be_unpacked_says_so_instead_of_unpacking_for_good(built):
+    """The page cannot unpack a replay's frames: its player said so on the console only, and the
+    status line said "unpacking the replay…" for good.  Now the player says why under its title
+    (and in data-op1-failed), and the status line says it and what to do."""
+    sync_playwright = _browser()
+    srv = _serve(built, {})
+    errors, infos = [], []
+    try:
+        with sync_playwright() as p:
+            b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+            pg = _chapter_6(b, srv, errors, infos, [BROKEN_UNPACK])
+            pg.click("[data-live] [data-run]")
+            pg.wait_for_function("document.querySelector('[data-live] .op1-lp-out [data-op1-failed]')", timeout=300_000)
+            pg.wait_for_function("/not shown/.test(document.querySelector('[data-live] .op1-lp-status').textContent)",
+                                 timeout=10_000)
+            status = _status(pg)
+            narr = pg.inner_text("[data-live] .op1-lp-run .op1-narr")
+            b.close()
+    finally:
+        srv.shutdown()
+        srv.server_close()
+    why = ("his replay could not be unpacked: its frames are damaged, or this browser cannot read them. "
+           "Reload the page to try again.")
+    assert re.fullmatch(r"Run 1: \d+ events, simulated in \d+ ms; not shown: t" + re.escape(why), status), status
+    assert narr.endswith(f" (T{why})"), narr
+    # (the chapter's own replays cannot be unpacked either: each says so on the console too)
+    assert [e for e in errors if not e.startswith("replay player: cannot unpack its frames")] == [], errors

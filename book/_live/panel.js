@@ -7,7 +7,14 @@
   "use strict";
   var KEEP = 4;               // replays kept on the page; the oldest goes when a fifth comes
   var STALL = 30;             // seconds without a word from the worker while Python is fetched
+  // seconds without a word from it once Python is fetched, while the reader waits for it: Python
+  // starting, a run, its replay drawn, the replay's later steps (each a few seconds at most)
+  var BUSY = 60;
   var worker = null, seq = 0, waiting = {}, shown = {}, told = false;
+  // What the reader waits on the worker for, by id: a Run (until its replay is shown) or a
+  // replay's later steps (until its downloads come); each with its panel, the stage it is at,
+  // and whether Python is still being fetched (the connection) or computed (the worker).
+  var owed = {}, watch = null, fetchedAll = false;
 
   // How the worker's Python started, which it tells once: restored from the snapshot made at
   // build time (the simulator already imported), or started in full, and why.  The page's panels
@@ -44,7 +51,7 @@
   // packets (fill), then its pcapng and trace (downloads).
   function later(m) {
     var box = shown[m.id];
-    if (!box || !box.isConnected) { delete shown[m.id]; return; }
+    if (!box || !box.isConnected) { delete shown[m.id]; delete owed[m.id]; return; }
     var player = box.querySelector("[data-replay]");
     if (m.fill && player) {
       if (player.__op1Fill) player.__op1Fill(m.fill);
@@ -58,26 +65,61 @@
       if (!player || player.hasAttribute("data-op1-live")) done();
       else player.__op1OnLive = done;
       delete shown[m.id];
+      delete owed[m.id];
     }
     if (m.fillFail) {
       box.querySelectorAll(".op1-wait, .op1-dl-wait").forEach(function (el) {
         el.textContent = "Not drawn: " + m.fillFail;
       });
       delete shown[m.id];
+      delete owed[m.id];
     }
+  }
+
+  // The watchdog: a worker that says nothing for STALL seconds while Python is fetched (a
+  // download that stalled, which a browser may never end), or for BUSY seconds once it computes
+  // (Python stuck, or a run too big for this browser), while the reader waits on it, is let go:
+  // the reader is told so, and what to do, instead of a stage that never ends.  Any word from the
+  // worker (a stage, a count, a step drawn, for any panel) starts the count again.
+  function limit(o) {
+    var attr = o.net ? "data-stall" : "data-busy";       // (a page, or a test, may set them)
+    return (parseFloat(o.root.getAttribute(attr)) || (o.net ? STALL : BUSY)) * 1000;
+  }
+  function watchdog() {
+    clearTimeout(watch);
+    watch = null;
+    var first = null;
+    Object.keys(owed).forEach(function (id) {
+      if (!first || limit(owed[id]) < limit(first)) first = owed[id];
+    });
+    if (!first || !worker) return;
+    var ms = limit(first);
+    watch = setTimeout(function () {
+      if (!Object.keys(owed).length) return;
+      restart(first.net ? "Python did not arrive: nothing came for " + Math.round(ms / 1000) +
+                          " s while it was being fetched (is the connection down?)"
+                        : "the simulator gave no answer for " + Math.round(ms / 1000) + " s while " +
+                          first.stage.replace(/…$/, "") + " (stuck, or too slow in this browser)");
+    }, ms);
   }
 
   function getWorker(base) {
     if (worker) return worker;
+    fetchedAll = false;
     worker = new Worker(new URL("worker.js", base), {type: "module"});
     worker.onmessage = function (e) {
-      if (e.data.id === null) { if (e.data.python) started(e.data.python); return; }   // started ahead
-      if (shown[e.data.id]) { later(e.data); return; }
-      var cb = waiting[e.data.id];
-      if (cb && cb(e.data)) delete waiting[e.data.id];
-      // Python could not start: the failed start's other downloads may still be running (and
-      // fail later, into the next start): the next Run gets a new worker
-      if (e.data.fail && e.data.retry) restart(e.data.fail);
+      var m = e.data;
+      if (m.running || m.fetched || m.python) fetchedAll = true;      // Python is here: no network now
+      if (m.id === null) { if (m.python) started(m.python); watchdog(); return; }   // started ahead
+      if (shown[m.id]) later(m);
+      else {
+        var cb = waiting[m.id];
+        if (cb && cb(m)) delete waiting[m.id];
+        // Python could not start: the failed start's other downloads may still be running (and
+        // fail later, into the next start): the next Run gets a new worker
+        if (m.fail && m.retry) restart(m.fail);
+      }
+      watchdog();
     };
     worker.onerror = function (e) {
       e.preventDefault();
@@ -89,16 +131,27 @@
     return worker;
   }
 
-  // The worker let go (it failed, or went silent while it fetched Python): every Run waiting
-  // for it told ``why``, and the next Run makes a new one, which fetches again.
+  // The worker let go (it failed, or went silent): every Run waiting for it told ``why``, and
+  // the next Run makes a new one, which fetches again.
   function restart(why) {
     if (worker) worker.terminate();
     worker = null;
-    var w = waiting;
+    clearTimeout(watch);
+    watch = null;
+    var w = waiting, running = Object.keys(w).map(function (id) { return owed[id] && owed[id].root; });
     waiting = {};
     Object.keys(w).forEach(function (id) { w[id]({fail: why, retry: true}); });
-    // replays still being drawn by it will not be: say so where their steps wait
-    Object.keys(shown).forEach(function (id) { later({id: id, fillFail: why}); });
+    // replays still being drawn by it will not be: say so where their steps wait, and on the
+    // status line of a panel whose Run has not just been told
+    Object.keys(shown).forEach(function (id) {
+      var box = shown[id], root = box && box.closest("[data-live]");
+      later({id: id, fillFail: why});
+      if (root && running.indexOf(root) < 0) {
+        root.querySelector(".op1-lp-status").textContent = "Not every step drawn: " + why +
+          "; press Run to run it again.";
+      }
+    });
+    owed = {};
   }
 
   // The controls' values as JSON: integers written as typed (JSON keeps big ones exact; a box
@@ -159,36 +212,23 @@
       }
       // busy: marked, not disabled -- a disabled button loses the keyboard's focus to the page
       if (button.getAttribute("aria-disabled") === "true") return;
-      var n = runs + 1, id = ++seq, t0 = performance.now(), how = "", watch = null, fetched = false;
+      var n = runs + 1, id = ++seq, t0 = performance.now(), how = "";
       last = id;
       button.setAttribute("aria-disabled", "true");
       root.setAttribute("aria-busy", "true");
-      // Until Python has started, the worker tells each stage and the download's progress: a
-      // silence of STALL seconds is a download that stalled (a phone's connection that dropped),
-      // which a browser may never end.  Run is given back, to be pressed again: the worker is
-      // let go and a new one fetches again.
-      var stall = (parseFloat(root.getAttribute("data-stall")) || STALL) * 1000;
-      function watchdog() {
-        clearTimeout(watch);
-        watch = setTimeout(function () {
-          if (!waiting[id]) return;
-          restart("Python did not arrive: nothing came for " + Math.round(stall / 1000) +
-                  " s while it was being fetched (is the connection down?)");
-        }, stall);
-      }
-      watchdog();
+      // The worker tells each stage (and, while Python is fetched, the bytes received): the
+      // watchdog gives Run back if it goes silent, to be pressed again with a new worker.
+      var wait = owed[id] = {root: root, stage: "loading Python…", net: !fetchedAll};
       got.textContent = "";
       waiting[id] = function (m) {
         if (m.python) how = "; " + started(m.python);
         if (m.received !== undefined) got.textContent = (m.received / 1e6).toFixed(1) + " MB received";
         if (m.status !== undefined || m.received !== undefined) {
-          if (m.status) status.textContent = "Run " + n + ": " + m.status;
-          if (m.running || m.fetched) fetched = true;          // every download done: no network now
-          if (fetched) clearTimeout(watch);
-          else watchdog();
+          if (m.status) { status.textContent = "Run " + n + ": " + m.status; wait.stage = m.status; }
+          if (m.running || m.fetched || fetchedAll) wait.net = false;   // every download done
           return false;
         }
-        clearTimeout(watch);
+        delete owed[id];
         button.removeAttribute("aria-disabled");
         root.removeAttribute("aria-busy");
         if (m.error) { got.textContent = ""; status.textContent = "Not run: " + m.error; return true; }
@@ -204,6 +244,7 @@
         box.innerHTML = m.html;
         out.insertBefore(box, out.firstChild);
         shown[id] = box;
+        owed[id] = {root: root, stage: "drawing the replay's steps", net: false};
         box.addEventListener("op1-need", function (ev) { if (worker) worker.postMessage({id: id, need: ev.detail}); });
         var said = "Run " + n + ": " + m.events + " events, simulated in " + m.runMs + " ms; ";
         // the time to a replay the reader can use: when its player has unpacked its frames and
@@ -215,15 +256,26 @@
           status.textContent = said + "replay shown after " + ((performance.now() - t0) / 1000).toFixed(1) +
             " s" + how + ".";
         };
+        // (or a replay that could not start: its player says why in data-op1-failed)
+        var broken = function () {
+          if (seen) seen.disconnect();
+          if (!box.isConnected || last !== id) return;
+          var why = player.getAttribute("data-op1-failed");
+          status.textContent = said + "not shown: " + why.charAt(0).toLowerCase() + why.slice(1);
+        };
         if (player && window.MutationObserver) {
-          seen = new MutationObserver(function () { if (player.hasAttribute("data-op1-live")) live(); });
-          seen.observe(player, {attributes: true, attributeFilter: ["data-op1-live"]});
+          seen = new MutationObserver(function () {
+            if (player.hasAttribute("data-op1-live")) live();
+            else if (player.hasAttribute("data-op1-failed")) broken();
+          });
+          seen.observe(player, {attributes: true, attributeFilter: ["data-op1-live", "data-op1-failed"]});
         }
         var keep = parseInt(root.getAttribute("data-keep"), 10) || KEEP;   // the page says how many
         while (out.children.length > keep) {
           var gone = out.lastChild, gid = parseInt(gone.getAttribute("data-run-id"), 10);
           out.removeChild(gone);
           delete shown[gid];
+          delete owed[gid];
           if (worker && gid) worker.postMessage({forget: gid});           // not drawn on for nothing
         }
         // innerHTML runs no script: the player's own script is put back to start it
@@ -233,6 +285,7 @@
           s.parentNode.replaceChild(x, s);
         });
         if (!player || !seen || player.hasAttribute("data-op1-live")) live();
+        else if (player.hasAttribute("data-op1-failed")) broken();
         else status.textContent = said + "unpacking the replay…";
         return true;
       };
@@ -240,6 +293,7 @@
         fixed: root.getAttribute("data-params"), values: valuesJSON(form), limits: root.getAttribute("data-limits") || "{}",
         title: "Run " + n + ", in this page", maxSteps: parseInt(root.getAttribute("data-max-steps"), 10),
         startAt: root.getAttribute("data-start-at") || "null"});
+      watchdog();
     });
   }
 

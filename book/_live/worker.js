@@ -13,6 +13,7 @@ let pyodide = null;
 // once, with the first Run's reply.
 let bootFor = null;
 let stage = "";
+let stageFetched = false;             // every download of the start done (the stage computes)
 let python = null;
 const later = [];                     // archives to unpack after the first frame
 const printed = [];
@@ -149,6 +150,7 @@ function oneLine(err) {
 // (then with the bytes received, the last count).
 function tell(status, fetched = false) {
   stage = status;
+  stageFetched = fetched;
   if (fetched) { clearTimeout(toldLater); toldLater = null; }
   if (bootFor !== null) postMessage({ id: bootFor, status, fetched, ...(fetched ? { received } : {}) });
 }
@@ -232,7 +234,7 @@ function booted(id) {
     boot = b;
     b.catch(() => { if (boot === b) boot = null; });
   } else if (id !== null && stage) {
-    postMessage({ id, status: stage });                    // already on its way: where it is
+    postMessage({ id, status: stage, fetched: stageFetched });   // already on its way: where it is
   }
   return boot;
 }

@@ -20,26 +20,37 @@
         if (root.querySelector(":scope > .op1-keyhelp")) root.setAttribute("aria-describedby", rid + "keys");
       }
       var els = Array.prototype.slice.call(root.querySelectorAll(".op1-pane"));
+      // A replay that cannot start says so under its title, and in data-op1-failed (the live
+      // panel's status line, which waits for data-op1-live, says it too)
+      var failed = function (why) {
+        var nb = root.querySelector(".op1-narr-t") || root.querySelector(".op1-narr");
+        if (nb) nb.textContent += " (" + why + ")";
+        root.setAttribute("data-op1-failed", why);
+      };
       if (!window.DecompressionStream) {
-        var nb = root.querySelector(".op1-narr");
-        if (nb) nb.textContent += " (This browser cannot unpack the replay: it lacks DecompressionStream.)";
+        failed("This browser cannot unpack the replay: it lacks DecompressionStream.");
         return;
       }
-      Promise.all(els.map(function (el) {
-        var b = atob(el.querySelector("script.op1-data").textContent.trim());
-        var bytes = new Uint8Array(b.length);
-        for (var j = 0; j < b.length; j++) bytes[j] = b.charCodeAt(j);
-        var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate"));
-        return new Response(stream).text().then(JSON.parse);
-      })).then(function (datas) { start(root, els, datas); }).catch(function (e) {
+      Promise.resolve().then(function () {
+        return Promise.all(els.map(function (el) {
+          var b = atob(el.querySelector("script.op1-data").textContent.trim());
+          var bytes = new Uint8Array(b.length);
+          for (var j = 0; j < b.length; j++) bytes[j] = b.charCodeAt(j);
+          var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate"));
+          return new Response(stream).text().then(JSON.parse);
+        }));
+      }).then(function (datas) { start(root, els, datas); }).catch(function (e) {
         console.error("replay player: cannot unpack its frames", e);
+        // (the browser's error says little: a stream that failed reads "Failed to fetch")
+        failed("This replay could not be unpacked: its frames are damaged, or this browser cannot " +
+               "read them. Reload the page to try again.");
       });
     };
     var WAIT = '<p class="op1-wait">drawing this step…</p>';
     var start = function (root, els, datas) {
       var panes = [];
       els.forEach(function (el, j) {
-        var p = {el: el, d: datas[j], k: -1, topoHl: [], rows: []};
+        var p = {el: el, d: datas[j], k: -1, rows: []};
         el.querySelectorAll(".op1-ladder-body .op1-row").forEach(function (g) {
           p.rows[parseInt(g.getAttribute("data-k"), 10)] = g;
         });
@@ -92,11 +103,17 @@
             settle(p);
           });
         }
-        // the page arrives with step 0 drawn: remember its highlights to undo them
-        el.querySelectorAll("svg.op1-topo g").forEach(function (g) {
-          ["hl-link", "hl-node", "hl-from", "hl-drop", "hl-down"].forEach(function (c) {
-            if (g.classList.contains(c)) p.topoHl.push([g, c]);
+        // The network's two drawings (showTopo): each with the step it shows (null: the one the
+        // page arrived with, step 0), its highlights (to undo them), and whether it is shown.
+        // The page arrives with step 0 drawn in both.
+        p.topos = Array.prototype.map.call(el.querySelectorAll("svg.op1-topo"), function (svg) {
+          var t = {svg: svg, f: null, hl: [], on: !window.ResizeObserver || svg.getBoundingClientRect().width > 0};
+          svg.querySelectorAll("g").forEach(function (g) {
+            ["hl-link", "hl-node", "hl-from", "hl-drop", "hl-down"].forEach(function (c) {
+              if (g.classList.contains(c)) t.hl.push([g, c]);
+            });
           });
+          return t;
         });
         panes.push(p);
       });
@@ -123,14 +140,10 @@
         var box = q(p.el, ".op1-topo-scroll");
         if (!box || box.scrollWidth <= box.clientWidth + 1) return;
         // (the drawing this width shows: left to right, or top to bottom in a phone's column)
-        var svg = Array.prototype.filter.call(box.querySelectorAll("svg.op1-topo"),
-                                              function (s) { return s.getBoundingClientRect().width; })[0];
-        var tag = svg && svg.querySelector('[data-el="tag"]');
+        var t = p.topos.filter(function (o) { return o.svg.getBoundingClientRect().width; })[0];
+        var tag = t && t.svg.querySelector('[data-el="tag"]');
         var shown = tag && !tag.getAttribute("visibility") ? tag : null;
-        // (showTopo lit both drawings: only the shown one's count -- the hidden one's have no size)
-        var lit = p.topoHl.filter(function (pair) {
-          return pair[1] !== "hl-down" && svg && svg.contains(pair[0]);                  // down: not this step's
-        });
+        var lit = (t ? t.hl : []).filter(function (pair) { return pair[1] !== "hl-down"; });   // down: not this step's
         var els = lit.map(function (pair) { return pair[0]; });
         if (shown) els.push(shown);
         function span(list) {
@@ -172,34 +185,46 @@
       }
 
       // The network is drawn twice (topology.py): left to right, and top to bottom for a phone's
-      // column (its tag two lines: the packet, its flow, in "tagn"); both follow the step.
+      // column (its tag two lines: the packet, its flow, in "tagn"); the player's width (560 px,
+      // player.css) shows one.  A step redraws the one shown; the other is brought to the step
+      // when it is shown (syncTopo: a phone turned, a window resized across 560 px) or printed.
+      function drawTopo(t, f) {
+        var svg = t.svg;
+        t.f = f;
+        t.hl.forEach(function (pair) { pair[0].classList.remove(pair[1]); });
+        t.hl = [];
+        Object.keys(f.hl).forEach(function (id) {
+          var g = svg.querySelector('[data-el="' + id + '"]');
+          if (g) { g.classList.add(f.hl[id]); t.hl.push([g, f.hl[id]]); }
+        });
+        Object.keys(f.cnt).forEach(function (id) {
+          var c = svg.querySelector('[data-el="' + id + '"]');
+          if (c) c.textContent = f.cnt[id];
+        });
+        var tag = svg.querySelector('[data-el="tag"]'), tg = svg.classList.contains("op1-topo-n") ? f.tagn : f.tag;
+        if (!tag) return;
+        if (!tg) { tag.setAttribute("visibility", "hidden"); return; }
+        var x = tg[0], y = tg[1], w = tg[2], lines = String(tg[3]).split("\n");
+        tag.setAttribute("class", "op1-tag" + (tg[4] ? " " + tg[4] : ""));
+        tag.removeAttribute("visibility");
+        var line = q(tag, "line"), rect = q(tag, "rect");
+        line.setAttribute("x1", tg[5]); line.setAttribute("y1", tg[6]);
+        line.setAttribute("x2", x); line.setAttribute("y2", y - 15);
+        rect.setAttribute("x", (x - w / 2).toFixed(1)); rect.setAttribute("y", y - 15);
+        rect.setAttribute("width", w);
+        tag.querySelectorAll("text").forEach(function (text, i) {
+          text.setAttribute("x", x); text.setAttribute("y", y + 15 * i);
+          text.textContent = lines[i] || "";
+        });
+      }
       function showTopo(p, f) {
-        p.topoHl.forEach(function (pair) { pair[0].classList.remove(pair[1]); });
-        p.topoHl = [];
-        p.el.querySelectorAll("svg.op1-topo").forEach(function (svg) {
-          Object.keys(f.hl).forEach(function (id) {
-            var g = svg.querySelector('[data-el="' + id + '"]');
-            if (g) { g.classList.add(f.hl[id]); p.topoHl.push([g, f.hl[id]]); }
-          });
-          Object.keys(f.cnt).forEach(function (id) {
-            var t = svg.querySelector('[data-el="' + id + '"]');
-            if (t) t.textContent = f.cnt[id];
-          });
-          var tag = svg.querySelector('[data-el="tag"]'), t = svg.classList.contains("op1-topo-n") ? f.tagn : f.tag;
-          if (!tag) return;
-          if (!t) { tag.setAttribute("visibility", "hidden"); return; }
-          var x = t[0], y = t[1], w = t[2], lines = String(t[3]).split("\n");
-          tag.setAttribute("class", "op1-tag" + (t[4] ? " " + t[4] : ""));
-          tag.removeAttribute("visibility");
-          var line = q(tag, "line"), rect = q(tag, "rect");
-          line.setAttribute("x1", t[5]); line.setAttribute("y1", t[6]);
-          line.setAttribute("x2", x); line.setAttribute("y2", y - 15);
-          rect.setAttribute("x", (x - w / 2).toFixed(1)); rect.setAttribute("y", y - 15);
-          rect.setAttribute("width", w);
-          tag.querySelectorAll("text").forEach(function (text, i) {
-            text.setAttribute("x", x); text.setAttribute("y", y + 15 * i);
-            text.textContent = lines[i] || "";
-          });
+        p.topoF = f;
+        p.topos.forEach(function (t) { if (t.on) drawTopo(t, f); });
+      }
+      // A drawing that has become shown (or every one: ``all``) brought to the step.
+      function syncTopo(p, all) {
+        p.topos.forEach(function (t) {
+          if ((t.on || all) && p.topoF && t.f !== p.topoF) drawTopo(t, p.topoF);
         });
       }
 
@@ -550,11 +575,22 @@
         soon();
       }
       if (window.ResizeObserver) {
-        var ro = new ResizeObserver(function () {
-          panes.forEach(function (p) { fitLadder(p); centreTopo(p); syncTabs(p); fitScrolls(p); });
+        // (each drawing observed too: shown or hidden, its size changes to or from nothing; this
+        // runs after the layout and before the paint, so the drawing shown is never a step behind)
+        var ro = new ResizeObserver(function (entries) {
+          entries.forEach(function (e) {
+            if (e.target.__op1Topo) e.target.__op1Topo.on = e.contentRect.width > 0;
+          });
+          panes.forEach(function (p) { syncTopo(p); fitLadder(p); centreTopo(p); syncTabs(p); fitScrolls(p); });
         });
-        panes.forEach(function (p) { var b = q(p.el, ".op1-topo-scroll"); if (b) ro.observe(b); });
+        panes.forEach(function (p) {
+          var b = q(p.el, ".op1-topo-scroll");
+          if (b) ro.observe(b);
+          p.topos.forEach(function (t) { t.svg.__op1Topo = t; ro.observe(t.svg); });
+        });
       }
+      // a printed page lays the player out at the paper's width: both drawings at the step
+      window.addEventListener("beforeprint", function () { panes.forEach(function (p) { syncTopo(p, true); }); });
       // The book page's live panel sends the diagrams and packets of a replay's later steps as
       // they are drawn ({states: {index: svg}, pkts: {index: html}}); the step shown is redrawn.
       root.__op1Fill = function (patch) {
