@@ -924,3 +924,99 @@ def test_a_moodle_folders_participant_number_is_not_a_student_id(tmp_path):
     roster.write_text("1001\n1002\n")
     g = grade_folder(sub, 2, roster, "")
     assert {r["student"]: r["score"] for r in g.rows} == {"1001": len(ids), "1002": len(ids)}
+
+
+#: Moodle's assignment grading worksheet ("Download grading worksheet"), as mod/assign/gradingtable.php
+#: writes it: the participant number ("Participant N", get_string('hiddenuser', 'assign')) under
+#: "Identifier", the full name, the site's identity fields ($CFG->showuseridentity), then the grading columns.
+WORKSHEET_HEADER = ("Identifier,Full name,Username,Email address,Status,Grade,Maximum grade,Grade can be changed,"
+                    "Last modified (submission),Last modified (grade),Feedback comments")
+
+
+def _worksheet_row(pid, name, username, email):
+    return (f'{pid},{name},{username},{email},Submitted for grading,,100.00,Yes,'
+            f'"Monday, 30 November 2026, 9:00 AM",-,')
+
+
+def test_the_grading_worksheets_participant_number_places_folders_of_a_name_two_students_share(tmp_path):
+    """Two "Maria García" in a big class: the full name decides nothing, so when the second
+    uploaded a copy of the first's export in her own folder, the first's files were in two
+    folders and her grade was left blank.  The grading worksheet, given as the roster, has each
+    row's participant number, the PID of its folder's name: each folder is its row's student's,
+    so the first's own file counts and the copy is refused for the one who uploaded it.  Any
+    identity column can be the ids' (here the email addresses)."""
+    ids = chapter_ids(2)
+    g1, g2 = "maria.garcia@uni.example.edu", "maria.garcia2@uni.example.edu"
+    roster = _moodle_roster(tmp_path / "worksheet.csv", WORKSHEET_HEADER,
+                            _worksheet_row("Participant 1011", "Maria García", "mgarcia", g1),
+                            _worksheet_row("Participant 1012", "Maria García", "mgarcia2", g2),
+                            _worksheet_row("Participant 1005", "Zoë O'Brien", "zobrien", "zoe.obrien@uni.example.edu"))
+    own = json.dumps(answer_file(g1, right_answers(g1, ids), exported="2026-11-30T09:00:00Z"))
+    sub = _moodle_class(tmp_path / "sub", {
+        f"Maria García_1011_assignsubmission_file_/answers-{g1}.json": own,
+        f"Maria García_1012_assignsubmission_file_/answers-{g1}.json": _copied(g1, ids)})
+    g = grade_folder(sub, 2, roster, "", roster_column="Email address")
+    book = {r["student"]: r["score"] for r in csv.DictReader(g.gradebook()[0].splitlines())}
+    assert book == {g1: str(len(ids)), g2: "", "zoe.obrien@uni.example.edu": "0"}, book
+    copy = next(r for r in g.rows if r["file"].startswith("Maria García_1012"))
+    assert copy["student"] == g2 and f"belongs to student '{g1}'" in copy["error"], copy
+    assert "participant 1012 of the roster's Identifier column" in " ".join(copy["note"]), copy["note"]
+    assert not any("share" in n or "participant number" in n for n in g.notes), g.notes
+    r = cli("grade", "--class", str(sub), "--chapter", "2", "--roster", str(roster), "--roster-column",
+            "email address", "--gradebook", str(tmp_path / "gb.csv"), "-o", os.devnull)
+    assert r.returncode == 0 and "share" not in r.stderr, r.stderr
+    assert {row["student"]: row["score"] for row in csv.DictReader((tmp_path / "gb.csv").open())} == book
+
+
+def test_a_folders_participant_number_decides_before_its_full_name(tmp_path):
+    """The participant number stays a student's in an assignment, a full name need not (a name
+    changed between the download of the submissions and of the worksheet): a folder named after
+    Maria Müller whose PID is Zoë's row's is Zoë's, so mmuller's export in it is refused for
+    Zoë -- by the name alone it was counted for mmuller, the later copy over her own file."""
+    ids = chapter_ids(2)
+    roster = _moodle_roster(tmp_path / "worksheet.csv", WORKSHEET_HEADER,
+                            _worksheet_row("Participant 1001", "Maria Müller", "mmuller", "maria.muller@uni.example.edu"),
+                            _worksheet_row("Participant 1005", "Zoë O'Brien", "zobrien", "zoe.obrien@uni.example.edu"))
+    own = json.dumps(answer_file("mmuller", right_answers("mmuller", ids), exported="2026-11-30T09:00:00Z"))
+    sub = _moodle_class(tmp_path / "sub", {
+        "Maria Müller_1001_assignsubmission_file_/answers-mmuller.json": own,
+        "Maria Müller_1005_assignsubmission_file_/answers-mmuller.json": _copied("mmuller", ids)})
+    g = grade_folder(sub, 2, roster, "", roster_column="Username")
+    book = {r["student"]: r["score"] for r in csv.DictReader(g.gradebook()[0].splitlines())}
+    assert book == {"mmuller": str(len(ids)), "zobrien": ""}, book
+    copy = next(r for r in g.rows if "_1005_" in r["file"])
+    assert copy["student"] == "zobrien" and "belongs to student 'mmuller'" in copy["error"], copy
+
+
+def test_a_participant_number_the_worksheet_lacks_or_shares_falls_back_on_the_full_name(tmp_path):
+    """A folder whose PID no row of the roster has (a worksheet of one group only, or another
+    assignment's), or several rows with different ids share, is placed by its full name as
+    before, and one line on standard error says so for each; an Identifier that does not end in
+    a number is refused in one line; the label before the number is the site's language's."""
+    ids = chapter_ids(2)
+    own = json.dumps(answer_file("mmuller", right_answers("mmuller", ids), exported="2026-11-30T09:00:00Z"))
+    sub = _moodle_class(tmp_path / "sub", {
+        "Maria Müller_1001_assignsubmission_file_/answers-mmuller.json": own,
+        "Zoë O'Brien_1005_assignsubmission_file_/answers-mmuller.json": _copied("mmuller", ids)})
+    roster = _moodle_roster(tmp_path / "worksheet.csv", WORKSHEET_HEADER,
+                            _worksheet_row("Participant 1002", "Maria Müller", "mmuller", "maria.muller@uni.example.edu"),
+                            _worksheet_row("Participant 1005", "Zoë O'Brien", "zobrien", "zoe.obrien@uni.example.edu"),
+                            _worksheet_row("Teilnehmer/in1005", "Ann Lee", "alee", "ann.lee@uni.example.edu"),
+                            _worksheet_row("", "Bo Chen", "bchen", "bo.chen@uni.example.edu"))
+    g = grade_folder(sub, 2, roster, "", roster_column="Username")
+    book = {r["student"]: r["score"] for r in csv.DictReader(g.gradebook()[0].splitlines())}
+    assert book == {"mmuller": str(len(ids)), "zobrien": "", "alee": "0", "bchen": "0"}, book
+    copy = next(r for r in g.rows if r["file"].startswith("Zo"))
+    assert "named after one roster student's full name" in " ".join(copy["note"]), copy["note"]
+    lines = [n for n in g.notes if "participant number" in n]
+    assert len(lines) == 2 and "no row of the roster's Identifier" in lines[0] and "Maria Müller_1001" in lines[0] \
+        and "several rows (different ids)" in lines[1] and "O'Brien_1005" in lines[1], g.notes
+    r = cli("grade", "--class", str(sub), "--chapter", "2", "--roster", str(roster), "--roster-column", "Username",
+            "-o", os.devnull)
+    assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr
+    assert sum("participant number" in line for line in r.stderr.splitlines()) == 2, r.stderr
+    bad = _moodle_roster(tmp_path / "bad.csv", WORKSHEET_HEADER,
+                         _worksheet_row("Participant 1001", "Maria Müller", "mmuller", "maria.muller@uni.example.edu"),
+                         _worksheet_row("Participant", "Zoë O'Brien", "zobrien", "zoe.obrien@uni.example.edu"))
+    one_line_error(cli("grade", "--class", str(sub), "--roster", str(bad), "--roster-column", "Username"),
+                   "line 3", "Identifier 'Participant'", "'Participant N'")

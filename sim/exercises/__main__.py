@@ -66,7 +66,10 @@ def parser() -> argparse.ArgumentParser:
                    help="grade every *.json answer file in DIR: one CSV row per file")
     g.add_argument("--roster", metavar="FILE",
                    help="with --class: the class's student ids, one a line; who sent nothing gets a row with 0")
-    g.add_argument("--roster-column", metavar="NAME", help="with --roster: " + roster_column)
+    g.add_argument("--roster-column", metavar="NAME",
+                   help="with --roster: " + roster_column + "; a roster with an 'Identifier' column ('Participant "
+                        "N': Moodle's assignment grading worksheet) makes the Moodle folder 'Full Name_N_"
+                        "assignsubmission_file_' that row's student's, whatever the name")
     g.add_argument("--roster-name-columns", metavar="COLUMNS",
                    help="with --roster-column: the roster's columns of a student's full name, comma-separated, "
                         "in the order the LMS shows it (default: Moodle's 'Full name', else 'First name,Last name' "

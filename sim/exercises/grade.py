@@ -417,6 +417,46 @@ def roster_names(path, column: str | None, name_columns: str | None = None) -> d
     return names
 
 
+#: The column of Moodle's assignment grading worksheet ("Download grading worksheet") that holds
+#: each row's participant number in the assignment, the PID of its "submissions in folders"
+#: folder: "Participant 1001" (mod/assign/gradingtable.php, assign_grading_table::col_recordid():
+#: get_string('hiddenuser', 'assign') then assign::get_uniqueid_for_user(); its header
+#: get_string('recordid', 'assign'), "Identifier", in lang/en/assign.php).
+PID_COLUMN = "Identifier"
+
+#: A participant identifier: the label ("Participant", in the site's language: "Teilnehmer/in",
+#: "Participante" ...) then the number, with or without a space between.
+_PID_CELL = re.compile(r"(.*?)(\d+)")
+
+
+def roster_pids(path, column: str | None) -> dict[int, set[str]]:
+    """{participant number: the ids, in lower case, of the roster's rows with it}, from the
+    ``PID_COLUMN`` of a CSV roster (``column``: its ids' column), as Moodle's grading worksheet
+    has it ("Participant 1001": the trailing number, whatever the label before it); {} for a
+    roster without that column.  A cell that does not end in a number is refused; an empty one
+    (or a row without an id) maps nothing."""
+    if column is None:
+        return {}
+    header, rows = _csv_rows(read_text_file(path, "the roster", GradeError))
+    if not any(h.lower() == PID_COLUMN.lower() for h in header):
+        return {}
+    k_pid, k_id = _column(path, header, PID_COLUMN), _column(path, header, column)
+    pids: dict[int, set[str]] = {}
+    for n, row in enumerate(rows, 2):
+        cell = row[k_pid].strip() if k_pid < len(row) else ""
+        sid = row[k_id].strip().lower() if k_id < len(row) else ""
+        if not cell:
+            continue
+        m = _PID_CELL.fullmatch(cell)
+        if not m:
+            raise GradeError(f"the roster {path} line {n}: its {PID_COLUMN} {echo(cell)} is not a participant "
+                             f"number: Moodle's grading worksheet writes 'Participant N' (the label in the site's "
+                             f"language, then the number)")
+        if sid:
+            pids.setdefault(int(m.group(2)), set()).add(sid)
+    return pids
+
+
 _ALNUM = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
 
 
@@ -788,15 +828,17 @@ def _named(stem: str, known) -> set[str]:
 
 #: Moodle's "submissions in folders" download: a folder per student, "Full Name_PID_assignsubmission_file_"
 #: (PID: the student's participant number in the assignment), made by the LMS, which knows who uploaded.
-LMS_FOLDER = re.compile(r"_\d+_(?:assignsubmission_[A-Za-z]+|onlinetext)_?$")
+LMS_FOLDER = re.compile(r"_(\d+)_(?:assignsubmission_[A-Za-z]+|onlinetext)_?$")
 
 
-def _folder_owner(f: Path, folder: Path, roster, names=None) -> tuple[str | None, str, str | None]:
+def _folder_owner(f: Path, folder: Path, roster, names=None, pids=None) -> tuple[str | None, str, str | None]:
     """Who handed ``f`` in, as the folder it was handed in in says (an LMS or nbgrader made that
     folder for the student it authenticated): (student or None, how the folder says so, the
     per-student folder from ``folder`` or None).  The folder after ``submitted``/``autograded``
     (nbgrader's submitted/ID/ASSIGNMENT/); else a folder on the path that is an LMS's folder per
-    student named after the full name of one row of the roster (``names``, from
+    student whose participant number is that of one row of the roster (``pids``, from
+    ``roster_pids``: ``Maria García_1001_assignsubmission_file_/``, whatever name several rows
+    share), or named after the full name of one row of the roster (``names``, from
     ``roster_names``: ``Maria Müller_1001_assignsubmission_file_/``), or whose name names one id
     of ``roster`` (``mmuller/``, ``Maria Müller_mmuller_assignsubmission_file_/``); else an LMS
     folder per student that names none: (None, "", that folder) -- one student's, not known whose."""
@@ -809,6 +851,10 @@ def _folder_owner(f: Path, folder: Path, roster, names=None) -> tuple[str | None
                     "/".join(folders[:k + 1]) or ".")
     for k, part in enumerate(folders):
         lms = LMS_FOLDER.search(part)
+        ids = pids.get(int(lms.group(1)), set()) if lms and pids else set()
+        if len(ids) == 1:                       # the one roster row of that participant number
+            return (next(iter(ids)), f"its folder {part}/ (participant {int(lms.group(1))} of the roster's "
+                                     f"{PID_COLUMN} column)", "/".join(folders[:k + 1]))
         ids = names.get(full_name(part[:lms.start()]), set()) if lms and names else set()
         if len(ids) == 1:                       # the one roster row of that full name
             return (next(iter(ids)), f"its folder {part}/ (named after one roster student's full name)",
@@ -824,10 +870,11 @@ def _folder_owner(f: Path, folder: Path, roster, names=None) -> tuple[str | None
     return None, "", None
 
 
-def _whose(loaded, known: set[str], folder: Path, roster=(), names=None) -> list[dict]:
+def _whose(loaded, known: set[str], folder: Path, roster=(), names=None, pids=None) -> list[dict]:
     """A row per loaded file: whose it is, and when it was submitted.  The folder a file was
     handed in in decides whose it is, when there is one (``_folder_owner``: nbgrader's
-    submitted/ID/, an LMS folder named after the full name of one row of the roster (``names``),
+    submitted/ID/, an LMS folder with the participant number (``pids``) or named after the full
+    name (``names``) of one row of the roster,
     a folder naming a ``roster`` id -- not one of ``known``: without a roster
     those are the files' own claims, which any student chooses); else the
     one student its name names (an LMS names what a student uploaded after them; the export
@@ -845,7 +892,7 @@ def _whose(loaded, known: set[str], folder: Path, roster=(), names=None) -> list
     for f, data in loaded:
         student = data.get("student") if isinstance(data, dict) else None
         named = _named(f.stem, lookup)
-        owner, why, box = _folder_owner(f, folder, owners, names)
+        owner, why, box = _folder_owner(f, folder, owners, names, pids)
         row = {"file": f.relative_to(folder).as_posix(), "note": [], "named": named,
                # every id in its name, an id inside another one too: whose it may be
                "mentions": named | _names(f.stem, lookup, longest=False),
@@ -937,6 +984,33 @@ def _unnamed_folders(rows: list[dict], names: dict[str, set[str]], roster_column
                 f"name, do not say whose their files are; give --roster-name-columns, or export the roster with "
                 f"the students' names"]
     return []
+
+
+def _pid_notes(rows: list[dict], pids: dict[int, set[str]]) -> list[str]:
+    """A line for the LMS folders per student whose participant number the roster's
+    ``PID_COLUMN`` could not place (so their full names, or the ids in their names, were
+    tried instead): a number no row has (a worksheet of another assignment, or of one group
+    only), or one several rows with different ids share."""
+    if not pids:
+        return []
+    unknown, shared = set(), set()
+    for r in rows:
+        last = r.get("box", "").rsplit("/", 1)[-1]
+        if m := LMS_FOLDER.search(last):
+            ids = pids.get(int(m.group(1)), set())
+            if not ids:
+                unknown.add(r["box"])
+            elif len(ids) > 1:
+                shared.add(r["box"])
+    notes = []
+    for boxes, what in ((unknown, "no row of the roster's"), (shared, "several rows (different ids) of the roster's")):
+        if boxes:
+            shown = sorted(boxes)
+            notes.append(f"{len(shown)} LMS folder{'s have' if len(shown) > 1 else ' has'} a participant number "
+                         f"{what} {PID_COLUMN} column has (e.g. {shown[0]}/): placed by the full name in "
+                         f"{'their names' if len(shown) > 1 else 'its name'} instead, when one roster row has it "
+                         f"(is the roster this assignment's grading worksheet?)")
+    return notes
 
 
 def _is_release(name: str) -> bool:
@@ -1068,7 +1142,8 @@ def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | 
                  roster_column: str | None = None, max_attempts: int | None = None,
                  roster_name_columns: str | None = None) -> ClassGrades:
     """Grade every ``*.json`` in ``folder``; with a ``roster`` (a file of ids), a row for
-    each student who sent nothing; a CSV roster's names (``roster_names``:
+    each student who sent nothing; a CSV roster's participant numbers (``roster_pids``: Moodle's
+    grading worksheet's ``PID_COLUMN``), else its names (``roster_names``:
     ``roster_name_columns``, else Moodle's columns) say whose an LMS folder per student is.
     ``jobs``: worker processes (1: none, this process grades; the command line gives one per
     CPU, ``jobs_default()``); ``progress``: a progress bar on standard error (default: when it
@@ -1082,6 +1157,7 @@ def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | 
     files, notes, skipped = _answer_files(folder)
     spelled = {sid.lower(): sid for sid in read_roster(roster, roster_column)} if roster else {}
     names = roster_names(roster, roster_column, roster_name_columns) if roster else {}
+    pids = roster_pids(roster, roster_column) if roster else {}
     expected = list(spelled)                    # the roster's ids, as the exercises know them
     loaded = []                                 # (file, data or the GradeError that reading it gave)
     for f in files:
@@ -1099,7 +1175,7 @@ def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | 
     named_in_files = {d["student"].lower() for f, d in loaded if isinstance(d, dict)
                       and isinstance(d.get("student"), str) and STUDENT_RE.match(d["student"])}
     known = set(expected) | named_in_files
-    rows = _whose(loaded, known, folder, expected, names)
+    rows = _whose(loaded, known, folder, expected, names, pids)
     bar = _progress(len(loaded), progress)
     try:
         results = _graded([(row.get("variant_of", row["student"]),
@@ -1125,6 +1201,7 @@ def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | 
             and not any(expected[0] in r["named"] for r in rows):
         notes.append(f"the roster's first id {spelled[expected[0]]!r} looks like its column's name, not a "
                      f"student: it has a row (take that line out of the roster)")
+    notes += _pid_notes(rows, pids)
     notes += _unnamed_folders(rows, names, roster_column)
     maxima = {r["max"] for r in rows if r["max"] != ""}
     _roster_rows(rows, expected, named_in_files, chapter, maxima, skipped)
