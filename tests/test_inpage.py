@@ -114,7 +114,7 @@ def _defaults_json(html: str) -> str:
             off = other and re.search(rf'name="{other.group(1)}"[^>]*>.*?<option value="([^"]*)" selected',
                                       html, re.S).group(1) not in other.group(2).split()
             v = "true" if " checked" in attrs and not off else "false"
-        elif 'type="number"' in attrs:
+        elif "data-int" in attrs:
             v = re.search(r'value="([^"]*)"', attrs).group(1)
         else:
             opt = re.search(r'<option value="([^"]*)" selected', m.group(2)).group(1).replace("&quot;", '"')
@@ -624,16 +624,29 @@ def test_chapter_6_runs_live_in_chromium(built, tmp_path):
             pg.click("[data-live] [data-run]")
             pg.wait_for_function("/^Not run/.test(document.querySelector('[data-live] .op1-lp-status')"
                                  ".textContent)", timeout=60_000)
-            top = pg.get_attribute("[data-live] input[name=seed]", "max")
+            top = json.loads(pg.get_attribute("[data-live]", "data-limits"))["seed"][1]
             assert pg.inner_text("[data-live] .op1-lp-status") == \
                 f"Not run: seed -4 out of range for this page's live panel: allowed 0..{top}"
             assert len(pg.query_selector_all("[data-live] .op1-lp-out [data-replay]")) == 2
+            # text that is no number: the message names what the box shows (a type="number" box
+            # handed the page '' for "1e", and the message named an empty value)
+            pg.fill("[data-live] input[name=seed]", "1e")
+            pg.click("[data-live] [data-run]")
+            pg.wait_for_function("/got '1e'/.test(document.querySelector('[data-live] .op1-lp-status')"
+                                 ".textContent)", timeout=60_000)
+            assert pg.inner_text("[data-live] .op1-lp-status") == \
+                f"Not run: seed must be an integer 0..{top}, got '1e'"
             # a leading zero is the number without it (JSON has none: it once reached json.loads);
             # run from the keyboard, the Run button keeps the focus while busy and after
             pg.fill("[data-live] input[name=seed]", "03")
             pg.focus("[data-live] [data-run]")
             pg.keyboard.press("Enter")
             assert pg.evaluate("document.activeElement.hasAttribute('data-run')")
+            # busy while it runs: the replays' box, never the status line, a live region that a
+            # screen reader holds back inside a busy element (WAI-ARIA aria-busy)
+            busy = pg.evaluate("""() => [document.querySelector('[data-live] .op1-lp-out').getAttribute('aria-busy'),
+                !!document.querySelector('[data-live] .op1-lp-status').closest('[aria-busy="true"]')]""")
+            assert busy in (["true", False], [None, False]), busy
             pg.wait_for_function("document.querySelectorAll('[data-live] .op1-lp-out [data-replay]').length === 3"
                                  " || /^Not run/.test(document.querySelector('[data-live] .op1-lp-status').textContent)",
                                  timeout=300_000)
@@ -927,7 +940,8 @@ def test_a_failed_or_stalled_download_of_python_is_named_and_run_tries_again(bui
             pg.click("[data-live] [data-run]")
             pg.wait_for_function("/^Not run/.test(document.querySelector('[data-live] .op1-lp-status').textContent)",
                                  timeout=120_000)
-            aborted = (_status(pg), pg.get_attribute("[data-live] [data-run]", "aria-disabled"))
+            aborted = (_status(pg), pg.get_attribute("[data-live] [data-run]", "aria-disabled"),
+                       pg.inner_text("[data-live] .op1-lp-progress"))
             ctx.unroute("**/pyodide.asm.wasm.gz")
             hung = []
             ctx.route("**/pyodide.asm.wasm.gz", lambda r: hung.append(r))        # never answered
@@ -947,7 +961,8 @@ def test_a_failed_or_stalled_download_of_python_is_named_and_run_tries_again(bui
         srv.server_close()
     assert aborted[0].startswith("Not run: Python could not start: pyodide/pyodide.asm.wasm.gz could not be "
                                  "fetched (") and aborted[0].endswith("); press Run to try again."), aborted
-    assert "\n" not in aborted[0] and aborted[1] is None
+    # (and no "2.1 MB received" left beside it: the count goes with the run that failed)
+    assert "\n" not in aborted[0] and aborted[1] is None and aborted[2] == "", aborted
     assert stalled == ("Not run: Python did not arrive: nothing came for 3 s while it was being fetched "
                        "(is the connection down?); press Run to try again.", None, 1), stalled
     assert back.startswith("Run 1: "), back
@@ -1186,7 +1201,8 @@ def test_a_hang_after_python_is_fetched_is_named_and_run_tries_again(built):
         pg.wait_for_function("(n) => { const t = document.querySelector('[data-live] .op1-lp-status').textContent;"
                              " return /^Not/.test(t) && !n.includes(t); }", arg=said, timeout=180_000)
         said.append(_status(pg))
-        return [pg.get_attribute("[data-live] [data-run]", "aria-disabled"), pg.get_attribute("[data-live]", "aria-busy")]
+        return [pg.get_attribute("[data-live] [data-run]", "aria-disabled"),
+                pg.get_attribute("[data-live] .op1-lp-out", "aria-busy")]
 
     try:
         with sync_playwright() as p:
@@ -1252,3 +1268,27 @@ def test_a_replay_that_cannot_be_unpacked_says_so_instead_of_unpacking_for_good(
     assert narr.endswith(f" (T{why})"), narr
     # (the chapter's own replays cannot be unpacked either: each says so on the console too)
     assert [e for e in errors if not e.startswith("replay player: cannot unpack its frames")] == [], errors
+
+
+def test_a_form_the_browser_restores_after_the_panel_started_is_synced_again(built):
+    """Back to a page the browser reloads, it puts the form's values back after panel.js has
+    set the equalize box by the multipath shown (hash-l4: a policy without a route cache, so
+    equalize off and disabled): the box looked enabled beside hash-l4 until the next change.
+    The panel syncs again on ``pageshow``, which comes after the browser's restoring."""
+    sync_playwright = _browser()
+    srv = _serve(built, {})
+    errors, infos = [], []
+    try:
+        with sync_playwright() as p:
+            b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+            pg = _chapter_6(b, srv, errors, infos)
+            # what the browser's restoring does: values set, no change event
+            got = pg.evaluate("""() => { const f = document.querySelector('[data-live] form');
+                f.elements.multipath.value = 'hash-l4';
+                window.dispatchEvent(new PageTransitionEvent('pageshow', {persisted: false}));
+                return [f.elements.equalize.disabled, f.elements.equalize.checked]; }""")
+            b.close()
+    finally:
+        srv.shutdown()
+        srv.server_close()
+    assert got == [True, False], got

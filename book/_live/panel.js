@@ -162,7 +162,7 @@
       if (!c.name) return;
       var v;
       if (c.type === "checkbox") v = String(c.checked && !c.disabled);
-      else if (c.type === "number") {
+      else if (c.hasAttribute("data-int")) {
         // an integer as typed, without leading zeros ("07" is 7; JSON has no leading zeros)
         var t = c.value.trim();
         v = /^-?\d+$/.test(t) ? t.replace(/^(-?)0+(?=\d)/, "$1") : JSON.stringify(c.value);
@@ -195,6 +195,8 @@
     }
     form.addEventListener("change", sync);
     sync();
+    // a page reloaded by Back gets its form's values back after this script ran: sync again
+    window.addEventListener("pageshow", sync);
     ["input", "change"].forEach(function (t) {
       form.addEventListener(t, function () { startAhead(base); });
     });
@@ -215,7 +217,9 @@
       var n = runs + 1, id = ++seq, t0 = performance.now(), how = "";
       last = id;
       button.setAttribute("aria-disabled", "true");
-      root.setAttribute("aria-busy", "true");
+      // busy: the replays' box, where the new one comes -- not the panel, whose status line
+      // (a live region) a screen reader would hold back until the run is over
+      out.setAttribute("aria-busy", "true");
       // The worker tells each stage (and, while Python is fetched, the bytes received): the
       // watchdog gives Run back if it goes silent, to be pressed again with a new worker.
       var wait = owed[id] = {root: root, stage: "loading Python…", net: !fetchedAll};
@@ -230,14 +234,14 @@
         }
         delete owed[id];
         button.removeAttribute("aria-disabled");
-        root.removeAttribute("aria-busy");
-        if (m.error) { got.textContent = ""; status.textContent = "Not run: " + m.error; return true; }
+        out.removeAttribute("aria-busy");
+        got.textContent = "";                           // (no count of bytes left beside a failure)
+        if (m.error) { status.textContent = "Not run: " + m.error; return true; }
         if (m.fail) {
           status.textContent = "Not run: " + m.fail + (m.retry ? "; press Run to try again." : "");
           return true;
         }
         runs = n;
-        got.textContent = "";
         var box = document.createElement("div");
         box.className = "op1-lp-run";
         box.setAttribute("data-run-id", id);

@@ -43,9 +43,12 @@ def _control(uid: str, s: dict) -> str:
         return (f'<label class="op1-lc op1-lc-bool" for="{cid}"><input type="checkbox" id="{cid}" '
                 f'name="{h(name)}"{" checked" if value else ""}{extra}> {h(label)}</label>')
     if s["kind"] == "int":
-        return (f'<label class="op1-lc" for="{cid}">{h(label)} <input type="number" id="{cid}" '
-                f'name="{h(name)}" value="{value}" min="{s["min"]}" max="{s["max"]}" step="1" '
-                f'inputmode="numeric" required></label>')
+        # a text box with a digit keypad, not type="number": a number box hides from the page
+        # what it cannot read as a number ("1e", "--3" came through as ''), so the message
+        # named an empty value beside a box that was not empty; the simulator checks the range
+        return (f'<label class="op1-lc" for="{cid}">{h(label)} <input type="text" data-int id="{cid}" '
+                f'name="{h(name)}" value="{value}" inputmode="numeric" pattern="[0-9]*" '
+                f'autocomplete="off" spellcheck="false" required></label>')
     plain = all(isinstance(v, str) for _, v in s["choices"])     # else each value is JSON (null, 0.5)
     opts = "".join(f'<option value="{h(v if plain else json.dumps(v))}"{" selected" if v == value else ""}>'
                    f'{h(t)}</option>' for t, v in s["choices"])
