@@ -668,6 +668,29 @@ PINNED_BAR_JS = """async el => {
 }"""
 
 
+PINNED_BAR_FITS_JS = """async el => {
+  const bar = el.querySelector('.op1-bar'), fl = el.querySelector('.op1-float');
+  scrollTo(0, bar.getBoundingClientRect().top + scrollY + 400);
+  await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+  if (fl.hidden) return null;
+  const r = fl.getBoundingClientRect();
+  return [fl.scrollWidth - fl.clientWidth, Math.round(r.left), Math.round(innerWidth - r.right),
+          Math.max(...Array.from(fl.children).map(c => Math.round(c.getBoundingClientRect().right - r.right)))];
+}"""
+
+
+@pytest.mark.parametrize("width", [320, 390])
+def test_the_pinned_step_bar_fits_a_small_phone(server, width):
+    """The pinned bar holds its five buttons and the step ("1 / 200") in one row: at 320 px it
+    was 22 px wider than the screen's room for it, and the step was cut off at the right."""
+    with local_page(width, 640) as pg:
+        open_with_replays(pg, f"{server}/book/06-equalize-nat.html")
+        got = pg.query_selector_all("[data-replay]")[0].evaluate(PINNED_BAR_FITS_JS)
+    assert got is not None, "the pinned bar was not shown"
+    overflow, left, right, beyond = got
+    assert overflow <= 0 and beyond <= 0 and left >= 0 and right >= 0, got
+
+
 @pytest.mark.parametrize("size", [(390, 844), (1280, 800)], ids=["phone", "laptop"])
 def test_the_pinned_step_bar_is_on_top_of_the_next_replay(server, size):
     """Chapter 10's replays follow one another: wherever a player is scrolled to, its pinned step
