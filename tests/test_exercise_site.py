@@ -355,10 +355,12 @@ def test_a_book_built_with_a_course_secret_publishes_no_graded_variant(monkeypat
     graded = {variant_salt(sid, "rc-hit", secret) for sid in ("s001", "alice", "bob")}
     assert not salts & graded and secret not in html
     # the environment the build gives the chapters' kernels (book/op1_exercises.py) has no secret
-    for name in (POOL_ENV, REPLAY_DIR_ENV, REPLAY_URL_ENV):
-        monkeypatch.setenv(name, "")            # restored after the test, as the secret is
     monkeypatch.syspath_prepend(str(ROOT / "book"))
-    from op1_exercises import set_chapter_environment
+    from op1_exercises import BUILD_ENV, set_chapter_environment
+    # restored after the test, as the secret is (BUILD_ENV left set made every later test's
+    # notebook reader a book build, where a missing dot fails: test_no_dot, CI run 64)
+    for name in (POOL_ENV, REPLAY_DIR_ENV, REPLAY_URL_ENV, BUILD_ENV):
+        monkeypatch.setenv(name, "")
     set_chapter_environment(tmp_path)
     assert SECRET_ENV not in os.environ and os.environ[POOL_ENV] == "1"
 

@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def run_without_dot(code: str, tmp_path) -> str:
     env = {**os.environ, "PATH": str(tmp_path), "PYTHONPATH": str(ROOT)}   # an empty folder: no dot
+    env.pop("OP1_BOOK_BUILD", None)     # a reader's notebook, not the book's build (booklib.BUILD_ENV)
     r = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
                        cwd=ROOT / "book", env=env, timeout=300)
     assert r.returncode == 0, r.stderr[-3000:]
