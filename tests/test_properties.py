@@ -110,8 +110,10 @@ def check_conservation(r: sim.Result) -> dict:
     immutable and compare by value, and two tokens with one value at one node are
     interchangeable, so a multiset is exact.
 
-    A ``drop`` right after the ``deliver`` of the same packet object is the stack
-    refusing a delivered packet (no socket, reset, ignored): not a second end.
+    A ``drop`` right after the ``deliver`` of the same packet (by value: the stored trace keeps
+    one object per distinct packet within a chunk of 1024 events, so a deliver and its drop on
+    either side of a chunk's edge hold two equal objects) is the stack refusing a delivered
+    packet (no socket, reset, ignored): not a second end.
     A ``retries exhausted`` drop names a segment the stack gave up on, never sent.
     """
     routers = {name for name, n in r.net.nodes.items() if n.kind == "router"}
@@ -154,7 +156,7 @@ def check_conservation(r: sim.Result) -> dict:
             reasons[reason] += 1
             if reason is Drop.RETRIES:
                 assert live[(node, pkt)] == 0, f"event {i}: a given-up segment is in the network"
-            elif (prev is not None and prev.ev is Ev.DELIVER and prev.node == node and prev.pkt is pkt):
+            elif (prev is not None and prev.ev is Ev.DELIVER and prev.node == node and prev.pkt == pkt):
                 assert reason in (Drop.RESET, Drop.NO_SOCKET, Drop.IGNORED), \
                     f"event {i}: {reason} of a packet just delivered"
             else:
