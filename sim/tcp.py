@@ -497,11 +497,12 @@ class TcpConn:
             # tcp_enter_loss() (2.4 and today): ssthresh is halved once an episode ("if it has
             # not yet been made inside this window"): in Open, or in Loss at its first timeout
             # (icsk_retransmits still 0), or once all before the episode is acknowledged; not
-            # again on a backed-off timeout, nor in Recovery, which halved it (RFC 5681 3.1:
-            # ssthresh is held when the segment was already resent by the timer)
+            # again on a backed-off timeout (as RFC 5681 3.1 holds it when the segment was
+            # already resent by the timer), nor in Recovery, whose fast retransmit halved it
+            # (Linux's rule: the RFC would halve again)
             if (self.ca_state is CA_OPEN or self.snd_una >= self.high_seq
                     or (self.ca_state is CA_LOSS and self.retries == 1)):
-                self.ssthresh = max((self.snd_max - self.snd_una) // 2, 2 * MSS)
+                self.ssthresh = self._recalc_ssthresh()
             self.cwnd = MSS
         # tcp_enter_loss(): the Loss state until all that was sent is acknowledged; with reno
         # its duplicate ACKs start no fast retransmit (RFC 6582 3.2, steps 4 and 2)
@@ -687,10 +688,19 @@ class TcpConn:
         elif self.dupacks == 3 and (self.snd_una > self.high_seq or not self.reno):
             self.fast_retransmits += 1
             self.ca_state, self.high_seq = CA_RECOVERY, self.snd_max
-            if self.reno:                       # halve the window (RFC 5681 (4)), inflated by
-                self.ssthresh = max((self.snd_max - self.snd_una) // 2, 2 * MSS)   # the three
-                self.cwnd = self.ssthresh + 3 * MSS                                # duplicates
+            if self.reno:                       # halve the window, inflated by the three
+                self.ssthresh = self._recalc_ssthresh()                         # duplicates
+                self.cwnd = self.ssthresh + 3 * MSS
             self._retransmit_first()
+
+    def _recalc_ssthresh(self) -> int:
+        """The slow-start threshold after a loss: half the congestion window in whole segments,
+        at least two -- 2.4's ``tcp_recalc_ssthresh()``, today's ``tcp_reno_ssthresh()``
+        (``max(snd_cwnd >> 1, 2)``).  RFC 5681's equation (4) halves the data in flight instead;
+        the two differ when the window is not full: a sender with less to send, or one in Loss,
+        whose window regrows from one segment while all sent before the timeout counts as
+        still in flight."""
+        return max((self.cwnd // MSS >> 1) * MSS, 2 * MSS)
 
     def _partial_ack(self, acked: int) -> None:
         """NewReno (RFC 6582 3.2, step 3, partial acknowledgments): an ACK in Recovery that

@@ -81,7 +81,7 @@ def test_without_a_second_loss_a_full_ack_ends_recovery(monkeypatch):
         _ack(c, 0)                                                  # segment 0 lost
     assert sent == [(0, MSS)]
     ssthresh = c.ssthresh
-    assert ssthresh == SEGMENTS * MSS // 2                          # half the flight
+    assert ssthresh == SEGMENTS * MSS // 2                          # half the window
     _ack(c, SEGMENTS)                                               # the resent 0 fills the hole
     assert sent == [(0, MSS)] and c.cwnd == ssthresh
 
@@ -123,26 +123,40 @@ def test_reno_sends_whole_segments(monkeypatch):
 def test_ssthresh_is_halved_once_an_episode_not_on_each_backed_off_timeout(monkeypatch):
     """tcp_enter_loss(): ssthresh is reduced "if it has not yet been made inside this window":
     at the first timeout, and again after an ACK of new data (icsk_retransmits back to 0);
-    a second timeout of the same segment holds it (RFC 5681 3.1), as does a timeout in
-    Recovery, whose fast retransmit already halved it.  A timeout in Recovery halved it
-    again, from the flight a partial ACK had already shrunk."""
+    a second timeout of the same segment holds it (as RFC 5681 3.1 does), and so does a
+    timeout in Recovery, whose fast retransmit already halved it (Linux's rule).  A timeout
+    in Recovery halved it again, from the flight a partial ACK had already shrunk."""
     c, sent = _sender(monkeypatch)
-    c._on_rto()                                     # the first timeout: half the flight
+    c._on_rto()                                     # the first timeout: half the window (10)
     first = c.ssthresh
     assert first == SEGMENTS * MSS // 2
     c._on_rto()                                     # the same segment times out again
     assert c.ssthresh == first
-    _ack(c, 1)                                      # new data acknowledged, still in Loss
-    c._on_rto()                                     # a new timeout: halved afresh
-    assert c.ssthresh == max((c.snd_max - c.snd_una) // 2, 2 * MSS) and c.retries == 1
+    _ack(c, 1)                                      # new data acknowledged, still in Loss:
+    assert c.cwnd == 2 * MSS                        # slow start from one segment
+    c._on_rto()                                     # a new timeout: halved afresh -- the window
+    # of 2 segments, to 2 (tcp_recalc_ssthresh(): max(2 >> 1, 2)); not the 9 segments still
+    # counted in flight, which gave 4.5
+    assert c.ssthresh == 2 * MSS and c.retries == 1
     # in Recovery: the fast retransmit halved it; a timeout there, after a partial ACK has
     # shrunk the flight, holds it (halving the smaller flight again cut it to a quarter)
     c, sent = _sender(monkeypatch)
-    _ack(c, 1)
+    _ack(c, 1)                                      # (slow start: the window grows to 11)
     for _ in range(3):
         _ack(c, 1)
     halved = c.ssthresh
-    assert halved == (SEGMENTS - 1) * MSS // 2
+    assert halved == (SEGMENTS + 1) // 2 * MSS      # 11 >> 1 = 5 whole segments
     _ack(c, 6)                                      # partial: 1 to 5 came, 6 is lost too
     c._on_rto()
     assert c.ssthresh == halved
+
+
+def test_ssthresh_halves_the_window_not_the_flight(monkeypatch):
+    """2.4's tcp_recalc_ssthresh() halves snd_cwnd: a sender that has not filled its window
+    (a window of 10, 8 segments in flight) gets 5 at a fast retransmit, not half its flight."""
+    c, sent = _sender(monkeypatch)
+    _ack(c, 2)                                      # 2 segments acknowledged: 8 in flight
+    c.cwnd = SEGMENTS * MSS                         # (the window held at 10, nothing more to send)
+    for _ in range(3):
+        _ack(c, 2)
+    assert sent == [(2, MSS)] and c.ssthresh == SEGMENTS // 2 * MSS
