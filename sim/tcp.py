@@ -717,10 +717,18 @@ class TcpConn:
     def _end_recovery(self) -> None:
         """The end of a Recovery or Loss episode.  With ``reno``, a full ACK: all sent before it
         began is acknowledged (RFC 6582 3.2, step 3, full acknowledgments), and a Recovery's
-        window deflates to the halved one (``ssthresh``: the RFC's second choice, and 2.4's
-        ``tcp_complete_cwr()``); a Loss's has grown from one segment by slow start."""
+        window deflates to the halved one (``ssthresh``, the RFC's second choice), but to no
+        more than three segments beyond what is still in flight: the RFC asks that choice to
+        avoid a burst, and 2.4 never sends one here -- when the ACK ends exactly at
+        ``high_seq``, ``tcp_try_undo_recovery()`` caps the window at the flight plus
+        ``tcp_max_burst()`` (3 segments, ``tcp_moderate_cwnd()``); past it,
+        ``tcp_complete_cwr()`` takes ``min(snd_cwnd, snd_ssthresh)`` of a window that
+        ``tcp_cwnd_down()`` has held at the flight plus one on every ACK of the recovery.  Slow
+        start then takes the window back up to ``ssthresh``.  A Loss's window has grown from
+        one segment by slow start."""
         if self.reno and self.ca_state is CA_RECOVERY:
-            self.cwnd = min(self.ssthresh, self.window)
+            in_flight = self.snd_max - self.snd_una
+            self.cwnd = min(self.ssthresh, in_flight + 3 * MSS, self.window)
         self.ca_state = CA_OPEN
 
     def _open_cwnd(self) -> None:

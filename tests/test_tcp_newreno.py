@@ -69,10 +69,10 @@ def test_a_partial_ack_resends_the_second_hole_at_once(monkeypatch):
     for _ in range(3):
         _ack(c, 5)
     assert sent == [(2, MSS), (5, MSS)] and c.fast_retransmits == 1
-    # the resent 5 arrives: everything is acknowledged -- the full ACK ends recovery at the
-    # halved window
+    # the resent 5 arrives: everything is acknowledged -- the full ACK ends recovery, at the
+    # halved window but no more than 3 segments beyond the flight, none (tcp_moderate_cwnd())
     _ack(c, SEGMENTS)
-    assert c.snd_una == c.snd_max and c.cwnd == ssthresh
+    assert c.snd_una == c.snd_max and c.cwnd == min(ssthresh, 3 * MSS)
 
 
 def test_without_a_second_loss_a_full_ack_ends_recovery(monkeypatch):
@@ -83,7 +83,23 @@ def test_without_a_second_loss_a_full_ack_ends_recovery(monkeypatch):
     ssthresh = c.ssthresh
     assert ssthresh == SEGMENTS * MSS // 2                          # half the window
     _ack(c, SEGMENTS)                                               # the resent 0 fills the hole
-    assert sent == [(0, MSS)] and c.cwnd == ssthresh
+    assert sent == [(0, MSS)] and c.cwnd == 3 * MSS                 # (nothing in flight: 3)
+
+
+def test_the_end_of_a_recovery_sends_no_burst(monkeypatch):
+    """A full ACK that leaves nothing in flight: the halved window (5 segments) would send 5
+    at once; 2.4 sends at most 3 (tcp_moderate_cwnd(), RFC 6582 3.2 step 3's burst), and slow
+    start brings the window back up to ssthresh."""
+    c, sent = _sender(monkeypatch)
+    for _ in range(4):
+        _ack(c, 0)                                                  # segment 0 lost
+    c.write(20 * MSS)                       # more to send; the inflated window (9) holds it
+    assert sent == [(0, MSS)] and c.ssthresh == 5 * MSS
+    _ack(c, SEGMENTS)                                               # the full ACK: none in flight
+    assert sent[1:] == [(i, MSS) for i in range(SEGMENTS, SEGMENTS + 3)]
+    sent.clear()
+    _ack(c, SEGMENTS + 1)                   # slow start: one acknowledged, two more sent
+    assert sent == [(13, MSS), (14, MSS)] and c.cwnd == 4 * MSS
 
 
 @pytest.mark.parametrize("recovering", [False, True])
