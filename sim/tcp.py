@@ -97,8 +97,11 @@ class TcpState(StrEnum):
 
 class TcpCaState(StrEnum):
     """The sender's loss-recovery state, Linux's ``icsk_ca_state`` (``tcp_fastretrans_alert()``),
-    the three of its five the simulated TCP has: without SACK no Disorder, and no CWR (the
-    reduction ECN or a congested local device asks for)."""
+    the three of its five the simulated TCP names.  Disorder it has as ``dupacks`` > 0 in Open:
+    without SACK too, Linux counts duplicate ACKs as segments that left the network
+    (``tcp_add_reno_sack()``: ``sacked_out``) and ``tcp_try_to_open()`` enters Disorder while
+    any are counted.  It has no CWR (the reduction ECN, a congested local device or, today, a
+    tail loss probe that repaired a loss asks for)."""
     OPEN = "Open"                   # TCP_CA_Open: no loss being recovered
     RECOVERY = "Recovery"           # TCP_CA_Recovery: fast retransmit, until high_seq is acked
     LOSS = "Loss"                   # TCP_CA_Loss: after a retransmission timeout, until high_seq
@@ -305,15 +308,15 @@ class TcpConn:
     def _arm_after_send(self) -> None:
         """Linux: after new data leaves, or an ACK leaves data outstanding, arm a tail
         loss probe if one is allowed, else the retransmission timer.  A probe only in the
-        Open state: ``tcp_schedule_loss_probe()`` allows none in Recovery or Loss, whose
-        retransmissions are already under way.  It also requires SACK, which the simulated
+        Open state, with no duplicate ACK counted: ``tcp_schedule_loss_probe()`` allows none in
+        Disorder (see ``TcpCaState``), Recovery or Loss.  It also requires SACK, which the simulated
         TCP does not have; the ``linux`` profile probes anyway, as today's kernel, which
         always has SACK with a peer of today, does: with SACK the probe's ACK reveals a
         loss anywhere in the flight, here only the loss of the last segment (which the
         probe itself repairs) -- the model's probes go at the kernel's times, and repair
         fewer losses."""
         if not (self.profile.tail_loss_probe and self.srtt and not self.probed and self.last_seg
-                and self.ca_state is CA_OPEN
+                and self.ca_state is CA_OPEN and not self.dupacks
                 and (self.state is ESTABLISHED or self.state is CLOSE_WAIT)):
             self._arm()
             return

@@ -176,3 +176,16 @@ def test_ssthresh_halves_the_window_not_the_flight(monkeypatch):
     for _ in range(3):
         _ack(c, 2)
     assert sent == [(2, MSS)] and c.ssthresh == SEGMENTS // 2 * MSS
+
+
+def test_no_tail_loss_probe_after_a_duplicate_ack(monkeypatch):
+    """A duplicate ACK puts Linux in Disorder (tcp_add_reno_sack(), tcp_try_to_open()), where
+    tcp_schedule_loss_probe() arms no probe (only Open or CWR): new data sent after one is
+    timed by the retransmission timer."""
+    c, sent = _sender(monkeypatch, profile="linux")
+    _ack(c, 1)                                                      # a round trip measured
+    assert c.probe_due                                              # Open: a probe is armed
+    _ack(c, 1)                                                      # one duplicate: Disorder
+    c.write(MSS)                                                    # new data leaves
+    assert sent == [(SEGMENTS, MSS)]
+    assert not c.probe_due and c.deadline == c.sim.now + c.rto
