@@ -326,14 +326,23 @@ class TcpConn:
         self.probe_due = True
 
     def _loss_probe(self) -> None:
-        """Resend the last segment sent, so its ACK (or its absence) tells the sender
-        about the tail of the flight; then the retransmission timer, not backed off."""
+        """``tcp_send_loss_probe()`` (RFC 8985 7.3): a new segment if there is data not yet
+        sent and the receiver's window has room for it, whatever the congestion window says
+        (``tcp_write_xmit()``'s ``push_one`` = 2: "Force out a loss probe pkt"); else the last
+        segment sent again.  Its ACK (or its absence) tells the sender about the tail of the
+        flight; then the retransmission timer, not backed off.  Left out: when the probe's
+        ACK shows it repaired a loss, today's kernel reduces the window (``tcp_process_tlp_ack()``,
+        the CWR state; RFC 8985 7.4); the simulated sender keeps it."""
         self.probed = True
         self.loss_probes += 1
-        flags, seq, n = self.last_seg
-        if seq + n > self.snd_una:
-            self._send(flags, seq, n)
-            self._sent_at(seq + n)
+        nxt = self.snd_nxt
+        if nxt < self.data_end and nxt + min(MSS, self.data_end - nxt) <= self.snd_una + self.window:
+            self._push(probe=True)              # new data (tcp_snd_wnd_test()): one segment
+        else:
+            flags, seq, n = self.last_seg
+            if seq + n > self.snd_una:
+                self._send(flags, seq, n)
+                self._sent_at(seq + n)
         self._arm()
 
     def _sent_at(self, end: int) -> None:
@@ -385,7 +394,9 @@ class TcpConn:
         self.fin_queued = True
         self._push()
 
-    def _push(self) -> None:
+    def _push(self, probe: bool = False) -> None:
+        """Send what the windows allow (``tcp_write_xmit()``); a loss ``probe``: one new
+        segment, whatever the congestion window allows."""
         if self.snd_nxt >= self.data_end and not self.fin_queued:
             return                                  # nothing to send (most calls, at a receiver)
         if self.state not in _CAN_SEND:
@@ -394,7 +405,10 @@ class TcpConn:
         # the data, the window: the congestion window in whole segments, as Linux counts it
         # (snd_cwnd is in packets, tcp_cwnd_test()): none shorter than MSS for lack of a few bytes
         cwnd = self.cwnd
-        stop = min(data_end, self.snd_una + min(self.window, cwnd - cwnd % MSS))
+        if probe:
+            stop = min(data_end, nxt + MSS, self.snd_una + self.window)
+        else:
+            stop = min(data_end, self.snd_una + min(self.window, cwnd - cwnd % MSS))
         sent = nxt < stop
         if sent:
             now = self.sim.now

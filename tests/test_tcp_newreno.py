@@ -189,3 +189,26 @@ def test_no_tail_loss_probe_after_a_duplicate_ack(monkeypatch):
     c.write(MSS)                                                    # new data leaves
     assert sent == [(SEGMENTS, MSS)]
     assert not c.probe_due and c.deadline == c.sim.now + c.rto
+
+
+def test_a_tail_loss_probe_sends_new_data_first(monkeypatch):
+    """tcp_send_loss_probe() (RFC 8985 7.3): with data not yet sent, the probe is the next new
+    segment, though the congestion window is full -- not the last one sent again, a needless
+    duplicate when nothing was lost; with nothing new, the last segment again."""
+    c, sent = _sender(monkeypatch, profile="linux")
+    c.cwnd = SEGMENTS * MSS                             # the window full with 10 in flight
+    c.srtt = c.rto = 20_000                             # (a round trip measured)
+    c.write(5 * MSS)                                    # queued behind the full window
+    assert sent == []
+    c._arm_after_send()
+    assert c.probe_due
+    c.sim.now = c.deadline
+    c._timer()                                          # the probe timeout
+    assert sent == [(SEGMENTS, MSS)] and c.loss_probes == 1
+    assert not c.probe_due                              # then the retransmission timer
+    c, sent = _sender(monkeypatch, profile="linux")     # nothing new to send:
+    c.srtt = c.rto = 20_000
+    c._arm_after_send()
+    c.sim.now = c.deadline
+    c._timer()
+    assert sent == [(SEGMENTS - 1, MSS)]                # the last segment again
