@@ -13,7 +13,10 @@ The window counts whole segments, as Linux's ``snd_cwnd`` does.  It shows how
 reordering over unequal links eats the gain of per-packet balancing.  What 2.4
 had besides, left out: SACK, rate halving (``tcp_cwnd_down()`` lowers the window
 by one segment every second ACK in Recovery, where NewReno inflates and deflates
-it) and the undo of a reduction that timestamps prove needless (``tcp_may_undo()``).
+it) and the undo of a reduction that timestamps prove needless (``tcp_may_undo()``,
+``tcp_try_undo_partial()``), with the ``tcp_reordering`` it raises: under reordering, where a
+hole is often a late segment rather than a lost one, the simulated Reno resends on partial ACKs
+and keeps reductions that 2.4 with timestamps would have undone.
 Timestamps (RFC 7323) are modelled only as what they do to the RTT estimate.
 ACKs are delayed with quick-ack and ping-pong modes, as in 2.4 and today.  Two
 profiles (``TCP_PROFILES``, a ``TcpProfile`` record each): ``2.4`` (3 s first timeout, 5 SYN retries, a RST anywhere in the window
@@ -725,7 +728,8 @@ class TcpConn:
         once, without waiting for three more duplicates or the timeout, and stay in Recovery.
         2.4 does the same without SACK (``tcp_try_undo_partial()``: "Partial ACK arrived.
         Force Hoe's retransmit"), unless its timestamps show the first resend was needless
-        (``tcp_may_undo()``, not modelled).  The window deflates by the data acknowledged and
+        (``tcp_may_undo()``): then it undoes the reduction and resends nothing.  Not modelled
+        (the simulated segments carry no timestamps): here every partial ACK resends.  The window deflates by the data acknowledged and
         gains one segment back: what it lets out stays about what has left the network."""
         if self.reno:
             self.cwnd = max(self.cwnd - acked + (MSS if acked >= MSS else 0), MSS)
