@@ -13,7 +13,10 @@ The window counts whole segments, as Linux's ``snd_cwnd`` does.  It shows how
 reordering over unequal links eats the gain of per-packet balancing.  What 2.4
 had besides, left out: SACK, rate halving (``tcp_cwnd_down()`` lowers the window
 by one segment every second ACK in Recovery, where NewReno inflates and deflates
-it) and the undo of a reduction that timestamps prove needless (``tcp_may_undo()``).
+it) and the undo of a reduction that timestamps prove needless (``tcp_may_undo()``,
+``tcp_try_undo_partial()``), with the ``tcp_reordering`` it raises: under reordering, where a
+hole is often a late segment rather than a lost one, the simulated Reno resends on partial ACKs
+and keeps reductions that 2.4 with timestamps would have undone.
 Timestamps (RFC 7323) are modelled only as what they do to the RTT estimate.
 ACKs are delayed with quick-ack and ping-pong modes, as in 2.4 and today.  Two
 profiles (``TCP_PROFILES``, a ``TcpProfile`` record each): ``2.4`` (3 s first timeout, 5 SYN retries, a RST anywhere in the window
@@ -97,8 +100,11 @@ class TcpState(StrEnum):
 
 class TcpCaState(StrEnum):
     """The sender's loss-recovery state, Linux's ``icsk_ca_state`` (``tcp_fastretrans_alert()``),
-    the three of its five the simulated TCP has: without SACK no Disorder, and no CWR (the
-    reduction ECN or a congested local device asks for)."""
+    the three of its five the simulated TCP names.  Disorder it has as ``dupacks`` > 0 in Open:
+    without SACK too, Linux counts duplicate ACKs as segments that left the network
+    (``tcp_add_reno_sack()``: ``sacked_out``) and ``tcp_try_to_open()`` enters Disorder while
+    any are counted.  It has no CWR (the reduction ECN, a congested local device or, today, a
+    tail loss probe that repaired a loss asks for)."""
     OPEN = "Open"                   # TCP_CA_Open: no loss being recovered
     RECOVERY = "Recovery"           # TCP_CA_Recovery: fast retransmit, until high_seq is acked
     LOSS = "Loss"                   # TCP_CA_Loss: after a retransmission timeout, until high_seq
@@ -305,15 +311,15 @@ class TcpConn:
     def _arm_after_send(self) -> None:
         """Linux: after new data leaves, or an ACK leaves data outstanding, arm a tail
         loss probe if one is allowed, else the retransmission timer.  A probe only in the
-        Open state: ``tcp_schedule_loss_probe()`` allows none in Recovery or Loss, whose
-        retransmissions are already under way.  It also requires SACK, which the simulated
+        Open state, with no duplicate ACK counted: ``tcp_schedule_loss_probe()`` allows none in
+        Disorder (see ``TcpCaState``), Recovery or Loss.  It also requires SACK, which the simulated
         TCP does not have; the ``linux`` profile probes anyway, as today's kernel, which
         always has SACK with a peer of today, does: with SACK the probe's ACK reveals a
         loss anywhere in the flight, here only the loss of the last segment (which the
         probe itself repairs) -- the model's probes go at the kernel's times, and repair
         fewer losses."""
         if not (self.profile.tail_loss_probe and self.srtt and not self.probed and self.last_seg
-                and self.ca_state is CA_OPEN
+                and self.ca_state is CA_OPEN and not self.dupacks
                 and (self.state is ESTABLISHED or self.state is CLOSE_WAIT)):
             self._arm()
             return
@@ -323,14 +329,23 @@ class TcpConn:
         self.probe_due = True
 
     def _loss_probe(self) -> None:
-        """Resend the last segment sent, so its ACK (or its absence) tells the sender
-        about the tail of the flight; then the retransmission timer, not backed off."""
+        """``tcp_send_loss_probe()`` (RFC 8985 7.3): a new segment if there is data not yet
+        sent and the receiver's window has room for it, whatever the congestion window says
+        (``tcp_write_xmit()``'s ``push_one`` = 2: "Force out a loss probe pkt"); else the last
+        segment sent again.  Its ACK (or its absence) tells the sender about the tail of the
+        flight; then the retransmission timer, not backed off.  Left out: when the probe's
+        ACK shows it repaired a loss, today's kernel reduces the window (``tcp_process_tlp_ack()``,
+        the CWR state; RFC 8985 7.4); the simulated sender keeps it."""
         self.probed = True
         self.loss_probes += 1
-        flags, seq, n = self.last_seg
-        if seq + n > self.snd_una:
-            self._send(flags, seq, n)
-            self._sent_at(seq + n)
+        nxt = self.snd_nxt
+        if nxt < self.data_end and nxt + min(MSS, self.data_end - nxt) <= self.snd_una + self.window:
+            self._push(probe=True)              # new data (tcp_snd_wnd_test()): one segment
+        else:
+            flags, seq, n = self.last_seg
+            if seq + n > self.snd_una:
+                self._send(flags, seq, n)
+                self._sent_at(seq + n)
         self._arm()
 
     def _sent_at(self, end: int) -> None:
@@ -382,7 +397,9 @@ class TcpConn:
         self.fin_queued = True
         self._push()
 
-    def _push(self) -> None:
+    def _push(self, probe: bool = False) -> None:
+        """Send what the windows allow (``tcp_write_xmit()``); a loss ``probe``: one new
+        segment, whatever the congestion window allows."""
         if self.snd_nxt >= self.data_end and not self.fin_queued:
             return                                  # nothing to send (most calls, at a receiver)
         if self.state not in _CAN_SEND:
@@ -391,7 +408,10 @@ class TcpConn:
         # the data, the window: the congestion window in whole segments, as Linux counts it
         # (snd_cwnd is in packets, tcp_cwnd_test()): none shorter than MSS for lack of a few bytes
         cwnd = self.cwnd
-        stop = min(data_end, self.snd_una + min(self.window, cwnd - cwnd % MSS))
+        if probe:
+            stop = min(data_end, nxt + MSS, self.snd_una + self.window)
+        else:
+            stop = min(data_end, self.snd_una + min(self.window, cwnd - cwnd % MSS))
         sent = nxt < stop
         if sent:
             now = self.sim.now
@@ -497,11 +517,12 @@ class TcpConn:
             # tcp_enter_loss() (2.4 and today): ssthresh is halved once an episode ("if it has
             # not yet been made inside this window"): in Open, or in Loss at its first timeout
             # (icsk_retransmits still 0), or once all before the episode is acknowledged; not
-            # again on a backed-off timeout, nor in Recovery, which halved it (RFC 5681 3.1:
-            # ssthresh is held when the segment was already resent by the timer)
+            # again on a backed-off timeout (as RFC 5681 3.1 holds it when the segment was
+            # already resent by the timer), nor in Recovery, whose fast retransmit halved it
+            # (Linux's rule: the RFC would halve again)
             if (self.ca_state is CA_OPEN or self.snd_una >= self.high_seq
                     or (self.ca_state is CA_LOSS and self.retries == 1)):
-                self.ssthresh = max((self.snd_max - self.snd_una) // 2, 2 * MSS)
+                self.ssthresh = self._recalc_ssthresh()
             self.cwnd = MSS
         # tcp_enter_loss(): the Loss state until all that was sent is acknowledged; with reno
         # its duplicate ACKs start no fast retransmit (RFC 6582 3.2, steps 4 and 2)
@@ -687,10 +708,19 @@ class TcpConn:
         elif self.dupacks == 3 and (self.snd_una > self.high_seq or not self.reno):
             self.fast_retransmits += 1
             self.ca_state, self.high_seq = CA_RECOVERY, self.snd_max
-            if self.reno:                       # halve the window (RFC 5681 (4)), inflated by
-                self.ssthresh = max((self.snd_max - self.snd_una) // 2, 2 * MSS)   # the three
-                self.cwnd = self.ssthresh + 3 * MSS                                # duplicates
+            if self.reno:                       # halve the window, inflated by the three
+                self.ssthresh = self._recalc_ssthresh()                         # duplicates
+                self.cwnd = self.ssthresh + 3 * MSS
             self._retransmit_first()
+
+    def _recalc_ssthresh(self) -> int:
+        """The slow-start threshold after a loss: half the congestion window in whole segments,
+        at least two -- 2.4's ``tcp_recalc_ssthresh()``, today's ``tcp_reno_ssthresh()``
+        (``max(snd_cwnd >> 1, 2)``).  RFC 5681's equation (4) halves the data in flight instead;
+        the two differ when the window is not full: a sender with less to send, or one in Loss,
+        whose window regrows from one segment while all sent before the timeout counts as
+        still in flight."""
+        return max((self.cwnd // MSS >> 1) * MSS, 2 * MSS)
 
     def _partial_ack(self, acked: int) -> None:
         """NewReno (RFC 6582 3.2, step 3, partial acknowledgments): an ACK in Recovery that
@@ -698,7 +728,8 @@ class TcpConn:
         once, without waiting for three more duplicates or the timeout, and stay in Recovery.
         2.4 does the same without SACK (``tcp_try_undo_partial()``: "Partial ACK arrived.
         Force Hoe's retransmit"), unless its timestamps show the first resend was needless
-        (``tcp_may_undo()``, not modelled).  The window deflates by the data acknowledged and
+        (``tcp_may_undo()``): then it undoes the reduction and resends nothing.  Not modelled
+        (the simulated segments carry no timestamps): here every partial ACK resends.  The window deflates by the data acknowledged and
         gains one segment back: what it lets out stays about what has left the network."""
         if self.reno:
             self.cwnd = max(self.cwnd - acked + (MSS if acked >= MSS else 0), MSS)
@@ -707,10 +738,18 @@ class TcpConn:
     def _end_recovery(self) -> None:
         """The end of a Recovery or Loss episode.  With ``reno``, a full ACK: all sent before it
         began is acknowledged (RFC 6582 3.2, step 3, full acknowledgments), and a Recovery's
-        window deflates to the halved one (``ssthresh``: the RFC's second choice, and 2.4's
-        ``tcp_complete_cwr()``); a Loss's has grown from one segment by slow start."""
+        window deflates to the halved one (``ssthresh``, the RFC's second choice), but to no
+        more than three segments beyond what is still in flight: the RFC asks that choice to
+        avoid a burst, and 2.4 never sends one here -- when the ACK ends exactly at
+        ``high_seq``, ``tcp_try_undo_recovery()`` caps the window at the flight plus
+        ``tcp_max_burst()`` (3 segments, ``tcp_moderate_cwnd()``); past it,
+        ``tcp_complete_cwr()`` takes ``min(snd_cwnd, snd_ssthresh)`` of a window that
+        ``tcp_cwnd_down()`` has held at the flight plus one on every ACK of the recovery.  Slow
+        start then takes the window back up to ``ssthresh``.  A Loss's window has grown from
+        one segment by slow start."""
         if self.reno and self.ca_state is CA_RECOVERY:
-            self.cwnd = min(self.ssthresh, self.window)
+            in_flight = self.snd_max - self.snd_una
+            self.cwnd = min(self.ssthresh, in_flight + 3 * MSS, self.window)
         self.ca_state = CA_OPEN
 
     def _open_cwnd(self) -> None:
