@@ -834,39 +834,42 @@ LMS_FOLDER = re.compile(r"_(\d+)_(?:assignsubmission_[A-Za-z]+|onlinetext)_?$")
 def _folder_owner(f: Path, folder: Path, roster, names=None, pids=None) -> tuple[str | None, str, str | None]:
     """Who handed ``f`` in, as the folder it was handed in in says (an LMS or nbgrader made that
     folder for the student it authenticated): (student or None, how the folder says so, the
-    per-student folder from ``folder`` or None).  The folder after ``submitted``/``autograded``
-    (nbgrader's submitted/ID/ASSIGNMENT/); else a folder on the path that is an LMS's folder per
-    student whose participant number is that of one row of the roster (``pids``, from
-    ``roster_pids``: ``Maria García_1001_assignsubmission_file_/``, whatever name several rows
-    share), or named after the full name of one row of the roster (``names``, from
-    ``roster_names``: ``Maria Müller_1001_assignsubmission_file_/``), or whose name names one id
-    of ``roster`` (``mmuller/``, ``Maria Müller_mmuller_assignsubmission_file_/``); else an LMS
-    folder per student that names none: (None, "", that folder) -- one student's, not known whose."""
+    per-student folder from ``folder`` or None).  Only the outermost per-student folder on the
+    path speaks: what a student uploaded into theirs (sub-folders included, which Moodle's file
+    submission allows and its download keeps) is theirs, whatever its folders are called.
+    The per-student folders:
+
+    - nbgrader's ``submitted/ID/`` (or ``autograded/ID/``), with ``submitted`` the class folder
+      itself or a folder in it -- deeper, it is a folder a student uploaded;
+    - an LMS's folder per student (Moodle's ``Full Name_PID_assignsubmission_file_``): the
+      student of the one roster row with its participant number (``pids``, from ``roster_pids``,
+      whatever name several rows share), else of the one roster row with its full name
+      (``names``, from ``roster_names``); else nobody known: (None, "", that folder) -- one
+      student's, not known whose.  An id that is a word of the full name names no one (the
+      display name is one a student may be able to edit);
+    - a folder whose name is exactly one ``roster`` id (``mmuller/``: a layout the instructor made)."""
     folders = list(f.relative_to(folder).parts[:-1])
     chain = [folder.name] + folders
-    for k, part in enumerate(chain[:-1]):
-        if part.lower() in ("submitted", "autograded") and STUDENT_RE.match(chain[k + 1]) \
+    for k, part in enumerate(chain[:2]):
+        if part.lower() in ("submitted", "autograded") and k + 1 < len(chain) and STUDENT_RE.match(chain[k + 1]) \
                 and not _is_release(chain[k + 1].lower()):
             return (chain[k + 1].lower(), f"its folder {chain[k + 1]}/ (nbgrader's {part}/ID/)",
-                    "/".join(folders[:k + 1]) or ".")
-    for k, part in enumerate(folders):
-        lms = LMS_FOLDER.search(part)
-        ids = pids.get(int(lms.group(1)), set()) if lms and pids else set()
-        if len(ids) == 1:                       # the one roster row of that participant number
-            return (next(iter(ids)), f"its folder {part}/ (participant {int(lms.group(1))} of the roster's "
-                                     f"{PID_COLUMN} column)", "/".join(folders[:k + 1]))
-        ids = names.get(full_name(part[:lms.start()]), set()) if lms and names else set()
-        if len(ids) == 1:                       # the one roster row of that full name
-            return (next(iter(ids)), f"its folder {part}/ (named after one roster student's full name)",
                     "/".join(folders[:k + 1]))
-        # (in an LMS folder only the name before the PID: that number is the student's
-        # participant number in the assignment, which can be another student's id)
-        ids = _names(part[:lms.start()] if lms else part, roster) if roster else set()
-        if len(ids) == 1:
-            return next(iter(ids)).lower(), f"its folder {part}/", "/".join(folders[:k + 1])
     for k, part in enumerate(folders):
-        if LMS_FOLDER.search(part):
-            return None, "", "/".join(folders[:k + 1])
+        box = "/".join(folders[:k + 1])
+        lms = LMS_FOLDER.search(part)
+        if lms:
+            pid = int(lms.group(1))
+            ids = pids.get(pid, set()) if pids else set()
+            if len(ids) == 1:                   # the one roster row of that participant number
+                return (next(iter(ids)), f"its folder {part}/ (participant {pid} of the roster's "
+                                         f"{PID_COLUMN} column)", box)
+            ids = names.get(full_name(part[:lms.start()]), set()) if names else set()
+            if len(ids) == 1:                   # the one roster row of that full name
+                return next(iter(ids)), f"its folder {part}/ (named after one roster student's full name)", box
+            return None, "", box                # one student's folder, not known whose
+        if roster and part.lower() in roster:
+            return part.lower(), f"its folder {part}/", box
     return None, "", None
 
 
@@ -947,6 +950,19 @@ def _one_student_per_folder(rows: list[dict]) -> None:
     for r in rows:
         if "box" in r and "refused" not in r:
             where.setdefault(r["student"], set()).add((r["box"], bool(r.get("owned"))))
+    # one student, two folders that each say they are theirs (two participant numbers of one name,
+    # a folder named after their id and their Moodle folder): a student has one folder (Moodle gives
+    # each participant one number, assign::get_uniqueid_for_user()), so one is someone else's
+    for r in rows:
+        if not r.get("owned") or "refused" in r or "box" not in r:
+            continue
+        own = sorted({_nbgrader_or(b) for b, owned in where.get(r["student"], ()) if owned})
+        if len(own) > 1:
+            r["refused"] = (f"{len(own)} folders each say they are {r['student']}'s ("
+                            + ", ".join(f"{b}/" for b in own)
+                            + f"): a student has one, so one of them is another student's, and neither is "
+                              f"counted (grade the right one with grade --student ID FILE)")
+            r["refused_student"] = student_text
     for box_rows in boxes.values():
         for r in box_rows:
             places = where.get(r["student"], set())
@@ -962,28 +978,46 @@ def _one_student_per_folder(rows: list[dict]) -> None:
             r["refused_student"] = student_text
 
 
-def _unnamed_folders(rows: list[dict], names: dict[str, set[str]], roster_column: str | None) -> list[str]:
-    """A note on the LMS folders per student (Moodle's) that the roster could not give a student:
-    named after a full name several roster students share, or graded with a CSV roster that has
-    no names."""
+def _nbgrader_or(box: str) -> str:
+    """A per-student folder as ``_one_student_per_folder`` tells them apart: nbgrader's
+    ``submitted/ID`` and ``autograded/ID`` are one student's one folder."""
+    parts = box.split("/")
+    if len(parts) >= 2 and parts[-2].lower() in ("submitted", "autograded"):
+        return "/".join(parts[:-2] + ["submitted", parts[-1]])
+    return box
+
+
+def _unnamed_folders(rows: list[dict], names: dict[str, set[str]], pids: dict[int, set[str]],
+                     roster_column: str | None, on_roster: bool) -> tuple[list[str], list[str]]:
+    """(notes, alarms) on the LMS folders per student (Moodle's) that the roster could not give a
+    student.  A note: named after a full name several roster students share.  An alarm (the
+    command line writes nothing without --force): a roster with neither participant numbers nor
+    names, or none -- then no Moodle folder is placed, and each file goes by its own name, which
+    the student chose."""
     lms = {}                                    # folder -> the full name in its name
     for r in rows:
         last = r.get("box", "").rsplit("/", 1)[-1]
         if not r.get("owned") and (m := LMS_FOLDER.search(last)):
             lms[r["box"]] = last[:m.start()]
     shown = sorted(lms)
-    if lms and names:
+    if not lms:
+        return [], []
+    if names or pids:
         shared = [b for b in shown if len(names.get(full_name(lms[b]), ())) > 1]
         if shared:
             return [f"{len(shared)} LMS folder{'s are' if len(shared) > 1 else ' is'} named after a full name that "
                     f"several roster students share (e.g. {shared[0]}/): such a folder does not say whose its "
-                    f"files are; their names do"]
-    elif lms and roster_column is not None:
-        return [f"the roster has no name columns ('Full name', or 'First name' and 'Last name'): {len(lms)} LMS "
-                f"folder{'s' if len(lms) > 1 else ''} per student (e.g. {shown[0]}/), named after a student's full "
-                f"name, do not say whose their files are; give --roster-name-columns, or export the roster with "
-                f"the students' names"]
-    return []
+                    f"files are; their names do"], []
+        return [], []
+    what = ("the roster has no participant numbers ('Identifier') and no names ('Full name', or 'First name' "
+            "and 'Last name')" if roster_column is not None else
+            "a roster of ids places none of them" if on_roster else "no roster was given")
+    return [], [f"{len(lms)} LMS folder{'s' if len(lms) > 1 else ''} per student (e.g. {shown[0]}/) "
+                f"{'say' if len(lms) > 1 else 'says'} whose {'their' if len(lms) > 1 else 'its'} files are by a "
+                f"full name and a participant number, and {what}: each file would be "
+                f"placed by its own name, which the student chose, so any student could leave a classmate's "
+                f"grade blank -- give the assignment's grading worksheet as --roster, with --roster-column "
+                f"Username (or the column of your students' ids)"]
 
 
 def _pid_notes(rows: list[dict], pids: dict[int, set[str]]) -> list[str]:
@@ -1097,6 +1131,9 @@ def _roster_rows(rows: list[dict], expected: list[str], named_in_files: set[str]
             row["note"].append(f"{who} is not on the roster")
     # files graded for an id the roster doesn't have (built once: the roster may be thousands)
     strays = [r for r in rows if r["file"] and r["student"] not in on_roster]
+    # a student's own LMS folder the roster could not place, holding only files refused as another's
+    unknown_boxes = sorted({r["box"] for r in rows if r.get("box") and not r.get("owned") and "refused" in r
+                            and LMS_FOLDER.search(r["box"].rsplit("/", 1)[-1])})
     unplaced = [r["file"] for r in rows if r.get("unplaced")]
     for sid in expected:
         if sid not in per_student and unplaced:
@@ -1134,7 +1171,11 @@ def _roster_rows(rows: list[dict], expected: list[str], named_in_files: set[str]
             rows.append({"student": sid, "file": "", "score": 0, "submitted_at": "",
                          "max": len(chapter_ids(chapter)) if chapter else (next(iter(maxima)) if len(maxima) == 1 else ""),
                          "error": "", "attempts": "", "note": ["no answer file" + (
-                             f" of their own ({', '.join(misnamed)} is another student's)" if misnamed else "")]})
+                             f" of their own ({', '.join(misnamed)} is another student's)" if misnamed else "")
+                             + (f"; files in LMS folders the roster places for no one were refused ("
+                                + ", ".join(f"{b}/" for b in unknown_boxes[:3])
+                                + (", ..." if len(unknown_boxes) > 3 else "")
+                                + "): if one is theirs, it holds another student's file" if unknown_boxes else "")]})
 
 
 def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | None = None,
@@ -1202,7 +1243,9 @@ def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | 
         notes.append(f"the roster's first id {spelled[expected[0]]!r} looks like its column's name, not a "
                      f"student: it has a row (take that line out of the roster)")
     notes += _pid_notes(rows, pids)
-    notes += _unnamed_folders(rows, names, roster_column)
+    unnamed, unplaced_alarms = _unnamed_folders(rows, names, pids, roster_column, bool(expected))
+    notes += unnamed + unplaced_alarms
+    alarms += unplaced_alarms
     maxima = {r["max"] for r in rows if r["max"] != ""}
     _roster_rows(rows, expected, named_in_files, chapter, maxima, skipped)
     if len(maxima) > 1:
