@@ -1136,3 +1136,20 @@ def test_one_student_owned_by_two_folders_counts_neither(tmp_path):
     book = {r["student"]: r["score"] for r in csv.DictReader(g.gradebook()[0].splitlines())}
     assert book == {"mmuller": "", "zobrien": "0"}, book
     assert all("2 folders each say they are mmuller's" in r["error"] for r in g.rows if r["file"]), g.rows
+
+
+def test_a_file_of_another_chapter_is_not_counted_for_this_one(tmp_path):
+    """The reviewer's T5: nbgrader's submitted/zobrien/ holds ch06/ (3 / 3) and a later ch04/
+    export; graded with --chapter 6, the ch04 file was graded 0 / 3 on chapter 6 and, the latest,
+    counted.  A file that answers no exercise of the chapter is listed, not graded."""
+    sub = tmp_path / "submitted"
+    for chapter, exported in ((6, "2026-11-30T09:00:00Z"), (4, "2026-12-01T09:00:00Z")):
+        ids = chapter_ids(chapter)
+        (sub / "zobrien" / f"ch0{chapter}").mkdir(parents=True)
+        (sub / "zobrien" / f"ch0{chapter}" / "answers-zobrien.json").write_text(json.dumps(
+            answer_file("zobrien", right_answers("zobrien", ids), chapter=chapter, exported=exported)))
+    g = grade_folder(sub, 6, None, "")
+    book = {r["student"]: r["score"] for r in csv.DictReader(g.gradebook()[0].splitlines())}
+    assert book == {"zobrien": str(len(chapter_ids(6)))}, book
+    other = next(r for r in g.rows if "ch04" in r["file"])
+    assert other["score"] == "" and "answers chapter 4, no exercise of chapter 6" in other["error"], other

@@ -987,6 +987,22 @@ def _nbgrader_or(box: str) -> str:
     return box
 
 
+def _other_chapters(rows: list[dict], loaded: list, chapter: int) -> None:
+    """A file that answers exercises, none of them of ``chapter`` (another assignment's export, in
+    nbgrader's submitted/ID/ beside this one's) is not counted for ``chapter``: graded 0 and
+    exported later, it replaced the student's grade under --keep latest."""
+    ids = set(chapter_ids(chapter))
+    for row, (f, data) in zip(rows, loaded):
+        answers = data.get("answers") if isinstance(data, dict) else None
+        if "refused" in row or not isinstance(answers, dict):
+            continue
+        theirs = sorted({BANK[k].chapter for k in answers if k in BANK})
+        if theirs and not ids & set(answers):
+            row["refused"] = row["refused_student"] = (
+                f"this file answers chapter{'s' if len(theirs) > 1 else ''} {', '.join(map(str, theirs))}, "
+                f"no exercise of chapter {chapter}: not counted for chapter {chapter}")
+
+
 def _unnamed_folders(rows: list[dict], names: dict[str, set[str]], pids: dict[int, set[str]],
                      roster_column: str | None, on_roster: bool) -> tuple[list[str], list[str]]:
     """(notes, alarms) on the LMS folders per student (Moodle's) that the roster could not give a
@@ -1217,6 +1233,8 @@ def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | 
                       and isinstance(d.get("student"), str) and STUDENT_RE.match(d["student"])}
     known = set(expected) | named_in_files
     rows = _whose(loaded, known, folder, expected, names, pids)
+    if chapter is not None:
+        _other_chapters(rows, loaded, chapter)
     bar = _progress(len(loaded), progress)
     try:
         results = _graded([(row.get("variant_of", row["student"]),
