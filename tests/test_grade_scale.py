@@ -189,7 +189,7 @@ def test_the_gradebook_has_one_row_per_student(tmp_path):
     (folder / "st00-again.json").write_text(json.dumps(later))   # st00 sent a better file later
     (folder / "zed.json").write_text("{broken")
     plain = answer_file("st03", {"rc-hit": "hit"}, chapter=2)
-    del plain["exported"]                                        # a hand-written file: its time stamp counts
+    del plain["exported"]                   # a hand-written file: its time stamp is the unzip's, so it is the oldest
     (folder / "st03-late.json").write_text(json.dumps(plain))
     os.utime(folder / "st03-late.json", (1_800_000_000, 1_800_000_000))
     (folder / "eve.json").write_text(json.dumps(answer_file("eve", {"rc-hit": "hit"}, chapter=2)))  # not enrolled
@@ -207,7 +207,7 @@ def test_the_gradebook_has_one_row_per_student(tmp_path):
                            "submitted_at": "2026-12-05T08:30:00Z"}
     assert (got["st01"]["score"], got["st01"]["submitted_at"]) == (str(made["st01"]), "2026-12-02T10:00:00Z")
     assert got["st02"]["percent"] == f"{100 * made['st02'] / 2:.1f}"
-    assert got["st03"]["submitted_at"] == "2027-01-15T08:00:00Z"       # the later of its two files
+    assert got["st03"]["submitted_at"] == "2026-12-01T10:00:00Z"       # the exported file, not the 2027 one
     assert got["nobody"] == {"student": "nobody", "score": "0", "max": "2", "percent": "0.0", "submitted_at": ""}
     assert (got["zed"]["score"], got["zed"]["max"], got["zed"]["percent"]) == ("", "2", "")  # no 0 over a grade
     assert "gradebook: st00 has 2 files, st00-again.json counted (the latest submitted, then the best)" in r.stderr
@@ -1153,3 +1153,37 @@ def test_a_file_of_another_chapter_is_not_counted_for_this_one(tmp_path):
     assert book == {"zobrien": str(len(chapter_ids(6)))}, book
     other = next(r for r in g.rows if "ch04" in r["file"])
     assert other["score"] == "" and "answers chapter 4, no exercise of chapter 6" in other["error"], other
+
+
+def test_a_claim_with_spaces_is_named_so_and_a_file_without_exported_is_the_oldest(tmp_path):
+    """The reviewer's 8: a claim 'zobrien ' was refused as "belongs to student 'zobrien', not to
+    'zobrien'"; a file without ``exported`` (hand-written) had the unzip's time, later than every
+    exported file, so --keep latest counted it."""
+    ids = chapter_ids(2)
+    data = answer_file("zobrien", right_answers("zobrien", ids))
+    data["student"] = "zobrien "
+    with pytest.raises(GradeError, match=r"\"student\" in the answer file is 'zobrien ', white space around"):
+        grade("zobrien", data, 2, "")
+    sub = tmp_path / "sub"
+    (sub / "zobrien").mkdir(parents=True)
+    (sub / "zobrien" / "answers-zobrien.json").write_text(json.dumps(
+        answer_file("zobrien", right_answers("zobrien", ids), exported="2026-11-30T09:00:00Z")))
+    (sub / "zobrien" / "mine.json").write_text(_hand_written("zobrien", ids, right=False))
+    roster = tmp_path / "roster.txt"
+    roster.write_text("zobrien\n")
+    g = grade_folder(sub, 2, roster, "")
+    book = {r["student"]: r["score"] for r in csv.DictReader(g.gradebook("latest")[0].splitlines())}
+    assert book == {"zobrien": str(len(ids))}, book
+
+
+def test_one_who_sent_nothing_is_0_percent_whatever_the_maximum(tmp_path):
+    """Without --chapter, files of chapters with different maximums: a roster student who sent
+    nothing had 'zobrien,0,,,' in the gradebook, an empty percent for a 0."""
+    for sid, chapter in (("mmuller", 2), ("alee", 6)):
+        (tmp_path / f"answers-{sid}.json").write_text(json.dumps(
+            answer_file(sid, right_answers(sid, chapter_ids(chapter)), chapter=chapter)))
+    roster = tmp_path.parent / f"{tmp_path.name}-roster.txt"
+    roster.write_text("mmuller\nalee\nzobrien\n")
+    g = grade_folder(tmp_path, None, roster, "")
+    book = {r["student"]: r for r in csv.DictReader(g.gradebook()[0].splitlines())}
+    assert book["zobrien"]["score"] == "0" and book["zobrien"]["percent"] == "0.0", book

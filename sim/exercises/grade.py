@@ -209,6 +209,9 @@ def grade(student: str, data: dict, chapter: int | None = None, secret: str | No
         raise GradeError("the answer file names no student (it has no \"student\" field): "
                          "export it again from the student's own page")
     owner = data["student"]
+    if isinstance(owner, str) and owner != owner.strip() and owner.strip().lower() == student:
+        raise GradeError(f"\"student\" in the answer file is {owner!r}, white space around the id: write "
+                         f"{student!r} alone, or export the file again from the page or the notebook")
     if not isinstance(owner, str) or owner.lower() != student:
         raise GradeError(f"this answer file belongs to student {echo(owner)}, not to {student!r}",
                          f"this answer file was exported for another student, not for {student!r}: send the "
@@ -487,9 +490,8 @@ def _names(stem: str, ids, longest: bool = True) -> set[str]:
     return found
 
 
-def submitted_at(data, path) -> str:
-    """When an answer file was handed in, ISO 8601 in UTC: its ``exported`` when that is
-    a valid time, else the file's modification time ('' if neither is known)."""
+def exported_at(data) -> str:
+    """An answer file's ``exported``, ISO 8601 in UTC, when it is a valid time, else ''."""
     stamp = data.get("exported") if isinstance(data, dict) else None
     if isinstance(stamp, str) and len(stamp) <= 40:
         try:
@@ -498,6 +500,14 @@ def submitted_at(data, path) -> str:
             return t.strftime("%Y-%m-%dT%H:%M:%SZ")
         except (ValueError, OverflowError):     # not a time; or year 1 moved out of range by UTC
             pass
+    return ""
+
+
+def submitted_at(data, path) -> str:
+    """When an answer file was handed in, ISO 8601 in UTC: its ``exported`` when that is
+    a valid time, else the file's modification time ('' if neither is known)."""
+    if stamp := exported_at(data):
+        return stamp
     try:
         return datetime.fromtimestamp(os.stat(path).st_mtime, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     except OSError:
@@ -765,7 +775,9 @@ class ClassGrades:
                     ungraded.append(student)
                     best = {"score": "", "max": self.maximum(), "submitted_at": rows[0].get("submitted_at", "")}
             score, top = best["score"], best["max"]
-            pct = f"{100 * score / top:.1f}" if score != "" and top not in ("", 0) else ""
+            # 0 is 0 % of any maximum: one who sent nothing, when the files' maximums differ
+            pct = (f"{100 * score / top:.1f}" if score != "" and top not in ("", 0) else
+                   "0.0" if score == 0 and score != "" else "")
             w.writerow([self.spelled.get(student, student), "" if score == "" else f"{score:g}", top, pct,
                         best.get("submitted_at", "")])
         if ungraded:
@@ -776,12 +788,15 @@ class ClassGrades:
 
 def _counted(rows: list[dict], keep: str) -> dict | None:
     """Of one student's graded files, the one that counts: the latest submitted (then the best),
-    or with ``keep="best"`` the best (then the latest); None if none could be graded."""
+    or with ``keep="best"`` the best (then the latest); a file without ``exported`` is older than
+    every file with it; None if none could be graded."""
     graded = [r for r in rows if r["score"] != "" and r["file"]]
     if not graded:
         return None
-    return max(graded, key=(lambda r: (r.get("submitted_at", ""), r["score"])) if keep == "latest"
-               else (lambda r: (r["score"], r.get("submitted_at", ""))))
+    # a file that does not say when it was exported (one written by hand) is the oldest: its
+    # time is when the folder was unpacked, later than every exported one
+    return max(graded, key=(lambda r: (r.get("exported", True), r.get("submitted_at", ""), r["score"]))
+               if keep == "latest" else (lambda r: (r["score"], r.get("exported", True), r.get("submitted_at", ""))))
 
 
 def _answer_files(folder: Path) -> tuple[list[Path], list[str], list[str]]:
@@ -899,7 +914,9 @@ def _whose(loaded, known: set[str], folder: Path, roster=(), names=None, pids=No
         row = {"file": f.relative_to(folder).as_posix(), "note": [], "named": named,
                # every id in its name, an id inside another one too: whose it may be
                "mentions": named | _names(f.stem, lookup, longest=False),
-               "submitted_at": submitted_at(data, f)}
+               "submitted_at": submitted_at(data, f),
+               # a file that does not say when it was exported: its time is the unzip's, not the student's
+               "exported": bool(exported_at(data))}
         if box is not None:
             row["box"] = box
         others = sorted(n for n in named if n != owner and not _is_release(n))
