@@ -80,6 +80,32 @@ def test_processes_change_nothing_but_the_time(tmp_path):
     assert {r["student"]: int(r["score"]) for r in rows(two.csv())} == made
 
 
+def test_processes_build_each_variant_once(tmp_path, monkeypatch):
+    """Each worker process built every pool variant of the class again: two processes took twice
+    the CPU time of one (the reviewer's 300 files of chapter 10).  They are built once, before
+    the workers fork."""
+    import dataclasses
+    from sim.exercises.bank import forget_runs
+    from sim.exercises.variants import member
+    made = _class(tmp_path, n=12)
+    log = tmp_path.parent / f"{tmp_path.name}-builds.txt"
+    for ex_id in chapter_ids(2):
+        spec = BANK[ex_id]
+
+        def build(name, rng, _build=spec.build):
+            with open(log, "a") as f:
+                f.write(f"{os.getpid()}\n")
+            return _build(name, rng)
+        monkeypatch.setitem(BANK, ex_id, dataclasses.replace(spec, build=build))
+    forget_runs()
+    g = grade_folder(tmp_path, jobs=2, progress=False)
+    forget_runs()
+    assert {r["student"]: int(r["score"]) for r in rows(g.csv())} == made
+    builds = log.read_text().split()
+    assert len(builds) == len({(ex, member(sid, ex)) for sid in made for ex in chapter_ids(2)}), builds
+    assert set(builds) == {str(os.getpid())}, builds
+
+
 def _start_on_a_terminal(args):
     """Start the CLI with standard error on a pseudo-terminal 100 wide: (process, terminal fd)."""
     main, sub = pty.openpty()

@@ -615,6 +615,26 @@ def _graded(items: list, jobs: int, task: dict, bar) -> list:
     return out
 
 
+def _build_variants(items: list, task: dict) -> None:
+    """Build, in this process, the pool variants the class's files are graded on (one student
+    of each), before the workers fork: each worker built every variant again on its own, and two
+    processes took twice the CPU time of one (300 files of chapter 10: 8.5 s against 4.1 s)."""
+    seen = set()
+    for student, data, *_ in items:
+        if not isinstance(data, dict) or not isinstance(data.get("answers"), dict):
+            continue
+        ex_ids = (chapter_ids(task["chapter"]) if task["chapter"] is not None else
+                  [k for c in sorted({BANK[k].chapter for k in data["answers"] if k in BANK}) for k in chapter_ids(c)])
+        try:
+            for ex_id in ex_ids:
+                if (ex_id, member(student, ex_id)) not in seen:
+                    seen.add((ex_id, member(student, ex_id)))
+                    instance(ex_id, student, task["secret"], grading=True)
+        except (StudentError, ExerciseError):   # not an id: the worker says so, in its row
+            continue
+    forget_runs(keep_variants=True)
+
+
 def _graded_rows(items: list, jobs: int, task: dict, bar, ctrl_c: _CtrlC) -> list:
     jobs = max(1, min(jobs, len(items)))
     out = []
@@ -627,6 +647,7 @@ def _graded_rows(items: list, jobs: int, task: dict, bar, ctrl_c: _CtrlC) -> lis
             if bar is not None:
                 bar.update(1)
         return out
+    _build_variants(items, task)                # once, here: the workers fork with them
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
     ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
