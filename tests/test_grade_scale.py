@@ -698,8 +698,10 @@ def test_a_file_under_another_id_that_names_a_roster_student_gives_them_no_zero(
                       ("Smith John_55_assignsubmission_file_answers-jsmith@uni.edu.json", "jsmith@uni.edu")):
         (c / name).write_text(json.dumps(answer_file(sid, right_answers(sid, ids))))
     (tmp_path / "roster.txt").write_text("1234\nJSmith\nalice\n")
+    # (Last_1_2_... is named as Canvas's flat download names a file: without Canvas's gradebook
+    # export as roster that run is an alarm, written only with --force)
     r = cli("grade", "--class", str(c), "--roster", str(tmp_path / "roster.txt"), "--chapter", "2",
-            "--gradebook", str(tmp_path / "gb.csv"), "-o", str(tmp_path / "out.csv"))
+            "--gradebook", str(tmp_path / "gb.csv"), "-o", str(tmp_path / "out.csv"), "--force")
     assert r.returncode == 0, r.stderr
     book = {row["student"]: row for row in csv.DictReader((tmp_path / "gb.csv").read_text().splitlines())}
     assert book["1234"]["score"] == "" and book["JSmith"]["score"] == ""
@@ -1213,3 +1215,38 @@ def test_one_who_sent_nothing_is_0_percent_whatever_the_maximum(tmp_path):
     g = grade_folder(tmp_path, None, roster, "")
     book = {r["student"]: r for r in csv.DictReader(g.gradebook()[0].splitlines())}
     assert book["zobrien"]["score"] == "0" and book["zobrien"]["percent"] == "0.0", book
+
+
+#: Canvas's gradebook export ("Export entire gradebook", lib/gradebook_exporter.rb): the Canvas user id
+#: under "ID", the login under "SIS Login ID", and a "Points Possible" row with no student.
+CANVAS_GRADEBOOK = ("Student,ID,SIS User ID,SIS Login ID,Section,Lab 2 (123)", "    Points Possible,,,,,3.00",
+                    '"Müller, Maria",1001,,mmuller,S1,', "\"O'Brien, Zoë\",1005,,zobrien,S1,")
+
+
+def test_a_flat_canvas_download_is_placed_by_the_user_id_canvas_put_in_each_name(tmp_path):
+    """The reviewer's T8: Canvas's download names each file NAME_USERID_FILEID_<the student's name
+    for it> in one folder, and the file name the student chose decided: Zoë's later
+    answers-mmuller.json was counted for Maria.  With Canvas's gradebook export as roster its ID
+    column places each file by the user id Canvas wrote first (one the student writes after it
+    never decides); without it, the run is an alarm, as for Moodle's folders."""
+    ids = chapter_ids(2)
+    own = json.dumps(answer_file("mmuller", right_answers("mmuller", ids), exported="2026-11-30T09:00:00Z"))
+    sub = _moodle_class(tmp_path / "sub", {"mullermaria_1001_2002_answers-mmuller.json": own,
+                                           "obrienzoe_1005_2003_answers-mmuller.json": _copied("mmuller", ids),
+                                           "obrienzoe_LATE_1005_2004_x_1001_5_answers.json": _copied("mmuller", ids)})
+    roster = _moodle_roster(tmp_path / "canvas.csv", *CANVAS_GRADEBOOK)
+    g = grade_folder(sub, 2, roster, "", roster_column="SIS Login ID")
+    book = {r["student"]: r["score"] for r in csv.DictReader(g.gradebook()[0].splitlines())}
+    assert book == {"mmuller": str(len(ids)), "zobrien": ""}, book
+    assert all(r["student"] == "zobrien" and "belongs to student 'mmuller'" in r["error"]
+               for r in g.rows if r["file"].startswith("obrienzoe")), g.rows
+    assert not g.alarms, g.alarms
+    plain = tmp_path / "roster.txt"
+    plain.write_text("mmuller\nzobrien\n")
+    one_line_error(cli("grade", "--class", str(sub), "--chapter", "2", "--roster", str(plain), "-o",
+                       str(tmp_path / "g.csv")), "3 files are named as Canvas's submissions download names them",
+                   "--roster-column \"SIS Login ID\"", "nothing written")
+    assert not (tmp_path / "g.csv").exists()
+    # anonymous grading names nobody: an alarm even with the gradebook export
+    anon = _moodle_class(tmp_path / "anon", {"anon_ab12c_2002_answers-mmuller.json": own})
+    assert grade_folder(anon, 2, roster, "", roster_column="SIS Login ID").alarms

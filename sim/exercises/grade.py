@@ -460,6 +460,62 @@ def roster_pids(path, column: str | None) -> dict[int, set[str]]:
     return pids
 
 
+#: The column of Canvas's gradebook export ("Export entire gradebook") with each student's Canvas
+#: user id, the number Canvas puts in the name of each file of a submissions download; the
+#: export is told from other CSVs by its "SIS Login ID" column (lib/gradebook_exporter.rb:
+#: "Student", "ID" (student.id), "SIS User ID", "SIS Login ID", "Section").
+CANVAS_ID_COLUMN, CANVAS_MARK_COLUMN = "ID", "SIS Login ID"
+
+
+def roster_canvas_ids(path, column: str | None) -> dict[int, set[str]]:
+    """{Canvas user id: the ids, in lower case, of the roster's rows with it}, from the
+    ``CANVAS_ID_COLUMN`` of Canvas's gradebook export (``column``: its ids' column, e.g.
+    "SIS Login ID"); {} for another roster.  Its "Points Possible" row, with no id, maps nothing."""
+    if column is None:
+        return {}
+    header, rows = _csv_rows(read_text_file(path, "the roster", GradeError))
+    low = [h.lower() for h in header]
+    if CANVAS_MARK_COLUMN.lower() not in low or CANVAS_ID_COLUMN.lower() not in low \
+            or column.strip().lower() == CANVAS_ID_COLUMN.lower():
+        return {}
+    k_uid, k_id = low.index(CANVAS_ID_COLUMN.lower()), _column(path, header, column)
+    uids: dict[int, set[str]] = {}
+    for row in rows:
+        cell = row[k_uid].strip() if k_uid < len(row) else ""
+        sid = row[k_id].strip().lower() if k_id < len(row) else ""
+        if cell.isdigit() and sid:
+            uids.setdefault(int(cell), set()).add(sid)
+    return uids
+
+
+#: Canvas's submissions download: every file in one folder, named
+#: ``{sortable name}[_LATE]_{user id}_{file id}_{the name the student gave it}`` (lib/content_zipper.rb,
+#: ContentZipper#get_filename and #add_upload_submission: the name lower-cased, only word
+#: characters kept, each "_digits_" in it taken out), or, anonymous grading,
+#: ``[LATE_]anon_{anonymous id}_{file id}_...``, which names nobody.
+CANVAS_FILE = re.compile(r"(?=_(?:LATE_)?(\d+)_\d+_.)")
+CANVAS_ANONYMOUS = re.compile(r"(?:LATE_)?anon_[A-Za-z0-9]+_\d+_.")
+
+
+def _canvas_owner(stem: str, uids: dict[int, set[str]]) -> tuple[str | None, int | None, bool]:
+    """(student, Canvas user id, whether the name looks like Canvas's) of a file of a flat Canvas
+    download.  The name Canvas writes first holds no "_digits_", so its user id is at the first
+    place the pattern fits; the places after it are in the part the student chose, so the first
+    place whose number is one roster row's user id decides (a name that ends in "_3" is passed
+    over), and a later one never does."""
+    if CANVAS_ANONYMOUS.match(stem):
+        return None, None, True
+    looks = False
+    for m in CANVAS_FILE.finditer(stem):
+        if m.start() == 0 or not re.fullmatch(r"\w+", stem[:m.start()]):
+            continue
+        looks = True
+        ids = uids.get(int(m.group(1)), set())
+        if ids:
+            return (next(iter(ids)), int(m.group(1)), True) if len(ids) == 1 else (None, None, True)
+    return None, None, looks
+
+
 _ALNUM = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
 
 
@@ -909,7 +965,7 @@ def _folder_owner(f: Path, folder: Path, roster, names=None, pids=None) -> tuple
     return None, "", None
 
 
-def _whose(loaded, known: set[str], folder: Path, roster=(), names=None, pids=None) -> list[dict]:
+def _whose(loaded, known: set[str], folder: Path, roster=(), names=None, pids=None, uids=None) -> list[dict]:
     """A row per loaded file: whose it is, and when it was submitted.  The folder a file was
     handed in in decides whose it is, when there is one (``_folder_owner``: nbgrader's
     submitted/ID/, an LMS folder with the participant number (``pids``) or named after the full
@@ -932,6 +988,12 @@ def _whose(loaded, known: set[str], folder: Path, roster=(), names=None, pids=No
         student = data.get("student") if isinstance(data, dict) else None
         named = _named(f.stem, lookup)
         owner, why, box = _folder_owner(f, folder, owners, names, pids)
+        canvas = False
+        if box is None and len(f.relative_to(folder).parts) == 1:      # a flat download: Canvas's?
+            sid, uid, canvas = _canvas_owner(f.stem, uids or {})
+            if sid is not None:
+                owner, why, box = sid, f"its Canvas user id {uid} (the roster's {CANVAS_ID_COLUMN} column)", \
+                    f"Canvas user {uid}"
         row = {"file": f.relative_to(folder).as_posix(), "note": [], "named": named,
                # every id in its name, an id inside another one too: whose it may be
                "mentions": named | _names(f.stem, lookup, longest=False),
@@ -940,6 +1002,8 @@ def _whose(loaded, known: set[str], folder: Path, roster=(), names=None, pids=No
                "exported": bool(exported_at(data))}
         if box is not None:
             row["box"] = box
+        if canvas:
+            row["canvas"] = True
         others = sorted(n for n in named if n != owner and not _is_release(n))
         if isinstance(student, str) and student.lower() == RELEASE:
             _release_row(row, named, owner, why)
@@ -1072,6 +1136,23 @@ def _unnamed_folders(rows: list[dict], names: dict[str, set[str]], pids: dict[in
                 f"placed by its own name, which the student chose, so any student could leave a classmate's "
                 f"grade blank -- give the assignment's grading worksheet as --roster, with --roster-column "
                 f"Username (or the column of your students' ids)"]
+
+
+def _flat_download(rows: list[dict], uids: dict[int, set[str]]) -> list[str]:
+    """An alarm (the command line writes nothing without --force) for files named as Canvas's
+    submissions download names them that the roster's Canvas user ids did not place: each is
+    then placed by the rest of its name, which the student chose."""
+    flat = sorted(r["file"] for r in rows if r.get("canvas") and not r.get("owned"))
+    if not flat:
+        return []
+    what = (f"the roster's {CANVAS_ID_COLUMN} column has not their user ids" if uids else
+            f"the roster is not Canvas's gradebook export (with its {CANVAS_ID_COLUMN} and {CANVAS_MARK_COLUMN} "
+            f"columns)")
+    return [f"{len(flat)} file{'s are' if len(flat) > 1 else ' is'} named as Canvas's submissions download names "
+            f"them, NAME_USERID_FILEID_... (e.g. {flat[0]}), and {what}: each would be placed by the rest of its "
+            f"name, which the student chose, so a student could hand in as a classmate -- give Canvas's gradebook "
+            f"export as --roster, with --roster-column \"{CANVAS_MARK_COLUMN}\" (or the column of your students' "
+            f"ids)"]
 
 
 def _pid_notes(rows: list[dict], pids: dict[int, set[str]]) -> list[str]:
@@ -1253,6 +1334,7 @@ def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | 
     spelled = {sid.lower(): sid for sid in read_roster(roster, roster_column)} if roster else {}
     names = roster_names(roster, roster_column, roster_name_columns) if roster else {}
     pids = roster_pids(roster, roster_column) if roster else {}
+    uids = roster_canvas_ids(roster, roster_column) if roster else {}
     expected = list(spelled)                    # the roster's ids, as the exercises know them
     loaded = []                                 # (file, data or the GradeError that reading it gave)
     for f in files:
@@ -1270,7 +1352,7 @@ def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | 
     named_in_files = {d["student"].lower() for f, d in loaded if isinstance(d, dict)
                       and isinstance(d.get("student"), str) and STUDENT_RE.match(d["student"])}
     known = set(expected) | named_in_files
-    rows = _whose(loaded, known, folder, expected, names, pids)
+    rows = _whose(loaded, known, folder, expected, names, pids, uids)
     if chapter is not None:
         _other_chapters(rows, loaded, chapter)
     bar = _progress(len(loaded), progress)
@@ -1300,6 +1382,7 @@ def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | 
                      f"student: it has a row (take that line out of the roster)")
     notes += _pid_notes(rows, pids)
     unnamed, unplaced_alarms = _unnamed_folders(rows, names, pids, roster_column, bool(expected))
+    unplaced_alarms += _flat_download(rows, uids)
     notes += unnamed + unplaced_alarms
     alarms += unplaced_alarms
     maxima = {r["max"] for r in rows if r["max"] != ""}
