@@ -1093,6 +1093,11 @@ def test_a_folder_a_student_uploads_names_no_owner(tmp_path):
         assert book == {"mmuller": str(len(ids)), "zobrien": str(len(ids))}, (inside, book)
         planted = next(r for r in g.rows if r["file"].endswith(f"{inside}/answers.json"))
         assert planted["student"] == "zobrien" and "belongs to student 'mmuller'" in planted["error"], planted
+    # a file beside the Moodle folders (put there by hand: Moodle's download has none) is said so
+    (sub / "answers.json").write_text(_hand_written("mmuller", ids, right=False))
+    g = grade_folder(sub, 2, _worksheet(tmp_path / "ws.csv"), "", roster_column="Username")
+    assert any("1 file is in no per-student folder beside the LMS's folders (e.g. answers.json)" in n
+               for n in g.notes), g.notes
 
 
 def test_a_word_or_sub_folder_of_a_moodle_folder_names_no_owner(tmp_path):

@@ -968,10 +968,11 @@ def _folder_owner(f: Path, folder: Path, roster, names=None, pids=None) -> tuple
 def _whose(loaded, known: set[str], folder: Path, roster=(), names=None, pids=None, uids=None) -> list[dict]:
     """A row per loaded file: whose it is, and when it was submitted.  The folder a file was
     handed in in decides whose it is, when there is one (``_folder_owner``: nbgrader's
-    submitted/ID/, an LMS folder with the participant number (``pids``) or named after the full
-    name (``names``) of one row of the roster,
-    a folder naming a ``roster`` id -- not one of ``known``: without a roster
-    those are the files' own claims, which any student chooses); else the
+    submitted/ID/ at the top, an LMS folder with the participant number (``pids``) or named after
+    the full name (``names``) of one row of the roster, a folder named exactly after a ``roster``
+    id -- not one of ``known``: without a roster those are the files' own claims, which any
+    student chooses; or, in a flat Canvas download, the user id Canvas put first in the file's
+    name, of one row of the roster (``uids``, ``_canvas_owner``)); else the
     one student its name names (an LMS names what a student uploaded after them; the export
     names it ``answers-ID.json``); else, when its name names nobody, the one it names inside.
     Either way the file is graded as that student's, whatever it claims: a file that names
@@ -1383,6 +1384,12 @@ def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | 
     notes += _pid_notes(rows, pids)
     unnamed, unplaced_alarms = _unnamed_folders(rows, names, pids, roster_column, bool(expected))
     unplaced_alarms += _flat_download(rows, uids)
+    loose = sorted(r["file"] for r in rows if "box" not in r and not r.get("canvas"))
+    if loose and any(LMS_FOLDER.search(r.get("box", "").rsplit("/", 1)[-1]) for r in rows):
+        # an LMS download puts every upload in a per-student folder: these were put here by hand
+        notes.append(f"{len(loose)} file{'s are' if len(loose) > 1 else ' is'} in no per-student folder beside the "
+                     f"LMS's folders (e.g. {loose[0]}): the LMS did not place {'them' if len(loose) > 1 else 'it'}, "
+                     f"so {'each goes' if len(loose) > 1 else 'it goes'} by its name, or the id it claims")
     notes += unnamed + unplaced_alarms
     alarms += unplaced_alarms
     maxima = {r["max"] for r in rows if r["max"] != ""}
