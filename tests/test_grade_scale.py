@@ -80,6 +80,32 @@ def test_processes_change_nothing_but_the_time(tmp_path):
     assert {r["student"]: int(r["score"]) for r in rows(two.csv())} == made
 
 
+def test_processes_build_each_variant_once(tmp_path, monkeypatch):
+    """Each worker process built every pool variant of the class again: two processes took twice
+    the CPU time of one (the reviewer's 300 files of chapter 10).  They are built once, before
+    the workers fork."""
+    import dataclasses
+    from sim.exercises.bank import forget_runs
+    from sim.exercises.variants import member
+    made = _class(tmp_path, n=12)
+    log = tmp_path.parent / f"{tmp_path.name}-builds.txt"
+    for ex_id in chapter_ids(2):
+        spec = BANK[ex_id]
+
+        def build(name, rng, _build=spec.build):
+            with open(log, "a") as f:
+                f.write(f"{os.getpid()}\n")
+            return _build(name, rng)
+        monkeypatch.setitem(BANK, ex_id, dataclasses.replace(spec, build=build))
+    forget_runs()
+    g = grade_folder(tmp_path, jobs=2, progress=False)
+    forget_runs()
+    assert {r["student"]: int(r["score"]) for r in rows(g.csv())} == made
+    builds = log.read_text().split()
+    assert len(builds) == len({(ex, member(sid, ex)) for sid in made for ex in chapter_ids(2)}), builds
+    assert set(builds) == {str(os.getpid())}, builds
+
+
 def _start_on_a_terminal(args):
     """Start the CLI with standard error on a pseudo-terminal 100 wide: (process, terminal fd)."""
     main, sub = pty.openpty()
@@ -189,7 +215,7 @@ def test_the_gradebook_has_one_row_per_student(tmp_path):
     (folder / "st00-again.json").write_text(json.dumps(later))   # st00 sent a better file later
     (folder / "zed.json").write_text("{broken")
     plain = answer_file("st03", {"rc-hit": "hit"}, chapter=2)
-    del plain["exported"]                                        # a hand-written file: its time stamp counts
+    del plain["exported"]                   # a hand-written file: its time stamp is the unzip's, so it is the oldest
     (folder / "st03-late.json").write_text(json.dumps(plain))
     os.utime(folder / "st03-late.json", (1_800_000_000, 1_800_000_000))
     (folder / "eve.json").write_text(json.dumps(answer_file("eve", {"rc-hit": "hit"}, chapter=2)))  # not enrolled
@@ -207,7 +233,7 @@ def test_the_gradebook_has_one_row_per_student(tmp_path):
                            "submitted_at": "2026-12-05T08:30:00Z"}
     assert (got["st01"]["score"], got["st01"]["submitted_at"]) == (str(made["st01"]), "2026-12-02T10:00:00Z")
     assert got["st02"]["percent"] == f"{100 * made['st02'] / 2:.1f}"
-    assert got["st03"]["submitted_at"] == "2027-01-15T08:00:00Z"       # the later of its two files
+    assert got["st03"]["submitted_at"] == "2026-12-01T10:00:00Z"       # the exported file, not the 2027 one
     assert got["nobody"] == {"student": "nobody", "score": "0", "max": "2", "percent": "0.0", "submitted_at": ""}
     assert (got["zed"]["score"], got["zed"]["max"], got["zed"]["percent"]) == ("", "2", "")  # no 0 over a grade
     assert "gradebook: st00 has 2 files, st00-again.json counted (the latest submitted, then the best)" in r.stderr
@@ -434,8 +460,13 @@ def test_files_in_an_lms_folder_per_student_are_graded_and_a_skipped_ones_owner_
         json.dumps(answer_file("s176", right_answers("s176", ids))))
     (sub / "answers-s175.txt").write_text(json.dumps(answer_file("s175", right_answers("s175", ids))))
     (tmp_path / "roster.txt").write_text("s175\ns176\ns177\n")
+    # a roster of ids places no Moodle folder: nothing is written unless the instructor insists
+    one_line_error(cli("grade", "--class", str(sub), "--chapter", "2", "--roster", str(tmp_path / "roster.txt"),
+                       "--gradebook", str(tmp_path / "gb.csv")), "a roster of ids places none of them",
+                   "grading worksheet", "nothing written")
+    assert not (tmp_path / "gb.csv").exists()
     r = cli("grade", "--class", str(sub), "--chapter", "2", "--roster", str(tmp_path / "roster.txt"),
-            "--gradebook", str(tmp_path / "gb.csv"), "-o", str(tmp_path / "files.csv"))
+            "--gradebook", str(tmp_path / "gb.csv"), "-o", str(tmp_path / "files.csv"), "--force")
     assert r.returncode == 0, r.stderr
     book = {row["student"]: row["score"] for row in csv.DictReader((tmp_path / "gb.csv").open())}
     assert book == {"s175": "", "s176": str(len(ids)), "s177": "0"}, book
@@ -550,9 +581,9 @@ def test_nbgraders_submitted_files_are_graded_for_the_student_of_their_folder(tm
         assert "graded for s001, named by its folder s001/ (nbgrader's submitted/ID/)" in files["s001"]["note"]
         assert "not on the roster" not in r.stderr
         assert (tmp_path / "fb" / "s002.txt").read_text().startswith("student s002: 2 / 3\n")
-    # an LMS's per-student folder naming a roster id
+    # a folder named exactly after a roster id (one per student, as the instructor laid them out)
     lms = tmp_path / "lms"
-    _release_file(lms / "Jane Doe_s003_assignsubmission_file_")
+    _release_file(lms / "s003")
     r = cli("grade", "--class", str(lms), "--chapter", "6", "--roster", str(roster), "-o", str(tmp_path / "f.csv"))
     files = {row["student"]: row for row in csv.DictReader((tmp_path / "f.csv").open())}
     assert r.returncode == 0 and files["s003"]["score"] == "3" and files["s001"]["score"] == "0", r.stderr
@@ -667,8 +698,10 @@ def test_a_file_under_another_id_that_names_a_roster_student_gives_them_no_zero(
                       ("Smith John_55_assignsubmission_file_answers-jsmith@uni.edu.json", "jsmith@uni.edu")):
         (c / name).write_text(json.dumps(answer_file(sid, right_answers(sid, ids))))
     (tmp_path / "roster.txt").write_text("1234\nJSmith\nalice\n")
+    # (Last_1_2_... is named as Canvas's flat download names a file: without Canvas's gradebook
+    # export as roster that run is an alarm, written only with --force)
     r = cli("grade", "--class", str(c), "--roster", str(tmp_path / "roster.txt"), "--chapter", "2",
-            "--gradebook", str(tmp_path / "gb.csv"), "-o", str(tmp_path / "out.csv"))
+            "--gradebook", str(tmp_path / "gb.csv"), "-o", str(tmp_path / "out.csv"), "--force")
     assert r.returncode == 0, r.stderr
     book = {row["student"]: row for row in csv.DictReader((tmp_path / "gb.csv").read_text().splitlines())}
     assert book["1234"]["score"] == "" and book["JSmith"]["score"] == ""
@@ -743,17 +776,16 @@ def test_a_file_a_student_sends_never_replaces_anothers_grade(tmp_path, layout):
             assert "Zo" not in name + text and "zobrien" not in text, (name, text)
         if name.startswith("zobrien"):
             assert "student 'mmuller'" not in text and "mmuller's" not in text, (name, text)
-    # the LMS folders naming the students' ids: the folder decides, mmuller's file counts
+    # folders named exactly after the students' ids: the folder decides, mmuller's file counts
     if layout == "lms":
         lms = tmp_path / "lms"
-        for path, text in (("Maria Müller_mmuller_assignsubmission_file_/answers-mmuller.json", own),
-                           ("Zoë O'Brien_zobrien_assignsubmission_file_/answers-mmuller.json",
-                            _copied("mmuller", ids))):
+        for path, text in (("mmuller/answers-mmuller.json", own),
+                           ("zobrien/answers-mmuller.json", _copied("mmuller", ids))):
             (lms / path).parent.mkdir(parents=True)
             (lms / path).write_text(text)
         g, book = _grades(lms, roster)
         assert book == {"mmuller": str(len(ids)), "zobrien": ""}, book
-        copy = next(r for r in g.rows if r["file"].startswith("Zo"))
+        copy = next(r for r in g.rows if r["file"].startswith("zobrien/"))
         assert copy["student"] == "zobrien" and "belongs to student 'mmuller'" in copy["error"]
 
 
@@ -877,7 +909,9 @@ def test_a_full_name_two_roster_students_share_decides_nothing_and_accents_matte
 
 def test_a_roster_without_names_leaves_moodle_folders_unplaced_and_says_so(tmp_path):
     """A CSV roster without name columns (or a roster of ids) places no Moodle folder, as before:
-    mmuller's files in two folders leave her grade blank; a CSV roster's run says what to add.
+    mmuller's files in two folders leave her grade blank.  Nothing warned with a roster of ids,
+    though any student could blank any classmate's grade so: both rosters now make the run one
+    not to import (the command line writes nothing without --force), saying what to export.
     --roster-name-columns names the columns, in the order Moodle shows a name."""
     ids = chapter_ids(2)
     own = json.dumps(answer_file("mmuller", right_answers("mmuller", ids), exported="2026-11-30T09:00:00Z"))
@@ -892,7 +926,9 @@ def test_a_roster_without_names_leaves_moodle_folders_unplaced_and_says_so(tmp_p
         g = grade_folder(sub, 2, roster, "", roster_column=column)
         book = {r["student"]: r["score"] for r in csv.DictReader(g.gradebook()[0].splitlines())}
         assert book == {"mmuller": "", "zobrien": "0"}, (roster, book)
-        assert any("the roster has no name columns" in n for n in g.notes) == (column is not None), g.notes
+        # and the run is not to be imported: the command line writes nothing without --force
+        assert len(g.alarms) == 1 and ("no participant numbers ('Identifier') and no names" if column else
+                                       "a roster of ids places none of them") in g.alarms[0], g.alarms
     # Moodle set to show "Last name First name": the instructor says so
     (sub / "Maria Müller_1001_assignsubmission_file_").rename(sub / "Müller Maria_1001_assignsubmission_file_")
     (sub / "Zoë O'Brien_1005_assignsubmission_file_").rename(sub / "O'Brien Zoë_1005_assignsubmission_file_")
@@ -1020,3 +1056,202 @@ def test_a_participant_number_the_worksheet_lacks_or_shares_falls_back_on_the_fu
                          _worksheet_row("Participant", "Zoë O'Brien", "zobrien", "zoe.obrien@uni.example.edu"))
     one_line_error(cli("grade", "--class", str(sub), "--roster", str(bad), "--roster-column", "Username"),
                    "line 3", "Identifier 'Participant'", "'Participant N'")
+
+
+def _hand_written(student, ids, right=True):
+    """A file written by hand: the answers alone, no variant, no ``exported`` -- what the sheet's
+    "How to answer" allows, and all a student needs to claim a classmate's id."""
+    return json.dumps({"format": "1+1<1 answers", "version": 1, "student": student,
+                       "answers": {k: instance(k, student).answer if right else wrong_answer(instance(k, student))
+                                   for k in ids}})
+
+
+def _worksheet(path):
+    return _moodle_roster(path, WORKSHEET_HEADER,
+                          _worksheet_row("Participant 1001", "Maria Müller", "mmuller", "maria.muller@uni.example.edu"),
+                          _worksheet_row("Participant 1005", "Zoë O'Brien", "zobrien", "zoe.obrien@uni.example.edu"))
+
+
+MARIA, ZOE = "Maria Müller_1001_assignsubmission_file_", "Zoë O'Brien_1005_assignsubmission_file_"
+
+
+def test_a_folder_a_student_uploads_names_no_owner(tmp_path):
+    """The reviewer's T1: Moodle's file submission keeps sub-folders, and Zoë uploaded
+    submitted/mmuller/answers.json (hand-written, answers wrong) beside her own file: nbgrader's
+    submitted/ID/ was looked for anywhere on the path, the file was Maria's, and, later, it
+    replaced her grade -- with the worksheet as roster.  Only the outermost per-student folder
+    speaks (nbgrader's submitted/ only at the class folder's top): the file is Zoë's, refused."""
+    ids = chapter_ids(2)
+    own = json.dumps(answer_file("mmuller", right_answers("mmuller", ids), exported="2026-11-30T09:00:00Z"))
+    zoe = json.dumps(answer_file("zobrien", right_answers("zobrien", ids), exported="2026-11-30T09:00:00Z"))
+    for inside in ("submitted/mmuller", "autograded/mmuller/ch02", "mmuller"):
+        sub = _moodle_class(tmp_path / inside.replace("/", "-"), {
+            f"{MARIA}/answers-mmuller.json": own, f"{ZOE}/answers-zobrien.json": zoe,
+            f"{ZOE}/{inside}/answers.json": _hand_written("mmuller", ids, right=False)})
+        g = grade_folder(sub, 2, _worksheet(tmp_path / "ws.csv"), "", roster_column="Username")
+        book = {r["student"]: r["score"] for r in csv.DictReader(g.gradebook()[0].splitlines())}
+        assert book == {"mmuller": str(len(ids)), "zobrien": str(len(ids))}, (inside, book)
+        planted = next(r for r in g.rows if r["file"].endswith(f"{inside}/answers.json"))
+        assert planted["student"] == "zobrien" and "belongs to student 'mmuller'" in planted["error"], planted
+    # a file beside the Moodle folders (put there by hand: Moodle's download has none) is said so
+    (sub / "answers.json").write_text(_hand_written("mmuller", ids, right=False))
+    g = grade_folder(sub, 2, _worksheet(tmp_path / "ws.csv"), "", roster_column="Username")
+    assert any("1 file is in no per-student folder beside the LMS's folders (e.g. answers.json)" in n
+               for n in g.notes), g.notes
+
+
+def test_a_word_or_sub_folder_of_a_moodle_folder_names_no_owner(tmp_path):
+    """The reviewer's T2, T3, T9, with a roster of ids: an id as a word of the full name in a
+    Moodle folder's name ("Zoë mmuller", a display name a student may be able to edit; "Ana
+    Dubois" for the roster's ana) or a sub-folder of it named after an id made the folder that
+    student's.  Maria's own file was refused, ana got adubois's file.  A Moodle folder is placed
+    by the roster's participant numbers or names alone; unplaced, it is one student's, and
+    nothing inside it says whose."""
+    ids = chapter_ids(2)
+    own = {sid: json.dumps(answer_file(sid, right_answers(sid, ids), exported="2026-11-30T09:00:00Z"))
+           for sid in ("mmuller", "zobrien", "ana", "adubois")}
+    roster = tmp_path / "roster.txt"
+    roster.write_text("mmuller\nzobrien\n")
+    sub = _moodle_class(tmp_path / "t2", {f"{MARIA}/answers-mmuller.json": own["mmuller"],
+                                          f"{ZOE}/answers-zobrien.json": own["zobrien"],
+                                          f"{ZOE}/mmuller/answers-mmuller.json": _hand_written("mmuller", ids, False)})
+    g = grade_folder(sub, 2, roster, "")
+    book = {r["student"]: r["score"] for r in csv.DictReader(g.gradebook()[0].splitlines())}
+    assert book["mmuller"] == str(len(ids)), book               # her own file counts; Zoë's folder names two
+    assert all(r["error"] for r in g.rows if r["file"].startswith("Zo")), g.rows
+    sub = _moodle_class(tmp_path / "t3", {f"{MARIA}/answers-mmuller.json": own["mmuller"],
+                                          "Zoë mmuller_1005_assignsubmission_file_/answers-mmuller.json":
+                                              _hand_written("mmuller", ids, False)})
+    g = grade_folder(sub, 2, roster, "")
+    assert not any(r.get("owned") for r in g.rows), g.rows
+    book = {r["student"]: r["score"] for r in csv.DictReader(g.gradebook()[0].splitlines())}
+    assert book["mmuller"] == "", book                          # never the planted 0
+    roster.write_text("ana\nadubois\n")
+    sub = _moodle_class(tmp_path / "t9", {"Ana Dubois_1027_assignsubmission_file_/answers-adubois.json": own["adubois"],
+                                          "Ana Smith_1050_assignsubmission_file_/answers-ana.json": own["ana"]})
+    g = grade_folder(sub, 2, roster, "")
+    assert {r["student"]: r["score"] for r in g.rows} == {"ana": len(ids), "adubois": len(ids)}, g.rows
+
+
+def test_with_a_roster_of_ids_the_run_is_refused_and_a_silent_student_is_pointed_at_the_refused_folders(tmp_path):
+    """The reviewer's rep3, with a roster of ids: Zoë's copy of Maria's file in her own folder
+    left Maria's grade blank, Zoë got '0, no answer file', and nothing warned.  The command line
+    now writes nothing without --force, saying what to export; with it, Zoë's row names the
+    folders whose files were refused."""
+    ids = chapter_ids(2)
+    own = json.dumps(answer_file("mmuller", right_answers("mmuller", ids), exported="2026-11-30T09:00:00Z"))
+    sub = _moodle_class(tmp_path / "sub", {f"{MARIA}/answers-mmuller.json": own,
+                                           f"{ZOE}/answers-mmuller.json": _copied("mmuller", ids)})
+    roster = tmp_path / "roster.txt"
+    roster.write_text("mmuller\nzobrien\n")
+    one_line_error(cli("grade", "--class", str(sub), "--chapter", "2", "--roster", str(roster), "-o",
+                       str(tmp_path / "g.csv")), "2 LMS folders per student", "a roster of ids places none",
+                   "--roster-column Username", "nothing written")
+    assert not (tmp_path / "g.csv").exists()
+    g = grade_folder(sub, 2, roster, "")
+    zoe = next(r for r in g.rows if r["student"] == "zobrien")
+    assert zoe["score"] == 0 and f"{ZOE}/" in " ".join(zoe["note"]), zoe
+    # no roster at all: the same
+    assert grade_folder(sub, 2, None, "").alarms
+
+
+def test_one_student_owned_by_two_folders_counts_neither(tmp_path):
+    """The reviewer's T4: two Moodle folders named after Maria Müller with different participant
+    numbers, with a roster of names: both were hers, and the later, a classmate's, counted.
+    Moodle gives each participant one number (assign::get_uniqueid_for_user()): neither counts."""
+    ids = chapter_ids(2)
+    own = json.dumps(answer_file("mmuller", right_answers("mmuller", ids), exported="2026-11-30T09:00:00Z"))
+    sub = _moodle_class(tmp_path / "sub", {f"{MARIA}/answers-mmuller.json": own,
+                                           "Maria Müller_1005_assignsubmission_file_/answers-mmuller.json":
+                                               _hand_written("mmuller", ids, False)})
+    roster = _moodle_roster(tmp_path / "names.csv", *MOODLE_ROSTER)
+    g = grade_folder(sub, 2, roster, "", roster_column="Username")
+    book = {r["student"]: r["score"] for r in csv.DictReader(g.gradebook()[0].splitlines())}
+    assert book == {"mmuller": "", "zobrien": "0"}, book
+    assert all("2 folders each say they are mmuller's" in r["error"] for r in g.rows if r["file"]), g.rows
+
+
+def test_a_file_of_another_chapter_is_not_counted_for_this_one(tmp_path):
+    """The reviewer's T5: nbgrader's submitted/zobrien/ holds ch06/ (3 / 3) and a later ch04/
+    export; graded with --chapter 6, the ch04 file was graded 0 / 3 on chapter 6 and, the latest,
+    counted.  A file that answers no exercise of the chapter is listed, not graded."""
+    sub = tmp_path / "submitted"
+    for chapter, exported in ((6, "2026-11-30T09:00:00Z"), (4, "2026-12-01T09:00:00Z")):
+        ids = chapter_ids(chapter)
+        (sub / "zobrien" / f"ch0{chapter}").mkdir(parents=True)
+        (sub / "zobrien" / f"ch0{chapter}" / "answers-zobrien.json").write_text(json.dumps(
+            answer_file("zobrien", right_answers("zobrien", ids), chapter=chapter, exported=exported)))
+    g = grade_folder(sub, 6, None, "")
+    book = {r["student"]: r["score"] for r in csv.DictReader(g.gradebook()[0].splitlines())}
+    assert book == {"zobrien": str(len(chapter_ids(6)))}, book
+    other = next(r for r in g.rows if "ch04" in r["file"])
+    assert other["score"] == "" and "answers chapter 4, no exercise of chapter 6" in other["error"], other
+
+
+def test_a_claim_with_spaces_is_named_so_and_a_file_without_exported_is_the_oldest(tmp_path):
+    """The reviewer's 8: a claim 'zobrien ' was refused as "belongs to student 'zobrien', not to
+    'zobrien'"; a file without ``exported`` (hand-written) had the unzip's time, later than every
+    exported file, so --keep latest counted it."""
+    ids = chapter_ids(2)
+    data = answer_file("zobrien", right_answers("zobrien", ids))
+    data["student"] = "zobrien "
+    with pytest.raises(GradeError, match=r"\"student\" in the answer file is 'zobrien ', white space around"):
+        grade("zobrien", data, 2, "")
+    sub = tmp_path / "sub"
+    (sub / "zobrien").mkdir(parents=True)
+    (sub / "zobrien" / "answers-zobrien.json").write_text(json.dumps(
+        answer_file("zobrien", right_answers("zobrien", ids), exported="2026-11-30T09:00:00Z")))
+    (sub / "zobrien" / "mine.json").write_text(_hand_written("zobrien", ids, right=False))
+    roster = tmp_path / "roster.txt"
+    roster.write_text("zobrien\n")
+    g = grade_folder(sub, 2, roster, "")
+    book = {r["student"]: r["score"] for r in csv.DictReader(g.gradebook("latest")[0].splitlines())}
+    assert book == {"zobrien": str(len(ids))}, book
+
+
+def test_one_who_sent_nothing_is_0_percent_whatever_the_maximum(tmp_path):
+    """Without --chapter, files of chapters with different maximums: a roster student who sent
+    nothing had 'zobrien,0,,,' in the gradebook, an empty percent for a 0."""
+    for sid, chapter in (("mmuller", 2), ("alee", 6)):
+        (tmp_path / f"answers-{sid}.json").write_text(json.dumps(
+            answer_file(sid, right_answers(sid, chapter_ids(chapter)), chapter=chapter)))
+    roster = tmp_path.parent / f"{tmp_path.name}-roster.txt"
+    roster.write_text("mmuller\nalee\nzobrien\n")
+    g = grade_folder(tmp_path, None, roster, "")
+    book = {r["student"]: r for r in csv.DictReader(g.gradebook()[0].splitlines())}
+    assert book["zobrien"]["score"] == "0" and book["zobrien"]["percent"] == "0.0", book
+
+
+#: Canvas's gradebook export ("Export entire gradebook", lib/gradebook_exporter.rb): the Canvas user id
+#: under "ID", the login under "SIS Login ID", and a "Points Possible" row with no student.
+CANVAS_GRADEBOOK = ("Student,ID,SIS User ID,SIS Login ID,Section,Lab 2 (123)", "    Points Possible,,,,,3.00",
+                    '"Müller, Maria",1001,,mmuller,S1,', "\"O'Brien, Zoë\",1005,,zobrien,S1,")
+
+
+def test_a_flat_canvas_download_is_placed_by_the_user_id_canvas_put_in_each_name(tmp_path):
+    """The reviewer's T8: Canvas's download names each file NAME_USERID_FILEID_<the student's name
+    for it> in one folder, and the file name the student chose decided: Zoë's later
+    answers-mmuller.json was counted for Maria.  With Canvas's gradebook export as roster its ID
+    column places each file by the user id Canvas wrote first (one the student writes after it
+    never decides); without it, the run is an alarm, as for Moodle's folders."""
+    ids = chapter_ids(2)
+    own = json.dumps(answer_file("mmuller", right_answers("mmuller", ids), exported="2026-11-30T09:00:00Z"))
+    sub = _moodle_class(tmp_path / "sub", {"mullermaria_1001_2002_answers-mmuller.json": own,
+                                           "obrienzoe_1005_2003_answers-mmuller.json": _copied("mmuller", ids),
+                                           "obrienzoe_LATE_1005_2004_x_1001_5_answers.json": _copied("mmuller", ids)})
+    roster = _moodle_roster(tmp_path / "canvas.csv", *CANVAS_GRADEBOOK)
+    g = grade_folder(sub, 2, roster, "", roster_column="SIS Login ID")
+    book = {r["student"]: r["score"] for r in csv.DictReader(g.gradebook()[0].splitlines())}
+    assert book == {"mmuller": str(len(ids)), "zobrien": ""}, book
+    assert all(r["student"] == "zobrien" and "belongs to student 'mmuller'" in r["error"]
+               for r in g.rows if r["file"].startswith("obrienzoe")), g.rows
+    assert not g.alarms, g.alarms
+    plain = tmp_path / "roster.txt"
+    plain.write_text("mmuller\nzobrien\n")
+    one_line_error(cli("grade", "--class", str(sub), "--chapter", "2", "--roster", str(plain), "-o",
+                       str(tmp_path / "g.csv")), "3 files are named as Canvas's submissions download names them",
+                   "--roster-column \"SIS Login ID\"", "nothing written")
+    assert not (tmp_path / "g.csv").exists()
+    # anonymous grading names nobody: an alarm even with the gradebook export
+    anon = _moodle_class(tmp_path / "anon", {"anon_ab12c_2002_answers-mmuller.json": own})
+    assert grade_folder(anon, 2, roster, "", roster_column="SIS Login ID").alarms
