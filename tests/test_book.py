@@ -673,6 +673,7 @@ PINNED_BAR_FITS_JS = """async el => {
   scrollTo(0, bar.getBoundingClientRect().top + scrollY + 400);
   await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
   if (fl.hidden) return null;
+  fl.querySelector('.op1-fpos').textContent = '200 / 200';   // the widest: a replay holds 200 steps
   const r = fl.getBoundingClientRect();
   return [fl.scrollWidth - fl.clientWidth, Math.round(r.left), Math.round(innerWidth - r.right),
           Math.max(...Array.from(fl.children).map(c => Math.round(c.getBoundingClientRect().right - r.right)))];
@@ -681,8 +682,9 @@ PINNED_BAR_FITS_JS = """async el => {
 
 @pytest.mark.parametrize("width", [320, 390])
 def test_the_pinned_step_bar_fits_a_small_phone(server, width):
-    """The pinned bar holds its five buttons and the step ("1 / 200") in one row: at 320 px it
-    was 22 px wider than the screen's room for it, and the step was cut off at the right."""
+    """The pinned bar holds its five buttons and the step, at its widest "200 / 200" (a live
+    run's replay holds 200 steps), in one row: at 320 px it was 22 px wider than the screen's
+    room for it with "1 / 17", and the step was cut off at the right ("199 / 20")."""
     with local_page(width, 640) as pg:
         open_with_replays(pg, f"{server}/book/06-equalize-nat.html")
         got = pg.query_selector_all("[data-replay]")[0].evaluate(PINNED_BAR_FITS_JS)
