@@ -393,6 +393,8 @@
         }
         var where = q(p.el, ".op1-where");
         if (where) where.textContent = s.w;
+        var tt = q(p.el, ".op1-state-t");        // the moment the tables show: this step's
+        if (tt && s.tt) tt.textContent = ", at " + s.tt;
         showLadder(p, kk);
         p.k = kk;
       }
