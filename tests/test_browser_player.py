@@ -536,8 +536,8 @@ def test_the_router_tables_are_shown_whole_and_their_marked_row_in_view(tmp_path
     book's column) and a phone (390x844) no row of the router's tables is hidden below the
     bottom of their box (it was capped at 70 % / 60 % of the window's height: the conntrack
     table's last rows, with 4 uplinks all of it, were cut off); on the phone, where the tables
-    are wider than their box, the rows a step marks (NEW, SNAT, DEL ...) are scrolled into view,
-    their right end (the device and use columns) inside the box."""
+    are wider than their box, every step shows them from their left edge: the rows a step marks
+    (NEW, SNAT, DEL ...) start, with their key, inside the box."""
     need_dot()
     exe = _need_browser()
     w, h = (1280, 720) if screen.startswith("laptop") else (390, 844)
@@ -565,6 +565,7 @@ def test_the_router_tables_are_shown_whole_and_their_marked_row_in_view(tmp_path
                       .filter(c => ['#d5f0e6', '#d7ebf7'].includes(c.getAttribute('fill')))
                       .map(c => c.getBoundingClientRect());
                     return {hidden: b.scrollHeight - b.clientHeight, wide: b.scrollWidth > b.clientWidth + 1,
+                            sl: b.scrollLeft,
                             right: tint.length ? Math.max(...tint.map(t => t.right)) - r.right : null,
                             left: tint.length ? Math.min(...tint.map(t => t.left)) - r.left : null}; }""")))
     finally:
@@ -575,8 +576,47 @@ def test_the_router_tables_are_shown_whole_and_their_marked_row_in_view(tmp_path
     assert marked
     if w < 500:
         assert all(g[3]["wide"] for g in got)
-        # the marked rows' right end (their device and use) inside the box, their left in it or before
-        assert all(g[3]["right"] <= 1 and g[3]["left"] < g[3]["right"] for g in marked), marked
+        # the tables from their left edge: the marked rows' start (their key) inside the box
+        assert all(g[3]["sl"] == 0 for g in got), [g for g in got if g[3]["sl"]]
+        assert all(0 <= g[3]["left"] < g[3]["right"] for g in marked), marked
+
+
+def test_at_320_px_the_router_tables_open_at_their_left_edge(tmp_path):
+    """Chapter 6's replay at 320 px: Next ten times with the ladder shown, then the "Router
+    tables" tab -- the tables open at their left edge (scrollLeft 0), so the route cache's key
+    ("192.168.0.1 → 200.0.0.1 iif eth0"), the NAT tuples and the tables' titles read whole; and
+    again at the following steps.  (They opened scrolled 70 px right, to the marked rows' right
+    end: "1 iif eth0", "om, equalize)".)"""
+    need_dot()
+    exe = _need_browser()
+    r = sim.run("equalize-nat", seed=3, size=20_000)
+    pl = Player(r, title="equalize-nat, seed 3", max_steps=40)
+    f = pl._frames
+    marked = [k for k in range(pl.frames) if 'fill="#d5f0e6"' in f.states[f.state_of[k]]
+              or 'fill="#d7ebf7"' in f.states[f.state_of[k]]]
+    assert 10 in marked or 11 in marked, marked
+    p, browser, pg = _page_with(exe, tmp_path, pl.html(), {"width": 320, "height": 700})
+    try:
+        P = pg.locator("[data-replay]").first
+        for _ in range(10):
+            P.locator(".op1-bar button[data-act=next]").click()
+        P.locator("[data-tab=state]").click()
+        got = []
+        for _ in range(3):
+            pg.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+            got.append(P.evaluate("""el => {
+                const b = el.querySelector('.op1-state-box');
+                return [+el.getAttribute('data-step'), b.scrollLeft, b.scrollWidth - b.clientWidth,
+                        (el.querySelector('.op1-state-t') || {}).textContent,
+                        el.querySelector('.op1-pos').textContent]; }"""))
+            P.locator(".op1-bar button[data-act=next]").click()
+    finally:
+        browser.close()
+        p.stop()
+    assert got[0][0] == 10 and all(g[2] > 20 for g in got), got      # wider than its box
+    assert all(g[1] == 0 for g in got), got
+    # the caption says the moment the tables show: the step's own
+    assert all(g[3] == ", at " + g[4].rsplit("t = ", 1)[1] for g in got), got
 
 
 LIT_OUTSIDE_JS = """el => {

@@ -136,14 +136,20 @@ def test_state_marks_the_new_conntrack_entry_and_chosen_nexthop_of_the_syn(eq):
 
 
 def test_state_shows_equalize_deleting_the_entry_and_the_new_choice(eq):
+    # the router routes the packet in the instant it reaches it: the step that brings it
+    # shows the deletion and the new entry; the step that carries it on names its routing too
     i = equalize_reselect(eq)
     a = analysis_of(eq)
     dev = eq.events[i].from_.split(":")[1]
-    snap = a.snapshots([i])[i]
+    came = a.arrival(i)
+    snaps = a.snapshots([came, i])
+    snap = snaps[came]
     key = ("200.0.0.1", "192.168.0.1", 0, "eth0")
     assert snap.marks_cache[key] == "new" and snap.cache[key]["dev"] == dev
     assert snap.gone_cache[key]["reason"] == "equalize" and snap.nexthop == dev
-    t = texts(state_svg(eq, i))
+    out = snaps[i]
+    assert out.nexthop == dev and (out.marks_cache.get(key) == "new" or out.since[key][:2] == ("new", dev))
+    t = texts(state_svg(eq, came))
     d = t.index("DEL equalize")
     assert t[d + 1] == "192.168.0.1 → 200.0.0.1 iif eth0"
     n = t.index("NEW")

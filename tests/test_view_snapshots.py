@@ -160,58 +160,132 @@ def _tables(sn):
             sn.in_hit, sn.in_slow_tot, sn.down)
 
 
-@pytest.mark.parametrize("scenario,seed,every", [
+SCENARIOS = [
     ("equalize-nat", 3, 1), ("equalize-nat", 1, 1), ("connection-level", 2, 1), ("uplink-down", 1, 1),
     ("hash-l4-nat", 2, 1), ("mptcp", 1, 1), ("thought-question", 1, 1), ("cache-expiry", 3, 1),
-    ("equalize-nat", 3, 3),
-])
-def test_the_tables_show_what_the_narration_has_reached(scenario, seed, every):
-    """The tables at step k are the fold of the router's decisions that steps <= k narrate
-    (a packet's routing is narrated by its hop out of the router or its drop), of what no
-    step narrates, and of a later step's packet only when trace order forces it (this step's
-    own decisions come after it) -- and then the step names it (``ahead``).  A step whose
-    tables differ from the previous step's never says "no change".  (Chapter 6, seed 3: step
-    10, a LAN hop, showed the equalize deletion and in_slow_tot 3 of the ACK routed with it,
-    labelled "no change", a step before the step that narrates it.)"""
-    import re
-    from sim.trace import Ev
+    ("equalize-nat", 3, 3), ("equalize-public", 1, 1),
+]
+
+
+def _replay(scenario, seed, every):
     from sim.view.model import analysis_of, resolve_steps
-    from sim.view.player import changed_html
     r = sim.run(scenario, seed=seed)
     a = analysis_of(r)
-    ev = r.events
     steps = resolve_steps(r, a)[0][::every]
-    snaps = a.snapshots(steps)
-    told = {}                   # router decision -> the shown step that narrates it
-    for s in steps:
-        for j in a.decisions(s):
-            if ev[j].node == "router":
-                told.setdefault(j, s)
-    need = -1                   # the latest router event a step so far must show
-    prev_at, prev = -1, None
-    early = 0
+    return r, a, steps, a.snapshots(steps)
+
+
+@pytest.mark.parametrize("scenario,seed,every", SCENARIOS)
+def test_every_step_shows_the_tables_of_its_own_moment(scenario, seed, every):
+    """A step's tables are the router's at the step's own moment (its "t ="): every router
+    event up to the step's event, and, for a step that brings a packet to the router, the
+    router's handling of it in that same instant -- nothing later.  A packet that waited in a
+    queue is routed at one moment and arrives at another: its step says both, and marks its
+    own routing with the time it was routed.  (Chapter 4, step 3: "t = 45.731 ms", the tables
+    of 35.106 ms, when the ACK was routed; the data segment's entry of 35.117 ms missing.)
+    A step whose tables differ from the previous step's never says "no change"."""
+    import re
+    from sim.trace import Ev
+    from sim.view._common import ms
+    from sim.view.narration import narrate
+    from sim.view.player import changed_html
+    r, a, steps, snaps = _replay(scenario, seed, every)
+    ev = r.events
+    router = [i for i in range(len(ev)) if ev[i].node == "router"]
+    prev, waited = None, 0
     for s in steps:
         sn = snaps[s]
+        assert sn.t == ev[s].t, (s, sn.t, ev[s].t)
+        assert all(j <= sn.at for j in router if j <= s), s          # nothing up to it left out
+        later = [j for j in router if s < j <= sn.at]
+        if ev[s].ev is Ev.HOP:                                       # only its packet's handling
+            assert all(a.proc_of.get(j) == s for j in later), (s, later)
         dec = [j for j in a.decisions(s) if ev[j].node == "router"]
-        need = max([need] + dec + ([s] if ev[s].node == "router" else []))
-        assert sn.at >= need, (s, sn.at, need)
-        for j in range(prev_at + 1, sn.at + 1):
-            if j in told and told[j] > s:           # a later step's packet: only if forced, and named
-                assert j < need and getattr(sn, "ahead", {}).get(j) == told[j], (s, j, told[j])
-                early += 1
-        if every == 1 and ev[s].ev is not Ev.LINK:  # nothing folds in past this step's event
-            assert sn.at <= s
+        if ev[s].ev is Ev.HOP and dec and ev[dec[-1]].t != ev[s].t:
+            waited += 1
+            assert sn.routed_at == ev[dec[-1]].t
+            n = narrate(r, s)
+            assert f"at {ms(ev[dec[-1]].t)}," in n and n.endswith(f" at {ms(ev[s].t)}."), n
+            text = re.sub("<[^>]+>", "", changed_html(r, sn))
+            assert f"ROUTED this packet, at {ms(ev[dec[-1]].t)}" in text, text
+        else:
+            assert getattr(sn, "routed_at", None) is None
         if prev is not None and _tables(sn) != _tables(prev):
-            assert "no change" not in re.sub("<[^>]+>", "", changed_html(r, sn)), (s, prev.at, sn.at)
-        prev_at, prev = max(prev_at, sn.at), sn
-    if (scenario, seed, every) == ("equalize-nat", 3, 1):
-        assert early      # the ACKs routed while a data segment waits in the uplink's queue
+            assert "no change" not in re.sub("<[^>]+>", "", changed_html(r, sn)), s
+        prev = sn
+    if scenario in ("equalize-nat", "equalize-public", "hash-l4-nat"):
+        assert waited       # packets queued in an uplink: routed long before they arrive
 
 
-def test_chapter_6_equalize_deletion_shows_at_the_step_that_narrates_it():
-    """Chapter 6's replay, seed 3: the data segment's step (a LAN hop) shows the tables as the
-    previous step left them; the equalize deletion and the new entry come with the step that
-    carries the ACK routed at that instant out of the router."""
+@pytest.mark.parametrize("scenario,seed,every", SCENARIOS)
+def test_a_packet_routed_is_named_where_the_tables_change(scenario, seed, every):
+    """Every packet whose routing a step's tables take in, other than the packet the step
+    carries on, is named at that step as the ladder names it, with the step that shows it
+    leaving: the packet this step brings to the router as routed now, the packets routed
+    before the first step as before the replay begins, the rest as meanwhile.  (Chapter 9,
+    hash-l4-nat seed 1: steps 29-32 brought the ACKs and data to the router and said "no
+    change"; their routing appeared at step 34 as "MEANWHILE routed at 35.106 ms, a packet a
+    later step shows (at 45.731 ms)", naming neither.)"""
+    import re
+    from sim.view._common import flow_text, short_name
+    from sim.view.player import changed_html
+    r, a, steps, snaps = _replay(scenario, seed, every)
+    ev = r.events
+    pos = {s: k + 1 for k, s in enumerate(steps)}
+    seen = set()
+    nows = 0
+    for s in steps:
+        sn = snaps[s]
+        text = re.sub("<[^>]+>", "", changed_html(r, sn)).replace("&#x27;", "'")
+        for p in getattr(sn, "routed", []):
+            assert p.arrival is None or p.arrival <= s
+            assert not seen & set(p.decisions), (s, p)             # each routing named once
+            seen |= set(p.decisions)
+            assert p.step == pos.get(p.leaving)
+            want = {"now": p.arrival == s, "before": s == steps[0] and p.arrival != s,
+                    "meanwhile": s != steps[0] and p.arrival not in pos}[p.when]
+            assert want, (s, p)
+            if p.when == "now":
+                nows += 1
+                pkt = ev[s].pkt
+                where = (f"shown leaving at step {p.step}" if p.step and ev[p.leaving].ev.value == "hop"
+                         else f"shown dropped at step {p.step}" if p.step else "not shown leaving in this replay")
+                assert f"ROUTED now" in text and f"the {short_name(pkt)} {flow_text(pkt)}, {where}" in text, text
+            elif p.when == "before":
+                assert text.count("BEFORE this replay begins:") == 1
+            elif p.step is not None:
+                assert f"shown leaving at step {p.step}" in text or f"shown dropped at step {p.step}" in text
+        # a packet this step brings to the router and the router routes in that instant: named now
+        arr = [j for j, i in a.proc_of.items() if i == s and ev[j].node == "router"]
+        if arr:
+            assert any(p.when == "now" and set(arr) <= set(p.decisions) for p in getattr(sn, "routed", [])), s
+    assert nows
+
+
+def test_the_first_step_says_what_was_routed_before_the_replay_begins():
+    """Chapter 4's replay starts after the handshake: its first step's tables hold the SYN's and
+    the SYN-ACK's routing, said to be from before the replay begins (not "decisions for packets
+    whose routing no step of this replay shows")."""
+    import re
+    from sim.trace import Ev
+    from sim.view._common import pkt_name
+    from sim.view.model import analysis_of
+    from sim.view.player import changed_html
+    r = sim.run("equalize-public", seed=1)
+    a = analysis_of(r)
+    ev = r.events
+    first = next(i for i, e in enumerate(ev) if e.ev is Ev.HOP and e.node == "lan"
+                 and pkt_name(e.pkt) == "ACK" and e.to.startswith("router"))
+    steps = [i for i in a.default_steps() if i >= first][:20]
+    text = re.sub("<[^>]+>", "", changed_html(r, a.snapshots(steps)[first]))
+    assert "BEFORE this replay begins: 2 router decisions, in the tables below, for the SYN " in text, text
+    assert "the SYN-ACK 200.0.0.1:80 → 192.168.0.1:5000 at 34.900 ms → eth0" in text, text
+
+
+def test_chapter_6_equalize_deletion_shows_at_the_step_that_brings_the_packet():
+    """Chapter 6's replay, seed 3: the equalize deletion and the new entry of the ACK show at
+    the step that brings the ACK to the router, which routes it in that instant; the step that
+    carries it out of the router, later, says when it was routed and which step showed it."""
     import re
     from sim.view.model import analysis_of, resolve_steps
     from sim.view.player import changed_html
@@ -220,9 +294,13 @@ def test_chapter_6_equalize_deletion_shows_at_the_step_that_narrates_it():
     steps = resolve_steps(r, a)[0][:12]
     snaps = a.snapshots(steps)
     key = ("200.0.0.1", "192.168.0.1", 0, "eth0")
-    s9, s10, s11 = (snaps[steps[k]] for k in (8, 9, 10))
-    assert r.events[steps[9]].node == "lan" and r.events[steps[10]].node.startswith("uplink")
-    assert _tables(s10) == _tables(s9) and s10.cache[key]["dev"] == s9.cache[key]["dev"]
-    assert (s9.in_slow_tot, s10.in_slow_tot, s11.in_slow_tot) == (2, 2, 3)
-    assert s11.gone_cache[key]["reason"] == "equalize" and s11.marks_cache[key] == "new"
-    assert "no change" in re.sub("<[^>]+>", "", changed_html(r, s10))
+    dels = [k for k, s in enumerate(steps) if key in snaps[s].gone_cache]
+    out = [k for k in dels if r.events[steps[k]].node.startswith("uplink")]
+    assert out, dels
+    k = out[0]
+    came = steps.index(a.arrival(steps[k]))
+    sn = snaps[steps[came]]
+    assert sn.gone_cache[key]["reason"] == "equalize" and sn.marks_cache[key] == "new"
+    assert [p.when for p in sn.routed] == ["now"] and sn.routed[0].step == k + 1
+    text = re.sub("<[^>]+>", "", changed_html(r, snaps[steps[k]]))
+    assert f"(step {came + 1}, where it reached the router)" in text, text

@@ -84,6 +84,18 @@ class Origin:
     decisions: list[int] = field(default_factory=list)   # that node's events for it
 
 
+@dataclass(frozen=True)
+class Routed:
+    """A packet the router routed whose decisions a step's tables include, though that step does
+    not carry it on: ``when`` is "now" (the step brings it to the router, which routes it in the
+    same instant), "before" (before the replay's first step) or "meanwhile"."""
+    arrival: int | None              # trace index of its hop into the router
+    decisions: tuple                 # the router's events for it
+    leaving: int | None              # trace index of its hop out of the router or its drop
+    step: int | None                 # that hop's (or drop's) step number (1-based) here, None: not shown
+    when: str
+
+
 @dataclass
 class Snapshot:
     """The router's tables at one step, with what this step did to them."""
@@ -97,11 +109,14 @@ class Snapshot:
     marks_ct: dict                   # ct -> "new" | "snat" | "dnat" | "del:<reason>"
     nexthop: str | None              # device chosen for this step's packet
     why: str                         # the router's own words for that choice
-    # decisions the tables include that a later step narrates (folded in trace order before this
-    # step's own): event -> the trace index of the step that shows that packet being routed
-    ahead: dict = field(default_factory=dict)
-    # decisions for packets no step of this replay shows, folded since the previous step
-    unshown: int = 0
+    # packets the router routed since the previous step's tables, other than this step's own
+    # (the packet this step brings to the router, routed at once; packets whose arrival no step
+    # shows; before the first step, what the router did before the replay begins)
+    routed: list = field(default_factory=list)
+    # this step's packet was routed before this step's moment (it waited in the uplink's queue):
+    # when, and the step (1-based) that shows it reaching the router, if one does
+    routed_at: int | None = None
+    routed_step: int | None = None
     in_hit: int = 0
     in_slow_tot: int = 0
     down: frozenset = frozenset()    # the router's devices that are down at this step
@@ -234,28 +249,22 @@ class Analysis:
     def snapshots(self, steps: list[int]) -> dict[int, Snapshot]:
         """The router's tables for each step, folded in one pass.
 
-        The tables a step shows are what the narration has reached: the router's events
-        that this step and the steps before it narrate, and those no step narrates
-        (expiry, timeouts) up to this step's event, folded in trace order.  A packet's
-        routing (route cache hit, miss or delete, FIB choice, conntrack, NAT) is narrated
-        by the step that carries the packet on, its hop out of the router or its drop:
-        marked there, never folded in unmarked at an earlier step.  For a packet the
-        router routed, the tables are shown as they were when it made its decisions (just
-        after its last decision event); for any other step, as they are after the step's
-        event, with changes that happened to no packet since the previous step marked.
-
-        Never earlier than the previous step's tables, though: a packet the router routed
-        long ago (it waited in a queue meanwhile) does not wind the tables and counters
-        back; an entry it made or hit that later packets have replaced since is named with
-        the time it was routed (``Snapshot.since``), not marked on the entry that replaced
-        it.  And the fold keeps trace order: when a step's own decisions come after a
-        packet that a later step narrates was routed, the tables include that routing too,
-        and ``Snapshot.ahead`` names it (the step it is narrated at).
+        Every step shows the tables at one moment, its own: the router's events up to this
+        step's event, and, for a step that brings a packet to the router, the router's
+        handling of it in that same instant (its route cache hit, miss or delete, FIB choice,
+        conntrack, NAT: ``Snapshot.routed``, "now").  A packet that then waits in an uplink's
+        queue is carried on by a later step; that step's tables are those of its own moment,
+        with the packet's own decisions marked on them (an entry later packets have replaced
+        since named with the time it was routed, ``Snapshot.since``) and the time it was
+        routed (``Snapshot.routed_at``).  Packets routed since the previous step that this
+        step does not bring (their arrival is not a step of the replay, or came before its
+        first step) are named in ``Snapshot.routed`` too.
         """
         ev = self.result.events
         at_of, told = self._fold_points(steps)
+        pos = {s: k + 1 for k, s in enumerate(sorted(steps))}
         want = defaultdict(list)
-        for s, (at, _) in at_of.items():
+        for s, (at, _, _) in at_of.items():
             want[at].append(s)
         tables = Tables()
         gone_c: dict = {}
@@ -278,7 +287,8 @@ class Analysis:
                 if e.ev in DECISIONS:
                     fresh.append(i)
             for s in want.get(i, ()):
-                out[s] = self._snapshot(s, i, tables, gone_c, gone_t, at_of[s][1], fresh, told, changed)
+                out[s] = self._snapshot(s, i, tables, gone_c, gone_t, at_of[s][1], at_of[s][2], fresh,
+                                        told, changed, pos)
                 fresh = []
         return out
 
@@ -291,10 +301,11 @@ class Analysis:
         return [i for i in range(last + 1) if ev[i].node == self.router]
 
     def _fold_points(self, steps: list[int]) -> tuple[dict, dict]:
-        """Where the fold stops for each step: ``{step: (event index, the router's decision
-        events shown with it)}``, and for each router event the trace index of the step that
-        narrates it (its packet's hop out or drop; a device going down for what the router
-        does about it at that instant; none for the rest: expiry, timeouts)."""
+        """Where the fold stops for each step: ``{step: (event index, the router's decisions
+        for the packet it carries on, those for the packet it brings to the router)}``, and for
+        each router event the trace index of the step that carries its packet on (its hop out
+        or drop; a device going down for what the router does about it at that instant; none
+        for the rest: expiry, timeouts)."""
         ev = self.result.events
         router = self.router
         order = sorted(steps)
@@ -312,42 +323,54 @@ class Analysis:
                     told[j] = s
                     j += 1
             dec_of[s] = dec
-        mine = self._router_events(order[-1] if order else -1)
+        arr_of = defaultdict(list)           # arrival hop -> the router's decisions for its packet
+        for j, i in self.proc_of.items():
+            if ev[j].node == router:
+                arr_of[i].append(j)
         at_of = {}
         floor = -1
-        k = 0            # mine[k]: the router's first event a step after s narrates
         for s in order:
-            while k < len(mine) and told.get(mine[k], mine[k]) <= s:
-                k += 1
             dec = dec_of[s]
+            arr = sorted(arr_of.get(s, ())) if ev[s].ev is Ev.HOP else []
             if ev[s].node == router:             # its drop, a device going down
                 at = max(dec + [s])
-            elif dec:                            # a packet it routed: when it made its decisions
-                at = max(dec)
-            else:                                # elsewhere: up to this event, and no later step's
-                at = s if k == len(mine) else min(s, mine[k] - 1)
+            elif arr:                            # a packet reaches it: routed in the same instant
+                at = max(arr)
+            else:                                # up to this event
+                at = s
             floor = max(floor, at)
-            at_of[s] = (floor, dec)
+            at_of[s] = (floor, dec, arr)
         return at_of, told
 
-    def _snapshot(self, s, at, tables, gone_c, gone_t, dec, fresh, told, changed) -> Snapshot:
+    def _snapshot(self, s, at, tables, gone_c, gone_t, dec, arr, fresh, told, changed, pos) -> Snapshot:
         ev = self.result.events
         own = set(dec)
         last_own = max(own, default=-1)
         # folded in since the previous step, besides this step's own: what happened to no packet
-        # (expiry, timeouts) is this step's to show; a later step's packet, routed before this
-        # step's own decisions, is named (ahead); the rest, packets no step shows, counted
+        # (expiry, timeouts) is this step's to show; packets routed, named one by one (Routed)
         others = [j for j in fresh if j not in own]
         background = [j for j in others if j not in told and j not in self.proc_of]
-        ahead = {j: told[j] for j in others if told.get(j, -1) > s}
-        unshown = len(others) - len(background) - len(ahead)
+        packets: dict = {}
+        for j in others:
+            if j not in background:
+                packets.setdefault(self.proc_of.get(j), []).append(j)
+        first = min(pos, key=pos.get) if pos else s
+        routed = []
+        for i, js in packets.items():
+            leaving = told.get(js[0])
+            when = "now" if i == s else ("before" if s == first and (i is None or i < s) else "meanwhile")
+            routed.append(Routed(i, tuple(js), leaving, pos.get(leaving), when))
+        routed_at = routed_step = None
+        if own and ev[s].ev is Ev.HOP and ev[last_own].t != ev[s].t:
+            routed_at = ev[last_own].t
+            routed_step = pos.get(self.arrival(s))
         since: dict = {}
         marks_c: dict = {}
         marks_t: dict = {}
         g_c: dict = {}
         g_t: dict = {}
         nexthop, why, table = None, "", None
-        for j in sorted(set(dec) | set(background)):
+        for j in sorted(set(dec) | set(background) | set(arr)):
             k = ev[j].ev
             f = info_of(ev[j])
             if k is Ev.RT_MISS or k is Ev.RT_HIT:
@@ -380,7 +403,8 @@ class Analysis:
                     cid, e = gone_t[j]
                     g_t[cid] = e
                 marks_t[f["ct"]] = f"del:{f.get('reason', '')}"
-        return Snapshot(t=ev[at].t if at >= 0 else 0, at=at, ahead=ahead, unshown=unshown,
+        return Snapshot(t=ev[at].t if at >= 0 else 0, at=at, routed=routed, routed_at=routed_at,
+                        routed_step=routed_step,
                         cache={k: dict(v) for k, v in tables.cache.items()},
                         conntrack={k: dict(v, used=tables.used[k]) for k, v in tables.conntrack.items()},
                         gone_cache=g_c, gone_ct=g_t, marks_cache=marks_c, marks_ct=marks_t,

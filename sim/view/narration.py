@@ -12,7 +12,7 @@ from __future__ import annotations
 from ..packet import TCP
 from ..reasons import DeviceDown, EqualizeDeleted, Gone
 from ..trace import Drop, Ev
-from ._common import app_words, ep, pkt_name, pkt_words, title
+from ._common import app_words, ep, ms, pkt_name, pkt_words, title
 from .model import analysis_of, check_step, endpoint_node, info_of
 
 WHY_DROP = {
@@ -163,8 +163,14 @@ def narrate(result, step: int) -> str:
         if o is not None and o.send is not None:
             s = f"{title(result, src)} sends {what} over {node} to {title(result, dst)}"
         elif o is not None and o.arrival is not None:
-            dec = _decisions(result, [j for j in o.decisions if result.events[j].node == src])
-            if dec:
+            mine = [j for j in o.decisions if result.events[j].node == src]
+            dec = _decisions(result, mine)
+            routed = result.events[mine[-1]].t if mine else e.t
+            if dec and routed != e.t:
+                # it waited (the uplink's queue, the line's delay): two moments, each said
+                s = (f"At {title(result, src)}, at {ms(routed)}, " + _join(dec) + f"; {what} crosses {node} "
+                     f"and reaches {title(result, dst)} at {ms(e.t)}")
+            elif dec:
                 s = f"At {title(result, src)}, " + _join(dec) + f"; {crossing}"
             else:
                 s = f"{title(result, src)} forwards {what} over {node} to {title(result, dst)}"

@@ -165,23 +165,16 @@
         box.scrollLeft += (s[0] + s[1]) / 2 - (b.left + b.width / 2);
       }
 
-      // The router's tables wider than their box (a phone): bring what this step marked (its rows
-      // tinted: NEW, HIT, SNAT, DNAT, DEL; state.py's TINT) into view, its right end first when it
-      // is wider than the box -- the device and use columns, where the route cache's row ends.
-      var TINTS = ["#d5f0e6", "#d7ebf7", "#fbe0d0"];
+      // The router's tables wider than their box (a phone): each step shows them from their left
+      // edge, where every row starts with its key (the route cache's src -> dst iif, conntrack's
+      // tuples, the tables' titles) -- what says which entry a mark is on; the device and use
+      // columns are a scroll to the right.  (Scrolled to the marked rows' right end, a phone read
+      // "1 iif eth0" and "om, equalize)".)  Their box never scrolls up or down: the page does.
       function centreState(p) {
         var box = q(p.el, ".op1-state-box");
-        if (!box || !box.offsetParent || box.scrollWidth <= box.clientWidth + 1) return;
-        var lo = Infinity, hi = -Infinity;
-        box.querySelectorAll("svg polygon").forEach(function (c) {
-          if (TINTS.indexOf((c.getAttribute("fill") || "").toLowerCase()) < 0) return;
-          var r = c.getBoundingClientRect();
-          if (r.width) { lo = Math.min(lo, r.left); hi = Math.max(hi, r.right); }
-        });
-        if (lo === Infinity || p.stateK === p.k) return;        // (once a step: the reader may scroll)
+        if (!box || !box.offsetParent || p.stateK === p.k) return;   // (once a step: the reader may scroll)
         p.stateK = p.k;
-        var b = box.getBoundingClientRect();
-        box.scrollLeft += hi - lo > b.width - 2 * FADE ? hi + FADE - b.right : (lo + hi) / 2 - (b.left + b.width / 2);
+        box.scrollLeft = 0;
       }
 
       // The network is drawn twice (topology.py): left to right, and top to bottom for a phone's
@@ -393,6 +386,8 @@
         }
         var where = q(p.el, ".op1-where");
         if (where) where.textContent = s.w;
+        var tt = q(p.el, ".op1-state-t");        // the moment the tables show: this step's
+        if (tt && s.tt) tt.textContent = ", at " + s.tt;
         showLadder(p, kk);
         p.k = kk;
       }

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from ..trace import Ev, event_text
 from . import _dot
-from ._common import ms
+from ._common import flow_text, ms, short_name
 from .ladder import ROW as LADDER_ROW
 from .ladder import ladder_parts
 from .model import MAX_STEPS, analysis_of, check_result, info_of, resolve_steps
@@ -73,6 +73,7 @@ class Frames:
         self.steps, self.total = resolve_steps(result, a, start, stop, steps, max_steps)
         counts = a.uplink_counts(self.steps)
         snaps = a.snapshots(self.steps)
+        self.table_t = [ms(snaps[s].t) for s in self.steps]     # the moment each step's tables show
         self.topo = zoomable(base_svg(result))
         self.topo_n = zoomable(base_svg(result, narrow=True))      # a phone's: top to bottom
         dots = [state_dot(result, snaps[s]) for s in self.steps]
@@ -106,7 +107,7 @@ class Frames:
         ev = self.result.events
         steps = [{"i": s, "t": ms(ev[s].t), "n": self.narration[k], "w": self.where[k],
                   "topo": self.topo_frames[k], "st": self.state_of[k], "pk": self.pkt_of[k],
-                  "cg": self.chg_of[k]}
+                  "cg": self.chg_of[k], "tt": self.table_t[k]}
                  for k, s in enumerate(self.steps)]
         return {"steps": steps, "states": self.states, "pkts": self.pkts, "chgs": self.chgs}
 
@@ -187,7 +188,8 @@ class Frames:
                 f'<div class="op1-ladder-scroll op1-kscroll" tabindex="0" role="group" aria-label="ladder, scrolls">'
                 f'{head}<div class="op1-ladder-clip" style="height:{LADDER_ROW + 6}px">{body}</div></div></div>'
                 f'<figure class="op1-box op1-state-box-wrap" data-panel="state">'
-                f'<figcaption class="op1-boxh">Linux router: tables</figcaption>{LEGEND}'
+                f'<figcaption class="op1-boxh">Linux router: tables<span class="op1-state-t">, at '
+                f'{self.table_t[0]}</span></figcaption>{LEGEND}'
                 f'<div class="op1-scroll op1-state-box op1-kscroll" tabindex="0" role="group" '
                 f'aria-label="router tables, scrolls">{self.states[self.state_of[0]]}</div></figure>'
                 f'<div class="op1-box op1-pkt-wrap" data-panel="pkt" role="group" aria-label="packet">'
@@ -253,46 +255,76 @@ def changed_html(result, snap) -> str:
                 "snat": f"conntrack entry {cid}: source rewritten to its {e['dev']} binding",
                 "dnat": f"conntrack entry {cid}: destination rewritten back to the LAN host"}
         items.append((mark.upper(), what.get(mark, f"conntrack entry {cid} ({mark})")))
-    items += _routed_meanwhile(result, snap)
+    if snap.routed_at is not None and items:
+        # this packet's own routing, marked on the tables of this step's moment
+        at = f" (step {snap.routed_step}, where it reached the router)" if snap.routed_step else ""
+        items.insert(0, ("ROUTED", f"this packet, at {ms(snap.routed_at)}{at}:"))
+    lead, tail = _routed_others(result, snap)
+    items = lead + items + tail
     head = '<span class="op1-whath">Router tables, this step:</span> '
     if not items:
         return head + '<span class="op1-whatnone">no change</span>'
     return head + " ".join(f'<span class="op1-whati"><b>{_dot.h(w)}</b> {_dot.h(t)}</span>' for w, t in items)
 
 
-def _routed_meanwhile(result, snap) -> list[tuple[str, str]]:
-    """What the tables include that this step does not narrate: a packet the router routed
-    before this step's own decisions, whose step comes later (it waits in a queue), one line
-    each; and a count of decisions for packets whose routing no step of this replay shows."""
+#: Packets routed since the previous step that a step names one by one; the rest are counted.
+NAMED = 4
+
+
+def _routed_others(result, snap) -> tuple[list, list]:
+    """The packets the router routed since the previous step's tables other than this step's
+    own (``Snapshot.routed``), each named as the ladder names it, with the step that shows it
+    leaving: before the first step, what the router did before the replay begins, and the
+    packet this step brings to the router, routed in the same instant (said first); packets
+    whose arrival no step shows (said after this step's marks)."""
     ev = result.events
-    by_step: dict[int, list[int]] = {}
-    for j, s in sorted(snap.ahead.items()):
-        by_step.setdefault(s, []).append(j)
-    items = []
-    for s, js in by_step.items():
-        did = []
-        for j in js:
-            e = ev[j]
-            k = e.ev
-            if k is Ev.RT_MISS or k is Ev.RT_DEL or k is Ev.RT_HIT:
-                dst, src, tos, iif = e.key
-                what = {Ev.RT_MISS: f"new → {e.dev}", Ev.RT_HIT: "hit",
-                        Ev.RT_DEL: f"deleted ({getattr(e, 'reason', '')})"}[k]
-                did.append(f"route cache {src} → {dst} iif {iif} {what}")
-            elif k is Ev.FIB:
-                did.append(f"FIB → {e.dev}")
-            elif k is Ev.CT_NEW:
-                did.append(f"conntrack entry {e.ct} new, bound to {e.dev}")
-            elif k is Ev.CT_DEL:
-                did.append(f"conntrack entry {e.ct} deleted")
-        if did:
-            items.append(("MEANWHILE", f"routed at {ms(ev[js[0]].t)}, a packet a later step shows "
-                                       f"(at {ms(ev[s].t)}): " + "; ".join(did)))
-    if snap.unshown:
-        n = snap.unshown
-        items.append(("MEANWHILE", f"{n} router decision{'s' if n != 1 else ''} for packets "
-                                   "whose routing no step of this replay shows"))
-    return items
+    lead, tail = [], []
+    before = [r for r in snap.routed if r.when == "before"]
+    if before:
+        n = sum(len(r.decisions) for r in before)
+        lead.append(("BEFORE", f"this replay begins: {n} router decision{'s' if n != 1 else ''}, in the "
+                               f"tables below, for {_named(ev, before)}"))
+    for r in snap.routed:
+        if r.when == "now":
+            lead.append(("ROUTED", f"now{_to(ev, r)}: {_packet(ev, r)}, {_shown(ev, r)}"))
+    later = [r for r in snap.routed if r.when == "meanwhile"]
+    for r in later:
+        if r.step is not None:
+            tail.append(("MEANWHILE", f"routed at {ms(ev[r.decisions[0]].t)}{_to(ev, r)}: {_packet(ev, r)}, "
+                                      f"{_shown(ev, r)}"))
+    unseen = [r for r in later if r.step is None]
+    if unseen:
+        n = len(unseen)
+        tail.append(("MEANWHILE", f"{n} packet{'s' if n != 1 else ''} this replay does not show: "
+                                  f"{_named(ev, unseen)}"))
+    return lead, tail
+
+
+def _named(ev, rs) -> str:
+    """Packets routed, each with its time and device, the first ``NAMED`` of them."""
+    out = "; ".join(f"{_packet(ev, r)} at {ms(ev[r.decisions[0]].t)}{_to(ev, r)}" for r in rs[:NAMED])
+    return out + (f"; and {len(rs) - NAMED} more" if len(rs) > NAMED else "")
+
+
+def _packet(ev, r) -> str:
+    """The packet as the ladder names it, as it reached the router (before NAT)."""
+    e = ev[r.arrival] if r.arrival is not None else ev[r.decisions[0]]
+    if e.pkt is None:
+        return "a packet"
+    return f"the {short_name(e.pkt)} {flow_text(e.pkt)}"
+
+
+def _to(ev, r) -> str:
+    """`` → if2``: the device its routing chose, if it chose one."""
+    devs = [ev[j].dev for j in r.decisions if ev[j].ev in (Ev.RT_MISS, Ev.RT_HIT, Ev.FIB)]
+    return f" → {devs[-1]}" if devs else ""
+
+
+def _shown(ev, r) -> str:
+    """Where the replay carries the packet on."""
+    if r.step is None:
+        return "not shown leaving in this replay"
+    return f"shown {'dropped' if ev[r.leaving].ev is Ev.DROP else 'leaving'} at step {r.step}"
 
 
 def _event_line(e) -> str:
