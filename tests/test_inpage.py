@@ -214,10 +214,11 @@ def _expanded(html: str) -> str:
     return html[:m.start(2)] + json.dumps(steps) + html[m.end(2):]
 
 
-def _as_live(player):
-    """A static ``Player`` with its title a heading, as the live panel's replays have it (h4,
-    under the panel's h3)."""
+def _as_live(player, preset: dict | None = None):
+    """A static ``Player`` as the live panel's replays have it: its title a heading (h4, under
+    the panel's h3), its files named against the panel's ``preset`` (``run``'s)."""
     player.heading = "h4"
+    player.stem = player.result.live_stem(preset or {})
     return player
 
 
@@ -617,8 +618,8 @@ def test_chapter_6_runs_live_in_chromium(built, tmp_path):
             # each run's files are named after what it changed (netfilter's NAT): not both the
             # default run's name, which is also the static replay's on this page
             names = [pl.eval_on_selector('a[download$=".pcapng"]', "a => a.download") for pl in players]
-            assert names == [f"{rb.download_stem}.pcapng", f"{ra.download_stem}.pcapng"], names
-            assert names[0] == "equalize-nat-seed3-nat-netfilter-size-20000.pcapng", names
+            # against the panel's preset (size 20000): the reader changed the NAT only
+            assert names == ["equalize-nat-live-seed-3-nat-netfilter.pcapng", "equalize-nat-live-seed-3.pcapng"], names
             # a bad value: one line with the range the seed box holds (the box's max), no third replay
             pg.fill("[data-live] input[name=seed]", "-4")
             pg.click("[data-live] [data-run]")

@@ -295,6 +295,7 @@
       };
       getWorker(base).postMessage({id: id, scenario: root.getAttribute("data-scenario"),
         fixed: root.getAttribute("data-params"), values: valuesJSON(form), limits: root.getAttribute("data-limits") || "{}",
+        preset: root.getAttribute("data-preset") || "{}",
         title: "Run " + n + ", in this page", maxSteps: parseInt(root.getAttribute("data-max-steps"), 10),
         startAt: root.getAttribute("data-start-at") || "null"});
       watchdog();

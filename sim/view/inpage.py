@@ -74,6 +74,7 @@ def panel_html(scenario: str, base: str, uid: str, fetch_bytes: int, max_steps: 
     limits = {s["name"]: [s["min"], s["max"]] for s in specs if s["kind"] == "int"}
     return (f'<section class="op1-livepanel" data-live data-scenario="{h(scenario)}" '
             f'data-params="{h(json.dumps(fixed, sort_keys=True))}" data-limits="{h(json.dumps(limits))}" '
+            f'data-preset="{h(json.dumps(params, sort_keys=True))}" '
             f'data-max-steps="{max_steps}" data-start-at="{json.dumps(start_at)}" '
             f'data-base="{h(base)}" data-keep="{KEEP_RUNS}" aria-labelledby="{uid}-h">'
             f'<h3 class="op1-lp-h" id="{uid}-h">Run it here, in this page</h3>'
@@ -154,18 +155,20 @@ def warm(part: str) -> None:
         raise ValueError(f"warm: no part {part!r}: allowed packets, diagrams")
 
 
-def run(scenario: str, fixed: str, values: str, limits: str = "{}") -> str:
+def run(scenario: str, fixed: str, values: str, limits: str = "{}", preset: str = "{}") -> str:
     """Run the scenario with the panel's values (JSON) over its fixed parameters (JSON), its
     number boxes held to ``limits`` (JSON ``{name: [min, max]}``, as LivePlayer's boxes are).
-    Returns JSON: ``{"events", "ms"}``, or ``{"error"}`` with the simulator's one line."""
+    ``preset`` (JSON): the cell's parameters, which the downloads' names are relative to
+    (``Result.live_stem``).  Returns JSON: ``{"events", "ms"}``, or ``{"error"}`` with the
+    simulator's one line."""
     from ..fib import RouteError
     from .live import live_params
     try:
-        given = json.loads(fixed), json.loads(values), json.loads(limits)
+        given = json.loads(fixed), json.loads(values), json.loads(limits), json.loads(preset)
     except ValueError as e:                     # the page's script writes it: a bug there, named
         return json.dumps({"error": f"the panel's values are not JSON ({e}): {values}"})
     if not all(isinstance(g, dict) for g in given):
-        return json.dumps({"error": f"the panel's values are not JSON objects: {fixed} {values} {limits}"})
+        return json.dumps({"error": f"the panel's values are not JSON objects: {fixed} {values} {limits} {preset}"})
     params = {**given[0], **given[1]}
     if params.get("multipath") is not None and params["multipath"] not in CACHED_POLICIES:
         params["equalize"] = False              # a route-cache flag, as in LivePlayer
@@ -176,7 +179,7 @@ def run(scenario: str, fixed: str, values: str, limits: str = "{}") -> str:
     except (scenarios.ParamError, RouteError) as e:
         return json.dumps({"error": str(e)})
     _last.clear()
-    _last.update(result=result, params=params)
+    _last.update(result=result, params=params, preset=given[3])
     return json.dumps({"events": len(result.events), "ms": round((time.perf_counter() - t0) * 1000)})
 
 
@@ -235,6 +238,7 @@ def draw(title: str, max_steps: int, start_at: str = "null", run=None) -> str:
     its own script and styles, drawn at its first step only (``fill`` draws the others, and
     ``downloads`` the pcapng and trace), or ``{"error"}``: a run with no step to show.
     ``start_at``: JSON, simulated seconds where the replay starts, or null (from the start).
+    Its files are named after what differs from the panel's preset (``live_stem``).
     Its frames are kept under ``run`` (the page's id of the Run), with those of the
     ``KEEP_RUNS - 1`` replays before it: the page keeps them, and a reader may still step
     through one while a newer run is drawn."""
@@ -249,6 +253,7 @@ def draw(title: str, max_steps: int, start_at: str = "null", run=None) -> str:
     player = Player.__new__(Player)          # the static player, over frames drawn when asked
     player.result, player.title, player._frames, player._at, player._html = result, title, frames, 0, None
     player.heading = "h4"                    # under the panel's h3
+    player.stem = result.live_stem(_last.get("preset", {}))
     html = player.html()
     _frames.pop(run, None)
     _frames[run] = frames

@@ -250,6 +250,7 @@ class LivePlayer:
         self.scenario = scenario
         self.max_steps = max_steps
         self.params = dict(params)
+        self.preset = dict(params)           # what the call set: the downloads name what differs
         self.result = None
         self.frames: LiveFrames | None = None
         self._uid = f"op1-live{next(_players)}"
@@ -407,7 +408,8 @@ class LivePlayer:
 
     def prepare_downloads(self) -> None:
         """Put this run's pcapng and trace links next to the controls."""
-        self.downloads.value = f'<span class="op1">{self.frames.downloads(self.result.download_stem)}</span>'
+        stem = self.result.live_stem(self.preset)
+        self.downloads.value = f'<span class="op1">{self.frames.downloads(stem)}</span>'
         self.prepare.layout.display = "none"
 
     def _show_run(self) -> None:

@@ -418,6 +418,8 @@ class Player(_Page):
     #: the title's heading level (``"h4"``), where the page's outline has a place for it; None: a
     #: plain line (a notebook's output, a chapter's figure: no heading the outline cannot know)
     heading: str | None = None
+    #: the downloads' name without extension; None: the run's (``Result.download_stem``)
+    stem: str | None = None
 
     def __init__(self, result, title: str | None = None, start: int = 0, stop: int | None = None,
                  steps=None, max_steps: int | None = MAX_STEPS, at: int | None = None):
@@ -451,7 +453,7 @@ class Player(_Page):
                 note = (f'<div class="op1-note">Showing {n} of the run\'s {f.total} steps (a replay '
                         "holds at most a few hundred; in Python, stop=, steps= or max_steps= choose "
                         "which).</div>")
-            stem = r.download_stem
+            stem = self.stem or r.download_stem
             inner = (_title(self.title, self.heading) +
                      f'<div class="op1-sub">{_dot.h(r.scenario)}: {_dot.h(r.params_line())}</div>'
                      + _bar(n, f.downloads(stem), False) + note + f.pane_html() + HINT + _float_bar(n))
