@@ -1,6 +1,7 @@
 """Static players and Compare: self-contained, deterministic, small, with the right frames,
 downloads and divergence flags; the live player re-runs and steps; bad input is named."""
 import base64
+import json
 import re
 
 import pytest
@@ -380,3 +381,40 @@ def test_a_replays_header_names_its_tcp_and_what_differs_from_the_scenario():
                            "uplinks=2 seed=1 tcp=linux cc=reno")
     assert line.endswith(" size=3000") and line.count("size=") == 1
     assert "down_at=1 down_uplink=2" in sim.run("uplink-down", size=3000, trace=False).params_line()
+
+
+def test_a_replay_cut_at_max_steps_says_how_far_it_goes_and_what_its_downloads_hold():
+    """A replay of 200 of a run's 608 steps said "Showing 200 of the run's 608 steps" above the
+    views, and nothing at its last step, an ordinary ACK in mid-download: a reader took it for
+    the end.  The note says to when the replay goes and when the run ends, and what the
+    downloads hold (the steps shown, not the run); the last step says it again (meta "more",
+    shown by player.js)."""
+    from sim.trace import Ev
+    from sim.view.player import Frames, unpack
+    r = sim.run("hash-l4-nat", seed=4, size=20_000)
+    f = Frames(r, max_steps=200)
+    cut = f.cut()
+    lo, hi = f.steps[0], f.steps[-1]
+    assert cut == (f"This replay shows the first 200 of the run's 608 steps, to 86.153 ms; the run goes on to "
+                   f"292.176 ms. The downloads hold only what is shown: the pcapng the packets of these "
+                   f"steps, the trace events {lo}..{hi} and the summary of the whole run.")
+    # what it says of the downloads is what they hold
+    trace = f.trace_text().splitlines()
+    events = trace[1:trace.index("")]                 # then the summary
+    numbered = [int(x.split()[0]) for x in events]
+    assert numbered == list(range(lo, hi + 1)) and hi < len(r.events) - 1
+    assert r.summary_text()[0] in trace
+    from scapy.utils import rdpcap
+    import io
+    shown_hops = [s for s in f.steps if r.events[s].ev is Ev.HOP]
+    assert len(rdpcap(io.BytesIO(f.pcapng()))) == len(shown_hops) < sum(e.ev is Ev.HOP for e in r.events)
+    html = Player(r, max_steps=200).html()
+    import html as html_mod
+    assert html_mod.escape(cut) in html and "stop=, steps= or max_steps=" in html
+    meta = json.loads(re.search(r'<script type="application/json" class="op1-meta">(.*?)</script>', html).group(1))
+    assert meta["more"] == cut
+    # a window that starts later says from when; a replay of every step says nothing
+    later = Frames(r, start=400, max_steps=50)
+    assert later.cut().startswith(f"This replay shows the first 50 of the run's {later.total} steps from ")
+    whole = Player(r, max_steps=None).html()
+    assert Frames(r, max_steps=None).cut() == "" and 'class="op1-note"' not in whole and '"more"' not in whole

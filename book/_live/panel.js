@@ -257,8 +257,9 @@
         var live = function () {
           if (seen) seen.disconnect();
           if (!box.isConnected || last !== id) return;      // a newer Run has the status line
+          // a replay cut at max-steps says so, and what its downloads hold: not the run's end
           status.textContent = said + "replay shown after " + ((performance.now() - t0) / 1000).toFixed(1) +
-            " s" + how + ".";
+            " s" + how + (m.cut ? "; " + m.cut : "") + ".";
         };
         // (or a replay that could not start: its player says why in data-op1-failed)
         var broken = function () {

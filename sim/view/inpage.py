@@ -234,11 +234,12 @@ def _page_frames(result, max_steps: int, start_at: float | None = None):
 
 
 def draw(title: str, max_steps: int, start_at: str = "null", run=None) -> str:
-    """The last run's replay as JSON ``{"html", "steps"}``: the static ``Player``'s HTML, with
+    """The last run's replay as JSON ``{"html", "steps", "cut"}``: the static ``Player``'s HTML, with
     its own script and styles, drawn at its first step only (``fill`` draws the others, and
     ``downloads`` the pcapng and trace), or ``{"error"}``: a run with no step to show.
     ``start_at``: JSON, simulated seconds where the replay starts, or null (from the start).
-    Its files are named after what differs from the panel's preset (``live_stem``).
+    ``cut``: for the status line, what a replay cut at ``max_steps`` leaves out (``Frames.cut``),
+    else ''.  Its files are named after what differs from the panel's preset (``live_stem``).
     Its frames are kept under ``run`` (the page's id of the Run), with those of the
     ``KEEP_RUNS - 1`` replays before it: the page keeps them, and a reader may still step
     through one while a newer run is drawn."""
@@ -253,13 +254,14 @@ def draw(title: str, max_steps: int, start_at: str = "null", run=None) -> str:
     player = Player.__new__(Player)          # the static player, over frames drawn when asked
     player.result, player.title, player._frames, player._at, player._html = result, title, frames, 0, None
     player.heading = "h4"                    # under the panel's h3
+    player.choose = ""                       # (no stop= on a page: Python's way to choose steps)
     player.stem = result.live_stem(_last.get("preset", {}))
     html = player.html()
     _frames.pop(run, None)
     _frames[run] = frames
     while len(_frames) > KEEP_RUNS:
         _frames.pop(next(iter(_frames)))
-    return json.dumps({"html": html, "steps": len(frames)})
+    return json.dumps({"html": html, "steps": len(frames), "cut": frames.cut(short=True)})
 
 
 def _frames_of(run):

@@ -185,8 +185,9 @@ class LiveFrames(Frames):
         start_at = check_start_at(start_at)
         self.result = result
         self.analysis = a = analysis_of(result)
+        self.start = first_at(result, start_at)
         try:
-            self.steps, self.total = resolve_steps(result, a, first_at(result, start_at), None, None, max_steps)
+            self.steps, self.total = resolve_steps(result, a, self.start, None, None, max_steps)
         except ValueError:
             if start_at is None:
                 raise
@@ -424,7 +425,7 @@ class LivePlayer:
         self.slider.observe(self._on_step, "value")
         self.show(0)
         # The status line is written last: when it names the new parameters, the views show them.
-        more = f" (first {len(f)} of {f.total} steps)" if f.total > len(f) else ""
+        more = f" ({f.cut(short=True)})" if f.cut() else ""
         self.last_shown_s = time.perf_counter() - self._t_run
         self.status.value = (f'<span style="font-family:monospace;font-size:12px">{h(self.scenario)}: '
                              f"{h(self.result.params_line())} · {len(self.result.events)} events{more} · "
