@@ -136,6 +136,22 @@ def test_every_chapters_panel_runs_its_cells_parameters():
         assert inpage._last["result"].params == scenarios.make_params(scenario, **run_params), ch
 
 
+def test_chapter_9s_panel_runs_the_chapters_replay():
+    """Chapter 9's replay runs Reno senders and 200 kB downloads ("the senders run Reno here");
+    its panel ran a fixed window and 20 kB, with no word of it, and seed 1 did not give the
+    chapter's replay.  Its cell now gives the chapter's run, the panel names what it sets without
+    a control, and its replay starts with the chapter's steps."""
+    from sim.view.live import LiveFrames
+    from sim.view.player import Frames
+    (scenario, params), = _cells("09-modern-linux")
+    assert scenarios.make_params(scenario, **params) == scenarios.make_params("hash-l4-nat", seed=1, cc="reno")
+    r = sim.run(scenario, **params)
+    chapter = Frames(r, stop=150).steps                  # bl.replay(rh, ..., stop=150)
+    assert LiveFrames(r, max_steps=200).steps[:len(chapter)] == chapter
+    html = inpage.panel_html(scenario, "./", "t", 1, **params)
+    assert "Set here, with no control: cc=reno." in html and 'name="size" value="200000"' in html
+
+
 def test_panel_keeps_what_it_has_no_control_for():
     html = inpage.panel_html("mptcp", "./", "t", 1, seed=1, subflows=3, tcp="2.4")
     assert 'data-params="{&quot;tcp&quot;: &quot;2.4&quot;}"' in html

@@ -56,6 +56,15 @@ def _control(uid: str, s: dict) -> str:
             f'{"" if plain else " data-json"}>{opts}</select></label>')
 
 
+def fixed_words(fixed: dict) -> str:
+    """What a panel runs with and has no control for, said under its title (chapter 9's ran
+    Reno senders with no word of it): `` Set here, with no control: cc=reno.``, or ''."""
+    from ..scenarios import fmt_value
+    if not fixed:
+        return ""
+    return " Set here, with no control: " + ", ".join(f"{h(k)}={h(fmt_value(v))}" for k, v in fixed.items()) + "."
+
+
 KEEP_RUNS = 4                   # replays a panel keeps; the oldest goes when another comes
 
 
@@ -70,6 +79,7 @@ def panel_html(scenario: str, base: str, uid: str, fetch_bytes: int, max_steps: 
     specs = panel_specs(scenario, **params)
     shown = {s["name"] for s in specs}
     fixed = {k: v for k, v in params.items() if k not in shown}
+    said = fixed_words(fixed)
     controls = "".join(_control(uid, s) for s in specs)
     limits = {s["name"]: [s["min"], s["max"]] for s in specs if s["kind"] == "int"}
     return (f'<section class="op1-livepanel" data-live data-scenario="{h(scenario)}" '
@@ -81,7 +91,7 @@ def panel_html(scenario: str, base: str, uid: str, fetch_bytes: int, max_steps: 
             f'<p class="op1-lp-note">The simulator runs in your browser (Python compiled to '
             f'WebAssembly, {fetch_bytes / 1e6:.0f} MB, fetched when you first change a parameter or press Run). Choose the parameters of '
             f'<code>{h(scenario)}</code> and press Run: a replay of the new run appears below, '
-            f'the newest first; the last {KEEP_RUNS} are kept.</p>'
+            f'the newest first; the last {KEEP_RUNS} are kept.{said}</p>'
             f'<form class="op1-lp-controls" aria-label="parameters of the run" novalidate>{controls}'
             f'<button type="submit" data-run>Run</button></form>'
             f'<p class="op1-lp-status" role="status" aria-live="polite"></p>'
