@@ -277,6 +277,9 @@ def test_a_cut_replay_says_so_and_its_files_name_what_the_reader_changed():
     assert "stop=" not in re.search(r'class="op1-note">(.*?)</div>', drawn["html"]).group(1)   # no Python here
     names = re.findall(r'download="([^"]+)"', json.loads(inpage.downloads(7))["html"])
     assert names == ["hash-l4-nat-live-seed-4.pcapng", "hash-l4-nat-live-seed-4.txt"]
+    # a preset the simulator refuses (the page's script sends it): its one line, no run kept
+    got = json.loads(inpage.run("hash-l4-nat", "{}", '{"seed": 5}', "{}", '{"nat": "carrier-grade"}'))
+    assert got["error"].startswith("unknown nat 'carrier-grade'") and inpage._last["result"].params.seed == 4, got
     # a replay of every step: nothing to add
     json.loads(inpage.run("hash-l4-nat", "{}", '{"seed": 4, "size": 1000}', "{}", preset))
     assert json.loads(inpage.draw("Run 2", 200, "null", 8))["cut"] == ""

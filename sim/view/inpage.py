@@ -186,10 +186,11 @@ def run(scenario: str, fixed: str, values: str, limits: str = "{}", preset: str 
     try:
         live_params(scenario, params, given[2], "page's live panel")
         result = scenarios.run(scenario, **params)
+        stem = result.live_stem(given[3])       # (the page's preset: checked as the run's values are)
     except (scenarios.ParamError, RouteError) as e:
         return json.dumps({"error": str(e)})
     _last.clear()
-    _last.update(result=result, params=params, preset=given[3])
+    _last.update(result=result, params=params, stem=stem)
     return json.dumps({"events": len(result.events), "ms": round((time.perf_counter() - t0) * 1000)})
 
 
@@ -265,7 +266,7 @@ def draw(title: str, max_steps: int, start_at: str = "null", run=None) -> str:
     player.result, player.title, player._frames, player._at, player._html = result, title, frames, 0, None
     player.heading = "h4"                    # under the panel's h3
     player.choose = ""                       # (no stop= on a page: Python's way to choose steps)
-    player.stem = result.live_stem(_last.get("preset", {}))
+    player.stem = _last["stem"]
     html = player.html()
     _frames.pop(run, None)
     _frames[run] = frames
