@@ -294,16 +294,37 @@ class Result:
     def download_stem(self) -> str:
         """The downloads' file name without its extension: the scenario, the seed and each
         parameter the header names that differs from the scenario's default
-        (``scenarios.header_params``), so runs set up differently save under different names:
-        ``equalize-nat-seed3`` with the defaults, ``equalize-nat-seed3-nat-netfilter`` with
-        netfilter's NAT, ``...-no-equalize`` without equalize (a switch turned on: its name).  Characters a file name cannot hold become ``_``; a name too long
-        for one is cut, with a checksum of all of it (``zlib.crc32``) to keep it apart."""
-        from .scenarios import fmt_value, header_params, scenario_defaults
-        base = scenario_defaults(self.scenario)
-        words = [n if v == "True" else f"no-{n}" if v == "False" else f"{n}-{v}"
-                 for n, v in header_params(self.scenario, self.params, always=())
-                 if n != "seed" and v != fmt_value(getattr(base, n))]
-        stem = "-".join([f"{self.scenario}-seed{self.params.seed}"] + words)
+        (``scenarios.header_params``), each as its name and value joined by ``-``, so runs set up
+        differently save under different names: ``equalize-nat-seed-3`` with the defaults,
+        ``equalize-nat-seed-3-nat-netfilter`` with netfilter's NAT, ``...-no-equalize`` without
+        equalize (a switch turned on: its name).  Characters a file name cannot hold become
+        ``_``; a name too long for one is cut, with a checksum of all of it (``zlib.crc32``) to
+        keep it apart."""
+        from .scenarios import scenario_defaults
+        return self._stem(scenario_defaults(self.scenario), self.scenario)
+
+    def live_stem(self, preset: dict) -> str:
+        """The downloads' name of a run made by a live player (the book page's panel,
+        ``LivePlayer``) whose call gave ``preset`` (``sim.run``'s keywords): ``live``, the seed
+        and what differs from the preset -- what the reader changed, not what the call set
+        (chapter 9's panel, its size preset to 20000, named a run where only the seed changed
+        ``...-size-20000``).  ``live`` keeps these names apart from the static replays' on the
+        same page, which are named against the scenario's defaults: ``hash-l4-nat-live-seed-4``
+        is never the name of another run than the panel's with seed 4."""
+        from .scenarios import make_params
+        return self._stem(make_params(self.scenario, **preset), f"{self.scenario}-live")
+
+    def _stem(self, base, head: str) -> str:
+        from .scenarios import fmt_value, header_params
+        mine = dict(header_params(self.scenario, self.params, always=()))
+        theirs = dict(header_params(self.scenario, base, always=()))
+        words = []
+        for n in dict.fromkeys([*mine, *theirs]):
+            v = mine.get(n, fmt_value(getattr(self.params, n)))
+            if n == "seed" or v == theirs.get(n, fmt_value(getattr(base, n))):
+                continue
+            words.append(n if v == "True" else f"no-{n}" if v == "False" else f"{n}-{v}")
+        stem = "-".join([f"{head}-seed-{self.params.seed}"] + words)
         safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", stem)
         if len(safe) > STEM_MAX:
             safe = f"{safe[:STEM_MAX - 9]}-{zlib.crc32(stem.encode()):08x}"

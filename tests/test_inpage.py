@@ -136,6 +136,22 @@ def test_every_chapters_panel_runs_its_cells_parameters():
         assert inpage._last["result"].params == scenarios.make_params(scenario, **run_params), ch
 
 
+def test_chapter_9s_panel_runs_the_chapters_replay():
+    """Chapter 9's replay runs Reno senders and 200 kB downloads ("the senders run Reno here");
+    its panel ran a fixed window and 20 kB, with no word of it, and seed 1 did not give the
+    chapter's replay.  Its cell now gives the chapter's run, the panel names what it sets without
+    a control, and its replay starts with the chapter's steps."""
+    from sim.view.live import LiveFrames
+    from sim.view.player import Frames
+    (scenario, params), = _cells("09-modern-linux")
+    assert scenarios.make_params(scenario, **params) == scenarios.make_params("hash-l4-nat", seed=1, cc="reno")
+    r = sim.run(scenario, **params)
+    chapter = Frames(r, stop=150).steps                  # bl.replay(rh, ..., stop=150)
+    assert LiveFrames(r, max_steps=200).steps[:len(chapter)] == chapter
+    html = inpage.panel_html(scenario, "./", "t", 1, **params)
+    assert "Set here, with no control: cc=reno." in html and 'name="size" value="200000"' in html
+
+
 def test_panel_keeps_what_it_has_no_control_for():
     html = inpage.panel_html("mptcp", "./", "t", 1, seed=1, subflows=3, tcp="2.4")
     assert 'data-params="{&quot;tcp&quot;: &quot;2.4&quot;}"' in html
@@ -214,10 +230,13 @@ def _expanded(html: str) -> str:
     return html[:m.start(2)] + json.dumps(steps) + html[m.end(2):]
 
 
-def _as_live(player):
-    """A static ``Player`` with its title a heading, as the live panel's replays have it (h4,
-    under the panel's h3)."""
+def _as_live(player, preset: dict | None = None):
+    """A static ``Player`` as the live panel's replays have it: its title a heading (h4, under
+    the panel's h3), its files named against the panel's ``preset`` (``run``'s), no word of
+    Python's ways to choose other steps."""
     player.heading = "h4"
+    player.choose = ""
+    player.stem = player.result.live_stem(preset or {})
     return player
 
 
@@ -235,6 +254,35 @@ def test_run_and_draw_are_the_static_players(monkeypatch):
     # equalize is a route-cache flag: with hash-l4 it is off, as in LivePlayer
     json.loads(inpage.run("equalize-nat", "{}", '{"multipath": "hash-l4", "equalize": true}'))
     assert inpage._last["result"].params.equalize is False
+
+
+def test_a_cut_replay_says_so_and_its_files_name_what_the_reader_changed():
+    """Chapter 9's panel, seed 4: "1268 events, simulated in 25 ms; replay shown after 1.2 s",
+    and a replay that stopped at step 200 on an ordinary mid-download ACK, with nothing saying
+    the run went on; its pcapng was hash-l4-nat-seed4-size-20000, the size the panel's own.
+    ``draw`` gives the status line's words for a cut replay (panel.js adds them), the replay
+    says it above its views and at its last step, and the files name what differs from the
+    cell's preset (data-preset, sent as ``run``'s ``preset``)."""
+    from sim.view.player import Frames
+    html = inpage.panel_html("hash-l4-nat", "./", "t", 1, seed=1, size=20_000)
+    preset = re.search(r'data-preset="([^"]*)"', html).group(1).replace("&quot;", '"')
+    assert json.loads(preset) == {"seed": 1, "size": 20_000}
+    got = json.loads(inpage.run("hash-l4-nat", "{}", '{"seed": 4, "size": 20000}', "{}", preset))
+    assert got["events"] == 1268
+    drawn = json.loads(inpage.draw("Run 1", 200, "null", 7))
+    f = Frames(sim.run("hash-l4-nat", seed=4, size=20_000), max_steps=200)
+    assert drawn["cut"] == ("the replay shows the first 200 of the run's 608 steps, to 86.153 ms of 292.176 ms; "
+                            "the downloads hold those steps")
+    assert json.loads(re.search(r'class="op1-meta">(.*?)</script>', drawn["html"]).group(1))["more"] == f.cut()
+    assert "stop=" not in re.search(r'class="op1-note">(.*?)</div>', drawn["html"]).group(1)   # no Python here
+    names = re.findall(r'download="([^"]+)"', json.loads(inpage.downloads(7))["html"])
+    assert names == ["hash-l4-nat-live-seed-4.pcapng", "hash-l4-nat-live-seed-4.txt"]
+    # a preset the simulator refuses (the page's script sends it): its one line, no run kept
+    got = json.loads(inpage.run("hash-l4-nat", "{}", '{"seed": 5}', "{}", '{"nat": "carrier-grade"}'))
+    assert got["error"].startswith("unknown nat 'carrier-grade'") and inpage._last["result"].params.seed == 4, got
+    # a replay of every step: nothing to add
+    json.loads(inpage.run("hash-l4-nat", "{}", '{"seed": 4, "size": 1000}', "{}", preset))
+    assert json.loads(inpage.draw("Run 2", 200, "null", 8))["cut"] == ""
 
 
 def test_a_replay_can_start_at_a_moment_of_the_run():
@@ -561,6 +609,7 @@ def test_chapter_6_runs_live_in_chromium(built, tmp_path):
         _skip_or_fail("tshark is not installed")
     from sim.view import Compare
     from sim.view.narration import narrate
+    from sim.view.player import Frames
     ra = sim.run("equalize-nat", seed=3, size=20_000)
     rb = sim.run("equalize-nat", seed=3, size=20_000, nat="netfilter")
     cmp = Compare(ra, rb, max_steps=200)
@@ -617,8 +666,8 @@ def test_chapter_6_runs_live_in_chromium(built, tmp_path):
             # each run's files are named after what it changed (netfilter's NAT): not both the
             # default run's name, which is also the static replay's on this page
             names = [pl.eval_on_selector('a[download$=".pcapng"]', "a => a.download") for pl in players]
-            assert names == [f"{rb.download_stem}.pcapng", f"{ra.download_stem}.pcapng"], names
-            assert names[0] == "equalize-nat-seed3-nat-netfilter-size-20000.pcapng", names
+            # against the panel's preset (size 20000): the reader changed the NAT only
+            assert names == ["equalize-nat-live-seed-3-nat-netfilter.pcapng", "equalize-nat-live-seed-3.pcapng"], names
             # a bad value: one line with the range the seed box holds (the box's max), no third replay
             pg.fill("[data-live] input[name=seed]", "-4")
             pg.click("[data-live] [data-run]")
@@ -639,6 +688,7 @@ def test_chapter_6_runs_live_in_chromium(built, tmp_path):
             # a leading zero is the number without it (JSON has none: it once reached json.loads);
             # run from the keyboard, the Run button keeps the focus while busy and after
             pg.fill("[data-live] input[name=seed]", "03")
+            pg.fill("[data-live] input[name=size]", "40000")        # more steps than a replay shows
             pg.focus("[data-live] [data-run]")
             pg.keyboard.press("Enter")
             assert pg.evaluate("document.activeElement.hasAttribute('data-run')")
@@ -652,6 +702,24 @@ def test_chapter_6_runs_live_in_chromium(built, tmp_path):
                                  timeout=300_000)
             assert pg.inner_text("[data-live] .op1-lp-status").startswith("Run 3:")
             assert "seed=3" in pg.inner_text("[data-live] .op1-lp-out [data-replay] .op1-sub")
+            # cut at 200 steps: the status line, the note and the last step say so, and what the
+            # downloads hold (a reader took an ordinary ACK at step 200 for the end of the run)
+            pg.wait_for_function("/replay shown after/.test(document.querySelector('[data-live] .op1-lp-status')"
+                                 ".textContent)", timeout=300_000)
+            rc = sim.run("equalize-nat", seed=3, size=40_000, nat="netfilter")     # (NAT as Run 2 left it)
+            fc = Frames(rc, max_steps=200)
+            status = pg.inner_text("[data-live] .op1-lp-status")
+            assert status.endswith(f"; {fc.cut(short=True)}."), status
+            third = pg.query_selector("[data-live] .op1-lp-out [data-replay]")
+            assert third.query_selector(".op1-note").inner_text() == fc.cut()
+            third.eval_on_selector("input.op1-slider", "(s) => { s.value = 198; s.dispatchEvent(new Event('input')); }")
+            assert third.query_selector(".op1-endnote").inner_text() == ""
+            third.eval_on_selector("input.op1-slider", "(s) => { s.value = 199; s.dispatchEvent(new Event('input')); }")
+            assert third.query_selector(".op1-endnote").inner_text() == "Not the end of the run. " + fc.cut()
+            pg.wait_for_function("document.querySelector('[data-live] .op1-lp-run').hasAttribute('data-live-complete')",
+                                 timeout=300_000)
+            assert third.eval_on_selector('a[download$=".pcapng"]', "a => a.download") == \
+                "equalize-nat-live-seed-3-nat-netfilter-size-40000.pcapng"
             assert pg.evaluate("document.activeElement.hasAttribute('data-run')")
             b.close()
     finally:
@@ -660,7 +728,6 @@ def test_chapter_6_runs_live_in_chromium(built, tmp_path):
     assert outside == [], outside
     bad = [e for e in errors if not any(k in e for k in KNOWN_CONSOLE_ERRORS)]
     assert bad == [], bad
-    from sim.view.player import Frames
     for href, r in zip(hrefs, (rb, ra)):
         data = base64.b64decode(href.split(",", 1)[1])
         assert data == Frames(r, max_steps=200).pcapng()          # the same bytes as CPython's

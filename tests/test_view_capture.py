@@ -170,7 +170,7 @@ def test_a_captured_replays_downloads_are_named_after_the_capture(snat_filter):
     assert names == ["perpacket-snat-filter-Linux_6.18_captured.pcapng", "perpacket-snat-filter-Linux_6.18_captured.txt",
                      f"{like.download_stem}-simulator.pcapng", f"{like.download_stem}-simulator.txt"]
     # the simulator's run is the lab's (measured.LAB), not echo's defaults: its name says so
-    assert like.download_stem.startswith("echo-seed1-nat-snat-ingress_filter-down_kbit-1000000-")
+    assert like.download_stem.startswith("echo-seed-1-nat-snat-ingress_filter-down_kbit-1000000-")
 
 
 def test_a_captured_sides_header_names_the_capture_not_the_simulators_settings(snat_filter):
@@ -194,7 +194,7 @@ def test_a_run_and_a_capture_answer_what_the_views_ask_each_for_itself(snat_filt
     for r in (run, snat_filter):
         assert all(hasattr(r, name) for name in VIEWS_ASK), type(r)
     e = next(e for e in run.events if e.ev is Ev.HOP)
-    assert (run.is_capture, run.records_nat, run.download_stem) == (False, True, "echo-seed1")
+    assert (run.is_capture, run.records_nat, run.download_stem) == (False, True, "echo-seed-1")
     assert run.packet_bytes(e) == to_bytes(e.pkt) and run.wire_len(e) == len(to_bytes(e.pkt))
     assert run.window_shift(e) is None and run.pcapng_bytes() == pcapng_bytes(run)
     k = snat_filter

@@ -1,6 +1,7 @@
 """Static players and Compare: self-contained, deterministic, small, with the right frames,
 downloads and divergence flags; the live player re-runs and steps; bad input is named."""
 import base64
+import json
 import re
 
 import pytest
@@ -78,30 +79,72 @@ def test_downloads_name_what_differs_from_the_scenarios_defaults():
     """Chapter 6's Run with NAT set to netfilter offered equalize-nat-seed3.pcapng, the name of
     the default run's download (and of the static replay's on the same page): a download names
     the scenario, the seed and the parameters that differ from the scenario's defaults, those
-    the header names (scenarios.header_params), file-name-safe, short and the same every time."""
-    assert sim.run("equalize-nat", seed=3).download_stem == "equalize-nat-seed3"
-    assert sim.run("equalize-nat", seed=3, nat="article").download_stem == "equalize-nat-seed3"   # the default, given
+    the header names (scenarios.header_params), file-name-safe, short and the same every time;
+    every parameter, the seed too, as its name and value joined by "-" (the names once mixed
+    seed7 with uplinks-3)."""
+    assert sim.run("equalize-nat", seed=3).download_stem == "equalize-nat-seed-3"
+    assert sim.run("equalize-nat", seed=3, nat="article").download_stem == "equalize-nat-seed-3"   # the default, given
     netfilter = sim.run("equalize-nat", seed=3, nat="netfilter")
-    assert netfilter.download_stem == "equalize-nat-seed3-nat-netfilter"
+    assert netfilter.download_stem == "equalize-nat-seed-3-nat-netfilter"
     h = Player(netfilter, max_steps=3).html()
-    assert re.findall(r'download="([^"]+)"', h) == ["equalize-nat-seed3-nat-netfilter.pcapng",
-                                                    "equalize-nat-seed3-nat-netfilter.txt"]
+    assert re.findall(r'download="([^"]+)"', h) == ["equalize-nat-seed-3-nat-netfilter.pcapng",
+                                                    "equalize-nat-seed-3-nat-netfilter.txt"]
     r = sim.run("equalize-nat", seed=3, nat="netfilter", size=3000, down_at=0.01)
-    assert r.download_stem == "equalize-nat-seed3-nat-netfilter-size-3000-down_at-0.01"
+    assert r.download_stem == "equalize-nat-seed-3-nat-netfilter-size-3000-down_at-0.01"
     # a switch: its name when turned on, no- and its name when turned off
-    assert sim.run("equalize-nat", seed=3, equalize=False).download_stem == "equalize-nat-seed3-no-equalize"
-    assert sim.run("echo", seed=1, ingress_filter=True).download_stem == "echo-seed1-ingress_filter"
+    assert sim.run("equalize-nat", seed=3, equalize=False).download_stem == "equalize-nat-seed-3-no-equalize"
+    assert sim.run("echo", seed=1, ingress_filter=True).download_stem == "echo-seed-1-ingress_filter"
     r = sim.run("equalize-nat", seed=3, size=3000, uplink_addrs=["100.0.0.7", "150.0.0.9"])
-    assert r.download_stem == "equalize-nat-seed3-size-3000-uplink_addrs-100.0.0.7_150.0.0.9"
+    assert r.download_stem == "equalize-nat-seed-3-size-3000-uplink_addrs-100.0.0.7_150.0.0.9"
+    assert sim.run("equalize-public", seed=7, uplinks=3).download_stem == "equalize-public-seed-7-uplinks-3"
     # many parameters: cut, with a checksum of the whole name that keeps two such runs apart
     from sim import measured
     from sim.result import STEM_MAX
     lab = {**measured.LAB, "multipath": "numgen", "nat": "snat", "ingress_filter": True}
     a, b = sim.run("echo", **lab), sim.run("echo", **{**lab, "remote_delay_ms": 0.5})
     for stem in (a.download_stem, b.download_stem):
-        assert re.fullmatch(r"echo-seed1-[A-Za-z0-9_.-]+-[0-9a-f]{8}", stem) and len(stem) <= STEM_MAX
+        assert re.fullmatch(r"echo-seed-1-[A-Za-z0-9_.-]+-[0-9a-f]{8}", stem) and len(stem) <= STEM_MAX
     assert a.download_stem != b.download_stem
     assert a.download_stem == sim.run("echo", **lab).download_stem
+
+
+#: the book's live cells' presets (book/*.md, LivePlayer(...)) with runs a reader makes from them
+LIVE_PRESETS = {
+    "equalize-public": ({"seed": 1, "size": 20_000},
+                        [{"seed": 7, "uplinks": 3}, {"seed": 1}, {"size": 200_000}, {"uplinks": 2}]),
+    "hash-l4-nat": ({"seed": 1, "size": 200_000, "cc": "reno"},
+                    [{"seed": 4}, {"seed": 1}, {"size": 20_000}, {"nat": "netfilter"}]),
+    "equalize-nat": ({"seed": 3, "size": 20_000, "nat": "netfilter", "ingress_filter": True},
+                     [{"seed": 3}, {"nat": "article"}, {"ingress_filter": False}, {"seed": 4, "size": 200_000}]),
+}
+
+
+def test_a_live_runs_downloads_name_what_the_reader_changed_from_the_cells_preset():
+    """Chapter 9's panel, its size preset to 20000, named a run where only the seed changed
+    hash-l4-nat-seed4-size-20000: the size was the panel's, not the reader's.  A live run's
+    files name what differs from the cell's own parameters (Result.live_stem), and "live"
+    keeps them apart from the static replays' names on the same page, which are named against
+    the scenario's defaults: two different runs never share a name."""
+    r = sim.run("hash-l4-nat", seed=4, size=20_000)
+    assert r.download_stem == "hash-l4-nat-seed-4-size-20000"
+    assert r.live_stem({"seed": 1, "size": 20_000}) == "hash-l4-nat-live-seed-4"
+    assert (sim.run("equalize-public", seed=7, uplinks=3, size=20_000).live_stem({"seed": 1, "size": 20_000})
+            == "equalize-public-live-seed-7-uplinks-3")
+    # a parameter set back to the scenario's default, away from the preset's: named
+    r = sim.run("equalize-nat", seed=3, size=20_000)
+    assert r.live_stem(LIVE_PRESETS["equalize-nat"][0]) == "equalize-nat-live-seed-3-nat-article-no-ingress_filter"
+    from sim.scenarios import full_params_text
+    for scenario, (preset, changes) in LIVE_PRESETS.items():
+        runs = [sim.run(scenario, trace=False, **{**preset, **c}) for c in [{}] + changes]
+        # the static replays' runs of the same scenario: the defaults, and each live run's own
+        static = [sim.run(scenario, seed=preset["seed"], trace=False)] + runs
+        named = {}
+        for x in runs:
+            named.setdefault(x.live_stem(preset), set()).add(full_params_text(x.params))
+        for x in static:
+            named.setdefault(x.download_stem, set()).add(full_params_text(x.params))
+        assert all(len(ps) == 1 for ps in named.values()), {k: len(v) for k, v in named.items()}
+        assert runs[0].live_stem(preset) == f"{scenario}-live-seed-{preset['seed']}"
 
 
 def test_live_players_downloads_are_named_after_the_run():
@@ -109,10 +152,15 @@ def test_live_players_downloads_are_named_after_the_run():
     from sim.view import LivePlayer
     lp = LivePlayer("equalize-nat", seed=3, max_steps=5)
     lp.prepare_downloads()
-    assert 'download="equalize-nat-seed3.pcapng"' in lp.downloads.value
+    assert 'download="equalize-nat-live-seed-3.pcapng"' in lp.downloads.value
     lp.controls["nat"].value = "netfilter"
     lp.prepare_downloads()
-    assert 'download="equalize-nat-seed3-nat-netfilter.pcapng"' in lp.downloads.value
+    assert 'download="equalize-nat-live-seed-3-nat-netfilter.pcapng"' in lp.downloads.value
+    # named against the call's own parameters: its size is not a change the reader made
+    lp = LivePlayer("equalize-nat", seed=3, size=20_000, max_steps=5)
+    lp.controls["seed"].value = 4
+    lp.prepare_downloads()
+    assert 'download="equalize-nat-live-seed-4.pcapng"' in lp.downloads.value
 
 
 def test_windows_explicit_steps_and_kinds(article):
@@ -333,3 +381,40 @@ def test_a_replays_header_names_its_tcp_and_what_differs_from_the_scenario():
                            "uplinks=2 seed=1 tcp=linux cc=reno")
     assert line.endswith(" size=3000") and line.count("size=") == 1
     assert "down_at=1 down_uplink=2" in sim.run("uplink-down", size=3000, trace=False).params_line()
+
+
+def test_a_replay_cut_at_max_steps_says_how_far_it_goes_and_what_its_downloads_hold():
+    """A replay of 200 of a run's 608 steps said "Showing 200 of the run's 608 steps" above the
+    views, and nothing at its last step, an ordinary ACK in mid-download: a reader took it for
+    the end.  The note says to when the replay goes and when the run ends, and what the
+    downloads hold (the steps shown, not the run); the last step says it again (meta "more",
+    shown by player.js)."""
+    from sim.trace import Ev
+    from sim.view.player import Frames, unpack
+    r = sim.run("hash-l4-nat", seed=4, size=20_000)
+    f = Frames(r, max_steps=200)
+    cut = f.cut()
+    lo, hi = f.steps[0], f.steps[-1]
+    assert cut == (f"This replay shows the first 200 of the run's 608 steps, to 86.153 ms; the run goes on to "
+                   f"292.176 ms. The downloads hold only what is shown: the pcapng the packets of these "
+                   f"steps, the trace events {lo}..{hi} and the summary of the whole run.")
+    # what it says of the downloads is what they hold
+    trace = f.trace_text().splitlines()
+    events = trace[1:trace.index("")]                 # then the summary
+    numbered = [int(x.split()[0]) for x in events]
+    assert numbered == list(range(lo, hi + 1)) and hi < len(r.events) - 1
+    assert r.summary_text()[0] in trace
+    from scapy.utils import rdpcap
+    import io
+    shown_hops = [s for s in f.steps if r.events[s].ev is Ev.HOP]
+    assert len(rdpcap(io.BytesIO(f.pcapng()))) == len(shown_hops) < sum(e.ev is Ev.HOP for e in r.events)
+    html = Player(r, max_steps=200).html()
+    import html as html_mod
+    assert html_mod.escape(cut) in html and "stop=, steps= or max_steps=" in html
+    meta = json.loads(re.search(r'<script type="application/json" class="op1-meta">(.*?)</script>', html).group(1))
+    assert meta["more"] == cut
+    # a window that starts later says from when; a replay of every step says nothing
+    later = Frames(r, start=400, max_steps=50)
+    assert later.cut().startswith(f"This replay shows the first 50 of the run's {later.total} steps from ")
+    whole = Player(r, max_steps=None).html()
+    assert Frames(r, max_steps=None).cut() == "" and 'class="op1-note"' not in whole and '"more"' not in whole

@@ -257,8 +257,9 @@
         var live = function () {
           if (seen) seen.disconnect();
           if (!box.isConnected || last !== id) return;      // a newer Run has the status line
+          // a replay cut at max-steps says so, and what its downloads hold: not the run's end
           status.textContent = said + "replay shown after " + ((performance.now() - t0) / 1000).toFixed(1) +
-            " s" + how + ".";
+            " s" + how + (m.cut ? "; " + m.cut : "") + ".";
         };
         // (or a replay that could not start: its player says why in data-op1-failed)
         var broken = function () {
@@ -295,6 +296,7 @@
       };
       getWorker(base).postMessage({id: id, scenario: root.getAttribute("data-scenario"),
         fixed: root.getAttribute("data-params"), values: valuesJSON(form), limits: root.getAttribute("data-limits") || "{}",
+        preset: root.getAttribute("data-preset") || "{}",
         title: "Run " + n + ", in this page", maxSteps: parseInt(root.getAttribute("data-max-steps"), 10),
         startAt: root.getAttribute("data-start-at") || "null"});
       watchdog();

@@ -56,6 +56,15 @@ def _control(uid: str, s: dict) -> str:
             f'{"" if plain else " data-json"}>{opts}</select></label>')
 
 
+def fixed_words(fixed: dict) -> str:
+    """What a panel runs with and has no control for, said under its title (chapter 9's ran
+    Reno senders with no word of it): `` Set here, with no control: cc=reno.``, or ''."""
+    from ..scenarios import fmt_value
+    if not fixed:
+        return ""
+    return " Set here, with no control: " + ", ".join(f"{h(k)}={h(fmt_value(v))}" for k, v in fixed.items()) + "."
+
+
 KEEP_RUNS = 4                   # replays a panel keeps; the oldest goes when another comes
 
 
@@ -70,17 +79,19 @@ def panel_html(scenario: str, base: str, uid: str, fetch_bytes: int, max_steps: 
     specs = panel_specs(scenario, **params)
     shown = {s["name"] for s in specs}
     fixed = {k: v for k, v in params.items() if k not in shown}
+    said = fixed_words(fixed)
     controls = "".join(_control(uid, s) for s in specs)
     limits = {s["name"]: [s["min"], s["max"]] for s in specs if s["kind"] == "int"}
     return (f'<section class="op1-livepanel" data-live data-scenario="{h(scenario)}" '
             f'data-params="{h(json.dumps(fixed, sort_keys=True))}" data-limits="{h(json.dumps(limits))}" '
+            f'data-preset="{h(json.dumps(params, sort_keys=True))}" '
             f'data-max-steps="{max_steps}" data-start-at="{json.dumps(start_at)}" '
             f'data-base="{h(base)}" data-keep="{KEEP_RUNS}" aria-labelledby="{uid}-h">'
             f'<h3 class="op1-lp-h" id="{uid}-h">Run it here, in this page</h3>'
             f'<p class="op1-lp-note">The simulator runs in your browser (Python compiled to '
             f'WebAssembly, {fetch_bytes / 1e6:.0f} MB, fetched when you first change a parameter or press Run). Choose the parameters of '
             f'<code>{h(scenario)}</code> and press Run: a replay of the new run appears below, '
-            f'the newest first; the last {KEEP_RUNS} are kept.</p>'
+            f'the newest first; the last {KEEP_RUNS} are kept.{said}</p>'
             f'<form class="op1-lp-controls" aria-label="parameters of the run" novalidate>{controls}'
             f'<button type="submit" data-run>Run</button></form>'
             f'<p class="op1-lp-status" role="status" aria-live="polite"></p>'
@@ -154,18 +165,20 @@ def warm(part: str) -> None:
         raise ValueError(f"warm: no part {part!r}: allowed packets, diagrams")
 
 
-def run(scenario: str, fixed: str, values: str, limits: str = "{}") -> str:
+def run(scenario: str, fixed: str, values: str, limits: str = "{}", preset: str = "{}") -> str:
     """Run the scenario with the panel's values (JSON) over its fixed parameters (JSON), its
     number boxes held to ``limits`` (JSON ``{name: [min, max]}``, as LivePlayer's boxes are).
-    Returns JSON: ``{"events", "ms"}``, or ``{"error"}`` with the simulator's one line."""
+    ``preset`` (JSON): the cell's parameters, which the downloads' names are relative to
+    (``Result.live_stem``).  Returns JSON: ``{"events", "ms"}``, or ``{"error"}`` with the
+    simulator's one line."""
     from ..fib import RouteError
     from .live import live_params
     try:
-        given = json.loads(fixed), json.loads(values), json.loads(limits)
+        given = json.loads(fixed), json.loads(values), json.loads(limits), json.loads(preset)
     except ValueError as e:                     # the page's script writes it: a bug there, named
         return json.dumps({"error": f"the panel's values are not JSON ({e}): {values}"})
     if not all(isinstance(g, dict) for g in given):
-        return json.dumps({"error": f"the panel's values are not JSON objects: {fixed} {values} {limits}"})
+        return json.dumps({"error": f"the panel's values are not JSON objects: {fixed} {values} {limits} {preset}"})
     params = {**given[0], **given[1]}
     if params.get("multipath") is not None and params["multipath"] not in CACHED_POLICIES:
         params["equalize"] = False              # a route-cache flag, as in LivePlayer
@@ -173,10 +186,11 @@ def run(scenario: str, fixed: str, values: str, limits: str = "{}") -> str:
     try:
         live_params(scenario, params, given[2], "page's live panel")
         result = scenarios.run(scenario, **params)
+        stem = result.live_stem(given[3])       # (the page's preset: checked as the run's values are)
     except (scenarios.ParamError, RouteError) as e:
         return json.dumps({"error": str(e)})
     _last.clear()
-    _last.update(result=result, params=params)
+    _last.update(result=result, params=params, stem=stem)
     return json.dumps({"events": len(result.events), "ms": round((time.perf_counter() - t0) * 1000)})
 
 
@@ -231,10 +245,12 @@ def _page_frames(result, max_steps: int, start_at: float | None = None):
 
 
 def draw(title: str, max_steps: int, start_at: str = "null", run=None) -> str:
-    """The last run's replay as JSON ``{"html", "steps"}``: the static ``Player``'s HTML, with
+    """The last run's replay as JSON ``{"html", "steps", "cut"}``: the static ``Player``'s HTML, with
     its own script and styles, drawn at its first step only (``fill`` draws the others, and
     ``downloads`` the pcapng and trace), or ``{"error"}``: a run with no step to show.
     ``start_at``: JSON, simulated seconds where the replay starts, or null (from the start).
+    ``cut``: for the status line, what a replay cut at ``max_steps`` leaves out (``Frames.cut``),
+    else ''.  Its files are named after what differs from the panel's preset (``live_stem``).
     Its frames are kept under ``run`` (the page's id of the Run), with those of the
     ``KEEP_RUNS - 1`` replays before it: the page keeps them, and a reader may still step
     through one while a newer run is drawn."""
@@ -249,12 +265,14 @@ def draw(title: str, max_steps: int, start_at: str = "null", run=None) -> str:
     player = Player.__new__(Player)          # the static player, over frames drawn when asked
     player.result, player.title, player._frames, player._at, player._html = result, title, frames, 0, None
     player.heading = "h4"                    # under the panel's h3
+    player.choose = ""                       # (no stop= on a page: Python's way to choose steps)
+    player.stem = _last["stem"]
     html = player.html()
     _frames.pop(run, None)
     _frames[run] = frames
     while len(_frames) > KEEP_RUNS:
         _frames.pop(next(iter(_frames)))
-    return json.dumps({"html": html, "steps": len(frames)})
+    return json.dumps({"html": html, "steps": len(frames), "cut": frames.cut(short=True)})
 
 
 def _frames_of(run):

@@ -186,8 +186,9 @@ class LiveFrames(Frames):
         start_at = check_start_at(start_at)
         self.result = result
         self.analysis = a = analysis_of(result)
+        self.start = first_at(result, start_at)
         try:
-            self.steps, self.total = resolve_steps(result, a, first_at(result, start_at), None, None, max_steps)
+            self.steps, self.total = resolve_steps(result, a, self.start, None, None, max_steps)
         except ValueError:
             if start_at is None:
                 raise
@@ -252,6 +253,7 @@ class LivePlayer:
         self.scenario = scenario
         self.max_steps = max_steps
         self.params = dict(params)
+        self.preset = dict(params)           # what the call set: the downloads name what differs
         self.result = None
         self.frames: LiveFrames | None = None
         self._uid = f"op1-live{next(_players)}"
@@ -409,7 +411,8 @@ class LivePlayer:
 
     def prepare_downloads(self) -> None:
         """Put this run's pcapng and trace links next to the controls."""
-        self.downloads.value = f'<span class="op1">{self.frames.downloads(self.result.download_stem)}</span>'
+        stem = self.result.live_stem(self.preset)
+        self.downloads.value = f'<span class="op1">{self.frames.downloads(stem)}</span>'
         self.prepare.layout.display = "none"
 
     def _show_run(self) -> None:
@@ -424,7 +427,7 @@ class LivePlayer:
         self.slider.observe(self._on_step, "value")
         self.show(0)
         # The status line is written last: when it names the new parameters, the views show them.
-        more = f" (first {len(f)} of {f.total} steps)" if f.total > len(f) else ""
+        more = f" ({f.cut(short=True)})" if f.cut() else ""
         self.last_shown_s = time.perf_counter() - self._t_run
         self.status.value = (f'<span style="font-family:monospace;font-size:12px">{h(self.scenario)}: '
                              f"{h(self.result.params_line())} · {len(self.result.events)} events{more} · "

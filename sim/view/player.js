@@ -370,7 +370,9 @@
         if (end) {
           var who = q(p.el, ".op1-panelab");
           end.textContent = i >= m ? (who ? who.textContent + ": t" : "T") + "his run has no step " + (i + 1) +
-            ": it ended after " + m + " steps." : "";
+            ": it ended after " + m + " steps." :
+            // a replay cut at max_steps, at its last step: the run goes on (Frames.cut)
+            meta.more && i === m - 1 ? "Not the end of the run. " + meta.more : "";
         }
         if (kk === p.k) return;
         var s = d.steps[kk], prev = p.k >= 0 ? d.steps[p.k] : null;

@@ -71,6 +71,7 @@ class Frames:
         self.result = result
         self.analysis = a = analysis_of(result)
         self.steps, self.total = resolve_steps(result, a, start, stop, steps, max_steps)
+        self.start = start
         counts = a.uplink_counts(self.steps)
         snaps = a.snapshots(self.steps)
         self.table_t = [ms(snaps[s].t) for s in self.steps]     # the moment each step's tables show
@@ -110,6 +111,23 @@ class Frames:
                   "cg": self.chg_of[k], "tt": self.table_t[k]}
                  for k, s in enumerate(self.steps)]
         return {"steps": steps, "states": self.states, "pkts": self.pkts, "chgs": self.chgs}
+
+    def cut(self, short: bool = False) -> str:
+        """What a replay cut at ``max_steps`` leaves out, in words ('' when it shows every step
+        it chose): how many of the run's steps it shows, to when, when the run ends, and what
+        the downloads hold -- the steps shown (``pcapng``, ``trace_text``), not the whole run.
+        ``short``: the live panel's status line's words."""
+        n, total, ev = len(self.steps), self.total, self.result.events
+        if total <= n:
+            return ""
+        lo, hi = self.steps[0], self.steps[-1]
+        since = f" from {ms(ev[self.start].t)}" if self.start else ""
+        if short:
+            return (f"the replay shows the first {n} of the run's {total} steps{since}, to {ms(ev[hi].t)} of "
+                    f"{ms(ev[-1].t)}; the downloads hold those steps")
+        return (f"This replay shows the first {n} of the run's {total} steps{since}, to {ms(ev[hi].t)}; "
+                f"the run goes on to {ms(ev[-1].t)}. The downloads hold only what is shown: the pcapng the "
+                f"packets of these steps, the trace events {lo}..{hi} and the summary of the whole run.")
 
     def signature(self, k: int) -> tuple:
         """What must be equal for step ``k`` of two runs to count as the same step: the
@@ -173,7 +191,7 @@ class Frames:
                 f'</span><span class="op1-narr-t">{_dot.h(self.narration[0])}</span></p>' if label else
                 f'<p class="op1-narr" aria-live="polite">{_dot.h(self.narration[0])}</p>')
         return (f'<div class="op1-pane" data-tab="ladder">{lab}{sub}'
-                f'<div class="op1-endnote"{LIVE if label else ""}></div>'
+                f'<div class="op1-endnote"{LIVE}></div>'   # (a cut replay's says so at its last step)
                 f'{narr}'
                 f'<div class="op1-what">{self.chgs[self.chg_of[0]]}</div>'
                 f'<div class="op1-grid">'
@@ -450,6 +468,10 @@ class Player(_Page):
     #: the title's heading level (``"h4"``), where the page's outline has a place for it; None: a
     #: plain line (a notebook's output, a chapter's figure: no heading the outline cannot know)
     heading: str | None = None
+    #: said after a replay cut at ``max_steps`` (``Frames.cut``): how to choose other steps
+    choose = " (A replay holds at most a few hundred steps; in Python, stop=, steps= or max_steps= choose which.)"
+    #: the downloads' name without extension; None: the run's (``Result.download_stem``)
+    stem: str | None = None
 
     def __init__(self, result, title: str | None = None, start: int = 0, stop: int | None = None,
                  steps=None, max_steps: int | None = MAX_STEPS, at: int | None = None):
@@ -478,17 +500,15 @@ class Player(_Page):
             f = self._frames
             r = self.result
             n = len(f)
-            note = ""
-            if f.total > n:
-                note = (f'<div class="op1-note">Showing {n} of the run\'s {f.total} steps (a replay '
-                        "holds at most a few hundred; in Python, stop=, steps= or max_steps= choose "
-                        "which).</div>")
-            stem = r.download_stem
+            cut = f.cut()
+            note = f'<div class="op1-note">{_dot.h(cut)}{_dot.h(self.choose)}</div>' if cut else ""
+            stem = self.stem or r.download_stem
             inner = (_title(self.title, self.heading) +
                      f'<div class="op1-sub">{_dot.h(r.scenario)}: {_dot.h(r.params_line())}</div>'
                      + _bar(n, f.downloads(stem), False) + note + f.pane_html() + HINT + _float_bar(n))
             aria = f"Replay of {r.scenario}, {n} steps. {KEYS}"      # (the script names it by its title)
-            meta = {"frames": n, **({"at": self._at} if self._at else {})}
+            # said at the last step too: a replay cut short must not look like the run's end
+            meta = {"frames": n, **({"at": self._at} if self._at else {}), **({"more": cut} if cut else {})}
             self._html = _wrap("player", r.scenario, n, aria, inner, meta)
         return self._html
 
