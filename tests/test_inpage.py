@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import functools
 import gzip
 import hashlib
@@ -586,6 +587,26 @@ def _browser():
         _skip_or_fail("playwright is not installed (pip install -e .[dev])")
     return sync_playwright
 
+
+
+@contextlib.contextmanager
+def chapter_6_served(built, scripts=()):
+    """Chapter 6 of the built site, served by a local server, in a new headless Chromium that
+    runs ``scripts`` first: yields (page, errors, infos) (``_chapter_6``); the browser and the
+    server are stopped after, however the test ends."""
+    sync_playwright = _browser()
+    srv = _serve(built, {})
+    errors, infos = [], []
+    try:
+        with sync_playwright() as p:
+            b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+            try:
+                yield _chapter_6(b, srv, errors, infos, scripts), errors, infos
+            finally:
+                b.close()
+    finally:
+        srv.shutdown()
+        srv.server_close()
 
 def _run_and_wait(pg, count: int):
     pg.click("[data-live] [data-run]")
@@ -1312,23 +1333,13 @@ def test_a_replay_that_cannot_be_unpacked_says_so_instead_of_unpacking_for_good(
     """The page cannot unpack a replay's frames: its player said so on the console only, and the
     status line said "unpacking the replay…" for good.  Now the player says why under its title
     (and in data-op1-failed), and the status line says it and what to do."""
-    sync_playwright = _browser()
-    srv = _serve(built, {})
-    errors, infos = [], []
-    try:
-        with sync_playwright() as p:
-            b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-            pg = _chapter_6(b, srv, errors, infos, [BROKEN_UNPACK])
-            pg.click("[data-live] [data-run]")
-            pg.wait_for_function("document.querySelector('[data-live] .op1-lp-out [data-op1-failed]')", timeout=300_000)
-            pg.wait_for_function("/not shown/.test(document.querySelector('[data-live] .op1-lp-status').textContent)",
-                                 timeout=10_000)
-            status = _status(pg)
-            narr = pg.inner_text("[data-live] .op1-lp-run .op1-narr")
-            b.close()
-    finally:
-        srv.shutdown()
-        srv.server_close()
+    with chapter_6_served(built, [BROKEN_UNPACK]) as (pg, errors, infos):
+        pg.click("[data-live] [data-run]")
+        pg.wait_for_function("document.querySelector('[data-live] .op1-lp-out [data-op1-failed]')", timeout=300_000)
+        pg.wait_for_function("/not shown/.test(document.querySelector('[data-live] .op1-lp-status').textContent)",
+                             timeout=10_000)
+        status = _status(pg)
+        narr = pg.inner_text("[data-live] .op1-lp-run .op1-narr")
     why = ("his replay could not be unpacked: its frames are damaged, or this browser cannot read them. "
            "Reload the page to try again.")
     assert re.fullmatch(r"Run 1: \d+ events, simulated in \d+ ms; not shown: t" + re.escape(why), status), status
@@ -1342,20 +1353,10 @@ def test_a_form_the_browser_restores_after_the_panel_started_is_synced_again(bui
     set the equalize box by the multipath shown (hash-l4: a policy without a route cache, so
     equalize off and disabled): the box looked enabled beside hash-l4 until the next change.
     The panel syncs again on ``pageshow``, which comes after the browser's restoring."""
-    sync_playwright = _browser()
-    srv = _serve(built, {})
-    errors, infos = [], []
-    try:
-        with sync_playwright() as p:
-            b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-            pg = _chapter_6(b, srv, errors, infos)
-            # what the browser's restoring does: values set, no change event
-            got = pg.evaluate("""() => { const f = document.querySelector('[data-live] form');
-                f.elements.multipath.value = 'hash-l4';
-                window.dispatchEvent(new PageTransitionEvent('pageshow', {persisted: false}));
-                return [f.elements.equalize.disabled, f.elements.equalize.checked]; }""")
-            b.close()
-    finally:
-        srv.shutdown()
-        srv.server_close()
+    with chapter_6_served(built) as (pg, errors, infos):
+        # what the browser's restoring does: values set, no change event
+        got = pg.evaluate("""() => { const f = document.querySelector('[data-live] form');
+            f.elements.multipath.value = 'hash-l4';
+            window.dispatchEvent(new PageTransitionEvent('pageshow', {persisted: false}));
+            return [f.elements.equalize.disabled, f.elements.equalize.checked]; }""")
     assert got == [True, False], got
