@@ -1254,4 +1254,33 @@ def test_a_flat_canvas_download_is_placed_by_the_user_id_canvas_put_in_each_name
     assert not (tmp_path / "g.csv").exists()
     # anonymous grading names nobody: an alarm even with the gradebook export
     anon = _moodle_class(tmp_path / "anon", {"anon_ab12c_2002_answers-mmuller.json": own})
-    assert grade_folder(anon, 2, roster, "", roster_column="SIS Login ID").alarms
+    alarms = grade_folder(anon, 2, roster, "", roster_column="SIS Login ID").alarms
+    # ... said as what it is: no roster can place them (it told to give the export already given)
+    assert len(alarms) == 1 and "anonymous grading" in alarms[0] and "--roster-column" not in alarms[0], alarms
+
+
+def test_a_file_an_instructor_named_id_then_numbers_is_not_taken_for_canvas(tmp_path):
+    """alice_2024_10_ch2.json, in a folder an instructor laid out by hand, fits Canvas's
+    NAME_USERID_FILEID_ pattern, and stopped the whole run as a Canvas download the roster could
+    not place (exit 2, nothing written).  Canvas's first part is a sortable name, never an id:
+    a name that starts with a roster id is the instructor's, and its id places it."""
+    ids = chapter_ids(2)
+    sub = _moodle_class(tmp_path / "sub", {
+        "alice_2024_10_ch2.json": json.dumps(answer_file("alice", right_answers("alice", ids))),
+        "answers-bob.json": json.dumps(answer_file("bob", right_answers("bob", ids)))})
+    roster = tmp_path / "roster.txt"
+    roster.write_text("alice\nbob\n")
+    g = grade_folder(sub, 2, roster, "")
+    assert not g.alarms, g.alarms
+    book = {r["student"]: r["score"] for r in csv.DictReader(g.gradebook()[0].splitlines())}
+    assert book == {"alice": str(len(ids)), "bob": str(len(ids))}, book
+
+
+def test_grading_counts_the_cpus_a_containers_quota_allows(monkeypatch):
+    """grade --class ran one process per CPU of the affinity mask, which in a container limited by
+    a CPU quota (a hub's --cpus=2 on a 64-core host) is the host's: 64 workers.  It asks
+    sim.runs.usable_cpus, as map_runs does, which reads the quota too."""
+    from sim import runs
+    from sim.exercises.grade import jobs_default
+    monkeypatch.setattr(runs, "usable_cpus", lambda: 3)
+    assert jobs_default() == 3

@@ -497,22 +497,27 @@ CANVAS_FILE = re.compile(r"(?=_(?:LATE_)?(\d+)_\d+_.)")
 CANVAS_ANONYMOUS = re.compile(r"(?:LATE_)?anon_[A-Za-z0-9]+_\d+_.")
 
 
-def _canvas_owner(stem: str, uids: dict[int, set[str]]) -> tuple[str | None, int | None, bool]:
-    """(student, Canvas user id, whether the name looks like Canvas's) of a file of a flat Canvas
-    download.  The name Canvas writes first holds no "_digits_", so its user id is at the first
-    place the pattern fits; the places after it are in the part the student chose, so the first
-    place whose number is one roster row's user id decides (a name that ends in "_3" is passed
-    over), and a later one never does."""
+def _canvas_owner(stem: str, uids: dict[int, set[str]],
+                  roster_ids=()) -> tuple[str | None, int | None, str | None]:
+    """(student, Canvas user id, how the name looks: "canvas", "anonymous" or None) of a file of
+    a flat Canvas download.  The name Canvas writes first holds no "_digits_", so its user id is
+    at the first place the pattern fits; the places after it are in the part the student chose,
+    so the first place whose number is one roster row's user id decides (a name that ends in
+    "_3" is passed over), and a later one never does.  A name that starts with a roster id
+    (``roster_ids``: lower case) and then numbers -- ``alice_2024_10_ch2`` -- is one an
+    instructor gave, not Canvas's (whose first part is a sortable name, never an id)."""
     if CANVAS_ANONYMOUS.match(stem):
-        return None, None, True
-    looks = False
+        return None, None, "anonymous"
+    looks = None
     for m in CANVAS_FILE.finditer(stem):
         if m.start() == 0 or not re.fullmatch(r"\w+", stem[:m.start()]):
             continue
-        looks = True
+        if stem[:m.start()].lower() in roster_ids:
+            return None, None, None
+        looks = "canvas"
         ids = uids.get(int(m.group(1)), set())
         if ids:
-            return (next(iter(ids)), int(m.group(1)), True) if len(ids) == 1 else (None, None, True)
+            return (next(iter(ids)), int(m.group(1)), looks) if len(ids) == 1 else (None, None, looks)
     return None, None, looks
 
 
@@ -605,11 +610,11 @@ def _grade_row(item):
 
 
 def jobs_default() -> int:
-    """How many processes grade a class: one per CPU this process may use."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:                      # pragma: no cover - not Linux
-        return max(1, os.cpu_count() or 1)
+    """How many processes grade a class: one per CPU this process may use (``sim.runs.usable_cpus``:
+    its affinity, and a container's CPU quota, which a hub sets and ``sched_getaffinity`` does
+    not show)."""
+    from ..runs import usable_cpus
+    return usable_cpus()
 
 
 def _progress(total: int, show: bool | None):
@@ -991,7 +996,7 @@ def _whose(loaded, known: set[str], folder: Path, roster=(), names=None, pids=No
         owner, why, box = _folder_owner(f, folder, owners, names, pids)
         canvas = False
         if box is None and len(f.relative_to(folder).parts) == 1:      # a flat download: Canvas's?
-            sid, uid, canvas = _canvas_owner(f.stem, uids or {})
+            sid, uid, canvas = _canvas_owner(f.stem, uids or {}, owners)
             if sid is not None:
                 owner, why, box = sid, f"its Canvas user id {uid} (the roster's {CANVAS_ID_COLUMN} column)", \
                     f"Canvas user {uid}"
@@ -1004,7 +1009,7 @@ def _whose(loaded, known: set[str], folder: Path, roster=(), names=None, pids=No
         if box is not None:
             row["box"] = box
         if canvas:
-            row["canvas"] = True
+            row["canvas"] = canvas
         others = sorted(n for n in named if n != owner and not _is_release(n))
         if isinstance(student, str) and student.lower() == RELEASE:
             _release_row(row, named, owner, why)
@@ -1143,17 +1148,26 @@ def _flat_download(rows: list[dict], uids: dict[int, set[str]]) -> list[str]:
     """An alarm (the command line writes nothing without --force) for files named as Canvas's
     submissions download names them that the roster's Canvas user ids did not place: each is
     then placed by the rest of its name, which the student chose."""
-    flat = sorted(r["file"] for r in rows if r.get("canvas") and not r.get("owned"))
-    if not flat:
-        return []
-    what = (f"the roster's {CANVAS_ID_COLUMN} column has not their user ids" if uids else
-            f"the roster is not Canvas's gradebook export (with its {CANVAS_ID_COLUMN} and {CANVAS_MARK_COLUMN} "
-            f"columns)")
-    return [f"{len(flat)} file{'s are' if len(flat) > 1 else ' is'} named as Canvas's submissions download names "
-            f"them, NAME_USERID_FILEID_... (e.g. {flat[0]}), and {what}: each would be placed by the rest of its "
-            f"name, which the student chose, so a student could hand in as a classmate -- give Canvas's gradebook "
-            f"export as --roster, with --roster-column \"{CANVAS_MARK_COLUMN}\" (or the column of your students' "
-            f"ids)"]
+    alarms = []
+    anonymous = sorted(r["file"] for r in rows if r.get("canvas") == "anonymous" and not r.get("owned"))
+    if anonymous:
+        # (no roster can place them: the name holds no user id)
+        alarms.append(f"{len(anonymous)} file{'s are' if len(anonymous) > 1 else ' is'} named as Canvas's "
+                      f"download names them under anonymous grading, anon_ID_FILEID_... (e.g. {anonymous[0]}), "
+                      f"which names nobody: each would be placed by the rest of its name, which the student chose "
+                      f"-- download them again with the students' names shown (turn anonymous grading off, or "
+                      f"unhide the names), or grade with --force and check each by hand")
+    flat = sorted(r["file"] for r in rows if r.get("canvas") == "canvas" and not r.get("owned"))
+    if flat:
+        what = (f"the roster's {CANVAS_ID_COLUMN} column has not their user ids" if uids else
+                f"the roster is not Canvas's gradebook export (with its {CANVAS_ID_COLUMN} and {CANVAS_MARK_COLUMN} "
+                f"columns)")
+        alarms.append(f"{len(flat)} file{'s are' if len(flat) > 1 else ' is'} named as Canvas's submissions download "
+                      f"names them, NAME_USERID_FILEID_... (e.g. {flat[0]}), and {what}: each would be placed by the "
+                      f"rest of its name, which the student chose, so a student could hand in as a classmate -- give "
+                      f"Canvas's gradebook export as --roster, with --roster-column \"{CANVAS_MARK_COLUMN}\" (or the "
+                      f"column of your students' ids)")
+    return alarms
 
 
 def _pid_notes(rows: list[dict], pids: dict[int, set[str]]) -> list[str]:
