@@ -807,16 +807,22 @@ def test_a_hand_written_file_in_utf16_is_read_and_a_latin1_one_is_told_how_to_sa
         load_answers(latin, latin.name)
 
 
+def _right_answers_at(sub, ids, files: dict):
+    """``sub`` with, at each path of ``files``, the right answers of the student it names."""
+    for path, sid in files.items():
+        (sub / path).parent.mkdir(parents=True, exist_ok=True)
+        (sub / path).write_text(json.dumps(answer_file(sid, right_answers(sid, ids))))
+    return sub
+
+
 def test_without_a_roster_a_claim_cannot_make_a_folder_name_another_student(tmp_path):
     """Without a roster the ids known are the files' claims: a classmate claiming "maria" (a word
     of Maria's Moodle folder name) made that folder "maria's", and Maria's own file was refused.
     A folder names a student only of the roster."""
     ids = chapter_ids(2)
-    sub = tmp_path / "sub"
-    for path, sid in (("Maria Müller_1001_assignsubmission_file_/answers-mmuller.json", "mmuller"),
-                      ("Zoë O'Brien_1005_assignsubmission_file_/answers-maria.json", "maria")):
-        (sub / path).parent.mkdir(parents=True)
-        (sub / path).write_text(json.dumps(answer_file(sid, right_answers(sid, ids))))
+    sub = _right_answers_at(tmp_path / "sub", ids, {
+        "Maria Müller_1001_assignsubmission_file_/answers-mmuller.json": "mmuller",
+        "Zoë O'Brien_1005_assignsubmission_file_/answers-maria.json": "maria"})
     g = grade_folder(sub, 2, None, "")
     assert {r["student"]: r["score"] for r in g.rows} == {"mmuller": len(ids), "maria": len(ids)}
 
@@ -951,11 +957,9 @@ def test_a_moodle_folders_participant_number_is_not_a_student_id(tmp_path):
     the assignment, not their id.  With numeric roster ids it named another student: Zoë
     (1002), whose folder's PID was 1001, had her own answers-1002.json graded for 1001."""
     ids = chapter_ids(2)
-    sub = tmp_path / "sub"
-    for path, sid in (("Zoë Brien_1001_assignsubmission_file_/answers-1002.json", "1002"),
-                      ("Ann Lee_1002_assignsubmission_file_/answers-1001.json", "1001")):
-        (sub / path).parent.mkdir(parents=True)
-        (sub / path).write_text(json.dumps(answer_file(sid, right_answers(sid, ids))))
+    sub = _right_answers_at(tmp_path / "sub", ids, {
+        "Zoë Brien_1001_assignsubmission_file_/answers-1002.json": "1002",
+        "Ann Lee_1002_assignsubmission_file_/answers-1001.json": "1001"})
     roster = tmp_path / "roster.txt"
     roster.write_text("1001\n1002\n")
     g = grade_folder(sub, 2, roster, "")

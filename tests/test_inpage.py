@@ -1016,37 +1016,27 @@ def test_a_failed_or_stalled_download_of_python_is_named_and_run_tries_again(bui
     Stalled (no answer at all, which a browser may wait for without end): after the panel's
     watchdog time (data-stall, here 3 s) with nothing received, the same.  In both cases the
     next Run fetches again and, the connection back, shows the replay."""
-    sync_playwright = _browser()
-    srv = _serve(built, {})
-    errors, infos = [], []
-    try:
-        with sync_playwright() as p:
-            b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-            pg = _chapter_6(b, srv, errors, infos)
-            ctx = pg.context
-            ctx.route("**/pyodide.asm.wasm.gz", lambda r: r.abort())
-            pg.click("[data-live] [data-run]")
-            pg.wait_for_function("/^Not run/.test(document.querySelector('[data-live] .op1-lp-status').textContent)",
-                                 timeout=120_000)
-            aborted = (_status(pg), pg.get_attribute("[data-live] [data-run]", "aria-disabled"),
-                       pg.inner_text("[data-live] .op1-lp-progress"))
-            ctx.unroute("**/pyodide.asm.wasm.gz")
-            hung = []
-            ctx.route("**/pyodide.asm.wasm.gz", lambda r: hung.append(r))        # never answered
-            pg.eval_on_selector("[data-live]", "el => el.setAttribute('data-stall', '3')")
-            pg.click("[data-live] [data-run]")
-            pg.wait_for_function("(was) => { const t = document.querySelector('[data-live] .op1-lp-status')"
-                                 ".textContent; return t !== was && /^Not run/.test(t); }", arg=aborted[0],
-                                 timeout=120_000)
-            stalled = (_status(pg), pg.get_attribute("[data-live] [data-run]", "aria-disabled"), len(hung))
-            ctx.unroute("**/pyodide.asm.wasm.gz")
-            pg.click("[data-live] [data-run]")
-            pg.wait_for_function("document.querySelector('[data-live] .op1-lp-out [data-replay]')", timeout=300_000)
-            back = _status(pg)
-            b.close()
-    finally:
-        srv.shutdown()
-        srv.server_close()
+    with chapter_6_served(built) as (pg, errors, infos):
+        ctx = pg.context
+        ctx.route("**/pyodide.asm.wasm.gz", lambda r: r.abort())
+        pg.click("[data-live] [data-run]")
+        pg.wait_for_function("/^Not run/.test(document.querySelector('[data-live] .op1-lp-status').textContent)",
+                             timeout=120_000)
+        aborted = (_status(pg), pg.get_attribute("[data-live] [data-run]", "aria-disabled"),
+                   pg.inner_text("[data-live] .op1-lp-progress"))
+        ctx.unroute("**/pyodide.asm.wasm.gz")
+        hung = []
+        ctx.route("**/pyodide.asm.wasm.gz", lambda r: hung.append(r))        # never answered
+        pg.eval_on_selector("[data-live]", "el => el.setAttribute('data-stall', '3')")
+        pg.click("[data-live] [data-run]")
+        pg.wait_for_function("(was) => { const t = document.querySelector('[data-live] .op1-lp-status')"
+                             ".textContent; return t !== was && /^Not run/.test(t); }", arg=aborted[0],
+                             timeout=120_000)
+        stalled = (_status(pg), pg.get_attribute("[data-live] [data-run]", "aria-disabled"), len(hung))
+        ctx.unroute("**/pyodide.asm.wasm.gz")
+        pg.click("[data-live] [data-run]")
+        pg.wait_for_function("document.querySelector('[data-live] .op1-lp-out [data-replay]')", timeout=300_000)
+        back = _status(pg)
     assert aborted[0].startswith("Not run: Python could not start: pyodide/pyodide.asm.wasm.gz could not be "
                                  "fetched (") and aborted[0].endswith("); press Run to try again."), aborted
     # (and no "2.1 MB received" left beside it: the count goes with the run that failed)
