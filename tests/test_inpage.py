@@ -1062,42 +1062,32 @@ def test_a_run_soon_after_another_leaves_both_replays_whole_and_timed_when_shown
     preparing…" for good); every replay is completed.  The status line's time is
     to the replay the reader can use (its player started, data-op1-live), not to its HTML
     inserted: with the page's unpacking made 1.5 s slower, it says at least that much more."""
-    sync_playwright = _browser()
-    srv = _serve(built, {})
-    errors, infos = [], []
-    try:
-        with sync_playwright() as p:
-            b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-            pg = _chapter_6(b, srv, errors, infos, [SLOW_UNPACK])
-            pg.evaluate("""() => { const f = document.querySelector('[data-live] form');
-                f.addEventListener('submit', () => { window.__t0 = performance.now(); });
-                new MutationObserver((ms) => { for (const m of ms) if (m.attributeName === 'data-op1-live'
-                    && window.__tLive === undefined) window.__tLive = performance.now(); })
-                  .observe(document.querySelector('[data-live] .op1-lp-out'),
-                           {attributes: true, attributeFilter: ['data-op1-live'], subtree: true}); }""")
-            pg.click("[data-live] [data-run]")
-            pg.wait_for_function("document.querySelector('[data-live] .op1-lp-out [data-op1-live]')", timeout=300_000)
-            pg.wait_for_function("/replay shown after/.test(document.querySelector('[data-live] .op1-lp-status')"
-                                 ".textContent)", timeout=60_000)
-            first = _status(pg)
-            took = pg.evaluate("(window.__tLive - window.__t0) / 1000")
-            # Run 2, and Run 3 as soon as Run 2's replay is in the page, while it is being drawn
-            pg.select_option("[data-live] select[name=nat]", "netfilter")
-            pg.click("[data-live] [data-run]")
-            pg.wait_for_function("document.querySelectorAll('[data-live] .op1-lp-run').length === 2", timeout=300_000)
-            drawing = pg.eval_on_selector("[data-live] .op1-lp-run", "el => !el.hasAttribute('data-live-complete')")
-            pg.select_option("[data-live] select[name=nat]", "snat")
-            pg.click("[data-live] [data-run]")
-            pg.wait_for_function("document.querySelectorAll('[data-live] .op1-lp-run[data-live-complete]').length === 3",
-                                 timeout=300_000)
-            left = pg.eval_on_selector_all("[data-live] .op1-lp-run :is(.op1-wait, .op1-dl-wait)",
-                                           "els => els.map(e => e.outerHTML)")
-            subs = pg.eval_on_selector_all("[data-live] .op1-lp-run .op1-sub", "els => els.map(e => e.textContent)")
-            last = _status(pg)
-            b.close()
-    finally:
-        srv.shutdown()
-        srv.server_close()
+    with chapter_6_served(built, [SLOW_UNPACK]) as (pg, errors, infos):
+        pg.evaluate("""() => { const f = document.querySelector('[data-live] form');
+            f.addEventListener('submit', () => { window.__t0 = performance.now(); });
+            new MutationObserver((ms) => { for (const m of ms) if (m.attributeName === 'data-op1-live'
+                && window.__tLive === undefined) window.__tLive = performance.now(); })
+              .observe(document.querySelector('[data-live] .op1-lp-out'),
+                       {attributes: true, attributeFilter: ['data-op1-live'], subtree: true}); }""")
+        pg.click("[data-live] [data-run]")
+        pg.wait_for_function("document.querySelector('[data-live] .op1-lp-out [data-op1-live]')", timeout=300_000)
+        pg.wait_for_function("/replay shown after/.test(document.querySelector('[data-live] .op1-lp-status')"
+                             ".textContent)", timeout=60_000)
+        first = _status(pg)
+        took = pg.evaluate("(window.__tLive - window.__t0) / 1000")
+        # Run 2, and Run 3 as soon as Run 2's replay is in the page, while it is being drawn
+        pg.select_option("[data-live] select[name=nat]", "netfilter")
+        pg.click("[data-live] [data-run]")
+        pg.wait_for_function("document.querySelectorAll('[data-live] .op1-lp-run').length === 2", timeout=300_000)
+        drawing = pg.eval_on_selector("[data-live] .op1-lp-run", "el => !el.hasAttribute('data-live-complete')")
+        pg.select_option("[data-live] select[name=nat]", "snat")
+        pg.click("[data-live] [data-run]")
+        pg.wait_for_function("document.querySelectorAll('[data-live] .op1-lp-run[data-live-complete]').length === 3",
+                             timeout=300_000)
+        left = pg.eval_on_selector_all("[data-live] .op1-lp-run :is(.op1-wait, .op1-dl-wait)",
+                                       "els => els.map(e => e.outerHTML)")
+        subs = pg.eval_on_selector_all("[data-live] .op1-lp-run .op1-sub", "els => els.map(e => e.textContent)")
+        last = _status(pg)
     shown = float(re.search(r"replay shown after (\d+\.\d) s", first).group(1))
     assert took > 1.5 and shown >= took - 0.05, (first, took)
     assert drawing                           # (Run 3 came while Run 2's replay was being drawn)
