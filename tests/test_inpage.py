@@ -995,6 +995,30 @@ def test_a_replay_is_still_filled_in_after_a_newer_run():
     assert len(inpage._frames) == inpage.KEEP_RUNS - 1
 
 
+def test_each_panel_keeps_its_own_last_runs():
+    """Two panels on one page share the worker: each keeps its own last ``KEEP_RUNS`` replays.
+    Four runs of a second panel do not let go of the first panel's replay, which its page still
+    shows (the worker used to count every panel's runs together)."""
+    for k in list(inpage._frames):                     # (what tests before left)
+        inpage.forget(k)
+    json.loads(inpage.run("equalize-nat", '{"size": 3000}', '{"seed": 1}'))
+    first = json.loads(inpage.draw("Run 1", 5, "null", 101, 1))
+    for k in range(102, 102 + inpage.KEEP_RUNS):       # the other panel's four
+        inpage.draw(f"Run {k}", 5, "null", k, 2)
+    assert len(json.loads(inpage.fill(json.dumps(list(range(first["steps"]))), 101))["pkts"]) == first["steps"]
+    inpage.draw("Run 2", 5, "null", 200, 2)            # a fifth of panel 2 lets its own first go
+    with pytest.raises(LookupError, match="let go for newer runs"):
+        inpage.fill("[0]", 102)
+    for k in range(201, 201 + inpage.KEEP_RUNS):        # and panel 1's own four more let its first go
+        inpage.draw(f"Run {k}", 5, "null", k, 1)
+    with pytest.raises(LookupError, match="let go for newer runs"):
+        inpage.fill("[0]", 101)
+    assert sorted(inpage._panel_of.values()) == [1] * inpage.KEEP_RUNS + [2] * inpage.KEEP_RUNS
+    for k in list(inpage._frames):
+        inpage.forget(k)
+    assert not inpage._frames and not inpage._panel_of
+
+
 def test_no_nat_says_what_it_means_where_it_is_offered():
     """'none' among the NAT models is explained where a reader picks it (the live panels of
     chapters 3-10, the notebook's live player): no NAT, the LAN's addresses public."""

@@ -10,7 +10,7 @@
   // seconds without a word from it once Python is fetched, while the reader waits for it: Python
   // starting, a run, its replay drawn, the replay's later steps (each a few seconds at most)
   var BUSY = 60;
-  var worker = null, seq = 0, waiting = {}, shown = {}, told = false;
+  var worker = null, seq = 0, panels = 0, waiting = {}, shown = {}, told = false;
   // What the reader waits on the worker for, by id: a Run (until its replay is shown) or a
   // replay's later steps (until its downloads come); each with its panel, the stage it is at,
   // and whether Python is still being fetched (the connection) or computed (the worker).
@@ -183,6 +183,7 @@
     var got = root.querySelector(".op1-lp-progress");
     var out = root.querySelector(".op1-lp-out"), button = root.querySelector("[data-run]");
     var base = new URL(root.getAttribute("data-base"), location.href), runs = 0, last = 0;
+    var panel = ++panels;       // the worker keeps each panel's last replays apart from another's
     function sync() {
       // equalize is a route-cache flag: off, and shown off, under a policy without a cache
       root.querySelectorAll("[data-only-with]").forEach(function (c) {
@@ -294,7 +295,7 @@
         else status.textContent = said + "unpacking the replay…";
         return true;
       };
-      getWorker(base).postMessage({id: id, scenario: root.getAttribute("data-scenario"),
+      getWorker(base).postMessage({id: id, panel: panel, scenario: root.getAttribute("data-scenario"),
         fixed: root.getAttribute("data-params"), values: valuesJSON(form), limits: root.getAttribute("data-limits") || "{}",
         preset: root.getAttribute("data-preset") || "{}",
         title: "Run " + n + ", in this page", maxSteps: parseInt(root.getAttribute("data-max-steps"), 10),

@@ -243,7 +243,7 @@ function booted(id) {
 // asked for, the next in order, those sent.  A Run does not stop the filling of the replays
 // before it (the page keeps them, and their readers may still step through them): their steps
 // come after the new replay's, and before any, a step a reader went to.  Python keeps the
-// frames of as many runs (inpage.KEEP_RUNS, as many as the page keeps).
+// frames of as many runs of each panel (inpage.KEEP_RUNS, as many as a panel keeps).
 const runs = new Map();
 let pumping = false;
 const BATCH = 4;                      // steps drawn between two looks at the message queue
@@ -333,13 +333,15 @@ onmessage = async (e) => {
     const run = JSON.parse(inpage.run(m.scenario, m.fixed, m.values, m.limits, m.preset || "{}"));
     if (run.error) { postMessage({ id: m.id, error: run.error }); return; }
     postMessage({ id: m.id, status: `drawing ${run.events} events…` });
-    const drawn = JSON.parse(inpage.draw(m.title, m.maxSteps, m.startAt || "null", m.id));
+    const drawn = JSON.parse(inpage.draw(m.title, m.maxSteps, m.startAt || "null", m.id, m.panel));
     postMessage({ id: m.id, ...drawn, events: run.events, runMs: run.ms });
     if (drawn.error) return;
     unpackLater();
-    runs.set(m.id, { id: m.id, steps: drawn.steps, want: [], next: 0, done: new Set(), asked: 0 });
-    // as many as Python keeps: an older one's frames are gone (the page has let it go too)
-    for (const id of [...runs.keys()].slice(0, -inpage.KEEP_RUNS)) runs.delete(id);
+    runs.set(m.id, { id: m.id, panel: m.panel, steps: drawn.steps, want: [], next: 0, done: new Set(), asked: 0 });
+    // as many of this panel's as Python keeps: an older one's frames are gone (its panel has
+    // let it go too); another panel's replays are not counted
+    const mine = [...runs.values()].filter((r) => r.panel === m.panel);
+    for (const r of mine.slice(0, -inpage.KEEP_RUNS)) runs.delete(r.id);
     pump(inpage).catch((err) => console.error(`live panel: ${oneLine(err)}`));
   } catch (err) {
     postMessage({ id: m.id, fail: oneLine(err) });

@@ -20,8 +20,10 @@ from ._dot import h
 SIZE_MAX = 1_000_000
 
 _last: dict = {}
-#: the frames of the replays drawn, by the page's id of their Run, the newest last
+#: the frames of the replays drawn, by the page's id of their Run, the newest last, and the
+#: panel each Run came from (each panel keeps its own last ``KEEP_RUNS``)
 _frames: dict = {}
+_panel_of: dict = {}
 
 
 def panel_specs(scenario: str, **params) -> list[dict]:
@@ -244,7 +246,7 @@ def _page_frames(result, max_steps: int, start_at: float | None = None):
     return PageFrames()
 
 
-def draw(title: str, max_steps: int, start_at: str = "null", run=None) -> str:
+def draw(title: str, max_steps: int, start_at: str = "null", run=None, panel=None) -> str:
     """The last run's replay as JSON ``{"html", "steps", "cut"}``: the static ``Player``'s HTML, with
     its own script and styles, drawn at its first step only (``fill`` draws the others, and
     ``downloads`` the pcapng and trace), or ``{"error"}``: a run with no step to show.
@@ -252,8 +254,9 @@ def draw(title: str, max_steps: int, start_at: str = "null", run=None) -> str:
     ``cut``: for the status line, what a replay cut at ``max_steps`` leaves out (``Frames.cut``),
     else ''.  Its files are named after what differs from the panel's preset (``live_stem``).
     Its frames are kept under ``run`` (the page's id of the Run), with those of the
-    ``KEEP_RUNS - 1`` replays before it: the page keeps them, and a reader may still step
-    through one while a newer run is drawn."""
+    ``KEEP_RUNS - 1`` replays ``panel`` (the page's id of the panel) drew before it: the panel
+    keeps them, and a reader may still step through one while a newer run is drawn.  Another
+    panel's replays on the same page are not counted: each panel keeps its own."""
     from .model import check_result
     from .player import Player
     result = _last["result"]
@@ -268,10 +271,10 @@ def draw(title: str, max_steps: int, start_at: str = "null", run=None) -> str:
     player.choose = ""                       # (no stop= on a page: Python's way to choose steps)
     player.stem = _last["stem"]
     html = player.html()
-    _frames.pop(run, None)
-    _frames[run] = frames
-    while len(_frames) > KEEP_RUNS:
-        _frames.pop(next(iter(_frames)))
+    forget(run)
+    _frames[run], _panel_of[run] = frames, panel
+    for old in [r for r in _frames if _panel_of[r] == panel][:-KEEP_RUNS]:
+        forget(old)
     return json.dumps({"html": html, "steps": len(frames), "cut": frames.cut(short=True)})
 
 
@@ -301,3 +304,4 @@ def downloads(run=None) -> str:
 def forget(run) -> None:
     """Let the frames of ``run``'s replay go (the page removed it)."""
     _frames.pop(run, None)
+    _panel_of.pop(run, None)
