@@ -2,6 +2,7 @@
 import pytest
 
 import sim
+from conftest import skip_or_fail
 from sim.view.player import Frames
 
 
@@ -304,3 +305,31 @@ def test_chapter_6_equalize_deletion_shows_at_the_step_that_brings_the_packet():
     assert [p.when for p in sn.routed] == ["now"] and sn.routed[0].step == k + 1
     text = re.sub("<[^>]+>", "", changed_html(r, snaps[steps[k]]))
     assert f"(step {came + 1}, where it reached the router)" in text, text
+
+@pytest.mark.parametrize("scenario,params", [
+    ("equalize-nat", {"size": 3000}),
+    ("cache-expiry", {}),
+    ("uplink-down", {"size": 3000}),
+])
+def test_the_router_tables_all_start_at_the_left_edge(scenario, params):
+    """The four router tables are one column, each starting at the drawing's left edge, where a
+    phone's box opens (the key column of each in view without scrolling).  The arrows from the
+    rows' right ends used to pull the narrower tables to the right: on a 390 px phone the Uplinks
+    table began 530 px in, off the screen."""
+    import shutil
+    import subprocess
+    from sim.view.model import analysis_of
+    from sim.view.state import state_dot
+    if shutil.which("dot") is None:
+        skip_or_fail("Graphviz's dot is missing (make .venv/.installed installs it)")
+    r = sim.run(scenario, seed=1, **params)
+    a = analysis_of(r)
+    steps = a.default_steps()
+    for step in steps[::max(1, len(steps) // 3)]:
+        plain = subprocess.run(["dot", "-Tplain"], input=state_dot(r, a.snapshots([step])[step]),
+                               capture_output=True, text=True, check=True)
+        assert not plain.stderr, plain.stderr
+        left = {f[1]: float(f[2]) - float(f[4]) / 2
+                for f in (line.split() for line in plain.stdout.splitlines()) if f[0] == "node"}
+        assert set(left) == {"cache", "rt", "up", "ct"}
+        assert max(left.values()) - min(left.values()) < 0.02, (step, left)    # inches

@@ -76,7 +76,7 @@ def _lines_cell(parts, mark=None, port=None, mono=False, strike=False) -> str:
 def _table(title: str, header: list[str], rows: list[str], note: str = "", cols: int = 0) -> str:
     n = max(1, len(header), cols)
     out = ['<TABLE BORDER="1" CELLBORDER="1" CELLSPACING="0" CELLPADDING="3" COLOR="#444444">',
-           f'<TR><TD COLSPAN="{n}" BGCOLOR="#eeeeee" ALIGN="LEFT"><B>{h(title)}{SLACK}</B></TD></TR>']
+           f'<TR><TD PORT="top" COLSPAN="{n}" BGCOLOR="#eeeeee" ALIGN="LEFT"><B>{h(title)}{SLACK}</B></TD></TR>']
     if header and rows:
         cells = []
         for c in header:
@@ -86,10 +86,18 @@ def _table(title: str, header: list[str], rows: list[str], note: str = "", cols:
             text = "<BR/>".join(h(x) + SLACK for x in c.split("\n"))
             cells.append(f'<TD ALIGN="LEFT" BALIGN="LEFT"><FONT POINT-SIZE="10">{text}</FONT></TD>')
         out.append("<TR>" + "".join(cells) + "</TR>")
-    out.extend(rows)
+    rows = list(rows)
+    # the table's bottom left corner (port "bot", the first cell of its last row): state_dot
+    # hangs the next table from it, so that every table starts at the left edge
     if note:
         text = '<BR ALIGN="LEFT"/>'.join(h(x) + SLACK for x in textwrap.wrap(note, 52))
-        out.append(f'<TR><TD COLSPAN="{n}" ALIGN="LEFT"><I>{text}</I><BR ALIGN="LEFT"/></TD></TR>')
+        rows.append(f'<TR><TD COLSPAN="{n}" ALIGN="LEFT"><I>{text}</I><BR ALIGN="LEFT"/></TD></TR>')
+    first = rows[-1].find("<TD") if rows else -1
+    if first < 0 or "PORT=" in rows[-1][first:rows[-1].find(">", first)]:
+        rows.append(f'<TR><TD COLSPAN="{n}"></TD></TR>')
+        first = rows[-1].find("<TD")
+    rows[-1] = rows[-1][:first + 3] + ' PORT="bot"' + rows[-1][first + 3:]
+    out.extend(rows)
     out.append("</TABLE>")
     return "".join(out)
 
@@ -107,18 +115,22 @@ def state_dot(result, snap: Snapshot) -> str:
     net = result.net
     router = net.nodes["router"]
     p = result.params
+    # (an arrow between two tables' rows does not pull the tables sideways: weight=0)
     lines = ["digraph state {", "rankdir=TB; nodesep=0.3; ranksep=0.22; pad=0.05;",
              f"node [shape=plaintext fontname={q(FONT)} fontsize=10];",
-             f"edge [fontname={q(FONT)} fontsize=10 color=\"#888888\" arrowsize=0.7];"]
+             f"edge [fontname={q(FONT)} fontsize=10 color=\"#888888\" arrowsize=0.7 weight=0];"]
     rt, mp_devs = _routing_table(router, p, snap)
     cache, cache_edges = _route_cache(router, snap, mp_devs)
     ct, ct_edges = _conntrack(p, snap)
     lines += [rt, cache, ct]
     lines += _uplinks(net, router, snap, mp_devs)
     lines += _entry_arrows(router, cache_edges + ct_edges)
-    # one column, top to bottom: cache -> routing table -> uplinks <- conntrack; every arrow
+    # one column, top to bottom: cache -> routing table -> uplinks <- conntrack, each table
+    # hung from the bottom left corner of the one above, so that all start at the left edge (a
+    # phone shows their first columns side by side; the longer rows scroll); every arrow
     # leaves and enters a row on its right-hand side, so it never crosses a table
-    lines.append("cache -> rt -> up -> ct [style=invis];")
+    lines.append("edge [style=invis weight=100]; "
+                 "cache:bot:sw -> rt:top:nw; rt:bot:sw -> up:top:nw; up:bot:sw -> ct:top:nw;")
     lines.append("}")
     return "\n".join(lines)
 
