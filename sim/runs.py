@@ -41,7 +41,9 @@ def usable_cpus(cgroup_root: str = "/sys/fs/cgroup", proc_cgroup: str = "/proc/s
     host's): those its affinity mask allows (``os.process_cpu_count()`` from Python 3.13,
     else ``os.sched_getaffinity``), at most its cgroup v2 CPU quota rounded up (``cpu.max``,
     "QUOTA PERIOD" or "max PERIOD", of its cgroup and every cgroup above it; the kernel's
-    Documentation/admin-guide/cgroup-v2.rst, "CPU Interface Files")."""
+    Documentation/admin-guide/cgroup-v2.rst, "CPU Interface Files"), or on cgroup v1 its
+    ``cpu`` controller's (``cpu.cfs_quota_us`` over ``cpu.cfs_period_us``, -1 for none, under
+    ``cpu,cpuacct/`` or ``cpu/``; Documentation/scheduler/sched-bwc.rst)."""
     import math
     import os
     if hasattr(os, "process_cpu_count"):
@@ -51,19 +53,40 @@ def usable_cpus(cgroup_root: str = "/sys/fs/cgroup", proc_cgroup: str = "/proc/s
     else:
         n = os.cpu_count() or 1
     try:
-        with open(proc_cgroup) as f:                  # "0::/user.slice/..." on cgroup v2
-            own = next((line.split(":", 2)[2].strip() for line in f if line.startswith("0::")), "/")
+        with open(proc_cgroup) as f:
+            lines = [line.rstrip("\n").split(":", 2) for line in f]
     except OSError:
-        own = "/"
-    parts = [p for p in own.split("/") if p and p != ".."]
-    for depth in range(len(parts), -1, -1):           # the process's cgroup, then each above it
+        lines = []
+    # "0::/user.slice/..." on cgroup v2; "4:cpu,cpuacct:/docker/..." for v1's cpu controller
+    own = next((path for _, ctl, path in (x for x in lines if len(x) == 3) if ctl == ""), "/")
+    v1 = next((path for _, ctl, path in (x for x in lines if len(x) == 3) if "cpu" in ctl.split(",")), None)
+
+    def quota_of(*path):
+        """The quota in CPUs of the cgroup at ``path`` under the root, or None: no limit."""
         try:
-            with open(os.path.join(cgroup_root, *parts[:depth], "cpu.max")) as f:
+            with open(os.path.join(cgroup_root, *path, "cpu.max")) as f:
                 quota, period = f.read().split()[:2]
         except (OSError, ValueError):
-            continue
-        if quota != "max" and quota.isdigit() and period.isdigit() and int(period) > 0:
-            n = min(n, max(1, math.ceil(int(quota) / int(period))))
+            try:
+                with open(os.path.join(cgroup_root, *path, "cpu.cfs_quota_us")) as f:
+                    quota = f.read().strip()
+                with open(os.path.join(cgroup_root, *path, "cpu.cfs_period_us")) as f:
+                    period = f.read().strip()
+            except OSError:
+                return None
+        if quota.isdigit() and period.isdigit() and int(quota) > 0 and int(period) > 0:
+            return max(1, math.ceil(int(quota) / int(period)))
+        return None                                    # "max", -1, or what is not a number
+
+    trees = [((), own)]
+    if v1 is not None:
+        trees += [(("cpu,cpuacct",), v1), (("cpu",), v1)]
+    for mount, path in trees:
+        parts = [p for p in path.split("/") if p and p != ".."]
+        for depth in range(len(parts), -1, -1):       # the process's cgroup, then each above it
+            q = quota_of(*mount, *parts[:depth])
+            if q is not None:
+                n = min(n, q)
     return n
 
 

@@ -60,7 +60,8 @@ def test_map_runs_gives_the_same_list_whatever_the_number_of_workers(monkeypatch
 
 def test_map_runs_sizes_its_workers_by_the_cpus_this_process_may_use(monkeypatch, tmp_path):
     """In a container os.cpu_count() is the host's: the workers are as many as the affinity
-    mask and the cgroup v2 quota (cpu.max of the process's cgroup and those above it) allow."""
+    mask and the cgroup quota (v2's cpu.max, v1's cpu.cfs_quota_us, of the process's cgroup
+    and those above it) allow."""
     import sim.runs
     monkeypatch.setattr(sim.runs, "JOBS", None)
     monkeypatch.delenv("SIM_JOBS", raising=False)
@@ -88,6 +89,19 @@ def test_map_runs_sizes_its_workers_by_the_cpus_this_process_may_use(monkeypatch
     assert cpus() == 3
     (root / "cpu.max").write_text("garbage\n")
     assert cpus() == 64
+    # cgroup v1: the cpu controller's own tree, its quota in cpu.cfs_quota_us (-1: none)
+    (root / "cpu.max").unlink()
+    v1 = root / "cpu,cpuacct" / "docker" / "abc"
+    v1.mkdir(parents=True)
+    own.write_text("12:memory:/docker/abc\n4:cpu,cpuacct:/docker/abc\n0::/\n")
+    (v1 / "cpu.cfs_quota_us").write_text("-1\n")
+    (v1 / "cpu.cfs_period_us").write_text("100000\n")
+    assert cpus() == 64
+    (v1 / "cpu.cfs_quota_us").write_text("200000\n")        # 2 CPUs
+    assert cpus() == 2
+    (root / "cpu,cpuacct" / "cpu.cfs_quota_us").write_text("100000\n")   # 1 above it
+    (root / "cpu,cpuacct" / "cpu.cfs_period_us").write_text("100000\n")
+    assert cpus() == 1
 
 
 @pytest.mark.parametrize("n", [2, 3, 4])
