@@ -60,6 +60,16 @@ def test_ch10_mptcp_box_says_when_the_in_kernel_path_manager_opens_a_second_subf
     assert "port 8081 signal" in text
 
 
+def test_ch9_says_a_resilient_groups_nexthop_must_be_re_added():
+    # nh_netdev_event() -> nexthop_flush_dev() deletes a nexthop object on NETDEV_DOWN,
+    # NETDEV_UNREGISTER and a carrier loss: it never comes back to its group by itself
+    text = chapter("09-modern-linux.md")
+    i = text.index("Nexthop groups can be *resilient*")
+    near = text[i:i + 1200]
+    assert "nexthop_flush_dev()" in near and "ip nexthop replace id 10 group 1/2 type resilient" in near
+    assert "one that comes back is given buckets" not in near
+
+
 def test_ch10_flashget_gain_on_two_lines_and_its_losses_on_one():
     # flashget's gain from conntrack marks: on twice the lines, no more than twice as fast
     # (Reno recovers as 2.4 does without SACK, one lost segment per round trip; the old
