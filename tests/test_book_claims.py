@@ -97,6 +97,22 @@ def test_ch10_recipe_drops_the_invalid_packets_its_text_says_would_leak():
     assert "recipe's `ct state invalid drop` rule" in text
 
 
+def test_ch10_mptcp_signal_endpoint_is_the_servers_address_and_limits_predate_5_16():
+    # the announced address must be the server's own (sim/topology.py's REMOTE1), or the kernel
+    # cannot open its listening socket (EADDRNOTAVAIL); before 5.16 the subflow limit starts at 0;
+    # the repository's kernel lab has no signal-endpoint experiment, so the text must not say so
+    from sim.topology import REMOTE1
+    text = chapter("10-two-links.md")
+    assert re.findall(r"ip mptcp endpoint add (\S+) port 8081 signal", text) == [REMOTE1]
+    lab = " ".join(f.read_text() for f in (Path(sim.__file__).parent / "kernel").glob("*.py"))
+    if "signal" not in lab or "8081" not in lab:
+        assert "In the lab's network" not in text and "not one of the kernel lab's scenarios" in text
+    assert "5.16" in text and "ip mptcp limits set subflow 2 add_addr_accepted 1" in text
+    assert "IPPROTO_MPTCP" in text and "mptcpize run" in text
+    summary = text[text.index("## Summary"):]
+    assert "if both ends speak MPTCP" in summary
+
+
 def test_ch9_says_a_resilient_groups_nexthop_must_be_re_added():
     # nh_netdev_event() -> nexthop_flush_dev() deletes a nexthop object on NETDEV_DOWN,
     # NETDEV_UNREGISTER and a carrier loss: it never comes back to its group by itself
