@@ -123,6 +123,11 @@ def test_ch9_says_a_resilient_groups_nexthop_must_be_re_added():
     assert "one that comes back is given buckets" not in near
 
 
+def test_ch10_states_that_ipv6_is_outside_the_recipe():
+    text = chapter("10-two-links.md")
+    assert "net.ipv6.fib_multipath_hash_policy" in text and "dual-stack" in text
+
+
 def test_ch10_flashget_gain_on_two_lines_and_its_losses_on_one():
     # flashget's gain from conntrack marks: on twice the lines, no more than twice as fast
     # (Reno recovers as 2.4 does without SACK, one lost segment per round trip; the old
