@@ -60,6 +60,74 @@ def test_ch10_mptcp_box_says_when_the_in_kernel_path_manager_opens_a_second_subf
     assert "port 8081 signal" in text
 
 
+def test_ch10_recipe_replaces_a_dhcp_clients_default_route():
+    # "ip route add default" fails with "File exists" where a DHCP client already installed a
+    # default by one uplink; the rest of the recipe still goes in, and strict rp_filter then
+    # drops every reply of the other uplink (__fib_validate_source -> fib_info_nh_uses_dev)
+    lines = recipe()
+    assert any(l.startswith("ip route replace default scope global nexthop") for l in lines)
+    assert not any(l.startswith("ip route add default scope global") for l in lines)
+    text = chapter("10-two-links.md")
+    i = text.index("Each part has its reason.")
+    assert "File exists" in text[i:i + 900] and "DHCP client" in text[i:i + 900]
+
+
+def test_ch10_recipe_draws_a_mark_only_as_the_kernel_lab_does():
+    # the lab's connmark rule (sim/kernel/scenarios.py) draws only for unicast destinations: a DNS
+    # query to the router or a broadcast would otherwise take a turn of numgen's alternation
+    src = (Path(sim.__file__).parent / "kernel" / "scenarios.py").read_text()
+    lab_rule = re.search(r'(iifname "eth0" fib daddr type unicast ct state new ct mark 0 ct mark set '
+                         r'numgen inc mod \{n\} offset 1)', src).group(1).replace("{n}", "2")
+    draws = [l for l in recipe() if "numgen" in l]
+    assert draws == [f"nft add rule ip mangle prerouting {lab_rule}"]
+    text = chapter("10-two-links.md")
+    for phrase in ("numgen random mod 2 offset 1", "numgen random mod 3 map",
+                   "nf_conntrack_udp_timeout", "nf_conntrack_tcp_loose", "jhash ip saddr . ip daddr"):
+        assert phrase in text, phrase
+
+
+def test_ch10_recipe_drops_the_invalid_packets_its_text_says_would_leak():
+    # the un-NATed FIN of uplink-down leaves with 192.168.0.1 unless a forward-chain rule drops
+    # INVALID packets: the text names the recipe's rule, so the recipe must have it
+    lines = recipe()
+    chain = next(l for l in lines if l.startswith("nft add chain inet filter forward"))
+    assert "hook forward" in chain
+    assert "nft add rule inet filter forward ct state invalid drop" in lines
+    text = chapter("10-two-links.md")
+    assert "recipe's `ct state invalid drop` rule" in text
+
+
+def test_ch10_mptcp_signal_endpoint_is_the_servers_address_and_limits_predate_5_16():
+    # the announced address must be the server's own (sim/topology.py's REMOTE1), or the kernel
+    # cannot open its listening socket (EADDRNOTAVAIL); before 5.16 the subflow limit starts at 0;
+    # the repository's kernel lab has no signal-endpoint experiment, so the text must not say so
+    from sim.topology import REMOTE1
+    text = chapter("10-two-links.md")
+    assert re.findall(r"ip mptcp endpoint add (\S+) port 8081 signal", text) == [REMOTE1]
+    lab = " ".join(f.read_text() for f in (Path(sim.__file__).parent / "kernel").glob("*.py"))
+    if "signal" not in lab or "8081" not in lab:
+        assert "In the lab's network" not in text and "not one of the kernel lab's scenarios" in text
+    assert "5.16" in text and "ip mptcp limits set subflow 2 add_addr_accepted 1" in text
+    assert "IPPROTO_MPTCP" in text and "mptcpize run" in text
+    summary = text[text.index("## Summary"):]
+    assert "if both ends speak MPTCP" in summary
+
+
+def test_ch9_says_a_resilient_groups_nexthop_must_be_re_added():
+    # nh_netdev_event() -> nexthop_flush_dev() deletes a nexthop object on NETDEV_DOWN,
+    # NETDEV_UNREGISTER and a carrier loss: it never comes back to its group by itself
+    text = chapter("09-modern-linux.md")
+    i = text.index("Nexthop groups can be *resilient*")
+    near = text[i:i + 1200]
+    assert "nexthop_flush_dev()" in near and "ip nexthop replace id 10 group 1/2 type resilient" in near
+    assert "one that comes back is given buckets" not in near
+
+
+def test_ch10_states_that_ipv6_is_outside_the_recipe():
+    text = chapter("10-two-links.md")
+    assert "net.ipv6.fib_multipath_hash_policy" in text and "dual-stack" in text
+
+
 def test_ch10_flashget_gain_on_two_lines_and_its_losses_on_one():
     # flashget's gain from conntrack marks: on twice the lines, no more than twice as fast
     # (Reno recovers as 2.4 does without SACK, one lost segment per round trip; the old
