@@ -18,7 +18,8 @@ it) and the undo of a reduction that timestamps prove needless (``tcp_may_undo()
 hole is often a late segment rather than a lost one, the simulated Reno resends on partial ACKs
 and keeps reductions that 2.4 with timestamps would have undone.
 Timestamps (RFC 7323) are modelled only as what they do to the RTT estimate.
-ACKs are delayed with quick-ack and ping-pong modes, as in 2.4 and today.  Two
+ACKs are delayed with quick-ack and ping-pong modes, as in 2.4 and today; a duplicate
+segment re-enters quick-ack mode, and in 2.4 out-of-order data too (``_receive_data``).  Two
 profiles (``TCP_PROFILES``, a ``TcpProfile`` record each): ``2.4`` (3 s first timeout, 5 SYN retries, a RST anywhere in the window
 resets) and ``linux``, today's kernel (1 s first timeout, 6 SYN retries, tail loss
 probes in the Open state, RFC 5961: only a RST at exactly ``rcv_nxt`` resets, one elsewhere in the
@@ -55,6 +56,7 @@ SYNACK_RETRIES = 5          # 2.4 tcp_synack_retries
 RETRIES2 = 15               # 2.4 tcp_retries2
 ORPHAN_RETRIES = 8          # tcp_orphan_retries: 0, which tcp_orphan_retries() reads as 8
 DELACK = 40_000             # µs, Linux's TCP_DELACK_MIN: how long an ACK may wait for data
+                            # (and TCP_ATO_MIN, the same HZ/25: ato's least value)
 QUICKACKS = 16              # TCP_MAX_QUICKACKS
 PINGPONG_THRESH = 1         # TCP_PINGPONG_THRESH (Linux 6.x)
 
@@ -73,10 +75,13 @@ class TcpProfile:
     rfc5961_challenge_ack: bool         # a RST in the window but not at rcv_nxt gets an ACK
     retries_by_time: bool = False       # give up by elapsed time, not count (retransmits_timed_out())
     syn_linear_timeouts: int = 0        # SYN retries before the timeout starts doubling
+    ofo_quickack: bool = False          # out-of-order data enters quick-ack mode and a
+                                        # filled hole leaves ping-pong (2.4's tcp_data_queue())
 
 
 TCP_PROFILES: dict[str, TcpProfile] = {p.name: p for p in (
-    TcpProfile("2.4", RTO_INIT, SYN_RETRIES, tail_loss_probe=False, rfc5961_challenge_ack=False),
+    TcpProfile("2.4", RTO_INIT, SYN_RETRIES, tail_loss_probe=False, rfc5961_challenge_ack=False,
+               ofo_quickack=True),
     TcpProfile("linux", RTO_INIT_LINUX, SYN_RETRIES_LINUX, tail_loss_probe=True,
                rfc5961_challenge_ack=True, retries_by_time=True, syn_linear_timeouts=SYN_LINEAR_TIMEOUTS),
 )}
@@ -252,13 +257,31 @@ class TcpConn:
         elif self.delack_ev is None:
             self.delack_ev = self.sim.at(DELACK, self._delack_timer)
 
+    def _incr_quickack(self) -> None:
+        """``tcp_incr_quickack()`` (2.4 and today): allow up to ``rcv_wnd / (2 * rcv_mss)``
+        quick ACKs, at least 2, at most ``TCP_MAX_QUICKACKS``; never fewer than are left."""
+        quick = min(QUICKACKS, self.window // (2 * MSS) or 2)
+        if quick > self.quick:
+            self.quick = quick
+
+    def _enter_quickack_mode(self) -> None:
+        """``tcp_enter_quickack_mode()`` (2.4 and today): quick ACKs again
+        (``tcp_incr_quickack()``), out of ping-pong mode (``inet_csk_exit_pingpong_mode()``;
+        2.4: ``tp->ack.pingpong = 0``) and ``ato`` back to ``TCP_ATO_MIN``.  So the next
+        data is acknowledged at once, on a segment of its own, even where the application
+        answers it at once and its answer would have carried the ACK."""
+        self._incr_quickack()
+        self.pingpong = 0
+        self.ato = DELACK
+
     def _data_received(self) -> None:
         """``tcp_event_data_recv()`` and ``__tcp_ack_snd_check()``: the first data
         starts quick-ack mode (up to 16 ACKs sent at once, before the application has
         read the data); a connection in ping-pong mode -- it answered data within the
         delayed-ACK time before -- delays its ACKs to ride on the answer instead."""
         if self.ato == 0:
-            self.ato, self.quick = DELACK, min(QUICKACKS, self.window // (2 * MSS))
+            self._incr_quickack()
+            self.ato = DELACK
         self.lrcvtime = self.sim.now
         if self.quick and self.pingpong < PINGPONG_THRESH:
             self.quick -= 1
@@ -781,20 +804,42 @@ class TcpConn:
                     self.on_close(self)
 
     def _receive_data(self, seq: int, n: int, fin: bool) -> None:
+        """``tcp_data_queue()``: data in order is taken (with what it lets out of the
+        out-of-order queue), other data is queued out of order, or dropped as a duplicate;
+        then the ACK, at once or delayed (``__tcp_ack_snd_check()``).  A duplicate -- data
+        all received before: the peer did not hear our ACK -- and data beyond the window
+        enter quick-ack mode, 2.4 and today (``out_of_window: tcp_enter_quickack_mode()``).
+        In 2.4 (and until 2018: "tcp: do not force quickack when receiving out-of-order
+        packets") out-of-order and partly new data entered it too, and the data that filled
+        the hole left ping-pong mode (``tp->ack.pingpong = 0`` once the out-of-order queue
+        is empty; today it is ACKed at once, ``ICSK_ACK_NOW``): the profile's
+        ``ofo_quickack``."""
         rcv_nxt, ooo = self.rcv_nxt, self.ooo
         if seq > rcv_nxt:
             if seq < rcv_nxt + self.window:
                 ooo[seq] = max(ooo.get(seq, 0), n)
                 if fin:
                     self.ooo_fin = seq + n
+                if self.profile.ofo_quickack:
+                    self._enter_quickack_mode()
+            else:                                   # beyond the window: out_of_window too
+                self._enter_quickack_mode()
             self._send("A", self.snd_nxt)           # duplicate ACK
+            return
+        if seq + n + fin <= rcv_nxt:                # all of it received before
+            self._enter_quickack_mode()
+            self.quick -= 1                         # (tcp_dec_quickack_mode(): this ACK is one)
+            self._send("A", self.snd_nxt)
             return
         new = seq + n - rcv_nxt                     # bytes not received before
         got = 0
         if new > 0:
             rcv_nxt += new
             got = new
+        if seq < self.rcv_nxt and self.profile.ofo_quickack:
+            self._enter_quickack_mode()             # 2.4: a partial packet, too
         end_fin = fin and seq + n == rcv_nxt
+        filled = False
         if ooo:
             while rcv_nxt in ooo:                   # fill from the out-of-order queue
                 m = ooo.pop(rcv_nxt)
@@ -804,15 +849,18 @@ class TcpConn:
                 del ooo[s]
             if rcv_nxt == self.ooo_fin:             # the FIN that came early is reached:
                 end_fin, self.ooo_fin = True, None  # one sequence number, taken below, no byte
+            filled = not ooo
         if end_fin:
             rcv_nxt += 1
         self.rcv_nxt = rcv_nxt
+        if filled and self.profile.ofo_quickack:
+            self.pingpong = 0                       # 2.4: the hole is filled
         if got:
             self.bytes_received += got
             if self.on_rx:      # MPTCP's data level takes the bytes before this ACK is built
                 self.on_rx(self, got)               # (mptcp_data_ready(), then the DSS's ack)
-        if end_fin or ooo or new <= 0 or got > new:
-            self._send("A", self.snd_nxt)           # FIN, a duplicate, a filled hole: at once
+        if end_fin or ooo or got > new:
+            self._send("A", self.snd_nxt)           # FIN, a filled hole: at once
         elif got:                                   # quick-ack mode (2.4 and today)
             self._data_received()
         if got:

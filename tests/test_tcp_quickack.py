@@ -1,0 +1,101 @@
+"""Quick-ack mode after a duplicate, as Linux's ``tcp_data_queue()`` enters it: data all
+received before means the peer did not hear an ACK, and the receiver then acknowledges
+the next data at once, on a segment of its own, even in ping-pong mode (where the ACK
+would otherwise wait to ride on the application's answer).  2.4 and today alike; 2.4 (and
+Linux until 2018) also for out-of-order data, and it left ping-pong mode when a hole was
+filled."""
+from __future__ import annotations
+
+import pytest
+
+import sim
+from sim import measured
+from sim.core import Sim
+from sim.packet import IP, TCP, Packet
+from sim.tcp import DELACK, PINGPONG_THRESH, QUICKACKS, TcpConn, TcpState
+from sim.observe import events
+from sim.trace import Ev
+
+IRS = 70_000
+PROFILES = ["2.4", "linux"]
+
+
+def _conn(profile):
+    """An established connection in ping-pong mode, with no quick ACK left."""
+    from sim.topology import article_network
+    host = article_network(Sim(seed=1), sim.make_params("echo").spec())["local1"]
+    c = TcpConn(host, ("192.168.0.1", 4242), ("200.0.0.1", 7), profile=profile)
+    c.state, c.irs, c.rcv_nxt = TcpState.ESTABLISHED, IRS, IRS + 1
+    c.snd_una = c.snd_nxt = c.snd_max = c.data_end = c.iss + 1
+    c.ack_sent = c.rcv_nxt
+    c.ato, c.quick, c.pingpong = DELACK, 0, PINGPONG_THRESH
+    return c
+
+
+def _seg(c, seq, load):
+    return Packet(IP("200.0.0.1", "192.168.0.1", 64, 1, 0),
+                  TCP(7, 4242, (IRS + 1 + seq) & 0xFFFFFFFF, (c.iss + 1) & 0xFFFFFFFF, "PA", 65535), load)
+
+
+def _acked_at_once(c):
+    return c.ack_sent == c.rcv_nxt
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_in_ping_pong_mode_the_ack_waits_for_the_answer(profile):
+    c = _conn(profile)
+    c.segment(_seg(c, 0, 100))
+    assert c.rcv_nxt == IRS + 101 and not _acked_at_once(c)     # delayed (tcp_send_delayed_ack)
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_a_duplicate_enters_quickack_mode_and_the_next_data_is_acked_at_once(profile):
+    c = _conn(profile)
+    c.segment(_seg(c, 0, 100))
+    c.segment(_seg(c, 0, 100))                       # again: the peer did not hear the ACK
+    assert _acked_at_once(c)                         # the duplicate is acknowledged at once
+    # tcp_enter_quickack_mode(): out of ping-pong mode, quick ACKs again (less the one sent)
+    assert c.pingpong == 0 and c.quick == QUICKACKS - 1 and c.ato == DELACK
+    c.segment(_seg(c, 100, 100))                     # the next data
+    assert c.rcv_nxt == IRS + 201 and _acked_at_once(c)
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_data_beyond_the_window_enters_quickack_mode(profile):
+    c = _conn(profile)
+    c.segment(_seg(c, c.window + 100, 100))          # tcp_data_queue(): goto out_of_window
+    assert c.pingpong == 0 and not c.ooo
+
+
+def test_out_of_order_data_enters_quickack_mode_in_24_not_today():
+    old, new = _conn("2.4"), _conn("linux")
+    for c in (old, new):
+        c.segment(_seg(c, 100, 100))                 # a hole before it: a duplicate ACK at once
+        assert c.ooo and _acked_at_once(c)
+    assert old.pingpong == 0 and old.quick > 0        # 2.4: tcp_enter_quickack_mode()
+    assert new.pingpong == PINGPONG_THRESH and new.quick == 0   # since 2018: not
+
+
+def test_a_filled_hole_leaves_ping_pong_mode_in_24_and_is_acked_at_once_in_both():
+    for profile, pingpong in (("2.4", 0), ("linux", PINGPONG_THRESH)):
+        c = _conn(profile)
+        c.segment(_seg(c, 100, 100))
+        c.pingpong = PINGPONG_THRESH                 # (2.4 left it above; back in, to see the fill)
+        c.segment(_seg(c, 0, 100))                   # fills the hole
+        assert not c.ooo and c.rcv_nxt == IRS + 201 and _acked_at_once(c)
+        assert c.pingpong == pingpong
+
+
+def test_the_echo_client_acks_on_its_own_after_the_servers_duplicate():
+    """Chapter 9's SNAT + BCP 38 over two uplinks, as the kernel lab captured it
+    (book/data/kernel/perpacket-snat-filter.pcapng): after the server's loss probe resends
+    an echo the client had, the client answers the duplicate with a pure ACK, then sends a
+    pure ACK of the next echo before its next request -- it does not ride on the request."""
+    r = sim.run("echo", multipath="numgen", nat="snat", ingress_filter=True, **measured.LAB)
+    sent = ["data" if e.pkt.load else "ack" for e in events(r, Ev.SEND, "local1")
+            if "S" not in e.pkt.l4.flags and "F" not in e.pkt.l4.flags]
+    # the handshake's ACK, request 1, the quick ACK of the first echo, requests 2 and 3
+    assert sent[:5] == ["ack", "data", "ack", "data", "data"]
+    # request 3 is lost (provider 2's filter): its retransmission, then the duplicate's ACK,
+    # then the next echo's ACK at once (quick-ack mode), then request 4
+    assert sent[5:9] == ["data", "ack", "ack", "data"]
