@@ -58,6 +58,7 @@ import threading
 import time
 from dataclasses import asdict, dataclass, field
 
+from ..measured import LINKS
 from ..packet import fmt_endpoint
 from .capture import Capture, Pkt, fmt
 from .lab import (LOCAL1, LOCAL1_ALT, REMOTE1, Lab, LabError, capture_dir, gw_of, net24,
@@ -151,8 +152,9 @@ SCENARIOS: dict[str, KScenario] = {s.name: s for s in [
               ("mptcp", _sim_setup("connmark", "masquerade")), MPTCP_DEFAULTS),
 ]}
 
-# simulator parameters that make its links like the lab's veth pairs (fast, next to no delay)
-SIM_LAB = dict(delay_ms=[0.05], up_kbit=[1_000_000], down_kbit=[1_000_000])
+# simulator parameters that make its links like the lab's veth pairs (fast, next to no delay):
+# the links of chapter 9's tables (sim.measured), uplinks, core and remote links alike
+SIM_LAB = LINKS
 
 
 # -- router configuration -------------------------------------------------------------------
