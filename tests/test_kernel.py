@@ -699,3 +699,27 @@ def test_compare_runs_the_simulator_on_the_links_of_chapter_9s_tables():
     for scenario, setup, n in (("perpacket-snat", SNAT, 2), ("perpacket-snat-filter", SNAT_F, 3)):
         r = sim_run(scenario, n)
         assert r.summary["echo"][0]["seconds"] == measured.measure(measured.SETUPS[setup], n)["seconds"]
+
+
+def test_compare_takes_a_client_timeout_only_where_the_simulator_has_one():
+    """``compare perpacket-snat-filter --timeout 0.1`` reported "3 undocumented difference(s)":
+    the kernel's client gave up, the simulator's echo (no client timeout) echoed all ten.
+    Refused where the simulator's client never gives up; passed on to its downloads."""
+    from sim.kernel.compare import _sim_overrides, compare, sim_call
+    from sim.kernel.lab import LabError
+    from sim.kernel.scenarios import make_options
+    p = _cli("compare", "perpacket-snat-filter", "--timeout", "0.1")
+    out, err = p.communicate(timeout=60)
+    assert p.returncode == 2 and out == "", err
+    assert err.strip().splitlines() == [
+        "python -m sim.kernel: error: --timeout 0.1 does not apply to comparing perpacket-snat-filter: "
+        "the simulator's client there never gives up, so a kernel client that did would read as a "
+        "disagreement (compare takes it for hash-l3-nat, hash-l4-nat, uplink-down; run takes it "
+        "for every scenario)"], err
+    for scenario in ("mptcp", "ping-perpacket-snat"):
+        with pytest.raises(LabError, match=rf"^timeout 3 does not apply to comparing {scenario}: "):
+            compare(scenario, timeout=3)
+    assert _mine() == []
+    for scenario in ("hash-l4-nat", "uplink-down"):
+        o = make_options(scenario, timeout=2.5)
+        assert sim_call(scenario, 2, **_sim_overrides("download", o))[1]["read_timeout"] == 2.5

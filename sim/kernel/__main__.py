@@ -70,8 +70,9 @@ def parser() -> argparse.ArgumentParser:
         r.add_argument("--size", type=int_in("--size", 1, 10**9),
                        help=f"download and mptcp scenarios: bytes per download, 1..10^9 ({_default('size')})")
         r.add_argument("--timeout", type=_timeout, metavar="T",
-                       help="echo and download scenarios: a client gives up after T s without data, "
-                            f"0.1..600 ({_default('timeout')})")
+                       help=("echo and download scenarios" if cmd == "run" else
+                             "download scenarios (the simulator's other clients never give up)")
+                            + f": a client gives up after T s without data, 0.1..600 ({_default('timeout')})")
         r.add_argument("--uplink-kbit", type=int_in("--uplink-kbit", 0, 10_000_000),
                        help=f"rate limit of each uplink, both ways (tc tbf; 0: none; {_default('uplink_kbit')})")
         r.add_argument("--down-at", type=seconds_or_none("--down-at", 0, 60, True, "no line fails", none=False),
@@ -157,6 +158,10 @@ def _refused(args) -> str | None:
         make_options(args.scenario, **_overrides(args))
     except LabError as e:
         return str(e)
+    if args.cmd == "compare":
+        from .compare import timeout_problem
+        if (why := timeout_problem(args.scenario, args.timeout, "--timeout")) is not None:
+            return why
     if args.cmd == "run":
         if args.summary_only and args.format != "text":
             return "--summary-only is for --format text: the JSON is the summary"
