@@ -723,3 +723,17 @@ def test_compare_takes_a_client_timeout_only_where_the_simulator_has_one():
     for scenario in ("hash-l4-nat", "uplink-down"):
         o = make_options(scenario, timeout=2.5)
         assert sim_call(scenario, 2, **_sim_overrides("download", o))[1]["read_timeout"] == 2.5
+
+
+def test_a_reader_that_goes_away_stops_a_run_quietly_with_status_141_and_no_pcap(tmp_path):
+    """``run hash-l4-nat --pcap X | head -2``: the report (over 200 KB) went to standard output
+    as one string, and Python's write of it into a pipe whose reader had left wrote 64 KB and
+    reported success: status 0 and the capture written.  As ``python -m sim``
+    (tests/test_hardening.py): 141, nothing on standard error, no capture."""
+    path = tmp_path / "k.pcapng"
+    p = _cli("run", "hash-l4-nat", "--pcap", str(path))
+    p.stdout.read(10)
+    p.stdout.close()                                   # `| head -c 10`
+    err = p.stderr.read()
+    assert (p.wait(timeout=120), err) == (141, "")
+    assert list(tmp_path.iterdir()) == [] and _owned_by(p.pid) == []
