@@ -737,3 +737,15 @@ def test_a_reader_that_goes_away_stops_a_run_quietly_with_status_141_and_no_pcap
     err = p.stderr.read()
     assert (p.wait(timeout=120), err) == (141, "")
     assert list(tmp_path.iterdir()) == [] and _owned_by(p.pid) == []
+
+
+def test_the_userspace_path_manager_is_set_by_path_manager_where_the_kernel_has_it(tmp_path):
+    """net.mptcp.pm_type is deprecated since Linux 6.15 (Documentation/networking/
+    mptcp-sysctl.rst: "use path_manager instead"); the lab set it on every kernel."""
+    from sim.kernel.scenarios import userspace_pm_sysctl
+    assert userspace_pm_sysctl(str(tmp_path)) == "net/mptcp/pm_type=1"          # 5.19-6.14
+    (tmp_path / "net" / "mptcp").mkdir(parents=True)
+    (tmp_path / "net" / "mptcp" / "path_manager").write_text("kernel\n")
+    assert userspace_pm_sysctl(str(tmp_path)) == "net/mptcp/path_manager=userspace"
+    if os.path.exists("/proc/sys/net/mptcp/path_manager"):                    # this kernel
+        assert userspace_pm_sysctl() == "net/mptcp/path_manager=userspace"
