@@ -749,3 +749,14 @@ def test_the_userspace_path_manager_is_set_by_path_manager_where_the_kernel_has_
     assert userspace_pm_sysctl(str(tmp_path)) == "net/mptcp/path_manager=userspace"
     if os.path.exists("/proc/sys/net/mptcp/path_manager"):                    # this kernel
         assert userspace_pm_sysctl() == "net/mptcp/path_manager=userspace"
+
+
+def test_uplink_downs_description_names_both_ends_of_its_race():
+    """The dead line's download is stalled or reset (``_DOWN_RACE``; the recorded comparison
+    shows "if2: reset" on both sides); ``list`` said only that it stalls."""
+    from sim.kernel.compare import tcp_outcome
+    from sim.kernel.scenarios import SCENARIOS
+    doc = SCENARIOS["uplink-down"].doc
+    outcomes = {tcp_outcome({"reset": True}, None), tcp_outcome({}, None)}
+    assert outcomes == {"reset", "stalled"}
+    assert "its download stalls or is reset" in doc, doc

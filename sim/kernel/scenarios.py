@@ -136,8 +136,8 @@ SCENARIOS: dict[str, KScenario] = {s.name: s for s in [
               ("hash-l4-nat", _sim_setup("hash-l4", "masquerade")),
               {"connections": 4, "size": 100_000}),
     KScenario("uplink-down", "per-connection balancing (conntrack marks) + MASQUERADE, 2 downloads; "
-              "uplink 2 goes down 1 s in: its download stalls, the other finishes, 2 new ones "
-              "both take uplink 1", Setup("connmark", "masquerade"), "download",
+              "uplink 2 goes down 1 s in: its download stalls or is reset (a race), the other "
+              "finishes, 2 new ones both take uplink 1", Setup("connmark", "masquerade"), "download",
               ("uplink-down", _sim_setup("connmark", "masquerade")),
               {"connections": 2, "size": 500_000, "uplink_kbit": 2000, "down_at": 1.0,
                "timeout": 5.0, "linger": 1.0}),
