@@ -760,3 +760,15 @@ def test_uplink_downs_description_names_both_ends_of_its_race():
     outcomes = {tcp_outcome({"reset": True}, None), tcp_outcome({}, None)}
     assert outcomes == {"reset", "stalled"}
     assert "its download stalls or is reset" in doc, doc
+
+
+@pytest.mark.parametrize("sig", [signal.SIGHUP, signal.SIGTERM])
+def test_a_run_stopped_by_a_signal_exits_with_128_plus_its_number(sig):
+    """As a shell reports a process the signal killed: SIGHUP 129 (it said 143, SIGTERM's)."""
+    p = _start_and_wait_for_lab()
+    p.send_signal(sig)
+    out, err = p.communicate(timeout=30)
+    assert p.returncode == 128 + sig, err
+    assert err.strip().splitlines() == [
+        f"python -m sim.kernel: error: stopped by {sig.name}; the lab's namespaces were removed"], err
+    assert _owned_by(p.pid) == []

@@ -124,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return _fail("interrupted; the lab's namespaces were removed", 130)
     except Interrupted as e:
-        return _fail(f"stopped by {e}; the lab's namespaces were removed", 143)
+        return _fail(f"stopped by {e}; the lab's namespaces were removed", 128 + e.signum)
 
 
 def _overrides(args) -> dict:
