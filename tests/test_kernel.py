@@ -659,10 +659,6 @@ def test_a_pytest_run_stopped_by_sigterm_removes_its_labs():
     assert _owned_by(p.pid) == [] and _capture_dirs_of(p.pid) == []
 
 
-def test_zz_no_namespaces_left_by_these_tests():
-    assert _mine() == []
-
-
 def test_the_simulator_call_compare_prints_is_the_run_it_compared():
     """``compare`` prints the simulator's side as a ``sim.run(...)`` call with every parameter it
     used -- the lab's fast links and its workload too (it once printed a command line without
@@ -772,3 +768,7 @@ def test_a_run_stopped_by_a_signal_exits_with_128_plus_its_number(sig):
     assert err.strip().splitlines() == [
         f"python -m sim.kernel: error: stopped by {sig.name}; the lab's namespaces were removed"], err
     assert _owned_by(p.pid) == []
+
+
+def test_zz_no_namespaces_left_by_these_tests():
+    assert _mine() == []
