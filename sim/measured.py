@@ -39,8 +39,11 @@ BESIDE: dict[str, dict] = {
         dict(multipath="wrr", equalize=True, nat="netfilter", ingress_filter=True, tcp="2.4"),
 }
 
-LAB = dict(remote="rfc", delay_ms=[0.05], up_kbit=[1_000_000], down_kbit=[1_000_000],
-           core_delay_ms=0.05, remote_delay_ms=0.05)
+# The lab's links (its veth pairs: fast, next to no delay), every link of the simulator's path
+# to the remote hosts; ``sim.kernel``'s compare runs the simulator with these too
+LINKS = dict(delay_ms=[0.05], up_kbit=[1_000_000], down_kbit=[1_000_000],
+             core_delay_ms=0.05, remote_delay_ms=0.05)
+LAB = dict(remote="rfc", **LINKS)
 SLOW = 5          # "complete but slow": over SLOW times the fastest complete set-up
 
 

@@ -659,10 +659,6 @@ def test_a_pytest_run_stopped_by_sigterm_removes_its_labs():
     assert _owned_by(p.pid) == [] and _capture_dirs_of(p.pid) == []
 
 
-def test_zz_no_namespaces_left_by_these_tests():
-    assert _mine() == []
-
-
 def test_the_simulator_call_compare_prints_is_the_run_it_compared():
     """``compare`` prints the simulator's side as a ``sim.run(...)`` call with every parameter it
     used -- the lab's fast links and its workload too (it once printed a command line without
@@ -681,3 +677,98 @@ def test_the_simulator_call_compare_prints_is_the_run_it_compared():
         assert again.params == ran.params, (name, printed)
         assert again.summary == ran.summary, name
         assert "delay_ms=[0.05]" in printed, printed
+
+
+def test_compare_runs_the_simulator_on_the_links_of_chapter_9s_tables():
+    """``compare``'s simulator kept the article's core and remote delays (5 and 2 ms) while
+    chapter 9's tables (``sim.measured``) run at the lab's 0.05 ms: perpacket-snat echoed in
+    0.162 s there against the table's 0.011 s.  One definition of the lab's links now."""
+    from sim import measured
+    from sim.kernel.compare import SCENARIOS, _sim_overrides, sim_call, sim_run
+    from sim.kernel.scenarios import make_options
+    for name, sc in SCENARIOS.items():
+        if sc.sim is None:
+            continue
+        params = sim_call(name, 2, **_sim_overrides(sc.experiment, make_options(name)))[1]
+        for k in ("delay_ms", "core_delay_ms", "remote_delay_ms"):
+            assert params[k] == measured.LAB[k], (name, k, params)
+    for scenario, setup, n in (("perpacket-snat", SNAT, 2), ("perpacket-snat-filter", SNAT_F, 3)):
+        r = sim_run(scenario, n)
+        assert r.summary["echo"][0]["seconds"] == measured.measure(measured.SETUPS[setup], n)["seconds"]
+
+
+def test_compare_takes_a_client_timeout_only_where_the_simulator_has_one():
+    """``compare perpacket-snat-filter --timeout 0.1`` reported "3 undocumented difference(s)":
+    the kernel's client gave up, the simulator's echo (no client timeout) echoed all ten.
+    Refused where the simulator's client never gives up; passed on to its downloads."""
+    from sim.kernel.compare import _sim_overrides, compare, sim_call
+    from sim.kernel.lab import LabError
+    from sim.kernel.scenarios import make_options
+    p = _cli("compare", "perpacket-snat-filter", "--timeout", "0.1")
+    out, err = p.communicate(timeout=60)
+    assert p.returncode == 2 and out == "", err
+    assert err.strip().splitlines() == [
+        "python -m sim.kernel: error: --timeout 0.1 does not apply to comparing perpacket-snat-filter: "
+        "the simulator's client there never gives up, so a kernel client that did would read as a "
+        "disagreement (compare takes it for hash-l3-nat, hash-l4-nat, uplink-down; run takes it "
+        "for every scenario)"], err
+    for scenario in ("mptcp", "ping-perpacket-snat"):
+        with pytest.raises(LabError, match=rf"^timeout 3 does not apply to comparing {scenario}: "):
+            compare(scenario, timeout=3)
+    assert _mine() == []
+    for scenario in ("hash-l4-nat", "uplink-down"):
+        o = make_options(scenario, timeout=2.5)
+        assert sim_call(scenario, 2, **_sim_overrides("download", o))[1]["read_timeout"] == 2.5
+
+
+def test_a_reader_that_goes_away_stops_a_run_quietly_with_status_141_and_no_pcap(tmp_path):
+    """``run hash-l4-nat --pcap X | head -2``: the report (over 200 KB) went to standard output
+    as one string, and Python's write of it into a pipe whose reader had left wrote 64 KB and
+    reported success: status 0 and the capture written.  As ``python -m sim``
+    (tests/test_hardening.py): 141, nothing on standard error, no capture."""
+    path = tmp_path / "k.pcapng"
+    p = _cli("run", "hash-l4-nat", "--pcap", str(path))
+    p.stdout.read(10)
+    p.stdout.close()                                   # `| head -c 10`
+    err = p.stderr.read()
+    assert (p.wait(timeout=120), err) == (141, "")
+    assert list(tmp_path.iterdir()) == [] and _owned_by(p.pid) == []
+
+
+def test_the_userspace_path_manager_is_set_by_path_manager_where_the_kernel_has_it(tmp_path):
+    """net.mptcp.pm_type is deprecated since Linux 6.15 (Documentation/networking/
+    mptcp-sysctl.rst: "use path_manager instead"); the lab set it on every kernel."""
+    from sim.kernel.scenarios import userspace_pm_sysctl
+    assert userspace_pm_sysctl(str(tmp_path)) == "net/mptcp/pm_type=1"          # 5.19-6.14
+    (tmp_path / "net" / "mptcp").mkdir(parents=True)
+    (tmp_path / "net" / "mptcp" / "path_manager").write_text("kernel\n")
+    assert userspace_pm_sysctl(str(tmp_path)) == "net/mptcp/path_manager=userspace"
+    if os.path.exists("/proc/sys/net/mptcp/path_manager"):                    # this kernel
+        assert userspace_pm_sysctl() == "net/mptcp/path_manager=userspace"
+
+
+def test_uplink_downs_description_names_both_ends_of_its_race():
+    """The dead line's download is stalled or reset (``_DOWN_RACE``; the recorded comparison
+    shows "if2: reset" on both sides); ``list`` said only that it stalls."""
+    from sim.kernel.compare import tcp_outcome
+    from sim.kernel.scenarios import SCENARIOS
+    doc = SCENARIOS["uplink-down"].doc
+    outcomes = {tcp_outcome({"reset": True}, None), tcp_outcome({}, None)}
+    assert outcomes == {"reset", "stalled"}
+    assert "its download stalls or is reset" in doc, doc
+
+
+@pytest.mark.parametrize("sig", [signal.SIGHUP, signal.SIGTERM])
+def test_a_run_stopped_by_a_signal_exits_with_128_plus_its_number(sig):
+    """As a shell reports a process the signal killed: SIGHUP 129 (it said 143, SIGTERM's)."""
+    p = _start_and_wait_for_lab()
+    p.send_signal(sig)
+    out, err = p.communicate(timeout=30)
+    assert p.returncode == 128 + sig, err
+    assert err.strip().splitlines() == [
+        f"python -m sim.kernel: error: stopped by {sig.name}; the lab's namespaces were removed"], err
+    assert _owned_by(p.pid) == []
+
+
+def test_zz_no_namespaces_left_by_these_tests():
+    assert _mine() == []

@@ -70,8 +70,9 @@ def parser() -> argparse.ArgumentParser:
         r.add_argument("--size", type=int_in("--size", 1, 10**9),
                        help=f"download and mptcp scenarios: bytes per download, 1..10^9 ({_default('size')})")
         r.add_argument("--timeout", type=_timeout, metavar="T",
-                       help="echo and download scenarios: a client gives up after T s without data, "
-                            f"0.1..600 ({_default('timeout')})")
+                       help=("echo and download scenarios" if cmd == "run" else
+                             "download scenarios (the simulator's other clients never give up)")
+                            + f": a client gives up after T s without data, 0.1..600 ({_default('timeout')})")
         r.add_argument("--uplink-kbit", type=int_in("--uplink-kbit", 0, 10_000_000),
                        help=f"rate limit of each uplink, both ways (tc tbf; 0: none; {_default('uplink_kbit')})")
         r.add_argument("--down-at", type=seconds_or_none("--down-at", 0, 60, True, "no line fails", none=False),
@@ -123,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return _fail("interrupted; the lab's namespaces were removed", 130)
     except Interrupted as e:
-        return _fail(f"stopped by {e}; the lab's namespaces were removed", 143)
+        return _fail(f"stopped by {e}; the lab's namespaces were removed", 128 + e.signum)
 
 
 def _overrides(args) -> dict:
@@ -157,6 +158,10 @@ def _refused(args) -> str | None:
         make_options(args.scenario, **_overrides(args))
     except LabError as e:
         return str(e)
+    if args.cmd == "compare":
+        from .compare import timeout_problem
+        if (why := timeout_problem(args.scenario, args.timeout, "--timeout")) is not None:
+            return why
     if args.cmd == "run":
         if args.summary_only and args.format != "text":
             return "--summary-only is for --format text: the JSON is the summary"
@@ -171,10 +176,10 @@ def _list(args) -> int:
     from .._io import write_stdout
     from .scenarios import SCENARIOS, Options
     base = Options()
-    write_stdout(scenario_list(
+    write_stdout(_pieces(scenario_list(
         [(n, _value(n, getattr(base, n))) for n in OPTIONS],
         [(s.name, s.doc, " ".join(f"{k}={_value(k, v)}" for k, v in s.defaults.items())
-          + (" (uplinks: exactly 2)" if s.experiment.startswith("mptcp") else "")) for s in SCENARIOS.values()]))
+          + (" (uplinks: exactly 2)" if s.experiment.startswith("mptcp") else "")) for s in SCENARIOS.values()])))
     return 0
 
 
@@ -189,6 +194,17 @@ def _clean(args) -> int:
     return 0
 
 
+#: standard output is written in pieces of at most this many characters: Python 3.11's
+#: ``sys.stdout.write`` of one large string into a pipe whose reader left (``| head -2``) wrote
+#: the first 64 KB, lost the rest and reported success (so the status was 0 and ``--pcap``'s
+#: file appeared); a piece no larger than the output's buffer fails with EPIPE as it should
+PIECE = 4096
+
+
+def _pieces(text: str) -> list[str]:
+    return [text[i:i + PIECE] for i in range(0, len(text), PIECE)]
+
+
 def _run(args) -> int:
     from .._io import write_stdout
     from .scenarios import run
@@ -199,6 +215,7 @@ def _run(args) -> int:
         out = "\n".join(r.summary_text()) + "\n"
     else:
         out = r.text()
+    out = _pieces(out)
     if not args.pcap:
         write_stdout(out)
         return 0
@@ -215,11 +232,11 @@ def _compare(args) -> int:
     from .compare import compare
     c = compare(args.scenario, **{k: v for k, v in _overrides(args).items() if v is not None})
     if args.format == "json":
-        write_stdout(json.dumps({"scenario": c.scenario, "uplinks": c.uplinks, "agrees": c.agrees,
-                                 "rows": [r.__dict__ | {"verdict": r.verdict} for r in c.rows]})
-                     + "\n")
+        write_stdout(_pieces(json.dumps({"scenario": c.scenario, "uplinks": c.uplinks, "agrees": c.agrees,
+                                         "rows": [r.__dict__ | {"verdict": r.verdict} for r in c.rows]})
+                             + "\n"))
     else:
-        write_stdout(c.text())
+        write_stdout(_pieces(c.text()))
     return 0 if c.agrees else 1
 
 
@@ -228,9 +245,9 @@ def _table(args) -> int:
     from .table import markdown, measure_all
     rows = measure_all(uplinks=args.uplinks, timeout=args.timeout)
     if args.format == "json":
-        write_stdout(json.dumps(rows) + "\n")
+        write_stdout(_pieces(json.dumps(rows) + "\n"))
     else:
-        write_stdout(f"Measured on this kernel, {args.uplinks} uplinks:\n\n" + markdown(rows) + "\n")
+        write_stdout(_pieces(f"Measured on this kernel, {args.uplinks} uplinks:\n\n" + markdown(rows) + "\n"))
     return 0
 
 

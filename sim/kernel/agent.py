@@ -133,7 +133,8 @@ def mptcp_subflow_create(token: int, local: tuple[str, int], remote: tuple[str, 
                          local_id: int = 1) -> None:
     """``MPTCP_PM_CMD_SUBFLOW_CREATE`` (what mptcpd does): a subflow of the connection
     ``token`` from ``local`` (address, port) to ``remote``.  Needs the namespace's
-    ``net.mptcp.pm_type=1`` (userspace path manager) and CAP_NET_ADMIN."""
+    userspace path manager (``net.mptcp.path_manager=userspace``; ``pm_type=1``
+    before Linux 6.15) and CAP_NET_ADMIN."""
     with socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, _NETLINK_GENERIC) as s:
         s.bind((0, 0))
         r = _genl(s, _GENL_ID_CTRL, _CTRL_CMD_GETFAMILY, _nla(2, b"mptcp_pm\0"), 1)

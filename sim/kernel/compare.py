@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 
 from ..packet import parse_endpoint
 from ..scenarios import unread
-from .lab import uplink_addr
+from .lab import LabError, uplink_addr
 from .observe import from_sim, observe
 from .scenarios import SCENARIOS, SIM_LAB, KernelResult, make_options, run, tbf_burst
 
@@ -317,10 +317,24 @@ def _first(words: list[str], n: int) -> str:
     return " ".join(words[:n]) + (f" ... ({len(words)} in all)" if len(words) > n else "")
 
 
+def timeout_problem(scenario: str, timeout, name: str = "timeout") -> str | None:
+    """Why ``compare`` can't take a client timeout for ``scenario`` (None: it can).  Only the
+    simulator's downloads have one (``read_timeout``); its echo, pings and MPTCP download
+    wait forever, so a kernel client that gave up would read as a disagreement."""
+    if timeout is None or SCENARIOS[scenario].experiment == "download":
+        return None
+    allowed = ", ".join(n for n, s in SCENARIOS.items() if s.experiment == "download")
+    return (f"{name} {timeout:g} does not apply to comparing {scenario}: the simulator's client "
+            f"there never gives up, so a kernel client that did would read as a disagreement "
+            f"(compare takes it for {allowed}; run takes it for every scenario)")
+
+
 def compare(scenario: str, uplinks: int = 2, kernel: KernelResult | None = None,
             **overrides) -> Comparison:
     """Run both sides (or reuse ``kernel``) and line them up."""
     o = make_options(scenario, uplinks=uplinks, **overrides)
+    if (why := timeout_problem(scenario, overrides.get("timeout"))) is not None:
+        raise LabError(why)
     sc = SCENARIOS[scenario]
     if kernel is None:
         kernel = run(scenario, uplinks=uplinks, **overrides)
@@ -344,9 +358,10 @@ def _sim_overrides(experiment: str, o) -> dict:
     """The simulator's parameters for the lab's options ``o``."""
     over = {}
     if experiment == "download":
-        over = {"connections": o.connections, "size": o.size}
+        # the kernel's clients give up after o.timeout s without data; so do the simulator's
+        over = {"connections": o.connections, "size": o.size, "read_timeout": o.timeout}
         if o.down_at:
-            over.update(down_at=o.down_at, down_uplink=o.down_uplink, read_timeout=o.timeout)
+            over.update(down_at=o.down_at, down_uplink=o.down_uplink)
     elif experiment.startswith("mptcp"):
         over = {"size": o.size}
     if o.uplink_kbit:

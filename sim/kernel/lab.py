@@ -211,11 +211,17 @@ def check_environment() -> None:
 # -- cleanup on signals ---------------------------------------------------------------------
 
 class Interrupted(BaseException):
-    """SIGTERM/SIGHUP turned into an exception, so ``finally`` blocks remove the lab."""
+    """SIGTERM/SIGHUP turned into an exception, so ``finally`` blocks remove the lab;
+    ``signum``: the signal (the command line exits 128 + it, as a shell reports a process
+    the signal killed)."""
+
+    def __init__(self, what: str, signum: int = signal.SIGTERM):
+        super().__init__(what)
+        self.signum = int(signum)
 
 
 def _raise_interrupted(signum, frame):
-    raise Interrupted(signal.Signals(signum).name)
+    raise Interrupted(signal.Signals(signum).name, signum)
 
 
 class signals_interrupt:

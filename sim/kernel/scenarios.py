@@ -25,8 +25,8 @@ connection echoing 10 × 1000 bytes, client port 5000, server port 7, like the
 simulator's ``echo``), ``ping`` (10 echo requests, one ICMP id), ``download``
 (N parallel connections from ports 5000.., server port 80), ``mptcp`` (one MPTCP
 download from port 5000; once the server's data arrives the client asks the userspace
-path manager, ``net.mptcp.pm_type=1``, over generic netlink for a second subflow from the
-same address, port 5001 -- as the simulator's client does), ``mptcp-addrs`` (the in-kernel
+path manager (``net.mptcp.path_manager=userspace``; ``pm_type=1`` before Linux 6.15), over
+generic netlink, for a second subflow from the same address, port 5001 -- as the simulator's client does), ``mptcp-addrs`` (the in-kernel
 path manager, which opens subflows between *addresses*: local1 gets a second address as a
 ``subflow`` endpoint).  The in-kernel path manager opens no second subflow from the first
 one's address: an endpoint on that address (``subflow`` or ``fullmesh``) adds none, and
@@ -53,11 +53,13 @@ router does with it.
 """
 from __future__ import annotations
 
+import os
 import platform
 import threading
 import time
 from dataclasses import asdict, dataclass, field
 
+from ..measured import LINKS
 from ..packet import fmt_endpoint
 from .capture import Capture, Pkt, fmt
 from .lab import (LOCAL1, LOCAL1_ALT, REMOTE1, Lab, LabError, capture_dir, gw_of, net24,
@@ -134,8 +136,8 @@ SCENARIOS: dict[str, KScenario] = {s.name: s for s in [
               ("hash-l4-nat", _sim_setup("hash-l4", "masquerade")),
               {"connections": 4, "size": 100_000}),
     KScenario("uplink-down", "per-connection balancing (conntrack marks) + MASQUERADE, 2 downloads; "
-              "uplink 2 goes down 1 s in: its download stalls, the other finishes, 2 new ones "
-              "both take uplink 1", Setup("connmark", "masquerade"), "download",
+              "uplink 2 goes down 1 s in: its download stalls or is reset (a race), the other "
+              "finishes, 2 new ones both take uplink 1", Setup("connmark", "masquerade"), "download",
               ("uplink-down", _sim_setup("connmark", "masquerade")),
               {"connections": 2, "size": 500_000, "uplink_kbit": 2000, "down_at": 1.0,
                "timeout": 5.0, "linger": 1.0}),
@@ -151,8 +153,9 @@ SCENARIOS: dict[str, KScenario] = {s.name: s for s in [
               ("mptcp", _sim_setup("connmark", "masquerade")), MPTCP_DEFAULTS),
 ]}
 
-# simulator parameters that make its links like the lab's veth pairs (fast, next to no delay)
-SIM_LAB = dict(delay_ms=[0.05], up_kbit=[1_000_000], down_kbit=[1_000_000])
+# simulator parameters that make its links like the lab's veth pairs (fast, next to no delay):
+# the links of chapter 9's tables (sim.measured), uplinks, core and remote links alike
+SIM_LAB = LINKS
 
 
 # -- router configuration -------------------------------------------------------------------
@@ -510,6 +513,17 @@ def _download_and_fail(lab: Lab, o: Options, timeout: float) -> dict:
             "first_connect_t_us": int(up["t0"] * 1e6)}
 
 
+def userspace_pm_sysctl(proc_sys: str = "/proc/sys") -> str:
+    """The setting that selects MPTCP's userspace path manager for new sockets: the string
+    ``net.mptcp.path_manager`` since Linux 6.15 (net/mptcp/ctrl.c, proc_path_manager();
+    Documentation/networking/mptcp-sysctl.rst: pm_type is "deprecated since v6.15, use
+    path_manager instead"), the number ``net.mptcp.pm_type`` (1) on 5.19-6.14.  The
+    kernel's sysctl table is the same in every namespace, so the host's /proc/sys says."""
+    if os.path.exists(os.path.join(proc_sys, "net/mptcp/path_manager")):
+        return "net/mptcp/path_manager=userspace"
+    return "net/mptcp/pm_type=1"
+
+
 def _mptcp_endpoints(lab: Lab, experiment: str) -> None:
     """``mptcp``: local1's subflows are asked for by the agent (userspace path manager);
     ``mptcp-addrs``: local1 gets a second address, an in-kernel ``subflow`` endpoint.
@@ -518,10 +532,11 @@ def _mptcp_endpoints(lab: Lab, experiment: str) -> None:
         lab.ip(node, "mptcp", "limits", "set", "subflow", "2", "add_addr_accepted", "2")
     if experiment == "mptcp":
         try:
-            lab.sysctls("local1", ["net/mptcp/pm_type=1"])
+            lab.sysctls("local1", [userspace_pm_sysctl()])
         except LabError as e:
             raise LabError(f"the mptcp scenario needs MPTCP's userspace path manager "
-                           f"(net.mptcp.pm_type, Linux >= 5.19); mptcp-split-access needs only "
+                           f"(net.mptcp.path_manager=userspace, Linux >= 6.15; before, "
+                           f"net.mptcp.pm_type=1, Linux >= 5.19); mptcp-split-access needs only "
                            f"the in-kernel one ({e})") from None
     else:
         lab.ip("local1", "addr", "add", f"{LOCAL1_ALT}/24", "dev", "eth0")
