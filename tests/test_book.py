@@ -583,6 +583,38 @@ def test_no_book_replay_says_the_same_sentence_twice_in_a_row(book_html):
     assert replays >= 15, replays
 
 
+def replay_steps(book_html, page: str, title: str) -> list[int]:
+    """The trace indices the replay titled ``title`` (its start) on ``page`` steps through, read
+    from the built page's own player data."""
+    import html
+    from sim.view.player import unpack
+    text = (book_html / f"{page}.html").read_text()
+    at = text.index(f'class="op1-title">{html.escape(title, quote=True)}')
+    packed = re.search(r'class="op1-data" data-enc="deflate-base64">([^<]+)</script>', text[at:]).group(1)
+    return [s["i"] for s in unpack(packed.strip())["steps"]]
+
+
+def test_ch8_reset_replay_shows_the_reset_reach_the_client_and_the_clients_reset_reach_the_server(book_html):
+    """The replay of the RFC 9293 server ended 12 events after the server's reset, before it
+    had crossed a link: the reset reaching the client, the client's connection closing, the
+    client's own reset and the server's connection dying of one were all after its end."""
+    import sim
+    page = "book/08-real-kernels"
+    seed = int(re.search(r"equalize-nat, seed (\d+), RFC 9293 server", (book_html / f"{page}.html").read_text()).group(1))
+    r = sim.run("equalize-nat", seed=seed, size=20_000, remote="rfc")
+    steps = replay_steps(book_html, page, f"equalize-nat, seed {seed}, RFC 9293 server")
+    assert len(steps) <= 60
+    ev = [r.events[i] for i in steps]
+    rst = lambda e: e.pkt is not None and "R" in (getattr(e.pkt.l4, "flags", "") or "")
+    said = [(e.ev.value, e.node) for e in ev if rst(e) or e.ev.value == "tcp"]
+    server_rst = said.index(("send", "remote1"))
+    client_rst = said.index(("send", "local1"))
+    assert ("hop", "lan") in said[server_rst:client_rst]                  # the server's reset crosses the LAN
+    assert said[server_rst:client_rst].count(("tcp", "local1")) == 1      # the client's connection closes
+    assert ("deliver", "remote1") in said[client_rst:]                     # the client's reset reaches the server
+    assert ev[-1].ev.value == "tcp" and ev[-1].node == "remote1" and ev[-1].new == "CLOSED"
+
+
 # Text in a page's prose cut off at the right: a text line (outside a code block, a table, a
 # player, a drawing or a formula, which scroll in their own boxes) that ends past the window or
 # past the paragraph, list item or box (an admonition) it is in.
