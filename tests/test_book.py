@@ -615,6 +615,36 @@ def test_ch8_reset_replay_shows_the_reset_reach_the_client_and_the_clients_reset
     assert ev[-1].ev.value == "tcp" and ev[-1].node == "remote1" and ev[-1].new == "CLOSED"
 
 
+def test_ch10_mptcp_failure_replay_shows_the_jump_back_and_the_data_ack_leap(book_html):
+    """The text says to watch the DSS data sequence number jump back to the hole and the
+    client's data ACK leap forward once it is filled. The replay's 40 steps ended at 943 ms,
+    before any re-sent byte reached the client (1046 ms) and long before the leap (3195 ms)."""
+    import sim
+    r = sim.run("mptcp", seed=1, down_at=0.4)
+    steps = replay_steps(book_html, "book/10-two-links", "mptcp, uplink 2's line fails at 0.4 s")
+    assert len(steps) <= 60
+    client = r.net["local1"].addr
+    rein = [i for i in steps if r.events[i].ev.value == "app" and r.events[i].what == "mptcp re-injects data"]
+    assert rein
+    dss = [(i, e.pkt.ip.dst == client, e.pkt.l4.mptcp) for i, e in enumerate(r.events)
+           if e.ev.value == "hop" and e.node == "lan" and getattr(e.pkt.l4, "mptcp", None) is not None
+           and e.pkt.l4.mptcp.form == "dss"]
+    top = max(o.mapping[0][0] + o.mapping[0][1] for i, down, o in dss if down and o.mapping and i < rein[0])
+    shown = {i for i in steps}
+    # a step after the re-injection whose data seq is below one the client had already had
+    hi, back = 0, None
+    for i, down, o in dss:
+        if down and o.mapping:
+            if i > rein[0] and o.mapping[0][0] < hi and i in shown:
+                back = i
+                break
+            hi = max(hi, o.mapping[0][0])
+    assert back is not None, "no step shows the data sequence number jump back"
+    # the last step is the client's data ACK passing every byte it had before the re-injection
+    last = {i: o for i, down, o in dss if not down and o.data_ack is not None}.get(steps[-1])
+    assert last is not None and last.data_ack >= top, (steps[-1], last)
+
+
 # Text in a page's prose cut off at the right: a text line (outside a code block, a table, a
 # player, a drawing or a formula, which scroll in their own boxes) that ends past the window or
 # past the paragraph, list item or box (an admonition) it is in.
