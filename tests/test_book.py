@@ -594,6 +594,21 @@ def replay_steps(book_html, page: str, title: str) -> list[int]:
     return [s["i"] for s in unpack(packed.strip())["steps"]]
 
 
+def test_ch3_download_replay_shows_its_uplinks_counter_climb(book_html):
+    """The text says to watch the uplinks' packet counters: one of them moves. The replay ended
+    at 72 ms with the server's first window still crossing the Internet's links (84 steps, the
+    counter at 3 up and 2 down); it now keeps the router's own links after the request, so the
+    counter keeps climbing within a phone-sized replay."""
+    import sim
+    from sim.view.model import analysis_of
+    r = sim.run("connection-level", seed=1)
+    steps = replay_steps(book_html, "book/03-connection-level", "connection-level, seed 1: every packet")
+    assert len(steps) <= 60
+    counts = analysis_of(r).uplink_counts(steps)[steps[-1]]
+    moved = [l for l, (up, down) in counts.items() if up or down]
+    assert len(moved) == 1 and min(counts[moved[0]]) >= 10, counts
+
+
 def test_ch8_reset_replay_shows_the_reset_reach_the_client_and_the_clients_reset_reach_the_server(book_html):
     """The replay of the RFC 9293 server ended 12 events after the server's reset, before it
     had crossed a link: the reset reaching the client, the client's connection closing, the
