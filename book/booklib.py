@@ -589,6 +589,42 @@ def first(r, kind: str, node: str | None = None, after: int = 0, pred=None) -> i
     raise LookupError(f"no {kind} event at {node} after {after}")
 
 
+def _same_packet(pkt):
+    """What a packet keeps from its sender to its end: the sender's IP id and its transport
+    header's sequence number, flags and length (NAT rewrites addresses and ports, a hop the
+    TTL; never these)."""
+    l4 = pkt.l4
+    return (pkt.ip.id, type(l4), getattr(l4, "seq", None), getattr(l4, "flags", None), pkt.load)
+
+
+def journey(r, i: int) -> list[int]:
+    """The events of the packet at event ``i``, in trace order: its sending, every hop, and its
+    delivery or drop (a delivery the host then drops, finding no connection for it, with that
+    drop) -- one packet's way through the network, for a replay's ``steps=``."""
+    evs = r.events
+    key = _same_packet(evs[i].pkt)
+    ends = (Ev.DELIVER, Ev.DROP)
+    sent = i
+    while evs[sent].ev is not Ev.SEND:             # back to where it was sent
+        sent -= 1
+        while sent >= 0 and (evs[sent].pkt is None or _same_packet(evs[sent].pkt) != key):
+            sent -= 1
+        if sent < 0:
+            raise LookupError(f"event {i}'s packet was never sent")
+    out = [sent]
+    for j in range(sent + 1, len(evs)):
+        e = evs[j]
+        if e.ev in (Ev.HOP, *ends) and e.pkt is not None and _same_packet(e.pkt) == key:
+            out.append(j)
+            if e.ev in ends:
+                nxt = evs[j + 1] if j + 1 < len(evs) else None
+                if (e.ev is Ev.DELIVER and nxt is not None and nxt.ev is Ev.DROP and nxt.node == e.node
+                        and _same_packet(nxt.pkt) == key):
+                    out.append(j + 1)
+                break
+    return out
+
+
 def run_with_flush(scenario: str, flush_at: float, **params) -> "sim.Result":
     """``sim.run`` with ``ip route flush cache`` on the router at ``flush_at`` seconds."""
     return sim.run(scenario, flush_at=[flush_at], **params)

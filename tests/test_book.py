@@ -583,6 +583,83 @@ def test_no_book_replay_says_the_same_sentence_twice_in_a_row(book_html):
     assert replays >= 15, replays
 
 
+def replay_steps(book_html, page: str, title: str) -> list[int]:
+    """The trace indices the replay titled ``title`` (its start) on ``page`` steps through, read
+    from the built page's own player data."""
+    import html
+    from sim.view.player import unpack
+    text = (book_html / f"{page}.html").read_text()
+    at = text.index(f'class="op1-title">{html.escape(title, quote=True)}')
+    packed = re.search(r'class="op1-data" data-enc="deflate-base64">([^<]+)</script>', text[at:]).group(1)
+    return [s["i"] for s in unpack(packed.strip())["steps"]]
+
+
+def test_ch3_download_replay_shows_its_uplinks_counter_climb(book_html):
+    """The text says to watch the uplinks' packet counters: one of them moves. The replay ended
+    at 72 ms with the server's first window still crossing the Internet's links (84 steps, the
+    counter at 3 up and 2 down); it now keeps the router's own links after the request, so the
+    counter keeps climbing within a phone-sized replay."""
+    import sim
+    from sim.view.model import analysis_of
+    r = sim.run("connection-level", seed=1)
+    steps = replay_steps(book_html, "book/03-connection-level", "connection-level, seed 1: every packet")
+    assert len(steps) <= 60
+    counts = analysis_of(r).uplink_counts(steps)[steps[-1]]
+    moved = [l for l, (up, down) in counts.items() if up or down]
+    assert len(moved) == 1 and min(counts[moved[0]]) >= 10, counts
+
+
+def test_ch8_reset_replay_shows_the_reset_reach_the_client_and_the_clients_reset_reach_the_server(book_html):
+    """The replay of the RFC 9293 server ended 12 events after the server's reset, before it
+    had crossed a link: the reset reaching the client, the client's connection closing, the
+    client's own reset and the server's connection dying of one were all after its end."""
+    import sim
+    page = "book/08-real-kernels"
+    seed = int(re.search(r"equalize-nat, seed (\d+), RFC 9293 server", (book_html / f"{page}.html").read_text()).group(1))
+    r = sim.run("equalize-nat", seed=seed, size=20_000, remote="rfc")
+    steps = replay_steps(book_html, page, f"equalize-nat, seed {seed}, RFC 9293 server")
+    assert len(steps) <= 60
+    ev = [r.events[i] for i in steps]
+    rst = lambda e: e.pkt is not None and "R" in (getattr(e.pkt.l4, "flags", "") or "")
+    said = [(e.ev.value, e.node) for e in ev if rst(e) or e.ev.value == "tcp"]
+    server_rst = said.index(("send", "remote1"))
+    client_rst = said.index(("send", "local1"))
+    assert ("hop", "lan") in said[server_rst:client_rst]                  # the server's reset crosses the LAN
+    assert said[server_rst:client_rst].count(("tcp", "local1")) == 1      # the client's connection closes
+    assert ("deliver", "remote1") in said[client_rst:]                     # the client's reset reaches the server
+    assert ev[-1].ev.value == "tcp" and ev[-1].node == "remote1" and ev[-1].new == "CLOSED"
+
+
+def test_ch10_mptcp_failure_replay_shows_the_jump_back_and_the_data_ack_leap(book_html):
+    """The text says to watch the DSS data sequence number jump back to the hole and the
+    client's data ACK leap forward once it is filled. The replay's 40 steps ended at 943 ms,
+    before any re-sent byte reached the client (1046 ms) and long before the leap (3195 ms)."""
+    import sim
+    r = sim.run("mptcp", seed=1, down_at=0.4)
+    steps = replay_steps(book_html, "book/10-two-links", "mptcp, uplink 2's line fails at 0.4 s")
+    assert len(steps) <= 60
+    client = r.net["local1"].addr
+    rein = [i for i in steps if r.events[i].ev.value == "app" and r.events[i].what == "mptcp re-injects data"]
+    assert rein
+    dss = [(i, e.pkt.ip.dst == client, e.pkt.l4.mptcp) for i, e in enumerate(r.events)
+           if e.ev.value == "hop" and e.node == "lan" and getattr(e.pkt.l4, "mptcp", None) is not None
+           and e.pkt.l4.mptcp.form == "dss"]
+    top = max(o.mapping[0][0] + o.mapping[0][1] for i, down, o in dss if down and o.mapping and i < rein[0])
+    shown = {i for i in steps}
+    # a step after the re-injection whose data seq is below one the client had already had
+    hi, back = 0, None
+    for i, down, o in dss:
+        if down and o.mapping:
+            if i > rein[0] and o.mapping[0][0] < hi and i in shown:
+                back = i
+                break
+            hi = max(hi, o.mapping[0][0])
+    assert back is not None, "no step shows the data sequence number jump back"
+    # the last step is the client's data ACK passing every byte it had before the re-injection
+    last = {i: o for i, down, o in dss if not down and o.data_ack is not None}.get(steps[-1])
+    assert last is not None and last.data_ack >= top, (steps[-1], last)
+
+
 # Text in a page's prose cut off at the right: a text line (outside a code block, a table, a
 # player, a drawing or a formula, which scroll in their own boxes) that ends past the window or
 # past the paragraph, list item or box (an admonition) it is in.

@@ -192,3 +192,15 @@ def test_ch9_hash_split_sets_the_total_by_the_busiest_uplink():
         ratio = two.summary["throughput_kbit"] / one.summary["throughput_kbit"]
         assert 0.9 * bound < ratio <= bound, (seed, devs, ratio)
         assert one.summary["throughput_kbit"] > 0.9 * one.params.down_kbit[0]
+
+
+def test_a_chapter_before_10_that_names_mptcp_points_to_chapter_10():
+    """MPTCP is introduced in chapter 10; an earlier chapter that names it (chapter 8's capture
+    section: "no options but MPTCP's") says where, so a reader in order is not left guessing."""
+    named = 0
+    for path in sorted(BOOK.glob("0*.md")):
+        for para in path.read_text().split("\n\n"):
+            if "MPTCP" in para:
+                named += 1
+                assert "{doc}`10-two-links`" in para, (path.name, para[:120])
+    assert named

@@ -1154,6 +1154,22 @@ def test_down_fin_asks_about_the_dead_lines_own_segment():
         assert "F" in e.pkt.l4.flags if "FIN" in inst.prompt else "F" not in e.pkt.l4.flags
 
 
+def test_down_fin_says_how_many_downloads_run_before_and_after_the_failure():
+    """The uplink-down scenario starts as many downloads again one second after the failure,
+    so a trace of the exercise shows connections the prompt must have announced (it said "two
+    downloads" while conntrack entry 4, port 5003, was in the trace)."""
+    from sim.exercises.bank import run
+    words = {1: "one", 2: "two", 3: "three", 4: "four"}
+    for student in STUDENTS[:3] + ["book"]:
+        inst = instance("down-fin", student, "")
+        r = run(inst.run["scenario"], **inst.run["params"])
+        n, later = r.params.connections, r.params.down_at + 1
+        opened = [e.t for e in r.events if e.ev is Ev.TCP and e.node == "local1" and e.new == "SYN_SENT"]
+        assert len(opened) == 2 * n and opened.count(int(later * 1_000_000)) == n, opened
+        assert f"spread {words[n]} downloads" in inst.prompt
+        assert f"at {later:g} s {words[n]} more downloads start" in inst.prompt, inst.prompt
+
+
 def test_the_report_counts_attempts_in_words():
     data = answer_file("alice", right_answers("alice", chapter_ids(2)), attempts={"rc-hit": 1, "rc-count": 2})
     text = grade("alice", data).text()

@@ -190,12 +190,15 @@ def down_fin(student, rng):
                 if nat == "snat" else
                 "conntrack starts a new entry from this segment, and MASQUERADE translates it to the address "
                 "of the line it leaves by."))
+    # the scenario starts as many downloads again one second after the failure (``_uplink_down``)
+    n = {1: "one", 2: "two", 3: "three", 4: "four"}.get(r.params.connections, str(r.params.connections))
     return predict(
         scenario="uplink-down", params=params, r=r, ask=ask, step=step, choices=choices, answer=ans,
         why_not=why_not,
-        prompt=(f"Conntrack marks spread two downloads over the uplinks, with {model} (`{nat}`). Addresses: "
+        prompt=(f"Conntrack marks spread {n} downloads over the uplinks, with {model} (`{nat}`). Addresses: "
                 f"{addresses_text(r)}. At {r.params.down_at:g} s uplink {dead}'s line fails: its device goes "
-                f"down. The download that was on {dead}: {what}. At event {ask} that segment reaches the "
+                f"down; at {r.params.down_at + 1:g} s {n} more downloads start. The download that was on "
+                f"{dead}: {what}. At event {ask} that segment reaches the "
                 f"router; it will leave by {dev}. With which source address?"),
         hint=("What does the router still know about this connection once the device went down? Think of "
               "what MASQUERADE and SNAT do with their entries then, and what conntrack does with a segment "
