@@ -231,6 +231,18 @@ def test_numeric_answers_come_from_the_summary():
     assert inst.answer == str(run_of(inst).summary["pings"][0]["received"])
 
 
+def test_the_echo_question_says_how_many_pings_it_runs_and_how_often():
+    """It said "Ten-second pinging" (the scenario's default, ten pings a second apart) while its
+    run sends ``pings=6``: the count and the spacing come from the run it reproduces."""
+    for student in STUDENTS[:3]:
+        inst = instance("icmp-answered", student)
+        r = run_of(inst)
+        sent = [e.t for e in r.events if e.ev is Ev.SEND and e.node == "local1" and e.pkt.proto == 1]
+        assert len(sent) == inst.run["params"]["pings"]
+        assert f"{len(sent)} echo requests, one every {(sent[1] - sent[0]) / 1e6:g} s" in inst.prompt
+        assert "Ten-second" not in inst.prompt
+
+
 def test_config_answers_are_judged_by_running_the_simulator(monkeypatch):
     inst = instance("two-links-config", "s001")
     calls = []
