@@ -590,6 +590,34 @@ def served(tmp_path):
     httpd.shutdown()
 
 
+def test_on_a_phone_the_student_id_box_stays_inside_its_panel(served, chromium):
+    """The shared site's "Your student id" bar at 320 px: the id box (18 characters of 16 px
+    text) sat beside its words and ended 19 px past the panel's right edge.  It goes under them;
+    at 1280 px it stays beside them."""
+    from sim.exercises.html import exercise_html
+    d, url = served
+    (d / "sid.html").write_text('<!DOCTYPE html><html><head><meta charset="utf-8"><meta name="viewport" '
+                                'content="width=device-width, initial-scale=1"></head>'
+                                '<body style="margin:0;padding:0 16px">' + exercise_html(2, "rc-hit", pool=True)
+                                + "</body></html>")
+    got = {}
+    for width in (320, 390, 1280):
+        pg = chromium.new_page(viewport={"width": width, "height": 700})
+        try:
+            pg.goto(f"{url}/sid.html")
+            pg.wait_for_selector(".sx-student .sx-sid-input")
+            got[width] = pg.evaluate("""() => {
+              const bar = document.querySelector('.sx-student').getBoundingClientRect();
+              const box = document.querySelector('.sx-student .sx-sid-input').getBoundingClientRect();
+              const use = document.querySelector('.sx-student .sx-use').getBoundingClientRect();
+              const words = document.querySelector('.sx-student label').getBoundingClientRect();
+              return [box.right <= bar.right, use.right <= bar.right, box.width, box.left - words.left]; }""")
+        finally:
+            pg.close()
+    assert all(g[0] and g[1] and g[2] >= 150 for g in got.values()), got
+    assert got[1280][3] > 50 and got[1280][2] >= 190, got          # wide: beside its words, its size
+
+
 BROWSER_IDS = ["rc-hit", "eqnat-remote", "nat-endpoint", "eqnat-survive", "eqnat-repair"]
 PARSE_CASES = [["int", w] for w in ("16", " 016 ", "1,6", "15.5", "16.49", "1e1", "+16", "1,000", "abc", "")] + \
     [["percent", w] for w in ("33", "33,5", "3,5", "5,0", "33 %", "33 percent", "0.5%", "0.33", "0,33", ".5", "5.",
