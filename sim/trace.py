@@ -19,7 +19,7 @@ from collections.abc import MutableSequence, Sequence
 from enum import Enum
 from struct import pack
 
-from .packet import IP, PROTO_NAMES, Packet
+from .packet import ICMP_PROTO, IP, PROTO_NAMES, Packet
 from .reasons import Reason
 
 
@@ -624,9 +624,7 @@ def event_text(e: Event) -> str:
     if ev is Ev.FIB:
         return f"{head} {pkt.ip.src} > {pkt.ip.dst} -> dev {e.dev} via {e.via} ({e.why})"
     if ev is Ev.NAT:
-        b = e.before
-        return (f"{head} {e.dir} ct {e.ct}: {b.ip.src}.{b.sport} > {b.ip.dst}.{b.dport}"
-                f" => {pkt.ip.src}.{pkt.sport} > {pkt.ip.dst}.{pkt.dport}")
+        return f"{head} {e.dir} ct {e.ct}: {fmt_ends(e.before)} => {fmt_ends(pkt)}"
     if ev is Ev.CT_NEW:
         return f"{head} ct {e.ct} dev {e.dev}: {fmt_tuple(e.orig)} <-> {fmt_tuple(e.reply)}"
     if ev is Ev.CT_DEL:
@@ -646,6 +644,21 @@ def fmt_key(key) -> str:
     return f"{src} > {dst} tos 0x{tos:02x} iif {iif}"
 
 
+def fmt_ends(pkt: Packet) -> str:
+    """A packet's two ends as NAT sees them: ``src.sport > dst.dport``, or for an ICMP echo,
+    which has no ports, ``src > dst id N`` (its identifier is the one number NAT rewrites)."""
+    if pkt.proto == ICMP_PROTO:
+        return f"{pkt.ip.src} > {pkt.ip.dst} id {pkt.sport}"
+    return f"{pkt.ip.src}.{pkt.sport} > {pkt.ip.dst}.{pkt.dport}"
+
+
 def fmt_tuple(t) -> str:
+    """A conntrack tuple.  An ICMP echo's has no ports: the kernel keeps its identifier in the
+    source half (``src.u.icmp.id``) and its type and code in the destination half
+    (include/net/netfilter/nf_conntrack_tuple.h; icmp_pkt_to_tuple in
+    net/netfilter/nf_conntrack_proto_icmp.c), and ``conntrack -L`` prints it as ``id=N``: so
+    ``icmp 192.168.0.1 > 200.0.0.1 id 1``, not a port on both ends."""
     proto, src, sport, dst, dport = t
+    if proto == ICMP_PROTO:
+        return f"icmp {src} > {dst} id {sport}"
     return f"{PROTO_NAMES[proto]} {src}:{sport} > {dst}:{dport}"

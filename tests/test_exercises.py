@@ -231,6 +231,18 @@ def test_numeric_answers_come_from_the_summary():
     assert inst.answer == str(run_of(inst).summary["pings"][0]["received"])
 
 
+def test_the_echo_question_says_how_many_pings_it_runs_and_how_often():
+    """It said "Ten-second pinging" (the scenario's default, ten pings a second apart) while its
+    run sends ``pings=6``: the count and the spacing come from the run it reproduces."""
+    for student in STUDENTS[:3]:
+        inst = instance("icmp-answered", student)
+        r = run_of(inst)
+        sent = [e.t for e in r.events if e.ev is Ev.SEND and e.node == "local1" and e.pkt.proto == 1]
+        assert len(sent) == inst.run["params"]["pings"]
+        assert f"{len(sent)} echo requests, one every {(sent[1] - sent[0]) / 1e6:g} s" in inst.prompt
+        assert "Ten-second" not in inst.prompt
+
+
 def test_config_answers_are_judged_by_running_the_simulator(monkeypatch):
     inst = instance("two-links-config", "s001")
     calls = []
@@ -576,6 +588,34 @@ def served(tmp_path):
     t.start()
     yield tmp_path, f"http://127.0.0.1:{httpd.server_address[1]}"
     httpd.shutdown()
+
+
+def test_on_a_phone_the_student_id_box_stays_inside_its_panel(served, chromium):
+    """The shared site's "Your student id" bar at 320 px: the id box (18 characters of 16 px
+    text) sat beside its words and ended 19 px past the panel's right edge.  It goes under them;
+    at 1280 px it stays beside them."""
+    from sim.exercises.html import exercise_html
+    d, url = served
+    (d / "sid.html").write_text('<!DOCTYPE html><html><head><meta charset="utf-8"><meta name="viewport" '
+                                'content="width=device-width, initial-scale=1"></head>'
+                                '<body style="margin:0;padding:0 16px">' + exercise_html(2, "rc-hit", pool=True)
+                                + "</body></html>")
+    got = {}
+    for width in (320, 390, 1280):
+        pg = chromium.new_page(viewport={"width": width, "height": 700})
+        try:
+            pg.goto(f"{url}/sid.html")
+            pg.wait_for_selector(".sx-student .sx-sid-input")
+            got[width] = pg.evaluate("""() => {
+              const bar = document.querySelector('.sx-student').getBoundingClientRect();
+              const box = document.querySelector('.sx-student .sx-sid-input').getBoundingClientRect();
+              const use = document.querySelector('.sx-student .sx-use').getBoundingClientRect();
+              const words = document.querySelector('.sx-student label').getBoundingClientRect();
+              return [box.right <= bar.right, use.right <= bar.right, box.width, box.left - words.left]; }""")
+        finally:
+            pg.close()
+    assert all(g[0] and g[1] and g[2] >= 150 for g in got.values()), got
+    assert got[1280][3] > 50 and got[1280][2] >= 190, got          # wide: beside its words, its size
 
 
 BROWSER_IDS = ["rc-hit", "eqnat-remote", "nat-endpoint", "eqnat-survive", "eqnat-repair"]

@@ -253,7 +253,10 @@ def test_a_packet_routed_is_named_where_the_tables_change(scenario, seed, every)
                          else f"shown dropped at step {p.step}" if p.step else "not shown leaving in this replay")
                 assert f"ROUTED now" in text and f"the {short_name(pkt)} {flow_text(pkt)}, {where}" in text, text
             elif p.when == "before":
-                assert text.count("BEFORE this replay begins:") == 1
+                said = re.findall(r"BEFORE this replay begins, (?:at|from) [^:]*: (\d+) router decisions? "
+                                  r"for (\d+) packets?", text)
+                before = [q for q in sn.routed if q.when == "before"]
+                assert said == [(str(sum(len(q.decisions) for q in before)), str(len(before)))], text
             elif p.step is not None:
                 assert f"shown leaving at step {p.step}" in text or f"shown dropped at step {p.step}" in text
         # a packet this step brings to the router and the router routes in that instant: named now
@@ -279,8 +282,62 @@ def test_the_first_step_says_what_was_routed_before_the_replay_begins():
                  and pkt_name(e.pkt) == "ACK" and e.to.startswith("router"))
     steps = [i for i in a.default_steps() if i >= first][:20]
     text = re.sub("<[^>]+>", "", changed_html(r, a.snapshots(steps)[first]))
-    assert "BEFORE this replay begins: 2 router decisions, in the tables below, for the SYN " in text, text
+    assert ("BEFORE this replay begins, from 0.103 ms to 34.900 ms: 2 router decisions for 2 packets, in "
+            "the tables below: the SYN ") in text, text
     assert "the SYN-ACK 200.0.0.1:80 → 192.168.0.1:5000 at 34.900 ms → eth0" in text, text
+
+
+def _fin_replay():
+    """Chapter 10's replay of the giving-up client's FIN (uplink-down, seed 1): the 24 hops and
+    drops of the stalled downloads' packets from the first FIN on."""
+    from sim.trace import Ev
+    r = sim.run("uplink-down", seed=1)
+    n = r.params.connections
+    stalled = {int(c["client"].split(", ")[1].rstrip(")")) for c in r.summary["connections"][:n]
+               if not c["seen_by_server_as"][0].startswith("(100.")}
+    fin = next(i for i, e in enumerate(r.events) if e.ev is Ev.SEND and e.node == "local1"
+               and e.pkt.sport in stalled and "F" in e.pkt.l4.flags)
+    steps = [i for i in range(fin, len(r.events)) if r.events[i].ev in (Ev.HOP, Ev.DROP)
+             and r.events[i].pkt is not None and stalled & {r.events[i].pkt.sport, r.events[i].pkt.dport}]
+    return r, steps[:24]
+
+
+def test_deletions_from_before_the_replay_are_said_as_before_with_their_time():
+    """Chapter 10's FIN replay begins at 5850 ms; its first step listed "DEL conntrack entry 2
+    (if2 down)" and "DEL conntrack entry 4 (if2 down)" after the FIN's routing, as if the FIN
+    had deleted them, while if2 went down at 1000 ms.  They are said under BEFORE with their
+    time, and neither the strip nor the tables mark them as this step's."""
+    import re
+    from sim.view.model import analysis_of
+    from sim.view.player import changed_html
+    from sim.view.state import TINT, state_dot
+    r, steps = _fin_replay()
+    snap = analysis_of(r).snapshots(steps)[steps[0]]
+    text = re.sub("<[^>]+>", "", changed_html(r, snap)).replace("&#x27;", "'")
+    assert "DEL conntrack" not in text, text
+    assert ("BEFORE this replay begins, no packet's doing: at 1000.000 ms, conntrack entry 2 deleted "
+            "(if2 down), conntrack entry 4 deleted (if2 down)") in text, text
+    assert not snap.gone_ct and not any(m.startswith("del") for m in snap.marks_ct.values()), snap.marks_ct
+    assert TINT["del"] not in state_dot(r, snap), "the tables mark a deletion as step 1's"
+
+
+def test_the_before_line_counts_decisions_for_packets_and_the_named_ones_add_up():
+    """Chapter 3's thought question, step 1, said "239 router decisions ... for" four packets
+    "and 111 more" (115 packets); chapter 10's FIN replay 3537 decisions next to 1764 packets.
+    The line says N decisions for M packets, and the packets named and "more" make M."""
+    import re
+    from sim.view.model import analysis_of
+    from sim.view.player import NAMED, changed_html
+    r, steps = _fin_replay()
+    snap = analysis_of(r).snapshots(steps)[steps[0]]
+    text = re.sub("<[^>]+>", "", changed_html(r, snap))
+    before = [q for q in snap.routed if q.when == "before"]
+    m = re.search(r"BEFORE this replay begins, from ([\d.]+) ms to ([\d.]+) ms: (\d+) router decisions for "
+                  r"(\d+) packets, in the tables below: (.*?); and (\d+) more packets", text)
+    assert m, text
+    assert (int(m[3]), int(m[4])) == (sum(len(q.decisions) for q in before), len(before)) == (3537, 1764)
+    assert m[1] == "0.103" and float(m[2]) < r.events[steps[0]].t / 1000
+    assert m[5].count(" at ") + int(m[6]) == int(m[4]) and m[5].count(" at ") == NAMED
 
 
 def test_chapter_6_equalize_deletion_shows_at_the_step_that_brings_the_packet():

@@ -162,6 +162,21 @@ def test_an_icmp_echo_is_dissected_with_its_own_fields_only():
         assert absent not in html_text
 
 
+def test_an_icmp_echos_nat_and_conntrack_lines_give_its_id_not_ports_on_both_ends():
+    """An echo has one identifier, no ports: conntrack keeps it in the tuple's source half
+    (the destination half holds type and code), so the text trace must not write it as a port
+    of both addresses (``192.168.0.1.1 > 200.0.0.1.1 => 150.0.0.1.7000 > 200.0.0.1.7000``)."""
+    from sim.trace import event_text
+    r = sim.run("icmp-equalize-nat", nat="article", uplinks=2, seed=1, pings=2)
+    nat = next(e for e in r.events if e.ev is Ev.NAT and e.dir == "snat")
+    ct = next(e for e in r.events if e.ev is Ev.CT_NEW)
+    assert event_text(nat).endswith(f"snat ct {nat.ct}: 192.168.0.1 > 200.0.0.1 id 1 => "
+                                    f"{nat.pkt.ip.src} > 200.0.0.1 id {nat.pkt.l4.id}")
+    assert event_text(ct).endswith(f"icmp 192.168.0.1 > 200.0.0.1 id 1 <-> "
+                                   f"icmp 200.0.0.1 > {nat.pkt.ip.src} id {nat.pkt.l4.id}")
+    assert ".1.1 >" not in event_text(nat) and "200.0.0.1:1" not in event_text(ct)
+
+
 def test_mptcp_options_are_decoded_not_shown_as_python_reprs():
     r = sim.run("mptcp", seed=1, size=20_000)
     syns = [i for i, e in enumerate(r.events) if e.ev is Ev.HOP and e.pkt.proto == 6 and e.pkt.l4.mptcp]

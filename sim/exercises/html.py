@@ -63,7 +63,10 @@ CSS = """
 .sx-key{margin-top:.6em;border-top:1px dashed #a0aec0;padding-top:.4em}
 .sx-student{margin:.2em 0 .6em;padding:.3em .5em;background:#eef3f9;border-radius:3px;font-size:.92em}
 .sx-student button{font-size:14px;padding:.1em .8em;margin:0 0 0 .6em;background:#fff;color:#2b6cb0;min-height:32px}
-.sx-student input{font-size:16px;padding:.1em .3em;margin-left:.4em;min-height:32px}
+.sx-student input{font-size:16px;padding:.1em .3em;margin-left:.4em;min-height:32px;min-width:0;max-width:100%}
+/* on a phone the id box goes under its words instead of past the panel's right edge (its 18
+   characters at 16 px are 200 px; beside the words, at 320 px it ended 19 px outside) */
+.sx-student label{flex-wrap:wrap;max-width:100%}
 .sx-student .sx-bad{color:#9b2c2c}
 .sx-replay{width:100%;height:880px;border:1px solid #c9d3de;border-radius:3px;margin:.4em 0;background:#fff}
 """

@@ -124,6 +124,10 @@ class Snapshot:
     # later packets' (equalize: every packet makes its own): key -> ("new" | "hit", dev, t)
     since: dict = field(default_factory=dict)
     table: int | None = None         # the mark's routing table that decided (numgen, connmark)
+    # at the replay's first step: what befell the tables before the replay begins that was no
+    # packet's doing (a device going down, expiry), trace indexes: said as before, with its
+    # time, never marked as this step's
+    earlier: tuple = ()
 
 
 class Analysis:
@@ -355,6 +359,9 @@ class Analysis:
             if j not in background:
                 packets.setdefault(self.proc_of.get(j), []).append(j)
         first = min(pos, key=pos.get) if pos else s
+        earlier = tuple(j for j in background if s == first and j < s)
+        if earlier:
+            background = [j for j in background if j >= s]
         routed = []
         for i, js in packets.items():
             leaving = told.get(js[0])
@@ -409,7 +416,7 @@ class Analysis:
                         conntrack={k: dict(v, used=tables.used[k]) for k, v in tables.conntrack.items()},
                         gone_cache=g_c, gone_ct=g_t, marks_cache=marks_c, marks_ct=marks_t,
                         nexthop=nexthop, why=why, in_hit=tables.in_hit, in_slow_tot=tables.in_slow_tot,
-                        down=frozenset(tables.down), since=since, table=table)
+                        down=frozenset(tables.down), since=since, table=table, earlier=earlier)
 
 
 def _marks_table(why) -> int | None:

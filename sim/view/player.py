@@ -299,9 +299,12 @@ def _routed_others(result, snap) -> tuple[list, list]:
     lead, tail = [], []
     before = [r for r in snap.routed if r.when == "before"]
     if before:
-        n = sum(len(r.decisions) for r in before)
-        lead.append(("BEFORE", f"this replay begins: {n} router decision{'s' if n != 1 else ''}, in the "
-                               f"tables below, for {_named(ev, before)}"))
+        n, m = sum(len(r.decisions) for r in before), len(before)
+        lead.append(("BEFORE", f"this replay begins, {_span(ev, [r.decisions[0] for r in before])}: "
+                               f"{_count(n, 'router decision')} for {_count(m, 'packet')}, in the tables "
+                               f"below: {_named(ev, before)}"))
+    if snap.earlier:
+        lead.append(("BEFORE", f"this replay begins, no packet's doing: {_happened(ev, snap.earlier)}"))
     for r in snap.routed:
         if r.when == "now":
             lead.append(("ROUTED", f"now{_to(ev, r)}: {_packet(ev, r)}, {_shown(ev, r)}"))
@@ -321,7 +324,36 @@ def _routed_others(result, snap) -> tuple[list, list]:
 def _named(ev, rs) -> str:
     """Packets routed, each with its time and device, the first ``NAMED`` of them."""
     out = "; ".join(f"{_packet(ev, r)} at {ms(ev[r.decisions[0]].t)}{_to(ev, r)}" for r in rs[:NAMED])
-    return out + (f"; and {len(rs) - NAMED} more" if len(rs) > NAMED else "")
+    return out + (f"; and {_count(len(rs) - NAMED, 'more packet')}" if len(rs) > NAMED else "")
+
+
+def _count(n: int, what: str) -> str:
+    return f"{n} {what}{'s' if n != 1 else ''}"
+
+
+def _span(ev, js) -> str:
+    """``at 1000.000 ms`` or ``from 0.103 ms to 5849.100 ms``: when events ``js`` happened."""
+    a, b = min(ev[j].t for j in js), max(ev[j].t for j in js)
+    return f"at {ms(a)}" if a == b else f"from {ms(a)} to {ms(b)}"
+
+
+def _happened(ev, js) -> str:
+    """What the router's own events ``js`` (no packet's: a device going down, expiry) did to its
+    tables, each with its time, the first ``NAMED`` of them."""
+    at: dict = {}                        # time -> what happened then
+    for j in js[:NAMED]:
+        e = ev[j]
+        if e.ev is Ev.CT_DEL:
+            what = f"conntrack entry {e.ct} deleted ({e.reason})"
+        elif e.ev is Ev.RT_DEL:
+            dst, src, tos, iif = e.key
+            what = f"route cache {src} → {dst} iif {iif} deleted ({e.reason})"
+        else:
+            what = event_text(e).split(None, 2)[-1]
+        at.setdefault(e.t, []).append(what)
+    more = len(js) - NAMED
+    return ("; ".join(f"at {ms(t)}, " + ", ".join(w) for t, w in at.items())
+            + (f"; and {more} more" if more > 0 else ""))
 
 
 def _packet(ev, r) -> str:

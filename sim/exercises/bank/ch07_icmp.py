@@ -21,6 +21,7 @@ def icmp_answered(student, rng):
     params = addressed(student, rng, scenario, params)
     r = run(scenario, **params)
     reqs = [(i, p) for i, p in arrivals(r, "eth0") if p.proto == 1]
+    every = (r.events[reqs[1][0]].t - r.events[reqs[0][0]].t) / 1e6     # µs -> s, from the trace
     k = rng.randrange(1, len(reqs))
     ask, pkt = reqs[k]
     seq = pkt.l4.seq
@@ -43,7 +44,8 @@ def icmp_answered(student, rng):
     return predict(
         scenario=scenario, params=params, r=r, ask=ask, step=step, choices=["yes", "no"], answer=ans,
         reveal_to=step, why_not=why_not,
-        prompt=(f"Ten-second pinging, {setup}, {n} uplinks, one ICMP id; {addresses_text(r, lan=False)}. "
+        prompt=(f"Local host 1 pings Remote host 1: {params['pings']} echo requests, one every {every:g} s, "
+                f"all with one ICMP id; {setup}, {n} uplinks; {addresses_text(r, lan=False)}. "
                 f"Earlier echo requests left "
                 f"{prev or 'nothing yet'}. At event {ask} echo request seq {seq} reaches the router. Will "
                 f"its reply reach Local host 1?"),
