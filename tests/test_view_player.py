@@ -418,3 +418,20 @@ def test_a_replay_cut_at_max_steps_says_how_far_it_goes_and_what_its_downloads_h
     assert later.cut().startswith(f"This replay shows the first 50 of the run's {later.total} steps from ")
     whole = Player(r, max_steps=None).html()
     assert Frames(r, max_steps=None).cut() == "" and 'class="op1-note"' not in whole and '"more"' not in whole
+
+
+def test_an_mptcp_segments_narration_names_its_data_seq_and_data_ack():
+    """A subflow's sequence numbers don't tell an MPTCP connection's progress; its DSS does.
+    Chapter 10 asks the reader to watch the data sequence number jump back and the data ACK
+    leap: the narration names both (they were only in the packet pane)."""
+    from sim.view._common import pkt_words
+    r = sim.run("mptcp", seed=1, size=20_000)
+    data = next(e.pkt for e in r.events if e.pkt is not None and e.pkt.load
+                and e.pkt.l4.mptcp is not None and e.pkt.l4.mptcp.form == "dss" and e.pkt.l4.mptcp.mapping)
+    dss = data.l4.mptcp
+    assert f"data seq {dss.mapping[0][0]}" in pkt_words(data)
+    acks = [e.pkt for e in r.events if e.pkt is not None and not e.pkt.load and e.pkt.l4.flags == "A"
+            and e.pkt.l4.mptcp is not None and e.pkt.l4.mptcp.form == "dss" and e.pkt.l4.mptcp.data_ack is not None]
+    assert acks and all(f"data ack {p.l4.mptcp.data_ack}" in pkt_words(p) for p in acks)
+    plain = next(e.pkt for e in sim.run("equalize-nat", seed=1, size=3000).events if e.pkt is not None)
+    assert "data" not in pkt_words(plain).replace("data segment", "")

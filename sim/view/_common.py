@@ -39,12 +39,21 @@ def pkt_detail(pkt) -> str:
     if type(l4) is TCP:
         n = pkt_name(pkt)
         if n == "data segment":
-            return f"seq {l4.seq}, {pkt.load} bytes"
-        if n == "ACK":
-            return f"ack {l4.ack}"
-        if n in ("FIN", "SYN-ACK"):
-            return f"seq {l4.seq}, ack {l4.ack}"
-        return f"seq {l4.seq}"
+            d = f"seq {l4.seq}, {pkt.load} bytes"
+        elif n == "ACK":
+            d = f"ack {l4.ack}"
+        elif n in ("FIN", "SYN-ACK"):
+            d = f"seq {l4.seq}, ack {l4.ack}"
+        else:
+            d = f"seq {l4.seq}"
+        # an MPTCP subflow's segment: where its bytes sit in the data, and the data ACK
+        # (RFC 8684 3.3's DSS), which tell the connection's progress the subflow's numbers don't
+        dss = l4.mptcp if l4.mptcp is not None and l4.mptcp.form == "dss" else None
+        if dss is not None and dss.mapping:
+            d += f", data seq {dss.mapping[0][0]}"
+        if dss is not None and dss.data_ack is not None:
+            d += f", data ack {dss.data_ack}"
+        return d
     if type(l4) is UDP:
         return f"{pkt.load} bytes"
     if type(l4) is ICMP:
