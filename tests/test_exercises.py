@@ -515,6 +515,16 @@ def test_nbgrader_notebooks(tmp_path, monkeypatch):
     assert [p.name for p in tmp_path.iterdir() if p.is_file()] == ["answers-release-ch5.json"]
 
 
+def test_a_notebook_tells_the_student_to_export_before_submitting():
+    """The reviewer's finding 3: students ran nbgrader submit without running the export cell
+    (graded on no file, or on an older one), and nothing told them to run it."""
+    from sim.exercises.notebook import chapter_notebook
+    cells = chapter_notebook(6)["cells"]
+    assert "run it after your last change, before you submit** (`nbgrader submit`" in cells[0]["source"]
+    assert cells[-1]["metadata"]["nbgrader"]["grade_id"] == "ch6-export"
+    assert "# run this cell after your last change, before you submit" in cells[-1]["source"]
+
+
 def test_notebooks_made_with_a_secret_check_without_it(tmp_path):
     from sim.exercises.notebook import NotebookSheet, chapter_notebook, sealed_sheet
     assert "s3cret" not in json.dumps(chapter_notebook(6, "release", secret="s3cret"))

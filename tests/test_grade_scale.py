@@ -600,6 +600,35 @@ def test_nbgraders_submitted_files_are_graded_for_the_student_of_their_folder(tm
     assert "1 file of nbgrader's release notebook (student 'release') in no student's folder" in r.stderr
 
 
+def _handed_in(where, stamp="2026-12-01 10:01:00.000000 UTC"):
+    """What nbgrader's submit/collect leaves beside the export: the notebook and timestamp.txt."""
+    where.mkdir(parents=True, exist_ok=True)
+    (where / "ch06-exercises.ipynb").write_text("{}")
+    (where / "timestamp.txt").write_text(stamp)
+
+
+def test_a_notebook_handed_in_without_its_exported_answers_gets_no_score_not_0(tmp_path):
+    """The reviewer's finding 3: nbgrader's submitted/s002/ch06/ held the notebook (its loop never
+    let the export cell run) and no answer file: s002 got 0 "no answer file", which an import
+    writes over the work nbgrader graded.  Their own folder holds their notebook: no score, and
+    a note saying the exported answers are missing."""
+    course = tmp_path / "course"
+    _release_file(course / "submitted" / "s001" / "ch06")
+    _handed_in(course / "submitted" / "s001" / "ch06")
+    _handed_in(course / "submitted" / "s002" / "ch06")
+    roster = tmp_path / "roster.txt"
+    roster.write_text("s001\ns002\ns003\n")
+    r = cli("grade", "--class", str(course / "submitted"), "--chapter", "6", "--roster", str(roster),
+            "--gradebook", str(tmp_path / "gb.csv"), "-o", str(tmp_path / "files.csv"))
+    assert r.returncode == 0, r.stderr
+    book = {row["student"]: row["score"] for row in csv.DictReader((tmp_path / "gb.csv").open())}
+    assert book == {"s001": "3", "s002": "", "s003": "0"}, book
+    files = {row["student"]: row for row in csv.DictReader((tmp_path / "files.csv").open())}
+    assert files["s002"]["note"].startswith("notebook handed in without its exported answers: "
+                                            "s002/ch06/ch06-exercises.ipynb"), files["s002"]["note"]
+    assert files["s003"]["note"] == "no answer file"
+
+
 def test_an_lms_csv_roster_is_read_by_its_column_and_a_header_line_is_named(tmp_path):
     ids = chapter_ids(2)
     sub = tmp_path / "sub"

@@ -1264,12 +1264,27 @@ def _refusals(rows: list[dict]) -> list[str]:
     return notes
 
 
+def _skipped_by_folder(skipped: list[str], folder: Path, roster, names, pids) -> dict[str, list[str]]:
+    """{student: the skipped files (paths from ``folder``) in their per-student folder}, as
+    ``_folder_owner`` places a file: nbgrader's submitted/ID/, an LMS folder of one roster row, a
+    folder named after one ``roster`` id."""
+    owners = _by_lower(set(roster))
+    out: dict[str, list[str]] = {}
+    for x in skipped:
+        owner = _folder_owner(folder / x, folder, owners, names, pids)[0]
+        if owner is not None:
+            out.setdefault(owner, []).append(x)
+    return out
+
+
 def _roster_rows(rows: list[dict], expected: list[str], named_in_files: set[str], chapter: int | None,
-                 maxima: set, skipped: list[str] = ()) -> None:
+                 maxima: set, skipped: list[str] = (), skipped_by: dict[str, list[str]] | None = None) -> None:
     """Notes on students with several files or not on the roster, and a row (score 0) for
     each student on the roster who sent nothing (out of the graded rows' ``maxima`` when
     they share one) -- no score, rather than 0, for one whose name a skipped file bears
-    (``answers-s175.txt``): the gradebook then leaves their grade alone."""
+    (``answers-s175.txt``), or whose own folder holds only skipped files (``skipped_by``:
+    nbgrader's submitted/ID/ with the notebook but not the answer file its last cell exports):
+    the gradebook then leaves their grade alone."""
     per_student = Counter(r["student"] for r in rows)
     on_roster = set(expected)
     for row in rows:
@@ -1297,11 +1312,24 @@ def _roster_rows(rows: list[dict], expected: list[str], named_in_files: set[str]
             continue
         if sid not in per_student:
             misnamed = [r["file"] for r in rows if sid in r.get("named", ())]
-            theirs = [x for x in skipped if _names(Path(x).stem, {sid}) or _names(Path(x).parent.name, {sid})]
+            in_folder = (skipped_by or {}).get(sid, [])
+            notebooks = [x for x in in_folder if x.lower().endswith(".ipynb")]
+            if notebooks:
+                # the work is there, its answers not exported: a 0 imported would overwrite it
+                rows.append({"student": sid, "file": "", "score": "", "submitted_at": "", "max": "",
+                             "error": "", "attempts": "",
+                             "note": [f"notebook handed in without its exported answers: {', '.join(notebooks)} "
+                                      f"(its last cell writes the answer file; the student runs it before "
+                                      f"nbgrader submit): no score, so that an import leaves their grade alone "
+                                      f"-- grade the notebook by hand, or by nbgrader's score"]})
+                continue
+            theirs = in_folder + [x for x in skipped if x not in in_folder and (
+                _names(Path(x).stem, {sid}) or _names(Path(x).parent.name, {sid}))]
             if theirs:
                 rows.append({"student": sid, "file": "", "score": "", "submitted_at": "", "max": "",
                              "error": "", "attempts": "",
-                             "note": [f"no answer file graded: {', '.join(theirs)} was skipped (not a *.json "
+                             "note": [f"no answer file graded: {', '.join(theirs)} "
+                                      f"{'were' if len(theirs) > 1 else 'was'} skipped (not a *.json "
                                       f"answer file); no score, so that an import leaves their grade alone"]})
                 continue
             # a file graded for an id the roster doesn't have, whose name names this student or
@@ -1407,7 +1435,8 @@ def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | 
     notes += unnamed + unplaced_alarms
     alarms += unplaced_alarms
     maxima = {r["max"] for r in rows if r["max"] != ""}
-    _roster_rows(rows, expected, named_in_files, chapter, maxima, skipped)
+    _roster_rows(rows, expected, named_in_files, chapter, maxima, skipped,
+                 _skipped_by_folder(skipped, folder, expected, names, pids))
     if len(maxima) > 1:
         notes.append(f"rows are graded out of different maximums ({', '.join(map(str, sorted(maxima)))}): "
                      f"each file is graded on the chapters it answers; give --chapter N to grade one chapter")

@@ -187,7 +187,10 @@ def chapter_notebook(chapter: int, student: str = "release", secret: str | None 
         _cell("markdown", f"# Chapter {chapter}: {CHAPTERS.get(chapter, '')} -- exercises\n\n"
               "Every answer is checked against the simulator. Put each answer in the variable named in its "
               "cell; the `Check` button below each question gives immediate feedback. "
-              "The last cell writes your answers as a file the grader accepts.\n\n"
+              "The last cell writes your answers as a file the grader accepts: **run it after your last "
+              "change, before you submit** (`nbgrader submit`, or *Submit* in the Assignments tab). "
+              "The grade is read from that file: a notebook handed in without it is not graded, and one "
+              "handed in with an older one is graded on the older answers.\n\n"
               "The first code cell needs the simulator (the package `sim` of *1 + 1 < 1*): it is found when "
               "installed (`" + live_install_line() + "`), or in the folder named by the environment "
               "variable `OP1_REPO`.", f"ch{chapter}-intro"),
@@ -225,7 +228,8 @@ def chapter_notebook(chapter: int, student: str = "release", secret: str | None 
                            f"### BEGIN HIDDEN TESTS\n_ok, _why = SHEET[{ex_id!r}].verdict({var})\n"
                            f"assert _ok, _why\n### END HIDDEN TESTS", f"{ex_id}-test", grade=True, points=1))
     pick = ",\n".join(f"    {k!r}: globals().get({_var(k)!r})" for k in ids)
-    cells.append(_cell("code", f"# your answers, as a file for the grader (answers-{student}-ch{chapter}.json)\n"
+    cells.append(_cell("code", f"# your answers, as a file for the grader (answers-{student}-ch{chapter}.json):\n"
+                       f"# run this cell after your last change, before you submit -- the grade is read from it\n"
                        f"SHEET.export({{\n{pick},\n}})", f"ch{chapter}-export"))
     return {"cells": cells, "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python",
                                                         "name": "python3"},
