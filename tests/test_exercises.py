@@ -547,14 +547,34 @@ def test_notebooks_made_with_a_secret_check_without_it(tmp_path):
     assert sheet["eqnat-survive"].check("1,5")[1].startswith("a count is a whole number")
     path = tmp_path / "answers.json"
     sheet.export(answers, str(path))
-    with pytest.raises(TypeError, match="answer_eqnat_survive must be text, a number or a dict"):
-        sheet.export(dict(answers, **{"eqnat-survive": {1, 2}}), str(path))
-    data = json.loads(path.read_text())                                     # the first export, whole
+    data = json.loads(path.read_text())
     assert {k: v["attempts"] for k, v in data["answers"].items()} == {k: 2 for k in chapter_ids(6)}
     rep = grade("release", data, secret="s3cret")
     assert rep.score == rep.max == 3
     with pytest.raises(Exception, match="another student's page"):
         grade("release", data, secret="")
+
+
+def test_one_answer_the_export_cannot_write_loses_only_itself(tmp_path, capsys):
+    """The reviewer's finding 4: one answer of the wrong type (``answer_eqnat_survive = [12]``)
+    made the export cell raise, so the student's right answers were never written either and
+    grade --class gave 0 "no answer file".  The others are written; that one is recorded as
+    refused, with why, which the grader repeats in its feedback."""
+    from sim.exercises.notebook import NotebookSheet, sealed_sheet
+    sheet = NotebookSheet.load(NotebookSheet.dump(sealed_sheet(6, "release", "")))
+    answers = {k: instance(k, "release", secret="").accepted[0] for k in chapter_ids(6)}
+    path = sheet.export(dict(answers, **{"eqnat-survive": [12]}), str(tmp_path / "answers.json"))
+    said = capsys.readouterr().out.splitlines()
+    assert said[1] == ("not exported, graded as refused: answer_eqnat_survive must be text, a number or a dict "
+                       "of settings, not [12] -- correct it and run this cell again"), said
+    data = json.loads(Path(path).read_text())
+    assert data["answers"]["eqnat-survive"]["refused"].endswith("not [12]")
+    rep = grade("release", data)
+    assert (rep.score, rep.max) == (2, 3)
+    item = next(it for it in rep.items if it["id"] == "eqnat-survive")
+    assert item["refused"] and item["points"] == 0 and item["answer"] == "[12]"
+    assert "[refused] eqnat-survive (chapter 6): answer [12]\n      refused when the notebook exported it: " \
+           "answer_eqnat_survive must be text, a number or a dict of settings, not [12]" in rep.text()
 
 
 def test_a_notebook_without_the_simulator_says_how_to_get_it(tmp_path):

@@ -12,6 +12,9 @@ An answer file is what the page's export button and the notebook's
 and refuses any other, naming it.  ``exported`` (optional) is when the page or the
 notebook wrote the file (ISO 8601, UTC); the gradebook's ``submitted_at`` is it, or
 the file's modification time when the file does not say.
+An entry may instead be ``{"refused": WHY, "given": TEXT, "variant": ...}``: an answer the
+notebook's export could not write (a list where a count was asked), graded as refused,
+with ``WHY`` as its feedback.
 ``variant`` (optional) is the salt of the page the answer was given on; it
 tells the grader when a student answered another student's variant (or the
 book's).  ``attempts`` (optional) is how many times the student pressed Check.
@@ -150,11 +153,16 @@ def load_answers(path: str | Path, name: str | None = None) -> dict:
 
 def _unwrap(v):
     """(answer, variant, attempts) of one entry of ``answers``."""
-    if isinstance(v, dict) and "answer" in v:
+    if isinstance(v, dict) and ("answer" in v or _refused_entry(v)):
         attempts = v.get("attempts")
         ok = isinstance(attempts, int) and not isinstance(attempts, bool) and attempts >= 0
-        return v["answer"], v.get("variant"), attempts if ok else None
+        return v.get("answer"), v.get("variant"), attempts if ok else None
     return v, None, None
+
+
+def _refused_entry(v) -> bool:
+    """Is ``v`` (an entry of ``answers``) an answer the notebook's export refused to write?"""
+    return isinstance(v, dict) and "answer" not in v and isinstance(v.get("refused"), str)
 
 
 def variant_salt(student: str, ex_id: str, secret: str = "") -> str:
@@ -264,6 +272,13 @@ def grade(student: str, data: dict, chapter: int | None = None, secret: str | No
                               "feedback": "no answer", "attempts": None, "refused": False})
             continue
         ans, _, attempts = _unwrap(answers[ex_id])
+        if _refused_entry(answers[ex_id]):      # the export could not write it: refused, and why
+            given, why = (" ".join(str(answers[ex_id].get(k) or "").split()) for k in ("given", "refused"))
+            given = given[:ECHO] or "(not written)"
+            rep.items.append({"id": ex_id, "chapter": inst.chapter, "points": 0, "answer": given, "said": given,
+                              "attempts": attempts, "refused": True,
+                              "feedback": f"refused when the notebook exported it: {why[:4 * ECHO]}"})
+            continue
         ok, feedback = inst.check(ans)
         if ok and max_attempts is not None and attempts is not None and attempts > max_attempts:
             ok, feedback = False, (f"right, but after {attempts} checks: this course counts an answer "
@@ -1456,16 +1471,23 @@ def grade_class(folder, chapter: int | None = None, roster=None, secret: str | N
 # -- writing answer files -----------------------------------------------------------------------------
 
 def answer_file(student: str, answers: dict, chapter: int | None = None, secret: str | None = None,
-                attempts: dict | None = None, variants: dict | None = None, exported: str | None = None) -> dict:
+                attempts: dict | None = None, variants: dict | None = None, exported: str | None = None,
+                refused: dict | None = None) -> dict:
     """The answer file for ``answers`` ({id: answer}), tagged with the student's variants
     (computed with ``secret``, or taken from ``variants``) and ``attempts`` ({id: n});
-    ``exported``: when it is written (ISO 8601 UTC; default now)."""
+    ``exported``: when it is written (ISO 8601 UTC; default now); ``refused``: {id: (the
+    answer as text, why it could not be written)}, graded as refused."""
     if isinstance(student, str) and STUDENT_RE.match(student):
         student = student.lower()               # ids are case-insensitive (check_student)
     secret = secret_for(student, secret)
     out = {}
     for k, v in answers.items():
         rec = {"answer": v, "variant": (variants or {}).get(k) or variant_salt(student, k, secret)}
+        if attempts and attempts.get(k):
+            rec["attempts"] = attempts[k]
+        out[k] = rec
+    for k, (given, why) in (refused or {}).items():
+        rec = {"refused": why, "given": given, "variant": (variants or {}).get(k) or variant_salt(student, k, secret)}
         if attempts and attempts.get(k):
             rec["attempts"] = attempts[k]
         out[k] = rec

@@ -99,9 +99,11 @@ class NotebookSheet:
 
     def export(self, answers: dict, path: str | None = None) -> str:
         """Write ``answers`` ({exercise id: answer}; None: not answered) as the answer file the
-        grader accepts, in one piece (a failed export leaves no truncated file)."""
+        grader accepts, in one piece (a failed export leaves no truncated file).  An answer that
+        no file can hold (a list, a set: not text, a number or a dict of settings) is recorded as
+        refused, with why, and the others are written: the grader marks that one refused."""
         from .grade import answer_file, write_answer_file
-        given = {}
+        given, refused = {}, {}
         for ex_id, value in answers.items():
             if ex_id not in self.exercises:
                 raise KeyError(f"{ex_id!r} is not an exercise of this notebook: {', '.join(self.exercises)}")
@@ -109,14 +111,18 @@ class NotebookSheet:
                 continue
             flat = isinstance(value, dict) and all(isinstance(v, SCALARS) for v in value.values())
             if not (isinstance(value, SCALARS) or flat):
-                raise TypeError(f"{_var(ex_id)} must be text, a number or a dict of settings, not {short(value)}")
+                refused[ex_id] = (short(value), f"{_var(ex_id)} must be text, a number or a dict of settings, "
+                                                f"not {short(value)}")
+                continue
             given[ex_id] = value
         path = path or f"answers-{self.student}-ch{self.chapter}.json"
         data = answer_file(self.student, given, chapter=self.chapter,
                            variants={k: d.data["salt"] for k, d in self.exercises.items()},
-                           attempts={k: r["attempts"] for k, r in self.checked.items()})
+                           attempts={k: r["attempts"] for k, r in self.checked.items()}, refused=refused)
         write_answer_file(path, data)
         print(f"wrote {path}: {len(given)} of {len(self.exercises)} answers")
+        for _, why in refused.values():
+            print(f"not exported, graded as refused: {why} -- correct it and run this cell again")
         return path
 
 
