@@ -629,6 +629,28 @@ def test_a_notebook_handed_in_without_its_exported_answers_gets_no_score_not_0(t
     assert files["s003"]["note"] == "no answer file"
 
 
+def test_an_nbgrader_course_folder_is_graded_by_its_submitted_folder(tmp_path):
+    """The reviewer's finding 5: --class given the course folder after autograde and
+    generate_feedback (feedback/ID/ch06/ holds a copy of each answer file): every student was
+    refused as "2 folders each say they are s001's", no score for anyone, exit status 0.  A
+    course folder is graded by its submitted/ alone, and a line says so."""
+    course = tmp_path / "course"
+    for where in ("submitted", "autograded", "feedback"):
+        _release_file(course / where / "s001" / "ch06")
+    (course / "gradebook.db").write_bytes(b"")
+    roster = tmp_path / "roster.txt"
+    roster.write_text("s001\ns002\n")
+    r = cli("grade", "--class", str(course), "--chapter", "6", "--roster", str(roster),
+            "--gradebook", str(tmp_path / "gb.csv"), "-o", str(tmp_path / "files.csv"))
+    assert r.returncode == 0, r.stderr
+    book = {row["student"]: row["score"] for row in csv.DictReader((tmp_path / "gb.csv").open())}
+    assert book == {"s001": "3", "s002": "0"}, (book, r.stderr)
+    assert f"note: {course} is an nbgrader course folder (gradebook.db, autograded/, feedback/): graded its " \
+           f"submitted/ folder only, {course / 'submitted'} (autograded/ and feedback/ hold" in r.stderr
+    assert [row["file"] for row in csv.DictReader((tmp_path / "files.csv").open()) if row["file"]] == \
+        ["s001/ch06/answers-release-ch6.json"]
+
+
 def test_an_lms_csv_roster_is_read_by_its_column_and_a_header_line_is_named(tmp_path):
     ids = chapter_ids(2)
     sub = tmp_path / "sub"

@@ -896,6 +896,26 @@ def _counted(rows: list[dict], keep: str) -> dict | None:
                if keep == "latest" else (lambda r: (r["score"], r.get("exported", True), r.get("submitted_at", ""))))
 
 
+#: What nbgrader keeps in a course's root folder beside submitted/: its gradebook, its copies of
+#: every submission (autograded/ by autograde, feedback/ by generate_feedback), the instructor's
+#: source/ and release/, its config (nbgrader's CourseDirectory, nbgrader/coursedir.py).
+NBGRADER_COURSE = ("gradebook.db", "nbgrader_config.py", "autograded", "feedback", "source", "release")
+
+
+def _nbgrader_course(folder: Path) -> tuple[Path, list[str]]:
+    """(the folder to grade, a note): an nbgrader course's root folder (a ``submitted/`` beside
+    any of ``NBGRADER_COURSE``) is graded by its ``submitted/`` alone -- autograded/ and
+    feedback/ hold nbgrader's copies of the same answer files, which would make every student
+    two folders' owner, and source/ the instructor's key."""
+    sub = folder / "submitted"
+    seen = [n for n in NBGRADER_COURSE if (folder / n).exists()]
+    if not sub.is_dir() or not seen:
+        return folder, []
+    return sub, [f"{folder} is an nbgrader course folder ({', '.join(n + '/' if (folder / n).is_dir() else n for n in seen)}): "
+                 f"graded its submitted/ folder only, {sub} (autograded/ and feedback/ hold nbgrader's "
+                 f"copies of the students' files)"]
+
+
 def _answer_files(folder: Path) -> tuple[list[Path], list[str], list[str]]:
     """The ``*.json`` files of ``folder`` and of the folders in it (an LMS may put each
     student's upload in a folder of its own, as Moodle's "submissions in folders" download
@@ -1387,8 +1407,9 @@ def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | 
     except ExerciseError as e:
         raise GradeError(str(e)) from None
     secret = secret_for("", secret)              # the environment's, read once here
-    folder = Path(folder)
+    folder, course = _nbgrader_course(Path(folder))
     files, notes, skipped = _answer_files(folder)
+    notes = course + notes
     spelled = {sid.lower(): sid for sid in read_roster(roster, roster_column)} if roster else {}
     names = roster_names(roster, roster_column, roster_name_columns) if roster else {}
     pids = roster_pids(roster, roster_column) if roster else {}
