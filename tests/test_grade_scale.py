@@ -651,6 +651,27 @@ def test_an_nbgrader_course_folder_is_graded_by_its_submitted_folder(tmp_path):
         ["s001/ch06/answers-release-ch6.json"]
 
 
+def test_in_nbgraders_submitted_folder_submitted_at_is_nbgraders_timestamp(tmp_path):
+    """The reviewer's finding 8: submitted_at was the file's ``exported``, the student's kernel
+    clock, though nbgrader's own timestamp.txt is beside it in submitted/ID/ASSIGNMENT/.  It is
+    now nbgrader's, and a line says so; a timestamp.txt deeper down (the student's) is not."""
+    sub = tmp_path / "submitted"
+    _release_file(sub / "s001" / "ch06")
+    _handed_in(sub / "s001" / "ch06", "2026-12-01 10:01:00.123456 UTC")
+    _release_file(sub / "s002" / "ch06" / "mine")
+    _handed_in(sub / "s002" / "ch06" / "mine", "2020-01-01 00:00:00.000000 UTC")
+    roster = tmp_path / "roster.txt"
+    roster.write_text("s001\ns002\n")
+    r = cli("grade", "--class", str(sub), "--chapter", "6", "--roster", str(roster),
+            "--gradebook", str(tmp_path / "gb.csv"), "-o", os.devnull)
+    assert r.returncode == 0, r.stderr
+    book = {row["student"]: row["submitted_at"] for row in csv.DictReader((tmp_path / "gb.csv").open())}
+    exported = json.loads((sub / "s002" / "ch06" / "mine" / "answers-release-ch6.json").read_text())["exported"]
+    assert book == {"s001": "2026-12-01T10:01:00Z", "s002": exported}, book
+    assert "note: submitted_at of 1 file in nbgrader's submitted/ID/ASSIGNMENT/: nbgrader's timestamp.txt " \
+           "there (when the student submitted), not the file's exported time (the student's own clock)" in r.stderr
+
+
 def test_an_lms_csv_roster_is_read_by_its_column_and_a_header_line_is_named(tmp_path):
     ids = chapter_ids(2)
     sub = tmp_path / "sub"

@@ -590,6 +590,25 @@ def submitted_at(data, path) -> str:
         return ""
 
 
+def nbgrader_timestamp(f: Path, folder: Path, box: str) -> str:
+    """When nbgrader received the submission ``f`` belongs to, ISO 8601 in UTC, from the
+    ``timestamp.txt`` its submit writes (and collect keeps) in submitted/ID/ASSIGNMENT/
+    (``box``: submitted/ID, from ``folder``): "2026-12-01 10:01:00.000000 UTC", nbgrader's
+    ``timestamp_format`` in its default ``timezone``, UTC (nbgrader/exchange/abc/exchange.py,
+    Exchange.set_timestamp); '' if there is none, or it is not such a time (a zone named otherwise,
+    CET, is not read).  Only the one at the assignment's top counts: one deeper is the student's."""
+    rel = f.relative_to(folder / box).parts
+    if len(rel) < 2:
+        return ""
+    try:
+        with open(folder / box / rel[0] / "timestamp.txt", "rb") as fh:
+            text = fh.read(100).decode("ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        return ""
+    text = re.sub(r"\s*(UTC|Z)$", "", text)
+    return exported_at({"exported": text}) if re.fullmatch(r"[\d:. T+-]+", text) else ""
+
+
 # A worker of the class grader: the task's constant part is set once per process.
 _TASK: dict = {}
 
@@ -1043,6 +1062,10 @@ def _whose(loaded, known: set[str], folder: Path, roster=(), names=None, pids=No
                "exported": bool(exported_at(data))}
         if box is not None:
             row["box"] = box
+            # nbgrader's own record of when the student submitted, not the student's kernel clock
+            stamp = nbgrader_timestamp(f, folder, box) if "(nbgrader's " in why else ""
+            if stamp:
+                row.update(submitted_at=stamp, exported=True, stamped=True)
         if canvas:
             row["canvas"] = canvas
         others = sorted(n for n in named if n != owner and not _is_release(n))
@@ -1447,6 +1470,11 @@ def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | 
         if bar is not None:
             bar.close()
     ids = _fill_scores(rows, results)
+    stamped = sum(1 for r in rows if r.get("stamped"))
+    if stamped:
+        notes.append(f"submitted_at of {stamped} file{'s' if stamped > 1 else ''} in nbgrader's submitted/ID/"
+                     f"ASSIGNMENT/: nbgrader's timestamp.txt there (when the student submitted), not the "
+                     f"file's exported time (the student's own clock)")
     alarms = _refusals(rows)
     notes += alarms
     unplaced = [r["file"] for r in rows if r.get("unplaced")]
