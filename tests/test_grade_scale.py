@@ -629,6 +629,23 @@ def test_a_notebook_handed_in_without_its_exported_answers_gets_no_score_not_0(t
     assert files["s003"]["note"] == "no answer file"
 
 
+def test_nbgraders_own_files_are_counted_not_listed(tmp_path):
+    """The reviewer's finding 9: the skipped-files line listed every notebook and timestamp.txt
+    of submitted/ (500 paths in one line for a class of 250).  nbgrader's own files are counted
+    by submission; anything else skipped is still named."""
+    sub = tmp_path / "submitted"
+    for sid in ("s001", "s002", "s003"):
+        _release_file(sub / sid / "ch06")
+        _handed_in(sub / sid / "ch06")
+    (sub / "s003" / "ch06" / "notes.txt").write_text("mine")
+    r = cli("grade", "--class", str(sub), "--chapter", "6", "-o", os.devnull)
+    assert r.returncode == 0, r.stderr
+    assert "note: skipped (not *.json answer files): s003/ch06/notes.txt\n" in r.stderr, r.stderr
+    assert "note: skipped: the .ipynb and timestamp.txt of 3 submissions in nbgrader's submitted/ID/ASSIGNMENT/ " \
+           "(nbgrader's own files)" in r.stderr
+    assert "timestamp.txt," not in r.stderr and "exercises.ipynb" not in r.stderr
+
+
 def test_an_nbgrader_course_folder_is_graded_by_its_submitted_folder(tmp_path):
     """The reviewer's finding 5: --class given the course folder after autograde and
     generate_feedback (feedback/ID/ch06/ holds a copy of each answer file): every student was

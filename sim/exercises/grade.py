@@ -953,9 +953,23 @@ def _answer_files(folder: Path) -> tuple[list[Path], list[str], list[str]]:
                 files.append(f)
             else:
                 skipped.append(f.relative_to(folder).as_posix())
+    # nbgrader's own files of each submission (its notebook, its timestamp.txt): counted, not listed
+    # (a class of 250 listed 500 paths in one line)
+    submissions, listed = set(), []
+    for x in skipped:
+        owner, why, box = _folder_owner(folder / x, folder, {})
+        if owner is not None and "(nbgrader's " in why and (x.lower().endswith(".ipynb")
+                                                             or x.rsplit("/", 1)[-1] == "timestamp.txt"):
+            submissions.add("/".join(x.split("/")[:len(box.split("/")) + 1]))
+        else:
+            listed.append(x)
     shown = [x + (" (a link to nothing)" if (folder / x).is_symlink() and not (folder / x).exists() else "")
-             for x in skipped]
-    notes = [f"skipped (not *.json answer files): {', '.join(shown)}"] if skipped else []
+             for x in listed]
+    notes = [f"skipped (not *.json answer files): {', '.join(shown)}"] if listed else []
+    if submissions:
+        notes.append(f"skipped: the .ipynb and timestamp.txt of {len(submissions)} submission"
+                     f"{'s' if len(submissions) > 1 else ''} in nbgrader's submitted/ID/ASSIGNMENT/ "
+                     f"(nbgrader's own files)")
     if not files:
         raise GradeError(f"no *.json answer files in {folder}")
     return files, notes, skipped
