@@ -21,6 +21,7 @@ from sim.scenarios import unread
 from sim.exercises import BANK, instance, normalise
 from sim.exercises.bank import chapter_ids
 from sim.exercises.grade import FORMAT, answer_file, grade
+from sim.exercises.notebook import _var
 from sim.exercises.bank import pool_instance
 from sim.exercises.variants import BOOK_STUDENT, POOL, SECRET_ENV, member, rng_for
 from sim.topology import LOCAL1, REMOTE1, REMOTE2, uplink_addr
@@ -523,6 +524,57 @@ def test_a_notebook_tells_the_student_to_export_before_submitting():
     assert "run it after your last change, before you submit** (`nbgrader submit`" in cells[0]["source"]
     assert cells[-1]["metadata"]["nbgrader"]["grade_id"] == "ch6-export"
     assert "# run this cell after your last change, before you submit" in cells[-1]["source"]
+
+
+def test_a_per_student_notebook_gives_each_id_its_own_variants(tmp_path, monkeypatch):
+    """The reviewer's finding 2: an nbgrader release notebook gives everyone one variant, so a
+    classmate's file or answers scored as one's own.  ``notebooks --per-student`` carries the
+    pool: the student writes their id, gets the variants the book's pages give it, and the
+    export names them -- a classmate's answers then fit only where the two share a variant."""
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    from sim.exercises.grade import variant_salt
+    r = cli("notebooks", "--out", str(tmp_path), "--chapter", "6", "--per-student")
+    assert r.returncode == 0, r.stderr
+    nb = nbformat.read(tmp_path / "source" / "ch06" / "ch06-exercises.ipynb", as_version=4)
+    nbformat.validate(nb)
+    id_cell = nb.cells[2]
+    assert id_cell.metadata["nbgrader"] == {"grade": False, "grade_id": "ch6-student", "locked": False,
+                                            "schema_version": 3, "solution": True, "task": False}
+    assert "MY_ID = 'release'" in id_cell.source and "SHEET.use(MY_ID)" in id_cell.source
+    student = "s01"
+    id_cell.source = f"MY_ID = {student.upper()!r}\nSHEET.use(MY_ID)"
+    for cell in nb.cells:                       # the student's right answers, in their cells
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id", "")
+        if gid.endswith("-answer"):
+            ex_id = gid.removesuffix("-answer")
+            cell.source = f"{_var(ex_id)} = {instance(ex_id, student, secret='').accepted[0]!r}"
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))        # this repository's simulator, installed or not
+    nbclient.NotebookClient(nb, timeout=120, kernel_name="python3",
+                            resources={"metadata": {"path": str(tmp_path)}}).execute()
+    said = "".join(o.get("text", "") for o in nb.cells[2].outputs)
+    assert said == "the exercises below are student s01's variants\n", said
+    errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert not errors, errors                   # the source's hidden tests pass with s01's answers
+    data = json.loads((tmp_path / "answers-s01-ch6.json").read_text())
+    assert data["student"] == "s01"
+    assert {k: v["variant"] for k, v in data["answers"].items()} == \
+        {k: variant_salt(student, k, "") for k in chapter_ids(6)}
+    rep = grade(student, data, secret="")
+    assert rep.score == rep.max == 3
+    # no id yet, or not an id: one line saying what to write
+    from sim.exercises.notebook import NoStudent, NotebookSheet, sealed_sheet
+    sheet = NotebookSheet.load(NotebookSheet.dump(sealed_sheet(6, per_student=True, secret="")))
+    with pytest.raises(NoStudent, match=r"^no student id yet: write yours as MY_ID"):
+        sheet["eqnat-remote"]
+    with pytest.raises(NoStudent, match=r"^no student id yet"):
+        sheet.export({}, str(tmp_path / "x.json"))
+    with pytest.raises(NoStudent, match=r"^MY_ID is 'your id': write your student id between the quotes"):
+        sheet.use("your id")
+    # two ids get the variants the book gives them, as the grader computes them
+    for sid in ("s01", "bob", "s16"):
+        sheet.use(sid)
+        assert {k: sheet[k].data["salt"] for k in chapter_ids(6)} == {k: variant_salt(sid, k, "") for k in chapter_ids(6)}
 
 
 def test_notebooks_made_with_a_secret_check_without_it(tmp_path):
