@@ -603,7 +603,7 @@ def test_notebooks_made_with_a_secret_check_without_it(tmp_path):
     assert {k: v["attempts"] for k, v in data["answers"].items()} == {k: 2 for k in chapter_ids(6)}
     rep = grade("release", data, secret="s3cret")
     assert rep.score == rep.max == 3
-    with pytest.raises(Exception, match="another student's page"):
+    with pytest.raises(Exception, match="in a release notebook this grader cannot place: made with a course secret"):
         grade("release", data, secret="")
 
 

@@ -689,6 +689,33 @@ def test_in_nbgraders_submitted_folder_submitted_at_is_nbgraders_timestamp(tmp_p
            "there (when the student submitted), not the file's exported time (the student's own clock)" in r.stderr
 
 
+def test_a_release_notebook_of_another_secret_is_named_a_notebook_not_a_page(tmp_path):
+    """The reviewer's finding 9: release notebooks made without the course secret, graded with it,
+    were refused (rightly) as "answered on practice pages", though no page was involved."""
+    sub = tmp_path / "submitted"
+    for sid in ("s001", "s002"):
+        _release_file(sub / sid / "ch06")
+    (tmp_path / "secret.txt").write_text("course-secret-1\n")
+    r = cli("grade", "--class", str(sub), "--chapter", "6", "--secret-file", str(tmp_path / "secret.txt"),
+            "-o", str(tmp_path / "files.csv"), "--force")
+    assert r.returncode == 0, r.stderr
+    errors = {row["error"] for row in csv.DictReader((tmp_path / "files.csv").open())}
+    assert errors == {"the answer to 'eqnat-remote' was given in a release notebook made without the course "
+                      "secret, and this run grades with one: grade these files without the secret, or hand "
+                      "out notebooks made with it"}, errors
+    assert "2 of 2 files were exported by release notebooks made without the course secret" in r.stderr
+    assert "practice page" not in r.stderr
+    # the other way round: made with the secret, graded without it
+    sub2 = tmp_path / "keyed" / "submitted"
+    (sub2 / "s001" / "ch06").mkdir(parents=True)
+    keyed = answer_file("release", {k: instance(k, "release", secret="course-secret-1").answer
+                                    for k in chapter_ids(6)}, chapter=6, secret="course-secret-1")
+    (sub2 / "s001" / "ch06" / "answers-release-ch6.json").write_text(json.dumps(keyed))
+    r = cli("grade", "--class", str(sub2), "--chapter", "6", "-o", str(tmp_path / "files.csv"), "--force")
+    assert "1 of 1 files were exported by release notebooks this grader cannot place: made with a course " \
+           "secret? give it with --secret-file" in r.stderr, r.stderr
+
+
 def test_an_lms_csv_roster_is_read_by_its_column_and_a_header_line_is_named(tmp_path):
     ids = chapter_ids(2)
     sub = tmp_path / "sub"

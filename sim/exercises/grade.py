@@ -190,6 +190,19 @@ def _where(variant, ex_id: str, student: str, secret: str, others=(), for_studen
                                                              "with OP1_COURSE_SECRET or --secret-file)")
 
 
+def _release_where(variant, ex_id: str, secret: str) -> str:
+    """Where an answer of nbgrader's release notebook whose ``variant`` tag is not this run's
+    release variant was given, and what to do, in words."""
+    if secret and variant == variant_salt(RELEASE, ex_id, ""):
+        return ("in a release notebook made without the course secret, and this run grades with one: grade "
+                "these files without the secret, or hand out notebooks made with it")
+    if not secret:
+        return ("in a release notebook this grader cannot place: made with a course secret? give it with "
+                "--secret-file or OP1_COURSE_SECRET")
+    return ("in a release notebook made with another course secret, or for another variant (notebooks "
+            "--student): grade with the secret it was made with")
+
+
 def grade(student: str, data: dict, chapter: int | None = None, secret: str | None = None,
           others=(), max_attempts: int | None = None) -> Report:
     """Grade one student's answer data (a parsed answer file).  ``chapter``: grade that
@@ -238,6 +251,11 @@ def grade(student: str, data: dict, chapter: int | None = None, secret: str | No
         raise GradeError(f"unknown exercise {echo(unknown[0])} in the answer file: the bank has {', '.join(BANK)}")
     for k, v in answers.items():
         _, variant, _ = _unwrap(v)
+        if variant is not None and variant != variant_salt(student, k, secret) and student == RELEASE:
+            # nbgrader's release notebook: made with another secret than this run's, not a page
+            raise GradeError(f"the answer to {k!r} was given {_release_where(variant, k, secret)}",
+                             f"the answer to {k!r} was given in a notebook this course's grader cannot check "
+                             f"as it was made: your instructor will check it")
         if variant is not None and variant != variant_salt(student, k, secret):
             # where their own variant is: with a course secret, only on the page made for them
             own = (f"the page made for {student} with the course secret (the book's pages are practice)"
@@ -1323,6 +1341,12 @@ _WHY_REFUSED = (
     ("or on one made with a course secret",
      "were answered on pages this grader cannot place: made with a course secret? give it with "
      "--secret-file or OP1_COURSE_SECRET"),
+    ("in a release notebook made without the course secret",
+     "were exported by release notebooks made without the course secret: grade them without it, "
+     "or hand out notebooks made with it"),
+    ("in a release notebook this grader cannot place",
+     "were exported by release notebooks this grader cannot place: made with a course secret? give it "
+     "with --secret-file or OP1_COURSE_SECRET"),
 )
 
 
