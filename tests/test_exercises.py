@@ -850,7 +850,9 @@ def test_class_grading_grades_a_file_as_the_student_its_name_names(tmp_path):
     copy = by_file["answers-carol.json"]
     assert copy["student"] == "carol" and copy["score"] == ""
     assert copy["error"] == "this answer file belongs to student 'alice', not to 'carol'"
-    assert by_file["alice.json"]["score"] == str(len(ids)) and by_file["alice.json"]["note"] == ""
+    assert by_file["alice.json"]["score"] == str(len(ids))
+    # her file and the copy are the same bytes: both rows say so (Alice's grade is unchanged)
+    assert by_file["alice.json"]["note"] == "byte for byte the same file as carol's answers-carol.json: a copy?"
     assert "given on" in by_file["bob.json"]["error"] and "alice" in by_file["bob.json"]["error"]
     missing = {row["student"]: row for row in rows if not row["file"]}
     assert set(missing) == {"dan"}

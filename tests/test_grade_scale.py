@@ -716,6 +716,25 @@ def test_a_release_notebook_of_another_secret_is_named_a_notebook_not_a_page(tmp
            "secret? give it with --secret-file" in r.stderr, r.stderr
 
 
+def test_byte_identical_files_of_two_students_are_flagged(tmp_path):
+    """The reviewer's finding 2: on nbgrader's release notebook everyone has one variant, and
+    a byte-identical copy of s01's file scored 3 / 3 for s16 with no note."""
+    import shutil
+    sub = tmp_path / "submitted"
+    _release_file(sub / "s001" / "ch06")
+    (sub / "s016" / "ch06").mkdir(parents=True)
+    shutil.copy(sub / "s001" / "ch06" / "answers-release-ch6.json", sub / "s016" / "ch06")
+    _release_file(sub / "s002" / "ch06", wrong=chapter_ids(6)[:1])
+    r = cli("grade", "--class", str(sub), "--chapter", "6", "-o", str(tmp_path / "files.csv"))
+    assert r.returncode == 0, r.stderr
+    notes = {row["student"]: row["note"] for row in csv.DictReader((tmp_path / "files.csv").open())}
+    assert "byte for byte the same file as s016's s016/ch06/answers-release-ch6.json: a copy?" in notes["s001"]
+    assert "byte for byte the same file as s001's s001/ch06/answers-release-ch6.json: a copy?" in notes["s016"]
+    assert "byte for byte" not in notes["s002"]
+    assert "note: 2 answer files are byte for byte the same as another student's (the note column names " \
+           "them): a copy?" in r.stderr
+
+
 def test_an_lms_csv_roster_is_read_by_its_column_and_a_header_line_is_named(tmp_path):
     ids = chapter_ids(2)
     sub = tmp_path / "sub"

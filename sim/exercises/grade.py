@@ -1176,6 +1176,34 @@ def _one_student_per_folder(rows: list[dict]) -> None:
             r["refused_student"] = student_text
 
 
+def _identical(rows: list[dict], files: list[Path]) -> list[str]:
+    """Answer files of different students that are byte for byte the same: each row's note names
+    the others, and a line says how many.  Exported by two students' own pages or notebooks, two
+    files differ in their export time (unless made in the same second); the same file twice is
+    most likely one student's copy (the
+    only way to tell on nbgrader's release notebook, where everyone has the same variant)."""
+    import hashlib
+    by_digest: dict[str, list[dict]] = {}
+    for row, f in zip(rows, files):
+        try:
+            digest = hashlib.sha256(read_small(f, "the answer file")).hexdigest()
+        except (OSError, TooLarge):
+            continue
+        by_digest.setdefault(digest, []).append(row)
+    copies = 0
+    for same in by_digest.values():
+        if len({str(r["student"]) for r in same}) < 2:
+            continue
+        copies += len(same)
+        for r in same:
+            others = [f"{o['student']}'s {o['file']}" for o in same if o is not r]
+            r["note"].append(f"byte for byte the same file as {', '.join(others)}: a copy?")
+    if not copies:
+        return []
+    return [f"{copies} answer files are byte for byte the same as another student's (the note column names "
+            f"them): a copy?"]
+
+
 def _nbgrader_or(box: str) -> str:
     """A per-student folder as ``_one_student_per_folder`` tells them apart: nbgrader's
     ``submitted/ID`` and ``autograded/ID`` are one student's one folder."""
@@ -1493,6 +1521,7 @@ def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | 
                       and isinstance(d.get("student"), str) and STUDENT_RE.match(d["student"])}
     known = set(expected) | named_in_files
     rows = _whose(loaded, known, folder, expected, names, pids, uids)
+    notes += _identical(rows, files)
     if chapter is not None:
         _other_chapters(rows, loaded, chapter)
     bar = _progress(len(loaded), progress)
