@@ -21,6 +21,7 @@ from sim.scenarios import unread
 from sim.exercises import BANK, instance, normalise
 from sim.exercises.bank import chapter_ids
 from sim.exercises.grade import FORMAT, answer_file, grade
+from sim.exercises.notebook import _var
 from sim.exercises.bank import pool_instance
 from sim.exercises.variants import BOOK_STUDENT, POOL, SECRET_ENV, member, rng_for
 from sim.topology import LOCAL1, REMOTE1, REMOTE2, uplink_addr
@@ -527,6 +528,67 @@ def test_nbgrader_notebooks(tmp_path, monkeypatch):
     assert [p.name for p in tmp_path.iterdir() if p.is_file()] == ["answers-release-ch5.json"]
 
 
+def test_a_notebook_tells_the_student_to_export_before_submitting():
+    """The reviewer's finding 3: students ran nbgrader submit without running the export cell
+    (graded on no file, or on an older one), and nothing told them to run it."""
+    from sim.exercises.notebook import chapter_notebook
+    cells = chapter_notebook(6)["cells"]
+    assert "run it after your last change, before you submit** (`nbgrader submit`" in cells[0]["source"]
+    assert cells[-1]["metadata"]["nbgrader"]["grade_id"] == "ch6-export"
+    assert "# run this cell after your last change, before you submit" in cells[-1]["source"]
+
+
+def test_a_per_student_notebook_gives_each_id_its_own_variants(tmp_path, monkeypatch):
+    """The reviewer's finding 2: an nbgrader release notebook gives everyone one variant, so a
+    classmate's file or answers scored as one's own.  ``notebooks --per-student`` carries the
+    pool: the student writes their id, gets the variants the book's pages give it, and the
+    export names them -- a classmate's answers then fit only where the two share a variant."""
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    from sim.exercises.grade import variant_salt
+    r = cli("notebooks", "--out", str(tmp_path), "--chapter", "6", "--per-student")
+    assert r.returncode == 0, r.stderr
+    nb = nbformat.read(tmp_path / "source" / "ch06" / "ch06-exercises.ipynb", as_version=4)
+    nbformat.validate(nb)
+    id_cell = nb.cells[2]
+    assert id_cell.metadata["nbgrader"] == {"grade": False, "grade_id": "ch6-student", "locked": False,
+                                            "schema_version": 3, "solution": True, "task": False}
+    assert "MY_ID = 'release'" in id_cell.source and "SHEET.use(MY_ID)" in id_cell.source
+    student = "s01"
+    id_cell.source = f"MY_ID = {student.upper()!r}\nSHEET.use(MY_ID)"
+    for cell in nb.cells:                       # the student's right answers, in their cells
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id", "")
+        if gid.endswith("-answer"):
+            ex_id = gid.removesuffix("-answer")
+            cell.source = f"{_var(ex_id)} = {instance(ex_id, student, secret='').accepted[0]!r}"
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))        # this repository's simulator, installed or not
+    nbclient.NotebookClient(nb, timeout=120, kernel_name="python3",
+                            resources={"metadata": {"path": str(tmp_path)}}).execute()
+    said = "".join(o.get("text", "") for o in nb.cells[2].outputs)
+    assert said == "the exercises below are student s01's variants\n", said
+    errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert not errors, errors                   # the source's hidden tests pass with s01's answers
+    data = json.loads((tmp_path / "answers-s01-ch6.json").read_text())
+    assert data["student"] == "s01"
+    assert {k: v["variant"] for k, v in data["answers"].items()} == \
+        {k: variant_salt(student, k, "") for k in chapter_ids(6)}
+    rep = grade(student, data, secret="")
+    assert rep.score == rep.max == 3
+    # no id yet, or not an id: one line saying what to write
+    from sim.exercises.notebook import NoStudent, NotebookSheet, sealed_sheet
+    sheet = NotebookSheet.load(NotebookSheet.dump(sealed_sheet(6, per_student=True, secret="")))
+    with pytest.raises(NoStudent, match=r"^no student id yet: write yours as MY_ID"):
+        sheet["eqnat-remote"]
+    with pytest.raises(NoStudent, match=r"^no student id yet"):
+        sheet.export({}, str(tmp_path / "x.json"))
+    with pytest.raises(NoStudent, match=r"^MY_ID is 'your id': write your student id between the quotes"):
+        sheet.use("your id")
+    # two ids get the variants the book gives them, as the grader computes them
+    for sid in ("s01", "bob", "s16"):
+        sheet.use(sid)
+        assert {k: sheet[k].data["salt"] for k in chapter_ids(6)} == {k: variant_salt(sid, k, "") for k in chapter_ids(6)}
+
+
 def test_notebooks_made_with_a_secret_check_without_it(tmp_path):
     from sim.exercises.notebook import NotebookSheet, chapter_notebook, sealed_sheet
     assert "s3cret" not in json.dumps(chapter_notebook(6, "release", secret="s3cret"))
@@ -549,14 +611,34 @@ def test_notebooks_made_with_a_secret_check_without_it(tmp_path):
     assert sheet["eqnat-survive"].check("1,5")[1].startswith("a count is a whole number")
     path = tmp_path / "answers.json"
     sheet.export(answers, str(path))
-    with pytest.raises(TypeError, match="answer_eqnat_survive must be text, a number or a dict"):
-        sheet.export(dict(answers, **{"eqnat-survive": {1, 2}}), str(path))
-    data = json.loads(path.read_text())                                     # the first export, whole
+    data = json.loads(path.read_text())
     assert {k: v["attempts"] for k, v in data["answers"].items()} == {k: 2 for k in chapter_ids(6)}
     rep = grade("release", data, secret="s3cret")
     assert rep.score == rep.max == 3
-    with pytest.raises(Exception, match="another student's page"):
+    with pytest.raises(Exception, match="in a release notebook this grader cannot place: made with a course secret"):
         grade("release", data, secret="")
+
+
+def test_one_answer_the_export_cannot_write_loses_only_itself(tmp_path, capsys):
+    """The reviewer's finding 4: one answer of the wrong type (``answer_eqnat_survive = [12]``)
+    made the export cell raise, so the student's right answers were never written either and
+    grade --class gave 0 "no answer file".  The others are written; that one is recorded as
+    refused, with why, which the grader repeats in its feedback."""
+    from sim.exercises.notebook import NotebookSheet, sealed_sheet
+    sheet = NotebookSheet.load(NotebookSheet.dump(sealed_sheet(6, "release", "")))
+    answers = {k: instance(k, "release", secret="").accepted[0] for k in chapter_ids(6)}
+    path = sheet.export(dict(answers, **{"eqnat-survive": [12]}), str(tmp_path / "answers.json"))
+    said = capsys.readouterr().out.splitlines()
+    assert said[1] == ("not exported, graded as refused: answer_eqnat_survive must be text, a number or a dict "
+                       "of settings, not [12] -- correct it and run this cell again"), said
+    data = json.loads(Path(path).read_text())
+    assert data["answers"]["eqnat-survive"]["refused"].endswith("not [12]")
+    rep = grade("release", data)
+    assert (rep.score, rep.max) == (2, 3)
+    item = next(it for it in rep.items if it["id"] == "eqnat-survive")
+    assert item["refused"] and item["points"] == 0 and item["answer"] == "[12]"
+    assert "[refused] eqnat-survive (chapter 6): answer [12]\n      refused when the notebook exported it: " \
+           "answer_eqnat_survive must be text, a number or a dict of settings, not [12]" in rep.text()
 
 
 def test_a_notebook_without_the_simulator_says_how_to_get_it(tmp_path):
@@ -808,7 +890,9 @@ def test_class_grading_grades_a_file_as_the_student_its_name_names(tmp_path):
     copy = by_file["answers-carol.json"]
     assert copy["student"] == "carol" and copy["score"] == ""
     assert copy["error"] == "this answer file belongs to student 'alice', not to 'carol'"
-    assert by_file["alice.json"]["score"] == str(len(ids)) and by_file["alice.json"]["note"] == ""
+    assert by_file["alice.json"]["score"] == str(len(ids))
+    # her file and the copy are the same bytes: both rows say so (Alice's grade is unchanged)
+    assert by_file["alice.json"]["note"] == "byte for byte the same file as carol's answers-carol.json: a copy?"
     assert "given on" in by_file["bob.json"]["error"] and "alice" in by_file["bob.json"]["error"]
     missing = {row["student"]: row for row in rows if not row["file"]}
     assert set(missing) == {"dan"}

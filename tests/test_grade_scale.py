@@ -600,6 +600,141 @@ def test_nbgraders_submitted_files_are_graded_for_the_student_of_their_folder(tm
     assert "1 file of nbgrader's release notebook (student 'release') in no student's folder" in r.stderr
 
 
+def _handed_in(where, stamp="2026-12-01 10:01:00.000000 UTC"):
+    """What nbgrader's submit/collect leaves beside the export: the notebook and timestamp.txt."""
+    where.mkdir(parents=True, exist_ok=True)
+    (where / "ch06-exercises.ipynb").write_text("{}")
+    (where / "timestamp.txt").write_text(stamp)
+
+
+def test_a_notebook_handed_in_without_its_exported_answers_gets_no_score_not_0(tmp_path):
+    """The reviewer's finding 3: nbgrader's submitted/s002/ch06/ held the notebook (its loop never
+    let the export cell run) and no answer file: s002 got 0 "no answer file", which an import
+    writes over the work nbgrader graded.  Their own folder holds their notebook: no score, and
+    a note saying the exported answers are missing."""
+    course = tmp_path / "course"
+    _release_file(course / "submitted" / "s001" / "ch06")
+    _handed_in(course / "submitted" / "s001" / "ch06")
+    _handed_in(course / "submitted" / "s002" / "ch06")
+    roster = tmp_path / "roster.txt"
+    roster.write_text("s001\ns002\ns003\n")
+    r = cli("grade", "--class", str(course / "submitted"), "--chapter", "6", "--roster", str(roster),
+            "--gradebook", str(tmp_path / "gb.csv"), "-o", str(tmp_path / "files.csv"))
+    assert r.returncode == 0, r.stderr
+    book = {row["student"]: row["score"] for row in csv.DictReader((tmp_path / "gb.csv").open())}
+    assert book == {"s001": "3", "s002": "", "s003": "0"}, book
+    files = {row["student"]: row for row in csv.DictReader((tmp_path / "files.csv").open())}
+    assert files["s002"]["note"].startswith("notebook handed in without its exported answers: "
+                                            "s002/ch06/ch06-exercises.ipynb"), files["s002"]["note"]
+    assert files["s003"]["note"] == "no answer file"
+
+
+def test_nbgraders_own_files_are_counted_not_listed(tmp_path):
+    """The reviewer's finding 9: the skipped-files line listed every notebook and timestamp.txt
+    of submitted/ (500 paths in one line for a class of 250).  nbgrader's own files are counted
+    by submission; anything else skipped is still named."""
+    sub = tmp_path / "submitted"
+    for sid in ("s001", "s002", "s003"):
+        _release_file(sub / sid / "ch06")
+        _handed_in(sub / sid / "ch06")
+    (sub / "s003" / "ch06" / "notes.txt").write_text("mine")
+    r = cli("grade", "--class", str(sub), "--chapter", "6", "-o", os.devnull)
+    assert r.returncode == 0, r.stderr
+    assert "note: skipped (not *.json answer files): s003/ch06/notes.txt\n" in r.stderr, r.stderr
+    assert "note: skipped: the .ipynb and timestamp.txt of 3 submissions in nbgrader's submitted/ID/ASSIGNMENT/ " \
+           "(nbgrader's own files)" in r.stderr
+    assert "timestamp.txt," not in r.stderr and "exercises.ipynb" not in r.stderr
+
+
+def test_an_nbgrader_course_folder_is_graded_by_its_submitted_folder(tmp_path):
+    """The reviewer's finding 5: --class given the course folder after autograde and
+    generate_feedback (feedback/ID/ch06/ holds a copy of each answer file): every student was
+    refused as "2 folders each say they are s001's", no score for anyone, exit status 0.  A
+    course folder is graded by its submitted/ alone, and a line says so."""
+    course = tmp_path / "course"
+    for where in ("submitted", "autograded", "feedback"):
+        _release_file(course / where / "s001" / "ch06")
+    (course / "gradebook.db").write_bytes(b"")
+    roster = tmp_path / "roster.txt"
+    roster.write_text("s001\ns002\n")
+    r = cli("grade", "--class", str(course), "--chapter", "6", "--roster", str(roster),
+            "--gradebook", str(tmp_path / "gb.csv"), "-o", str(tmp_path / "files.csv"))
+    assert r.returncode == 0, r.stderr
+    book = {row["student"]: row["score"] for row in csv.DictReader((tmp_path / "gb.csv").open())}
+    assert book == {"s001": "3", "s002": "0"}, (book, r.stderr)
+    assert f"note: {course} is an nbgrader course folder (gradebook.db, autograded/, feedback/): graded its " \
+           f"submitted/ folder only, {course / 'submitted'} (autograded/ and feedback/ hold" in r.stderr
+    assert [row["file"] for row in csv.DictReader((tmp_path / "files.csv").open()) if row["file"]] == \
+        ["s001/ch06/answers-release-ch6.json"]
+
+
+def test_in_nbgraders_submitted_folder_submitted_at_is_nbgraders_timestamp(tmp_path):
+    """The reviewer's finding 8: submitted_at was the file's ``exported``, the student's kernel
+    clock, though nbgrader's own timestamp.txt is beside it in submitted/ID/ASSIGNMENT/.  It is
+    now nbgrader's, and a line says so; a timestamp.txt deeper down (the student's) is not."""
+    sub = tmp_path / "submitted"
+    _release_file(sub / "s001" / "ch06")
+    _handed_in(sub / "s001" / "ch06", "2026-12-01 10:01:00.123456 UTC")
+    _release_file(sub / "s002" / "ch06" / "mine")
+    _handed_in(sub / "s002" / "ch06" / "mine", "2020-01-01 00:00:00.000000 UTC")
+    roster = tmp_path / "roster.txt"
+    roster.write_text("s001\ns002\n")
+    r = cli("grade", "--class", str(sub), "--chapter", "6", "--roster", str(roster),
+            "--gradebook", str(tmp_path / "gb.csv"), "-o", os.devnull)
+    assert r.returncode == 0, r.stderr
+    book = {row["student"]: row["submitted_at"] for row in csv.DictReader((tmp_path / "gb.csv").open())}
+    exported = json.loads((sub / "s002" / "ch06" / "mine" / "answers-release-ch6.json").read_text())["exported"]
+    assert book == {"s001": "2026-12-01T10:01:00Z", "s002": exported}, book
+    assert "note: submitted_at of 1 file in nbgrader's submitted/ID/ASSIGNMENT/: nbgrader's timestamp.txt " \
+           "there (when the student submitted), not the file's exported time (the student's own clock)" in r.stderr
+
+
+def test_a_release_notebook_of_another_secret_is_named_a_notebook_not_a_page(tmp_path):
+    """The reviewer's finding 9: release notebooks made without the course secret, graded with it,
+    were refused (rightly) as "answered on practice pages", though no page was involved."""
+    sub = tmp_path / "submitted"
+    for sid in ("s001", "s002"):
+        _release_file(sub / sid / "ch06")
+    (tmp_path / "secret.txt").write_text("course-secret-1\n")
+    r = cli("grade", "--class", str(sub), "--chapter", "6", "--secret-file", str(tmp_path / "secret.txt"),
+            "-o", str(tmp_path / "files.csv"), "--force")
+    assert r.returncode == 0, r.stderr
+    errors = {row["error"] for row in csv.DictReader((tmp_path / "files.csv").open())}
+    assert errors == {"the answer to 'eqnat-remote' was given in a release notebook made without the course "
+                      "secret, and this run grades with one: grade these files without the secret, or hand "
+                      "out notebooks made with it"}, errors
+    assert "2 of 2 files were exported by release notebooks made without the course secret" in r.stderr
+    assert "practice page" not in r.stderr
+    # the other way round: made with the secret, graded without it
+    sub2 = tmp_path / "keyed" / "submitted"
+    (sub2 / "s001" / "ch06").mkdir(parents=True)
+    keyed = answer_file("release", {k: instance(k, "release", secret="course-secret-1").answer
+                                    for k in chapter_ids(6)}, chapter=6, secret="course-secret-1")
+    (sub2 / "s001" / "ch06" / "answers-release-ch6.json").write_text(json.dumps(keyed))
+    r = cli("grade", "--class", str(sub2), "--chapter", "6", "-o", str(tmp_path / "files.csv"), "--force")
+    assert "1 of 1 files were exported by release notebooks this grader cannot place: made with a course " \
+           "secret? give it with --secret-file" in r.stderr, r.stderr
+
+
+def test_byte_identical_files_of_two_students_are_flagged(tmp_path):
+    """The reviewer's finding 2: on nbgrader's release notebook everyone has one variant, and
+    a byte-identical copy of s01's file scored 3 / 3 for s16 with no note."""
+    import shutil
+    sub = tmp_path / "submitted"
+    _release_file(sub / "s001" / "ch06")
+    (sub / "s016" / "ch06").mkdir(parents=True)
+    shutil.copy(sub / "s001" / "ch06" / "answers-release-ch6.json", sub / "s016" / "ch06")
+    _release_file(sub / "s002" / "ch06", wrong=chapter_ids(6)[:1])
+    r = cli("grade", "--class", str(sub), "--chapter", "6", "-o", str(tmp_path / "files.csv"))
+    assert r.returncode == 0, r.stderr
+    notes = {row["student"]: row["note"] for row in csv.DictReader((tmp_path / "files.csv").open())}
+    assert "byte for byte the same file as s016's s016/ch06/answers-release-ch6.json: a copy?" in notes["s001"]
+    assert "byte for byte the same file as s001's s001/ch06/answers-release-ch6.json: a copy?" in notes["s016"]
+    assert "byte for byte" not in notes["s002"]
+    assert "note: 2 answer files are byte for byte the same as another student's (the note column names " \
+           "them): a copy?" in r.stderr
+
+
 def test_an_lms_csv_roster_is_read_by_its_column_and_a_header_line_is_named(tmp_path):
     ids = chapter_ids(2)
     sub = tmp_path / "sub"

@@ -35,11 +35,12 @@ except ImportError as e:                         # pragma: no cover - nbgrader i
 BIN = str(Path(sys.executable).parent)
 
 
-def nbgrader(course: Path, *args):
+def nbgrader(course: Path, *args, env_extra=None):
     """Run nbgrader's own command line in the course folder (with only its config there)."""
     exe = Path(sys.executable).with_name("nbgrader")
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "nbgrader"]
     env = {k: v for k, v in os.environ.items() if k != SECRET_ENV}
+    env.update(env_extra or {})
     env.update(JUPYTER_CONFIG_DIR=str(course / ".jupyter"), JUPYTER_DATA_DIR=str(course / ".jupyter-data"))
     env["PATH"] = BIN + os.pathsep + env.get("PATH", "")
     r = subprocess.run(cmd + list(args), cwd=course, env=env, capture_output=True, text=True, timeout=600)
@@ -115,4 +116,62 @@ def test_nbgrader_generate_assignment_and_autograde(tmp_path, monkeypatch):
             for o in c.get("outputs", []) if o.get("output_type") == "error"}
     for ex_id, inst in key.items():
         assert inst.check(wrong[ex_id])[1] in said[f"{ex_id}-test"], (ex_id, said.get(f"{ex_id}-test"))
+    shutil.rmtree(course)
+
+
+def test_nbgrader_per_student_notebook(tmp_path):
+    """``notebooks --per-student`` through nbgrader: generate_assignment strips the id cell's
+    solution (the release asks each student for theirs), and autograde grades each submission
+    on the variants of the id its student wrote; grade --class checks that id against the
+    folder nbgrader keeps the file in (a classmate's id is refused)."""
+    from sim.exercises.grade import variant_salt
+    course = tmp_path / "course"
+    env = {k: v for k, v in os.environ.items() if k != SECRET_ENV}
+    r = subprocess.run([sys.executable, "-m", "sim.exercises", "notebooks", "--out", str(course),
+                        "--chapter", str(CHAPTER), "--per-student"], cwd=ROOT, env=env, capture_output=True,
+                       text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    (course / "nbgrader_config.py").write_text(
+        "c = get_config()\n"
+        f"c.CourseDirectory.root = {str(course)!r}\n"
+        "c.CourseDirectory.course_id = 'op1'\n")
+    nbgrader(course, "generate_assignment", ASSIGNMENT, "--force")
+    released = json.loads((course / "release" / ASSIGNMENT / NOTEBOOK).read_text())
+    id_cell = next(c for c in released["cells"] if c["metadata"]["nbgrader"]["grade_id"] == f"ch{CHAPTER}-student")
+    assert "MY_ID = " not in "".join(id_cell["source"]) and "raise NotImplementedError()" in "".join(id_cell["source"])
+    ids = chapter_ids(CHAPTER)
+    for student, as_id in (("s01", "s01"), ("s02", "s01")):    # s02 writes s01's id and answers
+        nb = json.loads(json.dumps(released))
+        for cell in nb["cells"]:
+            gid = cell["metadata"].get("nbgrader", {}).get("grade_id", "")
+            if gid == f"ch{CHAPTER}-student":
+                cell["source"] = f"MY_ID = {as_id!r}\nSHEET.use(MY_ID)\n"
+            elif gid.endswith("-answer"):
+                ex_id = gid.removesuffix("-answer")
+                cell["source"] = f"{_var(ex_id)} = {instance(ex_id, as_id, secret='').accepted[0]!r}\n"
+        where = course / "submitted" / student / ASSIGNMENT
+        where.mkdir(parents=True)
+        (where / NOTEBOOK).write_text(json.dumps(nb))
+        nbgrader(course, "db", "student", "add", student)
+    nbgrader(course, "autograde", ASSIGNMENT, env_extra={"PYTHONPATH": str(ROOT)})   # this repository's sim
+    graded = json.loads((course / "autograded" / "s01" / ASSIGNMENT / NOTEBOOK).read_text())
+    errors = [o for c in graded["cells"] for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert not errors, errors
+    # the notebook's export ran in autograde too: its file names the id the student wrote
+    data = json.loads((course / "autograded" / "s01" / ASSIGNMENT / "answers-s01-ch6.json").read_text())
+    assert {k: v["variant"] for k, v in data["answers"].items()} == {k: variant_salt("s01", k, "") for k in ids}
+    # grade --class on what the students exported (here: autograde's run of their notebooks)
+    sub = tmp_path / "submitted"
+    for student in ("s01", "s02"):
+        (sub / student / ASSIGNMENT).mkdir(parents=True)
+        shutil.copy(course / "autograded" / student / ASSIGNMENT / "answers-s01-ch6.json", sub / student / ASSIGNMENT)
+    r = subprocess.run([sys.executable, "-m", "sim.exercises", "grade", "--class", str(sub), "--chapter",
+                        str(CHAPTER), "-o", str(tmp_path / "files.csv")], cwd=ROOT, env=env,
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    import csv
+    files = {row["file"].split("/")[0]: row for row in csv.DictReader((tmp_path / "files.csv").open())}
+    assert files["s01"]["score"] == str(len(ids)), files["s01"]
+    assert files["s02"]["score"] == "" and "this answer file belongs to student 's01', not to 's02'" \
+        in files["s02"]["error"], files["s02"]
     shutil.rmtree(course)

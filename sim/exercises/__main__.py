@@ -118,7 +118,12 @@ def parser() -> argparse.ArgumentParser:
     n.add_argument("--out", default="exercises-nbgrader", metavar="DIR",
                    help="the nbgrader course folder to write source/chNN/ into (default: exercises-nbgrader)")
     n.add_argument("--chapter", type=_chapter, help=chapter)
-    n.add_argument("--student", default="release", help="the variant the release notebook shows (default: release)")
+    n.add_argument("--student", default="release", help="the variant the release notebook shows (default: release; "
+                                                        "with --per-student, the id its solution cells answer as)")
+    n.add_argument("--per-student", action="store_true",
+                   help="the notebook carries every variant of the pool: each student writes their id in its "
+                        "second code cell and gets their own variants (the ones the book's pages give that id), "
+                        "and the export names them")
     n.add_argument("--repo", metavar="DIR",
                    help="a folder the notebook's first cell also looks for the simulator in, when it is not "
                         "installed (default: none -- only $OP1_REPO and the folders above the notebook; the "
@@ -227,8 +232,13 @@ def main(argv=None) -> int:
         elif a.cmd == "notebooks":
             from .notebook import write_notebooks
             write_stdout("".join(path + "\n" for path in write_notebooks(a.out, a.chapter, a.student, secret,
-                                                                       a.repo and os.path.abspath(a.repo))))
-            _practice_note(a.student, secret)
+                                                                       a.repo and os.path.abspath(a.repo),
+                                                                       a.per_student)))
+            if a.per_student and not secret:
+                _note(f"no course secret (${SECRET_ENV} or --secret-file): practice mode, anybody can compute "
+                      f"every student's key")
+            else:
+                _practice_note(a.student, secret)
     except (GradeError, StudentError, ExerciseError, SecretError) as e:
         print(f"{PROG} {a.cmd}: {e}", file=sys.stderr)
         return 2

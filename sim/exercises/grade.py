@@ -12,6 +12,9 @@ An answer file is what the page's export button and the notebook's
 and refuses any other, naming it.  ``exported`` (optional) is when the page or the
 notebook wrote the file (ISO 8601, UTC); the gradebook's ``submitted_at`` is it, or
 the file's modification time when the file does not say.
+An entry may instead be ``{"refused": WHY, "given": TEXT, "variant": ...}``: an answer the
+notebook's export could not write (a list where a count was asked), graded as refused,
+with ``WHY`` as its feedback.
 ``variant`` (optional) is the salt of the page the answer was given on; it
 tells the grader when a student answered another student's variant (or the
 book's).  ``attempts`` (optional) is how many times the student pressed Check.
@@ -150,11 +153,16 @@ def load_answers(path: str | Path, name: str | None = None) -> dict:
 
 def _unwrap(v):
     """(answer, variant, attempts) of one entry of ``answers``."""
-    if isinstance(v, dict) and "answer" in v:
+    if isinstance(v, dict) and ("answer" in v or _refused_entry(v)):
         attempts = v.get("attempts")
         ok = isinstance(attempts, int) and not isinstance(attempts, bool) and attempts >= 0
-        return v["answer"], v.get("variant"), attempts if ok else None
+        return v.get("answer"), v.get("variant"), attempts if ok else None
     return v, None, None
+
+
+def _refused_entry(v) -> bool:
+    """Is ``v`` (an entry of ``answers``) an answer the notebook's export refused to write?"""
+    return isinstance(v, dict) and "answer" not in v and isinstance(v.get("refused"), str)
 
 
 def variant_salt(student: str, ex_id: str, secret: str = "") -> str:
@@ -180,6 +188,19 @@ def _where(variant, ex_id: str, student: str, secret: str, others=(), for_studen
         return f"on another student's page ({len(owners)} students of the class share that variant)"
     return "on another student's page" + ("" if secret else " (or on one made with a course secret: give it "
                                                              "with OP1_COURSE_SECRET or --secret-file)")
+
+
+def _release_where(variant, ex_id: str, secret: str) -> str:
+    """Where an answer of nbgrader's release notebook whose ``variant`` tag is not this run's
+    release variant was given, and what to do, in words."""
+    if secret and variant == variant_salt(RELEASE, ex_id, ""):
+        return ("in a release notebook made without the course secret, and this run grades with one: grade "
+                "these files without the secret, or hand out notebooks made with it")
+    if not secret:
+        return ("in a release notebook this grader cannot place: made with a course secret? give it with "
+                "--secret-file or OP1_COURSE_SECRET")
+    return ("in a release notebook made with another course secret, or for another variant (notebooks "
+            "--student): grade with the secret it was made with")
 
 
 def grade(student: str, data: dict, chapter: int | None = None, secret: str | None = None,
@@ -230,6 +251,11 @@ def grade(student: str, data: dict, chapter: int | None = None, secret: str | No
         raise GradeError(f"unknown exercise {echo(unknown[0])} in the answer file: the bank has {', '.join(BANK)}")
     for k, v in answers.items():
         _, variant, _ = _unwrap(v)
+        if variant is not None and variant != variant_salt(student, k, secret) and student == RELEASE:
+            # nbgrader's release notebook: made with another secret than this run's, not a page
+            raise GradeError(f"the answer to {k!r} was given {_release_where(variant, k, secret)}",
+                             f"the answer to {k!r} was given in a notebook this course's grader cannot check "
+                             f"as it was made: your instructor will check it")
         if variant is not None and variant != variant_salt(student, k, secret):
             # where their own variant is: with a course secret, only on the page made for them
             own = (f"the page made for {student} with the course secret (the book's pages are practice)"
@@ -264,6 +290,13 @@ def grade(student: str, data: dict, chapter: int | None = None, secret: str | No
                               "feedback": "no answer", "attempts": None, "refused": False})
             continue
         ans, _, attempts = _unwrap(answers[ex_id])
+        if _refused_entry(answers[ex_id]):      # the export could not write it: refused, and why
+            given, why = (" ".join(str(answers[ex_id].get(k) or "").split()) for k in ("given", "refused"))
+            given = given[:ECHO] or "(not written)"
+            rep.items.append({"id": ex_id, "chapter": inst.chapter, "points": 0, "answer": given, "said": given,
+                              "attempts": attempts, "refused": True,
+                              "feedback": f"refused when the notebook exported it: {why[:4 * ECHO]}"})
+            continue
         ok, feedback = inst.check(ans)
         if ok and max_attempts is not None and attempts is not None and attempts > max_attempts:
             ok, feedback = False, (f"right, but after {attempts} checks: this course counts an answer "
@@ -575,6 +608,25 @@ def submitted_at(data, path) -> str:
         return ""
 
 
+def nbgrader_timestamp(f: Path, folder: Path, box: str) -> str:
+    """When nbgrader received the submission ``f`` belongs to, ISO 8601 in UTC, from the
+    ``timestamp.txt`` its submit writes (and collect keeps) in submitted/ID/ASSIGNMENT/
+    (``box``: submitted/ID, from ``folder``): "2026-12-01 10:01:00.000000 UTC", nbgrader's
+    ``timestamp_format`` in its default ``timezone``, UTC (nbgrader/exchange/abc/exchange.py,
+    Exchange.set_timestamp); '' if there is none, or it is not such a time (a zone named otherwise,
+    CET, is not read).  Only the one at the assignment's top counts: one deeper is the student's."""
+    rel = f.relative_to(folder / box).parts
+    if len(rel) < 2:
+        return ""
+    try:
+        with open(folder / box / rel[0] / "timestamp.txt", "rb") as fh:
+            text = fh.read(100).decode("ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        return ""
+    text = re.sub(r"\s*(UTC|Z)$", "", text)
+    return exported_at({"exported": text}) if re.fullmatch(r"[\d:. T+-]+", text) else ""
+
+
 # A worker of the class grader: the task's constant part is set once per process.
 _TASK: dict = {}
 
@@ -881,6 +933,26 @@ def _counted(rows: list[dict], keep: str) -> dict | None:
                if keep == "latest" else (lambda r: (r["score"], r.get("exported", True), r.get("submitted_at", ""))))
 
 
+#: What nbgrader keeps in a course's root folder beside submitted/: its gradebook, its copies of
+#: every submission (autograded/ by autograde, feedback/ by generate_feedback), the instructor's
+#: source/ and release/, its config (nbgrader's CourseDirectory, nbgrader/coursedir.py).
+NBGRADER_COURSE = ("gradebook.db", "nbgrader_config.py", "autograded", "feedback", "source", "release")
+
+
+def _nbgrader_course(folder: Path) -> tuple[Path, list[str]]:
+    """(the folder to grade, a note): an nbgrader course's root folder (a ``submitted/`` beside
+    any of ``NBGRADER_COURSE``) is graded by its ``submitted/`` alone -- autograded/ and
+    feedback/ hold nbgrader's copies of the same answer files, which would make every student
+    two folders' owner, and source/ the instructor's key."""
+    sub = folder / "submitted"
+    seen = [n for n in NBGRADER_COURSE if (folder / n).exists()]
+    if not sub.is_dir() or not seen:
+        return folder, []
+    return sub, [f"{folder} is an nbgrader course folder ({', '.join(n + '/' if (folder / n).is_dir() else n for n in seen)}): "
+                 f"graded its submitted/ folder only, {sub} (autograded/ and feedback/ hold nbgrader's "
+                 f"copies of the students' files)"]
+
+
 def _answer_files(folder: Path) -> tuple[list[Path], list[str], list[str]]:
     """The ``*.json`` files of ``folder`` and of the folders in it (an LMS may put each
     student's upload in a folder of its own, as Moodle's "submissions in folders" download
@@ -899,9 +971,23 @@ def _answer_files(folder: Path) -> tuple[list[Path], list[str], list[str]]:
                 files.append(f)
             else:
                 skipped.append(f.relative_to(folder).as_posix())
+    # nbgrader's own files of each submission (its notebook, its timestamp.txt): counted, not listed
+    # (a class of 250 listed 500 paths in one line)
+    submissions, listed = set(), []
+    for x in skipped:
+        owner, why, box = _folder_owner(folder / x, folder, {})
+        if owner is not None and "(nbgrader's " in why and (x.lower().endswith(".ipynb")
+                                                             or x.rsplit("/", 1)[-1] == "timestamp.txt"):
+            submissions.add("/".join(x.split("/")[:len(box.split("/")) + 1]))
+        else:
+            listed.append(x)
     shown = [x + (" (a link to nothing)" if (folder / x).is_symlink() and not (folder / x).exists() else "")
-             for x in skipped]
-    notes = [f"skipped (not *.json answer files): {', '.join(shown)}"] if skipped else []
+             for x in listed]
+    notes = [f"skipped (not *.json answer files): {', '.join(shown)}"] if listed else []
+    if submissions:
+        notes.append(f"skipped: the .ipynb and timestamp.txt of {len(submissions)} submission"
+                     f"{'s' if len(submissions) > 1 else ''} in nbgrader's submitted/ID/ASSIGNMENT/ "
+                     f"(nbgrader's own files)")
     if not files:
         raise GradeError(f"no *.json answer files in {folder}")
     return files, notes, skipped
@@ -1008,6 +1094,10 @@ def _whose(loaded, known: set[str], folder: Path, roster=(), names=None, pids=No
                "exported": bool(exported_at(data))}
         if box is not None:
             row["box"] = box
+            # nbgrader's own record of when the student submitted, not the student's kernel clock
+            stamp = nbgrader_timestamp(f, folder, box) if "(nbgrader's " in why else ""
+            if stamp:
+                row.update(submitted_at=stamp, exported=True, stamped=True)
         if canvas:
             row["canvas"] = canvas
         others = sorted(n for n in named if n != owner and not _is_release(n))
@@ -1084,6 +1174,34 @@ def _one_student_per_folder(rows: list[dict]) -> None:
                               f"name {r['student']}, so it is not graded for them (grade the right one with "
                               f"grade --student ID FILE)")
             r["refused_student"] = student_text
+
+
+def _identical(rows: list[dict], files: list[Path]) -> list[str]:
+    """Answer files of different students that are byte for byte the same: each row's note names
+    the others, and a line says how many.  Exported by two students' own pages or notebooks, two
+    files differ in their export time (unless made in the same second); the same file twice is
+    most likely one student's copy (the
+    only way to tell on nbgrader's release notebook, where everyone has the same variant)."""
+    import hashlib
+    by_digest: dict[str, list[dict]] = {}
+    for row, f in zip(rows, files):
+        try:
+            digest = hashlib.sha256(read_small(f, "the answer file")).hexdigest()
+        except (OSError, TooLarge):
+            continue
+        by_digest.setdefault(digest, []).append(row)
+    copies = 0
+    for same in by_digest.values():
+        if len({str(r["student"]) for r in same}) < 2:
+            continue
+        copies += len(same)
+        for r in same:
+            others = [f"{o['student']}'s {o['file']}" for o in same if o is not r]
+            r["note"].append(f"byte for byte the same file as {', '.join(others)}: a copy?")
+    if not copies:
+        return []
+    return [f"{copies} answer files are byte for byte the same as another student's (the note column names "
+            f"them): a copy?"]
 
 
 def _nbgrader_or(box: str) -> str:
@@ -1251,6 +1369,12 @@ _WHY_REFUSED = (
     ("or on one made with a course secret",
      "were answered on pages this grader cannot place: made with a course secret? give it with "
      "--secret-file or OP1_COURSE_SECRET"),
+    ("in a release notebook made without the course secret",
+     "were exported by release notebooks made without the course secret: grade them without it, "
+     "or hand out notebooks made with it"),
+    ("in a release notebook this grader cannot place",
+     "were exported by release notebooks this grader cannot place: made with a course secret? give it "
+     "with --secret-file or OP1_COURSE_SECRET"),
 )
 
 
@@ -1264,12 +1388,27 @@ def _refusals(rows: list[dict]) -> list[str]:
     return notes
 
 
+def _skipped_by_folder(skipped: list[str], folder: Path, roster, names, pids) -> dict[str, list[str]]:
+    """{student: the skipped files (paths from ``folder``) in their per-student folder}, as
+    ``_folder_owner`` places a file: nbgrader's submitted/ID/, an LMS folder of one roster row, a
+    folder named after one ``roster`` id."""
+    owners = _by_lower(set(roster))
+    out: dict[str, list[str]] = {}
+    for x in skipped:
+        owner = _folder_owner(folder / x, folder, owners, names, pids)[0]
+        if owner is not None:
+            out.setdefault(owner, []).append(x)
+    return out
+
+
 def _roster_rows(rows: list[dict], expected: list[str], named_in_files: set[str], chapter: int | None,
-                 maxima: set, skipped: list[str] = ()) -> None:
+                 maxima: set, skipped: list[str] = (), skipped_by: dict[str, list[str]] | None = None) -> None:
     """Notes on students with several files or not on the roster, and a row (score 0) for
     each student on the roster who sent nothing (out of the graded rows' ``maxima`` when
     they share one) -- no score, rather than 0, for one whose name a skipped file bears
-    (``answers-s175.txt``): the gradebook then leaves their grade alone."""
+    (``answers-s175.txt``), or whose own folder holds only skipped files (``skipped_by``:
+    nbgrader's submitted/ID/ with the notebook but not the answer file its last cell exports):
+    the gradebook then leaves their grade alone."""
     per_student = Counter(r["student"] for r in rows)
     on_roster = set(expected)
     for row in rows:
@@ -1297,11 +1436,24 @@ def _roster_rows(rows: list[dict], expected: list[str], named_in_files: set[str]
             continue
         if sid not in per_student:
             misnamed = [r["file"] for r in rows if sid in r.get("named", ())]
-            theirs = [x for x in skipped if _names(Path(x).stem, {sid}) or _names(Path(x).parent.name, {sid})]
+            in_folder = (skipped_by or {}).get(sid, [])
+            notebooks = [x for x in in_folder if x.lower().endswith(".ipynb")]
+            if notebooks:
+                # the work is there, its answers not exported: a 0 imported would overwrite it
+                rows.append({"student": sid, "file": "", "score": "", "submitted_at": "", "max": "",
+                             "error": "", "attempts": "",
+                             "note": [f"notebook handed in without its exported answers: {', '.join(notebooks)} "
+                                      f"(its last cell writes the answer file; the student runs it before "
+                                      f"nbgrader submit): no score, so that an import leaves their grade alone "
+                                      f"-- grade the notebook by hand, or by nbgrader's score"]})
+                continue
+            theirs = in_folder + [x for x in skipped if x not in in_folder and (
+                _names(Path(x).stem, {sid}) or _names(Path(x).parent.name, {sid}))]
             if theirs:
                 rows.append({"student": sid, "file": "", "score": "", "submitted_at": "", "max": "",
                              "error": "", "attempts": "",
-                             "note": [f"no answer file graded: {', '.join(theirs)} was skipped (not a *.json "
+                             "note": [f"no answer file graded: {', '.join(theirs)} "
+                                      f"{'were' if len(theirs) > 1 else 'was'} skipped (not a *.json "
                                       f"answer file); no score, so that an import leaves their grade alone"]})
                 continue
             # a file graded for an id the roster doesn't have, whose name names this student or
@@ -1344,8 +1496,9 @@ def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | 
     except ExerciseError as e:
         raise GradeError(str(e)) from None
     secret = secret_for("", secret)              # the environment's, read once here
-    folder = Path(folder)
+    folder, course = _nbgrader_course(Path(folder))
     files, notes, skipped = _answer_files(folder)
+    notes = course + notes
     spelled = {sid.lower(): sid for sid in read_roster(roster, roster_column)} if roster else {}
     names = roster_names(roster, roster_column, roster_name_columns) if roster else {}
     pids = roster_pids(roster, roster_column) if roster else {}
@@ -1368,6 +1521,7 @@ def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | 
                       and isinstance(d.get("student"), str) and STUDENT_RE.match(d["student"])}
     known = set(expected) | named_in_files
     rows = _whose(loaded, known, folder, expected, names, pids, uids)
+    notes += _identical(rows, files)
     if chapter is not None:
         _other_chapters(rows, loaded, chapter)
     bar = _progress(len(loaded), progress)
@@ -1383,6 +1537,11 @@ def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | 
         if bar is not None:
             bar.close()
     ids = _fill_scores(rows, results)
+    stamped = sum(1 for r in rows if r.get("stamped"))
+    if stamped:
+        notes.append(f"submitted_at of {stamped} file{'s' if stamped > 1 else ''} in nbgrader's submitted/ID/"
+                     f"ASSIGNMENT/: nbgrader's timestamp.txt there (when the student submitted), not the "
+                     f"file's exported time (the student's own clock)")
     alarms = _refusals(rows)
     notes += alarms
     unplaced = [r["file"] for r in rows if r.get("unplaced")]
@@ -1407,7 +1566,8 @@ def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | 
     notes += unnamed + unplaced_alarms
     alarms += unplaced_alarms
     maxima = {r["max"] for r in rows if r["max"] != ""}
-    _roster_rows(rows, expected, named_in_files, chapter, maxima, skipped)
+    _roster_rows(rows, expected, named_in_files, chapter, maxima, skipped,
+                 _skipped_by_folder(skipped, folder, expected, names, pids))
     if len(maxima) > 1:
         notes.append(f"rows are graded out of different maximums ({', '.join(map(str, sorted(maxima)))}): "
                      f"each file is graded on the chapters it answers; give --chapter N to grade one chapter")
@@ -1427,16 +1587,23 @@ def grade_class(folder, chapter: int | None = None, roster=None, secret: str | N
 # -- writing answer files -----------------------------------------------------------------------------
 
 def answer_file(student: str, answers: dict, chapter: int | None = None, secret: str | None = None,
-                attempts: dict | None = None, variants: dict | None = None, exported: str | None = None) -> dict:
+                attempts: dict | None = None, variants: dict | None = None, exported: str | None = None,
+                refused: dict | None = None) -> dict:
     """The answer file for ``answers`` ({id: answer}), tagged with the student's variants
     (computed with ``secret``, or taken from ``variants``) and ``attempts`` ({id: n});
-    ``exported``: when it is written (ISO 8601 UTC; default now)."""
+    ``exported``: when it is written (ISO 8601 UTC; default now); ``refused``: {id: (the
+    answer as text, why it could not be written)}, graded as refused."""
     if isinstance(student, str) and STUDENT_RE.match(student):
         student = student.lower()               # ids are case-insensitive (check_student)
     secret = secret_for(student, secret)
     out = {}
     for k, v in answers.items():
         rec = {"answer": v, "variant": (variants or {}).get(k) or variant_salt(student, k, secret)}
+        if attempts and attempts.get(k):
+            rec["attempts"] = attempts[k]
+        out[k] = rec
+    for k, (given, why) in (refused or {}).items():
+        rec = {"refused": why, "given": given, "variant": (variants or {}).get(k) or variant_salt(student, k, secret)}
         if attempts and attempts.get(k):
             rec["attempts"] = attempts[k]
         out[k] = rec

@@ -4,9 +4,11 @@
 *source* version nbgrader expects (``nbgrader generate_assignment chNN`` strips
 what lies between ``### BEGIN SOLUTION``/``### END SOLUTION`` and the hidden
 tests).  nbgrader hands every student the same notebook, so a notebook carries
-one variant (``student``, default ``release``); per-student variants go through
-``sheet``/``page`` and ``grade``.  Answers in the solution cells were computed by
-the simulator when the notebook was generated.
+one variant (``student``, default ``release``) -- or, made ``per_student``, every
+variant of each exercise's pool: the student writes their id in the cell after the
+first (``SHEET.use``), gets the variants the book's pages give that id, and the
+export names them.  Answers in the solution cells were computed by the simulator
+when the notebook was generated (``student``'s).
 
 The notebook holds its exercises *sealed* (``NotebookSheet``): prompts and
 choices, and the page's salted hashes and encrypted explanations -- no answer in
@@ -29,9 +31,10 @@ from pathlib import Path
 
 from .._io import atomic_write
 from .._needs import live_install_line
-from .bank import chapter_ids, chapters, check_chapter, instance
+from .bank import chapter_ids, chapters, check_chapter, instance, pool_instance
 from .html import _widget, record
 from .model import SCALARS, context_title, open_sealed, resolve, short
+from .variants import POOL, STUDENT_RE, course_for, pool_index, secret_for
 
 CHAPTERS = {2: "The route table and the route cache", 3: "Connection-level multipath", 4: "Equalize",
             5: "NAT", 6: "Equalize meets NAT", 7: "ICMP", 8: "What real kernels did",
@@ -78,13 +81,57 @@ class SealedExercise:
                        lambda: getattr(self, "_opened", {}).get("reveal"))
 
 
+class NoStudent(ValueError):
+    """A per-student notebook without a usable student id: one line in the notebook (IPython
+    shows ``_render_traceback_`` instead of a traceback)."""
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"{type(self).__name__}: {self}"]
+
+
 class NotebookSheet:
-    """The sealed exercises of one generated notebook (``NotebookSheet.load(blob)``)."""
+    """The sealed exercises of one generated notebook (``NotebookSheet.load(blob)``): one
+    variant of each (``student``), or, in a per-student notebook, every variant of each
+    exercise's pool, of which ``use(student id)`` picks the student's own."""
 
     def __init__(self, data: dict):
-        self.student, self.chapter = data["student"], data["chapter"]
-        self.exercises = {d["id"]: SealedExercise(d, self) for d in data["exercises"]}
+        self.chapter, self.course = data["chapter"], data.get("course", "")
         self.checked: dict[str, dict] = {}      # id -> {"answer", "attempts", "right", "variant"}
+        # a per-student notebook: {id: the pool's sealed variants}, none shown before use()
+        self.pool = {d["id"]: d["variants"] for d in data["exercises"] if "variants" in d}
+        if self.pool:
+            self.student, self.exercises = None, {}
+        else:
+            self.student = data["student"]
+            self.exercises = {d["id"]: SealedExercise(d, self) for d in data["exercises"]}
+
+    def use(self, student) -> None:
+        """Show ``student``'s own variants (a per-student notebook): the ones the book's pages
+        give that id (``variants.pool_index``), which the export then names."""
+        if not self.pool:
+            raise NoStudent(f"this notebook carries one variant, {self.student}'s: it takes no student id")
+        if not isinstance(student, str) or not STUDENT_RE.match(student.strip()):
+            raise NoStudent(f"MY_ID is {short(student)}: write your student id between the quotes -- 1-64 ASCII "
+                            f"letters, digits, '_', '.', '@', '+' or '-', starting with a letter or digit")
+        student = student.strip().lower()          # ids are case-insensitive (variants.check_student)
+        if student != self.student:
+            self.checked.clear()                   # Check presses on another id's variants don't count
+        self.student = student
+        self.exercises = {k: SealedExercise(v[pool_index(student, k, self.course)], self) for k, v in self.pool.items()}
+        print(f"the exercises below are student {student}'s variants")
+
+    def _need_student(self) -> None:
+        if self.pool and self.student is None:
+            raise NoStudent("no student id yet: write yours as MY_ID in the cell under the first code cell, "
+                            "and run that cell")
+
+    def show(self, ex_id: str):
+        """The question of ``ex_id`` in this student's variant -- as Markdown what its Check
+        widget does not show (settings, the simulator call, the answer's form) -- and the widget."""
+        ex = self[ex_id]
+        from IPython.display import Markdown, display
+        display(Markdown("\n".join(_question_md(ex.data, prompt=False))))
+        return ex.widget()
 
     @classmethod
     def load(cls, blob: str) -> "NotebookSheet":
@@ -95,13 +142,17 @@ class NotebookSheet:
         return base64.b64encode(zlib.compress(json.dumps(data, separators=(",", ":")).encode(), 9)).decode()
 
     def __getitem__(self, ex_id: str) -> SealedExercise:
+        self._need_student()
         return self.exercises[ex_id]
 
     def export(self, answers: dict, path: str | None = None) -> str:
         """Write ``answers`` ({exercise id: answer}; None: not answered) as the answer file the
-        grader accepts, in one piece (a failed export leaves no truncated file)."""
+        grader accepts, in one piece (a failed export leaves no truncated file).  An answer that
+        no file can hold (a list, a set: not text, a number or a dict of settings) is recorded as
+        refused, with why, and the others are written: the grader marks that one refused."""
         from .grade import answer_file, write_answer_file
-        given = {}
+        self._need_student()
+        given, refused = {}, {}
         for ex_id, value in answers.items():
             if ex_id not in self.exercises:
                 raise KeyError(f"{ex_id!r} is not an exercise of this notebook: {', '.join(self.exercises)}")
@@ -109,14 +160,18 @@ class NotebookSheet:
                 continue
             flat = isinstance(value, dict) and all(isinstance(v, SCALARS) for v in value.values())
             if not (isinstance(value, SCALARS) or flat):
-                raise TypeError(f"{_var(ex_id)} must be text, a number or a dict of settings, not {short(value)}")
+                refused[ex_id] = (short(value), f"{_var(ex_id)} must be text, a number or a dict of settings, "
+                                                f"not {short(value)}")
+                continue
             given[ex_id] = value
         path = path or f"answers-{self.student}-ch{self.chapter}.json"
         data = answer_file(self.student, given, chapter=self.chapter,
                            variants={k: d.data["salt"] for k, d in self.exercises.items()},
-                           attempts={k: r["attempts"] for k, r in self.checked.items()})
+                           attempts={k: r["attempts"] for k, r in self.checked.items()}, refused=refused)
         write_answer_file(path, data)
         print(f"wrote {path}: {len(given)} of {len(self.exercises)} answers")
+        for _, why in refused.values():
+            print(f"not exported, graded as refused: {why} -- correct it and run this cell again")
         return path
 
 
@@ -131,6 +186,28 @@ def _cell(kind: str, source: str, grade_id: str, *, solution=False, grade=False,
     if kind == "code":
         c.update(execution_count=None, outputs=[])
     return c
+
+
+def _question_md(d: dict, prompt: bool = True) -> list[str]:
+    """One exercise's question as Markdown lines, from its public data (``Instance.public``);
+    ``prompt=False``: without the title, prompt and context, which its Check widget shows."""
+    ex_id, var = d["id"], _var(d["id"])
+    choices, options = d.get("choices"), d.get("options") or {}
+    form = {"choice": f"one of {choices!r}", "endpoint": f"one of {choices!r} ('address:port')",
+            "int": "a whole number", "percent": "a percentage (a number, e.g. 33)",
+            "config": "a dict " + repr({k: v[0] for k, v in options.items()}) + " with your choice"}[d["form"]]
+    md = [f"## {d['title']} (`{ex_id}`, {d['kind']})", "", d["prompt"], ""] if prompt else []
+    if prompt and d.get("context"):
+        md += [context_title(d["kind"]), "", "```"] + d["context"] + ["```", ""]
+    if options:
+        md += ["Settings: " + "; ".join(f"`{k}` one of " + ", ".join(f"`{v}`" for v in vals)
+                                        for k, vals in options.items()), ""]
+        if d.get("start"):
+            md += ["Broken router: " + ", ".join(f"`{k}={v}`" for k, v in d["start"].items()), ""]
+    md += [f"Reproduce with the simulator: `{d['run']['call']}`"
+           + (" (`your_choice`: a dict of your settings)" if d["form"] == "config" else ""), ""]
+    md += [f"Write your answer as `{var}`: {form}."]
+    return md
 
 
 def _literal(inst) -> str:
@@ -162,58 +239,83 @@ from sim.exercises.notebook import NotebookSheet
 SHEET = NotebookSheet.load("""
 {blob}
 """)
-STUDENT = SHEET.student   # the variant this notebook was released with
-'''
+{student_line}'''
+
+ID_CELL = '''\
+# your student id, as your course knows it: the exercises below are then your own variants
+### BEGIN SOLUTION
+MY_ID = {student!r}
+### END SOLUTION
+SHEET.use(MY_ID)'''
 
 
-def sealed_sheet(chapter: int, student: str = "release", secret: str | None = None) -> dict:
-    """What ``NotebookSheet`` loads: the chapter's exercises for ``student``, public and sealed."""
+def _sealed(inst) -> dict:
+    return dict(inst.public(), **inst.sealed(svg=False), hint=inst.hint, id=inst.ex_id)
+
+
+def sealed_sheet(chapter: int, student: str = "release", secret: str | None = None,
+                 per_student: bool = False) -> dict:
+    """What ``NotebookSheet`` loads: the chapter's exercises for ``student``, public and sealed;
+    ``per_student``: every variant of each exercise's pool instead (the course's, made with
+    ``secret``), of which the notebook shows each student theirs."""
     check_chapter(chapter)
+    if per_student:
+        course, secret = course_for(None), secret_for("", secret)
+        return {"student": None, "chapter": chapter, "course": course, "exercises": [
+            {"id": k, "variants": [_sealed(pool_instance(k, i, course, secret)) for i in range(POOL)]}
+            for k in chapter_ids(chapter)]}
     return {"student": student, "chapter": chapter, "exercises": [
-        dict(inst.public(), **inst.sealed(svg=False), hint=inst.hint, id=inst.ex_id)
-        for inst in (instance(k, student, secret) for k in chapter_ids(chapter))]}
+        _sealed(instance(k, student, secret)) for k in chapter_ids(chapter)]}
 
 
 def chapter_notebook(chapter: int, student: str = "release", secret: str | None = None,
-                     repo: str | None = None) -> dict:
+                     repo: str | None = None, per_student: bool = False) -> dict:
     """The chapter's notebook for ``student``; ``repo``: a folder its first cell also looks for
     the simulator in (None: only ``$OP1_REPO`` and the folders above the notebook -- a
-    notebook handed to students carries no path of the machine it was made on)."""
+    notebook handed to students carries no path of the machine it was made on).
+    ``per_student``: the notebook carries every variant of the pool, and each student enters
+    their id in the cell after the first (its solution, and the solution cells', are
+    ``student``'s)."""
     check_chapter(chapter)
     ids = chapter_ids(chapter)
     insts = [instance(k, student, secret) for k in ids]
-    blob = "\n".join(textwrap.wrap(NotebookSheet.dump(sealed_sheet(chapter, student, secret)), 100))
+    blob = "\n".join(textwrap.wrap(NotebookSheet.dump(sealed_sheet(chapter, student, secret, per_student)), 100))
     cells = [
         _cell("markdown", f"# Chapter {chapter}: {CHAPTERS.get(chapter, '')} -- exercises\n\n"
               "Every answer is checked against the simulator. Put each answer in the variable named in its "
               "cell; the `Check` button below each question gives immediate feedback. "
-              "The last cell writes your answers as a file the grader accepts.\n\n"
+              + ("Write your student id as `MY_ID` in the cell under the first code cell and run it: the "
+                 "exercises are then your own variants (the ones the book's pages give your id), and your "
+                 "answers are exported under your id.\n\n" if per_student else "")
+              + "The last cell writes your answers as a file the grader accepts: **run it after your last "
+              "change, before you submit** (`nbgrader submit`, or *Submit* in the Assignments tab). "
+              "The grade is read from that file: a notebook handed in without it is not graded, and one "
+              "handed in with an older one is graded on the older answers.\n\n"
               "The first code cell needs the simulator (the package `sim` of *1 + 1 < 1*): it is found when "
               "installed (`" + live_install_line() + "`), or in the folder named by the environment "
               "variable `OP1_REPO`.", f"ch{chapter}-intro"),
         _cell("code", SETUP.format(repo=f", {str(repo)!r}" if repo else "",
                                    where=", above this notebook, or where it was made" if repo
                                    else " or above this notebook",
-                                   blob=blob, install=live_install_line()), f"ch{chapter}-setup"),
+                                   blob=blob, install=live_install_line(),
+                                   student_line="" if per_student else
+                                   "STUDENT = SHEET.student   # the variant this notebook was released with\n"),
+                   f"ch{chapter}-setup"),
     ]
+    if per_student:
+        cells.append(_cell("code", ID_CELL.format(student=student), f"ch{chapter}-student",
+                           solution=True, locked=False))
     for inst in insts:
         ex_id, var = inst.ex_id, _var(inst.ex_id)
-        form = {"choice": f"one of {inst.choices!r}", "endpoint": f"one of {inst.choices!r} ('address:port')",
-                "int": "a whole number", "percent": "a percentage (a number, e.g. 33)",
-                "config": "a dict " + repr({k: v[0] for k, v in inst.options.items()}) + " with your choice"}[inst.form]
-        md = [f"## {inst.title} (`{ex_id}`, {inst.kind})", "", inst.prompt, ""]
-        if inst.context:
-            md += [context_title(inst.kind), "", "```"] + inst.context + ["```", ""]
-        if inst.options:
-            md += ["Settings: " + "; ".join(f"`{k}` one of " + ", ".join(f"`{v}`" for v in vals)
-                                            for k, vals in inst.options.items()), ""]
-            if inst.start:
-                md += ["Broken router: " + ", ".join(f"`{k}={v}`" for k, v in inst.start.items()), ""]
-        md += [f"Reproduce with the simulator: `{inst.run['call']}`"
-               + (" (`your_choice`: a dict of your settings)" if inst.form == "config" else ""), ""]
-        md += [f"Write your answer as `{var}`: {form}."]
-        cells.append(_cell("markdown", "\n".join(md), f"{ex_id}-prompt"))
-        cells.append(_cell("code", f"SHEET[{ex_id!r}].widget()", f"{ex_id}-widget"))
+        if per_student:                         # the question is the student's variant: shown by show()
+            md = [f"## {inst.title} (`{ex_id}`, {inst.kind})", "",
+                  f"Your variant of this question is shown below, once the cell with your student id "
+                  f"(`MY_ID`) has run. Write your answer as `{var}`."]
+            cells.append(_cell("markdown", "\n".join(md), f"{ex_id}-prompt"))
+            cells.append(_cell("code", f"SHEET.show({ex_id!r})", f"{ex_id}-widget"))
+        else:
+            cells.append(_cell("markdown", "\n".join(_question_md(dict(inst.public(), id=ex_id))), f"{ex_id}-prompt"))
+            cells.append(_cell("code", f"SHEET[{ex_id!r}].widget()", f"{ex_id}-widget"))
         cells.append(_cell("code", f"### BEGIN SOLUTION\n# computed by the simulator: "
                            f"{inst.run['call']}\n"
                            f"{var} = {_literal(inst)}\n### END SOLUTION",
@@ -225,7 +327,9 @@ def chapter_notebook(chapter: int, student: str = "release", secret: str | None 
                            f"### BEGIN HIDDEN TESTS\n_ok, _why = SHEET[{ex_id!r}].verdict({var})\n"
                            f"assert _ok, _why\n### END HIDDEN TESTS", f"{ex_id}-test", grade=True, points=1))
     pick = ",\n".join(f"    {k!r}: globals().get({_var(k)!r})" for k in ids)
-    cells.append(_cell("code", f"# your answers, as a file for the grader (answers-{student}-ch{chapter}.json)\n"
+    cells.append(_cell("code", f"# your answers, as a file for the grader "
+                       f"(answers-{'ID' if per_student else student}-ch{chapter}.json):\n"
+                       f"# run this cell after your last change, before you submit -- the grade is read from it\n"
                        f"SHEET.export({{\n{pick},\n}})", f"ch{chapter}-export"))
     return {"cells": cells, "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python",
                                                         "name": "python3"},
@@ -234,13 +338,13 @@ def chapter_notebook(chapter: int, student: str = "release", secret: str | None 
 
 
 def write_notebooks(out, chapter: int | None = None, student: str = "release", secret: str | None = None,
-                    repo: str | None = None) -> list[str]:
+                    repo: str | None = None, per_student: bool = False) -> list[str]:
     check_chapter(chapter)
     paths = []
     for ch in ([chapter] if chapter is not None else chapters()):
         d = Path(out) / "source" / f"ch{ch:02d}"
         d.mkdir(parents=True, exist_ok=True)
-        nb = chapter_notebook(ch, student, secret, repo)
+        nb = chapter_notebook(ch, student, secret, repo, per_student)
         for k, c in enumerate(nb["cells"]):
             c["id"] = f"c{k:03d}"
         p = d / f"ch{ch:02d}-exercises.ipynb"
