@@ -17,7 +17,12 @@ it) and the undo of a reduction that timestamps prove needless (``tcp_may_undo()
 ``tcp_try_undo_partial()``), with the ``tcp_reordering`` it raises: under reordering, where a
 hole is often a late segment rather than a lost one, the simulated Reno resends on partial ACKs
 and keeps reductions that 2.4 with timestamps would have undone.
-Timestamps (RFC 7323) are modelled only as what they do to the RTT estimate.
+Timestamps (RFC 7323) are modelled as what they do to the RTT estimate: every segment carries
+(TSval, TSecr) as simulation state, no option on the wire (``TCP.ts``); the receiver echoes the
+TSval of the segment at the left edge of the window it last announced (``_replace_ts_recent``),
+and the sender's sample is the time since the TSval echoed, 2.4 on every ACK of new data, today
+when the ACK covers a retransmitted segment (``_sample_rtt``).  Not modelled: PAWS, and the
+undo of a reduction that the echo proves needless (above).
 ACKs are delayed with quick-ack and ping-pong modes, as in 2.4 and today; a duplicate
 segment re-enters quick-ack mode, and in 2.4 out-of-order data too (``_receive_data``).  Two
 profiles (``TCP_PROFILES``, a ``TcpProfile`` record each): ``2.4`` (3 s first timeout, 5 SYN retries, a RST anywhere in the window
@@ -77,11 +82,14 @@ class TcpProfile:
     syn_linear_timeouts: int = 0        # SYN retries before the timeout starts doubling
     ofo_quickack: bool = False          # out-of-order data enters quick-ack mode and a
                                         # filled hole leaves ping-pong (2.4's tcp_data_queue())
+    rtt_by_tsecr: bool = False          # every RTT sample from the echoed timestamp (2.4's
+                                        # tcp_ack_saw_tstamp()); today's only when the ACK covers
+                                        # a retransmitted segment (see TcpConn._sample_rtt)
 
 
 TCP_PROFILES: dict[str, TcpProfile] = {p.name: p for p in (
     TcpProfile("2.4", RTO_INIT, SYN_RETRIES, tail_loss_probe=False, rfc5961_challenge_ack=False,
-               ofo_quickack=True),
+               ofo_quickack=True, rtt_by_tsecr=True),
     TcpProfile("linux", RTO_INIT_LINUX, SYN_RETRIES_LINUX, tail_loss_probe=True,
                rfc5961_challenge_ack=True, retries_by_time=True, syn_linear_timeouts=SYN_LINEAR_TIMEOUTS),
 )}
@@ -143,7 +151,7 @@ class TcpConn:
                  "ca_state", "high_seq", "fast_retransmits", "iss", "snd_una", "snd_nxt", "snd_max", "data_end",
                  "fin_queued", "irs", "rcv_nxt", "ooo", "ooo_fin", "profile", "rto", "challenge_acks",
                  "probe_due", "probed", "last_seg", "loss_probes", "ato", "quick", "pingpong",
-                 "lrcvtime", "srtt", "srtt8", "mdev", "mdev_max", "rttvar", "rtt_round", "rtt_seq", "tx_time",
+                 "lrcvtime", "ts_recent", "retransmitted", "srtt", "srtt8", "mdev", "mdev_max", "rttvar", "rtt_round", "rtt_seq", "tx_time",
                  "rtt_start", "retries", "retrans_stamp",
                  "deadline", "timer_ev", "dupacks", "bytes_received", "synack_retransmits",
                  "established_by", "established_at", "reset", "ack_sent", "delack_ev",
@@ -184,12 +192,15 @@ class TcpConn:
         self.quick = 0                      # quick ACKs left
         self.pingpong = 0                   # answers sent within ato of receiving
         self.lrcvtime = 0
+        self.ts_recent: int | None = None  # the peer's TSval our segments echo (RFC 7323's TS.Recent)
         self.srtt = 0                       # µs (srtt8 >> 3)
         self.srtt8 = self.mdev = self.mdev_max = self.rttvar = self.rtt_round = 0   # tcp_rtt_estimator()'s
         self.rtt_seq: int | None = None     # the segment being timed (Karn: never a retransmission)
         # end seq of an unacked data segment -> when last sent (its TSval), in sequence order
         # (``_sent_at``), so that an ACK removes only the front
         self.tx_time: dict[int, int] = {}
+        self.retransmitted: set[int] = set()   # end seqs of unacked segments sent more than once
+                                                # (today's TCPCB_RETRANS)
         self.rtt_start = 0
         self.retries = 0
         self.retrans_stamp = 0
@@ -233,10 +244,13 @@ class TcpConn:
             opt = self.mp_opt(self, seq, load)
         else:
             opt = None
+        # every segment but a RST carries timestamps (tcp_established_options(), RFC 7323 3.2):
+        # now as TSval, and TS.Recent as TSecr
+        ts = None if "R" in flags else (self.sim.now, self.ts_recent)
         # tuple.__new__, as Packet.hop(): every field is given, NamedTuple's __new__ is skipped
         return _new(Packet, (self.host.ip_header(self.local[0], self.remote[0]),
                              _new(TCP, (self.local[1], self.remote[1], seq & 0xFFFFFFFF, ack & 0xFFFFFFFF,
-                                        flags, min(self.window, 65535), opt)), load))
+                                        flags, min(self.window, 65535), opt, ts)), load))
 
     def _send(self, flags: str, seq: int, load: int = 0) -> bool:
         """Send a segment by the route the connection keeps; False if this host's device
@@ -372,11 +386,13 @@ class TcpConn:
         self._arm()
 
     def _sent_at(self, end: int) -> None:
-        """Note when the data segment ending at ``end`` left.  ``tx_time`` stays in sequence
+        """Note when the data segment ending at ``end`` was sent again, and that it was
+        (``retransmitted``, which today's RTT sample asks, ``_sample_rtt``).  ``tx_time`` stays in sequence
         order: new data ends past ``snd_max`` and goes last; a resend updates its segment's
         entry in place, and only one with new boundaries (after a timeout) sorts it again."""
         tx = self.tx_time
         tx[end] = self.sim.now
+        self.retransmitted.add(end)
         if end < self.snd_max and next(reversed(tx)) == end:
             # it was new, and went last: sort in place (_push holds this dict)
             entries = sorted(tx.items())
@@ -402,6 +418,8 @@ class TcpConn:
         """A listening socket's child: SYN received, answer SYN+ACK."""
         self.irs = pkt.l4.seq
         self.rcv_nxt = self.irs + 1
+        if pkt.l4.ts is not None:
+            self.ts_recent = pkt.l4.ts[0]       # tcp_openreq_init(): the SYN's TSval
         self.snd_nxt = self.snd_max = self.iss + 1
         self.rtt_seq, self.rtt_start = self.iss + 1, self.sim.now
         self._set_state(SYN_RECEIVED)
@@ -507,10 +525,8 @@ class TcpConn:
             self.synack_retransmits += 1
         if self.state in _OPENING or self.snd_una < self.data_end or self.fin_queued:
             flags, seq, n = self._first_unacked()
-            self._send(flags, seq, n)
-            if self.state in _OPENING:          # a SYN or SYN+ACK sent again is timed by its
-                self.rtt_seq, self.rtt_start = self.iss + 1, self.sim.now   # timestamp (TSecr)
-            if n:
+            self._send(flags, seq, n)               # (a SYN or SYN+ACK sent again is timed by
+            if n:                                   # the TSecr of its answer, _sample_rtt)
                 self._sent_at(seq + n)
 
     def _on_rto(self) -> None:
@@ -582,6 +598,12 @@ class TcpConn:
             self._check_rst(seq)
             return
         if "S" in flags:
+            if tcp.ts is not None and not self.profile.rfc5961_challenge_ack:
+                # 2.4 keeps TS.Recent before it looks at the SYN bit (tcp_rcv_established()), so
+                # the ACK of a SYN+ACK sent again echoes it; today the SYN is turned away first
+                # (tcp_validate_incoming(): RFC 5961 4.2's challenge ACK) and tcp_ack(), which
+                # keeps TS.Recent, is not reached
+                self._replace_ts_recent(seq, seq + 1, tcp.ts[0])
             self._check_syn(st, seq)
             return
         if "A" not in flags:
@@ -589,6 +611,8 @@ class TcpConn:
         if tcp.mptcp and self.on_mp_opt is not None:
             self.on_mp_opt(self, pkt)               # before the data: its mapping comes first
         load, fin = pkt.load, "F" in flags
+        if tcp.ts is not None:
+            self._replace_ts_recent(seq, seq + load + fin, tcp.ts[0])
         if not self._check_ack(st, tcp, load, fin) or self.state is CLOSED:
             return
         if load and self.fin_queued and self.state in _CLOSED_TO_READ and seq + load > self.rcv_nxt:
@@ -626,7 +650,10 @@ class TcpConn:
             self.peer_syn_opt = tcp.mptcp
             self.rcv_nxt = tcp.seq + 1
             self.snd_una = self.iss + 1
-            self._sample_rtt(self.iss + 1)
+            ts = tcp.ts
+            if ts is not None:                  # tcp_rcv_synsent_state_process()
+                self.ts_recent = ts[0]
+            self._sample_rtt(self.iss + 1, ts[1] if ts is not None else None)
             self.retries = 0
             self._stop_timer()
             self._established("syn+ack")
@@ -671,7 +698,7 @@ class TcpConn:
             if ack != self.iss + 1:
                 self._send("R", tcp.ack)
                 return False
-            self._sample_rtt(ack)
+            self._sample_rtt(ack, tcp.ts[1] if tcp.ts is not None else None)
             self.snd_una = ack
             self.retries = 0
             self._stop_timer()
@@ -682,15 +709,15 @@ class TcpConn:
             self._send("A", self.snd_nxt)           # acks something never sent
             return False
         elif ack > self.snd_una:
-            self._new_ack(ack)
+            self._new_ack(ack, tcp.ts[1] if tcp.ts is not None else None)
         elif ack == self.snd_una and load == 0 and self.snd_una < self.snd_max and not fin:
             self._dup_ack()
         return True
 
-    def _new_ack(self, ack: int) -> None:
-        """``ack`` acknowledges new data: the RTT, the recovery state and the window, the
-        timer, then the owner."""
-        self._sample_rtt(ack)
+    def _new_ack(self, ack: int, tsecr: int | None = None) -> None:
+        """``ack`` acknowledges new data (its segment echoed the timestamp ``tsecr``): the RTT,
+        the recovery state and the window, the timer, then the owner."""
+        self._sample_rtt(ack, tsecr)
         acked = ack - self.snd_una
         self.snd_una = ack
         if self.snd_nxt < ack:
@@ -752,7 +779,8 @@ class TcpConn:
         2.4 does the same without SACK (``tcp_try_undo_partial()``: "Partial ACK arrived.
         Force Hoe's retransmit"), unless its timestamps show the first resend was needless
         (``tcp_may_undo()``): then it undoes the reduction and resends nothing.  Not modelled
-        (the simulated segments carry no timestamps): here every partial ACK resends.  The window deflates by the data acknowledged and
+        (the echoed timestamps are there, but not the undo's bookkeeping -- ``retrans_stamp``
+        compared with the echo, ``tcp_undo_cwr()``): here every partial ACK resends.  The window deflates by the data acknowledged and
         gains one segment back: what it lets out stays about what has left the network."""
         if self.reno:
             self.cwnd = max(self.cwnd - acked + (MSS if acked >= MSS else 0), MSS)
@@ -893,26 +921,58 @@ class TcpConn:
             self._set_state(CLOSED)
             self.host.tcp_forget(self)
 
-    def _sample_rtt(self, ack: int) -> None:
-        """A round-trip sample, then Linux's estimator.  With timestamps (RFC 7323, on by
-        default in Linux since 2.4) every ACK of data is a valid sample, retransmitted or not,
-        so the backed-off timer is recomputed at once (``tcp_ack_update_rtt``: "only reset
-        backoff on valid RTT measurement"); the timestamp echoed is the first segment's this
-        ACK covers (the receiver keeps TS.Recent from the segment at its left edge, RFC 7323
-        4.3: after a hole, the retransmission that filled it).  Without data to time, Karn's
-        rule: one segment at a time."""
+    def _replace_ts_recent(self, seq: int, end_seq: int, tsval: int) -> None:
+        """``tcp_replace_ts_recent()`` (2.4 and today; RFC 7323 4.3): keep as TS.Recent, the
+        timestamp our segments echo, the TSval of an acceptable segment that covers the left edge
+        of the window we last announced -- Last.ACK.sent, Linux's ``rcv_wup``, here ``ack_sent``
+        (``!after(seq, rcv_wup)``; ``tcp_sequence()`` turns away one that ends before it) -- and
+        never an older one than is kept (``tcp_paws_check()``).  So an ACK held back echoes the
+        earliest segment it acknowledges, not the latest; and a duplicate that reaches the edge,
+        a resend, refreshes it.  (The kernel's header-prediction path, ``tcp_rcv_established()``,
+        stores it under the same rule: ``rcv_nxt == rcv_wup`` for a segment at ``rcv_nxt``.)
+        Not modelled: PAWS discarding a segment whose TSval is older than TS.Recent
+        (``tcp_paws_discard()``), which the kernel's coarse clock and one-tick allowance rarely
+        do within a connection's lifetime here."""
+        ack_sent = self.ack_sent
+        if seq <= ack_sent <= end_seq and (self.ts_recent is None or tsval >= self.ts_recent):
+            self.ts_recent = tsval
+
+    def _sample_rtt(self, ack: int, tsecr: int | None = None) -> None:
+        """A round-trip sample from an ACK of new data (``FLAG_ACKED``), then Linux's estimator.
+        The simulated TCP sends RFC 7323's timestamps with every segment (``_make``; they are
+        simulation state, not an option on the wire) and ``tsecr`` is the one this ACK echoed.
+        2.4 takes every sample from it, ``now - TSecr`` (``tcp_ack_update_rtt()``,
+        ``tcp_ack_saw_tstamp()``); today's kernel times the oldest segment the ACK covers from
+        when it was sent (``tcp_clean_rtx_queue()``'s ``seq_rtt_us``) unless one of them was
+        retransmitted (``FLAG_RETRANS_DATA_ACKED``), and then reads the timestamp
+        (``tcp_ack_update_rtt()``: ``tcp_rtt_tsopt_us()``).  Either way a retransmission is no
+        obstacle -- Karn's rule is not needed -- so the backed-off timer is recomputed at once
+        ("only reset backoff on valid RTT measurement").  Since the peer echoes the TSval of the
+        segment at its left edge (``_replace_ts_recent``), an ACK that a retransmission of the
+        peer's carries can echo a segment of ours sent long before: the sample is that long,
+        though this end resent the segment a moment ago (a loss probe).  The timestamp clock is
+        the simulation's, in µs; the kernel's ticks are 1 ms (today's ``TCP_TS_HZ``) or a
+        jiffy (2.4: 10 ms at HZ=100), left out.  Without a timestamp (a segment not from a
+        ``TcpConn``), Karn's rule: one segment at a time."""
         r = None
         now = self.sim.now
         if self.rtt_seq is not None and ack >= self.rtt_seq:
             r = now - self.rtt_start
             self.rtt_seq = None
         tx = self.tx_time
+        retrans_acked = False
         if tx:
             first = next(iter(tx))              # tx_time is in sequence order
             if first <= ack:
                 r = now - tx[first]
+            retransmitted = self.retransmitted
             while tx and (end := next(iter(tx))) <= ack:
                 del tx[end]
+                if end in retransmitted:
+                    retransmitted.discard(end)
+                    retrans_acked = True
+        if tsecr is not None and (r is None or retrans_acked or self.profile.rtt_by_tsecr):
+            r = now - tsecr
         if r is not None:
             self._rtt_estimator(r, ack)
 
