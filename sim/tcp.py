@@ -302,9 +302,17 @@ class TcpConn:
             self._send("A", self.snd_nxt)
 
     def _delack_timer(self) -> None:
+        """The delayed-ACK timer: the ACK held back goes alone.  In ping-pong mode the answer
+        it waited for did not come within ``ato``: "Delayed ACK missed: leave pingpong mode and
+        deflate ATO" (2.4's ``tcp_delack_timer()``, today's ``tcp_delack_timer_handler()``:
+        ``inet_csk_exit_pingpong_mode()``, ``ato = TCP_ATO_MIN``).  Outside ping-pong mode the
+        kernel doubles ``ato`` (up to the RTO), which the fixed delay here leaves out."""
         self.delack_ev = None
         st = self.state
         if not (st is CLOSED or st is TIME_WAIT or st is SYN_SENT) and self.ack_sent != self.rcv_nxt:
+            if self.pingpong >= PINGPONG_THRESH:
+                self.pingpong = 0
+                self.ato = DELACK
             self._send("A", self.snd_nxt)
 
     def _first_unacked(self) -> tuple[str, int, int]:

@@ -99,3 +99,14 @@ def test_the_echo_client_acks_on_its_own_after_the_servers_duplicate():
     # request 3 is lost (provider 2's filter): its retransmission, then the duplicate's ACK,
     # then the next echo's ACK at once (quick-ack mode), then request 4
     assert sent[5:9] == ["data", "ack", "ack", "data"]
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_a_delayed_ack_timer_that_fires_in_ping_pong_mode_leaves_it(profile):
+    """2.4's tcp_delack_timer(), today's tcp_delack_timer_handler(): "Delayed ACK missed:
+    leave pingpong mode and deflate ATO" -- the answer the ACK waited for did not come."""
+    c = _conn(profile)
+    c.segment(_seg(c, 0, 100))
+    assert not _acked_at_once(c) and c.delack_ev is not None
+    c._delack_timer()
+    assert _acked_at_once(c) and c.pingpong == 0 and c.ato == DELACK
