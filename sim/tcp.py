@@ -24,7 +24,9 @@ and the sender's sample is the time since the TSval echoed, 2.4 on every ACK of 
 when the ACK covers a retransmitted segment (``_sample_rtt``).  Not modelled: PAWS, and the
 undo of a reduction that the echo proves needless (above).
 ACKs are delayed with quick-ack and ping-pong modes, as in 2.4 and today; a duplicate
-segment re-enters quick-ack mode, and in 2.4 out-of-order data too (``_receive_data``).  Two
+segment re-enters quick-ack mode, and in 2.4 out-of-order data too (``_receive_data``), as does
+data after a gap longer than the RTO (``_event_data_recv``); a delayed-ACK timer that fires in
+ping-pong mode leaves it (``_delack_timer``).  Two
 profiles (``TCP_PROFILES``, a ``TcpProfile`` record each): ``2.4`` (3 s first timeout, 5 SYN retries, a RST anywhere in the window
 resets) and ``linux``, today's kernel (1 s first timeout, 6 SYN retries, tail loss
 probes in the Open state, RFC 5961: only a RST at exactly ``rcv_nxt`` resets, one elsewhere in the
@@ -82,6 +84,8 @@ class TcpProfile:
     syn_linear_timeouts: int = 0        # SYN retries before the timeout starts doubling
     ofo_quickack: bool = False          # out-of-order data enters quick-ack mode and a
                                         # filled hole leaves ping-pong (2.4's tcp_data_queue())
+    quickack_every_ack: bool = False    # every segment with ACK set uses a quick ACK (2.4's
+                                        # tcp_dec_quickack_mode(); today only one that answers data)
     rtt_by_tsecr: bool = False          # every RTT sample from the echoed timestamp (2.4's
                                         # tcp_ack_saw_tstamp()); today's only when the ACK covers
                                         # a retransmitted segment (see TcpConn._sample_rtt)
@@ -89,7 +93,7 @@ class TcpProfile:
 
 TCP_PROFILES: dict[str, TcpProfile] = {p.name: p for p in (
     TcpProfile("2.4", RTO_INIT, SYN_RETRIES, tail_loss_probe=False, rfc5961_challenge_ack=False,
-               ofo_quickack=True, rtt_by_tsecr=True),
+               ofo_quickack=True, rtt_by_tsecr=True, quickack_every_ack=True),
     TcpProfile("linux", RTO_INIT_LINUX, SYN_RETRIES_LINUX, tail_loss_probe=True,
                rfc5961_challenge_ack=True, retries_by_time=True, syn_linear_timeouts=SYN_LINEAR_TIMEOUTS),
 )}
@@ -151,7 +155,7 @@ class TcpConn:
                  "ca_state", "high_seq", "fast_retransmits", "iss", "snd_una", "snd_nxt", "snd_max", "data_end",
                  "fin_queued", "irs", "rcv_nxt", "ooo", "ooo_fin", "profile", "rto", "challenge_acks",
                  "probe_due", "probed", "last_seg", "loss_probes", "ato", "quick", "pingpong",
-                 "lrcvtime", "ts_recent", "retransmitted", "srtt", "srtt8", "mdev", "mdev_max", "rttvar", "rtt_round", "rtt_seq", "tx_time",
+                 "lrcvtime", "ack_scheduled", "ts_recent", "retransmitted", "srtt", "srtt8", "mdev", "mdev_max", "rttvar", "rtt_round", "rtt_seq", "tx_time",
                  "rtt_start", "retries", "retrans_stamp",
                  "deadline", "timer_ev", "dupacks", "bytes_received", "synack_retransmits",
                  "established_by", "established_at", "reset", "ack_sent", "delack_ev",
@@ -191,7 +195,8 @@ class TcpConn:
         self.ato = 0                        # delayed-ACK time, set by the first data
         self.quick = 0                      # quick ACKs left
         self.pingpong = 0                   # answers sent within ato of receiving
-        self.lrcvtime = 0
+        self.lrcvtime = 0                   # when data last arrived in order
+        self.ack_scheduled = False          # data or a FIN came that no ACK sent yet answered
         self.ts_recent: int | None = None  # the peer's TSval our segments echo (RFC 7323's TS.Recent)
         self.srtt = 0                       # µs (srtt8 >> 3)
         self.srtt8 = self.mdev = self.mdev_max = self.rttvar = self.rtt_round = 0   # tcp_rtt_estimator()'s
@@ -259,6 +264,9 @@ class TcpConn:
         moves snd_nxt whatever tcp_transmit_skb() returned, and its timer sends it again), and an
         ACK is not sent again (``__tcp_send_ack()`` ignores the result)."""
         if "A" in flags:
+            if self.quick:
+                self._dec_quickack_mode()
+            self.ack_scheduled = False          # (tcp_event_ack_sent(): no ACK pending now)
             self.ack_sent = self.rcv_nxt        # every segment with ACK set acknowledges
         return self.host.ip_output(self._make(flags, seq, load), self)
 
@@ -288,17 +296,38 @@ class TcpConn:
         self.pingpong = 0
         self.ato = DELACK
 
-    def _data_received(self) -> None:
-        """``tcp_event_data_recv()`` and ``__tcp_ack_snd_check()``: the first data
-        starts quick-ack mode (up to 16 ACKs sent at once, before the application has
-        read the data); a connection in ping-pong mode -- it answered data within the
-        delayed-ACK time before -- delays its ACKs to ride on the answer instead."""
+    def _dec_quickack_mode(self) -> None:
+        """``tcp_event_ack_sent()`` -> ``tcp_dec_quickack_mode()``: a segment with ACK set
+        uses one quick ACK; the last leaves quick-ack mode with ``ato`` at ``TCP_ATO_MIN``.  In
+        2.4 (and until 2023) every such segment counts, an answer carrying the ACK too; today
+        only one sent while an ACK is due ("How many ACKs S/ACKing new data have we sent?":
+        ``inet_csk_ack_scheduled()``, "tcp: fix quick-ack counting to count actual ACKs of new
+        data")."""
+        if self.ack_scheduled or self.profile.quickack_every_ack:
+            self.quick -= 1
+            if not self.quick:
+                self.ato = DELACK
+
+    def _event_data_recv(self) -> None:
+        """``tcp_event_data_recv()`` (2.4 and today), for every segment that brings data in
+        order (a filled hole's too): the first data starts quick-ack mode (``tcp_incr_quickack()``,
+        up to 16 ACKs sent at once); data after a gap longer than the RTO too ("Too long gap.
+        Apparently sender failed to restart window, so that we send ACKs quickly"); and
+        ``lrcvtime`` is now, which ping-pong mode reads (``_push``).  Left out: ``ato``'s
+        adaptation to the gaps between segments (the delayed ACK here always waits ``DELACK``)."""
+        now = self.sim.now
         if self.ato == 0:
             self._incr_quickack()
             self.ato = DELACK
-        self.lrcvtime = self.sim.now
+        elif now - self.lrcvtime > self.rto:
+            self._incr_quickack()
+        self.lrcvtime = now
+
+    def _ack_snd_check(self) -> None:
+        """``__tcp_ack_snd_check()``: in quick-ack mode -- quick ACKs left, and not in ping-pong
+        mode, where the answer the application sends at once should carry the ACK -- the ACK
+        goes now, before the application has read the data; else it waits (``_delayed_ack``)."""
         if self.quick and self.pingpong < PINGPONG_THRESH:
-            self.quick -= 1
             self._send("A", self.snd_nxt)
 
     def _delack_timer(self) -> None:
@@ -850,6 +879,9 @@ class TcpConn:
         the hole left ping-pong mode (``tp->ack.pingpong = 0`` once the out-of-order queue
         is empty; today it is ACKed at once, ``ICSK_ACK_NOW``): the profile's
         ``ofo_quickack``."""
+        # every path schedules an ACK (inet_csk_schedule_ack(): tcp_event_data_recv(),
+        # tcp_data_queue_ofo(), out_of_window, tcp_fin())
+        self.ack_scheduled = True
         rcv_nxt, ooo = self.rcv_nxt, self.ooo
         if seq > rcv_nxt:
             if seq < rcv_nxt + self.window:
@@ -864,7 +896,6 @@ class TcpConn:
             return
         if seq + n + fin <= rcv_nxt:                # all of it received before
             self._enter_quickack_mode()
-            self.quick -= 1                         # (tcp_dec_quickack_mode(): this ACK is one)
             self._send("A", self.snd_nxt)
             return
         new = seq + n - rcv_nxt                     # bytes not received before
@@ -895,10 +926,12 @@ class TcpConn:
             self.bytes_received += got
             if self.on_rx:      # MPTCP's data level takes the bytes before this ACK is built
                 self.on_rx(self, got)               # (mptcp_data_ready(), then the DSS's ack)
+        if new > 0:
+            self._event_data_recv()
         if end_fin or ooo or got > new:
             self._send("A", self.snd_nxt)           # FIN, a filled hole: at once
         elif got:                                   # quick-ack mode (2.4 and today)
-            self._data_received()
+            self._ack_snd_check()
         if got:
             if self.on_data:
                 self.on_data(self, got)             # the application may answer with data...
