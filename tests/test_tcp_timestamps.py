@@ -108,9 +108,9 @@ def _lab_run(profile):
 
 @pytest.mark.parametrize("profile", PROFILES)
 def test_snat_bcp38_the_server_resends_an_echo_only_in_the_first_round(profile):
-    """The lab's capture: the server's one loss probe is at 0.207 s; every later request the
-    client resends echoes an echo's original TSval, the server's RTO grows past the client's,
-    and the server resends nothing more.  Timing each ACK from the resend instead made the
+    """The lab's captures: the server resends an echo at most once, in the first round (a
+    race with the client's timeout); every later request the client resends echoes an echo's
+    original TSval, the server's RTO grows past the client's, and it resends nothing more.  Timing each ACK from the resend instead made the
     server resend every echo, each one more duplicate for the client to answer."""
     r = _lab_run(profile)
     seen, resends = set(), []
