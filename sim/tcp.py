@@ -17,9 +17,16 @@ it) and the undo of a reduction that timestamps prove needless (``tcp_may_undo()
 ``tcp_try_undo_partial()``), with the ``tcp_reordering`` it raises: under reordering, where a
 hole is often a late segment rather than a lost one, the simulated Reno resends on partial ACKs
 and keeps reductions that 2.4 with timestamps would have undone.
-Timestamps (RFC 7323) are modelled only as what they do to the RTT estimate.
+Timestamps (RFC 7323) are modelled as what they do to the RTT estimate: every segment carries
+(TSval, TSecr) as simulation state, no option on the wire (``TCP.ts``); the receiver echoes the
+TSval of the segment at the left edge of the window it last announced (``_replace_ts_recent``),
+and the sender's sample is the time since the TSval echoed, 2.4 on every ACK of new data, today
+when the ACK covers a retransmitted segment (``_sample_rtt``).  Not modelled: PAWS, and the
+undo of a reduction that the echo proves needless (above).
 ACKs are delayed with quick-ack and ping-pong modes, as in 2.4 and today; a duplicate
-segment re-enters quick-ack mode, and in 2.4 out-of-order data too (``_receive_data``).  Two
+segment re-enters quick-ack mode, and in 2.4 out-of-order data too (``_receive_data``), as does
+data after a gap longer than the RTO (``_event_data_recv``); a delayed-ACK timer that fires in
+ping-pong mode leaves it (``_delack_timer``).  Two
 profiles (``TCP_PROFILES``, a ``TcpProfile`` record each): ``2.4`` (3 s first timeout, 5 SYN retries, a RST anywhere in the window
 resets) and ``linux``, today's kernel (1 s first timeout, 6 SYN retries, tail loss
 probes in the Open state, RFC 5961: only a RST at exactly ``rcv_nxt`` resets, one elsewhere in the
@@ -77,11 +84,16 @@ class TcpProfile:
     syn_linear_timeouts: int = 0        # SYN retries before the timeout starts doubling
     ofo_quickack: bool = False          # out-of-order data enters quick-ack mode and a
                                         # filled hole leaves ping-pong (2.4's tcp_data_queue())
+    quickack_every_ack: bool = False    # every segment with ACK set uses a quick ACK (2.4's
+                                        # tcp_dec_quickack_mode(); today only one that answers data)
+    rtt_by_tsecr: bool = False          # every RTT sample from the echoed timestamp (2.4's
+                                        # tcp_ack_saw_tstamp()); today's only when the ACK covers
+                                        # a retransmitted segment (see TcpConn._sample_rtt)
 
 
 TCP_PROFILES: dict[str, TcpProfile] = {p.name: p for p in (
     TcpProfile("2.4", RTO_INIT, SYN_RETRIES, tail_loss_probe=False, rfc5961_challenge_ack=False,
-               ofo_quickack=True),
+               ofo_quickack=True, rtt_by_tsecr=True, quickack_every_ack=True),
     TcpProfile("linux", RTO_INIT_LINUX, SYN_RETRIES_LINUX, tail_loss_probe=True,
                rfc5961_challenge_ack=True, retries_by_time=True, syn_linear_timeouts=SYN_LINEAR_TIMEOUTS),
 )}
@@ -143,7 +155,7 @@ class TcpConn:
                  "ca_state", "high_seq", "fast_retransmits", "iss", "snd_una", "snd_nxt", "snd_max", "data_end",
                  "fin_queued", "irs", "rcv_nxt", "ooo", "ooo_fin", "profile", "rto", "challenge_acks",
                  "probe_due", "probed", "last_seg", "loss_probes", "ato", "quick", "pingpong",
-                 "lrcvtime", "srtt", "srtt8", "mdev", "mdev_max", "rttvar", "rtt_round", "rtt_seq", "tx_time",
+                 "lrcvtime", "ack_scheduled", "ts_recent", "retransmitted", "srtt", "srtt8", "mdev", "mdev_max", "rttvar", "rtt_round", "rtt_seq", "tx_time",
                  "rtt_start", "retries", "retrans_stamp",
                  "deadline", "timer_ev", "dupacks", "bytes_received", "synack_retransmits",
                  "established_by", "established_at", "reset", "ack_sent", "delack_ev",
@@ -183,13 +195,17 @@ class TcpConn:
         self.ato = 0                        # delayed-ACK time, set by the first data
         self.quick = 0                      # quick ACKs left
         self.pingpong = 0                   # answers sent within ato of receiving
-        self.lrcvtime = 0
+        self.lrcvtime = 0                   # when data last arrived in order
+        self.ack_scheduled = False          # data or a FIN came that no ACK sent yet answered
+        self.ts_recent: int | None = None  # the peer's TSval our segments echo (RFC 7323's TS.Recent)
         self.srtt = 0                       # µs (srtt8 >> 3)
         self.srtt8 = self.mdev = self.mdev_max = self.rttvar = self.rtt_round = 0   # tcp_rtt_estimator()'s
         self.rtt_seq: int | None = None     # the segment being timed (Karn: never a retransmission)
         # end seq of an unacked data segment -> when last sent (its TSval), in sequence order
         # (``_sent_at``), so that an ACK removes only the front
         self.tx_time: dict[int, int] = {}
+        self.retransmitted: set[int] = set()   # end seqs of unacked segments sent more than once
+                                                # (today's TCPCB_RETRANS)
         self.rtt_start = 0
         self.retries = 0
         self.retrans_stamp = 0
@@ -233,10 +249,13 @@ class TcpConn:
             opt = self.mp_opt(self, seq, load)
         else:
             opt = None
+        # every segment but a RST carries timestamps (tcp_established_options(), RFC 7323 3.2):
+        # now as TSval, and TS.Recent as TSecr
+        ts = None if "R" in flags else (self.sim.now, self.ts_recent)
         # tuple.__new__, as Packet.hop(): every field is given, NamedTuple's __new__ is skipped
         return _new(Packet, (self.host.ip_header(self.local[0], self.remote[0]),
                              _new(TCP, (self.local[1], self.remote[1], seq & 0xFFFFFFFF, ack & 0xFFFFFFFF,
-                                        flags, min(self.window, 65535), opt)), load))
+                                        flags, min(self.window, 65535), opt, ts)), load))
 
     def _send(self, flags: str, seq: int, load: int = 0) -> bool:
         """Send a segment by the route the connection keeps; False if this host's device
@@ -245,6 +264,9 @@ class TcpConn:
         moves snd_nxt whatever tcp_transmit_skb() returned, and its timer sends it again), and an
         ACK is not sent again (``__tcp_send_ack()`` ignores the result)."""
         if "A" in flags:
+            if self.quick:
+                self._dec_quickack_mode()
+            self.ack_scheduled = False          # (tcp_event_ack_sent(): no ACK pending now)
             self.ack_sent = self.rcv_nxt        # every segment with ACK set acknowledges
         return self.host.ip_output(self._make(flags, seq, load), self)
 
@@ -274,23 +296,52 @@ class TcpConn:
         self.pingpong = 0
         self.ato = DELACK
 
-    def _data_received(self) -> None:
-        """``tcp_event_data_recv()`` and ``__tcp_ack_snd_check()``: the first data
-        starts quick-ack mode (up to 16 ACKs sent at once, before the application has
-        read the data); a connection in ping-pong mode -- it answered data within the
-        delayed-ACK time before -- delays its ACKs to ride on the answer instead."""
+    def _dec_quickack_mode(self) -> None:
+        """``tcp_event_ack_sent()`` -> ``tcp_dec_quickack_mode()``: a segment with ACK set
+        uses one quick ACK; the last leaves quick-ack mode with ``ato`` at ``TCP_ATO_MIN``.  In
+        2.4 (and until 2023) every such segment counts, an answer carrying the ACK too; today
+        only one sent while an ACK is due ("How many ACKs S/ACKing new data have we sent?":
+        ``inet_csk_ack_scheduled()``, "tcp: fix quick-ack counting to count actual ACKs of new
+        data")."""
+        if self.ack_scheduled or self.profile.quickack_every_ack:
+            self.quick -= 1
+            if not self.quick:
+                self.ato = DELACK
+
+    def _event_data_recv(self) -> None:
+        """``tcp_event_data_recv()`` (2.4 and today), for every segment that brings data in
+        order (a filled hole's too): the first data starts quick-ack mode (``tcp_incr_quickack()``,
+        up to 16 ACKs sent at once); data after a gap longer than the RTO too ("Too long gap.
+        Apparently sender failed to restart window, so that we send ACKs quickly"); and
+        ``lrcvtime`` is now, which ping-pong mode reads (``_push``).  Left out: ``ato``'s
+        adaptation to the gaps between segments (the delayed ACK here always waits ``DELACK``)."""
+        now = self.sim.now
         if self.ato == 0:
             self._incr_quickack()
             self.ato = DELACK
-        self.lrcvtime = self.sim.now
+        elif now - self.lrcvtime > self.rto:
+            self._incr_quickack()
+        self.lrcvtime = now
+
+    def _ack_snd_check(self) -> None:
+        """``__tcp_ack_snd_check()``: in quick-ack mode -- quick ACKs left, and not in ping-pong
+        mode, where the answer the application sends at once should carry the ACK -- the ACK
+        goes now, before the application has read the data; else it waits (``_delayed_ack``)."""
         if self.quick and self.pingpong < PINGPONG_THRESH:
-            self.quick -= 1
             self._send("A", self.snd_nxt)
 
     def _delack_timer(self) -> None:
+        """The delayed-ACK timer: the ACK held back goes alone.  In ping-pong mode the answer
+        it waited for did not come within ``ato``: "Delayed ACK missed: leave pingpong mode and
+        deflate ATO" (2.4's ``tcp_delack_timer()``, today's ``tcp_delack_timer_handler()``:
+        ``inet_csk_exit_pingpong_mode()``, ``ato = TCP_ATO_MIN``).  Outside ping-pong mode the
+        kernel doubles ``ato`` (up to the RTO), which the fixed delay here leaves out."""
         self.delack_ev = None
         st = self.state
         if not (st is CLOSED or st is TIME_WAIT or st is SYN_SENT) and self.ack_sent != self.rcv_nxt:
+            if self.pingpong >= PINGPONG_THRESH:
+                self.pingpong = 0
+                self.ato = DELACK
             self._send("A", self.snd_nxt)
 
     def _first_unacked(self) -> tuple[str, int, int]:
@@ -372,11 +423,13 @@ class TcpConn:
         self._arm()
 
     def _sent_at(self, end: int) -> None:
-        """Note when the data segment ending at ``end`` left.  ``tx_time`` stays in sequence
+        """Note when the data segment ending at ``end`` was sent again, and that it was
+        (``retransmitted``, which today's RTT sample asks, ``_sample_rtt``).  ``tx_time`` stays in sequence
         order: new data ends past ``snd_max`` and goes last; a resend updates its segment's
         entry in place, and only one with new boundaries (after a timeout) sorts it again."""
         tx = self.tx_time
         tx[end] = self.sim.now
+        self.retransmitted.add(end)
         if end < self.snd_max and next(reversed(tx)) == end:
             # it was new, and went last: sort in place (_push holds this dict)
             entries = sorted(tx.items())
@@ -402,6 +455,8 @@ class TcpConn:
         """A listening socket's child: SYN received, answer SYN+ACK."""
         self.irs = pkt.l4.seq
         self.rcv_nxt = self.irs + 1
+        if pkt.l4.ts is not None:
+            self.ts_recent = pkt.l4.ts[0]       # tcp_openreq_init(): the SYN's TSval
         self.snd_nxt = self.snd_max = self.iss + 1
         self.rtt_seq, self.rtt_start = self.iss + 1, self.sim.now
         self._set_state(SYN_RECEIVED)
@@ -507,10 +562,8 @@ class TcpConn:
             self.synack_retransmits += 1
         if self.state in _OPENING or self.snd_una < self.data_end or self.fin_queued:
             flags, seq, n = self._first_unacked()
-            self._send(flags, seq, n)
-            if self.state in _OPENING:          # a SYN or SYN+ACK sent again is timed by its
-                self.rtt_seq, self.rtt_start = self.iss + 1, self.sim.now   # timestamp (TSecr)
-            if n:
+            self._send(flags, seq, n)               # (a SYN or SYN+ACK sent again is timed by
+            if n:                                   # the TSecr of its answer, _sample_rtt)
                 self._sent_at(seq + n)
 
     def _on_rto(self) -> None:
@@ -582,6 +635,12 @@ class TcpConn:
             self._check_rst(seq)
             return
         if "S" in flags:
+            if tcp.ts is not None and not self.profile.rfc5961_challenge_ack:
+                # 2.4 keeps TS.Recent before it looks at the SYN bit (tcp_rcv_established()), so
+                # the ACK of a SYN+ACK sent again echoes it; today the SYN is turned away first
+                # (tcp_validate_incoming(): RFC 5961 4.2's challenge ACK) and tcp_ack(), which
+                # keeps TS.Recent, is not reached
+                self._replace_ts_recent(seq, seq + 1, tcp.ts[0])
             self._check_syn(st, seq)
             return
         if "A" not in flags:
@@ -589,6 +648,8 @@ class TcpConn:
         if tcp.mptcp and self.on_mp_opt is not None:
             self.on_mp_opt(self, pkt)               # before the data: its mapping comes first
         load, fin = pkt.load, "F" in flags
+        if tcp.ts is not None:
+            self._replace_ts_recent(seq, seq + load + fin, tcp.ts[0])
         if not self._check_ack(st, tcp, load, fin) or self.state is CLOSED:
             return
         if load and self.fin_queued and self.state in _CLOSED_TO_READ and seq + load > self.rcv_nxt:
@@ -626,7 +687,10 @@ class TcpConn:
             self.peer_syn_opt = tcp.mptcp
             self.rcv_nxt = tcp.seq + 1
             self.snd_una = self.iss + 1
-            self._sample_rtt(self.iss + 1)
+            ts = tcp.ts
+            if ts is not None:                  # tcp_rcv_synsent_state_process()
+                self.ts_recent = ts[0]
+            self._sample_rtt(self.iss + 1, ts[1] if ts is not None else None)
             self.retries = 0
             self._stop_timer()
             self._established("syn+ack")
@@ -671,7 +735,7 @@ class TcpConn:
             if ack != self.iss + 1:
                 self._send("R", tcp.ack)
                 return False
-            self._sample_rtt(ack)
+            self._sample_rtt(ack, tcp.ts[1] if tcp.ts is not None else None)
             self.snd_una = ack
             self.retries = 0
             self._stop_timer()
@@ -682,15 +746,15 @@ class TcpConn:
             self._send("A", self.snd_nxt)           # acks something never sent
             return False
         elif ack > self.snd_una:
-            self._new_ack(ack)
+            self._new_ack(ack, tcp.ts[1] if tcp.ts is not None else None)
         elif ack == self.snd_una and load == 0 and self.snd_una < self.snd_max and not fin:
             self._dup_ack()
         return True
 
-    def _new_ack(self, ack: int) -> None:
-        """``ack`` acknowledges new data: the RTT, the recovery state and the window, the
-        timer, then the owner."""
-        self._sample_rtt(ack)
+    def _new_ack(self, ack: int, tsecr: int | None = None) -> None:
+        """``ack`` acknowledges new data (its segment echoed the timestamp ``tsecr``): the RTT,
+        the recovery state and the window, the timer, then the owner."""
+        self._sample_rtt(ack, tsecr)
         acked = ack - self.snd_una
         self.snd_una = ack
         if self.snd_nxt < ack:
@@ -752,7 +816,8 @@ class TcpConn:
         2.4 does the same without SACK (``tcp_try_undo_partial()``: "Partial ACK arrived.
         Force Hoe's retransmit"), unless its timestamps show the first resend was needless
         (``tcp_may_undo()``): then it undoes the reduction and resends nothing.  Not modelled
-        (the simulated segments carry no timestamps): here every partial ACK resends.  The window deflates by the data acknowledged and
+        (the echoed timestamps are there, but not the undo's bookkeeping -- ``retrans_stamp``
+        compared with the echo, ``tcp_undo_cwr()``): here every partial ACK resends.  The window deflates by the data acknowledged and
         gains one segment back: what it lets out stays about what has left the network."""
         if self.reno:
             self.cwnd = max(self.cwnd - acked + (MSS if acked >= MSS else 0), MSS)
@@ -814,6 +879,9 @@ class TcpConn:
         the hole left ping-pong mode (``tp->ack.pingpong = 0`` once the out-of-order queue
         is empty; today it is ACKed at once, ``ICSK_ACK_NOW``): the profile's
         ``ofo_quickack``."""
+        # every path schedules an ACK (inet_csk_schedule_ack(): tcp_event_data_recv(),
+        # tcp_data_queue_ofo(), out_of_window, tcp_fin())
+        self.ack_scheduled = True
         rcv_nxt, ooo = self.rcv_nxt, self.ooo
         if seq > rcv_nxt:
             if seq < rcv_nxt + self.window:
@@ -828,7 +896,6 @@ class TcpConn:
             return
         if seq + n + fin <= rcv_nxt:                # all of it received before
             self._enter_quickack_mode()
-            self.quick -= 1                         # (tcp_dec_quickack_mode(): this ACK is one)
             self._send("A", self.snd_nxt)
             return
         new = seq + n - rcv_nxt                     # bytes not received before
@@ -859,10 +926,12 @@ class TcpConn:
             self.bytes_received += got
             if self.on_rx:      # MPTCP's data level takes the bytes before this ACK is built
                 self.on_rx(self, got)               # (mptcp_data_ready(), then the DSS's ack)
+        if new > 0:
+            self._event_data_recv()
         if end_fin or ooo or got > new:
             self._send("A", self.snd_nxt)           # FIN, a filled hole: at once
         elif got:                                   # quick-ack mode (2.4 and today)
-            self._data_received()
+            self._ack_snd_check()
         if got:
             if self.on_data:
                 self.on_data(self, got)             # the application may answer with data...
@@ -893,26 +962,58 @@ class TcpConn:
             self._set_state(CLOSED)
             self.host.tcp_forget(self)
 
-    def _sample_rtt(self, ack: int) -> None:
-        """A round-trip sample, then Linux's estimator.  With timestamps (RFC 7323, on by
-        default in Linux since 2.4) every ACK of data is a valid sample, retransmitted or not,
-        so the backed-off timer is recomputed at once (``tcp_ack_update_rtt``: "only reset
-        backoff on valid RTT measurement"); the timestamp echoed is the first segment's this
-        ACK covers (the receiver keeps TS.Recent from the segment at its left edge, RFC 7323
-        4.3: after a hole, the retransmission that filled it).  Without data to time, Karn's
-        rule: one segment at a time."""
+    def _replace_ts_recent(self, seq: int, end_seq: int, tsval: int) -> None:
+        """``tcp_replace_ts_recent()`` (2.4 and today; RFC 7323 4.3): keep as TS.Recent, the
+        timestamp our segments echo, the TSval of an acceptable segment that covers the left edge
+        of the window we last announced -- Last.ACK.sent, Linux's ``rcv_wup``, here ``ack_sent``
+        (``!after(seq, rcv_wup)``; ``tcp_sequence()`` turns away one that ends before it) -- and
+        never an older one than is kept (``tcp_paws_check()``).  So an ACK held back echoes the
+        earliest segment it acknowledges, not the latest; and a duplicate that reaches the edge,
+        a resend, refreshes it.  (The kernel's header-prediction path, ``tcp_rcv_established()``,
+        stores it under the same rule: ``rcv_nxt == rcv_wup`` for a segment at ``rcv_nxt``.)
+        Not modelled: PAWS discarding a segment whose TSval is older than TS.Recent
+        (``tcp_paws_discard()``), which the kernel's coarse clock and one-tick allowance rarely
+        do within a connection's lifetime here."""
+        ack_sent = self.ack_sent
+        if seq <= ack_sent <= end_seq and (self.ts_recent is None or tsval >= self.ts_recent):
+            self.ts_recent = tsval
+
+    def _sample_rtt(self, ack: int, tsecr: int | None = None) -> None:
+        """A round-trip sample from an ACK of new data (``FLAG_ACKED``), then Linux's estimator.
+        The simulated TCP sends RFC 7323's timestamps with every segment (``_make``; they are
+        simulation state, not an option on the wire) and ``tsecr`` is the one this ACK echoed.
+        2.4 takes every sample from it, ``now - TSecr`` (``tcp_ack_update_rtt()``,
+        ``tcp_ack_saw_tstamp()``); today's kernel times the oldest segment the ACK covers from
+        when it was sent (``tcp_clean_rtx_queue()``'s ``seq_rtt_us``) unless one of them was
+        retransmitted (``FLAG_RETRANS_DATA_ACKED``), and then reads the timestamp
+        (``tcp_ack_update_rtt()``: ``tcp_rtt_tsopt_us()``).  Either way a retransmission is no
+        obstacle -- Karn's rule is not needed -- so the backed-off timer is recomputed at once
+        ("only reset backoff on valid RTT measurement").  Since the peer echoes the TSval of the
+        segment at its left edge (``_replace_ts_recent``), an ACK that a retransmission of the
+        peer's carries can echo a segment of ours sent long before: the sample is that long,
+        though this end resent the segment a moment ago (a loss probe).  The timestamp clock is
+        the simulation's, in µs; the kernel's ticks are 1 ms (today's ``TCP_TS_HZ``) or a
+        jiffy (2.4: 10 ms at HZ=100), left out.  Without a timestamp (a segment not from a
+        ``TcpConn``), Karn's rule: one segment at a time."""
         r = None
         now = self.sim.now
         if self.rtt_seq is not None and ack >= self.rtt_seq:
             r = now - self.rtt_start
             self.rtt_seq = None
         tx = self.tx_time
+        retrans_acked = False
         if tx:
             first = next(iter(tx))              # tx_time is in sequence order
             if first <= ack:
                 r = now - tx[first]
+            retransmitted = self.retransmitted
             while tx and (end := next(iter(tx))) <= ack:
                 del tx[end]
+                if end in retransmitted:
+                    retransmitted.discard(end)
+                    retrans_acked = True
+        if tsecr is not None and (r is None or retrans_acked or self.profile.rtt_by_tsecr):
+            r = now - tsecr
         if r is not None:
             self._rtt_estimator(r, ack)
 

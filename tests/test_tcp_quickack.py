@@ -99,3 +99,66 @@ def test_the_echo_client_acks_on_its_own_after_the_servers_duplicate():
     # request 3 is lost (provider 2's filter): its retransmission, then the duplicate's ACK,
     # then the next echo's ACK at once (quick-ack mode), then request 4
     assert sent[5:9] == ["data", "ack", "ack", "data"]
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_a_delayed_ack_timer_that_fires_in_ping_pong_mode_leaves_it(profile):
+    """2.4's tcp_delack_timer(), today's tcp_delack_timer_handler(): "Delayed ACK missed:
+    leave pingpong mode and deflate ATO" -- the answer the ACK waited for did not come."""
+    c = _conn(profile)
+    c.segment(_seg(c, 0, 100))
+    assert not _acked_at_once(c) and c.delack_ev is not None
+    c._delack_timer()
+    assert _acked_at_once(c) and c.pingpong == 0 and c.ato == DELACK
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_every_segment_in_order_notes_its_arrival_a_filled_hole_too(profile):
+    """tcp_event_data_recv() runs for each segment tcp_data_queue() takes in order: lrcvtime,
+    which decides whether an answer is interactive (ping-pong mode), is its arrival."""
+    c = _conn(profile)
+    c.sim.now = 1_000
+    c.segment(_seg(c, 100, 100))                     # out of order: not in order, not noted
+    assert c.lrcvtime == 0
+    c.sim.now = 2_000
+    c.segment(_seg(c, 0, 100))                       # fills the hole
+    assert c.rcv_nxt == IRS + 201 and c.lrcvtime == 2_000
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_data_after_a_gap_longer_than_the_rto_gets_quick_acks_again(profile):
+    """tcp_event_data_recv(): "Too long gap. Apparently sender failed to restart window, so
+    that we send ACKs quickly" -- tcp_incr_quickack()."""
+    c = _conn(profile)
+    c.rto, c.lrcvtime = 200_000, 1_000
+    c.sim.now = 100_000
+    c.segment(_seg(c, 0, 100))                       # within the RTO: no quick ACKs
+    assert c.quick == 0
+    c.sim.now = 100_000 + 200_001
+    c.segment(_seg(c, 100, 100))
+    assert c.quick > 0
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_an_ack_the_delayed_ack_timer_sends_uses_a_quick_ack(profile):
+    """tcp_event_ack_sent() -> tcp_dec_quickack_mode(): every ACK of new data counts, not only
+    the ones __tcp_ack_snd_check() sends at once."""
+    c = _conn(profile)
+    c.quick = 5
+    c.segment(_seg(c, 0, 100))                       # ping-pong mode: the ACK waits
+    assert c.quick == 5
+    c._delack_timer()
+    assert c.quick == 4
+
+
+def test_an_answer_that_carries_no_new_ack_uses_a_quick_ack_in_24_not_today():
+    """2.4's tcp_dec_quickack_mode() counts every segment with ACK set (tcp_transmit_skb() ->
+    tcp_event_ack_sent()); today only one sent while an ACK is due (inet_csk_ack_scheduled(),
+    since 2023)."""
+    for profile, left in (("2.4", 3), ("linux", 4)):
+        c = _conn(profile)
+        c.quick, c.pingpong = 5, 0
+        c.segment(_seg(c, 0, 100))                   # quick-ack mode: acknowledged at once
+        assert _acked_at_once(c) and c.quick == 4
+        c.write(100)                                 # the answer: its ACK acknowledges nothing new
+        assert c.quick == left, profile

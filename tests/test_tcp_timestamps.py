@@ -1,0 +1,134 @@
+"""RFC 7323's timestamps as they set the RTT sample.  Every simulated segment carries
+(TSval, TSecr) as simulation state (``TCP.ts``, no option on the wire).  The receiver
+echoes the TSval of the segment at the left edge of the window it last announced
+(``tcp_replace_ts_recent()``: ``!after(seq, rcv_wup)``, ``tcp_paws_check()``), and the
+sender samples ``now - TSecr`` on an ACK of new data: 2.4 always
+(``tcp_ack_saw_tstamp()``), today when the ACK covers a retransmitted segment
+(``tcp_ack_update_rtt()``, ``tcp_rtt_tsopt_us()``).  So a resend that the peer's own
+retransmission acknowledges is timed from the original, as the kernel lab's capture of
+SNAT + BCP 38 shows (book/data/kernel/perpacket-snat-filter.pcapng)."""
+from __future__ import annotations
+
+import pytest
+
+import sim
+from sim import measured
+from sim.core import Sim
+from sim.packet import IP, TCP, Packet
+from sim.tcp import DELACK, PINGPONG_THRESH, TcpConn, TcpState
+from sim.trace import Ev
+
+IRS = 70_000
+PROFILES = ["2.4", "linux"]
+
+
+def _conn(profile):
+    """An established connection in ping-pong mode (its ACKs wait for the answer)."""
+    from sim.topology import article_network
+    host = article_network(Sim(seed=1), sim.make_params("echo").spec())["local1"]
+    c = TcpConn(host, ("192.168.0.1", 4242), ("200.0.0.1", 7), profile=profile)
+    c.state, c.irs, c.rcv_nxt = TcpState.ESTABLISHED, IRS, IRS + 1
+    c.snd_una = c.snd_nxt = c.snd_max = c.data_end = c.iss + 1
+    c.ack_sent = c.rcv_nxt
+    c.ato, c.quick, c.pingpong = DELACK, 0, PINGPONG_THRESH
+    c.ts_recent = 1
+    return c
+
+
+def _seg(c, seq, load, tsval, tsecr=None, ack=None):
+    ack = c.snd_una if ack is None else ack
+    return Packet(IP("200.0.0.1", "192.168.0.1", 64, 1, 0),
+                  TCP(7, 4242, (IRS + 1 + seq) & 0xFFFFFFFF, ack & 0xFFFFFFFF, "PA" if load else "A",
+                      65535, None, (tsval, tsecr)), load)
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_a_held_back_ack_echoes_the_earliest_segment_it_acknowledges(profile):
+    c = _conn(profile)
+    c.segment(_seg(c, 0, 100, tsval=1000))          # at the left edge: kept
+    assert c.ts_recent == 1000 and c.ack_sent < c.rcv_nxt      # its ACK held back
+    c.segment(_seg(c, 100, 100, tsval=2000))        # beyond rcv_wup: not kept (RFC 7323 4.3)
+    assert c.ts_recent == 1000
+    assert c._make("A", c.snd_nxt).l4.ts[1] == 1000
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_a_resend_at_the_edge_refreshes_ts_recent_an_older_one_or_one_below_does_not(profile):
+    c = _conn(profile)
+    c.segment(_seg(c, 0, 100, tsval=1000))
+    c._send("A", c.snd_nxt)                         # acknowledged: rcv_wup = rcv_nxt
+    c.segment(_seg(c, 0, 100, tsval=900))           # older than TS.Recent (tcp_paws_check())
+    assert c.ts_recent == 1000
+    c.segment(_seg(c, 0, 100, tsval=5000))          # a resend ending at rcv_wup: acceptable
+    assert c.ts_recent == 5000
+    c.segment(_seg(c, 100, 100, tsval=6000))
+    c._send("A", c.snd_nxt)
+    c.segment(_seg(c, 0, 100, tsval=7000))          # wholly below rcv_wup (tcp_sequence())
+    assert c.ts_recent == 6000
+
+
+def _sender(profile):
+    """A connection that sent 100 bytes at t = 1000 µs and resent them at t = 300000."""
+    c = _conn(profile)
+    c.srtt8, c.srtt, c.mdev, c.mdev_max, c.rttvar = 8000, 1000, 2000, 200_000, 200_000
+    c.sim.now = 1000
+    c.write(100)
+    c.sim.now = 300_000
+    c._retransmit_first()
+    return c
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_an_ack_of_a_resend_echoing_the_original_is_timed_from_the_original(profile):
+    c = _sender(profile)
+    c.sim.now = 300_500                             # the peer's ACK, sent before the resend reached it
+    c.segment(_seg(c, 0, 0, tsval=2000, tsecr=1000, ack=c.iss + 101))
+    assert c.snd_una == c.iss + 101
+    # the sample is 299.5 ms, not the 0.5 ms since the resend: srtt gains an eighth of the error
+    assert c.srtt == 1000 + (299_500 - 1000) // 8
+    assert c.rto > 200_000 + c.srtt - 1
+
+
+def test_without_a_retransmission_today_times_the_segment_and_24_reads_the_timestamp():
+    for profile, expected in (("2.4", 600), ("linux", 500)):
+        c = _conn(profile)
+        c.srtt8, c.srtt, c.mdev, c.mdev_max, c.rttvar = 4000, 500, 1000, 200_000, 200_000
+        c.sim.now = 1000
+        c.write(100)
+        c.sim.now = 1500
+        # an echo of a TSval 100 µs older than the segment's send (a stale TS.Recent at the peer)
+        c.segment(_seg(c, 0, 0, tsval=1400, tsecr=900, ack=c.iss + 101))
+        assert c.srtt == 500 + (expected - 500) // 8, profile
+
+
+def _lab_run(profile):
+    kw = dict(multipath="numgen", nat="snat", ingress_filter=True, uplinks=2, tcp=profile, **measured.LAB)
+    return sim.run("echo", **kw)
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_snat_bcp38_the_server_resends_an_echo_only_in_the_first_round(profile):
+    """The lab's captures: the server resends an echo at most once, in the first round (a
+    race with the client's timeout); every later request the client resends echoes an echo's
+    original TSval, the server's RTO grows past the client's, and it resends nothing more.  Timing each ACK from the resend instead made the
+    server resend every echo, each one more duplicate for the client to answer."""
+    r = _lab_run(profile)
+    seen, resends = set(), []
+    for e in r.events:
+        if e.ev is Ev.SEND and e.node == "remote1" and e.pkt.load:
+            if e.pkt.l4.seq in seen:
+                resends.append(e.t)
+            seen.add(e.pkt.l4.seq)
+    assert len(resends) == 1 and resends[0] < 300_000
+    echo = r.summary["echo"][0]
+    assert echo["complete"] and r.summary["drops"] == {"ingress filter": 13}
+
+
+def test_a_syn_ack_sent_again_refreshes_ts_recent_in_24_not_today():
+    for profile, kept in (("2.4", 5000), ("linux", 1000)):
+        c = _conn(profile)              # its ACK of the first SYN+ACK (TSval 1000) was lost
+        c.ts_recent = 1000
+        syn_ack = Packet(IP("200.0.0.1", "192.168.0.1", 64, 1, 0),
+                         TCP(7, 4242, IRS, c.snd_una & 0xFFFFFFFF, "SA", 65535, None, (5000, None)), 0)
+        c.segment(syn_ack)              # 2.4: tcp_replace_ts_recent() before the SYN check
+        assert c.ts_recent == kept, profile
