@@ -139,10 +139,12 @@ class TCP(NamedTuple):
     window: int = 65535
     mptcp: MptcpOption | None = None  # an MPTCP option: MpCapable or MpJoin in a handshake,
                               # later Dss
-    # RFC 7323's timestamps, (TSval, TSecr) in µs of the simulation's clock (TSecr None: nothing
-    # to echo yet): simulation state that rides with the segment, not an option on the wire --
-    # wire_len, the pcap and the trace leave it out (see sim.tcp.TcpConn._replace_ts_recent)
-    ts: tuple[int, int | None] | None = None
+    # RFC 7323's timestamps, TSval and TSecr in µs of the simulation's clock (both None: a RST,
+    # which carries none; TSecr None: nothing to echo yet): simulation state that rides with the
+    # segment, not an option on the wire -- wire_len, the pcap and the trace leave them out (see
+    # sim.tcp.TcpConn._replace_ts_recent).  Two fields, not a pair: no object more per segment
+    tsval: int | None = None
+    tsecr: int | None = None
 
 
 class UDP(NamedTuple):
@@ -242,7 +244,8 @@ class Packet(NamedTuple):
         d = {"src": self.ip.src, "dst": self.ip.dst, "ttl": self.ip.ttl, "id": self.ip.id,
              "proto": PROTO_NAMES[self.proto]}
         d.update(self.l4._asdict())
-        d.pop("ts", None)                   # TCP's timestamps: simulation state, not written
+        d.pop("tsval", None)                # TCP's timestamps: simulation state, not written
+        d.pop("tsecr", None)
         if "mptcp" in d:                    # the option as the trace writes it, () for none
             d["mptcp"] = d["mptcp"].as_tuple() if d["mptcp"] else ()
         d["load"] = self.load

@@ -18,7 +18,7 @@ it) and the undo of a reduction that timestamps prove needless (``tcp_may_undo()
 hole is often a late segment rather than a lost one, the simulated Reno resends on partial ACKs
 and keeps reductions that 2.4 with timestamps would have undone.
 Timestamps (RFC 7323) are modelled as what they do to the RTT estimate: every segment carries
-(TSval, TSecr) as simulation state, no option on the wire (``TCP.ts``); the receiver echoes the
+(TSval, TSecr) as simulation state, no option on the wire (``TCP.tsval``, ``TCP.tsecr``); the receiver echoes the
 TSval of the segment at the left edge of the window it last announced (``_replace_ts_recent``),
 and the sender's sample is the time since the TSval echoed, 2.4 on every ACK of new data, today
 when the ACK covers a retransmitted segment (``_sample_rtt``).  Not modelled: PAWS, and the
@@ -251,11 +251,11 @@ class TcpConn:
             opt = None
         # every segment but a RST carries timestamps (tcp_established_options(), RFC 7323 3.2):
         # now as TSval, and TS.Recent as TSecr
-        ts = None if "R" in flags else (self.sim.now, self.ts_recent)
+        tsval, tsecr = (None, None) if "R" in flags else (self.sim.now, self.ts_recent)
         # tuple.__new__, as Packet.hop(): every field is given, NamedTuple's __new__ is skipped
         return _new(Packet, (self.host.ip_header(self.local[0], self.remote[0]),
                              _new(TCP, (self.local[1], self.remote[1], seq & 0xFFFFFFFF, ack & 0xFFFFFFFF,
-                                        flags, min(self.window, 65535), opt, ts)), load))
+                                        flags, min(self.window, 65535), opt, tsval, tsecr)), load))
 
     def _send(self, flags: str, seq: int, load: int = 0) -> bool:
         """Send a segment by the route the connection keeps; False if this host's device
@@ -455,8 +455,8 @@ class TcpConn:
         """A listening socket's child: SYN received, answer SYN+ACK."""
         self.irs = pkt.l4.seq
         self.rcv_nxt = self.irs + 1
-        if pkt.l4.ts is not None:
-            self.ts_recent = pkt.l4.ts[0]       # tcp_openreq_init(): the SYN's TSval
+        if pkt.l4.tsval is not None:
+            self.ts_recent = pkt.l4.tsval       # tcp_openreq_init(): the SYN's TSval
         self.snd_nxt = self.snd_max = self.iss + 1
         self.rtt_seq, self.rtt_start = self.iss + 1, self.sim.now
         self._set_state(SYN_RECEIVED)
@@ -635,12 +635,12 @@ class TcpConn:
             self._check_rst(seq)
             return
         if "S" in flags:
-            if tcp.ts is not None and not self.profile.rfc5961_challenge_ack:
+            if tcp.tsval is not None and not self.profile.rfc5961_challenge_ack:
                 # 2.4 keeps TS.Recent before it looks at the SYN bit (tcp_rcv_established()), so
                 # the ACK of a SYN+ACK sent again echoes it; today the SYN is turned away first
                 # (tcp_validate_incoming(): RFC 5961 4.2's challenge ACK) and tcp_ack(), which
                 # keeps TS.Recent, is not reached
-                self._replace_ts_recent(seq, seq + 1, tcp.ts[0])
+                self._replace_ts_recent(seq, seq + 1, tcp.tsval)
             self._check_syn(st, seq)
             return
         if "A" not in flags:
@@ -648,8 +648,8 @@ class TcpConn:
         if tcp.mptcp and self.on_mp_opt is not None:
             self.on_mp_opt(self, pkt)               # before the data: its mapping comes first
         load, fin = pkt.load, "F" in flags
-        if tcp.ts is not None:
-            self._replace_ts_recent(seq, seq + load + fin, tcp.ts[0])
+        if tcp.tsval is not None:
+            self._replace_ts_recent(seq, seq + load + fin, tcp.tsval)
         if not self._check_ack(st, tcp, load, fin) or self.state is CLOSED:
             return
         if load and self.fin_queued and self.state in _CLOSED_TO_READ and seq + load > self.rcv_nxt:
@@ -687,10 +687,9 @@ class TcpConn:
             self.peer_syn_opt = tcp.mptcp
             self.rcv_nxt = tcp.seq + 1
             self.snd_una = self.iss + 1
-            ts = tcp.ts
-            if ts is not None:                  # tcp_rcv_synsent_state_process()
-                self.ts_recent = ts[0]
-            self._sample_rtt(self.iss + 1, ts[1] if ts is not None else None)
+            if tcp.tsval is not None:           # tcp_rcv_synsent_state_process()
+                self.ts_recent = tcp.tsval
+            self._sample_rtt(self.iss + 1, tcp.tsecr)
             self.retries = 0
             self._stop_timer()
             self._established("syn+ack")
@@ -735,7 +734,7 @@ class TcpConn:
             if ack != self.iss + 1:
                 self._send("R", tcp.ack)
                 return False
-            self._sample_rtt(ack, tcp.ts[1] if tcp.ts is not None else None)
+            self._sample_rtt(ack, tcp.tsecr)
             self.snd_una = ack
             self.retries = 0
             self._stop_timer()
@@ -746,7 +745,7 @@ class TcpConn:
             self._send("A", self.snd_nxt)           # acks something never sent
             return False
         elif ack > self.snd_una:
-            self._new_ack(ack, tcp.ts[1] if tcp.ts is not None else None)
+            self._new_ack(ack, tcp.tsecr)
         elif ack == self.snd_una and load == 0 and self.snd_una < self.snd_max and not fin:
             self._dup_ack()
         return True

@@ -1,5 +1,5 @@
 """RFC 7323's timestamps as they set the RTT sample.  Every simulated segment carries
-(TSval, TSecr) as simulation state (``TCP.ts``, no option on the wire).  The receiver
+(TSval, TSecr) as simulation state (``TCP.tsval``, ``TCP.tsecr``, no option on the wire).  The receiver
 echoes the TSval of the segment at the left edge of the window it last announced
 (``tcp_replace_ts_recent()``: ``!after(seq, rcv_wup)``, ``tcp_paws_check()``), and the
 sender samples ``now - TSecr`` on an ACK of new data: 2.4 always
@@ -39,7 +39,7 @@ def _seg(c, seq, load, tsval, tsecr=None, ack=None):
     ack = c.snd_una if ack is None else ack
     return Packet(IP("200.0.0.1", "192.168.0.1", 64, 1, 0),
                   TCP(7, 4242, (IRS + 1 + seq) & 0xFFFFFFFF, ack & 0xFFFFFFFF, "PA" if load else "A",
-                      65535, None, (tsval, tsecr)), load)
+                      65535, None, tsval, tsecr), load)
 
 
 @pytest.mark.parametrize("profile", PROFILES)
@@ -49,7 +49,7 @@ def test_a_held_back_ack_echoes_the_earliest_segment_it_acknowledges(profile):
     assert c.ts_recent == 1000 and c.ack_sent < c.rcv_nxt      # its ACK held back
     c.segment(_seg(c, 100, 100, tsval=2000))        # beyond rcv_wup: not kept (RFC 7323 4.3)
     assert c.ts_recent == 1000
-    assert c._make("A", c.snd_nxt).l4.ts[1] == 1000
+    assert c._make("A", c.snd_nxt).l4.tsecr == 1000
 
 
 @pytest.mark.parametrize("profile", PROFILES)
@@ -129,6 +129,6 @@ def test_a_syn_ack_sent_again_refreshes_ts_recent_in_24_not_today():
         c = _conn(profile)              # its ACK of the first SYN+ACK (TSval 1000) was lost
         c.ts_recent = 1000
         syn_ack = Packet(IP("200.0.0.1", "192.168.0.1", 64, 1, 0),
-                         TCP(7, 4242, IRS, c.snd_una & 0xFFFFFFFF, "SA", 65535, None, (5000, None)), 0)
+                         TCP(7, 4242, IRS, c.snd_una & 0xFFFFFFFF, "SA", 65535, None, 5000, None), 0)
         c.segment(syn_ack)              # 2.4: tcp_replace_ts_recent() before the SYN check
         assert c.ts_recent == kept, profile
