@@ -429,14 +429,15 @@ def test_the_player_on_a_phone_and_on_a_laptop():
             browser.close()
 
 
-def _page_with(exe, tmp_path, html: str, viewport: dict, name: str = "page.html"):
-    """``html`` in a standalone page, opened in a new Chromium of ``exe`` (file: only)."""
+def _page_with(exe, tmp_path, html: str, viewport: dict, name: str = "page.html", **opts):
+    """``html`` in a standalone page, opened in a new Chromium of ``exe`` (file: only); ``opts``:
+    the page's other options (``forced_colors``, ``color_scheme``)."""
     from playwright.sync_api import sync_playwright
     page = tmp_path / name
     page.write_text(standalone_page([html], name))
     p = sync_playwright().start()
     browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
-    pg = browser.new_page(viewport=viewport)
+    pg = browser.new_page(viewport=viewport, **opts)
     pg.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file:") else route.abort())
     pg.goto(page.as_uri())
     pg.wait_for_function(f"document.querySelectorAll('[data-op1-live]').length === "
@@ -523,6 +524,40 @@ def test_play_keeps_the_narration_quiet_and_says_the_step_it_stops_at(tmp_path):
     assert ended[-1] == ["polite", steps[-1]] and after == "polite", ended
     # the last step is written once while heard, not written quiet and then again: said once
     assert [s for s in ended if s[0] == "polite"] == [["polite", steps[-1]]], ended
+
+
+def test_in_forced_colours_with_a_dark_theme_the_diagrams_stay_readable(tmp_path):
+    """Windows' contrast themes ("Night sky"): forced, the diagrams' text took the theme's colour
+    but their cells and rows kept no fill, so the page's black showed through -- the router
+    tables' cells and the ladder's rows were black on black.  They keep their own colours on white."""
+    need_dot()
+    exe = _need_browser()
+    r = sim.run("equalize-nat", seed=3, size=3000)
+    pl = Player(r, title="forced", max_steps=20)
+    p, browser, pg = _page_with(exe, tmp_path, pl.html(), {"width": 1280, "height": 900},
+                                forced_colors="active", color_scheme="dark")
+    try:
+        assert pg.evaluate("matchMedia('(forced-colors: active)').matches")
+        for _ in range(10):
+            pg.click(".op1-bar button[data-act=next]")
+        pg.wait_for_timeout(300)
+        shots = {}
+        for name, sel in (("tables", ".op1-state-box svg"), ("ladder", "svg.op1-ladder-body")):
+            el = pg.locator(sel).first
+            el.scroll_into_view_if_needed()
+            shots[name] = el.screenshot()
+    finally:
+        browser.close()
+        p.stop()
+    import io
+    from PIL import Image
+    for name, png in shots.items():
+        grey = Image.open(io.BytesIO(png)).convert("L").histogram()       # pixels by grey level
+        light, dark = sum(grey[201:]) / sum(grey), sum(grey[:80]) / sum(grey)
+        (ARTIFACTS / f"forced-dark-{name}.png").parent.mkdir(parents=True, exist_ok=True)
+        (ARTIFACTS / f"forced-dark-{name}.png").write_bytes(png)
+        # a white ground with dark text on it, not a black ground
+        assert light > 0.5 and 0.005 < dark < 0.4, (name, light, dark)
 
 
 #: The width of the live panel's replays in the book at a 1280 px wide window (measured in
