@@ -272,6 +272,8 @@ def test_a_comparison_in_a_book_column_is_readable_and_its_tables_fit(tmp_path):
                 "ct 1" in root.locator(".op1-state-box").first.inner_text()
             assert root.evaluate(OVERFLOW_JS) == []
             # a screen reader hears, with each pane's step, which run it is; the end of a run too
+            # (once the steps stop: steps by hand are said after 400 ms without another, player.js hush)
+            pg.wait_for_timeout(700)
             panes = root.locator(".op1-pane").all()
             for pane, label in zip(panes, ("article NAT", "netfilter NAT")):
                 narr = pane.locator(".op1-narr")
@@ -285,6 +287,7 @@ def test_a_comparison_in_a_book_column_is_readable_and_its_tables_fit(tmp_path):
             pg.wait_for_selector("[data-replay][data-op1-live]", state="attached")
             root = pg.locator("[data-replay]").first
             root.locator(".op1-bar button[data-act=last]").click()
+            pg.wait_for_timeout(700)
             ends = root.locator(".op1-endnote").all()
             assert all(e.get_attribute("aria-live") == "polite" for e in ends)
             assert [e.text_content() for e in ends] == [
@@ -524,6 +527,46 @@ def test_play_keeps_the_narration_quiet_and_says_the_step_it_stops_at(tmp_path):
     assert ended[-1] == ["polite", steps[-1]] and after == "polite", ended
     # the last step is written once while heard, not written quiet and then again: said once
     assert [s for s in ended if s[0] == "polite"] == [["polite", steps[-1]]], ended
+
+
+def test_quick_steps_are_shown_at_once_and_the_step_reached_said_once(tmp_path):
+    """→ pressed ten times 40 ms apart: each step is shown at once, but the live regions are
+    quiet until the steps stop (a screen reader queued all ten narrations, 2,000 characters);
+    then the step reached is said once.  A single step is said too, once."""
+    need_dot()
+    exe = _need_browser()
+    r = sim.run("equalize-nat", seed=1, size=3000)
+    pl = Player(r, title="steps", max_steps=20)
+    p, browser, pg = _page_with(exe, tmp_path, pl.html(), {"width": 1280, "height": 900})
+    try:
+        pg.evaluate("""() => { const n = document.querySelector('.op1-narr'); window.__said = [];
+            new MutationObserver(() => window.__said.push([n.getAttribute('aria-live'), n.textContent]))
+              .observe(n, {childList: true, characterData: true, subtree: true}); }""")
+        pg.focus("[data-replay]")
+        # (the presses timed in the page: from here, a loaded machine spaced them 400 ms and more)
+        shown = pg.evaluate("""() => new Promise(done => {
+            const root = document.querySelector('[data-replay]'), shown = [];
+            const press = k => {
+              root.dispatchEvent(new KeyboardEvent('keydown', {key: 'ArrowRight', bubbles: true}));
+              shown.push(document.querySelector('.op1-narr').innerText);
+              if (k < 9) setTimeout(() => press(k + 1), 40); else done(shown);
+            };
+            press(0); })""")
+        pg.wait_for_timeout(1000)
+        quick = pg.evaluate("window.__said.splice(0)")
+        pg.keyboard.press("ArrowRight")
+        pg.wait_for_timeout(1000)
+        one = pg.evaluate("window.__said.splice(0)")
+        live = pg.get_attribute(".op1-narr", "aria-live")
+    finally:
+        browser.close()
+        p.stop()
+    steps = [narrate(r, i) for i in pl.steps]
+    assert shown == steps[1:11]                        # shown at once, step by step
+    heard = [s for s in quick if s[0] != "off"]
+    assert heard == [["polite", steps[10]]], quick      # said once: the step reached
+    assert [s for s in one if s[0] != "off"] == [["polite", steps[11]]], one
+    assert live == "polite"
 
 
 def test_in_forced_colours_with_a_dark_theme_the_diagrams_stay_readable(tmp_path):
