@@ -603,6 +603,21 @@ def test_in_forced_colours_with_a_dark_theme_the_diagrams_stay_readable(tmp_path
         assert light > 0.5 and 0.005 < dark < 0.4, (name, light, dark)
 
 
+def test_a_comparisons_ladder_row_names_the_runs_differing_first():
+    """A comparison marks a row where the runs differ with a vermilion "≠", which comes first in
+    the row: its accessible name starts by saying so (WCAG's label in name: visible order)."""
+    import re
+    from sim.view.ladder import ladder_parts
+    from sim.view.model import analysis_of
+    r = sim.run("equalize-nat", seed=1, size=3000)
+    steps = analysis_of(r).default_steps()[:8]
+    _, body, _ = ladder_parts(r, steps, steps[0], diverge={steps[3]}, hide_future=True)
+    names = dict(re.findall(r'data-i="(\d+)"[^>]*aria-label="([^"]*)"', body))
+    assert names[str(steps[3])].startswith("≠ the runs differ here, step 4, event "), names[str(steps[3])]
+    assert all(not v.startswith("≠") for k, v in names.items() if k != str(steps[3]))
+    assert names[str(steps[2])].startswith("step 3, event ")
+
+
 #: The width of the live panel's replays in the book at a 1280 px wide window (measured in
 #: chapter 6): the player takes its narrow layout there (one column).
 LIVE_COLUMN_PX = 662
