@@ -469,3 +469,27 @@ def test_the_router_tables_and_the_network_are_read_as_text(chromium, server):
         assert net.startswith('- group "network diagram"') and "uplink2: if2 150.0.0.1" in net, net
     finally:
         ctx.close()
+
+
+# Headings in an article, in order: [level, text, whether it is a replay's title].
+HEADINGS_JS = """() => Array.from(document.querySelectorAll('article.bd-article :is(h1,h2,h3,h4,h5,h6)'))
+  .map(e => [parseInt(e.tagName[1], 10), e.textContent.trim().slice(0, 60), e.classList.contains('op1-title')])"""
+
+
+def test_a_replays_title_is_a_heading_under_its_section(chapter_6):
+    """Heading navigation reaches each of the chapter's replays (their titles were plain lines;
+    only the live panel's replays had one): one level under the heading before it, so the page's
+    outline never skips a level."""
+    _, pg = chapter_6("laptop")
+    heads = pg.evaluate(HEADINGS_JS)
+    titles = pg.evaluate("Array.from(document.querySelectorAll('article.bd-article .op1-title'))"
+                         ".map(e => e.tagName)")
+    assert titles and all(t in ("H2", "H3", "H4", "H5", "H6") for t in titles), titles
+    assert sum(t for *_, t in heads) == len(titles)
+    section = heads[0][0]
+    for (a, _, _), (b, text, replay) in zip(heads, heads[1:]):
+        assert b <= a + 1, (a, b, text)                                 # no level skipped
+        if replay:
+            assert b == section + 1, (section, b, text)                 # under its section's heading
+        else:
+            section = b
