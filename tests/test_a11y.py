@@ -493,3 +493,26 @@ def test_a_replays_title_is_a_heading_under_its_section(chapter_6):
             assert b == section + 1, (section, b, text)                 # under its section's heading
         else:
             section = b
+
+
+def test_each_exercises_buttons_say_which_exercise_and_a_bad_answer_its_message(chapter_6):
+    """Chapter 6 has three exercises, each with a Check and an Export: each button is described by
+    its exercise's heading.  A typed answer that is not a number is marked invalid and described
+    by the message saying so; a fixed one is neither."""
+    _, pg = chapter_6("laptop")
+    described = pg.evaluate("""() => Array.from(document.querySelectorAll('.sx-exercise')).map(ex =>
+        Array.from(ex.querySelectorAll('button.sx-check, button.sx-export')).map(b => {
+          const d = document.getElementById(b.getAttribute('aria-describedby'));
+          return !!d && d === ex.querySelector('h3'); }))""")
+    assert len(described) >= 2 and all(d == [True, True] for d in described), described
+    ex = pg.locator(".sx-exercise:has(input.sx-input)").first
+    box = ex.locator("input.sx-input")
+    box.fill("many")
+    ex.locator("button.sx-check").click()
+    pg.wait_for_function("e => e.getAttribute('aria-invalid') === 'true'", arg=box.element_handle(), timeout=5_000)
+    said = box.evaluate("e => (document.getElementById(e.getAttribute('aria-describedby')) || {}).textContent")
+    assert said and said == ex.locator(".sx-feedback").inner_text(), said
+    box.fill("3")
+    ex.locator("button.sx-check").click()
+    pg.wait_for_function("e => !e.hasAttribute('aria-invalid')", arg=box.element_handle(), timeout=5_000)
+    assert box.get_attribute("aria-describedby") is None
