@@ -516,3 +516,14 @@ def test_each_exercises_buttons_say_which_exercise_and_a_bad_answer_its_message(
     ex.locator("button.sx-check").click()
     pg.wait_for_function("e => !e.hasAttribute('aria-invalid')", arg=box.element_handle(), timeout=5_000)
     assert box.get_attribute("aria-describedby") is None
+
+
+def test_a_packets_field_names_head_their_rows(chapter_6):
+    """The packet pane: each field's name is its row's header (a screen reader says it with the
+    value), and IP's flags, none set, say "none" (the cell was empty)."""
+    _, pg = chapter_6("laptop")
+    P = pg.locator("[data-replay]").first
+    tables = P.locator(".op1-pkt-box").aria_snapshot()
+    assert 'rowheader "flags"' in tables and 'rowheader "sport"' in tables, tables
+    ip = P.locator(".op1-pkt-box table.op1-diss").first.aria_snapshot()
+    assert re.search(r'rowheader "flags"\n\s*- cell "none"', ip), ip
