@@ -452,7 +452,9 @@ def test_the_pinned_bar_shows_after_a_jump_past_the_players_bar(chapter_6):
 
 def test_the_router_tables_and_the_network_are_read_as_text(chromium, server):
     """A screen reader reads the router's tables and the network of a step, not an image named
-    "router state": the diagrams are groups whose text is in the accessibility tree."""
+    "router state": the network is a group whose text is in the accessibility tree; the router's
+    tables are tables (state.text_tables: captions, column headers, a row per entry), in the
+    order the diagram shows them, and the diagram itself is hidden from it."""
     page = next(p for p in toc_pages() if p.endswith("05-nat"))
     ctx = _context(chromium, "laptop")
     try:
@@ -461,10 +463,14 @@ def test_the_router_tables_and_the_network_are_read_as_text(chromium, server):
         P = pg.locator("[data-replay]").first
         for _ in range(6):
             P.locator(".op1-bar button[data-act=next]").click()
-        tables = P.locator(".op1-state-box svg").aria_snapshot()
-        assert tables.startswith('- group "router tables"'), tables[:80]
-        assert all(w in tables for w in ("Route cache", "192.168.0.1 → 200.0.0.1 iif eth0", "Conntrack / NAT",
-                                         "ct 1 192.168.0.1:5000 → 200.0.0.1:80")), tables
+        tables = P.locator(".op1-state-box").aria_snapshot()
+        assert P.locator(".op1-state-box svg").get_attribute("aria-hidden") == "true"
+        assert '- group "router tables":' in tables, tables[:80]
+        order = [re.search(rf'table "{re.escape(t)}', tables) for t in ("Route cache", "Routing table", "Uplinks",
+                                                                      "Conntrack / NAT")]
+        assert all(order) and [m.start() for m in order] == sorted(m.start() for m in order), tables
+        assert 'columnheader "dev"' in tables and 'cell "192.168.0.1 → 200.0.0.1 iif eth0"' in tables, tables
+        assert re.search(r'row "([A-Z]+ )*ct 1 192\.168\.0\.1:5000 → 200\.0\.0\.1:80', tables), tables
         net = P.locator(".op1-topo-scroll svg:not(.op1-topo-n)").aria_snapshot()
         assert net.startswith('- group "network diagram"') and "uplink2: if2 150.0.0.1" in net, net
     finally:

@@ -603,6 +603,39 @@ def test_in_forced_colours_with_a_dark_theme_the_diagrams_stay_readable(tmp_path
         assert light > 0.5 and 0.005 < dark < 0.4, (name, light, dark)
 
 
+def test_the_router_tables_are_tables_to_a_screen_reader_in_the_order_shown(tmp_path):
+    """A screen reader got the router's diagram as one string ("Routing table … Route cache key:
+    src → dst …"), no rows, cells or headers, and the tables in DOT's order, not the screen's
+    (route cache first).  The diagram is hidden from it and followed by the same tables as HTML
+    tables, hidden from the eye, in the screen's order (WCAG 1.3.1, 1.3.2)."""
+    import re
+    need_dot()
+    exe = _need_browser()
+    r = sim.run("equalize-nat", seed=3, size=3000)
+    pl = Player(r, title="tables", max_steps=20)
+    p, browser, pg = _page_with(exe, tmp_path, pl.html(), {"width": 1280, "height": 900})
+    try:
+        for _ in range(10):
+            pg.click(".op1-bar button[data-act=next]")
+        snap = pg.locator(".op1-state-box").aria_snapshot()
+        hidden = pg.get_attribute(".op1-state-box svg", "aria-hidden")
+        box = pg.locator(".op1-state-box table").first.evaluate(
+            "e => { const r = e.closest('.op1-vh').getBoundingClientRect(); return [r.width, r.height]; }")
+        # the same words as the diagram, in the order it shows its tables, top to bottom
+        drawn = pg.evaluate("""() => Array.from(document.querySelectorAll('.op1-state-box svg text'))
+            .map(t => [t.getBoundingClientRect().top, t.textContent]).filter(x => /^(Route cache|Routing table|Uplinks|Conntrack)/.test(x[1]))
+            .sort((a, b) => a[0] - b[0]).map(x => x[1].split(' (')[0])""")
+    finally:
+        browser.close()
+        p.stop()
+    assert hidden == "true" and box == [1, 1]
+    said = re.findall(r'- table "([^"(]+?)(?: \(|")', snap)
+    assert said == drawn == ["Route cache", "Routing table", "Uplinks", "Conntrack / NAT"], (said, drawn)
+    assert 'columnheader "key: src → dst, iif"' in snap and 'columnheader "used, last"' in snap, snap
+    assert re.search(r'row "DEL equalize 192\.168\.0\.1 → 200\.0\.0\.1 iif eth0 if2 \(eq\) ×1, [\d.]+ ms"', snap), snap
+    assert 'cell "nexthop via 100.0.0.254 dev if1 weight 1"' in snap, snap
+
+
 def test_a_comparisons_ladder_row_names_the_runs_differing_first():
     """A comparison marks a row where the runs differ with a vermilion "≠", which comes first in
     the row: its accessible name starts by saying so (WCAG's label in name: visible order)."""

@@ -272,8 +272,8 @@ def _page_frames(result, max_steps: int, start_at: float | None = None):
             ks = [k for k in dict.fromkeys(ks) if 0 <= k < len(self)]
             todo = [k for k in ks if k not in self._state]
             dots = [state_dot(self.result, self._snaps[self.steps[k]]) for k in todo]
-            for k, svg in zip(todo, _dot.render(dots)):
-                self._state[k] = zoomable(compact(svg))
+            for k, svg, dot in zip(todo, _dot.render(dots), dots):
+                self._state[k] = zoomable(compact(svg, dot))
             return {"states": {k: self._state[k] for k in todo},
                     "pkts": {k: self.pkt_html(k) for k in ks}}
 
