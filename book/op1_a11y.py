@@ -8,6 +8,9 @@ README with the upstream issue it belongs to.
   the theme's icon glyphs with an empty alternative text, and the fade at the edge of a figure that
   scrolls sideways.
 - ``_assets/a11y/op1-a11y.js``: a figure's box is a keyboard stop only while it scrolls.
+- a replay's title (``sim.view.player``: a plain line, as the player can't know the page's outline)
+  becomes a heading one level below the section it is in, so that a screen reader's heading
+  navigation reaches each replay, as it reaches the live panel's (h4 under the panel's h3).
 - the references page: docutils writes its citations as ``<div role="list">`` of
   ``role="doc-biblioentry"`` items, a role DPUB-ARIA 1.1 deprecated (it is not a list item), so the
   list had no valid items; they become ``role="listitem"``.
@@ -28,6 +31,25 @@ def citations_as_list_items(body: str) -> str:
     return re.sub(r'(<div class="citation"[^>]*?) role="doc-biblioentry"', r'\1 role="listitem"', body)
 
 
+PLAYER_TITLE = '<div class="op1-title">'
+_HEADING_OR_TITLE = re.compile(r'<h([1-6])[\s>]|<div class="op1-title">(.*?)</div>', re.S)
+
+
+def player_titles_as_headings(body: str) -> str:
+    """Each ``<div class="op1-title">`` as a heading one level below the heading before it
+    (h6 at most; h2 before any heading)."""
+    level = 1
+
+    def one(m):
+        nonlocal level
+        if m.group(1):
+            level = int(m.group(1))
+            return m.group(0)
+        n = min(level + 1, 6)
+        return f'<h{n} class="op1-title">{m.group(2)}</h{n}>'
+    return _HEADING_OR_TITLE.sub(one, body)
+
+
 def setup(app):
     def config_inited(app, config):
         config.templates_path.insert(0, str(HERE / "_templates"))
@@ -36,7 +58,9 @@ def setup(app):
     def page_context(app, pagename, templatename, context, doctree):
         body = context.get("body")
         if body and "doc-biblioentry" in body:
-            context["body"] = citations_as_list_items(body)
+            context["body"] = body = citations_as_list_items(body)
+        if body and PLAYER_TITLE in body:
+            context["body"] = player_titles_as_headings(body)
 
     def doctree_read(app, doctree):
         # the page whose citations this rewrites is written again when this file changes

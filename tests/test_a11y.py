@@ -220,12 +220,16 @@ RING_JS = """() => {
   return cs.outlineStyle !== 'none' && parseFloat(cs.outlineWidth) >= 2;
 }"""
 
-# Each change of an announced (aria-live, not "off") region in the element, counted.
+# Each change of an announced region in the element, counted: one that is live (aria-live not
+# "off") when it changes (a player's are quiet while steps come quickly, player.js hush()).
 COUNT_LIVE_JS = """root => {
   window.__live = 0;
-  root.querySelectorAll('[aria-live]:not([aria-live=off]), [role=status]').forEach(el =>
-    new MutationObserver(() => { window.__live += 1; }).observe(el, {childList: true, characterData: true, subtree: true}));
+  root.querySelectorAll('[aria-live], [role=status]').forEach(el =>
+    new MutationObserver(() => { if (el.getAttribute('aria-live') !== 'off') window.__live += 1; })
+      .observe(el, {childList: true, characterData: true, subtree: true}));
 }"""
+#: How long a player waits after a step by hand before it says it (player.js HUSH, 400 ms), and more.
+SAID_MS = 700
 
 
 def _tab_to(pg, sel, limit=600, js=ACTIVE_JS, back=False):
@@ -253,17 +257,17 @@ def test_chapter_6_by_keyboard_alone(chapter_6):
     narr0 = P.locator(".op1-narr").inner_text()
     pg.keyboard.press("ArrowRight")
     assert P.get_attribute("data-step") == "1"
-    pg.wait_for_timeout(100)
-    assert P.locator(".op1-narr").inner_text() != narr0
+    assert P.locator(".op1-narr").inner_text() != narr0          # shown at once
+    pg.wait_for_timeout(SAID_MS)
     assert pg.evaluate("window.__live") == 1, "one step must be announced once"
-    # its Next button, by Tab, pressed with Enter and with Space
+    # its Next button, by Tab, pressed with Enter and with Space, quickly: the step reached said once
     _tab_to(pg, "[data-replay] .op1-bar button[data-act=next]")
     assert pg.evaluate(RING_JS), "no visible focus ring on the Next button"
     pg.keyboard.press("Enter")
     pg.keyboard.press(" ")
     assert P.get_attribute("data-step") == "3"
-    pg.wait_for_timeout(100)
-    assert pg.evaluate("window.__live") == 3
+    pg.wait_for_timeout(SAID_MS)
+    assert pg.evaluate("window.__live") == 2
     # the whole exchange (a checkbox, Space), then the ladder's box scrolls by keyboard
     _tab_to(pg, "[data-replay] input.op1-all-toggle")
     pg.keyboard.press(" ")
@@ -448,7 +452,9 @@ def test_the_pinned_bar_shows_after_a_jump_past_the_players_bar(chapter_6):
 
 def test_the_router_tables_and_the_network_are_read_as_text(chromium, server):
     """A screen reader reads the router's tables and the network of a step, not an image named
-    "router state": the diagrams are groups whose text is in the accessibility tree."""
+    "router state": the network is a group whose text is in the accessibility tree; the router's
+    tables are tables (state.text_tables: captions, column headers, a row per entry), in the
+    order the diagram shows them, and the diagram itself is hidden from it."""
     page = next(p for p in toc_pages() if p.endswith("05-nat"))
     ctx = _context(chromium, "laptop")
     try:
@@ -457,11 +463,73 @@ def test_the_router_tables_and_the_network_are_read_as_text(chromium, server):
         P = pg.locator("[data-replay]").first
         for _ in range(6):
             P.locator(".op1-bar button[data-act=next]").click()
-        tables = P.locator(".op1-state-box svg").aria_snapshot()
-        assert tables.startswith('- group "router tables"'), tables[:80]
-        assert all(w in tables for w in ("Route cache", "192.168.0.1 → 200.0.0.1 iif eth0", "Conntrack / NAT",
-                                         "ct 1 192.168.0.1:5000 → 200.0.0.1:80")), tables
+        tables = P.locator(".op1-state-box").aria_snapshot()
+        assert P.locator(".op1-state-box svg").get_attribute("aria-hidden") == "true"
+        assert '- group "router tables":' in tables, tables[:80]
+        order = [re.search(rf'table "{re.escape(t)}', tables) for t in ("Route cache", "Routing table", "Uplinks",
+                                                                      "Conntrack / NAT")]
+        assert all(order) and [m.start() for m in order] == sorted(m.start() for m in order), tables
+        assert 'columnheader "dev"' in tables and 'cell "192.168.0.1 → 200.0.0.1 iif eth0"' in tables, tables
+        assert re.search(r'row "([A-Z]+ )*ct 1 192\.168\.0\.1:5000 → 200\.0\.0\.1:80', tables), tables
         net = P.locator(".op1-topo-scroll svg:not(.op1-topo-n)").aria_snapshot()
         assert net.startswith('- group "network diagram"') and "uplink2: if2 150.0.0.1" in net, net
     finally:
         ctx.close()
+
+
+# Headings in an article, in order: [level, text, whether it is a replay's title].
+HEADINGS_JS = """() => Array.from(document.querySelectorAll('article.bd-article :is(h1,h2,h3,h4,h5,h6)'))
+  .map(e => [parseInt(e.tagName[1], 10), e.textContent.trim().slice(0, 60), e.classList.contains('op1-title')])"""
+
+
+def test_a_replays_title_is_a_heading_under_its_section(chapter_6):
+    """Heading navigation reaches each of the chapter's replays (their titles were plain lines;
+    only the live panel's replays had one): one level under the heading before it, so the page's
+    outline never skips a level."""
+    _, pg = chapter_6("laptop")
+    heads = pg.evaluate(HEADINGS_JS)
+    titles = pg.evaluate("Array.from(document.querySelectorAll('article.bd-article .op1-title'))"
+                         ".map(e => e.tagName)")
+    assert titles and all(t in ("H2", "H3", "H4", "H5", "H6") for t in titles), titles
+    assert sum(t for *_, t in heads) == len(titles)
+    section = heads[0][0]
+    for (a, _, _), (b, text, replay) in zip(heads, heads[1:]):
+        assert b <= a + 1, (a, b, text)                                 # no level skipped
+        if replay:
+            assert b == section + 1, (section, b, text)                 # under its section's heading
+        else:
+            section = b
+
+
+def test_each_exercises_buttons_say_which_exercise_and_a_bad_answer_its_message(chapter_6):
+    """Chapter 6 has three exercises, each with a Check and an Export: each button is described by
+    its exercise's heading.  A typed answer that is not a number is marked invalid and described
+    by the message saying so; a fixed one is neither."""
+    _, pg = chapter_6("laptop")
+    described = pg.evaluate("""() => Array.from(document.querySelectorAll('.sx-exercise')).map(ex =>
+        Array.from(ex.querySelectorAll('button.sx-check, button.sx-export')).map(b => {
+          const d = document.getElementById(b.getAttribute('aria-describedby'));
+          return !!d && d === ex.querySelector('h3'); }))""")
+    assert len(described) >= 2 and all(d == [True, True] for d in described), described
+    ex = pg.locator(".sx-exercise:has(input.sx-input)").first
+    box = ex.locator("input.sx-input")
+    box.fill("many")
+    ex.locator("button.sx-check").click()
+    pg.wait_for_function("e => e.getAttribute('aria-invalid') === 'true'", arg=box.element_handle(), timeout=5_000)
+    said = box.evaluate("e => (document.getElementById(e.getAttribute('aria-describedby')) || {}).textContent")
+    assert said and said == ex.locator(".sx-feedback").inner_text(), said
+    box.fill("3")
+    ex.locator("button.sx-check").click()
+    pg.wait_for_function("e => !e.hasAttribute('aria-invalid')", arg=box.element_handle(), timeout=5_000)
+    assert box.get_attribute("aria-describedby") is None
+
+
+def test_a_packets_field_names_head_their_rows(chapter_6):
+    """The packet pane: each field's name is its row's header (a screen reader says it with the
+    value), and IP's flags, none set, say "none" (the cell was empty)."""
+    _, pg = chapter_6("laptop")
+    P = pg.locator("[data-replay]").first
+    tables = P.locator(".op1-pkt-box").aria_snapshot()
+    assert 'rowheader "flags"' in tables and 'rowheader "sport"' in tables, tables
+    ip = P.locator(".op1-pkt-box table.op1-diss").first.aria_snapshot()
+    assert re.search(r'rowheader "flags"\n\s*- cell "none"', ip), ip

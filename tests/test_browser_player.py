@@ -272,6 +272,8 @@ def test_a_comparison_in_a_book_column_is_readable_and_its_tables_fit(tmp_path):
                 "ct 1" in root.locator(".op1-state-box").first.inner_text()
             assert root.evaluate(OVERFLOW_JS) == []
             # a screen reader hears, with each pane's step, which run it is; the end of a run too
+            # (once the steps stop: steps by hand are said after 400 ms without another, player.js hush)
+            pg.wait_for_timeout(700)
             panes = root.locator(".op1-pane").all()
             for pane, label in zip(panes, ("article NAT", "netfilter NAT")):
                 narr = pane.locator(".op1-narr")
@@ -285,6 +287,7 @@ def test_a_comparison_in_a_book_column_is_readable_and_its_tables_fit(tmp_path):
             pg.wait_for_selector("[data-replay][data-op1-live]", state="attached")
             root = pg.locator("[data-replay]").first
             root.locator(".op1-bar button[data-act=last]").click()
+            pg.wait_for_timeout(700)
             ends = root.locator(".op1-endnote").all()
             assert all(e.get_attribute("aria-live") == "polite" for e in ends)
             assert [e.text_content() for e in ends] == [
@@ -429,14 +432,15 @@ def test_the_player_on_a_phone_and_on_a_laptop():
             browser.close()
 
 
-def _page_with(exe, tmp_path, html: str, viewport: dict, name: str = "page.html"):
-    """``html`` in a standalone page, opened in a new Chromium of ``exe`` (file: only)."""
+def _page_with(exe, tmp_path, html: str, viewport: dict, name: str = "page.html", **opts):
+    """``html`` in a standalone page, opened in a new Chromium of ``exe`` (file: only); ``opts``:
+    the page's other options (``forced_colors``, ``color_scheme``)."""
     from playwright.sync_api import sync_playwright
     page = tmp_path / name
     page.write_text(standalone_page([html], name))
     p = sync_playwright().start()
     browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
-    pg = browser.new_page(viewport=viewport)
+    pg = browser.new_page(viewport=viewport, **opts)
     pg.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file:") else route.abort())
     pg.goto(page.as_uri())
     pg.wait_for_function(f"document.querySelectorAll('[data-op1-live]').length === "
@@ -523,6 +527,128 @@ def test_play_keeps_the_narration_quiet_and_says_the_step_it_stops_at(tmp_path):
     assert ended[-1] == ["polite", steps[-1]] and after == "polite", ended
     # the last step is written once while heard, not written quiet and then again: said once
     assert [s for s in ended if s[0] == "polite"] == [["polite", steps[-1]]], ended
+
+
+def test_quick_steps_are_shown_at_once_and_the_step_reached_said_once(tmp_path):
+    """→ pressed ten times 40 ms apart: each step is shown at once, but the live regions are
+    quiet until the steps stop (a screen reader queued all ten narrations, 2,000 characters);
+    then the step reached is said once.  A single step is said too, once."""
+    need_dot()
+    exe = _need_browser()
+    r = sim.run("equalize-nat", seed=1, size=3000)
+    pl = Player(r, title="steps", max_steps=20)
+    p, browser, pg = _page_with(exe, tmp_path, pl.html(), {"width": 1280, "height": 900})
+    try:
+        pg.evaluate("""() => { const n = document.querySelector('.op1-narr'); window.__said = [];
+            new MutationObserver(() => window.__said.push([n.getAttribute('aria-live'), n.textContent]))
+              .observe(n, {childList: true, characterData: true, subtree: true}); }""")
+        pg.focus("[data-replay]")
+        # (the presses timed in the page: from here, a loaded machine spaced them 400 ms and more)
+        shown = pg.evaluate("""() => new Promise(done => {
+            const root = document.querySelector('[data-replay]'), shown = [];
+            const press = k => {
+              root.dispatchEvent(new KeyboardEvent('keydown', {key: 'ArrowRight', bubbles: true}));
+              shown.push(document.querySelector('.op1-narr').innerText);
+              if (k < 9) setTimeout(() => press(k + 1), 40); else done(shown);
+            };
+            press(0); })""")
+        pg.wait_for_timeout(1000)
+        quick = pg.evaluate("window.__said.splice(0)")
+        pg.keyboard.press("ArrowRight")
+        pg.wait_for_timeout(1000)
+        one = pg.evaluate("window.__said.splice(0)")
+        live = pg.get_attribute(".op1-narr", "aria-live")
+    finally:
+        browser.close()
+        p.stop()
+    steps = [narrate(r, i) for i in pl.steps]
+    assert shown == steps[1:11]                        # shown at once, step by step
+    heard = [s for s in quick if s[0] != "off"]
+    assert heard == [["polite", steps[10]]], quick      # said once: the step reached
+    assert [s for s in one if s[0] != "off"] == [["polite", steps[11]]], one
+    assert live == "polite"
+
+
+def test_in_forced_colours_with_a_dark_theme_the_diagrams_stay_readable(tmp_path):
+    """Windows' contrast themes ("Night sky"): forced, the diagrams' text took the theme's colour
+    but their cells and rows kept no fill, so the page's black showed through -- the router
+    tables' cells and the ladder's rows were black on black.  They keep their own colours on white."""
+    need_dot()
+    exe = _need_browser()
+    r = sim.run("equalize-nat", seed=3, size=3000)
+    pl = Player(r, title="forced", max_steps=20)
+    p, browser, pg = _page_with(exe, tmp_path, pl.html(), {"width": 1280, "height": 900},
+                                forced_colors="active", color_scheme="dark")
+    try:
+        assert pg.evaluate("matchMedia('(forced-colors: active)').matches")
+        for _ in range(10):
+            pg.click(".op1-bar button[data-act=next]")
+        pg.wait_for_timeout(300)
+        shots = {}
+        for name, sel in (("tables", ".op1-state-box svg"), ("ladder", "svg.op1-ladder-body")):
+            el = pg.locator(sel).first
+            el.scroll_into_view_if_needed()
+            shots[name] = el.screenshot()
+    finally:
+        browser.close()
+        p.stop()
+    import io
+    from PIL import Image
+    for name, png in shots.items():
+        grey = Image.open(io.BytesIO(png)).convert("L").histogram()       # pixels by grey level
+        light, dark = sum(grey[201:]) / sum(grey), sum(grey[:80]) / sum(grey)
+        (ARTIFACTS / f"forced-dark-{name}.png").parent.mkdir(parents=True, exist_ok=True)
+        (ARTIFACTS / f"forced-dark-{name}.png").write_bytes(png)
+        # a white ground with dark text on it, not a black ground
+        assert light > 0.5 and 0.005 < dark < 0.4, (name, light, dark)
+
+
+def test_the_router_tables_are_tables_to_a_screen_reader_in_the_order_shown(tmp_path):
+    """A screen reader got the router's diagram as one string ("Routing table … Route cache key:
+    src → dst …"), no rows, cells or headers, and the tables in DOT's order, not the screen's
+    (route cache first).  The diagram is hidden from it and followed by the same tables as HTML
+    tables, hidden from the eye, in the screen's order (WCAG 1.3.1, 1.3.2)."""
+    import re
+    need_dot()
+    exe = _need_browser()
+    r = sim.run("equalize-nat", seed=3, size=3000)
+    pl = Player(r, title="tables", max_steps=20)
+    p, browser, pg = _page_with(exe, tmp_path, pl.html(), {"width": 1280, "height": 900})
+    try:
+        for _ in range(10):
+            pg.click(".op1-bar button[data-act=next]")
+        snap = pg.locator(".op1-state-box").aria_snapshot()
+        hidden = pg.get_attribute(".op1-state-box svg", "aria-hidden")
+        box = pg.locator(".op1-state-box table").first.evaluate(
+            "e => { const r = e.closest('.op1-vh').getBoundingClientRect(); return [r.width, r.height]; }")
+        # the same words as the diagram, in the order it shows its tables, top to bottom
+        drawn = pg.evaluate("""() => Array.from(document.querySelectorAll('.op1-state-box svg text'))
+            .map(t => [t.getBoundingClientRect().top, t.textContent]).filter(x => /^(Route cache|Routing table|Uplinks|Conntrack)/.test(x[1]))
+            .sort((a, b) => a[0] - b[0]).map(x => x[1].split(' (')[0])""")
+    finally:
+        browser.close()
+        p.stop()
+    assert hidden == "true" and box == [1, 1]
+    said = re.findall(r'- table "([^"(]+?)(?: \(|")', snap)
+    assert said == drawn == ["Route cache", "Routing table", "Uplinks", "Conntrack / NAT"], (said, drawn)
+    assert 'columnheader "key: src → dst, iif"' in snap and 'columnheader "used, last"' in snap, snap
+    assert re.search(r'row "DEL equalize 192\.168\.0\.1 → 200\.0\.0\.1 iif eth0 if2 \(eq\) ×1, [\d.]+ ms"', snap), snap
+    assert 'cell "nexthop via 100.0.0.254 dev if1 weight 1"' in snap, snap
+
+
+def test_a_comparisons_ladder_row_names_the_runs_differing_first():
+    """A comparison marks a row where the runs differ with a vermilion "≠", which comes first in
+    the row: its accessible name starts by saying so (WCAG's label in name: visible order)."""
+    import re
+    from sim.view.ladder import ladder_parts
+    from sim.view.model import analysis_of
+    r = sim.run("equalize-nat", seed=1, size=3000)
+    steps = analysis_of(r).default_steps()[:8]
+    _, body, _ = ladder_parts(r, steps, steps[0], diverge={steps[3]}, hide_future=True)
+    names = dict(re.findall(r'data-i="(\d+)"[^>]*aria-label="([^"]*)"', body))
+    assert names[str(steps[3])].startswith("≠ the runs differ here, step 4, event "), names[str(steps[3])]
+    assert all(not v.startswith("≠") for k, v in names.items() if k != str(steps[3]))
+    assert names[str(steps[2])].startswith("step 3, event ")
 
 
 #: The width of the live panel's replays in the book at a 1280 px wide window (measured in

@@ -175,7 +175,7 @@ def test_a_bad_value_gets_one_line_with_the_range_its_box_holds():
         got = json.loads(inpage.run("equalize-nat", '{"size": 20000}', json.dumps(values)))
         with pytest.raises(scenarios.ParamError) as e:
             scenarios.make_params("equalize-nat", size=20000, **values)
-        assert got == {"error": str(e.value)}, values
+        assert got == {"error": str(e.value), "errors": [{"param": e.value.param, "message": str(e.value)}]}, values
     # a seed: the seed box's range (0..2**53 - 1), whatever is wrong with it, not sim.run's 0..2**63 - 1
     box = f"0..{2**53 - 1}"
     for seed, said in ((-1, f"seed -1 out of range for this page's live panel: allowed {box}"),
@@ -183,7 +183,32 @@ def test_a_bad_value_gets_one_line_with_the_range_its_box_holds():
                        ("7x", f"seed must be an integer {box}, got '7x'"),
                        (2**53, f"seed {2**53} out of range for this page's live panel: allowed {box}")):
         got = json.loads(inpage.run("equalize-nat", '{"size": 20000}', json.dumps({"seed": seed})))
-        assert got == {"error": said}, seed
+        assert got == {"error": said, "errors": [{"param": "seed", "message": said}]}, seed
+
+
+def test_every_bad_box_is_named_at_once():
+    """Two boxes wrong: both named, each with its box's name (the page marks each box invalid
+    and links it to its words), not only the first one the simulator checks (the seed)."""
+    limits = json.dumps({"uplinks": [1, 4]})
+    got = json.loads(inpage.run("equalize-nat", '{"size": 20000}', json.dumps({"uplinks": "x", "seed": -1}), limits,
+                                '{"seed": 3, "size": 20000}'))
+    box = f"0..{2**53 - 1}"
+    assert got["errors"] == [
+        {"param": "seed", "message": f"seed -1 out of range for this page's live panel: allowed {box}"},
+        {"param": "uplinks", "message": "uplinks must be an integer 1..4, got 'x'"}], got
+    assert got["error"] == "; ".join(e["message"] for e in got["errors"])
+    # one wrong, the others right: that one only
+    got = json.loads(inpage.run("equalize-nat", "{}", json.dumps({"uplinks": 9, "seed": 3}), limits))
+    assert got["errors"] == [{"param": "uplinks", "message": "uplinks 9 out of range for this page's live panel: "
+                                                            "allowed 1..4"}], got
+    assert "error" not in json.loads(inpage.run("equalize-nat", "{}", json.dumps({"uplinks": 2, "seed": 3}), limits))
+
+
+def test_a_number_boxs_label_says_its_range():
+    html = inpage.panel_html("equalize-nat", "./", "t", 1, seed=3, size=20_000)
+    assert re.search(r'<label class="op1-lc" for="t-uplinks">uplinks \(1–4\) <input', html), html
+    assert re.search(r'<label class="op1-lc" for="t-seed">seed \(0–2\^53−1\) <input', html), html
+    assert re.search(r'<label class="op1-lc" for="t-size">size \(1–1000000 bytes\) <input', html), html
 
 
 def test_the_panels_boxes_hold_what_the_live_players_do():
@@ -191,9 +216,9 @@ def test_the_panels_boxes_hold_what_the_live_players_do():
     limits = re.search(r'data-limits="([^"]*)"', html).group(1).replace("&quot;", '"')
     assert json.loads(limits) == {"uplinks": [1, 4], "seed": [0, 2**53 - 1], "size": [1, inpage.SIZE_MAX]}
     got = json.loads(inpage.run("equalize-nat", "{}", '{"uplinks": 6}', limits))
-    assert got == {"error": "uplinks 6 out of range for this page's live panel: allowed 1..4"}
+    assert got["error"] == "uplinks 6 out of range for this page's live panel: allowed 1..4"
     got = json.loads(inpage.run("equalize-nat", "{}", '{"size": 5000000}', limits))
-    assert got == {"error": "size 5000000 out of range for this page's live panel: allowed 1..1000000"}
+    assert got["error"] == "size 5000000 out of range for this page's live panel: allowed 1..1000000"
     assert "error" not in json.loads(inpage.run("equalize-nat", "{}", '{"uplinks": 3, "size": 1000}', limits))
 
 
@@ -623,6 +648,11 @@ def _run_and_wait(pg, count: int):
     assert left == [], left
 
 
+# The panel's boxes marked invalid, in the form's order: [name, has the focus, the words it is described by].
+BAD_BOXES_JS = """() => Array.from(document.querySelectorAll('[data-live] [aria-invalid=true]')).map(c =>
+  [c.name, document.activeElement === c, (document.getElementById(c.getAttribute('aria-describedby')) || {}).textContent])"""
+
+
 def test_chapter_6_runs_live_in_chromium(built, tmp_path):
     sync_playwright = _browser()
     tshark = shutil.which("tshark")
@@ -698,6 +728,19 @@ def test_chapter_6_runs_live_in_chromium(built, tmp_path):
             assert pg.inner_text("[data-live] .op1-lp-status") == \
                 f"Not run: seed -4 out of range for this page's live panel: allowed 0..{top}"
             assert len(pg.query_selector_all("[data-live] .op1-lp-out [data-replay]")) == 2
+            # the box is marked, described by its words, and has the focus (WCAG 3.3.1)
+            assert pg.evaluate(BAD_BOXES_JS) == [["seed", True, f"seed -4 out of range for this page's live "
+                                                  f"panel: allowed 0..{top}"]]
+            # two boxes wrong: both named, both marked, the first in the form's order focused
+            uplinks = pg.input_value("[data-live] input[name=uplinks]")
+            pg.fill("[data-live] input[name=uplinks]", "x")
+            pg.click("[data-live] [data-run]")
+            pg.wait_for_function("/got 'x'/.test(document.querySelector('[data-live] .op1-lp-status')"
+                                 ".textContent)", timeout=60_000)
+            assert pg.evaluate(BAD_BOXES_JS) == [
+                ["uplinks", True, "uplinks must be an integer 1..4, got 'x'"],
+                ["seed", False, f"seed -4 out of range for this page's live panel: allowed 0..{top}"]]
+            pg.fill("[data-live] input[name=uplinks]", uplinks)
             # text that is no number: the message names what the box shows (a type="number" box
             # handed the page '' for "1e", and the message named an empty value)
             pg.fill("[data-live] input[name=seed]", "1e")
@@ -722,6 +765,7 @@ def test_chapter_6_runs_live_in_chromium(built, tmp_path):
                                  " || /^Not run/.test(document.querySelector('[data-live] .op1-lp-status').textContent)",
                                  timeout=300_000)
             assert pg.inner_text("[data-live] .op1-lp-status").startswith("Run 3:")
+            assert pg.evaluate(BAD_BOXES_JS) == []              # a Run clears the marks
             assert "seed=3" in pg.inner_text("[data-live] .op1-lp-out [data-replay] .op1-sub")
             # cut at 200 steps: the status line, the note and the last step say so, and what the
             # downloads hold (a reader took an ordinary ACK at step 200 for the end of the run)
@@ -916,8 +960,8 @@ def test_a_failing_uplink_beyond_the_uplinks_is_named_in_the_panels_words():
     """"uplink 2 fails" with 1 uplink: the panel has no down_uplink box, so the message names the
     controls it has (it once said "give down_uplink 1..1")."""
     got = json.loads(inpage.run("equalize-nat", '{"size": 20000}', '{"uplinks": 1, "down_at": 0.5}'))
-    assert got == {"error": "uplink 2 fails, but there is only 1 uplink: set 'uplink 2 fails' to never, "
-                            "or uplinks to 2 or more"}, got
+    said = "uplink 2 fails, but there is only 1 uplink: set 'uplink 2 fails' to never, or uplinks to 2 or more"
+    assert got == {"error": said, "errors": [{"param": "down_at", "message": said}]}, got
 
 
 def test_graphviz_in_webassembly_measures_the_diagrams_text_as_dot_does(tmp_path):
@@ -1276,8 +1320,8 @@ def test_a_hang_after_python_is_fetched_is_named_and_run_tries_again(built):
     manifest = json.loads((LIVE / "manifest.json").read_text())
     at_import = _sim_zip_with(("\n_last: dict = {}\n", "\n_last: dict = {}\nif True:" + _hang("")))
     in_run_or_fill = _sim_zip_with(
-        ('    from .live import live_params\n',
-         '    from .live import live_params\n    if json.loads(values).get("seed") == 4242:' + _hang("    ")),
+        ('    from ..fib import RouteError\n',
+         '    from ..fib import RouteError\n    if json.loads(values).get("seed") == 4242:' + _hang("    ")),
         ('    return json.dumps(_frames_of(run).fill(json.loads(ks)))',
          '    if _last["params"].get("seed") == 4243:' + _hang("    ") + '    return json.dumps(_frames_of(run).fill(json.loads(ks)))'))
     replace = {"/_static/op1-live/manifest.json": json.dumps({**manifest, "sim": "another sim.zip"}).encode(),

@@ -97,9 +97,9 @@ def test_the_captured_pane_shows_df_the_options_and_the_scaled_window(snat_filte
     k = snat_filter
     syn = pane(k, 0)["html"]
     assert "MSS 1460" in syn and "SAckOK" in syn and "Timestamp" in syn and "WScale 10" in syn
-    assert "<td>flags</td><td>DF</td>" in syn
+    assert "<th scope=\"row\">flags</th><td>DF</td>" in syn
     seg = pane(k, _data_segment(k))["html"]
-    assert "<td>flags</td><td>DF</td>" in seg
+    assert "<th scope=\"row\">flags</th><td>DF</td>" in seg
     assert "field 63 × 2^10 = 64512 bytes (SYNs&#x27; scale)" in seg
     assert "242 of 1052 bytes captured" in seg and "190 of 1000 bytes captured" in seg and "zeros" not in seg
     # the hexdump is the captured bytes: DF set (0x40 in byte 6) and the payload as sent

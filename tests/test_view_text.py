@@ -67,7 +67,7 @@ def test_dissection_is_scapys_with_numeric_ports_and_the_payload_cut(eq):
     i = next(i for i in hops(eq, "uplink", "provider") if eq.events[i].pkt.load >= 1000)
     h = packet_pane(eq, i)
     pkt = eq.events[i].pkt
-    assert f"<td>sport</td><td>{pkt.sport}</td>" in h and f"<td>dport</td><td>{pkt.dport}</td>" in h
+    assert f"<th scope=\"row\">sport</th><td>{pkt.sport}</td>" in h and f"<th scope=\"row\">dport</th><td>{pkt.dport}</td>" in h
     assert f"{pkt.load - 24} more payload bytes" in h
 
 

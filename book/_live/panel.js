@@ -201,6 +201,34 @@
     ["input", "change"].forEach(function (t) {
       form.addEventListener(t, function () { startAhead(base); });
     });
+    // Values the simulator refused: each in its own words on the status line, each box marked
+    // invalid and described by its words, the first (in the form's order) given the focus, so
+    // that the reader is taken to it and told what is wrong (WCAG 3.3.1).
+    var marked = [];
+    function unmark() {
+      marked.forEach(function (c) { c.removeAttribute("aria-invalid"); c.removeAttribute("aria-describedby"); });
+      marked = [];
+    }
+    function refuse(m) {
+      var errs = m.errors || [], boxes = [];
+      status.textContent = "Not run: ";
+      if (!errs.length) { status.textContent += m.error; return; }
+      errs.forEach(function (e, j) {
+        var c = e.param && form.elements[e.param], span = document.createElement("span");
+        if (j) status.appendChild(document.createTextNode("; "));
+        span.textContent = e.message;
+        status.appendChild(span);
+        if (!c || !c.id) return;
+        span.id = c.id + "-err";
+        c.setAttribute("aria-invalid", "true");
+        c.setAttribute("aria-describedby", span.id);
+        marked.push(c);
+        boxes.push(c);
+      });
+      var controls = Array.prototype.slice.call(form.elements);
+      boxes.sort(function (a, b) { return controls.indexOf(a) - controls.indexOf(b); });
+      if (boxes.length) boxes[0].focus();
+    }
     form.addEventListener("submit", function (ev) {
       ev.preventDefault();
       if (location.protocol === "file:") {
@@ -215,6 +243,7 @@
       }
       // busy: marked, not disabled -- a disabled button loses the keyboard's focus to the page
       if (button.getAttribute("aria-disabled") === "true") return;
+      unmark();
       var n = runs + 1, id = ++seq, t0 = performance.now(), how = "";
       last = id;
       button.setAttribute("aria-disabled", "true");
@@ -237,7 +266,7 @@
         button.removeAttribute("aria-disabled");
         out.removeAttribute("aria-busy");
         got.textContent = "";                           // (no count of bytes left beside a failure)
-        if (m.error) { status.textContent = "Not run: " + m.error; return true; }
+        if (m.error) { refuse(m); return true; }
         if (m.fail) {
           status.textContent = "Not run: " + m.fail + (m.retry ? "; press Run to try again." : "");
           return true;

@@ -331,7 +331,7 @@ onmessage = async (e) => {
     postMessage({ id: m.id, status: "running…", python, running: true });
     python = null;
     const run = JSON.parse(inpage.run(m.scenario, m.fixed, m.values, m.limits, m.preset || "{}"));
-    if (run.error) { postMessage({ id: m.id, error: run.error }); return; }
+    if (run.error) { postMessage({ id: m.id, error: run.error, errors: run.errors }); return; }
     postMessage({ id: m.id, status: `drawing ${run.events} events…` });
     const drawn = JSON.parse(inpage.draw(m.title, m.maxSteps, m.startAt || "null", m.id, m.panel));
     postMessage({ id: m.id, ...drawn, events: run.events, runMs: run.ms });

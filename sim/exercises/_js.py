@@ -272,8 +272,9 @@ JS = r"""/* 1 + 1 < 1 exercises: the page's checker.  Mirrors sim/exercises/mode
        shows it, as it was, and counts nothing), else a check now, recorded. */
     function judge(a, before) {
       var parsed = parse(a, data.form), norm = parsed[0], box = root.querySelector("input.sx-input");
-      if (box) {                            /* a typed answer that is not one is marked invalid */
-        if (norm) box.removeAttribute("aria-invalid"); else box.setAttribute("aria-invalid", "true");
+      if (box) {    /* a typed answer that is not one is marked invalid, described by what is wrong */
+        if (norm) { box.removeAttribute("aria-invalid"); box.removeAttribute("aria-describedby"); }
+        else { box.setAttribute("aria-invalid", "true"); box.setAttribute("aria-describedby", fb.id); }
       }
       if (!norm) {
         root.setAttribute("data-result", "invalid");

@@ -146,17 +146,18 @@ def render(inst: Instance, key: bool | None = None, include_assets: bool = True,
            f'data-student="{html.escape(inst.student)}" data-store="{html.escape(store_name(inst))}" '
            f'data-kind="{inst.kind}" data-chapter="{inst.chapter}"'
            + (f' data-replays="{html.escape(replays)}"' if replays else "") + '>',
-           f'<h3>{html.escape(inst.title)} <span class="sx-meta">· chapter {inst.chapter} · {inst.kind}'
+           f'<h3 id="{uid}-h">{html.escape(inst.title)} <span class="sx-meta">· chapter {inst.chapter} · {inst.kind}'
            f'{" · needs Python" if inst.needs_python else ""}<span class="sx-who">'
            f'{"" if inst.student == BOOK_STUDENT else " · variant of " + html.escape(inst.student)}</span></span></h3>']
     if pooled:
         out.append('<div class="sx-student" role="group" aria-label="student id"></div>'
                    '<div class="sx-sid-said" role="status"></div>')
     out.append(f'<div class="sx-body">{_body(inst, uid)}</div>')
-    out.append('<button type="button" class="sx-check">Check</button>'
-               '<button type="button" class="sx-export">Export my answers (JSON)</button>'
+    # a page's exercises each have a Check and an Export: each described by its exercise's title
+    out.append(f'<button type="button" class="sx-check" aria-describedby="{uid}-h">Check</button>'
+               f'<button type="button" class="sx-export" aria-describedby="{uid}-h">Export my answers (JSON)</button>'
                '<div class="sx-export-msg" role="status"></div>')
-    out.append('<div class="sx-feedback" role="status" aria-live="polite"></div>')
+    out.append(f'<div class="sx-feedback" id="{uid}-fb" role="status" aria-live="polite"></div>')
     out.append('<div class="sx-reveal" hidden></div>')
     if _key_on(key):
         out.append(_key_html(inst))

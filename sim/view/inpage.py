@@ -10,6 +10,7 @@ Standard library only; nothing here runs on import.
 from __future__ import annotations
 
 import json
+import re
 import time
 
 from .. import scenarios
@@ -48,7 +49,11 @@ def _control(uid: str, s: dict) -> str:
         # a text box with a digit keypad, not type="number": a number box hides from the page
         # what it cannot read as a number ("1e", "--3" came through as ''), so the message
         # named an empty value beside a box that was not empty; the simulator checks the range
-        return (f'<label class="op1-lc" for="{cid}">{h(label)} <input type="text" data-int id="{cid}" '
+        # its range in its label, before a run is tried ("uplinks (1–4)"; WCAG 3.3.2)
+        unit = re.fullmatch(r"(.+) \((\w+)\)", label)        # "size (bytes)": "size (1–1000000 bytes)"
+        said = f"{unit[1]} ({_range(s['min'], s['max'])} {unit[2]})" if unit else f"{label} ({_range(s['min'], s['max'])})"
+        return (f'<label class="op1-lc" for="{cid}">{h(said)} '
+                f'<input type="text" data-int id="{cid}" '
                 f'name="{h(name)}" value="{value}" inputmode="numeric" pattern="[0-9]*" '
                 f'autocomplete="off" spellcheck="false" required></label>')
     plain = all(isinstance(v, str) for _, v in s["choices"])     # else each value is JSON (null, 0.5)
@@ -56,6 +61,13 @@ def _control(uid: str, s: dict) -> str:
                    f'{h(t)}</option>' for t, v in s["choices"])
     return (f'<label class="op1-lc" for="{cid}">{h(label)} <select id="{cid}" name="{h(name)}"'
             f'{"" if plain else " data-json"}>{opts}</select></label>')
+
+
+def _range(lo: int, hi: int) -> str:
+    """A number box's range as its label says it: ``1–4``; the seed's ``0–2^53−1`` (the
+    largest integer a browser's number holds exactly, 16 digits too long for a label)."""
+    top = f"2^{hi.bit_length()}−1" if hi > 10**6 and (hi + 1) & hi == 0 else str(hi)
+    return f"{lo}–{top}"
 
 
 def fixed_words(fixed: dict) -> str:
@@ -185,15 +197,40 @@ def run(scenario: str, fixed: str, values: str, limits: str = "{}", preset: str 
     if params.get("multipath") is not None and params["multipath"] not in CACHED_POLICIES:
         params["equalize"] = False              # a route-cache flag, as in LivePlayer
     t0 = time.perf_counter()
+    bad = _bad_values(scenario, params, given[1], given[2], given[3])
+    if bad:
+        return json.dumps({"error": "; ".join(m for _, m in bad), "errors": [{"param": p, "message": m} for p, m in bad]})
     try:
         live_params(scenario, params, given[2], "page's live panel")
         result = scenarios.run(scenario, **params)
         stem = result.live_stem(given[3])       # (the page's preset: checked as the run's values are)
     except (scenarios.ParamError, RouteError) as e:
-        return json.dumps({"error": str(e)})
+        return json.dumps({"error": str(e), "errors": [{"param": getattr(e, "param", None), "message": str(e)}]})
     _last.clear()
     _last.update(result=result, params=params, stem=stem)
     return json.dumps({"events": len(result.events), "ms": round((time.perf_counter() - t0) * 1000)})
+
+
+def _bad_values(scenario: str, params: dict, values: dict, limits: dict, preset: dict) -> list:
+    """Every control of the panel whose value can't be used, as ``[(name, message)]``, in the
+    order ``live_params`` checks them: each one found is put back to the cell's value (or the
+    default) and the rest checked again, so that the reader hears of all of them at once.  A
+    problem that is no one control's (``param`` None, or not a control) ends the list."""
+    from .live import live_params
+    tried, bad = dict(params), []
+    for _ in range(len(values) + 1):
+        try:
+            live_params(scenario, dict(tried), limits, "page's live panel")
+            return bad
+        except scenarios.ParamError as e:
+            if e.param not in values or any(p == e.param for p, _ in bad):
+                return bad + [(e.param if e.param in values else None, str(e))]
+            bad.append((e.param, str(e)))
+            if e.param in preset:
+                tried[e.param] = preset[e.param]
+            else:
+                tried.pop(e.param)
+    return bad
 
 
 #: What a step's router tables or packet shows until the worker has drawn it.
@@ -235,8 +272,8 @@ def _page_frames(result, max_steps: int, start_at: float | None = None):
             ks = [k for k in dict.fromkeys(ks) if 0 <= k < len(self)]
             todo = [k for k in ks if k not in self._state]
             dots = [state_dot(self.result, self._snaps[self.steps[k]]) for k in todo]
-            for k, svg in zip(todo, _dot.render(dots)):
-                self._state[k] = zoomable(compact(svg))
+            for k, svg, dot in zip(todo, _dot.render(dots), dots):
+                self._state[k] = zoomable(compact(svg, dot))
             return {"states": {k: self._state[k] for k in todo},
                     "pkts": {k: self.pkt_html(k) for k in ks}}
 

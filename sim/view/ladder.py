@@ -140,7 +140,7 @@ def ladder_parts(result, steps: list[int], current: int | None = None,
         else:
             _other_row(e, f, x, y, width, row, said)
         aria = (f' role="button" tabindex="{0 if i == current else -1}" '
-                f'aria-label="{h(_row_label(result, k, i, e, said))}"' if buttons else "")
+                f'aria-label="{h(_row_label(result, k, i, e, said, bool(diverge and i in diverge)))}"' if buttons else "")
         # spaces between the texts: a screen reader (and axe) reads them as separate words
         body.append(f'<g class="{cls}" data-i="{i}" data-k="{k}"{aria}>' + " ".join(row) + "</g>")
     body.append("</svg>")
@@ -235,12 +235,14 @@ def _other_row(e, f, x: dict, y: int, width: int, row: list, said: list) -> None
         said.append(flow_text(pkt))
 
 
-def _row_label(result, k: int, i: int, e, said: list[str]) -> str:
+def _row_label(result, k: int, i: int, e, said: list[str], differs: bool = False) -> str:
     """A row's accessible name: the step it goes to, then the words the row shows, in the
     order it shows them (a reader who sees the row and one who hears it get the same
-    words: WCAG's "label in name"), then what they stand for, in brackets."""
+    words: WCAG's "label in name"), then what they stand for, in brackets.  A comparison's
+    row where the runs differ shows "≠" first: its name says so first."""
     where = f"on {e.node}" if e.ev is Ev.HOP else f"at {e.node}"
-    return f"step {k + 1}, event {' '.join(said)} ({e.t / 1000:.1f} ms, {where})"
+    mark = "≠ the runs differ here, " if differs else ""
+    return f"{mark}step {k + 1}, event {' '.join(said)} ({e.t / 1000:.1f} ms, {where})"
 
 
 def ladder_svg(result, step: int | None = None, steps: list[int] | None = None) -> str:

@@ -215,8 +215,8 @@ class LiveFrames(Frames):
             ks = [j for j in range(k, min(len(self.steps), k + (1 if k == 0 else AHEAD)))
                   if j not in self._state]
             dots = [state_dot(self.result, self._snaps[self.steps[j]]) for j in ks]
-            for j, one in zip(ks, _dot.render(dots)):
-                self._state[j] = zoomable(compact(one))
+            for j, one, dot in zip(ks, _dot.render(dots), dots):
+                self._state[j] = zoomable(compact(one, dot))
             svg = self._state[k]
         return svg
 

@@ -129,6 +129,8 @@ def _fmt(layer: str, name: str, v) -> str:
         return f"0x{v:02x}"
     if name == "options":
         return tcp_options(v) if layer == "TCP" else ("none" if not v else str(v))
+    if name == "flags" and not str(v):          # IP's, none set (scapy writes them as '')
+        return "none"
     return str(v)
 
 
@@ -239,10 +241,10 @@ def pane(result, step: int) -> dict:
             changed = before is not None and was is not None and was != v
             if changed:
                 changed_fields.append(f"{lname}.{name}")
-                rows.append(f'<tr class="op1-chg"><td>◆ {h(name)}</td><td>{h(v)}</td>'
+                rows.append(f'<tr class="op1-chg"><th scope="row">◆ {h(name)}</th><td>{h(v)}</td>'
                             f'<td>was {h(was)}</td></tr>')
-            else:
-                rows.append(f"<tr><td>{h(name)}</td><td>{h(v)}</td><td></td></tr>")
+            else:       # (the field's name heads its row: a screen reader says it with the value)
+                rows.append(f'<tr><th scope="row">{h(name)}</th><td>{h(v)}</td><td></td></tr>')
         tables.append(f'<table class="op1-diss">{"".join(rows)}</table>')
     k = e.ev
     f = info_of(e)

@@ -453,13 +453,40 @@
         timer = null;
         playLook(false);
         if (ending) return;
-        // the narration written again (the same words, a new text node), now that it is heard,
-        // unless a step button has changed it meanwhile; never emptied, so nothing flickers
-        panes.forEach(function (p) {
-          var t = q(p.el, ".op1-narr-t") || q(p.el, ".op1-narr"), said = t.textContent;
-          setTimeout(function () { if (t.textContent === said) t.replaceChildren(document.createTextNode(said)); }, 100);
+        sayAgain();
+      }
+
+      // the narration written again (the same words, a new text node), now that it is heard,
+      // unless a step has changed it meanwhile; never emptied, so nothing flickers
+      // (and a comparison's "≠ the runs differ" flag and a run's end note, written while quiet too)
+      function sayAgain() {
+        var said = panes.map(function (p) { return q(p.el, ".op1-narr-t") || q(p.el, ".op1-narr"); });
+        lives.forEach(function (el) {
+          if (!el.classList.contains("op1-narr") && el.textContent && !el.children.length) said.push(el);
+        });
+        said.forEach(function (t) {
+          var words = t.textContent;
+          setTimeout(function () { if (t.textContent === words) t.replaceChildren(document.createTextNode(words)); }, 100);
         });
       }
+
+      // Steps by hand (a button, a key, the slider, a ladder row) are shown at once and said
+      // once the reader stops: the regions are quiet while steps come less than HUSH ms apart
+      // (ten presses of → in half a second queued ten narrations in a screen reader), then the
+      // step reached is said, as when Play stops.
+      var HUSH = 400, hushT = null;
+      function hush() {
+        lives.forEach(function (el) { el.setAttribute("aria-live", "off"); });
+        clearTimeout(hushT);
+        hushT = setTimeout(function () {
+          hushT = null;
+          if (timer) return;                  // Play, pressed meanwhile, keeps them quiet
+          lives.forEach(function (el) { el.setAttribute("aria-live", "polite"); });
+          sayAgain();
+        }, HUSH);
+      }
+      // a step by hand: Play stopped, the regions hushed, the step shown
+      function goTo(i) { stop(); hush(); show(i); }
 
       function play() {
         if (timer) { stop(); return; }
@@ -472,16 +499,16 @@
       }
 
       var acts = {
-        first: function () { stop(); show(0); },
-        prev: function () { stop(); show(k - 1); },
-        next: function () { stop(); show(k + 1); },
-        last: function () { stop(); show(n - 1); },
+        first: function () { goTo(0); },
+        prev: function () { goTo(k - 1); },
+        next: function () { goTo(k + 1); },
+        last: function () { goTo(n - 1); },
         play: play
       };
       root.querySelectorAll("button[data-act]").forEach(function (b) {
         b.addEventListener("click", function () { acts[b.getAttribute("data-act")](); });
       });
-      slider.addEventListener("input", function () { stop(); show(parseInt(slider.value, 10)); });
+      slider.addEventListener("input", function () { goTo(parseInt(slider.value, 10)); });
       var sp = root.querySelector("select.op1-speed");
       sp.addEventListener("change", function () {
         speed = parseFloat(sp.value);
@@ -493,15 +520,13 @@
       root.addEventListener("click", function (ev) {
         var g = rowOf(ev.target);
         if (!g) return;
-        stop();
-        show(parseInt(g.getAttribute("data-k"), 10));
+        goTo(parseInt(g.getAttribute("data-k"), 10));
       });
       root.addEventListener("keydown", function (ev) {
         var g = rowOf(ev.target);
         if (g && (ev.key === "Enter" || ev.key === " ")) {
           ev.preventDefault();
-          stop();
-          show(parseInt(g.getAttribute("data-k"), 10));
+          goTo(parseInt(g.getAttribute("data-k"), 10));
           g.focus();
           return;
         }

@@ -80,7 +80,8 @@ class Frames:
         dots = [state_dot(result, snaps[s]) for s in self.steps]
         uniq = list(dict.fromkeys(dots))
         index = {d: k for k, d in enumerate(uniq)}
-        self.states = [compact(svg) for svg in _dot.render(uniq)]
+        # (each with its tables as text for a screen reader, from the same DOT: state.text_tables)
+        self.states = [compact(svg, dot) for svg, dot in zip(_dot.render(uniq), uniq)]
         self.state_of = [index[d] for d in dots]
         panes = [pane(result, s)["html"] for s in self.steps]
         pidx: dict[str, int] = {}

@@ -9,6 +9,7 @@ arrows of this step's packet are drawn thick; colour is never the only cue.
 """
 from __future__ import annotations
 
+import re
 import textwrap
 
 from ..natmodels import translates
@@ -281,12 +282,54 @@ STATE_CSS = (f"svg.op1-state text{{font-family:{FONT}}}"
              f"svg.op1-state text.m{{font-family:{MONO}}}")
 
 
-def compact(svg: str) -> str:
+def compact(svg: str, dot: str | None = None) -> str:
     """The rendered diagram, its repeated font attributes replaced by two CSS rules
-    (``STATE_CSS``, which a player's page carries once)."""
+    (``STATE_CSS``, which a player's page carries once).  With its ``dot`` (a player's), the
+    diagram is hidden from assistive technology and followed by its tables as HTML tables,
+    hidden from the eye (``text_tables``)."""
     svg = svg.replace(f' font-family="{FONT}"', "").replace(f' font-family="{MONO}"', ' class="m"')
     svg = svg.replace(SLACK_TEXT + "</text>", "</text>")        # room laid out, not shown
-    return svg.replace("<svg ", '<svg class="op1-state" role="group" aria-label="router tables" ', 1)
+    if dot is None:
+        return svg.replace("<svg ", '<svg class="op1-state" role="group" aria-label="router tables" ', 1)
+    return (svg.replace("<svg ", '<svg class="op1-state" aria-hidden="true" ', 1)
+            + f'<div class="op1-vh" role="group" aria-label="router tables">{text_tables(dot)}</div>')
+
+
+#: The tables in the order the diagram shows them, top to bottom (state_dot's layout).
+SCREEN_ORDER = ("cache", "rt", "up", "ct")
+_LABEL = re.compile(r"^(\w+) \[label=<(.*)>\];$", re.M)
+
+
+def text_tables(dot: str) -> str:
+    """The tables of ``state_dot``'s ``dot`` as HTML tables, in the order the diagram shows
+    them: each titled by a caption, its column headings <th scope=col>, a row per entry with
+    its mark's word (NEW, DEL …) as drawn.  A screen reader read the diagram's text as one
+    string, the tables in DOT's order, no rows or headers (WCAG 1.3.1, 1.3.2)."""
+    labels = dict(_LABEL.findall(dot))
+    return "".join(_text_table(labels[n]) for n in SCREEN_ORDER if n in labels)
+
+
+def _text_table(label: str) -> str:
+    rows = re.findall(r"<TR>(.*?)</TR>", label)
+    out = ["<table>"]
+    for k, row in enumerate(rows):
+        cells = re.findall(r"<TD([^>]*)>(.*?)</TD>", row)
+        words = [re.sub(r"\s+", " ", re.sub(r"<BR[^>]*/>", " ", re.sub(r"</?(?:B|I|S|FONT)\b[^>]*>", "", t))
+                        .replace("&#160;", " ")).strip() for _, t in cells]
+        if k == 0:
+            out.append(f"<caption>{words[0]}</caption>")
+            continue
+        if not any(words):
+            continue                                    # (the empty row a table may end with)
+        head = "POINT-SIZE" in row                      # (_table's column headings, small print)
+        tds = []
+        for (attrs, _), w in zip(cells, words):
+            span = re.search(r'COLSPAN="(\d+)"', attrs)
+            span = f' colspan="{span.group(1)}"' if span else ""
+            tds.append(f'<th scope="col"{span}>{w}</th>' if head and w else f"<td{span}>{w}</td>")
+        out.append("<tr>" + "".join(tds) + "</tr>")
+    out.append("</table>")
+    return "".join(out)
 
 
 def finish(svg: str) -> str:
