@@ -1313,18 +1313,216 @@ def test_one_student_owned_by_two_folders_counts_neither(tmp_path):
 def test_a_file_of_another_chapter_is_not_counted_for_this_one(tmp_path):
     """The reviewer's T5: nbgrader's submitted/zobrien/ holds ch06/ (3 / 3) and a later ch04/
     export; graded with --chapter 6, the ch04 file was graded 0 / 3 on chapter 6 and, the latest,
-    counted.  A file that answers no exercise of the chapter is listed, not graded."""
+    counted.  In nbgrader's layout only ch06/ is read; elsewhere a file that answers no exercise
+    of the chapter is listed, not graded."""
     sub = tmp_path / "submitted"
+    flat = tmp_path / "flat"
+    flat.mkdir()
     for chapter, exported in ((6, "2026-11-30T09:00:00Z"), (4, "2026-12-01T09:00:00Z")):
         ids = chapter_ids(chapter)
         (sub / "zobrien" / f"ch0{chapter}").mkdir(parents=True)
         (sub / "zobrien" / f"ch0{chapter}" / "answers-zobrien.json").write_text(json.dumps(
             answer_file("zobrien", right_answers("zobrien", ids), chapter=chapter, exported=exported)))
+        # a page's export: no "chapter", the chapter is what it answers
+        (flat / f"answers-zobrien-{chapter}.json").write_text(json.dumps(
+            answer_file("zobrien", right_answers("zobrien", ids), exported=exported)))
     g = grade_folder(sub, 6, None, "")
     book = {r["student"]: r["score"] for r in csv.DictReader(g.gradebook()[0].splitlines())}
     assert book == {"zobrien": str(len(chapter_ids(6)))}, book
-    other = next(r for r in g.rows if "ch04" in r["file"])
+    assert [r["file"] for r in g.rows] == ["zobrien/ch06/answers-zobrien.json"], g.rows
+    g = grade_folder(flat, 6, None, "")
+    book = {r["student"]: r["score"] for r in csv.DictReader(g.gradebook()[0].splitlines())}
+    assert book == {"zobrien": str(len(chapter_ids(6)))}, book
+    other = next(r for r in g.rows if r["file"] == "answers-zobrien-4.json")
     assert other["score"] == "" and "answers chapter 4, no exercise of chapter 6" in other["error"], other
+
+
+def _per_student(where, student, chapter, answers=None, stamp=None, claim=None):
+    """What a per-student notebook exports (answers-ID-chN.json, ``claim``: the id written as
+    MY_ID), in nbgrader's submitted/ID/chNN/ with its notebook and timestamp.txt; ``answers``:
+    None, every answer right; {}, none (only the export cell run)."""
+    claim = claim or student
+    ids = chapter_ids(chapter)
+    where.mkdir(parents=True, exist_ok=True)
+    ans = right_answers(claim, ids) if answers is None else answers
+    (where / f"answers-{claim}-ch{chapter}.json").write_text(json.dumps(
+        answer_file(claim, ans, chapter=chapter, secret="", exported=stamp or "2026-12-05T12:00:00Z")))
+    _handed_in(where, stamp=f"{(stamp or '2026-12-05T12:00:00Z')[:10]} {(stamp or 'T12:00:00')[11:19]}.000000 UTC")
+    (where / "ch06-exercises.ipynb").rename(where / f"ch{chapter:02d}-exercises.ipynb")
+
+
+def test_in_nbgraders_layout_only_the_chapters_assignment_is_graded(tmp_path):
+    """The TA's findings 1 and 3: s16 answered ch06 (3 / 3), then submitted ch10 having run only
+    its export cell ({"answers": {}, "chapter": 10}): graded with --chapter 6 the empty ch10 file,
+    the latest, counted 0 / 3.  With ch06/ and ch10/ in every student's folder each got "has 2
+    files" and a second report, the copy and secret counts counted both chapters, and s30 (ch10's
+    notebook without its export, beside a ch06 file) got "answers chapter 6" instead of the
+    notebook note, with ch06's timestamp.  Only the assignment's folders are read."""
+    sub = tmp_path / "course" / "submitted"
+    roster = tmp_path / "roster.txt"
+    roster.write_text("s01\ns08\ns16\ns30\n")
+    for sid in ("s01", "s16", "s30"):
+        _per_student(sub / sid / "ch06", sid, 6, stamp="2026-12-01T10:00:00Z")
+    _per_student(sub / "s01" / "ch10", "s01", 10, stamp="2026-12-05T10:00:00Z")
+    _per_student(sub / "s16" / "ch10", "s16", 10, answers={}, stamp="2026-12-05T12:25:06Z")
+    _handed_in(sub / "s30" / "ch10", "2026-12-05 11:00:00.000000 UTC")
+    (sub / "s30" / "ch10" / "ch06-exercises.ipynb").rename(sub / "s30" / "ch10" / "ch10-exercises.ipynb")
+    import shutil
+    for chapter in ("ch06", "ch10"):            # s08: a byte copy of s01's files
+        shutil.copytree(sub / "s01" / chapter, sub / "s08" / chapter)
+    out = tmp_path / "out"
+    out.mkdir()
+    r = cli("grade", "--class", str(sub), "--chapter", "6", "--roster", str(roster), "--gradebook",
+            str(out / "gb.csv"), "--feedback", str(out / "fb"), "-o", str(out / "files.csv"))
+    assert r.returncode == 0, r.stderr
+    book = {row["student"]: row for row in csv.DictReader((out / "gb.csv").open())}
+    assert {s: row["score"] for s, row in book.items()} == {"s01": "3", "s08": "", "s16": "3", "s30": "3"}, book
+    assert book["s16"]["submitted_at"] == "2026-12-01T10:00:00Z"
+    assert "has 2 files" not in r.stderr and "ch10" not in r.stderr, r.stderr
+    assert "note: 2 answer files are byte for byte the same" in r.stderr, r.stderr
+    assert sorted(p.name for p in (out / "fb").iterdir()) == ["s01.txt", "s08.txt", "s16.txt", "s30.txt"]
+    assert all("/ch10/" not in row["file"] for row in csv.DictReader((out / "files.csv").open()))
+    # chapter 10: s30's notebook without its export, and ch10's own timestamp
+    r = cli("grade", "--class", str(sub), "--chapter", "10", "--roster", str(roster), "--gradebook",
+            str(out / "gb.csv"), "-o", str(out / "files.csv"))
+    assert r.returncode == 0, r.stderr
+    files = {row["student"]: row for row in csv.DictReader((out / "files.csv").open())}
+    assert files["s30"]["note"].startswith("notebook handed in without its exported answers: "
+                                           "s30/ch10/ch10-exercises.ipynb ("), files["s30"]
+    book = {row["student"]: row for row in csv.DictReader((out / "gb.csv").open())}
+    assert (book["s30"]["score"], book["s16"]["score"], book["s01"]["score"]) == ("", "0", "4"), book
+    assert book["s01"]["submitted_at"] == "2026-12-05T10:00:00Z"
+    # an assignment named otherwise: said, and --assignment names it
+    (sub.parent / "week6").mkdir()
+    for sid in ("s01", "s08", "s16", "s30"):
+        for chapter in ("ch06", "ch10"):
+            if (sub / sid / chapter).exists():
+                shutil.move(sub / sid / chapter, sub.parent / "week6" / sid / f"week{chapter[2:]}")
+    r = cli("grade", "--class", str(sub.parent / "week6"), "--chapter", "6", "-o", os.devnull)
+    one_line_error(r, "no nbgrader assignment 'ch06' in", "week06, week10", "--assignment NAME")
+    r = cli("grade", "--class", str(sub.parent / "week6"), "--chapter", "6", "--assignment", "week06",
+            "--roster", str(roster), "--gradebook", str(out / "gb.csv"), "-o", os.devnull)
+    assert r.returncode == 0, r.stderr
+    book = {row["student"]: row["score"] for row in csv.DictReader((out / "gb.csv").open())}
+    assert book == {"s01": "3", "s08": "", "s16": "3", "s30": "3"}, book
+
+
+def test_a_file_whose_chapter_is_another_is_not_counted_outside_nbgraders_layout_too(tmp_path):
+    """The TA's finding 1, in a flat folder: an export with no answers that says "chapter": 10,
+    exported later than the chapter 6 file, was graded 0 for chapter 6 and counted."""
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    (flat / "answers-s16-ch6.json").write_text(json.dumps(answer_file(
+        "s16", right_answers("s16", chapter_ids(6)), chapter=6, secret="", exported="2026-12-01T10:00:00Z")))
+    (flat / "answers-s16-ch10.json").write_text(json.dumps(answer_file(
+        "s16", {}, chapter=10, secret="", exported="2026-12-05T10:00:00Z")))
+    g = grade_folder(flat, 6, None, "")
+    book = {r["student"]: r["score"] for r in csv.DictReader(g.gradebook()[0].splitlines())}
+    assert book == {"s16": "3"}, book
+    other = next(r for r in g.rows if r["file"] == "answers-s16-ch10.json")
+    assert other["score"] == "" and other["error"] == ("this file is chapter 10's export (its \"chapter\" is 10): "
+                                                       "not counted for chapter 6"), other
+
+
+def test_a_copy_of_nbgraders_submitted_folder_by_any_name_is_its_layout(tmp_path):
+    """The TA's finding 4: the guide's "a copy of submitted/", copied as ps-copy/, was no longer
+    nbgrader's layout: every notebook and timestamp.txt listed in one line, submitted_at the
+    student's clock.  The layout is known by ID/ASSIGNMENT/timestamp.txt, whatever the name."""
+    import shutil
+    sub = tmp_path / "submitted"
+    for sid in ("s01", "s02"):
+        _per_student(sub / sid / "ch06", sid, 6, stamp="2026-12-01T10:00:00Z")
+        (sub / sid / "ch06" / f"answers-{sid}-ch6.json").write_text(json.dumps(answer_file(
+            sid, right_answers(sid, chapter_ids(6)), chapter=6, secret="", exported="2030-01-01T00:00:00Z")))
+    roster = tmp_path / "roster.txt"
+    roster.write_text("s01\ns02\n")
+    shutil.copytree(sub, tmp_path / "ps-copy")
+    out = {}
+    for graded in (sub, tmp_path / "ps-copy"):
+        r = cli("grade", "--class", str(graded), "--chapter", "6", "--roster", str(roster), "--gradebook",
+                str(tmp_path / "gb.csv"), "-o", str(tmp_path / "files.csv"))
+        assert r.returncode == 0, r.stderr
+        assert "skipped: the .ipynb and timestamp.txt of 2 submissions" in r.stderr, r.stderr
+        assert "ch06-exercises.ipynb" not in r.stderr and "timestamp.txt," not in r.stderr, r.stderr
+        out[graded.name] = ((tmp_path / "gb.csv").read_text(), (tmp_path / "files.csv").read_text())
+    assert out["ps-copy"] == out["submitted"], out
+    assert "s01,3,3,100.0,2026-12-01T10:00:00Z" in out["ps-copy"][0], out
+
+
+def test_an_id_not_on_the_roster_is_named_to_its_student(tmp_path, capsys):
+    """The TA's finding 5: s14 wrote their email as MY_ID; the report said "exported for another
+    student, not for 's14'", though the id was their own typing.  An id the roster lacks is
+    named, to the student too (a classmate's id still is not); the notebook warns of an '@'."""
+    sub = tmp_path / "submitted"
+    _per_student(sub / "s14" / "ch06", "s14", 6, claim="s14@uni.example")
+    _per_student(sub / "s05" / "ch06", "s05", 6, claim="s01")
+    _per_student(sub / "s01" / "ch06", "s01", 6)
+    roster = tmp_path / "roster.txt"
+    roster.write_text("s01\ns05\ns14\n")
+    g = grade_folder(sub, 6, roster, "", feedback=True)
+    rows = {r["student"]: r for r in g.rows}
+    assert rows["s14"]["error"] == ("this answer file belongs to student 's14@uni.example', not to 's14': "
+                                    "'s14@uni.example' is not on the roster"), rows["s14"]
+    reports = g.feedback()
+    assert reports["s14.txt"] == ("answers-s14@uni.example-ch6.json: could not be graded: this answer file was "
+                                  "exported for the id 's14@uni.example', not for yours, 's14': answer again with "
+                                  "'s14' as your id (your login, not your email) and send that export\n")
+    assert "s01" not in reports["s05.txt"].split(":", 1)[1] and "another student" in reports["s05.txt"]
+    from sim.exercises.notebook import NotebookSheet, sealed_sheet
+    sheet = NotebookSheet.load(NotebookSheet.dump(sealed_sheet(6, per_student=True, secret="")))
+    warning = ("warning: MY_ID 's14@uni.example' looks like an email address: write your login, as your "
+               "course's roster has it, not your email -- answers given under another id are not accepted "
+               "for yours\n")
+    sheet.use("s14@uni.example")
+    assert capsys.readouterr().out.endswith(warning)
+    sheet.export({}, str(tmp_path / "x.json"))
+    assert capsys.readouterr().out.endswith(warning)
+    sheet.use("s14")
+    sheet.export({}, str(tmp_path / "y.json"))
+    assert "warning" not in capsys.readouterr().out
+
+
+def test_the_guides_differences_script_says_why_a_row_has_no_score(tmp_path):
+    """The TA's finding 2: rule 7 of the guide's nbgrader route ("where grade --class has none
+    ... take nbgrader's score") gave copiers nbgrader's 3 / 3, as its script printed no reason:
+    it now prints files.csv's error or note beside each row without a score."""
+    import io
+    import re
+    import runpy
+    import textwrap
+    from contextlib import redirect_stdout
+    guide = (ROOT / "book" / "instructor-guide.md").read_text()
+    rule = guide[guide.index("7. **Which score to import**"):guide.index("(hub)=")]
+    script = textwrap.dedent(re.search(r"```python\n(.*?)```", rule, re.S).group(1))
+    (tmp_path / "script.py").write_text(script)
+    sub = tmp_path / "submitted"
+    _per_student(sub / "s01" / "ch06", "s01", 6)
+    _per_student(sub / "s05" / "ch06", "s05", 6, claim="s01")
+    _handed_in(sub / "s06" / "ch06")
+    roster = tmp_path / "roster.txt"
+    roster.write_text("s01\ns05\ns06\n")
+    r = cli("grade", "--class", str(sub), "--chapter", "6", "--roster", str(roster), "--gradebook",
+            str(tmp_path / "gradebook.csv"), "-o", str(tmp_path / "files.csv"))
+    assert r.returncode == 0, r.stderr
+    (tmp_path / "grades.csv").write_text("assignment,student_id,score\nch06,s01,3.0\nch06,s05,3.0\nch06,s06,3.0\n")
+    here = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        buf = io.StringIO()
+        with redirect_stdout(buf):
+            runpy.run_path(str(tmp_path / "script.py"))
+    finally:
+        os.chdir(here)
+    lines = buf.getvalue().splitlines()
+    assert lines == ["s05: nbgrader 3.0, grade --class - (this answer file belongs to student 's01', not to 's05')",
+                     "s06: nbgrader 3.0, grade --class - (notebook handed in without its exported answers: "
+                     "s06/ch06/ch06-exercises.ipynb (its last cell writes the answer file; the student runs it "
+                     "before nbgrader submit): no score, so that an import leaves their grade alone -- grade the "
+                     "notebook by hand, or by nbgrader's score)"], lines
+    # the fallback on nbgrader's score is for that note alone; a refused file is followed up
+    rule = " ".join(rule.split())
+    assert "only for the note \"notebook handed in without its exported answers\" open" in rule, rule
+    assert "A refused file" in rule and "never nbgrader's score" in rule, rule
 
 
 def test_a_claim_with_spaces_is_named_so_and_a_file_without_exported_is_the_oldest(tmp_path):

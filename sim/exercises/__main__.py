@@ -96,6 +96,9 @@ def parser() -> argparse.ArgumentParser:
                    help="with --class: grade in N processes (default: one per CPU)")
     g.add_argument("--chapter", type=_chapter,
                    help="grade this chapter (default: the file's \"chapter\", else every chapter it answers)")
+    g.add_argument("--assignment", metavar="NAME",
+                   help="with --class, in nbgrader's submitted/ID/ASSIGNMENT/: grade the folders of this "
+                        "assignment only (default with --chapter N: chNN, as notebooks names it)")
     g.add_argument("--format", choices=("text", "json"), default="text", help="for one answer file")
     g.add_argument("-o", "--output", metavar="FILE", help="write to FILE (default: standard output)")
     g.add_argument("answers", nargs="?", metavar="ANSWERS.json",
@@ -175,7 +178,7 @@ def main(argv=None) -> int:
                 graded = grade_folder(a.klass, a.chapter, a.roster, secret,
                                       jobs_default() if a.jobs is None else a.jobs, feedback=bool(a.feedback),
                                       roster_column=a.roster_column, max_attempts=a.max_attempts,
-                                      roster_name_columns=a.roster_name_columns)
+                                      roster_name_columns=a.roster_name_columns, assignment=a.assignment)
                 if graded.alarms and not a.force:
                     # importing such a gradebook would write blanks, or practice work, as the course's grades
                     raise GradeError(f"{graded.alarms[0]}; nothing written (give --force to write the CSVs "
@@ -206,6 +209,7 @@ def main(argv=None) -> int:
                     _note(note)
             else:
                 for opt, given in (("--roster", a.roster), ("--gradebook", a.gradebook), ("--jobs", a.jobs),
+                                   ("--assignment", a.assignment),
                                    ("--feedback", a.feedback), ("--force", a.force or None)):
                     if given is not None:
                         raise GradeError(f"{opt} goes with --class DIR")

@@ -204,14 +204,16 @@ def _release_where(variant, ex_id: str, secret: str) -> str:
 
 
 def grade(student: str, data: dict, chapter: int | None = None, secret: str | None = None,
-          others=(), max_attempts: int | None = None) -> Report:
+          others=(), max_attempts: int | None = None, roster=()) -> Report:
     """Grade one student's answer data (a parsed answer file).  ``chapter``: grade that
     chapter (default: the file's ``chapter``, else every chapter answered).  ``secret``:
     the course secret (None: the environment's).  ``others``: the class's student ids,
     to say whose page an answer given on another's came from.  ``max_attempts``: a right
     answer counts only if the page recorded at most this many checks for it (the page tells
     why a wrong choice is wrong, which often names the right one: ``max_attempts=1`` grades
-    a prediction by the first one made); an answer with no count recorded counts."""
+    a prediction by the first one made); an answer with no count recorded counts.  ``roster``:
+    the class's ids (lower case): a file exported under an id it does not have -- a student's
+    typo, their email -- is refused naming that id, to the student too (their own input)."""
     try:
         student = check_student(student)
         chapter = check_chapter(chapter)
@@ -233,6 +235,13 @@ def grade(student: str, data: dict, chapter: int | None = None, secret: str | No
     if isinstance(owner, str) and owner != owner.strip() and owner.strip().lower() == student:
         raise GradeError(f"\"student\" in the answer file is {owner!r}, white space around the id: write "
                          f"{student!r} alone, or export the file again from the page or the notebook")
+    if isinstance(owner, str) and roster and owner.lower() != student and owner.lower() not in roster:
+        # no classmate's id: what the student typed as theirs (an email, a typo), said back to them
+        raise GradeError(f"this answer file belongs to student {echo(owner)}, not to {student!r}: "
+                         f"{echo(owner)} is not on the roster",
+                         f"this answer file was exported for the id {echo(owner)}, not for yours, {student!r}: "
+                         f"answer again with {student!r} as your id"
+                         + (" (your login, not your email)" if "@" in owner else "") + " and send that export")
     if not isinstance(owner, str) or owner.lower() != student:
         raise GradeError(f"this answer file belongs to student {echo(owner)}, not to {student!r}",
                          f"this answer file was exported for another student, not for {student!r}: send the "
@@ -651,7 +660,7 @@ def _grade_row(item):
         if isinstance(data, GradeError):
             raise data
         rep = grade(student, data, _TASK["chapter"], _TASK["secret"], others=_TASK["known"],
-                    max_attempts=_TASK.get("max_attempts"))
+                    max_attempts=_TASK.get("max_attempts"), roster=_TASK.get("roster", ()))
         rep.student = shown                     # a release notebook's answers: the student who sent them
         return ("ok", rep.score, rep.max, rep.attempts, rep.notes, [(it["id"], it["points"]) for it in rep.items],
                 rep.text() if _TASK.get("feedback") else "")
@@ -953,29 +962,70 @@ def _nbgrader_course(folder: Path) -> tuple[Path, list[str]]:
                  f"copies of the students' files)"]
 
 
-def _answer_files(folder: Path) -> tuple[list[Path], list[str], list[str]]:
+#: The folders of nbgrader's course that hold a folder per student, ID/ASSIGNMENT/.
+NBGRADER_BOXES = ("submitted", "autograded")
+
+
+def nbgrader_layout(folder: Path) -> tuple[bool, bool]:
+    """(is nbgrader's ``submitted/ID/ASSIGNMENT/`` layout in ``folder``, is it there by content
+    alone): ``folder`` is named ``submitted`` (or ``autograded``) or holds one; or it is a copy of
+    ``submitted/`` under another name -- a folder per student, ``ID/``, each holding a folder per
+    assignment with the ``timestamp.txt`` that ``nbgrader submit`` writes there (and ``collect``
+    keeps)."""
+    if folder.name.lower() in NBGRADER_BOXES or any((folder / n).is_dir() for n in NBGRADER_BOXES):
+        return True, False
+    try:
+        students = [d for d in folder.iterdir() if d.is_dir() and STUDENT_RE.match(d.name)
+                    and d.name.lower() not in NBGRADER_BOXES]
+    except OSError:
+        return False, False
+    for d in students:
+        try:
+            if any((a / "timestamp.txt").is_file() for a in d.iterdir() if a.is_dir()):
+                return True, True
+        except OSError:
+            continue
+    return False, False
+
+
+def _answer_files(folder: Path, nbgrader: bool = False,
+                  assignment: str | None = None) -> tuple[list[Path], list[str], list[str]]:
     """The ``*.json`` files of ``folder`` and of the folders in it (an LMS may put each
     student's upload in a folder of its own, as Moodle's "submissions in folders" download
     does), hidden entries (``.*``, an archive's ``__MACOSX``) left out; a note naming the
-    files skipped, and their paths (from ``folder``)."""
+    files skipped, and their paths (from ``folder``).  ``nbgrader``: ``folder`` is nbgrader's
+    ``submitted/`` by its content (``nbgrader_layout``); ``assignment``: in nbgrader's
+    submitted/ID/ASSIGNMENT/, only that assignment's folders are read -- another assignment's
+    files (a later chapter, exported empty) are none of this one's business."""
     if not folder.is_dir():
         raise GradeError(f"{folder} is not a folder")
-    files, skipped = [], []
+    files, skipped, assignments = [], [], set()
     for top, dirs, names in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "__MACOSX")
         for name in sorted(names):
             f = Path(top) / name
             if name.startswith("."):
                 continue
+            if assignment is not None:
+                _, why, box = _folder_owner(f, folder, {}, nbgrader=nbgrader)
+                rel = f.relative_to(folder / box).parts if "(nbgrader's " in why else ()
+                if len(rel) >= 2:               # in submitted/ID/ASSIGNMENT/
+                    assignments.add(rel[0])
+                    if rel[0] != assignment:
+                        continue
             if f.suffix.lower() == ".json" and f.is_file():
                 files.append(f)
             else:
                 skipped.append(f.relative_to(folder).as_posix())
+    if assignments and assignment not in assignments:
+        raise GradeError(f"no nbgrader assignment {assignment!r} in {folder}: its students' folders hold "
+                         f"{', '.join(sorted(assignments))} (give --assignment NAME, the assignment's name in "
+                         f"nbgrader)")
     # nbgrader's own files of each submission (its notebook, its timestamp.txt): counted, not listed
     # (a class of 250 listed 500 paths in one line)
     submissions, listed = set(), []
     for x in skipped:
-        owner, why, box = _folder_owner(folder / x, folder, {})
+        owner, why, box = _folder_owner(folder / x, folder, {}, nbgrader=nbgrader)
         if owner is not None and "(nbgrader's " in why and (x.lower().endswith(".ipynb")
                                                              or x.rsplit("/", 1)[-1] == "timestamp.txt"):
             submissions.add("/".join(x.split("/")[:len(box.split("/")) + 1]))
@@ -988,8 +1038,9 @@ def _answer_files(folder: Path) -> tuple[list[Path], list[str], list[str]]:
         notes.append(f"skipped: the .ipynb and timestamp.txt of {len(submissions)} submission"
                      f"{'s' if len(submissions) > 1 else ''} in nbgrader's submitted/ID/ASSIGNMENT/ "
                      f"(nbgrader's own files)")
-    if not files:
-        raise GradeError(f"no *.json answer files in {folder}")
+    if not files and not submissions:         # (nbgrader's notebooks alone: each student's row says so)
+        raise GradeError(f"no *.json answer files in {folder}"
+                         + (f"'s {assignment}/ folders" if assignments else ""))
     return files, notes, skipped
 
 
@@ -1014,7 +1065,8 @@ def _named(stem: str, known) -> set[str]:
 LMS_FOLDER = re.compile(r"_(\d+)_(?:assignsubmission_[A-Za-z]+|onlinetext)_?$")
 
 
-def _folder_owner(f: Path, folder: Path, roster, names=None, pids=None) -> tuple[str | None, str, str | None]:
+def _folder_owner(f: Path, folder: Path, roster, names=None, pids=None,
+                  nbgrader: bool = False) -> tuple[str | None, str, str | None]:
     """Who handed ``f`` in, as the folder it was handed in in says (an LMS or nbgrader made that
     folder for the student it authenticated): (student or None, how the folder says so, the
     per-student folder from ``folder`` or None).  Only the outermost per-student folder on the
@@ -1023,7 +1075,9 @@ def _folder_owner(f: Path, folder: Path, roster, names=None, pids=None) -> tuple
     The per-student folders:
 
     - nbgrader's ``submitted/ID/`` (or ``autograded/ID/``), with ``submitted`` the class folder
-      itself or a folder in it -- deeper, it is a folder a student uploaded;
+      itself or a folder in it -- deeper, it is a folder a student uploaded; ``nbgrader``: the
+      class folder is a ``submitted/`` by its content, whatever its name (``nbgrader_layout``: a
+      copy of it);
     - an LMS's folder per student (Moodle's ``Full Name_PID_assignsubmission_file_``): the
       student of the one roster row with its participant number (``pids``, from ``roster_pids``,
       whatever name several rows share), else of the one roster row with its full name
@@ -1034,8 +1088,9 @@ def _folder_owner(f: Path, folder: Path, roster, names=None, pids=None) -> tuple
     folders = list(f.relative_to(folder).parts[:-1])
     chain = [folder.name] + folders
     for k, part in enumerate(chain[:2]):
-        if part.lower() in ("submitted", "autograded") and k + 1 < len(chain) and STUDENT_RE.match(chain[k + 1]) \
-                and not _is_release(chain[k + 1].lower()):
+        if (part.lower() in ("submitted", "autograded") or (k == 0 and nbgrader)) and k + 1 < len(chain) \
+                and STUDENT_RE.match(chain[k + 1]) and not _is_release(chain[k + 1].lower()):
+            part = part if part.lower() in ("submitted", "autograded") else "submitted"
             return (chain[k + 1].lower(), f"its folder {chain[k + 1]}/ (nbgrader's {part}/ID/)",
                     "/".join(folders[:k + 1]))
     for k, part in enumerate(folders):
@@ -1056,7 +1111,8 @@ def _folder_owner(f: Path, folder: Path, roster, names=None, pids=None) -> tuple
     return None, "", None
 
 
-def _whose(loaded, known: set[str], folder: Path, roster=(), names=None, pids=None, uids=None) -> list[dict]:
+def _whose(loaded, known: set[str], folder: Path, roster=(), names=None, pids=None, uids=None,
+           nbgrader: bool = False) -> list[dict]:
     """A row per loaded file: whose it is, and when it was submitted.  The folder a file was
     handed in in decides whose it is, when there is one (``_folder_owner``: nbgrader's
     submitted/ID/ at the top, an LMS folder with the participant number (``pids``) or named after
@@ -1079,7 +1135,7 @@ def _whose(loaded, known: set[str], folder: Path, roster=(), names=None, pids=No
     for f, data in loaded:
         student = data.get("student") if isinstance(data, dict) else None
         named = _named(f.stem, lookup)
-        owner, why, box = _folder_owner(f, folder, owners, names, pids)
+        owner, why, box = _folder_owner(f, folder, owners, names, pids, nbgrader)
         canvas = False
         if box is None and len(f.relative_to(folder).parts) == 1:      # a flat download: Canvas's?
             sid, uid, canvas = _canvas_owner(f.stem, uids or {}, owners)
@@ -1214,13 +1270,20 @@ def _nbgrader_or(box: str) -> str:
 
 
 def _other_chapters(rows: list[dict], loaded: list, chapter: int) -> None:
-    """A file that answers exercises, none of them of ``chapter`` (another assignment's export, in
-    nbgrader's submitted/ID/ beside this one's) is not counted for ``chapter``: graded 0 and
-    exported later, it replaced the student's grade under --keep latest."""
+    """A file that says it is another chapter's (its ``chapter``: the notebook's export, even with
+    no answer in it), or answers exercises, none of them of ``chapter`` (another assignment's
+    export beside this one's), is not counted for ``chapter``: graded 0 and exported later, it
+    replaced the student's grade under --keep latest."""
     ids = set(chapter_ids(chapter))
     for row, (f, data) in zip(rows, loaded):
         answers = data.get("answers") if isinstance(data, dict) else None
         if "refused" in row or not isinstance(answers, dict):
+            continue
+        said = data.get("chapter")
+        if isinstance(said, int) and not isinstance(said, bool) and said in chapters() and said != chapter:
+            row["refused"] = row["refused_student"] = (
+                f"this file is chapter {said}'s export (its \"chapter\" is {said}): not counted for chapter "
+                f"{chapter}")
             continue
         theirs = sorted({BANK[k].chapter for k in answers if k in BANK})
         if theirs and not ids & set(answers):
@@ -1388,14 +1451,15 @@ def _refusals(rows: list[dict]) -> list[str]:
     return notes
 
 
-def _skipped_by_folder(skipped: list[str], folder: Path, roster, names, pids) -> dict[str, list[str]]:
+def _skipped_by_folder(skipped: list[str], folder: Path, roster, names, pids,
+                       nbgrader: bool = False) -> dict[str, list[str]]:
     """{student: the skipped files (paths from ``folder``) in their per-student folder}, as
     ``_folder_owner`` places a file: nbgrader's submitted/ID/, an LMS folder of one roster row, a
     folder named after one ``roster`` id."""
     owners = _by_lower(set(roster))
     out: dict[str, list[str]] = {}
     for x in skipped:
-        owner = _folder_owner(folder / x, folder, owners, names, pids)[0]
+        owner = _folder_owner(folder / x, folder, owners, names, pids, nbgrader)[0]
         if owner is not None:
             out.setdefault(owner, []).append(x)
     return out
@@ -1483,21 +1547,30 @@ def _roster_rows(rows: list[dict], expected: list[str], named_in_files: set[str]
 def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | None = None,
                  jobs: int = 1, progress: bool | None = None, feedback: bool = False,
                  roster_column: str | None = None, max_attempts: int | None = None,
-                 roster_name_columns: str | None = None) -> ClassGrades:
+                 roster_name_columns: str | None = None, assignment: str | None = None) -> ClassGrades:
     """Grade every ``*.json`` in ``folder``; with a ``roster`` (a file of ids), a row for
     each student who sent nothing; a CSV roster's participant numbers (``roster_pids``: Moodle's
     grading worksheet's ``PID_COLUMN``), else its names (``roster_names``:
     ``roster_name_columns``, else Moodle's columns) say whose an LMS folder per student is.
     ``jobs``: worker processes (1: none, this process grades; the command line gives one per
     CPU, ``jobs_default()``); ``progress``: a progress bar on standard error (default: when it
-    is a terminal)."""
+    is a terminal).  In nbgrader's ``submitted/ID/ASSIGNMENT/`` (``nbgrader_layout``) only the
+    folders of ``assignment`` are read (default with a ``chapter``: ``chNN``, the name
+    ``notebooks`` gives it; neither: every assignment's)."""
     try:
         chapter = check_chapter(chapter)
     except ExerciseError as e:
         raise GradeError(str(e)) from None
     secret = secret_for("", secret)              # the environment's, read once here
     folder, course = _nbgrader_course(Path(folder))
-    files, notes, skipped = _answer_files(folder)
+    layout, nbgrader = nbgrader_layout(folder) if folder.is_dir() else (False, False)
+    if assignment is not None and not layout:
+        raise GradeError(f"--assignment {assignment} names an nbgrader assignment, and {folder} is not nbgrader's "
+                         f"submitted/ folder (ID/ASSIGNMENT/timestamp.txt): give --class nbgrader's submitted/ "
+                         f"folder, or a copy of it")
+    if assignment is None and chapter is not None and layout:
+        assignment = f"ch{chapter:02d}"         # as notebooks names it: source/ch06/
+    files, notes, skipped = _answer_files(folder, nbgrader, assignment)
     notes = course + notes
     spelled = {sid.lower(): sid for sid in read_roster(roster, roster_column)} if roster else {}
     names = roster_names(roster, roster_column, roster_name_columns) if roster else {}
@@ -1520,7 +1593,7 @@ def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | 
     named_in_files = {d["student"].lower() for f, d in loaded if isinstance(d, dict)
                       and isinstance(d.get("student"), str) and STUDENT_RE.match(d["student"])}
     known = set(expected) | named_in_files
-    rows = _whose(loaded, known, folder, expected, names, pids, uids)
+    rows = _whose(loaded, known, folder, expected, names, pids, uids, nbgrader)
     notes += _identical(rows, files)
     if chapter is not None:
         _other_chapters(rows, loaded, chapter)
@@ -1532,7 +1605,7 @@ def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | 
                            for row, (f, data) in zip(rows, loaded)],
                           jobs,
                           {"chapter": chapter, "secret": secret, "known": known, "feedback": feedback,
-                           "max_attempts": max_attempts}, bar)
+                           "max_attempts": max_attempts, "roster": set(expected)}, bar)
     finally:
         if bar is not None:
             bar.close()
@@ -1567,7 +1640,7 @@ def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | 
     alarms += unplaced_alarms
     maxima = {r["max"] for r in rows if r["max"] != ""}
     _roster_rows(rows, expected, named_in_files, chapter, maxima, skipped,
-                 _skipped_by_folder(skipped, folder, expected, names, pids))
+                 _skipped_by_folder(skipped, folder, expected, names, pids, nbgrader))
     if len(maxima) > 1:
         notes.append(f"rows are graded out of different maximums ({', '.join(map(str, sorted(maxima)))}): "
                      f"each file is graded on the chapters it answers; give --chapter N to grade one chapter")

@@ -119,6 +119,15 @@ class NotebookSheet:
         self.student = student
         self.exercises = {k: SealedExercise(v[pool_index(student, k, self.course)], self) for k, v in self.pool.items()}
         print(f"the exercises below are student {student}'s variants")
+        self._warn_id()
+
+    def _warn_id(self) -> None:
+        """A line when the id looks like an email address, not a login: the variants and the
+        export are that id's, and the grader refuses them for the student's login."""
+        if self.pool and self.student and "@" in self.student:
+            print(f"warning: MY_ID {self.student!r} looks like an email address: write your login, as your "
+                  f"course's roster has it, not your email -- answers given under another id are not "
+                  f"accepted for yours")
 
     def _need_student(self) -> None:
         if self.pool and self.student is None:
@@ -170,6 +179,7 @@ class NotebookSheet:
                            attempts={k: r["attempts"] for k, r in self.checked.items()}, refused=refused)
         write_answer_file(path, data)
         print(f"wrote {path}: {len(given)} of {len(self.exercises)} answers")
+        self._warn_id()
         for _, why in refused.values():
             print(f"not exported, graded as refused: {why} -- correct it and run this cell again")
         return path
@@ -242,7 +252,8 @@ SHEET = NotebookSheet.load("""
 {student_line}'''
 
 ID_CELL = '''\
-# your student id, as your course knows it: the exercises below are then your own variants
+# your student id, as your course knows it (your login, not your email): the exercises below are then
+# your own variants
 ### BEGIN SOLUTION
 MY_ID = {student!r}
 ### END SOLUTION
