@@ -1465,6 +1465,12 @@ def _skipped_by_folder(skipped: list[str], folder: Path, roster, names, pids,
     return out
 
 
+
+def _unscored(sid: str, note: str) -> dict:
+    """A roster student's row with no score and why: an import leaves their grade alone."""
+    return {"student": sid, "file": "", "score": "", "submitted_at": "", "max": "", "error": "",
+            "attempts": "", "note": [note]}
+
 def _roster_rows(rows: list[dict], expected: list[str], named_in_files: set[str], chapter: int | None,
                  maxima: set, skipped: list[str] = (), skipped_by: dict[str, list[str]] | None = None) -> None:
     """Notes on students with several files or not on the roster, and a row (score 0) for
@@ -1491,12 +1497,10 @@ def _roster_rows(rows: list[dict], expected: list[str], named_in_files: set[str]
     for sid in expected:
         if sid not in per_student and unplaced:
             # a release notebook's file in no student's folder may be theirs: 0 could be wrong
-            rows.append({"student": sid, "file": "", "score": "", "submitted_at": "", "max": "",
-                         "error": "", "attempts": "",
-                         "note": [f"no file of theirs found, but {len(unplaced)} file{'s' if len(unplaced) > 1 else ''} "
+            rows.append(_unscored(sid, f"no file of theirs found, but {len(unplaced)} file{'s' if len(unplaced) > 1 else ''} "
                                   f"of nbgrader's release notebook could not be placed ({', '.join(unplaced[:3])}"
                                   f"{', ...' if len(unplaced) > 3 else ''}): no score, so that an import leaves "
-                                  f"their grade alone"]})
+                                  f"their grade alone"))
             continue
         if sid not in per_student:
             misnamed = [r["file"] for r in rows if sid in r.get("named", ())]
@@ -1504,21 +1508,17 @@ def _roster_rows(rows: list[dict], expected: list[str], named_in_files: set[str]
             notebooks = [x for x in in_folder if x.lower().endswith(".ipynb")]
             if notebooks:
                 # the work is there, its answers not exported: a 0 imported would overwrite it
-                rows.append({"student": sid, "file": "", "score": "", "submitted_at": "", "max": "",
-                             "error": "", "attempts": "",
-                             "note": [f"notebook handed in without its exported answers: {', '.join(notebooks)} "
+                rows.append(_unscored(sid, f"notebook handed in without its exported answers: {', '.join(notebooks)} "
                                       f"(its last cell writes the answer file; the student runs it before "
                                       f"nbgrader submit): no score, so that an import leaves their grade alone "
-                                      f"-- grade the notebook by hand, or by nbgrader's score"]})
+                                      f"-- grade the notebook by hand, or by nbgrader's score"))
                 continue
             theirs = in_folder + [x for x in skipped if x not in in_folder and (
                 _names(Path(x).stem, {sid}) or _names(Path(x).parent.name, {sid}))]
             if theirs:
-                rows.append({"student": sid, "file": "", "score": "", "submitted_at": "", "max": "",
-                             "error": "", "attempts": "",
-                             "note": [f"no answer file graded: {', '.join(theirs)} "
+                rows.append(_unscored(sid, f"no answer file graded: {', '.join(theirs)} "
                                       f"{'were' if len(theirs) > 1 else 'was'} skipped (not a *.json "
-                                      f"answer file); no score, so that an import leaves their grade alone"]})
+                                      f"answer file); no score, so that an import leaves their grade alone"))
                 continue
             # a file graded for an id the roster doesn't have, whose name names this student or
             # whose id is theirs but for leading zeros (a spreadsheet strips them): probably theirs,
@@ -1526,13 +1526,11 @@ def _roster_rows(rows: list[dict], expected: list[str], named_in_files: set[str]
             maybe = [r for r in strays if sid in r.get("mentions", ()) or (isinstance(r["student"], str)
                                                                           and r["student"].lstrip("0") == sid.lstrip("0"))]
             if maybe:
-                rows.append({"student": sid, "file": "", "score": "", "submitted_at": "", "max": "",
-                             "error": "", "attempts": "",
-                             "note": [f"no file under this id, but {', '.join(r['file'] for r in maybe)} (graded as "
+                rows.append(_unscored(sid, f"no file under this id, but {', '.join(r['file'] for r in maybe)} (graded as "
                                       f"{', '.join(sorted({str(r['student']) for r in maybe}))}, not on the roster) "
                                       f"may be theirs: no score, so that an import leaves their grade alone. If it "
                                       f"is, they worked under that id (its variants): put it on the roster "
-                                      f"for them and grade again"]})
+                                      f"for them and grade again"))
                 continue
             rows.append({"student": sid, "file": "", "score": 0, "submitted_at": "",
                          "max": len(chapter_ids(chapter)) if chapter else (next(iter(maxima)) if len(maxima) == 1 else ""),
