@@ -645,9 +645,15 @@ class TcpConn:
             return
         if "A" not in flags:
             return
+        load, fin = pkt.load, "F" in flags
+        if seq > rcv_nxt + self.window:
+            # tcp_sequence() (2.4 and today): it starts past the window's right edge, and goes no
+            # further than tcp_send_dupack(), which enters quick-ack mode only for data that
+            # starts below rcv_nxt: a duplicate ACK, and the ACK field is not read
+            self._send("A", self.snd_nxt)
+            return
         if tcp.mptcp and self.on_mp_opt is not None:
             self.on_mp_opt(self, pkt)               # before the data: its mapping comes first
-        load, fin = pkt.load, "F" in flags
         if tcp.tsval is not None:
             self._replace_ts_recent(seq, seq + load + fin, tcp.tsval)
         if not self._check_ack(st, tcp, load, fin) or self.state is CLOSED:
@@ -871,13 +877,19 @@ class TcpConn:
         """``tcp_data_queue()``: data in order is taken (with what it lets out of the
         out-of-order queue), other data is queued out of order, or dropped as a duplicate;
         then the ACK, at once or delayed (``__tcp_ack_snd_check()``).  A duplicate -- data
-        all received before: the peer did not hear our ACK -- and data beyond the window
-        enter quick-ack mode, 2.4 and today (``out_of_window: tcp_enter_quickack_mode()``).
+        all received before: the peer did not hear our ACK -- and data that starts exactly at
+        the window's right edge (a zero-window probe; ``tcp_sequence()`` turned away any that
+        starts past it, ``segment``) enter quick-ack mode, 2.4 and today
+        (``out_of_window: tcp_enter_quickack_mode()``).
         In 2.4 (and until 2018: "tcp: do not force quickack when receiving out-of-order
         packets") out-of-order and partly new data entered it too, and the data that filled
         the hole left ping-pong mode (``tp->ack.pingpong = 0`` once the out-of-order queue
         is empty; today it is ACKed at once, ``ICSK_ACK_NOW``): the profile's
-        ``ofo_quickack``."""
+        ``ofo_quickack``.  A FIN is acknowledged at once in FIN_WAIT_1 and FIN_WAIT_2
+        (``tcp_fin()``: ``tcp_send_ack()``); in ESTABLISHED ``tcp_fin()`` enters ping-pong
+        mode instead (2.4: ``tp->ack.pingpong = 1``; today ``inet_csk_enter_pingpong_mode()``),
+        so its ACK is delayed like any other and rides on the FIN the application answers
+        with, as the lab's capture shows (the server's FIN+ACK, no ACK of its own)."""
         # every path schedules an ACK (inet_csk_schedule_ack(): tcp_event_data_recv(),
         # tcp_data_queue_ofo(), out_of_window, tcp_fin())
         self.ack_scheduled = True
@@ -889,7 +901,7 @@ class TcpConn:
                     self.ooo_fin = seq + n
                 if self.profile.ofo_quickack:
                     self._enter_quickack_mode()
-            else:                                   # beyond the window: out_of_window too
+            else:                                   # at the right edge: out_of_window too
                 self._enter_quickack_mode()
             self._send("A", self.snd_nxt)           # duplicate ACK
             return
@@ -918,18 +930,21 @@ class TcpConn:
             filled = not ooo
         if end_fin:
             rcv_nxt += 1
+            if self.state is ESTABLISHED:
+                self.pingpong = PINGPONG_THRESH     # tcp_fin(): the answer should carry the ACK
         self.rcv_nxt = rcv_nxt
         if filled and self.profile.ofo_quickack:
-            self.pingpong = 0                       # 2.4: the hole is filled
+            self.pingpong = 0                       # 2.4: the hole is filled (after tcp_fin())
         if got:
             self.bytes_received += got
             if self.on_rx:      # MPTCP's data level takes the bytes before this ACK is built
                 self.on_rx(self, got)               # (mptcp_data_ready(), then the DSS's ack)
         if new > 0:
             self._event_data_recv()
-        if end_fin or ooo or got > new:
-            self._send("A", self.snd_nxt)           # FIN, a filled hole: at once
-        elif got:                                   # quick-ack mode (2.4 and today)
+        if ooo or got > new or (end_fin and self.state is not ESTABLISHED):
+            # out-of-order data still queued, a filled hole, a FIN in FIN_WAIT_1/2: at once
+            self._send("A", self.snd_nxt)
+        elif got or end_fin:                        # quick-ack mode (2.4 and today)
             self._ack_snd_check()
         if got:
             if self.on_data:
