@@ -26,7 +26,8 @@ undo of a reduction that the echo proves needless (above).
 ACKs are delayed with quick-ack and ping-pong modes, as in 2.4 and today; a duplicate
 segment re-enters quick-ack mode, and in 2.4 out-of-order data too (``_receive_data``), as does
 data after a gap longer than the RTO (``_event_data_recv``); a delayed-ACK timer that fires in
-ping-pong mode leaves it (``_delack_timer``).  Two
+ping-pong mode leaves it (``_delack_timer``); a FIN in ESTABLISHED enters it, so its ACK rides
+on the application's answer (``tcp_fin()``).  Two
 profiles (``TCP_PROFILES``, a ``TcpProfile`` record each): ``2.4`` (3 s first timeout, 5 SYN retries, a RST anywhere in the window
 resets) and ``linux``, today's kernel (1 s first timeout, 6 SYN retries, tail loss
 probes in the Open state, RFC 5961: only a RST at exactly ``rcv_nxt`` resets, one elsewhere in the
