@@ -26,7 +26,8 @@ undo of a reduction that the echo proves needless (above).
 ACKs are delayed with quick-ack and ping-pong modes, as in 2.4 and today; a duplicate
 segment re-enters quick-ack mode, and in 2.4 out-of-order data too (``_receive_data``), as does
 data after a gap longer than the RTO (``_event_data_recv``); a delayed-ACK timer that fires in
-ping-pong mode leaves it (``_delack_timer``).  Two
+ping-pong mode leaves it (``_delack_timer``); a FIN in ESTABLISHED enters it, so its ACK rides
+on the application's answer (``tcp_fin()``).  Two
 profiles (``TCP_PROFILES``, a ``TcpProfile`` record each): ``2.4`` (3 s first timeout, 5 SYN retries, a RST anywhere in the window
 resets) and ``linux``, today's kernel (1 s first timeout, 6 SYN retries, tail loss
 probes in the Open state, RFC 5961: only a RST at exactly ``rcv_nxt`` resets, one elsewhere in the
@@ -85,15 +86,19 @@ class TcpProfile:
     ofo_quickack: bool = False          # out-of-order data enters quick-ack mode and a
                                         # filled hole leaves ping-pong (2.4's tcp_data_queue())
     quickack_every_ack: bool = False    # every segment with ACK set uses a quick ACK (2.4's
-                                        # tcp_dec_quickack_mode(); today only one that answers data)
+                                        # tcp_dec_quickack_mode(); today only one sent while an ACK
+                                        # is due: new data, a duplicate, a FIN)
     rtt_by_tsecr: bool = False          # every RTT sample from the echoed timestamp (2.4's
                                         # tcp_ack_saw_tstamp()); today's only when the ACK covers
                                         # a retransmitted segment (see TcpConn._sample_rtt)
+    ts_recent_before_ack: bool = False  # TS.Recent kept before the ACK field is checked (2.4's
+                                        # tcp_rcv_established()); since 3.9 only from an ACK that
+                                        # tcp_ack() accepts (see TcpConn._replace_ts_recent)
 
 
 TCP_PROFILES: dict[str, TcpProfile] = {p.name: p for p in (
     TcpProfile("2.4", RTO_INIT, SYN_RETRIES, tail_loss_probe=False, rfc5961_challenge_ack=False,
-               ofo_quickack=True, rtt_by_tsecr=True, quickack_every_ack=True),
+               ofo_quickack=True, rtt_by_tsecr=True, quickack_every_ack=True, ts_recent_before_ack=True),
     TcpProfile("linux", RTO_INIT_LINUX, SYN_RETRIES_LINUX, tail_loss_probe=True,
                rfc5961_challenge_ack=True, retries_by_time=True, syn_linear_timeouts=SYN_LINEAR_TIMEOUTS),
 )}
@@ -635,22 +640,31 @@ class TcpConn:
             self._check_rst(seq)
             return
         if "S" in flags:
-            if tcp.tsval is not None and not self.profile.rfc5961_challenge_ack:
+            if tcp.tsval is not None and not self.profile.rfc5961_challenge_ack and st is not SYN_RECEIVED:
                 # 2.4 keeps TS.Recent before it looks at the SYN bit (tcp_rcv_established()), so
                 # the ACK of a SYN+ACK sent again echoes it; today the SYN is turned away first
                 # (tcp_validate_incoming(): RFC 5961 4.2's challenge ACK) and tcp_ack(), which
-                # keeps TS.Recent, is not reached
+                # keeps TS.Recent, is not reached.  In SYN_RECEIVED, 2.4 as today, the connection
+                # is an open_request, and tcp_check_req() answers a SYN sent again with the
+                # SYN+ACK (rtx_syn_ack()) and returns before it keeps a TSval (req->ts_recent):
+                # the SYN+ACK still echoes the first SYN's
                 self._replace_ts_recent(seq, seq + 1, tcp.tsval)
             self._check_syn(st, seq)
             return
         if "A" not in flags:
             return
+        load, fin = pkt.load, "F" in flags
+        if seq > rcv_nxt + self.window:
+            # tcp_sequence() (2.4 and today): it starts past the window's right edge, and goes no
+            # further than tcp_send_dupack(), which enters quick-ack mode only for data that
+            # starts below rcv_nxt: a duplicate ACK, and the ACK field is not read
+            self._send("A", self.snd_nxt)
+            return
         if tcp.mptcp and self.on_mp_opt is not None:
             self.on_mp_opt(self, pkt)               # before the data: its mapping comes first
-        load, fin = pkt.load, "F" in flags
-        if tcp.tsval is not None:
+        if tcp.tsval is not None and self.profile.ts_recent_before_ack:
             self._replace_ts_recent(seq, seq + load + fin, tcp.tsval)
-        if not self._check_ack(st, tcp, load, fin) or self.state is CLOSED:
+        if not self._check_ack(st, tcp, seq, load, fin) or self.state is CLOSED:
             return
         if load and self.fin_queued and self.state in _CLOSED_TO_READ and seq + load > self.rcv_nxt:
             self._data_after_close(pkt)
@@ -724,16 +738,20 @@ class TcpConn:
         else:
             self._send("A", self.snd_nxt)       # e.g. a duplicate SYN+ACK: re-ACK it
 
-    def _check_ack(self, st: TcpState, tcp: TCP, load: int, fin: bool) -> bool:
+    def _check_ack(self, st: TcpState, tcp: TCP, seq: int, load: int, fin: bool) -> bool:
         """The ACK field: the handshake's last ACK, new data acknowledged, or a duplicate
-        ACK.  False when the segment goes no further."""
+        ACK.  False when the segment goes no further.  Today's kernel keeps the segment's TSval
+        here (``_replace_ts_recent``), once the ACK is accepted."""
         # (a receiver's segments acknowledge nothing new: their ACK field is snd_una itself)
         snd_una = self.snd_una
         ack = snd_una if tcp.ack == snd_una & 0xFFFFFFFF else _unwrap(tcp.ack, snd_una)
+        ts_in_ack = tcp.tsval is not None and not self.profile.ts_recent_before_ack
         if st is SYN_RECEIVED:
             if ack != self.iss + 1:
                 self._send("R", tcp.ack)
                 return False
+            if ts_in_ack:                           # tcp_check_req(): once the ACK is checked
+                self._replace_ts_recent(seq, seq + load + fin, tcp.tsval)
             self._sample_rtt(ack, tcp.tsecr)
             self.snd_una = ack
             self.retries = 0
@@ -744,10 +762,13 @@ class TcpConn:
         elif ack > self.snd_max:
             self._send("A", self.snd_nxt)           # acks something never sent
             return False
-        elif ack > self.snd_una:
-            self._new_ack(ack, tcp.tsecr)
-        elif ack == self.snd_una and load == 0 and self.snd_una < self.snd_max and not fin:
-            self._dup_ack()
+        else:
+            if ts_in_ack and ack >= snd_una:        # tcp_ack(): not an old ACK (see _replace_ts_recent)
+                self._replace_ts_recent(seq, seq + load + fin, tcp.tsval)
+            if ack > snd_una:
+                self._new_ack(ack, tcp.tsecr)
+            elif ack == snd_una and load == 0 and snd_una < self.snd_max and not fin:
+                self._dup_ack()
         return True
 
     def _new_ack(self, ack: int, tsecr: int | None = None) -> None:
@@ -871,13 +892,19 @@ class TcpConn:
         """``tcp_data_queue()``: data in order is taken (with what it lets out of the
         out-of-order queue), other data is queued out of order, or dropped as a duplicate;
         then the ACK, at once or delayed (``__tcp_ack_snd_check()``).  A duplicate -- data
-        all received before: the peer did not hear our ACK -- and data beyond the window
-        enter quick-ack mode, 2.4 and today (``out_of_window: tcp_enter_quickack_mode()``).
+        all received before: the peer did not hear our ACK -- and data that starts exactly at
+        the window's right edge (a zero-window probe; ``tcp_sequence()`` turned away any that
+        starts past it, ``segment``) enter quick-ack mode, 2.4 and today
+        (``out_of_window: tcp_enter_quickack_mode()``).
         In 2.4 (and until 2018: "tcp: do not force quickack when receiving out-of-order
         packets") out-of-order and partly new data entered it too, and the data that filled
         the hole left ping-pong mode (``tp->ack.pingpong = 0`` once the out-of-order queue
         is empty; today it is ACKed at once, ``ICSK_ACK_NOW``): the profile's
-        ``ofo_quickack``."""
+        ``ofo_quickack``.  A FIN is acknowledged at once in FIN_WAIT_1 and FIN_WAIT_2
+        (``tcp_fin()``: ``tcp_send_ack()``); in ESTABLISHED ``tcp_fin()`` enters ping-pong
+        mode instead (2.4: ``tp->ack.pingpong = 1``; today ``inet_csk_enter_pingpong_mode()``),
+        so its ACK is delayed like any other and rides on the FIN the application answers
+        with, as the lab's capture shows (the server's FIN+ACK, no ACK of its own)."""
         # every path schedules an ACK (inet_csk_schedule_ack(): tcp_event_data_recv(),
         # tcp_data_queue_ofo(), out_of_window, tcp_fin())
         self.ack_scheduled = True
@@ -889,7 +916,7 @@ class TcpConn:
                     self.ooo_fin = seq + n
                 if self.profile.ofo_quickack:
                     self._enter_quickack_mode()
-            else:                                   # beyond the window: out_of_window too
+            else:                                   # at the right edge: out_of_window too
                 self._enter_quickack_mode()
             self._send("A", self.snd_nxt)           # duplicate ACK
             return
@@ -918,18 +945,21 @@ class TcpConn:
             filled = not ooo
         if end_fin:
             rcv_nxt += 1
+            if self.state is ESTABLISHED:
+                self.pingpong = PINGPONG_THRESH     # tcp_fin(): the answer should carry the ACK
         self.rcv_nxt = rcv_nxt
         if filled and self.profile.ofo_quickack:
-            self.pingpong = 0                       # 2.4: the hole is filled
+            self.pingpong = 0                       # 2.4: the hole is filled (after tcp_fin())
         if got:
             self.bytes_received += got
             if self.on_rx:      # MPTCP's data level takes the bytes before this ACK is built
                 self.on_rx(self, got)               # (mptcp_data_ready(), then the DSS's ack)
         if new > 0:
             self._event_data_recv()
-        if end_fin or ooo or got > new:
-            self._send("A", self.snd_nxt)           # FIN, a filled hole: at once
-        elif got:                                   # quick-ack mode (2.4 and today)
+        if ooo or got > new or (end_fin and self.state is not ESTABLISHED):
+            # out-of-order data still queued, a filled hole, a FIN in FIN_WAIT_1/2: at once
+            self._send("A", self.snd_nxt)
+        elif got or end_fin:                        # quick-ack mode (2.4 and today)
             self._ack_snd_check()
         if got:
             if self.on_data:
@@ -970,9 +1000,22 @@ class TcpConn:
         earliest segment it acknowledges, not the latest; and a duplicate that reaches the edge,
         a resend, refreshes it.  (The kernel's header-prediction path, ``tcp_rcv_established()``,
         stores it under the same rule: ``rcv_nxt == rcv_wup`` for a segment at ``rcv_nxt``.)
+        When: 2.4 keeps it before it reads the ACK field (``tcp_rcv_established()`` calls
+        ``tcp_replace_ts_recent()`` before ``tcp_ack()``: the profile's ``ts_recent_before_ack``);
+        since Linux 3.9 ("tcp: call tcp_replace_ts_recent() from tcp_ack()") ``tcp_ack()`` keeps
+        it (``FLAG_UPDATE_TS_RECENT``) only after its two early exits, an old ACK (below
+        ``snd_una``, ``old_ack``) and one for data never sent (``invalid_ack``): a segment whose
+        ACK is turned away, or an old ACK that fills a hole, leaves TS.Recent as it was
+        (``_check_ack``).  That is the kernel the lab ran (6.18.44); "tcp: refresh TS.Recent for
+        accepted old ACKs" (1b92780ae4fc, September 2026, queued for the stable kernels in
+        October) keeps it on ``old_ack`` too.  In TIME_WAIT, 2.4 as today,
+        ``tcp_timewait_state_process()`` keeps it only from a bare ACK at ``rcv_nxt`` (a FIN
+        sent again, below it, is ACKed with the TSval kept before).
         Not modelled: PAWS discarding a segment whose TSval is older than TS.Recent
         (``tcp_paws_discard()``), which the kernel's coarse clock and one-tick allowance rarely
         do within a connection's lifetime here."""
+        if self.state is TIME_WAIT and not seq == end_seq == self.rcv_nxt:
+            return
         ack_sent = self.ack_sent
         if seq <= ack_sent <= end_seq and (self.ts_recent is None or tsval >= self.ts_recent):
             self.ts_recent = tsval

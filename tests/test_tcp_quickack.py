@@ -61,10 +61,80 @@ def test_a_duplicate_enters_quickack_mode_and_the_next_data_is_acked_at_once(pro
 
 
 @pytest.mark.parametrize("profile", PROFILES)
-def test_data_beyond_the_window_enters_quickack_mode(profile):
+def test_data_at_the_windows_right_edge_enters_quickack_mode(profile):
     c = _conn(profile)
-    c.segment(_seg(c, c.window + 100, 100))          # tcp_data_queue(): goto out_of_window
-    assert c.pingpong == 0 and not c.ooo
+    c.segment(_seg(c, c.window, 100))                # a zero-window probe: goto out_of_window
+    assert c.pingpong == 0 and c.quick > 0 and not c.ooo
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_data_past_the_windows_right_edge_gets_a_duplicate_ack_and_no_more(profile):
+    """tcp_sequence() turns it away before tcp_ack() and tcp_data_queue(): tcp_send_dupack()
+    enters quick-ack mode only for data that starts below rcv_nxt."""
+    c = _conn(profile)
+    c.write(100)                                     # 100 bytes of ours in flight
+    c.quick = 3
+    c.ack_sent, sent, pingpong = 0, [], c.pingpong
+    c.host.ip_output = lambda pkt, conn=None: sent.append(pkt.l4.flags) or True
+    past = Packet(IP("200.0.0.1", "192.168.0.1", 64, 1, 0),
+                  TCP(7, 4242, (IRS + 1 + c.window + 100) & 0xFFFFFFFF, (c.iss + 101) & 0xFFFFFFFF,
+                      "PA", 65535), 100)
+    c.segment(past)
+    assert sent == ["A"] and c.ack_sent == c.rcv_nxt          # the duplicate ACK
+    assert c.pingpong == pingpong >= PINGPONG_THRESH and c.ato == DELACK and not c.ooo
+    assert c.quick == (2 if profile == "2.4" else 3)          # today no ACK was due: none used
+    assert c.snd_una == c.iss + 1                             # its ACK field was not read
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_a_fin_in_established_enters_ping_pong_mode_and_its_ack_rides_on_our_fin(profile):
+    """tcp_fin(): ESTABLISHED -> CLOSE_WAIT enters ping-pong mode, so __tcp_ack_snd_check()
+    takes tcp_send_delayed_ack(), and the FIN the application answers with carries the ACK:
+    one segment, where an ACK at once made two."""
+    c = _conn(profile)
+    c.quick, c.pingpong = 5, 0                       # quick-ack mode, as after a duplicate
+    sent = []
+    c.host.ip_output = lambda pkt, conn=None: sent.append(pkt.l4.flags) or True
+    fin = Packet(IP("200.0.0.1", "192.168.0.1", 64, 1, 0),
+                 TCP(7, 4242, (IRS + 1) & 0xFFFFFFFF, (c.iss + 1) & 0xFFFFFFFF, "FA", 65535), 0)
+    c.on_fin = lambda conn: conn.close()             # the echo server: closes at end of file
+    c.segment(fin)
+    assert c.state is TcpState.LAST_ACK and c.pingpong == PINGPONG_THRESH
+    assert sent == ["FA"] and _acked_at_once(c)
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_a_fin_in_established_that_no_answer_follows_is_acked_by_the_timer(profile):
+    c = _conn(profile)
+    c.quick, c.pingpong = 5, 0
+    fin = Packet(IP("200.0.0.1", "192.168.0.1", 64, 1, 0),
+                 TCP(7, 4242, (IRS + 1) & 0xFFFFFFFF, (c.iss + 1) & 0xFFFFFFFF, "FA", 65535), 0)
+    c.segment(fin)
+    assert c.state is TcpState.CLOSE_WAIT and not _acked_at_once(c) and c.delack_ev is not None
+    c._delack_timer()                                # "Delayed ACK missed": out of ping-pong
+    assert _acked_at_once(c) and c.pingpong == 0
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_a_fin_in_fin_wait_2_is_acked_at_once(profile):
+    c = _conn(profile)
+    c.close()                                        # our FIN...
+    c.segment(Packet(IP("200.0.0.1", "192.168.0.1", 64, 1, 0),
+                     TCP(7, 4242, (IRS + 1) & 0xFFFFFFFF, (c.iss + 2) & 0xFFFFFFFF, "A", 65535), 0))
+    assert c.state is TcpState.FIN_WAIT_2            # ...acknowledged
+    c.segment(Packet(IP("200.0.0.1", "192.168.0.1", 64, 1, 0),
+                     TCP(7, 4242, (IRS + 1) & 0xFFFFFFFF, (c.iss + 2) & 0xFFFFFFFF, "FA", 65535), 0))
+    assert c.state is TcpState.TIME_WAIT and _acked_at_once(c)     # tcp_fin(): tcp_send_ack()
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_the_echo_server_acks_the_clients_fin_on_its_own_fin(profile):
+    """The lab's capture (book/data/kernel/perpacket-snat-filter.pcapng, lan link): the
+    server's FIN+ACK acknowledges the client's FIN, with no pure ACK before it."""
+    r = sim.run("echo", multipath="numgen", nat="snat", ingress_filter=True, tcp=profile, **measured.LAB)
+    client_fin = next(e for e in events(r, Ev.SEND, "local1") if "F" in e.pkt.l4.flags)
+    after = [e.pkt.l4.flags for e in events(r, Ev.SEND, "remote1") if e.t >= client_fin.t]
+    assert after[0] == "FA", after
 
 
 def test_out_of_order_data_enters_quickack_mode_in_24_not_today():

@@ -132,3 +132,80 @@ def test_a_syn_ack_sent_again_refreshes_ts_recent_in_24_not_today():
                          TCP(7, 4242, IRS, c.snd_una & 0xFFFFFFFF, "SA", 65535, None, 5000, None), 0)
         c.segment(syn_ack)              # 2.4: tcp_replace_ts_recent() before the SYN check
         assert c.ts_recent == kept, profile
+
+
+def test_an_old_ack_that_fills_a_hole_refreshes_ts_recent_in_24_not_today():
+    """Since Linux 3.9 tcp_ack() keeps TS.Recent (FLAG_UPDATE_TS_RECENT) only after its
+    old_ack exit; 2.4's tcp_rcv_established() keeps it before tcp_ack()."""
+    for profile, kept in (("2.4", 2000), ("linux", 1)):
+        c = _conn(profile)
+        c.sim.now = 1000
+        c.write(100)
+        c.segment(_seg(c, 100, 100, tsval=3000, ack=c.iss + 101))    # out of order, acks our 100
+        assert c.snd_una == c.iss + 101 and c.ts_recent == 1
+        c.segment(_seg(c, 0, 100, tsval=2000, ack=c.iss + 1))        # fills the hole: an old ACK
+        assert c.rcv_nxt == IRS + 201
+        assert c.ts_recent == kept, profile
+
+
+def test_a_segment_whose_ack_is_turned_away_refreshes_ts_recent_in_24_not_today():
+    """tcp_ack(): after(ack, snd_nxt) -> invalid_ack, before TS.Recent is kept (since 3.9;
+    the kernel's selftest tcp_ts_recent_invalid_ack.pkt)."""
+    for profile, kept in (("2.4", 5000), ("linux", 1)):
+        c = _conn(profile)
+        c.segment(_seg(c, 0, 100, tsval=5000, ack=c.iss + 9999))     # acks what was never sent
+        assert c.rcv_nxt == IRS + 1                                  # dropped
+        assert c.ts_recent == kept, profile
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_in_time_wait_a_fin_sent_again_is_acked_with_the_first_fins_tsval(profile):
+    """tcp_timewait_state_process() (2.4 and today) keeps a TSval only from a bare ACK or RST
+    at rcv_nxt; a FIN sent again starts below it and is ACKed with the one kept before."""
+    c = _conn(profile)
+    c.close()
+    c.segment(_seg(c, 0, 0, tsval=1000, ack=c.iss + 2))             # our FIN acknowledged
+    fin = Packet(IP("200.0.0.1", "192.168.0.1", 64, 1, 0),
+                 TCP(7, 4242, (IRS + 1) & 0xFFFFFFFF, (c.iss + 2) & 0xFFFFFFFF, "FA", 65535,
+                     None, 2000, None), 0)
+    c.segment(fin)
+    assert c.state is TcpState.TIME_WAIT and c.ts_recent == 2000
+    sent = []
+    c.host.ip_output = lambda pkt, conn=None: sent.append(pkt.l4) or True
+    c.segment(fin._replace(l4=fin.l4._replace(tsval=9000)))        # the FIN again
+    assert c.ts_recent == 2000 and [t.tsecr for t in sent] == [2000]
+    bare = _seg(c, 1, 0, tsval=9500, ack=c.iss + 2)                   # a bare ACK at rcv_nxt
+    c.segment(bare)
+    assert c.ts_recent == 9500
+
+
+def test_the_echo_clients_last_ack_echoes_the_servers_first_fin():
+    """The lab's capture (lan link): the server's FIN+ACK sent again is ACKed by the client in
+    TIME_WAIT with the TSval of the first FIN+ACK (frame 129 echoes frame 122's)."""
+    for profile in PROFILES:
+        r = _lab_run(profile)
+        fins = [e.pkt.l4 for e in r.events if e.ev is Ev.SEND and e.node == "remote1"
+                and "F" in e.pkt.l4.flags]
+        last = [e.pkt.l4 for e in r.events if e.ev is Ev.SEND and e.node == "local1"][-1]
+        assert len(fins) == 2 and last.flags == "A"
+        assert last.tsecr == fins[0].tsval != fins[1].tsval, profile
+
+
+def test_a_syn_sent_again_in_syn_received_keeps_the_first_syns_tsval():
+    """tcp_check_req() (2.4 and today) answers a pure retransmitted SYN with the SYN+ACK
+    (rtx_syn_ack()) and returns before it keeps a TSval: the SYN+ACK echoes the first SYN's."""
+    from sim.topology import article_network
+    for profile in PROFILES:
+        host = article_network(Sim(seed=1), sim.make_params("echo").spec())["remote1"]
+        c = TcpConn(host, ("200.0.0.1", 7), ("100.0.0.1", 5000), profile=profile)
+
+        def syn(tsval):
+            return Packet(IP("100.0.0.1", "200.0.0.1", 64, 1, 0),
+                          TCP(5000, 7, 1000, 0, "S", 65535, None, tsval, None), 0)
+        c.accept_syn(syn(100))
+        c.sim.now = 3_000_000
+        sent = []
+        c.host.ip_output = lambda pkt, conn=None: sent.append(pkt.l4) or True
+        c.segment(syn(3_000_000))
+        assert c.state is TcpState.SYN_RECEIVED and c.ts_recent == 100, profile
+        assert [(t.flags, t.tsecr) for t in sent] == [("SA", 100)], profile
