@@ -23,3 +23,25 @@ def handshake_ack_uplink(result):
     syn = next(dev for _, dev, p in ups if p.proto == 6 and p.l4.flags == "S")
     ack = next(dev for _, dev, p in ups if p.proto == 6 and p.l4.flags == "A" and p.load == 0)
     return syn, ack
+
+
+#: the peer's initial sequence number in established_conn's connections
+IRS = 70_000
+
+
+def established_conn(profile: str, ts_recent=None):
+    """A TCP connection of the LAN host to 200.0.0.1:7, established (its peer's ISN ``IRS``,
+    nothing in flight) and in ping-pong mode with no quick ACK left, as a connection that has
+    answered data is: its ACKs wait for the answer.  ``profile``: sim.tcp's, "2.4" or "linux"."""
+    import sim
+    from sim.core import Sim
+    from sim.tcp import DELACK, PINGPONG_THRESH, TcpConn, TcpState
+    from sim.topology import article_network
+    host = article_network(Sim(seed=1), sim.make_params("echo").spec())["local1"]
+    c = TcpConn(host, ("192.168.0.1", 4242), ("200.0.0.1", 7), profile=profile)
+    c.state, c.irs, c.rcv_nxt = TcpState.ESTABLISHED, IRS, IRS + 1
+    c.snd_una = c.snd_nxt = c.snd_max = c.data_end = c.iss + 1
+    c.ack_sent = c.rcv_nxt
+    c.ato, c.quick, c.pingpong = DELACK, 0, PINGPONG_THRESH
+    c.ts_recent = ts_recent
+    return c

@@ -10,26 +10,18 @@ import pytest
 
 import sim
 from sim import measured
-from sim.core import Sim
 from sim.packet import IP, TCP, Packet
-from sim.tcp import DELACK, PINGPONG_THRESH, QUICKACKS, TcpConn, TcpState
+from sim.tcp import DELACK, PINGPONG_THRESH, QUICKACKS, TcpState
 from sim.observe import events
 from sim.trace import Ev
 
-IRS = 70_000
+from helpers import IRS, established_conn
+
 PROFILES = ["2.4", "linux"]
 
 
 def _conn(profile):
-    """An established connection in ping-pong mode, with no quick ACK left."""
-    from sim.topology import article_network
-    host = article_network(Sim(seed=1), sim.make_params("echo").spec())["local1"]
-    c = TcpConn(host, ("192.168.0.1", 4242), ("200.0.0.1", 7), profile=profile)
-    c.state, c.irs, c.rcv_nxt = TcpState.ESTABLISHED, IRS, IRS + 1
-    c.snd_una = c.snd_nxt = c.snd_max = c.data_end = c.iss + 1
-    c.ack_sent = c.rcv_nxt
-    c.ato, c.quick, c.pingpong = DELACK, 0, PINGPONG_THRESH
-    return c
+    return established_conn(profile)
 
 
 def _seg(c, seq, load):

@@ -15,24 +15,16 @@ import sim
 from sim import measured
 from sim.core import Sim
 from sim.packet import IP, TCP, Packet
-from sim.tcp import DELACK, PINGPONG_THRESH, TcpConn, TcpState
+from sim.tcp import TcpConn, TcpState
 from sim.trace import Ev
 
-IRS = 70_000
+from helpers import IRS, established_conn
+
 PROFILES = ["2.4", "linux"]
 
 
 def _conn(profile):
-    """An established connection in ping-pong mode (its ACKs wait for the answer)."""
-    from sim.topology import article_network
-    host = article_network(Sim(seed=1), sim.make_params("echo").spec())["local1"]
-    c = TcpConn(host, ("192.168.0.1", 4242), ("200.0.0.1", 7), profile=profile)
-    c.state, c.irs, c.rcv_nxt = TcpState.ESTABLISHED, IRS, IRS + 1
-    c.snd_una = c.snd_nxt = c.snd_max = c.data_end = c.iss + 1
-    c.ack_sent = c.rcv_nxt
-    c.ato, c.quick, c.pingpong = DELACK, 0, PINGPONG_THRESH
-    c.ts_recent = 1
-    return c
+    return established_conn(profile, ts_recent=1)
 
 
 def _seg(c, seq, load, tsval, tsecr=None, ack=None):
