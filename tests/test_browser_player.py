@@ -481,22 +481,29 @@ def test_each_replay_is_named_by_its_title_and_parameters_and_described_by_its_k
     assert [g["tag"] for g in got] == ["DIV", "H4"]
 
 
+def _narration_page(tmp_path, title, max_steps):
+    """A replay of equalize-nat (seed 1, 3000 bytes) in Chromium at 1280x900, with every change
+    of its narration recorded in ``window.__said`` as [aria-live at that moment, text]:
+    (result, player, playwright, browser, page)."""
+    need_dot()
+    exe = _need_browser()
+    r = sim.run("equalize-nat", seed=1, size=3000)
+    pl = Player(r, title=title, max_steps=max_steps)
+    p, browser, pg = _page_with(exe, tmp_path, pl.html(), {"width": 1280, "height": 900})
+    pg.evaluate("""() => { const n = document.querySelector('.op1-narr'); window.__said = [];
+        new MutationObserver(() => window.__said.push([n.getAttribute('aria-live'), n.textContent]))
+          .observe(n, {childList: true, characterData: true, subtree: true}); }""")
+    return r, pl, p, browser, pg
+
+
 def test_play_keeps_the_narration_quiet_and_says_the_step_it_stops_at(tmp_path):
     """While a replay plays (a step every 900 ms, 225 ms at 4x) its live regions are off, so a
     screen reader is not handed every step's narration; on pause, and when it stops at the last
     step, the narration is live again and written once more (the same words, never emptied), so
     the step it stopped at is said; at the last step, Play's own end, it is written once, live
     (a screen reader once said it twice)."""
-    need_dot()
-    exe = _need_browser()
-    r = sim.run("equalize-nat", seed=1, size=3000)
-    pl = Player(r, title="play", max_steps=12)
-    p, browser, pg = _page_with(exe, tmp_path, pl.html(), {"width": 1280, "height": 900})
+    r, pl, p, browser, pg = _narration_page(tmp_path, "play", 12)
     try:
-        # every change of the narration, with whether its region was live at that moment
-        pg.evaluate("""() => { const n = document.querySelector('.op1-narr'); window.__said = [];
-            new MutationObserver(() => window.__said.push([n.getAttribute('aria-live'), n.textContent]))
-              .observe(n, {childList: true, characterData: true, subtree: true}); }""")
         pg.select_option("select.op1-speed", "4")
         pg.click(".op1-bar button[data-act=play]")
         pg.wait_for_function("document.querySelector('[data-replay]').getAttribute('data-step') >= '3'")
@@ -533,15 +540,8 @@ def test_quick_steps_are_shown_at_once_and_the_step_reached_said_once(tmp_path):
     """→ pressed ten times 40 ms apart: each step is shown at once, but the live regions are
     quiet until the steps stop (a screen reader queued all ten narrations, 2,000 characters);
     then the step reached is said once.  A single step is said too, once."""
-    need_dot()
-    exe = _need_browser()
-    r = sim.run("equalize-nat", seed=1, size=3000)
-    pl = Player(r, title="steps", max_steps=20)
-    p, browser, pg = _page_with(exe, tmp_path, pl.html(), {"width": 1280, "height": 900})
+    r, pl, p, browser, pg = _narration_page(tmp_path, "steps", 20)
     try:
-        pg.evaluate("""() => { const n = document.querySelector('.op1-narr'); window.__said = [];
-            new MutationObserver(() => window.__said.push([n.getAttribute('aria-live'), n.textContent]))
-              .observe(n, {childList: true, characterData: true, subtree: true}); }""")
         pg.focus("[data-replay]")
         # (the presses timed in the page: from here, a loaded machine spaced them 400 ms and more)
         shown = pg.evaluate("""() => new Promise(done => {
