@@ -296,8 +296,8 @@ def download(size: int, seed: int = 1, state: dict | None = None) -> tuple[int, 
         elif flags & F_FIN:
             sv["una"] = max(sv["una"], ack)
             sv["rto_at"] = None
-            server_send(F_ACK)                          # ACK the FIN at once, then close: our FIN
-            server_send(F_FIN | F_ACK)
+            server_send(F_FIN | F_ACK)                  # close: our FIN carries the FIN's ACK
+            # (tcp_fin() enters ping-pong mode: the ACK waits for, and rides on, the answer)
         elif ack > sv["una"]:                           # the last one, of our FIN, ends it
             sv["una"] = ack
             sv["rto_at"] = None if sv["una"] >= sv["nxt"] else clock[0] + RTO
@@ -395,8 +395,7 @@ def download_bare(size: int) -> tuple[int, int]:
                 server_push()
         elif kind == "fin":
             sv["una"] = max(sv["una"], val)
-            xmit(down, HDR, "ack", 0)               # ACK the FIN at once, then close: our FIN
-            xmit(down, HDR, "fin", 0)
+            xmit(down, HDR, "fin", 0)               # close: our FIN carries the FIN's ACK
 
     xmit(up, HDR, "syn", 0)
     while q:

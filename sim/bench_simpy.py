@@ -94,8 +94,7 @@ def download(size: int) -> tuple[int, int]:
                 end = size
             elif kind == "ack":
                 una = max(una, val)
-            elif kind == "fin":
-                down.put((HDR, "ack", 0))
+            elif kind == "fin":                 # close: our FIN carries the FIN's ACK
                 down.put((HDR, "fin", 0))
                 continue
             while nxt < end and nxt < una + WINDOW:
