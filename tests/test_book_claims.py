@@ -206,10 +206,11 @@ def test_a_chapter_before_10_that_names_mptcp_points_to_chapter_10():
     assert named
 
 
-def _chapter_cells(name: str, first: str, count: int) -> tuple[dict, dict, list]:
+def _chapter_cells(name: str, first: str, count: int, **given) -> tuple[dict, dict, list]:
     """Run ``count`` code cells of a chapter from the one containing ``first``, with
     booklib's glue, md and replay collected instead of shown: (namespace, {glue name: the
-    value as the page shows it}, [the steps of each replay])."""
+    value as the page shows it}, [the steps of each replay]); ``given``: names an earlier cell
+    made."""
     import sys
     sys.path.insert(0, str(BOOK))
     try:
@@ -233,7 +234,7 @@ def _chapter_cells(name: str, first: str, count: int) -> tuple[dict, dict, list]
     text = (BOOK / name).read_text()
     cells = re.findall(r"^```\{code-cell\} ipython3\n(.*?)^```$", text, re.S | re.M)
     start = next(k for k, c in enumerate(cells) if first in c)
-    ns = {"bl": Book()}
+    ns = {"bl": Book(), **given}
     for c in cells[start:start + count]:
         exec("\n".join(x for x in c.splitlines() if not x.startswith(":")), ns)
     return ns, glued, steps
@@ -285,3 +286,42 @@ def test_ch10_says_the_recipes_last_lines_for_its_four_sysctls():
     lines = [x for x in recipe() if x.strip() and not x.startswith("#")]
     assert sum(x.startswith("sysctl -w") for x in lines[-4:]) == 4
     assert "the recipe's last lines and its postrouting rule are for" in chapter("10-two-links.md")
+
+
+def test_ch8_comparison_names_the_kinds_of_frames_that_differ(monkeypatch):
+    """Chapter 8's capture-vs-simulator comparison counted the frames that do not line up
+    (15 of the run's, 1 of the capture's) but did not say what they were.  The sentence now
+    names them, computed from the difflib opcodes: the same packet at another place in the
+    order, and the others by sender and kind, with their frames -- which add up to the counts."""
+    import difflib
+    from collections import Counter
+    from sim import measured
+    from view_helpers import need_dot
+    need_dot()
+    monkeypatch.chdir(BOOK)                  # (the capture's path is the chapter's)
+    ns, glued, _ = _chapter_cells("08-real-kernels.md", 'bl.glue("c8_cmp"', 1, measured=measured)
+    text = glued["c8_cmp"]
+    fa, fb, sa, sb = ns["fa"], ns["fb"], ns["sa"], ns["sb"]
+    ops = [op for op in difflib.SequenceMatcher(a=sa, b=sb, autojunk=False).get_opcodes() if op[0] != "equal"]
+    odd_a = [k for op in ops for k in range(op[1], op[2])]
+    odd_b = [k for op in ops for k in range(op[3], op[4])]
+    moved = sum((Counter(sa[k] for k in odd_a) & Counter(sb[k] for k in odd_b)).values())
+    m = re.search(r"The run's other frames are (.*?); the capture's: (.*?)\. ", text)
+    assert m, text
+    for side, odd, said in ((fb, odd_b, m[1]), (fa, odd_a, m[2])):
+        frames = sum(int(n) for n in re.findall(r"\((\d+) frames?\)", said))
+        assert frames == len(odd) - moved, (said, len(odd), moved)
+        if said != "none":
+            assert re.fullmatch(r"(?:(?:, | and )?(?:a|\d+) (?:data segment|pure ACK|FIN|SYN|reset)s? from the "
+                                r"(?:server|client)[^()]*\(\d+ frames?\))+", said), said
+    assert f"({moved} frame of each is the same packet" in text or moved != 1, text
+    # the run's extras, by packet (seq, ack, flags and length, whatever NAT made of its addresses)
+    ev, left, own = fb.result.events, Counter(sa[k] for k in odd_a), []
+    for k in odd_b:
+        if left[sb[k]]:
+            left[sb[k]] -= 1              # on both sides, at another place in the order
+        else:
+            own.append(ev[fb.steps[k]].pkt)
+    pk = {(p.ip.src == ns["r_snat"].net["remote1"].addr, p.l4.seq, p.l4.ack, p.l4.flags, p.load) for p in own}
+    named = sum(1 if n == "a" else int(n) for n in re.findall(r"(?:^|, | and )(a|\d+) ", m[1]))
+    assert named == len(pk), (m[1], pk)
