@@ -1438,7 +1438,14 @@ def test_a_box_out_of_its_range_is_refused_at_once_marked_and_no_run(built):
         # what only the simulator knows is still its to say: a size the box holds, a Run, Run 1
         pg.fill("[data-live] input[name=uplinks]", "2")
         pg.fill("[data-live] input[name=seed]", "3")
-        _run_and_wait(pg, 1)
+        pg.click("[data-live] [data-run]")
+        # (the refusal's line stays until the worker's first word)
+        pg.wait_for_function("!/^Not run/.test(document.querySelector('[data-live] .op1-lp-status').textContent)"
+                             " || document.querySelector('[data-live] .op1-lp-out [data-replay]')", timeout=300_000)
+        pg.wait_for_function("document.querySelectorAll('[data-live] .op1-lp-out [data-replay][data-op1-live]').length"
+                             " === 1 || /^Not run/.test(document.querySelector('[data-live] .op1-lp-status').textContent)",
+                             timeout=300_000)
+        ran = pg.inner_text("[data-live] .op1-lp-status")
         after = pg.evaluate(BAD_BOXES_JS)
     uplinks = "uplinks 9 out of range for this page's live panel: allowed 1..4"
     seed = f"seed -1 out of range for this page's live panel: allowed 0..{top}"
@@ -1449,6 +1456,7 @@ def test_a_box_out_of_its_range_is_refused_at_once_marked_and_no_run(built):
     for name, width, colour, words in looks:
         assert width == "3px" and colour != good[1] and "not allowed" in words and "✖" in words, (name, looks, good)
     assert good[0] != "3px" and "not allowed" not in good[2], good
+    assert ran.startswith("Run 1: "), ran
     assert after == [], after
     bad = [e for e in errors if not any(k in e for k in KNOWN_CONSOLE_ERRORS)]
     assert bad == [], bad
