@@ -204,3 +204,124 @@ def test_a_chapter_before_10_that_names_mptcp_points_to_chapter_10():
                 named += 1
                 assert "{doc}`10-two-links`" in para, (path.name, para[:120])
     assert named
+
+
+def _chapter_cells(name: str, first: str, count: int, **given) -> tuple[dict, dict, list]:
+    """Run ``count`` code cells of a chapter from the one containing ``first``, with
+    booklib's glue, md and replay collected instead of shown: (namespace, {glue name: the
+    value as the page shows it}, [the steps of each replay]); ``given``: names an earlier cell
+    made."""
+    import sys
+    sys.path.insert(0, str(BOOK))
+    try:
+        import booklib
+    finally:
+        sys.path.remove(str(BOOK))
+    glued, steps = {}, []
+
+    class Book:                      # booklib, its output collected
+        def __getattr__(self, a):
+            return getattr(booklib, a)
+
+        def glue(self, n, v, fmt=""):
+            glued[n] = format(v, fmt) if fmt else str(v)
+
+        def md(self, *a, **k):
+            pass
+
+        def replay(self, r, title=None, **k):
+            steps.append(k.get("steps"))
+    text = (BOOK / name).read_text()
+    cells = re.findall(r"^```\{code-cell\} ipython3\n(.*?)^```$", text, re.S | re.M)
+    start = next(k for k, c in enumerate(cells) if first in c)
+    ns = {"bl": Book(), **given}
+    for c in cells[start:start + count]:
+        exec("\n".join(x for x in c.splitlines() if not x.startswith(":")), ns)
+    return ns, glued, steps
+
+
+def test_ch10_mptcp_replay_shows_what_the_data_seq_jumps_back_from_and_why_the_second_waits():
+    """The replay of MPTCP's line failure began with the failure, then the first re-injection:
+    the first data sequence number a reader saw was the hole's, with nothing to jump back from.
+    It now shows, before the first re-injection, the data segment that took the client furthest
+    (its data seq above the hole, glued), and says why the second re-injection comes 1.8 s after
+    the data ACK's last move: the timer waits for the largest RTO of the subflows not yet stale,
+    by then the dead subflow's, doubled by each of its unanswered retransmissions."""
+    import sim.mptcp as mptcp
+    text = chapter("10-two-links.md")
+    for name in ("c10_mp_pre_step", "c10_mp_pre", "c10_mp_top", "c10_mp_wait"):
+        assert "{glue:md}`%s`" % name in text, name
+    assert "`mptcp_set_timeout()`" in text and "doubled by each of its unanswered retransmissions" in text
+    timeouts = []                              # (now, the timeout, each subflow's (rto, retries, stale))
+    rto = mptcp.MptcpServer._rto
+
+    def watched(s):
+        t = rto(s)
+        timeouts.append((s.subflows[0].sim.now if hasattr(s.subflows[0], "sim") else None, t,
+                         [(sf.rto, sf.retries, mptcp._stale(sf)) for sf in s.subflows]))
+        return t
+    mptcp.MptcpServer._rto = staticmethod(watched)
+    try:
+        ns, glued, steps = _chapter_cells("10-two-links.md", 'bl.run("mptcp", seed=1, down_at=0.4)', 2)
+    finally:
+        mptcp.MptcpServer._rto = staticmethod(rto)
+    r, (shown,) = ns["rmd"], steps
+    ev = r.events
+    pre, back = int(glued["c10_mp_pre_step"]), int(glued["c10_mp_back_step"])
+    first_rein = shown.index(ns["reins"][0]) + 1
+    assert pre < first_rein < back, (pre, first_rein, back)
+    o = ev[shown[pre - 1]].pkt.l4.mptcp          # a data segment to the client, above the hole
+    assert ev[shown[pre - 1]].pkt.ip.dst == r.net["local1"].addr and o.mapping
+    assert int(glued["c10_mp_pre"]) == o.mapping[0][0] > int(glued["c10_mp_hole"])
+    assert int(glued["c10_mp_top"]) == o.mapping[0][0] + o.mapping[0][1]
+    # the second re-injection: the timeout it waited is the dead subflow's RTO, backed off
+    t2 = ev[ns["reins"][1]].t
+    (_, tout, sfs), = [x for x in timeouts if x[0] == t2]
+    dead = max(sfs)
+    assert tout == dead[0] and dead[1] >= 1 and not dead[2], (tout, sfs)
+    assert abs(tout / 1e6 - float(glued["c10_mp_wait"])) < 0.1, (tout, glued["c10_mp_wait"])
+
+
+def test_ch10_says_the_recipes_last_lines_for_its_four_sysctls():
+    lines = [x for x in recipe() if x.strip() and not x.startswith("#")]
+    assert sum(x.startswith("sysctl -w") for x in lines[-4:]) == 4
+    assert "the recipe's last lines and its postrouting rule are for" in chapter("10-two-links.md")
+
+
+def test_ch8_comparison_names_the_kinds_of_frames_that_differ(monkeypatch):
+    """Chapter 8's capture-vs-simulator comparison counted the frames that do not line up
+    (15 of the run's, 1 of the capture's) but did not say what they were.  The sentence now
+    names them, computed from the difflib opcodes: the same packet at another place in the
+    order, and the others by sender and kind, with their frames -- which add up to the counts."""
+    import difflib
+    from collections import Counter
+    from sim import measured
+    from view_helpers import need_dot
+    need_dot()
+    monkeypatch.chdir(BOOK)                  # (the capture's path is the chapter's)
+    ns, glued, _ = _chapter_cells("08-real-kernels.md", 'bl.glue("c8_cmp"', 1, measured=measured)
+    text = glued["c8_cmp"]
+    fa, fb, sa, sb = ns["fa"], ns["fb"], ns["sa"], ns["sb"]
+    ops = [op for op in difflib.SequenceMatcher(a=sa, b=sb, autojunk=False).get_opcodes() if op[0] != "equal"]
+    odd_a = [k for op in ops for k in range(op[1], op[2])]
+    odd_b = [k for op in ops for k in range(op[3], op[4])]
+    moved = sum((Counter(sa[k] for k in odd_a) & Counter(sb[k] for k in odd_b)).values())
+    m = re.search(r"The run's other frames are (.*?); the capture's: (.*?)\. ", text)
+    assert m, text
+    for side, odd, said in ((fb, odd_b, m[1]), (fa, odd_a, m[2])):
+        frames = sum(int(n) for n in re.findall(r"\((\d+) frames?\)", said))
+        assert frames == len(odd) - moved, (said, len(odd), moved)
+        if said != "none":
+            assert re.fullmatch(r"(?:(?:, | and )?(?:a|\d+) (?:data segment|pure ACK|FIN|SYN|reset)s? from the "
+                                r"(?:server|client)[^()]*\(\d+ frames?\))+", said), said
+    assert f"({moved} frame of each is the same packet" in text or moved != 1, text
+    # the run's extras, by packet (seq, ack, flags and length, whatever NAT made of its addresses)
+    ev, left, own = fb.result.events, Counter(sa[k] for k in odd_a), []
+    for k in odd_b:
+        if left[sb[k]]:
+            left[sb[k]] -= 1              # on both sides, at another place in the order
+        else:
+            own.append(ev[fb.steps[k]].pkt)
+    pk = {(p.ip.src == ns["r_snat"].net["remote1"].addr, p.l4.seq, p.l4.ack, p.l4.flags, p.load) for p in own}
+    named = sum(1 if n == "a" else int(n) for n in re.findall(r"(?:^|, | and )(a|\d+) ", m[1]))
+    assert named == len(pk), (m[1], pk)

@@ -925,3 +925,41 @@ def test_on_a_phone_the_packet_pane_breaks_no_address_and_its_head_clears_the_fa
     assert scrolls                                  # the hexdumps: the box fades its right edge
     assert broken == [], broken
     assert faded == [], faded
+
+
+def test_on_a_phone_the_tables_strip_keeps_the_network_drawing_in_place(tmp_path):
+    """At 320x640, chapter 10's replay of the giving-up client's FIN: the strip "Router tables,
+    this step" was 464 px tall at step 1 (the packets routed before the replay begins), 44 at
+    step 5 and 347 at step 8, so the network drawing under it jumped off the screen from one step
+    to the next.  On a phone the strip is a box of a few lines, whose height changes by less than a
+    fifth of the screen; a strip with more text scrolls, is faded at its foot until scrolled to
+    its end, and takes the keyboard's focus (to scroll it by its arrow keys)."""
+    need_dot()
+    exe = _need_browser()
+    from test_view_snapshots import _fin_replay
+    r, steps = _fin_replay()
+    pl = Player(r, title="uplink-down, seed 1: the giving-up client's FIN", steps=steps)
+    p, browser, pg = _page_with(exe, tmp_path, pl.html(), {"width": 320, "height": 640})
+    try:
+        P = pg.locator("[data-replay]")
+        n = int(P.get_attribute("data-frames"))
+        seen = []
+        for k in range(n):
+            if k:
+                P.locator(".op1-bar button[data-act=next]").click()
+            pg.wait_for_function("k => document.querySelector('[data-replay]').getAttribute('data-step') == k", arg=k)
+            seen.append(P.evaluate("""el => { const w = el.querySelector('.op1-what');
+                return [Math.round(w.getBoundingClientRect().height), 0, w.scrollHeight > w.clientHeight + 1,
+                        w.hasAttribute('data-more'), w.getAttribute('tabindex')]; }"""))
+        first = P.evaluate("el => { const w = el.querySelector('.op1-what'); w.scrollTop = w.scrollHeight; "
+                           "return new Promise(ok => requestAnimationFrame(() => ok(w.hasAttribute('data-more')))); }")
+    finally:
+        browser.close()
+        p.stop()
+    heights = [s[0] for s in seen]
+    # (the narration above it still changes by up to 160 px: the step's story, not capped)
+    assert n == 24 and max(heights) <= 130 and max(heights) - min(heights) < 640 / 5, heights
+    assert any(s[2] for s in seen), "no strip longer than its box: this test shows nothing"
+    for k, (_, _, over, more, tab) in enumerate(seen):
+        assert more == over and (tab == "0") == over, (k + 1, seen[k])
+    assert first is False, "scrolled to its end, the last step's strip is still faded"

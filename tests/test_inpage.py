@@ -1408,3 +1408,56 @@ def test_a_form_the_browser_restores_after_the_panel_started_is_synced_again(bui
             window.dispatchEvent(new PageTransitionEvent('pageshow', {persisted: false}));
             return [f.elements.equalize.disabled, f.elements.equalize.checked]; }""")
     assert got == [True, False], got
+
+
+def test_a_box_out_of_its_range_is_refused_at_once_marked_and_no_run(built):
+    """Chapter 6 at 390x844, uplinks 9 and seed -1, Run: the panel said "Run 1: loading the
+    simulator… 15.6 MB received" and marked nothing until Python had been fetched (8 s); then
+    it named seed first while the focus went to uplinks, and both boxes kept their grey border
+    (no style for [aria-invalid]).  The boxes are checked against the ranges their labels say
+    (data-limits) as Run is pressed: refused at once, before Python is fetched (no worker), in
+    the simulator's words and the form's order, the first box focused, each bad box marked by a
+    red border and the words "✖ not allowed" (not by colour alone); the refused try is no Run:
+    the next good one is "Run 1"."""
+    with chapter_6_served(built, [COUNT_WORKERS]) as (pg, errors, infos):
+        pg.set_viewport_size({"width": 390, "height": 844})
+        # set as a script would, not typed: typing starts Python ahead of Run
+        pg.eval_on_selector("[data-live] form", """f => { f.elements.uplinks.value = '9';
+                                                           f.elements.seed.value = '-1'; }""")
+        good = pg.eval_on_selector("[data-live] input[name=size]", """c => [getComputedStyle(c).borderTopWidth,
+            getComputedStyle(c).borderTopColor, getComputedStyle(c.parentNode, '::after').content]""")
+        pg.click("[data-live] [data-run]")
+        status = pg.inner_text("[data-live] .op1-lp-status")
+        workers = pg.evaluate("window.__op1Workers")
+        marked = pg.evaluate(BAD_BOXES_JS)
+        looks = pg.eval_on_selector_all("[data-live] [aria-invalid=true]", """cs => cs.map(c => [c.name,
+            getComputedStyle(c).borderTopWidth, getComputedStyle(c).borderTopColor,
+            getComputedStyle(c.parentNode, '::after').content])""")
+        busy = pg.get_attribute("[data-live] [data-run]", "aria-disabled")
+        top = json.loads(pg.get_attribute("[data-live]", "data-limits"))["seed"][1]
+        # what only the simulator knows is still its to say: a size the box holds, a Run, Run 1
+        pg.fill("[data-live] input[name=uplinks]", "2")
+        pg.fill("[data-live] input[name=seed]", "3")
+        pg.click("[data-live] [data-run]")
+        # (the refusal's line stays until the worker's first word)
+        pg.wait_for_function("!/^Not run/.test(document.querySelector('[data-live] .op1-lp-status').textContent)"
+                             " || document.querySelector('[data-live] .op1-lp-out [data-replay]')", timeout=300_000)
+        pg.wait_for_function("document.querySelectorAll('[data-live] .op1-lp-out [data-replay][data-op1-live]').length"
+                             " === 1 || /^Not run/.test(document.querySelector('[data-live] .op1-lp-status').textContent)",
+                             timeout=300_000)
+        ran = pg.inner_text("[data-live] .op1-lp-status")
+        after = pg.evaluate(BAD_BOXES_JS)
+    uplinks = "uplinks 9 out of range for this page's live panel: allowed 1..4"
+    seed = f"seed -1 out of range for this page's live panel: allowed 0..{top}"
+    assert status == f"Not run: {uplinks}; {seed}", status
+    assert workers == 0 and busy is None, (workers, busy)
+    assert marked == [["uplinks", True, uplinks], ["seed", False, seed]], marked
+    assert [lk[0] for lk in looks] == ["uplinks", "seed"], looks
+    for name, width, colour, words in looks:
+        assert width == "3px" and colour != good[1] and "not allowed" in words and "✖" in words, (name, looks, good)
+    assert good[0] != "3px" and "not allowed" not in good[2], good
+    assert ran.startswith("Run 1: "), ran
+    assert after == [], after
+    bad = [e for e in errors if not any(k in e for k in KNOWN_CONSOLE_ERRORS)]
+    assert bad == [], bad
+

@@ -210,9 +210,17 @@
       marked = [];
     }
     function refuse(m) {
-      var errs = m.errors || [], boxes = [];
+      var errs = (m.errors || []).slice(), boxes = [];
       status.textContent = "Not run: ";
       if (!errs.length) { status.textContent += m.error; return; }
+      // named in the form's order, as the boxes are read and the first is focused (the
+      // simulator checks the seed first); a problem that is no box's comes last
+      var controls = Array.prototype.slice.call(form.elements);
+      var place = function (e) {
+        var i = controls.indexOf(e.param && form.elements[e.param]);
+        return i < 0 ? controls.length : i;
+      };
+      errs.sort(function (a, b) { return place(a) - place(b); });
       errs.forEach(function (e, j) {
         var c = e.param && form.elements[e.param], span = document.createElement("span");
         if (j) status.appendChild(document.createTextNode("; "));
@@ -225,9 +233,38 @@
         marked.push(c);
         boxes.push(c);
       });
-      var controls = Array.prototype.slice.call(form.elements);
-      boxes.sort(function (a, b) { return controls.indexOf(a) - controls.indexOf(b); });
       if (boxes.length) boxes[0].focus();
+    }
+    // The number boxes checked here, at Run, against the ranges their labels say (the page's
+    // data-limits; the seed's as the simulator holds it, live.py's live_params), in the
+    // simulator's words: a value no box holds is refused at once, before Python is fetched, and
+    // is no Run.  The simulator checks again, and is the judge of what only it knows (a failing
+    // uplink beyond the uplinks).
+    var limits = JSON.parse(root.getAttribute("data-limits") || "{}");
+    function badBoxes() {
+      var errs = [];
+      Array.prototype.forEach.call(form.elements, function (c) {
+        var range = c.name && c.hasAttribute("data-int") && limits[c.name];
+        if (!range || c.disabled) return;
+        var t = c.value.trim(), lo = range[0], hi = range[1];
+        if (!/^-?\d+$/.test(t)) {
+          errs.push({param: c.name, message: c.name + " must be an integer " + lo + ".." + hi +
+                     ", got " + pyRepr(c.value)});
+          return;
+        }
+        var v = BigInt(t);              // exact, however many digits (a Number is not past 2^53)
+        if (v < BigInt(lo) || v > BigInt(hi)) {
+          errs.push({param: c.name, message: c.name + " " + v + " out of range for this page's " +
+                     "live panel: allowed " + lo + ".." + hi});
+        }
+      });
+      return errs;
+    }
+    // a string as Python's repr writes it (the simulator's words for a box that holds no number)
+    function pyRepr(s) {
+      var q = s.indexOf("'") >= 0 && s.indexOf('"') < 0 ? '"' : "'";
+      return q + s.replace(/\\/g, "\\\\").replace(new RegExp(q, "g"), "\\" + q)
+        .replace(/\n/g, "\\n").replace(/\t/g, "\\t").replace(/\r/g, "\\r") + q;
     }
     form.addEventListener("submit", function (ev) {
       ev.preventDefault();
@@ -244,6 +281,8 @@
       // busy: marked, not disabled -- a disabled button loses the keyboard's focus to the page
       if (button.getAttribute("aria-disabled") === "true") return;
       unmark();
+      var bad = badBoxes();
+      if (bad.length) { got.textContent = ""; refuse({errors: bad}); return; }
       var n = runs + 1, id = ++seq, t0 = performance.now(), how = "";
       last = id;
       button.setAttribute("aria-disabled", "true");

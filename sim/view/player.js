@@ -362,6 +362,29 @@
         });
       }
 
+      // The strip of what a step did to the router's tables: on a phone a box of a few lines
+      // (player.css), so that the network drawing under it stays where it was from one step to the
+      // next (a list of the packets routed before the replay begins made it 464 px tall at 320 px,
+      // the next step's 44).  When its text is longer it scrolls, is faded at its foot until read
+      // to its end (data-more), and takes the keyboard's focus so that its arrow keys scroll it.
+      function fitWhat(chg, top) {
+        if (top) chg.scrollTop = 0;
+        var over = chg.scrollHeight > chg.clientHeight + 1;
+        if (over && !chg.hasAttribute("tabindex")) {
+          chg.setAttribute("tabindex", "0");
+          chg.setAttribute("role", "group");
+          chg.setAttribute("aria-label", "router tables, this step, scrolls");
+        } else if (!over && chg.hasAttribute("tabindex")) {
+          ["tabindex", "role", "aria-label"].forEach(function (a) { chg.removeAttribute(a); });
+        }
+        chg.toggleAttribute("data-more", over && chg.scrollTop + chg.clientHeight < chg.scrollHeight - 1);
+        if (!chg.__op1Fit) {
+          chg.__op1Fit = true;
+          chg.addEventListener("scroll", function () { fitWhat(chg, false); }, {passive: true});
+          window.addEventListener("resize", function () { fitWhat(chg, false); });
+        }
+      }
+
       function showPane(p, i) {
         var d = p.d, m = d.steps.length;
         var kk = Math.min(i, m - 1);
@@ -379,7 +402,7 @@
         (q(p.el, ".op1-narr-t") || q(p.el, ".op1-narr")).textContent = s.n;
         showTopo(p, s.topo);
         var chg = q(p.el, ".op1-what");
-        if (chg && d.chgs && (!prev || prev.cg !== s.cg)) chg.innerHTML = d.chgs[s.cg];
+        if (chg && d.chgs && (!prev || prev.cg !== s.cg)) { chg.innerHTML = d.chgs[s.cg]; fitWhat(chg, true); }
         if (!prev || prev.st !== s.st) q(p.el, ".op1-state-box").innerHTML = d.states[s.st] != null ? d.states[s.st] : WAIT;
         if (!prev || prev.pk !== s.pk) q(p.el, ".op1-pkt-box").innerHTML = d.pkts[s.pk] != null ? d.pkts[s.pk] : WAIT;
         // a live replay in a book page arrives with its first step drawn: ask for this one

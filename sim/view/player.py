@@ -300,10 +300,11 @@ def _routed_others(result, snap) -> tuple[list, list]:
     lead, tail = [], []
     before = [r for r in snap.routed if r.when == "before"]
     if before:
-        n, m = sum(len(r.decisions) for r in before), len(before)
+        # packets counted, not the router's events for them ("3575 router decisions for 1783
+        # packets" left a reader asking what a decision was): what they left is in the tables
         lead.append(("BEFORE", f"this replay begins, {_span(ev, [r.decisions[0] for r in before])}: "
-                               f"{_count(n, 'router decision')} for {_count(m, 'packet')}, in the tables "
-                               f"below: {_named(ev, before)}"))
+                               f"{_count(len(before), 'packet')} routed, their route cache, FIB and "
+                               f"conntrack entries in the tables below: {_named(ev, before)}"))
     if snap.earlier:
         lead.append(("BEFORE", f"this replay begins, no packet's doing: {_happened(ev, snap.earlier)}"))
     for r in snap.routed:
