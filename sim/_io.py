@@ -133,17 +133,27 @@ def atomic_write(path, data: str | bytes, encoding: str = "utf-8") -> Path:
     return Path(path)
 
 
+#: standard output is written in pieces of at most this many characters: Python 3.11's
+#: ``sys.stdout.write`` of one large string into a pipe whose reader left (``| head -2``) wrote
+#: the first 64 KB, lost the rest and reported success (so the status was 0, and a file
+#: written with the output appeared); a piece no larger than the output's buffer fails with
+#: EPIPE as it should
+PIECE = 4096
+
+
 def write_stdout(text: str | Iterable[str]) -> None:
-    """Write ``text`` (a string, or strings one after another) to standard output and
-    flush it.  On failure (ENOSPC, EFBIG ...) raise ``OutputError`` with one line
-    naming the error, ``ReaderGone`` when the reader went away (EPIPE), after pointing
-    standard output at /dev/null so that the interpreter's own flush at exit stays quiet."""
+    """Write ``text`` (a string, or strings one after another) to standard output, in pieces
+    of at most ``PIECE`` characters, and flush it.  On failure (ENOSPC, EFBIG ...) raise
+    ``OutputError`` with one line naming the error, ``ReaderGone`` when the reader went away
+    (EPIPE), after pointing standard output at /dev/null so that the interpreter's own flush
+    at exit stays quiet."""
     out = sys.stdout
     if out is None:                 # started with standard output closed (``>&-``)
         raise OutputError("cannot write to standard output: it is closed")
     try:
-        for piece in ([text] if isinstance(text, str) else text):
-            out.write(piece)
+        for text_piece in ([text] if isinstance(text, str) else text):
+            for i in range(0, len(text_piece), PIECE):
+                out.write(text_piece[i:i + PIECE])
         out.flush()
     except (OSError, ValueError) as e:
         why = e.strerror if isinstance(e, OSError) and e.strerror else str(e)

@@ -195,6 +195,22 @@ def test_a_reader_that_goes_away_stops_the_command_quietly_with_status_141(tmp_p
     assert list(tmp_path.iterdir()) == []
 
 
+
+def test_one_large_write_to_a_reader_that_went_away_is_noticed(tmp_path):
+    """write_stdout of one string larger than the pipe's buffer (a class's grade CSV, a long
+    trace) into `| head -c 1`: Python 3.11 wrote the first 64 KB, lost the rest and reported
+    success (status 0, the output cut).  Written in pieces, the reader's leaving is noticed."""
+    script = tmp_path / "big.py"
+    script.write_text("import sys\nfrom sim._io import ReaderGone, write_stdout\n"
+                      "try:\n    write_stdout('x' * 100 + '\\n' + ('y' * 99 + '\\n') * 3000)\n"
+                      "except ReaderGone:\n    sys.exit(141)\n")
+    p = subprocess.Popen([sys.executable, str(script)], cwd=ROOT, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    p.stdout.read(1)
+    p.stdout.close()                                   # `| head -c 1`
+    err = p.stderr.read()
+    assert (p.wait(), err) == (141, "")
+
 # -- files: complete or absent ----------------------------------------------------------------
 
 def test_atomic_write_replaces_only_when_complete(tmp_path):

@@ -176,10 +176,10 @@ def _list(args) -> int:
     from .._io import write_stdout
     from .scenarios import SCENARIOS, Options
     base = Options()
-    write_stdout(_pieces(scenario_list(
+    write_stdout(scenario_list(
         [(n, _value(n, getattr(base, n))) for n in OPTIONS],
         [(s.name, s.doc, " ".join(f"{k}={_value(k, v)}" for k, v in s.defaults.items())
-          + (" (uplinks: exactly 2)" if s.experiment.startswith("mptcp") else "")) for s in SCENARIOS.values()])))
+          + (" (uplinks: exactly 2)" if s.experiment.startswith("mptcp") else "")) for s in SCENARIOS.values()]))
     return 0
 
 
@@ -194,16 +194,6 @@ def _clean(args) -> int:
     return 0
 
 
-#: standard output is written in pieces of at most this many characters: Python 3.11's
-#: ``sys.stdout.write`` of one large string into a pipe whose reader left (``| head -2``) wrote
-#: the first 64 KB, lost the rest and reported success (so the status was 0 and ``--pcap``'s
-#: file appeared); a piece no larger than the output's buffer fails with EPIPE as it should
-PIECE = 4096
-
-
-def _pieces(text: str) -> list[str]:
-    return [text[i:i + PIECE] for i in range(0, len(text), PIECE)]
-
 
 def _run(args) -> int:
     from .._io import write_stdout
@@ -215,7 +205,6 @@ def _run(args) -> int:
         out = "\n".join(r.summary_text()) + "\n"
     else:
         out = r.text()
-    out = _pieces(out)
     if not args.pcap:
         write_stdout(out)
         return 0
@@ -232,11 +221,10 @@ def _compare(args) -> int:
     from .compare import compare
     c = compare(args.scenario, **{k: v for k, v in _overrides(args).items() if v is not None})
     if args.format == "json":
-        write_stdout(_pieces(json.dumps({"scenario": c.scenario, "uplinks": c.uplinks, "agrees": c.agrees,
-                                         "rows": [r.__dict__ | {"verdict": r.verdict} for r in c.rows]})
-                             + "\n"))
+        write_stdout(json.dumps({"scenario": c.scenario, "uplinks": c.uplinks, "agrees": c.agrees,
+                                 "rows": [r.__dict__ | {"verdict": r.verdict} for r in c.rows]}) + "\n")
     else:
-        write_stdout(_pieces(c.text()))
+        write_stdout(c.text())
     return 0 if c.agrees else 1
 
 
@@ -245,9 +233,9 @@ def _table(args) -> int:
     from .table import markdown, measure_all
     rows = measure_all(uplinks=args.uplinks, timeout=args.timeout)
     if args.format == "json":
-        write_stdout(_pieces(json.dumps(rows) + "\n"))
+        write_stdout(json.dumps(rows) + "\n")
     else:
-        write_stdout(_pieces(f"Measured on this kernel, {args.uplinks} uplinks:\n\n" + markdown(rows) + "\n"))
+        write_stdout(f"Measured on this kernel, {args.uplinks} uplinks:\n\n" + markdown(rows) + "\n")
     return 0
 
 
