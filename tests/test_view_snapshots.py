@@ -281,9 +281,13 @@ def test_the_first_step_says_what_was_routed_before_the_replay_begins():
     first = next(i for i, e in enumerate(ev) if e.ev is Ev.HOP and e.node == "lan"
                  and pkt_name(e.pkt) == "ACK" and e.to.startswith("router"))
     steps = [i for i in a.default_steps() if i >= first][:20]
-    text = re.sub("<[^>]+>", "", changed_html(r, a.snapshots(steps)[first]))
-    assert ("BEFORE this replay begins, from 0.103 ms to 34.900 ms: 2 packets routed, their route cache, "
-            "FIB and conntrack entries in the tables below: the SYN ") in text, text
+    snap = a.snapshots(steps)[first]
+    text = re.sub("<[^>]+>", "", changed_html(r, snap))
+    before = [q for q in snap.routed if q.when == "before"]
+    t0, t1 = (ev[min(q.decisions[0] for q in before)].t, ev[max(q.decisions[-1] for q in before)].t)
+    assert len(before) == 2 and t0 < t1
+    assert (f"BEFORE this replay begins, from {t0 / 1000:.3f} ms to {t1 / 1000:.3f} ms: 2 packets routed, "
+            "their route cache, FIB and conntrack entries in the tables below: the SYN ") in text, text
     assert "the SYN-ACK 200.0.0.1:80 → 192.168.0.1:5000 at 34.900 ms → eth0" in text, text
 
 
