@@ -1392,6 +1392,12 @@ def test_in_nbgraders_layout_only_the_chapters_assignment_is_graded(tmp_path):
     book = {row["student"]: row for row in csv.DictReader((out / "gb.csv").open())}
     assert (book["s30"]["score"], book["s16"]["score"], book["s01"]["score"]) == ("", "0", "4"), book
     assert book["s01"]["submitted_at"] == "2026-12-05T10:00:00Z"
+    # neither --chapter nor --assignment: each student's latest file of either assignment would
+    # be their one score (s01's ch10 for s01, s16's ch10 0 / 3 over ch06's 3 / 3): refused
+    r = cli("grade", "--class", str(sub), "--roster", str(roster), "--gradebook", str(out / "none.csv"),
+            "-o", str(out / "none-files.csv"))
+    one_line_error(r, "holds 2 nbgrader assignments (ch06, ch10): grade one at a time, with --chapter N")
+    assert not (out / "none.csv").exists() and not (out / "none-files.csv").exists()
     # an assignment named otherwise: said, and --assignment names it
     (sub.parent / "week6").mkdir()
     for sid in ("s01", "s08", "s16", "s30"):

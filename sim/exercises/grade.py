@@ -988,8 +988,8 @@ def nbgrader_layout(folder: Path) -> tuple[bool, bool]:
     return False, False
 
 
-def _answer_files(folder: Path, nbgrader: bool = False,
-                  assignment: str | None = None) -> tuple[list[Path], list[str], list[str]]:
+def _answer_files(folder: Path, nbgrader: bool = False, assignment: str | None = None,
+                  layout: bool = False) -> tuple[list[Path], list[str], list[str]]:
     """The ``*.json`` files of ``folder`` and of the folders in it (an LMS may put each
     student's upload in a folder of its own, as Moodle's "submissions in folders" download
     does), hidden entries (``.*``, an archive's ``__MACOSX``) left out; a note naming the
@@ -1006,21 +1006,26 @@ def _answer_files(folder: Path, nbgrader: bool = False,
             f = Path(top) / name
             if name.startswith("."):
                 continue
-            if assignment is not None:
+            if assignment is not None or layout:
                 _, why, box = _folder_owner(f, folder, {}, nbgrader=nbgrader)
                 rel = f.relative_to(folder / box).parts if "(nbgrader's " in why else ()
                 if len(rel) >= 2:               # in submitted/ID/ASSIGNMENT/
                     assignments.add(rel[0])
-                    if rel[0] != assignment:
+                    if assignment is not None and rel[0] != assignment:
                         continue
             if f.suffix.lower() == ".json" and f.is_file():
                 files.append(f)
             else:
                 skipped.append(f.relative_to(folder).as_posix())
-    if assignments and assignment not in assignments:
+    if assignment is not None and assignments and assignment not in assignments:
         raise GradeError(f"no nbgrader assignment {assignment!r} in {folder}: its students' folders hold "
                          f"{', '.join(sorted(assignments))} (give --assignment NAME, the assignment's name in "
                          f"nbgrader)")
+    if assignment is None and len(assignments) > 1:
+        # each student's latest file of any of them would be their one score: a later chapter's
+        # for some, an earlier one's for others
+        raise GradeError(f"{folder} holds {len(assignments)} nbgrader assignments ({', '.join(sorted(assignments))}): "
+                         f"grade one at a time, with --chapter N (its folder chNN) or --assignment NAME")
     # nbgrader's own files of each submission (its notebook, its timestamp.txt): counted, not listed
     # (a class of 250 listed 500 paths in one line)
     submissions, listed = set(), []
@@ -1554,7 +1559,7 @@ def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | 
     CPU, ``jobs_default()``); ``progress``: a progress bar on standard error (default: when it
     is a terminal).  In nbgrader's ``submitted/ID/ASSIGNMENT/`` (``nbgrader_layout``) only the
     folders of ``assignment`` are read (default with a ``chapter``: ``chNN``, the name
-    ``notebooks`` gives it; neither: every assignment's)."""
+    ``notebooks`` gives it; neither: the one assignment there, and two or more are refused)."""
     try:
         chapter = check_chapter(chapter)
     except ExerciseError as e:
@@ -1568,7 +1573,7 @@ def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | 
                          f"folder, or a copy of it")
     if assignment is None and chapter is not None and layout:
         assignment = f"ch{chapter:02d}"         # as notebooks names it: source/ch06/
-    files, notes, skipped = _answer_files(folder, nbgrader, assignment)
+    files, notes, skipped = _answer_files(folder, nbgrader, assignment, layout)
     notes = course + notes
     spelled = {sid.lower(): sid for sid in read_roster(roster, roster_column)} if roster else {}
     names = roster_names(roster, roster_column, roster_name_columns) if roster else {}
