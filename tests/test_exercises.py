@@ -1514,3 +1514,28 @@ def test_an_email_with_a_plus_tag_is_a_student_id_and_a_setting_given_twice_is_s
         ok, why = inst.check(twice)
         assert not ok and why == "the setting 'equalize' is given twice: give each setting once", (twice, why)
     assert inst.check("equalize=false")[0]
+
+
+def test_eqnat_survive_explanation_counts_what_the_runs_did():
+    """An instructor's finding: "5 of 20. The first ACK alone ... would complete 10.0 of 20; the
+    ACKs that answer the server's retransmitted SYN+ACKs complete more" -- the count contradicted
+    its own explanation.  The explanation now splits the 20 runs as their summaries do, and
+    gives the scatter that 20 tosses have."""
+    seen_below = False
+    for student in ("alice", "bob", "carol", "dave", "erin", "s0009", "s0013"):
+        inst = instance("eqnat-survive", student)
+        rs = eval(inst.run["call"], {"sim": sim})          # the runs the student is shown to make
+        hs = [r.summary["connections"][0]["handshake"] for r in rs]
+        ok = sum(r.summary["connections"][0]["handshake_ok"] for r in rs)
+        late = sum(h.startswith("completed late") for h in hs)
+        m = re.match(r"(\d+) of 20 were completed by a pure ACK; (\d+) were completed late, by a data "
+                     r"segment .*, and (\d+) not at all\. At a chance near 1/(\d) .* give ([\d.]+) on "
+                     r"average, and a count within ([\d.]+) to ([\d.]+)", inst.explanation)
+        assert m, inst.explanation
+        assert (int(m[1]), int(m[2]), int(m[3])) == (ok, late, 20 - ok - late)
+        n = int(m[4])
+        assert n == inst.run["params"]["uplinks"] and float(m[5]) == round(20 / n, 1)
+        assert float(m[6]) < 20 / n < float(m[7])
+        seen_below |= ok < 20 / n
+        assert "would complete" not in inst.explanation
+    assert seen_below       # the case the old explanation contradicted is among these students
