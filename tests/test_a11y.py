@@ -533,3 +533,35 @@ def test_a_packets_field_names_head_their_rows(chapter_6):
     assert 'rowheader "flags"' in tables and 'rowheader "sport"' in tables, tables
     ip = P.locator(".op1-pkt-box table.op1-diss").first.aria_snapshot()
     assert re.search(r'rowheader "flags"\n\s*- cell "none"', ip), ip
+
+
+def test_a_tables_numbers_and_headers_never_break_on_a_phone(chapter_6):
+    """A phone reader's finding: ``overflow-wrap:anywhere`` on every paragraph let each column of a
+    table shrink to one character -- chapter 6's Monte Carlo table showed "2000" a digit a line
+    and "failed" as "fa il e d".  At 360 px every cell's words are whole (no word spread over
+    lines), the table scrolls in its own box, and the page is no wider than the screen."""
+    ctx, pg = chapter_6("phone")
+    pg.set_viewport_size({"width": 360, "height": 740})
+    pg.wait_for_timeout(200)
+    broken = pg.evaluate("""() => {
+      const out = [];
+      for (const cell of document.querySelectorAll('article.bd-article table :is(td,th)')) {
+        // a word broken inside: its letters drawn on more than one line
+        const r = document.createRange();
+        const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+        for (let t = walker.nextNode(); t; t = walker.nextNode()) {
+          // a word: what lies between two places a line may break (spaces, after a dash)
+          const re = /[^\\s\u2013\u2014-]+/g; let m;
+          while ((m = re.exec(t.data))) {
+            r.setStart(t, m.index); r.setEnd(t, m.index + m[0].length);
+            const rects = Array.from(r.getClientRects()).filter(x => x.width > 0);
+            if (rects.length > 1) out.push(m[0]);
+          }
+        }
+      }
+      return out;
+    }""")
+    tables = pg.eval_on_selector_all("article.bd-article table", "e => e.length")
+    assert tables >= 2                      # chapter 6 has its Monte Carlo and cost tables
+    assert not broken, f"words broken over lines in table cells at 360 px: {broken[:12]}"
+    assert pg.evaluate("document.documentElement.scrollWidth") <= 360
