@@ -1339,8 +1339,36 @@ def test_sheets_and_pages_for_a_whole_roster_in_one_call(tmp_path):
     one_line_error(cli("sheet", "--roster", str(roster), "--out-dir", str(tmp_path / "afile")), "is a file, not a folder")
 
 
-@pytest.mark.parametrize("ex_id, said", [("eq-next", "sent the last packets up by"),
-                                          ("numgen-next", "last packets up left by")])
+def test_eq_next_asks_where_the_credits_alone_decide():
+    """``eq-next``: a phone reader's finding -- with 4 uplinks the prompt's history "if3, if4, if1"
+    was no cycle (2.4's credit round robin orders a round by its counter), the hint said "cycles
+    through the nexthops in order", and a student who followed it was marked wrong.  The question
+    is now the last packet of a round: the prompt lists the round so far, in the router's order,
+    and the answer is the one nexthop not yet in it -- for every variant, whatever n."""
+    from sim.reasons import EqualizeDeleted, RoundRobin
+    ns = set()
+    for who in ["book"] + [f"s{k}" for k in range(40)]:
+        inst = instance("eq-next", who, secret="")
+        r = sim.run(inst.run["scenario"], **inst.run["params"])
+        n = inst.run["params"]["uplinks"]
+        ns.add(n)
+        rounds = []             # the router's uplink choices, each with the credits before it
+        for i, e in enumerate(r.events):
+            if e.node == "router" and e.ev is Ev.RT_MISS and e.dev != "eth0":
+                why = e.why.choice if isinstance(e.why, EqualizeDeleted) else e.why
+                assert isinstance(why, RoundRobin)
+                rounds.append((i, e.dev, sum(c for _, c in why.credits)))
+        k = next(k for k, (i, _, _) in enumerate(rounds) if i > inst.ask)
+        assert rounds[k][1] == inst.answer and rounds[k][2] == 1, (who, rounds[k])   # the round's last
+        so_far = [d for _, d, _ in rounds[k - n + 1:k]]
+        assert rounds[k - n + 1][2] == n                                            # credits refilled
+        assert f"the router sent packets up by {', '.join(so_far)}, in that order" in inst.prompt, who
+        assert sorted(so_far + [inst.answer]) == sorted(f"if{j}" for j in range(1, n + 1))
+        assert "cycles" not in inst.hint and "twice in one round" in inst.hint
+    assert ns == {2, 3, 4}
+
+
+@pytest.mark.parametrize("ex_id, said", [("numgen-next", "last packets up left by")])
 def test_which_uplink_next_asks_about_the_packet_whose_uplink_it_grades(ex_id, said):
     """``eq-next``, ``numgen-next``: the packet that reaches the router at the event the trace
     stops at is the one the answer is about, and the uplinks the prompt lists are the router's

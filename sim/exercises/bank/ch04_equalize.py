@@ -4,8 +4,38 @@ from __future__ import annotations
 from sim.runs import run
 from ..variants import two_speeds
 
-from . import (addressed, choose, exercise, ifs, nearest_choice, next_uplink, predict, speed_choices,
-                uplink_why_not)
+from sim.reasons import EqualizeDeleted, RoundRobin
+from sim.trace import Ev
+
+from . import (addressed, arrival_of, choose, exercise, ExerciseError, ifs, nearest_choice, predict,
+               speed_choices, uplink_hops, uplink_why_not)
+
+
+def _last_of_a_round(r, rng) -> tuple[int, str, int, list[str], str]:
+    """A packet whose uplink the credits alone decide: the last choice of a round of 2.4's
+    credit round robin (one nexthop has a credit left).  Returns the event of its hop out of the
+    router, its uplink, the event of its arrival (where the trace stops), the uplinks chosen
+    since the credits were last refilled, in order, and the credits before its choice.  (With
+    three or more nexthops the order within a round depends on the counter's value, which the
+    page does not show; that each is taken once a round, it does.)"""
+    choices = []                    # (event, dev, credits before the choice)
+    for i, e in enumerate(r.events):
+        if e.node == "router" and e.ev is Ev.RT_MISS and e.dev != "eth0":
+            why = e.why.choice if isinstance(e.why, EqualizeDeleted) else e.why
+            if isinstance(why, RoundRobin):
+                choices.append((i, e.dev, why.credits))
+    last = [k for k, (_, _, credits) in enumerate(choices[:14])
+            if k >= 2 and sum(c for _, c in credits) == 1]
+    if not last:
+        raise ExerciseError("eq-next: no round of the round robin ends in the run's first 14 choices")
+    k = rng.choice(last)
+    i, dev, credits = choices[k]
+    full = next(j for j in range(k, -1, -1) if sum(c for _, c in choices[j][2]) == len(credits))
+    pkt = r.events[i].pkt
+    step = next(j for j, d, p in uplink_hops(r) if j > i and d == dev and p.ip.id == pkt.ip.id
+                and p.ip.src == pkt.ip.src)
+    so_far = [choices[j][1] for j in range(full, k)]
+    return step, dev, arrival_of(r, step), so_far, ", ".join(f"{d}:{c}" for d, c in credits)
 
 
 @exercise("eq-next", 4, "predict", "Equalize: where does the next packet go?")
@@ -14,21 +44,25 @@ def eq_next(student, rng):
     params = addressed(student, rng, "equalize-public",
                        dict(multipath="wrr", uplinks=n, seed=rng.randrange(1, 1000), size=8000))
     r = run("equalize-public", **params)
-    step, dev, ask, before = next_uplink(r, rng, 3)
-    why_not = uplink_why_not(ifs(n), dev, f"equalize deleted the cached entry, and `fib_select_multipath()` with "
-                             f"equal weights cycles {', '.join(ifs(n))} in turn; the router sent the last packets "
-                             f"up by {before}")
+    step, dev, ask, so_far, credits = _last_of_a_round(r, rng)
+    before = ", ".join(so_far)
+    why_not = uplink_why_not(ifs(n), dev, f"equalize deleted the cached entry, and `fib_select_multipath()` "
+                             f"gives each nexthop one credit a round (its weight); since the credits were "
+                             f"refilled the router spent those of {before}, and {dev} alone has one left")
     return predict(
         scenario="equalize-public", params=params, r=r, ask=ask, step=step, choices=ifs(n), answer=dev,
         why_not=why_not,
-        prompt=(f"Equalize with {n} uplinks and 2.4's `fib_select_multipath()` (weights 1). The router "
-                f"sent the last packets up by {before}, in that order. At event {ask} the next one reaches the "
-                f"router. By which uplink will it leave?"),
+        prompt=(f"Equalize with {n} uplinks and 2.4's `fib_select_multipath()` (weights 1). Since the "
+                f"nexthops' credits were last refilled, the router sent packets up by {before}, in that "
+                f"order. At event {ask} the next one reaches the router. By which uplink will it leave?"),
         hint=("Equalize deletes the cached entry on every hit, so each packet takes the slow path; the "
-              "kernel's choice is a credit round robin, not a coin: with equal weights it cycles through "
-              "the nexthops in order."),
+              "kernel's choice is a credit round robin, not a coin: each nexthop has as many credits a "
+              "round as its weight, a choice spends one, and the credits are refilled only when all are "
+              "spent. With three or more nexthops the order within a round can change, but no nexthop is "
+              "taken twice in one round."),
         explanation=(f"It leaves by {dev}: the entry was deleted (`rt_del ... equalize`) and "
-                     f"`fib_select_multipath()` gave the next nexthop in the round robin."))
+                     f"`fib_select_multipath()` found the credits {credits}: {dev} was the only nexthop "
+                     f"with one left in this round."))
 
 
 @exercise("eq-speed", 4, "numeric", "Equalize with public addresses: how fast?")
