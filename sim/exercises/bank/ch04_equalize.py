@@ -16,7 +16,8 @@ def eq_next(student, rng):
     r = run("equalize-public", **params)
     step, dev, ask, before = next_uplink(r, rng, 3)
     why_not = uplink_why_not(ifs(n), dev, f"equalize deleted the cached entry, and `fib_select_multipath()` with "
-                             f"equal weights cycles {', '.join(ifs(n))} in turn; the router sent the last packets "
+                             f"equal weights gives each of {', '.join(ifs(n))} one turn a round (the patch's "
+                             f"counter orders the turns within a round); the router sent the last packets "
                              f"up by {before}")
     return predict(
         scenario="equalize-public", params=params, r=r, ask=ask, step=step, choices=ifs(n), answer=dev,
@@ -25,8 +26,9 @@ def eq_next(student, rng):
                 f"sent the last packets up by {before}, in that order. At event {ask} the next one reaches the "
                 f"router. By which uplink will it leave?"),
         hint=("Equalize deletes the cached entry on every hit, so each packet takes the slow path; the "
-              "kernel's choice is a credit round robin, not a coin: with equal weights it cycles through "
-              "the nexthops in order."),
+              "kernel's choice is a credit round robin, not a coin: with equal weights each nexthop gets "
+              "one turn a round. With two that is a strict alternation; with more, the order within a round "
+              "can change from one round to the next."),
         explanation=(f"It leaves by {dev}: the entry was deleted (`rt_del ... equalize`) and "
                      f"`fib_select_multipath()` gave the next nexthop in the round robin."))
 
