@@ -31,8 +31,10 @@ class Router(Node):
     kind = "router"
 
     def __init__(self, sim, name: str, title: str = "", policy: str = "random",
-                 route_cache: bool = False, explain: bool = False):
+                 route_cache: bool = False, explain: bool = False, patched: bool = False):
         super().__init__(sim, name, title)
+        self.patched = patched       # the equalize patch's kernel: 2.4's round robin draws by its
+                                     # global counter, not jiffies, on every multipath route
         self.policy = REGISTRY[policy](self)     # the multipath policy, with its state
         self.cache = RouteCache(self) if route_cache else None
         self.explain = explain

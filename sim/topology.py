@@ -150,8 +150,8 @@ class Steps:
         self.steps.append(("host", name, title, remote, tuple(attrs.items())))
 
     def router(self, name: str, title: str, policy: str = "random", route_cache: bool = False,
-               explain: bool = False, fib_sync: bool = True) -> None:
-        self.steps.append(("router", name, title, policy, route_cache, explain, fib_sync))
+               explain: bool = False, fib_sync: bool = True, patched: bool = False) -> None:
+        self.steps.append(("router", name, title, policy, route_cache, explain, fib_sync, patched))
 
     def connect(self, name: str, ends: list[tuple[str, str, str, int]], delay: int, qlen: int = 64) -> None:
         """``Network.connect``: ``ends`` are (node, device, address, bit/s away from that device)."""
@@ -193,8 +193,9 @@ def build(sim, steps: tuple) -> Network:
             for attr, value in attrs:
                 setattr(host, attr, value)
         elif what == "router":
-            _, name, title, policy, route_cache, explain, fib_sync = step
-            router = net.add(Router(sim, name, title, policy, route_cache=route_cache, explain=explain))
+            _, name, title, policy, route_cache, explain, fib_sync, patched = step
+            router = net.add(Router(sim, name, title, policy, route_cache=route_cache, explain=explain,
+                                    patched=patched))
             router.fib_sync = fib_sync
         elif what == "bundle":
             _, name, a, b, members, qlen = step
@@ -230,13 +231,17 @@ def _add_nodes(net: Steps, spec: NetworkSpec) -> None:
     hosts = {"cc": spec.cc, "tcp_profile": spec.tcp}
     net.host("local1", "Local host 1", **hosts, next_port=spec.port_base)
     net.host("local2", "Local host 2", **hosts, next_port=spec.port_base)
-    net.router("router", "Linux router", spec.policy, route_cache=REGISTRY[spec.policy].cached, explain=True)
+    # an equalize route needs the equalize patch's kernel, whose round robin draws by its
+    # counter on every multipath route (sim.policies.wrr)
+    net.router("router", "Linux router", spec.policy, route_cache=REGISTRY[spec.policy].cached, explain=True,
+               patched=spec.equalize)
     # the Internet side mirrors the router for a public LAN prefix: per packet when the
     # router balances per packet (the article's tacit assumption), per flow otherwise; and
-    # per packet the way the router does it: at random, or in turn (2.4's credits, numgen)
+    # per packet the way the router does it: at random, or in turn (2.4's credits drawn as
+    # the router draws them, numgen)
     per_packet = spec.equalize or REGISTRY[spec.policy].per_packet
     net.router("internet", "Internet", (("random" if spec.policy == "random" else "wrr") if per_packet
-                                        else "hash-l3"))
+                                        else "hash-l3"), patched=spec.equalize)
     for name, title in (("remote1", "Remote host 1"), ("remote2", "Remote host 2")):
         net.host(name, title, remote=spec.remote, **hosts)
 

@@ -325,3 +325,40 @@ def test_ch8_comparison_names_the_kinds_of_frames_that_differ(monkeypatch):
     pk = {(p.ip.src == ns["r_snat"].net["remote1"].addr, p.l4.seq, p.l4.ack, p.l4.flags, p.load) for p in own}
     named = sum(1 if n == "a" else int(n) for n in re.findall(r"(?:^|, | and )(a|\d+) ", m[1]))
     assert named == len(pk), (m[1], pk)
+
+
+def test_ch4_round_robin_is_strict_only_with_two_lines_and_the_internet_splits_as_the_router(monkeypatch):
+    # with four lines the patch's counter reorders each round of credits, at the router and at
+    # the Internet that mirrors it; the download's order is the Internet's doing, not the router's
+    from sim.policies import wrr
+    picks = {}
+    orig = wrr.Wrr.select
+
+    def spy(self, route, pkt):
+        nh, why = orig(self, route, pkt)
+        picks.setdefault(self.router.name, []).append(nh.dev[-1])
+        return nh, why
+    monkeypatch.setattr(wrr.Wrr, "select", spy)
+    sim.run("equalize-public", multipath="wrr", uplinks=4, size=40_000, seed=1, trace=False)
+    rounds = {tuple(p[k:k + 4]) for p in picks.values() for k in range(0, 24, 4)}
+    assert len(rounds) > 1 and all(sorted(r) == list("1234") for r in rounds)   # once a round each
+    assert picks["router"][:24] == picks["internet"][:24]
+    text = chapter("04-equalize.md")
+    assert "strict alternation (wrr)" not in text and "2.4's round robin (wrr)" in text
+    assert "which is what 2.4 really did" not in text
+    assert "not the router's doing" in text and "{glue:md}`c4_order4_wrr`" in text
+
+
+def test_ch4_mchardys_363_kbit_is_an_upload_by_link1s_address():
+    text = chapter("04-equalize.md")
+    assert "does not say which weights" not in text
+    assert "spoofing source ip of link1 on link2" in text and "363 kbit/s is an upload" in text
+
+
+def test_ch2_box_counts_masquerades_own_output_route_and_ch6_keeps_the_binding_after_2_4_23():
+    assert "{glue:md}`c2_masq_entry`" in chapter("02-route-cache.md")
+    assert "three entries for the download above, not two" in chapter("02-route-cache.md")
+    text = chapter("06-equalize-nat.md")
+    assert "In Linux 2.4.0 to 2.4.22, and with SNAT today, the ACK keeps" not in text
+    assert "in 2.4.23 and later as before" in text
+    assert "With the simulator's fixed window" in text and "The client's ACKs that go astray cost nothing" not in text

@@ -47,6 +47,23 @@ def test_with_equalize_the_internet_splits_as_the_router_does(name):
     assert r.summary["bytes_delivered"] > 0
 
 
+def test_the_equalize_patchs_counter_draws_for_every_multipath_route_of_its_kernel():
+    """equalize_2.4.18.patch: ``w = mp_counter++ % fi->fib_power`` replaced ``jiffies`` in
+    ``fib_select_multipath()`` itself, for every route.  An equalize run's kernel is patched:
+    the Internet that mirrors it over a plain multipath route draws by a counter too, in the
+    router's order at three lines; a stock kernel (no equalize) keeps ``jiffies``."""
+    from sim.reasons import RoundRobin
+    r = sim.run("equalize-public", multipath="wrr", uplinks=3, size=30_000, seed=1)
+    router, internet = r.net["router"], r.net["internet"]
+    assert router.patched and internet.patched
+    assert not any(rt.equalize for rt in internet.fib.routes if len(rt.nexthops) > 1)
+    assert internet.policy.counter > 20 and router.policy.counter > 20
+    r = sim.run("connection-level", multipath="wrr", uplinks=3, connections=3, size=5_000, seed=1)
+    draws = [e.why for e in r.events if e.ev is Ev.RT_MISS and type(e.why) is RoundRobin]
+    assert draws and {w.source for w in draws} == {"jiffies"}
+    assert not r.net["router"].patched and r.net["router"].policy.counter == 0
+
+
 def test_the_cli_and_params_offer_the_registry():
     from helpers import cli
     code, out, err = cli(["run", "flashget", "--multipath", "nosuch"])
