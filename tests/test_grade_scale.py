@@ -1523,8 +1523,8 @@ def test_the_guides_differences_script_says_why_a_row_has_no_score(tmp_path):
     assert lines == ["s05: nbgrader 3.0, grade --class - (this answer file belongs to student 's01', not to 's05')",
                      "s06: nbgrader 3.0, grade --class - (notebook handed in without its exported answers: "
                      "s06/ch06/ch06-exercises.ipynb (its last cell writes the answer file; the student runs it "
-                     "before nbgrader submit): no score, so that an import leaves their grade alone -- grade the "
-                     "notebook by hand, or by nbgrader's score)"], lines
+                     "before nbgrader submit): no score (--lms-file keeps their cell as it was; an empty score "
+                     "imported may clear a grade) -- grade the notebook by hand, or by nbgrader's score)"], lines
     # the fallback on nbgrader's score is for that note alone; a refused file is followed up
     rule = " ".join(rule.split())
     assert "only for the note \"notebook handed in without its exported answers\" open" in rule, rule

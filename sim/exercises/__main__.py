@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import sys
 from pathlib import Path
 
@@ -78,6 +79,15 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("--gradebook", metavar="FILE",
                    help="with --class: also write FILE, one row per student (student, score, max, percent, "
                         "submitted_at) for an LMS gradebook's CSV import")
+    g.add_argument("--lms-file", metavar="FILE",
+                   help="with --roster-column: write the --roster file (your LMS's own export: Moodle's grading "
+                        "worksheet, Canvas's gradebook export) into FILE with each student's score in its "
+                        "--grade-column, to upload back into the LMS; a student without a score keeps the cell as "
+                        "it was (not emptied), and every other cell, row, separator and encoding stays as it was. "
+                        "With --feedback, a Moodle worksheet's 'Feedback comments' gets each scored student's report too")
+    g.add_argument("--grade-column", metavar="NAME",
+                   help="with --lms-file: the column the scores go into (default: 'Grade', Moodle's worksheet's; "
+                        "Canvas: the assignment's column, 'Name (id)')")
     g.add_argument("--keep", choices=("latest", "best"), default="latest",
                    help="with --gradebook: of a student's several files, count the latest submitted (default) "
                         "or the best")
@@ -150,6 +160,11 @@ def main(argv=None) -> int:
     try:
         if getattr(a, "roster_column", None) is not None and not a.roster:
             raise GradeError("--roster-column NAME names a column of the --roster FILE: give --roster too")
+        if getattr(a, "lms_file", None) is not None and not (a.roster and a.roster_column):
+            raise GradeError("--lms-file FILE writes the --roster file (your LMS's export) back with the scores: "
+                             "give --roster FILE and --roster-column NAME (the column of the ids) too")
+        if getattr(a, "grade_column", None) is not None and getattr(a, "lms_file", None) is None:
+            raise GradeError("--grade-column NAME names the column --lms-file FILE fills: give --lms-file too")
         if getattr(a, "roster_name_columns", None) is not None and not a.roster:
             raise GradeError("--roster-name-columns names columns of the --roster FILE: give --roster too")
         secret = read_secret_file(a.secret_file) if a.secret_file else env_secret()
@@ -173,10 +188,17 @@ def main(argv=None) -> int:
                 if a.gradebook and a.output and os.path.realpath(a.gradebook) == os.path.realpath(a.output):
                     raise GradeError(f"-o and --gradebook name the same file, {a.output}: the gradebook would "
                                      f"be overwritten by the per-file CSV; give each its own file")
+                outs = [(o, f) for o, f in (("-o", a.output), ("--gradebook", a.gradebook), ("--lms-file", a.lms_file))
+                        if f]
+                for i, (o1, f1) in enumerate(outs):
+                    for o2, f2 in outs[i + 1:]:
+                        if os.path.realpath(f1) == os.path.realpath(f2):
+                            raise GradeError(f"{o1} and {o2} name the same file, {f1}: give each its own file")
                 if a.feedback and Path(a.feedback).exists() and not Path(a.feedback).is_dir():
                     raise GradeError(f"--feedback {a.feedback} is a file, not a folder")
                 graded = grade_folder(a.klass, a.chapter, a.roster, secret,
-                                      jobs_default() if a.jobs is None else a.jobs, feedback=bool(a.feedback),
+                                      jobs_default() if a.jobs is None else a.jobs,
+                                      feedback=bool(a.feedback),
                                       roster_column=a.roster_column, max_attempts=a.max_attempts,
                                       roster_name_columns=a.roster_name_columns, assignment=a.assignment)
                 if graded.alarms and not a.force:
@@ -190,16 +212,31 @@ def main(argv=None) -> int:
                     book, book_notes = graded.gradebook(a.keep)
                     notes += book_notes
                     _out(book, a.gradebook)
+                if a.lms_file:
+                    data, lms_notes = graded.lms_file(a.roster, a.roster_column, a.grade_column or "Grade", a.keep,
+                                                     comments=bool(a.feedback))
+                    notes += [n for n in lms_notes if n not in notes]
+                    _out(data, a.lms_file)
                 _out(text, a.output)
                 if a.feedback:
                     reports = graded.feedback(a.keep)
                     Path(a.feedback).mkdir(parents=True, exist_ok=True)
                     for name, report in reports.items():
+                        (Path(a.feedback) / name).parent.mkdir(parents=True, exist_ok=True)
                         _out(report, str(Path(a.feedback) / name))
                     notes.append(f"{len(reports)} reports written into {a.feedback}")
+                    moodle = sum(1 for name in reports if "/" in name)
+                    if moodle:
+                        notes.append(f"{moodle} of them in Moodle's folders per participant (Full Name_PID_"
+                                     f"assignfeedback_file/): zip the folder (python -m zipfile -c feedback.zip "
+                                     f"{shlex.quote(a.feedback)}) and upload it with the assignment's Upload multiple feedback "
+                                     f"files in a zip" + (f"; the {len(reports) - moodle} others, of students the "
+                                     f"worksheet has no participant number for, are not placed by Moodle"
+                                                          if moodle < len(reports) else ""))
                     # never deleted (the grader cannot tell its own earlier reports from a
                     # teacher's file), but said: handing the folder out would hand them out too
-                    stale = sorted(f.name for f in Path(a.feedback).glob("*.txt") if f.name not in reports)
+                    stale = sorted(f.relative_to(a.feedback).as_posix() for f in Path(a.feedback).rglob("*.txt")
+                                   if f.relative_to(a.feedback).as_posix() not in reports)
                     if stale:
                         notes.append(f"{len(stale)} other report{'s' if len(stale) > 1 else ''} in {a.feedback} "
                                      f"{'were' if len(stale) > 1 else 'was'} not written by this run (an earlier "
@@ -209,6 +246,7 @@ def main(argv=None) -> int:
                     _note(note)
             else:
                 for opt, given in (("--roster", a.roster), ("--gradebook", a.gradebook), ("--jobs", a.jobs),
+                                   ("--lms-file", a.lms_file),
                                    ("--assignment", a.assignment),
                                    ("--feedback", a.feedback), ("--force", a.force or None)):
                     if given is not None:
@@ -300,7 +338,7 @@ def _no_clobber(a) -> None:
     roster, the secret -- or an answer file in the --class folder: it would be overwritten
     (the next run would grade a CSV as a student's answers)."""
     inputs = {"the answer file": a.answers, "--roster": a.roster, "--secret-file": a.secret_file}
-    for opt, out in (("-o", a.output), ("--gradebook", a.gradebook)):
+    for opt, out in (("-o", a.output), ("--gradebook", a.gradebook), ("--lms-file", getattr(a, "lms_file", None))):
         if not out:
             continue
         real = os.path.realpath(out)
@@ -314,7 +352,7 @@ def _no_clobber(a) -> None:
                                  f"take it for a student's file; write it elsewhere")
 
 
-def _out(text: str, path: str | None) -> None:
+def _out(text: str | bytes, path: str | None) -> None:
     if path:
         try:
             atomic_write(path, text)         # complete or not at all

@@ -402,11 +402,74 @@ def _column(path, header: list[str], column: str) -> int:
     return found[0]
 
 
+#: The rows of Canvas's gradebook export that are no students: its "Points Possible" row, and the
+#: test student of Canvas's Student View (named "Test Student", sorted as "Student, Test").
+CANVAS_NOT_STUDENTS = ("points possible", "student, test", "test student")
+
+
+def _canvas_not_student(header: list[str], row: list[str]) -> bool:
+    """Is ``row`` of Canvas's gradebook export (its first column ``Student``, a ``SIS Login ID``
+    column) one of its rows that are no students (``CANVAS_NOT_STUDENTS``)?"""
+    return (bool(header) and header[0].lower() == "student" and CANVAS_MARK_COLUMN.lower() in
+            [h.lower() for h in header] and bool(row) and row[0].strip().lower() in CANVAS_NOT_STUDENTS)
+
+
 def _roster_column(path, text: str, column: str) -> list[tuple[int, str]]:
-    """(line, id) from the column ``column`` of a CSV roster (comma, semicolon or tab)."""
+    """(line, id) from the column ``column`` of a CSV roster (comma, semicolon or tab); Canvas's
+    rows that are no students (``_canvas_not_student``) have no id."""
     header, rows = _csv_rows(text)
     k = _column(path, header, column)
-    return [(n, row[k].strip() if k < len(row) else "") for n, row in enumerate(rows, 2)]
+    return [(n, row[k].strip() if k < len(row) and not _canvas_not_student(header, row) else "")
+            for n, row in enumerate(rows, 2)]
+
+
+def roster_notes(path, column: str | None, name_columns: str | None = None) -> list[str]:
+    """Lines on what a CSV roster's rows give no row of their own (``column``: its ids' column):
+    rows with an empty id (no gradebook row: their files go by their names), two rows or more with
+    one id (one student to the grader: one gradebook row; two participant numbers of one id
+    make both their folders refused), Canvas's test student.  [] for a roster of ids."""
+    if column is None:
+        return []
+    text = read_text_file(path, "the roster", GradeError)
+    header, rows = _csv_rows(text)
+    k = _column(path, header, column)
+    low = [h.lower() for h in header]
+    names = ([low.index(c.strip().lower()) for c in name_columns.split(",") if c.strip().lower() in low]
+             if name_columns else next(([low.index(c.lower()) for c in cols] for cols in NAME_COLUMNS
+                                        if all(c.lower() in low for c in cols)), []))
+
+    def who(n, row):
+        name = " ".join(row[j].strip() for j in names if j < len(row)).strip()
+        return f"line {n}" + (f" ({name})" if name else "")
+    empty, by_id, test = [], {}, []
+    for n, row in enumerate(rows, 2):
+        if not any(c.strip() for c in row):
+            continue
+        if _canvas_not_student(header, row):
+            if row[0].strip().lower() != "points possible":
+                test.append(f"line {n} ({row[0].strip()})")
+            continue
+        sid = row[k].strip() if k < len(row) else ""
+        if not sid:
+            empty.append(who(n, row))
+        elif STUDENT_RE.match(sid):
+            by_id.setdefault(sid.lower(), []).append(who(n, row))
+    notes = []
+    if empty:
+        notes.append(f"the roster {path}: {len(empty)} row{'s have' if len(empty) > 1 else ' has'} an empty "
+                     f"{header[k]!r} and no row in the gradebook ({', '.join(empty[:5])}"
+                     f"{f' and {len(empty) - 5} more' if len(empty) > 5 else ''}): fill in their ids and grade again")
+    twice = {sid: lines for sid, lines in by_id.items() if len(lines) > 1}
+    if twice:
+        shown = [f"{sid} on {', '.join(lines)}" for sid, lines in list(twice.items())[:5]]
+        notes.append(f"the roster {path}: {len(twice)} {header[k]!r} value{'s are' if len(twice) > 1 else ' is'} "
+                     f"on several rows, which are one student to the grader, with one gradebook row "
+                     f"({'; '.join(shown)}{f' and {len(twice) - 5} more' if len(twice) > 5 else ''}): "
+                     f"give each participant their own id, or use a column that has one per row")
+    if test:
+        notes.append(f"the roster {path}: {', '.join(test)} is Canvas's test student (Student View), not a "
+                     f"student: no row, and its cell in --lms-file stays as it was")
+    return notes
 
 
 #: The columns of Moodle's exports (gradebook, participants, users) that make the full name Moodle
@@ -500,6 +563,28 @@ def roster_pids(path, column: str | None) -> dict[int, set[str]]:
         if sid:
             pids.setdefault(int(m.group(2)), set()).add(sid)
     return pids
+
+
+def roster_participants(path, column: str | None, name_columns: str | None = None) -> dict[str, tuple[int, str]]:
+    """{id in lower case: (participant number, full name as the roster writes it)} of a Moodle
+    grading worksheet's rows (``roster_pids``), for each id that is one participant's, and whose
+    number is one id's; {} for another roster."""
+    pids = roster_pids(path, column)
+    if not pids:
+        return {}
+    header, rows = _csv_rows(read_text_file(path, "the roster", GradeError))
+    low = [h.lower() for h in header]
+    ks = ([low.index(c.strip().lower()) for c in name_columns.split(",") if c.strip().lower() in low]
+          if name_columns else next(([low.index(c.lower()) for c in cols] for cols in NAME_COLUMNS
+                                     if all(c.lower() in low for c in cols)), []))
+    k_pid, k_id = low.index(PID_COLUMN.lower()), _column(path, header, column)
+    full = {}
+    for row in rows:
+        sid = row[k_id].strip().lower() if k_id < len(row) else ""
+        m = _PID_CELL.fullmatch(row[k_pid].strip()) if k_pid < len(row) else None
+        if sid and m:
+            full.setdefault(sid, []).append((int(m.group(2)), " ".join(row[k].strip() for k in ks if k < len(row))))
+    return {sid: got[0] for sid, got in full.items() if len(got) == 1 and len(pids.get(got[0][0], ())) == 1}
 
 
 #: The column of Canvas's gradebook export ("Export entire gradebook") with each student's Canvas
@@ -809,6 +894,8 @@ class ClassGrades:
     # notes that say the run itself is wrong (a quarter of the files or more refused for the course
     # secret): its grades are not to be imported (the command line writes nothing without --force)
     alarms: list[str] = field(default_factory=list)
+    # id -> (participant number, full name): a Moodle grading worksheet's rows ({}: another roster)
+    participants: dict[str, tuple[int, str]] = field(default_factory=dict)
 
     def csv(self) -> str:
         """One row per file: student, file, score, max, attempts, error, note, one column per exercise."""
@@ -856,6 +943,9 @@ class ClassGrades:
         out, extra = {}, Counter()
         for r in self.rows:
             if not r["file"]:
+                if r.get("report") and r["student"] in self.roster:     # a roster student's skipped file
+                    who = self.spelled.get(r["student"], r["student"])
+                    out[self._in_folder(r["student"], who)] = r["report"] + "\n"
                 continue
             who = self.spelled.get(r["student"], r["student"])
             if not STUDENT_RE.match(who):       # what a file claims, not an id: never a path
@@ -869,22 +959,34 @@ class ClassGrades:
             said = Path(r["file"]).name
             error = r.get("error_student") or r["error"]
             text = r.get("feedback") or (f"{said}: could not be graded: {error}" if r["error"] else "")
-            out[f"{name}.txt"] = text + "\n"
+            out[self._in_folder(r["student"], name) if STUDENT_RE.match(who) else f"{name}.txt"] = text + "\n"
         return out
+
+    def _in_folder(self, student: str, name: str) -> str:
+        """A report's path in the feedback folder: ``NAME.txt``, or, for a participant of a Moodle
+        grading worksheet, in the folder Moodle's "Upload multiple feedback files in a zip" places
+        by its participant number, ``Full Name_PID_assignfeedback_file/NAME.txt``
+        (mod/assign/feedback/file/importziplib.php, is_valid_filename_for_import(): the folder's
+        name split at '_' into the full name, the number, the plugin's type and name)."""
+        if student not in self.participants:
+            return f"{name}.txt"
+        pid, full = self.participants[student]
+        full = " ".join(_CLEAN_FILENAME_DROPS.sub("", full.replace("_", " ")).split()) or "Participant"
+        return f"{full}_{pid}_assignfeedback_file/{name}.txt"
 
     def maximum(self):
         """The maximum every graded row shares ('' if they differ or none was graded)."""
         maxima = {r["max"] for r in self.rows if r["max"] != ""}
         return next(iter(maxima)) if len(maxima) == 1 else ""
 
-    def gradebook(self, keep: str = "latest") -> tuple[str, list[str]]:
-        """(CSV, notes): one row per student -- ``student,score,max,percent,submitted_at`` --
-        for an LMS gradebook.  A student with several files gets the latest submitted (then
-        the best), or with ``keep="best"`` the best (then the latest: a later file cannot lower
-        a grade); one whose files could not be graded has an empty score, so that an import
-        leaves their grade alone rather than writing 0; one on the roster who sent nothing gets 0.
-        Only student ids are rows, and with a roster only the roster's: a file named after
-        nobody, or a student the roster does not have, is in the per-file CSV alone (noted)."""
+    def kept(self, keep: str = "latest") -> tuple[list[tuple[str, dict]], list[str]]:
+        """([(student, the row that counts)], notes): one entry per student, sorted, as the gradebook
+        has them.  A student with several files gets the latest submitted (then the best), or with
+        ``keep="best"`` the best (then the latest: a later file cannot lower a grade); one whose files
+        could not be graded has an empty score (and the common maximum); one on the roster who
+        sent nothing gets 0.  Only student ids are rows, and with a roster only the roster's: a
+        file named after nobody, or a student the roster does not have, is in the per-file CSV
+        alone (noted)."""
         by_student: dict[str, list[dict]] = {}
         left_out: dict[str, list[str]] = {"not student ids": [], "not on the roster": []}
         roster = set(self.roster)
@@ -896,13 +998,11 @@ class ClassGrades:
                 left_out["not on the roster"].append(who)
             else:
                 by_student.setdefault(who, []).append(row)
-        notes, buf = [], io.StringIO()
+        notes, out = [], []
         for why, who in left_out.items():
             if who:
                 notes.append(f"gradebook: left out, {why}: {', '.join(sorted(set(who), key=str.lower))} "
                              f"(their rows are in the per-file CSV)")
-        w = csv.writer(buf, lineterminator="\n")
-        w.writerow(["student", "score", "max", "percent", "submitted_at"])
         ungraded = []
         for student in sorted(by_student, key=str.lower):
             rows = by_student[student]
@@ -917,16 +1017,41 @@ class ClassGrades:
                 if best is None:
                     ungraded.append(student)
                     best = {"score": "", "max": self.maximum(), "submitted_at": rows[0].get("submitted_at", "")}
+            out.append((student, best))
+        if ungraded:
+            notes.append(f"gradebook: no score for {', '.join(ungraded)}: their files could not be graded "
+                         f"(the per-file CSV's error column says why)")
+        return out, notes
+
+    def gradebook(self, keep: str = "latest") -> tuple[str, list[str]]:
+        """(CSV, notes): one row per student -- ``student,score,max,percent,submitted_at`` --
+        as ``kept`` chooses them.  An empty score is a student with no score (their files could
+        not be graded): an LMS's gradebook import may clear their grade on it (Moodle's *Import
+        grades: CSV file* does), so ``lms_file`` is the way back into an LMS."""
+        kept, notes = self.kept(keep)
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(["student", "score", "max", "percent", "submitted_at"])
+        for student, best in kept:
             score, top = best["score"], best["max"]
             # 0 is 0 % of any maximum: one who sent nothing, when the files' maximums differ
             pct = (f"{100 * score / top:.1f}" if score != "" and top not in ("", 0) else
                    "0.0" if score == 0 and score != "" else "")
             w.writerow([self.spelled.get(student, student), "" if score == "" else f"{score:g}", top, pct,
                         best.get("submitted_at", "")])
-        if ungraded:
-            notes.append(f"gradebook: no score for {', '.join(ungraded)}: their files could not be graded "
-                         f"(the per-file CSV's error column says why)")
         return buf.getvalue(), notes
+
+    def lms_file(self, path, column: str, grade_column: str, keep: str = "latest",
+                 comments: bool = True) -> tuple[bytes, list[str]]:
+        """(the roster file at ``path`` -- the LMS's own export -- with each student's score in its
+        ``grade_column``, notes): a student without a score keeps their cell as it was, every other
+        cell, row and byte too (``fill_lms_file``); with ``comments``, a Moodle worksheet's
+        ``FEEDBACK_COLUMN`` gets each scored student's report (graded with ``feedback=True``)."""
+        kept, notes = self.kept(keep)
+        scores = {s: f"{best['score']:g}" for s, best in kept if best["score"] != ""}
+        reports = {s: best.get("feedback", "") for s, best in kept if best["score"] != ""} if comments else None
+        data, more = fill_lms_file(path, column, grade_column, scores, reports)
+        return data, notes + more
 
 
 def _counted(rows: list[dict], keep: str) -> dict | None:
@@ -1063,6 +1188,146 @@ def _named(stem: str, known) -> set[str]:
     if m and not named:
         named.add(m.group(1).lower())
     return named
+
+
+# -- writing the LMS's own file back -------------------------------------------------------------
+
+def _csv_spans(text: str, delim: str) -> list[list[tuple[int, int]]]:
+    """Each record of ``text`` (CSV with ``delim``, RFC 4180 quoting, any line ends) as the
+    (start, end) of each of its cells in ``text`` -- quotes included --, so that one cell can be
+    replaced and every other byte kept as it was.  A record of no cells (an empty line) is []."""
+    records, cells, n, k = [], [], len(text), 0
+    start = 0
+    while k <= n:
+        if k < n and text[k] == '"' and k == start:          # a quoted cell: to its closing quote
+            k += 1
+            while k < n:
+                if text[k] == '"':
+                    if k + 1 < n and text[k + 1] == '"':
+                        k += 2
+                        continue
+                    break
+                k += 1
+            k += 1                                           # past the closing quote
+            while k < n and text[k] not in (delim, "\r", "\n"):   # (text after it: kept in the cell)
+                k += 1
+            continue
+        if k < n and text[k] == delim:
+            cells.append((start, k))
+            k += 1
+            start = k
+            continue
+        if k == n or text[k] in "\r\n":
+            if k > start or cells:
+                cells.append((start, k))
+            if k < n or cells:
+                records.append(cells)
+            cells = []
+            if k < n and text[k] == "\r" and k + 1 < n and text[k + 1] == "\n":
+                k += 1
+            k += 1
+            start = k
+            if k >= n:
+                break
+            continue
+        k += 1
+    return records
+
+
+def _csv_value(cell: str) -> str:
+    """A cell's text as a CSV reader gives it (its quotes taken off)."""
+    if cell.startswith('"'):
+        end = cell.rfind('"')
+        return cell[1:end if end > 0 else None].replace('""', '"') + (cell[end + 1:] if end > 0 else "")
+    return cell
+
+
+def _csv_quoted(value: str, delim: str) -> str:
+    return '"' + value.replace('"', '""') + '"' if any(c in value for c in (delim, '"', "\r", "\n")) else value
+
+
+#: The column of Moodle's grading worksheet with each row's feedback comment: the feedback text
+#: of the assignment's "Feedback comments" plugin, HTML (assignfeedback_comments, FORMAT_HTML).
+FEEDBACK_COLUMN = "Feedback comments"
+
+
+def _html_report(text: str) -> str:
+    """A report as one line of HTML (a worksheet's comment cell): lines joined by <br>, leading
+    spaces kept."""
+    import html
+    out = []
+    for line in text.rstrip("\n").splitlines():
+        body = line.lstrip(" ")
+        out.append("&nbsp;" * (len(line) - len(body)) + html.escape(body, quote=False))
+    return "<br>".join(out)
+
+
+def fill_lms_file(path, column: str, grade_column: str, scores: dict[str, str],
+                  comments: dict[str, str] | None = None) -> tuple[bytes, list[str]]:
+    """(the bytes of the CSV file at ``path`` -- an LMS's own export, the roster -- with each
+    student's score in its ``grade_column``, notes).  ``column``: the ids' column; ``scores``:
+    {id in lower case: the score as text}; a row whose id has no score keeps its cell as it was
+    (not emptied: an empty grade cell clears the grade in some imports).  ``comments``: {id:
+    report}, written as HTML into Moodle's worksheet's ``FEEDBACK_COLUMN`` when it has one.
+    Every other byte stays as it was: its byte order mark, separator, quoting and line ends."""
+    text = read_text_file(path, "the roster", GradeError)
+    bom = read_small(path, "the roster").startswith(b"\xef\xbb\xbf")
+    delim = max(",;\t", key=text.split("\n", 1)[0].count)
+    records = _csv_spans(text, delim)
+    if not records:
+        raise GradeError(f"the roster {path} is empty")
+    header = [_csv_value(text[a:b]).strip() for a, b in records[0]]
+    k_id, k_grade = _column(path, header, column), None
+    try:
+        k_grade = _column(path, header, grade_column)
+    except GradeError:
+        raise GradeError(f"--grade-column {grade_column!r}: the roster {path} has no such column: its columns are "
+                         + ", ".join(repr(h) for h in header if h)) from None
+    if k_grade == k_id:
+        raise GradeError(f"--grade-column {grade_column!r} is the ids' column (--roster-column): give the column "
+                         f"the scores go into")
+    low = [h.lower() for h in header]
+    k_comment = low.index(FEEDBACK_COLUMN.lower()) if comments is not None and FEEDBACK_COLUMN.lower() in low else None
+    edits = []                                  # (start, end, new text), in order
+    filled = commented = 0
+    ids = [_csv_value(text[slice(*cells[k_id])]).strip().lower() if k_id < len(cells) else "" for cells in records[1:]]
+    # an id on several rows is several participants to the LMS and one student to the grader:
+    # whose score it is cannot be told, so none of those rows is filled
+    shared = {sid for sid, n in Counter(ids).items() if sid and n > 1 and (sid in scores or sid in (comments or {}))}
+    for sid, cells in zip(ids, records[1:]):
+        if not sid or sid in shared:
+            continue
+        for k, value, what in ((k_grade, scores.get(sid), "score"),
+                               (k_comment, (comments or {}).get(sid) if k_comment is not None else None, "comment")):
+            if k is None or value is None or value == "":
+                continue
+            new = _csv_quoted(_html_report(value) if what == "comment" else value, delim)
+            if k < len(cells):
+                edits.append((*cells[k], new))
+            else:                               # a short row: the cells it lacks, up to this one
+                end = cells[-1][1]
+                edits.append((end, end, delim * (k - len(cells) + 1) + new))
+                cells = cells + [(end, end)] * (k - len(cells) + 1)
+            if what == "score":
+                filled += 1
+            else:
+                commented += 1
+    out, last = [], 0
+    for a, b, new in sorted(edits, key=lambda e: (e[0], e[1])):
+        out.append(text[last:a])
+        out.append(new)
+        last = b
+    out.append(text[last:])
+    notes = [f"{path}'s column {header[k_grade]!r} filled for {filled} student{'s' if filled != 1 else ''}"
+             + (f", {header[k_comment]!r} with {commented} report{'s' if commented != 1 else ''}" if k_comment is not None
+                else "")
+             + "; a student without a score keeps the cell as it was"
+             + (f"; {len(shared)} id{'s are' if len(shared) > 1 else ' is'} on several rows, whose cells stay as "
+                f"they were too ({', '.join(sorted(shared)[:5])}{' ...' if len(shared) > 5 else ''}): fill them by hand"
+                if shared else "")
+             + (f" ({FEEDBACK_COLUMN!r} left as it was: give --feedback DIR to put each student's report there)"
+                if comments is None and FEEDBACK_COLUMN.lower() in low else "")]
+    return (b"\xef\xbb\xbf" if bom else b"") + "".join(out).encode("utf-8"), notes
 
 
 #: Moodle's "submissions in folders" download: a folder per student, "Full Name_PID_assignsubmission_file_"
@@ -1471,10 +1736,19 @@ def _skipped_by_folder(skipped: list[str], folder: Path, roster, names, pids,
 
 
 
-def _unscored(sid: str, note: str) -> dict:
-    """A roster student's row with no score and why: an import leaves their grade alone."""
-    return {"student": sid, "file": "", "score": "", "submitted_at": "", "max": "", "error": "",
-            "attempts": "", "note": [note]}
+#: What a roster student's row without a score says of it.
+NO_SCORE = "no score (--lms-file keeps their cell as it was; an empty score imported may clear a grade)"
+
+
+def _unscored(sid: str, note: str, top="", report: str = "") -> dict:
+    """A roster student's row with no score and why (``top``: the maximum the others are graded
+    out of; ``report``: what the student is told, when it names no one else): no 0 written
+    over their grade -- ``--lms-file`` keeps their cell as it was."""
+    row = {"student": sid, "file": "", "score": "", "submitted_at": "", "max": top, "error": "",
+           "attempts": "", "note": [note]}
+    if report:
+        row["report"] = report
+    return row
 
 def _roster_rows(rows: list[dict], expected: list[str], named_in_files: set[str], chapter: int | None,
                  maxima: set, skipped: list[str] = (), skipped_by: dict[str, list[str]] | None = None) -> None:
@@ -1483,7 +1757,7 @@ def _roster_rows(rows: list[dict], expected: list[str], named_in_files: set[str]
     they share one) -- no score, rather than 0, for one whose name a skipped file bears
     (``answers-s175.txt``), or whose own folder holds only skipped files (``skipped_by``:
     nbgrader's submitted/ID/ with the notebook but not the answer file its last cell exports):
-    the gradebook then leaves their grade alone."""
+    no 0 over their work (``--lms-file`` keeps their cell as it was), and a report saying why."""
     per_student = Counter(r["student"] for r in rows)
     on_roster = set(expected)
     for row in rows:
@@ -1499,13 +1773,13 @@ def _roster_rows(rows: list[dict], expected: list[str], named_in_files: set[str]
     unknown_boxes = sorted({r["box"] for r in rows if r.get("box") and not r.get("owned") and "refused" in r
                             and LMS_FOLDER.search(r["box"].rsplit("/", 1)[-1])})
     unplaced = [r["file"] for r in rows if r.get("unplaced")]
+    top = len(chapter_ids(chapter)) if chapter else (next(iter(maxima)) if len(maxima) == 1 else "")
     for sid in expected:
         if sid not in per_student and unplaced:
             # a release notebook's file in no student's folder may be theirs: 0 could be wrong
             rows.append(_unscored(sid, f"no file of theirs found, but {len(unplaced)} file{'s' if len(unplaced) > 1 else ''} "
                                   f"of nbgrader's release notebook could not be placed ({', '.join(unplaced[:3])}"
-                                  f"{', ...' if len(unplaced) > 3 else ''}): no score, so that an import leaves "
-                                  f"their grade alone"))
+                                  f"{', ...' if len(unplaced) > 3 else ''}): {NO_SCORE}", top))
             continue
         if sid not in per_student:
             misnamed = [r["file"] for r in rows if sid in r.get("named", ())]
@@ -1515,30 +1789,34 @@ def _roster_rows(rows: list[dict], expected: list[str], named_in_files: set[str]
                 # the work is there, its answers not exported: a 0 imported would overwrite it
                 rows.append(_unscored(sid, f"notebook handed in without its exported answers: {', '.join(notebooks)} "
                                       f"(its last cell writes the answer file; the student runs it before "
-                                      f"nbgrader submit): no score, so that an import leaves their grade alone "
-                                      f"-- grade the notebook by hand, or by nbgrader's score"))
+                                      f"nbgrader submit): {NO_SCORE} -- grade the notebook by hand, or by nbgrader's score", top,
+                                      f"{notebooks[0].rsplit('/', 1)[-1]}: your notebook was handed in without "
+                                      f"its exported answers (run its last cell after your last change, then "
+                                      f"submit): not graded yet"))
                 continue
             theirs = in_folder + [x for x in skipped if x not in in_folder and (
                 _names(Path(x).stem, {sid}) or _names(Path(x).parent.name, {sid}))]
             if theirs:
                 rows.append(_unscored(sid, f"no answer file graded: {', '.join(theirs)} "
                                       f"{'were' if len(theirs) > 1 else 'was'} skipped (not a *.json "
-                                      f"answer file); no score, so that an import leaves their grade alone"))
+                                      f"answer file); {NO_SCORE}", top,
+                                      f"{', '.join(x.rsplit('/', 1)[-1] for x in theirs)}: not graded: the grader "
+                                      f"reads the answer file your page's or notebook's export button writes, "
+                                      f"answers-ID.json, as it is; send that file"))
                 continue
             # a file graded for an id the roster doesn't have, whose name names this student or
             # whose id is theirs but for leading zeros (a spreadsheet strips them): probably theirs,
-            # typed under another id -- no score, so that an import writes no 0 over their work
+            # typed under another id -- no score, so that no 0 is written over their work
             maybe = [r for r in strays if sid in r.get("mentions", ()) or (isinstance(r["student"], str)
                                                                           and r["student"].lstrip("0") == sid.lstrip("0"))]
             if maybe:
                 rows.append(_unscored(sid, f"no file under this id, but {', '.join(r['file'] for r in maybe)} (graded as "
                                       f"{', '.join(sorted({str(r['student']) for r in maybe}))}, not on the roster) "
-                                      f"may be theirs: no score, so that an import leaves their grade alone. If it "
+                                      f"may be theirs: {NO_SCORE}. If it "
                                       f"is, they worked under that id (its variants): put it on the roster "
-                                      f"for them and grade again"))
+                                      f"for them and grade again", top))
                 continue
-            rows.append({"student": sid, "file": "", "score": 0, "submitted_at": "",
-                         "max": len(chapter_ids(chapter)) if chapter else (next(iter(maxima)) if len(maxima) == 1 else ""),
+            rows.append({"student": sid, "file": "", "score": 0, "submitted_at": "", "max": top,
                          "error": "", "attempts": "", "note": ["no answer file" + (
                              f" of their own ({', '.join(misnamed)} is another student's)" if misnamed else "")
                              + (f"; files in LMS folders the roster places for no one were refused ("
@@ -1576,6 +1854,7 @@ def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | 
     files, notes, skipped = _answer_files(folder, nbgrader, assignment, layout)
     notes = course + notes
     spelled = {sid.lower(): sid for sid in read_roster(roster, roster_column)} if roster else {}
+    notes += roster_notes(roster, roster_column, roster_name_columns) if roster else []
     names = roster_names(roster, roster_column, roster_name_columns) if roster else {}
     pids = roster_pids(roster, roster_column) if roster else {}
     uids = roster_canvas_ids(roster, roster_column) if roster else {}
@@ -1647,7 +1926,8 @@ def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | 
     if len(maxima) > 1:
         notes.append(f"rows are graded out of different maximums ({', '.join(map(str, sorted(maxima)))}): "
                      f"each file is graded on the chapters it answers; give --chapter N to grade one chapter")
-    return ClassGrades(rows, ids, notes, expected, spelled, alarms)
+    return ClassGrades(rows, ids, notes, expected, spelled, alarms,
+                       roster_participants(roster, roster_column, roster_name_columns) if roster else {})
 
 
 def grade_class(folder, chapter: int | None = None, roster=None, secret: str | None = None,

@@ -86,7 +86,10 @@ def read_text_file(path, what: str, error: type) -> str:
     except OSError as e:
         raise error(f"can't read {what} {path}: {e.strerror}") from None
     except UnicodeDecodeError:
-        raise error(f"{what} {path} is not a UTF-8 text file") from None
+        sheet = (f"in Excel: Save as, 'CSV UTF-8 (Comma delimited)'; in LibreOffice: Save as, Text CSV, "
+                 f"character set Unicode (UTF-8); " if str(path).lower().endswith((".csv", ".txt", ".tsv")) else "")
+        raise error(f"{what} {path} is not a UTF-8 text file: save it as UTF-8 ({sheet}in Notepad: Save as, "
+                    f"Encoding UTF-8)") from None
 
 
 def read_secret_file(path) -> str:

@@ -1,0 +1,178 @@
+"""grade --class writing the LMS's own file back: Moodle's grading worksheet and Canvas's
+gradebook export with the scores filled in (an empty grade cell clears a grade in Moodle's
+gradebook import), Moodle's feedback folders, and the roster's rows that get no row."""
+import csv
+import io
+import json
+import os
+
+from sim.exercises.bank import chapter_ids
+from sim.exercises.grade import answer_file, grade_folder, roster_notes
+from test_exercises import cli, one_line_error, right_answers, wrong_answer
+from sim.exercises import instance
+
+HEADER = ("Identifier,Full name,Username,Email address,Status,Grade,Maximum Grade,Grade can be changed,"
+          "Last modified (submission),Last modified (grade),Feedback comments")
+
+
+def _row(pid, name, user, grade=""):
+    return (f'Participant {pid},{name},{user},{user}@uni.example,Submitted for grading,{grade},3.00,Yes,'
+            f'"Monday, 30 November 2026, 9:00 AM",-,')
+
+
+def _worksheet(path, *rows, bom=True, delim=","):
+    """Moodle's grading worksheet as it downloads it: a byte order mark, CRLF line ends."""
+    lines = [HEADER, *rows]
+    if delim != ",":
+        lines = [delim.join(next(csv.reader([line]))) for line in lines]
+    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + "\r\n".join(lines).encode() + b"\r\n")
+    return path
+
+
+def _class(sub, files: dict):
+    """{path: (student the file claims, answers)}."""
+    for path, (sid, answers) in files.items():
+        (sub / path).parent.mkdir(parents=True, exist_ok=True)
+        (sub / path).write_text(json.dumps(answer_file(sid, answers)), encoding="utf-8")
+    return sub
+
+
+def _one_wrong(sid, ids):
+    answers = right_answers(sid, ids)
+    answers[ids[0]] = wrong_answer(instance(ids[0], sid))
+    return answers
+
+
+def test_the_worksheet_comes_back_with_its_grades_filled_and_every_other_byte_as_it_was(tmp_path):
+    """Moodle's gradebook import clears a grade on an empty cell; the grading worksheet's upload
+    skips it.  --lms-file writes the worksheet itself back: each scored student's Grade (and,
+    with --feedback, their report in 'Feedback comments'), a student without a score keeps the
+    grade the worksheet had (2.00 here, not emptied), and the byte order mark, CRLF, quoting,
+    and the rows of students who sent nothing (0) stay where they were."""
+    ids = chapter_ids(2)
+    ws = _worksheet(tmp_path / "worksheet.csv", _row(1001, "Liam Chen", "s0001"),
+                    _row(1002, "Ahmed Nguyễn", "s0002"), _row(1003, "Emma Chen", "s0003", "2.00"),
+                    _row(1004, "Wei O'Brien", "s0004"), _row(1005, "Ann_Lee", "s0005"))
+    sub = _class(tmp_path / "sub", {
+        "Liam Chen_1001_assignsubmission_file_/answers-s0001.json": ("s0001", right_answers("s0001", ids)),
+        "Ahmed Nguyễn_1002_assignsubmission_file_/answers-s0002.json": ("s0002", _one_wrong("s0002", ids)),
+        "Ann_Lee_1005_assignsubmission_file_/answers-s0005.json": ("s0005", right_answers("s0005", ids))})
+    (sub / "Emma Chen_1003_assignsubmission_file_").mkdir()
+    (sub / "Emma Chen_1003_assignsubmission_file_" / "answers-s0003.json").write_text("{not json")
+    out = tmp_path / "out"
+    r = cli("grade", "--class", str(sub), "--chapter", "2", "--roster", str(ws), "--roster-column", "Username",
+            "--lms-file", str(tmp_path / "filled.csv"), "--feedback", str(out), "-o", os.devnull)
+    assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr
+    before, after = ws.read_bytes(), (tmp_path / "filled.csv").read_bytes()
+    assert after.startswith(b"\xef\xbb\xbfIdentifier,") and after.count(b"\r\n") == before.count(b"\r\n")
+    rows = list(csv.DictReader(io.StringIO(after.decode("utf-8-sig"))))
+    n = len(ids)
+    assert [r["Grade"] for r in rows] == [str(n), str(n - 1), "2.00", "0", str(n)], rows
+    # every other cell as it was
+    old = list(csv.DictReader(io.StringIO(before.decode("utf-8-sig"))))
+    for o, a in zip(old, rows):
+        assert {k: v for k, v in o.items() if k not in ("Grade", "Feedback comments")} == \
+               {k: v for k, v in a.items() if k not in ("Grade", "Feedback comments")}
+    assert after.decode("utf-8-sig").splitlines()[3] == before.decode("utf-8-sig").splitlines()[3]  # Emma's
+    assert rows[0]["Feedback comments"].startswith(f"student s0001: {n} / {n}<br>") and rows[2]["Feedback comments"] == ""
+    assert "'Grade' filled for 4 students" in r.stderr, r.stderr
+    # the reports in the folders Moodle's "Upload multiple feedback files in a zip" places by
+    # participant number: Full Name_PID_assignfeedback_file/ (a '_' in the name would split it)
+    got = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.txt"))
+    assert got == ["Ahmed Nguyễn_1002_assignfeedback_file/s0002.txt", "Ann Lee_1005_assignfeedback_file/s0005.txt",
+                   "Emma Chen_1003_assignfeedback_file/s0003.txt", "Liam Chen_1001_assignfeedback_file/s0001.txt"], got
+    assert "Upload multiple feedback files in a zip" in r.stderr, r.stderr
+
+
+def test_a_semicolon_worksheet_without_a_bom_keeps_its_separator(tmp_path):
+    ids = chapter_ids(2)
+    ws = _worksheet(tmp_path / "ws.csv", _row(1001, "Liam Chen", "s0001"), _row(1002, "Ahmed Nguyễn", "s0002"),
+                    bom=False, delim=";")
+    sub = _class(tmp_path / "sub", {"answers-s0001.json": ("s0001", right_answers("s0001", ids))})
+    g = grade_folder(sub, 2, ws, "", roster_column="Username")
+    data, notes = g.lms_file(ws, "Username", "Grade", comments=False)
+    lines = data.decode().split("\r\n")
+    assert lines[0] == ws.read_text().split("\n")[0].rstrip("\r") and not data.startswith(b"\xef\xbb\xbf")
+    assert lines[1].split(";")[5] == str(len(ids)) and lines[2].split(";")[5] == "0", lines
+    sent = ws.read_bytes().decode().split("\r\n")
+    assert lines[1] == sent[1].replace(";;3.00;", f";{len(ids)};3.00;") and lines[3:] == sent[3:], lines
+
+
+CANVAS = ['Student,ID,SIS User ID,SIS Login ID,Section,Chapter 2 exercises (4321),Current Points,Final Points',
+          '    Points Possible,,,,,3.00,(read only),(read only)',
+          '"Nguyễn, Ahmed",50001,SIS1,s0002,Section A,,0,0',
+          '"Chen, Liam",50000,SIS0,s0001,Section A,1.5,0,0',
+          '"Chen, Emma",50002,SIS2,s0003,Section A,2,0,0',
+          '"Student, Test",99999,,b1f6a0c3e0@test,Section A,,,']
+
+
+def test_canvas_export_gets_each_score_on_its_own_students_row_and_the_test_student_none(tmp_path):
+    """Canvas refuses our gradebook.csv (its first columns must be Student, ID) and pasting our
+    column (sorted by id) into its export (sorted by name) put scores on the wrong students.
+    Its own export comes back with the assignment's column filled, row by row; the Points
+    Possible row and Canvas's test student keep their cells (no 0 for the test student), and
+    the roster says the test student is no student."""
+    ids = chapter_ids(2)
+    export = tmp_path / "canvas.csv"
+    export.write_text("\n".join(CANVAS) + "\n", encoding="utf-8")
+    sub = _class(tmp_path / "sub", {
+        "chenliam_50000_70001_answers-s0001.json": ("s0001", right_answers("s0001", ids)),
+        "nguyenahmed_50001_70002_answers-s0002.json": ("s0002", _one_wrong("s0002", ids))})
+    r = cli("grade", "--class", str(sub), "--chapter", "2", "--roster", str(export), "--roster-column",
+            "SIS Login ID", "--lms-file", str(tmp_path / "back.csv"), "--grade-column", "Chapter 2 exercises (4321)",
+            "-o", os.devnull)
+    assert r.returncode == 0, r.stderr
+    back = (tmp_path / "back.csv").read_text(encoding="utf-8").splitlines()
+    n = len(ids)
+    assert back == [CANVAS[0], CANVAS[1], CANVAS[2].replace("Section A,,", f"Section A,{n - 1},"),
+                    CANVAS[3].replace(",1.5,", f",{n},"), CANVAS[4].replace(",2,", ",0,"), CANVAS[5]], back
+    assert "line 6 (Student, Test) is Canvas's test student" in r.stderr, r.stderr
+    one_line_error(cli("grade", "--class", str(sub), "--chapter", "2", "--roster", str(export), "--roster-column",
+                       "SIS Login ID", "--lms-file", str(tmp_path / "x.csv"), "--grade-column", "Chapter 2"),
+                   "--grade-column 'Chapter 2'", "Chapter 2 exercises (4321)")
+    assert not (tmp_path / "x.csv").exists()
+    one_line_error(cli("grade", "--class", str(sub), "--chapter", "2", "--roster", str(export),
+                       "--lms-file", str(tmp_path / "x.csv")), "--roster-column")
+
+
+def test_roster_rows_without_an_id_or_sharing_one_are_named_and_left_unfilled(tmp_path):
+    """A worksheet row with an empty id got no gradebook row, and two participants with one id
+    were merged, both silently: one line each names the rows; --lms-file fills neither of two
+    rows sharing an id (whose score it is cannot be told) and says so."""
+    ids = chapter_ids(2)
+    ws = _worksheet(tmp_path / "ws.csv", _row(1001, "Liam Chen", "s0001"), _row(1021, "Müller Müller", ""),
+                    _row(1023, "Jean-Luc Łukasz", "S0001"), _row(1002, "Ahmed Nguyễn", "s0002"))
+    notes = roster_notes(ws, "Username")
+    assert len(notes) == 2 and "line 3 (Müller Müller)" in notes[0] and "empty 'Username'" in notes[0], notes
+    assert "s0001 on line 2 (Liam Chen), line 4 (Jean-Luc Łukasz)" in notes[1], notes
+    sub = _class(tmp_path / "sub", {"answers-s0001.json": ("s0001", right_answers("s0001", ids))})
+    g = grade_folder(sub, 2, ws, "", roster_column="Username")
+    assert all(n in g.notes for n in notes), g.notes
+    data, more = g.lms_file(ws, "Username", "Grade", comments=False)
+    grades = [r["Grade"] for r in csv.DictReader(io.StringIO(data.decode("utf-8-sig")))]
+    assert grades == ["", "", "", "0"], grades
+    assert "1 id is on several rows, whose cells stay as they were too (s0001)" in more[-1], more
+    assert roster_notes(tmp_path / "ws.csv", None) == []
+
+
+def test_an_excel_saved_roster_is_told_how_to_save_it_as_utf8(tmp_path):
+    ids = chapter_ids(2)
+    ws = tmp_path / "ws.csv"
+    ws.write_bytes(("\r\n".join([HEADER, _row(1001, "Chloé Chen", "s0001")]) + "\r\n").encode("cp1252"))
+    sub = _class(tmp_path / "sub", {"answers-s0001.json": ("s0001", right_answers("s0001", ids))})
+    one_line_error(cli("grade", "--class", str(sub), "--chapter", "2", "--roster", str(ws), "--roster-column",
+                       "Username"), "is not a UTF-8 text file", "CSV UTF-8 (Comma delimited)")
+
+
+def test_a_roster_student_whose_only_file_was_skipped_has_the_common_maximum_and_a_report(tmp_path):
+    """s0016's only file, answers-s0016.txt, was skipped: their row was ``s0016,,,,`` while other
+    rows without a score had the maximum; it has the maximum now, and a report saying why."""
+    ids = chapter_ids(2)
+    sub = _class(tmp_path / "sub", {"answers-s0001.json": ("s0001", right_answers("s0001", ids))})
+    (sub / "answers-s0016.txt").write_text("accept, 10")
+    roster = tmp_path / "roster.txt"
+    roster.write_text("s0001\ns0016\n")
+    g = grade_folder(sub, 2, roster, "", feedback=True)
+    book = {r["student"]: r for r in csv.DictReader(g.gradebook()[0].splitlines())}
+    assert book["s0016"]["score"] == "" and book["s0016"]["max"] == str(len(ids)), book
+    assert "answers-s0016.txt: not graded" in g.feedback()["s0016.txt"]
