@@ -282,7 +282,36 @@
 
       // What needs the layout (scrolling the ladder to its row, the network to its packet) runs
       // once per frame, after every change of the step is written: one layout, not one per read.
+      // The narration above the network is two to eight lines long from one step to the next:
+      // sized to each step's, it moved the drawing under it up and down by as much as 160 px on a
+      // phone.  Its box is as tall as the replay's longest narration, up to 8 lines (a longer one,
+      // rare, grows it: a taller box would leave short narrations a screen's third of blank),
+      // measured once per width in a hidden copy, so the drawing stays where it is.
+      function fitNarr(p) {
+        var nb = q(p.el, ".op1-narr");
+        if (!nb || !nb.offsetParent || p.narrW === nb.clientWidth) return;
+        p.narrW = nb.clientWidth;
+        var probe = nb.cloneNode(true), t = probe.querySelector(".op1-narr-t") || probe;
+        ["aria-live", "aria-atomic", "id"].forEach(function (a) { probe.removeAttribute(a); });
+        probe.setAttribute("aria-hidden", "true");
+        probe.style.cssText = "position:absolute;visibility:hidden;left:0;top:0;min-height:0;box-sizing:border-box;" +
+          "width:" + nb.getBoundingClientRect().width + "px";
+        nb.parentNode.appendChild(probe);
+        var most = 0, seen = {};
+        p.d.steps.forEach(function (s) {
+          if (seen[s.n]) return;
+          seen[s.n] = true;
+          t.textContent = s.n;
+          most = Math.max(most, probe.getBoundingClientRect().height);
+        });
+        probe.remove();
+        var line = parseFloat(getComputedStyle(nb).lineHeight) || 20;
+        nb.style.boxSizing = "border-box";
+        nb.style.minHeight = Math.ceil(Math.min(most, 8 * line + 12)) + "px";
+      }
+
       function settle(p) {
+        fitNarr(p);
         fitLadder(p);
         centreTopo(p);
         centreState(p);
@@ -571,6 +600,7 @@
         ev.preventDefault();
         acts[a]();
       });
+      window.addEventListener("resize", function () { panes.forEach(fitNarr); });     // a phone turned
       // The pinned bar: while the player fills a good part of the screen (a third of it; not
       // while only its last lines show above the text that follows it) and its own buttons
       // can't be pressed -- scrolled away, or under the page's sticky header.  Measured on every
