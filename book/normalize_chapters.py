@@ -5,7 +5,7 @@
 
 JupyterLab opens a chapter through jupytext's contents manager and, when it autosaves,
 writes it back in jupytext's own MyST format: a blank line after each cell's options, the
-header without jupytext's version (jupytext.toml at the repository's root) and the kernel
+header without jupytext's version (book/jupytext.toml) and the kernel
 as ipykernel names it.  A chapter already in that form is left byte-identical by a run in
 Jupyter, so a student's clone still pulls and nbgitpuller drops no upstream edit.
 Only the form changes: every cell keeps its source and tags (what the book's build reads).
@@ -23,7 +23,7 @@ KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "langua
 
 
 def config():
-    return load_jupytext_configuration_file(str(ROOT / "jupytext.toml"))
+    return load_jupytext_configuration_file(str(ROOT / "book" / "jupytext.toml"))
 
 
 def chapters(book: Path = ROOT / "book") -> list[Path]:

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 BOOK = Path(__file__).resolve().parent.parent / "book"
-CHAPTERS = sorted(p for p in BOOK.glob("[0-9][0-9]-*.md")) + [BOOK / "glossary.md"]
+CHAPTERS = sorted(p for p in BOOK.glob("[0-9][0-9]-*.md")) + [BOOK / "back" / "glossary.md"]
 
 # notes about how the text was made, not about its subject
 MAKING = re.compile(r"reviewer|not (been )?verified|unverified|was not checked|this book has not|"
@@ -76,7 +76,7 @@ def test_the_books_event_tables_have_words_for_every_kind_of_event():
 def test_every_glossary_entry_is_sorted_and_links_the_chapters_it_names():
     """The glossary is kept in order by Sphinx (``:sorted:``), and the chapter at the end of each
     entry is a link to it, not plain text a reader must look up."""
-    text = (BOOK / "glossary.md").read_text()
+    text = (BOOK / "back" / "glossary.md").read_text()
     assert "```{glossary}\n:sorted:\n" in text
     entries = re.findall(r"^  (\S.*)$", text, re.M)
     assert len(entries) > 20

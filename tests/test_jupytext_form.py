@@ -63,3 +63,35 @@ def test_check_lists_what_differs():
               != p.read_text(encoding="utf-8")]
     assert r.returncode == (1 if differ else 0)
     assert r.stdout.count("differ from JupyterLab's form") == len(differ)
+
+
+def _tracked_markdown() -> list[str]:
+    out = subprocess.run(["git", "ls-files", "*.md", "*jupytext.toml"], capture_output=True, text=True,
+                         cwd=ROOT, check=True).stdout.split()
+    return out
+
+
+def test_opening_and_saving_any_markdown_file_in_jupyterlab_changes_nothing(tmp_path):
+    """A Binder user's finding: JupyterLab opens every Markdown file through jupytext
+    (binder/overrides.json), and README.md, opened to be read, gained a 16-line jupytext
+    header at the first autosave once a kernel was chosen: ``git pull`` then refused.  Through
+    jupytext's contents manager, as JupyterLab does -- read as a notebook, the kernel set, saved
+    -- every tracked Markdown file, chapter or not, comes back byte for byte (the chapters by
+    book/jupytext.toml, the other files by the settings that write no metadata)."""
+    from jupytext import TextFileContentsManager
+    files = _tracked_markdown()
+    for f in files:
+        (tmp_path / f).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / f).write_bytes((ROOT / f).read_bytes())
+    cm = TextFileContentsManager(root_dir=str(tmp_path))
+    md = [f for f in files if f.endswith(".md")]
+    assert {"README.md", "book/data/kernel/README.md", "book/back/glossary.md", "book/06-equalize-nat.md"} <= set(md)
+    changed = []
+    for f in md:
+        before = (tmp_path / f).read_bytes()
+        nb = cm.get(f, type="notebook", content=True)["content"]
+        nb.metadata["kernelspec"] = dict(normalize_chapters.KERNELSPEC)
+        cm.save({"type": "notebook", "content": nb, "format": "json"}, f)
+        if (tmp_path / f).read_bytes() != before:
+            changed.append(f)
+    assert not changed, f"saved from JupyterLab, these files change: {changed}"
