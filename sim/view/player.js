@@ -305,9 +305,14 @@
           most = Math.max(most, probe.getBoundingClientRect().height);
         });
         probe.remove();
-        var line = parseFloat(getComputedStyle(nb).lineHeight) || 20;
+        // (the stylesheet's own min-height, read before this sets its own, still holds; the cap:
+        // 8 lines and the box's padding)
+        var cs = getComputedStyle(nb), size = parseFloat(cs.fontSize) || 14;
+        if (p.narrMin == null) p.narrMin = nb.style.minHeight ? 0 : parseFloat(cs.minHeight) || 0;
+        var line = parseFloat(cs.lineHeight) || 1.5 * size;      // "normal": about 1.2 to 1.5 em
+        var pad = (parseFloat(cs.paddingTop) || 0) + (parseFloat(cs.paddingBottom) || 0);
         nb.style.boxSizing = "border-box";
-        nb.style.minHeight = Math.ceil(Math.min(most, 8 * line + 12)) + "px";
+        nb.style.minHeight = Math.ceil(Math.max(p.narrMin + pad, Math.min(most, 8 * line + pad))) + "px";
       }
 
       function settle(p) {
