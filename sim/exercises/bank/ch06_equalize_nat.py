@@ -33,7 +33,8 @@ def eqnat_remote(student, rng):
                 f"with the ACK's 4-tuple")
     why_not = {c: (f"Not {c}: the ACK left by {adev} as {ack_ep}, the endpoint the SYN came from, so it "
                    f"matches the connection and completes the handshake; only a segment of no connection is "
-                   f"{'ignored' if c == 'ignore' else 'answered with a reset'}." if verdict == "accept" else
+                   f"{'ignored, by the article remote' if c == 'ignore' else 'answered with a reset, by an RFC 9293 remote'}"
+                   f" (this one is `{remote}`)." if verdict == "accept" else
                    f"Not accept: {stranger}." if c == "accept" else
                    f"Not {c}: {'an RFC 9293 stack resets' if c == 'reset' else 'the article remote ignores'} a "
                    f"segment of no connection, but this remote is `{remote}`, which "
@@ -70,7 +71,6 @@ def eqnat_survive(student, rng):
                for s in seeds]
     ok = outcome.count("completed by the handshake ACK")    # handshake_ok, in the summary's words
     late = sum(h.startswith("completed late") for h in outcome)
-    spread = 2 * (20 * (1 / n) * (1 - 1 / n)) ** 0.5       # two standard deviations of 20 tosses at 1/n
     how = _how("equalize-nat", params, seeds)
     return numeric(
         scenario="equalize-nat", params=params, seeds=seeds, answer=ok,
@@ -82,15 +82,15 @@ def eqnat_survive(student, rng):
               f"choice sends it by the SYN's uplink (chance 1/{n}). When it goes astray, a copy of the "
               f"client's request that leaves by the SYN's uplink completes the handshake instead (not a "
               f"pure ACK: not counted), and only when those go astray too does the ACK answering the "
-              f"server's retransmitted SYN+ACK get another chance. So expect about 20/{n}, give or take "
-              f"the scatter of 20 tosses (several either way). But the question asks for these 20 seeds "
-              f"exactly -- run them."),
+              f"server's retransmitted SYN+ACK get another chance. So expect about 20/{n} or a little "
+              f"more, give or take the scatter of 20 tosses (several either way). But the question asks "
+              f"for these 20 seeds exactly -- run them."),
         explanation=(f"{ok} of 20 were completed by a pure ACK; {late} were completed late, by a data "
                      f"segment (the request carried the acknowledgment), and {20 - ok - late} not at all. "
-                     f"At a chance near 1/{n} per run (the chapter's table gives the rates over thousands "
-                     f"of runs), 20 runs give {20 / n:.1f} on average, and a count within "
-                     f"{max(0, 20 / n - spread):.1f} to {min(20, 20 / n + spread):.1f} (two standard "
-                     f"deviations) is no surprise: 20 coin tosses scatter."))
+                     f"Each run is a toss whose chance is 1/{n} for the first ACK, plus a little for the "
+                     f"ACK that answers a retransmitted SYN+ACK when the request went astray too (the "
+                     f"chapter's table gives the rates over thousands of runs): 20 runs give about "
+                     f"20 times that on average, and 20 tosses scatter by several either way."))
 
 
 @exercise("eqnat-repair", 6, "repair", "Repair the article's router")
