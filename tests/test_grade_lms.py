@@ -15,9 +15,12 @@ HEADER = ("Identifier,Full name,Username,Email address,Status,Grade,Maximum Grad
           "Last modified (submission),Last modified (grade),Feedback comments")
 
 
-def _row(pid, name, user, grade=""):
-    return (f'Participant {pid},{name},{user},{user}@uni.example,Submitted for grading,{grade},3.00,Yes,'
-            f'"Monday, 30 November 2026, 9:00 AM",-,')
+TOP = len(chapter_ids(2))          # the maximum the worksheets and exports below say
+
+
+def _row(pid, name, user, grade="", top=f"{TOP}.00", comment=""):
+    return (f'Participant {pid},{name},{user},{user}@uni.example,Submitted for grading,{grade},{top},Yes,'
+            f'"Monday, 30 November 2026, 9:00 AM",-,{comment}')
 
 
 def _worksheet(path, *rows, bom=True, delim=","):
@@ -95,11 +98,11 @@ def test_a_semicolon_worksheet_without_a_bom_keeps_its_separator(tmp_path):
     assert lines[0] == ws.read_text().split("\n")[0].rstrip("\r") and not data.startswith(b"\xef\xbb\xbf")
     assert lines[1].split(";")[5] == str(len(ids)) and lines[2].split(";")[5] == "0", lines
     sent = ws.read_bytes().decode().split("\r\n")
-    assert lines[1] == sent[1].replace(";;3.00;", f";{len(ids)};3.00;") and lines[3:] == sent[3:], lines
+    assert lines[1] == sent[1].replace(f";;{TOP}.00;", f";{len(ids)};{TOP}.00;") and lines[3:] == sent[3:], lines
 
 
 CANVAS = ['Student,ID,SIS User ID,SIS Login ID,Section,Chapter 2 exercises (4321),Current Points,Final Points',
-          '    Points Possible,,,,,3.00,(read only),(read only)',
+          f'    Points Possible,,,,,{TOP}.00,(read only),(read only)',
           '"Nguyễn, Ahmed",50001,SIS1,s0002,Section A,,0,0',
           '"Chen, Liam",50000,SIS0,s0001,Section A,1.5,0,0',
           '"Chen, Emma",50002,SIS2,s0003,Section A,2,0,0',
@@ -125,7 +128,11 @@ def test_canvas_export_gets_each_score_on_its_own_students_row_and_the_test_stud
     back = (tmp_path / "back.csv").read_text(encoding="utf-8").splitlines()
     n = len(ids)
     assert back == [CANVAS[0], CANVAS[1], CANVAS[2].replace("Section A,,", f"Section A,{n - 1},"),
-                    CANVAS[3].replace(",1.5,", f",{n},"), CANVAS[4].replace(",2,", ",0,"), CANVAS[5]], back
+                    CANVAS[3].replace(",1.5,", f",{n},"), CANVAS[4], CANVAS[5]], back
+    # Emma sent nothing, and her cell has a grade (given by hand): it stays, named
+    assert "1 student who sent nothing keeps the 'Chapter 2 exercises (4321)' the cell had, not 0: s0003 ('2')" \
+        in r.stderr, r.stderr
+    assert "(1 of them had another number there, replaced)" in r.stderr, r.stderr
     assert "line 6 (Student, Test) is Canvas's test student" in r.stderr, r.stderr
     one_line_error(cli("grade", "--class", str(sub), "--chapter", "2", "--roster", str(export), "--roster-column",
                        "SIS Login ID", "--lms-file", str(tmp_path / "x.csv"), "--grade-column", "Chapter 2"),
@@ -151,7 +158,7 @@ def test_roster_rows_without_an_id_or_sharing_one_are_named_and_left_unfilled(tm
     data, more = g.lms_file(ws, "Username", "Grade", comments=False)
     grades = [r["Grade"] for r in csv.DictReader(io.StringIO(data.decode("utf-8-sig")))]
     assert grades == ["", "", "", "0"], grades
-    assert "1 id is on several rows, whose cells stay as they were too (s0001)" in more[-1], more
+    assert "1 id is on several rows, whose cells stay as they were (s0001)" in more[-1], more
     assert roster_notes(tmp_path / "ws.csv", None) == []
 
 
@@ -176,3 +183,134 @@ def test_a_roster_student_whose_only_file_was_skipped_has_the_common_maximum_and
     book = {r["student"]: r for r in csv.DictReader(g.gradebook()[0].splitlines())}
     assert book["s0016"]["score"] == "" and book["s0016"]["max"] == str(len(ids)), book
     assert "answers-s0016.txt: not graded" in g.feedback()["s0016.txt"]
+
+
+def test_an_lms_maximum_other_than_the_chapters_is_refused_before_anything_is_written(tmp_path):
+    """A new Moodle assignment's maximum grade is 100: 3 written into it reads as 3 of 100.  The
+    worksheet's 'Maximum Grade', Canvas's Points Possible, must be the chapter's maximum; with
+    --chapter it is refused before grading, without it once graded, and nothing is written."""
+    ids = chapter_ids(2)
+    ws = _worksheet(tmp_path / "ws.csv", _row(1001, "Liam Chen", "s0001", top="100.00"),
+                    _row(1002, "Ahmed Nguyễn", "s0002", top="100.00"))
+    sub = _class(tmp_path / "sub", {"answers-s0001.json": ("s0001", right_answers("s0001", ids))})
+    book, filled = tmp_path / "gradebook.csv", tmp_path / "filled.csv"
+    for chapter in (["--chapter", "2"], []):
+        r = cli("grade", "--class", str(sub), *chapter, "--roster", str(ws), "--roster-column", "Username",
+                "--lms-file", str(filled), "--gradebook", str(book), "-o", os.devnull)
+        one_line_error(r, "'Maximum Grade' is 100", f"graded out of {TOP}",
+                       f"set the assignment's maximum grade to {TOP} in Moodle")
+        assert not book.exists() and not filled.exists()
+    export = tmp_path / "canvas.csv"
+    export.write_text("\n".join([CANVAS[0], CANVAS[1].replace(f"{TOP}.00", "10.00")] + CANVAS[2:]) + "\n")
+    one_line_error(cli("grade", "--class", str(sub), "--chapter", "2", "--roster", str(export), "--roster-column",
+                       "SIS Login ID", "--lms-file", str(filled), "--grade-column", "Chapter 2 exercises (4321)"),
+                   "Points Possible of 'Chapter 2 exercises (4321)' is 10", f"set the assignment's points to {TOP}")
+    assert not filled.exists()
+
+
+def test_a_mark_in_the_cell_is_kept_where_no_score_replaces_it_and_each_is_named(tmp_path):
+    """'Sent nothing gets 0' wrote 0 over a grade given by hand and over Canvas's EX (excused);
+    a student whose only file was skipped was left, unnamed.  An empty cell of one who sent
+    nothing gets 0; a mark there stays, and so does a mark that is no number even under a
+    score; a number a score replaces is counted; each cell left is named."""
+    ids = chapter_ids(2)
+    ws = _worksheet(tmp_path / "ws.csv", _row(1001, "Liam Chen", "s0001", "1.00"), _row(1002, "Ahmed Nguyễn", "s0002", "2.50"),
+                    _row(1003, "Emma Chen", "s0003", "EX"), _row(1004, "Wei OBrien", "s0004", "EX"),
+                    _row(1005, "Ann Lee", "s0005"), _row(1006, "Noah Ali", "s0006", "0.00"),
+                    _row(1007, "Maria Kim", "s0007", "2.00"), _row(1008, "Olivia Ali", "s0008", f"{TOP}.00"))
+    sub = _class(tmp_path / "sub", {"answers-s0001.json": ("s0001", right_answers("s0001", ids)),
+                                    "answers-s0004.json": ("s0004", right_answers("s0004", ids)),
+                                    "answers-s0008.json": ("s0008", right_answers("s0008", ids))})
+    (sub / "answers-s0007.txt").write_text("accept, 10")
+    filled = tmp_path / "filled.csv"
+    r = cli("grade", "--class", str(sub), "--chapter", "2", "--roster", str(ws), "--roster-column", "Username",
+            "--lms-file", str(filled), "-o", os.devnull)
+    assert r.returncode == 0, r.stderr
+    grades = [row["Grade"] for row in csv.DictReader(io.StringIO(filled.read_text(encoding="utf-8-sig")))]
+    assert grades == [str(TOP), "2.50", "EX", "EX", "0", "0.00", "2.00", f"{TOP}.00"], grades
+    assert f"{filled}: column 'Grade' filled for 2 students (1 of them had another number there, replaced)" in r.stderr
+    assert "2 students who sent nothing keep the 'Grade' the cell had, not 0: s0002 ('2.50'), s0003 ('EX')" in r.stderr
+    assert "1 'Grade' cell with a mark that is no number (excused, a letter) left as it was, the score not " \
+           "written: s0004 ('EX')" in r.stderr, r.stderr
+    assert "1 student without a score keeps 'Grade' as it was: s0007" in r.stderr, r.stderr
+    assert str(ws) + "'s column" not in r.stderr         # the note names the file written, not the roster
+
+
+def test_feedback_comments_keep_the_instructors_text_before_the_report(tmp_path):
+    ids = chapter_ids(2)
+    ws = _worksheet(tmp_path / "ws.csv", _row(1001, "Liam Chen", "s0001", comment='"<p>Great ""work"", see me</p>"'),
+                    _row(1002, "Ahmed Nguyễn", "s0002", comment="Talked in office hours"),
+                    _row(1003, "Emma Chen", "s0003"))
+    sub = _class(tmp_path / "sub", {f"answers-{s}.json": (s, right_answers(s, ids)) for s in ("s0001", "s0002", "s0003")})
+    g = grade_folder(sub, 2, ws, "", roster_column="Username", feedback=True)
+    data, notes = g.lms_file(ws, "Username", "Grade", out="filled.csv")
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+    report = f"student s0001: {len(ids)} / {len(ids)}<br>"
+    assert rows[0]["Feedback comments"].startswith('<p>Great "work", see me</p>' + report), rows[0]
+    assert rows[1]["Feedback comments"].startswith("Talked in office hours<br><br>student s0002: "), rows[1]
+    assert rows[2]["Feedback comments"].startswith("student s0003: "), rows[2]
+    assert "'Feedback comments' with 3 reports (2 after the text the cell had)" in notes[0], notes
+    # the worksheet filled once, given again: no report twice
+    again = tmp_path / "filled.csv"
+    again.write_bytes(data)
+    assert g.lms_file(again, "Username", "Grade")[0] == data
+
+
+def test_a_bad_grade_column_or_an_unwritable_output_is_said_before_anything_is_written(tmp_path):
+    """--gradebook was written, then --lms-file failed (a column it has not, a folder that is
+    not there): every output is checked before grading, and written only if all can be."""
+    ids = chapter_ids(2)
+    ws = _worksheet(tmp_path / "ws.csv", _row(1001, "Liam Chen", "s0001"))
+    sub = _class(tmp_path / "sub", {"answers-s0001.json": ("s0001", right_answers("s0001", ids))})
+    book = tmp_path / "gradebook.csv"
+    base = ("grade", "--class", str(sub), "--chapter", "2", "--roster", str(ws), "--roster-column", "Username",
+            "--gradebook", str(book))
+    one_line_error(cli(*base, "--lms-file", str(tmp_path / "x.csv"), "--grade-column", "Grades"),
+                   "--grade-column 'Grades'")
+    one_line_error(cli(*base, "--lms-file", str(tmp_path / "nope" / "x.csv")), "can't write", "nope/x.csv")
+    one_line_error(cli(*base, "--lms-file", str(tmp_path / "x.csv"), "-o", str(tmp_path)), "can't write")
+    assert not book.exists() and not (tmp_path / "x.csv").exists()
+
+
+def test_grade_column_refuses_the_columns_the_lms_takes_no_grade_from(tmp_path):
+    ids = chapter_ids(2)
+    ws = _worksheet(tmp_path / "ws.csv", _row(1001, "Liam Chen", "s0001"))
+    sub = _class(tmp_path / "sub", {"answers-s0001.json": ("s0001", right_answers("s0001", ids))})
+    one_line_error(cli("grade", "--class", str(sub), "--roster", str(ws), "--roster-column", "Username",
+                       "--lms-file", str(tmp_path / "x.csv"), "--grade-column", "maximum grade"),
+                   "--grade-column 'maximum grade'", "maximum grade", "'Grade'")
+    export = tmp_path / "canvas.csv"
+    export.write_text("\n".join(CANVAS) + "\n")
+    for column in ("Current Points", "Section"):
+        one_line_error(cli("grade", "--class", str(sub), "--roster", str(export), "--roster-column", "SIS Login ID",
+                           "--lms-file", str(tmp_path / "x.csv"), "--grade-column", column),
+                       f"--grade-column {column!r}", "'Chapter 2 exercises (4321)'")
+    assert not (tmp_path / "x.csv").exists()
+
+
+def test_canvas_manual_posting_row_and_an_empty_worksheet_id_are_told_as_what_they_are(tmp_path):
+    """Canvas's "Manual Posting" row (its importer skips it) was told as a row with an empty
+    'SIS Login ID'; a worksheet row with an empty id made its folder 'a participant number no
+    row has (is the roster this assignment's grading worksheet?)'."""
+    ids = chapter_ids(2)
+    export = tmp_path / "canvas.csv"
+    export.write_text("\n".join([CANVAS[0], ",,,,,Manual Posting,,"] + CANVAS[1:]) + "\n")
+    sub = _class(tmp_path / "sub", {"answers-s0001.json": ("s0001", right_answers("s0001", ids))})
+    assert roster_notes(export, "SIS Login ID") == [
+        f"the roster {export}: line 7 (Student, Test) is Canvas's test student (Student View), not a student: no "
+        f"row, and its cell in --lms-file stays as it was"]
+    g = grade_folder(sub, 2, export, "", roster_column="SIS Login ID")
+    data, notes = g.lms_file(export, "SIS Login ID", "Chapter 2 exercises (4321)")
+    assert data.decode().splitlines()[1] == ",,,,,Manual Posting,,"
+    ws = _worksheet(tmp_path / "ws.csv", _row(1001, "Liam Chen", "s0001"), _row(1002, "Ahmed Nguyễn", ""))
+    sub = _class(tmp_path / "moodle", {"Ahmed Nguyễn_1002_assignsubmission_file_/answers-s0002.json":
+                                       ("s0002", right_answers("s0002", ids))})
+    notes = grade_folder(sub, 2, ws, "", roster_column="Username").notes
+    assert any("the participant number of a roster row whose id is empty (Ahmed Nguyễn_1002_assignsubmission_file_/ "
+               "(line 3 (Ahmed Nguyễn)))" in n for n in notes), notes
+    assert not any("is the roster this assignment's grading worksheet" in n for n in notes), notes
+
+
+def test_gradebook_help_says_it_is_not_for_an_lms_import():
+    out = " ".join(cli("grade", "--help").stdout.split())
+    assert "not for an LMS's import" in out and "for an LMS gradebook's CSV import" not in out

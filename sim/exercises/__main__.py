@@ -10,12 +10,13 @@ import json
 import os
 import shlex
 import sys
+import tempfile
 from pathlib import Path
 
 from .._io import OutputError, ReaderGone, atomic_write, write_stdout
 from ..cli import OneLineParser, checked
-from .bank import ExerciseError
-from .grade import GradeError, grade_file, grade_folder, jobs_default, read_roster, sheet, sheet_markdown
+from .bank import ExerciseError, chapter_ids
+from .grade import GradeError, check_lms_file, grade_file, grade_folder, jobs_default, read_roster, sheet, sheet_markdown
 from .variants import (BOOK_STUDENT, SECRET_ENV, SecretError, StudentError, check_student, env_secret,
                        read_secret_file)
 
@@ -78,13 +79,17 @@ def parser() -> argparse.ArgumentParser:
                         "name (Moodle's 'Full Name_PID_assignsubmission_file_') is that student's")
     g.add_argument("--gradebook", metavar="FILE",
                    help="with --class: also write FILE, one row per student (student, score, max, percent, "
-                        "submitted_at) for an LMS gradebook's CSV import")
+                        "submitted_at), to read or keep -- not for an LMS's import, which may clear a grade on an "
+                        "empty score: --lms-file writes the LMS's own export back filled")
     g.add_argument("--lms-file", metavar="FILE",
                    help="with --roster-column: write the --roster file (your LMS's own export: Moodle's grading "
                         "worksheet, Canvas's gradebook export) into FILE with each student's score in its "
                         "--grade-column, to upload back into the LMS; a student without a score keeps the cell as "
-                        "it was (not emptied), and every other cell, row, separator and encoding stays as it was. "
-                        "With --feedback, a Moodle worksheet's 'Feedback comments' gets each scored student's report too")
+                        "it was (not emptied), one who sent nothing gets 0 in an empty cell (a mark there stays), a mark that is "
+                        "no number (Canvas's EX) stays, and every other cell, row, separator and encoding stays as it "
+                        "was; refused if the export's maximum (Moodle's 'Maximum Grade', Canvas's 'Points Possible') "
+                        "is not the chapter's. With --feedback, a Moodle worksheet's 'Feedback comments' gets each "
+                        "scored student's report too, after any text the cell has")
     g.add_argument("--grade-column", metavar="NAME",
                    help="with --lms-file: the column the scores go into (default: 'Grade', Moodle's worksheet's; "
                         "Canvas: the assignment's column, 'Name (id)')")
@@ -196,6 +201,14 @@ def main(argv=None) -> int:
                             raise GradeError(f"{o1} and {o2} name the same file, {f1}: give each its own file")
                 if a.feedback and Path(a.feedback).exists() and not Path(a.feedback).is_dir():
                     raise GradeError(f"--feedback {a.feedback} is a file, not a folder")
+                # what can be told before grading is, and nothing is written unless everything can be
+                if a.lms_file:
+                    check_lms_file(a.roster, a.roster_column, a.grade_column or "Grade",
+                                   {len(chapter_ids(a.chapter))} if a.chapter else (), f"chapter {a.chapter}")
+                for _, f in outs:
+                    _can_write(f)
+                if a.feedback:
+                    _can_make_folder(a.feedback)
                 graded = grade_folder(a.klass, a.chapter, a.roster, secret,
                                       jobs_default() if a.jobs is None else a.jobs,
                                       feedback=bool(a.feedback),
@@ -208,18 +221,22 @@ def main(argv=None) -> int:
                 text, notes = graded.csv(), list(graded.notes)
                 if (line := graded.summary()) is not None:
                     notes.append(line)
+                book = data = reports = None
                 if a.gradebook:
                     book, book_notes = graded.gradebook(a.keep)
                     notes += book_notes
-                    _out(book, a.gradebook)
-                if a.lms_file:
+                if a.lms_file:              # (refused if the export's maximum is not the scores')
                     data, lms_notes = graded.lms_file(a.roster, a.roster_column, a.grade_column or "Grade", a.keep,
-                                                     comments=bool(a.feedback))
+                                                     comments=bool(a.feedback), out=a.lms_file, chapter=a.chapter)
                     notes += [n for n in lms_notes if n not in notes]
-                    _out(data, a.lms_file)
-                _out(text, a.output)
                 if a.feedback:
                     reports = graded.feedback(a.keep)
+                if book is not None:
+                    _out(book, a.gradebook)
+                if data is not None:
+                    _out(data, a.lms_file)
+                _out(text, a.output)
+                if reports is not None:
                     Path(a.feedback).mkdir(parents=True, exist_ok=True)
                     for name, report in reports.items():
                         (Path(a.feedback) / name).parent.mkdir(parents=True, exist_ok=True)
@@ -230,7 +247,7 @@ def main(argv=None) -> int:
                         notes.append(f"{moodle} of them in Moodle's folders per participant (Full Name_PID_"
                                      f"assignfeedback_file/): zip the folder (python -m zipfile -c feedback.zip "
                                      f"{shlex.quote(a.feedback)}) and upload it with the assignment's Upload multiple feedback "
-                                     f"files in a zip" + (f"; the {len(reports) - moodle} others, of students the "
+                                     f"files in a zip" + (f"; the other {len(reports) - moodle}, of students the "
                                      f"worksheet has no participant number for, are not placed by Moodle"
                                                           if moodle < len(reports) else ""))
                     # never deleted (the grader cannot tell its own earlier reports from a
@@ -350,6 +367,36 @@ def _no_clobber(a) -> None:
             if os.path.commonpath([folder, real]) == folder:
                 raise GradeError(f"{opt} {out} is inside the --class folder {a.klass}: the next run would "
                                  f"take it for a student's file; write it elsewhere")
+
+
+def _can_write(path: str) -> None:
+    """OSError naming ``path`` if a file cannot be written there (a folder, a missing or read-only
+    folder): said before grading, and before any other output is written."""
+    p = Path(path)
+    if not p.name or p.is_dir():
+        raise IsADirectoryError(21, "Is a directory", path)
+    if p.exists() and not p.is_file():         # /dev/null, a pipe: written in place
+        if not os.access(p, os.W_OK):
+            raise PermissionError(13, "Permission denied", path)
+        return
+    folder = Path(os.path.realpath(p)).parent
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".check", dir=folder)
+    except OSError as e:
+        raise OSError(e.errno, e.strerror, path) from None
+    os.close(fd)
+    os.unlink(tmp)
+
+
+def _can_make_folder(path: str) -> None:
+    """OSError naming ``path`` if the folder cannot be made, or written into."""
+    p = Path(path).absolute()
+    while not p.exists():
+        p = p.parent
+    if not p.is_dir():
+        raise NotADirectoryError(20, "Not a directory", path)
+    if not os.access(p, os.W_OK | os.X_OK):
+        raise PermissionError(13, "Permission denied", path)
 
 
 def _out(text: str | bytes, path: str | None) -> None:

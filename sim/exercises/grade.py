@@ -407,11 +407,27 @@ def _column(path, header: list[str], column: str) -> int:
 CANVAS_NOT_STUDENTS = ("points possible", "student, test", "test student")
 
 
+#: The cells of the row Canvas's export puts under the header when the gradebook has assignments
+#: posted by hand ("Manual Posting", under each such assignment; older exports: "Muted"), its
+#: first cell empty: Canvas's importer skips it as no student (gradebook_importer.rb,
+#: check_for_non_student_row).
+CANVAS_POSTING_CELLS = ("manual posting", "muted")
+
+
+def _canvas_export(header: list[str]) -> bool:
+    """Is ``header`` that of Canvas's gradebook export (its first column ``Student``, a ``SIS Login ID``
+    column)?"""
+    return bool(header) and header[0].lower() == "student" and CANVAS_MARK_COLUMN.lower() in [h.lower() for h in header]
+
+
 def _canvas_not_student(header: list[str], row: list[str]) -> bool:
-    """Is ``row`` of Canvas's gradebook export (its first column ``Student``, a ``SIS Login ID``
-    column) one of its rows that are no students (``CANVAS_NOT_STUDENTS``)?"""
-    return (bool(header) and header[0].lower() == "student" and CANVAS_MARK_COLUMN.lower() in
-            [h.lower() for h in header] and bool(row) and row[0].strip().lower() in CANVAS_NOT_STUDENTS)
+    """Is ``row`` of Canvas's gradebook export one of its rows that are no students
+    (``CANVAS_NOT_STUDENTS``, the "Manual Posting" row: ``CANVAS_POSTING_CELLS``)?"""
+    if not (_canvas_export(header) and row):
+        return False
+    first = row[0].strip().lower()
+    return first in CANVAS_NOT_STUDENTS or (not first and any(c.strip().lower() in CANVAS_POSTING_CELLS
+                                                               for c in row[1:]))
 
 
 def _roster_column(path, text: str, column: str) -> list[tuple[int, str]]:
@@ -446,7 +462,7 @@ def roster_notes(path, column: str | None, name_columns: str | None = None) -> l
         if not any(c.strip() for c in row):
             continue
         if _canvas_not_student(header, row):
-            if row[0].strip().lower() != "points possible":
+            if row[0].strip().lower() in ("student, test", "test student"):
                 test.append(f"line {n} ({row[0].strip()})")
             continue
         sid = row[k].strip() if k < len(row) else ""
@@ -563,6 +579,26 @@ def roster_pids(path, column: str | None) -> dict[int, set[str]]:
         if sid:
             pids.setdefault(int(m.group(2)), set()).add(sid)
     return pids
+
+
+def _pids_without_id(path, column: str | None) -> dict[int, str]:
+    """{participant number: "line N (Full Name)"} of the rows of Moodle's grading worksheet whose id
+    (``column``) is empty, which ``roster_pids`` maps to nobody."""
+    if column is None:
+        return {}
+    header, rows = _csv_rows(read_text_file(path, "the roster", GradeError))
+    low = [h.lower() for h in header]
+    if PID_COLUMN.lower() not in low:
+        return {}
+    k_pid, k_id = low.index(PID_COLUMN.lower()), _column(path, header, column)
+    ks = next(([low.index(c.lower()) for c in cols] for cols in NAME_COLUMNS if all(c.lower() in low for c in cols)), [])
+    out = {}
+    for n, row in enumerate(rows, 2):
+        m = _PID_CELL.fullmatch(row[k_pid].strip()) if k_pid < len(row) else None
+        if m and not (row[k_id].strip() if k_id < len(row) else ""):
+            name = " ".join(row[k].strip() for k in ks if k < len(row)).strip()
+            out[int(m.group(2))] = f"line {n}" + (f" ({name})" if name else "")
+    return out
 
 
 def roster_participants(path, column: str | None, name_columns: str | None = None) -> dict[str, tuple[int, str]]:
@@ -1042,15 +1078,21 @@ class ClassGrades:
         return buf.getvalue(), notes
 
     def lms_file(self, path, column: str, grade_column: str, keep: str = "latest",
-                 comments: bool = True) -> tuple[bytes, list[str]]:
+                 comments: bool = True, out=None, chapter: int | None = None) -> tuple[bytes, list[str]]:
         """(the roster file at ``path`` -- the LMS's own export -- with each student's score in its
-        ``grade_column``, notes): a student without a score keeps their cell as it was, every other
-        cell, row and byte too (``fill_lms_file``); with ``comments``, a Moodle worksheet's
-        ``FEEDBACK_COLUMN`` gets each scored student's report (graded with ``feedback=True``)."""
+        ``grade_column``, notes naming ``out``, the file written): a student without a score keeps
+        their cell as it was, and one who sent nothing a mark their cell has, every other cell, row
+        and byte too (``fill_lms_file``); with ``comments``, a Moodle worksheet's
+        ``FEEDBACK_COLUMN`` gets each scored student's report (graded with ``feedback=True``).
+        GradeError if the export's maximum is not the scores' (``chapter``: the one graded)."""
         kept, notes = self.kept(keep)
         scores = {s: f"{best['score']:g}" for s, best in kept if best["score"] != ""}
+        absent = {s for s, best in kept if best["score"] != "" and not best["file"]}
+        maxima = {best["max"] for s, best in kept if best["score"] != "" and s not in absent} or \
+            {best["max"] for s, best in kept if best["score"] != ""}
         reports = {s: best.get("feedback", "") for s, best in kept if best["score"] != ""} if comments else None
-        data, more = fill_lms_file(path, column, grade_column, scores, reports)
+        data, more = fill_lms_file(path, column, grade_column, scores, reports, absent=absent, maxima=maxima,
+                                   what=f"chapter {chapter}" if chapter else "the class", out=out)
         return data, notes + more
 
 
@@ -1262,14 +1304,36 @@ def _html_report(text: str) -> str:
     return "<br>".join(out)
 
 
-def fill_lms_file(path, column: str, grade_column: str, scores: dict[str, str],
-                  comments: dict[str, str] | None = None) -> tuple[bytes, list[str]]:
-    """(the bytes of the CSV file at ``path`` -- an LMS's own export, the roster -- with each
-    student's score in its ``grade_column``, notes).  ``column``: the ids' column; ``scores``:
-    {id in lower case: the score as text}; a row whose id has no score keeps its cell as it was
-    (not emptied: an empty grade cell clears the grade in some imports).  ``comments``: {id:
-    report}, written as HTML into Moodle's worksheet's ``FEEDBACK_COLUMN`` when it has one.
-    Every other byte stays as it was: its byte order mark, separator, quoting and line ends."""
+#: Moodle's grading worksheet's column of the assignment's maximum grade, and the columns its
+#: upload does not take grades from (mod/assign/feedback/offline/importgradeslib.php reads the
+#: grade from 'Grade' alone).
+MOODLE_MAX_COLUMN = "Maximum Grade"
+MOODLE_NOT_GRADES = ("identifier", "full name", "email address", "status", "maximum grade", "grade can be changed",
+                     "last modified (submission)", "last modified (grade)", "feedback comments")
+#: Canvas's gradebook export: its columns of who a student is, and the cell its "Points Possible"
+#: row has under a column the import does not read (totals: "Current Points", "Final Score" ...).
+CANVAS_NOT_GRADES = ("student", "id", "sis user id", "sis login id", "integration id", "root account", "section")
+CANVAS_READ_ONLY = "(read only)"
+
+
+def _number(cell: str) -> float | None:
+    """A grade cell's number ('2.50', '2,50'), None for an empty cell or a mark that is no number ('EX')."""
+    import math
+    try:
+        v = float(cell.strip().replace(",", "."))
+    except ValueError:
+        return None
+    return v if math.isfinite(v) else None
+
+
+def _listed(items: list[str], cap: int = 10) -> str:
+    return ", ".join(items[:cap]) + (f" and {len(items) - cap} more" if len(items) > cap else "")
+
+
+def _lms_columns(path, column: str, grade_column: str):
+    """(text, byte order mark?, separator, records (``_csv_spans``), header, the ids' column, the grade
+    column) of the LMS export at ``path``; GradeError for a ``grade_column`` it has not, or one
+    the LMS's import does not take grades from (Moodle's ``Maximum Grade``, Canvas's totals)."""
     text = read_text_file(path, "the roster", GradeError)
     bom = read_small(path, "the roster").startswith(b"\xef\xbb\xbf")
     delim = max(",;\t", key=text.split("\n", 1)[0].count)
@@ -1277,7 +1341,7 @@ def fill_lms_file(path, column: str, grade_column: str, scores: dict[str, str],
     if not records:
         raise GradeError(f"the roster {path} is empty")
     header = [_csv_value(text[a:b]).strip() for a, b in records[0]]
-    k_id, k_grade = _column(path, header, column), None
+    k_id = _column(path, header, column)
     try:
         k_grade = _column(path, header, grade_column)
     except GradeError:
@@ -1287,47 +1351,165 @@ def fill_lms_file(path, column: str, grade_column: str, scores: dict[str, str],
         raise GradeError(f"--grade-column {grade_column!r} is the ids' column (--roster-column): give the column "
                          f"the scores go into")
     low = [h.lower() for h in header]
+    if PID_COLUMN.lower() in low or MOODLE_MAX_COLUMN.lower() in low:      # Moodle's grading worksheet
+        if low[k_grade] in MOODLE_NOT_GRADES:
+            raise GradeError(f"--grade-column {grade_column!r} is a column of the grading worksheet that Moodle's "
+                             f"upload takes no grade from"
+                             + (" (the assignment's maximum grade)" if low[k_grade] == MOODLE_MAX_COLUMN.lower() else "")
+                             + ": give the column of the grades, 'Grade' (the default)")
+    elif _canvas_export(header):
+        points = _canvas_points(text, records)
+        cell = _csv_value(text[slice(*points[k_grade])]).strip() if points and k_grade < len(points) else ""
+        if low[k_grade] in CANVAS_NOT_GRADES or cell.lower() == CANVAS_READ_ONLY:
+            assignments = [repr(h) for h, c in zip(header, points or []) if re.search(r"\(\d+\)$", h)
+                           and _csv_value(text[slice(*c)]).strip().lower() != CANVAS_READ_ONLY]
+            raise GradeError(f"--grade-column {grade_column!r} is "
+                             + (f"read-only in Canvas's export (its Points Possible row says {CANVAS_READ_ONLY})"
+                                if cell.lower() == CANVAS_READ_ONLY else "a column of who a student is")
+                             + ": give an assignment's column, 'Name (id)'"
+                             + (f": {', '.join(assignments)}" if assignments else ""))
+    return text, bom, delim, records, header, k_id, k_grade
+
+
+def _canvas_points(text: str, records: list) -> list | None:
+    """The cells of the "Points Possible" row of Canvas's gradebook export (None: it has none)."""
+    for cells in records[1:4]:
+        if cells and _csv_value(text[slice(*cells[0])]).strip().lower() == "points possible":
+            return cells
+    return None
+
+
+def check_lms_file(path, column: str, grade_column: str, maxima=(), what: str = "the class") -> None:
+    """GradeError (one line) for an LMS export that ``fill_lms_file`` would fill wrongly: no such
+    ``grade_column``, or one the import takes no grade from (``_lms_columns``), or a maximum the
+    export says -- Moodle's worksheet's ``Maximum Grade`` (a new assignment's: 100), Canvas's
+    ``Points Possible`` -- other than the scores' (``maxima``: the maximums they are out of;
+    ``what``: "chapter 6"), where a score of 3 would read as 3 of 100."""
+    text, _, _, records, header, k_id, k_grade = _lms_columns(path, column, grade_column)
+    maxima = {m for m in maxima if m != ""}
+    if not maxima:
+        return
+    low = [h.lower() for h in header]
+    if MOODLE_MAX_COLUMN.lower() in low:
+        k = low.index(MOODLE_MAX_COLUMN.lower())
+        cells = [_csv_value(text[slice(*c[k])]).strip() for c in records[1:] if k < len(c)]
+        where, how = (f"its {header[k]!r}", "set the assignment's maximum grade to {m} in Moodle (the assignment's "
+                      "settings: Grade, Maximum grade), download the grading worksheet again and grade with it")
+    elif _canvas_export(header) and (points := _canvas_points(text, records)) and k_grade < len(points):
+        cells = [_csv_value(text[slice(*points[k_grade])]).strip()]
+        where, how = (f"the Points Possible of {header[k_grade]!r}", "set the assignment's points to {m} in Canvas "
+                      "(edit the assignment: Points), export the gradebook again and grade with it")
+    else:
+        return
+    lms = sorted({v for c in cells if (v := _number(c)) is not None})
+    if not lms:
+        return
+    if len(maxima) > 1:
+        raise GradeError(f"the scores are out of different maximums ({', '.join(f'{m:g}' for m in sorted(maxima))}) "
+                         f"and the roster {path} has one, {where}: give --chapter N to grade one chapter")
+    m = next(iter(maxima))
+    wrong = [v for v in lms if abs(v - m) > 1e-9]
+    if wrong:
+        raise GradeError(f"the roster {path}: {where} is {wrong[0]:g} and {what} is graded out of {m:g}, so a full "
+                         f"score would read as {m:g} of {wrong[0]:g}: " + how.format(m=f"{m:g}"))
+
+
+def fill_lms_file(path, column: str, grade_column: str, scores: dict[str, str],
+                  comments: dict[str, str] | None = None, *, absent=(), maxima=(), what: str = "the class",
+                  out=None) -> tuple[bytes, list[str]]:
+    """(the bytes of the CSV file at ``path`` -- an LMS's own export, the roster -- with each
+    student's score in its ``grade_column``, notes naming ``out``, the file written).  ``column``:
+    the ids' column; ``scores``: {id in lower case: the score as text}; ``absent``: the ids of
+    ``scores`` of students who sent nothing (their 0).  A cell is left as it was: a student's
+    without a score (not emptied: an empty grade cell clears the grade in some imports), one
+    with a mark that is no number (Canvas's ``EX``, excused, a letter), one of a student who
+    sent nothing that has a mark already (a grade given by hand) -- each named in the notes.
+    ``comments``: {id: report}, written as HTML into Moodle's worksheet's ``FEEDBACK_COLUMN``
+    when it has one, after the text a cell has.  ``maxima``: the scores' maximums, which the
+    export's own maximum must be (``check_lms_file``).  Every other byte stays as it was: its
+    byte order mark, separator, quoting and line ends."""
+    check_lms_file(path, column, grade_column, maxima, what)
+    text, bom, delim, records, header, k_id, k_grade = _lms_columns(path, column, grade_column)
+    out = path if out is None else out
+    low = [h.lower() for h in header]
     k_comment = low.index(FEEDBACK_COLUMN.lower()) if comments is not None and FEEDBACK_COLUMN.lower() in low else None
     edits = []                                  # (start, end, new text), in order
-    filled = commented = 0
-    ids = [_csv_value(text[slice(*cells[k_id])]).strip().lower() if k_id < len(cells) else "" for cells in records[1:]]
+    filled = changed = commented = appended = 0
+    unscored, kept_mark, not_number = [], [], []
+    rows = [[_csv_value(text[a:b]) for a, b in cells] for cells in records[1:]]
+    ids = [row[k_id].strip().lower() if k_id < len(row) else "" for row in rows]
     # an id on several rows is several participants to the LMS and one student to the grader:
     # whose score it is cannot be told, so none of those rows is filled
     shared = {sid for sid, n in Counter(ids).items() if sid and n > 1 and (sid in scores or sid in (comments or {}))}
-    for sid, cells in zip(ids, records[1:]):
-        if not sid or sid in shared:
+
+    def edit(cells, k, new):
+        if k < len(cells):
+            edits.append((*cells[k], new))
+            return cells
+        end = cells[-1][1]                      # a short row: the cells it lacks, up to this one
+        edits.append((end, end, delim * (k - len(cells) + 1) + new))
+        return cells + [(end, end)] * (k - len(cells) + 1)
+
+    for sid, cells, row in zip(ids, records[1:], rows):
+        if not sid or sid in shared or not STUDENT_RE.match(sid) or _canvas_not_student(header, row):
             continue
-        for k, value, what in ((k_grade, scores.get(sid), "score"),
-                               (k_comment, (comments or {}).get(sid) if k_comment is not None else None, "comment")):
-            if k is None or value is None or value == "":
-                continue
-            new = _csv_quoted(_html_report(value) if what == "comment" else value, delim)
-            if k < len(cells):
-                edits.append((*cells[k], new))
-            else:                               # a short row: the cells it lacks, up to this one
-                end = cells[-1][1]
-                edits.append((end, end, delim * (k - len(cells) + 1) + new))
-                cells = cells + [(end, end)] * (k - len(cells) + 1)
-            if what == "score":
-                filled += 1
-            else:
+        who = row[k_id].strip()
+        old = row[k_grade].strip() if k_grade < len(row) else ""
+        score = scores.get(sid)
+        if score is None or score == "":
+            unscored.append(who)
+            continue
+        if old and sid in absent:
+            if _number(old) != 0:
+                kept_mark.append(f"{who} ({old!r})")
+            continue
+        if old and _number(old) is None:
+            not_number.append(f"{who} ({old!r})")
+            continue
+        if not old or _number(old) != _number(score):
+            cells = edit(cells, k_grade, _csv_quoted(score, delim))
+            filled += 1
+            changed += bool(old)
+        report = (comments or {}).get(sid) if k_comment is not None else None
+        if report:
+            html = _html_report(report)
+            said = row[k_comment] if k_comment < len(row) else ""
+            if not said.strip():
+                cells = edit(cells, k_comment, _csv_quoted(html, delim))
                 commented += 1
-    out, last = [], 0
+            elif html not in said:              # the instructor's text first, the report after it
+                sep = "" if said.rstrip().lower().endswith(("</p>", "</div>")) else "<br><br>"
+                cells = edit(cells, k_comment, _csv_quoted(said.rstrip() + sep + html, delim))
+                commented += 1
+                appended += 1
+    result, last = [], 0
     for a, b, new in sorted(edits, key=lambda e: (e[0], e[1])):
-        out.append(text[last:a])
-        out.append(new)
+        result.append(text[last:a])
+        result.append(new)
         last = b
-    out.append(text[last:])
-    notes = [f"{path}'s column {header[k_grade]!r} filled for {filled} student{'s' if filled != 1 else ''}"
-             + (f", {header[k_comment]!r} with {commented} report{'s' if commented != 1 else ''}" if k_comment is not None
-                else "")
-             + "; a student without a score keeps the cell as it was"
-             + (f"; {len(shared)} id{'s are' if len(shared) > 1 else ' is'} on several rows, whose cells stay as "
-                f"they were too ({', '.join(sorted(shared)[:5])}{' ...' if len(shared) > 5 else ''}): fill them by hand"
-                if shared else "")
+    result.append(text[last:])
+    col = header[k_grade]
+    notes = [f"{out}: column {col!r} filled for {filled} student{'s' if filled != 1 else ''}"
+             + (f" ({changed} of them had another number there, replaced)" if changed else "")
+             + (f", {header[k_comment]!r} with {commented} report{'s' if commented != 1 else ''}"
+                + (f" ({appended} after the text the cell had)" if appended else "") if k_comment is not None else "")
              + (f" ({FEEDBACK_COLUMN!r} left as it was: give --feedback DIR to put each student's report there)"
                 if comments is None and FEEDBACK_COLUMN.lower() in low else "")]
-    return (b"\xef\xbb\xbf" if bom else b"") + "".join(out).encode("utf-8"), notes
+    if unscored:
+        notes.append(f"{out}: {len(unscored)} student{'s' if len(unscored) > 1 else ''} without a score keep"
+                     f"{'' if len(unscored) > 1 else 's'} {col!r} as it was: {_listed(unscored)} (the per-file CSV "
+                     f"and their reports say why: a file that could not be graded, or was skipped)")
+    if kept_mark:
+        notes.append(f"{out}: {len(kept_mark)} student{'s' if len(kept_mark) > 1 else ''} who sent nothing keep"
+                     f"{'' if len(kept_mark) > 1 else 's'} the {col!r} the cell had, not 0: {_listed(kept_mark)}")
+    if not_number:
+        notes.append(f"{out}: {len(not_number)} {col!r} cell{'s' if len(not_number) > 1 else ''} with a mark that "
+                     f"is no number (excused, a letter) left as {'they were' if len(not_number) > 1 else 'it was'}, "
+                     f"the score not written: {_listed(not_number)}")
+    if shared:
+        notes.append(f"{out}: {len(shared)} id{'s are' if len(shared) > 1 else ' is'} on several rows, whose cells "
+                     f"stay as they were ({_listed(sorted(shared), 5)}): fill them by hand")
+    return (b"\xef\xbb\xbf" if bom else b"") + "".join(result).encode("utf-8"), notes
 
 
 #: Moodle's "submissions in folders" download: a folder per student, "Full Name_PID_assignsubmission_file_"
@@ -1621,23 +1803,32 @@ def _flat_download(rows: list[dict], uids: dict[int, set[str]]) -> list[str]:
     return alarms
 
 
-def _pid_notes(rows: list[dict], pids: dict[int, set[str]]) -> list[str]:
+def _pid_notes(rows: list[dict], pids: dict[int, set[str]], blank: dict[int, str] | None = None) -> list[str]:
     """A line for the LMS folders per student whose participant number the roster's
     ``PID_COLUMN`` could not place (so their full names, or the ids in their names, were
-    tried instead): a number no row has (a worksheet of another assignment, or of one group
-    only), or one several rows with different ids share."""
-    if not pids:
+    tried instead): a number of a row whose id is empty (``blank``: {number: "line N (name)"}),
+    a number no row has (a worksheet of another assignment, or of one group only), or one
+    several rows with different ids share."""
+    if not pids and not blank:
         return []
-    unknown, shared = set(), set()
+    unknown, shared, empty = set(), set(), {}
     for r in rows:
         last = r.get("box", "").rsplit("/", 1)[-1]
         if m := LMS_FOLDER.search(last):
-            ids = pids.get(int(m.group(1)), set())
-            if not ids:
+            pid = int(m.group(1))
+            ids = pids.get(pid, set())
+            if not ids and pid in (blank or {}):
+                empty[r["box"]] = blank[pid]
+            elif not ids:
                 unknown.add(r["box"])
             elif len(ids) > 1:
                 shared.add(r["box"])
     notes = []
+    if empty:
+        shown = [f"{b}/ ({where})" for b, where in sorted(empty.items())]
+        notes.append(f"{len(shown)} LMS folder{'s have' if len(shown) > 1 else ' has'} the participant number of a "
+                     f"roster row whose id is empty ({_listed(shown, 5)}): {'their files go' if len(shown) > 1 else 'its files go'} "
+                     f"by {'their' if len(shown) > 1 else 'its'} own names -- fill in the row's id and grade again")
     for boxes, what in ((unknown, "no row of the roster's"), (shared, "several rows (different ids) of the roster's")):
         if boxes:
             shown = sorted(boxes)
@@ -1909,7 +2100,7 @@ def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | 
             and not any(expected[0] in r["named"] for r in rows):
         notes.append(f"the roster's first id {spelled[expected[0]]!r} looks like its column's name, not a "
                      f"student: it has a row (take that line out of the roster)")
-    notes += _pid_notes(rows, pids)
+    notes += _pid_notes(rows, pids, _pids_without_id(roster, roster_column) if roster else {})
     unnamed, unplaced_alarms = _unnamed_folders(rows, names, pids, roster_column, bool(expected))
     unplaced_alarms += _flat_download(rows, uids)
     loose = sorted(r["file"] for r in rows if "box" not in r and not r.get("canvas"))
