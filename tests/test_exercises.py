@@ -1567,3 +1567,29 @@ def test_eqnat_survive_explanation_counts_what_the_runs_did():
         seen_below |= ok < 20 / n
         assert "would complete" not in inst.explanation
     assert seen_below       # the case the old explanation contradicted is among these students
+
+
+# -- what a prompt must say for its answer to follow from it (TA audit) ---------------------------
+
+@pytest.mark.parametrize("course", ["", "c2"])
+def test_the_echo_question_says_whether_the_providers_filter_source_addresses(course):
+    """With SNAT an echo that leaves by another line carries the first line's address, and
+    whether it is answered is the providers' filter's call: the prompt said nothing of it
+    (pool3@c2: "BCP 38 providers drop it" was marked wrong).  It says the setting, and where an
+    echo left with another line's address, the hint, explanation and why-not say it decides."""
+    other_line = 0
+    for k in range(POOL):
+        inst = pool_instance("icmp-answered", k, course)
+        r = run_of(inst)
+        said = "filter" if r.params.ingress_filter else "do not filter"
+        assert f"providers that {said} source addresses" in inst.prompt, inst.prompt
+        assert "filter source addresses" in inst.hint
+        out = next((p for _, d, p in sim.observe.uplink_hops(r) if p.proto == 1 and p.l4.seq == int(
+            re.search(r"echo request seq (\d+) reaches the router", inst.prompt).group(1))
+            and p.ip.src != r.net["router"].ifaces[d].addr), None)
+        if out is not None:
+            other_line += 1
+            for text in (inst.explanation, *inst.outcomes.values()):
+                assert f"the providers {said} source addresses" in text, text
+    assert other_line, "no variant asks about an echo that leaves with another line's address"
+
