@@ -1593,3 +1593,32 @@ def test_the_echo_question_says_whether_the_providers_filter_source_addresses(co
                 assert f"the providers {said} source addresses" in text, text
     assert other_line, "no variant asks about an echo that leaves with another line's address"
 
+
+@pytest.mark.parametrize("course,k", [("", 1), ("c3", 3), ("c2", 3)])
+def test_two_links_config_counts_the_downloads_data_not_its_acks(course, k):
+    """"Every uplink carries at least 10%" counted packets both ways: one connection pinned to a
+    line, its ACKs going up another, passed (pool3@c3: equalize=false, multipath=random worked,
+    seed 1923 if1 up 0 down 17, if2 up 19 down 0) -- and behind NAT (pool1) per-packet ACKs up
+    both lines passed while the data all came down the binding's one line.  Each line must
+    bring down a share of the download's data; every variant keeps a working choice."""
+    inst = pool_instance("two-links-config", k, course)
+    assert inst.accepted
+    crit = inst.judge.criterion
+    fixed = {a: b for a, b in inst.run["params"].items() if a != "seed"}
+    seeds = [int(s) for s in re.search(r"for s in \[([\d, ]+)\]", inst.run["call"]).group(1).split(",")]
+    for norm in inst.outcomes:
+        choice = {a: {"true": True, "false": False}.get(b, b) for a, b in (p.split("=", 1) for p in norm.split(";"))}
+        for s in seeds:
+            try:
+                r = sim.run("connection-level", **fixed, **choice, seed=s, trace=False)
+            except sim.ParamError:              # a router the simulator refuses: never accepted
+                assert norm not in inst.accepted
+                break
+            down = [u["down_bytes"] for u in r.summary["uplinks"].values()]
+            if crit(r)[0]:
+                assert min(down) >= 0.1 * sum(down), (norm, s, r.summary["uplinks"])
+            if min(down) < 0.1 * sum(down):
+                assert norm not in inst.accepted, (norm, s, r.summary["uplinks"])
+                break
+    pinned = [a for a in inst.outcomes if "equalize=false" in a and ("random" in a or "hash-l4" in a)]
+    assert pinned and not set(pinned) & set(inst.accepted), inst.accepted
