@@ -1622,3 +1622,56 @@ def test_two_links_config_counts_the_downloads_data_not_its_acks(course, k):
                 break
     pinned = [a for a in inst.outcomes if "equalize=false" in a and ("random" in a or "hash-l4" in a)]
     assert pinned and not set(pinned) & set(inst.accepted), inst.accepted
+
+
+@pytest.mark.parametrize("course", ["", "c1"])
+def test_cl_uplink_names_every_idle_line(course):
+    """"The second line stays idle" was said with 3 and 4 uplinks too."""
+    seen = set()
+    for k in range(POOL):
+        inst = pool_instance("cl-uplink", k, course)
+        n = len(inst.choices)
+        seen.add(n)
+        idle = {2: "the other line stays idle", 3: "the other two lines stay idle",
+                4: "the other three lines stay idle"}[n]
+        assert idle in inst.explanation and "second line" not in inst.explanation, inst.explanation
+    assert seen & {3, 4}
+
+
+def _syn_line_label(inst):
+    a, b, k = _ints(r"if1 brings (\d+) kbit/s down, if2 (\d+) kbit/s.*SYN left by if(\d)", inst.prompt)
+    return f"about {(a, b)[k - 1]} kbit/s"
+
+
+@pytest.mark.parametrize("course", ["", "c1", "c5"])
+def test_cl_speed_keys_the_syns_line_and_its_measured_speed_is_nearest(course):
+    """The key was the choice nearest the measured speed: pool3@c1 measured 3578.5 kbit/s with
+    lines of 4000 and 1500, a 3% change from keying "about 3000" (twice the slower line).  The key
+    is the SYN's line's speed, and the measured speed is nearest it."""
+    from sim.exercises.bank import nearest_choice, speed_choices
+    for k in range(POOL):
+        inst = pool_instance("cl-speed", k, course)
+        r = run_of(inst)
+        assert inst.answer == normalise(_syn_line_label(inst), "choice")
+        choices = speed_choices(*inst.run["params"]["down_kbit"])
+        assert normalise(nearest_choice(r.summary["throughput_kbit"], choices), "choice") == inst.answer
+
+
+def test_cl_speed_draws_again_rather_than_key_another_concept(monkeypatch):
+    """Where the measured speed is nearer another choice than the SYN's line's speed, the
+    variant is drawn again: the key never becomes "twice the slower line" or the sum."""
+    from sim.exercises.bank import ch03_connection_level as ch03, speed_choices
+    from sim.exercises.variants import member_name
+    real, calls = ch03.nearest_choice, []
+
+    def off_once(value, choices):          # the first run measures nearest another choice
+        calls.append(value)
+        right = real(value, choices)
+        return right if len(calls) > 1 else next(c for c in choices if c != right)
+    monkeypatch.setattr(ch03, "nearest_choice", off_once)
+    name = member_name(3, "c1")
+    inst = BANK["cl-speed"].build(name, rng_for(name, "cl-speed"))
+    assert len(calls) == 2
+    assert inst.answer == normalise(_syn_line_label(inst), "choice")
+    choices = speed_choices(*inst.run["params"]["down_kbit"])
+    assert real(run_of(inst).summary["throughput_kbit"], choices) == _syn_line_label(inst)
