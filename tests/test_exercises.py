@@ -1571,6 +1571,7 @@ def test_eqnat_survive_explanation_counts_what_the_runs_did():
             assert wrong not in inst.explanation
     assert seen_below and seen_above   # both cases that contradicted an earlier explanation
 
+
 def test_eqnat_remote_why_not_texts_of_an_accepted_ack_name_which_remote_does_what():
     """A TA's finding: when the ACK is accepted, "Not ignore: ... only a segment of no connection is
     ignored" stood beside an RFC 9293 remote, which never ignores one (it resets it), and "Not
@@ -1584,3 +1585,111 @@ def test_eqnat_remote_why_not_texts_of_an_accepted_ack_name_which_remote_does_wh
         assert "ignored, by the article remote" in inst.outcomes["ignore"], inst.outcomes["ignore"]
         assert "answered with a reset, by an RFC 9293 remote" in inst.outcomes["reset"], inst.outcomes["reset"]
     assert accepted
+
+
+# -- what a prompt must say for its answer to follow from it (TA audit) ---------------------------
+
+@pytest.mark.parametrize("course", ["", "c2"])
+def test_the_echo_question_says_whether_the_providers_filter_source_addresses(course):
+    """With SNAT an echo that leaves by another line carries the first line's address, and
+    whether it is answered is the providers' filter's call: the prompt said nothing of it
+    (pool3@c2: "BCP 38 providers drop it" was marked wrong).  It says the setting, and where an
+    echo left with another line's address, the hint, explanation and why-not say it decides."""
+    other_line = 0
+    for k in range(POOL):
+        inst = pool_instance("icmp-answered", k, course)
+        r = run_of(inst)
+        said = "filter" if r.params.ingress_filter else "do not filter"
+        assert f"providers that {said} source addresses" in inst.prompt, inst.prompt
+        assert "filter source addresses" in inst.hint
+        out = next((p for _, d, p in sim.observe.uplink_hops(r) if p.proto == 1 and p.l4.seq == int(
+            re.search(r"echo request seq (\d+) reaches the router", inst.prompt).group(1))
+            and p.ip.src != r.net["router"].ifaces[d].addr), None)
+        if out is not None:
+            other_line += 1
+            for text in (inst.explanation, *inst.outcomes.values()):
+                assert f"the providers {said} source addresses" in text, text
+    assert other_line, "no variant asks about an echo that leaves with another line's address"
+
+
+@pytest.mark.parametrize("course,k", [("", 1), ("c3", 3), ("c2", 3)])
+def test_two_links_config_counts_the_downloads_data_not_its_acks(course, k):
+    """"Every uplink carries at least 10%" counted packets both ways: one connection pinned to a
+    line, its ACKs going up another, passed (pool3@c3: equalize=false, multipath=random worked,
+    seed 1923 if1 up 0 down 17, if2 up 19 down 0) -- and behind NAT (pool1) per-packet ACKs up
+    both lines passed while the data all came down the binding's one line.  Each line must
+    bring down a share of the download's data; every variant keeps a working choice."""
+    inst = pool_instance("two-links-config", k, course)
+    assert inst.accepted
+    crit = inst.judge.criterion
+    fixed = {a: b for a, b in inst.run["params"].items() if a != "seed"}
+    seeds = [int(s) for s in re.search(r"for s in \[([\d, ]+)\]", inst.run["call"]).group(1).split(",")]
+    for norm in inst.outcomes:
+        choice = {a: {"true": True, "false": False}.get(b, b) for a, b in (p.split("=", 1) for p in norm.split(";"))}
+        for s in seeds:
+            try:
+                r = sim.run("connection-level", **fixed, **choice, seed=s, trace=False)
+            except sim.ParamError:              # a router the simulator refuses: never accepted
+                assert norm not in inst.accepted
+                break
+            down = [u["down_bytes"] for u in r.summary["uplinks"].values()]
+            if crit(r)[0]:
+                assert min(down) >= 0.1 * sum(down), (norm, s, r.summary["uplinks"])
+            if min(down) < 0.1 * sum(down):
+                assert norm not in inst.accepted, (norm, s, r.summary["uplinks"])
+                break
+    pinned = [a for a in inst.outcomes if "equalize=false" in a and ("random" in a or "hash-l4" in a)]
+    assert pinned and not set(pinned) & set(inst.accepted), inst.accepted
+
+
+@pytest.mark.parametrize("course", ["", "c1"])
+def test_cl_uplink_names_every_idle_line(course):
+    """"The second line stays idle" was said with 3 and 4 uplinks too."""
+    seen = set()
+    for k in range(POOL):
+        inst = pool_instance("cl-uplink", k, course)
+        n = len(inst.choices)
+        seen.add(n)
+        idle = {2: "the other line stays idle", 3: "the other two lines stay idle",
+                4: "the other three lines stay idle"}[n]
+        assert idle in inst.explanation and "second line" not in inst.explanation, inst.explanation
+    assert seen & {3, 4}
+
+
+def _syn_line_label(inst):
+    a, b, k = _ints(r"if1 brings (\d+) kbit/s down, if2 (\d+) kbit/s.*SYN left by if(\d)", inst.prompt)
+    return f"about {(a, b)[k - 1]} kbit/s"
+
+
+@pytest.mark.parametrize("course", ["", "c1", "c5"])
+def test_cl_speed_keys_the_syns_line_and_its_measured_speed_is_nearest(course):
+    """The key was the choice nearest the measured speed: pool3@c1 measured 3578.5 kbit/s with
+    lines of 4000 and 1500, a 3% change from keying "about 3000" (twice the slower line).  The key
+    is the SYN's line's speed, and the measured speed is nearest it."""
+    from sim.exercises.bank import nearest_choice, speed_choices
+    for k in range(POOL):
+        inst = pool_instance("cl-speed", k, course)
+        r = run_of(inst)
+        assert inst.answer == normalise(_syn_line_label(inst), "choice")
+        choices = speed_choices(*inst.run["params"]["down_kbit"])
+        assert normalise(nearest_choice(r.summary["throughput_kbit"], choices), "choice") == inst.answer
+
+
+def test_cl_speed_draws_again_rather_than_key_another_concept(monkeypatch):
+    """Where the measured speed is nearer another choice than the SYN's line's speed, the
+    variant is drawn again: the key never becomes "twice the slower line" or the sum."""
+    from sim.exercises.bank import ch03_connection_level as ch03, speed_choices
+    from sim.exercises.variants import member_name
+    real, calls = ch03.nearest_choice, []
+
+    def off_once(value, choices):          # the first run measures nearest another choice
+        calls.append(value)
+        right = real(value, choices)
+        return right if len(calls) > 1 else next(c for c in choices if c != right)
+    monkeypatch.setattr(ch03, "nearest_choice", off_once)
+    name = member_name(3, "c1")
+    inst = BANK["cl-speed"].build(name, rng_for(name, "cl-speed"))
+    assert len(calls) == 2
+    assert inst.answer == normalise(_syn_line_label(inst), "choice")
+    choices = speed_choices(*inst.run["params"]["down_kbit"])
+    assert real(run_of(inst).summary["throughput_kbit"], choices) == _syn_line_label(inst)

@@ -6,7 +6,7 @@ An answer file is what the page's export button and the notebook's
     {"format": "1+1<1 answers", "version": 1, "student": "alice", "chapter": 4,
      "answers": {"eq-next": {"answer": "if2", "variant": "3f0c...", "attempts": 3},
                  "eq-speed": "about 2000 kbit/s",
-                 "two-links-config": {"answer": {"multipath": "numgen", "equalize": false, "nat": "snat"}}}}
+                 "two-links-config": {"answer": {"multipath": "numgen", "equalize": false, "nat": "none"}}}}
 
 ``version`` (optional, 1 when absent) is the format's version: this grader reads 1
 and refuses any other, naming it.  ``exported`` (optional) is when the page or the

@@ -511,17 +511,27 @@ def losses(drops: dict) -> dict:
     return {k: v for k, v in drops.items() if k != Drop.RESET.value}
 
 
+def data_shares(r) -> dict[str, float]:
+    """Each uplink's share of the bytes that came down the uplinks -- a download's data.  Not
+    the packets both ways: a connection pinned to one line whose ACKs go up another (public
+    addresses: the way back is the internet's choice) has a share of packets on each line
+    and all its data on one."""
+    ups = r.summary["uplinks"]
+    tot = sum(u["down_bytes"] for u in ups.values()) or 1
+    return {d: u["down_bytes"] / tot for d, u in ups.items()}
+
+
 def _download_ok(need_both: bool):
+    """A run's verdict: the download completed, handshake whole, never reset, nothing lost on
+    the way; ``need_both``: and every uplink brought down at least 10% of its data."""
     def crit(r) -> tuple[bool, str]:
         c = r.summary["connections"][0]
         drops = r.summary["drops"]
-        ups = r.summary["uplinks"]
-        tot = sum(u["up_packets"] + u["down_packets"] for u in ups.values()) or 1
-        share = {d: (u["up_packets"] + u["down_packets"]) / tot for d, u in ups.items()}
+        share = data_shares(r)
         parts = [f"handshake {c['handshake']}", f"{c['bytes']}/{c['bytes_wanted']} bytes",
                  "reset" if c["reset"] else ("complete" if c["complete"] else "not complete"),
                  "drops: " + (", ".join(f"{k} {v}" for k, v in drops.items()) or "none"),
-                 "uplink share " + ", ".join(f"{d} {s:.0%}" for d, s in share.items())]
+                 "share of the bytes down " + ", ".join(f"{d} {s:.0%}" for d, s in share.items())]
         ok = c["handshake_ok"] and c["complete"] and not c["reset"] and not losses(drops)
         if need_both:
             ok = ok and all(s >= 0.10 for s in share.values())

@@ -5,7 +5,7 @@ from sim.observe import uplink_hops
 from sim.runs import run
 from sim.trace import Ev
 
-from . import (addressed, addresses_text, arrivals, exercise, numeric, predict)
+from . import (addressed, addresses_text, arrivals, dev_addr, exercise, numeric, predict)
 
 
 @exercise("icmp-answered", 7, "predict", "Will this echo be answered?")
@@ -33,29 +33,40 @@ def icmp_answered(student, rng):
     ans = "yes" if reply is not None else "no"
     prev = ", ".join(f"seq {p.l4.seq} by {d}" for i, d, p in uplink_hops(r) if i < ask and p.proto == 1)
     out = next(((i, d, p) for i, d, p in uplink_hops(r) if i > ask and p.proto == 1 and p.l4.seq == seq), None)
+    filt = "filter" if r.params.ingress_filter else "do not filter"
     left = f"its request left by {out[1]} as {out[2].ip.src}" if out else "its request never left the router"
+    owner = next((d for d in r.net.uplinks() if out and dev_addr(r, d) == out[2].ip.src), None)
+    # SNAT kept the binding of another line: whether it is answered is the providers' filter's call
+    other = "" if not owner or owner == out[1] else (
+        f" It carries {owner}'s address (NAT kept the binding) out of {out[1]}, and {out[1]}'s provider "
+        + ("drops it: the providers filter source addresses." if r.params.ingress_filter else
+           "passes it: the providers do not filter source addresses."))
     if reply is not None:
         why_not = {"no": f"Not no: {left}, and the reply to that address was translated back and reached "
-                         f"Local host 1 at event {reply}."}
+                         f"Local host 1 at event {reply}.{other}"}
     else:
         e = r.events[step]
         why_not = {"yes": f"Not yes: {left}; at event {step} {e.node} dropped "
-                          + ("it" if e.pkt.l4.type == 8 else "the reply") + f" ({e.reason.value})."}
+                          + ("it" if e.pkt.l4.type == 8 else "the reply") + f" ({e.reason.value}).{other}"}
     return predict(
         scenario=scenario, params=params, r=r, ask=ask, step=step, choices=["yes", "no"], answer=ans,
         reveal_to=step, why_not=why_not,
         prompt=(f"Local host 1 pings Remote host 1: {params['pings']} echo requests, one every {every:g} s, "
-                f"all with one ICMP id; {setup}, {n} uplinks; {addresses_text(r, lan=False)}. "
+                f"all with one ICMP id; {setup}, {n} uplinks, providers that {filt} source addresses; "
+                f"{addresses_text(r, lan=False)}. "
                 f"Earlier echo requests left "
                 f"{prev or 'nothing yet'}. At event {ask} echo request seq {seq} reaches the router. Will "
                 f"its reply reach Local host 1?"),
         hint=("An echo request and its reply are one 'connection' to conntrack. In 2.4 the entry died with "
               "the reply, so every echo was new and masqueraded to the uplink it left by. Today the entry "
               "outlives the reply: the next echo belongs to it -- and MASQUERADE drops a packet of an existing "
-              "entry that leaves by another device."),
+              "entry that leaves by another device. SNAT keeps the binding: an echo that leaves by another "
+              "line carries the first line's address, which only a provider that does not filter source "
+              "addresses passes."),
         explanation=(f"{'Yes' if ans == 'yes' else 'No'}: "
-                     + (f"echo seq {seq} was answered (event {reply})." if reply is not None else
-                        f"it was dropped at event {step} ({r.events[step].reason.value}).")))
+                     + (f"echo seq {seq} was answered (event {reply})" if reply is not None else
+                        f"it was dropped at event {step} ({r.events[step].reason.value})")
+                     + f"; {left}.{other}"))
 
 
 @exercise("icmp-count", 7, "numeric", "How many pings are answered today?")

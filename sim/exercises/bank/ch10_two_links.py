@@ -15,27 +15,29 @@ from . import (addressed, addresses_text, _call, _config_instance, dev_addr, _do
 
 @exercise("two-links-config", 10, "config", "Use both uplinks without breaking")
 def two_links_config(student, rng):
-    public = rng.choice([False, True])
-    # behind NAT with filtering providers nothing can use both lines for one download (chapter 10):
-    # that variant would have no answer, so a private LAN gets providers that don't filter
-    filt = rng.choice([False, True]) if public else False
+    # public addresses: behind NAT one download has one public address, and the server's data
+    # comes back to it by that address's line whatever the router does (chapter 10) -- NAT is
+    # offered, and pins the data to one line
+    filt = rng.choice([False, True])
     n = rng.choice([2, 3])
     s0 = rng.randrange(1, 5000)
     seeds = [s0, s0 + 1, s0 + 2]
     fixed = addressed(student, rng, "connection-level", dict(uplinks=n, ingress_filter=filt, size=20000, remote="rfc"))
-    nats = ["none"] if public else ["article", "netfilter", "snat", "masquerade"]
-    options = dict(multipath=["random", "wrr", "hash-l4", "numgen"], equalize=[True, False], nat=nats)
+    options = dict(multipath=["random", "wrr", "hash-l4", "numgen"], equalize=[True, False],
+                   nat=["none", "article", "netfilter", "snat", "masquerade"])
     return _config_instance(
         scenario="connection-level", fixed=fixed, options=options, seeds=seeds,
         criterion=_download_ok(need_both=True),
-        prompt=(f"Your LAN has {'public addresses (no NAT)' if public else 'private addresses behind NAT'}, "
-                f"{n} uplinks, an RFC 9293 remote; providers {'filter' if filt else 'do not filter'} source "
-                f"addresses. Choose the multipath policy, equalize and the NAT so that **one** 20 kB download "
-                f"completes with its handshake, the connection never reset and no packet lost on the way, and every uplink carries at least 10% "
-                f"of the packets crossing the uplinks -- for seeds {', '.join(map(str, seeds))}."),
+        prompt=(f"Your LAN has public addresses, {n} uplinks, an RFC 9293 remote; providers "
+                f"{'filter' if filt else 'do not filter'} source addresses. Choose the multipath policy, equalize "
+                f"and the NAT (`none`: the router translates nothing) so that **one** 20 kB download "
+                f"completes with its handshake, the connection never reset and no packet lost on the way, and "
+                f"every uplink brings down at least 10% of the download's data (its share of the bytes that "
+                f"come down the uplinks) -- for seeds {', '.join(map(str, seeds))}."),
         hint=("A choice made once per connection pins the download to one line. Per-packet balancing uses "
               "every line, but then every packet must carry a source address that the remote host and "
-              "that line's provider accept."),
+              "that line's provider accept -- and the data comes down to the address the server sends "
+              "it to: a NAT binding is one address, on one line."),
         explanation="The simulator ran every combination on the three seeds.")
 
 
