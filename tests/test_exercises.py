@@ -1693,3 +1693,22 @@ def test_cl_speed_draws_again_rather_than_key_another_concept(monkeypatch):
     assert inst.answer == normalise(_syn_line_label(inst), "choice")
     choices = speed_choices(*inst.run["params"]["down_kbit"])
     assert real(run_of(inst).summary["throughput_kbit"], choices) == _syn_line_label(inst)
+
+
+def test_a_repairs_not_yet_names_the_condition_it_fails():
+    """A TA's finding: eqnat-repair's wrr verdict read "handshake completed late ...; 4000/4000
+    bytes; complete; drops: ignored by remote 4 -> Not yet", and a student could argue that
+    an ignored segment is no packet lost on the way.  Every "Not yet" now ends with the
+    conditions the run failed, a "Right" with none."""
+    nots = 0
+    for ex_id in ("eqnat-repair", "two-links-config"):
+        for student in ["book", "s1", "s2", "s3"]:
+            for choice, text in instance(ex_id, student, secret="").outcomes.items():
+                if text.startswith("Not yet. The simulator refuses this router"):
+                    continue                # no run: the refusal says why
+                if text.startswith("Not yet"):
+                    nots += 1
+                    assert ". Fails: " in text and text.split(". Fails: ")[1].strip(), (ex_id, choice, text)
+                else:
+                    assert text.startswith("Right") and "Fails:" not in text, (ex_id, choice, text)
+    assert nots

@@ -532,10 +532,23 @@ def _download_ok(need_both: bool):
                  "reset" if c["reset"] else ("complete" if c["complete"] else "not complete"),
                  "drops: " + (", ".join(f"{k} {v}" for k, v in drops.items()) or "none"),
                  "share of the bytes down " + ", ".join(f"{d} {s:.0%}" for d, s in share.items())]
-        ok = c["handshake_ok"] and c["complete"] and not c["reset"] and not losses(drops)
+        # what it fails, named: a "Not yet" that lists the run's facts alone left a student to
+        # guess which condition failed (an ACK the remote ignored is no packet lost on the way,
+        # but the handshake's own ACK did not complete it)
+        fails = []
+        if not c["handshake_ok"]:
+            fails.append("the handshake was not completed by its own ACK")
+        if not c["complete"]:
+            fails.append("the download did not complete")
+        if c["reset"]:
+            fails.append("the connection was reset")
+        lost = losses(drops)
+        if lost:
+            fails.append("packets were lost on the way (" + ", ".join(f"{k} {v}" for k, v in lost.items()) + ")")
         if need_both:
-            ok = ok and all(s >= 0.10 for s in share.values())
-        return ok, "; ".join(parts)
+            fails += [f"{d} brought down under 10% of the data" for d, s in share.items() if s < 0.10]
+        ok = not fails
+        return ok, "; ".join(parts) + ("" if ok else ". Fails: " + "; ".join(fails))
     return crit
 
 
