@@ -107,3 +107,42 @@ def test_the_route_cache_listing_before_an_idle_expiry_shows_the_idle_age():
     assert ages and max(ages) == (idle - 1_000) // 1_000_000 and max(ages) >= 300, text
     with pytest.raises(ValueError, match="not before event"):
         booklib.ip_route_show_cache(r, dels[0] - 1, expiry)
+
+
+SEED = Path("/work/shared/seed/000_c51d7172ebf89989.txt")
+
+
+def _article_quotes():
+    """(chapter, quote) of every quotation of the article the book makes: its block quotes ending
+    "— the article", and the running text's "the article's "..."" and "the article says ..."."""
+    out = []
+    for p in sorted(BOOK.glob("[0-9][0-9]-*.md")):
+        text = p.read_text()
+        for m in re.finditer(r"((?:^> .*\n)+)", text, re.M):
+            q = " ".join(l[2:] for l in m.group(1).splitlines())
+            if "— the article" in q:
+                out.append((p.name, q.split("— the article")[0].strip().strip('"')))
+        for m in re.finditer(r"the\s+article(?:'s|\s+says(?:\s+of\s[^\"]{0,60})?,?)\s+(?:—\s+)?\"([^\"]+)\"", text):
+            if m.group(1).strip():
+                out.append((p.name, m.group(1)))
+    return out
+
+
+def test_the_article_is_quoted_word_for_word():
+    """A reader's finding: the book put words the article never wrote inside quotation marks
+    ("while flashget downloads", "the IP packets of the same TCP/IP connection over both", "it
+    searches the route table", "barely maintained, but slow", and "congratulations … However, if
+    you are", which joined two sentences).  Every piece of a quotation, between its ellipses,
+    is in the article as it is, word for word."""
+    quotes = _article_quotes()
+    assert len(quotes) >= 8
+    if not SEED.exists():
+        pytest.skip(f"{SEED} (the article the book grew from) is not on this machine")
+    article = " ".join(SEED.read_text().split())
+    bad = []
+    for chapter, q in quotes:
+        for piece in re.split(r"\s*…\s*", q):
+            piece = " ".join(piece.replace("\n", " ").split()).strip(" .,;:")
+            if piece and piece not in article:
+                bad.append((chapter, piece))
+    assert not bad, bad
