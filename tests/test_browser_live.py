@@ -152,6 +152,26 @@ def test_live_player_steps_and_reruns_in_jupyterlab(lab):
         except Exception:
             raise AssertionError("after choosing netfilter the live player did not re-run from step 1: "
                                  + live.inner_text()[:300]) from None
+        # the seed box hands on what is typed: "2.5" is named as typed (an IntText ran seed 2)
+        seed_box = live.locator(".widget-text", has=page.locator("label", has_text="seed")).locator("input")
+        seed_box.fill("2.5")
+        seed_box.press("Enter")
+        try:
+            page.wait_for_function(
+                "() => /Not run:.*seed must be an integer.*got '2\\.5'/.test(document.querySelector('.op1-live').innerText)",
+                timeout=30_000)
+        except Exception:
+            raise AssertionError("typed 2.5 into the seed box, the live player did not name it: "
+                                 + live.inner_text()[:400]) from None
+        seed_box.fill("4")
+        seed_box.press("Enter")
+        try:
+            page.wait_for_function(
+                "() => /seed=4\\b/.test(document.querySelector('.op1-live').innerText)", timeout=30_000)
+        except Exception:
+            t = live.inner_text()
+            raise AssertionError("typed 4 into the seed box, the live player did not re-run with it: "
+                                 + t[t.find("Not run"):][:300] + " | " + t[t.find("seed="):][:100]) from None
         os.makedirs(ROOT / "_build" / "test-artifacts", exist_ok=True)
         page.screenshot(path=str(ROOT / "_build" / "test-artifacts" / "live_player_jupyterlab.png"))
         browser.close()

@@ -437,3 +437,23 @@ def test_an_mptcp_segments_narration_names_its_data_seq_and_data_ack():
     assert acks and all(f"data ack {p.l4.mptcp.data_ack}" in pkt_words(p) for p in acks)
     plain = next(e.pkt for e in sim.run("equalize-nat", seed=1, size=3000).events if e.pkt is not None)
     assert "data" not in pkt_words(plain).replace("data segment", "")
+
+
+def test_the_live_players_number_boxes_name_what_was_typed():
+    """A Binder user's finding: the seed box was an IntText, whose browser box hands on what it
+    makes of the text -- "2.5" silently ran seed 2, 99999999999999999999 was refused as
+    100000000000000000000.  What is typed reaches the run as typed: a bad value is named as the
+    box shows it, and whole numbers (spaces around) run."""
+    need_dot()
+    pytest.importorskip("ipywidgets")
+    from sim.view import LivePlayer
+    lp = LivePlayer("equalize-nat", seed=1, size=20_000)
+    for typed, said in (("2.5", "got &#x27;2.5&#x27;"), ("99999999999999999999", "seed 99999999999999999999 out of"),
+                        ("٣", "got &#x27;٣&#x27;")):
+        lp.controls["seed"].value = typed
+        assert "Not run" in lp.status.value and said in lp.status.value, (typed, lp.status.value)
+        assert lp.result.params.seed == 1 and lp.controls["seed"].value == typed
+    lp.controls["seed"].value = " 7 "
+    assert lp.result.params.seed == 7 and "Not run" not in lp.status.value
+    lp.controls["uplinks"].value = "3"
+    assert lp.result.params.uplinks == 3

@@ -16,6 +16,7 @@ page use ``Player``.
 from __future__ import annotations
 
 import itertools
+import re
 import time
 
 from .. import scenarios
@@ -228,6 +229,25 @@ class LiveFrames(Frames):
         return p
 
 
+def _number_box(W):
+    """A text box for a whole number: what the reader typed reaches the run as typed, and a bad
+    value is named as the box shows it.  Its value is the text typed, or a number set from Python."""
+    import traitlets
+
+    class NumberBox(W.Text):
+        value = traitlets.Union([traitlets.Unicode(), traitlets.Int()], default_value="",
+                                help="the text typed, or a number set from Python").tag(sync=True)
+    return NumberBox
+
+
+def _typed_int(v):
+    """A number box's value as the run takes it: digits (a sign, spaces around) are the
+    integer they write, exactly; anything else is handed on as typed, for the run to name."""
+    if isinstance(v, str) and re.fullmatch(r"\s*[+-]?[0-9]+\s*", v):
+        return int(v)
+    return v
+
+
 class LivePlayer:
     """``LivePlayer(scenario, **params)``: ``params`` are ``sim.run``'s (``seed=2``,
     ``nat="netfilter"``, ``size=3000`` …); ``max_steps`` caps the replay (200); ``start_at``
@@ -266,8 +286,11 @@ class LivePlayer:
                 return W.Checkbox(value=s["value"], description=s["label"], indent=False, layout=lay)
             if s["kind"] == "int":
                 # not a BoundedIntText, which puts a value out of its range back in silently:
-                # the run refuses it, naming the range (self._limits), as the page's panel does
-                return W.IntText(value=s["value"], description=s["label"], style=style, layout=lay)
+                # the run refuses it, naming the range (self._limits), as the page's panel does;
+                # and not an IntText, whose browser box hands on what it makes of the text (2.5
+                # ran seed 2, 99999999999999999999 was named as 100000000000000000000)
+                return _number_box(W)(value=s["value"], description=s["label"], style=style, layout=lay,
+                                      continuous_update=False)
             return W.Dropdown(options=s["choices"], value=s["value"], description=s["label"], style=style,
                               layout=lay)
         specs = control_specs(p) + workload_specs(scenario, p, params)
@@ -328,7 +351,7 @@ class LivePlayer:
     # -- parameters ------------------------------------------------------------------------
 
     def _values(self) -> dict:
-        v = {k: c.value for k, c in self.controls.items()}
+        v = {k: _typed_int(c.value) if k in self._limits else c.value for k, c in self.controls.items()}
         if v["multipath"] not in CACHED_POLICIES:
             v["equalize"] = False          # equalize is a route-cache flag
         return v
