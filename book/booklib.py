@@ -426,6 +426,24 @@ def wrap(text: str, width: int = 86) -> str:
     return "\n".join(out)
 
 
+def kernel_captures(names: dict[str, str], folder: str = "data/kernel") -> str:
+    """Markdown for the kernel lab's captures ``names`` (file stem -> what it is), each in a
+    dropdown of its own, closed until opened: the run's summary as the lab printed it (its
+    ``.txt``, long lines wrapped) and a download of its pcapng.  A capture whose files are
+    missing is left out; none at all gives one line saying so."""
+    out = []
+    for stem, what in names.items():
+        txt, pcap = Path(folder) / f"{stem}.txt", Path(folder) / f"{stem}.pcapng"
+        if not (txt.exists() and txt.stat().st_size):
+            continue
+        link = (f"{{download}}`{pcap.name} <{pcap.as_posix()}>` (open it in Wireshark)"
+                if pcap.exists() and pcap.stat().st_size else "")
+        # (a backtick fence's info string may hold no backtick: the name goes in plain)
+        out += [f"````{{admonition}} {stem}: {what}", ":class: dropdown", link, "",
+                "```text", wrap(txt.read_text().rstrip()), "```", "````", ""]
+    return "\n".join(out) if out else f"*(No kernel lab captures in `book/{folder}/` when this page was built.)*"
+
+
 def cache_size_series(r):
     """(times in s, number of route cache entries) after every cache event."""
     n, ts, ns = 0, [0.0], [0]

@@ -35,7 +35,7 @@ BESIDE: dict[str, dict] = {
         dict(multipath="random", equalize=True, nat="article", remote="article", tcp="2.4"),
     "Linux 2.4.0-2.4.22: equalize (round robin) + netfilter":
         dict(multipath="wrr", equalize=True, nat="netfilter", tcp="2.4"),
-    "Linux 2.4.0-2.4.22: equalize + netfilter, providers filter":
+    "Linux 2.4.0-2.4.22: equalize (round robin) + netfilter, providers filter":
         dict(multipath="wrr", equalize=True, nat="netfilter", ingress_filter=True, tcp="2.4"),
 }
 

@@ -772,3 +772,18 @@ def test_a_run_stopped_by_a_signal_exits_with_128_plus_its_number(sig):
 
 def test_zz_no_namespaces_left_by_these_tests():
     assert _mine() == []
+
+
+def test_rows_that_differ_for_one_reason_share_one_note_that_ends_with_a_full_stop():
+    from types import SimpleNamespace
+
+    from sim.kernel.compare import Comparison, Row
+    c = Comparison("uplink-down", 2, kernel=SimpleNamespace(summary={"kernel": "6.18"}))
+    why = "a race at the moment of the failure"
+    c.rows = [Row("left without NAT", "[192.168.0.1]", "[none]", False, why),
+              Row("addresses at the remote", "[a; b; c]", "[a; b]", False, why),
+              Row("resets sent by", "x", "y", False, "another reason.")]
+    notes = [line for line in c.text().splitlines() if line.strip().startswith("note on")]
+    assert notes == ["  note on left without NAT and addresses at the remote: "
+                     "a race at the moment of the failure.",
+                     "  note on resets sent by: another reason."], notes

@@ -247,3 +247,21 @@ def test_an_application_milestone_reads_as_english_in_narration_and_packet_pane(
     html_text = pane(r, i)["html"]
     assert "(what " not in html_text and "value 46720" not in html_text
     assert "no packet at this step; MPTCP re-injects 46720 bytes" in html_text
+
+
+@pytest.mark.parametrize("scenario, params, says, denies", [
+    # today's kernel (no route cache): the nexthops die in the FIB; MASQUERADE forgets
+    ("mptcp", dict(down_at=0.4, size=100_000), ["nexthops die in the FIB", "no route cache",
+                                                "MASQUERADE forgets"], ["cache is flushed"]),
+    ("uplink-down", dict(nat="snat", connections=2, size=20_000), ["no route cache", "SNAT keeps"],
+     ["cache is flushed", "forgets"]),
+    # 2.4 (a route cache): it is flushed
+    ("connection-level", dict(down_at=0.2, size=20_000, nat="netfilter"), ["route cache is flushed",
+                                                                          "MASQUERADE forgets"],
+     ["no route cache"]),
+])
+def test_a_line_failing_is_narrated_as_the_routers_kernel_handles_it(scenario, params, says, denies):
+    r = sim.run(scenario, seed=1, **params)
+    i = next(i for i, e in enumerate(r.events) if e.ev is Ev.LINK and e.node == "router")
+    s = narrate(r, i)
+    assert all(w in s for w in says) and not any(w in s for w in denies), s

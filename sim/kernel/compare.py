@@ -214,7 +214,13 @@ class Comparison:
         notes = [r for r in self.rows if not r.agree and r.note]
         if notes:
             out.append("")
-            out += [f"  note on {r.aspect}: {r.note}" for r in notes]
+            # rows that differ for one reason share one note, which names them all
+            by_note: dict[str, list[str]] = {}
+            for r in notes:
+                by_note.setdefault(r.note, []).append(r.aspect)
+            for note, aspects in by_note.items():
+                end = "" if note.endswith(".") else "."
+                out.append(f"  note on {' and '.join(aspects)}: {note}{end}")
         bad = self.undocumented()
         out.append("")
         out.append("  verdict: " + ("the kernel and the simulator agree" if not bad and not notes

@@ -9,7 +9,9 @@ module does not know get a generic sentence made from the event's own fields
 """
 from __future__ import annotations
 
+from ..natmodels import REGISTRY
 from ..packet import TCP
+from ..policies import CACHED_POLICIES
 from ..reasons import DeviceDown, EqualizeDeleted, Gone
 from ..trace import Drop, Ev
 from ._common import app_words, ep, ms, pkt_name, pkt_words, title
@@ -197,14 +199,34 @@ def narrate(result, step: int) -> str:
                          f"{f['old']} to {f['new']}")
     if k is Ev.LINK:
         if f.get("state") == "down":
-            tail = (" (NETDEV_DOWN): its nexthops die, the route cache is flushed and masquerade "
-                    "forgets the connections bound to it" if node == "router" else "")
+            tail = " (NETDEV_DOWN): " + _device_down(result) if node == "router" else ""
             return _sentence(f"The line fails: {title(result, node)}'s {f.get('dev')} goes down{tail}")
         return _sentence(f"{title(result, node)}'s {f.get('dev')} is up again")
     if k is Ev.APP:
         return _sentence(f"{title(result, node)}: {app_words(f.get('what', ''), f.get('value', ''))}")
     fields = ", ".join(f"{n} {v}" for n, v in f.items())
     return _sentence(f"{title(result, node)}: {kind}" + (f" ({fields})" if fields else ""))
+
+
+def _device_down(result) -> str:
+    """What the router does when one of its devices goes down, by its run's parameters: the
+    route cache is flushed only where there is one (2.4's policies); today's kernel has none,
+    and its FIB's nexthops on the device die.  MASQUERADE (2.4's and today's) and the
+    article's NAT forget the connections bound to the device; SNAT keeps them."""
+    p = getattr(result, "params", None)
+    multipath, nat = getattr(p, "multipath", None), getattr(p, "nat", None)
+    if multipath in CACHED_POLICIES:
+        s = "its nexthops die and the route cache is flushed"
+    else:
+        s = "its nexthops die in the FIB (there is no route cache to flush)"
+    model = REGISTRY.get(nat) if nat else None
+    if model is None or not model.translates:
+        return s
+    if not model.forgets_on_device_down:
+        return s + "; SNAT keeps the bindings made on it, with an address that no longer works"
+    if nat == "article":
+        return s + "; the article's NAT forgets the bindings made on it"
+    return s + "; MASQUERADE forgets the connections bound to it"
 
 
 def _sentence(s: str) -> str:
