@@ -62,6 +62,30 @@ def test_python_and_the_page_map_ids_to_the_same_variant():
     assert len(set(got)) == POOL                   # every variant of the pool is somebody's
 
 
+def test_python_and_the_page_fingerprint_the_same_question():
+    """Each exported answer names the question its page showed: the page computes the fingerprint
+    from what it holds (the hash of its question, its salt, its salted answer hashes -- no answer),
+    the grader from its own instance, built for grading (a configuration without its answers): they
+    agree for every exercise, on the book's variant, a student's with a course secret and the
+    pool's; a question changed, or data made before fingerprints, gives another (none)."""
+    from sim.exercises.model import sealed_fingerprint
+    datas, want = [], []
+    for k in BANK:
+        for inst, graded in ((instance(k, BOOK_STUDENT, secret=""), instance(k, BOOK_STUDENT, secret="", grading=True)),
+                             (instance(k, "s017", secret="c0urse"), instance(k, "s017", secret="c0urse", grading=True)),
+                             (pool_instance(k, 3), None)):
+            data = dict(inst.sealed(svg=False), hint=inst.hint)
+            assert sealed_fingerprint(data) == inst.fingerprint == (graded or inst).fingerprint, k
+            datas.append(data)
+            want.append(inst.fingerprint)
+    changed = dict(datas[0], question=instance(next(iter(BANK)), "s017", secret="").question)
+    before = {k: v for k, v in datas[0].items() if k != "question"}
+    got = _node("return INPUT.map(d => SX.fingerprint(d));", datas + [changed, before])
+    assert got[:-2] == want
+    assert len(set(want)) == len(want)
+    assert got[-2] not in ("", want[0]) and got[-1] == ""
+
+
 def test_the_page_accepts_the_ids_the_grader_accepts():
     ids = ["alice", "s001", "A", "a" * 64, "a" * 65, "jo.doe@uni-x.org", "x_y-z", "-lead", ".dot", "", "a b",
            "al/ice", "<b>", "名前", "book", "Book", "maria.muller+net@uni.example.edu", "+lead"]
@@ -318,6 +342,10 @@ def test_a_student_on_the_shared_site(site, chromium, tmp_path):
     got = {it["id"]: it["points"] for it in rep["items"]}
     assert all(got[k] == 1 for k in pages), got
     assert rep["score"] == len(pages)
+    # each answer names the question its page showed, as the grader's own instance fingerprints it
+    assert {k: v["fingerprint"] for k, v in exported["answers"].items()} == \
+        {k: instance(k, sid, secret="", grading=True).fingerprint for k in pages}
+    assert not rep["changed"] and not rep["notes"], rep["notes"]
     differ = sum(pool_index(sid, k) != pool_index(other, k) for k in BANK)
     assert differ >= len(BANK) / 2
 

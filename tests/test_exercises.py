@@ -613,10 +613,110 @@ def test_notebooks_made_with_a_secret_check_without_it(tmp_path):
     sheet.export(answers, str(path))
     data = json.loads(path.read_text())
     assert {k: v["attempts"] for k, v in data["answers"].items()} == {k: 2 for k in chapter_ids(6)}
+    # each answer names the question the notebook asked, as the grader's instance fingerprints it
+    assert {k: v["fingerprint"] for k, v in data["answers"].items()} == \
+        {k: instance(k, "release", secret="s3cret", grading=True).fingerprint for k in chapter_ids(6)}
     rep = grade("release", data, secret="s3cret")
-    assert rep.score == rep.max == 3
+    assert rep.score == rep.max == 3 and not rep.notes, rep.text()
+    # a notebook made before fingerprints (no "question" in its data) exports none: graded as before
+    old = json.loads(json.dumps(sealed))
+    for d in old["exercises"]:
+        del d["question"]
+    sheet = NotebookSheet.load(NotebookSheet.dump(old))
+    for ex_id, answer in answers.items():
+        sheet[ex_id].check(answer)
+    sheet.export(answers, str(path))
+    data = json.loads(path.read_text())
+    assert not any("fingerprint" in v for v in data["answers"].values())
+    rep = grade("release", data, secret="s3cret")
+    assert rep.score == rep.max == 3 and len(rep.notes) == 1 and "no question fingerprints" in rep.notes[0]
     with pytest.raises(Exception, match="in a release notebook this grader cannot place: made with a course secret"):
         grade("release", data, secret="")
+
+
+def _newer_version(monkeypatch, **changes):
+    """The grader of a newer version of the book: ``changes`` ({exercise id: {field: new value}})
+    made to the instances it grades on (a reworded prompt, a simulator fix that moves a number)."""
+    import dataclasses
+    import importlib
+    grade_module = importlib.import_module("sim.exercises.grade")     # (sim.exercises.grade is the function)
+    real = grade_module.instance
+
+    def newer(ex_id, *args, **kw):
+        inst = real(ex_id, *args, **kw)
+        return dataclasses.replace(inst, **changes[ex_id]) if ex_id in changes else inst
+    monkeypatch.setattr(grade_module, "instance", newer)
+
+
+def test_an_answer_to_a_question_that_changed_gets_no_score(monkeypatch):
+    """A page handed out, then the book updated and the class graded with the newer version: an
+    answer whose fingerprint is not the grader's question's is not graded against a question the
+    student never saw -- no score, and why; the others are graded as always."""
+    ids = chapter_ids(6)
+    data = answer_file("alice", right_answers("alice", ids), secret="")
+    assert grade("alice", data, secret="").score == len(ids)
+    remote, survive = instance("eqnat-remote", "alice", secret=""), instance("eqnat-survive", "alice", secret="")
+    _newer_version(monkeypatch, **{"eqnat-remote": {"prompt": remote.prompt.replace("?", " now?", 1)},
+                                   # a simulator fix moved the count: the same prompt, another key
+                                   "eqnat-survive": {"accepted": [str(int(survive.answer) + 1)],
+                                                     "answer": str(int(survive.answer) + 1)}})
+    rep = grade("alice", data, secret="")
+    items = {it["id"]: it for it in rep.items}
+    assert rep.changed == ["eqnat-remote", "eqnat-survive"] and rep.score == 1 and rep.max == len(ids)
+    for k in rep.changed:
+        assert items[k]["points"] is None and items[k]["changed"] and not items[k]["refused"]
+        assert items[k]["feedback"] == ("not graded: the question changed since the page was made: re-issue or "
+                                        "grade with the version the page came from")
+    assert items["eqnat-repair"]["points"] == 1
+    assert rep.notes == ["2 answers not graded, their question changed since the page was made (eqnat-remote, "
+                         "eqnat-survive): re-issue or grade with the version the page came from"]
+    assert "[question changed] eqnat-remote (chapter 6): answer " in rep.text()
+    # a configuration's fingerprint is its question (the grader runs the settings): another call is flagged
+    monkeypatch.undo()
+    repair = instance("eqnat-repair", "alice", secret="", grading=True)
+    _newer_version(monkeypatch, **{"eqnat-repair": {"run": dict(repair.run, call=repair.run["call"] + " ")}})
+    assert grade("alice", data, secret="").changed == ["eqnat-repair"]
+    monkeypatch.undo()
+    # an old file (no fingerprints) is graded as before, with one note that it could not be checked
+    old = answer_file("alice", right_answers("alice", ids), secret="", fingerprints=False)
+    rep = grade("alice", old, secret="")
+    assert rep.score == len(ids) and not rep.changed
+    assert rep.notes == ["this file carries no question fingerprints (written by hand, or exported by a page or "
+                         "notebook made before them): its answers are graded on this version's questions, which could "
+                         "not be checked against the ones the student saw"]
+    # a fingerprint that is none: one line naming it
+    data["answers"]["eqnat-remote"]["fingerprint"] = "not mine"
+    with pytest.raises(Exception, match=r"^\"fingerprint\" of the answer to 'eqnat-remote' is 'not mine': a "
+                                        r"fingerprint is the 16 hexadecimal digits"):
+        grade("alice", data, secret="")
+
+
+def test_class_grading_names_the_answers_whose_question_changed(tmp_path, monkeypatch):
+    """grade --class: the per-file CSV leaves a changed question's cell empty and its note says
+    why; one line for the run names how many and which; files without fingerprints are counted
+    in one line; a quarter of the class or more answering changed questions is an alarm (the
+    class was graded with another version than the one it answered)."""
+    from sim.exercises.grade import grade_folder
+    ids = chapter_ids(2)
+    for sid in ("s01", "s02", "s03", "s04", "s05"):
+        (tmp_path / f"{sid}.json").write_text(json.dumps(answer_file(
+            sid, right_answers(sid, ids), secret="", fingerprints=sid != "s05")))
+    changed = {k: {"prompt": instance(k, "s01", secret="").prompt + " Reworded."} for k in ids[:1]}
+    _newer_version(monkeypatch, **changed)
+    g = grade_folder(tmp_path, 2, secret="")
+    rows = {r["student"]: r for r in csv_rows(g.csv())}
+    # every student's variant of ids[0] is reworded: four files' answers to it are not graded
+    for sid in ("s01", "s02", "s03", "s04"):
+        assert rows[sid][ids[0]] == "" and rows[sid][ids[1]] == "1" and rows[sid]["score"] == "1", rows[sid]
+        assert "question changed since the page was made" in rows[sid]["note"]
+    assert rows["s05"][ids[0]] == "1" and "no question fingerprints" in rows["s05"]["note"]
+    line = [n for n in g.notes if "not graded, the question changed" in n]
+    assert line == [f"4 answers in 4 files not graded, the question changed since the page was made: {ids[0]} (4): "
+                    f"re-issue those exercises, or grade with the version of the book the pages came from (the "
+                    f"per-file CSV leaves their cells empty)"], g.notes
+    assert line[0] in g.alarms
+    assert "1 file carries no question fingerprints" in " ".join(g.notes)
+    assert g.summary().endswith(f"{ids[0]} 100%, {ids[1]} 100%")       # the empty cells are not wrong answers
 
 
 def test_one_answer_the_export_cannot_write_loses_only_itself(tmp_path, capsys):
@@ -788,7 +888,52 @@ def test_page_in_browser_predict_reveal_and_export(served, chromium):
     tries = {k: v["attempts"] for k, v in exported["answers"].items()}
     # rc-hit: wrong, right, then a wrong one explored -- two checks, up to the right answer
     assert tries == {"rc-hit": 2, "eqnat-remote": 2, "nat-endpoint": 2, "eqnat-survive": 1, "eqnat-repair": 1}
-    assert all(set(v) == {"answer", "variant", "attempts"} for v in exported["answers"].values())
+    assert all(set(v) == {"answer", "variant", "attempts", "fingerprint"} for v in exported["answers"].values())
+    # each answer names the question the page showed, as the grader's instance fingerprints it
+    assert {k: v["fingerprint"] for k, v in exported["answers"].items()} == \
+        {k: instance(k, student, grading=True).fingerprint for k in BROWSER_IDS}
+    assert not rep.notes and not rep.changed, rep.text()
+
+
+def test_the_page_keeps_no_answer_to_another_question_of_its_variant(served, chromium):
+    """A browser keeps a student's answers from page to page and version to version (localStorage):
+    one recorded on an older page of the same variant that asked another question is not shown as
+    this page's, and is not exported as an answer to it; a check here records this question's
+    fingerprint.  A record made before fingerprints is kept, and exported without one."""
+    from sim.exercises.html import page_html, store_name
+    folder, base = served
+    student = "s004"
+    (folder / "ex.html").write_text(page_html(ids=["rc-hit", "rc-count"], student=student), encoding="utf-8")
+    hit, count = instance("rc-hit", student), instance("rc-count", student)
+    right = next(c for c in hit.choices if normalise(c, hit.form) == hit.answer)
+    older = {"rc-hit": {"answer": wrong_answer(hit), "variant": hit.salt, "attempts": 3, "right": True,
+                        "fp": "0123456789abcdef"},
+             "rc-count": {"answer": count.answer, "variant": count.salt, "attempts": 1, "right": True}}
+    ctx = chromium.new_context(accept_downloads=True)
+    ctx.add_init_script(f"localStorage.setItem({json.dumps('sx-answers:' + store_name(hit))}, "
+                        f"{json.dumps(json.dumps(older))})")
+    pg = ctx.new_page()
+    errors = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.goto(f"{base}/ex.html")
+    root = pg.locator('[data-exercise="rc-hit"]')
+    assert root.get_attribute("data-result") is None            # the other question's answer: not shown
+    assert pg.locator('[data-exercise="rc-count"]').get_attribute("data-result") == "right"
+    root.locator(f'input[type=radio][value="{right}"]').check()
+    root.locator(".sx-check").click()
+    assert root.get_attribute("data-result") == "right"
+    with pg.expect_download() as dl:
+        root.locator(".sx-export").click()
+    exported = json.loads(Path(dl.value.path()).read_text())
+    ctx.close()
+    assert not errors, errors
+    assert exported["answers"]["rc-hit"] == {"answer": right, "variant": hit.salt, "attempts": 1,
+                                             "fingerprint": hit.fingerprint}
+    assert "fingerprint" not in exported["answers"]["rc-count"]
+    rep = grade(student, exported)
+    assert rep.score == 2 and rep.notes == [
+        "1 answer (rc-count) carries no question fingerprint (written by hand, or given on a page made before them): "
+        "it is graded on this version's questions, which could not be checked against the ones the student saw"]
 
 
 def test_the_books_own_pages_use_the_articles_addresses():
@@ -1134,7 +1279,8 @@ def test_the_exported_answer_is_the_first_right_one_with_the_attempts(tmp_path):
     assert data["student"] == "alice"
     # the checks up to the first right answer: exploring afterwards (a third check) is not counted,
     # or --max-attempts would take away credit earned (a right first answer checked again lost it)
-    assert data["answers"]["rc-hit"] == {"answer": inst.answer, "variant": inst.salt, "attempts": 2}
+    assert data["answers"]["rc-hit"] == {"answer": inst.answer, "variant": inst.salt, "attempts": 2,
+                                         "fingerprint": inst.fingerprint}
     rep = grade("alice", data)
     assert rep.items[0]["points"] == 1 and rep.attempts == 2
     assert grade("alice", data, max_attempts=2).items[0]["points"] == 1
@@ -1251,7 +1397,7 @@ def test_the_notebook_widgets_check_and_count():
     radio.value = ex.inst.answer
     button.click()
     assert sxhtml.NOTEBOOK_ANSWERS["alice"]["eqnat-remote"] == {
-        "answer": ex.inst.answer, "attempts": 1, "right": True, "variant": ex.inst.salt}
+        "answer": ex.inst.answer, "attempts": 1, "right": True, "variant": ex.inst.salt, "fp": ex.inst.fingerprint}
     sxhtml.NOTEBOOK_ANSWERS.clear()
     sheet = NotebookSheet(sealed_sheet(6))
     head, box, button, out = sheet["eqnat-survive"].widget().children
@@ -1261,7 +1407,8 @@ def test_the_notebook_widgets_check_and_count():
         button.click()
     assert sheet.checked["eqnat-survive"] == {"answer": instance("eqnat-survive", "release").answer,
                                               "attempts": 1, "right": True,
-                                              "variant": instance("eqnat-survive", "release").salt}
+                                              "variant": instance("eqnat-survive", "release").salt,
+                                              "fp": instance("eqnat-survive", "release").fingerprint}
 
 
 def test_down_fin_asks_about_the_dead_lines_own_segment():
@@ -1503,7 +1650,9 @@ def test_the_sheets_hand_written_example_answers_its_own_exercises(chapter, monk
         assert "python -m sim.exercises" not in text, text[:2000]
     if chapter != 10:                                  # (chapter 10's judge runs take a while)
         rep = grade("mmuller", dict(example, format="1+1<1 answers"), chapter, secret="course-secret-1")
-        assert not rep.notes and not any(it.get("refused") for it in rep.items), rep.text()
+        # (a file written by hand names no question: graded, with a note that it could not be checked)
+        assert [n for n in rep.notes if "no question fingerprints (written by hand" not in n] == [] \
+            and not any(it.get("refused") for it in rep.items), rep.text()
 
 
 @pytest.mark.parametrize("ex_id", [k for k in BANK if BANK[k].kind == "repair"])

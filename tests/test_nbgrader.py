@@ -160,6 +160,9 @@ def test_nbgrader_per_student_notebook(tmp_path):
     # the notebook's export ran in autograde too: its file names the id the student wrote
     data = json.loads((course / "autograded" / "s01" / ASSIGNMENT / "answers-s01-ch6.json").read_text())
     assert {k: v["variant"] for k, v in data["answers"].items()} == {k: variant_salt("s01", k, "") for k in ids}
+    # and the questions it asked: the grader's own instances fingerprint them alike
+    assert {k: v["fingerprint"] for k, v in data["answers"].items()} == \
+        {k: instance(k, "s01", secret="", grading=True).fingerprint for k in ids}
     # grade --class on what the students exported (here: autograde's run of their notebooks)
     sub = tmp_path / "submitted"
     for student in ("s01", "s02"):

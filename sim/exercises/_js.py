@@ -98,6 +98,15 @@ JS = r"""/* 1 + 1 < 1 exercises: the page's checker.  Mirrors sim/exercises/mode
   }
   function normalise(answer, form) { return parse(answer, form)[0]; }
 
+  /* which question the page shows, for an exported answer: model.fingerprint on what the page holds
+     (the hash of its question, its salt, its salted answer hashes -- none for a configuration, which
+     the grader judges by running it); "" for data made before fingerprints */
+  function fingerprint(data) {
+    if (typeof data.question !== "string") return "";
+    var hs = data.form === "config" ? [] : data.accepted.map(function (p) { return p[0]; }).sort();
+    return hex(sha256(enc.encode("fp|" + data.question + "|" + data.salt + "|" + hs.join(",")))).slice(0, 16);
+  }
+
   /* answers of this browser, per student (and course secret: data-store); kept in
      localStorage so an export from one chapter's page also carries the answers given on the
      others.  A record keeps the first right answer once there is one, and counts the checks up
@@ -117,11 +126,15 @@ JS = r"""/* 1 + 1 < 1 exercises: the page's checker.  Mirrors sim/exercises/mode
     sync();
     return {
       get: function () { sync(); return mem; },
-      record: function (id, answer, variant, right) {
+      record: function (id, answer, variant, right, fp) {
         sync();
-        var rec = mem[id] && mem[id].variant === variant ? mem[id] : {attempts: 0};
+        /* another variant, or the same one asking another question (a newer page): a new record */
+        var old = mem[id], rec = old && old.variant === variant && (!old.fp || old.fp === fp) ? old : {attempts: 0};
         /* the checks up to the first right answer, no later one (html.record) */
-        if (!rec.right) { rec.attempts = (rec.attempts || 0) + 1; rec.answer = answer; rec.variant = variant; rec.right = right; }
+        if (!rec.right) {
+          rec.attempts = (rec.attempts || 0) + 1; rec.answer = answer; rec.variant = variant; rec.right = right;
+          if (fp) rec.fp = fp; else delete rec.fp;
+        }
         mem[id] = rec;
         try { localStorage.setItem(key, JSON.stringify(mem)); } catch (e) { /* file:// or private mode */ }
         return rec;
@@ -161,7 +174,10 @@ JS = r"""/* 1 + 1 < 1 exercises: the page's checker.  Mirrors sim/exercises/mode
 
   function exportAnswers(student, name, course) {
     var recs = store(name || student).get(), answers = {};
-    for (var k in recs) answers[k] = {answer: recs[k].answer, variant: recs[k].variant, attempts: recs[k].attempts};
+    for (var k in recs) {
+      answers[k] = {answer: recs[k].answer, variant: recs[k].variant, attempts: recs[k].attempts};
+      if (recs[k].fp) answers[k].fingerprint = recs[k].fp;      /* the question answered */
+    }
     var data = {format: "1+1<1 answers", version: 1, student: student,
                 exported: new Date().toISOString().replace(/\.\d+Z$/, "Z"), answers: answers};
     if (course) data.course = course;
@@ -302,7 +318,7 @@ JS = r"""/* 1 + 1 < 1 exercises: the page's checker.  Mirrors sim/exercises/mode
          wrong one is the last checked */
       var n = before && before.attempts > 1 ? " (" + before.attempts + " checks)" : "";
       if (before) said = (before.right ? "Your right answer, kept for your export" : "Your last answer, checked before") + n + ": ";
-      else st.record(id, a, data.salt, !!hit);
+      else st.record(id, a, data.salt, !!hit, fingerprint(data));
       if (!hit) {
         root.setAttribute("data-result", "wrong");
         rev.hidden = true;
@@ -332,7 +348,9 @@ JS = r"""/* 1 + 1 < 1 exercises: the page's checker.  Mirrors sim/exercises/mode
        judged again: a page loaded again shows what was done on it. */
     restore = function () {
       var rec = st.get()[id];
+      /* an answer to another question of this variant (an older page's) is not this one's */
       if (!rec || rec.variant !== data.salt || rec.answer === undefined) return;
+      if (rec.fp && rec.fp !== fingerprint(data)) return;
       var a = rec.answer;
       if (data.form === "config") {
         root.querySelectorAll("select[data-option]").forEach(function (s) {
@@ -369,7 +387,8 @@ JS = r"""/* 1 + 1 < 1 exercises: the page's checker.  Mirrors sim/exercises/mode
     });
   }
 
-  window.SX = {sha256: sha256, hex: hex, parse: parse, normalise: normalise, init: init, exportAnswers: exportAnswers,
+  window.SX = {sha256: sha256, hex: hex, parse: parse, normalise: normalise, fingerprint: fingerprint, init: init,
+               exportAnswers: exportAnswers,
                poolIndex: poolIndex, checkStudent: checkStudent, setStudent: setStudent,
                initAll: function () { document.querySelectorAll("[data-exercise]").forEach(init); }};
 })();

@@ -17,7 +17,12 @@ notebook's export could not write (a list where a count was asked), graded as re
 with ``WHY`` as its feedback.
 ``variant`` (optional) is the salt of the page the answer was given on; it
 tells the grader when a student answered another student's variant (or the
-book's).  ``attempts`` (optional) is how many times the student pressed Check.
+book's).  ``fingerprint`` (optional) is the fingerprint of the question the page
+showed (``model.fingerprint``): an answer whose fingerprint is not the grader's own
+instance's answered another question -- a newer version of the book changed it -- and
+gets no score; a file without fingerprints (a page or notebook made before them) is
+graded as before, with a note that its questions could not be checked.
+``attempts`` (optional) is how many times the student pressed Check.
 ``chapter`` (optional) is the chapter graded when no ``--chapter`` is given;
 without either, the chapters answered are graded.  The grader recomputes every
 answer with the simulator: it trusts nothing in the file.
@@ -38,13 +43,17 @@ from pathlib import Path
 
 from .._io import atomic_write
 from .bank import BANK, ExerciseError, chapter_ids, chapters, check_chapter, forget_runs, instance
-from .model import ECHO, REVEAL_TITLE, SCALARS, context_title, echo, salt_for
+from .model import ECHO, FP_LENGTH, REVEAL_TITLE, SCALARS, context_title, echo, salt_for
 from .variants import (BOOK_STUDENT, COURSE_ENV, STUDENT_RE, StudentError, TooLarge, check_student, course_for,
                        member, read_small, read_text_file, secret_for)
 
 FORMAT = "1+1<1 answers"
 RELEASE = "release"         # the variant an nbgrader release notebook carries (notebooks --student's default)
 VERSIONS = (1,)             # the versions of the answer file format this grader reads
+#: What an answer whose question changed since its page was made is told (``fingerprint``).
+CHANGED = ("not graded: the question changed since the page was made: re-issue or grade with the version "
+           "the page came from")
+_FINGERPRINT = re.compile(rf"^[0-9a-f]{{{FP_LENGTH}}}$")
 
 
 class GradeError(ValueError):
@@ -72,6 +81,8 @@ class Report:
     max: int
     items: list[dict] = field(default_factory=list)   # {id, chapter, points, answer, feedback, attempts}
     notes: list[str] = field(default_factory=list)    # what the score does not show (ignored answers ...)
+    changed: list[str] = field(default_factory=list)  # ids answered on another question (fingerprint): no score
+    unchecked: list[str] = field(default_factory=list)  # ids answered without a fingerprint (an older page)
 
     @property
     def attempts(self) -> int | None:
@@ -83,7 +94,8 @@ class Report:
         out = [f"student {self.student}: {self.score:g} / {self.max}"]
         out += [f"  note: {n}" for n in self.notes]
         for it in self.items:
-            mark = ("right" if it["points"] else "no answer" if it["answer"] is None
+            mark = ("question changed" if it.get("changed") else "right" if it["points"]
+                    else "no answer" if it["answer"] is None
                     else "refused" if it.get("refused") else "wrong")
             n = it.get("attempts")
             tries = "" if n is None else f", {n} attempt{'' if n == 1 else 's'}"
@@ -94,7 +106,8 @@ class Report:
 
     def json(self) -> dict:
         return {"student": self.student, "score": self.score, "max": self.max, "attempts": self.attempts,
-                "notes": self.notes, "items": [{k: v for k, v in it.items() if k != "said"} for it in self.items]}
+                "notes": self.notes, "changed": self.changed,
+                "items": [{k: v for k, v in it.items() if k != "said"} for it in self.items]}
 
 
 def _cell(v):
@@ -158,6 +171,17 @@ def _unwrap(v):
         ok = isinstance(attempts, int) and not isinstance(attempts, bool) and attempts >= 0
         return v.get("answer"), v.get("variant"), attempts if ok else None
     return v, None, None
+
+
+def _fingerprint(v, ex_id: str) -> str | None:
+    """The ``fingerprint`` of one entry of ``answers`` (None: it has none, written before them);
+    GradeError if it is not one."""
+    fp = v.get("fingerprint") if isinstance(v, dict) else None
+    if fp is not None and not (isinstance(fp, str) and _FINGERPRINT.match(fp)):
+        raise GradeError(f"\"fingerprint\" of the answer to {ex_id!r} is {echo(fp)}: a fingerprint is the "
+                         f"{FP_LENGTH} hexadecimal digits the page or the notebook wrote (export the answers again, "
+                         f"or leave the fingerprint out)")
+    return fp
 
 
 def _refused_entry(v) -> bool:
@@ -260,6 +284,7 @@ def grade(student: str, data: dict, chapter: int | None = None, secret: str | No
         raise GradeError(f"unknown exercise {echo(unknown[0])} in the answer file: the bank has {', '.join(BANK)}")
     for k, v in answers.items():
         _, variant, _ = _unwrap(v)
+        _fingerprint(v, k)
         if variant is not None and variant != variant_salt(student, k, secret) and student == RELEASE:
             # nbgrader's release notebook: made with another secret than this run's, not a page
             raise GradeError(f"the answer to {k!r} was given {_release_where(variant, k, secret)}",
@@ -292,6 +317,7 @@ def grade(student: str, data: dict, chapter: int | None = None, secret: str | No
             raise GradeError("the answer file has no answers")
         ids = [k for c in answered for k in chapter_ids(c)]
     rep = Report(student, 0, len(ids), notes=notes)
+    answered = 0                                # answers graded here, fingerprinted or not
     for ex_id in ids:
         inst = instance(ex_id, student, secret, grading=True)
         if ex_id not in answers:
@@ -306,6 +332,16 @@ def grade(student: str, data: dict, chapter: int | None = None, secret: str | No
                               "attempts": attempts, "refused": True,
                               "feedback": f"refused when the notebook exported it: {why[:4 * ECHO]}"})
             continue
+        fp = _fingerprint(answers[ex_id], ex_id)
+        answered += 1
+        if fp is None:
+            rep.unchecked.append(ex_id)
+        elif fp != inst.fingerprint:            # another question than this version's: not graded
+            rep.changed.append(ex_id)
+            rep.items.append({"id": ex_id, "chapter": inst.chapter, "points": None, "answer": _shown(ans),
+                              "said": _said(ans), "feedback": CHANGED, "attempts": attempts, "refused": False,
+                              "changed": True})
+            continue
         ok, feedback = inst.check(ans)
         if ok and max_attempts is not None and attempts is not None and attempts > max_attempts:
             ok, feedback = False, (f"right, but after {attempts} checks: this course counts an answer "
@@ -316,6 +352,21 @@ def grade(student: str, data: dict, chapter: int | None = None, secret: str | No
                           # not an answer of the asked form (a count "1e1"): no points, not "wrong"
                           "refused": not ok and bool(inst.resolve(ans)[1])})
         rep.score += int(ok)
+    if rep.changed:
+        n = len(rep.changed)
+        rep.notes.append(f"{n} answer{'s' if n > 1 else ''} not graded, {'their' if n > 1 else 'its'} question changed "
+                         f"since the page was made ({', '.join(rep.changed)}): re-issue or grade with the "
+                         f"version the page came from")
+    if rep.unchecked:
+        n = len(rep.unchecked)
+        rep.notes.append(("this file carries no question fingerprints (written by hand, or exported by a page or "
+                          "notebook made before them): its answers are" if n == answered else
+                          f"{n} answer{'s' if n > 1 else ''} ({', '.join(rep.unchecked)}) "
+                          f"carr{'y' if n > 1 else 'ies'} no question fingerprint (written by hand, or given on a "
+                          f"page made before them): "
+                          f"{'they are' if n > 1 else 'it is'}")
+                         + " graded on this version's questions, which could not be checked against the ones "
+                           "the student saw")
     return rep
 
 
@@ -784,7 +835,7 @@ def _grade_row(item):
                     max_attempts=_TASK.get("max_attempts"), roster=_TASK.get("roster", ()))
         rep.student = shown                     # a release notebook's answers: the student who sent them
         return ("ok", rep.score, rep.max, rep.attempts, rep.notes, [(it["id"], it["points"]) for it in rep.items],
-                rep.text() if _TASK.get("feedback") else "")
+                rep.text() if _TASK.get("feedback") else "", rep.changed, bool(rep.unchecked))
     except GradeError as e:
         return "error", str(e), e.student
     finally:
@@ -1873,8 +1924,9 @@ def _fill_scores(rows: list[dict], results) -> list[str]:
     ids = []
     for row, res in zip(rows, results):
         if res[0] == "ok":
-            _, score, top, attempts, rep_notes, points, text = res
-            row.update(score=score, max=top, error="", attempts=attempts, feedback=text)
+            _, score, top, attempts, rep_notes, points, text, changed, unchecked = res
+            row.update(score=score, max=top, error="", attempts=attempts, feedback=text, changed=changed,
+                       unchecked=unchecked)
             row["note"] += rep_notes
             for ex_id, pts in points:
                 row[ex_id] = pts
@@ -1910,6 +1962,32 @@ def _refusals(rows: list[dict]) -> list[str]:
         if n and n * 4 >= len(rows):               # a quarter of the class or more
             notes.append(f"{n} of {len(rows)} files {what}")
     return notes
+
+
+def _changed_notes(rows: list[dict]) -> tuple[list[str], list[str]]:
+    """(notes, alarms): one line naming how many answers were not graded because their question
+    changed since their page was made (``fingerprint``), and of which exercises; one saying how
+    many files carry no fingerprints.  A quarter of the files or more with changed questions is an
+    alarm: the class was graded with another version of the book than the one it answered."""
+    graded = [r for r in rows if r["file"] and r.get("score", "") != ""]
+    per = Counter(k for r in graded for k in r.get("changed") or ())
+    notes, alarms = [], []
+    if per:
+        files = sum(1 for r in graded if r.get("changed"))
+        n = sum(per.values())
+        line = (f"{n} answer{'s' if n > 1 else ''} in {files} file{'s' if files > 1 else ''} not graded, the question "
+                f"changed since the page was made: " + ", ".join(f"{k} ({c})" for k, c in per.items())
+                + ": re-issue those exercises, or grade with the version of the book the pages came from "
+                  "(the per-file CSV leaves their cells empty)")
+        notes.append(line)
+        if files * 4 >= len(graded):            # a quarter of the class or more: the wrong version
+            alarms.append(line)
+    old = sum(1 for r in graded if r.get("unchecked"))
+    if old:
+        notes.append(f"{old} file{'s' if old > 1 else ''} carr{'y' if old > 1 else 'ies'} no question fingerprints "
+                     f"(written by hand, or exported by a page or notebook made before them): graded on this "
+                     f"version's questions, which could not be checked against the ones the students saw")
+    return notes, alarms
 
 
 def _skipped_by_folder(skipped: list[str], folder: Path, roster, names, pids,
@@ -2090,6 +2168,9 @@ def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | 
                      f"file's exported time (the student's own clock)")
     alarms = _refusals(rows)
     notes += alarms
+    changed_notes, changed_alarms = _changed_notes(rows)
+    notes += changed_notes
+    alarms += changed_alarms
     unplaced = [r["file"] for r in rows if r.get("unplaced")]
     if unplaced:
         notes.append(f"{len(unplaced)} file{'s' if len(unplaced) > 1 else ''} of nbgrader's release notebook "
@@ -2135,9 +2216,12 @@ def grade_class(folder, chapter: int | None = None, roster=None, secret: str | N
 
 def answer_file(student: str, answers: dict, chapter: int | None = None, secret: str | None = None,
                 attempts: dict | None = None, variants: dict | None = None, exported: str | None = None,
-                refused: dict | None = None) -> dict:
+                refused: dict | None = None, fingerprints: dict | bool = True) -> dict:
     """The answer file for ``answers`` ({id: answer}), tagged with the student's variants
-    (computed with ``secret``, or taken from ``variants``) and ``attempts`` ({id: n});
+    (computed with ``secret``, or taken from ``variants``), the questions answered
+    (``fingerprints``: {id: fingerprint}, an id without one written without; True: this
+    version's questions of the student's own variants; False: none, as a page made before
+    fingerprints wrote the file) and ``attempts`` ({id: n});
     ``exported``: when it is written (ISO 8601 UTC; default now); ``refused``: {id: (the
     answer as text, why it could not be written)}, graded as refused."""
     if isinstance(student, str) and STUDENT_RE.match(student):
@@ -2146,6 +2230,10 @@ def answer_file(student: str, answers: dict, chapter: int | None = None, secret:
     out = {}
     for k, v in answers.items():
         rec = {"answer": v, "variant": (variants or {}).get(k) or variant_salt(student, k, secret)}
+        fp = _question_of(student, k, secret, rec["variant"]) if fingerprints is True else \
+            (fingerprints or {}).get(k)
+        if fp:
+            rec["fingerprint"] = fp
         if attempts and attempts.get(k):
             rec["attempts"] = attempts[k]
         out[k] = rec
@@ -2160,6 +2248,17 @@ def answer_file(student: str, answers: dict, chapter: int | None = None, secret:
     if chapter is not None:
         d["chapter"] = chapter
     return d
+
+
+def _question_of(student, ex_id, secret: str, variant) -> str | None:
+    """The fingerprint of this version's question ``ex_id`` for ``student`` if ``variant`` is theirs
+    (None: not an exercise, not a student id, another variant)."""
+    try:
+        if ex_id not in BANK or variant != variant_salt(student, ex_id, secret):
+            return None
+        return instance(ex_id, student, secret, grading=True).fingerprint
+    except (StudentError, ExerciseError, TypeError):
+        return None
 
 
 def write_answer_file(path, data: dict) -> str:

@@ -257,7 +257,8 @@ class Exercise:
         ok, text = self.inst.check(answer)
         if self.inst.resolve(answer)[1]:
             return ok, text
-        record(NOTEBOOK_ANSWERS.setdefault(self.inst.student, {}), self.inst.ex_id, answer, ok, self.inst.salt)
+        record(NOTEBOOK_ANSWERS.setdefault(self.inst.student, {}), self.inst.ex_id, answer, ok, self.inst.salt,
+               self.inst.fingerprint)
         return ok, text
 
     def widget(self):
@@ -303,15 +304,16 @@ def _widget(title, prompt, context, form, choices, options, start, check, reveal
     return w.VBox([head, *inputs, btn, out])
 
 
-NOTEBOOK_ANSWERS: dict[str, dict] = {}     # student -> {id: {"answer", "attempts", "right", "variant"}}
+NOTEBOOK_ANSWERS: dict[str, dict] = {}     # student -> {id: {"answer", "attempts", "right", "variant", "fp"}}
 
 
-def record(store: dict, ex_id: str, answer, ok: bool, variant: str) -> dict:
+def record(store: dict, ex_id: str, answer, ok: bool, variant: str, fp: str | None = None) -> dict:
     """Count one check of ``answer`` in ``store``; keep the first right answer, once there is one
     (trying a wrong one afterwards, to explore, does not lose it).  ``attempts`` counts the
     checks up to that first right answer, no later one: the grader's ``--max-attempts`` judges
-    how it was reached, not what was explored after."""
-    rec = store.setdefault(ex_id, {"answer": None, "attempts": 0, "right": False, "variant": variant})
+    how it was reached, not what was explored after.  ``fp``: the fingerprint of the question
+    answered (``Instance.fingerprint``; None: the notebook's data predates fingerprints)."""
+    rec = store.setdefault(ex_id, {"answer": None, "attempts": 0, "right": False, "variant": variant, "fp": fp})
     if not rec["right"]:
         rec["attempts"] += 1
         rec["answer"], rec["right"] = answer, ok
@@ -334,7 +336,8 @@ def export_answers(path: str, student: str | None = None) -> str:
         raise GradeError(f"no answers were checked for {student!r} in this kernel")
     data = answer_file(student, {k: r["answer"] for k, r in recs.items()},
                        attempts={k: r["attempts"] for k, r in recs.items()},
-                       variants={k: r["variant"] for k, r in recs.items()})
+                       variants={k: r["variant"] for k, r in recs.items()},
+                       fingerprints={k: r.get("fp") for k, r in recs.items()})
     return write_answer_file(path, data)
 
 

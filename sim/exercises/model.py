@@ -325,6 +325,48 @@ def open_sealed(data: dict, answer) -> tuple[bool, str, dict]:
     return True, (outcome + "\n\n" if outcome else "") + secret["explanation"], secret
 
 
+# -- the fingerprint of an exercise instance: which question an exported answer answered ----------
+#
+# An answer file names the variant (the salt) an answer was given on, not the question: a newer
+# version of the book can ask another question of the same variant (a reworded prompt, other
+# choices, a simulator fix that moves a number).  Each exported answer carries the fingerprint
+# of the instance its page showed, and the grader compares it with its own instance's:
+#
+#   question     = sha256 of the JSON of [id, form, prompt, choices, options, start, context, call]
+#   fingerprint  = sha256("fp|" + question + "|" + salt + "|" + the sorted salted answer hashes)[:16]
+#
+# The page holds ``question`` (in its sealed data: a hash of text it shows anyway) and the salted
+# hashes, and computes the same in JavaScript (``_js.py``): it gains no answer.  A configuration's
+# key is the simulator's verdict on the settings chosen (the grader runs them again), so its
+# fingerprint has no answer hashes: its question, the simulator call with its seeds, is hashed.
+
+FP_LENGTH = 16
+
+
+def question_digest(ex_id: str, form: str, prompt: str, choices=(), options=None, start=None, context=(),
+                    call: str = "") -> str:
+    """The hash of what an exercise asks, as its page shows it."""
+    text = json.dumps([ex_id, form, prompt, list(choices or ()), {k: list(v) for k, v in (options or {}).items()},
+                       dict(start or {}), list(context or ()), call or ""],
+                      sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def fingerprint(question: str, salt: str, form: str, hashes) -> str:
+    """The fingerprint of an instance from its ``question_digest``, salt and salted answer hashes
+    (none for a configuration); the page's ``SX.fingerprint`` computes the same."""
+    keyed_hashes = [] if form == "config" else sorted(hashes)
+    return hashlib.sha256(f"fp|{question}|{salt}|{','.join(keyed_hashes)}".encode()).hexdigest()[:FP_LENGTH]
+
+
+def sealed_fingerprint(data: dict) -> str | None:
+    """The fingerprint of a sealed exercise (``Instance.sealed``, as a page or a notebook holds it),
+    None when it predates fingerprints (no ``question`` in it)."""
+    if not isinstance(data.get("question"), str):
+        return None
+    return fingerprint(data["question"], data["salt"], data["form"], [h for h, _ in data["accepted"]])
+
+
 @dataclass
 class Instance:
     """One exercise as one student sees it; every answer here came from a simulator run."""
@@ -365,6 +407,18 @@ class Instance:
     def hashes(self) -> list[str]:
         return [answer_hash(self.salt, a) for a in self.accepted]
 
+    @property
+    def question(self) -> str:
+        """The hash of what this instance asks (``question_digest``)."""
+        return question_digest(self.ex_id, self.form, self.prompt, self.choices, self.options, self.start,
+                               self.context, self.run.get("call", ""))
+
+    @property
+    def fingerprint(self) -> str:
+        """Which question this is, for an exported answer (see ``fingerprint``): the same for the
+        page's instance and the grader's (``grading_only``), as a configuration's key is not in it."""
+        return fingerprint(self.question, self.salt, self.form, self.hashes)
+
     def resolve(self, answer) -> tuple[str, str]:
         """``(canonical answer, "")``, or ``("", why this is not an answer to this exercise)``."""
         return resolve(answer, form=self.form, kind=self.kind, choices=self.choices, options=self.options,
@@ -404,7 +458,8 @@ class Instance:
                              "svg": self.reveal_svg if svg else "", "answer": self.answer,
                              **({"replay": replay} if replay else {})}).encode()
         pairs = [[answer_hash(salt, a), b64(xor(content_key, _wrap_key(salt, a)))] for a in self.accepted]
-        d = {"salt": salt, "form": self.form, "accepted": pairs, "secret": b64(xor(secret, content_key))}
+        d = {"salt": salt, "form": self.form, "accepted": pairs, "secret": b64(xor(secret, content_key)),
+             "question": self.question}
         if self.outcomes:
             d["outcomes"] = {answer_hash(salt, "o|" + c): b64(xor(t.encode(), _wrap_key(salt, "o|" + c)))
                              for c, t in self.outcomes.items()}

@@ -33,7 +33,7 @@ from .._io import atomic_write
 from .._needs import live_install_line
 from .bank import chapter_ids, chapters, check_chapter, instance, pool_instance
 from .html import _widget, record
-from .model import SCALARS, context_title, open_sealed, resolve, short
+from .model import SCALARS, context_title, open_sealed, resolve, sealed_fingerprint, short
 from .variants import POOL, STUDENT_RE, course_for, pool_index, secret_for
 
 CHAPTERS = {2: "The route table and the route cache", 3: "Connection-level multipath", 4: "Equalize",
@@ -61,7 +61,7 @@ class SealedExercise:
         invalid = resolve(answer, form=d["form"], kind=d["kind"], choices=d.get("choices", ()),
                           options=d.get("options"), start=d.get("start"))[1]
         if not invalid:
-            record(self.sheet.checked, d["id"], answer, ok, d["salt"])
+            record(self.sheet.checked, d["id"], answer, ok, d["salt"], sealed_fingerprint(d))
         return ok, text
 
     def verify(self, answer) -> bool:
@@ -176,6 +176,8 @@ class NotebookSheet:
         path = path or f"answers-{self.student}-ch{self.chapter}.json"
         data = answer_file(self.student, given, chapter=self.chapter,
                            variants={k: d.data["salt"] for k, d in self.exercises.items()},
+                           # the questions this notebook asked (none in one made before fingerprints)
+                           fingerprints={k: sealed_fingerprint(d.data) for k, d in self.exercises.items()},
                            attempts={k: r["attempts"] for k, r in self.checked.items()}, refused=refused)
         write_answer_file(path, data)
         print(f"wrote {path}: {len(given)} of {len(self.exercises)} answers")
