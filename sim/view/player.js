@@ -282,37 +282,50 @@
 
       // What needs the layout (scrolling the ladder to its row, the network to its packet) runs
       // once per frame, after every change of the step is written: one layout, not one per read.
-      // The narration above the network is two to eight lines long from one step to the next:
-      // sized to each step's, it moved the drawing under it up and down by as much as 160 px on a
-      // phone.  Its box is as tall as the replay's longest narration, up to 8 lines (a longer one,
-      // rare, grows it: a taller box would leave short narrations a screen's third of blank),
-      // measured once per width in a hidden copy, so the drawing stays where it is.
-      function fitNarr(p) {
-        var nb = q(p.el, ".op1-narr");
-        if (!nb || !nb.offsetParent || p.narrW === nb.clientWidth) return;
-        p.narrW = nb.clientWidth;
-        var probe = nb.cloneNode(true), t = probe.querySelector(".op1-narr-t") || probe;
-        ["aria-live", "aria-atomic", "id"].forEach(function (a) { probe.removeAttribute(a); });
+      // What sits above the network drawing changes height from one step to the next: the
+      // narration (two to eight lines), the strip of what the step did to the router's tables (a
+      // line to the strip's cap) and the drawing's caption (one line or two).  Sized to each
+      // step's, they moved the drawing by up to 160 px from step to step on a phone.  Each is as
+      // tall as the replay's tallest (the narration up to 12 lines and a laptop's strip up to 6: a
+      // longer one, rare, grows it; a phone's strip up to its own max-height, past which it scrolls), measured once per width in a
+      // hidden copy, so the drawing stays where it is.
+      function fitTallest(el, target, texts, html, capLines) {
+        var probe = el.cloneNode(true);
+        ["aria-live", "aria-atomic", "id", "tabindex", "role", "aria-label", "data-more"].forEach(function (a) {
+          probe.removeAttribute(a);
+        });
         probe.setAttribute("aria-hidden", "true");
-        probe.style.cssText = "position:absolute;visibility:hidden;left:0;top:0;min-height:0;box-sizing:border-box;" +
-          "width:" + nb.getBoundingClientRect().width + "px";
-        nb.parentNode.appendChild(probe);
-        var most = 0, seen = {};
-        p.d.steps.forEach(function (s) {
-          if (seen[s.n]) return;
-          seen[s.n] = true;
-          t.textContent = s.n;
+        probe.style.cssText = "position:absolute;visibility:hidden;left:0;top:0;min-height:0;max-height:none;" +
+          "box-sizing:border-box;width:" + el.getBoundingClientRect().width + "px";
+        el.parentNode.appendChild(probe);
+        var t = (target && probe.querySelector(target)) || probe, most = 0, seen = {};
+        texts.forEach(function (x) {
+          if (x == null || seen[x]) return;
+          seen[x] = true;
+          if (html) t.innerHTML = x; else t.textContent = x;
           most = Math.max(most, probe.getBoundingClientRect().height);
         });
         probe.remove();
-        // (the stylesheet's own min-height, read before this sets its own, still holds; the cap:
-        // 8 lines and the box's padding)
-        var cs = getComputedStyle(nb), size = parseFloat(cs.fontSize) || 14;
-        if (p.narrMin == null) p.narrMin = nb.style.minHeight ? 0 : parseFloat(cs.minHeight) || 0;
+        var cs = getComputedStyle(el), size = parseFloat(cs.fontSize) || 14;
+        if (el.__op1Min == null) el.__op1Min = el.style.minHeight ? 0 : parseFloat(cs.minHeight) || 0;
         var line = parseFloat(cs.lineHeight) || 1.5 * size;      // "normal": about 1.2 to 1.5 em
-        var pad = (parseFloat(cs.paddingTop) || 0) + (parseFloat(cs.paddingBottom) || 0);
-        nb.style.boxSizing = "border-box";
-        nb.style.minHeight = Math.ceil(Math.max(p.narrMin + pad, Math.min(most, 8 * line + pad))) + "px";
+        var pad = (parseFloat(cs.paddingTop) || 0) + (parseFloat(cs.paddingBottom) || 0) +
+                  (parseFloat(cs.borderTopWidth) || 0) + (parseFloat(cs.borderBottomWidth) || 0);
+        var cap = capLines ? capLines * line + pad : parseFloat(cs.maxHeight) || Infinity;
+        el.style.boxSizing = "border-box";
+        el.style.minHeight = Math.ceil(Math.max(el.__op1Min + pad, Math.min(most, cap))) + "px";
+      }
+
+      function fitNarr(p) {
+        var nb = q(p.el, ".op1-narr");
+        if (!nb || !nb.offsetParent || p.narrW === p.el.clientWidth) return;
+        p.narrW = p.el.clientWidth;
+        fitTallest(nb, ".op1-narr-t", p.d.steps.map(function (s) { return s.n; }), false, 12);
+        // the strip: a phone's scrolls past its max-height (player.css), a laptop's grows whole past 6 lines
+        var chg = q(p.el, ".op1-what");
+        if (chg && p.d.chgs) fitTallest(chg, null, p.d.chgs, true, getComputedStyle(chg).maxHeight === "none" ? 6 : 0);
+        var cap = q(p.el, ".op1-topo-box .op1-boxh");
+        if (cap && q(cap, ".op1-where")) fitTallest(cap, ".op1-where", p.d.steps.map(function (s) { return s.w; }), false, 0);
       }
 
       function settle(p) {
