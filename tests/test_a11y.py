@@ -565,3 +565,22 @@ def test_a_tables_numbers_and_headers_never_break_on_a_phone(chapter_6):
     assert tables >= 2                      # chapter 6 has its Monte Carlo and cost tables
     assert not broken, f"words broken over lines in table cells at 360 px: {broken[:12]}"
     assert pg.evaluate("document.documentElement.scrollWidth") <= 360
+
+
+def test_each_dropdowns_button_is_named_by_its_title(chromium, server):
+    """A keyboard reader's finding: the eight capture dropdowns of chapter 9 each had a button
+    named "Toggle hidden content", so a screen reader's list of buttons could not tell them
+    apart.  Each button is named by its box's title."""
+    page = next(p for p in toc_pages() if p.endswith("09-modern-linux"))
+    ctx = _context(chromium, "laptop")
+    try:
+        pg = ctx.new_page()
+        _open(pg, f"{server}/{page}.html")
+        pg.wait_for_function("document.querySelectorAll('.toggle-button').length > 0")
+        pg.wait_for_timeout(100)
+        names = pg.eval_on_selector_all(".toggle-button", "bs => bs.map(b => b.getAttribute('aria-label'))")
+    finally:
+        ctx.close()
+    assert len(names) >= 3
+    assert all(n and n.startswith("Show or hide: ") and len(n) > len("Show or hide: ") + 3 for n in names), names
+    assert len(set(names)) == len(names), names

@@ -16,3 +16,20 @@
   window.addEventListener("load", fit);
   window.addEventListener("resize", fit);
 })();
+
+// A dropdown's button (sphinx-togglebutton's) is named "Toggle hidden content", every one alike:
+// among chapter 9's eight captures a screen reader's list of buttons could not tell one from
+// another.  Each is named by its box's title.
+(function () {
+  function name() {
+    document.querySelectorAll(".toggle-button").forEach(function (b) {
+      var box = b.closest(".admonition, .toggle-details, details");
+      var t = box && box.querySelector(".admonition-title, summary");
+      var words = t ? t.textContent.replace(/\s+/g, " ").trim() : "";
+      if (words) b.setAttribute("aria-label", "Show or hide: " + words);
+    });
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", function () { setTimeout(name); });
+  else setTimeout(name);
+  window.addEventListener("load", name);
+})();
