@@ -97,7 +97,11 @@ def test_panel_controls_are_the_live_players():
     assert options("nat") == (list(NAT_MODELS), ["article"])
     assert options("remote") == (list(REMOTE_BEHAVIOURS), ["article"])
     assert 'name="seed" value="3"' in html and 'name="size" value="20000"' in html
-    assert re.search(r'name="equalize" checked data-only-with="multipath" data-allowed="random wrr"', html)
+    assert re.search(r'name="equalize" checked data-only-with="multipath" data-allowed="random wrr" '
+                     r'aria-describedby="t-equalize-why"', html)
+    # why it goes disabled under another policy, beside it and to a screen reader (an accessibility
+    # tester found it dropped out of the Tab order with nothing saying why)
+    assert '<small id="t-equalize-why" class="op1-lc-why">(with multipath random or wrr only)</small>' in html
     # every control has a label (the <label for> around it)
     for name in names:
         assert re.search(rf'<label class="op1-lc[^"]*" for="t-{name}">', html), name

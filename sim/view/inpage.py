@@ -39,12 +39,16 @@ def _control(uid: str, s: dict) -> str:
     name, label, value = s["name"], s["label"], s["value"]
     cid = f"{uid}-{name}"
     if s["kind"] == "bool":
-        extra = ""
+        extra = why = ""
         if "only_with" in s:
             (other, allowed), = s["only_with"].items()
-            extra = f' data-only-with="{h(other)}" data-allowed="{h(" ".join(allowed))}"'
+            # said beside it and to a screen reader: a box that goes disabled (and out of the Tab
+            # order) under another policy said nowhere why (WCAG 3.3.2)
+            extra = (f' data-only-with="{h(other)}" data-allowed="{h(" ".join(allowed))}"'
+                     f' aria-describedby="{cid}-why"')
+            why = f' <small id="{cid}-why" class="op1-lc-why">(with {h(other)} {h(" or ".join(allowed))} only)</small>'
         return (f'<label class="op1-lc op1-lc-bool" for="{cid}"><input type="checkbox" id="{cid}" '
-                f'name="{h(name)}"{" checked" if value else ""}{extra}> {h(label)}</label>')
+                f'name="{h(name)}"{" checked" if value else ""}{extra}> {h(label)}{why}</label>')
     if s["kind"] == "int":
         # a text box with a digit keypad, not type="number": a number box hides from the page
         # what it cannot read as a number ("1e", "--3" came through as ''), so the message

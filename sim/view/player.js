@@ -274,7 +274,9 @@
       function fitScrolls(p) {
         p.el.querySelectorAll(".op1-kscroll").forEach(function (b) {
           if (!b.offsetParent) return;
-          var can = b.scrollWidth > b.clientWidth + 1 || b.scrollHeight > b.clientHeight + 1;
+          // (a few px past the edge -- the packet pane's 395 in 391 on a laptop -- hide nothing worth
+          // a keyboard stop in every player)
+          var can = b.scrollWidth > b.clientWidth + 8 || b.scrollHeight > b.clientHeight + 8;
           if (can || document.activeElement === b) b.setAttribute("tabindex", "0");
           else b.removeAttribute("tabindex");
         });
@@ -518,7 +520,9 @@
       // ``ending``: Play reached the last step, whose narration is written next, once, while
       // heard (written while quiet and again here, a screen reader would say it twice)
       function stop(ending) {
-        if (!timer) { playLook(false); return; }
+        // not playing: the regions stay as a step by hand left them -- hushed, while it is said
+        // once HUSH ms later (made live again here, the last step's words were said twice)
+        if (!timer) { if (!hushT) playLook(false); return; }
         clearInterval(timer);
         timer = null;
         playLook(false);
