@@ -124,15 +124,16 @@ class CtMark(Why):
 
 
 class DeadTable(Why):
-    """The mark's table (``marked``) has only a dead route (its device ``dev`` down): the
-    lookup fell through to the main table, which chose by ``fallback``."""
+    """The mark's table (``marked``) has lost its only route (its device ``dev`` down, and
+    ``fib_flush()`` deletes a route whose nexthops are all dead): the lookup fell through to
+    the main table, which chose by ``fallback``."""
     __slots__ = ("marked", "dev", "fallback")
 
     def __init__(self, marked: Why, dev: str, fallback: Why):
         self.marked, self.dev, self.fallback = marked, dev, fallback
 
     def __str__(self) -> str:
-        return f"{self.marked}, whose route is dead ({self.dev} down); the main table: {self.fallback}"
+        return f"{self.marked}, whose only route was deleted ({self.dev} down); the main table: {self.fallback}"
 
 
 class Invalid(Why):

@@ -363,3 +363,71 @@ def test_ch2_box_counts_masquerades_own_output_route_and_ch6_keeps_the_binding_a
     assert "In Linux 2.4.0 to 2.4.22, and with SNAT today, the ACK keeps" not in text
     assert "in 2.4.23 and later as before" in text
     assert "With the simulator's fixed window" in text and "The client's ACKs that go astray cost nothing" not in text
+
+
+def test_ch8_says_lost_acks_cost_a_download_nothing_only_with_the_fixed_window():
+    # 2.4's slow start (and the simulator's Reno, TcpConn._open_cwnd) adds a segment per ACK that
+    # arrives: losing every second ACK slows it, so "costs nothing" holds for the fixed window only
+    seeds = range(1, 4)
+    kw = dict(nat="netfilter", multipath="wrr", ingress_filter=True, size=50_000, trace=False)
+    def mean(cc, scenario="equalize-nat", **more):
+        return sum(sim.run(scenario, seed=s, cc=cc, **(more or kw)).summary["connections"][0]["throughput_kbit"]
+                   for s in seeds) / len(seeds)
+    one = dict(uplinks=1, size=50_000, trace=False)
+    assert mean("none") >= 0.98 * mean("none", "connection-level", **one)
+    assert mean("reno") < 0.95 * mean("reno", "connection-level", **one)
+    text = chapter("08-real-kernels.md")
+    for name in ("c8_reno_filter_kbit", "c8_reno_one_kbit", "c8_reno_filter_loss"):
+        assert "{glue:md}`%s`" % name in text, name
+    for phrase in ("which costs a download nothing", "so losing every second one costs nothing"):
+        assert phrase not in text, phrase
+    assert "so with the fixed window losing every second one costs nothing" in text
+
+
+def test_ch8_scopes_the_kept_binding_to_snat_and_masquerade_before_2_4_23():
+    # from 2.4.23 MASQUERADE's own lookup (key.oif = 0) spends a round-robin turn and, on a
+    # quiet router, drops every new connection's first packet ("Route sent us somewhere else")
+    text = chapter("08-real-kernels.md")
+    intro = text[text.index("# 8. What real kernels did"):text.index("## 1. The NAT binding")]
+    summary = text[text.index("## Summary"):text.index("## Exercises")]
+    for part in (intro, summary):
+        assert "SNAT, and MASQUERADE from 2.4.0 to 2.4.22" in part
+    assert "Real 2.4 NAT kept a connection's address" not in intro
+    assert "2.4.23" in summary
+
+
+def test_ch8_names_where_linux_resets_an_ack_to_a_listener():
+    # tcp_rcv_state_process() returns 1 for an ACK in LISTEN; tcp_v4_do_rcv() then sends the reset
+    text = chapter("08-real-kernels.md")
+    assert "`tcp_v4_rcv()` does so" not in text
+    assert all(f in text for f in ("`tcp_rcv_state_process()`", "`tcp_v4_do_rcv()`", "`tcp_v4_send_reset()`"))
+
+
+def test_ch8_says_what_2_4_masquerades_notifiers_do():
+    # 2.4.32's masq_inet_event() calls ip_ct_iterate_cleanup(device_cmp, ifindex) itself, not
+    # masq_device_event(); 2.4.0's masq_device_event() also fired on NETDEV_CHANGEADDR
+    text = chapter("08-real-kernels.md")
+    assert "which later 2.4 releases also call" not in text
+    assert "`NETDEV_CHANGEADDR`" in text and "`ip_ct_iterate_cleanup()` on the device's index" in text
+
+
+def _runs(text: str) -> list[str]:
+    """The argument lists of a chapter's bl.run(...) calls (one line each, or continued)."""
+    return re.findall(r"bl\.run\((\"[\w-]+\"[^)]*)\)", text)
+
+
+def test_ch9_and_ch10_run_todays_tcp_where_they_stand_for_todays_kernel():
+    # a scenario with no tcp of its own gets sim.tcp's DEFAULT_TCP_PROFILE, 2.4's: a run of
+    # today's recipes (hash multipath, conntrack marks) must ask for tcp="linux"
+    from sim.scenarios import SCENARIOS
+    modern = ('multipath="hash-l3"', 'multipath="hash-l4"', "multipath=mp", 'multipath="connmark"')
+    for name in ("09-modern-linux.md", "10-two-links.md"):
+        calls = [c for c in _runs(chapter(name)) if any(m in c for m in modern)]
+        assert calls, name
+        for c in calls:
+            scenario = c.split('"')[1]
+            assert 'tcp="linux"' in c or SCENARIOS[scenario].defaults.get("tcp") == "linux", (name, c)
+    for kw in re.findall(r"dict\(([^)]*multipath=\"connmark\"[^)]*)\)", chapter("10-two-links.md")):
+        assert 'tcp="linux"' in kw, kw
+    text = chapter("09-modern-linux.md")
+    assert "no selective acknowledgments (SACK)" in text and "RACK-TLP" in text

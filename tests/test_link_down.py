@@ -104,7 +104,7 @@ def test_a_talking_client_is_reset_under_masquerade_but_hangs_under_snat(nat, re
         assert str(after[0]).startswith("new connection: ct mark set")
     else:
         assert all(w == DeadTable(CtMark(1), "if1", w.fallback) for w in after)
-        assert all(str(w).startswith("ct mark 1 -> fwmark 1 -> table 1, whose route is dead (if1 down)")
+        assert all(str(w).startswith("ct mark 1 -> fwmark 1 -> table 1, whose only route was deleted (if1 down)")
                    for w in after)
 
 

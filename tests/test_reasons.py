@@ -25,7 +25,7 @@ H = HashChoice(False, 0x1234, 0x3fffffff)
     (CtMark(2), "ct mark 2 -> fwmark 2 -> table 2"),
     (CtMark(1, True, 2), "new connection: ct mark set numgen inc mod 2 offset 1 = 1 -> table 1"),
     (DeadTable(CtMark(1), "if1", H),
-     "ct mark 1 -> fwmark 1 -> table 1, whose route is dead (if1 down); the main table: "
+     "ct mark 1 -> fwmark 1 -> table 1, whose only route was deleted (if1 down); the main table: "
      "hash-l3 of (src, dst) = 0x00001234 <= bound 0x3fffffff"),
     (Invalid(H), "INVALID to conntrack, so no ct mark: the main table: hash-l3 of (src, dst) = "
                  "0x00001234 <= bound 0x3fffffff"),

@@ -146,7 +146,7 @@ def test_a_dead_marks_table_leaves_the_choice_to_the_main_table():
                 and type(info_of(e)["why"]).__name__ == "DeadTable")
     f = Frames(r, start=dead - 5, stop=min(len(r.events), dead + 400))
     snaps = f.analysis.snapshots(f.steps)
-    shown = [s for s in f.steps if "whose route is dead" in (snaps[s].why or "")]
+    shown = [s for s in f.steps if "whose only route was deleted" in (snaps[s].why or "")]
     assert shown
     for s in shown:
         assert snaps[s].table is None

@@ -250,11 +250,19 @@ def test_an_application_milestone_reads_as_english_in_narration_and_packet_pane(
 
 
 @pytest.mark.parametrize("scenario, params, says, denies", [
-    # today's kernel (no route cache): the nexthops die in the FIB; MASQUERADE forgets
-    ("mptcp", dict(down_at=0.4, size=100_000), ["nexthops die in the FIB", "no route cache",
-                                                "MASQUERADE forgets"], ["cache is flushed"]),
-    ("uplink-down", dict(nat="snat", connections=2, size=20_000), ["no route cache", "SNAT keeps"],
+    # today's kernel (no route cache keyed by flow since 3.6): fib_disable_ip() -> the nexthops die,
+    # fib_flush() deletes the routes through the device alone (a mark's table's only route
+    # among them, under conntrack marks), rt_cache_flush() bumps the generation id; MASQUERADE forgets
+    ("mptcp", dict(down_at=0.4, size=100_000), ["nexthops die in the FIB", "no route cache keyed by flow",
+                                                "fib_flush deletes the routes through it alone",
+                                                "table 2's only route", "generation id",
+                                                "MASQUERADE forgets"], ["cache is flushed", "no route cache to"]),
+    ("uplink-down", dict(nat="snat", connections=2, size=20_000), ["no route cache keyed", "generation id",
+                                                                   "SNAT keeps"],
      ["cache is flushed", "forgets"]),
+    # hash-based multipath has no per-mark tables
+    ("hash-l4-nat", dict(down_at=0.2, size=20_000), ["fib_flush deletes the routes through it alone",
+                                                     "generation id"], ["table 2", "cache is flushed"]),
     # 2.4 (a route cache): it is flushed
     ("connection-level", dict(down_at=0.2, size=20_000, nat="netfilter"), ["route cache is flushed",
                                                                           "MASQUERADE forgets"],

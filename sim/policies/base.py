@@ -13,12 +13,14 @@ class Policy:
 
     ``cached``: the 2.4 route cache sits in front of it (only then can a route be
     ``equalize``); ``per_packet``: it balances each packet, not each flow (the Internet
-    side then answers over every line too); ``rank``: its place in the lists a reader
-    sees (the CLI, the live player)."""
+    side then answers over every line too); ``mark_tables``: it routes by a mark through
+    ``ip rule fwmark k table k``, table k holding one route, by uplink k; ``rank``: its
+    place in the lists a reader sees (the CLI, the live player)."""
     name: str = ""
     rank: int = 100
     cached: bool = False
     per_packet: bool = False
+    mark_tables: bool = False
 
     def __init__(self, router):
         self.router = router
@@ -44,8 +46,10 @@ def register(cls: type[Policy]) -> type[Policy]:
 
 
 def fwmark_table(router, route: Route, pkt: Packet, nh: Nexthop, why: Why) -> tuple[Nexthop, Why]:
-    """The nexthop a mark chose, through ``ip rule fwmark k table k``: when table k's only
-    route is dead (its device down), the lookup falls through to the main table's hash."""
+    """The nexthop a mark chose, through ``ip rule fwmark k table k``: when table k has lost
+    its only route (its device down: ``fib_flush()`` deletes a route whose nexthops are all
+    dead; the simulator keeps it marked dead, which a lookup passes by just the same), the
+    lookup falls through to the main table's hash."""
     if nh.dead:
         nh2, why2 = select_hash(route, pkt, router.sim.seed, False)
         return nh2, DeadTable(why, nh.dev, why2)

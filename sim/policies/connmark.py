@@ -8,7 +8,7 @@ from .base import Policy, fwmark_table, register
 
 @register
 class Connmark(Policy):
-    name, rank = "connmark", 6
+    name, rank, mark_tables = "connmark", 6, True
 
     def __init__(self, router):
         super().__init__(router)

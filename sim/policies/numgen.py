@@ -6,7 +6,7 @@ from .base import Policy, fwmark_table, register
 
 @register
 class Numgen(Policy):
-    name, rank, per_packet = "numgen", 5, True
+    name, rank, per_packet, mark_tables = "numgen", 5, True, True
 
     def __init__(self, router):
         super().__init__(router)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from ..natmodels import REGISTRY
 from ..packet import TCP
 from ..policies import CACHED_POLICIES
+from ..policies import REGISTRY as POLICY_REGISTRY
 from ..reasons import DeviceDown, EqualizeDeleted, Gone
 from ..trace import Drop, Ev
 from ._common import app_words, ep, ms, pkt_name, pkt_words, title
@@ -199,7 +200,7 @@ def narrate(result, step: int) -> str:
                          f"{f['old']} to {f['new']}")
     if k is Ev.LINK:
         if f.get("state") == "down":
-            tail = " (NETDEV_DOWN): " + _device_down(result) if node == "router" else ""
+            tail = " (NETDEV_DOWN): " + _device_down(result, f.get("dev")) if node == "router" else ""
             return _sentence(f"The line fails: {title(result, node)}'s {f.get('dev')} goes down{tail}")
         return _sentence(f"{title(result, node)}'s {f.get('dev')} is up again")
     if k is Ev.APP:
@@ -208,17 +209,27 @@ def narrate(result, step: int) -> str:
     return _sentence(f"{title(result, node)}: {kind}" + (f" ({fields})" if fields else ""))
 
 
-def _device_down(result) -> str:
+def _device_down(result, dev: str | None = None) -> str:
     """What the router does when one of its devices goes down, by its run's parameters: the
-    route cache is flushed only where there is one (2.4's policies); today's kernel has none,
-    and its FIB's nexthops on the device die.  MASQUERADE (2.4's and today's) and the
-    article's NAT forget the connections bound to the device; SNAT keeps them."""
+    route cache is flushed only where there is one (2.4's policies).  Today's kernel has had
+    no route cache keyed by flow since 3.6: ``fib_disable_ip()`` marks the nexthops on the
+    device dead, ``fib_flush()`` deletes the routes whose nexthops are all dead (a per-mark
+    table's only route among them) and every cached route is invalidated (``rt_cache_flush()``
+    bumps the generation id that sockets' and nexthops' cached routes are checked against).
+    MASQUERADE (2.4's and today's) and the article's NAT forget the connections bound to the
+    device; SNAT keeps them."""
     p = getattr(result, "params", None)
     multipath, nat = getattr(p, "multipath", None), getattr(p, "nat", None)
     if multipath in CACHED_POLICIES:
         s = "its nexthops die and the route cache is flushed"
     else:
-        s = "its nexthops die in the FIB (there is no route cache to flush)"
+        policy = POLICY_REGISTRY.get(multipath)
+        mark = ""
+        if policy is not None and policy.mark_tables and dev and dev[2:].isdigit():
+            mark = f" (table {dev[2:]}'s only route among them)"    # ip rule fwmark k table k, by ifk
+        s = (f"its nexthops die in the FIB, fib_flush deletes the routes through it alone{mark}, and "
+             f"rt_cache_flush invalidates every cached route by bumping the generation id (there has "
+             f"been no route cache keyed by flow since 3.6)")
     model = REGISTRY.get(nat) if nat else None
     if model is None or not model.translates:
         return s
