@@ -457,3 +457,13 @@ def test_the_live_players_number_boxes_name_what_was_typed():
     assert lp.result.params.seed == 7 and "Not run" not in lp.status.value
     lp.controls["uplinks"].value = "3"
     assert lp.result.params.uplinks == 3
+
+
+def test_a_replays_download_links_are_named_by_their_run():
+    """An accessibility tester's finding: chapter 10's six replays had six links named "pcapng"
+    and six "trace", which a screen reader's list of links could not tell apart.  Each is named
+    by its run too, its visible word first (WCAG 2.5.3)."""
+    need_dot()
+    pl = Player(sim.run("equalize-nat", seed=1, size=3000), title="t", max_steps=5)
+    html = pl._frames.downloads("equalize-nat-seed-1")
+    assert 'aria-label="pcapng of equalize-nat-seed-1"' in html and 'aria-label="trace of equalize-nat-seed-1"' in html

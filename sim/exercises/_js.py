@@ -238,6 +238,7 @@ JS = r"""/* 1 + 1 < 1 exercises: the page's checker.  Mirrors sim/exercises/mode
           bar.appendChild(el("span", "sx-meta", course ? " (course " + course + ")" : ""));
           var ch = el("button", "sx-change", "Change");
           ch.type = "button";
+          ch.setAttribute("aria-label", "Change student id");
           ch.addEventListener("click", function () { drawForm(sid); bar.querySelector(".sx-sid-input").focus(); });
           bar.appendChild(ch);
           return;

@@ -163,9 +163,11 @@ class Frames:
     def downloads(self, stem: str) -> str:
         pcap = base64.b64encode(self.pcapng()).decode()
         text = base64.b64encode(self.trace_text().encode()).decode()
-        return (f'<span class="op1-dl">download <a download="{stem}.pcapng" '
+        # named by their run too: a page of six replays had six links named "pcapng" alike
+        return (f'<span class="op1-dl">download <a download="{stem}.pcapng" aria-label="pcapng of {_dot.h(stem)}" '
                 f'href="data:application/vnd.tcpdump.pcap;base64,{pcap}">pcapng</a>'
-                f'<a download="{stem}.txt" href="data:text/plain;charset=utf-8;base64,{text}">trace</a></span>')
+                f'<a download="{stem}.txt" aria-label="trace of {_dot.h(stem)}" '
+                f'href="data:text/plain;charset=utf-8;base64,{text}">trace</a></span>')
 
     # -- HTML ------------------------------------------------------------------------------------
 
