@@ -527,3 +527,17 @@ def test_python_and_the_page_read_hand_written_numbers_alike():
     assert [list(parse(text, form)) for text, form in cases] == got
     assert parse("٥", "int") == ("", "expected a whole number, got '٥'")
     assert not instance("eqnat-survive", "alice", secret="").check("٥")[0]
+
+
+def test_an_answer_kept_from_a_page_without_fingerprints_is_not_this_questions():
+    """A reviewer's finding: a browser's answer kept from a page made before fingerprints (none
+    recorded) was taken as the new page's -- a right answer to last week's question stood for
+    this week's, which the student could then not answer, and was exported as this one's.  To
+    a page with a fingerprint it is another question's: a new record."""
+    got = _node("""const st = SX.store("t");
+        st.record("eq-next", "if2", "v1", true, "");             // last week's page: no fingerprint
+        const now = st.record("eq-next", "if3", "v1", false, "0123456789abcdef");
+        const same = SX.store("u"); same.record("eq-next", "if2", "v1", false, "");
+        const again = same.record("eq-next", "if1", "v1", true, "");   // both without: the same question
+        return [now.answer, now.attempts, now.fp, again.attempts];""", None)
+    assert got == ["if3", 1, "0123456789abcdef", 2]

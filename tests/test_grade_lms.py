@@ -314,3 +314,30 @@ def test_canvas_manual_posting_row_and_an_empty_worksheet_id_are_told_as_what_th
 def test_gradebook_help_says_it_is_not_for_an_lms_import():
     out = " ".join(cli("grade", "--help").stdout.split())
     assert "not for an LMS's import" in out and "for an LMS gradebook's CSV import" not in out
+
+
+def test_grading_again_replaces_the_earlier_report_in_the_feedback_comments(tmp_path):
+    """A reviewer's finding: graded once, uploaded, the worksheet downloaded again and graded again
+    after late files, every report that changed was put after the old one -- two reports in one
+    cell ("2 / 3" then "3 / 3"), and the same when Moodle had stored <br> as <br />.  The earlier
+    report is replaced; the instructor's text before it stays."""
+    ids = chapter_ids(2)
+    old_report = "student s0001: 1 / 3<br />  rc-hit: wrong"
+    ws = _worksheet(tmp_path / "ws.csv",
+                    _row(1001, "Liam Chen", "s0001", comment=f'"<p>See me</p>{old_report}"'),
+                    _row(1002, "Ahmed Nguyen", "s0002", comment="student s0002: 0 / 3"))
+    sub = _class(tmp_path / "sub", {f"answers-{s}.json": (s, right_answers(s, ids)) for s in ("s0001", "s0002")})
+    g = grade_folder(sub, 2, ws, "", roster_column="Username", feedback=True)
+    data, notes = g.lms_file(ws, "Username", "Grade", out="filled.csv")
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+    first = rows[0]["Feedback comments"]
+    assert first.startswith(f"<p>See me</p>student s0001: {len(ids)} / {len(ids)}<br>"), first
+    assert first.count("student s0001:") == 1 and "1 / 3" not in first
+    assert rows[1]["Feedback comments"].count("student s0002:") == 1
+    assert "2 in place of this grader's earlier report" in notes[0], notes
+    # Moodle stored the new report with <br />: given again, nothing changes
+    again = tmp_path / "again.csv"
+    again.write_bytes(data.replace(b"<br>", b"<br />"))
+    data2, notes2 = g.lms_file(again, "Username", "Grade")
+    assert data2 == again.read_bytes(), notes2
+    assert "had their score there already" in notes2[0], notes2

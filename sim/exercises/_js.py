@@ -128,8 +128,10 @@ JS = r"""/* 1 + 1 < 1 exercises: the page's checker.  Mirrors sim/exercises/mode
       get: function () { sync(); return mem; },
       record: function (id, answer, variant, right, fp) {
         sync();
-        /* another variant, or the same one asking another question (a newer page): a new record */
-        var old = mem[id], rec = old && old.variant === variant && (!old.fp || old.fp === fp) ? old : {attempts: 0};
+        /* another variant, or the same one asking another question (a newer page): a new record;
+           one kept without a fingerprint (a page made before they were) is another question's
+           to a page that has one -- kept, a right answer to last week's question stood for this one */
+        var old = mem[id], rec = old && old.variant === variant && (old.fp || "") === (fp || "") ? old : {attempts: 0};
         /* the checks up to the first right answer, no later one (html.record) */
         if (!rec.right) {
           rec.attempts = (rec.attempts || 0) + 1; rec.answer = answer; rec.variant = variant; rec.right = right;
@@ -351,7 +353,7 @@ JS = r"""/* 1 + 1 < 1 exercises: the page's checker.  Mirrors sim/exercises/mode
       var rec = st.get()[id];
       /* an answer to another question of this variant (an older page's) is not this one's */
       if (!rec || rec.variant !== data.salt || rec.answer === undefined) return;
-      if (rec.fp && rec.fp !== fingerprint(data)) return;
+      if ((rec.fp || "") !== fingerprint(data)) return;
       var a = rec.answer;
       if (data.form === "config") {
         root.querySelectorAll("select[data-option]").forEach(function (s) {
@@ -389,7 +391,7 @@ JS = r"""/* 1 + 1 < 1 exercises: the page's checker.  Mirrors sim/exercises/mode
   }
 
   window.SX = {sha256: sha256, hex: hex, parse: parse, normalise: normalise, fingerprint: fingerprint, init: init,
-               exportAnswers: exportAnswers,
+               exportAnswers: exportAnswers, store: store,
                poolIndex: poolIndex, checkStudent: checkStudent, setStudent: setStudent,
                initAll: function () { document.querySelectorAll("[data-exercise]").forEach(init); }};
 })();

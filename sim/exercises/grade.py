@@ -1344,6 +1344,13 @@ def _csv_quoted(value: str, delim: str) -> str:
 FEEDBACK_COLUMN = "Feedback comments"
 
 
+def _same_html(a: str, b: str) -> bool:
+    """Are two comment cells' HTML the same report, whatever an LMS made of its line breaks
+    (``<br>``, ``<br />``) and the spaces around them?"""
+    norm = lambda t: re.sub(r"\s*<br\s*/?>\s*", "<br>", t.strip(), flags=re.I)
+    return bool(a.strip()) and norm(a) == norm(b)
+
+
 def _html_report(text: str) -> str:
     """A report as one line of HTML (a worksheet's comment cell): lines joined by <br>, leading
     spaces kept."""
@@ -1485,7 +1492,7 @@ def fill_lms_file(path, column: str, grade_column: str, scores: dict[str, str],
     low = [h.lower() for h in header]
     k_comment = low.index(FEEDBACK_COLUMN.lower()) if comments is not None and FEEDBACK_COLUMN.lower() in low else None
     edits = []                                  # (start, end, new text), in order
-    filled = changed = commented = appended = 0
+    filled = changed = commented = appended = replaced = same = 0
     unscored, kept_mark, not_number = [], [], []
     rows = [[_csv_value(text[a:b]) for a, b in cells] for cells in records[1:]]
     ids = [row[k_id].strip().lower() if k_id < len(row) else "" for row in rows]
@@ -1521,18 +1528,30 @@ def fill_lms_file(path, column: str, grade_column: str, scores: dict[str, str],
             cells = edit(cells, k_grade, _csv_quoted(score, delim))
             filled += 1
             changed += bool(old)
+        else:
+            same += 1                           # the score is there already: nothing to write
         report = (comments or {}).get(sid) if k_comment is not None else None
         if report:
             html = _html_report(report)
             said = row[k_comment] if k_comment < len(row) else ""
+            # a report this grader wrote before (a worksheet downloaded again after an upload,
+            # graded again after late files) is replaced, not followed by a second one: it starts
+            # "student ID:", whatever Moodle made of its <br>s; the instructor's text before it stays
+            before = re.search(rf"(?:\s|<br\s*/?>)*student\s+{re.escape(sid)}:", said, re.I)
+            mine = said[before.start():] if before else ""
+            keep = said[:before.start()] if before else said
             if not said.strip():
                 cells = edit(cells, k_comment, _csv_quoted(html, delim))
                 commented += 1
-            elif html not in said:              # the instructor's text first, the report after it
-                sep = "" if said.rstrip().lower().endswith(("</p>", "</div>")) else "<br><br>"
-                cells = edit(cells, k_comment, _csv_quoted(said.rstrip() + sep + html, delim))
+            elif _same_html(mine, html):
+                pass
+            else:                               # the instructor's text first, the report after it
+                keep = keep.rstrip()
+                sep = "" if not keep or keep.lower().endswith(("</p>", "</div>")) else "<br><br>"
+                cells = edit(cells, k_comment, _csv_quoted(keep + sep + html, delim))
                 commented += 1
-                appended += 1
+                appended += bool(keep)
+                replaced += bool(mine)
     result, last = [], 0
     for a, b, new in sorted(edits, key=lambda e: (e[0], e[1])):
         result.append(text[last:a])
@@ -1542,8 +1561,11 @@ def fill_lms_file(path, column: str, grade_column: str, scores: dict[str, str],
     col = header[k_grade]
     notes = [f"{out}: column {col!r} filled for {filled} student{'s' if filled != 1 else ''}"
              + (f" ({changed} of them had another number there, replaced)" if changed else "")
+             + (f"; {same} had their score there already" if same else "")
              + (f", {header[k_comment]!r} with {commented} report{'s' if commented != 1 else ''}"
-                + (f" ({appended} after the text the cell had)" if appended else "") if k_comment is not None else "")
+                + (f" ({appended} after the text the cell had)" if appended else "")
+                + (f" ({replaced} in place of this grader's earlier report)" if replaced else "")
+                if k_comment is not None else "")
              + (f" ({FEEDBACK_COLUMN!r} left as it was: give --feedback DIR to put each student's report there)"
                 if comments is None and FEEDBACK_COLUMN.lower() in low else "")]
     if unscored:
