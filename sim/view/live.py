@@ -15,6 +15,7 @@ page use ``Player``.
 """
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 import time
@@ -229,8 +230,9 @@ class LiveFrames(Frames):
         return p
 
 
+@functools.lru_cache(maxsize=None)
 def _number_box(W):
-    """A text box for a whole number: what the reader typed reaches the run as typed, and a bad
+    """A text box for a whole number (one class, made the first time ipywidgets is there): what the reader typed reaches the run as typed, and a bad
     value is named as the box shows it.  Its value is the text typed, or a number set from Python."""
     import traitlets
 
