@@ -104,17 +104,19 @@ class Route:
     def dest(self) -> str:
         return _dest(self.prefix, self.plen)
 
-    def show(self) -> str:
-        """Like one entry of ``ip route show``."""
+    def show(self, down=None) -> str:
+        """Like one entry of ``ip route show`` (a route whose every nexthop is dead is not
+        listed there: ``Fib.show``).  ``down``: the devices down (None: as the nexthops are now)."""
         if not self.multipath:
             nh = self.nexthops[0]
             s = f"{self.dest()} {nh.text()}"
             if nh.via is None:
                 s += " scope link"
-            return s + (f" src {self.src}" if self.src else "") + (" dead linkdown" if nh.dead else "")
+            return s + (f" src {self.src}" if self.src else "")
         head = self.dest() + (" equalize" if self.equalize else "")
         return "\n".join([head] + [f"\tnexthop {nh.text()} weight {nh.weight}"
-                                   + (" dead linkdown" if nh.dead else "") for nh in self.nexthops])
+                                   + (" dead linkdown" if (nh.dead if down is None else nh.dev in down) else "")
+                                   for nh in self.nexthops])
 
 
 def parse_route(spec: str) -> Route:
@@ -281,6 +283,13 @@ class FIB:
         self._changed()
         return n
 
-    def show(self) -> str:
-        """Like ``ip route show``: most specific last, default first, as iproute2 orders by prefix."""
-        return "\n".join(r.show() for r in sorted(self.routes, key=lambda r: (r.plen, r.prefix)))
+    def show(self, down=None) -> str:
+        """Like ``ip route show``: most specific last, default first, as iproute2 orders by prefix.
+        A route whose every nexthop is dead is left out: the kernel deletes it (``fib_flush()``
+        after ``fib_sync_down()``, 2.4 and today alike); here it stays, passed by every lookup,
+        so that a replay can draw the table as it was before the device went down.  ``down``:
+        the table when exactly these devices are down (None: as it is now)."""
+        def gone(r):
+            return r.dead if down is None else all(nh.dev in down for nh in r.nexthops)
+        return "\n".join(r.show(down) for r in sorted(self.routes, key=lambda r: (r.plen, r.prefix))
+                         if not gone(r))

@@ -375,7 +375,7 @@ class Result:
                 if e.node == node:
                     tables.apply(e)
         folds[node] = (i, tables)
-        return RouterState(t=self.events[i].t, routes=self.net[node].fib.show(),
+        return RouterState(t=self.events[i].t, routes=self.net[node].fib.show(tables.down),
                            cache={k: dict(v) for k, v in tables.cache.items()},
                            conntrack={k: dict(v) for k, v in tables.conntrack.items()},
                            in_hit=tables.in_hit, in_slow_tot=tables.in_slow_tot)

@@ -469,6 +469,7 @@ def test_the_router_tables_and_the_network_are_read_as_text(chromium, server):
         order = [re.search(rf'table "{re.escape(t)}', tables) for t in ("Route cache", "Routing table", "Uplinks",
                                                                       "Conntrack / NAT")]
         assert all(order) and [m.start() for m in order] == sorted(m.start() for m in order), tables
+        assert 'columnheader "route"' in tables and 'columnheader "provider\'s ingress filter"' in tables, tables
         assert 'columnheader "dev"' in tables and 'cell "192.168.0.1 → 200.0.0.1 iif eth0"' in tables, tables
         assert re.search(r'row "([A-Z]+ )*ct 1 192\.168\.0\.1:5000 → 200\.0\.0\.1:80', tables), tables
         net = P.locator(".op1-topo-scroll svg:not(.op1-topo-n)").aria_snapshot()

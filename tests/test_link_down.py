@@ -55,6 +55,13 @@ def test_connections_on_the_failed_line_stall_the_others_and_new_ones_use_the_li
     dels = [e for e in events(r, Ev.CT_DEL, "router") if e.reason == DeviceDown("if2")]
     assert len(dels) == sum(_dev_of(c) == "if2" for c in first) == r.summary["link_down"]["conntrack_entries_flushed"]
     assert "dev if2 weight 1 dead linkdown" in r.net["router"].fib.show()
+    # the connected route on if2 is gone, as fib_flush() deletes a route whose every nexthop is
+    # dead; the table at a step before the failure still has it, and at the failure it goes
+    assert "150.0.0.0/24" not in r.net["router"].fib.show()
+    down = next(i for i, e in enumerate(r.events) if e.ev is Ev.LINK)
+    before, after = r.state_at(down - 1).routes, r.state_at(down).routes
+    assert "150.0.0.0/24 dev if2 scope link" in before and "dead" not in before
+    assert "150.0.0.0/24" not in after and "dev if2 weight 1 dead linkdown" in after
     # nothing the router sends after the failure goes out by if2
     late = [dev for i, dev, p in uplink_hops(r) if r.events[i].t > 1_000_000]
     assert late and set(late) == {"if1"}

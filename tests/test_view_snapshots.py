@@ -93,9 +93,13 @@ def test_a_failed_line_is_drawn_from_its_step_on_and_not_before():
     after = [s for s in f.steps if s >= li]
     for s in before:
         assert not snaps[s].down and "dead linkdown" not in state_dot(r, snaps[s])
+        assert "✖ deleted" not in state_dot(r, snaps[s])
         assert "hl-down" not in topo_frame(r, s).get("hl", {}).values()
     for s in after:
         assert snaps[s].down == {"if2"} and "dead linkdown" in state_dot(r, snaps[s])
+        # the connected route on if2 is deleted (fib_flush), drawn struck out and said so
+        row = next(l for l in state_dot(r, snaps[s]).split("<TR>") if "150.0.0.0/24 dev if2" in l)
+        assert "<S>" in row and "✖ deleted" in row and "dead linkdown" not in row
         fr = topo_frame(r, s)
         assert fr["hl"].get("e_uplink2") in ("hl-down", "hl-link") and fr["cnt"]["c_uplink2"].endswith("✖ down")
     # the failure's step shows the masquerade entries it forgot, struck out, and only there
@@ -396,3 +400,22 @@ def test_the_router_tables_all_start_at_the_left_edge(scenario, params):
                 for f in (line.split() for line in plain.stdout.splitlines()) if f[0] == "node"}
         assert set(left) == {"cache", "rt", "up", "ct"}
         assert max(left.values()) - min(left.values()) < 0.02, (step, left)    # inches
+
+
+def test_every_router_table_read_as_text_has_column_headings():
+    """The screen-reader copy of the router's tables (state.text_tables) heads every table's
+    columns: the routing table's and the uplinks' had rows and no headings (WCAG 1.3.1)."""
+    import re
+    from sim.trace import Ev
+    from sim.view.state import state_dot, text_tables
+    r = sim.run("thought-question", multipath="wrr", nat="netfilter", down_at=0.5, size=400_000)
+    li = next(i for i, e in enumerate(r.events) if e.ev is Ev.LINK and e.node == "router")
+    f = Frames(r, start=li, stop=li + 1)
+    html = text_tables(state_dot(r, f.analysis.snapshots(f.steps)[li]))
+    tables = re.findall(r"<table><caption>(.*?)</caption>(.*?)</table>", html)
+    assert [c.split(" (")[0] for c, _ in tables] == ["Route cache", "Routing table", "Uplinks", "Conntrack / NAT"]
+    for caption, body in tables:
+        assert "<th scope=\"col\"" in body.split("</tr>")[0], (caption, body[:120])
+    rt = dict(tables)[next(c for c, _ in tables if c.startswith("Routing table"))]
+    assert "<th scope=\"col\">route</th><th scope=\"col\">this packet</th>" in rt
+    assert "<td>150.0.0.0/24 dev if2 scope link</td><td>✖ deleted</td>" in rt

@@ -160,15 +160,18 @@ def _routing_table(router, p, snap: Snapshot) -> tuple[str, set]:
         else:
             nh = r.nexthops[0]
             chosen = snap.nexthop == nh.dev and nh.dev not in mp_devs and not r.multipath
+            # its only nexthop dead, the route is gone: fib_sync_down() marks the fib_info dead
+            # and fib_flush() deletes it (2.4 and today alike); drawn struck out, so that the
+            # reader sees what went
             dead = nh.dev in snap.down
             text = (f"{r.dest()} {nh.text()}" + (" scope link" if nh.via is None else "")
-                    + (f" src {r.src}" if r.src else "") + (" dead linkdown" if dead else ""))
+                    + (f" src {r.src}" if r.src else ""))
             rows.append("<TR>" + _cell(text, "hit" if chosen else None, mono=True, bold=chosen, strike=dead)
-                        + _cell(picked if chosen else "", "hit" if chosen else None,
+                        + _cell(picked if chosen else "✖ deleted" if dead else "", "hit" if chosen else None,
                                 port=f"rt_{nh.dev}", bold=chosen) + "</TR>")
     mode = p.multipath + (", equalize" if p.equalize else "")
     why = f"this packet: {snap.why}" if snap.why else ""
-    return f"rt [label=<{_table(f'Routing table ({mode})', [], rows, why, cols=2)}>];", mp_devs
+    return f"rt [label=<{_table(f'Routing table ({mode})', ['route', 'this packet'], rows, why, cols=2)}>];", mp_devs
 
 
 def _route_cache(router, snap: Snapshot, mp_devs: set) -> tuple[str, list]:
@@ -253,7 +256,8 @@ def _uplinks(net, router, snap: Snapshot, mp_devs: set) -> list[str]:
         dash = " style=dashed" if down else ""
         lines.append(f"rt:nh_{dev}:e -> up:u_{dev}:e [color={q(colour)} penwidth={3 if chosen else 1.5}{dash}];"
                      if dev in mp_devs else f"rt:rt_{dev}:e -> up:u_{dev}:e [color={q(colour)}{dash}];")
-    lines.append(f"up [label=<{_table('Uplinks', [], up_rows, cols=2)}>];")
+    head = ["device, address", "provider's ingress filter"]
+    lines.append(f"up [label=<{_table('Uplinks', head, up_rows, cols=2)}>];")
     return lines
 
 
