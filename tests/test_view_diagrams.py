@@ -245,3 +245,17 @@ def test_text_in_a_palette_colour_is_readable():
     svg = ladder_svg(r) + topology_svg(r, 5)
     fills = {c.lower() for c in re.findall(r'<text[^>]* fill="(#[0-9A-Fa-f]{6})"', svg)}  # dot writes lower case
     assert fills and fills <= {c.lower() for c in _dot.TEXT.values()} | {"#000000"}, fills
+
+
+def test_the_ladders_lanes_are_named_by_their_titles():
+    """The ladder's header is an image a screen reader names: by the lanes it draws, left to
+    right, not "ladder diagram lanes"."""
+    from sim.view.ladder import ladder_parts
+    from sim.view.model import analysis_of
+    r = sim.run("equalize-nat", seed=1, size=3000)
+    heads, _, _ = ladder_parts(r, analysis_of(r).default_steps()[:40])
+    label = re.search(r'<svg class="op1-ladder"[^>]*role="img" aria-label="([^"]*)"', heads).group(1)
+    lanes = label.removeprefix("ladder lanes, left to right: ").removesuffix("; then the packet as seen on the wire")
+    assert lanes != label and len(lanes.split(", ")) >= 4, label
+    first = lanes.split(", ")[0].split()[0]
+    assert f">{first}<" in heads                          # the words drawn are the words said

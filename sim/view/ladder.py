@@ -149,8 +149,11 @@ def ladder_parts(result, steps: list[int], current: int | None = None,
 
 def _ladder_head(result, names: list[str], x: dict, width: int) -> str:
     """The header SVG: the columns' titles and one title per lane."""
+    # named by what it shows: a screen reader said "ladder diagram lanes" and not which lanes
+    lanes = ", ".join(title(result, n) for n in names)
     head = [f'<svg class="op1-ladder" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{HEAD}" '
-            f'viewBox="0 0 {width} {HEAD}" role="img" aria-label="ladder diagram lanes">', STYLE,
+            f'viewBox="0 0 {width} {HEAD}" role="img" '
+            f'aria-label="{h(f"ladder lanes, left to right: {lanes}; then the packet as seen on the wire")}">', STYLE,
             f'<text x="{width - RIGHT + 8}" y="{HEAD - 8}">'
             'packet as seen on the wire</text>']
     for n in names:
