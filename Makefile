@@ -49,8 +49,12 @@ book: book-secret-notice system $(STAMP) $(BOOK_STAMP) $(NODE_STAMP) $(LIVE_STAM
 	@$(PY) book/op1_live.py repository > /dev/null
 	@h=$$($(BOOK_DEPS)); if [ "$$(cat _build/.book-deps 2>/dev/null)" != "$$h" ]; then \
 	  rm -rf _build/.jupyter_cache _build/jupyter_execute _build/.doctrees; fi
+	@# a page that moved or left the table of contents would stay in _build/html from the
+	@# last build, reachable by old links: the pages are written afresh when _toc.yml changed
+	@if ! cmp -s _toc.yml _build/.toc-built; then rm -rf _build/html _build/.doctrees; fi
 	$(PY) book/execute_parallel.py _build/.jupyter_cache -- $(PY) book/jupyter_book_build.py build . -W -n --keep-going
 	@$(BOOK_DEPS) > _build/.book-deps
+	@cp _toc.yml _build/.toc-built
 
 # The instructor edition (issue 5): the same chapters with every exercise's key shown
 # (sim.exercises reads SIM_EXERCISES_KEY=1), built into _build/instructor with its own cache, its
