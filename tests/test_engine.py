@@ -402,3 +402,39 @@ def test_a_hosts_device_queues_linuxs_default_1000_packets_a_routers_64():
                 and e.node.startswith(("local", "remote"))]
     assert at_hosts == []
     assert r.summary["drops"][str(Drop.QUEUE_FULL)] > 0        # the uplinks' queues still overflow
+
+
+def test_ip_route_show_prints_in_the_order_the_modelled_kernel_dumps():
+    """iproute2 sorts nothing: 2.4's fn_hash_dump() walks the prefix lengths most specific
+    first and a zone's hash buckets in turn (fn_hash(): 150.0.0.0/24 in bucket 5, 192.168.0.0/24
+    in 7, 100.0.0.0/24 in 14), so the default route comes last; today's fib_trie dumps in key
+    order, the default first.  A connected route is the kernel's: proto kernel, src its address."""
+    old = sim.run("connection-level", seed=1, size=2_000).net["router"]
+    assert old.fib.kernel == "2.4"
+    assert old.fib.show().splitlines() == [
+        "150.0.0.0/24 dev if2 proto kernel scope link src 150.0.0.1",
+        "192.168.0.0/24 dev eth0 proto kernel scope link src 192.168.0.254",
+        "100.0.0.0/24 dev if1 proto kernel scope link src 100.0.0.1",
+        "default",
+        "\tnexthop via 100.0.0.254 dev if1 weight 1",
+        "\tnexthop via 150.0.0.254 dev if2 weight 1",
+    ]
+    new = sim.run("connection-level", seed=1, size=2_000, multipath="hash-l3").net["router"]
+    assert new.fib.kernel == "today"
+    assert new.fib.show().splitlines() == [
+        "default",
+        "\tnexthop via 100.0.0.254 dev if1 weight 1",
+        "\tnexthop via 150.0.0.254 dev if2 weight 1",
+        "100.0.0.0/24 dev if1 proto kernel scope link src 100.0.0.1",
+        "150.0.0.0/24 dev if2 proto kernel scope link src 150.0.0.1",
+        "192.168.0.0/24 dev eth0 proto kernel scope link src 192.168.0.254",
+    ]
+    # a zone of more than 32 routes has grown to 256 buckets (fn_rehash_zone): the order follows
+    fib = FIB(old)
+    for k in range(40):
+        fib.add(f"10.{k}.0.0/16 via 100.0.0.254 dev if1")
+    from sim.fib import _fn_hash, parse_prefix
+    keys = [r.prefix for r in fib.routes]
+    want = sorted(keys, key=lambda p: (_fn_hash(p, 16, 255), p))
+    assert [parse_prefix(line.split()[0])[0] for line in fib.show().splitlines()] == want
+    assert want != sorted(keys, key=lambda p: (_fn_hash(p, 16, 15), p))
