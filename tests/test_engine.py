@@ -438,3 +438,17 @@ def test_ip_route_show_prints_in_the_order_the_modelled_kernel_dumps():
     want = sorted(keys, key=lambda p: (_fn_hash(p, 16, 255), p))
     assert [parse_prefix(line.split()[0])[0] for line in fib.show().splitlines()] == want
     assert want != sorted(keys, key=lambda p: (_fn_hash(p, 16, 15), p))
+
+
+def test_hash_threshold_bounds_round_to_closest_as_fib_rebalance():
+    """fib_rebalance(): upper_bound = DIV_ROUND_CLOSEST_ULL((u64)w << 31, total) - 1.  Three
+    equal nexthops: 2**31 / 3 = 715827882.67, so the first bound is 715827882 (truncating
+    would give 715827881), the second 1431655765 - 1, the last 2**31 - 1."""
+    from sim.multipath import select_hash
+    from sim.packet import IP, UDP, Packet
+    route = parse_route("default nexthop via 1.0.0.1 dev a nexthop via 2.0.0.1 dev b nexthop via 3.0.0.1 dev c")
+    bounds = {}
+    for k in range(200):
+        nh, why = select_hash(route, Packet(IP(f"10.0.{k}.1", "200.0.0.1"), UDP(1, 2)), 1, False)
+        bounds[nh.dev] = why.bound
+    assert bounds == {"a": 715827882, "b": 1431655764, "c": 2**31 - 1}
