@@ -4,7 +4,7 @@
             "nexthop via 150.0.0.254 dev if2 weight 1")
     fib.lookup("200.0.0.1")   # -> the multipath default route
 
-``show()`` prints the table the way ``ip route show`` does.
+``show()`` prints the table the way ``ip route show`` does on the kernel its node runs.
 """
 from __future__ import annotations
 
@@ -104,18 +104,24 @@ class Route:
     def dest(self) -> str:
         return _dest(self.prefix, self.plen)
 
-    def show(self, down=None) -> str:
+    def show(self, down=None, connected: str | None = None, dead: str = " dead linkdown") -> str:
         """Like one entry of ``ip route show`` (a route whose every nexthop is dead is not
-        listed there: ``Fib.show``).  ``down``: the devices down (None: as the nexthops are now)."""
+        listed there: ``FIB.show``).  ``down``: the devices down (None: as the nexthops are now).
+        ``connected``: the address of the device this route is the prefix route of, which the
+        kernel added when the address was configured (``fib_add_ifaddr()``: ``proto kernel
+        scope link src ADDR``).  ``dead``: what a dead nexthop is marked with (today's
+        iproute2 prints the ``RTNH_F_LINKDOWN`` flag too; 2.4 had only ``RTNH_F_DEAD``)."""
         if not self.multipath:
             nh = self.nexthops[0]
             s = f"{self.dest()} {nh.text()}"
+            if connected:
+                return s + f" proto kernel scope link src {connected}"
             if nh.via is None:
                 s += " scope link"
             return s + (f" src {self.src}" if self.src else "")
         head = self.dest() + (" equalize" if self.equalize else "")
         return "\n".join([head] + [f"\tnexthop {nh.text()} weight {nh.weight}"
-                                   + (" dead linkdown" if (nh.dead if down is None else nh.dev in down) else "")
+                                   + (dead if (nh.dead if down is None else nh.dev in down) else "")
                                    for nh in self.nexthops])
 
 
@@ -187,7 +193,10 @@ class FIB:
     first read (a network has some twenty-five routes, and a run that stops early sends no
     packet through some of its nodes: their tables are never made)."""
 
-    def __init__(self):
+    def __init__(self, owner=None):
+        """``owner``: the node whose table it is (its devices' addresses and its kernel are
+        what ``show`` prints by); None: a bare table, printed as today's kernel dumps it."""
+        self.owner = owner
         self._routes: list[Route] = []
         self._later: list[str] = []         # routes given to add_later, not made yet
         self._memo: dict = {}
@@ -283,13 +292,77 @@ class FIB:
         self._changed()
         return n
 
+    @property
+    def kernel(self) -> str:
+        """The kernel whose dump ``show`` prints: "2.4" for a router with 2.4's route cache,
+        "today" for any other node (the simulator's routers without one model Linux 3.6 and
+        later)."""
+        return "2.4" if getattr(self.owner, "cache", None) is not None else "today"
+
     def show(self, down=None) -> str:
-        """Like ``ip route show``: most specific last, default first, as iproute2 orders by prefix.
+        """Like ``ip route show`` (the main table) on the owner's kernel.  iproute2 prints the
+        routes in the order the kernel dumps them, and sorts nothing itself:
+
+        * 2.4's ``fn_hash_dump()`` walks ``fn_zone_list``, the prefix lengths most specific
+          first, and in each zone its hash buckets in turn (``fn_hash()``), each bucket in
+          key order -- so the default route comes last, and routes of one length come in
+          an order only the hash explains;
+        * today's ``fib_table_dump()`` walks the trie in key order: the default route first,
+          then by address (of equal addresses, the longer prefix first).
+
+        A prefix route of one of the owner's own addresses is printed as the kernel added it
+        when the address was configured: ``proto kernel scope link src ADDR``.  (iproute2 of
+        2002 put two spaces between some fields; this prints today's single ones.)
+
         A route whose every nexthop is dead is left out: the kernel deletes it (``fib_flush()``
         after ``fib_sync_down()``, 2.4 and today alike); here it stays, passed by every lookup,
         so that a replay can draw the table as it was before the device went down.  ``down``:
         the table when exactly these devices are down (None: as it is now)."""
         def gone(r):
             return r.dead if down is None else all(nh.dev in down for nh in r.nexthops)
-        return "\n".join(r.show(down) for r in sorted(self.routes, key=lambda r: (r.plen, r.prefix))
-                         if not gone(r))
+        old = self.kernel == "2.4"
+        routes = _fn_hash_order(self.routes) if old else sorted(self.routes, key=lambda r: (r.prefix, -r.plen))
+        mine = {}
+        for i in getattr(self.owner, "ifaces", {}).values():
+            net = ipaddress.IPv4Network(f"{i.addr}/{i.prefixlen}", strict=False)
+            mine[(i.name, int(net.network_address), net.prefixlen)] = i.addr
+        dead = " dead" if old else " dead linkdown"
+        return "\n".join(r.show(down, _connected(r, mine), dead) for r in routes if not gone(r))
+
+
+def _connected(r: Route, mine: dict) -> str | None:
+    """The owner's address whose prefix route ``r`` is (``mine``: (device, prefix, plen) ->
+    address), or None."""
+    if r.multipath or r.src or r.nexthops[0].via is not None:
+        return None
+    return mine.get((r.nexthops[0].dev, r.prefix, r.plen))
+
+
+def _fn_hash(prefix: int, order: int, mask: int) -> int:
+    """2.4's ``fn_hash()``: the bucket of the key ``prefix`` in the zone of prefix length
+    ``order`` whose hash mask is ``mask``."""
+    h = prefix >> (32 - order) if order else 0
+    h ^= h >> 20
+    h ^= h >> 10
+    h ^= h >> 5
+    return h & mask
+
+
+def _fn_hash_order(routes: list[Route]) -> list[Route]:
+    """``routes`` (in the order added) as 2.4's ``fn_hash_dump()`` walks them: zones most
+    specific first; in a zone, buckets in turn, each in key order.  A zone has 16 buckets
+    (the default route's, 1); ``fn_hash_insert()`` grows it (``fn_rehash_zone()``: 16 -> 256
+    -> 1024 -> twice as many) when, before an insert, it holds more than twice as many
+    routes as buckets and its prefix length has more prefixes than that."""
+    zones: dict[int, list[tuple[int, Route]]] = {}
+    for n, r in enumerate(routes):
+        zones.setdefault(r.plen, []).append((n, r))
+    out = []
+    for plen in sorted(zones, reverse=True):
+        divisor = 16 if plen else 1
+        for nent in range(len(zones[plen])):
+            if nent > divisor << 1 and (plen == 32 or (1 << plen) > divisor):
+                divisor = {16: 256, 256: 1024}.get(divisor, divisor << 1)
+        out += [r for _, r in sorted(zones[plen], key=lambda nr: (_fn_hash(nr[1].prefix, plen, divisor - 1),
+                                                                   nr[1].prefix, nr[0]))]
+    return out

@@ -42,7 +42,7 @@ class Node:
         self.title = title or name
         self.ifaces: dict[str, Interface] = {}
         self.local_addrs: frozenset[str] = frozenset()   # its interfaces' addresses
-        self.fib = FIB()
+        self.fib = FIB(self)
         self._ip_id = 0
         # packets its own stack sent and took in (IPSTATS_MIB_OUTREQUESTS, _INDELIVERS): the
         # counts of its send and deliver events, in both modes (Trace.counts)

@@ -76,7 +76,12 @@ def flow_hash(seed: int, pkt: Packet, l4: bool) -> int:
     keys (``fib_multipath_hash()``; never Python's salted ``hash()``, and not a linear
     one such as CRC32, which would split flows the same way whatever the seed).  For the
     L4 policy the flow dissector gives ports only to protocols that have them: an ICMP
-    echo hashes with ports 0, whatever its id."""
+    echo hashes with ports 0, whatever its id.
+
+    Unlike the kernel's, this hash is not symmetric: since 4.12 ``fib_multipath_hash()``
+    hashes with ``flow_hash_from_keys()``, whose ``__flow_hash_consistentify()`` orders the
+    addresses (and ports) first, so a flow and its reply hash alike.  That changes nothing
+    here: only the router's outbound route is multipath, so no reply is ever hashed."""
     ip = pkt.ip
     if not l4:
         return _keyed_hash(seed, ip.src, ip.dst, 0, 0, 0)
@@ -94,14 +99,16 @@ def _keyed_hash(seed: int, src: str, dst: str, proto: int, sport: int, dport: in
 
 
 def select_hash(route: Route, pkt: Packet, seed: int, l4: bool) -> tuple[Nexthop, HashChoice]:
-    """Hash-threshold (RFC 2992), as ``fib_select_multipath()`` in 4.4+."""
+    """Hash-threshold (RFC 2992), as ``fib_select_multipath()`` in 4.4+: the first live
+    nexthop whose upper bound the hash does not exceed, the bounds as ``fib_rebalance()``
+    sets them (``DIV_ROUND_CLOSEST_ULL((u64)w << 31, total) - 1``, ``w`` the weights so far)."""
     h = flow_hash(seed, pkt, l4)
     live = route.live                   # fib_rebalance(): bounds over the live nexthops only
     total = sum(nh.weight for nh in live)
     acc = 0
     for nh in live:
         acc += nh.weight
-        bound = (acc << 31) // total - 1
+        bound = ((acc << 31) + total // 2) // total - 1    # DIV_ROUND_CLOSEST_ULL(w << 31, total) - 1
         if h <= bound:
             return nh, HashChoice(l4, h, bound)
     raise AssertionError("hash above every bound")

@@ -110,8 +110,8 @@ class Nat:
             return pkt, t
         _, src, sport, _, _ = ct.orig
         out = pkt.with_dst(src, sport)
-        ct.replied = True
         self._update(ct, pkt, True)
+        ct.replied = True       # after _update(): 2.4's ip_conntrack_in() sets IPS_SEEN_REPLY after proto->packet()
         self.translated += 1
         trace = self.router.sim.trace
         if trace.keep:
@@ -225,7 +225,12 @@ class Nat:
             # _timeout(), written out for the commonest case: a TCP segment
             ct.expires = self.router.sim.now + TCP_TIMEOUTS.get(ct.state, _TCP_TIMEOUT_OTHER)
             return
-        if proto == UDP_PROTO and reply:
+        if proto == UDP_PROTO and ct.replied:
+            # 2.4's udp_packet() tests IPS_SEEN_REPLY, which ip_conntrack_in() sets only
+            # after it: the first reply still gets UDP_TIMEOUT, and the entry turns ASSURED
+            # with UDP_STREAM_TIMEOUT on the next datagram either way.  (Today's
+            # nf_conntrack_udp_packet() also waits until 2 s after the first datagram, and
+            # its stream timeout is nf_conntrack_udp_timeout_stream.)
             ct.state = CtState.ASSURED
         ct.expires = self.router.sim.now + self._timeout(proto, ct.state)
 

@@ -27,7 +27,12 @@ _RT_DEL = Ev.RT_DEL     # read once (``Ev.X`` is a slow lookup on 3.11): equaliz
 
 GC_TIMEOUT = 300_000_000      # µs: /proc/sys/net/ipv4/route/gc_timeout = 300 s
 GC_INTERVAL = 60_000_000      # µs: /proc/sys/net/ipv4/route/gc_interval = 60 s
-RT_HASH_LOG = 9               # ip_rt_init(): one page of buckets on a 64 MB i386 box = 512
+# ip_rt_init(): one page of buckets on a 64 MB i386 box (goal = num_physpages >> 14 = 1 page)
+# = 512.  A bucket (``struct rt_hash_bucket``: the chain and its rwlock_t) is declared
+# ``__attribute__((__aligned__(8)))``, so it takes 8 bytes even on a uniprocessor kernel
+# built with gcc 3, whose rwlock_t is an empty struct: 4096 / 8 = 512 either way, not 1024
+# (read in 2.4's route.c, both before and after the jhash rt_hash_code() of 2.4.2x)
+RT_HASH_LOG = 9
 
 RtKey = tuple[str, str, int, str]
 """(daddr, saddr, tos, iif) -- like ``rt_hash_code(daddr, saddr ^ (iif<<5), tos)``."""

@@ -181,7 +181,14 @@ class Router(Node):
         if route is None:
             self._no_route(pkt)
             return
-        # an output route bound to the source address leaves by that address's device
+        # an output route bound to the source address leaves by that address's device.  That
+        # is LARTC 4.2.1's split access (``ip rule add from $IP table T``, a table per uplink),
+        # not what a kernel does by itself for unicast: 2.4's ip_route_output_slow() only checks
+        # that the source is local and then selects among the nexthops as for any packet, and
+        # today's fib_select_path() hashes the flow.  The simulated router has no such rules
+        # (the kernel lab's ``source`` set-up has them): this pinning is the simulator's
+        # assumption, for the router's own answers (resets, echo replies), so that each leaves
+        # by the line its source address belongs to
         by_src = [nh for nh in route.nexthops if self.ifaces[nh.dev].addr == pkt.ip.src]
         nh = by_src[0] if by_src else self.select(route, pkt)[0]
         self.ifaces[nh.dev].xmit(pkt, nh.via or pkt.ip.dst)

@@ -402,3 +402,53 @@ def test_a_hosts_device_queues_linuxs_default_1000_packets_a_routers_64():
                 and e.node.startswith(("local", "remote"))]
     assert at_hosts == []
     assert r.summary["drops"][str(Drop.QUEUE_FULL)] > 0        # the uplinks' queues still overflow
+
+
+def test_ip_route_show_prints_in_the_order_the_modelled_kernel_dumps():
+    """iproute2 sorts nothing: 2.4's fn_hash_dump() walks the prefix lengths most specific
+    first and a zone's hash buckets in turn (fn_hash(): 150.0.0.0/24 in bucket 5, 192.168.0.0/24
+    in 7, 100.0.0.0/24 in 14), so the default route comes last; today's fib_trie dumps in key
+    order, the default first.  A connected route is the kernel's: proto kernel, src its address."""
+    old = sim.run("connection-level", seed=1, size=2_000).net["router"]
+    assert old.fib.kernel == "2.4"
+    assert old.fib.show().splitlines() == [
+        "150.0.0.0/24 dev if2 proto kernel scope link src 150.0.0.1",
+        "192.168.0.0/24 dev eth0 proto kernel scope link src 192.168.0.254",
+        "100.0.0.0/24 dev if1 proto kernel scope link src 100.0.0.1",
+        "default",
+        "\tnexthop via 100.0.0.254 dev if1 weight 1",
+        "\tnexthop via 150.0.0.254 dev if2 weight 1",
+    ]
+    new = sim.run("connection-level", seed=1, size=2_000, multipath="hash-l3").net["router"]
+    assert new.fib.kernel == "today"
+    assert new.fib.show().splitlines() == [
+        "default",
+        "\tnexthop via 100.0.0.254 dev if1 weight 1",
+        "\tnexthop via 150.0.0.254 dev if2 weight 1",
+        "100.0.0.0/24 dev if1 proto kernel scope link src 100.0.0.1",
+        "150.0.0.0/24 dev if2 proto kernel scope link src 150.0.0.1",
+        "192.168.0.0/24 dev eth0 proto kernel scope link src 192.168.0.254",
+    ]
+    # a zone of more than 32 routes has grown to 256 buckets (fn_rehash_zone): the order follows
+    fib = FIB(old)
+    for k in range(40):
+        fib.add(f"10.{k}.0.0/16 via 100.0.0.254 dev if1")
+    from sim.fib import _fn_hash, parse_prefix
+    keys = [r.prefix for r in fib.routes]
+    want = sorted(keys, key=lambda p: (_fn_hash(p, 16, 255), p))
+    assert [parse_prefix(line.split()[0])[0] for line in fib.show().splitlines()] == want
+    assert want != sorted(keys, key=lambda p: (_fn_hash(p, 16, 15), p))
+
+
+def test_hash_threshold_bounds_round_to_closest_as_fib_rebalance():
+    """fib_rebalance(): upper_bound = DIV_ROUND_CLOSEST_ULL((u64)w << 31, total) - 1.  Three
+    equal nexthops: 2**31 / 3 = 715827882.67, so the first bound is 715827882 (truncating
+    would give 715827881), the second 1431655765 - 1, the last 2**31 - 1."""
+    from sim.multipath import select_hash
+    from sim.packet import IP, UDP, Packet
+    route = parse_route("default nexthop via 1.0.0.1 dev a nexthop via 2.0.0.1 dev b nexthop via 3.0.0.1 dev c")
+    bounds = {}
+    for k in range(200):
+        nh, why = select_hash(route, Packet(IP(f"10.0.{k}.1", "200.0.0.1"), UDP(1, 2)), 1, False)
+        bounds[nh.dev] = why.bound
+    assert bounds == {"a": 715827882, "b": 1431655764, "c": 2**31 - 1}

@@ -60,7 +60,7 @@ def test_connections_on_the_failed_line_stall_the_others_and_new_ones_use_the_li
     assert "150.0.0.0/24" not in r.net["router"].fib.show()
     down = next(i for i, e in enumerate(r.events) if e.ev is Ev.LINK)
     before, after = r.state_at(down - 1).routes, r.state_at(down).routes
-    assert "150.0.0.0/24 dev if2 scope link" in before and "dead" not in before
+    assert "150.0.0.0/24 dev if2 proto kernel scope link src 150.0.0.1" in before and "dead" not in before
     assert "150.0.0.0/24" not in after and "dev if2 weight 1 dead linkdown" in after
     # nothing the router sends after the failure goes out by if2
     late = [dev for i, dev, p in uplink_hops(r) if r.events[i].t > 1_000_000]

@@ -158,3 +158,28 @@ def test_cli_help_names_the_2_4_releases_the_netfilter_model_is():
     p = subprocess.run([sys.executable, "-m", "sim", "run", "--help"], cwd=ROOT, capture_output=True, text=True)
     assert p.returncode == 0
     assert "netfilter, Linux 2.4.0-2.4.22 MASQUERADE:" in " ".join(p.stdout.split())
+
+
+def test_a_udp_entry_turns_assured_with_the_datagram_after_its_first_reply():
+    """2.4's ip_conntrack_in() sets IPS_SEEN_REPLY only after udp_packet() has run, so the
+    first reply refreshes the entry with UDP_TIMEOUT (30 s) and leaves it NEW; the next
+    datagram, either way, finds the bit and gives UDP_STREAM_TIMEOUT (180 s) and ASSURED
+    (the simulator once made the first reply ASSURED for 180 s)."""
+    from types import SimpleNamespace
+    from sim.nat import S, UDP_STREAM_TIMEOUT, UDP_TIMEOUT, Nat
+    from sim.packet import IP, UDP, Packet
+
+    sim_ = SimpleNamespace(now=0, trace=SimpleNamespace(keep=False, emit=lambda *a: None))
+    nat = Nat(SimpleNamespace(name="router", sim=sim_), "netfilter", {"if1": "100.0.0.1"})
+    out = nat.postrouting(Packet(IP("192.168.0.1", "200.0.0.1"), UDP(5000, 53)), "if1")
+    (ct,) = nat.entries()
+    assert (ct.state, ct.expires, ct.replied) == (CtState.NEW, UDP_TIMEOUT, False)
+    sim_.now = 1 * S
+    reply = Packet(IP("200.0.0.1", out.ip.src), UDP(53, out.l4.sport))
+    back, _ = nat.prerouting(reply)
+    assert back.ip.dst == "192.168.0.1"
+    assert (ct.state, ct.expires, ct.replied) == (CtState.NEW, 1 * S + UDP_TIMEOUT, True)
+    assert "[UNREPLIED]" not in nat.show()
+    sim_.now = 2 * S
+    nat.prerouting(reply)                                   # a second reply: the stream
+    assert (ct.state, ct.expires) == (CtState.ASSURED, 2 * S + UDP_STREAM_TIMEOUT)

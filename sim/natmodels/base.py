@@ -39,7 +39,18 @@ class NatModel:
     def port(self, oif: str, proto: int, dst: str, dport: int, addr: str, sport: int) -> int:
         """The external port of a new binding to ``addr`` (``oif``'s address):
         ``get_unique_tuple`` keeps the source port if the reply tuple is unique, else takes
-        the first free port of the same class (1-511, 600-1023, 1024-65535)."""
+        the first free port of the same class (1-511, 600-1023, 1024-65535).
+
+        "First free" is the simulator's simplification; which free port a kernel takes
+        differs.  2.4's ``tcp_unique_tuple()``/``udp_unique_tuple()`` start from a static
+        counter that every search moves on (``port++``) and that is shared by all
+        connections, so successive clashes get ports spread through the class; today's
+        ``nf_nat_l4proto_unique_tuple()`` starts at a random offset (``get_random_u16()``,
+        earlier ``prandom_u32()``) and tries at most ``NF_NAT_MAX_ATTEMPTS``; and 2.4's
+        ``icmp_unique_tuple()`` searches the whole 16-bit id range from its own static
+        counter, with no classes.  So the number a clashing connection gets here is not
+        the one a kernel would give; which connections clash, and that each gets a port of
+        its own, are."""
         free = self.nat.free
         if free(proto, dst, dport, addr, sport):
             return sport
