@@ -14,16 +14,17 @@ try:                                # a Ctrl-C while these load (argparse): one 
     import argparse
     import re
 
-    from .cli import (NONE, OneLineParser, any_int, csv_of, default_help, down_uplink_without_down_at, fail, int_in,
-                      pcap_problem, scenario_list, seconds_or_none, write_capture_then_stdout)
+    from .cli import (NONE, OneLineParser, any_int, default_help, down_uplink_without_down_at, fail, int_in,
+                      number_in, numbers_in, pcap_problem, scenario_list, seconds_or_none, write_capture_then_stdout)
     from ._io import OutputError, ReaderGone, write_stdout
     from .fib import RouteError
     from .policies import POLICIES
     from .natmodels import REGISTRY as NAT_REGISTRY, names as nat_models
     from .host import WINDOW
     from .policies import CACHED_POLICIES
-    from .scenarios import (INT_BOUNDS, MAX_SECONDS, MAX_TRANSFER, NULLABLE_BOUNDS, SCENARIOS, Params, ParamError, check_applies,
-                            fmt_value, run)
+    from .scenarios import (INT_BOUNDS, LIST_BOUNDS, MAX_FLUSHES, MAX_SECONDS, MAX_TRANSFER, MAX_UPLINKS,
+                            NULLABLE_BOUNDS, NUMBER_BOUNDS, SCENARIOS, UNITS, Params, ParamError, check_applies,
+                            fmt_value, run, tick_of)
     from .tcp import CONGESTION_CONTROLS, DEFAULT_TCP_PROFILE, INIT_CWND, MSS, REMOTE_BEHAVIOURS, TCP_PROFILES
 except KeyboardInterrupt:
     from ._start import exit_if_starting
@@ -38,21 +39,44 @@ def _count(name: str):
     return int_in("--" + name.replace("_", "-"), *INT_BOUNDS[name])
 
 
-def _as_option(message: str, param: str | None) -> str:
+def _as_option(message: str, param: str | None, cli: str | None = None) -> str:
     """A ParamError's message with its parameter named as the option that sets it: ``down_uplink``
-    -> ``--down-uplink``."""
+    -> ``--down-uplink`` (``cli``: the message as the error words it for the command line, which
+    names several options, ``--no-bundle`` for ``bundle=False``)."""
+    if cli:
+        return cli
     if not param:
         return message
     message = re.sub(rf"(?<![\w-]){re.escape(param)}(?!\w)", "--" + param.replace("_", "-"), message)
     return message.replace("--equalize=False", "--no-equalize")
 
 
-_seconds = csv_of(float, "--flush-at wants seconds like 0.3,12, got {got}")
+def _option(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def _list_of(name: str, example: str):
+    """A list option (``--flush-at``, ``--down-kbit`` ...): each number in the bounds ``sim.run``
+    allows it (``LIST_BOUNDS``), one message naming the bad one.  How many values a per-uplink
+    list may have (one, or one per uplink) depends on ``--uplinks``: ``sim.run`` checks it."""
+    lo, hi, lo_excluded, integers = LIST_BOUNDS[name]
+    most, shape = ((MAX_FLUSHES, "") if name == "flush_at" else
+                   (MAX_UPLINKS, ", one for every uplink or one per uplink"))
+    return numbers_in(_option(name), lo, hi, lo_excluded, integers=integers, unit=UNITS.get(name, ""),
+                      tick=tick_of(name), most=most, shape=shape, example=example)
+
+
+def _number(name: str):
+    """A number option (``--core-delay-ms``, ``--idle``) in the bounds ``sim.run`` allows it."""
+    lo, hi, lo_excluded = NUMBER_BOUNDS[name]
+    assert not lo_excluded
+    return number_in(_option(name), lo, hi, UNITS[name], tick_of(name))
+
 
 def _seconds_or_none(name: str, means: str):
     """``--down-at``, ``--read-timeout``: seconds in the bounds ``sim.run`` allows
     (``NULLABLE_BOUNDS``), or ``none``, one message for any other value."""
-    return seconds_or_none("--" + name.replace("_", "-"), *NULLABLE_BOUNDS[name], means)
+    return seconds_or_none(_option(name), *NULLABLE_BOUNDS[name], means, tick=tick_of(name))
 
 
 def _addrs(s: str) -> list[str]:
@@ -70,7 +94,8 @@ _G = Params()       # the global defaults: a scenario sets some of its own (`sim
 #: the parameters `run`'s options set
 RUN_PARAMS = ("multipath", "equalize", "nat", "remote", "cc", "tcp", "ingress_filter", "uplinks", "seed",
               "size", "connections", "messages", "msg_size", "pings", "subflows", "uplink_addrs",
-              "remote_addrs", "port_base", "bundle", "flush_at", "down_at", "down_uplink", "read_timeout")
+              "remote_addrs", "port_base", "bundle", "flush_at", "down_at", "down_uplink", "read_timeout",
+              "idle", "down_kbit", "up_kbit", "delay_ms", "core_delay_ms", "remote_delay_ms", "weights")
 
 
 def _default(name: str) -> str:
@@ -78,10 +103,14 @@ def _default(name: str) -> str:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = OneLineParser(prog=PROG, description="Simulate the article's multipath + NAT router.")
+    p = OneLineParser(prog=PROG, description="Simulate the article's multipath + NAT router.", rewrite={
+        "the following arguments are required: cmd":
+            f"give a command: list (the scenarios and their parameters) or run SCENARIO ({PROG} --help)"})
     sub = p.add_subparsers(dest="cmd", required=True, parser_class=OneLineParser)
     sub.add_parser("list", help="list the scenarios and the parameters each sets beyond the defaults")
-    r = sub.add_parser("run", help="run a scenario")
+    r = sub.add_parser("run", help="run a scenario", rewrite={
+        "the following arguments are required: scenario":
+            f"give a scenario to run: one of {', '.join(SCENARIOS)} ({PROG} list says what each shows)"})
     r.add_argument("scenario", help="one of: " + ", ".join(SCENARIOS))
     r.add_argument("--multipath", choices=POLICIES, help="how the router picks an uplink: " + "; ".join(
         f"{n}, {_POLICY_HELP[n]}" if n in _POLICY_HELP else n for n in POLICIES) + f" ({_default('multipath')})")
@@ -133,7 +162,31 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--remote-addrs", type=_addrs, metavar="A,B",
                    help="the remote hosts' addresses (default 200.0.0.1,210.0.0.1)")
     r.add_argument("--port-base", type=_count("port_base"), help=f"first source port of the LAN hosts ({_default('port_base')})")
-    r.add_argument("--flush-at", type=_seconds, metavar="T,T,...",
+    r.add_argument("--down-kbit", type=_list_of("down_kbit", "8000,4000,1000"), metavar="K,K,...",
+                   help="each uplink's line speed down (provider to router), kbit/s %d..%d: one value for "
+                        "every uplink, or one per uplink (%s)" % (*LIST_BOUNDS["down_kbit"][:2], _default("down_kbit")))
+    r.add_argument("--up-kbit", type=_list_of("up_kbit", "1000,512,256"), metavar="K,K,...",
+                   help="each uplink's line speed up (router to provider), kbit/s %d..%d: one value for every "
+                        "uplink, or one per uplink (%s)" % (*LIST_BOUNDS["up_kbit"][:2], _default("up_kbit")))
+    r.add_argument("--delay-ms", type=_list_of("delay_ms", "10,20,40"), metavar="MS,MS,...",
+                   help="each uplink's one-way delay, ms %g..%d: one value for every uplink, or one per "
+                        "uplink (%s)" % (*LIST_BOUNDS["delay_ms"][:2], _default("delay_ms")))
+    r.add_argument("--core-delay-ms", type=_number("core_delay_ms"), metavar="MS",
+                   help="one-way delay from each provider to the Internet core, ms %g..%d (%s)"
+                        % (*NUMBER_BOUNDS["core_delay_ms"][:2], _default("core_delay_ms")))
+    r.add_argument("--remote-delay-ms", type=_number("remote_delay_ms"), metavar="MS",
+                   help="one-way delay from the Internet core to each remote host, ms %g..%d (%s)"
+                        % (*NUMBER_BOUNDS["remote_delay_ms"][:2], _default("remote_delay_ms")))
+    r.add_argument("--weights", type=_list_of("weights", "4,2,1"), metavar="W,W,...",
+                   help="each uplink's nexthop weight, %d..%d, as `ip route ... nexthop ... weight W`: "
+                        "random and the hashes choose an uplink in proportion to them, wrr gives each that "
+                        "many turns a round, numgen and connmark take the uplinks in turn whatever their "
+                        "weights; one value for every uplink, or one per uplink (%s)"
+                        % (*LIST_BOUNDS["weights"][:2], _default("weights")))
+    r.add_argument("--idle", type=_number("idle"), metavar="T",
+                   help="cache-expiry: seconds between the download's two requests, 0..%d (%s)"
+                        % (NUMBER_BOUNDS["idle"][1], _default("idle")))
+    r.add_argument("--flush-at", type=_list_of("flush_at", "0.3,12"), metavar="T,T,...",
                    help="flush the route cache at these times (s, 0..%d), at once, as echo 0 > "
                         "/proc/sys/net/ipv4/route/flush does (ip route flush cache waits 2 s)" % MAX_SECONDS)
     r.add_argument("--down-at", type=_seconds_or_none("down_at", "no line fails"), metavar="T|none",
@@ -142,9 +195,9 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--down-uplink", type=any_int("--down-uplink"), metavar="K",     # one of the uplinks: run() checks
                    help=f"which uplink's line fails at --down-at, 1-based ({_default('down_uplink')})")
     r.add_argument("--read-timeout", type=_seconds_or_none("read_timeout", "no read timeout"), metavar="T|none",
-                   help="a downloading client closes after T s without data (above 0, at most %g); none: "
-                        "it waits as long as the run lasts (%s)" % (NULLABLE_BOUNDS["read_timeout"][1],
-                                                                    _default("read_timeout")))
+                   help="a downloading client closes after T s without data (%g..%g: the simulation counts "
+                        "whole microseconds); none: it waits as long as the run lasts (%s)"
+                        % (*NULLABLE_BOUNDS["read_timeout"][:2], _default("read_timeout")))
     r.add_argument("--format", choices=("text", "json"), default="text",
                    help="text, one tcpdump-like line per event and a summary (default); json, the events, "
                         "parameters and summary as one object")
@@ -198,6 +251,12 @@ def _run(args) -> int:
     if args.summary_only and args.format != "text":
         return _fail("--summary-only is for --format text: the JSON always holds the summary "
                      "(read its \"summary\")")
+    bundle_by = args.scenario if args.bundle is None and SCENARIOS[args.scenario].defaults.get("bundle") else None
+    if (args.bundle or bundle_by) and args.uplink_addrs and len(args.uplink_addrs) > 1:
+        # sim.run takes one per uplink too, and the bundle the first: typed, the others would be ignored
+        return _fail(f"--uplink-addrs gives {len(args.uplink_addrs)} addresses, and with --bundle"
+                     f"{f' ({bundle_by} sets it)' if bundle_by else ''} the uplinks are one link with one "
+                     f"address: give one, the bundle's (or none for the article's), or --no-bundle")
     given = {k: getattr(args, k) for k in RUN_PARAMS if getattr(args, k) is not None}
     overrides = {k: None if v is NONE else v for k, v in given.items()}     # None: no line fails ...
     try:
@@ -207,7 +266,7 @@ def _run(args) -> int:
     try:
         result = run(args.scenario, **overrides)
     except ParamError as e:
-        return _fail(_as_option(str(e), e.param))
+        return _fail(_as_option(str(e), e.param, e.cli))
     except RouteError as e:
         return _fail(str(e))
     if args.format == "json":

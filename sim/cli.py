@@ -93,20 +93,73 @@ def seconds_in(name: str, lo: float, hi: float):
 NONE = type("NoneGiven", (), {"__repr__": lambda self: "none"})()
 
 
-def seconds_or_none(name: str, lo: float, hi: float, lo_excluded: bool, means: str, none: bool = True):
-    """Seconds in ``lo..hi`` (above ``lo`` when ``lo_excluded``; not NaN), or, when ``none``,
-    the word ``none`` (``NONE``): one message for any other value, saying what ``none`` -- or,
-    for an option that has no ``none``, leaving the option out -- ``means``."""
-    span = f"above {lo:g} and at most {hi:g}" if lo_excluded else f"in {lo:g}..{hi:g}"
+def _g(x: float) -> str:
+    """A bound as a message writes it: ``86400``, ``10000000``, ``1e-06``."""
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
+
+
+def _span(lo: float, hi: float, lo_excluded: bool, tick: float | None) -> str:
+    """``lo..hi`` in words: ``in 0..86400``, ``above 0 and at most 60``, and with ``tick`` (the
+    finest time the simulation counts) from ``lo`` 0 ``in 0 or 1e-06..86400``."""
+    if lo_excluded:
+        return f"above {_g(lo)} and at most {_g(hi)}"
+    if tick is not None and lo == 0:
+        return f"in 0 or {_g(tick)}..{_g(hi)}"
+    return f"in {_g(lo)}..{_g(hi)}"
+
+
+def _within(v: float, lo: float, hi: float, lo_excluded: bool, tick: float | None) -> bool:
+    return (lo < v if lo_excluded else lo <= v) and v <= hi and not (tick is not None and 0 < v < tick)
+
+
+def seconds_or_none(name: str, lo: float, hi: float, lo_excluded: bool, means: str, none: bool = True,
+                    tick: float | None = None):
+    """Seconds in ``lo..hi`` (above ``lo`` when ``lo_excluded``; not NaN; with ``tick``, the
+    simulation's finest time, none above 0 and below it), or, when ``none``, the word ``none``
+    (``NONE``): one message for any other value, saying what ``none`` -- or, for an option
+    that has no ``none``, leaving the option out -- ``means``."""
     other = f", or none ({means})" if none else f" (without it {means})"
+    finest = " (the simulation counts whole microseconds)" if tick is not None else ""
     return checked(lambda t: NONE if none and t.strip().lower() == "none" else float(t),
-                   lambda v: v is NONE or (lo < v if lo_excluded else lo <= v) and v <= hi,
-                   f"{name} must be seconds {span}{other}, got {{got}}")
+                   lambda v: v is NONE or _within(v, lo, hi, lo_excluded, tick),
+                   f"{name} must be seconds {_span(lo, hi, lo_excluded, tick)}{finest}{other}, got {{got}}")
 
 
-def csv_of(parse, wants: str):
-    """Comma-separated values, each ``parse``d; ``wants`` says what is allowed (``{got}``: the text)."""
-    return checked(lambda s: [parse(x) for x in s.split(",")], lambda v: True, wants)
+def number_in(name: str, lo: float, hi: float, unit: str, tick: float | None = None):
+    """A number of ``unit`` in ``lo..hi`` (not NaN; with ``tick``, none above 0 and below it)."""
+    finest = " (the simulation counts whole microseconds)" if tick is not None else ""
+    return checked(float, lambda v: _within(v, lo, hi, False, tick),
+                   f"{name} must be {unit} {_span(lo, hi, False, tick)}{finest}, got {{got}}")
+
+
+def numbers_in(name: str, lo: float, hi: float, lo_excluded: bool = False, *, integers: bool = False,
+               unit: str = "", tick: float | None = None, most: int | None = None, shape: str = "",
+               example: str = ""):
+    """Comma-separated numbers (integers when ``integers``), each in ``lo..hi`` as
+    ``seconds_or_none`` reads that, at most ``most`` of them: a list.  One message for any other
+    value, naming the bad number (and the list it is in), what is allowed (``unit``; ``shape``,
+    how many, in words) and an ``example``."""
+    kind = "integers" if integers else (unit or "numbers")
+    finest = " (the simulation counts whole microseconds)" if tick is not None else ""
+    wants = (f"{name} must be {kind} {_span(lo, hi, lo_excluded, tick)}{' ' + unit if integers and unit else ''}"
+             f"{finest}, separated by commas{shape}{f' (like {example})' if example else ''}")
+
+    def conv(text: str):
+        items = text.split(",")
+        values = []
+        for item in items:
+            try:
+                v = _int(item) if integers else float(item)
+            except ValueError:
+                v = None
+            if v is None or not _within(v, lo, hi, lo_excluded, tick):
+                got = repr(text) if len(items) == 1 else f"{item!r} in {text!r}"
+                raise argparse.ArgumentTypeError(f"{wants}, got {got}")
+            values.append(v)
+        if most is not None and len(values) > most:
+            raise argparse.ArgumentTypeError(f"{name} takes at most {most} values, got {len(values)}")
+        return values
+    return conv
 
 
 def pcap_problem(path: str) -> str | None:

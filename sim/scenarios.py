@@ -34,9 +34,30 @@ class ParamError(ValueError):
     """A parameter a reader gave that can't be used; the message names it, the value given
     and what is allowed.  ``param`` is the parameter's name (None when no one is to blame)."""
 
-    def __init__(self, message: str, param: str | None = None):
+    def __init__(self, message: str, param: str | None = None, cli: str | None = None):
         super().__init__(message)
         self.param = param
+        #: the message as ``python -m sim`` words it (``--no-bundle`` for ``bundle=False``), when it
+        #: names parameters beyond ``param``; None: ``param`` named as its option will do
+        self.cli = cli
+
+
+def _py_word(name: str) -> str:
+    """A parameter as a message to a Python caller names it: ``no_bundle`` -> ``bundle=False``."""
+    return name[3:] + "=False" if name.startswith("no_") else name
+
+
+def _option_word(name: str) -> str:
+    """A parameter as the command line's message names it: ``down_at`` -> ``--down-at``,
+    ``no_bundle`` -> ``--no-bundle``."""
+    return "--" + name.replace("_", "-")
+
+
+def _said(words: Callable[[Callable[[str], str]], str], param: str) -> ParamError:
+    """A ParamError whose message names several parameters: ``words(n)`` writes it with
+    ``n(name)`` for each, once for Python (``bundle=False``) and once for the command line
+    (``--no-bundle``)."""
+    return ParamError(words(_py_word), param, cli=words(_option_word))
 
 
 # Bounds of the parameters.  Any run they allow finishes in about a minute and under 2 GB on
@@ -51,15 +72,27 @@ INT_BOUNDS = {"uplinks": (1, MAX_UPLINKS), "seed": (0, 2**63 - 1), "size": (1, M
               "connections": (1, 64), "pings": (0, 10_000), "messages": (1, 10_000),
               "msg_size": (1, 10_000_000), "subflows": (1, 8), "port_base": (1024, 60_000),
               "down_uplink": (1, MAX_UPLINKS)}
+# The simulation's clock counts whole microseconds: a time is taken as int(value x unit), so a
+# time above 0 and below 1 us would be 0 -- a read timeout of none, a failure at once.  The
+# bounds say so: a delay or read timeout is at least 1 us, a moment (flush_at, down_at, idle)
+# 0 or at least 1 us (TICK; a value between two microseconds is rounded down, as before).
+TICK = {"seconds": 1e-6, "ms": 1e-3}        # 1 us in the unit
 NUMBER_BOUNDS = {"idle": (0, MAX_SECONDS, False),                 # (lo, hi, lo excluded)
-                 "core_delay_ms": (0, 10_000, True), "remote_delay_ms": (0, 10_000, True)}
-NULLABLE_BOUNDS = {"down_at": (0, MAX_SECONDS, False), "read_timeout": (0, 3600, True)}
+                 "core_delay_ms": (TICK["ms"], 10_000, False), "remote_delay_ms": (TICK["ms"], 10_000, False)}
+NULLABLE_BOUNDS = {"down_at": (0, MAX_SECONDS, False), "read_timeout": (TICK["seconds"], 3600, False)}
 LIST_BOUNDS = {"flush_at": (0, MAX_SECONDS, False, False),       # (lo, hi, lo excluded, integers)
                "down_kbit": (1, 10_000_000, False, False), "up_kbit": (1, 10_000_000, False, False),
-               "delay_ms": (0, 10_000, True, False), "weights": (1, 256, False, True)}
+               "delay_ms": (TICK["ms"], 10_000, False, False), "weights": (1, 256, False, True)}
+#: the lists of one value per uplink (or one for every uplink)
+PER_UPLINK = ("down_kbit", "up_kbit", "delay_ms", "weights")
 UNITS = {"idle": "seconds", "down_at": "seconds", "read_timeout": "seconds", "flush_at": "seconds",
          "core_delay_ms": "ms", "remote_delay_ms": "ms", "delay_ms": "ms", "down_kbit": "kbit/s",
          "up_kbit": "kbit/s", "size": "bytes", "msg_size": "bytes"}
+
+
+def tick_of(name: str) -> float | None:
+    """1 us in the unit of time parameter ``name`` (None for one that is no time)."""
+    return TICK.get(UNITS.get(name, ""))
 
 
 def plain(v):
@@ -82,14 +115,26 @@ def _integer(name: str, v, lo: int, hi: int, whole=None) -> None:
         raise ParamError(f"{name} {_given(v, whole)} out of range: allowed {lo}..{hi}{unit}", name)
 
 
+def _num(x) -> str:
+    """A bound as a message writes it: ``86400``, ``10000000``, ``0.001``, ``1e-06``."""
+    return f"{x:g}" if isinstance(x, float) else str(x)
+
+
 def _number(name: str, v, lo, hi, lo_open: bool, whole=None) -> None:
     number = not isinstance(v, bool) and isinstance(v, (int, float))
-    if number and math.isfinite(v) and (lo < v if lo_open else lo <= v) and v <= hi:
+    tick = tick_of(name)
+    below_tick = number and tick is not None and 0 < v < tick
+    if number and math.isfinite(v) and (lo < v if lo_open else lo <= v) and v <= hi and not below_tick:
         return          # (the message below is formatted only for a bad value)
     unit = f" {UNITS[name]}" if name in UNITS else ""
-    allowed = f"{'(' if lo_open else '['}{lo}, {hi}]{unit}"
+    allowed = f"{'(' if lo_open else '['}{_num(lo)}, {_num(hi)}]{unit}"
+    if tick is not None and lo == 0 and not lo_open:
+        allowed = f"0 or [{_num(tick)}, {_num(hi)}]{unit}"
     if not number:
         raise ParamError(f"{name} must be a number in {allowed}, got {_given(v, whole)}", name)
+    if below_tick:
+        raise ParamError(f"{name} {_given(v, whole)} is below the simulation's resolution of 1 microsecond: "
+                         f"allowed {allowed}", name)
     raise ParamError(f"{name} {_given(v, whole)} out of range: allowed {allowed}", name)
 
 
@@ -138,7 +183,7 @@ class Params:
     down_at: float | None = None        # s: the line of uplink `down_uplink` goes down then
     down_uplink: int = 2                # which uplink (1-based) goes down at `down_at`
     read_timeout: float | None = None   # s a downloading client waits for data before it closes
-    down_kbit: list[int] = field(default_factory=lambda: [_UPLINK.down // KBIT])  # per uplink, last repeats
+    down_kbit: list[int] = field(default_factory=lambda: [_UPLINK.down // KBIT])  # per uplink, or one for all
     up_kbit: list[int] = field(default_factory=lambda: [_UPLINK.up // KBIT])
     delay_ms: list[float] = field(default_factory=lambda: [_UPLINK.delay / MS])
     core_delay_ms: float = _NET.core_delay / MS         # provider <-> Internet, one way
@@ -146,7 +191,10 @@ class Params:
     weights: list[int] = field(default_factory=lambda: [_UPLINK.weight])
     trace: bool = True                  # False: counters only
 
-    def validate(self) -> None:
+    def validate(self, set_by: dict[str, str] | None = None) -> None:
+        """ParamError for the first parameter that can't be used.  ``set_by``: the parameters a
+        scenario set, not the caller (name -> the scenario), which a refusal says."""
+        set_by = set_by or {}
         for f in fields(self):
             v = getattr(self, f.name)
             if type(v).__module__ == "numpy" or (type(v) is list and any(type(x).__module__ == "numpy" for x in v)):
@@ -183,7 +231,7 @@ class Params:
                 v = list(v)
                 setattr(self, name, v)
             least, most, what = ((0, MAX_FLUSHES, "times in seconds") if name == "flush_at" else
-                                 (1, MAX_UPLINKS, "numbers, one per uplink (the last repeats)"))
+                                 (1, MAX_UPLINKS, "numbers, one for every uplink or one per uplink"))
             if not isinstance(v, list) or not least <= len(v) <= most:
                 raise ParamError(f"{name} must be a list of {least}..{most} {what}, got {v!r}", name)
             for x in v:
@@ -192,37 +240,63 @@ class Params:
                         _integer(name, x, lo, hi, whole=v)
                 else:
                     _number(name, x, lo, hi, lo_open, whole=v)
+        n_up = self.uplinks
+        for name in PER_UPLINK:             # one value for every uplink, or one per uplink
+            v = getattr(self, name)
+            if len(v) not in (1, n_up):
+                raise _said(lambda n: f"{n(name)} gives {len(v)} values ({fmt_value(v)}) for {n_up} "
+                                      f"uplink{'s' if n_up != 1 else ''}: give one value for every uplink"
+                                      + (f", or {n_up}, one per uplink" if n_up != 1 else ""), name)
         if self.flush_at and self.multipath not in CACHED_POLICIES:
-            raise ParamError(f"flush_at flushes the route cache: multipath {self.multipath} has none "
-                             f"(use {_CACHED})", "flush_at")
-        if self.down_uplink < 1 or self.down_uplink > self.uplinks and (self.down_at is not None
-                                                                       or self.down_uplink != 2):
-            why = (f"the line of uplink {self.down_uplink} fails at {self.down_at:g} s"
-                   if self.down_at is not None else "no such uplink")
-            raise ParamError(f"down_uplink {self.down_uplink} out of range: allowed 1..{self.uplinks} "
-                             f"(one of the {self.uplinks} uplinks; {why}: give down_uplink 1..{self.uplinks}"
-                             " or more uplinks)", "down_uplink")
+            raise _said(lambda n: f"{n('flush_at')} flushes the route cache: {n('multipath')} {self.multipath} "
+                                  f"has none (use {_CACHED})", "flush_at")
+        k = self.down_uplink
+        if k < 1:               # not a fact of the run: only what was asked for
+            raise _said(lambda n: f"{n('down_uplink')} {k} out of range: allowed 1..{n_up} (the uplinks are "
+                                  f"numbered from 1)", "down_uplink")
+        if k > n_up and (self.down_at is not None or k != 2):
+            why = (f"the line of uplink {k} is to fail at {self.down_at:g} s" if self.down_at is not None
+                   else "no such uplink")
+            raise _said(lambda n: f"{n('down_uplink')} {k} out of range: allowed 1..{n_up} (there "
+                                  f"{f'is 1 uplink' if n_up == 1 else f'are {n_up} uplinks'}; {why}: give "
+                                  f"{n('down_uplink')} 1..{n_up}, "
+                                  f"or {n('uplinks')} {k} or more)", "down_uplink")
         if self.down_at is not None and self.bundle:
-            raise ParamError("down_at takes a whole uplink down; with bundle the lines are one link "
-                             "(use bundle=false)", "down_at")
-        self._check_addrs()
+            by = set_by.get("bundle")
+            raise _said(lambda n: f"{n('down_at')} takes a whole uplink down; with {n('bundle')} the lines are "
+                                  f"one link" + (f" ({by} sets {n('bundle')})" if by else "")
+                                  + f": give {n('no_bundle')}", "down_at")
+        self._check_addrs(set_by)
         if self.equalize and self.multipath not in CACHED_POLICIES:
-            raise ParamError(f"equalize is a route-cache flag: it needs multipath {_CACHED}, "
-                             f"not {self.multipath}, which has no route cache (use equalize=False)", "equalize")
+            by = set_by.get("equalize")
+            raise _said(lambda n: f"{n('equalize')} is a route-cache flag: it needs {n('multipath')} {_CACHED}, "
+                                  f"not {self.multipath}, which has no route cache "
+                                  + (f"(use {n('no_equalize')})" if not by else
+                                     f"({by} sets {n('equalize')}: turn it off with {n('no_equalize')})"),
+                        "equalize")
 
-    def _check_addrs(self) -> None:
+    def _check_addrs(self, set_by: dict[str, str]) -> None:
         """Uplink and remote addresses, as given or the article's defaults: each an ordinary
         unicast address (not loopback, multicast, link-local, reserved or 0.0.0.0/8) in its
         own /24, clear of the LAN (192.168.0.0/24) and the core's links (172.31.0.0/16);
         .0, .254 (the provider's gateway) and .255 are taken."""
+        # bundled, the uplinks are one link with one address, the first (topology._connect_uplinks):
+        # one address will do; a list of one per uplink is taken as before (python -m sim, which
+        # can tell that the user typed them, refuses more than the bundle uses)
+        bundled = self.bundle is True and self.uplinks > 1
         for name, want in (("uplink_addrs", self.uplinks), ("remote_addrs", 2)):
             v = getattr(self, name)
             if isinstance(v, tuple):
                 v = list(v)
                 setattr(self, name, v)
+            if name == "uplink_addrs" and bundled and isinstance(v, list) and len(v) == 1:
+                continue
             if not isinstance(v, list) or (v and len(v) != want):
-                raise ParamError(f"{name} must list {want} addresses (or none for the article's), got {v!r}",
-                                 name)
+                by = f" ({set_by['bundle']} sets it)" if "bundle" in set_by else ""
+                one = (f"1 address, the bundle's (with {{bundle}}{by} the uplinks are one link), or "
+                       if name == "uplink_addrs" and bundled else "")
+                raise _said(lambda n: f"{n(name)} must list {one.format(bundle=n('bundle'))}{want} addresses "
+                                      f"(or none for the article's), got {v!r}", name)
         ups, remotes = tuple(self.uplink_addrs), tuple(self.remote_addrs)
         if all(type(a) is str for a in ups + remotes):
             _addrs_ok(ups, remotes, self.uplinks)       # the same addresses: checked once
@@ -445,7 +519,9 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in [
     Scenario("equalize-public", "equalize with public LAN addresses: one download over both uplinks",
              {"equalize": True, "nat": "none"}, _one_download),
     Scenario("equalize-nat", "equalize behind NAT: the SYN and the ACK may leave by different "
-             "uplinks with different source addresses -- 1 + 1 < 1", {"equalize": True}, _one_download),
+             "uplinks with different source addresses -- 1 + 1 < 1; the outcome depends on the seed (which "
+             "uplink each packet draws): some seeds finish at one line's speed, others far slower",
+             {"equalize": True}, _one_download),
     Scenario("icmp-equalize-nat", "ping under equalize and NAT: every echo is its own 'connection'",
              {"equalize": True}, _pings),
     Scenario("udp-equalize-nat", "UDP echo under equalize and NAT", {"equalize": True}, _udp),
@@ -555,7 +631,8 @@ def make_params(scenario: str, **overrides) -> Params:
     values = {**SCENARIOS[scenario].defaults,
               **{k: v for k, v in overrides.items() if v is not None or k in NULLABLE}}
     p = Params(**values)
-    p.validate()
+    p.validate(set_by={k: scenario for k in SCENARIOS[scenario].defaults if overrides.get(k) is None
+                       and not (k in NULLABLE and k in overrides)})
     formula, bytes_of = TRANSFER.get(scenario, TRANSFER[None])
     moved = bytes_of(p)
     if moved > MAX_TRANSFER:

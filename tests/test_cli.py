@@ -87,7 +87,8 @@ def test_run_json_and_pcap(tmp_path):
     (["run", "equalize-nat", "--pcap", "sim/"], ["--pcap 'sim/' is a folder"]),
     # a converter's message names its option once ("argument --seed: --seed must be ..." had it twice)
     (["run", "equalize-nat", "--seed", "x"], ["error: --seed must be an integer"]),
-    (["run", "equalize-nat", "--flush-at", "x"], ["error: --flush-at wants seconds"]),
+    (["run", "equalize-nat", "--flush-at", "x"], ["error: --flush-at must be seconds in 0 or 1e-06..86400",
+                                                  "got 'x'"]),
 ])
 def test_bad_input_is_one_line_exit_2_no_traceback(args, words):
     out = cli(*args)
@@ -185,7 +186,7 @@ def test_run_help_states_the_default_of_what_a_scenario_may_set():
                          ("--read-timeout", "none"), ("--down-uplink", "2"), ("--ingress-filter", "False")):
         assert f"default {default}, or the scenario's: see list" in helps[opt], (opt, helps[opt])
     assert "none: no line fails" in helps["--down-at"] and "0..86400" in helps["--down-at"]
-    assert "above 0, at most 3600" in helps["--read-timeout"]
+    assert "1e-06..3600: the simulation counts whole microseconds" in helps["--read-timeout"]
 
 
 def test_no_bundle_turns_off_the_scenarios_bundle():
@@ -375,3 +376,178 @@ def test_the_command_line_is_read_from_python_s_own_options(monkeypatch, orig_ar
     from sim._start import command
     monkeypatch.setattr(sys, "orig_argv", orig_argv)
     assert command() == prog
+
+
+# -- the lines' speeds, delays and weights (a network engineer's own router) -----------------
+
+def test_line_speeds_delays_and_weights_are_options_recorded_and_shown(tmp_path):
+    # sim.run took them; the command line had no way to give them, and `list` never showed them
+    args = ["--uplinks", "3", "--down-kbit", "8000,4000,1000", "--up-kbit", "1000,512,256", "--delay-ms",
+            "10,20,40", "--core-delay-ms", "7", "--remote-delay-ms", "3.5", "--multipath", "wrr",
+            "--weights", "4,2,1", "--size", "20000"]
+    pcap = tmp_path / "x.pcapng"
+    out = cli("run", "equalize-public", *args, "--format", "json", "--pcap", str(pcap))
+    assert out.returncode == 0, out.stderr
+    d = json.loads(out.stdout)
+    import sim
+    same = sim.run("equalize-public", uplinks=3, down_kbit=[8000, 4000, 1000], up_kbit=[1000, 512, 256],
+                   delay_ms=[10, 20, 40], core_delay_ms=7, remote_delay_ms=3.5, multipath="wrr", weights=[4, 2, 1],
+                   size=20000)
+    assert d == json.loads("".join(same.json_chunks()))            # the same run as sim.run's
+    assert d["params"]["down_kbit"] == [8000, 4000, 1000] and d["params"]["weights"] == [4, 2, 1]
+    assert d["params"]["delay_ms"] == [10, 20, 40] and d["params"]["core_delay_ms"] == 7
+    assert b"down_kbit=8000,4000,1000" in pcap.read_bytes() and b"weights=4,2,1" in pcap.read_bytes()
+    head = cli("run", "equalize-public", *args, "--summary-only").stdout.splitlines()[0]
+    assert ("down_kbit=8000,4000,1000 up_kbit=1000,512,256 delay_ms=10,20,40 core_delay_ms=7 "
+            "remote_delay_ms=3.5 weights=4,2,1") in head
+    defaults = cli("list").stdout.splitlines()[0]
+    for word in ("down_kbit=2000", "up_kbit=512", "delay_ms=10", "core_delay_ms=5", "remote_delay_ms=2",
+                 "weights=1", "idle=660"):
+        assert f" {word}" in defaults, defaults
+
+
+def test_idle_is_an_option_of_the_scenario_that_reads_it():
+    out = cli("run", "cache-expiry", "--idle", "30", "--format", "json")
+    assert out.returncode == 0 and json.loads(out.stdout)["params"]["idle"] == 30
+    refused = cli("run", "equalize-nat", "--idle", "30")
+    assert refused.returncode == 2 and "--idle does not apply to equalize-nat" in refused.stderr
+
+
+@pytest.mark.parametrize("args, said", [
+    # each number checked as sim.run checks it, the bad one named as typed
+    (["--down-kbit", "8000,0"], "--down-kbit must be kbit/s in 1..10000000, separated by commas, one for every "
+                                "uplink or one per uplink (like 8000,4000,1000), got '0' in '8000,0'"),
+    (["--up-kbit", "x"], "--up-kbit must be kbit/s in 1..10000000"),
+    (["--weights", "4,2.5"], "--weights must be integers in 1..256, separated by commas, one for every uplink or "
+                             "one per uplink (like 4,2,1), got '2.5' in '4,2.5'"),
+    (["--weights", "257"], "got '257'"),
+    (["--delay-ms", "nan"], "--delay-ms must be ms in 0.001..10000"),
+    (["--core-delay-ms", "0"], "--core-delay-ms must be ms in 0.001..10000 (the simulation counts whole "
+                               "microseconds), got '0'"),
+    (["--remote-delay-ms", "inf"], "--remote-delay-ms must be ms in 0.001..10000"),
+    # a count that is neither one nor one per uplink: the last value had been repeated, or the
+    # extra ones ignored, without a word
+    (["--uplinks", "3", "--weights", "4,2"], "--weights gives 2 values (4,2) for 3 uplinks: give one value for "
+                                             "every uplink, or 3, one per uplink"),
+    (["--down-kbit", "8000,4000,1000"], "--down-kbit gives 3 values (8000,4000,1000) for 2 uplinks"),
+])
+def test_line_options_are_refused_in_one_line_naming_value_and_rule(args, said):
+    out = cli("run", "equalize-public", *args)
+    assert out.returncode == 2 and out.stdout == "" and len(out.stderr.strip().splitlines()) == 1, out.stderr
+    assert said in out.stderr, out.stderr
+
+
+def test_sim_run_refuses_a_per_uplink_list_of_neither_one_nor_one_per_uplink():
+    import sim
+    for kw in ({"down_kbit": [8000, 4000]}, {"weights": [1, 2, 3, 4]}, {"delay_ms": [10, 20]}):
+        with pytest.raises(sim.ParamError) as e:
+            sim.run("equalize-public", uplinks=3, **kw)
+        (name,) = kw
+        assert e.value.param == name and str(e.value).startswith(f"{name} gives {len(kw[name])} values")
+        assert "for 3 uplinks: give one value for every uplink, or 3, one per uplink" in str(e.value)
+    assert sim.run("equalize-public", uplinks=3, down_kbit=[8000], size=3000).params.down_kbit == [8000]
+
+
+# -- times below the clock's microsecond --------------------------------------------------------
+
+@pytest.mark.parametrize("kw", [{"read_timeout": 1e-9}, {"down_at": 1e-7}, {"flush_at": [1, 5e-7]},
+                                {"core_delay_ms": 1e-4}, {"delay_ms": [1e-4]}])
+def test_a_time_below_one_microsecond_is_refused_by_sim_run(kw):
+    # read_timeout 1e-9 was taken as int(1e-9 * 1e6) = 0: no read timeout at all; down_at 1e-7 as 0
+    import sim
+    (name,) = kw
+    with pytest.raises(sim.ParamError) as e:
+        sim.run("connection-level", multipath="wrr", **kw)
+    assert e.value.param == name and "below the simulation's resolution of 1 microsecond" in str(e.value)
+    assert "allowed" in str(e.value)
+
+
+def test_one_microsecond_and_zero_are_still_times():
+    import sim
+    assert sim.run("connection-level", size=3000, read_timeout=1e-6, trace=False).params.read_timeout == 1e-6
+    assert sim.run("ping", pings=1, down_at=0, trace=False).params.down_at == 0
+    assert sim.run("ping", pings=1, down_at=1e-6, trace=False).params.down_at == 1e-6
+
+
+@pytest.mark.parametrize("args, said", [
+    (["--read-timeout", "1e-9"], "--read-timeout must be seconds in 1e-06..3600 (the simulation counts whole "
+                                 "microseconds), or none (no read timeout), got '1e-9'"),
+    (["--down-at", "1e-7"], "--down-at must be seconds in 0 or 1e-06..86400 (the simulation counts whole "
+                            "microseconds), or none (no line fails), got '1e-7'"),
+    (["--flush-at", "0.3,1e-7", "--multipath", "wrr"], "got '1e-7' in '0.3,1e-7'"),
+    # said as the other options say it, not "--flush-at 1000000000.0 (in [1000000000.0]) out of range"
+    (["--flush-at", "1e9"], "--flush-at must be seconds in 0 or 1e-06..86400 (the simulation counts whole "
+                            "microseconds), separated by commas (like 0.3,12), got '1e9'"),
+])
+def test_a_time_below_one_microsecond_is_refused_by_the_command_line(args, said):
+    out = cli("run", "connection-level", *args)
+    assert out.returncode == 2 and len(out.stderr.strip().splitlines()) == 1 and said in out.stderr, out.stderr
+
+
+# -- messages that name the command line's own options ------------------------------------------
+
+@pytest.mark.parametrize("args, said, unsaid", [
+    ([], "python -m sim: error: give a command: list (the scenarios and their parameters) or run SCENARIO",
+     "required: cmd"),
+    (["run"], "give a scenario to run: one of connection-level, ", "required: scenario"),
+    # the flag is --no-bundle, and the scenario set bundle, not the user
+    (["run", "multilink", "--down-at", "1"], "--down-at takes a whole uplink down; with --bundle the lines are one "
+                                             "link (multilink sets --bundle): give --no-bundle", "bundle=false"),
+    # the bad value is not restated as a fact ("the line of uplink 0 fails at 1 s"), nor "or more uplinks"
+    (["run", "uplink-down", "--down-uplink", "0"], "--down-uplink 0 out of range: allowed 1..2 (the uplinks are "
+                                                   "numbered from 1)", "uplink 0 fails"),
+    (["run", "uplink-down", "--down-uplink", "-1"], "--down-uplink -1 out of range: allowed 1..2", "more uplinks"),
+    (["run", "uplink-down", "--down-uplink", "3"], "give --down-uplink 1..2, or --uplinks 3 or more", "more uplinks"),
+    # the user never typed --equalize: the scenario set it
+    (["run", "equalize-nat", "--multipath", "hash-l4"], "--equalize is a route-cache flag: it needs --multipath "
+     "random or wrr, not hash-l4, which has no route cache (equalize-nat sets --equalize: turn it off with "
+     "--no-equalize)", "equalize=False"),
+    (["run", "connection-level", "--multipath", "numgen", "--flush-at", "1"],
+     "--flush-at flushes the route cache: --multipath numgen has none", "flush_at"),
+])
+def test_messages_name_the_options_of_the_command_line(args, said, unsaid):
+    out = cli(*args)
+    assert out.returncode == 2 and len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr
+    assert said in out.stderr and unsaid not in out.stderr, out.stderr
+
+
+def test_sim_run_messages_name_parameters_as_python_does():
+    import sim
+    with pytest.raises(sim.ParamError) as e:
+        sim.run("multilink", down_at=1)
+    assert str(e.value).endswith("(multilink sets bundle): give bundle=False") and e.value.param == "down_at"
+    with pytest.raises(sim.ParamError) as e:
+        sim.run("equalize-nat", multipath="hash-l4")
+    assert str(e.value).endswith("(equalize-nat sets equalize: turn it off with equalize=False)")
+
+
+# -- addresses for uplinks that are not there ---------------------------------------------------
+
+def test_a_bundle_takes_one_address_and_refuses_more():
+    # multilink's lines are one link with one address: the second was silently ignored
+    out = cli("run", "multilink", "--uplink-addrs", "203.0.113.2,198.51.100.2")
+    assert out.returncode == 2 and len(out.stderr.strip().splitlines()) == 1
+    assert ("--uplink-addrs gives 2 addresses, and with --bundle (multilink sets it) the uplinks are one link "
+            "with one address: give one, the bundle's (or none for the article's), or --no-bundle") in out.stderr
+    assert cli("run", "equalize-nat", "--bundle", "--uplink-addrs", "203.0.113.2,198.51.100.2").returncode == 2
+    assert cli("run", "multilink", "--no-bundle", "--uplink-addrs", "203.0.113.2,198.51.100.2", "--size", "20000",
+               "--summary-only").returncode == 0
+    out = cli("run", "multilink", "--uplink-addrs", "203.0.113.2", "--size", "20000", "--summary-only")
+    assert out.returncode == 0 and "server saw (203.0.113.2, " in out.stdout
+    # sim.run: one address, or one per uplink as before (the golden multilink/addrs run), nothing else
+    import sim
+    assert sim.run("multilink", uplink_addrs=["203.0.113.2"], size=3000, trace=False).params.uplink_addrs == [
+        "203.0.113.2"]
+    with pytest.raises(sim.ParamError, match=r"must list 1 address, the bundle's \(with bundle \(multilink sets "
+                                             r"it\) the uplinks are one link\), or 2 addresses"):
+        sim.run("multilink", uplink_addrs=["203.0.113.2"] * 3)
+    # more addresses than uplinks: refused, as before
+    out = cli("run", "equalize-nat", "--uplink-addrs", "203.0.113.2,198.51.100.2,192.0.2.2")
+    assert out.returncode == 2 and "--uplink-addrs must list 2 addresses" in out.stderr
+
+
+def test_list_says_that_equalize_nat_depends_on_the_seed():
+    # seed 1, the default, finishes at one line's speed: a reader who ran it saw no failure
+    out = cli("list").stdout
+    at = out.index("\nequalize-nat ")
+    assert "the outcome depends on the seed" in " ".join(out[at:out.index("sets:", at)].split())

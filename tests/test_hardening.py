@@ -106,15 +106,16 @@ def test_list_parameters_given_as_tuples_are_lists():
 def test_down_uplink_message_says_what_to_do_when_the_user_never_gave_it():
     code, out, err = cli(["run", "uplink-down", "--uplinks", "1"])
     assert code == 2 and out == "" and len(err.splitlines()) == 1
-    assert "the line of uplink 2 fails at 1 s" in err and "--down-uplink 1..1" in err
+    assert "the line of uplink 2 is to fail at 1 s" in err and "--down-uplink 1..1, or --uplinks 2 or more" in err
 
 
 # -- the command line -------------------------------------------------------------------------
 
 @pytest.mark.parametrize("argv, words", [
-    (["--flush-at", "inf"], ["--flush-at inf", "[0, 86400]"]),        # named as the option, not flush_at
-    (["--flush-at", "nan"], ["--flush-at nan"]),
-    (["--flush-at", "1e300"], ["--flush-at 1e+300"]),
+    # named as the option, not flush_at, and quoted as written (not "1e+300 (in [1e+300])")
+    (["--flush-at", "inf"], ["--flush-at must be seconds in 0 or 1e-06..86400", "got 'inf'"]),
+    (["--flush-at", "nan"], ["--flush-at must be", "got 'nan'"]),
+    (["--flush-at", "1e300"], ["--flush-at must be", "got '1e300'"]),
     (["--down-at", "inf"], ["--down-at", "'inf'"]),
     (["--size", "10000000000"], ["--size must be an integer 1..100000000, got '10000000000'"]),
     (["--size", "1e10"], ["'1e10'"]),

@@ -124,15 +124,17 @@ def test_down_at_is_deterministic_and_in_the_pcap():
 
 @pytest.mark.parametrize("args,msg", [
     (["--down-uplink", "3"], "--down-uplink 3 out of range: allowed 1..2"),
-    (["--down-at", "soon"], "--down-at must be seconds in 0..86400, or none (no line fails), got 'soon'"),
-    (["--down-at", "1e9"], "--down-at must be seconds in 0..86400, or none (no line fails), got '1e9'"),
+    (["--down-at", "soon"], "--down-at must be seconds in 0 or 1e-06..86400 (the simulation counts whole "
+                            "microseconds), or none (no line fails), got 'soon'"),
+    (["--down-at", "1e9"], "--down-at must be seconds in 0 or 1e-06..86400 (the simulation counts whole "
+                           "microseconds), or none (no line fails), got '1e9'"),
     # one rule, one message: -2 had said ">= 0", and 0 was then refused as "allowed (0, 3600]"
-    (["--read-timeout", "-2"], "--read-timeout must be seconds above 0 and at most 3600, or none (no read "
-                               "timeout), got '-2'"),
-    (["--read-timeout", "0"], "--read-timeout must be seconds above 0 and at most 3600, or none (no read "
-                              "timeout), got '0'"),
+    (["--read-timeout", "-2"], "--read-timeout must be seconds in 1e-06..3600 (the simulation counts whole "
+                               "microseconds), or none (no read timeout), got '-2'"),
+    (["--read-timeout", "0"], "--read-timeout must be seconds in 1e-06..3600 (the simulation counts whole "
+                              "microseconds), or none (no read timeout), got '0'"),
     (["--down-at", "none", "--down-uplink", "1"], "--down-at none fails no line"),
-    (["--down-at", "0.5", "--bundle"], "with bundle the lines are one link"),
+    (["--down-at", "0.5", "--bundle"], "with --bundle the lines are one link: give --no-bundle"),
 ])
 def test_cli_refuses_bad_down_options_in_one_line(args, msg):
     p = subprocess.run([sys.executable, "-m", "sim", "run", "uplink-down", *args],

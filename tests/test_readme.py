@@ -1,16 +1,68 @@
-"""The README's example output is what the command prints today."""
+"""The README's example commands print and do what the README says they do today: each
+command is read from the README itself, so that an edit to one cannot leave the other stale."""
 import re
 import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text()
+WORDS = " ".join(README.split())        # the prose, whatever its line breaks
+
+
+def _sim(*args: str) -> str:
+    return subprocess.run([sys.executable, "-m", "sim", *args], cwd=ROOT, capture_output=True, text=True,
+                          check=True).stdout
+
+
+def _example(scenario: str) -> list[str]:
+    """The arguments of the README's `python -m sim run SCENARIO ...` example."""
+    line = re.search(rf"^\.venv/bin/python -m sim (run {scenario} [^\n>]*?)\s*$", README, re.M).group(1)
+    return line.split()
+
+
+def _seconds(summary: str) -> float:
+    return float(re.search(r"complete in ([0-9.]+) s", summary).group(1))
 
 
 def test_readme_summary_example_is_current():
-    readme = (ROOT / "README.md").read_text()
-    shown = re.search(r"^(scenario equalize-nat: .*?)\n```", readme, re.S | re.M).group(1)
-    out = subprocess.run([sys.executable, "-m", "sim", "run", "equalize-nat", "--seed", "2",
-                          "--size", "3000", "--summary-only"], cwd=ROOT, capture_output=True,
-                         text=True, check=True).stdout
-    assert out.strip() == shown.strip()
+    # the sample output is the example command's (seed 2 had been hard-coded here, apart from the README)
+    args = _example("equalize-nat")
+    shown = re.search(r"^(scenario equalize-nat: .*?)\n```", README, re.S | re.M).group(1)
+    assert f"seed={args[args.index('--seed') + 1]} " in shown and f"size={args[args.index('--size') + 1]}" in shown
+    assert _sim(*args, "--summary-only").strip() == shown.strip()
+
+
+def test_readme_equalize_nat_example_shows_the_failure_it_says():
+    # `--seed 2 --size 3000` (and the default seed 1) finish at one line's speed: an example that
+    # showed no failure.  The paragraph's numbers are the runs' and the example is far slower than one line.
+    args = _example("equalize-nat")
+    size = args[args.index("--size") + 1]
+    said = re.search(r"the (\d+) bytes take ([0-9.]+) s, against ([0-9.]+) s over one line "
+                     r"\(`run connection-level --uplinks 1 --size (\d+)`\)", WORDS)
+    assert said, "the README no longer says how long the example takes against one line"
+    assert said.group(1) == said.group(4) == size
+    example = _seconds(_sim(*args, "--summary-only"))
+    one_line = _seconds(_sim("run", "connection-level", "--uplinks", "1", "--size", size, "--summary-only"))
+    assert f"{example:.3f}" == said.group(2) and f"{one_line:.3f}" == said.group(3)
+    assert example > 5 * one_line                                  # 1 + 1 < 1
+    out = _sim(*args)
+    assert "ignored by remote" in out and "handshake completed late" in out
+    # the seeds the README says finish at one line's speed do
+    assert "the default seed, 1, finishes at one line's speed, and so does `--seed 2`" in WORDS
+    for seed in ("1", "2"):
+        fast = _seconds(_sim("run", "equalize-nat", "--seed", seed, "--size", size, "--summary-only"))
+        assert fast < 1.1 * one_line
+
+
+def test_readme_three_uplink_example_models_the_lines_and_weights_it_says():
+    args = _example("equalize-public")
+    assert args[args.index("--down-kbit") + 1] == "8000,4000,1000" and args[args.index("--weights") + 1] == "4,2,1"
+    out = _sim(*args)
+    head = out.splitlines()[0]
+    assert "uplinks=3" in head and "down_kbit=8000,4000,1000 up_kbit=1000,512,256 weights=4,2,1" in head
+    up = [int(n) for n in re.findall(r"if\d [0-9.]+: (\d+) packets up", out)]
+    down = [float(k) for k in re.findall(r"(\d+\.\d) kbit/s down", out)]
+    assert len(up) == 3 and all(abs(u / up[2] - w) < 0.1 for u, w in zip(up, (4, 2, 1)))   # up 4:2:1
+    assert len(down) == 3 and all(900 < k <= 1000 for k in down)     # down: the 1000 kbit/s line's pace
+    assert "with weights 4,2,1 the router sends its packets up 4:2:1" in WORDS
