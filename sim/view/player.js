@@ -201,8 +201,10 @@
         tag.setAttribute("class", "op1-tag" + (tg[4] ? " " + tg[4] : ""));
         tag.removeAttribute("visibility");
         var line = q(tag, "line"), rect = q(tag, "rect");
-        line.setAttribute("x1", tg[5]); line.setAttribute("y1", tg[6]);
-        line.setAttribute("x2", x); line.setAttribute("y2", y - 15);
+        if (line) {        // (the narrow drawing's tag has no leader line: topology.py)
+          line.setAttribute("x1", tg[5]); line.setAttribute("y1", tg[6]);
+          line.setAttribute("x2", x); line.setAttribute("y2", y - 15);
+        }
         rect.setAttribute("x", (x - w / 2).toFixed(1)); rect.setAttribute("y", y - 15);
         rect.setAttribute("width", w);
         tag.querySelectorAll("text").forEach(function (text, i) {
