@@ -196,8 +196,9 @@ class Frames:
         return (f'<div class="op1-pane" data-tab="ladder">{lab}{sub}'
                 f'<div class="op1-endnote"{LIVE}></div>'   # (a cut replay's says so at its last step)
                 f'{narr}'
-                f'<div class="op1-what">{self.chgs[self.chg_of[0]]}</div>'
-                f'<div class="op1-grid">'
+                # (the strip of what the step did to the tables: above the network, and on a phone
+                # under it, so that the narration sits right above the drawing: player.css)
+                f'<div class="op1-grid"><div class="op1-what">{self.chgs[self.chg_of[0]]}</div>'
                 f'<figure class="op1-box op1-topo-box"><figcaption class="op1-boxh">Network · <span class="op1-where">'
                 f'{_dot.h(self.where[0])}</span></figcaption><div class="op1-scroll op1-topo-scroll op1-kscroll" '
                 f'tabindex="0" role="group" aria-label="network, scrolls">{topo0}</div></figure>'
