@@ -608,7 +608,7 @@ class Compare(_Page):
             nports = sum(self.port_diff)
             if nports:
                 summary += (f"; at {nports} {'step' if nports == 1 else 'steps'} the packets take the same "
-                            "path with other ports (≈ in the bar below; not counted as a difference)")
+                            "path with other ports (≈ next to the step number; not counted as a difference)")
             dls = "".join(f.downloads(f"{r.download_stem}-{re.sub(r'[^A-Za-z0-9_.-]+', '_', lab)}")
                           .replace('download <a', f'{_dot.h(lab)}: <a')
                           for f, lab, r in zip(self._frames, self.labels, self.results))
