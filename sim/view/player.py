@@ -107,7 +107,7 @@ class Frames:
 
     def data(self) -> dict:
         ev = self.result.events
-        steps = [{"i": s, "t": ms(ev[s].t), "n": self.narration[k], "w": self.where[k],
+        steps = [{"i": s, "t": clock(ev[s].t), "n": self.narration[k], "w": self.where[k],
                   "topo": self.topo_frames[k], "st": self.state_of[k], "pk": self.pkt_of[k],
                   "cg": self.chg_of[k], "tt": self.table_t[k]}
                  for k, s in enumerate(self.steps)]
@@ -220,6 +220,12 @@ class Frames:
                 f'aria-label="packet, scrolls">{self.pkts[self.pkt_of[0]]}</div></div>'
                 f'</div><script type="application/octet-stream" class="op1-data" data-enc="deflate-base64">'
                 f'{pack(self.data())}</script></div>')
+
+
+def clock(t_us: int) -> str:
+    """A step's time under the player's buttons: ``78.506 ms``; from 10 s on in seconds,
+    ``660.154718 s`` (the same digits: "t = 660154.718 ms" was a long run's, hard to read)."""
+    return ms(t_us) if t_us < 10_000_000 else f"{t_us // 1_000_000}.{t_us % 1_000_000:06d} s"
 
 
 #: The router tables' kernel words, said once beside them (a reader meets them here first).
