@@ -980,3 +980,99 @@ def test_on_a_phone_the_tables_strip_keeps_the_network_drawing_in_place(tmp_path
     for k, (_, _, over, more, tab, _) in enumerate(seen):
         assert more == over and (tab == "0") == over, (k + 1, seen[k])
     assert first is False, "scrolled to its end, the last step's strip is still faded"
+
+
+# a page's sticky header, as the book's theme has on a phone (52 px), above the replay
+HEADER_52 = '<div style="position:sticky;top:0;height:52px;background:#ddd;z-index:1030">header</div>'
+
+
+def _frame(pg):
+    pg.evaluate("() => new Promise(ok => requestAnimationFrame(() => requestAnimationFrame(ok)))")
+
+
+def test_on_a_phone_the_narration_and_the_network_are_on_one_screen(tmp_path):
+    """At 390x844 under a 52 px sticky header, chapter 3's replay: a reader stepping with the
+    pinned buttons saw the narration or the network drawing, never both -- the drawing began 625
+    px below the player's top, under the strip of what the step did to the router's tables, and
+    was 527 px tall.  Scrolled to the narration, narration and drawing are both whole between the
+    header and the pinned buttons, and stepping moves neither (the narration keeps the replay's
+    tallest height)."""
+    need_dot()
+    exe = _need_browser()
+    r = sim.run("connection-level", seed=1)
+    pl = Player(r, title="connection-level, seed 1", max_steps=40)
+    html = standalone_page([HEADER_52, "<p>intro</p>" * 5, pl.html(), "<p>" + "text after. " * 400 + "</p>"], "p")
+    (tmp_path / "one-screen.html").write_text(html)
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+        try:
+            pg = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
+                                  device_scale_factor=2)
+            pg.goto((tmp_path / "one-screen.html").as_uri())
+            pg.wait_for_selector("[data-replay][data-op1-live]", state="attached")
+            P = pg.locator("[data-replay]")
+            P.evaluate("el => window.scrollBy(0, el.querySelector('.op1-narr').getBoundingClientRect().top - 56)")
+            _frame(pg)
+            seen = []
+            for k in range(12):
+                if k:
+                    pg.locator(".op1-float button[data-act=next]").tap()
+                pg.wait_for_function("k => document.querySelector('[data-replay]').getAttribute('data-step') == k", arg=k)
+                _frame(pg)
+                seen.append(P.evaluate("""el => { const R = e => e.getBoundingClientRect();
+                    const f = document.querySelector('.op1-float');
+                    const svg = [...el.querySelectorAll('svg.op1-topo')].find(s => R(s).width > 0);
+                    return {narr: [R(el.querySelector('.op1-narr')).top, R(el.querySelector('.op1-narr')).bottom],
+                            svg: [R(svg).top, R(svg).bottom], float: f.hidden ? null : R(f).top,
+                            text: el.querySelector('.op1-narr').textContent}; }"""))
+        finally:
+            browser.close()
+    for k, s in enumerate(seen):
+        assert s["float"] is not None, (k, s)                       # stepped with the pinned buttons
+        assert 52 <= s["narr"][0] and s["narr"][1] <= s["svg"][0], (k, s)
+        assert s["svg"][1] <= s["float"], (k + 1, "the drawing's foot under the pinned buttons", s)
+    assert len({s["text"] for s in seen}) > 5
+    assert len({(round(s["svg"][0]), round(s["narr"][0])) for s in seen}) == 1, seen    # nothing moved
+
+
+def test_the_ladder_growing_a_row_moves_nothing_below_it(tmp_path):
+    """With no scroll anchoring (Safari; overflow-anchor:none here), each step that added a row to
+    a comparison's upper ladder pushed the lower run down by 24 px on a phone (its drawing 80 ->
+    104 -> 128 -> 152 -> 176 px over four steps), and a laptop's router tables under a player's
+    ladder alike.  The ladder's box keeps one height while stepping."""
+    need_dot()
+    exe = _need_browser()
+    from sim.view import Compare
+    r = sim.run("connection-level", seed=1)
+    rn = sim.run("connection-level", seed=1, nat="netfilter")
+    cmp_ = Compare(r, rn, labels=("article NAT", "netfilter NAT"), stop=40)
+    pl = Player(r, title="connection-level, seed 1", max_steps=40)
+    from playwright.sync_api import sync_playwright
+    NO_ANCHOR = "<style>*{overflow-anchor:none !important}</style>"
+    tops = {}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+        try:
+            for name, html, viewport, sel in (
+                    ("cmp", cmp_.html(), {"width": 390, "height": 844}, ".op1-pane:nth-child(2) svg.op1-topo-n"),
+                    ("player", pl.html(), {"width": 1366, "height": 768}, ".op1-state-box-wrap")):
+                (tmp_path / f"{name}.html").write_text(standalone_page([NO_ANCHOR, html, "<p>after</p>" * 200], name))
+                pg = browser.new_page(viewport=viewport)
+                pg.goto((tmp_path / f"{name}.html").as_uri())
+                pg.wait_for_selector("[data-replay][data-op1-live]", state="attached")
+                P = pg.locator("[data-replay]")
+                P.evaluate(f"el => window.scrollBy(0, el.querySelector('{sel}').getBoundingClientRect().top - 80)")
+                _frame(pg)
+                tops[name] = []
+                for k in range(6):
+                    if k:
+                        P.locator(".op1-bar button[data-act=next]").evaluate("b => b.click()")
+                        _frame(pg)
+                    tops[name].append(round(P.evaluate(f"el => el.querySelector('{sel}').getBoundingClientRect().top")))
+                assert P.get_attribute("data-step") == "5"
+                pg.close()
+        finally:
+            browser.close()
+    assert tops["cmp"] == [80] * 6, tops
+    assert tops["player"] == [80] * 6, tops

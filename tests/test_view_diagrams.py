@@ -259,3 +259,67 @@ def test_the_ladders_lanes_are_named_by_their_titles():
     assert lanes != label and len(lanes.split(", ")) >= 4, label
     first = lanes.split(", ")[0].split()[0]
     assert f">{first}<" in heads                          # the words drawn are the words said
+
+
+def _seg_meets_box(p, q, box) -> bool:
+    """Whether the segment p-q meets the box (x0, y0, x1, y1) (Liang-Barsky clipping)."""
+    (x0, y0), (x1, y1) = p, q
+    t0, t1, dx, dy = 0.0, 1.0, x1 - x0, y1 - y0
+    for pp, qq in ((-dx, x0 - box[0]), (dx, box[2] - x0), (-dy, y0 - box[1]), (dy, box[3] - y0)):
+        if pp == 0:
+            if qq < 0:
+                return False
+            continue
+        t = qq / pp
+        t0, t1 = (max(t0, t), t1) if pp < 0 else (t0, min(t1, t))
+        if t0 > t1:
+            return False
+    return True
+
+
+def _obstacles(svg) -> dict:
+    """The drawing's nodes' boxes, and each edge label's (its counters among them), from the SVG."""
+    out = {}
+    for el, markup in _dot.groups(svg).items():
+        if el.startswith("n_"):
+            out[el] = _dot.bbox(_dot.points(markup))
+            continue
+        for m in re.finditer(r"<text ([^>]*)>([^<]*)</text>", markup):
+            a = dict(re.findall(r'([\w-]+)="([^"]*)"', m.group(1)))
+            fs, x, y = float(a.get("font-size", 11)), float(a["x"]), float(a["y"])
+            w = len(m.group(2)) * 0.6 * fs
+            x0 = {"middle": x - w / 2, "end": x - w}.get(a.get("text-anchor"), x)
+            out[f"{el}: {m.group(2)}"] = (x0, y - 0.8 * fs, x0 + w, y + 0.2 * fs)
+    return out
+
+
+def test_a_phones_packet_tag_has_no_leader_line_across_the_drawing():
+    """The phone's drawing (top to bottom) has its packet tag in a band under the remote hosts;
+    its dotted leader line, from the packet's link to the tag, ran through the router, the
+    uplinks' counters (ch. 3: "watch them") and Internet at nearly every step.  No segment of a
+    leader line in the narrow drawing meets a node's box or an edge's label (none is drawn there:
+    the tag's border has the lit link's colour)."""
+    from sim.view import Player
+    from sim.view.topology import apply, base_svg
+    for name, kw in (("connection-level", {}), ("equalize-nat", {"size": 20_000}),
+                     ("icmp-equalize-nat", {"nat": "netfilter"}), ("uplink-down", {})):
+        r = sim.run(name, seed=1, **kw)
+        f = Player(r, max_steps=120)._frames
+        svg = base_svg(r, narrow=True)
+        obs = _obstacles(svg)
+        assert any(k.endswith("↑0 ↓0") for k in obs) and "n_router" in obs, name    # (found them)
+        crossed, tags = {}, 0
+        for k, fr in enumerate(f.topo_frames):
+            got = re.search(r'<g class="op1-tag[^"]*" data-el="tag">(.*?)</g>', apply(svg, fr), re.S)
+            if not got:
+                continue
+            tags += 1
+            for m in re.finditer(r'<line x1="([-\d.]+)" y1="([-\d.]+)" x2="([-\d.]+)" y2="([-\d.]+)"', got.group(1)):
+                x1, y1, x2, y2 = map(float, m.groups())
+                # (not the element it points at, on whose edge it starts)
+                hit = [o for o, b in obs.items() if _seg_meets_box((x1, y1), (x2, y2), b)
+                       and not (b[0] <= x1 <= b[2] and b[1] <= y1 <= b[3])]
+                if hit:
+                    crossed[k + 1] = hit
+        assert tags > 10, name
+        assert not crossed, (name, dict(list(crossed.items())[:3]))

@@ -273,3 +273,25 @@ def test_a_line_failing_is_narrated_as_the_routers_kernel_handles_it(scenario, p
     i = next(i for i, e in enumerate(r.events) if e.ev is Ev.LINK and e.node == "router")
     s = narrate(r, i)
     assert all(w in s for w in says) and not any(w in s for w in denies), s
+
+
+def test_nat_of_an_icmp_echo_names_its_identifier_not_a_port():
+    """Chapter 7: "rewrites the source (192.168.0.1, 1) to (100.0.0.1, 1)" wrote an echo's
+    identifier as if it were a port; it reads "(192.168.0.1, id 1)".  A TCP segment's stays
+    "(192.168.0.1, 5000)"."""
+    from sim.view import narrate
+    r = sim.run("icmp-equalize-nat", seed=1, nat="netfilter")
+    nat = [t for t in (narrate(r, i) for i, e in enumerate(r.events) if e.ev.name == "HOP") if "NAT (ct" in t]
+    assert len(nat) > 2, nat
+    assert re.search(r"rewrites the source \(192\.168\.0\.1, id 1\) to \(1[05]0\.0\.0\.1, id 1\)", nat[0]), nat[0]
+    assert all(re.search(r"rewrites the (source|destination) \([\d.]+, id \d+\) to \([\d.]+, id \d+\)", t)
+               for t in nat), nat
+    t = sim.run("connection-level", seed=1)
+    syn = next(narrate(t, i) for i, e in enumerate(t.events) if e.ev.name == "HOP" and e.node.startswith("uplink"))
+    assert "rewrites the source (192.168.0.1, 5000) to (150.0.0.1, 7000)" in syn, syn
+
+
+def test_a_long_runs_step_time_is_in_seconds():
+    from sim.view.player import clock
+    assert clock(78_506) == "78.506 ms" and clock(9_999_999) == "9999.999 ms"
+    assert clock(660_154_718) == "660.154718 s" and clock(10_000_000) == "10.000000 s"

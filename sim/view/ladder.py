@@ -10,8 +10,9 @@ the current step has a yellow band and a ▶.  Plain SVG, no graphviz.
 
 In a player (``hide_future=True``) the rows after the current step are hidden
 (class ``fut``) and the body is only as tall as the rows shown, so the ladder
-never tells what is about to happen; every row is a button (``data-k``) that
-the player's script moves to.
+never tells what is about to happen (its box, player.js, keeps the height of the
+whole exchange, so that nothing under it moves from step to step); every row is a
+button (``data-k``) that the player's script moves to.
 """
 from __future__ import annotations
 

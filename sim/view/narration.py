@@ -10,7 +10,7 @@ module does not know get a generic sentence made from the event's own fields
 from __future__ import annotations
 
 from ..natmodels import REGISTRY
-from ..packet import TCP
+from ..packet import ICMP, TCP
 from ..policies import CACHED_POLICIES
 from ..policies import REGISTRY as POLICY_REGISTRY
 from ..reasons import DeviceDown, EqualizeDeleted, Gone
@@ -83,12 +83,22 @@ def _decisions(result, idx: list[int]) -> list[str]:
         elif k is Ev.NAT:
             b, a = f["before"], e.pkt
             if f.get("dir") == "dnat":
-                out.append(f"NAT (ct {f['ct']}) rewrites the destination {ep(b.ip.dst, b.dport)} "
-                           f"to {ep(a.ip.dst, a.dport)}")
+                out.append(f"NAT (ct {f['ct']}) rewrites the destination {_nat_ep(b, 'dst')} "
+                           f"to {_nat_ep(a, 'dst')}")
             else:
-                out.append(f"NAT (ct {f['ct']}) rewrites the source {ep(b.ip.src, b.sport)} "
-                           f"to {ep(a.ip.src, a.sport)}")
+                out.append(f"NAT (ct {f['ct']}) rewrites the source {_nat_ep(b, 'src')} "
+                           f"to {_nat_ep(a, 'src')}")
     return out
+
+
+def _nat_ep(pkt, end: str) -> str:
+    """The endpoint NAT rewrites: ``(192.168.0.1, 5000)``; an ICMP echo's, whose "port" is its
+    identifier, ``(192.168.0.1, id 1)`` (as a port it read like one)."""
+    addr = getattr(pkt.ip, end)
+    port = pkt.sport if end == "src" else pkt.dport
+    if type(pkt.l4) is ICMP:
+        return f"({addr}, id {port})"
+    return ep(addr, port)
 
 
 def _repeats(result, a) -> dict[int, str]:

@@ -201,8 +201,10 @@
         tag.setAttribute("class", "op1-tag" + (tg[4] ? " " + tg[4] : ""));
         tag.removeAttribute("visibility");
         var line = q(tag, "line"), rect = q(tag, "rect");
-        line.setAttribute("x1", tg[5]); line.setAttribute("y1", tg[6]);
-        line.setAttribute("x2", x); line.setAttribute("y2", y - 15);
+        if (line) {        // (the narrow drawing's tag has no leader line: topology.py)
+          line.setAttribute("x1", tg[5]); line.setAttribute("y1", tg[6]);
+          line.setAttribute("x2", x); line.setAttribute("y2", y - 15);
+        }
         rect.setAttribute("x", (x - w / 2).toFixed(1)); rect.setAttribute("y", y - 15);
         rect.setAttribute("width", w);
         tag.querySelectorAll("text").forEach(function (text, i) {
@@ -224,13 +226,19 @@
       // Only the rows up to the current step are drawn (unless the reader asks for the whole
       // exchange), and the box around the drawing is cut to their height, so nothing below tells
       // what comes next. The height needs the drawing's scale: set once a frame, in settle().
+      // The box itself is as tall as the whole exchange would make it (up to its max-height, past
+      // which it scrolls) from the first step on: grown by a row at each step, it pushed all below
+      // it down by 24 px a step -- a comparison's second run, the router tables -- which a browser
+      // without scroll anchoring (Safari) showed moving, 80 -> 176 px in four steps.
       function fitLadder(p) {
         var svg = p.body, clip = svg && svg.parentNode;
         if (!svg || !clip.classList.contains("op1-ladder-clip")) return;
-        if (p.el.classList.contains("op1-all")) { clip.style.height = ""; return; }
         var w = parseFloat(svg.getAttribute("width")), bw = svg.getBoundingClientRect().width;
         if (!bw) return;
-        var row = parseFloat(svg.getAttribute("data-row"));
+        var row = parseFloat(svg.getAttribute("data-row")), box = clip.parentNode, head = clip.previousElementSibling;
+        var full = (parseFloat(svg.getAttribute("height")) * bw / w) + (head ? head.getBoundingClientRect().height : 0);
+        box.style.height = Math.ceil(full + box.offsetHeight - box.clientHeight) + "px";
+        if (p.el.classList.contains("op1-all")) { clip.style.height = ""; return; }
         clip.style.height = ((row * (Math.max(p.k, 0) + 1) + 6) * bw / w).toFixed(1) + "px";
       }
 

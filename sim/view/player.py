@@ -107,7 +107,7 @@ class Frames:
 
     def data(self) -> dict:
         ev = self.result.events
-        steps = [{"i": s, "t": ms(ev[s].t), "n": self.narration[k], "w": self.where[k],
+        steps = [{"i": s, "t": clock(ev[s].t), "n": self.narration[k], "w": self.where[k],
                   "topo": self.topo_frames[k], "st": self.state_of[k], "pk": self.pkt_of[k],
                   "cg": self.chg_of[k], "tt": self.table_t[k]}
                  for k, s in enumerate(self.steps)]
@@ -196,8 +196,9 @@ class Frames:
         return (f'<div class="op1-pane" data-tab="ladder">{lab}{sub}'
                 f'<div class="op1-endnote"{LIVE}></div>'   # (a cut replay's says so at its last step)
                 f'{narr}'
-                f'<div class="op1-what">{self.chgs[self.chg_of[0]]}</div>'
-                f'<div class="op1-grid">'
+                # (the strip of what the step did to the tables: above the network, and on a phone
+                # under it, so that the narration sits right above the drawing: player.css)
+                f'<div class="op1-grid"><div class="op1-what">{self.chgs[self.chg_of[0]]}</div>'
                 f'<figure class="op1-box op1-topo-box"><figcaption class="op1-boxh">Network · <span class="op1-where">'
                 f'{_dot.h(self.where[0])}</span></figcaption><div class="op1-scroll op1-topo-scroll op1-kscroll" '
                 f'tabindex="0" role="group" aria-label="network, scrolls">{topo0}</div></figure>'
@@ -219,6 +220,12 @@ class Frames:
                 f'aria-label="packet, scrolls">{self.pkts[self.pkt_of[0]]}</div></div>'
                 f'</div><script type="application/octet-stream" class="op1-data" data-enc="deflate-base64">'
                 f'{pack(self.data())}</script></div>')
+
+
+def clock(t_us: int) -> str:
+    """A step's time under the player's buttons: ``78.506 ms``; from 10 s on in seconds,
+    ``660.154718 s`` (the same digits: "t = 660154.718 ms" was a long run's, hard to read)."""
+    return ms(t_us) if t_us < 10_000_000 else f"{t_us // 1_000_000}.{t_us % 1_000_000:06d} s"
 
 
 #: The router tables' kernel words, said once beside them (a reader meets them here first).
@@ -607,7 +614,7 @@ class Compare(_Page):
             nports = sum(self.port_diff)
             if nports:
                 summary += (f"; at {nports} {'step' if nports == 1 else 'steps'} the packets take the same "
-                            "path with other ports (≈ in the bar below; not counted as a difference)")
+                            "path with other ports (≈ next to the step number; not counted as a difference)")
             dls = "".join(f.downloads(f"{r.download_stem}-{re.sub(r'[^A-Za-z0-9_.-]+', '_', lab)}")
                           .replace('download <a', f'{_dot.h(lab)}: <a')
                           for f, lab, r in zip(self._frames, self.labels, self.results))

@@ -31,6 +31,7 @@ svg.op1-topo .hl-down path{{stroke:{VERMILLION};stroke-width:4px;stroke-dasharra
 svg.op1-topo .hl-drop polygon,svg.op1-topo .hl-drop ellipse,svg.op1-topo .hl-drop path{{stroke:{VERMILLION};stroke-width:4px;stroke-dasharray:3 2;fill:#fbe0d0}}
 svg.op1-topo .op1-tag rect{{fill:#fff;stroke:{PURPLE};stroke-width:2px}}
 svg.op1-topo .op1-tag line{{stroke:{PURPLE};stroke-width:1.5px;stroke-dasharray:3 2}}
+svg.op1-topo-n .op1-tag rect{{stroke-width:3px}}
 svg.op1-topo .op1-tag.drop rect{{stroke:{VERMILLION};stroke-dasharray:4 2}}
 svg.op1-topo .op1-tag.drop line{{stroke:{VERMILLION}}}
 svg.op1-topo .op1-tag text{{font-family:{MONO};font-size:{TAG_FONT}px;fill:#000}}
@@ -47,7 +48,9 @@ def topology_dot(result, narrow: bool = False) -> str:
     net = result.net
     p = result.params
     sep = "\n" if narrow else " "
-    lines = ["graph topo {", f"rankdir={'TB' if narrow else 'LR'}; nodesep=0.5; ranksep=0.4; pad=0.1;",
+    # (top to bottom, ranks closer: at 0.4 in the drawing was 468 px tall in a 390 px phone's column,
+    # and with the narration above it did not fit on the screen; the uplinks' labels still clear)
+    lines = ["graph topo {", f"rankdir={'TB' if narrow else 'LR'}; nodesep=0.5; ranksep={0.25 if narrow else 0.4}; pad=0.1;",
              f'node [fontname={q(FONT)} fontsize=12 penwidth=1.5 style=filled fillcolor="#ffffff"];',
              f"edge [fontname={q(FONT)} fontsize=11 penwidth=2];"]
     filt = {}
@@ -191,7 +194,12 @@ def _finish(svg: str, result, narrow: bool = False) -> str:
     svg = svg.replace(m.group(0), f'height="{float(m.group(1)) + band:.0f}pt"', 1)
     svg = re.sub(r'viewBox="([-\d.]+) ([-\d.]+) ([\d.]+) ([\d.]+)"',
                  lambda m: f'viewBox="{m.group(1)} {m.group(2)} {m.group(3)} {vh + band:.2f}"', svg, count=1)
-    tag = ('<g class="op1-tag" data-el="tag" visibility="hidden"><line x1="0" y1="0" x2="0" y2="0"/>'
+    # The tag's leader line, from the packet's link or node down to the tag: left to right, a short
+    # drop into the band; top to bottom it ran from the link through every rank below it (the router,
+    # the uplinks' counters, Internet, a remote host), so there the tag has none: its border has the
+    # lit link's colour (purple; vermillion for a drop), as the link's stroke has.
+    leader = "" if narrow else '<line x1="0" y1="0" x2="0" y2="0"/>'
+    tag = (f'<g class="op1-tag" data-el="tag" visibility="hidden">{leader}'
            f'<rect x="0" y="0" width="10" height="{5 + LINE * lines}" rx="4"/>'
            + '<text x="0" y="0" text-anchor="middle"></text>' * lines + '</g>')
     k = svg.rindex("</g>")
@@ -220,7 +228,8 @@ def _down_links(result, a, step: int) -> set[str]:
 
 def topo_frame(result, step: int, counts: dict | None = None) -> dict:
     """The patch for ``step``: {"hl": {element: class}, "tag": [x, y, w, text, cls, ax, ay] | None,
-    "tagn": the same for the narrow drawing (its text two lines, split by a newline),
+    "tagn": [x, y, w, text, cls] for the narrow drawing (its text two lines, split by a newline;
+    no leader line, so no point it starts from),
     "cnt": {counter element: text}}."""
     a = analysis_of(result)
     geo = _geometry(a, base_svg(result))
@@ -260,6 +269,8 @@ def topo_frame(result, step: int, counts: dict | None = None) -> dict:
                 if pkt is not None:
                     tag = _place(geo, f"n_{node}", f"{short_name(pkt)} {flow_text(pkt)}", "", edge=False)
                     tagn = _place(geo_n, f"n_{node}", f"{short_name(pkt)}\n{flow_text(pkt)}", "", edge=False)
+    if tagn is not None:
+        tagn = tagn[:5]
     if counts is None:
         counts = a.uplink_counts([step])[step]
     cnt = {f"c_{l}": f"↑{u} ↓{d}" for l, (u, d) in counts.items()}
@@ -318,12 +329,13 @@ def apply(svg: str, frame: dict) -> str:
                      lambda m: m.group(1) + h(text) + m.group(2), svg, count=1)
     narrow = 'class="op1-topo op1-topo-n"' in svg
     if frame["tagn" if narrow else "tag"]:
-        x, y, w, text, cls, ax, ay = frame["tagn" if narrow else "tag"]
+        x, y, w, text, cls, *a = frame["tagn" if narrow else "tag"]
         lines = text.split("\n") + [""] * (2 if narrow else 1)
         texts = "".join(f'<text x="{x}" y="{y + LINE * i}" text-anchor="middle">{h(line)}</text>'
                         for i, line in enumerate(lines[:2 if narrow else 1]))
-        tag = (f'<g class="op1-tag{" " + cls if cls else ""}" data-el="tag"><line x1="{ax}" y1="{ay}" '
-               f'x2="{x}" y2="{y - 15}"/><rect x="{x - w / 2:.1f}" y="{y - 15}" width="{w}" '
+        leader = "" if narrow else f'<line x1="{a[0]}" y1="{a[1]}" x2="{x}" y2="{y - 15}"/>'
+        tag = (f'<g class="op1-tag{" " + cls if cls else ""}" data-el="tag">{leader}'
+               f'<rect x="{x - w / 2:.1f}" y="{y - 15}" width="{w}" '
                f'height="{5 + LINE * (2 if narrow else 1)}" rx="4"/>{texts}</g>')
         svg = re.sub(r'<g class="op1-tag" data-el="tag".*?</text></g>', lambda m: tag, svg, count=1, flags=re.S)
     return svg
