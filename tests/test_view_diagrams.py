@@ -323,3 +323,37 @@ def test_a_phones_packet_tag_has_no_leader_line_across_the_drawing():
                     crossed[k + 1] = hit
         assert tags > 10, name
         assert not crossed, (name, dict(list(crossed.items())[:3]))
+
+
+def test_a_laptops_packet_tag_leader_line_crosses_no_other_node():
+    """The laptop's drawing (left to right) has its packet tag in a band under it and a leader
+    line from the element to the tag.  Straight down from a host, a provider or a drop's node it
+    ran through the node under it (a send by Local host 1 through Local host 2, a drop at
+    Provider 1 through Provider 2), pointing at the wrong one.  No leader line meets another
+    node's box or an edge's label; where no line can, the tag has none (its node is lit)."""
+    from sim.view import Player
+    from sim.view.topology import apply, base_svg
+    lines = 0
+    for name, kw in (("connection-level", {}), ("equalize-nat", {"size": 20_000, "remote": "rfc"}),
+                     ("icmp-equalize-nat", {"nat": "netfilter"}), ("uplink-down", {}),
+                     ("equalize-nat", {"ingress_filter": True, "nat": "snat", "size": 20_000})):
+        r = sim.run(name, seed=1, **kw)
+        f = Player(r, max_steps=150)._frames
+        svg = base_svg(r)
+        obs = _obstacles(svg)
+        crossed = {}
+        for k, fr in enumerate(f.topo_frames):
+            got = re.search(r'<g class="op1-tag[^"]*" data-el="tag">(.*?)</g>', apply(svg, fr), re.S)
+            if not got:
+                continue
+            for m in re.finditer(r'<line x1="([-\d.]+)" y1="([-\d.]+)" x2="([-\d.]+)" y2="([-\d.]+)"', got.group(1)):
+                x1, y1, x2, y2 = map(float, m.groups())
+                if (x1, y1) == (x2, y2):
+                    continue                            # no line drawn
+                lines += 1
+                hit = [o for o, b in obs.items() if _seg_meets_box((x1, y1), (x2, y2), b)
+                       and not (b[0] - 1 <= x1 <= b[2] + 1 and b[1] - 1 <= y1 <= b[3] + 1)]
+                if hit:
+                    crossed[k + 1] = hit
+        assert not crossed, (name, kw, dict(list(crossed.items())[:3]))
+    assert lines > 100                                  # most tags keep their line

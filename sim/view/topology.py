@@ -292,6 +292,7 @@ def _geometry(a, svg, narrow: bool = False) -> dict:
             if pts:
                 geo[el] = (_dot.bbox(pts), _midpoint(pts) if el.startswith("e_") else None)
         geo["_view"] = _dot.viewbox(svg)
+        geo["_obstacles"] = _obstacles(svg)
         setattr(a, attr, geo)
     return geo
 
@@ -307,16 +308,70 @@ def _midpoint(pts):
     return tuple((a + 3 * b + 3 * c + d) / 8 for a, b, c, d in zip(p0, p1, p2, p3))
 
 
+def _obstacles(svg: str) -> dict:
+    """What a leader line must not cross: each node's box, and each edge label's (an uplink's
+    counters among them), from the drawing's own SVG."""
+    out = {}
+    for el, markup in _dot.groups(svg).items():
+        if el.startswith("n_"):
+            pts = _dot.points(markup)
+            if pts:
+                out[el] = _dot.bbox(pts)
+            continue
+        for m in re.finditer(r"<text ([^>]*)>([^<]*)</text>", markup):
+            a = dict(re.findall(r'([\w-]+)="([^"]*)"', m.group(1)))
+            fs, x, y = float(a.get("font-size", 11)), float(a.get("x", 0)), float(a.get("y", 0))
+            w = len(m.group(2)) * 0.6 * fs
+            x0 = {"middle": x - w / 2, "end": x - w}.get(a.get("text-anchor"), x)
+            out[f"{el}:{m.start()}"] = (x0, y - 0.8 * fs, x0 + w, y + 0.2 * fs)
+    return out
+
+
+def _meets(p, q, box) -> bool:
+    """Whether the segment p-q meets ``box`` (x0, y0, x1, y1) (Liang-Barsky clipping)."""
+    (px, py), (qx, qy) = p, q
+    t0, t1, dx, dy = 0.0, 1.0, qx - px, qy - py
+    for a, b in ((-dx, px - box[0]), (dx, box[2] - px), (-dy, py - box[1]), (dy, box[3] - py)):
+        if a == 0:
+            if b < 0:
+                return False
+            continue
+        t = b / a
+        if a < 0:
+            t0 = max(t0, t)
+        else:
+            t1 = min(t1, t)
+        if t0 > t1:
+            return False
+    return True
+
+
 def _place(geo, anchor, text, cls, edge: bool) -> list:
     """[x, y, w, text, cls, ax, ay]: the tag centred at x in the band under the drawing
     (text baseline y of its first line; a newline in ``text`` starts a second), pointing at
-    (ax, ay) on the element."""
+    (ax, ay) on the element: its middle (an edge), else the middle of the node's bottom, right
+    or left side, the first from which the leader line to the tag crosses no other node or
+    edge label (straight down from Local host 1 it ran through Local host 2, pointing at the
+    wrong host).  Where none is clear, (ax, ay) is the tag's own top: no line, the lit element
+    and the tag's colour tell."""
     (x0, y0, x1, y1), mid = geo[anchor]
     w = round(max(len(line) for line in text.split("\n")) * CHAR_W + 14)
     vw, vh = geo["_view"]
-    ax, ay = (mid if edge and mid is not None else ((x0 + x1) / 2, y1))
-    x = min(max(ax, w / 2 + 2), vw - 12 - w / 2)
-    return [round(x, 1), BAND - 10, w, text, cls, round(ax, 1), round(ay, 1)]
+    if edge and mid is not None:
+        starts = [mid]
+    else:
+        cy = (y0 + y1) / 2
+        starts = [((x0 + x1) / 2, y1), (x1, cy), (x0, cy)]
+    obstacles = [b for el, b in geo.get("_obstacles", {}).items() if el != anchor]
+    y = BAND - 10
+    for ax, ay in starts:
+        x = min(max(ax, w / 2 + 2), vw - 12 - w / 2)
+        top = (x, y - 15)
+        if not any(_meets((ax, ay), top, b) and not (b[0] - 1 <= ax <= b[2] + 1 and b[1] - 1 <= ay <= b[3] + 1)
+                   for b in obstacles):
+            return [round(x, 1), y, w, text, cls, round(ax, 1), round(ay, 1)]
+    x = min(max(starts[0][0], w / 2 + 2), vw - 12 - w / 2)
+    return [round(x, 1), y, w, text, cls, round(x, 1), y - 15]
 
 
 def apply(svg: str, frame: dict) -> str:
