@@ -1468,3 +1468,14 @@ def test_a_box_out_of_its_range_is_refused_at_once_marked_and_no_run(built):
     bad = [e for e in errors if not any(k in e for k in KNOWN_CONSOLE_ERRORS)]
     assert bad == [], bad
 
+
+
+def test_a_panel_says_where_its_replays_start():
+    """Chapter 3's cell starts its replays 200 ms into the run (start_at=0.2), which its panel
+    has no control for; a reader learnt it only from the status line after a Run ("from 200.000
+    ms"), and the first narration's "at 192.506 ms" read as going back in time."""
+    (scenario, params), = _cells("03-connection-level")
+    start_at = params.pop("start_at")
+    html = inpage.panel_html(scenario, "./", "t", 1, start_at=start_at, **params)
+    assert f"Each replay starts {start_at * 1000:g} ms into its run (start_at={start_at:g})." in html
+    assert "starts" not in inpage.panel_html(scenario, "./", "t", 1, **params).split("lp-note")[1].split("</p>")[0]

@@ -98,6 +98,8 @@ def panel_html(scenario: str, base: str, uid: str, fetch_bytes: int, max_steps: 
     shown = {s["name"] for s in specs}
     fixed = {k: v for k, v in params.items() if k not in shown}
     said = fixed_words(fixed)
+    if start_at:        # (chapter 3's replays begin 200 ms in: said only by the status line after Run)
+        said += f" Each replay starts {start_at * 1000:g} ms into its run (start_at={start_at:g})."
     controls = "".join(_control(uid, s) for s in specs)
     limits = {s["name"]: [s["min"], s["max"]] for s in specs if s["kind"] == "int"}
     return (f'<section class="op1-livepanel" data-live data-scenario="{h(scenario)}" '
