@@ -153,7 +153,7 @@ JS = r"""/* 1 + 1 < 1 exercises: the page's checker.  Mirrors sim/exercises/mode
   }
   function checkStudent(id) {
     if (!id) return "Type your student id first.";
-    if (!POOL_RE.test(id)) return "Not a student id: " + q(id) + " -- use 1-64 ASCII letters, digits, '_', '.', '@', '+' or '-', "
+    if (!POOL_RE.test(id)) return "Not a student id: " + q(id) + "; use 1-64 ASCII letters, digits, '_', '.', '@', '+' or '-', "
       + "starting with a letter or digit.";
     if (id.toLowerCase() === "book") return "'book' is the book's own example, not a student id.";
     return "";
@@ -306,8 +306,12 @@ JS = r"""/* 1 + 1 < 1 exercises: the page's checker.  Mirrors sim/exercises/mode
       var outcome = "";
       if (data.outcomes) {
         var oh = hex(H(data.salt, "h", "o|" + norm));
-        if (data.outcomes[oh]) outcome = dec.decode(xor(unb64(data.outcomes[oh]), H(data.salt, "k", "o|" + norm)));
-        else if (data.start) {
+        if (data.outcomes[oh]) {
+          outcome = dec.decode(xor(unb64(data.outcomes[oh]), H(data.salt, "k", "o|" + norm)));
+          /* a count's why-not is a reference to one of its few texts, said once (model.shared_outcome) */
+          var ref = /^#(\d+)$/.exec(outcome);
+          if (ref && data.directions && +ref[1] < data.directions.length) outcome = data.directions[+ref[1]];
+        } else if (data.start) {
           /* not an answer to a repair, so not counted -- as the grader counts it (grade.py) */
           var changed = Object.keys(data.start).filter(function (k) { return String(a[k]).toLowerCase() !== data.start[k]; });
           root.setAttribute("data-result", "invalid");
