@@ -34,8 +34,8 @@ def cl_uplink(student, rng):
                 f"At event {ask} another packet of the same connection reaches the router: "
                 f"`{r.events[ask].pkt.summary()}`. By which uplink will it leave?"),
         hint=("Without equalize, the nexthop is chosen only on a cache miss; later packets with the same "
-              "(destination, source) key reuse the cached entry until the garbage collector drops it, which takes one to two gc_timeouts "
-              "(300 s each) of not being used."),
+              "(destination, source) key reuse the cached entry until the garbage collector drops it, "
+              "after one to two gc_timeouts (300 s each) of not being used."),
         explanation=(f"It leaves by {dev}: the route cache entry made for the SYN still says dev {syn_dev}, "
                      f"so every packet of this connection takes it; "
                      + ("the other line stays" if n == 2 else f"the other {('two', 'three')[n - 3]} lines stay")
