@@ -267,6 +267,9 @@ def test_a_student_on_the_shared_site(site, chromium, tmp_path):
     assert root.get_attribute("data-variant") == "book"
     n_ex = pg.locator("[data-exercise]").count()
     assert pg.locator(".sx-student input.sx-sid-input").count() == n_ex >= 2
+    # ... whose why is said once, by the page's first exercise (some 330 px in every one, on a phone)
+    msgs = pg.locator(".sx-student .sx-sid-msg").all_inner_texts()
+    assert msgs[0].startswith("Enter the id your instructor gave you") and msgs[1:] == [""] * (n_ex - 1), msgs
     bar = root.locator(".sx-student")
     bar.locator("input").fill("al ice")
     bar.locator(".sx-use").click()

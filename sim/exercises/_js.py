@@ -254,9 +254,12 @@ JS = r"""/* 1 + 1 < 1 exercises: the page's checker.  Mirrors sim/exercises/mode
         inp.setAttribute("aria-describedby", root.id + "-sid-msg");
         go.type = "button";
         lab.appendChild(inp); bar.appendChild(lab); bar.appendChild(go);
-        var msg = el("div", "sx-meta sx-sid-msg", sid ? "" : "Enter the id your instructor gave you, once: every "
+        /* the why is said once a page, by its first exercise: on a phone it took some 330 px in every one */
+        var firstHere = pooled.filter(function (p) { return p.course === course; })[0];
+        var full = !firstHere || firstHere.root === root;
+        var msg = el("div", "sx-meta sx-sid-msg", sid ? "" : full ? "Enter the id your instructor gave you, once: every "
           + "exercise of the book then shows your own variant, and your export is graded for you. Until then "
-          + "this is the book's own example, graded for nobody.");
+          + "this is the book's own example, graded for nobody." : "");
         msg.id = root.id + "-sid-msg";
         msg.setAttribute("role", "status");
         bar.appendChild(msg);
