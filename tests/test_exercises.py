@@ -63,7 +63,11 @@ def test_coverage_chapters_2_to_10():
         static = [k for k in chapter_ids(ch) if not BANK[k].python]
         assert len(static) >= 2, f"chapter {ch} has {static} answerable on the static page"
         assert any(BANK[k].kind == "predict" for k in static), f"chapter {ch} has no predict-then-reveal"
-    assert {s.kind for s in BANK.values()} == {"predict", "numeric", "config", "repair"}
+    assert {s.kind for s in BANK.values()} == {"predict", "choice", "numeric", "config", "repair"}
+    # a choice among offered answers is no count: "numeric" is for a number typed (ch. 3's speeds were
+    # tagged numeric)
+    for k, s in BANK.items():
+        assert (s.kind == "numeric") == (instance(k, "book").form in ("int", "percent")), (k, s.kind)
     assert all(s.kind == "numeric" for s in BANK.values() if s.python)
 
 
@@ -131,7 +135,8 @@ STATIC_NUMERIC = {
 def test_numeric_exercises_either_need_python_or_follow_from_the_page():
     numeric = {k for k in IDS if BANK[k].kind == "numeric"}
     assert set(PYTHON_IDS) <= numeric
-    assert numeric - set(PYTHON_IDS) == set(STATIC_NUMERIC)
+    # the two speeds are a choice (predict), worked out from the page all the same
+    assert numeric - set(PYTHON_IDS) == set(STATIC_NUMERIC) - {"cl-speed", "eq-speed"}
     assert set(PYTHON_IDS) == {"eqnat-survive"}     # 20 given seeds: only running them tells
 
 
@@ -1864,3 +1869,67 @@ def test_a_repairs_not_yet_names_the_condition_it_fails():
                 else:
                     assert text.startswith("Right") and "Fails:" not in text, (ex_id, choice, text)
     assert nots
+
+
+# -- feedback on a wrong answer explains; it does not answer (a student's phone audit) -----------
+
+def _variants(ex_id):
+    from sim.exercises.bank import pool_instance
+    from sim.exercises.variants import POOL
+    return [instance(ex_id, "book")] + [pool_instance(ex_id, k) for k in range(POOL)]
+
+
+@pytest.mark.parametrize("ex_id", [k for k in IDS if BANK[k].kind in ("predict", "choice")])
+def test_a_wrong_choices_why_not_does_not_name_the_answer(ex_id):
+    """ch.5's "Not 150.0.0.1:6002: ... if2's own table (its first is 7000)" beside one 70xx choice,
+    ch.3's "Not if1: ... so it leaves by if2", the speeds' "The simulator measured 952.3 kbit/s":
+    each said the answer.  No why-not names the right choice, in any variant, nor a measured speed."""
+    for inst in _variants(ex_id):
+        shown = next(c for c in inst.choices if normalise(c, inst.form) == inst.answer)
+        for wrong, text in inst.outcomes.items():
+            assert not re.search(rf"(?<![\w.:]){re.escape(shown)}(?![\w:]|\.\d)", text), (inst.variant, wrong, text)
+            assert "measured" not in text, (inst.variant, wrong, text)
+
+
+def test_the_nat_ports_choices_need_the_count_not_only_the_table():
+    """With every distractor's port at the same offset (5002, 6002, 7002), knowing that if2's table
+    starts at 7000 picked the answer.  An article variant offers another port of the same table on
+    the right address, a netfilter one another connection's client port."""
+    for inst in _variants("nat-endpoint"):
+        addr, port = inst.answer.rsplit(":", 1)
+        same = [c for c in inst.choices if c.startswith(addr + ":") and c != inst.answer]
+        if "`article`" in inst.prompt:
+            assert any(abs(int(c.rsplit(":", 1)[1]) - int(port)) < 1000 for c in same), inst.choices
+        else:
+            lo, hi = map(int, re.search(r"source ports (\d+)\.\.(\d+)", inst.prompt).groups())
+            assert any(lo <= int(c.rsplit(":", 1)[1]) <= hi for c in same), inst.choices
+
+
+NUMERIC_IDS = [k for k in IDS if BANK[k].kind == "numeric"]
+
+
+@pytest.mark.parametrize("ex_id", NUMERIC_IDS)
+def test_a_wrong_count_gets_a_hint_for_its_direction(ex_id):
+    """ch.5's "What the server sees" answered 10 (of 5 connections) got the hint for an
+    under-count; ch.7's ping count gave one hint for 1, 3 and 6.  A count above the simulator's
+    gets the "too many" why, one below the "too few" -- the grader's feedback and the sealed
+    page's alike, and the page carries both texts whatever the answer (a missing one would say
+    where it lies)."""
+    from sim.exercises.model import open_sealed
+    for inst in _variants(ex_id)[:4]:
+        assert len(inst.directions) == 2, inst.directions
+        over, under = sorted(inst.directions, key=lambda t: not t.startswith("Too high") and not t.startswith("Too many"))
+        assert over.startswith(("Too many", "Too high")) and under.startswith(("Too few", "Too low")), inst.directions
+        top, bottom = max(map(int, inst.accepted)), min(map(int, inst.accepted))
+        data = dict(inst.sealed(svg=False), hint=inst.hint, kind=inst.kind)
+        assert sorted(data["directions"]) == sorted(inst.directions)
+        for value, want in [(top + 1, over), (top + 5, over)] + ([(bottom - 1, under), (0, under)] if bottom else []):
+            if value > 100 and inst.form == "percent":
+                continue
+            ok, feedback = inst.check(str(value))
+            assert not ok and feedback.startswith(want) and feedback.endswith(inst.hint), (value, feedback)
+            assert open_sealed(data, str(value))[:2] == (False, feedback)
+            # the value itself, a hash and a reference, is all the page holds of it
+            assert want not in json.dumps(data["outcomes"])
+        if not inst.needs_python and str(inst.answer) not in inst.prompt:
+            assert not re.search(rf"\b{inst.answer}\b", over + under), (inst.answer, over, under)

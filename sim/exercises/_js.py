@@ -153,7 +153,7 @@ JS = r"""/* 1 + 1 < 1 exercises: the page's checker.  Mirrors sim/exercises/mode
   }
   function checkStudent(id) {
     if (!id) return "Type your student id first.";
-    if (!POOL_RE.test(id)) return "Not a student id: " + q(id) + " -- use 1-64 ASCII letters, digits, '_', '.', '@', '+' or '-', "
+    if (!POOL_RE.test(id)) return "Not a student id: " + q(id) + "; use 1-64 ASCII letters, digits, '_', '.', '@', '+' or '-', "
       + "starting with a letter or digit.";
     if (id.toLowerCase() === "book") return "'book' is the book's own example, not a student id.";
     return "";
@@ -254,9 +254,12 @@ JS = r"""/* 1 + 1 < 1 exercises: the page's checker.  Mirrors sim/exercises/mode
         inp.setAttribute("aria-describedby", root.id + "-sid-msg");
         go.type = "button";
         lab.appendChild(inp); bar.appendChild(lab); bar.appendChild(go);
-        var msg = el("div", "sx-meta sx-sid-msg", sid ? "" : "Enter the id your instructor gave you, once: every "
+        /* the why is said once a page, by its first exercise: on a phone it took some 330 px in every one */
+        var firstHere = pooled.filter(function (p) { return p.course === course; })[0];
+        var full = !firstHere || firstHere.root === root;
+        var msg = el("div", "sx-meta sx-sid-msg", sid ? "" : full ? "Enter the id your instructor gave you, once: every "
           + "exercise of the book then shows your own variant, and your export is graded for you. Until then "
-          + "this is the book's own example, graded for nobody.");
+          + "this is the book's own example, graded for nobody." : "");
         msg.id = root.id + "-sid-msg";
         msg.setAttribute("role", "status");
         bar.appendChild(msg);
@@ -306,8 +309,12 @@ JS = r"""/* 1 + 1 < 1 exercises: the page's checker.  Mirrors sim/exercises/mode
       var outcome = "";
       if (data.outcomes) {
         var oh = hex(H(data.salt, "h", "o|" + norm));
-        if (data.outcomes[oh]) outcome = dec.decode(xor(unb64(data.outcomes[oh]), H(data.salt, "k", "o|" + norm)));
-        else if (data.start) {
+        if (data.outcomes[oh]) {
+          outcome = dec.decode(xor(unb64(data.outcomes[oh]), H(data.salt, "k", "o|" + norm)));
+          /* a count's why-not is a reference to one of its few texts, said once (model.shared_outcome) */
+          var ref = /^#(\d+)$/.exec(outcome);
+          if (ref && data.directions && +ref[1] < data.directions.length) outcome = data.directions[+ref[1]];
+        } else if (data.start) {
           /* not an answer to a repair, so not counted -- as the grader counts it (grade.py) */
           var changed = Object.keys(data.start).filter(function (k) { return String(a[k]).toLowerCase() !== data.start[k]; });
           root.setAttribute("data-result", "invalid");

@@ -353,7 +353,7 @@ def page_html(chapter: int | None = None, ids: list[str] | None = None, student:
         if chapter is not None and inst.chapter != chapter:
             raise ExerciseError(f"exercise {inst.ex_id!r} is in chapter {inst.chapter}, not {chapter}: "
                                 f"chapter {chapter} has {', '.join(chapter_ids(chapter))}")
-    title = title or (f"Exercises, chapter {chapter}" if chapter else "Exercises") + f" -- {student}"
+    title = title or (f"Exercises, chapter {chapter}" if chapter else "Exercises") + f" — {student}"
     body = "\n".join(render(inst, key, include_assets=(n == 0)) for n, inst in enumerate(insts))
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from .variants import keyed
 
 PEPPER = "1+1<1 exercises v1"
-KINDS = ("predict", "numeric", "config", "repair")
+KINDS = ("predict", "choice", "numeric", "config", "repair")
 
 
 def salt_for(student: str, ex_id: str, secret: str = "") -> str:
@@ -303,6 +303,14 @@ def context_title(kind: str) -> str:
 REVEAL_TITLE = "The events that decide it:"     # over the trace lines a right answer reveals
 
 
+def shared_outcome(data: dict, outcome: str) -> str:
+    """An opened outcome that refers to one of the sealed data's ``directions`` ("#1"): that text."""
+    shared = data.get("directions") or []
+    if re.fullmatch(r"#\d+", outcome) and int(outcome[1:]) < len(shared):
+        return shared[int(outcome[1:])]
+    return outcome
+
+
 def open_sealed(data: dict, answer) -> tuple[bool, str, dict]:
     """The page's checker, in Python: check ``answer`` against a sealed exercise (``data``:
     what ``Instance.sealed`` and ``Instance.public`` give, and the hint) without the
@@ -316,6 +324,7 @@ def open_sealed(data: dict, answer) -> tuple[bool, str, dict]:
     sealed_outcome = data.get("outcomes", {}).get(answer_hash(salt, "o|" + norm))
     if sealed_outcome:
         outcome = xor(base64.b64decode(sealed_outcome), _wrap_key(salt, "o|" + norm)).decode()
+        outcome = shared_outcome(data, outcome)
     h = answer_hash(salt, norm)
     hit = next((wrapped for hashed, wrapped in data["accepted"] if hashed == h), None)
     if hit is None:
@@ -372,7 +381,7 @@ class Instance:
     """One exercise as one student sees it; every answer here came from a simulator run."""
     ex_id: str
     chapter: int
-    kind: str                       # predict | numeric | config | repair
+    kind: str                       # predict | choice | numeric | config | repair
     title: str
     student: str
     prompt: str                     # Markdown
@@ -394,6 +403,8 @@ class Instance:
                                                               # a choice: wrong choice -> why not, here
     judge: object = None                                      # config/repair: choice -> (ok, text), runs sim
     needs_python: bool = False                                # not answerable on the static page: run sim
+    directions: list[str] = field(default_factory=list)       # a count: the why-nots of a value too high
+                                                              # and too low (``outcomes`` holds them by value)
 
     variant: str = ""               # the pool variant ("pool3", or "book"): what seeds and salt come from
     secret: str = field(default="", repr=False, compare=False)  # the course secret ('' practice)
@@ -461,8 +472,16 @@ class Instance:
         d = {"salt": salt, "form": self.form, "accepted": pairs, "secret": b64(xor(secret, content_key)),
              "question": self.question}
         if self.outcomes:
-            d["outcomes"] = {answer_hash(salt, "o|" + c): b64(xor(t.encode(), _wrap_key(salt, "o|" + c)))
+            # a count's why-nots are a few texts (too many, too few) over many values: each value seals
+            # a reference ("#0") to its text, and the texts are said once ("directions": hints, no
+            # answer in them) -- the page learns a value's direction only when that value is typed
+            # (both directions are said, whichever the values reach: "too few" missing would say the answer is 0)
+            shared = sorted(set(self.directions))
+            ref = {t: f"#{k}" for k, t in enumerate(shared)}
+            d["outcomes"] = {answer_hash(salt, "o|" + c): b64(xor(ref.get(t, t).encode(), _wrap_key(salt, "o|" + c)))
                              for c, t in self.outcomes.items()}
+            if shared:
+                d["directions"] = shared
         return d
 
     def public(self) -> dict:

@@ -353,19 +353,36 @@ def predict(*, scenario, params, r, ask, step, choices, answer, prompt, hint, ex
 
 
 def numeric(*, scenario, params, answer: int, prompt, hint, explanation, tolerance: int = 0,
-            seeds=None, percent: bool = False, context=(), also: int | None = None) -> Instance:
+            seeds=None, percent: bool = False, context=(), also: int | None = None,
+            over: str = "", under: str = "", upto: int | None = None) -> Instance:
     """A count (a whole number), or with ``percent`` a percentage (rounded to a whole one);
     ``seeds``: the answer sums runs of ``params`` over these seeds; ``context``: trace lines
     the page shows with the prompt; ``also``: a second right value (the reasoned one beside a
     Monte Carlo estimate), accepted within the same tolerance, and so is every value between
-    the two (an estimate that lands a few points off leaves no gap of wrong answers between)."""
+    the two (an estimate that lands a few points off leaves no gap of wrong answers between).
+
+    ``over`` and ``under``: why a count above (below) the simulator's is not what happens -- a
+    hint that fits the direction of the error, shown before ``hint`` for every wrong value from 0
+    to ``upto`` (default: twice the answer, and at least 10 past it; a percentage: 0 to 100).
+    Each is sealed under its own value, as a wrong choice's why-not is: the page learns the
+    direction of a value only when that value is typed."""
     ends = [c for c in (answer, also) if c is not None]
     near = set(range(max(min(ends) - tolerance, 0), max(ends) + tolerance + 1))
     accepted = [str(v) for v in sorted(near)]
+    outcomes = {}
+    if over or under:
+        top = 100 if percent else (upto if upto is not None else max(2 * max(ends), max(ends) + 10))
+        for v in range(0, top + 1):
+            if v in near:
+                continue
+            text = over if v > max(near) else under
+            if text:
+                outcomes[str(v)] = text
     return Instance(ex_id="", chapter=0, kind="", title="", student="", prompt=prompt,
                     form="percent" if percent else "int",
                     answer=str(answer), accepted=accepted, hint=hint, explanation=explanation,
-                    context=list(context), run=_how(scenario, params, seeds))
+                    context=list(context), run=_how(scenario, params, seeds), outcomes=outcomes,
+                    directions=[t for t in (over, under) if t])
 
 
 def choose(*, scenario, params, choices, answer: str, why_not: dict, prompt, hint, explanation) -> Instance:
@@ -415,10 +432,15 @@ def endpoint_order(e: str):
     return tuple(int(x) for x in addr.split(".")), int(port)
 
 
-def endpoint_choices(rng, answer: str, cands, n: int = 6) -> list[str]:
-    """``answer`` and ``n - 1`` of the other candidates, in address order."""
+def endpoint_choices(rng, answer: str, cands, n: int = 6, must=()) -> list[str]:
+    """``answer`` and ``n - 1`` of the other candidates, in address order; ``must``: candidates of
+    which one is always among them (a distractor that a half-understood rule does not rule out)."""
     others = sorted(set(cands) - {answer}, key=endpoint_order)
     rng.shuffle(others)
+    must = sorted(set(must) - {answer}, key=endpoint_order)
+    if must and not set(others[:n - 1]) & set(must):
+        pick = rng.choice(must)
+        others = [pick] + [o for o in others if o != pick]
     return sorted(others[:n - 1] + [answer], key=endpoint_order)
 
 
@@ -434,7 +456,8 @@ def who_has(r, addr: str) -> str:
 
 def endpoint_why_not(r, choices, answer: str, why_addr: str, why_port: str) -> dict[str, str]:
     """Why each wrong ``address:port`` choice is not ``answer``: what its address and port are,
-    and why the packet carries ``answer``'s instead (``why_addr``, ``why_port``)."""
+    and why the packet does not carry them (``why_addr``; ``why_port``, a text or a function of
+    the wrong port).  Neither names the answer's address or port: the feedback explains."""
     aa, ap = answer.rsplit(":", 1)
     out = {}
     for c in choices:
@@ -443,15 +466,17 @@ def endpoint_why_not(r, choices, answer: str, why_addr: str, why_port: str) -> d
         if addr != aa:
             parts.append(f"{addr} is {who_has(r, addr)}, but {why_addr}")
         if port != ap:
-            parts.append(f"port {port} is not the one: {why_port}")
+            parts.append(f"port {port} is not the one: {why_port(int(port)) if callable(why_port) else why_port}")
         if parts:
             out[c] = f"Not {c}: " + "; and ".join(parts) + "."
     return out
 
 
-def uplink_why_not(choices, dev: str, because: str) -> dict[str, str]:
-    """One text per wrong uplink: ``because`` says why the packet takes ``dev``."""
-    return {c: f"Not {c}: {because}, so it leaves by {dev}." for c in choices if c != dev}
+def uplink_why_not(choices, dev: str, because) -> dict[str, str]:
+    """One text per wrong uplink: ``because`` (a text, or a function of the wrong uplink) says
+    why the packet does not take it -- the rule and the trace's facts, not the uplink it takes
+    (``dev``, left out: the feedback on a wrong answer explains, it does not answer)."""
+    return {c: f"Not {c}: {because(c) if callable(because) else because}." for c in choices if c != dev}
 
 
 def addresses_text(r, lan: bool = True, port: bool = True) -> str:

@@ -26,12 +26,12 @@ def rc_hit(student, rng):
     made = next((i for i in range(step) if r.events[i].ev is Ev.RT_MISS and r.events[i].key == key), None)
     if hit:
         why_not = {"miss": f"Not a miss: event {made} (`rt_miss`) inserted the entry for {said}, and nothing "
-                           f"removed it since, so `ip_route_input()` finds it in the cache."}
+                           f"removed it since."}
     else:
         held = sorted({f"{e.key[1]} > {e.key[0]} iif {e.key[3]}" for e in r.events[:step]
                        if e.ev is Ev.RT_MISS and e.node == "router"})
         why_not = {"hit": f"Not a hit: no earlier packet had this packet's key, {said}; the cache held "
-                          + (", ".join(held) if held else "nothing yet") + " -- ports are not in the key, "
+                          + (", ".join(held) if held else "nothing yet") + " — ports are not in the key, "
                           "but the input interface is."}
     return predict(
         scenario="connection-level", params=params, r=r, ask=ask, step=step, why_not=why_not,
@@ -39,7 +39,7 @@ def rc_hit(student, rng):
         prompt=(f"One download from Local host 1 to Remote host 1, {params['uplinks']} uplinks, no equalize. "
                 f"Addresses: {addresses_text(r)}. At event {ask} this packet reaches the router: `{pkt.summary()}`. "
                 f"Will the router's route cache **hit** or **miss** for it?"),
-        hint=("The 2.4 route cache key is (destination, source, TOS, input interface) -- no ports. "
+        hint=("The 2.4 route cache key is (destination, source, TOS, input interface), with no ports. "
               "Look back in the trace: was an entry with exactly this key already inserted by an "
               "earlier `rt_miss`? A reply coming in on an uplink has a different key from the request "
               "going out on eth0."),
@@ -67,7 +67,11 @@ def rc_count(student, rng):
                 f"the router routes every one of them. How many route cache **hits** (the kernel's `in_hit`) "
                 f"does it count?"),
         hint=("Every packet the router routes is one cache lookup: a hit or a miss. A miss inserts an "
-              "entry for the packet's key (destination, source, TOS, input interface -- no ports); how many "
+              "entry for the packet's key (destination, source, TOS, input interface; no ports); how many "
               "different keys do the packets of one download have?"),
+        over=("Too many: not every lookup hits. A packet whose key no entry has yet misses (and inserts the "
+              "entry): the first packet of each key does."),
+        under=("Too few: a miss inserts an entry for its key, and every later packet with that key hits it. "
+               "Ports are not in the key, so the packets of one direction share one key."),
         explanation=(f"The router routed {up} + {down} = {up + down} packets: {rc['in_slow_tot']} missed (one "
-                     f"per new key, the first packet of each direction) and {rc['in_hit']} hit."))
+                     f"per new key: the first packet of each direction) and {rc['in_hit']} hit."))

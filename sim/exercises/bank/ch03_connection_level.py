@@ -20,10 +20,13 @@ def cl_uplink(student, rng):
     ask = arrival_of(r, step)
     syn_dev = ups[0][1]
     looked = next_event(r, ask, lambda e: e.node == "router" and e.ev in (Ev.RT_HIT, Ev.RT_MISS))
-    how = "hit" if r.events[looked].ev is Ev.RT_HIT else "missed"
-    why_not = uplink_why_not(ifs(n), dev, f"the router's route cache {how} for it at event {looked}, and the "
-                             f"entry for this connection's (destination, source) says dev {dev}: the nexthop is "
-                             f"not chosen again for each packet")
+    if r.events[looked].ev is not Ev.RT_HIT:      # an expired entry would choose again: not this question
+        raise ExerciseError(f"cl-uplink: the route cache missed at event {looked} in {student!r}'s variant")
+    # why not: the rule and the trace's fact, not the uplink it takes (that is the question)
+    why_not = uplink_why_not(ifs(n), dev, lambda c: (
+        f"that would need the router to choose a nexthop again for this packet, and it does not: the "
+        f"route cache hits for it at event {looked}, and the entry for this connection's (destination, "
+        f"source) is the one its SYN's route lookup made"))
     return predict(
         scenario="connection-level", params=params, r=r, ask=ask, step=step, why_not=why_not,
         choices=ifs(n), answer=dev,
@@ -31,14 +34,15 @@ def cl_uplink(student, rng):
                 f"At event {ask} another packet of the same connection reaches the router: "
                 f"`{r.events[ask].pkt.summary()}`. By which uplink will it leave?"),
         hint=("Without equalize, the nexthop is chosen only on a cache miss; later packets with the same "
-              "(destination, source) key reuse the cached entry until it expires (gc_timeout 300 s)."),
+              "(destination, source) key reuse the cached entry until the garbage collector drops it, "
+              "after one to two gc_timeouts (300 s each) of not being used."),
         explanation=(f"It leaves by {dev}: the route cache entry made for the SYN still says dev {syn_dev}, "
-                     f"so every packet of this connection takes it -- "
+                     f"so every packet of this connection takes it; "
                      + ("the other line stays" if n == 2 else f"the other {('two', 'three')[n - 3]} lines stay")
                      + " idle for this download."))
 
 
-@exercise("cl-speed", 3, "numeric", "How fast is one download?")
+@exercise("cl-speed", 3, "choice", "How fast is one download?")
 def cl_speed(student, rng):
     # the key is the concept -- the connection is pinned to its SYN's line, so it gets that line's
     # speed -- and the measured speed must be nearest that choice: a variant where it is not
@@ -59,16 +63,22 @@ def cl_speed(student, rng):
             break
     else:                                   # pragma: no cover - every variant tried has one
         raise ExerciseError(f"cl-speed: no variant of {student!r} measured nearest its SYN's line's speed")
+    other = "if2" if syn_dev == "if1" else "if1"
+    pinned = "the route cache keeps every packet of a connection on the line its SYN's route lookup chose"
     why = {}
     for label, v in choices.items():
-        what = [w for w, x in ((f"the speed of {syn_dev}'s line", line_speed[syn_dev]),
-                               (f"the other line's speed ({'if2' if syn_dev == 'if1' else 'if1'})",
-                                line_speed["if2" if syn_dev == "if1" else "if1"]),
-                               ("the sum of both lines, which needs this connection's packets on both", a + b),
-                               ("twice the slower line, what a per-packet split over unequal lines gives", 2 * min(a, b)))
-                if x == v]
-        why[label] = (f"Not {label}: that is {' or '.join(what)}. The simulator measured {got} kbit/s: every "
-                      f"packet of the connection followed its SYN's route cache entry to {syn_dev}.")
+        # why not: what the wrong speed would need, and the rule that rules it out -- not the
+        # measured speed (it names the answer)
+        what = [w for w, x in ((None, line_speed[syn_dev]),
+                               (f"the other line's speed: the download would get it only if its packets took "
+                                f"{other}, and {pinned}", line_speed[other]),
+                               (f"the sum of both lines, which needs this connection's packets on both, and "
+                                f"{pinned}", a + b),
+                               ("twice the slower line, what a per-packet split over unequal lines gives, and "
+                                "connection-level multipath does not split a connection's packets", 2 * min(a, b)))
+                if x == v and w]
+        if what:
+            why[label] = f"Not {label}: that is {'; or '.join(what)}."
     return choose(
         scenario="connection-level", params=params, choices=choices, answer=ans, why_not=why,
         prompt=(f"Uplink if1 brings {a} kbit/s down, if2 {b} kbit/s. One 400 kB download, connection-level "

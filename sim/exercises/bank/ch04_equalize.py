@@ -46,9 +46,11 @@ def eq_next(student, rng):
     r = run("equalize-public", **params)
     step, dev, ask, so_far, credits = _last_of_a_round(r, rng)
     before = ", ".join(so_far)
-    why_not = uplink_why_not(ifs(n), dev, f"equalize deleted the cached entry, and `fib_select_multipath()` "
-                             f"gives each nexthop one credit a round (its weight); since the credits were "
-                             f"refilled the router spent those of {before}, and {dev} alone has one left")
+    # why not: the wrong uplink's own credit, not which one is left (that is the question)
+    why_not = uplink_why_not(ifs(n), dev, lambda c: (
+        f"equalize deleted the cached entry, so `fib_select_multipath()` chooses again, and it gives each "
+        f"nexthop one credit a round (its weight): {c} spent its credit of this round on one of the packets "
+        f"since the credits were refilled"))
     return predict(
         scenario="equalize-public", params=params, r=r, ask=ask, step=step, choices=ifs(n), answer=dev,
         why_not=why_not,
@@ -65,7 +67,7 @@ def eq_next(student, rng):
                      f"with one left in this round."))
 
 
-@exercise("eq-speed", 4, "numeric", "Equalize with public addresses: how fast?")
+@exercise("eq-speed", 4, "choice", "Equalize with public addresses: how fast?")
 def eq_speed(student, rng):
     speeds = two_speeds(rng)
     params = addressed(student, rng, "equalize-public", dict(seed=rng.randrange(1, 1000), down_kbit=speeds, size=300_000))
@@ -76,14 +78,14 @@ def eq_speed(student, rng):
     ans = nearest_choice(got, choices)
     why = {}
     for label, v in choices.items():
-        what = [w for w, x in (("one line alone", a), ("one line alone", b),
+        # why not: what the wrong speed would need, and what a random choice per packet does
+        # instead -- not the measured speed (it names the answer)
+        what = [w for w, x in (("one line alone, and the router sends packets by both lines", a),
+                               ("one line alone, and the router sends packets by both lines", b),
                                ("the sum of both lines, which needs each line to carry data in proportion to "
-                                "its speed", a + b),
+                                "its speed, and a random choice per packet does not look at speeds", a + b),
                                ("twice the slower line", 2 * min(a, b))) if x == v]
-        why[label] = (f"Not {label}: that would be {' or '.join(dict.fromkeys(what))}. The simulator measured "
-                      f"{got} kbit/s: about half the packets take each line, whatever its speed, so the "
-                      f"{min(a, b)} kbit/s line carries half the download and it can go no faster than "
-                      f"twice that line.")
+        why[label] = f"Not {label}: that would be {'; or '.join(dict.fromkeys(what))}."
     return choose(
         scenario="equalize-public", params=params, choices=choices, answer=ans, why_not=why,
         prompt=(f"Public LAN addresses, equalize, random choice per packet. Uplink if1 brings {a} kbit/s down, "

@@ -29,13 +29,43 @@ def nat_endpoint(student, rng):
     table = article_ports(r)
     cands = {f"{dev_addr(r, d)}:{p}" for d in ifs(n) for p in [sport] + [table[e] + j for e in ifs(n)]}
     cands.add(f"{r.net['local1'].addr}:{sport}")
-    choices = endpoint_choices(rng, ans, cands)
+    # on the right address, the ports a half-understood rule leaves open: another place in the
+    # uplink's own table (the article's model hands them out in turn) and another connection's
+    # client port -- so that knowing where a table starts does not pick the answer by itself
+    here = dev_addr(r, dev)
+    turns = {f"{here}:{table[dev] + i}" for i in range(c) if i != j}
+    theirs = {f"{here}:{p}" for p in ports if p != sport}
+    cands |= turns | theirs
+    choices = endpoint_choices(rng, ans, cands, must=turns if nat == "article" else theirs)
     first_ports = ", ".join(f"{table[d]}.. on {d}" for d in ifs(n))
+
+    def why_port(p: int) -> str:
+        """Why the packet does not carry port ``p``: what ``p`` is, and the rule it breaks."""
+        table_of = next((d for d in ifs(n) if table[d] <= p < table[d] + 1000), None)
+        if nat == "article":
+            if p == sport:
+                return ("the article's model does not keep the client's port: it hands out ports from the "
+                        "uplinks' own tables")
+            if p in ports:
+                return (f"{p} is the client port of another of these connections, and the article's model "
+                        f"does not keep client ports: it hands out ports from the uplinks' own tables")
+            if table_of != dev:
+                return (f"{p} is a port of {table_of}'s table, and the article's model takes the port from the "
+                        f"table of the uplink the packet leaves by")
+            k = p - table[dev] + 1
+            nth = {1: "first", 2: "second", 3: "third", 4: "fourth"}.get(k, f"{k}th")
+            return (f"the article's model hands out {dev}'s ports in turn, one to each connection that leaves "
+                    f"by {dev}, so {p} goes to the {nth} of them; count the connections that left by {dev} "
+                    f"before this one")
+        if p in ports:
+            return (f"{p} is the client port of another of these connections, and netfilter translates each "
+                    f"connection by its own tuple")
+        return (f"{p} is a port of the article model's tables ({table_of}'s), and netfilter has no such tables: "
+                f"it picks another port only when the translated tuple would not be unique")
+
     why_not = endpoint_why_not(
-        r, choices, ans, f"the SYN leaves by {dev}, and NAT gives a connection's first packet the address of the "
-                         f"uplink it leaves by, {dev_addr(r, dev)}",
-        f"the article's model takes the next free port of {dev}'s own table (its first is {table[dev]})"
-        if nat == "article" else f"netfilter keeps the client's port {sport}, since no other connection uses it")
+        r, choices, ans, f"the SYN leaves by {dev}, and NAT gives a connection's first packet the address of "
+                         f"the uplink it leaves by", why_port)
     return predict(
         scenario="flashget", params=params, r=r, ask=ask, step=step, choices=choices, answer=ans,
         form="endpoint", reveal_to=step, why_not=why_not,
@@ -44,8 +74,8 @@ def nat_endpoint(student, rng):
                 f"the SYN of the connection from port {sport} reaches the router; it will leave by {dev} "
                 f"({dev_addr(r, dev)}). What source (address:port) will it carry after NAT?"),
         hint=("A connection's first packet takes the address of the uplink it leaves by. The port depends on the NAT "
-              f"model: the article's model hands out ports from each uplink's own table ({first_ports}); "
-              "netfilter keeps the client's port when the tuple stays unique."),
+              f"model: the article's model hands out ports from each uplink's own table ({first_ports}), in "
+              "turn; netfilter keeps the client's port when the tuple stays unique."),
         explanation=(f"{ans}: `{nat}` NAT on {dev} "
                      + ("took the next port from that uplink's own table." if nat == "article" else
                         "kept the source port, since no other connection uses it.")))
@@ -65,6 +95,13 @@ def nat_seen(student, rng):
                 f"({r.net['remote1'].addr}), through the router's NAT (model `{nat}`, no equalize), whose "
                 f"uplinks are {' and '.join(f'{d} {dev_addr(r, d)}' for d in r.net.uplinks())}. How many "
                 f"different (address, port) endpoints does Remote host 1 see these connections come from?"),
-        hint="NAT must keep connections apart: can two connections share an external (address, port)?",
+        hint=("Remote host 1 tells connections apart by the endpoint each comes from: what NAT makes of a "
+              "connection's source (address, port), and when it decides it."),
+        under=("Too few: NAT must keep connections apart. Can two connections from one client to one server "
+               "share an external (address, port)? The server would take their packets for one connection's."),
+        over=(f"Too many: each connection keeps one external (address, port) for its whole life. NAT binds it "
+              f"when the connection's first packet passes, and without equalize every packet of a connection "
+              f"leaves by the same uplink, so the binding never has to change."),
+        upto=3 * c + 10,
         explanation=(f"{len(seen)}: one per connection ({', '.join(seen)}); all from {', '.join(addrs)}, since "
                      f"the connections share one route cache entry and so one uplink."))

@@ -31,14 +31,14 @@ def eqnat_remote(student, rng):
     syn_ep, ack_ep = f"{sp.ip.src}:{sp.sport}", f"{ap.ip.src}:{ap.sport}"
     stranger = (f"the ACK comes from {ack_ep} but the SYN came from {syn_ep}: Remote host 1 has no connection "
                 f"with the ACK's 4-tuple")
-    why_not = {c: (f"Not {c}: the ACK left by {adev} as {ack_ep}, the endpoint the SYN came from, so it "
-                   f"matches the connection and completes the handshake; only a segment of no connection is "
+    # why not: the rule each wrong verdict needs and whether it holds, not the verdict
+    why_not = {c: (f"Not {c}: only a segment that matches no connection is "
                    f"{'ignored, by the article remote' if c == 'ignore' else 'answered with a reset, by an RFC 9293 remote'}"
-                   f" (this one is `{remote}`)." if verdict == "accept" else
+                   f" (this one is `{remote}`), and a segment matches a connection by its 4-tuple: compare the "
+                   f"ACK's source endpoint, {ack_ep}, with the SYN's, {syn_ep}." if verdict == "accept" else
                    f"Not accept: {stranger}." if c == "accept" else
-                   f"Not {c}: {'an RFC 9293 stack resets' if c == 'reset' else 'the article remote ignores'} a "
-                   f"segment of no connection, but this remote is `{remote}`, which "
-                   f"{'ignores it' if verdict == 'ignore' else 'answers it with a reset'}.")
+                   f"Not {c}: {'only an RFC 9293 stack resets' if c == 'reset' else 'only the article remote ignores'} "
+                   f"a segment of no connection, and this remote is `{remote}`.")
                for c in ("accept", "ignore", "reset") if c != verdict}
     return predict(
         scenario="equalize-nat", params=params, r=r, ask=ask, step=step, choices=["accept", "ignore", "reset"],
@@ -84,7 +84,11 @@ def eqnat_survive(student, rng):
               f"pure ACK: not counted), and only when those go astray too does the ACK answering the "
               f"server's retransmitted SYN+ACK get another chance. So expect about 20/{n} or a little "
               f"more, give or take the scatter of 20 tosses (several either way). But the question asks "
-              f"for these 20 seeds exactly -- run them."),
+              f"for these 20 seeds exactly: run them."),
+        over=("Too many: count only the runs whose handshake an ACK completed (`handshake_ok` True); a "
+              "handshake completed late, by a data segment that carried the acknowledgment, is not one."),
+        under=("Too few: besides the handshake's first ACK, the ACK that answers the server's retransmitted "
+               "SYN+ACK can complete a handshake too; a run it completes counts."),
         explanation=(f"{ok} of 20 were completed by a pure ACK; {late} were completed late, by a data "
                      f"segment (the request carried the acknowledgment), and {20 - ok - late} not at all. "
                      f"Each run is a toss whose chance is 1/{n} for the first ACK, plus a little for the "
@@ -111,6 +115,6 @@ def eqnat_repair(student, rng):
                 f"fails or crawls. Change **exactly one** setting so that one 4 kB download completes with its "
                 f"handshake, the connection never reset and no packet lost on the way, for seeds {seeds[0]}, {seeds[1]} and {seeds[2]}."),
         hint=("Either stop the packets of one connection from changing uplinks, or make the NAT keep one "
-              "source address whatever uplink they leave by -- and then ask what a provider that filters "
+              "source address whatever uplink they leave by — and then ask what a provider that filters "
               "sources does with that address on the other line."),
         explanation="The simulator ran every single change on the three seeds.")

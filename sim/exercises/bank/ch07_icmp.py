@@ -41,12 +41,13 @@ def icmp_answered(student, rng):
         f" It carries {owner}'s address (NAT kept the binding) out of {out[1]}, and {out[1]}'s provider "
         + ("drops it: the providers filter source addresses." if r.params.ingress_filter else
            "passes it: the providers do not filter source addresses."))
+    # why not: what happens to the echo and why, not the event that shows the outcome
     if reply is not None:
-        why_not = {"no": f"Not no: {left}, and the reply to that address was translated back and reached "
-                         f"Local host 1 at event {reply}.{other}"}
+        why_not = {"no": f"Not no: nothing drops this echo or its reply: {left}, and the reply to that address "
+                         f"finds the router's conntrack entry, which translates it back.{other}"}
     else:
         e = r.events[step]
-        why_not = {"yes": f"Not yes: {left}; at event {step} {e.node} dropped "
+        why_not = {"yes": f"Not yes: {left}, and {e.node} drops "
                           + ("it" if e.pkt.l4.type == 8 else "the reply") + f" ({e.reason.value}).{other}"}
     return predict(
         scenario=scenario, params=params, r=r, ask=ask, step=step, choices=["yes", "no"], answer=ans,
@@ -59,7 +60,7 @@ def icmp_answered(student, rng):
                 f"its reply reach Local host 1?"),
         hint=("An echo request and its reply are one 'connection' to conntrack. In 2.4 the entry died with "
               "the reply, so every echo was new and masqueraded to the uplink it left by. Today the entry "
-              "outlives the reply: the next echo belongs to it -- and MASQUERADE drops a packet of an existing "
+              "outlives the reply: the next echo belongs to it, and MASQUERADE drops a packet of an existing "
               "entry that leaves by another device. SNAT keeps the binding: an echo that leaves by another "
               "line carries the first line's address, which only a provider that does not filter source "
               "addresses passes."),
@@ -81,6 +82,23 @@ def icmp_count(student, rng):
     sent = [r.events[i].t for i, pk in arrivals(r, "eth0") if pk.proto == 1]
     every = (sent[1] - sent[0]) / 1e6                   # µs -> s, from the trace
     filt = "filter" if r.params.ingress_filter else "do not filter"
+    # hints that fit the direction of the error: the mechanism a too high (too low) count forgets
+    if nat == "masquerade":
+        over = ("Too many: the ICMP conntrack entry outlives its reply, so the next echo belongs to it; when "
+                "that echo leaves by another device than the entry's, MASQUERADE kills the entry and drops "
+                "the echo.")
+        under = ("Too few: when MASQUERADE drops an echo it kills the entry too, so the echo after it finds no "
+                 "entry and starts a new one, bound to the uplink it leaves by.")
+    elif r.params.ingress_filter:
+        over = ("Too many: SNAT keeps the binding, so an echo that leaves by another line still carries the "
+                "first line's address, and that line's provider filters source addresses.")
+        under = ("Too few: SNAT drops nothing when an echo leaves by another line; an echo that leaves by the "
+                 "binding's own line carries that line's address, which its provider passes.")
+    else:
+        over = (f"Too many: Local host 1 sends {p} echo requests, and each is answered at most once.")
+        under = ("Too few: SNAT keeps the binding, so an echo that leaves by another line carries the first "
+                 "line's address, and providers that do not filter source addresses pass it; the reply comes "
+                 "back to that address, which the router translates.")
     return numeric(
         scenario="ping", params=params, answer=got,
         prompt=(f"Today's kernel: per-packet balancing with nftables `numgen inc` over {n} uplinks (the first "
@@ -90,4 +108,5 @@ def icmp_count(student, rng):
         hint=("numgen sends consecutive echoes by consecutive uplinks. The ICMP conntrack entry outlives its "
               "reply; MASQUERADE kills the entry and drops the packet when an existing entry's packet leaves "
               "by another device, SNAT keeps the binding."),
+        over=over, under=under, upto=2 * p,
         explanation=f"{got} of {p} (the simulator's `summary['pings'][0]['received']`).")

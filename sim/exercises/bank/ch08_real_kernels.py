@@ -23,10 +23,13 @@ def nf_endpoint(student, rng):
     table = article_ports(r)
     cands = {f"{dev_addr(r, d)}:{p}" for d in ifs(n) for p in [client] + [table[e] for e in ifs(n)]}
     choices = endpoint_choices(rng, ans, cands)
+    # why not: the rule (the binding is the SYN's, kept), not the endpoint it gives
     why_not = endpoint_why_not(
-        r, choices, ans, f"{nat} made its binding for the connection's SYN, which left by {sdev} as "
-                         f"{sp.ip.src}:{sp.sport}, and keeps it whichever uplink a later packet leaves by",
-        f"the binding made for the SYN keeps its port, {sp.sport}")
+        r, choices, ans, f"{nat} made its binding for the connection's SYN and keeps it whichever uplink a later "
+                         f"packet leaves by: the uplink this packet leaves by does not choose its address",
+        lambda p: (f"{p} is a port of the article model's tables, and {nat} has no such tables: a later packet "
+                   f"carries the port of the binding made for its connection's SYN" if p != client else
+                   "the port is the binding's, made for the connection's SYN"))
     return predict(
         scenario="equalize-nat", params=params, r=r, ask=ask, step=ai, choices=choices, answer=ans,
         form="endpoint", why_not=why_not,
@@ -38,7 +41,7 @@ def nf_endpoint(student, rng):
         hint=("netfilter consults the nat table only for a connection's first packet; later packets use the "
               "binding stored in the conntrack entry, whichever uplink they leave by."),
         explanation=(f"{ans}: the binding made for the SYN on {sdev} is kept"
-                     + (f", even though the ACK leaves by {adev} -- the address of another line."
+                     + (f", even though the ACK leaves by {adev} — the address of another line."
                         if adev != sdev else ".")))
 
 
@@ -65,12 +68,14 @@ def nf_filter(student, rng):
     fwd = next((j for j in range(hop + 1, len(r.events)) if r.events[j].ev is Ev.HOP
                 and r.events[j].node == f"peer{k}" and r.events[j].pkt.l4 == pkt.l4), None)
     ans, step = ("drop", drop) if drop is not None and (fwd is None or drop < fwd) else ("forward", fwd)
-    why_not = ({"forward": f"Not forward: its source {pkt.ip.src} is {who_has(r, pkt.ip.src)}, not Provider {k}'s "
-                           f"customer address {dev_addr(r, dev)}; the provider's filter drops it at event {step}."}
+    # why not: the filter's rule and the binding's, not the verdict's event
+    why_not = ({"forward": f"Not forward: Provider {k}'s filter passes only packets whose source is the address "
+                           f"it gave this line, {dev_addr(r, dev)}; netfilter keeps the binding made for a "
+                           f"connection's first packet, whichever line a later packet takes."}
                if ans == "drop" else
-               {"drop": f"Not drop: its source {pkt.ip.src} is the address Provider {k} gave this line, so its "
-                        f"filter lets it through (event {step}); netfilter's binding happened to match the "
-                        f"uplink this time."})
+               {"drop": f"Not drop: Provider {k}'s filter drops only packets whose source is not the address it "
+                        f"gave this line, {dev_addr(r, dev)}; netfilter's binding is the address of the line the "
+                        f"connection's first packet took."})
     return predict(
         scenario="equalize-nat", params=params, r=r, ask=hop, step=step, choices=["forward", "drop"],
         answer=ans, reveal_to=step, why_not=why_not,

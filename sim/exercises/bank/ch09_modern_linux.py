@@ -33,11 +33,12 @@ def hash_uplink(student, rng):
         known = f"this connection's SYN left by {first[port][1]}"
         what = "a later packet of that connection"
     ask = arrival_of(r, step)
-    why_not = uplink_why_not(ifs(n), dev, (
-        f"the L3 hash covers only the source and destination addresses, the same for every connection here, "
-        f"and connection 1's SYN hashed to {dev}" if policy == "hash-l3" else
-        f"the L4 hash covers the 5-tuple, which is the same for every packet of a connection, and this "
-        f"connection's SYN hashed to {dev}"))
+    # why not: what the hash covers, not where it sends this packet
+    why_not = uplink_why_not(ifs(n), dev, lambda c: (
+        f"{c} would need another hash than connection 1's SYN had, and the L3 hash covers only the source and "
+        f"destination addresses, the same for every connection here" if policy == "hash-l3" else
+        f"{c} would need another hash than this connection's SYN had, and the L4 hash covers the 5-tuple, "
+        f"the same for every packet of a connection"))
     return predict(
         scenario="hash-l4-nat", params=params, r=r, ask=ask, step=step, choices=ifs(n), answer=dev,
         why_not=why_not,
@@ -72,6 +73,10 @@ def hash_count(student, rng):
                 f"connections send their packets by if1?"),
         hint=("The L4 hash covers the 5-tuple (addresses, ports, protocol): what changes in it between a "
               "connection's SYN and its later packets?"),
+        over=("Too many: a connection's packets all hash like its SYN (the 5-tuple does not change), so a "
+              "connection whose SYN left by another uplink never sends a packet by if1."),
+        under=("Too few: a connection's packets all hash like its SYN (the 5-tuple does not change), so a "
+               "connection whose SYN left by if1 sends all its packets by if1."),
         explanation=f"{on1} of {c}: " + ", ".join(f"port {k} on {d}" for k, d in sorted(per.items()))
                     + ": each connection stays on its SYN's uplink.")
 

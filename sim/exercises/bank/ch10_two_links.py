@@ -33,10 +33,10 @@ def two_links_config(student, rng):
                 f"and the NAT (`none`: the router translates nothing) so that **one** 20 kB download "
                 f"completes with its handshake, the connection never reset and no packet lost on the way, and "
                 f"every uplink brings down at least 10% of the download's data (its share of the bytes that "
-                f"come down the uplinks) -- for seeds {', '.join(map(str, seeds))}."),
+                f"come down the uplinks) — for seeds {', '.join(map(str, seeds))}."),
         hint=("A choice made once per connection pins the download to one line. Per-packet balancing uses "
               "every line, but then every packet must carry a source address that the remote host and "
-              "that line's provider accept -- and the data comes down to the address the server sends "
+              "that line's provider accept — and the data comes down to the address the server sends "
               "it to: a NAT binding is one address, on one line."),
         explanation="The simulator ran every combination on the three seeds.")
 
@@ -79,12 +79,16 @@ def two_links_chance(student, rng):
         scenario="equalize-nat", params=params, seeds=seeds, answer=pct, also=(200 + n) // (2 * n),
         tolerance=2, percent=True,
         prompt=(f"The article's router (random equalize, the article's NAT) with {n} uplinks: in what percentage "
-                f"of downloads does the handshake's ACK leave by the same uplink as its SYN -- so that it "
+                f"of downloads does the handshake's ACK leave by the same uplink as its SYN — so that it "
                 f"carries the endpoint the server knows, and the server accepts it? Reason it out, or estimate "
                 f"it with the simulator ({_call('equalize-nat', params, 'seed=s')} for many seeds s); answers "
                 f"within 2 points of the reasoned percentage, or of the simulator's estimate over the {runs} "
                 f"seeds {s0}..{s0 + runs - 1}, or between the two, are accepted."),
         hint="The ACK must leave by the SYN's uplink: each packet's uplink is an independent uniform choice.",
+        over=(f"Too high: equalize deletes the cached entry on every hit, so the ACK's uplink is chosen again, "
+              f"uniformly among all {n}, whatever the SYN's was."),
+        under=("Too low: the SYN's uplink is already chosen when the ACK is routed; only the ACK's own choice "
+               "has to land on it, not both choices on one given uplink."),
         explanation=(f"The simulator counted {same} of {runs} seeds {s0}..{s0 + runs - 1} ({pct}%, 95% interval "
                      f"{100 * lo:.0f}-{100 * hi:.0f}%); the reasoning gives 1/{n} = {100 / n:.0f}%. An estimate "
                      f"from {runs} runs lands within about {100 * z_half:.0f} points of the true chance 19 times "
@@ -100,15 +104,25 @@ def numgen_next(student, rng):
                                          seed=rng.randrange(1, 1000)))
     r = run("echo", **params)
     step, dev, ask, before = next_uplink(r, rng, 2)
-    why_not = uplink_why_not(ifs(n), dev, f"`numgen inc` gives every packet from the LAN the next mark, and each "
-                             f"mark has its routing table; the last packets up left by {before}")
+    # why not: where the wrong uplink's turn is, not which uplink's turn it is
+    last = before.split(", ")
+
+    def why(c: str) -> str:
+        rule = ("`numgen inc` gives every packet from the LAN the next mark, modulo the number of uplinks, and "
+                "each mark has its routing table: a line's turn comes again only after every other line's")
+        if c not in last:
+            return rule
+        ago = len(last) - max(k for k, d in enumerate(last) if d == c)
+        return rule + (f", and {c} took the last packet up" if ago == 1 else
+                       f", and {c} took the packet {ago} before this one")
+    why_not = uplink_why_not(ifs(n), dev, why)
     return predict(
         scenario="echo", params=params, r=r, ask=ask, step=step, choices=ifs(n), answer=dev, why_not=why_not,
         prompt=(f"Today's stand-in for equalize: nftables `meta mark set numgen inc mod {n}` on the LAN side "
                 f"and one routing table per mark, SNAT, {n} uplinks. The last packets up left by {before}, in that order. At "
                 f"event {ask} the next packet from the LAN reaches the router. By which uplink will it leave?"),
         hint="`numgen inc` is a counter: every packet from the LAN gets the next mark, modulo the number of uplinks.",
-        explanation=f"{dev}: the counter moved on by one, so the mark -- and the routing table -- is the next one.")
+        explanation=f"{dev}: the counter moved on by one, so the mark — and the routing table — is the next one.")
 
 
 def _uplink_hops_after(r, t: int):
@@ -167,7 +181,7 @@ def down_fin(student, rng):
              "snat": "today's SNAT"}[nat]
     if nat == "snat":
         why = ("SNAT keeps its bindings when a device goes down, so the segment carries the dead line's "
-               "address, out of the live line -- and the answer goes back to the dead line")
+               "address, out of the live line — and the answer goes back to the dead line")
     elif ans == lan:
         why = ("MASQUERADE forgot the connection with the device, and today's conntrack calls a FIN that "
                "finds no entry INVALID: an INVALID packet is not translated, so it leaves with the private "
@@ -175,7 +189,7 @@ def down_fin(student, rng):
     else:
         why = ("MASQUERADE forgot the connection with the device; conntrack starts a new entry from this "
                "segment (2.4 from any ACK or FIN, today from a mid-stream ACK), and MASQUERADE binds it to "
-               "the live line's address -- which the server has never seen, so it resets the connection")
+               "the live line's address — which the server has never seen, so it resets the connection")
     why_not = {}
     for c in choices:
         if c == dev_addr(r, dead):
