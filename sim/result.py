@@ -327,7 +327,11 @@ class Result:
         stem = "-".join([f"{head}-seed-{self.params.seed}"] + words)
         safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", stem)
         if len(safe) > STEM_MAX:
-            safe = f"{safe[:STEM_MAX - 9]}-{zlib.crc32(stem.encode()):08x}"
+            # cut between two words (``...-remote-rfc``, not ``...-remote-rfc-ingress_``)
+            cut = safe[:STEM_MAX - 9]
+            if safe[len(cut)] != "-" and "-" in cut:
+                cut = cut.rsplit("-", 1)[0]
+            safe = f"{cut}-{zlib.crc32(stem.encode()):08x}"
         return safe
 
     def params_line(self) -> str:

@@ -106,6 +106,16 @@ def test_downloads_name_what_differs_from_the_scenarios_defaults():
         assert re.fullmatch(r"echo-seed-1-[A-Za-z0-9_.-]+-[0-9a-f]{8}", stem) and len(stem) <= STEM_MAX
     assert a.download_stem != b.download_stem
     assert a.download_stem == sim.run("echo", **lab).download_stem
+    # cut between two words: what is kept is the uncut name's beginning up to a "-"
+    import sim.result as result_module
+    for r in (a, b):
+        stem = r.download_stem
+        result_module.STEM_MAX, keep = 10_000, result_module.STEM_MAX
+        try:
+            uncut = r.download_stem
+        finally:
+            result_module.STEM_MAX = keep
+        assert len(uncut) > STEM_MAX and uncut.startswith(stem[:-9] + "-"), (stem, uncut)
 
 
 #: the book's live cells' presets (book/*.md, LivePlayer(...)) with runs a reader makes from them
