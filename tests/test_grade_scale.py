@@ -1627,3 +1627,37 @@ def test_grading_counts_the_cpus_a_containers_quota_allows(monkeypatch):
     from sim.exercises.grade import jobs_default
     monkeypatch.setattr(runs, "usable_cpus", lambda: 3)
     assert jobs_default() == 3
+
+
+def test_a_class_graded_with_another_course_secret_is_stopped_and_a_classmates_page_still_named(tmp_path):
+    """Pages made with one course secret, graded with another: no variant tag is any student's
+    under the given secret.  Each file says so ("made with another course secret?"), not "another
+    student's page" (which told 240 students to answer the variant they had answered), and
+    a quarter of the class or more stops the run: nothing written (it wrote a gradebook of blanks
+    and marked hand-written files against the wrong variants, exit status 0).  A tag that is a
+    classmate's under the secret given stays "on their page"."""
+    ids = chapter_ids(2)
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    good, bad = tmp_path / "good.txt", tmp_path / "bad.txt"
+    good.write_text("the-right-secret\n")
+    bad.write_text("a-mistyped-secret\n")
+    students = [f"s{i}" for i in range(1, 9)]
+    for sid in students:
+        answers = {k: instance(k, sid, secret="the-right-secret").answer for k in ids}
+        (sub / f"answers-{sid}.json").write_text(json.dumps(answer_file(sid, answers, secret="the-right-secret")))
+    r = cli("grade", "--class", str(sub), "--chapter", "2", "--secret-file", str(bad),
+            "--gradebook", str(tmp_path / "gb.csv"), "--feedback", str(tmp_path / "fb"))
+    one_line_error(r, "8 of 8 files were answered on pages made with another course secret", "nothing written")
+    assert not (tmp_path / "gb.csv").exists() and not (tmp_path / "fb").exists()
+    with pytest.raises(GradeError, match=r"made with another course secret\?") as e:
+        grade("s1", load_answers(sub / "answers-s1.json"), chapter=2, secret="a-mistyped-secret", others=students)
+    assert "another student's page" not in str(e.value) and "another student" not in e.value.student
+    # with the right secret: all graded; a classmate's page is named as theirs
+    r = cli("grade", "--class", str(sub), "--chapter", "2", "--secret-file", str(good))
+    assert r.returncode == 0 and {b["score"] for b in rows(r.stdout)} == {str(len(ids))}, r.stderr
+    theirs = json.loads((sub / "answers-s2.json").read_text())
+    theirs["student"] = "s1"
+    with pytest.raises(GradeError, match="given on the page of s2, s4 or s7 .they share that variant.") as e:
+        grade("s1", theirs, chapter=2, secret="the-right-secret", others=students)
+    assert "another course secret" not in str(e.value)

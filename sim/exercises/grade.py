@@ -44,8 +44,8 @@ from pathlib import Path
 from .._io import atomic_write
 from .bank import BANK, ExerciseError, chapter_ids, chapters, check_chapter, forget_runs, instance
 from .model import ECHO, FP_LENGTH, REVEAL_TITLE, SCALARS, context_title, echo, salt_for
-from .variants import (BOOK_STUDENT, COURSE_ENV, STUDENT_RE, StudentError, TooLarge, check_student, course_for,
-                       member, read_small, read_text_file, secret_for)
+from .variants import (BOOK_STUDENT, COURSE_ENV, POOL, STUDENT_RE, StudentError, TooLarge, check_student, course_for,
+                       member, member_name, read_small, read_text_file, secret_for)
 
 FORMAT = "1+1<1 answers"
 RELEASE = "release"         # the variant an nbgrader release notebook carries (notebooks --student's default)
@@ -194,6 +194,17 @@ def variant_salt(student: str, ex_id: str, secret: str = "") -> str:
     return salt_for(member(student, ex_id), ex_id, secret)
 
 
+def _pool_tags(ex_id: str, secret: str) -> set[str]:
+    """The variant tags of every variant of ``ex_id``'s pool under ``secret``: a page made with
+    this secret for any student at all carries one of them."""
+    course = course_for(None)
+    return {salt_for(member_name(k, course), ex_id, secret) for k in range(POOL)}
+
+
+#: Where an answer was given whose variant tag is no student's under the grading secret.
+OTHER_SECRET = "on a page made with another course secret?"
+
+
 def _where(variant, ex_id: str, student: str, secret: str, others=(), for_student: bool = False) -> str:
     """Which page an answer with this ``variant`` tag was given on, in words (``others``:
     student ids to look among; ``for_student``: as the student is told it, naming no one)."""
@@ -201,6 +212,13 @@ def _where(variant, ex_id: str, student: str, secret: str, others=(), for_studen
         return "on the book's own page (variant book)"
     if secret and variant == variant_salt(student, ex_id, ""):
         return "on a practice page made without the course secret"
+    if secret and variant not in _pool_tags(ex_id, secret):
+        # no student's page under this secret has it (the pool holds every variant): the page was
+        # made with another secret -- most often, the grader was given the wrong one
+        if for_student:
+            return "on a page not made with this course's secret"
+        return (f"{OTHER_SECRET} (no student's page has its variant under the secret this grader was "
+                f"given: grade with the secret the pages were made with)")
     if for_student:
         return "on another student's variant"
     owners = [o for o in sorted(others) if o != student and variant == variant_salt(o, ex_id, secret)]
@@ -1967,6 +1985,9 @@ _WHY_REFUSED = (
     ("or on one made with a course secret",
      "were answered on pages this grader cannot place: made with a course secret? give it with "
      "--secret-file or OP1_COURSE_SECRET"),
+    (OTHER_SECRET,
+     "were answered on pages made with another course secret than the one given (no student's page has "
+     "their variants under it): is --secret-file (or OP1_COURSE_SECRET) the secret the pages were made with?"),
     ("in a release notebook made without the course secret",
      "were exported by release notebooks made without the course secret: grade them without it, "
      "or hand out notebooks made with it"),
