@@ -1864,3 +1864,18 @@ def test_a_repairs_not_yet_names_the_condition_it_fails():
                 else:
                     assert text.startswith("Right") and "Fails:" not in text, (ex_id, choice, text)
     assert nots
+
+
+def test_a_per_student_notebook_made_with_a_secret_does_not_send_students_to_the_books_variants():
+    """Made with a course secret, a per-student notebook's variants are the course's, not the ones
+    the book's pages give the id (its intro said they were: s000's nf-filter was "drop" in the
+    notebook, "forward" on the book's page).  Without a secret they are the book's, and it says so."""
+    from sim.exercises.notebook import chapter_notebook
+    keyed = "".join(chapter_notebook(8, per_student=True, secret="s3cret")["cells"][0]["source"])
+    practice = "".join(chapter_notebook(8, per_student=True, secret="")["cells"][0]["source"])
+    assert "the ones the book's pages give your id" not in keyed and "for this course" in keyed
+    assert "the book's pages show other, practice variants" in keyed
+    assert "the ones the book's pages give your id" in practice and "practice variants" not in practice
+    # what the texts say: with the secret, another variant than the book's page's for some exercise
+    assert any(instance(k, "s000", secret="s3cret").salt != instance(k, "s000", secret="").salt
+               for k in chapter_ids(8))

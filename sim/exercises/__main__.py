@@ -140,7 +140,8 @@ def parser() -> argparse.ArgumentParser:
                                                         "with --per-student, the id its solution cells answer as)")
     n.add_argument("--per-student", action="store_true",
                    help="the notebook carries every variant of the pool: each student writes their id in its "
-                        "second code cell and gets their own variants (the ones the book's pages give that id), "
+                        "second code cell and gets their own variants (with a course secret, the course's; without, "
+                        "the ones the book's pages give that id), "
                         "and the export names them")
     n.add_argument("--repo", metavar="DIR",
                    help="a folder the notebook's first cell also looks for the simulator in, when it is not "
