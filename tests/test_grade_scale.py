@@ -1661,3 +1661,25 @@ def test_a_class_graded_with_another_course_secret_is_stopped_and_a_classmates_p
     with pytest.raises(GradeError, match="given on the page of s2, s4 or s7 .they share that variant.") as e:
         grade("s1", theirs, chapter=2, secret="the-right-secret", others=students)
     assert "another course secret" not in str(e.value)
+
+
+def test_empty_or_broken_files_are_not_flagged_as_copies_of_each_other(tmp_path):
+    """Eight students' empty (0-byte) uploads were "10 answer files byte for byte the same ...
+    a copy?", each empty file's note naming 7 others: a file that is no answer file (empty, not
+    JSON) is refused for that, and copies nothing (a real copy still is:
+    test_byte_identical_files_of_two_students_are_flagged)."""
+    ids = chapter_ids(2)
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    for sid in ("s1", "s2", "s3"):
+        (sub / f"answers-{sid}.json").write_bytes(b"")
+    for sid in ("s4", "s5"):
+        (sub / f"answers-{sid}.json").write_text('{"format": "1+1<1 ans')
+    copied = json.dumps(answer_file("s6", right_answers("s6", ids)))
+    (sub / "answers-s6.json").write_text(copied)
+    (sub / "answers-s7.json").write_text(copied.replace('"s6"', '"s7"', 1))    # ... an edited copy
+    g = grade_folder(sub, chapter=2)
+    notes = {r["file"]: " ".join(r["note"]) for r in g.rows}
+    for sid in ("s1", "s2", "s3", "s4", "s5", "s6", "s7"):
+        assert "byte for byte" not in notes[f"answers-{sid}.json"], notes
+    assert not any("byte for byte" in n for n in g.notes), g.notes

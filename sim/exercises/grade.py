@@ -1775,15 +1775,19 @@ def _one_student_per_folder(rows: list[dict]) -> None:
             r["refused_student"] = student_text
 
 
-def _identical(rows: list[dict], files: list[Path]) -> list[str]:
+def _identical(rows: list[dict], loaded: list) -> list[str]:
     """Answer files of different students that are byte for byte the same: each row's note names
     the others, and a line says how many.  Exported by two students' own pages or notebooks, two
     files differ in their export time (unless made in the same second); the same file twice is
     most likely one student's copy (the
-    only way to tell on nbgrader's release notebook, where everyone has the same variant)."""
+    only way to tell on nbgrader's release notebook, where everyone has the same variant).
+    ``loaded``: (file, its data or the GradeError reading it gave); a file that is no answer file
+    (empty, not JSON) is nobody's copy -- every empty upload is the same as every other."""
     import hashlib
     by_digest: dict[str, list[dict]] = {}
-    for row, f in zip(rows, files):
+    for row, (f, data) in zip(rows, loaded):
+        if isinstance(data, GradeError):
+            continue
         try:
             digest = hashlib.sha256(read_small(f, "the answer file")).hexdigest()
         except (OSError, TooLarge):
@@ -2188,7 +2192,7 @@ def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | 
                       and isinstance(d.get("student"), str) and STUDENT_RE.match(d["student"])}
     known = set(expected) | named_in_files
     rows = _whose(loaded, known, folder, expected, names, pids, uids, nbgrader)
-    notes += _identical(rows, files)
+    notes += _identical(rows, loaded)
     if chapter is not None:
         _other_chapters(rows, loaded, chapter)
     bar = _progress(len(loaded), progress)
