@@ -1879,3 +1879,18 @@ def test_a_per_student_notebook_made_with_a_secret_does_not_send_students_to_the
     # what the texts say: with the secret, another variant than the book's page's for some exercise
     assert any(instance(k, "s000", secret="s3cret").salt != instance(k, "s000", secret="").salt
                for k in chapter_ids(8))
+
+
+@pytest.mark.parametrize("ex_id", [k for k in BANK if instance(k, "alice").form == "endpoint"])
+def test_an_endpoint_shown_as_choices_may_carry_a_full_stop_as_a_choice_may(ex_id):
+    """The ch.5 sheet shows nat-endpoint's choices; the guide says a hand-written choice "may carry
+    a full stop", but "185.27.249.26:8002." was refused ("expected address:port"): the leniency
+    was the choice form's only."""
+    inst = instance(ex_id, "alice")
+    assert inst.choices
+    wrong = next(c for c in inst.choices if c != inst.answer)
+    for written in (inst.answer + ".", f" {inst.answer}. ", f'"{inst.answer}"', inst.answer + "!"):
+        assert inst.resolve(written) == (inst.answer, "") and inst.check(written)[0], written
+    assert inst.resolve(wrong + ".") == (wrong, "") and not inst.check(wrong + ".")[0]
+    ok, text = inst.check(inst.answer + ".x")            # not an endpoint, full stop or not
+    assert not ok and text.startswith("expected address:port")
