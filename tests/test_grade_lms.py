@@ -341,3 +341,24 @@ def test_grading_again_replaces_the_earlier_report_in_the_feedback_comments(tmp_
     data2, notes2 = g.lms_file(again, "Username", "Grade")
     assert data2 == again.read_bytes(), notes2
     assert "had their score there already" in notes2[0], notes2
+
+
+def test_reports_moodle_does_not_place_say_why_each_student_is_not_placed(tmp_path):
+    """After ch.2 the note said "the other 1, of students the worksheet has no participant number
+    for, are not placed by Moodle" -- of s020, who had TWO (a duplicate row).  It says which reason
+    is each student's: two numbers (a duplicate row), a number shared with another id, none."""
+    ids = chapter_ids(2)
+    ws = _worksheet(tmp_path / "ws.csv", _row(1001, "Liam Chen", "s0001"), _row(1002, "Ahmed Khan", "s0002"),
+                    _row(1009, "Dup Person", "s0002"), _row(1003, "Emma Chen", "s0003"),
+                    _row(1003, "Emma Chen", "s0004"), "Participant 1005,Ann Lee,s0005,,,,,,,,",
+                    ",No Number,s0006,,,,,,,,")
+    sub = _class(tmp_path / "sub", {f"answers-s000{k}.json": (f"s000{k}", right_answers(f"s000{k}", ids))
+                                    for k in range(1, 7)})
+    r = cli("grade", "--class", str(sub), "--chapter", "2", "--roster", str(ws), "--roster-column", "Username",
+            "--feedback", str(tmp_path / "fb"), "-o", os.devnull)
+    assert r.returncode == 0, r.stderr
+    line = next(x for x in r.stderr.splitlines() if "not placed by Moodle" in x)
+    assert "no participant number for" not in line
+    assert "the other 4 are not placed by Moodle -- s0002: 2 participant numbers, 1002 on line 3 and 1009 on " \
+           "line 4 (a duplicate row); s0003: participant number 1003, shared with s0004; s0004: participant " \
+           "number 1003, shared with s0003; s0006: no participant number" in line, line

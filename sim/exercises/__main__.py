@@ -248,8 +248,7 @@ def main(argv=None) -> int:
                         notes.append(f"{moodle} of them in Moodle's folders per participant (Full Name_PID_"
                                      f"assignfeedback_file/): zip the folder (python -m zipfile -c feedback.zip "
                                      f"{shlex.quote(a.feedback)}) and upload it with the assignment's Upload multiple feedback "
-                                     f"files in a zip" + (f"; the other {len(reports) - moodle}, of students the "
-                                     f"worksheet has no participant number for, are not placed by Moodle"
+                                     f"files in a zip" + (f"; {graded.outside_moodle(reports)}"
                                                           if moodle < len(reports) else ""))
                     # never deleted (the grader cannot tell its own earlier reports from a
                     # teacher's file), but said: handing the folder out would hand them out too

@@ -692,6 +692,35 @@ def roster_participants(path, column: str | None, name_columns: str | None = Non
     return {sid: got[0] for sid, got in full.items() if len(got) == 1 and len(pids.get(got[0][0], ())) == 1}
 
 
+def roster_participant_gaps(path, column: str | None) -> dict[str, str]:
+    """{id in lower case: why ``roster_participants`` gives it no participant} for each id of a
+    Moodle grading worksheet's rows with a participant number that is not one participant's: on
+    several rows with different numbers (a duplicate row), or sharing its number with other ids;
+    {} for another roster.  (An id with no number at all is not here: it has none.)"""
+    pids = roster_pids(path, column)
+    if not pids:
+        return {}
+    header, rows = _csv_rows(read_text_file(path, "the roster", GradeError))
+    k_pid, k_id = _column(path, header, PID_COLUMN), _column(path, header, column)
+    seen: dict[str, list[tuple[int, int]]] = {}
+    for n, row in enumerate(rows, 2):
+        sid = row[k_id].strip().lower() if k_id < len(row) else ""
+        m = _PID_CELL.fullmatch(row[k_pid].strip()) if k_pid < len(row) else None
+        if sid and m:
+            seen.setdefault(sid, []).append((int(m.group(2)), n))
+    out = {}
+    for sid, got in seen.items():
+        numbers = sorted({pid for pid, _ in got})
+        if len(numbers) > 1:
+            shown = [f"{pid} on line {n}" for pid, n in got]
+            out[sid] = (f"{len(numbers)} participant numbers, {', '.join(shown[:-1])} and {shown[-1]} "
+                        f"(a duplicate row)")
+        elif len(pids.get(numbers[0], ())) > 1:
+            others = sorted(pids[numbers[0]] - {sid})
+            out[sid] = f"participant number {numbers[0]}, shared with {', '.join(others)}"
+    return out
+
+
 #: The column of Canvas's gradebook export ("Export entire gradebook") with each student's Canvas
 #: user id, the number Canvas puts in the name of each file of a submissions download; the
 #: export is told from other CSVs by its "SIS Login ID" column (lib/gradebook_exporter.rb:
@@ -1001,6 +1030,8 @@ class ClassGrades:
     alarms: list[str] = field(default_factory=list)
     # id -> (participant number, full name): a Moodle grading worksheet's rows ({}: another roster)
     participants: dict[str, tuple[int, str]] = field(default_factory=dict)
+    # id -> why the worksheet gives it no participant (``roster_participant_gaps``)
+    participant_gaps: dict[str, str] = field(default_factory=dict)
 
     def csv(self) -> str:
         """One row per file: student, file, score, max, attempts, error, note, one column per exercise."""
@@ -1078,6 +1109,35 @@ class ClassGrades:
         pid, full = self.participants[student]
         full = " ".join(_CLEAN_FILENAME_DROPS.sub("", full.replace("_", " ")).split()) or "Participant"
         return f"{full}_{pid}_assignfeedback_file/{name}.txt"
+
+    def outside_moodle(self, reports: dict[str, str]) -> str:
+        """Whose ``feedback()``'s reports outside Moodle's folders are, and why the worksheet
+        places them for no participant ('' when all are in one)."""
+        whys: dict[str, list[str]] = {}
+        ids = {self.spelled.get(sid, sid): sid for sid in set(self.participants) | set(self.roster)}
+        for name in reports:
+            if "/" in name:
+                continue
+            stem = name.removesuffix(".txt")
+            base, _, n = stem.rpartition("--")
+            stem = base if base and n.isdigit() else stem
+            sid = ids.get(stem, stem.lower())
+            if stem.startswith("not-an-id--"):
+                why = "files that claim no student id"
+            elif sid in self.participant_gaps:
+                why = self.participant_gaps[sid]
+            elif self.roster and sid not in self.roster:
+                why = "not on the worksheet"
+            else:
+                why = "no participant number"
+            whys.setdefault(why, [])
+            if stem not in whys[why]:
+                whys[why].append(stem)
+        if not whys:
+            return ""
+        n = sum(1 for name in reports if "/" not in name)
+        return (f"the other {n} {'are' if n > 1 else 'is'} not placed by Moodle -- "
+                + "; ".join(f"{_listed(who, 5)}: {why}" for why, who in whys.items()))
 
     def maximum(self):
         """The maximum every graded row shares ('' if they differ or none was graded)."""
@@ -2246,7 +2306,8 @@ def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | 
         notes.append(f"rows are graded out of different maximums ({', '.join(map(str, sorted(maxima)))}): "
                      f"each file is graded on the chapters it answers; give --chapter N to grade one chapter")
     return ClassGrades(rows, ids, notes, expected, spelled, alarms,
-                       roster_participants(roster, roster_column, roster_name_columns) if roster else {})
+                       roster_participants(roster, roster_column, roster_name_columns) if roster else {},
+                       roster_participant_gaps(roster, roster_column) if roster else {})
 
 
 def grade_class(folder, chapter: int | None = None, roster=None, secret: str | None = None,
