@@ -1894,3 +1894,15 @@ def test_an_endpoint_shown_as_choices_may_carry_a_full_stop_as_a_choice_may(ex_i
     assert inst.resolve(wrong + ".") == (wrong, "") and not inst.check(wrong + ".")[0]
     ok, text = inst.check(inst.answer + ".x")            # not an endpoint, full stop or not
     assert not ok and text.startswith("expected address:port")
+
+
+def test_a_report_labels_a_right_answer_after_too_many_checks_and_a_missing_one_as_they_are():
+    """A right answer after --max-attempts read "[wrong]" with "right, but after 2 checks" on the
+    next line, and a missing answer "[no answer] rc-count: answer None"."""
+    data = answer_file("alice", {"rc-hit": instance("rc-hit", "alice").answer}, attempts={"rc-hit": 2})
+    text = grade("alice", data, chapter=2, max_attempts=1).text()
+    assert "[right, not counted] rc-hit (chapter 2, 2 attempts): answer " in text and "[wrong]" not in text
+    assert "right, but after 2 checks" in text
+    assert "  [no answer] rc-count (chapter 2)\n" in text + "\n" and "None" not in text
+    wrong = answer_file("alice", {"rc-hit": wrong_answer(instance("rc-hit", "alice"))}, attempts={"rc-hit": 2})
+    assert "[wrong] rc-hit" in grade("alice", wrong, chapter=2, max_attempts=1).text()

@@ -96,11 +96,13 @@ class Report:
         for it in self.items:
             mark = ("question changed" if it.get("changed") else "right" if it["points"]
                     else "no answer" if it["answer"] is None
+                    else "right, not counted" if it.get("late")
                     else "refused" if it.get("refused") else "wrong")
             n = it.get("attempts")
             tries = "" if n is None else f", {n} attempt{'' if n == 1 else 's'}"
             said = it["said"] if "said" in it else echo(it["answer"])
-            out.append(f"  [{mark}] {it['id']} (chapter {it['chapter']}{tries}): answer {said}")
+            out.append(f"  [{mark}] {it['id']} (chapter {it['chapter']}{tries})"
+                       + ("" if it["answer"] is None else f": answer {said}"))
             out.extend("      " + plain(line) for line in it["feedback"].splitlines() if line.strip())
         return "\n".join(out)
 
@@ -361,10 +363,11 @@ def grade(student: str, data: dict, chapter: int | None = None, secret: str | No
                               "changed": True})
             continue
         ok, feedback = inst.check(ans)
-        if ok and max_attempts is not None and attempts is not None and attempts > max_attempts:
+        late = ok and max_attempts is not None and attempts is not None and attempts > max_attempts
+        if late:
             ok, feedback = False, (f"right, but after {attempts} checks: this course counts an answer "
                                    f"right within {max_attempts} check{'' if max_attempts == 1 else 's'}")
-        rep.items.append({"id": ex_id, "chapter": inst.chapter, "points": int(ok), "answer": _shown(ans),
+        rep.items.append({"id": ex_id, "chapter": inst.chapter, "points": int(ok), "late": late, "answer": _shown(ans),
                           "said": _said(ans),
                           "feedback": feedback, "attempts": attempts,
                           # not an answer of the asked form (a count "1e1"): no points, not "wrong"
