@@ -362,3 +362,14 @@ def test_reports_moodle_does_not_place_say_why_each_student_is_not_placed(tmp_pa
     assert "the other 4 are not placed by Moodle -- s0002: 2 participant numbers, 1002 on line 3 and 1009 on " \
            "line 4 (a duplicate row); s0003: participant number 1003, shared with s0004; s0004: participant " \
            "number 1003, shared with s0003; s0006: no participant number" in line, line
+
+
+def test_an_id_twice_in_a_plain_roster_is_noted_as_a_csv_rosters_is(tmp_path):
+    """A CSV roster's duplicate id got a note; a roster of ids passed one silently."""
+    roster = tmp_path / "roster.txt"
+    roster.write_text("s0001\ns0002\n# a comment\nS0001\ns0003\n")
+    assert roster_notes(roster, None) == [
+        f"the roster {roster}: 1 id is on several lines, one student to the grader, with one gradebook row "
+        f"(s0001 on lines 1, 4): a typo for another student's id?"]
+    (tmp_path / "ok.txt").write_text("s0001\ns0002\n")
+    assert roster_notes(tmp_path / "ok.txt", None) == []

@@ -515,10 +515,22 @@ def roster_notes(path, column: str | None, name_columns: str | None = None) -> l
     """Lines on what a CSV roster's rows give no row of their own (``column``: its ids' column):
     rows with an empty id (no gradebook row: their files go by their names), two rows or more with
     one id (one student to the grader: one gradebook row; two participant numbers of one id
-    make both their folders refused), Canvas's test student.  [] for a roster of ids."""
-    if column is None:
-        return []
+    make both their folders refused), Canvas's test student.  For a roster of ids, one id on
+    several lines (in any case)."""
     text = read_text_file(path, "the roster", GradeError)
+    if column is None:
+        lines: dict[str, list[int]] = {}
+        for n, line in enumerate(text.splitlines(), 1):
+            sid = line.split("#", 1)[0].strip()
+            if STUDENT_RE.match(sid):
+                lines.setdefault(sid.lower(), []).append(n)
+        twice = {sid: ns for sid, ns in lines.items() if len(ns) > 1}
+        if not twice:
+            return []
+        shown = [f"{sid} on lines {', '.join(map(str, ns))}" for sid, ns in list(twice.items())[:5]]
+        return [f"the roster {path}: {len(twice)} id{'s are' if len(twice) > 1 else ' is'} on several lines, "
+                f"one student to the grader, with one gradebook row ({'; '.join(shown)}"
+                f"{f' and {len(twice) - 5} more' if len(twice) > 5 else ''}): a typo for another student's id?"]
     header, rows = _csv_rows(text)
     k = _column(path, header, column)
     low = [h.lower() for h in header]
