@@ -76,8 +76,12 @@ def test_the_worksheet_comes_back_with_its_grades_filled_and_every_other_byte_as
     for o, a in zip(old, rows):
         assert {k: v for k, v in o.items() if k not in ("Grade", "Feedback comments")} == \
                {k: v for k, v in a.items() if k not in ("Grade", "Feedback comments")}
-    assert after.decode("utf-8-sig").splitlines()[3] == before.decode("utf-8-sig").splitlines()[3]  # Emma's
-    assert rows[0]["Feedback comments"].startswith(f"student s0001: {n} / {n}<br>") and rows[2]["Feedback comments"] == ""
+    # Emma's, whose file could not be graded: her grade as it was, and why in her feedback (it was left
+    # empty: the student who most needs the reason got none in the worksheet)
+    assert after.decode("utf-8-sig").splitlines()[3].startswith(before.decode("utf-8-sig").splitlines()[3])
+    assert rows[0]["Feedback comments"].startswith(f"student s0001: {n} / {n}<br>")
+    assert rows[2]["Feedback comments"].startswith("student s0003: no score<br>answers-s0003.json: could not be "
+                                                   "graded: answers-s0003.json is not JSON"), rows[2]
     assert "'Grade' filled for 4 students" in r.stderr, r.stderr
     # the reports in the folders Moodle's "Upload multiple feedback files in a zip" places by
     # participant number: Full Name_PID_assignfeedback_file/ (a '_' in the name would split it)

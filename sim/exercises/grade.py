@@ -1221,13 +1221,28 @@ class ClassGrades:
                         best.get("submitted_at", "")])
         return buf.getvalue(), notes
 
+    def _unscored_report(self, student: str) -> str:
+        """What a student without a score is told in the LMS's feedback column: why each of their
+        files was not graded, as ``feedback`` says it ('' when nothing needs saying).  It starts
+        "student ID:", as a report does, so that a run again replaces it."""
+        said = []
+        for r in self.rows:
+            if r["student"] != student:
+                continue
+            if r["file"] and r.get("error"):
+                said.append(f"{Path(r['file']).name}: could not be graded: {r.get('error_student') or r['error']}")
+            elif not r["file"] and r.get("report"):
+                said.append(r["report"])
+        return f"student {student}: no score\n" + "\n".join(said) if said else ""
+
     def lms_file(self, path, column: str, grade_column: str, keep: str = "latest",
                  comments: bool = True, out=None, chapter: int | None = None) -> tuple[bytes, list[str]]:
         """(the roster file at ``path`` -- the LMS's own export -- with each student's score in its
         ``grade_column``, notes naming ``out``, the file written): a student without a score keeps
         their cell as it was, and one who sent nothing a mark their cell has, every other cell, row
         and byte too (``fill_lms_file``); with ``comments``, a Moodle worksheet's
-        ``FEEDBACK_COLUMN`` gets each scored student's report (graded with ``feedback=True``).
+        ``FEEDBACK_COLUMN`` gets each student's report (graded with ``feedback=True``), and one
+        without a score why their files were not graded (``_unscored_report``).
         GradeError if the export's maximum is not the scores' (``chapter``: the one graded)."""
         kept, notes = self.kept(keep)
         scores = {s: f"{best['score']:g}" for s, best in kept if best["score"] != ""}
@@ -1235,6 +1250,8 @@ class ClassGrades:
         maxima = {best["max"] for s, best in kept if best["score"] != "" and s not in absent} or \
             {best["max"] for s, best in kept if best["score"] != ""}
         reports = {s: best.get("feedback", "") for s, best in kept if best["score"] != ""} if comments else None
+        if reports is not None:                 # one with no score most needs to be told why
+            reports.update((s, told) for s, best in kept if best["score"] == "" and (told := self._unscored_report(s)))
         data, more = fill_lms_file(path, column, grade_column, scores, reports, absent=absent, maxima=maxima,
                                    what=f"chapter {chapter}" if chapter else "the class", out=out)
         return data, notes + more
@@ -1608,16 +1625,15 @@ def fill_lms_file(path, column: str, grade_column: str, scores: dict[str, str],
         old = row[k_grade].strip() if k_grade < len(row) else ""
         score = scores.get(sid)
         if score is None or score == "":
-            unscored.append(who)
-            continue
-        if old and sid in absent:
+            unscored.append(who)                # its grade cell stays; the report says why, if any
+        elif old and sid in absent:
             if _number(old) != 0:
                 kept_mark.append(f"{who} ({old!r})")
             continue
-        if old and _number(old) is None:
+        elif old and _number(old) is None:
             not_number.append(f"{who} ({old!r})")
             continue
-        if not old or _number(old) != _number(score):
+        elif not old or _number(old) != _number(score):
             cells = edit(cells, k_grade, _csv_quoted(score, delim))
             filled += 1
             changed += bool(old)
