@@ -1683,3 +1683,16 @@ def test_empty_or_broken_files_are_not_flagged_as_copies_of_each_other(tmp_path)
     for sid in ("s1", "s2", "s3", "s4", "s5", "s6", "s7"):
         assert "byte for byte" not in notes[f"answers-{sid}.json"], notes
     assert not any("byte for byte" in n for n in g.notes), g.notes
+
+
+def test_a_loose_file_at_the_top_of_nbgraders_submitted_folder_is_noted(tmp_path):
+    """A file at the top of nbgrader's submitted/, in no student's ID/ASSIGNMENT/ folder, was graded
+    by its name with no note (one beside an LMS's folders gets one): nbgrader did not put it there."""
+    sub = tmp_path / "submitted"
+    for sid in ("s01", "s02"):
+        _per_student(sub / sid / "ch06", sid, 6)
+    (sub / "answers-s03-ch6.json").write_text(json.dumps(answer_file("s03", right_answers("s03", chapter_ids(6)),
+                                                                     chapter=6, secret="")))
+    g = grade_folder(sub, chapter=6)
+    assert any(n.startswith("1 file is in no per-student folder beside nbgrader's ID/ASSIGNMENT/ folders "
+                            "(e.g. answers-s03-ch6.json): nbgrader did not place it") for n in g.notes), g.notes

@@ -2323,11 +2323,14 @@ def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | 
     unnamed, unplaced_alarms = _unnamed_folders(rows, names, pids, roster_column, bool(expected))
     unplaced_alarms += _flat_download(rows, uids)
     loose = sorted(r["file"] for r in rows if "box" not in r and not r.get("canvas"))
-    if loose and any(LMS_FOLDER.search(r.get("box", "").rsplit("/", 1)[-1]) for r in rows):
-        # an LMS download puts every upload in a per-student folder: these were put here by hand
-        notes.append(f"{len(loose)} file{'s are' if len(loose) > 1 else ' is'} in no per-student folder beside the "
-                     f"LMS's folders (e.g. {loose[0]}): the LMS did not place {'them' if len(loose) > 1 else 'it'}, "
-                     f"so {'each goes' if len(loose) > 1 else 'it goes'} by its name, or the id it claims")
+    lms = any(LMS_FOLDER.search(r.get("box", "").rsplit("/", 1)[-1]) for r in rows)
+    if loose and (lms or layout):
+        # an LMS download, or nbgrader, puts every upload in a per-student folder: these were put here by hand
+        who = "the LMS's" if lms else "nbgrader's ID/ASSIGNMENT/"
+        notes.append(f"{len(loose)} file{'s are' if len(loose) > 1 else ' is'} in no per-student folder beside "
+                     f"{who} folders (e.g. {loose[0]}): {'the LMS' if lms else 'nbgrader'} did not place "
+                     f"{'them' if len(loose) > 1 else 'it'}, so {'each goes' if len(loose) > 1 else 'it goes'} by "
+                     f"its name, or the id it claims")
     notes += unnamed + unplaced_alarms
     alarms += unplaced_alarms
     maxima = {r["max"] for r in rows if r["max"] != ""}
