@@ -1933,3 +1933,45 @@ def test_a_wrong_count_gets_a_hint_for_its_direction(ex_id):
             assert want not in json.dumps(data["outcomes"])
         if not inst.needs_python and str(inst.answer) not in inst.prompt:
             assert not re.search(rf"\b{inst.answer}\b", over + under), (inst.answer, over, under)
+
+
+def test_a_per_student_notebook_made_with_a_secret_does_not_send_students_to_the_books_variants():
+    """Made with a course secret, a per-student notebook's variants are the course's, not the ones
+    the book's pages give the id (its intro said they were: s000's nf-filter was "drop" in the
+    notebook, "forward" on the book's page).  Without a secret they are the book's, and it says so."""
+    from sim.exercises.notebook import chapter_notebook
+    keyed = "".join(chapter_notebook(8, per_student=True, secret="s3cret")["cells"][0]["source"])
+    practice = "".join(chapter_notebook(8, per_student=True, secret="")["cells"][0]["source"])
+    assert "the ones the book's pages give your id" not in keyed and "for this course" in keyed
+    assert "the book's pages show other, practice variants" in keyed
+    assert "the ones the book's pages give your id" in practice and "practice variants" not in practice
+    # what the texts say: with the secret, another variant than the book's page's for some exercise
+    assert any(instance(k, "s000", secret="s3cret").salt != instance(k, "s000", secret="").salt
+               for k in chapter_ids(8))
+
+
+@pytest.mark.parametrize("ex_id", [k for k in BANK if instance(k, "alice").form == "endpoint"])
+def test_an_endpoint_shown_as_choices_may_carry_a_full_stop_as_a_choice_may(ex_id):
+    """The ch.5 sheet shows nat-endpoint's choices; the guide says a hand-written choice "may carry
+    a full stop", but "185.27.249.26:8002." was refused ("expected address:port"): the leniency
+    was the choice form's only."""
+    inst = instance(ex_id, "alice")
+    assert inst.choices
+    wrong = next(c for c in inst.choices if c != inst.answer)
+    for written in (inst.answer + ".", f" {inst.answer}. ", f'"{inst.answer}"', inst.answer + "!"):
+        assert inst.resolve(written) == (inst.answer, "") and inst.check(written)[0], written
+    assert inst.resolve(wrong + ".") == (wrong, "") and not inst.check(wrong + ".")[0]
+    ok, text = inst.check(inst.answer + ".x")            # not an endpoint, full stop or not
+    assert not ok and text.startswith("expected address:port")
+
+
+def test_a_report_labels_a_right_answer_after_too_many_checks_and_a_missing_one_as_they_are():
+    """A right answer after --max-attempts read "[wrong]" with "right, but after 2 checks" on the
+    next line, and a missing answer "[no answer] rc-count: answer None"."""
+    data = answer_file("alice", {"rc-hit": instance("rc-hit", "alice").answer}, attempts={"rc-hit": 2})
+    text = grade("alice", data, chapter=2, max_attempts=1).text()
+    assert "[right, not counted] rc-hit (chapter 2, 2 attempts): answer " in text and "[wrong]" not in text
+    assert "right, but after 2 checks" in text
+    assert "  [no answer] rc-count (chapter 2)\n" in text + "\n" and "None" not in text
+    wrong = answer_file("alice", {"rc-hit": wrong_answer(instance("rc-hit", "alice"))}, attempts={"rc-hit": 2})
+    assert "[wrong] rc-hit" in grade("alice", wrong, chapter=2, max_attempts=1).text()

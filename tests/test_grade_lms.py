@@ -76,8 +76,12 @@ def test_the_worksheet_comes_back_with_its_grades_filled_and_every_other_byte_as
     for o, a in zip(old, rows):
         assert {k: v for k, v in o.items() if k not in ("Grade", "Feedback comments")} == \
                {k: v for k, v in a.items() if k not in ("Grade", "Feedback comments")}
-    assert after.decode("utf-8-sig").splitlines()[3] == before.decode("utf-8-sig").splitlines()[3]  # Emma's
-    assert rows[0]["Feedback comments"].startswith(f"student s0001: {n} / {n}<br>") and rows[2]["Feedback comments"] == ""
+    # Emma's, whose file could not be graded: her grade as it was, and why in her feedback (it was left
+    # empty: the student who most needs the reason got none in the worksheet)
+    assert after.decode("utf-8-sig").splitlines()[3].startswith(before.decode("utf-8-sig").splitlines()[3])
+    assert rows[0]["Feedback comments"].startswith(f"student s0001: {n} / {n}<br>")
+    assert rows[2]["Feedback comments"].startswith("student s0003: no score<br>answers-s0003.json: could not be "
+                                                   "graded: answers-s0003.json is not JSON"), rows[2]
     assert "'Grade' filled for 4 students" in r.stderr, r.stderr
     # the reports in the folders Moodle's "Upload multiple feedback files in a zip" places by
     # participant number: Full Name_PID_assignfeedback_file/ (a '_' in the name would split it)
@@ -341,3 +345,35 @@ def test_grading_again_replaces_the_earlier_report_in_the_feedback_comments(tmp_
     data2, notes2 = g.lms_file(again, "Username", "Grade")
     assert data2 == again.read_bytes(), notes2
     assert "had their score there already" in notes2[0], notes2
+
+
+def test_reports_moodle_does_not_place_say_why_each_student_is_not_placed(tmp_path):
+    """After ch.2 the note said "the other 1, of students the worksheet has no participant number
+    for, are not placed by Moodle" -- of s020, who had TWO (a duplicate row).  It says which reason
+    is each student's: two numbers (a duplicate row), a number shared with another id, none."""
+    ids = chapter_ids(2)
+    ws = _worksheet(tmp_path / "ws.csv", _row(1001, "Liam Chen", "s0001"), _row(1002, "Ahmed Khan", "s0002"),
+                    _row(1009, "Dup Person", "s0002"), _row(1003, "Emma Chen", "s0003"),
+                    _row(1003, "Emma Chen", "s0004"), "Participant 1005,Ann Lee,s0005,,,,,,,,",
+                    ",No Number,s0006,,,,,,,,")
+    sub = _class(tmp_path / "sub", {f"answers-s000{k}.json": (f"s000{k}", right_answers(f"s000{k}", ids))
+                                    for k in range(1, 7)})
+    r = cli("grade", "--class", str(sub), "--chapter", "2", "--roster", str(ws), "--roster-column", "Username",
+            "--feedback", str(tmp_path / "fb"), "-o", os.devnull)
+    assert r.returncode == 0, r.stderr
+    line = next(x for x in r.stderr.splitlines() if "not placed by Moodle" in x)
+    assert "no participant number for" not in line
+    assert "the other 4 are not placed by Moodle -- s0002: 2 participant numbers, 1002 on line 3 and 1009 on " \
+           "line 4 (a duplicate row); s0003: participant number 1003, shared with s0004; s0004: participant " \
+           "number 1003, shared with s0003; s0006: no participant number" in line, line
+
+
+def test_an_id_twice_in_a_plain_roster_is_noted_as_a_csv_rosters_is(tmp_path):
+    """A CSV roster's duplicate id got a note; a roster of ids passed one silently."""
+    roster = tmp_path / "roster.txt"
+    roster.write_text("s0001\ns0002\n# a comment\nS0001\ns0003\n")
+    assert roster_notes(roster, None) == [
+        f"the roster {roster}: 1 id is on several lines, one student to the grader, with one gradebook row "
+        f"(s0001 on lines 1, 4): a typo for another student's id?"]
+    (tmp_path / "ok.txt").write_text("s0001\ns0002\n")
+    assert roster_notes(tmp_path / "ok.txt", None) == []

@@ -1627,3 +1627,72 @@ def test_grading_counts_the_cpus_a_containers_quota_allows(monkeypatch):
     from sim.exercises.grade import jobs_default
     monkeypatch.setattr(runs, "usable_cpus", lambda: 3)
     assert jobs_default() == 3
+
+
+def test_a_class_graded_with_another_course_secret_is_stopped_and_a_classmates_page_still_named(tmp_path):
+    """Pages made with one course secret, graded with another: no variant tag is any student's
+    under the given secret.  Each file says so ("made with another course secret?"), not "another
+    student's page" (which told 240 students to answer the variant they had answered), and
+    a quarter of the class or more stops the run: nothing written (it wrote a gradebook of blanks
+    and marked hand-written files against the wrong variants, exit status 0).  A tag that is a
+    classmate's under the secret given stays "on their page"."""
+    ids = chapter_ids(2)
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    good, bad = tmp_path / "good.txt", tmp_path / "bad.txt"
+    good.write_text("the-right-secret\n")
+    bad.write_text("a-mistyped-secret\n")
+    students = [f"s{i}" for i in range(1, 9)]
+    for sid in students:
+        answers = {k: instance(k, sid, secret="the-right-secret").answer for k in ids}
+        (sub / f"answers-{sid}.json").write_text(json.dumps(answer_file(sid, answers, secret="the-right-secret")))
+    r = cli("grade", "--class", str(sub), "--chapter", "2", "--secret-file", str(bad),
+            "--gradebook", str(tmp_path / "gb.csv"), "--feedback", str(tmp_path / "fb"))
+    one_line_error(r, "8 of 8 files were answered on pages made with another course secret", "nothing written")
+    assert not (tmp_path / "gb.csv").exists() and not (tmp_path / "fb").exists()
+    with pytest.raises(GradeError, match=r"made with another course secret\?") as e:
+        grade("s1", load_answers(sub / "answers-s1.json"), chapter=2, secret="a-mistyped-secret", others=students)
+    assert "another student's page" not in str(e.value) and "another student" not in e.value.student
+    # with the right secret: all graded; a classmate's page is named as theirs
+    r = cli("grade", "--class", str(sub), "--chapter", "2", "--secret-file", str(good))
+    assert r.returncode == 0 and {b["score"] for b in rows(r.stdout)} == {str(len(ids))}, r.stderr
+    theirs = json.loads((sub / "answers-s2.json").read_text())
+    theirs["student"] = "s1"
+    with pytest.raises(GradeError, match="given on the page of s2, s4 or s7 .they share that variant.") as e:
+        grade("s1", theirs, chapter=2, secret="the-right-secret", others=students)
+    assert "another course secret" not in str(e.value)
+
+
+def test_empty_or_broken_files_are_not_flagged_as_copies_of_each_other(tmp_path):
+    """Eight students' empty (0-byte) uploads were "10 answer files byte for byte the same ...
+    a copy?", each empty file's note naming 7 others: a file that is no answer file (empty, not
+    JSON) is refused for that, and copies nothing (a real copy still is:
+    test_byte_identical_files_of_two_students_are_flagged)."""
+    ids = chapter_ids(2)
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    for sid in ("s1", "s2", "s3"):
+        (sub / f"answers-{sid}.json").write_bytes(b"")
+    for sid in ("s4", "s5"):
+        (sub / f"answers-{sid}.json").write_text('{"format": "1+1<1 ans')
+    copied = json.dumps(answer_file("s6", right_answers("s6", ids)))
+    (sub / "answers-s6.json").write_text(copied)
+    (sub / "answers-s7.json").write_text(copied.replace('"s6"', '"s7"', 1))    # ... an edited copy
+    g = grade_folder(sub, chapter=2)
+    notes = {r["file"]: " ".join(r["note"]) for r in g.rows}
+    for sid in ("s1", "s2", "s3", "s4", "s5", "s6", "s7"):
+        assert "byte for byte" not in notes[f"answers-{sid}.json"], notes
+    assert not any("byte for byte" in n for n in g.notes), g.notes
+
+
+def test_a_loose_file_at_the_top_of_nbgraders_submitted_folder_is_noted(tmp_path):
+    """A file at the top of nbgrader's submitted/, in no student's ID/ASSIGNMENT/ folder, was graded
+    by its name with no note (one beside an LMS's folders gets one): nbgrader did not put it there."""
+    sub = tmp_path / "submitted"
+    for sid in ("s01", "s02"):
+        _per_student(sub / sid / "ch06", sid, 6)
+    (sub / "answers-s03-ch6.json").write_text(json.dumps(answer_file("s03", right_answers("s03", chapter_ids(6)),
+                                                                     chapter=6, secret="")))
+    g = grade_folder(sub, chapter=6)
+    assert any(n.startswith("1 file is in no per-student folder beside nbgrader's ID/ASSIGNMENT/ folders "
+                            "(e.g. answers-s03-ch6.json): nbgrader did not place it") for n in g.notes), g.notes

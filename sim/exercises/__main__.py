@@ -140,7 +140,8 @@ def parser() -> argparse.ArgumentParser:
                                                         "with --per-student, the id its solution cells answer as)")
     n.add_argument("--per-student", action="store_true",
                    help="the notebook carries every variant of the pool: each student writes their id in its "
-                        "second code cell and gets their own variants (the ones the book's pages give that id), "
+                        "second code cell and gets their own variants (with a course secret, the course's; without, "
+                        "the ones the book's pages give that id), "
                         "and the export names them")
     n.add_argument("--repo", metavar="DIR",
                    help="a folder the notebook's first cell also looks for the simulator in, when it is not "
@@ -247,8 +248,7 @@ def main(argv=None) -> int:
                         notes.append(f"{moodle} of them in Moodle's folders per participant (Full Name_PID_"
                                      f"assignfeedback_file/): zip the folder (python -m zipfile -c feedback.zip "
                                      f"{shlex.quote(a.feedback)}) and upload it with the assignment's Upload multiple feedback "
-                                     f"files in a zip" + (f"; the other {len(reports) - moodle}, of students the "
-                                     f"worksheet has no participant number for, are not placed by Moodle"
+                                     f"files in a zip" + (f"; {graded.outside_moodle(reports)}"
                                                           if moodle < len(reports) else ""))
                     # never deleted (the grader cannot tell its own earlier reports from a
                     # teacher's file), but said: handing the folder out would hand them out too

@@ -44,8 +44,8 @@ from pathlib import Path
 from .._io import atomic_write
 from .bank import BANK, ExerciseError, chapter_ids, chapters, check_chapter, forget_runs, instance
 from .model import ECHO, FP_LENGTH, REVEAL_TITLE, SCALARS, context_title, echo, salt_for
-from .variants import (BOOK_STUDENT, COURSE_ENV, STUDENT_RE, StudentError, TooLarge, check_student, course_for,
-                       member, read_small, read_text_file, secret_for)
+from .variants import (BOOK_STUDENT, COURSE_ENV, POOL, STUDENT_RE, StudentError, TooLarge, check_student, course_for,
+                       member, member_name, read_small, read_text_file, secret_for)
 
 FORMAT = "1+1<1 answers"
 RELEASE = "release"         # the variant an nbgrader release notebook carries (notebooks --student's default)
@@ -96,11 +96,13 @@ class Report:
         for it in self.items:
             mark = ("question changed" if it.get("changed") else "right" if it["points"]
                     else "no answer" if it["answer"] is None
+                    else "right, not counted" if it.get("late")
                     else "refused" if it.get("refused") else "wrong")
             n = it.get("attempts")
             tries = "" if n is None else f", {n} attempt{'' if n == 1 else 's'}"
             said = it["said"] if "said" in it else echo(it["answer"])
-            out.append(f"  [{mark}] {it['id']} (chapter {it['chapter']}{tries}): answer {said}")
+            out.append(f"  [{mark}] {it['id']} (chapter {it['chapter']}{tries})"
+                       + ("" if it["answer"] is None else f": answer {said}"))
             out.extend("      " + plain(line) for line in it["feedback"].splitlines() if line.strip())
         return "\n".join(out)
 
@@ -194,6 +196,17 @@ def variant_salt(student: str, ex_id: str, secret: str = "") -> str:
     return salt_for(member(student, ex_id), ex_id, secret)
 
 
+def _pool_tags(ex_id: str, secret: str) -> set[str]:
+    """The variant tags of every variant of ``ex_id``'s pool under ``secret``: a page made with
+    this secret for any student at all carries one of them."""
+    course = course_for(None)
+    return {salt_for(member_name(k, course), ex_id, secret) for k in range(POOL)}
+
+
+#: Where an answer was given whose variant tag is no student's under the grading secret.
+OTHER_SECRET = "on a page made with another course secret?"
+
+
 def _where(variant, ex_id: str, student: str, secret: str, others=(), for_student: bool = False) -> str:
     """Which page an answer with this ``variant`` tag was given on, in words (``others``:
     student ids to look among; ``for_student``: as the student is told it, naming no one)."""
@@ -201,6 +214,13 @@ def _where(variant, ex_id: str, student: str, secret: str, others=(), for_studen
         return "on the book's own page (variant book)"
     if secret and variant == variant_salt(student, ex_id, ""):
         return "on a practice page made without the course secret"
+    if secret and variant not in _pool_tags(ex_id, secret):
+        # no student's page under this secret has it (the pool holds every variant): the page was
+        # made with another secret -- most often, the grader was given the wrong one
+        if for_student:
+            return "on a page not made with this course's secret"
+        return (f"{OTHER_SECRET} (no student's page has its variant under the secret this grader was "
+                f"given: grade with the secret the pages were made with)")
     if for_student:
         return "on another student's variant"
     owners = [o for o in sorted(others) if o != student and variant == variant_salt(o, ex_id, secret)]
@@ -343,10 +363,11 @@ def grade(student: str, data: dict, chapter: int | None = None, secret: str | No
                               "changed": True})
             continue
         ok, feedback = inst.check(ans)
-        if ok and max_attempts is not None and attempts is not None and attempts > max_attempts:
+        late = ok and max_attempts is not None and attempts is not None and attempts > max_attempts
+        if late:
             ok, feedback = False, (f"right, but after {attempts} checks: this course counts an answer "
                                    f"right within {max_attempts} check{'' if max_attempts == 1 else 's'}")
-        rep.items.append({"id": ex_id, "chapter": inst.chapter, "points": int(ok), "answer": _shown(ans),
+        rep.items.append({"id": ex_id, "chapter": inst.chapter, "points": int(ok), "late": late, "answer": _shown(ans),
                           "said": _said(ans),
                           "feedback": feedback, "attempts": attempts,
                           # not an answer of the asked form (a count "1e1"): no points, not "wrong"
@@ -494,10 +515,22 @@ def roster_notes(path, column: str | None, name_columns: str | None = None) -> l
     """Lines on what a CSV roster's rows give no row of their own (``column``: its ids' column):
     rows with an empty id (no gradebook row: their files go by their names), two rows or more with
     one id (one student to the grader: one gradebook row; two participant numbers of one id
-    make both their folders refused), Canvas's test student.  [] for a roster of ids."""
-    if column is None:
-        return []
+    make both their folders refused), Canvas's test student.  For a roster of ids, one id on
+    several lines (in any case)."""
     text = read_text_file(path, "the roster", GradeError)
+    if column is None:
+        lines: dict[str, list[int]] = {}
+        for n, line in enumerate(text.splitlines(), 1):
+            sid = line.split("#", 1)[0].strip()
+            if STUDENT_RE.match(sid):
+                lines.setdefault(sid.lower(), []).append(n)
+        twice = {sid: ns for sid, ns in lines.items() if len(ns) > 1}
+        if not twice:
+            return []
+        shown = [f"{sid} on lines {', '.join(map(str, ns))}" for sid, ns in list(twice.items())[:5]]
+        return [f"the roster {path}: {len(twice)} id{'s are' if len(twice) > 1 else ' is'} on several lines, "
+                f"one student to the grader, with one gradebook row ({'; '.join(shown)}"
+                f"{f' and {len(twice) - 5} more' if len(twice) > 5 else ''}): a typo for another student's id?"]
     header, rows = _csv_rows(text)
     k = _column(path, header, column)
     low = [h.lower() for h in header]
@@ -672,6 +705,35 @@ def roster_participants(path, column: str | None, name_columns: str | None = Non
         if sid and m:
             full.setdefault(sid, []).append((int(m.group(2)), " ".join(row[k].strip() for k in ks if k < len(row))))
     return {sid: got[0] for sid, got in full.items() if len(got) == 1 and len(pids.get(got[0][0], ())) == 1}
+
+
+def roster_participant_gaps(path, column: str | None) -> dict[str, str]:
+    """{id in lower case: why ``roster_participants`` gives it no participant} for each id of a
+    Moodle grading worksheet's rows with a participant number that is not one participant's: on
+    several rows with different numbers (a duplicate row), or sharing its number with other ids;
+    {} for another roster.  (An id with no number at all is not here: it has none.)"""
+    pids = roster_pids(path, column)
+    if not pids:
+        return {}
+    header, rows = _csv_rows(read_text_file(path, "the roster", GradeError))
+    k_pid, k_id = _column(path, header, PID_COLUMN), _column(path, header, column)
+    seen: dict[str, list[tuple[int, int]]] = {}
+    for n, row in enumerate(rows, 2):
+        sid = row[k_id].strip().lower() if k_id < len(row) else ""
+        m = _PID_CELL.fullmatch(row[k_pid].strip()) if k_pid < len(row) else None
+        if sid and m:
+            seen.setdefault(sid, []).append((int(m.group(2)), n))
+    out = {}
+    for sid, got in seen.items():
+        numbers = sorted({pid for pid, _ in got})
+        if len(numbers) > 1:
+            shown = [f"{pid} on line {n}" for pid, n in got]
+            out[sid] = (f"{len(numbers)} participant numbers, {', '.join(shown[:-1])} and {shown[-1]} "
+                        f"(a duplicate row)")
+        elif len(pids.get(numbers[0], ())) > 1:
+            others = sorted(pids[numbers[0]] - {sid})
+            out[sid] = f"participant number {numbers[0]}, shared with {', '.join(others)}"
+    return out
 
 
 #: The column of Canvas's gradebook export ("Export entire gradebook") with each student's Canvas
@@ -983,6 +1045,8 @@ class ClassGrades:
     alarms: list[str] = field(default_factory=list)
     # id -> (participant number, full name): a Moodle grading worksheet's rows ({}: another roster)
     participants: dict[str, tuple[int, str]] = field(default_factory=dict)
+    # id -> why the worksheet gives it no participant (``roster_participant_gaps``)
+    participant_gaps: dict[str, str] = field(default_factory=dict)
 
     def csv(self) -> str:
         """One row per file: student, file, score, max, attempts, error, note, one column per exercise."""
@@ -1061,6 +1125,35 @@ class ClassGrades:
         full = " ".join(_CLEAN_FILENAME_DROPS.sub("", full.replace("_", " ")).split()) or "Participant"
         return f"{full}_{pid}_assignfeedback_file/{name}.txt"
 
+    def outside_moodle(self, reports: dict[str, str]) -> str:
+        """Whose ``feedback()``'s reports outside Moodle's folders are, and why the worksheet
+        places them for no participant ('' when all are in one)."""
+        whys: dict[str, list[str]] = {}
+        ids = {self.spelled.get(sid, sid): sid for sid in set(self.participants) | set(self.roster)}
+        for name in reports:
+            if "/" in name:
+                continue
+            stem = name.removesuffix(".txt")
+            base, _, n = stem.rpartition("--")
+            stem = base if base and n.isdigit() else stem
+            sid = ids.get(stem, stem.lower())
+            if stem.startswith("not-an-id--"):
+                why = "files that claim no student id"
+            elif sid in self.participant_gaps:
+                why = self.participant_gaps[sid]
+            elif self.roster and sid not in self.roster:
+                why = "not on the worksheet"
+            else:
+                why = "no participant number"
+            whys.setdefault(why, [])
+            if stem not in whys[why]:
+                whys[why].append(stem)
+        if not whys:
+            return ""
+        n = sum(1 for name in reports if "/" not in name)
+        return (f"the other {n} {'are' if n > 1 else 'is'} not placed by Moodle -- "
+                + "; ".join(f"{_listed(who, 5)}: {why}" for why, who in whys.items()))
+
     def maximum(self):
         """The maximum every graded row shares ('' if they differ or none was graded)."""
         maxima = {r["max"] for r in self.rows if r["max"] != ""}
@@ -1128,13 +1221,28 @@ class ClassGrades:
                         best.get("submitted_at", "")])
         return buf.getvalue(), notes
 
+    def _unscored_report(self, student: str) -> str:
+        """What a student without a score is told in the LMS's feedback column: why each of their
+        files was not graded, as ``feedback`` says it ('' when nothing needs saying).  It starts
+        "student ID:", as a report does, so that a run again replaces it."""
+        said = []
+        for r in self.rows:
+            if r["student"] != student:
+                continue
+            if r["file"] and r.get("error"):
+                said.append(f"{Path(r['file']).name}: could not be graded: {r.get('error_student') or r['error']}")
+            elif not r["file"] and r.get("report"):
+                said.append(r["report"])
+        return f"student {student}: no score\n" + "\n".join(said) if said else ""
+
     def lms_file(self, path, column: str, grade_column: str, keep: str = "latest",
                  comments: bool = True, out=None, chapter: int | None = None) -> tuple[bytes, list[str]]:
         """(the roster file at ``path`` -- the LMS's own export -- with each student's score in its
         ``grade_column``, notes naming ``out``, the file written): a student without a score keeps
         their cell as it was, and one who sent nothing a mark their cell has, every other cell, row
         and byte too (``fill_lms_file``); with ``comments``, a Moodle worksheet's
-        ``FEEDBACK_COLUMN`` gets each scored student's report (graded with ``feedback=True``).
+        ``FEEDBACK_COLUMN`` gets each student's report (graded with ``feedback=True``), and one
+        without a score why their files were not graded (``_unscored_report``).
         GradeError if the export's maximum is not the scores' (``chapter``: the one graded)."""
         kept, notes = self.kept(keep)
         scores = {s: f"{best['score']:g}" for s, best in kept if best["score"] != ""}
@@ -1142,6 +1250,8 @@ class ClassGrades:
         maxima = {best["max"] for s, best in kept if best["score"] != "" and s not in absent} or \
             {best["max"] for s, best in kept if best["score"] != ""}
         reports = {s: best.get("feedback", "") for s, best in kept if best["score"] != ""} if comments else None
+        if reports is not None:                 # one with no score most needs to be told why
+            reports.update((s, told) for s, best in kept if best["score"] == "" and (told := self._unscored_report(s)))
         data, more = fill_lms_file(path, column, grade_column, scores, reports, absent=absent, maxima=maxima,
                                    what=f"chapter {chapter}" if chapter else "the class", out=out)
         return data, notes + more
@@ -1515,16 +1625,15 @@ def fill_lms_file(path, column: str, grade_column: str, scores: dict[str, str],
         old = row[k_grade].strip() if k_grade < len(row) else ""
         score = scores.get(sid)
         if score is None or score == "":
-            unscored.append(who)
-            continue
-        if old and sid in absent:
+            unscored.append(who)                # its grade cell stays; the report says why, if any
+        elif old and sid in absent:
             if _number(old) != 0:
                 kept_mark.append(f"{who} ({old!r})")
             continue
-        if old and _number(old) is None:
+        elif old and _number(old) is None:
             not_number.append(f"{who} ({old!r})")
             continue
-        if not old or _number(old) != _number(score):
+        elif not old or _number(old) != _number(score):
             cells = edit(cells, k_grade, _csv_quoted(score, delim))
             filled += 1
             changed += bool(old)
@@ -1757,15 +1866,19 @@ def _one_student_per_folder(rows: list[dict]) -> None:
             r["refused_student"] = student_text
 
 
-def _identical(rows: list[dict], files: list[Path]) -> list[str]:
+def _identical(rows: list[dict], loaded: list) -> list[str]:
     """Answer files of different students that are byte for byte the same: each row's note names
     the others, and a line says how many.  Exported by two students' own pages or notebooks, two
     files differ in their export time (unless made in the same second); the same file twice is
     most likely one student's copy (the
-    only way to tell on nbgrader's release notebook, where everyone has the same variant)."""
+    only way to tell on nbgrader's release notebook, where everyone has the same variant).
+    ``loaded``: (file, its data or the GradeError reading it gave); a file that is no answer file
+    (empty, not JSON) is nobody's copy -- every empty upload is the same as every other."""
     import hashlib
     by_digest: dict[str, list[dict]] = {}
-    for row, f in zip(rows, files):
+    for row, (f, data) in zip(rows, loaded):
+        if isinstance(data, GradeError):
+            continue
         try:
             digest = hashlib.sha256(read_small(f, "the answer file")).hexdigest()
         except (OSError, TooLarge):
@@ -1967,6 +2080,9 @@ _WHY_REFUSED = (
     ("or on one made with a course secret",
      "were answered on pages this grader cannot place: made with a course secret? give it with "
      "--secret-file or OP1_COURSE_SECRET"),
+    (OTHER_SECRET,
+     "were answered on pages made with another course secret than the one given (no student's page has "
+     "their variants under it): is --secret-file (or OP1_COURSE_SECRET) the secret the pages were made with?"),
     ("in a release notebook made without the course secret",
      "were exported by release notebooks made without the course secret: grade them without it, "
      "or hand out notebooks made with it"),
@@ -2167,7 +2283,7 @@ def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | 
                       and isinstance(d.get("student"), str) and STUDENT_RE.match(d["student"])}
     known = set(expected) | named_in_files
     rows = _whose(loaded, known, folder, expected, names, pids, uids, nbgrader)
-    notes += _identical(rows, files)
+    notes += _identical(rows, loaded)
     if chapter is not None:
         _other_chapters(rows, loaded, chapter)
     bar = _progress(len(loaded), progress)
@@ -2207,11 +2323,14 @@ def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | 
     unnamed, unplaced_alarms = _unnamed_folders(rows, names, pids, roster_column, bool(expected))
     unplaced_alarms += _flat_download(rows, uids)
     loose = sorted(r["file"] for r in rows if "box" not in r and not r.get("canvas"))
-    if loose and any(LMS_FOLDER.search(r.get("box", "").rsplit("/", 1)[-1]) for r in rows):
-        # an LMS download puts every upload in a per-student folder: these were put here by hand
-        notes.append(f"{len(loose)} file{'s are' if len(loose) > 1 else ' is'} in no per-student folder beside the "
-                     f"LMS's folders (e.g. {loose[0]}): the LMS did not place {'them' if len(loose) > 1 else 'it'}, "
-                     f"so {'each goes' if len(loose) > 1 else 'it goes'} by its name, or the id it claims")
+    lms = any(LMS_FOLDER.search(r.get("box", "").rsplit("/", 1)[-1]) for r in rows)
+    if loose and (lms or layout):
+        # an LMS download, or nbgrader, puts every upload in a per-student folder: these were put here by hand
+        who = "the LMS's" if lms else "nbgrader's ID/ASSIGNMENT/"
+        notes.append(f"{len(loose)} file{'s are' if len(loose) > 1 else ' is'} in no per-student folder beside "
+                     f"{who} folders (e.g. {loose[0]}): {'the LMS' if lms else 'nbgrader'} did not place "
+                     f"{'them' if len(loose) > 1 else 'it'}, so {'each goes' if len(loose) > 1 else 'it goes'} by "
+                     f"its name, or the id it claims")
     notes += unnamed + unplaced_alarms
     alarms += unplaced_alarms
     maxima = {r["max"] for r in rows if r["max"] != ""}
@@ -2221,7 +2340,8 @@ def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | 
         notes.append(f"rows are graded out of different maximums ({', '.join(map(str, sorted(maxima)))}): "
                      f"each file is graded on the chapters it answers; give --chapter N to grade one chapter")
     return ClassGrades(rows, ids, notes, expected, spelled, alarms,
-                       roster_participants(roster, roster_column, roster_name_columns) if roster else {})
+                       roster_participants(roster, roster_column, roster_name_columns) if roster else {},
+                       roster_participant_gaps(roster, roster_column) if roster else {})
 
 
 def grade_class(folder, chapter: int | None = None, roster=None, secret: str | None = None,

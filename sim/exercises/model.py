@@ -223,7 +223,8 @@ def resolve(answer, *, form: str, kind: str, choices=(), options=None, start=Non
     More lenient than ``normalise`` with what a person writes by hand: a repair may name
     only the setting it changes (the rest is the broken router), a choice may carry a
     full stop, an inflection (``accepted``), an unambiguous synonym (``RST``) or the
-    asked unit (``1500 kbit/s``).  An answer that is none of the choices is a problem,
+    asked unit (``1500 kbit/s``); an answer of another form shown with choices (an
+    endpoint) a full stop too.  An answer that is none of the choices is a problem,
     not a wrong answer."""
     if form == "config":
         d, problem = config_dict(answer, options)
@@ -234,6 +235,14 @@ def resolve(answer, *, form: str, kind: str, choices=(), options=None, start=Non
         problem = bad_config(d, options or {}, start if kind == "repair" else None)
         return ("", problem) if problem else (canonical_config(d), "")
     norm, problem = parse(answer, form)
+    if problem and choices and isinstance(answer, str):
+        # a question shown with choices, of any form: a hand-written one may carry a full stop
+        # (or quotes) as a choice may (``_choice_for``), "185.27.249.26:8002."
+        bare = answer.strip(" \t\r\n.!?'\"`")
+        if bare and bare != answer.strip():
+            retried = parse(bare, form)
+            if not retried[1]:
+                norm, problem = retried
     if problem or not choices:
         return norm, problem
     offered = {normalise(c, form): c for c in choices}

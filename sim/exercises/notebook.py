@@ -6,8 +6,9 @@ what lies between ``### BEGIN SOLUTION``/``### END SOLUTION`` and the hidden
 tests).  nbgrader hands every student the same notebook, so a notebook carries
 one variant (``student``, default ``release``) -- or, made ``per_student``, every
 variant of each exercise's pool: the student writes their id in the cell after the
-first (``SHEET.use``), gets the variants the book's pages give that id, and the
-export names them.  Answers in the solution cells were computed by the simulator
+first (``SHEET.use``), gets their variants, and the export names them -- made without a
+course secret, the practice variants the book's pages give that id; made with one, the
+course's (those of the student's page made with it), which the book's pages never show.  Answers in the solution cells were computed by the simulator
 when the notebook was generated (``student``'s).
 
 The notebook holds its exercises *sealed* (``NotebookSheet``): prompts and
@@ -106,8 +107,10 @@ class NotebookSheet:
             self.exercises = {d["id"]: SealedExercise(d, self) for d in data["exercises"]}
 
     def use(self, student) -> None:
-        """Show ``student``'s own variants (a per-student notebook): the ones the book's pages
-        give that id (``variants.pool_index``), which the export then names."""
+        """Show ``student``'s own variants (a per-student notebook): the members of the pools the
+        notebook carries that ``variants.pool_index`` gives that id (the book's pages pick the same
+        member, of their own pool: the same variant when the notebook was made without a course
+        secret), which the export then names."""
         if not self.pool:
             raise NoStudent(f"this notebook carries one variant, {self.student}'s: it takes no student id")
         if not isinstance(student, str) or not STUDENT_RE.match(student.strip()):
@@ -291,6 +294,7 @@ def chapter_notebook(chapter: int, student: str = "release", secret: str | None 
     ``student``'s)."""
     check_chapter(chapter)
     ids = chapter_ids(chapter)
+    keyed = bool(secret_for("", secret))
     insts = [instance(k, student, secret) for k in ids]
     blob = "\n".join(textwrap.wrap(NotebookSheet.dump(sealed_sheet(chapter, student, secret, per_student)), 100))
     cells = [
@@ -298,8 +302,10 @@ def chapter_notebook(chapter: int, student: str = "release", secret: str | None 
               "Every answer is checked against the simulator. Put each answer in the variable named in its "
               "cell; the `Check` button below each question gives immediate feedback. "
               + ("Write your student id as `MY_ID` in the cell under the first code cell and run it: the "
-                 "exercises are then your own variants (the ones the book's pages give your id), and your "
-                 "answers are exported under your id.\n\n" if per_student else "")
+                 "exercises are then your own variants"
+                 + (" for this course (the book's pages show other, practice variants: answer these here)"
+                 if keyed else " (the ones the book's pages give your id)")
+                 + ", and your answers are exported under your id.\n\n" if per_student else "")
               + "The last cell writes your answers as a file the grader accepts: **run it after your last "
               "change, before you submit** (`nbgrader submit`, or *Submit* in the Assignments tab). "
               "The grade is read from that file: a notebook handed in without it is not graded, and one "
