@@ -221,7 +221,12 @@ def _compare(args) -> int:
     from .compare import compare
     c = compare(args.scenario, **{k: v for k, v in _overrides(args).items() if v is not None})
     if args.format == "json":
+        # which branch of the scenario's known race each side took (None: fits none of them)
+        race = None if c.race() is None else {
+            "kernel": c.kernel_branch and c.kernel_branch.name,
+            "simulator": c.sim_branch and c.sim_branch.name}
         write_stdout(json.dumps({"scenario": c.scenario, "uplinks": c.uplinks, "agrees": c.agrees,
+                                 "race_branches": race,
                                  "rows": [r.__dict__ | {"verdict": r.verdict} for r in c.rows]}) + "\n")
     else:
         write_stdout(c.text())
