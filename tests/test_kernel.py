@@ -871,6 +871,82 @@ def test_a_run_stopped_by_a_signal_exits_with_128_plus_its_number(sig):
     assert _owned_by(p.pid) == []
 
 
+def _tcpdumps_of(pid):
+    """The tcpdumps run ``pid`` started (setpriv and ``ip netns exec`` exec them: its children)."""
+    out = []
+    for d in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{d}/status") as f:
+                st = dict(line.split(":\t", 1) for line in f.read().splitlines() if ":\t" in line)
+        except (OSError, ValueError):
+            continue
+        if st.get("Name", "").strip() == "tcpdump" and st.get("PPid", "").strip() == str(pid):
+            out.append(int(d))
+    return out
+
+
+def _start_run_in_its_own_group(sigint):
+    """A run started as a shell starts a job: in a process group of its own (so the whole group
+    can be signalled, as a terminal's Ctrl-C is), SIGINT at ``sigint`` (SIG_DFL: a foreground
+    job; SIG_IGN: a background job of a shell without job control).  Returns it once inside
+    its experiment, with the tcpdumps it started."""
+    p = _cli("run", "uplink-down", "--summary-only", start_new_session=True,
+             preexec_fn=lambda: signal.signal(signal.SIGINT, sigint))
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and p.poll() is None:
+        dirs = _capture_dirs_of(p.pid)
+        if len(_owned_by(p.pid)) >= 9 and dirs and os.path.exists(os.path.join(dirs[0], "lan.pcap")):
+            time.sleep(0.5)
+            dumps = _tcpdumps_of(p.pid)
+            assert p.poll() is None and dumps, "the run ended before it could be stopped"
+            return p, dumps
+        time.sleep(0.05)
+    p.kill()
+    pytest.fail(f"the run did not reach its experiment: {p.communicate()[1][-500:]}")
+
+
+def test_ctrl_c_to_the_process_group_stops_the_run_and_leaves_nothing():
+    """A terminal's Ctrl-C goes to the whole foreground process group: tcpdump ended on it too
+    and a run could report 'tcpdump ... ended during the run (exit status 0)', status 1.  The
+    helpers are in a session of their own: the run alone gets it, stops them and says so."""
+    p, dumps = _start_run_in_its_own_group(signal.SIG_DFL)
+    assert all(os.getsid(d) != os.getsid(p.pid) for d in dumps), "tcpdump shares the run's session"
+    os.killpg(p.pid, signal.SIGINT)
+    out, err = p.communicate(timeout=30)
+    assert (p.returncode, err.splitlines()) == (
+        130, ["python -m sim.kernel: error: interrupted; the lab's namespaces were removed"]), err
+    assert _owned_by(p.pid) == [] and _capture_dirs_of(p.pid) == []
+    time.sleep(0.2)
+    assert [d for d in dumps if os.path.exists(f"/proc/{d}")] == [], "a tcpdump outlived the run"
+
+
+def test_a_sigint_the_run_ignores_does_not_cut_its_capture_short():
+    """A shell starts a background job with SIGINT ignored, and the run then carries on through
+    a SIGINT to its group, rightly -- but tcpdump, which handles SIGINT itself, ended, and the
+    run failed, status 1, seconds later: 'tcpdump -i br0 ... ended during the run (exit status
+    0)'.  The run now ends as if no signal had come."""
+    p, dumps = _start_run_in_its_own_group(signal.SIG_IGN)
+    os.killpg(p.pid, signal.SIGINT)
+    out, err = p.communicate(timeout=120)
+    assert p.returncode == 0 and err == "", err
+    assert "kernel scenario uplink-down" in out
+    assert _owned_by(p.pid) == []
+
+
+def test_an_interrupt_before_any_namespace_says_so():
+    """A Ctrl-C 0.3 s in, before the lab had made a namespace, said 'the lab's namespaces were
+    removed'.  Here the interrupt comes while the environment is checked."""
+    code = ("import sys, sim.kernel.lab as lab\n"
+            "def ctrl_c():\n    raise KeyboardInterrupt\n"
+            "lab.check_environment = ctrl_c\n"
+            "from sim.kernel.__main__ import main\n"
+            "sys.exit(main(['run', 'hash-l4-nat']))\n")
+    p = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                       timeout=60)
+    assert (p.returncode, p.stdout, p.stderr.splitlines()) == (
+        130, "", ["python -m sim.kernel: error: interrupted before any lab namespace was made"]), p.stderr
+
+
 def test_zz_no_namespaces_left_by_these_tests():
     assert _mine() == []
 

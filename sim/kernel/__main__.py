@@ -122,9 +122,21 @@ def main(argv: list[str] | None = None) -> int:
     except LabError as e:
         return _fail(str(e), 1)
     except KeyboardInterrupt:
-        return _fail("interrupted; the lab's namespaces were removed", 130)
+        return _fail(_stopped("interrupted"), 130)
     except Interrupted as e:
-        return _fail(f"stopped by {e}; the lab's namespaces were removed", 128 + e.signum)
+        return _fail(_stopped(f"stopped by {e}"), 128 + e.signum)
+
+
+def _stopped(what: str) -> str:
+    """``what`` and what the stop left: said after the lab's cleanup ran, as it is."""
+    from .lab import cleanup_state
+    made, left = cleanup_state()
+    if left:
+        return (f"{what}; {len(left)} of the lab's namespaces are left ({', '.join(left)}): "
+                f"{PROG} clean removes them")
+    if made:
+        return f"{what}; the lab's namespaces were removed"
+    return f"{what} before any lab namespace was made"
 
 
 def _overrides(args) -> dict:
