@@ -871,6 +871,23 @@ def test_a_run_stopped_by_a_signal_exits_with_128_plus_its_number(sig):
     assert _owned_by(p.pid) == []
 
 
+def test_a_refused_option_value_names_the_option_as_argparse_does():
+    """'down_uplink must be one of the uplinks 1..2, got 3' named the Python argument, with no
+    command in the prefix, where --down-uplink 9 says 'python -m sim.kernel compare: error:
+    --down-uplink must be ...'."""
+    for args, line in (
+            (["compare", "uplink-down", "--down-uplink", "3"],
+             "python -m sim.kernel compare: error: --down-uplink must be one of the uplinks 1..2, got 3"),
+            (["compare", "perpacket-snat", "--down-at", "1"],
+             "python -m sim.kernel compare: error: --down-at works with the download scenarios "
+             "(hash-l3-nat, hash-l4-nat, uplink-down), not perpacket-snat (a TCP echo)"),
+            (["run", "mptcp", "--uplinks", "3"],
+             "python -m sim.kernel run: error: --uplinks must be 2 for mptcp (one per subflow), got 3")):
+        p = _cli(*args)
+        out, err = p.communicate(timeout=30)
+        assert (p.returncode, out, err.splitlines()) == (2, "", [line]), err
+
+
 def _tcpdumps_of(pid):
     """The tcpdumps run ``pid`` started (setpriv and ``ip netns exec`` exec them: its children)."""
     out = []

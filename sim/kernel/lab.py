@@ -52,7 +52,12 @@ AGENT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "agent.py")
 
 
 class LabError(RuntimeError):
-    """The lab can't be built or used; the message says why and what to do."""
+    """The lab can't be built or used; the message says why and what to do.  ``param``: the
+    option (``Options`` field) whose value is refused, named first in the message."""
+
+    def __init__(self, message: str, param: str | None = None):
+        super().__init__(message)
+        self.param = param
 
 
 # -- processes that die with us -------------------------------------------------------------
