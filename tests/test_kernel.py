@@ -166,19 +166,120 @@ def test_a_late_line_failure_is_run_again_and_reported(monkeypatch):
         sc.run("uplink-down")
 
 
-def test_a_race_allows_only_its_documented_outcomes():
-    """A documented race excuses a difference only when the kernel's value is one the race
-    can give: MASQUERADE's echo resets or limps to the end, never completes at full speed."""
-    from sim.kernel.compare import RACE_OUTCOMES, known_difference
-    assert known_difference("perpacket-masquerade", "TCP outcome", 2, "reset")
-    assert known_difference("perpacket-masquerade", "TCP outcome", 2, "complete, slow")
-    for other in ("complete", "stalled"):
-        assert known_difference("perpacket-masquerade", "TCP outcome", 2, other) == ""
-    assert known_difference("perpacket-masquerade", "TCP outcome", 3, "reset") == ""  # no race
+def _judged(scenario, uplinks, rows, shown=()):
+    """A comparison of ``rows`` [(aspect, kernel, simulator)] and the rows ``shown`` (not
+    judged), judged as ``compare`` does."""
+    from types import SimpleNamespace
+
+    from sim.kernel.compare import Comparison
+    c = Comparison(scenario, uplinks, kernel=SimpleNamespace(summary={"kernel": "6.18"}))
+    for aspect, kv, sv in rows:
+        c.add(aspect, kv, sv)
+    for row in shown:
+        c.show(*row)
+    c.judge()
+    return c
+
+
+# perpacket-masquerade's race rows, as the simulator gives them (its server always wins)
+_SIM_MASQ = {"TCP outcome": "reset", "messages echoed": "2", "uplinks used per flow": "1",
+             "left with a source not its uplink's": "[none]", "addresses at the remote": "[100.0.0.1]",
+             "resets sent by": "[remote host; router's own stack]"}
+# the other branch, as the kernel gave it (2 of 7 runs for the reviewer, 3 of 24 here)
+_LIMPED = {"TCP outcome": "complete, slow", "messages echoed": "10", "uplinks used per flow": "2",
+           "left with a source not its uplink's": "[192.168.0.1 (not NATed)]",
+           "addresses at the remote": "[100.0.0.1; 192.168.0.1]"}
+
+
+def _masq(**kernel):
+    return _judged("perpacket-masquerade", 2,
+                   [(a, kernel.get(a, v), v) for a, v in _SIM_MASQ.items()])
+
+
+def test_a_race_documents_a_difference_only_for_its_branches_taken_whole():
+    """The race's values were accepted one row at a time: a reset after 9 echoes, or any
+    uplinks/addresses/resets, read as 'agree, with documented differences'.  Now the kernel's
+    rows must be one branch of the race, together, and the verdict says which it took."""
+    c = _masq(**_LIMPED)
+    assert c.agrees and not c.undocumented(), c.text()
+    verdict = c.text().splitlines()[-1]
+    assert verdict.startswith("  verdict: agree, with documented differences: the kernel took the "
+                              "other branch of a known race (the client's retransmission won"), verdict
+    assert "the simulator models one (the server's retransmission won" in verdict, verdict
+    # the server's branch with a retransmission that left by if2 (seen: 1 of 24 runs)
+    assert _masq(**{"uplinks used per flow": "2",
+                    "addresses at the remote": "[100.0.0.1; 150.0.0.1]"}).agrees
+    for mixed in ({"messages echoed": "9"},                                      # reset after 9
+                  {**_LIMPED, "messages echoed": "3"},                          # complete with 3
+                  {**_LIMPED, "TCP outcome": "reset"},                          # limped, then reset
+                  {**_LIMPED, "resets sent by": "[client]"},
+                  {"uplinks used per flow": "2"},                               # if2, but no 150
+                  {"left with a source not its uplink's": "[192.168.0.1 (not NATed)]"},
+                  {"TCP outcome": "complete"}):
+        c = _masq(**mixed)
+        assert not c.agrees and c.undocumented(), (mixed, c.text())
+        assert "fit no branch of the known race" in c.text().splitlines()[-1], c.text()
+    # with 3 uplinks there is no race: nothing is documented
+    c = _judged("perpacket-masquerade", 3, [("TCP outcome", "complete, slow", "reset")])
+    assert c.undocumented()
     leak = "left without NAT (INVALID: no conntrack entry)"
-    assert known_difference("uplink-down", leak, 2, "[192.168.0.1 on if2]") == ""
-    assert all(known_difference(*key[:2], 2, v) for key, vals in RACE_OUTCOMES.items()
-               for v in vals)
+    c = _judged("uplink-down", 2, [(leak, "[192.168.0.1 on if2]", "[none]"),
+                                   ("addresses at the remote", "[100.0.0.1; 150.0.0.1; 192.168.0.1]",
+                                    "[100.0.0.1; 150.0.0.1]"),
+                                   ("resets sent by", "[remote host]", "[remote host]")])
+    assert c.undocumented(), c.text()                         # a FIN can't leave by the dead line
+    c = _judged("uplink-down", 2, [(leak, "[192.168.0.1 on if1]", "[none]"),
+                                   ("addresses at the remote", "[100.0.0.1; 150.0.0.1; 192.168.0.1]",
+                                    "[100.0.0.1; 150.0.0.1]"),
+                                   ("resets sent by", "[remote host]", "[remote host]")])
+    assert c.agrees and "the kernel took the other branch" in c.text(), c.text()
+
+
+def _mptcp(resets, shares, joined_reset, faster=None):
+    rows = [("resets sent by", resets, "[]"),
+            ("every subflow carries over 10% of the data", shares, "True")]
+    if faster is not None:
+        rows.append(("faster than one uplink", faster, "True"))
+    return _judged("mptcp", 2, rows, [("(joined subflow reset)", joined_reset, "no")])
+
+
+def test_the_late_join_documents_a_difference_only_when_the_server_reset_the_join():
+    """``compare mptcp --uplink-kbit 0``: 1000000 / 0 bytes, no reset at all, and the row 'every
+    subflow carries over 10%' read 'differs (documented)' by the late join, which had not
+    happened.  Now only a run whose joined subflow the server reset is excused."""
+    idle = _mptcp("[]", "False", "no")
+    assert not idle.agrees and [r.aspect for r in idle.undocumented()] == [
+        "every subflow carries over 10% of the data"], idle.text()
+    assert not _mptcp("[]", "False", "no", faster="False").agrees
+    late = _mptcp("[client; remote host]", "False", "yes", faster="False")
+    assert late.agrees and "the kernel took the other branch" in late.text(), late.text()
+    assert _mptcp("[remote host]", "False", "yes").agrees
+    assert not _mptcp("[remote host]", "True", "yes").agrees       # reset, yet both carried
+    assert not _mptcp("[router's own stack]", "False", "yes").agrees
+
+
+def test_every_difference_a_race_excuses_is_tied_to_its_branches():
+    """No row of a scenario with a race is excused on its own (as 'faster than one uplink' was):
+    each documented row of a race scenario is one of the race's rows, bar the split-access
+    set-up's, which differ by construction (another path manager)."""
+    from sim.kernel.compare import _SPLIT, KNOWN_DIFFERENCES, race_of
+    for key, why in KNOWN_DIFFERENCES.items():
+        scenario, aspect = key[:2]
+        race = race_of(scenario, key[2] if len(key) > 2 else 2)
+        if why is not _SPLIT:
+            assert race is not None and aspect in race.aspects, key
+
+
+def test_a_packet_that_left_without_nat_is_not_called_another_uplinks_address():
+    """'left with another uplink's address: [192.168.0.1 on another uplink]': 192.168.0.1 is
+    the LAN's private address, which a FIN with no conntrack entry left with, not NATed."""
+    from sim.kernel.compare import _flows_view
+    flow = {"uplinks": ["if1", "if2"], "uplinks_used": ["if1", "if2"], "one_uplink": False,
+            "foreign_source": ["100.0.0.1 on if2", "192.168.0.1 on if1", "192.168.0.1 on if2"],
+            "remote_saw": []}
+    v = _flows_view({"flows": [flow], "drops": [], "resets": []}, False,
+                    {"if1": "100.0.0.1", "if2": "150.0.0.1"})
+    assert v["foreign source"] == ["100.0.0.1 on another uplink", "192.168.0.1 (not NATed)"]
 
 
 def _row(c, aspect):
@@ -768,6 +869,99 @@ def test_a_run_stopped_by_a_signal_exits_with_128_plus_its_number(sig):
     assert err.strip().splitlines() == [
         f"python -m sim.kernel: error: stopped by {sig.name}; the lab's namespaces were removed"], err
     assert _owned_by(p.pid) == []
+
+
+def test_a_refused_option_value_names_the_option_as_argparse_does():
+    """'down_uplink must be one of the uplinks 1..2, got 3' named the Python argument, with no
+    command in the prefix, where --down-uplink 9 says 'python -m sim.kernel compare: error:
+    --down-uplink must be ...'."""
+    for args, line in (
+            (["compare", "uplink-down", "--down-uplink", "3"],
+             "python -m sim.kernel compare: error: --down-uplink must be one of the uplinks 1..2, got 3"),
+            (["compare", "perpacket-snat", "--down-at", "1"],
+             "python -m sim.kernel compare: error: --down-at works with the download scenarios "
+             "(hash-l3-nat, hash-l4-nat, uplink-down), not perpacket-snat (a TCP echo)"),
+            (["run", "mptcp", "--uplinks", "3"],
+             "python -m sim.kernel run: error: --uplinks must be 2 for mptcp (one per subflow), got 3")):
+        p = _cli(*args)
+        out, err = p.communicate(timeout=30)
+        assert (p.returncode, out, err.splitlines()) == (2, "", [line]), err
+
+
+def _tcpdumps_of(pid):
+    """The tcpdumps run ``pid`` started (setpriv and ``ip netns exec`` exec them: its children)."""
+    out = []
+    for d in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{d}/status") as f:
+                st = dict(line.split(":\t", 1) for line in f.read().splitlines() if ":\t" in line)
+        except (OSError, ValueError):
+            continue
+        if st.get("Name", "").strip() == "tcpdump" and st.get("PPid", "").strip() == str(pid):
+            out.append(int(d))
+    return out
+
+
+def _start_run_in_its_own_group(sigint):
+    """A run started as a shell starts a job: in a process group of its own (so the whole group
+    can be signalled, as a terminal's Ctrl-C is), SIGINT at ``sigint`` (SIG_DFL: a foreground
+    job; SIG_IGN: a background job of a shell without job control).  Returns it once inside
+    its experiment, with the tcpdumps it started."""
+    p = _cli("run", "uplink-down", "--summary-only", start_new_session=True,
+             preexec_fn=lambda: signal.signal(signal.SIGINT, sigint))
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and p.poll() is None:
+        dirs = _capture_dirs_of(p.pid)
+        if len(_owned_by(p.pid)) >= 9 and dirs and os.path.exists(os.path.join(dirs[0], "lan.pcap")):
+            time.sleep(0.5)
+            dumps = _tcpdumps_of(p.pid)
+            assert p.poll() is None and dumps, "the run ended before it could be stopped"
+            return p, dumps
+        time.sleep(0.05)
+    p.kill()
+    pytest.fail(f"the run did not reach its experiment: {p.communicate()[1][-500:]}")
+
+
+def test_ctrl_c_to_the_process_group_stops_the_run_and_leaves_nothing():
+    """A terminal's Ctrl-C goes to the whole foreground process group: tcpdump ended on it too
+    and a run could report 'tcpdump ... ended during the run (exit status 0)', status 1.  The
+    helpers are in a session of their own: the run alone gets it, stops them and says so."""
+    p, dumps = _start_run_in_its_own_group(signal.SIG_DFL)
+    assert all(os.getsid(d) != os.getsid(p.pid) for d in dumps), "tcpdump shares the run's session"
+    os.killpg(p.pid, signal.SIGINT)
+    out, err = p.communicate(timeout=30)
+    assert (p.returncode, err.splitlines()) == (
+        130, ["python -m sim.kernel: error: interrupted; the lab's namespaces were removed"]), err
+    assert _owned_by(p.pid) == [] and _capture_dirs_of(p.pid) == []
+    time.sleep(0.2)
+    assert [d for d in dumps if os.path.exists(f"/proc/{d}")] == [], "a tcpdump outlived the run"
+
+
+def test_a_sigint_the_run_ignores_does_not_cut_its_capture_short():
+    """A shell starts a background job with SIGINT ignored, and the run then carries on through
+    a SIGINT to its group, rightly -- but tcpdump, which handles SIGINT itself, ended, and the
+    run failed, status 1, seconds later: 'tcpdump -i br0 ... ended during the run (exit status
+    0)'.  The run now ends as if no signal had come."""
+    p, dumps = _start_run_in_its_own_group(signal.SIG_IGN)
+    os.killpg(p.pid, signal.SIGINT)
+    out, err = p.communicate(timeout=120)
+    assert p.returncode == 0 and err == "", err
+    assert "kernel scenario uplink-down" in out
+    assert _owned_by(p.pid) == []
+
+
+def test_an_interrupt_before_any_namespace_says_so():
+    """A Ctrl-C 0.3 s in, before the lab had made a namespace, said 'the lab's namespaces were
+    removed'.  Here the interrupt comes while the environment is checked."""
+    code = ("import sys, sim.kernel.lab as lab\n"
+            "def ctrl_c():\n    raise KeyboardInterrupt\n"
+            "lab.check_environment = ctrl_c\n"
+            "from sim.kernel.__main__ import main\n"
+            "sys.exit(main(['run', 'hash-l4-nat']))\n")
+    p = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                       timeout=60)
+    assert (p.returncode, p.stdout, p.stderr.splitlines()) == (
+        130, "", ["python -m sim.kernel: error: interrupted before any lab namespace was made"]), p.stderr
 
 
 def test_zz_no_namespaces_left_by_these_tests():

@@ -16,6 +16,7 @@ import sys
 try:                                # a Ctrl-C while these load (argparse): one line, as main() gives
     import argparse
     import json
+    import re
 
     from ..cli import (OneLineParser, default_help, down_uplink_without_down_at, fail, int_in, pcap_problem,
                        scenario_list, seconds_in, seconds_or_none, write_capture_then_stdout)
@@ -112,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     try:
         if (why := _refused(args)) is not None:
-            return _fail(why, 2)
+            return fail(*why, 2) if isinstance(why, tuple) else _fail(why, 2)
         return {"list": _list, "clean": _clean, "run": _run, "compare": _compare,
                 "table": _table}[args.cmd](args)
     except ReaderGone:                       # `| head`: quiet, as a Unix tool
@@ -122,9 +123,21 @@ def main(argv: list[str] | None = None) -> int:
     except LabError as e:
         return _fail(str(e), 1)
     except KeyboardInterrupt:
-        return _fail("interrupted; the lab's namespaces were removed", 130)
+        return _fail(_stopped("interrupted"), 130)
     except Interrupted as e:
-        return _fail(f"stopped by {e}; the lab's namespaces were removed", 128 + e.signum)
+        return _fail(_stopped(f"stopped by {e}"), 128 + e.signum)
+
+
+def _stopped(what: str) -> str:
+    """``what`` and what the stop left: said after the lab's cleanup ran, as it is."""
+    from .lab import cleanup_state
+    made, left = cleanup_state()
+    if left:
+        return (f"{what}; {len(left)} of the lab's namespaces are left ({', '.join(left)}): "
+                f"{PROG} clean removes them")
+    if made:
+        return f"{what}; the lab's namespaces were removed"
+    return f"{what} before any lab namespace was made"
 
 
 def _overrides(args) -> dict:
@@ -132,9 +145,10 @@ def _overrides(args) -> dict:
                                           "uplink_kbit", "down_at", "down_uplink")}
 
 
-def _refused(args) -> str | None:
+def _refused(args) -> str | tuple[str, str] | None:
     """Why ``run`` or ``compare`` can't go with these arguments (checked before any
-    namespace is made), or None."""
+    namespace is made), or None; (prog, why) for one option's value, which argparse's own
+    checks of it report as ``python -m sim.kernel compare: error: --OPTION ...``."""
     from .lab import LabError
     from .scenarios import SCENARIOS, make_options
     if args.cmd not in ("run", "compare"):
@@ -157,6 +171,10 @@ def _refused(args) -> str | None:
     try:
         make_options(args.scenario, **_overrides(args))
     except LabError as e:
+        if getattr(e, "param", None) in OPTIONS:
+            # one option's value: said as argparse says it, its flag and this command named
+            flag = "--" + e.param.replace("_", "-")
+            return f"{PROG} {args.cmd}", re.sub(rf"^{re.escape(e.param)}\b", flag, str(e))
         return str(e)
     if args.cmd == "compare":
         from .compare import timeout_problem
@@ -221,7 +239,12 @@ def _compare(args) -> int:
     from .compare import compare
     c = compare(args.scenario, **{k: v for k, v in _overrides(args).items() if v is not None})
     if args.format == "json":
+        # which branch of the scenario's known race each side took (None: fits none of them)
+        race = None if c.race() is None else {
+            "kernel": c.kernel_branch and c.kernel_branch.name,
+            "simulator": c.sim_branch and c.sim_branch.name}
         write_stdout(json.dumps({"scenario": c.scenario, "uplinks": c.uplinks, "agrees": c.agrees,
+                                 "race_branches": race,
                                  "rows": [r.__dict__ | {"verdict": r.verdict} for r in c.rows]}) + "\n")
     else:
         write_stdout(c.text())

@@ -86,8 +86,8 @@ class Capture:
     def __exit__(self, exc_type, *exc) -> None:
         if exc_type is None:
             self.stop()
-        else:                       # the run failed: no waiting for a complete capture
-            self._end(check=False)
+        else:                       # the run failed or was stopped: nothing will read the capture
+            self._end(check=False, read=False)
 
     def _file(self, link: str) -> str:
         return os.path.join(self.dir, f"{link}.pcap")
@@ -118,7 +118,7 @@ class Capture:
         try:
             self._drain()
         except BaseException:
-            self._end(check=False)
+            self._end(check=False, read=False)
             raise
         self._end()
 
@@ -193,8 +193,22 @@ class Capture:
         seen[name] = max(0, seen[name] - len(needle)) + len(data)
         return needle in data
 
-    def _end(self, check: bool = True) -> None:
+    def _end(self, check: bool = True, read: bool = True) -> None:
+        """Stop every tcpdump; ``read``: take in what they wrote (``frames``, ``packets``) --
+        not when the run failed or was stopped, which then ends at once (parsing a long
+        capture took seconds after a Ctrl-C)."""
         if not self.procs:
+            return
+        if not read:
+            for p in self.procs.values():
+                if p.poll() is None:
+                    p.kill()
+            for p in self.procs.values():
+                try:
+                    p.communicate(timeout=5)
+                except subprocess.TimeoutExpired:
+                    pass
+            self.procs = {}
             return
         for p in self.procs.values():
             if p.poll() is None:

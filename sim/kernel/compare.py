@@ -30,8 +30,11 @@ answer to it, would be seen on one side only.
 
 A difference is either a disagreement or one listed in ``KNOWN_DIFFERENCES``
 with the reason (documented, and asserted by the tests).  Where the reason is a
-race on the kernel, ``RACE_OUTCOMES`` lists the kernel values the race can
-give; a kernel value outside them is a disagreement.
+race on the kernel, ``RACE_OUTCOMES`` gives the race's branches, each with the
+kernel's values of the race's rows that come together in it: the difference is
+documented only when the kernel's rows, taken together, are one of those (and the
+simulator's one of a branch too); the verdict says which branch each took.  Any
+other value, or a mix of two branches' values, is a disagreement.
 """
 from __future__ import annotations
 
@@ -57,7 +60,8 @@ _RACE = ("a race of two retransmission timers: when the client's segment carryin
          "answers with a reset: the connection dies (the simulator's server always wins, by "
          "0.4 ms). If the client's retransmission comes first, it makes a new conntrack entry on "
          "the same uplink and the exchange limps on, one RTO per message. On the kernel the two "
-         "timers expire within a jiffy of each other, so either happens")
+         "timers expire within a jiffy of each other, so either happens (and then keeps happening: "
+         "no run has been seen to limp for a few messages and then be reset)")
 _SPLIT = ("the in-kernel path manager opens subflows between addresses (an endpoint per local "
           "address; it opens none from the first subflow's address), so this set-up gives local1 "
           "a second address and routes each address by its own uplink; the simulator's client, "
@@ -67,22 +71,29 @@ _INVALID_FIN = ("when the exchange limps to the end (the race above), the client
                 "other uplink: the router kills the entry and drops it; its retransmission finds no "
                 "entry, and Linux's conntrack starts none from a FIN (tcp_new(): FIN, RST or "
                 "SYN+ACK as a first packet is INVALID), so it is forwarded without NAT and leaves "
-                "with the LAN's private source, 192.168.0.1 (why rulesets 'ct state invalid "
-                "drop'). The simulator's conntrack does the same (NatModel.invalid_first, sim/natmodels/), "
+                "with the LAN's private source, 192.168.0.1, by whichever uplink numgen picks (why "
+                "rulesets 'ct state invalid drop'). The simulator's conntrack does the same (NatModel.invalid_first, sim/natmodels/), "
                 "but its run never reaches this end: its server wins the race")
-_LATE_JOIN = ("only with a small --size (the default 1 MB over 10 Mbit/s uplinks never shows it; the "
-              "tests assert no reset, both subflows used, more than one uplink's rate): the server's "
+_LATE_JOIN = ("the server reset the joined subflow (the row '(joined subflow reset)'; seen only with "
+              "a small --size: the default 1 MB over 10 Mbit/s uplinks never shows it, and the tests "
+              "assert no reset, both subflows used, more than one uplink's rate): the server's "
               "socket buffer takes the whole download at once, its application shuts its side "
               "(DATA_FIN queued) before the join arrives, and Linux accepts new subflows only while "
               "the MPTCP connection is ESTABLISHED -- the server resets the joined subflow after "
               "its third ACK, and the first subflow carries everything. The simulator's server "
-              "accepts joins to the end")
+              "accepts joins to the end. Without that reset, a subflow left next to idle or a "
+              "download no faster than one uplink is a disagreement")
 _DOWN_RACE = ("a race at the moment of the failure: if the client still owes an ACK for data "
               "that came just before, that ACK goes out by the live uplink, MASQUERADE binds it "
               "afresh (a mid-stream pick-up) and the server resets the stranger, so no FIN ever "
               "follows; if not, the client waits, gives up and closes, and its FIN, whose "
               "conntrack entry went with the device, is INVALID and leaves un-NATed from "
               "192.168.0.1. Which happens depends on when the last segment arrived")
+# the row of the addresses a flow left with that are not its uplink's: another uplink's (SNAT's
+# binding kept), or none at all -- the LAN's private address, not NATed (an INVALID packet)
+FOREIGN = "left with a source not its uplink's"
+NOT_NATED = " (not NATed)"
+
 KNOWN_DIFFERENCES: dict[tuple, str] = {
     ("uplink-down", "left without NAT (INVALID: no conntrack entry)"): _DOWN_RACE,
     ("uplink-down", "addresses at the remote"): _DOWN_RACE,
@@ -96,9 +107,9 @@ KNOWN_DIFFERENCES: dict[tuple, str] = {
         "after the entry is killed, a retransmission that happens to leave by the other uplink "
         "makes a new conntrack entry there and reaches the remote from that uplink's address "
         "(which answers with a reset), and a retransmitted FIN that finds no entry leaves "
-        "un-NATed, from 192.168.0.1 (see 'left with another uplink's address'); whether either "
-        "happens depends on the same timer race",
-    ("perpacket-masquerade", "left with another uplink's address", 2): _INVALID_FIN,
+        "un-NATed, from 192.168.0.1 (see the row 'left with a source not its uplink's'); whether "
+        "either happens depends on the same timer race",
+    ("perpacket-masquerade", FOREIGN, 2): _INVALID_FIN,
     ("perpacket-masquerade", "uplinks used per flow", 2):
         "as for the addresses: a packet passes on the second uplink only when it starts a new "
         "conntrack entry there, which depends on the timer race",
@@ -117,33 +128,107 @@ KNOWN_DIFFERENCES: dict[tuple, str] = {
 # bursts (a 5,000-byte one at 10 Mbit/s fits in one burst, and went through at the veth's speed)
 JUDGE_BURSTS = 20
 
-# Where a difference is a race on the kernel, the kernel's value must still be one of the
-# outcomes the race can give: any other value is an undocumented difference.
-_DOWN_LEAK = {"[none]", "[192.168.0.1 on if1]"}           # reset, or stalled and its FIN leaked
-RACE_OUTCOMES: dict[tuple, set[str]] = {
-    ("uplink-down", "left without NAT (INVALID: no conntrack entry)"): _DOWN_LEAK,
-    ("uplink-down", "addresses at the remote"):
-        {"[100.0.0.1; 150.0.0.1]", "[100.0.0.1; 150.0.0.1; 192.168.0.1]"},
-    ("uplink-down", "resets sent by"): {"[remote host]"},
-    # reset after some echoes (the server's retransmission won), or limping to the end
-    ("perpacket-masquerade", "TCP outcome", 2): {"reset", "complete, slow"},
-    ("perpacket-masquerade", "messages echoed", 2): {str(n) for n in range(1, 11)},
-    # the first binding is if1's (the SYN is the first packet numgen counts); another
-    # uplink's address, or the LAN's, only from a retransmission or an INVALID FIN
-    ("perpacket-masquerade", "addresses at the remote", 2):
-        {"[100.0.0.1]", "[100.0.0.1; 150.0.0.1]", "[100.0.0.1; 192.168.0.1]",
-         "[100.0.0.1; 150.0.0.1; 192.168.0.1]"},
+# in a branch's outcome: the kernel's value must be the simulator's (the race does not excuse
+# a difference in that row when it goes this way)
+SAME = "(the simulator's value)"
+
+
+@dataclass(frozen=True)
+class Branch:
+    """One way a race on the kernel can go.  ``outcomes``: the values of the race's rows that
+    come together in it, each a dict {aspect: value}; a value is the row's text, a set of texts
+    (any of them), or ``SAME``.  A row the comparison does not have (one judged only for some
+    options) is not looked at."""
+    name: str
+    outcomes: tuple[dict, ...]
+
+    def fits(self, values: dict[str, str], sim: dict[str, str]) -> bool:
+        """Do the rows ``values`` (one side's) fit this branch, ``sim`` being the simulator's?"""
+        def ok(want, v, a):
+            if want is SAME:
+                return v == sim.get(a)
+            return v in want if isinstance(want, frozenset) else v == want
+        return any(all(a not in values or ok(want, values[a], a) for a, want in o.items())
+                   for o in self.outcomes)
+
+
+@dataclass(frozen=True)
+class Race:
+    """A race on the kernel behind documented differences: its branches.  A difference in one
+    of its rows is documented only when the kernel's rows fit a branch, all together, and the
+    simulator's fit one too (``branch``)."""
+    branches: tuple[Branch, ...]
+
+    @property
+    def aspects(self) -> set[str]:
+        return {a for b in self.branches for o in b.outcomes for a in o}
+
+    def branch(self, values: dict[str, str], sim: dict[str, str]) -> Branch | None:
+        return next((b for b in self.branches if b.fits(values, sim)), None)
+
+
+_MASQ_RESETS = "[remote host; router's own stack]"
+# the first binding is if1's (the SYN is the first packet numgen counts)
+_SERVER_WON = Branch(
+    "the server's retransmission won: the router's stack reset the connection after 2 echoes, "
+    "as the simulator's always does",
+    # a retransmission of the client's that then left by if2 made a new binding there, the
+    # remote saw if2's address and reset it
+    tuple({"TCP outcome": "reset", "messages echoed": "2", "uplinks used per flow": n, FOREIGN: "[none]",
+           "addresses at the remote": seen, "resets sent by": _MASQ_RESETS}
+          for n, seen in (("1", "[100.0.0.1]"), ("2", "[100.0.0.1; 150.0.0.1]"))))
+_CLIENT_WON = Branch(
+    "the client's retransmission won: the exchange limped to the end, one RTO per message, and "
+    "its FIN, which killed the entry, was retransmitted un-NATed",
+    ({"TCP outcome": "complete, slow", "messages echoed": "10", "uplinks used per flow": "2",
+      FOREIGN: f"[192.168.0.1{NOT_NATED}]", "addresses at the remote": "[100.0.0.1; 192.168.0.1]",
+      "resets sent by": _MASQ_RESETS},))
+_LEAK = "left without NAT (INVALID: no conntrack entry)"
+_MPTCP_RACE = Race((
+    # how much each subflow carries then is no part of the race: the kernel's must be the
+    # simulator's (a joined subflow left idle without a reset is a disagreement)
+    Branch("the server accepted the join, as the simulator's always does",
+           ({"(joined subflow reset)": "no", "resets sent by": "[]",
+             "every subflow carries over 10% of the data": SAME, "faster than one uplink": SAME},)),
+    # the client answers the server's reset with one of its own
+    Branch("the join came after the server had shut its side: it reset the joined subflow, and "
+           "the first carried everything",
+           ({"(joined subflow reset)": "yes",
+             "resets sent by": frozenset({"[remote host]", "[client; remote host]"}),
+             "every subflow carries over 10% of the data": "False",
+             "faster than one uplink": "False"},))))
+
+# (scenario, uplinks) or (scenario,) -> the race behind its documented differences (if any)
+RACE_OUTCOMES: dict[tuple, Race] = {
+    # with 2 uplinks only: with 3 the client's data follows the dropped ACK on a third uplink at
+    # once, the remote resets it, and there is no race (both sides: reset, nothing echoed)
+    ("perpacket-masquerade", 2): Race((_SERVER_WON, _CLIENT_WON)),
+    # the line fails with if2's download half done (the scenario's default, --down-uplink 2)
+    ("uplink-down",): Race((
+        Branch("every download on the dead line was reset: an ACK it still owed left by the live "
+               "line and the server reset the stranger",
+               ({_LEAK: "[none]", "addresses at the remote": "[100.0.0.1; 150.0.0.1]",
+                 "resets sent by": "[remote host]"},)),
+        Branch("a download on the dead line stalled: its client gave up, and its FIN left un-NATed "
+               "by the live line",
+               ({_LEAK: "[192.168.0.1 on if1]",
+                 "addresses at the remote": "[100.0.0.1; 150.0.0.1; 192.168.0.1]",
+                 "resets sent by": "[remote host]"},)))),
+    ("mptcp",): _MPTCP_RACE,
+    ("mptcp-split-access",): _MPTCP_RACE,
 }
 
 
-def known_difference(scenario: str, aspect: str, uplinks: int, kernel: str | None = None) -> str:
-    """Why the kernel (value ``kernel``) and the simulator may differ in ``aspect``; "" when
-    they may not -- including a race whose outcome ``kernel`` is not one of."""
+def race_of(scenario: str, uplinks: int) -> Race | None:
+    return RACE_OUTCOMES.get((scenario, uplinks)) or RACE_OUTCOMES.get((scenario,))
+
+
+def known_difference(scenario: str, aspect: str, uplinks: int) -> str:
+    """Why the kernel and the simulator may differ in ``aspect`` ("": they may not).  A
+    difference in a row of a race (``race_of``) is documented only when the rows fit one of its
+    branches: ``Comparison.judge`` checks that."""
     for key in ((scenario, aspect, uplinks), (scenario, aspect)):
         if key in KNOWN_DIFFERENCES:
-            allowed = RACE_OUTCOMES.get(key)
-            if allowed is not None and kernel is not None and kernel not in allowed:
-                return ""
             return KNOWN_DIFFERENCES[key]
     return ""
 
@@ -176,6 +261,9 @@ class Comparison:
     kernel: KernelResult | None = None
     sim: object = None
     sim_call: tuple[str, dict] | None = None     # (scenario, parameters) of the simulator's run
+    # the branch of the scenario's race (``race_of``) each side's rows fit (``judge``)
+    kernel_branch: Branch | None = None
+    sim_branch: Branch | None = None
 
     @property
     def agrees(self) -> bool:
@@ -187,15 +275,51 @@ class Comparison:
 
     def add(self, aspect: str, kv, sv, agree: bool | None = None) -> None:
         """A judged row: the kernel's and the simulator's value (they agree when their texts
-        are equal, or as ``agree`` says); a difference gets its documented note, if any."""
+        are equal, or as ``agree`` says); a difference gets its documented note, if any
+        (``judge`` withdraws it where a race's rows fit none of its branches)."""
         ks, ss = _s(kv), _s(sv)
         ok = (ks == ss) if agree is None else agree
         self.rows.append(Row(aspect, ks, ss, ok,
-                             "" if ok else known_difference(self.scenario, aspect, self.uplinks, ks)))
+                             "" if ok else known_difference(self.scenario, aspect, self.uplinks)))
 
     def show(self, aspect: str, kernel: str, sim: str) -> None:
         """A row shown for the reader, not judged."""
         self.rows.append(Row(aspect, kernel, sim, True, judged=False))
+
+    def race(self) -> Race | None:
+        return race_of(self.scenario, self.uplinks)
+
+    def judge(self) -> None:
+        """Once every row is in: a difference in a row of the scenario's race is documented
+        only when the kernel's rows, all together, fit one of the race's branches and the
+        simulator's fit one too; otherwise it is an undocumented difference."""
+        race = self.race()
+        if race is None:
+            return
+        sim = {r.aspect: r.sim for r in self.rows}
+        self.kernel_branch = race.branch({r.aspect: r.kernel for r in self.rows}, sim)
+        self.sim_branch = race.branch(sim, sim)
+        if self.kernel_branch is None or self.sim_branch is None:
+            for r in self.rows:
+                if r.aspect in race.aspects and not r.agree:
+                    r.note = ""
+
+    def race_line(self) -> str | None:
+        """What the race did, for the verdict (None: no race, or it made no difference)."""
+        race = self.race()
+        rows = [r for r in self.rows if race and r.aspect in race.aspects and not r.agree]
+        if not rows:
+            return None
+        k, s = self.kernel_branch, self.sim_branch
+        if k is None or s is None:
+            side = "kernel's" if k is None else "simulator's"
+            mine = [r.aspect for r in self.rows if r.aspect in race.aspects]
+            return (f"the {side} rows {', '.join(repr(a) for a in mine)} together fit no branch "
+                    f"of the known race: {'; '.join(b.name for b in race.branches)}")
+        if k is not s:
+            return (f"the kernel took the other branch of a known race ({k.name}); the "
+                    f"simulator models one ({s.name})")
+        return f"both took the same branch of a known race ({k.name}), whose outcomes vary"
 
     def text(self) -> str:
         sc = SCENARIOS[self.scenario]
@@ -222,10 +346,12 @@ class Comparison:
                 end = "" if note.endswith(".") else "."
                 out.append(f"  note on {' and '.join(aspects)}: {note}{end}")
         bad = self.undocumented()
+        race = self.race_line()
         out.append("")
         out.append("  verdict: " + ("the kernel and the simulator agree" if not bad and not notes
                                     else "agree, with documented differences" if not bad
-                                    else f"{len(bad)} undocumented difference(s)"))
+                                    else f"{len(bad)} undocumented difference(s)")
+                   + (f": {race}" if race else ""))
         return "\n".join(out) + "\n"
 
 
@@ -297,13 +423,22 @@ def _summary_view(s: dict, slow_after, lost: bool | None = None) -> dict:
     return v
 
 
-def _flows_view(ob: dict, hashed: bool) -> dict:
+def _foreign(source: str, uplink_addrs) -> str:
+    """A source a packet left an uplink with that is not the uplink's ("A on ifK", from
+    ``observe``): another uplink's address, or one no uplink has (the LAN's: not NATed)."""
+    addr = source.split(" on ")[0]
+    return f"{addr} on another uplink" if addr in uplink_addrs else addr + NOT_NATED
+
+
+def _flows_view(ob: dict, hashed: bool, addrs: dict | None = None) -> dict:
+    """``addrs``: {"if1": "100.0.0.1", ...} (default: the topology's uplink addresses)."""
     flows = ob["flows"]
     per_flow = sorted(len(f["uplinks_used"]) for f in flows)
+    uplink_addrs = set((addrs or {k: uplink_addr(k) for k in range(1, 9)}).values())
     return {
         "uplinks per flow": ", ".join(f"{n}" for n in per_flow) or "-",
         "flow on one uplink": all(f["one_uplink"] for f in flows) if flows else None,
-        "foreign source": sorted({x.split(" on ")[0] + " on another uplink"
+        "foreign source": sorted({_foreign(x, uplink_addrs)
                                   for f in flows for x in f["foreign_source"]}) or ["none"],
         "handshake": [f.get("handshake") for f in flows if "handshake" in f],
         "remote saw": sorted({_addr(x) for f in flows for x in f["remote_saw"]}),
@@ -357,6 +492,7 @@ def compare(scenario: str, uplinks: int = 2, kernel: KernelResult | None = None,
         _compare_down(c, kernel.summary, r, addrs, o.connections)
     else:
         _compare_flows(c, kernel, r, addrs)
+    c.judge()
     return c
 
 
@@ -383,7 +519,7 @@ def _compare_flows(c: Comparison, kernel: KernelResult, r, addrs: dict) -> None:
     kv = _summary_view(k, None, lost=bool(k["observed"]["drops"]))
     sv = _summary_view(r.summary, None if fast is None else SLOW_FACTOR * fast)
     sob = observe(from_sim(r), addrs)
-    kf, sf = _flows_view(k["observed"], hashed), _flows_view(sob, hashed)
+    kf, sf = _flows_view(k["observed"], hashed, addrs), _flows_view(sob, hashed, addrs)
     if "tcp" in kv:
         c.add("TCP outcome", kv["tcp"], sv.get("tcp"))
         c.add("messages echoed", kv["echoed"], sv.get("echoed"))
@@ -403,7 +539,7 @@ def _compare_flows(c: Comparison, kernel: KernelResult, r, addrs: dict) -> None:
         c.show("(which uplink: hash seed)", _s(kf["remote saw"]), _s(sf["remote saw"]))
     else:
         c.add("uplinks used per flow", kf["uplinks per flow"], sf["uplinks per flow"])
-        c.add("left with another uplink's address", kf["foreign source"], sf["foreign source"])
+        c.add(FOREIGN, kf["foreign source"], sf["foreign source"])
         c.add("addresses at the remote", kf["remote saw"], sf["remote saw"])
         c.show("(uplink of each passed packet)", _s(kf["sequence"]), _s(sf["sequence"]))
     if "tcp" in kv and not hashed:
@@ -496,6 +632,12 @@ def _mptcp_view(m: dict, ob: dict) -> dict:
     }
 
 
+def _joined_reset(m: dict) -> str:
+    """Whether the second subflow of an MPTCP download was reset: yes, no, or - (none)."""
+    subs = m["subflows"]
+    return "-" if len(subs) < 2 else "yes" if subs[1]["reset"] else "no"
+
+
 def _shares(m: dict) -> bool:
     total = sum(sf["bytes"] for sf in m["subflows"]) or 1
     return all(sf["bytes"] > total / 10 for sf in m["subflows"])
@@ -522,6 +664,8 @@ def _compare_mptcp(c: Comparison, k: dict, r, addrs: dict) -> None:
     c.add("drops at", sorted(kob["drops"]), sorted(sob["drops"]))
     c.add("resets sent by", sorted(kob["resets"]), sorted(sob["resets"]))
     c.add("every subflow carries over 10% of the data", _shares(km), _shares(sm))
+    # what the late join (_LATE_JOIN) does: the server resets the joined subflow
+    c.show("(joined subflow reset)", *(_joined_reset(m) for m in (km, sm)))
     kbit, size = c.kernel.options.uplink_kbit, c.kernel.options.size
     if kbit and size >= JUDGE_BURSTS * tbf_burst(kbit):
         c.add("faster than one uplink", (km["throughput_kbit"] or 0) > kbit,

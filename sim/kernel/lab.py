@@ -52,7 +52,12 @@ AGENT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "agent.py")
 
 
 class LabError(RuntimeError):
-    """The lab can't be built or used; the message says why and what to do."""
+    """The lab can't be built or used; the message says why and what to do.  ``param``: the
+    option (``Options`` field) whose value is refused, named first in the message."""
+
+    def __init__(self, message: str, param: str | None = None):
+        super().__init__(message)
+        self.param = param
 
 
 # -- processes that die with us -------------------------------------------------------------
@@ -66,10 +71,18 @@ _libc = None
 # it after its exec: a run killed in that first millisecond leaves the helper running in its
 # namespace, where the next sweep kills it.)
 DIE_WITH_PARENT = ["setpriv", "--pdeathsig", "KILL"]
+# Every command the lab starts runs in a session of its own (setsid, done by Popen in C: no
+# Python in the child), so that a terminal's Ctrl-C, sent to the whole foreground process
+# group, reaches the run alone: the run stops them itself.  When tcpdump shared the group it
+# ended on the same Ctrl-C, and a run that ignores SIGINT (a shell's background job: Python
+# installs no KeyboardInterrupt then) carried on to find its capture cut short: "tcpdump ...
+# ended during the run (exit status 0)".  PR_SET_PDEATHSIG still kills them with the run.
+OWN_SESSION = {"start_new_session": True}
 
 
 def _run(cmd: list[str], input: str | None = None, check: bool = True) -> str:
-    p = subprocess.run(cmd, input=input, capture_output=True, text=True)
+    p = subprocess.run(cmd, input=input, capture_output=True, text=True, **OWN_SESSION,
+                       **({"stdin": subprocess.DEVNULL} if input is None else {}))
     if check and p.returncode != 0:
         raise LabError(f"command failed: {' '.join(cmd)}: {p.stderr.strip() or p.stdout.strip()}")
     return p.stdout
@@ -99,6 +112,26 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+# the namespaces this process made (``ip netns add`` returned), so that a run stopped early can
+# say what is true: that it made none yet, or that it removed them (``cleanup_state``)
+_made_namespaces: set[str] = set()
+
+
+def _add_namespace(ns: str) -> subprocess.CompletedProcess:
+    p = subprocess.run(["ip", "netns", "add", ns], capture_output=True, text=True,
+                       stdin=subprocess.DEVNULL, **OWN_SESSION)
+    if p.returncode == 0:
+        _made_namespaces.add(ns)
+    return p
+
+
+def cleanup_state() -> tuple[bool, list[str]]:
+    """(whether this process made any lab namespace, the ones of this process still there --
+    also one an interrupted ``ip netns add`` made without its name being recorded)."""
+    mine = [n for n in lab_namespaces() if _owner_pid(n) == os.getpid()]
+    return bool(_made_namespaces) or bool(mine), mine
 
 
 def remove_namespace(ns: str) -> None:
@@ -200,11 +233,13 @@ def check_environment() -> None:
         if shutil.which(tool) is None:
             raise LabError(f"the kernel lab needs '{tool}': apt-get install {pkg}")
     probe = f"{PREFIX}{os.getpid()}-0-probe-{threading.get_ident()}"
-    p = subprocess.run(["ip", "netns", "add", probe], capture_output=True, text=True)
-    if p.returncode != 0:
-        raise LabError("cannot create a network namespace here (ip netns add: "
-                       f"{p.stderr.strip()}); the kernel lab needs netns support and CAP_SYS_ADMIN")
-    _run(["ip", "netns", "del", probe], check=False)
+    try:
+        p = _add_namespace(probe)
+        if p.returncode != 0:
+            raise LabError("cannot create a network namespace here (ip netns add: "
+                           f"{p.stderr.strip()}); the kernel lab needs netns support and CAP_SYS_ADMIN")
+    finally:
+        _run(["ip", "netns", "del", probe], check=False)
     _checked = True
 
 
@@ -366,7 +401,9 @@ class Lab:
     def popen(self, node: str, *cmd: str, **kw) -> subprocess.Popen:
         """A helper process inside ``node``; it dies with this run, and close() kills it."""
         _check_not_stopped()
-        p = subprocess.Popen([*DIE_WITH_PARENT, "ip", "netns", "exec", self.ns(node), *cmd], **kw)
+        kw.setdefault("stdin", subprocess.DEVNULL)
+        p = subprocess.Popen([*DIE_WITH_PARENT, "ip", "netns", "exec", self.ns(node), *cmd],
+                             **OWN_SESSION, **kw)
         self.procs.append(p)
         return p
 
@@ -387,7 +424,9 @@ class Lab:
         self.nodes = ["lan", "local1", "local2", "router", "internet", "remote1", "remote2"] + \
                      [f"provider{k}" for k in range(1, n + 1)]
         for node in self.nodes:
-            _run(["ip", "netns", "add", self.ns(node)])
+            p = _add_namespace(self.ns(node))
+            if p.returncode != 0:
+                raise LabError(f"command failed: ip netns add {self.ns(node)}: {p.stderr.strip()}")
         base = ["net/ipv6/conf/all/disable_ipv6=1", "net/ipv6/conf/default/disable_ipv6=1",
                 "net/ipv4/conf/all/rp_filter=0", "net/ipv4/conf/default/rp_filter=0"]
         fwd = ["net/ipv4/ip_forward=1"]
@@ -515,7 +554,7 @@ class Lab:
         later runs at once (no process start-up in the way of the timing)."""
         p = subprocess.Popen([*DIE_WITH_PARENT, "ip", "-n", self.ns(node), "-batch", "-"],
                              stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.PIPE, text=True)
+                             stderr=subprocess.PIPE, text=True, **OWN_SESSION)
         self.procs.append(p)
         return p
 

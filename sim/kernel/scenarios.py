@@ -359,23 +359,29 @@ def make_options(scenario: str, **overrides) -> Options:
                          ("uplink_kbit", 0, 10_000_000)):
         v = getattr(o, name)
         if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
-            raise LabError(f"{name} must be an integer in {lo}..{hi}, got {v!r}")
+            raise LabError(f"{name} must be an integer in {lo}..{hi}, got {v!r}", name)
     for name, lo, hi in (("linger", 0, 60), ("down_at", 0, 60), ("timeout", 0.1, 600),
                          ("interval", 0.001, 10)):
         v = getattr(o, name)                  # (a NaN fails every comparison: refused too)
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not lo <= v <= hi:
-            raise LabError(f"{name} must be seconds in {lo}..{hi}, got {v!r}")
+            raise LabError(f"{name} must be seconds in {lo}..{hi}, got {v!r}", name)
     if isinstance(o.down_uplink, bool) or not isinstance(o.down_uplink, int):
-        raise LabError(f"down_uplink must be an integer, got {o.down_uplink!r}")
+        raise LabError(f"down_uplink must be an integer, got {o.down_uplink!r}", "down_uplink")
     if o.down_at and not 1 <= o.down_uplink <= o.uplinks:
-        raise LabError(f"down_uplink must be one of the uplinks 1..{o.uplinks}, got {o.down_uplink!r}")
-    if o.down_at and SCENARIOS[scenario].experiment != "download":
-        raise LabError(f"down_at works with the download experiment, not {scenario}'s")
-    if SCENARIOS[scenario].experiment.startswith("mptcp") and o.uplinks != 2:
-        raise LabError(f"the {scenario} scenario uses exactly 2 uplinks (two subflows)")
-    if SCENARIOS[scenario].experiment.startswith("mptcp") and o.connections != 1:
+        raise LabError(f"down_uplink must be one of the uplinks 1..{o.uplinks}, got {o.down_uplink!r}",
+                       "down_uplink")
+    experiment = SCENARIOS[scenario].experiment
+    if o.down_at and experiment != "download":
+        downloads = ", ".join(n for n, s in SCENARIOS.items() if s.experiment == "download")
+        what = {"echo": "a TCP echo", "ping": "pings"}.get(experiment, "an MPTCP download")
+        raise LabError(f"down_at works with the download scenarios ({downloads}), not {scenario} "
+                       f"({what})", "down_at")
+    if experiment.startswith("mptcp") and o.uplinks != 2:
+        raise LabError(f"uplinks must be 2 for {scenario} (one per subflow), got {o.uplinks!r}",
+                       "uplinks")
+    if experiment.startswith("mptcp") and o.connections != 1:
         raise LabError(f"connections must be 1 for {scenario} (one MPTCP download, whose subflows "
-                       f"the client opens itself), got {o.connections!r}")
+                       f"the client opens itself), got {o.connections!r}", "connections")
     return o
 
 
