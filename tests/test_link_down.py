@@ -158,8 +158,8 @@ def test_cli_none_turns_off_the_scenarios_line_failure_and_read_timeout():
 @pytest.mark.parametrize("args,msg", [
     (["run", "uplink-down", "--down-at", "x"], "--down-at must be seconds above 0 and at most 60 (without it no "
                                                 "line fails), got 'x'"),
-    (["run", "perpacket-snat", "--down-at", "1"], "down_at works with the download experiment"),
-    (["compare", "uplink-down", "--down-uplink", "3"], "down_uplink must be one of the uplinks 1..2, got 3"),
+    (["run", "perpacket-snat", "--down-at", "1"], "--down-at works with the download scenarios"),
+    (["compare", "uplink-down", "--down-uplink", "3"], "--down-uplink must be one of the uplinks 1..2, got 3"),
     # 0 meant "no failure" inside the lab, silently overriding uplink-down's own 1 s
     (["run", "uplink-down", "--down-at", "0"], "--down-at must be seconds above 0 and at most 60 (without it no "
                                                 "line fails), got '0'"),
