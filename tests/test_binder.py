@@ -214,3 +214,32 @@ def test_postbuild_merges_into_the_overrides_already_there(tmp_path):
     assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
     assert str(settings / "overrides.json") in r.stderr and "Jupytext Notebook" in r.stderr
     assert sorted(f.name for f in settings.iterdir()) == ["overrides.json"]
+
+
+def test_postbuild_takes_the_environment_to_set_up(tmp_path):
+    """A reader who installed into a venv without activating it (``venv/bin/pip install
+    ...[live] jupyterlab``) runs ``bash binder/postBuild venv``: the setting goes into that
+    environment's JupyterLab, whatever ``jupyter`` or ``python`` comes first on PATH (Debian's
+    PATH has no ``python``: postBuild died with "python: command not found").  A bad argument
+    gets one line naming it."""
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    env = {k: v for k, v in os.environ.items() if k not in ("NB_PYTHON_PREFIX", "VIRTUAL_ENV")}
+    env["PATH"] = "/usr/bin:/bin"
+    want = venv / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
+    ours = json.loads((ROOT / "binder" / "overrides.json").read_text())
+    for arg in (str(venv), str(venv / "bin" / "python")):
+        if want.exists():
+            want.unlink()
+        r = subprocess.run(["bash", str(ROOT / "binder" / "postBuild"), arg], env=env, cwd=tmp_path,
+                           capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        assert json.loads(want.read_text()) == ours and str(want) in r.stdout
+    for bad in (str(tmp_path / "nowhere"), str(tmp_path)):
+        r = subprocess.run(["bash", str(ROOT / "binder" / "postBuild"), bad], env=env, capture_output=True, text=True)
+        assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+        assert bad in r.stderr and "bash binder/postBuild .venv" in r.stderr
+    # nothing on PATH at all: says what to give, no "command not found"
+    r = subprocess.run(["/bin/bash", str(ROOT / "binder" / "postBuild")], env={**env, "PATH": str(tmp_path / "empty")},
+                       capture_output=True, text=True)
+    assert r.returncode == 2 and "no jupyter and no python on PATH" in r.stderr, r.stderr
