@@ -431,3 +431,68 @@ def test_ch9_and_ch10_run_todays_tcp_where_they_stand_for_todays_kernel():
         assert 'tcp="linux"' in kw, kw
     text = chapter("09-modern-linux.md")
     assert "no selective acknowledgments (SACK)" in text and "RACK-TLP" in text
+
+
+def test_ch3_works_out_one_downloads_speed_from_the_line_and_two_round_trips():
+    # a student's finding: "1789 kbit/s" met "no faster than 2000 kbit/s" with no sum between.
+    # 200 kB in 137 segments of 1500 bytes on the wire is 822 ms at 2000 kbit/s; the download
+    # took that plus about two round trips (the handshake's and the request's)
+    from sim.packet import IP_HDR, TCP_HDR
+    r = sim.run("connection-level", seed=1)
+    c = r.connection(0)
+    segs = [e for e in r.events if e.ev.name == "HOP" and e.node.startswith("uplink")
+            and e.to.startswith("router:") and e.pkt.load > 0]
+    line_ms = sum(e.pkt.wire_len() for e in segs) * 8 / r.params.down_kbit[0]
+    syn = next(e.t for e in r.events if e.ev.name == "SEND" and e.node == "local1" and e.pkt.l4.flags == "S")
+    synack = next(e.t for e in r.events if e.ev.name == "DELIVER" and e.node == "local1" and e.pkt.l4.flags == "SA")
+    rtt_ms = (synack - syn) / 1000
+    assert segs[0].pkt.wire_len() == 1460 + IP_HDR + TCP_HDR
+    assert 1.7 < (c["seconds"] * 1000 - line_ms) / rtt_ms < 2.4
+    text = chapter("03-connection-level.md")
+    for name in ("c3_ceiling", "c3_nseg", "c3_line_ms", "c3_rtt_ms", "c3_rest_ms", "c3_dur_ms"):
+        assert "{glue:md}`%s`" % name in text, name
+    assert "{doc}`03-connection-level` does the sum" in chapter("01-network.md")
+
+
+def test_ch3_says_why_eight_threads_beat_one_connection_on_one_line():
+    # a student's finding: the drops read as the reason eight threads were slower, yet they were
+    # faster; the eight fill the line sooner (2 segments each at the start), and lose segments
+    rf = sim.run("flashget", seed=1, cc="reno", trace=False)
+    one = sim.run("connection-level", seed=1, cc="reno", uplinks=1, trace=False,
+                  size=rf.params.size * len(rf.summary["connections"])).connection(0)["throughput_kbit"]
+    assert one < rf.summary["throughput_kbit"] and rf.summary["drops"].get("queue full", 0) > 0
+    text = chapter("03-connection-level.md")
+    assert "{glue:md}`c3_init_cwnd` segments in flight" in text and "have to resend" not in text
+
+
+def test_ch2_says_why_the_idle_entries_went_a_second_gc_timeout_late():
+    text = chapter("02-route-cache.md")
+    for name in ("c2_prev_scan", "c2_prev_idle", "c2_revisit", "c2_buckets_of"):
+        assert "{glue:md}`%s`" % name in text, name
+    assert "just under `gc_timeout`, so the scan kept them" in text
+
+
+def test_ch4_says_in_its_text_that_an_even_split_is_held_to_twice_the_slower_line():
+    # a student's finding: the exercise's answer, "twice the slower line", was only in the box
+    runs = [sim.run("equalize-public", seed=s, down_kbit=[2000, 500], size=300_000, trace=False)
+            for s in (1, 2, 3)]
+    assert all(x.connection(0)["throughput_kbit"] <= 1000 for x in runs)
+    text = (BOOK / "04-equalize.md").read_text()
+    body = re.sub(r"^```\{admonition\}.*?^```$", "", text, flags=re.S | re.M)
+    assert "twice the slower line" in body
+    summary = " ".join(text.split("## Summary\n", 1)[1].split())
+    assert "twice the slower line ({glue:md}`c4_un_kbit` kbit/s" in summary
+
+
+def test_ch5_shows_the_iptables_rules_and_which_nat_model_they_are():
+    # a student's finding: no iptables command anywhere. netfilter = 2.4.0-2.4.22 MASQUERADE, one
+    # binding a connection; article = a binding per packet, by its uplink: no iptables rule
+    from sim.natmodels import REGISTRY
+    assert not REGISTRY["netfilter"].per_packet and REGISTRY["article"].per_packet
+    raw = (BOOK / "05-nat.md").read_text()
+    assert 'f"iptables -t nat -A POSTROUTING -o {dev} -j MASQUERADE"' in raw
+    assert "-j SNAT --to-source {u['addr']}" in raw
+    text = chapter("05-nat.md")
+    assert "{cite}`nathowto`" in text and "{cite}`iptables8`" in text
+    assert "`netfilter` NAT model is what the `MASQUERADE` rules did on Linux 2.4.0 to 2.4.22" in text
+    assert "The `article` model, the one the chapters use unless they say otherwise, is no iptables rule" in text

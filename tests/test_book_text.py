@@ -169,3 +169,72 @@ def test_chapters_8_to_10_time_several_downloads_at_once_with_reno():
             if 'cc="reno"' not in call and "stop=" not in call:
                 slips.append(f"{p.name}:{text.count(chr(10), 0, m.start()) + 1}: {' '.join(call.split())}")
     assert not slips, "\n".join(slips)
+
+
+def _prose(p: Path) -> str:
+    """A chapter's text without its code cells (what a reader reads as the chapter's words)."""
+    return re.sub(r"^```\{code-cell\}.*?^```$", "", p.read_text(), flags=re.S | re.M)
+
+
+FIRST_CHAPTERS = [BOOK / f for f in ("00-preface.md", "01-network.md", "02-route-cache.md",
+                                     "03-connection-level.md", "04-equalize.md", "05-nat.md")]
+
+
+@pytest.mark.parametrize("word, target", [
+    (r"masquerad|MASQUERADE", "masquerade"), (r"\bSNAT\b|\bsnat\b", "SNAT"), (r"\bDNAT\b|\bdnat\b", "DNAT"),
+    (r"BCP 38", "BCP 38"), (r"ingress filter", "ingress filtering"), (r"gc_timeout", "gc_timeout")])
+def test_the_first_chapters_link_a_term_to_the_glossary_where_it_is_first_used(word, target):
+    """A student's finding: MASQUERADE came in chapter 1's box, chapter 2's and chapter 3's
+    (seven times) and was defined only in chapter 5; SNAT and DNAT, BCP 38, the replays'
+    "ingress filter" and gc_timeout had no glossary link where a reader first met them.  Read in
+    order from the preface, the paragraph of a term's first use links it to the glossary."""
+    glossary = (BOOK / "back" / "glossary.md").read_text()
+    assert re.search(rf"^{re.escape(target)}$", glossary, re.M), target
+    link = re.compile(r"\{term\}`(?:[^`<]*<)?" + re.escape(target) + r">?`")
+    for p in FIRST_CHAPTERS:
+        paragraphs = re.split(r"\n\s*\n", _prose(p))
+        used = [k for k, para in enumerate(paragraphs) if re.search(word, para)]
+        if used:
+            first = paragraphs[used[0]]
+            assert link.search(first), f"{p.name}: first use of {target!r} has no glossary link:\n{first}"
+            return
+    pytest.fail(f"{target!r} is used nowhere in chapters 0-5")
+
+
+def test_chapter_2_says_what_rt_hash_log_and_a_hash_chain_are():
+    text = " ".join(_prose(BOOK / "02-route-cache.md").split())
+    i = text.index("rt_hash_log")
+    assert "base-2 logarithm" in text[i:i + 300] and "{glue:md}`c2_hash_log`" in text[i:i + 300]
+    assert text.index("*hash chain*") < text.index("chain, the timeout halves")
+
+
+def test_a_chapters_summary_names_nothing_its_body_did_not_show():
+    """A student's finding: chapter 3's summary taught FTP's IPTOS_LOWDELAY/IPTOS_THROUGHPUT, a PPP
+    redial and rt_garbage_collect(), none of them in the chapter; and it gave the cache key as
+    (source, destination, TOS) where chapter 2 gives five fields.  Every `code` name a summary
+    of chapters 1-5 uses is in the chapter before it, and chapter 3 names the key as chapter 2."""
+    for p in FIRST_CHAPTERS[1:]:
+        text = p.read_text()
+        body, summary = text.split("## Summary\n", 1)
+        summary = summary.split("\n## ", 1)[0]
+        names = set(re.findall(r"`([^`{}]+)`", summary)) - {"name"}
+        missing = [n for n in names if n not in body and not n.startswith("-t nat")]
+        assert not missing, (p.name, missing)
+    key = "(destination, source, TOS, input interface, firewall mark)"
+    ch2 = " ".join((BOOK / "02-route-cache.md").read_text().split())
+    ch3 = " ".join((BOOK / "03-connection-level.md").read_text().split("## Summary\n", 1)[1].split())
+    assert key in ch2 and key in ch3
+
+
+def test_the_kernel_detail_boxes_of_the_first_chapters_say_they_can_be_skipped():
+    """A student's finding: the "What real kernels do" boxes of chapters 2-4 are kernel-code
+    detail, and nothing told a first reader they could skip them.  Each box of chapters 1-5 says
+    so in its first line, in the same words, and the preface says what the line means."""
+    mark = "*Kernel detail: you can skip this box on a first reading.*"
+    for p in FIRST_CHAPTERS:
+        lines = p.read_text().splitlines()
+        boxes = [n for n, l in enumerate(lines) if l == "```{admonition} What real kernels do"]
+        assert boxes, p.name
+        for n in boxes:
+            assert lines[n + 1] == ":class: important" and lines[n + 2] == mark, (p.name, n + 1)
+    assert "can be skipped on a first reading" in " ".join((BOOK / "00-preface.md").read_text().split())

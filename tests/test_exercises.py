@@ -1975,3 +1975,13 @@ def test_a_report_labels_a_right_answer_after_too_many_checks_and_a_missing_one_
     assert "  [no answer] rc-count (chapter 2)\n" in text + "\n" and "None" not in text
     wrong = answer_file("alice", {"rc-hit": wrong_answer(instance("rc-hit", "alice"))}, attempts={"rc-hit": 2})
     assert "[wrong] rc-hit" in grade("alice", wrong, chapter=2, max_attempts=1).text()
+
+
+def test_eq_next_says_the_credits_in_the_trace_are_those_before_the_choice():
+    """A student's finding: the trace's "-> dev if2 ... round robin, credits if1:0, if2:1, if3:1"
+    shows the credits *before* the choice (sim/reasons.py's RoundRobin), and read naturally if2
+    still had a credit after it was chosen.  The prompt of every variant says which they are."""
+    for who in ["book"] + [f"s{k}" for k in range(10)]:
+        inst = instance("eq-next", who, secret="")
+        assert "credits before that choice" in inst.prompt, who
+        assert "before the pick" in inst.explanation, who

@@ -56,15 +56,18 @@ def eq_next(student, rng):
         why_not=why_not,
         prompt=(f"Equalize with {n} uplinks and 2.4's `fib_select_multipath()` (weights 1). Since the "
                 f"nexthops' credits were last refilled, the router sent packets up by {before}, in that "
-                f"order. At event {ask} the next one reaches the router. By which uplink will it leave?"),
+                f"order. At event {ask} the next one reaches the router. By which uplink will it leave? "
+                f"(In the trace, the `credits` a `round robin` choice lists are the nexthops' credits "
+                f"before that choice: the uplink it picks then has one fewer.)"),
         hint=("Equalize deletes the cached entry on every hit, so each packet takes the slow path; the "
               "kernel's choice is a credit round robin, not a coin: each nexthop has as many credits a "
               "round as its weight, a choice spends one, and the credits are refilled only when all are "
               "spent. With three or more nexthops the order within a round can change, but no nexthop is "
               "taken twice in one round."),
         explanation=(f"It leaves by {dev}: the entry was deleted (`rt_del ... equalize`) and "
-                     f"`fib_select_multipath()` found the credits {credits}: {dev} was the only nexthop "
-                     f"with one left in this round."))
+                     f"`fib_select_multipath()` found the credits {credits} (as the trace line of its "
+                     f"choice shows them, before the pick): {dev} was the only nexthop with one left in "
+                     f"this round, and spent it."))
 
 
 @exercise("eq-speed", 4, "choice", "Equalize with public addresses: how fast?")
