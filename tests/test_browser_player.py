@@ -1076,3 +1076,85 @@ def test_the_ladder_growing_a_row_moves_nothing_below_it(tmp_path):
             browser.close()
     assert tops["cmp"] == [80] * 6, tops
     assert tops["player"] == [80] * 6, tops
+
+
+#: The book theme's layout at 1366x768 (sphinx-book-theme, as built): a sticky header over the
+#: article's column only (z-index 1020), a full-width cell 136 % as wide as that column reaching
+#: under the "on this page" column at the right, which is sticky too, a 48 px strip beside the
+#: header while a full-width cell is on screen (z-index 2, as the full-width cells).
+BOOK_LAYOUT = """<style>
+body{{margin:0}} .bd-main{{display:flex;align-items:flex-start}}
+.bd-sidebar-primary{{flex:0 0 273px}}
+.bd-article-container{{flex:0 0 821px;min-width:0}}
+.bd-header-article{{position:sticky;top:0;z-index:1020;height:48px;background:#fff}}
+.bd-article{{padding:0 32px}}
+div.cell.tag_full-width{{position:relative;z-index:2;width:136%;max-width:136%}}
+@media (min-width:1200px){{.bd-sidebar-secondary{{position:sticky;top:0;z-index:2;flex:0 0 272px;
+  height:48px;overflow:hidden;background:#fff}}}}
+</style>
+<div class="bd-main"><div class="bd-sidebar-primary">chapters</div>
+<div class="bd-article-container"><div class="bd-header-article">header</div><div class="bd-article">
+{before}<div class="cell tag_full-width">{player}</div>{after}</div></div>
+<div class="bd-sidebar-secondary hide">On this page</div></div>"""
+
+
+def test_on_a_laptop_the_pinned_bar_hides_no_table_row_and_no_player_text_shows_by_the_header(tmp_path):
+    """At 1366x768 in the book's layout, chapter 1's replay: the pinned bar hid the last
+    conntrack row and "NAT model: article" (what chapter 1 tells the reader to watch), and the
+    player's own bar, scrolled under the header, showed at the top right, where the header does
+    not reach, as a step counter cut off ("…:80 · event 7 · t = 15.731 ms"): the cell raised
+    for the pinned bar went over the theme's "on this page" strip there.  Now, scrolled to its
+    end, every line of the player (the tables' last rows, the help) is above the pinned bar, and
+    with its own bar under the header no line of the player shows in the header's band."""
+    need_dot()
+    exe = _need_browser()
+    r = sim.run("connection-level", seed=1)
+    pl = Player(r, title="connection-level, seed 1: the three-way handshake", max_steps=14)
+    html = standalone_page([BOOK_LAYOUT.format(before="<p>intro</p>" * 30, player=pl.html(),
+                                               after="<p>" + "text after the player. " * 300 + "</p>")], "book")
+    (tmp_path / "laptop.html").write_text(html)
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+        try:
+            pg = browser.new_page(viewport={"width": 1366, "height": 768})
+            pg.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file:")
+                     else route.abort())
+            pg.goto((tmp_path / "laptop.html").as_uri())
+            pg.wait_for_selector("[data-replay][data-op1-live]", state="attached")
+            P = pg.locator("[data-replay]")
+            for _ in range(6):                           # step 7: a NEW entry in each table
+                P.locator(".op1-bar button[data-act=next]").click()
+            # the player's own bar just under the header: the pinned bar shows, and the header's
+            # band, header and "on this page" strip, shows nothing of the player
+            P.evaluate("e => window.scrollBy(0, e.querySelector('.op1-bar').getBoundingClientRect().top - 20)")
+            _frame(pg)
+            _frame(pg)
+            band = P.evaluate("""el => { const out = [];
+                for (let x = 2; x < innerWidth; x += 8) for (const y of [4, 24, 44]) {
+                  const h = document.elementFromPoint(x, y);
+                  if (h && el.contains(h)) out.push([x, y, (h.textContent || '').slice(0, 40)]); }
+                return out; }""")
+            assert P.evaluate("e => !e.querySelector('.op1-float').hidden")
+            assert band == [], band[:5]
+            pos = P.locator(".op1-fpos").bounding_box()
+            assert 48 <= pos["y"] and pos["y"] + pos["height"] <= 768
+            # scrolled to the player's end: its last lines above the pinned bar
+            P.evaluate("e => window.scrollBy(0, e.getBoundingClientRect().bottom - innerHeight)")
+            _frame(pg)
+            _frame(pg)
+            got = P.evaluate("""el => { const R = e => e.getBoundingClientRect();
+                const f = el.querySelector('.op1-float');
+                const texts = [...el.querySelectorAll('.op1-state-box svg text')];
+                const nat = texts.find(t => t.textContent.startsWith('NAT model'));
+                const ct = texts.filter(t => /\\bct \\d/.test(t.textContent)).pop();
+                const hint = el.querySelector('.op1-hint');
+                return {float: f.hidden ? null : R(f).top, nat: R(nat).bottom, ct: R(ct).bottom,
+                        hint: hint ? R(hint).bottom : null, bottom: R(el).bottom}; }""")
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            pg.screenshot(path=str(ARTIFACTS / "player-laptop-end.png"))
+        finally:
+            browser.close()
+    assert got["float"] is not None, got                 # the pinned bar is over the player's end
+    for what in ("ct", "nat", "hint"):
+        assert got[what] is not None and got[what] <= got["float"], (what, got)

@@ -417,5 +417,40 @@ def test_every_router_table_read_as_text_has_column_headings():
     for caption, body in tables:
         assert "<th scope=\"col\"" in body.split("</tr>")[0], (caption, body[:120])
     rt = dict(tables)[next(c for c, _ in tables if c.startswith("Routing table"))]
-    assert "<th scope=\"col\">route</th><th scope=\"col\">this packet</th>" in rt
+    assert ("<th scope=\"col\">route</th><th scope=\"col\">this packet, or a nexthop&#x27;s share: "
+            "weight / total</th>") in rt
     assert "<td>150.0.0.0/24 dev if2 scope link</td><td>✖ deleted</td>" in rt
+
+
+def test_a_route_cache_hit_is_not_drawn_as_a_fib_choice():
+    """On a route cache hit the router searches no routing table (chapter 1: "searches it only
+    when its route cache has no answer"): the routing table marks the route the entry copied
+    "via the cache", not "chosen", and the strip names no FIB; a miss's route is "chosen".
+    Chapter 3's replay, step 20, said "◀ chosen" beside "this packet: route cache hit".  A
+    multipath nexthop not taken shows its share of the choices, "share 1/2", which the column's
+    heading explains (a bare "1/2" was read as nothing)."""
+    import re
+    from sim.view.player import changed_html
+    from sim.view.state import state_dot, text_tables
+    r = sim.run("connection-level", seed=1)
+    f = Frames(r, start=0, stop=min(len(r.events), 400))
+    snaps = f.analysis.snapshots(f.steps)
+    hits = [s for s in f.steps if snaps[s].why == "route cache hit"]
+    misses = [s for s in f.steps if snaps[s].why and snaps[s].why != "route cache hit"]
+    assert hits and misses
+    for s in hits:
+        sn = snaps[s]
+        assert sn.hit
+        dot = state_dot(r, sn)
+        assert "◀ via the cache" in dot and "◀ chosen" not in dot, s
+        strip = changed_html(r, sn)
+        assert "<b>FIB</b>" not in strip and "<b>HIT</b>" in strip, (s, strip)
+    for s in misses:
+        sn = snaps[s]
+        assert not sn.hit
+        dot = state_dot(r, sn)
+        assert "◀ chosen" in dot and "◀ via the cache" not in dot, s
+        assert "<b>FIB</b>" in changed_html(r, sn)
+        rt = re.search(r"<caption>Routing table.*?</table>", text_tables(dot)).group(0)
+        assert "share: weight / total</th>" in rt
+        assert re.search(r"weight 1</td><td>share 1/2</td>", rt), rt

@@ -124,6 +124,9 @@ class Snapshot:
     # later packets' (equalize: every packet makes its own): key -> ("new" | "hit", dev, t)
     since: dict = field(default_factory=dict)
     table: int | None = None         # the mark's routing table that decided (numgen, connmark)
+    # the route cache answered for this step's packet (a hit): the FIB was not searched, the
+    # nexthop is the one the cache entry copied when it was made
+    hit: bool = False
     # at the replay's first step: what befell the tables before the replay begins that was no
     # packet's doing (a device going down, expiry), trace indexes: said as before, with its
     # time, never marked as this step's
@@ -376,11 +379,12 @@ class Analysis:
         marks_t: dict = {}
         g_c: dict = {}
         g_t: dict = {}
-        nexthop, why, table = None, "", None
+        nexthop, why, table, hit = None, "", None, False
         for j in sorted(set(dec) | set(background) | set(arr)):
             k = ev[j].ev
             f = info_of(ev[j])
             if k is Ev.RT_MISS or k is Ev.RT_HIT:
+                hit = k is Ev.RT_HIT
                 if k is Ev.RT_MISS:
                     nexthop, why, table = f["dev"], str(f.get("why", "")), _marks_table(f.get("why"))
                 else:
@@ -392,7 +396,7 @@ class Analysis:
                 else:
                     marks_c.setdefault(f["key"], "hit")
             elif k is Ev.FIB:
-                nexthop, why, table = f["dev"], str(f.get("why", "")), _marks_table(f.get("why"))
+                nexthop, why, table, hit = f["dev"], str(f.get("why", "")), _marks_table(f.get("why")), False
             elif k is Ev.RT_DEL:
                 if j in gone_c:
                     key, e = gone_c[j]
@@ -416,7 +420,8 @@ class Analysis:
                         conntrack={k: dict(v, used=tables.used[k]) for k, v in tables.conntrack.items()},
                         gone_cache=g_c, gone_ct=g_t, marks_cache=marks_c, marks_ct=marks_t,
                         nexthop=nexthop, why=why, in_hit=tables.in_hit, in_slow_tot=tables.in_slow_tot,
-                        down=frozenset(tables.down), since=since, table=table, earlier=earlier)
+                        down=frozenset(tables.down), since=since, table=table, hit=hit,
+                        earlier=earlier)
 
 
 def _marks_table(why) -> int | None:

@@ -649,13 +649,28 @@
                                               Math.min(Math.max(b.top + b.height / 2, 0), vh - 1));
           return !(hit && (hit === first || first.contains(hit)));   // covered (a sticky header)
         };
+        // While the bar is shown, the player keeps room for it below its last line (bottom
+        // padding, the bar's height and gap): scrolled to its end, the router tables' last rows
+        // and the help come up above the bar (at 1366x768 the bar hid the last conntrack row and
+        // "NAT model: article").  Kept once given: taken away as the bar hides, the text after the
+        // player would jump by the bar's height each time the reader scrolled past the player.
+        var pad0 = null;
+        var reserve = function () {
+          if (pad0 === null) pad0 = parseFloat(getComputedStyle(root).paddingBottom) || 0;
+          var f = floater.getBoundingClientRect();
+          var room = Math.ceil(f.height + Math.max(0, window.innerHeight - f.bottom) + 8);
+          if (room > 8) root.style.paddingBottom = (pad0 + room) + "px";
+        };
         var queued = false;
         var check = function () {
           queued = false;
           var hide = !pinned();
           if (hide === floater.hidden) return;
           floater.hidden = hide;
-          if (!hide) keepAbove(document.activeElement);     // the bar came over the focus
+          if (!hide) {
+            reserve();
+            keepAbove(document.activeElement);     // the bar came over the focus
+          }
         };
         var soon = function () {
           if (queued) return;
@@ -663,7 +678,7 @@
           (window.requestAnimationFrame || setTimeout)(check);
         };
         window.addEventListener("scroll", soon, {passive: true});
-        window.addEventListener("resize", soon);
+        window.addEventListener("resize", function () { if (!floater.hidden) reserve(); soon(); });
         // What the keyboard focuses in the player is scrolled up from under the bar: once the
         // browser has scrolled it into view (which knows nothing of the bar), and when the bar
         // appears over it.

@@ -271,8 +271,12 @@ def changed_html(result, snap) -> str:
                  else "since deleted")
         items.append((mark.upper(), f"route cache {src} → {dst} iif {iif} → {dev}, when this packet was "
                                     f"routed at {ms(t)}; {later}"))
-    if snap.nexthop and snap.why:
+    if snap.nexthop and snap.why and not snap.hit:
         items.append(("FIB", f"{snap.nexthop}: {snap.why}"))
+    elif snap.hit and not any(w == "HIT" for w, _ in items):
+        # a route cache hit searched no FIB: the entry's own row says HIT (the one that held
+        # the key then, replaced since, included); without one, the hit is said here
+        items.append(("HIT", f"route cache → {snap.nexthop}"))
     for cid, e in snap.gone_ct.items():
         items.append(("DEL", f"conntrack entry {cid} ({e.get('reason', '')})"))
     for cid, mark in snap.marks_ct.items():

@@ -136,13 +136,20 @@ def state_dot(result, snap: Snapshot) -> str:
     return "\n".join(lines)
 
 
+#: The routing table's right-hand column: this step's packet's route (or, on a multipath route,
+#: a nexthop's share of the choices: its weight over the live nexthops' total).
+HEAD_PACKET = "this packet, or a nexthop's\nshare: weight / total"
+
+
 def _routing_table(router, p, snap: Snapshot) -> tuple[str, set]:
     """The routing table node: every route; nexthops of a multipath route get a port each.
     Also the devices of multipath nexthops (their arrows start at those ports)."""
     rows = []
     mp_devs = set()
-    # a mark's table decided (numgen, connmark), not this table: say so
-    picked = f"◀ by table {snap.table}" if snap.table else "◀ chosen"
+    # a mark's table decided (numgen, connmark), not this table: say so; a route cache hit
+    # searched no table -- the entry copied this route when it was made (its arrow shows which)
+    picked = (f"◀ by table {snap.table}" if snap.table else "◀ via the cache" if snap.hit
+              else "◀ chosen")
     for r in sorted(router.fib.routes, key=lambda r: (r.plen, r.prefix)):
         if r.multipath:
             rows.append(f'<TR>{_cell(r.dest() + (" equalize" if r.equalize else ""), mono=True, bold=True)}'
@@ -155,7 +162,7 @@ def _routing_table(router, p, snap: Snapshot) -> tuple[str, set]:
                 rows.append("<TR>" + _cell(f" nexthop {nh.text()} weight {nh.weight}"
                                            + (" dead linkdown" if dead else ""),
                                            "hit" if chosen else None, mono=True, bold=chosen, strike=dead)
-                            + _cell((picked if chosen else "✖ dead" if dead else f"{nh.weight}/{total}"),
+                            + _cell((picked if chosen else "✖ dead" if dead else f"share {nh.weight}/{total}"),
                                     "hit" if chosen else None, port=f"nh_{nh.dev}", bold=chosen) + "</TR>")
         else:
             nh = r.nexthops[0]
@@ -171,7 +178,7 @@ def _routing_table(router, p, snap: Snapshot) -> tuple[str, set]:
                                 port=f"rt_{nh.dev}", bold=chosen) + "</TR>")
     mode = p.multipath + (", equalize" if p.equalize else "")
     why = f"this packet: {snap.why}" if snap.why else ""
-    return f"rt [label=<{_table(f'Routing table ({mode})', ['route', 'this packet'], rows, why, cols=2)}>];", mp_devs
+    return f"rt [label=<{_table(f'Routing table ({mode})', ['route', HEAD_PACKET], rows, why, cols=2)}>];", mp_devs
 
 
 def _route_cache(router, snap: Snapshot, mp_devs: set) -> tuple[str, list]:
