@@ -1211,6 +1211,9 @@ def test_a_slow_download_that_moves_is_waited_for_and_its_megabytes_are_not_anno
                 slow = not {"graphviz.mjs", "pyodide.asm.mjs"} <= set(done)
             cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 0,
                                                           "downloadThroughput": -1, "uploadThroughput": -1})
+            # the slow part is over: the page's own limit again (3 s of a busy machine compiling
+            # what came, with no byte moving, failed the run under CI's load: not what is tested)
+            pg.eval_on_selector("[data-live]", "el => el.removeAttribute('data-stall')")
             pg.wait_for_function("document.querySelector('[data-live] .op1-lp-out [data-op1-live]')"
                                  " || /^Not run/.test(document.querySelector('[data-live] .op1-lp-status').textContent)",
                                  timeout=300_000)
