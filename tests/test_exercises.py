@@ -2044,3 +2044,22 @@ def test_a_judge_gives_no_share_of_a_download_that_received_nothing():
                         some += 1
                         assert "share of the bytes down if1 " in verdict, verdict
     assert nothing and some
+
+
+def test_a_needs_python_count_says_its_checks_are_counted():
+    """eqnat-survive's count (0 to 20) could be found without a run by halving on its "Too few" /
+    "Too many" replies.  The replies stay (they say what a count off that way forgot); the
+    prompt says that every Check is counted into the export, which the grader's --max-attempts
+    can hold to the first check or two -- and the page does count them."""
+    from sim.exercises.html import record
+    for ex_id in [k for k in IDS if BANK[k].python and BANK[k].kind == "numeric"]:
+        for inst in _variants(ex_id):
+            assert inst.directions and inst.directions[0].startswith("Too many"), inst.variant
+            assert "Every Check is counted, and the count goes into your export" in inst.prompt, inst.variant
+            assert "Run the seeds first." in inst.prompt
+    inst = instance("eqnat-survive", "alice", secret="")
+    wrong = str(int(inst.answer) + 1)
+    store = {}
+    record(store, "eqnat-survive", wrong, False, inst.variant, "")
+    record(store, "eqnat-survive", inst.answer, True, inst.variant, "")
+    assert store["eqnat-survive"]["attempts"] == 2
