@@ -496,3 +496,51 @@ def test_ch5_shows_the_iptables_rules_and_which_nat_model_they_are():
     assert "{cite}`nathowto`" in text and "{cite}`iptables8`" in text
     assert "`netfilter` NAT model is what the `MASQUERADE` rules did on Linux 2.4.0 to 2.4.22" in text
     assert "The `article` model, the one the chapters use unless they say otherwise, is no iptables rule" in text
+
+
+def test_ch2_route_cache_listings_fit_a_phones_column_and_say_they_are_wrapped():
+    """A phone reader: ch.2's `ip -s route show cache` listings were 496 and 656 px wide in a
+    358 px box, and at 360 px `dev if2`, what the listing is read for, was off screen.  As in
+    ch.3, every line is at most 38 characters and the listing says its lines are wrapped; the
+    wrapping moves words, it drops none."""
+    import contextlib
+    import io
+    out = io.StringIO()
+    first, _, _ = _chapter_cells("02-route-cache.md", 'bl.run("connection-level", seed=1)', 1)
+    with contextlib.redirect_stdout(out):       # the cells after the first, which imports booklib as bl
+        ns, _, _ = _chapter_cells("02-route-cache.md", "misses = [i for i, e in", 4, r=first["r"], Ev=first["Ev"])
+    text = out.getvalue()
+    listings = text.split("# ip -s route show cache\n# (long lines wrapped)\n")
+    assert len(listings) == 3 and not listings[0].strip(), text
+    assert max(len(x) for x in text.splitlines()) <= 38, text
+    r, last = ns["r"], len(ns["r"].events) - 1
+    unwrapped = ns["bl"].ip_route_show_cache(r, last)
+    assert unwrapped.split() == ns["fit"](unwrapped).split() and "dev if2" in ns["fit"](unwrapped)
+
+
+def test_ch6_replay_shows_what_the_server_did_with_the_request_and_the_cost_uses_the_storys_seed():
+    """A phone reader: ch.6's replay, titled "... request via if2", stopped at the request's hop
+    to Remote host 1 (the player steps hops and drops; it was stopped at the server's answer,
+    which is neither) and never showed the request taken.  Its last steps are now the server's
+    verdict (its connection established, or the request's drop) and, if taken, its answer
+    leaving.  And the cost section's example, "in seed 1", beside a story told with seed 3, is
+    the story's seed, said to be (here with a 100 kB download)."""
+    from sim.trace import Ev
+    first, _, _ = _chapter_cells("06-equalize-nat.md", "SEED = next(", 1)
+    ns, glued, steps = _chapter_cells("06-equalize-nat.md", 'bl.glue("c6_seed", SEED)', 2,
+                                      **{k: first[k] for k in ("SEED", "r", "lan_misses")})
+    r, (shown,) = ns["r"], steps
+    said = r.events[ns["req_said"]]
+    assert said.node == "remote1" and said.ev in (Ev.TCP, Ev.DROP) and ns["req_in"] < ns["req_said"]
+    if ns["req_taken"]:
+        assert said.ev is Ev.TCP and said.new == "ESTABLISHED" and "takes it" in glued["c6_req_story"]
+        assert shown[-2] == ns["req_said"]
+        out = r.events[shown[-1]]
+        assert out.ev is Ev.HOP and out.from_.startswith("remote1:")
+        assert out.pkt.ip.dst == r.events[ns["req_in"]].pkt.ip.src        # the answer, to the request's sender
+    else:
+        assert shown[-1] == ns["req_said"] and said.ev is Ev.DROP
+    _, glued, _ = _chapter_cells("06-equalize-nat.md", "one_s = sum(", 1, SEED=ns["SEED"], size=100_000,
+                                 SEEDS=range(1, 41), one=1.0, nat_vals=[1.0])
+    assert glued["c6_s1_seed"] == str(ns["SEED"]) and "the story's seed" in glued["c6_s1_which"]
+    assert "{glue:md}`c6_s1_which`" in chapter("06-equalize-nat.md")

@@ -238,3 +238,23 @@ def test_the_kernel_detail_boxes_of_the_first_chapters_say_they_can_be_skipped()
         for n in boxes:
             assert lines[n + 1] == ":class: important" and lines[n + 2] == mark, (p.name, n + 1)
     assert "can be skipped on a first reading" in " ".join((BOOK / "00-preface.md").read_text().split())
+
+
+def test_the_kernel_detail_boxes_of_chapters_6_to_10_say_they_can_be_skipped_but_chapter_8s():
+    """The boxes of chapters 6, 7, 9 and 10 are kernel detail a first reading can skip, and now
+    say so in the preface's words.  Chapter 8's box is the chapter itself ("This whole chapter is
+    the box"): it says no such thing, so the preface's promise -- a box whose first line says so
+    can be skipped -- stays true of every box."""
+    mark = "*Kernel detail: you can skip this box on a first reading.*"
+    for name in ("06-equalize-nat.md", "07-icmp.md", "08-real-kernels.md", "09-modern-linux.md",
+                 "10-two-links.md"):
+        lines = (BOOK / name).read_text().splitlines()
+        boxes = [n for n, l in enumerate(lines) if l == "```{admonition} What real kernels do"]
+        assert boxes, name
+        for n in boxes:
+            assert lines[n + 1] == ":class: important", (name, n + 1)
+            if name == "08-real-kernels.md":
+                assert lines[n + 2] != mark and "whole chapter is the box" in lines[n + 2], (name, n + 1)
+            else:
+                assert lines[n + 2] == mark and lines[n + 3] == "", (name, n + 1)
+    assert (BOOK / "00-preface.md").read_text().count(mark) == 1

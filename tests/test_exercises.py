@@ -1985,3 +1985,81 @@ def test_eq_next_says_the_credits_in_the_trace_are_those_before_the_choice():
         inst = instance("eq-next", who, secret="")
         assert "credits before that choice" in inst.prompt, who
         assert "before the pick" in inst.explanation, who
+
+
+# -- feedback names only events the page shows (a student's finding) ---------------------------
+
+def _events_named(text: str) -> set[int]:
+    """The event numbers a text names: "event 3", "events 12 and 15"."""
+    out = {int(x) for x in re.findall(r"\bevents? (\d+)", text)}
+    for run_ in re.findall(r"\bevents (\d+(?:(?:, |,? and | to |-|–)\d+)+)", text):
+        out |= {int(x) for x in re.findall(r"\d+", run_)}
+    return out
+
+
+def _events_shown(lines) -> set[int]:
+    return {int(m.group(1)) for t in lines for m in [re.match(r"event (\d+):", t)] if m}
+
+
+@pytest.mark.parametrize("ex_id", IDS)
+def test_feedback_names_only_events_the_page_shows(ex_id):
+    """ch.2's rc-hit said "Not a miss: event 3 (`rt_miss`) inserted the entry ... " and its hint
+    "Look back in the trace", under a trace that started at event 63; ch.3's cl-uplink said "the
+    route cache hits for it at event 70", one past the trace's end.  Before a right answer the
+    page shows the prompt and the trace up to the question: the hint and every wrong answer's
+    feedback name only events among those; the explanation may name the revealed ones too."""
+    assert _events_named("events 12 and 15, event 3") == {3, 12, 15}
+    for inst in _variants(ex_id):
+        before = _events_shown(inst.context) | _events_named(inst.prompt)
+        for text in [inst.hint, *inst.outcomes.values(), *getattr(inst, "directions", [])]:
+            assert _events_named(text) <= before, (inst.variant, sorted(before)[:3], text)
+        assert _events_named(inst.explanation) <= before | _events_shown(inst.reveal), (inst.variant,
+                                                                                       inst.explanation)
+
+
+def test_rc_hit_shows_the_route_cache_changes_its_question_depends_on():
+    """The trace of rc-hit holds every `rt_miss` (and `rt_del`) of the router before the question,
+    however long ago, so the entry a hit finds is on the page."""
+    for inst in _variants("rc-hit"):
+        r = run_of(inst)
+        changes = [i for i, e in enumerate(r.events[:inst.ask])
+                   if e.node == "router" and e.ev in (Ev.RT_MISS, Ev.RT_DEL)]
+        assert set(changes) <= _events_shown(inst.context), inst.variant
+        assert "every route cache change so far" in inst.prompt
+
+
+def test_a_judge_gives_no_share_of_a_download_that_received_nothing():
+    """ch.6's repair said "0/4000 bytes ...; share of the bytes down if1 99%, if2 1%": with no data
+    received there is no share of it to give.  Such a verdict counts the packets that came down
+    each uplink instead; a run that received data still gives the shares."""
+    nothing = some = 0
+    for ex_id in ("eqnat-repair", "two-links-config"):
+        for inst in _variants(ex_id)[:4]:
+            for text in inst.outcomes.values():
+                for verdict in re.split(r"(?<=\.) (?=With seed|Works for)", text):
+                    if re.search(r"\b0/\d+ bytes received", verdict):
+                        nothing += 1
+                        assert "share of the bytes" not in verdict and "packets down the uplinks if1 " in verdict, verdict
+                    elif "bytes received" in verdict:
+                        some += 1
+                        assert "share of the bytes down if1 " in verdict, verdict
+    assert nothing and some
+
+
+def test_a_needs_python_count_says_its_checks_are_counted():
+    """eqnat-survive's count (0 to 20) could be found without a run by halving on its "Too few" /
+    "Too many" replies.  The replies stay (they say what a count off that way forgot); the
+    prompt says that every Check is counted into the export, which the grader's --max-attempts
+    can hold to the first check or two -- and the page does count them."""
+    from sim.exercises.html import record
+    for ex_id in [k for k in IDS if BANK[k].python and BANK[k].kind == "numeric"]:
+        for inst in _variants(ex_id):
+            assert inst.directions and inst.directions[0].startswith("Too many"), inst.variant
+            assert "Every Check is counted, and the count goes into your export" in inst.prompt, inst.variant
+            assert "Run the seeds first." in inst.prompt
+    inst = instance("eqnat-survive", "alice", secret="")
+    wrong = str(int(inst.answer) + 1)
+    store = {}
+    record(store, "eqnat-survive", wrong, False, inst.variant, "")
+    record(store, "eqnat-survive", inst.answer, True, inst.variant, "")
+    assert store["eqnat-survive"]["attempts"] == 2

@@ -284,16 +284,20 @@ ROUTERISH = ("router", "uplink", "provider", "remote1", "lan")
 PACKETS = (Ev.HOP, Ev.DROP, Ev.RT_MISS, Ev.RT_HIT, Ev.RT_DEL, Ev.FIB, Ev.NAT, Ev.CT_NEW, Ev.CT_DEL)
 
 
-def context(r, ask: int, n: int = 8) -> list[str]:
-    """The last ``n`` packet-level events before the question's event ``ask``, as trace text."""
-    out = []
+def context(r, ask: int, n: int = 8, keep=()) -> list[str]:
+    """The last ``n`` packet-level events before the question's event ``ask``, as trace text;
+    ``keep``: earlier events shown all the same, in order before them (the events a question's
+    hint or feedback names -- what inserted a route cache entry -- which the student must be
+    able to look back to: the event numbers show the lines left out between)."""
+    picked = []
     for i in range(ask - 1, -1, -1):
         e = r.events[i]
         if e.ev in PACKETS and e.node.startswith(ROUTERISH):
-            out.append(line(r, i))
-            if len(out) == n:
+            picked.append(i)
+            if len(picked) == n:
                 break
-    return out[::-1] + [line(r, ask) + "   <-- you are here"]
+    shown = sorted(set(picked) | {i for i in keep if i < ask})
+    return [line(r, i) for i in shown] + [line(r, ask) + "   <-- you are here"]
 
 
 def reveal_svg(r, step: int) -> str:
@@ -335,10 +339,11 @@ def why_not_texts(choices, answer, why_not: dict, form: str = "choice") -> dict[
 
 
 def predict(*, scenario, params, r, ask, step, choices, answer, prompt, hint, explanation,
-            form="choice", reveal_to=None, why_not=None) -> Instance:
+            form="choice", reveal_to=None, why_not=None, keep=()) -> Instance:
     """A predict-then-reveal instance: the trace stops at event ``ask``; a right answer
     reveals events ``ask..reveal_to`` (default: ``step``, the event that decides it).
-    ``why_not``: ``{wrong choice: why it is not what happens here}``, one for each."""
+    ``why_not``: ``{wrong choice: why it is not what happens here}``, one for each.
+    ``keep``: earlier events the trace shown with the prompt holds too (``context``)."""
     end = step if reveal_to is None else reveal_to
     rev = lines(r, ask, end, nodes=ROUTERISH + ("local1", "remote", "peer", "internet"))
     text = "" if _GRADING else narration(r, step)
@@ -347,7 +352,7 @@ def predict(*, scenario, params, r, ask, step, choices, answer, prompt, hint, ex
     assert normalise(answer, form) in [normalise(c, form) for c in choices], (answer, choices)
     return Instance(ex_id="", chapter=0, kind="", title="", student="", prompt=prompt, form=form,
                     answer=normalise(answer, form), accepted=[normalise(answer, form)], hint=hint,
-                    explanation=explanation, choices=list(choices), context=context(r, ask), reveal=rev,
+                    explanation=explanation, choices=list(choices), context=context(r, ask, keep=keep), reveal=rev,
                     reveal_svg="" if _GRADING else reveal_svg(r, step), run=_how(scenario, params), step=step,
                     outcomes=why_not_texts(choices, answer, why_not or {}, form), ask=ask)
 
@@ -553,10 +558,17 @@ def _download_ok(need_both: bool):
         c = r.summary["connections"][0]
         drops = r.summary["drops"]
         share = data_shares(r)
-        parts = [f"handshake {c['handshake']}", f"{c['bytes']}/{c['bytes_wanted']} bytes",
+        # a share of the download's data needs some received: "0/4000 bytes ... share of the bytes
+        # down if1 99%, if2 1%" read as shares of nothing (they were of the bytes of whatever came
+        # down -- handshake, resets, data the client then refused).  With none received, the
+        # packets that came down each uplink say what the lines carried
+        got_data = c["bytes"] > 0
+        down = ("share of the bytes down " + ", ".join(f"{d} {s:.0%}" for d, s in share.items()) if got_data else
+                "no data received, so no share of it: packets down the uplinks "
+                + ", ".join(f"{d} {u['down_packets']}" for d, u in r.summary["uplinks"].items()))
+        parts = [f"handshake {c['handshake']}", f"{c['bytes']}/{c['bytes_wanted']} bytes received",
                  "reset" if c["reset"] else ("complete" if c["complete"] else "not complete"),
-                 "drops: " + (", ".join(f"{k} {v}" for k, v in drops.items()) or "none"),
-                 "share of the bytes down " + ", ".join(f"{d} {s:.0%}" for d, s in share.items())]
+                 "drops: " + (", ".join(f"{k} {v}" for k, v in drops.items()) or "none"), down]
         # what it fails, named: a "Not yet" that lists the run's facts alone left a student to
         # guess which condition failed (an ACK the remote ignored is no packet lost on the way,
         # but the handshake's own ACK did not complete it)
@@ -570,7 +582,7 @@ def _download_ok(need_both: bool):
         lost = losses(drops)
         if lost:
             fails.append("packets were lost on the way (" + ", ".join(f"{k} {v}" for k, v in lost.items()) + ")")
-        if need_both:
+        if need_both and got_data:       # with none received, "did not complete" says it
             fails += [f"{d} brought down under 10% of the data" for d, s in share.items() if s < 0.10]
         ok = not fails
         return ok, "; ".join(parts) + ("" if ok else ". Fails: " + "; ".join(fails))

@@ -24,6 +24,11 @@ def rc_hit(student, rng):
     key = r.events[step].key
     said = f"{key[1]} > {key[0]} iif {key[3]}"
     made = next((i for i in range(step) if r.events[i].ev is Ev.RT_MISS and r.events[i].key == key), None)
+    # the trace shown holds every entry the cache got (and lost) so far: the feedback names the
+    # event that inserted the entry, and the hint says to look back for it -- a window of the
+    # last events alone (event 63 on) left the student no way to
+    cache_events = [i for i, e in enumerate(r.events[:ask])
+                    if e.node == "router" and e.ev in (Ev.RT_MISS, Ev.RT_DEL)]
     if hit:
         why_not = {"miss": f"Not a miss: event {made} (`rt_miss`) inserted the entry for {said}, and nothing "
                            f"removed it since."}
@@ -35,10 +40,11 @@ def rc_hit(student, rng):
                           "but the input interface is."}
     return predict(
         scenario="connection-level", params=params, r=r, ask=ask, step=step, why_not=why_not,
-        choices=["hit", "miss"], answer="hit" if hit else "miss",
+        keep=cache_events, choices=["hit", "miss"], answer="hit" if hit else "miss",
         prompt=(f"One download from Local host 1 to Remote host 1, {params['uplinks']} uplinks, no equalize. "
                 f"Addresses: {addresses_text(r)}. At event {ask} this packet reaches the router: `{pkt.summary()}`. "
-                f"Will the router's route cache **hit** or **miss** for it?"),
+                f"Will the router's route cache **hit** or **miss** for it? (The trace below shows every "
+                f"route cache change so far, then the last events before the question.)"),
         hint=("The 2.4 route cache key is (destination, source, TOS, input interface), with no ports. "
               "Look back in the trace: was an entry with exactly this key already inserted by an "
               "earlier `rt_miss`? A reply coming in on an uplink has a different key from the request "

@@ -22,11 +22,12 @@ def cl_uplink(student, rng):
     looked = next_event(r, ask, lambda e: e.node == "router" and e.ev in (Ev.RT_HIT, Ev.RT_MISS))
     if r.events[looked].ev is not Ev.RT_HIT:      # an expired entry would choose again: not this question
         raise ExerciseError(f"cl-uplink: the route cache missed at event {looked} in {student!r}'s variant")
-    # why not: the rule and the trace's fact, not the uplink it takes (that is the question)
+    # why not: the rule and the trace's fact, not the uplink it takes (that is the question); and
+    # no event past the trace shown (the lookup at event `looked` is one the student cannot see)
     why_not = uplink_why_not(ifs(n), dev, lambda c: (
         f"that would need the router to choose a nexthop again for this packet, and it does not: the "
-        f"route cache hits for it at event {looked}, and the entry for this connection's (destination, "
-        f"source) is the one its SYN's route lookup made"))
+        f"route cache still holds the entry for this connection's (destination, source) that its SYN's "
+        f"route lookup made, so the lookup for this packet hits it"))
     return predict(
         scenario="connection-level", params=params, r=r, ask=ask, step=step, why_not=why_not,
         choices=ifs(n), answer=dev,

@@ -72,12 +72,18 @@ def eqnat_survive(student, rng):
     ok = outcome.count("completed by the handshake ACK")    # handshake_ok, in the summary's words
     late = sum(h.startswith("completed late") for h in outcome)
     how = _how("equalize-nat", params, seeds)
+    # the direction replies teach (what a count too high or too low forgot), but they let a count
+    # of 0..20 be found by halving without a run: the page counts the checks and exports the count,
+    # the grader's --max-attempts can hold a right answer to the first check or two, and the prompt
+    # says so (the answer form, one number, cannot carry a proof that the runs were made)
     return numeric(
         scenario="equalize-nat", params=params, seeds=seeds, answer=ok,
         prompt=(python_note(how["call"]) + f" These are 20 runs of the article's router (random equalize, the "
                 f"article's NAT, {n} uplinks), for the seeds {s0} .. {s0 + 19}. In how many of them is the "
                 f"handshake completed by an ACK (for a run `r`: `r.summary['connections'][0]['handshake_ok']` "
-                f"is True)?"),
+                f"is True)? Every Check is counted, and the count goes into your export with the answer: "
+                f"a course may count a right answer only if it came at the first check or two, so a count "
+                f"homed in on from the Too few / Too many replies may not score. Run the seeds first."),
         hint=(f"Each run is a coin toss: the handshake's first ACK is accepted only when the random "
               f"choice sends it by the SYN's uplink (chance 1/{n}). When it goes astray, a copy of the "
               f"client's request that leaves by the SYN's uplink completes the handshake instead (not a "
