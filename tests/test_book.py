@@ -957,3 +957,121 @@ def test_at_320_px_a_live_runs_replay_shows_the_packets_tag_whole(server):
             if got[0] < -1 or got[1] > got[2] + 1:
                 cut[k + 1] = got
     assert seen > 30 and not cut, f"steps whose tag the box cuts (tag left, right, box width, scrollLeft): {cut}"
+
+
+@contextlib.contextmanager
+def phone_page(width: int, height: int):
+    """``local_page`` as a phone: a touch screen, device pixel ratio 2."""
+    if not Path(CHROMIUM).exists():
+        _skip_or_fail(f"{CHROMIUM} not found (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            ctx = b.new_context(viewport={"width": width, "height": height}, service_workers="block",
+                                is_mobile=True, has_touch=True, device_scale_factor=2)
+            ctx.route("**/*", lambda r: r.continue_() if urlparse(r.request.url).hostname == "127.0.0.1"
+                      else r.abort())
+            yield ctx.new_page()
+        finally:
+            b.close()
+
+
+PHONE_STEP_JS = """el => { const R = e => e.getBoundingClientRect();
+  const f = el.querySelector('.op1-float'), nb = el.querySelector('.op1-narr');
+  const svg = [...el.querySelectorAll('.op1-topo-box svg.op1-topo')].find(s => R(s).width > 0);
+  return {narr: [Math.round(R(nb).top), Math.round(R(nb).bottom)], svg: [Math.round(R(svg).top), Math.round(R(svg).bottom)],
+          float: f.hidden ? null : Math.round(R(f).top), pos: Math.round(R(el.querySelector('.op1-pos')).height),
+          tabs: Math.round(R(el.querySelector('.op1-tabs')).top), over: nb.scrollHeight > nb.clientHeight + 1,
+          stop: nb.getAttribute('tabindex'), text: el.querySelector('.op1-pos').textContent}; }"""
+
+
+@pytest.mark.parametrize("page", ["02-route-cache", "04-equalize", "06-equalize-nat"])
+def test_at_360x740_the_narration_and_the_network_fit_above_the_pinned_bar_and_nothing_moves(server, page):
+    """A 360x740 phone, the chapter's first replay scrolled to its narration under the page's
+    header, stepped with the pinned buttons, with no scroll anchoring (Safari): the narration was
+    held at the replay's tallest (228 px in chapter 2, 189 in 4, 248 in 6) while most steps were
+    4 lines, and the network drawing's foot (the packet's tag, the remote hosts) was under the
+    pinned bar (its top 678 px, the drawing's foot 757, 718, 776); the step line wrapped once its
+    text was long ("ms" alone on a second line) and moved the narration, the drawing and the tabs
+    18 px at that step.  The narration keeps room for 6 lines at most here (a longer one scrolls
+    in its box, a keyboard stop while it does), the step line two: at every step the narration
+    and the drawing are whole between the header and the pinned bar, and nothing moves."""
+    with phone_page(360, 740) as pg:
+        open_with_replays(pg, f"{server}/book/{page}.html")
+        pg.add_style_tag(content="*{overflow-anchor:none !important}")
+        el = pg.query_selector("[data-replay]")
+        head = pg.evaluate("() => document.querySelector('.bd-header-article').getBoundingClientRect().bottom")
+        el.evaluate("(e, h) => window.scrollBy(0, e.querySelector('.op1-narr').getBoundingClientRect().top - h - 4)", head)
+        pg.wait_for_timeout(300)
+        seen = []
+        for k in range(int(el.get_attribute("data-frames"))):
+            if k:
+                pg.locator("[data-replay] >> nth=0").locator(".op1-float:not([hidden]) [data-act=next]").tap()
+            pg.wait_for_function("([e, k]) => e.getAttribute('data-step') == k", arg=[el, k])
+            pg.evaluate("() => new Promise(ok => requestAnimationFrame(() => requestAnimationFrame(ok)))")
+            seen.append(el.evaluate(PHONE_STEP_JS))
+    assert len(seen) > 5 and max(len(s["text"]) for s in seen) > 38, seen    # a step line long enough to wrap
+    for k, s in enumerate(seen):
+        assert s["float"] is not None, (k + 1, "stepped with the pinned buttons", s)
+        assert head <= s["narr"][0] and s["narr"][1] <= s["svg"][0], (k + 1, s)
+        assert s["svg"][1] <= s["float"], (k + 1, "the drawing's foot under the pinned bar", s)
+        assert (s["stop"] == "0") == s["over"], (k + 1, "a narration that scrolls is a keyboard stop", s)
+    moved = {(s["narr"][0], s["narr"][1], s["svg"][0], s["tabs"], s["pos"]) for s in seen}
+    assert len(moved) == 1, f"the narration, drawing, tabs or step line moved from step to step: {seen}"
+
+
+TABS_JS = """el => { const t = el.querySelector('.op1-tabs');
+  return [Math.round(t.getBoundingClientRect().top + scrollY)].concat(
+    [...t.querySelectorAll('button')].map(b => Math.round(b.getBoundingClientRect().height))); }"""
+
+
+@pytest.mark.parametrize("width", [360, 390])
+def test_on_a_phone_choosing_a_tab_changes_no_tabs_size(server, width):
+    """Chosen, "Router tables" was bold, wrapped to two lines, and all three tabs grew from 40 to
+    50 px, the row moving 5 px (at 360 and 390 px, every chapter): the tab chosen is marked
+    otherwise, and the tabs keep one size whichever is chosen."""
+    changed, pages = {}, 0
+    with phone_page(width, 800) as pg:
+        for page in toc_pages():
+            if 'data-replay="' not in (HTML / f"{page}.html").read_text():
+                continue
+            open_with_replays(pg, f"{server}/{page}.html")
+            pg.add_style_tag(content="*{overflow-anchor:none !important}")
+            el = pg.query_selector("[data-replay]")
+            tabs = el.query_selector_all(".op1-tabs button")
+            if not tabs or not tabs[0].is_visible():
+                continue
+            pages += 1
+            el.query_selector(".op1-tabs").scroll_into_view_if_needed()
+            got = []
+            for b in tabs + tabs[:1]:
+                b.tap()
+                pg.wait_for_timeout(100)
+                got.append(el.evaluate(TABS_JS))
+            if len({tuple(g) for g in got}) != 1 or len(set(got[0][1:])) != 1:
+                changed[page] = got
+    assert pages >= 5, pages
+    assert not changed, f"tab row (top, each tab's height) as each tab is chosen: {changed}"
+
+
+@pytest.mark.parametrize("size", [(1024, 768), (1280, 800)], ids=["1024", "1280"])
+def test_on_a_small_laptop_a_full_width_cell_keeps_the_page_within_the_window(server, size):
+    """At 1024 px the theme's full-width cells (136 % of the text column from 992 px on) reached
+    240 px past the window, and the whole page scrolled sideways (scrollWidth 1264).  No chapter
+    page is wider than the window, with the left sidebar shown or hidden (at 1280 px, hidden, 136 %
+    of the wider column was 36 px past it)."""
+    wide, cells = {}, 0
+    with local_page(*size) as pg:
+        for page in toc_pages():
+            pg.goto(f"{server}/{page}.html", wait_until="load")
+            cells += pg.evaluate("() => document.querySelectorAll('div.cell.tag_full-width').length")
+            for hidden in (False, True):
+                if hidden:
+                    pg.evaluate("() => document.querySelector('.bd-sidebar-primary').classList.add('pst-sidebar-hidden')")
+                    pg.wait_for_timeout(400)           # (the theme's transition: .25 s)
+                sw, iw = pg.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+                if sw > iw:
+                    wide[(page, "sidebar hidden" if hidden else "sidebar shown")] = (sw, iw)
+    assert cells > 10, cells
+    assert not wide, f"pages wider than the window (scrollWidth, width): {wide}"

@@ -943,7 +943,8 @@ def test_on_a_phone_the_tables_strip_keeps_the_network_drawing_in_place(tmp_path
     arrow keys).  Then readers measured the drawing still moving by up to 128 px from step to step:
     the strip (29 to 117 px), the narration (two to eight lines) and the drawing's caption (one line
     or two) each took their step's height.  Each is now as tall as the replay's tallest, and the
-    drawing stays where it is at every step."""
+    drawing stays where it is at every step.  (640 px is a short screen: a narration longer than 6
+    lines scrolls in its box as the strip does, faded at its foot, a keyboard stop named for it.)"""
     need_dot()
     exe = _need_browser()
     from test_view_snapshots import _fin_replay
@@ -965,7 +966,9 @@ def test_on_a_phone_the_tables_strip_keeps_the_network_drawing_in_place(tmp_path
                         Math.round(topo.querySelector('svg').getBoundingClientRect().top - el.getBoundingClientRect().top),
                         w.scrollHeight > w.clientHeight + 1,
                         w.hasAttribute('data-more'), w.getAttribute('tabindex'),
-                        narr.scrollHeight > narr.clientHeight + 1]; }"""))
+                        narr.scrollHeight > narr.clientHeight + 1,
+                        [narr.hasAttribute('data-more'), narr.getAttribute('tabindex'), narr.getAttribute('aria-label')],
+                        Math.round(narr.getBoundingClientRect().height)]; }"""))
         first = P.evaluate("el => { const w = el.querySelector('.op1-what'); w.scrollTop = w.scrollHeight; "
                            "return new Promise(ok => requestAnimationFrame(() => ok(w.hasAttribute('data-more')))); }")
     finally:
@@ -976,9 +979,12 @@ def test_on_a_phone_the_tables_strip_keeps_the_network_drawing_in_place(tmp_path
     assert any(s[2] for s in seen), "no strip longer than its box: this test shows nothing"
     tops = [s[1] for s in seen]
     assert max(tops) - min(tops) <= 2, tops                # the drawing stays at one place
-    assert not any(s[5] for s in seen)                     # and no narration is cut
-    for k, (_, _, over, more, tab, _) in enumerate(seen):
+    assert any(s[5] for s in seen), "no narration longer than 6 lines: this shows nothing of its box"
+    assert len({s[7] for s in seen}) == 1 and seen[0][7] <= 6 * 14 * 1.4 + 12 + 1, seen   # at most 6 lines
+    for k, (_, _, over, more, tab, n_over, n_attrs, _) in enumerate(seen):
         assert more == over and (tab == "0") == over, (k + 1, seen[k])
+        # a narration longer than its box: faded at its foot, a keyboard stop that says it scrolls
+        assert n_attrs == ([True, "0", "narration, scrolls"] if n_over else [False, None, None]), (k + 1, seen[k])
     assert first is False, "scrolled to its end, the last step's strip is still faded"
 
 

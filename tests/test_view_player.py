@@ -434,6 +434,28 @@ def test_a_replay_cut_at_max_steps_says_how_far_it_goes_and_what_its_downloads_h
     assert Frames(r, max_steps=None).cut() == "" and 'class="op1-note"' not in whole and '"more"' not in whole
 
 
+def test_a_cut_replays_times_from_10_s_on_are_in_seconds_as_its_step_line_writes_them():
+    """The live panel's status line said "to 20535.621 ms of 165538.546 ms" (165.5 s) where the
+    replay's step line says "t = 660.154718 s": what a cut replay says of its times, in its note
+    and the status line, writes them as the step line does (``clock``), from 10 s on in seconds."""
+    from sim.view.player import Frames, clock
+    r = sim.run("cache-expiry", seed=1)                 # idle past gc_timeout: it ends at 660 s
+    ev = r.events
+    f = Frames(r, max_steps=20)
+    hi = f.steps[-1]
+    assert ev[hi].t < 10_000_000 <= ev[-1].t
+    assert f.cut(short=True) == (f"the replay shows the first 20 of the run's {f.total} steps, to {clock(ev[hi].t)} "
+                                 f"of {clock(ev[-1].t)}; the downloads hold those steps")
+    assert " to 660." in f.cut() and "the run goes on to 660." in f.cut() and f.cut().count(" s.") == 1
+    late = Frames(r, start=len(ev) - 30, max_steps=10)
+    said = late.cut(short=True)
+    assert re.search(r" steps from 660\.\d{6} s, to 660\.\d{6} s of 660\.\d{6} s;", said), said
+    for text in (f.cut(), f.cut(short=True), said, late.cut()):
+        assert not re.search(r"\d{5,}\.\d{3} ms", text), text   # no time of 10 s or more in ms
+    meta = json.loads(re.search(r'class="op1-meta">(.*?)</script>', Player(r, max_steps=20).html()).group(1))
+    assert meta["more"] == f.cut()
+
+
 def test_an_mptcp_segments_narration_names_its_data_seq_and_data_ack():
     """A subflow's sequence numbers don't tell an MPTCP connection's progress; its DSS does.
     Chapter 10 asks the reader to watch the data sequence number jump back and the data ACK

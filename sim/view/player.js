@@ -297,7 +297,8 @@
       // line to the strip's cap) and the drawing's caption (one line or two).  Sized to each
       // step's, they moved the drawing by up to 160 px from step to step on a phone.  Each is as
       // tall as the replay's tallest (the narration up to 12 lines and a laptop's strip up to 6: a
-      // longer one, rare, grows it; a phone's strip up to its own max-height, past which it scrolls), measured once per width in a
+      // longer one, rare, grows it; a phone's strip up to its own max-height, past which it scrolls,
+      // and on a short screen the narration too: player.css), measured once per width in a
       // hidden copy, so the drawing stays where it is.
       function fitTallest(el, target, texts, html, capLines) {
         var probe = el.cloneNode(true);
@@ -321,16 +322,20 @@
         var line = parseFloat(cs.lineHeight) || 1.5 * size;      // "normal": about 1.2 to 1.5 em
         var pad = (parseFloat(cs.paddingTop) || 0) + (parseFloat(cs.paddingBottom) || 0) +
                   (parseFloat(cs.borderTopWidth) || 0) + (parseFloat(cs.borderBottomWidth) || 0);
-        var cap = capLines ? capLines * line + pad : parseFloat(cs.maxHeight) || Infinity;
+        var cap = Math.min(capLines ? capLines * line + pad : Infinity, parseFloat(cs.maxHeight) || Infinity);
         el.style.boxSizing = "border-box";
         el.style.minHeight = Math.ceil(Math.max(el.__op1Min + pad, Math.min(most, cap))) + "px";
       }
 
       function fitNarr(p) {
         var nb = q(p.el, ".op1-narr");
-        if (!nb || !nb.offsetParent || p.narrW === p.el.clientWidth) return;
-        p.narrW = p.el.clientWidth;
+        // (measured again at a new width, or a new cap: a window made shorter or taller)
+        if (!nb || !nb.offsetParent) return;
+        var key = p.el.clientWidth + " " + getComputedStyle(nb).maxHeight;
+        if (p.narrW === key) return;
+        p.narrW = key;
         fitTallest(nb, ".op1-narr-t", p.d.steps.map(function (s) { return s.n; }), false, 12);
+        fitBox(nb, false);
         // the strip: a phone's scrolls past its max-height (player.css), a laptop's grows whole past 6 lines
         var chg = q(p.el, ".op1-what");
         if (chg && p.d.chgs) fitTallest(chg, null, p.d.chgs, true, getComputedStyle(chg).maxHeight === "none" ? 6 : 0);
@@ -424,21 +429,24 @@
       // next (a list of the packets routed before the replay begins made it 464 px tall at 320 px,
       // the next step's 44).  When its text is longer it scrolls, is faded at its foot until read
       // to its end (data-more), and takes the keyboard's focus so that its arrow keys scroll it.
-      function fitWhat(chg, top) {
+      // A short screen's narration, capped at 6 lines (player.css), does the same.
+      var BOX_NAMES = {"op1-what": "router tables, this step, scrolls", "op1-narr": "narration, scrolls"};
+      function fitBox(chg, top) {
         if (top) chg.scrollTop = 0;
         var over = chg.scrollHeight > chg.clientHeight + 1;
         if (over && !chg.hasAttribute("tabindex")) {
           chg.setAttribute("tabindex", "0");
           chg.setAttribute("role", "group");
-          chg.setAttribute("aria-label", "router tables, this step, scrolls");
-        } else if (!over && chg.hasAttribute("tabindex")) {
+          chg.setAttribute("aria-label", BOX_NAMES[chg.classList.contains("op1-narr") ? "op1-narr" : "op1-what"]);
+        } else if (!over && chg.hasAttribute("tabindex") && document.activeElement !== chg) {
+          // (kept while it has the keyboard's focus: → on it steps the replay, to a step that fits)
           ["tabindex", "role", "aria-label"].forEach(function (a) { chg.removeAttribute(a); });
         }
         chg.toggleAttribute("data-more", over && chg.scrollTop + chg.clientHeight < chg.scrollHeight - 1);
         if (!chg.__op1Fit) {
           chg.__op1Fit = true;
-          chg.addEventListener("scroll", function () { fitWhat(chg, false); }, {passive: true});
-          window.addEventListener("resize", function () { fitWhat(chg, false); });
+          chg.addEventListener("scroll", function () { fitBox(chg, false); }, {passive: true});
+          window.addEventListener("resize", function () { fitBox(chg, false); });
         }
       }
 
@@ -457,9 +465,11 @@
         if (kk === p.k) return;
         var s = d.steps[kk], prev = p.k >= 0 ? d.steps[p.k] : null;
         (q(p.el, ".op1-narr-t") || q(p.el, ".op1-narr")).textContent = s.n;
+        var nb = q(p.el, ".op1-narr");
+        if (nb) fitBox(nb, true);
         showTopo(p, s.topo);
         var chg = q(p.el, ".op1-what");
-        if (chg && d.chgs && (!prev || prev.cg !== s.cg)) { chg.innerHTML = d.chgs[s.cg]; fitWhat(chg, true); }
+        if (chg && d.chgs && (!prev || prev.cg !== s.cg)) { chg.innerHTML = d.chgs[s.cg]; fitBox(chg, true); }
         if (!prev || prev.st !== s.st) q(p.el, ".op1-state-box").innerHTML = d.states[s.st] != null ? d.states[s.st] : WAIT;
         if (!prev || prev.pk !== s.pk) q(p.el, ".op1-pkt-box").innerHTML = d.pkts[s.pk] != null ? d.pkts[s.pk] : WAIT;
         // a live replay in a book page arrives with its first step drawn: ask for this one

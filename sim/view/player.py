@@ -122,12 +122,13 @@ class Frames:
         if total <= n:
             return ""
         lo, hi = self.steps[0], self.steps[-1]
-        since = f" from {ms(ev[self.start].t)}" if self.start else ""
+        # (its times as the step line writes them, from 10 s on in seconds: clock())
+        since = f" from {clock(ev[self.start].t)}" if self.start else ""
         if short:
-            return (f"the replay shows the first {n} of the run's {total} steps{since}, to {ms(ev[hi].t)} of "
-                    f"{ms(ev[-1].t)}; the downloads hold those steps")
-        return (f"This replay shows the first {n} of the run's {total} steps{since}, to {ms(ev[hi].t)}; "
-                f"the run goes on to {ms(ev[-1].t)}. The downloads hold only what is shown: the pcapng the "
+            return (f"the replay shows the first {n} of the run's {total} steps{since}, to {clock(ev[hi].t)} of "
+                    f"{clock(ev[-1].t)}; the downloads hold those steps")
+        return (f"This replay shows the first {n} of the run's {total} steps{since}, to {clock(ev[hi].t)}; "
+                f"the run goes on to {clock(ev[-1].t)}. The downloads hold only what is shown: the pcapng the "
                 f"packets of these steps, the trace events {lo}..{hi} and the summary of the whole run.")
 
     def signature(self, k: int) -> tuple:
