@@ -5,8 +5,9 @@ README with the upstream issue it belongs to.
 - ``_templates/``: the theme's search button, colour-mode button and logo link (their accessible
   names contain their visible text; the logo link sits in a landmark).
 - ``_assets/a11y/op1-a11y.css``: colours the theme's dark mode gets wrong on the book's own output,
-  the theme's icon glyphs with an empty alternative text, and the fade at the edge of a figure that
-  scrolls sideways.
+  the theme's icon glyphs with an empty alternative text, the fade at the edge of a figure that
+  scrolls sideways, and full-width cells kept within the window on a small laptop (992-1199 px:
+  the theme's 136 % of the column scrolled the whole page sideways).
 - ``_assets/a11y/op1-a11y.js``: a figure's box is a keyboard stop only while it scrolls.
 - a replay's title (``sim.view.player``: a plain line, as the player can't know the page's outline)
   becomes a heading one level below the section it is in, so that a screen reader's heading
