@@ -1164,3 +1164,138 @@ def test_on_a_laptop_the_pinned_bar_hides_no_table_row_and_no_player_text_shows_
     assert got["float"] is not None, got                 # the pinned bar is over the player's end
     for what in ("ct", "nat", "hint"):
         assert got[what] is not None and got[what] <= got["float"], (what, got)
+
+
+def test_a_press_that_cannot_move_says_nothing(tmp_path):
+    """→ and End at the last step, ← and Home at the first, and their buttons (drawn inactive,
+    still pressable): each press wrote the narration again, so a screen reader said the same step
+    once a press.  A press that does not change the step does nothing."""
+    r, pl, p, browser, pg = _narration_page(tmp_path, "bounds", 8)
+    try:
+        pg.focus("[data-replay]")
+        pg.wait_for_timeout(600)
+        pg.evaluate("window.__said.splice(0)")
+        for key in ("Home", "ArrowLeft"):
+            pg.keyboard.press(key)
+        for act in ("first", "prev"):
+            pg.locator(f".op1-bar button[data-act={act}]").evaluate("b => b.click()")
+        pg.wait_for_timeout(800)
+        at_first = pg.evaluate("window.__said.splice(0)")
+        pg.keyboard.press("End")
+        pg.wait_for_timeout(800)
+        pg.evaluate("window.__said.splice(0)")
+        for key in ("End", "ArrowRight"):
+            pg.keyboard.press(key)
+        for act in ("next", "last"):
+            pg.locator(f".op1-bar button[data-act={act}]").evaluate("b => b.click()")
+        pg.wait_for_timeout(800)
+        at_last = pg.evaluate("window.__said.splice(0)")
+        step = pg.get_attribute("[data-replay]", "data-step")
+        live = pg.get_attribute(".op1-narr", "aria-live")
+    finally:
+        browser.close()
+        p.stop()
+    assert at_first == [] and at_last == [], (at_first, at_last)
+    assert step == str(pl.frames - 1) and live == "polite"
+
+
+def test_a_step_back_from_a_focused_ladder_row_keeps_the_focus_in_the_ladder(tmp_path):
+    """Tab to the current ladder row, then Home (or ←): the row became a future one, hidden, and
+    the focus fell to the page's body, where → did nothing.  The focus goes to the row of the
+    step now shown, and → steps on from there."""
+    r, pl, p, browser, pg = _narration_page(tmp_path, "ladder-focus", 12)
+    try:
+        pg.focus("[data-replay]")
+        for _ in range(4):
+            pg.keyboard.press("ArrowRight")
+        got = []
+        for key, k in (("Home", 0), ("ArrowLeft", 3)):
+            if k:
+                pg.keyboard.press("End")
+                pg.keyboard.press("ArrowLeft")
+                pg.keyboard.press("ArrowLeft")
+                k = pl.frames - 3
+            pg.focus(".op1-ladder-body .op1-row.cur")
+            pg.keyboard.press(key)
+            want = 0 if key == "Home" else k - 1
+            got.append((pg.get_attribute("[data-replay]", "data-step"),
+                        pg.evaluate("() => { const a = document.activeElement; return [a.tagName, "
+                                    "a.getAttribute('class'), a.getAttribute('data-k')]; }"), want))
+            pg.keyboard.press("ArrowRight")
+            got.append((pg.get_attribute("[data-replay]", "data-step"), None, want + 1))
+    finally:
+        browser.close()
+        p.stop()
+    for step, act, want in got:
+        assert step == str(want), got
+        if act is not None:
+            assert act[0] == "g" and "cur" in act[1] and act[2] == str(want), got
+
+
+def test_a_comparisons_flag_moves_nothing_below_it_on_a_phone(tmp_path):
+    """On a phone, with no scroll anchoring, ch.9's comparison (an echo) moved all below its bar
+    by 24 px from step 9 to 10: "≠ the runs differ at this step" wrapped onto a line of its own
+    where "= same step in both runs" had fitted beside the step counter (at 360 px in the book's
+    column; here, without the book's margins, at 390 px).  The flag has its own line at every
+    step."""
+    need_dot()
+    exe = _need_browser()
+    from sim.view import Compare
+    r, rn = sim.run("echo", seed=1), sim.run("echo", seed=1, nat="netfilter")
+    cmp_ = Compare(r, rn, labels=("article NAT", "netfilter NAT"))
+    assert cmp_.frames >= 12 and not any(cmp_.diverge[:9]) and cmp_.diverge[9]
+    NO_ANCHOR = "<style>*{overflow-anchor:none !important}</style>"
+    tops = {}
+    for width in (360, 390, 412):
+        p, browser, pg = _page_with(exe, tmp_path, NO_ANCHOR + cmp_.html() + "<p>after</p>" * 200,
+                                    {"width": width, "height": 740})
+        try:
+            P = pg.locator("[data-replay]")
+            P.evaluate("el => window.scrollBy(0, el.querySelector('.op1-bar').getBoundingClientRect().top - 20)")
+            tops[width], flags = [], []
+            for k in range(12):
+                if k:
+                    P.locator(".op1-bar button[data-act=next]").evaluate("b => b.click()")
+                _frame(pg)
+                tops[width].append(round(P.evaluate(
+                    "el => el.querySelector('.op1-pane .op1-narr').getBoundingClientRect().top")))
+                flags.append(P.locator(".op1-flag").inner_text())
+        finally:
+            browser.close()
+            p.stop()
+        assert flags[8].startswith("=") and flags[9].startswith("≠"), flags
+    assert all(t == [t[0]] * 12 for t in tops.values()), tops
+
+
+def test_on_a_phone_the_scrolling_narration_and_tables_strip_show_their_focus_ring(tmp_path):
+    """At 360x740 the narration and the tables strip scroll, faded at their foot by a mask, which
+    clipped the keyboard's focus ring (drawn outside the box) away: no ring.  Focused, they have
+    no mask, as the other scrolling boxes."""
+    need_dot()
+    exe = _need_browser()
+    r = sim.run("equalize-nat", seed=1, size=3000)
+    pl = Player(r, title="focus", max_steps=60)
+    p, browser, pg = _page_with(exe, tmp_path, pl.html(), {"width": 360, "height": 740})
+    try:
+        P = pg.locator("[data-replay]")
+        got = {}
+        for sel in (".op1-narr", ".op1-what"):
+            # a step whose box scrolls (data-more: faded at its foot)
+            for k in range(pl.frames):
+                if P.evaluate(f"el => el.querySelector('{sel}').hasAttribute('data-more')"):
+                    break
+                P.locator(".op1-bar button[data-act=next]").evaluate("b => b.click()")
+                _frame(pg)
+            pg.keyboard.press("Tab")          # (the keyboard: then a focus() is focus-visible)
+            got[sel] = P.evaluate(f"""el => {{ const b = el.querySelector('{sel}'); b.focus();
+                const s = getComputedStyle(b);
+                return [b.hasAttribute('data-more'), b.matches(':focus-visible'), s.maskImage,
+                        s.webkitMaskImage, s.outlineStyle]; }}""")
+            pg.locator(".op1-bar button[data-act=first]").evaluate("b => b.click()")
+            _frame(pg)
+    finally:
+        browser.close()
+        p.stop()
+    for sel, (more, visible, mask, wmask, outline) in got.items():
+        assert more and visible and outline == "solid", (sel, got)
+        assert mask == "none" and wmask == "none", (sel, got)

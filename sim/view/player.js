@@ -245,6 +245,7 @@
       function showLadder(p, kk, force) {
         var box = q(p.el, ".op1-ladder-scroll");
         if (!box) return;
+        var act = document.activeElement;      // (read before a row is hidden: it loses the focus)
         var lo = Math.min(kk, p.k < 0 ? 0 : p.k), hi = Math.max(kk, p.k < 0 ? p.rows.length - 1 : p.k);
         for (var j = lo; j <= hi; j++) if (p.rows[j]) p.rows[j].classList.toggle("fut", j > kk);
         var old = box.querySelector(".op1-row.cur");
@@ -254,6 +255,10 @@
         row.classList.add("cur");
         row.setAttribute("aria-current", "step");      // which row is the replay's, when all are shown
         row.setAttribute("tabindex", "0");
+        // A step back (Home, ←) from a focused row hides that row: the focus went with it, to the
+        // page (→ then did nothing).  It moves to the row of the step now shown.
+        if (act && act !== row && box.contains(act) && act.classList.contains("fut") &&
+            !p.el.classList.contains("op1-all")) row.focus({preventScroll: true});
         if (!force && p.rowK === kk) return;
         p.rowK = kk;
         p.scrollRow = row;
@@ -578,7 +583,12 @@
         }, HUSH);
       }
       // a step by hand: Play stopped, the regions hushed, the step shown
-      function goTo(i) { stop(); hush(); show(i); }
+      // -- not a press that cannot move (→ at the last step, Home at the first): it said the
+      // narration again each time
+      function goTo(i) {
+        if (Math.max(0, Math.min(n - 1, i)) === k && !timer) return;
+        stop(); hush(); show(i);
+      }
 
       function play() {
         if (timer) { stop(); return; }
