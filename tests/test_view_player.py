@@ -501,3 +501,27 @@ def test_a_replays_download_links_are_named_by_their_run():
     pl = Player(sim.run("equalize-nat", seed=1, size=3000), title="t", max_steps=5)
     html = pl._frames.downloads("equalize-nat-seed-1")
     assert 'aria-label="pcapng of equalize-nat-seed-1"' in html and 'aria-label="trace of equalize-nat-seed-1"' in html
+
+
+def test_every_time_a_long_replay_shows_is_written_one_way():
+    """Chapter 3's cache-expiry replay at 660 s: its step line said "t = 660.166905 s", its tables'
+    caption ", at 660166.905 ms" and its narration and strip "at 660154.718 ms".  Every time a
+    player shows -- step line, narration, the strip of what changed, the tables' caption and
+    their lastuse cells, the packet pane -- is written by one ``clock``: seconds from 10 s on."""
+    import html as html_
+    from sim.trace import Ev
+    from sim.view.player import Frames, clock
+    r = sim.run("cache-expiry", seed=1)
+    ev = r.events
+    d = next(i for i, e in enumerate(ev) if e.ev is Ev.RT_DEL and e.node == "router")
+    f = Frames(r, start=d, stop=min(len(ev), d + 40))
+    data = f.data()
+    assert all(ev[s].t >= 10_000_000 for s in f.steps)
+    texts = ([s["t"] for s in data["steps"]] + [s["tt"] for s in data["steps"]] + [s["n"] for s in data["steps"]]
+             + [html_.unescape(c) for c in data["chgs"]] + [html_.unescape(x) for x in data["states"] if x]
+             + [html_.unescape(x) for x in data["pkts"] if x])
+    long_ms = [m for t in texts for m in re.findall(r"\b\d{5,}\.\d{3} ms\b", t)]
+    assert not long_ms, long_ms[:5]
+    assert data["steps"][0]["t"] == clock(ev[f.steps[0]].t) and data["steps"][0]["t"].endswith(" s")
+    assert all(s["tt"].endswith(" s") for s in data["steps"])
+    assert any(re.search(r"\bat \d{3}\.\d{6} s\b", s["n"]) for s in data["steps"])

@@ -122,5 +122,12 @@ def addr_uplink(result, addr: str) -> int | None:
     return None
 
 
-def ms(t_us: int) -> str:
-    return f"{t_us / 1000:.3f} ms"
+def clock(t_us: int) -> str:
+    """Every time a player shows (narration, tables strip and caption, step line, packet pane):
+    ``78.506 ms``; from 10 s on in seconds, ``660.154718 s`` -- the same digits ("t = 660154.718
+    ms" was a long run's, hard to read; one formatter, so that no step shows "660.166905 s" next
+    to "at 660154.718 ms")."""
+    return f"{t_us / 1000:.3f} ms" if t_us < 10_000_000 else f"{t_us // 1_000_000}.{t_us % 1_000_000:06d} s"
+
+
+ms = clock      # (its older name)

@@ -26,7 +26,7 @@ from ..natmodels import names as nat_models
 from ..natmodels import translates
 from ..tcp import REMOTE_BEHAVIOURS
 from . import _dot
-from ._common import ms
+from ._common import clock
 from ._dot import h
 from .ladder import ladder_parts
 from .model import MAX_STEPS, analysis_of, check_result, resolve_steps
@@ -199,7 +199,7 @@ class LiveFrames(Frames):
                              f"at {end:.3f} s): give a smaller start_at") from None
         counts = a.uplink_counts(self.steps)
         self._snaps = a.snapshots(self.steps)
-        self.table_t = [ms(self._snaps[s].t) for s in self.steps]     # the moment each step's tables show
+        self.table_t = [clock(self._snaps[s].t) for s in self.steps]     # the moment each step's tables show
         self.topo = zoomable(base_svg(result))
         self.topo_n = zoomable(base_svg(result, narrow=True))
         ev = result.events

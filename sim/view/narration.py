@@ -15,7 +15,7 @@ from ..policies import CACHED_POLICIES
 from ..policies import REGISTRY as POLICY_REGISTRY
 from ..reasons import DeviceDown, EqualizeDeleted, Gone
 from ..trace import Drop, Ev
-from ._common import app_words, ep, ms, pkt_name, pkt_words, title
+from ._common import app_words, clock, ep, pkt_name, pkt_words, title
 from .model import analysis_of, check_step, endpoint_node, info_of
 
 WHY_DROP = {
@@ -181,8 +181,8 @@ def narrate(result, step: int) -> str:
             routed = result.events[mine[-1]].t if mine else e.t
             if dec and routed != e.t:
                 # it waited (the uplink's queue, the line's delay): two moments, each said
-                s = (f"At {title(result, src)}, at {ms(routed)}, " + _join(dec) + f"; {what} crosses {node} "
-                     f"and reaches {title(result, dst)} at {ms(e.t)}")
+                s = (f"At {title(result, src)}, at {clock(routed)}, " + _join(dec) + f"; {what} crosses {node} "
+                     f"and reaches {title(result, dst)} at {clock(e.t)}")
             elif dec:
                 s = f"At {title(result, src)}, " + _join(dec) + f"; {crossing}"
             else:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 
 from ..trace import Ev
-from ._common import app_words, flow_text, ms, pkt_name, title
+from ._common import app_words, clock, flow_text, pkt_name, title
 from ._dot import h
 from .model import analysis_of, check_step, endpoint_node, info_of
 
@@ -261,7 +261,7 @@ def pane(result, step: int) -> dict:
     else:
         change = f"{who} changed nothing"
     head = (f'<div class="op1-pkthead"><b>{h(pkt_name(pkt))}</b> {h(flow_text(pkt))} · event {step} · '
-            f"t = {ms(e.t)} · {h(where)}</div>"
+            f"t = {clock(e.t)} · {h(where)}</div>"
             f'<div class="op1-pktchg">{h(change)}</div>')
     cap, wire = result.is_capture, result.wire_len(e)
     size = f"{len(after)} bytes" if len(after) >= wire else f"{len(after)} of {wire} bytes captured"

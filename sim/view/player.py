@@ -24,7 +24,7 @@ from pathlib import Path
 
 from ..trace import Ev, event_text
 from . import _dot
-from ._common import flow_text, ms, short_name
+from ._common import clock, flow_text, short_name
 from .ladder import ROW as LADDER_ROW
 from .ladder import ladder_parts
 from .model import MAX_STEPS, analysis_of, check_result, info_of, resolve_steps
@@ -74,7 +74,7 @@ class Frames:
         self.start = start
         counts = a.uplink_counts(self.steps)
         snaps = a.snapshots(self.steps)
-        self.table_t = [ms(snaps[s].t) for s in self.steps]     # the moment each step's tables show
+        self.table_t = [clock(snaps[s].t) for s in self.steps]     # the moment each step's tables show
         self.topo = zoomable(base_svg(result))
         self.topo_n = zoomable(base_svg(result, narrow=True))      # a phone's: top to bottom
         dots = [state_dot(result, snaps[s]) for s in self.steps]
@@ -223,12 +223,6 @@ class Frames:
                 f'{pack(self.data())}</script></div>')
 
 
-def clock(t_us: int) -> str:
-    """A step's time under the player's buttons: ``78.506 ms``; from 10 s on in seconds,
-    ``660.154718 s`` (the same digits: "t = 660154.718 ms" was a long run's, hard to read)."""
-    return ms(t_us) if t_us < 10_000_000 else f"{t_us // 1_000_000}.{t_us % 1_000_000:06d} s"
-
-
 #: The router tables' kernel words, said once beside them (a reader meets them here first).
 LEGEND = ('<p class="op1-legend"><b>iif</b>: the interface the packet came in on · '
           '<b>in_hit</b> / <b>in_slow_tot</b>: the kernel\'s counts of route cache hits and of '
@@ -271,7 +265,7 @@ def changed_html(result, snap) -> str:
         later = (f"since replaced by a later packet's (now → {now['dev']})" if now is not None
                  else "since deleted")
         items.append((mark.upper(), f"route cache {src} → {dst} iif {iif} → {dev}, when this packet was "
-                                    f"routed at {ms(t)}; {later}"))
+                                    f"routed at {clock(t)}; {later}"))
     if snap.nexthop and snap.why and not snap.hit:
         items.append(("FIB", f"{snap.nexthop}: {snap.why}"))
     elif snap.hit and not any(w == "HIT" for w, _ in items):
@@ -291,7 +285,7 @@ def changed_html(result, snap) -> str:
     if snap.routed_at is not None and items:
         # this packet's own routing, marked on the tables of this step's moment
         at = f" (step {snap.routed_step}, where it reached the router)" if snap.routed_step else ""
-        items.insert(0, ("ROUTED", f"this packet, at {ms(snap.routed_at)}{at}:"))
+        items.insert(0, ("ROUTED", f"this packet, at {clock(snap.routed_at)}{at}:"))
     lead, tail = _routed_others(result, snap)
     items = lead + items + tail
     head = '<span class="op1-whath">Router tables, this step:</span> '
@@ -327,7 +321,7 @@ def _routed_others(result, snap) -> tuple[list, list]:
     later = [r for r in snap.routed if r.when == "meanwhile"]
     for r in later:
         if r.step is not None:
-            tail.append(("MEANWHILE", f"routed at {ms(ev[r.decisions[0]].t)}{_to(ev, r)}: {_packet(ev, r)}, "
+            tail.append(("MEANWHILE", f"routed at {clock(ev[r.decisions[0]].t)}{_to(ev, r)}: {_packet(ev, r)}, "
                                       f"{_shown(ev, r)}"))
     unseen = [r for r in later if r.step is None]
     if unseen:
@@ -339,7 +333,7 @@ def _routed_others(result, snap) -> tuple[list, list]:
 
 def _named(ev, rs) -> str:
     """Packets routed, each with its time and device, the first ``NAMED`` of them."""
-    out = "; ".join(f"{_packet(ev, r)} at {ms(ev[r.decisions[0]].t)}{_to(ev, r)}" for r in rs[:NAMED])
+    out = "; ".join(f"{_packet(ev, r)} at {clock(ev[r.decisions[0]].t)}{_to(ev, r)}" for r in rs[:NAMED])
     return out + (f"; and {_count(len(rs) - NAMED, 'more packet')}" if len(rs) > NAMED else "")
 
 
@@ -350,7 +344,7 @@ def _count(n: int, what: str) -> str:
 def _span(ev, js) -> str:
     """``at 1000.000 ms`` or ``from 0.103 ms to 5849.100 ms``: when events ``js`` happened."""
     a, b = min(ev[j].t for j in js), max(ev[j].t for j in js)
-    return f"at {ms(a)}" if a == b else f"from {ms(a)} to {ms(b)}"
+    return f"at {clock(a)}" if a == b else f"from {clock(a)} to {clock(b)}"
 
 
 def _happened(ev, js) -> str:
@@ -368,7 +362,7 @@ def _happened(ev, js) -> str:
             what = event_text(e).split(None, 2)[-1]
         at.setdefault(e.t, []).append(what)
     more = len(js) - NAMED
-    return ("; ".join(f"at {ms(t)}, " + ", ".join(w) for t, w in at.items())
+    return ("; ".join(f"at {clock(t)}, " + ", ".join(w) for t, w in at.items())
             + (f"; and {more} more" if more > 0 else ""))
 
 

@@ -14,7 +14,7 @@ import textwrap
 
 from ..natmodels import translates
 from . import _dot
-from ._common import ms, uplink_index
+from ._common import clock, uplink_index
 from ._dot import FONT, MONO, PURPLE, h, q
 from .model import Snapshot, analysis_of, check_step
 
@@ -201,7 +201,7 @@ def _route_cache(router, snap: Snapshot, mp_devs: set) -> tuple[str, list]:
             cells = [_cell(word, mark, bold=bool(mark)),
                      _cell(key_text, mark, mono=True, strike=gone, bold=bool(mark) and not gone),
                      _cell(f"{e['dev']}{eq}", mark, mono=True, strike=gone),
-                     _cell(f"×{e['use']}, {ms(e['lastuse'])}", mark, port=f"c{n}", strike=gone)]
+                     _cell(f"×{e['use']}, {clock(e['lastuse'])}", mark, port=f"c{n}", strike=gone)]
             cache_rows.append("<TR>" + "".join(cells) + "</TR>")
             target = (f"rt:nh_{e['dev']}" if e["dev"] in mp_devs else f"rt:rt_{e['dev']}")
             cache_edges.append((f"cache:c{n}", target, mark, gone))
