@@ -1299,3 +1299,40 @@ def test_on_a_phone_the_scrolling_narration_and_tables_strip_show_their_focus_ri
     for sel, (more, visible, mask, wmask, outline) in got.items():
         assert more and visible and outline == "solid", (sel, got)
         assert mask == "none" and wmask == "none", (sel, got)
+
+
+def test_the_uplinks_counters_never_run_into_each_other(tmp_path):
+    """Ch.10's uplink-down replays: the drawing was laid out for "↑0 ↓0", and the counters filled
+    in later ran into each other ("↑733 ↓1038" ending at x 211, "↑104 ↓155 ✖ down" starting at
+    206, narrow drawing at 390 px).  At the run's last counts, the widest it shows, with the failed
+    line's "✖ down" (on its own line under its counter), each uplink's texts (as drawn, bold) keep
+    clear of the other uplink's, in both drawings."""
+    need_dot()
+    exe = _need_browser()
+    from playwright.sync_api import sync_playwright
+    from sim.view.topology import base_svg, topo_frame
+    r = sim.run("uplink-down", seed=1, cc="reno")
+    last = topo_frame(r, len(r.events) - 1)["cnt"]
+    assert any("✖ down" in v for v in last.values()), last
+    page = tmp_path / "cnt.html"
+    page.write_text("<!doctype html><meta charset=utf-8><body>" + base_svg(r) + base_svg(r, narrow=True))
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+        try:
+            pg = browser.new_page(viewport={"width": 390, "height": 844})
+            pg.goto(page.as_uri())
+            boxes = pg.evaluate("""cnt => Array.from(document.querySelectorAll('svg.op1-topo')).map(svg => {
+                svg.querySelectorAll('.op1-cnt').forEach(t => { t.textContent = cnt[t.getAttribute('data-el')]; });
+                return Array.from(svg.querySelectorAll('[data-el^="e_uplink"] text')).map(t => {
+                  const b = t.getBBox();
+                  return [t.closest('[data-el^="e_uplink"]').getAttribute('data-el'), t.textContent,
+                          b.x, b.y, b.x + b.width, b.y + b.height]; }); })""", last)
+        finally:
+            browser.close()
+    for drawing in boxes:
+        for i, a in enumerate(drawing):
+            for b in drawing[i + 1:]:
+                if a[0] == b[0]:
+                    continue                   # (one uplink's own lines)
+                apart = a[4] <= b[2] or b[4] <= a[2] or a[5] <= b[3] or b[5] <= a[3]
+                assert apart, (a, b)

@@ -53,6 +53,7 @@ def topology_dot(result, narrow: bool = False) -> str:
     lines = ["graph topo {", f"rankdir={'TB' if narrow else 'LR'}; nodesep=0.5; ranksep={0.25 if narrow else 0.4}; pad=0.1;",
              f'node [fontname={q(FONT)} fontsize=12 penwidth=1.5 style=filled fillcolor="#ffffff"];',
              f"edge [fontname={q(FONT)} fontsize=11 penwidth=2];"]
+    rooms = counter_rooms(result)
     filt = {}
     for name, node in net.nodes.items():
         for dev, i in node.ifaces.items():
@@ -92,11 +93,13 @@ def topology_dot(result, narrow: bool = False) -> str:
             k = uplink_index(lname)
             if k is not None:
                 colour, style, _ = _dot.uplink_style(k)
-                label = f"{lname}: {adev}{sep}{aaddr}\n↑0 ↓0"
+                room, fails = rooms.get(lname, ("↑0 ↓0", False))
+                room += "\n✖ down" if fails else ""
+                label = f"{lname}: {adev}{sep}{aaddr}\n{room}"
                 width = 3
                 if link.bundle:             # PPP Multilink: one link of several lines (two lines
                     # of label: one was wider than a phone's column, and shrank the wide drawing's text)
-                    label = f"{lname}: {adev}{sep}{aaddr},\n{len(link.members)} lines bundled\n↑0 ↓0"
+                    label = f"{lname}: {adev}{sep}{aaddr},\n{len(link.members)} lines bundled\n{room}"
                     colour, width = f"{colour}:invis:{colour}", 2
                 lines.append(f"{q(a)} -- {q(b)} [id={q('e_' + lname)} label={q(label)} color={q(colour)} "
                              f"fontcolor={q(_dot.text_colour(colour.split(':')[0]))} style={style} penwidth={width}];")
@@ -116,6 +119,27 @@ def topology_dot(result, narrow: bool = False) -> str:
             del router_end
     lines.append("}")
     return "\n".join(lines)
+
+
+def counter_rooms(result) -> dict[str, tuple[str, bool]]:
+    """For each uplink, the text its counter is laid out with -- the widest the run will show --
+    and whether its line ever fails.  Laid out as "↑0 ↓0", a counter later filled in ("↑733
+    ↓1038", and "↑104 ↓155 ✖ down" once the line failed, on one line) ran into its neighbour's
+    (ch.10's uplink-down at 390 px: x 211 against 206).  The counts only grow, so the run's last
+    are the widest; a line that fails has its "✖ down" on a line of its own below them (on the
+    counter's line, the phone's drawing grew past a phone's column).  _finish writes "↑0 ↓0" in
+    the counter's place and empties the "✖ down": each step sets them (topo_frame)."""
+    a = analysis_of(result)
+    ev = result.events
+    last = a.uplink_counts([len(ev) - 1]).get(len(ev) - 1, {}) if len(ev) else {}
+    failed = _failed_links(result, a)
+    return {l: (f"↑{u} ↓{d}", l in failed) for l, (u, d) in last.items()}
+
+
+def _failed_links(result, a) -> set[str]:
+    """The links whose router end goes down at some step of the run."""
+    _down_links(result, a, -1)                       # (fills a._link_changes)
+    return {link for _, link, state in a._link_changes if state == "down"}
 
 
 def figure_dot(r, highlight: dict | None = None, title: str = "") -> str:
@@ -178,13 +202,19 @@ def base_svg(result, narrow: bool = False) -> str:
 def _finish(svg: str, result, narrow: bool = False) -> str:
     cls = "op1-topo op1-topo-n" if narrow else "op1-topo"
     svg = svg.replace("<svg ", f'<svg class="{cls}" role="group" aria-label="network diagram" ', 1)
-    # mark each uplink's counter text so a step can set it
+    # mark each uplink's counter text so a step can set it (laid out at its widest: counter_rooms)
+    rooms = counter_rooms(result)
     for lname in result.net.links:
         if uplink_index(lname) is None:
             continue
-        svg = re.sub(rf'(<g data-el="e_{lname}"[^>]*>.*?)<text ([^>]*)>↑0 ↓0</text>',
+        room, fails = rooms.get(lname, ("↑0 ↓0", False))
+        svg = re.sub(rf'(<g data-el="e_{lname}"[^>]*>.*?)<text ([^>]*)>{re.escape(h(room))}</text>',
                      lambda m: f'{m.group(1)}<text class="op1-cnt" data-el="c_{lname}" {m.group(2)}>↑0 ↓0</text>',
                      svg, count=1, flags=re.S)
+        if fails:
+            svg = re.sub(rf'(<g data-el="e_{lname}"[^>]*>.*?)<text ([^>]*)>✖ down</text>',
+                         lambda m: f'{m.group(1)}<text class="op1-cnt" data-el="d_{lname}" {m.group(2)}></text>',
+                         svg, count=1, flags=re.S)
     svg = svg.replace("<g data-el=\"graph0\"", STYLE + "<g data-el=\"graph0\"", 1)
     # a band under the drawing for the packet tag, so it never hides a label
     lines = 2 if narrow else 1
@@ -274,11 +304,13 @@ def topo_frame(result, step: int, counts: dict | None = None) -> dict:
     if counts is None:
         counts = a.uplink_counts([step])[step]
     cnt = {f"c_{l}": f"↑{u} ↓{d}" for l, (u, d) in counts.items()}
-    for link in _down_links(result, a, step):        # a failed line stays marked
+    down = _down_links(result, a, step)
+    for link in down:                                 # a failed line stays marked
         if f"e_{link}" in geo:
             hl.setdefault(f"e_{link}", "hl-down")
+    for link in _failed_links(result, a):             # (its own line under the counter)
         if f"c_{link}" in cnt:
-            cnt[f"c_{link}"] += " ✖ down"
+            cnt[f"d_{link}"] = "✖ down" if link in down else ""
     return {"hl": {k: v for k, v in hl.items() if k in geo}, "tag": tag, "tagn": tagn, "cnt": cnt}
 
 
