@@ -191,7 +191,7 @@ def test_every_step_shows_the_tables_of_its_own_moment(scenario, seed, every):
     A step whose tables differ from the previous step's never says "no change"."""
     import re
     from sim.trace import Ev
-    from sim.view._common import ms
+    from sim.view._common import clock as ms
     from sim.view.narration import narrate
     from sim.view.player import changed_html
     r, a, steps, snaps = _replay(scenario, seed, every)

@@ -129,5 +129,3 @@ def clock(t_us: int) -> str:
     to "at 660154.718 ms")."""
     return f"{t_us / 1000:.3f} ms" if t_us < 10_000_000 else f"{t_us // 1_000_000}.{t_us % 1_000_000:06d} s"
 
-
-ms = clock      # (its older name)
