@@ -324,7 +324,8 @@ def _geometry(a, svg, narrow: bool = False) -> dict:
             if pts:
                 geo[el] = (_dot.bbox(pts), _midpoint(pts) if el.startswith("e_") else None)
         geo["_view"] = _dot.viewbox(svg)
-        geo["_obstacles"] = _obstacles(svg)
+        if not narrow:                  # (the narrow drawing's tag has no leader line to route)
+            geo["_obstacles"] = _obstacles(svg)
         setattr(a, attr, geo)
     return geo
 
