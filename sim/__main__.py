@@ -32,6 +32,7 @@ except KeyboardInterrupt:
     raise
 
 PROG = "python -m sim"
+RUN_PROG = f"{PROG} run"      # what argparse names the run command's errors too
 
 
 def _count(name: str):
@@ -224,7 +225,7 @@ def _main(argv: list[str] | None) -> int:
     except ReaderGone:                       # `| head`: quiet, as a Unix tool
         return ReaderGone.STATUS
     except OutputError as e:                 # a full disk, a file-size limit
-        return fail(PROG, str(e), 1)
+        return fail(PROG if args.cmd == "list" else RUN_PROG, str(e), 1)
 
 
 def _list() -> str:
@@ -283,12 +284,12 @@ def _run(args) -> int:
     # no file; a failing capture (a full disk) leaves the trace on standard output, status 1
     why = write_capture_then_stdout(args.pcap, lambda f: f.writelines(pcapng_blocks(result)), out)
     if why is not None:
-        return fail(PROG, f"cannot write pcap {args.pcap!r}: {why} (the trace went to standard output)", 1)
+        return fail(RUN_PROG, f"cannot write pcap {args.pcap!r}: {why} (the trace went to standard output)", 1)
     return 0
 
 
 def _fail(msg: str) -> int:
-    return fail(PROG, msg)
+    return fail(RUN_PROG, msg)
 
 
 if __name__ == "__main__":

@@ -157,7 +157,7 @@ def test_a_folder_that_cannot_be_written_is_refused_before_the_run(tmp_path, mon
     monkeypatch.setattr(cli_main, "run", lambda *a, **k: pytest.fail("the run started"))
     assert cli_main.main(["run", "ping", "--pcap", str(tmp_path / "x.pcapng")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == [f"python -m sim: error: --pcap '{tmp_path / 'x.pcapng'}': the folder '{folder}' is not "
+    assert err == [f"python -m sim run: error: --pcap '{tmp_path / 'x.pcapng'}': the folder '{folder}' is not "
                    f"writable: give a file in one you may write to"]
     assert list(tmp_path.iterdir()) == []
 
@@ -551,3 +551,19 @@ def test_list_says_that_equalize_nat_depends_on_the_seed():
     out = cli("list").stdout
     at = out.index("\nequalize-nat ")
     assert "the outcome depends on the seed" in " ".join(out[at:out.index("sets:", at)].split())
+
+
+def test_every_refusal_of_run_names_the_run_command():
+    """argparse refuses a bad value as ``python -m sim run: error:``; what the scenario or
+    sim.run refuses after parsing says the same, not ``python -m sim:``."""
+    says = {}
+    for argv in (["--seed", "x"],                       # argparse's type check
+                 ["--weights", "1,2,3"],                # sim.run's check of the uplinks
+                 ["--pings", "3"]):                     # the scenario's own options
+        p = subprocess.run([sys.executable, "-m", "sim", "run", "equalize-nat", *argv], cwd=ROOT,
+                           capture_output=True, text=True)
+        assert p.returncode == 2, (argv, p.stderr)
+        says[argv[0]] = p.stderr.split(": error: ")[0]
+    p = subprocess.run([sys.executable, "-m", "sim", "run", "nosuch"], cwd=ROOT, capture_output=True, text=True)
+    says["scenario"] = p.stderr.split(": error: ")[0]
+    assert set(says.values()) == {"python -m sim run"}, says

@@ -141,7 +141,7 @@ def test_a_full_disk_on_stdout_is_one_line_and_exit_1(tmp_path):
         p = _sim("run", "equalize-nat", "--pcap", str(tmp_path / "x.pcapng"), stdout=full,
                  stderr=subprocess.PIPE, text=True)
     assert p.returncode == 1 and p.stderr.strip().splitlines() == [
-        "python -m sim: error: cannot write to standard output: No space left on device"]
+        "python -m sim run: error: cannot write to standard output: No space left on device"]
     assert list(tmp_path.iterdir()) == []          # the capture waits for the trace: no file
 
 

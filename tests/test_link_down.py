@@ -193,7 +193,7 @@ def test_both_command_lines_refuse_a_down_uplink_without_a_failing_line_in_the_s
     assert sim_says.returncode == kernel_says.returncode == 2
     words = "--down-uplink 2 names the uplink whose line fails at --down-at, and no line fails in {}: " \
             "give --down-at SECONDS too\n"
-    assert sim_says.stderr == "python -m sim: error: " + words.format("ping")
+    assert sim_says.stderr == "python -m sim run: error: " + words.format("ping")
     assert kernel_says.stderr == "python -m sim.kernel: error: " + words.format("ping-perpacket-snat")
 
 

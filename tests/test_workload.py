@@ -39,7 +39,7 @@ def test_the_command_line_refuses_one_in_one_line():
                        capture_output=True, text=True)
     assert p.returncode == 2 and p.stdout == ""
     assert p.stderr.strip().splitlines() == [
-        "python -m sim: error: --pings does not apply to equalize-nat, which would run the same without it: "
+        "python -m sim run: error: --pings does not apply to equalize-nat, which would run the same without it: "
         "its workload options are --connections, --read-timeout, --size"]
 
 
