@@ -295,3 +295,22 @@ def test_a_long_runs_step_time_is_in_seconds():
     from sim.view.player import clock
     assert clock(78_506) == "78.506 ms" and clock(9_999_999) == "9999.999 ms"
     assert clock(660_154_718) == "660.154718 s" and clock(10_000_000) == "10.000000 s"
+
+
+def test_a_long_runs_ladder_counts_seconds_as_its_player_does():
+    """From 10 s on a player's clock() says seconds; the ladder's first column turns to
+    seconds too (a row read "660154.7" in ms beside a narration in seconds), to 0.1 ms."""
+    import html
+    from sim.view import ladder_svg
+    from sim.view._common import clock
+    r = sim.run("cache-expiry")
+    late = max(i for i, e in enumerate(r.events) if e.ev is Ev.HOP)
+    t = r.events[late].t
+    assert t >= 10_000_000 and clock(t).endswith(" s")
+    svg = ladder_svg(r, late)
+    shown = f"{t // 1_000_000}.{t % 1_000_000 // 100:04d}"
+    assert ">event · s<" in svg and f">{late} · {shown}<" in svg
+    assert clock(t).startswith(shown)               # the same digits as the narration, cut
+    assert f"({shown} s, on {r.events[late].node})" in html.unescape(svg)
+    short = ladder_svg(eq_run := sim.run("equalize-nat"), 3)
+    assert ">event · ms<" in short and f"{eq_run.events[3].t / 1000:.1f} ms" in html.unescape(short)

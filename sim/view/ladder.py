@@ -107,6 +107,7 @@ def ladder_parts(result, steps: list[int], current: int | None = None,
     ``buttons`` makes each row a button (the static player's script moves to its step)."""
     ev = result.events
     cur_k = steps.index(current) if current in steps else len(steps) - 1
+    unit, at = _time_column(result, steps)
     fut = (lambda k: k > cur_k) if hide_future else (lambda k: False)
     names = lanes(result, steps)
     x = {n: LEFT + LANE // 2 + k * LANE for k, n in enumerate(names)}
@@ -127,7 +128,7 @@ def ladder_parts(result, steps: list[int], current: int | None = None,
         y = k * ROW + ROW // 2 + 3
         cls = ("op1-row" + (" cur" if i == current else "") + (" fut" if fut(k) else "")
                + (" div" if diverge and i in diverge else ""))
-        said = [f"{i} · {e.t / 1000:.1f}"]          # the row's words, in the order they are drawn
+        said = [f"{i} · {at(e.t)}"]                 # the row's words, in the order they are drawn
         row = [f'<rect class="band" x="0" y="{y - ROW // 2}" width="{width}" height="{ROW}"/>',
                f'<text class="curm" x="2" y="{y + 4}">▶</text><text class="divm" x="14" y="{y + 4}">≠</text>',
                f'<text class="mono" x="24" y="{y + 4}">{said[0]}</text>']
@@ -141,14 +142,23 @@ def ladder_parts(result, steps: list[int], current: int | None = None,
         else:
             _other_row(e, f, x, y, width, row, said)
         aria = (f' role="button" tabindex="{0 if i == current else -1}" '
-                f'aria-label="{h(_row_label(result, k, i, e, said, bool(diverge and i in diverge)))}"' if buttons else "")
+                f'aria-label="{h(_row_label(result, k, i, e, said, unit, bool(diverge and i in diverge)))}"' if buttons else "")
         # spaces between the texts: a screen reader (and axe) reads them as separate words
         body.append(f'<g class="{cls}" data-i="{i}" data-k="{k}"{aria}>' + " ".join(row) + "</g>")
     body.append("</svg>")
-    return _ladder_head(result, names, x, width), "".join(body), width
+    return _ladder_head(result, names, x, width, unit), "".join(body), width
 
 
-def _ladder_head(result, names: list[str], x: dict, width: int) -> str:
+def _time_column(result, steps: list[int]):
+    """(unit, format) of the first column's times: ms to 0.1 ms, or, when the ladder reaches
+    10 s (the player's clock() turns to seconds there), seconds to 0.1 ms -- a row of ch.2's
+    cache expiry read "412 · 660154.7" beside a narration "at 660.154718 s"."""
+    if steps and result.events[steps[-1]].t >= 10_000_000:
+        return "s", lambda t: f"{t // 1_000_000}.{t % 1_000_000 // 100:04d}"
+    return "ms", lambda t: f"{t / 1000:.1f}"
+
+
+def _ladder_head(result, names: list[str], x: dict, width: int, unit: str = "ms") -> str:
     """The header SVG: the columns' titles and one title per lane."""
     # named by what it shows: a screen reader said "ladder diagram lanes" and not which lanes
     lanes = ", ".join(title(result, n) for n in names)
@@ -166,7 +176,7 @@ def _ladder_head(result, names: list[str], x: dict, width: int) -> str:
         else:
             head.append(f'<text class="head" x="{x[n]}" y="{HEAD - 8}">{h(words[0])}</text>')
     head.append(f'<g class="evc"><rect class="evbg" x="0" y="0" width="{LEFT - 2}" height="{HEAD}"/>'
-                f'<text x="6" y="{HEAD - 8}">event · ms</text></g></svg>')
+                f'<text x="6" y="{HEAD - 8}">event · {unit}</text></g></svg>')
     return "".join(head)
 
 
@@ -239,14 +249,14 @@ def _other_row(e, f, x: dict, y: int, width: int, row: list, said: list) -> None
         said.append(flow_text(pkt))
 
 
-def _row_label(result, k: int, i: int, e, said: list[str], differs: bool = False) -> str:
+def _row_label(result, k: int, i: int, e, said: list[str], unit: str = "ms", differs: bool = False) -> str:
     """A row's accessible name: the step it goes to, then the words the row shows, in the
     order it shows them (a reader who sees the row and one who hears it get the same
     words: WCAG's "label in name"), then what they stand for, in brackets.  A comparison's
     row where the runs differ shows "≠" first: its name says so first."""
     where = f"on {e.node}" if e.ev is Ev.HOP else f"at {e.node}"
     mark = "≠ the runs differ here, " if differs else ""
-    return f"{mark}step {k + 1}, event {' '.join(said)} ({e.t / 1000:.1f} ms, {where})"
+    return f"{mark}step {k + 1}, event {' '.join(said)} ({said[0].split(' · ')[1]} {unit}, {where})"
 
 
 def ladder_svg(result, step: int | None = None, steps: list[int] | None = None) -> str:
