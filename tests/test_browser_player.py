@@ -14,7 +14,7 @@ import pytest
 from collections import Counter
 
 import sim
-from sim.view import Player, narrate
+from sim.view import Compare, Player, narrate
 from sim.view.player import standalone_page
 from sim.view.pktpane import pane
 from sim.view.topology import topo_frame
@@ -986,6 +986,35 @@ def test_on_a_phone_the_tables_strip_keeps_the_network_drawing_in_place(tmp_path
         # a narration longer than its box: faded at its foot, a keyboard stop that says it scrolls
         assert n_attrs == ([True, "0", "narration, scrolls"] if n_over else [False, None, None]), (k + 1, seen[k])
     assert first is False, "scrolled to its end, the last step's strip is still faded"
+
+
+def test_a_comparisons_long_narration_box_says_which_run_it_is(tmp_path):
+    """On a 320x640 phone a comparison's narration longer than 6 lines becomes a keyboard stop;
+    its name says which run it narrates ("netfilter: narration, scrolls"): both panes' boxes
+    were "narration, scrolls", and a screen reader's list of them did not say which was which."""
+    need_dot()
+    exe = _need_browser()
+    a = sim.run("equalize-nat", seed=1, size=3000)
+    b = sim.run("equalize-nat", seed=1, size=3000, nat="netfilter")
+    c = Compare(a, b, labels=("article", "netfilter"), max_steps=40)
+    p, browser, pg = _page_with(exe, tmp_path, c.html(), {"width": 320, "height": 640})
+    try:
+        P = pg.locator("[data-replay]")
+        names = set()
+        for k in range(int(P.get_attribute("data-frames"))):
+            if k:
+                P.locator(".op1-bar button[data-act=next]").click()
+            pg.wait_for_function("k => document.querySelector('[data-replay]').getAttribute('data-step') == k", arg=k)
+            _frame(pg)
+            names |= set(P.evaluate("el => Array.from(el.querySelectorAll('.op1-narr[tabindex], .op1-what[tabindex]'))"
+                                    ".map(n => n.getAttribute('aria-label'))"))
+    finally:
+        browser.close()
+        p.stop()
+    narr = {n for n in names if n.endswith("narration, scrolls")}
+    assert narr, f"no narration longer than its box in 40 steps: this test shows nothing ({names})"
+    assert narr <= {"article: narration, scrolls", "netfilter: narration, scrolls"}, names
+    assert all(n.split(": ")[0] in ("article", "netfilter") for n in names), names
 
 
 # a page's sticky header, as the book's theme has on a phone (52 px), above the replay

@@ -227,6 +227,20 @@ def test_compare_flags_the_step_where_article_and_netfilter_nat_diverge():
         1 for f in c._frames for j, d in enumerate(c.diverge) if d and j < len(f))
 
 
+def test_a_comparisons_boxes_are_named_by_their_run():
+    """A screen reader's list of groups read "network, scrolls" twice: each pane's boxes say
+    which run they show; a lone player's do not."""
+    a = sim.run("equalize-nat", seed=1, size=3000)
+    b = sim.run("equalize-nat", seed=1, size=3000, nat="netfilter")
+    h = Compare(a, b, labels=("article", "netfilter"), max_steps=20)._repr_html_()
+    names = re.findall(r'aria-label="([^"]*scrolls)"', h)
+    assert sorted(names) == sorted(f"{run}: {box}, scrolls" for run in ("article", "netfilter")
+                                   for box in ("network", "ladder", "router tables", "packet"))
+    lone = Player(a, max_steps=20).html()
+    assert sorted(re.findall(r'aria-label="([^"]*scrolls)"', lone)) == [
+        "ladder, scrolls", "network, scrolls", "packet, scrolls", "router tables, scrolls"]
+
+
 def test_compare_of_a_run_with_itself_has_no_divergence():
     a = sim.run("icmp-equalize-nat", seed=1, pings=3)
     c = Compare(a, sim.run("icmp-equalize-nat", seed=1, pings=3))

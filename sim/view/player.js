@@ -442,7 +442,9 @@
         if (over && !chg.hasAttribute("tabindex")) {
           chg.setAttribute("tabindex", "0");
           chg.setAttribute("role", "group");
-          chg.setAttribute("aria-label", BOX_NAMES[chg.classList.contains("op1-narr") ? "op1-narr" : "op1-what"]);
+          var pane = chg.closest(".op1-pane"), who = pane && q(pane, ".op1-panelab");
+          chg.setAttribute("aria-label", (who ? who.textContent + ": " : "") +
+            BOX_NAMES[chg.classList.contains("op1-narr") ? "op1-narr" : "op1-what"]);
         } else if (!over && chg.hasAttribute("tabindex") && document.activeElement !== chg) {
           // (kept while it has the keyboard's focus: → on it steps the replay, to a step that fits)
           ["tabindex", "role", "aria-label"].forEach(function (a) { chg.removeAttribute(a); });

@@ -179,6 +179,9 @@ class Frames:
         # the network twice, left to right and (shown in a phone's column, player.css) top to bottom
         topo0 = topo_apply(self.topo, self.topo_frames[0]) + topo_apply(self.topo_n, self.topo_frames[0])
         lab = f'<div class="op1-panelab">{_dot.h(label)}</div>' if label else ""
+        # a comparison's two panes name their boxes by their run: a screen reader's list of
+        # groups read "network, scrolls" twice, and not which run each was
+        who = f"{_dot.h(label)}: " if label else ""
         sub = f'<div class="op1-sub">{_dot.h(r.params_line())}</div>' if label else ""
         tabs = "".join(f'<button type="button" role="tab" data-tab="{t}" aria-selected="{str(t == "ladder").lower()}" '
                        f'tabindex="{0 if t == "ladder" else -1}">{w}</button>'
@@ -202,23 +205,23 @@ class Frames:
                 f'<div class="op1-grid"><div class="op1-what">{self.chgs[self.chg_of[0]]}</div>'
                 f'<figure class="op1-box op1-topo-box"><figcaption class="op1-boxh">Network · <span class="op1-where">'
                 f'{_dot.h(self.where[0])}</span></figcaption><div class="op1-scroll op1-topo-scroll op1-kscroll" '
-                f'tabindex="0" role="group" aria-label="network, scrolls">{topo0}</div></figure>'
-                f'<div class="op1-tabs" role="tablist" aria-label="what to show below the network">{tabs}</div>'
-                f'<div class="op1-box op1-ladder-box" data-panel="ladder" role="group" aria-label="ladder">'
+                f'tabindex="0" role="group" aria-label="{who}network, scrolls">{topo0}</div></figure>'
+                f'<div class="op1-tabs" role="tablist" aria-label="{who}what to show below the network">{tabs}</div>'
+                f'<div class="op1-box op1-ladder-box" data-panel="ladder" role="group" aria-label="{who}ladder">'
                 f'<div class="op1-boxh">Ladder: the steps so far'
                 f'<label class="op1-allbox"><input type="checkbox" class="op1-all-toggle"> '
                 f'show the whole exchange</label></div>'
-                f'<div class="op1-ladder-scroll op1-kscroll" tabindex="0" role="group" aria-label="ladder, scrolls">'
+                f'<div class="op1-ladder-scroll op1-kscroll" tabindex="0" role="group" aria-label="{who}ladder, scrolls">'
                 f'{head}<div class="op1-ladder-clip" style="height:{LADDER_ROW + 6}px">{body}</div></div></div>'
                 f'<figure class="op1-box op1-state-box-wrap" data-panel="state">'
                 f'<figcaption class="op1-boxh">Linux router: tables<span class="op1-state-t">, at '
                 f'{self.table_t[0]}</span></figcaption>{LEGEND}'
                 f'<div class="op1-scroll op1-state-box op1-kscroll" tabindex="0" role="group" '
-                f'aria-label="router tables, scrolls">{self.states[self.state_of[0]]}</div></figure>'
-                f'<div class="op1-box op1-pkt-wrap" data-panel="pkt" role="group" aria-label="packet">'
+                f'aria-label="{who}router tables, scrolls">{self.states[self.state_of[0]]}</div></figure>'
+                f'<div class="op1-box op1-pkt-wrap" data-panel="pkt" role="group" aria-label="{who}packet">'
                 f'<div class="op1-boxh">Packet: its fields and bytes</div>'
                 f'<div class="op1-scroll op1-pkt-box op1-kscroll" tabindex="0" role="group" '
-                f'aria-label="packet, scrolls">{self.pkts[self.pkt_of[0]]}</div></div>'
+                f'aria-label="{who}packet, scrolls">{self.pkts[self.pkt_of[0]]}</div></div>'
                 f'</div><script type="application/octet-stream" class="op1-data" data-enc="deflate-base64">'
                 f'{pack(self.data())}</script></div>')
 
