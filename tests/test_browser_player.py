@@ -988,6 +988,46 @@ def test_on_a_phone_the_tables_strip_keeps_the_network_drawing_in_place(tmp_path
     assert first is False, "scrolled to its end, the last step's strip is still faded"
 
 
+def test_a_long_narrations_box_keeps_its_scrolling_keys(tmp_path):
+    """A narration too long for its box (a 320x640 phone, more than 6 lines) takes the keyboard's
+    focus to scroll: End goes to its end and Home back, as in any box that scrolls (they took the
+    replay to its last and first steps, away from the text being read); → still steps."""
+    need_dot()
+    exe = _need_browser()
+    from test_view_snapshots import _fin_replay
+    r, steps = _fin_replay()
+    pl = Player(r, title="uplink-down, seed 1", steps=steps)
+    p, browser, pg = _page_with(exe, tmp_path, pl.html(), {"width": 320, "height": 640})
+    try:
+        P = pg.locator("[data-replay]")
+        step = lambda: int(P.get_attribute("data-step"))
+        narr = P.locator(".op1-narr")
+        for k in range(int(P.get_attribute("data-frames"))):
+            if narr.get_attribute("tabindex") == "0":
+                break
+            P.locator(".op1-bar button[data-act=next]").click()
+            pg.wait_for_function("k => document.querySelector('[data-replay]').getAttribute('data-step') == k", arg=k + 1)
+            _frame(pg)
+        assert narr.get_attribute("tabindex") == "0", "no narration longer than its box: this shows nothing"
+        k = step()
+        narr.focus()
+        # (the browser scrolls smoothly: wait for the box to get there, or say where it stayed)
+        at_end = "() => { const n = document.querySelector('.op1-narr'); return n.scrollTop + n.clientHeight >= n.scrollHeight - 1; }"
+        at_top = "() => document.querySelector('.op1-narr').scrollTop < 1"
+        pg.keyboard.press("End")
+        pg.wait_for_function(at_end, timeout=5000, polling=100)
+        after_end = (step(), narr.evaluate("n => n.scrollTop > 0"))
+        pg.keyboard.press("Home")
+        pg.wait_for_function(at_top, timeout=5000, polling=100)
+        after_home = (step(), narr.evaluate("n => Math.round(n.scrollTop)"))
+        pg.keyboard.press("ArrowRight")
+        pg.wait_for_function("k => document.querySelector('[data-replay]').getAttribute('data-step') == k", arg=k + 1)
+    finally:
+        browser.close()
+        p.stop()
+    assert after_end == (k, True) and after_home == (k, 0), (k, after_end, after_home)
+
+
 def test_a_comparisons_long_narration_box_says_which_run_it_is(tmp_path):
     """On a 320x640 phone a comparison's narration longer than 6 lines becomes a keyboard stop;
     its name says which run it narrates ("netfilter: narration, scrolls"): both panes' boxes

@@ -645,6 +645,10 @@
         var t = ev.target, tag = t && t.tagName;
         if (tag === "SELECT" || tag === "A") return;
         if (t.classList && t.classList.contains("op1-kscroll")) return;   // a box that scrolls: its keys scroll it
+        // a narration or tables strip too long for its box (fitBox) scrolls up and down: Home,
+        // End and Space are its own (they jumped the replay to its first or last step); ← → step
+        if (t.classList && (t.classList.contains("op1-narr") || t.classList.contains("op1-what")) &&
+            t.hasAttribute("tabindex") && ev.key !== "ArrowLeft" && ev.key !== "ArrowRight") return;
         if (tag === "INPUT" && (t.type !== "range" || ev.key !== " ")) return;   // the slider moves by itself; a checkbox takes its Space
         if (tag === "BUTTON" && (ev.key === " " || ev.key === "Enter")) return;
         var a = {ArrowRight: "next", ArrowLeft: "prev", Home: "first", End: "last", " ": "play"}[ev.key];
