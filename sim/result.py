@@ -100,7 +100,11 @@ class Result:
         if (bundle := self._bundle_summary()) is not None:
             s["bundle"] = bundle
         if self.params.down_at is not None:
+            # the failure is a daemon event (sim.scenarios.run): a run whose traffic ended
+            # first never reaches it, and the line never went down
+            went = not self.net.links[f"uplink{self.params.down_uplink}"].ifaces[0].up
             s["link_down"] = {"uplink": f"if{self.params.down_uplink}", "at": self.params.down_at,
+                              "happened": went,
                               "conntrack_entries_flushed": router.nat.flushed if router.nat else 0}
         if router.cache is not None:
             s["route_cache"] = {"in_hit": router.cache.in_hit, "in_slow_tot": router.cache.in_slow_tot,
@@ -236,7 +240,11 @@ class Result:
         if "link_down" in s:
             d = s["link_down"]
             n, nat = d["conntrack_entries_flushed"], self.params.nat
-            if n:
+            if not d["happened"]:
+                out.append(f"  {d['uplink']}'s line was to go down at {d['at']} s, but the run's traffic "
+                           f"had ended, at {fmt_time(self.sim.now)} s: no line failed (make it fail earlier, "
+                           f"or download more, to see it fail during the run)")
+            elif n:
                 who = "MASQUERADE" if nat in ("masquerade", "netfilter") else "conntrack"
                 out.append(f"  {d['uplink']}'s line went down at {d['at']} s; {who} forgot {n} "
                            f"conntrack entr{'y' if n == 1 else 'ies'} with it")

@@ -253,3 +253,20 @@ def test_today_a_dead_connection_is_given_up_by_time_not_count():
                  and x.t <= e.t]
         first, last = sends[0], sends[-1]
         assert last - first < model_timeout(15) <= e.t - first    # the last resend was in time, the next not
+
+
+def test_a_failure_after_the_traffic_ended_is_not_said_to_have_happened():
+    """The failure is a daemon event: a run whose downloads end first never reaches it.  The
+    summary said "if2's line went down at 0.5 s" of a run that ended at 0.467 s."""
+    from sim.trace import Ev
+    late = sim.run("equalize-nat", seed=3, size=20_000, down_at=0.5)
+    assert late.sim.now < 500_000 and not any(e.ev is Ev.LINK for e in late.events)
+    assert late.summary["link_down"]["happened"] is False
+    text = "\n".join(late.summary_text())
+    assert "line went down" not in text
+    assert (f"if2's line was to go down at 0.5 s, but the run's traffic had ended, at "
+            f"{late.sim.now / 1e6:.6f} s: no line failed") in text
+    early = sim.run("equalize-nat", seed=3, size=20_000, down_at=0.1)
+    assert early.summary["link_down"]["happened"] is True
+    assert any(e.ev is Ev.LINK for e in early.events)
+    assert "if2's line went down at 0.1 s" in "\n".join(early.summary_text())
