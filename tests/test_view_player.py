@@ -423,9 +423,10 @@ def test_a_replay_cut_at_max_steps_says_how_far_it_goes_and_what_its_downloads_h
     lo, hi = f.steps[0], f.steps[-1]
     to, end = r.events[hi].t / 1000, r.events[-1].t / 1000      # (608 steps, 86.153 ms of 292.176 once)
     assert f.total > 200 and to < end
-    assert cut == (f"This replay shows the first 200 of the run's {f.total} steps, to {to:.3f} ms; the run goes "
-                   f"on to {end:.3f} ms. The downloads hold only what is shown: the pcapng the packets of these "
-                   f"steps, the trace events {lo}..{hi} and the summary of the whole run.")
+    assert r.sim.now == r.events[-1].t                # (no timer runs on after its last event)
+    assert cut == (f"This replay shows the first 200 of the run's {f.total} steps, to {to:.3f} ms; the run's last "
+                   f"event is at {end:.3f} ms. The downloads hold only what is shown: the pcapng the packets of "
+                   f"these steps, the trace events {lo}..{hi} and the summary of the whole run.")
     # what it says of the downloads is what they hold
     trace = f.trace_text().splitlines()
     events = trace[1:trace.index("")]                 # then the summary
@@ -448,6 +449,21 @@ def test_a_replay_cut_at_max_steps_says_how_far_it_goes_and_what_its_downloads_h
     assert Frames(r, max_steps=None).cut() == "" and 'class="op1-note"' not in whole and '"more"' not in whole
 
 
+def test_a_cut_replay_says_when_the_run_ends_not_only_its_last_events_time():
+    """Chapter 10's panel said "the run goes on to 388.447 ms" where the run's trace says
+    "simulated time 0.717485 s": that was its last event's time, and its TIME_WAIT timers ran on
+    after it.  The cut says the last event's time as that, and when the simulated time ends."""
+    from sim.view.player import Frames, clock
+    r = sim.run("mptcp", seed=1)
+    ev = r.events
+    assert r.sim.now > ev[-1].t                         # (388.447 ms, then 717.485 ms once)
+    f = Frames(r, max_steps=200)
+    ends = f"the run's last event is at {clock(ev[-1].t)} (its simulated time ends at {clock(r.sim.now)}, with its last timer)"
+    assert f"; {ends}. " in f.cut() and f"; {ends}; " in f.cut(short=True)
+    assert "goes on to" not in f.cut() + f.cut(short=True)
+    assert f"simulated time {r.sim.now // 1_000_000}.{r.sim.now % 1_000_000:06d} s" in r.summary_text()[-1]
+
+
 def test_a_cut_replays_times_from_10_s_on_are_in_seconds_as_its_step_line_writes_them():
     """The live panel's status line said "to 20535.621 ms of 165538.546 ms" (165.5 s) where the
     replay's step line says "t = 660.154718 s": what a cut replay says of its times, in its note
@@ -458,12 +474,14 @@ def test_a_cut_replays_times_from_10_s_on_are_in_seconds_as_its_step_line_writes
     f = Frames(r, max_steps=20)
     hi = f.steps[-1]
     assert ev[hi].t < 10_000_000 <= ev[-1].t
-    assert f.cut(short=True) == (f"the replay shows the first 20 of the run's {f.total} steps, to {clock(ev[hi].t)} "
-                                 f"of {clock(ev[-1].t)}; the downloads hold those steps")
-    assert " to 660." in f.cut() and "the run goes on to 660." in f.cut() and f.cut().count(" s.") == 1
+    assert r.sim.now == ev[-1].t
+    assert f.cut(short=True) == (f"the replay shows the first 20 of the run's {f.total} steps, to {clock(ev[hi].t)}; "
+                                 f"the run's last event is at {clock(ev[-1].t)}; the downloads hold those steps")
+    assert "the run's last event is at 660." in f.cut() and f.cut().count(" s.") == 1
     late = Frames(r, start=len(ev) - 30, max_steps=10)
     said = late.cut(short=True)
-    assert re.search(r" steps from 660\.\d{6} s, to 660\.\d{6} s of 660\.\d{6} s;", said), said
+    assert re.search(r" steps from 660\.\d{6} s on, to 660\.\d{6} s; the run's last event is at 660\.\d{6} s;",
+                     said), said
     for text in (f.cut(), f.cut(short=True), said, late.cut()):
         assert not re.search(r"\d{5,}\.\d{3} ms", text), text   # no time of 10 s or more in ms
     meta = json.loads(re.search(r'class="op1-meta">(.*?)</script>', Player(r, max_steps=20).html()).group(1))

@@ -468,6 +468,10 @@
             ": it ended after " + m + " steps." :
             // a replay cut at max_steps, at its last step: the run goes on (Frames.cut)
             meta.more && i === m - 1 ? "Not the end of the run. " + meta.more : "";
+          // the note above the views says the same words: hidden while the last step says them
+          // (the two, one plain, one bold, stood one above the other)
+          var note = q(root, ".op1-note");
+          if (note) note.hidden = !!meta.more && i === m - 1;
         }
         if (kk === p.k) return;
         var s = d.steps[kk], prev = p.k >= 0 ? d.steps[p.k] : null;

@@ -113,23 +113,39 @@ class Frames:
                  for k, s in enumerate(self.steps)]
         return {"steps": steps, "states": self.states, "pkts": self.pkts, "chgs": self.chgs}
 
+    #: whether the whole run's pcapng and trace are offered beside the replay's (the live panel's
+    #: replays): what a cut replay says of its downloads
+    whole_files = False
+
     def cut(self, short: bool = False) -> str:
         """What a replay cut at ``max_steps`` leaves out, in words ('' when it shows every step
-        it chose): how many of the run's steps it shows, to when, when the run ends, and what
-        the downloads hold -- the steps shown (``pcapng``, ``trace_text``), not the whole run.
-        ``short``: the live panel's status line's words."""
+        it chose): how many of the run's steps it shows, to when, when the run's last event is
+        (and when its simulated time ends, if its timers run on after it), and what the
+        downloads hold -- the replay's the steps shown (``pcapng``, ``trace_text``), not the
+        whole run.  ``short``: the live panel's status line's words."""
         n, total, ev = len(self.steps), self.total, self.result.events
         if total <= n:
             return ""
         lo, hi = self.steps[0], self.steps[-1]
         # (its times as the step line writes them, from 10 s on in seconds: clock())
-        since = f" from {clock(ev[self.start].t)}" if self.start else ""
+        since = f" from {clock(ev[self.start].t)} on" if self.start else ""
+        shown = f"the first {n} of the run's {total} steps{since}, to {clock(ev[hi].t)}"
+        # the run's end, truly: "the run goes on to 388.447 ms" was its last event's time, where
+        # the trace's summary says "simulated time 0.717485 s" (TIME_WAIT's timer, after it)
+        last = ev[-1].t
+        end = getattr(getattr(self.result, "sim", None), "now", last)
+        ends = f"the run's last event is at {clock(last)}" + (
+            f" (its simulated time ends at {clock(end)}, with its last timer)" if end > last else "")
         if short:
-            return (f"the replay shows the first {n} of the run's {total} steps{since}, to {clock(ev[hi].t)} of "
-                    f"{clock(ev[-1].t)}; the downloads hold those steps")
-        return (f"This replay shows the first {n} of the run's {total} steps{since}, to {clock(ev[hi].t)}; "
-                f"the run goes on to {clock(ev[-1].t)}. The downloads hold only what is shown: the pcapng the "
-                f"packets of these steps, the trace events {lo}..{hi} and the summary of the whole run.")
+            files = ("the replay's downloads hold those steps, the whole run's all of it" if self.whole_files
+                     else "the downloads hold those steps")
+            return f"the replay shows {shown}; {ends}; {files}"
+        what = (f"the pcapng the packets of these steps, the trace events {lo}..{hi} and the summary of the "
+                "whole run")
+        files = (f"The replay's downloads hold only what is shown ({what}); the whole run's hold all of it, as "
+                 "python -m sim run writes them." if self.whole_files else
+                 f"The downloads hold only what is shown: {what}.")
+        return f"This replay shows {shown}; {ends}. {files}"
 
     def signature(self, k: int) -> tuple:
         """What must be equal for step ``k`` of two runs to count as the same step: the
