@@ -468,7 +468,9 @@ def setup(app):
                 html = panel_html(scenario, base, f"op1-live-{k}", fetched[0], **params)
             except (LiveBuildError, ValueError) as e:
                 raise ExtensionError(f"{docname}: the live panel for {scenario!r}: {e}") from None
-            cell.parent.insert(cell.parent.index(cell) + 1, nodes.raw("", html, format="html"))
+            # as wide as the chapters' replays, cells tagged full-width (the theme's class, panel.css)
+            cell.parent.insert(cell.parent.index(cell) + 1,
+                               nodes.raw("", f'<div class="full-width">{html}</div>', format="html"))
             pages.add(docname)
 
     def doctree_read(app, doctree):

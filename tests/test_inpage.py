@@ -262,11 +262,15 @@ def _expanded(html: str) -> str:
 
 def _as_live(player, preset: dict | None = None):
     """A static ``Player`` as the live panel's replays have it: its title a heading (h4, under
-    the panel's h3), its files named against the panel's ``preset`` (``run``'s), no word of
-    Python's ways to choose other steps."""
+    the panel's h3), its files named against the panel's ``preset`` (``run``'s), the whole
+    run's offered beside the replay's, no word of Python's ways to choose other steps."""
     player.heading = "h4"
     player.choose = ""
     player.stem = player.result.live_stem(preset or {})
+    # its downloads the replay's and the whole run's, and its cut says so (Frames.whole_files)
+    f = player._frames
+    f.whole_files = True
+    f.downloads = lambda stem: inpage.downloads_html(f, stem)
     return player
 
 
@@ -304,18 +308,72 @@ def test_a_cut_replay_says_so_and_its_files_name_what_the_reader_changed():
     f = Frames(r, max_steps=200)
     to, end = r.events[f.steps[-1]].t / 1000, r.events[-1].t / 1000
     assert f.total > 200 and to < end
-    assert drawn["cut"] == (f"the replay shows the first 200 of the run's {f.total} steps, to {to:.3f} ms of {end:.3f} ms; "
-                            "the downloads hold those steps")
+    f.whole_files = True
+    assert drawn["cut"] == (f"the replay shows the first 200 of the run's {f.total} steps, to {to:.3f} ms; the run's last "
+                            f"event is at {end:.3f} ms; the replay's downloads hold those steps, the whole run's all of it")
     assert json.loads(re.search(r'class="op1-meta">(.*?)</script>', drawn["html"]).group(1))["more"] == f.cut()
     assert "stop=" not in re.search(r'class="op1-note">(.*?)</div>', drawn["html"]).group(1)   # no Python here
+    # the replay's files and the whole run's, each named by what it holds (the whole run's made
+    # by the page from what ``whole`` gives: test_the_whole_runs_files_are_the_command_lines)
     names = re.findall(r'download="([^"]+)"', json.loads(inpage.downloads(7))["html"])
-    assert names == ["hash-l4-nat-live-seed-4.pcapng", "hash-l4-nat-live-seed-4.txt"]
+    assert names == ["hash-l4-nat-live-seed-4-replay.pcapng", "hash-l4-nat-live-seed-4-replay.txt",
+                     "hash-l4-nat-live-seed-4-whole-run.pcapng", "hash-l4-nat-live-seed-4-whole-run.txt"]
     # a preset the simulator refuses (the page's script sends it): its one line, no run kept
     got = json.loads(inpage.run("hash-l4-nat", "{}", '{"seed": 5}', "{}", '{"nat": "carrier-grade"}'))
     assert got["error"].startswith("unknown nat 'carrier-grade'") and inpage._last["result"].params.seed == 4, got
     # a replay of every step: nothing to add
     json.loads(inpage.run("hash-l4-nat", "{}", '{"seed": 4, "size": 1000}', "{}", preset))
     assert json.loads(inpage.draw("Run 2", 200, "null", 8))["cut"] == ""
+
+
+def test_the_whole_runs_files_are_the_command_lines(tmp_path):
+    """The panel's downloads held only the replay's 200 steps, of no use on a ticket: the whole
+    run's pcapng and trace are offered too (``whole``, made into files by the page), the bytes
+    ``python -m sim run`` writes for the same parameters (its --pcap file, its standard output)."""
+    argv = ["hash-l4-nat", "--seed", "1", "--size", "20000", "--cc", "reno", "--down-at", "0.5"]
+    got = json.loads(inpage.run("hash-l4-nat", '{"cc": "reno"}', '{"seed": 1, "size": 20000, "down_at": 0.5}'))
+    assert "error" not in got, got
+    json.loads(inpage.draw("Run 1", 200, "null", 11))
+    pcapng, trace = inpage.whole(11)
+    cap = tmp_path / "run.pcapng"
+    out = subprocess.run([sys.executable, "-m", "sim", "run", *argv, "--pcap", str(cap)], cwd=ROOT,
+                         capture_output=True, check=True).stdout
+    assert trace.encode() == out and pcapng == cap.read_bytes()
+    assert "-whole-run.pcapng" in json.loads(inpage.downloads(11))["html"]
+
+
+def test_a_replay_shows_the_line_failure_it_would_have_cut_off():
+    """Chapter 9's panel, uplink 2 failing at 0.5 s: the replay showed the first 200 of the
+    run's 1827 steps, to 136.568 ms, never the failure.  A replay whose line fails after the
+    steps it would show (or too near their end) starts a quarter of them before the failure, and
+    says so on the status line, above its views and at its last step; the run's summary comes
+    with it (the page shows it under the status line)."""
+    from sim.trace import Ev
+    got = json.loads(inpage.run("hash-l4-nat", '{"cc": "reno"}', '{"seed": 1, "size": 200000, "down_at": 0.5}'))
+    assert "error" not in got, got
+    r = inpage._last["result"]
+    drawn = json.loads(inpage.draw("Run 1", 200, "null", 12))
+    f = inpage._frames[12]
+    fail = next(i for i, e in enumerate(r.events) if e.ev is Ev.LINK and e.node == "router")
+    assert fail > 1000 and f.steps[50] == fail and f.steps[0] > 0
+    assert drawn["cut"].startswith(f"the replay starts at {r.events[f.steps[0]].t / 1000:.3f} ms, 50 steps before "
+                                   "if2's line fails at 500.000 ms (step 51), so as to show it; the ")
+    more = json.loads(re.search(r'class="op1-meta">(.*?)</script>', drawn["html"]).group(1))["more"]
+    assert more.startswith("The replay starts at ") and more == f.cut()
+    assert drawn["summary"] == "\n".join(r.summary_text())
+    assert "if2's line went down at 0.5 s; MASQUERADE forgot 3 conntrack entries with it" in drawn["summary"]
+    # ch.3's start_at still counts: a failure before it, or early enough to be shown, moves nothing
+    assert inpage.failure_start(r, 200, 0.6) == (0.6, "")
+    assert inpage.failure_start(r, 2000, None) == (None, "")
+    # a failure the run never reached (summary: no line failed) moves nothing
+    json.loads(inpage.run("hash-l4-nat", "{}", '{"seed": 1, "size": 20000, "down_at": 0.5}'))
+    drawn = json.loads(inpage.draw("Run 2", 200, "null", 13))
+    assert inpage._frames[13].steps[0] == first_step(inpage._last["result"]) and "fails" not in drawn["cut"]
+
+
+def first_step(r) -> int:
+    from sim.view.model import analysis_of
+    return analysis_of(r).default_steps()[0]
 
 
 def test_a_replay_can_start_at_a_moment_of_the_run():
@@ -577,6 +635,8 @@ def test_every_live_cell_has_its_panel(built):
         (scenario, params), = _cells(ch)
         panels = re.findall(r'<section class="op1-livepanel" data-live data-scenario="([^"]+)"', page)
         assert panels == [scenario], ch
+        # as wide as the static replays (cells tagged full-width): its replay's network was cut
+        assert page.count('<div class="full-width"><section class="op1-livepanel"') == 1, ch
         assert 'src="../_static/op1-live/panel.js' in page and 'href="../_static/op1-live/panel.css' in page
         assert f'name="seed" value="{params["seed"]}"' in page
     assert "data-live" not in (built / "book" / "05-nat.html").read_text()
@@ -720,12 +780,21 @@ def test_chapter_6_runs_live_in_chromium(built, tmp_path):
                 narr.append(pl.query_selector(".op1-narr").inner_text())
             assert narr == [narrate(ra, cmp._frames[0].steps[k]), narrate(rb, cmp._frames[1].steps[k])]
             assert narr[0] != narr[1]
-            hrefs = [pl.eval_on_selector('a[download$=".pcapng"]', "a => a.href") for pl in players]
+            hrefs = [pl.eval_on_selector('a[download$="-replay.pcapng"]', "a => a.href") for pl in players]
+            # the whole run's files, made by the page from what the worker sent: read back here
+            whole = [pl.evaluate("""async (p) => Promise.all([...p.querySelectorAll('a[data-whole]')].map(async a =>
+                [a.download, btoa(Array.from(new Uint8Array(await (await fetch(a.href)).arrayBuffer()),
+                                             (c) => String.fromCharCode(c)).join(''))]))""") for pl in players]
             # each run's files are named after what it changed (netfilter's NAT): not both the
             # default run's name, which is also the static replay's on this page
             names = [pl.eval_on_selector('a[download$=".pcapng"]', "a => a.download") for pl in players]
             # against the panel's preset (size 20000): the reader changed the NAT only
-            assert names == ["equalize-nat-live-seed-3-nat-netfilter.pcapng", "equalize-nat-live-seed-3.pcapng"], names
+            assert names == ["equalize-nat-live-seed-3-nat-netfilter-replay.pcapng",
+                             "equalize-nat-live-seed-3-replay.pcapng"], names
+            # each run's summary, above its replay
+            sums = pg.eval_on_selector_all("[data-live] .op1-lp-run > .op1-lp-sum .op1-lp-sumt",
+                                           "els => els.map(e => [...e.children].map(l => l.textContent))")
+            assert sums == [rb.summary_text(), ra.summary_text()]
             # a bad value: one line with the range the seed box holds (the box's max), no third replay
             pg.fill("[data-live] input[name=seed]", "-4")
             pg.click("[data-live] [data-run]")
@@ -780,18 +849,23 @@ def test_chapter_6_runs_live_in_chromium(built, tmp_path):
                                  ".textContent)", timeout=300_000)
             rc = sim.run("equalize-nat", seed=3, size=40_000, nat="netfilter")     # (NAT as Run 2 left it)
             fc = Frames(rc, max_steps=200)
+            fc.whole_files = True                                   # (the page offers the whole run's files)
             status = pg.inner_text("[data-live] .op1-lp-status")
             assert status.endswith(f"; {fc.cut(short=True)}."), status
             third = pg.query_selector("[data-live] .op1-lp-out [data-replay]")
             assert third.query_selector(".op1-note").inner_text() == fc.cut()
             third.eval_on_selector("input.op1-slider", "(s) => { s.value = 198; s.dispatchEvent(new Event('input')); }")
             assert third.query_selector(".op1-endnote").inner_text() == ""
+            assert third.query_selector(".op1-note").is_visible()
             third.eval_on_selector("input.op1-slider", "(s) => { s.value = 199; s.dispatchEvent(new Event('input')); }")
             assert third.query_selector(".op1-endnote").inner_text() == "Not the end of the run. " + fc.cut()
+            # said once: the note above the views, the same words, hidden while the last step says them
+            assert not third.query_selector(".op1-note").is_visible()
             pg.wait_for_function("document.querySelector('[data-live] .op1-lp-run').hasAttribute('data-live-complete')",
                                  timeout=300_000)
-            assert third.eval_on_selector('a[download$=".pcapng"]', "a => a.download") == \
-                "equalize-nat-live-seed-3-nat-netfilter-size-40000.pcapng"
+            assert third.eval_on_selector_all('a[download$=".pcapng"]', "as => as.map(a => a.download)") == \
+                ["equalize-nat-live-seed-3-nat-netfilter-size-40000-replay.pcapng",
+                 "equalize-nat-live-seed-3-nat-netfilter-size-40000-whole-run.pcapng"]
             assert pg.evaluate("document.activeElement.hasAttribute('data-run')")
             b.close()
     finally:
@@ -811,6 +885,11 @@ def test_chapter_6_runs_live_in_chromium(built, tmp_path):
         frames = out.splitlines()
         assert len(frames) >= 20
         assert not [f for f in frames if "Malformed" in f or "incorrect" in f.lower()], frames[:5]
+    # the whole run's: python -m sim run's --pcap file and trace, named so
+    for files, r in zip(whole, (rb, ra)):
+        stem = r.live_stem({"seed": 3, "size": 20_000}) + "-whole-run"
+        assert [n for n, _ in files] == [f"{stem}.pcapng", f"{stem}.txt"]
+        assert base64.b64decode(files[0][1]) == r.pcapng_bytes() and base64.b64decode(files[1][1]) == r.text().encode()
 
 
 def test_from_a_file_the_panel_says_it_must_be_served(built):

@@ -15,6 +15,7 @@
   // replay's later steps (until its downloads come); each with its panel, the stage it is at,
   // and whether Python is still being fetched (the connection) or computed (the worker).
   var owed = {}, watch = null, fetchedAll = false;
+  var sums = 0;               // the summaries' ids
 
   // How the worker's Python started, which it tells once: restored from the snapshot made at
   // build time (the simulator already imported), or started in full, and why.  The page's panels
@@ -59,6 +60,20 @@
     }
     if (m.downloads !== undefined) {
       box.querySelectorAll(".op1-dl-wait").forEach(function (el) { el.outerHTML = m.downloads; });
+      // the whole run's files: made here from what the worker sent (a data: URL of a long run's
+      // pcapng, megabytes, is past what a browser takes), let go with the replay (forget)
+      if (m.whole) {
+        var urls = box.__op1Urls = box.__op1Urls || [];
+        [["pcapng", m.whole.pcapng, "application/vnd.tcpdump.pcap"],
+         ["trace", m.whole.trace, "text/plain;charset=utf-8"]].forEach(function (f) {
+          var a = box.querySelector('a[data-whole="' + f[0] + '"]');
+          if (!a) return;
+          var url = URL.createObjectURL(new Blob([f[1]], {type: f[2]}));
+          urls.push(url);
+          a.href = url;
+        });
+        box.setAttribute("data-whole-ms", m.whole.ms);      // (the time the worker took to make them)
+      }
       // complete once its player has started too: until then the steps it was sent wait in
       // __op1Pending and the page still shows "drawing this step…"
       var done = function () { box.setAttribute("data-live-complete", "1"); };
@@ -172,6 +187,29 @@
       parts.push(JSON.stringify(c.name) + ":" + v);
     });
     return "{" + parts.join(",") + "}";
+  }
+
+  // What the run did, under the status line: the simulator's summary (Result.summary_text, the
+  // end of its trace) -- each connection's bytes and outcome, the throughput, a line's failure and
+  // what NAT forgot with it, each uplink's packets.  A line each, wrapped under its own indent.
+  function summary(n, text) {
+    var box = document.createElement("div"), head = document.createElement("p");
+    var lines = document.createElement("div");
+    box.className = "op1-lp-sum";
+    box.setAttribute("role", "group");
+    head.className = "op1-lp-sumh";
+    head.id = "op1-lp-sum-" + (++sums);
+    head.textContent = "Run " + n + ": what it did (the simulator's summary, which ends its trace)";
+    box.setAttribute("aria-labelledby", head.id);
+    lines.className = "op1-lp-sumt";
+    text.split("\n").forEach(function (line) {
+      var l = document.createElement("div");
+      l.textContent = line;
+      lines.appendChild(l);
+    });
+    box.appendChild(head);
+    box.appendChild(lines);
+    return box;
   }
 
   function setUp(root) {
@@ -315,6 +353,7 @@
         box.className = "op1-lp-run";
         box.setAttribute("data-run-id", id);
         box.innerHTML = m.html;
+        if (m.summary) box.insertBefore(summary(n, m.summary), box.firstChild);
         out.insertBefore(box, out.firstChild);
         shown[id] = box;
         owed[id] = {root: root, stage: "drawing the replay's steps", net: false};
@@ -348,6 +387,7 @@
         while (out.children.length > keep) {
           var gone = out.lastChild, gid = parseInt(gone.getAttribute("data-run-id"), 10);
           out.removeChild(gone);
+          (gone.__op1Urls || []).forEach(function (u) { URL.revokeObjectURL(u); });
           delete shown[gid];
           delete owed[gid];
           if (worker && gid) worker.postMessage({forget: gid});           // not drawn on for nothing

@@ -275,7 +275,15 @@ async function pump(inpage) {
         if (ks.length) postMessage({ id: cur.id, fill: JSON.parse(inpage.fill(JSON.stringify(ks), cur.id)) });
         else {
           runs.delete(cur.id);
-          postMessage({ id: cur.id, downloads: JSON.parse(inpage.downloads(cur.id)).html });
+          // the replay's files, and the whole run's (its pcapng's bytes and its trace's text, as
+          // python -m sim run writes them: the page makes them files)
+          const t0 = performance.now();
+          const downloads = JSON.parse(inpage.downloads(cur.id)).html;
+          const got = inpage.whole(cur.id);
+          let pcapng, trace;
+          try { [pcapng, trace] = got.toJs(); } finally { got.destroy(); }
+          const ms = Math.round(performance.now() - t0);
+          postMessage({ id: cur.id, downloads, whole: { pcapng, trace, ms } });
         }
       } catch (err) {
         runs.delete(cur.id);

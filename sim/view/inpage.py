@@ -15,6 +15,7 @@ import time
 
 from .. import scenarios
 from ..policies import CACHED_POLICIES
+from ._common import clock
 from ._dot import h
 
 #: The size box's bound: a browser run of a bigger download takes too long for a page.
@@ -254,8 +255,11 @@ def _page_frames(result, max_steps: int, start_at: float | None = None):
     from .player import changed_html
 
     class PageFrames(LiveFrames):
+        whole_files = True              # the panel offers the whole run's pcapng and trace too
+
         def __init__(self):
             super().__init__(result, max_steps=max_steps, start_at=start_at)
+            self.lead = lead
             chg = [changed_html(result, self._snaps[s]) for s in self.steps]
             self.chgs = list(dict.fromkeys(chg))
             self.chg_of = [self.chgs.index(c) for c in chg]
@@ -269,6 +273,15 @@ def _page_frames(result, max_steps: int, start_at: float | None = None):
             d["states"] = [self._state.get(k) for k in range(len(self))]
             d["pkts"] = [self._pkt.get(k) for k in range(len(self))]
             return d
+
+        def cut(self, short: bool = False) -> str:
+            """``Frames.cut``, after what ``lead`` says of where the replay starts (said even when
+            the replay then shows every step to the run's end)."""
+            more = super().cut(short)
+            if not self.lead:
+                return more
+            lead = self.lead if short else self.lead[0].upper() + self.lead[1:] + "."
+            return f"{lead}; {more}" if short and more else f"{lead} {more}".strip()
 
         def downloads(self, stem: str) -> str:
             self.stem = stem
@@ -286,16 +299,56 @@ def _page_frames(result, max_steps: int, start_at: float | None = None):
     from . import _dot
     from .player import zoomable
     from .state import compact, state_dot
+    from .live import check_start_at
+    start_at, lead = failure_start(result, max_steps, check_start_at(start_at))
     return PageFrames()
 
 
+#: Of a replay moved to show a line's failure, the share of its steps before the failure: the
+#: last packets that crossed the line, then the failure, then what the hosts and NAT do after it.
+BEFORE_FAILURE = 4
+
+
+def failure_start(result, max_steps: int, start_at: float | None = None) -> tuple[float | None, str]:
+    """Where a replay of ``result`` starts (simulated seconds, or None: from the start) and
+    what to say of it.  A run whose line fails (``down_at``) after the ``max_steps`` steps a
+    replay from ``start_at`` shows, or too near their end to show what follows, starts instead
+    ``max_steps // BEFORE_FAILURE`` steps before the failure, and says so ('' when left as it
+    was): chapter 9's failure at 0.5 s came 1183 steps in, and its replays ended at 136 ms."""
+    from ..trace import Ev
+    from .live import first_at
+    from .model import analysis_of
+    a = analysis_of(result)
+    ev = result.events
+    fail = next((i for i in range(len(ev)) if ev[i].ev is Ev.LINK and ev[i].node == a.router
+                 and ev[i].state == "down"), None)
+    start = first_at(result, start_at)
+    if fail is None or fail < start:
+        return start_at, ""
+    steps = a.default_steps(start=start, stop=fail + 1)         # (the failure is a step: default_steps)
+    before = max_steps // BEFORE_FAILURE
+    if len(steps) <= max_steps - before:                       # shown, and enough of what follows
+        return start_at, ""
+    first = steps[-1 - before]
+    at = ev[first].t
+    while first > start and ev[first - 1].t == at:           # (first_at: the first event at that moment)
+        first -= 1
+    fell = len(a.default_steps(start=first, stop=fail))
+    line = f"{ev[fail].dev}'s line" if getattr(ev[fail], "dev", None) else "a line"
+    return at / 1e6, (f"the replay starts at {clock(at)}, {fell} steps before {line} fails at "
+                      f"{clock(ev[fail].t)} (step {fell + 1}), so as to show it; the "
+                      f"{len(steps) - 1 - fell} steps before are not shown")
+
+
 def draw(title: str, max_steps: int, start_at: str = "null", run=None, panel=None) -> str:
-    """The last run's replay as JSON ``{"html", "steps", "cut"}``: the static ``Player``'s HTML, with
+    """The last run's replay as JSON ``{"html", "steps", "cut", "summary"}``: the static ``Player``'s HTML, with
     its own script and styles, drawn at its first step only (``fill`` draws the others, and
     ``downloads`` the pcapng and trace), or ``{"error"}``: a run with no step to show.
     ``start_at``: JSON, simulated seconds where the replay starts, or null (from the start).
     ``cut``: for the status line, what a replay cut at ``max_steps`` leaves out (``Frames.cut``),
-    else ''.  Its files are named after what differs from the panel's preset (``live_stem``).
+    else '' (and where the replay starts, when it starts before a line's failure: ``failure_start``).
+    ``summary``: the run's summary (``Result.summary_text``), which the panel shows above it.
+    Its files are named after what differs from the panel's preset (``live_stem``).
     Its frames are kept under ``run`` (the page's id of the Run), with those of the
     ``KEEP_RUNS - 1`` replays ``panel`` (the page's id of the panel) drew before it: the panel
     keeps them, and a reader may still step through one while a newer run is drawn.  Another
@@ -318,7 +371,8 @@ def draw(title: str, max_steps: int, start_at: str = "null", run=None, panel=Non
     _frames[run], _panel_of[run] = frames, panel
     for old in [r for r in _frames if _panel_of[r] == panel][:-KEEP_RUNS]:
         forget(old)
-    return json.dumps({"html": html, "steps": len(frames), "cut": frames.cut(short=True)})
+    return json.dumps({"html": html, "steps": len(frames), "cut": frames.cut(short=True),
+                       "summary": "\n".join(result.summary_text())})
 
 
 def _frames_of(run):
@@ -337,11 +391,38 @@ def fill(ks: str, run=None) -> str:
 
 
 def downloads(run=None) -> str:
-    """The pcapng and trace links of the replay drawn for ``run`` (JSON ``{"html"}``), as the
-    static player has them."""
-    from .player import Frames
+    """The downloads of the replay drawn for ``run`` (JSON ``{"html"}``): the replay's pcapng
+    and trace, as the static player has them, and the whole run's (``whole``), whose links the
+    page points at the files the worker sends it (their ``data-whole``: ``pcapng``, ``trace``).
+    Each file is named by what it holds: ``…-replay``, ``…-whole-run``."""
     f = _frames_of(run)
-    return json.dumps({"html": Frames.downloads(f, f.stem)})
+    return json.dumps({"html": downloads_html(f, f.stem)})
+
+
+def downloads_html(f, stem: str) -> str:
+    """``downloads``' links for the frames ``f``, their files named after ``stem``."""
+    import base64
+    a, b = h(f"{stem}-replay"), h(f"{stem}-whole-run")
+    pcap = base64.b64encode(f.pcapng()).decode()
+    text = base64.b64encode(f.trace_text().encode()).decode()
+    # one box in the replay's bar, its two pairs kept whole when it wraps (a phone)
+    return (
+        f'<span class="op1-dl"><span class="op1-dl-set">replay: <a download="{a}.pcapng" '
+        f'aria-label="pcapng of the replay, {a}" href="data:application/vnd.tcpdump.pcap;base64,{pcap}">pcapng</a>'
+        f'<a download="{a}.txt" aria-label="trace of the replay, {a}" '
+        f'href="data:text/plain;charset=utf-8;base64,{text}">trace</a></span> '
+        f'<span class="op1-dl-set">whole run: '
+        f'<a download="{b}.pcapng" data-whole="pcapng" aria-label="pcapng of the whole run, {b}">pcapng</a>'
+        f'<a download="{b}.txt" data-whole="trace" aria-label="trace of the whole run, {b}">trace</a>'
+        f'</span></span>')
+
+
+def whole(run=None):
+    """The whole run of the replay drawn for ``run``: its pcapng (bytes) and its text trace
+    (str), each as ``python -m sim run`` writes it (``--pcap FILE``; the trace and summary on
+    standard output), for the links ``downloads`` gives."""
+    r = _frames_of(run).result
+    return r.pcapng_bytes(), r.text()
 
 
 def forget(run) -> None:
