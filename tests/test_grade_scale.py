@@ -1701,3 +1701,36 @@ def test_a_loose_file_at_the_top_of_nbgraders_submitted_folder_is_noted(tmp_path
     g = grade_folder(sub, chapter=6)
     assert any(n.startswith("1 file is in no per-student folder beside nbgrader's ID/ASSIGNMENT/ folders "
                             "(e.g. answers-s03-ch6.json): nbgrader did not place it") for n in g.notes), g.notes
+
+
+def test_the_guides_checksum_script_names_the_student_who_edited_a_test_cell(tmp_path):
+    """The instructor's finding 5: a locked test cell changed to ``pass`` warned "Attribute
+    'checksum' for cell ... has changed! (... got: ...)", worded as the nbgrader #1961 warnings the
+    guide says to ignore.  The guide's script tells them apart by the ``got:`` value: the same in
+    every untouched submission, another in the edited one (lines as nbgrader 0.9.6 logs them)."""
+    import io
+    import re
+    import runpy
+    import textwrap
+    from contextlib import redirect_stdout
+    guide = (ROOT / "book" / "instructor-guide.md").read_text()
+    part = guide[guide.index("[#1961]"):guide.index("(nbgrader-route)=")]
+    script = textwrap.dedent(re.search(r"```python\n(.*?)```", part, re.S).group(1))
+    log, warn = [], ("[AutogradeApp | WARNING] Attribute 'checksum' for cell {} has changed! "
+                     "(should be: 796c3016596e14541c22b7bca4628c78, got: {})")
+    for sid in ("s001", "s002", "s003", "s004", "s005", "s006", "s007"):
+        log.append(f"[AutogradeApp | INFO] Converting notebook /op1/submitted/{sid}/ch06/ch06-exercises.ipynb")
+        log.append(warn.format("eqnat-remote-test", "801766b8" if sid == "s004" else "2537e584"))
+        log.append(warn.format("eqnat-repair-test", "2e94be3c"))
+    (tmp_path / "autograde.log").write_text("\n".join(log) + "\n")
+    (tmp_path / "script.py").write_text(script)
+    out = io.StringIO()
+    cwd = os.getcwd()
+    try:
+        os.chdir(tmp_path)
+        with redirect_stdout(out):
+            runpy.run_path(str(tmp_path / "script.py"))
+    finally:
+        os.chdir(cwd)
+    assert out.getvalue().splitlines() == ["eqnat-remote-test 2537e584 6 ", "eqnat-remote-test 801766b8 1 s004",
+                                           "eqnat-repair-test 2e94be3c 7 "], out.getvalue()
