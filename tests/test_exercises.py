@@ -1008,7 +1008,7 @@ def test_sheet_key_page_and_grade_use_the_secret_from_env_or_file(tmp_path):
     practiced = tmp_path / "practice.json"
     practiced.write_text(json.dumps(answer_file("alice", right_answers("alice", ids), secret="")))
     one_line_error(cli("grade", "--student", "alice", str(practiced), "--secret-file", str(secret)),
-                   "on a practice page made without the course secret")
+                   "on a practice page or notebook made without the course secret")
 
 
 def test_bad_secret_files(tmp_path):
@@ -2063,3 +2063,109 @@ def test_a_needs_python_count_says_its_checks_are_counted():
     record(store, "eqnat-survive", wrong, False, inst.variant, "")
     record(store, "eqnat-survive", inst.answer, True, inst.variant, "")
     assert store["eqnat-survive"]["attempts"] == 2
+
+
+def _per_student_sheet(student="s001"):
+    from sim.exercises.notebook import NotebookSheet, sealed_sheet
+    sheet = NotebookSheet.load(NotebookSheet.dump(sealed_sheet(6, per_student=True, secret="")))
+    sheet.use(student)
+    return sheet
+
+
+def test_a_notebook_says_the_variable_not_the_check_box_is_handed_in(tmp_path, capsys, monkeypatch):
+    """The instructor's finding 1: a student picked the right answers in the Check boxes ("Right.")
+    and ran the export cell: "0 of 3 answers", graded 0, and nothing said the boxes are not handed
+    in.  The intro and each right check say so; the export names each question checked in its box
+    but empty in its variable, with the line to write, and one whose variable differs from what
+    was checked.  The file holds the variables (what the student wrote), never the boxes'."""
+    pytest.importorskip("ipywidgets")
+    from sim.exercises.notebook import chapter_notebook
+    monkeypatch.delenv("JUPYTERHUB_USER", raising=False)
+    intro = chapter_notebook(6, per_student=True, secret="")["cells"][0]["source"]
+    assert "**what is handed in is the answer cell under it**" in intro and "not the Check box" in intro
+    sheet = _per_student_sheet()
+    remote, survive = (instance(k, "s001", secret="") for k in ("eqnat-remote", "eqnat-survive"))
+    _, radio, button, _ = sheet["eqnat-remote"].widget().children
+    radio.value = remote.answer
+    capsys.readouterr()
+    button.click()                                  # (its output, without a front end: printed)
+    said = capsys.readouterr().out
+    assert f"to hand it in, write answer_eqnat_remote = {remote.answer!r} in the answer cell below" in said, said
+    _, box, button, _ = sheet["eqnat-survive"].widget().children
+    box.value = str(int(survive.answer) + 1)        # a wrong check, then another answer, never checked
+    button.click()
+    capsys.readouterr()
+    path = tmp_path / "a.json"
+    sheet.export({"eqnat-remote": None, "eqnat-survive": int(survive.answer), "eqnat-repair": None}, str(path))
+    said = capsys.readouterr().out
+    assert said.startswith(f"wrote {path}: 1 of 3 answers\n"), said
+    assert (f"warning: answer_eqnat_remote is empty, though you checked {remote.answer!r} in its Check box "
+            f"(right): the box is not handed in -- write `answer_eqnat_remote = {remote.answer!r}`") in said, said
+    assert (f"warning: answer_eqnat_survive is {int(survive.answer)}, not the answer you last checked in its "
+            f"Check box, '{int(survive.answer) + 1}'") in said, said
+    assert "answer_eqnat_repair" not in said        # never checked, never written: nothing to say
+    data = json.loads(path.read_text())["answers"]
+    assert set(data) == {"eqnat-survive"}            # the variables' answers, not the box's
+    # the answer handed in came after one wrong check: its attempt is the second
+    assert data["eqnat-survive"]["answer"] == int(survive.answer) and data["eqnat-survive"]["attempts"] == 2
+    # written as the check said: exported with its count, and no warning
+    sheet.export({"eqnat-remote": remote.answer, "eqnat-survive": int(survive.answer)}, str(path))
+    assert "answer_eqnat_remote" not in capsys.readouterr().out
+    assert json.loads(path.read_text())["answers"]["eqnat-remote"]["attempts"] == 1
+    # run again without the checks (a restarted kernel, nbgrader's validate): the counts the file
+    # recorded for these very answers are kept, not dropped
+    again = _per_student_sheet()
+    again.export({"eqnat-remote": remote.answer, "eqnat-survive": survive.answer}, str(path))
+    assert {k: v.get("attempts") for k, v in json.loads(path.read_text())["answers"].items()} == \
+        {"eqnat-remote": 1, "eqnat-survive": 2}
+    again.export({"eqnat-remote": remote.answer, "eqnat-survive": int(survive.answer) + 2}, str(path))
+    assert "attempts" not in json.loads(path.read_text())["answers"]["eqnat-survive"]   # another answer
+
+
+def test_a_per_student_notebook_shows_the_question_as_markdown_not_only_in_its_widget(monkeypatch):
+    """The instructor's finding 2: ``SHEET.show`` put the prompt and its trace only in the Check
+    widget, so nbgrader's feedback, its formgrader and a notebook reopened without widget state
+    never showed what was asked.  The Markdown output has them; the widget, its title only."""
+    pytest.importorskip("ipywidgets")
+    import IPython.display
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda *objs: shown.extend(objs))
+    sheet = _per_student_sheet()
+    inst = instance("eqnat-remote", "s001", secret="")
+    head = sheet.show("eqnat-remote").children[0]
+    md = shown[0].data
+    assert inst.prompt in md and all(line in md for line in inst.public()["context"]), md
+    assert "Write your answer as `answer_eqnat_remote` in the cell below" in md
+    assert not md.startswith("## ")                  # the heading is the cell's above
+    assert inst.prompt not in head.value and inst.public()["context"][0] not in head.value   # not twice
+
+
+def test_a_notebook_warns_when_my_id_is_not_the_hub_login(monkeypatch, capsys):
+    """The instructor's finding 6: a student who set MY_ID to a classmate's id learnt nothing in the
+    notebook.  On a JupyterHub it warns when MY_ID is not the hub's user name (only a warning: a
+    course's ids need not be hub logins), not while nbgrader runs it (the instructor's account);
+    the grader's refusal tells a notebook's student to set MY_ID to their own id."""
+    monkeypatch.setenv("JUPYTERHUB_USER", "s001")
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    _per_student_sheet("s005")
+    said = capsys.readouterr().out
+    assert "warning: MY_ID is 's005', and you are logged in to this hub as 's001': if 's001' is your student " \
+           "id, write MY_ID = 's001'" in said, said
+    _per_student_sheet("S001")
+    assert "warning" not in capsys.readouterr().out
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    _per_student_sheet("s005")
+    assert "warning" not in capsys.readouterr().out
+    from sim.exercises.grade import GradeError
+    data = answer_file("s005", {}, chapter=6, secret="")
+    with pytest.raises(GradeError) as e:
+        grade("s001", data, chapter=6, secret="")
+    assert "from a notebook, write MY_ID = 's001' in its id cell" in e.value.student, e.value.student
+
+
+def test_the_id_cell_shows_an_example_above_what_nbgrader_strips():
+    """The instructor's finding 7: after generate_assignment the id cell read only `# YOUR CODE
+    HERE`, `raise NotImplementedError()`, `SHEET.use(MY_ID)`.  An example sits above the solution."""
+    from sim.exercises.notebook import chapter_notebook
+    cell = chapter_notebook(6, per_student=True, secret="")["cells"][2]["source"]
+    assert cell.index("#     MY_ID = 'jsmith'\n") < cell.index("### BEGIN SOLUTION")

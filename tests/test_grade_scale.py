@@ -437,7 +437,7 @@ def test_a_class_graded_with_the_wrong_chapter_or_secret_is_told_so(tmp_path, mo
         (tmp_path / "sec" / f"answers-{sid}.json").write_text(json.dumps(answer_file(sid, right_answers(sid, ids))))
     monkeypatch.delenv(SECRET_ENV)
     r = cli("grade", "--class", str(tmp_path / "sec"), "--chapter", "2", "-o", str(tmp_path / "files.csv"))
-    one_line_error(r, "4 of 4 files were answered on pages this grader cannot place", "--secret-file")
+    one_line_error(r, "4 of 4 files were answered on pages or notebooks this grader cannot place", "--secret-file")
     assert not (tmp_path / "files.csv").exists() and r.stdout == ""
     # below a quarter: written, as before (a student or two on the wrong page is theirs to fix)
     (tmp_path / "sec" / "answers-s1.json").write_text(json.dumps(answer_file("s1", right_answers("s1", ids))))
@@ -601,10 +601,12 @@ def test_nbgraders_submitted_files_are_graded_for_the_student_of_their_folder(tm
 
 
 def _handed_in(where, stamp="2026-12-01 10:01:00.000000 UTC"):
-    """What nbgrader's submit/collect leaves beside the export: the notebook and timestamp.txt."""
+    """What nbgrader's submit/collect leaves beside the export: the notebook, timestamp.txt and
+    submission_secret.txt (nbgrader 0.9.6's exchange submit writes both, its collect keeps them)."""
     where.mkdir(parents=True, exist_ok=True)
     (where / "ch06-exercises.ipynb").write_text("{}")
     (where / "timestamp.txt").write_text(stamp)
+    (where / "submission_secret.txt").write_text("8a5d1f0c-5a8e-4b1e-9f3e-0c1d2e3f4a5b")
 
 
 def test_a_notebook_handed_in_without_its_exported_answers_gets_no_score_not_0(tmp_path):
@@ -641,9 +643,10 @@ def test_nbgraders_own_files_are_counted_not_listed(tmp_path):
     r = cli("grade", "--class", str(sub), "--chapter", "6", "-o", os.devnull)
     assert r.returncode == 0, r.stderr
     assert "note: skipped (not *.json answer files): s003/ch06/notes.txt\n" in r.stderr, r.stderr
-    assert "note: skipped: the .ipynb and timestamp.txt of 3 submissions in nbgrader's submitted/ID/ASSIGNMENT/ " \
-           "(nbgrader's own files)" in r.stderr
+    assert "note: skipped: the notebook, timestamp.txt and submission_secret.txt of 3 submissions in nbgrader's " \
+           "submitted/ID/ASSIGNMENT/ (nbgrader's own files)" in r.stderr
     assert "timestamp.txt," not in r.stderr and "exercises.ipynb" not in r.stderr
+    assert "/submission_secret.txt" not in r.stderr, r.stderr       # (the exchange's: listed, 250 of them)
 
 
 def test_an_nbgrader_course_folder_is_graded_by_its_submitted_folder(tmp_path):
@@ -663,7 +666,8 @@ def test_an_nbgrader_course_folder_is_graded_by_its_submitted_folder(tmp_path):
     book = {row["student"]: row["score"] for row in csv.DictReader((tmp_path / "gb.csv").open())}
     assert book == {"s001": "3", "s002": "0"}, (book, r.stderr)
     assert f"note: {course} is an nbgrader course folder (gradebook.db, autograded/, feedback/): graded its " \
-           f"submitted/ folder only, {course / 'submitted'} (autograded/ and feedback/ hold" in r.stderr
+           f"submitted/ folder only, {course / 'submitted'} (the files the students handed in; autograded/ and " \
+           f"feedback/ hold the files nbgrader's runs of their notebooks exported again)" in r.stderr
     assert [row["file"] for row in csv.DictReader((tmp_path / "files.csv").open()) if row["file"]] == \
         ["s001/ch06/answers-release-ch6.json"]
 
@@ -1339,7 +1343,7 @@ def test_a_file_of_another_chapter_is_not_counted_for_this_one(tmp_path):
 
 def _per_student(where, student, chapter, answers=None, stamp=None, claim=None):
     """What a per-student notebook exports (answers-ID-chN.json, ``claim``: the id written as
-    MY_ID), in nbgrader's submitted/ID/chNN/ with its notebook and timestamp.txt; ``answers``:
+    MY_ID), in nbgrader's submitted/ID/chNN/ with its notebook, timestamp.txt and submission_secret.txt; ``answers``:
     None, every answer right; {}, none (only the export cell run)."""
     claim = claim or student
     ids = chapter_ids(chapter)
@@ -1448,7 +1452,7 @@ def test_a_copy_of_nbgraders_submitted_folder_by_any_name_is_its_layout(tmp_path
         r = cli("grade", "--class", str(graded), "--chapter", "6", "--roster", str(roster), "--gradebook",
                 str(tmp_path / "gb.csv"), "-o", str(tmp_path / "files.csv"))
         assert r.returncode == 0, r.stderr
-        assert "skipped: the .ipynb and timestamp.txt of 2 submissions" in r.stderr, r.stderr
+        assert "skipped: the notebook, timestamp.txt and submission_secret.txt of 2 submissions" in r.stderr, r.stderr
         assert "ch06-exercises.ipynb" not in r.stderr and "timestamp.txt," not in r.stderr, r.stderr
         out[graded.name] = ((tmp_path / "gb.csv").read_text(), (tmp_path / "files.csv").read_text())
     assert out["ps-copy"] == out["submitted"], out
@@ -1472,7 +1476,8 @@ def test_an_id_not_on_the_roster_is_named_to_its_student(tmp_path, capsys):
     reports = g.feedback()
     assert reports["s14.txt"] == ("answers-s14@uni.example-ch6.json: could not be graded: this answer file was "
                                   "exported for the id 's14@uni.example', not for yours, 's14': answer again with "
-                                  "'s14' as your id (your login, not your email) and send that export\n")
+                                  "'s14' as your id (MY_ID = 's14' in a notebook; your login, not your email) and send "
+                                  "that export\n")
     assert "s01" not in reports["s05.txt"].split(":", 1)[1] and "another student" in reports["s05.txt"]
     from sim.exercises.notebook import NotebookSheet, sealed_sheet
     sheet = NotebookSheet.load(NotebookSheet.dump(sealed_sheet(6, per_student=True, secret="")))
@@ -1648,7 +1653,7 @@ def test_a_class_graded_with_another_course_secret_is_stopped_and_a_classmates_p
         (sub / f"answers-{sid}.json").write_text(json.dumps(answer_file(sid, answers, secret="the-right-secret")))
     r = cli("grade", "--class", str(sub), "--chapter", "2", "--secret-file", str(bad),
             "--gradebook", str(tmp_path / "gb.csv"), "--feedback", str(tmp_path / "fb"))
-    one_line_error(r, "8 of 8 files were answered on pages made with another course secret", "nothing written")
+    one_line_error(r, "8 of 8 files were answered on pages or notebooks made with another course secret", "nothing written")
     assert not (tmp_path / "gb.csv").exists() and not (tmp_path / "fb").exists()
     with pytest.raises(GradeError, match=r"made with another course secret\?") as e:
         grade("s1", load_answers(sub / "answers-s1.json"), chapter=2, secret="a-mistyped-secret", others=students)
@@ -1696,3 +1701,36 @@ def test_a_loose_file_at_the_top_of_nbgraders_submitted_folder_is_noted(tmp_path
     g = grade_folder(sub, chapter=6)
     assert any(n.startswith("1 file is in no per-student folder beside nbgrader's ID/ASSIGNMENT/ folders "
                             "(e.g. answers-s03-ch6.json): nbgrader did not place it") for n in g.notes), g.notes
+
+
+def test_the_guides_checksum_script_names_the_student_who_edited_a_test_cell(tmp_path):
+    """The instructor's finding 5: a locked test cell changed to ``pass`` warned "Attribute
+    'checksum' for cell ... has changed! (... got: ...)", worded as the nbgrader #1961 warnings the
+    guide says to ignore.  The guide's script tells them apart by the ``got:`` value: the same in
+    every untouched submission, another in the edited one (lines as nbgrader 0.9.6 logs them)."""
+    import io
+    import re
+    import runpy
+    import textwrap
+    from contextlib import redirect_stdout
+    guide = (ROOT / "book" / "instructor-guide.md").read_text()
+    part = guide[guide.index("[#1961]"):guide.index("(nbgrader-route)=")]
+    script = textwrap.dedent(re.search(r"```python\n(.*?)```", part, re.S).group(1))
+    log, warn = [], ("[AutogradeApp | WARNING] Attribute 'checksum' for cell {} has changed! "
+                     "(should be: 796c3016596e14541c22b7bca4628c78, got: {})")
+    for sid in ("s001", "s002", "s003", "s004", "s005", "s006", "s007"):
+        log.append(f"[AutogradeApp | INFO] Converting notebook /op1/submitted/{sid}/ch06/ch06-exercises.ipynb")
+        log.append(warn.format("eqnat-remote-test", "801766b8" if sid == "s004" else "2537e584"))
+        log.append(warn.format("eqnat-repair-test", "2e94be3c"))
+    (tmp_path / "autograde.log").write_text("\n".join(log) + "\n")
+    (tmp_path / "script.py").write_text(script)
+    out = io.StringIO()
+    cwd = os.getcwd()
+    try:
+        os.chdir(tmp_path)
+        with redirect_stdout(out):
+            runpy.run_path(str(tmp_path / "script.py"))
+    finally:
+        os.chdir(cwd)
+    assert out.getvalue().splitlines() == ["eqnat-remote-test 2537e584 6 ", "eqnat-remote-test 801766b8 1 s004",
+                                           "eqnat-repair-test 2e94be3c 7 "], out.getvalue()

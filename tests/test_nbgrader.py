@@ -48,6 +48,14 @@ def nbgrader(course: Path, *args, env_extra=None):
     return r
 
 
+def handed_in(where: Path) -> None:
+    """What nbgrader 0.9.6's exchange submit writes beside the notebook (and collect keeps), in
+    submitted/STUDENT/ASSIGNMENT/: timestamp.txt and submission_secret.txt."""
+    where.mkdir(parents=True, exist_ok=True)
+    (where / "timestamp.txt").write_text("2026-12-01 10:01:00.000000 UTC")
+    (where / "submission_secret.txt").write_text("0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0")
+
+
 def submit(course: Path, student: str, answers: dict) -> None:
     """The released notebook, with ``answers`` ({id: answer}) typed into its answer cells,
     as nbgrader expects a collected submission: submitted/STUDENT/ASSIGNMENT/."""
@@ -61,7 +69,7 @@ def submit(course: Path, student: str, answers: dict) -> None:
             filled.add(ex_id)
     assert filled == set(answers)
     where = course / "submitted" / student / ASSIGNMENT
-    where.mkdir(parents=True)
+    handed_in(where)
     (where / NOTEBOOK).write_text(json.dumps(nb))
 
 
@@ -121,10 +129,12 @@ def test_nbgrader_generate_assignment_and_autograde(tmp_path, monkeypatch):
 
 def test_nbgrader_per_student_notebook(tmp_path):
     """``notebooks --per-student`` through nbgrader: generate_assignment strips the id cell's
-    solution (the release asks each student for theirs), and autograde grades each submission
-    on the variants of the id its student wrote; grade --class checks that id against the
-    folder nbgrader keeps the file in (a classmate's id is refused)."""
-    from sim.exercises.grade import variant_salt
+    solution (the release asks each student for theirs) but keeps the example above it, and
+    autograde grades each submission on the variants of the id its student wrote; grade --class
+    checks that id against the folder nbgrader keeps the file in (a classmate's id is refused).
+    Autograde runs the export cell again: autograded/ holds a new file, not the student's (the
+    instructor's finding: the guide called it a copy)."""
+    from sim.exercises.grade import answer_file, variant_salt
     course = tmp_path / "course"
     env = {k: v for k, v in os.environ.items() if k != SECRET_ENV}
     r = subprocess.run([sys.executable, "-m", "sim.exercises", "notebooks", "--out", str(course),
@@ -138,7 +148,11 @@ def test_nbgrader_per_student_notebook(tmp_path):
     nbgrader(course, "generate_assignment", ASSIGNMENT, "--force")
     released = json.loads((course / "release" / ASSIGNMENT / NOTEBOOK).read_text())
     id_cell = next(c for c in released["cells"] if c["metadata"]["nbgrader"]["grade_id"] == f"ch{CHAPTER}-student")
-    assert "MY_ID = " not in "".join(id_cell["source"]) and "raise NotImplementedError()" in "".join(id_cell["source"])
+    said = "".join(id_cell["source"])
+    assert "raise NotImplementedError()" in said and "MY_ID = 'release'" not in said
+    # what to write survives the stripping, as a comment (the instructor's finding: the cell read
+    # only `# YOUR CODE HERE`, `raise NotImplementedError()`, `SHEET.use(MY_ID)`)
+    assert "#     MY_ID = 'jsmith'\n" in said and said.index("MY_ID = 'jsmith'") < said.index("\nraise NotImplementedError()")
     ids = chapter_ids(CHAPTER)
     for student, as_id in (("s01", "s01"), ("s02", "s01")):    # s02 writes s01's id and answers
         nb = json.loads(json.dumps(released))
@@ -150,8 +164,13 @@ def test_nbgrader_per_student_notebook(tmp_path):
                 ex_id = gid.removesuffix("-answer")
                 cell["source"] = f"{_var(ex_id)} = {instance(ex_id, as_id, secret='').accepted[0]!r}\n"
         where = course / "submitted" / student / ASSIGNMENT
-        where.mkdir(parents=True)
+        handed_in(where)
         (where / NOTEBOOK).write_text(json.dumps(nb))
+        # the file the student's own run of the export cell wrote, with its Check counts
+        answers = {k: instance(k, as_id, secret="").accepted[0] for k in ids}
+        (where / f"answers-{as_id}-ch6.json").write_text(json.dumps(answer_file(
+            as_id, answers, chapter=CHAPTER, secret="", exported="2026-12-01T10:00:00Z",
+            attempts={k: 2 for k in ids})))
         nbgrader(course, "db", "student", "add", student)
     nbgrader(course, "autograde", ASSIGNMENT, env_extra={"PYTHONPATH": str(ROOT)})   # this repository's sim
     graded = json.loads((course / "autograded" / "s01" / ASSIGNMENT / NOTEBOOK).read_text())
@@ -160,21 +179,26 @@ def test_nbgrader_per_student_notebook(tmp_path):
     # the notebook's export ran in autograde too: its file names the id the student wrote
     data = json.loads((course / "autograded" / "s01" / ASSIGNMENT / "answers-s01-ch6.json").read_text())
     assert {k: v["variant"] for k, v in data["answers"].items()} == {k: variant_salt("s01", k, "") for k in ids}
+    # a new file, exported by autograde's run (not the student's, though it keeps the counts the
+    # student's export recorded for these very answers)
+    assert data["exported"] != "2026-12-01T10:00:00Z"
+    assert {k: v.get("attempts") for k, v in data["answers"].items()} == {k: 2 for k in ids}
     # and the questions it asked: the grader's own instances fingerprint them alike
     assert {k: v["fingerprint"] for k, v in data["answers"].items()} == \
         {k: instance(k, "s01", secret="", grading=True).fingerprint for k in ids}
-    # grade --class on what the students exported (here: autograde's run of their notebooks)
-    sub = tmp_path / "submitted"
-    for student in ("s01", "s02"):
-        (sub / student / ASSIGNMENT).mkdir(parents=True)
-        shutil.copy(course / "autograded" / student / ASSIGNMENT / "answers-s01-ch6.json", sub / student / ASSIGNMENT)
-    r = subprocess.run([sys.executable, "-m", "sim.exercises", "grade", "--class", str(sub), "--chapter",
-                        str(CHAPTER), "-o", str(tmp_path / "files.csv")], cwd=ROOT, env=env,
+    # grade --class on what the students handed in: the course folder is graded by its submitted/
+    r = subprocess.run([sys.executable, "-m", "sim.exercises", "grade", "--class", str(course), "--chapter",
+                        str(CHAPTER), "-o", str(tmp_path / "files.csv"), "--feedback", str(tmp_path / "reports")], cwd=ROOT, env=env,
                        capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr
+    assert "skipped: the notebook, timestamp.txt and submission_secret.txt of 2 submissions" in r.stderr, r.stderr
+    assert "submission_secret.txt," not in r.stderr and "/submission_secret.txt" not in r.stderr, r.stderr
     import csv
     files = {row["file"].split("/")[0]: row for row in csv.DictReader((tmp_path / "files.csv").open())}
     assert files["s01"]["score"] == str(len(ids)), files["s01"]
     assert files["s02"]["score"] == "" and "this answer file belongs to student 's01', not to 's02'" \
         in files["s02"]["error"], files["s02"]
+    # s02's report says what to do in a notebook: set MY_ID to their own id
+    told = (tmp_path / "reports" / "s02.txt").read_text()
+    assert "from a notebook, write MY_ID = 's02' in its id cell" in told, told
     shutil.rmtree(course)

@@ -204,7 +204,7 @@ def _pool_tags(ex_id: str, secret: str) -> set[str]:
 
 
 #: Where an answer was given whose variant tag is no student's under the grading secret.
-OTHER_SECRET = "on a page made with another course secret?"
+OTHER_SECRET = "on a page or notebook made with another course secret?"
 
 
 def _where(variant, ex_id: str, student: str, secret: str, others=(), for_student: bool = False) -> str:
@@ -213,14 +213,14 @@ def _where(variant, ex_id: str, student: str, secret: str, others=(), for_studen
     if variant == salt_for(BOOK_STUDENT, ex_id):
         return "on the book's own page (variant book)"
     if secret and variant == variant_salt(student, ex_id, ""):
-        return "on a practice page made without the course secret"
+        return "on a practice page or notebook made without the course secret"
     if secret and variant not in _pool_tags(ex_id, secret):
         # no student's page under this secret has it (the pool holds every variant): the page was
         # made with another secret -- most often, the grader was given the wrong one
         if for_student:
-            return "on a page not made with this course's secret"
-        return (f"{OTHER_SECRET} (no student's page has its variant under the secret this grader was "
-                f"given: grade with the secret the pages were made with)")
+            return "on a page or notebook not made with this course's secret"
+        return (f"{OTHER_SECRET} (no student's page or notebook has its variant under the secret this grader "
+                f"was given: grade with the secret the pages or notebooks were made with)")
     if for_student:
         return "on another student's variant"
     owners = [o for o in sorted(others) if o != student and variant == variant_salt(o, ex_id, secret)]
@@ -284,12 +284,14 @@ def grade(student: str, data: dict, chapter: int | None = None, secret: str | No
         raise GradeError(f"this answer file belongs to student {echo(owner)}, not to {student!r}: "
                          f"{echo(owner)} is not on the roster",
                          f"this answer file was exported for the id {echo(owner)}, not for yours, {student!r}: "
-                         f"answer again with {student!r} as your id"
-                         + (" (your login, not your email)" if "@" in owner else "") + " and send that export")
+                         f"answer again with {student!r} as your id (MY_ID = {student!r} in a notebook"
+                         + ("; your login, not your email" if "@" in owner else "") + ") and send that export")
     if not isinstance(owner, str) or owner.lower() != student:
         raise GradeError(f"this answer file belongs to student {echo(owner)}, not to {student!r}",
-                         f"this answer file was exported for another student, not for {student!r}: send the "
-                         f"file your own page or notebook exported")
+                         f"this answer file was exported for another student, not for {student!r}: from a "
+                         f"notebook, write MY_ID = {student!r} in its id cell, answer the variants it then shows "
+                         f"you, run its last cell and submit again; from a page, send the file your own page "
+                         f"exported")
     if "course" in data:
         given, ours = data["course"], course_for(None)
         if given != ours:
@@ -1286,12 +1288,15 @@ def _nbgrader_course(folder: Path) -> tuple[Path, list[str]]:
     if not sub.is_dir() or not seen:
         return folder, []
     return sub, [f"{folder} is an nbgrader course folder ({', '.join(n + '/' if (folder / n).is_dir() else n for n in seen)}): "
-                 f"graded its submitted/ folder only, {sub} (autograded/ and feedback/ hold nbgrader's "
-                 f"copies of the students' files)"]
+                 f"graded its submitted/ folder only, {sub} (the files the students handed in; autograded/ and "
+                 f"feedback/ hold the files nbgrader's runs of their notebooks exported again)"]
 
 
 #: The folders of nbgrader's course that hold a folder per student, ID/ASSIGNMENT/.
 NBGRADER_BOXES = ("submitted", "autograded")
+#: The files nbgrader itself puts in each submission, submitted/ID/ASSIGNMENT/, beside the notebook:
+#: its submit (the exchange's) writes both, its collect keeps them.
+NBGRADER_OWN = ("timestamp.txt", "submission_secret.txt")
 
 
 def nbgrader_layout(folder: Path) -> tuple[bool, bool]:
@@ -1354,13 +1359,13 @@ def _answer_files(folder: Path, nbgrader: bool = False, assignment: str | None =
         # for some, an earlier one's for others
         raise GradeError(f"{folder} holds {len(assignments)} nbgrader assignments ({', '.join(sorted(assignments))}): "
                          f"grade one at a time, with --chapter N (its folder chNN) or --assignment NAME")
-    # nbgrader's own files of each submission (its notebook, its timestamp.txt): counted, not listed
-    # (a class of 250 listed 500 paths in one line)
+    # nbgrader's own files of each submission (its notebook, the timestamp.txt and submission_secret.txt
+    # its exchange's submit writes there): counted, not listed (a class of 250 listed 500 paths in one line)
     submissions, listed = set(), []
     for x in skipped:
         owner, why, box = _folder_owner(folder / x, folder, {}, nbgrader=nbgrader)
         if owner is not None and "(nbgrader's " in why and (x.lower().endswith(".ipynb")
-                                                             or x.rsplit("/", 1)[-1] == "timestamp.txt"):
+                                                             or x.rsplit("/", 1)[-1] in NBGRADER_OWN):
             submissions.add("/".join(x.split("/")[:len(box.split("/")) + 1]))
         else:
             listed.append(x)
@@ -1368,7 +1373,7 @@ def _answer_files(folder: Path, nbgrader: bool = False, assignment: str | None =
              for x in listed]
     notes = [f"skipped (not *.json answer files): {', '.join(shown)}"] if listed else []
     if submissions:
-        notes.append(f"skipped: the .ipynb and timestamp.txt of {len(submissions)} submission"
+        notes.append(f"skipped: the notebook, timestamp.txt and submission_secret.txt of {len(submissions)} submission"
                      f"{'s' if len(submissions) > 1 else ''} in nbgrader's submitted/ID/ASSIGNMENT/ "
                      f"(nbgrader's own files)")
     if not files and not submissions:         # (nbgrader's notebooks alone: each student's row says so)
@@ -2074,15 +2079,17 @@ def _fill_scores(rows: list[dict], results) -> list[str]:
 
 #: Why files were refused, as the per-file CSV's error column says it -> what to do, when many were.
 _WHY_REFUSED = (
-    ("on a practice page made without the course secret",
-     "were answered on practice pages, made without the course secret (the book's own pages never use "
-     "one): grade them without the secret, or hand out pages made with it (page --student ID)"),
+    ("on a practice page or notebook made without the course secret",
+     "were answered on practice pages or notebooks, made without the course secret (the book's own pages "
+     "never use one): grade them without the secret, or hand out pages or notebooks made with it "
+     "(page --student ID, notebooks --secret-file)"),
     ("or on one made with a course secret",
-     "were answered on pages this grader cannot place: made with a course secret? give it with "
+     "were answered on pages or notebooks this grader cannot place: made with a course secret? give it with "
      "--secret-file or OP1_COURSE_SECRET"),
     (OTHER_SECRET,
-     "were answered on pages made with another course secret than the one given (no student's page has "
-     "their variants under it): is --secret-file (or OP1_COURSE_SECRET) the secret the pages were made with?"),
+     "were answered on pages or notebooks made with another course secret than the one given (no student's "
+     "page has their variants under it): is --secret-file (or OP1_COURSE_SECRET) the secret they were made "
+     "with?"),
     ("in a release notebook made without the course secret",
      "were exported by release notebooks made without the course secret: grade them without it, "
      "or hand out notebooks made with it"),

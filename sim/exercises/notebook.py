@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import textwrap
 import zlib
 from pathlib import Path
@@ -75,10 +76,39 @@ class SealedExercise:
         ok, text, _ = open_sealed(self.data, answer)
         return ok, text
 
-    def widget(self):
+    def canonical(self, answer) -> str:
+        """``answer`` as the checker compares it ('' when it is no answer of the asked form)."""
         d = self.data
-        return _widget(d["title"], d["prompt"], d.get("context", []), d["form"], d.get("choices", []),
-                       d.get("options", {}), d.get("start", {}), self.check,
+        return resolve(answer, form=d["form"], kind=d["kind"], choices=d.get("choices", ()),
+                       options=d.get("options"), start=d.get("start"))[0]
+
+    def hand_in(self, answer) -> str:
+        """The line that hands ``answer`` in: ``answer_ID = <answer as Python>``."""
+        value = answer
+        if self.data["form"] in ("int", "percent") and isinstance(answer, str):
+            try:
+                value = int(answer.strip())
+            except ValueError:
+                try:
+                    value = float(answer.strip())
+                except ValueError:
+                    pass
+        return f"{_var(self.data['id'])} = {value!r}"
+
+    def widget(self):
+        """The Check box: the question is in the Markdown above it (``NotebookSheet.show`` or
+        the question's cell), so the box carries its title only.  A right check says what to
+        write in the answer cell: the box itself is not handed in."""
+        d = self.data
+
+        def check(answer):
+            ok, text = self.check(answer)
+            if ok:
+                text += (f" -- to hand it in, write `{self.hand_in(answer)}` in the answer cell below and "
+                         f"run it: the variable, not this box, is what the last cell exports")
+            return ok, text
+        return _widget(d["title"], "", [], d["form"], d.get("choices", []),
+                       d.get("options", {}), d.get("start", {}), check,
                        lambda: getattr(self, "_opened", {}).get("reveal"))
 
 
@@ -125,12 +155,23 @@ class NotebookSheet:
         self._warn_id()
 
     def _warn_id(self) -> None:
-        """A line when the id looks like an email address, not a login: the variants and the
-        export are that id's, and the grader refuses them for the student's login."""
-        if self.pool and self.student and "@" in self.student:
+        """A line when the id looks like an email address, not a login, or (on a JupyterHub) is
+        not the hub's user name: the variants and the export are that id's, and the grader
+        refuses them for the student's own id.  Not while nbgrader runs the notebook (its
+        autograde runs on the instructor's account)."""
+        if not (self.pool and self.student) or os.environ.get("NBGRADER_EXECUTION"):
+            return
+        if "@" in self.student:
             print(f"warning: MY_ID {self.student!r} looks like an email address: write your login, as your "
                   f"course's roster has it, not your email -- answers given under another id are not "
                   f"accepted for yours")
+            return
+        hub = os.environ.get("JUPYTERHUB_USER", "").strip().lower()
+        if hub and hub != self.student:
+            print(f"warning: MY_ID is {self.student!r}, and you are logged in to this hub as {hub!r}: if "
+                  f"{hub!r} is your student id, write MY_ID = {hub!r} -- answers exported under a classmate's "
+                  f"id are not accepted for yours (if your course gave you an id other than your hub login, "
+                  f"ignore this)")
 
     def _need_student(self) -> None:
         if self.pool and self.student is None:
@@ -138,11 +179,13 @@ class NotebookSheet:
                             "and run that cell")
 
     def show(self, ex_id: str):
-        """The question of ``ex_id`` in this student's variant -- as Markdown what its Check
-        widget does not show (settings, the simulator call, the answer's form) -- and the widget."""
+        """The question of ``ex_id`` in this student's variant as Markdown -- the prompt, the trace
+        it rests on, the settings, the simulator call, the answer's form: saved with the
+        notebook's output, so nbgrader's feedback, its formgrader and a notebook reopened
+        without its widgets show what was asked -- and its Check box."""
         ex = self[ex_id]
         from IPython.display import Markdown, display
-        display(Markdown("\n".join(_question_md(ex.data, prompt=False))))
+        display(Markdown("\n".join(_question_md(ex.data, title=False))))
         return ex.widget()
 
     @classmethod
@@ -161,29 +204,65 @@ class NotebookSheet:
         """Write ``answers`` ({exercise id: answer}; None: not answered) as the answer file the
         grader accepts, in one piece (a failed export leaves no truncated file).  An answer that
         no file can hold (a list, a set: not text, a number or a dict of settings) is recorded as
-        refused, with why, and the others are written: the grader marks that one refused."""
+        refused, with why, and the others are written: the grader marks that one refused.
+        The file holds the variables' answers, never the Check boxes': a question checked in its
+        box but empty in ``answers``, or holding another answer than the one checked, gets a line
+        saying so and what to write.  The counts of Check presses are this kernel's, else those an
+        earlier export of the same answer recorded (a restarted kernel, nbgrader's validate)."""
         from .grade import answer_file, write_answer_file
         self._need_student()
-        given, refused = {}, {}
+        given, refused, unsaid, attempts = {}, {}, [], {}
         for ex_id, value in answers.items():
             if ex_id not in self.exercises:
                 raise KeyError(f"{ex_id!r} is not an exercise of this notebook: {', '.join(self.exercises)}")
+            rec, ex = self.checked.get(ex_id), self.exercises[ex_id]
+            if rec and rec["attempts"]:
+                attempts[ex_id] = rec["attempts"]
             if value is None:
+                if rec:                         # checked in its box, never written as its variable
+                    unsaid.append(f"{_var(ex_id)} is empty, though you checked {short(rec['answer'])} in its "
+                                  f"Check box ({'right' if rec['right'] else 'not right'}): the box is not "
+                                  f"handed in -- write `{ex.hand_in(rec['answer'])}` (or your answer) in its "
+                                  f"answer cell, run it, and run this cell again")
                 continue
             flat = isinstance(value, dict) and all(isinstance(v, SCALARS) for v in value.values())
             if not (isinstance(value, SCALARS) or flat):
                 refused[ex_id] = (short(value), f"{_var(ex_id)} must be text, a number or a dict of settings, "
                                                 f"not {short(value)}")
                 continue
+            if rec and ex.canonical(value) != ex.canonical(rec["answer"]):
+                unsaid.append(f"{_var(ex_id)} is {short(value)}, not the answer you "
+                              f"{'checked right' if rec['right'] else 'last checked'} in its Check box, "
+                              f"{short(rec['answer'])}: the file holds {short(value)}, the variable's -- if "
+                              f"{short(rec['answer'])} is your answer, write `{ex.hand_in(rec['answer'])}` in its "
+                              f"answer cell, run it, and run this cell again")
+                if not rec["right"]:            # an answer given after that many wrong checks
+                    attempts[ex_id] = rec["attempts"] + 1
             given[ex_id] = value
         path = path or f"answers-{self.student}-ch{self.chapter}.json"
-        data = answer_file(self.student, given, chapter=self.chapter,
-                           variants={k: d.data["salt"] for k, d in self.exercises.items()},
+        variants = {k: d.data["salt"] for k, d in self.exercises.items()}
+        # the counts an earlier export of these very answers recorded, which a run without the
+        # checks (a restarted kernel, nbgrader's validate) would otherwise drop
+        try:
+            before = json.loads(Path(path).read_text(encoding="utf-8")) if Path(path).is_file() else {}
+        except (OSError, ValueError):               # not an answer file of ours: rewritten, no counts kept
+            before = {}
+        if isinstance(before, dict) and before.get("student") == self.student \
+                and isinstance(before.get("answers"), dict):
+            for k, value in given.items():
+                old = before["answers"].get(k)
+                if k not in attempts and isinstance(old, dict) and old.get("variant") == variants[k] \
+                        and isinstance(old.get("attempts"), int) and "answer" in old \
+                        and self.exercises[k].canonical(old["answer"]) == self.exercises[k].canonical(value):
+                    attempts[k] = old["attempts"]
+        data = answer_file(self.student, given, chapter=self.chapter, variants=variants,
                            # the questions this notebook asked (none in one made before fingerprints)
                            fingerprints={k: sealed_fingerprint(d.data) for k, d in self.exercises.items()},
-                           attempts={k: r["attempts"] for k, r in self.checked.items()}, refused=refused)
+                           attempts=attempts, refused=refused)
         write_answer_file(path, data)
         print(f"wrote {path}: {len(given)} of {len(self.exercises)} answers")
+        for line in unsaid:
+            print("warning: " + line)
         self._warn_id()
         for _, why in refused.values():
             print(f"not exported, graded as refused: {why} -- correct it and run this cell again")
@@ -203,16 +282,16 @@ def _cell(kind: str, source: str, grade_id: str, *, solution=False, grade=False,
     return c
 
 
-def _question_md(d: dict, prompt: bool = True) -> list[str]:
+def _question_md(d: dict, title: bool = True) -> list[str]:
     """One exercise's question as Markdown lines, from its public data (``Instance.public``);
-    ``prompt=False``: without the title, prompt and context, which its Check widget shows."""
+    ``title=False``: without its heading (the cell above the question has it)."""
     ex_id, var = d["id"], _var(d["id"])
     choices, options = d.get("choices"), d.get("options") or {}
     form = {"choice": f"one of {choices!r}", "endpoint": f"one of {choices!r} ('address:port')",
             "int": "a whole number", "percent": "a percentage (a number, e.g. 33)",
             "config": "a dict " + repr({k: v[0] for k, v in options.items()}) + " with your choice"}[d["form"]]
-    md = [f"## {d['title']} (`{ex_id}`, {d['kind']})", "", d["prompt"], ""] if prompt else []
-    if prompt and d.get("context"):
+    md = ([f"## {d['title']} (`{ex_id}`, {d['kind']})", ""] if title else []) + [d["prompt"], ""]
+    if d.get("context"):
         md += [context_title(d["kind"]), "", "```"] + d["context"] + ["```", ""]
     if options:
         md += ["Settings: " + "; ".join(f"`{k}` one of " + ", ".join(f"`{v}`" for v in vals)
@@ -221,7 +300,8 @@ def _question_md(d: dict, prompt: bool = True) -> list[str]:
             md += ["Broken router: " + ", ".join(f"`{k}={v}`" for k, v in d["start"].items()), ""]
     md += [f"Reproduce with the simulator: `{d['run']['call']}`"
            + (" (`your_choice`: a dict of your settings)" if d["form"] == "config" else ""), ""]
-    md += [f"Write your answer as `{var}`: {form}."]
+    md += [f"Write your answer as `{var}` in the cell below: {form} (what the Check box says is not "
+           f"handed in: the variable is)."]
     return md
 
 
@@ -257,8 +337,11 @@ SHEET = NotebookSheet.load("""
 {student_line}'''
 
 ID_CELL = '''\
-# your student id, as your course knows it (your login, not your email): the exercises below are then
-# your own variants
+# your student id, as your course knows it (your login, not your email), between quotes, in place of
+# the line `raise NotImplementedError()` below -- for example
+#     MY_ID = 'jsmith'
+# then run this cell: the exercises below are then your own variants, and the last cell exports your
+# answers under this id
 ### BEGIN SOLUTION
 MY_ID = {student!r}
 ### END SOLUTION
@@ -299,8 +382,11 @@ def chapter_notebook(chapter: int, student: str = "release", secret: str | None 
     blob = "\n".join(textwrap.wrap(NotebookSheet.dump(sealed_sheet(chapter, student, secret, per_student)), 100))
     cells = [
         _cell("markdown", f"# Chapter {chapter}: {CHAPTERS.get(chapter, '')} -- exercises\n\n"
-              "Every answer is checked against the simulator. Put each answer in the variable named in its "
-              "cell; the `Check` button below each question gives immediate feedback. "
+              "Every answer is checked against the simulator. Below each question, its `Check` button gives "
+              "immediate feedback; **what is handed in is the answer cell under it** (the variable named there, "
+              "`answer_...`), not the Check box: once a check says *Right*, write that answer in the answer cell "
+              "(the check says what to write) and run it. The last cell exports what the variables hold, and "
+              "names each question checked in its box but left empty in its cell. "
               + ("Write your student id as `MY_ID` in the cell under the first code cell and run it: the "
                  "exercises are then your own variants"
                  + (" for this course (the book's pages show other, practice variants: answer these here)"
@@ -329,7 +415,8 @@ def chapter_notebook(chapter: int, student: str = "release", secret: str | None 
         if per_student:                         # the question is the student's variant: shown by show()
             md = [f"## {inst.title} (`{ex_id}`, {inst.kind})", "",
                   f"Your variant of this question is shown below, once the cell with your student id "
-                  f"(`MY_ID`) has run. Write your answer as `{var}`."]
+                  f"(`MY_ID`) has run. Write your answer as `{var}` in the answer cell under its Check box: "
+                  f"that cell, not the box, is handed in."]
             cells.append(_cell("markdown", "\n".join(md), f"{ex_id}-prompt"))
             cells.append(_cell("code", f"SHEET.show({ex_id!r})", f"{ex_id}-widget"))
         else:
@@ -348,7 +435,8 @@ def chapter_notebook(chapter: int, student: str = "release", secret: str | None 
     pick = ",\n".join(f"    {k!r}: globals().get({_var(k)!r})" for k in ids)
     cells.append(_cell("code", f"# your answers, as a file for the grader "
                        f"(answers-{'ID' if per_student else student}-ch{chapter}.json):\n"
-                       f"# run this cell after your last change, before you submit -- the grade is read from it\n"
+                       f"# run this cell after your last change, before you submit -- the grade is read from it;\n"
+                       f"# it writes what the variables answer_... hold, not what the Check boxes were given\n"
                        f"SHEET.export({{\n{pick},\n}})", f"ch{chapter}-export"))
     return {"cells": cells, "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python",
                                                         "name": "python3"},
