@@ -1573,3 +1573,44 @@ def test_each_choice_says_what_it_is_in_the_command_lines_words():
     assert shown["nat"] == html_escape(choice_hints("nat")["snat"])
     for name in ("multipath", "nat", "remote", "down_kbit", "weights", "down_at", "down_uplink", "connections"):
         assert f'aria-describedby="t-{name}-hint"' in html, name
+
+
+def test_the_lines_set_in_chromium_run_what_the_command_line_runs(built):
+    """Chapter 6 at 390x844: the lines' part is closed; a choice's line follows the choice; with
+    the lines opened and set as an engineer's two uplinks (ENGINEER), Run gives the replay of
+    the command line's run (its pcapng, CPython's bytes).  A refused box in the closed part
+    opens it, is focused, and keeps its hint as a second description."""
+    from sim.view.live import choice_hints
+    from sim.view.player import Frames
+    with chapter_6_served(built) as (pg, errors, infos):
+        pg.set_viewport_size({"width": 390, "height": 844})
+        more = "[data-live] details.op1-lp-more"
+        assert pg.eval_on_selector(more, "d => d.open") is False
+        assert not pg.is_visible("[data-live] input[name=down_kbit]")
+        hint = lambda name: pg.inner_text(f"[data-live] #{pg.get_attribute(f'[data-live] [name={name}]', 'aria-describedby')}")
+        assert hint("multipath") == choice_hints("multipath")["random"]
+        pg.select_option("[data-live] select[name=multipath]", ENGINEER["multipath"])
+        assert hint("multipath") == choice_hints("multipath")["wrr"]
+        pg.click(f"{more} > summary")
+        for name in ("down_kbit", "up_kbit", "delay_ms", "weights", "down_at", "down_uplink", "connections"):
+            pg.fill(f"[data-live] input[name={name}]", str(ENGINEER[name]))
+        pg.fill("[data-live] input[name=seed]", str(ENGINEER["seed"]))
+        wide = pg.evaluate("document.documentElement.scrollWidth")
+        _run_and_wait(pg, 1)
+        data = base64.b64decode(pg.eval_on_selector('[data-live] .op1-lp-out a[download$=".pcapng"]', "a => a.href")
+                                .split(",", 1)[1])
+        pg.fill("[data-live] input[name=weights]", "4,1,1")
+        pg.click(f"{more} > summary")                                   # closed again
+        pg.click("[data-live] [data-run]")
+        pg.wait_for_function("/^Not run/.test(document.querySelector('[data-live] .op1-lp-status').textContent)",
+                             timeout=120_000)
+        refused = [pg.eval_on_selector(more, "d => d.open"), pg.evaluate("document.activeElement.name"),
+                   pg.get_attribute("[data-live] input[name=weights]", "aria-describedby").split()]
+    # (the run test_the_panels_lines_run_what_the_command_line_runs finds to be the command line's)
+    r = sim.run("equalize-nat", multipath="wrr", seed=3, size=20_000, down_kbit=[2000, 512], up_kbit=[512, 128],
+                delay_ms=[10, 40], weights=[4, 1], down_at=0.35, down_uplink=2, connections=2)
+    assert data == Frames(r, max_steps=200).pcapng()
+    assert wide == 390
+    assert refused[:2] == [True, "weights"] and refused[2][1].endswith("-weights-hint"), refused
+    bad = [e for e in errors if not any(k in e for k in KNOWN_CONSOLE_ERRORS)]
+    assert bad == [], bad

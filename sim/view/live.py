@@ -137,9 +137,9 @@ def choice_hints(name: str) -> dict:
     return {}
 
 
-def _list_hint(name: str, unit: str) -> str:
-    return (f"{scenarios.PARAM_HELP[name]}{', ' + unit if unit else ''}; one value for every uplink, or one "
-            f"per uplink (like {TEXT_BOXES[name]})")
+def _list_hint(name: str) -> str:
+    """What a per-uplink list box is (its label says its unit)."""
+    return f"{scenarios.PARAM_HELP[name]}; one value for every uplink, or one per uplink (like {TEXT_BOXES[name]})"
 
 
 #: the controls' groups: ``main`` shown, ``lines`` in a part the reader opens (the page's
@@ -172,10 +172,10 @@ def control_specs(p) -> list[dict]:
          "max": max(MAX_UPLINKS, p.uplinks), "group": "main"},
         {"name": "seed", "label": "seed", "kind": "int", "value": p.seed, "min": 0, "max": SEED_MAX,
          "group": "main"},
-        text("down_kbit", "down_kbit (kbit/s)", _list_hint("down_kbit", "kbit/s")),
-        text("up_kbit", "up_kbit (kbit/s)", _list_hint("up_kbit", "kbit/s")),
-        text("delay_ms", "delay_ms (ms)", _list_hint("delay_ms", "ms")),
-        text("weights", "weights", _list_hint("weights", "")),
+        text("down_kbit", "down_kbit (kbit/s)", _list_hint("down_kbit")),
+        text("up_kbit", "up_kbit (kbit/s)", _list_hint("up_kbit")),
+        text("delay_ms", "delay_ms (ms)", _list_hint("delay_ms")),
+        text("weights", "weights", _list_hint("weights")),
         text("down_at", "down_at (s)", f"when the line of uplink down_uplink fails, in simulated seconds (like "
                                        f"{TEXT_BOXES['down_at']}); {NEVER}: no line fails"),
         {"name": "down_uplink", "label": "down_uplink", "kind": "int", "value": p.down_uplink, "min": 1,
