@@ -15,17 +15,18 @@ try:                                # a Ctrl-C while these load (argparse): one 
     import re
 
     from .cli import (NONE, OneLineParser, any_int, default_help, down_uplink_without_down_at, fail, int_in,
-                      number_in, numbers_in, pcap_problem, scenario_list, seconds_or_none, write_capture_then_stdout)
+                      list_param, number_in, pcap_problem, scenario_list, seconds_or_none, write_capture_then_stdout)
     from ._io import OutputError, ReaderGone, write_stdout
     from .fib import RouteError
-    from .policies import POLICIES
+    from .policies import POLICIES, REGISTRY as POLICY_REGISTRY
     from .natmodels import REGISTRY as NAT_REGISTRY, names as nat_models
     from .host import WINDOW
     from .policies import CACHED_POLICIES
-    from .scenarios import (INT_BOUNDS, LIST_BOUNDS, MAX_FLUSHES, MAX_SECONDS, MAX_TRANSFER, MAX_UPLINKS,
-                            NULLABLE_BOUNDS, NUMBER_BOUNDS, SCENARIOS, UNITS, Params, ParamError, check_applies,
-                            fmt_value, run, tick_of)
-    from .tcp import CONGESTION_CONTROLS, DEFAULT_TCP_PROFILE, INIT_CWND, MSS, REMOTE_BEHAVIOURS, TCP_PROFILES
+    from .scenarios import (INT_BOUNDS, LIST_BOUNDS, MAX_SECONDS, MAX_TRANSFER,
+                            NULLABLE_BOUNDS, NUMBER_BOUNDS, PARAM_HELP, SCENARIOS, UNITS, Params, ParamError,
+                            check_applies, fmt_value, run, tick_of)
+    from .tcp import (CONGESTION_CONTROLS, DEFAULT_TCP_PROFILE, INIT_CWND, MSS, REMOTE_BEHAVIOURS, REMOTE_HELP,
+                      TCP_PROFILES)
 except KeyboardInterrupt:
     from ._start import exit_if_starting
     exit_if_starting()
@@ -57,14 +58,8 @@ def _option(name: str) -> str:
 
 
 def _list_of(name: str, example: str):
-    """A list option (``--flush-at``, ``--down-kbit`` ...): each number in the bounds ``sim.run``
-    allows it (``LIST_BOUNDS``), one message naming the bad one.  How many values a per-uplink
-    list may have (one, or one per uplink) depends on ``--uplinks``: ``sim.run`` checks it."""
-    lo, hi, lo_excluded, integers = LIST_BOUNDS[name]
-    most, shape = ((MAX_FLUSHES, "") if name == "flush_at" else
-                   (MAX_UPLINKS, ", one for every uplink or one per uplink"))
-    return numbers_in(_option(name), lo, hi, lo_excluded, integers=integers, unit=UNITS.get(name, ""),
-                      tick=tick_of(name), most=most, shape=shape, example=example)
+    """A list option (``--flush-at``, ``--down-kbit`` ...): ``cli.list_param`` named as the option."""
+    return list_param(name, _option(name), example)
 
 
 def _number(name: str):
@@ -84,13 +79,6 @@ def _addrs(s: str) -> list[str]:
     return [a.strip() for a in s.split(",")]
 
 
-# what each multipath policy is, for --help (a policy added later is listed by its name alone)
-_POLICY_HELP = {"random": "the article's 2.4: a random uplink at each route cache miss",
-                "wrr": "2.4's fib_select_multipath(): weighted round robin at each cache miss",
-                "hash-l3": "today's, no cache: a hash of the addresses",
-                "hash-l4": "today's, no cache: a hash of the 5-tuple",
-                "numgen": "nftables numgen: each packet in turn",
-                "connmark": "conntrack marks: each connection keeps its uplink"}
 _G = Params()       # the global defaults: a scenario sets some of its own (`sim list`)
 #: the parameters `run`'s options set
 RUN_PARAMS = ("multipath", "equalize", "nat", "remote", "cc", "tcp", "ingress_filter", "uplinks", "seed",
@@ -114,7 +102,7 @@ def parser() -> argparse.ArgumentParser:
             f"give a scenario to run: one of {', '.join(SCENARIOS)} ({PROG} list says what each shows)"})
     r.add_argument("scenario", help="one of: " + ", ".join(SCENARIOS))
     r.add_argument("--multipath", choices=POLICIES, help="how the router picks an uplink: " + "; ".join(
-        f"{n}, {_POLICY_HELP[n]}" if n in _POLICY_HELP else n for n in POLICIES) + f" ({_default('multipath')})")
+        f"{n}, {POLICY_REGISTRY[n].help}" if POLICY_REGISTRY[n].help else n for n in POLICIES) + f" ({_default('multipath')})")
     eq = r.add_mutually_exclusive_group()
     eq.add_argument("--equalize", dest="equalize", action="store_const", const=True,
                     help="the route's equalize flag: the uplink is chosen again for every packet (needs "
@@ -124,9 +112,8 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--nat", choices=nat_models(), help="NAT model: " + "; ".join(
         f"{n}, {NAT_REGISTRY[n].help}" for n in nat_models()) + f" ({_default('nat')})")
     r.add_argument("--remote", choices=REMOTE_BEHAVIOURS,
-                   help="what a remote host does with a TCP segment of no connection: article, ignore it "
-                        "(the article's simplification); rfc, answer with a reset (RFC 9293) "
-                        f"({_default('remote')})")
+                   help="what a remote host does with a TCP segment of no connection: " + "; ".join(
+                       f"{n}, {REMOTE_HELP[n]}" for n in REMOTE_BEHAVIOURS) + f" ({_default('remote')})")
     r.add_argument("--cc", choices=CONGESTION_CONTROLS,
                    help=f"TCP congestion control: none, a fixed window of {WINDOW} bytes ({WINDOW // MSS} "
                         f"segments) in flight; reno, RFC 5681 from {INIT_CWND // MSS} segments with NewReno's "
@@ -150,7 +137,7 @@ def parser() -> argparse.ArgumentParser:
                    help=f"the random generator's seed: the same seed, the same run ({_default('seed')})")
     r.add_argument("--size", type=_count("size"), help="bytes per download (all downloads of a run: at most %d bytes; %s)" % (MAX_TRANSFER, _default("size")))
     r.add_argument("--connections", type=_count("connections"),
-                   help=f"parallel downloads, {INT_BOUNDS['connections'][0]}..{INT_BOUNDS['connections'][1]} "
+                   help=f"{PARAM_HELP['connections']}, {INT_BOUNDS['connections'][0]}..{INT_BOUNDS['connections'][1]} "
                         f"({_default('connections')})")
     r.add_argument("--messages", type=_count("messages"), help=f"echo: messages to echo ({_default('messages')})")
     r.add_argument("--msg-size", type=_count("msg_size"), help=f"echo: bytes per message ({_default('msg_size')})")
@@ -164,14 +151,14 @@ def parser() -> argparse.ArgumentParser:
                    help="the remote hosts' addresses (default 200.0.0.1,210.0.0.1)")
     r.add_argument("--port-base", type=_count("port_base"), help=f"first source port of the LAN hosts ({_default('port_base')})")
     r.add_argument("--down-kbit", type=_list_of("down_kbit", "8000,4000,1000"), metavar="K,K,...",
-                   help="each uplink's line speed down (provider to router), kbit/s %d..%d: one value for "
-                        "every uplink, or one per uplink (%s)" % (*LIST_BOUNDS["down_kbit"][:2], _default("down_kbit")))
+                   help="%s, kbit/s %d..%d: one value for "
+                        "every uplink, or one per uplink (%s)" % (PARAM_HELP["down_kbit"], *LIST_BOUNDS["down_kbit"][:2], _default("down_kbit")))
     r.add_argument("--up-kbit", type=_list_of("up_kbit", "1000,512,256"), metavar="K,K,...",
-                   help="each uplink's line speed up (router to provider), kbit/s %d..%d: one value for every "
-                        "uplink, or one per uplink (%s)" % (*LIST_BOUNDS["up_kbit"][:2], _default("up_kbit")))
+                   help="%s, kbit/s %d..%d: one value for every "
+                        "uplink, or one per uplink (%s)" % (PARAM_HELP["up_kbit"], *LIST_BOUNDS["up_kbit"][:2], _default("up_kbit")))
     r.add_argument("--delay-ms", type=_list_of("delay_ms", "10,20,40"), metavar="MS,MS,...",
-                   help="each uplink's one-way delay, ms %g..%d: one value for every uplink, or one per "
-                        "uplink (%s)" % (*LIST_BOUNDS["delay_ms"][:2], _default("delay_ms")))
+                   help="%s, ms %g..%d: one value for every uplink, or one per "
+                        "uplink (%s)" % (PARAM_HELP["delay_ms"], *LIST_BOUNDS["delay_ms"][:2], _default("delay_ms")))
     r.add_argument("--core-delay-ms", type=_number("core_delay_ms"), metavar="MS",
                    help="one-way delay from each provider to the Internet core, ms %g..%d (%s)"
                         % (*NUMBER_BOUNDS["core_delay_ms"][:2], _default("core_delay_ms")))
@@ -179,11 +166,8 @@ def parser() -> argparse.ArgumentParser:
                    help="one-way delay from the Internet core to each remote host, ms %g..%d (%s)"
                         % (*NUMBER_BOUNDS["remote_delay_ms"][:2], _default("remote_delay_ms")))
     r.add_argument("--weights", type=_list_of("weights", "4,2,1"), metavar="W,W,...",
-                   help="each uplink's nexthop weight, %d..%d, as `ip route ... nexthop ... weight W`: "
-                        "random and the hashes choose an uplink in proportion to them, wrr gives each that "
-                        "many turns a round, numgen and connmark take the uplinks in turn whatever their "
-                        "weights; one value for every uplink, or one per uplink (%s)"
-                        % (*LIST_BOUNDS["weights"][:2], _default("weights")))
+                   help="%s; W %d..%d: one value for every uplink, or one per uplink (%s)"
+                        % (PARAM_HELP["weights"], *LIST_BOUNDS["weights"][:2], _default("weights")))
     r.add_argument("--idle", type=_number("idle"), metavar="T",
                    help="cache-expiry: seconds between the download's two requests, 0..%d (%s)"
                         % (NUMBER_BOUNDS["idle"][1], _default("idle")))
@@ -194,7 +178,7 @@ def parser() -> argparse.ArgumentParser:
                    help="uplink --down-uplink's line fails at T s (0..%d); none: no line fails (%s)"
                         % (MAX_SECONDS, _default("down_at")))
     r.add_argument("--down-uplink", type=any_int("--down-uplink"), metavar="K",     # one of the uplinks: run() checks
-                   help=f"which uplink's line fails at --down-at, 1-based ({_default('down_uplink')})")
+                   help=f"{PARAM_HELP['down_uplink']} at --down-at ({_default('down_uplink')})")
     r.add_argument("--read-timeout", type=_seconds_or_none("read_timeout", "no read timeout"), metavar="T|none",
                    help="a downloading client closes after T s without data (%g..%g: the simulation counts "
                         "whole microseconds); none: it waits as long as the run lasts (%s)"

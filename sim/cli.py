@@ -162,6 +162,20 @@ def numbers_in(name: str, lo: float, hi: float, lo_excluded: bool = False, *, in
     return conv
 
 
+def list_param(name: str, shown: str, example: str):
+    """A list parameter of ``sim.run`` (``flush_at``, ``down_kbit`` ...) read from text as
+    ``python -m sim run`` reads it, whose bad value is named ``shown`` (``--down-kbit`` there,
+    ``down_kbit`` in the live players' boxes): each number in the bounds ``sim.run`` allows it
+    (``LIST_BOUNDS``), one message naming the bad one.  How many values a per-uplink list may
+    have (one, or one per uplink) depends on the uplinks: ``sim.run`` checks it."""
+    from .scenarios import LIST_BOUNDS, MAX_FLUSHES, MAX_UPLINKS, UNITS, tick_of
+    lo, hi, lo_excluded, integers = LIST_BOUNDS[name]
+    most, shape = ((MAX_FLUSHES, "") if name == "flush_at" else
+                   (MAX_UPLINKS, ", one for every uplink or one per uplink"))
+    return numbers_in(shown, lo, hi, lo_excluded, integers=integers, unit=UNITS.get(name, ""),
+                      tick=tick_of(name), most=most, shape=shape, example=example)
+
+
 def pcap_problem(path: str) -> str | None:
     """Why ``--pcap path`` can't take the capture, or None: checked before the run, creating
     nothing, so that a run of minutes is not refused only at its end (bad input, status 2).

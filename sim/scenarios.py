@@ -89,6 +89,18 @@ UNITS = {"idle": "seconds", "down_at": "seconds", "read_timeout": "seconds", "fl
          "core_delay_ms": "ms", "remote_delay_ms": "ms", "delay_ms": "ms", "down_kbit": "kbit/s",
          "up_kbit": "kbit/s", "size": "bytes", "msg_size": "bytes"}
 
+#: what a parameter is, in the words ``python -m sim run --help`` and the live players' hints share
+PARAM_HELP = {
+    "down_kbit": "each uplink's line speed down (provider to router)",
+    "up_kbit": "each uplink's line speed up (router to provider)",
+    "delay_ms": "each uplink's one-way delay",
+    "weights": "each uplink's nexthop weight, as `ip route ... nexthop ... weight W`: random and the hashes "
+               "choose an uplink in proportion to them, wrr gives each that many turns a round, numgen and "
+               "connmark take the uplinks in turn whatever their weights",
+    "connections": "parallel downloads",
+    "down_uplink": "which uplink's line fails (1-based)",
+}
+
 
 def tick_of(name: str) -> float | None:
     """1 us in the unit of time parameter ``name`` (None for one that is no time)."""

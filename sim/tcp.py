@@ -69,6 +69,10 @@ QUICKACKS = 16              # TCP_MAX_QUICKACKS
 PINGPONG_THRESH = 1         # TCP_PINGPONG_THRESH (Linux 6.x)
 
 REMOTE_BEHAVIOURS = ("article", "rfc")
+#: what a remote host does with a TCP segment of no connection, per ``remote``: one line each, which
+#: ``python -m sim run --help`` and the live players' hints show
+REMOTE_HELP = {"article": "ignore it (the article's simplification)",
+               "rfc": "answer with a reset (RFC 9293)"}
 CONGESTION_CONTROLS = ("none", "reno")
 INIT_CWND = 2 * MSS         # Linux 2.4: two segments
 

@@ -30,6 +30,7 @@ import subprocess
 import sys
 import threading
 from dataclasses import fields
+from html import escape as html_escape, unescape as html_unescape
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -87,8 +88,13 @@ def test_panel_controls_are_the_live_players():
     assert 'data-live data-scenario="equalize-nat"' in html
     assert html.count("data-run") == 1 and 'role="status"' in html
     names = re.findall(r'name="([^"]+)"', html)
-    assert names == ["multipath", "equalize", "nat", "remote", "ingress_filter", "uplinks", "seed",
-                     "down_at", "size"]
+    assert names == ["multipath", "equalize", "nat", "remote", "ingress_filter", "uplinks", "seed", "size",
+                     "down_kbit", "up_kbit", "delay_ms", "weights", "down_at", "down_uplink", "connections"]
+    # the lines' controls in a part of the form the reader opens, closed: a phone's panel is not a
+    # wall of boxes
+    main, lines = html.split('<details class="op1-lp-more">')
+    assert re.findall(r'name="([^"]+)"', lines) == names[8:] and "<details open" not in html
+    assert "<summary>Lines: speeds, delays, weights, a failure, connections</summary>" in lines
     assert set(names) <= {f.name for f in fields(scenarios.Params)}     # sim.run's keywords
     def options(name):
         sel = re.search(rf'<select id="t-{name}" name="{name}"[^>]*>(.*?)</select>', html).group(1)
@@ -121,6 +127,8 @@ def _defaults_json(html: str) -> str:
             v = "true" if " checked" in attrs and not off else "false"
         elif "data-int" in attrs:
             v = re.search(r'value="([^"]*)"', attrs).group(1)
+        elif "data-text" in attrs:                    # its text, as typed
+            v = json.dumps(html_unescape(re.search(r'value="([^"]*)"', attrs).group(1)))
         else:
             opt = re.search(r'<option value="([^"]*)" selected', m.group(2)).group(1).replace("&quot;", '"')
             v = opt if "data-json" in attrs else json.dumps(opt)
@@ -218,7 +226,8 @@ def test_a_number_boxs_label_says_its_range():
 def test_the_panels_boxes_hold_what_the_live_players_do():
     html = inpage.panel_html("equalize-nat", "./", "t", 1, seed=3, size=20_000)
     limits = re.search(r'data-limits="([^"]*)"', html).group(1).replace("&quot;", '"')
-    assert json.loads(limits) == {"uplinks": [1, 4], "seed": [0, 2**53 - 1], "size": [1, inpage.SIZE_MAX]}
+    assert json.loads(limits) == {"uplinks": [1, 4], "seed": [0, 2**53 - 1], "size": [1, inpage.SIZE_MAX],
+                                  "down_uplink": [1, 4], "connections": [1, 8]}
     got = json.loads(inpage.run("equalize-nat", "{}", '{"uplinks": 6}', limits))
     assert got["error"] == "uplinks 6 out of range for this page's live panel: allowed 1..4"
     got = json.loads(inpage.run("equalize-nat", "{}", '{"size": 5000000}', limits))
@@ -580,7 +589,11 @@ RUNS = [["run", "equalize-nat", "--seed", "3", "--size", "20000"],
         ["run", "equalize-nat", "--seed", "3", "--size", "20000", "--nat", "netfilter"],
         ["run", "hash-l4-nat", "--seed", "1", "--size", "20000"],
         ["run", "mptcp", "--seed", "1", "--size", "100000"],
-        ["run", "uplink-down", "--seed", "2", "--size", "50000"]]
+        ["run", "uplink-down", "--seed", "2", "--size", "50000"],
+        # the lines' controls (ENGINEER_CLI): speeds, delays, weights, which line fails and when
+        ["run", "equalize-nat", "--multipath", "wrr", "--seed", "3", "--size", "20000", "--down-kbit", "2000,512",
+         "--up-kbit", "512,128", "--delay-ms", "10,40", "--weights", "4,1", "--down-at", "0.35",
+         "--down-uplink", "2", "--connections", "2"]]
 
 
 def _pyodide_runs(tmp_path, *extra: str) -> list[dict]:
@@ -1043,11 +1056,12 @@ def test_python_starts_when_a_parameter_changes_not_when_the_page_is_read(built,
 
 
 def test_a_failing_uplink_beyond_the_uplinks_is_named_in_the_panels_words():
-    """"uplink 2 fails" with 1 uplink: the panel has no down_uplink box, so the message names the
-    controls it has (it once said "give down_uplink 1..1")."""
-    got = json.loads(inpage.run("equalize-nat", '{"size": 20000}', '{"uplinks": 1, "down_at": 0.5}'))
-    said = "uplink 2 fails, but there is only 1 uplink: set 'uplink 2 fails' to never, or uplinks to 2 or more"
-    assert got == {"error": said, "errors": [{"param": "down_at", "message": said}]}, got
+    """A line of uplink 2 to fail with 1 uplink: the panel's down_uplink box is named, with the
+    uplinks it may be, and the other way out (more uplinks)."""
+    got = json.loads(inpage.run("equalize-nat", '{"size": 20000}', '{"uplinks": 1, "down_at": "0.5", "down_uplink": 2}'))
+    said = ("down_uplink 2 out of range: allowed 1..1 (there is 1 uplink; the line of uplink 2 is to fail at "
+            "0.5 s: give down_uplink 1..1, or uplinks 2 or more)")
+    assert got == {"error": said, "errors": [{"param": "down_uplink", "message": said}]}, got
 
 
 def test_graphviz_in_webassembly_measures_the_diagrams_text_as_dot_does(tmp_path):
@@ -1153,8 +1167,8 @@ def test_no_nat_says_what_it_means_where_it_is_offered():
     """'none' among the NAT models is explained where a reader picks it (the live panels of
     chapters 3-10, the notebook's live player): no NAT, the LAN's addresses public."""
     html = inpage.panel_html("equalize-nat", "./", "t", 1)
-    assert '<option value="none">none (no NAT: LAN addresses public)</option>' in html
-    assert '<option value="article" selected>article</option>' in html
+    assert re.search(r'<option value="none" data-hint="[^"]*">none \(no NAT: LAN addresses public\)</option>', html)
+    assert re.search(r'<option value="article" selected data-hint="[^"]*">article</option>', html)
     from sim.view.live import control_specs
     nat, = [s for s in control_specs(scenarios.make_params("equalize-nat")) if s["name"] == "nat"]
     assert ("none (no NAT: LAN addresses public)", "none") in nat["choices"]
@@ -1561,3 +1575,121 @@ def test_a_panel_says_where_its_replays_start():
     html = inpage.panel_html(scenario, "./", "t", 1, start_at=start_at, **params)
     assert f"Each replay starts {start_at * 1000:g} ms into its run (start_at={start_at:g})." in html
     assert "starts" not in inpage.panel_html(scenario, "./", "t", 1, **params).split("lp-note")[1].split("</p>")[0]
+
+
+# -- the lines' controls: what python -m sim run sets, set in the panel ----------------------------------
+
+#: an engineer's two uplinks of different speeds, wrr weighted to the faster, the slower line failing
+ENGINEER = {"multipath": "wrr", "seed": 3, "size": 20000, "down_kbit": "2000, 512", "up_kbit": "512,128",
+            "delay_ms": "10,40", "weights": "4,1", "down_at": "0.35", "down_uplink": 2, "connections": 2}
+ENGINEER_CLI = ["--multipath", "wrr", "--seed", "3", "--size", "20000", "--down-kbit", "2000,512",
+                "--up-kbit", "512,128", "--delay-ms", "10,40", "--weights", "4,1", "--down-at", "0.35",
+                "--down-uplink", "2", "--connections", "2"]
+
+
+def _cli_json(scenario: str, *args: str) -> bytes:
+    return subprocess.run([sys.executable, "-m", "sim", "run", scenario, *args, "--format", "json"],
+                          capture_output=True, check=True, cwd=ROOT).stdout
+
+
+def test_the_panels_lines_run_what_the_command_line_runs():
+    """The panel had no line speeds, delays, weights, failing uplink or number of connections,
+    and its failure came at 0.5, 1 or 2 s only.  Set in its boxes as the command line's options
+    are written, the run's trace is the command line's, byte for byte; left as they are, the
+    boxes run what the command line runs without them."""
+    html = inpage.panel_html("equalize-nat", "./", "t", 1, seed=3, size=20_000)
+    limits = re.search(r'data-limits="([^"]*)"', html).group(1).replace("&quot;", '"')
+    got = json.loads(inpage.run("equalize-nat", "{}", json.dumps(ENGINEER), limits, '{"seed": 3, "size": 20000}'))
+    assert "error" not in got, got
+    r = inpage._last["result"]
+    assert (r.params.down_kbit, r.params.weights, r.params.down_at, r.params.connections) == ([2000, 512], [4, 1], 0.35, 2)
+    assert "".join(r.json_chunks()).encode() == _cli_json("equalize-nat", *ENGINEER_CLI)
+    assert r.summary["link_down"]["uplink"] == "if2"
+    assert RUNS[-1] == ["run", "equalize-nat", *ENGINEER_CLI]        # and under Pyodide, the same bytes
+    got = json.loads(inpage.run("equalize-nat", "{}", _defaults_json(html), limits))
+    assert "error" not in got, got
+    assert "".join(inpage._last["result"].json_chunks()).encode() == _cli_json("equalize-nat", "--seed", "3",
+                                                                               "--size", "20000")
+
+
+def test_every_bad_line_box_is_named_in_the_command_lines_words():
+    limits = json.dumps({"uplinks": [1, 4], "down_uplink": [1, 4], "connections": [1, 8]})
+    values = {"down_kbit": "2000,fast", "up_kbit": "512,256,128", "delay_ms": "", "down_at": "soon",
+              "connections": 9}
+    got = json.loads(inpage.run("equalize-nat", "{}", json.dumps(values), limits))
+    said = {e["param"]: e["message"] for e in got["errors"]}
+    assert said == {
+        "down_kbit": "down_kbit must be kbit/s in 1..10000000, separated by commas, one for every uplink or "
+                     "one per uplink (like 2000,512), got 'fast' in '2000,fast'",
+        "up_kbit": "up_kbit gives 3 values (512,256,128) for 2 uplinks: give one value for every uplink, "
+                   "or 2, one per uplink",
+        "delay_ms": "delay_ms must be ms in 0.001..10000 (the simulation counts whole microseconds), separated "
+                    "by commas, one for every uplink or one per uplink (like 10,40), got ''",
+        "down_at": "down_at must be seconds like 1.5, or never (no line fails), got 'soon'",
+        "connections": "connections 9 out of range for this page's live panel: allowed 1..8"}, got
+    # the bounds are sim.run's: a failure beyond a simulated day, a weight of 0
+    got = json.loads(inpage.run("equalize-nat", "{}", '{"down_at": "90000", "weights": "0"}', limits))
+    assert [e["param"] for e in got["errors"]] == ["weights", "down_at"], got
+    assert got["errors"][1]["message"] == "down_at 90000.0 out of range: allowed 0 or [1e-06, 86400] seconds"
+
+
+def test_each_choice_says_what_it_is_in_the_command_lines_words():
+    """The choices were bare words (hash-l4, snat, rfc): each now has its line under its control,
+    the one of the value chosen, which is the line `python -m sim run --help` gives it."""
+    from sim.view.live import choice_hints
+    helptext = " ".join(subprocess.run([sys.executable, "-m", "sim", "run", "--help"], capture_output=True,
+                                       text=True, check=True, cwd=ROOT).stdout.split())
+    html = inpage.panel_html("hash-l4-nat", "./", "t", 1, nat="snat")
+    for name, values in (("multipath", POLICIES), ("nat", NAT_MODELS), ("remote", REMOTE_BEHAVIOURS)):
+        hints = choice_hints(name)
+        assert set(hints) == set(values), name
+        for v in values:
+            assert f"{v}, {hints[v]}" in helptext, (name, v)
+            assert re.search(rf'<option value="{v}"( selected)? data-hint="{re.escape(html_escape(hints[v]))}">', html)
+    assert "fib_multipath_hash_policy=1" in choice_hints("multipath")["hash-l4"]
+    shown = dict(re.findall(r'<small id="t-(\w+)-hint" class="op1-lc-hint">([^<]*)</small>', html))
+    assert shown["multipath"] == html_escape(choice_hints("multipath")["hash-l4"])
+    assert shown["nat"] == html_escape(choice_hints("nat")["snat"])
+    for name in ("multipath", "nat", "remote", "down_kbit", "weights", "down_at", "down_uplink", "connections"):
+        assert f'aria-describedby="t-{name}-hint"' in html, name
+
+
+def test_the_lines_set_in_chromium_run_what_the_command_line_runs(built):
+    """Chapter 6 at 390x844: the lines' part is closed; a choice's line follows the choice; with
+    the lines opened and set as an engineer's two uplinks (ENGINEER), Run gives the replay of
+    the command line's run (its pcapng, CPython's bytes).  A refused box in the closed part
+    opens it, is focused, and keeps its hint as a second description."""
+    from sim.view.live import choice_hints
+    from sim.view.player import Frames
+    with chapter_6_served(built) as (pg, errors, infos):
+        pg.set_viewport_size({"width": 390, "height": 844})
+        more = "[data-live] details.op1-lp-more"
+        assert pg.eval_on_selector(more, "d => d.open") is False
+        assert not pg.is_visible("[data-live] input[name=down_kbit]")
+        hint = lambda name: pg.inner_text(f"[data-live] #{pg.get_attribute(f'[data-live] [name={name}]', 'aria-describedby')}")
+        assert hint("multipath") == choice_hints("multipath")["random"]
+        pg.select_option("[data-live] select[name=multipath]", ENGINEER["multipath"])
+        assert hint("multipath") == choice_hints("multipath")["wrr"]
+        pg.click(f"{more} > summary")
+        for name in ("down_kbit", "up_kbit", "delay_ms", "weights", "down_at", "down_uplink", "connections"):
+            pg.fill(f"[data-live] input[name={name}]", str(ENGINEER[name]))
+        pg.fill("[data-live] input[name=seed]", str(ENGINEER["seed"]))
+        wide = pg.evaluate("document.documentElement.scrollWidth")
+        _run_and_wait(pg, 1)
+        data = base64.b64decode(pg.eval_on_selector('[data-live] .op1-lp-out a[download$=".pcapng"]', "a => a.href")
+                                .split(",", 1)[1])
+        pg.fill("[data-live] input[name=weights]", "4,1,1")
+        pg.click(f"{more} > summary")                                   # closed again
+        pg.click("[data-live] [data-run]")
+        pg.wait_for_function("/^Not run/.test(document.querySelector('[data-live] .op1-lp-status').textContent)",
+                             timeout=120_000)
+        refused = [pg.eval_on_selector(more, "d => d.open"), pg.evaluate("document.activeElement.name"),
+                   pg.get_attribute("[data-live] input[name=weights]", "aria-describedby").split()]
+    # (the run test_the_panels_lines_run_what_the_command_line_runs finds to be the command line's)
+    r = sim.run("equalize-nat", multipath="wrr", seed=3, size=20_000, down_kbit=[2000, 512], up_kbit=[512, 128],
+                delay_ms=[10, 40], weights=[4, 1], down_at=0.35, down_uplink=2, connections=2)
+    assert data == Frames(r, max_steps=200).pcapng()
+    assert wide == 390
+    assert refused[:2] == [True, "weights"] and refused[2][1].endswith("-weights-hint"), refused
+    bad = [e for e in errors if not any(k in e for k in KNOWN_CONSOLE_ERRORS)]
+    assert bad == [], bad

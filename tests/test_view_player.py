@@ -557,3 +557,42 @@ def test_every_time_a_long_replay_shows_is_written_one_way():
     assert data["steps"][0]["t"] == clock(ev[f.steps[0]].t) and data["steps"][0]["t"].endswith(" s")
     assert all(s["tt"].endswith(" s") for s in data["steps"])
     assert any(re.search(r"\bat \d{3}\.\d{6} s\b", s["n"]) for s in data["steps"])
+
+
+def test_live_player_sets_the_lines_and_says_what_each_choice_is():
+    """A network engineer's two uplinks of different speeds: the live player had no line speeds,
+    delays, weights, failing uplink or number of connections, and bare words for its choices.
+    It has the page panel's controls (control_specs): the lines' in an Accordion, closed, each box
+    read as `python -m sim run` reads its option; each choice with its --help line under it, the
+    one of the value chosen."""
+    pytest.importorskip("ipywidgets")
+    import ipywidgets as W
+    from sim.view import LivePlayer
+    from sim.view.live import choice_hints
+    from html import escape
+    lp = LivePlayer("equalize-nat", seed=3, size=20_000, max_steps=20)
+    assert isinstance(lp.lines, W.Accordion) and lp.lines.selected_index is None
+    inside = {w for box in lp.lines.children[0].children for w in (box.children if isinstance(box, W.VBox) else [box])}
+    assert {lp.controls[n] for n in ("down_kbit", "up_kbit", "delay_ms", "weights", "down_at", "down_uplink",
+                                     "connections")} <= inside
+    assert lp.controls["down_kbit"].value == "2000" and lp.controls["down_at"].value == "never"
+    assert escape(choice_hints("multipath")["random"]) in lp.hints["multipath"].value
+    lp.controls["multipath"].value = "wrr"
+    assert escape(choice_hints("multipath")["wrr"]) in lp.hints["multipath"].value
+    for name, typed in (("down_kbit", "2000, 512"), ("weights", "4,1"), ("down_uplink", "1"), ("down_at", "0.35")):
+        lp.controls[name].value = typed
+        assert "Not run" not in lp.status.value, (name, lp.status.value)
+    p = lp.result.params
+    assert (p.multipath, p.down_kbit, p.weights, p.down_uplink, p.down_at) == ("wrr", [2000, 512], [4, 1], 1, 0.35)
+    assert lp.controls["down_kbit"].value == "2000,512"          # the values the run used
+    assert lp.result.summary["link_down"]["uplink"] == "if1"
+    lp.controls["up_kbit"].value = "512,256,128"
+    assert "up_kbit gives 3 values (512,256,128) for 2 uplinks" in lp.status.value
+    assert lp.result.params.up_kbit == [512]
+    lp.controls["up_kbit"].value = "512"
+    lp.controls["down_at"].value = "later"
+    assert "down_at must be seconds like 1.5, or never (no line fails), got &#x27;later&#x27;" in lp.status.value
+    lp.controls["down_at"].value = "never"
+    assert lp.result.params.down_at is None and "Not run" not in lp.status.value
+    lp.controls["connections"].value = "9"
+    assert "connections 9 out of range for this live player: allowed 1..8" in lp.status.value

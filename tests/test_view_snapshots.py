@@ -113,7 +113,7 @@ def test_live_player_line_fails_control_reruns_with_and_without_a_failure():
     from sim.trace import Ev
     from sim.view import LivePlayer
     lp = LivePlayer("mptcp", seed=1, size=50_000, max_steps=2000)
-    assert lp.controls["down_at"].value is None and "down_at" not in lp.status.value
+    assert lp.controls["down_at"].value == "never" and "down_at" not in lp.status.value
     lp.controls["down_at"].value = 0.5
     assert "down_at=0.5 down_uplink=2" in lp.status.value
     assert any(lp.result.events[s].ev is Ev.LINK for s in lp.frames.steps)

@@ -231,6 +231,11 @@
         if (!off && c.disabled) c.checked = c.getAttribute("data-was") === "1";
         c.disabled = off;
       });
+      // what the chosen value of a choice is: its option's line, under it (live.py's choice_hints)
+      form.querySelectorAll("select").forEach(function (s) {
+        var o = s.options[s.selectedIndex], hint = document.getElementById(s.id + "-hint");
+        if (o && hint && o.hasAttribute("data-hint")) hint.textContent = o.getAttribute("data-hint");
+      });
     }
     form.addEventListener("change", sync);
     sync();
@@ -243,8 +248,14 @@
     // invalid and described by its words, the first (in the form's order) given the focus, so
     // that the reader is taken to it and told what is wrong (WCAG 3.3.1).
     var marked = [];
+    // (a box described by its hint line keeps it, after the words of its refusal)
     function unmark() {
-      marked.forEach(function (c) { c.removeAttribute("aria-invalid"); c.removeAttribute("aria-describedby"); });
+      marked.forEach(function (c) {
+        c.removeAttribute("aria-invalid");
+        var own = c.getAttribute("data-describedby");
+        if (own) c.setAttribute("aria-describedby", own);
+        else c.removeAttribute("aria-describedby");
+      });
       marked = [];
     }
     function refuse(m) {
@@ -266,8 +277,13 @@
         status.appendChild(span);
         if (!c || !c.id) return;
         span.id = c.id + "-err";
+        if (!c.hasAttribute("data-describedby")) c.setAttribute("data-describedby", c.getAttribute("aria-describedby") || "");
+        var own = c.getAttribute("data-describedby");
         c.setAttribute("aria-invalid", "true");
-        c.setAttribute("aria-describedby", span.id);
+        c.setAttribute("aria-describedby", span.id + (own ? " " + own : ""));
+        // a box among the lines' controls is shown: their part of the form opened
+        var part = c.closest("details");
+        if (part) part.open = true;
         marked.push(c);
         boxes.push(c);
       });

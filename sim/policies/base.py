@@ -15,8 +15,10 @@ class Policy:
     ``equalize``); ``per_packet``: it balances each packet, not each flow (the Internet
     side then answers over every line too); ``mark_tables``: it routes by a mark through
     ``ip rule fwmark k table k``, table k holding one route, by uplink k; ``rank``: its
-    place in the lists a reader sees (the CLI, the live player)."""
+    place in the lists a reader sees (the CLI, the live player); ``help``: what it is, in one
+    line, which ``python -m sim run --help`` and the live players' hints show."""
     name: str = ""
+    help: str = ""
     rank: int = 100
     cached: bool = False
     per_packet: bool = False

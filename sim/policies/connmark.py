@@ -9,6 +9,7 @@ from .base import Policy, fwmark_table, register
 @register
 class Connmark(Policy):
     name, rank, mark_tables = "connmark", 6, True
+    help = "conntrack marks: each connection keeps its uplink"
 
     def __init__(self, router):
         super().__init__(router)

@@ -7,6 +7,7 @@ from .base import Policy, register
 @register
 class HashL3(Policy):
     name, rank = "hash-l3", 3
+    help = "today's, no cache: a hash of the addresses (fib_multipath_hash_policy=0)"
     l4 = False
 
     def select(self, route, pkt):
@@ -16,4 +17,5 @@ class HashL3(Policy):
 @register
 class HashL4(HashL3):
     name, rank = "hash-l4", 4
+    help = "today's, no cache: a hash of the 5-tuple (fib_multipath_hash_policy=1)"
     l4 = True

@@ -7,6 +7,7 @@ from .base import Policy, fwmark_table, register
 @register
 class Numgen(Policy):
     name, rank, per_packet, mark_tables = "numgen", 5, True, True
+    help = "nftables numgen: each packet in turn"
 
     def __init__(self, router):
         super().__init__(router)

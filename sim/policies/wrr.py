@@ -14,6 +14,7 @@ from .base import Policy, register
 @register
 class Wrr(Policy):
     name, rank, cached = "wrr", 2, True
+    help = "2.4's fib_select_multipath(): weighted round robin at each cache miss"
 
     def __init__(self, router):
         super().__init__(router)

@@ -37,8 +37,21 @@ def panel_specs(scenario: str, **params) -> list[dict]:
 
 
 def _control(uid: str, s: dict) -> str:
+    """A control's HTML, with the line under it that says what it is (``hint``), or, for a
+    choice, what the chosen value is (``hints``: each option carries its line, and the page's
+    script shows the chosen one's): one tap away on a phone, where a title= is not."""
+    cid = f"{uid}-{s['name']}"
+    hint = s["hints"].get(s["value"], "") if "hints" in s else s.get("hint")
+    if hint is None:
+        return _bare_control(uid, s)
+    return (f'<div class="op1-lcg">{_bare_control(uid, s, f"{cid}-hint")}'
+            f'<small id="{cid}-hint" class="op1-lc-hint">{h(hint)}</small></div>')
+
+
+def _bare_control(uid: str, s: dict, hint_id: str | None = None) -> str:
     name, label, value = s["name"], s["label"], s["value"]
     cid = f"{uid}-{name}"
+    described = f' aria-describedby="{hint_id}"' if hint_id else ""
     if s["kind"] == "bool":
         extra = why = ""
         if "only_with" in s:
@@ -60,12 +73,20 @@ def _control(uid: str, s: dict) -> str:
         return (f'<label class="op1-lc" for="{cid}">{h(said)} '
                 f'<input type="text" data-int id="{cid}" '
                 f'name="{h(name)}" value="{value}" inputmode="numeric" pattern="[0-9]*" '
-                f'autocomplete="off" spellcheck="false" required></label>')
+                f'autocomplete="off" spellcheck="false" required{described}></label>')
+    if s["kind"] == "text":
+        # its text goes to the simulator as typed, which reads it as python -m sim run reads the
+        # option (live.from_text) and names a bad one
+        return (f'<label class="op1-lc" for="{cid}">{h(label)} '
+                f'<input type="text" data-text id="{cid}" name="{h(name)}" value="{h(value)}" '
+                f'autocomplete="off" spellcheck="false"{described}></label>')
     plain = all(isinstance(v, str) for _, v in s["choices"])     # else each value is JSON (null, 0.5)
-    opts = "".join(f'<option value="{h(v if plain else json.dumps(v))}"{" selected" if v == value else ""}>'
+    hints = s.get("hints", {})
+    opts = "".join(f'<option value="{h(v if plain else json.dumps(v))}"{" selected" if v == value else ""}'
+                   f'{f" data-hint={chr(34)}{h(hints[v])}{chr(34)}" if v in hints else ""}>'
                    f'{h(t)}</option>' for t, v in s["choices"])
     return (f'<label class="op1-lc" for="{cid}">{h(label)} <select id="{cid}" name="{h(name)}"'
-            f'{"" if plain else " data-json"}>{opts}</select></label>')
+            f'{"" if plain else " data-json"}{described}>{opts}</select></label>')
 
 
 def _range(lo: int, hi: int) -> str:
@@ -101,7 +122,12 @@ def panel_html(scenario: str, base: str, uid: str, fetch_bytes: int, max_steps: 
     said = fixed_words(fixed)
     if start_at:        # (chapter 3's replays begin 200 ms in: said only by the status line after Run)
         said += f" Each replay starts {start_at * 1000:g} ms into its run (start_at={start_at:g})."
-    controls = "".join(_control(uid, s) for s in specs)
+    from .live import lines_title
+    main = "".join(_control(uid, s) for s in specs if s.get("group", "main") == "main")
+    lines = "".join(_control(uid, s) for s in specs if s.get("group") == "lines")
+    # the lines' controls one tap away (closed: a phone's panel is not a wall of boxes)
+    controls = main + (f'<details class="op1-lp-more"><summary>{h(lines_title(specs))}</summary>'
+                       f'<div class="op1-lp-more-in">{lines}</div></details>' if lines else "")
     limits = {s["name"]: [s["min"], s["max"]] for s in specs if s["kind"] == "int"}
     return (f'<section class="op1-livepanel" data-live data-scenario="{h(scenario)}" '
             f'data-params="{h(json.dumps(fixed, sort_keys=True))}" data-limits="{h(json.dumps(limits))}" '
@@ -230,6 +256,8 @@ def _bad_values(scenario: str, params: dict, values: dict, limits: dict, preset:
             live_params(scenario, dict(tried), limits, "page's live panel")
             return bad
         except scenarios.ParamError as e:
+            if (e.param, str(e)) in bad:        # the box's default is refused as it was: named once
+                return bad
             if e.param not in values or any(p == e.param for p, _ in bad):
                 return bad + [(e.param if e.param in values else None, str(e))]
             bad.append((e.param, str(e)))

@@ -22,9 +22,11 @@ import time
 
 from .. import scenarios
 from ..policies import CACHED_POLICIES, POLICIES
+from ..policies import REGISTRY as POLICY_REGISTRY
+from ..natmodels import REGISTRY as NAT_REGISTRY
 from ..natmodels import names as nat_models
 from ..natmodels import translates
-from ..tcp import REMOTE_BEHAVIOURS
+from ..tcp import REMOTE_BEHAVIOURS, REMOTE_HELP
 from . import _dot
 from ._common import clock
 from ._dot import h
@@ -40,6 +42,13 @@ from .topology import base_svg, topo_frame
 MAX_UPLINKS = 4
 AHEAD = 16                   # router diagrams drawn per dot run once the reader steps on
 SEED_MAX = 2**53 - 1         # the seed box's bound: the largest integer a browser holds exactly
+CONNECTIONS_MAX = 8          # the connections box's bound: more parallel downloads take too long in a page
+#: the boxes whose text the run reads as ``python -m sim run`` reads its options: the per-uplink
+#: lists (``--down-kbit 2000,512``) and the moment a line fails (``never``: none fails), with the
+#: example each box's words give
+TEXT_BOXES = {"down_kbit": "2000,512", "up_kbit": "512,256", "delay_ms": "10,40", "weights": "2,1",
+              "down_at": "1.5"}
+NEVER = "never"              # the down_at box's word for no line failing (None)
 # the views' boxes: (attribute, title); each view is a region (WAI-ARIA) labelled by its title,
 # which is not a heading: the player sits inside a page whose own headings are h1-h3
 BOXES = (("topology", "Network"), ("ladder", "Ladder"), ("state", "Linux router: tables"),
@@ -47,12 +56,41 @@ BOXES = (("topology", "Network"), ("ladder", "Ladder"), ("state", "Linux router:
 _players = itertools.count(1)   # the page's element ids of a player's box titles: op1-live<N>-<view>
 
 
+def from_text(scenario: str, name: str, v):
+    """A text box's value (``TEXT_BOXES``) as the run takes it: a per-uplink list read as
+    ``python -m sim run`` reads ``--down-kbit`` (the same bounds, the same numbers, so the same
+    run), the down_at box's seconds or ``never`` (None).  A value that is no text (set from
+    Python) is handed on as it is, for the run to check.  A list equal to the scenario's default
+    is the default itself (``[2000]``, not ``[2000.0]``): a panel left as it was runs what the
+    command line runs without the option."""
+    if not isinstance(v, str):
+        return v
+    if name == "down_at":
+        t = v.strip()
+        if t.lower() in ("", NEVER, "none"):
+            return None
+        try:
+            return float(t)                   # its bounds: sim.run's (0 or 1 us..86400 s)
+        except ValueError:
+            raise scenarios.ParamError(f"down_at must be seconds like {TEXT_BOXES['down_at']}, or {NEVER} "
+                                       f"(no line fails), got {v!r}", "down_at") from None
+    import argparse
+    from ..cli import list_param
+    try:
+        got = list_param(name, name, TEXT_BOXES[name])(v)
+    except argparse.ArgumentTypeError as e:
+        raise scenarios.ParamError(str(e), name) from None
+    default = getattr(scenarios.scenario_defaults(scenario), name)
+    return default if got == default else got
+
+
 def live_params(scenario: str, params: dict, limits: dict | None = None, where: str = "live player"):
     """``scenarios.make_params`` for a live player's controls.  A number box's value must also be
     one the box holds -- the seed box 0..``SEED_MAX``, the others ``limits`` ({name: (min, max)})
     -- and a bad one, whatever is wrong with it, is named with the box's range, not the wider one
     ``sim.run`` allows (seeds up to 2**63 - 1, where a browser's number box holds integers
-    exactly only up to 2**53 - 1)."""
+    exactly only up to 2**53 - 1).  A text box's value (``TEXT_BOXES``) is read (``from_text``)
+    and put back in ``params`` as the run takes it."""
     boxes = {"seed": (0, SEED_MAX), **(limits or {})}
     for name, (lo, hi) in boxes.items():
         if name not in params:
@@ -62,18 +100,10 @@ def live_params(scenario: str, params: dict, limits: dict | None = None, where: 
             raise scenarios.ParamError(f"{name} must be an integer {lo}..{hi}, got {v!r}", name)
         if not lo <= v <= hi:
             raise scenarios.ParamError(f"{name} {v} out of range for this {where}: allowed {lo}..{hi}", name)
-    try:
-        p = scenarios.make_params(scenario, **params)
-    except scenarios.ParamError as e:
-        if e.param != "down_uplink":
-            raise
-        # the player has no down_uplink control: say it in the words of the ones it has
-        fixed = scenarios.make_params(scenario, **{**params, "down_at": None})
-        n = fixed.uplinks
-        raise scenarios.ParamError(
-            f"uplink {fixed.down_uplink} fails, but there {'is' if n == 1 else 'are'} only {n} "
-            f"uplink{'' if n == 1 else 's'}: set 'uplink {fixed.down_uplink} fails' to never, or "
-            f"uplinks to {fixed.down_uplink} or more", "down_at") from None
+    for name in TEXT_BOXES:
+        if name in params:
+            params[name] = from_text(scenario, name, params[name])
+    p = scenarios.make_params(scenario, **params)
     for name, (lo, hi) in boxes.items():        # a default the controls show must fit its box too
         if name not in params and not lo <= getattr(p, name) <= hi:
             raise scenarios.ParamError(f"{name} {getattr(p, name)} out of range for this {where}: "
@@ -81,12 +111,11 @@ def live_params(scenario: str, params: dict, limits: dict | None = None, where: 
     return p
 
 
-def _down_options(current) -> list:
-    """When the line of uplink ``down_uplink`` fails (``down_at``): never, or after a while."""
-    opts = [("never", None), ("after 0.5 s", 0.5), ("after 1 s", 1.0), ("after 2 s", 2.0)]
-    if current is not None and current not in (0.5, 1.0, 2.0):
-        opts.append((f"after {current:g} s", current))
-    return opts
+def text_value(name: str, v) -> str:
+    """What a text box shows for the value ``v`` of its parameter: ``2000,512``, ``never``."""
+    if name == "down_at" and v is None:
+        return NEVER
+    return scenarios.fmt_value(v)
 
 
 def nat_label(name: str) -> str:
@@ -95,28 +124,63 @@ def nat_label(name: str) -> str:
     return name if translates(name) else f"{name} (no NAT: LAN addresses public)"
 
 
+def choice_hints(name: str) -> dict:
+    """What each choice of a choice control is, in the words of ``python -m sim run --help``
+    (the policies' and NAT models' ``help``, ``tcp.REMOTE_HELP``): shown under the control,
+    for the value chosen."""
+    if name == "multipath":
+        return {n: c.help for n, c in POLICY_REGISTRY.items() if c.help}
+    if name == "nat":
+        return {n: c.help for n, c in NAT_REGISTRY.items() if c.help}
+    if name == "remote":
+        return dict(REMOTE_HELP)
+    return {}
+
+
+def _list_hint(name: str) -> str:
+    """What a per-uplink list box is (its label says its unit)."""
+    return f"{scenarios.PARAM_HELP[name]}; one value for every uplink, or one per uplink (like {TEXT_BOXES[name]})"
+
+
+#: the controls' groups: ``main`` shown, ``lines`` in a part the reader opens (the page's
+#: "Lines ..." <details>, LivePlayer's Accordion)
+GROUPS = ("main", "lines")
+
+
 def control_specs(p) -> list[dict]:
     """The parameters a live player offers for ``p`` (a ``Params``), one dict each: ``name``
-    (``sim.run``'s keyword), ``label``, ``kind`` (``choice``, ``bool`` or ``int``), ``value``,
-    and ``choices`` [(label, value)] or ``min``/``max``.  The book page's in-browser panel
+    (``sim.run``'s keyword), ``label``, ``kind`` (``choice``, ``bool``, ``int`` or ``text``, a
+    box whose text the run reads: ``TEXT_BOXES``), ``value`` (a text box's: its text), ``group``
+    (``GROUPS``), ``hint`` (what it is, in a line) or for a choice ``hints`` {value: line}, and
+    ``choices`` [(label, value)] or ``min``/``max``.  The book page's in-browser panel
     (``sim.view.inpage``) is made from this list and the same lists ``LivePlayer`` uses."""
     policies = tuple(dict.fromkeys(POLICIES + ((p.multipath,) if p.multipath not in POLICIES else ())))
+    text = lambda name, label, hint: {"name": name, "label": label, "kind": "text", "group": "lines",
+                                      "value": text_value(name, getattr(p, name)), "hint": hint}
     return [
         {"name": "multipath", "label": "multipath", "kind": "choice", "value": p.multipath,
-         "choices": [(x, x) for x in policies]},
+         "choices": [(x, x) for x in policies], "hints": choice_hints("multipath"), "group": "main"},
         {"name": "equalize", "label": "equalize", "kind": "bool", "value": p.equalize,
-         "only_with": {"multipath": list(CACHED_POLICIES)}},
+         "only_with": {"multipath": list(CACHED_POLICIES)}, "group": "main"},
         {"name": "nat", "label": "NAT", "kind": "choice", "value": p.nat,
-         "choices": [(nat_label(x), x) for x in nat_models()]},
+         "choices": [(nat_label(x), x) for x in nat_models()], "hints": choice_hints("nat"), "group": "main"},
         {"name": "remote", "label": "remote", "kind": "choice", "value": p.remote,
-         "choices": [(x, x) for x in REMOTE_BEHAVIOURS]},
+         "choices": [(x, x) for x in REMOTE_BEHAVIOURS], "hints": choice_hints("remote"), "group": "main"},
         {"name": "ingress_filter", "label": "ingress filter (BCP 38)", "kind": "bool",
-         "value": p.ingress_filter},
+         "value": p.ingress_filter, "group": "main"},
         {"name": "uplinks", "label": "uplinks", "kind": "int", "value": p.uplinks, "min": 1,
-         "max": max(MAX_UPLINKS, p.uplinks)},
-        {"name": "seed", "label": "seed", "kind": "int", "value": p.seed, "min": 0, "max": SEED_MAX},
-        {"name": "down_at", "label": f"uplink {p.down_uplink} fails", "kind": "choice",
-         "value": p.down_at, "choices": _down_options(p.down_at)},
+         "max": max(MAX_UPLINKS, p.uplinks), "group": "main"},
+        {"name": "seed", "label": "seed", "kind": "int", "value": p.seed, "min": 0, "max": SEED_MAX,
+         "group": "main"},
+        text("down_kbit", "down_kbit (kbit/s)", _list_hint("down_kbit")),
+        text("up_kbit", "up_kbit (kbit/s)", _list_hint("up_kbit")),
+        text("delay_ms", "delay_ms (ms)", _list_hint("delay_ms")),
+        text("weights", "weights", _list_hint("weights")),
+        text("down_at", "down_at (s)", f"when the line of uplink down_uplink fails, in simulated seconds (like "
+                                       f"{TEXT_BOXES['down_at']}); {NEVER}: no line fails"),
+        {"name": "down_uplink", "label": "down_uplink", "kind": "int", "value": p.down_uplink, "min": 1,
+         "max": max(MAX_UPLINKS, p.down_uplink), "group": "lines",
+         "hint": f"{scenarios.PARAM_HELP['down_uplink']} at down_at"},
     ]
 
 
@@ -125,19 +189,30 @@ def size_spec(p) -> dict:
     page's panel and ``LivePlayer`` offer it when the call gives a size."""
     from .inpage import SIZE_MAX
     return {"name": "size", "label": "size (bytes)", "kind": "int", "value": p.size, "min": 1,
-            "max": max(SIZE_MAX, p.size)}
+            "max": max(SIZE_MAX, p.size), "group": "main"}
 
 
 def workload_specs(scenario: str, p, given) -> list[dict]:
     """A live player's controls of the workload: the download size when the call (``given``,
-    its parameters) gives one, and the number of subflows of a workload that has them (MPTCP:
-    a subflow per uplink is what puts traffic on a third or fourth uplink)."""
+    its parameters) gives one, the number of subflows of a workload that has them (MPTCP:
+    a subflow per uplink is what puts traffic on a third or fourth uplink), and the number of
+    parallel downloads of one that has them."""
     specs = [size_spec(p)] if "size" in given else []
     if "subflows" in scenarios.workload_of(scenario):
         lo, hi = scenarios.INT_BOUNDS["subflows"]
         specs.append({"name": "subflows", "label": "subflows", "kind": "int", "value": p.subflows,
-                      "min": lo, "max": max(hi, p.subflows)})
+                      "min": lo, "max": max(hi, p.subflows), "group": "main"})
+    if "connections" in scenarios.workload_of(scenario):
+        specs.append({"name": "connections", "label": "connections", "kind": "int", "value": p.connections,
+                      "min": 1, "max": max(CONNECTIONS_MAX, p.connections), "group": "lines",
+                      "hint": scenarios.PARAM_HELP["connections"]})
     return specs
+
+
+def lines_title(specs: list[dict]) -> str:
+    """The title of the part of the controls a reader opens (group ``lines``)."""
+    more = ", connections" if any(s["name"] == "connections" for s in specs) else ""
+    return f"Lines: speeds, delays, weights, a failure{more}"
 
 
 class _PerStep:
@@ -242,6 +317,19 @@ def _number_box(W):
     return NumberBox
 
 
+@functools.lru_cache(maxsize=None)
+def _text_box(W):
+    """A box whose text the run reads (``TEXT_BOXES``: ``2000,512``, ``never``), as typed; its value
+    may also be set from Python as the parameter itself (``[2000, 512]``, ``0.5``, None)."""
+    import traitlets
+
+    class TextBox(W.Text):
+        value = traitlets.Union([traitlets.Unicode(), traitlets.Int(), traitlets.Float(), traitlets.List()],
+                                default_value="", allow_none=True,
+                                help="the text typed, or the parameter's value set from Python").tag(sync=True)
+    return TextBox
+
+
 def _typed_int(v):
     """A number box's value as the run takes it: digits (a sign, spaces around) are the
     integer they write, exactly; anything else is handed on as typed, for the run to name."""
@@ -280,7 +368,8 @@ class LivePlayer:
         self.frames: LiveFrames | None = None
         self._uid = f"op1-live{next(_players)}"
         style = {"description_width": "initial"}
-        widths = {"uplinks": "120px", "seed": "140px", "down_at": "210px", "size": "190px", "subflows": "120px"}
+        widths = {"uplinks": "120px", "seed": "140px", "size": "190px", "subflows": "120px",
+                  "down_uplink": "150px", "connections": "150px", "down_at": "170px"}
 
         def widget(s):                     # one widget per control_specs entry
             lay = W.Layout(width=widths.get(s["name"], "auto"))
@@ -293,10 +382,29 @@ class LivePlayer:
                 # ran seed 2, 99999999999999999999 was named as 100000000000000000000)
                 return _number_box(W)(value=s["value"], description=s["label"], style=style, layout=lay,
                                       continuous_update=False)
+            if s["kind"] == "text":
+                return _text_box(W)(value=s["value"], description=s["label"], style=style,
+                                    layout=W.Layout(width=widths.get(s["name"], "250px")), continuous_update=False)
             return W.Dropdown(options=s["choices"], value=s["value"], description=s["label"], style=style,
                               layout=lay)
         specs = control_specs(p) + workload_specs(scenario, p, params)
         self.controls = {s["name"]: widget(s) for s in specs}
+        # what each control is, in a line under it: for a choice, the one chosen (``hints``)
+        self._hints = {s["name"]: s["hints"] for s in specs if "hints" in s}
+        self.hints = {s["name"]: W.HTML(self._hint_html(s["name"], s.get("hint")))
+                      for s in specs if "hints" in s or "hint" in s}
+
+        def with_hint(name):
+            c = self.controls[name]
+            if name not in self.hints:
+                return c
+            return W.VBox([c, self.hints[name]], layout=W.Layout(max_width="100%"))
+        groups = {g: [with_hint(s["name"]) for s in specs if s.get("group", "main") == g] for g in GROUPS}
+        row = W.Layout(flex_flow="row wrap", align_items="flex-start")
+        # the lines' controls (speeds, delays, weights, a failure, connections): one tap away, so
+        # that the controls a chapter is about are not lost among them
+        self.lines = W.Accordion(children=[W.HBox(groups["lines"], layout=row)], titles=(lines_title(specs),),
+                                 selected_index=None)
         self._limits = {s["name"]: (s["min"], s["max"]) for s in specs if s["kind"] == "int"}
         self.controls["equalize"].disabled = p.multipath not in CACHED_POLICIES
         self.status = W.HTML()
@@ -333,7 +441,8 @@ class LivePlayer:
                                    getattr(self, view)])
         self.widget = W.VBox([
             css,
-            W.HBox(list(self.controls.values()), layout=W.Layout(flex_flow="row wrap")),
+            W.HBox(groups["main"], layout=row),
+            self.lines,
             self.status,
             W.HBox([self.buttons["first"], self.buttons["prev"], self.play, self.buttons["next"],
                     self.buttons["last"], self.slider, self.pos, self.prepare, self.downloads],
@@ -351,6 +460,12 @@ class LivePlayer:
         self._show_run()
 
     # -- parameters ------------------------------------------------------------------------
+
+    def _hint_html(self, name: str, hint: str | None = None) -> str:
+        """The line under control ``name``: what it is, or, for a choice, what the chosen value is."""
+        if name in self._hints:
+            hint = self._hints[name].get(self.controls[name].value, "")
+        return f'<div style="font-size:12px;line-height:1.3;color:#333;max-width:26em">{h(hint or "")}</div>'
 
     def _values(self) -> dict:
         v = {k: _typed_int(c.value) if k in self._limits else c.value for k, c in self.controls.items()}
@@ -371,6 +486,8 @@ class LivePlayer:
                 eq.value = getattr(self, "_equalize_was", eq.value)
             eq.disabled = off
             eq.observe(self._on_param, "value")
+        for name in self._hints:
+            self.hints[name].value = self._hint_html(name)
         self._rerun(self._values(), typed=True)
 
     def rerun(self, **changes) -> bool:
@@ -402,13 +519,15 @@ class LivePlayer:
         for k in changes:                  # the controls show the values the run used
             c = self.controls.get(k)
             v = getattr(p, k, None)
+            if k in TEXT_BOXES and c is not None and c.value != v:
+                v = text_value(k, v)        # (a value set from Python, equal to the run's, is kept)
             if c is None or c.value == v:
                 continue
             c.unobserve(self._on_param, "value")
-            if k == "down_at" and v not in [o[1] for o in c.options]:
-                c.options = _down_options(v)
             c.value = v
             c.observe(self._on_param, "value")
+        for name in self._hints:            # (a choice set by rerun())
+            self.hints[name].value = self._hint_html(name)
         self._show_run()
         return True
 
