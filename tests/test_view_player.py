@@ -596,3 +596,18 @@ def test_live_player_sets_the_lines_and_says_what_each_choice_is():
     assert lp.result.params.down_at is None and "Not run" not in lp.status.value
     lp.controls["connections"].value = "9"
     assert "connections 9 out of range for this live player: allowed 1..8" in lp.status.value
+
+
+def test_a_live_player_whose_line_fails_late_starts_its_replay_before_the_failure():
+    """As the page's panel does (inpage.failure_start): ch.9's failure at 0.5 s came some 1,200
+    steps in, after the 200 a replay shows; the Jupyter player's replay began at 0 and never
+    showed it."""
+    from sim.trace import Ev
+    from sim.view import LivePlayer
+    lp = LivePlayer("hash-l4-nat", down_at=0.5, max_steps=200)
+    steps = [lp.result.events[i] for i in lp.frames.steps]
+    assert any(e.ev is Ev.LINK and getattr(e, "state", None) == "down" for e in steps)
+    assert steps[0].t < 500_000 < steps[-1].t
+    assert "steps before if2's line fails at 500.000 ms" in lp.status.value
+    never = LivePlayer("hash-l4-nat", max_steps=200)
+    assert never.frames.steps[0] < 20 and "line fails" not in never.status.value

@@ -550,8 +550,12 @@ class LivePlayer:
         params = self.params if params is None else params
         self._t_run = time.perf_counter()
         result = scenarios.run(self.scenario, **params)
-        f = LiveFrames(result, max_steps=self.max_steps, start_at=self.start_at)
-        self.params, self.result, self.frames = params, result, f
+        # a line failing after the steps a replay shows: the replay starts before it, as the
+        # page's panel does (inpage.failure_start), and the status line says so
+        from .inpage import failure_start
+        start_at, lead = failure_start(result, self.max_steps, self.start_at)
+        f = LiveFrames(result, max_steps=self.max_steps, start_at=start_at)
+        self.params, self.result, self.frames, self.lead = params, result, f, lead
 
     def prepare_downloads(self) -> None:
         """Put this run's pcapng and trace links next to the controls."""
@@ -572,6 +576,8 @@ class LivePlayer:
         self.show(0)
         # The status line is written last: when it names the new parameters, the views show them.
         more = f" ({f.cut(short=True)})" if f.cut() else ""
+        if self.lead:
+            more += f" ({self.lead})"
         self.last_shown_s = time.perf_counter() - self._t_run
         self.status.value = (f'<span style="font-family:monospace;font-size:12px">{h(self.scenario)}: '
                              f"{h(self.result.params_line())} · {len(self.result.events)} events{more} · "
