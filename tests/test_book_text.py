@@ -258,3 +258,21 @@ def test_the_kernel_detail_boxes_of_chapters_6_to_10_say_they_can_be_skipped_but
             else:
                 assert lines[n + 2] == mark and lines[n + 3] == "", (name, n + 1)
     assert (BOOK / "00-preface.md").read_text().count(mark) == 1
+
+
+def test_a_books_table_says_yes_or_no_and_refuses_a_missing_value():
+    """Chapter 9's L3/L4 table showed Python's "True" in its "all complete" column: ``booklib.table``
+    writes a truth value as yes or no, and refuses a None (a cell would read "None") naming its row
+    and column."""
+    import sys
+    sys.path.insert(0, str(BOOK))
+    try:
+        import booklib
+    finally:
+        sys.path.pop(0)
+    text = booklib.table([{"policy": "`hash-l3`", "all complete": True}, {"policy": "`hash-l4`", "all complete": False}])
+    assert text.splitlines()[2:] == ["| `hash-l3` | yes |", "| `hash-l4` | no |"], text
+    assert "True" not in text and "False" not in text
+    with pytest.raises(ValueError, match=r"row 2's 'seconds' is None"):
+        booklib.table([{"seconds": 1.5}, {"seconds": None}])
+
