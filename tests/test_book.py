@@ -1144,3 +1144,21 @@ def test_on_a_phone_a_wide_tables_first_column_stays_when_it_is_swiped(server):
     assert wide >= 20, f"{wide} tables scroll sideways at 375 px: the test shows nothing"
     assert not bad, f"a first column that scrolls away or lets cells show through: {bad}"
 
+
+def test_no_table_shows_pythons_truth_values_or_two_tables_without_words_between(book_html):
+    """Chapter 9's L3/L4 table said "True" in its "all complete" column (a reader's word is yes or
+    no), and its "Three uplinks" section showed the simulator's table and the kernel's back to
+    back, each 1100-1300 px tall on a phone, with nothing saying which was which."""
+    cells, unlabelled = {}, {}
+    for page in toc_pages():
+        text = (book_html / f"{page}.html").read_text()
+        for table in re.findall(r"<table.*?</table>", text, re.S):
+            for cell in re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", table, re.S):
+                if re.sub(r"<[^>]+>|\s", "", cell) in ("True", "False", "None"):
+                    cells.setdefault(page, []).append(re.sub(r"<[^>]+>", "", cell).strip())
+        parts = text.split('<div class="pst-scrollable-table-container">')
+        for k, part in enumerate(parts[1:-1], 1):
+            if not re.sub(r"<[^>]+>|\s", "", part[part.index("</table>"):]):
+                unlabelled.setdefault(page, []).append(k)
+    assert not cells, f"table cells showing Python's True, False or None: {cells}"
+    assert not unlabelled, f"tables (their index on the page) following another with no words between: {unlabelled}"
