@@ -69,8 +69,8 @@ def nf_filter(student, rng):
                 and r.events[j].node == f"peer{k}" and r.events[j].pkt.l4 == pkt.l4), None)
     ans, step = ("drop", drop) if drop is not None and (fwd is None or drop < fwd) else ("forward", fwd)
     # why not: the filter's rule and the binding's, not the address that decides it (with two choices,
-    # "whose source is not 100.0.0.1" beside a packet from 100.0.0.1 was the answer); the hint says
-    # where to look
+    # "whose source is not <the line's address>" beside a packet from that very address was the
+    # answer); the hint says where to look
     why_not = ({"forward": f"Not forward: Provider {k}'s filter passes only packets whose source is the address "
                            f"it gave this line; netfilter keeps the binding made for a connection's first packet, "
                            f"whichever line a later packet takes."}
