@@ -136,11 +136,19 @@ def md(text: str):
 
 
 def table(rows: list[dict], columns: list[str] | None = None) -> str:
-    """A Markdown table from a list of dicts."""
+    """A Markdown table from a list of dicts.  A truth value is written "yes" or "no" (Python's
+    True and False are no words of the book's); a missing value (None) is refused, naming its
+    column: a cell must say what happened, not leave it blank."""
     columns = columns or list(rows[0])
-    esc = lambda v: str(v).replace("|", "\\|")  # noqa: E731
+
+    def esc(v, c, n):
+        if v is None:
+            raise ValueError(f"table: row {n}'s {c!r} is None; give a value, or '' for an empty cell")
+        if isinstance(v, bool):
+            v = "yes" if v else "no"
+        return str(v).replace("|", "\\|")
     out = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    out += ["| " + " | ".join(esc(r.get(c, "")) for c in columns) + " |" for r in rows]
+    out += ["| " + " | ".join(esc(r.get(c, ""), c, n) for c in columns) + " |" for n, r in enumerate(rows, 1)]
     return "\n".join(out)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import http.server
+import io
 import math
 import re
 import shutil
@@ -1075,3 +1076,89 @@ def test_on_a_small_laptop_a_full_width_cell_keeps_the_page_within_the_window(se
                     wide[(page, "sidebar hidden" if hidden else "sidebar shown")] = (sw, iw)
     assert cells > 10, cells
     assert not wide, f"pages wider than the window (scrollWidth, width): {wide}"
+
+
+STICKY_FIRST_COLUMN_JS = r"""async () => {
+  const frame = () => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+  const alpha = c => { const m = c.match(/rgba?\(([^)]*)\)/); const v = m ? m[1].split(',') : [];
+                       return v.length < 4 ? 1 : parseFloat(v[3]); };
+  const out = [];
+  let wide = 0;
+  for (const box of document.querySelectorAll('article .pst-scrollable-table-container')) {
+    if (box.scrollWidth <= box.clientWidth + 1) continue;
+    wide++;
+    box.scrollIntoView({block: 'start'});
+    box.scrollLeft = box.scrollWidth;
+    await frame();
+    const bl = box.getBoundingClientRect().left, t = box.querySelector('table');
+    const head = (t.rows[0].cells[0].textContent || '').trim().slice(0, 30);
+    Array.from(t.rows).forEach((row, k) => {
+      const c = row.cells[0], r = c.getBoundingClientRect(), bg = getComputedStyle(c).backgroundColor;
+      if (Math.abs(r.left - bl) > 1) out.push(`${head}: row ${k} first cell at ${Math.round(r.left - bl)} px`);
+      else if (alpha(bg) < 1) out.push(`${head}: row ${k} first cell's background ${bg}: cells show through`);
+    });
+    for (const k of [0, 1]) {            // the header's and the first row's name cover what is swiped under them
+      const c = t.rows[k].cells[0], r = c.getBoundingClientRect();
+      const hit = document.elementFromPoint(bl + 2, Math.max(r.top, 0) + Math.min(r.height, 20) / 2);
+      if (!hit || !c.contains(hit)) out.push(`${head}: row ${k}: ${hit ? hit.textContent.trim().slice(0, 20) : 'nothing'} over its name`);
+    }
+    box.scrollLeft = 0;
+  }
+  return [wide, out];
+}"""
+
+
+def test_on_a_phone_a_wide_tables_first_column_stays_when_it_is_swiped(server):
+    """At 375 px chapter 9's set-up tables (516 px in a 343 px box) and chapter 8's "All together"
+    (597 px) scroll sideways in their boxes, and swiped to the right their rows lost their names:
+    "hash policy 0" and "hash policy 1" both read "TCP from 150.0.0.1; ping from 150.0.0.1".  In
+    every table that scrolls, every row's first cell stays at the box's left edge, on an opaque
+    background, on top of the cells swiped under it."""
+    bad, wide = {}, 0
+    with local_page(375, 667) as pg:
+        for page in toc_pages():
+            pg.goto(f"{server}/{page}.html", wait_until="load")
+            n, out = pg.evaluate(STICKY_FIRST_COLUMN_JS)
+            wide += n
+            if out:
+                bad[page] = out[:6]
+        # drawn, not only laid out: with the tables' collapsed borders Chrome painted the sticky cell a
+        # border's width short of the box's edge, and the swiped cells' letters showed in that strip
+        pg.goto(f"{server}/book/09-modern-linux.html", wait_until="load")
+        strips = pg.evaluate("""async () => {
+          const box = Array.from(document.querySelectorAll('article .pst-scrollable-table-container'))
+            .find(b => b.scrollWidth > b.clientWidth + 1 && b.querySelectorAll('tr').length > 4);
+          box.scrollIntoView({block: 'start'});
+          box.scrollLeft = box.scrollWidth;
+          await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+          const left = box.getBoundingClientRect().left, t = box.querySelector('table');
+          return [0, 1, 2, 3].map(k => { const r = t.rows[k].cells[0].getBoundingClientRect();
+            return {x: left, y: r.top + 3, width: 5, height: Math.min(r.height, 120) - 6}; });
+        }""")
+        from PIL import Image
+        for clip in strips:
+            img = Image.open(io.BytesIO(pg.screenshot(clip=clip))).convert("L")
+            lo, hi = img.getextrema()
+            if hi - lo > 24:
+                bad.setdefault("book/09-modern-linux (drawn)", []).append(f"letters in the strip {clip}: {lo}..{hi}")
+    assert wide >= 20, f"{wide} tables scroll sideways at 375 px: the test shows nothing"
+    assert not bad, f"a first column that scrolls away or lets cells show through: {bad}"
+
+
+def test_no_table_shows_pythons_truth_values_or_two_tables_without_words_between(book_html):
+    """Chapter 9's L3/L4 table said "True" in its "all complete" column (a reader's word is yes or
+    no), and its "Three uplinks" section showed the simulator's table and the kernel's back to
+    back, each 1100-1300 px tall on a phone, with nothing saying which was which."""
+    cells, unlabelled = {}, {}
+    for page in toc_pages():
+        text = (book_html / f"{page}.html").read_text()
+        for table in re.findall(r"<table.*?</table>", text, re.S):
+            for cell in re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", table, re.S):
+                if re.sub(r"<[^>]+>|\s", "", cell) in ("True", "False", "None"):
+                    cells.setdefault(page, []).append(re.sub(r"<[^>]+>", "", cell).strip())
+        parts = text.split('<div class="pst-scrollable-table-container">')
+        for k, part in enumerate(parts[1:-1], 1):
+            if not re.sub(r"<[^>]+>|\s", "", part[part.index("</table>"):]):
+                unlabelled.setdefault(page, []).append(k)
+    assert not cells, f"table cells showing Python's True, False or None: {cells}"
+    assert not unlabelled, f"tables (their index on the page) following another with no words between: {unlabelled}"

@@ -258,3 +258,36 @@ def test_the_kernel_detail_boxes_of_chapters_6_to_10_say_they_can_be_skipped_but
             else:
                 assert lines[n + 2] == mark and lines[n + 3] == "", (name, n + 1)
     assert (BOOK / "00-preface.md").read_text().count(mark) == 1
+
+
+def test_a_books_table_says_yes_or_no_and_refuses_a_missing_value():
+    """Chapter 9's L3/L4 table showed Python's "True" in its "all complete" column: ``booklib.table``
+    writes a truth value as yes or no, and refuses a None (a cell would read "None") naming its row
+    and column."""
+    import sys
+    sys.path.insert(0, str(BOOK))
+    try:
+        import booklib
+    finally:
+        sys.path.pop(0)
+    text = booklib.table([{"policy": "`hash-l3`", "all complete": True}, {"policy": "`hash-l4`", "all complete": False}])
+    assert text.splitlines()[2:] == ["| `hash-l3` | yes |", "| `hash-l4` | no |"], text
+    assert "True" not in text and "False" not in text
+    with pytest.raises(ValueError, match=r"row 2's 'seconds' is None"):
+        booklib.table([{"seconds": 1.5}, {"seconds": None}])
+
+
+def test_a_try_it_live_section_speaks_of_the_panel_below_not_of_a_cell():
+    """The book's web page shows no cell: "The panel under this cell runs the simulator in this
+    page" sent a phone's reader looking for one.  Each "Try it live" section speaks of the panel
+    below (the web page) and of the code below (Binder, Jupyter), true in both."""
+    sections = 0
+    for p in CHAPTERS:
+        text = p.read_text()
+        if "## Try it live" not in text:
+            continue
+        sections += 1
+        part = text.split("## Try it live", 1)[1].split("```{code-cell}", 1)[0]
+        assert "this cell" not in part and "the cell itself" not in part, p.name
+        assert "the panel below" in part and "the code below" in part, p.name
+    assert sections >= 6, sections

@@ -1891,6 +1891,20 @@ def test_a_wrong_choices_why_not_does_not_name_the_answer(ex_id):
             assert "measured" not in text, (inst.variant, wrong, text)
 
 
+def test_the_provider_filters_feedback_says_where_to_look_not_the_address_that_decides():
+    """ch.8's "Does the provider forward it?" has two choices; its feedback on "drop" said "drops only
+    packets whose source is not the address it gave this line, 100.0.0.1" under a packet from
+    100.0.0.1, and its hint gave the address again: the answer.  Neither the why-not nor the hint
+    names an address in any variant; the hint names the uplink whose address to compare."""
+    for inst in _variants("nf-filter"):
+        dev = re.search(r"crosses uplink (\w+) to", inst.prompt).group(1)
+        for wrong, text in inst.outcomes.items():
+            assert not IPV4.search(text), (inst.variant, wrong, text)
+        assert not IPV4.search(inst.hint) and f"uplink {dev}'s address" in inst.hint, (inst.variant, inst.hint)
+        ok, feedback = inst.check(next(c for c in inst.choices if c != inst.answer))
+        assert not ok and not IPV4.search(feedback), feedback
+
+
 def test_the_nat_ports_choices_need_the_count_not_only_the_table():
     """With every distractor's port at the same offset (5002, 6002, 7002), knowing that if2's table
     starts at 7000 picked the answer.  An article variant offers another port of the same table on

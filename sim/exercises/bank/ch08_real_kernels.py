@@ -68,14 +68,16 @@ def nf_filter(student, rng):
     fwd = next((j for j in range(hop + 1, len(r.events)) if r.events[j].ev is Ev.HOP
                 and r.events[j].node == f"peer{k}" and r.events[j].pkt.l4 == pkt.l4), None)
     ans, step = ("drop", drop) if drop is not None and (fwd is None or drop < fwd) else ("forward", fwd)
-    # why not: the filter's rule and the binding's, not the verdict's event
+    # why not: the filter's rule and the binding's, not the address that decides it (with two choices,
+    # "whose source is not <the line's address>" beside a packet from that very address was the
+    # answer); the hint says where to look
     why_not = ({"forward": f"Not forward: Provider {k}'s filter passes only packets whose source is the address "
-                           f"it gave this line, {dev_addr(r, dev)}; netfilter keeps the binding made for a "
-                           f"connection's first packet, whichever line a later packet takes."}
+                           f"it gave this line; netfilter keeps the binding made for a connection's first packet, "
+                           f"whichever line a later packet takes."}
                if ans == "drop" else
                {"drop": f"Not drop: Provider {k}'s filter drops only packets whose source is not the address it "
-                        f"gave this line, {dev_addr(r, dev)}; netfilter's binding is the address of the line the "
-                        f"connection's first packet took."})
+                        f"gave this line; netfilter's binding is the address of the line the connection's first "
+                        f"packet took."})
     return predict(
         scenario="equalize-nat", params=params, r=r, ask=hop, step=step, choices=["forward", "drop"],
         answer=ans, reveal_to=step, why_not=why_not,
@@ -83,6 +85,7 @@ def nf_filter(student, rng):
                 f"source addresses (BCP 38). Addresses: {addresses_text(r, lan=False)}. At event {hop} this packet "
                 f"crosses uplink {dev} to Provider {k}: "
                 f"`{pkt.summary()}`. Does Provider {k} forward it or drop it?"),
-        hint=f"Provider {k} accepts from its customer only packets whose source is the address it gave: {dev_addr(r, dev)}.",
+        hint=(f"Provider {k} accepts from its customer only packets whose source is the address it gave that "
+              f"line: compare this packet's source with uplink {dev}'s address, in the addresses above."),
         explanation=(f"It is **{'dropped' if ans == 'drop' else 'forwarded'}**: the source {pkt.ip.src} "
                      + ("is" if ans == "forward" else "is not") + f" Provider {k}'s customer address {dev_addr(r, dev)}."))
