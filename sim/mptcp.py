@@ -1,6 +1,8 @@
 """MPTCP (RFC 8684 v1), reduced to what the book needs: the handshake (MP_CAPABLE, MP_JOIN
 with the token, keys and HMACs), DSS mappings and data ACKs, and re-injection at the data
-level when a subflow stalls.  A server (``MptcpServer``) serving one download per session,
+level when a subflow stalls, as Linux's net/mptcp does it (read in mainline as of 2025,
+protocol.c at commit 00d46be3: ``__mptcp_retrans()``, ``mptcp_subflow_get_retrans()``,
+``mptcp_set_timeout()``; pm.c: the stale logic).  A server (``MptcpServer``) serving one download per session,
 and a client (``MptcpDownload``) opening its subflows from one address and several ports.
 
 The options on the wire are the records of ``sim.packet`` (``MpCapable``, ``MpJoin``,
@@ -15,10 +17,16 @@ from dataclasses import dataclass, field
 
 from .apps import REQUEST
 from .packet import Dss, MpCapable, MpJoin
-from .tcp import TcpState
+from .tcp import RTO_MIN, TcpState
 from .trace import Ev
 
-STALE_LOSS_CNT = 4          # net.mptcp.stale_loss_cnt: RTOs without progress make a subflow stale
+# net.mptcp.stale_loss_cnt (mptcp-sysctl.rst): a subflow that still has data out and has heard
+# nothing through more than this many passes of the MPTCP retransmission timer is stale
+STALE_LOSS_CNT = 4
+# the data the server's sendmsg() copies into one page fragment (struct mptcp_data_frag, 40
+# bytes, heads a 32 KiB page, SKB_FRAG_PAGE_ORDER): the unit the data level retransmits
+DFRAG = 32768 - 40
+_CAN_SEND = (TcpState.ESTABLISHED, TcpState.CLOSE_WAIT)    # __tcp_can_send()
 
 
 def _pieces(maps: list, off: int, n: int) -> tuple:
@@ -105,13 +113,17 @@ class MptcpSession:
     subflows: list                      # the TcpConns, in the order they came
     client_key: int | None = None       # known from the third ACK: then joins are accepted
     wanted: int = 0                     # data bytes to send (set by the request)
-    dsn_next: int = 0                   # the next data byte to give a subflow
-    data_una: int = 0                   # the first data byte not data-acknowledged
-    reinjected: int = 0                 # data bytes up to here were re-injected already
-    last_progress: int = 0              # when the data ACK last moved (µs)
-    rtx: list | None = None             # the data-level retransmission timer's event
+    dsn_next: int = 0                   # the next data byte to give a subflow (first_pending)
+    snd_nxt: int = 0                    # past the highest data byte given to any subflow
+    data_una: int = 0                   # the first data byte not data-acknowledged (snd_una)
+    timer_ival: int = RTO_MIN           # the data-level retransmission timeout (µs)
+    rtx_due: int | None = None          # when the data-level retransmission timer expires
+    rtx: list | None = None             # ... and its pending event
     maps: dict = field(default_factory=dict)        # subflow -> [(subflow offset, dsn, length)]
-    acked_at: dict = field(default_factory=dict)    # subflow -> when it last had new data acked
+    rcv_tstamp: dict = field(default_factory=dict)  # subflow -> when it last heard a segment
+    stale_count: dict = field(default_factory=dict)     # subflow -> timer passes without a word
+    stale_rcv_tstamp: dict = field(default_factory=dict)    # ... its rcv_tstamp when they began
+    stale: set = field(default_factory=set)         # subflows given up as stale
     rx: _DataReceiver = field(default_factory=_DataReceiver)   # the client's data (its request)
 
 
@@ -120,11 +132,12 @@ class MptcpServer:
     tied to a session by the token in their SYN's MP_JOIN option -- not by addresses,
     which NAT rewrites.  The session serves ``size`` bytes of data, spread over the subflows, each given
     more whenever it has room in its window.  Every byte gets a DSN; every data segment
-    says in its DSS option which DSNs it carries.  When the data ACK has not moved for a
-    retransmission timeout, the bytes a stalled subflow holds are re-injected into a
-    subflow that still gets its ACKs (``__mptcp_retrans()`` in Linux); a subflow stale
-    after ``STALE_LOSS_CNT`` RTOs gives up all it holds.  Not modelled: DATA_FIN (the
-    subflows' FINs end the connection)."""
+    says in its DSS option which DSNs it carries.  When the data ACK has not moved for the
+    data-level timeout, the first fragment not data-acknowledged goes again on a subflow with
+    nothing outstanding, if there is one (``__mptcp_retrans()``); a subflow that has data out
+    and hears nothing for more than ``STALE_LOSS_CNT`` such timeouts is stale, and all the
+    data not data-acknowledged goes again on the others.  Not modelled: DATA_FIN (the
+    subflows' FINs end the connection), backup subflows, the data-level receive window."""
 
     def __init__(self, host, port: int, size: int):
         self.size = size
@@ -189,13 +202,13 @@ class MptcpServer:
         whole request starts the download."""
         if c.bytes_received >= REQUEST and not s.wanted:
             s.wanted = self.size
-            s.last_progress = self.host.sim.now
         self._fill(s)
 
     def _on_option(self, s: MptcpSession, c, pkt) -> None:
         """An MPTCP option from the client: its key (third ACK, or first data), or a DSS:
         a mapping of its data and a data ACK of ours."""
         opt = pkt.l4.mptcp
+        s.rcv_tstamp[c] = self.host.sim.now           # tcp_ack(): tp->rcv_tstamp
         if type(opt) is MpCapable and opt.receiver_key is not None:
             s.client_key = opt.sender_key
             s.rx.base = wire_dsn(opt.sender_key, 0)
@@ -209,12 +222,17 @@ class MptcpServer:
             self._data_acked(s, (opt.data_ack - s.base) & 0xFFFFFFFF)
 
     def _data_acked(self, s: MptcpSession, rel: int) -> None:
-        if s.data_una < rel <= s.dsn_next:
+        """The data ACK moved (``__mptcp_clean_una()``): the timer starts again, or stops
+        once every byte is acknowledged and none is left to send."""
+        if s.data_una < rel <= s.snd_nxt:
             s.data_una = rel
-            s.last_progress = self.host.sim.now
+            s.dsn_next = max(s.dsn_next, rel)       # re-sent data acknowledged meanwhile
+            if rel == s.snd_nxt and s.dsn_next >= s.wanted:
+                self._stop_timer(s)
+            else:
+                self._reset_timer(s)
 
     def _on_acked(self, s: MptcpSession, c) -> None:
-        s.acked_at[c] = self.host.sim.now
         self._fill(s)
 
     def _option_for(self, s: MptcpSession, c, seq: int, load: int) -> Dss:
@@ -234,71 +252,143 @@ class MptcpServer:
         sf.write(n)
 
     def _fill(self, s: MptcpSession) -> None:
-        """Give each established subflow new data up to its window, then make sure the
-        data-level retransmission timer runs while data is unacknowledged."""
+        """``__mptcp_push_pending()``: give each active subflow data from the send head
+        (``dsn_next``) up to its window -- new data, or data re-injected after a subflow went
+        stale -- and start the data-level timer if it does not run."""
+        if s.dsn_next >= s.wanted:
+            return
+        self._set_timeout(s)                    # the scheduler's pass over the subflows
+        sent = False
         for sf in s.subflows:
             if s.dsn_next >= s.wanted:
                 break
-            if sf.state != TcpState.ESTABLISHED:
+            if not self._active(s, sf):
                 continue
             room = sf.window - (sf.data_end - sf.snd_una)
             n = min(room, s.wanted - s.dsn_next)
             if n > 0:
                 self._write(s, sf, s.dsn_next, n)
                 s.dsn_next += n
-        if s.data_una < s.dsn_next and s.rtx is None:
-            s.rtx = self.host.sim.at(self._rto(s), self._retrans, s)
+                s.snd_nxt = max(s.snd_nxt, s.dsn_next)
+                sent = True
+        if sent and s.rtx_due is None:
+            self._reset_timer(s)
 
     # -- the data-level retransmission timer -----------------------------------------------------
 
-    @staticmethod
-    def _rto(s: MptcpSession) -> int:
-        """The MPTCP-level timeout: the largest RTO of the subflows that are not stale
-        (``mptcp_set_timeout()``)."""
-        live = [sf.rto for sf in s.subflows if not _stale(sf)]
-        return max(live) if live else 1_000_000
+    def _set_timeout(self, s: MptcpSession) -> None:
+        """``mptcp_set_timeout()``: the time left on the retransmission timer of each subflow
+        not yet silent through a data-level pass (``mptcp_timeout_from_subflow()``: its
+        timer pending and ``!stale_count``), the longest of them; with none, 200 ms
+        (``__mptcp_set_timeout()``: TCP_RTO_MIN)."""
+        now = self.host.sim.now
+        left = [sf.deadline - now for sf in s.subflows if sf.deadline is not None
+                and sf.state in _CAN_SEND and not s.stale_count.get(sf, 0)]
+        tout = max(left, default=0)
+        s.timer_ival = tout if tout > 0 else RTO_MIN
+
+    def _reset_timer(self, s: MptcpSession) -> None:
+        """``mptcp_reset_rtx_timer()``: expire ``timer_ival`` from now.  Only the deadline
+        moves; the pending event, when it fires early, sleeps again until it."""
+        sim = self.host.sim
+        s.rtx_due = sim.now + s.timer_ival
+        if s.rtx is not None and s.rtx[0] > s.rtx_due:
+            sim.cancel(s.rtx)
+            s.rtx = None
+        if s.rtx is None:
+            s.rtx = sim.at(s.timer_ival, self._retrans, s)
+
+    def _stop_timer(self, s: MptcpSession) -> None:
+        s.rtx_due = None
+        if s.rtx is not None:
+            self.host.sim.cancel(s.rtx)
+            s.rtx = None
 
     def _retrans(self, s: MptcpSession) -> None:
-        """The MPTCP-level retransmission timer: no data ACK progress for an RTO, so the
-        oldest unacknowledged data goes out again on a subflow that is still acknowledged."""
+        """The timer fired: the data ACK has not moved for ``timer_ival``
+        (``__mptcp_retrans()``).  Pick a subflow with nothing outstanding -- the pick counts
+        a silent pass against every other one, and may declare one stale -- and send the
+        first fragment not data-acknowledged again on it; with none, send nothing.  Then
+        the timer starts again, and whatever is waiting to be sent is pushed."""
         sim = self.host.sim
         s.rtx = None
-        if s.data_una >= s.dsn_next:
+        if s.rtx_due is None:
             return
+        if sim.now < s.rtx_due:
+            s.rtx = sim.at(s.rtx_due - sim.now, self._retrans, s)
+            return
+        s.rtx_due = None
         if all(sf.state == TcpState.CLOSED for sf in s.subflows):
             return      # every subflow is gone (reset or given up): nothing left to send on
-        idle = sim.now - s.last_progress
-        rto = self._rto(s)
-        if idle < rto:
-            s.rtx = sim.at(rto - idle, self._retrans, s)
-            return
-        self._reinject(s, rto)
-        s.last_progress = sim.now
-        s.rtx = sim.at(rto, self._retrans, s)
+        if s.data_una < s.snd_nxt:                      # mptcp_rtx_head(): a fragment sent
+            ssk = self._get_retrans(s)
+            # the fragment holding data_una, trimmed to it, up to what has been sent of it
+            hi = min((s.data_una // DFRAG + 1) * DFRAG, s.dsn_next)
+            if ssk is not None and hi > s.data_una:
+                sim.trace.emit(Ev.APP, self.host.name, None, "mptcp re-injects data",
+                               hi - s.data_una)
+                self._write(s, ssk, s.data_una, hi - s.data_una)
+        elif s.dsn_next >= s.wanted:
+            return                                      # nothing sent, nothing to send
+        self._reset_timer(s)
+        self._fill(s)
 
-    def _reinject(self, s: MptcpSession, rto: int) -> None:
-        """Send the oldest data not data-acknowledged again, on the first subflow that is
-        not stale and does not hold it."""
-        sim = self.host.sim
-        lo = max(s.data_una, s.reinjected)
-        if lo >= s.dsn_next:
-            lo = s.data_una                 # re-injected already, still not acknowledged: again
-        holder = next((sf for sf in s.subflows for off, dsn, k in s.maps[sf]
-                       if dsn <= lo < dsn + k), None)
-        # a subflow that is not stale: its ACKs still come, or it has nothing outstanding
-        live = [sf for sf in s.subflows if sf is not holder and sf.state == TcpState.ESTABLISHED
-                and (sim.now - s.acked_at.get(sf, -rto) < rto or sf.snd_una >= sf.data_end)]
-        if not live:
+    def _get_retrans(self, s: MptcpSession):
+        """``mptcp_subflow_get_retrans()``: the first subflow that can send and has nothing
+        unacknowledged or unsent (``tcp_rtx_and_write_queues_empty()``); each one that has is
+        skipped, its silent passes counted (``mptcp_pm_subflow_chk_stale()``)."""
+        pick = None
+        for sf in s.subflows:
+            if sf.state not in _CAN_SEND:
+                continue
+            if sf.snd_una < sf.data_end:
+                self._chk_stale(s, sf)
+                continue
+            pick = pick or sf
+        return pick
+
+    def _chk_stale(self, s: MptcpSession, sf) -> None:
+        """``mptcp_pm_subflow_chk_stale()``: one more data-level pass in which subflow ``sf``
+        had data out; if it has heard a segment since the count began, the count starts
+        over (and a stale subflow is active again)."""
+        n = s.stale_count.get(sf, 0)
+        if not n:
+            s.stale_rcv_tstamp[sf] = s.rcv_tstamp.get(sf)
+            s.stale_count[sf] = 1
+        elif s.stale_rcv_tstamp[sf] == s.rcv_tstamp.get(sf):
+            s.stale_count[sf] = n + 1
+            self._subflows_chk_stale(s, sf)
+        else:
+            s.stale_count[sf] = 0
+            s.stale.discard(sf)
+
+    def _subflows_chk_stale(self, s: MptcpSession, sf) -> None:
+        """``mptcp_pm_subflows_chk_stale()``: past ``STALE_LOSS_CNT`` silent passes, and with
+        another active subflow not as silent, ``sf`` is stale: the whole data-level
+        retransmission queue goes again (``__mptcp_retransmit_pending_data()``)."""
+        if sf in s.stale or s.stale_count[sf] <= STALE_LOSS_CNT:
             return
-        target = live[0]
-        # a stale subflow (stale_loss_cnt RTOs without progress) gives up everything it
-        # holds (__mptcp_retransmit_pending_data()); otherwise one window's worth
-        hi = s.dsn_next if holder is not None and _stale(holder) else min(s.dsn_next,
-                                                                          lo + target.window)
-        if hi > lo:
-            sim.trace.emit(Ev.APP, self.host.name, None, "mptcp re-injects data", hi - lo)
-            self._write(s, target, lo, hi - lo)
-            s.reinjected = hi
+        others = max(STALE_LOSS_CNT - 1, 1)
+        if not any(o is not sf and self._active(s, o) and s.stale_count.get(o, 0) < others
+                   for o in s.subflows):
+            return
+        if sf.snd_una < sf.data_end:
+            s.stale.add(sf)
+            if s.data_una < s.snd_nxt:
+                self.host.sim.trace.emit(Ev.APP, self.host.name, None, "mptcp re-injects data",
+                                         s.snd_nxt - s.data_una)
+                s.dsn_next = s.data_una                 # first_pending = the rtx queue's head
+        self._fill(s)
+
+    @staticmethod
+    def _active(s: MptcpSession, sf) -> bool:
+        """``mptcp_subflow_active()``: it can send, and is not stale -- or was, and has heard
+        a segment since."""
+        if sf in s.stale:
+            if s.rcv_tstamp.get(sf) == s.stale_rcv_tstamp.get(sf):
+                return False
+            s.stale.discard(sf)                         # mptcp_subflow_set_active()
+        return sf.state in _CAN_SEND
 
 
 class MptcpDownload:
@@ -394,10 +484,6 @@ class MptcpDownload:
     def bytes(self) -> int:
         """Bytes of the connection's data in order at the data level."""
         return self.rx.data_ack
-
-
-def _stale(sf) -> bool:
-    return sf.state != TcpState.ESTABLISHED or sf.retries >= STALE_LOSS_CNT
 
 
 def wire_dsn(key: int, rel: int) -> int:

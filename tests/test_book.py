@@ -636,8 +636,8 @@ def test_ch10_mptcp_failure_replay_shows_the_jump_back_and_the_data_ack_leap(boo
     client's data ACK leap forward once it is filled. The replay's 40 steps ended at 943 ms,
     before any re-sent byte reached the client (1046 ms) and long before the leap (3195 ms)."""
     import sim
-    r = sim.run("mptcp", seed=1, down_at=0.4)
-    steps = replay_steps(book_html, "book/10-two-links", "mptcp, uplink 2's line fails at 0.4 s")
+    r = sim.run("mptcp", seed=1, down_at=0.5)
+    steps = replay_steps(book_html, "book/10-two-links", "mptcp, if2 goes down at 0.5 s")
     assert len(steps) <= 60
     client = r.net["local1"].addr
     rein = [i for i in steps if r.events[i].ev.value == "app" and r.events[i].what == "mptcp re-injects data"]

@@ -242,32 +242,55 @@ def _chapter_cells(name: str, first: str, count: int, **given) -> tuple[dict, di
 
 
 def test_ch10_mptcp_replay_shows_what_the_data_seq_jumps_back_from_and_why_the_second_waits():
-    """The replay of MPTCP's line failure began with the failure, then the first re-injection:
-    the first data sequence number a reader saw was the hole's, with nothing to jump back from.
-    It now shows, before the first re-injection, the data segment that took the client furthest
-    (its data seq above the hole, glued), and says why the second re-injection comes 1.8 s after
-    the data ACK's last move: the timer waits for the largest RTO of the subflows not yet stale,
-    by then the dead subflow's, doubled by each of its unanswered retransmissions."""
+    """The replay of MPTCP's line failure shows, before the first re-injection, the data segment
+    that took the client furthest (its data seq above the hole, glued).  The text said the
+    second re-injection waited for the largest RTO of the subflows not stale, the dead one's,
+    doubled; Linux's timer counts the time *left* on the timers of subflows not yet found
+    silent (``mptcp_timeout_from_subflow()``), re-sends only on a subflow with nothing
+    outstanding, only the first fragment, and re-injects the rest when the dead subflow goes
+    stale.  The text now says so; each claim is checked in the run: the passes that re-sent
+    nothing, the first re-injection on idle subflow 1 once the whole download was sent, the
+    200 ms wait, the stale pass and what it re-sends, and the fragment sent again with it."""
     import sim.mptcp as mptcp
+    from sim.tcp import RTO_MIN
     text = chapter("10-two-links.md")
-    for name in ("c10_mp_pre_step", "c10_mp_pre", "c10_mp_top", "c10_mp_wait"):
+    for name in ("c10_mp_pre_step", "c10_mp_pre", "c10_mp_top", "c10_mp_wait", "c10_mp_rein1_t",
+                 "c10_mp_rein1_bytes", "c10_mp_rein2_bytes", "c10_mp_rein3_bytes", "c10_mp_stale_pass",
+                 "c10_mp_sf2_reset", "c10_mp_sf2_end"):
         assert "{glue:md}`%s`" % name in text, name
-    assert "`mptcp_set_timeout()`" in text and "doubled by each of its unanswered retransmissions" in text
-    timeouts = []                              # (now, the timeout, each subflow's (rto, retries, stale))
-    rto = mptcp.MptcpServer._rto
+    assert "`mptcp_set_timeout()`" in text and "doubled by each" not in text
+    passes, resets = [], []          # (server, now, pick, busy before, counts after, stale after, una, head)
+    Server = mptcp.MptcpServer
+    get_retrans, reset, set_timeout = Server._get_retrans, Server._reset_timer, Server._set_timeout
+    timeouts = []                    # (server, now, the interval, counts, time left on each subflow's timer)
 
-    def watched(s):
-        t = rto(s)
-        timeouts.append((s.subflows[0].sim.now if hasattr(s.subflows[0], "sim") else None, t,
-                         [(sf.rto, sf.retries, mptcp._stale(sf)) for sf in s.subflows]))
-        return t
-    mptcp.MptcpServer._rto = staticmethod(watched)
+    def watched_pick(self, s):
+        busy = [sf.snd_una < sf.data_end for sf in s.subflows]
+        pick = get_retrans(self, s)
+        passes.append((self, self.host.sim.now, None if pick is None else s.subflows.index(pick), busy,
+                       [s.stale_count.get(sf, 0) for sf in s.subflows],
+                       [sf in s.stale for sf in s.subflows], s.data_una, s.dsn_next, s.wanted))
+        return pick
+
+    def watched_reset(self, s):
+        resets.append((self, self.host.sim.now, s.timer_ival, [s.stale_count.get(sf, 0) for sf in s.subflows]))
+        reset(self, s)
+    def watched_timeout(self, s):
+        set_timeout(self, s)
+        now = self.host.sim.now
+        timeouts.append((self, now, s.timer_ival, [s.stale_count.get(sf, 0) for sf in s.subflows],
+                         [None if sf.deadline is None else sf.deadline - now for sf in s.subflows]))
+    Server._get_retrans, Server._reset_timer, Server._set_timeout = watched_pick, watched_reset, watched_timeout
     try:
-        ns, glued, steps = _chapter_cells("10-two-links.md", 'bl.run("mptcp", seed=1, down_at=0.4)', 2)
+        ns, glued, steps = _chapter_cells("10-two-links.md", 'bl.run("mptcp", seed=1, down_at=0.5)', 2)
     finally:
-        mptcp.MptcpServer._rto = staticmethod(rto)
+        Server._get_retrans, Server._reset_timer, Server._set_timeout = get_retrans, reset, set_timeout
     r, (shown,) = ns["rmd"], steps
     ev = r.events
+    (server,) = r.apps["mptcp_servers"]           # the cells also run one without the failure
+    passes = [p[1:] for p in passes if p[0] is server]
+    resets = [x[1:] for x in resets if x[0] is server]
+    timeouts = [x[1:] for x in timeouts if x[0] is server]
     pre, back = int(glued["c10_mp_pre_step"]), int(glued["c10_mp_back_step"])
     first_rein = shown.index(ns["reins"][0]) + 1
     assert pre < first_rein < back, (pre, first_rein, back)
@@ -275,12 +298,29 @@ def test_ch10_mptcp_replay_shows_what_the_data_seq_jumps_back_from_and_why_the_s
     assert ev[shown[pre - 1]].pkt.ip.dst == r.net["local1"].addr and o.mapping
     assert int(glued["c10_mp_pre"]) == o.mapping[0][0] > int(glued["c10_mp_hole"])
     assert int(glued["c10_mp_top"]) == o.mapping[0][0] + o.mapping[0][1]
-    # the second re-injection: the timeout it waited is the dead subflow's RTO, backed off
-    t2 = ev[ns["reins"][1]].t
-    (_, tout, sfs), = [x for x in timeouts if x[0] == t2]
-    dead = max(sfs)
-    assert tout == dead[0] and dead[1] >= 1 and not dead[2], (tout, sfs)
-    assert abs(tout / 1e6 - float(glued["c10_mp_wait"])) < 0.1, (tout, glued["c10_mp_wait"])
+    t1, t2, t3 = (ev[i].t for i in ns["reins"])
+    # passes before the first re-injection: both subflows had data out, nothing re-sent
+    early = [p for p in passes if p[0] < t1]
+    assert early and all(p[1] is None and all(p[2]) for p in early), early
+    # the first: subflow 1 idle, the whole download handed out; the fragment from the data ACK
+    (p1,) = [p for p in passes if p[0] == t1]
+    assert p1[1] == 0 and not p1[2][0] and p1[6] == p1[7], p1
+    assert ev[ns["reins"][0]].value == mptcp.DFRAG - p1[5] % mptcp.DFRAG
+    # the second: the data ACK's last move restarted the timer for the interval reckoned when
+    # data was last handed out: the time then left on subflow 1's timer, the dead one not
+    # counted; the dead one's count passes stale_loss_cnt, everything goes again
+    (last_reset,) = [x for x in resets if x[0] < t2][-1:]
+    (reckoned,) = [x for x in timeouts if x[0] <= last_reset[0]][-1:]
+    assert last_reset[1] == reckoned[1] == reckoned[3][0] != RTO_MIN and reckoned[2] == [0, reckoned[2][1]] \
+        and reckoned[2][1] > 0, (last_reset, reckoned)
+    assert abs((t2 - last_reset[0]) - last_reset[1]) < 1000              # it waited just that
+    assert abs(last_reset[1] / 1e6 - float(glued["c10_mp_wait"])) < 0.05, glued["c10_mp_wait"]
+    (p2,) = [p for p in passes if p[0] == t2]
+    assert p2[3][1] == int(glued["c10_mp_stale_pass"]) == mptcp.STALE_LOSS_CNT + 1 and p2[4] == [False, True]
+    assert ev[ns["reins"][1]].value == p2[7] - p2[5]          # from the data ACK to the end
+    # ... and in the same pass the first fragment again, on subflow 1, idle before it
+    assert t3 == t2 and p2[1] == 0 and not p2[2][0]
+    assert ev[ns["reins"][2]].value == mptcp.DFRAG - p2[5] % mptcp.DFRAG
 
 
 def test_ch10_says_the_recipes_last_lines_for_its_four_sysctls():

@@ -270,3 +270,34 @@ def test_a_failure_after_the_traffic_ended_is_not_said_to_have_happened():
     assert early.summary["link_down"]["happened"] is True
     assert any(e.ev is Ev.LINK for e in early.events)
     assert "if2's line went down at 0.1 s" in "\n".join(early.summary_text())
+
+
+@pytest.mark.parametrize("uplink", [1, 2])
+def test_mptcp_re_injects_as_linux_only_on_an_idle_subflow_and_all_once_one_is_stale(uplink, monkeypatch):
+    """Linux's ``__mptcp_retrans()`` re-sends only the first fragment not data-acknowledged,
+    only on a subflow with nothing outstanding (``mptcp_subflow_get_retrans()``); the rest
+    goes again when the dead subflow has been silent through more than stale_loss_cnt passes
+    (``__mptcp_retransmit_pending_data()``).  The simulator re-sent a window's worth on any
+    subflow acknowledged within an RTO, with data of its own still outstanding."""
+    import sim.mptcp as mptcp
+    passes = []
+    pick_of = mptcp.MptcpServer._get_retrans
+
+    def watched(self, s):
+        busy = [sf.snd_una < sf.data_end for sf in s.subflows]
+        pick = pick_of(self, s)
+        passes.append((self.host.sim.now, pick and s.subflows.index(pick), busy, s.data_una,
+                       dict(s.stale_count), set(s.stale)))
+        return pick
+    monkeypatch.setattr(mptcp.MptcpServer, "_get_retrans", watched)
+    r = sim.run("mptcp", seed=1, down_at=0.4, down_uplink=uplink)
+    assert r.summary["mptcp"][0]["complete"]
+    rein = [e for e in events(r, Ev.APP, "remote1") if e.what == "mptcp re-injects data"]
+    at = {t: p for t, *p in passes}
+    assert passes[0][0] < rein[0].t and all(p[0] is None for t, *p in passes if t < rein[0].t)
+    stale = [e for e in rein if at[e.t][4]]        # re-injected in the pass that found one stale
+    assert stale and stale[0].value > mptcp.DFRAG   # ... everything from the data ACK on
+    for e in rein:
+        pick, busy, una = at[e.t][:3]
+        if e is not stale[0]:                       # a fragment, on a subflow that was idle
+            assert pick is not None and not busy[pick] and e.value <= mptcp.DFRAG - una % mptcp.DFRAG

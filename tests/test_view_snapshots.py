@@ -112,7 +112,8 @@ def test_a_failed_line_is_drawn_from_its_step_on_and_not_before():
 def test_live_player_line_fails_control_reruns_with_and_without_a_failure():
     from sim.trace import Ev
     from sim.view import LivePlayer
-    lp = LivePlayer("mptcp", seed=1, size=50_000, max_steps=2000)
+    # a download still running at 0.5 s: one that ends first ends the run, and the line never fails
+    lp = LivePlayer("mptcp", seed=1, size=300_000, max_steps=2000)
     assert lp.controls["down_at"].value == "never" and "down_at" not in lp.status.value
     lp.controls["down_at"].value = 0.5
     assert "down_at=0.5 down_uplink=2" in lp.status.value

@@ -253,7 +253,7 @@ def test_an_application_milestone_reads_as_english_in_narration_and_packet_pane(
     # today's kernel (no route cache keyed by flow since 3.6): fib_disable_ip() -> the nexthops die,
     # fib_flush() deletes the routes through the device alone (a mark's table's only route
     # among them, under conntrack marks), rt_cache_flush() bumps the generation id; MASQUERADE forgets
-    ("mptcp", dict(down_at=0.4, size=100_000), ["nexthops die in the FIB", "no route cache keyed by flow",
+    ("mptcp", dict(down_at=0.2, size=100_000), ["nexthops die in the FIB", "no route cache keyed by flow",
                                                 "fib_flush deletes the routes through it alone",
                                                 "table 2's only route", "generation id",
                                                 "MASQUERADE forgets"], ["cache is flushed", "no route cache to"]),
