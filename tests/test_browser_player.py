@@ -1167,6 +1167,41 @@ def test_on_a_short_phone_the_narration_whole_and_the_network_are_on_one_screen(
     assert len({(round(s["svg"][0]), round(s["narr"][0])) for s in seen}) == 1, seen    # nothing moved
 
 
+def test_a_comparisons_shorter_replay_says_it_ends_and_moves_nothing(tmp_path):
+    """A comparison's replay shorter than the other, past its last step: its note ("2.4
+    netfilter NAT: this run has no step 17: it ended after 16 steps.") came above its narration
+    and pushed the pane down 36 px; and it said the run ended where only the replay did (ch.8:
+    stopped at an event, the run went on).  Its room is kept from the first step, and it says
+    which ended: the run (the whole one, test above) or the replay."""
+    need_dot()
+    exe = _need_browser()
+    a = sim.run("equalize-nat", seed=1, size=3000)
+    b = sim.run("equalize-nat", seed=1, size=3000, nat="netfilter", ingress_filter=True)
+    c = Compare(a, b, labels=("article NAT", "netfilter NAT"), stop=129)     # (a: 55 steps, b: 56)
+    m = len(c._frames[0].steps)
+    assert m < len(c._frames[1].steps) == c.frames
+    p, browser, pg = _page_with(exe, tmp_path, c.html(), {"width": 375, "height": 667}, is_mobile=True,
+                                has_touch=True)
+    try:
+        P = pg.locator("[data-replay]")
+        got = []
+        for k in (0, m - 1, m):
+            P.evaluate("(el, k) => { const s = el.querySelector('.op1-slider'); s.value = k; "
+                       "s.dispatchEvent(new Event('input', {bubbles: true})); }", k)
+            _frame(pg)
+            got.append(P.evaluate("""el => Array.from(el.querySelectorAll('.op1-pane')).map(pn =>
+                [Math.round(pn.querySelector('.op1-narr').getBoundingClientRect().top - el.getBoundingClientRect().top),
+                 Math.round(pn.getBoundingClientRect().top - el.getBoundingClientRect().top),
+                 pn.querySelector('.op1-endnote').textContent])"""))
+    finally:
+        browser.close()
+        p.stop()
+    assert got[2][0][2] == f"article NAT: this replay has no step {m + 1}: it ends after {m} steps; the run goes on.", got
+    assert [g[0][2] for g in got[:2]] == ["", ""] and all(g[1][2] == "" for g in got), got
+    assert got[0][0][:2] == got[1][0][:2] == got[2][0][:2], ("the shorter pane moved", got)
+    assert got[0][1][:2] == got[1][1][:2] == got[2][1][:2], ("the other pane moved", got)
+
+
 def test_the_ladder_growing_a_row_moves_nothing_below_it(tmp_path):
     """With no scroll anchoring (Safari; overflow-anchor:none here), each step that added a row to
     a comparison's upper ladder pushed the lower run down by 24 px on a phone (its drawing 80 ->

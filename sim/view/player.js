@@ -50,7 +50,7 @@
     var start = function (root, els, datas) {
       var panes = [];
       els.forEach(function (el, j) {
-        var p = {el: el, d: datas[j], k: -1, rows: []};
+        var p = {el: el, d: datas[j], k: -1, rows: [], j: j};
         el.querySelectorAll(".op1-ladder-body .op1-row").forEach(function (g) {
           p.rows[parseInt(g.getAttribute("data-k"), 10)] = g;
         });
@@ -374,6 +374,10 @@
         if (chg && p.d.chgs) fitTallest(chg, null, p.d.chgs, true, getComputedStyle(chg).maxHeight === "none" ? 6 : 0);
         var cap = q(p.el, ".op1-topo-box .op1-boxh");
         if (cap && q(cap, ".op1-where")) fitTallest(cap, ".op1-where", p.d.steps.map(function (s) { return s.w; }), false, 0);
+        // the note past a shorter run's end: its room kept from the first step (it came at the
+        // step after the run's last, above the narration, and moved the pane down 36 px)
+        var end = q(p.el, ".op1-endnote"), m = p.d.steps.length;
+        if (end && m < n) fitTallest(end, null, [noStep(p, n - 1)], false, 0);
         capNarr(p, nb);            // (after those: what lies between it and the drawing's foot)
         fitTallest(nb, ".op1-narr-t", p.d.steps.map(function (s) { return s.n; }), false, 12);
         fitBox(nb, false);
@@ -488,15 +492,22 @@
         }
       }
 
+      // A comparison's shorter replay past its last step: the run ended there, or only the replay
+      // (cut at its max_steps, or stopped before the run's end: meta.ends, Frames.to_end).
+      function noStep(p, i) {
+        var who = q(p.el, ".op1-panelab"), m = p.d.steps.length, pre = who ? who.textContent + ": t" : "T";
+        return meta.ends && !meta.ends[p.j] ?
+          pre + "his replay has no step " + (i + 1) + ": it ends after " + m + " steps; the run goes on." :
+          pre + "his run has no step " + (i + 1) + ": it ended after " + m + " steps.";
+      }
+
       function showPane(p, i) {
         var d = p.d, m = d.steps.length;
         var kk = Math.min(i, m - 1);
         p.el.classList.toggle("op1-ended", i >= m);
         var end = q(p.el, ".op1-endnote");
         if (end) {
-          var who = q(p.el, ".op1-panelab");
-          end.textContent = i >= m ? (who ? who.textContent + ": t" : "T") + "his run has no step " + (i + 1) +
-            ": it ended after " + m + " steps." :
+          end.textContent = i >= m ? noStep(p, i) :
             // a replay cut at max_steps, at its last step: the run goes on (Frames.cut)
             meta.more && i === m - 1 ? "Not the end of the run. " + meta.more : "";
         }
