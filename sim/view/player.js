@@ -50,7 +50,7 @@
     var start = function (root, els, datas) {
       var panes = [];
       els.forEach(function (el, j) {
-        var p = {el: el, d: datas[j], k: -1, rows: []};
+        var p = {el: el, d: datas[j], k: -1, rows: [], j: j};
         el.querySelectorAll(".op1-ladder-body .op1-row").forEach(function (g) {
           p.rows[parseInt(g.getAttribute("data-k"), 10)] = g;
         });
@@ -332,20 +332,55 @@
         el.style.minHeight = Math.ceil(Math.max(el.__op1Min + pad, Math.min(most, cap))) + "px";
       }
 
+      // A phone's column (the network drawn top to bottom, under the narration): the narration
+      // holds as many lines as the screen leaves over the whole drawing, between the page's sticky
+      // header (HEADER: the book's, 56 px on a phone) and the pinned step buttons, 4 to 12 lines;
+      // a longer one scrolls in it.  (A fixed 6 lines, tuned for 360x740 and 390x844: at 375x667
+      // the drawing's foot was 53 to 65 px under the buttons, and a 7-to-11-line narration, often
+      // its point at its end, was cut.)  The screen's height without the browser's bars
+      // (the root's clientHeight), so that they, shown and hidden as the page scrolls, move
+      // nothing.  Elsewhere player.css's cap.
+      var HEADER = 56;
+      function capNarr(p, nb) {
+        nb.style.maxHeight = "";
+        var t = p.topos.filter(function (o) {
+          return o.svg.classList.contains("op1-topo-n") && o.svg.getBoundingClientRect().width;
+        })[0];
+        if (!t) return;
+        var vh = document.documentElement.clientHeight || window.innerHeight, foot = vh;
+        if (floater) {
+          var was = floater.hidden;                  // (its height where it shows: player.css)
+          if (was) { floater.style.visibility = "hidden"; floater.hidden = false; }
+          foot = Math.min(vh, floater.getBoundingClientRect().top);
+          if (was) { floater.hidden = true; floater.style.visibility = ""; }
+        }
+        var cs = getComputedStyle(nb), line = parseFloat(cs.lineHeight) || 1.4 * (parseFloat(cs.fontSize) || 14);
+        var pad = (parseFloat(cs.paddingTop) || 0) + (parseFloat(cs.paddingBottom) || 0) +
+                  (parseFloat(cs.borderTopWidth) || 0) + (parseFloat(cs.borderBottomWidth) || 0);
+        var below = t.svg.getBoundingClientRect().bottom - nb.getBoundingClientRect().bottom;
+        var room = Math.floor(foot - 4 - HEADER - below);      // (4 px: air above the buttons)
+        nb.style.maxHeight = Math.max(4 * line + pad, Math.min(12 * line + pad, room)) + "px";
+      }
+
       function fitNarr(p) {
         var nb = q(p.el, ".op1-narr");
-        // (measured again at a new width, or a new cap: a window made shorter or taller)
+        // (measured again at a new width, or a new height: a window made shorter or taller)
         if (!nb || !nb.offsetParent) return;
-        var key = p.el.clientWidth + " " + getComputedStyle(nb).maxHeight;
+        var key = p.el.clientWidth + " " + (document.documentElement.clientHeight || window.innerHeight);
         if (p.narrW === key) return;
         p.narrW = key;
-        fitTallest(nb, ".op1-narr-t", p.d.steps.map(function (s) { return s.n; }), false, 12);
-        fitBox(nb, false);
         // the strip: a phone's scrolls past its max-height (player.css), a laptop's grows whole past 6 lines
         var chg = q(p.el, ".op1-what");
         if (chg && p.d.chgs) fitTallest(chg, null, p.d.chgs, true, getComputedStyle(chg).maxHeight === "none" ? 6 : 0);
         var cap = q(p.el, ".op1-topo-box .op1-boxh");
         if (cap && q(cap, ".op1-where")) fitTallest(cap, ".op1-where", p.d.steps.map(function (s) { return s.w; }), false, 0);
+        // the note past a shorter run's end: its room kept from the first step (it came at the
+        // step after the run's last, above the narration, and moved the pane down 36 px)
+        var end = q(p.el, ".op1-endnote"), m = p.d.steps.length;
+        if (end && m < n) fitTallest(end, null, [noStep(p, n - 1)], false, 0);
+        capNarr(p, nb);            // (after those: what lies between it and the drawing's foot)
+        fitTallest(nb, ".op1-narr-t", p.d.steps.map(function (s) { return s.n; }), false, 12);
+        fitBox(nb, false);
       }
 
       function settle(p) {
@@ -457,15 +492,22 @@
         }
       }
 
+      // A comparison's shorter replay past its last step: the run ended there, or only the replay
+      // (cut at its max_steps, or stopped before the run's end: meta.ends, Frames.to_end).
+      function noStep(p, i) {
+        var who = q(p.el, ".op1-panelab"), m = p.d.steps.length, pre = who ? who.textContent + ": t" : "T";
+        return meta.ends && !meta.ends[p.j] ?
+          pre + "his replay has no step " + (i + 1) + ": it ends after " + m + " steps; the run goes on." :
+          pre + "his run has no step " + (i + 1) + ": it ended after " + m + " steps.";
+      }
+
       function showPane(p, i) {
         var d = p.d, m = d.steps.length;
         var kk = Math.min(i, m - 1);
         p.el.classList.toggle("op1-ended", i >= m);
         var end = q(p.el, ".op1-endnote");
         if (end) {
-          var who = q(p.el, ".op1-panelab");
-          end.textContent = i >= m ? (who ? who.textContent + ": t" : "T") + "his run has no step " + (i + 1) +
-            ": it ended after " + m + " steps." :
+          end.textContent = i >= m ? noStep(p, i) :
             // a replay cut at max_steps, at its last step: the run goes on (Frames.cut)
             meta.more && i === m - 1 ? "Not the end of the run. " + meta.more : "";
           // the note above the views says the same words: hidden while the last step says them

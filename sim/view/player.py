@@ -70,8 +70,20 @@ class Frames:
         check_result(result)
         self.result = result
         self.analysis = a = analysis_of(result)
+        if steps is not None and not isinstance(steps, (str, Ev)):
+            try:
+                steps = list(steps)         # (read twice: resolve_steps and below)
+            except TypeError:
+                pass                        # (resolve_steps says what is wrong with it)
         self.steps, self.total = resolve_steps(result, a, start, stop, steps, max_steps)
         self.start = start
+        # Whether the replay's last step is the run's last (of the kinds it shows): not when it
+        # was cut at max_steps, stopped before the trace's end, or given as a list of events.  A
+        # comparison's shorter replay says so past its end: "this run ... ended", or "this replay
+        # ... ends" (ch.8: "this run has no step 17: it ended after 16 steps" of a run that went on).
+        self.to_end = (self.total <= len(self.steps) and (stop is None or stop >= len(result.events))
+                       and (steps is None or isinstance(steps, (str, Ev))
+                            or (isinstance(steps, list) and all(isinstance(s, (str, Ev)) for s in steps))))
         counts = a.uplink_counts(self.steps)
         snaps = a.snapshots(self.steps)
         self.table_t = [clock(snaps[s].t) for s in self.steps]     # the moment each step's tables show
@@ -644,6 +656,7 @@ class Compare(_Page):
                     f"{self.frames} steps; {summary}.")
             self._html = _wrap("compare", ra.scenario, self.frames, aria, inner,
                                {"frames": self.frames,
+                                "ends": [1 if f.to_end else 0 for f in self._frames],
                                 "diverge": [1 if d else 0 for d in self.diverge],
                                 "ports": [1 if d else 0 for d in self.port_diff]})
         return self._html

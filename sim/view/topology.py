@@ -49,9 +49,13 @@ def topology_dot(result, narrow: bool = False) -> str:
     p = result.params
     sep = "\n" if narrow else " "
     # (top to bottom, ranks closer: at 0.4 in the drawing was 468 px tall in a 390 px phone's column,
-    # and with the narration above it did not fit on the screen; the uplinks' labels still clear)
-    lines = ["graph topo {", f"rankdir={'TB' if narrow else 'LR'}; nodesep=0.5; ranksep={0.25 if narrow else 0.4}; pad=0.1;",
-             f'node [fontname={q(FONT)} fontsize=12 penwidth=1.5 style=filled fillcolor="#ffffff"];',
+    # and with the narration above it did not fit on the screen; the uplinks' labels still clear.
+    # Its nodes as low as their lines (graphviz's default height, 0.5 in, is a least one) and the LAN
+    # a low pill: at 0.25 in and those heights it was 411 px tall, 351 now, and on a 375x667 phone a
+    # 6-line narration and the drawing did not fit between the page's header and the pinned buttons)
+    lines = ["graph topo {", f"rankdir={'TB' if narrow else 'LR'}; nodesep=0.5; ranksep={0.15 if narrow else 0.4}; pad=0.1;",
+             f'node [fontname={q(FONT)} fontsize=12 penwidth=1.5 style=filled fillcolor="#ffffff"'
+             + (' height=0.3 margin="0.11,0.03"' if narrow else "") + "];",
              f"edge [fontname={q(FONT)} fontsize=11 penwidth=2];"]
     rooms = counter_rooms(result)
     filt = {}
@@ -68,6 +72,8 @@ def topology_dot(result, narrow: bool = False) -> str:
             nat = f"NAT: {p.nat}" if translates(p.nat) else "no NAT"
             label = f"{t}\n{mode}\n{nat}"
             shape = "box3d"
+            if narrow:      # (its 3-D edges take room from the label: at the nodes' margin the text touched them)
+                shape += ' margin="0.11,0.07"'
         elif kind == "host":
             label = f"{t}\n{addrs[0]}" if addrs else t
             shape = "box"
@@ -107,7 +113,8 @@ def topology_dot(result, narrow: bool = False) -> str:
                 lines.append(f"{q(a)} -- {q(b)} [id={q('e_' + lname)} color=\"#555555\"];")
         else:
             hub = lname
-            lines.append(f"{q(hub)} [id={q('n_' + hub)} shape=circle width=0.45 fixedsize=true "
+            shape = 'shape=box style="rounded,filled" width=0.45 height=0.22' if narrow else "shape=circle width=0.45"
+            lines.append(f"{q(hub)} [id={q('n_' + hub)} {shape} fixedsize=true "
                          f"label={q(lname.upper())} fontsize=11];")
             router_end = [e for e in ends if e[0] == "router"]
             for node, dev, addr in ends:
