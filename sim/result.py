@@ -146,6 +146,9 @@ class Result:
             "complete": d.done_at is not None,
             "seconds": None if elapsed is None else elapsed / 1e6,
             "throughput_kbit": None if not elapsed else round(d.bytes * 8 / elapsed * 1e3, 1),
+            # when its last data came (None: none came): of a download left ESTABLISHED without
+            # all its bytes, when it stalled
+            "last_data_s": d.last_data / 1e6 if d.bytes else None,
         }
 
     def _uplinks_summary(self, duration) -> dict:
@@ -233,6 +236,10 @@ class Result:
         for c in s["connections"]:
             state = "complete" if c["complete"] else ("reset" if c["reset"] else
                                                        "gave up (read timeout)" if c["timed_out"] else c["state"])
+            if state == "ESTABLISHED":      # it did not survive: it waits, and nothing comes
+                state = ("stalled: still ESTABLISHED, its last data at "
+                         f"{c['last_data_s']:.3f} s" if c["last_data_s"] is not None else
+                         "stalled: still ESTABLISHED, no data came")
             t = f" in {c['seconds']:.3f} s ({c['throughput_kbit']} kbit/s)" if c["complete"] else ""
             out.append(f"  {c['client']} -> {c['server']}: handshake {c['handshake']}; "
                        f"{c['bytes']}/{c['bytes_wanted']} bytes, {state}{t}; server saw "
@@ -244,6 +251,9 @@ class Result:
                 out.append(f"  {d['uplink']}'s line was to go down at {d['at']} s, but the run's traffic "
                            f"had ended, at {fmt_time(self.sim.now)} s: no line failed (make it fail earlier, "
                            f"or download more, to see it fail during the run)")
+            elif n and nat == "article":    # (the article's NAT keeps bindings, not conntrack entries)
+                out.append(f"  {d['uplink']}'s line went down at {d['at']} s; the article's NAT forgot {n} "
+                           f"binding{'' if n == 1 else 's'} with it")
             elif n:
                 who = "MASQUERADE" if nat in ("masquerade", "netfilter") else "conntrack"
                 out.append(f"  {d['uplink']}'s line went down at {d['at']} s; {who} forgot {n} "
@@ -265,6 +275,9 @@ class Result:
             for sf in m["subflows"]:
                 out.append(f"    subflow {sf['client']}: {sf['bytes']} bytes, {sf['state']}; "
                            f"server saw {sf['seen_by_server_as'] or 'nothing'}")
+            if sum(sf["bytes"] for sf in m["subflows"]) > m["bytes"]:
+                out.append("    (the subflows' bytes add up to more than the connection's: data sent "
+                           "again on another subflow is counted on each that carried it)")
         for u in s.get("udp", []):
             out.append(f"  udp echo: {u['received']} of {u['sent']} datagrams answered")
         if s["throughput_kbit"] is not None:

@@ -301,3 +301,24 @@ def test_mptcp_re_injects_as_linux_only_on_an_idle_subflow_and_all_once_one_is_s
         pick, busy, una = at[e.t][:3]
         if e is not stale[0]:                       # a fragment, on a subflow that was idle
             assert pick is not None and not busy[pick] and e.value <= mptcp.DFRAG - una % mptcp.DFRAG
+
+
+def test_the_summary_says_which_connections_stalled_and_what_the_article_nat_forgot():
+    """A download left ESTABLISHED without its bytes read "7300/200000 bytes, ESTABLISHED": an
+    engineer read that as survived.  It says it stalled and when its last data came; the article's
+    NAT forgets bindings, not "conntrack entries"."""
+    r = sim.run("hash-l4-nat", down_at=0.3)
+    text = "\n".join(r.summary_text())
+    stalled = [c for c in r.summary["connections"] if c["state"] == "ESTABLISHED" and not c["complete"]]
+    assert stalled and ", ESTABLISHED;" not in text
+    for c in stalled:
+        assert 0 < c["last_data_s"] < 0.3 + 0.1
+        assert f"{c['bytes']}/{c['bytes_wanted']} bytes, stalled: still ESTABLISHED, its last data at " \
+               f"{c['last_data_s']:.3f} s;" in text
+    done = [c for c in r.summary["connections"] if c["complete"]]
+    assert done and all(c["last_data_s"] is not None for c in done)
+    art = sim.run("uplink-down", nat="article")
+    n = art.summary["link_down"]["conntrack_entries_flushed"]
+    assert n > 1 and f"the article's NAT forgot {n} bindings with it" in "\n".join(art.summary_text())
+    mp = sim.run("mptcp", down_at=0.5, size=1_000_000).summary["mptcp"][0]
+    assert sum(sf["bytes"] for sf in mp["subflows"]) > mp["bytes"]
