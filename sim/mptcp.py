@@ -23,8 +23,13 @@ from .trace import Ev
 # net.mptcp.stale_loss_cnt (mptcp-sysctl.rst): a subflow that still has data out and has heard
 # nothing through more than this many passes of the MPTCP retransmission timer is stale
 STALE_LOSS_CNT = 4
+# ... if another active subflow has been silent through fewer passes than this
+# (mptcp_pm_subflows_chk_stale(): active_max_loss_cnt)
+ACTIVE_MAX_LOSS_CNT = max(STALE_LOSS_CNT - 1, 1)
 # the data the server's sendmsg() copies into one page fragment (struct mptcp_data_frag, 40
-# bytes, heads a 32 KiB page, SKB_FRAG_PAGE_ORDER): the unit the data level retransmits
+# bytes, heads a 32 KiB page, SKB_FRAG_PAGE_ORDER): the unit the data level retransmits.
+# Idealised: fragments back to back from the first byte, where the kernel's fall wherever
+# sk_page_frag() has room
 DFRAG = 32768 - 40
 _CAN_SEND = (TcpState.ESTABLISHED, TcpState.CLOSE_WAIT)    # __tcp_can_send()
 
@@ -124,6 +129,7 @@ class MptcpSession:
     stale_count: dict = field(default_factory=dict)     # subflow -> timer passes without a word
     stale_rcv_tstamp: dict = field(default_factory=dict)    # ... its rcv_tstamp when they began
     stale: set = field(default_factory=set)         # subflows given up as stale
+    closed: bool = False                # the client's FIN came: every subflow closed
     rx: _DataReceiver = field(default_factory=_DataReceiver)   # the client's data (its request)
 
 
@@ -136,8 +142,25 @@ class MptcpServer:
     data-level timeout, the first fragment not data-acknowledged goes again on a subflow with
     nothing outstanding, if there is one (``__mptcp_retrans()``); a subflow that has data out
     and hears nothing for more than ``STALE_LOSS_CNT`` such timeouts is stale, and all the
-    data not data-acknowledged goes again on the others.  Not modelled: DATA_FIN (the
-    subflows' FINs end the connection), backup subflows, the data-level receive window."""
+    data not data-acknowledged is queued to go again on the others -- as it is when a
+    subflow closes (a reset, or TCP giving up: ``mptcp_close_ssk()``).
+
+    The trace says each step (``Ev.APP``, the subflow by its number, 1 the first): "mptcp
+    re-injects data on subflow N" (the timer re-sent a fragment: Linux's
+    ``mptcpi_bytes_retrans``), "mptcp finds subflow N stale" and "mptcp loses subflow N" (the
+    bytes queued to go again, none sent yet), "mptcp re-injects queued data on subflow N"
+    (bytes of that queue handed to a subflow).
+
+    Simplified: DATA_FIN.  The client's FIN on any subflow ends the session, and the server
+    closes every subflow (a FIN each, after any data still unacknowledged): what Linux does
+    once the DATA_FIN exchange has closed the connection (``mptcp_check_data_fin_ack()``:
+    ``mptcp_shutdown_subflows()``; ``__mptcp_destroy_sock()``: ``__mptcp_close_ssk()``,
+    ``__tcp_close()``), so that a subflow whose line is dead is an orphan and gives up after
+    ``tcp_orphan_retries``.  So the data-level timer stops with the last data ACK, where
+    Linux keeps it while its DATA_FIN is unacknowledged (``mptcp_data_fin_enabled()``) and
+    re-sends the DATA_FIN at each expiry; and ``net.mptcp.close_timeout`` (60 s: a session
+    whose DATA_FIN exchange never completes is fast-closed, ``mptcp_close_tout_expired()``)
+    never comes into it.  Not modelled: backup subflows, the data-level receive window."""
 
     def __init__(self, host, port: int, size: int):
         self.size = size
@@ -193,7 +216,8 @@ class MptcpServer:
         c.mp_opt = lambda c, seq, load: self._option_for(s, c, seq, load)
         c.on_established = lambda c: self._fill(s)
         c.on_acked = lambda c: self._on_acked(s, c)
-        c.on_fin = lambda c: c.close()
+        c.on_fin = lambda c: self._close(s)
+        c.on_close = lambda c: self._subflow_closed(s, c)
 
     # -- what a subflow hears ------------------------------------------------------------------
 
@@ -235,6 +259,32 @@ class MptcpServer:
     def _on_acked(self, s: MptcpSession, c) -> None:
         self._fill(s)
 
+    def _close(self, s: MptcpSession) -> None:
+        """The client's FIN: the session is over, and every subflow is closed (its FIN queued
+        behind whatever it still has unacknowledged; one whose line is dead is an orphan and
+        gives up after ``tcp_orphan_retries``) -- Linux's ``__mptcp_destroy_sock()`` once
+        the DATA_FIN exchange is done (DATA_FIN itself is not modelled: see the class)."""
+        s.closed = True
+        self._stop_timer(s)
+        for sf in s.subflows:
+            sf.close()
+
+    def _subflow_closed(self, s: MptcpSession, c) -> None:
+        """Subflow ``c`` is CLOSED.  Reset or given up while the session runs, with data not
+        data-acknowledged: ``mptcp_close_ssk()`` -> ``__mptcp_close_ssk(MPTCP_CF_PUSH)``
+        queues all of it to go again (``__mptcp_retransmit_pending_data()``) and pushes it
+        on the subflows left."""
+        if s.closed or s.data_una >= s.snd_nxt:
+            return
+        self._requeue(s, f"mptcp loses subflow {s.subflows.index(c) + 1}")
+        self._fill(s)
+
+    def _requeue(self, s: MptcpSession, what: str) -> None:
+        """``__mptcp_retransmit_pending_data()``: every byte not data-acknowledged is to go
+        again (``first_pending`` = the rtx queue's head); nothing is sent yet."""
+        self.host.sim.trace.emit(Ev.APP, self.host.name, None, what, s.snd_nxt - s.data_una)
+        s.dsn_next = s.data_una
+
     def _option_for(self, s: MptcpSession, c, seq: int, load: int) -> Dss:
         """The DSS of a segment subflow ``c`` sends: the data ACK, and where its bytes
         sit in the data."""
@@ -246,16 +296,22 @@ class MptcpServer:
 
     # -- sending -------------------------------------------------------------------------------
 
-    def _write(self, s: MptcpSession, sf, dsn: int, n: int) -> None:
+    def _write(self, s: MptcpSession, sf, dsn: int, n: int, what: str = "mptcp re-injects queued data") -> None:
+        """Hand ``n`` data bytes from ``dsn`` on to subflow ``sf``; those sent before (below
+        ``snd_nxt``) are traced as a re-injection (``what``, and the subflow's number)."""
+        again = min(n, s.snd_nxt - dsn)
+        if again > 0:
+            self.host.sim.trace.emit(Ev.APP, self.host.name, None,
+                                     f"{what} on subflow {s.subflows.index(sf) + 1}", again)
         off = sf.data_end - (sf.iss + 1)
         s.maps[sf].append((off, dsn, n))
         sf.write(n)
 
     def _fill(self, s: MptcpSession) -> None:
         """``__mptcp_push_pending()``: give each active subflow data from the send head
-        (``dsn_next``) up to its window -- new data, or data re-injected after a subflow went
-        stale -- and start the data-level timer if it does not run."""
-        if s.dsn_next >= s.wanted:
+        (``dsn_next``) up to its window -- new data, or data queued to go again after a
+        subflow went stale or closed -- and start the data-level timer if it does not run."""
+        if s.closed or s.dsn_next >= s.wanted:
             return
         self._set_timeout(s)                    # the scheduler's pass over the subflows
         sent = False
@@ -323,11 +379,10 @@ class MptcpServer:
         if s.data_una < s.snd_nxt:                      # mptcp_rtx_head(): a fragment sent
             ssk = self._get_retrans(s)
             # the fragment holding data_una, trimmed to it, up to what has been sent of it
+            # (its already_sent: after a stale pass, what the push in it sent)
             hi = min((s.data_una // DFRAG + 1) * DFRAG, s.dsn_next)
             if ssk is not None and hi > s.data_una:
-                sim.trace.emit(Ev.APP, self.host.name, None, "mptcp re-injects data",
-                               hi - s.data_una)
-                self._write(s, ssk, s.data_una, hi - s.data_una)
+                self._write(s, ssk, s.data_una, hi - s.data_una, "mptcp re-injects data")
         elif s.dsn_next >= s.wanted:
             return                                      # nothing sent, nothing to send
         self._reset_timer(s)
@@ -364,20 +419,18 @@ class MptcpServer:
 
     def _subflows_chk_stale(self, s: MptcpSession, sf) -> None:
         """``mptcp_pm_subflows_chk_stale()``: past ``STALE_LOSS_CNT`` silent passes, and with
-        another active subflow not as silent, ``sf`` is stale: the whole data-level
-        retransmission queue goes again (``__mptcp_retransmit_pending_data()``)."""
+        another active subflow silent through fewer than ``ACTIVE_MAX_LOSS_CNT``, ``sf`` is
+        stale: the whole data-level retransmission queue is to go again
+        (``__mptcp_retransmit_pending_data()``), and is pushed (``__mptcp_push_pending()``)."""
         if sf in s.stale or s.stale_count[sf] <= STALE_LOSS_CNT:
             return
-        others = max(STALE_LOSS_CNT - 1, 1)
-        if not any(o is not sf and self._active(s, o) and s.stale_count.get(o, 0) < others
+        if not any(o is not sf and self._active(s, o) and s.stale_count.get(o, 0) < ACTIVE_MAX_LOSS_CNT
                    for o in s.subflows):
             return
         if sf.snd_una < sf.data_end:
             s.stale.add(sf)
             if s.data_una < s.snd_nxt:
-                self.host.sim.trace.emit(Ev.APP, self.host.name, None, "mptcp re-injects data",
-                                         s.snd_nxt - s.data_una)
-                s.dsn_next = s.data_una                 # first_pending = the rtx queue's head
+                self._requeue(s, f"mptcp finds subflow {s.subflows.index(sf) + 1} stale")
         self._fill(s)
 
     @staticmethod

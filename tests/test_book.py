@@ -640,7 +640,7 @@ def test_ch10_mptcp_failure_replay_shows_the_jump_back_and_the_data_ack_leap(boo
     steps = replay_steps(book_html, "book/10-two-links", "mptcp, if2 goes down at 0.5 s")
     assert len(steps) <= 60
     client = r.net["local1"].addr
-    rein = [i for i in steps if r.events[i].ev.value == "app" and r.events[i].what == "mptcp re-injects data"]
+    rein = [i for i in steps if r.events[i].ev.value == "app" and r.events[i].what.startswith("mptcp re-injects data on")]
     assert rein
     dss = [(i, e.pkt.ip.dst == client, e.pkt.l4.mptcp) for i, e in enumerate(r.events)
            if e.ev.value == "hop" and e.node == "lan" and getattr(e.pkt.l4, "mptcp", None) is not None

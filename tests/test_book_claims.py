@@ -255,8 +255,9 @@ def test_ch10_mptcp_replay_shows_what_the_data_seq_jumps_back_from_and_why_the_s
     from sim.tcp import RTO_MIN
     text = chapter("10-two-links.md")
     for name in ("c10_mp_pre_step", "c10_mp_pre", "c10_mp_top", "c10_mp_wait", "c10_mp_rein1_t",
-                 "c10_mp_rein1_bytes", "c10_mp_rein2_bytes", "c10_mp_rein3_bytes", "c10_mp_stale_pass",
-                 "c10_mp_sf2_reset", "c10_mp_sf2_end"):
+                 "c10_mp_rein1_bytes", "c10_mp_stale_bytes", "c10_mp_rein3_bytes", "c10_mp_stale_pass",
+                 "c10_mp_sf2_reset", "c10_mp_sf2_end", "c10_mp_dead_out", "c10_mp_push1",
+                 "c10_mp_retrans_bytes", "c10_mp_never", "c10_mp_active_max"):
         assert "{glue:md}`%s`" % name in text, name
     assert "`mptcp_set_timeout()`" in text and "doubled by each" not in text
     passes, resets = [], []          # (server, now, pick, busy before, counts after, stale after, una, head)
@@ -298,7 +299,7 @@ def test_ch10_mptcp_replay_shows_what_the_data_seq_jumps_back_from_and_why_the_s
     assert ev[shown[pre - 1]].pkt.ip.dst == r.net["local1"].addr and o.mapping
     assert int(glued["c10_mp_pre"]) == o.mapping[0][0] > int(glued["c10_mp_hole"])
     assert int(glued["c10_mp_top"]) == o.mapping[0][0] + o.mapping[0][1]
-    t1, t2, t3 = (ev[i].t for i in ns["reins"])
+    t1, t2, t3 = (ev[i].t for i in ns["reins"])        # the timer's first, the stale pass, the timer's second
     # passes before the first re-injection: both subflows had data out, nothing re-sent
     early = [p for p in passes if p[0] < t1]
     assert early and all(p[1] is None and all(p[2]) for p in early), early
@@ -317,10 +318,27 @@ def test_ch10_mptcp_replay_shows_what_the_data_seq_jumps_back_from_and_why_the_s
     assert abs(last_reset[1] / 1e6 - float(glued["c10_mp_wait"])) < 0.05, glued["c10_mp_wait"]
     (p2,) = [p for p in passes if p[0] == t2]
     assert p2[3][1] == int(glued["c10_mp_stale_pass"]) == mptcp.STALE_LOSS_CNT + 1 and p2[4] == [False, True]
-    assert ev[ns["reins"][1]].value == p2[7] - p2[5]          # from the data ACK to the end
-    # ... and in the same pass the first fragment again, on subflow 1, idle before it
+    assert p2[3][0] < int(glued["c10_mp_active_max"]) == mptcp.ACTIVE_MAX_LOSS_CNT   # subflow 1 was not as silent
+    stale = ev[ns["reins"][1]]
+    assert stale.what == "mptcp finds subflow 2 stale"
+    assert stale.value == int(glued["c10_mp_stale_bytes"]) == p2[7] - p2[5]   # from the data ACK to the end, queued
+    # only the dead subflow's unacknowledged bytes were stuck: fewer than the queue
+    assert int(glued["c10_mp_dead_out"]) < stale.value
+    # the push hands subflow 1 its window's worth at once, before the pass's own re-send
+    first_push = ev[ns["queued"][0]]
+    assert first_push.t == t2 and first_push.what.endswith("subflow 1")
+    assert first_push.value == int(glued["c10_mp_push1"]) >= mptcp.DFRAG - p2[5] % mptcp.DFRAG
+    # ... and in the same pass the first fragment again, on subflow 1, idle before the push
     assert t3 == t2 and p2[1] == 0 and not p2[2][0]
-    assert ev[ns["reins"][2]].value == mptcp.DFRAG - p2[5] % mptcp.DFRAG
+    assert ev[ns["reins"][2]].value == mptcp.DFRAG - p2[5] % mptcp.DFRAG == int(glued["c10_mp_rein3_bytes"])
+    # the timer's re-injections are Linux's mptcpi_bytes_retrans; the queue's pushes end at the leap
+    assert int(glued["c10_mp_retrans_bytes"]) == sum(ev[i].value for i in ns["timer"])
+    leap = ns["acks"][-1][1]
+    heard = next(i for i, e in enumerate(ev) if e.ev.value == "deliver" and e.node == "remote1"
+                 and getattr(e.pkt.l4, "mptcp", None) is not None and e.pkt.l4.mptcp.form == "dss"
+                 and e.pkt.l4.mptcp.data_ack is not None and e.pkt.l4.mptcp.data_ack >= leap)
+    assert ns["queued"] and all(i < heard for i in ns["queued"])      # none after the server hears the leap
+    assert int(glued["c10_mp_never"]) == stale.value - sum(ev[i].value for i in ns["queued"]) > 0
 
 
 def test_ch10_says_the_recipes_last_lines_for_its_four_sysctls():

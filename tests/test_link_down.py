@@ -206,13 +206,13 @@ def test_mptcp_survives_a_failed_line_by_re_injecting_at_the_data_level(uplink):
     sfs = {sf["seen_by_server_as"][:len(dead)] == dead: sf for sf in m["subflows"]}
     assert sfs[True]["bytes"] < m["bytes_wanted"] / 2 < sfs[False]["bytes"]    # the live one did most
     assert sum(sf["bytes"] for sf in m["subflows"]) > m["bytes_wanted"]      # some bytes came twice
-    rein = [e for e in events(r, Ev.APP, "remote1") if e.what == "mptcp re-injects data"]
+    rein = [e for e in events(r, Ev.APP, "remote1") if e.what.startswith("mptcp re-injects")]
     assert rein and all(e.t > 400_000 for e in rein)
     # without the failure: no re-injection, and every byte once
     ok = sim.run("mptcp", seed=1).summary["mptcp"][0]
     assert ok["complete"] and sum(sf["bytes"] for sf in ok["subflows"]) == ok["bytes_wanted"]
     assert not [e for e in events(sim.run("mptcp", seed=1), Ev.APP, "remote1")
-                if e.what == "mptcp re-injects data"]
+                if e.what.startswith("mptcp")]
 
 
 def test_every_mptcp_data_segment_maps_its_bytes_and_acks_the_data_level():
@@ -292,15 +292,80 @@ def test_mptcp_re_injects_as_linux_only_on_an_idle_subflow_and_all_once_one_is_s
     monkeypatch.setattr(mptcp.MptcpServer, "_get_retrans", watched)
     r = sim.run("mptcp", seed=1, down_at=0.4, down_uplink=uplink)
     assert r.summary["mptcp"][0]["complete"]
-    rein = [e for e in events(r, Ev.APP, "remote1") if e.what == "mptcp re-injects data"]
+    said = [e for e in events(r, Ev.APP, "remote1") if e.what.startswith("mptcp")]
+    rein = [e for e in said if e.what.startswith("mptcp re-injects data on")]        # the timer's
     at = {t: p for t, *p in passes}
     assert passes[0][0] < rein[0].t and all(p[0] is None for t, *p in passes if t < rein[0].t)
-    stale = [e for e in rein if at[e.t][4]]        # re-injected in the pass that found one stale
-    assert stale and stale[0].value > mptcp.DFRAG   # ... everything from the data ACK on
-    for e in rein:
+    (stale,) = [e for e in said if e.what.endswith("stale")]
+    assert at[stale.t][4] and stale.value > mptcp.DFRAG     # everything from the data ACK on, queued
+    for e in rein:                                  # a fragment, on a subflow that was idle
         pick, busy, una = at[e.t][:3]
-        if e is not stale[0]:                       # a fragment, on a subflow that was idle
-            assert pick is not None and not busy[pick] and e.value <= mptcp.DFRAG - una % mptcp.DFRAG
+        assert e.what.endswith(f"subflow {pick + 1}") and not busy[pick]
+        assert e.value <= mptcp.DFRAG - una % mptcp.DFRAG
+
+
+def test_mptcp_traces_only_bytes_handed_to_a_subflow_as_re_injected():
+    """The stale pass traced "mptcp re-injects data" with every byte not data-acknowledged
+    (303632) before any was sent; only 161328 were ever handed to a subflow again.  Now the
+    stale declaration says what it queued, and each re-injection what it handed, and to which
+    subflow: their sum is every byte given to a subflow a second time."""
+    import sim.mptcp as mptcp
+    again, write = [], mptcp.MptcpServer._write
+
+    def watched(self, s, sf, dsn, n, *a):
+        if dsn < s.snd_nxt:
+            again.append((self.host.sim.now, s.subflows.index(sf) + 1, min(n, s.snd_nxt - dsn)))
+        write(self, s, sf, dsn, n, *a)
+    mptcp.MptcpServer._write = watched
+    try:
+        r = sim.run("mptcp", seed=1, down_at=0.5)
+    finally:
+        mptcp.MptcpServer._write = write
+    rein = [(e.t, int(e.what.rpartition(" ")[2]), e.value) for e in events(r, Ev.APP, "remote1")
+            if e.what.startswith("mptcp re-injects")]
+    assert rein == again and sum(v for *_, v in rein) == 161328
+    (stale,) = [e for e in events(r, Ev.APP, "remote1") if e.what == "mptcp finds subflow 2 stale"]
+    assert stale.value == 303632 and stale.value > sum(v for *_, v in rein)
+
+
+def test_mptcp_server_closes_every_subflow_when_the_session_ends():
+    """The server's side of the dead subflow was never closed (only a FIN arriving on a
+    subflow closed it, and none came on the dead line): it retransmitted until tcp_retries2,
+    955 s.  Linux closes every subflow once the connection is closed (__mptcp_destroy_sock()
+    -> __mptcp_close_ssk() -> __tcp_close()): the dead one is an orphan, and gives up after
+    tcp_orphan_retries (8: 102.2 s of backoff)."""
+    from sim.tcp import model_timeout
+    r = sim.run("mptcp", seed=1, down_at=0.5)
+    (gave_up,) = [e for e in events(r, Ev.DROP, "remote1") if e.reason is Drop.RETRIES]
+    port = gave_up.pkt.dport
+    went = [(e.old, e.new) for e in events(r, Ev.TCP, "remote1") if e.remote[1] == port]
+    assert went[-2:] == [("ESTABLISHED", "FIN_WAIT_1"), ("FIN_WAIT_1", "CLOSED")], went   # closed, then gave up
+    first = min(x.t for x in events(r, Ev.SEND, "remote1") if x.pkt.dport == gave_up.pkt.dport
+                and x.pkt.l4.seq == gave_up.pkt.l4.seq)
+    assert model_timeout(8) <= gave_up.t - first < model_timeout(15)
+    assert r.sim.now / 1e6 < 200
+
+
+def test_mptcp_re_queues_everything_when_a_subflow_closes_with_data_out(monkeypatch):
+    """A subflow that closes (a reset, TCP giving up) while data is not data-acknowledged:
+    Linux's mptcp_close_ssk() -> __mptcp_close_ssk(MPTCP_CF_PUSH) re-queues the whole rtx
+    queue (__mptcp_retransmit_pending_data()) and pushes it; the simulator did nothing."""
+    import sim.mptcp as mptcp
+    attach = mptcp.MptcpServer._attach
+
+    def reset_later(self, s, c):
+        attach(self, s, c)
+        if len(s.subflows) == 2:                    # the server's subflow 2 is reset at 0.9 s
+            self.host.sim.at(900_000 - self.host.sim.now, lambda: (setattr(c, "reset", True), c._abort()))
+    monkeypatch.setattr(mptcp.MptcpServer, "_attach", reset_later)
+    r = sim.run("mptcp", seed=1, down_at=0.5)
+    said = [e for e in events(r, Ev.APP, "remote1") if e.what.startswith("mptcp")]
+    assert said[0].what == "mptcp loses subflow 2" and said[0].t == 900_000 and said[0].value > 0
+    assert said[1].what == "mptcp re-injects queued data on subflow 1"
+    assert not [e for e in said if e.what.endswith("stale")]
+    monkeypatch.setattr(mptcp.MptcpServer, "_attach", attach)
+    plain = sim.run("mptcp", seed=1, down_at=0.5).summary["mptcp"][0]["seconds"]
+    assert r.summary["mptcp"][0]["complete"] and r.summary["mptcp"][0]["seconds"] < plain
 
 
 def test_the_summary_says_which_connections_stalled_and_what_the_article_nat_forgot():

@@ -240,13 +240,29 @@ def test_data_segments_acks_and_repeats_are_named_by_their_numbers():
 
 def test_an_application_milestone_reads_as_english_in_narration_and_packet_pane():
     r = sim.run("icmp-equalize-nat", seed=1, pings=2)
-    r.events.append(App(r.events[-1].t, "local1", None, "mptcp re-injects data", 46720))
+    r.events.append(App(r.events[-1].t, "remote1", None, "mptcp re-injects data on subflow 1", 32728))
     i = len(r.events) - 1
-    assert narrate(r, i) == ("Local host 1: MPTCP re-injects 46720 bytes of data stranded on a stalled "
-                             "subflow onto another subflow.")
+    assert narrate(r, i) == ("Remote host 1: MPTCP's retransmission timer re-injects 32728 bytes on subflow 1: "
+                             "the first fragment not yet data-acknowledged, sent again.")
     html_text = pane(r, i)["html"]
-    assert "(what " not in html_text and "value 46720" not in html_text
-    assert "no packet at this step; MPTCP re-injects 46720 bytes" in html_text
+    assert "(what " not in html_text and "value 32728" not in html_text
+    assert "no packet at this step; MPTCP&#x27;s retransmission timer re-injects 32728 bytes" in html_text
+
+
+def test_mptcp_says_the_stale_subflows_bytes_are_queued_not_sent():
+    """The stale pass's event read "MPTCP re-injects 303632 bytes of data stranded on a stalled
+    subflow onto another subflow": only 46720 sat on the dead subflow, and none of the 303632
+    was sent then (``__mptcp_retransmit_pending_data()`` re-queues; pushes send).  Each step
+    now says what it did, naming the subflow."""
+    r = sim.run("mptcp", seed=1, down_at=0.5)
+    said = {narrate(r, i) for i, e in enumerate(r.events) if e.ev is Ev.APP and e.what.startswith("mptcp")}
+    assert not any("stranded" in s for s in said)
+    stale = [s for s in said if "stale" in s]
+    assert stale == ["Remote host 1: MPTCP finds subflow 2 stale (silent through more than stale_loss_cnt "
+                     "passes of the data-level retransmission timer): all 303632 bytes not yet "
+                     "data-acknowledged are queued to go again on the other subflows, none sent yet."]
+    assert "Remote host 1: MPTCP re-injects 46720 bytes of the data queued to go again: it hands them to " \
+           "subflow 1." in said
 
 
 @pytest.mark.parametrize("scenario, params, says, denies", [

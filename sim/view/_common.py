@@ -76,16 +76,31 @@ APP_WORDS = {
     "download complete": "the download is complete: {v} bytes received",
     "response complete": "a response is complete: {v} bytes",
     "read timeout: gives up and closes": "no data for too long: it gives up and closes, after {v} bytes",
-    "mptcp re-injects data": "MPTCP re-injects {v} bytes of data stranded on a stalled subflow onto another subflow",
+}
+
+#: MPTCP's data-level steps (``sim.mptcp``), each naming a subflow by its number: what -> words
+MPTCP_WORDS = {
+    "mptcp re-injects data on subflow": "MPTCP's retransmission timer re-injects {v} bytes on subflow {k}: the "
+                                        "first fragment not yet data-acknowledged, sent again",
+    "mptcp re-injects queued data on subflow": "MPTCP re-injects {v} bytes of the data queued to go again: "
+                                               "it hands them to subflow {k}",
+    "mptcp finds subflow": "MPTCP finds subflow {k} stale (silent through more than stale_loss_cnt passes "
+                           "of the data-level retransmission timer): all {v} bytes not yet data-acknowledged are queued to go again "
+                           "on the other subflows, none sent yet",
+    "mptcp loses subflow": "subflow {k} has closed: all {v} bytes MPTCP has not yet had data-acknowledged are "
+                           "queued to go again on the other subflows, none sent yet",
 }
 
 
 def app_words(what: str, value) -> str:
-    """An application milestone as a phrase: ``mptcp re-injects data`` with 46720 reads
-    "MPTCP re-injects 46720 bytes of data ..."."""
+    """An application milestone as a phrase: ``mptcp re-injects data on subflow 1`` with
+    32728 reads "MPTCP's retransmission timer re-injects 32728 bytes on subflow 1: ..."."""
     what = str(what)
     if what in APP_WORDS:
         return APP_WORDS[what].format(v=value)
+    head, _, k = what.removesuffix(" stale").rpartition(" ")
+    if head in MPTCP_WORDS and k.isdigit():
+        return MPTCP_WORDS[head].format(v=value, k=k)
     if what.startswith("echo ") and " back" in what:
         return f"{what}: {value} bytes"
     return f"{what} ({value})" if value not in (None, "") else what
