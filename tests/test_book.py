@@ -1145,6 +1145,36 @@ def test_on_a_phone_a_wide_tables_first_column_stays_when_it_is_swiped(server):
     assert not bad, f"a first column that scrolls away or lets cells show through: {bad}"
 
 
+@pytest.mark.parametrize("width", [320, 360])
+def test_on_a_small_phone_a_swiped_tables_last_column_is_whole_beside_the_pinned_one(server, width):
+    """At 320 px a pinned first column of up to 134 px and a last column of 192 px did not fit the
+    288 px box: swiped to its end, the last column's first letters stayed under the pinned one,
+    and "kbit/s" read "it/s", 1783.9 read "3.9" -- other numbers, not cut ones.  Scrolled to its
+    end, every row's last cell begins right of its first."""
+    bad, wide = {}, 0
+    with local_page(width, 640) as pg:
+        for page in toc_pages():
+            pg.goto(f"{server}/{page}.html", wait_until="load")
+            n, out = pg.evaluate("""() => { let n = 0; const out = [];
+              for (const box of document.querySelectorAll('article .pst-scrollable-table-container')) {
+                if (box.scrollWidth <= box.clientWidth + 1) continue;
+                n++; box.scrollLeft = box.scrollWidth;
+                for (const tr of box.querySelectorAll('tr')) {
+                  const f = tr.firstElementChild, l = tr.lastElementChild;
+                  if (!f || f === l) continue;
+                  const under = f.getBoundingClientRect().right - l.getBoundingClientRect().left;
+                  if (under > 0.5) { out.push(`${l.textContent.trim().slice(0, 16)}: ${Math.round(under)} px under`); break; }
+                }
+                box.scrollLeft = 0;
+              }
+              return [n, out]; }""")
+            wide += n
+            if out:
+                bad[page] = out[:4]
+    assert wide >= 10, f"{wide} tables scroll sideways at {width} px: the test shows nothing"
+    assert not bad, f"last columns partly under the pinned first one, scrolled to their end: {bad}"
+
+
 def test_no_table_shows_pythons_truth_values_or_two_tables_without_words_between(book_html):
     """Chapter 9's L3/L4 table said "True" in its "all complete" column (a reader's word is yes or
     no), and its "Three uplinks" section showed the simulator's table and the kernel's back to
