@@ -341,9 +341,15 @@ def _routed_others(result, snap) -> tuple[list, list]:
     if before:
         # packets counted, not the router's events for them ("3575 router decisions for 1783
         # packets" left a reader asking what a decision was): what they left is in the tables
+        # (the tables the router has: no route cache since Linux 3.6, no conntrack without NAT)
+        from .model import analysis_of
+        router = result.net[analysis_of(result).router]
+        tables = [t for t, has in (("route cache", router.cache is not None), ("FIB", True),
+                                   ("conntrack", router.nat is not None)) if has]
+        which = ", ".join(tables[:-1]) + " and " + tables[-1] if len(tables) > 1 else tables[0]
         lead.append(("BEFORE", f"this replay begins, {_span(ev, [r.decisions[0] for r in before])}: "
-                               f"{_count(len(before), 'packet')} routed, their route cache, FIB and "
-                               f"conntrack entries in the tables below: {_named(ev, before)}"))
+                               f"{_count(len(before), 'packet')} routed, their {which} entries in the "
+                               f"tables below: {_named(ev, before)}"))
     if snap.earlier:
         lead.append(("BEFORE", f"this replay begins, no packet's doing: {_happened(ev, snap.earlier)}"))
     for r in snap.routed:
