@@ -661,6 +661,47 @@ def test_ch10_mptcp_failure_replay_shows_the_jump_back_and_the_data_ack_leap(boo
     assert last is not None and last.data_ack >= top, (steps[-1], last)
 
 
+
+def test_ch10_mptcp_failure_replay_shows_the_push_of_the_stale_queue(book_html):
+    """A student's finding: the text walks through the stale pass, the push of the queued data
+    that follows at once (46720 bytes, at 2416.68 ms) and the pass's own re-injection, but the
+    replay left the push out.  It shows all three, in that order, and says which re-injections
+    were the timer's and which the queue's."""
+    import sim
+    r = sim.run("mptcp", seed=1, down_at=0.5)
+    steps = replay_steps(book_html, "book/10-two-links", "mptcp, if2 goes down at 0.5 s")
+    said = [r.events[i].what for i in steps if r.events[i].ev.value == "app"]
+    kinds = [w.removeprefix("mptcp ").split(" on ")[0].split(" subflow")[0] for w in said]
+    assert kinds == ["re-injects data", "finds", "re-injects queued data", "re-injects data"], said
+    text = (book_html / "book/10-two-links.html").read_text()
+    assert re.search(r"of the\s+\S*31\S*\s+re-injections,\s+\S*2\S*\s+are the\s+timer", " ".join(
+        re.sub(r"<[^>]+>", "", text).split())), "the text does not split the re-injections"
+
+
+def test_ch10_uplink_down_replay_shows_the_ack_that_draws_the_reset(book_html):
+    """A student's finding: the uplink-down replay ended 26 ms after the failure, while the text
+    explains the reset that follows it: the dead line's client's ACK leaves after the failure,
+    takes a new MASQUERADE binding (100.0.0.1) and draws the server's reset, which closes the
+    client at 1415.6 ms.  The replay shows the failure, that ACK, the new binding, the reset and
+    the client's end, within a page's length."""
+    import sim
+    r = sim.run("uplink-down", seed=1, cc="reno")
+    steps = replay_steps(book_html, "book/10-two-links", "uplink-down, seed 1: uplink 2's line fails")
+    assert len(steps) <= 60
+    ev = [r.events[i] for i in steps]
+    kinds = [e.ev.value for e in ev]
+    link = kinds.index("link")
+    ct = next(k for k, e in enumerate(ev) if e.ev.value == "ct_new" and k > link)
+    assert ev[ct].reply[3] == "100.0.0.1"
+    port = ev[ct].orig[2]
+    sent = [k for k, e in enumerate(ev) if e.ev.value == "send" and e.pkt.l4.flags == "A" and e.pkt.sport == port]
+    assert sent and link < max(sent) < ct                           # the client's ACK after the failure
+    rst = next(k for k, e in enumerate(ev) if e.ev.value == "send" and "R" in e.pkt.l4.flags)
+    assert ct < rst and ev[rst].node == "remote1" and ev[rst].pkt.dport == port
+    assert ev[-1].ev.value == "tcp" and ev[-1].node == "local1" and ev[-1].new == "CLOSED"
+    assert ev[-1].local[1] == port
+
+
 # Text in a page's prose cut off at the right: a text line (outside a code block, a table, a
 # player, a drawing or a formula, which scroll in their own boxes) that ends past the window or
 # past the paragraph, list item or box (an admonition) it is in.

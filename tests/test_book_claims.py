@@ -299,7 +299,11 @@ def test_ch10_mptcp_replay_shows_what_the_data_seq_jumps_back_from_and_why_the_s
     assert ev[shown[pre - 1]].pkt.ip.dst == r.net["local1"].addr and o.mapping
     assert int(glued["c10_mp_pre"]) == o.mapping[0][0] > int(glued["c10_mp_hole"])
     assert int(glued["c10_mp_top"]) == o.mapping[0][0] + o.mapping[0][1]
-    t1, t2, t3 = (ev[i].t for i in ns["reins"])        # the timer's first, the stale pass, the timer's second
+    # the timer's first, the stale pass, the push of its queue, the timer's second: all shown
+    t1, t2, tq, t3 = (ev[i].t for i in ns["reins"])
+    assert ns["reins"][2] == ns["queued"][0] and set(ns["reins"]) <= set(shown), ns["reins"]
+    assert int(glued["c10_mp_push1_step"]) == shown.index(ns["queued"][0]) + 1
+    assert int(glued["c10_mp_rein3_step"]) == shown.index(ns["reins"][3]) + 1
     # passes before the first re-injection: both subflows had data out, nothing re-sent
     early = [p for p in passes if p[0] < t1]
     assert early and all(p[1] is None and all(p[2]) for p in early), early
@@ -329,8 +333,8 @@ def test_ch10_mptcp_replay_shows_what_the_data_seq_jumps_back_from_and_why_the_s
     assert first_push.t == t2 and first_push.what.endswith("subflow 1")
     assert first_push.value == int(glued["c10_mp_push1"]) >= mptcp.DFRAG - p2[5] % mptcp.DFRAG
     # ... and in the same pass the first fragment again, on subflow 1, idle before the push
-    assert t3 == t2 and p2[1] == 0 and not p2[2][0]
-    assert ev[ns["reins"][2]].value == mptcp.DFRAG - p2[5] % mptcp.DFRAG == int(glued["c10_mp_rein3_bytes"])
+    assert t3 == tq == t2 and p2[1] == 0 and not p2[2][0]
+    assert ev[ns["reins"][3]].value == mptcp.DFRAG - p2[5] % mptcp.DFRAG == int(glued["c10_mp_rein3_bytes"])
     # the timer's re-injections are Linux's mptcpi_bytes_retrans; the queue's pushes end at the leap
     assert int(glued["c10_mp_retrans_bytes"]) == sum(ev[i].value for i in ns["timer"])
     leap = ns["acks"][-1][1]
