@@ -2031,6 +2031,78 @@ def test_feedback_names_only_events_the_page_shows(ex_id):
                                                                                        inst.explanation)
 
 
+# -- the reveal: the question's connection, not every event meanwhile (a student's finding) ------
+
+def _connection(r):
+    """``conn(e)``: the connection of event ``e`` of ``r`` as (protocol, {its two ends}), the
+    router's NAT undone (a translated end is the LAN end it stands for; an echo's ends are its
+    hosts), or None: ``e`` carries
+    no packet nor a connection's ends.  Read from the trace's NAT events, not from the bank."""
+    lan = {}
+    for e in r.events:
+        if e.ev is Ev.NAT:
+            b, a = e.before, e.pkt
+            if e.dir == "snat":
+                lan[(a.ip.src, a.sport)] = (b.ip.src, b.sport)
+            else:
+                lan[(b.ip.dst, b.dport)] = (a.ip.dst, a.dport)
+
+    def conn(e):
+        if e.pkt is not None:
+            p = e.pkt
+            ends = [(p.ip.src, p.sport), (p.ip.dst, p.dport)]
+            proto = p.proto
+        elif e.ev is Ev.TCP:
+            ends, proto = [tuple(e.local), tuple(e.remote)], 6
+        else:
+            return None
+        ends = [lan.get(x, x) for x in ends]
+        if proto == 1:      # an echo's id stands in both "ports", and NAT rewrites it: the hosts
+            ends = [(a, None) for a, _ in ends]
+        return proto, frozenset(ends)
+    return conn
+
+
+def _of_connection(r, i, conn, want) -> bool:
+    """Is event ``i`` of connection ``want``: its own packet's, or (a route lookup, a conntrack
+    entry ...) one its node made in the same instant for a packet of it that the hop just
+    before brought there?"""
+    e = r.events[i]
+    c = conn(e)
+    if c is not None:
+        return c == want
+    for j in range(i - 1, -1, -1):
+        x = r.events[j]
+        if x.ev is Ev.HOP:
+            return x.to.split(":")[0] == e.node and conn(x) == want
+        if x.node != e.node:
+            return False
+    return False
+
+
+def _reveal_variants(ex_id):
+    return _variants(ex_id) + [pool_instance(ex_id, k, course="reveal-check", secret="s") for k in range(3)]
+
+
+@pytest.mark.parametrize("ex_id", PREDICTS)
+def test_the_reveal_shows_the_questions_connection_and_what_the_explanation_cites(ex_id):
+    """ch.9's "Where does the hash send it?" revealed events 230..294, of which only 230-232 and
+    the hop out were the asked packet's: the rest were connections 5001 and 5003 passing while
+    it waited in the uplink's queue; ch.10's "A line fails" the same (event 11836 on, mostly
+    connection 5003).  The reveal holds the question's event, the deciding one and every event
+    the explanation names, and no event of another connection unless the explanation names it."""
+    for inst in _reveal_variants(ex_id):
+        r = run_of(inst)
+        conn = _connection(r)
+        want = conn(r.events[inst.ask])
+        shown = _events_shown(inst.reveal)
+        cited = _events_named(inst.explanation)
+        assert {inst.ask, inst.step} | cited <= shown, (inst.variant, inst.ask, inst.step, cited, sorted(shown))
+        others = [line for i, line in zip(sorted(shown), inst.reveal)
+                  if i not in cited and not _of_connection(r, i, conn, want)]
+        assert not others, (inst.variant, others[:3])
+
+
 def test_rc_hit_shows_the_route_cache_changes_its_question_depends_on():
     """The trace of rc-hit holds every `rt_miss` (and `rt_del`) of the router before the question,
     however long ago, so the entry a hit finds is on the page."""

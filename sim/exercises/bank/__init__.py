@@ -338,14 +338,61 @@ def why_not_texts(choices, answer, why_not: dict, form: str = "choice") -> dict[
     return out
 
 
+def _handled_after(r, i: int) -> int | None:
+    """The hop that brought to its node the packet whose handling event ``i`` is (a route
+    lookup, NAT, a delivery, a host's answer to it): the node's events after a hop into it, in
+    the same instant and before anything else happens, are its handling of that packet
+    (``sim.view.model.Analysis`` reads the trace the same way).  None: ``i`` follows no hop
+    into its node (a host's timer sent it)."""
+    from sim.view.model import endpoint_node
+    node = r.events[i].node
+    for j in range(i - 1, -1, -1):
+        e = r.events[j]
+        if e.ev is Ev.HOP:
+            return j if endpoint_node(e.to) == node else None
+        if e.node != node:
+            return None
+    return None
+
+
+def journey(r, ask: int, end: int) -> list[int]:
+    """The events that lead from the question's event ``ask`` to the deciding event ``end``:
+    ``end``'s packet followed back hop by hop -- each hop's packet to the node that sent it on,
+    with that node's handling of it (the router's route lookup, its NAT, its drop) -- and, where
+    a host sent a packet in answer to one it had just received (an echo reply, an ACK), on back
+    through the packet it answered, as far as event ``ask``.  Only these: a window
+    ``ask..end`` also held every other connection's packets that passed meanwhile (a segment
+    waits in an uplink's queue while the other downloads' data comes down), which decide nothing."""
+    from sim.view.model import analysis_of
+    a = analysis_of(r)
+    out, todo = set(), [end]
+    while todo:
+        i = todo.pop()
+        if i is None or i < ask or i in out:
+            continue
+        out.add(i)
+        e = r.events[i]
+        o = a.origin.get(i) if e.ev in (Ev.HOP, Ev.DROP) else None
+        if o is not None and (o.arrival is not None or o.send is not None or o.decisions):
+            todo += list(o.decisions) + [o.arrival, o.send]
+        elif e.ev is not Ev.HOP:
+            j = _handled_after(r, i)
+            if j is not None:           # the node's handling of that packet so far, and the hop
+                todo += list(range(j, i))
+    return sorted(out)
+
+
 def predict(*, scenario, params, r, ask, step, choices, answer, prompt, hint, explanation,
             form="choice", reveal_to=None, why_not=None, keep=()) -> Instance:
     """A predict-then-reveal instance: the trace stops at event ``ask``; a right answer
-    reveals events ``ask..reveal_to`` (default: ``step``, the event that decides it).
+    reveals the events from ``ask`` to ``reveal_to`` (default: ``step``, the event that decides
+    it) that carry the question's packet there (``journey``), not every event between.
     ``why_not``: ``{wrong choice: why it is not what happens here}``, one for each.
     ``keep``: earlier events the trace shown with the prompt holds too (``context``)."""
     end = step if reveal_to is None else reveal_to
-    rev = lines(r, ask, end, nodes=ROUTERISH + ("local1", "remote", "peer", "internet"))
+    shown = journey(r, ask, end)
+    assert ask in shown and step in shown, (scenario, params, ask, step, shown)
+    rev = [line(r, i) for i in shown]
     text = "" if _GRADING else narration(r, step)
     if text:
         rev.append(text)
