@@ -15,6 +15,7 @@ from collections import Counter
 
 import sim
 from sim.view import Compare, Player, narrate
+from sim.view.player import unpack_downloads
 from sim.view.player import standalone_page
 from sim.view.pktpane import pane
 from sim.view.topology import topo_frame
@@ -182,9 +183,16 @@ def test_two_players_step_independently_in_chromium(served):
             kb = int(B.get_attribute("data-step"))
             expect(B, rb, pb, kb)
 
-            # the downloads are data: URLs on the page
-            assert A.locator("a[download$='.pcapng']").get_attribute("href").startswith(
-                "data:application/vnd.tcpdump.pcap;base64,")
+            # the downloads come deflated in the page; the script makes them files (blob: URLs), whose
+            # bytes are the replay's own
+            link = A.locator("a[download$='.pcapng']")
+            assert link.get_attribute("href").startswith("blob:") and link.get_attribute("data-op1-z") is None
+            got = bytes(link.evaluate("a => fetch(a.href).then(r => r.arrayBuffer()).then(b => Array.from(new Uint8Array(b)))"))
+            assert got == unpack_downloads(pa.html())[link.get_attribute("download")] and got[:4] == b"\x0a\x0d\x0d\x0a"
+            with page.expect_download() as dl:
+                A.locator("a[download$='.txt']").click()
+            assert dl.value.suggested_filename.endswith(".txt")
+            assert Path(dl.value.path()).read_bytes() == unpack_downloads(pa.html())[dl.value.suggested_filename]
 
             # what a student sees: keep a screenshot, at an interesting step
             A.locator(".op1-bar button[data-act=first]").click()

@@ -9,6 +9,7 @@ import pytest
 import sim
 from sim.trace import Ev
 from sim.view import Compare, Player, narrate
+from sim.view.player import unpack_downloads
 from sim.view.model import analysis_of
 from sim.view.player import unpack
 from view_helpers import need_dot
@@ -65,8 +66,11 @@ def test_downloads_are_the_replays_pcapng_and_trace(article):
     from scapy.utils import rdpcap
     p = Player(article, max_steps=30)
     h = p.html()
-    pcap = base64.b64decode(re.search(r'href="data:application/vnd.tcpdump.pcap;base64,([^"]+)"', h).group(1))
-    text = base64.b64decode(re.search(r'href="data:text/plain;charset=utf-8;base64,([^"]+)"', h).group(1)).decode()
+    files = unpack_downloads(h)
+    assert 'href="data:' not in h and len(files) == 2        # deflated in the page (Frames.downloads)
+    pcap = next(v for k, v in files.items() if k.endswith(".pcapng"))
+    text = next(v for k, v in files.items() if k.endswith(".txt")).decode()
+    assert unpack_downloads(p._frames.downloads("x")) == {"x.pcapng": pcap, "x.txt": text.encode()}
     import io
     frames = rdpcap(io.BytesIO(pcap))
     hop_steps = [i for i in p.steps if article.events[i].ev is Ev.HOP]

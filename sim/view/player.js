@@ -31,15 +31,27 @@
         failed("This browser cannot unpack the replay: it lacks DecompressionStream.");
         return;
       }
+      var inflate = function (text) {         // base64 of zlib-deflated bytes -> a Response of them
+        var b = atob(text.trim());
+        var bytes = new Uint8Array(b.length);
+        for (var j = 0; j < b.length; j++) bytes[j] = b.charCodeAt(j);
+        return new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate")));
+      };
+      // The downloads come deflated, as the frames do (Frames.downloads): each becomes a file of
+      // its own type, and its link gets the file's address
+      var files = function () {
+        return Array.prototype.slice.call(root.querySelectorAll("a[data-op1-z]")).map(function (a) {
+          return inflate(a.getAttribute("data-op1-z")).blob().then(function (blob) {
+            a.href = URL.createObjectURL(new Blob([blob], {type: a.getAttribute("data-op1-type")}));
+            a.removeAttribute("data-op1-z");
+          });
+        });
+      };
       Promise.resolve().then(function () {
         return Promise.all(els.map(function (el) {
-          var b = atob(el.querySelector("script.op1-data").textContent.trim());
-          var bytes = new Uint8Array(b.length);
-          for (var j = 0; j < b.length; j++) bytes[j] = b.charCodeAt(j);
-          var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate"));
-          return new Response(stream).text().then(JSON.parse);
-        }));
-      }).then(function (datas) { start(root, els, datas); }).catch(function (e) {
+          return inflate(el.querySelector("script.op1-data").textContent).text().then(JSON.parse);
+        }).concat(files()));
+      }).then(function (datas) { start(root, els, datas.slice(0, els.length)); }).catch(function (e) {
         console.error("replay player: cannot unpack its frames", e);
         // (the browser's error says little: a stream that failed reads "Failed to fetch")
         failed("This replay could not be unpacked: its frames are damaged, or this browser cannot " +

@@ -58,6 +58,18 @@ def pack(obj) -> str:
                                           .encode(), 9)).decode()
 
 
+def unpack_downloads(html: str) -> dict[str, bytes]:
+    """The files of ``Frames.downloads`` in ``html``, by name, packed or not (for tests and
+    tools reading a saved page)."""
+    out = {}
+    for name, attrs in re.findall(r'<a download="([^"]+)"([^>]*)>', html):
+        if (z := re.search(r'data-op1-z="([^"]+)"', attrs)) is not None:
+            out[name] = zlib.decompress(base64.b64decode(z.group(1)))
+        elif (d := re.search(r'href="data:[^,]*;base64,([^"]*)"', attrs)) is not None:
+            out[name] = base64.b64decode(d.group(1))
+    return out
+
+
 def unpack(text: str):
     """The inverse of ``pack`` (for tests and tools reading a saved page)."""
     return json.loads(zlib.decompress(base64.b64decode(text)).decode())
@@ -189,14 +201,20 @@ class Frames:
         lines += [""] + self.result.summary_text()
         return "\n".join(lines) + "\n"
 
-    def downloads(self, stem: str) -> str:
-        pcap = base64.b64encode(self.pcapng()).decode()
-        text = base64.b64encode(self.trace_text().encode()).decode()
+    def downloads(self, stem: str, packed: bool = False) -> str:
+        """The replay's pcapng and trace as links.  ``packed``: deflated in the page, as the
+        frames are, and made into files by the player's script (a Jupyter widget, which runs
+        no script, gets data: URLs): chapter 10's six replays carried 1.7 MB of base64 files,
+        a trace compresses about tenfold."""
+        files = ((f"{stem}.pcapng", f"pcapng of {_dot.h(stem)}", "application/vnd.tcpdump.pcap", self.pcapng(), "pcapng"),
+                 (f"{stem}.txt", f"trace of {_dot.h(stem)}", "text/plain;charset=utf-8", self.trace_text().encode(), "trace"))
         # named by their run too: a page of six replays had six links named "pcapng" alike
-        return (f'<span class="op1-dl">download <a download="{stem}.pcapng" aria-label="pcapng of {_dot.h(stem)}" '
-                f'href="data:application/vnd.tcpdump.pcap;base64,{pcap}">pcapng</a>'
-                f'<a download="{stem}.txt" aria-label="trace of {_dot.h(stem)}" '
-                f'href="data:text/plain;charset=utf-8;base64,{text}">trace</a></span>')
+        links = "".join(
+            f'<a download="{name}" aria-label="{label}" data-op1-type="{kind}" '
+            f'data-op1-z="{base64.b64encode(zlib.compress(data, 9)).decode()}">{word}</a>' if packed else
+            f'<a download="{name}" aria-label="{label}" href="data:{kind};base64,{base64.b64encode(data).decode()}">{word}</a>'
+            for name, label, kind, data, word in files)
+        return f'<span class="op1-dl">download {links}</span>'
 
     # -- HTML ------------------------------------------------------------------------------------
 
@@ -584,7 +602,7 @@ class Player(_Page):
             stem = self.stem or r.download_stem
             inner = (_title(self.title, self.heading) +
                      f'<div class="op1-sub">{_dot.h(r.scenario)}: {_dot.h(r.params_line())}</div>'
-                     + _bar(n, f.downloads(stem), False) + note + f.pane_html() + HINT + _float_bar(n))
+                     + _bar(n, f.downloads(stem, packed=True), False) + note + f.pane_html() + HINT + _float_bar(n))
             aria = f"Replay of {r.scenario}, {n} steps. {KEYS}"      # (the script names it by its title)
             # said at the last step too: a replay cut short must not look like the run's end
             meta = {"frames": n, **({"at": self._at} if self._at else {}), **({"more": cut} if cut else {})}
@@ -651,7 +669,7 @@ class Compare(_Page):
             if nports:
                 summary += (f"; at {nports} {'step' if nports == 1 else 'steps'} the packets take the same "
                             "path with other ports (≈ next to the step number; not counted as a difference)")
-            dls = "".join(f.downloads(f"{r.download_stem}-{re.sub(r'[^A-Za-z0-9_.-]+', '_', lab)}")
+            dls = "".join(f.downloads(f"{r.download_stem}-{re.sub(r'[^A-Za-z0-9_.-]+', '_', lab)}", packed=True)
                           .replace('download <a', f'{_dot.h(lab)}: <a')
                           for f, lab, r in zip(self._frames, self.labels, self.results))
             inner = (_title(self.title, None) +
