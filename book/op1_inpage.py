@@ -166,9 +166,13 @@ def _node(script: str, *args, what: str) -> str:
     proc = subprocess.run([node, str(LIVE_SRC / script), *map(str, args)], capture_output=True, text=True,
                           timeout=900)
     if proc.returncode:
-        # the error's own line: node ends with its stack ("    at ...") and its version
-        said = [ln for ln in proc.stderr.splitlines()
-                if ln.strip() and not ln.lstrip().startswith("at ") and not ln.startswith("Node.js v")]
+        # the error's own line: the last before node's stack ("    at ...") -- a Python error's
+        # last line, not the 128 KB source line of pyodide.asm.mjs node prints first -- or
+        # else the last line that is neither the stack nor node's version
+        lines = proc.stderr.splitlines()
+        stack = next((k for k, ln in enumerate(lines) if ln.lstrip().startswith("at ")), len(lines))
+        said = [ln for ln in lines[:stack] if ln.strip() and len(ln) < 2000] or [
+            ln for ln in lines if ln.strip() and not ln.lstrip().startswith("at ") and not ln.startswith("Node.js v")]
         raise LiveBuildError(f"could not make {what}: {said[-1] if said else 'no output'}")
     return proc.stdout
 

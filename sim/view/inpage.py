@@ -311,7 +311,7 @@ def _page_frames(result, max_steps: int, start_at: float | None = None):
             lead = self.lead if short else self.lead[0].upper() + self.lead[1:] + "."
             return f"{lead}; {more}" if short and more else f"{lead} {more}".strip()
 
-        def downloads(self, stem: str) -> str:
+        def downloads(self, stem: str, packed: bool = False) -> str:
             self.stem = stem
             return DL_WAIT
 
