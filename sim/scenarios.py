@@ -263,15 +263,16 @@ class Params:
             raise _said(lambda n: f"{n('flush_at')} flushes the route cache: {n('multipath')} {self.multipath} "
                                   f"has none (use {_CACHED})", "flush_at")
         k = self.down_uplink
+        ks = "1" if n_up == 1 else f"1..{n_up}"        # the uplinks' numbers: "1", not "1..1"
         if k < 1:               # not a fact of the run: only what was asked for
-            raise _said(lambda n: f"{n('down_uplink')} {k} out of range: allowed 1..{n_up} (the uplinks are "
+            raise _said(lambda n: f"{n('down_uplink')} {k} out of range: allowed {ks} (the uplinks are "
                                   f"numbered from 1)", "down_uplink")
         if k > n_up and (self.down_at is not None or k != 2):
             why = (f"the line of uplink {k} is to fail at {self.down_at:g} s" if self.down_at is not None
                    else "no such uplink")
-            raise _said(lambda n: f"{n('down_uplink')} {k} out of range: allowed 1..{n_up} (there "
+            raise _said(lambda n: f"{n('down_uplink')} {k} out of range: allowed {ks} (there "
                                   f"{f'is 1 uplink' if n_up == 1 else f'are {n_up} uplinks'}; {why}: give "
-                                  f"{n('down_uplink')} 1..{n_up}, "
+                                  f"{n('down_uplink')} {ks}, "
                                   f"or {n('uplinks')} {k} or more)", "down_uplink")
         if self.down_at is not None and self.bundle:
             by = set_by.get("bundle")

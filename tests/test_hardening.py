@@ -106,7 +106,7 @@ def test_list_parameters_given_as_tuples_are_lists():
 def test_down_uplink_message_says_what_to_do_when_the_user_never_gave_it():
     code, out, err = cli(["run", "uplink-down", "--uplinks", "1"])
     assert code == 2 and out == "" and len(err.splitlines()) == 1
-    assert "the line of uplink 2 is to fail at 1 s" in err and "--down-uplink 1..1, or --uplinks 2 or more" in err
+    assert "the line of uplink 2 is to fail at 1 s" in err and "--down-uplink 1, or --uplinks 2 or more" in err
 
 
 # -- the command line -------------------------------------------------------------------------

@@ -89,13 +89,16 @@ def test_panel_controls_are_the_live_players():
     assert html.count("data-run") == 1 and 'role="status"' in html
     names = re.findall(r'name="([^"]+)"', html)
     assert names == ["multipath", "equalize", "nat", "remote", "ingress_filter", "uplinks", "seed", "size",
-                     "down_kbit", "up_kbit", "delay_ms", "weights", "down_at", "down_uplink", "connections"]
+                     "start_at", "down_kbit", "up_kbit", "delay_ms", "weights", "down_at", "down_uplink",
+                     "connections", "read_timeout"]
     # the lines' controls in a part of the form the reader opens, closed: a phone's panel is not a
     # wall of boxes
     main, lines = html.split('<details class="op1-lp-more">')
-    assert re.findall(r'name="([^"]+)"', lines) == names[8:] and "<details open" not in html
-    assert "<summary>Lines: speeds, delays, weights, a failure, connections</summary>" in lines
-    assert set(names) <= {f.name for f in fields(scenarios.Params)}     # sim.run's keywords
+    assert re.findall(r'name="([^"]+)"', lines) == names[9:] and "<details open" not in html
+    assert "<summary>Lines: speeds, delays, weights, a failure, connections, a read timeout</summary>" in lines
+    # sim.run's keywords, and the replay's start (LivePlayer's start_at)
+    assert set(names) - {"start_at"} <= {f.name for f in fields(scenarios.Params)}
+    assert 'name="start_at" value="auto"' in main
     def options(name):
         sel = re.search(rf'<select id="t-{name}" name="{name}"[^>]*>(.*?)</select>', html).group(1)
         return re.findall(r'<option value="([^"]*)"', sel), re.findall(r'<option value="([^"]*)" selected', sel)
@@ -330,9 +333,14 @@ def test_a_cut_replay_says_so_and_its_files_name_what_the_reader_changed():
     # a preset the simulator refuses (the page's script sends it): its one line, no run kept
     got = json.loads(inpage.run("hash-l4-nat", "{}", '{"seed": 5}', "{}", '{"nat": "carrier-grade"}'))
     assert got["error"].startswith("unknown nat 'carrier-grade'") and inpage._last["result"].params.seed == 4, got
-    # a replay of every step: nothing to add
+    # a replay of every step: nothing cut, and the moments it shows (the status line says which
+    # part of the run a replay is, whatever the replay-from box says)
     json.loads(inpage.run("hash-l4-nat", "{}", '{"seed": 4, "size": 1000}', "{}", preset))
-    assert json.loads(inpage.draw("Run 2", 200, "null", 8))["cut"] == ""
+    f = Frames(inpage._last["result"], max_steps=200)
+    ev = inpage._last["result"].events
+    assert f.cut() == "" and len(f.steps) < 200
+    assert json.loads(inpage.draw("Run 2", 200, "null", 8))["cut"] == (
+        f"the replay shows {ev[f.steps[0]].t / 1000:.3f} ms to {ev[f.steps[-1]].t / 1000:.3f} ms ({len(f.steps)} steps)")
 
 
 def test_the_whole_runs_files_are_the_command_lines(tmp_path):
@@ -354,9 +362,11 @@ def test_the_whole_runs_files_are_the_command_lines(tmp_path):
 def test_a_replay_shows_the_line_failure_it_would_have_cut_off():
     """Chapter 9's panel, uplink 2 failing at 0.5 s: the replay showed the first 200 of the
     run's 1827 steps, to 136.568 ms, never the failure.  A replay whose line fails after the
-    steps it would show (or too near their end) starts a quarter of them before the failure, and
-    says so on the status line, above its views and at its last step; the run's summary comes
-    with it (the page shows it under the status line)."""
+    steps it would show (or too near their end) starts a tenth of them before the failure (a
+    quarter left 150 steps after it, 35-100 ms, before the hosts did anything of it), and says so
+    on the status line, above its views and at its last step, naming the box that moves it
+    (replay from, ``auto``); the run's summary comes with it (the page shows it under the status
+    line)."""
     from sim.trace import Ev
     got = json.loads(inpage.run("hash-l4-nat", '{"cc": "reno"}', '{"seed": 1, "size": 200000, "down_at": 0.5}'))
     assert "error" not in got, got
@@ -364,11 +374,12 @@ def test_a_replay_shows_the_line_failure_it_would_have_cut_off():
     drawn = json.loads(inpage.draw("Run 1", 200, "null", 12))
     f = inpage._frames[12]
     fail = next(i for i, e in enumerate(r.events) if e.ev is Ev.LINK and e.node == "router")
-    assert fail > 1000 and f.steps[50] == fail and f.steps[0] > 0
-    assert drawn["cut"].startswith(f"the replay starts at {r.events[f.steps[0]].t / 1000:.3f} ms, 50 steps before "
-                                   "if2's line fails at 500.000 ms (step 51), so as to show it; the ")
+    assert fail > 1000 and f.steps[20] == fail and f.steps[0] > 0
+    assert drawn["cut"].startswith(f"replay from auto: the replay starts at {r.events[f.steps[0]].t / 1000:.3f} ms, "
+                                   "20 steps before if2's line fails at 500.000 ms (step 21), so as to show it; the ")
+    assert "(replay from, in seconds, shows any other part)" in drawn["cut"]
     more = json.loads(re.search(r'class="op1-meta">(.*?)</script>', drawn["html"]).group(1))["more"]
-    assert more.startswith("The replay starts at ") and more == f.cut()
+    assert more.startswith("Replay from auto: the replay starts at ") and more == f.cut()
     assert drawn["summary"] == "\n".join(r.summary_text())
     assert "if2's line went down at 0.5 s; MASQUERADE forgot 3 conntrack entries with it" in drawn["summary"]
     # ch.3's start_at still counts: a failure before it, or early enough to be shown, moves nothing
@@ -378,6 +389,42 @@ def test_a_replay_shows_the_line_failure_it_would_have_cut_off():
     json.loads(inpage.run("hash-l4-nat", "{}", '{"seed": 1, "size": 20000, "down_at": 0.5}'))
     drawn = json.loads(inpage.draw("Run 2", 200, "null", 13))
     assert inpage._frames[13].steps[0] == first_step(inpage._last["result"]) and "fails" not in drawn["cut"]
+
+
+def test_the_replay_from_box_shows_what_follows_a_failure():
+    """Chapter 10, uplink 2 failing at 0.5 s in a 1 MB download: the replay (from before the
+    failure) ended 35 ms after it, and MPTCP re-sent over uplink 1 a second later; chapter 9's
+    server retransmitted towards 150.0.0.1 after the replay's end.  The panel's "replay from (s)"
+    box (``start_at``, LivePlayer's) replays any part of the run: from 1.5 s, the steps from
+    then on, the status line saying which; ``auto`` is the automatic start; a value it cannot
+    take is named as the other boxes' are, with them, and no run is made; one after the run's
+    last step is named as the box's."""
+    from sim.view.live import first_at
+    values = {"seed": 1, "size": 1000000, "down_kbit": "8000,2000", "up_kbit": "1000,512", "down_at": "0.5"}
+    assert "error" not in json.loads(inpage.run("mptcp", "{}", json.dumps({**values, "start_at": "auto"})))
+    auto = json.loads(inpage.draw("Run 1", 200, "null", 21))
+    r = inpage._last["result"]
+    assert auto["cut"].startswith("replay from auto: ")
+    end_auto = r.events[inpage._frames[21].steps[-1]].t
+    assert end_auto < 600_000                                  # the failure's first 40 ms or so
+    assert "error" not in json.loads(inpage.run("mptcp", "{}", json.dumps({**values, "start_at": " 1.5"})))
+    later = json.loads(inpage.draw("Run 2", 200, "null", 22))
+    f = inpage._frames[22]
+    r = inpage._last["result"]
+    assert f.steps[0] >= first_at(r, 1.5) and r.events[f.steps[0]].t > end_auto
+    assert later["cut"].startswith(f"the replay shows the first 200 of the run's {f.total} steps from "
+                                   f"{r.events[f.start].t / 1000:.3f} ms on, to ")
+    assert "replay from auto" not in later["cut"]
+    # refused with the other boxes, in the same style, naming the box
+    for bad in ("", "soon", "-1", "1e6", "nan"):
+        got = json.loads(inpage.run("mptcp", "{}", json.dumps({**values, "start_at": bad, "down_at": ""})))
+        assert [e["param"] for e in got["errors"]] == ["down_at", "start_at"], (bad, got)
+        assert got["errors"][1]["message"] == (
+            "start_at (replay from) must be simulated seconds, 0 or more and below 1000000 (like 0.9), or auto "
+            f"(before a late line failure, else the call's start), got {bad!r}")
+    json.loads(inpage.run("mptcp", "{}", json.dumps({"seed": 1, "start_at": "100"})))
+    got = json.loads(inpage.draw("Run 3", 200, "null", 23))
+    assert got["errors"] == [{"param": "start_at", "message": got["error"]}] and "give a smaller start_at" in got["error"]
 
 
 def first_step(r) -> int:
@@ -729,6 +776,13 @@ def _run_and_wait(pg, count: int):
 
 
 # The panel's boxes marked invalid, in the form's order: [name, has the focus, the words it is described by].
+#: each box marked invalid: [name, its reason's words under it, the gap from the box's bottom to
+#: them (px), whether they are in the panel's width, and in the viewport while the box is focused]
+UNDER_JS = """() => Array.from(document.querySelectorAll('[data-live] [aria-invalid=true]')).map(c => {
+  c.focus(); const why = document.getElementById(c.id + '-err'), b = c.getBoundingClientRect();
+  const w = why.getBoundingClientRect(), p = c.closest('[data-live]').getBoundingClientRect();
+  return [c.name, why.textContent, Math.round(w.top - b.bottom), w.left >= p.left && w.right <= p.right,
+          w.top >= 0 && w.bottom <= innerHeight && getComputedStyle(why).display !== 'none']; })"""
 BAD_BOXES_JS = """() => Array.from(document.querySelectorAll('[data-live] [aria-invalid=true]')).map(c =>
   [c.name, document.activeElement === c, (document.getElementById(c.getAttribute('aria-describedby')) || {}).textContent])"""
 
@@ -772,7 +826,8 @@ def test_chapter_6_runs_live_in_chromium(built, tmp_path):
             assert pg.get_attribute("[data-live]", "data-python") == "snapshot"
             assert pg.get_attribute("[data-live]", "data-python-why") is None
             status = pg.inner_text("[data-live] .op1-lp-status")
-            assert status.endswith("; Python started from its snapshot."), status
+            assert re.search(r"; Python started from its snapshot; the replay shows [0-9.]+ ms to [0-9.]+ ms "
+                             r"\(\d+ steps\)\.$", status), status
             pg.select_option("[data-live] select[name=nat]", "netfilter")
             _run_and_wait(pg, 2)
             status = pg.inner_text("[data-live] .op1-lp-status")
@@ -993,7 +1048,7 @@ def test_without_its_snapshot_the_panel_still_runs_and_says_why(built, broken):
     finally:
         srv.shutdown()
         srv.server_close()
-    assert status.endswith(f"; Python started in full, not from its snapshot: {why}."), status
+    assert f"; Python started in full, not from its snapshot: {why}; the replay shows " in status, status
     assert attrs == ["no-snapshot", why]
     assert f"live panel: Python started in full, not from its snapshot: {why}" in infos
     bad = [e for e in errors if not any(k in e for k in KNOWN_CONSOLE_ERRORS)]
@@ -1048,7 +1103,7 @@ def test_python_starts_when_a_parameter_changes_not_when_the_page_is_read(built,
     if when != "Run while it starts":         # (that one may be ready, or not, by the click)
         assert before_run == ("snapshot" if when == "ready before Run" else None)
     assert workers == 1 and len(wasm) == 1, (workers, wasm)
-    assert status.endswith("; Python started from its snapshot."), status
+    assert "; Python started from its snapshot; the replay shows " in status, status
     assert "nat=netfilter" in sub, sub
     assert [i for i in infos if "Python" in i] == ["live panel: Python started from its snapshot"]
     bad = [e for e in errors if not any(k in e for k in KNOWN_CONSOLE_ERRORS)]
@@ -1059,8 +1114,8 @@ def test_a_failing_uplink_beyond_the_uplinks_is_named_in_the_panels_words():
     """A line of uplink 2 to fail with 1 uplink: the panel's down_uplink box is named, with the
     uplinks it may be, and the other way out (more uplinks)."""
     got = json.loads(inpage.run("equalize-nat", '{"size": 20000}', '{"uplinks": 1, "down_at": "0.5", "down_uplink": 2}'))
-    said = ("down_uplink 2 out of range: allowed 1..1 (there is 1 uplink; the line of uplink 2 is to fail at "
-            "0.5 s: give down_uplink 1..1, or uplinks 2 or more)")
+    said = ("down_uplink 2 out of range: allowed 1 (there is 1 uplink; the line of uplink 2 is to fail at "
+            "0.5 s: give down_uplink 1, or uplinks 2 or more)")
     assert got == {"error": said, "errors": [{"param": "down_uplink", "message": said}]}, got
 
 
@@ -1537,6 +1592,9 @@ def test_a_box_out_of_its_range_is_refused_at_once_marked_and_no_run(built):
             getComputedStyle(c).borderTopWidth, getComputedStyle(c).borderTopColor,
             getComputedStyle(c.parentNode, '::after').content])""")
         busy = pg.get_attribute("[data-live] [data-run]", "aria-disabled")
+        # each box's reason right under it, in view with the box (the status line, below Run, was
+        # off a phone's screen: out/phone-bad-view.png)
+        under = pg.evaluate(UNDER_JS)
         top = json.loads(pg.get_attribute("[data-live]", "data-limits"))["seed"][1]
         # what only the simulator knows is still its to say: a size the box holds, a Run, Run 1
         pg.fill("[data-live] input[name=uplinks]", "2")
@@ -1549,18 +1607,21 @@ def test_a_box_out_of_its_range_is_refused_at_once_marked_and_no_run(built):
                              " === 1 || /^Not run/.test(document.querySelector('[data-live] .op1-lp-status').textContent)",
                              timeout=300_000)
         ran = pg.inner_text("[data-live] .op1-lp-status")
-        after = pg.evaluate(BAD_BOXES_JS)
+        after = [pg.evaluate(BAD_BOXES_JS), pg.evaluate("document.querySelectorAll('[data-live] .op1-lc-err').length")]
     uplinks = "uplinks 9 out of range for this page's live panel: allowed 1..4"
     seed = f"seed -1 out of range for this page's live panel: allowed 0..{top}"
     assert status == f"Not run: {uplinks}; {seed}", status
     assert workers == 0 and busy is None, (workers, busy)
     assert marked == [["uplinks", True, uplinks], ["seed", False, seed]], marked
+    assert [u[:2] for u in under] == [["uplinks", uplinks], ["seed", seed]], under
+    for name, _, gap, inside, shown in under:
+        assert 0 <= gap < 12 and inside and shown, (name, under)
     assert [lk[0] for lk in looks] == ["uplinks", "seed"], looks
     for name, width, colour, words in looks:
         assert width == "3px" and colour != good[1] and "not allowed" in words and "✖" in words, (name, looks, good)
     assert good[0] != "3px" and "not allowed" not in good[2], good
     assert ran.startswith("Run 1: "), ran
-    assert after == [], after
+    assert after == [[], 0], after
     bad = [e for e in errors if not any(k in e for k in KNOWN_CONSOLE_ERRORS)]
     assert bad == [], bad
 
@@ -1625,12 +1686,50 @@ def test_every_bad_line_box_is_named_in_the_command_lines_words():
                    "or 2, one per uplink",
         "delay_ms": "delay_ms must be ms in 0.001..10000 (the simulation counts whole microseconds), separated "
                     "by commas, one for every uplink or one per uplink (like 10,40), got ''",
-        "down_at": "down_at must be seconds like 1.5, or never (no line fails), got 'soon'",
+        "down_at": "down_at must be seconds in 0 or 1e-06..86400 (the simulation counts whole microseconds), "
+                   "or none (no line fails), got 'soon'",
         "connections": "connections 9 out of range for this page's live panel: allowed 1..8"}, got
     # the bounds are sim.run's: a failure beyond a simulated day, a weight of 0
     got = json.loads(inpage.run("equalize-nat", "{}", '{"down_at": "90000", "weights": "0"}', limits))
     assert [e["param"] for e in got["errors"]] == ["weights", "down_at"], got
-    assert got["errors"][1]["message"] == "down_at 90000.0 out of range: allowed 0 or [1e-06, 86400] seconds"
+
+
+def _cli_error(*args: str) -> str:
+    """The one line ``python -m sim run`` refuses ``args`` with, after its ``PROG: error:``."""
+    out = subprocess.run([sys.executable, "-m", "sim", "run", *args], capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 2 and len(out.stderr.splitlines()) == 1, out
+    return out.stderr.split(": error: ", 1)[1].strip()
+
+
+def test_the_failure_and_read_timeout_boxes_refuse_what_the_command_line_refuses():
+    """The failure time's box took an empty box for "no failure" (every other empty box was
+    refused, and the command line refuses --down-at ''), and said an out-of-range time in another
+    style ("-1.0 out of range: allowed 0 or [1e-06, 86400] seconds") than the list boxes and the
+    command line ("must be ... in 0 or 1e-06..86400").  The read timeout had no box at all.  Each
+    now reads its text as --down-at and --read-timeout do: the same values (``none``, the
+    command line's word, for none), refused in the same words, the box named; the old "never" is
+    refused like any other word, so that the page and --help say one thing."""
+    for name, option, means in (("down_at", "--down-at", "no line fails"),
+                                ("read_timeout", "--read-timeout", "no read timeout")):
+        for bad in ("", "  ", "-1", "90000", "soon", "never", "nan", "1e-9"):
+            got = json.loads(inpage.run("hash-l4-nat", "{}", json.dumps({name: bad})))
+            cli = _cli_error("hash-l4-nat", option, bad)
+            assert got["errors"] == [{"param": name, "message": cli.replace(option, name)}], (name, bad, got)
+            assert f"or none ({means}), got {bad!r}" in cli
+        for good, want in (("none", None), (" NONE ", None), ("0.25", 0.25)):
+            got = json.loads(inpage.run("hash-l4-nat", "{}", json.dumps({name: good, "size": 20000})))
+            assert "error" not in got and getattr(inpage._last["result"].params, name) == want, (name, good, got)
+    # the read timeout, set: what the summary says of connections that give up
+    got = json.loads(inpage.run("hash-l4-nat", "{}", '{"read_timeout": "0.05", "seed": 1}'))
+    assert "gave up (read timeout)" in "\n".join(inpage._last["result"].summary_text())
+    assert "".join(inpage._last["result"].json_chunks()).encode() == _cli_json(
+        "hash-l4-nat", "--read-timeout", "0.05", "--seed", "1")
+    # offered where the workload reads it, in the lines' part, as connections are
+    assert 'name="read_timeout" value="none"' in inpage.panel_html("hash-l4-nat", "./", "t", 1).split("<details")[1]
+    assert 'name="read_timeout"' not in inpage.panel_html("mptcp", "./", "t", 1)
+    # a failing uplink beyond a single one: the uplinks it may be, not "1..1"
+    said = json.loads(inpage.run("hash-l4-nat", "{}", '{"uplinks": 1, "down_at": "0.5", "down_uplink": 2}'))["error"]
+    assert "allowed 1 (there is 1 uplink;" in said and "give down_uplink 1, or uplinks 2 or more" in said, said
 
 
 def test_each_choice_says_what_it_is_in_the_command_lines_words():
@@ -1640,18 +1739,45 @@ def test_each_choice_says_what_it_is_in_the_command_lines_words():
     helptext = " ".join(subprocess.run([sys.executable, "-m", "sim", "run", "--help"], capture_output=True,
                                        text=True, check=True, cwd=ROOT).stdout.split())
     html = inpage.panel_html("hash-l4-nat", "./", "t", 1, nat="snat")
+    from sim.view.live import CHOICE_LEADS
     for name, values in (("multipath", POLICIES), ("nat", NAT_MODELS), ("remote", REMOTE_BEHAVIOURS)):
         hints = choice_hints(name)
         assert set(hints) == set(values), name
+        # a value's line that names nothing alone ("ignore it") comes after --help's lead-in
+        lead = f"{CHOICE_LEADS[name]}: " if name in CHOICE_LEADS else ""
+        if lead:
+            assert f"{lead}{values[0]}, {hints[values[0]]}" in helptext, name
         for v in values:
             assert f"{v}, {hints[v]}" in helptext, (name, v)
-            assert re.search(rf'<option value="{v}"( selected)? data-hint="{re.escape(html_escape(hints[v]))}">', html)
+            assert re.search(rf'<option value="{v}"( selected)? data-hint="{re.escape(html_escape(lead + hints[v]))}">', html)
+    assert "what a remote host does with a TCP segment of no connection: ignore it" in html_unescape(html)
     assert "fib_multipath_hash_policy=1" in choice_hints("multipath")["hash-l4"]
     shown = dict(re.findall(r'<small id="t-(\w+)-hint" class="op1-lc-hint">([^<]*)</small>', html))
     assert shown["multipath"] == html_escape(choice_hints("multipath")["hash-l4"])
     assert shown["nat"] == html_escape(choice_hints("nat")["snat"])
     for name in ("multipath", "nat", "remote", "down_kbit", "weights", "down_at", "down_uplink", "connections"):
         assert f'aria-describedby="t-{name}-hint"' in html, name
+
+
+def test_the_line_boxes_hints_are_the_help_with_its_ranges():
+    """The list boxes' hints lost what --help says of them: their ranges ("kbit/s 1..10000000",
+    "ms 0.001..10000", "W 1..256"), and the weights' showed Markdown's backticks raw.  Each hint
+    is --help's line (an example after it), its `code` set as code; the failure's and read
+    timeout's give their ranges and the word for none, the command line's."""
+    helptext = " ".join(subprocess.run([sys.executable, "-m", "sim", "run", "--help"], capture_output=True,
+                                       text=True, check=True, cwd=ROOT).stdout.split())
+    specs = {s["name"]: s for s in inpage.panel_specs("hash-l4-nat")}
+    for name, unit in (("down_kbit", "kbit/s 1..10000000"), ("up_kbit", "kbit/s 1..10000000"),
+                       ("delay_ms", "ms 0.001..10000"), ("weights", "W 1..256")):
+        hint = specs[name]["hint"]
+        said, like = hint.split(" (like ")
+        assert said in helptext and unit in said and said.endswith("one value for every uplink, or one per uplink"), name
+    assert "(0 or 1e-06..86400; like 1.5); none: no line fails" in specs["down_at"]["hint"]
+    assert "(1e-06..3600; like 5); none: it waits as long as the run lasts" in specs["read_timeout"]["hint"]
+    html = inpage.panel_html("hash-l4-nat", "./", "t", 1)
+    weights = re.search(r'<small id="t-weights-hint" class="op1-lc-hint">(.*?)</small>', html).group(1)
+    assert "as <code>ip route ... nexthop ... weight W</code>:" in weights and "`" not in weights
+    assert "never" not in html
 
 
 def test_the_lines_set_in_chromium_run_what_the_command_line_runs(built):

@@ -364,6 +364,7 @@ def test_live_player_starts_its_replay_at_start_at_and_keeps_it_on_a_rerun():
     assert lp.result.events[lp.frames.steps[0]].t >= 200_000
     with pytest.raises(ValueError, match="start_at must be simulated seconds"):
         LivePlayer("thought-question", start_at="soon")
+    assert "from 0.2 s" in lp.hints["start_at"].value           # its replay box's auto
 
 
 def test_import_sim_view_does_not_load_ipywidgets():
@@ -585,7 +586,8 @@ def test_live_player_sets_the_lines_and_says_what_each_choice_is():
     inside = {w for box in lp.lines.children[0].children for w in (box.children if isinstance(box, W.VBox) else [box])}
     assert {lp.controls[n] for n in ("down_kbit", "up_kbit", "delay_ms", "weights", "down_at", "down_uplink",
                                      "connections")} <= inside
-    assert lp.controls["down_kbit"].value == "2000" and lp.controls["down_at"].value == "never"
+    assert lp.controls["down_kbit"].value == "2000" and lp.controls["down_at"].value == "none"
+    assert lp.controls["read_timeout"].value == "none" and lp.controls["read_timeout"] in inside
     assert escape(choice_hints("multipath")["random"]) in lp.hints["multipath"].value
     lp.controls["multipath"].value = "wrr"
     assert escape(choice_hints("multipath")["wrr"]) in lp.hints["multipath"].value
@@ -601,9 +603,14 @@ def test_live_player_sets_the_lines_and_says_what_each_choice_is():
     assert lp.result.params.up_kbit == [512]
     lp.controls["up_kbit"].value = "512"
     lp.controls["down_at"].value = "later"
-    assert "down_at must be seconds like 1.5, or never (no line fails), got &#x27;later&#x27;" in lp.status.value
-    lp.controls["down_at"].value = "never"
+    assert ("down_at must be seconds in 0 or 1e-06..86400 (the simulation counts whole microseconds), or none "
+            "(no line fails), got &#x27;later&#x27;") in lp.status.value
+    lp.controls["down_at"].value = ""                           # empty: refused, as --down-at '' is
+    assert "or none (no line fails), got &#x27;&#x27;" in lp.status.value and lp.result.params.down_at == 0.35
+    lp.controls["down_at"].value = "none"
     assert lp.result.params.down_at is None and "Not run" not in lp.status.value
+    lp.controls["read_timeout"].value = "0.05"
+    assert lp.result.params.read_timeout == 0.05 and "Not run" not in lp.status.value
     lp.controls["connections"].value = "9"
     assert "connections 9 out of range for this live player: allowed 1..8" in lp.status.value
 
@@ -621,3 +628,28 @@ def test_a_live_player_whose_line_fails_late_starts_its_replay_before_the_failur
     assert "steps before if2's line fails at 500.000 ms" in lp.status.value
     never = LivePlayer("hash-l4-nat", max_steps=200)
     assert never.frames.steps[0] < 20 and "line fails" not in never.status.value
+
+
+def test_a_live_players_replay_from_box_shows_any_part_of_the_run():
+    """LivePlayer's "replay from (s)" box (the page panel's): the run shown replayed from there,
+    no re-run; ``auto`` back to the start before the failure; a bad value said on the status line,
+    the replay shown kept; the status line says which moments the replay shows."""
+    from sim.view import LivePlayer
+    from sim.view.live import first_at
+    pytest.importorskip("ipywidgets")
+    lp = LivePlayer("hash-l4-nat", down_at=0.5, max_steps=100)
+    result, auto = lp.result, lp.frames.steps
+    assert lp.controls["start_at"].value == "auto" and "replay from auto: " in lp.status.value
+    lp.controls["start_at"].value = "0.7"
+    assert lp.result is result and lp.frames.steps[0] >= first_at(result, 0.7) > auto[-1]
+    assert "replay from auto" not in lp.status.value and " from 7" in lp.status.value
+    lp.controls["start_at"].value = "-1"
+    assert "start_at (replay from) must be simulated seconds" in lp.status.value and lp.frames.steps[0] > auto[-1]
+    lp.controls["start_at"].value = "5000"
+    assert "give a smaller start_at" in lp.status.value and lp.frames.steps[0] > auto[-1]
+    assert lp.rerun(seed=2) is True                # a re-run keeps the last start the replay took
+    assert first_at(lp.result, 0.7) <= lp.frames.steps[0] and lp.result.params.seed == 2
+    assert lp.replay("auto") is True and lp.frames.steps[0] < first_at(lp.result, 0.5)
+    assert lp.controls["start_at"].value == "auto"
+    lp.rerun(seed=1, down_at=None)                              # nothing fails: all of it from the start
+    assert lp.frames.steps[0] < 20 and "the replay shows" in lp.status.value

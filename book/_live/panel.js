@@ -244,9 +244,10 @@
     ["input", "change"].forEach(function (t) {
       form.addEventListener(t, function () { startAhead(base); });
     });
-    // Values the simulator refused: each in its own words on the status line, each box marked
-    // invalid and described by its words, the first (in the form's order) given the focus, so
-    // that the reader is taken to it and told what is wrong (WCAG 3.3.1).
+    // Values the simulator refused: each in its own words on the status line and right under
+    // its box (on a phone the status line is off screen, below Run, while the box is in view),
+    // each box marked invalid and described by those words, the first (in the form's order)
+    // given the focus, so that the reader is taken to it and told what is wrong (WCAG 3.3.1).
     var marked = [];
     // (a box described by its hint line keeps it, after the words of its refusal)
     function unmark() {
@@ -255,6 +256,8 @@
         var own = c.getAttribute("data-describedby");
         if (own) c.setAttribute("aria-describedby", own);
         else c.removeAttribute("aria-describedby");
+        var why = document.getElementById(c.id + "-err");
+        if (why) why.parentNode.removeChild(why);
       });
       marked = [];
     }
@@ -275,12 +278,17 @@
         if (j) status.appendChild(document.createTextNode("; "));
         span.textContent = e.message;
         status.appendChild(span);
-        if (!c || !c.id) return;
-        span.id = c.id + "-err";
+        if (!c || !c.id || marked.indexOf(c) >= 0) return;
+        // the same words under the box: its label's next sibling, above the box's hint line
+        var why = document.createElement("small"), label = c.closest("label") || c;
+        why.id = c.id + "-err";
+        why.className = "op1-lc-err";
+        why.textContent = e.message;
+        label.parentNode.insertBefore(why, label.nextSibling);
         if (!c.hasAttribute("data-describedby")) c.setAttribute("data-describedby", c.getAttribute("aria-describedby") || "");
         var own = c.getAttribute("data-describedby");
         c.setAttribute("aria-invalid", "true");
-        c.setAttribute("aria-describedby", span.id + (own ? " " + own : ""));
+        c.setAttribute("aria-describedby", why.id + (own ? " " + own : ""));
         // a box among the lines' controls is shown: their part of the form opened
         var part = c.closest("details");
         if (part) part.open = true;

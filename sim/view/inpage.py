@@ -39,13 +39,16 @@ def panel_specs(scenario: str, **params) -> list[dict]:
 def _control(uid: str, s: dict) -> str:
     """A control's HTML, with the line under it that says what it is (``hint``), or, for a
     choice, what the chosen value is (``hints``: each option carries its line, and the page's
-    script shows the chosen one's): one tap away on a phone, where a title= is not."""
+    script shows the chosen one's): one tap away on a phone, where a title= is not.  Each box
+    is in a column (``op1-lcg``) where the page's script puts, under the box, why a value was
+    refused."""
+    from .live import hint_html
     cid = f"{uid}-{s['name']}"
     hint = s["hints"].get(s["value"], "") if "hints" in s else s.get("hint")
     if hint is None:
-        return _bare_control(uid, s)
+        return _bare_control(uid, s) if s["kind"] == "bool" else f'<div class="op1-lcg">{_bare_control(uid, s)}</div>'
     return (f'<div class="op1-lcg">{_bare_control(uid, s, f"{cid}-hint")}'
-            f'<small id="{cid}-hint" class="op1-lc-hint">{h(hint)}</small></div>')
+            f'<small id="{cid}-hint" class="op1-lc-hint">{hint_html(hint)}</small></div>')
 
 
 def _bare_control(uid: str, s: dict, hint_id: str | None = None) -> str:
@@ -114,10 +117,11 @@ def panel_html(scenario: str, base: str, uid: str, fetch_bytes: int, max_steps: 
     a Run button and a status line.  ``base`` is the URL of the live files (Pyodide, Graphviz,
     the worker, this package's archive) relative to the page, ``fetch_bytes`` what the worker
     fetches (on the first parameter changed or Run); ``uid`` makes the ids unique."""
-    from .live import check_start_at
+    from .live import check_start_at, replay_spec
     start_at = check_start_at(start_at)
     specs = panel_specs(scenario, **params)
     shown = {s["name"] for s in specs}
+    specs.append(replay_spec(start_at, max_steps))            # (the replay's, not the run's: no parameter)
     fixed = {k: v for k, v in params.items() if k not in shown}
     said = fixed_words(fixed)
     if start_at:        # (chapter 3's replays begin 200 ms in: said only by the status line after Run)
@@ -219,18 +223,24 @@ def run(scenario: str, fixed: str, values: str, limits: str = "{}", preset: str 
     (``Result.live_stem``).  Returns JSON: ``{"events", "ms"}``, or ``{"error"}`` with the
     simulator's one line."""
     from ..fib import RouteError
-    from .live import live_params
+    from .live import AUTO, live_params, replay_from
     try:
         given = json.loads(fixed), json.loads(values), json.loads(limits), json.loads(preset)
     except ValueError as e:                     # the page's script writes it: a bug there, named
         return json.dumps({"error": f"the panel's values are not JSON ({e}): {values}"})
     if not all(isinstance(g, dict) for g in given):
         return json.dumps({"error": f"the panel's values are not JSON objects: {fixed} {values} {limits} {preset}"})
-    params = {**given[0], **given[1]}
+    values = dict(given[1])
+    replay = values.pop("start_at", AUTO)                   # the replay-from box: where the replay starts
+    params = {**given[0], **values}
     if params.get("multipath") is not None and params["multipath"] not in CACHED_POLICIES:
         params["equalize"] = False              # a route-cache flag, as in LivePlayer
     t0 = time.perf_counter()
-    bad = _bad_values(scenario, params, given[1], given[2], given[3])
+    bad = _bad_values(scenario, params, values, given[2], given[3])
+    try:
+        replay = replay_from(replay)
+    except scenarios.ParamError as e:
+        bad.append((e.param, str(e)))
     if bad:
         return json.dumps({"error": "; ".join(m for _, m in bad), "errors": [{"param": p, "message": m} for p, m in bad]})
     try:
@@ -240,7 +250,7 @@ def run(scenario: str, fixed: str, values: str, limits: str = "{}", preset: str 
     except (scenarios.ParamError, RouteError) as e:
         return json.dumps({"error": str(e), "errors": [{"param": getattr(e, "param", None), "message": str(e)}]})
     _last.clear()
-    _last.update(result=result, params=params, stem=stem)
+    _last.update(result=result, params=params, stem=stem, replay=replay)
     return json.dumps({"events": len(result.events), "ms": round((time.perf_counter() - t0) * 1000)})
 
 
@@ -274,11 +284,13 @@ WAIT = '<p class="op1-wait">drawing this step…</p>'
 DL_WAIT = '<span class="op1-dl op1-dl-wait">download: preparing…</span>'
 
 
-def _page_frames(result, max_steps: int, start_at: float | None = None):
+def _page_frames(result, max_steps: int, start_at: float | None = None, replay: float | None = None):
     """A live replay's frames for the page: everything cheap for every step (narration, the
     network's per-step patch, what changed in the tables), the first step's router diagram
     drawn, every other diagram and every packet pane left for ``fill`` (one per step: the
-    page's player asks for a step it has not got, and the worker fills the rest while idle)."""
+    page's player asks for a step it has not got, and the worker fills the rest while idle).
+    ``replay``: the seconds the reader's replay-from box gives, or None (auto: ``start_at``, the
+    cell's, or before a line's failure, ``failure_start``)."""
     from .live import LiveFrames
     from .player import changed_html
 
@@ -304,8 +316,9 @@ def _page_frames(result, max_steps: int, start_at: float | None = None):
 
         def cut(self, short: bool = False) -> str:
             """``Frames.cut``, after what ``lead`` says of where the replay starts (said even when
-            the replay then shows every step to the run's end)."""
-            more = super().cut(short)
+            the replay then shows every step to the run's end); ``short`` (the status line), when
+            the replay shows every step it chose, which moments those are (``window``)."""
+            more = super().cut(short) or (self.window() if short else "")
             if not self.lead:
                 return more
             lead = self.lead if short else self.lead[0].upper() + self.lead[1:] + "."
@@ -328,13 +341,14 @@ def _page_frames(result, max_steps: int, start_at: float | None = None):
     from .player import zoomable
     from .state import compact, state_dot
     from .live import check_start_at
-    start_at, lead = failure_start(result, max_steps, check_start_at(start_at))
+    start_at = check_start_at(start_at)
+    start_at, lead = failure_start(result, max_steps, start_at) if replay is None else (replay, "")
     return PageFrames()
 
 
 #: Of a replay moved to show a line's failure, the share of its steps before the failure: the
 #: last packets that crossed the line, then the failure, then what the hosts and NAT do after it.
-BEFORE_FAILURE = 4
+BEFORE_FAILURE = 10
 
 
 def failure_start(result, max_steps: int, start_at: float | None = None) -> tuple[float | None, str]:
@@ -342,7 +356,9 @@ def failure_start(result, max_steps: int, start_at: float | None = None) -> tupl
     what to say of it.  A run whose line fails (``down_at``) after the ``max_steps`` steps a
     replay from ``start_at`` shows, or too near their end to show what follows, starts instead
     ``max_steps // BEFORE_FAILURE`` steps before the failure, and says so ('' when left as it
-    was): chapter 9's failure at 0.5 s came 1183 steps in, and its replays ended at 136 ms."""
+    was): chapter 9's failure at 0.5 s came 1183 steps in, and its replays ended at 136 ms.
+    (A quarter of the steps before it, 50, left 150 after: 35-100 ms of a run whose hosts
+    answer the failure a timeout later; the replay-from box shows that later part.)"""
     from ..trace import Ev
     from .live import first_at
     from .model import analysis_of
@@ -363,9 +379,9 @@ def failure_start(result, max_steps: int, start_at: float | None = None) -> tupl
         first -= 1
     fell = len(a.default_steps(start=first, stop=fail))
     line = f"{ev[fail].dev}'s line" if getattr(ev[fail], "dev", None) else "a line"
-    return at / 1e6, (f"the replay starts at {clock(at)}, {fell} steps before {line} fails at "
+    return at / 1e6, (f"replay from auto: the replay starts at {clock(at)}, {fell} steps before {line} fails at "
                       f"{clock(ev[fail].t)} (step {fell + 1}), so as to show it; the "
-                      f"{len(steps) - 1 - fell} steps before are not shown")
+                      f"{len(steps) - 1 - fell} steps before are not shown (replay from, in seconds, shows any other part)")
 
 
 def draw(title: str, max_steps: int, start_at: str = "null", run=None, panel=None) -> str:
@@ -383,11 +399,13 @@ def draw(title: str, max_steps: int, start_at: str = "null", run=None, panel=Non
     panel's replays on the same page are not counted: each panel keeps its own."""
     from .model import check_result
     from .player import Player
-    result = _last["result"]
+    result, replay = _last["result"], _last.get("replay")
     try:
         check_result(result)
-        frames = _page_frames(result, max_steps, json.loads(start_at))
+        frames = _page_frames(result, max_steps, json.loads(start_at), replay)
     except (ValueError, TypeError) as e:        # (JSON that is no number: the page's script)
+        if replay is not None:                  # the reader's replay-from: its box named and marked
+            return json.dumps({"error": str(e), "errors": [{"param": "start_at", "message": str(e)}]})
         return json.dumps({"error": str(e)})
     player = Player.__new__(Player)          # the static player, over frames drawn when asked
     player.result, player.title, player._frames, player._at, player._html = result, title, frames, 0, None

@@ -44,11 +44,20 @@ AHEAD = 16                   # router diagrams drawn per dot run once the reader
 SEED_MAX = 2**53 - 1         # the seed box's bound: the largest integer a browser holds exactly
 CONNECTIONS_MAX = 8          # the connections box's bound: more parallel downloads take too long in a page
 #: the boxes whose text the run reads as ``python -m sim run`` reads its options: the per-uplink
-#: lists (``--down-kbit 2000,512``) and the moment a line fails (``never``: none fails), with the
-#: example each box's words give
+#: lists (``--down-kbit 2000,512``), the moment a line fails and the read timeout (``none``: no
+#: line fails, no read timeout), with the example each box's words give
 TEXT_BOXES = {"down_kbit": "2000,512", "up_kbit": "512,256", "delay_ms": "10,40", "weights": "2,1",
-              "down_at": "1.5"}
-NEVER = "never"              # the down_at box's word for no line failing (None)
+              "down_at": "1.5", "read_timeout": "5"}
+NONE_WORD = "none"           # down_at's and read_timeout's word for None, the command line's (--down-at none)
+#: what ``none`` means in each box that takes it: the command line's words
+NONE_MEANS = {"down_at": "no line fails", "read_timeout": "no read timeout"}
+#: each per-uplink list's unit as ``python -m sim run --help`` puts it before the list's range
+LIST_UNITS = {"down_kbit": "kbit/s", "up_kbit": "kbit/s", "delay_ms": "ms", "weights": "W"}
+#: what a choice's control is, said before the chosen value's line where that line alone names
+#: nothing (``remote``'s "ignore it"): ``python -m sim run --help``'s lead-in
+CHOICE_LEADS = {"remote": "what a remote host does with a TCP segment of no connection"}
+AUTO = "auto"                # the replay-from box's word for the automatic start (``replay_from``)
+START_MAX = 1e6              # check_start_at's bound: a replay starts below a million simulated seconds
 # the views' boxes: (attribute, title); each view is a region (WAI-ARIA) labelled by its title,
 # which is not a heading: the player sits inside a page whose own headings are h1-h3
 BOXES = (("topology", "Network"), ("ladder", "Ladder"), ("state", "Linux router: tables"),
@@ -59,23 +68,23 @@ _players = itertools.count(1)   # the page's element ids of a player's box title
 def from_text(scenario: str, name: str, v):
     """A text box's value (``TEXT_BOXES``) as the run takes it: a per-uplink list read as
     ``python -m sim run`` reads ``--down-kbit`` (the same bounds, the same numbers, so the same
-    run), the down_at box's seconds or ``never`` (None).  A value that is no text (set from
-    Python) is handed on as it is, for the run to check.  A list equal to the scenario's default
-    is the default itself (``[2000]``, not ``[2000.0]``): a panel left as it was runs what the
-    command line runs without the option."""
+    run), the down_at and read_timeout boxes' seconds or ``none`` (None) as it reads
+    ``--down-at`` and ``--read-timeout`` (an empty box is refused, as ``--down-at ''`` is).  A
+    value that is no text (set from Python) is handed on as it is, for the run to check.  A list
+    equal to the scenario's default is the default itself (``[2000]``, not ``[2000.0]``): a
+    panel left as it was runs what the command line runs without the option."""
     if not isinstance(v, str):
         return v
-    if name == "down_at":
-        t = v.strip()
-        if t.lower() in ("", NEVER, "none"):
-            return None
-        try:
-            return float(t)                   # its bounds: sim.run's (0 or 1 us..86400 s)
-        except ValueError:
-            raise scenarios.ParamError(f"down_at must be seconds like {TEXT_BOXES['down_at']}, or {NEVER} "
-                                       f"(no line fails), got {v!r}", "down_at") from None
     import argparse
-    from ..cli import list_param
+    from ..cli import NONE, list_param, seconds_or_none
+    if name in NONE_MEANS:
+        lo, hi, lo_excluded = scenarios.NULLABLE_BOUNDS[name]
+        read = seconds_or_none(name, lo, hi, lo_excluded, NONE_MEANS[name], tick=scenarios.tick_of(name))
+        try:
+            got = read(v)
+        except argparse.ArgumentTypeError as e:
+            raise scenarios.ParamError(str(e), name) from None
+        return None if got is NONE else got
     try:
         got = list_param(name, name, TEXT_BOXES[name])(v)
     except argparse.ArgumentTypeError as e:
@@ -112,9 +121,7 @@ def live_params(scenario: str, params: dict, limits: dict | None = None, where: 
 
 
 def text_value(name: str, v) -> str:
-    """What a text box shows for the value ``v`` of its parameter: ``2000,512``, ``never``."""
-    if name == "down_at" and v is None:
-        return NEVER
+    """What a text box shows for the value ``v`` of its parameter: ``2000,512``, ``none``."""
     return scenarios.fmt_value(v)
 
 
@@ -138,8 +145,28 @@ def choice_hints(name: str) -> dict:
 
 
 def _list_hint(name: str) -> str:
-    """What a per-uplink list box is (its label says its unit)."""
-    return f"{scenarios.PARAM_HELP[name]}; one value for every uplink, or one per uplink (like {TEXT_BOXES[name]})"
+    """What a per-uplink list box is, in the words of ``python -m sim run --help``, with its
+    range (the label says the unit) and an example."""
+    from ..cli import _g
+    lo, hi = scenarios.LIST_BOUNDS[name][:2]
+    sep = "; " if name == "weights" else ", "          # (the weights' help ends in a clause of its own)
+    return (f"{scenarios.PARAM_HELP[name]}{sep}{LIST_UNITS[name]} {_g(lo)}..{_g(hi)}: one value for every "
+            f"uplink, or one per uplink (like {TEXT_BOXES[name]})")
+
+
+def _seconds_hint(name: str, what: str, none: str) -> str:
+    """What the down_at or read_timeout box is: ``what`` T, its range as ``--help`` gives it, an
+    example, and what ``none`` means (``none``)."""
+    from ..cli import _g
+    lo, hi = scenarios.NULLABLE_BOUNDS[name][:2]
+    span = f"0 or {_g(scenarios.tick_of(name))}..{_g(hi)}" if lo == 0 else f"{_g(lo)}..{_g(hi)}"
+    return f"{what} ({span}; like {TEXT_BOXES[name]}); {NONE_WORD}: {none}"
+
+
+def hint_html(text: str) -> str:
+    """A hint's text as HTML: escaped, its `code` (``ip route ... weight W``, Markdown's
+    backticks in ``PARAM_HELP``) set as code."""
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", h(text))
 
 
 #: the controls' groups: ``main`` shown, ``lines`` in a part the reader opens (the page's
@@ -157,6 +184,7 @@ def control_specs(p) -> list[dict]:
     policies = tuple(dict.fromkeys(POLICIES + ((p.multipath,) if p.multipath not in POLICIES else ())))
     text = lambda name, label, hint: {"name": name, "label": label, "kind": "text", "group": "lines",
                                       "value": text_value(name, getattr(p, name)), "hint": hint}
+    led = lambda name: {v: f"{CHOICE_LEADS[name]}: {t}" for v, t in choice_hints(name).items()}
     return [
         {"name": "multipath", "label": "multipath", "kind": "choice", "value": p.multipath,
          "choices": [(x, x) for x in policies], "hints": choice_hints("multipath"), "group": "main"},
@@ -165,7 +193,7 @@ def control_specs(p) -> list[dict]:
         {"name": "nat", "label": "NAT", "kind": "choice", "value": p.nat,
          "choices": [(nat_label(x), x) for x in nat_models()], "hints": choice_hints("nat"), "group": "main"},
         {"name": "remote", "label": "remote", "kind": "choice", "value": p.remote,
-         "choices": [(x, x) for x in REMOTE_BEHAVIOURS], "hints": choice_hints("remote"), "group": "main"},
+         "choices": [(x, x) for x in REMOTE_BEHAVIOURS], "hints": led("remote"), "group": "main"},
         {"name": "ingress_filter", "label": "ingress filter (BCP 38)", "kind": "bool",
          "value": p.ingress_filter, "group": "main"},
         {"name": "uplinks", "label": "uplinks", "kind": "int", "value": p.uplinks, "min": 1,
@@ -176,8 +204,8 @@ def control_specs(p) -> list[dict]:
         text("up_kbit", "up_kbit (kbit/s)", _list_hint("up_kbit")),
         text("delay_ms", "delay_ms (ms)", _list_hint("delay_ms")),
         text("weights", "weights", _list_hint("weights")),
-        text("down_at", "down_at (s)", f"when the line of uplink down_uplink fails, in simulated seconds (like "
-                                       f"{TEXT_BOXES['down_at']}); {NEVER}: no line fails"),
+        text("down_at", "down_at (s)", _seconds_hint("down_at", "uplink down_uplink's line fails at T s",
+                                                     NONE_MEANS["down_at"])),
         {"name": "down_uplink", "label": "down_uplink", "kind": "int", "value": p.down_uplink, "min": 1,
          "max": max(MAX_UPLINKS, p.down_uplink), "group": "lines",
          "hint": f"{scenarios.PARAM_HELP['down_uplink']} at down_at"},
@@ -206,12 +234,52 @@ def workload_specs(scenario: str, p, given) -> list[dict]:
         specs.append({"name": "connections", "label": "connections", "kind": "int", "value": p.connections,
                       "min": 1, "max": max(CONNECTIONS_MAX, p.connections), "group": "lines",
                       "hint": scenarios.PARAM_HELP["connections"]})
+    if "read_timeout" in scenarios.workload_of(scenario):
+        specs.append({"name": "read_timeout", "label": "read_timeout (s)", "kind": "text", "group": "lines",
+                      "value": text_value("read_timeout", p.read_timeout),
+                      "hint": _seconds_hint("read_timeout", "a downloading client closes after T s without data",
+                                            "it waits as long as the run lasts")})
     return specs
+
+
+def replay_spec(start_at: float | None, max_steps: int) -> dict:
+    """The control of where a replay starts (``start_at``, simulated seconds; ``AUTO``: before a
+    line's failure the replay would not reach, else ``start_at``, the call's): the page's panel
+    and LivePlayer offer it, after the run's controls.  Read by ``replay_from``."""
+    from .inpage import BEFORE_FAILURE
+    then = f"from {start_at:g} s" if start_at else "from the run's start"
+    return {"name": "start_at", "label": "replay from (s)", "kind": "text", "value": AUTO, "group": "main",
+            "hint": f"the simulated second the replay starts at (0 or more, below {START_MAX:.0f}; like 0.9), to "
+                    f"see a later part of the run; {AUTO}: {max_steps // BEFORE_FAILURE} steps before a line's "
+                    f"failure the replay would not reach, else {then}"}
+
+
+def replay_from(v) -> float | None:
+    """The replay-from box's value (``replay_spec``): its seconds (``check_start_at``'s bounds),
+    or None for ``AUTO``; a bad one is a ParamError naming ``start_at``."""
+    if isinstance(v, str):
+        t = v.strip()
+        if t.lower() == AUTO:
+            return None
+        try:
+            x = float(t)
+        except ValueError:
+            x = None
+        if x is None or not 0 <= x < START_MAX:
+            raise scenarios.ParamError(f"start_at (replay from) must be simulated seconds, 0 or more and below "
+                                       f"{START_MAX:.0f} (like 0.9), or {AUTO} (before a late line failure, else "
+                                       f"the call's start), got {v!r}", "start_at")
+        return x
+    try:
+        return check_start_at(v)
+    except ValueError as e:
+        raise scenarios.ParamError(str(e), "start_at") from None
 
 
 def lines_title(specs: list[dict]) -> str:
     """The title of the part of the controls a reader opens (group ``lines``)."""
-    more = ", connections" if any(s["name"] == "connections" for s in specs) else ""
+    names = {s["name"] for s in specs}
+    more = (", connections" if "connections" in names else "") + (", a read timeout" if "read_timeout" in names else "")
     return f"Lines: speeds, delays, weights, a failure{more}"
 
 
@@ -238,8 +306,9 @@ def check_start_at(start_at) -> float | None:
     if start_at is None:
         return None
     start_at = scenarios.plain(start_at)
-    if isinstance(start_at, bool) or not isinstance(start_at, (int, float)) or not 0 <= start_at < 1e6:
-        raise ValueError(f"start_at must be simulated seconds from 0, like 0.2, got {start_at!r}")
+    if isinstance(start_at, bool) or not isinstance(start_at, (int, float)) or not 0 <= start_at < START_MAX:
+        raise ValueError(f"start_at must be simulated seconds, 0 or more and below {START_MAX:.0f} (like 0.2), "
+                         f"got {start_at!r}")
     return float(start_at)
 
 
@@ -283,6 +352,13 @@ class LiveFrames(Frames):
         self.where = _PerStep(self.steps, lambda s: _where(result, ev[s]))
         self._state: dict[int, str] = {}
         self._pkt: dict[int, str] = {}
+
+    def window(self) -> str:
+        """The moments the replay shows, for a status line: ``the replay shows 490.387 ms to
+        533.093 ms (200 steps)``."""
+        ev = self.result.events
+        return (f"the replay shows {clock(ev[self.steps[0]].t)} to {clock(ev[self.steps[-1]].t)} "
+                f"({len(self.steps)} steps)")
 
     def state_html(self, k: int) -> str:
         """Step ``k``'s router diagram, drawn if never shown: the first step's alone (the
@@ -342,7 +418,9 @@ class LivePlayer:
     """``LivePlayer(scenario, **params)``: ``params`` are ``sim.run``'s (``seed=2``,
     ``nat="netfilter"``, ``size=3000`` …); ``max_steps`` caps the replay (200); ``start_at``
     (simulated seconds) starts it at the first event from then on, where a run's moment of
-    interest comes after more steps than the replay shows (the thought question's 0.2 s)."""
+    interest comes after more steps than the replay shows (the thought question's 0.2 s).  Its
+    "replay from (s)" box (``replay_spec``) moves the replay of the run shown, without a re-run:
+    ``auto`` starts it before a line's failure the replay would not reach, else at ``start_at``."""
 
     def __new__(cls, *args, **kwargs):
         from .._needs import IPYWIDGETS, Unavailable, missing_message, widgets_or_none
@@ -369,7 +447,8 @@ class LivePlayer:
         self._uid = f"op1-live{next(_players)}"
         style = {"description_width": "initial"}
         widths = {"uplinks": "120px", "seed": "140px", "size": "190px", "subflows": "120px",
-                  "down_uplink": "150px", "connections": "150px", "down_at": "170px"}
+                  "down_uplink": "150px", "connections": "150px", "down_at": "170px",
+                  "read_timeout": "190px", "start_at": "190px"}
 
         def widget(s):                     # one widget per control_specs entry
             lay = W.Layout(width=widths.get(s["name"], "auto"))
@@ -387,7 +466,8 @@ class LivePlayer:
                                     layout=W.Layout(width=widths.get(s["name"], "250px")), continuous_update=False)
             return W.Dropdown(options=s["choices"], value=s["value"], description=s["label"], style=style,
                               layout=lay)
-        specs = control_specs(p) + workload_specs(scenario, p, params)
+        specs = control_specs(p) + workload_specs(scenario, p, params) + [replay_spec(self.start_at, max_steps)]
+        self.replay_at: float | None = None      # the replay box's seconds (None: auto)
         self.controls = {s["name"]: widget(s) for s in specs}
         # what each control is, in a line under it: for a choice, the one chosen (``hints``)
         self._hints = {s["name"]: s["hints"] for s in specs if "hints" in s}
@@ -454,7 +534,7 @@ class LivePlayer:
         ])
         self.widget.add_class("op1-live")
         for name, c in self.controls.items():
-            c.observe(self._on_param, "value")
+            c.observe(self._on_replay if name == "start_at" else self._on_param, "value")
         self.slider.observe(self._on_step, "value")
         self._run()
         self._show_run()
@@ -465,10 +545,11 @@ class LivePlayer:
         """The line under control ``name``: what it is, or, for a choice, what the chosen value is."""
         if name in self._hints:
             hint = self._hints[name].get(self.controls[name].value, "")
-        return f'<div style="font-size:12px;line-height:1.3;color:#333;max-width:26em">{h(hint or "")}</div>'
+        return f'<div style="font-size:12px;line-height:1.3;color:#333;max-width:26em">{hint_html(hint or "")}</div>'
 
     def _values(self) -> dict:
-        v = {k: _typed_int(c.value) if k in self._limits else c.value for k, c in self.controls.items()}
+        v = {k: _typed_int(c.value) if k in self._limits else c.value for k, c in self.controls.items()
+             if k != "start_at"}
         if v["multipath"] not in CACHED_POLICIES:
             v["equalize"] = False          # equalize is a route-cache flag
         return v
@@ -489,6 +570,32 @@ class LivePlayer:
         for name in self._hints:
             self.hints[name].value = self._hint_html(name)
         self._rerun(self._values(), typed=True)
+
+    def _on_replay(self, change=None) -> None:
+        """The replay box changed: the run shown replayed from there (no re-run), or, for a
+        value it cannot take, the status line says why (the replay shown kept)."""
+        self.replay(self.controls["start_at"].value)
+
+    def replay(self, start_at) -> bool:
+        """Replay the run shown from ``start_at`` (simulated seconds, or ``"auto"``: ``replay_spec``);
+        a bad value, or one after the run's last step, is said on the status line.  Returns
+        whether the replay was made."""
+        try:
+            at = replay_from(start_at)
+            self._t_run = time.perf_counter()
+            self._frame(self.result, at)
+        except ValueError as e:            # ParamError, or a start with no step after it
+            self.status.value = f'<span style="color:#8a3300"><b>Not shown:</b> {h(e)}</span>'
+            return False
+        self.replay_at = at
+        box = self.controls["start_at"]
+        shown = AUTO if at is None else f"{at:g}"
+        if box.value != shown and replay_from(box.value) != at:
+            box.unobserve(self._on_replay, "value")
+            box.value = shown
+            box.observe(self._on_replay, "value")
+        self._show_run()
+        return True
 
     def rerun(self, **changes) -> bool:
         """Re-run with ``changes`` applied; a bad value is shown in the status line
@@ -550,12 +657,17 @@ class LivePlayer:
         params = self.params if params is None else params
         self._t_run = time.perf_counter()
         result = scenarios.run(self.scenario, **params)
-        # a line failing after the steps a replay shows: the replay starts before it, as the
-        # page's panel does (inpage.failure_start), and the status line says so
+        self._frame(result, getattr(self, "replay_at", None))
+        self.params = params
+
+    def _frame(self, result, at: float | None) -> None:
+        """The replay of ``result`` from ``at`` (the replay box's seconds), or, for None (``auto``),
+        from ``start_at`` -- or, when a line fails after the steps that replay shows, from before the
+        failure, as the page's panel does (``inpage.failure_start``; the status line says so)."""
         from .inpage import failure_start
-        start_at, lead = failure_start(result, self.max_steps, self.start_at)
+        start_at, lead = failure_start(result, self.max_steps, self.start_at) if at is None else (at, "")
         f = LiveFrames(result, max_steps=self.max_steps, start_at=start_at)
-        self.params, self.result, self.frames, self.lead = params, result, f, lead
+        self.result, self.frames, self.lead = result, f, lead
 
     def prepare_downloads(self) -> None:
         """Put this run's pcapng and trace links next to the controls."""
@@ -575,9 +687,8 @@ class LivePlayer:
         self.slider.observe(self._on_step, "value")
         self.show(0)
         # The status line is written last: when it names the new parameters, the views show them.
-        more = f" ({f.cut(short=True)})" if f.cut() else ""
-        if self.lead:
-            more += f" ({self.lead})"
+        more = f" ({self.lead})" if self.lead else ""
+        more += f" ({f.cut(short=True)})" if f.cut() else f" ({f.window()})"
         self.last_shown_s = time.perf_counter() - self._t_run
         self.status.value = (f'<span style="font-family:monospace;font-size:12px">{h(self.scenario)}: '
                              f"{h(self.result.params_line())} · {len(self.result.events)} events{more} · "
