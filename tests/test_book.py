@@ -865,7 +865,9 @@ def test_at_320_px_the_packets_tag_is_inside_the_network_box_at_every_step(serve
             left, right, width, _ = got
             if left < -1 or right > width + 1:
                 cut[k + 1] = got
-    assert seen > 50 and not cut, f"steps whose tag the box cuts (tag left, right, box width, scrollLeft): {cut}"
+    # (most steps show a packet's tag: the replay's 38 steps, 32 of them with a tag)
+    assert seen > 20 and seen >= n * 3 // 4, (seen, n)
+    assert not cut, f"steps whose tag the box cuts (tag left, right, box width, scrollLeft): {cut}"
 
 
 # A player's packet panes (a comparison has two): how far each table of fields ends past its box's
