@@ -282,7 +282,7 @@ def _as_live(player, preset: dict | None = None):
     # its downloads the replay's and the whole run's, and its cut says so (Frames.whole_files)
     f = player._frames
     f.whole_files = True
-    f.downloads = lambda stem: inpage.downloads_html(f, stem)
+    f.downloads = lambda stem, packed=False: inpage.downloads_html(f, stem)
     return player
 
 
