@@ -60,9 +60,9 @@ def _bare_control(uid: str, s: dict, hint_id: str | None = None) -> str:
         if "only_with" in s:
             (other, allowed), = s["only_with"].items()
             # said beside it and to a screen reader: a box that goes disabled (and out of the Tab
-            # order) under another policy said nowhere why (WCAG 3.3.2)
-            extra = (f' data-only-with="{h(other)}" data-allowed="{h(" ".join(allowed))}"'
-                     f' aria-describedby="{cid}-why"')
+            # order) under another policy said nowhere why (WCAG 3.3.2).  Inside its label, the
+            # why is in the box's name, and once only (it was its description too: read twice)
+            extra = f' data-only-with="{h(other)}" data-allowed="{h(" ".join(allowed))}"'
             why = f' <small id="{cid}-why" class="op1-lc-why">(with {h(other)} {h(" or ".join(allowed))} only)</small>'
         return (f'<label class="op1-lc op1-lc-bool" for="{cid}"><input type="checkbox" id="{cid}" '
                 f'name="{h(name)}"{" checked" if value else ""}{extra}> {h(label)}{why}</label>')
