@@ -422,7 +422,7 @@ def test_the_replay_from_box_shows_what_follows_a_failure():
         assert [e["param"] for e in got["errors"]] == ["down_at", "start_at"], (bad, got)
         assert got["errors"][1]["message"] == (
             "start_at (replay from) must be simulated seconds, 0 or more and below 1000000 (like 0.9), or auto "
-            f"(before a late line failure, else the call's start), got {bad!r}")
+            f"(before a late line failure, else where this panel's replays start), got {bad!r}")
     json.loads(inpage.run("mptcp", "{}", json.dumps({"seed": 1, "start_at": "100"})))
     got = json.loads(inpage.draw("Run 3", 200, "null", 23))
     assert got["errors"] == [{"param": "start_at", "message": got["error"]}] and "give a smaller start_at" in got["error"]

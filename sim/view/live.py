@@ -268,7 +268,7 @@ def replay_from(v) -> float | None:
         if x is None or not 0 <= x < START_MAX:
             raise scenarios.ParamError(f"start_at (replay from) must be simulated seconds, 0 or more and below "
                                        f"{START_MAX:.0f} (like 0.9), or {AUTO} (before a late line failure, else "
-                                       f"the call's start), got {v!r}", "start_at")
+                                       f"where this panel's replays start), got {v!r}", "start_at")
         return x
     try:
         return check_start_at(v)
