@@ -114,7 +114,7 @@ def test_live_player_line_fails_control_reruns_with_and_without_a_failure():
     from sim.view import LivePlayer
     # a download still running at 0.5 s: one that ends first ends the run, and the line never fails
     lp = LivePlayer("mptcp", seed=1, size=300_000, max_steps=2000)
-    assert lp.controls["down_at"].value == "never" and "down_at" not in lp.status.value
+    assert lp.controls["down_at"].value == "none" and "down_at" not in lp.status.value
     lp.controls["down_at"].value = 0.5
     assert "down_at=0.5 down_uplink=2" in lp.status.value
     assert any(lp.result.events[s].ev is Ev.LINK for s in lp.frames.steps)

@@ -238,16 +238,18 @@ def _device_down(result, dev: str | None = None) -> str:
         if policy is not None and policy.mark_tables and dev and dev[2:].isdigit():
             mark = f" (table {dev[2:]}'s only route among them)"    # ip rule fwmark k table k, by ifk
         s = (f"its nexthops die in the FIB, fib_flush deletes the routes through it alone{mark}, and "
-             f"rt_cache_flush invalidates every cached route by bumping the generation id (there has "
-             f"been no route cache keyed by flow since 3.6)")
+             f"rt_cache_flush bumps the generation id, invalidating every cached route (no route cache "
+             f"keyed by flow since 3.6)")
+    # what NAT does comes first: on a short phone the narration's box shows its first lines, and
+    # a reader who saw only the FIB's part missed that the connections were forgotten
     model = REGISTRY.get(nat) if nat else None
     if model is None or not model.translates:
         return s
     if not model.forgets_on_device_down:
-        return s + "; SNAT keeps the bindings made on it, with an address that no longer works"
+        return "SNAT keeps the bindings made on it, with an address that no longer works; " + s
     if nat == "article":
-        return s + "; the article's NAT forgets the bindings made on it"
-    return s + "; MASQUERADE forgets the connections bound to it"
+        return "the article's NAT forgets the bindings made on it; " + s
+    return "MASQUERADE forgets the connections bound to it; " + s
 
 
 def _sentence(s: str) -> str:
