@@ -188,17 +188,23 @@ def test_the_first_chapters_link_a_term_to_the_glossary_where_it_is_first_used(w
     (seven times) and was defined only in chapter 5; SNAT and DNAT, BCP 38, the replays'
     "ingress filter" and gc_timeout had no glossary link where a reader first met them.  Read in
     order from the preface, the paragraph of a term's first use links it to the glossary."""
+    _first_use_links(word, target, FIRST_CHAPTERS, "chapters 0-5")
+
+
+def _first_use_links(word: str, target: str, chapters: list, which: str) -> None:
+    """Read in order, the paragraph of ``word``'s first use in ``chapters`` links it to the
+    glossary's entry ``target``."""
     glossary = (BOOK / "back" / "glossary.md").read_text()
     assert re.search(rf"^{re.escape(target)}$", glossary, re.M), target
     link = re.compile(r"\{term\}`(?:[^`<]*<)?" + re.escape(target) + r">?`")
-    for p in FIRST_CHAPTERS:
+    for p in chapters:
         paragraphs = re.split(r"\n\s*\n", _prose(p))
         used = [k for k, para in enumerate(paragraphs) if re.search(word, para)]
         if used:
             first = paragraphs[used[0]]
             assert link.search(first), f"{p.name}: first use of {target!r} has no glossary link:\n{first}"
             return
-    pytest.fail(f"{target!r} is used nowhere in chapters 0-5")
+    pytest.fail(f"{target!r} is used nowhere in {which}")
 
 
 
@@ -214,17 +220,7 @@ def test_chapters_8_to_10_link_a_term_to_the_glossary_where_it_is_first_used(wor
     RACK-TLP, TCP_RTO_MIN, MPTCP's path manager, DATA_FIN and stale subflows, and TCP's orphans
     without saying what they are.  Read in order from chapter 8, the paragraph of a term's first
     use links it to its glossary entry."""
-    glossary = (BOOK / "back" / "glossary.md").read_text()
-    assert re.search(rf"^{re.escape(target)}$", glossary, re.M), target
-    link = re.compile(r"\{term\}`(?:[^`<]*<)?" + re.escape(target) + r">?`")
-    for p in LATE_CHAPTERS:
-        paragraphs = re.split(r"\n\s*\n", _prose(p))
-        used = [k for k, para in enumerate(paragraphs) if re.search(word, para)]
-        if used:
-            first = paragraphs[used[0]]
-            assert link.search(first), f"{p.name}: first use of {target!r} has no glossary link:\n{first}"
-            return
-    pytest.fail(f"{target!r} is used nowhere in chapters 8-10")
+    _first_use_links(word, target, LATE_CHAPTERS, "chapters 8-10")
 
 
 def test_the_reno_aside_is_said_once_a_chapter():

@@ -942,6 +942,16 @@ def test_on_a_phone_the_packet_pane_breaks_no_address_and_its_head_clears_the_fa
     assert faded == [], faded
 
 
+def _fin_page_320(tmp_path, title: str):
+    """Chapter 10's replay of the giving-up client's FIN on a 320x640 phone (its narrations run
+    past 6 lines): (playwright, browser, page)."""
+    need_dot()
+    exe = _need_browser()
+    from test_view_snapshots import _fin_replay
+    r, steps = _fin_replay()
+    return _page_with(exe, tmp_path, Player(r, title=title, steps=steps).html(), {"width": 320, "height": 640})
+
+
 def test_on_a_phone_the_tables_strip_keeps_the_network_drawing_in_place(tmp_path):
     """At 320x640, chapter 10's replay of the giving-up client's FIN: the strip "Router tables,
     this step" was 464 px tall at step 1 (the packets routed before the replay begins), 44 at
@@ -953,12 +963,7 @@ def test_on_a_phone_the_tables_strip_keeps_the_network_drawing_in_place(tmp_path
     or two) each took their step's height.  Each is now as tall as the replay's tallest, and the
     drawing stays where it is at every step.  (640 px is a short screen: a narration longer than 6
     lines scrolls in its box as the strip does, faded at its foot, a keyboard stop named for it.)"""
-    need_dot()
-    exe = _need_browser()
-    from test_view_snapshots import _fin_replay
-    r, steps = _fin_replay()
-    pl = Player(r, title="uplink-down, seed 1: the giving-up client's FIN", steps=steps)
-    p, browser, pg = _page_with(exe, tmp_path, pl.html(), {"width": 320, "height": 640})
+    p, browser, pg = _fin_page_320(tmp_path, "uplink-down, seed 1: the giving-up client's FIN")
     try:
         P = pg.locator("[data-replay]")
         n = int(P.get_attribute("data-frames"))
@@ -1001,12 +1006,7 @@ def test_a_long_narrations_box_keeps_its_scrolling_keys(tmp_path):
     """A narration too long for its box (a 320x640 phone, more than 6 lines) takes the keyboard's
     focus to scroll: End goes to its end and Home back, as in any box that scrolls (they took the
     replay to its last and first steps, away from the text being read); → still steps."""
-    need_dot()
-    exe = _need_browser()
-    from test_view_snapshots import _fin_replay
-    r, steps = _fin_replay()
-    pl = Player(r, title="uplink-down, seed 1", steps=steps)
-    p, browser, pg = _page_with(exe, tmp_path, pl.html(), {"width": 320, "height": 640})
+    p, browser, pg = _fin_page_320(tmp_path, "uplink-down, seed 1")
     try:
         P = pg.locator("[data-replay]")
         step = lambda: int(P.get_attribute("data-step"))
