@@ -42,6 +42,21 @@ class ParamError(ValueError):
         self.cli = cli
 
 
+#: a list given longer than this is named in a message by its length and its first few items
+SHOWN_ITEMS = 4
+
+
+def _short(v) -> str:
+    """A value given, for a message: short, whatever was given (3000 addresses are said as
+    ``3000: ['10.0.0.1', '10.0.1.1', '10.0.2.1', ...]``, not the whole list)."""
+    import reprlib
+    r = reprlib.Repr()
+    r.maxlist, r.maxstring, r.maxother = SHOWN_ITEMS - 1, 40, 40
+    if isinstance(v, list) and len(v) > SHOWN_ITEMS:
+        return f"{len(v)}: {r.repr(v)}"
+    return repr(v) if len(repr(v)) <= 200 else r.repr(v)
+
+
 def _py_word(name: str) -> str:
     """A parameter as a message to a Python caller names it: ``no_bundle`` -> ``bundle=False``."""
     return name[3:] + "=False" if name.startswith("no_") else name
@@ -309,7 +324,7 @@ class Params:
                 one = (f"1 address, the bundle's (with {{bundle}}{by} the uplinks are one link), or "
                        if name == "uplink_addrs" and bundled else "")
                 raise _said(lambda n: f"{n(name)} must list {one.format(bundle=n('bundle'))}{want} addresses "
-                                      f"(or none for the article's), got {v!r}", name)
+                                      f"(or none for the article's), got {_short(v)}", name)
         ups, remotes = tuple(self.uplink_addrs), tuple(self.remote_addrs)
         if all(type(a) is str for a in ups + remotes):
             _addrs_ok(ups, remotes, self.uplinks)       # the same addresses: checked once
