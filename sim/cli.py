@@ -203,6 +203,30 @@ def pcap_problem(path: str) -> str | None:
         return f"--pcap {path!r}: the folder {folder!r} is not writable: give a file in one you may write to"
     if os.path.exists(path) and not os.access(path, os.W_OK):
         return f"--pcap {path!r}: the file is not writable: give another name"
+    return _cannot_create(path)
+
+
+def _cannot_create(path: str) -> str | None:
+    """Why the capture's file can't be made where ``atomic_open`` will make it, tried as it
+    will (a temporary file in the target's folder, removed at once), or None.  ``os.access``
+    answers yes to root for /proc, which takes no new file: only making one tells."""
+    import tempfile
+    from ._io import _own_links, _through_proc
+    try:
+        st = os.stat(path)
+    except OSError:
+        st = None
+    if st is not None and (not stat.S_ISREG(st.st_mode) or _through_proc(path)):
+        return None                     # written in place (/dev/null, an open descriptor's file)
+    target = os.path.realpath(path) if _own_links(path) else os.path.abspath(path)
+    folder = os.path.dirname(target)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.", suffix=".part", dir=folder)
+    except OSError as e:
+        return (f"--pcap {path!r}: no file can be made in {folder!r} ({e.strerror or e}): give a file "
+                f"in a folder you may write to")
+    os.close(fd)
+    os.unlink(tmp)
     return None
 
 
