@@ -567,3 +567,42 @@ def test_every_refusal_of_run_names_the_run_command():
     p = subprocess.run([sys.executable, "-m", "sim", "run", "nosuch"], cwd=ROOT, capture_output=True, text=True)
     says["scenario"] = p.stderr.split(": error: ")[0]
     assert set(says.values()) == {"python -m sim run"}, says
+
+
+def test_a_pcap_where_no_file_can_be_made_is_refused_before_the_run(tmp_path, monkeypatch, capsys):
+    """``--pcap /proc/x``: the folder exists and, to root, os.access calls it writable, but no
+    file can be made there; the run went to its end and lost the capture.  Now making one (and
+    removing it at once) is tried before the run, as ``atomic_open`` will make it."""
+    import tempfile
+
+    import sim.__main__ as cli_main
+    import sim.scenarios
+    from sim.cli import pcap_problem
+    monkeypatch.setattr(sim.scenarios, "run", lambda *a, **k: pytest.fail("the run started"))
+    monkeypatch.setattr(cli_main, "run", lambda *a, **k: pytest.fail("the run started"))
+    if os.path.isdir("/proc"):
+        assert cli_main.main(["run", "ping", "--pcap", "/proc/x"]) == 2
+        assert capsys.readouterr().err.splitlines() == [
+            "python -m sim run: error: --pcap '/proc/x': no file can be made in '/proc' (No such file or "
+            "directory): give a file in a folder you may write to"]
+    # anywhere a file can't be made (the same without root or /proc), and nothing is left
+    real = tempfile.mkstemp
+    monkeypatch.setattr(tempfile, "mkstemp", lambda *a, dir=None, **k: (_ for _ in ()).throw(
+        PermissionError(13, "Permission denied")) if dir == str(tmp_path) else real(*a, dir=dir, **k))
+    assert pcap_problem(str(tmp_path / "x.pcapng")).startswith(
+        f"--pcap '{tmp_path / 'x.pcapng'}': no file can be made in '{tmp_path}' (Permission denied)")
+    monkeypatch.setattr(tempfile, "mkstemp", real)
+    assert pcap_problem(str(tmp_path / "x.pcapng")) is None
+    assert list(tmp_path.iterdir()) == []           # the trial file went with its answer
+
+
+def test_a_long_list_of_addresses_is_said_by_its_length_not_in_full():
+    """3000 --uplink-addrs printed a 40 kB message (the list's repr)."""
+    addrs = ",".join(f"10.{i // 250}.{i % 250}.1" for i in range(3000))
+    p = cli("run", "equalize-nat", "--uplink-addrs", addrs)
+    assert p.returncode == 2 and len(p.stderr) < 300, len(p.stderr)
+    assert p.stderr.strip() == ("python -m sim run: error: --uplink-addrs must list 2 addresses (or none for "
+                                "the article's), got 3000: ['10.0.0.1', '10.0.1.1', '10.0.2.1', ...]")
+    # a short list is still shown whole
+    assert "got ['10.0.0.1', '10.0.1.1', '10.0.2.1']" in cli("run", "equalize-nat", "--uplink-addrs",
+                                                             "10.0.0.1,10.0.1.1,10.0.2.1").stderr
