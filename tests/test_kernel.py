@@ -106,7 +106,8 @@ def test_uplink_down_on_the_kernel_fails_exactly_the_downloads_of_the_dead_line(
     assert s["link_down"]["uplink"] == "if2"
     # the failure is timed from the downloads' first connect(), not from the agent's start
     # (which a loaded machine delays by seconds: the line then failed before any SYN)
-    assert s["link_down"]["at_us"] - s["link_down"]["first_connect_us"] >= 1_000_000
+    assert s["link_down"]["at_epoch_us"] - s["link_down"]["first_connect_epoch_us"] >= 1_000_000
+    assert s["link_down"]["at"] >= 1.0           # seconds after the first connect, as the simulator's
     print("runs repeated because the line failed too late:", s["link_down"]["late_runs"])
     for c in conns[:n]:
         on_if2 = c["seen_by_server_as"][0].startswith("(150.")
@@ -125,14 +126,17 @@ def test_uplink_down_on_the_kernel_fails_exactly_the_downloads_of_the_dead_line(
         assert dead["error"] == "timeout" and leaked
 
 
-def _down_summary(end_after_down_s: float, complete=True, via="150.0.0.1") -> dict:
+def _down_summary(end_after_down_s: float, complete=True, via="150.0.0.1", late_s=1.0) -> dict:
+    """A summary whose line failed ``late_s`` after it was due (uplink-down: 1 s after the
+    first connect), the dead line's download ending ``end_after_down_s`` from the failure."""
     down = 10_000_000
     conns = [{"client": "(192.168.0.1, 5000)", "seen_by_server_as": ["(100.0.0.1, 5000)"],
               "complete": True, "end_t": (down + 1_000_000) / 1e6},
              {"client": "(192.168.0.1, 5001)", "seen_by_server_as": [f"({via}, 5001)"],
               "complete": complete, "end_t": (down + end_after_down_s * 1e6) / 1e6}]
     return {"connections": conns,
-            "link_down": {"uplink": "if2", "at_us": down, "first_connect_us": down - 1_000_000}}
+            "link_down": {"uplink": "if2", "at": 1.0 + late_s, "at_epoch_us": down,
+                          "first_connect_epoch_us": down - int((1.0 + late_s) * 1e6)}}
 
 
 def test_a_line_failure_after_the_dead_lines_download_ended_is_a_late_harness():

@@ -6,7 +6,8 @@
     sudo .venv/bin/python -m sim.kernel table --uplinks 3
     sudo .venv/bin/python -m sim.kernel clean        # remove what a killed run left
 
-Bad input: one line and exit status 2.  No root or no namespaces: one line, exit 1.
+Bad input: one line and exit status 2 (a --down-at after the downloads have ended is found
+only by the run, and said then).  No root or no namespaces: one line, exit 1.
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ try:                                # a Ctrl-C while these load (argparse): one 
     import json
     import re
 
-    from ..cli import (OneLineParser, default_help, down_uplink_without_down_at, fail, int_in, pcap_problem,
+    from ..cli import (NONE, OneLineParser, default_help, down_uplink_without_down_at, fail, int_in, pcap_problem,
                        scenario_list, seconds_in, seconds_or_none, write_capture_then_stdout)
 except KeyboardInterrupt:
     from .._start import exit_if_starting
@@ -76,10 +77,10 @@ def parser() -> argparse.ArgumentParser:
                             + f": a client gives up after T s without data, 0.1..600 ({_default('timeout')})")
         r.add_argument("--uplink-kbit", type=int_in("--uplink-kbit", 0, 10_000_000),
                        help=f"rate limit of each uplink, both ways (tc tbf; 0: none; {_default('uplink_kbit')})")
-        r.add_argument("--down-at", type=seconds_or_none("--down-at", 0, 60, True, "no line fails", none=False),
-                       metavar="T",
+        r.add_argument("--down-at", type=seconds_or_none("--down-at", 0, 60, True, "no line fails"),
+                       metavar="T|none",
                        help="download scenarios: take the router's uplink --down-uplink down T s in, "
-                            f"above 0 and at most 60 ({_default('down_at')})")
+                            f"above 0 and at most 60, or none: no line fails ({_default('down_at')})")
         r.add_argument("--down-uplink", type=int_in("--down-uplink", 1, 8), metavar="K",
                        help=f"which uplink goes down at --down-at, 1-based ({_default('down_uplink')})")
         r.add_argument("--format", choices=("text", "json"), default="text",
@@ -120,8 +121,8 @@ def main(argv: list[str] | None = None) -> int:
         return ReaderGone.STATUS
     except OutputError as e:                 # a full disk, a file-size limit
         return _fail(str(e), 1)
-    except LabError as e:
-        return _fail(str(e), 1)
+    except LabError as e:               # one naming an option: its value, found wanting by the run
+        return _fail(str(e), 2 if getattr(e, "param", None) in OPTIONS else 1)
     except KeyboardInterrupt:
         return _fail(_stopped("interrupted"), 130)
     except Interrupted as e:
@@ -141,8 +142,10 @@ def _stopped(what: str) -> str:
 
 
 def _overrides(args) -> dict:
-    return {k: getattr(args, k) for k in ("uplinks", "connections", "size", "timeout",
-                                          "uplink_kbit", "down_at", "down_uplink")}
+    """The options given (None: the scenario's); ``--down-at none`` is ``down_at`` 0, no line fails."""
+    return {k: 0.0 if v is NONE else v for k in ("uplinks", "connections", "size", "timeout",
+                                                 "uplink_kbit", "down_at", "down_uplink")
+            for v in [getattr(args, k)]}
 
 
 def _refused(args) -> str | tuple[str, str] | None:
@@ -165,6 +168,9 @@ def _refused(args) -> str | tuple[str, str] | None:
     if args.connections is not None and experiment.startswith("mptcp"):
         return (f"--connections does not apply to {args.scenario} (one MPTCP download, whose "
                 f"subflows the client opens itself): --size sets its bytes")
+    if args.down_uplink is not None and args.down_at is NONE:
+        return (f"--down-uplink {args.down_uplink} names the uplink whose line fails, and --down-at none "
+                f"fails no line: give --down-at SECONDS, or leave out --down-uplink")
     if args.down_uplink is not None and args.down_at is None and \
             not SCENARIOS[args.scenario].defaults.get("down_at"):
         return down_uplink_without_down_at(args.down_uplink, args.scenario)
@@ -177,9 +183,14 @@ def _refused(args) -> str | tuple[str, str] | None:
             return f"{PROG} {args.cmd}", re.sub(rf"^{re.escape(e.param)}\b", flag, str(e))
         return str(e)
     if args.cmd == "compare":
-        from .compare import timeout_problem
+        from .compare import _sim_overrides, sim_call, sim_problem, timeout_problem
         if (why := timeout_problem(args.scenario, args.timeout, "--timeout")) is not None:
             return why
+        sc = SCENARIOS[args.scenario]
+        o = make_options(args.scenario, **_overrides(args))
+        call = sim_call(args.scenario, o.uplinks, **_sim_overrides(experiment, o, sc.sim and sc.sim[0]))
+        if (why := sim_problem(args.scenario, call)) is not None:
+            return (f"{PROG} compare", why[1]) if why[0] else why[1]
     if args.cmd == "run":
         if args.summary_only and args.format != "text":
             return "--summary-only is for --format text: the JSON is the summary"

@@ -41,6 +41,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..packet import parse_endpoint
+from ..scenarios import SCENARIOS as SIM_SCENARIOS
 from ..scenarios import unread
 from .lab import LabError, uplink_addr
 from .observe import from_sim, observe
@@ -372,6 +373,33 @@ def sim_call(scenario: str, uplinks: int = 2, **overrides) -> tuple[str, dict] |
     return name, {k: kw[k] for k in sorted(kw, key=lambda k: k in SIM_LAB)}   # the links' last
 
 
+#: the simulator's parameters set from a kernel option: that option (``Options`` field)
+SIM_PARAM_OPTION = {"size": "size", "connections": "connections", "read_timeout": "timeout",
+                    "uplinks": "uplinks", "down_at": "down_at", "down_uplink": "down_uplink",
+                    "up_kbit": "uplink_kbit", "down_kbit": "uplink_kbit"}
+
+
+def sim_problem(scenario: str, call: tuple[str, dict] | None) -> tuple[str | None, str] | None:
+    """Why the simulator's run ``call`` (``sim_call``) of kernel ``scenario`` would be refused,
+    or None: (the kernel option to blame or None, the message, naming that option as the
+    kernel's command line does).  Checked before the lab is built: ``sim.run`` checks the same."""
+    from ..scenarios import ParamError, check_applies, make_params
+    if call is None:
+        return None
+    name, params = call
+    try:
+        make_params(name, **params)
+        check_applies(name, params)
+    except ParamError as e:
+        opt = SIM_PARAM_OPTION.get(e.param or "")
+        msg = str(e)
+        if opt is not None and e.param and msg.startswith(e.param + " "):
+            msg = "--" + opt.replace("_", "-") + msg[len(e.param):]
+        return opt, (f"{msg} (compare runs the simulator's {name} too, and checks it before building "
+                     f"the lab; python -m sim.kernel run {scenario} runs the kernel alone)")
+    return None
+
+
 def sim_run(scenario: str, uplinks: int = 2, **overrides):
     """The simulator's run matching a kernel scenario (or None: no simulator model)."""
     import sim
@@ -450,6 +478,9 @@ def _flows_view(ob: dict, hashed: bool, addrs: dict | None = None) -> dict:
     }
 
 
+#: the row of the packets lost (``_show_counts``)
+LOST = "(packets lost, by where: each hop's two ends)"
+
 SEQUENCE_SHOWN, FLOWS_SHOWN = 12, 4     # the row "(uplink of each passed packet)" shows these
 
 
@@ -477,11 +508,16 @@ def compare(scenario: str, uplinks: int = 2, kernel: KernelResult | None = None,
     if (why := timeout_problem(scenario, overrides.get("timeout"))) is not None:
         raise LabError(why)
     sc = SCENARIOS[scenario]
+    call = sim_call(scenario, uplinks, **_sim_overrides(sc.experiment, o, sc.sim and sc.sim[0]))
+    # the simulator's refusal before the lab's run, not after it (seconds of namespaces lost)
+    if (why := sim_problem(scenario, call)) is not None:
+        raise LabError(why[1], why[0])
     if kernel is None:
         kernel = run(scenario, uplinks=uplinks, **overrides)
     c = Comparison(scenario, uplinks, kernel=kernel)
-    c.sim_call = sim_call(scenario, uplinks, **_sim_overrides(sc.experiment, o))
-    r = c.sim = sim_run(scenario, uplinks, **_sim_overrides(sc.experiment, o))
+    c.sim_call = call
+    import sim
+    r = c.sim = None if call is None else sim.run(call[0], **call[1])
     addrs = {f"if{i}": uplink_addr(i) for i in range(1, uplinks + 1)}
     if r is None:
         for line in kernel.summary_text()[1:]:
@@ -496,14 +532,17 @@ def compare(scenario: str, uplinks: int = 2, kernel: KernelResult | None = None,
     return c
 
 
-def _sim_overrides(experiment: str, o) -> dict:
-    """The simulator's parameters for the lab's options ``o``."""
+def _sim_overrides(experiment: str, o, sim_name: str | None = None) -> dict:
+    """The simulator's parameters for the lab's options ``o`` (``sim_name``: the simulator's
+    scenario, whose own line failure ``down_at`` 0 turns off)."""
     over = {}
     if experiment == "download":
         # the kernel's clients give up after o.timeout s without data; so do the simulator's
         over = {"connections": o.connections, "size": o.size, "read_timeout": o.timeout}
         if o.down_at:
             over.update(down_at=o.down_at, down_uplink=o.down_uplink)
+        elif sim_name is not None and SIM_SCENARIOS[sim_name].defaults.get("down_at") is not None:
+            over.update(down_at=None)           # --down-at none: the simulator's line fails not either
     elif experiment.startswith("mptcp"):
         over = {"size": o.size}
     if o.uplink_kbit:
@@ -556,10 +595,12 @@ def _compare_flows(c: Comparison, kernel: KernelResult, r, addrs: dict) -> None:
 
 
 def _show_counts(c: Comparison, kob: dict, sob: dict, drops: bool = True) -> None:
-    """The drop counts and the upstream packets per uplink, shown, not judged."""
+    """The packets lost, by where, and the upstream packets per uplink, shown, not judged.
+    Both sides' losses are read the same way, from what each hop's two ends saw (``observe``'s
+    ``lost``: the simulator's hops as a capture), so they count the same things."""
     if drops:
-        c.show("(drop counts)", *(", ".join(f"{a} {n}" for a, n in ob["drops"].items()) or "none"
-                                  for ob in (kob, sob)))
+        c.show(LOST, *("; ".join(f"{a} {n}" for a, n in ob["lost"].items()) or "none"
+                       for ob in (kob, sob)))
     c.show("(upstream packets per uplink)",
            *("/".join(str(n) for n in ob["upstream_per_uplink"].values()) for ob in (kob, sob)))
 
@@ -588,7 +629,7 @@ def _compare_down(c: Comparison, k: dict, r, addrs: dict, n: int) -> None:
     c.show("(how: stalled, or reset by an ACK owed from before)",
            _by_uplink(kc[:n], addrs, True), _by_uplink(sc_[:n], addrs, True))
     c.add("downloads started after it, by uplink", _by_uplink(kc[n:], addrs), _by_uplink(sc_[n:], addrs))
-    kob, sob = k["observed"], observe(from_sim(r), addrs)
+    kob, sob = k["observed"], observe(from_sim(r), addrs, sim_down(r))
 
     def leaked(ob):
         return sorted({f"{src} on {dev}" for f in ob["flows"] for dev, srcs in f["sources"].items()
@@ -598,6 +639,12 @@ def _compare_down(c: Comparison, k: dict, r, addrs: dict, n: int) -> None:
           sorted({_addr(x) for f in sob["flows"] for x in f["remote_saw"]}))
     c.add("resets sent by", sorted(kob["resets"]), sorted(sob["resets"]))
     _show_counts(c, kob, sob)
+
+
+def sim_down(r) -> tuple[str, int] | None:
+    """The simulator's line failure as ``observe`` takes it: (uplink, µs), or None."""
+    d = r.summary.get("link_down")
+    return (d["uplink"], int(d["at"] * 1e6)) if d and d.get("happened", True) else None
 
 
 def _sim_accepted(r) -> list[str]:

@@ -11,6 +11,13 @@ tcpdump captures, or converted from the simulator's ``hop`` events by
   no uplink (dropped by the router), packets a provider did not pass on
   (its source filter), replies that reached the router and went to no LAN
   host (the router's own stack took them);
+- ``lost``: every packet the captures at both ends of a hop show lost on it, by where:
+  ``drops``' places, plus the packets a provider took from the Internet and never put on
+  its uplink (its queue: the tbf shaper, the simulator's queue), and, with ``down`` (the
+  uplink whose line failed and when), what was lost on that line once it was down, either
+  way.  The simulator's hops read the same way give the same places, so the two counts
+  compare like with like (the simulator's own drop reasons also count packets no link
+  lost, a reset's or a give-up's);
 - ``resets``: who sent a TCP reset (client, remote host, the router's own stack);
 - ``handshake``: per TCP flow, how the remote's half of the handshake completed.
 """
@@ -77,6 +84,7 @@ class _Seen(NamedTuple):
     up: list[Pkt]              # the router -> a provider, on an uplink
     down: list[Pkt]            # a provider -> the router
     peer_up: list[Pkt]         # a provider -> the Internet (what its filter passed)
+    peer_down: list[Pkt]       # the Internet -> a provider
     at_remote: list[Pkt]       # the Internet -> a remote host
     from_remote: list[Pkt]     # a remote host -> the Internet
 
@@ -88,6 +96,7 @@ def _seen(pkts: list[Pkt]) -> _Seen:
         up=[p for p in pkts if p.link.startswith("uplink") and p.sender.startswith("router:")],
         down=[p for p in pkts if p.link.startswith("uplink") and p.sender.startswith("provider")],
         peer_up=[p for p in pkts if p.link.startswith("peer") and p.sender.startswith("provider")],
+        peer_down=[p for p in pkts if p.link.startswith("peer") and p.sender.startswith("internet")],
         at_remote=[p for p in pkts if p.link.endswith("_link") and p.sender.startswith("internet")],
         from_remote=[p for p in pkts if p.link.endswith("_link") and p.sender.startswith("remote")])
 
@@ -111,8 +120,9 @@ def _match(srcs, dsts, fp):
     return pairs, lost, [q for q in dsts if id(q) not in used]
 
 
-def observe(pkts: list[Pkt], uplink_addrs: dict[str, str]) -> dict:
-    """``uplink_addrs``: {"if1": "100.0.0.1", ...}."""
+def observe(pkts: list[Pkt], uplink_addrs: dict[str, str], down: tuple[str, int] | None = None) -> dict:
+    """``uplink_addrs``: {"if1": "100.0.0.1", ...}; ``down``: ("if2", t_us), the uplink whose
+    line went down and when (the packets' clock), or None."""
     addr_dev = {a: d for d, a in uplink_addrs.items()}
     s = _seen(pkts)
     # upstream: LAN -> router -> uplink; what left by no uplink the router dropped
@@ -120,6 +130,7 @@ def observe(pkts: list[Pkt], uplink_addrs: dict[str, str]) -> dict:
     upstream = {d: sum(1 for p in s.up if "if" + p.link[len("uplink"):] == d) for d in uplink_addrs}
     return {"flows": _flows(s, up_pairs, dropped_router, addr_dev),
             "drops": _drops(s, dropped_router, uplink_addrs, addr_dev),
+            "lost": _lost(s, dropped_router, uplink_addrs, addr_dev, down),
             "resets": _resets(s, router_own),
             "upstream_per_uplink": upstream,
             "router_sent_on_its_own": len(router_own)}
@@ -143,6 +154,47 @@ def _drops(s: _Seen, dropped_router: list[Pkt], uplink_addrs: dict[str, str],
     if to_stack:
         drops["router's own stack (downstream, no conntrack)"] = len(to_stack)
     return drops
+
+
+#: a packet lost on the line that failed counts as the line's when it came after the last one
+#: the line carried and at most this long before the failure (what a queue can hold: the
+#: simulator's and the lab's shapers hold well under it)
+LINE_QUEUE_US = 2_000_000
+
+
+def _lost(s: _Seen, dropped_router: list[Pkt], uplink_addrs: dict[str, str],
+          addr_dev: dict[str, str], down: tuple[str, int] | None) -> dict[str, int]:
+    """Every packet lost between the two ends of a hop, by where (``observe``'s ``lost``)."""
+    lost: dict[str, int] = {}
+
+    def add(where: str, n: int) -> None:
+        if n:
+            lost[where] = lost.get(where, 0) + n
+    add("router (upstream)", len(dropped_router))
+    for k, dev in enumerate(uplink_addrs, start=1):
+        dead = down is not None and down[0] == dev
+
+        def split(pairs, pkts: list[Pkt], where: str, way: str) -> None:
+            """On the line that went down, what was lost after the last packet it carried
+            (queued when it failed, or sent later: the line's); before that, ``where``'s."""
+            last = max((p.t_us for p, _ in pairs), default=-1)
+            after = sum(1 for p in pkts if dead and p.t_us > last and p.t_us >= down[1] - LINE_QUEUE_US)
+            add(where, len(pkts) - after)
+            add(f"{dev}'s dead line ({way})", after)
+        pairs, up, _ = _match([p for p in s.up if p.link == f"uplink{k}"],
+                              [p for p in s.peer_up if p.link == f"peer{k}"], lambda p: (p.src,) + _up_fp(p))
+        split(pairs, up, f"provider{k}'s source filter (upstream)", "upstream")
+        pairs, dn, _ = _match([p for p in s.peer_down if p.link == f"peer{k}"],
+                              [p for p in s.down if p.link == f"uplink{k}"], lambda p: (p.dst,) + _down_fp(p))
+        split(pairs, dn, f"provider{k}'s queue (downstream)", "downstream")
+    # the Internet's router: between the providers and the remote hosts (a reply to the LAN's
+    # private address, which a packet that left un-NATed gets, has no route)
+    add("the Internet (upstream)", len(_match(s.peer_up, s.at_remote, lambda p: (p.src,) + _up_fp(p))[1]))
+    add("the Internet (downstream: no route)", len(_match(s.from_remote, s.peer_down,
+                                                lambda p: (p.dst,) + _down_fp(p))[1]))
+    _, to_router_stack, _ = _match(s.down, s.lan_down, _down_fp)
+    add("router's own stack (downstream: no conntrack)", sum(1 for p in to_router_stack if p.dst in addr_dev))
+    return lost
 
 
 def _flows(s: _Seen, up_pairs, dropped_router: list[Pkt], addr_dev: dict[str, str]) -> list[dict]:

@@ -306,8 +306,13 @@ class KernelResult:
         for c in s.get("connections", []):
             end = ("complete" if c["complete"] else "reset" if c["reset"] else
                    f"not complete ({c['error']})")
+            t = f" in {c['seconds']:.3f} s" if c["complete"] and c.get("seconds") is not None else ""
             out.append(f"  {c['client']} -> {c['server']}: {c['bytes']}/{c['bytes_wanted']} bytes, "
-                       f"{end}; server saw {', '.join(c['seen_by_server_as']) or 'nothing'}")
+                       f"{end}{t}; server saw {', '.join(c['seen_by_server_as']) or 'nothing'}")
+        if "link_down" in s:
+            d = s["link_down"]
+            out.append(f"  {d['uplink']}'s line went down at {d['at']:.3f} s (after the first "
+                       f"download's connect)")
         for m in s.get("mptcp", []):
             t = f" in {m['seconds']:.4f} s ({m['throughput_kbit']} kbit/s)" if m["complete"] else ""
             out.append(f"  mptcp: {m['bytes']}/{m['bytes_wanted']} bytes"
@@ -327,8 +332,8 @@ class KernelResult:
                        + (f"; handshake {f['handshake']}" if "handshake" in f else ""))
         for dev, u in s["uplinks_stats"].items():
             out.append(f"  {dev} {u['addr']}: {u['up_packets']} packets up, {u['down_packets']} down")
-        if ob["drops"]:
-            out.append("  drops: " + ", ".join(f"{k} {v}" for k, v in ob["drops"].items()))
+        out.append("  packets lost (both ends of each hop captured): "
+                   + ("; ".join(f"{k} {v}" for k, v in ob["lost"].items()) or "none"))
         if ob["resets"]:
             out.append("  resets sent by: " + ", ".join(f"{k} {v}" for k, v in ob["resets"].items()))
         return out
@@ -389,6 +394,10 @@ def make_options(scenario: str, **overrides) -> Options:
 # the harness was late (a busy machine can hold it up for a second), not the kernel wrong.
 # Such a run is repeated, up to this many runs in all, and the summary says so.
 DOWN_ATTEMPTS = 3
+# ... unless the downloads had ended this long before the failure was due (down_at after the
+# first connect): then no punctual harness would have caught them -- down_at is after the
+# downloads' end (or size too small), and running again would only end the same way
+ENDED_BEFORE_DUE_S = 0.05
 
 
 def run(scenario: str, pcap: str | None = None, setup: Setup | None = None,
@@ -397,11 +406,15 @@ def run(scenario: str, pcap: str | None = None, setup: Setup | None = None,
     remove the lab.  ``setup``/``experiment`` override the scenario's (for the table);
     ``pcap``: also write the capture there (``KernelResult.write_pcap``).
     With ``down_at``, a run whose line failed too late to test anything is run again
-    (``DOWN_ATTEMPTS``); ``summary["link_down"]["late_runs"]`` lists why each was repeated."""
+    (``DOWN_ATTEMPTS``); ``summary["link_down"]["late_runs"]`` lists why each was repeated.
+    One whose downloads on the dead line ended before the failure was due is not: a
+    ``LabError`` on ``down_at`` says when they ended and what would catch them."""
     o = make_options(scenario, **overrides)
     late = []
     while True:
         kr = _run_once(scenario, o, setup, experiment)
+        if (early := _downloads_ended_before_due(kr.summary, o)):
+            raise LabError(early, "down_at")
         why = _failure_came_late(kr.summary, o)
         if not why or len(late) + 1 >= DOWN_ATTEMPTS:
             break
@@ -417,23 +430,54 @@ def run(scenario: str, pcap: str | None = None, setup: Setup | None = None,
     return kr
 
 
+def _on_dead_line(s: dict, o: Options) -> list[dict]:
+    """The first round's downloads the server first saw from the dead uplink's address."""
+    dead = f"({uplink_addr(o.down_uplink)},"
+    return [c for c in s["connections"][:o.connections]
+            if c["seen_by_server_as"] and c["seen_by_server_as"][0].startswith(dead)]
+
+
 def _failure_came_late(s: dict, o: Options) -> str:
     """Why this run's line failure tested nothing, or ''.  It tested nothing when every
     download the dead line carried had already ended before the line went down."""
     if not o.down_at or "link_down" not in s:
         return ""
-    dead = f"({uplink_addr(o.down_uplink)},"
-    down_us = s["link_down"]["at_us"]
-    on_dead = [c for c in s["connections"][:o.connections]
-               if c["seen_by_server_as"] and c["seen_by_server_as"][0].startswith(dead)]
+    down_us = s["link_down"]["at_epoch_us"]
+    on_dead = _on_dead_line(s, o)
     ended = [c for c in on_dead if c.get("end_t") is not None and c["end_t"] * 1e6 <= down_us]
     if on_dead and len(ended) == len(on_dead):
         c = ended[-1]
         return (f"the download {c['client']} on if{o.down_uplink} had ended "
                 f"{(down_us - c['end_t'] * 1e6) / 1e6:.3f} s before the line went down, "
-                f"{(down_us - s['link_down']['first_connect_us']) / 1e6:.3f} s after the first "
+                f"{(down_us - s['link_down']['first_connect_epoch_us']) / 1e6:.3f} s after the first "
                 f"connect")
     return ""
+
+
+def _downloads_ended_before_due(s: dict, o: Options) -> str:
+    """Why the line failure could not test anything whatever the harness did, or '': every
+    download on the dead line had ended ``ENDED_BEFORE_DUE_S`` or more before the failure was
+    due (``down_at`` s after the first connect) -- the options', not the machine's, doing."""
+    if not o.down_at or "link_down" not in s:
+        return ""
+    t0 = s["link_down"]["first_connect_epoch_us"] / 1e6
+    on_dead = _on_dead_line(s, o)
+    ends = [c["end_t"] - t0 for c in on_dead if c.get("end_t") is not None]
+    if not on_dead or len(ends) < len(on_dead) or max(ends) > o.down_at - ENDED_BEFORE_DUE_S:
+        return ""
+    end = max(ends)
+    if o.uplink_kbit:
+        # the scenario's own sizing: a download alone on its line, half done at the failure
+        size = min(10**9, -(-o.uplink_kbit * 125 * 2 * o.down_at // 1000) * 1000)
+        bigger = (f", or --size {int(size)} or more (twice what {o.uplink_kbit} kbit/s carries in "
+                  f"{o.down_at:g} s: half done when the line fails)")
+    else:
+        bigger = ", or a larger --size (or --uplink-kbit, to slow the lines down)"
+    n = len(on_dead)
+    return (f"--down-at {o.down_at:g} is after the downloads end: the {'download' if n == 1 else f'{n} downloads'} "
+            f"on if{o.down_uplink} (--size {o.size}) had ended {end:.3f} s after the first connect, "
+            f"so the line failed with nothing on it and the run tested nothing; give --down-at below "
+            f"{end:.3g}{bigger}")
 
 
 def _run_once(scenario: str, o: Options, setup: Setup | None,
@@ -552,7 +596,8 @@ def _mptcp_endpoints(lab: Lab, experiment: str) -> None:
 def _summarize(scenario, o: Options, setup: Setup, lab: Lab, apps, srv, pkts: list[Pkt],
                experiment: str = "") -> dict:
     addrs = {f"if{k}": uplink_addr(k) for k in range(1, lab.uplinks + 1)}
-    ob = observe(pkts, addrs)
+    d = apps.get("download") or {}
+    ob = observe(pkts, addrs, (d["down_uplink"], d["down_t_us"]) if "down_t_us" in d else None)
     peers = [c["peer"] for c in srv.get("conns", [])]
     s = {"scenario": scenario, "setup": asdict(setup), "setup_text": setup.describe(),
          "uplinks": lab.uplinks, "kernel": platform.release(), "observed": ob}
@@ -575,8 +620,12 @@ def _summarize(scenario, o: Options, setup: Setup, lab: Lab, apps, srv, pkts: li
         s["connections"] = conns
         if "down_t_us" in apps["download"]:
             d = apps["download"]
-            s["link_down"] = {"uplink": d["down_uplink"], "at_us": d["down_t_us"],
-                              "first_connect_us": d["first_connect_t_us"]}
+            # "at": seconds after the first download's connect(), the simulator's "at" (its
+            # clock starts with its first SYN); the wall-clock microseconds as measured
+            s["link_down"] = {"uplink": d["down_uplink"],
+                              "at": round((d["down_t_us"] - d["first_connect_t_us"]) / 1e6, 3),
+                              "at_epoch_us": d["down_t_us"],
+                              "first_connect_epoch_us": d["first_connect_t_us"]}
         if experiment.startswith("mptcp"):
             s["mptcp"] = [_mptcp_summary(conns[0], srv, pkts, ob)]
     stats = {}
