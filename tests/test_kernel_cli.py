@@ -82,6 +82,10 @@ def test_a_down_at_after_the_downloads_end_is_said_once_with_what_would_work(mon
     with pytest.raises(ksc.LabError, match="too busy"):
         ksc.run("uplink-down", down_at=1.0)
     assert len(runs) == ksc.DOWN_ATTEMPTS
+    # a download over at once (--size 1): no earlier --down-at would catch it, a larger --size would
+    o = ksc.make_options("uplink-down", size=1)
+    msg = ksc._downloads_ended_before_due(_summary(0.001, 1.0), o)
+    assert "give --size 500000 or more" in msg and "--down-at below" not in msg
     # a few ms early is the harness's timing, not the options'
     assert ksc._downloads_ended_before_due(_summary(0.99, 1.2), ksc.make_options("uplink-down")) == ""
 

@@ -469,15 +469,16 @@ def _downloads_ended_before_due(s: dict, o: Options) -> str:
     if o.uplink_kbit:
         # the scenario's own sizing: a download alone on its line, half done at the failure
         size = min(10**9, -(-o.uplink_kbit * 125 * 2 * o.down_at // 1000) * 1000)
-        bigger = (f", or --size {int(size)} or more (twice what {o.uplink_kbit} kbit/s carries in "
+        bigger = (f"--size {int(size)} or more (twice what {o.uplink_kbit} kbit/s carries in "
                   f"{o.down_at:g} s: half done when the line fails)")
     else:
-        bigger = ", or a larger --size (or --uplink-kbit, to slow the lines down)"
+        bigger = "a larger --size (or --uplink-kbit, to slow the lines down)"
     n = len(on_dead)
+    # a download over in a moment: an earlier --down-at would not catch it either
+    sooner = f"--down-at below {end:.3g}, or " if end >= 0.1 else ""
     return (f"--down-at {o.down_at:g} is after the downloads end: the {'download' if n == 1 else f'{n} downloads'} "
             f"on if{o.down_uplink} (--size {o.size}) had ended {end:.3f} s after the first connect, "
-            f"so the line failed with nothing on it and the run tested nothing; give --down-at below "
-            f"{end:.3g}{bigger}")
+            f"so the line failed with nothing on it and the run tested nothing; give {sooner}{bigger}")
 
 
 def _run_once(scenario: str, o: Options, setup: Setup | None,
