@@ -235,6 +235,17 @@ def _sources(by_dev: dict) -> str:
     return "; ".join(f"{dev} {', '.join(addrs)}" for dev, addrs in by_dev.items()) or "nothing"
 
 
+#: the shaper's ``latency``: tbf turns it into its queue's limit, what the rate sends in that time
+#: plus the burst (tc-tbf(8): "the maximum amount of time a packet can sit in the TBF")
+TBF_LATENCY_MS = 50
+
+
+def tbf_queue_bytes(kbit: int) -> int:
+    """The bytes a tbf shaper of ``kbit`` kbit/s holds waiting: ``limit``, which tc sets from
+    ``latency`` as rate x latency + burst."""
+    return kbit * 1000 // 8 * TBF_LATENCY_MS // 1000 + tbf_burst(kbit)
+
+
 def tbf_burst(kbit: int) -> int:
     """The token bucket's burst, bytes: at least one MTU, ~4 ms at the rate.  A transfer not
     much larger goes through at the veth's speed, whatever the rate."""
@@ -248,7 +259,7 @@ def shape(lab: Lab, kbit: int) -> None:
         for node, dev in (("router", f"if{k}"), (f"provider{k}", "cust")):
             try:
                 lab.exec(node, "tc", "qdisc", "replace", "dev", dev, "root", "tbf", "rate",
-                         f"{kbit}kbit", "burst", str(burst), "latency", "50ms")
+                         f"{kbit}kbit", "burst", str(burst), "latency", f"{TBF_LATENCY_MS}ms")
             except LabError as e:
                 raise LabError(f"limiting the uplinks' rate needs tc and the tbf qdisc "
                                f"(--uplink-kbit 0 runs without): {e}") from None
