@@ -826,12 +826,12 @@ def test_chapter_6_runs_live_in_chromium(built, tmp_path):
             # started in full: the panel says so on the Run that started it, and in data-python
             assert pg.get_attribute("[data-live]", "data-python") == "snapshot"
             assert pg.get_attribute("[data-live]", "data-python-why") is None
-            status = pg.inner_text("[data-live] .op1-lp-status")
-            assert re.search(r"; Python started from its snapshot; the replay shows [0-9.]+ ms to [0-9.]+ ms "
-                             r"\(\d+ steps\)\.$", status), status
+            status = pg.inner_text("[data-live] .op1-lp-run .op1-lp-sumx")      # (the run's details)
+            assert re.fullmatch(r"The replay shows [0-9.]+ ms to [0-9.]+ ms \(\d+ steps\)\. In this browser: .*; "
+                                r"Python started from its snapshot\.", status), status
             pg.select_option("[data-live] select[name=nat]", "netfilter")
             _run_and_wait(pg, 2)
-            status = pg.inner_text("[data-live] .op1-lp-status")
+            status = pg.inner_text("[data-live] .op1-lp-run .op1-lp-sumx")
             assert "Python" not in status, status               # already running: nothing to say
             assert pg.get_attribute("[data-live]", "data-python") == "snapshot"
             assert [i for i in infos if "Python" in i] == ["live panel: Python started from its snapshot"]
@@ -919,8 +919,9 @@ def test_chapter_6_runs_live_in_chromium(built, tmp_path):
             rc = sim.run("equalize-nat", seed=3, size=40_000, nat="netfilter")     # (NAT as Run 2 left it)
             fc = Frames(rc, max_steps=200)
             fc.whole_files = True                                   # (the page offers the whole run's files)
-            status = pg.inner_text("[data-live] .op1-lp-status")
-            assert status.endswith(f"; {fc.cut(short=True)}."), status
+            status = pg.inner_text("[data-live] .op1-lp-run .op1-lp-sumx")
+            cut = fc.cut(short=True)
+            assert status.startswith(f"{cut[0].upper()}{cut[1:]}. In this browser: "), status
             third = pg.query_selector("[data-live] .op1-lp-out [data-replay]")
             assert third.query_selector(".op1-note").inner_text() == fc.cut()
             third.eval_on_selector("input.op1-slider", "(s) => { s.value = 198; s.dispatchEvent(new Event('input')); }")
@@ -1043,13 +1044,13 @@ def test_without_its_snapshot_the_panel_still_runs_and_says_why(built, broken):
             b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
             pg = _chapter_6(b, srv, errors, infos)
             _run_and_wait(pg, 1)
-            status = pg.inner_text("[data-live] .op1-lp-status")
+            status = pg.inner_text("[data-live] .op1-lp-run .op1-lp-sumx")
             attrs = [pg.get_attribute("[data-live]", a) for a in ("data-python", "data-python-why")]
             b.close()
     finally:
         srv.shutdown()
         srv.server_close()
-    assert f"; Python started in full, not from its snapshot: {why}; the replay shows " in status, status
+    assert status.endswith(f"; Python started in full, not from its snapshot: {why}."), status
     assert attrs == ["no-snapshot", why]
     assert f"live panel: Python started in full, not from its snapshot: {why}" in infos
     bad = [e for e in errors if not any(k in e for k in KNOWN_CONSOLE_ERRORS)]
@@ -1094,7 +1095,7 @@ def test_python_starts_when_a_parameter_changes_not_when_the_page_is_read(built,
                 assert pg.evaluate("window.__op1Workers") == (0 if when == "save data" else 1)
             before_run = pg.get_attribute("[data-live]", "data-python")
             _run_and_wait(pg, 1)
-            status = pg.inner_text("[data-live] .op1-lp-status")
+            status = pg.inner_text("[data-live] .op1-lp-run .op1-lp-sumx")
             sub = pg.inner_text("[data-live] .op1-lp-out [data-replay] .op1-sub")
             workers = pg.evaluate("window.__op1Workers")
             b.close()
@@ -1104,7 +1105,7 @@ def test_python_starts_when_a_parameter_changes_not_when_the_page_is_read(built,
     if when != "Run while it starts":         # (that one may be ready, or not, by the click)
         assert before_run == ("snapshot" if when == "ready before Run" else None)
     assert workers == 1 and len(wasm) == 1, (workers, wasm)
-    assert "; Python started from its snapshot; the replay shows " in status, status
+    assert status.endswith("; Python started from its snapshot."), status
     assert "nat=netfilter" in sub, sub
     assert [i for i in infos if "Python" in i] == ["live panel: Python started from its snapshot"]
     bad = [e for e in errors if not any(k in e for k in KNOWN_CONSOLE_ERRORS)]
@@ -1115,8 +1116,8 @@ def test_a_failing_uplink_beyond_the_uplinks_is_named_in_the_panels_words():
     """A line of uplink 2 to fail with 1 uplink: the panel's down_uplink box is named, with the
     uplinks it may be, and the other way out (more uplinks)."""
     got = json.loads(inpage.run("equalize-nat", '{"size": 20000}', '{"uplinks": 1, "down_at": "0.5", "down_uplink": 2}'))
-    said = ("down_uplink 2 out of range: allowed 1 (there is 1 uplink; the line of uplink 2 is to fail at "
-            "0.5 s: give down_uplink 1, or uplinks 2 or more)")
+    said = ("“which uplink fails” (--down-uplink) 2 out of range: allowed 1 (there is 1 uplink; the line of uplink "
+            "2 is to fail at 0.5 s: give “which uplink fails” 1, or uplinks 2 or more)")
     assert got == {"error": said, "errors": [{"param": "down_uplink", "message": said}]}, got
 
 
@@ -1333,7 +1334,7 @@ def test_a_slow_download_that_moves_is_waited_for_and_its_megabytes_are_not_anno
     """A slow connection (Chromium's throttling, 200 kB/s while Graphviz's and Pyodide's modules,
     2 MB, are fetched, then unthrottled) with the watchdog at 3 s: the modules take far longer
     than 3 s, but bytes keep coming, so the watchdog must not fire (import() tells nothing while
-    it downloads: the panel once gave up at every retry).  The status line, a live region, says
+    it downloads: the panel once gave up at every retry).  The status line says
     only the stages; the megabytes go beside it, the last count the whole download (once
     throttled to a second, with no last update: "0.0 MB received" when 7.8 MB had come)."""
     sync_playwright = _browser()
@@ -1681,14 +1682,15 @@ def test_every_bad_line_box_is_named_in_the_command_lines_words():
     got = json.loads(inpage.run("equalize-nat", "{}", json.dumps(values), limits))
     said = {e["param"]: e["message"] for e in got["errors"]}
     assert said == {
-        "down_kbit": "down_kbit must be kbit/s in 1..10000000, separated by commas, one for every uplink or "
-                     "one per uplink (like 2000,512), got 'fast' in '2000,fast'",
-        "up_kbit": "up_kbit gives 3 values (512,256,128) for 2 uplinks: give one value for every uplink, "
-                   "or 2, one per uplink",
-        "delay_ms": "delay_ms must be ms in 0.001..10000 (the simulation counts whole microseconds), separated "
-                    "by commas, one for every uplink or one per uplink (like 10,40), got ''",
-        "down_at": "down_at must be seconds in 0 or 1e-06..86400 (the simulation counts whole microseconds), "
-                   "or none (no line fails), got 'soon'",
+        "down_kbit": "“download speed of each uplink” (--down-kbit) must be kbit/s in 1..10000000, separated by "
+                     "commas, one for every uplink or one per uplink (like 2000,512), got 'fast' in '2000,fast'",
+        "up_kbit": "“upload speed of each uplink” (--up-kbit) gives 3 values (512,256,128) for 2 uplinks: give "
+                   "one value for every uplink, or 2, one per uplink",
+        "delay_ms": "“one-way delay of each uplink” (--delay-ms) must be ms in 0.001..10000 (the simulation counts "
+                    "whole microseconds), separated by commas, one for every uplink or one per uplink (like 10,40), "
+                    "got ''",
+        "down_at": "“a line fails at” (--down-at) must be seconds in 0 or 1e-06..86400 (the simulation counts "
+                   "whole microseconds), or none (no line fails), got 'soon'",
         "connections": "connections 9 out of range for this page's live panel: allowed 1..8"}, got
     # the bounds are sim.run's: a failure beyond a simulated day, a weight of 0
     got = json.loads(inpage.run("equalize-nat", "{}", '{"down_at": "90000", "weights": "0"}', limits))
@@ -1710,12 +1712,14 @@ def test_the_failure_and_read_timeout_boxes_refuse_what_the_command_line_refuses
     now reads its text as --down-at and --read-timeout do: the same values (``none``, the
     command line's word, for none), refused in the same words, the box named; the old "never" is
     refused like any other word, so that the page and --help say one thing."""
+    from sim.view.live import box_name
     for name, option, means in (("down_at", "--down-at", "no line fails"),
                                 ("read_timeout", "--read-timeout", "no read timeout")):
         for bad in ("", "  ", "-1", "90000", "soon", "never", "nan", "1e-9"):
             got = json.loads(inpage.run("hash-l4-nat", "{}", json.dumps({name: bad})))
             cli = _cli_error("hash-l4-nat", option, bad)
-            assert got["errors"] == [{"param": name, "message": cli.replace(option, name)}], (name, bad, got)
+            # (the box named by its label's words, the option after them: live.box_name)
+            assert got["errors"] == [{"param": name, "message": cli.replace(option, box_name(name))}], (name, bad, got)
             assert f"or none ({means}), got {bad!r}" in cli
         for good, want in (("none", None), (" NONE ", None), ("0.25", 0.25)):
             got = json.loads(inpage.run("hash-l4-nat", "{}", json.dumps({name: good, "size": 20000})))
@@ -1730,7 +1734,7 @@ def test_the_failure_and_read_timeout_boxes_refuse_what_the_command_line_refuses
     assert 'name="read_timeout"' not in inpage.panel_html("mptcp", "./", "t", 1)
     # a failing uplink beyond a single one: the uplinks it may be, not "1..1"
     said = json.loads(inpage.run("hash-l4-nat", "{}", '{"uplinks": 1, "down_at": "0.5", "down_uplink": 2}'))["error"]
-    assert "allowed 1 (there is 1 uplink;" in said and "give down_uplink 1, or uplinks 2 or more" in said, said
+    assert "allowed 1 (there is 1 uplink;" in said and "give “which uplink fails” 1, or uplinks 2 or more" in said, said
 
 
 def test_each_choice_says_what_it_is_in_the_command_lines_words():
@@ -1818,5 +1822,112 @@ def test_the_lines_set_in_chromium_run_what_the_command_line_runs(built):
     assert data == Frames(r, max_steps=200).pcapng()
     assert wide == 390
     assert refused[:2] == [True, "weights"] and refused[2][1].endswith("-weights-hint"), refused
+    bad = [e for e in errors if not any(k in e for k in KNOWN_CONSOLE_ERRORS)]
+    assert bad == [], bad
+
+
+# -- what the panel says, and how: labels in words, one announcement a Run ---------------------------
+
+def test_the_lines_boxes_are_labelled_in_words_and_keep_their_option():
+    """An accessibility tester read the lines' boxes as code ("down_kbit (kbit/s)", "down_at (s)",
+    "down_uplink"): each is labelled in words, its hint ends with the command line's option (the
+    panel still maps one to one to python -m sim run), and a refusal names the box by its words
+    and the option -- in the page's panel and in LivePlayer, whose boxes have the same labels."""
+    from sim.view.live import LABELS, box_name, box_words
+    specs = {s["name"]: s for s in inpage.panel_specs("hash-l4-nat")}
+    for name in ("down_kbit", "up_kbit", "delay_ms", "weights", "down_at", "down_uplink", "read_timeout"):
+        label, hint = specs[name]["label"], specs[name]["hint"]
+        assert label == LABELS[name] and "_" not in label and name not in label, (name, label)
+        assert hint.endswith(f"; as --{name.replace('_', '-')}") and "down_uplink" not in hint, (name, hint)
+    html = inpage.panel_html("hash-l4-nat", "./", "t", 1)
+    assert '<label class="op1-lc" for="t-down_kbit">download speed of each uplink (kbit/s) <input' in html
+    assert '<label class="op1-lc" for="t-down_uplink">which uplink fails (1–4) <input' in html
+    # the page's script names the box as the simulator does
+    assert f'data-said="{html_escape(box_name("down_uplink"))}"' in html
+    got = json.loads(inpage.run("hash-l4-nat", "{}", '{"down_uplink": 9}', '{"down_uplink": [1, 4]}'))
+    assert got["error"] == ("“which uplink fails” (--down-uplink) 9 out of range for this page's live panel: "
+                            "allowed 1..4"), got
+    assert box_words("weights gives 3 values; give weights 1") == "“weight of each uplink” (--weights) gives 3 " \
+                                                                 "values; give “weight of each uplink” 1"
+    pytest.importorskip("ipywidgets")
+    from sim.view import LivePlayer
+    lp = LivePlayer("hash-l4-nat", max_steps=20)
+    for name, s in specs.items():
+        assert lp.controls[name].description == s["label"], name
+        if lp.controls[name].layout.width not in (None, "auto"):       # a label shown whole, in a phone's column
+            assert lp.controls[name].style.description_width == "initial", name
+            assert lp.controls[name].layout.max_width == "100%", name
+
+
+def test_the_outcome_of_a_run_in_a_few_words():
+    r = sim.run("hash-l4-nat", seed=1, size=200_000, cc="reno", down_at=0.5, nat="netfilter")
+    assert inpage.outcome_words(r) == "4 connections: 1 complete, 1 reset, 2 stalled"
+    assert inpage.outcome_words(sim.run("equalize-nat", seed=3, size=20_000)) == "1 connection complete"
+    assert inpage.outcome_words(sim.run("mptcp", seed=1)) == "MPTCP download complete"
+    preset = {"seed": 1, "size": 200_000, "cc": "reno"}
+    assert inpage.changed_words(r, preset) == "NAT netfilter, a line fails at 0.5 s"
+    assert inpage.changed_words(sim.run("hash-l4-nat", **preset), preset) == "the page's values"
+    r = sim.run("hash-l4-nat", **preset, down_at=0.5, nat="netfilter", ingress_filter=True, down_kbit=[2000, 512])
+    assert inpage.changed_words(r, preset) == ("NAT netfilter, ingress filter on, download speed of each uplink "
+                                               "2000,512 kbit/s and 1 more")
+
+
+#: every non-empty change of a live region of the panel, as [class, text], from now on (a region
+#: that comes into the page with its text, as a replay's narration does, is not read out for it)
+WATCH_SAID = """() => { window.__said = []; const seen = new Map(); const panel = document.querySelector('[data-live]');
+  const regions = () => panel.querySelectorAll('[aria-live]:not([aria-live=off]), [role=status], [role=alert]');
+  for (const r of regions()) seen.set(r, r.textContent.trim());
+  new MutationObserver(() => { for (const r of regions()) {
+      const t = r.textContent.trim();
+      if (!seen.has(r)) { seen.set(r, t); continue; }
+      if (t !== seen.get(r)) { seen.set(r, t); if (t) window.__said.push([r.className, t]); } } })
+    .observe(panel, {subtree: true, childList: true, characterData: true}); }"""
+
+
+def test_a_run_is_said_once_and_a_choices_new_hint_once(built):
+    """Chapter 6 on a 375x667 phone.  A first Run made six polite announcements (a stage each:
+    loading Python, loading the simulator, running, drawing, unpacking, the outcome), and its
+    status line ran to 7 lines (19 for a replay moved before a line's failure).  Now the stages
+    are shown, not said; the outcome is said once -- what ran (what was changed), how it ended,
+    how long it took -- and the status line keeps to it, the replay's details in the run's
+    box.  A choice's new hint line (its description) is said once when the choice changes: not
+    on load, not while a text box is typed in."""
+    from sim.view.live import choice_hints
+    with chapter_6_served(built) as (pg, errors, infos):
+        pg.set_viewport_size({"width": 375, "height": 667})
+        pg.wait_for_timeout(300)
+        on_load = pg.inner_text("[data-live] .op1-lp-said")
+        pg.evaluate(WATCH_SAID)
+        pg.fill("[data-live] input[name=size]", "200000")          # a line failing after the steps shown
+        pg.click("[data-live] details.op1-lp-more > summary")
+        pg.locator("[data-live] input[name=down_at]").select_text()
+        pg.locator("[data-live] input[name=down_at]").press_sequentially("0.3", delay=20)
+        pg.locator("[data-live] input[name=down_at]").press("Tab")
+        typed = pg.evaluate("window.__said.length")
+        pg.select_option("[data-live] select[name=multipath]", "hash-l4")
+        pg.wait_for_timeout(300)
+        hinted = pg.evaluate("window.__said.splice(0)")
+        _run_and_wait(pg, 1)
+        pg.wait_for_timeout(300)
+        said = pg.evaluate("window.__said.splice(0)")
+        status = pg.inner_text("[data-live] .op1-lp-status")
+        lines = pg.eval_on_selector("[data-live] .op1-lp-status", """s => s.getBoundingClientRect().height /
+            parseFloat(getComputedStyle(s).lineHeight)""")
+        details = pg.inner_text("[data-live] .op1-lp-run .op1-lp-sumx")
+        # refused: said once too, the box named as its label names it
+        pg.fill("[data-live] input[name=down_uplink]", "9")
+        pg.click("[data-live] [data-run]")
+        pg.wait_for_timeout(300)
+        refused = pg.evaluate("window.__said.splice(0)")
+    assert on_load == "" and typed == 0, (on_load, typed)
+    assert hinted == [["op1-lp-said", f"{choice_hints('multipath')['hash-l4']}. equalize off "
+                                      "(with multipath random or wrr only)."]], hinted
+    assert len(said) == 1 and said[0][1] == status, said
+    assert re.fullmatch(r"Run 1: multipath hash-l4, a line fails at 0\.3 s, size 200000 bytes; \d connections?[^;]*; "
+                        r"replay shown after \d+\.\d s\.", status), status
+    assert lines <= 4, (lines, status)                             # (it was 19 lines)
+    assert "before if2's line fails" in details and "In this browser: " in details, details
+    assert refused == [["op1-lp-said", "Not run: “which uplink fails” (--down-uplink) 9 out of range for this "
+                                       "page's live panel: allowed 1..4"]], refused
     bad = [e for e in errors if not any(k in e for k in KNOWN_CONSOLE_ERRORS)]
     assert bad == [], bad

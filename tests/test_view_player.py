@@ -599,12 +599,12 @@ def test_live_player_sets_the_lines_and_says_what_each_choice_is():
     assert lp.controls["down_kbit"].value == "2000,512"          # the values the run used
     assert lp.result.summary["link_down"]["uplink"] == "if1"
     lp.controls["up_kbit"].value = "512,256,128"
-    assert "up_kbit gives 3 values (512,256,128) for 2 uplinks" in lp.status.value
+    assert "“upload speed of each uplink” (--up-kbit) gives 3 values (512,256,128) for 2 uplinks" in lp.status.value
     assert lp.result.params.up_kbit == [512]
     lp.controls["up_kbit"].value = "512"
     lp.controls["down_at"].value = "later"
-    assert ("down_at must be seconds in 0 or 1e-06..86400 (the simulation counts whole microseconds), or none "
-            "(no line fails), got &#x27;later&#x27;") in lp.status.value
+    assert ("“a line fails at” (--down-at) must be seconds in 0 or 1e-06..86400 (the simulation counts whole "
+            "microseconds), or none (no line fails), got &#x27;later&#x27;") in lp.status.value
     lp.controls["down_at"].value = ""                           # empty: refused, as --down-at '' is
     assert "or none (no line fails), got &#x27;&#x27;" in lp.status.value and lp.result.params.down_at == 0.35
     lp.controls["down_at"].value = "none"

@@ -34,6 +34,24 @@
     return how;
   }
 
+  // A Run's outcome (or a refusal), in a panel: shown on its status line and said, once, by its
+  // live region (.op1-lp-said).  The status line shows the stages too, and is no live region: a
+  // first Run told a screen reader six lines, a stage each.  The region is emptied first, and
+  // the words put in a moment later, so that the same words twice (a refused value refused
+  // again) are said again.
+  function tell(root, text, shown) {
+    var status = root.querySelector(".op1-lp-status");
+    if (shown !== false) status.textContent = text;
+    say(root, text);
+  }
+  function say(root, text) {
+    var region = root.querySelector(".op1-lp-said");
+    if (!region) return;
+    clearTimeout(region.__op1Say);
+    region.textContent = "";
+    region.__op1Say = setTimeout(function () { region.textContent = text; }, 50);
+  }
+
   // Where the page can run the worker at all (else Run says why, in one line).
   function canRun() {
     return location.protocol !== "file:" && !!window.Worker && !!window.WebAssembly;
@@ -162,8 +180,7 @@
       var box = shown[id], root = box && box.closest("[data-live]");
       later({id: id, fillFail: why});
       if (root && running.indexOf(root) < 0) {
-        root.querySelector(".op1-lp-status").textContent = "Not every step drawn: " + why +
-          "; press Run to run it again.";
+        tell(root, "Not every step drawn: " + why + "; press Run to run it again.");
       }
     });
     owed = {};
@@ -209,6 +226,11 @@
     });
     box.appendChild(head);
     box.appendChild(lines);
+    // the replay's details, when it is shown (the status line keeps to the outcome): which
+    // moments it shows, where it starts and why, how Python started, the times taken
+    var more = document.createElement("p");
+    more.className = "op1-lp-sumx";
+    box.appendChild(more);
     return box;
   }
 
@@ -216,28 +238,46 @@
     if (root.getAttribute("data-live-ready")) return;
     root.setAttribute("data-live-ready", "1");
     var form = root.querySelector("form"), status = root.querySelector(".op1-lp-status");
-    // the megabytes received while Python is fetched: beside the status line, not in it (a live
-    // region, which a screen reader would read out at every count; it says only the stages)
+    // the megabytes received while Python is fetched: beside the status line, not in it (which
+    // shows the stages only; neither is a live region: tell() says a Run's outcome, once)
     var got = root.querySelector(".op1-lp-progress");
     var out = root.querySelector(".op1-lp-out"), button = root.querySelector("[data-run]");
     var base = new URL(root.getAttribute("data-base"), location.href), runs = 0, last = 0;
     var panel = ++panels;       // the worker keeps each panel's last replays apart from another's
+    // (returns what changed that a screen reader is not told by the control itself: a choice's
+    // new hint line, a box gone off or back with it)
     function sync() {
+      var news = [];
       // equalize is a route-cache flag: off, and shown off, under a policy without a cache
       root.querySelectorAll("[data-only-with]").forEach(function (c) {
         var other = form.elements[c.getAttribute("data-only-with")];
         var off = c.getAttribute("data-allowed").split(" ").indexOf(other.value) < 0;
         if (off && !c.disabled) { c.setAttribute("data-was", c.checked ? "1" : ""); c.checked = false; }
         if (!off && c.disabled) c.checked = c.getAttribute("data-was") === "1";
+        if (off !== c.disabled) {
+          var why = document.getElementById(c.id + "-why");
+          news.push(c.name + (off ? " off" + (why ? " " + why.textContent : "") : " available again"));
+        }
         c.disabled = off;
       });
       // what the chosen value of a choice is: its option's line, under it (live.py's choice_hints)
       form.querySelectorAll("select").forEach(function (s) {
         var o = s.options[s.selectedIndex], hint = document.getElementById(s.id + "-hint");
-        if (o && hint && o.hasAttribute("data-hint")) hint.textContent = o.getAttribute("data-hint");
+        if (o && hint && o.hasAttribute("data-hint") && hint.textContent !== o.getAttribute("data-hint")) {
+          hint.textContent = o.getAttribute("data-hint");
+          news.unshift(hint.textContent);
+        }
       });
+      return news;
     }
-    form.addEventListener("change", sync);
+    // A choice changed: its new hint line (its aria-describedby, which a screen reader reads only
+    // when the focus comes to it) is said once, with a box it turned off or on; not on the page's
+    // load or the browser's restoring of the form (pageshow), nor for a text box, whose hint
+    // stays as it is.
+    form.addEventListener("change", function (ev) {
+      var news = sync();
+      if (news.length && ev.target && ev.target.tagName === "SELECT") say(root, news.join(". ") + ".");
+    });
     sync();
     // a page reloaded by Back gets its form's values back after this script ran: sync again
     window.addEventListener("pageshow", sync);
@@ -264,7 +304,7 @@
     function refuse(m) {
       var errs = (m.errors || []).slice(), boxes = [];
       status.textContent = "Not run: ";
-      if (!errs.length) { status.textContent += m.error; return; }
+      if (!errs.length) { tell(root, "Not run: " + m.error); return; }
       // named in the form's order, as the boxes are read and the first is focused (the
       // simulator checks the seed first); a problem that is no box's comes last
       var controls = Array.prototype.slice.call(form.elements);
@@ -296,6 +336,7 @@
         boxes.push(c);
       });
       if (boxes.length) boxes[0].focus();
+      say(root, status.textContent);
     }
     // The number boxes checked here, at Run, against the ranges their labels say (the page's
     // data-limits; the seed's as the simulator holds it, live.py's live_params), in the
@@ -309,14 +350,15 @@
         var range = c.name && c.hasAttribute("data-int") && limits[c.name];
         if (!range || c.disabled) return;
         var t = c.value.trim(), lo = range[0], hi = range[1];
+        var who = c.getAttribute("data-said") || c.name;
         if (!/^-?\d+$/.test(t)) {
-          errs.push({param: c.name, message: c.name + " must be an integer " + lo + ".." + hi +
+          errs.push({param: c.name, message: who + " must be an integer " + lo + ".." + hi +
                      ", got " + pyRepr(c.value)});
           return;
         }
         var v = BigInt(t);              // exact, however many digits (a Number is not past 2^53)
         if (v < BigInt(lo) || v > BigInt(hi)) {
-          errs.push({param: c.name, message: c.name + " " + v + " out of range for this page's " +
+          errs.push({param: c.name, message: who + " " + v + " out of range for this page's " +
                      "live panel: allowed " + lo + ".." + hi});
         }
       });
@@ -331,13 +373,13 @@
     form.addEventListener("submit", function (ev) {
       ev.preventDefault();
       if (location.protocol === "file:") {
-        status.textContent = "Live runs need the book served, not opened as a file: in the book's folder " +
+        tell(root, "Live runs need the book served, not opened as a file: in the book's folder " +
           "(_build/html) run  python3 -m http.server  and open http://localhost:8000/ (browsers fetch no " +
-          "WebAssembly for a file:// page).";
+          "WebAssembly for a file:// page).");
         return;
       }
       if (!canRun()) {
-        status.textContent = "Live runs need a browser with Web Workers and WebAssembly.";
+        tell(root, "Live runs need a browser with Web Workers and WebAssembly.");
         return;
       }
       // busy: marked, not disabled -- a disabled button loses the keyboard's focus to the page
@@ -348,8 +390,8 @@
       var n = runs + 1, id = ++seq, t0 = performance.now(), how = "";
       last = id;
       button.setAttribute("aria-disabled", "true");
-      // busy: the replays' box, where the new one comes -- not the panel, whose status line
-      // (a live region) a screen reader would hold back until the run is over
+      // busy: the replays' box, where the new one comes -- not the panel, whose live region
+      // (.op1-lp-said) a screen reader would hold back until the run is over
       out.setAttribute("aria-busy", "true");
       // The worker tells each stage (and, while Python is fetched, the bytes received): the
       // watchdog gives Run back if it goes silent, to be pressed again with a new worker.
@@ -369,7 +411,7 @@
         got.textContent = "";                           // (no count of bytes left beside a failure)
         if (m.error) { refuse(m); return true; }
         if (m.fail) {
-          status.textContent = "Not run: " + m.fail + (m.retry ? "; press Run to try again." : "");
+          tell(root, "Not run: " + m.fail + (m.retry ? "; press Run to try again." : ""));
           return true;
         }
         runs = n;
@@ -386,19 +428,29 @@
         // the time to a replay the reader can use: when its player has unpacked its frames and
         // started (it says so in data-op1-live), not when its HTML was inserted
         var player = box.querySelector("[data-replay]"), seen = null;
+        // The outcome, shown and said once: what ran (what the reader changed), how it ended
+        // (its connections), how long it took; the rest under the run's summary, in its box.
         var live = function () {
           if (seen) seen.disconnect();
-          if (!box.isConnected || last !== id) return;      // a newer Run has the status line
+          var took = ((performance.now() - t0) / 1000).toFixed(1);
           // a replay cut at max-steps says so, and what its downloads hold: not the run's end
-          status.textContent = said + "replay shown after " + ((performance.now() - t0) / 1000).toFixed(1) +
-            " s" + how + (m.cut ? "; " + m.cut : "") + ".";
+          var more = box.querySelector(".op1-lp-sumx");
+          if (more) {
+            var cut = m.cut || "the replay shows every step of the run";
+            more.textContent = cut.charAt(0).toUpperCase() + cut.slice(1) + ". In this browser: " +
+              m.events + " events simulated in " + m.runMs + " ms, the replay shown after " + took + " s" +
+              how + ".";
+          }
+          if (!box.isConnected || last !== id) return;      // a newer Run has the status line
+          tell(root, "Run " + n + ": " + (m.changed || "the page's values") + "; " +
+            (m.outcome ? m.outcome + "; " : "") + "replay shown after " + took + " s.");
         };
         // (or a replay that could not start: its player says why in data-op1-failed)
         var broken = function () {
           if (seen) seen.disconnect();
           if (!box.isConnected || last !== id) return;
           var why = player.getAttribute("data-op1-failed");
-          status.textContent = said + "not shown: " + why.charAt(0).toLowerCase() + why.slice(1);
+          tell(root, said + "not shown: " + why.charAt(0).toLowerCase() + why.slice(1));
         };
         if (player && window.MutationObserver) {
           seen = new MutationObserver(function () {

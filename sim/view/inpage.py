@@ -73,10 +73,13 @@ def _bare_control(uid: str, s: dict, hint_id: str | None = None) -> str:
         # its range in its label, before a run is tried ("uplinks (1–4)"; WCAG 3.3.2)
         unit = re.fullmatch(r"(.+) \((\w+)\)", label)        # "size (bytes)": "size (1–1000000 bytes)"
         said = f"{unit[1]} ({_range(s['min'], s['max'])} {unit[2]})" if unit else f"{label} ({_range(s['min'], s['max'])})"
+        # (a box labelled in words: the page's own refusals name it as the simulator's do, box_name)
+        from .live import LABELS, box_name
+        named = f' data-said="{h(box_name(name))}"' if name in LABELS else ""
         return (f'<label class="op1-lc" for="{cid}">{h(said)} '
                 f'<input type="text" data-int id="{cid}" '
                 f'name="{h(name)}" value="{value}" inputmode="numeric" pattern="[0-9]*" '
-                f'autocomplete="off" spellcheck="false" required{described}></label>')
+                f'autocomplete="off" spellcheck="false" required{named}{described}></label>')
     if s["kind"] == "text":
         # its text goes to the simulator as typed, which reads it as python -m sim run reads the
         # option (live.from_text) and names a bad one
@@ -145,7 +148,11 @@ def panel_html(scenario: str, base: str, uid: str, fetch_bytes: int, max_steps: 
             f'the newest first; the last {KEEP_RUNS} are kept.{said}</p>'
             f'<form class="op1-lp-controls" aria-label="parameters of the run" novalidate>{controls}'
             f'<button type="submit" data-run>Run</button></form>'
-            f'<p class="op1-lp-status" role="status" aria-live="polite"></p>'
+            # the stages of a Run, shown; a screen reader hears only its outcome, once, from the
+            # live region after it (panel.js tell: what ran, how it ended, how long it took), and
+            # a choice's new hint line when the choice changes
+            f'<p class="op1-lp-status"></p>'
+            f'<p class="op1-lp-said" role="status" aria-live="polite" aria-atomic="true"></p>'
             f'<p class="op1-lp-progress"></p>'
             f'<div class="op1-lp-out"></div></section>')
 
@@ -242,16 +249,74 @@ def run(scenario: str, fixed: str, values: str, limits: str = "{}", preset: str 
     except scenarios.ParamError as e:
         bad.append((e.param, str(e)))
     if bad:
-        return json.dumps({"error": "; ".join(m for _, m in bad), "errors": [{"param": p, "message": m} for p, m in bad]})
+        return _refused(bad)
     try:
         live_params(scenario, params, given[2], "page's live panel")
         result = scenarios.run(scenario, **params)
         stem = result.live_stem(given[3])       # (the page's preset: checked as the run's values are)
     except (scenarios.ParamError, RouteError) as e:
-        return json.dumps({"error": str(e), "errors": [{"param": getattr(e, "param", None), "message": str(e)}]})
+        return _refused([(getattr(e, "param", None), str(e))])
     _last.clear()
-    _last.update(result=result, params=params, stem=stem, replay=replay)
+    _last.update(result=result, params=params, stem=stem, replay=replay, preset=given[3])
     return json.dumps({"events": len(result.events), "ms": round((time.perf_counter() - t0) * 1000)})
+
+
+def _refused(bad: list) -> str:
+    """``run``'s answer for the values ``bad`` ``[(name, message)]``: each message in the words
+    of the boxes the reader sees (``live.box_words``: "“a line fails at” (--down-at) must be ...")."""
+    from .live import box_words
+    bad = [(p, box_words(m)) for p, m in bad]
+    return json.dumps({"error": "; ".join(m for _, m in bad), "errors": [{"param": p, "message": m} for p, m in bad]})
+
+
+def changed_words(result, preset: dict, most: int = 3) -> str:
+    """What a run of the panel changed from the values its page gave it (``preset``), in the
+    words of its boxes, for the line that tells the outcome of a Run: ``NAT netfilter, a line
+    fails at 0.5 s``; ``the page's values`` when nothing changed; after ``most`` of them, how many
+    more."""
+    from ..scenarios import fmt_value
+    specs = panel_specs(result.scenario, **preset)
+    base = scenarios.make_params(result.scenario, **preset)
+    words = []
+    for s in specs:
+        v, was = getattr(result.params, s["name"], None), getattr(base, s["name"], None)
+        if v == was or any(getattr(result.params, k) not in allowed for k, allowed in s.get("only_with", {}).items()):
+            continue                    # (equalize, off with a policy without a cache: the policy says it)
+        label, unit = re.fullmatch(r"(.+?)(?: \(([^()]+)\))?", s["label"]).groups()
+        shown = ("on" if v else "off") if isinstance(v, bool) else fmt_value(v)
+        words.append(f"{label} {shown}" + (f" {unit}" if unit in ("kbit/s", "ms", "s", "bytes") else ""))
+    if not words:
+        return "the page's values"
+    more = len(words) - most
+    return ", ".join(words[:most]) + (f" and {more} more" if more > 0 else "")
+
+
+def outcome_words(result) -> str:
+    """How a run ended, in a few words, from its summary: ``2 connections: 1 complete, 1 reset``,
+    ``MPTCP download complete``, ``ping: 3 of 4 echoes answered``; '' for a run with none."""
+    from collections import Counter
+    s = result.summary
+    out = []
+    ends = Counter("complete" if c["complete"] else "reset" if c["reset"] else
+                   "gave up (read timeout)" if c["timed_out"] else
+                   "stalled" if c["state"] == "ESTABLISHED" else str(c["state"]).lower()
+                   for c in s.get("connections", []))
+    n = sum(ends.values())
+    first = ("complete", "gave up (read timeout)", "reset", "stalled")
+    order = sorted(ends, key=lambda e: (first.index(e) if e in first else len(first), e))
+    if n == 1:
+        out.append(f"1 connection {order[0]}")
+    elif len(ends) == 1:
+        out.append(f"{n} connections, all {order[0]}")
+    elif n:
+        out.append(f"{n} connections: " + ", ".join(f"{ends[e]} {e}" for e in order))
+    for m in s.get("mptcp", []):
+        out.append("MPTCP download " + ("complete" if m["complete"] else "not complete"))
+    for e in s.get("echo", []):
+        out.append(f"echo: {e['echoed']} of {e['messages']} messages echoed")
+    for p in s.get("pings", []):
+        out.append(f"ping: {p['received']} of {p['sent']} echoes answered")
+    return "; ".join(out)
 
 
 def _bad_values(scenario: str, params: dict, values: dict, limits: dict, preset: dict) -> list:
@@ -405,7 +470,7 @@ def draw(title: str, max_steps: int, start_at: str = "null", run=None, panel=Non
         frames = _page_frames(result, max_steps, json.loads(start_at), replay)
     except (ValueError, TypeError) as e:        # (JSON that is no number: the page's script)
         if replay is not None:                  # the reader's replay-from: its box named and marked
-            return json.dumps({"error": str(e), "errors": [{"param": "start_at", "message": str(e)}]})
+            return _refused([("start_at", str(e))])
         return json.dumps({"error": str(e)})
     player = Player.__new__(Player)          # the static player, over frames drawn when asked
     player.result, player.title, player._frames, player._at, player._html = result, title, frames, 0, None
@@ -418,7 +483,8 @@ def draw(title: str, max_steps: int, start_at: str = "null", run=None, panel=Non
     for old in [r for r in _frames if _panel_of[r] == panel][:-KEEP_RUNS]:
         forget(old)
     return json.dumps({"html": html, "steps": len(frames), "cut": frames.cut(short=True),
-                       "summary": "\n".join(result.summary_text())})
+                       "summary": "\n".join(result.summary_text()),
+                       "changed": changed_words(result, _last.get("preset", {})), "outcome": outcome_words(result)})
 
 
 def _frames_of(run):

@@ -56,6 +56,48 @@ LIST_UNITS = {"down_kbit": "kbit/s", "up_kbit": "kbit/s", "delay_ms": "ms", "wei
 #: what a choice's control is, said before the chosen value's line where that line alone names
 #: nothing (``remote``'s "ignore it"): ``python -m sim run --help``'s lead-in
 CHOICE_LEADS = {"remote": "what a remote host does with a TCP segment of no connection"}
+#: the boxes labelled in words, not by their parameter's name (a student reads "down_kbit" as
+#: code): each label, its unit after it as the other boxes have theirs.  The box's hint line ends
+#: with the command line's option (``as --down-kbit``), so that the panel still maps one to one to
+#: ``python -m sim run``; a refusal names the box by its words and the option (``box_words``).
+LABELS = {"down_kbit": "download speed of each uplink (kbit/s)", "up_kbit": "upload speed of each uplink (kbit/s)",
+          "delay_ms": "one-way delay of each uplink (ms)", "weights": "weight of each uplink",
+          "down_at": "a line fails at (s)", "down_uplink": "which uplink fails",
+          "read_timeout": "a download gives up after no data for (s)"}
+
+
+def _option(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def box_name(name: str) -> str:
+    """How a refusal names box ``name``: its label's words, quoted, and the option the command
+    line sets it with (``“a line fails at” (--down-at)``); a box labelled by its name, that name."""
+    if name not in LABELS:
+        return name
+    return f"“{re.sub(r' [(][^()]*[)]$', '', LABELS[name])}” ({_option(name)})"
+
+
+def box_words(message: str) -> str:
+    """A refusal in the words of the boxes the reader sees: each parameter whose box is labelled
+    in words (``LABELS``) named by them, the option after them the first time
+    (``down_uplink 5 out of range ... give down_uplink 1`` -> ``“which uplink fails”
+    (--down-uplink) 5 out of range ... give “which uplink fails” 1``); the rest, the simulator's
+    and the command line's words, as they are."""
+    for name in LABELS:
+        first = box_name(name)
+        later = first.rsplit(" (", 1)[0]
+        n = itertools.count()
+        message = re.sub(rf"(?<![\w-]){re.escape(name)}(?![\w-])",
+                         lambda m: first if next(n) == 0 else later, message)
+    return message
+
+
+def _as(name: str) -> str:
+    """The end of a worded box's hint: the option it is on the command line."""
+    return f"; as {_option(name)}" if name in LABELS else ""
+
+
 AUTO = "auto"                # the replay-from box's word for the automatic start (``replay_from``)
 START_MAX = 1e6              # check_start_at's bound: a replay starts below a million simulated seconds
 # the views' boxes: (attribute, title); each view is a region (WAI-ARIA) labelled by its title,
@@ -151,7 +193,7 @@ def _list_hint(name: str) -> str:
     lo, hi = scenarios.LIST_BOUNDS[name][:2]
     sep = "; " if name == "weights" else ", "          # (the weights' help ends in a clause of its own)
     return (f"{scenarios.PARAM_HELP[name]}{sep}{LIST_UNITS[name]} {_g(lo)}..{_g(hi)}: one value for every "
-            f"uplink, or one per uplink (like {TEXT_BOXES[name]})")
+            f"uplink, or one per uplink (like {TEXT_BOXES[name]}){_as(name)}")
 
 
 def _seconds_hint(name: str, what: str, none: str) -> str:
@@ -160,7 +202,7 @@ def _seconds_hint(name: str, what: str, none: str) -> str:
     from ..cli import _g
     lo, hi = scenarios.NULLABLE_BOUNDS[name][:2]
     span = f"0 or {_g(scenarios.tick_of(name))}..{_g(hi)}" if lo == 0 else f"{_g(lo)}..{_g(hi)}"
-    return f"{what} ({span}; like {TEXT_BOXES[name]}); {NONE_WORD}: {none}"
+    return f"{what} ({span}; like {TEXT_BOXES[name]}); {NONE_WORD}: {none}{_as(name)}"
 
 
 def hint_html(text: str) -> str:
@@ -200,15 +242,16 @@ def control_specs(p) -> list[dict]:
          "max": max(MAX_UPLINKS, p.uplinks), "group": "main"},
         {"name": "seed", "label": "seed", "kind": "int", "value": p.seed, "min": 0, "max": SEED_MAX,
          "group": "main"},
-        text("down_kbit", "down_kbit (kbit/s)", _list_hint("down_kbit")),
-        text("up_kbit", "up_kbit (kbit/s)", _list_hint("up_kbit")),
-        text("delay_ms", "delay_ms (ms)", _list_hint("delay_ms")),
-        text("weights", "weights", _list_hint("weights")),
-        text("down_at", "down_at (s)", _seconds_hint("down_at", "uplink down_uplink's line fails at T s",
-                                                     NONE_MEANS["down_at"])),
-        {"name": "down_uplink", "label": "down_uplink", "kind": "int", "value": p.down_uplink, "min": 1,
+        text("down_kbit", LABELS["down_kbit"], _list_hint("down_kbit")),
+        text("up_kbit", LABELS["up_kbit"], _list_hint("up_kbit")),
+        text("delay_ms", LABELS["delay_ms"], _list_hint("delay_ms")),
+        text("weights", LABELS["weights"], _list_hint("weights")),
+        text("down_at", LABELS["down_at"], _seconds_hint(
+            "down_at", f"the line of the uplink chosen under {box_name('down_uplink').split(' (')[0]} goes down at T s",
+            NONE_MEANS["down_at"])),
+        {"name": "down_uplink", "label": LABELS["down_uplink"], "kind": "int", "value": p.down_uplink, "min": 1,
          "max": max(MAX_UPLINKS, p.down_uplink), "group": "lines",
-         "hint": f"{scenarios.PARAM_HELP['down_uplink']} at down_at"},
+         "hint": f"{scenarios.PARAM_HELP['down_uplink']}, at {box_name('down_at').split(' (')[0]}{_as('down_uplink')}"},
     ]
 
 
@@ -235,7 +278,7 @@ def workload_specs(scenario: str, p, given) -> list[dict]:
                       "min": 1, "max": max(CONNECTIONS_MAX, p.connections), "group": "lines",
                       "hint": scenarios.PARAM_HELP["connections"]})
     if "read_timeout" in scenarios.workload_of(scenario):
-        specs.append({"name": "read_timeout", "label": "read_timeout (s)", "kind": "text", "group": "lines",
+        specs.append({"name": "read_timeout", "label": LABELS["read_timeout"], "kind": "text", "group": "lines",
                       "value": text_value("read_timeout", p.read_timeout),
                       "hint": _seconds_hint("read_timeout", "a downloading client closes after T s without data",
                                             "it waits as long as the run lasts")})
@@ -446,12 +489,15 @@ class LivePlayer:
         self.frames: LiveFrames | None = None
         self._uid = f"op1-live{next(_players)}"
         style = {"description_width": "initial"}
+        # each box as wide as its label (shown whole: description_width initial) and some ten
+        # characters of input, never wider than the notebook's column (a phone's, 375 px)
         widths = {"uplinks": "120px", "seed": "140px", "size": "190px", "subflows": "120px",
-                  "down_uplink": "150px", "connections": "150px", "down_at": "170px",
-                  "read_timeout": "190px", "start_at": "190px"}
+                  "down_uplink": "min(100%, 17em)", "connections": "150px", "down_at": "min(100%, 19em)",
+                  "read_timeout": "min(100%, 30em)", "start_at": "190px", "down_kbit": "min(100%, 30em)",
+                  "up_kbit": "min(100%, 28em)", "delay_ms": "min(100%, 28em)", "weights": "min(100%, 22em)"}
 
         def widget(s):                     # one widget per control_specs entry
-            lay = W.Layout(width=widths.get(s["name"], "auto"))
+            lay = W.Layout(width=widths.get(s["name"], "auto"), max_width="100%")
             if s["kind"] == "bool":
                 return W.Checkbox(value=s["value"], description=s["label"], indent=False, layout=lay)
             if s["kind"] == "int":
@@ -463,7 +509,8 @@ class LivePlayer:
                                       continuous_update=False)
             if s["kind"] == "text":
                 return _text_box(W)(value=s["value"], description=s["label"], style=style,
-                                    layout=W.Layout(width=widths.get(s["name"], "250px")), continuous_update=False)
+                                    layout=W.Layout(width=widths.get(s["name"], "250px"), max_width="100%"),
+                                    continuous_update=False)
             return W.Dropdown(options=s["choices"], value=s["value"], description=s["label"], style=style,
                               layout=lay)
         specs = control_specs(p) + workload_specs(scenario, p, params) + [replay_spec(self.start_at, max_steps)]
@@ -585,7 +632,7 @@ class LivePlayer:
             self._t_run = time.perf_counter()
             self._frame(self.result, at)
         except ValueError as e:            # ParamError, or a start with no step after it
-            self.status.value = f'<span style="color:#8a3300"><b>Not shown:</b> {h(e)}</span>'
+            self.status.value = f'<span style="color:#8a3300"><b>Not shown:</b> {h(box_words(str(e)))}</span>'
             return False
         self.replay_at = at
         box = self.controls["start_at"]
@@ -620,7 +667,8 @@ class LivePlayer:
             finally:
                 self._busy(False)
         except ValueError as e:            # ParamError, or a run with no step to show
-            self.status.value = f'<span style="color:#8a3300"><b>Not run:</b> {h(e)}</span>'
+            # (named by the boxes' words: the box a message names is the one the reader sees)
+            self.status.value = f'<span style="color:#8a3300"><b>Not run:</b> {h(box_words(str(e)))}</span>'
             return False
         self._limits = limits
         for k in changes:                  # the controls show the values the run used
