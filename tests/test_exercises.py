@@ -1478,8 +1478,8 @@ def test_sheets_and_pages_for_a_whole_roster_in_one_call(tmp_path):
     r = cli("sheet", "--roster", str(roster), "--out-dir", str(tmp_path / "sheets"), "--chapter", "6")
     assert r.returncode == 0 and r.stdout.startswith("2 sheets written into"), r.stderr
     # named as the roster spells the id (as the CSVs and reports are), the variant of the id
-    assert sorted(p.name for p in (tmp_path / "sheets").iterdir()) == ["Bob.md", "alice.md"]
-    assert (tmp_path / "sheets" / "Bob.md").read_text() == cli("sheet", "--student", "bob", "--chapter", "6").stdout
+    assert sorted(p.name for p in (tmp_path / "sheets").iterdir()) == ["Bob-ch6.md", "alice-ch6.md"]
+    assert (tmp_path / "sheets" / "Bob-ch6.md").read_text() == cli("sheet", "--student", "bob", "--chapter", "6").stdout
     r = cli("sheet", "--roster", str(roster), "--out-dir", str(tmp_path / "keys"), "--key", "--format", "json")
     assert r.returncode == 0 and sorted(p.name for p in (tmp_path / "keys").iterdir()) == ["Bob-key.json", "alice-key.json"]
     r = cli("page", "--roster", str(roster), "--out-dir", str(tmp_path / "pages"), "--chapter", "7")
@@ -2255,3 +2255,58 @@ def test_the_id_cell_shows_an_example_above_what_nbgrader_strips():
     from sim.exercises.notebook import chapter_notebook
     cell = chapter_notebook(6, per_student=True, secret="")["cells"][2]["source"]
     assert cell.index("#     MY_ID = 'jsmith'\n") < cell.index("### BEGIN SOLUTION")
+
+
+def test_roster_sheets_of_several_chapters_share_a_folder_and_a_replaced_file_is_said(tmp_path):
+    """An instructor's finding: ``sheet --roster R --chapter N`` wrote ``ID.md``, no chapter in the
+    name, so sheets (and keys) of chapters 3, 6 and 10 made into one folder silently overwrote each
+    other; pages were named ``ID-chN.html``.  Sheets are named as pages are, and a file replaced
+    (an earlier run's) is said on standard error, for sheets and pages alike."""
+    roster = tmp_path / "roster.txt"
+    roster.write_text("alice\nBob\n")
+    out = tmp_path / "sheets"
+    for ch in ("3", "6"):
+        for key in ((), ("--key",)):
+            r = cli("sheet", "--roster", str(roster), "--chapter", ch, "--out-dir", str(out), *key)
+            assert r.returncode == 0 and r.stderr.count("replaced") == 0, r.stderr
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        f"{who}-ch{ch}{key}.md" for who in ("alice", "Bob") for ch in (3, 6) for key in ("", "-key"))
+    assert (out / "alice-ch3.md").read_text() == cli("sheet", "--student", "alice", "--chapter", "3").stdout
+    assert (out / "Bob-ch6-key.md").read_text() == cli("sheet", "--student", "bob", "--chapter", "6",
+                                                       "--key").stdout
+    r = cli("sheet", "--roster", str(roster), "--chapter", "3", "--out-dir", str(out))
+    assert r.returncode == 0 and "2 of them replaced files of the same name already in" in r.stderr, r.stderr
+    assert "(e.g. alice-ch3.md)" in r.stderr
+    cli("page", "--roster", str(roster), "--chapter", "7", "--out-dir", str(out))
+    r = cli("page", "--roster", str(roster), "--chapter", "7", "--out-dir", str(out))
+    assert "(e.g. alice-ch7.html)" in r.stderr, r.stderr
+    # the help and the guide name the files as they are written
+    assert "ID-chN.md" in cli("sheet", "--help").stdout
+    assert "`sheets/ID-chN.md`" in (ROOT / "book" / "instructor-guide.md").read_text()
+
+
+def test_grading_without_a_course_secret_says_what_it_means(tmp_path):
+    """The guide said the commands remind on standard error when run without a course secret,
+    and listed grade; grade said nothing.  It says what grading without one means (legitimate for
+    the book's pages), and nothing with a secret."""
+    ids = chapter_ids(2)
+    (tmp_path / "class").mkdir()
+    f = tmp_path / "class" / "answers-alice.json"
+    f.write_text(json.dumps(answer_file("alice", right_answers("alice", ids), secret="")))
+    env = {k: v for k, v in os.environ.items() if k != SECRET_ENV}
+    run = lambda *a: subprocess.run([sys.executable, "-m", "sim.exercises", "grade", *a], cwd=ROOT, env=env,
+                                    capture_output=True, text=True, timeout=300)
+    for r in (run("--student", "alice", str(f)), run("--class", str(tmp_path / "class"), "--chapter", "2")):
+        assert r.returncode == 0, r.stderr
+        assert "no course secret ($OP1_COURSE_SECRET or --secret-file): graded as practice variants, those of " \
+               "the book's pages" in r.stderr, r.stderr
+    secret = tmp_path / "secret.txt"
+    secret.write_text("s3cret\n")
+    f.write_text(json.dumps(answer_file("alice", right_answers_secret("alice", ids, "s3cret"), secret="s3cret")))
+    r = run("--student", "alice", str(f), "--secret-file", str(secret))
+    assert r.returncode == 0 and "no course secret" not in r.stderr, r.stderr
+    assert "`grade` says what grading without one means" in (ROOT / "book" / "instructor-guide.md").read_text()
+
+
+def right_answers_secret(student, ids, secret):
+    return {k: instance(k, student, secret=secret).answer for k in ids}
