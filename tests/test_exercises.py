@@ -2285,6 +2285,74 @@ def test_roster_sheets_of_several_chapters_share_a_folder_and_a_replaced_file_is
     assert "`sheets/ID-chN.md`" in (ROOT / "book" / "instructor-guide.md").read_text()
 
 
+def _refusal(student, data, **kw):
+    from sim.exercises.grade import GradeError
+    with pytest.raises(GradeError) as e:
+        grade(student, data, **kw)
+    return str(e.value), e.value.student
+
+
+def test_an_edited_variant_tag_is_told_from_another_secret_and_another_course(monkeypatch):
+    """An instructor's finding: a file with one answer's ``variant`` edited by hand, a file made
+    with another secret and one made with another OP1_COURSE_ID were all refused as "made with
+    another course secret?".  The fingerprint (the question the page showed, the variant's salt
+    in it) or the file's other answers tell an edited tag; a file names its course."""
+    monkeypatch.delenv("OP1_COURSE_ID", raising=False)
+    ids = chapter_ids(6)
+    right = lambda secret: {k: instance(k, "dora", secret=secret).answer for k in ids}
+    edited = answer_file("dora", right("s3cret"), secret="s3cret")
+    edited["answers"][ids[0]]["variant"] = "0123456789abcdef"
+    said, to_student = _refusal("dora", edited, chapter=6, secret="s3cret")
+    assert f"the answer to {ids[0]!r}" in said and "its fingerprint is that of dora's own question" in said
+    assert "was edited in the file" in said and "another course secret" not in said, said
+    assert "changed in the file" in to_student
+    for v in edited["answers"].values():        # without fingerprints: the other answers tell
+        v.pop("fingerprint")
+    said, _ = _refusal("dora", edited, chapter=6, secret="s3cret")
+    assert f"the file's other answers ({', '.join(ids[1:])}) carry dora's own variants" in said, said
+    other = answer_file("dora", right("other"), secret="other")
+    said, _ = _refusal("dora", other, chapter=6, secret="s3cret")
+    assert "another course secret?" in said and "edited" not in said, said
+    # another course id: the file names it, and the grader names both
+    monkeypatch.setenv("OP1_COURSE_ID", "net101")
+    course = answer_file("dora", {k: instance(k, "dora", secret="s3cret").answer for k in ids}, secret="s3cret")
+    assert course["course"] == "net101"
+    monkeypatch.delenv("OP1_COURSE_ID")
+    said, _ = _refusal("dora", course, chapter=6, secret="s3cret")
+    assert "of course 'net101', and this grader grades the published book" in said, said
+    # the published book's file graded for a course: said, as no course id can be in the file
+    plain = answer_file("dora", right("s3cret"), secret="s3cret")
+    assert "course" not in plain
+    monkeypatch.setenv("OP1_COURSE_ID", "net101")
+    said, _ = _refusal("dora", plain, chapter=6, secret="s3cret")
+    assert "made without a course id" in said and "grades course 'net101'" in said, said
+    # a per-student page made for a course names it, and its export with it
+    from sim.exercises import exercise_html
+    assert 'data-course="net101"' in exercise_html(6, ids[0], student="dora", write_replays=False)
+
+
+def test_a_refusal_names_an_answer_of_the_chapter_graded():
+    """An instructor's finding: grading chapter 6, a book-route file was refused with "the answer to
+    'cl-uplink' was given on a practice page" -- a chapter-3 answer the browser's export carried
+    along.  Every answer of the file on one kind of page: "every answer in the file"; otherwise an
+    answer of the chapter graded is named, and one of another chapter refuses nothing."""
+    ids3, ids6 = chapter_ids(3), chapter_ids(6)
+    practice = answer_file("dora", {k: instance(k, "dora", secret="").answer for k in ids3 + ids6}, secret="")
+    said, to_student = _refusal("dora", practice, chapter=6, secret="s3cret")
+    assert said.startswith(f"every answer in the file ({len(ids3 + ids6)}, of chapters 3, 6) was given on a "
+                           f"practice page"), said
+    assert to_student.startswith("every answer in the file"), to_student
+    mixed = answer_file("dora", {k: instance(k, "dora", secret="s3cret").answer for k in ids3 + ids6},
+                        secret="s3cret")
+    for k in (ids3[0], ids6[1]):
+        mixed["answers"][k] = practice["answers"][k]
+    said, _ = _refusal("dora", mixed, chapter=6, secret="s3cret")
+    assert said.startswith(f"the answer to {ids6[1]!r} was given on a practice page"), said
+    mixed["answers"][ids6[1]] = answer_file("dora", {ids6[1]: instance(ids6[1], "dora", secret="s3cret").answer},
+                                            secret="s3cret")["answers"][ids6[1]]
+    assert grade("dora", mixed, chapter=6, secret="s3cret").score == len(ids6)
+
+
 def test_grading_without_a_course_secret_says_what_it_means(tmp_path):
     """The guide said the commands remind on standard error when run without a course secret,
     and listed grade; grade said nothing.  It says what grading without one means (legitimate for
@@ -2310,3 +2378,22 @@ def test_grading_without_a_course_secret_says_what_it_means(tmp_path):
 
 def right_answers_secret(student, ids, secret):
     return {k: instance(k, student, secret=secret).answer for k in ids}
+
+
+def test_a_release_file_outside_nbgrader_is_said_on_stderr(tmp_path):
+    """An instructor's finding: a notebook "release" file was accepted in a course with no
+    notebooks with only a note in the CSV.  Outside nbgrader's submitted/, one line on standard
+    error counts the release files graded."""
+    ids = chapter_ids(6)
+    roster = tmp_path / "roster.txt"
+    roster.write_text("alice\nbob\n")
+    klass = tmp_path / "class"
+    (klass / "alice").mkdir(parents=True)
+    (klass / "bob").mkdir()
+    (klass / "alice" / "answers-release-ch6.json").write_text(
+        json.dumps(answer_file("release", right_answers("release", ids), chapter=6)))
+    (klass / "bob" / "answers-bob.json").write_text(json.dumps(answer_file("bob", right_answers("bob", ids))))
+    r = cli("grade", "--class", str(klass), "--chapter", "6", "--roster", str(roster), "-o", os.devnull)
+    assert r.returncode == 0, r.stderr
+    assert "1 file of nbgrader's release notebook (student 'release': one variant, the same for every " \
+           "student) graded, e.g. alice/answers-release-ch6.json for alice" in r.stderr, r.stderr
