@@ -2397,3 +2397,20 @@ def test_a_release_file_outside_nbgrader_is_said_on_stderr(tmp_path):
     assert r.returncode == 0, r.stderr
     assert "1 file of nbgrader's release notebook (student 'release': one variant, the same for every " \
            "student) graded, e.g. alice/answers-release-ch6.json for alice" in r.stderr, r.stderr
+
+
+def test_the_guide_computes_what_a_blind_copy_scores():
+    """An instructor measured that a classmate's right answers, copied blind, scored 43-50 % of a
+    chapter's marks (eqnat-repair 76 %, two-links-config 79 %) where the guide said they fit "one
+    exercise in 8 on average".  The guide's figures are computed from the bank: the share of pairs
+    of variants where one's right answer is right for the other."""
+    from sim.exercises.grade import copied_marks, copy_share
+    k = "eqnat-repair"
+    judges = [pool_instance(k, i) for i in range(POOL)]
+    hits = sum(judges[b].check(judges[a].answer)[0] for a in range(POOL) for b in range(POOL) if a != b)
+    assert copy_share(k) == hits / (POOL * (POOL - 1)) > 0.5
+    assert copied_marks(k) == pytest.approx(1 / POOL + (1 - 1 / POOL) * copy_share(k))
+    assert copy_share("nat-endpoint") == 0          # an address:port of the variant's own
+    guide = (ROOT / "book" / "instructor-guide.md").read_text()
+    assert "Variants make blind copying fail" not in guide and "fits the\n  copier's own variants only" not in guide
+    assert "copied_marks(" in guide and "{glue:text}`copy_high`" in guide

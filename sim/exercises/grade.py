@@ -2505,6 +2505,31 @@ def write_answer_file(path, data: dict) -> str:
     return str(atomic_write(path, text))
 
 
+# -- what copying scores -----------------------------------------------------------------------
+
+def copy_share(ex_id: str, secret: str = "", course: str = "") -> float:
+    """The share of ordered pairs of two different variants of ``ex_id``'s pool in which the first
+    variant's right answer (its key's) is right for the second too: what a blind copy of a
+    classmate's right answer scores when the two have different variants.  Small answer spaces
+    (a choice of two, a few settings) make it large."""
+    if ex_id not in BANK:
+        raise ExerciseError(f"unknown exercise {ex_id!r}: the bank has {', '.join(BANK)}")
+    from .bank import _instance, pool_instance
+    judges = [_instance(ex_id, member_name(k, course), secret, True) for k in range(POOL)]
+    # a configuration's grading instance has no key (its judge runs the choice): the page's has
+    keys = [j.answer if j.answer not in ("", None) else pool_instance(ex_id, k, course, secret).answer
+            for k, j in enumerate(judges)]
+    hits = sum(judges[b].check(keys[a])[0] for a in range(POOL) for b in range(POOL) if a != b)
+    return hits / (POOL * (POOL - 1))
+
+
+def copied_marks(ex_id: str, secret: str = "", course: str = "") -> float:
+    """The expected share of ``ex_id``'s mark a student gets by handing in a classmate's right
+    answer as their own: the two share the variant with chance 1/``POOL`` (right), else the answer
+    is right with ``copy_share``."""
+    return 1 / POOL + (1 - 1 / POOL) * copy_share(ex_id, secret, course)
+
+
 # -- sheets -------------------------------------------------------------------------------------
 
 def sheet(student: str, chapter: int | None = None, key: bool = False, secret: str | None = None) -> list[dict]:
