@@ -1478,8 +1478,8 @@ def test_sheets_and_pages_for_a_whole_roster_in_one_call(tmp_path):
     r = cli("sheet", "--roster", str(roster), "--out-dir", str(tmp_path / "sheets"), "--chapter", "6")
     assert r.returncode == 0 and r.stdout.startswith("2 sheets written into"), r.stderr
     # named as the roster spells the id (as the CSVs and reports are), the variant of the id
-    assert sorted(p.name for p in (tmp_path / "sheets").iterdir()) == ["Bob.md", "alice.md"]
-    assert (tmp_path / "sheets" / "Bob.md").read_text() == cli("sheet", "--student", "bob", "--chapter", "6").stdout
+    assert sorted(p.name for p in (tmp_path / "sheets").iterdir()) == ["Bob-ch6.md", "alice-ch6.md"]
+    assert (tmp_path / "sheets" / "Bob-ch6.md").read_text() == cli("sheet", "--student", "bob", "--chapter", "6").stdout
     r = cli("sheet", "--roster", str(roster), "--out-dir", str(tmp_path / "keys"), "--key", "--format", "json")
     assert r.returncode == 0 and sorted(p.name for p in (tmp_path / "keys").iterdir()) == ["Bob-key.json", "alice-key.json"]
     r = cli("page", "--roster", str(roster), "--out-dir", str(tmp_path / "pages"), "--chapter", "7")
@@ -2255,3 +2255,162 @@ def test_the_id_cell_shows_an_example_above_what_nbgrader_strips():
     from sim.exercises.notebook import chapter_notebook
     cell = chapter_notebook(6, per_student=True, secret="")["cells"][2]["source"]
     assert cell.index("#     MY_ID = 'jsmith'\n") < cell.index("### BEGIN SOLUTION")
+
+
+def test_roster_sheets_of_several_chapters_share_a_folder_and_a_replaced_file_is_said(tmp_path):
+    """An instructor's finding: ``sheet --roster R --chapter N`` wrote ``ID.md``, no chapter in the
+    name, so sheets (and keys) of chapters 3, 6 and 10 made into one folder silently overwrote each
+    other; pages were named ``ID-chN.html``.  Sheets are named as pages are, and a file replaced
+    (an earlier run's) is said on standard error, for sheets and pages alike."""
+    roster = tmp_path / "roster.txt"
+    roster.write_text("alice\nBob\n")
+    out = tmp_path / "sheets"
+    for ch in ("3", "6"):
+        for key in ((), ("--key",)):
+            r = cli("sheet", "--roster", str(roster), "--chapter", ch, "--out-dir", str(out), *key)
+            assert r.returncode == 0 and r.stderr.count("replaced") == 0, r.stderr
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        f"{who}-ch{ch}{key}.md" for who in ("alice", "Bob") for ch in (3, 6) for key in ("", "-key"))
+    assert (out / "alice-ch3.md").read_text() == cli("sheet", "--student", "alice", "--chapter", "3").stdout
+    assert (out / "Bob-ch6-key.md").read_text() == cli("sheet", "--student", "bob", "--chapter", "6",
+                                                       "--key").stdout
+    r = cli("sheet", "--roster", str(roster), "--chapter", "3", "--out-dir", str(out))
+    assert r.returncode == 0 and "2 of them replaced files of the same name already in" in r.stderr, r.stderr
+    assert "(e.g. alice-ch3.md)" in r.stderr
+    cli("page", "--roster", str(roster), "--chapter", "7", "--out-dir", str(out))
+    r = cli("page", "--roster", str(roster), "--chapter", "7", "--out-dir", str(out))
+    assert "(e.g. alice-ch7.html)" in r.stderr, r.stderr
+    # the help and the guide name the files as they are written
+    assert "ID-chN.md" in cli("sheet", "--help").stdout
+    assert "`sheets/ID-chN.md`" in (ROOT / "book" / "instructor-guide.md").read_text()
+
+
+def _refusal(student, data, **kw):
+    from sim.exercises.grade import GradeError
+    with pytest.raises(GradeError) as e:
+        grade(student, data, **kw)
+    return str(e.value), e.value.student
+
+
+def test_an_edited_variant_tag_is_told_from_another_secret_and_another_course(monkeypatch):
+    """An instructor's finding: a file with one answer's ``variant`` edited by hand, a file made
+    with another secret and one made with another OP1_COURSE_ID were all refused as "made with
+    another course secret?".  The fingerprint (the question the page showed, the variant's salt
+    in it) or the file's other answers tell an edited tag; a file names its course."""
+    monkeypatch.delenv("OP1_COURSE_ID", raising=False)
+    ids = chapter_ids(6)
+    right = lambda secret: {k: instance(k, "dora", secret=secret).answer for k in ids}
+    edited = answer_file("dora", right("s3cret"), secret="s3cret")
+    edited["answers"][ids[0]]["variant"] = "0123456789abcdef"
+    said, to_student = _refusal("dora", edited, chapter=6, secret="s3cret")
+    assert f"the answer to {ids[0]!r}" in said and "its fingerprint is that of dora's own question" in said
+    assert "was edited in the file" in said and "another course secret" not in said, said
+    assert "changed in the file" in to_student
+    for v in edited["answers"].values():        # without fingerprints: the other answers tell
+        v.pop("fingerprint")
+    said, _ = _refusal("dora", edited, chapter=6, secret="s3cret")
+    assert f"the file's other answers ({', '.join(ids[1:])}) carry dora's own variants" in said, said
+    other = answer_file("dora", right("other"), secret="other")
+    said, _ = _refusal("dora", other, chapter=6, secret="s3cret")
+    assert "another course secret?" in said and "edited" not in said, said
+    # another course id: the file names it, and the grader names both
+    monkeypatch.setenv("OP1_COURSE_ID", "net101")
+    course = answer_file("dora", {k: instance(k, "dora", secret="s3cret").answer for k in ids}, secret="s3cret")
+    assert course["course"] == "net101"
+    monkeypatch.delenv("OP1_COURSE_ID")
+    said, _ = _refusal("dora", course, chapter=6, secret="s3cret")
+    assert "of course 'net101', and this grader grades the published book" in said, said
+    # the published book's file graded for a course: said, as no course id can be in the file
+    plain = answer_file("dora", right("s3cret"), secret="s3cret")
+    assert "course" not in plain
+    monkeypatch.setenv("OP1_COURSE_ID", "net101")
+    said, _ = _refusal("dora", plain, chapter=6, secret="s3cret")
+    assert "made without a course id" in said and "grades course 'net101'" in said, said
+    # a per-student page made for a course names it, and its export with it
+    from sim.exercises import exercise_html
+    assert 'data-course="net101"' in exercise_html(6, ids[0], student="dora", write_replays=False)
+
+
+def test_a_refusal_names_an_answer_of_the_chapter_graded():
+    """An instructor's finding: grading chapter 6, a book-route file was refused with "the answer to
+    'cl-uplink' was given on a practice page" -- a chapter-3 answer the browser's export carried
+    along.  Every answer of the file on one kind of page: "every answer in the file"; otherwise an
+    answer of the chapter graded is named, and one of another chapter refuses nothing."""
+    ids3, ids6 = chapter_ids(3), chapter_ids(6)
+    practice = answer_file("dora", {k: instance(k, "dora", secret="").answer for k in ids3 + ids6}, secret="")
+    said, to_student = _refusal("dora", practice, chapter=6, secret="s3cret")
+    assert said.startswith(f"every answer in the file ({len(ids3 + ids6)}, of chapters 3, 6) was given on a "
+                           f"practice page"), said
+    assert to_student.startswith("every answer in the file"), to_student
+    mixed = answer_file("dora", {k: instance(k, "dora", secret="s3cret").answer for k in ids3 + ids6},
+                        secret="s3cret")
+    for k in (ids3[0], ids6[1]):
+        mixed["answers"][k] = practice["answers"][k]
+    said, _ = _refusal("dora", mixed, chapter=6, secret="s3cret")
+    assert said.startswith(f"the answer to {ids6[1]!r} was given on a practice page"), said
+    mixed["answers"][ids6[1]] = answer_file("dora", {ids6[1]: instance(ids6[1], "dora", secret="s3cret").answer},
+                                            secret="s3cret")["answers"][ids6[1]]
+    assert grade("dora", mixed, chapter=6, secret="s3cret").score == len(ids6)
+
+
+def test_grading_without_a_course_secret_says_what_it_means(tmp_path):
+    """The guide said the commands remind on standard error when run without a course secret,
+    and listed grade; grade said nothing.  It says what grading without one means (legitimate for
+    the book's pages), and nothing with a secret."""
+    ids = chapter_ids(2)
+    (tmp_path / "class").mkdir()
+    f = tmp_path / "class" / "answers-alice.json"
+    f.write_text(json.dumps(answer_file("alice", right_answers("alice", ids), secret="")))
+    env = {k: v for k, v in os.environ.items() if k != SECRET_ENV}
+    run = lambda *a: subprocess.run([sys.executable, "-m", "sim.exercises", "grade", *a], cwd=ROOT, env=env,
+                                    capture_output=True, text=True, timeout=300)
+    for r in (run("--student", "alice", str(f)), run("--class", str(tmp_path / "class"), "--chapter", "2")):
+        assert r.returncode == 0, r.stderr
+        assert "no course secret ($OP1_COURSE_SECRET or --secret-file): graded as practice variants, those of " \
+               "the book's pages" in r.stderr, r.stderr
+    secret = tmp_path / "secret.txt"
+    secret.write_text("s3cret\n")
+    f.write_text(json.dumps(answer_file("alice", right_answers_secret("alice", ids, "s3cret"), secret="s3cret")))
+    r = run("--student", "alice", str(f), "--secret-file", str(secret))
+    assert r.returncode == 0 and "no course secret" not in r.stderr, r.stderr
+    assert "`grade` says what grading without one means" in (ROOT / "book" / "instructor-guide.md").read_text()
+
+
+def right_answers_secret(student, ids, secret):
+    return {k: instance(k, student, secret=secret).answer for k in ids}
+
+
+def test_a_release_file_outside_nbgrader_is_said_on_stderr(tmp_path):
+    """An instructor's finding: a notebook "release" file was accepted in a course with no
+    notebooks with only a note in the CSV.  Outside nbgrader's submitted/, one line on standard
+    error counts the release files graded."""
+    ids = chapter_ids(6)
+    roster = tmp_path / "roster.txt"
+    roster.write_text("alice\nbob\n")
+    klass = tmp_path / "class"
+    (klass / "alice").mkdir(parents=True)
+    (klass / "bob").mkdir()
+    (klass / "alice" / "answers-release-ch6.json").write_text(
+        json.dumps(answer_file("release", right_answers("release", ids), chapter=6)))
+    (klass / "bob" / "answers-bob.json").write_text(json.dumps(answer_file("bob", right_answers("bob", ids))))
+    r = cli("grade", "--class", str(klass), "--chapter", "6", "--roster", str(roster), "-o", os.devnull)
+    assert r.returncode == 0, r.stderr
+    assert "1 file of nbgrader's release notebook (student 'release': one variant, the same for every " \
+           "student) graded, e.g. alice/answers-release-ch6.json for alice" in r.stderr, r.stderr
+
+
+def test_the_guide_computes_what_a_blind_copy_scores():
+    """An instructor measured that a classmate's right answers, copied blind, scored 43-50 % of a
+    chapter's marks (eqnat-repair 76 %, two-links-config 79 %) where the guide said they fit "one
+    exercise in 8 on average".  The guide's figures are computed from the bank: the share of pairs
+    of variants where one's right answer is right for the other."""
+    from sim.exercises.grade import copied_marks, copy_share
+    k = "eqnat-repair"
+    judges = [pool_instance(k, i) for i in range(POOL)]
+    hits = sum(judges[b].check(judges[a].answer)[0] for a in range(POOL) for b in range(POOL) if a != b)
+    assert copy_share(k) == hits / (POOL * (POOL - 1)) > 0.5
+    assert copied_marks(k) == pytest.approx(1 / POOL + (1 - 1 / POOL) * copy_share(k))
+    assert copy_share("nat-endpoint") == 0          # an address:port of the variant's own
+    guide = (ROOT / "book" / "instructor-guide.md").read_text()
+    assert "Variants make blind copying fail" not in guide and "fits the\n  copier's own variants only" not in guide
+    assert "copied_marks(" in guide and "{glue:text}`copy_high`" in guide

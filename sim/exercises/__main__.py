@@ -53,7 +53,8 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("sheet", help="a student's exercise set, or the instructor's key (--key)")
     who = s.add_mutually_exclusive_group(required=True)
     who.add_argument("--student", help=student)
-    who.add_argument("--roster", metavar="FILE", help=roster + " (ID.md, ID.json; ID-key.md with --key)")
+    who.add_argument("--roster", metavar="FILE", help=roster + " (ID-chN.md with --chapter N, else ID.md; "
+                                                                 "ID-chN-key.md with --key; .json with --format json)")
     s.add_argument("--roster-column", metavar="NAME", help=roster_column)
     s.add_argument("--chapter", type=_chapter, help=chapter)
     s.add_argument("--key", action="store_true", help="the solution key: answers, explanations, revealed steps")
@@ -161,6 +162,16 @@ def _practice_note(student: str, secret: str) -> None:
               f"the key of student {student}")
 
 
+def _grade_practice_note(secret: str) -> None:
+    """Grading without a course secret is right for the book's pages (which never use one) and for
+    pages or notebooks made without one; said, since with a secret forgotten every file from a
+    page made with it is refused."""
+    if not secret:
+        _note(f"no course secret (${SECRET_ENV} or --secret-file): graded as practice variants, those of the "
+              f"book's pages and of pages or notebooks made without a secret, whose keys anybody can compute; "
+              f"an answer given on a page or notebook made with a course secret is refused")
+
+
 def main(argv=None) -> int:
     a = parser().parse_args(argv)
     try:
@@ -261,6 +272,7 @@ def main(argv=None) -> int:
                                      f"before handing the folder out, or give --feedback an empty folder")
                 for note in notes:
                     _note(note)
+                _grade_practice_note(secret)
             else:
                 for opt, given in (("--roster", a.roster), ("--gradebook", a.gradebook), ("--jobs", a.jobs),
                                    ("--lms-file", a.lms_file),
@@ -275,6 +287,8 @@ def main(argv=None) -> int:
                     _out(json.dumps(rep.json(), indent=1, default=str) + "\n", a.output)
                 else:
                     _out(rep.text() + "\n", a.output)
+                if a.student.lower() != BOOK_STUDENT:
+                    _grade_practice_note(secret)
         elif a.cmd == "page":
             from .html import page_html
             if not a.output:
@@ -331,20 +345,31 @@ def _for_roster(a, secret: str) -> None:
     if a.cmd == "page":
         from .html import page_html
         pick = [k for k in a.ids.split(",") if k.strip()] if a.ids else None
+    replaced = []
     for spelled in ids:
         sid = check_student(spelled)          # the variant's id: case-insensitive, lower case
-        # the file is named as the roster spells the id, as the CSVs and reports are
+        # the file is named as the roster spells the id, as the CSVs and reports are, and
+        # after the chapter: sheets and pages of several chapters can share one folder
+        stem = f"{spelled}{f'-ch{a.chapter}' if a.chapter else ''}{'-key' if a.key else ''}"
         if a.cmd == "sheet":
-            name = f"{spelled}{'-key' if a.key else ''}.{'json' if a.format == 'json' else 'md'}"
+            name = f"{stem}.{'json' if a.format == 'json' else 'md'}"
             text = (json.dumps({"student": sid, "chapter": a.chapter, "key": a.key,
                                 "exercises": sheet(sid, a.chapter, a.key, secret)}, indent=1) + "\n"
                     if a.format == "json" else sheet_markdown(sid, a.chapter, a.key, secret))
         else:
-            name = f"{spelled}{f'-ch{a.chapter}' if a.chapter else ''}{'-key' if a.key else ''}.html"
+            name = f"{stem}.html"
             text = page_html(a.chapter, ids=pick, student=sid, key=a.key, secret=secret)
+        if (out / name).exists():
+            replaced.append(name)
         _out(text, str(out / name))
     what = "sheets" if a.cmd == "sheet" else "pages"
     write_stdout(f"{len(ids)} {what} written into {out}{'/' if not str(out).endswith('/') else ''}\n")
+    if replaced:
+        # never silently: a file of that name was there (an earlier run's, or one of your own)
+        n = len(replaced)
+        _note(f"{n} of them replaced {'files' if n > 1 else 'a file'} of the same name already in {a.out_dir} "
+              f"(e.g. {replaced[0]}): an earlier run's{'' if a.chapter else ' (without --chapter a file holds every chapter)'}; "
+              f"give an empty --out-dir to keep {'them' if n > 1 else 'it'}")
     if not secret:
         _note(f"no course secret (${SECRET_ENV} or --secret-file): practice mode, anybody can compute "
               f"any student's key")

@@ -200,7 +200,7 @@ JS = r"""/* 1 + 1 < 1 exercises: the page's checker.  Mirrors sim/exercises/mode
     var student = root.getAttribute("data-student"), id = root.getAttribute("data-exercise");
     var name = root.getAttribute("data-store") || student;
     var st = store(name), fb = root.querySelector(".sx-feedback"), rev = root.querySelector(".sx-reveal");
-    var poolEl = root.querySelector("script.sx-pool"), course = "", restore = null;
+    var poolEl = root.querySelector("script.sx-pool"), course = root.getAttribute("data-course") || "", restore = null;
     if (poolEl) {
       var pool = JSON.parse(poolEl.textContent), book = {html: root.querySelector(".sx-body").innerHTML, data: data,
         key: (root.querySelector(".sx-key") || {}).outerHTML, student: student};

@@ -220,7 +220,9 @@ def _where(variant, ex_id: str, student: str, secret: str, others=(), for_studen
         if for_student:
             return "on a page or notebook not made with this course's secret"
         return (f"{OTHER_SECRET} (no student's page or notebook has its variant under the secret this grader "
-                f"was given: grade with the secret the pages or notebooks were made with)")
+                f"was given: grade with the secret the pages or notebooks were made with"
+                + (f", and the course id ({COURSE_ENV}) if they were made with one)" if not course_for(None) else
+                   f", and the course id they were made with ({COURSE_ENV}={course_for(None)} here))"))
     if for_student:
         return "on another student's variant"
     owners = [o for o in sorted(others) if o != student and variant == variant_salt(o, ex_id, secret)]
@@ -245,6 +247,90 @@ def _release_where(variant, ex_id: str, secret: str) -> str:
                 "--secret-file or OP1_COURSE_SECRET")
     return ("in a release notebook made with another course secret, or for another variant (notebooks "
             "--student): grade with the secret it was made with")
+
+
+def _edited(student: str, answers: dict, ex_id: str, variant, secret: str) -> str | None:
+    """Why the ``variant`` tag of the answer to ``ex_id``, which no page of this course writes,
+    was edited in the file rather than written by a page made with another secret or course,
+    in words (None: nothing says so).  A page writes each answer's tag with the fingerprint of
+    the question it showed, which holds the variant's salt: a fingerprint of this course's own
+    question under another tag, or tags of the student's own beside it in the file, are what a
+    hand-edited tag leaves."""
+    fp = _fingerprint(answers[ex_id], ex_id)
+    if fp is not None:
+        try:
+            if fp == instance(ex_id, student, secret, grading=True).fingerprint:
+                return (f"its fingerprint is that of {student}'s own question, as the page showed it: its "
+                        f"\"variant\" was edited in the file")
+        except (StudentError, ExerciseError):
+            pass
+    own = [k for k, v in answers.items() if k != ex_id and _unwrap(v)[1] == variant_salt(student, k, secret)]
+    if own:
+        return (f"the file's other answers ({', '.join(own[:3])}{', ...' if len(own) > 3 else ''}) carry "
+                f"{student}'s own variants under this course's secret: its \"variant\" was edited in the file")
+    return None
+
+
+def _other_course(variant, ex_id: str, secret: str) -> str | None:
+    """The course id (or '' for the published book) of a page whose pool has this ``variant``
+    tag, among those this grader can name: the published book's when it grades a course
+    (OP1_COURSE_ID); None if neither."""
+    course = course_for(None)
+    if course:
+        for sec in ({secret, ""} if secret else {""}):
+            if any(variant == salt_for(member_name(k, ""), ex_id, sec) for k in range(POOL)):
+                return ""
+    return None
+
+
+def _check_variants(student: str, answers: dict, ids, secret: str, others=()) -> None:
+    """GradeError if an answer of the chapter(s) graded (``ids``) was given on another variant
+    than the student's: naming one of those answers (an answer of another chapter, carried
+    along by the browser's export, is not graded and decides nothing), or saying "every answer
+    in the file" when all of them were given on the same kind of page."""
+    own_tag = lambda k: variant_salt(student, k, secret)
+    tagged = [k for k, v in answers.items() if _unwrap(v)[1] is not None]
+    bad = [k for k in tagged if k in ids and _unwrap(answers[k])[1] != own_tag(k)]
+    if not bad:
+        return
+    k = bad[0]
+    variant = _unwrap(answers[k])[1]
+    if student == RELEASE:
+        # nbgrader's release notebook: made with another secret than this run's, not a page
+        raise GradeError(f"the answer to {k!r} was given {_release_where(variant, k, secret)}",
+                         f"the answer to {k!r} was given in a notebook this course's grader cannot check "
+                         f"as it was made: your instructor will check it")
+    own = (f"the page made for {student} with the course secret (the book's pages are practice)"
+           if secret else f"the book with the id {student} entered, or a page made for {student}")
+    in_pool = (variant in _pool_tags(k, secret) if secret
+               else variant in _pool_tags(k, ""))
+    if not in_pool and variant != salt_for(BOOK_STUDENT, k) and \
+            not (secret and variant == variant_salt(student, k, "")):
+        edited = _edited(student, answers, k, variant, secret)
+        if edited:
+            raise GradeError(f"the answer to {k!r} carries a \"variant\" tag that no page or notebook of this "
+                             f"course writes, and {edited}: grade the page's own export (ask {student} for it)",
+                             f"the answer to {k!r} carries a \"variant\" tag that was changed in the file: "
+                             f"send the file your own page exported, unedited")
+        course = _other_course(variant, k, secret)
+        if course is not None:
+            ours = course_for(None)
+            raise GradeError(f"the answer to {k!r} was given on a page or notebook made without a course id "
+                             f"({COURSE_ENV} unset: the published book's pool), and this grader grades course "
+                             f"{ours!r}: grade these files without {COURSE_ENV}, or hand out pages made with it",
+                             f"the answer to {k!r} was given on a page not made for this course: answer your own "
+                             f"variant, on {own}")
+    wheres = {kk: _where(_unwrap(answers[kk])[1], kk, student, secret, others) for kk in tagged
+              if _unwrap(answers[kk])[1] != own_tag(kk)}
+    every = len(tagged) > 1 and len(wheres) == len(tagged) and len(set(wheres.values())) == 1
+    chs = sorted({BANK[x].chapter for x in tagged})
+    what = (f"every answer in the file ({len(tagged)}, of chapter{'s' if len(chs) > 1 else ''} "
+            f"{', '.join(map(str, chs))})" if every else f"the answer to {k!r}")
+    raise GradeError(f"{what} was given {wheres[k]}, not on {student}'s own: {student} must answer their own "
+                     f"variant, on {own}",
+                     # the student is not told whose page it was
+                     f"{what} was given {_where(variant, k, student, secret, for_student=True)}, not on "
+                     f"{student}'s own: answer your own variant, on {own}")
 
 
 def grade(student: str, data: dict, chapter: int | None = None, secret: str | None = None,
@@ -295,7 +381,8 @@ def grade(student: str, data: dict, chapter: int | None = None, secret: str | No
     if "course" in data:
         given, ours = data["course"], course_for(None)
         if given != ours:
-            raise GradeError(f"these answers were given in the book of course {echo(given)}, and this grader grades "
+            raise GradeError(f"these answers were given on pages or notebooks of course {echo(given)}, and this "
+                             f"grader grades "
                              + (f"course {ours!r}" if ours else "the published book (no course id)")
                              + f": set {COURSE_ENV}={given} to grade that course" if isinstance(given, str)
                              and STUDENT_RE.match(given) else
@@ -305,22 +392,7 @@ def grade(student: str, data: dict, chapter: int | None = None, secret: str | No
     if unknown:
         raise GradeError(f"unknown exercise {echo(unknown[0])} in the answer file: the bank has {', '.join(BANK)}")
     for k, v in answers.items():
-        _, variant, _ = _unwrap(v)
         _fingerprint(v, k)
-        if variant is not None and variant != variant_salt(student, k, secret) and student == RELEASE:
-            # nbgrader's release notebook: made with another secret than this run's, not a page
-            raise GradeError(f"the answer to {k!r} was given {_release_where(variant, k, secret)}",
-                             f"the answer to {k!r} was given in a notebook this course's grader cannot check "
-                             f"as it was made: your instructor will check it")
-        if variant is not None and variant != variant_salt(student, k, secret):
-            # where their own variant is: with a course secret, only on the page made for them
-            own = (f"the page made for {student} with the course secret (the book's pages are practice)"
-                   if secret else f"the book with the id {student} entered, or a page made for {student}")
-            raise GradeError(f"the answer to {k!r} was given {_where(variant, k, student, secret, others)}, not on "
-                             f"{student}'s own: {student} must answer their own variant, on {own}",
-                             # the student is not told whose page it was
-                             f"the answer to {k!r} was given {_where(variant, k, student, secret, for_student=True)}, not on "
-                             f"{student}'s own: answer your own variant, on {own}")
     notes = []
     if chapter is None and "chapter" in data:
         chapter = data["chapter"]
@@ -338,6 +410,7 @@ def grade(student: str, data: dict, chapter: int | None = None, secret: str | No
         if not answered:
             raise GradeError("the answer file has no answers")
         ids = [k for c in answered for k in chapter_ids(c)]
+    _check_variants(student, answers, ids, secret, others)
     rep = Report(student, 0, len(ids), notes=notes)
     answered = 0                                # answers graded here, fingerprinted or not
     for ex_id in ids:
@@ -2322,6 +2395,16 @@ def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | 
                      f"(student {RELEASE!r}) in no student's folder, e.g. {unplaced[0]}: not graded, and "
                      f"no score for the roster's students who sent nothing -- grade nbgrader's submitted/ "
                      f"folder, where each is in submitted/ID/ASSIGNMENT/")
+    release = [r for r in rows if r.get("variant_of") == RELEASE and r["score"] != ""]
+    if release and not layout:
+        # outside nbgrader's submitted/: a course that handed out per-student pages may have no
+        # release notebook at all, and then such a file is no export of its course's work
+        n = len(release)
+        notes.append(f"{n} file{'s' if n > 1 else ''} of nbgrader's release notebook (student {RELEASE!r}: one "
+                     f"variant, the same for every student) graded, e.g. {release[0]['file']} for "
+                     f"{release[0]['student']}: if your course handed out no release notebook, "
+                     f"{'they were' if n > 1 else 'it was'} not made for "
+                     f"{'these students' if n > 1 else 'this student'}; the note column says which")
     if expected and expected[0] in HEADER_WORDS and expected[0] not in named_in_files \
             and not any(expected[0] in r["named"] for r in rows):
         notes.append(f"the roster's first id {spelled[expected[0]]!r} looks like its column's name, not a "
@@ -2365,14 +2448,16 @@ def grade_class(folder, chapter: int | None = None, roster=None, secret: str | N
 
 def answer_file(student: str, answers: dict, chapter: int | None = None, secret: str | None = None,
                 attempts: dict | None = None, variants: dict | None = None, exported: str | None = None,
-                refused: dict | None = None, fingerprints: dict | bool = True) -> dict:
+                refused: dict | None = None, fingerprints: dict | bool = True, course: str | None = None) -> dict:
     """The answer file for ``answers`` ({id: answer}), tagged with the student's variants
     (computed with ``secret``, or taken from ``variants``), the questions answered
     (``fingerprints``: {id: fingerprint}, an id without one written without; True: this
     version's questions of the student's own variants; False: none, as a page made before
     fingerprints wrote the file) and ``attempts`` ({id: n});
     ``exported``: when it is written (ISO 8601 UTC; default now); ``refused``: {id: (the
-    answer as text, why it could not be written)}, graded as refused."""
+    answer as text, why it could not be written)}, graded as refused; ``course``: the course id the
+    variants are of (None: ``$OP1_COURSE_ID``), named in the file when there is one, as a page of
+    that course names it."""
     if isinstance(student, str) and STUDENT_RE.match(student):
         student = student.lower()               # ids are case-insensitive (check_student)
     secret = secret_for(student, secret)
@@ -2396,6 +2481,9 @@ def answer_file(student: str, answers: dict, chapter: int | None = None, secret:
     d = {"format": FORMAT, "version": 1, "student": student, "exported": exported, "answers": out}
     if chapter is not None:
         d["chapter"] = chapter
+    course = course_for(course)
+    if course and student != BOOK_STUDENT:
+        d["course"] = course
     return d
 
 
@@ -2415,6 +2503,31 @@ def write_answer_file(path, data: dict) -> str:
     ``path`` only once complete, so a failed export never leaves a truncated file."""
     text = json.dumps(data, indent=1) + "\n"      # fails before anything is written
     return str(atomic_write(path, text))
+
+
+# -- what copying scores -----------------------------------------------------------------------
+
+def copy_share(ex_id: str, secret: str = "", course: str = "") -> float:
+    """The share of ordered pairs of two different variants of ``ex_id``'s pool in which the first
+    variant's right answer (its key's) is right for the second too: what a blind copy of a
+    classmate's right answer scores when the two have different variants.  Small answer spaces
+    (a choice of two, a few settings) make it large."""
+    if ex_id not in BANK:
+        raise ExerciseError(f"unknown exercise {ex_id!r}: the bank has {', '.join(BANK)}")
+    from .bank import _instance, pool_instance
+    judges = [_instance(ex_id, member_name(k, course), secret, True) for k in range(POOL)]
+    # a configuration's grading instance has no key (its judge runs the choice): the page's has
+    keys = [j.answer if j.answer not in ("", None) else pool_instance(ex_id, k, course, secret).answer
+            for k, j in enumerate(judges)]
+    hits = sum(judges[b].check(keys[a])[0] for a in range(POOL) for b in range(POOL) if a != b)
+    return hits / (POOL * (POOL - 1))
+
+
+def copied_marks(ex_id: str, secret: str = "", course: str = "") -> float:
+    """The expected share of ``ex_id``'s mark a student gets by handing in a classmate's right
+    answer as their own: the two share the variant with chance 1/``POOL`` (right), else the answer
+    is right with ``copy_share``."""
+    return 1 / POOL + (1 - 1 / POOL) * copy_share(ex_id, secret, course)
 
 
 # -- sheets -------------------------------------------------------------------------------------

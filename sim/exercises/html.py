@@ -145,7 +145,10 @@ def render(inst: Instance, key: bool | None = None, include_assets: bool = True,
     out = [f'<div class="sx-exercise" id="{uid}" data-exercise="{html.escape(inst.ex_id)}" '
            f'data-student="{html.escape(inst.student)}" data-store="{html.escape(store_name(inst))}" '
            f'data-kind="{inst.kind}" data-chapter="{inst.chapter}"'
-           + (f' data-replays="{html.escape(replays)}"' if replays else "") + '>',
+           + (f' data-replays="{html.escape(replays)}"' if replays else "")
+           # a page made for a student of a course (OP1_COURSE_ID): its export names the course
+           + (f' data-course="{html.escape(inst.variant.split("@", 1)[1])}"'
+              if not pooled and "@" in (inst.variant or "") else "") + '>',
            f'<h3 id="{uid}-h">{html.escape(inst.title)} <span class="sx-meta">· chapter {inst.chapter} · {inst.kind}'
            f'{" · needs Python" if inst.needs_python else ""}<span class="sx-who">'
            f'{"" if inst.student == BOOK_STUDENT else " · variant of " + html.escape(inst.student)}</span></span></h3>']

@@ -258,7 +258,7 @@ class NotebookSheet:
         data = answer_file(self.student, given, chapter=self.chapter, variants=variants,
                            # the questions this notebook asked (none in one made before fingerprints)
                            fingerprints={k: sealed_fingerprint(d.data) for k, d in self.exercises.items()},
-                           attempts=attempts, refused=refused)
+                           attempts=attempts, refused=refused, course=self.course)
         write_answer_file(path, data)
         print(f"wrote {path}: {len(given)} of {len(self.exercises)} answers")
         for line in unsaid:
