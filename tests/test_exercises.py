@@ -2414,3 +2414,18 @@ def test_the_guide_computes_what_a_blind_copy_scores():
     guide = (ROOT / "book" / "instructor-guide.md").read_text()
     assert "Variants make blind copying fail" not in guide and "fits the\n  copier's own variants only" not in guide
     assert "copied_marks(" in guide and "{glue:text}`copy_high`" in guide
+
+
+def test_accept_ignore_or_reset_feedback_does_not_repeat_the_endpoints_that_decide():
+    """ch.6's "Accept, ignore or reset?": on a wrong "reset" its feedback said "compare the ACK's
+    source endpoint, 150.0.0.1:7000, with the SYN's, 150.0.0.1:7000" -- two equal endpoints side
+    by side, the answer.  When the answer is accept, no why-not names an address; it says what to
+    compare (the question gives both endpoints)."""
+    accepts = 0
+    for inst in _variants("eqnat-remote"):
+        if inst.answer != "accept":
+            continue
+        accepts += 1
+        for wrong, text in inst.outcomes.items():
+            assert not IPV4.search(text) and "compare" in text, (inst.variant, wrong, text)
+    assert accepts, "no variant of eqnat-remote where the remote accepts the ACK"

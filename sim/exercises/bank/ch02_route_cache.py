@@ -45,7 +45,8 @@ def rc_hit(student, rng):
                 f"Addresses: {addresses_text(r)}. At event {ask} this packet reaches the router: `{pkt.summary()}`. "
                 f"Will the router's route cache **hit** or **miss** for it? (The trace below shows every "
                 f"route cache change so far, then the last events before the question.)"),
-        hint=("The 2.4 route cache key is (destination, source, TOS, input interface), with no ports. "
+        hint=("The 2.4 route cache key is destination, source, TOS and input interface (and the firewall "
+              "mark, none here), with no ports. "
               "Look back in the trace: was an entry with exactly this key already inserted by an "
               "earlier `rt_miss`? A reply coming in on an uplink has a different key from the request "
               "going out on eth0."),

@@ -35,7 +35,7 @@ def eqnat_remote(student, rng):
     why_not = {c: (f"Not {c}: only a segment that matches no connection is "
                    f"{'ignored, by the article remote' if c == 'ignore' else 'answered with a reset, by an RFC 9293 remote'}"
                    f" (this one is `{remote}`), and a segment matches a connection by its 4-tuple: compare the "
-                   f"ACK's source endpoint, {ack_ep}, with the SYN's, {syn_ep}." if verdict == "accept" else
+                   f"source endpoints the question gives the SYN and the ACK." if verdict == "accept" else
                    f"Not accept: {stranger}." if c == "accept" else
                    f"Not {c}: {'only an RFC 9293 stack resets' if c == 'reset' else 'only the article remote ignores'} "
                    f"a segment of no connection, and this remote is `{remote}`.")
