@@ -2429,3 +2429,19 @@ def test_accept_ignore_or_reset_feedback_does_not_repeat_the_endpoints_that_deci
         for wrong, text in inst.outcomes.items():
             assert not IPV4.search(text) and "compare" in text, (inst.variant, wrong, text)
     assert accepts, "no variant of eqnat-remote where the remote accepts the ACK"
+
+
+def test_the_guides_moodle_recipe_gives_options_the_commands_take():
+    """The instructor guide's "In short" box lists the page and grade commands of a Moodle course;
+    each line must parse with the CLI's own parser (an option renamed would leave the recipe
+    wrong while every other example still ran)."""
+    import shlex
+    from sim.exercises.__main__ import parser
+    text = (ROOT / "book" / "instructor-guide.md").read_text()
+    box = text[text.index("In short: per-student pages and Moodle"):]
+    box = box[:box.index("```")]
+    cmds = [" ".join(c.split()) for c in re.findall(r"`(python -m sim\.exercises [^`]+)`", box, re.S)]
+    assert [c.split()[3] for c in cmds] == ["page", "grade"], cmds
+    for c in cmds:
+        args = parser().parse_args(shlex.split(c.replace("--chapter N", "--chapter 6"))[3:])
+        assert args.chapter == 6 and args.roster_column == "Username", c
