@@ -39,8 +39,30 @@ class OneLineParser(argparse.ArgumentParser):
                 message[m.end():].startswith(name + " ") for name in m.group(1).split("/")):
             message = message[m.end():]
         if message.startswith("unrecognized arguments:"):       # say where the options are listed
-            message += f" ({self.prog}{' COMMAND' if self._subparsers is not None else ''} --help lists them)"
+            near, parser = self._near(message[len("unrecognized arguments:"):].split())
+            where = parser.prog + (" COMMAND" if parser._subparsers is not None else "")
+            message += f" ({'did you mean ' + near + '? ' if near else ''}{where} --help lists them)"
         self.exit(2, f"{self.prog}: {self.label}{message}\n")
+
+    def parse_known_args(self, args=None, namespace=None):
+        self._given = list(sys.argv[1:] if args is None else args)     # for _near: which command
+        return super().parse_known_args(args, namespace)
+
+    def _near(self, words: list[str]) -> tuple[str, argparse.ArgumentParser]:
+        """The option closest to the first unrecognised ``--word`` (``--seeds`` -> ``--seed``), or
+        '', among the options of the command given, and that command's parser (a sub-command's
+        when one was given, else this one)."""
+        import difflib
+        parser = self
+        for a in self._actions:
+            if isinstance(a, argparse._SubParsersAction):
+                parser = next((a.choices[w] for w in getattr(self, "_given", []) if w in a.choices), self)
+        options = [o for a in parser._actions for o in a.option_strings if o.startswith("--")]
+        for w in words:
+            if w.startswith("--"):
+                close = difflib.get_close_matches(w.split("=", 1)[0], options, n=1, cutoff=0.7)
+                return (close[0] if close else ""), parser
+        return "", parser
 
 
 def fail(prog: str, message: str, code: int = 2) -> int:

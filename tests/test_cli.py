@@ -606,3 +606,17 @@ def test_a_long_list_of_addresses_is_said_by_its_length_not_in_full():
     # a short list is still shown whole
     assert "got ['10.0.0.1', '10.0.1.1', '10.0.2.1']" in cli("run", "equalize-nat", "--uplink-addrs",
                                                              "10.0.0.1,10.0.1.1,10.0.2.1").stderr
+
+
+@pytest.mark.parametrize("args, said", [
+    (["run", "thought-question", "--seeds", "3"], "(did you mean --seed? python -m sim run --help lists them)"),
+    (["run", "thought-question", "--down-kbps", "3"], "(did you mean --down-kbit? python -m sim run --help"),
+    (["run", "thought-question", "--frobnicate", "3"], "--frobnicate 3 (python -m sim run --help lists them)"),
+    (["list", "--seeds", "2"], "--seeds 2 (python -m sim list --help lists them)"),
+])
+def test_a_misspelt_option_is_answered_with_the_nearest_and_the_commands_help(args, said):
+    """"unrecognized arguments: --seeds 3 (python -m sim COMMAND --help lists them)" left the
+    reader to find --seed in a long help; the nearest option of the command given is named (none
+    when nothing is near), and the help named is that command's."""
+    out = cli(*args)
+    assert out.returncode == 2 and said in out.stderr and len(out.stderr.strip().splitlines()) == 1, out.stderr

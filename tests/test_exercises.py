@@ -1360,7 +1360,7 @@ def test_cli_usage_messages():
     (["grade", "--class", ".", "--jobs", "2.5"],
      "python -m sim.exercises grade: argument --jobs: wants a number of processes from 1 to 256, got '2.5'"),
     (["page", "-o", "x.html", "--format", "json"], "python -m sim.exercises: unrecognized arguments: --format json "
-                                                      "(python -m sim.exercises COMMAND --help lists them)"),
+                                                      "(python -m sim.exercises page --help lists them)"),
 ])
 def test_cli_argument_errors_are_one_line_without_usage(capsys, argv, line):
     """argparse's errors, through the project's one CLI parser: ``PROG COMMAND: MESSAGE`` like the
