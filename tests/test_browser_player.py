@@ -1504,3 +1504,58 @@ def test_the_uplinks_counters_never_run_into_each_other(tmp_path):
                     continue                   # (one uplink's own lines)
                 apart = a[4] <= b[2] or b[4] <= a[2] or a[5] <= b[3] or b[5] <= a[3]
                 assert apart, (a, b)
+
+
+@pytest.mark.parametrize("screen", [(375, 667), (360, 740), (320, 568)])
+def test_the_pinned_bars_buttons_stay_put_through_a_whole_replay(tmp_path, screen):
+    """The pinned bar is centred in the window: Play becoming "❚❚ Pause" (64 -> 86 px at 375 px)
+    moved First 11 px left and Next 11 px right under the thumb, and the counter gaining a digit
+    ("9 / 10" -> "10 / 10", "99 / 144" -> "100 / 144") moved every button by 4 px; at 3 digits,
+    playing, the bar was wider than a 375 px screen.  Paused and playing, at 1, 2 and 3 digits,
+    each of the pinned bar's buttons and its counter is where it was at step 1, the bar within
+    the window with nothing past its edge; so the player's own bar's buttons."""
+    need_dot()
+    exe = _need_browser()
+    w, h = screen
+    r = sim.run("hash-l4-nat", seed=1, cc="reno")
+    pl = Player(r, title="hash-l4-nat, seed 1", max_steps=120 if w > 320 else 200)
+    html = standalone_page([HEADER_56, "<p>intro</p>" * 5, pl.html(), "<p>" + "text after. " * 400 + "</p>"], "p")
+    (tmp_path / "bar.html").write_text(html)
+    from playwright.sync_api import sync_playwright
+    where = """el => { const f = el.querySelector('.op1-float'), R = e => e.getBoundingClientRect();
+        const at = sel => Array.from(el.querySelectorAll(sel)).map(e => [Math.round(R(e).left * 10) / 10,
+                                                                          Math.round(R(e).right * 10) / 10]);
+        return {pinned: at('.op1-float > *'), own: at('.op1-bar > button'), hidden: f.hidden,
+                over: f.scrollWidth - f.clientWidth, left: R(f).left, right: R(f).right,
+                pos: el.querySelector('.op1-fpos').textContent,
+                play: el.querySelector('.op1-float [data-act=play]').textContent}; }"""
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+        try:
+            pg = browser.new_page(viewport={"width": w, "height": h}, is_mobile=True, has_touch=True,
+                                  device_scale_factor=2)
+            pg.goto((tmp_path / "bar.html").as_uri())
+            pg.wait_for_selector("[data-replay][data-op1-live]", state="attached")
+            P = pg.locator("[data-replay]")
+            n = int(P.get_attribute("data-frames"))
+            P.evaluate("el => window.scrollBy(0, el.querySelector('.op1-narr').getBoundingClientRect().top - 56)")
+            _frame(pg)
+            got = {"step 1": P.evaluate(where)}
+            P.locator(".op1-float button[data-act=play]").tap()
+            _frame(pg)
+            got["playing"] = P.evaluate(where)
+            P.locator(".op1-float button[data-act=play]").tap()
+            for k in (8, 9, 98, 99, n - 1):
+                P.evaluate("(el, k) => { const s = el.querySelector('.op1-slider'); s.value = k; "
+                           "s.dispatchEvent(new Event('input', {bubbles: true})); }", k)
+                _frame(pg)
+                got[f"step {k + 1}"] = P.evaluate(where)
+        finally:
+            browser.close()
+    assert n >= 100 and got[f"step {n}"]["pos"] == f"{n} / {n}", got
+    assert "Pause" in got["playing"]["play"] and "Play" in got["step 1"]["play"], got
+    first = got["step 1"]
+    for when, g in got.items():
+        assert not g["hidden"] and g["over"] <= 0 and 0 <= g["left"] and g["right"] <= w, (when, g)
+        assert g["pinned"] == first["pinned"], (when, "a pinned button moved", first, g)
+        assert g["own"] == first["own"], (when, "a button of the player's bar moved", first, g)

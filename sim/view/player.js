@@ -138,6 +138,11 @@
         "button[data-act=first], button[data-act=prev], button[data-act=next], button[data-act=last]"));
       var poss = root.querySelectorAll(".op1-pos, .op1-fpos");
       var floater = root.querySelector(".op1-float");
+      // the pinned counter as wide at its first step as at its last ("1 / 200", "200 / 200":
+      // player.css), so that the pinned bar, centred, never moves its buttons
+      root.querySelectorAll(".op1-fpos").forEach(function (el) {
+        el.style.minWidth = (2 * String(n).length + 3) + "ch";
+      });
       var bar = root.querySelector(".op1-bar");
       var flag = root.querySelector(".op1-flag");
 
