@@ -1162,6 +1162,9 @@ def test_on_a_short_phone_the_narration_whole_and_the_network_are_on_one_screen(
                     return {narr: [R(nb).top, R(nb).bottom], svg: [R(svg).top, R(svg).bottom],
                             float: f.hidden ? null : R(f).top, cut: nb.scrollHeight > nb.clientHeight + 1,
                             lines: Math.round((nb.scrollHeight - 8) / parseFloat(getComputedStyle(nb).lineHeight)),
+                            cap: [R(el.querySelector('.op1-topo-box .op1-boxh')).top,
+                                  R(el.querySelector('.op1-topo-box .op1-boxh')).bottom],
+                            where: el.querySelector('.op1-where').textContent,
                             step: el.getAttribute('data-step')}; }"""))
         finally:
             browser.close()
@@ -1172,6 +1175,9 @@ def test_on_a_short_phone_the_narration_whole_and_the_network_are_on_one_screen(
         assert 55.5 <= s["narr"][0] and s["narr"][1] <= s["svg"][0], (k + 1, s)
         assert s["svg"][1] <= s["float"], (k + 1, "the drawing's foot under the pinned buttons", s)
         assert not s["cut"], (k + 1, "the narration cut in its box", s)
+        # where the packet is, between the narration and the drawing: at 375x667 it was under the
+        # drawing, behind the pinned buttons at every step
+        assert s["where"] and s["narr"][1] <= s["cap"][0] and s["cap"][1] <= s["svg"][0], (k + 1, s)
     assert len({(round(s["svg"][0]), round(s["narr"][0])) for s in seen}) == 1, seen    # nothing moved
 
 
