@@ -1565,3 +1565,68 @@ def test_the_pinned_bars_buttons_stay_put_through_a_whole_replay(tmp_path, scree
         assert not g["hidden"] and g["over"] <= 0 and 0 <= g["left"] and g["right"] <= w, (when, g)
         assert g["pinned"] == first["pinned"], (when, "a pinned button moved", first, g)
         assert g["own"] == first["own"], (when, "a button of the player's bar moved", first, g)
+
+
+def test_a_narration_longer_than_its_box_says_there_is_more(tmp_path):
+    """At 375x667 a narration of 10 or 11 lines scrolls in its box, capped at what the screen
+    leaves over the network drawing; only a fade hinted at its cut last line -- often its point,
+    "... reaches Provider 2 at 10.728 ms." -- and a reader did not know the box scrolls.  A step
+    whose narration is cut shows "more ↓" at the box's foot, over the box and above the pinned
+    buttons; a tap on it scrolls the narration on, and read to its end it is gone; a step whose
+    narration fits shows none."""
+    need_dot()
+    exe = _need_browser()
+    r = sim.run("equalize-nat", seed=1)
+    pl = Player(r, title="equalize-nat, seed 1", max_steps=20)
+    html = standalone_page([HEADER_56, "<p>intro</p>" * 5, pl.html(), "<p>" + "text after. " * 400 + "</p>"], "p")
+    (tmp_path / "more.html").write_text(html)
+    from playwright.sync_api import sync_playwright
+    look = """el => { const nb = el.querySelector('.op1-narr'), m = el.querySelector('.op1-more');
+        const R = e => e.getBoundingClientRect(), f = document.querySelector('.op1-float');
+        const c = m && m.firstChild;
+        return {cut: nb.scrollHeight > nb.clientHeight + 1, top: nb.scrollTop,
+                end: nb.scrollTop + nb.clientHeight >= nb.scrollHeight - 1,
+                shown: !!(c && c.offsetParent && R(c).height), said: c ? c.textContent : null,
+                hidden: m ? m.getAttribute('aria-hidden') : null,
+                cue: c ? [R(c).left, R(c).top, R(c).right, R(c).bottom] : null,
+                box: [R(nb).left, R(nb).top, R(nb).right, R(nb).bottom], float: f.hidden ? null : R(f).top}; }"""
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+        try:
+            pg = browser.new_page(viewport={"width": 375, "height": 667}, is_mobile=True, has_touch=True,
+                                  device_scale_factor=2)
+            pg.goto((tmp_path / "more.html").as_uri())
+            pg.wait_for_selector("[data-replay][data-op1-live]", state="attached")
+            P = pg.locator("[data-replay]")
+            n = int(P.get_attribute("data-frames"))
+            P.evaluate("el => window.scrollBy(0, el.querySelector('.op1-narr').getBoundingClientRect().top - 56)")
+            _frame(pg)
+            seen = []
+            for k in range(n):
+                if k:
+                    P.locator(".op1-float button[data-act=next]").tap()
+                _frame(pg)
+                seen.append(P.evaluate(look))
+            k = next(k for k, s in enumerate(seen) if s["cut"])
+            assert seen[k]["shown"], seen[k]            # (else the tap below waits for it 30 s)
+            P.evaluate("(el, k) => { const s = el.querySelector('.op1-slider'); s.value = k; "
+                       "s.dispatchEvent(new Event('input', {bubbles: true})); }", k)
+            _frame(pg)
+            P.locator(".op1-more > span").tap()
+            pg.wait_for_timeout(600)                    # (a smooth scroll)
+            tapped = P.evaluate(look)
+            P.evaluate("el => { const nb = el.querySelector('.op1-narr'); nb.scrollTop = nb.scrollHeight; }")
+            pg.wait_for_timeout(100)
+            read = P.evaluate(look)
+        finally:
+            browser.close()
+    cut = [k + 1 for k, s in enumerate(seen) if s["cut"]]
+    assert cut and len(cut) < n, ("this replay shows nothing: every narration fits, or none", cut)
+    for k, s in enumerate(seen):
+        assert s["shown"] == s["cut"], (k + 1, s)
+        if s["cut"]:
+            (l, t, r_, b), (bl, bt, br, bb) = s["cue"], s["box"]
+            assert s["said"] == "more ↓" and s["hidden"] == "true", s
+            assert bl <= l and r_ <= br and bt <= t and b <= bb and b <= s["float"], (k + 1, s)
+    assert tapped["top"] > 0, tapped                     # the tap scrolled the narration on
+    assert read["end"] and not read["shown"], read       # read to its end: no more to say
