@@ -1162,6 +1162,9 @@ def test_on_a_short_phone_the_narration_whole_and_the_network_are_on_one_screen(
                     return {narr: [R(nb).top, R(nb).bottom], svg: [R(svg).top, R(svg).bottom],
                             float: f.hidden ? null : R(f).top, cut: nb.scrollHeight > nb.clientHeight + 1,
                             lines: Math.round((nb.scrollHeight - 8) / parseFloat(getComputedStyle(nb).lineHeight)),
+                            cap: [R(el.querySelector('.op1-topo-box .op1-boxh')).top,
+                                  R(el.querySelector('.op1-topo-box .op1-boxh')).bottom],
+                            where: el.querySelector('.op1-where').textContent,
                             step: el.getAttribute('data-step')}; }"""))
         finally:
             browser.close()
@@ -1172,6 +1175,9 @@ def test_on_a_short_phone_the_narration_whole_and_the_network_are_on_one_screen(
         assert 55.5 <= s["narr"][0] and s["narr"][1] <= s["svg"][0], (k + 1, s)
         assert s["svg"][1] <= s["float"], (k + 1, "the drawing's foot under the pinned buttons", s)
         assert not s["cut"], (k + 1, "the narration cut in its box", s)
+        # where the packet is, between the narration and the drawing: at 375x667 it was under the
+        # drawing, behind the pinned buttons at every step
+        assert s["where"] and s["narr"][1] <= s["cap"][0] and s["cap"][1] <= s["svg"][0], (k + 1, s)
     assert len({(round(s["svg"][0]), round(s["narr"][0])) for s in seen}) == 1, seen    # nothing moved
 
 
@@ -1504,3 +1510,123 @@ def test_the_uplinks_counters_never_run_into_each_other(tmp_path):
                     continue                   # (one uplink's own lines)
                 apart = a[4] <= b[2] or b[4] <= a[2] or a[5] <= b[3] or b[5] <= a[3]
                 assert apart, (a, b)
+
+
+@pytest.mark.parametrize("screen", [(375, 667), (360, 740), (320, 568)])
+def test_the_pinned_bars_buttons_stay_put_through_a_whole_replay(tmp_path, screen):
+    """The pinned bar is centred in the window: Play becoming "❚❚ Pause" (64 -> 86 px at 375 px)
+    moved First 11 px left and Next 11 px right under the thumb, and the counter gaining a digit
+    ("9 / 10" -> "10 / 10", "99 / 144" -> "100 / 144") moved every button by 4 px; at 3 digits,
+    playing, the bar was wider than a 375 px screen.  Paused and playing, at 1, 2 and 3 digits,
+    each of the pinned bar's buttons and its counter is where it was at step 1, the bar within
+    the window with nothing past its edge; so the player's own bar's buttons."""
+    need_dot()
+    exe = _need_browser()
+    w, h = screen
+    r = sim.run("hash-l4-nat", seed=1, cc="reno")
+    pl = Player(r, title="hash-l4-nat, seed 1", max_steps=120 if w > 320 else 200)
+    html = standalone_page([HEADER_56, "<p>intro</p>" * 5, pl.html(), "<p>" + "text after. " * 400 + "</p>"], "p")
+    (tmp_path / "bar.html").write_text(html)
+    from playwright.sync_api import sync_playwright
+    where = """el => { const f = el.querySelector('.op1-float'), R = e => e.getBoundingClientRect();
+        const at = sel => Array.from(el.querySelectorAll(sel)).map(e => [Math.round(R(e).left * 10) / 10,
+                                                                          Math.round(R(e).right * 10) / 10]);
+        return {pinned: at('.op1-float > *'), own: at('.op1-bar > button'), hidden: f.hidden,
+                over: f.scrollWidth - f.clientWidth, left: R(f).left, right: R(f).right,
+                pos: el.querySelector('.op1-fpos').textContent,
+                play: el.querySelector('.op1-float [data-act=play]').textContent}; }"""
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+        try:
+            pg = browser.new_page(viewport={"width": w, "height": h}, is_mobile=True, has_touch=True,
+                                  device_scale_factor=2)
+            pg.goto((tmp_path / "bar.html").as_uri())
+            pg.wait_for_selector("[data-replay][data-op1-live]", state="attached")
+            P = pg.locator("[data-replay]")
+            n = int(P.get_attribute("data-frames"))
+            P.evaluate("el => window.scrollBy(0, el.querySelector('.op1-narr').getBoundingClientRect().top - 56)")
+            _frame(pg)
+            got = {"step 1": P.evaluate(where)}
+            P.locator(".op1-float button[data-act=play]").tap()
+            _frame(pg)
+            got["playing"] = P.evaluate(where)
+            P.locator(".op1-float button[data-act=play]").tap()
+            for k in (8, 9, 98, 99, n - 1):
+                P.evaluate("(el, k) => { const s = el.querySelector('.op1-slider'); s.value = k; "
+                           "s.dispatchEvent(new Event('input', {bubbles: true})); }", k)
+                _frame(pg)
+                got[f"step {k + 1}"] = P.evaluate(where)
+        finally:
+            browser.close()
+    assert n >= 100 and got[f"step {n}"]["pos"] == f"{n} / {n}", got
+    assert "Pause" in got["playing"]["play"] and "Play" in got["step 1"]["play"], got
+    first = got["step 1"]
+    for when, g in got.items():
+        assert not g["hidden"] and g["over"] <= 0 and 0 <= g["left"] and g["right"] <= w, (when, g)
+        assert g["pinned"] == first["pinned"], (when, "a pinned button moved", first, g)
+        assert g["own"] == first["own"], (when, "a button of the player's bar moved", first, g)
+
+
+def test_a_narration_longer_than_its_box_says_there_is_more(tmp_path):
+    """At 375x667 a narration of 10 or 11 lines scrolls in its box, capped at what the screen
+    leaves over the network drawing; only a fade hinted at its cut last line -- often its point,
+    "... reaches Provider 2 at 10.728 ms." -- and a reader did not know the box scrolls.  A step
+    whose narration is cut shows "more ↓" at the box's foot, over the box and above the pinned
+    buttons; a tap on it scrolls the narration on, and read to its end it is gone; a step whose
+    narration fits shows none."""
+    need_dot()
+    exe = _need_browser()
+    r = sim.run("equalize-nat", seed=1)
+    pl = Player(r, title="equalize-nat, seed 1", max_steps=20)
+    html = standalone_page([HEADER_56, "<p>intro</p>" * 5, pl.html(), "<p>" + "text after. " * 400 + "</p>"], "p")
+    (tmp_path / "more.html").write_text(html)
+    from playwright.sync_api import sync_playwright
+    look = """el => { const nb = el.querySelector('.op1-narr'), m = el.querySelector('.op1-more');
+        const R = e => e.getBoundingClientRect(), f = document.querySelector('.op1-float');
+        const c = m && m.firstChild;
+        return {cut: nb.scrollHeight > nb.clientHeight + 1, top: nb.scrollTop,
+                end: nb.scrollTop + nb.clientHeight >= nb.scrollHeight - 1,
+                shown: !!(c && c.offsetParent && R(c).height), said: c ? c.textContent : null,
+                hidden: m ? m.getAttribute('aria-hidden') : null,
+                cue: c ? [R(c).left, R(c).top, R(c).right, R(c).bottom] : null,
+                box: [R(nb).left, R(nb).top, R(nb).right, R(nb).bottom], float: f.hidden ? null : R(f).top}; }"""
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+        try:
+            pg = browser.new_page(viewport={"width": 375, "height": 667}, is_mobile=True, has_touch=True,
+                                  device_scale_factor=2)
+            pg.goto((tmp_path / "more.html").as_uri())
+            pg.wait_for_selector("[data-replay][data-op1-live]", state="attached")
+            P = pg.locator("[data-replay]")
+            n = int(P.get_attribute("data-frames"))
+            P.evaluate("el => window.scrollBy(0, el.querySelector('.op1-narr').getBoundingClientRect().top - 56)")
+            _frame(pg)
+            seen = []
+            for k in range(n):
+                if k:
+                    P.locator(".op1-float button[data-act=next]").tap()
+                _frame(pg)
+                seen.append(P.evaluate(look))
+            k = next(k for k, s in enumerate(seen) if s["cut"])
+            assert seen[k]["shown"], seen[k]            # (else the tap below waits for it 30 s)
+            P.evaluate("(el, k) => { const s = el.querySelector('.op1-slider'); s.value = k; "
+                       "s.dispatchEvent(new Event('input', {bubbles: true})); }", k)
+            _frame(pg)
+            P.locator(".op1-more > span").tap()
+            pg.wait_for_timeout(600)                    # (a smooth scroll)
+            tapped = P.evaluate(look)
+            P.evaluate("el => { const nb = el.querySelector('.op1-narr'); nb.scrollTop = nb.scrollHeight; }")
+            pg.wait_for_timeout(100)
+            read = P.evaluate(look)
+        finally:
+            browser.close()
+    cut = [k + 1 for k, s in enumerate(seen) if s["cut"]]
+    assert cut and len(cut) < n, ("this replay shows nothing: every narration fits, or none", cut)
+    for k, s in enumerate(seen):
+        assert s["shown"] == s["cut"], (k + 1, s)
+        if s["cut"]:
+            (l, t, r_, b), (bl, bt, br, bb) = s["cue"], s["box"]
+            assert s["said"] == "more ↓" and s["hidden"] == "true", s
+            assert bl <= l and r_ <= br and bt <= t and b <= bb and b <= s["float"], (k + 1, s)
+    assert tapped["top"] > 0, tapped                     # the tap scrolled the narration on
+    assert read["end"] and not read["shown"], read       # read to its end: no more to say

@@ -67,6 +67,23 @@
           p.rows[parseInt(g.getAttribute("data-k"), 10)] = g;
         });
         p.body = el.querySelector("svg.op1-ladder-body");
+        // A narration longer than its box says so at its foot, "more ↓" (player.css shows it while
+        // the box has more below: data-more); a tap on it scrolls the box on.  The fade alone did
+        // not tell a reader on a phone that the box scrolls, and the step's last line -- often its
+        // point, "... reaches Provider 2 at 10.728 ms." -- went unread.  (Hidden from a screen
+        // reader, which reads the narration whole; the keyboard scrolls the box itself: fitBox.)
+        var nb0 = el.querySelector(".op1-narr");
+        if (nb0 && !el.querySelector(".op1-more")) {
+          var more = document.createElement("span");
+          more.className = "op1-more";
+          more.setAttribute("aria-hidden", "true");
+          more.innerHTML = "<span>more ↓</span>";
+          more.firstChild.addEventListener("click", function () {
+            var line = parseFloat(getComputedStyle(nb0).lineHeight) || 20;
+            nb0.scrollBy({top: Math.max(line, nb0.clientHeight - 2 * line), behavior: "smooth"});
+          });
+          nb0.parentNode.insertBefore(more, nb0.nextSibling);
+        }
         var lbox = el.querySelector(".op1-ladder-scroll");
         if (lbox) lbox.addEventListener("scroll", function () { stickLadder(p); }, {passive: true});
         // A phone's tabs (the WAI-ARIA tabs pattern): each tab controls its box, which is then a
@@ -138,6 +155,11 @@
         "button[data-act=first], button[data-act=prev], button[data-act=next], button[data-act=last]"));
       var poss = root.querySelectorAll(".op1-pos, .op1-fpos");
       var floater = root.querySelector(".op1-float");
+      // the pinned counter as wide at its first step as at its last ("1 / 200", "200 / 200":
+      // player.css), so that the pinned bar, centred, never moves its buttons
+      root.querySelectorAll(".op1-fpos").forEach(function (el) {
+        el.style.minWidth = (2 * String(n).length + 3) + "ch";
+      });
       var bar = root.querySelector(".op1-bar");
       var flag = root.querySelector(".op1-flag");
 

@@ -249,7 +249,7 @@ class Frames:
                 # (the strip of what the step did to the tables: above the network, and on a phone
                 # under it, so that the narration sits right above the drawing: player.css)
                 f'<div class="op1-grid"><div class="op1-what">{self.chgs[self.chg_of[0]]}</div>'
-                f'<figure class="op1-box op1-topo-box"><figcaption class="op1-boxh">Network · <span class="op1-where">'
+                f'<figure class="op1-box op1-topo-box"><figcaption class="op1-boxh"><span class="op1-whereh">Network · </span><span class="op1-where">'
                 f'{_dot.h(self.where[0])}</span></figcaption><div class="op1-scroll op1-topo-scroll op1-kscroll" '
                 f'tabindex="0" role="group" aria-label="{who}network, scrolls">{topo0}</div></figure>'
                 f'<div class="op1-tabs" role="tablist" aria-label="{who}what to show below the network">{tabs}</div>'
