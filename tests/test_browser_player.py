@@ -1630,3 +1630,42 @@ def test_a_narration_longer_than_its_box_says_there_is_more(tmp_path):
             assert bl <= l and r_ <= br and bt <= t and b <= bb and b <= s["float"], (k + 1, s)
     assert tapped["top"] > 0, tapped                     # the tap scrolled the narration on
     assert read["end"] and not read["shown"], read       # read to its end: no more to say
+
+
+def test_inside_a_panel_that_contains_fixed_elements_the_pinned_bar_stays_hidden(tmp_path):
+    """In JupyterLab the notebook scrolls inside a panel with ``contain: strict``, which makes
+    the panel the containing block of a ``position: fixed`` bar: the pinned bar showed in the
+    middle of the notebook and the room kept for it under the player was 2,019 px of white.
+    Inside such a panel the pinned bar is never shown and no room is kept; the player's own bar
+    still steps it.  (The same page without the panel's containment shows the bar: the test's
+    set-up does reach it.)"""
+    need_dot()
+    exe = _need_browser()
+    r = sim.run("connection-level", seed=1)
+    pl = Player(r, title="connection-level, seed 1", max_steps=14)
+    body = ("<div id='panel' style='position:fixed;inset:0;overflow:auto;contain:{contain}'>"
+            + "<p>intro</p>" * 40 + pl.html() + "<p>" + "text after the player. " * 300 + "</p></div>")
+    seen = {}
+    for contain in ("strict", "none"):
+        p, browser, pg = _page_with(exe, tmp_path, body.replace("{contain}", contain),
+                                    {"width": 1366, "height": 768}, name=f"panel-{contain}.html")
+        try:
+            P = pg.locator("[data-replay]")
+            pad0 = P.evaluate("e => parseFloat(getComputedStyle(e).paddingBottom)")
+            P.locator(".op1-bar button[data-act=next]").click()
+            # the player's own bar scrolled away above the panel's top, the player filling it
+            pg.evaluate("""() => { const pn = document.getElementById('panel');
+                const bar = pn.querySelector('.op1-bar');
+                pn.scrollTop += bar.getBoundingClientRect().bottom + 10;
+                window.dispatchEvent(new Event('scroll')); }""")
+            _frame(pg)
+            _frame(pg)
+            seen[contain] = P.evaluate("""e => ({hidden: e.querySelector('.op1-float').hidden,
+                pad: parseFloat(getComputedStyle(e).paddingBottom)})""")
+            seen[contain]["pad0"] = pad0
+        finally:
+            browser.close()
+            p.stop()
+    assert seen["none"]["hidden"] is False, seen            # the set-up does call for the bar
+    assert seen["strict"]["hidden"] is True, seen
+    assert seen["strict"]["pad"] <= seen["strict"]["pad0"] + 1, seen

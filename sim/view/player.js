@@ -744,7 +744,22 @@
       // is crossed, and miss a bar that jumps past the window (an anchor, a restored scroll).
       if (floater && bar) {
         var first = q(bar, "button") || bar;
+        var fixedOff = false;       // the bar is not fixed to the window (see check): never shown
+        // Whether an ancestor of el is the containing block of its fixed descendants (CSS
+        // Positioned Layout 3: a transform, perspective, filter, contain: layout/paint, ...; not
+        // container-type, which the players' own boxes have).
+        var contained = function (el) {
+          for (var a = el.parentElement; a && a !== document.documentElement; a = a.parentElement) {
+            var c = getComputedStyle(a);
+            if ((c.transform && c.transform !== "none") || (c.perspective && c.perspective !== "none") ||
+                (c.filter && c.filter !== "none") || (c.backdropFilter && c.backdropFilter !== "none") ||
+                /layout|paint|strict|content/.test(c.contain || "") ||
+                /transform|perspective|filter/.test(c.willChange || "")) return true;
+          }
+          return false;
+        };
         var pinned = function () {
+          if (fixedOff) return false;
           var vh = window.innerHeight, r = root.getBoundingClientRect();
           var shown = Math.min(r.bottom, vh) - Math.max(r.top, 0);
           if (!(shown > 0 && shown >= Math.min(vh / 3, r.height))) return false;
@@ -774,6 +789,15 @@
           if (hide === floater.hidden) return;
           floater.hidden = hide;
           if (!hide) {
+            // A "fixed" bar is fixed to the window only when no ancestor makes itself the bar's
+            // containing block (CSS contain, transform, filter): JupyterLab's notebook, which
+            // scrolls inside itself and has contain: strict, put the bar mid-notebook and its
+            // room below the player at 2,000 px.  There the bar is not shown at all, and the
+            // player keeps its own bar alone.
+            if (contained(floater)) {
+              fixedOff = floater.hidden = true;
+              return;
+            }
             reserve();
             keepAbove(document.activeElement);     // the bar came over the focus
           }
