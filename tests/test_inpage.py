@@ -1926,7 +1926,8 @@ def test_a_run_is_said_once_and_a_choices_new_hint_once(built):
                         r"replay shown after \d+\.\d s\.", status), status
     assert lines <= 4, (lines, status)                             # (it was 19 lines)
     assert "before if2's line fails" in details and "In this browser: " in details, details
-    assert refused == [["op1-lp-said", "Not run: “which uplink fails” (--down-uplink) 9 out of range for this "
-                                       "page's live panel: allowed 1..4"]], refused
+    # (the failing uplink's range is the uplinks there are, as the simulator says it: live.uplink_numbers)
+    assert refused == [["op1-lp-said", "Not run: “which uplink fails” (--down-uplink) 9 out of range: "
+                                       "allowed 1..2 (there are 2 uplinks)"]], refused
     bad = [e for e in errors if not any(k in e for k in KNOWN_CONSOLE_ERRORS)]
     assert bad == [], bad
