@@ -421,11 +421,11 @@ def test_the_replay_from_box_shows_what_follows_a_failure():
         got = json.loads(inpage.run("mptcp", "{}", json.dumps({**values, "start_at": bad, "down_at": ""})))
         assert [e["param"] for e in got["errors"]] == ["down_at", "start_at"], (bad, got)
         assert got["errors"][1]["message"] == (
-            "start_at (replay from) must be simulated seconds, 0 or more and below 1000000 (like 0.9), or auto "
+            "“replay from” must be simulated seconds, 0 or more and below 1000000 (like 0.9), or auto "
             f"(before a late line failure, else where this panel's replays start), got {bad!r}")
     json.loads(inpage.run("mptcp", "{}", json.dumps({"seed": 1, "start_at": "100"})))
     got = json.loads(inpage.draw("Run 3", 200, "null", 23))
-    assert got["errors"] == [{"param": "start_at", "message": got["error"]}] and "give a smaller start_at" in got["error"]
+    assert got["errors"] == [{"param": "start_at", "message": got["error"]}] and "give a “replay from” before that" in got["error"]
 
 
 def first_step(r) -> int:
@@ -1841,19 +1841,18 @@ def test_the_lines_boxes_are_labelled_in_words_and_keep_their_option():
         assert hint.endswith(f"; as --{name.replace('_', '-')}") and "down_uplink" not in hint, (name, hint)
     html = inpage.panel_html("hash-l4-nat", "./", "t", 1)
     assert '<label class="op1-lc" for="t-down_kbit">download speed of each uplink (kbit/s) <input' in html
-    assert '<label class="op1-lc" for="t-down_uplink">which uplink fails (1–4) <input' in html
+    assert '<label class="op1-lc" for="t-down_uplink">which uplink fails (1–uplinks) <input' in html
     # the page's script names the box as the simulator does
     assert f'data-said="{html_escape(box_name("down_uplink"))}"' in html
     got = json.loads(inpage.run("hash-l4-nat", "{}", '{"down_uplink": 9}', '{"down_uplink": [1, 4]}'))
-    assert got["error"] == ("“which uplink fails” (--down-uplink) 9 out of range for this page's live panel: "
-                            "allowed 1..4"), got
+    assert got["error"] == ("“which uplink fails” (--down-uplink) 9 out of range: allowed 1..2 (there are 2 uplinks)"), got
     assert box_words("weights gives 3 values; give weights 1") == "“weight of each uplink” (--weights) gives 3 " \
                                                                  "values; give “weight of each uplink” 1"
     pytest.importorskip("ipywidgets")
     from sim.view import LivePlayer
     lp = LivePlayer("hash-l4-nat", max_steps=20)
     for name, s in specs.items():
-        assert lp.controls[name].description == s["label"], name
+        assert lp.controls[name].description == inpage.box_label(s), name
         if lp.controls[name].layout.width not in (None, "auto"):       # a label shown whole, in a phone's column
             assert lp.controls[name].style.description_width == "initial", name
             assert lp.controls[name].layout.max_width == "100%", name
@@ -1927,7 +1926,8 @@ def test_a_run_is_said_once_and_a_choices_new_hint_once(built):
                         r"replay shown after \d+\.\d s\.", status), status
     assert lines <= 4, (lines, status)                             # (it was 19 lines)
     assert "before if2's line fails" in details and "In this browser: " in details, details
-    assert refused == [["op1-lp-said", "Not run: “which uplink fails” (--down-uplink) 9 out of range for this "
-                                       "page's live panel: allowed 1..4"]], refused
+    # (the failing uplink's range is the uplinks there are, as the simulator says it: live.uplink_numbers)
+    assert refused == [["op1-lp-said", "Not run: “which uplink fails” (--down-uplink) 9 out of range: "
+                                       "allowed 1..2 (there are 2 uplinks)"]], refused
     bad = [e for e in errors if not any(k in e for k in KNOWN_CONSOLE_ERRORS)]
     assert bad == [], bad

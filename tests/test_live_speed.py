@@ -50,7 +50,9 @@ def test_live_player_draws_a_step_when_shown_and_as_the_static_player_does():
         assert f.topo_frames[k] == static.topo_frames[k]
     assert len(f._pkt) == 4 and len(f._state) < 60
     lp.prepare_downloads()
-    assert static.downloads("equalize-nat-live-seed-3") in lp.downloads.value
+    # (the page panel's links: the replay's files and the whole run's, inpage.downloads_html)
+    from sim.view.inpage import downloads_html
+    assert downloads_html(static, "equalize-nat-live-seed-3", whole=True) in lp.downloads.value
     lp.controls["seed"].value = 4                               # a re-run: downloads withdrawn
     assert lp.downloads.value == "" and lp.result.params.seed == 4
     assert set(lp.frames._state) == {0} and set(lp.frames._pkt) == {0}

@@ -166,15 +166,17 @@ def test_live_players_downloads_are_named_after_the_run():
     from sim.view import LivePlayer
     lp = LivePlayer("equalize-nat", seed=3, max_steps=5)
     lp.prepare_downloads()
-    assert 'download="equalize-nat-live-seed-3.pcapng"' in lp.downloads.value
+    # (the page panel's names: the replay's and the whole run's, inpage.downloads_html)
+    assert 'download="equalize-nat-live-seed-3-replay.pcapng"' in lp.downloads.value
+    assert 'download="equalize-nat-live-seed-3-whole-run.pcapng"' in lp.downloads.value
     lp.controls["nat"].value = "netfilter"
     lp.prepare_downloads()
-    assert 'download="equalize-nat-live-seed-3-nat-netfilter.pcapng"' in lp.downloads.value
+    assert 'download="equalize-nat-live-seed-3-nat-netfilter-replay.pcapng"' in lp.downloads.value
     # named against the call's own parameters: its size is not a change the reader made
     lp = LivePlayer("equalize-nat", seed=3, size=20_000, max_steps=5)
     lp.controls["seed"].value = 4
     lp.prepare_downloads()
-    assert 'download="equalize-nat-live-seed-4.pcapng"' in lp.downloads.value
+    assert 'download="equalize-nat-live-seed-4-replay.pcapng"' in lp.downloads.value
 
 
 def test_windows_explicit_steps_and_kinds(article):
@@ -259,16 +261,16 @@ def test_live_player_steps_and_reruns_with_new_parameters():
     pytest.importorskip("ipywidgets")
     from sim.view import LivePlayer
     lp = LivePlayer("equalize-nat", seed=1, size=3000, max_steps=60)
-    assert lp.widget is not None and lp.slider.max == len(lp.steps) - 1
+    assert lp.widget is not None and lp.slider.max == len(lp.steps)      # (counted from 1, as "step 1 / N")
     lp.step(5)
     i = lp.steps[5]
     from html import escape
     assert escape(narrate(lp.result, i)) in lp.narration.value
     assert f'class="op1-row cur" data-i="{i}"' in lp.ladder.value
     lp.buttons["next"].click()
-    assert lp.slider.value == 6
+    assert lp.slider.value == 7
     lp.controls["nat"].value = "netfilter"
-    assert lp.result.params.nat == "netfilter" and lp.slider.value == 0
+    assert lp.result.params.nat == "netfilter" and lp.slider.value == 1
     lp.controls["multipath"].value = "hash-l4"
     assert lp.result.params.multipath == "hash-l4" and lp.result.params.equalize is False
     assert lp.controls["equalize"].disabled and lp.controls["equalize"].value is False
@@ -644,9 +646,9 @@ def test_a_live_players_replay_from_box_shows_any_part_of_the_run():
     assert lp.result is result and lp.frames.steps[0] >= first_at(result, 0.7) > auto[-1]
     assert "replay from auto" not in lp.status.value and " from 7" in lp.status.value
     lp.controls["start_at"].value = "-1"
-    assert "start_at (replay from) must be simulated seconds" in lp.status.value and lp.frames.steps[0] > auto[-1]
+    assert "“replay from” must be simulated seconds" in lp.status.value and lp.frames.steps[0] > auto[-1]
     lp.controls["start_at"].value = "5000"
-    assert "give a smaller start_at" in lp.status.value and lp.frames.steps[0] > auto[-1]
+    assert "give a “replay from” before that" in lp.status.value and lp.frames.steps[0] > auto[-1]
     assert lp.rerun(seed=2) is True                # a re-run keeps the last start the replay took
     assert first_at(lp.result, 0.7) <= lp.frames.steps[0] and lp.result.params.seed == 2
     assert lp.replay("auto") is True and lp.frames.steps[0] < first_at(lp.result, 0.5)

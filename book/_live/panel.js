@@ -209,14 +209,15 @@
   // What the run did, under the status line: the simulator's summary (Result.summary_text, the
   // end of its trace) -- each connection's bytes and outcome, the throughput, a line's failure and
   // what NAT forgot with it, each uplink's packets.  A line each, wrapped under its own indent.
-  function summary(n, text) {
+  function summary(n, text, title) {
     var box = document.createElement("div"), head = document.createElement("p");
     var lines = document.createElement("div");
     box.className = "op1-lp-sum";
     box.setAttribute("role", "group");
     head.className = "op1-lp-sumh";
     head.id = "op1-lp-sum-" + (++sums);
-    head.textContent = "Run " + n + ": what it did (the simulator's summary, which ends its trace)";
+    // (its words are inpage.py's SUMMARY_HEAD, LivePlayer's too)
+    head.textContent = "Run " + n + ": " + (title || "what it did (the simulator's summary, which ends its trace)");
     box.setAttribute("aria-labelledby", head.id);
     lines.className = "op1-lp-sumt";
     text.split("\n").forEach(function (line) {
@@ -351,12 +352,24 @@
         if (!range || c.disabled) return;
         var t = c.value.trim(), lo = range[0], hi = range[1];
         var who = c.getAttribute("data-said") || c.name;
+        // a box whose range is the uplinks there are (data-upto: that box) says that range, as
+        // the simulator does (live.py uplink_numbers), once that box holds a number it allows; a
+        // value the box holds, the simulator judges
+        var upto = c.getAttribute("data-upto") && form.elements[c.getAttribute("data-upto")];
+        var n = upto && /^\d+$/.test(upto.value.trim()) ? parseInt(upto.value.trim(), 10) : 0;
+        var nr = upto && limits[upto.name];
+        var span = n && nr && n >= nr[0] && n <= nr[1] ?
+          (n === 1 ? "1 (there is 1 uplink)" : "1.." + n + " (there are " + n + " uplinks)") : null;
         if (!/^-?\d+$/.test(t)) {
-          errs.push({param: c.name, message: who + " must be an integer " + lo + ".." + hi +
+          errs.push({param: c.name, message: who + " must be an integer " + (span || lo + ".." + hi) +
                      ", got " + pyRepr(c.value)});
           return;
         }
         var v = BigInt(t);              // exact, however many digits (a Number is not past 2^53)
+        if (span && (v < BigInt(lo) || v > BigInt(hi))) {
+          errs.push({param: c.name, message: who + " " + v + " out of range: allowed " + span});
+          return;
+        }
         if (v < BigInt(lo) || v > BigInt(hi)) {
           errs.push({param: c.name, message: who + " " + v + " out of range for this page's " +
                      "live panel: allowed " + lo + ".." + hi});
@@ -419,7 +432,7 @@
         box.className = "op1-lp-run";
         box.setAttribute("data-run-id", id);
         box.innerHTML = m.html;
-        if (m.summary) box.insertBefore(summary(n, m.summary), box.firstChild);
+        if (m.summary) box.insertBefore(summary(n, m.summary, m.summaryHead), box.firstChild);
         out.insertBefore(box, out.firstChild);
         shown[id] = box;
         owed[id] = {root: root, stage: "drawing the replay's steps", net: false};

@@ -63,7 +63,7 @@ def _bare_control(uid: str, s: dict, hint_id: str | None = None) -> str:
             # order) under another policy said nowhere why (WCAG 3.3.2).  Inside its label, the
             # why is in the box's name, and once only (it was its description too: read twice)
             extra = f' data-only-with="{h(other)}" data-allowed="{h(" ".join(allowed))}"'
-            why = f' <small id="{cid}-why" class="op1-lc-why">(with {h(other)} {h(" or ".join(allowed))} only)</small>'
+            why = f' <small id="{cid}-why" class="op1-lc-why">{h(only_with_words(s))}</small>'
         return (f'<label class="op1-lc op1-lc-bool" for="{cid}"><input type="checkbox" id="{cid}" '
                 f'name="{h(name)}"{" checked" if value else ""}{extra}> {h(label)}{why}</label>')
     if s["kind"] == "int":
@@ -71,11 +71,12 @@ def _bare_control(uid: str, s: dict, hint_id: str | None = None) -> str:
         # what it cannot read as a number ("1e", "--3" came through as ''), so the message
         # named an empty value beside a box that was not empty; the simulator checks the range
         # its range in its label, before a run is tried ("uplinks (1–4)"; WCAG 3.3.2)
-        unit = re.fullmatch(r"(.+) \((\w+)\)", label)        # "size (bytes)": "size (1–1000000 bytes)"
-        said = f"{unit[1]} ({_range(s['min'], s['max'])} {unit[2]})" if unit else f"{label} ({_range(s['min'], s['max'])})"
+        said = box_label(s)
         # (a box labelled in words: the page's own refusals name it as the simulator's do, box_name)
         from .live import LABELS, box_name
         named = f' data-said="{h(box_name(name))}"' if name in LABELS else ""
+        if "upto" in s:         # (its range's top is that box's value: live.live_params)
+            named += f' data-upto="{h(s["upto"])}"'
         return (f'<label class="op1-lc" for="{cid}">{h(said)} '
                 f'<input type="text" data-int id="{cid}" '
                 f'name="{h(name)}" value="{value}" inputmode="numeric" pattern="[0-9]*" '
@@ -93,6 +94,26 @@ def _bare_control(uid: str, s: dict, hint_id: str | None = None) -> str:
                    f'{h(t)}</option>' for t, v in s["choices"])
     return (f'<label class="op1-lc" for="{cid}">{h(label)} <select id="{cid}" name="{h(name)}"'
             f'{"" if plain else " data-json"}{described}>{opts}</select></label>')
+
+
+def box_label(s: dict) -> str:
+    """A control's label as the reader sees it, in the page's panel and in ``LivePlayer``: a
+    number box's with its range (``uplinks (1–4)``, ``seed (0–2^53−1)``, ``size (1–1000000
+    bytes)``; a box whose top is another box's value, as the failing uplink's is the uplinks',
+    names that box: ``which uplink fails (1–uplinks)``), the others' as they are."""
+    label = s["label"]
+    if s["kind"] != "int":
+        return label
+    span = f"{s['min']}–{s['upto']}" if "upto" in s else _range(s["min"], s["max"])
+    unit = re.fullmatch(r"(.+) \((\w+)\)", label)        # "size (bytes)": "size (1–1000000 bytes)"
+    return f"{unit[1]} ({span} {unit[2]})" if unit else f"{label} ({span})"
+
+
+def only_with_words(s: dict) -> str:
+    """Why a control that needs another's value is off, said beside it (the page's panel and
+    ``LivePlayer``): ``(with multipath random or wrr only)``."""
+    (other, allowed), = s["only_with"].items()
+    return f"(with {other} {' or '.join(allowed)} only)"
 
 
 def _range(lo: int, hi: int) -> str:
@@ -319,7 +340,8 @@ def outcome_words(result) -> str:
     return "; ".join(out)
 
 
-def _bad_values(scenario: str, params: dict, values: dict, limits: dict, preset: dict) -> list:
+def _bad_values(scenario: str, params: dict, values: dict, limits: dict, preset: dict,
+                where: str = "page's live panel") -> list:
     """Every control of the panel whose value can't be used, as ``[(name, message)]``, in the
     order ``live_params`` checks them: each one found is put back to the cell's value (or the
     default) and the rest checked again, so that the reader hears of all of them at once.  A
@@ -328,7 +350,7 @@ def _bad_values(scenario: str, params: dict, values: dict, limits: dict, preset:
     tried, bad = dict(params), []
     for _ in range(len(values) + 1):
         try:
-            live_params(scenario, dict(tried), limits, "page's live panel")
+            live_params(scenario, dict(tried), limits, where)
             return bad
         except scenarios.ParamError as e:
             if (e.param, str(e)) in bad:        # the box's default is refused as it was: named once
@@ -342,6 +364,10 @@ def _bad_values(scenario: str, params: dict, values: dict, limits: dict, preset:
                 tried.pop(e.param)
     return bad
 
+
+#: The title of a run's summary (``Result.summary_text``), after "Run N: ", above its replay: the
+#: page's panel's (``draw``) and ``LivePlayer``'s.
+SUMMARY_HEAD = "what it did (the simulator's summary, which ends its trace)"
 
 #: What a step's router tables or packet shows until the worker has drawn it.
 WAIT = '<p class="op1-wait">drawing this step…</p>'
@@ -483,7 +509,7 @@ def draw(title: str, max_steps: int, start_at: str = "null", run=None, panel=Non
     for old in [r for r in _frames if _panel_of[r] == panel][:-KEEP_RUNS]:
         forget(old)
     return json.dumps({"html": html, "steps": len(frames), "cut": frames.cut(short=True),
-                       "summary": "\n".join(result.summary_text()),
+                       "summary": "\n".join(result.summary_text()), "summaryHead": SUMMARY_HEAD,
                        "changed": changed_words(result, _last.get("preset", {})), "outcome": outcome_words(result)})
 
 
@@ -511,12 +537,19 @@ def downloads(run=None) -> str:
     return json.dumps({"html": downloads_html(f, f.stem)})
 
 
-def downloads_html(f, stem: str) -> str:
-    """``downloads``' links for the frames ``f``, their files named after ``stem``."""
+def downloads_html(f, stem: str, whole: bool = False) -> str:
+    """``downloads``' links for the frames ``f``, their files named after ``stem``: the page's
+    script points the whole run's at the files the worker sends it; ``whole``: they are data:
+    URLs too (``LivePlayer``, a Jupyter widget, which runs no script; made when asked for)."""
     import base64
     a, b = h(f"{stem}-replay"), h(f"{stem}-whole-run")
     pcap = base64.b64encode(f.pcapng()).decode()
     text = base64.b64encode(f.trace_text().encode()).decode()
+    hrefs = {"pcapng": "", "trace": ""}
+    if whole:
+        r = f.result
+        hrefs = {"pcapng": f' href="data:application/vnd.tcpdump.pcap;base64,{base64.b64encode(r.pcapng_bytes()).decode()}"',
+                 "trace": f' href="data:text/plain;charset=utf-8;base64,{base64.b64encode(r.text().encode()).decode()}"'}
     # one box in the replay's bar, its two pairs kept whole when it wraps (a phone)
     return (
         f'<span class="op1-dl"><span class="op1-dl-set">replay: <a download="{a}.pcapng" '
@@ -524,8 +557,8 @@ def downloads_html(f, stem: str) -> str:
         f'<a download="{a}.txt" aria-label="trace of the replay, {a}" '
         f'href="data:text/plain;charset=utf-8;base64,{text}">trace</a></span> '
         f'<span class="op1-dl-set">whole run: '
-        f'<a download="{b}.pcapng" data-whole="pcapng" aria-label="pcapng of the whole run, {b}">pcapng</a>'
-        f'<a download="{b}.txt" data-whole="trace" aria-label="trace of the whole run, {b}">trace</a>'
+        f'<a download="{b}.pcapng" data-whole="pcapng" aria-label="pcapng of the whole run, {b}"{hrefs["pcapng"]}>pcapng</a>'
+        f'<a download="{b}.txt" data-whole="trace" aria-label="trace of the whole run, {b}"{hrefs["trace"]}>trace</a>'
         f'</span></span>')
 
 

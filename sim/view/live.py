@@ -66,6 +66,11 @@ LABELS = {"down_kbit": "download speed of each uplink (kbit/s)", "up_kbit": "upl
           "read_timeout": "a download gives up after no data for (s)"}
 
 
+#: the boxes that set no parameter of the run, named in a refusal by their label's words alone
+#: (no option: ``python -m sim run`` has none): the replay's start (``replay_spec``)
+SAID = {"start_at": "“replay from”"}
+
+
 def _option(name: str) -> str:
     return "--" + name.replace("_", "-")
 
@@ -82,8 +87,11 @@ def box_words(message: str) -> str:
     """A refusal in the words of the boxes the reader sees: each parameter whose box is labelled
     in words (``LABELS``) named by them, the option after them the first time
     (``down_uplink 5 out of range ... give down_uplink 1`` -> ``“which uplink fails”
-    (--down-uplink) 5 out of range ... give “which uplink fails” 1``); the rest, the simulator's
-    and the command line's words, as they are."""
+    (--down-uplink) 5 out of range ... give “which uplink fails” 1``), the replay's start by its
+    label's (``SAID``: ``start_at`` -> ``“replay from”``); the rest, the simulator's and the
+    command line's words, as they are."""
+    for name, words in SAID.items():
+        message = re.sub(rf"(?<![\w-]){re.escape(name)}(?![\w-])", words, message)
     for name in LABELS:
         first = box_name(name)
         later = first.rsplit(" (", 1)[0]
@@ -104,6 +112,18 @@ START_MAX = 1e6              # check_start_at's bound: a replay starts below a m
 # which is not a heading: the player sits inside a page whose own headings are h1-h3
 BOXES = (("topology", "Network"), ("ladder", "Ladder"), ("state", "Linux router: tables"),
          ("packet", "Packet"))
+#: LivePlayer's own styles: a refused box outlined (its why under it, ``✖ not allowed: …``); in
+#: a phone's column each box's label above it, the box the column's width (with the labels
+#: beside them, JupyterLab left a box's input some 18 px at 375 px)
+LIVE_CSS = (".op1-live .op1-ladder-scroll{max-height:460px}"
+            ".op1-live .op1-bad input,.op1-live .op1-bad select{border:2px solid #b00020!important}"
+            "@media (max-width:640px){"
+            ".op1-live .op1-lcg{width:100%!important;margin-right:0!important;box-sizing:border-box}"
+            ".op1-live .op1-lc.widget-inline-hbox{flex-direction:column;align-items:stretch;width:100%!important;"
+            "height:auto;box-sizing:border-box}"
+            ".op1-live .op1-lc>.widget-label{width:auto!important;max-width:100%!important;text-align:left;"
+            "white-space:normal;overflow:visible;line-height:1.3;margin:0 0 2px}"
+            ".op1-live .op1-lc>input,.op1-live .op1-lc>select{width:100%!important;flex:0 0 auto;margin:0}}")
 _players = itertools.count(1)   # the page's element ids of a player's box titles: op1-live<N>-<view>
 
 
@@ -147,9 +167,16 @@ def live_params(scenario: str, params: dict, limits: dict | None = None, where: 
         if name not in params:
             continue
         v = params[name] = scenarios.plain(params[name])
+        # the failing uplink's range is the uplinks there are, once the uplinks box holds a
+        # number it allows (the simulator's own words for a value the box holds: make_params)
+        n = params.get("uplinks", scenarios.scenario_defaults(scenario).uplinks) if name == "down_uplink" else None
+        upto = type(n) is int and 1 <= n <= boxes.get("uplinks", (1, MAX_UPLINKS))[1]
         if isinstance(v, bool) or not isinstance(v, int):
-            raise scenarios.ParamError(f"{name} must be an integer {lo}..{hi}, got {v!r}", name)
+            span = uplink_numbers(n) if upto else f"{lo}..{hi}"
+            raise scenarios.ParamError(f"{name} must be an integer {span}, got {v!r}", name)
         if not lo <= v <= hi:
+            if upto:
+                raise scenarios.ParamError(f"{name} {v} out of range: allowed {uplink_numbers(n)}", name)
             raise scenarios.ParamError(f"{name} {v} out of range for this {where}: allowed {lo}..{hi}", name)
     for name in TEXT_BOXES:
         if name in params:
@@ -160,6 +187,12 @@ def live_params(scenario: str, params: dict, limits: dict | None = None, where: 
             raise scenarios.ParamError(f"{name} {getattr(p, name)} out of range for this {where}: "
                                        f"allowed {lo}..{hi}", name)
     return p
+
+
+def uplink_numbers(n: int) -> str:
+    """The uplinks' numbers, as a refusal says them: ``1..2 (there are 2 uplinks)``, ``1 (there
+    is 1 uplink)`` -- the range of the failing uplink's box (its label: ``1–uplinks``)."""
+    return "1 (there is 1 uplink)" if n == 1 else f"1..{n} (there are {n} uplinks)"
 
 
 def text_value(name: str, v) -> str:
@@ -249,8 +282,9 @@ def control_specs(p) -> list[dict]:
         text("down_at", LABELS["down_at"], _seconds_hint(
             "down_at", f"the line of the uplink chosen under {box_name('down_uplink').split(' (')[0]} goes down at T s",
             NONE_MEANS["down_at"])),
+        # (its range is the uplinks there are: ``upto``, the box whose value is its top)
         {"name": "down_uplink", "label": LABELS["down_uplink"], "kind": "int", "value": p.down_uplink, "min": 1,
-         "max": max(MAX_UPLINKS, p.down_uplink), "group": "lines",
+         "max": max(MAX_UPLINKS, p.down_uplink), "upto": "uplinks", "group": "lines",
          "hint": f"{scenarios.PARAM_HELP['down_uplink']}, at {box_name('down_at').split(' (')[0]}{_as('down_uplink')}"},
     ]
 
@@ -309,7 +343,7 @@ def replay_from(v) -> float | None:
         except ValueError:
             x = None
         if x is None or not 0 <= x < START_MAX:
-            raise scenarios.ParamError(f"start_at (replay from) must be simulated seconds, 0 or more and below "
+            raise scenarios.ParamError(f"start_at must be simulated seconds, 0 or more and below "
                                        f"{START_MAX:.0f} (like 0.9), or {AUTO} (before a late line failure, else "
                                        f"where this panel's replays start), got {v!r}", "start_at")
         return x
@@ -383,7 +417,7 @@ class LiveFrames(Frames):
                 raise
             end = result.events[-1].t / 1e6 if len(result.events) else 0.0
             raise ValueError(f"start_at {start_at:g} s: no packet moves from then on (the run's last event is "
-                             f"at {end:.3f} s): give a smaller start_at") from None
+                             f"at {end:.3f} s): give a start_at before that") from None
         counts = a.uplink_counts(self.steps)
         self._snaps = a.snapshots(self.steps)
         self.table_t = [clock(self._snaps[s].t) for s in self.steps]     # the moment each step's tables show
@@ -463,7 +497,10 @@ class LivePlayer:
     (simulated seconds) starts it at the first event from then on, where a run's moment of
     interest comes after more steps than the replay shows (the thought question's 0.2 s).  Its
     "replay from (s)" box (``replay_spec``) moves the replay of the run shown, without a re-run:
-    ``auto`` starts it before a line's failure the replay would not reach, else at ``start_at``."""
+    ``auto`` starts it before a line's failure the replay would not reach, else at ``start_at``.
+    A control changed re-runs it (a box's text once the reader presses Enter or leaves the box),
+    and so does its Run button, as the page's panel's; above the replay, what the run did (the
+    simulator's summary, as the page's panel shows it)."""
 
     def __new__(cls, *args, **kwargs):
         from .._needs import IPYWIDGETS, Unavailable, missing_message, widgets_or_none
@@ -475,6 +512,7 @@ class LivePlayer:
 
     def __init__(self, scenario: str, max_steps: int = 200, start_at: float | None = None, **params):
         import ipywidgets as W
+        from .inpage import box_label, only_with_words
 
         p = live_params(scenario, params)                    # ParamError names a bad value
         max_steps = scenarios.plain(max_steps)
@@ -487,32 +525,38 @@ class LivePlayer:
         self.preset = dict(params)           # what the call set: the downloads name what differs
         self.result = None
         self.frames: LiveFrames | None = None
+        self.runs = 0                        # the runs made: the summary's "Run N"
+        self._tried = None                   # the controls' values last run from them, and whether it ran
+        self._said = ""                      # the status line of the run shown
         self._uid = f"op1-live{next(_players)}"
         style = {"description_width": "initial"}
-        # each box as wide as its label (shown whole: description_width initial) and some ten
-        # characters of input, never wider than the notebook's column (a phone's, 375 px)
-        widths = {"uplinks": "120px", "seed": "140px", "size": "190px", "subflows": "120px",
-                  "down_uplink": "min(100%, 17em)", "connections": "150px", "down_at": "min(100%, 19em)",
-                  "read_timeout": "min(100%, 30em)", "start_at": "190px", "down_kbit": "min(100%, 30em)",
-                  "up_kbit": "min(100%, 28em)", "delay_ms": "min(100%, 28em)", "weights": "min(100%, 22em)"}
+        # each box as wide as its label (shown whole: description_width initial) and its input
+        # (ems: some ten characters where a list is typed), never wider than the notebook's
+        # column; in a phone's column the label goes above its box (the style below)
+        inputs = {"uplinks": 4, "seed": 11, "size": 8, "subflows": 4, "down_uplink": 4, "connections": 4,
+                  "down_at": 6, "read_timeout": 6, "start_at": 6, "down_kbit": 10, "up_kbit": 10,
+                  "delay_ms": 8, "weights": 6}
 
         def widget(s):                     # one widget per control_specs entry
-            lay = W.Layout(width=widths.get(s["name"], "auto"), max_width="100%")
+            label = box_label(s)           # (a number box's with its range, as the page's panel's)
+            lay = W.Layout(width=f"calc({len(label)}ch + {inputs.get(s['name'], 12)}em)", max_width="100%")
             if s["kind"] == "bool":
-                return W.Checkbox(value=s["value"], description=s["label"], indent=False, layout=lay)
+                return W.Checkbox(value=s["value"], description=label, indent=False, layout=W.Layout(width="auto"))
             if s["kind"] == "int":
                 # not a BoundedIntText, which puts a value out of its range back in silently:
                 # the run refuses it, naming the range (self._limits), as the page's panel does;
                 # and not an IntText, whose browser box hands on what it makes of the text (2.5
                 # ran seed 2, 99999999999999999999 was named as 100000000000000000000)
-                return _number_box(W)(value=s["value"], description=s["label"], style=style, layout=lay,
-                                      continuous_update=False)
-            if s["kind"] == "text":
-                return _text_box(W)(value=s["value"], description=s["label"], style=style,
-                                    layout=W.Layout(width=widths.get(s["name"], "250px"), max_width="100%"),
-                                    continuous_update=False)
-            return W.Dropdown(options=s["choices"], value=s["value"], description=s["label"], style=style,
-                              layout=lay)
+                c = _number_box(W)(value=s["value"], description=label, style=style, layout=lay,
+                                   continuous_update=False)
+            elif s["kind"] == "text":
+                c = _text_box(W)(value=s["value"], description=label, style=style, layout=lay,
+                                 continuous_update=False)
+            else:
+                c = W.Dropdown(options=s["choices"], value=s["value"], description=label, style=style,
+                               layout=W.Layout(width="auto", max_width="100%"))
+            c.add_class("op1-lc")          # (a phone's column: its label above it)
+            return c
         specs = control_specs(p) + workload_specs(scenario, p, params) + [replay_spec(self.start_at, max_steps)]
         self.replay_at: float | None = None      # the replay box's seconds (None: auto)
         self.controls = {s["name"]: widget(s) for s in specs}
@@ -520,13 +564,23 @@ class LivePlayer:
         self._hints = {s["name"]: s["hints"] for s in specs if "hints" in s}
         self.hints = {s["name"]: W.HTML(self._hint_html(s["name"], s.get("hint")))
                       for s in specs if "hints" in s or "hint" in s}
+        # why a value was refused, under its box (the page's panel's words: "✖ not allowed")
+        self.errors = {s["name"]: W.HTML(layout=W.Layout(display="none")) for s in specs}
+        # why a box is off (equalize, a route-cache flag, under a policy without a cache)
+        self._only_with = {s["name"]: s["only_with"] for s in specs if "only_with" in s}
+        self.why = {s["name"]: W.HTML(f'<span style="font-size:12px;color:#555">{h(only_with_words(s))}</span>',
+                                      layout=W.Layout(margin="0 0 0 6px"))
+                    for s in specs if "only_with" in s}
 
-        def with_hint(name):
+        def column(name):
             c = self.controls[name]
-            if name not in self.hints:
-                return c
-            return W.VBox([c, self.hints[name]], layout=W.Layout(max_width="100%"))
-        groups = {g: [with_hint(s["name"]) for s in specs if s.get("group", "main") == g] for g in GROUPS}
+            head = W.HBox([c, self.why[name]], layout=W.Layout(align_items="center")) if name in self.why else c
+            parts = [head, self.errors[name]] + ([self.hints[name]] if name in self.hints else [])
+            col = W.VBox(parts, layout=W.Layout(max_width="100%", margin="0 1.6em 6px 0"))
+            col.add_class("op1-lcg")
+            return col
+        self._group = {s["name"]: s.get("group", "main") for s in specs}
+        groups = {g: [column(s["name"]) for s in specs if s.get("group", "main") == g] for g in GROUPS}
         row = W.Layout(flex_flow="row wrap", align_items="flex-start")
         # the lines' controls (speeds, delays, weights, a failure, connections): one tap away, so
         # that the controls a chapter is about are not lost among them
@@ -534,11 +588,25 @@ class LivePlayer:
                                  selected_index=None)
         self._limits = {s["name"]: (s["min"], s["max"]) for s in specs if s["kind"] == "int"}
         self.controls["equalize"].disabled = p.multipath not in CACHED_POLICIES
+        self.run_button = W.Button(description="Run", button_style="primary", layout=W.Layout(width="auto"),
+                                   tooltip="run the simulator with these values (a box's new text runs it "
+                                           "too, on Enter or on leaving the box)")
+        self.run_button.on_click(lambda _b: self.run_now())
         self.status = W.HTML()
-        self.slider = W.IntSlider(value=0, min=0, max=0, description="step", continuous_update=True,
-                                  layout=W.Layout(width="420px"))
-        self.play = W.Play(value=0, min=0, max=0, interval=900, description="play")
+        self.summary = W.HTML()
+        # the step slider counts from 1, as the step line does ("step 1 / 200")
+        self.slider = W.IntSlider(value=1, min=1, max=1, description="step", continuous_update=True,
+                                  layout=W.Layout(width="420px", max_width="100%"))
+        # the browser plays the replay (a Play widget, hidden: its icon buttons had no names, and
+        # its stop went back to step 1); the reader's button plays and pauses where it is
+        self.play = W.Play(value=1, min=1, max=1, interval=900, show_repeat=False,
+                           layout=W.Layout(display="none"))
         W.jslink((self.play, "value"), (self.slider, "value"))
+        self.playing = W.ToggleButton(value=False, description="▶ Play", layout=W.Layout(width="auto"),
+                                      tooltip="play the replay from this step, a step every 0.9 s "
+                                              "(from the last step: from step 1)")
+        W.jslink((self.play, "playing"), (self.playing, "value"))
+        self.playing.observe(self._on_playing, "value")
         self.buttons = {name: W.Button(description=label, layout=W.Layout(width="auto"),
                                        tooltip=tip)
                         for name, label, tip in (("first", "⇤ First", "first step"),
@@ -549,6 +617,7 @@ class LivePlayer:
             b.on_click(lambda _b, name=name: self._button(name))
         self.pos = W.HTML()
         self.narration = W.HTML()
+        self.changed = W.HTML()              # the static player's "Router tables, this step"
         self.topology = W.HTML()
         self.state = W.HTML()
         self.ladder = W.HTML()
@@ -557,10 +626,9 @@ class LivePlayer:
         # the pcapng and the trace are built when asked for: a packet's bytes take scapy
         # about a millisecond, too long to spend on every hop of every re-run
         self.prepare = W.Button(description="Downloads…", layout=W.Layout(width="auto"),
-                                tooltip="prepare this run's pcapng and trace for download")
+                                tooltip="prepare this replay's and the whole run's pcapng and trace for download")
         self.prepare.on_click(lambda _b: self.prepare_downloads())
-        css = W.HTML(f"<style>{_asset('player.css')}{STATE_CSS}"
-                     ".op1-live .op1-ladder-scroll{max-height:460px}</style>")
+        css = W.HTML(f"<style>{_asset('player.css')}{STATE_CSS}{LIVE_CSS}</style>")
         titles = dict(BOXES)
         box = lambda view: W.VBox([W.HTML(f'<div id="{self._uid}-{view}" class="op1-live-boxh" '
                                           f'style="margin:2px 0;font-size:12px;font-weight:bold;'
@@ -570,21 +638,26 @@ class LivePlayer:
             css,
             W.HBox(groups["main"], layout=row),
             self.lines,
+            W.HBox([self.run_button]),         # (as wide as its word, not the column)
             self.status,
-            W.HBox([self.buttons["first"], self.buttons["prev"], self.play, self.buttons["next"],
-                    self.buttons["last"], self.slider, self.pos, self.prepare, self.downloads],
+            self.summary,
+            W.HBox([self.buttons["first"], self.buttons["prev"], self.playing, self.buttons["next"],
+                    self.buttons["last"], self.slider, self.pos, self.prepare, self.downloads, self.play],
                    layout=W.Layout(flex_flow="row wrap", align_items="center")),
             self.narration,
+            self.changed,
             box("topology"),
-            W.HBox([box("ladder"), box("state")]),
+            W.HBox([box("ladder"), box("state")], layout=W.Layout(flex_flow="row wrap")),
             box("packet"),
         ])
         self.widget.add_class("op1-live")
         for name, c in self.controls.items():
             c.observe(self._on_replay if name == "start_at" else self._on_param, "value")
         self.slider.observe(self._on_step, "value")
+        self._sync_why()
         self._run()
         self._show_run()
+        self._tried = (self._values(), True)
 
     # -- parameters ------------------------------------------------------------------------
 
@@ -601,6 +674,12 @@ class LivePlayer:
             v["equalize"] = False          # equalize is a route-cache flag
         return v
 
+    def _sync_why(self) -> None:
+        """A box off for another's value says why beside it (``only_with_words``), while it is off."""
+        for name, why in self.why.items():
+            off = any(self.controls[other].value not in allowed for other, allowed in self._only_with[name].items())
+            why.layout.display = None if off else "none"
+
     def _on_param(self, change=None) -> None:
         # equalize is a route-cache flag: shown off under a policy without a cache, and back as
         # it was when the policy has one again (as the page's live panel does)
@@ -614,9 +693,21 @@ class LivePlayer:
                 eq.value = getattr(self, "_equalize_was", eq.value)
             eq.disabled = off
             eq.observe(self._on_param, "value")
+        self._sync_why()
         for name in self._hints:
             self.hints[name].value = self._hint_html(name)
         self._rerun(self._values(), typed=True)
+
+    def run_now(self) -> bool:
+        """The Run button: a run with the controls' values -- unless they are those of the run
+        shown (a box's text left by a click on Run has just run it: a run with the same values
+        is the same run), which the status line then says.  Returns whether a run was made."""
+        if self._tried == (self._values(), True):
+            self.status.value = self._said.replace(
+                "</span>", " · Run: these values are the run shown (the same values make the same run)</span>", 1)
+            return False
+        self._on_param()
+        return self._tried is not None and self._tried[1]
 
     def _on_replay(self, change=None) -> None:
         """The replay box changed: the run shown replayed from there (no re-run), or, for a
@@ -625,14 +716,17 @@ class LivePlayer:
 
     def replay(self, start_at) -> bool:
         """Replay the run shown from ``start_at`` (simulated seconds, or ``"auto"``: ``replay_spec``);
-        a bad value, or one after the run's last step, is said on the status line.  Returns
-        whether the replay was made."""
+        a bad value, or one after the run's last step, is said on the status line and under the
+        box.  Returns whether the replay was made."""
+        self._unmark()
         try:
             at = replay_from(start_at)
             self._t_run = time.perf_counter()
             self._frame(self.result, at)
         except ValueError as e:            # ParamError, or a start with no step after it
-            self.status.value = f'<span style="color:#8a3300"><b>Not shown:</b> {h(box_words(str(e)))}</span>'
+            self._mark([("start_at", str(e))])
+            self.status.value = (f'<span style="color:#8a3300"><b>Not shown:</b> {h(box_words(str(e)))}; '
+                                 f"{h(self._still())}</span>")
             return False
         self.replay_at = at
         box = self.controls["start_at"]
@@ -641,15 +735,49 @@ class LivePlayer:
             box.unobserve(self._on_replay, "value")
             box.value = shown
             box.observe(self._on_replay, "value")
-        self._show_run()
+        self._show_run(new=False)
         return True
 
     def rerun(self, **changes) -> bool:
-        """Re-run with ``changes`` applied; a bad value is shown in the status line
-        (and the last good run kept).  Returns whether the run was made.  A number given here
+        """Re-run with ``changes`` applied; a bad value is shown in the status line and under its
+        box (and the last good run kept).  Returns whether the run was made.  A number given here
         beyond its box's range widens the box (as building the player with it does); one typed
         into the box is held to it."""
         return self._rerun(changes, typed=False)
+
+    def _still(self) -> str:
+        """What a refusal says of the replay still shown: which run it is."""
+        return f"the replay below is still run {self.runs}'s: {self.result.params_line()}"
+
+    def _bad(self, params: dict, changes: dict, limits: dict, e: Exception) -> list:
+        """Every control whose value can't be used, as ``[(name, message)]`` (the page's panel's
+        ``_bad_values``: all of them at once), or the one problem ``e`` is, when it is no box's."""
+        from .inpage import _bad_values
+        values = {k: v for k, v in changes.items() if k in self.controls}
+        try:
+            bad = _bad_values(self.scenario, dict(params), values, limits, self.preset, "live player")
+        except Exception:                  # (a value no check can read: the one message)
+            bad = []
+        return bad or [(getattr(e, "param", None), str(e))]
+
+    def _mark(self, bad: list) -> None:
+        """Each refused box outlined, with why under it (``✖ not allowed:``, the page's words);
+        one among the lines' controls, their part opened."""
+        for name, message in bad:
+            if name not in self.errors:
+                continue
+            self.errors[name].value = (f'<div class="op1-lc-err" style="font-size:12px;line-height:1.3;color:#b00020;'
+                                       f'max-width:26em"><b>✖ not allowed:</b> {h(box_words(message))}</div>')
+            self.errors[name].layout.display = None
+            self.controls[name].add_class("op1-bad")
+            if self._group.get(name) == "lines":
+                self.lines.selected_index = 0
+
+    def _unmark(self) -> None:
+        for name, err in self.errors.items():
+            if err.value:
+                err.value, err.layout.display = "", "none"
+                self.controls[name].remove_class("op1-bad")
 
     def _rerun(self, changes: dict, typed: bool) -> bool:
         params = {**self.params, **changes}
@@ -659,6 +787,7 @@ class LivePlayer:
                 v = changes.get(k)
                 if k != "seed" and type(v) is int and v > hi:
                     limits[k] = (lo, v)        # sim.run's own bound still applies
+        self._unmark()
         try:
             p = live_params(self.scenario, params, limits)
             self._busy(True)
@@ -667,9 +796,18 @@ class LivePlayer:
             finally:
                 self._busy(False)
         except ValueError as e:            # ParamError, or a run with no step to show
-            # (named by the boxes' words: the box a message names is the one the reader sees)
-            self.status.value = f'<span style="color:#8a3300"><b>Not run:</b> {h(box_words(str(e)))}</span>'
+            # (named by the boxes' words: the box a message names is the one the reader sees),
+            # each box's under it too
+            bad = self._bad(params, changes, limits, e)
+            self._mark(bad)
+            said = "; ".join(box_words(m) for _, m in bad)
+            self.status.value = (f'<span style="color:#8a3300"><b>Not run:</b> {h(said)}; '
+                                 f"{h(self._still())}</span>")
+            if typed:
+                self._tried = (changes, False)
             return False
+        if typed:
+            self._tried = (changes, True)
         self._limits = limits
         for k in changes:                  # the controls show the values the run used
             c = self.controls.get(k)
@@ -683,21 +821,26 @@ class LivePlayer:
             c.observe(self._on_param, "value")
         for name in self._hints:            # (a choice set by rerun())
             self.hints[name].value = self._hint_html(name)
+        self._sync_why()
         self._show_run()
         return True
 
     def _busy(self, on: bool) -> None:
         """While a re-run runs (seconds, on a loaded machine): the status line says so and the
-        controls are disabled.  ipywidgets sends each of these to the browser as it is set,
-        while the run goes on; the browser's changes wait until the run is over (the kernel
-        handles one message at a time), so a control left enabled would queue a run per click.
-        Equalize, off under a policy without a route cache, stays disabled there."""
+        controls, Run, the step buttons and Downloads are disabled.  ipywidgets sends each of
+        these to the browser as it is set, while the run goes on; the browser's changes wait
+        until the run is over (the kernel handles one message at a time), so a control left
+        enabled would queue a run per click.  Equalize, off under a policy without a route
+        cache, stays disabled there."""
         if on:
+            self.playing.value = False
             self.status.value = ('<span style="font-family:monospace;font-size:12px" role="status">'
                                  f"{h(self.scenario)}: running…</span>")
         no_cache = self.controls["multipath"].value not in CACHED_POLICIES
         for name, c in self.controls.items():
             c.disabled = on or (name == "equalize" and no_cache)
+        for c in (self.run_button, self.playing, self.slider, self.prepare, *self.buttons.values()):
+            c.disabled = on
 
     def _run(self, params: dict | None = None) -> None:
         """Run with ``params`` (default: the current ones) and keep the run, its frames and
@@ -718,48 +861,75 @@ class LivePlayer:
         self.result, self.frames, self.lead = result, f, lead
 
     def prepare_downloads(self) -> None:
-        """Put this run's pcapng and trace links next to the controls."""
+        """Put this replay's and the whole run's pcapng and trace links in the step bar (the
+        page's panel's: ``inpage.downloads_html``)."""
+        from .inpage import downloads_html
         stem = self.result.live_stem(self.preset)
-        self.downloads.value = f'<span class="op1">{self.frames.downloads(stem)}</span>'
+        self.downloads.value = f'<span class="op1">{downloads_html(self.frames, stem, whole=True)}</span>'
         self.prepare.layout.display = "none"
 
-    def _show_run(self) -> None:
+    def _summary_html(self) -> str:
+        """What the run did, as the page's panel shows it above its replay: the simulator's
+        summary (``Result.summary_text``, the end of its trace), under "Run N: ..."."""
+        from .inpage import SUMMARY_HEAD
+        lines = "".join(f'<div style="white-space:pre-wrap;overflow-wrap:anywhere;padding-left:4ch;'
+                        f'text-indent:-4ch">{h(line)}</div>' for line in self.result.summary_text())
+        return (f'<div class="op1-lp-sum" role="group" aria-labelledby="{self._uid}-sum" style="margin:4px 0 6px;'
+                f'padding:6px 8px;border:1px solid #b8c4d0;border-radius:4px;background:#fff">'
+                f'<div id="{self._uid}-sum" style="margin:0 0 4px;font-size:13px;font-weight:bold">'
+                f"Run {self.runs}: {h(SUMMARY_HEAD)}</div>"
+                f'<div style="font-family:\'DejaVu Sans Mono\',Menlo,Consolas,monospace;font-size:12px;'
+                f'line-height:1.4">{lines}</div></div>')
+
+    def _show_run(self, new: bool = True) -> None:
         f = self.frames
+        if new:                           # a run (not the run shown replayed from elsewhere)
+            self.runs += 1
+            self.summary.value = self._summary_html()
         self.downloads.value = ""
         self.prepare.layout.display = None
         n = len(f)
+        self.playing.value = False
         self.slider.unobserve(self._on_step, "value")
-        self.play.value = 0
-        self.slider.value = 0
-        self.slider.max = self.play.max = n - 1
+        self.play.value = self.slider.value = 1
+        self.slider.max = self.play.max = n
         self.slider.observe(self._on_step, "value")
         self.show(0)
         # The status line is written last: when it names the new parameters, the views show them.
         more = f" ({self.lead})" if self.lead else ""
         more += f" ({f.cut(short=True)})" if f.cut() else f" ({f.window()})"
         self.last_shown_s = time.perf_counter() - self._t_run
-        self.status.value = (f'<span style="font-family:monospace;font-size:12px">{h(self.scenario)}: '
-                             f"{h(self.result.params_line())} · {len(self.result.events)} events{more} · "
-                             f"run and drawn in {self.last_shown_s * 1000:.0f} ms</span>")
+        self.status.value = self._said = (
+            f'<span style="font-family:monospace;font-size:12px">{h(self.scenario)}: '
+            f"{h(self.result.params_line())} · {len(self.result.events)} events{more} · "
+            f"run and drawn in {self.last_shown_s * 1000:.0f} ms</span>")
 
     # -- stepping --------------------------------------------------------------------------
 
+    def _on_playing(self, change) -> None:
+        self.playing.description = "⏸ Pause" if change["new"] else "▶ Play"
+        self.playing.tooltip = ("pause at this step" if change["new"] else
+                                "play the replay from this step, a step every 0.9 s (from the last step: from step 1)")
+
     def _button(self, name: str) -> None:
-        k, n = self.slider.value, len(self.frames)
+        k, n = self.slider.value - 1, len(self.frames)
         self.step({"first": 0, "prev": k - 1, "next": k + 1, "last": n - 1}[name])
 
     def step(self, k: int) -> None:
-        """Go to step ``k`` (0-based, clamped to the replay)."""
+        """Go to step ``k`` (0-based, clamped to the replay; the slider shows ``k + 1``, as the
+        step line does)."""
         k = max(0, min(len(self.frames) - 1, k))
-        if self.slider.value != k:
-            self.slider.value = k          # the observer shows it
+        if self.slider.value != k + 1:
+            self.slider.value = k + 1      # the observer shows it
         else:
             self.show(k)
 
     def _on_step(self, change) -> None:
-        self.show(change["new"])
+        self.show(change["new"] - 1)
 
     def show(self, k: int) -> None:
+        """Show step ``k`` (0-based)."""
+        from .player import changed_html
         f = self.frames
         k = scenarios.plain(k)
         if isinstance(k, bool) or not isinstance(k, int) or not 0 <= k < len(f):
@@ -768,6 +938,9 @@ class LivePlayer:
         self.pos.value = (f'<span style="font-family:monospace">step {k + 1} / {len(f)} · event {i} · '
                           f"{h(f.where[k])}</span>")
         self.narration.value = f'<p class="op1-narr" aria-live="polite">{h(f.narration[k])}</p>'
+        # what this step did to the router's tables, above the network (the static player's strip)
+        self.changed.value = (f'<div class="op1" style="border:0;padding:0"><div class="op1-what">{changed_html(self.result, f._snaps[i])}'
+                              f"</div></div>")
         self.topology.value = self._region("topology", f'<div class="op1 op1-topo-box" style="border:0;padding:0">'
                                                        f"{topo_apply(f.topo, f.topo_frames[k])}</div>")
         self.state.value = self._region("state", f'<div class="op1"><div class="op1-state-box">'

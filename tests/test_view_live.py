@@ -1,0 +1,176 @@
+"""LivePlayer (the Jupyter widget) tells a student as much as the book page's live panel: what
+each run did, the router tables' changes at each step, the whole run's files, which box holds a
+refused value and why, the boxes' ranges; its step slider counts as its step line does."""
+import base64
+import json
+import re
+
+import pytest
+
+import sim
+from sim.view import inpage
+
+pytest.importorskip("ipywidgets")
+
+
+def live(*args, **kwargs):
+    from sim.view import LivePlayer
+    from sim.view._dot import have_dot
+    if not have_dot():
+        pytest.skip("needs graphviz's dot")
+    return LivePlayer(*args, **kwargs)
+
+
+def test_each_run_says_what_it_did_above_its_replay_as_the_page_panel_does():
+    """The status line said "348 events (the replay shows ...)" and never how the download
+    ended: the simulator's summary (the page panel's, ``Result.summary_text``) is shown above
+    the replay, a new one with each run, and a refusal leaves the run shown named."""
+    lp = live("equalize-nat", seed=3, size=20_000, max_steps=20)
+    r = sim.run("equalize-nat", seed=3, size=20_000)
+    text = re.sub(r"<[^>]+>", "\n", lp.summary.value)
+    assert f"Run 1: {inpage.SUMMARY_HEAD}".replace("'", "&#x27;") in text
+    for line in r.summary_text():
+        assert line.replace("'", "&#x27;").replace(">", "&gt;") in text, line
+    assert "complete in" in text and "kbit/s" in text
+    kids = list(lp.widget.children)
+    assert kids.index(lp.summary) < [i for i, k in enumerate(kids) if lp.slider in getattr(k, "children", ())][0]
+    lp.controls["seed"].value = "4"
+    assert "Run 2: " in lp.summary.value and "seed=4" in lp.summary.value
+    lp.controls["size"].value = "0"                      # refused: the replay shown is still run 2's
+    assert "Run 2: " in lp.summary.value
+    assert "the replay below is still run 2&#x27;s: " in lp.status.value and "seed=4" in lp.status.value
+    # (the page panel gets the same title from the same place)
+    assert inpage.SUMMARY_HEAD in open("book/_live/panel.js").read()
+
+
+def test_each_step_shows_what_it_did_to_the_router_tables():
+    """The static player's "Router tables, this step" strip, step by step."""
+    from sim.view.player import changed_html
+    lp = live("equalize-nat", seed=3, size=20_000, max_steps=20)
+    for k in (0, 3):
+        lp.step(k)
+        assert "Router tables, this step:" in lp.changed.value
+        assert changed_html(lp.result, lp.frames._snaps[lp.steps[k]]) in lp.changed.value
+
+
+def test_downloads_offer_the_whole_run_beside_the_replay():
+    lp = live("equalize-nat", seed=3, size=20_000, max_steps=20)
+    lp.prepare_downloads()
+    d = lp.downloads.value
+    assert "replay: " in d and "whole run: " in d
+    whole = re.search(r'download="([^"]+-whole-run\.pcapng)"[^>]*href="data:[^;]+;base64,([^"]+)"', d)
+    assert whole and base64.b64decode(whole[2]) == lp.result.pcapng_bytes()
+    trace = re.search(r'download="[^"]+-whole-run\.txt"[^>]*href="data:[^;]+;charset=utf-8;base64,([^"]+)"', d)
+    assert trace and base64.b64decode(trace[1]).decode() == lp.result.text()
+
+
+def test_the_step_slider_counts_from_1_as_the_step_line_does():
+    lp = live("equalize-nat", seed=3, size=20_000, max_steps=20)
+    n = len(lp.steps)
+    assert (lp.slider.min, lp.slider.value, lp.slider.max) == (1, 1, n) and f"step 1 / {n}" in lp.pos.value
+    lp.buttons["next"].click()
+    assert lp.slider.value == 2 and f"step 2 / {n}" in lp.pos.value
+    lp.slider.value = n
+    assert f"step {n} / {n}" in lp.pos.value
+    lp.buttons["first"].click()
+    assert lp.slider.value == 1 and f"step 1 / {n}" in lp.pos.value
+    assert (lp.play.min, lp.play.max) == (1, n)
+
+
+def test_a_refused_value_is_said_under_its_box_and_the_box_marked():
+    lp = live("hash-l4-nat", seed=1, max_steps=20)
+    lp.controls["seed"].value = "x"
+    assert "✖ not allowed:" in lp.errors["seed"].value and "seed must be an integer" in lp.errors["seed"].value
+    assert "op1-bad" in lp.controls["seed"]._dom_classes and lp.errors["seed"].layout.display is None
+    assert "Not run" in lp.status.value
+    # every bad box at once, a box among the lines' controls shown (their part opened)
+    lp.controls["down_at"].value = "soon"
+    assert lp.errors["seed"].value and "“a line fails at” (--down-at)" in lp.errors["down_at"].value
+    assert lp.lines.selected_index == 0
+    lp.controls["seed"].value = "2"
+    lp.controls["down_at"].value = "none"
+    assert not any(e.value for e in lp.errors.values()) and "Not run" not in lp.status.value
+    assert not any("op1-bad" in c._dom_classes for c in lp.controls.values())
+    assert lp.result.params.seed == 2
+    # the replay box's too
+    lp.controls["start_at"].value = "-1"
+    assert "“replay from” must be" in lp.errors["start_at"].value and "Not shown" in lp.status.value
+
+
+def test_number_boxes_say_their_range_as_the_pages_do():
+    lp = live("mptcp", seed=1, size=100_000, max_steps=20)
+    d = {k: c.description for k, c in lp.controls.items()}
+    assert d["uplinks"] == "uplinks (1–4)" and d["seed"] == "seed (0–2^53−1)"
+    assert d["size"] == "size (1–1000000 bytes)" and d["down_uplink"] == "which uplink fails (1–uplinks)"
+    html = inpage.panel_html("mptcp", "./", "t", 1, seed=1, size=100_000)
+    for name, words in d.items():
+        if name in ("uplinks", "seed", "size", "subflows", "down_uplink"):
+            assert f'for="t-{name}">{words} <input' in html, (name, words)
+
+
+def test_equalize_off_says_why():
+    lp = live("equalize-nat", seed=3, size=20_000, max_steps=20)
+    assert lp.why["equalize"].layout.display == "none"
+    lp.controls["multipath"].value = "hash-l4"
+    assert lp.controls["equalize"].disabled and lp.why["equalize"].layout.display is None
+    assert "(with multipath random or wrr only)" in lp.why["equalize"].value
+    assert "(with multipath random or wrr only)" in inpage.panel_html("equalize-nat", "./", "t", 1)
+    lp.controls["multipath"].value = "random"
+    assert lp.why["equalize"].layout.display == "none"
+
+
+def test_the_failing_uplinks_range_is_the_uplinks_there_are():
+    """With 2 uplinks, 0 was "allowed 1..4" and 3 "allowed 1..2": one range, the uplinks'."""
+    lp = live("hash-l4-nat", seed=1, max_steps=20)
+    for v in ("0", "3", "9"):
+        lp.controls["down_uplink"].value = v
+        assert "allowed 1..2 (there are 2 uplinks" in lp.errors["down_uplink"].value, (v, lp.status.value)
+        assert "1..4" not in lp.status.value
+    got = inpage.run("hash-l4-nat", "{}", '{"down_uplink": 0, "uplinks": 3}', '{"down_uplink": [1, 4], "uplinks": [1, 4]}')
+    assert "allowed 1..3 (there are 3 uplinks)" in got
+
+
+def test_the_replay_from_box_is_named_as_the_reader_sees_it():
+    lp = live("hash-l4-nat", seed=1, max_steps=20)
+    for bad in ("-1", "5000"):
+        lp.controls["start_at"].value = bad
+        assert "start_at" not in lp.status.value and "“replay from”" in lp.status.value, lp.status.value
+    got = json.loads(inpage.run("mptcp", "{}", '{"seed": 1, "start_at": "soon"}'))
+    assert got["errors"][0]["param"] == "start_at" and got["error"].startswith("“replay from” must be")
+    assert "start_at" not in got["error"]
+
+
+def test_play_pauses_where_it_is_and_the_bar_is_greyed_while_running(monkeypatch):
+    """The Play widget's three icon buttons had no names, and its stop went back to step 1: one
+    worded button plays and pauses; while a run runs, Run, the step buttons, the slider and
+    Downloads are disabled with the controls."""
+    from sim.view import live as live_mod
+    lp = live("equalize-nat", seed=3, size=20_000, max_steps=20)
+    assert lp.play.layout.display == "none" and lp.playing.description == "▶ Play" and lp.playing.tooltip
+    lp.playing.value = True
+    assert lp.playing.description == "⏸ Pause"
+    lp.step(4)
+    lp.playing.value = False
+    assert lp.slider.value == 5 and lp.playing.description == "▶ Play"
+    seen = []
+    real = live_mod.scenarios.run
+
+    def run(*a, **k):
+        seen.append([c.disabled for c in (lp.run_button, lp.slider, lp.prepare, lp.playing, *lp.buttons.values())])
+        return real(*a, **k)
+    monkeypatch.setattr(live_mod.scenarios, "run", run)
+    lp.controls["seed"].value = "4"
+    assert seen == [[True] * 8]
+    assert not any(c.disabled for c in (lp.run_button, lp.slider, lp.prepare, lp.playing, *lp.buttons.values()))
+
+
+def test_the_run_button_runs_the_values_in_the_boxes():
+    lp = live("equalize-nat", seed=3, size=20_000, max_steps=20)
+    assert lp.run_now() is False and "these values are the run shown" in lp.status.value
+    # a value set without the box's own change (as a box not yet left is, in the page)
+    c = lp.controls["seed"]
+    c.unobserve(lp._on_param, "value")
+    c.value = "5"
+    c.observe(lp._on_param, "value")
+    assert lp.result.params.seed == 3 and lp.run_now() is True and lp.result.params.seed == 5
+    assert "Run button" in open("book/10-two-links.md").read()
