@@ -194,3 +194,140 @@ def test_down_at_none_runs_with_no_line_failing_on_both_sides(capsys, monkeypatc
 def test_a_pcap_where_no_file_can_be_made_is_refused_before_the_run(capsys, no_lab):
     rc, out, err = _main(capsys, "run", "hash-l4-nat", "--pcap", "/proc/x")
     assert rc == 2 and err.startswith("python -m sim.kernel: error: --pcap '/proc/x': no file can be made in '/proc'")
+
+
+# -- 8. uplinks of different speeds: --uplink-kbit 8000,2000 ------------------------------------
+
+def _stop_at_run(monkeypatch, module, name):
+    """Replace ``module.name`` (the lab's run, or compare) by one that records its keywords and
+    stops with a LabError: what the command line handed on, no lab built."""
+    seen = {}
+
+    def stop(scenario, **kw):
+        seen.update(kw)
+        raise ksc.LabError("stop here")
+    monkeypatch.setattr(module, name, stop)
+    return seen
+
+
+def test_uplink_kbit_takes_one_rate_per_uplink_as_the_simulators_lists(capsys, monkeypatch):
+    """``--uplink-kbit 8000,2000`` was refused ("must be an integer 0..10000000"): the lab shaped
+    every uplink alike.  Now it is read as ``python -m sim run`` reads ``--down-kbit``: one value
+    for every uplink, or one per uplink."""
+    seen = _stop_at_run(monkeypatch, ksc, "run")
+    rc, out, err = _main(capsys, "run", "hash-l4-nat", "--uplink-kbit", "8000,2000", "--connections", "4")
+    assert err == "python -m sim.kernel: error: stop here\n", err       # it got past every check
+    assert seen["uplink_kbit"] == [8000, 2000]
+    assert ksc.make_options("hash-l4-nat", **seen).rates == [8000, 2000]
+    assert ksc.make_options("hash-l4-nat", uplinks=3, uplink_kbit=[5000]).rates == [5000] * 3
+    assert ksc.make_options("hash-l4-nat", uplinks=3, uplink_kbit=5000).rates == [5000] * 3
+    assert ksc.make_options("hash-l4-nat", uplink_kbit=(8000, 0)).rates == [8000, 0]
+    assert ksc.make_options("mptcp").rates == [10_000, 10_000]          # the scenario's default
+
+
+@pytest.mark.parametrize("argv, said", [
+    (("--uplink-kbit", "8000,2000,1000"),
+     "--uplink-kbit gives 3 values (8000,2000,1000) for 2 uplinks: give one value for every uplink, "
+     "or 2, one per uplink"),
+    (("--uplinks", "3", "--uplink-kbit", "8000,2000"),
+     "--uplink-kbit gives 2 values (8000,2000) for 3 uplinks: give one value for every uplink, "
+     "or 3, one per uplink"),
+    (("--uplinks", "1", "--uplink-kbit", "8000,2000"),
+     "--uplink-kbit gives 2 values (8000,2000) for 1 uplink: give one value for every uplink"),
+    (("--uplink-kbit", "8000,fast"),
+     "--uplink-kbit must be integers in 0..10000000 kbit/s, separated by commas, one for every "
+     "uplink or one per uplink (like 8000,2000), got 'fast' in '8000,fast'"),
+    (("--uplink-kbit", "10000001"), "got '10000001'"),
+    (("--uplink-kbit", "5,-1"), "got '-1' in '5,-1'"),
+    (("--uplink-kbit", "1.5"), "got '1.5'"),
+    (("--uplink-kbit", ",".join(["1"] * 9)), "--uplink-kbit takes at most 8 values, got 9"),
+])
+@pytest.mark.parametrize("cmd", ["run", "compare"])
+def test_a_bad_uplink_kbit_list_is_one_line_naming_it(capsys, no_lab, cmd, argv, said):
+    try:                                # argparse's own refusals exit; make_options' are returned
+        rc = kmain.main([cmd, "hash-l4-nat", *argv])
+    except SystemExit as e:
+        rc = e.code
+    out, err = capsys.readouterr()
+    assert rc == 2 and out == "" and len(err.splitlines()) == 1 and "Traceback" not in err
+    assert err.startswith(f"python -m sim.kernel {cmd}: error: --uplink-kbit "), err
+    assert said in err, err
+
+
+def test_the_python_api_checks_uplink_kbit_with_its_name():
+    for bad, said in (([8000, 2000, 1000], "uplink_kbit gives 3 values (8000,2000,1000) for 2 uplinks"),
+                      ([8000, -1], "got -1 in [8000, -1]"), ([], "got []"), ([True], "got True"),
+                      ("8000", "got '8000'"), (2.5, "got 2.5")):
+        with pytest.raises(ksc.LabError) as e:
+            ksc.make_options("hash-l4-nat", uplink_kbit=bad)
+        assert e.value.param == "uplink_kbit" and said in str(e.value), (bad, str(e.value))
+
+
+def test_compare_hands_the_simulator_each_uplinks_own_rate(capsys, monkeypatch):
+    """compare gave the simulator ``up_kbit=[K], down_kbit=[K]``, every uplink alike: now the
+    lab's rate of each uplink, both ways; one value when they are all the same (the call as
+    before); an uplink the lab does not limit, as fast as the lab's links."""
+    import sim.kernel.compare as kc
+    seen = _stop_at_run(monkeypatch, kc, "compare")
+    rc, out, err = _main(capsys, "compare", "mptcp", "--uplink-kbit", "8000,2000")
+    assert err == "python -m sim.kernel: error: stop here\n", err       # the simulator takes it too
+    assert seen["uplink_kbit"] == [8000, 2000]
+
+    def params(scenario, **kw):
+        o = ksc.make_options(scenario, **kw)
+        sc = ksc.SCENARIOS[scenario]
+        return kc.sim_call(scenario, o.uplinks, **kc._sim_overrides(sc.experiment, o, sc.sim[0]))[1]
+    p = params("mptcp", uplink_kbit=[8000, 2000])
+    assert (p["down_kbit"], p["up_kbit"]) == ([8000, 2000], [8000, 2000])
+    assert "down_kbit=[8000, 2000]" in kc._fmt_call("mptcp", p)       # the sim.run line compare prints
+    p = params("hash-l4-nat", uplinks=3, uplink_kbit=[1000, 2000, 3000])
+    assert (p["down_kbit"], p["up_kbit"]) == ([1000, 2000, 3000], [1000, 2000, 3000])
+    assert params("mptcp")["down_kbit"] == [10_000]                   # alike: one value, as before
+    assert params("hash-l4-nat", uplink_kbit=[3000, 3000])["up_kbit"] == [3000]
+    lab_speed = ksc.SIM_LAB["down_kbit"][0]
+    assert params("uplink-down", uplink_kbit=[8000, 0])["down_kbit"] == [8000, lab_speed]
+    assert params("hash-l4-nat")["down_kbit"] == ksc.SIM_LAB["down_kbit"]   # none limited
+
+
+def test_faster_than_one_uplink_is_judged_against_the_fastest_uplinks_own_rate():
+    from sim.kernel.compare import JUDGE_BURSTS, _faster_not_judged
+    assert _faster_not_judged([10_000, 10_000], 1_000_000) == ""
+    assert _faster_not_judged([8000, 2000], 1_000_000) == ""
+    assert _faster_not_judged([0, 0], 5000) == ""                       # nothing limited: no row
+    # the fastest uplink's burst sets the size judged: 20 bursts of 50000 kbit/s's, not 20000's
+    small = JUDGE_BURSTS * ksc.tbf_burst(50_000) - 1
+    assert small >= JUDGE_BURSTS * ksc.tbf_burst(20_000)
+    assert "tbf bursts" in _faster_not_judged([50_000, 20_000], small)
+    assert "tbf bursts" in _faster_not_judged([20_000, 50_000], small)
+    assert _faster_not_judged([20_000, 50_000], small + 1) == ""
+    # a second uplink that adds little: both carrying is within the headers' share of one line
+    assert "add under 25% of the fastest's 10000 kbit/s" in _faster_not_judged([10_000, 1000], 10**6)
+    assert "without a rate limit" in _faster_not_judged([8000, 0], 10**6)
+
+
+def test_the_run_summary_and_its_json_say_each_uplinks_rate():
+    from types import SimpleNamespace
+    o = ksc.make_options("hash-l4-nat", uplink_kbit=[8000, 2000])
+    s = ksc._summarize("hash-l4-nat", o, ksc.SCENARIOS["hash-l4-nat"].setup, SimpleNamespace(uplinks=2),
+                       {}, {}, [], "download")
+    assert [u["rate_kbit"] for u in s["uplinks_stats"].values()] == [8000, 2000]
+    text = ksc.KernelResult("hash-l4-nat", o, ksc.SCENARIOS["hash-l4-nat"].setup, s, [], [], [], "").summary_text()
+    assert "  if1 100.0.0.1 (8000 kbit/s each way): 0 packets up, 0 down" in text
+    assert "  if2 150.0.0.1 (2000 kbit/s each way): 0 packets up, 0 down" in text
+    o = ksc.make_options("hash-l4-nat", uplink_kbit=[8000, 0])
+    s = ksc._summarize("hash-l4-nat", o, ksc.SCENARIOS["hash-l4-nat"].setup, SimpleNamespace(uplinks=2),
+                       {}, {}, [], "download")
+    assert s["uplinks_stats"]["if2"]["rate_kbit"] is None
+    assert "  if2 150.0.0.1 (no rate limit): 0 packets up, 0 down" in ksc.KernelResult(
+        "hash-l4-nat", o, ksc.SCENARIOS["hash-l4-nat"].setup, s, [], [], [], "").summary_text()
+    o = ksc.make_options("hash-l4-nat")                                  # none limited: as before
+    s = ksc._summarize("hash-l4-nat", o, ksc.SCENARIOS["hash-l4-nat"].setup, SimpleNamespace(uplinks=2),
+                       {}, {}, [], "download")
+    text = ksc.KernelResult("hash-l4-nat", o, ksc.SCENARIOS["hash-l4-nat"].setup, s, [], [], [], "").summary_text()
+    assert "  if1 100.0.0.1: 0 packets up, 0 down" in text
+
+
+def test_uplink_downs_sizing_advice_uses_the_dead_lines_own_rate():
+    o = ksc.make_options("uplink-down", size=1, uplink_kbit=[8000, 1000])
+    msg = ksc._downloads_ended_before_due(_summary(0.001, 1.0), o)
+    assert "give --size 250000 or more (twice what if2's 1000 kbit/s carries in 1 s" in msg, msg

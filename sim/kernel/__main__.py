@@ -19,8 +19,9 @@ try:                                # a Ctrl-C while these load (argparse): one 
     import json
     import re
 
-    from ..cli import (NONE, OneLineParser, default_help, down_uplink_without_down_at, fail, int_in, pcap_problem,
-                       scenario_list, seconds_in, seconds_or_none, write_capture_then_stdout)
+    from ..cli import (NONE, OneLineParser, default_help, down_uplink_without_down_at, fail, int_in,
+                       numbers_in, pcap_problem, scenario_list, seconds_in, seconds_or_none,
+                       write_capture_then_stdout)
 except KeyboardInterrupt:
     from .._start import exit_if_starting
     exit_if_starting()
@@ -48,7 +49,7 @@ def _default(name: str) -> str:
 
 
 def parser() -> argparse.ArgumentParser:
-    from .scenarios import SCENARIOS
+    from .scenarios import KBIT_BOUNDS, SCENARIOS
     p = OneLineParser(prog=PROG, description="The article's network on the running Linux kernel, "
                       "in network namespaces (root needed).")
     sub = p.add_subparsers(dest="cmd", required=True, parser_class=OneLineParser)
@@ -56,6 +57,11 @@ def parser() -> argparse.ArgumentParser:
                    "scenario sets beyond them")
     sub.add_parser("clean", help="remove the lab namespaces and capture folders left by runs "
                   "that were killed")
+    lo, hi = KBIT_BOUNDS
+    # read as python -m sim run reads --down-kbit: one value, or one per uplink (how many the
+    # uplinks take is checked with them, by make_options)
+    _rates = numbers_in("--uplink-kbit", lo, hi, integers=True, unit="kbit/s", most=8,
+                        shape=", one for every uplink or one per uplink", example="8000,2000")
     mptcp = ", ".join(n for n, s in SCENARIOS.items() if s.experiment.startswith("mptcp"))
     for cmd, what in (("run", "run a kernel scenario in network namespaces and print what each link "
                               "carried, then a summary"),
@@ -75,8 +81,11 @@ def parser() -> argparse.ArgumentParser:
                        help=("echo and download scenarios" if cmd == "run" else
                              "download scenarios (the simulator's other clients never give up)")
                             + f": a client gives up after T s without data, 0.1..600 ({_default('timeout')})")
-        r.add_argument("--uplink-kbit", type=int_in("--uplink-kbit", 0, 10_000_000),
-                       help=f"rate limit of each uplink, both ways (tc tbf; 0: none; {_default('uplink_kbit')})")
+        r.add_argument("--uplink-kbit", type=_rates, metavar="K,K,...",
+                       help=f"each uplink's rate limit, kbit/s {lo}..{hi} (0: none), the same both ways "
+                            f"(a tc tbf on the router's end and on the provider's; the simulator's "
+                            f"--down-kbit and --up-kbit both get it): one value for every uplink, or "
+                            f"one per uplink ({_default('uplink_kbit')})")
         r.add_argument("--down-at", type=seconds_or_none("--down-at", 0, 60, True, "no line fails"),
                        metavar="T|none",
                        help="download scenarios: take the router's uplink --down-uplink down T s in, "

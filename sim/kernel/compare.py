@@ -126,8 +126,31 @@ KNOWN_DIFFERENCES: dict[tuple, str] = {
 
 
 # "faster than one uplink" is judged only for a download of at least this many of the shaper's
-# bursts (a 5,000-byte one at 10 Mbit/s fits in one burst, and went through at the veth's speed)
+# bursts (a 5,000-byte one at 10 Mbit/s fits in one burst, and went through at the veth's speed);
+# with uplinks of different rates, of the largest burst (the fastest uplink's)
 JUDGE_BURSTS = 20
+# ... and only when the other uplinks add at least this share of the fastest one's rate: with
+# less, both subflows together are within the headers' share (what tbf counts and the download's
+# throughput doesn't) of the fastest line alone, and the row would read False with both carrying
+JUDGE_ADDED_SHARE = 0.25
+
+
+def _faster_not_judged(rates: list[int], size: int) -> str:
+    """Why "faster than one uplink" can't be judged for uplinks of ``rates`` kbit/s (0: not
+    limited) and a download of ``size`` bytes, or '' (it can; or no uplink is limited)."""
+    if not any(rates):
+        return ""
+    if not all(rates):
+        return "an uplink without a rate limit carries at the veth's speed"
+    fastest = max(rates)
+    if size < JUDGE_BURSTS * tbf_burst(fastest):
+        # the shaper lets its burst through at the veth's speed: a download not much larger
+        # looks faster than the line however many subflows carry it
+        return f"under {JUDGE_BURSTS} tbf bursts"
+    if sum(rates) - fastest < JUDGE_ADDED_SHARE * fastest:
+        return (f"the other uplinks add under {JUDGE_ADDED_SHARE:.0%} of the fastest's "
+                f"{fastest} kbit/s")
+    return ""
 
 # in a branch's outcome: the kernel's value must be the simulator's (the race does not excuse
 # a difference in that row when it goes this way)
@@ -545,8 +568,12 @@ def _sim_overrides(experiment: str, o, sim_name: str | None = None) -> dict:
             over.update(down_at=None)           # --down-at none: the simulator's line fails not either
     elif experiment.startswith("mptcp"):
         over = {"size": o.size}
-    if o.uplink_kbit:
-        over.update(up_kbit=[o.uplink_kbit], down_kbit=[o.uplink_kbit])
+    if any(o.rates):
+        # each uplink's own rate, both ways; one not limited in the lab is as fast as the lab's
+        # links (SIM_LAB); one value when every uplink has the same
+        rates = [r or SIM_LAB["down_kbit"][0] for r in o.rates]
+        rates = rates[:1] if len(set(rates)) == 1 else rates
+        over.update(up_kbit=list(rates), down_kbit=list(rates))
     return over
 
 
@@ -713,18 +740,19 @@ def _compare_mptcp(c: Comparison, k: dict, r, addrs: dict) -> None:
     c.add("every subflow carries over 10% of the data", _shares(km), _shares(sm))
     # what the late join (_LATE_JOIN) does: the server resets the joined subflow
     c.show("(joined subflow reset)", *(_joined_reset(m) for m in (km, sm)))
-    kbit, size = c.kernel.options.uplink_kbit, c.kernel.options.size
-    if kbit and size >= JUDGE_BURSTS * tbf_burst(kbit):
-        c.add("faster than one uplink", (km["throughput_kbit"] or 0) > kbit,
-              (sm["throughput_kbit"] or 0) > kbit)
+    rates, size = c.kernel.options.rates, c.kernel.options.size
+    # faster than one uplink: faster than the fastest could carry alone (the uplinks' rates may
+    # differ, and which one the first subflow takes is the balancer's pick)
+    kbit = max(rates)
+    faster = [str((m["throughput_kbit"] or 0) > kbit) for m in (km, sm)]
+    why_not = _faster_not_judged(rates, size)
+    if kbit and not why_not:
+        c.add("faster than one uplink", *faster)
     elif kbit:
-        # the shaper lets its burst through at the veth's speed: a download not much larger
-        # looks faster than the line however many subflows carry it
-        c.show(f"(faster than one uplink: not judged, under {JUDGE_BURSTS} tbf bursts)",
-               str((km["throughput_kbit"] or 0) > kbit),
-               str((sm["throughput_kbit"] or 0) > kbit))
-    c.show(f"(throughput, kbit/s; one uplink: {kbit or 'unlimited'})",
-           str(km["throughput_kbit"]), str(sm["throughput_kbit"]))
+        c.show(f"(faster than one uplink: not judged, {why_not})", *faster)
+    one = (f"one uplink: {rates[0] or 'unlimited'}" if len(set(rates)) == 1 else
+           "the uplinks: " + ", ".join(str(r or "unlimited") for r in rates))
+    c.show(f"(throughput, kbit/s; {one})", str(km["throughput_kbit"]), str(sm["throughput_kbit"]))
     c.show("(bytes per subflow)", kv["bytes"], sv["bytes"])
     _show_counts(c, kob, sob, drops=False)
 

@@ -36,7 +36,8 @@ gets a join from the same client address.
 
 ``Options.uplink_kbit``: a rate limit on each uplink, both ways (``tc qdisc ... tbf`` on
 the router's ``if<k>`` and the provider's ``cust``), as the simulator's ``up_kbit`` /
-``down_kbit``; the MPTCP scenarios use 10 Mbit/s, so that one uplink cannot carry the
+``down_kbit``: one rate for every uplink, or a list of one per uplink (0: that uplink not
+limited; ``Options.rates``); the MPTCP scenarios use 10 Mbit/s, so that one uplink cannot carry the
 download alone (on bare veth, Linux's scheduler leaves the second subflow next to idle).
 
 ``Options.down_at`` (with the ``download`` experiment, scenario ``uplink-down``): that
@@ -61,6 +62,7 @@ from dataclasses import asdict, dataclass, field
 
 from ..measured import LINKS
 from ..packet import fmt_endpoint
+from ..scenarios import fmt_value
 from .capture import Capture, Pkt, fmt
 from .lab import (LOCAL1, LOCAL1_ALT, REMOTE1, Lab, LabError, capture_dir, gw_of, net24,
                   release_threads, signals_interrupt, stop_labs, uplink_addr)
@@ -252,10 +254,15 @@ def tbf_burst(kbit: int) -> int:
     return max(4096, kbit * 1000 // 8 // 250)
 
 
-def shape(lab: Lab, kbit: int) -> None:
-    """Each uplink carries ``kbit`` kbit/s each way: a token bucket on both of its ends."""
-    burst = tbf_burst(kbit)
+def shape(lab: Lab, rates: int | list[int]) -> None:
+    """Uplink k carries ``rates[k-1]`` kbit/s each way (``rates`` an integer: every uplink; 0:
+    not limited): a token bucket on both of its ends, the router's (upstream) and the
+    provider's (downstream)."""
     for k in range(1, lab.uplinks + 1):
+        kbit = rates[k - 1] if isinstance(rates, list) else rates
+        if not kbit:
+            continue
+        burst = tbf_burst(kbit)
         for node, dev in (("router", f"if{k}"), (f"provider{k}", "cust")):
             try:
                 lab.exec(node, "tc", "qdisc", "replace", "dev", dev, "root", "tbf", "rate",
@@ -282,9 +289,18 @@ class Options:
     interval: float = 0.05            # s between pings
     timeout: float = 10.0             # s a client waits on one read (echo/download)
     linger: float = 0.0               # s the capture goes on after the clients end
-    uplink_kbit: int = 0              # rate limit of each uplink, both ways (0: none)
+    uplink_kbit: int | list[int] = 0  # rate limit of every uplink, or a list, one per uplink;
+                                      # both ways (0: none)
     down_at: float = 0.0              # s into a download experiment: if<down_uplink> goes down
     down_uplink: int = 2
+
+    @property
+    def rates(self) -> list[int]:
+        """Each uplink's rate limit, kbit/s both ways (0: none), uplink 1 first."""
+        v = self.uplink_kbit
+        if isinstance(v, (list, tuple)):
+            return [v[min(k, len(v) - 1)] for k in range(self.uplinks)]
+        return [v] * self.uplinks
 
 
 class KernelResult:
@@ -341,8 +357,12 @@ class KernelResult:
             out.append(f"  flow {f['proto']} {f['client']} -> {f['server']}: uplinks [{seq}]; "
                        f"left with {_sources(f['sources'])}; remote saw {', '.join(f['remote_saw']) or 'nothing'}"
                        + (f"; handshake {f['handshake']}" if "handshake" in f else ""))
+        # each uplink's rate limit, when the run set any (--uplink-kbit)
+        limited = any(u.get("rate_kbit") for u in s["uplinks_stats"].values())
         for dev, u in s["uplinks_stats"].items():
-            out.append(f"  {dev} {u['addr']}: {u['up_packets']} packets up, {u['down_packets']} down")
+            rate = (f" ({u['rate_kbit']} kbit/s each way)" if u.get("rate_kbit") else " (no rate limit)"
+                    ) if limited else ""
+            out.append(f"  {dev} {u['addr']}{rate}: {u['up_packets']} packets up, {u['down_packets']} down")
         out.append("  packets lost (both ends of each hop captured): "
                    + ("; ".join(f"{k} {v}" for k, v in ob["lost"].items()) or "none"))
         if ob["resets"]:
@@ -369,13 +389,15 @@ def make_options(scenario: str, **overrides) -> Options:
     bad = sorted(set(values) - known)
     if bad:
         raise LabError(f"unknown option {bad[0]!r}: allowed are {', '.join(sorted(known))}")
+    if isinstance(values.get("uplink_kbit"), tuple):
+        values["uplink_kbit"] = list(values["uplink_kbit"])
     o = Options(**values)
     for name, lo, hi in (("uplinks", 1, 8), ("connections", 1, 64), ("size", 1, 10**9),
-                         ("messages", 1, 10_000), ("msg_size", 1, 60_000), ("pings", 1, 1000),
-                         ("uplink_kbit", 0, 10_000_000)):
+                         ("messages", 1, 10_000), ("msg_size", 1, 60_000), ("pings", 1, 1000)):
         v = getattr(o, name)
         if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
             raise LabError(f"{name} must be an integer in {lo}..{hi}, got {v!r}", name)
+    _check_rates(o)
     for name, lo, hi in (("linger", 0, 60), ("down_at", 0, 60), ("timeout", 0.1, 600),
                          ("interval", 0.001, 10)):
         v = getattr(o, name)                  # (a NaN fails every comparison: refused too)
@@ -399,6 +421,40 @@ def make_options(scenario: str, **overrides) -> Options:
         raise LabError(f"connections must be 1 for {scenario} (one MPTCP download, whose subflows "
                        f"the client opens itself), got {o.connections!r}", "connections")
     return o
+
+
+#: ``uplink_kbit``'s bounds, kbit/s (0: that uplink is not limited)
+KBIT_BOUNDS = (0, 10_000_000)
+
+
+def _check_rates(o: Options) -> None:
+    """``uplink_kbit``: one rate for every uplink, or a list of one per uplink (as the
+    simulator's ``down_kbit`` and ``up_kbit`` are read), each in ``KBIT_BOUNDS``."""
+    lo, hi = KBIT_BOUNDS
+    v = o.uplink_kbit
+
+    def ok(x):
+        return not isinstance(x, bool) and isinstance(x, int) and lo <= x <= hi
+    if not isinstance(v, list):
+        if not ok(v):
+            raise LabError(f"uplink_kbit must be an integer in {lo}..{hi} or a list of them, one for "
+                           f"every uplink or one per uplink, got {v!r}", "uplink_kbit")
+        return
+    if not v or not all(ok(x) for x in v):
+        got = repr(v) if not v else f"{next(x for x in v if not ok(x))!r} in {v!r}"
+        raise LabError(f"uplink_kbit must be integers in {lo}..{hi}, one for every uplink or one per "
+                       f"uplink, got {got}", "uplink_kbit")
+    n = o.uplinks
+    if len(v) not in (1, n):        # the words of the simulator's --down-kbit, --up-kbit
+        raise LabError(f"uplink_kbit gives {len(v)} values ({fmt_value(v)}) for {n} "
+                       f"uplink{'s' if n != 1 else ''}: give one value for every uplink"
+                       + (f", or {n}, one per uplink" if n != 1 else ""), "uplink_kbit")
+
+
+def rates_text(rates: list[int]) -> str:
+    """The uplinks' rate limits as ``list`` and the summaries write them: ``8000`` (every
+    uplink), ``8000,2000`` (one per uplink)."""
+    return str(rates[0]) if len(set(rates)) == 1 else ",".join(map(str, rates))
 
 
 # A line failure that came only after the dead line's downloads had all ended tests nothing:
@@ -477,10 +533,11 @@ def _downloads_ended_before_due(s: dict, o: Options) -> str:
     if not on_dead or len(ends) < len(on_dead) or max(ends) > o.down_at - ENDED_BEFORE_DUE_S:
         return ""
     end = max(ends)
-    if o.uplink_kbit:
+    kbit = o.rates[o.down_uplink - 1]       # the dead line's own rate
+    if kbit:
         # the scenario's own sizing: a download alone on its line, half done at the failure
-        size = min(10**9, -(-o.uplink_kbit * 125 * 2 * o.down_at // 1000) * 1000)
-        bigger = (f"--size {int(size)} or more (twice what {o.uplink_kbit} kbit/s carries in "
+        size = min(10**9, -(-kbit * 125 * 2 * o.down_at // 1000) * 1000)
+        bigger = (f"--size {int(size)} or more (twice what if{o.down_uplink}'s {kbit} kbit/s carries in "
                   f"{o.down_at:g} s: half done when the line fails)")
     else:
         bigger = "a larger --size (or --uplink-kbit, to slow the lines down)"
@@ -500,8 +557,8 @@ def _run_once(scenario: str, o: Options, setup: Setup | None,
     with capture_dir() as tmp, Lab(uplinks=o.uplinks) as lab:
         lab.warm_up()
         configure(lab, setup)
-        if o.uplink_kbit:
-            shape(lab, o.uplink_kbit)
+        if any(o.rates):
+            shape(lab, o.rates)
         apps = {}
         server = None
         if experiment == "echo":
@@ -643,6 +700,8 @@ def _summarize(scenario, o: Options, setup: Setup, lab: Lab, apps, srv, pkts: li
     stats = {}
     for k in range(1, lab.uplinks + 1):
         stats[f"if{k}"] = {"addr": uplink_addr(k),
+                           # the tbf rate on both of its ends, kbit/s; None: not limited
+                           "rate_kbit": o.rates[k - 1] or None,
                            "up_packets": sum(1 for q in pkts if q.link == f"uplink{k}"
                                              and q.sender == f"router:if{k}"),
                            "down_packets": sum(1 for q in pkts if q.link == f"uplink{k}"
