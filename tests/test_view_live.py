@@ -174,3 +174,34 @@ def test_the_run_button_runs_the_values_in_the_boxes():
     c.observe(lp._on_param, "value")
     assert lp.result.params.seed == 3 and lp.run_now() is True and lp.result.params.seed == 5
     assert "Run button" in open("book/10-two-links.md").read()
+
+
+def test_a_replay_start_left_from_a_longer_run_does_not_refuse_the_next_run():
+    """ch.6 in JupyterLab: "replay from" 0.46 s, valid for the run shown, then a size change whose
+    run ends at 0.248 s was refused ("no packet moves from then on"), and so was every later run,
+    whatever was changed, with no box marked.  The run is made, replayed as auto, the replay box
+    back to auto, and the status line says why."""
+    pytest.importorskip("ipywidgets")
+    from sim.view import LivePlayer
+    lp = LivePlayer("equalize-nat", size=20000)
+    at = round(lp.result.events[-1].t / 1e6 - 0.01, 3)
+    assert lp.replay(at) is True and lp.result.events[lp.frames.steps[0]].t >= at * 1e6
+    assert lp.rerun(size=2000) is True
+    end = lp.result.events[-1].t / 1e6
+    assert end < at and lp.result.params.size == 2000
+    assert lp.frames.start == 0 and lp.controls["start_at"].value == "auto"
+    assert f"replay from {at:g} s is after this run's last event ({end:.3f} s)" in lp.status.value
+    assert lp.rerun(size=5000) is True and "after this run's last event" not in lp.status.value
+
+
+def test_a_replay_start_after_the_runs_last_event_is_refused_even_when_that_event_is_a_drop():
+    """ch.10's run ending with a drop at 0.356 s took "replay from" 10 as a one-step replay
+    ("355.854 ms to 355.854 ms (1 steps)") where other runs refused it: a start after the run's
+    last event is refused, whatever that event is."""
+    pytest.importorskip("ipywidgets")
+    from sim.trace import Ev
+    from sim.view import LivePlayer
+    lp = LivePlayer("equalize-nat", seed=2, remote="rfc")
+    assert lp.result.events[-1].ev is Ev.DROP, "the run no longer ends with a drop: pick another"
+    assert lp.replay(10) is False
+    assert "no packet moves from then on" in lp.status.value and lp.frames.start == 0

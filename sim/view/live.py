@@ -411,6 +411,10 @@ class LiveFrames(Frames):
         self.analysis = a = analysis_of(result)
         self.start = first_at(result, start_at)
         try:
+            # a start after the run's last event has no step (first_at gives the last event, which
+            # a drop would have made a replay of one step)
+            if start_at is not None and (not len(result.events) or result.events[-1].t < round(start_at * 1e6)):
+                raise ValueError("after the run's end")
             self.steps, self.total = resolve_steps(result, a, self.start, None, None, max_steps)
         except ValueError:
             if start_at is None:
@@ -434,8 +438,9 @@ class LiveFrames(Frames):
         """The moments the replay shows, for a status line: ``the replay shows 490.387 ms to
         533.093 ms (200 steps)``."""
         ev = self.result.events
+        n = len(self.steps)
         return (f"the replay shows {clock(ev[self.steps[0]].t)} to {clock(ev[self.steps[-1]].t)} "
-                f"({len(self.steps)} steps)")
+                f"({n} step{'' if n == 1 else 's'})")
 
     def state_html(self, k: int) -> str:
         """Step ``k``'s router diagram, drawn if never shown: the first step's alone (the
@@ -848,16 +853,35 @@ class LivePlayer:
         params = self.params if params is None else params
         self._t_run = time.perf_counter()
         result = scenarios.run(self.scenario, **params)
-        self._frame(result, getattr(self, "replay_at", None))
+        at = getattr(self, "replay_at", None)
+        self._frame(result, at, keep_run=True)
         self.params = params
+        if at is not None and self.replay_at is None:    # (the run ends before it: replayed as auto)
+            box = self.controls["start_at"]
+            box.unobserve(self._on_replay, "value")
+            box.value = AUTO
+            box.observe(self._on_replay, "value")
 
-    def _frame(self, result, at: float | None) -> None:
+    def _frame(self, result, at: float | None, keep_run: bool = False) -> None:
         """The replay of ``result`` from ``at`` (the replay box's seconds), or, for None (``auto``),
         from ``start_at`` -- or, when a line fails after the steps that replay shows, from before the
-        failure, as the page's panel does (``inpage.failure_start``; the status line says so)."""
+        failure, as the page's panel does (``inpage.failure_start``; the status line says so).
+        ``keep_run``: a new run whose last event comes before that start is replayed from its own
+        start, and the status line says why (a start left in the replay box from a longer run
+        refused every later run, whatever was changed); else such a start is refused."""
         from .inpage import failure_start
         start_at, lead = failure_start(result, self.max_steps, self.start_at) if at is None else (at, "")
-        f = LiveFrames(result, max_steps=self.max_steps, start_at=start_at)
+        try:
+            f = LiveFrames(result, max_steps=self.max_steps, start_at=start_at)
+        except ValueError:
+            if not keep_run or start_at is None:
+                raise
+            end = result.events[-1].t / 1e6 if len(result.events) else 0.0
+            start_at, lead = failure_start(result, self.max_steps, None)
+            f = LiveFrames(result, max_steps=self.max_steps, start_at=start_at)
+            lead = (f"replay from {at if at is not None else self.start_at:g} s is after this run's last event "
+                    f"({end:.3f} s): the replay starts as auto" + (f"; {lead}" if lead else ""))
+            self.replay_at = None
         self.result, self.frames, self.lead = result, f, lead
 
     def prepare_downloads(self) -> None:
