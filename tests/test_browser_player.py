@@ -1612,9 +1612,17 @@ def test_a_narration_longer_than_its_box_says_there_is_more(tmp_path):
             P.evaluate("(el, k) => { const s = el.querySelector('.op1-slider'); s.value = k; "
                        "s.dispatchEvent(new Event('input', {bubbles: true})); }", k)
             _frame(pg)
+            y0 = pg.evaluate("scrollY")
             P.locator(".op1-more > span").tap()
             pg.wait_for_timeout(600)                    # (a smooth scroll)
             tapped = P.evaluate(look)
+            # the tap scrolls the narration only: the page stays, and scrolls on as the reader
+            # goes (the tap focused the player, which was scrolled back to its top, and kept there)
+            y1 = pg.evaluate("scrollY")
+            pg.mouse.wheel(0, 300)
+            pg.wait_for_timeout(300)
+            _frame(pg)
+            y2 = pg.evaluate("scrollY")
             P.evaluate("el => { const nb = el.querySelector('.op1-narr'); nb.scrollTop = nb.scrollHeight; }")
             pg.wait_for_timeout(100)
             read = P.evaluate(look)
@@ -1622,6 +1630,7 @@ def test_a_narration_longer_than_its_box_says_there_is_more(tmp_path):
             browser.close()
     cut = [k + 1 for k, s in enumerate(seen) if s["cut"]]
     assert cut and len(cut) < n, ("this replay shows nothing: every narration fits, or none", cut)
+    assert abs(y1 - y0) <= 1 and y2 >= y1 + 250, (y0, y1, y2)
     for k, s in enumerate(seen):
         assert s["shown"] == s["cut"], (k + 1, s)
         if s["cut"]:

@@ -812,9 +812,14 @@
         // What the keyboard focuses in the player is scrolled up from under the bar: once the
         // browser has scrolled it into view (which knows nothing of the bar), and when the bar
         // appears over it.
+        // Not the player itself, nor anything taller than the room above the bar: a tap on the
+        // drawing or on the narration's "more" cue focuses the player, and scrolling it "up from
+        // under the bar" scrolled the page back to the player's top, again each time the bar came
+        // back -- a phone's reader could not scroll down the player any more.
         var keepAbove = function (el) {
-          if (floater.hidden || !el || !root.contains(el) || floater.contains(el)) return;
+          if (floater.hidden || !el || el === root || !root.contains(el) || floater.contains(el)) return;
           var r = el.getBoundingClientRect(), top = floater.getBoundingClientRect().top - 8;
+          if (r.height >= top) return;
           if (r.bottom > top && r.top < window.innerHeight) window.scrollBy(0, Math.min(r.bottom - top, r.top));
         };
         root.addEventListener("focusin", function (ev) {
