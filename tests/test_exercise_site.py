@@ -146,9 +146,16 @@ def test_every_wrong_choice_has_its_own_explanation(ex_id):
 
 def test_explanations_come_from_the_run():
     """The texts name what the simulator did in this variant: the uplink, the address, the event."""
-    inst = instance("eqnat-remote", "alice", secret="")
+    # (a variant the remote accepts names no address: the question gives both endpoints, and two
+    # equal ones side by side were the answer; its texts name the run's remote model)
+    who = next(w for w in ("alice", "bob", "carol", "dan", "erin", "frank", "gina", "hal")
+               if instance("eqnat-remote", w, secret="").answer != "accept")
+    inst = instance("eqnat-remote", who, secret="")
     ups = inst.run["params"].get("uplink_addrs")
     assert any(any(a in t for a in ups) for t in inst.outcomes.values()), inst.outcomes
+    inst = instance("eqnat-remote", "alice", secret="")
+    assert inst.answer == "accept" and all(f"`{inst.run['params']['remote']}`" in t
+                                           for t in inst.outcomes.values()), inst.outcomes
     inst = instance("rc-hit", "alice", secret="")
     for t in inst.outcomes.values():
         assert "event" in t or "iif" in t, t
