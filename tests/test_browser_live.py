@@ -227,7 +227,7 @@ def test_the_live_players_line_boxes_show_their_labels_whole(lab):
         browser.close()
     worded = {LABELS[n] for n in ("down_kbit", "up_kbit", "delay_ms", "weights", "down_at", "down_uplink",
                                   "read_timeout")}
-    # (a number box's label ends with its range: "which uplink fails (1–uplinks)")
+    # (a number box's label ends with its range: "which uplink fails (1 to uplinks)")
     ours = lambda label: any(label == x or label.startswith(x + " (") for x in worded)
     for w, boxes in got.items():
         assert all(any(b[0] == x or b[0].startswith(x + " (") for b in boxes) for x in worded), (w, boxes)

@@ -1841,7 +1841,7 @@ def test_the_lines_boxes_are_labelled_in_words_and_keep_their_option():
         assert hint.endswith(f"; as --{name.replace('_', '-')}") and "down_uplink" not in hint, (name, hint)
     html = inpage.panel_html("hash-l4-nat", "./", "t", 1)
     assert '<label class="op1-lc" for="t-down_kbit">download speed of each uplink (kbit/s) <input' in html
-    assert '<label class="op1-lc" for="t-down_uplink">which uplink fails (1–uplinks) <input' in html
+    assert '<label class="op1-lc" for="t-down_uplink">which uplink fails (1 to uplinks) <input' in html
     # the page's script names the box as the simulator does
     assert f'data-said="{html_escape(box_name("down_uplink"))}"' in html
     got = json.loads(inpage.run("hash-l4-nat", "{}", '{"down_uplink": 9}', '{"down_uplink": [1, 4]}'))
@@ -1931,3 +1931,24 @@ def test_a_run_is_said_once_and_a_choices_new_hint_once(built):
                                        "allowed 1..2 (there are 2 uplinks)"]], refused
     bad = [e for e in errors if not any(k in e for k in KNOWN_CONSOLE_ERRORS)]
     assert bad == [], bad
+
+
+def test_the_lines_boxes_leave_room_to_read_what_is_typed(built):
+    """The lines' boxes had their label beside them, and a long label ("download speed of each
+    uplink (kbit/s)") squeezed its box to 34 px at 375 px (19 px at 360, 42 px in a laptop's
+    column): "2000" read "20".  Each label is now above its box, and every box of the lines'
+    part is at least 9em wide (144 px at 16 px) and within the panel, on a phone and a laptop."""
+    with chapter_6_served(built) as (pg, errors, infos):
+        got = {}
+        for w, h_ in ((360, 740), (375, 667), (1366, 768)):
+            pg.set_viewport_size({"width": w, "height": h_})
+            if not pg.eval_on_selector("[data-live] details.op1-lp-more", "d => d.open"):
+                pg.click("[data-live] details.op1-lp-more > summary")
+            got[w] = pg.evaluate("""() => [...document.querySelectorAll('[data-live] .op1-lp-more-in input')]
+                .filter(i => i.offsetParent && i.type !== 'checkbox').map(i => {
+                  const r = i.getBoundingClientRect(), p = i.closest('.op1-livepanel').getBoundingClientRect();
+                  return [i.name, Math.round(r.width), Math.round(p.right - r.right)]; })""")
+    for w, boxes in got.items():
+        assert len(boxes) >= 7, (w, boxes)
+        for name, width, room in boxes:
+            assert width >= 144 and room >= 0, (w, name, width, room)

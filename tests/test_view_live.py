@@ -101,7 +101,7 @@ def test_number_boxes_say_their_range_as_the_pages_do():
     lp = live("mptcp", seed=1, size=100_000, max_steps=20)
     d = {k: c.description for k, c in lp.controls.items()}
     assert d["uplinks"] == "uplinks (1–4)" and d["seed"] == "seed (0–2^53−1)"
-    assert d["size"] == "size (1–1000000 bytes)" and d["down_uplink"] == "which uplink fails (1–uplinks)"
+    assert d["size"] == "size (1–1000000 bytes)" and d["down_uplink"] == "which uplink fails (1 to uplinks)"
     html = inpage.panel_html("mptcp", "./", "t", 1, seed=1, size=100_000)
     for name, words in d.items():
         if name in ("uplinks", "seed", "size", "subflows", "down_uplink"):

@@ -502,7 +502,7 @@ def _flows_view(ob: dict, hashed: bool, addrs: dict | None = None) -> dict:
 
 
 #: the row of the packets lost (``_show_counts``)
-LOST = "(packets lost, by where: each hop's two ends)"
+LOST = "(packets lost, by where they were lost)"
 
 SEQUENCE_SHOWN, FLOWS_SHOWN = 12, 4     # the row "(uplink of each passed packet)" shows these
 

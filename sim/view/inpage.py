@@ -100,11 +100,12 @@ def box_label(s: dict) -> str:
     """A control's label as the reader sees it, in the page's panel and in ``LivePlayer``: a
     number box's with its range (``uplinks (1–4)``, ``seed (0–2^53−1)``, ``size (1–1000000
     bytes)``; a box whose top is another box's value, as the failing uplink's is the uplinks',
-    names that box: ``which uplink fails (1–uplinks)``), the others' as they are."""
+    names that box: ``which uplink fails (1 to uplinks)``), the others' as they are."""
     label = s["label"]
     if s["kind"] != "int":
         return label
-    span = f"{s['min']}–{s['upto']}" if "upto" in s else _range(s["min"], s["max"])
+    # ("1–uplinks" read as one minus uplinks: words for a top that is another box)
+    span = f"{s['min']} to {s['upto']}" if "upto" in s else _range(s["min"], s["max"])
     unit = re.fullmatch(r"(.+) \((\w+)\)", label)        # "size (bytes)": "size (1–1000000 bytes)"
     return f"{unit[1]} ({span} {unit[2]})" if unit else f"{label} ({span})"
 

@@ -191,7 +191,7 @@ def live_params(scenario: str, params: dict, limits: dict | None = None, where: 
 
 def uplink_numbers(n: int) -> str:
     """The uplinks' numbers, as a refusal says them: ``1..2 (there are 2 uplinks)``, ``1 (there
-    is 1 uplink)`` -- the range of the failing uplink's box (its label: ``1–uplinks``)."""
+    is 1 uplink)`` -- the range of the failing uplink's box (its label: ``1 to uplinks``)."""
     return "1 (there is 1 uplink)" if n == 1 else f"1..{n} (there are {n} uplinks)"
 
 
