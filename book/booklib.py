@@ -439,13 +439,27 @@ def kernel_captures(names: dict[str, str], folder: str = "data/kernel") -> str:
     dropdown of its own, closed until opened: the run's summary as the lab printed it (its
     ``.txt``, long lines wrapped) and a download of its pcapng.  A capture whose files are
     missing is left out; none at all gives one line saying so."""
+    try:
+        _myst_glue()
+        book = True
+    except ImportError:      # a live kernel (Binder, a hub): JupyterLab renders no MyST, but HTML
+        book = False
     out = []
     for stem, what in names.items():
         txt, pcap = Path(folder) / f"{stem}.txt", Path(folder) / f"{stem}.pcapng"
         if not (txt.exists() and txt.stat().st_size):
             continue
-        link = (f"{{download}}`{pcap.name} <{pcap.as_posix()}>` (open it in Wireshark)"
-                if pcap.exists() and pcap.stat().st_size else "")
+        has_pcap = pcap.exists() and pcap.stat().st_size
+        if not book:
+            # (in JupyterLab the book's admonition showed as a code block of its MyST, ":class:
+            # dropdown" and "{download}`...`" as text: a closed <details>, a link beside the notebook)
+            from html import escape
+            link = (f'<p><a href="{escape(pcap.as_posix())}" download>{escape(pcap.name)}</a> (open it in '
+                    "Wireshark)</p>" if has_pcap else "")
+            out += [f"<details><summary>{escape(stem)}: {escape(what)}</summary>{link}"
+                    f"<pre>{escape(wrap(txt.read_text().rstrip()))}</pre></details>", ""]
+            continue
+        link = f"{{download}}`{pcap.name} <{pcap.as_posix()}>` (open it in Wireshark)" if has_pcap else ""
         # (a backtick fence's info string may hold no backtick: the name goes in plain)
         out += [f"````{{admonition}} {stem}: {what}", ":class: dropdown", link, "",
                 "```text", wrap(txt.read_text().rstrip()), "```", "````", ""]

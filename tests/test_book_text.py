@@ -321,3 +321,25 @@ def test_a_try_it_live_section_speaks_of_the_panel_below_not_of_a_cell():
         assert "this cell" not in part and "the cell itself" not in part, p.name
         assert "the panel below" in part and "the code below" in part, p.name
     assert sections >= 6, sections
+
+
+def test_kernel_captures_in_a_live_kernel_are_html_not_myst(monkeypatch, tmp_path):
+    """In JupyterLab (Binder: no myst-nb) chapter 9's kernel captures showed as 2,100 px of their
+    MyST source -- ":class: dropdown", "{download}`...`", the fences -- with no dropdown and no
+    link.  Without myst-nb each capture is a closed <details> with a link to its pcapng; with it
+    (the book's build), the admonition as before."""
+    import sys
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "book"))
+    try:
+        import booklib
+    finally:
+        sys.path.pop(0)
+    (tmp_path / "lab.txt").write_text("router: 3 packets <up>\n")
+    (tmp_path / "lab.pcapng").write_bytes(b"\\x0a\\x0d\\x0d\\x0a")
+    book = booklib.kernel_captures({"lab": "a run"}, folder=str(tmp_path))
+    assert book.startswith("````{admonition} lab: a run") and "{download}`lab.pcapng" in book
+    monkeypatch.setitem(sys.modules, "myst_nb", None)           # a kernel without the book's tool chain
+    live = booklib.kernel_captures({"lab": "a run"}, folder=str(tmp_path))
+    assert "{" not in live and live.startswith("<details><summary>lab: a run</summary>")
+    assert f'<a href="{tmp_path.as_posix()}/lab.pcapng" download>lab.pcapng</a>' in live
+    assert "&lt;up&gt;" in live and "</pre></details>" in live
