@@ -291,6 +291,10 @@ def _refused(bad: list) -> str:
     return json.dumps({"error": "; ".join(m for _, m in bad), "errors": [{"param": p, "message": m} for p, m in bad]})
 
 
+#: what ``changed_words`` says first when it was changed: a line's failure
+FIRST_SAID = ("down_at", "down_uplink")
+
+
 def changed_words(result, preset: dict, most: int = 3) -> str:
     """What a run of the panel changed from the values its page gave it (``preset``), in the
     words of its boxes, for the line that tells the outcome of a Run: ``NAT netfilter, a line
@@ -306,7 +310,9 @@ def changed_words(result, preset: dict, most: int = 3) -> str:
             continue                    # (equalize, off with a policy without a cache: the policy says it)
         label, unit = re.fullmatch(r"(.+?)(?: \(([^()]+)\))?", s["label"]).groups()
         shown = ("on" if v else "off") if isinstance(v, bool) else fmt_value(v)
-        words.append(f"{label} {shown}" + (f" {unit}" if unit in ("kbit/s", "ms", "s", "bytes") else ""))
+        words.append((s["name"] not in FIRST_SAID, f"{label} {shown}" + (f" {unit}" if unit in ("kbit/s", "ms", "s", "bytes") else "")))
+    # (a line's failure decides most runs: it was folded into "and 2 more" behind line speeds)
+    words = [w for _, w in sorted(words, key=lambda x: x[0])]
     if not words:
         return "the page's values"
     more = len(words) - most
