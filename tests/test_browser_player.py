@@ -1074,6 +1074,18 @@ def _frame(pg):
     pg.evaluate("() => new Promise(ok => requestAnimationFrame(() => requestAnimationFrame(ok)))")
 
 
+def _phone_at_narration(browser, page, w: int, h: int):
+    """A phone's page (``w`` x ``h``, touch, twice the pixels) of the file ``page``, its player
+    live and scrolled so that its narration is just under a 56 px header: (page, player)."""
+    pg = browser.new_page(viewport={"width": w, "height": h}, is_mobile=True, has_touch=True, device_scale_factor=2)
+    pg.goto(page.as_uri())
+    pg.wait_for_selector("[data-replay][data-op1-live]", state="attached")
+    P = pg.locator("[data-replay]")
+    P.evaluate("el => window.scrollBy(0, el.querySelector('.op1-narr').getBoundingClientRect().top - 56)")
+    _frame(pg)
+    return pg, P
+
+
 def test_on_a_phone_the_narration_and_the_network_are_on_one_screen(tmp_path):
     """At 390x844 under a 52 px sticky header, chapter 3's replay: a reader stepping with the
     pinned buttons saw the narration or the network drawing, never both -- the drawing began 625
@@ -1091,13 +1103,7 @@ def test_on_a_phone_the_narration_and_the_network_are_on_one_screen(tmp_path):
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
         try:
-            pg = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
-                                  device_scale_factor=2)
-            pg.goto((tmp_path / "one-screen.html").as_uri())
-            pg.wait_for_selector("[data-replay][data-op1-live]", state="attached")
-            P = pg.locator("[data-replay]")
-            P.evaluate("el => window.scrollBy(0, el.querySelector('.op1-narr').getBoundingClientRect().top - 56)")
-            _frame(pg)
+            pg, P = _phone_at_narration(browser, tmp_path / "one-screen.html", 390, 844)
             seen = []
             for k in range(12):
                 if k:
@@ -1143,13 +1149,7 @@ def test_on_a_short_phone_the_narration_whole_and_the_network_are_on_one_screen(
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
         try:
-            pg = browser.new_page(viewport={"width": w, "height": h}, is_mobile=True, has_touch=True,
-                                  device_scale_factor=2)
-            pg.goto((tmp_path / "short.html").as_uri())
-            pg.wait_for_selector("[data-replay][data-op1-live]", state="attached")
-            P = pg.locator("[data-replay]")
-            P.evaluate("el => window.scrollBy(0, el.querySelector('.op1-narr').getBoundingClientRect().top - 56)")
-            _frame(pg)
+            pg, P = _phone_at_narration(browser, tmp_path / "short.html", w, h)
             n = int(P.get_attribute("data-frames"))
             seen = []
             for k in range(n):
@@ -1538,14 +1538,8 @@ def test_the_pinned_bars_buttons_stay_put_through_a_whole_replay(tmp_path, scree
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
         try:
-            pg = browser.new_page(viewport={"width": w, "height": h}, is_mobile=True, has_touch=True,
-                                  device_scale_factor=2)
-            pg.goto((tmp_path / "bar.html").as_uri())
-            pg.wait_for_selector("[data-replay][data-op1-live]", state="attached")
-            P = pg.locator("[data-replay]")
+            pg, P = _phone_at_narration(browser, tmp_path / "bar.html", w, h)
             n = int(P.get_attribute("data-frames"))
-            P.evaluate("el => window.scrollBy(0, el.querySelector('.op1-narr').getBoundingClientRect().top - 56)")
-            _frame(pg)
             got = {"step 1": P.evaluate(where)}
             P.locator(".op1-float button[data-act=play]").tap()
             _frame(pg)
@@ -1593,14 +1587,8 @@ def test_a_narration_longer_than_its_box_says_there_is_more(tmp_path):
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
         try:
-            pg = browser.new_page(viewport={"width": 375, "height": 667}, is_mobile=True, has_touch=True,
-                                  device_scale_factor=2)
-            pg.goto((tmp_path / "more.html").as_uri())
-            pg.wait_for_selector("[data-replay][data-op1-live]", state="attached")
-            P = pg.locator("[data-replay]")
+            pg, P = _phone_at_narration(browser, tmp_path / "more.html", 375, 667)
             n = int(P.get_attribute("data-frames"))
-            P.evaluate("el => window.scrollBy(0, el.querySelector('.op1-narr').getBoundingClientRect().top - 56)")
-            _frame(pg)
             seen = []
             for k in range(n):
                 if k:
