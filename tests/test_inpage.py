@@ -1923,7 +1923,7 @@ def test_a_run_is_said_once_and_a_choices_new_hint_once(built):
     assert hinted == [["op1-lp-said", f"{choice_hints('multipath')['hash-l4']}. equalize off "
                                       "(with multipath random or wrr only)."]], hinted
     assert len(said) == 1 and said[0][1] == status, said
-    assert re.fullmatch(r"Run 1: multipath hash-l4, a line fails at 0\.3 s, size 200000 bytes; \d connections?[^;]*; "
+    assert re.fullmatch(r"Run 1: a line fails at 0\.3 s, multipath hash-l4, size 200000 bytes; \d connections?[^;]*; "
                         r"replay shown after \d+\.\d s\.", status), status
     assert lines <= 4, (lines, status)                             # (it was 19 lines)
     assert "before if2's line fails" in details and "In this browser: " in details, details
