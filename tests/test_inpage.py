@@ -1953,3 +1953,17 @@ def test_the_lines_boxes_leave_room_to_read_what_is_typed(built):
         assert len(boxes) >= 7, (w, boxes)
         for name, width, room in boxes:
             assert width >= 144 and room >= 0, (w, name, width, room)
+
+
+def test_a_run_that_moves_the_replay_says_where_it_starts():
+    """A Run that changed only "replay from" (0.45) said the run's sentence again, word for word:
+    the outcome line's "what ran" names where the replay starts, when it is not auto."""
+    assert inpage._with_replay("the page's values", None) == "the page's values"
+    assert inpage._with_replay("the page's values", 0.45) == "replay from 0.45 s"
+    assert inpage._with_replay("a line fails at 0.5 s, NAT netfilter", 0.45) == \
+        "replay from 0.45 s, a line fails at 0.5 s, NAT netfilter"
+    # through the panel's own calls: a run with the replay box at 0.2 s
+    got = json.loads(inpage.run("equalize-nat", '{"size": 20000}', json.dumps({"seed": 3, "start_at": "0.2"})))
+    assert "error" not in got, got
+    drawn = json.loads(inpage.draw("Run 1", 60))
+    assert drawn["changed"].startswith("replay from 0.2 s"), drawn["changed"]

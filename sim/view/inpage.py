@@ -517,7 +517,16 @@ def draw(title: str, max_steps: int, start_at: str = "null", run=None, panel=Non
         forget(old)
     return json.dumps({"html": html, "steps": len(frames), "cut": frames.cut(short=True),
                        "summary": "\n".join(result.summary_text()), "summaryHead": SUMMARY_HEAD,
-                       "changed": changed_words(result, _last.get("preset", {})), "outcome": outcome_words(result)})
+                       "changed": _with_replay(changed_words(result, _last.get("preset", {})), replay),
+                       "outcome": outcome_words(result)})
+
+
+def _with_replay(changed: str, replay: float | None) -> str:
+    """The outcome line's "what ran", with where the reader's replay starts when it is not auto:
+    a Run that moved only the replay said the run's sentence again, word for word."""
+    if replay is None:
+        return changed
+    return f"replay from {replay:g} s" + ("" if changed == "the page's values" else f", {changed}")
 
 
 def _frames_of(run):
