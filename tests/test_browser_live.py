@@ -198,7 +198,7 @@ def test_the_live_players_line_boxes_show_their_labels_whole(lab):
     from playwright.sync_api import sync_playwright
     from sim.view.live import LABELS
     base, work = lab
-    got = {}
+    got, spacing = {}, {}
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--headless"])
         for w, h in ((1366, 768), (375, 667)):
@@ -220,6 +220,9 @@ def test_the_live_players_line_boxes_show_their_labels_whole(lab):
             page.locator(".op1-live").get_by_text("Lines: speeds").first.dispatch_event("click")
             page.wait_for_timeout(500)
             got[w] = page.evaluate(LINE_BOXES_JS)
+            # (the status line read double-spaced: an HTML widget's 28 px line height)
+            spacing[w] = page.evaluate("""() => { const c = document.querySelector('.op1-live .op1-lp-st .widget-html-content');
+                return parseFloat(getComputedStyle(c).lineHeight) / parseFloat(getComputedStyle(c.firstElementChild || c).fontSize); }""")
             ARTIFACTS.mkdir(parents=True, exist_ok=True)
             page.locator(".op1-live").get_by_text("Lines: speeds").first.scroll_into_view_if_needed()
             page.screenshot(path=str(ARTIFACTS / f"live-player-lines-{w}.png"))
@@ -229,6 +232,7 @@ def test_the_live_players_line_boxes_show_their_labels_whole(lab):
                                   "read_timeout")}
     # (a number box's label ends with its range: "which uplink fails (1 to uplinks)")
     ours = lambda label: any(label == x or label.startswith(x + " (") for x in worded)
+    assert all(x <= 1.8 for x in spacing.values()), spacing
     for w, boxes in got.items():
         assert all(any(b[0] == x or b[0].startswith(x + " (") for b in boxes) for x in worded), (w, boxes)
         for label, cut, width, past in [b for b in boxes if ours(b[0])]:

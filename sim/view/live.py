@@ -116,6 +116,9 @@ BOXES = (("topology", "Network"), ("ladder", "Ladder"), ("state", "Linux router:
 #: a phone's column each box's label above it, the box the column's width (with the labels
 #: beside them, JupyterLab left a box's input some 18 px at 375 px)
 LIVE_CSS = (".op1-live .op1-ladder-scroll{max-height:460px}"
+            # (an HTML widget's text has the widgets' 28 px line height: a status line of 3-4 lines
+            # read double-spaced)
+            ".op1-live .op1-lp-st .widget-html-content{line-height:1.4}"
             ".op1-live .op1-bad input,.op1-live .op1-bad select{border:2px solid #b00020!important}"
             "@media (max-width:640px){"
             ".op1-live .op1-lcg{width:100%!important;margin-right:0!important;box-sizing:border-box}"
@@ -598,6 +601,7 @@ class LivePlayer:
                                            "too, on Enter or on leaving the box)")
         self.run_button.on_click(lambda _b: self.run_now())
         self.status = W.HTML()
+        self.status.add_class("op1-lp-st")      # (LIVE_CSS: single-spaced)
         self.summary = W.HTML()
         # the step slider counts from 1, as the step line does ("step 1 / 200")
         self.slider = W.IntSlider(value=1, min=1, max=1, description="step", continuous_update=True,
