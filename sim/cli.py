@@ -94,6 +94,14 @@ def _int(text: str) -> int:
     return int(text, 10)
 
 
+def _float(text: str) -> float:
+    """A number written in ASCII (float() also reads other scripts' digits, '١٠٠٠', which an
+    integer option refused: the lists and the seconds took them)."""
+    if not text.isascii():
+        raise ValueError(text)
+    return float(text)
+
+
 def any_int(name: str):
     """An integer whose bounds depend on other options (the simulator checks them)."""
     return checked(_int, lambda v: True, f"{name} must be an integer, got {{got}}")
@@ -142,7 +150,7 @@ def seconds_or_none(name: str, lo: float, hi: float, lo_excluded: bool, means: s
     that has no ``none``, leaving the option out -- ``means``."""
     other = f", or none ({means})" if none else f" (without it {means})"
     finest = " (the simulation counts whole microseconds)" if tick is not None else ""
-    return checked(lambda t: NONE if none and t.strip().lower() == "none" else float(t),
+    return checked(lambda t: NONE if none and t.strip().lower() == "none" else _float(t),
                    lambda v: v is NONE or _within(v, lo, hi, lo_excluded, tick),
                    f"{name} must be seconds {_span(lo, hi, lo_excluded, tick)}{finest}{other}, got {{got}}")
 
@@ -171,7 +179,7 @@ def numbers_in(name: str, lo: float, hi: float, lo_excluded: bool = False, *, in
         values = []
         for item in items:
             try:
-                v = _int(item) if integers else float(item)
+                v = _int(item) if integers else _float(item)
             except ValueError:
                 v = None
             if v is None or not _within(v, lo, hi, lo_excluded, tick):

@@ -620,3 +620,11 @@ def test_a_misspelt_option_is_answered_with_the_nearest_and_the_commands_help(ar
     when nothing is near), and the help named is that command's."""
     out = cli(*args)
     assert out.returncode == 2 and said in out.stderr and len(out.stderr.strip().splitlines()) == 1, out.stderr
+
+
+@pytest.mark.parametrize("args", [["--down-kbit", "١٠٠٠,1000"], ["--down-at", "٣"], ["--delay-ms", "１０"]])
+def test_numbers_in_other_scripts_digits_are_refused_as_integers_are(args):
+    """`--seed ٣` was refused while `--down-kbit ١٠٠٠,1000` ran as 1000,1000 (float() reads any
+    script's digits): every number option reads ASCII only, naming the value refused."""
+    out = cli("run", "equalize-nat", *args, "--summary-only")
+    assert out.returncode == 2 and repr(args[1].split(",")[0]) in out.stderr, out.stderr
