@@ -240,3 +240,76 @@ def test_the_live_players_line_boxes_show_their_labels_whole(lab):
             # (on a phone JupyterLab's own column leaves every box of the player, the seed's as the
             # lines', an input of some 18 px: not these labels' doing, and not checked here)
             assert w < 1366 or (width >= 60 and past <= 1), (w, label, width, past)
+
+
+#: the live player's views at its step: the ladder's box (px, its text's smallest size as drawn,
+#: the room under its newest row), the strip of what the step did to the router's tables (a line
+#: cut by its foot), and the widest of the boxes' inputs past their column (px)
+VIEWS_JS = """() => { const L = document.querySelector('.op1-live'), r = e => e.getBoundingClientRect();
+  const out = r(L.closest('.jp-OutputArea-output') || L), sc = L.querySelector('.op1-ladder-scroll'), b = r(sc);
+  let small = 99;
+  for (const s of sc.querySelectorAll('svg')) { const k = r(s).width / s.viewBox.baseVal.width;
+    for (const t of s.querySelectorAll('text')) if (t.getClientRects().length)
+      small = Math.min(small, parseFloat(getComputedStyle(t).fontSize) * k); }
+  const cur = sc.querySelector('.op1-row.cur rect.band'), w = L.querySelector('.op1-what'), wb = r(w);
+  const cut = [...w.querySelectorAll('.op1-whati,.op1-whath')].filter(e => r(e).top < wb.bottom - 1 && r(e).bottom > wb.bottom + 1);
+  const inputs = [...L.querySelectorAll('.op1-lc input,.op1-lc select')].filter(e => e.offsetParent).map(e =>
+    r(e).right - r(e.closest('.op1-lcg')).right);
+  return {box: [Math.round(b.width), Math.round(b.height), Math.round(b.right - out.right)], sideways: sc.scrollWidth > sc.clientWidth,
+          small: Math.round(small * 10) / 10, under: cur ? Math.round(b.bottom - r(cur).bottom) : null,
+          cut: cut.map(e => e.textContent.slice(0, 60)), past: Math.max(...inputs)}; }"""
+
+
+def test_the_live_players_ladder_strip_and_boxes_fit_a_phone(lab):
+    """At 375x667 (the file browser closed) the ladder is drawn at its own size, its smallest text
+    10 px or more, in a box the column's width that scrolls sideways (squeezed to the column, its
+    text was some 4 px high), as tall as the rows shown, its newest row at its foot (below them the
+    box stood empty to 460 px); the strip of what the step did to the router's tables cuts no line
+    in half (capped at 117 px it cut "→ 200.0.0.1 iif eth0 → if2" with no cue that it scrolls); the
+    lines' inputs end inside their column (they ran 2 px past it).  At 1366x768 the same holds,
+    the ladder unscrolled."""
+    from playwright.sync_api import sync_playwright
+    base, work = lab
+    got = {}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--headless"])
+        for w, h in ((375, 667), (1366, 768)):
+            page = browser.new_page(viewport={"width": w, "height": h})
+            page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(base) else r.abort())
+            page.goto(f"{base}/lab/tree/live.ipynb?token={TOKEN}")
+            page.get_by_text("Python 3 (ipykernel) | Idle").wait_for(timeout=60_000)
+            page.locator(".jp-Notebook .jp-Cell").first.click()
+            for _ in range(3):
+                page.keyboard.press("Control+Enter")
+                try:
+                    page.locator(".op1-live").wait_for(timeout=30_000)
+                    break
+                except Exception:
+                    continue
+            if page.locator("#filebrowser").is_visible():
+                page.keyboard.press("Control+b")
+                page.locator("#filebrowser").wait_for(state="hidden")
+            live = page.locator(".op1-live")
+            live.get_by_text("Lines: speeds").first.dispatch_event("click")
+            live.get_by_role("button", name="⇤ First").click()
+            page.wait_for_function("() => /step 1 \\//.test(document.querySelector('.op1-live').innerText)")
+            got[w] = []
+            for k in range(1, 13):        # (seed 3's step 11 changed four rows: a strip 297 px high at 375)
+                got[w].append((k, page.evaluate(VIEWS_JS)))
+                live.get_by_role("button", name="Next ▶").click()
+                page.wait_for_function("(k) => new RegExp('step ' + k + ' /').test(document.querySelector('.op1-live').innerText)",
+                                       arg=k + 1, timeout=15_000)
+                page.wait_for_timeout(150)
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            live.locator(".op1-ladder-scroll").scroll_into_view_if_needed()
+            page.screenshot(path=str(ARTIFACTS / f"live-player-ladder-{w}.png"))
+            page.close()
+        browser.close()
+    for w, steps in got.items():
+        for k, v in steps:
+            assert v["small"] >= 10, (w, k, v)
+            assert v["box"][2] <= 1, (w, k, v)                 # the ladder's box inside the output area
+            assert v["sideways"] == (w < 1366), (w, k, v)
+            assert v["under"] is not None and 0 <= v["under"] <= 4, (w, k, v)
+            assert not v["cut"], (w, k, v)
+            assert v["past"] <= 0.5, (w, k, v)

@@ -116,13 +116,30 @@ BOXES = (("topology", "Network"), ("ladder", "Ladder"), ("state", "Linux router:
 #: a phone's column each box's label above it, the box the column's width (with the labels
 #: beside them, JupyterLab left a box's input some 18 px at 375 px)
 LIVE_CSS = (".op1-live .op1-ladder-scroll{max-height:460px}"
+            # the ladder at its own size, whatever the column's width: a box narrower than it
+            # scrolls sideways (at 375 px, squeezed to the column, its text was some 4 px high);
+            # as tall as the rows shown (op1-ladder-clip), its newest row at the box's foot
+            # (column-reverse: a scroller that starts at its end; the lanes' titles stay on top)
+            ".op1-live .op1-ladder-box svg{max-width:none}"
+            ".op1-live .op1-lp-ladder{max-width:100%}.op1-live .op1-lp-ladder>.widget-html-content{min-width:0}"
+            ".op1-live .op1-ladder-scroll{display:flex;flex-direction:column-reverse}"
+            ".op1-live .op1-ladder-scroll>*{flex:0 0 auto;width:max-content}"
+            ".op1-live .op1-ladder-scroll>svg:first-child{order:2}"
+            # the strip of what the step did to the router's tables whole: player.css caps it at
+            # 9em on a phone for the static player, whose script fades its foot and makes it a
+            # keyboard stop; here it cut a line in half with no cue that it scrolls
+            "@media (max-width:600px){.op1-live .op1-what{max-height:none;overflow:visible}"
+            # (a phone: the ladder's box half the screen high, as the static player's)
+            ".op1-live .op1-ladder-scroll{max-height:50vh}}"
             # (an HTML widget's text has the widgets' 28 px line height: a status line of 3-4 lines
             # read double-spaced)
             ".op1-live .op1-lp-st .widget-html-content{line-height:1.4}"
             ".op1-live .op1-bad input,.op1-live .op1-bad select{border:2px solid #b00020!important}"
             "@media (max-width:640px){"
             ".op1-live .op1-lcg{width:100%!important;margin-right:0!important;box-sizing:border-box}"
-            ".op1-live .op1-lc.widget-inline-hbox{flex-direction:column;align-items:stretch;width:100%!important;"
+            ".op1-live .op1-lc.widget-inline-hbox{flex-direction:column;align-items:stretch;"
+            # (the column's width less the box's own margins: 100% ran 2 px past the column)
+            "width:calc(100% - 2 * var(--jp-widgets-margin, 2px))!important;"
             "height:auto;box-sizing:border-box}"
             ".op1-live .op1-lc>.widget-label{width:auto!important;max-width:100%!important;text-align:left;"
             "white-space:normal;overflow:visible;line-height:1.3;margin:0 0 2px}"
@@ -630,6 +647,7 @@ class LivePlayer:
         self.topology = W.HTML()
         self.state = W.HTML()
         self.ladder = W.HTML()
+        self.ladder.add_class("op1-lp-ladder")     # (LIVE_CSS: as wide as the column, its box scrolls)
         self.packet = W.HTML()
         self.downloads = W.HTML()
         # the pcapng and the trace are built when asked for: a packet's bytes take scapy
@@ -642,7 +660,8 @@ class LivePlayer:
         box = lambda view: W.VBox([W.HTML(f'<div id="{self._uid}-{view}" class="op1-live-boxh" '
                                           f'style="margin:2px 0;font-size:12px;font-weight:bold;'
                                           f'text-transform:uppercase;color:#555">{titles[view]}</div>'),
-                                   getattr(self, view)])
+                                   getattr(self, view)],
+                                  layout=W.Layout(max_width="100%"))   # (a wider view scrolls in it)
         self.widget = W.VBox([
             css,
             W.HBox(groups["main"], layout=row),
@@ -975,8 +994,12 @@ class LivePlayer:
                                                  f'{f.state_html(k)}</div></div>')
         # only the rows up to this step: the ladder must not tell what is about to happen
         head, body, _ = ladder_parts(self.result, f.steps, i, hide_future=True, buttons=False)
+        # the drawing cut to the rows shown (the static player's op1-ladder-clip): below them the
+        # box was empty, to its 460 px
+        shown = re.search(r'data-shown="(\d+)"', body)[1]
+        clip = f'<div class="op1-ladder-clip" style="height:{shown}px">{body}</div>'
         self.ladder.value = self._region("ladder", f'<div class="op1 op1-ladder-box" style="padding:0">'
-                                                   f'<div class="op1-ladder-scroll">{head}{body}</div></div>')
+                                                   f'<div class="op1-ladder-scroll">{head}{clip}</div></div>')
         self.packet.value = self._region("packet", f'<div class="op1"><div class="op1-pkt-box">'
                                                    f'{f.pkt_html(k)}</div></div>')
 
