@@ -179,6 +179,28 @@ def test_live_player_steps_and_reruns_in_jupyterlab(lab):
     assert not blocked, f"requests to other hosts: {blocked[:5]}"
 
 
+def _player_in_lab(browser, base: str, w: int, h: int):
+    """JupyterLab at ``w`` x ``h`` on the lab's notebook, its cell run until the LivePlayer shows
+    (a kernel just started may miss the first Ctrl+Enter) and the file browser closed, as a
+    phone's reader closes it: the page."""
+    page = browser.new_page(viewport={"width": w, "height": h})
+    page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(base) else r.abort())
+    page.goto(f"{base}/lab/tree/live.ipynb?token={TOKEN}")
+    page.get_by_text("Python 3 (ipykernel) | Idle").wait_for(timeout=60_000)
+    page.locator(".jp-Notebook .jp-Cell").first.click()
+    for _ in range(3):
+        page.keyboard.press("Control+Enter")
+        try:
+            page.locator(".op1-live").wait_for(timeout=30_000)
+            break
+        except Exception:
+            continue
+    if page.locator("#filebrowser").is_visible():
+        page.keyboard.press("Control+b")
+        page.locator("#filebrowser").wait_for(state="hidden")
+    return page
+
+
 #: each box of the live player's lines (its Accordion, opened): [label, label cut short, input px,
 #: box's right edge past the notebook's output area (px)]
 LINE_BOXES_JS = """() => { const out = document.querySelector('.op1-live').closest('.jp-OutputArea-output') ||
@@ -202,21 +224,7 @@ def test_the_live_players_line_boxes_show_their_labels_whole(lab):
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--headless"])
         for w, h in ((1366, 768), (375, 667)):
-            page = browser.new_page(viewport={"width": w, "height": h})
-            page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(base) else r.abort())
-            page.goto(f"{base}/lab/tree/live.ipynb?token={TOKEN}")
-            page.get_by_text("Python 3 (ipykernel) | Idle").wait_for(timeout=60_000)
-            page.locator(".jp-Notebook .jp-Cell").first.click()
-            for _ in range(3):
-                page.keyboard.press("Control+Enter")
-                try:
-                    page.locator(".op1-live").wait_for(timeout=30_000)
-                    break
-                except Exception:
-                    continue
-            if page.locator("#filebrowser").is_visible():      # a phone's reader closes the file browser
-                page.keyboard.press("Control+b")
-                page.locator("#filebrowser").wait_for(state="hidden")
+            page = _player_in_lab(browser, base, w, h)
             page.locator(".op1-live").get_by_text("Lines: speeds").first.dispatch_event("click")
             page.wait_for_timeout(500)
             got[w] = page.evaluate(LINE_BOXES_JS)
@@ -274,21 +282,7 @@ def test_the_live_players_ladder_strip_and_boxes_fit_a_phone(lab):
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--headless"])
         for w, h in ((375, 667), (1366, 768)):
-            page = browser.new_page(viewport={"width": w, "height": h})
-            page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(base) else r.abort())
-            page.goto(f"{base}/lab/tree/live.ipynb?token={TOKEN}")
-            page.get_by_text("Python 3 (ipykernel) | Idle").wait_for(timeout=60_000)
-            page.locator(".jp-Notebook .jp-Cell").first.click()
-            for _ in range(3):
-                page.keyboard.press("Control+Enter")
-                try:
-                    page.locator(".op1-live").wait_for(timeout=30_000)
-                    break
-                except Exception:
-                    continue
-            if page.locator("#filebrowser").is_visible():
-                page.keyboard.press("Control+b")
-                page.locator("#filebrowser").wait_for(state="hidden")
+            page = _player_in_lab(browser, base, w, h)
             live = page.locator(".op1-live")
             live.get_by_text("Lines: speeds").first.dispatch_event("click")
             live.get_by_role("button", name="⇤ First").click()
