@@ -24,7 +24,7 @@ try:                                # a Ctrl-C while these load (argparse): one 
     from .policies import CACHED_POLICIES
     from .scenarios import (INT_BOUNDS, LIST_BOUNDS, MAX_SECONDS, MAX_TRANSFER,
                             NULLABLE_BOUNDS, NUMBER_BOUNDS, PARAM_HELP, SCENARIOS, UNITS, Params, ParamError,
-                            check_applies, fmt_value, run, tick_of)
+                            _option_word as _option, check_applies, fmt_value, run, tick_of)
     from .tcp import (CONGESTION_CONTROLS, DEFAULT_TCP_PROFILE, INIT_CWND, MSS, REMOTE_BEHAVIOURS, REMOTE_HELP,
                       TCP_PROFILES)
 except KeyboardInterrupt:
@@ -49,12 +49,8 @@ def _as_option(message: str, param: str | None, cli: str | None = None) -> str:
         return cli
     if not param:
         return message
-    message = re.sub(rf"(?<![\w-]){re.escape(param)}(?!\w)", "--" + param.replace("_", "-"), message)
+    message = re.sub(rf"(?<![\w-]){re.escape(param)}(?!\w)", _option(param), message)
     return message.replace("--equalize=False", "--no-equalize")
-
-
-def _option(name: str) -> str:
-    return "--" + name.replace("_", "-")
 
 
 def _list_of(name: str, example: str):

@@ -71,16 +71,12 @@ LABELS = {"down_kbit": "download speed of each uplink (kbit/s)", "up_kbit": "upl
 SAID = {"start_at": "“replay from”"}
 
 
-def _option(name: str) -> str:
-    return "--" + name.replace("_", "-")
-
-
 def box_name(name: str) -> str:
     """How a refusal names box ``name``: its label's words, quoted, and the option the command
     line sets it with (``“a line fails at” (--down-at)``); a box labelled by its name, that name."""
     if name not in LABELS:
         return name
-    return f"“{re.sub(r' [(][^()]*[)]$', '', LABELS[name])}” ({_option(name)})"
+    return f"“{re.sub(r' [(][^()]*[)]$', '', LABELS[name])}” ({scenarios._option_word(name)})"
 
 
 def box_words(message: str) -> str:
@@ -103,7 +99,7 @@ def box_words(message: str) -> str:
 
 def _as(name: str) -> str:
     """The end of a worded box's hint: the option it is on the command line."""
-    return f"; as {_option(name)}" if name in LABELS else ""
+    return f"; as {scenarios._option_word(name)}" if name in LABELS else ""
 
 
 AUTO = "auto"                # the replay-from box's word for the automatic start (``replay_from``)
