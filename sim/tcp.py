@@ -74,7 +74,10 @@ REMOTE_BEHAVIOURS = ("article", "rfc")
 REMOTE_HELP = {"article": "ignore it (the article's simplification)",
                "rfc": "answer with a reset (RFC 9293)"}
 CONGESTION_CONTROLS = ("none", "reno")
-INIT_CWND = 2 * MSS         # Linux 2.4: two segments
+# Linux 2.4's tcp_init_cwnd() (RFC 2414's numbers): two segments when the handshake's RTT is
+# over 20 ms (HZ/50) or unknown, as on the book's lines; three (an MSS over 1095 bytes) on a
+# faster path, which the simulator does not distinguish: it always starts from two
+INIT_CWND = 2 * MSS
 
 
 @dataclass(frozen=True, slots=True)
