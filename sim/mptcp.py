@@ -160,7 +160,14 @@ class MptcpServer:
     Linux keeps it while its DATA_FIN is unacknowledged (``mptcp_data_fin_enabled()``) and
     re-sends the DATA_FIN at each expiry; and ``net.mptcp.close_timeout`` (60 s: a session
     whose DATA_FIN exchange never completes is fast-closed, ``mptcp_close_tout_expired()``)
-    never comes into it.  Not modelled: backup subflows, the data-level receive window."""
+    never comes into it.  Not modelled: backup subflows, the data-level receive window, and the
+    subflows' send queues beyond their windows: each subflow is handed what its window can send
+    now, in subflow order, where Linux's scheduler (``mptcp_subflow_get_send()``: the lowest
+    linger time) hands bursts of up to ``MPTCP_SEND_BURST_SIZE`` (64 KB) that wait in the chosen
+    subflow's send queue.  So with the slow line's subflow first, the kernel lab's download
+    (``sim.kernel compare mptcp --uplink-kbit 2000,8000``) can end slower than the fast line alone,
+    its last bytes queued behind the slow subflow while the fast one is idle; the simulator's
+    does not."""
 
     def __init__(self, host, port: int, size: int):
         self.size = size
