@@ -985,3 +985,20 @@ def test_rows_that_differ_for_one_reason_share_one_note_that_ends_with_a_full_st
     assert notes == ["  note on left without NAT and addresses at the remote: "
                      "a race at the moment of the failure.",
                      "  note on resets sent by: another reason."], notes
+
+
+def test_the_lab_sets_its_congestion_control_in_every_namespace_not_the_hosts():
+    """A new namespace starts with the host's congestion control (BBR where the book's runs were
+    recorded, CUBIC on most distributions), and the lab set none: its comparisons with the
+    simulator's Reno then ran BBR.  Read back here by sysctl, in every namespace of a lab set to
+    one the host does not run."""
+    from sim.kernel.lab import DEFAULT_CC, Lab, available_ccs
+    host = open("/proc/sys/net/ipv4/tcp_congestion_control").read().strip()
+    cc = DEFAULT_CC if DEFAULT_CC != host else next(c for c in available_ccs() if c != host)
+    with Lab(uplinks=1, cc=cc) as lab:
+        got = {n: lab.exec(n, "sysctl", "-n", "net.ipv4.tcp_congestion_control").strip()
+               for n in lab.nodes}
+        sockets = {n: lab.cc_of(n) for n in lab.nodes}
+    assert got == {n: cc for n in lab.nodes} == sockets, (host, got, sockets)
+    assert open("/proc/sys/net/ipv4/tcp_congestion_control").read().strip() == host
+    assert _mine() == []

@@ -331,3 +331,117 @@ def test_uplink_downs_sizing_advice_uses_the_dead_lines_own_rate():
     o = ksc.make_options("uplink-down", size=1, uplink_kbit=[8000, 1000])
     msg = ksc._downloads_ended_before_due(_summary(0.001, 1.0), o)
     assert "give --size 250000 or more (twice what if2's 1000 kbit/s carries in 1 s" in msg, msg
+
+
+# -- 9. the lab's TCP congestion control: set in every namespace, never the host's ----------
+
+@pytest.fixture
+def offers(monkeypatch):
+    """This kernel offers reno, bbr and cubic (whatever the machine running the tests loaded)."""
+    from sim.kernel import lab
+    monkeypatch.setattr(lab, "available_ccs", lambda proc_sys="/proc/sys": ["reno", "bbr", "cubic"])
+
+
+@pytest.mark.parametrize("argv", [("run", "perpacket-snat"), ("compare", "uplink-down"), ("table",)])
+def test_a_cc_the_kernel_does_not_offer_is_one_line_naming_what_it_does(capsys, no_lab, offers,
+                                                                        monkeypatch, argv):
+    import sim.kernel.table as kt
+    monkeypatch.setattr(kt, "measure_all", lambda **kw: (_ for _ in ()).throw(AssertionError(NO_LAB)))
+    try:                                # refused by argparse, before any lab: it exits
+        rc = kmain.main([*argv, "--cc", "vegas"])
+    except SystemExit as e:
+        rc = e.code
+    out, err = capsys.readouterr()
+    assert (rc, out) == (2, "")
+    assert err == (f"python -m sim.kernel {argv[0]}: error: --cc vegas is not available on this kernel: "
+                   "available are reno, bbr, cubic (net.ipv4.tcp_available_congestion_control)\n"), err
+
+
+def test_cc_is_read_from_what_the_kernel_lists_and_checked_by_the_python_api(tmp_path):
+    from sim.kernel.lab import DEFAULT_CC, LabError, available_ccs, cc_problem
+    (tmp_path / "net/ipv4").mkdir(parents=True)
+    (tmp_path / "net/ipv4/tcp_available_congestion_control").write_text("reno cubic\n")
+    assert available_ccs(str(tmp_path)) == ["reno", "cubic"]
+    assert cc_problem("cubic", str(tmp_path)) is None
+    assert cc_problem("bbr", str(tmp_path)) == ("cc bbr is not available on this kernel: available are "
+                                                "reno, cubic (net.ipv4.tcp_available_congestion_control)")
+    assert cc_problem("", str(tmp_path)).startswith("cc must be the name of a TCP congestion control")
+    assert DEFAULT_CC == "reno" and ksc.make_options("mptcp").cc == "reno"
+    with pytest.raises(LabError, match=r"^cc 'no such' is not available on this kernel") as e:
+        ksc.make_options("hash-l4-nat", cc="no such")
+    assert e.value.param == "cc"
+
+
+def test_cc_does_not_apply_to_a_ping(capsys, no_lab, offers):
+    rc, out, err = _main(capsys, "run", "ping-perpacket-snat", "--cc", "cubic")
+    assert rc == 2 and err.startswith("python -m sim.kernel: error: --cc does not apply to "
+                                      "ping-perpacket-snat (a ping), which carries no TCP")
+
+
+def test_the_command_line_hands_its_cc_to_the_run_and_the_table(capsys, monkeypatch, offers):
+    seen = _stop_at_run(monkeypatch, ksc, "run")
+    _main(capsys, "run", "perpacket-snat", "--cc", "cubic")
+    assert seen["cc"] == "cubic"
+    seen.clear()
+    _main(capsys, "run", "perpacket-snat")
+    assert seen["cc"] is None and ksc.make_options("perpacket-snat", **seen).cc == "reno"
+    import sim.kernel.table as kt
+    got = {}
+    monkeypatch.setattr(kt, "run_many", lambda jobs, parallel: got.setdefault("jobs", jobs) and
+                        (_ for _ in ()).throw(ksc.LabError("stop here")))
+    _main(capsys, "table", "--cc", "bbr")
+    assert {kw["cc"] for _, kw in got["jobs"]} == {"bbr"}
+
+
+def test_the_lab_sets_its_cc_in_every_namespace_it_builds(monkeypatch, offers):
+    """The lab wrote no ``net.ipv4.tcp_congestion_control``: its namespaces ran the host's (BBR
+    on the machine where the book's runs were recorded), not the simulator's Reno."""
+    import subprocess
+    from sim.kernel import lab as klab
+    written: dict[str, list[str]] = {}
+    monkeypatch.setattr(klab, "_add_namespace", lambda ns: subprocess.CompletedProcess([], 0, "", ""))
+    monkeypatch.setattr(klab.Lab, "sysctls", lambda self, node, settings:
+                        written.setdefault(node, []).extend(settings))
+    for name in ("ip", "ip_batch", "_veth", "_offload_off"):
+        monkeypatch.setattr(klab.Lab, name, lambda self, *a, **kw: "")
+    checked = []
+    monkeypatch.setattr(klab.Lab, "check_cc", lambda self: checked.append(self.cc))
+    for cc in (None, "cubic"):
+        written.clear()
+        lab = klab.Lab(uplinks=2) if cc is None else klab.Lab(uplinks=2, cc=cc)
+        lab.build()
+        want = f"net/ipv4/tcp_congestion_control={cc or 'reno'}"
+        assert klab.cc_sysctl(cc or "reno") == want
+        assert set(written) == set(lab.nodes) and len(lab.nodes) == 9
+        assert all(want in settings for settings in written.values()), written
+    assert checked == ["reno", "cubic"]             # and read back, every build
+    with pytest.raises(klab.LabError, match="^cc vegas is not available"):
+        klab.Lab(cc="vegas")
+
+
+def test_compare_gives_the_simulator_reno_where_tcp_runs_and_says_so():
+    """``compare`` ran the simulator with its default cc, ``none`` (a fixed window), against the
+    kernel's senders; now both run Reno, and the summary, the header and the JSON say so."""
+    from types import SimpleNamespace
+    from sim.kernel.compare import SIM_CC, Comparison, _sim_overrides, sim_call
+    for name, sc in ksc.SCENARIOS.items():
+        o = ksc.make_options(name)
+        call = sim_call(name, 2, **_sim_overrides(sc.experiment, o, sc.sim and sc.sim[0]))
+        assert call[1].get("cc") == (None if sc.experiment == "ping" else "reno") and SIM_CC == "reno", name
+    o = ksc.make_options("hash-l4-nat", cc="cubic")
+    s = ksc._summarize("hash-l4-nat", o, ksc.SCENARIOS["hash-l4-nat"].setup, SimpleNamespace(uplinks=2),
+                       {"download": {"connections": []}}, {}, [], "download")
+    assert s["tcp_congestion_control"] == "cubic"
+    kr = ksc.KernelResult("hash-l4-nat", o, ksc.SCENARIOS["hash-l4-nat"].setup, s, [], [], [], "")
+    s["connections"] = [{"client": "(192.168.0.1, 5000)", "server": "(200.0.0.1, 80)", "bytes": 1,
+                         "bytes_wanted": 1, "complete": True, "reset": False, "error": None,
+                         "seconds": 0.1, "seen_by_server_as": []}]
+    assert kr.summary_text()[0].endswith(f"(Linux {s['kernel']}, TCP congestion control cubic)")
+    c = Comparison("hash-l4-nat", 2, kernel=kr)
+    c.sim_call = sim_call("hash-l4-nat", 2, **_sim_overrides("download", o, "hash-l4-nat"))
+    assert c.ccs() == {"kernel": "cubic", "simulator": "reno"}
+    text = c.text()
+    assert ", TCP congestion control cubic)\n" in text and "cc='reno'" in text
+    assert "(the kernel's TCP ran cubic, the simulator's reno: it has only none" in text
+    s["tcp_congestion_control"] = "reno"
+    assert c.cc_mismatch() == "" and "the kernel's TCP ran" not in c.text()

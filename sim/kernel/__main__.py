@@ -4,6 +4,7 @@
     sudo .venv/bin/python -m sim.kernel run perpacket-masquerade --pcap masq.pcapng
     sudo .venv/bin/python -m sim.kernel compare perpacket-snat-filter
     sudo .venv/bin/python -m sim.kernel table --uplinks 3
+    sudo .venv/bin/python -m sim.kernel compare uplink-down --cc cubic   # any the kernel offers
     sudo .venv/bin/python -m sim.kernel clean        # remove what a killed run left
 
 Bad input: one line and exit status 2 (a --down-at after the downloads have ended is found
@@ -32,7 +33,7 @@ _timeout = seconds_in("--timeout", 0.1, 600)
 
 
 #: the options of ``run`` and ``compare`` that a kernel scenario may set (``list`` shows which)
-OPTIONS = ("uplinks", "connections", "size", "timeout", "uplink_kbit", "down_at", "down_uplink")
+OPTIONS = ("uplinks", "connections", "size", "timeout", "uplink_kbit", "down_at", "down_uplink", "cc")
 TABLE_TIMEOUT = 30.0
 
 
@@ -46,6 +47,23 @@ def _value(name: str, v) -> str:
 def _default(name: str) -> str:
     from .scenarios import Options
     return default_help(_value(name, getattr(Options(), name)))
+
+
+def _cc(text: str) -> str:
+    """--cc: a TCP congestion control this kernel offers (refused before any lab is built)."""
+    from .lab import cc_problem
+    if (why := cc_problem(text)) is not None:
+        raise argparse.ArgumentTypeError("--" + why)
+    return text
+
+
+def _cc_help(what: str) -> str:
+    from .lab import DEFAULT_CC, available_ccs
+    offered = available_ccs()
+    return (f"the TCP congestion control in every lab namespace ({what}), one this kernel offers"
+            + (f": {', '.join(offered)}" if offered else "")
+            + f" (net.ipv4.tcp_available_congestion_control); default {DEFAULT_CC}, the "
+              f"simulator's, whatever the host's own net.ipv4.tcp_congestion_control")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -92,6 +110,10 @@ def parser() -> argparse.ArgumentParser:
                             f"above 0 and at most 60, or none: no line fails ({_default('down_at')})")
         r.add_argument("--down-uplink", type=int_in("--down-uplink", 1, 8), metavar="K",
                        help=f"which uplink goes down at --down-at, 1-based ({_default('down_uplink')})")
+        r.add_argument("--cc", type=_cc, metavar="NAME",
+                       help=_cc_help("echo, download and mptcp scenarios"
+                                     + ("; the simulator runs reno with any, the nearest it has"
+                                        if cmd == "compare" else "")))
         r.add_argument("--format", choices=("text", "json"), default="text",
                        help="text, for a reader (default); json, " + (
                            "the summary as one object" if cmd == "run" else
@@ -108,6 +130,7 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--timeout", type=_timeout, default=TABLE_TIMEOUT, metavar="T",
                    help=f"the echo's client gives up after T s without data, 0.1..600 "
                         f"(default {TABLE_TIMEOUT:g})")
+    t.add_argument("--cc", type=_cc, metavar="NAME", help=_cc_help("the echoes'"))
     t.add_argument("--format", choices=("markdown", "json"), default="markdown",
                    help="markdown, the table as chapter 9 shows it (default); json, one object per row")
     return p
@@ -152,9 +175,7 @@ def _stopped(what: str) -> str:
 
 def _overrides(args) -> dict:
     """The options given (None: the scenario's); ``--down-at none`` is ``down_at`` 0, no line fails."""
-    return {k: 0.0 if v is NONE else v for k in ("uplinks", "connections", "size", "timeout",
-                                                 "uplink_kbit", "down_at", "down_uplink")
-            for v in [getattr(args, k)]}
+    return {k: 0.0 if v is NONE else v for k in OPTIONS for v in [getattr(args, k)]}
 
 
 def _refused(args) -> str | tuple[str, str] | None:
@@ -174,6 +195,9 @@ def _refused(args) -> str | tuple[str, str] | None:
             return (f"--{opt} does not apply to {args.scenario} ({what}), which would run the same "
                     f"without it: it sets the downloads of the download scenarios"
                     + (" and the bytes of the mptcp ones" if opt == "size" else ""))
+    if args.cc is not None and experiment == "ping":
+        return (f"--cc does not apply to {args.scenario} (a ping), which carries no TCP and would "
+                f"run the same without it: it sets the TCP of the echo, download and mptcp scenarios")
     if args.connections is not None and experiment.startswith("mptcp"):
         return (f"--connections does not apply to {args.scenario} (one MPTCP download, whose "
                 f"subflows the client opens itself): --size sets its bytes")
@@ -264,7 +288,7 @@ def _compare(args) -> int:
             "kernel": c.kernel_branch and c.kernel_branch.name,
             "simulator": c.sim_branch and c.sim_branch.name}
         write_stdout(json.dumps({"scenario": c.scenario, "uplinks": c.uplinks, "agrees": c.agrees,
-                                 "race_branches": race,
+                                 "tcp_congestion_control": c.ccs(), "race_branches": race,
                                  "rows": [r.__dict__ | {"verdict": r.verdict} for r in c.rows]}) + "\n")
     else:
         write_stdout(c.text())
@@ -274,11 +298,14 @@ def _compare(args) -> int:
 def _table(args) -> int:
     from .._io import write_stdout
     from .table import markdown, measure_all
-    rows = measure_all(uplinks=args.uplinks, timeout=args.timeout)
+    from .lab import DEFAULT_CC
+    rows = measure_all(uplinks=args.uplinks, timeout=args.timeout, cc=args.cc or DEFAULT_CC)
     if args.format == "json":
         write_stdout(json.dumps(rows) + "\n")
     else:
-        write_stdout(f"Measured on this kernel, {args.uplinks} uplinks:\n\n" + markdown(rows) + "\n")
+        ccs = ", ".join(sorted({r["tcp_congestion_control"] for r in rows}))
+        write_stdout(f"Measured on this kernel, {args.uplinks} uplinks, TCP congestion control "
+                     f"{ccs}:\n\n" + markdown(rows) + "\n")
     return 0
 
 

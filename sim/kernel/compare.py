@@ -45,7 +45,13 @@ from ..scenarios import SCENARIOS as SIM_SCENARIOS
 from ..scenarios import unread
 from .lab import LabError, uplink_addr
 from .observe import from_sim, observe
-from .scenarios import SCENARIOS, SIM_LAB, KernelResult, make_options, run, tbf_burst
+from .scenarios import SCENARIOS, SIM_LAB, KernelResult, kernel_text, make_options, run, tbf_burst
+
+#: the simulator's congestion control wherever its side of a comparison carries TCP: Reno, as the
+#: lab's namespaces run by default (``lab.DEFAULT_CC``).  Its other, ``none``, a fixed window, has
+#: no counterpart in Linux; with the lab on another (``--cc cubic``) Reno is still the nearest the
+#: simulator has, and the comparison's header says so.
+SIM_CC = "reno"
 
 # "complete, slow": the exchange got through only by retransmitting what was lost.  The
 # kernel's: its capture shows drops (not its time: ten loss-free echoes take ~2 ms here, but
@@ -313,6 +319,21 @@ class Comparison:
     def race(self) -> Race | None:
         return race_of(self.scenario, self.uplinks)
 
+    def ccs(self) -> dict[str, str | None]:
+        """The TCP congestion control of each side (None: that side ran no TCP)."""
+        k = self.kernel.summary if self.kernel else {}
+        tcp = any(k.get(x) for x in ("echo", "connections", "mptcp"))
+        sim_cc = self.sim_call[1].get("cc") if self.sim_call else None
+        return {"kernel": k.get("tcp_congestion_control") if tcp else None, "simulator": sim_cc}
+
+    def cc_mismatch(self) -> str:
+        """'' when both sides' TCP ran the same congestion control; else what each ran."""
+        c = self.ccs()
+        if c["kernel"] is None or c["simulator"] is None or c["kernel"] == c["simulator"]:
+            return ""
+        return (f"the kernel's TCP ran {c['kernel']}, the simulator's {c['simulator']}: it has "
+                f"only none (a fixed window) and reno, and reno is the nearest")
+
     def judge(self) -> None:
         """Once every row is in: a difference in a row of the scenario's race is documented
         only when the kernel's rows, all together, fit one of the race's branches and the
@@ -353,9 +374,11 @@ class Comparison:
         # the call compare ran, all of it: the lab's fast links (SIM_LAB) and workload included
         sim_name = _fmt_call(*self.sim_call) if self.sim_call else "none"
         out = [f"compare {self.scenario} (uplinks={self.uplinks}): {sc.doc}",
-               f"  kernel:    {sc.setup.describe()} (Linux {self.kernel.summary['kernel']})",
-               f"  simulator: {sim_name}",
-               "",
+               f"  kernel:    {sc.setup.describe()} ({kernel_text(self.kernel.summary)})",
+               f"  simulator: {sim_name}"]
+        if (why := self.cc_mismatch()):
+            out.append(f"  ({why})")
+        out += ["",
                f"  {'aspect':<{w}}  {'kernel':<{kw}}  {'simulator':<{sw}}  verdict"]
         for r in self.rows:
             out.append(f"  {r.aspect:<{w}}  {r.kernel:<{kw}}  {r.sim:<{sw}}  {r.verdict}")
@@ -568,6 +591,8 @@ def _sim_overrides(experiment: str, o, sim_name: str | None = None) -> dict:
             over.update(down_at=None)           # --down-at none: the simulator's line fails not either
     elif experiment.startswith("mptcp"):
         over = {"size": o.size}
+    if experiment != "ping":
+        over["cc"] = SIM_CC                     # the kernel's senders run o.cc, Reno by default
     if any(o.rates):
         # each uplink's own rate, both ways; one not limited in the lab is as fast as the lab's
         # links (SIM_LAB); one value when every uplink has the same

@@ -48,7 +48,39 @@ PREFIX = "1p1lt1-"
 LOCAL1_ALT = "192.168.0.11"            # local1's second address (MPTCP's second subflow)
 MAX_UPLINKS = 8
 READY_DEADLINE = 20.0                  # s the lab's links get to come up (warm_up)
+#: the TCP congestion control every lab namespace is set to, unless told another
+#: (``net.ipv4.tcp_congestion_control``; ``--cc``).  Reno: the simulator's nearest (``cc="reno"``,
+#: which ``compare`` gives it), and always built into Linux.  Never the host's: a new network
+#: namespace starts with the root namespace's choice (BBR or CUBIC, as the distribution or the
+#: administrator set it), and the lab's results would then depend on the machine it ran on.
+DEFAULT_CC = "reno"
+CC_SYSCTL = "net/ipv4/tcp_congestion_control"
+CC_AVAILABLE = "net/ipv4/tcp_available_congestion_control"
 AGENT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "agent.py")
+
+
+def available_ccs(proc_sys: str = "/proc/sys") -> list[str] | None:
+    """The congestion controls this kernel offers (``net.ipv4.tcp_available_congestion_control``:
+    built in or loaded; the list is the kernel's, the same in every namespace), or None where
+    it can't be read (no Linux: ``check_environment`` says so)."""
+    try:
+        with open(os.path.join(proc_sys, CC_AVAILABLE)) as f:
+            return f.read().split()
+    except OSError:
+        return None
+
+
+def cc_problem(cc, proc_sys: str = "/proc/sys") -> str | None:
+    """Why the lab can't set congestion control ``cc`` (one line naming it and what this kernel
+    offers), or None."""
+    offered = available_ccs(proc_sys)
+    if not isinstance(cc, str) or not cc:
+        return f"cc must be the name of a TCP congestion control, got {cc!r}"
+    if offered is not None and cc not in offered:
+        name = cc if re.fullmatch(r"[A-Za-z0-9_]+", cc) else repr(cc)
+        return (f"cc {name} is not available on this kernel: available are {', '.join(offered)} "
+                f"(net.ipv4.tcp_available_congestion_control)")
+    return None
 
 
 class LabError(RuntimeError):
@@ -321,6 +353,7 @@ class LinkInfo:
 class Lab:
     uplinks: int = 2
     keep_signals: bool = False        # True: leave the caller's signal handlers alone
+    cc: str = DEFAULT_CC              # TCP congestion control of every namespace (cc_sysctl)
     nodes: list[str] = field(default_factory=list)
     links: list[LinkInfo] = field(default_factory=list)
     macs: dict = field(default_factory=dict)        # mac -> "node:dev"
@@ -331,6 +364,8 @@ class Lab:
         if isinstance(self.uplinks, bool) or not isinstance(self.uplinks, int) \
                 or not 1 <= self.uplinks <= MAX_UPLINKS:
             raise LabError(f"uplinks must be 1..{MAX_UPLINKS}, got {self.uplinks!r}")
+        if (why := cc_problem(self.cc)) is not None:
+            raise LabError(why, "cc")
         # several labs in one run (threads) don't collide
         self.tag = f"{PREFIX}{os.getpid()}-{next(_lab_ids)}-"
 
@@ -428,11 +463,13 @@ class Lab:
             if p.returncode != 0:
                 raise LabError(f"command failed: ip netns add {self.ns(node)}: {p.stderr.strip()}")
         base = ["net/ipv6/conf/all/disable_ipv6=1", "net/ipv6/conf/default/disable_ipv6=1",
-                "net/ipv4/conf/all/rp_filter=0", "net/ipv4/conf/default/rp_filter=0"]
+                "net/ipv4/conf/all/rp_filter=0", "net/ipv4/conf/default/rp_filter=0",
+                cc_sysctl(self.cc)]
         fwd = ["net/ipv4/ip_forward=1"]
         for node in self.nodes:
             self.sysctls(node, base + (fwd if node in ("router", "internet") or
                                        node.startswith("provider") else []))
+        self.check_cc()
         self.ip("router", "link", "set", "lo", "up")
         # the LAN: a switch (bridge) the router and both local hosts plug into
         self.ip("lan", "link", "add", "br0", "type", "bridge", "mcast_snooping", "0")
@@ -496,6 +533,20 @@ class Lab:
                         fcntl.ioctl(sk.fileno(), SIOCETHTOOL, ifr)
                     except OSError:             # as before: a capture then shows veth's
                         pass                    # unfilled checksums (the tshark test says so)
+
+    def cc_of(self, node: str) -> str:
+        """The congestion control a new TCP socket in ``node`` gets (``TCP_CONGESTION`` of a
+        fresh socket: the namespace's default, as every connection of the lab starts with it)."""
+        with self.socket(node, socket.AF_INET, socket.SOCK_STREAM) as sk:
+            return sk.getsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, 16).split(b"\0")[0].decode()
+
+    def check_cc(self) -> None:
+        """Every namespace's new sockets get ``self.cc`` (the sysctl took, not the host's)."""
+        got = {node: self.cc_of(node) for node in self.nodes}
+        wrong = {n: c for n, c in got.items() if c != self.cc}
+        if wrong:
+            raise LabError(f"the lab set TCP congestion control {self.cc} ({CC_SYSCTL.replace('/', '.')}) "
+                           f"but new sockets get another: " + ", ".join(f"{n} {c}" for n, c in wrong.items()))
 
     # -- facts
     def link(self, name: str) -> LinkInfo:
@@ -615,6 +666,12 @@ class Lab:
         if left:
             raise LabError(f"the lab's network did not come up in {deadline} s: no answer on "
                            + ", ".join(f"{n} -> {d}" for n, d in sorted(left)))
+
+
+def cc_sysctl(cc: str) -> str:
+    """The setting that gives a namespace's new TCP sockets congestion control ``cc`` (per
+    namespace since Linux 4.15), as ``Lab.sysctls`` writes it."""
+    return f"{CC_SYSCTL}={cc}"
 
 
 def _echo_request(ident: int, seq: int) -> bytes:

@@ -64,8 +64,8 @@ from ..measured import LINKS
 from ..packet import fmt_endpoint
 from ..scenarios import fmt_value
 from .capture import Capture, Pkt, fmt
-from .lab import (LOCAL1, LOCAL1_ALT, REMOTE1, Lab, LabError, capture_dir, gw_of, net24,
-                  release_threads, signals_interrupt, stop_labs, uplink_addr)
+from .lab import (DEFAULT_CC, LOCAL1, LOCAL1_ALT, REMOTE1, Lab, LabError, capture_dir, cc_problem,
+                  gw_of, net24, release_threads, signals_interrupt, stop_labs, uplink_addr)
 from .observe import observe
 
 ECHO_PORT, WEB_PORT, CLIENT_PORT = 7, 80, 5000
@@ -293,6 +293,7 @@ class Options:
                                       # both ways (0: none)
     down_at: float = 0.0              # s into a download experiment: if<down_uplink> goes down
     down_uplink: int = 2
+    cc: str = DEFAULT_CC              # TCP congestion control of every namespace (never the host's)
 
     @property
     def rates(self) -> list[int]:
@@ -319,7 +320,7 @@ class KernelResult:
     def summary_text(self) -> list[str]:
         s = self.summary
         out = [f"kernel scenario {self.scenario}: {self.setup.describe()}; uplinks={s['uplinks']} "
-               f"(Linux {s['kernel']})"]
+               f"({kernel_text(s)})"]
         for e in s.get("echo", []):
             end = ("complete" if e["complete"] else "reset" if e["reset"] else
                    f"not complete ({e['error']})")
@@ -381,6 +382,15 @@ class KernelResult:
         return len(self.frames)
 
 
+def kernel_text(s: dict) -> str:
+    """``Linux 6.18.4, TCP congestion control reno``: the kernel a summary ``s`` ran on, and
+    its TCP's congestion control where TCP ran (a summary recorded before the lab set one
+    says nothing of it)."""
+    cc = s.get("tcp_congestion_control")
+    tcp = any(s.get(k) for k in ("echo", "connections", "mptcp"))
+    return f"Linux {s['kernel']}" + (f", TCP congestion control {cc}" if cc and tcp else "")
+
+
 def make_options(scenario: str, **overrides) -> Options:
     if scenario not in SCENARIOS:
         raise LabError(f"unknown kernel scenario {scenario!r}: allowed are {', '.join(SCENARIOS)}")
@@ -403,6 +413,8 @@ def make_options(scenario: str, **overrides) -> Options:
         v = getattr(o, name)                  # (a NaN fails every comparison: refused too)
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not lo <= v <= hi:
             raise LabError(f"{name} must be seconds in {lo}..{hi}, got {v!r}", name)
+    if (why := cc_problem(o.cc)) is not None:
+        raise LabError(why, "cc")
     if isinstance(o.down_uplink, bool) or not isinstance(o.down_uplink, int):
         raise LabError(f"down_uplink must be an integer, got {o.down_uplink!r}", "down_uplink")
     if o.down_at and not 1 <= o.down_uplink <= o.uplinks:
@@ -554,7 +566,7 @@ def _run_once(scenario: str, o: Options, setup: Setup | None,
     sc = SCENARIOS[scenario]
     setup = setup or sc.setup
     experiment = experiment or sc.experiment
-    with capture_dir() as tmp, Lab(uplinks=o.uplinks) as lab:
+    with capture_dir() as tmp, Lab(uplinks=o.uplinks, cc=o.cc) as lab:
         lab.warm_up()
         configure(lab, setup)
         if any(o.rates):
@@ -669,7 +681,9 @@ def _summarize(scenario, o: Options, setup: Setup, lab: Lab, apps, srv, pkts: li
     ob = observe(pkts, addrs, (d["down_uplink"], d["down_t_us"]) if "down_t_us" in d else None)
     peers = [c["peer"] for c in srv.get("conns", [])]
     s = {"scenario": scenario, "setup": asdict(setup), "setup_text": setup.describe(),
-         "uplinks": lab.uplinks, "kernel": platform.release(), "observed": ob}
+         "uplinks": lab.uplinks, "kernel": platform.release(),
+         # set in every namespace, and read back from a new socket in each (Lab.check_cc)
+         "tcp_congestion_control": o.cc, "observed": ob}
     if "echo" in apps:
         e = apps["echo"]
         e["complete"] = e["echoed"] == e["messages"]

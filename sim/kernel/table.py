@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from ..measured import SETUPS, fill_cells, markdown  # noqa: F401  (markdown: the CLI prints with it)
 from ..packet import parse_endpoint
+from .lab import DEFAULT_CC
 from .scenarios import Setup, run_many
 
 
@@ -30,16 +31,17 @@ def kernel_setup(p: dict) -> Setup:
 
 
 def measure_all(uplinks: int = 2, timeout: float = 30.0, only: list[str] | None = None,
-                parallel: int = 5) -> list[dict]:
-    """Run the echo and ping experiments of every set-up on the kernel; one dict per row."""
+                parallel: int = 5, cc: str = DEFAULT_CC) -> list[dict]:
+    """Run the echo and ping experiments of every set-up on the kernel, its namespaces' TCP on
+    congestion control ``cc``; one dict per row."""
     rows_in = [(name, p) for name, p in setups().items() if only is None or name in only]
     jobs = []
     for name, p in rows_in:
         s = kernel_setup(p)
         jobs.append(("perpacket-masquerade", dict(setup=s, experiment="echo", uplinks=uplinks,
-                                                  timeout=timeout, linger=0)))
+                                                  timeout=timeout, linger=0, cc=cc)))
         jobs.append(("ping-perpacket-masquerade", dict(setup=s, experiment="ping",
-                                                       uplinks=uplinks)))
+                                                       uplinks=uplinks, cc=cc)))
     results = run_many(jobs, parallel=parallel)
     rows = []
     for k, (name, p) in enumerate(rows_in):
@@ -49,6 +51,7 @@ def measure_all(uplinks: int = 2, timeout: float = 30.0, only: list[str] | None 
         eo, go = echo.summary["observed"], ping.summary["observed"]
         rows.append({
             "setup": name, "kernel_setup": kernel_setup(p).describe(), "uplinks": uplinks,
+            "tcp_congestion_control": echo.summary["tcp_congestion_control"],
             "echoed": e["echoed"], "messages": e["messages"], "reset": e["reset"],
             "complete": e["complete"], "seconds": e["seconds"], "error": e["error"],
             "tcp_seen": sorted({parse_endpoint(x)[0] for x in e["seen_by_server_as"]}),
