@@ -4,9 +4,12 @@
              in proportion to the weights.
 ``wrr``      what Linux 2.4's ``fib_select_multipath()`` really does: credit-based
              weighted round robin (each nexthop gets ``weight`` credits per round).
-``hash-l3``  modern Linux (4.4+, ``fib_multipath_hash_policy=0``): no route cache;
-             a hash of (src, dst) picks the nexthop by hash-threshold (RFC 2992).
-``hash-l4``  the same over the 5-tuple (``fib_multipath_hash_policy=1``).
+``hash-l3``  modern Linux (4.4+): no route cache; a hash of (src, dst) picks the
+             nexthop by hash-threshold (RFC 2992).  In 4.4-4.11 that was the only
+             behaviour (``jhash_2words(saddr, daddr, fib_multipath_secret)``, not
+             symmetric); the ``fib_multipath_hash_policy`` sysctl came in 4.12, and this
+             is its default, 0 (since then symmetric: see ``flow_hash``).
+``hash-l4``  the same over the 5-tuple (4.12+, ``fib_multipath_hash_policy=1``).
 ``numgen``   modern per-packet balancing, the stand-in for equalize: nftables
              ``meta mark set numgen inc mod N offset 1`` on the LAN side and one
              ``ip rule fwmark k table k`` per uplink.  A global counter over the

@@ -246,7 +246,7 @@ class Nat:
         return sorted(self.by_reply.values(), key=lambda c: c.id)
 
     def show(self) -> str:
-        """Like ``/proc/net/ip_conntrack``."""
+        """The entries as 2.4's ``/proc/net/ip_conntrack`` lists them (``show_conn``)."""
         return "\n".join(show_conn(c, self.router.sim.now) for c in self.entries())
 
 
@@ -269,6 +269,12 @@ def _reply_key(proto, dst, dport, addr, port) -> FlowTuple:
 
 
 def show_conn(c: Conn, now: int) -> str:
+    """One entry as 2.4's ``print_conntrack()`` writes it to ``/proc/net/ip_conntrack``: the
+    protocol (``%-8s``) and its number, the seconds left, the TCP state, the original tuple,
+    ``[UNREPLIED]`` until a reply was seen, the reply tuple, ``use=``.  Left out: the
+    ``[ASSURED]`` flag (the simulator keeps no such status bit; a UDP entry's state says it).
+    The device a masqueraded entry is bound to (``Conn.dev``) is not in the line: 2.4 never
+    printed it."""
     p, s, sp, d, dp = c.orig
     rp, rs, rsp, rd, rdp = c.reply
     name = PROTO_NAMES[p]
@@ -277,5 +283,4 @@ def show_conn(c: Conn, now: int) -> str:
     r = f"src={rs} dst={rd} " + (f"type=0 code=0 id={rsp}" if p == ICMP_PROTO else ports(rsp, rdp))
     state = f"{c.state} " if p == TCP_PROTO else ""
     flag = "" if c.replied else "[UNREPLIED] "
-    return (f"{name:<5} {p} {max(0, (c.expires - now) // 1_000_000)} {state}{o} {flag}{r} "
-            f"dev={c.dev} use=1")
+    return f"{name:<8} {p} {max(0, (c.expires - now) // 1_000_000)} {state}{o} {flag}{r} use=1"

@@ -1,7 +1,13 @@
 """The Linux 2.4 route cache (net/ipv4/route.c), for forwarded packets.
 
 Key: (daddr, saddr, tos, iif) -- no ports, so two connections between the
-same two hosts share one entry.  A miss goes to the FIB and inserts an
+same two hosts share one entry.  The TOS is the header's masked with ``IPTOS_RT_MASK``, as
+``ip_route_input()`` masks it before hashing and comparing: precedence and the two low
+(ECN) bits never make an entry of their own.  2.4 also compares ``key.fwmark`` under
+``CONFIG_IP_ROUTE_FWMARK``; the simulator's key leaves it out because no packet that reaches
+its 2.4 route cache carries a mark (the policies that stand for marking, ``numgen`` and
+``connmark``, model today's kernels, which have no route cache, and no scenario has
+iptables ``MARK`` rules), so every entry's mark would be 0.  A miss goes to the FIB and inserts an
 entry at the head of its hash chain.  Idle entries are freed by
 ``rt_check_expire()``, which runs every ``gc_interval`` (60 s) but visits only
 a fifth of the hash buckets per run (``(gc_interval << rt_hash_log) /
@@ -25,6 +31,12 @@ from .trace import Ev
 
 _RT_DEL = Ev.RT_DEL     # read once (``Ev.X`` is a slow lookup on 3.11): equalize deletes per packet
 
+# include/net/route.h: IPTOS_RT_MASK = IPTOS_TOS_MASK & ~3 = 0x1E & ~3 (include/linux/ip.h)
+IPTOS_RT_MASK = 0x1C
+# ip_rt_min_delay and ip_rt_max_delay (2 * HZ and 10 * HZ): how long rt_cache_flush(-1) waits,
+# and how late a delayed flush may be pushed back (/proc/sys/net/ipv4/route/{min,max}_delay)
+RT_MIN_DELAY = 2_000_000      # µs
+RT_MAX_DELAY = 10_000_000     # µs
 GC_TIMEOUT = 300_000_000      # µs: /proc/sys/net/ipv4/route/gc_timeout = 300 s
 GC_INTERVAL = 60_000_000      # µs: /proc/sys/net/ipv4/route/gc_interval = 60 s
 # ip_rt_init(): one page of buckets on a 64 MB i386 box (goal = num_physpages >> 14 = 1 page)
@@ -35,7 +47,8 @@ GC_INTERVAL = 60_000_000      # µs: /proc/sys/net/ipv4/route/gc_interval = 60 s
 RT_HASH_LOG = 9
 
 RtKey = tuple[str, str, int, str]
-"""(daddr, saddr, tos, iif) -- like ``rt_hash_code(daddr, saddr ^ (iif<<5), tos)``."""
+"""(daddr, saddr, tos, iif) -- like ``rt_hash_code(daddr, saddr ^ (iif<<5), tos)``; ``tos``
+already masked with ``IPTOS_RT_MASK``.  No ``fwmark``: see the module's docstring."""
 
 
 @dataclass(slots=True)
@@ -58,6 +71,8 @@ class RouteCache:
         self.rt_hash_mask = (1 << RT_HASH_LOG) - 1
         self.rover = 0               # the last bucket rt_check_expire() visited
         self.in_hit = self.in_slow_tot = self.in_no_route = 0
+        self.flush_timer: list | None = None     # rt_flush_timer, when a delayed flush is pending
+        self.deadline = 0                        # rt_deadline: 0, or the latest the pending flush may run
 
     def start_gc(self) -> None:
         self.router.sim.at(self.gc_interval, self.rt_check_expire, daemon=True)
@@ -99,9 +114,39 @@ class RouteCache:
         self.router.sim.at(self.gc_interval, self.rt_check_expire, daemon=True)
 
     def flush(self, reason: Reason = Gone.FLUSH) -> None:
-        """``ip route flush cache`` (or the kernel's own ``rt_cache_flush()``, for ``reason``)."""
+        """``ip route flush cache`` (or the kernel's own ``rt_cache_flush(0)``, for ``reason``):
+        every entry goes now, and a delayed flush still pending is cancelled (``rt_cache_flush()``
+        deletes ``rt_flush_timer`` whatever the delay; ``rt_run_flush()`` clears ``rt_deadline``)."""
+        if self.flush_timer is not None:
+            self.router.sim.cancel(self.flush_timer)
+            self.flush_timer = None
+        self.deadline = 0
         for e in list(self.entries.values()):
             self.delete(e, reason)
+
+    def flush_later(self, reason: Reason, delay: int = RT_MIN_DELAY) -> None:
+        """``rt_cache_flush(delay)`` with ``delay > 0`` (``rt_cache_flush(-1)`` is ``RT_MIN_DELAY``),
+        called from process context (``user_mode``), as ``fib_netdev_event()`` is on ``NETDEV_UP``:
+        the flush runs ``delay`` from now.  A delayed flush already pending is not pushed back: if
+        its deadline (``RT_MAX_DELAY`` after the first request) is less than ``RT_MAX_DELAY -
+        RT_MIN_DELAY`` away, the cache is flushed at once; else no later than ``delay`` from now."""
+        sim = self.router.sim
+        now = sim.now
+        if self.flush_timer is not None:                 # del_timer(&rt_flush_timer) found one
+            sim.cancel(self.flush_timer)
+            self.flush_timer = None
+            if self.deadline:
+                tmo = self.deadline - now
+                if tmo < RT_MAX_DELAY - RT_MIN_DELAY:    # user_mode
+                    tmo = 0
+                delay = min(delay, tmo)
+        if delay <= 0:
+            self.flush(reason)
+            return
+        if not self.deadline:
+            self.deadline = now + RT_MAX_DELAY
+        # a daemon: a flush due after everything else has ended changes nothing
+        self.flush_timer = sim.at(delay, self.flush, reason, daemon=True)
 
     def show(self) -> str:
         """Like ``ip -s route show cache`` (2.4 style)."""

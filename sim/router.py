@@ -17,7 +17,7 @@ from .natmodels import translates
 from .packet import ECHO_REPLY, ECHO_REQUEST, ICMP, IP, TCP, Packet
 from .policies import REGISTRY
 from .reasons import EqualizeDeleted, Flushed, Gone, Why
-from .route_cache import RouteCache, RtEntry
+from .route_cache import IPTOS_RT_MASK, RouteCache, RtEntry
 from .tcp import rst_for
 from .trace import Drop, Ev
 
@@ -44,8 +44,11 @@ class Router(Node):
 
     def carrier_changed(self, iface: Interface, up: bool) -> None:
         """``NETDEV_DOWN``/``NETDEV_UP`` on one of this router's devices: the nexthops on it
-        die or live again (``fib_sync_down``/``fib_sync_up``), the route cache is flushed
-        (``rt_cache_flush``), and masquerade forgets the connections bound to it."""
+        die or live again (``fib_sync_down``/``fib_sync_up``), the route cache is flushed, and
+        masquerade forgets the connections bound to a device that went down.  2.4's
+        ``fib_netdev_event()`` flushes at once on ``NETDEV_DOWN`` (``fib_disable_ip()``:
+        ``rt_cache_flush(0)``) but ``rt_cache_flush(-1)`` on ``NETDEV_UP``, ``min_delay`` (2 s)
+        later: until then the entries made while the device was down keep their packets off it."""
         super().carrier_changed(iface, up)
         if not self.fib_sync:
             return
@@ -54,7 +57,10 @@ class Router(Node):
         else:
             self.fib.sync_down(iface.name)
         if self.cache is not None:
-            self.cache.flush(Flushed(iface.name, "up" if up else "down"))
+            if up:
+                self.cache.flush_later(Flushed(iface.name, "up"))
+            else:
+                self.cache.flush(Flushed(iface.name, "down"))
         if self.nat is not None and not up and self.nat.device_down(iface.name):
             self.policy.device_down(iface.name)
 
@@ -116,9 +122,10 @@ class Router(Node):
                     iif: Interface) -> RtEntry | Nexthop | None:
         """``ip_route_input(skb, daddr, saddr, tos, dev)``: the route cache in front of the FIB,
         handed the header's fields the caller has read.  Returns where the packet goes (its
-        ``dev`` and ``via``): the cache entry hit or the nexthop chosen; None: no route."""
+        ``dev`` and ``via``): the cache entry hit or the nexthop chosen; None: no route.
+        The TOS is masked first (``tos &= IPTOS_RT_MASK``), as 2.4 does before the hash."""
         cache = self.cache
-        key = (dst, src, tos, iif.name)
+        key = (dst, src, tos & IPTOS_RT_MASK, iif.name)
         e = cache.entries.get(key)
         deleted = False
         if e is not None:

@@ -412,10 +412,27 @@ def test_ch4_round_robin_is_strict_only_with_two_lines_and_the_internet_splits_a
     assert "not the router's doing" in text and "{glue:md}`c4_order4_wrr`" in text
 
 
-def test_ch4_mchardys_363_kbit_is_an_upload_by_link1s_address():
+def test_ch4_mchardys_363_kbit_is_an_upload_by_link1s_address_as_an_inference():
     text = chapter("04-equalize.md")
     assert "does not say which weights" not in text
-    assert "spoofing source ip of link1 on link2" in text and "363 kbit/s is an upload" in text
+    assert "spoofing source ip of link1 on link2" in text and "363 kbit/s would be an" in text
+    assert "363 kbit/s is an upload" not in text and "an inference from his description" in text
+
+
+def test_ch4_fixed_window_is_the_simulators():
+    text = chapter("04-equalize.md")
+    assert "fixed window (32 segments)" not in text and "fixed window ({glue:md}`c4_window` segments)" in text
+
+
+def test_masquerade_lookup_named_as_2_4_18s_code_and_2_4_23s_pairs_never_match():
+    text = chapter("02-route-cache.md")
+    assert "`ip_route_output(&rt, daddr, 0, RT_TOS(tos)|RTO_CONN, out->ifindex)`" in text
+    assert "`key.oif == 0`" in text and "`nh_oif`" in text
+    # 2.4.23: each first SYN spends a whole round (input, then MASQUERADE's output lookup), so
+    # Local host 2's input pick is always the first nexthop and MASQUERADE's entry the second
+    text = chapter("03-connection-level.md")
+    assert "gets through only when its own pick matches" not in text
+    assert "none of the thought question's three connections starts" in text
 
 
 def test_ch2_box_counts_masquerades_own_output_route_and_ch6_keeps_the_binding_after_2_4_23():

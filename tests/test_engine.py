@@ -114,7 +114,8 @@ def test_conntrack_listing_shape():
     lines = r.net["router"].nat.show().splitlines()
     assert len(lines) == 1
     ext = r.summary["connections"][0]["seen_by_server_as"][0].strip("()").split(", ")
-    assert lines[0].startswith("tcp   6 ")
+    assert lines[0].startswith("tcp      6 ")        # print_conntrack(): "%-8s %u %lu "
+    assert "dev=" not in lines[0] and lines[0].endswith(" use=1")   # 2.4 printed no device
     assert (f"src=192.168.0.1 dst=200.0.0.1 sport=5000 dport=80 "
             f"src=200.0.0.1 dst={ext[0]} sport=80 dport={ext[1]}") in lines[0]
 
