@@ -1,5 +1,6 @@
-"""``hash-l3``, ``hash-l4``: modern Linux (4.4+), no route cache; a hash of (src, dst), or of
-the 5-tuple, picks the nexthop by hash-threshold (``fib_multipath_hash_policy`` 0 or 1)."""
+"""``hash-l3``, ``hash-l4``: modern Linux, no route cache; a hash of (src, dst), or of the
+5-tuple, picks the nexthop by hash-threshold.  ``fib_multipath_hash_policy`` 0 or 1 came in 4.12;
+4.4-4.11 had the hash of the addresses only (see ``sim.multipath``)."""
 from ..multipath import select_hash
 from .base import Policy, register
 
