@@ -746,6 +746,43 @@ def test_one_answer_the_export_cannot_write_loses_only_itself(tmp_path, capsys):
            "answer_eqnat_survive must be text, a number or a dict of settings, not [12]" in rep.text()
 
 
+def test_the_export_says_which_answers_the_grader_cannot_read(tmp_path, capsys):
+    """An instructor's run of the nbgrader route: "13.5" for a count, "maybe" for a choice,
+    equalize=maybe for a setting were exported as "3 of 3 answers", and only the grader, after
+    the deadline, refused them (0 points).  The export reads each answer as the grader reads it
+    and prints, for each it cannot read, the grader's own lines for it -- and says nothing of a
+    readable answer, right or wrong.  The file still holds them: graded as refused, as before."""
+    from sim.exercises.notebook import NotebookSheet, sealed_sheet
+    sheet = NotebookSheet.load(NotebookSheet.dump(sealed_sheet(6, "release", "")))
+    remote, survive, repair = chapter_ids(6)
+    bad = {remote: "maybe", survive: "13.5", repair: {"equalize": "maybe"}}
+    path = sheet.export(bad, str(tmp_path / "answers.json"))
+    said = capsys.readouterr().out.splitlines()
+    assert said[0] == (f"wrote {path}: 3 of 3 answers, 3 of which the grader cannot read as they are (graded "
+                       f"as refused, no points: correct them and run this cell again) -- its report will say:")
+    data = json.loads(Path(path).read_text())
+    assert {k: v["answer"] for k, v in data["answers"].items()} == bad          # written all the same
+    rep = grade("release", data, secret="")
+    assert rep.score == 0 and all(it["refused"] for it in rep.items)
+    # the very lines of the grader's report, in the same order
+    assert said[1:] == rep.text().splitlines()[1:], (said, rep.text())
+    # one of three: counted as one; a wrong readable answer is said exactly as a right one is
+    right = instance(survive, "release", secret="").answer
+    outs = {}
+    for count in (right, str(int(right) + 1)):
+        sheet.export({remote: "maybe", survive: count, repair: None}, str(tmp_path / f"a{count}.json"))
+        outs[count] = capsys.readouterr().out.replace(f"a{count}.json", "a.json")
+    assert outs[right] == outs[str(int(right) + 1)]
+    assert outs[right].splitlines()[0].endswith(
+        "2 of 3 answers, 1 of which the grader cannot read as it is (graded as refused, no points: correct it "
+        "and run this cell again) -- its report will say:")
+    assert outs[right].splitlines()[1:] == ["  [refused] eqnat-remote (chapter 6): answer 'maybe'",
+                                            "      'maybe' is not one of: accept, ignore, reset"]
+    # readable answers alone: the line as before
+    sheet.export({remote: "accept", survive: "12", repair: None}, str(tmp_path / "b.json"))
+    assert capsys.readouterr().out == f"wrote {tmp_path / 'b.json'}: 2 of 3 answers\n"
+
+
 def test_a_notebook_without_the_simulator_says_how_to_get_it(tmp_path):
     from sim.exercises.notebook import REPO, chapter_notebook
     # a notebook to hand out names no folder of the instructor's machine, unless asked to

@@ -94,22 +94,37 @@ class Report:
         out = [f"student {self.student}: {self.score:g} / {self.max}"]
         out += [f"  note: {n}" for n in self.notes]
         for it in self.items:
-            mark = ("question changed" if it.get("changed") else "right" if it["points"]
-                    else "no answer" if it["answer"] is None
-                    else "right, not counted" if it.get("late")
-                    else "refused" if it.get("refused") else "wrong")
-            n = it.get("attempts")
-            tries = "" if n is None else f", {n} attempt{'' if n == 1 else 's'}"
-            said = it["said"] if "said" in it else echo(it["answer"])
-            out.append(f"  [{mark}] {it['id']} (chapter {it['chapter']}{tries})"
-                       + ("" if it["answer"] is None else f": answer {said}"))
-            out.extend("      " + plain(line) for line in it["feedback"].splitlines() if line.strip())
+            out.extend(item_lines(it))
         return "\n".join(out)
 
     def json(self) -> dict:
         return {"student": self.student, "score": self.score, "max": self.max, "attempts": self.attempts,
                 "notes": self.notes, "changed": self.changed,
                 "items": [{k: v for k, v in it.items() if k != "said"} for it in self.items]}
+
+
+def item_lines(it: dict) -> list[str]:
+    """One graded item of a report (``Report.items``) as the report's lines: its mark, id, chapter,
+    checks and answer, then its feedback, indented."""
+    mark = ("question changed" if it.get("changed") else "right" if it["points"]
+            else "no answer" if it["answer"] is None
+            else "right, not counted" if it.get("late")
+            else "refused" if it.get("refused") else "wrong")
+    n = it.get("attempts")
+    tries = "" if n is None else f", {n} attempt{'' if n == 1 else 's'}"
+    said = it["said"] if "said" in it else echo(it["answer"])
+    out = [f"  [{mark}] {it['id']} (chapter {it['chapter']}{tries})"
+           + ("" if it["answer"] is None else f": answer {said}")]
+    out.extend("      " + plain(line) for line in it["feedback"].splitlines() if line.strip())
+    return out
+
+
+def unread_item(ex_id: str, chapter: int, answer, problem: str, attempts: int | None = None) -> dict:
+    """The report's item for ``answer`` to ``ex_id``, which the grader cannot read as an answer of
+    the asked form (``problem``: why, ``model.resolve``'s): no points, refused, not wrong.  What
+    ``grade`` reports, and what a notebook's export says before the file is handed in."""
+    return {"id": ex_id, "chapter": chapter, "points": 0, "late": False, "answer": _shown(answer),
+            "said": _said(answer), "feedback": problem, "attempts": attempts, "refused": True}
 
 
 def _cell(v):
@@ -437,6 +452,10 @@ def grade(student: str, data: dict, chapter: int | None = None, secret: str | No
                               "said": _said(ans), "feedback": CHANGED, "attempts": attempts, "refused": False,
                               "changed": True})
             continue
+        problem = inst.resolve(ans)[1]
+        if problem:                             # not an answer of the asked form (a count "1e1"): not "wrong"
+            rep.items.append(unread_item(ex_id, inst.chapter, ans, problem, attempts))
+            continue
         ok, feedback = inst.check(ans)
         late = ok and max_attempts is not None and attempts is not None and attempts > max_attempts
         if late:
@@ -444,9 +463,7 @@ def grade(student: str, data: dict, chapter: int | None = None, secret: str | No
                                    f"right within {max_attempts} check{'' if max_attempts == 1 else 's'}")
         rep.items.append({"id": ex_id, "chapter": inst.chapter, "points": int(ok), "late": late, "answer": _shown(ans),
                           "said": _said(ans),
-                          "feedback": feedback, "attempts": attempts,
-                          # not an answer of the asked form (a count "1e1"): no points, not "wrong"
-                          "refused": not ok and bool(inst.resolve(ans)[1])})
+                          "feedback": feedback, "attempts": attempts, "refused": False})
         rep.score += int(ok)
     if rep.changed:
         n = len(rep.changed)
