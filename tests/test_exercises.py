@@ -1638,10 +1638,21 @@ def test_a_refusal_says_where_the_students_own_variant_is():
     right = {k: instance(k, "book").answer for k in chapter_ids(2)}
     data = answer_file("book", right)
     data["student"] = "s105"
-    with pytest.raises(GradeError, match=r"on the page made for s105 with the course secret \(the book's pages"):
+    with pytest.raises(GradeError, match=r"on the page made for s105 with the course secret, or in the course's "
+                                         r"notebook with MY_ID = 's105' \(the book's pages") as e:
         grade("s105", data, secret="course-2026")
-    with pytest.raises(GradeError, match=r"on the book with the id s105 entered, or a page made for s105"):
+    # an nbgrader course makes no page: the student is told both routes, as a copied file's refusal does
+    assert e.value.student.endswith(
+        "answer your own variant -- from the course's notebook, write MY_ID = 's105' in its id cell, answer the "
+        "variants it then shows you, run its last cell and submit again; from a page, send the file exported by "
+        "the page made for you with the course secret (the book's pages are practice)"), e.value.student
+    with pytest.raises(GradeError, match=r"on the book with the id s105 entered, a page made for s105, or a "
+                                         r"notebook with MY_ID = 's105'") as e:
         grade("s105", data, secret="")
+    assert e.value.student.endswith("answer your own variant -- from a notebook, write MY_ID = 's105' in its id "
+                                    "cell, answer the variants it then shows you, run its last cell and submit "
+                                    "again; from the book's pages, enter the id 's105' (or use the page made for "
+                                    "you), answer, and send the file its export writes"), e.value.student
 
 
 def test_the_chance_estimate_says_how_far_it_may_land_from_the_reasoned_value():

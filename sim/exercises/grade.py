@@ -315,8 +315,17 @@ def _check_variants(student: str, answers: dict, ids, secret: str, others=()) ->
         raise GradeError(f"the answer to {k!r} was given {_release_where(variant, k, secret)}",
                          f"the answer to {k!r} was given in a notebook this course's grader cannot check "
                          f"as it was made: your instructor will check it")
-    own = (f"the page made for {student} with the course secret (the book's pages are practice)"
-           if secret else f"the book with the id {student} entered, or a page made for {student}")
+    # the two routes a course hands out, pages and nbgrader's notebooks: an nbgrader course makes no page
+    own = (f"the page made for {student} with the course secret, or in the course's notebook with "
+           f"MY_ID = {student!r} (the book's pages are practice)"
+           if secret else f"the book with the id {student} entered, a page made for {student}, or a notebook "
+                          f"with MY_ID = {student!r}")
+    mine = (f"from the course's notebook, write MY_ID = {student!r} in its id cell, answer the variants it then "
+            f"shows you, run its last cell and submit again; from a page, send the file exported by the page "
+            f"made for you with the course secret (the book's pages are practice)" if secret else
+            f"from a notebook, write MY_ID = {student!r} in its id cell, answer the variants it then shows you, "
+            f"run its last cell and submit again; from the book's pages, enter the id {student!r} (or use the "
+            f"page made for you), answer, and send the file its export writes")
     in_pool = (variant in _pool_tags(k, secret) if secret
                else variant in _pool_tags(k, ""))
     if not in_pool and variant != salt_for(BOOK_STUDENT, k) and \
@@ -334,7 +343,7 @@ def _check_variants(student: str, answers: dict, ids, secret: str, others=()) ->
                              f"({COURSE_ENV} unset: the published book's pool), and this grader grades course "
                              f"{ours!r}: grade these files without {COURSE_ENV}, or hand out pages made with it",
                              f"the answer to {k!r} was given on a page not made for this course: answer your own "
-                             f"variant, on {own}")
+                             f"variant -- {mine}")
     wheres = {kk: _where(_unwrap(answers[kk])[1], kk, student, secret, others) for kk in tagged
               if _unwrap(answers[kk])[1] != own_tag(kk)}
     every = len(tagged) > 1 and len(wheres) == len(tagged) and len(set(wheres.values())) == 1
@@ -345,7 +354,7 @@ def _check_variants(student: str, answers: dict, ids, secret: str, others=()) ->
                      f"variant, on {own}",
                      # the student is not told whose page it was
                      f"{what} was given {_where(variant, k, student, secret, for_student=True)}, not on "
-                     f"{student}'s own: answer your own variant, on {own}")
+                     f"{student}'s own: answer your own variant -- {mine}")
 
 
 def grade(student: str, data: dict, chapter: int | None = None, secret: str | None = None,
