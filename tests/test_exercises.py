@@ -746,6 +746,35 @@ def test_one_answer_the_export_cannot_write_loses_only_itself(tmp_path, capsys):
            "answer_eqnat_survive must be text, a number or a dict of settings, not [12]" in rep.text()
 
 
+def test_notebooks_refuse_a_course_folder_inside_the_repository(tmp_path):
+    """`notebooks --out DIR` with DIR in the repository (the book's source too) was accepted
+    silently, though the guide warns against it: the course's notebooks, later its students'
+    submissions with the course's variants, would be among the files git and make book see.
+    Refused in one line naming the folder, however spelled -- relative, through '..', through a
+    symlink -- and for any checkout of the project, not only the one this sim runs from; nothing
+    is written.  A folder outside is fine."""
+    from sim.exercises.notebook import REPO, checkout_holding
+    clone = tmp_path / "clone"                  # another checkout of the project
+    (clone / "sim" / "exercises").mkdir(parents=True)
+    (clone / "sim" / "exercises" / "__init__.py").write_text("")
+    (clone / "_config.yml").write_text("")
+    (tmp_path / "link").symlink_to(REPO)
+    for out, cwd, repo in [("course", ROOT, ROOT), (str(ROOT), ROOT, ROOT), ("book/../course", ROOT, ROOT),
+                           (str(tmp_path / "link" / "course"), tmp_path, ROOT),
+                           (str(clone / "book" / "course"), tmp_path, clone)]:
+        # (PYTHONPATH: from another folder, this checkout's sim, not an installed one)
+        r = subprocess.run([sys.executable, "-m", "sim.exercises", "notebooks", "--out", out, "--chapter", "6"],
+                           cwd=cwd, capture_output=True, text=True, timeout=300,
+                           env=dict(os.environ, PYTHONPATH=str(ROOT)))
+        one_line_error(r, f"--out {out} is inside the repository {repo}:", "give a course folder outside it")
+        assert not (Path(cwd) / out / "source").exists()
+    assert not (ROOT / "course").exists() and checkout_holding(tmp_path / "course") is None
+    r = cli("notebooks", "--out", str(tmp_path / "course"), "--chapter", "6")
+    assert r.returncode == 0 and (tmp_path / "course" / "source" / "ch06" / "ch06-exercises.ipynb").is_file()
+    # no default folder (it was ./exercises-nbgrader, in the repository when run from its root)
+    one_line_error(cli("notebooks", "--chapter", "6"), "--out")
+
+
 def test_the_export_says_which_answers_the_grader_cannot_read(tmp_path, capsys):
     """An instructor's run of the nbgrader route: "13.5" for a count, "maybe" for a choice,
     equalize=maybe for a setting were exported as "3 of 3 answers", and only the grader, after

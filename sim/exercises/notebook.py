@@ -465,6 +465,27 @@ def chapter_notebook(chapter: int, student: str = "release", secret: str | None 
             "nbformat": 4, "nbformat_minor": 5}
 
 
+def _is_checkout(folder: Path) -> bool:
+    """Is ``folder`` a checkout of this project: the simulator's package and the book's source?"""
+    return (folder / "sim" / "exercises" / "__init__.py").is_file() and (folder / "_config.yml").is_file()
+
+
+def checkout_holding(out) -> Path | None:
+    """The checkout of this project -- the repository, which is also the book's source -- that the
+    folder ``out`` would be inside, symlinks followed: the one this ``sim`` runs from (not an
+    installed copy), or any found above ``out``; None if none.  A course folder there puts the
+    course's notebooks, and later its students' submissions, among the files git and ``make book``
+    see."""
+    real = Path(os.path.realpath(os.path.expanduser(str(out))))
+    found = [REPO] if _is_checkout(REPO) else []
+    found += [d for d in real.parents if _is_checkout(d)]
+    for repo in found:
+        root = Path(os.path.realpath(repo))
+        if real == root or root in real.parents:
+            return repo
+    return None
+
+
 def write_notebooks(out, chapter: int | None = None, student: str = "release", secret: str | None = None,
                     repo: str | None = None, per_student: bool = False) -> list[str]:
     check_chapter(chapter)
