@@ -90,7 +90,8 @@ def parser() -> argparse.ArgumentParser:
                         "no number (Canvas's EX) stays, and every other cell, row, separator and encoding stays as it "
                         "was; refused if the export's maximum (Moodle's 'Maximum Grade', Canvas's 'Points Possible') "
                         "is not the chapter's. With --feedback, a Moodle worksheet's 'Feedback comments' gets each "
-                        "scored student's report too, after any text the cell has")
+                        "student's report too, after any text the cell has: a scored student's graded answers, and "
+                        "for one without a score, why their files were not graded")
     g.add_argument("--grade-column", metavar="NAME",
                    help="with --lms-file: the column the scores go into (default: 'Grade', Moodle's worksheet's; "
                         "Canvas: the assignment's column, 'Name (id)')")
