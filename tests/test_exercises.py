@@ -90,9 +90,10 @@ def test_every_exercise_that_needs_python_says_so(ex_id):
         page = exercise_html(None, ex_id, student)
         if inst.needs_python:
             assert inst.prompt.startswith(f"**{NEEDS_PYTHON}:**"), inst.prompt
-            assert "Binder" in inst.prompt and "`import sim`" in inst.prompt
-            assert f"`{inst.run['call']}`" in inst.prompt
+            assert "`import sim`" in inst.prompt and f"`{inst.run['call']}`" in inst.prompt
             assert inst.public()["needs_python"] is True and "· needs Python" in page
+            # where to run it is said where the prompt is shown, not in the question (fingerprinted)
+            assert "Binder" not in inst.prompt and "launch button" not in inst.prompt
         else:
             assert NEEDS_PYTHON.lower() not in inst.prompt.lower() and "needs Python" not in page
             assert "needs_python" not in inst.public()
@@ -773,6 +774,62 @@ def test_notebooks_refuse_a_course_folder_inside_the_repository(tmp_path):
     assert r.returncode == 0 and (tmp_path / "course" / "source" / "ch06" / "ch06-exercises.ipynb").is_file()
     # no default folder (it was ./exercises-nbgrader, in the repository when run from its root)
     one_line_error(cli("notebooks", "--chapter", "6"), "--out")
+
+
+def test_where_to_run_an_exercise_is_said_where_it_is_shown():
+    """eqnat-survive's prompt told a course notebook's student to use "Binder (the launch button
+    at the top of the chapter)": a course notebook has no such button, nor has a page made for a
+    student.  Each place says its own: the chapter its launch button, a page and a sheet a local
+    Python or the book's chapter in Binder, a notebook (the course's, or the Exercise widget of a
+    live chapter) a cell of its own."""
+    import html as _html
+    from sim.exercises.bank import RUN_WHERE
+    from sim.exercises.grade import sheet_markdown
+    from sim.exercises.html import Exercise, exercise_html, page_html
+    from sim.exercises.notebook import NotebookSheet, _question_md, chapter_notebook, sealed_sheet
+    ex_id = PYTHON_IDS[0]
+    inst = instance(ex_id, "s001", secret="")
+
+    def only(text, shown):
+        for k, said in RUN_WHERE.items():
+            assert (said in text) == (k == shown), (k, shown, text[:3000])
+    only(_html.unescape(exercise_html(6, ex_id, "s001", secret="")), "chapter")
+    only(_html.unescape(page_html(6, [ex_id], "s001", secret="")), "page")
+    only(sheet_markdown("s001", 6, secret=""), "sheet")
+    only(_html.unescape(Exercise(ex_id, "s001", secret="")._repr_html_()), "notebook")
+    for per_student in (False, True):             # the release notebook's cell, the per-student one's show()
+        nb = json.dumps(chapter_notebook(6, "s001", secret="", per_student=per_student))
+        assert "launch button" not in nb and "Binder" not in nb
+    sheet = NotebookSheet.load(NotebookSheet.dump(sealed_sheet(6, per_student=True, secret="")))
+    sheet.use("s001")
+    only("\n".join(_question_md(sheet[ex_id].data, title=False)), "notebook")
+    # the others say nothing of where
+    plain = instance("eqnat-remote", "s001", secret="")
+    assert not any(said in _html.unescape(exercise_html(6, "eqnat-remote", "s001", secret=""))
+                   for said in RUN_WHERE.values()) and plain.needs_python is False
+
+
+def test_lms_file_help_says_what_the_feedback_comments_get_and_they_do(tmp_path):
+    """--lms-file's help said 'Feedback comments' gets "each scored student's report"; a student
+    without a score gets theirs too (why their file was not graded).  The help says what happens."""
+    from test_grade_lms import _row, _worksheet
+    ids = chapter_ids(2)
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    (sub / "answers-s0001.json").write_text(json.dumps(answer_file("s0001", right_answers("s0001", ids))))
+    (sub / "answers-s0002.json").write_text(json.dumps(answer_file("s0003", right_answers("s0003", ids))))
+    sheet = _worksheet(tmp_path / "ws.csv", _row(1, "Ann One", "s0001"), _row(2, "Bo Two", "s0002"))
+    r = cli("grade", "--class", str(sub), "--chapter", "2", "--roster", str(sheet), "--roster-column", "Username",
+            "--lms-file", str(tmp_path / "out.csv"), "--feedback", str(tmp_path / "fb"))
+    assert r.returncode == 0, r.stderr
+    rows = {row["Username"]: row for row in csv.DictReader(io.StringIO(
+        (tmp_path / "out.csv").read_text(encoding="utf-8-sig")))}
+    assert rows["s0001"]["Feedback comments"].startswith(f"student s0001: {len(ids)} / {len(ids)}")
+    assert rows["s0002"]["Grade"] == "" and rows["s0002"]["Feedback comments"].startswith("student s0002: no score")
+    said = " ".join(cli("grade", "--help").stdout.split())
+    assert "each scored student's report" not in said
+    assert ("'Feedback comments' gets each student's report too, after any text the cell has: a scored student's "
+            "graded answers, and for one without a score, why their files were not graded") in said
 
 
 def test_the_export_says_which_answers_the_grader_cannot_read(tmp_path, capsys):

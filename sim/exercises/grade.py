@@ -42,7 +42,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from .._io import atomic_write
-from .bank import BANK, ExerciseError, chapter_ids, chapters, check_chapter, forget_runs, instance
+from .bank import (BANK, ExerciseError, chapter_ids, chapters, check_chapter, forget_runs, instance,
+                   where_to_run)
 from .model import ECHO, FP_LENGTH, REVEAL_TITLE, SCALARS, context_title, echo, salt_for
 from .variants import (BOOK_STUDENT, COURSE_ENV, POOL, STUDENT_RE, StudentError, TooLarge, check_student, course_for,
                        member, member_name, read_small, read_text_file, secret_for)
@@ -2644,7 +2645,8 @@ def sheet_markdown(student: str, chapter: int | None = None, key: bool = False, 
             current = it["chapter"]
             out += [f"## Chapter {current}", ""]
         out += [f"### {n}. {it['title']} (`{it['id']}`, {it['kind']}"
-                + (", needs Python" if it.get("needs_python") else "") + ")", "", it["prompt"], ""]
+                + (", needs Python" if it.get("needs_python") else "") + ")", "",
+                it["prompt"] + (" " + where_to_run("sheet", True) if it.get("needs_python") else ""), ""]
         if it.get("context"):
             out += [context_title(it["kind"]), "", "```"] + it["context"] + ["```", ""]
         if it.get("choices"):

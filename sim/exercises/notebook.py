@@ -33,7 +33,7 @@ from pathlib import Path
 
 from .._io import atomic_write
 from .._needs import live_install_line
-from .bank import chapter_ids, chapters, check_chapter, instance, pool_instance
+from .bank import chapter_ids, chapters, check_chapter, instance, pool_instance, where_to_run
 from .html import _widget, record
 from .model import SCALARS, context_title, open_sealed, resolve, sealed_fingerprint, short
 from .variants import POOL, STUDENT_RE, course_for, pool_index, secret_for
@@ -311,7 +311,9 @@ def _question_md(d: dict, title: bool = True) -> list[str]:
     form = {"choice": f"one of {choices!r}", "endpoint": f"one of {choices!r} ('address:port')",
             "int": "a whole number", "percent": "a percentage (a number, e.g. 33)",
             "config": "a dict " + repr({k: v[0] for k, v in options.items()}) + " with your choice"}[d["form"]]
-    md = ([f"## {d['title']} (`{ex_id}`, {d['kind']})", ""] if title else []) + [d["prompt"], ""]
+    where = where_to_run("notebook", bool(d.get("needs_python")))
+    md = ([f"## {d['title']} (`{ex_id}`, {d['kind']})", ""] if title else []) + [
+        d["prompt"] + (" " + where if where else ""), ""]
     if d.get("context"):
         md += [context_title(d["kind"]), "", "```"] + d["context"] + ["```", ""]
     if options:
