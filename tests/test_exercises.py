@@ -832,6 +832,59 @@ def test_lms_file_help_says_what_the_feedback_comments_get_and_they_do(tmp_path)
             "graded answers, and for one without a score, why their files were not graded") in said
 
 
+def test_the_guides_comparison_snippet_prints_differences_and_counts_who_sent_nothing(tmp_path):
+    """Step 7's snippet printed a line for every roster student who sent nothing (absent from
+    nbgrader's grades.csv, 0 in gradebook.csv): 192 lines of noise for 200 ids.  It prints the
+    students the two disagree on, and one line counting those who sent nothing."""
+    import io as _io
+    import runpy
+    import textwrap
+    from contextlib import redirect_stdout
+    from test_grade_scale import _per_student
+    guide = (ROOT / "book" / "instructor-guide.md").read_text()
+    rule = guide[guide.index("7. **Which score to import**"):guide.index("(hub)=")]
+    (tmp_path / "script.py").write_text(textwrap.dedent(re.search(r"```python\n(.*?)```", rule, re.S).group(1)))
+    sub = tmp_path / "submitted"
+    _per_student(sub / "s01" / "ch06", "s01", 6)
+    _per_student(sub / "s02" / "ch06", "s02", 6)             # nbgrader 2 (a test cell deleted), ours 3
+    roster = tmp_path / "roster.txt"
+    roster.write_text("".join(f"s{k:02d}\n" for k in range(1, 201)))
+    r = cli("grade", "--class", str(sub), "--chapter", "6", "--roster", str(roster), "--gradebook",
+            str(tmp_path / "gradebook.csv"), "-o", str(tmp_path / "files.csv"))
+    assert r.returncode == 0, r.stderr
+    (tmp_path / "grades.csv").write_text("assignment,student_id,score\nch06,s01,3.0\nch06,s02,2.0\n")
+    here = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        buf = _io.StringIO()
+        with redirect_stdout(buf):
+            runpy.run_path(str(tmp_path / "script.py"))
+    finally:
+        os.chdir(here)
+    assert buf.getvalue().splitlines() == [
+        "s02: nbgrader 2.0, grade --class 3",
+        "198 roster students sent nothing (0 in gradebook.csv, absent from grades.csv)"], buf.getvalue()[:2000]
+
+
+def test_the_guides_nbgrader_route_says_what_an_instructor_met():
+    """An instructor's run of the nbgrader route: the fallback file of step 7 exists only if the
+    export cell survived; a renamed notebook and a deleted test cell are what autograde's log
+    says and does not say; the exchange is named with nbgrader's page; --out in the repository
+    is refused (not "would put")."""
+    guide = (ROOT / "book" / "instructor-guide.md").read_text()
+    route = " ".join(guide[guide.index("(nbgrader-route)="):guide.index("(hub)=")].split())
+    assert "That file is there only if the notebook's export cell survived" in route
+    assert "without the file, grade the notebook's answer cells (`answer_... = ...`) by hand" in route
+    for said in ("Skipping unknown notebook: ...", "No notebooks found, did you forget to run 'nbgrader "
+                 "generate_assignment'?", "`NbGraderException`", "`grades.csv` gives that student 0",
+                 "`nbgrader autograde ch06 --student ID`", "A test cell the student deleted leaves no line in the "
+                 "autograde log", "only the snippet's line for that student shows it"):
+        assert said in route, said
+    assert '`c.Exchange.root = "/srv/nbgrader/exchange"`' in route
+    assert "(https://nbgrader.readthedocs.io/en/stable/user_guide/managing_assignment_files.html)" in route
+    assert "an `--out` inside the repository, which is also the book's source, is refused" in route
+
+
 def test_the_export_says_which_answers_the_grader_cannot_read(tmp_path, capsys):
     """An instructor's run of the nbgrader route: "13.5" for a count, "maybe" for a choice,
     equalize=maybe for a setting were exported as "3 of 3 answers", and only the grader, after
