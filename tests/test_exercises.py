@@ -90,9 +90,10 @@ def test_every_exercise_that_needs_python_says_so(ex_id):
         page = exercise_html(None, ex_id, student)
         if inst.needs_python:
             assert inst.prompt.startswith(f"**{NEEDS_PYTHON}:**"), inst.prompt
-            assert "Binder" in inst.prompt and "`import sim`" in inst.prompt
-            assert f"`{inst.run['call']}`" in inst.prompt
+            assert "`import sim`" in inst.prompt and f"`{inst.run['call']}`" in inst.prompt
             assert inst.public()["needs_python"] is True and "· needs Python" in page
+            # where to run it is said where the prompt is shown, not in the question (fingerprinted)
+            assert "Binder" not in inst.prompt and "launch button" not in inst.prompt
         else:
             assert NEEDS_PYTHON.lower() not in inst.prompt.lower() and "needs Python" not in page
             assert "needs_python" not in inst.public()
@@ -744,6 +745,181 @@ def test_one_answer_the_export_cannot_write_loses_only_itself(tmp_path, capsys):
     assert item["refused"] and item["points"] == 0 and item["answer"] == "[12]"
     assert "[refused] eqnat-survive (chapter 6): answer [12]\n      refused when the notebook exported it: " \
            "answer_eqnat_survive must be text, a number or a dict of settings, not [12]" in rep.text()
+
+
+def test_notebooks_refuse_a_course_folder_inside_the_repository(tmp_path):
+    """`notebooks --out DIR` with DIR in the repository (the book's source too) was accepted
+    silently, though the guide warns against it: the course's notebooks, later its students'
+    submissions with the course's variants, would be among the files git and make book see.
+    Refused in one line naming the folder, however spelled -- relative, through '..', through a
+    symlink -- and for any checkout of the project, not only the one this sim runs from; nothing
+    is written.  A folder outside is fine."""
+    from sim.exercises.notebook import REPO, checkout_holding
+    clone = tmp_path / "clone"                  # another checkout of the project
+    (clone / "sim" / "exercises").mkdir(parents=True)
+    (clone / "sim" / "exercises" / "__init__.py").write_text("")
+    (clone / "_config.yml").write_text("")
+    (tmp_path / "link").symlink_to(REPO)
+    for out, cwd, repo in [("course", ROOT, ROOT), (str(ROOT), ROOT, ROOT), ("book/../course", ROOT, ROOT),
+                           (str(tmp_path / "link" / "course"), tmp_path, ROOT),
+                           (str(clone / "book" / "course"), tmp_path, clone)]:
+        # (PYTHONPATH: from another folder, this checkout's sim, not an installed one)
+        r = subprocess.run([sys.executable, "-m", "sim.exercises", "notebooks", "--out", out, "--chapter", "6"],
+                           cwd=cwd, capture_output=True, text=True, timeout=300,
+                           env=dict(os.environ, PYTHONPATH=str(ROOT)))
+        one_line_error(r, f"--out {out} is inside the repository {repo}:", "give a course folder outside it")
+        assert not (Path(cwd) / out / "source").exists()
+    assert not (ROOT / "course").exists() and checkout_holding(tmp_path / "course") is None
+    r = cli("notebooks", "--out", str(tmp_path / "course"), "--chapter", "6")
+    assert r.returncode == 0 and (tmp_path / "course" / "source" / "ch06" / "ch06-exercises.ipynb").is_file()
+    # no default folder (it was ./exercises-nbgrader, in the repository when run from its root)
+    one_line_error(cli("notebooks", "--chapter", "6"), "--out")
+
+
+def test_where_to_run_an_exercise_is_said_where_it_is_shown():
+    """eqnat-survive's prompt told a course notebook's student to use "Binder (the launch button
+    at the top of the chapter)": a course notebook has no such button, nor has a page made for a
+    student.  Each place says its own: the chapter its launch button, a page and a sheet a local
+    Python or the book's chapter in Binder, a notebook (the course's, or the Exercise widget of a
+    live chapter) a cell of its own."""
+    import html as _html
+    from sim.exercises.bank import RUN_WHERE
+    from sim.exercises.grade import sheet_markdown
+    from sim.exercises.html import Exercise, exercise_html, page_html
+    from sim.exercises.notebook import NotebookSheet, _question_md, chapter_notebook, sealed_sheet
+    ex_id = PYTHON_IDS[0]
+    inst = instance(ex_id, "s001", secret="")
+
+    def only(text, shown):
+        for k, said in RUN_WHERE.items():
+            assert (said in text) == (k == shown), (k, shown, text[:3000])
+    only(_html.unescape(exercise_html(6, ex_id, "s001", secret="")), "chapter")
+    only(_html.unescape(page_html(6, [ex_id], "s001", secret="")), "page")
+    only(sheet_markdown("s001", 6, secret=""), "sheet")
+    only(_html.unescape(Exercise(ex_id, "s001", secret="")._repr_html_()), "notebook")
+    for per_student in (False, True):             # the release notebook's cell, the per-student one's show()
+        nb = json.dumps(chapter_notebook(6, "s001", secret="", per_student=per_student))
+        assert "launch button" not in nb and "Binder" not in nb
+    sheet = NotebookSheet.load(NotebookSheet.dump(sealed_sheet(6, per_student=True, secret="")))
+    sheet.use("s001")
+    only("\n".join(_question_md(sheet[ex_id].data, title=False)), "notebook")
+    # the others say nothing of where
+    plain = instance("eqnat-remote", "s001", secret="")
+    assert not any(said in _html.unescape(exercise_html(6, "eqnat-remote", "s001", secret=""))
+                   for said in RUN_WHERE.values()) and plain.needs_python is False
+
+
+def test_lms_file_help_says_what_the_feedback_comments_get_and_they_do(tmp_path):
+    """--lms-file's help said 'Feedback comments' gets "each scored student's report"; a student
+    without a score gets theirs too (why their file was not graded).  The help says what happens."""
+    from test_grade_lms import _row, _worksheet
+    ids = chapter_ids(2)
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    (sub / "answers-s0001.json").write_text(json.dumps(answer_file("s0001", right_answers("s0001", ids))))
+    (sub / "answers-s0002.json").write_text(json.dumps(answer_file("s0003", right_answers("s0003", ids))))
+    sheet = _worksheet(tmp_path / "ws.csv", _row(1, "Ann One", "s0001"), _row(2, "Bo Two", "s0002"))
+    r = cli("grade", "--class", str(sub), "--chapter", "2", "--roster", str(sheet), "--roster-column", "Username",
+            "--lms-file", str(tmp_path / "out.csv"), "--feedback", str(tmp_path / "fb"))
+    assert r.returncode == 0, r.stderr
+    rows = {row["Username"]: row for row in csv.DictReader(io.StringIO(
+        (tmp_path / "out.csv").read_text(encoding="utf-8-sig")))}
+    assert rows["s0001"]["Feedback comments"].startswith(f"student s0001: {len(ids)} / {len(ids)}")
+    assert rows["s0002"]["Grade"] == "" and rows["s0002"]["Feedback comments"].startswith("student s0002: no score")
+    said = " ".join(cli("grade", "--help").stdout.split())
+    assert "each scored student's report" not in said
+    assert ("'Feedback comments' gets each student's report too, after any text the cell has: a scored student's "
+            "graded answers, and for one without a score, why their files were not graded") in said
+
+
+def test_the_guides_comparison_snippet_prints_differences_and_counts_who_sent_nothing(tmp_path):
+    """Step 7's snippet printed a line for every roster student who sent nothing (absent from
+    nbgrader's grades.csv, 0 in gradebook.csv): 192 lines of noise for 200 ids.  It prints the
+    students the two disagree on, and one line counting those who sent nothing."""
+    import io as _io
+    import runpy
+    import textwrap
+    from contextlib import redirect_stdout
+    from test_grade_scale import _per_student
+    guide = (ROOT / "book" / "instructor-guide.md").read_text()
+    rule = guide[guide.index("7. **Which score to import**"):guide.index("(hub)=")]
+    (tmp_path / "script.py").write_text(textwrap.dedent(re.search(r"```python\n(.*?)```", rule, re.S).group(1)))
+    sub = tmp_path / "submitted"
+    _per_student(sub / "s01" / "ch06", "s01", 6)
+    _per_student(sub / "s02" / "ch06", "s02", 6)             # nbgrader 2 (a test cell deleted), ours 3
+    roster = tmp_path / "roster.txt"
+    roster.write_text("".join(f"s{k:02d}\n" for k in range(1, 201)))
+    r = cli("grade", "--class", str(sub), "--chapter", "6", "--roster", str(roster), "--gradebook",
+            str(tmp_path / "gradebook.csv"), "-o", str(tmp_path / "files.csv"))
+    assert r.returncode == 0, r.stderr
+    (tmp_path / "grades.csv").write_text("assignment,student_id,score\nch06,s01,3.0\nch06,s02,2.0\n")
+    here = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        buf = _io.StringIO()
+        with redirect_stdout(buf):
+            runpy.run_path(str(tmp_path / "script.py"))
+    finally:
+        os.chdir(here)
+    assert buf.getvalue().splitlines() == [
+        "s02: nbgrader 2.0, grade --class 3",
+        "198 roster students sent nothing (0 in gradebook.csv, absent from grades.csv)"], buf.getvalue()[:2000]
+
+
+def test_the_guides_nbgrader_route_says_what_an_instructor_met():
+    """An instructor's run of the nbgrader route: the fallback file of step 7 exists only if the
+    export cell survived; a renamed notebook and a deleted test cell are what autograde's log
+    says and does not say; the exchange is named with nbgrader's page; --out in the repository
+    is refused (not "would put")."""
+    guide = (ROOT / "book" / "instructor-guide.md").read_text()
+    route = " ".join(guide[guide.index("(nbgrader-route)="):guide.index("(hub)=")].split())
+    assert "That file is there only if the notebook's export cell survived" in route
+    assert "without the file, grade the notebook's answer cells (`answer_... = ...`) by hand" in route
+    for said in ("Skipping unknown notebook: ...", "No notebooks found, did you forget to run 'nbgrader "
+                 "generate_assignment'?", "`NbGraderException`", "`grades.csv` gives that student 0",
+                 "`nbgrader autograde ch06 --student ID`", "A test cell the student deleted leaves no line in the "
+                 "autograde log", "only the snippet's line for that student shows it"):
+        assert said in route, said
+    assert '`c.Exchange.root = "/srv/nbgrader/exchange"`' in route
+    assert "(https://nbgrader.readthedocs.io/en/stable/user_guide/managing_assignment_files.html)" in route
+    assert "an `--out` inside the repository, which is also the book's source, is refused" in route
+
+
+def test_the_export_says_which_answers_the_grader_cannot_read(tmp_path, capsys):
+    """An instructor's run of the nbgrader route: "13.5" for a count, "maybe" for a choice,
+    equalize=maybe for a setting were exported as "3 of 3 answers", and only the grader, after
+    the deadline, refused them (0 points).  The export reads each answer as the grader reads it
+    and prints, for each it cannot read, the grader's own lines for it -- and says nothing of a
+    readable answer, right or wrong.  The file still holds them: graded as refused, as before."""
+    from sim.exercises.notebook import NotebookSheet, sealed_sheet
+    sheet = NotebookSheet.load(NotebookSheet.dump(sealed_sheet(6, "release", "")))
+    remote, survive, repair = chapter_ids(6)
+    bad = {remote: "maybe", survive: "13.5", repair: {"equalize": "maybe"}}
+    path = sheet.export(bad, str(tmp_path / "answers.json"))
+    said = capsys.readouterr().out.splitlines()
+    assert said[0] == (f"wrote {path}: 3 of 3 answers, 3 of which the grader cannot read as they are (graded "
+                       f"as refused, no points: correct them and run this cell again) -- its report will say:")
+    data = json.loads(Path(path).read_text())
+    assert {k: v["answer"] for k, v in data["answers"].items()} == bad          # written all the same
+    rep = grade("release", data, secret="")
+    assert rep.score == 0 and all(it["refused"] for it in rep.items)
+    # the very lines of the grader's report, in the same order
+    assert said[1:] == rep.text().splitlines()[1:], (said, rep.text())
+    # one of three: counted as one; a wrong readable answer is said exactly as a right one is
+    right = instance(survive, "release", secret="").answer
+    outs = {}
+    for count in (right, str(int(right) + 1)):
+        sheet.export({remote: "maybe", survive: count, repair: None}, str(tmp_path / f"a{count}.json"))
+        outs[count] = capsys.readouterr().out.replace(f"a{count}.json", "a.json")
+    assert outs[right] == outs[str(int(right) + 1)]
+    assert outs[right].splitlines()[0].endswith(
+        "2 of 3 answers, 1 of which the grader cannot read as it is (graded as refused, no points: correct it "
+        "and run this cell again) -- its report will say:")
+    assert outs[right].splitlines()[1:] == ["  [refused] eqnat-remote (chapter 6): answer 'maybe'",
+                                            "      'maybe' is not one of: accept, ignore, reset"]
+    # readable answers alone: the line as before
+    sheet.export({remote: "accept", survive: "12", repair: None}, str(tmp_path / "b.json"))
+    assert capsys.readouterr().out == f"wrote {tmp_path / 'b.json'}: 2 of 3 answers\n"
 
 
 def test_a_notebook_without_the_simulator_says_how_to_get_it(tmp_path):
@@ -1601,10 +1777,21 @@ def test_a_refusal_says_where_the_students_own_variant_is():
     right = {k: instance(k, "book").answer for k in chapter_ids(2)}
     data = answer_file("book", right)
     data["student"] = "s105"
-    with pytest.raises(GradeError, match=r"on the page made for s105 with the course secret \(the book's pages"):
+    with pytest.raises(GradeError, match=r"on the page made for s105 with the course secret, or in the course's "
+                                         r"notebook with MY_ID = 's105' \(the book's pages") as e:
         grade("s105", data, secret="course-2026")
-    with pytest.raises(GradeError, match=r"on the book with the id s105 entered, or a page made for s105"):
+    # an nbgrader course makes no page: the student is told both routes, as a copied file's refusal does
+    assert e.value.student.endswith(
+        "answer your own variant -- from the course's notebook, write MY_ID = 's105' in its id cell, answer the "
+        "variants it then shows you, run its last cell and submit again; from a page, send the file exported by "
+        "the page made for you with the course secret (the book's pages are practice)"), e.value.student
+    with pytest.raises(GradeError, match=r"on the book with the id s105 entered, a page made for s105, or a "
+                                         r"notebook with MY_ID = 's105'") as e:
         grade("s105", data, secret="")
+    assert e.value.student.endswith("answer your own variant -- from a notebook, write MY_ID = 's105' in its id "
+                                    "cell, answer the variants it then shows you, run its last cell and submit "
+                                    "again; from the book's pages, enter the id 's105' (or use the page made for "
+                                    "you), answer, and send the file its export writes"), e.value.student
 
 
 def test_the_chance_estimate_says_how_far_it_may_land_from_the_reasoned_value():

@@ -90,7 +90,8 @@ def parser() -> argparse.ArgumentParser:
                         "no number (Canvas's EX) stays, and every other cell, row, separator and encoding stays as it "
                         "was; refused if the export's maximum (Moodle's 'Maximum Grade', Canvas's 'Points Possible') "
                         "is not the chapter's. With --feedback, a Moodle worksheet's 'Feedback comments' gets each "
-                        "scored student's report too, after any text the cell has")
+                        "student's report too, after any text the cell has: a scored student's graded answers, and "
+                        "for one without a score, why their files were not graded")
     g.add_argument("--grade-column", metavar="NAME",
                    help="with --lms-file: the column the scores go into (default: 'Grade', Moodle's worksheet's; "
                         "Canvas: the assignment's column, 'Name (id)')")
@@ -134,8 +135,9 @@ def parser() -> argparse.ArgumentParser:
     _secret_option(p)
 
     n = sub.add_parser("notebooks", help="nbgrader-compatible assignment notebooks, one per chapter")
-    n.add_argument("--out", default="exercises-nbgrader", metavar="DIR",
-                   help="the nbgrader course folder to write source/chNN/ into (default: exercises-nbgrader)")
+    n.add_argument("--out", required=True, metavar="DIR",
+                   help="the nbgrader course folder to write source/chNN/ into: a folder outside the repository "
+                        "(refused inside it)")
     n.add_argument("--chapter", type=_chapter, help=chapter)
     n.add_argument("--student", default="release", help="the variant the release notebook shows (default: release; "
                                                         "with --per-student, the id its solution cells answer as)")
@@ -303,7 +305,12 @@ def main(argv=None) -> int:
             else:
                 _practice_note(a.student, secret)
         elif a.cmd == "notebooks":
-            from .notebook import write_notebooks
+            from .notebook import checkout_holding, write_notebooks
+            repo = checkout_holding(a.out)
+            if repo is not None:
+                raise GradeError(f"--out {a.out} is inside the repository {repo}: the course's notebooks, and later "
+                                 f"its students' submissions with the course's variants, would be among the files "
+                                 f"git and make book see; give a course folder outside it")
             write_stdout("".join(path + "\n" for path in write_notebooks(a.out, a.chapter, a.student, secret,
                                                                        a.repo and os.path.abspath(a.repo),
                                                                        a.per_student)))

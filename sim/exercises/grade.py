@@ -42,7 +42,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from .._io import atomic_write
-from .bank import BANK, ExerciseError, chapter_ids, chapters, check_chapter, forget_runs, instance
+from .bank import (BANK, ExerciseError, chapter_ids, chapters, check_chapter, forget_runs, instance,
+                   where_to_run)
 from .model import ECHO, FP_LENGTH, REVEAL_TITLE, SCALARS, context_title, echo, salt_for
 from .variants import (BOOK_STUDENT, COURSE_ENV, POOL, STUDENT_RE, StudentError, TooLarge, check_student, course_for,
                        member, member_name, read_small, read_text_file, secret_for)
@@ -94,22 +95,37 @@ class Report:
         out = [f"student {self.student}: {self.score:g} / {self.max}"]
         out += [f"  note: {n}" for n in self.notes]
         for it in self.items:
-            mark = ("question changed" if it.get("changed") else "right" if it["points"]
-                    else "no answer" if it["answer"] is None
-                    else "right, not counted" if it.get("late")
-                    else "refused" if it.get("refused") else "wrong")
-            n = it.get("attempts")
-            tries = "" if n is None else f", {n} attempt{'' if n == 1 else 's'}"
-            said = it["said"] if "said" in it else echo(it["answer"])
-            out.append(f"  [{mark}] {it['id']} (chapter {it['chapter']}{tries})"
-                       + ("" if it["answer"] is None else f": answer {said}"))
-            out.extend("      " + plain(line) for line in it["feedback"].splitlines() if line.strip())
+            out.extend(item_lines(it))
         return "\n".join(out)
 
     def json(self) -> dict:
         return {"student": self.student, "score": self.score, "max": self.max, "attempts": self.attempts,
                 "notes": self.notes, "changed": self.changed,
                 "items": [{k: v for k, v in it.items() if k != "said"} for it in self.items]}
+
+
+def item_lines(it: dict) -> list[str]:
+    """One graded item of a report (``Report.items``) as the report's lines: its mark, id, chapter,
+    checks and answer, then its feedback, indented."""
+    mark = ("question changed" if it.get("changed") else "right" if it["points"]
+            else "no answer" if it["answer"] is None
+            else "right, not counted" if it.get("late")
+            else "refused" if it.get("refused") else "wrong")
+    n = it.get("attempts")
+    tries = "" if n is None else f", {n} attempt{'' if n == 1 else 's'}"
+    said = it["said"] if "said" in it else echo(it["answer"])
+    out = [f"  [{mark}] {it['id']} (chapter {it['chapter']}{tries})"
+           + ("" if it["answer"] is None else f": answer {said}")]
+    out.extend("      " + plain(line) for line in it["feedback"].splitlines() if line.strip())
+    return out
+
+
+def unread_item(ex_id: str, chapter: int, answer, problem: str, attempts: int | None = None) -> dict:
+    """The report's item for ``answer`` to ``ex_id``, which the grader cannot read as an answer of
+    the asked form (``problem``: why, ``model.resolve``'s): no points, refused, not wrong.  What
+    ``grade`` reports, and what a notebook's export says before the file is handed in."""
+    return {"id": ex_id, "chapter": chapter, "points": 0, "late": False, "answer": _shown(answer),
+            "said": _said(answer), "feedback": problem, "attempts": attempts, "refused": True}
 
 
 def _cell(v):
@@ -300,8 +316,17 @@ def _check_variants(student: str, answers: dict, ids, secret: str, others=()) ->
         raise GradeError(f"the answer to {k!r} was given {_release_where(variant, k, secret)}",
                          f"the answer to {k!r} was given in a notebook this course's grader cannot check "
                          f"as it was made: your instructor will check it")
-    own = (f"the page made for {student} with the course secret (the book's pages are practice)"
-           if secret else f"the book with the id {student} entered, or a page made for {student}")
+    # the two routes a course hands out, pages and nbgrader's notebooks: an nbgrader course makes no page
+    own = (f"the page made for {student} with the course secret, or in the course's notebook with "
+           f"MY_ID = {student!r} (the book's pages are practice)"
+           if secret else f"the book with the id {student} entered, a page made for {student}, or a notebook "
+                          f"with MY_ID = {student!r}")
+    mine = (f"from the course's notebook, write MY_ID = {student!r} in its id cell, answer the variants it then "
+            f"shows you, run its last cell and submit again; from a page, send the file exported by the page "
+            f"made for you with the course secret (the book's pages are practice)" if secret else
+            f"from a notebook, write MY_ID = {student!r} in its id cell, answer the variants it then shows you, "
+            f"run its last cell and submit again; from the book's pages, enter the id {student!r} (or use the "
+            f"page made for you), answer, and send the file its export writes")
     in_pool = (variant in _pool_tags(k, secret) if secret
                else variant in _pool_tags(k, ""))
     if not in_pool and variant != salt_for(BOOK_STUDENT, k) and \
@@ -319,7 +344,7 @@ def _check_variants(student: str, answers: dict, ids, secret: str, others=()) ->
                              f"({COURSE_ENV} unset: the published book's pool), and this grader grades course "
                              f"{ours!r}: grade these files without {COURSE_ENV}, or hand out pages made with it",
                              f"the answer to {k!r} was given on a page not made for this course: answer your own "
-                             f"variant, on {own}")
+                             f"variant -- {mine}")
     wheres = {kk: _where(_unwrap(answers[kk])[1], kk, student, secret, others) for kk in tagged
               if _unwrap(answers[kk])[1] != own_tag(kk)}
     every = len(tagged) > 1 and len(wheres) == len(tagged) and len(set(wheres.values())) == 1
@@ -330,7 +355,7 @@ def _check_variants(student: str, answers: dict, ids, secret: str, others=()) ->
                      f"variant, on {own}",
                      # the student is not told whose page it was
                      f"{what} was given {_where(variant, k, student, secret, for_student=True)}, not on "
-                     f"{student}'s own: answer your own variant, on {own}")
+                     f"{student}'s own: answer your own variant -- {mine}")
 
 
 def grade(student: str, data: dict, chapter: int | None = None, secret: str | None = None,
@@ -437,6 +462,10 @@ def grade(student: str, data: dict, chapter: int | None = None, secret: str | No
                               "said": _said(ans), "feedback": CHANGED, "attempts": attempts, "refused": False,
                               "changed": True})
             continue
+        problem = inst.resolve(ans)[1]
+        if problem:                             # not an answer of the asked form (a count "1e1"): not "wrong"
+            rep.items.append(unread_item(ex_id, inst.chapter, ans, problem, attempts))
+            continue
         ok, feedback = inst.check(ans)
         late = ok and max_attempts is not None and attempts is not None and attempts > max_attempts
         if late:
@@ -444,9 +473,7 @@ def grade(student: str, data: dict, chapter: int | None = None, secret: str | No
                                    f"right within {max_attempts} check{'' if max_attempts == 1 else 's'}")
         rep.items.append({"id": ex_id, "chapter": inst.chapter, "points": int(ok), "late": late, "answer": _shown(ans),
                           "said": _said(ans),
-                          "feedback": feedback, "attempts": attempts,
-                          # not an answer of the asked form (a count "1e1"): no points, not "wrong"
-                          "refused": not ok and bool(inst.resolve(ans)[1])})
+                          "feedback": feedback, "attempts": attempts, "refused": False})
         rep.score += int(ok)
     if rep.changed:
         n = len(rep.changed)
@@ -2618,7 +2645,8 @@ def sheet_markdown(student: str, chapter: int | None = None, key: bool = False, 
             current = it["chapter"]
             out += [f"## Chapter {current}", ""]
         out += [f"### {n}. {it['title']} (`{it['id']}`, {it['kind']}"
-                + (", needs Python" if it.get("needs_python") else "") + ")", "", it["prompt"], ""]
+                + (", needs Python" if it.get("needs_python") else "") + ")", "",
+                it["prompt"] + (" " + where_to_run("sheet", True) if it.get("needs_python") else ""), ""]
         if it.get("context"):
             out += [context_title(it["kind"]), "", "```"] + it["context"] + ["```", ""]
         if it.get("choices"):

@@ -18,7 +18,7 @@ import os
 import re
 
 from . import site
-from .bank import ExerciseError, chapter_ids, check_chapter, instance
+from .bank import ExerciseError, chapter_ids, check_chapter, instance, where_to_run
 from .model import REVEAL_TITLE, Instance, context_title
 from .variants import BOOK_STUDENT, course_for, keyed  # BOOK_STUDENT: the variant a page shows when no student is given
 
@@ -85,10 +85,12 @@ def _key_on(key: bool | None) -> bool:
     return os.environ.get(KEY_ENV, "").strip().lower() not in ("", "0", "false", "no")
 
 
-def _body(inst: Instance, uid: str) -> str:
-    """What differs between two variants of an exercise: the prompt, the call that reproduces
+def _body(inst: Instance, uid: str, shown: str = "chapter") -> str:
+    """What differs between two variants of an exercise: the prompt (and, for one that needs
+    Python, where to run it, by where it is ``shown``: ``bank.RUN_WHERE``), the call that reproduces
     it, the trace up to the question and the choices (or the settings, or the answer box)."""
-    out = [f'<div class="sx-prompt">{_md(inst.prompt)}</div>']
+    where = where_to_run(shown, inst.needs_python)
+    out = [f'<div class="sx-prompt">{_md(inst.prompt + (" " + where if where else ""))}</div>']
     if inst.run.get("call"):
         out.append('<details class="sx-run"><summary class="sx-meta">Reproduce with the simulator</summary>'
                    f'<pre>{html.escape(inst.run["call"])}</pre>'
@@ -135,10 +137,11 @@ def _data(inst: Instance, svg: bool = True, replay: str = "") -> dict:
 
 
 def render(inst: Instance, key: bool | None = None, include_assets: bool = True, pool: list | None = None,
-           replays: str = "") -> str:
+           replays: str = "", shown: str = "chapter") -> str:
     """The HTML of one exercise instance.  ``pool``: the exercise's pool variants (the shared
     site): the page then asks for a student id and shows that student's; ``replays``: the URL
-    of the folder holding each variant's replay (``site.write_replays``), '' for none."""
+    of the folder holding each variant's replay (``site.write_replays``), '' for none;
+    ``shown``: where the HTML is shown (``bank.RUN_WHERE``: a chapter, a page, a notebook)."""
     uid = f"sx-{inst.ex_id}-{inst.salt[:8]}"
     data = _data(inst, svg=not replays, replay=site.replay_name(inst) if replays and inst.step is not None else "")
     pooled = pool is not None
@@ -155,7 +158,7 @@ def render(inst: Instance, key: bool | None = None, include_assets: bool = True,
     if pooled:
         out.append('<div class="sx-student" role="group" aria-label="student id"></div>'
                    '<div class="sx-sid-said" role="status"></div>')
-    out.append(f'<div class="sx-body">{_body(inst, uid)}</div>')
+    out.append(f'<div class="sx-body">{_body(inst, uid, shown)}</div>')
     # a page's exercises each have a Check and an Export: each described by its exercise's title
     out.append(f'<button type="button" class="sx-check" aria-describedby="{uid}-h">Check</button>'
                f'<button type="button" class="sx-export" aria-describedby="{uid}-h">Export my answers (JSON)</button>'
@@ -166,7 +169,7 @@ def render(inst: Instance, key: bool | None = None, include_assets: bool = True,
         out.append(_key_html(inst))
     out.append(f'<script type="application/json" class="sx-data">{_json_script(data)}</script>')
     if pooled:
-        variants = [{"html": _body(v, uid), "data": _data(v, svg=False, replay=site.replay_name(v)
+        variants = [{"html": _body(v, uid, shown), "data": _data(v, svg=False, replay=site.replay_name(v)
                                                           if replays and v.step is not None else ""),
                      **({"key": _key_html(v)} if _key_on(key) else {})}
                     for v in pool]
@@ -253,7 +256,7 @@ class Exercise:
         self.key = key
 
     def _repr_html_(self) -> str:
-        return render(self.inst, self.key)
+        return render(self.inst, self.key, shown="notebook")
 
     def check(self, answer) -> tuple[bool, str]:
         """(right?, feedback); an answer of the wrong form is not counted as an attempt."""
@@ -265,7 +268,8 @@ class Exercise:
         return ok, text
 
     def widget(self):
-        return _widget(self.inst.title, self.inst.prompt, self.inst.context, self.inst.form, self.inst.choices,
+        where = where_to_run("notebook", self.inst.needs_python)
+        return _widget(self.inst.title, self.inst.prompt + (" " + where if where else ""), self.inst.context, self.inst.form, self.inst.choices,
                        self.inst.options, self.inst.start, self.check, lambda: self.inst.reveal)
 
 
@@ -357,7 +361,7 @@ def page_html(chapter: int | None = None, ids: list[str] | None = None, student:
             raise ExerciseError(f"exercise {inst.ex_id!r} is in chapter {inst.chapter}, not {chapter}: "
                                 f"chapter {chapter} has {', '.join(chapter_ids(chapter))}")
     title = title or (f"Exercises, chapter {chapter}" if chapter else "Exercises") + f" — {student}"
-    body = "\n".join(render(inst, key, include_assets=(n == 0)) for n, inst in enumerate(insts))
+    body = "\n".join(render(inst, key, include_assets=(n == 0), shown="page") for n, inst in enumerate(insts))
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>{html.escape(title)}</title></head>\n<body style=\"max-width:52em;margin:1em auto;padding:0 1em\">"

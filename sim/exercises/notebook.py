@@ -33,7 +33,7 @@ from pathlib import Path
 
 from .._io import atomic_write
 from .._needs import live_install_line
-from .bank import chapter_ids, chapters, check_chapter, instance, pool_instance
+from .bank import chapter_ids, chapters, check_chapter, instance, pool_instance, where_to_run
 from .html import _widget, record
 from .model import SCALARS, context_title, open_sealed, resolve, sealed_fingerprint, short
 from .variants import POOL, STUDENT_RE, course_for, pool_index, secret_for
@@ -60,9 +60,7 @@ class SealedExercise:
         """(right?, feedback), counted as an attempt (unless not an answer of the expected form)."""
         ok, text, self._opened = open_sealed(self.data, answer)
         d = self.data
-        invalid = resolve(answer, form=d["form"], kind=d["kind"], choices=d.get("choices", ()),
-                          options=d.get("options"), start=d.get("start"))[1]
-        if not invalid:
+        if not self.resolve(answer)[1]:
             record(self.sheet.checked, d["id"], answer, ok, d["salt"], sealed_fingerprint(d))
         return ok, text
 
@@ -76,11 +74,16 @@ class SealedExercise:
         ok, text, _ = open_sealed(self.data, answer)
         return ok, text
 
-    def canonical(self, answer) -> str:
-        """``answer`` as the checker compares it ('' when it is no answer of the asked form)."""
+    def resolve(self, answer) -> tuple[str, str]:
+        """``(canonical answer, "")``, or ``("", why this is not an answer to this exercise)``: the
+        grader's reading (``model.Instance.resolve``, the same ``model.resolve`` of the same question)."""
         d = self.data
         return resolve(answer, form=d["form"], kind=d["kind"], choices=d.get("choices", ()),
-                       options=d.get("options"), start=d.get("start"))[0]
+                       options=d.get("options"), start=d.get("start"))
+
+    def canonical(self, answer) -> str:
+        """``answer`` as the checker compares it ('' when it is no answer of the asked form)."""
+        return self.resolve(answer)[0]
 
     def hand_in(self, answer) -> str:
         """The line that hands ``answer`` in: ``answer_ID = <answer as Python>``."""
@@ -209,7 +212,7 @@ class NotebookSheet:
         box but empty in ``answers``, or holding another answer than the one checked, gets a line
         saying so and what to write.  The counts of Check presses are this kernel's, else those an
         earlier export of the same answer recorded (a restarted kernel, nbgrader's validate)."""
-        from .grade import answer_file, write_answer_file
+        from .grade import _unwrap, answer_file, item_lines, unread_item, write_answer_file
         self._need_student()
         given, refused, unsaid, attempts = {}, {}, [], {}
         for ex_id, value in answers.items():
@@ -260,7 +263,25 @@ class NotebookSheet:
                            fingerprints={k: sealed_fingerprint(d.data) for k, d in self.exercises.items()},
                            attempts=attempts, refused=refused, course=self.course)
         write_answer_file(path, data)
-        print(f"wrote {path}: {len(given)} of {len(self.exercises)} answers")
+        # each answer read as the grader will read it -- from the file's JSON, by the same reading
+        # (model.resolve) -- and, when it cannot be read as an answer of the asked form, the line
+        # the grader's report will give it: written all the same (graded as refused, as it would be
+        # anyway), said now, while it can still be corrected; whether a readable one is right is not said
+        written = json.loads(json.dumps(data["answers"]))
+        unread = []                                 # (the grader's lines) for each unreadable answer
+        for k in given:
+            ans, _, tries = _unwrap(written[k])
+            problem = self.exercises[k].resolve(ans)[1]
+            if problem:
+                unread.append(item_lines(unread_item(k, self.chapter, ans, problem, tries)))
+        bad = len(unread)
+        print(f"wrote {path}: {len(given)} of {len(self.exercises)} answers"
+              + (f", {bad} of which the grader cannot read as {'they are' if bad > 1 else 'it is'} (graded as "
+                 f"refused, no points: correct {'them' if bad > 1 else 'it'} and run this cell again) -- its "
+                 f"report will say:" if bad else ""))
+        unread = [line for lines in unread for line in lines]
+        for line in unread:
+            print(line)
         for line in unsaid:
             print("warning: " + line)
         self._warn_id()
@@ -290,7 +311,9 @@ def _question_md(d: dict, title: bool = True) -> list[str]:
     form = {"choice": f"one of {choices!r}", "endpoint": f"one of {choices!r} ('address:port')",
             "int": "a whole number", "percent": "a percentage (a number, e.g. 33)",
             "config": "a dict " + repr({k: v[0] for k, v in options.items()}) + " with your choice"}[d["form"]]
-    md = ([f"## {d['title']} (`{ex_id}`, {d['kind']})", ""] if title else []) + [d["prompt"], ""]
+    where = where_to_run("notebook", bool(d.get("needs_python")))
+    md = ([f"## {d['title']} (`{ex_id}`, {d['kind']})", ""] if title else []) + [
+        d["prompt"] + (" " + where if where else ""), ""]
     if d.get("context"):
         md += [context_title(d["kind"]), "", "```"] + d["context"] + ["```", ""]
     if options:
@@ -442,6 +465,27 @@ def chapter_notebook(chapter: int, student: str = "release", secret: str | None 
                                                         "name": "python3"},
                                          "language_info": {"name": "python"}},
             "nbformat": 4, "nbformat_minor": 5}
+
+
+def _is_checkout(folder: Path) -> bool:
+    """Is ``folder`` a checkout of this project: the simulator's package and the book's source?"""
+    return (folder / "sim" / "exercises" / "__init__.py").is_file() and (folder / "_config.yml").is_file()
+
+
+def checkout_holding(out) -> Path | None:
+    """The checkout of this project -- the repository, which is also the book's source -- that the
+    folder ``out`` would be inside, symlinks followed: the one this ``sim`` runs from (not an
+    installed copy), or any found above ``out``; None if none.  A course folder there puts the
+    course's notebooks, and later its students' submissions, among the files git and ``make book``
+    see."""
+    real = Path(os.path.realpath(os.path.expanduser(str(out))))
+    found = [REPO] if _is_checkout(REPO) else []
+    found += [d for d in real.parents if _is_checkout(d)]
+    for repo in found:
+        root = Path(os.path.realpath(repo))
+        if real == root or root in real.parents:
+            return repo
+    return None
 
 
 def write_notebooks(out, chapter: int | None = None, student: str = "release", secret: str | None = None,

@@ -65,15 +65,35 @@ def exercise(ex_id: str, chapter: int, kind: str, title: str, python: bool = Fal
     return deco
 
 
-NEEDS_PYTHON = "Needs Python (Binder or local)"
+NEEDS_PYTHON = "Needs Python"
 
 
 def python_note(call: str) -> str:
-    """The opening of a prompt that needs the simulator run: where, and the exact code."""
-    return (f"**{NEEDS_PYTHON}:** this one runs the simulator from code of your own (the book's \"Try "
-            f"it live\" panels run one replay at a time, not code). In Binder (the "
-            f"launch button at the top of the chapter) or a local Python at the repository's root, run "
-            f"`import sim` and then `{call}`.")
+    """The opening of a prompt that needs the simulator run: the exact code.  Where to run it
+    depends on where the prompt is shown, which the prompt (the question, fingerprinted) does
+    not know: ``where_to_run`` says it, after the prompt."""
+    return (f"**{NEEDS_PYTHON}:** this one runs the simulator from code of your own: run `import sim` and "
+            f"then `{call}`.")
+
+
+#: Where an exercise that needs Python is run, by where it is shown: a chapter of the book (its
+#: page, or the chapter opened live), a page made for a student or a sheet (no code runs there),
+#: a notebook (a course's nbgrader notebook, or any kernel: its cells run code).
+RUN_WHERE = {
+    "chapter": ("Run it in Binder (the launch button at the top of the chapter) or a local Python at the "
+                "repository's root: the chapter's \"Try it live\" panels run one replay at a time, not code."),
+    "page": ("Run it in a local Python at the repository's root, or in Binder (the launch button at the top of "
+             "the book's chapter): this page runs no code."),
+    "sheet": ("Run it in a local Python at the repository's root, or in Binder (the launch button at the top of "
+              "the book's chapter)."),
+    "notebook": "Run it in a code cell of this notebook: its kernel has the simulator.",
+}
+
+
+def where_to_run(shown: str, needs_python: bool) -> str:
+    """The sentence saying where to run an exercise that needs Python, shown on ``shown`` (a key of
+    ``RUN_WHERE``: chapter, page, sheet or notebook); '' for one that does not."""
+    return RUN_WHERE[shown] if needs_python else ""
 
 
 class ExerciseError(KeyError):
