@@ -557,6 +557,10 @@ def test_the_router_tables_and_the_network_are_read_as_text(chromium, server):
         assert all(order) and [m.start() for m in order] == sorted(m.start() for m in order), tables
         assert 'columnheader "route"' in tables and 'columnheader "provider\'s ingress filter"' in tables, tables
         assert 'columnheader "dev"' in tables and 'cell "192.168.0.1 → 200.0.0.1 iif eth0"' in tables, tables
+        # every column headed: the route cache's and conntrack's first (a mark's word, an
+        # entry's number) had a blank heading cell (state.UNHEADED)
+        assert 'columnheader "this step"' in tables and 'columnheader "entry, this step"' in tables, tables
+        assert 'cell ""' not in tables.split('table "Routing table')[0], tables
         assert re.search(r'row "([A-Z]+ )*ct 1 192\.168\.0\.1:5000 → 200\.0\.0\.1:80', tables), tables
         net = P.locator(".op1-topo-scroll svg:not(.op1-topo-n)").aria_snapshot()
         assert net.startswith('- group "network diagram"') and "uplink2: if2 150.0.0.1" in net, net
