@@ -313,6 +313,9 @@ def test_chapter_6_by_keyboard_alone(chapter_6):
     pg.keyboard.press("ArrowDown")
     pg.keyboard.press("Enter")
     assert P.get_attribute("data-step") == "5"
+    pg.wait_for_timeout(SAID_MS)
+    said = pg.evaluate("window.__said.splice(0)")
+    assert said == [["op1-narr", P.locator(".op1-narr").evaluate(WORDS_JS)]], said
     # an exercise (the book's own variant): its first choice, by Tab (past the student id
     # field on a shared site); ↓ moves through the choices; Check with Enter
     ex = pg.locator(".sx-exercise").first
