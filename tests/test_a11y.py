@@ -77,6 +77,7 @@ def _need_axe():
 def _context(browser, screen):
     w, h = SCREENS[screen]
     ctx = browser.new_context(viewport={"width": w, "height": h}, service_workers="block")
+    ctx.add_init_script(SAID_INIT)
     ctx.route("**/*", lambda r: r.continue_() if urlparse(r.request.url).hostname == "127.0.0.1" else r.abort())
     return ctx
 
@@ -220,14 +221,33 @@ RING_JS = """() => {
   return cs.outlineStyle !== 'none' && parseFloat(cs.outlineWidth) >= 2;
 }"""
 
-# Each change of an announced region in the element, counted: one that is live (aria-live not
-# "off") when it changes (a player's are quiet while steps come quickly, player.js hush()).
-COUNT_LIVE_JS = """root => {
-  window.__live = 0;
-  root.querySelectorAll('[aria-live], [role=status]').forEach(el =>
-    new MutationObserver(() => { if (el.getAttribute('aria-live') !== 'off') window.__live += 1; })
-      .observe(el, {childList: true, characterData: true, subtree: true}));
-}"""
+# What the page says, from before its first script runs (a context's init script: a player
+# starts as the page loads), in ``window.__said`` as [the region's class, its words]: each live
+# region (aria-live not "off" -- a player's are quiet while steps come quickly, player.js hush() --
+# or a status, alert or log) whose content changed, once per batch of changes.  The same words
+# written again count (a new text node: a screen reader says them again; player.js sayAgain()
+# counts on it); a region emptied does not (nothing to say), nor one that came into the page with
+# its words (as a page's replays do, and a live Run's: not read out for them).
+SAID_INIT = """(() => {
+  window.__said = [];
+  const LIVE = '[aria-live], [role=status], [role=alert], [role=log]';
+  const level = r => r.getAttribute('aria-live') || 'polite';
+  new MutationObserver(recs => {
+    const fresh = new Set(), hit = new Set();
+    for (const m of recs) for (const n of m.addedNodes) if (n.nodeType === 1) fresh.add(n);
+    const arrived = el => { for (let e = el; e; e = e.parentElement) if (fresh.has(e)) return true; return false; };
+    for (const m of recs) {
+      const el = m.target.nodeType === 1 ? m.target : m.target.parentElement;
+      const r = el && el.closest(LIVE);
+      if (r && !arrived(r) && level(r) !== 'off') hit.add(r);
+    }
+    for (const r of hit) {
+      const t = r.textContent.trim().replace(/\\s+/g, ' ');
+      if (t) window.__said.push([(r.getAttribute('class') || r.tagName.toLowerCase()).split(' ')[0], t]);
+    }
+  }).observe(document, {subtree: true, childList: true, characterData: true});
+})()"""
+WORDS_JS = "e => e.textContent.trim().replace(/\\s+/g, ' ')"
 #: How long a player waits after a step by hand before it says it (player.js HUSH, 400 ms), and more.
 SAID_MS = 700
 
@@ -253,13 +273,14 @@ def test_chapter_6_by_keyboard_alone(chapter_6):
     _tab_to(pg, "[data-replay]")
     assert pg.evaluate("document.activeElement === document.querySelector('[data-replay]')")
     assert pg.evaluate(RING_JS), "no visible focus ring on the player"
-    P.evaluate(COUNT_LIVE_JS)
+    assert pg.evaluate("window.__said.splice(0)") == [], "said unasked"
     narr0 = P.locator(".op1-narr").inner_text()
     pg.keyboard.press("ArrowRight")
     assert P.get_attribute("data-step") == "1"
     assert P.locator(".op1-narr").inner_text() != narr0          # shown at once
     pg.wait_for_timeout(SAID_MS)
-    assert pg.evaluate("window.__live") == 1, "one step must be announced once"
+    said = pg.evaluate("window.__said.splice(0)")
+    assert [c for c, _ in said] == ["op1-narr"], ("one step must be announced once", said)
     # its Next button, by Tab, pressed with Enter and with Space, quickly: the step reached said once
     _tab_to(pg, "[data-replay] .op1-bar button[data-act=next]")
     assert pg.evaluate(RING_JS), "no visible focus ring on the Next button"
@@ -267,7 +288,8 @@ def test_chapter_6_by_keyboard_alone(chapter_6):
     pg.keyboard.press(" ")
     assert P.get_attribute("data-step") == "3"
     pg.wait_for_timeout(SAID_MS)
-    assert pg.evaluate("window.__live") == 2
+    said = pg.evaluate("window.__said.splice(0)")
+    assert said == [["op1-narr", P.locator(".op1-narr").evaluate(WORDS_JS)]], said
     # the whole exchange (a checkbox, Space), then the ladder's box scrolls by keyboard
     _tab_to(pg, "[data-replay] input.op1-all-toggle")
     pg.keyboard.press(" ")
@@ -291,6 +313,9 @@ def test_chapter_6_by_keyboard_alone(chapter_6):
     pg.keyboard.press("ArrowDown")
     pg.keyboard.press("Enter")
     assert P.get_attribute("data-step") == "5"
+    pg.wait_for_timeout(SAID_MS)
+    said = pg.evaluate("window.__said.splice(0)")
+    assert said == [["op1-narr", P.locator(".op1-narr").evaluate(WORDS_JS)]], said
     # an exercise (the book's own variant): its first choice, by Tab (past the student id
     # field on a shared site); ↓ moves through the choices; Check with Enter
     ex = pg.locator(".sx-exercise").first
@@ -306,7 +331,7 @@ def test_chapter_6_by_keyboard_alone(chapter_6):
         pg.keyboard.type("1")
     else:
         pg.keyboard.press("ArrowDown")
-    ex.evaluate(COUNT_LIVE_JS)
+    pg.evaluate("window.__said.splice(0)")
     _tab_to(pg, f"#{ex_id} button.sx-check")
     assert pg.evaluate(RING_JS), "no visible focus ring on the Check button"
     pg.keyboard.press("Enter")
@@ -314,7 +339,7 @@ def test_chapter_6_by_keyboard_alone(chapter_6):
     pg.wait_for_function("id => document.querySelector('#' + id + ' .sx-feedback').textContent.trim()",
                          arg=ex_id, timeout=5_000)
     assert fb.get_attribute("role") == "status" and fb.inner_text().strip()
-    assert pg.evaluate("window.__live") >= 1
+    assert [c for c, _ in pg.evaluate("window.__said")] == ["sx-feedback"], pg.evaluate("window.__said")
 
 
 def test_a_phones_tabs_by_keyboard(chapter_6):
@@ -450,6 +475,70 @@ def test_the_pinned_bar_shows_after_a_jump_past_the_players_bar(chapter_6):
     assert P.evaluate(BAR_BUTTON_JS) < 0 and P.evaluate(FLOAT_SHOWN_JS)
 
 
+@pytest.mark.parametrize("chapter", ["02-route-cache", "04-equalize", "06-equalize-nat"])
+def test_a_page_says_nothing_until_asked_and_a_step_once(chromium, server, chapter):
+    """Each player's first step was said as the page loaded, unasked (~30 ms after the load: its
+    first show() wrote the narration again, the same words, into its live region): a chapter
+    now says nothing until the reader does something; a step by hand is said once."""
+    page = next(p for p in toc_pages() if p.endswith(chapter))
+    ctx = _context(chromium, "laptop")
+    try:
+        pg = ctx.new_page()
+        _open(pg, f"{server}/{page}.html")
+        pg.wait_for_timeout(SAID_MS)
+        unasked = pg.evaluate("window.__said.splice(0)")
+        P = pg.locator("[data-replay]").first
+        P.focus()
+        pg.keyboard.press("ArrowRight")
+        pg.wait_for_timeout(SAID_MS)
+        stepped = pg.evaluate("window.__said.splice(0)")
+        words = P.locator(".op1-narr").evaluate(WORDS_JS)
+    finally:
+        ctx.close()
+    assert unasked == [], unasked
+    assert stepped == [["op1-narr", words]], stepped
+
+
+def test_the_pinned_bar_hands_the_focus_to_the_players_bar_as_it_hides(chapter_6):
+    """A pinned button that had the focus as the pinned bar hid (the player's own bar scrolled
+    back into view) took the focus with it, to the page: the next Tab went to the page's top.
+    It goes to the same button of the player's own bar, and the page is not scrolled for it."""
+    _, pg = chapter_6("laptop")
+    P = pg.locator("[data-replay]").first
+    P.locator(".op1-ladder-box").evaluate("e => e.scrollIntoView({block: 'start'})")
+    pg.wait_for_timeout(150)
+    assert P.evaluate(FLOAT_SHOWN_JS)
+    P.locator(".op1-float button[data-act=next]").focus()
+    pg.keyboard.press("Enter")
+    assert P.get_attribute("data-step") == "1"
+    y = P.evaluate("e => e.getBoundingClientRect().top + scrollY") - 200
+    pg.evaluate(f"scrollTo(0, {y})")                          # the player's own bar in view
+    pg.wait_for_timeout(150)
+    assert not P.evaluate(FLOAT_SHOWN_JS)
+    assert pg.evaluate("document.activeElement.closest('.op1-bar') !== null && "
+                       "document.activeElement.getAttribute('data-act')") == "next"
+    assert abs(pg.evaluate("scrollY") - y) <= 1
+    pg.keyboard.press("Enter")                                # still the player's, from its own bar
+    assert P.get_attribute("data-step") == "2"
+    pg.keyboard.press("Tab")
+    assert pg.evaluate("!!document.activeElement.closest('[data-replay]')")
+
+
+def test_more_scrolls_the_narration_at_once_for_a_reader_who_asked_for_less_motion(chapter_6):
+    """The narration's "more ↓" scrolled it smoothly even when the reader had asked for less
+    motion (prefers-reduced-motion: reduce); then it jumps."""
+    _, pg = chapter_6("phone")
+    pg.locator("[data-replay] .op1-narr").first.evaluate("""e => { const by = e.scrollBy.bind(e);
+      e.scrollBy = o => { window.__scrolls.push(o.behavior); return by(o); }; }""")
+    got = {}
+    for motion in ("no-preference", "reduce"):
+        pg.emulate_media(reduced_motion=motion)
+        pg.evaluate("window.__scrolls = []")
+        pg.locator("[data-replay] .op1-more > span").first.evaluate("e => e.click()")
+        got[motion] = pg.evaluate("window.__scrolls")
+    assert got == {"no-preference": ["smooth"], "reduce": ["auto"]}, got
+
+
 def test_the_router_tables_and_the_network_are_read_as_text(chromium, server):
     """A screen reader reads the router's tables and the network of a step, not an image named
     "router state": the network is a group whose text is in the accessibility tree; the router's
@@ -471,6 +560,10 @@ def test_the_router_tables_and_the_network_are_read_as_text(chromium, server):
         assert all(order) and [m.start() for m in order] == sorted(m.start() for m in order), tables
         assert 'columnheader "route"' in tables and 'columnheader "provider\'s ingress filter"' in tables, tables
         assert 'columnheader "dev"' in tables and 'cell "192.168.0.1 → 200.0.0.1 iif eth0"' in tables, tables
+        # every column headed: the route cache's and conntrack's first (a mark's word, an
+        # entry's number) had a blank heading cell (state.UNHEADED)
+        assert 'columnheader "this step"' in tables and 'columnheader "entry, this step"' in tables, tables
+        assert 'cell ""' not in tables.split('table "Routing table')[0], tables
         assert re.search(r'row "([A-Z]+ )*ct 1 192\.168\.0\.1:5000 → 200\.0\.0\.1:80', tables), tables
         net = P.locator(".op1-topo-scroll svg:not(.op1-topo-n)").aria_snapshot()
         assert net.startswith('- group "network diagram"') and "uplink2: if2 150.0.0.1" in net, net

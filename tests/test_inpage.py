@@ -42,6 +42,7 @@ from sim.policies import POLICIES
 from sim.natmodels import NAT_MODELS
 from sim.tcp import REMOTE_BEHAVIOURS
 from sim.view import _dot, inpage
+from test_a11y import SAID_INIT
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "book"))
@@ -760,6 +761,13 @@ def chapter_6_served(built, scripts=()):
     finally:
         srv.shutdown()
         srv.server_close()
+
+
+#: A Run that waits for Python says that it started, once; then its outcome, once (panel.js).
+STARTED = "Run {} started: loading Python (first run only)"
+#: every replay of the page has started (the player's script says so)
+PLAYERS_STARTED = "Array.from(document.querySelectorAll('[data-replay]')).every(e => e.hasAttribute('data-op1-live'))"
+
 
 def _run_and_wait(pg, count: int):
     pg.click("[data-live] [data-run]")
@@ -1579,15 +1587,19 @@ def test_a_box_out_of_its_range_is_refused_at_once_marked_and_no_run(built):
     the simulator's words and the form's order, the first box focused, each bad box marked by a
     red border and the words "✖ not allowed" (not by colour alone); the refused try is no Run:
     the next good one is "Run 1"."""
-    with chapter_6_served(built, [COUNT_WORKERS]) as (pg, errors, infos):
+    with chapter_6_served(built, [COUNT_WORKERS, SAID_INIT]) as (pg, errors, infos):
         pg.set_viewport_size({"width": 390, "height": 844})
+        pg.wait_for_function(PLAYERS_STARTED, timeout=30_000)
         # set as a script would, not typed: typing starts Python ahead of Run
         pg.eval_on_selector("[data-live] form", """f => { f.elements.uplinks.value = '9';
                                                            f.elements.seed.value = '-1'; }""")
         good = pg.eval_on_selector("[data-live] input[name=size]", """c => [getComputedStyle(c).borderTopWidth,
             getComputedStyle(c).borderTopColor, getComputedStyle(c.parentNode, '::after').content]""")
+        pg.evaluate("window.__said.splice(0)")
         pg.click("[data-live] [data-run]")
         status = pg.inner_text("[data-live] .op1-lp-status")
+        pg.wait_for_timeout(300)
+        said = pg.evaluate("window.__said.splice(0)")
         workers = pg.evaluate("window.__op1Workers")
         marked = pg.evaluate(BAD_BOXES_JS)
         looks = pg.eval_on_selector_all("[data-live] [aria-invalid=true]", """cs => cs.map(c => [c.name,
@@ -1613,6 +1625,8 @@ def test_a_box_out_of_its_range_is_refused_at_once_marked_and_no_run(built):
     uplinks = "uplinks 9 out of range for this page's live panel: allowed 1..4"
     seed = f"seed -1 out of range for this page's live panel: allowed 0..{top}"
     assert status == f"Not run: {uplinks}; {seed}", status
+    # said: what the focused box (uplinks, read with its refusal) does not say -- not its words again
+    assert said == [["op1-lp-said", f"Not run: 2 values refused; also: {seed}"]], said
     assert workers == 0 and busy is None, (workers, busy)
     assert marked == [["uplinks", True, uplinks], ["seed", False, seed]], marked
     assert [u[:2] for u in under] == [["uplinks", uplinks], ["seed", seed]], under
@@ -1872,32 +1886,31 @@ def test_the_outcome_of_a_run_in_a_few_words():
                                                "and 1 more")
 
 
-#: every non-empty change of a live region of the panel, as [class, text], from now on (a region
-#: that comes into the page with its text, as a replay's narration does, is not read out for it)
-WATCH_SAID = """() => { window.__said = []; const seen = new Map(); const panel = document.querySelector('[data-live]');
-  const regions = () => panel.querySelectorAll('[aria-live]:not([aria-live=off]), [role=status], [role=alert]');
-  for (const r of regions()) seen.set(r, r.textContent.trim());
-  new MutationObserver(() => { for (const r of regions()) {
-      const t = r.textContent.trim();
-      if (!seen.has(r)) { seen.set(r, t); continue; }
-      if (t !== seen.get(r)) { seen.set(r, t); if (t) window.__said.push([r.className, t]); } } })
-    .observe(panel, {subtree: true, childList: true, characterData: true}); }"""
-
-
 def test_a_run_is_said_once_and_a_choices_new_hint_once(built):
     """Chapter 6 on a 375x667 phone.  A first Run made six polite announcements (a stage each:
     loading Python, loading the simulator, running, drawing, unpacking, the outcome), and its
     status line ran to 7 lines (19 for a replay moved before a line's failure).  Now the stages
     are shown, not said; the outcome is said once -- what ran (what was changed), how it ended,
     how long it took -- and the status line keeps to it, the replay's details in the run's
-    box.  A choice's new hint line (its description) is said once when the choice changes: not
-    on load, not while a text box is typed in."""
+    box.  The new replay's first step is not said with it (its player wrote it again, the same
+    words, ~15 ms before the outcome: two announcements a Run).  A Run that waits for Python
+    (the page's first: seconds) says, as it starts, that it did: a separate, deliberate
+    announcement, before the outcome's one; a Run with Python there says its outcome alone.
+    Nothing is said as the page loads.  A choice's new hint line (its description) is said once
+    when the choice changes: not on load, not while a text box is typed in."""
     from sim.view.live import choice_hints
-    with chapter_6_served(built) as (pg, errors, infos):
+    # (what the page says, from before its scripts run: test_a11y's SAID_INIT)
+    with chapter_6_served(built, [SAID_INIT]) as (pg, errors, infos):
         pg.set_viewport_size({"width": 375, "height": 667})
+        pg.wait_for_function(PLAYERS_STARTED, timeout=30_000)
         pg.wait_for_timeout(300)
         on_load = pg.inner_text("[data-live] .op1-lp-said")
-        pg.evaluate(WATCH_SAID)
+        loaded = pg.evaluate("window.__said.splice(0)")
+        # the first Run, nothing changed before it (a change starts Python ahead of Run)
+        _run_and_wait(pg, 1)
+        pg.wait_for_timeout(300)
+        first = pg.evaluate("window.__said.splice(0)")
+        status1 = pg.inner_text("[data-live] .op1-lp-status")
         pg.fill("[data-live] input[name=size]", "200000")          # a line failing after the steps shown
         pg.click("[data-live] details.op1-lp-more > summary")
         pg.locator("[data-live] input[name=down_at]").select_text()
@@ -1907,7 +1920,7 @@ def test_a_run_is_said_once_and_a_choices_new_hint_once(built):
         pg.select_option("[data-live] select[name=multipath]", "hash-l4")
         pg.wait_for_timeout(300)
         hinted = pg.evaluate("window.__said.splice(0)")
-        _run_and_wait(pg, 1)
+        _run_and_wait(pg, 2)
         pg.wait_for_timeout(300)
         said = pg.evaluate("window.__said.splice(0)")
         status = pg.inner_text("[data-live] .op1-lp-status")
@@ -1919,17 +1932,27 @@ def test_a_run_is_said_once_and_a_choices_new_hint_once(built):
         pg.click("[data-live] [data-run]")
         pg.wait_for_timeout(300)
         refused = pg.evaluate("window.__said.splice(0)")
-    assert on_load == "" and typed == 0, (on_load, typed)
+        refused_status = pg.inner_text("[data-live] .op1-lp-status")
+        # [name, has the focus, the words it is described by first]
+        focused = pg.eval_on_selector_all("[data-live] [aria-invalid=true]", """cs => cs.map(c => [c.name,
+            document.activeElement === c, document.getElementById(c.getAttribute('aria-describedby').split(' ')[0]).textContent])""")
+    assert on_load == "" and loaded == [] and typed == 0, (on_load, loaded, typed)
+    assert first == [["op1-lp-said", STARTED.format(1)], ["op1-lp-said", status1]], first
+    assert status1.startswith("Run 1: the page's values; "), status1
     assert hinted == [["op1-lp-said", f"{choice_hints('multipath')['hash-l4']}. equalize off "
                                       "(with multipath random or wrr only)."]], hinted
     assert len(said) == 1 and said[0][1] == status, said
-    assert re.fullmatch(r"Run 1: a line fails at 0\.3 s, multipath hash-l4, size 200000 bytes; \d connections?[^;]*; "
+    assert re.fullmatch(r"Run 2: a line fails at 0\.3 s, multipath hash-l4, size 200000 bytes; \d connections?[^;]*; "
                         r"replay shown after \d+\.\d s\.", status), status
     assert lines <= 4, (lines, status)                             # (it was 19 lines)
     assert "before if2's line fails" in details and "In this browser: " in details, details
     # (the failing uplink's range is the uplinks there are, as the simulator says it: live.uplink_numbers)
-    assert refused == [["op1-lp-said", "Not run: “which uplink fails” (--down-uplink) 9 out of range: "
-                                       "allowed 1..2 (there are 2 uplinks)"]], refused
+    # The box is focused and read with its refusal (aria-describedby): the live region says what it
+    # does not, not the same words again; the status line shows them.
+    why = "“which uplink fails” (--down-uplink) 9 out of range: allowed 1..2 (there are 2 uplinks)"
+    assert focused == [["down_uplink", True, why]], focused
+    assert refused_status == f"Not run: {why}", refused_status
+    assert refused == [["op1-lp-said", "Not run: 1 value refused"]], refused
     bad = [e for e in errors if not any(k in e for k in KNOWN_CONSOLE_ERRORS)]
     assert bad == [], bad
 

@@ -303,7 +303,7 @@
       marked = [];
     }
     function refuse(m) {
-      var errs = (m.errors || []).slice(), boxes = [];
+      var errs = (m.errors || []).slice(), boxes = [], under = [];
       status.textContent = "Not run: ";
       if (!errs.length) { tell(root, "Not run: " + m.error); return; }
       // named in the form's order, as the boxes are read and the first is focused (the
@@ -326,6 +326,7 @@
         why.className = "op1-lc-err";
         why.textContent = e.message;
         label.parentNode.insertBefore(why, label.nextSibling);
+        under.push(e);
         if (!c.hasAttribute("data-describedby")) c.setAttribute("data-describedby", c.getAttribute("aria-describedby") || "");
         var own = c.getAttribute("data-describedby");
         c.setAttribute("aria-invalid", "true");
@@ -336,8 +337,15 @@
         marked.push(c);
         boxes.push(c);
       });
-      if (boxes.length) boxes[0].focus();
-      say(root, status.textContent);
+      if (!boxes.length) { say(root, status.textContent); return; }
+      // The focus taken to the first refused box, which a screen reader reads with its refusal
+      // (its aria-describedby): the live region says only what that box does not -- the Run not
+      // made, how many values were refused, and the others' words.  (It said every refusal
+      // again, the focused box's too: for a bad line speed, 400 characters twice.)
+      boxes[0].focus();
+      var others = errs.filter(function (e) { return e !== under[0]; }).map(function (e) { return e.message; });
+      say(root, "Not run: " + (errs.length === 1 ? "1 value refused" : errs.length + " values refused") +
+        (others.length ? "; also: " + others.join("; ") : ""));
     }
     // The number boxes checked here, at Run, against the ranges their labels say (the page's
     // data-limits; the seed's as the simulator holds it, live.py's live_params), in the
@@ -410,6 +418,10 @@
       // watchdog gives Run back if it goes silent, to be pressed again with a new worker.
       var wait = owed[id] = {root: root, stage: "loading Python…", net: !fetchedAll};
       got.textContent = "";
+      // A Run that waits for Python (seconds, on the page's first Run) says that it started, once,
+      // as it starts: else a screen reader heard nothing from Run until its outcome.  The stages
+      // that follow are shown, not said; the outcome is said once, as every Run's is.
+      if (!fetchedAll) say(root, "Run " + n + " started: loading Python (first run only)");
       waiting[id] = function (m) {
         if (m.python) how = "; " + started(m.python);
         if (m.received !== undefined) got.textContent = (m.received / 1e6).toFixed(1) + " MB received";

@@ -6,18 +6,20 @@
     window.__op1Replay = function (root) {
       if (root.getAttribute("data-op1-ready")) return;
       root.setAttribute("data-op1-ready", "1");
-      // Named by its visible title and the line under it (two replays on a page are told apart by
-      // their parameters), described by its keys: ids made here, unique in the page.
+      // Named by its visible title, described by the line under it (its parameters: two replays
+      // on a page are told apart by them) and its keys: ids made here, unique in the page.  (Named
+      // by the title and the parameters, the player's name ran to 200 characters, read each time
+      // the focus came into it.)
       window.__op1Seq = (window.__op1Seq || 0) + 1;
-      var rid = "op1-p" + window.__op1Seq + "-", named = [];
+      var rid = "op1-p" + window.__op1Seq + "-", named = [], told = [];
       [["title", ".op1-title"], ["sub", ".op1-sub"], ["keys", ".op1-keyhelp"]].forEach(function (w) {
         var el = root.querySelector(":scope > " + w[1]);
-        if (el) { el.id = rid + w[0]; if (w[0] !== "keys") named.push(el.id); }
+        if (el) { el.id = rid + w[0]; (w[0] === "title" ? named : told).push(el.id); }
       });
       if (named.length) {
         root.setAttribute("aria-labelledby", named.join(" "));
         root.removeAttribute("aria-label");
-        if (root.querySelector(":scope > .op1-keyhelp")) root.setAttribute("aria-describedby", rid + "keys");
+        if (told.length) root.setAttribute("aria-describedby", told.join(" "));
       }
       var els = Array.prototype.slice.call(root.querySelectorAll(".op1-pane"));
       // A replay that cannot start says so under its title, and in data-op1-failed (the live
@@ -80,7 +82,9 @@
           more.innerHTML = "<span>more ↓</span>";
           more.firstChild.addEventListener("click", function () {
             var line = parseFloat(getComputedStyle(nb0).lineHeight) || 20;
-            nb0.scrollBy({top: Math.max(line, nb0.clientHeight - 2 * line), behavior: "smooth"});
+            // (at once for a reader who asked for less motion: prefers-reduced-motion)
+            var still = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+            nb0.scrollBy({top: Math.max(line, nb0.clientHeight - 2 * line), behavior: still ? "auto" : "smooth"});
           });
           nb0.parentNode.insertBefore(more, nb0.nextSibling);
         }
@@ -164,6 +168,11 @@
       var flag = root.querySelector(".op1-flag");
 
       function q(el, sel) { return el.querySelector(sel); }
+      // Text written only when it changes: the same words written again are a new text node,
+      // which a screen reader says again (sayAgain() does so on purpose).  Written each time, a
+      // replay's first step -- drawn as the page arrived with it -- was said unasked on every
+      // page load, and a live Run's new replay said its first step just before the Run's outcome.
+      function put(el, text) { if (el.textContent !== text) el.textContent = text; }
 
       // On a narrow screen the network is wider than its box: keep what the step is about in the
       // middle -- the packet's tag and what is lit for this step (the nodes and the link), if they
@@ -541,9 +550,9 @@
         p.el.classList.toggle("op1-ended", i >= m);
         var end = q(p.el, ".op1-endnote");
         if (end) {
-          end.textContent = i >= m ? noStep(p, i) :
+          put(end, i >= m ? noStep(p, i) :
             // a replay cut at max_steps, at its last step: the run goes on (Frames.cut)
-            meta.more && i === m - 1 ? "Not the end of the run. " + meta.more : "";
+            meta.more && i === m - 1 ? "Not the end of the run. " + meta.more : "");
           // the note above the views says the same words: hidden while the last step says them
           // (the two, one plain, one bold, stood one above the other)
           var note = q(root, ".op1-note");
@@ -551,7 +560,7 @@
         }
         if (kk === p.k) return;
         var s = d.steps[kk], prev = p.k >= 0 ? d.steps[p.k] : null;
-        (q(p.el, ".op1-narr-t") || q(p.el, ".op1-narr")).textContent = s.n;
+        put(q(p.el, ".op1-narr-t") || q(p.el, ".op1-narr"), s.n);
         var nb = q(p.el, ".op1-narr");
         if (nb) fitBox(nb, true);
         showTopo(p, s.topo);
@@ -564,9 +573,9 @@
           root.dispatchEvent(new CustomEvent("op1-need", {detail: kk, bubbles: true}));
         }
         var where = q(p.el, ".op1-where");
-        if (where) where.textContent = s.w;
+        if (where) put(where, s.w);
         var tt = q(p.el, ".op1-state-t");        // the moment the tables show: this step's
-        if (tt && s.tt) tt.textContent = ", at " + s.tt;
+        if (tt && s.tt) put(tt, ", at " + s.tt);
         showLadder(p, kk);
         p.k = kk;
       }
@@ -593,8 +602,8 @@
         root.setAttribute("data-step", k);
         if (flag) {
           var dv = meta.diverge && meta.diverge[k], pd = meta.ports && meta.ports[k];
-          flag.textContent = dv ? "≠ the runs differ at this step" :
-            (pd ? "≈ same path, other ports" : (meta.diverge ? "= same step in both runs" : ""));
+          put(flag, dv ? "≠ the runs differ at this step" :
+            (pd ? "≈ same path, other ports" : (meta.diverge ? "= same step in both runs" : "")));
           flag.classList.toggle("on", !!dv);
         }
         if (k >= n - 1) stop();
@@ -627,7 +636,8 @@
       function stop(ending) {
         // not playing: the regions stay as a step by hand left them -- hushed, while it is said
         // once HUSH ms later (made live again here, the last step's words were said twice)
-        if (!timer) { if (!hushT) playLook(false); return; }
+        // (nor while the first step is shown, quiet: a replay of one step, or opened at its last)
+        if (!timer) { if (!hushT && !opening) playLook(false); return; }
         clearInterval(timer);
         timer = null;
         playLook(false);
@@ -653,7 +663,7 @@
       // once the reader stops: the regions are quiet while steps come less than HUSH ms apart
       // (ten presses of → in half a second queued ten narrations in a screen reader), then the
       // step reached is said, as when Play stops.
-      var HUSH = 400, hushT = null;
+      var HUSH = 400, hushT = null, opening = false;
       function hush() {
         lives.forEach(function (el) { el.setAttribute("aria-live", "off"); });
         clearTimeout(hushT);
@@ -787,6 +797,15 @@
           queued = false;
           var hide = !pinned();
           if (hide === floater.hidden) return;
+          // A pinned button that has the focus as the bar hides hands it to the same button in
+          // the player's own bar (not scrolled to): hidden with the bar, the focus went to the
+          // page, and the next Tab started again from the page's top.
+          var had = hide && floater.contains(document.activeElement) && document.activeElement;
+          if (had) {
+            var act = had.getAttribute("data-act");
+            var own = (act && bar.querySelector('button[data-act="' + act + '"]')) || first;
+            own.focus({preventScroll: true});
+          }
           floater.hidden = hide;
           if (!hide) {
             // A "fixed" bar is fixed to the window only when no ancestor makes itself the bar's
@@ -867,7 +886,20 @@
       };
       (root.__op1Pending || []).forEach(root.__op1Fill);   // sent before this player was set up
       root.__op1Pending = null;
+      // The first step is shown with the live regions quiet: it is what the page (or a live Run's
+      // new replay) arrives with, or a later step it opens at (Player(at=)), not news to say; they
+      // are live again once the browser has drawn it (two frames), unless a step by hand or Play
+      // has them quiet by then (they make them live again themselves).
+      opening = true;
+      lives.forEach(function (el) { el.setAttribute("aria-live", "off"); });
       show(Math.min(meta.at || 0, n - 1));   // a replay may open at a later step (Player(at=))
+      opening = false;
+      var raf = window.requestAnimationFrame || setTimeout;
+      raf(function () {
+        raf(function () {
+          if (!timer && !hushT) lives.forEach(function (el) { el.setAttribute("aria-live", "polite"); });
+        });
+      });
       root.setAttribute("data-op1-live", "1");         // started (the live panel's status line times it)
       if (root.__op1OnLive) root.__op1OnLive();        // the live panel: its replay is complete now
     };

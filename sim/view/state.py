@@ -320,15 +320,23 @@ def text_tables(dot: str) -> str:
     return "".join(_text_table(labels[n]) for n in SCREEN_ORDER if n in labels)
 
 
+#: The words of a column the diagram leaves without a heading (its cells say what they are:
+#: "NEW", "HIT ct 1"), by the table's title: in the text a screen reader reads, every column is
+#: headed (a blank heading was read as nothing, and its cells with no column's name).
+UNHEADED = {"Route cache": "this step", "Conntrack / NAT": "entry, this step"}
+
+
 def _text_table(label: str) -> str:
     rows = re.findall(r"<TR>(.*?)</TR>", label)
     out = ["<table>"]
+    title = ""
     for k, row in enumerate(rows):
         cells = re.findall(r"<TD([^>]*)>(.*?)</TD>", row)
         words = [re.sub(r"\s+", " ", re.sub(r"<BR[^>]*/>", " ", re.sub(r"</?(?:B|I|S|FONT)\b[^>]*>", "", t))
                         .replace("&#160;", " ")).strip() for _, t in cells]
         if k == 0:
             out.append(f"<caption>{words[0]}</caption>")
+            title = words[0]
             continue
         if not any(words):
             continue                                    # (the empty row a table may end with)
@@ -337,6 +345,8 @@ def _text_table(label: str) -> str:
         for (attrs, _), w in zip(cells, words):
             span = re.search(r'COLSPAN="(\d+)"', attrs)
             span = f' colspan="{span.group(1)}"' if span else ""
+            if head and not w:
+                w = UNHEADED.get(title, "")
             tds.append(f'<th scope="col"{span}>{w}</th>' if head and w else f"<td{span}>{w}</td>")
         out.append("<tr>" + "".join(tds) + "</tr>")
     out.append("</table>")
