@@ -421,7 +421,7 @@
       // A Run that waits for Python (seconds, on the page's first Run) says that it started, once,
       // as it starts: else a screen reader heard nothing from Run until its outcome.  The stages
       // that follow are shown, not said; the outcome is said once, as every Run's is.
-      if (!fetchedAll) say(root, "Run " + n + " started: loading Python (first run only)");
+      if (!fetchedAll) say(root, "Run started: loading Python (first run only)");
       waiting[id] = function (m) {
         if (m.python) how = "; " + started(m.python);
         if (m.received !== undefined) got.textContent = (m.received / 1e6).toFixed(1) + " MB received";
