@@ -1,0 +1,305 @@
+"""The configuration recipes of chapters 9 and 10, as a reader copies them.
+
+The static tests read the chapters' ``sh`` blocks and check the pieces that failed on a real
+router (iproute2 6.1, nftables 1.0.6, Linux 6.18): a resilient group needs ``buckets``, a default
+route may already exist, ``fib_multipath_hash_fields`` is a number, the conntrack-mark recipe must
+run twice.  ``test_recipes_run_in_namespaces`` runs the blocks themselves in network namespaces;
+it needs root, iproute2, nft, conntrack and curl, takes about 2 s, and runs only with
+RECIPES_NETNS=1 (it is not part of the default run: it changes nothing on the host, but builds
+five namespaces).
+"""
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+BOOK = Path(__file__).resolve().parent.parent / "book"
+
+
+def sh_blocks(name: str) -> list[str]:
+    """Every ```sh block of a chapter, dedented (a block may sit inside a list item of a box)."""
+    text = (BOOK / name).read_text()
+    out = []
+    for m in re.finditer(r"^( *)```sh\n(.*?)^\1```$", text, re.S | re.M):
+        ind = len(m.group(1))
+        out.append("\n".join(l[ind:] for l in m.group(2).splitlines()) + "\n")
+    return out
+
+
+def block_with(name: str, needle: str) -> str:
+    found = [b for b in sh_blocks(name) if needle in b]
+    assert len(found) == 1, f"{name}: {len(found)} sh blocks contain {needle!r}, want 1"
+    return found[0]
+
+
+def recipe() -> str:
+    """Chapter 10's conntrack-mark recipe: the first ``sh`` block of its section."""
+    return block_with("10-two-links.md", "ct mark set numgen inc")
+
+
+def uplink_scripts() -> str:
+    return block_with("10-two-links.md", "# ip-up:")
+
+
+def commands(block: str) -> list[str]:
+    """A block's command lines: comments dropped, continued lines (``||`` / ``\\``) joined."""
+    lines, cur = [], ""
+    for l in block.splitlines():
+        if not l.strip() or l.lstrip().startswith("#"):
+            continue
+        cur = f"{cur} {l.strip()}" if cur else l.strip()
+        if cur.endswith(("||", "&&", "\\")):
+            continue
+        lines.append(cur)
+        cur = ""
+    return lines
+
+
+# -- static: the syntax that bit ----------------------------------------------------------------
+
+def test_ch9_resilient_group_is_a_block_that_runs_as_is():
+    # iproute2: "Error: Number of buckets not specified" without buckets; "ip route add default"
+    # fails with "File exists" where a DHCP client installed one
+    text = " ".join((BOOK / "09-modern-linux.md").read_text().split())
+    assert "ip route add default nhid" not in text
+    block = block_with("09-modern-linux.md", "type resilient")
+    cmds = commands(block)
+    defined = []
+    for c in cmds:
+        m = re.match(r"ip nexthop add id (\d+) (.*)", c)
+        if m and "group" in m.group(2):
+            assert re.search(r"\btype resilient buckets \d+\b", m.group(2)), c
+            members = re.search(r"group (\S+)", m.group(2)).group(1).split("/")
+            assert all(x.split(",")[0] in defined for x in members), (c, defined)
+        if m:
+            defined.append(m.group(1))
+    assert cmds[-1] == "ip route replace default nhid 10", cmds
+
+
+def test_hash_fields_are_given_as_the_number_the_kernel_takes():
+    # fib_multipath_hash_fields is a bitmask (FIB_MULTIPATH_HASH_FIELD_*): a list of names is
+    # refused with EINVAL; 0x0037 = src ip | dst ip | proto | src port | dst port
+    bits = {"SRC_IP": 0x01, "DST_IP": 0x02, "IP_PROTO": 0x04, "SRC_PORT": 0x10, "DST_PORT": 0x20}
+    found = []
+    for name in ("09-modern-linux.md", "10-two-links.md"):
+        for b in sh_blocks(name):
+            for v in re.findall(r"fib_multipath_hash_fields=(\S+)", b):
+                n = int(v, 0)                 # a ValueError is the bug this test is for
+                assert n and not n & ~0xFFF, v
+                found.append((n, "fib_multipath_hash_policy=3" in b))
+    assert (sum(bits.values()), True) in found, found
+    text = " ".join((BOOK / "09-modern-linux.md").read_text().split())
+    i = text.index("fib_multipath_hash_fields=0x0037")
+    assert "bitmask" in text[i - 900:i] and "0x20 the destination port" in text[i - 900:i]
+
+
+def test_the_recipes_sysctls_are_said_to_be_per_namespace():
+    text = " ".join((BOOK / "09-modern-linux.md").read_text().split())
+    i = text.index("fib_multipath_hash_fields=0x0037")
+    near = text[i:i + 700]
+    assert "{term}`network namespace`" in near and "container" in near and "ip_forward" in near
+
+
+def test_ch10_recipe_is_written_to_run_twice():
+    # a second run used to fail on every "ip route add ... table N", every "ip rule add" and
+    # "nft add chain" of an existing chain, and to append each nft rule a second time
+    cmds = commands(recipe())
+    assert not [c for c in cmds if c.startswith(("ip route add", "nft add", "nft insert"))], cmds
+    rule_fn = [c for c in cmds if c.startswith("rule()")]
+    assert rule_fn and "ip rule del" in rule_fn[0] and rule_fn[0].index("del") < rule_fn[0].index("add")
+    assert not [c for c in cmds if c.startswith("ip rule add")]
+    body = re.search(r"^nft -f - <<'EOF'\n(.*?)^EOF$", recipe(), re.S | re.M).group(1)
+    tables = re.findall(r"^table (\w+ \w+)( \{)?$", body, re.M)
+    deleted = re.findall(r"^delete table (\w+ \w+)$", body, re.M)
+    assert deleted and [t for t, brace in tables if not brace] == deleted
+    for t in deleted:     # declared, then deleted, then defined: in that order
+        assert body.index(f"table {t}\n") < body.index(f"delete table {t}") < body.index(f"table {t} {{")
+    assert not re.search(r"table (ip|inet) (filter|nat|mangle)\b", body)   # a firewall's own names
+
+
+def test_ch10_has_the_uplink_scripts_its_text_asks_for():
+    cmds = commands(uplink_scripts())
+    assert "ip route replace default via 150.0.0.254 dev if2 table 2" in cmds
+    assert any(c.startswith("ip route replace default scope global nexthop via 100.0.0.254 dev if1 nexthop "
+                            "via 150.0.0.254 dev if2 ||") for c in cmds), cmds
+    assert "conntrack -D --reply-dst 150.0.0.1" in cmds
+    assert "conntrack-tools" in uplink_scripts()
+
+
+# -- in namespaces ------------------------------------------------------------------------------
+
+TOOLS = ("ip", "nft", "conntrack", "curl", "sysctl")
+
+
+def _netns_problem() -> str | None:
+    if os.environ.get("RECIPES_NETNS") != "1":
+        return "set RECIPES_NETNS=1 to run the recipes in network namespaces (root, ~2 s)"
+    if os.geteuid() != 0:
+        return "needs root"
+    missing = [t for t in TOOLS if not shutil.which(t)]
+    return f"missing tools: {', '.join(missing)}" if missing else None
+
+
+class Net:
+    """LAN host / router (eth0, if1 100.0.0.1, if2 150.0.0.1) / two providers / server 200.0.0.1."""
+
+    def __init__(self):
+        self.p = f"rcp{os.getpid()}"
+        self.ns = [f"{self.p}-{n}" for n in ("lan", "rt", "p1", "p2", "srv")]
+        self.lan, self.rt, self.p1, self.p2, self.srv = self.ns
+        self.procs = []
+
+    def run(self, *cmd, ns=None, check=True, input=None):
+        full = (["ip", "netns", "exec", ns] if ns else []) + list(cmd)
+        r = subprocess.run(full, capture_output=True, text=True, input=input, timeout=60)
+        if check and r.returncode:
+            raise AssertionError(f"{' '.join(full)}: rc {r.returncode}: {r.stderr.strip()}")
+        return r
+
+    def sh(self, script: str, ns: str):
+        """A block as a reader pastes it: bash, in the namespace; (rc, stderr)."""
+        r = self.run("bash", "-c", script, ns=ns, check=False)
+        return r.returncode, r.stderr
+
+    def up(self):
+        ip = lambda *a: self.run("ip", *a)
+        for n in self.ns:
+            ip("netns", "add", n)
+            ip("-n", n, "link", "set", "lo", "up")
+        ip("-n", self.lan, "link", "add", "eth0", "type", "veth", "peer", "name", "eth0", "netns", self.rt)
+        ip("-n", self.rt, "link", "add", "if1", "type", "veth", "peer", "name", "cust", "netns", self.p1)
+        ip("-n", self.rt, "link", "add", "if2", "type", "veth", "peer", "name", "cust", "netns", self.p2)
+        ip("-n", self.p1, "link", "add", "core", "type", "veth", "peer", "name", "p1", "netns", self.srv)
+        ip("-n", self.p2, "link", "add", "core", "type", "veth", "peer", "name", "p2", "netns", self.srv)
+        for n, a, d in [(self.lan, "192.168.0.1/24", "eth0"), (self.rt, "192.168.0.254/24", "eth0"),
+                        (self.rt, "100.0.0.1/24", "if1"), (self.rt, "150.0.0.1/24", "if2"),
+                        (self.p1, "100.0.0.254/24", "cust"), (self.p1, "10.1.0.1/30", "core"),
+                        (self.p2, "150.0.0.254/24", "cust"), (self.p2, "10.2.0.1/30", "core"),
+                        (self.srv, "10.1.0.2/30", "p1"), (self.srv, "10.2.0.2/30", "p2"),
+                        (self.srv, "200.0.0.1/32", "lo")]:
+            ip("-n", n, "addr", "add", a, "dev", d)
+        for n, devs in [(self.lan, ["eth0"]), (self.rt, ["eth0", "if1", "if2"]), (self.p1, ["cust", "core"]),
+                        (self.p2, ["cust", "core"]), (self.srv, ["p1", "p2"])]:
+            for d in devs:
+                ip("-n", n, "link", "set", d, "up")
+        ip("-n", self.lan, "route", "add", "default", "via", "192.168.0.254")
+        for k, p in ((1, self.p1), (2, self.p2)):
+            self.run("sysctl", "-qw", "net.ipv4.ip_forward=1", ns=p)
+            ip("-n", p, "route", "add", "200.0.0.0/24", "via", f"10.{k}.0.2")
+        ip("-n", self.srv, "route", "add", "100.0.0.0/24", "via", "10.1.0.1")
+        ip("-n", self.srv, "route", "add", "150.0.0.0/24", "via", "10.2.0.1")
+        # a distribution's strict reverse-path filtering on the router
+        self.run("sysctl", "-qw", "net.ipv4.conf.all.rp_filter=1", "net.ipv4.conf.default.rp_filter=1", ns=self.rt)
+        # providers that filter sources (BCP 38)
+        for p, net in ((self.p1, "100.0.0.0/24"), (self.p2, "150.0.0.0/24")):
+            self.run("nft", "-f", "-", ns=p, input="table ip bcp38 { chain pre { type filter hook prerouting "
+                     f"priority -300; iifname \"cust\" ip saddr != {net} drop\n}}\n}}\n")
+        self.www = tempfile.mkdtemp(prefix="rcp-www-")
+        Path(self.www, "small").write_text("ok\n")
+        self.procs.append(subprocess.Popen(
+            ["ip", "netns", "exec", self.srv, "python3", "-m", "http.server", "80", "--bind", "200.0.0.1",
+             "--directory", self.www], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        for _ in range(50):
+            if self.run("curl", "-s", "-o", "/dev/null", "--max-time", "1", "http://200.0.0.1/small",
+                        ns=self.srv, check=False).returncode == 0:
+                break
+            time.sleep(0.1)
+
+    def down(self):
+        for pr in self.procs:
+            pr.kill()
+            pr.wait()
+        for n in self.ns:
+            subprocess.run(["ip", "netns", "del", n], capture_output=True)
+        if getattr(self, "www", None):
+            shutil.rmtree(self.www, ignore_errors=True)
+
+    def state(self) -> str:
+        return "\n".join(self.run(*c, ns=self.rt).stdout for c in
+                         (["ip", "-4", "rule"], ["ip", "-4", "route", "show", "table", "all"], ["nft", "list", "ruleset"]))
+
+    def six(self) -> list[tuple[str, str]]:
+        """Six connections from the LAN: (the address the server saw them from, their mark)."""
+        self.run("conntrack", "-F", ns=self.rt, check=False)
+        ports = []
+        for _ in range(6):
+            r = self.run("curl", "-s", "-o", "/dev/null", "-w", "%{http_code} %{local_port}", "--max-time", "5",
+                         "http://200.0.0.1/small", ns=self.lan, check=False)
+            code, port = r.stdout.split()
+            assert code == "200", r.stdout
+            ports.append(port)
+        ct = self.run("conntrack", "-L", "-p", "tcp", "--dport", "80", ns=self.rt).stdout
+        out = []
+        for port in ports:
+            line = next(l for l in ct.splitlines() if f"sport={port} dport=80 " in l)
+            out.append((re.findall(r"dst=(\S+)", line)[1], re.search(r"mark=(\d+)", line).group(1)))
+        return out
+
+
+ALTERNATE = [("100.0.0.1", "1"), ("150.0.0.1", "2")] * 3
+
+
+@pytest.fixture
+def net():
+    why = _netns_problem()
+    if why:
+        pytest.skip(why)
+    n = Net()
+    try:
+        n.up()
+        yield n
+    finally:
+        n.down()
+
+
+def test_recipes_run_in_namespaces(net):
+    rt = net.rt
+    # chapter 9: the resilient group, on a router whose DHCP client already installed a default
+    net.run("ip", "route", "add", "default", "via", "100.0.0.254", "dev", "if1", ns=rt)
+    rc, err = net.sh(block_with("09-modern-linux.md", "type resilient"), rt)
+    assert (rc, err) == (0, ""), err
+    assert "nhid 10" in net.run("ip", "route", "show", "default", ns=rt).stdout
+    net.run("ip", "route", "del", "default", ns=rt)
+    net.run("ip", "nexthop", "flush", ns=rt)
+    rc, err = net.sh(block_with("09-modern-linux.md", "fib_multipath_hash_fields"), rt)
+    assert rc == 0, err
+    assert net.run("sysctl", "-n", "net.ipv4.fib_multipath_hash_fields", ns=rt).stdout.strip() == "55"
+    net.run("sysctl", "-qw", "net.ipv4.fib_multipath_hash_policy=0", "net.ipv4.fib_multipath_hash_fields=7", ns=rt)
+
+    # chapter 10: the recipe twice, the same state, connections alternating uplinks
+    rc, err = net.sh(recipe(), rt)
+    assert (rc, err) == (0, ""), err
+    first = net.state()
+    rc, err = net.sh(recipe(), rt)
+    assert (rc, err) == (0, ""), err
+    assert net.state() == first
+    assert net.six() == ALTERNATE
+
+    # an uplink's device down (ip-down), up again (ip-up): its table's route back, alternation back
+    i = uplink_scripts().index("# ip-up:")
+    down, up = uplink_scripts()[:i], uplink_scripts()[i:]
+    net.run("ip", "link", "set", "if2", "down", ns=rt)
+    net.sh(down, rt)
+    assert [a for a, _ in net.six()] == ["100.0.0.1"] * 6
+    net.run("ip", "link", "set", "if2", "up", ns=rt)
+    rc, err = net.sh(up, rt)
+    assert (rc, err) == (0, ""), err
+    assert net.six() == ALTERNATE
+    # the device destroyed and made anew (a PPP uplink's redial): the multipath route went with it
+    net.run("ip", "-n", rt, "link", "del", "if2")
+    assert net.run("ip", "route", "show", "default", ns=rt).stdout == ""
+    net.sh(down, rt)
+    assert [a for a, _ in net.six()] == ["100.0.0.1"] * 6
+    net.run("ip", "-n", rt, "link", "add", "if2", "type", "veth", "peer", "name", "cust", "netns", net.p2)
+    net.run("ip", "-n", rt, "addr", "add", "150.0.0.1/24", "dev", "if2")
+    net.run("ip", "-n", net.p2, "addr", "add", "150.0.0.254/24", "dev", "cust")
+    net.run("ip", "-n", rt, "link", "set", "if2", "up")
+    net.run("ip", "-n", net.p2, "link", "set", "cust", "up")
+    rc, err = net.sh(up, rt)
+    assert (rc, err) == (0, ""), err
+    assert net.six() == ALTERNATE
