@@ -119,7 +119,9 @@ class Nat:
         if ct.orig[0] == ICMP_PROTO and self.model.icmp_dies_with_reply:
             # 2.4's icmp_packet(): the entry dies with the reply to the last echo still
             # unanswered (atomic_dec_and_test of proto.icmp.count): echoes in flight together
-            # share it, and its binding
+            # share it, and its binding.  An echo that is never answered (lost, or dropped by
+            # a provider) keeps the count above zero: the entry then lives until ICMP_TIMEOUT
+            # after the last echo, and every echo until then keeps its binding
             ct.pending -= 1
             if ct.pending <= 0:
                 self.destroy(ct, Gone.ICMP_REPLY)
@@ -210,7 +212,16 @@ class Nat:
         self.router.sim.trace.emit(Ev.CT_DEL, self.router.name, None, ct.id, reason)
 
     def _update(self, ct: Conn, pkt: Packet, reply: bool) -> None:
-        """Follow the TCP state just enough to pick the timeout, as 2.4 conntrack does."""
+        """Refresh the entry's timeout; for TCP, first follow the state just enough to pick
+        it.  A simplification of 2.4's ``tcp_packet()`` and its ``tcp_conntracks`` table: any
+        FIN makes FIN_WAIT (120 s), whoever sends it and in whatever state, where 2.4 moves a
+        server's FIN in ESTABLISHED to CLOSE_WAIT (60 s), then LAST_ACK (30 s); it leaves out
+        CLOSE_WAIT and LAST_ACK, 2.4's rule that an entry whose only reply is a RST is
+        deleted at once, and any check of sequence numbers (2.4 had none; its window
+        tracking came later).  A 2.4 ICMP entry is refreshed by its echoes only:
+        ``icmp_packet()`` calls ``ip_ct_refresh()`` in the original direction, so a reply
+        that leaves echoes unanswered does not extend it (today's ``nf_conntrack_icmp_packet()``
+        refreshes on every packet)."""
         proto = ct.orig[0]
         if proto == TCP_PROTO:
             flags = pkt.l4.flags
@@ -224,6 +235,8 @@ class Nat:
                 ct.state = CtState.ESTABLISHED
             # _timeout(), written out for the commonest case: a TCP segment
             ct.expires = self.router.sim.now + TCP_TIMEOUTS.get(ct.state, _TCP_TIMEOUT_OTHER)
+            return
+        if reply and proto == ICMP_PROTO and self.model.icmp_dies_with_reply:
             return
         if proto == UDP_PROTO and ct.replied:
             # 2.4's udp_packet() tests IPS_SEEN_REPLY, which ip_conntrack_in() sets only

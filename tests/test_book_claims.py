@@ -633,3 +633,38 @@ def test_ch6_replay_shows_what_the_server_did_with_the_request_and_the_cost_uses
                                  SEEDS=range(1, 41), one=1.0, nat_vals=[1.0])
     assert glued["c6_s1_seed"] == str(ns["SEED"]) and "the story's seed" in glued["c6_s1_which"]
     assert "{glue:md}`c6_s1_which`" in chapter("06-equalize-nat.md")
+
+
+def test_ch7_an_unanswered_echo_keeps_the_2_4_entry_30_s_after_the_last_echo_and_ch6_8_numbers_are_glued():
+    """ch.7 said each echo of a ping gets a fresh 2.4 binding and a flood's shared entry "lives
+    until the last of them is answered".  2.4's icmp_packet() counts the echoes in flight and
+    refreshes the timeout on echoes only (ip_ct_refresh() in the original direction): an echo
+    never answered keeps the entry, and its binding, until ICMP_TIMEOUT after the last echo.
+    The simulator refreshed the entry on replies too.  The chapter's run of that case (a slow
+    second line, filtering providers) now checks it, and the numbers ch.6-8 typed are glued."""
+    from sim import nat as N
+    from sim.topology import Uplink
+    from sim.trace import Ev
+    # both lines slow: every echo leaves before the one before it is answered, so all share one
+    # entry; the filtering providers' drops keep it counted, and replies come after the last echo
+    r = sim.run("icmp-equalize-nat", seed=1, nat="netfilter", ingress_filter=True, delay_ms=[600])
+    (left,) = r.net["router"].nat.entries()
+    assert left.pending > 0
+    last_echo = max(e.t for e in r.events if e.ev is Ev.NAT and e.node == "router" and e.ct == left.id
+                    and e.dir == "snat")
+    last_reply = max(e.t for e in r.events if e.ev is Ev.NAT and e.node == "router" and e.ct == left.id
+                     and e.dir == "dnat")
+    assert last_reply > last_echo and left.expires == last_echo + N.ICMP_TIMEOUT
+    # today's SNAT refreshes on every packet
+    r = sim.run("icmp-equalize-nat", seed=1, nat="snat", delay_ms=[Uplink().delay / 1000, 600])
+    (left,) = r.net["router"].nat.entries()
+    last = max(e.t for e in r.events if e.ev is Ev.NAT and e.node == "router" and e.ct == left.id)
+    assert left.expires == last + N.ICMP_TIMEOUT
+    ch7 = chapter("07-icmp.md")
+    for typed in ("ten times, one echo request a second", "(30 s)", "lives until the last of them is",
+                  "is not established."):
+        assert typed not in ch7
+    assert "{cite}`linux26conntrackicmp`" in ch7 and "@misc{linux26conntrackicmp," in (BOOK / "references.bib").read_text()
+    assert " 3 s" not in chapter("06-equalize-nat.md") and "512 kbit/s" not in chapter("06-equalize-nat.md")
+    ch8 = chapter("08-real-kernels.md")
+    assert "50 kB" not in ch8 and ch8.count("50_000") == 1 and "ten 1000-byte" not in ch8

@@ -2,15 +2,19 @@
 of a connection (state NEW) with the address of the uplink it leaves by, and kept for
 every later packet, whichever uplink it leaves by (``ip_nat_fn`` -> ``do_bindings``).
 The source port is kept when the resulting tuple is unique (``get_unique_tuple``).  An
-ICMP echo entry dies with its reply.  Entries time out; a device going down flushes its
-entries (``masq_device_event``)."""
+ICMP echo entry dies with the reply to the last echo still unanswered (an echo never
+answered keeps it until its timeout).  Entries time out; a device going down flushes its
+entries (``masq_device_event``).  That last is MASQUERADE's alone: 2.4's SNAT made and kept
+its bindings the same way, but kept them when a device went down (it has no device
+notifier), so a run of this model with a failing line shows MASQUERADE, not 2.4 SNAT."""
 from .base import NatModel, register
 
 
 @register
 class Netfilter(NatModel):
     name, rank, icmp_dies_with_reply = "netfilter", 2, True
-    help = "Linux 2.4.0-2.4.22 MASQUERADE: one binding per connection, an echo entry dies with its reply"
+    help = ("Linux 2.4.0-2.4.22 MASQUERADE: one binding per connection, an echo entry dies with its reply; "
+            "a line going down forgets its bindings (2.4 SNAT kept them)")
 
     def invalid_first(self, flags):
         """2.4's ``tcp_new()`` (``ip_conntrack_proto_tcp.c``, ``tcp_conntracks[0][index][sNO]``):
