@@ -1668,3 +1668,84 @@ def test_inside_a_panel_that_contains_fixed_elements_the_pinned_bar_stays_hidden
     assert seen["none"]["hidden"] is False, seen            # the set-up does call for the bar
     assert seen["strict"]["hidden"] is True, seen
     assert seen["strict"]["pad"] <= seen["strict"]["pad0"] + 1, seen
+
+
+def _touch_drag(pg, x: float, y: float, dy: float):
+    """A finger's drag on a phone (Chromium's own touch events, through CDP: a synthetic scroll
+    gesture does not move a page): from (x, y) up by ``dy`` px (down if negative), held at its
+    end so that nothing flings on."""
+    cdp = pg.context.new_cdp_session(pg)
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x, "y": y}]})
+    for i in range(1, 13):
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x, "y": y - dy * i / 12}]})
+        pg.wait_for_timeout(16)
+    pg.wait_for_timeout(120)
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    pg.wait_for_timeout(250)
+    cdp.detach()
+
+
+def test_on_a_phone_a_drag_on_the_narration_scrolls_the_page(tmp_path):
+    """At 375x667 the narration box sits mid-screen, where a thumb lands to scroll the page on;
+    a drag that started on it moved nothing (20 drags, scrollY stayed), even at a step whose
+    narration fits its box: overscroll-behavior:contain kept every drag in the box.  A drag on a
+    narration that fits scrolls the page; on one cut by its box it scrolls the narration first,
+    and once the narration is read to its end the next drag scrolls the page; at the narration's
+    top, a drag down scrolls the page back up."""
+    need_dot()
+    exe = _need_browser()
+    r = sim.run("equalize-nat", seed=1)
+    pl = Player(r, title="equalize-nat, seed 1", max_steps=20)
+    html = standalone_page([HEADER_56, "<p>intro</p>" * 5, pl.html(), "<p>" + "text after. " * 400 + "</p>"], "p")
+    (tmp_path / "drag.html").write_text(html)
+    from playwright.sync_api import sync_playwright
+    mid = "el => { const b = el.querySelector('.op1-narr').getBoundingClientRect(); return [b.left + b.width / 2, b.top + b.height / 2]; }"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+        try:
+            pg, P = _phone_at_narration(browser, tmp_path / "drag.html", 375, 667)
+            n = int(P.get_attribute("data-frames"))
+            cuts = []
+            for k in range(n):
+                P.evaluate("(el, k) => { const s = el.querySelector('.op1-slider'); s.value = k; "
+                           "s.dispatchEvent(new Event('input', {bubbles: true})); }", k)
+                _frame(pg)
+                cuts.append(P.evaluate("el => { const nb = el.querySelector('.op1-narr'); "
+                                       "return nb.scrollHeight > nb.clientHeight + 1; }"))
+            assert False in cuts and True in cuts, cuts
+            got = {}
+            for kind in ("fits", "cut"):
+                k = cuts.index(kind == "cut")
+                P.evaluate("(el, k) => { const s = el.querySelector('.op1-slider'); s.value = k; "
+                           "s.dispatchEvent(new Event('input', {bubbles: true})); }", k)
+                _frame(pg)
+                # the narration mid-screen (under the header, over the pinned buttons)
+                P.evaluate("el => window.scrollBy(0, el.querySelector('.op1-narr').getBoundingClientRect().top - 200)")
+                _frame(pg)
+                seen = []
+                for dy in (150, 150, 150, 150, 150, -150):
+                    x, y = P.evaluate(mid)
+                    y0 = pg.evaluate("scrollY")
+                    top0 = P.evaluate("el => el.querySelector('.op1-narr').scrollTop")
+                    _touch_drag(pg, x, y, dy if y - dy < 600 else 0)
+                    seen.append((round(pg.evaluate("scrollY") - y0),
+                                 round(P.evaluate("el => el.querySelector('.op1-narr').scrollTop") - top0),
+                                 P.evaluate("el => { const nb = el.querySelector('.op1-narr'); "
+                                            "return nb.scrollTop + nb.clientHeight >= nb.scrollHeight - 1; }")))
+                    if dy > 0 and seen[-1][0] > 50:
+                        # the page moved: one drag back down on the narration's top line
+                        P.evaluate("el => el.querySelector('.op1-narr').scrollTop = 0")
+                        x, y = P.evaluate(mid)
+                        y0 = pg.evaluate("scrollY")
+                        _touch_drag(pg, x, y, -100)
+                        seen.append(("down", round(pg.evaluate("scrollY") - y0)))
+                        break
+                got[kind] = seen
+        finally:
+            browser.close()
+    fits, cut = got["fits"], got["cut"]
+    assert fits[0][0] >= 100 and fits[1] == ("down", fits[1][1]) and fits[1][1] <= -60, got
+    # the cut narration: scrolled first (the page still), to its end, then the page moves
+    assert cut[0][1] > 0 and abs(cut[0][0]) <= 2, got
+    assert cut[-1][0] == "down" and cut[-1][1] <= -60, got
+    assert cut[-2][0] >= 100 and cut[-2][1] == 0, got
