@@ -1749,3 +1749,39 @@ def test_on_a_phone_a_drag_on_the_narration_scrolls_the_page(tmp_path):
     assert cut[0][1] > 0 and abs(cut[0][0]) <= 2, got
     assert cut[-1][0] == "down" and cut[-1][1] <= -60, got
     assert cut[-2][0] >= 100 and cut[-2][1] == 0, got
+
+
+def test_a_tap_on_a_player_draws_no_focus_ring_round_it_and_the_keyboards_focus_does(tmp_path):
+    """A tap on a player's narration text or its drawing focuses the player (tabindex 0), and
+    `.op1:focus` drew a 3 px blue ring round the whole player at each tap on a phone.  The ring is
+    the keyboard's (:focus-visible): Tab to the player shows it, a tap does not."""
+    need_dot()
+    exe = _need_browser()
+    r = sim.run("equalize-nat", seed=1)
+    pl = Player(r, title="ring", max_steps=10)
+    p, browser, pg = _page_with(exe, tmp_path, pl.html(), {"width": 375, "height": 667}, is_mobile=True,
+                                has_touch=True)
+    ring = """() => { const a = document.activeElement, s = getComputedStyle(a);
+        return [a.hasAttribute('data-replay'), s.outlineStyle, s.outlineWidth, a.tagName + "." + a.className]; }"""
+    try:
+        P = pg.locator("[data-replay]")
+        got = {}
+        for what in (".op1-narr", ".op1-title"):
+            P.locator(what).scroll_into_view_if_needed()
+            b = P.locator(what).bounding_box()
+            pg.touchscreen.tap(b["x"] + 20, b["y"] + b["height"] / 2)
+            _frame(pg)
+            got[what] = pg.evaluate(ring)
+        pg.keyboard.press("Tab")                 # (into the player's buttons, and back to it)
+        for _ in range(40):
+            if pg.evaluate("() => document.activeElement.hasAttribute('data-replay')"):
+                break
+            pg.keyboard.press("Shift+Tab")
+        _frame(pg)
+        got["Tab"] = pg.evaluate(ring)
+    finally:
+        browser.close()
+        p.stop()
+    assert got[".op1-narr"][0] and got[".op1-title"][0], got     # (the tap did focus the player)
+    assert got[".op1-narr"][1] == got[".op1-title"][1] == "none", got
+    assert got["Tab"][:3] == [True, "solid", "3px"], got
