@@ -1785,3 +1785,54 @@ def test_a_tap_on_a_player_draws_no_focus_ring_round_it_and_the_keyboards_focus_
     assert got[".op1-narr"][0] and got[".op1-title"][0], got     # (the tap did focus the player)
     assert got[".op1-narr"][1] == got[".op1-title"][1] == "none", got
     assert got["Tab"][:3] == [True, "solid", "3px"], got
+
+
+def test_on_a_phone_a_tap_on_the_ladder_does_not_scroll_the_page(tmp_path):
+    """At 375x667 with the pinned buttons shown, a tap on the ladder's header or its blank part
+    focuses the ladder's box, and the page scrolled by itself (28 to 105 px) to lift the box from
+    under the pinned buttons -- the keyboard's rule (its focus never hidden under the bar) run for
+    a finger's tap.  A tap leaves the page where it is; Tab to the box still lifts it."""
+    need_dot()
+    exe = _need_browser()
+    r = sim.run("equalize-nat", seed=1)
+    pl = Player(r, title="equalize-nat, seed 1", max_steps=20)
+    html = standalone_page([HEADER_56, "<p>intro</p>" * 5, pl.html(), "<p>" + "text after. " * 400 + "</p>"], "p")
+    (tmp_path / "ladder-tap.html").write_text(html)
+    from playwright.sync_api import sync_playwright
+    box = "el => { const b = el.querySelector('.op1-ladder-scroll').getBoundingClientRect(); return [b.left, b.top, b.width, b.bottom]; }"
+    state = """el => { const f = document.querySelector('.op1-float'), a = document.activeElement;
+        return [scrollY, f.hidden ? null : f.getBoundingClientRect().top, a.className && (a.className.baseVal ?? a.className),
+                el.querySelector('.op1-ladder-scroll').getBoundingClientRect().bottom]; }"""
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+        try:
+            pg, P = _phone_at_narration(browser, tmp_path / "ladder-tap.html", 375, 667)
+            P.locator(".op1-bar button[data-act=last]").evaluate("b => b.click()")
+            _frame(pg)
+            got = []
+            for dx in (30, -20, None):
+                # the ladder's box with its foot 40 px under the pinned buttons
+                P.evaluate("el => { const f = document.querySelector('.op1-float'); "
+                           "window.scrollBy(0, el.querySelector('.op1-ladder-scroll').getBoundingClientRect().bottom - "
+                           "f.getBoundingClientRect().top - 40); }")
+                pg.wait_for_timeout(100)
+                _frame(pg)
+                before = P.evaluate(state)
+                if dx is None:                   # the keyboard: Tab into the box
+                    pg.focus("[data-replay] .op1-ladder-scroll")
+                    pg.keyboard.press("Shift+Tab")
+                    pg.keyboard.press("Tab")
+                else:
+                    x, y, w, _ = P.evaluate(box)
+                    pg.touchscreen.tap(x + dx if dx > 0 else x + w + dx, y + 20)
+                pg.wait_for_timeout(300)
+                _frame(pg)
+                got.append((before, P.evaluate(state)))
+        finally:
+            browser.close()
+    for (y0, f0, _, b0), (y1, f1, act, b1) in got[:2]:
+        assert f0 is not None and b0 > f0, got                 # (the bar shown, over the box's foot)
+        assert "op1-ladder-scroll" in act, got                 # (the tap focused the box)
+        assert abs(y1 - y0) <= 1, ("a tap scrolled the page", got)
+    (y0, f0, _, b0), (y1, f1, act, b1) = got[2]
+    assert "op1-ladder-scroll" in act and f1 is not None and b1 <= f1 and y1 > y0, got

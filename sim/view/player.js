@@ -835,8 +835,14 @@
         // drawing or on the narration's "more" cue focuses the player, and scrolling it "up from
         // under the bar" scrolled the page back to the player's top, again each time the bar came
         // back -- a phone's reader could not scroll down the player any more.
+        // The keyboard's focus only (:focus-visible): a tap on the ladder's header or blank part
+        // focuses its box too, and the page scrolled by itself (28 to 105 px) under the finger.
+        var keyed = function (el) {
+          try { return el.matches(":focus-visible"); } catch (e) { return true; }
+        };
         var keepAbove = function (el) {
           if (floater.hidden || !el || el === root || !root.contains(el) || floater.contains(el)) return;
+          if (!keyed(el)) return;
           var r = el.getBoundingClientRect(), top = floater.getBoundingClientRect().top - 8;
           if (r.height >= top) return;
           if (r.bottom > top && r.top < window.innerHeight) window.scrollBy(0, Math.min(r.bottom - top, r.top));
