@@ -983,7 +983,9 @@ def test_on_a_phone_the_tables_strip_keeps_the_network_drawing_in_place(tmp_path
                         w.hasAttribute('data-more'), w.getAttribute('tabindex'),
                         narr.scrollHeight > narr.clientHeight + 1,
                         [narr.hasAttribute('data-more'), narr.getAttribute('tabindex'), narr.getAttribute('aria-label')],
-                        Math.round(narr.getBoundingClientRect().height)]; }"""))
+                        Math.round(narr.getBoundingClientRect().height),
+                        // (cut by half a line or more: "more" and the fade; less, its padding)
+                        [w, narr].map(b => b.scrollHeight - b.clientHeight >= parseFloat(getComputedStyle(b).lineHeight) / 2)]; }"""))
         first = P.evaluate("el => { const w = el.querySelector('.op1-what'); w.scrollTop = w.scrollHeight; "
                            "return new Promise(ok => requestAnimationFrame(() => ok(w.hasAttribute('data-more')))); }")
     finally:
@@ -997,10 +999,11 @@ def test_on_a_phone_the_tables_strip_keeps_the_network_drawing_in_place(tmp_path
     assert any(s[5] for s in seen), "no narration longer than its box: this shows nothing of its box"
     # (held at what the screen leaves over the network drawing, player.js capNarr: 4 to 8 lines here)
     assert len({s[7] for s in seen}) == 1 and 4 * 14 * 1.4 + 8 <= seen[0][7] <= 8 * 14 * 1.4 + 8 + 1, seen
-    for k, (_, _, over, more, tab, n_over, n_attrs, _) in enumerate(seen):
-        assert more == over and (tab == "0") == over, (k + 1, seen[k])
-        # a narration longer than its box: faded at its foot, a keyboard stop that says it scrolls
-        assert n_attrs == ([True, "0", "narration, scrolls"] if n_over else [False, None, None]), (k + 1, seen[k])
+    for k, (_, _, over, more, tab, n_over, n_attrs, _, (cut, n_cut)) in enumerate(seen):
+        assert more == cut and (tab == "0") == over, (k + 1, seen[k])
+        # a narration longer than its box: a keyboard stop that says it scrolls, faded at its foot
+        # when cut by half a line or more
+        assert n_attrs == ([n_cut, "0", "narration, scrolls"] if n_over else [False, None, None]), (k + 1, seen[k])
     assert first is False, "scrolled to its end, the last step's strip is still faded"
 
 
@@ -1836,3 +1839,31 @@ def test_on_a_phone_a_tap_on_the_ladder_does_not_scroll_the_page(tmp_path):
         assert abs(y1 - y0) <= 1, ("a tap scrolled the page", got)
     (y0, f0, _, b0), (y1, f1, act, b1) = got[2]
     assert "op1-ladder-scroll" in act and f1 is not None and b1 <= f1 and y1 > y0, got
+
+
+def test_more_is_said_only_for_a_narration_cut_by_half_a_line_or_more(tmp_path):
+    """"more ↓" (and the fade) showed for a narration 2 px taller than its box (scrollHeight 182,
+    clientHeight 180: its bottom padding, every word shown) -- a cue to scroll for nothing.  It
+    shows when at least half a line is below the box's foot."""
+    need_dot()
+    exe = _need_browser()
+    r = sim.run("equalize-nat", seed=1)
+    pl = Player(r, title="more", max_steps=10)
+    p, browser, pg = _page_with(exe, tmp_path, pl.html(), {"width": 375, "height": 667}, is_mobile=True,
+                                has_touch=True)
+    try:
+        P = pg.locator("[data-replay]")
+        got = {}
+        for cut in (2, 40):
+            # the box cut ``cut`` px short of its text, then told of it (a scroll: fitBox)
+            got[cut] = P.evaluate("""(el, cut) => { const nb = el.querySelector('.op1-narr');
+                nb.style.setProperty('min-height', '0', 'important');
+                nb.style.setProperty('max-height', 'none', 'important');
+                const h = nb.scrollHeight;
+                nb.style.setProperty('max-height', (h - cut) + 'px', 'important');
+                nb.scrollTop = 0; nb.dispatchEvent(new Event('scroll'));
+                return [nb.scrollHeight - nb.clientHeight, nb.hasAttribute('data-more')]; }""", cut)
+    finally:
+        browser.close()
+        p.stop()
+    assert got[2] == [2, False] and got[40] == [40, True], got

@@ -527,7 +527,10 @@
           // (kept while it has the keyboard's focus: → on it steps the replay, to a step that fits)
           ["tabindex", "role", "aria-label"].forEach(function (a) { chg.removeAttribute(a); });
         }
-        chg.toggleAttribute("data-more", over && chg.scrollTop + chg.clientHeight < chg.scrollHeight - 1);
+        // (only for half a line or more below its foot: a narration 2 px taller than its box,
+        // its bottom padding, showed "more ↓" and the fade with every word in view)
+        var half = (parseFloat(getComputedStyle(chg).lineHeight) || 20) / 2;
+        chg.toggleAttribute("data-more", over && chg.scrollTop + chg.clientHeight < chg.scrollHeight - half);
         if (!chg.__op1Fit) {
           chg.__op1Fit = true;
           chg.addEventListener("scroll", function () { fitBox(chg, false); }, {passive: true});
