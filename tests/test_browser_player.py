@@ -1079,6 +1079,12 @@ def _frame(pg):
     pg.evaluate("() => new Promise(ok => requestAnimationFrame(() => requestAnimationFrame(ok)))")
 
 
+def _write_player_page(path, pl) -> None:
+    """A page at ``path`` as the phone tests read one: a 56 px header, a short intro, the player
+    ``pl`` and a long text after it (room to scroll the player up under the header)."""
+    path.write_text(standalone_page([HEADER_56, "<p>intro</p>" * 5, pl.html(), "<p>" + "text after. " * 400 + "</p>"], "p"))
+
+
 def _phone_at_narration(browser, page, w: int, h: int):
     """A phone's page (``w`` x ``h``, touch, twice the pixels) of the file ``page``, its player
     live and scrolled so that its narration is just under a 56 px header: (page, player)."""
@@ -1148,8 +1154,7 @@ def test_on_a_short_phone_the_narration_whole_and_the_network_are_on_one_screen(
     w, h = screen
     r = sim.run("hash-l4-nat", seed=1, cc="reno")
     pl = Player(r, title="hash-l4-nat, seed 1", stop=150)
-    html = standalone_page([HEADER_56, "<p>intro</p>" * 5, pl.html(), "<p>" + "text after. " * 400 + "</p>"], "p")
-    (tmp_path / "short.html").write_text(html)
+    _write_player_page(tmp_path / "short.html", pl)
     from playwright.sync_api import sync_playwright
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
@@ -1530,8 +1535,7 @@ def test_the_pinned_bars_buttons_stay_put_through_a_whole_replay(tmp_path, scree
     w, h = screen
     r = sim.run("hash-l4-nat", seed=1, cc="reno")
     pl = Player(r, title="hash-l4-nat, seed 1", max_steps=120 if w > 320 else 200)
-    html = standalone_page([HEADER_56, "<p>intro</p>" * 5, pl.html(), "<p>" + "text after. " * 400 + "</p>"], "p")
-    (tmp_path / "bar.html").write_text(html)
+    _write_player_page(tmp_path / "bar.html", pl)
     from playwright.sync_api import sync_playwright
     where = """el => { const f = el.querySelector('.op1-float'), R = e => e.getBoundingClientRect();
         const at = sel => Array.from(el.querySelectorAll(sel)).map(e => [Math.round(R(e).left * 10) / 10,
@@ -1577,8 +1581,7 @@ def test_a_narration_longer_than_its_box_says_there_is_more(tmp_path):
     exe = _need_browser()
     r = sim.run("equalize-nat", seed=1)
     pl = Player(r, title="equalize-nat, seed 1", max_steps=20)
-    html = standalone_page([HEADER_56, "<p>intro</p>" * 5, pl.html(), "<p>" + "text after. " * 400 + "</p>"], "p")
-    (tmp_path / "more.html").write_text(html)
+    _write_player_page(tmp_path / "more.html", pl)
     from playwright.sync_api import sync_playwright
     look = """el => { const nb = el.querySelector('.op1-narr'), m = el.querySelector('.op1-more');
         const R = e => e.getBoundingClientRect(), f = document.querySelector('.op1-float');
@@ -1699,8 +1702,7 @@ def test_on_a_phone_a_drag_on_the_narration_scrolls_the_page(tmp_path):
     exe = _need_browser()
     r = sim.run("equalize-nat", seed=1)
     pl = Player(r, title="equalize-nat, seed 1", max_steps=20)
-    html = standalone_page([HEADER_56, "<p>intro</p>" * 5, pl.html(), "<p>" + "text after. " * 400 + "</p>"], "p")
-    (tmp_path / "drag.html").write_text(html)
+    _write_player_page(tmp_path / "drag.html", pl)
     from playwright.sync_api import sync_playwright
     mid = "el => { const b = el.querySelector('.op1-narr').getBoundingClientRect(); return [b.left + b.width / 2, b.top + b.height / 2]; }"
     with sync_playwright() as p:
@@ -1799,8 +1801,7 @@ def test_on_a_phone_a_tap_on_the_ladder_does_not_scroll_the_page(tmp_path):
     exe = _need_browser()
     r = sim.run("equalize-nat", seed=1)
     pl = Player(r, title="equalize-nat, seed 1", max_steps=20)
-    html = standalone_page([HEADER_56, "<p>intro</p>" * 5, pl.html(), "<p>" + "text after. " * 400 + "</p>"], "p")
-    (tmp_path / "ladder-tap.html").write_text(html)
+    _write_player_page(tmp_path / "ladder-tap.html", pl)
     from playwright.sync_api import sync_playwright
     box = "el => { const b = el.querySelector('.op1-ladder-scroll').getBoundingClientRect(); return [b.left, b.top, b.width, b.bottom]; }"
     state = """el => { const f = document.querySelector('.op1-float'), a = document.activeElement;
