@@ -747,6 +747,27 @@ def test_one_answer_the_export_cannot_write_loses_only_itself(tmp_path, capsys):
            "answer_eqnat_survive must be text, a number or a dict of settings, not [12]" in rep.text()
 
 
+def test_a_nan_answer_is_refused_alone_not_the_whole_file(tmp_path, capsys):
+    """``answer_x = float('nan')`` (or inf, or a setting holding one) was written as NaN, which
+    JSON does not allow: the grader refused the whole file, the student's right answers with it,
+    and the export had said nothing.  That answer alone is refused, with why, and the file is one
+    the grader reads."""
+    from sim.exercises.grade import load_answers
+    from sim.exercises.notebook import NotebookSheet, sealed_sheet
+    sheet = NotebookSheet.load(NotebookSheet.dump(sealed_sheet(6, "release", "")))
+    answers = {k: instance(k, "release", secret="").accepted[0] for k in chapter_ids(6)}
+    for bad, shown in ((float("nan"), "nan"), (float("-inf"), "-inf")):
+        path = sheet.export(dict(answers, **{"eqnat-survive": bad}), str(tmp_path / "answers.json"))
+        said = capsys.readouterr().out
+        assert ("not exported, graded as refused: answer_eqnat_survive must be a finite number, "
+                f"not {shown} -- correct it and run this cell again") in said, said
+        data = load_answers(path)                   # refused the whole file before
+        rep = grade("release", data)
+        assert (rep.score, rep.max) == (2, 3), rep.text()
+        item = next(it for it in rep.items if it["id"] == "eqnat-survive")
+        assert item["refused"] and item["points"] == 0
+
+
 def test_notebooks_refuse_a_course_folder_inside_the_repository(tmp_path):
     """`notebooks --out DIR` with DIR in the repository (the book's source too) was accepted
     silently, though the guide warns against it: the course's notebooks, later its students'

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import os
 import textwrap
 import zlib
@@ -232,6 +233,13 @@ class NotebookSheet:
             if not (isinstance(value, SCALARS) or flat):
                 refused[ex_id] = (short(value), f"{_var(ex_id)} must be text, a number or a dict of settings, "
                                                 f"not {short(value)}")
+                continue
+            # nan and inf (float('nan'), 0 * inf, a failed computation): JSON has no such number, and
+            # the grader refuses a whole file holding one -- so refused here, this answer alone
+            odd = [v for v in (value.values() if flat else (value,))
+                   if isinstance(v, float) and not math.isfinite(v)]
+            if odd:
+                refused[ex_id] = (short(value), f"{_var(ex_id)} must be a finite number, not {short(odd[0])}")
                 continue
             if rec and ex.canonical(value) != ex.canonical(rec["answer"]):
                 unsaid.append(f"{_var(ex_id)} is {short(value)}, not the answer you "
