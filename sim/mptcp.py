@@ -167,7 +167,16 @@ class MptcpServer:
     subflow's send queue.  So with the slow line's subflow first, the kernel lab's download
     (``sim.kernel compare mptcp --uplink-kbit 2000,8000``) can end slower than the fast line alone,
     its last bytes queued behind the slow subflow while the fast one is idle; the simulator's
-    does not."""
+    does not.  Modelling the scheduler alone does not close that gap: send queues, the linger
+    time from each subflow's pacing rate, 64 KB bursts and the send buffers (tried, December
+    2026) made the simulator's slow-first and fast-first downloads end within a tenth of each
+    other whatever the variant, where the kernel's slow-first runs ran at 5300-7300 kbit/s and
+    its fast-first ones at 9100-9400.  In ``ss`` samples of a slow-first kernel run the slow
+    subflow keeps about 110 KB queued throughout and the fast one is often idle, its data held
+    at the MPTCP socket's send buffer; here each subflow's window stops at 32 segments and a
+    line queues 64 packets, where the lab's shaped lines queue 16.6 and 54 KB.  So the order's
+    effect looks like one of the TCP and line-queue models first (an inference from those
+    samples, not a run that shows it)."""
 
     def __init__(self, host, port: int, size: int):
         self.size = size
