@@ -1779,6 +1779,43 @@ def test_max_attempts_counts_a_right_answer_only_within_that_many_checks(tmp_pat
     one_line_error(cli("grade", "--class", str(folder), "--max-attempts", "x"), "--max-attempts", "'x'")
 
 
+def test_an_attempt_count_edited_into_no_count_is_said_and_not_let_pass_max_attempts(tmp_path):
+    """A page writes each answer's checks as a whole number; "many", -1, 2.5 or true in a file
+    that carries the page's fingerprints was typed in by hand.  It was read as "no count", which
+    counts under --max-attempts: any number of checks passed.  The report says so in one line
+    naming the value, and under --max-attempts that right answer counts as over the limit."""
+    right = {k: instance(k, "alice").answer for k in chapter_ids(2)}
+    ex = "rc-hit"
+    for bad in ("many", -1, 2.5, True):
+        data = answer_file("alice", right, attempts={k: 1 for k in right})
+        data["answers"][ex]["attempts"] = bad
+        assert "fingerprint" in data["answers"][ex]
+        rep = grade("alice", data)
+        assert rep.score == len(right)                  # no --max-attempts: the count decides nothing
+        said = [n for n in rep.notes if n.startswith("attempts ")]
+        assert said == [f"attempts of {ex!r} is {json.dumps(bad) if not isinstance(bad, str) else repr(bad)}: "
+                        "the page writes a whole number of checks, so the file was edited by hand; "
+                        "not counted as checks"], said
+        rep = grade("alice", data, max_attempts=3)
+        got = {it["id"]: it for it in rep.items}
+        assert got[ex]["points"] == 0 and got[ex]["late"], got[ex]
+        assert rep.score == len(right) - 1
+        assert any("with --max-attempts 3 that answer counts as over the limit" in n for n in rep.notes), rep.notes
+    # no count at all (a notebook's answer never checked) still counts, as before
+    data = answer_file("alice", right, attempts={k: 1 for k in right if k != ex})
+    assert "attempts" not in data["answers"][ex]
+    rep = grade("alice", data, max_attempts=1)
+    assert rep.score == len(right) and not any(n.startswith("attempts ") for n in rep.notes)
+    # a class: the note is in the file's row
+    folder = tmp_path / "class"
+    folder.mkdir()
+    data["answers"][ex]["attempts"] = "many"
+    (folder / "alice.json").write_text(json.dumps(data))
+    r = cli("grade", "--class", str(folder), "--max-attempts", "2")
+    row = next(csv.DictReader(io.StringIO(r.stdout)))
+    assert r.returncode == 0 and row[ex] == "0" and f"attempts of {ex!r} is 'many'" in row["note"], (r.stdout, r.stderr)
+
+
 def test_nf_filter_asks_about_a_case_the_trace_has_not_yet_decided():
     """The trace above the question never shows a packet with the same source on the same
     uplink (a copy of it once sat there, dropped by the same filter: the answer in plain view)."""

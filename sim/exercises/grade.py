@@ -191,6 +191,21 @@ def _unwrap(v):
     return v, None, None
 
 
+def _bad_attempts(v):
+    """The ``attempts`` of one entry of ``answers`` when it is there but no count a page or a
+    notebook writes (a whole number, 0 or more): ``"many"``, -1, 2.5, true -- a hand edit; else
+    None (a count, or none given: ``null`` or no key, as a notebook answer never checked)."""
+    if isinstance(v, dict) and v.get("attempts") is not None and _unwrap(v)[2] is None:
+        return v["attempts"]
+    return None
+
+
+def _as_json(v) -> str:
+    """A value of an answer file as the file has it: ``true``, ``2.5``, ``'many'`` (a text quoted,
+    shortened as ``echo`` does)."""
+    return json.dumps(v) if isinstance(v, (bool, int, float)) else echo(v)
+
+
 def _fingerprint(v, ex_id: str) -> str | None:
     """The ``fingerprint`` of one entry of ``answers`` (None: it has none, written before them);
     GradeError if it is not one."""
@@ -438,6 +453,7 @@ def grade(student: str, data: dict, chapter: int | None = None, secret: str | No
     _check_variants(student, answers, ids, secret, others)
     rep = Report(student, 0, len(ids), notes=notes)
     answered = 0                                # answers graded here, fingerprinted or not
+    edited = {}                                 # id -> an attempts value no page writes (a hand edit)
     for ex_id in ids:
         inst = instance(ex_id, student, secret, grading=True)
         if ex_id not in answers:
@@ -467,14 +483,29 @@ def grade(student: str, data: dict, chapter: int | None = None, secret: str | No
             rep.items.append(unread_item(ex_id, inst.chapter, ans, problem, attempts))
             continue
         ok, feedback = inst.check(ans)
-        late = ok and max_attempts is not None and attempts is not None and attempts > max_attempts
+        bad = _bad_attempts(answers[ex_id])
+        if bad is not None:
+            edited[ex_id] = bad
+        # a count edited into no count ("many") is not "no count recorded": under --max-attempts
+        # it would let any number of checks pass, so it counts as over the limit
+        late = ok and max_attempts is not None and (bad is not None or (attempts is not None
+                                                                         and attempts > max_attempts))
+        within = f"this course counts an answer right within {max_attempts} check{'' if max_attempts == 1 else 's'}"
         if late:
-            ok, feedback = False, (f"right, but after {attempts} checks: this course counts an answer "
-                                   f"right within {max_attempts} check{'' if max_attempts == 1 else 's'}")
+            ok, feedback = False, (f"right, but its attempts are {_as_json(bad)}, not a count of checks: {within}, "
+                                   f"and an edited count counts as over it" if bad is not None else
+                                   f"right, but after {attempts} checks: {within}")
         rep.items.append({"id": ex_id, "chapter": inst.chapter, "points": int(ok), "late": late, "answer": _shown(ans),
                           "said": _said(ans),
                           "feedback": feedback, "attempts": attempts, "refused": False})
         rep.score += int(ok)
+    if edited:
+        said = ", ".join(f"of {k!r} is {_as_json(v)}" for k, v in edited.items())
+        rep.notes.append(f"attempts {said}: the page writes a whole number of checks, so the file was edited by "
+                         f"hand"
+                         + (f"; with --max-attempts {max_attempts} {'that answer counts' if len(edited) == 1 else 'those answers count'} "
+                            f"as over the limit" if max_attempts is not None else
+                            "; not counted as checks"))
     if rep.changed:
         n = len(rep.changed)
         rep.notes.append(f"{n} answer{'s' if n > 1 else ''} not graded, {'their' if n > 1 else 'its'} question changed "
