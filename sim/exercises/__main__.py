@@ -16,7 +16,8 @@ from pathlib import Path
 from .._io import OutputError, ReaderGone, atomic_write, write_stdout
 from ..cli import OneLineParser, checked
 from .bank import ExerciseError, chapter_ids
-from .grade import GradeError, check_lms_file, grade_file, grade_folder, jobs_default, read_roster, sheet, sheet_markdown
+from .grade import (GradeError, check_lms_file, grade_file, grade_folder, jobs_default, read_roster, roster_notes, sheet,
+                    sheet_markdown)
 from .variants import (BOOK_STUDENT, SECRET_ENV, SecretError, StudentError, check_student, env_secret,
                        read_secret_file)
 
@@ -345,6 +346,8 @@ def _for_roster(a, secret: str) -> None:
     if a.output:
         raise GradeError("-o names one file: with --roster the files go into --out-dir")
     ids = read_roster(a.roster, a.roster_column)
+    for line in roster_notes(a.roster, a.roster_column, made=a.cmd):     # as grade says them
+        _note(line)
     out = Path(a.out_dir)
     if out.exists() and not out.is_dir():
         raise GradeError(f"--out-dir {a.out_dir} is a file, not a folder")

@@ -644,12 +644,14 @@ def _roster_column(path, text: str, column: str) -> list[tuple[int, str]]:
             for n, row in enumerate(rows, 2)]
 
 
-def roster_notes(path, column: str | None, name_columns: str | None = None) -> list[str]:
+def roster_notes(path, column: str | None, name_columns: str | None = None, made: str | None = None) -> list[str]:
     """Lines on what a CSV roster's rows give no row of their own (``column``: its ids' column):
     rows with an empty id (no gradebook row: their files go by their names), two rows or more with
     one id (one student to the grader: one gradebook row; two participant numbers of one id
     make both their folders refused), Canvas's test student.  For a roster of ids, one id on
-    several lines (in any case)."""
+    several lines (in any case).  ``made``: what ``sheet`` or ``page --roster`` writes per
+    student ("sheet", "page"), said in place of the gradebook's row."""
+    one = f"one student, with one {made}" if made else "one student to the grader, with one gradebook row"
     text = read_text_file(path, "the roster", GradeError)
     if column is None:
         lines: dict[str, list[int]] = {}
@@ -662,7 +664,7 @@ def roster_notes(path, column: str | None, name_columns: str | None = None) -> l
             return []
         shown = [f"{sid} on lines {', '.join(map(str, ns))}" for sid, ns in list(twice.items())[:5]]
         return [f"the roster {path}: {len(twice)} id{'s are' if len(twice) > 1 else ' is'} on several lines, "
-                f"one student to the grader, with one gradebook row ({'; '.join(shown)}"
+                f"{one} ({'; '.join(shown)}"
                 f"{f' and {len(twice) - 5} more' if len(twice) > 5 else ''}): a typo for another student's id?"]
     header, rows = _csv_rows(text)
     k = _column(path, header, column)
@@ -690,18 +692,19 @@ def roster_notes(path, column: str | None, name_columns: str | None = None) -> l
     notes = []
     if empty:
         notes.append(f"the roster {path}: {len(empty)} row{'s have' if len(empty) > 1 else ' has'} an empty "
-                     f"{header[k]!r} and no row in the gradebook ({', '.join(empty[:5])}"
-                     f"{f' and {len(empty) - 5} more' if len(empty) > 5 else ''}): fill in their ids and grade again")
+                     f"{header[k]!r} and no {made or 'row in the gradebook'} ({', '.join(empty[:5])}"
+                     f"{f' and {len(empty) - 5} more' if len(empty) > 5 else ''}): fill in their ids and "
+                     f"{'run again' if made else 'grade again'}")
     twice = {sid: lines for sid, lines in by_id.items() if len(lines) > 1}
     if twice:
         shown = [f"{sid} on {', '.join(lines)}" for sid, lines in list(twice.items())[:5]]
         notes.append(f"the roster {path}: {len(twice)} {header[k]!r} value{'s are' if len(twice) > 1 else ' is'} "
-                     f"on several rows, which are one student to the grader, with one gradebook row "
+                     f"on several rows, which are {one} "
                      f"({'; '.join(shown)}{f' and {len(twice) - 5} more' if len(twice) > 5 else ''}): "
                      f"give each participant their own id, or use a column that has one per row")
     if test:
         notes.append(f"the roster {path}: {', '.join(test)} is Canvas's test student (Student View), not a "
-                     f"student: no row, and its cell in --lms-file stays as it was")
+                     f"student: " + (f"no {made}" if made else "no row, and its cell in --lms-file stays as it was"))
     return notes
 
 
