@@ -1097,6 +1097,34 @@ def test_page_in_browser_predict_reveal_and_export(served, chromium):
     assert not rep.notes and not rep.changed, rep.text()
 
 
+def test_the_export_says_which_of_the_pages_exercises_are_not_answered(served, chromium):
+    """A student who answered one exercise of three and pressed Export read only "Saved 1 answer
+    for s003 ...", and handed in a file with two answers missing.  The export says how many of
+    the page's exercises are answered, and names the others by their titles."""
+    from sim.exercises.html import page_html
+    folder, base = served
+    student, ids = "s003", chapter_ids(6)
+    assert len(ids) == 3
+    (folder / "ex.html").write_text(page_html(6, student=student), encoding="utf-8")
+    ctx = chromium.new_context(accept_downloads=True)
+    pg = ctx.new_page()
+    errors = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.goto(f"{base}/ex.html")
+    first = instance(ids[0], student)
+    root = pg.locator(f'[data-exercise="{ids[0]}"]')
+    root.locator(f'input[type=radio][value="{wrong_answer(first)}"]').check()
+    root.locator(".sx-check").click()
+    with pg.expect_download():
+        pg.locator(f'[data-exercise="{ids[-1]}"] .sx-export').click()
+    said = pg.locator(f'[data-exercise="{ids[-1]}"] .sx-export-msg').inner_text()
+    ctx.close()
+    assert not errors, errors
+    titles = ", ".join(instance(k, student).title for k in ids[1:])
+    assert said == (f"Saved 1 answer for {student} as answers-{student}.json in your downloads: hand in that file. "
+                    f"1 of this page's {len(ids)} exercises answered; not answered: {titles}."), said
+
+
 def test_the_page_keeps_no_answer_to_another_question_of_its_variant(served, chromium):
     """A browser keeps a student's answers from page to page and version to version (localStorage):
     one recorded on an older page of the same variant that asked another question is not shown as
@@ -2690,3 +2718,23 @@ def test_the_guides_moodle_recipe_gives_options_the_commands_take():
     for c in cmds:
         args = parser().parse_args(shlex.split(c.replace("--chapter N", "--chapter 6"))[3:])
         assert args.chapter == 6 and args.roster_column == "Username", c
+
+
+def test_a_file_of_another_students_id_tells_a_student_of_the_shared_site_to_enter_their_own():
+    """On the book's site the export writes the file of the id in the exercises' id box; a file
+    exported under a classmate's id told its sender "from a page, send the file your own page
+    exported" -- on the shared site there is no page of one's own.  It says to enter their own id
+    and export again; with a course secret (pages made per student) it still says to send that
+    page's file."""
+    from sim.exercises.grade import GradeError
+    ids = chapter_ids(2)
+    data = answer_file("bob", right_answers("bob", ids), secret="")
+    with pytest.raises(GradeError) as e:
+        grade("alice", data, secret="")
+    assert "send the file" not in str(e.value)                  # the instructor's line: whose it is
+    assert ("from a page, enter your own id, 'alice', in the student id box of an exercise (Change, then your "
+            "id), answer the variants it then shows you and export again") in e.value.student, e.value.student
+    data = answer_file("bob", right_answers_secret("bob", ids, "s3cret"), secret="s3cret")
+    with pytest.raises(GradeError) as e:
+        grade("alice", data, secret="s3cret")
+    assert e.value.student.endswith("from a page, send the file the page made for you exported"), e.value.student

@@ -416,8 +416,12 @@ def grade(student: str, data: dict, chapter: int | None = None, secret: str | No
         raise GradeError(f"this answer file belongs to student {echo(owner)}, not to {student!r}",
                          f"this answer file was exported for another student, not for {student!r}: from a "
                          f"notebook, write MY_ID = {student!r} in its id cell, answer the variants it then shows "
-                         f"you, run its last cell and submit again; from a page, send the file your own page "
-                         f"exported")
+                         f"you, run its last cell and submit again; from a page, "
+                         + ("send the file the page made for you exported" if secret else
+                            # the shared site: the id in its box is whose file the export writes
+                            f"enter your own id, {student!r}, in the student id box of an exercise (Change, "
+                            f"then your id), answer the variants it then shows you and export again (or send "
+                            f"the file the page made for you exported)"))
     if "course" in data:
         given, ours = data["course"], course_for(None)
         if given != ours:
