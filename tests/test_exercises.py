@@ -2738,3 +2738,34 @@ def test_a_file_of_another_students_id_tells_a_student_of_the_shared_site_to_ent
     with pytest.raises(GradeError) as e:
         grade("alice", data, secret="s3cret")
     assert e.value.student.endswith("from a page, send the file the page made for you exported"), e.value.student
+
+
+def test_the_guides_shared_site_recipe_runs_as_written(tmp_path):
+    """The guide's "In short" box covered per-student pages with a course secret only; the shared
+    site's route (the book's pages, no secret) had no recipe.  Its box's commands run as written,
+    in a folder outside the repository, on a Moodle worksheet and "submissions in folders"."""
+    import shlex
+    text = (ROOT / "book" / "instructor-guide.md").read_text()
+    box = text[text.index("In short: the shared site"):]
+    box = box[:box.index("```")]
+    cmds = [" ".join(c.split()) for c in re.findall(r"`(python -m [^`]+)`", box, re.S)]
+    assert [c.split()[2:4] for c in cmds] == [["sim.exercises", "sheet"], ["sim.exercises", "grade"],
+                                              ["zipfile", "-c"]], cmds
+    ids = chapter_ids(2)
+    (tmp_path / "worksheet.csv").write_text(
+        "Identifier,Full name,Username,Email address,Status,Grade,Maximum Grade\n"
+        f"Participant 1001,Ann Example,ann,ann@uni.example,Submitted,,{len(ids)}.00\n"
+        f"Participant 1002,Bo Example,bo,bo@uni.example,Submitted,,{len(ids)}.00\n")
+    folder = tmp_path / "submissions" / "Ann Example_1001_assignsubmission_file_"
+    folder.mkdir(parents=True)
+    (folder / "answers-ann.json").write_text(json.dumps(answer_file("ann", right_answers("ann", ids), secret="")))
+    env = {k: v for k, v in os.environ.items() if k != SECRET_ENV}
+    env["PYTHONPATH"] = str(ROOT)
+    for c in cmds:
+        r = subprocess.run([sys.executable] + shlex.split(c.replace("--chapter N", "--chapter 2"))[1:],
+                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0, (c, r.stderr)
+    graded = list(csv.DictReader(open(tmp_path / "worksheet-graded.csv")))
+    assert [(g["Username"], g["Grade"]) for g in graded] == [("ann", str(len(ids))), ("bo", "0")], graded
+    assert sorted(p.name for p in (tmp_path / "keys").iterdir()) == ["ann-ch2-key.md", "bo-ch2-key.md"]
+    assert (tmp_path / "feedback.zip").stat().st_size > 0
