@@ -1044,12 +1044,23 @@ def _grade_row(item):
         forget_runs(keep_variants=True)
 
 
-def jobs_default() -> int:
-    """How many processes grade a class: one per CPU this process may use (``sim.runs.usable_cpus``:
-    its affinity, and a container's CPU quota, which a hub sets and ``sched_getaffinity`` does
-    not show)."""
+#: From this many files on, a class is graded by worker processes (``jobs_default``); below it,
+#: starting them costs about what they save, and more when the machine is busy.  Measured on 2
+#: CPUs shared with other work (load average 3.7), ``grade --class`` of python -m
+#: sim.exercises.bench's chapter-6 files, median of 7 runs, one process / two: 100 files 0.75 /
+#: 0.90 s; 200: 1.01 / 1.18; 300: 1.17 / 1.05; 400: 1.27 / 1.08; 1000: 3.15 / 2.47.  An
+#: instructor's class of 250 (Moodle folders, practice mode): 1.11 / 2.05 s in their run,
+#: 1.01 / 0.84 in a quieter one.
+WORKERS_FROM = 300
+
+
+def jobs_default(files: int | None = None) -> int:
+    """How many processes grade a class of ``files`` answer files: one below ``WORKERS_FROM``,
+    else one per CPU this process may use (``sim.runs.usable_cpus``: its affinity, and a
+    container's CPU quota, which a hub sets and ``sched_getaffinity`` does not show).
+    ``files`` None: as for a large class."""
     from ..runs import usable_cpus
-    return usable_cpus()
+    return 1 if files is not None and files < WORKERS_FROM else usable_cpus()
 
 
 def _progress(total: int, show: bool | None):
@@ -2378,15 +2389,15 @@ def _roster_rows(rows: list[dict], expected: list[str], named_in_files: set[str]
 
 
 def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | None = None,
-                 jobs: int = 1, progress: bool | None = None, feedback: bool = False,
+                 jobs: int | None = 1, progress: bool | None = None, feedback: bool = False,
                  roster_column: str | None = None, max_attempts: int | None = None,
                  roster_name_columns: str | None = None, assignment: str | None = None) -> ClassGrades:
     """Grade every ``*.json`` in ``folder``; with a ``roster`` (a file of ids), a row for
     each student who sent nothing; a CSV roster's participant numbers (``roster_pids``: Moodle's
     grading worksheet's ``PID_COLUMN``), else its names (``roster_names``:
     ``roster_name_columns``, else Moodle's columns) say whose an LMS folder per student is.
-    ``jobs``: worker processes (1: none, this process grades; the command line gives one per
-    CPU, ``jobs_default()``); ``progress``: a progress bar on standard error (default: when it
+    ``jobs``: worker processes (1: none, this process grades; None, as the command line gives:
+    ``jobs_default`` of the number of files); ``progress``: a progress bar on standard error (default: when it
     is a terminal).  In nbgrader's ``submitted/ID/ASSIGNMENT/`` (``nbgrader_layout``) only the
     folders of ``assignment`` are read (default with a ``chapter``: ``chNN``, the name
     ``notebooks`` gives it; neither: the one assignment there, and two or more are refused)."""
@@ -2432,6 +2443,8 @@ def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | 
     if chapter is not None:
         _other_chapters(rows, loaded, chapter)
     bar = _progress(len(loaded), progress)
+    if jobs is None:
+        jobs = jobs_default(len(loaded))
     try:
         results = _graded([(row.get("variant_of", row["student"]),
                             GradeError(row["refused"], row.get("refused_student")) if "refused" in row
