@@ -347,12 +347,12 @@ def _for_roster(a, secret: str) -> None:
     if a.output:
         raise GradeError("-o names one file: with --roster the files go into --out-dir")
     ids = read_roster(a.roster, a.roster_column)
-    for line in roster_notes(a.roster, a.roster_column, made=a.cmd):     # as grade says them
-        _note(line)
     out = Path(a.out_dir)
     if out.exists() and not out.is_dir():
         raise GradeError(f"--out-dir {a.out_dir} is a file, not a folder")
     out.mkdir(parents=True, exist_ok=True)
+    for line in roster_notes(a.roster, a.roster_column, made=a.cmd):     # as grade says them
+        _note(line)
     if a.cmd == "page":
         from .html import page_html
         pick = [k for k in a.ids.split(",") if k.strip()] if a.ids else None
