@@ -5,6 +5,7 @@ book, a student who enters an id, answers on two pages, exports and is graded.""
 from __future__ import annotations
 
 import functools
+import hashlib
 import http.server
 import json
 import os
@@ -551,3 +552,28 @@ def test_an_answer_kept_from_a_page_without_fingerprints_is_not_this_questions()
         const again = same.record("eq-next", "if1", "v1", true, "");   // both without: the same question
         return [now.answer, now.attempts, now.fp, again.attempts];""", None)
     assert got == ["if3", 1, "0123456789abcdef", 2]
+
+
+def test_the_replay_files_names_answer_a_prediction_and_the_guide_says_so(monkeypatch, tmp_path):
+    """The guide told instructors to serve the site "with directory listings off" as if the list
+    were what gave the replays away; but a replay file's name is a hash of the salt, which the
+    page holds, and of the right answer: asking the site for each choice's name finds the right
+    one (the others are not there).  Checked here from what the page holds, and the guide says it
+    and that listings off do not close it."""
+    from sim.exercises.site import REPLAY_DIR_ENV, REPLAY_URL_ENV
+    monkeypatch.setenv(REPLAY_DIR_ENV, str(tmp_path))
+    monkeypatch.setenv(REPLAY_URL_ENV, "sx-replays/")
+    html = exercise_html(2, "rc-hit", pool=True)
+    written = {p.name for p in tmp_path.iterdir()}
+    variants = json.loads(html.split('class="sx-pool">')[1].split("</script>")[0])["variants"]
+    for v in variants:
+        data = v["data"]                                   # what a student's browser has, no answer in it
+        choices = {c: hashlib.sha256(f"{data['salt']}|replay|{normalise(c, data['form'])}".encode())
+                   .hexdigest()[:24] + ".html" for c in ("hit", "miss")}
+        found = [c for c, name in choices.items() if name in written]
+        inst = next(pool_instance("rc-hit", k, "", "") for k in range(POOL)
+                    if pool_instance("rc-hit", k, "", "").salt == data["salt"])
+        assert found == [inst.answer], (found, inst.answer)
+    guide = " ".join((ROOT / "book" / "instructor-guide.md").read_text().split())
+    assert "directory listings off hide the list, not the names" in guide
+    assert "asks the site for the name each choice would give gets the replay for the right choice" in guide

@@ -1097,6 +1097,34 @@ def test_page_in_browser_predict_reveal_and_export(served, chromium):
     assert not rep.notes and not rep.changed, rep.text()
 
 
+def test_the_export_says_which_of_the_pages_exercises_are_not_answered(served, chromium):
+    """A student who answered one exercise of three and pressed Export read only "Saved 1 answer
+    for s003 ...", and handed in a file with two answers missing.  The export says how many of
+    the page's exercises are answered, and names the others by their titles."""
+    from sim.exercises.html import page_html
+    folder, base = served
+    student, ids = "s003", chapter_ids(6)
+    assert len(ids) == 3
+    (folder / "ex.html").write_text(page_html(6, student=student), encoding="utf-8")
+    ctx = chromium.new_context(accept_downloads=True)
+    pg = ctx.new_page()
+    errors = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.goto(f"{base}/ex.html")
+    first = instance(ids[0], student)
+    root = pg.locator(f'[data-exercise="{ids[0]}"]')
+    root.locator(f'input[type=radio][value="{wrong_answer(first)}"]').check()
+    root.locator(".sx-check").click()
+    with pg.expect_download():
+        pg.locator(f'[data-exercise="{ids[-1]}"] .sx-export').click()
+    said = pg.locator(f'[data-exercise="{ids[-1]}"] .sx-export-msg').inner_text()
+    ctx.close()
+    assert not errors, errors
+    titles = ", ".join(instance(k, student).title for k in ids[1:])
+    assert said == (f"Saved 1 answer for {student} as answers-{student}.json in your downloads: hand in that file. "
+                    f"1 of this page's {len(ids)} exercises answered; not answered: {titles}."), said
+
+
 def test_the_page_keeps_no_answer_to_another_question_of_its_variant(served, chromium):
     """A browser keeps a student's answers from page to page and version to version (localStorage):
     one recorded on an older page of the same variant that asked another question is not shown as
@@ -1777,6 +1805,43 @@ def test_max_attempts_counts_a_right_answer_only_within_that_many_checks(tmp_pat
     assert r.returncode == 0 and int(row["score"]) == len(right) - 1 and row[second] == "0", (r.stdout, r.stderr)
     one_line_error(cli("grade", "--class", str(folder), "--max-attempts", "0"), "--max-attempts", "1..1000")
     one_line_error(cli("grade", "--class", str(folder), "--max-attempts", "x"), "--max-attempts", "'x'")
+
+
+def test_an_attempt_count_edited_into_no_count_is_said_and_not_let_pass_max_attempts(tmp_path):
+    """A page writes each answer's checks as a whole number; "many", -1, 2.5 or true in a file
+    that carries the page's fingerprints was typed in by hand.  It was read as "no count", which
+    counts under --max-attempts: any number of checks passed.  The report says so in one line
+    naming the value, and under --max-attempts that right answer counts as over the limit."""
+    right = {k: instance(k, "alice").answer for k in chapter_ids(2)}
+    ex = "rc-hit"
+    for bad in ("many", -1, 2.5, True):
+        data = answer_file("alice", right, attempts={k: 1 for k in right})
+        data["answers"][ex]["attempts"] = bad
+        assert "fingerprint" in data["answers"][ex]
+        rep = grade("alice", data)
+        assert rep.score == len(right)                  # no --max-attempts: the count decides nothing
+        said = [n for n in rep.notes if n.startswith("attempts ")]
+        assert said == [f"attempts of {ex!r} is {json.dumps(bad) if not isinstance(bad, str) else repr(bad)}: "
+                        "the page writes a whole number of checks, so the file was edited by hand; "
+                        "not counted as checks"], said
+        rep = grade("alice", data, max_attempts=3)
+        got = {it["id"]: it for it in rep.items}
+        assert got[ex]["points"] == 0 and got[ex]["late"], got[ex]
+        assert rep.score == len(right) - 1
+        assert any("with --max-attempts 3 that answer counts as over the limit" in n for n in rep.notes), rep.notes
+    # no count at all (a notebook's answer never checked) still counts, as before
+    data = answer_file("alice", right, attempts={k: 1 for k in right if k != ex})
+    assert "attempts" not in data["answers"][ex]
+    rep = grade("alice", data, max_attempts=1)
+    assert rep.score == len(right) and not any(n.startswith("attempts ") for n in rep.notes)
+    # a class: the note is in the file's row
+    folder = tmp_path / "class"
+    folder.mkdir()
+    data["answers"][ex]["attempts"] = "many"
+    (folder / "alice.json").write_text(json.dumps(data))
+    r = cli("grade", "--class", str(folder), "--max-attempts", "2")
+    row = next(csv.DictReader(io.StringIO(r.stdout)))
+    assert r.returncode == 0 and row[ex] == "0" and f"attempts of {ex!r} is 'many'" in row["note"], (r.stdout, r.stderr)
 
 
 def test_nf_filter_asks_about_a_case_the_trace_has_not_yet_decided():
@@ -2653,3 +2718,54 @@ def test_the_guides_moodle_recipe_gives_options_the_commands_take():
     for c in cmds:
         args = parser().parse_args(shlex.split(c.replace("--chapter N", "--chapter 6"))[3:])
         assert args.chapter == 6 and args.roster_column == "Username", c
+
+
+def test_a_file_of_another_students_id_tells_a_student_of_the_shared_site_to_enter_their_own():
+    """On the book's site the export writes the file of the id in the exercises' id box; a file
+    exported under a classmate's id told its sender "from a page, send the file your own page
+    exported" -- on the shared site there is no page of one's own.  It says to enter their own id
+    and export again; with a course secret (pages made per student) it still says to send that
+    page's file."""
+    from sim.exercises.grade import GradeError
+    ids = chapter_ids(2)
+    data = answer_file("bob", right_answers("bob", ids), secret="")
+    with pytest.raises(GradeError) as e:
+        grade("alice", data, secret="")
+    assert "send the file" not in str(e.value)                  # the instructor's line: whose it is
+    assert ("from a page, enter your own id, 'alice', in the student id box of an exercise (Change, then your "
+            "id), answer the variants it then shows you and export again") in e.value.student, e.value.student
+    data = answer_file("bob", right_answers_secret("bob", ids, "s3cret"), secret="s3cret")
+    with pytest.raises(GradeError) as e:
+        grade("alice", data, secret="s3cret")
+    assert e.value.student.endswith("from a page, send the file the page made for you exported"), e.value.student
+
+
+def test_the_guides_shared_site_recipe_runs_as_written(tmp_path):
+    """The guide's "In short" box covered per-student pages with a course secret only; the shared
+    site's route (the book's pages, no secret) had no recipe.  Its box's commands run as written,
+    in a folder outside the repository, on a Moodle worksheet and "submissions in folders"."""
+    import shlex
+    text = (ROOT / "book" / "instructor-guide.md").read_text()
+    box = text[text.index("In short: the shared site"):]
+    box = box[:box.index("```")]
+    cmds = [" ".join(c.split()) for c in re.findall(r"`(python -m [^`]+)`", box, re.S)]
+    assert [c.split()[2:4] for c in cmds] == [["sim.exercises", "sheet"], ["sim.exercises", "grade"],
+                                              ["zipfile", "-c"]], cmds
+    ids = chapter_ids(2)
+    (tmp_path / "worksheet.csv").write_text(
+        "Identifier,Full name,Username,Email address,Status,Grade,Maximum Grade\n"
+        f"Participant 1001,Ann Example,ann,ann@uni.example,Submitted,,{len(ids)}.00\n"
+        f"Participant 1002,Bo Example,bo,bo@uni.example,Submitted,,{len(ids)}.00\n")
+    folder = tmp_path / "submissions" / "Ann Example_1001_assignsubmission_file_"
+    folder.mkdir(parents=True)
+    (folder / "answers-ann.json").write_text(json.dumps(answer_file("ann", right_answers("ann", ids), secret="")))
+    env = {k: v for k, v in os.environ.items() if k != SECRET_ENV}
+    env["PYTHONPATH"] = str(ROOT)
+    for c in cmds:
+        r = subprocess.run([sys.executable] + shlex.split(c.replace("--chapter N", "--chapter 2"))[1:],
+                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0, (c, r.stderr)
+    graded = list(csv.DictReader(open(tmp_path / "worksheet-graded.csv")))
+    assert [(g["Username"], g["Grade"]) for g in graded] == [("ann", str(len(ids))), ("bo", "0")], graded
+    assert sorted(p.name for p in (tmp_path / "keys").iterdir()) == ["ann-ch2-key.md", "bo-ch2-key.md"]
+    assert (tmp_path / "feedback.zip").stat().st_size > 0

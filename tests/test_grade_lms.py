@@ -377,3 +377,22 @@ def test_an_id_twice_in_a_plain_roster_is_noted_as_a_csv_rosters_is(tmp_path):
         f"(s0001 on lines 1, 4): a typo for another student's id?"]
     (tmp_path / "ok.txt").write_text("s0001\ns0002\n")
     assert roster_notes(tmp_path / "ok.txt", None) == []
+
+
+def test_sheet_and_page_for_a_roster_say_an_id_on_two_lines_as_grade_does(tmp_path):
+    """``sheet --roster`` with an id on two lines wrote one sheet fewer than the roster's lines,
+    silently, where ``grade`` says which lines share it: the same line now, and for ``page``."""
+    roster = tmp_path / "roster.txt"
+    roster.write_text("s0001\ns0002\nS0001\n\ns0003\n")
+    r = cli("sheet", "--roster", str(roster), "--chapter", "2", "--out-dir", str(tmp_path / "sheets"))
+    assert r.returncode == 0, r.stderr
+    assert sorted(p.name for p in (tmp_path / "sheets").iterdir()) == ["s0001-ch2.md", "s0002-ch2.md", "s0003-ch2.md"]
+    assert f"note: the roster {roster}: 1 id is on several lines, one student, with one sheet (s0001 on lines 1, 3): " \
+           f"a typo for another student's id?" in r.stderr, r.stderr
+    ws = tmp_path / "ws.csv"
+    ws.write_text("Identifier,Full name,Username\nParticipant 1,Ann A,s0001\nParticipant 2,Bob B,\n"
+                  "Participant 3,Cy C,s0001\n")
+    assert roster_notes(ws, "Username", made="page") == [
+        f"the roster {ws}: 1 row has an empty 'Username' and no page (line 3 (Bob B)): fill in their ids and run again",
+        f"the roster {ws}: 1 'Username' value is on several rows, which are one student, with one page (s0001 on "
+        f"line 2 (Ann A), line 4 (Cy C)): give each participant their own id, or use a column that has one per row"]

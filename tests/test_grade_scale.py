@@ -1636,6 +1636,26 @@ def test_grading_counts_the_cpus_a_containers_quota_allows(monkeypatch):
     assert jobs_default() == 3
 
 
+def test_a_class_of_a_few_hundred_is_graded_in_one_process_by_default(monkeypatch, tmp_path):
+    """grade --class started one worker per CPU for any class: 250 files on 2 CPUs took 2.05 s
+    where one process took 1.11 s.  Below WORKERS_FROM files the default is one process (the
+    measurements are in WORKERS_FROM's comment and sim.exercises.bench, not timed here)."""
+    from sim import runs
+    g = sys.modules["sim.exercises.grade"]         # the package's name grade is the function
+    monkeypatch.setattr(runs, "usable_cpus", lambda: 4)
+    assert g.WORKERS_FROM >= 250
+    assert g.jobs_default(250) == g.jobs_default(g.WORKERS_FROM - 1) == 1
+    assert g.jobs_default(g.WORKERS_FROM) == g.jobs_default() == 4
+    ids = chapter_ids(2)
+    for sid in ("alice", "bob", "carol"):
+        (tmp_path / f"answers-{sid}.json").write_text(json.dumps(answer_file(sid, right_answers(sid, ids))))
+    used = []
+    real = g._graded
+    monkeypatch.setattr(g, "_graded", lambda items, jobs, task, bar: used.append(jobs) or real(items, jobs, task, bar))
+    g.grade_folder(tmp_path, 2, secret="", jobs=None, progress=False)     # the command line's default
+    assert used == [1]
+
+
 def test_a_class_graded_with_another_course_secret_is_stopped_and_a_classmates_page_still_named(tmp_path):
     """Pages made with one course secret, graded with another: no variant tag is any student's
     under the given secret.  Each file says so ("made with another course secret?"), not "another

@@ -16,7 +16,8 @@ from pathlib import Path
 from .._io import OutputError, ReaderGone, atomic_write, write_stdout
 from ..cli import OneLineParser, checked
 from .bank import ExerciseError, chapter_ids
-from .grade import GradeError, check_lms_file, grade_file, grade_folder, jobs_default, read_roster, sheet, sheet_markdown
+from .grade import (GradeError, check_lms_file, grade_file, grade_folder, read_roster, roster_notes, sheet,
+                    sheet_markdown)
 from .variants import (BOOK_STUDENT, SECRET_ENV, SecretError, StudentError, check_student, env_secret,
                        read_secret_file)
 
@@ -110,7 +111,8 @@ def parser() -> argparse.ArgumentParser:
                         "refused for the course secret (a forgotten or unneeded secret; by default nothing is "
                         "written and the exit status is 2)")
     g.add_argument("--jobs", type=_jobs, metavar="N",
-                   help="with --class: grade in N processes (default: one per CPU)")
+                   help="with --class: grade in N processes (default: one for fewer than 300 files, where "
+                        "starting more costs about what they save; else one per CPU)")
     g.add_argument("--chapter", type=_chapter,
                    help="grade this chapter (default: the file's \"chapter\", else every chapter it answers)")
     g.add_argument("--assignment", metavar="NAME",
@@ -224,7 +226,7 @@ def main(argv=None) -> int:
                 if a.feedback:
                     _can_make_folder(a.feedback)
                 graded = grade_folder(a.klass, a.chapter, a.roster, secret,
-                                      jobs_default() if a.jobs is None else a.jobs,
+                                      a.jobs,                  # None: jobs_default of the class's size
                                       feedback=bool(a.feedback),
                                       roster_column=a.roster_column, max_attempts=a.max_attempts,
                                       roster_name_columns=a.roster_name_columns, assignment=a.assignment)
@@ -349,6 +351,8 @@ def _for_roster(a, secret: str) -> None:
     if out.exists() and not out.is_dir():
         raise GradeError(f"--out-dir {a.out_dir} is a file, not a folder")
     out.mkdir(parents=True, exist_ok=True)
+    for line in roster_notes(a.roster, a.roster_column, made=a.cmd):     # as grade says them
+        _note(line)
     if a.cmd == "page":
         from .html import page_html
         pick = [k for k in a.ids.split(",") if k.strip()] if a.ids else None

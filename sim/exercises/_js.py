@@ -392,8 +392,20 @@ JS = r"""/* 1 + 1 < 1 exercises: the page's checker.  Mirrors sim/exercises/mode
         return;
       }
       exportAnswers(student, name, course);
+      /* the file may go in with some of this page's exercises left: say which, by their titles */
+      var recs = st.get(), here = [], open = [];
+      document.querySelectorAll(".sx-exercise[data-exercise]").forEach(function (r) {
+        var k = r.getAttribute("data-exercise"), h = r.querySelector("h3");
+        if (here.indexOf(k) >= 0) return;
+        here.push(k);
+        if (!recs[k] || recs[k].answer === undefined)
+          open.push(h && h.firstChild ? h.firstChild.textContent.trim() : k);
+      });
       say("right", "Saved " + n + " answer" + (n === 1 ? "" : "s") + " for " + student +
-           " as answers-" + student + ".json in your downloads: hand in that file.");
+           " as answers-" + student + ".json in your downloads: hand in that file. " +
+           (here.length - open.length) + " of this page's " + here.length + " exercise" +
+           (here.length === 1 ? "" : "s") + " answered" +
+           (open.length ? "; not answered: " + open.join(", ") + "." : "."));
     });
   }
 

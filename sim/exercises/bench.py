@@ -120,7 +120,7 @@ def main(argv=None) -> int:
             return 1
         cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
         main_kb, worker_kb = map(int, rss[-1])
-        jobs = a.jobs or jobs_default()
+        jobs = a.jobs or jobs_default(a.students)      # as the grader chose
         print(f"graded {a.students} files in {wall:.1f} s wall, {cpu:.1f} s CPU, {jobs} worker process"
               f"{'es' if jobs > 1 else ''}; peak memory: the grader {main_kb / 1024:.0f} MB"
               + (f", its largest worker {worker_kb / 1024:.0f} MB" if worker_kb else "")

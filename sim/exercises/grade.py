@@ -191,6 +191,21 @@ def _unwrap(v):
     return v, None, None
 
 
+def _bad_attempts(v):
+    """The ``attempts`` of one entry of ``answers`` when it is there but no count a page or a
+    notebook writes (a whole number, 0 or more): ``"many"``, -1, 2.5, true -- a hand edit; else
+    None (a count, or none given: ``null`` or no key, as a notebook answer never checked)."""
+    if isinstance(v, dict) and v.get("attempts") is not None and _unwrap(v)[2] is None:
+        return v["attempts"]
+    return None
+
+
+def _as_json(v) -> str:
+    """A value of an answer file as the file has it: ``true``, ``2.5``, ``'many'`` (a text quoted,
+    shortened as ``echo`` does)."""
+    return json.dumps(v) if isinstance(v, (bool, int, float)) else echo(v)
+
+
 def _fingerprint(v, ex_id: str) -> str | None:
     """The ``fingerprint`` of one entry of ``answers`` (None: it has none, written before them);
     GradeError if it is not one."""
@@ -401,8 +416,12 @@ def grade(student: str, data: dict, chapter: int | None = None, secret: str | No
         raise GradeError(f"this answer file belongs to student {echo(owner)}, not to {student!r}",
                          f"this answer file was exported for another student, not for {student!r}: from a "
                          f"notebook, write MY_ID = {student!r} in its id cell, answer the variants it then shows "
-                         f"you, run its last cell and submit again; from a page, send the file your own page "
-                         f"exported")
+                         f"you, run its last cell and submit again; from a page, "
+                         + ("send the file the page made for you exported" if secret else
+                            # the shared site: the id in its box is whose file the export writes
+                            f"enter your own id, {student!r}, in the student id box of an exercise (Change, "
+                            f"then your id), answer the variants it then shows you and export again (or send "
+                            f"the file the page made for you exported)"))
     if "course" in data:
         given, ours = data["course"], course_for(None)
         if given != ours:
@@ -438,6 +457,7 @@ def grade(student: str, data: dict, chapter: int | None = None, secret: str | No
     _check_variants(student, answers, ids, secret, others)
     rep = Report(student, 0, len(ids), notes=notes)
     answered = 0                                # answers graded here, fingerprinted or not
+    edited = {}                                 # id -> an attempts value no page writes (a hand edit)
     for ex_id in ids:
         inst = instance(ex_id, student, secret, grading=True)
         if ex_id not in answers:
@@ -467,14 +487,29 @@ def grade(student: str, data: dict, chapter: int | None = None, secret: str | No
             rep.items.append(unread_item(ex_id, inst.chapter, ans, problem, attempts))
             continue
         ok, feedback = inst.check(ans)
-        late = ok and max_attempts is not None and attempts is not None and attempts > max_attempts
+        bad = _bad_attempts(answers[ex_id])
+        if bad is not None:
+            edited[ex_id] = bad
+        # a count edited into no count ("many") is not "no count recorded": under --max-attempts
+        # it would let any number of checks pass, so it counts as over the limit
+        late = ok and max_attempts is not None and (bad is not None or (attempts is not None
+                                                                         and attempts > max_attempts))
+        within = f"this course counts an answer right within {max_attempts} check{'' if max_attempts == 1 else 's'}"
         if late:
-            ok, feedback = False, (f"right, but after {attempts} checks: this course counts an answer "
-                                   f"right within {max_attempts} check{'' if max_attempts == 1 else 's'}")
+            ok, feedback = False, (f"right, but its attempts are {_as_json(bad)}, not a count of checks: {within}, "
+                                   f"and an edited count counts as over it" if bad is not None else
+                                   f"right, but after {attempts} checks: {within}")
         rep.items.append({"id": ex_id, "chapter": inst.chapter, "points": int(ok), "late": late, "answer": _shown(ans),
                           "said": _said(ans),
                           "feedback": feedback, "attempts": attempts, "refused": False})
         rep.score += int(ok)
+    if edited:
+        said = ", ".join(f"of {k!r} is {_as_json(v)}" for k, v in edited.items())
+        rep.notes.append(f"attempts {said}: the page writes a whole number of checks, so the file was edited by "
+                         f"hand"
+                         + (f"; with --max-attempts {max_attempts} {'that answer counts' if len(edited) == 1 else 'those answers count'} "
+                            f"as over the limit" if max_attempts is not None else
+                            "; not counted as checks"))
     if rep.changed:
         n = len(rep.changed)
         rep.notes.append(f"{n} answer{'s' if n > 1 else ''} not graded, {'their' if n > 1 else 'its'} question changed "
@@ -613,12 +648,14 @@ def _roster_column(path, text: str, column: str) -> list[tuple[int, str]]:
             for n, row in enumerate(rows, 2)]
 
 
-def roster_notes(path, column: str | None, name_columns: str | None = None) -> list[str]:
+def roster_notes(path, column: str | None, name_columns: str | None = None, made: str | None = None) -> list[str]:
     """Lines on what a CSV roster's rows give no row of their own (``column``: its ids' column):
     rows with an empty id (no gradebook row: their files go by their names), two rows or more with
     one id (one student to the grader: one gradebook row; two participant numbers of one id
     make both their folders refused), Canvas's test student.  For a roster of ids, one id on
-    several lines (in any case)."""
+    several lines (in any case).  ``made``: what ``sheet`` or ``page --roster`` writes per
+    student ("sheet", "page"), said in place of the gradebook's row."""
+    one = f"one student, with one {made}" if made else "one student to the grader, with one gradebook row"
     text = read_text_file(path, "the roster", GradeError)
     if column is None:
         lines: dict[str, list[int]] = {}
@@ -631,7 +668,7 @@ def roster_notes(path, column: str | None, name_columns: str | None = None) -> l
             return []
         shown = [f"{sid} on lines {', '.join(map(str, ns))}" for sid, ns in list(twice.items())[:5]]
         return [f"the roster {path}: {len(twice)} id{'s are' if len(twice) > 1 else ' is'} on several lines, "
-                f"one student to the grader, with one gradebook row ({'; '.join(shown)}"
+                f"{one} ({'; '.join(shown)}"
                 f"{f' and {len(twice) - 5} more' if len(twice) > 5 else ''}): a typo for another student's id?"]
     header, rows = _csv_rows(text)
     k = _column(path, header, column)
@@ -659,18 +696,19 @@ def roster_notes(path, column: str | None, name_columns: str | None = None) -> l
     notes = []
     if empty:
         notes.append(f"the roster {path}: {len(empty)} row{'s have' if len(empty) > 1 else ' has'} an empty "
-                     f"{header[k]!r} and no row in the gradebook ({', '.join(empty[:5])}"
-                     f"{f' and {len(empty) - 5} more' if len(empty) > 5 else ''}): fill in their ids and grade again")
+                     f"{header[k]!r} and no {made or 'row in the gradebook'} ({', '.join(empty[:5])}"
+                     f"{f' and {len(empty) - 5} more' if len(empty) > 5 else ''}): fill in their ids and "
+                     f"{'run again' if made else 'grade again'}")
     twice = {sid: lines for sid, lines in by_id.items() if len(lines) > 1}
     if twice:
         shown = [f"{sid} on {', '.join(lines)}" for sid, lines in list(twice.items())[:5]]
         notes.append(f"the roster {path}: {len(twice)} {header[k]!r} value{'s are' if len(twice) > 1 else ' is'} "
-                     f"on several rows, which are one student to the grader, with one gradebook row "
+                     f"on several rows, which are {one} "
                      f"({'; '.join(shown)}{f' and {len(twice) - 5} more' if len(twice) > 5 else ''}): "
                      f"give each participant their own id, or use a column that has one per row")
     if test:
         notes.append(f"the roster {path}: {', '.join(test)} is Canvas's test student (Student View), not a "
-                     f"student: no row, and its cell in --lms-file stays as it was")
+                     f"student: " + (f"no {made}" if made else "no row, and its cell in --lms-file stays as it was"))
     return notes
 
 
@@ -1006,12 +1044,23 @@ def _grade_row(item):
         forget_runs(keep_variants=True)
 
 
-def jobs_default() -> int:
-    """How many processes grade a class: one per CPU this process may use (``sim.runs.usable_cpus``:
-    its affinity, and a container's CPU quota, which a hub sets and ``sched_getaffinity`` does
-    not show)."""
+#: From this many files on, a class is graded by worker processes (``jobs_default``); below it,
+#: starting them costs about what they save, and more when the machine is busy.  Measured on 2
+#: CPUs shared with other work (load average 3.7), ``grade --class`` of python -m
+#: sim.exercises.bench's chapter-6 files, median of 7 runs, one process / two: 100 files 0.75 /
+#: 0.90 s; 200: 1.01 / 1.18; 300: 1.17 / 1.05; 400: 1.27 / 1.08; 1000: 3.15 / 2.47.  An
+#: instructor's class of 250 (Moodle folders, practice mode): 1.11 / 2.05 s in their run,
+#: 1.01 / 0.84 in a quieter one.
+WORKERS_FROM = 300
+
+
+def jobs_default(files: int | None = None) -> int:
+    """How many processes grade a class of ``files`` answer files: one below ``WORKERS_FROM``,
+    else one per CPU this process may use (``sim.runs.usable_cpus``: its affinity, and a
+    container's CPU quota, which a hub sets and ``sched_getaffinity`` does not show).
+    ``files`` None: as for a large class."""
     from ..runs import usable_cpus
-    return usable_cpus()
+    return 1 if files is not None and files < WORKERS_FROM else usable_cpus()
 
 
 def _progress(total: int, show: bool | None):
@@ -2340,15 +2389,15 @@ def _roster_rows(rows: list[dict], expected: list[str], named_in_files: set[str]
 
 
 def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | None = None,
-                 jobs: int = 1, progress: bool | None = None, feedback: bool = False,
+                 jobs: int | None = 1, progress: bool | None = None, feedback: bool = False,
                  roster_column: str | None = None, max_attempts: int | None = None,
                  roster_name_columns: str | None = None, assignment: str | None = None) -> ClassGrades:
     """Grade every ``*.json`` in ``folder``; with a ``roster`` (a file of ids), a row for
     each student who sent nothing; a CSV roster's participant numbers (``roster_pids``: Moodle's
     grading worksheet's ``PID_COLUMN``), else its names (``roster_names``:
     ``roster_name_columns``, else Moodle's columns) say whose an LMS folder per student is.
-    ``jobs``: worker processes (1: none, this process grades; the command line gives one per
-    CPU, ``jobs_default()``); ``progress``: a progress bar on standard error (default: when it
+    ``jobs``: worker processes (1: none, this process grades; None, as the command line gives:
+    ``jobs_default`` of the number of files); ``progress``: a progress bar on standard error (default: when it
     is a terminal).  In nbgrader's ``submitted/ID/ASSIGNMENT/`` (``nbgrader_layout``) only the
     folders of ``assignment`` are read (default with a ``chapter``: ``chNN``, the name
     ``notebooks`` gives it; neither: the one assignment there, and two or more are refused)."""
@@ -2394,6 +2443,8 @@ def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | 
     if chapter is not None:
         _other_chapters(rows, loaded, chapter)
     bar = _progress(len(loaded), progress)
+    if jobs is None:
+        jobs = jobs_default(len(loaded))
     try:
         results = _graded([(row.get("variant_of", row["student"]),
                             GradeError(row["refused"], row.get("refused_student")) if "refused" in row
