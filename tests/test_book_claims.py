@@ -4,6 +4,7 @@ import re
 from pathlib import Path
 
 import sim
+from sim.trace import Ev
 
 BOOK = Path(__file__).resolve().parent.parent / "book"
 
@@ -668,3 +669,51 @@ def test_ch7_an_unanswered_echo_keeps_the_2_4_entry_30_s_after_the_last_echo_and
     assert " 3 s" not in chapter("06-equalize-nat.md") and "512 kbit/s" not in chapter("06-equalize-nat.md")
     ch8 = chapter("08-real-kernels.md")
     assert "50 kB" not in ch8 and ch8.count("50_000") == 1 and "ten 1000-byte" not in ch8
+
+
+def main_text(name: str) -> str:
+    """A chapter's prose without its code cells and its boxes (admonitions): what a reader who
+    skips the boxes reads, folded as ``chapter`` folds it."""
+    text = (BOOK / name).read_text()
+    text = re.sub(r"^```\{code-cell\}.*?^```$", "", text, flags=re.S | re.M)
+    text = re.sub(r"^(`{3,4})\{admonition\}.*?^\1$", "", text, flags=re.S | re.M)
+    return " ".join(text.split())
+
+
+def test_ch4_main_text_says_the_download_comes_down_both_lines_by_the_internets_split():
+    # the speed-up needs the data coming down split per packet too: not the router's doing; the
+    # simulator's Internet does it -- said in the main text, not only in the skippable box
+    r = sim.run("equalize-public", seed=1, trace=False)
+    assert all(u["down_packets"] > 0 for u in r.summary["uplinks"].values())
+    text = main_text("04-equalize.md")
+    assert "The simulator's Internet splits it per packet" in text
+    # the slow-path count split into the LAN's packets and one miss per reply uplink (iif)
+    for name in ("c4_slow_up", "c4_slow_back", "c4_slow_iifs"):
+        assert "{glue:md}`%s`" % name in text, name
+    r = sim.run("equalize-public", seed=1)
+    misses = [e for e in r.events if e.ev is Ev.RT_MISS and e.node == "router"]
+    back = sorted(e.key[3] for e in misses if e.key[3] != "eth0")
+    assert back == ["if1", "if2"], back
+    assert len(misses) - len(back) == sum(u["up_packets"] for u in r.summary["uplinks"].values())
+
+
+def test_ch6_main_text_says_the_failure_needs_the_articles_nat_and_gives_its_download_size():
+    text = main_text("06-equalize-nat.md")
+    assert "That failure needs the article's model of NAT" in text
+    for name in ("c6_nf_done", "c6_nf_ratio", "c6_nf_filt_ratio", "c6_size", "c6_pub_ratio_big"):
+        assert "{glue:md}`%s`" % name in text, name
+    r = sim.run("equalize-nat", nat="netfilter", seed=1, size=100_000, trace=False)
+    assert r.summary["connections"][0]["complete"]
+
+
+def test_ch7_ties_ping_under_the_articles_nat_to_chapter_6s_tcp_failure():
+    text = main_text("07-icmp.md")
+    assert "why ping survives the article's own NAT model, the one under which TCP failed in" in text
+
+
+def test_ch3_says_what_the_expiry_replay_shows_and_why_its_times_differ_from_ch2():
+    text = chapter("03-connection-level.md")
+    assert "from the expiry on" not in text
+    assert "of the same {glue:md}`c3_q_n` runs" not in text        # the box stands alone
+    for name in ("c3_bad_dels", "c3_ch2_t", "c3_bad_iif", "c3_ch2_iif", "c3_bad_t"):
+        assert "{glue:md}`%s`" % name in text, name

@@ -343,3 +343,23 @@ def test_kernel_captures_in_a_live_kernel_are_html_not_myst(monkeypatch, tmp_pat
     assert "{" not in live and live.startswith("<details><summary>lab: a run</summary>")
     assert f'<a href="{tmp_path.as_posix()}/lab.pcapng" download>lab.pcapng</a>' in live
     assert "&lt;up&gt;" in live and "</pre></details>" in live
+
+
+@pytest.mark.parametrize("word, target", [
+    (r"equalize`? patch", "equalize"), (r"\bconntrack\b", "conntrack"), (r"slow start", "slow start"),
+    (r"congestion control", "congestion control"), (r"\bReno\b", "Reno"), (r"\bfwmark\b", "fwmark")])
+def test_chapter_1_links_a_term_to_the_glossary_where_it_is_first_used(word, target):
+    """A student's finding: chapter 1 spoke of "the equalize patch", conntrack, slow start and
+    congestion control, Reno and the fwmark before any chapter said what they are.  The
+    paragraph of each one's first use in chapter 1 links it to the glossary."""
+    _first_use_links(word, target, [BOOK / "01-network.md"], "chapter 1")
+
+
+def test_the_text_names_the_players_step_button_as_the_player_labels_it():
+    """"step forward with ▶": the player has "▶ Play" and "Next ▶" (on a phone a bare ▶ after
+    Play).  The text names the button by its label."""
+    from sim.view.player import BUTTONS
+    assert ("next", "next step", "▶", "Next") in BUTTONS
+    bare = [f"{p.name}: {m.group(0)}" for p in CHAPTERS for m in re.finditer(r"with ▶ ", _prose(p))]
+    assert not bare, bare
+    assert "**Next ▶**" in _prose(BOOK / "01-network.md")

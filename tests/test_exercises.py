@@ -2769,3 +2769,55 @@ def test_the_guides_shared_site_recipe_runs_as_written(tmp_path):
     assert [(g["Username"], g["Grade"]) for g in graded] == [("ann", str(len(ids))), ("bo", "0")], graded
     assert sorted(p.name for p in (tmp_path / "keys").iterdir()) == ["ann-ch2-key.md", "bo-ch2-key.md"]
     assert (tmp_path / "feedback.zip").stat().st_size > 0
+
+
+# -- a question not answered on the page before it is asked (a student's reading of ch. 2-7) ------
+
+@pytest.mark.parametrize("course", ["", "c2"])
+def test_the_route_cache_question_shows_no_hit_of_the_packets_key(course):
+    """"Does the route cache hit?": the trace shown with the prompt held the previous packet's
+    `rt_hit` for the same key (the book's page: event 67, `rt_hit ... iif eth0 -> dev if2`), the
+    answer.  It shows every cache change (the misses that inserted entries) and no hit."""
+    insts = [instance("rc-hit", BOOK_STUDENT)] + [pool_instance("rc-hit", k, course) for k in range(POOL)]
+    for inst in insts:
+        assert not [ln for ln in inst.context if " rt_hit " in ln], inst.context
+        assert "without the cache's hits" in inst.prompt
+        assert inst.answer == "miss" or any(" rt_miss " in ln for ln in inst.context), inst.context
+    assert {inst.answer for inst in insts} == {"hit", "miss"}
+
+
+@pytest.mark.parametrize("course", ["", "c2"])
+def test_the_echo_question_has_no_variant_whose_answer_chapter_7_states(course):
+    """Chapter 7 says every echo is answered under the article's NAT model ("10 of 10"): a
+    variant asking "will this echo be answered?" under that model was answered before it was
+    asked.  In its place: 2.4's netfilter NAT, a slow last line and filtering providers, where the
+    echo's uplink is given and the earlier echoes' addresses and replies decide."""
+    slow = set()
+    for k in range(POOL):
+        inst = pool_instance("icmp-answered", k, course)
+        assert inst.run["params"]["nat"] != "article", inst.run
+        if inst.run["params"].get("delay_ms"):
+            slow.add(inst.answer)
+            assert re.search(r"Equalize will send it by if\d\.", inst.prompt), inst.prompt
+            assert "(not answered)" in inst.prompt or "(answered)" in inst.prompt, inst.prompt
+    assert slow, "no pool variant has the slow line"
+
+
+def test_prompts_needing_a_boxs_fact_say_where_it_is():
+    """The credit round robin (eq-next) and what SNAT and MASQUERADE do with an echo leaving by
+    another line (icmp-count) are explained only in the chapters' "What real kernels do" boxes,
+    which a first reading may skip: the prompt says where."""
+    for ex_id in ("eq-next", "icmp-count"):
+        for k in range(POOL):
+            assert '"What real kernels do"' in pool_instance(ex_id, k).prompt, ex_id
+
+
+def test_chapter_3s_speed_feedback_uses_no_later_chapters_idea():
+    """cl-speed's why-not for "twice the slower line" said it is "what a per-packet split over
+    unequal lines gives", chapter 4's idea, to a chapter-3 reader."""
+    seen = 0
+    for k in range(POOL):
+        for text in pool_instance("cl-speed", k).outcomes.values():
+            assert "per-packet" not in text, text
+            seen += "twice the slower line" in text
+    assert seen

@@ -304,15 +304,17 @@ ROUTERISH = ("router", "uplink", "provider", "remote1", "lan")
 PACKETS = (Ev.HOP, Ev.DROP, Ev.RT_MISS, Ev.RT_HIT, Ev.RT_DEL, Ev.FIB, Ev.NAT, Ev.CT_NEW, Ev.CT_DEL)
 
 
-def context(r, ask: int, n: int = 8, keep=()) -> list[str]:
+def context(r, ask: int, n: int = 8, keep=(), hide=()) -> list[str]:
     """The last ``n`` packet-level events before the question's event ``ask``, as trace text;
     ``keep``: earlier events shown all the same, in order before them (the events a question's
     hint or feedback names -- what inserted a route cache entry -- which the student must be
-    able to look back to: the event numbers show the lines left out between)."""
+    able to look back to: the event numbers show the lines left out between); ``hide``: event
+    kinds left out (an earlier packet's route cache hit, shown, would answer "will this one
+    hit?" before it is asked)."""
     picked = []
     for i in range(ask - 1, -1, -1):
         e = r.events[i]
-        if e.ev in PACKETS and e.node.startswith(ROUTERISH):
+        if e.ev in PACKETS and e.ev not in hide and e.node.startswith(ROUTERISH):
             picked.append(i)
             if len(picked) == n:
                 break
@@ -403,12 +405,13 @@ def journey(r, ask: int, end: int) -> list[int]:
 
 
 def predict(*, scenario, params, r, ask, step, choices, answer, prompt, hint, explanation,
-            form="choice", reveal_to=None, why_not=None, keep=()) -> Instance:
+            form="choice", reveal_to=None, why_not=None, keep=(), hide=()) -> Instance:
     """A predict-then-reveal instance: the trace stops at event ``ask``; a right answer
     reveals the events from ``ask`` to ``reveal_to`` (default: ``step``, the event that decides
     it) that carry the question's packet there (``journey``), not every event between.
     ``why_not``: ``{wrong choice: why it is not what happens here}``, one for each.
-    ``keep``: earlier events the trace shown with the prompt holds too (``context``)."""
+    ``keep``: earlier events the trace shown with the prompt holds too, ``hide``: event kinds it
+    leaves out (``context``)."""
     end = step if reveal_to is None else reveal_to
     shown = journey(r, ask, end)
     assert ask in shown and step in shown, (scenario, params, ask, step, shown)
@@ -419,7 +422,7 @@ def predict(*, scenario, params, r, ask, step, choices, answer, prompt, hint, ex
     assert normalise(answer, form) in [normalise(c, form) for c in choices], (answer, choices)
     return Instance(ex_id="", chapter=0, kind="", title="", student="", prompt=prompt, form=form,
                     answer=normalise(answer, form), accepted=[normalise(answer, form)], hint=hint,
-                    explanation=explanation, choices=list(choices), context=context(r, ask, keep=keep), reveal=rev,
+                    explanation=explanation, choices=list(choices), context=context(r, ask, keep=keep, hide=hide), reveal=rev,
                     reveal_svg="" if _GRADING else reveal_svg(r, step), run=_how(scenario, params), step=step,
                     outcomes=why_not_texts(choices, answer, why_not or {}, form), ask=ask)
 

@@ -40,11 +40,12 @@ def rc_hit(student, rng):
                           "but the input interface is."}
     return predict(
         scenario="connection-level", params=params, r=r, ask=ask, step=step, why_not=why_not,
-        keep=cache_events, choices=["hit", "miss"], answer="hit" if hit else "miss",
+        keep=cache_events, hide=(Ev.RT_HIT,), choices=["hit", "miss"], answer="hit" if hit else "miss",
         prompt=(f"One download from Local host 1 to Remote host 1, {params['uplinks']} uplinks, no equalize. "
                 f"Addresses: {addresses_text(r)}. At event {ask} this packet reaches the router: `{pkt.summary()}`. "
                 f"Will the router's route cache **hit** or **miss** for it? (The trace below shows every "
-                f"route cache change so far, then the last events before the question.)"),
+                f"route cache change so far — each `rt_miss` that inserted an entry, each `rt_del` that "
+                f"removed one — then the last events before the question, without the cache's hits.)"),
         hint=("The 2.4 route cache key is destination, source, TOS and input interface (and the firewall "
               "mark, none here), with no ports. "
               "Look back in the trace: was an entry with exactly this key already inserted by an "

@@ -75,8 +75,8 @@ def cl_speed(student, rng):
                                 f"{other}, and {pinned}", line_speed[other]),
                                (f"the sum of both lines, which needs this connection's packets on both, and "
                                 f"{pinned}", a + b),
-                               ("twice the slower line, what a per-packet split over unequal lines gives, and "
-                                "connection-level multipath does not split a connection's packets", 2 * min(a, b)))
+                               (f"twice the slower line: the download would get it only if both lines carried its "
+                                f"packets, the slower one half of them, and {pinned}", 2 * min(a, b)))
                 if x == v and w]
         if what:
             why[label] = f"Not {label}: that is {'; or '.join(what)}."

@@ -54,7 +54,8 @@ def eq_next(student, rng):
     return predict(
         scenario="equalize-public", params=params, r=r, ask=ask, step=step, choices=ifs(n), answer=dev,
         why_not=why_not,
-        prompt=(f"Equalize with {n} uplinks and 2.4's `fib_select_multipath()` (weights 1). Since the "
+        prompt=(f"Equalize with {n} uplinks and 2.4's `fib_select_multipath()` (weights 1), the credit round "
+                f"robin described in the boxes \"What real kernels do\" of chapters 3 and 4. Since the "
                 f"nexthops' credits were last refilled, the router sent packets up by {before}, in that "
                 f"order. At event {ask} the next one reaches the router. By which uplink will it leave? "
                 f"(In the trace, the `credits` a `round robin` choice lists are the nexthops' credits "

@@ -3,16 +3,31 @@ from __future__ import annotations
 
 from sim.observe import uplink_hops
 from sim.runs import run
+from sim.scenarios import make_params
 from sim.trace import Ev
 
 from . import (addressed, addresses_text, arrivals, dev_addr, exercise, numeric, predict)
 
 
+#: The slow line of the ``slow`` variant, one-way: an echo it carries is still unanswered when the
+#: next one leaves, a second later (chapter 7's last example).
+SLOW_MS = 600
+
+
 @exercise("icmp-answered", 7, "predict", "Will this echo be answered?")
 def icmp_answered(student, rng):
     n = rng.choice([2, 3])
-    variant = rng.choice(["article", "netfilter", "masquerade", "snat"])
-    if variant in ("article", "netfilter"):
+    # no variant with the article's NAT model: chapter 7 says every echo is answered under it, so
+    # the question would be answered on the page before it is asked.  In its place, 2.4's
+    # netfilter NAT with a slow last line and providers that filter (the chapter's last example)
+    variant = rng.choice(["slow", "netfilter", "masquerade", "snat"])
+    if variant == "slow":
+        fast = make_params("icmp-equalize-nat").delay_ms[0]
+        scenario, params = "icmp-equalize-nat", dict(nat="netfilter", uplinks=n, seed=rng.randrange(1, 1000), pings=6,
+                                                    ingress_filter=True, delay_ms=[fast] * (n - 1) + [SLOW_MS])
+        setup = (f"equalize with the 2.4 route cache, NAT model `netfilter`, if{n}'s line {SLOW_MS:g} ms each way "
+                 f"and the other{'s' if n > 2 else ''} {fast:g} ms")
+    elif variant == "netfilter":
         scenario, params = "icmp-equalize-nat", dict(nat=variant, uplinks=n, seed=rng.randrange(1, 1000), pings=6)
         setup = f"equalize with the 2.4 route cache, NAT model `{variant}`"
     else:
@@ -31,8 +46,15 @@ def icmp_answered(student, rng):
                  and e.pkt.l4.seq == seq), None)
     step = reply if reply is not None else (drop if drop is not None else ask)
     ans = "yes" if reply is not None else "no"
-    prev = ", ".join(f"seq {p.l4.seq} by {d}" for i, d, p in uplink_hops(r) if i < ask and p.proto == 1)
+    # the earlier echoes as they left: uplink, source address, and whether answered by event `ask`
+    answered = {e.pkt.l4.seq for e in r.events[:ask] if e.ev is Ev.DELIVER and e.node == "local1"
+                and e.pkt.proto == 1 and e.pkt.l4.type == 0}
+    prev = ", ".join(f"seq {p.l4.seq} by {d} as {p.ip.src} ("
+                     + ("answered" if p.l4.seq in answered else "not answered") + ")"
+                     for i, d, p in uplink_hops(r) if i < ask and p.proto == 1)
     out = next(((i, d, p) for i, d, p in uplink_hops(r) if i > ask and p.proto == 1 and p.l4.seq == seq), None)
+    # 2.4's equalize chooses at random: which uplink this echo takes is given, not asked
+    goes = (f" Equalize will send it by {out[1]}." if out and scenario == "icmp-equalize-nat" else "")
     filt = "filter" if r.params.ingress_filter else "do not filter"
     left = f"its request left by {out[1]} as {out[2].ip.src}" if out else "its request never left the router"
     owner = next((d for d in r.net.uplinks() if out and dev_addr(r, d) == out[2].ip.src), None)
@@ -56,10 +78,12 @@ def icmp_answered(student, rng):
                 f"all with one ICMP id; {setup}, {n} uplinks, providers that {filt} source addresses; "
                 f"{addresses_text(r, lan=False)}. "
                 f"Earlier echo requests left "
-                f"{prev or 'nothing yet'}. At event {ask} echo request seq {seq} reaches the router. Will "
-                f"its reply reach Local host 1?"),
+                f"{prev or 'nothing yet'}, as things stood then. At event {ask} echo request seq {seq} reaches "
+                f"the router.{goes} Will its reply reach Local host 1?"),
         hint=("An echo request and its reply are one 'connection' to conntrack. In 2.4 the entry died with "
-              "the reply, so every echo was new and masqueraded to the uplink it left by. Today the entry "
+              "the reply to the last echo in flight, so an echo sent when every earlier one had been answered "
+              "was new and masqueraded to the uplink it left by; one sent while an earlier echo was still "
+              "unanswered belonged to that echo's entry and kept its address. Today the entry "
               "outlives the reply: the next echo belongs to it, and MASQUERADE drops a packet of an existing "
               "entry that leaves by another device. SNAT keeps the binding: an echo that leaves by another "
               "line carries the first line's address, which only a provider that does not filter source "
@@ -104,7 +128,8 @@ def icmp_count(student, rng):
         prompt=(f"Today's kernel: per-packet balancing with nftables `numgen inc` over {n} uplinks (the first "
                 f"echo request leaves by {first}), NAT `{nat}`, providers that {filt} source addresses. "
                 f"Local host 1 sends Remote host 1 {p} echo requests, one every {every:g} s, all with one "
-                f"ICMP id. How many are answered?"),
+                f"ICMP id. How many are answered? (Chapter 7's box \"What real kernels do\" says what "
+                f"MASQUERADE and SNAT do with an echo that leaves by another uplink than its entry's.)"),
         hint=("numgen sends consecutive echoes by consecutive uplinks. The ICMP conntrack entry outlives its "
               "reply; MASQUERADE kills the entry and drops the packet when an existing entry's packet leaves "
               "by another device, SNAT keeps the binding."),
