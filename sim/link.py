@@ -115,8 +115,10 @@ class Link:
         """The line goes down (or comes back), as when an ADSL line's PPP session drops and
         pppd takes the device down: both ends stop, what is queued or on the wire is lost,
         and each end's node reacts (``NETDEV_DOWN``/``NETDEV_UP``).  (A bare carrier loss
-        on a device left up is milder in Linux: the nexthop is only marked ``linkdown``,
-        still used unless ``ignore_routes_with_linkdown`` is set, and nothing is flushed.)"""
+        on a device left up is milder in today's Linux: ``NETDEV_CHANGE`` marks the nexthop
+        ``linkdown`` (``fib_sync_down_dev()``), still used unless ``ignore_routes_with_linkdown``
+        is set, and invalidates cached routes (``rt_cache_flush()``), but deletes no route, and
+        MASQUERADE, whose notifier acts on ``NETDEV_DOWN``, keeps its entries.  Not modelled.)"""
         for i in self.ifaces:
             i.up = up
             if not up:
