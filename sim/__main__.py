@@ -24,7 +24,7 @@ try:                                # a Ctrl-C while these load (argparse): one 
     from .policies import CACHED_POLICIES
     from .scenarios import (INT_BOUNDS, LIST_BOUNDS, MAX_SECONDS, MAX_TRANSFER,
                             NULLABLE_BOUNDS, NUMBER_BOUNDS, PARAM_HELP, SCENARIOS, UNITS, Params, ParamError,
-                            _option_word as _option, check_applies, fmt_value, run, tick_of)
+                            _option_word as _option, check_applies, fmt_value, run, tick_of, unknown_scenario)
     from .tcp import (CONGESTION_CONTROLS, DEFAULT_TCP_PROFILE, INIT_CWND, MSS, REMOTE_BEHAVIOURS, REMOTE_HELP,
                       TCP_PROFILES)
 except KeyboardInterrupt:
@@ -219,7 +219,7 @@ def _list() -> str:
 
 def _run(args) -> int:
     if args.scenario not in SCENARIOS:
-        return _fail(f"unknown scenario {args.scenario!r}: allowed are {', '.join(SCENARIOS)}")
+        return _fail(unknown_scenario(args.scenario))
     if args.pcap is not None and (why := pcap_problem(args.pcap)) is not None:
         return _fail(why)               # bad input, told before the run (a late write failure: status 1)
     no_line_fails = args.down_at is NONE or (args.down_at is None

@@ -502,6 +502,15 @@ def workload_of(scenario: str) -> frozenset:
 TCP_ONLY = frozenset({"cc", "tcp", "remote", "port_base"})
 
 
+def unknown_scenario(name) -> str:
+    """The one line for a scenario name that is none: the closest name first when one is near
+    (``equalise-nat``: did you mean equalize-nat?), then every name allowed."""
+    import difflib
+    near = difflib.get_close_matches(str(name), list(SCENARIOS), n=1, cutoff=0.75)
+    return (f"unknown scenario {name!r}: " + (f"did you mean {near[0]}? " if near else "")
+            + f"allowed are {', '.join(SCENARIOS)}")
+
+
 def unread(scenario: str) -> frozenset:
     """The parameters ``scenario`` would run the same without: the other workloads' (``pings``
     for a download), and TCP's in a run that carries none.  ``sim.run`` refuses them; a sweep
@@ -509,7 +518,7 @@ def unread(scenario: str) -> frozenset:
     (``flush_at`` and ``equalize`` are refused, with their reason, where the multipath policy
     has no route cache: that depends on the run's ``multipath``, not on the scenario alone.)"""
     if scenario not in SCENARIOS:
-        raise ParamError(f"unknown scenario {scenario!r}: allowed are {', '.join(SCENARIOS)}")
+        raise ParamError(unknown_scenario(scenario))
     return (WORKLOAD - workload_of(scenario)) | (frozenset() if uses_tcp(scenario) else TCP_ONLY)
 
 
@@ -649,7 +658,7 @@ _KNOWN = frozenset(f.name for f in fields(Params))      # the parameters make_pa
 
 def make_params(scenario: str, **overrides) -> Params:
     if scenario not in SCENARIOS:
-        raise ParamError(f"unknown scenario {scenario!r}: allowed are {', '.join(SCENARIOS)}")
+        raise ParamError(unknown_scenario(scenario))
     known = _KNOWN
     bad = sorted(set(overrides) - known)
     if bad:

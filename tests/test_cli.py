@@ -51,6 +51,7 @@ def test_run_json_and_pcap(tmp_path):
 
 @pytest.mark.parametrize("args, words", [
     (["run", "nope"], ["unknown scenario 'nope'", "equalize-nat"]),
+    (["run", "equalise-nat"], ["unknown scenario 'equalise-nat': did you mean equalize-nat? allowed are"]),
     (["run", "equalize-nat", "--multipath", "rr"], ["'rr'", "wrr"]),
     (["run", "equalize-nat", "--nat", "x"], ["'x'", "netfilter"]),
     (["run", "equalize-nat", "--remote", "x"], ["'x'", "rfc"]),
