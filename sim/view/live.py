@@ -151,7 +151,7 @@ LIVE_CSS += (".op1-live{container-type:inline-size}"
              ".op1-live .op1-lp-tabs{display:flex;width:100%;margin:4px 0}"
              ".op1-live .op1-lp-tabs>div{display:flex;width:100%;gap:4px}"
              # (the static player's tabs: the one shown filled, its name underlined)
-             ".op1-live .op1-lp-tabs .widget-toggle-button{flex:1 1 0;width:auto;min-width:0;margin:0;"
+             ".op1-live .op1-lp-tabs .widget-toggle-button{flex:1 1 auto;width:auto;min-width:0;margin:0;"
              "min-height:40px;padding:0 4px;font-size:13px;border:1px solid #555;border-radius:5px;"
              "background:#f4f4f4;color:#111}"
              ".op1-live .op1-lp-tabs .widget-toggle-button.mod-active{background:#0072B2;border-color:#0072B2;"
