@@ -757,30 +757,60 @@
       // is crossed, and miss a bar that jumps past the window (an anchor, a restored scroll).
       if (floater && bar) {
         var first = q(bar, "button") || bar;
-        var fixedOff = false;       // the bar is not fixed to the window (see check): never shown
-        // Whether an ancestor of el is the containing block of its fixed descendants (CSS
-        // Positioned Layout 3: a transform, perspective, filter, contain: layout/paint, ...; not
-        // container-type, which the players' own boxes have).
-        var contained = function (el) {
+        var fixedOff = false;       // the bar is fixed to nothing that stays put (see check): never shown
+        // The box a "fixed" bar is fixed to when it is not the window: an ancestor that makes
+        // itself the containing block of its fixed descendants (CSS Positioned Layout 3: a
+        // transform, perspective, filter, contain: layout/paint, ...; not container-type, which
+        // the players' own boxes have), or null.
+        var holder = function (el) {
           for (var a = el.parentElement; a && a !== document.documentElement; a = a.parentElement) {
             var c = getComputedStyle(a);
             if ((c.transform && c.transform !== "none") || (c.perspective && c.perspective !== "none") ||
                 (c.filter && c.filter !== "none") || (c.backdropFilter && c.backdropFilter !== "none") ||
                 /layout|paint|strict|content/.test(c.contain || "") ||
-                /transform|perspective|filter/.test(c.willChange || "")) return true;
+                /transform|perspective|filter/.test(c.willChange || "")) return a;
+          }
+          return null;
+        };
+        var scrolls = function (a) {
+          return /auto|scroll/.test(getComputedStyle(a).overflowY) && a.scrollHeight > a.clientHeight + 1;
+        };
+        // JupyterLab: the notebook (contain: strict) holds the box that scrolls its cells, so a
+        // bar fixed to the notebook stays at the foot of what the reader sees of it, as it does
+        // at the window's on a page.  The bar is pinned there, from that box's scrolling: the
+        // notebook is the bar's "port" (its rectangle, within the window's, stands for the
+        // window's), its scroller the box the focus is scrolled up in.  A holder that scrolls the
+        // player itself (or with no box scrolling inside it) would carry the bar away with the
+        // text: there the bar is never shown, and the player keeps its own bar alone.
+        var port = null, scroller = null;
+        var settle = function () {
+          var cb = holder(floater);
+          if (!cb) return true;
+          if (scrolls(cb)) return false;
+          for (var a = floater.parentElement; a && a !== cb; a = a.parentElement) {
+            if (scrolls(a)) { port = cb; scroller = a; floater.classList.add("op1-float-in"); return true; }
           }
           return false;
         };
+        var view = function () {            // what the reader sees the page through
+          var top = 0, bottom = window.innerHeight;
+          if (port) {
+            var pr = port.getBoundingClientRect();
+            top = Math.max(pr.top, 0);
+            bottom = Math.min(pr.bottom, bottom);
+          }
+          return {top: top, bottom: bottom};
+        };
         var pinned = function () {
           if (fixedOff) return false;
-          var vh = window.innerHeight, r = root.getBoundingClientRect();
-          var shown = Math.min(r.bottom, vh) - Math.max(r.top, 0);
+          var v = view(), vh = v.bottom - v.top, r = root.getBoundingClientRect();
+          var shown = Math.min(r.bottom, v.bottom) - Math.max(r.top, v.top);
           if (!(shown > 0 && shown >= Math.min(vh / 3, r.height))) return false;
           var b = first.getBoundingClientRect();
-          if (b.top >= vh) return false;                       // still ahead: the reader gets there
-          if (b.bottom <= 0) return true;                      // scrolled away
+          if (b.top >= v.bottom) return false;                 // still ahead: the reader gets there
+          if (b.bottom <= v.top) return true;                  // scrolled away
           var hit = document.elementFromPoint(Math.min(Math.max(b.left + b.width / 2, 0), window.innerWidth - 1),
-                                              Math.min(Math.max(b.top + b.height / 2, 0), vh - 1));
+                                              Math.min(Math.max(b.top + b.height / 2, v.top), v.bottom - 1));
           return !(hit && (hit === first || first.contains(hit)));   // covered (a sticky header)
         };
         // While the bar is shown, the player keeps room for it below its last line (bottom
@@ -792,7 +822,7 @@
         var reserve = function () {
           if (pad0 === null) pad0 = parseFloat(getComputedStyle(root).paddingBottom) || 0;
           var f = floater.getBoundingClientRect();
-          var room = Math.ceil(f.height + Math.max(0, window.innerHeight - f.bottom) + 8);
+          var room = Math.ceil(f.height + Math.max(0, view().bottom - f.bottom) + 8);
           if (room > 8) root.style.paddingBottom = (pad0 + room) + "px";
         };
         var queued = false;
@@ -812,11 +842,11 @@
           floater.hidden = hide;
           if (!hide) {
             // A "fixed" bar is fixed to the window only when no ancestor makes itself the bar's
-            // containing block (CSS contain, transform, filter): JupyterLab's notebook, which
-            // scrolls inside itself and has contain: strict, put the bar mid-notebook and its
-            // room below the player at 2,000 px.  There the bar is not shown at all, and the
-            // player keeps its own bar alone.
-            if (contained(floater)) {
+            // containing block (CSS contain, transform, filter): a panel that scrolls with
+            // contain: strict put the bar mid-panel and its room below the player at 2,000 px.
+            // Fixed to a box that scrolls nothing itself but holds the scroller (JupyterLab's
+            // notebook), the bar is pinned to that box's foot (settle); else never shown.
+            if (port === null && !fixedOff && !settle()) {
               fixedOff = floater.hidden = true;
               return;
             }
@@ -830,6 +860,10 @@
           (window.requestAnimationFrame || setTimeout)(check);
         };
         window.addEventListener("scroll", soon, {passive: true});
+        // (a box's scrolling, JupyterLab's notebook's: scroll events do not bubble, but are captured)
+        document.addEventListener("scroll", function (ev) {
+          if (ev.target !== document && ev.target.contains && ev.target.contains(root)) soon();
+        }, {passive: true, capture: true});
         window.addEventListener("resize", function () { if (!floater.hidden) reserve(); soon(); });
         // What the keyboard focuses in the player is scrolled up from under the bar: once the
         // browser has scrolled it into view (which knows nothing of the bar), and when the bar
@@ -846,9 +880,9 @@
         var keepAbove = function (el) {
           if (floater.hidden || !el || el === root || !root.contains(el) || floater.contains(el)) return;
           if (!keyed(el)) return;
-          var r = el.getBoundingClientRect(), top = floater.getBoundingClientRect().top - 8;
-          if (r.height >= top) return;
-          if (r.bottom > top && r.top < window.innerHeight) window.scrollBy(0, Math.min(r.bottom - top, r.top));
+          var v = view(), r = el.getBoundingClientRect(), top = floater.getBoundingClientRect().top - 8;
+          if (r.height >= top - v.top) return;
+          if (r.bottom > top && r.top < v.bottom) (scroller || window).scrollBy(0, Math.min(r.bottom - top, r.top - v.top));
         };
         root.addEventListener("focusin", function (ev) {
           (window.requestAnimationFrame || setTimeout)(function () {
