@@ -782,11 +782,13 @@
         // window's), its scroller the box the focus is scrolled up in.  A holder that scrolls the
         // player itself (or with no box scrolling inside it) would carry the bar away with the
         // text: there the bar is never shown, and the player keeps its own bar alone.
+        // (Asked each time the bar would show until a port is found: while the notebook fills
+        // with outputs its scroller may not scroll yet.)
         var port = null, scroller = null;
         var settle = function () {
           var cb = holder(floater);
           if (!cb) return true;
-          if (scrolls(cb)) return false;
+          if (scrolls(cb)) { fixedOff = true; return false; }
           for (var a = floater.parentElement; a && a !== cb; a = a.parentElement) {
             if (scrolls(a)) { port = cb; scroller = a; floater.classList.add("op1-float-in"); return true; }
           }
@@ -846,8 +848,8 @@
             // contain: strict put the bar mid-panel and its room below the player at 2,000 px.
             // Fixed to a box that scrolls nothing itself but holds the scroller (JupyterLab's
             // notebook), the bar is pinned to that box's foot (settle); else never shown.
-            if (port === null && !fixedOff && !settle()) {
-              fixedOff = floater.hidden = true;
+            if (port === null && !settle()) {
+              floater.hidden = true;
               return;
             }
             reserve();
