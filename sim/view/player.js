@@ -852,6 +852,13 @@
               floater.hidden = true;
               return;
             }
+            if (port) {
+              // a notebook narrower than the window's phone rules allow for (JupyterLab at 375 px
+              // leaves it some 290): the buttons closer, as on a 320 px phone (player.css); the
+              // step counter ran past the notebook's edge, cut off there
+              floater.classList.remove("op1-float-tight");
+              if (floater.scrollWidth > floater.clientWidth + 1) floater.classList.add("op1-float-tight");
+            }
             reserve();
             keepAbove(document.activeElement);     // the bar came over the focus
           }
