@@ -762,8 +762,13 @@
         // itself the containing block of its fixed descendants (CSS Positioned Layout 3: a
         // transform, perspective, filter, contain: layout/paint, ...; not container-type, which
         // the players' own boxes have), or null.
+        // (Not JupyterLab's cell: it contains its content while off screen, and at times on screen
+        // too (contain: content, with content-visibility: auto), and player.css lifts that while
+        // the cell's player shows the bar: contained there, the bar went with the cell's text
+        // and was cut to its box.)
         var holder = function (el) {
           for (var a = el.parentElement; a && a !== document.documentElement; a = a.parentElement) {
+            if (a.classList.contains("jp-Cell")) continue;
             var c = getComputedStyle(a);
             if ((c.transform && c.transform !== "none") || (c.perspective && c.perspective !== "none") ||
                 (c.filter && c.filter !== "none") || (c.backdropFilter && c.backdropFilter !== "none") ||
