@@ -790,7 +790,7 @@
         // (Asked each time the bar would show until a port is found: while the notebook fills
         // with outputs its scroller may not scroll yet.)
         var port = null, scroller = null;
-        var settle = function () {
+        var findPort = function () {
           var cb = holder(floater);
           if (!cb) return true;
           if (scrolls(cb)) { fixedOff = true; return false; }
@@ -852,8 +852,8 @@
             // containing block (CSS contain, transform, filter): a panel that scrolls with
             // contain: strict put the bar mid-panel and its room below the player at 2,000 px.
             // Fixed to a box that scrolls nothing itself but holds the scroller (JupyterLab's
-            // notebook), the bar is pinned to that box's foot (settle); else never shown.
-            if (port === null && !settle()) {
+            // notebook), the bar is pinned to that box's foot (findPort); else never shown.
+            if (port === null && !findPort()) {
               floater.hidden = true;
               return;
             }
