@@ -1007,6 +1007,55 @@ def test_on_a_phone_the_tables_strip_keeps_the_network_drawing_in_place(tmp_path
     assert first is False, "scrolled to its end, the last step's strip is still faded"
 
 
+def test_on_a_phone_a_step_of_no_change_keeps_no_empty_strip_and_a_tab_shows_its_view(tmp_path):
+    """At 375x667 (touch), chapter 6's replay: the strip "Router tables, this step", under the
+    network drawing on a phone, kept the replay's tallest height (117 px) at a step of "no
+    change", 100 px of it empty, and the tabs below it sat just above the pinned buttons: the
+    Ladder tab, tapped, showed the ladder's head under them.  The strip is as tall as its step's
+    lines there; a tab tapped while the pinned bar shows brings its view's head and first lines
+    up above the bar, the tabs still on screen under the page's header."""
+    need_dot()
+    exe = _need_browser()
+    pl = Player(sim.run("equalize-nat", seed=3, size=20_000), title="equalize-nat, seed 3", max_steps=19)
+    _write_player_page(tmp_path / "ch6.html", pl)
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+        try:
+            pg, P = _phone_at_narration(browser, tmp_path / "ch6.html", 375, 667)
+            strips = []
+            for k in range(int(P.get_attribute("data-frames"))):
+                if k:
+                    P.locator(".op1-bar button[data-act=next]").first.tap()
+                    pg.wait_for_function("k => document.querySelector('[data-replay]').getAttribute('data-step') == k", arg=k)
+                    _frame(pg)
+                strips.append(P.evaluate("""el => { const w = el.querySelector('.op1-what'), cs = getComputedStyle(w);
+                    const last = w.lastElementChild || w, pad = parseFloat(cs.paddingBottom) + parseFloat(cs.borderBottomWidth);
+                    return [w.textContent.includes('no change'),
+                            Math.round(w.getBoundingClientRect().bottom - Math.max(last.getBoundingClientRect().bottom,
+                                       w.getBoundingClientRect().top + 2.2 * parseFloat(cs.fontSize)) - pad)]; }"""))
+            got = {}
+            for tab in ("Router tables", "Ladder", "Packet"):
+                # the tabs just above the pinned bar, as a reader stepping under the drawing has them
+                P.evaluate("""el => { const t = el.querySelector('.op1-tabs').getBoundingClientRect(),
+                    f = el.querySelector('.op1-float'); window.scrollBy(0, t.bottom - (f.getBoundingClientRect().top - 4)); }""")
+                _frame(pg)
+                P.get_by_role("tab", name=tab).tap()
+                _frame(pg)
+                got[tab] = P.evaluate("""el => { const f = el.querySelector('.op1-float'), t = el.querySelector('.op1-tabs').getBoundingClientRect();
+                    const panel = el.querySelector('[data-panel="' + el.querySelector('.op1-pane').getAttribute('data-tab') + '"]');
+                    const h = panel.querySelector('.op1-boxh').getBoundingClientRect();
+                    return {bar: f.hidden ? null : Math.round(f.getBoundingClientRect().top), head: Math.round(h.bottom),
+                            tabs: Math.round(t.top)}; }""")
+            pg.screenshot(path=str(tmp_path / "ch6-tab.png"))
+        finally:
+            browser.close()
+    assert any(none for none, _ in strips), "no step of no change: this test shows nothing"
+    assert all(empty <= 2 for _, empty in strips), strips     # (player.css: 2.2em at least)
+    for tab, v in got.items():
+        assert v["bar"] is not None and v["head"] <= v["bar"] - 8 and v["tabs"] >= 56, (tab, v)
+
+
 def test_a_long_narrations_box_keeps_its_scrolling_keys(tmp_path):
     """A narration too long for its box (a 320x640 phone, more than 6 lines) takes the keyboard's
     focus to scroll: End goes to its end and Home back, as in any box that scrolls (they took the

@@ -115,6 +115,7 @@
           if (focus) b.focus();
           if (t === "ladder") showLadder(p, p.k, true);
           settle(p);
+          bringIn(p, t);
         };
         p.tabs.forEach(function (b) {
           b.addEventListener("click", function () { p.select(b, false); });
@@ -413,8 +414,14 @@
         if (p.narrW === key) return;
         p.narrW = key;
         // the strip: a phone's scrolls past its max-height (player.css), a laptop's grows whole past 6 lines
-        var chg = q(p.el, ".op1-what");
-        if (chg && p.d.chgs) fitTallest(chg, null, p.d.chgs, true, getComputedStyle(chg).maxHeight === "none" ? 6 : 0);
+        // Held at the replay's tallest where it stands above the network drawing, which it would
+        // move; on a phone it stands under the drawing (player.css) and moves nothing the reader
+        // watches: there as tall as its step's lines (held, a step of "no change" kept 100 px of
+        // empty strip between the drawing and the tabs at 375x667, the ladder's head under the
+        // pinned buttons).
+        var chg = q(p.el, ".op1-what"), tb = q(p.el, ".op1-topo-box");
+        if (chg && tb && chg.getBoundingClientRect().top > tb.getBoundingClientRect().top) chg.style.minHeight = "";
+        else if (chg && p.d.chgs) fitTallest(chg, null, p.d.chgs, true, getComputedStyle(chg).maxHeight === "none" ? 6 : 0);
         var cap = q(p.el, ".op1-topo-box .op1-boxh");
         if (cap && q(cap, ".op1-where")) fitTallest(cap, ".op1-where", p.d.steps.map(function (s) { return s.w; }), false, 0);
         // the note past a shorter run's end: its room kept from the first step (it came at the
@@ -424,6 +431,19 @@
         capNarr(p, nb);            // (after those: what lies between it and the drawing's foot)
         fitTallest(nb, ".op1-narr-t", p.d.steps.map(function (s) { return s.n; }), false, 12);
         fitBox(nb, false);
+      }
+
+      // A tab chosen while the pinned bar shows: its view's head and first lines are scrolled up
+      // from under the bar, as far as keeps the tabs on screen (at 375x667 the tabs sat just above
+      // the bar and the ladder's head, chosen, under it).
+      function bringIn(p, t) {
+        var panel = q(p.el, '[data-panel="' + t + '"]');
+        if (!floater || floater.hidden || !panel || !p.tablist) return;
+        var ported = typeof port !== "undefined" && port, top0 = ported ? view().top : HEADER;
+        var want = panel.getBoundingClientRect().top + Math.min(panel.getBoundingClientRect().height, 120) -
+                   (floater.getBoundingClientRect().top - 8);
+        var dy = Math.min(want, p.tablist.getBoundingClientRect().top - top0);
+        if (dy > 0) (ported ? scroller : window).scrollBy(0, dy);
       }
 
       function settle(p) {
