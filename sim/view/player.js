@@ -418,9 +418,10 @@
         // move; on a phone it stands under the drawing (player.css) and moves nothing the reader
         // watches: there as tall as its step's lines (held, a step of "no change" kept 100 px of
         // empty strip between the drawing and the tabs at 375x667, the ladder's head under the
-        // pinned buttons).
+        // pinned buttons).  (Not in a comparison: the strip of its upper run would move the lower
+        // run's drawing.)
         var chg = q(p.el, ".op1-what"), tb = q(p.el, ".op1-topo-box");
-        if (chg && tb && chg.getBoundingClientRect().top > tb.getBoundingClientRect().top) chg.style.minHeight = "";
+        if (chg && tb && panes.length === 1 && chg.getBoundingClientRect().top > tb.getBoundingClientRect().top) chg.style.minHeight = "";
         else if (chg && p.d.chgs) fitTallest(chg, null, p.d.chgs, true, getComputedStyle(chg).maxHeight === "none" ? 6 : 0);
         var cap = q(p.el, ".op1-topo-box .op1-boxh");
         if (cap && q(cap, ".op1-where")) fitTallest(cap, ".op1-where", p.d.steps.map(function (s) { return s.w; }), false, 0);
