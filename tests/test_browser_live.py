@@ -307,3 +307,72 @@ def test_the_live_players_ladder_strip_and_boxes_fit_a_phone(lab):
             assert v["under"] is not None and 0 <= v["under"] <= 4, (w, k, v)
             assert not v["cut"], (w, k, v)
             assert v["past"] <= 0.5, (w, k, v)
+
+
+#: the live player's network, router tables and packet as shown: for each box (None when there is
+#: none), whether it shows, its width, its right edge past the output area (px), whether it scrolls
+#: sideways, the drawings shown in it (their class) and their smallest text as drawn (px); the
+#: packet's lines above its tables that end past the box's right edge; the tabs' display
+NARROW_JS = """() => { const L = document.querySelector('.op1-live'), r = e => e.getBoundingClientRect();
+  const out = r(L.closest('.jp-OutputArea-output') || L);
+  const tabs = L.querySelector('.op1-lp-tabs'), res = {tabs: tabs && getComputedStyle(tabs).display};
+  for (const [name, sel] of [['topo', '.op1-topo-box'], ['state', '.op1-state-box'], ['pkt', '.op1-pkt-box']]) {
+    const b = L.querySelector(sel);
+    if (!b) { res[name] = null; continue; }
+    const bb = r(b), svgs = [...b.querySelectorAll('svg')].filter(s => s.getClientRects().length);
+    let small = 99;
+    for (const s of svgs) { const k = r(s).width / s.viewBox.baseVal.width;
+      for (const t of s.querySelectorAll('text')) if (t.getClientRects().length)
+        small = Math.min(small, parseFloat(getComputedStyle(t).fontSize) * k); }
+    res[name] = {shown: b.getClientRects().length > 0, w: Math.round(bb.width), past: Math.round(bb.right - out.right),
+                 sideways: b.scrollWidth > b.clientWidth + 1, svgs: svgs.map(s => s.getAttribute('class')),
+                 small: Math.round(small * 10) / 10,
+                 cut: [...b.querySelectorAll('.op1-pkthead,.op1-pktchg')].filter(e => r(e).right > bb.right + 1
+                        || e.scrollWidth > e.clientWidth + 1).map(e => e.textContent.slice(0, 40))};
+  }
+  return res; }"""
+
+
+def test_the_live_players_network_tables_and_packet_are_readable_on_a_phone(lab):
+    """At 375x667 the live player lays out as the static player does on a phone (player.css's
+    narrow rules): the network drawn top to bottom, its smallest text 10 px or more, and the
+    router's tables at a readable size in a box that scrolls sideways -- squeezed to the column
+    they were 255 and 229 px wide where their text needs 854 and 474 px (some 3 px high) -- with
+    tabs choosing ladder, router tables or packet below the network; the packet's lines wrap in
+    its box (they were cut at its right: "200.0.0.1:8", "nothing chang").  At 1366x768 the
+    network left to right, no tabs, every view shown."""
+    from playwright.sync_api import sync_playwright
+    base, work = lab
+    got = {}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--headless"])
+        for w, h in ((375, 667), (1366, 768)):
+            page = _player_in_lab(browser, base, w, h)
+            live = page.locator(".op1-live")
+            live.get_by_role("button", name="Next ▶").click()
+            page.wait_for_function("() => /step 2 \\//.test(document.querySelector('.op1-live').innerText)")
+            got[w] = {"": page.evaluate(NARROW_JS)}
+            if w < 1366 and got[w][""]["tabs"]:
+                for tab in ("Router tables", "Packet", "Ladder"):
+                    live.locator(".op1-lp-tabs").get_by_role("button", name=tab).click()
+                    page.wait_for_timeout(300)
+                    got[w][tab] = page.evaluate(NARROW_JS)
+                    if tab == "Router tables":
+                        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+                        page.evaluate("() => document.querySelector('.op1-live .op1-lp-tabs').scrollIntoView()")
+                        page.screenshot(path=str(ARTIFACTS / f"live-player-tables-{w}.png"))
+            page.close()
+        browser.close()
+    phone = got[375]
+    for tab, v in phone.items():
+        assert v["topo"]["svgs"] == ["op1-topo op1-topo-n"] and v["topo"]["small"] >= 10, (tab, v["topo"])
+        assert v["topo"]["past"] <= 1 and v["tabs"] == "flex", (tab, v)
+        shown = {"": "ladder", "Ladder": "ladder", "Router tables": "state", "Packet": "pkt"}[tab]
+        assert v["state"]["shown"] == (shown == "state") and v["pkt"]["shown"] == (shown == "pkt"), (tab, v)
+    tables = phone["Router tables"]["state"]
+    assert tables["small"] >= 10 and tables["sideways"] and tables["past"] <= 1, tables
+    pkt = phone["Packet"]["pkt"]
+    assert pkt["past"] <= 1 and not pkt["cut"], pkt
+    wide = got[1366][""]
+    assert wide["tabs"] == "none" and wide["topo"]["svgs"] == ["op1-topo"] and not wide["topo"]["sideways"], wide
+    assert wide["state"]["shown"] and wide["pkt"]["shown"] and not wide["pkt"]["cut"], wide

@@ -1007,6 +1007,55 @@ def test_on_a_phone_the_tables_strip_keeps_the_network_drawing_in_place(tmp_path
     assert first is False, "scrolled to its end, the last step's strip is still faded"
 
 
+def test_on_a_phone_a_step_of_no_change_keeps_no_empty_strip_and_a_tab_shows_its_view(tmp_path):
+    """At 375x667 (touch), chapter 6's replay: the strip "Router tables, this step", under the
+    network drawing on a phone, kept the replay's tallest height (117 px) at a step of "no
+    change", 100 px of it empty, and the tabs below it sat just above the pinned buttons: the
+    Ladder tab, tapped, showed the ladder's head under them.  The strip is as tall as its step's
+    lines there; a tab tapped while the pinned bar shows brings its view's head and first lines
+    up above the bar, the tabs still on screen under the page's header."""
+    need_dot()
+    exe = _need_browser()
+    pl = Player(sim.run("equalize-nat", seed=3, size=20_000), title="equalize-nat, seed 3", max_steps=19)
+    _write_player_page(tmp_path / "ch6.html", pl)
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+        try:
+            pg, P = _phone_at_narration(browser, tmp_path / "ch6.html", 375, 667)
+            strips = []
+            for k in range(int(P.get_attribute("data-frames"))):
+                if k:
+                    P.locator(".op1-bar button[data-act=next]").first.tap()
+                    pg.wait_for_function("k => document.querySelector('[data-replay]').getAttribute('data-step') == k", arg=k)
+                    _frame(pg)
+                strips.append(P.evaluate("""el => { const w = el.querySelector('.op1-what'), cs = getComputedStyle(w);
+                    const last = w.lastElementChild || w, pad = parseFloat(cs.paddingBottom) + parseFloat(cs.borderBottomWidth);
+                    return [w.textContent.includes('no change'),
+                            Math.round(w.getBoundingClientRect().bottom - Math.max(last.getBoundingClientRect().bottom,
+                                       w.getBoundingClientRect().top + 2.2 * parseFloat(cs.fontSize)) - pad)]; }"""))
+            got = {}
+            for tab in ("Router tables", "Ladder", "Packet"):
+                # the tabs just above the pinned bar, as a reader stepping under the drawing has them
+                P.evaluate("""el => { const t = el.querySelector('.op1-tabs').getBoundingClientRect(),
+                    f = el.querySelector('.op1-float'); window.scrollBy(0, t.bottom - (f.getBoundingClientRect().top - 4)); }""")
+                _frame(pg)
+                P.get_by_role("tab", name=tab).tap()
+                _frame(pg)
+                got[tab] = P.evaluate("""el => { const f = el.querySelector('.op1-float'), t = el.querySelector('.op1-tabs').getBoundingClientRect();
+                    const panel = el.querySelector('[data-panel="' + el.querySelector('.op1-pane').getAttribute('data-tab') + '"]');
+                    const h = panel.querySelector('.op1-boxh').getBoundingClientRect();
+                    return {bar: f.hidden ? null : Math.round(f.getBoundingClientRect().top), head: Math.round(h.bottom),
+                            tabs: Math.round(t.top)}; }""")
+            pg.screenshot(path=str(tmp_path / "ch6-tab.png"))
+        finally:
+            browser.close()
+    assert any(none for none, _ in strips), "no step of no change: this test shows nothing"
+    assert all(empty <= 2 for _, empty in strips), strips     # (player.css: 2.2em at least)
+    for tab, v in got.items():
+        assert v["bar"] is not None and v["head"] <= v["bar"] - 8 and v["tabs"] >= 56, (tab, v)
+
+
 def test_a_long_narrations_box_keeps_its_scrolling_keys(tmp_path):
     """A narration too long for its box (a 320x640 phone, more than 6 lines) takes the keyboard's
     focus to scroll: End goes to its end and Home back, as in any box that scrolls (they took the
@@ -1674,6 +1723,54 @@ def test_inside_a_panel_that_contains_fixed_elements_the_pinned_bar_stays_hidden
     assert seen["none"]["hidden"] is False, seen            # the set-up does call for the bar
     assert seen["strict"]["hidden"] is True, seen
     assert seen["strict"]["pad"] <= seen["strict"]["pad0"] + 1, seen
+
+
+def test_in_a_notebook_that_scrolls_inside_a_contained_panel_the_bar_is_pinned_to_its_foot(tmp_path):
+    """JupyterLab's notebook (contain: strict, the containing block of a ``position: fixed``
+    bar) holds the box that scrolls its cells, with boxes between them and the player that
+    scroll nothing (the output area's overflow: auto and hidden): the pinned bar was never shown
+    there, and README promised it.  Scrolled in that box until the player's own bar is above
+    the notebook's top, the pinned bar shows at the notebook's foot, within the window, centred
+    on it, and its Next steps the player; scrolled back, it hides.  No room is kept below the
+    player beyond the bar's own.  (The cell round the player contains its content at times, as
+    JupyterLab's do: the bar, fixed to the cell, went with its text, cut to its box.)"""
+    need_dot()
+    exe = _need_browser()
+    r = sim.run("connection-level", seed=1)
+    pl = Player(r, title="connection-level, seed 1", max_steps=14)
+    body = ("<div id='nb' style='position:fixed;top:60px;left:40px;right:20px;bottom:30px;contain:strict'>"
+            "<div id='outer' style='height:100%;overflow:auto'>" + "<p>intro</p>" * 40
+            # (JupyterLab 4's cell: contain: content at times, which player.css lifts while the
+            # bar shows)
+            + "<div class='jp-Cell' style='contain:content;content-visibility:auto'>"
+            + "<div style='overflow:auto'><div style='overflow:hidden'>" + pl.html() + "</div></div></div>"
+            + "<p>" + "text after the player. " * 300 + "</p></div></div>")
+    p, browser, pg = _page_with(exe, tmp_path, body, {"width": 1366, "height": 768}, name="notebook.html")
+    try:
+        P = pg.locator("[data-replay]")
+        pad0 = P.evaluate("e => parseFloat(getComputedStyle(e).paddingBottom)")
+        P.locator(".op1-bar button[data-act=next]").click()
+        pg.evaluate("""() => { const o = document.getElementById('outer'), nb = document.getElementById('nb');
+            o.scrollTop += o.querySelector('.op1-bar').getBoundingClientRect().bottom - nb.getBoundingClientRect().top + 10; }""")
+        _frame(pg)
+        _frame(pg)
+        at = P.evaluate("""e => { const f = e.querySelector('.op1-float'), r = f.getBoundingClientRect(),
+            nb = document.getElementById('nb').getBoundingClientRect();
+            return {hidden: f.hidden, bottom: nb.bottom - r.bottom, centre: (r.left + r.right) / 2 - (nb.left + nb.right) / 2,
+                    inside: r.top >= nb.top && r.bottom <= nb.bottom, pad: parseFloat(getComputedStyle(e).paddingBottom),
+                    room: r.height, step: e.dataset.step}; }""")
+        assert at["hidden"] is False and at["inside"] and 4 <= at["bottom"] <= 12 and abs(at["centre"]) <= 2, at
+        assert at["pad"] <= pad0 + at["room"] + at["bottom"] + 8 + 1, (at, pad0)   # (as on a page: reserve)
+        P.locator(".op1-float button[data-act=next]").click()
+        _frame(pg)
+        assert P.evaluate("e => e.dataset.step") != at["step"], at
+        pg.evaluate("() => { document.getElementById('outer').scrollTop = 0; }")
+        _frame(pg)
+        _frame(pg)
+        assert P.evaluate("e => e.querySelector('.op1-float').hidden") is True
+    finally:
+        browser.close()
+        p.stop()
 
 
 def _touch_drag(pg, x: float, y: float, dy: float):

@@ -205,3 +205,35 @@ def test_a_replay_start_after_the_runs_last_event_is_refused_even_when_that_even
     assert lp.result.events[-1].ev is Ev.DROP, "the run no longer ends with a drop: pick another"
     assert lp.replay(10) is False
     assert "no packet moves from then on" in lp.status.value and lp.frames.start == 0
+
+
+def test_a_refusal_names_the_boxes_in_the_order_they_stand_in():
+    """"Not run: ..." named every refused box in the order the checks ran (the seed before the
+    uplinks, which stands before it): in the boxes' order, the main ones before the lines'."""
+    lp = live("equalize-nat", seed=3, size=20_000, max_steps=20)
+    lp.controls["down_at"].value = "soon"
+    lp.controls["seed"].value = "-1"
+    lp.controls["uplinks"].value = "0"
+    said = lp.status.value
+    at = [said.find(w) for w in ("uplinks 0", "seed -1", "“a line fails at”")]
+    assert all(i >= 0 for i in at) and at == sorted(at), (at, said)
+
+
+def test_the_views_are_the_static_players_boxes_that_scroll():
+    """The network (both drawings: left to right, and top to bottom for a phone's column), the
+    router's tables and the packet stand in the static player's boxes that scroll (``scroll_box``),
+    which player.css sizes on a narrow screen as it does the static player's (their drawings at a
+    readable size, not squeezed to the column); the tabs that choose one view on a phone set the
+    player's class that shows it."""
+    from sim.view.player import scroll_box
+    lp = live("equalize-nat", seed=3, size=20_000, max_steps=20)
+    for k in (0, 5):
+        lp.step(k)
+        topo = lp.topology.value
+        assert 'class="op1-scroll op1-topo-scroll op1-kscroll"' in topo
+        assert re.search(r'<svg [^>]*class="op1-topo"', topo) and re.search(r'<svg [^>]*class="op1-topo op1-topo-n"', topo)
+        assert scroll_box("state", "router tables", lp.frames.state_html(k)) in lp.state.value
+        assert scroll_box("pkt", "packet", lp.frames.pkt_html(k)) in lp.packet.value
+    assert "op1-lp-tab-ladder" in lp.widget._dom_classes
+    lp.tabs.value = "state"
+    assert "op1-lp-tab-state" in lp.widget._dom_classes and "op1-lp-tab-ladder" not in lp.widget._dom_classes

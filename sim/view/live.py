@@ -34,7 +34,7 @@ from .ladder import ladder_parts
 from .model import MAX_STEPS, analysis_of, check_result, resolve_steps
 from .narration import narrate
 from .pktpane import pane
-from .player import Frames, _asset, _where, zoomable
+from .player import Frames, _asset, _where, scroll_box, zoomable
 from .state import STATE_CSS, compact, state_dot
 from .topology import apply as topo_apply
 from .topology import base_svg, topo_frame
@@ -117,7 +117,7 @@ LIVE_CSS = (".op1-live .op1-ladder-scroll{max-height:460px}"
             # as tall as the rows shown (op1-ladder-clip), its newest row at the box's foot
             # (column-reverse: a scroller that starts at its end; the lanes' titles stay on top)
             ".op1-live .op1-ladder-box svg{max-width:none}"
-            ".op1-live .op1-lp-ladder{max-width:100%}.op1-live .op1-lp-ladder>.widget-html-content{min-width:0}"
+            ".op1-live .op1-lp-view{max-width:100%}.op1-live .op1-lp-view>.widget-html-content{min-width:0}"
             ".op1-live .op1-ladder-scroll{display:flex;flex-direction:column-reverse}"
             ".op1-live .op1-ladder-scroll>*{flex:0 0 auto;width:max-content}"
             ".op1-live .op1-ladder-scroll>svg:first-child{order:2}"
@@ -140,6 +140,24 @@ LIVE_CSS = (".op1-live .op1-ladder-scroll{max-height:460px}"
             ".op1-live .op1-lc>.widget-label{width:auto!important;max-width:100%!important;text-align:left;"
             "white-space:normal;overflow:visible;line-height:1.3;margin:0 0 2px}"
             ".op1-live .op1-lc>input,.op1-live .op1-lc>select{width:100%!important;flex:0 0 auto;margin:0}}")
+#: ... and player.css's narrow layouts, as the static player has them (its @container rules): the
+#: player is their container.  Under 760 px the network and the router's tables at a readable size
+#: (``zoomable``'s --op1-zw) in boxes that scroll sideways; under 560 px the network top to bottom
+#: and one of ladder, router tables and packet at a time, chosen by tabs (``LivePlayer.tabs``: the
+#: player's class op1-lp-tab-<view> says which)
+LIVE_CSS += (".op1-live{container-type:inline-size}"
+             ".op1-live .op1-lp-tabs{display:none}"
+             "@container (max-width:560px){"
+             ".op1-live .op1-lp-tabs{display:flex;width:100%;margin:4px 0}"
+             ".op1-live .op1-lp-tabs>div{display:flex;width:100%;gap:4px}"
+             # (the static player's tabs: the one shown filled, its name underlined)
+             ".op1-live .op1-lp-tabs .widget-toggle-button{flex:1 1 auto;width:auto;min-width:0;margin:0;"
+             "min-height:40px;padding:0 4px;font-size:13px;border:1px solid #555;border-radius:5px;"
+             "background:#f4f4f4;color:#111}"
+             ".op1-live .op1-lp-tabs .widget-toggle-button.mod-active{background:#0072B2;border-color:#0072B2;"
+             "color:#fff;text-decoration:underline 2px;text-underline-offset:3px}"
+             + "".join(f".op1-live:not(.op1-lp-tab-{v}) .op1-lp-box-{v}{{display:none}}"
+                       for v in ("ladder", "state", "packet")) + "}")
 _players = itertools.count(1)   # the page's element ids of a player's box titles: op1-live<N>-<view>
 
 
@@ -643,8 +661,18 @@ class LivePlayer:
         self.topology = W.HTML()
         self.state = W.HTML()
         self.ladder = W.HTML()
-        self.ladder.add_class("op1-lp-ladder")     # (LIVE_CSS: as wide as the column, its box scrolls)
         self.packet = W.HTML()
+        for view in (self.topology, self.state, self.ladder, self.packet):
+            view.add_class("op1-lp-view")          # (LIVE_CSS: as wide as the column, its box scrolls)
+        # a phone's column: one of ladder, router tables and packet below the network, as the
+        # static player's tabs choose (shown only there: LIVE_CSS)
+        self.tabs = W.ToggleButtons(options=[("Ladder", "ladder"), ("Router tables", "state"), ("Packet", "packet")],
+                                    value="ladder", tooltips=["the ladder: the steps so far",
+                                                              "the router's tables at this step",
+                                                              "the packet: its fields and bytes"],
+                                    style={"button_width": "auto"})
+        self.tabs.add_class("op1-lp-tabs")
+        self.tabs.observe(self._on_tab, "value")
         self.downloads = W.HTML()
         # the pcapng and the trace are built when asked for: a packet's bytes take scapy
         # about a millisecond, too long to spend on every hop of every re-run
@@ -653,11 +681,14 @@ class LivePlayer:
         self.prepare.on_click(lambda _b: self.prepare_downloads())
         css = W.HTML(f"<style>{_asset('player.css')}{STATE_CSS}{LIVE_CSS}</style>")
         titles = dict(BOXES)
-        box = lambda view: W.VBox([W.HTML(f'<div id="{self._uid}-{view}" class="op1-live-boxh" '
-                                          f'style="margin:2px 0;font-size:12px;font-weight:bold;'
-                                          f'text-transform:uppercase;color:#555">{titles[view]}</div>'),
-                                   getattr(self, view)],
-                                  layout=W.Layout(max_width="100%"))   # (a wider view scrolls in it)
+        def box(view):
+            b = W.VBox([W.HTML(f'<div id="{self._uid}-{view}" class="op1-live-boxh" '
+                               f'style="margin:2px 0;font-size:12px;font-weight:bold;'
+                               f'text-transform:uppercase;color:#555">{titles[view]}</div>'),
+                        getattr(self, view)],
+                       layout=W.Layout(max_width="100%"))   # (a wider view scrolls in it)
+            b.add_class(f"op1-lp-box-{view}")               # (a phone's tabs show one: LIVE_CSS)
+            return b
         self.widget = W.VBox([
             css,
             W.HBox(groups["main"], layout=row),
@@ -671,10 +702,12 @@ class LivePlayer:
             self.narration,
             self.changed,
             box("topology"),
+            self.tabs,
             W.HBox([box("ladder"), box("state")], layout=W.Layout(flex_flow="row wrap")),
             box("packet"),
         ])
         self.widget.add_class("op1-live")
+        self.widget.add_class("op1-lp-tab-ladder")
         for name, c in self.controls.items():
             c.observe(self._on_replay if name == "start_at" else self._on_param, "value")
         self.slider.observe(self._on_step, "value")
@@ -782,6 +815,11 @@ class LivePlayer:
             bad = _bad_values(self.scenario, dict(params), values, limits, self.preset, "live player")
         except Exception:                  # (a value no check can read: the one message)
             bad = []
+        # in the order the boxes stand in, the main ones before the lines' (the checks' order put
+        # the seed before the uplinks); a problem that is no box's last
+        shown = sorted(self.controls, key=lambda n: GROUPS.index(self._group.get(n, "main")))
+        order = {name: i for i, name in enumerate(shown)}
+        bad = sorted(bad, key=lambda b: order.get(b[0], len(order)))
         return bad or [(getattr(e, "param", None), str(e))]
 
     def _mark(self, bad: list) -> None:
@@ -967,6 +1005,11 @@ class LivePlayer:
         else:
             self.show(k)
 
+    def _on_tab(self, change) -> None:
+        """A phone's tab chosen: the player shows that view below the network (LIVE_CSS)."""
+        self.widget.remove_class(f"op1-lp-tab-{change['old']}")
+        self.widget.add_class(f"op1-lp-tab-{change['new']}")
+
     def _on_step(self, change) -> None:
         self.show(change["new"] - 1)
 
@@ -984,10 +1027,15 @@ class LivePlayer:
         # what this step did to the router's tables, above the network (the static player's strip)
         self.changed.value = (f'<div class="op1" style="border:0;padding:0"><div class="op1-what">{changed_html(self.result, f._snaps[i])}'
                               f"</div></div>")
+        # the network twice, left to right and (a phone's column: player.css) top to bottom, in
+        # the static player's box that scrolls: on a narrow screen each drawing is shown at a
+        # readable size (``zoomable``), not squeezed to the column (at 375 px: 255 px wide, its
+        # text some 3 px high)
+        topo = topo_apply(f.topo, f.topo_frames[k]) + topo_apply(f.topo_n, f.topo_frames[k])
         self.topology.value = self._region("topology", f'<div class="op1 op1-topo-box" style="border:0;padding:0">'
-                                                       f"{topo_apply(f.topo, f.topo_frames[k])}</div>")
-        self.state.value = self._region("state", f'<div class="op1"><div class="op1-state-box">'
-                                                 f'{f.state_html(k)}</div></div>')
+                                                       f'{scroll_box("topo", "network", topo)}</div>')
+        self.state.value = self._region("state", f'<div class="op1">'
+                                                 f'{scroll_box("state", "router tables", f.state_html(k))}</div>')
         # only the rows up to this step: the ladder must not tell what is about to happen
         head, body, _ = ladder_parts(self.result, f.steps, i, hide_future=True, buttons=False)
         # the drawing cut to the rows shown (the static player's op1-ladder-clip): below them the
@@ -996,8 +1044,7 @@ class LivePlayer:
         clip = f'<div class="op1-ladder-clip" style="height:{shown}px">{body}</div>'
         self.ladder.value = self._region("ladder", f'<div class="op1 op1-ladder-box" style="padding:0">'
                                                    f'<div class="op1-ladder-scroll">{head}{clip}</div></div>')
-        self.packet.value = self._region("packet", f'<div class="op1"><div class="op1-pkt-box">'
-                                                   f'{f.pkt_html(k)}</div></div>')
+        self.packet.value = self._region("packet", f'<div class="op1">{scroll_box("pkt", "packet", f.pkt_html(k))}</div>')
 
     def _region(self, view: str, inner: str) -> str:
         """A view's HTML as a region named by its box's title (the title's element id)."""

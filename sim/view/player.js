@@ -115,6 +115,7 @@
           if (focus) b.focus();
           if (t === "ladder") showLadder(p, p.k, true);
           settle(p);
+          bringIn(p, t);
         };
         p.tabs.forEach(function (b) {
           b.addEventListener("click", function () { p.select(b, false); });
@@ -413,8 +414,15 @@
         if (p.narrW === key) return;
         p.narrW = key;
         // the strip: a phone's scrolls past its max-height (player.css), a laptop's grows whole past 6 lines
-        var chg = q(p.el, ".op1-what");
-        if (chg && p.d.chgs) fitTallest(chg, null, p.d.chgs, true, getComputedStyle(chg).maxHeight === "none" ? 6 : 0);
+        // Held at the replay's tallest where it stands above the network drawing, which it would
+        // move; on a phone it stands under the drawing (player.css) and moves nothing the reader
+        // watches: there as tall as its step's lines (held, a step of "no change" kept 100 px of
+        // empty strip between the drawing and the tabs at 375x667, the ladder's head under the
+        // pinned buttons).  (Not in a comparison: the strip of its upper run would move the lower
+        // run's drawing.)
+        var chg = q(p.el, ".op1-what"), tb = q(p.el, ".op1-topo-box");
+        if (chg && tb && panes.length === 1 && chg.getBoundingClientRect().top > tb.getBoundingClientRect().top) chg.style.minHeight = "";
+        else if (chg && p.d.chgs) fitTallest(chg, null, p.d.chgs, true, getComputedStyle(chg).maxHeight === "none" ? 6 : 0);
         var cap = q(p.el, ".op1-topo-box .op1-boxh");
         if (cap && q(cap, ".op1-where")) fitTallest(cap, ".op1-where", p.d.steps.map(function (s) { return s.w; }), false, 0);
         // the note past a shorter run's end: its room kept from the first step (it came at the
@@ -424,6 +432,19 @@
         capNarr(p, nb);            // (after those: what lies between it and the drawing's foot)
         fitTallest(nb, ".op1-narr-t", p.d.steps.map(function (s) { return s.n; }), false, 12);
         fitBox(nb, false);
+      }
+
+      // A tab chosen while the pinned bar shows: its view's head and first lines are scrolled up
+      // from under the bar, as far as keeps the tabs on screen (at 375x667 the tabs sat just above
+      // the bar and the ladder's head, chosen, under it).
+      function bringIn(p, t) {
+        var panel = q(p.el, '[data-panel="' + t + '"]');
+        if (!floater || floater.hidden || !panel || !p.tablist) return;
+        var ported = typeof port !== "undefined" && port, top0 = ported ? view().top : HEADER;
+        var want = panel.getBoundingClientRect().top + Math.min(panel.getBoundingClientRect().height, 120) -
+                   (floater.getBoundingClientRect().top - 8);
+        var dy = Math.min(want, p.tablist.getBoundingClientRect().top - top0);
+        if (dy > 0) (ported ? scroller : window).scrollBy(0, dy);
       }
 
       function settle(p) {
@@ -757,30 +778,67 @@
       // is crossed, and miss a bar that jumps past the window (an anchor, a restored scroll).
       if (floater && bar) {
         var first = q(bar, "button") || bar;
-        var fixedOff = false;       // the bar is not fixed to the window (see check): never shown
-        // Whether an ancestor of el is the containing block of its fixed descendants (CSS
-        // Positioned Layout 3: a transform, perspective, filter, contain: layout/paint, ...; not
-        // container-type, which the players' own boxes have).
-        var contained = function (el) {
+        var fixedOff = false;       // the bar is fixed to nothing that stays put (see check): never shown
+        // The box a "fixed" bar is fixed to when it is not the window: an ancestor that makes
+        // itself the containing block of its fixed descendants (CSS Positioned Layout 3: a
+        // transform, perspective, filter, contain: layout/paint, ...; not container-type, which
+        // the players' own boxes have), or null.
+        // (Not JupyterLab's cell: it contains its content while off screen, and at times on screen
+        // too (contain: content, with content-visibility: auto), and player.css lifts that while
+        // the cell's player shows the bar: contained there, the bar went with the cell's text
+        // and was cut to its box.)
+        var holder = function (el) {
           for (var a = el.parentElement; a && a !== document.documentElement; a = a.parentElement) {
+            if (a.classList.contains("jp-Cell")) continue;
             var c = getComputedStyle(a);
             if ((c.transform && c.transform !== "none") || (c.perspective && c.perspective !== "none") ||
                 (c.filter && c.filter !== "none") || (c.backdropFilter && c.backdropFilter !== "none") ||
                 /layout|paint|strict|content/.test(c.contain || "") ||
-                /transform|perspective|filter/.test(c.willChange || "")) return true;
+                /transform|perspective|filter/.test(c.willChange || "")) return a;
+          }
+          return null;
+        };
+        var scrolls = function (a) {
+          return /auto|scroll/.test(getComputedStyle(a).overflowY) && a.scrollHeight > a.clientHeight + 1;
+        };
+        // JupyterLab: the notebook (contain: strict) holds the box that scrolls its cells, so a
+        // bar fixed to the notebook stays at the foot of what the reader sees of it, as it does
+        // at the window's on a page.  The bar is pinned there, from that box's scrolling: the
+        // notebook is the bar's "port" (its rectangle, within the window's, stands for the
+        // window's), its scroller the box the focus is scrolled up in.  A holder that scrolls the
+        // player itself (or with no box scrolling inside it) would carry the bar away with the
+        // text: there the bar is never shown, and the player keeps its own bar alone.
+        // (Asked each time the bar would show until a port is found: while the notebook fills
+        // with outputs its scroller may not scroll yet.)
+        var port = null, scroller = null;
+        var findPort = function () {
+          var cb = holder(floater);
+          if (!cb) return true;
+          if (scrolls(cb)) { fixedOff = true; return false; }
+          for (var a = floater.parentElement; a && a !== cb; a = a.parentElement) {
+            if (scrolls(a)) { port = cb; scroller = a; floater.classList.add("op1-float-in"); return true; }
           }
           return false;
         };
+        var view = function () {            // what the reader sees the page through
+          var top = 0, bottom = window.innerHeight;
+          if (port) {
+            var pr = port.getBoundingClientRect();
+            top = Math.max(pr.top, 0);
+            bottom = Math.min(pr.bottom, bottom);
+          }
+          return {top: top, bottom: bottom};
+        };
         var pinned = function () {
           if (fixedOff) return false;
-          var vh = window.innerHeight, r = root.getBoundingClientRect();
-          var shown = Math.min(r.bottom, vh) - Math.max(r.top, 0);
+          var v = view(), vh = v.bottom - v.top, r = root.getBoundingClientRect();
+          var shown = Math.min(r.bottom, v.bottom) - Math.max(r.top, v.top);
           if (!(shown > 0 && shown >= Math.min(vh / 3, r.height))) return false;
           var b = first.getBoundingClientRect();
-          if (b.top >= vh) return false;                       // still ahead: the reader gets there
-          if (b.bottom <= 0) return true;                      // scrolled away
+          if (b.top >= v.bottom) return false;                 // still ahead: the reader gets there
+          if (b.bottom <= v.top) return true;                  // scrolled away
           var hit = document.elementFromPoint(Math.min(Math.max(b.left + b.width / 2, 0), window.innerWidth - 1),
-                                              Math.min(Math.max(b.top + b.height / 2, 0), vh - 1));
+                                              Math.min(Math.max(b.top + b.height / 2, v.top), v.bottom - 1));
           return !(hit && (hit === first || first.contains(hit)));   // covered (a sticky header)
         };
         // While the bar is shown, the player keeps room for it below its last line (bottom
@@ -792,7 +850,7 @@
         var reserve = function () {
           if (pad0 === null) pad0 = parseFloat(getComputedStyle(root).paddingBottom) || 0;
           var f = floater.getBoundingClientRect();
-          var room = Math.ceil(f.height + Math.max(0, window.innerHeight - f.bottom) + 8);
+          var room = Math.ceil(f.height + Math.max(0, view().bottom - f.bottom) + 8);
           if (room > 8) root.style.paddingBottom = (pad0 + room) + "px";
         };
         var queued = false;
@@ -812,13 +870,20 @@
           floater.hidden = hide;
           if (!hide) {
             // A "fixed" bar is fixed to the window only when no ancestor makes itself the bar's
-            // containing block (CSS contain, transform, filter): JupyterLab's notebook, which
-            // scrolls inside itself and has contain: strict, put the bar mid-notebook and its
-            // room below the player at 2,000 px.  There the bar is not shown at all, and the
-            // player keeps its own bar alone.
-            if (contained(floater)) {
-              fixedOff = floater.hidden = true;
+            // containing block (CSS contain, transform, filter): a panel that scrolls with
+            // contain: strict put the bar mid-panel and its room below the player at 2,000 px.
+            // Fixed to a box that scrolls nothing itself but holds the scroller (JupyterLab's
+            // notebook), the bar is pinned to that box's foot (findPort); else never shown.
+            if (port === null && !findPort()) {
+              floater.hidden = true;
               return;
+            }
+            if (port) {
+              // a notebook narrower than the window's phone rules allow for (JupyterLab at 375 px
+              // leaves it some 290): the buttons closer, as on a 320 px phone (player.css); the
+              // step counter ran past the notebook's edge, cut off there
+              floater.classList.remove("op1-float-tight");
+              if (floater.scrollWidth > floater.clientWidth + 1) floater.classList.add("op1-float-tight");
             }
             reserve();
             keepAbove(document.activeElement);     // the bar came over the focus
@@ -830,6 +895,10 @@
           (window.requestAnimationFrame || setTimeout)(check);
         };
         window.addEventListener("scroll", soon, {passive: true});
+        // (a box's scrolling, JupyterLab's notebook's: scroll events do not bubble, but are captured)
+        document.addEventListener("scroll", function (ev) {
+          if (ev.target !== document && ev.target.contains && ev.target.contains(root)) soon();
+        }, {passive: true, capture: true});
         window.addEventListener("resize", function () { if (!floater.hidden) reserve(); soon(); });
         // What the keyboard focuses in the player is scrolled up from under the bar: once the
         // browser has scrolled it into view (which knows nothing of the bar), and when the bar
@@ -846,9 +915,9 @@
         var keepAbove = function (el) {
           if (floater.hidden || !el || el === root || !root.contains(el) || floater.contains(el)) return;
           if (!keyed(el)) return;
-          var r = el.getBoundingClientRect(), top = floater.getBoundingClientRect().top - 8;
-          if (r.height >= top) return;
-          if (r.bottom > top && r.top < window.innerHeight) window.scrollBy(0, Math.min(r.bottom - top, r.top));
+          var v = view(), r = el.getBoundingClientRect(), top = floater.getBoundingClientRect().top - 8;
+          if (r.height >= top - v.top) return;
+          if (r.bottom > top && r.top < v.bottom) (scroller || window).scrollBy(0, Math.min(r.bottom - top, r.top - v.top));
         };
         root.addEventListener("focusin", function (ev) {
           (window.requestAnimationFrame || setTimeout)(function () {

@@ -250,8 +250,7 @@ class Frames:
                 # under it, so that the narration sits right above the drawing: player.css)
                 f'<div class="op1-grid"><div class="op1-what">{self.chgs[self.chg_of[0]]}</div>'
                 f'<figure class="op1-box op1-topo-box"><figcaption class="op1-boxh"><span class="op1-whereh">Network · </span><span class="op1-where">'
-                f'{_dot.h(self.where[0])}</span></figcaption><div class="op1-scroll op1-topo-scroll op1-kscroll" '
-                f'tabindex="0" role="group" aria-label="{who}network, scrolls">{topo0}</div></figure>'
+                f'{_dot.h(self.where[0])}</span></figcaption>{scroll_box("topo", f"{who}network", topo0)}</figure>'
                 f'<div class="op1-tabs" role="tablist" aria-label="{who}what to show below the network">{tabs}</div>'
                 f'<div class="op1-box op1-ladder-box" data-panel="ladder" role="group" aria-label="{who}ladder">'
                 f'<div class="op1-boxh">Ladder: the steps so far'
@@ -262,14 +261,25 @@ class Frames:
                 f'<figure class="op1-box op1-state-box-wrap" data-panel="state">'
                 f'<figcaption class="op1-boxh">Linux router: tables<span class="op1-state-t">, at '
                 f'{self.table_t[0]}</span></figcaption>{LEGEND}'
-                f'<div class="op1-scroll op1-state-box op1-kscroll" tabindex="0" role="group" '
-                f'aria-label="{who}router tables, scrolls">{self.states[self.state_of[0]]}</div></figure>'
+                f'{scroll_box("state", f"{who}router tables", self.states[self.state_of[0]])}</figure>'
                 f'<div class="op1-box op1-pkt-wrap" data-panel="pkt" role="group" aria-label="{who}packet">'
                 f'<div class="op1-boxh">Packet: its fields and bytes</div>'
-                f'<div class="op1-scroll op1-pkt-box op1-kscroll" tabindex="0" role="group" '
-                f'aria-label="{who}packet, scrolls">{self.pkts[self.pkt_of[0]]}</div></div>'
+                f'{scroll_box("pkt", f"{who}packet", self.pkts[self.pkt_of[0]])}</div>'
                 f'</div><script type="application/octet-stream" class="op1-data" data-enc="deflate-base64">'
                 f'{pack(self.data())}</script></div>')
+
+
+#: each view's box that scrolls (player.css: on a narrow screen its drawing at a readable size in
+#: it, ``zoomable``): its class, after op1-scroll
+SCROLL_CLASS = {"topo": "op1-topo-scroll", "state": "op1-state-box", "pkt": "op1-pkt-box"}
+
+
+def scroll_box(view: str, name: str, inner: str) -> str:
+    """View ``view``'s box that scrolls, holding ``inner``, named ``name`` (", scrolls" after it):
+    the static player's (``pane_html``) and ``LivePlayer``'s.  A keyboard stop (tabindex), so
+    that its arrow keys scroll it."""
+    return (f'<div class="op1-scroll {SCROLL_CLASS[view]} op1-kscroll" tabindex="0" role="group" '
+            f'aria-label="{name}, scrolls">{inner}</div>')
 
 
 #: The router tables' kernel words, said once beside them (a reader meets them here first).
