@@ -1007,13 +1007,13 @@ def test_on_a_phone_the_tables_strip_keeps_the_network_drawing_in_place(tmp_path
     assert first is False, "scrolled to its end, the last step's strip is still faded"
 
 
-def test_on_a_phone_a_step_of_no_change_keeps_no_empty_strip_and_a_tab_shows_its_view(tmp_path):
-    """At 375x667 (touch), chapter 6's replay: the strip "Router tables, this step", under the
-    network drawing on a phone, kept the replay's tallest height (117 px) at a step of "no
-    change", 100 px of it empty, and the tabs below it sat just above the pinned buttons: the
-    Ladder tab, tapped, showed the ladder's head under them.  The strip is as tall as its step's
-    lines there; a tab tapped while the pinned bar shows brings its view's head and first lines
-    up above the bar, the tabs still on screen under the page's header."""
+def test_on_a_phone_a_tab_tapped_under_the_pinned_bar_shows_its_view(tmp_path):
+    """At 375x667 (touch), chapter 6's replay: the tabs below the network drawing sat just above
+    the pinned buttons, and the Ladder tab, tapped, showed the ladder's head under them.  A tab
+    tapped while the pinned bar shows brings its view's head and first lines up above the bar,
+    the tabs still on screen under the page's header.  (The strip "Router tables, this step"
+    keeps the replay's tallest height, empty at a step of "no change": a step's own height moved
+    the tabs and the ladder below it from step to step; test_book checks nothing moves.)"""
     need_dot()
     exe = _need_browser()
     pl = Player(sim.run("equalize-nat", seed=3, size=20_000), title="equalize-nat, seed 3", max_steps=19)
@@ -1023,17 +1023,6 @@ def test_on_a_phone_a_step_of_no_change_keeps_no_empty_strip_and_a_tab_shows_its
         browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
         try:
             pg, P = _phone_at_narration(browser, tmp_path / "ch6.html", 375, 667)
-            strips = []
-            for k in range(int(P.get_attribute("data-frames"))):
-                if k:
-                    P.locator(".op1-bar button[data-act=next]").first.tap()
-                    pg.wait_for_function("k => document.querySelector('[data-replay]').getAttribute('data-step') == k", arg=k)
-                    _frame(pg)
-                strips.append(P.evaluate("""el => { const w = el.querySelector('.op1-what'), cs = getComputedStyle(w);
-                    const last = w.lastElementChild || w, pad = parseFloat(cs.paddingBottom) + parseFloat(cs.borderBottomWidth);
-                    return [w.textContent.includes('no change'),
-                            Math.round(w.getBoundingClientRect().bottom - Math.max(last.getBoundingClientRect().bottom,
-                                       w.getBoundingClientRect().top + 2.2 * parseFloat(cs.fontSize)) - pad)]; }"""))
             got = {}
             for tab in ("Router tables", "Ladder", "Packet"):
                 # the tabs just above the pinned bar, as a reader stepping under the drawing has them
@@ -1050,8 +1039,6 @@ def test_on_a_phone_a_step_of_no_change_keeps_no_empty_strip_and_a_tab_shows_its
             pg.screenshot(path=str(tmp_path / "ch6-tab.png"))
         finally:
             browser.close()
-    assert any(none for none, _ in strips), "no step of no change: this test shows nothing"
-    assert all(empty <= 2 for _, empty in strips), strips     # (player.css: 2.2em at least)
     for tab, v in got.items():
         assert v["bar"] is not None and v["head"] <= v["bar"] - 8 and v["tabs"] >= 56, (tab, v)
 

@@ -414,15 +414,11 @@
         if (p.narrW === key) return;
         p.narrW = key;
         // the strip: a phone's scrolls past its max-height (player.css), a laptop's grows whole past 6 lines
-        // Held at the replay's tallest where it stands above the network drawing, which it would
-        // move; on a phone it stands under the drawing (player.css) and moves nothing the reader
-        // watches: there as tall as its step's lines (held, a step of "no change" kept 100 px of
-        // empty strip between the drawing and the tabs at 375x667, the ladder's head under the
-        // pinned buttons).  (Not in a comparison: the strip of its upper run would move the lower
-        // run's drawing.)
-        var chg = q(p.el, ".op1-what"), tb = q(p.el, ".op1-topo-box");
-        if (chg && tb && panes.length === 1 && chg.getBoundingClientRect().top > tb.getBoundingClientRect().top) chg.style.minHeight = "";
-        else if (chg && p.d.chgs) fitTallest(chg, null, p.d.chgs, true, getComputedStyle(chg).maxHeight === "none" ? 6 : 0);
+        // Held at the replay's tallest, wherever it stands: above the network drawing (a laptop's)
+        // it would move the drawing; under it (a phone's) the tabs and the ladder or tables the
+        // reader steps through with the pinned buttons (a step's own height moved them 89 px)
+        var chg = q(p.el, ".op1-what");
+        if (chg && p.d.chgs) fitTallest(chg, null, p.d.chgs, true, getComputedStyle(chg).maxHeight === "none" ? 6 : 0);
         var cap = q(p.el, ".op1-topo-box .op1-boxh");
         if (cap && q(cap, ".op1-where")) fitTallest(cap, ".op1-where", p.d.steps.map(function (s) { return s.w; }), false, 0);
         // the note past a shorter run's end: its room kept from the first step (it came at the
