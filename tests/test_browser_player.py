@@ -1043,6 +1043,47 @@ def test_on_a_phone_a_tab_tapped_under_the_pinned_bar_shows_its_view(tmp_path):
         assert v["bar"] is not None and v["head"] <= v["bar"] - 8 and v["tabs"] >= 56, (tab, v)
 
 
+def test_the_pinned_bar_gives_way_to_a_box_being_typed_in_below_the_player(tmp_path):
+    """In JupyterLab the pinned bar sat over the code cell after the player, on the very lines
+    being typed (the editor's cursor under "Next ▶").  While the focus is in something typed into
+    outside the player (a text box here, a notebook's editor there) that reaches down to where
+    the bar sits, the bar is hidden; it comes back once the focus leaves."""
+    need_dot()
+    exe = _need_browser()
+    pl = Player(sim.run("equalize-nat", seed=3, size=20_000), title="equalize-nat, seed 3", max_steps=19)
+    (tmp_path / "typing.html").write_text(standalone_page(
+        [HEADER_56, "<p>intro</p>" * 5, pl.html(),
+         '<textarea id="cell" rows="6" cols="40" aria-label="a cell"></textarea>', "<p>" + "text after. " * 400 + "</p>"], "p"))
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+        try:
+            pg = browser.new_page(viewport={"width": 1366, "height": 768})
+            pg.goto((tmp_path / "typing.html").as_uri())
+            pg.wait_for_selector("[data-replay][data-op1-live]", state="attached")
+            # the player's own bar scrolled away, the text box's foot at the window's foot
+            pg.evaluate("""() => { const t = document.getElementById('cell').getBoundingClientRect();
+                window.scrollBy(0, t.bottom - window.innerHeight + 4); }""")
+            _frame(pg)
+            _frame(pg)
+            shown = lambda: pg.evaluate("() => !document.querySelector('.op1-float').hidden")
+            before = shown()
+            pg.locator("#cell").focus()
+            pg.keyboard.type("up = r.summary")
+            _frame(pg)
+            _frame(pg)
+            typing = shown()
+            pg.locator("#cell").evaluate("el => el.blur()")
+            pg.wait_for_timeout(50)
+            _frame(pg)
+            after = shown()
+        finally:
+            browser.close()
+    assert before, "the pinned bar did not show with the player's bar scrolled away: this test shows nothing"
+    assert not typing, "the pinned bar stayed over the box being typed in"
+    assert after, "the pinned bar did not come back once the focus left the box"
+
+
 def test_a_long_narrations_box_keeps_its_scrolling_keys(tmp_path):
     """A narration too long for its box (a 320x640 phone, more than 6 lines) takes the keyboard's
     focus to scroll: End goes to its end and Home back, as in any box that scrolls (they took the

@@ -774,6 +774,7 @@
       // is crossed, and miss a bar that jumps past the window (an anchor, a restored scroll).
       if (floater && bar) {
         var first = q(bar, "button") || bar;
+        var BAR_ROOM = 72;          // px above the foot of the view the bar and its gap take
         var fixedOff = false;       // the bar is fixed to nothing that stays put (see check): never shown
         // The box a "fixed" bar is fixed to when it is not the window: an ancestor that makes
         // itself the containing block of its fixed descendants (CSS Positioned Layout 3: a
@@ -825,9 +826,22 @@
           }
           return {top: top, bottom: bottom};
         };
+        // Something the reader types into outside the player (a notebook's code cell, a box of the
+        // page) reaching down to where the bar would sit: the bar stays away (in JupyterLab it
+        // covered the lines being typed in the cell after the player's)
+        var typing = function (v) {
+          var el = document.activeElement;
+          if (!el || el === document.body || root.contains(el) || floater.contains(el)) return false;
+          var ed = (el.closest && el.closest(".cm-editor, .CodeMirror, .jp-InputArea-editor")) ||
+                   (/^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName) || el.isContentEditable ? el : null);
+          if (!ed) return false;
+          var e = ed.getBoundingClientRect();
+          return e.bottom > v.bottom - BAR_ROOM && e.top < v.bottom;
+        };
         var pinned = function () {
           if (fixedOff) return false;
           var v = view(), vh = v.bottom - v.top, r = root.getBoundingClientRect();
+          if (typing(v)) return false;
           var shown = Math.min(r.bottom, v.bottom) - Math.max(r.top, v.top);
           if (!(shown > 0 && shown >= Math.min(vh / 3, r.height))) return false;
           var b = first.getBoundingClientRect();
@@ -896,6 +910,9 @@
           if (ev.target !== document && ev.target.contains && ev.target.contains(root)) soon();
         }, {passive: true, capture: true});
         window.addEventListener("resize", function () { if (!floater.hidden) reserve(); soon(); });
+        // a box outside the player taking or losing the focus (typing: the bar gives way)
+        document.addEventListener("focusin", soon);
+        document.addEventListener("focusout", function () { setTimeout(soon, 0); });
         // What the keyboard focuses in the player is scrolled up from under the bar: once the
         // browser has scrolled it into view (which knows nothing of the bar), and when the bar
         // appears over it.
