@@ -1084,6 +1084,42 @@ def test_the_pinned_bar_gives_way_to_a_box_being_typed_in_below_the_player(tmp_p
     assert after, "the pinned bar did not come back once the focus left the box"
 
 
+def test_a_ladder_scrolled_sideways_keeps_its_whole_first_column_on_its_backing(tmp_path):
+    """At 375x667, chapter 3's cache-expiry replay (times in seconds, three-digit events): the
+    ladder scrolled sideways keeps its first column at the box's left edge, over the arrows, on
+    a white backing -- 90 px wide, where "281 · 660.1739" is some 97 px from x=24: the arrows
+    and their labels ran through its end ("660.17̶3̶9ignored by remote").  The backing is as wide
+    as the column's longest text."""
+    need_dot()
+    exe = _need_browser()
+    r = sim.run("cache-expiry", seed=2)
+    from sim.trace import Ev
+    gone = next(i for i, e in enumerate(r.events) if e.ev is Ev.RT_DEL)        # the entry's expiry, as ch.3
+    pl = Player(r, title="cache-expiry, seed 2", start=gone, stop=gone + 40)
+    _write_player_page(tmp_path / "ch3.html", pl)
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+        try:
+            pg, P = _phone_at_narration(browser, tmp_path / "ch3.html", 375, 667)
+            P.get_by_role("tab", name="Ladder").tap()
+            P.locator(".op1-bar button[data-act=last]").first.tap()
+            _frame(pg)
+            P.evaluate("""el => { const b = el.querySelector('.op1-ladder-scroll'); b.scrollLeft = 160;
+                b.dispatchEvent(new Event('scroll')); }""")
+            _frame(pg)
+            _frame(pg)
+            cols = P.evaluate("""el => Array.from(el.querySelectorAll('svg.op1-ladder-body .evcol > g'))
+                .filter(g => g.style.display !== 'none').map(g => {
+                    const t = g.querySelector('text.mono').getBBox(), bg = g.querySelector('.evbg');
+                    return [g.querySelector('text.mono').textContent, Math.round(t.x + t.width),
+                            Math.round(parseFloat(bg.getAttribute('width')))]; })""")
+        finally:
+            browser.close()
+    assert cols and any(len(text) >= 13 for text, _, _ in cols), cols     # seconds, three-digit events
+    assert all(end <= width for _, end, width in cols), [c for c in cols if c[1] > c[2]]
+
+
 def test_a_long_narrations_box_keeps_its_scrolling_keys(tmp_path):
     """A narration too long for its box (a 320x640 phone, more than 6 lines) takes the keyboard's
     focus to scroll: End goes to its end and Home back, as in any box that scrolls (they took the

@@ -16,6 +16,8 @@ button (``data-k``) that the player's script moves to.
 """
 from __future__ import annotations
 
+import math
+
 from ..trace import Ev
 from . import _dot
 from ._common import addr_uplink, flow_text, short_name, title
@@ -25,6 +27,7 @@ from .model import analysis_of, check_result, check_step, endpoint_node, info_of
 ROW = 24
 LANE = 80
 LEFT = 92
+MONO_CHAR = 6.93        # the width of one character of the first column (11.5 px, DejaVu Sans Mono: 0.6 em)
 RIGHT = 262
 HEAD = 42
 
@@ -113,11 +116,15 @@ def ladder_parts(result, steps: list[int], current: int | None = None,
     x = {n: LEFT + LANE // 2 + k * LANE for k, n in enumerate(names)}
     width = LEFT + LANE * len(names) + RIGHT
     height = ROW * len(steps) + 6
+    # the sticky first column's width (its backing when a phone's ladder scrolls sideways): LEFT,
+    # or as wide as its longest "event · time" (mono 11.5 px from x=24: "16413 · 5985.9" ran past
+    # LEFT and the arrows drew over its end)
+    col = max([LEFT] + [math.ceil(24 + len(f"{i} · {at(ev[i].t)}") * MONO_CHAR + 4) for i in steps])
     # a player cuts the drawing to the rows shown by the height of a box around it (changing
     # the SVG's own viewBox at every step would lay out all its text again)
     shown = ROW * (cur_k + 1) + 6 if hide_future else height
     body = [f'<svg class="op1-ladder op1-ladder-body" xmlns="http://www.w3.org/2000/svg" width="{width}" '
-            f'height="{height}" viewBox="0 0 {width} {height}" data-row="{ROW}" data-left="{LEFT}" data-shown="{shown}" '
+            f'height="{height}" viewBox="0 0 {width} {height}" data-row="{ROW}" data-left="{col}" data-shown="{shown}" '
             f'role="group" aria-label="ladder diagram, one row per step'
             + ('; a row is a button that goes to its step">' if buttons else '">'),
             STYLE]
@@ -146,7 +153,7 @@ def ladder_parts(result, steps: list[int], current: int | None = None,
         # spaces between the texts: a screen reader (and axe) reads them as separate words
         body.append(f'<g class="{cls}" data-i="{i}" data-k="{k}"{aria}>' + " ".join(row) + "</g>")
     body.append("</svg>")
-    return _ladder_head(result, names, x, width, unit), "".join(body), width
+    return _ladder_head(result, names, x, width, unit, col), "".join(body), width
 
 
 def _time_column(result, steps: list[int]):
@@ -158,7 +165,7 @@ def _time_column(result, steps: list[int]):
     return "ms", lambda t: f"{t / 1000:.1f}"
 
 
-def _ladder_head(result, names: list[str], x: dict, width: int, unit: str = "ms") -> str:
+def _ladder_head(result, names: list[str], x: dict, width: int, unit: str = "ms", col: int = LEFT) -> str:
     """The header SVG: the columns' titles and one title per lane."""
     # named by what it shows: a screen reader said "ladder diagram lanes" and not which lanes
     lanes = ", ".join(title(result, n) for n in names)
@@ -175,7 +182,7 @@ def _ladder_head(result, names: list[str], x: dict, width: int, unit: str = "ms"
                         f'<text class="head" x="{x[n]}" y="{HEAD - 8}">{h(b)}</text>')
         else:
             head.append(f'<text class="head" x="{x[n]}" y="{HEAD - 8}">{h(words[0])}</text>')
-    head.append(f'<g class="evc"><rect class="evbg" x="0" y="0" width="{LEFT - 2}" height="{HEAD}"/>'
+    head.append(f'<g class="evc"><rect class="evbg" x="0" y="0" width="{col - 2}" height="{HEAD}"/>'
                 f'<text x="6" y="{HEAD - 8}">event · {unit}</text></g></svg>')
     return "".join(head)
 
