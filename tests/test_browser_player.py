@@ -1077,11 +1077,28 @@ def test_the_pinned_bar_gives_way_to_a_box_being_typed_in_below_the_player(tmp_p
             pg.wait_for_timeout(50)
             _frame(pg)
             after = shown()
+            # a box that ends above the bar's place while focused, then grows down into it as lines
+            # are typed, with no scroll (a notebook's editor): the bar gives way then too
+            pg.evaluate("""() => { const t = document.getElementById('cell'); t.rows = 2; t.value = '';
+                const r = t.getBoundingClientRect(); window.scrollBy(0, r.bottom - (window.innerHeight - 140)); }""")
+            pg.locator("#cell").focus()
+            _frame(pg)
+            _frame(pg)
+            above = shown()
+            pg.locator("#cell").evaluate("el => { el.addEventListener('input', () => { el.rows = 2 + el.value.split('\\n').length * 2; }); }")
+            for _ in range(3):
+                pg.keyboard.press("Enter")
+            pg.keyboard.type("x = 1")
+            _frame(pg)
+            _frame(pg)
+            grown = shown()
         finally:
             browser.close()
     assert before, "the pinned bar did not show with the player's bar scrolled away: this test shows nothing"
     assert not typing, "the pinned bar stayed over the box being typed in"
     assert after, "the pinned bar did not come back once the focus left the box"
+    assert above, "the pinned bar hid for a focused box that ends above its place"
+    assert not grown, "the pinned bar stayed over a focused box that grew down into its place"
 
 
 def test_a_ladder_scrolled_sideways_keeps_its_whole_first_column_on_its_backing(tmp_path):
@@ -1721,6 +1738,11 @@ def test_a_narration_longer_than_its_box_says_there_is_more(tmp_path):
             P.evaluate("(el, k) => { const s = el.querySelector('.op1-slider'); s.value = k; "
                        "s.dispatchEvent(new Event('input', {bubbles: true})); }", k)
             _frame(pg)
+            # a target a finger can hit: 24 px tall at least (WCAG 2.2, 2.5.8), 3 px past its look
+            reach = P.evaluate("""el => { const c = el.querySelector('.op1-more > span'), r = c.getBoundingClientRect();
+                const at = (x, y) => { const h = document.elementFromPoint(x, y); return !!h && (h === c || c.contains(h)); };
+                const x = (r.left + r.right) / 2;
+                return [r.height, at(x, r.top - 3), at(x, r.bottom + 3), at(r.left - 3, (r.top + r.bottom) / 2)]; }""")
             y0 = pg.evaluate("scrollY")
             P.locator(".op1-more > span").tap()
             pg.wait_for_timeout(600)                    # (a smooth scroll)
@@ -1739,6 +1761,7 @@ def test_a_narration_longer_than_its_box_says_there_is_more(tmp_path):
             browser.close()
     cut = [k + 1 for k, s in enumerate(seen) if s["cut"]]
     assert cut and len(cut) < n, ("this replay shows nothing: every narration fits, or none", cut)
+    assert reach[0] + 6 >= 24 and all(reach[1:]), ("the 'more' cue's tap target", reach)
     assert abs(y1 - y0) <= 1 and y2 >= y1 + 250, (y0, y1, y2)
     for k, s in enumerate(seen):
         assert s["shown"] == s["cut"], (k + 1, s)

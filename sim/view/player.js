@@ -910,9 +910,12 @@
           if (ev.target !== document && ev.target.contains && ev.target.contains(root)) soon();
         }, {passive: true, capture: true});
         window.addEventListener("resize", function () { if (!floater.hidden) reserve(); soon(); });
-        // a box outside the player taking or losing the focus (typing: the bar gives way)
+        // a box outside the player taking or losing the focus (typing: the bar gives way), and one
+        // growing down into the bar's place as lines are typed (a notebook's editor: no scroll)
         document.addEventListener("focusin", soon);
         document.addEventListener("focusout", function () { setTimeout(soon, 0); });
+        document.addEventListener("input", soon, true);
+        document.addEventListener("keyup", soon, true);
         // What the keyboard focuses in the player is scrolled up from under the bar: once the
         // browser has scrolled it into view (which knows nothing of the bar), and when the bar
         // appears over it.
