@@ -13,11 +13,14 @@
 ``numgen``   modern per-packet balancing, the stand-in for equalize: nftables
              ``meta mark set numgen inc mod N offset 1`` on the LAN side and one
              ``ip rule fwmark k table k`` per uplink.  A global counter over the
-             forwarded LAN packets; no route cache; weights are ignored.
+             forwarded LAN packets; no route cache.  Unequal weights make it
+             ``numgen inc mod SUM map { 0 : 1, 1 : 1, 2 : 2 }`` (``numgen_marks``):
+             each uplink takes as many turns a round as its weight.
 ``connmark`` connection-level balancing that no cache expiry can move: nftables
              ``ct state new ct mark set numgen inc mod N offset 1``, then
              ``meta mark set ct mark`` and the same ``ip rule fwmark`` tables (the
-             modern form of the 2.4 CONNMARK recipes and Shorewall's "track").
+             modern form of the 2.4 CONNMARK recipes and Shorewall's "track");
+             unequal weights give it the same map as ``numgen``.
 
 ``equalize`` is not a policy but a route flag on top of ``random`` or ``wrr``:
 see ``sim.route_cache``.
@@ -28,7 +31,8 @@ Each returns the nexthop and why it was chosen: a small record of ``sim.reasons`
 from __future__ import annotations
 
 import hashlib
-from functools import lru_cache
+from functools import lru_cache, reduce
+from math import gcd
 
 from .fib import Nexthop, Route
 from .packet import TCP_PROTO, UDP_PROTO, Packet
@@ -117,20 +121,42 @@ def select_hash(route: Route, pkt: Packet, seed: int, l4: bool) -> tuple[Nexthop
     raise AssertionError("hash above every bound")
 
 
+def numgen_marks(weights) -> tuple[int, ...] | None:
+    """The map nftables' ``numgen inc mod SUM map { ... }`` needs for uplinks of ``weights``
+    (uplink 1's first): the mark of each value of the counter mod SUM, uplink k taking
+    ``weights[k-1]`` values in a row (``[2, 1]``: ``map { 0 : 1, 1 : 1, 2 : 2 }``, as chapter
+    10 writes it), the weights first divided by their greatest common divisor (``[4, 2]`` is
+    ``[2, 1]``).  None when they are all equal: ``mod N offset 1``, each uplink in turn."""
+    weights = list(weights)
+    if len(set(weights)) <= 1:
+        return None
+    g = reduce(gcd, weights)
+    return tuple(k for k, w in enumerate(weights, start=1) for _ in range(w // g))
+
+
+def _numgen(route: Route, counter: int) -> tuple[int, int, tuple[int, ...] | None]:
+    """(mod, mark, map) for the counter's ``counter``-th value (from 1) on ``route``."""
+    marks = numgen_marks(nh.weight for nh in route.nexthops)
+    if marks is None:
+        n = len(route.nexthops)
+        return n, (counter - 1) % n + 1, None
+    return len(marks), marks[(counter - 1) % len(marks)], marks
+
+
 def select_numgen(route: Route, counter: int) -> tuple[Nexthop, NumgenMark]:
-    """``numgen inc mod N offset 1`` marks the packet; ``ip rule fwmark k`` picks table k,
-    whose default route is the k-th uplink."""
-    n = len(route.nexthops)
-    mark = (counter - 1) % n + 1
-    return route.nexthops[mark - 1], NumgenMark(counter - 1, n, mark)
+    """``numgen inc mod N offset 1`` (or ``mod SUM map {...}`` for unequal weights: see
+    ``numgen_marks``) marks the packet; ``ip rule fwmark k`` picks table k, whose default
+    route is the k-th uplink."""
+    n, mark, marks = _numgen(route, counter)
+    return route.nexthops[mark - 1], NumgenMark(counter - 1, n, mark, marks)
 
 
 def select_connmark(route: Route, marks: dict, flow, counter: int) -> tuple[Nexthop, CtMark]:
     """The connection's mark picks the table; a new connection gets the next mark
-    (``why.new``)."""
+    (``why.new``), by the same ``numgen inc`` expression as ``select_numgen``."""
     mark = marks.get(flow)
     if mark is not None:
         return route.nexthops[mark - 1], CtMark(mark)
-    n = len(route.nexthops)
-    mark = marks[flow] = (counter - 1) % n + 1
-    return route.nexthops[mark - 1], CtMark(mark, True, n)
+    n, mark, by_value = _numgen(route, counter)
+    marks[flow] = mark
+    return route.nexthops[mark - 1], CtMark(mark, True, n, by_value)

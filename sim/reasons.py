@@ -95,31 +95,42 @@ class HashChoice(Why):
                 f" <= bound 0x{self.bound:08x}")
 
 
-class NumgenMark(Why):
-    """nftables ``numgen inc mod n offset 1``: the counter read ``counter``, giving ``mark``,
-    whose ``ip rule fwmark`` picks table ``mark``."""
-    __slots__ = ("counter", "n", "mark")
+def numgen_expr(n: int, marks: tuple[int, ...] | None) -> str:
+    """What follows ``numgen inc`` in the nftables rule: ``mod n offset 1`` (each mark in turn),
+    or, for unequal weights, ``mod n map { 0 : 1, 1 : 1, 2 : 2 }`` (``marks``: the mark of each
+    value of the counter mod n)."""
+    if marks is None:
+        return f"mod {n} offset 1"
+    return f"mod {n} map {{ " + ", ".join(f"{v} : {m}" for v, m in enumerate(marks)) + " }"
 
-    def __init__(self, counter: int, n: int, mark: int):
-        self.counter, self.n, self.mark = counter, n, mark
+
+class NumgenMark(Why):
+    """nftables ``numgen inc mod n offset 1`` (or ``mod n map {...}``, ``marks`` the map's
+    values, for unequal weights): the counter read ``counter``, giving ``mark``, whose
+    ``ip rule fwmark`` picks table ``mark``."""
+    __slots__ = ("counter", "n", "mark", "marks")
+
+    def __init__(self, counter: int, n: int, mark: int, marks: tuple[int, ...] | None = None):
+        self.counter, self.n, self.mark, self.marks = counter, n, mark, marks
 
     def __str__(self) -> str:
         m = self.mark
-        return f"numgen inc = {self.counter}, mod {self.n} offset 1 -> fwmark {m} -> table {m}"
+        return f"numgen inc = {self.counter}, {numgen_expr(self.n, self.marks)} -> fwmark {m} -> table {m}"
 
 
 class CtMark(Why):
     """The connection's conntrack mark ``mark`` picks table ``mark``; ``new``: the connection
-    was new and got the mark now (``ct mark set numgen inc mod n offset 1``)."""
-    __slots__ = ("mark", "new", "n")
+    was new and got the mark now (``ct mark set numgen inc mod n offset 1``, or ``mod n map
+    {...}``, ``marks`` the map's values, for unequal weights)."""
+    __slots__ = ("mark", "new", "n", "marks")
 
-    def __init__(self, mark: int, new: bool = False, n: int = 0):
-        self.mark, self.new, self.n = mark, new, n
+    def __init__(self, mark: int, new: bool = False, n: int = 0, marks: tuple[int, ...] | None = None):
+        self.mark, self.new, self.n, self.marks = mark, new, n, marks
 
     def __str__(self) -> str:
         m = self.mark
         if self.new:
-            return f"new connection: ct mark set numgen inc mod {self.n} offset 1 = {m} -> table {m}"
+            return f"new connection: ct mark set numgen inc {numgen_expr(self.n, self.marks)} = {m} -> table {m}"
         return f"ct mark {m} -> fwmark {m} -> table {m}"
 
 

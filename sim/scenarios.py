@@ -110,8 +110,9 @@ PARAM_HELP = {
     "up_kbit": "each uplink's line speed up (router to provider)",
     "delay_ms": "each uplink's one-way delay",
     "weights": "each uplink's nexthop weight, as `ip route ... nexthop ... weight W`: random and the hashes "
-               "choose an uplink in proportion to them, wrr gives each that many turns a round, numgen and "
-               "connmark take the uplinks in turn whatever their weights",
+               "choose an uplink in proportion to them, wrr, numgen and connmark give each that many "
+               "turns a round (numgen's and connmark's as nftables `numgen inc mod SUM map { 0 : 1, 1 : 1, 2 : 2 }` "
+               "for weights 2,1; equal weights: each in turn)",
     "connections": "parallel downloads",
     "down_uplink": "which uplink's line fails (1-based)",
 }

@@ -1,6 +1,6 @@
 """``connmark``: connection-level balancing kept in conntrack marks, which no cache expiry
 moves -- ``ct state new ct mark set numgen inc mod N offset 1``, ``meta mark set ct mark``,
-``ip rule fwmark k table k``."""
+``ip rule fwmark k table k``; unequal weights: ``numgen inc mod SUM map {...}``, as ``numgen``."""
 from ..multipath import select_connmark, select_hash
 from ..reasons import Invalid
 from .base import Policy, fwmark_table, register
