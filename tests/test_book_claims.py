@@ -77,8 +77,9 @@ def test_ch10_recipe_draws_a_mark_only_as_the_kernel_lab_does():
     # the lab's connmark rule (sim/kernel/scenarios.py) draws only for unicast destinations: a DNS
     # query to the router or a broadcast would otherwise take a turn of numgen's alternation
     src = (Path(sim.__file__).parent / "kernel" / "scenarios.py").read_text()
+    from sim.kernel.scenarios import numgen_rule_expr
     lab_rule = re.search(r'(iifname "eth0" fib daddr type unicast ct state new ct mark 0 ct mark set '
-                         r'numgen inc mod \{n\} offset 1)', src).group(1).replace("{n}", "2")
+                         r'numgen inc \{expr\})', src).group(1).replace("{expr}", numgen_rule_expr(2))
     draws = [l.strip() for l in recipe() if "numgen" in l and not l.lstrip().startswith("#")]
     assert draws == [lab_rule]
     i = next(n for n, l in enumerate(recipe()) if "numgen" in l and not l.lstrip().startswith("#"))

@@ -33,7 +33,8 @@ _timeout = seconds_in("--timeout", 0.1, 600)
 
 
 #: the options of ``run`` and ``compare`` that a kernel scenario may set (``list`` shows which)
-OPTIONS = ("uplinks", "connections", "size", "timeout", "uplink_kbit", "down_at", "down_uplink", "cc")
+OPTIONS = ("uplinks", "connections", "size", "timeout", "uplink_kbit", "weights", "down_at", "down_uplink",
+           "cc")
 TABLE_TIMEOUT = 30.0
 
 
@@ -67,7 +68,7 @@ def _cc_help(what: str) -> str:
 
 
 def parser() -> argparse.ArgumentParser:
-    from .scenarios import KBIT_BOUNDS, SCENARIOS
+    from .scenarios import KBIT_BOUNDS, SCENARIOS, WEIGHT_BOUNDS
     p = OneLineParser(prog=PROG, description="The article's network on the running Linux kernel, "
                       "in network namespaces (root needed).")
     sub = p.add_subparsers(dest="cmd", required=True, parser_class=OneLineParser)
@@ -80,6 +81,8 @@ def parser() -> argparse.ArgumentParser:
     # uplinks take is checked with them, by make_options)
     _rates = numbers_in("--uplink-kbit", lo, hi, integers=True, unit="kbit/s", most=8,
                         shape=", one for every uplink or one per uplink", example="8000,2000")
+    _weights = numbers_in("--weights", *WEIGHT_BOUNDS, integers=True, most=8,
+                          shape=", one for every uplink or one per uplink", example="2,1")
     mptcp = ", ".join(n for n, s in SCENARIOS.items() if s.experiment.startswith("mptcp"))
     for cmd, what in (("run", "run a kernel scenario in network namespaces and print what each link "
                               "carried, then a summary"),
@@ -104,6 +107,13 @@ def parser() -> argparse.ArgumentParser:
                             f"(a tc tbf on the router's end and on the provider's; the simulator's "
                             f"--down-kbit and --up-kbit both get it): one value for every uplink, or "
                             f"one per uplink ({_default('uplink_kbit')})")
+        r.add_argument("--weights", type=_weights, metavar="W,W,...",
+                       help=f"each uplink's weight, {WEIGHT_BOUNDS[0]}..{WEIGHT_BOUNDS[1]}: the multipath "
+                            f"route's nexthop weights, and for numgen and connmark, when unequal, "
+                            f"nftables' numgen inc mod SUM map {{ 0 : 1, 1 : 1, 2 : 2 }} (weights 2,1), "
+                            f"each uplink as many turns a round as its weight"
+                            + ("; the simulator's --weights gets them" if cmd == "compare" else "")
+                            + f": one value for every uplink, or one per uplink ({_default('weights')})")
         r.add_argument("--down-at", type=seconds_or_none("--down-at", 0, 60, True, "no line fails"),
                        metavar="T|none",
                        help="download scenarios: take the router's uplink --down-uplink down T s in, "

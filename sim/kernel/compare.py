@@ -30,8 +30,9 @@ answer to it, would be seen on one side only.
 
 A difference is either a disagreement or one listed in ``KNOWN_DIFFERENCES``
 with the reason (documented, and asserted by the tests).  Where the reason is a
-race on the kernel, ``RACE_OUTCOMES`` gives the race's branches, each with the
-kernel's values of the race's rows that come together in it: the difference is
+race on the kernel, ``RACE_OUTCOMES`` gives the race's branches (or, for ``uplink-down``,
+derives them from the run's options: ``_down_race``), each with the kernel's values of the
+race's rows that come together in it: the difference is
 documented only when the kernel's rows, taken together, are one of those (and the
 simulator's one of a branch too); the verdict says which branch each took.  Any
 other value, or a mix of two branches' values, is a disagreement.
@@ -45,7 +46,8 @@ from ..scenarios import SCENARIOS as SIM_SCENARIOS
 from ..scenarios import unread
 from .lab import LabError, uplink_addr
 from .observe import from_sim, observe
-from .scenarios import SCENARIOS, SIM_LAB, KernelResult, kernel_text, make_options, run, tbf_burst
+from .scenarios import (SCENARIOS, SIM_LAB, KernelResult, down_plan, kernel_text, make_options, run,
+                        tbf_burst)
 
 #: the simulator's congestion control wherever its side of a comparison carries TCP: Reno, as the
 #: lab's namespaces run by default (``lab.DEFAULT_CC``).  Its other, ``none``, a fixed window, has
@@ -91,11 +93,18 @@ _LATE_JOIN = ("the server reset the joined subflow (the row '(joined subflow res
               "accepts joins to the end. Without that reset, a subflow left next to idle or a "
               "download no faster than one uplink is a disagreement")
 _DOWN_RACE = ("a race at the moment of the failure: if the client still owes an ACK for data "
-              "that came just before, that ACK goes out by the live uplink, MASQUERADE binds it "
+              "that came just before, that ACK goes out by a live uplink, MASQUERADE binds it "
               "afresh (a mid-stream pick-up) and the server resets the stranger, so no FIN ever "
               "follows; if not, the client waits, gives up and closes, and its FIN, whose "
               "conntrack entry went with the device, is INVALID and leaves un-NATed from "
-              "192.168.0.1. Which happens depends on when the last segment arrived")
+              "192.168.0.1, by the live uplink the main table's hash picks (the kernel's hash and the "
+              "simulator's differ: with two live uplinks or more they may pick different ones). Which "
+              "happens depends on when the last segment arrived")
+_DOWN_AFTER = ("a new download whose mark is the dead line's finds that table without its route (the "
+               "kernel deleted it with the device) and goes by the main table's multipath route, whose "
+               "hash picks a live uplink: the kernel's hash and the simulator's (select_hash) differ, "
+               "so with two live uplinks or more they may pick different ones; and a reset download's "
+               "owed ACK draws a mark before the new downloads do (the race above), moving theirs on")
 # the row of the addresses a flow left with that are not its uplink's: another uplink's (SNAT's
 # binding kept), or none at all -- the LAN's private address, not NATed (an INVALID packet)
 FOREIGN = "left with a source not its uplink's"
@@ -105,6 +114,7 @@ KNOWN_DIFFERENCES: dict[tuple, str] = {
     ("uplink-down", "left without NAT (INVALID: no conntrack entry)"): _DOWN_RACE,
     ("uplink-down", "addresses at the remote"): _DOWN_RACE,
     ("uplink-down", "resets sent by"): _DOWN_RACE,
+    ("uplink-down", "downloads started after it, by uplink"): _DOWN_AFTER,
     # with 2 uplinks only: with 3 the client's data follows the dropped ACK on a third uplink at
     # once, the remote resets it, and there is no race (both sides: reset, nothing echoed)
     ("perpacket-masquerade", "messages echoed", 2): _RACE,
@@ -214,6 +224,7 @@ _CLIENT_WON = Branch(
       FOREIGN: f"[192.168.0.1{NOT_NATED}]", "addresses at the remote": "[100.0.0.1; 192.168.0.1]",
       "resets sent by": _MASQ_RESETS},))
 _LEAK = "left without NAT (INVALID: no conntrack entry)"
+AFTER = "downloads started after it, by uplink"
 _MPTCP_RACE = Race((
     # how much each subflow carries then is no part of the race: the kernel's must be the
     # simulator's (a joined subflow left idle without a reset is a disagreement)
@@ -228,29 +239,68 @@ _MPTCP_RACE = Race((
              "every subflow carries over 10% of the data": "False",
              "faster than one uplink": "False"},))))
 
-# (scenario, uplinks) or (scenario,) -> the race behind its documented differences (if any)
-RACE_OUTCOMES: dict[tuple, Race] = {
+# (scenario, uplinks) or (scenario,) -> the race behind its documented differences (if any), or
+# a function of the kernel's Options that gives it
+RACE_OUTCOMES: dict[tuple, object] = {
     # with 2 uplinks only: with 3 the client's data follows the dropped ACK on a third uplink at
     # once, the remote resets it, and there is no race (both sides: reset, nothing echoed)
     ("perpacket-masquerade", 2): Race((_SERVER_WON, _CLIENT_WON)),
-    # the line fails with if2's download half done (the scenario's default, --down-uplink 2)
-    ("uplink-down",): Race((
-        Branch("every download on the dead line was reset: an ACK it still owed left by the live "
-               "line and the server reset the stranger",
-               ({_LEAK: "[none]", "addresses at the remote": "[100.0.0.1; 150.0.0.1]",
-                 "resets sent by": "[remote host]"},)),
-        Branch("a download on the dead line stalled: its client gave up, and its FIN left un-NATed "
-               "by the live line",
-               ({_LEAK: "[192.168.0.1 on if1]",
-                 "addresses at the remote": "[100.0.0.1; 150.0.0.1; 192.168.0.1]",
-                 "resets sent by": "[remote host]"},)))),
+    # derived from the run's options: its uplinks, downloads, which line fails, weights
+    ("uplink-down",): lambda o: _down_race(o),
     ("mptcp",): _MPTCP_RACE,
     ("mptcp-split-access",): _MPTCP_RACE,
 }
 
 
-def race_of(scenario: str, uplinks: int) -> Race | None:
-    return RACE_OUTCOMES.get((scenario, uplinks)) or RACE_OUTCOMES.get((scenario,))
+def race_of(scenario: str, uplinks: int, options=None) -> Race | None:
+    """The race behind ``scenario``'s documented differences, for a run of ``uplinks`` and
+    ``options`` (the kernel's ``Options``; None: the scenario's defaults with ``uplinks``)."""
+    race = RACE_OUTCOMES.get((scenario, uplinks)) or RACE_OUTCOMES.get((scenario,))
+    if callable(race):
+        if options is None:
+            options = make_options(scenario, uplinks=uplinks)
+        race = race(options)
+    return race
+
+
+_DOWN_RESET = ("every download on the dead line was reset: an ACK it still owed left by a live line "
+               "and the server reset the stranger")
+_DOWN_STALLED = ("a download on the dead line stalled: its client gave up, and its FIN left un-NATed "
+                 "by the live line the main table's hash picks")
+_DOWN_NONE = "no download was on the dead line: no race"
+#: the LAN host's address: what a packet that left without NAT carries
+LAN_HOST = "192.168.0.1"
+
+
+def _down_race(o) -> Race | None:
+    """``uplink-down``'s race for the kernel's options ``o``, its branches' outcomes derived from
+    where the conntrack marks send each download (``down_plan``): for each number of the dead
+    line's downloads that were reset (the rest stalled) and each live uplink the main table's
+    hash may pick (the simulator's hash and the kernel's differ: which live line a packet with
+    no mark takes is no modelling error), the rows ``_LEAK`` (the stalled ones' FINs, by the
+    hashed line), 'addresses at the remote', 'resets sent by' and 'downloads started after it,
+    by uplink'.  None when no line fails."""
+    if not o.down_at:
+        return None
+    p = down_plan(o)
+    addrs = {k: uplink_addr(k) for k in range(1, o.uplinks + 1)}
+    d = p.on_dead
+    by: dict[str, list[dict]] = {}
+    for reset in range(d + 1):
+        for h in p.live:
+            acks, after = p.acks(reset, h), p.after(reset, h)
+            stalled = d - reset
+            seen = sorted({addrs[k] for k in (*p.before, *acks, *after)}
+                          | ({LAN_HOST} if stalled else set()))
+            counts = {f"if{k}": after.count(k) for k in sorted(set(after))}
+            outcome = {_LEAK: _s([f"{LAN_HOST} on if{h}"] if stalled else ["none"]),
+                       "addresses at the remote": _s(seen),
+                       "resets sent by": _s(["remote host"] if d else []),
+                       AFTER: "; ".join(f"{dev}: complete ×{c}" for dev, c in sorted(counts.items()))}
+            name = _DOWN_NONE if not d else _DOWN_RESET if not stalled else _DOWN_STALLED
+            if outcome not in by.setdefault(name, []):
+                by[name].append(outcome)
+    return Race(tuple(Branch(name, tuple(outs)) for name, outs in by.items()))
 
 
 def known_difference(scenario: str, aspect: str, uplinks: int) -> str:
@@ -316,8 +366,12 @@ class Comparison:
         """A row shown for the reader, not judged."""
         self.rows.append(Row(aspect, kernel, sim, True, judged=False))
 
+    def options(self):
+        """The kernel's options (None: a comparison made without them, as the tests make)."""
+        return getattr(self.kernel, "options", None)
+
     def race(self) -> Race | None:
-        return race_of(self.scenario, self.uplinks)
+        return race_of(self.scenario, self.uplinks, self.options())
 
     def ccs(self) -> dict[str, str | None]:
         """The TCP congestion control of each side (None: that side ran no TCP)."""
@@ -357,10 +411,13 @@ class Comparison:
             return None
         k, s = self.kernel_branch, self.sim_branch
         if k is None or s is None:
-            side = "kernel's" if k is None else "simulator's"
-            mine = [r.aspect for r in self.rows if r.aspect in race.aspects]
-            return (f"the {side} rows {', '.join(repr(a) for a in mine)} together fit no branch "
-                    f"of the known race: {'; '.join(b.name for b in race.branches)}")
+            if not race.branches:
+                return "the known race has no branch for these options (no live uplink)"
+            sim = {r.aspect: r.sim for r in self.rows}
+            sides = [(name, {r.aspect: getattr(r, attr) for r in self.rows})
+                     for name, attr, b in (("kernel", "kernel", k), ("simulator", "sim", s)) if b is None]
+            return "; ".join(f"the {name}'s rows fit no branch of the known race ({misfit(race, v, sim)})"
+                             for name, v in sides)
         if k is not s:
             return (f"the kernel took the other branch of a known race ({k.name}); the "
                     f"simulator models one ({s.name})")
@@ -373,7 +430,8 @@ class Comparison:
         sw = max([len(r.sim) for r in self.rows] + [9])
         # the call compare ran, all of it: the lab's fast links (SIM_LAB) and workload included
         sim_name = _fmt_call(*self.sim_call) if self.sim_call else "none"
-        out = [f"compare {self.scenario} (uplinks={self.uplinks}): {sc.doc}",
+        o = self.options() or make_options(self.scenario, uplinks=self.uplinks)
+        out = [f"compare {self.scenario} (uplinks={self.uplinks}): {sc.doc_for(o)}",
                f"  kernel:    {sc.setup.describe()} ({kernel_text(self.kernel.summary)})",
                f"  simulator: {sim_name}"]
         if (why := self.cc_mismatch()):
@@ -402,6 +460,33 @@ class Comparison:
         return "\n".join(out) + "\n"
 
 
+def misfit(race: Race, values: dict[str, str], sim: dict[str, str]) -> str:
+    """Why the rows ``values`` (one side's) fit none of ``race``'s branches: for each branch, the
+    rows whose value none of its outcomes has, or, when each row's value is one of them, that
+    they come from different outcomes (a mix no run gives)."""
+    def allowed(want, a):
+        if want is SAME:
+            return {sim.get(a)}
+        return set(want) if isinstance(want, frozenset) else {want}
+    out = []
+    for b in race.branches:
+        wants = {}
+        for o in b.outcomes:
+            for a, want in o.items():
+                wants.setdefault(a, set()).update(allowed(want, a))
+        bad = [a for a in wants if a in values and values[a] not in wants[a]]
+        if not bad:
+            out.append(f"'{b.name}': each row's value is one of its outcomes', but not all of one outcome")
+            continue
+        said = []
+        for a in bad:
+            w = sorted(wants[a])
+            shown = (" or ".join(w) if len(w) <= 3 else f"one of {len(w)} values, such as {w[0]}")
+            said.append(f"'{a}' is {values[a]}, not {shown}")
+        out.append(f"'{b.name}': " + ", ".join(said))
+    return "; ".join(out)
+
+
 def _fmt_call(name: str, kw: dict) -> str:
     """``sim.run(...)`` as Python, the arguments as given: the links' delay and rates (the lab's
     veth-like links, ``SIM_LAB``) have no command-line flags."""
@@ -422,7 +507,7 @@ def sim_call(scenario: str, uplinks: int = 2, **overrides) -> tuple[str, dict] |
 #: the simulator's parameters set from a kernel option: that option (``Options`` field)
 SIM_PARAM_OPTION = {"size": "size", "connections": "connections", "read_timeout": "timeout",
                     "uplinks": "uplinks", "down_at": "down_at", "down_uplink": "down_uplink",
-                    "up_kbit": "uplink_kbit", "down_kbit": "uplink_kbit"}
+                    "up_kbit": "uplink_kbit", "down_kbit": "uplink_kbit", "weights": "weights"}
 
 
 def sim_problem(scenario: str, call: tuple[str, dict] | None) -> tuple[str | None, str] | None:
@@ -599,6 +684,9 @@ def _sim_overrides(experiment: str, o, sim_name: str | None = None) -> dict:
         rates = [r or SIM_LAB["down_kbit"][0] for r in o.rates]
         rates = rates[:1] if len(set(rates)) == 1 else rates
         over.update(up_kbit=list(rates), down_kbit=list(rates))
+    if len(set(o.weight_list)) > 1:
+        # the lab's nexthop weights and numgen map; equal ones are the simulator's default
+        over["weights"] = list(o.weight_list)
     return over
 
 
@@ -680,7 +768,7 @@ def _compare_down(c: Comparison, k: dict, r, addrs: dict, n: int) -> None:
     # how a download on the dead line fails is a race (_DOWN_RACE): shown, not judged
     c.show("(how: stalled, or reset by an ACK owed from before)",
            _by_uplink(kc[:n], addrs, True), _by_uplink(sc_[:n], addrs, True))
-    c.add("downloads started after it, by uplink", _by_uplink(kc[n:], addrs), _by_uplink(sc_[n:], addrs))
+    c.add(AFTER, _by_uplink(kc[n:], addrs), _by_uplink(sc_[n:], addrs))
     kob, sob = k["observed"], observe(from_sim(r), addrs, sim_down(r))
 
     def leaked(ob):

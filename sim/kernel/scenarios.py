@@ -8,11 +8,13 @@ Router set-ups, configured as a reader would on a real box:
 - ``numgen``: per-packet balancing, the modern stand-in for the equalize patch --
   ``meta mark set numgen inc mod N offset 1`` on LAN ingress and one
   ``ip rule fwmark k table 100+k`` per uplink (a global counter over forwarded
-  LAN packets: consecutive packets leave by consecutive uplinks);
+  LAN packets: consecutive packets leave by consecutive uplinks); with unequal
+  ``Options.weights``, ``numgen inc mod SUM map { 0 : 1, 1 : 1, 2 : 2 }`` (weights 2,1:
+  ``sim.multipath.numgen_marks``, as the simulator's), each uplink that many turns a round;
 - ``connmark``: per-connection balancing, as the simulator's ``connmark``:
   ``ct state new ct mark 0 ct mark set numgen inc mod N offset 1`` then ``meta mark set ct mark``
   on LAN ingress, and the same ``ip rule fwmark k table 100+k`` (a new connection takes
-  the next uplink and keeps it);
+  the next uplink and keeps it; unequal weights: the same map as ``numgen``);
 - ``source``: LARTC 4.2.1 split access (``ip rule from ADDR table``), for MPTCP;
 - NAT ``masquerade`` (``oifname { "if1", "if2" } masquerade``) or ``snat``
   (``oifname "if1" snat to 100.0.0.1`` ...);
@@ -54,6 +56,7 @@ router does with it.
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import platform
 import threading
@@ -61,6 +64,8 @@ import time
 from dataclasses import asdict, dataclass, field
 
 from ..measured import LINKS
+from ..multipath import numgen_marks
+from ..reasons import numgen_expr
 from ..packet import fmt_endpoint
 from ..scenarios import fmt_value
 from .capture import Capture, Pkt, fmt
@@ -96,6 +101,15 @@ class KScenario:
     experiment: str                   # echo | ping | download | mptcp | mptcp-addrs
     sim: tuple | None = None          # (simulator scenario, parameter overrides) or None
     defaults: dict = field(default_factory=dict)
+    # the description for a run's options (None: ``doc`` whatever the options); ``doc`` is then
+    # its text for the scenario's defaults
+    doc_of: object = None
+
+    def doc_for(self, o: Options | None = None) -> str:
+        """What the scenario shows, said for options ``o`` (None: its defaults)."""
+        if self.doc_of is None:
+            return self.doc
+        return self.doc_of(o or make_options(self.name))
 
 
 def _sim_setup(multipath, nat, ingress_filter=False):
@@ -137,12 +151,10 @@ SCENARIOS: dict[str, KScenario] = {s.name: s for s in [
               "4 connections, each on one uplink", Setup("hash-l4", "masquerade"), "download",
               ("hash-l4-nat", _sim_setup("hash-l4", "masquerade")),
               {"connections": 4, "size": 100_000}),
-    KScenario("uplink-down", "per-connection balancing (conntrack marks) + MASQUERADE, 2 downloads; "
-              "uplink 2 goes down 1 s in: its download stalls or is reset (a race), the other "
-              "finishes, 2 new ones both take uplink 1", Setup("connmark", "masquerade"), "download",
+    KScenario("uplink-down", "", Setup("connmark", "masquerade"), "download",
               ("uplink-down", _sim_setup("connmark", "masquerade")),
               {"connections": 2, "size": 500_000, "uplink_kbit": 2000, "down_at": 1.0,
-               "timeout": 5.0, "linger": 1.0}),
+               "timeout": 5.0, "linger": 1.0}, doc_of=lambda o: _uplink_down_doc(o)),
     KScenario("mptcp", "MPTCP download, set up as the simulator's: two subflows from one "
               "address (ports 5000, 5001; userspace path manager), the router balances new "
               "connections by conntrack mark, MASQUERADE: each subflow its own uplink and NAT "
@@ -172,8 +184,20 @@ def _balance(*rules: str) -> str:
                   "    type filter hook prerouting priority mangle; policy accept;", *rules, "  }", "}")
 
 
-def configure(lab: Lab, s: Setup) -> None:
+def numgen_rule_expr(n: int, weights: list[int] | None = None) -> str:
+    """What follows ``numgen inc`` in the balancing rule for ``n`` uplinks of ``weights`` (None:
+    all 1): ``mod N offset 1``, or for unequal weights the map the simulator's numgen and
+    connmark draw by (``sim.multipath.numgen_marks``)."""
+    marks = numgen_marks(weights or [1] * n)
+    return numgen_expr(n if marks is None else len(marks), marks)
+
+
+def configure(lab: Lab, s: Setup, weights: list[int] | None = None) -> None:
+    """``weights``: each uplink's (None: all 1), the main table's nexthop weights and, for
+    numgen and connmark, the numgen map's."""
     n = lab.uplinks
+    weights = weights or [1] * n
+    expr = numgen_rule_expr(n, weights)
     devs = lab.uplink_devs()
     if s.balance not in ("numgen", "connmark", "hash-l3", "hash-l4", "source"):
         raise LabError(f"unknown balancing {s.balance!r}")
@@ -190,7 +214,7 @@ def configure(lab: Lab, s: Setup) -> None:
     else:
         hops = []
         for k in range(1, n + 1):
-            hops += ["nexthop", "via", gw_of(uplink_addr(k)), "dev", f"if{k}", "weight", "1"]
+            hops += ["nexthop", "via", gw_of(uplink_addr(k)), "dev", f"if{k}", "weight", str(weights[k - 1])]
         lab.ip("router", "route", "add", "default", "scope", "global", *hops)
     if s.balance in ("numgen", "connmark", "source"):
         for k in range(1, n + 1):
@@ -198,12 +222,12 @@ def configure(lab: Lab, s: Setup) -> None:
                    f"if{k}", "table", str(100 + k))
     if s.balance == "numgen":
         lab.nft("router", _balance(
-            f'    iifname "eth0" fib daddr type unicast meta mark set numgen inc mod {n} offset 1'))
+            f'    iifname "eth0" fib daddr type unicast meta mark set numgen inc {expr}'))
     if s.balance == "connmark":
         lab.nft("router", _balance(
             # "ct mark 0": only a connection's first packet draws (until a reply every packet of it
             # is "new", and a retransmitted SYN would draw the next mark: chapter 10's recipe)
-            f'    iifname "eth0" fib daddr type unicast ct state new ct mark 0 ct mark set numgen inc mod {n} offset 1',
+            f'    iifname "eth0" fib daddr type unicast ct state new ct mark 0 ct mark set numgen inc {expr}',
             '    iifname "eth0" meta mark set ct mark'))
     if s.balance in ("numgen", "connmark"):
         for k in range(1, n + 1):
@@ -294,11 +318,21 @@ class Options:
     down_at: float = 0.0              # s into a download experiment: if<down_uplink> goes down
     down_uplink: int = 2
     cc: str = DEFAULT_CC              # TCP congestion control of every namespace (never the host's)
+    weights: int | list[int] = 1      # each uplink's nexthop weight, or one for every uplink:
+                                      # the main route's, and numgen's and connmark's map
 
     @property
     def rates(self) -> list[int]:
         """Each uplink's rate limit, kbit/s both ways (0: none), uplink 1 first."""
         v = self.uplink_kbit
+        if isinstance(v, (list, tuple)):
+            return [v[min(k, len(v) - 1)] for k in range(self.uplinks)]
+        return [v] * self.uplinks
+
+    @property
+    def weight_list(self) -> list[int]:
+        """Each uplink's weight, uplink 1 first."""
+        v = self.weights
         if isinstance(v, (list, tuple)):
             return [v[min(k, len(v) - 1)] for k in range(self.uplinks)]
         return [v] * self.uplinks
@@ -360,9 +394,12 @@ class KernelResult:
                        + (f"; handshake {f['handshake']}" if "handshake" in f else ""))
         # each uplink's rate limit, when the run set any (--uplink-kbit)
         limited = any(u.get("rate_kbit") for u in s["uplinks_stats"].values())
+        # and each one's weight, when the run gave them unequal ones (--weights)
+        weighted = len({u.get("weight", 1) for u in s["uplinks_stats"].values()}) > 1
         for dev, u in s["uplinks_stats"].items():
             rate = (f" ({u['rate_kbit']} kbit/s each way)" if u.get("rate_kbit") else " (no rate limit)"
                     ) if limited else ""
+            rate += f" (weight {u.get('weight', 1)})" if weighted else ""
             out.append(f"  {dev} {u['addr']}{rate}: {u['up_packets']} packets up, {u['down_packets']} down")
         out.append("  packets lost (both ends of each hop captured): "
                    + ("; ".join(f"{k} {v}" for k, v in ob["lost"].items()) or "none"))
@@ -399,8 +436,9 @@ def make_options(scenario: str, **overrides) -> Options:
     bad = sorted(set(values) - known)
     if bad:
         raise LabError(f"unknown option {bad[0]!r}: allowed are {', '.join(sorted(known))}")
-    if isinstance(values.get("uplink_kbit"), tuple):
-        values["uplink_kbit"] = list(values["uplink_kbit"])
+    for name in ("uplink_kbit", "weights"):
+        if isinstance(values.get(name), tuple):
+            values[name] = list(values[name])
     o = Options(**values)
     for name, lo, hi in (("uplinks", 1, 8), ("connections", 1, 64), ("size", 1, 10**9),
                          ("messages", 1, 10_000), ("msg_size", 1, 60_000), ("pings", 1, 1000)):
@@ -408,6 +446,7 @@ def make_options(scenario: str, **overrides) -> Options:
         if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
             raise LabError(f"{name} must be an integer in {lo}..{hi}, got {v!r}", name)
     _check_rates(o)
+    _check_weights(o)
     for name, lo, hi in (("linger", 0, 60), ("down_at", 0, 60), ("timeout", 0.1, 600),
                          ("interval", 0.001, 10)):
         v = getattr(o, name)                  # (a NaN fails every comparison: refused too)
@@ -421,6 +460,9 @@ def make_options(scenario: str, **overrides) -> Options:
         raise LabError(f"down_uplink must be one of the uplinks 1..{o.uplinks}, got {o.down_uplink!r}",
                        "down_uplink")
     experiment = SCENARIOS[scenario].experiment
+    if SCENARIOS[scenario].setup.balance == "source" and len(set(o.weight_list)) > 1:
+        raise LabError(f"weights do not apply to {scenario} (split access: each source address goes by "
+                       f"its own uplink, whatever the weights), got {fmt_value(o.weights)}", "weights")
     if o.down_at and experiment != "download":
         downloads = ", ".join(n for n, s in SCENARIOS.items() if s.experiment == "download")
         what = {"echo": "a TCP echo", "ping": "pings"}.get(experiment, "an MPTCP download")
@@ -461,6 +503,33 @@ def _check_rates(o: Options) -> None:
         raise LabError(f"uplink_kbit gives {len(v)} values ({fmt_value(v)}) for {n} "
                        f"uplink{'s' if n != 1 else ''}: give one value for every uplink"
                        + (f", or {n}, one per uplink" if n != 1 else ""), "uplink_kbit")
+
+
+#: ``weights``' bounds, as ``ip route``'s (and the simulator's)
+WEIGHT_BOUNDS = (1, 256)
+
+
+def _check_weights(o: Options) -> None:
+    """``weights``: one for every uplink, or a list of one per uplink, each in ``WEIGHT_BOUNDS``."""
+    lo, hi = WEIGHT_BOUNDS
+    v = o.weights
+
+    def ok(x):
+        return not isinstance(x, bool) and isinstance(x, int) and lo <= x <= hi
+    if not isinstance(v, list):
+        if not ok(v):
+            raise LabError(f"weights must be an integer in {lo}..{hi} or a list of them, one for "
+                           f"every uplink or one per uplink, got {v!r}", "weights")
+        return
+    if not v or not all(ok(x) for x in v):
+        got = repr(v) if not v else f"{next(x for x in v if not ok(x))!r} in {v!r}"
+        raise LabError(f"weights must be integers in {lo}..{hi}, one for every uplink or one per "
+                       f"uplink, got {got}", "weights")
+    n = o.uplinks
+    if len(v) not in (1, n):
+        raise LabError(f"weights gives {len(v)} values ({fmt_value(v)}) for {n} "
+                       f"uplink{'s' if n != 1 else ''}: give one value for every uplink"
+                       + (f", or {n}, one per uplink" if n != 1 else ""), "weights")
 
 
 def rates_text(rates: list[int]) -> str:
@@ -568,7 +637,7 @@ def _run_once(scenario: str, o: Options, setup: Setup | None,
     experiment = experiment or sc.experiment
     with capture_dir() as tmp, Lab(uplinks=o.uplinks, cc=o.cc) as lab:
         lab.warm_up()
-        configure(lab, setup)
+        configure(lab, setup, o.weight_list)
         if any(o.rates):
             shape(lab, o.rates)
         apps = {}
@@ -716,6 +785,8 @@ def _summarize(scenario, o: Options, setup: Setup, lab: Lab, apps, srv, pkts: li
         stats[f"if{k}"] = {"addr": uplink_addr(k),
                            # the tbf rate on both of its ends, kbit/s; None: not limited
                            "rate_kbit": o.rates[k - 1] or None,
+                           # its nexthop weight (the main route's; numgen's and connmark's map)
+                           "weight": o.weight_list[k - 1],
                            "up_packets": sum(1 for q in pkts if q.link == f"uplink{k}"
                                              and q.sender == f"router:if{k}"),
                            "down_packets": sum(1 for q in pkts if q.link == f"uplink{k}"
@@ -786,3 +857,98 @@ def run_many(jobs: list[tuple[str, dict]], parallel: int = 4) -> list:
     if errors:
         raise errors[0]
     return out
+
+
+# -- uplink-down: which uplink each download takes ----------------------------------------------
+
+#: in ``DownPlan.after``: the live uplink the main table's hash picks
+HASHED = "hashed"
+
+
+@dataclass(frozen=True)
+class DownPlan:
+    """Where ``uplink-down``'s downloads go, as the router's conntrack marks send them
+    (``ct mark set numgen inc ...``, ``Options.weights`` its map): the first round's uplinks
+    (``before``, all up then); ``dead``, the uplink that fails, and ``on_dead``, how many of
+    the first round it carried; ``live``, the uplinks left.  After the failure a new
+    connection draws the next mark; one whose table was the dead line's (its route deleted
+    with the device) falls through to the main table, whose hash of the addresses -- the same
+    for every packet from the LAN host to the server, so the same live uplink for all of them
+    (``HASHED``) -- picks it.  So does an INVALID packet, which draws no mark: a FIN whose
+    entry went with the device.  Each download on the dead line either stalls (its client gives
+    up: its FIN leaves un-NATed) or is reset (an ACK it owed draws a new mark first: a
+    mid-stream pick-up, which the server resets) -- ``after(reset)``."""
+    before: tuple[int, ...]
+    dead: int
+    live: tuple[int, ...]
+    marks: tuple[int, ...]        # the marks the counter gives from its first value on, a round
+
+    @property
+    def on_dead(self) -> int:
+        return self.before.count(self.dead)
+
+    def mark(self, i: int) -> int:
+        """The mark of the counter's ``i``-th value (from 1)."""
+        return self.marks[(i - 1) % len(self.marks)]
+
+    def uplink(self, mark: int, hashed: int | str) -> int | str:
+        return hashed if mark == self.dead else mark
+
+    def acks(self, reset: int, hashed: int | str = HASHED) -> list:
+        """The uplinks of the ACKs ``reset`` downloads on the dead line owed (drawn first)."""
+        n = len(self.before)
+        return [self.uplink(self.mark(i), hashed) for i in range(n + 1, n + reset + 1)]
+
+    def after(self, reset: int, hashed: int | str = HASHED) -> list:
+        """The new downloads' uplinks, ``reset`` of the dead line's downloads having been
+        reset (their ACKs drew marks first); ``hashed``: what stands for the main table's
+        choice (an uplink, or ``HASHED``)."""
+        n = len(self.before)
+        return [self.uplink(self.mark(i), hashed) for i in range(n + reset + 1, 2 * n + reset + 1)]
+
+
+def down_plan(o: Options) -> DownPlan:
+    """``uplink-down``'s plan for options ``o`` (``o.down_uplink`` fails)."""
+    from ..multipath import numgen_marks
+    marks = numgen_marks(o.weight_list) or tuple(range(1, o.uplinks + 1))
+    before = tuple(marks[i % len(marks)] for i in range(o.connections))
+    return DownPlan(before, o.down_uplink,
+                    tuple(k for k in range(1, o.uplinks + 1) if k != o.down_uplink), marks)
+
+
+def _uplinks_text(ks: list, live: tuple[int, ...]) -> str:
+    """``both take uplink 1``, ``take uplink 3, then uplink 1``: ``ks`` (``HASHED``: the main
+    table's pick, which with one live uplink is that one)."""
+    ks = [live[0] if k == HASHED and len(live) == 1 else k for k in ks]
+    if len(set(ks)) == 1 and ks[0] != HASHED:
+        return ("takes" if len(ks) == 1 else "both take" if len(ks) == 2 else "all take") + f" uplink {ks[0]}"
+    return "take " + ", then ".join("the main table's pick" if k == HASHED else f"uplink {k}" for k in ks)
+
+
+def _uplink_down_doc(o: Options) -> str:
+    """uplink-down's description, derived from the options (uplinks, downloads, which fails,
+    weights): which uplink the new downloads take follows from the marks they draw."""
+    p = down_plan(o)
+    n, d = o.connections, p.on_dead
+    head = (f"per-connection balancing (conntrack marks) + MASQUERADE, {n} download{'s' if n > 1 else ''}; "
+            f"uplink {p.dead} goes down {o.down_at:g} s in: ")
+    if d == 0:
+        fate = "none of them is on it, they finish"
+    else:
+        fate = ("its download stalls or is reset (a race)" if d == 1 else
+                f"its {d} downloads each stall or are reset (a race)")
+        if n - d:
+            fate += ", the other finishes" if n - d == 1 else f", the other {n - d} finish"
+    stalled = _uplinks_text(p.after(0), p.live)
+    text = f"{head}{fate}, {n} new one{'s' if n > 1 else ''} {stalled}"
+    if d and (reset := _uplinks_text(p.after(d), p.live)) != stalled:
+        text += f" (after a reset, whose owed ACK draws the next mark{'s' if d > 1 else ''} first: {reset[5:]})"
+    if HASHED in p.after(0) + p.after(d) and len(p.live) > 1:
+        text += (f"; the main table's hash picks a live uplink for mark {p.dead}, whose table lost "
+                 f"its route")
+    return text
+
+
+for _name, _sc in list(SCENARIOS.items()):
+    if _sc.doc_of is not None:
+        SCENARIOS[_name] = dataclasses.replace(_sc, doc=_sc.doc_for())
