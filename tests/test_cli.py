@@ -544,7 +544,8 @@ def test_a_bundle_takes_one_address_and_refuses_more():
         sim.run("multilink", uplink_addrs=["203.0.113.2"] * 3)
     # more addresses than uplinks: refused, as before
     out = cli("run", "equalize-nat", "--uplink-addrs", "203.0.113.2,198.51.100.2,192.0.2.2")
-    assert out.returncode == 2 and "--uplink-addrs must list 2 addresses" in out.stderr
+    assert out.returncode == 2 and ("--uplink-addrs gives 3 addresses (203.0.113.2,198.51.100.2,192.0.2.2) for 2 "
+                                    "uplinks: give 2, one per uplink") in out.stderr
 
 
 def test_list_says_that_equalize_nat_depends_on_the_seed():
@@ -602,11 +603,12 @@ def test_a_long_list_of_addresses_is_said_by_its_length_not_in_full():
     addrs = ",".join(f"10.{i // 250}.{i % 250}.1" for i in range(3000))
     p = cli("run", "equalize-nat", "--uplink-addrs", addrs)
     assert p.returncode == 2 and len(p.stderr) < 300, len(p.stderr)
-    assert p.stderr.strip() == ("python -m sim run: error: --uplink-addrs must list 2 addresses (or none for "
-                                "the article's), got 3000: ['10.0.0.1', '10.0.1.1', '10.0.2.1', ...]")
-    # a short list is still shown whole
-    assert "got ['10.0.0.1', '10.0.1.1', '10.0.2.1']" in cli("run", "equalize-nat", "--uplink-addrs",
-                                                             "10.0.0.1,10.0.1.1,10.0.2.1").stderr
+    assert p.stderr.strip() == ("python -m sim run: error: --uplink-addrs gives 3000 addresses "
+                                "(10.0.0.1,10.0.1.1,10.0.2.1,...) for 2 uplinks: give 2, one per uplink (or leave "
+                                "it out for the article's)")
+    # a short list is still shown whole, as typed (no Python list)
+    assert "gives 3 addresses (10.0.0.1,10.0.1.1,10.0.2.1) for 2 uplinks" in cli(
+        "run", "equalize-nat", "--uplink-addrs", "10.0.0.1,10.0.1.1,10.0.2.1").stderr
 
 
 @pytest.mark.parametrize("args, said", [
@@ -629,3 +631,40 @@ def test_numbers_in_other_scripts_digits_are_refused_as_integers_are(args):
     script's digits): every number option reads ASCII only, naming the value refused."""
     out = cli("run", "equalize-nat", *args, "--summary-only")
     assert out.returncode == 2 and repr(args[1].split(",")[0]) in out.stderr, out.stderr
+
+
+@pytest.mark.parametrize("prog, args, said", [
+    ("sim", ["runn"], "python -m sim: error: unknown command 'runn': did you mean run? allowed are list, run"),
+    ("sim", ["lsit"], "python -m sim: error: unknown command 'lsit': did you mean list? allowed are list, run"),
+    ("sim", ["frob"], "python -m sim: error: unknown command 'frob': allowed are list, run"),
+    ("sim", ["run", "equalize-nat", "--nat", "netfilt"],
+     "python -m sim run: error: --nat: unknown value 'netfilt': did you mean netfilter? allowed are article, "
+     "netfilter, snat, masquerade, none"),
+    ("sim.kernel", ["comapre"], "python -m sim.kernel: error: unknown command 'comapre': did you mean compare? "
+                                "allowed are list, clean, run, compare, table"),
+])
+def test_a_mistyped_command_or_choice_is_answered_with_the_nearest_and_the_allowed(prog, args, said):
+    """`python -m sim runn` got argparse's "invalid choice: 'runn' (choose from 'list', 'run')",
+    without the "did you mean" a mistyped scenario gets."""
+    out = subprocess.run([sys.executable, "-m", prog, *args], capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 2 and out.stdout == "" and out.stderr.strip() == said
+
+
+@pytest.mark.parametrize("args, said", [
+    (["--remote-addrs", "2001:db8::1"],
+     "--remote-addrs takes IPv4 addresses only, four numbers 0-255 separated by dots, the addresses separated by "
+     "commas (like 200.0.0.1,210.0.0.1), got '2001:db8::1'"),
+    (["--uplink-addrs", "100.0.0.1,2001:db8::1"], "--uplink-addrs takes IPv4 addresses only, four numbers 0-255 "
+     "separated by dots, the addresses separated by commas (like 100.0.0.1,150.0.0.1), got '2001:db8::1' in "
+     "'100.0.0.1,2001:db8::1'"),
+    (["--remote-addrs", "203.0.113.2"], "--remote-addrs gives 1 address (203.0.113.2) for 2 remote hosts: give 2, "
+     "one per remote host (or leave it out for the article's 200.0.0.1,210.0.0.1)"),
+    (["--uplinks", "3", "--uplink-addrs", "203.0.113.2,198.51.100.2"], "--uplink-addrs gives 2 addresses "
+     "(203.0.113.2,198.51.100.2) for 3 uplinks: give 3, one per uplink (or leave it out for the article's)"),
+])
+def test_address_lists_are_refused_in_words_without_a_python_list(args, said):
+    """'--remote-addrs must list 2 addresses (or none for the article's), got ['2001:db8::1']': a
+    Python list, and IPv4 only said nowhere."""
+    out = cli("run", "equalize-nat", *args)
+    assert out.returncode == 2 and out.stderr.strip() == f"python -m sim run: error: {said}"
+    assert "[" not in out.stderr
