@@ -633,6 +633,69 @@ def test_numbers_in_other_scripts_digits_are_refused_as_integers_are(args):
     assert out.returncode == 2 and repr(args[1].split(",")[0]) in out.stderr, out.stderr
 
 
+def _uplink_lines(text: str) -> dict[str, str]:
+    return {line.split()[0]: line for line in text.splitlines() if line.startswith("  if")}
+
+
+def test_an_uplinks_rate_is_its_rate_while_it_carried_data_and_the_run_average_says_so():
+    """`hash-l4-nat --uplinks 3 --down-kbit 8000,4000,1000`: the one flow on if1 had the 8000 kbit/s
+    line for 0.2 s of a 10.8 s run, and the summary said only '151.7 kbit/s down', a run-average
+    an engineer read as the line's use (38 times too low)."""
+    out = cli("run", "hash-l4-nat", "--uplinks", "3", "--down-kbit", "8000,4000,1000", "--summary-only")
+    assert out.returncode == 0, out.stderr
+    if1 = _uplink_lines(out.stdout)["if1"]
+    assert ("205600 bytes down, 8000.0 kbit/s while it carried data (0.204 s, its first data packet down to "
+            "its last), 151.7 kbit/s averaged over the downloads' 10.844 s") in if1
+    assert "total: 800000 bytes in 10.844 s (the first download's start to the last's end)" in out.stdout
+    d = json.loads(cli("run", "hash-l4-nat", "--uplinks", "3", "--down-kbit", "8000,4000,1000",
+                       "--format", "json").stdout)["summary"]
+    u = d["uplinks"]["if1"]
+    assert (u["down_bytes"], u["down_kbit_active"], u["down_kbit"]) == (205600, 8000.0, 151.7)
+    # the run-average is what it was (the book's tables read it): all bytes down over the downloads' time
+    assert u["down_kbit"] == round(u["down_bytes"] * 8 / d["seconds"] / 1e3, 1)
+    assert u["down_active_to_s"] - u["down_active_from_s"] == pytest.approx(0.204, abs=5e-4)
+    # no line carries more than its speed while it carries data (the first packet starts the clock)
+    for dev, line in zip(("if1", "if2", "if3"), (8000, 4000, 1000)):
+        assert d["uplinks"][dev]["down_kbit_active"] is None or d["uplinks"][dev]["down_kbit_active"] <= line
+    assert d["uplinks"]["if2"]["down_packets"] == 0 and _uplink_lines(out.stdout)["if2"].endswith(": 0 packets up, 0 down")
+
+
+def test_a_failed_download_keeps_the_total_and_the_uplinks_figures_and_names_it():
+    """With a download that did not complete, the `total:` line and every uplink's rate were gone."""
+    out = cli("run", "uplink-down", "--down-at", "0.3", "--summary-only")
+    assert out.returncode == 0, out.stderr
+    total = next(line for line in out.stdout.splitlines() if line.startswith("  total: "))
+    assert total.startswith("  total: 1854020/2400000 bytes; 2 of 8 downloads did not complete "
+                            "((192.168.0.1, 5001), (192.168.0.1, 5003))")
+    ups = _uplink_lines(out.stdout)
+    assert "1961780 bytes down, 1654.6 kbit/s while it carried data (9.477 s" in ups["if1"]
+    assert "55660 bytes down" in ups["if2"] and "while it carried data" in ups["if2"]
+    assert all("averaged" not in line for line in ups.values())        # no run time to average over
+    d = json.loads(cli("run", "uplink-down", "--down-at", "0.3", "--format", "json").stdout)["summary"]
+    assert d["throughput_kbit"] is None and all(u["down_kbit"] is None for u in d["uplinks"].values())
+    assert all(u["down_kbit_active"] for u in d["uplinks"].values())
+
+
+@pytest.mark.parametrize("args, noted", [
+    (["hash-l4-nat", "--uplinks", "3", "--down-kbit", "8000,4000,1000"], True),     # cc none, queue full
+    (["hash-l4-nat", "--uplinks", "3", "--down-kbit", "8000,4000,1000", "--cc", "reno"], False),  # drops, but reno
+    (["connection-level"], False),                                                 # cc none, no queue full
+    (["ping", "--pings", "3"], False),                                             # no TCP
+])
+def test_a_fixed_window_that_overflowed_a_queue_is_noted(args, noted):
+    """cc=none (the scenarios' default, kept: the book relies on it) overfills a slow line's queue
+    ('queue full 181 (provider3)'), which an engineer laid at the balancing's door."""
+    out = cli("run", *args, "--summary-only")
+    assert out.returncode == 0, out.stderr
+    notes = [line for line in out.stdout.splitlines() if line.startswith("  note: ")]
+    assert notes == ([
+        "  note: cc=none, a fixed window of 32 segments that never backs off, overfills a slow line's queue: the "
+        "queue-full drops and the retransmissions after them are that sender's, not the balancing's (cc=reno, "
+        "--cc reno: a sender that backs off)"] if noted else [])
+    if noted:
+        assert "queue full" in out.stdout and "cc=none" in out.stdout.splitlines()[0]
+
+
 @pytest.mark.parametrize("prog, args, said", [
     ("sim", ["runn"], "python -m sim: error: unknown command 'runn': did you mean run? allowed are list, run"),
     ("sim", ["lsit"], "python -m sim: error: unknown command 'lsit': did you mean list? allowed are list, run"),

@@ -31,6 +31,10 @@ def test_readme_summary_example_is_current():
     shown = re.search(r"^(scenario equalize-nat: .*?)\n```", README, re.S | re.M).group(1)
     assert f"seed={args[args.index('--seed') + 1]} " in shown and f"size={args[args.index('--size') + 1]}" in shown
     assert _sim(*args, "--summary-only").strip() == shown.strip()
+    # and the prose's reading of its uplink line
+    assert ("if2 150.0.0.1: 6 packets up, 6 down; 3240 bytes down, 2000.0 kbit/s while it carried data "
+            "(0.006 s") in shown
+    assert "the 2000 kbit/s line full for 6 ms" in WORDS and "down_kbit=" not in shown.splitlines()[0]
 
 
 def test_readme_equalize_nat_example_shows_the_failure_it_says():
@@ -62,7 +66,22 @@ def test_readme_three_uplink_example_models_the_lines_and_weights_it_says():
     head = out.splitlines()[0]
     assert "uplinks=3" in head and "down_kbit=8000,4000,1000 up_kbit=1000,512,256 weights=4,2,1" in head
     up = [int(n) for n in re.findall(r"if\d [0-9.]+: (\d+) packets up", out)]
-    down = [float(k) for k in re.findall(r"(\d+\.\d) kbit/s down", out)]
+    down = [float(k) for k in re.findall(r"(\d+\.\d) kbit/s averaged over the downloads'", out)]
     assert len(up) == 3 and all(abs(u / up[2] - w) < 0.1 for u, w in zip(up, (4, 2, 1)))   # up 4:2:1
     assert len(down) == 3 and all(900 < k <= 1000 for k in down)     # down: the 1000 kbit/s line's pace
     assert "with weights 4,2,1 the router sends its packets up 4:2:1" in WORDS
+
+
+def test_readme_says_what_an_uplinks_two_rates_are_with_a_runs_numbers():
+    said = re.search(r"in `run ([^`]+)`, a flow of (\d+) that took an (\d+) kbit/s line for ([0-9.]+) s of "
+                     r"([0-9.]+) s averages (\d+) kbit/s", WORDS)
+    assert said, "the README no longer gives a run's two rates of an uplink"
+    args, flows, line_kbit, used_s, run_s, average = said.groups()
+    out = _sim("run", *args.split(), "--summary-only")
+    assert re.search(rf"^(  \(192\.168\.0\.1, \d+\) -> .*\n){{{flows}}}  total", out, re.M)
+    if1 = next(x for x in out.splitlines() if x.startswith("  if1 "))
+    m = re.search(r"([0-9.]+) kbit/s while it carried data \(([0-9.]+) s, .*?\), ([0-9.]+) kbit/s averaged over "
+                  r"the downloads' ([0-9.]+) s", if1)
+    assert float(m.group(1)) == float(line_kbit)                # the line full while it carried data
+    assert f"{float(m.group(2)):.1f}" == used_s and f"{float(m.group(4)):.1f}" == run_s
+    assert f"{float(m.group(3)):.0f}" == average
