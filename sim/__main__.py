@@ -12,6 +12,7 @@ import sys
 
 try:                                # a Ctrl-C while these load (argparse): one line, as main() gives
     import argparse
+    import ipaddress
     import re
 
     from .cli import (NONE, OneLineParser, any_int, default_help, down_uplink_without_down_at, fail, int_in,
@@ -23,10 +24,12 @@ try:                                # a Ctrl-C while these load (argparse): one 
     from .host import WINDOW
     from .policies import CACHED_POLICIES
     from .scenarios import (INT_BOUNDS, LIST_BOUNDS, MAX_SECONDS, MAX_TRANSFER,
-                            NULLABLE_BOUNDS, NUMBER_BOUNDS, PARAM_HELP, SCENARIOS, UNITS, Params, ParamError,
-                            _option_word as _option, check_applies, fmt_value, run, tick_of, unknown_scenario)
+                            NULLABLE_BOUNDS, NUMBER_BOUNDS, PARAM_HELP, SCENARIOS, SHOWN_ITEMS, UNITS, Params,
+                            ParamError, _option_word as _option, check_applies, fmt_value, run, tick_of,
+                            unknown_scenario)
     from .tcp import (CONGESTION_CONTROLS, DEFAULT_TCP_PROFILE, INIT_CWND, MSS, REMOTE_BEHAVIOURS, REMOTE_HELP,
                       TCP_PROFILES)
+    from .topology import REMOTE1, REMOTE2
 except KeyboardInterrupt:
     from ._start import exit_if_starting
     exit_if_starting()
@@ -71,8 +74,42 @@ def _seconds_or_none(name: str, means: str):
     return seconds_or_none(_option(name), *NULLABLE_BOUNDS[name], means, tick=tick_of(name))
 
 
-def _addrs(s: str) -> list[str]:
-    return [a.strip() for a in s.split(",")]
+def _addrs(name: str, example: str):
+    """``--uplink-addrs``, ``--remote-addrs``: IPv4 addresses separated by commas (the simulated
+    network has no IPv6), one message naming the first that is not one; ``sim.run`` checks the
+    rest (how many, each a unicast address in its own /24)."""
+    def conv(text: str) -> list[str]:
+        items = [a.strip() for a in text.split(",")]
+        for a in items:
+            try:
+                ipaddress.IPv4Address(a)
+            except ValueError:
+                got = repr(text) if len(items) == 1 else f"{a!r} in {text!r}"
+                raise argparse.ArgumentTypeError(
+                    f"{name} takes IPv4 addresses only, four numbers 0-255 separated by dots, the addresses "
+                    f"separated by commas (like {example}), got {got}") from None
+        return items
+    return conv
+
+
+def _how_many_addrs(args) -> str | None:
+    """Why ``--uplink-addrs`` or ``--remote-addrs`` gives too many or too few addresses for
+    the run, or None: said as the lines' lists say it (``--down-kbit gives 3 values ...``),
+    the addresses as typed, before ``sim.run`` words it for a Python caller."""
+    defaults = SCENARIOS[args.scenario].defaults
+    uplinks = args.uplinks if args.uplinks is not None else defaults.get("uplinks", _G.uplinks)
+    bundled = (args.bundle if args.bundle is not None else defaults.get("bundle", _G.bundle)) and uplinks > 1
+    for option, given, want, each in (("--uplink-addrs", args.uplink_addrs, uplinks, "uplink"),
+                                      ("--remote-addrs", args.remote_addrs, 2, "remote host")):
+        if given is None or len(given) == want or (bundled and each == "uplink"):
+            continue        # bundled: one address, the bundle's; more are refused with the bundle's reason
+        n = len(given)
+        default = f"{REMOTE1},{REMOTE2}" if each == "remote host" else ""
+        shown = ",".join(given) if n <= SHOWN_ITEMS else ",".join(given[:SHOWN_ITEMS - 1]) + ",..."  # not 3000
+        return (f"{option} gives {n} address{'' if n == 1 else 'es'} ({shown}) for {want} "
+                f"{each}{'' if want == 1 else 's'}: give {want}, one per {each} (or leave it out for the "
+                f"article's{' ' + default if default else ''})")
+    return None
 
 
 _G = Params()       # the global defaults: a scenario sets some of its own (`sim list`)
@@ -141,10 +178,10 @@ def parser() -> argparse.ArgumentParser:
                    help="ping, icmp-equalize-nat: ICMP echo requests to send; udp-equalize-nat: UDP echo "
                         f"datagrams to send (one a second either way; {_default('pings')})")
     r.add_argument("--subflows", type=_count("subflows"), help=f"mptcp: subflows ({_default('subflows')})")
-    r.add_argument("--uplink-addrs", type=_addrs, metavar="A,B,...",
-                   help="the uplinks' addresses (default 100.0.0.1,150.0.0.1,...)")
-    r.add_argument("--remote-addrs", type=_addrs, metavar="A,B",
-                   help="the remote hosts' addresses (default 200.0.0.1,210.0.0.1)")
+    r.add_argument("--uplink-addrs", type=_addrs("--uplink-addrs", "100.0.0.1,150.0.0.1"), metavar="A,B,...",
+                   help="the uplinks' IPv4 addresses, one per uplink (default 100.0.0.1,150.0.0.1,...)")
+    r.add_argument("--remote-addrs", type=_addrs("--remote-addrs", "200.0.0.1,210.0.0.1"), metavar="A,B",
+                   help="the two remote hosts' IPv4 addresses (default 200.0.0.1,210.0.0.1)")
     r.add_argument("--port-base", type=_count("port_base"), help=f"first source port of the LAN hosts ({_default('port_base')})")
     r.add_argument("--down-kbit", type=_list_of("down_kbit", "8000,4000,1000"), metavar="K,K,...",
                    help="%s, kbit/s %d..%d: one value for "
@@ -238,6 +275,8 @@ def _run(args) -> int:
         return _fail(f"--uplink-addrs gives {len(args.uplink_addrs)} addresses, and with --bundle"
                      f"{f' ({bundle_by} sets it)' if bundle_by else ''} the uplinks are one link with one "
                      f"address: give one, the bundle's (or none for the article's), or --no-bundle")
+    if (why := _how_many_addrs(args)) is not None:
+        return _fail(why)
     given = {k: getattr(args, k) for k in RUN_PARAMS if getattr(args, k) is not None}
     overrides = {k: None if v is NONE else v for k, v in given.items()}     # None: no line fails ...
     try:

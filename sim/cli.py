@@ -38,11 +38,29 @@ class OneLineParser(argparse.ArgumentParser):
         if (m := re.match(r"argument ([^ :]+): ", message)) and any(
                 message[m.end():].startswith(name + " ") for name in m.group(1).split("/")):
             message = message[m.end():]
+        if (m := _INVALID_CHOICE.fullmatch(message)) is not None:
+            message = self._choice(m.group("arg"), m.group("got"), m.group("choices"))
         if message.startswith("unrecognized arguments:"):       # say where the options are listed
             near, parser = self._near(message[len("unrecognized arguments:"):].split())
             where = parser.prog + (" COMMAND" if parser._subparsers is not None else "")
             message += f" ({'did you mean ' + near + '? ' if near else ''}{where} --help lists them)"
         self.exit(2, f"{self.prog}: {self.label}{message}\n")
+
+    def _choice(self, arg: str, got: str, choices: str) -> str:
+        """argparse's "argument cmd: invalid choice: 'runn' (choose from 'list', 'run')" as one
+        line that names the bad value, the closest allowed one when one is near (as a mistyped
+        scenario's) and every one allowed: "unknown command 'runn': did you mean run? allowed
+        are list, run" (an option's: "--nat: unknown value 'netfilt': did you mean ...")."""
+        import ast
+        import difflib
+        names = [c.strip().strip("'") for c in choices.split(",")]
+        word = ast.literal_eval(got)                 # argparse wrote it with repr()
+        near = difflib.get_close_matches(word, names, n=1, cutoff=0.6)
+        command = any(isinstance(a, argparse._SubParsersAction) and argparse._get_action_name(a) == arg
+                      for a in self._actions)
+        what = "unknown command" if command else f"{arg}: unknown value"
+        return (f"{what} {word!r}: " + (f"did you mean {near[0]}? " if near else "")
+                + f"allowed are {', '.join(names)}")
 
     def parse_known_args(self, args=None, namespace=None):
         self._given = list(sys.argv[1:] if args is None else args)     # for _near: which command
@@ -63,6 +81,11 @@ class OneLineParser(argparse.ArgumentParser):
                 close = difflib.get_close_matches(w.split("=", 1)[0], options, n=1, cutoff=0.7)
                 return (close[0] if close else ""), parser
         return "", parser
+
+
+#: argparse's message for a value not among an argument's choices (Python 3.11 quotes each
+#: choice, 3.12.8 and later do not)
+_INVALID_CHOICE = re.compile(r"""argument (?P<arg>[^:]+): invalid choice: (?P<got>'.*'|".*") \(choose from (?P<choices>.*)\)""")
 
 
 def fail(prog: str, message: str, code: int = 2) -> int:

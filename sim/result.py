@@ -10,7 +10,7 @@ from functools import cached_property
 
 from .packet import ICMP_PROTO, TCP_PROTO, fmt_endpoint
 from .tables import Tables
-from .trace import event_dict, event_text, fmt_time
+from .trace import Ev, event_dict, event_text, fmt_time
 
 TRACE_SCHEMA = 1
 #: The longest download name (without its extension): short enough for any file system.
@@ -152,14 +152,55 @@ class Result:
         }
 
     def _uplinks_summary(self, duration) -> dict:
-        """Each uplink's counters (and its download rate over the downloads' ``duration``)."""
+        """Each uplink's counters and two rates of what came down it (bytes on the wire, headers
+        and ACKs included), which differ as much as a line's speed and its share of a run:
+
+        - ``down_kbit``: all its bytes down averaged over the downloads' ``duration`` (the first
+          start to the last end; None unless every download completed), as the book's tables
+          show it;
+        - ``down_kbit_active``: the bytes that came down while it carried data, from its first
+          packet down with a payload to its last (``down_active_from_s``, ``down_active_to_s``:
+          their arrivals at the router), over that time -- the line's use while it was used,
+          which a run-average hides when one flow of many took the line for a moment (None:
+          fewer than two such packets came, or the run kept no trace to time them by)."""
+        active = self._down_active()
         ups = {}
         for dev in self.net.uplinks():
             i = self.net["router"].ifaces[dev]
+            first, last, nbytes = active.get(dev, (None, None, 0))
             ups[dev] = {"addr": i.addr, "up_packets": i.tx_packets, "up_bytes": i.tx_bytes,
                         "down_packets": i.rx_packets, "down_bytes": i.rx_bytes,
-                        "down_kbit": None if not duration else round(i.rx_bytes * 8 / duration * 1e3, 1)}
+                        "down_kbit": None if not duration else round(i.rx_bytes * 8 / duration * 1e3, 1),
+                        "down_active_from_s": None if first is None else first / 1e6,
+                        "down_active_to_s": None if last is None else last / 1e6,
+                        "down_kbit_active": None if first is None or last <= first else
+                            round(nbytes * 8 / (last - first) * 1e3, 1)}
         return ups
+
+    def _down_active(self) -> dict[str, tuple[int, int, int]]:
+        """For each uplink that brought a packet with a payload down: when the first and the last
+        such packet reached the router (µs) and the bytes on the wire of every packet that came
+        down after the first up to the last (those the time between carried), read from the trace's hops onto the router's device
+        (nothing without a trace)."""
+        router = self.net["router"]
+        out = {}
+        events = self.events
+        for dev in self.net.uplinks():
+            i = router.ifaces[dev]
+            if not i.rx_packets or i.link is None:
+                continue
+            link, label = i.link.name, i.label
+            if hasattr(events, "at_node"):          # the stored trace: only the link's records
+                hops = (events[j] for j in events.at_node(link))
+            else:
+                hops = (e for e in events if e.node == link)
+            down = [(e.t, e.pkt) for e in hops if e.ev is Ev.HOP and e.to == label]
+            data = [k for k, (_, pkt) in enumerate(down) if pkt.load]
+            if data:
+                span = down[data[0]:data[-1] + 1]
+                # the first packet's bytes came before its arrival: the time counted starts there
+                out[dev] = (span[0][0], span[-1][0], sum(pkt.wire_len() for _, pkt in span[1:]))
+        return out
 
     def _bundle_summary(self) -> list[dict] | None:
         """PPP Multilink: what each line of the bundle carried (None: no bundle)."""
@@ -280,13 +321,20 @@ class Result:
                            "again on another subflow is counted on each that carried it)")
         for u in s.get("udp", []):
             out.append(f"  udp echo: {u['received']} of {u['sent']} datagrams answered")
+        conns = s["connections"]
         if s["throughput_kbit"] is not None:
-            out.append(f"  total: {s['bytes_delivered']} bytes in {s['seconds']:.3f} s = "
-                       f"{s['throughput_kbit']} kbit/s")
+            out.append(f"  total: {s['bytes_delivered']} bytes in {s['seconds']:.3f} s (the first download's "
+                       f"start to the last's end) = {s['throughput_kbit']} kbit/s")
+        elif conns:                         # a download failed: what came, and which did not
+            failed = [c["client"] for c in conns if not c["complete"]]
+            wanted = sum(c["bytes_wanted"] for c in conns)
+            out.append(f"  total: {s['bytes_delivered']}/{wanted} bytes; {len(failed)} of {len(conns)} "
+                       f"download{'' if len(conns) == 1 else 's'} did not complete ({', '.join(failed)}), "
+                       f"so the run has no time of its own and no average rate; each uplink's rate below "
+                       f"is over the time it carried data")
         for dev, u in s["uplinks"].items():
-            rate = f", {u['down_kbit']} kbit/s down" if u["down_kbit"] is not None else ""
-            out.append(f"  {dev} {u['addr']}: {u['up_packets']} packets up, "
-                       f"{u['down_packets']} down{rate}")
+            out.append(f"  {dev} {u['addr']}: {u['up_packets']} packets up, {u['down_packets']} down"
+                       + self._uplink_down_text(u, s["seconds"]))
         for b in s.get("bundle", []):
             out.append(f"    multilink line {b['line']}: {b['up_packets']} packets up, "
                        f"{b['down_packets']} down")
@@ -296,8 +344,40 @@ class Result:
         if s["drops"]:
             out.append("  drops: " + ", ".join(f"{k} {v} ({_where(s['drops_at'][k])})"
                                                for k, v in s["drops"].items()))
+        if (note := self._window_note()) is not None:
+            out.append(note)
         out.append(f"  {s['events']} events, simulated time {fmt_time(self.sim.now)} s")
         return out
+
+    @staticmethod
+    def _uplink_down_text(u: dict, seconds: float | None) -> str:
+        """What came down an uplink, for its summary line: the bytes, their rate over the time
+        the uplink carried them and, when every download completed, over the downloads' time
+        (a run-average, which reads as the line's use only when the line was used throughout)."""
+        if not u["down_packets"]:
+            return ""
+        words = f"; {u['down_bytes']} bytes down"
+        if u["down_kbit_active"] is not None:
+            span = u["down_active_to_s"] - u["down_active_from_s"]
+            words += (f", {u['down_kbit_active']} kbit/s while it carried data ({span:.3f} s, its first "
+                      f"data packet down to its last)")
+        if u["down_kbit"] is not None and seconds:
+            words += f", {u['down_kbit']} kbit/s averaged over the downloads' {seconds:.3f} s"
+        return words
+
+    def _window_note(self) -> str | None:
+        """One line when a TCP sender without congestion control (``cc=none``, the default)
+        overflowed a queue: the drops, and the retransmissions and stalls after them, are that
+        sender's, which a reader would otherwise lay at the balancing's door."""
+        s = self.summary
+        tcp = s["connections"] or s.get("echo") or s.get("mptcp")
+        if self.params.cc != "none" or not tcp or not s["drops"].get("queue full"):
+            return None
+        from .host import WINDOW
+        from .tcp import MSS
+        return (f"  note: cc=none, a fixed window of {WINDOW // MSS} segments that never backs off, overfills "
+                f"a slow line's queue: the queue-full drops and the retransmissions after them are that "
+                f"sender's, not the balancing's (cc=reno, --cc reno: a sender that backs off)")
 
     def write_pcap(self, path: str) -> int:
         if not self.params.trace:

@@ -544,7 +544,8 @@ def test_a_bundle_takes_one_address_and_refuses_more():
         sim.run("multilink", uplink_addrs=["203.0.113.2"] * 3)
     # more addresses than uplinks: refused, as before
     out = cli("run", "equalize-nat", "--uplink-addrs", "203.0.113.2,198.51.100.2,192.0.2.2")
-    assert out.returncode == 2 and "--uplink-addrs must list 2 addresses" in out.stderr
+    assert out.returncode == 2 and ("--uplink-addrs gives 3 addresses (203.0.113.2,198.51.100.2,192.0.2.2) for 2 "
+                                    "uplinks: give 2, one per uplink") in out.stderr
 
 
 def test_list_says_that_equalize_nat_depends_on_the_seed():
@@ -602,11 +603,12 @@ def test_a_long_list_of_addresses_is_said_by_its_length_not_in_full():
     addrs = ",".join(f"10.{i // 250}.{i % 250}.1" for i in range(3000))
     p = cli("run", "equalize-nat", "--uplink-addrs", addrs)
     assert p.returncode == 2 and len(p.stderr) < 300, len(p.stderr)
-    assert p.stderr.strip() == ("python -m sim run: error: --uplink-addrs must list 2 addresses (or none for "
-                                "the article's), got 3000: ['10.0.0.1', '10.0.1.1', '10.0.2.1', ...]")
-    # a short list is still shown whole
-    assert "got ['10.0.0.1', '10.0.1.1', '10.0.2.1']" in cli("run", "equalize-nat", "--uplink-addrs",
-                                                             "10.0.0.1,10.0.1.1,10.0.2.1").stderr
+    assert p.stderr.strip() == ("python -m sim run: error: --uplink-addrs gives 3000 addresses "
+                                "(10.0.0.1,10.0.1.1,10.0.2.1,...) for 2 uplinks: give 2, one per uplink (or leave "
+                                "it out for the article's)")
+    # a short list is still shown whole, as typed (no Python list)
+    assert "gives 3 addresses (10.0.0.1,10.0.1.1,10.0.2.1) for 2 uplinks" in cli(
+        "run", "equalize-nat", "--uplink-addrs", "10.0.0.1,10.0.1.1,10.0.2.1").stderr
 
 
 @pytest.mark.parametrize("args, said", [
@@ -629,3 +631,103 @@ def test_numbers_in_other_scripts_digits_are_refused_as_integers_are(args):
     script's digits): every number option reads ASCII only, naming the value refused."""
     out = cli("run", "equalize-nat", *args, "--summary-only")
     assert out.returncode == 2 and repr(args[1].split(",")[0]) in out.stderr, out.stderr
+
+
+def _uplink_lines(text: str) -> dict[str, str]:
+    return {line.split()[0]: line for line in text.splitlines() if line.startswith("  if")}
+
+
+def test_an_uplinks_rate_is_its_rate_while_it_carried_data_and_the_run_average_says_so():
+    """`hash-l4-nat --uplinks 3 --down-kbit 8000,4000,1000`: the one flow on if1 had the 8000 kbit/s
+    line for 0.2 s of a 10.8 s run, and the summary said only '151.7 kbit/s down', a run-average
+    an engineer read as the line's use (38 times too low)."""
+    out = cli("run", "hash-l4-nat", "--uplinks", "3", "--down-kbit", "8000,4000,1000", "--summary-only")
+    assert out.returncode == 0, out.stderr
+    if1 = _uplink_lines(out.stdout)["if1"]
+    assert ("205600 bytes down, 8000.0 kbit/s while it carried data (0.204 s, its first data packet down to "
+            "its last), 151.7 kbit/s averaged over the downloads' 10.844 s") in if1
+    assert "total: 800000 bytes in 10.844 s (the first download's start to the last's end)" in out.stdout
+    d = json.loads(cli("run", "hash-l4-nat", "--uplinks", "3", "--down-kbit", "8000,4000,1000",
+                       "--format", "json").stdout)["summary"]
+    u = d["uplinks"]["if1"]
+    assert (u["down_bytes"], u["down_kbit_active"], u["down_kbit"]) == (205600, 8000.0, 151.7)
+    # the run-average is what it was (the book's tables read it): all bytes down over the downloads' time
+    assert u["down_kbit"] == round(u["down_bytes"] * 8 / d["seconds"] / 1e3, 1)
+    assert u["down_active_to_s"] - u["down_active_from_s"] == pytest.approx(0.204, abs=5e-4)
+    # no line carries more than its speed while it carries data (the first packet starts the clock)
+    for dev, line in zip(("if1", "if2", "if3"), (8000, 4000, 1000)):
+        assert d["uplinks"][dev]["down_kbit_active"] is None or d["uplinks"][dev]["down_kbit_active"] <= line
+    assert d["uplinks"]["if2"]["down_packets"] == 0 and _uplink_lines(out.stdout)["if2"].endswith(": 0 packets up, 0 down")
+
+
+def test_a_failed_download_keeps_the_total_and_the_uplinks_figures_and_names_it():
+    """With a download that did not complete, the `total:` line and every uplink's rate were gone."""
+    out = cli("run", "uplink-down", "--down-at", "0.3", "--summary-only")
+    assert out.returncode == 0, out.stderr
+    total = next(line for line in out.stdout.splitlines() if line.startswith("  total: "))
+    assert total.startswith("  total: 1854020/2400000 bytes; 2 of 8 downloads did not complete "
+                            "((192.168.0.1, 5001), (192.168.0.1, 5003))")
+    ups = _uplink_lines(out.stdout)
+    assert "1961780 bytes down, 1654.6 kbit/s while it carried data (9.477 s" in ups["if1"]
+    assert "55660 bytes down" in ups["if2"] and "while it carried data" in ups["if2"]
+    assert all("averaged" not in line for line in ups.values())        # no run time to average over
+    d = json.loads(cli("run", "uplink-down", "--down-at", "0.3", "--format", "json").stdout)["summary"]
+    assert d["throughput_kbit"] is None and all(u["down_kbit"] is None for u in d["uplinks"].values())
+    assert all(u["down_kbit_active"] for u in d["uplinks"].values())
+
+
+@pytest.mark.parametrize("args, noted", [
+    (["hash-l4-nat", "--uplinks", "3", "--down-kbit", "8000,4000,1000"], True),     # cc none, queue full
+    (["hash-l4-nat", "--uplinks", "3", "--down-kbit", "8000,4000,1000", "--cc", "reno"], False),  # drops, but reno
+    (["connection-level"], False),                                                 # cc none, no queue full
+    (["ping", "--pings", "3"], False),                                             # no TCP
+])
+def test_a_fixed_window_that_overflowed_a_queue_is_noted(args, noted):
+    """cc=none (the scenarios' default, kept: the book relies on it) overfills a slow line's queue
+    ('queue full 181 (provider3)'), which an engineer laid at the balancing's door."""
+    out = cli("run", *args, "--summary-only")
+    assert out.returncode == 0, out.stderr
+    notes = [line for line in out.stdout.splitlines() if line.startswith("  note: ")]
+    assert notes == ([
+        "  note: cc=none, a fixed window of 32 segments that never backs off, overfills a slow line's queue: the "
+        "queue-full drops and the retransmissions after them are that sender's, not the balancing's (cc=reno, "
+        "--cc reno: a sender that backs off)"] if noted else [])
+    if noted:
+        assert "queue full" in out.stdout and "cc=none" in out.stdout.splitlines()[0]
+
+
+@pytest.mark.parametrize("prog, args, said", [
+    ("sim", ["runn"], "python -m sim: error: unknown command 'runn': did you mean run? allowed are list, run"),
+    ("sim", ["lsit"], "python -m sim: error: unknown command 'lsit': did you mean list? allowed are list, run"),
+    ("sim", ["frob"], "python -m sim: error: unknown command 'frob': allowed are list, run"),
+    ("sim", ["run", "equalize-nat", "--nat", "netfilt"],
+     "python -m sim run: error: --nat: unknown value 'netfilt': did you mean netfilter? allowed are article, "
+     "netfilter, snat, masquerade, none"),
+    ("sim.kernel", ["comapre"], "python -m sim.kernel: error: unknown command 'comapre': did you mean compare? "
+                                "allowed are list, clean, run, compare, table"),
+])
+def test_a_mistyped_command_or_choice_is_answered_with_the_nearest_and_the_allowed(prog, args, said):
+    """`python -m sim runn` got argparse's "invalid choice: 'runn' (choose from 'list', 'run')",
+    without the "did you mean" a mistyped scenario gets."""
+    out = subprocess.run([sys.executable, "-m", prog, *args], capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 2 and out.stdout == "" and out.stderr.strip() == said
+
+
+@pytest.mark.parametrize("args, said", [
+    (["--remote-addrs", "2001:db8::1"],
+     "--remote-addrs takes IPv4 addresses only, four numbers 0-255 separated by dots, the addresses separated by "
+     "commas (like 200.0.0.1,210.0.0.1), got '2001:db8::1'"),
+    (["--uplink-addrs", "100.0.0.1,2001:db8::1"], "--uplink-addrs takes IPv4 addresses only, four numbers 0-255 "
+     "separated by dots, the addresses separated by commas (like 100.0.0.1,150.0.0.1), got '2001:db8::1' in "
+     "'100.0.0.1,2001:db8::1'"),
+    (["--remote-addrs", "203.0.113.2"], "--remote-addrs gives 1 address (203.0.113.2) for 2 remote hosts: give 2, "
+     "one per remote host (or leave it out for the article's 200.0.0.1,210.0.0.1)"),
+    (["--uplinks", "3", "--uplink-addrs", "203.0.113.2,198.51.100.2"], "--uplink-addrs gives 2 addresses "
+     "(203.0.113.2,198.51.100.2) for 3 uplinks: give 3, one per uplink (or leave it out for the article's)"),
+])
+def test_address_lists_are_refused_in_words_without_a_python_list(args, said):
+    """'--remote-addrs must list 2 addresses (or none for the article's), got ['2001:db8::1']': a
+    Python list, and IPv4 only said nowhere."""
+    out = cli("run", "equalize-nat", *args)
+    assert out.returncode == 2 and out.stderr.strip() == f"python -m sim run: error: {said}"
+    assert "[" not in out.stderr

@@ -1577,8 +1577,9 @@ def test_cli_usage_messages():
 @pytest.mark.parametrize("argv, line", [
     ([], "python -m sim.exercises: give a command: sheet, grade, page, notebooks "
          "(python -m sim.exercises COMMAND --help)"),
-    (["nope"], "python -m sim.exercises: argument command: invalid choice: 'nope' "
-               "(choose from 'sheet', 'grade', 'page', 'notebooks')"),
+    (["nope"], "python -m sim.exercises: unknown command 'nope': allowed are sheet, grade, page, notebooks"),
+    (["grad"], "python -m sim.exercises: unknown command 'grad': did you mean grade? "
+               "allowed are sheet, grade, page, notebooks"),
     (["sheet"], "python -m sim.exercises sheet: one of the arguments --student --roster is required"),
     (["sheet", "--student", "a", "--chapter", "x"],
      "python -m sim.exercises sheet: argument --chapter: wants a chapter number like 6 (2-10), got 'x'"),
