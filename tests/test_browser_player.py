@@ -1007,11 +1007,22 @@ def test_on_a_phone_the_tables_strip_keeps_the_network_drawing_in_place(tmp_path
     assert first is False, "scrolled to its end, the last step's strip is still faded"
 
 
-def test_on_a_phone_a_tab_tapped_under_the_pinned_bar_shows_its_view(tmp_path):
+TAB_VIEW_JS = """el => { const f = el.querySelector('.op1-float'), t = el.querySelector('.op1-tabs').getBoundingClientRect();
+    const panel = el.querySelector('[data-panel="' + el.querySelector('.op1-pane').getAttribute('data-tab') + '"]');
+    const h = panel.querySelector('.op1-boxh').getBoundingClientRect(), b = panel.querySelector('.op1-kscroll').getBoundingClientRect();
+    return {bar: f.hidden ? null : Math.round(f.getBoundingClientRect().top), head: Math.round(h.bottom),
+            tabs: Math.round(t.top), box: [Math.round(b.top), Math.round(b.bottom)], y: Math.round(scrollY)}; }"""
+
+
+@pytest.mark.parametrize("screen", [(375, 667), (360, 740)])
+def test_on_a_phone_a_tab_tapped_under_the_pinned_bar_shows_its_view(tmp_path, screen):
     """At 375x667 (touch), chapter 6's replay: the tabs below the network drawing sat just above
-    the pinned buttons, and the Ladder tab, tapped, showed the ladder's head under them.  A tab
-    tapped while the pinned bar shows brings its view's head and first lines up above the bar,
-    the tabs still on screen under the page's header.  (The strip "Router tables, this step"
+    the pinned buttons, and the Ladder tab, tapped, showed the ladder's head under them; then,
+    scrolled up by the view's first 120 px, "Router tables" showed the tables' title and legend
+    above the bar and the tables themselves under it.  A tab tapped while the pinned bar shows
+    brings its view's box (the ladder, the tables, the packet) up above the bar, whole or as much
+    of it as fits with the tabs still on screen under the page's header; and a tab tapped when
+    its box is already above the bar scrolls nothing.  (The strip "Router tables, this step"
     keeps the replay's tallest height, empty at a step of "no change": a step's own height moved
     the tabs and the ladder below it from step to step; test_book checks nothing moves.)"""
     need_dot()
@@ -1019,11 +1030,14 @@ def test_on_a_phone_a_tab_tapped_under_the_pinned_bar_shows_its_view(tmp_path):
     pl = Player(sim.run("equalize-nat", seed=3, size=20_000), title="equalize-nat, seed 3", max_steps=19)
     _write_player_page(tmp_path / "ch6.html", pl)
     from playwright.sync_api import sync_playwright
+    w, h = screen
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
         try:
-            pg, P = _phone_at_narration(browser, tmp_path / "ch6.html", 375, 667)
-            got = {}
+            pg, P = _phone_at_narration(browser, tmp_path / "ch6.html", w, h)
+            for _ in range(3):                          # a step with rows in the tables
+                P.locator(".op1-float:not([hidden]) [data-act=next]").tap()
+            got, again = {}, {}
             for tab in ("Router tables", "Ladder", "Packet"):
                 # the tabs just above the pinned bar, as a reader stepping under the drawing has them
                 P.evaluate("""el => { const t = el.querySelector('.op1-tabs').getBoundingClientRect(),
@@ -1031,16 +1045,31 @@ def test_on_a_phone_a_tab_tapped_under_the_pinned_bar_shows_its_view(tmp_path):
                 _frame(pg)
                 P.get_by_role("tab", name=tab).tap()
                 _frame(pg)
-                got[tab] = P.evaluate("""el => { const f = el.querySelector('.op1-float'), t = el.querySelector('.op1-tabs').getBoundingClientRect();
-                    const panel = el.querySelector('[data-panel="' + el.querySelector('.op1-pane').getAttribute('data-tab') + '"]');
-                    const h = panel.querySelector('.op1-boxh').getBoundingClientRect();
-                    return {bar: f.hidden ? null : Math.round(f.getBoundingClientRect().top), head: Math.round(h.bottom),
-                            tabs: Math.round(t.top)}; }""")
+                got[tab] = P.evaluate(TAB_VIEW_JS)
+                # its box above the bar now (or as far up as the tabs allow): tapped again, nothing moves
+                P.get_by_role("tab", name=tab).tap()
+                _frame(pg)
+                again[tab] = P.evaluate(TAB_VIEW_JS)
             pg.screenshot(path=str(tmp_path / "ch6-tab.png"))
+            # the tabs under the header, a short box (the packet's, scrolled to its foot) whole above
+            # the bar: the ladder's, chosen, is whole above it too, and nothing scrolls
+            P.get_by_role("tab", name="Packet").tap()
+            _frame(pg)
+            P.evaluate("el => window.scrollBy(0, el.querySelector('.op1-tabs').getBoundingClientRect().top - 60)")
+            _frame(pg)
+            before = P.evaluate(TAB_VIEW_JS)
+            P.get_by_role("tab", name="Ladder").tap()
+            _frame(pg)
+            still = P.evaluate(TAB_VIEW_JS)
         finally:
             browser.close()
     for tab, v in got.items():
         assert v["bar"] is not None and v["head"] <= v["bar"] - 8 and v["tabs"] >= 56, (tab, v)
+        # the box whole above the bar, or the tabs right under the header and the box below them to the bar
+        assert v["box"][1] <= v["bar"] - 8 or (v["tabs"] <= 58 and v["box"][0] < v["bar"] - 200), (tab, v)
+        assert again[tab] == v, (tab, "tapped again, the page moved", v, again[tab])
+    assert got["Router tables"]["box"][1] > got["Router tables"]["bar"] - 8, got      # tables taller than the room
+    assert still["box"][1] <= still["bar"] - 8 and still["y"] == before["y"], (before, still)
 
 
 def test_the_pinned_bar_gives_way_to_a_box_being_typed_in_below_the_player(tmp_path):

@@ -430,15 +430,18 @@
         fitBox(nb, false);
       }
 
-      // A tab chosen while the pinned bar shows: its view's head and first lines are scrolled up
-      // from under the bar, as far as keeps the tabs on screen (at 375x667 the tabs sat just above
-      // the bar and the ladder's head, chosen, under it).
+      // A tab chosen while the pinned bar shows: what it shows -- its view's box, the ladder, the
+      // tables, the packet -- is scrolled up from under the bar, whole, or as much of it as fits
+      // with the tabs kept on screen under the page's header (at 375x667 the tabs sat just above
+      // the bar and the ladder's head, chosen, under it; scrolled up by its first 120 px, the
+      // tables' title and legend came above the bar and the tables stayed under it).  A box
+      // already above the bar, or showing as much as it can, moves nothing.
       function bringIn(p, t) {
         var panel = q(p.el, '[data-panel="' + t + '"]');
         if (!floater || floater.hidden || !panel || !p.tablist) return;
+        var box = q(panel, ".op1-kscroll") || panel;
         var ported = typeof port !== "undefined" && port, top0 = ported ? view().top : HEADER;
-        var want = panel.getBoundingClientRect().top + Math.min(panel.getBoundingClientRect().height, 120) -
-                   (floater.getBoundingClientRect().top - 8);
+        var want = box.getBoundingClientRect().bottom - (floater.getBoundingClientRect().top - 8);
         var dy = Math.min(want, p.tablist.getBoundingClientRect().top - top0);
         if (dy > 0) (ported ? scroller : window).scrollBy(0, dy);
       }
