@@ -1166,6 +1166,80 @@ def test_a_ladder_scrolled_sideways_keeps_its_whole_first_column_on_its_backing(
     assert all(end <= width for _, end, width in cols), [c for c in cols if c[1] > c[2]]
 
 
+LANE_TITLES_JS = """async el => {
+  const frame = () => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+  const box = el.querySelector('.op1-ladder-scroll'), head = box.querySelector('svg.op1-ladder:not(.op1-ladder-body)');
+  const lanes = [...box.querySelectorAll('svg.op1-ladder-body line.lane')];
+  const titles = [...head.querySelectorAll('text')].filter(t => !t.closest('.evc'));
+  box.scrollLeft = 0;                     // (each title whole there: the page's own words)
+  await frame();
+  const full = titles.map(t => t.textContent), out = [], seen = {whole: 0, short: 0, hidden: 0};
+  for (let sl = 0; sl <= box.scrollWidth - box.clientWidth; sl += 4) {
+    box.scrollLeft = sl;
+    await frame();
+    const edge = head.querySelector('.evc .evbg').getBoundingClientRect().right;
+    const shown = [];
+    titles.forEach((t, j) => {
+      const r = t.getBoundingClientRect(), lane = t.classList.contains('head') &&
+        lanes.find(l => Math.abs(parseFloat(l.getAttribute('x1')) - parseFloat(t.getAttribute('x'))) < 0.5);
+      const lx = lane ? lane.getBoundingClientRect().left : null;
+      if (t.getAttribute('visibility') === 'hidden') {
+        seen.hidden++;
+        if (lane && lx > edge + 4) out.push(`${sl}: "${full[j]}" hidden, its lane ${Math.round(lx - edge)} px right of the column`);
+        return;
+      }
+      if (sl > 0 && r.left < edge - 0.5) out.push(`${sl}: "${t.textContent}" ${Math.round(edge - r.left)} px under the column`);
+      if (t.textContent !== full[j]) {
+        seen.short++;
+        if (!t.textContent.endsWith('…') || !full[j].startsWith(t.textContent.slice(0, -1)) || t.textContent.length < 3)
+          out.push(`${sl}: "${full[j]}" shown as "${t.textContent}"`);
+      } else seen.whole++;
+      shown.push([r, t.textContent, parseFloat(t.getAttribute('y'))]);
+    });
+    shown.forEach(([a, ta, ya]) => shown.forEach(([b, tb, yb]) => {
+      if (ya === yb && a !== b && a.left < b.left && a.right > b.left - 2) out.push(`${sl}: "${ta}" runs into "${tb}"`);
+    }));
+  }
+  box.scrollLeft = 0;
+  return [out, seen]; }"""
+
+
+@pytest.mark.parametrize("run", ["cache-expiry", "equalize-nat"])
+def test_a_ladder_scrolled_sideways_cuts_no_lane_title_at_its_first_column(tmp_path, run):
+    """At 375x667 the sticky first column's backing, as wide as its longest "event · time"
+    (chapter 3's cache-expiry, times in seconds), and at 92 px (chapter 6's equalize-nat), cut the
+    lane titles next to it as the ladder was scrolled sideways: "inux / outer", "ovider / 1" (and,
+    scrolled to its end, "et as seen on the wire").  Swiped through every position, each lane
+    title right of the column is whole beside it or cut short with "…", never under it, never
+    over the next title; a title is hidden only with its lane, under the column."""
+    need_dot()
+    exe = _need_browser()
+    if run == "cache-expiry":
+        r = sim.run("cache-expiry", seed=2)
+        from sim.trace import Ev
+        gone = next(i for i, e in enumerate(r.events) if e.ev is Ev.RT_DEL)
+        pl = Player(r, title="cache-expiry, seed 2", start=gone, stop=gone + 40)
+    else:
+        pl = Player(sim.run("equalize-nat", seed=1), title="equalize-nat, seed 1", max_steps=20)
+    _write_player_page(tmp_path / "lanes.html", pl)
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+        try:
+            pg, P = _phone_at_narration(browser, tmp_path / "lanes.html", 375, 667)
+            P.get_by_role("tab", name="Ladder").tap()
+            P.locator(".op1-bar button[data-act=last]").first.evaluate("b => b.click()")
+            _frame(pg)
+            out, seen = P.evaluate(LANE_TITLES_JS)
+            P.evaluate("el => { el.querySelector('.op1-ladder-scroll').scrollLeft = 90; }")
+            _frame(pg)
+            P.locator(".op1-ladder-box").screenshot(path=str(tmp_path / "lanes.png"))
+        finally:
+            browser.close()
+    assert not out, out[:12]
+    assert seen["whole"] > 50 and seen["hidden"] > 0, seen          # (swiped far enough to hide one)
+
+
 def test_a_long_narrations_box_keeps_its_scrolling_keys(tmp_path):
     """A narration too long for its box (a 320x640 phone, more than 6 lines) takes the keyboard's
     focus to scroll: End goes to its end and Home back, as in any box that scrolls (they took the

@@ -505,6 +505,70 @@
         var bw = p.body ? p.body.getBoundingClientRect().width : 0;
         return bw ? bw / parseFloat(p.body.getAttribute("width")) : 1;
       }
+      // The lane titles beside that column: its backing cut the titles next to it ("inux router",
+      // "ovider 1" at 375 px) and, as far right as it goes, "packet as seen on the wire".  A title
+      // the backing would cut begins at its edge instead, while its lane is right of it; one with
+      // no room there before the next title is cut short with "…" (its lane's full name is in the
+      // header's name, and whole a swipe further on); a lane under the column has its title hidden
+      // with it.  Widths measured once, in the drawing's units, when the ladder is first shown.
+      var ELL = "…";
+      function laneHeads(p, head) {
+        if (p.heads) return p.heads;
+        var lanes = {}, xs = [], wire = null;
+        head.querySelectorAll("text").forEach(function (t) {
+          if (t.closest(".evc")) return;
+          var w = t.getComputedTextLength(), full = t.textContent, pre = [0];
+          for (var i = 1; i <= full.length; i++) pre.push(t.getSubStringLength(0, i));
+          var line = {t: t, full: full, w: w, pre: pre};
+          if (!t.classList.contains("head")) { wire = {x: parseFloat(t.getAttribute("x")), lines: [line], w: w}; return; }
+          var x = parseFloat(t.getAttribute("x"));
+          if (!lanes[x]) { lanes[x] = {x: x, lines: [], w: 0}; xs.push(x); }
+          lanes[x].lines.push(line);
+          lanes[x].w = Math.max(lanes[x].w, w);
+        });
+        var any = xs.length && lanes[xs[0]].lines[0];
+        if (!any || !any.w) return null;               // (not laid out: the ladder not shown)
+        var was = any.t.textContent;
+        any.t.textContent = ELL;
+        var ell = any.t.getComputedTextLength();
+        any.t.textContent = was;
+        xs.sort(function (a, b) { return a - b; });
+        p.heads = {lanes: xs.map(function (x) { return lanes[x]; }), wire: wire, ell: ell};
+        return p.heads;
+      }
+      function placeHead(item, dx, avail, ell) {
+        var hide = avail < 2 * ell;
+        item.lines.forEach(function (l) {
+          var text = l.full;
+          if (!hide && l.w > avail) {
+            var n = l.full.length;
+            while (n > 0 && l.pre[n] + ell > avail) n--;
+            text = l.full.slice(0, n).replace(/\s+$/, "") + ELL;
+          }
+          if (l.t.textContent !== text) l.t.textContent = text;
+          if (dx) l.t.setAttribute("transform", "translate(" + dx.toFixed(1) + " 0)");
+          else l.t.removeAttribute("transform");
+          if (hide) l.t.setAttribute("visibility", "hidden"); else l.t.removeAttribute("visibility");
+        });
+      }
+      function fitHeads(p, sl) {
+        var head = q(p.el, ".op1-ladder-scroll > svg.op1-ladder:not(.op1-ladder-body)");
+        if (!head || (sl <= 0 && !p.headsMoved)) return;
+        var hs = laneHeads(p, head);
+        if (!hs) return;
+        p.headsMoved = sl > 0;
+        var edge = sl + parseFloat(p.body.getAttribute("data-left")) - 2 + 3;   // the backing's right edge, and air
+        hs.lanes.forEach(function (lane, i) {
+          var left = lane.x - lane.w / 2, next = hs.lanes[i + 1];
+          if (sl <= 0 || left >= edge) { placeHead(lane, 0, Infinity, hs.ell); return; }
+          if (lane.x <= edge) { placeHead(lane, 0, 0, hs.ell); return; }   // under the column
+          // (up to the next title, or the last lane's up to "packet as seen on the wire")
+          var room = (next ? next.x - next.w / 2 : hs.wire ? hs.wire.x : Infinity) - 6 - edge, w = Math.min(lane.w, room);
+          placeHead(lane, edge + w / 2 - lane.x, room, hs.ell);
+        });
+        if (hs.wire) placeHead(hs.wire, sl > 0 ? Math.max(0, edge - hs.wire.x) : 0, Infinity, hs.ell);
+      }
+
       function stickLadder(p) {
         var box = q(p.el, ".op1-ladder-scroll");
         if (!box || !p.body) return;
@@ -513,6 +577,7 @@
           s.style.setProperty("--op1-sl", sl.toFixed(1) + "px");
           s.classList.toggle("op1-sl", sl > 0);
         });
+        fitHeads(p, sl);
         if (sl <= 0) return;
         // the copy's rows follow the step and "show all" only: synced once per change of those,
         // not on every scroll event
