@@ -818,6 +818,63 @@ def test_on_a_phone_the_nodes_a_step_is_about_are_whole_in_the_network_box(tmp_p
     assert n > 10 and not cut, f"steps whose highlighted nodes or tag the network box cuts off: {cut}"
 
 
+EDGE_CUES_JS = """el => { const R = e => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom].map(Math.round); };
+  const box = el.querySelector('.op1-topo-scroll'), fig = el.querySelector('.op1-topo-box');
+  const cue = side => { const c = el.querySelector('.op1-edge-' + side + ' > span');
+    return c && c.getBoundingClientRect().width ? R(c) : null; };
+  return {sl: Math.round(box.scrollLeft), max: box.scrollWidth - box.clientWidth, box: R(box), fig: R(fig),
+          l: cue('l'), r: cue('r'), y: Math.round(scrollY),
+          still: [el.querySelector('.op1-narr'), el.querySelector('.op1-tabs'), el.querySelector('.op1-what')].map(e => R(e))}; }"""
+
+
+@pytest.mark.parametrize("uplinks", [3, 4])
+def test_on_a_phone_a_network_wider_than_its_box_says_it_scrolls_and_at_a_laptop_nothing_changes(tmp_path, uplinks):
+    """At 375x667 a network of three or four uplinks, drawn top to bottom, is wider than its box
+    (312 and 417 px in 303) and scrolled sideways with no cue but a fade, which over the drawing's
+    white edge showed nothing (a phone reader's finding).  An arrow over each edge the box can
+    scroll to says so, inside the box and at the drawing's middle, gone at that end; a tap on it
+    scrolls the box; showing and hiding it moves nothing.  At 1366x768 the drawing fits: no arrow."""
+    need_dot()
+    exe = _need_browser()
+    pl = Player(sim.run("equalize-nat", seed=1, uplinks=uplinks), title=f"equalize-nat, {uplinks} uplinks", max_steps=12)
+    _write_player_page(tmp_path / "wide.html", pl)
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+        try:
+            pg, P = _phone_at_narration(browser, tmp_path / "wide.html", 375, 667)
+            box = P.locator(".op1-topo-scroll")
+            got = {"open": P.evaluate(EDGE_CUES_JS)}
+            for at in ("start", "end"):
+                box.evaluate(f"b => {{ b.scrollLeft = {'0' if at == 'start' else 'b.scrollWidth'}; }}")
+                _frame(pg)
+                got[at] = P.evaluate(EDGE_CUES_JS)
+            box.evaluate("b => { b.scrollLeft = 0; }")
+            _frame(pg)
+            P.locator(".op1-edge-r > span").tap()
+            pg.wait_for_timeout(600)                   # (a smooth scroll)
+            got["tapped"] = P.evaluate(EDGE_CUES_JS)
+            pg.screenshot(path=str(tmp_path / "wide-phone.png"))
+            lap = browser.new_page(viewport={"width": 1366, "height": 768})
+            lap.goto((tmp_path / "wide.html").as_uri())
+            lap.wait_for_selector("[data-replay][data-op1-live]", state="attached")
+            got["laptop"] = lap.locator("[data-replay]").evaluate(EDGE_CUES_JS)
+        finally:
+            browser.close()
+    s, e, t = got["start"], got["end"], got["tapped"]
+    assert s["max"] > 8 and s["l"] is None and s["r"] is not None, s
+    assert e["sl"] >= e["max"] - 1 and e["r"] is None and e["l"] is not None, e
+    for v in (s, e):
+        for c in (v["l"], v["r"]):
+            if c:                                      # inside the box, near its edge, at its middle
+                assert v["box"][0] <= c[0] and c[2] <= v["box"][2] and v["box"][1] < c[1] and c[3] < v["box"][3], v
+                assert min(c[0] - v["box"][0], v["box"][2] - c[2]) <= 10 and c[2] - c[0] >= 24 and c[3] - c[1] >= 24, v
+                assert abs((c[1] + c[3]) / 2 - (v["fig"][1] + v["fig"][3]) / 2) < 20, v
+    assert t["sl"] > 0 and (t["l"] is not None), t
+    assert {(v["y"], str(v["still"]), str(v["box"])) for v in (got["open"], s, e, t)} == {(s["y"], str(s["still"]), str(s["box"]))}, got
+    assert got["laptop"]["max"] <= 1 and got["laptop"]["l"] is None and got["laptop"]["r"] is None, got["laptop"]
+
+
 # each of a player's two network drawings as a step leaves it: its lit elements and their
 # class, its counters' text, the packet's tag (shown or not, where, what it says)
 DRAWINGS_JS = """el => Array.from(el.querySelectorAll('svg.op1-topo')).map(svg => ({

@@ -90,6 +90,29 @@
         }
         var lbox = el.querySelector(".op1-ladder-scroll");
         if (lbox) lbox.addEventListener("scroll", function () { stickLadder(p); }, {passive: true});
+        // A network drawing wider than its box (a phone, three uplinks or more) says so at each
+        // edge it can be scrolled to, an arrow over the edge (player.css; edgeCues shows it while
+        // there is more that way): the fade alone did not tell a reader on a phone that the box
+        // scrolls, where the drawing's edge was white (and a browser without scroll-driven
+        // animations draws no fade).  Over the drawing, so it moves nothing; a tap scrolls the box
+        // on.  Hidden from a screen reader: the box is named "network, scrolls", its keys scroll it.
+        var tbox = el.querySelector(".op1-topo-scroll");
+        if (tbox && !tbox.parentNode.querySelector(".op1-edge")) {
+          p.edges = ["l", "r"].map(function (side) {
+            var cue = document.createElement("span");
+            cue.className = "op1-edge op1-edge-" + side;
+            cue.setAttribute("aria-hidden", "true");
+            cue.hidden = true;
+            cue.innerHTML = "<span>" + (side === "l" ? "←" : "→") + "</span>";
+            cue.firstChild.addEventListener("click", function () {
+              var still = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+              tbox.scrollBy({left: (side === "l" ? -2 : 2) * tbox.clientWidth / 3, behavior: still ? "auto" : "smooth"});
+            });
+            tbox.parentNode.appendChild(cue);
+            return cue;
+          });
+          tbox.addEventListener("scroll", function () { edgeCues(p); }, {passive: true});
+        }
         // A phone's tabs (the WAI-ARIA tabs pattern): each tab controls its box, which is then a
         // tabpanel; ← → Home End move between the tabs (and never step the replay); one tab stop.
         window.__op1Seq = (window.__op1Seq || 0) + 1;
@@ -207,6 +230,15 @@
         if (s[0] === Infinity) return;
         var b = box.getBoundingClientRect();
         box.scrollLeft += (s[0] + s[1]) / 2 - (b.left + b.width / 2);
+      }
+
+      // The network box's arrows (see start): each shown while the box can scroll that way.
+      function edgeCues(p) {
+        var box = q(p.el, ".op1-topo-scroll");
+        if (!box || !p.edges) return;
+        var max = box.offsetParent ? box.scrollWidth - box.clientWidth : 0;
+        var on = [max > 1 && box.scrollLeft > 1, max > 1 && box.scrollLeft < max - 1];
+        p.edges.forEach(function (cue, j) { if (cue.hidden === on[j]) cue.hidden = !on[j]; });
       }
 
       // The router's tables wider than their box (a phone): each step shows them from their left
@@ -450,6 +482,7 @@
         fitNarr(p);
         fitLadder(p);
         centreTopo(p);
+        edgeCues(p);
         centreState(p);
         syncTabs(p);
         fitScrolls(p);
@@ -1017,7 +1050,7 @@
           entries.forEach(function (e) {
             if (e.target.__op1Topo) e.target.__op1Topo.on = e.contentRect.width > 0;
           });
-          panes.forEach(function (p) { syncTopo(p); fitLadder(p); centreTopo(p); syncTabs(p); fitScrolls(p); });
+          panes.forEach(function (p) { syncTopo(p); fitLadder(p); centreTopo(p); edgeCues(p); syncTabs(p); fitScrolls(p); });
         });
         panes.forEach(function (p) {
           var b = q(p.el, ".op1-topo-scroll");
