@@ -818,6 +818,63 @@ def test_on_a_phone_the_nodes_a_step_is_about_are_whole_in_the_network_box(tmp_p
     assert n > 10 and not cut, f"steps whose highlighted nodes or tag the network box cuts off: {cut}"
 
 
+EDGE_CUES_JS = """el => { const R = e => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom].map(Math.round); };
+  const box = el.querySelector('.op1-topo-scroll'), fig = el.querySelector('.op1-topo-box');
+  const cue = side => { const c = el.querySelector('.op1-edge-' + side + ' > span');
+    return c && c.getBoundingClientRect().width ? R(c) : null; };
+  return {sl: Math.round(box.scrollLeft), max: box.scrollWidth - box.clientWidth, box: R(box), fig: R(fig),
+          l: cue('l'), r: cue('r'), y: Math.round(scrollY),
+          still: [el.querySelector('.op1-narr'), el.querySelector('.op1-tabs'), el.querySelector('.op1-what')].map(e => R(e))}; }"""
+
+
+@pytest.mark.parametrize("uplinks", [3, 4])
+def test_on_a_phone_a_network_wider_than_its_box_says_it_scrolls_and_at_a_laptop_nothing_changes(tmp_path, uplinks):
+    """At 375x667 a network of three or four uplinks, drawn top to bottom, is wider than its box
+    (312 and 417 px in 303) and scrolled sideways with no cue but a fade, which over the drawing's
+    white edge showed nothing (a phone reader's finding).  An arrow over each edge the box can
+    scroll to says so, inside the box and at the drawing's middle, gone at that end; a tap on it
+    scrolls the box; showing and hiding it moves nothing.  At 1366x768 the drawing fits: no arrow."""
+    need_dot()
+    exe = _need_browser()
+    pl = Player(sim.run("equalize-nat", seed=1, uplinks=uplinks), title=f"equalize-nat, {uplinks} uplinks", max_steps=12)
+    _write_player_page(tmp_path / "wide.html", pl)
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+        try:
+            pg, P = _phone_at_narration(browser, tmp_path / "wide.html", 375, 667)
+            box = P.locator(".op1-topo-scroll")
+            got = {"open": P.evaluate(EDGE_CUES_JS)}
+            for at in ("start", "end"):
+                box.evaluate(f"b => {{ b.scrollLeft = {'0' if at == 'start' else 'b.scrollWidth'}; }}")
+                _frame(pg)
+                got[at] = P.evaluate(EDGE_CUES_JS)
+            box.evaluate("b => { b.scrollLeft = 0; }")
+            _frame(pg)
+            P.locator(".op1-edge-r > span").tap()
+            pg.wait_for_timeout(600)                   # (a smooth scroll)
+            got["tapped"] = P.evaluate(EDGE_CUES_JS)
+            pg.screenshot(path=str(tmp_path / "wide-phone.png"))
+            lap = browser.new_page(viewport={"width": 1366, "height": 768})
+            lap.goto((tmp_path / "wide.html").as_uri())
+            lap.wait_for_selector("[data-replay][data-op1-live]", state="attached")
+            got["laptop"] = lap.locator("[data-replay]").evaluate(EDGE_CUES_JS)
+        finally:
+            browser.close()
+    s, e, t = got["start"], got["end"], got["tapped"]
+    assert s["max"] > 8 and s["l"] is None and s["r"] is not None, s
+    assert e["sl"] >= e["max"] - 1 and e["r"] is None and e["l"] is not None, e
+    for v in (s, e):
+        for c in (v["l"], v["r"]):
+            if c:                                      # inside the box, near its edge, at its middle
+                assert v["box"][0] <= c[0] and c[2] <= v["box"][2] and v["box"][1] < c[1] and c[3] < v["box"][3], v
+                assert min(c[0] - v["box"][0], v["box"][2] - c[2]) <= 10 and c[2] - c[0] >= 24 and c[3] - c[1] >= 24, v
+                assert abs((c[1] + c[3]) / 2 - (v["fig"][1] + v["fig"][3]) / 2) < 20, v
+    assert t["sl"] > 0 and (t["l"] is not None), t
+    assert {(v["y"], str(v["still"]), str(v["box"])) for v in (got["open"], s, e, t)} == {(s["y"], str(s["still"]), str(s["box"]))}, got
+    assert got["laptop"]["max"] <= 1 and got["laptop"]["l"] is None and got["laptop"]["r"] is None, got["laptop"]
+
+
 # each of a player's two network drawings as a step leaves it: its lit elements and their
 # class, its counters' text, the packet's tag (shown or not, where, what it says)
 DRAWINGS_JS = """el => Array.from(el.querySelectorAll('svg.op1-topo')).map(svg => ({
@@ -1007,11 +1064,22 @@ def test_on_a_phone_the_tables_strip_keeps_the_network_drawing_in_place(tmp_path
     assert first is False, "scrolled to its end, the last step's strip is still faded"
 
 
-def test_on_a_phone_a_tab_tapped_under_the_pinned_bar_shows_its_view(tmp_path):
+TAB_VIEW_JS = """el => { const f = el.querySelector('.op1-float'), t = el.querySelector('.op1-tabs').getBoundingClientRect();
+    const panel = el.querySelector('[data-panel="' + el.querySelector('.op1-pane').getAttribute('data-tab') + '"]');
+    const h = panel.querySelector('.op1-boxh').getBoundingClientRect(), b = panel.querySelector('.op1-kscroll').getBoundingClientRect();
+    return {bar: f.hidden ? null : Math.round(f.getBoundingClientRect().top), head: Math.round(h.bottom),
+            tabs: Math.round(t.top), box: [Math.round(b.top), Math.round(b.bottom)], y: Math.round(scrollY)}; }"""
+
+
+@pytest.mark.parametrize("screen", [(375, 667), (360, 740)])
+def test_on_a_phone_a_tab_tapped_under_the_pinned_bar_shows_its_view(tmp_path, screen):
     """At 375x667 (touch), chapter 6's replay: the tabs below the network drawing sat just above
-    the pinned buttons, and the Ladder tab, tapped, showed the ladder's head under them.  A tab
-    tapped while the pinned bar shows brings its view's head and first lines up above the bar,
-    the tabs still on screen under the page's header.  (The strip "Router tables, this step"
+    the pinned buttons, and the Ladder tab, tapped, showed the ladder's head under them; then,
+    scrolled up by the view's first 120 px, "Router tables" showed the tables' title and legend
+    above the bar and the tables themselves under it.  A tab tapped while the pinned bar shows
+    brings its view's box (the ladder, the tables, the packet) up above the bar, whole or as much
+    of it as fits with the tabs still on screen under the page's header; and a tab tapped when
+    its box is already above the bar scrolls nothing.  (The strip "Router tables, this step"
     keeps the replay's tallest height, empty at a step of "no change": a step's own height moved
     the tabs and the ladder below it from step to step; test_book checks nothing moves.)"""
     need_dot()
@@ -1019,11 +1087,14 @@ def test_on_a_phone_a_tab_tapped_under_the_pinned_bar_shows_its_view(tmp_path):
     pl = Player(sim.run("equalize-nat", seed=3, size=20_000), title="equalize-nat, seed 3", max_steps=19)
     _write_player_page(tmp_path / "ch6.html", pl)
     from playwright.sync_api import sync_playwright
+    w, h = screen
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
         try:
-            pg, P = _phone_at_narration(browser, tmp_path / "ch6.html", 375, 667)
-            got = {}
+            pg, P = _phone_at_narration(browser, tmp_path / "ch6.html", w, h)
+            for _ in range(3):                          # a step with rows in the tables
+                P.locator(".op1-float:not([hidden]) [data-act=next]").tap()
+            got, again = {}, {}
             for tab in ("Router tables", "Ladder", "Packet"):
                 # the tabs just above the pinned bar, as a reader stepping under the drawing has them
                 P.evaluate("""el => { const t = el.querySelector('.op1-tabs').getBoundingClientRect(),
@@ -1031,16 +1102,31 @@ def test_on_a_phone_a_tab_tapped_under_the_pinned_bar_shows_its_view(tmp_path):
                 _frame(pg)
                 P.get_by_role("tab", name=tab).tap()
                 _frame(pg)
-                got[tab] = P.evaluate("""el => { const f = el.querySelector('.op1-float'), t = el.querySelector('.op1-tabs').getBoundingClientRect();
-                    const panel = el.querySelector('[data-panel="' + el.querySelector('.op1-pane').getAttribute('data-tab') + '"]');
-                    const h = panel.querySelector('.op1-boxh').getBoundingClientRect();
-                    return {bar: f.hidden ? null : Math.round(f.getBoundingClientRect().top), head: Math.round(h.bottom),
-                            tabs: Math.round(t.top)}; }""")
+                got[tab] = P.evaluate(TAB_VIEW_JS)
+                # its box above the bar now (or as far up as the tabs allow): tapped again, nothing moves
+                P.get_by_role("tab", name=tab).tap()
+                _frame(pg)
+                again[tab] = P.evaluate(TAB_VIEW_JS)
             pg.screenshot(path=str(tmp_path / "ch6-tab.png"))
+            # the tabs under the header, a short box (the packet's, scrolled to its foot) whole above
+            # the bar: the ladder's, chosen, is whole above it too, and nothing scrolls
+            P.get_by_role("tab", name="Packet").tap()
+            _frame(pg)
+            P.evaluate("el => window.scrollBy(0, el.querySelector('.op1-tabs').getBoundingClientRect().top - 60)")
+            _frame(pg)
+            before = P.evaluate(TAB_VIEW_JS)
+            P.get_by_role("tab", name="Ladder").tap()
+            _frame(pg)
+            still = P.evaluate(TAB_VIEW_JS)
         finally:
             browser.close()
     for tab, v in got.items():
         assert v["bar"] is not None and v["head"] <= v["bar"] - 8 and v["tabs"] >= 56, (tab, v)
+        # the box whole above the bar, or the tabs right under the header and the box below them to the bar
+        assert v["box"][1] <= v["bar"] - 8 or (v["tabs"] <= 58 and v["box"][0] < v["bar"] - 200), (tab, v)
+        assert again[tab] == v, (tab, "tapped again, the page moved", v, again[tab])
+    assert got["Router tables"]["box"][1] > got["Router tables"]["bar"] - 8, got      # tables taller than the room
+    assert still["box"][1] <= still["bar"] - 8 and still["y"] == before["y"], (before, still)
 
 
 def test_the_pinned_bar_gives_way_to_a_box_being_typed_in_below_the_player(tmp_path):
@@ -1135,6 +1221,80 @@ def test_a_ladder_scrolled_sideways_keeps_its_whole_first_column_on_its_backing(
             browser.close()
     assert cols and any(len(text) >= 13 for text, _, _ in cols), cols     # seconds, three-digit events
     assert all(end <= width for _, end, width in cols), [c for c in cols if c[1] > c[2]]
+
+
+LANE_TITLES_JS = """async el => {
+  const frame = () => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+  const box = el.querySelector('.op1-ladder-scroll'), head = box.querySelector('svg.op1-ladder:not(.op1-ladder-body)');
+  const lanes = [...box.querySelectorAll('svg.op1-ladder-body line.lane')];
+  const titles = [...head.querySelectorAll('text')].filter(t => !t.closest('.evc'));
+  box.scrollLeft = 0;                     // (each title whole there: the page's own words)
+  await frame();
+  const full = titles.map(t => t.textContent), out = [], seen = {whole: 0, short: 0, hidden: 0};
+  for (let sl = 0; sl <= box.scrollWidth - box.clientWidth; sl += 4) {
+    box.scrollLeft = sl;
+    await frame();
+    const edge = head.querySelector('.evc .evbg').getBoundingClientRect().right;
+    const shown = [];
+    titles.forEach((t, j) => {
+      const r = t.getBoundingClientRect(), lane = t.classList.contains('head') &&
+        lanes.find(l => Math.abs(parseFloat(l.getAttribute('x1')) - parseFloat(t.getAttribute('x'))) < 0.5);
+      const lx = lane ? lane.getBoundingClientRect().left : null;
+      if (t.getAttribute('visibility') === 'hidden') {
+        seen.hidden++;
+        if (lane && lx > edge + 4) out.push(`${sl}: "${full[j]}" hidden, its lane ${Math.round(lx - edge)} px right of the column`);
+        return;
+      }
+      if (sl > 0 && r.left < edge - 0.5) out.push(`${sl}: "${t.textContent}" ${Math.round(edge - r.left)} px under the column`);
+      if (t.textContent !== full[j]) {
+        seen.short++;
+        if (!t.textContent.endsWith('…') || !full[j].startsWith(t.textContent.slice(0, -1)) || t.textContent.length < 3)
+          out.push(`${sl}: "${full[j]}" shown as "${t.textContent}"`);
+      } else seen.whole++;
+      shown.push([r, t.textContent, parseFloat(t.getAttribute('y'))]);
+    });
+    shown.forEach(([a, ta, ya]) => shown.forEach(([b, tb, yb]) => {
+      if (ya === yb && a !== b && a.left < b.left && a.right > b.left - 2) out.push(`${sl}: "${ta}" runs into "${tb}"`);
+    }));
+  }
+  box.scrollLeft = 0;
+  return [out, seen]; }"""
+
+
+@pytest.mark.parametrize("run", ["cache-expiry", "equalize-nat"])
+def test_a_ladder_scrolled_sideways_cuts_no_lane_title_at_its_first_column(tmp_path, run):
+    """At 375x667 the sticky first column's backing, as wide as its longest "event · time"
+    (chapter 3's cache-expiry, times in seconds), and at 92 px (chapter 6's equalize-nat), cut the
+    lane titles next to it as the ladder was scrolled sideways: "inux / outer", "ovider / 1" (and,
+    scrolled to its end, "et as seen on the wire").  Swiped through every position, each lane
+    title right of the column is whole beside it or cut short with "…", never under it, never
+    over the next title; a title is hidden only with its lane, under the column."""
+    need_dot()
+    exe = _need_browser()
+    if run == "cache-expiry":
+        r = sim.run("cache-expiry", seed=2)
+        from sim.trace import Ev
+        gone = next(i for i, e in enumerate(r.events) if e.ev is Ev.RT_DEL)
+        pl = Player(r, title="cache-expiry, seed 2", start=gone, stop=gone + 40)
+    else:
+        pl = Player(sim.run("equalize-nat", seed=1), title="equalize-nat, seed 1", max_steps=20)
+    _write_player_page(tmp_path / "lanes.html", pl)
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+        try:
+            pg, P = _phone_at_narration(browser, tmp_path / "lanes.html", 375, 667)
+            P.get_by_role("tab", name="Ladder").tap()
+            P.locator(".op1-bar button[data-act=last]").first.evaluate("b => b.click()")
+            _frame(pg)
+            out, seen = P.evaluate(LANE_TITLES_JS)
+            P.evaluate("el => { el.querySelector('.op1-ladder-scroll').scrollLeft = 90; }")
+            _frame(pg)
+            P.locator(".op1-ladder-box").screenshot(path=str(tmp_path / "lanes.png"))
+        finally:
+            browser.close()
+    assert not out, out[:12]
+    assert seen["whole"] > 50 and seen["hidden"] > 0, seen          # (swiped far enough to hide one)
 
 
 def test_a_long_narrations_box_keeps_its_scrolling_keys(tmp_path):

@@ -90,6 +90,29 @@
         }
         var lbox = el.querySelector(".op1-ladder-scroll");
         if (lbox) lbox.addEventListener("scroll", function () { stickLadder(p); }, {passive: true});
+        // A network drawing wider than its box (a phone, three uplinks or more) says so at each
+        // edge it can be scrolled to, an arrow over the edge (player.css; edgeCues shows it while
+        // there is more that way): the fade alone did not tell a reader on a phone that the box
+        // scrolls, where the drawing's edge was white (and a browser without scroll-driven
+        // animations draws no fade).  Over the drawing, so it moves nothing; a tap scrolls the box
+        // on.  Hidden from a screen reader: the box is named "network, scrolls", its keys scroll it.
+        var tbox = el.querySelector(".op1-topo-scroll");
+        if (tbox && !tbox.parentNode.querySelector(".op1-edge")) {
+          p.edges = ["l", "r"].map(function (side) {
+            var cue = document.createElement("span");
+            cue.className = "op1-edge op1-edge-" + side;
+            cue.setAttribute("aria-hidden", "true");
+            cue.hidden = true;
+            cue.innerHTML = "<span>" + (side === "l" ? "←" : "→") + "</span>";
+            cue.firstChild.addEventListener("click", function () {
+              var still = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+              tbox.scrollBy({left: (side === "l" ? -2 : 2) * tbox.clientWidth / 3, behavior: still ? "auto" : "smooth"});
+            });
+            tbox.parentNode.appendChild(cue);
+            return cue;
+          });
+          tbox.addEventListener("scroll", function () { edgeCues(p); }, {passive: true});
+        }
         // A phone's tabs (the WAI-ARIA tabs pattern): each tab controls its box, which is then a
         // tabpanel; ← → Home End move between the tabs (and never step the replay); one tab stop.
         window.__op1Seq = (window.__op1Seq || 0) + 1;
@@ -207,6 +230,15 @@
         if (s[0] === Infinity) return;
         var b = box.getBoundingClientRect();
         box.scrollLeft += (s[0] + s[1]) / 2 - (b.left + b.width / 2);
+      }
+
+      // The network box's arrows (see start): each shown while the box can scroll that way.
+      function edgeCues(p) {
+        var box = q(p.el, ".op1-topo-scroll");
+        if (!box || !p.edges) return;
+        var max = box.offsetParent ? box.scrollWidth - box.clientWidth : 0;
+        var on = [max > 1 && box.scrollLeft > 1, max > 1 && box.scrollLeft < max - 1];
+        p.edges.forEach(function (cue, j) { if (cue.hidden === on[j]) cue.hidden = !on[j]; });
       }
 
       // The router's tables wider than their box (a phone): each step shows them from their left
@@ -430,15 +462,18 @@
         fitBox(nb, false);
       }
 
-      // A tab chosen while the pinned bar shows: its view's head and first lines are scrolled up
-      // from under the bar, as far as keeps the tabs on screen (at 375x667 the tabs sat just above
-      // the bar and the ladder's head, chosen, under it).
+      // A tab chosen while the pinned bar shows: what it shows -- its view's box, the ladder, the
+      // tables, the packet -- is scrolled up from under the bar, whole, or as much of it as fits
+      // with the tabs kept on screen under the page's header (at 375x667 the tabs sat just above
+      // the bar and the ladder's head, chosen, under it; scrolled up by its first 120 px, the
+      // tables' title and legend came above the bar and the tables stayed under it).  A box
+      // already above the bar, or showing as much as it can, moves nothing.
       function bringIn(p, t) {
         var panel = q(p.el, '[data-panel="' + t + '"]');
         if (!floater || floater.hidden || !panel || !p.tablist) return;
+        var box = q(panel, ".op1-kscroll") || panel;
         var ported = typeof port !== "undefined" && port, top0 = ported ? view().top : HEADER;
-        var want = panel.getBoundingClientRect().top + Math.min(panel.getBoundingClientRect().height, 120) -
-                   (floater.getBoundingClientRect().top - 8);
+        var want = box.getBoundingClientRect().bottom - (floater.getBoundingClientRect().top - 8);
         var dy = Math.min(want, p.tablist.getBoundingClientRect().top - top0);
         if (dy > 0) (ported ? scroller : window).scrollBy(0, dy);
       }
@@ -447,6 +482,7 @@
         fitNarr(p);
         fitLadder(p);
         centreTopo(p);
+        edgeCues(p);
         centreState(p);
         syncTabs(p);
         fitScrolls(p);
@@ -502,6 +538,70 @@
         var bw = p.body ? p.body.getBoundingClientRect().width : 0;
         return bw ? bw / parseFloat(p.body.getAttribute("width")) : 1;
       }
+      // The lane titles beside that column: its backing cut the titles next to it ("inux router",
+      // "ovider 1" at 375 px) and, as far right as it goes, "packet as seen on the wire".  A title
+      // the backing would cut begins at its edge instead, while its lane is right of it; one with
+      // no room there before the next title is cut short with "…" (its lane's full name is in the
+      // header's name, and whole a swipe further on); a lane under the column has its title hidden
+      // with it.  Widths measured once, in the drawing's units, when the ladder is first shown.
+      var ELL = "…";
+      function laneHeads(p, head) {
+        if (p.heads) return p.heads;
+        var lanes = {}, xs = [], wire = null;
+        head.querySelectorAll("text").forEach(function (t) {
+          if (t.closest(".evc")) return;
+          var w = t.getComputedTextLength(), full = t.textContent, pre = [0];
+          for (var i = 1; i <= full.length; i++) pre.push(t.getSubStringLength(0, i));
+          var line = {t: t, full: full, w: w, pre: pre};
+          if (!t.classList.contains("head")) { wire = {x: parseFloat(t.getAttribute("x")), lines: [line], w: w}; return; }
+          var x = parseFloat(t.getAttribute("x"));
+          if (!lanes[x]) { lanes[x] = {x: x, lines: [], w: 0}; xs.push(x); }
+          lanes[x].lines.push(line);
+          lanes[x].w = Math.max(lanes[x].w, w);
+        });
+        var any = xs.length && lanes[xs[0]].lines[0];
+        if (!any || !any.w) return null;               // (not laid out: the ladder not shown)
+        var was = any.t.textContent;
+        any.t.textContent = ELL;
+        var ell = any.t.getComputedTextLength();
+        any.t.textContent = was;
+        xs.sort(function (a, b) { return a - b; });
+        p.heads = {lanes: xs.map(function (x) { return lanes[x]; }), wire: wire, ell: ell};
+        return p.heads;
+      }
+      function placeHead(item, dx, avail, ell) {
+        var hide = avail < 2 * ell;
+        item.lines.forEach(function (l) {
+          var text = l.full;
+          if (!hide && l.w > avail) {
+            var n = l.full.length;
+            while (n > 0 && l.pre[n] + ell > avail) n--;
+            text = l.full.slice(0, n).replace(/\s+$/, "") + ELL;
+          }
+          if (l.t.textContent !== text) l.t.textContent = text;
+          if (dx) l.t.setAttribute("transform", "translate(" + dx.toFixed(1) + " 0)");
+          else l.t.removeAttribute("transform");
+          if (hide) l.t.setAttribute("visibility", "hidden"); else l.t.removeAttribute("visibility");
+        });
+      }
+      function fitHeads(p, sl) {
+        var head = q(p.el, ".op1-ladder-scroll > svg.op1-ladder:not(.op1-ladder-body)");
+        if (!head || (sl <= 0 && !p.headsMoved)) return;
+        var hs = laneHeads(p, head);
+        if (!hs) return;
+        p.headsMoved = sl > 0;
+        var edge = sl + parseFloat(p.body.getAttribute("data-left")) - 2 + 3;   // the backing's right edge, and air
+        hs.lanes.forEach(function (lane, i) {
+          var left = lane.x - lane.w / 2, next = hs.lanes[i + 1];
+          if (sl <= 0 || left >= edge) { placeHead(lane, 0, Infinity, hs.ell); return; }
+          if (lane.x <= edge) { placeHead(lane, 0, 0, hs.ell); return; }   // under the column
+          // (up to the next title, or the last lane's up to "packet as seen on the wire")
+          var room = (next ? next.x - next.w / 2 : hs.wire ? hs.wire.x : Infinity) - 6 - edge, w = Math.min(lane.w, room);
+          placeHead(lane, edge + w / 2 - lane.x, room, hs.ell);
+        });
+        if (hs.wire) placeHead(hs.wire, sl > 0 ? Math.max(0, edge - hs.wire.x) : 0, Infinity, hs.ell);
+      }
+
       function stickLadder(p) {
         var box = q(p.el, ".op1-ladder-scroll");
         if (!box || !p.body) return;
@@ -510,6 +610,7 @@
           s.style.setProperty("--op1-sl", sl.toFixed(1) + "px");
           s.classList.toggle("op1-sl", sl > 0);
         });
+        fitHeads(p, sl);
         if (sl <= 0) return;
         // the copy's rows follow the step and "show all" only: synced once per change of those,
         // not on every scroll event
@@ -949,7 +1050,7 @@
           entries.forEach(function (e) {
             if (e.target.__op1Topo) e.target.__op1Topo.on = e.contentRect.width > 0;
           });
-          panes.forEach(function (p) { syncTopo(p); fitLadder(p); centreTopo(p); syncTabs(p); fitScrolls(p); });
+          panes.forEach(function (p) { syncTopo(p); fitLadder(p); centreTopo(p); edgeCues(p); syncTabs(p); fitScrolls(p); });
         });
         panes.forEach(function (p) {
           var b = q(p.el, ".op1-topo-scroll");
