@@ -112,8 +112,10 @@ def two_links_chance(student, rng):
                      f"{100 * lo:.0f}-{100 * hi:.0f}%); the reasoning gives the sum over the uplinks of "
                      f"(weight / {total})², {sq}/{tot2} = {100 * chance:.1f}%. An estimate from {runs} runs "
                      f"lands within about {100 * z_half:.0f} points of the true chance 19 times in 20: "
-                     + (f"this one lands {abs(same / runs - chance) * 100:.1f} points away, as about one "
-                        f"variant in {round(1 / rare):,} does by chance." if not lo <= chance <= hi
+                     + (f"this one lands {abs(same / runs - chance) * 100:.1f} points away, as "
+                        + (f"about one variant in {round(1 / rare):,}" if rare > 1e-300 else
+                           "fewer than one variant in 10^300")      # erfc underflows to 0
+                        + " does by chance." if not lo <= chance <= hi
                         else "the two agree.")))
 
 
