@@ -31,6 +31,6 @@ def test_a_late_refusal_after_both_ends_closed_does_not_fail_a_working_router():
     """``two-links-config``: per-packet numgen with public addresses works; a seed whose run ends
     with that harmless RST once marked it wrong."""
     inst = instance("two-links-config", "s101", secret="")
-    assert "equalize=false;multipath=numgen;nat=none" in inst.accepted, inst.accepted
-    ok, text = inst.judge("equalize=false;multipath=numgen;nat=none")
+    assert "multipath=numgen;nat=none" in inst.accepted, inst.accepted
+    ok, text = inst.judge("multipath=numgen;nat=none")
     assert ok, text

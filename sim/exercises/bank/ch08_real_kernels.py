@@ -45,32 +45,45 @@ def nf_endpoint(student, rng):
                         if adev != sdev else ".")))
 
 
+def _what(pkt) -> str:
+    """A TCP packet of the connection named without its addresses (the question is which
+    source it will carry): its kind, sequence number and length."""
+    f = pkt.l4.flags
+    kind = ("a FIN" if "F" in f else f"a data segment ({pkt.load} bytes)" if pkt.load else
+            "a reset" if "R" in f else "a pure ACK")
+    return f"{kind}, seq {pkt.l4.seq}"
+
+
 @exercise("nf-filter", 8, "predict", "Does the provider forward it?")
 def nf_filter(student, rng):
     n = rng.choice([2, 3])
     params = addressed(student, rng, "equalize-nat", dict(nat="netfilter", ingress_filter=True, uplinks=n,
                                                  seed=rng.randrange(1, 1000), size=6000))
     r = run("equalize-nat", **params)
-    # the first packet with its source on its uplink: a later one repeats a case the trace
-    # above the question already shows decided (a copy with the same source dropped there)
+    (si, sdev, sp), _ = _handshake(r)
+    # a later packet of the connection (not a SYN: its source is its own uplink's, which the
+    # trace shows), asked where it reaches the router from the LAN, before NAT gives it its
+    # source: the reader applies the binding rule and the filter's, not a comparison of two
+    # addresses the question shows.  The first such packet on each uplink: a later one repeats
+    # a case the trace above the question already shows decided
     seen, ups = set(), []
     for i, d, p in uplink_hops(r):
-        if (d, p.ip.src) not in seen:
-            seen.add((d, p.ip.src))
+        if p.proto == 6 and "S" not in p.l4.flags and i > si and d not in seen:
+            seen.add(d)
             ups.append((i, d, p))
     mismatched = [(i, d, p) for i, d, p in ups if p.ip.src != dev_addr(r, d)]
     matched = [(i, d, p) for i, d, p in ups if p.ip.src == dev_addr(r, d)]
     pool = mismatched if (mismatched and (rng.random() < 0.5 or not matched)) else matched
-    hop, dev, pkt = rng.choice(pool[:8])
+    hop, dev, pkt = rng.choice(pool)
+    ask = arrival_of(r, hop)
     k = dev[2:]
     drop = next((j for j in range(hop + 1, len(r.events)) if r.events[j].ev is Ev.DROP
                  and r.events[j].node == f"provider{k}" and r.events[j].pkt.l4 == pkt.l4), None)
     fwd = next((j for j in range(hop + 1, len(r.events)) if r.events[j].ev is Ev.HOP
                 and r.events[j].node == f"peer{k}" and r.events[j].pkt.l4 == pkt.l4), None)
     ans, step = ("drop", drop) if drop is not None and (fwd is None or drop < fwd) else ("forward", fwd)
-    # why not: the filter's rule and the binding's, not the address that decides it (with two choices,
-    # "whose source is not <the line's address>" beside a packet from that very address was the
-    # answer); the hint says where to look
+    # why not: the filter's rule and the binding's, not the address that decides it; the hint
+    # says where to look
     why_not = ({"forward": f"Not forward: Provider {k}'s filter passes only packets whose source is the address "
                            f"it gave this line; netfilter keeps the binding made for a connection's first packet, "
                            f"whichever line a later packet takes."}
@@ -79,13 +92,16 @@ def nf_filter(student, rng):
                         f"gave this line; netfilter's binding is the address of the line the connection's first "
                         f"packet took."})
     return predict(
-        scenario="equalize-nat", params=params, r=r, ask=hop, step=step, choices=["forward", "drop"],
+        scenario="equalize-nat", params=params, r=r, ask=ask, step=step, choices=["forward", "drop"],
         answer=ans, reveal_to=step, why_not=why_not,
-        prompt=(f"netfilter NAT (the binding is kept), equalize over {n} uplinks, and providers that filter "
-                f"source addresses (BCP 38). Addresses: {addresses_text(r, lan=False)}. At event {hop} this packet "
-                f"crosses uplink {dev} to Provider {k}: "
-                f"`{pkt.summary()}`. Does Provider {k} forward it or drop it?"),
-        hint=(f"Provider {k} accepts from its customer only packets whose source is the address it gave that "
-              f"line: compare this packet's source with uplink {dev}'s address, in the addresses above."),
-        explanation=(f"It is **{'dropped' if ans == 'drop' else 'forwarded'}**: the source {pkt.ip.src} "
-                     + ("is" if ans == "forward" else "is not") + f" Provider {k}'s customer address {dev_addr(r, dev)}."))
+        prompt=(f"netfilter NAT, equalize over {n} uplinks, and providers that filter source addresses "
+                f"(BCP 38). Addresses: {addresses_text(r, lan=False)}. The connection's SYN left by {sdev}. "
+                f"At event {ask} a later packet of the same connection, {_what(pkt)}, reaches the router from "
+                f"the LAN; it will leave by {dev}, to Provider {k}. Does Provider {k} forward it or drop it?"),
+        hint=(f"First work out the source this packet will carry once NAT has translated it: which binding "
+              f"does netfilter give a connection's later packets? Then Provider {k} accepts from its customer "
+              f"only packets whose source is the address it gave uplink {dev}."),
+        explanation=(f"It is **{'dropped' if ans == 'drop' else 'forwarded'}**: netfilter keeps the binding made "
+                     f"for the SYN on {sdev}, so the packet leaves with the source {pkt.ip.src}, which "
+                     + ("is" if ans == "forward" else "is not") + f" Provider {k}'s customer address "
+                     f"{dev_addr(r, dev)}."))

@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 
 import sim
-from sim.trace import Ev
+from sim.trace import Drop, Ev
 from sim.runs import map_runs, run
 from sim.stats import wilson
 
@@ -17,27 +17,31 @@ from . import (addressed, addresses_text, _call, _config_instance, dev_addr, _do
 def two_links_config(student, rng):
     # public addresses: behind NAT one download has one public address, and the server's data
     # comes back to it by that address's line whatever the router does (chapter 10) -- NAT is
-    # offered, and pins the data to one line
+    # offered, and pins the data to one line.  Today's kernel: no equalize patch and no route
+    # cache (chapter 9), so the 2.4 answer chapter 8's table and chapter 10's chart show
+    # (equalize over the route cache, public LAN) is not on offer: the reader applies what
+    # chapters 9 and 10 showed of today's policies to it
     filt = rng.choice([False, True])
     n = rng.choice([2, 3])
     s0 = rng.randrange(1, 5000)
     seeds = [s0, s0 + 1, s0 + 2]
-    fixed = addressed(student, rng, "connection-level", dict(uplinks=n, ingress_filter=filt, size=20000, remote="rfc"))
-    options = dict(multipath=["random", "wrr", "hash-l4", "numgen"], equalize=[True, False],
-                   nat=["none", "article", "netfilter", "snat", "masquerade"])
+    fixed = addressed(student, rng, "connection-level", dict(uplinks=n, ingress_filter=filt, size=20000, remote="rfc",
+                                                             equalize=False, tcp="linux"))
+    options = dict(multipath=["hash-l3", "hash-l4", "numgen", "connmark"], nat=["none", "snat", "masquerade"])
     return _config_instance(
         scenario="connection-level", fixed=fixed, options=options, seeds=seeds,
         criterion=_download_ok(need_both=True),
         prompt=(f"Your LAN has public addresses, {n} uplinks, an RFC 9293 remote; providers "
-                f"{'filter' if filt else 'do not filter'} source addresses. Choose the multipath policy, equalize "
-                f"and the NAT (`none`: the router translates nothing) so that **one** 20 kB download "
+                f"{'filter' if filt else 'do not filter'} source addresses. The router runs today's Linux: no "
+                f"route cache and no equalize patch, so 2.4's equalize is not on offer. Choose the multipath "
+                f"policy and the NAT (`none`: the router translates nothing) so that **one** 20 kB download "
                 f"completes with its handshake, the connection never reset and no packet lost on the way, and "
                 f"every uplink brings down at least 10% of the download's data (its share of the bytes that "
                 f"come down the uplinks) — for seeds {', '.join(map(str, seeds))}."),
-        hint=("A choice made once per connection pins the download to one line. Per-packet balancing uses "
-              "every line, but then every packet must carry a source address that the remote host and "
-              "that line's provider accept — and the data comes down to the address the server sends "
-              "it to: a NAT binding is one address, on one line."),
+        hint=("A choice made once per connection (a hash of its addresses or ports, a conntrack mark) pins the "
+              "download to one line. Per-packet balancing uses every line, but then every packet must carry "
+              "a source address that the remote host and that line's provider accept — and the data comes "
+              "down to the address the server sends it to: a NAT binding is one address, on one line."),
         explanation="The simulator ran every combination on the three seeds.")
 
 
@@ -59,42 +63,60 @@ def _same_uplink(job: tuple[dict, int], stop=_ack_left) -> bool:
     return syn_dev == ack_dev
 
 
-@exercise("two-links-chance", 10, "numeric", "The chance a handshake survives")
+#: Unequal nexthop weights (``ip route ... nexthop ... weight W``), as for lines of unequal speed:
+#: chapters 6 and 8 ask the chance with equal weights, where it is 1/n
+CHANCE_WEIGHTS = [(1, 2), (1, 3), (2, 3), (1, 4), (1, 1, 2), (1, 2, 2), (1, 2, 3)]
+
+
+@exercise("two-links-chance", 10, "numeric", "Unequal lines: the chance a handshake survives")
 def two_links_chance(student, rng):
-    n = rng.choice([2, 3, 4, 5])
+    weights = list(rng.choice(CHANCE_WEIGHTS))
+    n = len(weights)
     s0 = rng.randrange(1, 10000)
-    runs = 1000        # enough that 1/n, reasoned out, is within the tolerance of the estimate
+    runs = 1000        # enough that the reasoned chance is within the tolerance of the estimate
     seeds = range(s0, s0 + runs)
-    params = addressed(student, rng, "equalize-nat", dict(uplinks=n, size=1000))
+    params = addressed(student, rng, "equalize-nat", dict(uplinks=n, size=1000, weights=weights))
     # not through the run cache (a thousand runs would push the others out), over the cores
     same = sum(map_runs(_same_uplink, [(params, s) for s in seeds]))
     pct = (200 * same + runs) // (2 * runs)          # a whole percentage, half up
     lo, hi = wilson(same, runs)
+    # each packet's uplink is drawn in proportion to the weights, independently: both on one
+    # uplink k with chance (w_k / W)^2, summed over k
+    total = sum(weights)
+    chance = sum(w * w for w in weights) / total ** 2
+    sq, tot2 = sum(w * w for w in weights), total ** 2
+    reasoned = (200 * sq + tot2) // (2 * tot2)       # the reasoned percentage, half up
     z_half = 1.96 * (0.25 / runs) ** 0.5               # the widest 95 % half-width, at a chance of 1/2
-    # how often an estimate lands at least this far from 1/n (normal approximation, both sides)
-    rare = math.erfc(abs(same / runs - 1 / n) / math.sqrt((1 / n) * (1 - 1 / n) / runs) / math.sqrt(2))
-    # the reasoned value is right too (a variant's thousand seeds may land several points from
-    # it); 2 points either way, no more: 1/4 and 1/5 are 5 apart
+    # how often an estimate lands at least this far from the chance (normal approximation, both sides)
+    rare = math.erfc(abs(same / runs - chance) / math.sqrt(chance * (1 - chance) / runs) / math.sqrt(2))
+    shares = ", ".join(f"if{k} {w}" for k, w in enumerate(weights, 1))
     return numeric(
-        scenario="equalize-nat", params=params, seeds=seeds, answer=pct, also=(200 + n) // (2 * n),
+        scenario="equalize-nat", params=params, seeds=seeds, answer=pct, also=reasoned,
         tolerance=2, percent=True,
-        prompt=(f"The article's router (random equalize, the article's NAT) with {n} uplinks: in what percentage "
-                f"of downloads does the handshake's ACK leave by the same uplink as its SYN — so that it "
-                f"carries the endpoint the server knows, and the server accepts it? Reason it out, or estimate "
-                f"it with the simulator ({_call('equalize-nat', params, 'seed=s')} for many seeds s); answers "
-                f"within 2 points of the reasoned percentage, or of the simulator's estimate over the {runs} "
-                f"seeds {s0}..{s0 + runs - 1}, or between the two, are accepted."),
-        hint="The ACK must leave by the SYN's uplink: each packet's uplink is an independent uniform choice.",
-        over=(f"Too high: equalize deletes the cached entry on every hit, so the ACK's uplink is chosen again, "
-              f"uniformly among all {n}, whatever the SYN's was."),
-        under=("Too low: the SYN's uplink is already chosen when the ACK is routed; only the ACK's own choice "
-               "has to land on it, not both choices on one given uplink."),
+        prompt=(f"The article's router (random equalize, the article's NAT) with {n} uplinks whose nexthops have "
+                f"unequal weights ({shares}: `ip route … nexthop … weight W`, as one sets them for lines of "
+                f"unequal speed), each packet's uplink drawn in proportion to its weight. In what percentage of downloads does the handshake's ACK "
+                f"leave by the same uplink as its SYN — so that it carries the endpoint the server knows, and "
+                f"the server accepts it? Reason it out, or estimate it with the simulator "
+                f"({_call('equalize-nat', params, 'seed=s')} for many seeds s); answers within 2 points of "
+                f"the reasoned percentage, or of the simulator's estimate over the {runs} seeds "
+                f"{s0}..{s0 + runs - 1}, or between the two, are accepted."),
+        hint=("Each packet's uplink is an independent choice, in proportion to the weights: the ACK must land "
+              "on whichever uplink the SYN took. Add up, over the uplinks, the chance that both take it."),
+        over=(f"Too high: equalize deletes the cached entry on every hit, so the ACK's uplink is drawn again, "
+              f"among all {n} in proportion to their weights, whatever the SYN's was; the heavier uplink "
+              f"makes a match likelier, but not certain."),
+        under=("Too low: the SYN's uplink is already chosen when the ACK is routed, and the SYN takes the heavier "
+               "uplinks more often, where the ACK is likelier to follow it: the chance is above 1/n."),
         explanation=(f"The simulator counted {same} of {runs} seeds {s0}..{s0 + runs - 1} ({pct}%, 95% interval "
-                     f"{100 * lo:.0f}-{100 * hi:.0f}%); the reasoning gives 1/{n} = {100 / n:.0f}%. An estimate "
-                     f"from {runs} runs lands within about {100 * z_half:.0f} points of the true chance 19 times "
-                     f"in 20: " + (f"this one lands {abs(same / runs - 1 / n) * 100:.1f} points away, as about one "
-                                  f"variant in {round(1 / rare):,} does by chance." if not lo <= 1 / n <= hi
-                                  else "the two agree.")))
+                     f"{100 * lo:.0f}-{100 * hi:.0f}%); the reasoning gives the sum over the uplinks of "
+                     f"(weight / {total})², {sq}/{tot2} = {100 * chance:.1f}%. An estimate from {runs} runs "
+                     f"lands within about {100 * z_half:.0f} points of the true chance 19 times in 20: "
+                     + (f"this one lands {abs(same / runs - chance) * 100:.1f} points away, as "
+                        + (f"about one variant in {round(1 / rare):,}" if rare > 1e-300 else
+                           "fewer than one variant in 10^300")      # erfc underflows to 0
+                        + " does by chance." if not lo <= chance <= hi
+                        else "the two agree.")))
 
 
 @exercise("numgen-next", 10, "predict", "numgen: the next uplink")
@@ -148,15 +170,45 @@ def _arrival_of(r, step: int, port: int) -> int:
     raise ValueError(f"no packet from port {port} reached the router before event {step}")
 
 
-@exercise("down-fin", 10, "predict", "A line fails: which address does the next segment leave with?")
+#: What becomes of the dead line's segment once it has left by the live line (``down-fin``)
+FATES = ("dropped by the provider", "taken by the server", "reset by the server")
+
+
+def _fate(r, step: int, pkt) -> tuple[str, int]:
+    """(one of ``FATES``, the event that decides it) for the packet that left the router at
+    ``step``: the live line's provider drops it (its source filter), or it reaches the remote,
+    which answers it with a reset (a stranger's segment) or takes it (its connection's)."""
+    events = r.events
+    same = lambda e: e.pkt is not None and e.pkt.l4 == pkt.l4 and e.pkt.ip.src == pkt.ip.src
+    for j in range(step + 1, len(events)):
+        e = events[j]
+        if e.ev is Ev.DROP and same(e):
+            if e.reason is Drop.INGRESS_FILTER:
+                return FATES[0], j
+            raise ExerciseError(f"the segment at event {step} was dropped at {e.node} ({e.reason})")
+        if e.ev is Ev.DELIVER and e.node == "remote1" and same(e):
+            answer = next((k for k in range(j + 1, len(events)) if events[k].ev is Ev.SEND
+                           and events[k].node == "remote1" and events[k].pkt.ip.dst == pkt.ip.src
+                           and events[k].pkt.dport == pkt.sport), None)
+            reset = answer is not None and "R" in events[answer].pkt.l4.flags
+            return FATES[2 if reset else 1], j
+    raise ExerciseError(f"the segment at event {step} neither reached the server nor was dropped")
+
+
+@exercise("down-fin", 10, "predict", "A line fails: what becomes of the dead line's next segment?")
 def down_fin(student, rng):
+    # the chapter's table gives the source address each NAT model gives this segment, with
+    # providers that do not filter; here the reader applies it: with or without a source filter
+    # on the live line, what happens to the segment, at the provider or at the server
     nat = rng.choice(["masquerade", "netfilter", "snat"])
     down = rng.choice([1, 2])
     size = rng.choice([300_000, 400_000])
     down_at = rng.choice([0.4, 0.5, 0.6])
+    filt = rng.choice([False, True])
     for seed in (rng.randrange(1, 1000) for _ in range(40)):
         params = addressed(student, rng, "uplink-down", dict(nat=nat, down_uplink=down, seed=seed,
-                                                             connections=2, size=size, down_at=down_at))
+                                                             connections=2, size=size, down_at=down_at,
+                                                             ingress_filter=filt))
         r = run("uplink-down", **params)
         t_down = int(r.params.down_at * 1_000_000)
         dead, live = f"if{down}", f"if{3 - down}"
@@ -175,48 +227,55 @@ def down_fin(student, rng):
     what = (f"its client heard nothing more, gave up after {r.params.read_timeout:g} s and closed, "
             f"sending a FIN" if fin else "it still owed an ACK for data that came just before the failure")
     lan = r.net["local1"].addr
-    choices = [dev_addr(r, dead), dev_addr(r, live), lan]
-    ans = pkt.ip.src
+    ans, end = _fate(r, step, pkt)
+    src = pkt.ip.src
+    k = dev[2:]
     model = {"masquerade": "today's MASQUERADE", "netfilter": "2.4's MASQUERADE",
              "snat": "today's SNAT"}[nat]
+    # the source it leaves with, and why: the chapter's rule for this NAT model and this segment
     if nat == "snat":
-        why = ("SNAT keeps its bindings when a device goes down, so the segment carries the dead line's "
-               "address, out of the live line — and the answer goes back to the dead line")
-    elif ans == lan:
-        why = ("MASQUERADE forgot the connection with the device, and today's conntrack calls a FIN that "
-               "finds no entry INVALID: an INVALID packet is not translated, so it leaves with the private "
-               "source")
+        why_src = (f"SNAT keeps its bindings when a device goes down, so it leaves with the dead line's address "
+                   f"{src}")
+    elif src == lan:
+        why_src = (f"MASQUERADE forgot the connection with the device, and today's conntrack calls a FIN that "
+                   f"finds no entry INVALID, which is not translated: it leaves with the private source {src}")
     else:
-        why = ("MASQUERADE forgot the connection with the device; conntrack starts a new entry from this "
-               "segment (2.4 from any ACK or FIN, today from a mid-stream ACK), and MASQUERADE binds it to "
-               "the live line's address — which the server has never seen, so it resets the connection")
-    why_not = {}
-    for c in choices:
-        if c == dev_addr(r, dead):
-            why_not[c] = (f"Not {c}, the dead line's address: MASQUERADE forgot this connection's entry, and its "
-                          f"binding with it, when {dead} went down.")
-        elif c == dev_addr(r, live):
-            why_not[c] = (f"Not {c}, the live line's address: " + (
-                "SNAT keeps its bindings when a device goes down, so nothing binds the connection anew." if nat == "snat"
-                else "today's conntrack starts no entry from a FIN that finds none (it is INVALID), so MASQUERADE "
-                     "never binds it to the live line."))
-        else:
-            why_not[c] = (f"Not {c}, the private address: " + (
-                "SNAT still has the connection's entry, so the segment is translated with its binding."
-                if nat == "snat" else
-                "conntrack starts a new entry from this segment, and MASQUERADE translates it to the address "
-                "of the line it leaves by."))
+        why_src = (f"MASQUERADE forgot the connection with the device; conntrack starts a new entry from this "
+                   f"segment (2.4 from any ACK or FIN, today from a mid-stream ACK), and MASQUERADE binds it to "
+                   f"the live line's address {src}")
+    why_end = {FATES[0]: f"Provider {k} filters sources and {src} is not the address it gave {dev}",
+               FATES[1]: (f"Provider {k} " + ("filters sources, but" if filt else "does not filter sources, and")
+                          + f" the server knows {src} as this connection's endpoint: it takes the segment, and "
+                          f"its answers go to {src}, by the dead line"),
+               FATES[2]: (f"Provider {k} " + ("filters sources, but " + src + " is its own customer's address"
+                                              if filt else "does not filter sources")
+                          + f", and to the server {src} is a stranger: it answers with a reset"
+                          + (", which no router on the Internet carries back to a private address"
+                             if src == lan else ""))}
+    why_not = {
+        FATES[0]: (f"Not dropped by the provider: Provider {k} "
+                   + ("filters sources, but passes its own customer's address, and that is what this segment "
+                      "carries." if filt else "does not filter source addresses.")),
+        FATES[1]: ("Not taken by the server: " + ("the segment never reaches it." if ans == FATES[0] else
+                                                 "the server knows only the endpoint the connection's first "
+                                                 "packet had, and this segment does not carry it.")),
+        FATES[2]: ("Not reset by the server: " + ("the segment never reaches it." if ans == FATES[0] else
+                                                 "it carries the endpoint the server knows for this connection.")),
+    }
     # the scenario starts as many downloads again one second after the failure (``_uplink_down``)
     n = {1: "one", 2: "two", 3: "three", 4: "four"}.get(r.params.connections, str(r.params.connections))
     return predict(
-        scenario="uplink-down", params=params, r=r, ask=ask, step=step, choices=choices, answer=ans,
+        scenario="uplink-down", params=params, r=r, ask=ask, step=end, choices=list(FATES), answer=ans,
         why_not=why_not,
-        prompt=(f"Conntrack marks spread {n} downloads over the uplinks, with {model} (`{nat}`). Addresses: "
+        prompt=(f"Conntrack marks spread {n} downloads over the uplinks, with {model} (`{nat}`); the providers "
+                f"{'filter' if filt else 'do not filter'} source addresses (BCP 38). Addresses: "
                 f"{addresses_text(r)}. At {r.params.down_at:g} s uplink {dead}'s line fails: its device goes "
                 f"down; at {r.params.down_at + 1:g} s {n} more downloads start. The download that was on "
                 f"{dead}: {what}. At event {ask} that segment reaches the "
-                f"router; it will leave by {dev}. With which source address?"),
-        hint=("What does the router still know about this connection once the device went down? Think of "
-              "what MASQUERADE and SNAT do with their entries then, and what conntrack does with a segment "
-              "that finds none."),
-        explanation=f"{ans}: {why}.")
+                f"router; it will leave by {dev}, to Provider {k}. What becomes of it: dropped by the provider, "
+                f"taken by the server (as its connection's), or reset by the server?"),
+        hint=("First work out the source address it leaves with: what the router still knows about this "
+              "connection once the device went down (MASQUERADE's and SNAT's entries), and what conntrack does "
+              "with a segment that finds none. Then ask whether the provider passes that source, and whether "
+              "the server knows it."),
+        explanation=f"{ans[0].upper() + ans[1:]}: {why_src}; {why_end[ans]}.")
