@@ -73,6 +73,16 @@ def repository(root: Path = ROOT, environ=os.environ) -> dict:
     return {"url": cfg_url, "branch": branch, "source": "_config.yml"}
 
 
+
+def repo_file(path: str, text: str | None = None, root: Path = ROOT, environ=os.environ) -> str:
+    """A Markdown link to ``path`` (from the repository's root) in the repository the book is
+    built from (``repository()``), for a reader of the web page; ``text``: the link's words
+    (default: the path as code)."""
+    repo = repository(root, environ)
+    host = repo["url"].split("/")[2]
+    how = {"gitlab.com": "/-/blob/", "bitbucket.org": "/src/"}.get(host, "/blob/")
+    return f"[{text or f'`{path}`'}]({repo['url']}{how}{repo['branch']}/{path})"
+
 # -- a JupyterHub image -------------------------------------------------------------------------
 
 def live_extra(root: Path = ROOT) -> tuple[str, str]:

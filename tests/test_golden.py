@@ -196,8 +196,23 @@ def test_every_scenario_has_a_case():
     assert set(VIEW_CASES) <= set(CASES)
 
 
+def _repository_prefix() -> str:
+    """What a link to a repository file starts with in this build (``op1_live.repo_file``):
+    the repository's web address and branch, which depend on where the book is built from
+    (a fork's origin, OP1_REPOSITORY_URL), not on the simulator."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "book"))
+    try:
+        import op1_live
+    finally:
+        sys.path.pop(0)
+    link = op1_live.repo_file("PATH")
+    return link[link.index("](") + 2:link.rindex("PATH)")]
+
+
 def _glued(where: Path) -> dict[str, str]:
-    """{chapter/name: the glued value as the page shows it} of one build."""
+    """{chapter/name: the glued value as the page shows it} of one build, a link to a
+    repository file written with ``{repository}/`` for the repository's address and branch."""
+    prefix = _repository_prefix()
     out = {}
     for f in sorted((where / "book").glob("*.glue.json")):
         for name, cell in json.loads(f.read_text()).items():
@@ -205,7 +220,7 @@ def _glued(where: Path) -> dict[str, str]:
             text = data.get("text/markdown", data.get("text/plain"))
             if text is None or set(data) - {"text/markdown", "text/plain"}:
                 text = "sha256:" + _sha(json.dumps(data, sort_keys=True))
-            out[f"{f.name.removesuffix('.glue.json')}/{name}"] = text
+            out[f"{f.name.removesuffix('.glue.json')}/{name}"] = text.replace(prefix, "{repository}/")
     return out
 
 
