@@ -354,7 +354,7 @@ def test_the_live_players_network_tables_and_packet_are_readable_on_a_phone(lab)
             got[w] = {"": page.evaluate(NARROW_JS)}
             if w < 1366 and got[w][""]["tabs"]:
                 for tab in ("Router tables", "Packet", "Ladder"):
-                    live.locator(".op1-lp-tabs").get_by_role("button", name=tab).click()
+                    live.locator(".op1-lp-tabs").get_by_role("tab", name=tab).click()      # (tabs: live.js)
                     page.wait_for_timeout(300)
                     got[w][tab] = page.evaluate(NARROW_JS)
                     if tab == "Router tables":
