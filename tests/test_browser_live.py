@@ -354,7 +354,7 @@ def test_the_live_players_network_tables_and_packet_are_readable_on_a_phone(lab)
             got[w] = {"": page.evaluate(NARROW_JS)}
             if w < 1366 and got[w][""]["tabs"]:
                 for tab in ("Router tables", "Packet", "Ladder"):
-                    live.locator(".op1-lp-tabs").get_by_role("button", name=tab).click()
+                    live.locator(".op1-lp-tabs").get_by_role("tab", name=tab).click()      # (tabs: live.js)
                     page.wait_for_timeout(300)
                     got[w][tab] = page.evaluate(NARROW_JS)
                     if tab == "Router tables":
@@ -376,3 +376,86 @@ def test_the_live_players_network_tables_and_packet_are_readable_on_a_phone(lab)
     wide = got[1366][""]
     assert wide["tabs"] == "none" and wide["topo"]["svgs"] == ["op1-topo"] and not wide["topo"]["sideways"], wide
     assert wide["state"]["shown"] and wide["pkt"]["shown"] and not wide["pkt"]["cut"], wide
+
+
+#: every change to a live region's words (aria-live not "off"), as a screen reader is told of it
+SAID_JS = r"""() => { window.__said = [];
+  new MutationObserver(ms => { const seen = new Set();
+    for (const m of ms) { const n = m.target.nodeType === 1 ? m.target : m.target.parentElement;
+      const r = n && n.closest('[aria-live],[role=status],[role=alert],[role=log]');
+      if (!r || seen.has(r) || (r.getAttribute('aria-live') || 'polite') === 'off') continue;
+      seen.add(r); window.__said.push(r.textContent.replace(/\s+/g, ' ').trim()); } })
+  .observe(document.body, {subtree: true, childList: true, characterData: true}); }"""
+
+
+def test_the_live_player_says_each_step_once_is_quiet_while_playing_and_keeps_its_keys(lab):
+    """In JupyterLab each step replaced the narration's HTML, its live region with it: nothing was
+    said (0 changes to a live region for Next, the slider, 5 s of Play), nor a refused value; ↓ on
+    Next went to the next cell.  Now (live.js): a step by hand is said once, once the reader
+    stops (five quick presses: the one reached); nothing while Play plays, the step it stops at
+    on Pause; a refusal is said and its box marked invalid, described by its words; ← → Home End
+    step with the focus kept, ↑ ↓ leave it where it is; the slider is named "step" and says
+    "step K of N"; on a phone the view buttons are tabs (aria-selected, ← → choose)."""
+    from playwright.sync_api import sync_playwright
+    base, work = lab
+    pos = "() => (document.querySelector('.op1-live').innerText.match(/step (\\d+) \\/ \\d+/) || [0, 0])[1]"
+    narr = "() => document.querySelector('.op1-live .op1-narr').textContent.replace(/\\s+/g, ' ').trim()"
+    focus = "() => document.activeElement.textContent.trim()"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--headless"])
+        page = _player_in_lab(browser, base, 1366, 900)
+        live = page.locator(".op1-live")
+        page.wait_for_function("() => document.querySelector('.op1-live[data-op1-a11y] .op1-lp-said')", timeout=20_000)
+        page.evaluate(SAID_JS)
+        said = lambda: page.evaluate("window.__said.splice(0)")
+
+        def settle(ms=1500):
+            page.wait_for_timeout(ms)
+            return said()
+        nxt = live.locator(".op1-lp-act-next")
+        nxt.focus()
+        page.keyboard.press("Enter")
+        got = settle()
+        assert page.evaluate(pos) == "2" and got == [page.evaluate(narr)], got
+        for _ in range(5):
+            page.keyboard.press("Enter")
+            page.wait_for_timeout(60)
+        got = settle()
+        assert page.evaluate(pos) == "7" and got == [page.evaluate(narr)], got
+        for key, step in (("ArrowRight", "8"), ("ArrowLeft", "7"), ("End", None), ("Home", "1"), ("ArrowDown", "1")):
+            page.keyboard.press(key)
+            got = settle()
+            assert page.evaluate(focus) == "Next ▶", (key, page.evaluate(focus))
+            assert step is None or page.evaluate(pos) == step, (key, page.evaluate(pos))
+            assert len(got) == (0 if key == "ArrowDown" else 1), (key, got)
+        handle = live.locator(".op1-lp-slider [role=slider]")
+        assert 'slider "step"' in live.locator(".op1-lp-slider").aria_snapshot()
+        assert handle.get_attribute("aria-valuetext") == f"step 1 of {handle.get_attribute('aria-valuemax').split('.')[0]}"
+        live.locator(".op1-lp-playbtn").focus()
+        page.keyboard.press("Space")
+        assert settle(4000) == [] and int(page.evaluate(pos)) >= 3
+        page.keyboard.press("Space")
+        page.wait_for_timeout(1000)              # (a step the Play widget sent before the pause)
+        got = settle()
+        assert got and got[-1] == page.evaluate(narr) and len(got) == 1, got
+        box = live.locator(".op1-lcg", has=page.locator("label", has_text="uplinks (")).locator("input")
+        box.fill("9")
+        box.press("Enter")
+        got = settle(4000)
+        assert len(got) == 1 and got[0].startswith("Not run: uplinks 9 out of range"), got
+        assert box.get_attribute("aria-invalid") == "true"
+        err = page.evaluate("(id) => document.getElementById(id).textContent", box.get_attribute("aria-describedby"))
+        assert "✖ not allowed: uplinks 9 out of range" in err
+        assert 'checkbox "equalize (with multipath random or wrr only)"' in live.locator(".widget-checkbox").first.aria_snapshot()
+        page.set_viewport_size({"width": 375, "height": 667})
+        page.wait_for_timeout(1000)
+        tabs = live.locator(".op1-lp-tabs [role=tab]")
+        assert [tabs.nth(i).get_attribute("aria-selected") for i in range(3)] == ["true", "false", "false"]
+        tabs.first.focus()
+        page.keyboard.press("ArrowRight")
+        page.wait_for_timeout(1000)
+        assert page.evaluate(focus) == "Router tables"
+        assert [tabs.nth(i).get_attribute("aria-selected") for i in range(3)] == ["false", "true", "false"]
+        assert "op1-lp-tab-state" in live.get_attribute("class")
+        assert live.locator(".op1-lp-box-state").get_attribute("role") == "tabpanel"
+        browser.close()

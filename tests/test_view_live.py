@@ -237,3 +237,41 @@ def test_the_views_are_the_static_players_boxes_that_scroll():
     assert "op1-lp-tab-ladder" in lp.widget._dom_classes
     lp.tabs.value = "state"
     assert "op1-lp-tab-state" in lp.widget._dom_classes and "op1-lp-tab-ladder" not in lp.widget._dom_classes
+
+
+def test_the_player_carries_its_accessibility_script_and_the_hooks_it_reads():
+    """ipywidgets gives no ARIA API: each step replaced the narration's HTML, live region and all
+    (a region made holding its words is not read: nothing was said), the tabs were no tabs, the
+    slider had no name, a refused box was not marked invalid.  The player carries ``live.js`` in
+    an Output widget (trusted outputs: JupyterLab runs its script), which gives the player one
+    live region of its own and the ARIA ipywidgets cannot; it finds each part by a class set
+    here, so each class it reads is on its widget; the narration itself is no live region; the
+    focus ring is the book's (3 px #0072B2), not ipywidgets' 1 px #64B5F6."""
+    from sim.view.live import LIVE_CSS
+    from sim.view.player import _asset
+    lp = live("equalize-nat", seed=3, size=20_000, max_steps=20)
+    js = _asset("live.js")
+    assert lp.a11y in lp.widget.children and "op1-lp-a11y" in lp.a11y._dom_classes
+    (out,) = lp.a11y.outputs
+    assert out["output_type"] == "display_data" and out["data"]["text/html"] == f"<script>{js}</script>"
+    assert out["data"]["text/plain"] == "" and "</script>" not in js
+    assert lp.a11y.layout.display != "none"        # (a live region in a box not drawn is never read)
+    for k in (0, 1):
+        lp.step(k)
+        assert "aria-live" not in lp.narration.value and 'class="op1-narr"' in lp.narration.value
+    hooks = {"op1-lp-narr": [lp.narration], "op1-lp-st": [lp.status], "op1-lp-playbtn": [lp.playing],
+             "op1-lp-slider": [lp.slider], "op1-lp-tabs": [lp.tabs],
+             "op1-lc-errw": list(lp.errors.values()), "op1-lc-hint": list(lp.hints.values()),
+             "op1-lc-why": list(lp.why.values()),
+             **{f"op1-lp-act-{n}": [lp.buttons[n]] for n in ("first", "prev", "next", "last")}}
+    for cls, widgets in hooks.items():
+        # (a step button's class is made from the key's act: "op1-lp-act-" + "next")
+        stem, act = cls.rsplit("-", 1) if cls.startswith("op1-lp-act-") else (cls, None)
+        assert stem in js and (act is None or f'"{act}"' in js), cls
+        assert widgets and all(cls in w._dom_classes for w in widgets), cls
+    assert set(lp.why) == {"equalize"} and lp.hints["multipath"] and lp.hints["down_kbit"]
+    for cls in ("op1-lp-box-ladder", "op1-lp-box-state", "op1-lp-box-packet"):
+        assert cls.rsplit("-", 1)[0] in js      # (the tabs' panels: "op1-lp-box-" + view)
+    ring = re.search(r"([^{}]*)\{outline:3px solid #0072B2!important", LIVE_CSS)
+    assert ring and all(s in ring[1] for s in (".jupyter-button:focus-visible", "input:focus-visible",
+                                               "select:focus-visible", ".noUi-handle:focus-visible"))

@@ -158,7 +158,30 @@ LIVE_CSS += (".op1-live{container-type:inline-size}"
              "color:#fff;text-decoration:underline 2px;text-underline-offset:3px}"
              + "".join(f".op1-live:not(.op1-lp-tab-{v}) .op1-lp-box-{v}{{display:none}}"
                        for v in ("ladder", "state", "packet")) + "}")
+#: ... and the keyboard's focus ring the book's (player.css: 3 px #0072B2), not ipywidgets' 1 px
+#: #64B5F6 (2.08:1 on white), on every control: buttons, boxes, the slider's handle and readout, tabs,
+#: the lines' part's title
+LIVE_CSS += (".op1-live .jupyter-button:focus-visible,.op1-live input:focus-visible,.op1-live select:focus-visible,"
+             ".op1-live .noUi-handle:focus-visible,.op1-live .widget-readout:focus-visible,"
+             ".op1-live .lm-AccordionPanel-title:focus-visible,.op1-live a:focus-visible"
+             "{outline:3px solid #0072B2!important;outline-offset:1px}")
 _players = itertools.count(1)   # the page's element ids of a player's box titles: op1-live<N>-<view>
+
+
+def a11y_script(W):
+    """The player's script (``live.js``), in an Output widget of its own: ipywidgets gives no way
+    to set an ARIA attribute, and its HTML widget runs no script, but an Output widget's outputs
+    are trusted (JupyterLab, Notebook 7), so a ``<script>`` among them runs each time a view of
+    the player is drawn.  It gives the player one live region that says a step when the reader
+    stops on it (none while Play plays) and a refusal; the step slider its name and "step 5 of
+    14"; the phone's view buttons the roles of tabs; each box its hint and refusal as its
+    description; and the keys ← → Home End.  A front end that runs no script shows the player as
+    it is, unannounced; the Output holds no text for it to show (``text/plain`` empty)."""
+    out = W.Output(layout=W.Layout(height="0px", overflow="hidden", margin="0"))
+    out.add_class("op1-lp-a11y")
+    out.outputs = ({"output_type": "display_data", "metadata": {},
+                    "data": {"text/html": f"<script>{_asset('live.js')}</script>", "text/plain": ""}},)
+    return out
 
 
 def from_text(scenario: str, name: str, v):
@@ -605,11 +628,18 @@ class LivePlayer:
                       for s in specs if "hints" in s or "hint" in s}
         # why a value was refused, under its box (the page's panel's words: "✖ not allowed")
         self.errors = {s["name"]: W.HTML(layout=W.Layout(display="none")) for s in specs}
+        # (live.js: each box described by its hint line and its refusal, the way panel.js does it)
+        for name, w in self.hints.items():
+            w.add_class("op1-lc-hint")
+        for name, w in self.errors.items():
+            w.add_class("op1-lc-errw")
         # why a box is off (equalize, a route-cache flag, under a policy without a cache)
         self._only_with = {s["name"]: s["only_with"] for s in specs if "only_with" in s}
         self.why = {s["name"]: W.HTML(f'<span style="font-size:12px;color:#555">{h(only_with_words(s))}</span>',
                                       layout=W.Layout(margin="0 0 0 6px"))
                     for s in specs if "only_with" in s}
+        for w in self.why.values():
+            w.add_class("op1-lc-why")          # (live.js: in the box's name, as the page's panel has it)
 
         def column(name):
             c = self.controls[name]
@@ -637,6 +667,7 @@ class LivePlayer:
         # the step slider counts from 1, as the step line does ("step 1 / 200")
         self.slider = W.IntSlider(value=1, min=1, max=1, description="step", continuous_update=True,
                                   layout=W.Layout(width="420px", max_width="100%"))
+        self.slider.add_class("op1-lp-slider")   # (live.js: named "step", its value "step 5 of 14")
         # the browser plays the replay (a Play widget, hidden: its icon buttons had no names, and
         # its stop went back to step 1); the reader's button plays and pauses where it is
         self.play = W.Play(value=1, min=1, max=1, interval=900, show_repeat=False,
@@ -646,6 +677,7 @@ class LivePlayer:
                                       tooltip="play the replay from this step, a step every 0.9 s "
                                               "(from the last step: from step 1)")
         W.jslink((self.play, "playing"), (self.playing, "value"))
+        self.playing.add_class("op1-lp-playbtn")  # (live.js: no step said while it plays)
         self.playing.observe(self._on_playing, "value")
         self.buttons = {name: W.Button(description=label, layout=W.Layout(width="auto"),
                                        tooltip=tip)
@@ -655,8 +687,12 @@ class LivePlayer:
                                                  ("last", "Last ⇥", "last step"))}
         for name, b in self.buttons.items():
             b.on_click(lambda _b, name=name: self._button(name))
+            b.add_class(f"op1-lp-act-{name}")     # (live.js: the keys ← → Home End press them)
         self.pos = W.HTML()
+        # each step's words; said by live.js's one live region (this widget's HTML is new at each
+        # step, and a live region made holding its words is not read)
         self.narration = W.HTML()
+        self.narration.add_class("op1-lp-narr")
         self.changed = W.HTML()              # the static player's "Router tables, this step"
         self.topology = W.HTML()
         self.state = W.HTML()
@@ -680,6 +716,7 @@ class LivePlayer:
                                 tooltip="prepare this replay's and the whole run's pcapng and trace for download")
         self.prepare.on_click(lambda _b: self.prepare_downloads())
         css = W.HTML(f"<style>{_asset('player.css')}{STATE_CSS}{LIVE_CSS}</style>")
+        self.a11y = a11y_script(W)
         titles = dict(BOXES)
         def box(view):
             b = W.VBox([W.HTML(f'<div id="{self._uid}-{view}" class="op1-live-boxh" '
@@ -691,6 +728,7 @@ class LivePlayer:
             return b
         self.widget = W.VBox([
             css,
+            self.a11y,
             W.HBox(groups["main"], layout=row),
             self.lines,
             W.HBox([self.run_button]),         # (as wide as its word, not the column)
@@ -1023,7 +1061,7 @@ class LivePlayer:
         i = f.steps[k]
         self.pos.value = (f'<span style="font-family:monospace">step {k + 1} / {len(f)} · event {i} · '
                           f"{h(f.where[k])}</span>")
-        self.narration.value = f'<p class="op1-narr" aria-live="polite">{h(f.narration[k])}</p>'
+        self.narration.value = f'<p class="op1-narr">{h(f.narration[k])}</p>'
         # what this step did to the router's tables, above the network (the static player's strip)
         self.changed.value = (f'<div class="op1" style="border:0;padding:0"><div class="op1-what">{changed_html(self.result, f._snaps[i])}'
                               f"</div></div>")
