@@ -176,8 +176,37 @@ def setup(app):
     return {"parallel_read_safe": True, "parallel_write_safe": True}
 
 
-USAGE = ("usage: python book/op1_live.py repository | hub-setup | link HUB-URL CHAPTER-FILE...\n"
+USAGE = ("usage: python book/op1_live.py repository | hub-setup [--ref REF] | link [--ref BRANCH] HUB-URL "
+         "CHAPTER-FILE...\n"
+         "  --ref: the version to install (hub-setup: a tag, branch or commit) or to pull (link: a branch)\n"
+         "  instead of the book's branch, e.g. a course's tag: one version of the book for a course\n"
          "  e.g. python book/op1_live.py link https://hub.example.org/ book/06-equalize-nat.md")
+
+
+def check_ref(ref: str, branch_only: bool = False, root: Path = ROOT) -> str:
+    """``ref`` (``--ref``) if it can name a git tag, branch or commit; ``branch_only`` (nbgitpuller,
+    which clones ``--branch REF`` and on every later pull merges ``origin/REF``, which a tag or a
+    commit does not have): refused when it is a commit hash or a tag of this repository."""
+    if not ref:
+        raise RepositoryError("--ref needs a tag, branch or commit name, e.g. --ref v1.0")
+    if not (re.fullmatch(r"[A-Za-z0-9_][\w./-]{0,199}", ref) and ".." not in ref and "//" not in ref
+            and not ref.endswith(("/", ".", ".lock"))):
+        raise RepositoryError(f"--ref {ref!r} is not a tag, branch or commit name (letters, digits, '.', '_', "
+                              "'-', '/', starting with a letter, digit or '_')")
+    if branch_only:
+        if re.fullmatch(r"[0-9a-f]{7,40}", ref):
+            raise RepositoryError(f"--ref {ref} looks like a commit: nbgitpuller pulls a branch; make one there "
+                                  f"(git push origin {ref}:refs/heads/BRANCH) and give --ref BRANCH")
+        try:
+            tag = subprocess.run(["git", "-C", str(root), "rev-parse", "-q", "--verify", f"refs/tags/{ref}"],
+                                 capture_output=True, text=True, timeout=10).returncode == 0
+        except (OSError, subprocess.SubprocessError):
+            tag = False
+        if tag:
+            raise RepositoryError(f"--ref {ref} is a tag: nbgitpuller pulls a branch (a tag is cloned once, and "
+                                  f"every later pull fails); make one there (git push origin "
+                                  f"{ref}^{{commit}}:refs/heads/BRANCH) and give --ref BRANCH")
+    return ref
 
 
 def main(argv: list[str]) -> int:
@@ -185,6 +214,15 @@ def main(argv: list[str]) -> int:
     import sys
     try:
         repo = repository()
+        argv = list(argv)
+        for i, arg in enumerate(argv[1:], 1):          # --ref REF or --ref=REF, after the command
+            if arg == "--ref" or arg.startswith("--ref="):
+                ref = arg[6:] if arg.startswith("--ref=") else (argv[i + 1] if i + 1 < len(argv) else "")
+                del argv[i:i + (1 if arg.startswith("--ref=") else 2)]
+                if argv[0] not in ("hub-setup", "link"):
+                    raise RepositoryError(f"--ref goes with hub-setup and link, not {argv[0]}")
+                repo = dict(repo, branch=check_ref(ref, branch_only=argv[0] == "link"))
+                break
         if argv == ["repository"]:
             print(json.dumps(repo))
         elif argv == ["hub-setup"]:

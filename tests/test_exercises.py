@@ -574,7 +574,7 @@ def test_a_per_student_notebook_gives_each_id_its_own_variants(tmp_path, monkeyp
     id_cell = nb.cells[2]
     assert id_cell.metadata["nbgrader"] == {"grade": False, "grade_id": "ch6-student", "locked": False,
                                             "schema_version": 3, "solution": True, "task": False}
-    assert "MY_ID = 'release'" in id_cell.source and "SHEET.use(MY_ID)" in id_cell.source
+    assert "MY_ID = 'release'" in id_cell.source and "SHEET.use(globals().get(\"MY_ID\"))" in id_cell.source
     student = "s01"
     id_cell.source = f"MY_ID = {student.upper()!r}\nSHEET.use(MY_ID)"
     for cell in nb.cells:                       # the student's right answers, in their cells
@@ -2542,8 +2542,8 @@ def test_a_notebook_warns_when_my_id_is_not_the_hub_login(monkeypatch, capsys):
     monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
     _per_student_sheet("s005")
     said = capsys.readouterr().out
-    assert "warning: MY_ID is 's005', and you are logged in to this hub as 's001': if 's001' is your student " \
-           "id, write MY_ID = 's001'" in said, said
+    assert "warning: MY_ID is 's005', and you are logged in to this hub as 's001': nbgrader hands in your work " \
+           "under the name 's001', so write MY_ID = 's001'" in said, said
     _per_student_sheet("S001")
     assert "warning" not in capsys.readouterr().out
     monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
@@ -2554,6 +2554,50 @@ def test_a_notebook_warns_when_my_id_is_not_the_hub_login(monkeypatch, capsys):
     with pytest.raises(GradeError) as e:
         grade("s001", data, chapter=6, secret="")
     assert "from a notebook, write MY_ID = 's001' in its id cell" in e.value.student, e.value.student
+
+
+def test_an_id_that_is_the_hub_user_name_is_never_warned_of_an_email_address(monkeypatch, capsys):
+    """An instructor's finding: on a hub whose user names are email addresses, MY_ID =
+    's001@uni.example' (the hub user name, what nbgrader hands the work in under) was told "looks
+    like an email address: write your login", and MY_ID = 's001' "write MY_ID = 's001@uni.example'":
+    warned whatever was written.  The hub user name is never warned of; another id is told to
+    write it; off a hub, an '@' still is."""
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    monkeypatch.setenv("JUPYTERHUB_USER", "s001@uni.example")
+    _per_student_sheet("s001@uni.example")
+    assert "warning" not in capsys.readouterr().out
+    _per_student_sheet("s001")
+    said = capsys.readouterr().out
+    assert "write MY_ID = 's001@uni.example'" in said and "looks like an email" not in said, said
+    monkeypatch.delenv("JUPYTERHUB_USER")
+    _per_student_sheet("s001@uni.example")
+    assert "looks like an email address" in capsys.readouterr().out
+    # the id cell says the same: on a hub, the hub user name
+    from sim.exercises.notebook import chapter_notebook
+    cell = chapter_notebook(6, per_student=True, secret="")["cells"][2]["source"]
+    assert "on a JupyterHub,\n# your hub user name" in cell and "not your email" not in cell, cell
+
+
+def test_a_blank_answer_does_not_stop_run_all_before_the_export():
+    """An instructor's finding: a blank answer cell kept nbgrader's `raise NotImplementedError()`,
+    Run All stopped there, the export never ran: "notebook handed in without its exported
+    answers".  With the course's code stub (the guide's fourth config line) an answer cell and the
+    visible part of its test raise nothing; the hidden tests still fail a blank.  Without it the
+    first cell and each answer cell say to delete the line."""
+    from sim.exercises.notebook import chapter_notebook
+    nb = chapter_notebook(6, per_student=True, secret="")
+    intro = nb["cells"][0]["source"]
+    assert "**A question you leave blank**" in intro and "*Run All* stops at the first cell that raises" in intro
+    for c in nb["cells"]:
+        gid = c["metadata"]["nbgrader"]["grade_id"]
+        if gid.endswith("-answer"):
+            assert "delete a line `raise NotImplementedError()` (Run All would stop here)" in c["source"]
+        if gid.endswith("-test"):
+            shown = c["source"].split("### BEGIN HIDDEN TESTS")[0]
+            hidden = c["source"].split("### BEGIN HIDDEN TESTS")[1]
+            assert "assert" not in shown and "raise" not in shown, shown
+            exec(shown, {})                         # a blank answer: printed, not raised
+            assert "assert globals().get(" in hidden and "is not None" in hidden, hidden
 
 
 def test_the_id_cell_shows_an_example_above_what_nbgrader_strips():
@@ -2804,6 +2848,70 @@ def test_the_guides_shared_site_recipe_runs_as_written(tmp_path):
     assert sorted(p.name for p in (tmp_path / "keys").iterdir()) == ["ann-ch2-key.md", "bo-ch2-key.md"]
     assert (tmp_path / "feedback.zip").stat().st_size > 0
 
+
+
+def test_the_guides_nbgrader_recipe_runs_as_written(tmp_path):
+    """An instructor's finding: the nbgrader steps never got to the LMS -- Step 5 wrote
+    gradebook.csv, which "Into the LMS" says not to import, --lms-file came up only in passing,
+    and no "In short" box as the other routes have.  Its box's commands run as written (nbgrader's
+    own are test_nbgrader's), in a folder outside the repository, with the course secret in the
+    home folder, on a Moodle worksheet and a copy of nbgrader's submitted/ of hub users."""
+    import shlex
+    text = (ROOT / "book" / "instructor-guide.md").read_text()
+    box = text[text.index("In short: nbgrader and Moodle"):]
+    box = box[:box.index("```")]
+    cmds = [" ".join(c.split()) for c in re.findall(r"`(python -m [^`]+)`", box, re.S)]
+    assert [c.split()[2:4] for c in cmds] == [["sim.exercises", "notebooks"], ["sim.exercises", "grade"],
+                                              ["zipfile", "-c"]], cmds
+    assert "`cp -r submitted ../copy`" in box and "--lms-file worksheet-graded.csv" in cmds[1]
+    assert "hub user name as `MY_ID`" in " ".join(box.split())
+    secret = "the course's own"
+    (tmp_path / "course-secret.txt").write_text(secret + "\n")
+    ids = chapter_ids(6)
+    (tmp_path / "worksheet.csv").write_text(
+        "Identifier,Full name,Username,Email address,Status,Grade,Maximum Grade\n"
+        f"Participant 1001,Ann Example,ann,ann@uni.example,Submitted,,{len(ids)}.00\n"
+        f"Participant 1002,Bo Example,bo,bo@uni.example,Submitted,,{len(ids)}.00\n")
+    env = {k: v for k, v in os.environ.items() if k != SECRET_ENV}
+    env.update(PYTHONPATH=str(ROOT), HOME=str(tmp_path))
+    run = lambda c: subprocess.run([sys.executable] + [str(tmp_path) + a[1:] if a.startswith("~/") else a      # the shell's ~, HOME
+                                                       for a in shlex.split(c.replace("--chapter N", "--chapter 6"))[1:]],
+                                   cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    r = run(cmds[0])
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "op1" / "source" / "ch06" / "ch06-exercises.ipynb").is_file()
+    # what nbgrader collect leaves: submitted/ann/ch06/, the notebook's export and timestamp.txt
+    where = tmp_path / "op1" / "submitted" / "ann" / "ch06"
+    where.mkdir(parents=True)
+    (where / "answers-ann-ch6.json").write_text(json.dumps(answer_file(
+        "ann", right_answers_secret("ann", ids, secret), chapter=6, secret=secret)))
+    (where / "ch06-exercises.ipynb").write_text("{}")
+    (where / "timestamp.txt").write_text("2026-12-01 10:01:00.000000 UTC")
+    shutil.copytree(tmp_path / "op1" / "submitted", tmp_path / "copy")          # cp -r submitted ../copy
+    for c in cmds[1:]:
+        r = run(c)
+        assert r.returncode == 0, (c, r.stderr)
+    graded = list(csv.DictReader(open(tmp_path / "worksheet-graded.csv")))
+    assert [(g["Username"], g["Grade"]) for g in graded] == [("ann", str(len(ids))), ("bo", "0")], graded
+    assert (tmp_path / "feedback.zip").stat().st_size > 0
+
+
+def test_notebooks_says_what_student_does_with_per_student_and_a_missing_code_stub(tmp_path):
+    """An instructor's finding: `notebooks --per-student --student alice` was accepted silently --
+    it sets whose answers the source notebook's solution cells hold (stripped from the release),
+    which reads like "alice's notebook".  It is said; and a course folder whose nbgrader_config.py
+    sets no code stub (Run All would stop at a blank answer) is told the line to add."""
+    r = cli("notebooks", "--out", str(tmp_path), "--chapter", "6", "--per-student", "--student", "alice")
+    assert r.returncode == 0, r.stderr
+    assert ("--per-student with --student alice: the source notebook's solution cells answer as 'alice'"
+            in r.stderr), r.stderr
+    assert f"{tmp_path / 'nbgrader_config.py'} sets no ClearSolutions.code_stub" in r.stderr, r.stderr
+    src = json.loads((tmp_path / "source" / "ch06" / "ch06-exercises.ipynb").read_text())
+    assert "MY_ID = 'alice'" in src["cells"][2]["source"]
+    (tmp_path / "nbgrader_config.py").write_text('c = get_config()\n'
+                                                 'c.ClearSolutions.code_stub = {"python": "# YOUR ANSWER HERE"}\n')
+    r = cli("notebooks", "--out", str(tmp_path), "--chapter", "6", "--per-student")
+    assert r.returncode == 0 and "code_stub" not in r.stderr and "--student" not in r.stderr, r.stderr
 
 # -- a question not answered on the page before it is asked (a student's reading of ch. 2-7) ------
 

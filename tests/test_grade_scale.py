@@ -1461,7 +1461,7 @@ def test_a_copy_of_nbgraders_submitted_folder_by_any_name_is_its_layout(tmp_path
     assert "s01,3,3,100.0,2026-12-01T10:00:00Z" in out["ps-copy"][0], out
 
 
-def test_an_id_not_on_the_roster_is_named_to_its_student(tmp_path, capsys):
+def test_an_id_not_on_the_roster_is_named_to_its_student(tmp_path, capsys, monkeypatch):
     """The TA's finding 5: s14 wrote their email as MY_ID; the report said "exported for another
     student, not for 's14'", though the id was their own typing.  An id the roster lacks is
     named, to the student too (a classmate's id still is not); the notebook warns of an '@'."""
@@ -1482,10 +1482,11 @@ def test_an_id_not_on_the_roster_is_named_to_its_student(tmp_path, capsys):
                                   "that export\n")
     assert "s01" not in reports["s05.txt"].split(":", 1)[1] and "another student" in reports["s05.txt"]
     from sim.exercises.notebook import NotebookSheet, sealed_sheet
+    monkeypatch.delenv("JUPYTERHUB_USER", raising=False)         # off a hub
     sheet = NotebookSheet.load(NotebookSheet.dump(sealed_sheet(6, per_student=True, secret="")))
-    warning = ("warning: MY_ID 's14@uni.example' looks like an email address: write your login, as your "
-               "course's roster has it, not your email -- answers given under another id are not accepted "
-               "for yours\n")
+    warning = ("warning: MY_ID 's14@uni.example' looks like an email address: write your id as your course's "
+               "roster has it (your login, unless your course's ids are email addresses) -- answers given under "
+               "another id are not accepted for yours\n")
     sheet.use("s14@uni.example")
     assert capsys.readouterr().out.endswith(warning)
     sheet.export({}, str(tmp_path / "x.json"))
@@ -1756,3 +1757,80 @@ def test_the_guides_checksum_script_names_the_student_who_edited_a_test_cell(tmp
         os.chdir(cwd)
     assert out.getvalue().splitlines() == ["eqnat-remote-test 2537e584 6 ", "eqnat-remote-test 801766b8 1 s004",
                                            "eqnat-repair-test 2e94be3c 7 "], out.getvalue()
+
+
+def test_a_class_that_wrote_logins_where_nbgraders_folders_are_emails_stops_the_run(tmp_path):
+    """An instructor's finding (a hub whose logins are email addresses): nbgrader kept each
+    student's work in submitted/ID@uni.example/, the students wrote their login as MY_ID, as
+    Step 4 said, and grade --class refused 249 of 252 files ("belongs to student '0042', not to
+    '0042@uni.example'"), wrote a gradebook and an LMS file "filled for 0 students", and exited 0.
+    A quarter of the files or more exported under ids that are no classmate's stop the run:
+    status 2, nothing written, one line saying what to do.  Likewise a roster whose column is not
+    the folders' ids (every graded student "not on the roster").  A copy of a classmate's file
+    is not such a refusal, and a class whose MY_ID is the hub user name is graded."""
+    sub = tmp_path / "submitted"
+    logins = ["0042", "s001", "s002", "s003"]
+    for who in logins:                               # MY_ID = the login, folder = the hub user name
+        _per_student(sub / f"{who}@uni.example" / "ch06", f"{who}@uni.example", 6, claim=who)
+    worksheet = tmp_path / "worksheet.csv"
+    worksheet.write_text("Identifier,Full name,Username,Email address,Grade,Maximum Grade\n" + "".join(
+        f"Participant {1000 + k},{w.upper()} Student,{w},{w}@uni.example,,3.00\n" for k, w in enumerate(logins)))
+    out = tmp_path / "out"
+    out.mkdir()
+    for column in ("Username", "Email address"):
+        r = cli("grade", "--class", str(sub), "--chapter", "6", "--roster", str(worksheet), "--roster-column",
+                column, "--lms-file", str(out / "ws.csv"), "--gradebook", str(out / "gb.csv"), "-o",
+                str(out / "files.csv"))
+        assert r.returncode == 2 and not any(out.iterdir()), (column, r.stderr)
+        line = r.stderr.strip().splitlines()[-1]
+        assert "4 of 4 files were refused as exported under an id that is no classmate's (e.g. '0042' in " \
+               "0042@uni.example/ch06/, graded for '0042@uni.example')" in line, line
+        assert "nbgrader hands a student's work in under their hub user name (submitted/ID/)" in line, line
+        assert line.endswith("nothing written (give --force to write the CSVs and reports anyway)"), line
+    # the way out the line gives: the folders renamed to the ids the files name, a roster of logins
+    for d in list(sub.iterdir()):
+        d.rename(sub / d.name.split("@")[0])
+    r = cli("grade", "--class", str(sub), "--chapter", "6", "--roster", str(worksheet), "--roster-column",
+            "Username", "--lms-file", str(out / "ws.csv"), "-o", str(out / "files.csv"))
+    assert r.returncode == 0, r.stderr
+    assert {g["Username"]: g["Grade"] for g in csv.DictReader(open(out / "ws.csv"))} == dict.fromkeys(logins, "3")
+    # MY_ID = the hub user name (an email address): graded -- unless the roster's column is the logins
+    sub2 = tmp_path / "submitted2"
+    for who in logins:
+        _per_student(sub2 / f"{who}@uni.example" / "ch06", f"{who}@uni.example", 6)
+    r = cli("grade", "--class", str(sub2), "--chapter", "6", "--roster", str(worksheet), "--roster-column",
+            "Username", "-o", str(out / "f2.csv"))
+    assert r.returncode == 2 and not (out / "f2.csv").exists(), r.stderr
+    assert ("4 of the 4 students graded are not on the roster (e.g. '0042@uni.example'): give --roster-column "
+            "the roster's column holding the ids the files are graded for (nbgrader's folder names, the hub's "
+            "user names: 'Email address' where those are emails)") in r.stderr, r.stderr
+    r = cli("grade", "--class", str(sub2), "--chapter", "6", "--roster", str(worksheet), "--roster-column",
+            "Email address", "--lms-file", str(out / "ws2.csv"), "-o", str(out / "f2.csv"))
+    assert r.returncode == 0, r.stderr
+    assert [g["Grade"] for g in csv.DictReader(open(out / "ws2.csv"))] == ["3"] * 4
+    # copies of classmates' files are refusals of another kind: graded, no stop
+    sub3 = tmp_path / "submitted3"
+    for k, who in enumerate(logins):
+        _per_student(sub3 / who / "ch06", who, 6, claim=logins[0] if k else None)
+    g = grade_folder(sub3, 6, None, "")
+    assert not g.alarms and sum(1 for r in g.rows if "belongs to student '0042'" in r["error"]) == 3, g.alarms
+
+
+def test_a_notebooks_changed_question_is_said_to_have_changed_since_the_notebook_was_made(tmp_path):
+    """An instructor's finding: a notebook's answer to a changed question was told "its question
+    changed since the page was made".  A notebook's export names its chapter (a page's never does):
+    its report and the class's line say notebook."""
+    ids = chapter_ids(6)
+    for made, chapter in (("notebook", 6), ("page", None)):
+        data = answer_file("s01", right_answers("s01", ids), chapter=chapter, secret="")
+        data["answers"][ids[0]]["fingerprint"] = "0" * len(data["answers"][ids[0]]["fingerprint"])
+        rep = grade("s01", data, chapter=6, secret="")
+        said = rep.text()
+        assert f"the question changed since the {made} was made: re-issue or grade with the version the {made} " \
+               f"came from" in said, said
+        assert f"since the {'page' if made == 'notebook' else 'notebook'} was made" not in said, said
+        (tmp_path / made).mkdir()
+        (tmp_path / made / "answers-s01.json").write_text(json.dumps(data))
+        g = grade_folder(tmp_path / made, 6, None, "")
+        assert any(f"not graded, the question changed since the {made} was made" in n
+                   and f"the version of the book the {made}s came from" in n for n in g.notes), g.notes

@@ -137,6 +137,44 @@ def test_the_cli_refuses_bad_input_in_one_line(tmp_path):
         assert r.returncode == 2 and r.stdout == "" and what in r.stderr and "Traceback" not in r.stderr
 
 
+
+def test_hub_setup_and_link_take_the_courses_version_with_ref(tmp_path):
+    """An instructor's finding: `hub-setup` and `link` always named the book's branch (main), against
+    the guide's "One version of the book for a course".  --ref names the version: hub-setup's pip
+    line installs it (a tag, branch or commit); link pulls it (a branch: nbgitpuller merges
+    origin/BRANCH at each later click, which a tag or a commit has not: refused).  A bad --ref is
+    one line.  The guide's one-version section uses it."""
+    live = lambda *a: subprocess.run([sys.executable, str(ROOT / "book" / "op1_live.py"), *a],
+                                     capture_output=True, text=True)
+    r = live("hub-setup", "--ref", "v2026.1")
+    assert r.returncode == 0 and re.search(r'@ git\+https://\S+@v2026\.1"\n', r.stdout), r.stdout
+    assert live("hub-setup", "--ref=0c1d2e3").stdout == r.stdout.replace("@v2026.1", "@0c1d2e3")
+    r = live("link", "--ref", "course-2026", "https://hub.example.org/", "book/06-equalize-nat.md")
+    assert r.returncode == 0 and dict(parse_qsl(urlsplit(r.stdout.strip()).query))["branch"] == "course-2026"
+    assert live("link", "https://hub.example.org/", "book/06-equalize-nat.md", "--ref", "course-2026").stdout \
+        == r.stdout
+    for args, what in ((["hub-setup", "--ref", "a b"], "--ref 'a b' is not a tag, branch or commit name"),
+                       (["hub-setup", "--ref", "../x"], "--ref '../x' is not"),
+                       (["hub-setup", "--ref"], "--ref needs a tag, branch or commit name"),
+                       (["link", "--ref", "2c0f5371", "https://hub.example.org/", "book/06-equalize-nat.md"],
+                        "--ref 2c0f5371 looks like a commit: nbgitpuller pulls a branch"),
+                       (["repository", "--ref", "x"], "--ref goes with hub-setup and link")):
+        r = live(*args)
+        assert r.returncode == 2 and r.stdout == "" and what in r.stderr and "Traceback" not in r.stderr, (args, r.stderr)
+        assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+    # a tag of the repository is refused for link (its first click would clone, every later one fail)
+    repo = _tree(tmp_path / "t", None)
+    subprocess.run(["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q",
+                    "--allow-empty", "-m", "x"], check=True)
+    subprocess.run(["git", "-C", str(repo), "tag", "v9"], check=True)
+    with pytest.raises(op1_live.RepositoryError, match="--ref v9 is a tag: nbgitpuller pulls a branch"):
+        op1_live.check_ref("v9", branch_only=True, root=repo)
+    assert op1_live.check_ref("v9", root=repo) == "v9"
+    guide = " ".join((ROOT / "book" / "instructor-guide.md").read_text().split())
+    one = guide[guide.index("### One version of the book for a course"):]
+    assert "python book/op1_live.py hub-setup --ref v2026.1" in one
+    assert "python book/op1_live.py link --ref course-2026 https://YOUR-HUB/ book/06-equalize-nat.md" in one
+
 # -- which repository -------------------------------------------------------------------------
 
 def _tree(tmp_path: Path, origin: str | None) -> Path:

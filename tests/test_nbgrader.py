@@ -202,3 +202,68 @@ def test_nbgrader_per_student_notebook(tmp_path):
     told = (tmp_path / "reports" / "s02.txt").read_text()
     assert "from a notebook, write MY_ID = 's02' in its id cell" in told, told
     shutil.rmtree(course)
+
+
+def test_a_blank_answer_with_the_courses_code_stub_runs_all_to_the_export(tmp_path, monkeypatch):
+    """An instructor's finding: a student left one answer blank and pressed Run All; the answer
+    cell kept nbgrader's `raise NotImplementedError()`, Run All stopped there, the export cell never
+    ran, and the notebook was handed in "without its exported answers" (no score).  With the
+    guide's fourth line of nbgrader_config.py (a code stub that does not raise) Run All -- which
+    stops at the first error, as nbclient does -- reaches the export; the blank scores 0 in
+    nbgrader's autograde and in grade --class, the others are graded.  A hub user name with an '@'
+    as MY_ID runs without a warning."""
+    pytest.importorskip("nbclient")
+    import csv
+    import nbformat
+    from nbclient import NotebookClient
+    from sim.exercises.grade import answer_file
+    course = tmp_path / "course"
+    env = {k: v for k, v in os.environ.items() if k != SECRET_ENV}
+    r = subprocess.run([sys.executable, "-m", "sim.exercises", "notebooks", "--out", str(course),
+                        "--chapter", str(CHAPTER), "--per-student"], cwd=ROOT, env=env, capture_output=True,
+                       text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    guide = " ".join((ROOT / "book" / "instructor-guide.md").read_text().split())
+    stub = 'c.ClearSolutions.code_stub = {"python": "# YOUR ANSWER HERE"}'
+    assert f"`{stub}`" in guide                    # the line the guide's Step 2 gives
+    (course / "nbgrader_config.py").write_text(
+        "c = get_config()\n"
+        f"c.CourseDirectory.root = {str(course)!r}\n"
+        "c.CourseDirectory.course_id = 'op1'\n"
+        f"{stub}\n")
+    nbgrader(course, "generate_assignment", ASSIGNMENT, "--force")
+    released = (course / "release" / ASSIGNMENT / NOTEBOOK).read_text()
+    ids = chapter_ids(CHAPTER)
+    student, blank = "s01@uni.example", ids[1]
+    nb = nbformat.reads(released, 4)
+    assert not [c.source for c in nb.cells if c.cell_type == "code" and "\nraise " in "\n" + c.source]
+    for cell in nb.cells:
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id", "")
+        if gid == f"ch{CHAPTER}-student":
+            cell.source = cell.source.replace("# YOUR ANSWER HERE", f"MY_ID = {student!r}")
+        elif gid.endswith("-answer") and gid.removesuffix("-answer") != blank:
+            ex_id = gid.removesuffix("-answer")
+            cell.source += f"\n{_var(ex_id)} = {instance(ex_id, student, secret='').accepted[0]!r}"
+    where = course / "submitted" / student / ASSIGNMENT
+    handed_in(where)
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    monkeypatch.setenv("JUPYTERHUB_USER", student)
+    monkeypatch.delenv(SECRET_ENV, raising=False)
+    NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(where)}}).execute()
+    said = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
+    assert "warning" not in said and f"no answer to {blank} yet" in said, said
+    nbformat.write(nb, where / NOTEBOOK)
+    data = json.loads((where / f"answers-{student}-ch{CHAPTER}.json").read_text())
+    assert sorted(data["answers"]) == sorted(k for k in ids if k != blank)
+    r = subprocess.run([sys.executable, "-m", "sim.exercises", "grade", "--class", str(course), "--chapter",
+                        str(CHAPTER), "-o", str(tmp_path / "files.csv")], cwd=ROOT, env=env,
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    row = next(csv.DictReader((tmp_path / "files.csv").open()))
+    assert (row["student"], row["score"], row[blank]) == (student, str(len(ids) - 1), "0"), row
+    nbgrader(course, "db", "student", "add", student)
+    nbgrader(course, "autograde", ASSIGNMENT, env_extra={"PYTHONPATH": str(ROOT)})
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", course_id="op1") as gb:
+        per_cell = {g.name: g.score for g in gb.find_submission_notebook(NOTEBOOK[:-6], ASSIGNMENT, student).grades}
+    assert per_cell == {f"{k}-test": 0 if k == blank else 1 for k in ids}, per_cell
+    shutil.rmtree(course)

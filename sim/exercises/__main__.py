@@ -108,8 +108,10 @@ def parser() -> argparse.ArgumentParser:
                         "prints it, to hand back")
     g.add_argument("--force", action="store_true",
                    help="with --class: write the CSVs and reports even when a quarter of the files or more were "
-                        "refused for the course secret (a forgotten or unneeded secret; by default nothing is "
-                        "written and the exit status is 2)")
+                        "refused for the course secret (a forgotten or unneeded secret), answer changed questions "
+                        "(another version of the book), were exported under ids that are no classmate's, or are "
+                        "graded for students the roster lacks (by default nothing is written and the exit "
+                        "status is 2)")
     g.add_argument("--jobs", type=_jobs, metavar="N",
                    help="with --class: grade in N processes (default: one for fewer than 300 files, where "
                         "starting more costs about what they save; else one per CPU)")
@@ -316,11 +318,28 @@ def main(argv=None) -> int:
             write_stdout("".join(path + "\n" for path in write_notebooks(a.out, a.chapter, a.student, secret,
                                                                        a.repo and os.path.abspath(a.repo),
                                                                        a.per_student)))
+            if a.per_student and a.student != "release":
+                # honoured, but only in the source notebook: said, since it reads like "a notebook for alice"
+                _note(f"--per-student with --student {a.student}: the source notebook's solution cells answer as "
+                      f"{a.student!r} (MY_ID and that id's answers, which nbgrader generate_assignment strips); "
+                      f"the release carries every variant, and each student gets the variants of the id they "
+                      f"write as MY_ID")
             if a.per_student and not secret:
                 _note(f"no course secret (${SECRET_ENV} or --secret-file): practice mode, anybody can compute "
                       f"every student's key")
             else:
                 _practice_note(a.student, secret)
+            config = Path(a.out) / "nbgrader_config.py"
+            try:
+                stub = "ClearSolutions.code_stub" in config.read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                stub = False
+            if not stub:
+                _note(f"{config} sets no ClearSolutions.code_stub: nbgrader's default puts "
+                      f"`raise NotImplementedError()` in each answer cell, and a student's Run All stops at the "
+                      f"first one left blank, before the export cell; add the line "
+                      f"c.ClearSolutions.code_stub = {{\"python\": \"# YOUR ANSWER HERE\"}} before nbgrader "
+                      f"generate_assignment")
     except (GradeError, StudentError, ExerciseError, SecretError) as e:
         print(f"{PROG} {a.cmd}: {e}", file=sys.stderr)
         return 2

@@ -54,6 +54,17 @@ VERSIONS = (1,)             # the versions of the answer file format this grader
 #: What an answer whose question changed since its page was made is told (``fingerprint``).
 CHANGED = ("not graded: the question changed since the page was made: re-issue or grade with the version "
            "the page came from")
+
+
+def made_by(data) -> str:
+    """What exported an answer file: "notebook" for one that names its ``chapter`` (an nbgrader
+    notebook's export, ``NotebookSheet.export``: a page's export never does), else "page"."""
+    return "notebook" if isinstance(data, dict) and "chapter" in data else "page"
+
+
+def changed_text(made: str = "page") -> str:
+    """``CHANGED``, of a ``made`` ("page" or "notebook", ``made_by``)."""
+    return CHANGED.replace("page", made)
 _FINGERPRINT = re.compile(rf"^[0-9a-f]{{{FP_LENGTH}}}$")
 
 
@@ -411,7 +422,7 @@ def grade(student: str, data: dict, chapter: int | None = None, secret: str | No
                          f"{echo(owner)} is not on the roster",
                          f"this answer file was exported for the id {echo(owner)}, not for yours, {student!r}: "
                          f"answer again with {student!r} as your id (MY_ID = {student!r} in a notebook"
-                         + ("; your login, not your email" if "@" in owner else "") + ") and send that export")
+                         + ("; your login, not your email" if "@" in owner and "@" not in student else "") + ") and send that export")
     if not isinstance(owner, str) or owner.lower() != student:
         raise GradeError(f"this answer file belongs to student {echo(owner)}, not to {student!r}",
                          f"this answer file was exported for another student, not for {student!r}: from a "
@@ -479,7 +490,7 @@ def grade(student: str, data: dict, chapter: int | None = None, secret: str | No
         elif fp != inst.fingerprint:            # another question than this version's: not graded
             rep.changed.append(ex_id)
             rep.items.append({"id": ex_id, "chapter": inst.chapter, "points": None, "answer": _shown(ans),
-                              "said": _said(ans), "feedback": CHANGED, "attempts": attempts, "refused": False,
+                              "said": _said(ans), "feedback": changed_text(made_by(data)), "attempts": attempts, "refused": False,
                               "changed": True})
             continue
         problem = inst.resolve(ans)[1]
@@ -513,8 +524,8 @@ def grade(student: str, data: dict, chapter: int | None = None, secret: str | No
     if rep.changed:
         n = len(rep.changed)
         rep.notes.append(f"{n} answer{'s' if n > 1 else ''} not graded, {'their' if n > 1 else 'its'} question changed "
-                         f"since the page was made ({', '.join(rep.changed)}): re-issue or grade with the "
-                         f"version the page came from")
+                         f"since the {made_by(data)} was made ({', '.join(rep.changed)}): re-issue or grade with "
+                         f"the version the {made_by(data)} came from")
     if rep.unchecked:
         n = len(rep.unchecked)
         rep.notes.append(("this file carries no question fingerprints (written by hand, or exported by a page or "
@@ -2258,6 +2269,45 @@ def _refusals(rows: list[dict]) -> list[str]:
     return notes
 
 
+_BELONGS = re.compile(r"^this answer file belongs to student '([^']+)', not to '([^']+)'")
+
+
+def _id_alarms(rows: list[dict], roster: list[str], nbgrader: bool) -> list[str]:
+    """Alarms when the class's files and the ids they are graded for do not meet: a quarter of the
+    files or more (three at least) refused as exported under an id that is no classmate's (no
+    row's student: not a copy, the kind of id the class wrote -- logins, where nbgrader's folders
+    are the hub's user names, email addresses), or, with a ``roster``, graded for students it does
+    not have (the roster's column is not the one holding the ids of the files and folders).
+    Either way every such student gets no score: importing the run would import nothing for them."""
+    files = [r for r in rows if r["file"]]
+    students = {str(r["student"]).lower() for r in files}
+    odd = [(r, m.group(1), m.group(2)) for r in files
+           if (m := _BELONGS.match(r.get("error") or "")) and m.group(1).lower() not in students]
+    alarms = []
+    n = len(odd)
+    if n >= 3 and n * 4 >= len(files):
+        r, claimed, owner = odd[0]
+        where = r["file"].rsplit("/", 1)[0] + "/" if "/" in r["file"] else r["file"]
+        alarms.append(
+            f"{n} of {len(files)} files were refused as exported under an id that is no classmate's (e.g. "
+            f"{claimed!r} in {where}, graded for {owner!r}): the students wrote another kind of id than the one "
+            f"their files are graded for -- "
+            + ("nbgrader hands a student's work in under their hub user name (submitted/ID/), the id the "
+               "notebook's MY_ID must be; to grade these files as they are, grade a copy whose folders are "
+               "renamed to the ids the files name, with a roster of those ids" if nbgrader else
+               "each student exports under the id they are graded for (their folder's, or the roster's)"))
+    if roster:
+        on = set(roster)
+        stray = sorted({str(r["student"]) for r in files if r.get("score", "") != "" and r["student"] not in on})
+        graded = {str(r["student"]) for r in files if r.get("score", "") != ""}
+        if len(stray) >= 3 and len(stray) * 4 >= len(graded):
+            alarms.append(f"{len(stray)} of the {len(graded)} students graded are not on the roster (e.g. "
+                          f"{stray[0]!r}): give --roster-column the roster's column holding the ids the files are "
+                          f"graded for" + (" (nbgrader's folder names, the hub's user names: 'Email address' where "
+                                           "those are emails)" if nbgrader else ""))
+    return alarms
+
+
 def _changed_notes(rows: list[dict]) -> tuple[list[str], list[str]]:
     """(notes, alarms): one line naming how many answers were not graded because their question
     changed since their page was made (``fingerprint``), and of which exercises; one saying how
@@ -2269,10 +2319,12 @@ def _changed_notes(rows: list[dict]) -> tuple[list[str], list[str]]:
     if per:
         files = sum(1 for r in graded if r.get("changed"))
         n = sum(per.values())
+        made = {r.get("made", "page") for r in graded if r.get("changed")}     # made_by: page, notebook
+        one = " or ".join(sorted(made))
         line = (f"{n} answer{'s' if n > 1 else ''} in {files} file{'s' if files > 1 else ''} not graded, the question "
-                f"changed since the page was made: " + ", ".join(f"{k} ({c})" for k, c in per.items())
-                + ": re-issue those exercises, or grade with the version of the book the pages came from "
-                  "(the per-file CSV leaves their cells empty)")
+                f"changed since the {one} was made: " + ", ".join(f"{k} ({c})" for k, c in per.items())
+                + f": re-issue those exercises, or grade with the version of the book the "
+                  f"{' and '.join(m + 's' for m in sorted(made))} came from (the per-file CSV leaves their cells empty)")
         notes.append(line)
         if files * 4 >= len(graded):            # a quarter of the class or more: the wrong version
             alarms.append(line)
@@ -2457,6 +2509,8 @@ def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | 
         if bar is not None:
             bar.close()
     ids = _fill_scores(rows, results)
+    for row, (f, data) in zip(rows, loaded):
+        row["made"] = made_by(data)
     stamped = sum(1 for r in rows if r.get("stamped"))
     if stamped:
         notes.append(f"submitted_at of {stamped} file{'s' if stamped > 1 else ''} in nbgrader's submitted/ID/"
@@ -2464,6 +2518,9 @@ def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | 
                      f"file's exported time (the student's own clock)")
     alarms = _refusals(rows)
     notes += alarms
+    id_alarms = _id_alarms(rows, expected, layout)
+    notes += id_alarms
+    alarms += id_alarms
     changed_notes, changed_alarms = _changed_notes(rows)
     notes += changed_notes
     alarms += changed_alarms

@@ -147,6 +147,9 @@ class NotebookSheet:
         secret), which the export then names."""
         if not self.pool:
             raise NoStudent(f"this notebook carries one variant, {self.student}'s: it takes no student id")
+        if student is None:
+            raise NoStudent("MY_ID is not set: write your student id as MY_ID = '...' in this cell, in place of "
+                            "what nbgrader left there, and run it")
         if not isinstance(student, str) or not STUDENT_RE.match(student.strip()):
             raise NoStudent(f"MY_ID is {short(student)}: write your student id between the quotes -- 1-64 ASCII "
                             f"letters, digits, '_', '.', '@', '+' or '-', starting with a letter or digit")
@@ -159,23 +162,26 @@ class NotebookSheet:
         self._warn_id()
 
     def _warn_id(self) -> None:
-        """A line when the id looks like an email address, not a login, or (on a JupyterHub) is
-        not the hub's user name: the variants and the export are that id's, and the grader
-        refuses them for the student's own id.  Not while nbgrader runs the notebook (its
-        autograde runs on the instructor's account)."""
+        """A line when the id is not the hub's user name (on a JupyterHub: nbgrader keeps what a
+        student submits in submitted/HUB-USER/, and the grader grades the file there for that id,
+        an email address too when the hub's user names are), or, off a hub, when it looks like an
+        email address: the variants and the export are that id's, and the grader refuses them for
+        the student's own id.  None when the id is the hub's user name.  Not while nbgrader runs
+        the notebook (its autograde runs on the instructor's account)."""
         if not (self.pool and self.student) or os.environ.get("NBGRADER_EXECUTION"):
             return
-        if "@" in self.student:
-            print(f"warning: MY_ID {self.student!r} looks like an email address: write your login, as your "
-                  f"course's roster has it, not your email -- answers given under another id are not "
-                  f"accepted for yours")
-            return
         hub = os.environ.get("JUPYTERHUB_USER", "").strip().lower()
-        if hub and hub != self.student:
-            print(f"warning: MY_ID is {self.student!r}, and you are logged in to this hub as {hub!r}: if "
-                  f"{hub!r} is your student id, write MY_ID = {hub!r} -- answers exported under a classmate's "
-                  f"id are not accepted for yours (if your course gave you an id other than your hub login, "
+        if hub == self.student:
+            return
+        if hub:
+            print(f"warning: MY_ID is {self.student!r}, and you are logged in to this hub as {hub!r}: nbgrader "
+                  f"hands in your work under the name {hub!r}, so write MY_ID = {hub!r} -- answers exported under another id "
+                  f"are not accepted for yours (if your course gave you an id other than your hub user name, "
                   f"ignore this)")
+        elif "@" in self.student:
+            print(f"warning: MY_ID {self.student!r} looks like an email address: write your id as your course's "
+                  f"roster has it (your login, unless your course's ids are email addresses) -- answers given "
+                  f"under another id are not accepted for yours")
 
     def _need_student(self) -> None:
         if self.pool and self.student is None:
@@ -368,15 +374,16 @@ SHEET = NotebookSheet.load("""
 {student_line}'''
 
 ID_CELL = '''\
-# your student id, as your course knows it (your login, not your email), between quotes, in place of
-# the line `raise NotImplementedError()` below -- for example
+# your student id, between quotes, on the line below in place of what is there: on a JupyterHub,
+# your hub user name (nbgrader hands your work in under it: an email address if the hub's user
+# names are), else your id as your course's roster has it -- for example
 #     MY_ID = 'jsmith'
 # then run this cell: the exercises below are then your own variants, and the last cell exports your
 # answers under this id
 ### BEGIN SOLUTION
 MY_ID = {student!r}
 ### END SOLUTION
-SHEET.use(MY_ID)'''
+SHEET.use(globals().get("MY_ID"))'''
 
 
 def _sealed(inst) -> dict:
@@ -427,6 +434,10 @@ def chapter_notebook(chapter: int, student: str = "release", secret: str | None 
               "change, before you submit** (`nbgrader submit`, or *Submit* in the Assignments tab). "
               "The grade is read from that file: a notebook handed in without it is not graded, and one "
               "handed in with an older one is graded on the older answers.\n\n"
+              "**A question you leave blank**: if its answer cell still holds `raise NotImplementedError()`, "
+              "delete that line (or write `answer_... = None`). *Run All* stops at the first cell that raises "
+              "an error, so the cells below it -- the last one, which exports your answers, among them -- "
+              "would not run; if it stopped, run the last cell on its own.\n\n"
               "The first code cell needs the simulator (the package `sim` of *1 + 1 < 1*): it is found when "
               "installed (`" + live_install_line() + "`), or in the folder named by the environment "
               "variable `OP1_REPO`.", f"ch{chapter}-intro"),
@@ -453,15 +464,20 @@ def chapter_notebook(chapter: int, student: str = "release", secret: str | None 
         else:
             cells.append(_cell("markdown", "\n".join(_question_md(dict(inst.public(), id=ex_id))), f"{ex_id}-prompt"))
             cells.append(_cell("code", f"SHEET[{ex_id!r}].widget()", f"{ex_id}-widget"))
-        cells.append(_cell("code", f"### BEGIN SOLUTION\n# computed by the simulator: "
+        cells.append(_cell("code", f"# your answer, as the variable {var}, on the line below in place of what is there;\n"
+                           f"# left blank, delete a line `raise NotImplementedError()` (Run All would stop here)\n"
+                           f"### BEGIN SOLUTION\n# computed by the simulator: "
                            f"{inst.run['call']}\n"
                            f"{var} = {_literal(inst)}\n### END SOLUTION",
                            f"{ex_id}-answer", solution=True, locked=False))
         # the message of a failed test is what nbgrader's feedback shows the student: the answer
         # missing, or why this one is wrong or is no answer of the asked form
-        cells.append(_cell("code", f"assert globals().get({var!r}) is not None, "
-                           f"'no answer to {ex_id}: give {var} a value in the cell above'\n"
-                           f"### BEGIN HIDDEN TESTS\n_ok, _why = SHEET[{ex_id!r}].verdict({var})\n"
+        # the visible part only says (a failed assert would stop Run All before the export cell);
+        # the hidden tests, which autograde puts back, fail
+        missing = f"no answer to {ex_id}: give {var} a value in the cell above"
+        cells.append(_cell("code", f"if globals().get({var!r}) is None:\n    print({missing.replace(':', ' yet:', 1)!r})\n"
+                           f"### BEGIN HIDDEN TESTS\nassert globals().get({var!r}) is not None, {missing!r}\n"
+                           f"_ok, _why = SHEET[{ex_id!r}].verdict({var})\n"
                            f"assert _ok, _why\n### END HIDDEN TESTS", f"{ex_id}-test", grade=True, points=1))
     pick = ",\n".join(f"    {k!r}: globals().get({_var(k)!r})" for k in ids)
     cells.append(_cell("code", f"# your answers, as a file for the grader "
