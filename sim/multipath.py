@@ -15,7 +15,8 @@
              ``ip rule fwmark k table k`` per uplink.  A global counter over the
              forwarded LAN packets; no route cache.  Unequal weights make it
              ``numgen inc mod SUM map { 0 : 1, 1 : 1, 2 : 2 }`` (``numgen_marks``):
-             each uplink takes as many turns a round as its weight.
+             the weights divided by their greatest common divisor (4,2 is 2,1: mod 3),
+             each uplink takes that many turns a round, in a row (1, 1, 2).
 ``connmark`` connection-level balancing that no cache expiry can move: nftables
              ``ct state new ct mark set numgen inc mod N offset 1``, then
              ``meta mark set ct mark`` and the same ``ip rule fwmark`` tables (the

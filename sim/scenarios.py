@@ -112,7 +112,8 @@ PARAM_HELP = {
     "weights": "each uplink's nexthop weight, as `ip route ... nexthop ... weight W`: random and the hashes "
                "choose an uplink in proportion to them, wrr, numgen and connmark give each that many "
                "turns a round (numgen's and connmark's as nftables `numgen inc mod SUM map { 0 : 1, 1 : 1, 2 : 2 }` "
-               "for weights 2,1; equal weights: each in turn)",
+               "for weights 2,1, SUM the weights' sum once divided by their greatest common divisor: "
+               "4,2 is 2,1, mod 3; equal weights: each in turn)",
     "connections": "parallel downloads",
     "down_uplink": "which uplink's line fails (1-based)",
 }

@@ -111,7 +111,8 @@ def parser() -> argparse.ArgumentParser:
                        help=f"each uplink's weight, {WEIGHT_BOUNDS[0]}..{WEIGHT_BOUNDS[1]}: the multipath "
                             f"route's nexthop weights, and for numgen and connmark, when unequal, "
                             f"nftables' numgen inc mod SUM map {{ 0 : 1, 1 : 1, 2 : 2 }} (weights 2,1), "
-                            f"each uplink as many turns a round as its weight"
+                            f"the weights first divided by their greatest common divisor (4,2 is 2,1: "
+                            f"mod 3), each uplink as many turns a round as its weight then"
                             + ("; the simulator's --weights gets them" if cmd == "compare" else "")
                             + f": one value for every uplink, or one per uplink ({_default('weights')})")
         r.add_argument("--down-at", type=seconds_or_none("--down-at", 0, 60, True, "no line fails"),
