@@ -407,3 +407,97 @@ def test_chapter_9s_echo_replay_reaches_every_event_its_table_lists():
     text = (BOOK / "09-modern-linux.md").read_text()
     assert "stop=min(len(re_.events), max(listed, default=200) + 2))" in text
     assert "bl.md(bl.steps_table(re_, listed))" in text
+
+
+def _glossary_entry(term: str) -> str:
+    text = (BOOK / "back" / "glossary.md").read_text()
+    return re.search(rf"^{re.escape(term)}\n  (.*)$", text, re.M).group(1)
+
+
+def test_the_glossary_says_what_a_kernel_does_not_less():
+    """A kernel developer's findings.  INVALID is also a packet that matches an entry but fails its
+    protocol's check (an out-of-window TCP segment: nf_conntrack_in() drops the entry from the skb
+    when the tracker returns -NF_ACCEPT), which chapter 9 links to the term.  RSS spreads packets
+    over receive queues, and today's multipath hash reuses the card's hash only under policy 1
+    (route.c: "short-circuit if we already have L4 hash present", case 1 alone).  PPPoE's session
+    runs from the router's ppp0 to the provider's access concentrator (RFC 2516), not from the
+    modem to the router."""
+    invalid = _glossary_entry("INVALID")
+    assert "matches no entry and cannot start one" in invalid and "matches one" in invalid
+    assert "window" in invalid
+    rss = _glossary_entry("receive-side scaling")
+    assert "receive queues" in rss and "policy 1" in rss and "policies 0, 2 and 3 read the header" in rss
+    pppoe = _glossary_entry("PPPoE")
+    assert "access concentrator" in pppoe and "modem's PPP session reaches the router" not in pppoe
+
+
+def test_the_late_chapters_say_what_a_kernel_setting_does_exactly():
+    """A kernel developer's findings.  net.core.txrehash is the default a socket copies when it is
+    created (inet_create()), not a switch for every socket of a namespace; tbf holds a rate on
+    average and lets a burst out at line speed (tc-tbf(8)); SACK needs both ends' SACK-permitted
+    in their SYNs (RFC 2018)."""
+    ch9 = " ".join(_prose(BOOK / "09-modern-linux.md").split())
+    assert "an administrator for every socket of a namespace" not in ch9
+    assert "`net.core.txrehash` sysctl is only the default a socket copies when it is created there" in ch9
+    ch10 = " ".join((BOOK / "10-two-links.md").read_text().split())
+    assert "no faster than a set rate" not in ch10 and "set rate on average" in ch10 and "burst" in ch10
+    assert "SACK-permitted option in their SYNs (RFC 2018)" in ch10
+
+
+def test_chapter_10_compares_flashget_runs_with_the_same_tcp():
+    """A kernel developer's finding: the conntrack-mark flashget ran today's TCP timers, the route
+    cache's 2.4's, and the text called one "1.9 times as fast" as the other.  Both now run one TCP,
+    and the text says which."""
+    ch10 = (BOOK / "10-two-links.md").read_text()
+    assert 'rf1 = bl.run("flashget", seed=1, cc="reno", tcp=rf.params.tcp, trace=False)' in ch10
+    assert re.search(r'^rf = bl.run\("flashget", seed=1, [^\n]*tcp="linux"\)$', ch10, re.M)
+    prose = " ".join(_prose(BOOK / "10-two-links.md").split())
+    assert "today's TCP timers" in prose and "the same seed, 1, and the same TCP" in prose
+    assert "its hosts running 2.4's TCP timers" not in prose
+
+
+def test_chapters_9_and_10_glue_the_counts_of_their_runs():
+    """A kernel developer's finding: counts of downloads typed in the text ("four downloads at
+    once", "two more a second later", "the lab's fast links") beside runs that set them.  They
+    are glued from the runs' parameters and the lab's recorded header."""
+    ch9 = " ".join(_prose(BOOK / "09-modern-linux.md").split())
+    for typed in ("opens four downloads", "Together the four", "four downloads at once fill",
+                  "The four downloads are"):
+        assert typed not in ch9, typed
+    ch10 = " ".join(_prose(BOOK / "10-two-links.md").split())
+    for typed in ("fast links", "slower links", "with two downloads", "one second in, two more",
+                  "four at once, this chapter's eight", "runs four downloads", "flashget's eight threads"):
+        assert typed not in ch10, typed
+    for glued in ("c10_down_lab_plan", "c10_down_lab_links", "c10_down_book_links", "c10_chart_c9_n",
+                  "c10_fg_n", "c10_down_n"):
+        assert f"{{glue:md}}`{glued}`" in ch10, glued
+
+
+def test_chapter_10s_weighted_map_reads_as_the_simulator_and_the_lab_run_it():
+    """A kernel developer's finding: the chapter recommends `numgen random mod 3 map {...}` while
+    --weights runs `numgen inc` (turns in a row), and the lab routes mark k by table 100 + k where
+    the recipe says table k.  The marks the text lists are the simulator's for weights 2,1, and the
+    tables it names the lab's."""
+    from sim.multipath import numgen_marks
+    ch10 = " ".join((BOOK / "10-two-links.md").read_text().split())
+    marks = re.search(r"its turns in a row, marks ((?:\d, )+)…", ch10).group(1)
+    listed = [int(x) for x in marks.rstrip(", ").split(", ")]
+    cycle = list(numgen_marks([2, 1]))
+    assert listed == (cycle * len(listed))[:len(listed)] and len(listed) > len(cycle)
+    assert len(numgen_marks([4, 2])) == 3 and "4,2 runs as 2,1" in ch10
+    lab = (BOOK.parent / "sim" / "kernel" / "scenarios.py").read_text()
+    assert '"fwmark", str(k), "table", str(100 + k)' in lab
+    assert "routes marks 1 and 2 by tables 101 and 102" in ch10
+
+
+@pytest.mark.parametrize("cmd", [("sim", "run"), ("sim.kernel", "compare")])
+def test_the_weights_help_says_the_weights_are_divided_by_their_gcd(cmd):
+    """A kernel developer's finding: --weights said `numgen inc mod SUM`, but 4,2 runs as mod 3."""
+    import subprocess
+    import sys
+    from sim.multipath import numgen_marks
+    out = subprocess.run([sys.executable, "-m", cmd[0], cmd[1], "--help"], cwd=BOOK.parent, capture_output=True,
+                         text=True, check=True).stdout
+    text = " ".join(out.split())
+    assert "greatest common divisor" in text and "4,2 is 2,1" in text and "mod 3" in text
+    assert len(numgen_marks([4, 2])) == 3
