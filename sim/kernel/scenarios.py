@@ -10,7 +10,8 @@ Router set-ups, configured as a reader would on a real box:
   ``ip rule fwmark k table 100+k`` per uplink (a global counter over forwarded
   LAN packets: consecutive packets leave by consecutive uplinks); with unequal
   ``Options.weights``, ``numgen inc mod SUM map { 0 : 1, 1 : 1, 2 : 2 }`` (weights 2,1:
-  ``sim.multipath.numgen_marks``, as the simulator's), each uplink that many turns a round;
+  ``sim.multipath.numgen_marks``, as the simulator's; SUM after the weights are divided by
+  their greatest common divisor, so 4,2 is mod 3), each uplink that many turns a round;
 - ``connmark``: per-connection balancing, as the simulator's ``connmark``:
   ``ct state new ct mark 0 ct mark set numgen inc mod N offset 1`` then ``meta mark set ct mark``
   on LAN ingress, and the same ``ip rule fwmark k table 100+k`` (a new connection takes
