@@ -1297,6 +1297,79 @@ def test_a_ladder_scrolled_sideways_cuts_no_lane_title_at_its_first_column(tmp_p
     assert seen["whole"] > 50 and seen["hidden"] > 0, seen          # (swiped far enough to hide one)
 
 
+ROW_WORDS_JS = """async el => {
+  const frame = () => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+  const box = el.querySelector('.op1-ladder-scroll'), body = box.querySelector('svg.op1-ladder-body');
+  const left = parseFloat(body.getAttribute('data-left'));
+  const words = [...body.querySelectorAll('.op1-row text')].filter(t => !t.closest('.evcol') &&
+    !t.classList.contains('mono') && t.textContent !== '✖' && parseFloat(t.getAttribute('x')) > left);
+  const out = [], seen = {whole: 0, moved: 0, hidden: 0};
+  const mask = [];
+  for (let sl = 0; sl <= box.scrollWidth - box.clientWidth; sl += 4) {
+    box.scrollLeft = sl;
+    await frame();
+    const col = box.querySelector('svg.op1-ladder:not(.op1-ladder-body) .evc .evbg').getBoundingClientRect();
+    const edge = col.right;
+    // the left fade: from the column's right edge (its first stop there), not over the column
+    const m = getComputedStyle(box).maskImage.match(/^linear-gradient\\(to right, rgb\\(0, 0, 0\\) ([\\d.]+)px/);
+    mask.push(m ? Math.abs(parseFloat(m[1]) - (col.right - box.getBoundingClientRect().left)) : null);
+    words.forEach(t => {
+      const row = t.closest('.op1-row');
+      if (getComputedStyle(row).display === 'none') return;
+      const r = t.getBoundingClientRect(), line = row.querySelector('line');
+      if (t.getAttribute('visibility') === 'hidden') {
+        seen.hidden++;
+        // hidden only where there is no room for it right of the column: its arrow's part in view
+        const room = line ? line.getBoundingClientRect().right + 8 - edge : 0;
+        if (sl === 0 || room > r.width + 8) out.push(`${sl}: "${t.textContent}" hidden with ${Math.round(room)} px of its arrow in view`);
+        return;
+      }
+      if (sl > 0 && r.left < edge - 0.5 && r.right > box.getBoundingClientRect().left)
+        out.push(`${sl}: "${t.textContent}" ${Math.round(edge - r.left)} px under the column`);
+      if (t.getAttribute('transform')) seen.moved++; else seen.whole++;
+      if (line && t.getAttribute('transform')) {
+        const lr = line.getBoundingClientRect();
+        if (r.right > lr.right + 9) out.push(`${sl}: "${t.textContent}" moved past its arrow's end`);
+      }
+    });
+  }
+  box.scrollLeft = 0;
+  await frame();
+  const back = words.filter(t => t.getAttribute('transform') || t.getAttribute('visibility')).length;
+  return [out, seen, mask, back]; }"""
+
+
+def test_a_ladder_scrolled_sideways_cuts_no_arrows_name_and_fades_right_of_its_first_column(tmp_path):
+    """At 375x667, swiped sideways, the sticky first column's backing cut the arrows' names
+    ("ACK" read "CK", "SYN-ACK" "N-ACK", "data" "ta"), and the box's left fade lay over the column
+    itself, dimming its first letters ("e" of "event").  Swiped through every position, each
+    arrow's name right of the column is whole, never under it nor past its arrow's end, hidden
+    only where too little of its arrow is in view; the fade begins at the column's right edge;
+    back at the left edge every name is where the drawing put it."""
+    need_dot()
+    exe = _need_browser()
+    pl = Player(sim.run("equalize-nat", seed=1), title="equalize-nat, seed 1", max_steps=20)
+    _write_player_page(tmp_path / "words.html", pl)
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+        try:
+            pg, P = _phone_at_narration(browser, tmp_path / "words.html", 375, 667)
+            P.get_by_role("tab", name="Ladder").tap()
+            P.locator(".op1-bar button[data-act=last]").first.evaluate("b => b.click()")
+            _frame(pg)
+            out, seen, mask, back = P.evaluate(ROW_WORDS_JS)
+            P.evaluate("el => { el.querySelector('.op1-ladder-scroll').scrollLeft = 70; }")
+            _frame(pg)
+            P.locator(".op1-ladder-box").screenshot(path=str(tmp_path / "words.png"))
+        finally:
+            browser.close()
+    assert not out, out[:12]
+    assert seen["moved"] > 10 and seen["hidden"] > 0 and seen["whole"] > 100, seen
+    assert mask and all(m is not None and m < 1.5 for m in mask), mask
+    assert back == 0
+
+
 def test_a_long_narrations_box_keeps_its_scrolling_keys(tmp_path):
     """A narration too long for its box (a 320x640 phone, more than 6 lines) takes the keyboard's
     focus to scroll: End goes to its end and Home back, as in any box that scrolls (they took the

@@ -602,15 +602,75 @@
         if (hs.wire) placeHead(hs.wire, sl > 0 ? Math.max(0, edge - hs.wire.x) : 0, Infinity, hs.ell);
       }
 
+      // The rows' words beside that column: an arrow's name ("ACK", "data") and the words by a
+      // mark (a drop's reason, an app's milestone) that the backing would cut begin at its edge,
+      // while there is room for them there -- on the part of their arrow still in view, or before
+      // the packets' column -- else are hidden, with their arrow or mark under the column.
+      // (Swiped sideways on a phone, the backing cut "ACK" to "CK" and "data" to "ta".)  Each
+      // word's width measured the first time its row is shown, in the drawing's units.
+      function rowWords(p) {
+        if (p.words) return p.words;
+        var left = parseFloat(p.body.getAttribute("data-left")), words = [];
+        p.rows.forEach(function (r) {
+          if (!r) return;
+          var line = q(r, "line"), wire = Infinity;
+          r.querySelectorAll("text.mono").forEach(function (t) {
+            var x = parseFloat(t.getAttribute("x"));
+            if (x > left) wire = Math.min(wire, x - 6);
+          });
+          r.querySelectorAll("text").forEach(function (t) {
+            var x = parseFloat(t.getAttribute("x")), a = t.getAttribute("text-anchor") || "start";
+            // (not the first column's words, nor a mark itself: the ✖ on its node's lane)
+            if (!(x > left) || t.classList.contains("mono") || t.textContent === "✖") return;
+            var lim = a === "end" ? x : a === "middle" && line ?
+              Math.max(parseFloat(line.getAttribute("x1")), parseFloat(line.getAttribute("x2"))) + 8 : wire;
+            words.push({t: t, r: r, x: x, a: a, lim: lim, w: {}, dx: 0, hid: false});
+          });
+        });
+        p.words = words;
+        return words;
+      }
+      function fitWords(p, sl) {
+        if (sl <= 0 && !p.wordsMoved) return;
+        p.wordsMoved = sl > 0;
+        var edge = sl + parseFloat(p.body.getAttribute("data-left")) - 2 + 3;   // as the titles' (fitHeads)
+        var all = p.el.classList.contains("op1-all");
+        rowWords(p).forEach(function (o) {
+          var dx = 0, hid = false;
+          if (sl > 0 && (all || !o.r.classList.contains("fut"))) {
+            var b = o.r.classList.contains("cur") ? "b" : "n";      // (the current row's words are bold)
+            if (!o.w[b]) o.w[b] = o.t.getComputedTextLength();
+            var w = o.w[b], x0 = o.a === "middle" ? o.x - w / 2 : o.a === "end" ? o.x - w : o.x;
+            if (w && x0 < edge) {
+              if (edge + w <= o.lim) dx = edge - x0; else hid = true;
+            }
+          }
+          if (dx !== o.dx) {
+            o.dx = dx;
+            if (dx) o.t.setAttribute("transform", "translate(" + dx.toFixed(1) + " 0)");
+            else o.t.removeAttribute("transform");
+          }
+          if (hid !== o.hid) {
+            o.hid = hid;
+            if (hid) o.t.setAttribute("visibility", "hidden"); else o.t.removeAttribute("visibility");
+          }
+        });
+      }
+
       function stickLadder(p) {
         var box = q(p.el, ".op1-ladder-scroll");
         if (!box || !p.body) return;
-        var sl = box.scrollLeft / ladderScale(p);
+        var scale = ladderScale(p), sl = box.scrollLeft / scale;
+        // the box's left fade begins right of the column (player.css): over it, it dimmed the
+        // column's first letters ("e" of "event")
+        var lc = ((parseFloat(p.body.getAttribute("data-left")) - 2) * scale).toFixed(1) + "px";
+        if (box.style.getPropertyValue("--op1-lc") !== lc) box.style.setProperty("--op1-lc", lc);
         box.querySelectorAll("svg.op1-ladder").forEach(function (s) {
           s.style.setProperty("--op1-sl", sl.toFixed(1) + "px");
           s.classList.toggle("op1-sl", sl > 0);
         });
         fitHeads(p, sl);
+        fitWords(p, sl);
         if (sl <= 0) return;
         // the copy's rows follow the step and "show all" only: synced once per change of those,
         // not on every scroll event
