@@ -258,10 +258,12 @@ class Frames:
                 f'show the whole exchange</label></div>'
                 f'<div class="op1-ladder-scroll op1-kscroll" tabindex="0" role="group" aria-label="{who}ladder, scrolls">'
                 f'{head}<div class="op1-ladder-clip" style="height:{LADDER_ROW + 6}px">{body}</div></div></div>'
-                f'<figure class="op1-box op1-state-box-wrap" data-panel="state">'
-                f'<figcaption class="op1-boxh">Linux router: tables<span class="op1-state-t">, at '
-                f'{self.table_t[0]}</span></figcaption>{LEGEND}'
-                f'{scroll_box("state", f"{who}router tables", self.states[self.state_of[0]])}</figure>'
+                # (a group, as the ladder's and the packet's: on a phone a tabpanel, which a
+                # <figure> with its <figcaption> may not be -- axe's aria-allowed-role)
+                f'<div class="op1-box op1-state-box-wrap" data-panel="state" role="group" aria-label="{who}router tables">'
+                f'<div class="op1-boxh">Linux router: tables<span class="op1-state-t">, at '
+                f'{self.table_t[0]}</span></div>{LEGEND}'
+                f'{scroll_box("state", f"{who}router tables", self.states[self.state_of[0]])}</div>'
                 f'<div class="op1-box op1-pkt-wrap" data-panel="pkt" role="group" aria-label="{who}packet">'
                 f'<div class="op1-boxh">Packet: its fields and bytes</div>'
                 f'{scroll_box("pkt", f"{who}packet", self.pkts[self.pkt_of[0]])}</div>'
