@@ -290,6 +290,9 @@ def test_chapter_6_by_keyboard_alone(chapter_6):
     pg.wait_for_timeout(SAID_MS)
     said = pg.evaluate("window.__said.splice(0)")
     assert said == [["op1-narr", P.locator(".op1-narr").evaluate(WORDS_JS)]], said
+    # the step's place said first, with its narration ("step 4 / 14" under the buttons is not live)
+    n = P.get_attribute("data-frames")
+    assert said[0][1].startswith(f"Step 4 of {n}. ") and said[0][1].count(" of ") >= 1, said
     # the whole exchange (a checkbox, Space), then the ladder's box scrolls by keyboard
     _tab_to(pg, "[data-replay] input.op1-all-toggle")
     pg.keyboard.press(" ")

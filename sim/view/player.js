@@ -190,6 +190,11 @@
       });
       var bar = root.querySelector(".op1-bar");
       var flag = root.querySelector(".op1-flag");
+      // Where the step's place is said, "Step 3 of 14. ", before its narration (player.py): in the
+      // first pane whose run lasts every step (a comparison's shorter run, past its end, has its
+      // narration unchanged, and would have said its last step again with each new place)
+      var posAt = panes.filter(function (p) { return p.d.steps.length >= n; })[0] || panes[0];
+      var posSaid = posAt && q(posAt.el, ".op1-narr-pos");
 
       function q(el, sel) { return el.querySelector(sel); }
       // Text written only when it changes: the same words written again are a new text node,
@@ -383,6 +388,8 @@
       // hidden copy, so the drawing stays where it is.
       function fitTallest(el, target, texts, html, capLines) {
         var probe = el.cloneNode(true);
+        // (a shorter run's "Its last step, 16: " in its narration: measured with that step's words below)
+        probe.querySelectorAll(".op1-narr-end").forEach(function (e) { e.remove(); });
         ["aria-live", "aria-atomic", "id", "tabindex", "role", "aria-label", "data-more"].forEach(function (a) {
           probe.removeAttribute(a);
         });
@@ -458,7 +465,11 @@
         var end = q(p.el, ".op1-endnote"), m = p.d.steps.length;
         if (end && m < n) fitTallest(end, null, [noStep(p, n - 1)], false, 0);
         capNarr(p, nb);            // (after those: what lies between it and the drawing's foot)
-        fitTallest(nb, ".op1-narr-t", p.d.steps.map(function (s) { return s.n; }), false, 12);
+        // (as HTML: a shorter run's last words measured after its "Its last step, 16: ", in bold)
+        var esc = function (x) { return x.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;"); };
+        var said = p.d.steps.map(function (s) { return esc(s.n); }), last = q(nb, ".op1-narr-end");
+        if (last && m < n) said.push("<b>" + esc(last.textContent) + "</b>" + said[m - 1]);
+        fitTallest(nb, ".op1-narr-t", said, true, 12);
         fitBox(nb, false);
       }
 
@@ -771,6 +782,7 @@
             panes.forEach(settle);
           });
         }
+        if (posSaid) put(posSaid, "Step " + (k + 1) + " of " + n + ". ");
         slider.value = k;
         var s = panes[0].d.steps[Math.min(k, panes[0].d.steps.length - 1)];
         var where = "step " + (k + 1) + " / " + n;
