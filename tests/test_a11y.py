@@ -290,6 +290,9 @@ def test_chapter_6_by_keyboard_alone(chapter_6):
     pg.wait_for_timeout(SAID_MS)
     said = pg.evaluate("window.__said.splice(0)")
     assert said == [["op1-narr", P.locator(".op1-narr").evaluate(WORDS_JS)]], said
+    # the step's place said first, with its narration ("step 4 / 14" under the buttons is not live)
+    n = P.get_attribute("data-frames")
+    assert said[0][1].startswith(f"Step 4 of {n}. ") and said[0][1].count(" of ") >= 1, said
     # the whole exchange (a checkbox, Space), then the ladder's box scrolls by keyboard
     _tab_to(pg, "[data-replay] input.op1-all-toggle")
     pg.keyboard.press(" ")
@@ -363,6 +366,18 @@ def test_a_phones_tabs_by_keyboard(chapter_6):
     assert pg.evaluate("document.activeElement.getAttribute('data-tab')") == "state"
     assert tabs.nth(1).get_attribute("aria-selected") == "true"
     assert P.locator(".op1-state-box-wrap").is_visible() and not P.locator(".op1-ladder-box").is_visible()
+    # each panel shown may be a tabpanel: no <figure> with its <figcaption> (axe's aria-allowed-role,
+    # which a phone reader's axe flagged with the router tables' tab chosen)
+    _need_axe()
+    pg.add_script_tag(path=str(AXE))
+    for k in (0, 2, 1):                         # (the router tables' last, as chosen above)
+        tabs.nth(k).evaluate("b => b.click()")
+        bad = P.evaluate("""async el => (await axe.run(el, {runOnly: {type: 'rule', values:
+          ['aria-allowed-role', 'aria-required-parent', 'aria-required-children', 'aria-prohibited-attr']}}))
+          .violations.map(v => v.id + ': ' + v.nodes.map(n => n.html.slice(0, 80)).join(' | '))""")
+        assert bad == [], (tabs.nth(k).get_attribute("data-tab"), bad)
+    assert P.locator("figure[role=tabpanel]").count() == 0
+    tabs.nth(1).evaluate("b => b.focus()")
     pg.keyboard.press("End")
     assert pg.evaluate("document.activeElement.getAttribute('data-tab')") == "pkt"
     assert P.locator(".op1-pkt-wrap").is_visible()

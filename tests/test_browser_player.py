@@ -103,7 +103,9 @@ def test_two_players_step_independently_in_chromium(served):
             def expect(P, r, player, k):
                 i = player.steps[k]
                 assert step_of(P).startswith(f"step {k + 1} / {player.frames}")
-                assert P.locator(".op1-narr").inner_text() == narrate(r, i)
+                assert P.locator(".op1-narr-t").inner_text() == narrate(r, i)
+                # said with the step's place first (the counter under the buttons is not a live region)
+                assert P.locator(".op1-narr").text_content() == f"Step {k + 1} of {player.frames}. " + narrate(r, i)
                 # (the drawing shown: the other follows the step when it is shown)
                 hl = P.evaluate("""el => Array.from(el.querySelectorAll('svg.op1-topo'))
                     .filter(svg => svg.getBoundingClientRect().width > 0)
@@ -284,10 +286,12 @@ def test_a_comparison_in_a_book_column_is_readable_and_its_tables_fit(tmp_path):
             # (once the steps stop: steps by hand are said after 400 ms without another, player.js hush)
             pg.wait_for_timeout(700)
             panes = root.locator(".op1-pane").all()
-            for pane, label in zip(panes, ("article NAT", "netfilter NAT")):
+            k = int(root.get_attribute("data-step"))
+            for pane, label, pos in zip(panes, ("article NAT", "netfilter NAT"), (f"Step {k + 1} of {c.frames}. ", "")):
                 narr = pane.locator(".op1-narr")
                 assert narr.get_attribute("aria-live") == "polite" and narr.get_attribute("aria-atomic") == "true"
-                assert narr.text_content().startswith(f"{label}: ") and len(narr.text_content()) > len(label) + 10
+                # (the step's place said once, by the first pane, before its run's name)
+                assert narr.text_content().startswith(f"{pos}{label}: ") and len(narr.text_content()) > len(label) + 10
             # the whole runs (71 and 65 steps): at the last step the shorter has ended, and says so
             whole = Compare(a, b, labels=("article NAT", "netfilter NAT"))
             assert len(whole._frames[0].steps) > len(whole._frames[1].steps)
@@ -523,7 +527,7 @@ def test_play_keeps_the_narration_quiet_and_says_the_step_it_stops_at(tmp_path):
         k = int(pg.get_attribute("[data-replay]", "data-step"))
         pg.wait_for_function("window.__said.length && window.__said[window.__said.length - 1][0] === 'polite'")
         paused = pg.evaluate("window.__said.splice(0)")
-        shown_paused = pg.inner_text(".op1-narr")
+        shown_paused = pg.inner_text(".op1-narr-t")
         pg.click(".op1-bar button[data-act=play]")                   # on to the last step: it stops there
         pg.wait_for_function(f"document.querySelector('[data-replay]').getAttribute('data-step') === '{pl.frames - 1}'")
         pg.wait_for_function("window.__said.length && window.__said[window.__said.length - 1][0] === 'polite'")
@@ -534,13 +538,15 @@ def test_play_keeps_the_narration_quiet_and_says_the_step_it_stops_at(tmp_path):
         browser.close()
         p.stop()
     assert playing == "off"
-    steps = [narrate(r, i) for i in pl.steps]
+    # (said: the step's place, then its narration; shown: the narration)
+    shown = [narrate(r, i) for i in pl.steps]
+    steps = [f"Step {k + 1} of {pl.frames}. {s}" for k, s in enumerate(shown)]
     # while playing, steps went by unheard; on pause the step shown is written once more, heard
     before = [s for s in paused if s[1] and s[1] != steps[k]]
     assert before and all(live == "off" for live, _ in before), paused
     assert paused[-1] == ["polite", steps[k]], paused
     assert [s for s in paused if s[0] == "polite"] == [["polite", steps[k]]], paused
-    assert all(s[1] for s in paused) and shown_paused == steps[k]       # never emptied: nothing flickers
+    assert all(s[1] for s in paused) and shown_paused == shown[k]       # never emptied: nothing flickers
     assert all(live == "off" for live, _ in ended[:-1]), ended
     assert ended[-1] == ["polite", steps[-1]] and after == "polite", ended
     # the last step is written once while heard, not written quiet and then again: said once
@@ -559,7 +565,7 @@ def test_quick_steps_are_shown_at_once_and_the_step_reached_said_once(tmp_path):
             const root = document.querySelector('[data-replay]'), shown = [];
             const press = k => {
               root.dispatchEvent(new KeyboardEvent('keydown', {key: 'ArrowRight', bubbles: true}));
-              shown.push(document.querySelector('.op1-narr').innerText);
+              shown.push(document.querySelector('.op1-narr-t').innerText);
               if (k < 9) setTimeout(() => press(k + 1), 40); else done(shown);
             };
             press(0); })""")
@@ -579,6 +585,8 @@ def test_quick_steps_are_shown_at_once_and_the_step_reached_said_once(tmp_path):
         p.stop()
     steps = [narrate(r, i) for i in pl.steps]
     assert shown == steps[1:11]                        # shown at once, step by step
+    # said: the step's place, then its narration
+    steps = [f"Step {k + 1} of {pl.frames}. {s}" for k, s in enumerate(steps)]
     heard = [s for s in quick if s[0] != "off"]
     assert heard == [["polite", steps[10]]], quick      # said once: the step reached
     assert [s for s in one if s[0] != "off"] == [["polite", steps[11]]], one
@@ -1297,6 +1305,79 @@ def test_a_ladder_scrolled_sideways_cuts_no_lane_title_at_its_first_column(tmp_p
     assert seen["whole"] > 50 and seen["hidden"] > 0, seen          # (swiped far enough to hide one)
 
 
+ROW_WORDS_JS = """async el => {
+  const frame = () => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+  const box = el.querySelector('.op1-ladder-scroll'), body = box.querySelector('svg.op1-ladder-body');
+  const left = parseFloat(body.getAttribute('data-left'));
+  const words = [...body.querySelectorAll('.op1-row text')].filter(t => !t.closest('.evcol') &&
+    !t.classList.contains('mono') && t.textContent !== '✖' && parseFloat(t.getAttribute('x')) > left);
+  const out = [], seen = {whole: 0, moved: 0, hidden: 0};
+  const mask = [];
+  for (let sl = 0; sl <= box.scrollWidth - box.clientWidth; sl += 4) {
+    box.scrollLeft = sl;
+    await frame();
+    const col = box.querySelector('svg.op1-ladder:not(.op1-ladder-body) .evc .evbg').getBoundingClientRect();
+    const edge = col.right;
+    // the left fade: from the column's right edge (its first stop there), not over the column
+    const m = getComputedStyle(box).maskImage.match(/^linear-gradient\\(to right, rgb\\(0, 0, 0\\) ([\\d.]+)px/);
+    mask.push(m ? Math.abs(parseFloat(m[1]) - (col.right - box.getBoundingClientRect().left)) : null);
+    words.forEach(t => {
+      const row = t.closest('.op1-row');
+      if (getComputedStyle(row).display === 'none') return;
+      const r = t.getBoundingClientRect(), line = row.querySelector('line');
+      if (t.getAttribute('visibility') === 'hidden') {
+        seen.hidden++;
+        // hidden only where there is no room for it right of the column: its arrow's part in view
+        const room = line ? line.getBoundingClientRect().right + 8 - edge : 0;
+        if (sl === 0 || room > r.width + 8) out.push(`${sl}: "${t.textContent}" hidden with ${Math.round(room)} px of its arrow in view`);
+        return;
+      }
+      if (sl > 0 && r.left < edge - 0.5 && r.right > box.getBoundingClientRect().left)
+        out.push(`${sl}: "${t.textContent}" ${Math.round(edge - r.left)} px under the column`);
+      if (t.getAttribute('transform')) seen.moved++; else seen.whole++;
+      if (line && t.getAttribute('transform')) {
+        const lr = line.getBoundingClientRect();
+        if (r.right > lr.right + 9) out.push(`${sl}: "${t.textContent}" moved past its arrow's end`);
+      }
+    });
+  }
+  box.scrollLeft = 0;
+  await frame();
+  const back = words.filter(t => t.getAttribute('transform') || t.getAttribute('visibility')).length;
+  return [out, seen, mask, back]; }"""
+
+
+def test_a_ladder_scrolled_sideways_cuts_no_arrows_name_and_fades_right_of_its_first_column(tmp_path):
+    """At 375x667, swiped sideways, the sticky first column's backing cut the arrows' names
+    ("ACK" read "CK", "SYN-ACK" "N-ACK", "data" "ta"), and the box's left fade lay over the column
+    itself, dimming its first letters ("e" of "event").  Swiped through every position, each
+    arrow's name right of the column is whole, never under it nor past its arrow's end, hidden
+    only where too little of its arrow is in view; the fade begins at the column's right edge;
+    back at the left edge every name is where the drawing put it."""
+    need_dot()
+    exe = _need_browser()
+    pl = Player(sim.run("equalize-nat", seed=1), title="equalize-nat, seed 1", max_steps=20)
+    _write_player_page(tmp_path / "words.html", pl)
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+        try:
+            pg, P = _phone_at_narration(browser, tmp_path / "words.html", 375, 667)
+            P.get_by_role("tab", name="Ladder").tap()
+            P.locator(".op1-bar button[data-act=last]").first.evaluate("b => b.click()")
+            _frame(pg)
+            out, seen, mask, back = P.evaluate(ROW_WORDS_JS)
+            P.evaluate("el => { el.querySelector('.op1-ladder-scroll').scrollLeft = 70; }")
+            _frame(pg)
+            P.locator(".op1-ladder-box").screenshot(path=str(tmp_path / "words.png"))
+        finally:
+            browser.close()
+    assert not out, out[:12]
+    assert seen["moved"] > 10 and seen["hidden"] > 0 and seen["whole"] > 100, seen
+    assert mask and all(m is not None and m < 1.5 for m in mask), mask
+    assert back == 0
+
+
 def test_a_long_narrations_box_keeps_its_scrolling_keys(tmp_path):
     """A narration too long for its box (a 320x640 phone, more than 6 lines) takes the keyboard's
     focus to scroll: End goes to its end and Home back, as in any box that scrolls (they took the
@@ -1498,7 +1579,7 @@ def test_a_comparisons_shorter_replay_says_it_ends_and_moves_nothing(tmp_path):
                                 has_touch=True)
     try:
         P = pg.locator("[data-replay]")
-        got = []
+        got, marks, said = [], [], []
         for k in (0, m - 1, m):
             P.evaluate("(el, k) => { const s = el.querySelector('.op1-slider'); s.value = k; "
                        "s.dispatchEvent(new Event('input', {bubbles: true})); }", k)
@@ -1507,9 +1588,27 @@ def test_a_comparisons_shorter_replay_says_it_ends_and_moves_nothing(tmp_path):
                 [Math.round(pn.querySelector('.op1-narr').getBoundingClientRect().top - el.getBoundingClientRect().top),
                  Math.round(pn.getBoundingClientRect().top - el.getBoundingClientRect().top),
                  pn.querySelector('.op1-endnote').textContent])"""))
+            # the shorter run's narration, past its end, says in its box that it is its last step's
+            # (a reader took the same words at steps 51 to 54 for a step repeated by mistake)
+            marks.append(P.evaluate("""el => Array.from(el.querySelectorAll('.op1-pane')).map(pn => {
+                const e = pn.querySelector('.op1-narr-end'), nb = pn.querySelector('.op1-narr');
+                if (!e) return null;
+                const r = e.getBoundingClientRect(), b = nb.getBoundingClientRect(), t = pn.querySelector('.op1-narr-t').getBoundingClientRect();
+                return [r.width > 0 ? e.textContent : '', e.getAttribute('aria-hidden'),
+                        r.width > 0 && r.left >= b.left && r.right <= b.right && r.top >= b.top && r.bottom <= b.bottom &&
+                        r.top <= t.top + 1, getComputedStyle(e).fontWeight]; })"""))
+            # the step's place is said once, by the pane that has every step: the longer one here
+            said.append(P.evaluate("el => Array.from(el.querySelectorAll('.op1-narr')).map(n => n.textContent)"))
     finally:
         browser.close()
         p.stop()
+    assert [mk[1] for mk in marks] == [None] * 3, marks                   # (the longer run: none)
+    assert [mk[0][0] for mk in marks] == ["", "", f"Its last step, {m}: "], marks
+    assert marks[2][0][1:3] == ["true", True], marks        # in its box, before its words; said by the note
+    n = c.frames
+    assert [s_[1].startswith(f"Step {k + 1} of {n}. netfilter NAT: ") for s_, k in zip(said, (0, m - 1, m))] == [True] * 3, said
+    assert not any("Step " in s_[0] for s_ in said), said
+    assert said[1][0] == said[2][0], "the ended run's narration changed: a screen reader says it again"
     assert got[2][0][2] == f"article NAT: this replay has no step {m + 1}: it ends after {m} steps; the run goes on.", got
     assert [g[0][2] for g in got[:2]] == ["", ""] and all(g[1][2] == "" for g in got), got
     assert got[0][0][:2] == got[1][0][:2] == got[2][0][:2], ("the shorter pane moved", got)

@@ -854,7 +854,7 @@ def test_chapter_6_runs_live_in_chromium(built, tmp_path):
             for pl in (oldest, newest):
                 pl.eval_on_selector("input.op1-slider", "(s, k) => { s.value = k; "
                                     "s.dispatchEvent(new Event('input')); }", k)
-                narr.append(pl.query_selector(".op1-narr").inner_text())
+                narr.append(pl.query_selector(".op1-narr-t").inner_text())
             assert narr == [narrate(ra, cmp._frames[0].steps[k]), narrate(rb, cmp._frames[1].steps[k])]
             assert narr[0] != narr[1]
             hrefs = [pl.eval_on_selector('a[download$="-replay.pcapng"]', "a => a.href") for pl in players]

@@ -357,3 +357,32 @@ def test_a_laptops_packet_tag_leader_line_crosses_no_other_node():
                     crossed[k + 1] = hit
         assert not crossed, (name, kw, dict(list(crossed.items())[:3]))
     assert lines > 100                                  # most tags keep their line
+
+
+def _hue(c: str) -> float:
+    import colorsys
+    return 360 * colorsys.rgb_to_hsv(*(int(c[k:k + 2], 16) / 255 for k in (1, 3, 5)))[0]
+
+
+def test_the_uplinks_lines_and_the_ladders_lanes_stand_out_from_white():
+    """WCAG 1.4.11 (non-text contrast, 3:1): the uplinks' arrows and links, and the ladder's
+    dotted lanes, on white and on the ladder's yellow band of the current step.  Uplink 2's
+    were the palette's orange, 2.25:1, the lanes #999, 2.85:1.  Uplink 2 stays an orange (the
+    palette's hue, dashed) beside uplink 1's blue."""
+    from sim.view.ladder import LANE_GREY
+    band = "#%02x%02x%02x" % tuple(round(int(_dot.YELLOW[k:k + 2], 16) * .55 + 255 * .45) for k in (1, 3, 5))
+    for colour, _, _ in _dot.UPLINK_STYLES[:2]:
+        for bg in ("#ffffff", band):
+            assert _contrast(colour, bg) >= 3, (colour, bg, round(_contrast(colour, bg), 2))
+    for colour, _, _ in _dot.UPLINK_STYLES:
+        assert _contrast(colour, "#ffffff") >= 3, (colour, round(_contrast(colour, "#ffffff"), 2))
+    assert _contrast(LANE_GREY, "#ffffff") >= 3
+    orange = _dot.uplink_style(2)[0]
+    assert abs(_hue(orange) - _hue(_dot.ORANGE)) < 2 and _dot.uplink_style(2)[2], orange
+    assert abs(_hue(orange) - _hue(_dot.uplink_style(1)[0])) > 120          # orange beside blue
+    # the views draw them: the ladder's arrows, its lanes, the network's uplinks
+    r = sim.run("equalize-nat", seed=1, size=3000)
+    svg = ladder_svg(r) + topology_svg(r, 5)
+    for colour in (orange, LANE_GREY):
+        assert colour.lower() in svg.lower(), colour
+    assert _dot.ORANGE.lower() not in svg.lower() and "#999;" not in svg

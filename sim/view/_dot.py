@@ -21,14 +21,20 @@ INSTALL_HINT = ("graphviz's `dot` program was not found on PATH; the diagrams ne
 #: Okabe & Ito's colour-blind-safe palette.
 BLUE, ORANGE, GREEN, SKY, VERMILLION, PURPLE, YELLOW, GREY = (
     "#0072B2", "#E69F00", "#009E73", "#56B4E9", "#D55E00", "#CC79A7", "#F0E442", "#666666")
+#: The palette's orange darkened, its hue kept (41 degrees): uplink 2's lines and arrows, 3.6:1 on
+#: white and 3.1:1 on the ladder's yellow band of the current step (WCAG 1.4.11, 3:1 for what
+#: tells the uplinks apart); the palette's own orange is 2.3:1.  Still an orange beside the blue
+#: of uplink 1 (hue, not lightness, tells them apart, for every kind of colour blindness: the
+#: palette's pair), and dashed.
+ORANGE_LINE = "#B37C00"
 #: Uplink k's colour and line style, the same in every view (colour is never the only cue).
-UPLINK_STYLES = [(BLUE, "solid", ""), (ORANGE, "dashed", "7 4"), (GREEN, "dotted", "2 3"),
+UPLINK_STYLES = [(BLUE, "solid", ""), (ORANGE_LINE, "dashed", "7 4"), (GREEN, "dotted", "2 3"),
                  (PURPLE, "bold", "10 3 2 3")]
 #: The colour of text drawn in a palette colour: the same hue, dark enough to read (WCAG 1.4.3,
 #: 4.5:1 on white and on the ladder's yellow band of the current step, even where a reader's
 #: browser draws that band in solid yellow; the palette's orange is 2.3:1, its vermillion
 #: 3.9:1).  Lines and shapes keep the palette.
-TEXT = {BLUE: "#00609A", ORANGE: "#855300", GREEN: "#006B52", PURPLE: "#8E4473", VERMILLION: "#9E4200",
+TEXT = {BLUE: "#00609A", ORANGE: "#855300", ORANGE_LINE: "#855300", GREEN: "#006B52", PURPLE: "#8E4473", VERMILLION: "#9E4200",
         GREY: "#595959"}
 
 

@@ -190,6 +190,11 @@
       });
       var bar = root.querySelector(".op1-bar");
       var flag = root.querySelector(".op1-flag");
+      // Where the step's place is said, "Step 3 of 14. ", before its narration (player.py): in the
+      // first pane whose run lasts every step (a comparison's shorter run, past its end, has its
+      // narration unchanged, and would have said its last step again with each new place)
+      var posAt = panes.filter(function (p) { return p.d.steps.length >= n; })[0] || panes[0];
+      var posSaid = posAt && q(posAt.el, ".op1-narr-pos");
 
       function q(el, sel) { return el.querySelector(sel); }
       // Text written only when it changes: the same words written again are a new text node,
@@ -383,6 +388,8 @@
       // hidden copy, so the drawing stays where it is.
       function fitTallest(el, target, texts, html, capLines) {
         var probe = el.cloneNode(true);
+        // (a shorter run's "Its last step, 16: " in its narration: measured with that step's words below)
+        probe.querySelectorAll(".op1-narr-end").forEach(function (e) { e.remove(); });
         ["aria-live", "aria-atomic", "id", "tabindex", "role", "aria-label", "data-more"].forEach(function (a) {
           probe.removeAttribute(a);
         });
@@ -458,7 +465,11 @@
         var end = q(p.el, ".op1-endnote"), m = p.d.steps.length;
         if (end && m < n) fitTallest(end, null, [noStep(p, n - 1)], false, 0);
         capNarr(p, nb);            // (after those: what lies between it and the drawing's foot)
-        fitTallest(nb, ".op1-narr-t", p.d.steps.map(function (s) { return s.n; }), false, 12);
+        // (as HTML: a shorter run's last words measured after its "Its last step, 16: ", in bold)
+        var esc = function (x) { return x.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;"); };
+        var said = p.d.steps.map(function (s) { return esc(s.n); }), last = q(nb, ".op1-narr-end");
+        if (last && m < n) said.push("<b>" + esc(last.textContent) + "</b>" + said[m - 1]);
+        fitTallest(nb, ".op1-narr-t", said, true, 12);
         fitBox(nb, false);
       }
 
@@ -602,15 +613,75 @@
         if (hs.wire) placeHead(hs.wire, sl > 0 ? Math.max(0, edge - hs.wire.x) : 0, Infinity, hs.ell);
       }
 
+      // The rows' words beside that column: an arrow's name ("ACK", "data") and the words by a
+      // mark (a drop's reason, an app's milestone) that the backing would cut begin at its edge,
+      // while there is room for them there -- on the part of their arrow still in view, or before
+      // the packets' column -- else are hidden, with their arrow or mark under the column.
+      // (Swiped sideways on a phone, the backing cut "ACK" to "CK" and "data" to "ta".)  Each
+      // word's width measured the first time its row is shown, in the drawing's units.
+      function rowWords(p) {
+        if (p.words) return p.words;
+        var left = parseFloat(p.body.getAttribute("data-left")), words = [];
+        p.rows.forEach(function (r) {
+          if (!r) return;
+          var line = q(r, "line"), wire = Infinity;
+          r.querySelectorAll("text.mono").forEach(function (t) {
+            var x = parseFloat(t.getAttribute("x"));
+            if (x > left) wire = Math.min(wire, x - 6);
+          });
+          r.querySelectorAll("text").forEach(function (t) {
+            var x = parseFloat(t.getAttribute("x")), a = t.getAttribute("text-anchor") || "start";
+            // (not the first column's words, nor a mark itself: the ✖ on its node's lane)
+            if (!(x > left) || t.classList.contains("mono") || t.textContent === "✖") return;
+            var lim = a === "end" ? x : a === "middle" && line ?
+              Math.max(parseFloat(line.getAttribute("x1")), parseFloat(line.getAttribute("x2"))) + 8 : wire;
+            words.push({t: t, r: r, x: x, a: a, lim: lim, w: {}, dx: 0, hid: false});
+          });
+        });
+        p.words = words;
+        return words;
+      }
+      function fitWords(p, sl) {
+        if (sl <= 0 && !p.wordsMoved) return;
+        p.wordsMoved = sl > 0;
+        var edge = sl + parseFloat(p.body.getAttribute("data-left")) - 2 + 3;   // as the titles' (fitHeads)
+        var all = p.el.classList.contains("op1-all");
+        rowWords(p).forEach(function (o) {
+          var dx = 0, hid = false;
+          if (sl > 0 && (all || !o.r.classList.contains("fut"))) {
+            var b = o.r.classList.contains("cur") ? "b" : "n";      // (the current row's words are bold)
+            if (!o.w[b]) o.w[b] = o.t.getComputedTextLength();
+            var w = o.w[b], x0 = o.a === "middle" ? o.x - w / 2 : o.a === "end" ? o.x - w : o.x;
+            if (w && x0 < edge) {
+              if (edge + w <= o.lim) dx = edge - x0; else hid = true;
+            }
+          }
+          if (dx !== o.dx) {
+            o.dx = dx;
+            if (dx) o.t.setAttribute("transform", "translate(" + dx.toFixed(1) + " 0)");
+            else o.t.removeAttribute("transform");
+          }
+          if (hid !== o.hid) {
+            o.hid = hid;
+            if (hid) o.t.setAttribute("visibility", "hidden"); else o.t.removeAttribute("visibility");
+          }
+        });
+      }
+
       function stickLadder(p) {
         var box = q(p.el, ".op1-ladder-scroll");
         if (!box || !p.body) return;
-        var sl = box.scrollLeft / ladderScale(p);
+        var scale = ladderScale(p), sl = box.scrollLeft / scale;
+        // the box's left fade begins right of the column (player.css): over it, it dimmed the
+        // column's first letters ("e" of "event")
+        var lc = ((parseFloat(p.body.getAttribute("data-left")) - 2) * scale).toFixed(1) + "px";
+        if (box.style.getPropertyValue("--op1-lc") !== lc) box.style.setProperty("--op1-lc", lc);
         box.querySelectorAll("svg.op1-ladder").forEach(function (s) {
           s.style.setProperty("--op1-sl", sl.toFixed(1) + "px");
           s.classList.toggle("op1-sl", sl > 0);
         });
         fitHeads(p, sl);
+        fitWords(p, sl);
         if (sl <= 0) return;
         // the copy's rows follow the step and "show all" only: synced once per change of those,
         // not on every scroll event
@@ -711,6 +782,7 @@
             panes.forEach(settle);
           });
         }
+        if (posSaid) put(posSaid, "Step " + (k + 1) + " of " + n + ". ");
         slider.value = k;
         var s = panes[0].d.steps[Math.min(k, panes[0].d.steps.length - 1)];
         var where = "step " + (k + 1) + " / " + n;

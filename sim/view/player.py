@@ -218,8 +218,9 @@ class Frames:
 
     # -- HTML ------------------------------------------------------------------------------------
 
-    def pane_html(self, label: str | None = None, diverge: set[int] | None = None) -> str:
-        """One replay's views, drawn at its first step, with its frame data."""
+    def pane_html(self, label: str | None = None, diverge: set[int] | None = None, of: int = 0) -> str:
+        """One replay's views, drawn at its first step, with its frame data (a comparison's pane:
+        ``label``, the steps where the runs differ, and ``of``, the comparison's step count)."""
         r = self.result
         head, body, _ = ladder_parts(r, self.steps, self.steps[0], diverge, hide_future=True)
         # the network twice, left to right and (shown in a phone's column, player.css) top to bottom
@@ -240,9 +241,20 @@ class Frames:
         LIVE = ' aria-live="polite"'
         # (the script turns the narration's aria-live off while the replay plays: a step every
         # 225-900 ms would flood a screen reader; the step it stops at is said once)
-        narr = (f'<p class="op1-narr" aria-live="polite" aria-atomic="true"><span class="op1-vh">{_dot.h(label)}: '
-                f'</span><span class="op1-narr-t">{_dot.h(self.narration[0])}</span></p>' if label else
-                f'<p class="op1-narr" aria-live="polite">{_dot.h(self.narration[0])}</p>')
+        # The step's place is said with its narration, before it, in one utterance ("Step 3 of 14.
+        # ..."): the step counter under the buttons is not a live region (Play would read it at
+        # every step), and Next said only the narration.  player.js writes it (op1-narr-pos) into
+        # one pane's narration: a comparison says it once.
+        # A comparison's shorter run, past its end, shows its last step's narration: marked in the
+        # box as its last step (op1-narr-end, shown while the pane has ended: player.css), which a
+        # reader took for a step repeated by mistake.  Hidden from a screen reader: the end note
+        # above says it aloud.
+        pos = '<span class="op1-vh op1-narr-pos"></span>'
+        end = (f'<span class="op1-narr-end" aria-hidden="true">Its last step, {len(self.steps)}: </span>'
+               if len(self.steps) < of else "")
+        narr = (f'<p class="op1-narr" aria-live="polite" aria-atomic="true">{pos}'
+                + (f'<span class="op1-vh">{_dot.h(label)}: </span>' if label else "")
+                + f'{end}<span class="op1-narr-t">{_dot.h(self.narration[0])}</span></p>')
         return (f'<div class="op1-pane" data-tab="ladder">{lab}{sub}'
                 f'<div class="op1-endnote"{LIVE}></div>'   # (a cut replay's says so at its last step)
                 f'{narr}'
@@ -258,10 +270,12 @@ class Frames:
                 f'show the whole exchange</label></div>'
                 f'<div class="op1-ladder-scroll op1-kscroll" tabindex="0" role="group" aria-label="{who}ladder, scrolls">'
                 f'{head}<div class="op1-ladder-clip" style="height:{LADDER_ROW + 6}px">{body}</div></div></div>'
-                f'<figure class="op1-box op1-state-box-wrap" data-panel="state">'
-                f'<figcaption class="op1-boxh">Linux router: tables<span class="op1-state-t">, at '
-                f'{self.table_t[0]}</span></figcaption>{LEGEND}'
-                f'{scroll_box("state", f"{who}router tables", self.states[self.state_of[0]])}</figure>'
+                # (a group, as the ladder's and the packet's: on a phone a tabpanel, which a
+                # <figure> with its <figcaption> may not be -- axe's aria-allowed-role)
+                f'<div class="op1-box op1-state-box-wrap" data-panel="state" role="group" aria-label="{who}router tables">'
+                f'<div class="op1-boxh">Linux router: tables<span class="op1-state-t">, at '
+                f'{self.table_t[0]}</span></div>{LEGEND}'
+                f'{scroll_box("state", f"{who}router tables", self.states[self.state_of[0]])}</div>'
                 f'<div class="op1-box op1-pkt-wrap" data-panel="pkt" role="group" aria-label="{who}packet">'
                 f'<div class="op1-boxh">Packet: its fields and bytes</div>'
                 f'{scroll_box("pkt", f"{who}packet", self.pkts[self.pkt_of[0]])}</div>'
@@ -669,7 +683,7 @@ class Compare(_Page):
             panes = []
             for f, lab in zip(self._frames, self.labels):
                 div = {s for k, s in enumerate(f.steps) if self.diverge[k]}
-                panes.append(f.pane_html(lab, div))
+                panes.append(f.pane_html(lab, div, self.frames))
             ra = self.results[0]
             first = self.first_divergence
             summary = ("the two runs take the same steps" if first is None else
