@@ -183,6 +183,7 @@ def test_a_replay_start_left_from_a_longer_run_does_not_refuse_the_next_run():
     back to auto, and the status line says why."""
     pytest.importorskip("ipywidgets")
     from sim.view import LivePlayer
+    from sim.view._common import clock
     lp = LivePlayer("equalize-nat", size=20000)
     at = round(lp.result.events[-1].t / 1e6 - 0.01, 3)
     assert lp.replay(at) is True and lp.result.events[lp.frames.steps[0]].t >= at * 1e6
@@ -190,7 +191,7 @@ def test_a_replay_start_left_from_a_longer_run_does_not_refuse_the_next_run():
     end = lp.result.events[-1].t / 1e6
     assert end < at and lp.result.params.size == 2000
     assert lp.frames.start == 0 and lp.controls["start_at"].value == "auto"
-    assert f"replay from {at:g} s is after this run's last event ({end:.3f} s)" in lp.status.value
+    assert f"replay from {at:g} s is after this run's last event ({clock(lp.result.events[-1].t)})" in lp.status.value
     assert lp.rerun(size=5000) is True and "after this run's last event" not in lp.status.value
 
 
@@ -275,3 +276,15 @@ def test_the_player_carries_its_accessibility_script_and_the_hooks_it_reads():
     ring = re.search(r"([^{}]*)\{outline:3px solid #0072B2!important", LIVE_CSS)
     assert ring and all(s in ring[1] for s in (".jupyter-button:focus-visible", "input:focus-visible",
                                                "select:focus-visible", ".noUi-handle:focus-visible"))
+
+
+def test_the_runs_last_event_is_said_at_one_precision():
+    """ch.10: the status line's cut said "the run's last event is at 63.090970 s" and the refusal
+    of "replay from 99" "(the run's last event is at 63.091 s)": both say ``clock``'s."""
+    from sim.view._common import clock
+    lp = live("mptcp", seed=1, size=100_000, subflows=2, down_at=0.1, down_uplink=2)
+    last = clock(lp.result.events[-1].t)
+    assert last == "63.090970 s", "the run no longer lasts past 10 s: pick another"
+    assert f"the run's last event is at {last}" in lp.status.value
+    assert lp.replay(99) is False
+    assert f"last event is at {last}): give" in lp.status.value

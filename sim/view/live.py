@@ -476,9 +476,10 @@ class LiveFrames(Frames):
         except ValueError:
             if start_at is None:
                 raise
-            end = result.events[-1].t / 1e6 if len(result.events) else 0.0
+            # (the last event's time as the status line's cut says it: ``clock``, one formatter)
+            end = clock(result.events[-1].t if len(result.events) else 0)
             raise ValueError(f"start_at {start_at:g} s: no packet moves from then on (the run's last event is "
-                             f"at {end:.3f} s): give a start_at before that") from None
+                             f"at {end}): give a start_at before that") from None
         counts = a.uplink_counts(self.steps)
         self._snaps = a.snapshots(self.steps)
         self.table_t = [clock(self._snaps[s].t) for s in self.steps]     # the moment each step's tables show
@@ -971,11 +972,11 @@ class LivePlayer:
         except ValueError:
             if not keep_run or start_at is None:
                 raise
-            end = result.events[-1].t / 1e6 if len(result.events) else 0.0
+            end = clock(result.events[-1].t if len(result.events) else 0)
             start_at, lead = failure_start(result, self.max_steps, None)
             f = LiveFrames(result, max_steps=self.max_steps, start_at=start_at)
             lead = (f"replay from {at if at is not None else self.start_at:g} s is after this run's last event "
-                    f"({end:.3f} s): the replay starts as auto" + (f"; {lead}" if lead else ""))
+                    f"({end}): the replay starts as auto" + (f"; {lead}" if lead else ""))
             self.replay_at = None
         self.result, self.frames, self.lead = result, f, lead
 
