@@ -148,7 +148,7 @@ def test_play_pauses_where_it_is_and_the_bar_is_greyed_while_running(monkeypatch
     lp = live("equalize-nat", seed=3, size=20_000, max_steps=20)
     assert lp.play.layout.display == "none" and lp.playing.description == "▶ Play" and lp.playing.tooltip
     lp.playing.value = True
-    assert lp.playing.description == "⏸ Pause"
+    assert lp.playing.description == "❚❚ Pause"
     lp.step(4)
     lp.playing.value = False
     assert lp.slider.value == 5 and lp.playing.description == "▶ Play"
@@ -288,3 +288,20 @@ def test_the_runs_last_event_is_said_at_one_precision():
     assert f"the run's last event is at {last}" in lp.status.value
     assert lp.replay(99) is False
     assert f"last event is at {last}): give" in lp.status.value
+
+
+def test_play_and_pause_are_the_static_players_words_in_a_button_as_wide_as_either():
+    """Pause was "⏸" (U+23F8): a missing glyph's box where no font has it, a coloured emoji
+    elsewhere.  The step buttons say what the static player's say (player.py's BUTTONS, Pause
+    player.js's "❚❚"), and Play keeps room for "❚❚ Pause" (player.css's trick): Play turning
+    to Pause moved the slider beside it by some 9 px."""
+    from sim.view.live import LIVE_CSS, PAUSE
+    from sim.view.player import BUTTONS, _asset
+    lp = live("equalize-nat", seed=3, size=20_000, max_steps=20)
+    words = {act: (f"{word} {sym}" if act == "next" else f"{sym} {word}") for act, _, sym, word in BUTTONS}
+    assert {n: b.description for n, b in lp.buttons.items()} == {n: words[n] for n in ("first", "prev", "next", "last")}
+    assert lp.playing.description == words["play"]
+    lp.playing.value = True
+    assert lp.playing.description == PAUSE == "❚❚ Pause" and '"❚❚"' in _asset("player.js")
+    assert f'.op1-live .op1-lp-playbtn::after{{content:"{PAUSE}";display:block;height:0' in LIVE_CSS
+    assert "⏸" not in LIVE_CSS + _asset("live.js")

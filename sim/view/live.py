@@ -34,6 +34,7 @@ from .ladder import ladder_parts
 from .model import MAX_STEPS, analysis_of, check_result, resolve_steps
 from .narration import narrate
 from .pktpane import pane
+from .player import BUTTONS as _BUTTONS
 from .player import Frames, _asset, _where, scroll_box, zoomable
 from .state import STATE_CSS, compact, state_dot
 from .topology import apply as topo_apply
@@ -165,6 +166,17 @@ LIVE_CSS += (".op1-live .jupyter-button:focus-visible,.op1-live input:focus-visi
              ".op1-live .noUi-handle:focus-visible,.op1-live .widget-readout:focus-visible,"
              ".op1-live .lm-AccordionPanel-title:focus-visible,.op1-live a:focus-visible"
              "{outline:3px solid #0072B2!important;outline-offset:1px}")
+#: Play's two labels, the static player's (player.py BUTTONS, player.js): "⏸" (U+23F8) was a
+#: missing glyph's box where no font has it and a coloured emoji elsewhere.  The button keeps the
+#: width of the wider one (an invisible copy of it under its label, no height, as player.css
+#: does for the static player's): Play turning to Pause moved the slider beside it by some 9 px.
+PLAY, PAUSE = "▶ Play", "❚❚ Pause"
+#: the step buttons' (act, label, tooltip): the static player's labels (player.py's BUTTONS: its
+#: symbol before its word, Next's after)
+STEP_BUTTONS = tuple((act, f"{word} {sym}" if act == "next" else f"{sym} {word}", tip)
+                     for act, tip, sym, word in _BUTTONS if act != "play")
+LIVE_CSS += (f'.op1-live .op1-lp-playbtn::after{{content:"{PAUSE}";display:block;height:0;overflow:hidden;'
+             "visibility:hidden;white-space:nowrap}")
 _players = itertools.count(1)   # the page's element ids of a player's box titles: op1-live<N>-<view>
 
 
@@ -674,18 +686,15 @@ class LivePlayer:
         self.play = W.Play(value=1, min=1, max=1, interval=900, show_repeat=False,
                            layout=W.Layout(display="none"))
         W.jslink((self.play, "value"), (self.slider, "value"))
-        self.playing = W.ToggleButton(value=False, description="▶ Play", layout=W.Layout(width="auto"),
+        self.playing = W.ToggleButton(value=False, description=PLAY, layout=W.Layout(width="auto"),
                                       tooltip="play the replay from this step, a step every 0.9 s "
                                               "(from the last step: from step 1)")
         W.jslink((self.play, "playing"), (self.playing, "value"))
         self.playing.add_class("op1-lp-playbtn")  # (live.js: no step said while it plays)
         self.playing.observe(self._on_playing, "value")
-        self.buttons = {name: W.Button(description=label, layout=W.Layout(width="auto"),
-                                       tooltip=tip)
-                        for name, label, tip in (("first", "⇤ First", "first step"),
-                                                 ("prev", "◀ Back", "back one step"),
-                                                 ("next", "Next ▶", "next step"),
-                                                 ("last", "Last ⇥", "last step"))}
+        # (the static player's words: player.py's BUTTONS, "⇥ Last" where this said "Last ⇥")
+        self.buttons = {name: W.Button(description=label, layout=W.Layout(width="auto"), tooltip=tip)
+                        for name, label, tip in STEP_BUTTONS}
         for name, b in self.buttons.items():
             b.on_click(lambda _b, name=name: self._button(name))
             b.add_class(f"op1-lp-act-{name}")     # (live.js: the keys ← → Home End press them)
@@ -1027,7 +1036,7 @@ class LivePlayer:
     # -- stepping --------------------------------------------------------------------------
 
     def _on_playing(self, change) -> None:
-        self.playing.description = "⏸ Pause" if change["new"] else "▶ Play"
+        self.playing.description = PAUSE if change["new"] else PLAY
         self.playing.tooltip = ("pause at this step" if change["new"] else
                                 "play the replay from this step, a step every 0.9 s (from the last step: from step 1)")
 
