@@ -305,3 +305,29 @@ def test_play_and_pause_are_the_static_players_words_in_a_button_as_wide_as_eith
     assert lp.playing.description == PAUSE == "❚❚ Pause" and '"❚❚"' in _asset("player.js")
     assert f'.op1-live .op1-lp-playbtn::after{{content:"{PAUSE}";display:block;height:0' in LIVE_CSS
     assert "⏸" not in LIVE_CSS + _asset("live.js")
+
+
+def test_a_run_tells_its_outcome_in_the_page_panels_words():
+    """A re-run whose first step read as the last run's (another NAT model, another remote) was
+    not said at all: each run made carries its outcome, the page's panel's sentence ("Run 2: seed
+    5; 1 connection complete; ..."), on the status line for live.js to say once (op1-lp-told,
+    visually hidden); a replay of the run shown from elsewhere says where it starts.  While a
+    run runs the status line is marked (op1-lp-running) so that no step drawn meanwhile is said."""
+    from sim.view._dot import h
+    from sim.view.inpage import outcome_words
+    lp = live("equalize-nat", seed=3, size=20_000, max_steps=20)
+    assert lp.told.startswith("Run 1: the values the player was made with; ")
+    seen = []
+    lp.status.observe(lambda ch: seen.append(ch["new"]), "value")
+    lp.controls["seed"].value = "5"
+    assert any('class="op1-lp-running"' in v for v in seen)
+    assert re.fullmatch(r"Run 2: seed 5; 1 connection complete; run and drawn in \d+ ms\.", lp.told), lp.told
+    assert outcome_words(lp.result) == "1 connection complete"
+    assert f'<span class="op1-vh op1-lp-told">{h(lp.told)}</span>' in lp.status.value
+    lp.controls["nat"].value = "netfilter"
+    assert lp.told.startswith("Run 3: NAT netfilter, seed 5; ")
+    assert lp.replay(0.01) and lp.told.startswith("Run 3 replayed from 0.01 s; ")
+    lp.controls["uplinks"].value = "9"                   # refused: no outcome, the refusal said
+    assert "op1-lp-told" not in lp.status.value and "Not run:" in lp.status.value
+    js = open("sim/view/live.js").read()
+    assert "op1-lp-told" in js and "op1-lp-running" in js

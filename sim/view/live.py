@@ -161,11 +161,17 @@ LIVE_CSS += (".op1-live{container-type:inline-size}"
                        for v in ("ladder", "state", "packet")) + "}")
 #: ... and the keyboard's focus ring the book's (player.css: 3 px #0072B2), not ipywidgets' 1 px
 #: #64B5F6 (2.08:1 on white), on every control: buttons, boxes, the slider's handle and readout, tabs,
-#: the lines' part's title
+#: the lines' part's title (ipywidgets 8's Collapse header, a keyboard stop by live.js: its ring
+#: inset, the title spanning the box that clips it); the phone's tabs inset from their row's ends
+#: by the ring's width, or the box around them, which scrolls, cut the ring of the tab at either
+#: end (the focused "Packet"'s right side, at 375 px)
 LIVE_CSS += (".op1-live .jupyter-button:focus-visible,.op1-live input:focus-visible,.op1-live select:focus-visible,"
              ".op1-live .noUi-handle:focus-visible,.op1-live .widget-readout:focus-visible,"
-             ".op1-live .lm-AccordionPanel-title:focus-visible,.op1-live a:focus-visible"
-             "{outline:3px solid #0072B2!important;outline-offset:1px}")
+             ".op1-live .jupyter-widget-Collapse-header:focus-visible,.op1-live a:focus-visible"
+             "{outline:3px solid #0072B2!important;outline-offset:1px}"
+             # (the lines' title as wide as the player: its ring inside it)
+             ".op1-live .jupyter-widget-Collapse-header:focus-visible{outline-offset:-3px}"
+             "@container (max-width:560px){.op1-live .op1-lp-tabs>div{padding:0 4px;box-sizing:border-box}}")
 #: Play's two labels, the static player's (player.py BUTTONS, player.js): "⏸" (U+23F8) was a
 #: missing glyph's box where no font has it and a coloured emoji elsewhere.  The button keeps the
 #: width of the wider one (an invisible copy of it under its label, no height, as player.css
@@ -941,11 +947,13 @@ class LivePlayer:
         these to the browser as it is set, while the run goes on; the browser's changes wait
         until the run is over (the kernel handles one message at a time), so a control left
         enabled would queue a run per click.  Equalize, off under a policy without a route
-        cache, stays disabled there."""
+        cache, stays disabled there.  (The browser takes the focus off a control disabled under
+        it; live.js gives it back when the control is enabled again.)"""
         if on:
             self.playing.value = False
-            self.status.value = ('<span style="font-family:monospace;font-size:12px" role="status">'
-                                 f"{h(self.scenario)}: running…</span>")
+            # (op1-lp-running: live.js says no step drawn meanwhile, the run's outcome instead)
+            self.status.value = ('<span class="op1-lp-running" style="font-family:monospace;font-size:12px" '
+                                 f'role="status">{h(self.scenario)}: running…</span>')
         no_cache = self.controls["multipath"].value not in CACHED_POLICIES
         for name, c in self.controls.items():
             c.disabled = on or (name == "equalize" and no_cache)
@@ -1028,10 +1036,32 @@ class LivePlayer:
         more = f" ({self.lead})" if self.lead else ""
         more += f" ({f.cut(short=True)})" if f.cut() else f" ({f.window()})"
         self.last_shown_s = time.perf_counter() - self._t_run
+        self.told = self._told(new)
         self.status.value = self._said = (
             f'<span style="font-family:monospace;font-size:12px">{h(self.scenario)}: '
             f"{h(self.result.params_line())} · {len(self.result.events)} events{more} · "
-            f"run and drawn in {self.last_shown_s * 1000:.0f} ms</span>")
+            f"run and drawn in {self.last_shown_s * 1000:.0f} ms</span>"
+            f'<span class="op1-vh op1-lp-told">{h(self.told)}</span>')
+
+    def _told(self, new: bool) -> str:
+        """What a screen reader is told of a run made, once (live.js: in place of its first step,
+        which may read as the last run's did), in the page's panel's form (panel.js) -- ``Run 2:
+        seed 5; 1 connection complete; run and drawn in 34 ms.`` -- what the run changed from the
+        values the player was made with, how it ended, where its replay starts when not where
+        asked (``lead``), how long it took (the kernel's time, as the status line says it); for
+        the run shown replayed from elsewhere, where its replay starts."""
+        from .inpage import _with_replay, changed_words, outcome_words
+        lead = f"{self.lead}; " if self.lead else ""
+        took = f"{lead}run and drawn in {self.last_shown_s * 1000:.0f} ms."
+        if not new:
+            at = AUTO if self.replay_at is None else f"{self.replay_at:g} s"
+            return f"Run {self.runs} replayed from {at}; {took}"
+        changed = changed_words(self.result, self.preset)
+        if changed == "the page's values":      # (the page's panel's words for its page's values)
+            changed = "the values the player was made with"
+        changed = _with_replay(changed, self.replay_at)
+        outcome = outcome_words(self.result)
+        return f"Run {self.runs}: {changed}; " + (f"{outcome}; " if outcome else "") + took
 
     # -- stepping --------------------------------------------------------------------------
 
