@@ -459,3 +459,116 @@ def test_the_live_player_says_each_step_once_is_quiet_while_playing_and_keeps_it
         assert "op1-lp-tab-state" in live.get_attribute("class")
         assert live.locator(".op1-lp-box-state").get_attribute("role") == "tabpanel"
         browser.close()
+
+
+#: the element with the focus: its tag, classes, role, words
+FOCUS_JS = """() => { const e = document.activeElement;
+  return {tag: e.tagName, cls: String(e.className), role: e.getAttribute('role'), value: e.value === undefined ? null : e.value,
+          text: (e.textContent || '').replace(/\\s+/g, ' ').trim().slice(0, 80),
+          cell: e.matches('.jp-Cell') && !!e.querySelector('.op1-live'),
+          mode: document.querySelector('.jp-Notebook').classList.contains('jp-mod-commandMode') ? 'command' : 'edit'}; }"""
+#: how far the focused control's ring (outline and its offset) stays inside the nearest boxes that
+#: clip it, at its left and right (px: below 0, cut)
+RING_JS = """() => { const t = document.activeElement, r = t.getBoundingClientRect(), c = getComputedStyle(t);
+  const ring = parseFloat(c.outlineWidth) + parseFloat(c.outlineOffset);
+  let l = -1e9, rt = 1e9;
+  for (let p = t.parentElement; p; p = p.parentElement) if (getComputedStyle(p).overflowX !== 'visible') {
+    const b = p.getBoundingClientRect(); l = Math.max(l, b.left); rt = Math.min(rt, b.right); }
+  return {text: t.textContent.trim(), ring: ring, left: Math.round(r.left - ring - l), right: Math.round(rt - r.right - ring)}; }"""
+
+
+def test_a_rerun_keeps_the_focus_and_says_its_outcome_and_the_lines_esc_and_play_take_the_keyboard(lab):
+    """JupyterLab 4: every re-run disabled each control, the focused one too, and the browser
+    dropped the focus to <body> (Enter in a box, Run, a drop-down's change): ← → stepped no
+    more.  Now the control used keeps it and ← steps; each run's outcome is said once ("Run 3: NAT
+    netfilter, ..."), also when its first step reads as the last run's (a new NAT model said
+    nothing).  The "Lines: ..." title (ipywidgets 8's Collapse header, tabIndex -1, no role) is a
+    button the keyboard reaches and opens, saying whether it is open, with the book's focus ring;
+    Esc goes back to the notebook (the player's cell, command mode), from a text box too; Play
+    says "❚❚ Pause" (was "⏸", no glyph in many fonts), as wide as Play; at 375 px the tabs' focus
+    ring is not cut at the row's ends (the focused "Packet"'s right side was)."""
+    from playwright.sync_api import sync_playwright
+    base, work = lab
+    pos = "() => (document.querySelector('.op1-live').innerText.match(/step (\\d+) \\/ \\d+/) || [0, 0])[1]"
+    narr = "() => document.querySelector('.op1-live .op1-narr').textContent.replace(/\\s+/g, ' ').trim()"
+    status = "() => document.querySelector('.op1-live .op1-lp-st').textContent"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--headless"])
+        page = _player_in_lab(browser, base, 1366, 900)
+        live = page.locator(".op1-live")
+        page.wait_for_function("() => document.querySelector('.op1-live[data-op1-a11y] .op1-lp-said')", timeout=20_000)
+        page.evaluate(SAID_JS)
+        said = lambda: page.evaluate("window.__said.splice(0)")
+        focus = lambda: page.evaluate(FOCUS_JS)
+
+        def ran(word, ms=1500):
+            page.wait_for_function(f"() => document.querySelector('.op1-live .op1-lp-st').textContent.includes({word!r})",
+                                   timeout=30_000)
+            page.wait_for_timeout(ms)
+            return said()
+        seed = live.locator(".op1-lcg", has=page.locator("label", has_text="seed")).locator("input")
+        seed.fill("5")
+        seed.press("Enter")
+        got = ran("seed=5")
+        assert focus()["value"] == "5", focus()
+        assert len(got) == 1 and got[0].startswith("Run 2: seed 5; 1 connection complete; run and drawn in "), got
+        first = page.evaluate(narr)
+        nat = live.locator(".op1-lcg", has=page.locator("label", has_text="NAT")).locator("select")
+        nat.focus()
+        page.keyboard.press("ArrowDown")                 # (the next model: article -> netfilter)
+        got = ran("nat=netfilter")
+        assert page.evaluate(narr) == first               # (the same first step: no narration said)
+        assert focus()["tag"] == "SELECT", focus()
+        assert len(got) == 1 and got[0].startswith("Run 3: NAT netfilter, seed 5; "), got
+        seed.fill("6")
+        live.locator(".jupyter-button", has_text="Run").click()
+        got = ran("seed=6")
+        assert focus()["text"] == "Run", focus()
+        assert len(got) == 1 and got[0].startswith("Run 4: NAT netfilter, seed 6; "), got
+        page.keyboard.press("ArrowRight")                 # (the keys step again)
+        page.wait_for_timeout(1500)
+        assert page.evaluate(pos) == "2" and focus()["text"] == "Run"
+        # the lines' part: a keyboard stop before Run, a button that opens and closes
+        page.keyboard.press("Shift+Tab")
+        head = live.locator(".jupyter-widget-Collapse-header")
+        assert "jupyter-widget-Collapse-header" in focus()["cls"] and focus()["role"] == "button", focus()
+        assert head.get_attribute("aria-expanded") == "false"
+        assert page.evaluate("() => getComputedStyle(document.activeElement).outline") == "rgb(0, 114, 178) solid 3px"
+        ring = page.evaluate(RING_JS)
+        assert ring["left"] >= 0 and ring["right"] >= 0, ring        # (as wide as the player: was cut 2 px)
+        page.keyboard.press("Enter")
+        page.wait_for_timeout(800)
+        assert head.get_attribute("aria-expanded") == "true" and focus()["mode"] == "command"
+        assert live.locator(".op1-lcg", has=page.locator("label", has_text="a line fails at")).is_visible()
+        page.keyboard.press(" ")
+        page.wait_for_timeout(800)
+        assert head.get_attribute("aria-expanded") == "false" and "Collapse-header" in focus()["cls"]
+        # Play and Pause: the static player's words, one width
+        play, slider = live.locator(".op1-lp-playbtn"), live.locator(".op1-lp-slider")
+        was = (play.bounding_box()["width"], slider.bounding_box()["x"])
+        play.click()
+        page.wait_for_timeout(500)
+        assert play.inner_text() == "❚❚ Pause"
+        assert (play.bounding_box()["width"], slider.bounding_box()["x"]) == was
+        play.click()
+        # Esc: back to the notebook, the player's cell in command mode; from a text box too, its
+        # text run as on leaving it, the focus left on the cell
+        live.locator(".op1-lp-act-next").focus()
+        page.keyboard.press("Escape")
+        assert focus()["cell"] and focus()["mode"] == "command", focus()
+        seed.fill("7")
+        page.keyboard.press("Escape")
+        ran("seed=7")
+        assert focus()["cell"] and focus()["mode"] == "command", focus()
+        # a phone: each tab's focus ring whole
+        page.set_viewport_size({"width": 375, "height": 667})
+        page.wait_for_timeout(1000)
+        live.locator(".op1-lp-tabs [role=tab]").first.focus()
+        rings = [page.evaluate(RING_JS)]
+        for _ in range(2):
+            page.keyboard.press("ArrowRight")
+            page.wait_for_timeout(800)
+            rings.append(page.evaluate(RING_JS))
+        assert [r["text"] for r in rings] == ["Ladder", "Router tables", "Packet"], rings
+        assert all(r["ring"] >= 3 and r["left"] >= 0 and r["right"] >= 0 for r in rings), rings
+        browser.close()

@@ -148,7 +148,7 @@ def test_play_pauses_where_it_is_and_the_bar_is_greyed_while_running(monkeypatch
     lp = live("equalize-nat", seed=3, size=20_000, max_steps=20)
     assert lp.play.layout.display == "none" and lp.playing.description == "▶ Play" and lp.playing.tooltip
     lp.playing.value = True
-    assert lp.playing.description == "⏸ Pause"
+    assert lp.playing.description == "❚❚ Pause"
     lp.step(4)
     lp.playing.value = False
     assert lp.slider.value == 5 and lp.playing.description == "▶ Play"
@@ -183,6 +183,7 @@ def test_a_replay_start_left_from_a_longer_run_does_not_refuse_the_next_run():
     back to auto, and the status line says why."""
     pytest.importorskip("ipywidgets")
     from sim.view import LivePlayer
+    from sim.view._common import clock
     lp = LivePlayer("equalize-nat", size=20000)
     at = round(lp.result.events[-1].t / 1e6 - 0.01, 3)
     assert lp.replay(at) is True and lp.result.events[lp.frames.steps[0]].t >= at * 1e6
@@ -190,7 +191,7 @@ def test_a_replay_start_left_from_a_longer_run_does_not_refuse_the_next_run():
     end = lp.result.events[-1].t / 1e6
     assert end < at and lp.result.params.size == 2000
     assert lp.frames.start == 0 and lp.controls["start_at"].value == "auto"
-    assert f"replay from {at:g} s is after this run's last event ({end:.3f} s)" in lp.status.value
+    assert f"replay from {at:g} s is after this run's last event ({clock(lp.result.events[-1].t)})" in lp.status.value
     assert lp.rerun(size=5000) is True and "after this run's last event" not in lp.status.value
 
 
@@ -275,3 +276,58 @@ def test_the_player_carries_its_accessibility_script_and_the_hooks_it_reads():
     ring = re.search(r"([^{}]*)\{outline:3px solid #0072B2!important", LIVE_CSS)
     assert ring and all(s in ring[1] for s in (".jupyter-button:focus-visible", "input:focus-visible",
                                                "select:focus-visible", ".noUi-handle:focus-visible"))
+
+
+def test_the_runs_last_event_is_said_at_one_precision():
+    """ch.10: the status line's cut said "the run's last event is at 63.090970 s" and the refusal
+    of "replay from 99" "(the run's last event is at 63.091 s)": both say ``clock``'s."""
+    from sim.view._common import clock
+    lp = live("mptcp", seed=1, size=100_000, subflows=2, down_at=0.1, down_uplink=2)
+    last = clock(lp.result.events[-1].t)
+    assert last == "63.090970 s", "the run no longer lasts past 10 s: pick another"
+    assert f"the run's last event is at {last}" in lp.status.value
+    assert lp.replay(99) is False
+    assert f"last event is at {last}): give" in lp.status.value
+
+
+def test_play_and_pause_are_the_static_players_words_in_a_button_as_wide_as_either():
+    """Pause was "⏸" (U+23F8): a missing glyph's box where no font has it, a coloured emoji
+    elsewhere.  The step buttons say what the static player's say (player.py's BUTTONS, Pause
+    player.js's "❚❚"), and Play keeps room for "❚❚ Pause" (player.css's trick): Play turning
+    to Pause moved the slider beside it by some 9 px."""
+    from sim.view.live import LIVE_CSS, PAUSE
+    from sim.view.player import BUTTONS, _asset
+    lp = live("equalize-nat", seed=3, size=20_000, max_steps=20)
+    words = {act: (f"{word} {sym}" if act == "next" else f"{sym} {word}") for act, _, sym, word in BUTTONS}
+    assert {n: b.description for n, b in lp.buttons.items()} == {n: words[n] for n in ("first", "prev", "next", "last")}
+    assert lp.playing.description == words["play"]
+    lp.playing.value = True
+    assert lp.playing.description == PAUSE == "❚❚ Pause" and '"❚❚"' in _asset("player.js")
+    assert f'.op1-live .op1-lp-playbtn::after{{content:"{PAUSE}";display:block;height:0' in LIVE_CSS
+    assert "⏸" not in LIVE_CSS + _asset("live.js")
+
+
+def test_a_run_tells_its_outcome_in_the_page_panels_words():
+    """A re-run whose first step read as the last run's (another NAT model, another remote) was
+    not said at all: each run made carries its outcome, the page's panel's sentence ("Run 2: seed
+    5; 1 connection complete; ..."), on the status line for live.js to say once (op1-lp-told,
+    visually hidden); a replay of the run shown from elsewhere says where it starts.  While a
+    run runs the status line is marked (op1-lp-running) so that no step drawn meanwhile is said."""
+    from sim.view._dot import h
+    from sim.view.inpage import outcome_words
+    lp = live("equalize-nat", seed=3, size=20_000, max_steps=20)
+    assert lp.told.startswith("Run 1: the values the player was made with; ")
+    seen = []
+    lp.status.observe(lambda ch: seen.append(ch["new"]), "value")
+    lp.controls["seed"].value = "5"
+    assert any('class="op1-lp-running"' in v for v in seen)
+    assert re.fullmatch(r"Run 2: seed 5; 1 connection complete; run and drawn in \d+ ms\.", lp.told), lp.told
+    assert outcome_words(lp.result) == "1 connection complete"
+    assert f'<span class="op1-vh op1-lp-told">{h(lp.told)}</span>' in lp.status.value
+    lp.controls["nat"].value = "netfilter"
+    assert lp.told.startswith("Run 3: NAT netfilter, seed 5; ")
+    assert lp.replay(0.01) and lp.told.startswith("Run 3 replayed from 0.01 s; ")
+    lp.controls["uplinks"].value = "9"                   # refused: no outcome, the refusal said
+    assert "op1-lp-told" not in lp.status.value and "Not run:" in lp.status.value
+    js = open("sim/view/live.js").read()
+    assert "op1-lp-told" in js and "op1-lp-running" in js

@@ -39,7 +39,7 @@
 
     function playing() { var b = q(".op1-lp-playbtn"); return !!b && b.classList.contains("mod-active"); }
     function narration() { return words(q(".op1-lp-narr .widget-html-content")); }
-    var lastNarr = null, lastStatus = null, wasPlaying = false, sayT = null;
+    var lastNarr = null, lastStatus = null, lastTold = null, wasPlaying = false, sayT = null;
     function sayLater() {
       clearTimeout(sayT);
       sayT = setTimeout(function () { sayT = null; if (!playing()) say(narration()); }, HUSH);
@@ -107,14 +107,50 @@
       });
     }
 
+    // The lines' part (ipywidgets 8's Accordion): its title a button the keyboard reaches and
+    // opens (Enter, Space: the key handler below), saying whether it is open.
+    function collapses() {
+      qa(".jupyter-widget-Collapse-header").forEach(function (hd) {
+        var body = hd.parentNode.querySelector(":scope > .jupyter-widget-Collapse-contents");
+        attr(hd, "tabindex", "0");
+        attr(hd, "role", "button");
+        attr(hd, "aria-expanded", body && !body.classList.contains("lm-mod-hidden") ? "true" : "false");
+        if (body) attr(hd, "aria-controls", idOf(body, "op1-lp-lines"));
+      });
+    }
+
+    // A re-run disables every control while it runs (live.py's _busy), and the browser takes the
+    // focus off a control disabled under it (to <body>: ← → no longer stepped, a screen reader
+    // lost its place).  The control is remembered and given the focus back once it is enabled
+    // again -- unless the reader has put the focus somewhere else meanwhile.
+    var had = null;
+    root.addEventListener("focusin", function (ev) { had = ev.target; });
+    root.addEventListener("focusout", function (ev) {
+      // (the focus taken elsewhere by the reader, or by nothing from a control still enabled)
+      var to = ev.relatedTarget;
+      if (to ? !root.contains(to) : !(ev.target && ev.target.disabled)) had = null;
+    });
+    function refocus() {
+      if (!had) return;
+      var a = document.activeElement;
+      if (!had.isConnected || (a && a !== document.body && !root.contains(a))) { had = null; return; }
+      if (had.disabled || a === had || (a && a !== document.body)) return;
+      had.focus({preventScroll: true});
+    }
+
     function sync() {
       controls();
       slider();
       tabs();
+      collapses();
+      refocus();
       var n = narration(), pl = playing();
       // (the step shown when the player is drawn, its narration perhaps drawn after this: not said)
+      // (nor a re-run's first step, drawn while the status line still says it runs: its outcome
+      // is said instead, below)
+      var running = !!q(".op1-lp-st .op1-lp-running");
       if (!lastNarr) lastNarr = n;
-      else if (n !== lastNarr) { lastNarr = n; if (!pl) sayLater(); }
+      else if (n !== lastNarr) { lastNarr = n; if (!pl && !running) sayLater(); }
       if (wasPlaying && !pl) sayLater();       // paused: the step it stopped at, once
       if (pl && !wasPlaying) clearTimeout(sayT);
       wasPlaying = pl;
@@ -125,6 +161,14 @@
         if (lastStatus && /^Not (run|shown):/.test(st)) { clearTimeout(sayT); say(st); }
         lastStatus = st;
       }
+      // a run made (or the run shown replayed from elsewhere): its outcome, said once, in place
+      // of its first step's narration (live.py's op1-lp-told: "Run 2: seed 5; 1 connection
+      // complete; replay shown after 0.4 s."), whether or not that step reads as before
+      var told = words(q(".op1-lp-st .op1-lp-told"));
+      if (told && told !== lastTold) {
+        if (lastTold !== null) { clearTimeout(sayT); lastNarr = n; say(told); }
+        lastTold = told;
+      }
     }
     var queued = false;
     function later() {
@@ -133,7 +177,7 @@
       setTimeout(function () { queued = false; sync(); }, 0);
     }
     new MutationObserver(later).observe(root, {subtree: true, childList: true, characterData: true,
-      attributes: true, attributeFilter: ["class", "style", "aria-valuenow", "aria-valuemax", "aria-valuetext"]});
+      attributes: true, attributeFilter: ["class", "style", "disabled", "aria-valuenow", "aria-valuemax", "aria-valuetext"]});
     if (window.ResizeObserver) new ResizeObserver(later).observe(root);
     sync();
 
@@ -144,10 +188,31 @@
     // scrolls) stay its own, and JupyterLab's shortcuts (Shift+Enter, Ctrl+S) stay JupyterLab's.
     var STEP = {ArrowRight: "next", ArrowLeft: "prev", Home: "first", End: "last"};
     var MOVES = {ArrowRight: 1, ArrowLeft: 1, ArrowUp: 1, ArrowDown: 1, Home: 1, End: 1, PageUp: 1, PageDown: 1};
+    // Esc: out of the player, back to the notebook -- its cell selected, in command mode, as
+    // Esc in a cell's editor does (JupyterLab, Notebook 7: the cell's node takes the focus).
+    // From a text box too, at once (caught on its way down: a text box keeps its keys to
+    // itself): the text typed is kept and run, as on leaving the box by Tab.  A drop-down's open
+    // list closes first (its own Esc).  Elsewhere (no .jp-Cell) Esc is left to the front end.
     root.addEventListener("keydown", function (ev) {
-      if (ev.altKey || ev.ctrlKey || ev.metaKey || !MOVES[ev.key]) return;
+      if (ev.key !== "Escape" || ev.altKey || ev.ctrlKey || ev.metaKey || ev.shiftKey) return;
+      var cell = root.closest(".jp-Cell");
+      if (!cell) return;
+      ev.preventDefault();
+      ev.stopPropagation();
+      if (!cell.hasAttribute("tabindex")) cell.setAttribute("tabindex", "-1");
+      cell.focus();
+    }, true);
+    root.addEventListener("keydown", function (ev) {
       var t = ev.target;
-      if (!t || !t.closest) return;
+      if (ev.altKey || ev.ctrlKey || ev.metaKey || !t || !t.closest) return;
+      // Enter, Space on the lines' part's title: open or close it (a button's keys)
+      if ((ev.key === "Enter" || ev.key === " ") && t.classList.contains("jupyter-widget-Collapse-header")) {
+        ev.preventDefault();
+        ev.stopPropagation();                      // (Enter: not JupyterLab's edit mode)
+        t.click();
+        return;
+      }
+      if (!MOVES[ev.key]) return;
       ev.stopPropagation();                        // not JupyterLab's: the focus stays here
       if (ev.defaultPrevented) return;
       var tab = t.closest(".op1-lp-tabs button");

@@ -34,6 +34,7 @@ from .ladder import ladder_parts
 from .model import MAX_STEPS, analysis_of, check_result, resolve_steps
 from .narration import narrate
 from .pktpane import pane
+from .player import BUTTONS as _BUTTONS
 from .player import Frames, _asset, _where, scroll_box, zoomable
 from .state import STATE_CSS, compact, state_dot
 from .topology import apply as topo_apply
@@ -160,11 +161,28 @@ LIVE_CSS += (".op1-live{container-type:inline-size}"
                        for v in ("ladder", "state", "packet")) + "}")
 #: ... and the keyboard's focus ring the book's (player.css: 3 px #0072B2), not ipywidgets' 1 px
 #: #64B5F6 (2.08:1 on white), on every control: buttons, boxes, the slider's handle and readout, tabs,
-#: the lines' part's title
+#: the lines' part's title (ipywidgets 8's Collapse header, a keyboard stop by live.js: its ring
+#: inset, the title spanning the box that clips it); the phone's tabs inset from their row's ends
+#: by the ring's width, or the box around them, which scrolls, cut the ring of the tab at either
+#: end (the focused "Packet"'s right side, at 375 px)
 LIVE_CSS += (".op1-live .jupyter-button:focus-visible,.op1-live input:focus-visible,.op1-live select:focus-visible,"
              ".op1-live .noUi-handle:focus-visible,.op1-live .widget-readout:focus-visible,"
-             ".op1-live .lm-AccordionPanel-title:focus-visible,.op1-live a:focus-visible"
-             "{outline:3px solid #0072B2!important;outline-offset:1px}")
+             ".op1-live .jupyter-widget-Collapse-header:focus-visible,.op1-live a:focus-visible"
+             "{outline:3px solid #0072B2!important;outline-offset:1px}"
+             # (the lines' title as wide as the player: its ring inside it)
+             ".op1-live .jupyter-widget-Collapse-header:focus-visible{outline-offset:-3px}"
+             "@container (max-width:560px){.op1-live .op1-lp-tabs>div{padding:0 4px;box-sizing:border-box}}")
+#: Play's two labels, the static player's (player.py BUTTONS, player.js): "⏸" (U+23F8) was a
+#: missing glyph's box where no font has it and a coloured emoji elsewhere.  The button keeps the
+#: width of the wider one (an invisible copy of it under its label, no height, as player.css
+#: does for the static player's): Play turning to Pause moved the slider beside it by some 9 px.
+PLAY, PAUSE = "▶ Play", "❚❚ Pause"
+#: the step buttons' (act, label, tooltip): the static player's labels (player.py's BUTTONS: its
+#: symbol before its word, Next's after)
+STEP_BUTTONS = tuple((act, f"{word} {sym}" if act == "next" else f"{sym} {word}", tip)
+                     for act, tip, sym, word in _BUTTONS if act != "play")
+LIVE_CSS += (f'.op1-live .op1-lp-playbtn::after{{content:"{PAUSE}";display:block;height:0;overflow:hidden;'
+             "visibility:hidden;white-space:nowrap}")
 _players = itertools.count(1)   # the page's element ids of a player's box titles: op1-live<N>-<view>
 
 
@@ -476,9 +494,10 @@ class LiveFrames(Frames):
         except ValueError:
             if start_at is None:
                 raise
-            end = result.events[-1].t / 1e6 if len(result.events) else 0.0
+            # (the last event's time as the status line's cut says it: ``clock``, one formatter)
+            end = clock(result.events[-1].t if len(result.events) else 0)
             raise ValueError(f"start_at {start_at:g} s: no packet moves from then on (the run's last event is "
-                             f"at {end:.3f} s): give a start_at before that") from None
+                             f"at {end}): give a start_at before that") from None
         counts = a.uplink_counts(self.steps)
         self._snaps = a.snapshots(self.steps)
         self.table_t = [clock(self._snaps[s].t) for s in self.steps]     # the moment each step's tables show
@@ -673,18 +692,15 @@ class LivePlayer:
         self.play = W.Play(value=1, min=1, max=1, interval=900, show_repeat=False,
                            layout=W.Layout(display="none"))
         W.jslink((self.play, "value"), (self.slider, "value"))
-        self.playing = W.ToggleButton(value=False, description="▶ Play", layout=W.Layout(width="auto"),
+        self.playing = W.ToggleButton(value=False, description=PLAY, layout=W.Layout(width="auto"),
                                       tooltip="play the replay from this step, a step every 0.9 s "
                                               "(from the last step: from step 1)")
         W.jslink((self.play, "playing"), (self.playing, "value"))
         self.playing.add_class("op1-lp-playbtn")  # (live.js: no step said while it plays)
         self.playing.observe(self._on_playing, "value")
-        self.buttons = {name: W.Button(description=label, layout=W.Layout(width="auto"),
-                                       tooltip=tip)
-                        for name, label, tip in (("first", "⇤ First", "first step"),
-                                                 ("prev", "◀ Back", "back one step"),
-                                                 ("next", "Next ▶", "next step"),
-                                                 ("last", "Last ⇥", "last step"))}
+        # (the static player's words: player.py's BUTTONS, "⇥ Last" where this said "Last ⇥")
+        self.buttons = {name: W.Button(description=label, layout=W.Layout(width="auto"), tooltip=tip)
+                        for name, label, tip in STEP_BUTTONS}
         for name, b in self.buttons.items():
             b.on_click(lambda _b, name=name: self._button(name))
             b.add_class(f"op1-lp-act-{name}")     # (live.js: the keys ← → Home End press them)
@@ -931,11 +947,13 @@ class LivePlayer:
         these to the browser as it is set, while the run goes on; the browser's changes wait
         until the run is over (the kernel handles one message at a time), so a control left
         enabled would queue a run per click.  Equalize, off under a policy without a route
-        cache, stays disabled there."""
+        cache, stays disabled there.  (The browser takes the focus off a control disabled under
+        it; live.js gives it back when the control is enabled again.)"""
         if on:
             self.playing.value = False
-            self.status.value = ('<span style="font-family:monospace;font-size:12px" role="status">'
-                                 f"{h(self.scenario)}: running…</span>")
+            # (op1-lp-running: live.js says no step drawn meanwhile, the run's outcome instead)
+            self.status.value = ('<span class="op1-lp-running" style="font-family:monospace;font-size:12px" '
+                                 f'role="status">{h(self.scenario)}: running…</span>')
         no_cache = self.controls["multipath"].value not in CACHED_POLICIES
         for name, c in self.controls.items():
             c.disabled = on or (name == "equalize" and no_cache)
@@ -971,11 +989,11 @@ class LivePlayer:
         except ValueError:
             if not keep_run or start_at is None:
                 raise
-            end = result.events[-1].t / 1e6 if len(result.events) else 0.0
+            end = clock(result.events[-1].t if len(result.events) else 0)
             start_at, lead = failure_start(result, self.max_steps, None)
             f = LiveFrames(result, max_steps=self.max_steps, start_at=start_at)
             lead = (f"replay from {at if at is not None else self.start_at:g} s is after this run's last event "
-                    f"({end:.3f} s): the replay starts as auto" + (f"; {lead}" if lead else ""))
+                    f"({end}): the replay starts as auto" + (f"; {lead}" if lead else ""))
             self.replay_at = None
         self.result, self.frames, self.lead = result, f, lead
 
@@ -1018,15 +1036,37 @@ class LivePlayer:
         more = f" ({self.lead})" if self.lead else ""
         more += f" ({f.cut(short=True)})" if f.cut() else f" ({f.window()})"
         self.last_shown_s = time.perf_counter() - self._t_run
+        self.told = self._told(new)
         self.status.value = self._said = (
             f'<span style="font-family:monospace;font-size:12px">{h(self.scenario)}: '
             f"{h(self.result.params_line())} · {len(self.result.events)} events{more} · "
-            f"run and drawn in {self.last_shown_s * 1000:.0f} ms</span>")
+            f"run and drawn in {self.last_shown_s * 1000:.0f} ms</span>"
+            f'<span class="op1-vh op1-lp-told">{h(self.told)}</span>')
+
+    def _told(self, new: bool) -> str:
+        """What a screen reader is told of a run made, once (live.js: in place of its first step,
+        which may read as the last run's did), in the page's panel's form (panel.js) -- ``Run 2:
+        seed 5; 1 connection complete; run and drawn in 34 ms.`` -- what the run changed from the
+        values the player was made with, how it ended, where its replay starts when not where
+        asked (``lead``), how long it took (the kernel's time, as the status line says it); for
+        the run shown replayed from elsewhere, where its replay starts."""
+        from .inpage import _with_replay, changed_words, outcome_words
+        lead = f"{self.lead}; " if self.lead else ""
+        took = f"{lead}run and drawn in {self.last_shown_s * 1000:.0f} ms."
+        if not new:
+            at = AUTO if self.replay_at is None else f"{self.replay_at:g} s"
+            return f"Run {self.runs} replayed from {at}; {took}"
+        changed = changed_words(self.result, self.preset)
+        if changed == "the page's values":      # (the page's panel's words for its page's values)
+            changed = "the values the player was made with"
+        changed = _with_replay(changed, self.replay_at)
+        outcome = outcome_words(self.result)
+        return f"Run {self.runs}: {changed}; " + (f"{outcome}; " if outcome else "") + took
 
     # -- stepping --------------------------------------------------------------------------
 
     def _on_playing(self, change) -> None:
-        self.playing.description = "⏸ Pause" if change["new"] else "▶ Play"
+        self.playing.description = PAUSE if change["new"] else PLAY
         self.playing.tooltip = ("pause at this step" if change["new"] else
                                 "play the replay from this step, a step every 0.9 s (from the last step: from step 1)")
 
