@@ -13,6 +13,9 @@ from .tables import Tables
 from .trace import Ev, event_dict, event_text, fmt_time
 
 TRACE_SCHEMA = 1
+#: The fields of an uplink's summary timed by the stored trace's hops (``Result._down_active``):
+#: None in a run without a trace (``trace=False``), where the rest of the summary is the same
+TRACE_TIMED = ("down_kbit_active", "down_active_from_s", "down_active_to_s")
 #: The longest download name (without its extension): short enough for any file system.
 STEM_MAX = 80
 

@@ -17,6 +17,7 @@ import sim
 from sim import bench
 from sim.bench_floor import UPLINK_ADDR, download as floor, download_bare as bare
 from sim.trace import Ev, event_dict
+from sim.result import TRACE_TIMED
 
 SIZES = (1, 1460, 1461, 2920, 46_720, 46_721, 123_457, 300_000)
 
@@ -78,7 +79,7 @@ def test_counters_only_makes_the_same_choices(scenario, kw):
     bare = sim.run(scenario, seed=2, trace=False, **kw)
     assert bare.sim.trace.counts == full.sim.trace.counts
     assert bare.sim.now == full.sim.now and bare.sim.rng.getstate() == full.sim.rng.getstate()
-    timed = ("down_kbit_active", "down_active_from_s", "down_active_to_s")
+    timed = TRACE_TIMED
     for u in bare.summary["uplinks"].values():
         assert all(u[k] is None for k in timed)
     assert any(u["down_kbit_active"] is not None for u in full.summary["uplinks"].values())
