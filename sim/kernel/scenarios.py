@@ -446,8 +446,8 @@ def make_options(scenario: str, **overrides) -> Options:
         v = getattr(o, name)
         if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
             raise LabError(f"{name} must be an integer in {lo}..{hi}, got {v!r}", name)
-    _check_rates(o)
-    _check_weights(o)
+    _check_per_uplink(o, "uplink_kbit", KBIT_BOUNDS)
+    _check_per_uplink(o, "weights", WEIGHT_BOUNDS)
     for name, lo, hi in (("linger", 0, 60), ("down_at", 0, 60), ("timeout", 0.1, 600),
                          ("interval", 0.001, 10)):
         v = getattr(o, name)                  # (a NaN fails every comparison: refused too)
@@ -482,55 +482,33 @@ def make_options(scenario: str, **overrides) -> Options:
 KBIT_BOUNDS = (0, 10_000_000)
 
 
-def _check_rates(o: Options) -> None:
-    """``uplink_kbit``: one rate for every uplink, or a list of one per uplink (as the
-    simulator's ``down_kbit`` and ``up_kbit`` are read), each in ``KBIT_BOUNDS``."""
-    lo, hi = KBIT_BOUNDS
-    v = o.uplink_kbit
-
-    def ok(x):
-        return not isinstance(x, bool) and isinstance(x, int) and lo <= x <= hi
-    if not isinstance(v, list):
-        if not ok(v):
-            raise LabError(f"uplink_kbit must be an integer in {lo}..{hi} or a list of them, one for "
-                           f"every uplink or one per uplink, got {v!r}", "uplink_kbit")
-        return
-    if not v or not all(ok(x) for x in v):
-        got = repr(v) if not v else f"{next(x for x in v if not ok(x))!r} in {v!r}"
-        raise LabError(f"uplink_kbit must be integers in {lo}..{hi}, one for every uplink or one per "
-                       f"uplink, got {got}", "uplink_kbit")
-    n = o.uplinks
-    if len(v) not in (1, n):        # the words of the simulator's --down-kbit, --up-kbit
-        raise LabError(f"uplink_kbit gives {len(v)} values ({fmt_value(v)}) for {n} "
-                       f"uplink{'s' if n != 1 else ''}: give one value for every uplink"
-                       + (f", or {n}, one per uplink" if n != 1 else ""), "uplink_kbit")
-
-
 #: ``weights``' bounds, as ``ip route``'s (and the simulator's)
 WEIGHT_BOUNDS = (1, 256)
 
 
-def _check_weights(o: Options) -> None:
-    """``weights``: one for every uplink, or a list of one per uplink, each in ``WEIGHT_BOUNDS``."""
-    lo, hi = WEIGHT_BOUNDS
-    v = o.weights
+def _check_per_uplink(o: Options, name: str, bounds: tuple[int, int]) -> None:
+    """Option ``name`` (``uplink_kbit``, ``weights``): one value for every uplink, or a list of
+    one per uplink (as the simulator's ``down_kbit``, ``up_kbit`` and ``weights`` are read), each
+    an integer in ``bounds``."""
+    lo, hi = bounds
+    v = getattr(o, name)
 
     def ok(x):
         return not isinstance(x, bool) and isinstance(x, int) and lo <= x <= hi
     if not isinstance(v, list):
         if not ok(v):
-            raise LabError(f"weights must be an integer in {lo}..{hi} or a list of them, one for "
-                           f"every uplink or one per uplink, got {v!r}", "weights")
+            raise LabError(f"{name} must be an integer in {lo}..{hi} or a list of them, one for "
+                           f"every uplink or one per uplink, got {v!r}", name)
         return
     if not v or not all(ok(x) for x in v):
         got = repr(v) if not v else f"{next(x for x in v if not ok(x))!r} in {v!r}"
-        raise LabError(f"weights must be integers in {lo}..{hi}, one for every uplink or one per "
-                       f"uplink, got {got}", "weights")
+        raise LabError(f"{name} must be integers in {lo}..{hi}, one for every uplink or one per "
+                       f"uplink, got {got}", name)
     n = o.uplinks
-    if len(v) not in (1, n):
-        raise LabError(f"weights gives {len(v)} values ({fmt_value(v)}) for {n} "
+    if len(v) not in (1, n):        # the words of the simulator's --down-kbit, --up-kbit
+        raise LabError(f"{name} gives {len(v)} values ({fmt_value(v)}) for {n} "
                        f"uplink{'s' if n != 1 else ''}: give one value for every uplink"
-                       + (f", or {n}, one per uplink" if n != 1 else ""), "weights")
+                       + (f", or {n}, one per uplink" if n != 1 else ""), name)
 
 
 def rates_text(rates: list[int]) -> str:
