@@ -135,9 +135,15 @@ def numgen_marks(weights) -> tuple[int, ...] | None:
     return tuple(k for k, w in enumerate(weights, start=1) for _ in range(w // g))
 
 
+@lru_cache(maxsize=64)
+def _marks_of(weights: tuple[int, ...]) -> tuple[int, ...] | None:
+    """``numgen_marks``, kept per set of weights: it is asked once per packet."""
+    return numgen_marks(weights)
+
+
 def _numgen(route: Route, counter: int) -> tuple[int, int, tuple[int, ...] | None]:
     """(mod, mark, map) for the counter's ``counter``-th value (from 1) on ``route``."""
-    marks = numgen_marks(nh.weight for nh in route.nexthops)
+    marks = _marks_of(tuple(nh.weight for nh in route.nexthops))
     if marks is None:
         n = len(route.nexthops)
         return n, (counter - 1) % n + 1, None
