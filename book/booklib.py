@@ -335,10 +335,12 @@ def _img(svg: bytes, alt: str, caption: str, phone: bytes | None = None) -> None
 
 
 def _scroll_img(svg: bytes, alt: str) -> str:
+    # (border-box: the theme's dark mode pads images by 8 px, and the padding must not make the
+    # figure wider than its box, which would then scroll and fade its right edge)
     data = base64.b64encode(svg).decode()
     need = readable_width(svg)
     img = (f'<img src="data:image/svg+xml;base64,{data}" alt="{html.escape(alt)}" '
-           f'style="max-width:100%{f";min-width:{need}px" if need else ""}">')
+           f'style="max-width:100%;box-sizing:border-box{f";min-width:{need}px" if need else ""}">')
     if need:
         img = (f'<div class="bl-scroll" tabindex="0" role="group" aria-label="figure, scrolls sideways '
                f'on a narrow screen" style="overflow-x:auto">{img}</div>')

@@ -693,3 +693,70 @@ def test_each_dropdowns_button_is_named_by_its_title(chromium, server):
     assert len(names) >= 3
     assert all(n and n.startswith("Show or hide: ") and len(n) > len("Show or hide: ") + 3 for n in names), names
     assert len(set(names)) == len(names), names
+
+
+def _chapter(chromium, server, ending, screen="laptop"):
+    page = next(p for p in toc_pages() if p.endswith(ending))
+    ctx = _context(chromium, screen)
+    pg = ctx.new_page()
+    _open(pg, f"{server}/{page}.html")
+    return ctx, pg
+
+
+def test_at_320_px_an_exercises_answer_box_wraps_instead_of_scrolling(chromium, server):
+    """A low-vision reader's finding (WCAG 1.4.10, reflow at 400 % zoom = 320 CSS px): chapter
+    10's "Your answer [box] a percentage (%)" label was one flex line 300 px wide, so its
+    notebook output box scrolled sideways and the scrolled state cut "Your answer" off.  At
+    320x256 no exercise, nor the output box around it, is wider than its box."""
+    ctx, pg = _chapter(chromium, server, "10-two-links")
+    try:
+        pg.set_viewport_size({"width": 320, "height": 256})
+        pg.wait_for_timeout(200)
+        wide = pg.evaluate("""() => Array.from(document.querySelectorAll('.sx-exercise')).flatMap(x => {
+            const out = [];
+            for (let e = x; e && !e.matches('article'); e = e.parentElement)
+              if (e.scrollWidth > e.clientWidth + 1) out.push((x.querySelector('h3') || x).textContent.slice(0, 60)
+                                                               + ' | ' + e.tagName + '.' + e.className);
+            return out; })""")
+        exercises = pg.eval_on_selector_all(".sx-exercise", "e => e.length")
+    finally:
+        ctx.close()
+    assert exercises >= 3
+    assert not wide, wide
+
+
+def test_in_the_dark_theme_a_figure_that_fits_does_not_scroll(chromium, server):
+    """The theme's dark mode pads every image by 8 px: chapter 4's second figure (653 px in its
+    656 px box) then scrolled sideways, became a Tab stop and faded its right edge.  In both
+    modes at a laptop's size, no figure box scrolls whose image is drawn at its own width."""
+    ctx, pg = _chapter(chromium, server, "04-equalize")
+    try:
+        pg.add_style_tag(content=NO_FADES)
+        out = {}
+        for mode in MODES:
+            pg.evaluate(MODE_JS, mode)
+            pg.wait_for_timeout(100)
+            out[mode] = pg.eval_on_selector_all(
+                ".bl-wide .bl-scroll", "bs => bs.map(b => [b.scrollWidth, b.clientWidth])")
+    finally:
+        ctx.close()
+    assert len(out["light"]) >= 2, out
+    for mode, boxes in out.items():
+        assert all(sw <= cw for sw, cw in boxes), (mode, boxes)
+
+
+def test_an_exercises_text_follows_the_readers_font_size(chromium, server):
+    """A reader who sets a larger default font in the browser (low vision) got the book's text
+    at that size and the exercises' at fixed pixel sizes (15, 13, 12 px).  With the root font
+    size doubled, an exercise's text, its notes and its buttons double too."""
+    ctx, pg = _chapter(chromium, server, "10-two-links")
+    try:
+        sizes = {}
+        for root in ("100%", "200%"):
+            pg.evaluate("r => document.documentElement.style.fontSize = r", root)
+            pg.wait_for_timeout(100)
+            sizes[root] = pg.evaluate("""() => ['.sx-exercise', '.sx-exercise .sx-meta', '.sx-exercise button']
+                .map(s => parseFloat(getComputedStyle(document.querySelector(s)).fontSize))""")
+    finally:
+        ctx.close()
+    assert all(b >= 1.9 * a for a, b in zip(sizes["100%"], sizes["200%"])), sizes

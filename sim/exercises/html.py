@@ -28,24 +28,24 @@ from ._js import JS as _JS
 
 CSS = """
 .sx-exercise{color-scheme:light;border:1px solid #c9d3de;border-left:4px solid #2b6cb0;border-radius:4px;padding:.8em 1em;margin:1em 0;
-  font-family:system-ui,-apple-system,"Segoe UI",sans-serif;font-size:15px;line-height:1.45;background:#fbfcfe;color:#1a202c}
+  font-family:system-ui,-apple-system,"Segoe UI",sans-serif;font-size:.9375rem;line-height:1.45;background:#fbfcfe;color:#1a202c}
 .sx-exercise h3{margin:.1em 0 .5em;font-size:1.05em;font-weight:bold;line-height:1.45}
 /* The box keeps its own light colours in a dark theme: its text must not take the theme's light ones. */
 .sx-exercise h3,.sx-exercise pre,.sx-exercise code,.sx-exercise label,.sx-exercise legend,.sx-exercise summary,
   .sx-exercise p,.sx-exercise b{color:#1a202c}
-.sx-exercise .sx-meta{color:#4a5568;font-size:13px;font-weight:normal}
+.sx-exercise .sx-meta{color:#4a5568;font-size:.8125rem;font-weight:normal}
 .sx-exercise .sx-meta code{font-size:1em}
-.sx-exercise pre{background:#f1f4f8;border:1px solid #dde3ea;padding:.5em;overflow-x:auto;font-size:12px;line-height:1.35;
+.sx-exercise pre{background:#f1f4f8;border:1px solid #dde3ea;padding:.5em;overflow-x:auto;font-size:.75rem;line-height:1.35;
   white-space:pre-wrap;overflow-wrap:anywhere}
 .sx-exercise code{background:#eef1f5;padding:0 .2em;border-radius:2px;font-size:.92em}
 .sx-exercise fieldset{border:0;padding:0;margin:.5em 0}
-.sx-exercise label{display:inline-flex;align-items:center;gap:.35em;min-height:32px;margin:.1em 1em .1em 0;cursor:pointer}
+.sx-exercise label{display:inline-flex;flex-wrap:wrap;align-items:center;gap:.35em;min-height:32px;margin:.1em 1em .1em 0;cursor:pointer}
 /* Touch targets at least 24 CSS px (WCAG 2.2, 2.5.8), and 16 px text in what a phone's keyboard edits
    (iOS zooms the page into a smaller one). */
 .sx-exercise input[type=radio],.sx-exercise input[type=checkbox]{width:20px;height:20px;margin:0;flex:none}
-.sx-exercise select,.sx-exercise input.sx-input{font-size:16px;padding:.15em .3em;margin-right:.8em;min-height:32px}
+.sx-exercise select,.sx-exercise input.sx-input{font-size:1rem;padding:.15em .3em;margin-right:.8em;min-height:32px}
 .sx-exercise summary{min-height:28px;padding:.2em 0;cursor:pointer}
-.sx-exercise button{font-size:14px;padding:.25em .9em;margin:.4em .5em .2em 0;border:1px solid #2b6cb0;border-radius:3px;
+.sx-exercise button{font-size:.875rem;padding:.25em .9em;margin:.4em .5em .2em 0;border:1px solid #2b6cb0;border-radius:3px;
   background:#2b6cb0;color:#fff;cursor:pointer;min-height:32px}
 .sx-exercise button.sx-export{background:#fff;color:#2b6cb0}
 .sx-exercise :focus-visible{outline:3px solid #b84d00;outline-offset:2px}
@@ -62,8 +62,8 @@ CSS = """
 .sx-svg svg{max-width:100%;height:auto}
 .sx-key{margin-top:.6em;border-top:1px dashed #a0aec0;padding-top:.4em}
 .sx-student{margin:.2em 0 .6em;padding:.3em .5em;background:#eef3f9;border-radius:3px;font-size:.92em}
-.sx-student button{font-size:14px;padding:.1em .8em;margin:0 0 0 .6em;background:#fff;color:#2b6cb0;min-height:32px}
-.sx-student input{font-size:16px;padding:.1em .3em;margin-left:.4em;min-height:32px;min-width:0;max-width:100%}
+.sx-student button{font-size:.875rem;padding:.1em .8em;margin:0 0 0 .6em;background:#fff;color:#2b6cb0;min-height:32px}
+.sx-student input{font-size:1rem;padding:.1em .3em;margin-left:.4em;min-height:32px;min-width:0;max-width:100%}
 /* on a phone the id box goes under its words instead of past the panel's right edge (its 18
    characters at 16 px are 200 px; beside the words, at 320 px it ended 19 px outside) */
 .sx-student label{flex-wrap:wrap;max-width:100%}
