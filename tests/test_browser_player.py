@@ -6,6 +6,7 @@ A screenshot is kept in _build/test-artifacts/."""
 import functools
 import http.server
 import os
+import re
 import shutil
 import threading
 from pathlib import Path
@@ -19,7 +20,7 @@ from sim.view.player import unpack_downloads
 from sim.view.player import standalone_page
 from sim.view.pktpane import pane
 from sim.view.topology import topo_frame
-from view_helpers import MIN_TEXT_JS, need_dot
+from view_helpers import MIN_TEXT_JS, contrast, need_dot
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "_build" / "test-artifacts"
@@ -1613,6 +1614,62 @@ def test_a_comparisons_shorter_replay_says_it_ends_and_moves_nothing(tmp_path):
     assert [g[0][2] for g in got[:2]] == ["", ""] and all(g[1][2] == "" for g in got), got
     assert got[0][0][:2] == got[1][0][:2] == got[2][0][:2], ("the shorter pane moved", got)
     assert got[0][1][:2] == got[1][1][:2] == got[2][1][:2], ("the other pane moved", got)
+
+
+@pytest.mark.parametrize("screen", [(1366, 768), (375, 667)], ids=["laptop", "phone"])
+def test_a_comparisons_ended_run_is_framed_not_faded(tmp_path, screen):
+    """A comparison's shorter replay past its end: its views were faded to 55 % opacity, their
+    text below 4.5:1 (WCAG 1.4.3) and their lines below 3:1 (1.4.11).  Now nothing in them is
+    see-through; they are framed in a dashed line (3:1 on white or more) and hatched between
+    their boxes, the note above them has a bar as the narration has, and nothing moves."""
+    need_dot()
+    exe = _need_browser()
+    a = sim.run("equalize-nat", seed=1, size=3000)
+    b = sim.run("equalize-nat", seed=1, size=3000, nat="netfilter", ingress_filter=True)
+    c = Compare(a, b, labels=("article NAT", "netfilter NAT"), stop=129)     # (a: 55 steps, b: 56)
+    m = len(c._frames[0].steps)
+    w, h = screen
+    p, browser, pg = _page_with(exe, tmp_path, c.html(), {"width": w, "height": h})
+    try:
+        P = pg.locator("[data-replay]")
+        got = []
+        for k in (m - 1, m):
+            P.evaluate("(el, k) => { const s = el.querySelector('.op1-slider'); s.value = k; "
+                       "s.dispatchEvent(new Event('input', {bubbles: true})); }", k)
+            _frame(pg)
+            got.append(P.evaluate("""el => {
+                const pn = el.querySelector('.op1-pane'), g = pn.querySelector('.op1-grid'), cs = getComputedStyle(g);
+                const faded = [g, ...g.querySelectorAll('*')].concat((() => { const up = []; let e = g.parentElement;
+                    for (; e && e !== document.body; e = e.parentElement) up.push(e); return up; })())
+                    .filter(e => getComputedStyle(e).opacity !== '1' || getComputedStyle(e).filter !== 'none')
+                    .map(e => e.className.baseVal ?? e.className);
+                const o = el.getBoundingClientRect();
+                const at = s => { const r = pn.querySelector(s).getBoundingClientRect(); return [Math.round(r.left - o.left), Math.round(r.top - o.top), Math.round(r.width)]; };
+                const r = g.getBoundingClientRect(), n = pn.querySelector('.op1-endnote'), ns = getComputedStyle(n);
+                return {ended: pn.classList.contains('op1-ended'), faded,
+                        border: [cs.borderTopStyle, parseFloat(cs.borderTopWidth), cs.borderTopColor],
+                        note: [ns.borderLeftStyle, parseFloat(ns.borderLeftWidth), ns.borderLeftColor, n.textContent],
+                        inside: r.left >= o.left && r.right <= o.right,
+                        places: ['.op1-narr', '.op1-what', '.op1-topo-box', '.op1-ladder-box'].map(at),
+                        next: Math.round(el.querySelectorAll('.op1-pane')[1].getBoundingClientRect().top - o.top),
+                        width: document.documentElement.scrollWidth}; }"""))
+        if w < 400:
+            pg.screenshot(path=str(tmp_path / "ended.png"), full_page=True)
+    finally:
+        browser.close()
+        p.stop()
+    before, after = got
+    assert not before["ended"] and after["ended"], got
+    assert after["faded"] == [], after["faded"]
+    rgb = lambda c: "#" + "".join("%02x" % int(v) for v in re.findall(r"\d+", c)[:3])    # noqa: E731
+    style, width, colour = after["border"]
+    assert style == "dashed" and width >= 2 and contrast(rgb(colour), "#ffffff") >= 3, after["border"]
+    style, width, colour, said = after["note"]
+    assert style == "solid" and width >= 4 and contrast(rgb(colour), "#ffffff") >= 3, after["note"]
+    assert said == f"article NAT: this replay has no step {m + 1}: it ends after {m} steps; the run goes on.", said
+    assert before["border"][0] == "none" and before["note"][3] == "", before
+    assert after["inside"] and after["width"] == before["width"] == w, got
+    assert after["places"] == before["places"] and after["next"] == before["next"], ("the frame moved the views", got)
 
 
 def test_the_ladder_growing_a_row_moves_nothing_below_it(tmp_path):

@@ -9,8 +9,10 @@ from sim.trace import Ev
 from sim.view import GraphvizMissing, ladder_svg, state_svg, topology_svg
 from sim.view import _dot
 from sim.view.model import analysis_of
-from view_helpers import (classes_of, equalize_reselect, first_uplink_syn, hops, need_dot, texts,
+from view_helpers import (classes_of, equalize_reselect, first_uplink_syn, hops, ladder_band, need_dot, texts,
                           with_class)
+from view_helpers import contrast as _contrast
+from view_helpers import hue as _hue
 from helpers import uplink_hops
 
 
@@ -223,20 +225,11 @@ def test_ladder_checks_the_step(eq):
         ladder_svg(eq, 10**6)
 
 
-def _contrast(a: str, b: str) -> float:
-    def lum(c):
-        r, g, b_ = (int(c[k:k + 2], 16) / 255 for k in (1, 3, 5))
-        f = lambda v: v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
-        return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b_)
-    hi, lo = sorted((lum(a), lum(b)), reverse=True)
-    return (hi + 0.05) / (lo + 0.05)
-
-
 def test_text_in_a_palette_colour_is_readable():
     """Every text colour the views use for the palette is 4.5:1 (WCAG 1.4.3) on white, on the
     ladder's yellow band (the current step, 55 % of the palette's yellow), on its grey band
     (future rows shown) and on its hover band; the palette's orange itself is 2.3:1."""
-    band = "#%02x%02x%02x" % tuple(round(int(_dot.YELLOW[k:k + 2], 16) * .55 + 255 * .45) for k in (1, 3, 5))
+    band = ladder_band()
     for colour, text in _dot.TEXT.items():
         for bg in ("#ffffff", band, _dot.YELLOW, "#f2f2f2", "#e8f1f8"):
             assert _contrast(text, bg) >= 4.5, (colour, text, bg, round(_contrast(text, bg), 2))
@@ -359,30 +352,36 @@ def test_a_laptops_packet_tag_leader_line_crosses_no_other_node():
     assert lines > 100                                  # most tags keep their line
 
 
-def _hue(c: str) -> float:
-    import colorsys
-    return 360 * colorsys.rgb_to_hsv(*(int(c[k:k + 2], 16) / 255 for k in (1, 3, 5)))[0]
-
-
 def test_the_uplinks_lines_and_the_ladders_lanes_stand_out_from_white():
     """WCAG 1.4.11 (non-text contrast, 3:1): the uplinks' arrows and links, and the ladder's
     dotted lanes, on white and on the ladder's yellow band of the current step.  Uplink 2's
-    were the palette's orange, 2.25:1, the lanes #999, 2.85:1.  Uplink 2 stays an orange (the
-    palette's hue, dashed) beside uplink 1's blue."""
+    were the palette's orange, 2.25:1, the lanes #999, 2.85:1; uplinks 3 and 4's the palette's
+    green and purple, 2.9 and 2.6:1 on the band.  Each uplink keeps its palette colour's hue
+    (darker), its own dashes, and a hue of its own beside the others'."""
     from sim.view.ladder import LANE_GREY
-    band = "#%02x%02x%02x" % tuple(round(int(_dot.YELLOW[k:k + 2], 16) * .55 + 255 * .45) for k in (1, 3, 5))
-    for colour, _, _ in _dot.UPLINK_STYLES[:2]:
+    band = ladder_band()
+    for colour, _, _ in _dot.UPLINK_STYLES:
         for bg in ("#ffffff", band):
             assert _contrast(colour, bg) >= 3, (colour, bg, round(_contrast(colour, bg), 2))
-    for colour, _, _ in _dot.UPLINK_STYLES:
-        assert _contrast(colour, "#ffffff") >= 3, (colour, round(_contrast(colour, "#ffffff"), 2))
-    assert _contrast(LANE_GREY, "#ffffff") >= 3
+    for bg in ("#ffffff", band):
+        assert _contrast(LANE_GREY, bg) >= 3, (bg, round(_contrast(LANE_GREY, bg), 2))
+    palette = (_dot.BLUE, _dot.ORANGE, _dot.GREEN, _dot.PURPLE)
+    assert len(_dot.UPLINK_STYLES) == len(palette)
+    for (colour, _, _), own in zip(_dot.UPLINK_STYLES, palette):
+        assert abs(_hue(colour) - _hue(own)) < 2, (colour, own)
+    assert len({dash for _, _, dash in _dot.UPLINK_STYLES}) == len(palette)
+    hues = [_hue(c) for c, _, _ in _dot.UPLINK_STYLES]
+    for a in range(len(hues)):
+        for b in range(a):
+            apart = abs(hues[a] - hues[b])
+            assert min(apart, 360 - apart) > 30, (_dot.UPLINK_STYLES[a], _dot.UPLINK_STYLES[b])
     orange = _dot.uplink_style(2)[0]
-    assert abs(_hue(orange) - _hue(_dot.ORANGE)) < 2 and _dot.uplink_style(2)[2], orange
     assert abs(_hue(orange) - _hue(_dot.uplink_style(1)[0])) > 120          # orange beside blue
-    # the views draw them: the ladder's arrows, its lanes, the network's uplinks
-    r = sim.run("equalize-nat", seed=1, size=3000)
+    # the views draw them: the ladder's arrows, its lanes, the network's uplinks (four of them)
+    r = sim.run("equalize-nat", seed=1, size=3000, uplinks=4)
     svg = ladder_svg(r) + topology_svg(r, 5)
-    for colour in (orange, LANE_GREY):
+    for colour in [c for c, _, _ in _dot.UPLINK_STYLES] + [LANE_GREY]:
         assert colour.lower() in svg.lower(), colour
+    strokes = {c.lower() for c in re.findall(r'stroke="(#[0-9A-Fa-f]{6})"', svg)}
+    assert not strokes & {c.lower() for c in palette[1:]}, strokes
     assert _dot.ORANGE.lower() not in svg.lower() and "#999;" not in svg

@@ -80,3 +80,29 @@ MIN_TEXT_JS = r"""root => {
   }
   return [least, what];
 }"""
+
+
+def contrast(a: str, b: str) -> float:
+    """WCAG 2's contrast ratio of two ``#rrggbb`` colours (1 to 21)."""
+    def lum(c):
+        r, g, b_ = (int(c[k:k + 2], 16) / 255 for k in (1, 3, 5))
+        f = lambda v: v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4    # noqa: E731
+        return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b_)
+    hi, lo = sorted((lum(a), lum(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def hue(c: str) -> float:
+    """The hue of a ``#rrggbb`` colour, in degrees."""
+    import colorsys
+    return 360 * colorsys.rgb_to_hsv(*(int(c[k:k + 2], 16) / 255 for k in (1, 3, 5)))[0]
+
+
+def ladder_band() -> str:
+    """The ladder's band of the current step as drawn on white: its fill at its opacity, both
+    read from the ladder's style (``svg.op1-ladder .op1-row.cur .band{fill:...;fill-opacity:...}``)."""
+    from sim.view.ladder import STYLE
+    fill, opacity = re.search(r"\.op1-row\.cur \.band\{fill:(#[0-9A-Fa-f]{6});fill-opacity:([0-9.]+)\}",
+                              STYLE).groups()
+    a = float(opacity)
+    return "#%02x%02x%02x" % tuple(round(int(fill[k:k + 2], 16) * a + 255 * (1 - a)) for k in (1, 3, 5))

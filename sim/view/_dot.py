@@ -27,15 +27,21 @@ BLUE, ORANGE, GREEN, SKY, VERMILLION, PURPLE, YELLOW, GREY = (
 #: of uplink 1 (hue, not lightness, tells them apart, for every kind of colour blindness: the
 #: palette's pair), and dashed.
 ORANGE_LINE = "#B37C00"
+#: Uplinks 3 and 4's: the palette's green and purple darkened the same way, their hues kept (164
+#: and 327 degrees), 4.1:1 on white and 3.5:1 on the yellow band (the palette's own were 3.4 and
+#: 3.1:1 on white, 2.9 and 2.6:1 on the band).  Uplink 3's line is dotted, thinner than a dash:
+#: more than 3:1.  Each still the palette's hue beside the others', and each has its own dashes.
+GREEN_LINE = "#008F68"
+PURPLE_LINE = "#AD678E"
 #: Uplink k's colour and line style, the same in every view (colour is never the only cue).
-UPLINK_STYLES = [(BLUE, "solid", ""), (ORANGE_LINE, "dashed", "7 4"), (GREEN, "dotted", "2 3"),
-                 (PURPLE, "bold", "10 3 2 3")]
+UPLINK_STYLES = [(BLUE, "solid", ""), (ORANGE_LINE, "dashed", "7 4"), (GREEN_LINE, "dotted", "2 3"),
+                 (PURPLE_LINE, "bold", "10 3 2 3")]
 #: The colour of text drawn in a palette colour: the same hue, dark enough to read (WCAG 1.4.3,
 #: 4.5:1 on white and on the ladder's yellow band of the current step, even where a reader's
 #: browser draws that band in solid yellow; the palette's orange is 2.3:1, its vermillion
 #: 3.9:1).  Lines and shapes keep the palette.
-TEXT = {BLUE: "#00609A", ORANGE: "#855300", ORANGE_LINE: "#855300", GREEN: "#006B52", PURPLE: "#8E4473", VERMILLION: "#9E4200",
-        GREY: "#595959"}
+TEXT = {BLUE: "#00609A", ORANGE: "#855300", ORANGE_LINE: "#855300", GREEN: "#006B52", GREEN_LINE: "#006B52",
+        PURPLE: "#8E4473", PURPLE_LINE: "#8E4473", VERMILLION: "#9E4200", GREY: "#595959"}
 
 
 def text_colour(colour: str) -> str:
