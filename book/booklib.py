@@ -30,8 +30,6 @@ from sim.route_cache import RtEntry, show_entry  # noqa: E402
 from sim.reasons import Gone  # noqa: E402,F401  (chapters: bl.Gone.EQUALIZE)
 from sim.trace import Drop, Ev, event_text, fmt_tuple  # noqa: E402
 
-IF_COLORS = {"if1": "#0072B2", "if2": "#D55E00", "if3": "#009E73", "if4": "#CC79A7"}
-
 
 def pyplot():
     """matplotlib's pyplot with the Agg backend and the book's style, imported on first use
