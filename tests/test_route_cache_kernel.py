@@ -6,7 +6,7 @@ from sim.link import Link
 from sim.packet import IP, TCP, Packet
 from sim.reasons import Flushed
 from sim.route_cache import IPTOS_RT_MASK, RT_MIN_DELAY, RouteCache
-from sim.trace import Ev
+from sim.trace import Drop, Ev
 
 from helpers import events
 
@@ -115,3 +115,20 @@ def test_a_line_back_up_flushes_the_route_cache_min_delay_later(monkeypatch):
     assert up and {e.t for e in up} == {1_000_000 + RT_MIN_DELAY}
     # until then the entries made while if2 was down keep their packets on if1
     assert {e.dev for e in events(r, Ev.RT_HIT, "router") if 1_000_000 < e.t < 3_000_000} <= {"if1", "eth0"}
+
+
+def test_a_packet_whose_ttl_runs_out_is_routed_first_as_2_4_does():
+    # 2.4: ip_rcv_finish() calls ip_route_input() (a cache miss makes an entry, in_slow_tot)
+    # and only then does ip_forward() read the TTL (too_many_hops): the route cache sees the
+    # packet the TTL then kills
+    r = sim.run("connection-level", seed=1, size=5_000)
+    router = r.net["router"]
+    cache, eth0 = router.cache, router.ifaces["eth0"]
+    dst, src = r.net["remote1"].addr, "192.168.0.9"      # a source the run never used
+    n, slow = len(cache.entries), cache.in_slow_tot
+    drops = len(list(events(r, Ev.DROP, "router")))
+    router.receive(Packet(IP(src, dst, 1, 0, 0), TCP(5000, 80)), eth0, 40)
+    assert (len(cache.entries), cache.in_slow_tot) == (n + 1, slow + 1)
+    assert (dst, src, 0, "eth0") in cache.entries
+    new = list(events(r, Ev.DROP, "router"))[drops:]
+    assert [e.reason for e in new] == [Drop.TTL]
