@@ -132,3 +132,28 @@ def test_a_packet_whose_ttl_runs_out_is_routed_first_as_2_4_does():
     assert (dst, src, 0, "eth0") in cache.entries
     new = list(events(r, Ev.DROP, "router"))[drops:]
     assert [e.reason for e in new] == [Drop.TTL]
+
+
+def test_rt_check_expire_revisits_a_bucket_after_300_s_or_240_s_as_the_docstring_says():
+    # (60 s << 9) / 300 s + 1 = 103 buckets a run: five runs visit 515 of the 512, so three
+    # buckets of every sweep come round again after four runs (240 s), the rest after five
+    import sim.route_cache as rc
+    router = _Router()
+    cache = RouteCache(router)
+    cache.start_gc()
+    rovers = []
+    for k in range(1, 200):
+        router.sim.at(k * cache.gc_interval + 1, lambda: rovers.append(cache.rover))
+    router.sim.run()
+    per_run = {(b - a) % (cache.rt_hash_mask + 1) for a, b in zip(rovers, rovers[1:])}
+    assert per_run == {103} and cache.rt_hash_mask + 1 == 512
+    last, gaps = {}, set()
+    for run, (a, b) in enumerate(zip(rovers, rovers[1:]), 1):
+        for j in range(1, 104):
+            i = (a + j) % 512
+            if i in last:
+                gaps.add((run - last[i]) * cache.gc_interval // 1_000_000)
+            last[i] = run
+    assert gaps == {240, 300}
+    doc = " ".join(rc.__doc__.split())
+    assert "103 of the 512 hash buckets per run" in doc and "240 s after the first" in doc
