@@ -117,8 +117,10 @@ class Nat:
         if trace.keep:
             trace.store(_NAT, self.router.name, out, pkt, "dnat", ct.id)
         if ct.orig[0] == ICMP_PROTO and self.model.icmp_dies_with_reply:
-            # 2.4's icmp_packet(): the entry dies with the reply to the last echo still
-            # unanswered (atomic_dec_and_test of proto.icmp.count): echoes in flight together
+            # 2.4's icmp_packet() as 2.4.32 has it (2.4.21's headers already carry the count;
+            # 2.4.0's had none and ended the entry at the first reply, "FIXME: Should keep
+            # count of orig - reply packets"): the entry dies with the reply to the last echo
+            # still unanswered (atomic_dec_and_test of proto.icmp.count): echoes in flight together
             # share it, and its binding.  An echo that is never answered (lost, or dropped by
             # a provider) keeps the count above zero: the entry then lives until ICMP_TIMEOUT
             # after the last echo, and every echo until then keeps its binding

@@ -10,10 +10,12 @@ its 2.4 route cache carries a mark (the policies that stand for marking, ``numge
 iptables ``MARK`` rules), so every entry's mark would be 0.  A miss goes to the FIB and inserts an
 entry at the head of its hash chain.  Idle entries are freed by
 ``rt_check_expire()``, which runs every ``gc_interval`` (60 s) but visits only
-a fifth of the hash buckets per run (``(gc_interval << rt_hash_log) /
-gc_timeout + 1`` of them), so each bucket is looked at about every 300 s: an
-idle entry goes between ``gc_timeout`` and twice that after its last use,
-depending on its bucket.  Further down a chain the timeout halves for every
+103 of the 512 hash buckets per run (``(gc_interval << rt_hash_log) / gc_timeout
++ 1`` = 30720 / 300 + 1), so a bucket is looked at again five runs (300 s) later --
+except that five runs visit 515 buckets, so the first three buckets of every five
+runs' sweep are visited again in its fifth run, 240 s after the first: an idle
+entry goes between ``gc_timeout`` and twice that after its last use, depending on
+its bucket.  Further down a chain the timeout halves for every
 entry kept before it.  The hash is 2.4.18's ``rt_hash_code()`` over the
 addresses as the kernel holds them (network byte order on a little-endian
 i386), with 512 buckets (a router with 64 MB of memory).

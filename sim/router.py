@@ -1,8 +1,15 @@
-"""The router's forwarding path, as in Linux 2.4 (``ip_route_input`` and netfilter hooks).
+"""The router's forwarding path, in Linux 2.4's order (``ip_rcv`` -> ``ip_route_input``,
+then ``ip_forward``; netfilter hooks between).
 
-    receive ─▶ ingress filter ─▶ PREROUTING (de-masquerade) ─▶ local? ─▶ TTL
+    receive ─▶ ingress filter ─▶ PREROUTING (de-masquerade) ─▶ local?
             ─▶ route: cache hit, or FIB lookup + fib_select_multipath + cache insert
-            ─▶ POSTROUTING (masquerade) ─▶ transmit on the chosen device
+            ─▶ TTL ─▶ POSTROUTING (masquerade) ─▶ transmit on the chosen device
+
+As in 2.4, the route is looked up before the TTL is checked (``ip_forward()`` reads the
+TTL of a packet ``ip_route_input()`` has already routed), so a packet that dies of its
+TTL has made or hit a route cache entry first.  2.4 then answers it with an ICMP time
+exceeded (``icmp_send(ICMP_TIME_EXCEEDED)``); the simulator only drops it (``Drop.TTL``):
+its ICMP is echo only, and no scenario's path is long enough for a TTL to run out.
 
 Providers and the Internet core are routers too, without a route cache and
 without showing their FIB lookups in the trace (``explain=False``).
@@ -91,9 +98,6 @@ class Router(Node):
         if dst in self.local_addrs:
             self.local_input(pkt)
             return
-        if ttl <= 1:
-            self.sim.trace.emit(_DROP, self.name, pkt, Drop.TTL)
-            return
         if self.cache is None:          # no route cache (an ISP's router): the FIB at once
             route = self.fib.lookup(dst)
             if route is None:
@@ -109,6 +113,9 @@ class Router(Node):
             nh = self.route_input(pkt, dst, src, tos, iif)
             if nh is None:
                 return
+        if ttl <= 1:                    # ip_forward(), after the route lookup: too_many_hops
+            self.sim.trace.emit(_DROP, self.name, pkt, Drop.TTL)
+            return
         # the TTL decremented: Packet.hop() written out, as it runs once per packet per router
         pkt = _new(Packet, (_new(IP, (src, dst, ttl - 1, ident, tos)), pkt.l4, pkt.load))
         if nat is not None:

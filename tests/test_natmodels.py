@@ -160,6 +160,27 @@ def test_cli_help_names_the_2_4_releases_the_netfilter_model_is():
     assert "netfilter, Linux 2.4.0-2.4.22 MASQUERADE:" in " ".join(p.stdout.split())
 
 
+def test_the_counting_of_echoes_is_not_claimed_for_2_4_0():
+    """2.4.0's icmp_packet() has no count ("FIXME: Should keep count of orig - reply packets")
+    and destroys the ICMP entry at the first reply; 2.4.32's counts (proto.icmp.count), and
+    2.4.21-pre6's ip_conntrack.h already holds the count.  The model counts, so what it says,
+    and what the book says of it, must not give the count to 2.4.0."""
+    import sim.natmodels.netfilter as nf
+    doc = " ".join((nf.__doc__ + " " + nf.Netfilter.help).split())
+    assert "2.4.0 ended it at the first reply" in doc and "not established here" in doc
+    book = ROOT / "book"
+    ch7 = " ".join((book / "07-icmp.md").read_text().split())
+    assert "2.4.0's `icmp_packet()` does so at the first reply" in ch7
+    assert "when the reply to its last unanswered echo passes" not in ch7
+    assert "On 2.4.0, which ends an ICMP entry at its first reply" in ch7
+    ch8 = " ".join((book / "08-real-kernels.md").read_text().split())
+    assert "(2.4.0 ended one at its first reply" in ch8
+    bib = (book / "references.bib").read_text()
+    entry = bib[bib.index("@misc{linux24conntrackicmp,"):]
+    entry = " ".join(entry[:entry.index("\n}")].split())
+    assert "Linux 2.4.0 and 2.4.32" in entry and "2.4.21-pre6" in entry
+
+
 def test_a_udp_entry_turns_assured_with_the_datagram_after_its_first_reply():
     """2.4's ip_conntrack_in() sets IPS_SEEN_REPLY only after udp_packet() has run, so the
     first reply refreshes the entry with UDP_TIMEOUT (30 s) and leaves it NEW; the next

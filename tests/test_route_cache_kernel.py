@@ -6,7 +6,7 @@ from sim.link import Link
 from sim.packet import IP, TCP, Packet
 from sim.reasons import Flushed
 from sim.route_cache import IPTOS_RT_MASK, RT_MIN_DELAY, RouteCache
-from sim.trace import Ev
+from sim.trace import Drop, Ev
 
 from helpers import events
 
@@ -115,3 +115,45 @@ def test_a_line_back_up_flushes_the_route_cache_min_delay_later(monkeypatch):
     assert up and {e.t for e in up} == {1_000_000 + RT_MIN_DELAY}
     # until then the entries made while if2 was down keep their packets on if1
     assert {e.dev for e in events(r, Ev.RT_HIT, "router") if 1_000_000 < e.t < 3_000_000} <= {"if1", "eth0"}
+
+
+def test_a_packet_whose_ttl_runs_out_is_routed_first_as_2_4_does():
+    # 2.4: ip_rcv_finish() calls ip_route_input() (a cache miss makes an entry, in_slow_tot)
+    # and only then does ip_forward() read the TTL (too_many_hops): the route cache sees the
+    # packet the TTL then kills
+    r = sim.run("connection-level", seed=1, size=5_000)
+    router = r.net["router"]
+    cache, eth0 = router.cache, router.ifaces["eth0"]
+    dst, src = r.net["remote1"].addr, "192.168.0.9"      # a source the run never used
+    n, slow = len(cache.entries), cache.in_slow_tot
+    drops = len(list(events(r, Ev.DROP, "router")))
+    router.receive(Packet(IP(src, dst, 1, 0, 0), TCP(5000, 80)), eth0, 40)
+    assert (len(cache.entries), cache.in_slow_tot) == (n + 1, slow + 1)
+    assert (dst, src, 0, "eth0") in cache.entries
+    new = list(events(r, Ev.DROP, "router"))[drops:]
+    assert [e.reason for e in new] == [Drop.TTL]
+
+
+def test_rt_check_expire_revisits_a_bucket_after_300_s_or_240_s_as_the_docstring_says():
+    # (60 s << 9) / 300 s + 1 = 103 buckets a run: five runs visit 515 of the 512, so three
+    # buckets of every sweep come round again after four runs (240 s), the rest after five
+    import sim.route_cache as rc
+    router = _Router()
+    cache = RouteCache(router)
+    cache.start_gc()
+    rovers = []
+    for k in range(1, 200):
+        router.sim.at(k * cache.gc_interval + 1, lambda: rovers.append(cache.rover))
+    router.sim.run()
+    per_run = {(b - a) % (cache.rt_hash_mask + 1) for a, b in zip(rovers, rovers[1:])}
+    assert per_run == {103} and cache.rt_hash_mask + 1 == 512
+    last, gaps = {}, set()
+    for run, (a, b) in enumerate(zip(rovers, rovers[1:]), 1):
+        for j in range(1, 104):
+            i = (a + j) % 512
+            if i in last:
+                gaps.add((run - last[i]) * cache.gc_interval // 1_000_000)
+            last[i] = run
+    assert gaps == {240, 300}
+    doc = " ".join(rc.__doc__.split())
+    assert "103 of the 512 hash buckets per run" in doc and "240 s after the first" in doc
