@@ -17,8 +17,9 @@ class NatModel:
     table, keyed ``(tuple, oif)`` (the article's stateless NAT); otherwise one binding per
     connection, made by its first packet and keyed by its tuple (``do_bindings``).
     ``icmp_dies_with_reply``: an ICMP echo entry is destroyed by the reply to the last echo
-    still unanswered (2.4's ``icmp_packet``, which counts them), rather than living until
-    its timeout.
+    still unanswered (``icmp_packet`` of 2.4.32, which counts them; 2.4.0's destroyed the entry
+    at the first reply, and which release between brought the count is not established here),
+    rather than living until its timeout.
     ``forgets_on_device_down``: a device going down destroys the entries bound to it
     (``masq_device_event``, ``nf_nat_masquerade``'s notifier) -- SNAT's are kept."""
     name: str = ""
