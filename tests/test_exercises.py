@@ -1,9 +1,11 @@
 """The exercise bank: solvable, computed by the simulator, varied per student; the grader;
 the page's checker in a real browser."""
+import collections
 import csv
 import functools
 import io
 import http.server
+import itertools
 import json
 import os
 import re
@@ -23,7 +25,7 @@ from sim.exercises.bank import chapter_ids
 from sim.exercises.grade import FORMAT, answer_file, grade
 from sim.exercises.notebook import _var
 from sim.exercises.bank import pool_instance
-from sim.exercises.variants import BOOK_STUDENT, POOL, SECRET_ENV, member, rng_for
+from sim.exercises.variants import BOOK_STUDENT, POOL, SECRET_ENV, member, pool_index, rng_for
 from sim.topology import LOCAL1, REMOTE1, REMOTE2, uplink_addr
 from sim.trace import Ev, event_text
 
@@ -162,18 +164,36 @@ def test_solvable_and_checker_accepts_only_the_simulators_answer(ex_id):
         assert not ok and text
 
 
-#: One answer for every variant, by design: two-links-config asks today's router (no equalize, no
-#: route cache) to use every line for one download, and only per-packet numgen without NAT does;
-#: its variants differ in uplinks, filtering, seeds and addresses (a copy scores: the guide says so)
-SAME_ANSWER = {"two-links-config"}
-
-
 @pytest.mark.parametrize("ex_id", IDS)
 def test_at_least_two_of_ten_students_get_different_answers(ex_id):
     answers = {tuple(instance(ex_id, s).accepted) for s in STUDENTS}
-    assert len(answers) >= (1 if ex_id in SAME_ANSWER else 2), answers
-    if ex_id in SAME_ANSWER:
-        assert len({instance(ex_id, s).prompt for s in STUDENTS}) >= 2
+    assert len(answers) >= 2, answers
+
+
+@pytest.mark.parametrize("course", ["", "c1", "c2"])
+def test_two_links_config_variants_differ_in_what_is_right(course):
+    """An instructor's finding: every variant of two-links-config had one right answer
+    (multipath=numgen, nat=none) -- its variants changed uplinks, filtering and seeds, none of which
+    changes it -- so a neighbour's answer was right for everyone (53 % of chapter 10's answers were
+    shared).  The pool's variants now ask three questions in turn (public addresses and one download
+    over every line; private addresses and several downloads over every line; private addresses and
+    one download that must work), whose right answers the simulator finds.  Over 60 ids: at least
+    3 distinct sets of right answers, none for more than 60 % of the ids, and fewer than 2 pairs of
+    ids in 3 whose right answers meet (every pair did)."""
+    ex = "two-links-config"
+    variants = [pool_instance(ex, k, course) for k in range(POOL)]
+    ids = [f"s{j:03d}" for j in range(60)]
+    sets = [frozenset(variants[pool_index(i, ex, course)].accepted) for i in ids]
+    counts = collections.Counter(sets)
+    assert len(counts) >= 3, counts
+    assert max(counts.values()) <= 0.6 * len(ids), counts
+    pairs = list(itertools.combinations(sets, 2))
+    assert sum(bool(a & b) for a, b in pairs) < 2 / 3 * len(pairs)
+    # each question says which it is, and offers no translation where the LAN's addresses are private
+    for inst in variants:
+        private = "private addresses" in inst.prompt
+        assert private != ("public addresses" in inst.prompt), inst.prompt
+        assert ("none" in inst.options["nat"]) != private, inst.options
 
 
 @pytest.mark.parametrize("ex_id", IDS)
@@ -2075,14 +2095,17 @@ def test_the_echo_question_says_whether_the_providers_filter_source_addresses(co
     assert other_line, "no variant asks about an echo that leaves with another line's address"
 
 
-@pytest.mark.parametrize("course,k", [("", 1), ("c3", 3), ("c2", 3)])
+@pytest.mark.parametrize("course,k", [("", 0), ("c3", 3), ("c2", 3), ("", 1), ("c1", 4)])
 def test_two_links_config_counts_the_downloads_data_not_its_acks(course, k):
     """"Every uplink carries at least 10%" counted packets both ways: one connection pinned to a
     line, its ACKs going up another, passed (pool3@c3: equalize=false, multipath=random worked,
-    seed 1923 if1 up 0 down 17, if2 up 19 down 0) -- and behind NAT (pool1) per-packet ACKs up
-    both lines passed while the data all came down the binding's one line.  Each line must
-    bring down a share of the download's data; every variant keeps a working choice."""
+    seed 1923 if1 up 0 down 17, if2 up 19 down 0) -- and behind NAT per-packet ACKs up both lines
+    passed while the data all came down the binding's one line.  Each line must bring down a share
+    of the downloads' data; every variant keeps a working choice.  (Pool variants 0 and 3 ask one
+    download with public addresses, 1 and 4 several downloads behind NAT.)"""
     inst = pool_instance("two-links-config", k, course)
+    one = "**one**" in inst.prompt
+    assert one == (k % 3 == 0) and ("public addresses" in inst.prompt) == one, inst.prompt
     assert inst.accepted
     crit = inst.judge.criterion
     fixed = {a: b for a, b in inst.run["params"].items() if a != "seed"}
@@ -2101,9 +2124,15 @@ def test_two_links_config_counts_the_downloads_data_not_its_acks(course, k):
             if min(down) < 0.1 * sum(down):
                 assert norm not in inst.accepted, (norm, s, r.summary["uplinks"])
                 break
-    # a choice made once per connection (a hash, a conntrack mark) pins the download to one line
-    pinned = [a for a in inst.outcomes if any(f"multipath={m}" in a for m in ("hash-l3", "hash-l4", "connmark"))]
-    assert pinned and not set(pinned) & set(inst.accepted), inst.accepted
+    if one:
+        # a choice made once per connection (a hash, a conntrack mark) pins the download to one line
+        pinned = [a for a in inst.outcomes if any(f"multipath={m}" in a for m in ("hash-l3", "hash-l4", "connmark"))]
+        assert pinned and not set(pinned) & set(inst.accepted), inst.accepted
+    else:
+        # several downloads behind NAT: a conntrack mark per connection spreads their bindings over
+        # the lines; a hash of the addresses alone gives them all one line
+        assert {"multipath=connmark;nat=snat", "multipath=connmark;nat=masquerade"} <= set(inst.accepted)
+        assert not any(a.startswith("multipath=hash-l3;") for a in inst.accepted), inst.accepted
 
 
 @pytest.mark.parametrize("course", ["", "c1"])

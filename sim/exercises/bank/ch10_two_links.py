@@ -2,46 +2,144 @@
 from __future__ import annotations
 
 import math
+import re
 
 import sim
 from sim.trace import Drop, Ev
 from sim.runs import map_runs, run
 from sim.stats import wilson
 
-from . import (addressed, addresses_text, _call, _config_instance, dev_addr, _download_ok,
+from . import (addressed, addresses_text, _call, _config_instance, data_shares, dev_addr, _download_ok,
                 exercise, ExerciseError, _handshake, ifs, _lan_port, next_uplink, numeric, predict,
-                uplink_why_not)
+                losses, uplink_why_not)
 
 
-@exercise("two-links-config", 10, "config", "Use both uplinks without breaking")
+#: The three questions the pool's variants take in turn (``_kind``): one download over every line
+#: with public addresses, several downloads over every line behind NAT, one download behind NAT
+KINDS = ("public-one", "private-many", "private-one")
+
+
+def _kind(student: str) -> str:
+    """Which question variant ``student`` (a pool member, ``pool3`` or ``pool3@course``, or
+    ``book``) asks.  The pool's variants take them in turn, so every pool holds all three and a
+    classmate's answer is right for another question only where the two share its answer; the
+    book's own page asks the first, the one the chapter's chart shows."""
+    m = re.match(r"pool(\d+)(?:@|$)", student)
+    return KINDS[int(m.group(1)) % len(KINDS)] if m else KINDS[0]
+
+
+def _downloads_ok(need_every: bool):
+    """A run's verdict for several downloads at once: each completed with its handshake, none
+    reset, nothing lost on the way; ``need_every``: and every uplink brought down at least 10%
+    of their data.  One download: ``_download_ok``'s verdict."""
+    one = _download_ok(need_both=need_every)
+
+    def crit(r) -> tuple[bool, str]:
+        cs = r.summary["connections"]
+        if len(cs) == 1:
+            return one(r)
+        n, drops, share = len(cs), r.summary["drops"], data_shares(r)
+        got = sum(c["bytes"] for c in cs)
+        down = ("share of the bytes down " + ", ".join(f"{d} {s:.0%}" for d, s in share.items()) if got else
+                "no data received, so no share of it: packets down the uplinks "
+                + ", ".join(f"{d} {u['down_packets']}" for d, u in r.summary["uplinks"].items()))
+        parts = [f"{n} downloads", f"handshakes completed by their own ACK {sum(c['handshake_ok'] for c in cs)}/{n}",
+                 f"{got}/{sum(c['bytes_wanted'] for c in cs)} bytes received",
+                 f"complete {sum(bool(c['complete']) for c in cs)}/{n}", f"reset {sum(bool(c['reset']) for c in cs)}",
+                 "drops: " + (", ".join(f"{k} {v}" for k, v in drops.items()) or "none"), down]
+        fails = []
+        for bad, what in ((lambda c: not c["handshake_ok"], "{} had a handshake not completed by its own ACK"),
+                          (lambda c: not c["complete"], "{} did not complete"),
+                          (lambda c: c["reset"], "{} ended in a reset")):
+            ks = [k for k, c in enumerate(cs, 1) if bad(c)]
+            if ks:
+                fails.append(what.format(_listed(ks)))
+        lost = losses(drops)
+        if lost:
+            fails.append("packets were lost on the way (" + ", ".join(f"{k} {v}" for k, v in lost.items()) + ")")
+        if need_every and got:
+            fails += [f"{d} brought down under 10% of the data" for d, s in share.items() if s < 0.10]
+        ok = not fails
+        return ok, "; ".join(parts) + ("" if ok else ". Fails: " + "; ".join(fails))
+    return crit
+
+
+def _listed(ks: list[int]) -> str:
+    """``[2]`` -> "download 2", ``[1, 3]`` -> "downloads 1 and 3"."""
+    return (f"download {ks[0]}" if len(ks) == 1 else
+            "downloads " + ", ".join(map(str, ks[:-1])) + f" and {ks[-1]}")
+
+
+@exercise("two-links-config", 10, "config", "Several lines: a policy and a NAT that work")
 def two_links_config(student, rng):
-    # public addresses: behind NAT one download has one public address, and the server's data
-    # comes back to it by that address's line whatever the router does (chapter 10) -- NAT is
-    # offered, and pins the data to one line.  Today's kernel: no equalize patch and no route
-    # cache (chapter 9), so the 2.4 answer chapter 8's table and chapter 10's chart show
-    # (equalize over the route cache, public LAN) is not on offer: the reader applies what
-    # chapters 9 and 10 showed of today's policies to it
+    # Three questions, in turn over the pool (``_kind``), each with its own right answers:
+    # - public-one: public LAN addresses, one download over every line.  Behind NAT one download
+    #   has one public address, and the server's data comes back to it by that address's line
+    #   whatever the router does (chapter 10) -- NAT is offered, and pins the data to one line;
+    #   per-packet numgen without NAT is the answer.
+    # - private-many: private LAN addresses (NAT it must be), several downloads at once over every
+    #   line: a choice per connection spreads them, each on its NAT binding's line; per-packet
+    #   numgen works with SNAT only where the providers pass another line's source (chapter 9).
+    # - private-one: private LAN addresses, one download that must simply work: per-packet
+    #   balancing behind NAT breaks it but for SNAT with providers that do not filter.
+    # Today's kernel: no equalize patch and no route cache (chapter 9), so the 2.4 answer chapter
+    # 8's table and chapter 10's chart show (equalize over the route cache, public LAN) is not on
+    # offer: the reader applies what chapters 9 and 10 showed of today's policies to it.  The
+    # draws are made in the same order for every question (the public-one variants are those
+    # the exercise had when it asked only that one)
+    kind = _kind(student)
     filt = rng.choice([False, True])
     n = rng.choice([2, 3])
     s0 = rng.randrange(1, 5000)
     seeds = [s0, s0 + 1, s0 + 2]
-    fixed = addressed(student, rng, "connection-level", dict(uplinks=n, ingress_filter=filt, size=20000, remote="rfc",
-                                                             equalize=False, tcp="linux"))
-    options = dict(multipath=["hash-l3", "hash-l4", "numgen", "connmark"], nat=["none", "snat", "masquerade"])
+    base = dict(uplinks=n, ingress_filter=filt, size=20000, remote="rfc", equalize=False, tcp="linux")
+    many = rng.choice([3, 4]) if kind == "private-many" else 1
+    fixed = addressed(student, rng, "connection-level", dict(base, connections=many) if many > 1 else base)
+    providers = f"providers {'filter' if filt else 'do not filter'} source addresses"
+    today = ("The router runs today's Linux: no route cache and no equalize patch, so 2.4's equalize is not on "
+             "offer.")
+    seeds_text = f"for seeds {', '.join(map(str, seeds))}"
+    multipath = ["hash-l3", "hash-l4", "numgen", "connmark"]
+    if kind == "public-one":
+        options = dict(multipath=multipath, nat=["none", "snat", "masquerade"])
+        prompt = (f"Your LAN has public addresses, {n} uplinks, an RFC 9293 remote; {providers}. {today} Choose "
+                  f"the multipath policy and the NAT (`none`: the router translates nothing) so that **one** 20 kB "
+                  f"download completes with its handshake, the connection never reset and no packet lost on the "
+                  f"way, and every uplink brings down at least 10% of the download's data (its share of the bytes "
+                  f"that come down the uplinks) — {seeds_text}.")
+        hint = ("A choice made once per connection (a hash of its addresses or ports, a conntrack mark) pins the "
+                "download to one line. Per-packet balancing uses every line, but then every packet must carry "
+                "a source address that the remote host and that line's provider accept — and the data comes "
+                "down to the address the server sends it to: a NAT binding is one address, on one line.")
+    else:
+        options = dict(multipath=multipath, nat=["snat", "masquerade"])
+        private = (f"Your LAN has private addresses, so the router must translate them (`snat` or `masquerade`; "
+                   f"no router on the Internet carries an answer back to a private address); {n} uplinks, an RFC "
+                   f"9293 remote; {providers}. {today}")
+        if kind == "private-many":
+            prompt = (f"{private} Local host 1 starts **{many}** 20 kB downloads from one server at once. Choose "
+                      f"the multipath policy and the NAT so that every download completes with its handshake, "
+                      f"none is reset and no packet is lost on the way, and every uplink brings down at least 10% "
+                      f"of the downloads' data (its share of the bytes that come down the uplinks) — "
+                      f"{seeds_text}.")
+            hint = ("Behind NAT each download's data comes down the line of its binding's address, whatever way "
+                    "its packets went up: the lines share the data only if the downloads get bindings on "
+                    "different lines. A hash of the addresses alone gives one host's downloads from one server "
+                    "one line; a hash of the ports spreads them only as the hash falls. Per-packet balancing sends "
+                    "a connection's packets up lines whose address they do not carry: whether they get through "
+                    "depends on the NAT and on the providers.")
+        else:
+            prompt = (f"{private} Local host 1 makes **one** 20 kB download. Choose the multipath policy and the "
+                      f"NAT so that it completes with its handshake, the connection never reset and no packet lost "
+                      f"on the way — {seeds_text}. (Behind NAT one download has one public address, so its data "
+                      f"comes down one line whatever you choose: here it need only work.)")
+            hint = ("A choice made once per connection keeps all its packets on one line, with the address of its "
+                    "NAT binding. Per-packet balancing sends them up every line: then each packet must carry a "
+                    "source the remote host and that line's provider accept, and the NAT must keep translating "
+                    "it when it changes lines.")
     return _config_instance(
         scenario="connection-level", fixed=fixed, options=options, seeds=seeds,
-        criterion=_download_ok(need_both=True),
-        prompt=(f"Your LAN has public addresses, {n} uplinks, an RFC 9293 remote; providers "
-                f"{'filter' if filt else 'do not filter'} source addresses. The router runs today's Linux: no "
-                f"route cache and no equalize patch, so 2.4's equalize is not on offer. Choose the multipath "
-                f"policy and the NAT (`none`: the router translates nothing) so that **one** 20 kB download "
-                f"completes with its handshake, the connection never reset and no packet lost on the way, and "
-                f"every uplink brings down at least 10% of the download's data (its share of the bytes that "
-                f"come down the uplinks) — for seeds {', '.join(map(str, seeds))}."),
-        hint=("A choice made once per connection (a hash of its addresses or ports, a conntrack mark) pins the "
-              "download to one line. Per-packet balancing uses every line, but then every packet must carry "
-              "a source address that the remote host and that line's provider accept — and the data comes "
-              "down to the address the server sends it to: a NAT binding is one address, on one line."),
+        criterion=_downloads_ok(need_every=kind != "private-one"), prompt=prompt, hint=hint,
         explanation="The simulator ran every combination on the three seeds.")
 
 
