@@ -1827,13 +1827,16 @@ def test_max_attempts_counts_a_right_answer_only_within_that_many_checks(tmp_pat
 
 
 def test_an_attempt_count_edited_into_no_count_is_said_and_not_let_pass_max_attempts(tmp_path):
-    """A page writes each answer's checks as a whole number; "many", -1, 2.5 or true in a file
-    that carries the page's fingerprints was typed in by hand.  It was read as "no count", which
-    counts under --max-attempts: any number of checks passed.  The report says so in one line
-    naming the value, and under --max-attempts that right answer counts as over the limit."""
+    """A page writes each answer's checks as a whole number, 1 or more (it writes the answer at
+    its first Check); "many", 0, -1, 2.5 or true in a file that carries the page's fingerprints
+    was typed in by hand.  It was read as "no count", which counts under --max-attempts: any
+    number of checks passed.  The report says so in one line naming the value, and under
+    --max-attempts that right answer counts as over the limit.  0 was taken silently, as "0
+    attempts", right (an instructor's finding: a student of the shared site set it on a right
+    answer)."""
     right = {k: instance(k, "alice").answer for k in chapter_ids(2)}
     ex = "rc-hit"
-    for bad in ("many", -1, 2.5, True):
+    for bad in ("many", 0, -1, 2.5, True):
         data = answer_file("alice", right, attempts={k: 1 for k in right})
         data["answers"][ex]["attempts"] = bad
         assert "fingerprint" in data["answers"][ex]
@@ -1841,8 +1844,9 @@ def test_an_attempt_count_edited_into_no_count_is_said_and_not_let_pass_max_atte
         assert rep.score == len(right)                  # no --max-attempts: the count decides nothing
         said = [n for n in rep.notes if n.startswith("attempts ")]
         assert said == [f"attempts of {ex!r} is {json.dumps(bad) if not isinstance(bad, str) else repr(bad)}: "
-                        "the page writes a whole number of checks, so the file was edited by hand; "
-                        "not counted as checks"], said
+                        "the page writes a whole number of checks, 1 or more, so the file was edited by "
+                        "hand; not counted as checks"], said
+        assert f"{ex} (chapter 2, " not in rep.text()   # no "0 attempts" beside the answer
         rep = grade("alice", data, max_attempts=3)
         got = {it["id"]: it for it in rep.items}
         assert got[ex]["points"] == 0 and got[ex]["late"], got[ex]

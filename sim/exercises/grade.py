@@ -194,18 +194,21 @@ def load_answers(path: str | Path, name: str | None = None) -> dict:
 
 
 def _unwrap(v):
-    """(answer, variant, attempts) of one entry of ``answers``."""
+    """(answer, variant, attempts) of one entry of ``answers``: the attempts a count a page or a
+    notebook writes, 1 or more (an answer is written by its first Check; a notebook's answer never
+    checked has no count), else None (``_bad_attempts``: 0, "many" -- a hand edit)."""
     if isinstance(v, dict) and ("answer" in v or _refused_entry(v)):
         attempts = v.get("attempts")
-        ok = isinstance(attempts, int) and not isinstance(attempts, bool) and attempts >= 0
+        ok = isinstance(attempts, int) and not isinstance(attempts, bool) and attempts >= 1
         return v.get("answer"), v.get("variant"), attempts if ok else None
     return v, None, None
 
 
 def _bad_attempts(v):
     """The ``attempts`` of one entry of ``answers`` when it is there but no count a page or a
-    notebook writes (a whole number, 0 or more): ``"many"``, -1, 2.5, true -- a hand edit; else
-    None (a count, or none given: ``null`` or no key, as a notebook answer never checked)."""
+    notebook writes (a whole number, 1 or more: no page writes an answer it was never checked
+    with): ``"many"``, 0, -1, 2.5, true -- a hand edit; else None (a count, or none given: ``null``
+    or no key, as a notebook answer never checked)."""
     if isinstance(v, dict) and v.get("attempts") is not None and _unwrap(v)[2] is None:
         return v["attempts"]
     return None
@@ -516,8 +519,8 @@ def grade(student: str, data: dict, chapter: int | None = None, secret: str | No
         rep.score += int(ok)
     if edited:
         said = ", ".join(f"of {k!r} is {_as_json(v)}" for k, v in edited.items())
-        rep.notes.append(f"attempts {said}: the page writes a whole number of checks, so the file was edited by "
-                         f"hand"
+        rep.notes.append(f"attempts {said}: the page writes a whole number of checks, 1 or more, so the file was "
+                         f"edited by hand"
                          + (f"; with --max-attempts {max_attempts} {'that answer counts' if len(edited) == 1 else 'those answers count'} "
                             f"as over the limit" if max_attempts is not None else
                             "; not counted as checks"))
