@@ -574,6 +574,10 @@ def grade_file(student: str, path, chapter: int | None = None, secret: str | Non
 HEADER_WORDS = {"id", "ids", "sid", "username", "user", "login", "netid", "student", "students", "email", "name"}
 
 
+#: How many bad ids of a roster its error names, line and value (the rest: the lines they are on).
+BAD_IDS_SHOWN = 50
+
+
 def read_roster(path, column: str | None = None) -> list[str]:
     """Student ids, one a line (blank lines and ``#`` comments ignored), as the roster spells them;
     one id once, whatever its case (ids are case-insensitive).  ``column``: the roster is a CSV
@@ -594,12 +598,15 @@ def read_roster(path, column: str | None = None) -> list[str]:
         if not sid:
             continue
         if not STUDENT_RE.match(sid):
-            bad.append(f"line {n} {echo(sid)}")
+            bad.append((n, sid))
         elif sid.lower() not in seen:           # ids are case-insensitive
             seen.add(sid.lower())
             ids.append(sid)
     if bad:                                     # every one at once, not one a run
-        shown = ", ".join(bad[:5]) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
+        shown = ", ".join(f"line {n} {echo(sid)}" for n, sid in bad[:BAD_IDS_SHOWN])
+        if len(bad) > BAD_IDS_SHOWN:            # a whole column of no ids: the rest said by where they are
+            rest = [n for n, _ in bad[BAD_IDS_SHOWN:]]
+            shown += f" and {len(rest)} more, on lines {rest[0]} to {rest[-1]} of the roster"
         raise GradeError(f"the roster {path}: {len(bad)} bad student id{'s' if len(bad) > 1 else ''} ({shown}): "
                          f"an id is 1-64 ASCII letters, digits, '_', '.', '@', '+' or '-', starting with a letter "
                          f"or digit")
