@@ -577,3 +577,68 @@ def test_the_replay_files_names_answer_a_prediction_and_the_guide_says_so(monkey
     guide = " ".join((ROOT / "book" / "instructor-guide.md").read_text().split())
     assert "directory listings off hide the list, not the names" in guide
     assert "asks the site for the name each choice would give gets the replay for the right choice" in guide
+
+
+def test_the_guides_shared_site_box_says_where_to_run_max_attempts_and_one_version(tmp_path):
+    """An instructor's findings on the shared site's route: the guide said to run the commands
+    "from the repository's root folder", while the box's paths (submissions/, -o files.csv,
+    --feedback reports) are the current folder's -- the course's files would go into the
+    repository; the box never named --max-attempts, nor pinning the version the site was built
+    from.  The text says where the paths go, and a run as it says (PYTHONPATH, in a course's
+    folder) writes there; the option it names is grade's; the section it points to exists."""
+    import re
+    import shlex
+    from sim.exercises.__main__ import parser
+    text = (ROOT / "book" / "instructor-guide.md").read_text()
+    flat = " ".join(text.split())
+    assert "Run the commands below from the repository's root folder" not in flat
+    assert ("every path they read or write (a roster, `--class`, `-o`, `--out-dir`, `--feedback`, `--lms-file`) "
+            "is relative to the folder you run them in") in flat
+    assert "put `PYTHONPATH=PATH-TO-REPOSITORY` before each command" in flat
+    box = text[text.index("In short: the shared site"):]
+    box = " ".join(box[:box.index("```")].split())
+    assert "Run them in your course's folder" in box
+    opt = re.search(r"With `(--max-attempts \d+)` added, a right answer counts only if the student's page recorded "
+                    r"at most \d+ checks for it", box)
+    assert opt, box
+    assert parser().parse_args(["grade", "--class", "x", *shlex.split(opt.group(1))]).max_attempts == 2
+    assert "{ref}`one version of the book <one-version>`" in box
+    assert "(one-version)=\n### One version of the book for a course" in text
+    # as the text says: in a course's folder, the package found through PYTHONPATH, every
+    # relative path is that folder's (none lands in the repository)
+    (tmp_path / "submissions").mkdir()
+    ids = [k for k in BANK if BANK[k].chapter == 2]
+    data = answer_file("ann", {k: instance(k, "ann", secret="").answer for k in ids}, secret="")
+    (tmp_path / "submissions" / "answers-ann.json").write_text(json.dumps(data))
+    env = {k: v for k, v in os.environ.items() if k != "OP1_COURSE_SECRET"}
+    env["PYTHONPATH"] = str(ROOT)
+    before = set(os.listdir(ROOT))
+    r = subprocess.run([sys.executable, "-m", "sim.exercises", "grade", "--class", "submissions", "--chapter", "2",
+                        "--feedback", "reports", "-o", "files.csv"], cwd=tmp_path, env=env,
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "files.csv").is_file() and (tmp_path / "reports" / "ann.txt").is_file()
+    assert set(os.listdir(ROOT)) == before
+
+
+def test_a_page_writes_an_answer_with_one_check_or_more_so_a_zero_is_a_hand_edit():
+    """An instructor's finding: a student of the shared site set "attempts": 0 on a right
+    answer in the downloaded file and it was taken silently ("0 attempts", right).  The page's
+    store writes an answer at its first Check, with 1 (never 0); the grader says 0 as it says
+    "many": edited by hand."""
+    got = _node("""
+        const st = SX.store("zero");
+        const rec = st.record("rc-hit", "hit", "v1", true, "");
+        return rec.attempts;""", None)
+    assert got == 1
+    ids = [k for k in BANK if BANK[k].chapter == 2]
+    data = answer_file("ann", {k: instance(k, "ann", secret="").answer for k in ids}, secret="",
+                       attempts={k: 1 for k in ids})
+    data["answers"][ids[0]]["attempts"] = 0
+    rep = grade("ann", data, 2, secret="")
+    assert rep.score == len(ids)                        # no --max-attempts: the count decides nothing
+    assert [n for n in rep.notes if n.startswith("attempts ")] == [
+        f"attempts of {ids[0]!r} is 0: the page writes a whole number of checks, 1 or more, so the file was "
+        f"edited by hand; not counted as checks"], rep.notes
+    rep = grade("ann", data, 2, secret="", max_attempts=1)
+    assert rep.score == len(ids) - 1 and rep.items[0]["late"], rep.items[0]

@@ -1379,9 +1379,16 @@ def test_a_roster_with_bad_ids_names_them_all_in_one_line(tmp_path):
     (tmp_path / "alice.json").write_text(json.dumps(answer_file("alice", right_answers("alice", chapter_ids(2)))))
     roster = tmp_path.parent / f"{tmp_path.name}-roster.txt"
     roster.write_text("alice\nJosé García\no'brien\n\n" + "".join(f"bad id {k}\n" for k in range(5)) + "bob\n")
-    r = one_line_error(cli("grade", "--class", str(tmp_path), "--roster", str(roster)),
-                       "7 bad student ids (line 2 'José García', line 3 \"o'brien\", line 5 'bad id 0', "
-                       "line 6 'bad id 1', line 7 'bad id 2' and 2 more)", "ASCII letters")
+    one_line_error(cli("grade", "--class", str(tmp_path), "--roster", str(roster)),
+                   "7 bad student ids (line 2 'José García', line 3 \"o'brien\", line 5 'bad id 0', "
+                   "line 6 'bad id 1', line 7 'bad id 2', line 8 'bad id 3', line 9 'bad id 4'): ", "ASCII letters")
+    # an instructor's finding: "... and 2 more" made them fix, run again and see the rest.  Every
+    # one up to 50, then where the others are, still in one message
+    roster.write_text("alice\n" + "".join(f"bad id {k}\n" for k in range(60)) + "bob\n")
+    r = cli("grade", "--class", str(tmp_path), "--roster", str(roster))
+    one_line_error(r, "60 bad student ids (line 2 'bad id 0', line 3 'bad id 1', ",
+                   "line 51 'bad id 49' and 10 more, on lines 52 to 61 of the roster): ", "ASCII letters")
+    assert "'bad id 50'" not in r.stderr
 
 
 def test_one_bad_file_never_stops_the_class(tmp_path):
@@ -1847,13 +1854,16 @@ def test_max_attempts_counts_a_right_answer_only_within_that_many_checks(tmp_pat
 
 
 def test_an_attempt_count_edited_into_no_count_is_said_and_not_let_pass_max_attempts(tmp_path):
-    """A page writes each answer's checks as a whole number; "many", -1, 2.5 or true in a file
-    that carries the page's fingerprints was typed in by hand.  It was read as "no count", which
-    counts under --max-attempts: any number of checks passed.  The report says so in one line
-    naming the value, and under --max-attempts that right answer counts as over the limit."""
+    """A page writes each answer's checks as a whole number, 1 or more (it writes the answer at
+    its first Check); "many", 0, -1, 2.5 or true in a file that carries the page's fingerprints
+    was typed in by hand.  It was read as "no count", which counts under --max-attempts: any
+    number of checks passed.  The report says so in one line naming the value, and under
+    --max-attempts that right answer counts as over the limit.  0 was taken silently, as "0
+    attempts", right (an instructor's finding: a student of the shared site set it on a right
+    answer)."""
     right = {k: instance(k, "alice").answer for k in chapter_ids(2)}
     ex = "rc-hit"
-    for bad in ("many", -1, 2.5, True):
+    for bad in ("many", 0, -1, 2.5, True):
         data = answer_file("alice", right, attempts={k: 1 for k in right})
         data["answers"][ex]["attempts"] = bad
         assert "fingerprint" in data["answers"][ex]
@@ -1861,8 +1871,9 @@ def test_an_attempt_count_edited_into_no_count_is_said_and_not_let_pass_max_atte
         assert rep.score == len(right)                  # no --max-attempts: the count decides nothing
         said = [n for n in rep.notes if n.startswith("attempts ")]
         assert said == [f"attempts of {ex!r} is {json.dumps(bad) if not isinstance(bad, str) else repr(bad)}: "
-                        "the page writes a whole number of checks, so the file was edited by hand; "
-                        "not counted as checks"], said
+                        "the page writes a whole number of checks, 1 or more, so the file was edited by "
+                        "hand; not counted as checks"], said
+        assert f"{ex} (chapter 2, " not in rep.text()   # no "0 attempts" beside the answer
         rep = grade("alice", data, max_attempts=3)
         got = {it["id"]: it for it in rep.items}
         assert got[ex]["points"] == 0 and got[ex]["late"], got[ex]

@@ -396,3 +396,68 @@ def test_sheet_and_page_for_a_roster_say_an_id_on_two_lines_as_grade_does(tmp_pa
         f"the roster {ws}: 1 row has an empty 'Username' and no page (line 3 (Bob B)): fill in their ids and run again",
         f"the roster {ws}: 1 'Username' value is on several rows, which are one student, with one page (s0001 on "
         f"line 2 (Ann A), line 4 (Cy C)): give each participant their own id, or use a column that has one per row"]
+
+
+def test_the_shared_sites_export_of_every_chapter_graded_per_chapter_tells_the_students_nothing_of_the_others(
+        tmp_path):
+    """An instructor's finding (the shared site, 300 students): the site's export carries every
+    chapter answered in that browser, so grading chapter 2 began every student's report and
+    Moodle comment with "note: N answers outside chapter 2 not graded: rc-..., ...", and filled
+    every row's note.  Expected on this route: the reports, the comments and the rows say
+    nothing of it; the run says it once.  A file with no answer of the chapter still says so
+    (test_exercises: the wrong file sent)."""
+    ids, other = chapter_ids(2), chapter_ids(3)
+    ws = _worksheet(tmp_path / "worksheet.csv", _row(1001, "Liam Chen", "s0001"), _row(1002, "Emma Chen", "s0002"))
+    sub = _class(tmp_path / "sub", {
+        f"{name}_{pid}_assignsubmission_file_/answers-{sid}.json": (sid, {**right_answers(sid, ids),
+                                                                          **right_answers(sid, other)})
+        for pid, name, sid in ((1001, "Liam Chen", "s0001"), (1002, "Emma Chen", "s0002"))})
+    r = cli("grade", "--class", str(sub), "--roster", str(ws), "--roster-column", "Username", "--chapter", "2",
+            "--lms-file", str(tmp_path / "graded.csv"), "--feedback", str(tmp_path / "reports"),
+            "-o", str(tmp_path / "files.csv"))
+    assert r.returncode == 0, r.stderr
+    reports = [p.read_text() for p in (tmp_path / "reports").rglob("*.txt")]
+    comments = [row["Feedback comments"] for row in csv.DictReader(open(tmp_path / "graded.csv", encoding="utf-8-sig"))]
+    notes = [row["note"] for row in csv.DictReader(open(tmp_path / "files.csv"))]
+    assert len(reports) == 2 and all(f"{TOP} / {TOP}" in t for t in reports), reports
+    for text in reports + comments + notes:
+        assert "outside chapter" not in text and other[0] not in text, text
+    said = [line for line in r.stderr.splitlines() if "other chapters" in line]
+    assert said == ["python -m sim.exercises: note: 2 files also hold answers of other chapters than chapter 2 (an "
+                    "export of the book's pages carries every chapter answered in that browser): not graded, and "
+                    "not said in the rows or the reports"], r.stderr
+    # one file, --student: the report (the student's) without it, the instructor's line on stderr
+    one = next(sub.rglob("answers-s0001.json"))
+    r = cli("grade", "--student", "s0001", "--chapter", "2", str(one))
+    assert r.returncode == 0 and "outside chapter" not in r.stdout and other[0] not in r.stdout, r.stdout
+    assert (f"{len(other)} answers outside chapter 2 not graded (an export of the book's pages carries every "
+            f"chapter answered in that browser): {', '.join(other)}") in r.stderr, r.stderr
+
+
+def test_a_file_of_an_older_version_of_the_book_is_named_with_what_to_do(tmp_path):
+    """An instructor's finding: a student answered every question right on pages of an older
+    version (no question fingerprints) and got 1 of 4, the questions having changed since; the
+    run said only "1 file carries no question fingerprints".  The line names the student and
+    the file, says their answers were graded on this version's questions, and to ask the
+    student which version and grade again with it ("One version of the book")."""
+    ids = chapter_ids(2)
+    ws = _worksheet(tmp_path / "worksheet.csv", _row(1001, "Liam Chen", "s0001"), _row(1002, "Emma Chen", "s0002"))
+    sub = tmp_path / "sub"
+    for pid, name, sid, fps in ((1001, "Liam Chen", "s0001", True), (1002, "Emma Chen", "s0002", False)):
+        f = sub / f"{name}_{pid}_assignsubmission_file_" / f"answers-{sid}.json"
+        f.parent.mkdir(parents=True)
+        f.write_text(json.dumps(answer_file(sid, right_answers(sid, ids), fingerprints=fps)))
+    r = cli("grade", "--class", str(sub), "--roster", str(ws), "--roster-column", "Username", "--chapter", "2",
+            "-o", str(tmp_path / "files.csv"))
+    assert r.returncode == 0, r.stderr
+    said = [line for line in r.stderr.splitlines() if "fingerprints" in line]
+    assert len(said) == 1, r.stderr
+    assert ("1 file carries no question fingerprints, written by hand or exported by pages or notebooks of an older "
+            "version of the book: s0002 (Emma Chen_1002_assignsubmission_file_/answers-s0002.json): its answers "
+            "were graded on this version's questions") in said[0], said
+    assert ("ask the student which version of the book they answered on, and grade that file again with it (the "
+            "instructor guide's \"One version of the book\")") in said[0], said
+    assert "s0001" not in said[0]
+    from pathlib import Path
+    guide = (Path(__file__).resolve().parent.parent / "book" / "instructor-guide.md").read_text()
+    assert "### One version of the book" in guide       # the section the line sends the instructor to

@@ -293,6 +293,11 @@ def main(argv=None) -> int:
                     _out(json.dumps(rep.json(), indent=1, default=str) + "\n", a.output)
                 else:
                     _out(rep.text() + "\n", a.output)
+                if rep.outside:             # the instructor's to know, not the report's (the student's)
+                    n = len(rep.outside)
+                    _note(f"{n} answer{'s' if n > 1 else ''} outside chapter {a.chapter} not graded (an export of "
+                          f"the book's pages carries every chapter answered in that browser): "
+                          f"{', '.join(rep.outside)}")
                 if a.student.lower() != BOOK_STUDENT:
                     _grade_practice_note(secret)
         elif a.cmd == "page":

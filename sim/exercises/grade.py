@@ -95,6 +95,9 @@ class Report:
     notes: list[str] = field(default_factory=list)    # what the score does not show (ignored answers ...)
     changed: list[str] = field(default_factory=list)  # ids answered on another question (fingerprint): no score
     unchecked: list[str] = field(default_factory=list)  # ids answered without a fingerprint (an older page)
+    # ids of other chapters than the one asked for, beside answers of it: the browser's export of
+    # the shared site carries every chapter answered in it -- not graded, and no note of the report
+    outside: list[str] = field(default_factory=list)
 
     @property
     def attempts(self) -> int | None:
@@ -111,7 +114,7 @@ class Report:
 
     def json(self) -> dict:
         return {"student": self.student, "score": self.score, "max": self.max, "attempts": self.attempts,
-                "notes": self.notes, "changed": self.changed,
+                "notes": self.notes, "changed": self.changed, "outside": self.outside,
                 "items": [{k: v for k, v in it.items() if k != "said"} for it in self.items]}
 
 
@@ -194,18 +197,21 @@ def load_answers(path: str | Path, name: str | None = None) -> dict:
 
 
 def _unwrap(v):
-    """(answer, variant, attempts) of one entry of ``answers``."""
+    """(answer, variant, attempts) of one entry of ``answers``: the attempts a count a page or a
+    notebook writes, 1 or more (an answer is written by its first Check; a notebook's answer never
+    checked has no count), else None (``_bad_attempts``: 0, "many" -- a hand edit)."""
     if isinstance(v, dict) and ("answer" in v or _refused_entry(v)):
         attempts = v.get("attempts")
-        ok = isinstance(attempts, int) and not isinstance(attempts, bool) and attempts >= 0
+        ok = isinstance(attempts, int) and not isinstance(attempts, bool) and attempts >= 1
         return v.get("answer"), v.get("variant"), attempts if ok else None
     return v, None, None
 
 
 def _bad_attempts(v):
     """The ``attempts`` of one entry of ``answers`` when it is there but no count a page or a
-    notebook writes (a whole number, 0 or more): ``"many"``, -1, 2.5, true -- a hand edit; else
-    None (a count, or none given: ``null`` or no key, as a notebook answer never checked)."""
+    notebook writes (a whole number, 1 or more: no page writes an answer it was never checked
+    with): ``"many"``, 0, -1, 2.5, true -- a hand edit; else None (a count, or none given: ``null``
+    or no key, as a notebook answer never checked)."""
     if isinstance(v, dict) and v.get("attempts") is not None and _unwrap(v)[2] is None:
         return v["attempts"]
     return None
@@ -448,7 +454,8 @@ def grade(student: str, data: dict, chapter: int | None = None, secret: str | No
         raise GradeError(f"unknown exercise {echo(unknown[0])} in the answer file: the bank has {', '.join(BANK)}")
     for k, v in answers.items():
         _fingerprint(v, k)
-    notes = []
+    notes, outside = [], []
+    asked = chapter is not None                 # by the caller (--chapter), not by the file
     if chapter is None and "chapter" in data:
         chapter = data["chapter"]
         if isinstance(chapter, bool) or not isinstance(chapter, int) or chapter not in chapters():
@@ -457,7 +464,11 @@ def grade(student: str, data: dict, chapter: int | None = None, secret: str | No
     if chapter is not None:
         ids = chapter_ids(chapter)
         ignored = [k for k in answers if k not in ids]
-        if ignored:
+        if ignored and asked and set(answers) & set(ids):
+            # the export of the book's pages holds every chapter answered in that browser: what is
+            # expected needs no word to the student (the caller says it once for a class)
+            outside = ignored
+        elif ignored:                           # nothing of the chapter asked: the wrong file?
             notes.append(f"{len(ignored)} answer{'s' if len(ignored) > 1 else ''} outside chapter {chapter} "
                          f"not graded: {', '.join(ignored)}")
     else:
@@ -466,7 +477,7 @@ def grade(student: str, data: dict, chapter: int | None = None, secret: str | No
             raise GradeError("the answer file has no answers")
         ids = [k for c in answered for k in chapter_ids(c)]
     _check_variants(student, answers, ids, secret, others)
-    rep = Report(student, 0, len(ids), notes=notes)
+    rep = Report(student, 0, len(ids), notes=notes, outside=outside)
     answered = 0                                # answers graded here, fingerprinted or not
     edited = {}                                 # id -> an attempts value no page writes (a hand edit)
     for ex_id in ids:
@@ -516,8 +527,8 @@ def grade(student: str, data: dict, chapter: int | None = None, secret: str | No
         rep.score += int(ok)
     if edited:
         said = ", ".join(f"of {k!r} is {_as_json(v)}" for k, v in edited.items())
-        rep.notes.append(f"attempts {said}: the page writes a whole number of checks, so the file was edited by "
-                         f"hand"
+        rep.notes.append(f"attempts {said}: the page writes a whole number of checks, 1 or more, so the file was "
+                         f"edited by hand"
                          + (f"; with --max-attempts {max_attempts} {'that answer counts' if len(edited) == 1 else 'those answers count'} "
                             f"as over the limit" if max_attempts is not None else
                             "; not counted as checks"))
@@ -571,6 +582,10 @@ def grade_file(student: str, path, chapter: int | None = None, secret: str | Non
 HEADER_WORDS = {"id", "ids", "sid", "username", "user", "login", "netid", "student", "students", "email", "name"}
 
 
+#: How many bad ids of a roster its error names, line and value (the rest: the lines they are on).
+BAD_IDS_SHOWN = 50
+
+
 def read_roster(path, column: str | None = None) -> list[str]:
     """Student ids, one a line (blank lines and ``#`` comments ignored), as the roster spells them;
     one id once, whatever its case (ids are case-insensitive).  ``column``: the roster is a CSV
@@ -591,12 +606,15 @@ def read_roster(path, column: str | None = None) -> list[str]:
         if not sid:
             continue
         if not STUDENT_RE.match(sid):
-            bad.append(f"line {n} {echo(sid)}")
+            bad.append((n, sid))
         elif sid.lower() not in seen:           # ids are case-insensitive
             seen.add(sid.lower())
             ids.append(sid)
     if bad:                                     # every one at once, not one a run
-        shown = ", ".join(bad[:5]) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
+        shown = ", ".join(f"line {n} {echo(sid)}" for n, sid in bad[:BAD_IDS_SHOWN])
+        if len(bad) > BAD_IDS_SHOWN:            # a whole column of no ids: the rest said by where they are
+            rest = [n for n, _ in bad[BAD_IDS_SHOWN:]]
+            shown += f" and {len(rest)} more, on lines {rest[0]} to {rest[-1]} of the roster"
         raise GradeError(f"the roster {path}: {len(bad)} bad student id{'s' if len(bad) > 1 else ''} ({shown}): "
                          f"an id is 1-64 ASCII letters, digits, '_', '.', '@', '+' or '-', starting with a letter "
                          f"or digit")
@@ -1048,7 +1066,7 @@ def _grade_row(item):
                     max_attempts=_TASK.get("max_attempts"), roster=_TASK.get("roster", ()))
         rep.student = shown                     # a release notebook's answers: the student who sent them
         return ("ok", rep.score, rep.max, rep.attempts, rep.notes, [(it["id"], it["points"]) for it in rep.items],
-                rep.text() if _TASK.get("feedback") else "", rep.changed, bool(rep.unchecked))
+                rep.text() if _TASK.get("feedback") else "", rep.changed, bool(rep.unchecked), len(rep.outside))
     except GradeError as e:
         return "error", str(e), e.student
     finally:
@@ -2224,9 +2242,9 @@ def _fill_scores(rows: list[dict], results) -> list[str]:
     ids = []
     for row, res in zip(rows, results):
         if res[0] == "ok":
-            _, score, top, attempts, rep_notes, points, text, changed, unchecked = res
+            _, score, top, attempts, rep_notes, points, text, changed, unchecked, outside = res
             row.update(score=score, max=top, error="", attempts=attempts, feedback=text, changed=changed,
-                       unchecked=unchecked)
+                       unchecked=unchecked, outside=outside)
             row["note"] += rep_notes
             for ex_id, pts in points:
                 row[ex_id] = pts
@@ -2308,6 +2326,10 @@ def _id_alarms(rows: list[dict], roster: list[str], nbgrader: bool) -> list[str]
     return alarms
 
 
+#: How many files without fingerprints the run's line names (student and file).
+UNCHECKED_NAMED = 10
+
+
 def _changed_notes(rows: list[dict]) -> tuple[list[str], list[str]]:
     """(notes, alarms): one line naming how many answers were not graded because their question
     changed since their page was made (``fingerprint``), and of which exercises; one saying how
@@ -2328,11 +2350,19 @@ def _changed_notes(rows: list[dict]) -> tuple[list[str], list[str]]:
         notes.append(line)
         if files * 4 >= len(graded):            # a quarter of the class or more: the wrong version
             alarms.append(line)
-    old = sum(1 for r in graded if r.get("unchecked"))
+    old = [r for r in graded if r.get("unchecked")]
     if old:
-        notes.append(f"{old} file{'s' if old > 1 else ''} carr{'y' if old > 1 else 'ies'} no question fingerprints "
-                     f"(written by hand, or exported by a page or notebook made before them): graded on this "
-                     f"version's questions, which could not be checked against the ones the students saw")
+        n, many = len(old), len(old) > 1
+        named = "; ".join(f"{r['student']} ({r['file']})" for r in old[:UNCHECKED_NAMED])
+        if n > UNCHECKED_NAMED:
+            named += f"; and {n - UNCHECKED_NAMED} more (the per-file CSV's note column says which)"
+        notes.append(f"{n} file{'s' if many else ''} carr{'y' if many else 'ies'} no question fingerprints, "
+                     f"written by hand or exported by pages or notebooks of an older version of the book: {named}: "
+                     f"{'their' if many else 'its'} answers were graded on this version's questions, so an answer "
+                     f"right on the student's page is marked wrong here if its question changed since; ask "
+                     f"{'those students' if many else 'the student'} which version of the book they answered on, "
+                     f"and grade {'those files' if many else 'that file'} again with it (the instructor guide's "
+                     f"\"One version of the book\")")
     return notes, alarms
 
 
@@ -2523,6 +2553,11 @@ def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | 
     alarms += id_alarms
     changed_notes, changed_alarms = _changed_notes(rows)
     notes += changed_notes
+    outside = sum(1 for r in rows if r.get("outside"))
+    if outside:                                 # once for the class, not in every row and report
+        notes.append(f"{outside} file{'s' if outside > 1 else ''} also hold{'' if outside > 1 else 's'} answers of "
+                     f"other chapters than chapter {chapter} (an export of the book's pages carries every chapter "
+                     f"answered in that browser): not graded, and not said in the rows or the reports")
     alarms += changed_alarms
     unplaced = [r["file"] for r in rows if r.get("unplaced")]
     if unplaced:
