@@ -3003,3 +3003,40 @@ def test_chapter_3s_speed_feedback_uses_no_later_chapters_idea():
             assert "per-packet" not in text, text
             seen += "twice the slower line" in text
     assert seen
+
+
+@pytest.mark.parametrize("course", ["", "c2"])
+def test_the_slow_echo_variant_is_not_chapter_7s_worked_case(course):
+    """A student's variant -- second line 600 ms one way, filtering providers, "will echo 4's
+    reply reach Local host 1?" -- was the case chapter 7 works in its prose ("With the second
+    line's one-way delay set to 600 ms ... echo 4 ... was dropped by provider 1").  The slow
+    variants use other delays than the chapter's run, so the page does not answer them."""
+    src = (Path(__file__).resolve().parent.parent / "book" / "07-icmp.md").read_text()
+    (chapter_ms,) = {int(x) for x in re.findall(r"^SLOW_MS = (\d+)", src, re.M)}
+    delays = set()
+    for k in range(POOL):
+        inst = pool_instance("icmp-answered", k, course)
+        if inst.run["params"].get("delay_ms"):
+            delays.add(inst.run["params"]["delay_ms"][-1])
+    for student in STUDENTS:
+        inst = instance("icmp-answered", student)
+        if inst.run["params"].get("delay_ms"):
+            delays.add(inst.run["params"]["delay_ms"][-1])
+    assert delays and chapter_ms not in delays, (chapter_ms, delays)
+    # still slow enough that an echo it carries is unanswered when the next leaves, a second later
+    assert all(2 * d > 1000 for d in delays), delays
+
+
+def test_eqnat_survive_hint_does_not_anchor_the_count_at_the_first_acks_chance():
+    """The hint said "expect about 20/3 or a little more" where the 20 seeds' answer was 11:
+    1/n is the first ACK's chance only, and the share of handshakes a pure ACK completes is the
+    chapter's table's.  The hint sends the student there and says how widely 20 tosses scatter
+    (the standard deviation it gives is the binomial one at 1/n)."""
+    for student in STUDENTS[:4]:
+        inst = instance("eqnat-survive", student, secret="")
+        n = inst.run["params"]["uplinks"]
+        runs = int(re.search(r"These are (\d+) runs", inst.prompt).group(1))
+        assert f"{runs}/{n} or a little more" not in inst.hint and "20/" not in inst.hint, inst.hint
+        assert "the chapter's table" in inst.hint and "completed by an ACK" in inst.hint, inst.hint
+        sd = (runs * (1 / n) * (1 - 1 / n)) ** 0.5
+        assert f"standard deviation of {sd:.1f}" in inst.hint, inst.hint

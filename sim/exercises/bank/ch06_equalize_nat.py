@@ -72,6 +72,8 @@ def eqnat_survive(student, rng):
     ok = outcome.count("completed by the handshake ACK")    # handshake_ok, in the summary's words
     late = sum(h.startswith("completed late") for h in outcome)
     how = _how("equalize-nat", params, seeds)
+    # the scatter of len(seeds) tosses at the first ACK's chance 1/n (the hint's "about")
+    sd = (len(seeds) * (1 / n) * (1 - 1 / n)) ** 0.5
     # the direction replies teach (what a count too high or too low forgot), but they let a count
     # of 0..20 be found by halving without a run: the page counts the checks and exports the count,
     # the grader's --max-attempts can hold a right answer to the first check or two, and the prompt
@@ -84,13 +86,16 @@ def eqnat_survive(student, rng):
                 f"is True)? Every Check is counted, and the count goes into your export with the answer: "
                 f"a course may count a right answer only if it came at the first check or two, so a count "
                 f"homed in on from the Too few / Too many replies may not score. Run the seeds first."),
-        hint=(f"Each run is a coin toss: the handshake's first ACK is accepted only when the random "
-              f"choice sends it by the SYN's uplink (chance 1/{n}). When it goes astray, a copy of the "
-              f"client's request that leaves by the SYN's uplink completes the handshake instead (not a "
-              f"pure ACK: not counted), and only when those go astray too does the ACK answering the "
-              f"server's retransmitted SYN+ACK get another chance. So expect about 20/{n} or a little "
-              f"more, give or take the scatter of 20 tosses (several either way). But the question asks "
-              f"for these 20 seeds exactly: run them."),
+        hint=(f"Each run is a toss: the handshake's first ACK is accepted only when the random choice "
+              f"sends it by the SYN's uplink (chance 1/{n}). When it goes astray, a copy of the client's "
+              f"request that leaves by the SYN's uplink completes the handshake instead (not a pure ACK: "
+              f"not counted), and only when those go astray too does the ACK answering the server's "
+              f"retransmitted SYN+ACK get another chance. 1/{n} is the first ACK's chance, not the "
+              f"answer's: the chapter's table (\"completed by an ACK\") gives the share of runs for "
+              f"{n} uplinks over thousands of runs, and {len(seeds)} runs give about {len(seeds)} times "
+              f"it. About: {len(seeds)} tosses at a chance near 1/{n} scatter with a standard deviation "
+              f"of {sd:.1f}, so a count one or two standard deviations away from that is nothing unusual. "
+              f"The question asks for these {len(seeds)} seeds exactly: run them."),
         over=("Too many: count only the runs whose handshake an ACK completed (`handshake_ok` True); a "
               "handshake completed late, by a data segment that carried the acknowledgment, is not one."),
         under=("Too few: besides the handshake's first ACK, the ACK that answers the server's retransmitted "
