@@ -57,7 +57,9 @@ def test_pip_install_live_runs_chapter_6_from_another_folder(tmp_path):
     probe = """if True:
         import importlib.metadata as m, json, sim, sim.view
         from sim.view.player import _asset
+        meta = m.metadata("one-plus-one-lt-one")
         print(json.dumps({"file": sim.__file__, "requires": m.requires("one-plus-one-lt-one"),
+                          "licence": meta.get("License-Expression") or meta.get("License"),
                           "css": len(_asset("player.css")), "js": len(_asset("player.js"))}))"""
     r = subprocess.run([py, "-c", probe], cwd=elsewhere, env=env, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr[-3000:]
@@ -66,6 +68,8 @@ def test_pip_install_live_runs_chapter_6_from_another_folder(tmp_path):
     assert got["css"] > 1000 and got["js"] > 1000
     assert any(q.startswith("ipywidgets") and 'extra == "live"' in q for q in got["requires"])
     assert any(q.startswith("scapy") and "extra" not in q for q in got["requires"])
+    # (flit_core 4 dropped `license = { text = ... }` silently: pip show printed "License:" and nothing)
+    assert got["licence"] == "GPL-2.0-only", got["licence"]
 
     # chapter 6, top to bottom, its LivePlayer included, in a kernel started by a Jupyter
     # that runs elsewhere (the kernel, as Jupyter starts it, in the chapter's folder)

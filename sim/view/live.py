@@ -553,7 +553,7 @@ def _number_box(W):
 
 @functools.lru_cache(maxsize=None)
 def _text_box(W):
-    """A box whose text the run reads (``TEXT_BOXES``: ``2000,512``, ``never``), as typed; its value
+    """A box whose text the run reads (``TEXT_BOXES``: ``2000,512``, ``none``), as typed; its value
     may also be set from Python as the parameter itself (``[2000, 512]``, ``0.5``, None)."""
     import traitlets
 
