@@ -2311,3 +2311,50 @@ def test_more_is_said_only_for_a_narration_cut_by_half_a_line_or_more(tmp_path):
         browser.close()
         p.stop()
     assert got[2] == [2, False] and got[40] == [40, True], got
+
+
+def test_the_boxes_titles_keep_the_case_of_their_words(tmp_path):
+    """The boxes' titles were in capitals (text-transform): "24.740 ms" read "MS" and the packet's
+    place "ROUTER:IF2", whose interface names are the trace's, case and all.  No title is
+    transformed, at a laptop's width or a phone's."""
+    need_dot()
+    exe = _need_browser()
+    r = sim.run("connection-level", seed=1)
+    pl = Player(r, title="connection-level, seed 1", max_steps=14)
+    got = {}
+    for w, h in ((1280, 800), (375, 667), (375, 900)):
+        p, browser, pg = _page_with(exe, tmp_path, pl.html(), {"width": w, "height": h}, name=f"case-{w}x{h}.html")
+        try:
+            got[(w, h)] = pg.evaluate("""() => {
+                const t = Array.from(document.querySelectorAll('.op1-boxh'));
+                return [t.length, t.map(e => getComputedStyle(e).textTransform),
+                        document.querySelector('.op1-state-box-wrap .op1-boxh').innerText]; }""")
+        finally:
+            browser.close()
+            p.stop()
+    for screen, (n, how, tables) in got.items():
+        assert n == 4 and set(how) == {"none"}, (screen, how)
+        assert tables.startswith("Linux router: tables, at ") and tables.endswith(" ms"), (screen, tables)
+
+
+def test_the_players_text_follows_the_readers_font_size(tmp_path):
+    """A reader who sets a larger default font size got the book's text larger and the players'
+    not (every size in px).  With the root's font size doubled, so are the narration's, the
+    buttons', the packet's fields', the boxes' titles' and the tables strip's; at the default
+    size, the narration is 14.5 px, as it was."""
+    need_dot()
+    exe = _need_browser()
+    r = sim.run("connection-level", seed=1)
+    pl = Player(r, title="connection-level, seed 1", max_steps=14)
+    p, browser, pg = _page_with(exe, tmp_path, pl.html(), {"width": 1280, "height": 800})
+    sizes = """() => ['.op1-narr', '.op1-bar button', '.op1-diss', '.op1-boxh', '.op1-what', '.op1-sub', '.op1-title']
+        .map(s => parseFloat(getComputedStyle(document.querySelector(s)).fontSize))"""
+    try:
+        one = pg.evaluate(sizes)
+        pg.evaluate("() => { document.documentElement.style.fontSize = '32px'; }")
+        two = pg.evaluate(sizes)
+    finally:
+        browser.close()
+        p.stop()
+    assert one[0] == 14.5, one
+    assert [round(b / a, 3) for a, b in zip(one, two)] == [2.0] * len(one), (one, two)
