@@ -688,8 +688,9 @@ def test_the_router_tables_are_shown_whole_and_their_marked_row_in_view(tmp_path
     book's column) and a phone (390x844) no row of the router's tables is hidden below the
     bottom of their box (it was capped at 70 % / 60 % of the window's height: the conntrack
     table's last rows, with 4 uplinks all of it, were cut off); on the phone, where the tables
-    are wider than their box, every step shows them from their left edge: the rows a step marks
-    (NEW, SNAT, DEL ...) start, with their key, inside the box."""
+    are wider than their box, every step shows them from their left edge, or scrolled right as
+    far as the words in the cells it marks (NEW, SNAT, DEL ...) need to end clear of the box's
+    faded right edge, no further."""
     need_dot()
     exe = _need_browser()
     w, h = (1280, 720) if screen.startswith("laptop") else (390, 844)
@@ -712,14 +713,9 @@ def test_the_router_tables_are_shown_whole_and_their_marked_row_in_view(tmp_path
                                      arg=[P.element_handle(), k])
                 pg.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
                 got.append((j, k, k in marked, P.evaluate("""el => {
-                    const b = el.querySelector('.op1-state-box'), r = b.getBoundingClientRect();
-                    const tint = Array.from(b.querySelectorAll('svg polygon'))
-                      .filter(c => ['#d5f0e6', '#d7ebf7'].includes(c.getAttribute('fill')))
-                      .map(c => c.getBoundingClientRect());
-                    return {hidden: b.scrollHeight - b.clientHeight, wide: b.scrollWidth > b.clientWidth + 1,
-                            sl: b.scrollLeft,
-                            right: tint.length ? Math.max(...tint.map(t => t.right)) - r.right : null,
-                            left: tint.length ? Math.min(...tint.map(t => t.left)) - r.left : null}; }""")))
+                    const b = el.querySelector('.op1-state-box');
+                    return {hidden: b.scrollHeight - b.clientHeight, wide: b.scrollWidth > b.clientWidth + 1}; }"""),
+                    P.evaluate(MARKED_WORDS_JS)))
     finally:
         browser.close()
         p.stop()
@@ -728,17 +724,23 @@ def test_the_router_tables_are_shown_whole_and_their_marked_row_in_view(tmp_path
     assert marked
     if w < 500:
         assert all(g[3]["wide"] for g in got)
-        # the tables from their left edge: the marked rows' start (their key) inside the box
-        assert all(g[3]["sl"] == 0 for g in got), [g for g in got if g[3]["sl"]]
-        assert all(0 <= g[3]["left"] < g[3]["right"] for g in marked), marked
+        # the tables from their left edge, or as far right as the marked words need, no further
+        for g in got:
+            right, sl, most = g[4]
+            assert (right is None) == (not g[2]), g
+            if right is None:
+                assert sl == 0, g
+            else:
+                assert right <= -28 + 1 and (sl == 0 or right >= -28 - 2 or sl >= most - 1), g
 
 
-def test_at_320_px_the_router_tables_open_at_their_left_edge(tmp_path):
+def test_at_320_px_the_router_tables_open_no_further_right_than_their_marks_need(tmp_path):
     """Chapter 6's replay at 320 px: Next ten times with the ladder shown, then the "Router
-    tables" tab -- the tables open at their left edge (scrollLeft 0), so the route cache's key
-    ("192.168.0.1 → 200.0.0.1 iif eth0"), the NAT tuples and the tables' titles read whole; and
-    again at the following steps.  (They opened scrolled 70 px right, to the marked rows' right
-    end: "1 iif eth0", "om, equalize)".)"""
+    tables" tab -- the tables open scrolled right only as far as the words of the step's marked
+    cells need to end clear of the box's faded right edge (from their left edge if they fit), so
+    that the route cache's key ("192.168.0.1 → 200.0.0.1 iif eth0"), the NAT tuples and the
+    tables' titles show as much as they can; and again at the following steps.  (They opened
+    scrolled 70 px right, to the marked rows' right end: "1 iif eth0", "om, equalize)".)"""
     need_dot()
     exe = _need_browser()
     r = sim.run("equalize-nat", seed=3, size=20_000)
@@ -760,13 +762,17 @@ def test_at_320_px_the_router_tables_open_at_their_left_edge(tmp_path):
                 const b = el.querySelector('.op1-state-box');
                 return [+el.getAttribute('data-step'), b.scrollLeft, b.scrollWidth - b.clientWidth,
                         (el.querySelector('.op1-state-t') || {}).textContent,
-                        el.querySelector('.op1-pos').textContent]; }"""))
+                        el.querySelector('.op1-pos').textContent]; }""") + [P.evaluate(MARKED_WORDS_JS)[0]])
             P.locator(".op1-bar button[data-act=next]").click()
     finally:
         browser.close()
         p.stop()
     assert got[0][0] == 10 and all(g[2] > 20 for g in got), got      # wider than its box
-    assert all(g[1] == 0 for g in got), got
+    for g in got:
+        if g[5] is None:
+            assert g[1] == 0, g
+        else:
+            assert g[5] <= -28 + 1 and (g[1] == 0 or g[5] >= -28 - 2 or g[1] >= g[2] - 1), g
     # the caption says the moment the tables show: the step's own
     assert all(g[3] == ", at " + g[4].rsplit("t = ", 1)[1] for g in got), got
 
@@ -1142,7 +1148,10 @@ def test_the_pinned_bar_gives_way_to_a_box_being_typed_in_below_the_player(tmp_p
     """In JupyterLab the pinned bar sat over the code cell after the player, on the very lines
     being typed (the editor's cursor under "Next ▶").  While the focus is in something typed into
     outside the player (a text box here, a notebook's editor there) that reaches down to where
-    the bar sits, the bar is hidden; it comes back once the focus leaves."""
+    the bar sits, the bar is hidden; it comes back once the focus leaves.  (The bar shows only
+    while some of the player is under it, so such a box after the player starts under the bar:
+    one that ends above the bar's place, and grows down into it as lines are typed, is after a
+    player wholly above the bar, which hides the bar anyway.)"""
     need_dot()
     exe = _need_browser()
     pl = Player(sim.run("equalize-nat", seed=3, size=20_000), title="equalize-nat, seed 3", max_steps=19)
@@ -1156,14 +1165,18 @@ def test_the_pinned_bar_gives_way_to_a_box_being_typed_in_below_the_player(tmp_p
             pg = browser.new_page(viewport={"width": 1366, "height": 768})
             pg.goto((tmp_path / "typing.html").as_uri())
             pg.wait_for_selector("[data-replay][data-op1-live]", state="attached")
-            # the player's own bar scrolled away, the text box's foot at the window's foot
-            pg.evaluate("""() => { const t = document.getElementById('cell').getBoundingClientRect();
-                window.scrollBy(0, t.bottom - window.innerHeight + 4); }""")
-            _frame(pg)
-            _frame(pg)
+            # the player's own bar scrolled away, its foot under the bar's place, the text box's
+            # top 30 px above the window's foot (twice: the bar, once shown, keeps room for itself
+            # under the player, which moves the box down)
+            for _ in range(2):
+                pg.evaluate("""() => { const t = document.getElementById('cell').getBoundingClientRect();
+                    window.scrollBy(0, t.top - window.innerHeight + 30); }""")
+                _frame(pg)
+                _frame(pg)
             shown = lambda: pg.evaluate("() => !document.querySelector('.op1-float').hidden")
             before = shown()
-            pg.locator("#cell").focus()
+            y0 = pg.evaluate("scrollY")
+            pg.locator("#cell").evaluate("el => el.focus({preventScroll: true})")
             pg.keyboard.type("up = r.summary")
             _frame(pg)
             _frame(pg)
@@ -1172,28 +1185,13 @@ def test_the_pinned_bar_gives_way_to_a_box_being_typed_in_below_the_player(tmp_p
             pg.wait_for_timeout(50)
             _frame(pg)
             after = shown()
-            # a box that ends above the bar's place while focused, then grows down into it as lines
-            # are typed, with no scroll (a notebook's editor): the bar gives way then too
-            pg.evaluate("""() => { const t = document.getElementById('cell'); t.rows = 2; t.value = '';
-                const r = t.getBoundingClientRect(); window.scrollBy(0, r.bottom - (window.innerHeight - 140)); }""")
-            pg.locator("#cell").focus()
-            _frame(pg)
-            _frame(pg)
-            above = shown()
-            pg.locator("#cell").evaluate("el => { el.addEventListener('input', () => { el.rows = 2 + el.value.split('\\n').length * 2; }); }")
-            for _ in range(3):
-                pg.keyboard.press("Enter")
-            pg.keyboard.type("x = 1")
-            _frame(pg)
-            _frame(pg)
-            grown = shown()
+            y1 = pg.evaluate("scrollY")
         finally:
             browser.close()
     assert before, "the pinned bar did not show with the player's bar scrolled away: this test shows nothing"
+    assert y1 == y0, ("the page scrolled as the box was typed in: this test shows nothing", y0, y1)
     assert not typing, "the pinned bar stayed over the box being typed in"
     assert after, "the pinned bar did not come back once the focus left the box"
-    assert above, "the pinned bar hid for a focused box that ends above its place"
-    assert not grown, "the pinned bar stayed over a focused box that grew down into its place"
 
 
 def test_a_ladder_scrolled_sideways_keeps_its_whole_first_column_on_its_backing(tmp_path):
@@ -2055,12 +2053,12 @@ def test_a_narration_longer_than_its_box_says_there_is_more(tmp_path):
                        "s.dispatchEvent(new Event('input', {bubbles: true})); }", k)
             _frame(pg)
             # a target a finger can hit: 24 px tall at least (WCAG 2.2, 2.5.8), 3 px past its look
-            reach = P.evaluate("""el => { const c = el.querySelector('.op1-more > span'), r = c.getBoundingClientRect();
+            reach = P.evaluate("""el => { const c = el.querySelector('.op1-narr + .op1-more > span'), r = c.getBoundingClientRect();
                 const at = (x, y) => { const h = document.elementFromPoint(x, y); return !!h && (h === c || c.contains(h)); };
                 const x = (r.left + r.right) / 2;
                 return [r.height, at(x, r.top - 3), at(x, r.bottom + 3), at(r.left - 3, (r.top + r.bottom) / 2)]; }""")
             y0 = pg.evaluate("scrollY")
-            P.locator(".op1-more > span").tap()
+            P.locator(".op1-narr + .op1-more > span").tap()
             pg.wait_for_timeout(600)                    # (a smooth scroll)
             tapped = P.evaluate(look)
             # the tap scrolls the narration only: the page stays, and scrolls on as the reader
@@ -2368,3 +2366,218 @@ def test_more_is_said_only_for_a_narration_cut_by_half_a_line_or_more(tmp_path):
         browser.close()
         p.stop()
     assert got[2] == [2, False] and got[40] == [40, True], got
+
+
+# The right end of the words in the router tables' marked cells (a step's NEW, HIT, SNAT, DEL...
+# rows: state.py's tints), less the right edge of their box: [that, the box's scrollLeft, how
+# far it can scroll]; null for a step that marks nothing.
+MARKED_WORDS_JS = """el => {
+  const b = el.querySelector('.op1-state-box'), r = b.getBoundingClientRect();
+  const cells = Array.from(b.querySelectorAll('svg polygon'))
+    .filter(c => ['#d5f0e6', '#d7ebf7', '#fbe0d0'].includes(c.getAttribute('fill'))).map(c => c.getBoundingClientRect());
+  let right = null;
+  b.querySelectorAll('svg text').forEach(t => {
+    const w = t.getBoundingClientRect(), y = (w.top + w.bottom) / 2;
+    if (w.width && cells.some(c => y > c.top && y < c.bottom && w.left >= c.left - 1 && w.left < c.right))
+      right = Math.max(right === null ? -Infinity : right, w.right - r.right);
+  });
+  return [right, b.scrollLeft, b.scrollWidth - b.clientWidth]; }"""
+
+
+def test_on_a_phone_the_router_tables_show_the_words_of_the_steps_marked_cells(tmp_path):
+    """Chapter 1's replay at 375x667: at step 2 the tables, wider than their box, stayed at their
+    left edge, the chosen nexthop's "◀ chosen" and the NAT reply's new port ("reply 200.0.0.1:80
+    → 150.0.0.1:70…") under the box's faded right edge (28 px).  At each step the words of its
+    marked cells end clear of the fade, the box scrolled right no further than they need (from
+    its left edge, where the rows' keys are, when they fit); a reader who scrolls the box keeps it
+    there until the next step, through a change of tab."""
+    need_dot()
+    exe = _need_browser()
+    r = sim.run("connection-level", seed=1)
+    pl = Player(r, title="connection-level, seed 1", max_steps=14)
+    _write_player_page(tmp_path / "tables.html", pl)
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+        try:
+            pg, P = _phone_at_narration(browser, tmp_path / "tables.html", 375, 667)
+            P.locator(".op1-tabs [data-tab=state]").tap()
+            seen = []
+            for k in range(8):
+                if k:
+                    P.locator(".op1-bar button[data-act=next]").evaluate("b => b.click()")
+                _frame(pg)
+                seen.append(P.evaluate(MARKED_WORDS_JS))
+            # a reader's own scroll at step 8, then the ladder's tab and back: kept
+            P.evaluate("el => { el.querySelector('.op1-state-box').scrollLeft = 5; }")
+            P.locator(".op1-tabs [data-tab=ladder]").tap()
+            _frame(pg)
+            P.locator(".op1-tabs [data-tab=state]").tap()
+            _frame(pg)
+            kept = P.evaluate(MARKED_WORDS_JS)
+            P.locator(".op1-bar button[data-act=prev]").evaluate("b => b.click()")
+            _frame(pg)
+            back = P.evaluate(MARKED_WORDS_JS)
+        finally:
+            browser.close()
+    marked = [(k + 1, s) for k, s in enumerate(seen) if s[0] is not None]
+    assert marked and all(s[2] > 20 for s in seen), seen              # wider than its box
+    assert any(s[1] > 0 for _, s in marked), ("no step's marks past the box's edge: this shows nothing", seen)
+    for k, (right, sl, most) in marked:
+        assert right <= -28 + 1, (k, "a marked cell's words under the fade", right, sl)
+        assert sl == 0 or right >= -28 - 2 or sl >= most - 1, (k, "scrolled further than its marks need", right, sl)
+    assert all(s[1] == 0 for s in seen if s[0] is None), seen
+    assert kept[1] == 5, kept
+    assert back[1] == seen[6][1], (back, seen[6])
+
+
+def test_on_a_phone_the_pinned_bar_hides_once_the_player_is_above_it(tmp_path):
+    """Chapter 1 at 375x667: scrolled past the replay, its bottom at y = 367, the pinned step
+    buttons stayed at the window's foot (top 624) over the chapter's text (a link, "6. Equalize
+    meets NAT"), as a third of the window still showed the player.  They show while any of the
+    player is under them, and hide once all of it is above them."""
+    need_dot()
+    exe = _need_browser()
+    r = sim.run("connection-level", seed=1)
+    pl = Player(r, title="connection-level, seed 1", max_steps=14)
+    _write_player_page(tmp_path / "past.html", pl)
+    from playwright.sync_api import sync_playwright
+    look = """el => { const f = document.querySelector('.op1-float');
+        return {hidden: f.hidden, top: f.hidden ? null : f.getBoundingClientRect().top,
+                bottom: el.getBoundingClientRect().bottom}; }"""
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+        try:
+            pg, P = _phone_at_narration(browser, tmp_path / "past.html", 375, 667)
+            _frame(pg)
+            at = P.evaluate(look)
+            seen = {}
+            for name, y in (("bottom at 367", 367), ("40 px under the bar's top", at["top"] + 40),
+                            ("2 px above the bar's top", at["top"] - 2)):
+                P.evaluate("(el, y) => window.scrollBy(0, el.getBoundingClientRect().bottom - y)", y)
+                _frame(pg)
+                _frame(pg)
+                seen[name] = P.evaluate(look)
+        finally:
+            browser.close()
+    assert at["hidden"] is False and at["top"] > 600, at           # the set-up shows the bar
+    assert seen["40 px under the bar's top"]["hidden"] is False, seen
+    assert seen["2 px above the bar's top"]["hidden"] is True, seen
+    assert seen["bottom at 367"]["hidden"] is True and abs(seen["bottom at 367"]["bottom"] - 367) < 1, seen
+
+
+# the pixels of a box's rectangle [left, top, right, bottom] (CSS px) in a screenshot at twice
+# the pixels: how many differ from the commonest colour by more than a trace
+def _off_colour(pg, rect) -> int:
+    import io
+    from PIL import Image
+    l, t, r_, b = rect
+    png = pg.screenshot(clip={"x": l, "y": t, "width": r_ - l, "height": b - t})
+    raw = Image.open(io.BytesIO(png)).convert("RGB").tobytes()
+    pixels = list(zip(raw[0::3], raw[1::3], raw[2::3]))
+    top = Counter(pixels).most_common(1)[0][0]
+    return sum(1 for px in pixels if max(abs(a - c) for a, c in zip(px, top)) > 12)
+
+
+def test_on_a_phone_a_box_that_scrolls_says_more_with_a_cue_that_hides_no_text(tmp_path):
+    """Chapter 1's replay at 375x667: the narration's "more ↓" was 20 px tall (WCAG 2.2 gives a
+    finger 24) and covered the last line left in view ("…crosses uplink2 and reaches Provider 2
+    at 10.728 ms."); the strip of what the step did to the router's tables only faded at its foot
+    ("NEW conntrack entry 1, bound to if2" unread) and the Packet tab scrolled with no cue at all
+    (ack, flags, bytes below).  Each, cut, shows the cue, at least 24 px tall, on a band where no
+    text shows (the cue hidden, its rectangle one colour); a tap on it scrolls its box, and read
+    to its end the cue is gone."""
+    need_dot()
+    exe = _need_browser()
+    r = sim.run("connection-level", seed=1)
+    pl = Player(r, title="connection-level, seed 1", max_steps=14)
+    _write_player_page(tmp_path / "cues.html", pl)
+    from playwright.sync_api import sync_playwright
+    cue = """(el, sel) => { const b = el.querySelector(sel), m = b.nextElementSibling;
+        const c = m && m.classList.contains('op1-more') ? m.firstChild : null, R = c && c.getBoundingClientRect();
+        return {more: b.hasAttribute('data-more'), top: b.scrollTop, cut: b.scrollHeight - b.clientHeight,
+                shown: !!(c && c.offsetParent && R.height), rect: R ? [R.left, R.top, R.right, R.bottom] : null,
+                box: [b.getBoundingClientRect().top, b.getBoundingClientRect().bottom]}; }"""
+    seen, blank, after = {}, {}, {}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+        try:
+            pg, P = _phone_at_narration(browser, tmp_path / "cues.html", 375, 667)
+            for sel, k, tab in ((".op1-narr", 1, "ladder"), (".op1-what", 1, "ladder"), (".op1-pkt-box", 3, "pkt")):
+                P.evaluate("(el, k) => { const s = el.querySelector('.op1-slider'); s.value = k; "
+                           "s.dispatchEvent(new Event('input', {bubbles: true})); }", k)
+                P.locator(f".op1-tabs [data-tab={tab}]").evaluate("b => b.click()")
+                _frame(pg)
+                P.locator(sel).evaluate("b => window.scrollBy(0, b.getBoundingClientRect().bottom - 500)")
+                _frame(pg)
+                seen[sel] = s = P.evaluate(cue, sel)
+                if not s["shown"]:
+                    continue
+                P.locator(sel).evaluate("b => { b.nextElementSibling.firstChild.style.visibility = 'hidden'; }")
+                _frame(pg)
+                blank[sel] = _off_colour(pg, s["rect"])
+                P.locator(sel).evaluate("b => { b.nextElementSibling.firstChild.style.visibility = ''; }")
+                P.locator(sel).evaluate("b => b.nextElementSibling.firstChild.click()")
+                pg.wait_for_timeout(600)                              # (a smooth scroll)
+                tapped = P.evaluate(cue, sel)["top"]
+                P.locator(sel).evaluate("b => { b.scrollTop = b.scrollHeight; }")
+                _frame(pg)
+                after[sel] = (tapped, P.evaluate(cue, sel))
+        finally:
+            browser.close()
+    for sel, s in seen.items():
+        assert s["cut"] > 30 and s["more"] and s["shown"], (sel, "no cue for a box cut", s)
+        l, t, r_, b = s["rect"]
+        assert b - t >= 24, (sel, "the cue's height", s)
+        assert s["box"][0] < t and b <= s["box"][1], (sel, "the cue at the box's foot", s)
+        assert blank[sel] == 0, (sel, "text shows under the cue", blank[sel])
+        tapped, end = after[sel]
+        assert tapped > 0, (sel, "the tap scrolled nothing")
+        assert not end["more"] and not end["shown"], (sel, "read to its end, still 'more'", end)
+
+
+def test_the_boxes_titles_keep_the_case_of_their_words(tmp_path):
+    """The boxes' titles were in capitals (text-transform): "24.740 ms" read "MS" and the packet's
+    place "ROUTER:IF2", whose interface names are the trace's, case and all.  No title is
+    transformed, at a laptop's width or a phone's."""
+    need_dot()
+    exe = _need_browser()
+    r = sim.run("connection-level", seed=1)
+    pl = Player(r, title="connection-level, seed 1", max_steps=14)
+    got = {}
+    for w, h in ((1280, 800), (375, 667), (375, 900)):
+        p, browser, pg = _page_with(exe, tmp_path, pl.html(), {"width": w, "height": h}, name=f"case-{w}x{h}.html")
+        try:
+            got[(w, h)] = pg.evaluate("""() => {
+                const t = Array.from(document.querySelectorAll('.op1-boxh'));
+                return [t.length, t.map(e => getComputedStyle(e).textTransform),
+                        document.querySelector('.op1-state-box-wrap .op1-boxh').innerText]; }""")
+        finally:
+            browser.close()
+            p.stop()
+    for screen, (n, how, tables) in got.items():
+        assert n == 4 and set(how) == {"none"}, (screen, how)
+        assert tables.startswith("Linux router: tables, at ") and tables.endswith(" ms"), (screen, tables)
+
+
+def test_the_players_text_follows_the_readers_font_size(tmp_path):
+    """A reader who sets a larger default font size got the book's text larger and the players'
+    not (every size in px).  With the root's font size doubled, so are the narration's, the
+    buttons', the packet's fields', the boxes' titles' and the tables strip's; at the default
+    size, the narration is 14.5 px, as it was."""
+    need_dot()
+    exe = _need_browser()
+    r = sim.run("connection-level", seed=1)
+    pl = Player(r, title="connection-level, seed 1", max_steps=14)
+    p, browser, pg = _page_with(exe, tmp_path, pl.html(), {"width": 1280, "height": 800})
+    sizes = """() => ['.op1-narr', '.op1-bar button', '.op1-diss', '.op1-boxh', '.op1-what', '.op1-sub', '.op1-title']
+        .map(s => parseFloat(getComputedStyle(document.querySelector(s)).fontSize))"""
+    try:
+        one = pg.evaluate(sizes)
+        pg.evaluate("() => { document.documentElement.style.fontSize = '32px'; }")
+        two = pg.evaluate(sizes)
+    finally:
+        browser.close()
+        p.stop()
+    assert one[0] == 14.5, one
+    assert [round(b / a, 3) for a, b in zip(one, two)] == [2.0] * len(one), (one, two)

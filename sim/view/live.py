@@ -736,8 +736,8 @@ class LivePlayer:
         titles = dict(BOXES)
         def box(view):
             b = W.VBox([W.HTML(f'<div id="{self._uid}-{view}" class="op1-live-boxh" '
-                               f'style="margin:2px 0;font-size:12px;font-weight:bold;'
-                               f'text-transform:uppercase;color:#555">{titles[view]}</div>'),
+                               f'style="margin:2px 0;font-size:.75rem;font-weight:bold;'
+                               f'letter-spacing:.03em;color:#555">{titles[view]}</div>'),
                         getattr(self, view)],
                        layout=W.Layout(max_width="100%"))   # (a wider view scrolls in it)
             b.add_class(f"op1-lp-box-{view}")               # (a phone's tabs show one: LIVE_CSS)

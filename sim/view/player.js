@@ -74,20 +74,26 @@
         // not tell a reader on a phone that the box scrolls, and the step's last line -- often its
         // point, "... reaches Provider 2 at 10.728 ms." -- went unread.  (Hidden from a screen
         // reader, which reads the narration whole; the keyboard scrolls the box itself: fitBox.)
-        var nb0 = el.querySelector(".op1-narr");
-        if (nb0 && !el.querySelector(".op1-more")) {
+        // So do a phone's strip of what the step did to the router's tables and its packet pane,
+        // which scroll too (player.css caps them): a fade alone, the strip's last change ("NEW
+        // conntrack entry 1, bound to if2") and the packet's ack, flags and bytes went unread.
+        // The cue sits in a band at the box's foot that shows no text (player.css), so that it
+        // hides none.
+        [".op1-narr", ".op1-what", ".op1-pkt-box"].forEach(function (sel) {
+          var box = el.querySelector(sel);
+          if (!box || (box.nextElementSibling && box.nextElementSibling.classList.contains("op1-more"))) return;
           var more = document.createElement("span");
           more.className = "op1-more";
           more.setAttribute("aria-hidden", "true");
           more.innerHTML = "<span>more ↓</span>";
           more.firstChild.addEventListener("click", function () {
-            var line = parseFloat(getComputedStyle(nb0).lineHeight) || 20;
+            var line = parseFloat(getComputedStyle(box).lineHeight) || 20;
             // (at once for a reader who asked for less motion: prefers-reduced-motion)
             var still = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
-            nb0.scrollBy({top: Math.max(line, nb0.clientHeight - 2 * line), behavior: still ? "auto" : "smooth"});
+            box.scrollBy({top: Math.max(line, box.clientHeight - 2 * line), behavior: still ? "auto" : "smooth"});
           });
-          nb0.parentNode.insertBefore(more, nb0.nextSibling);
-        }
+          box.parentNode.insertBefore(more, box.nextSibling);
+        });
         var lbox = el.querySelector(".op1-ladder-scroll");
         if (lbox) lbox.addEventListener("scroll", function () { stickLadder(p); }, {passive: true});
         // A network drawing wider than its box (a phone, three uplinks or more) says so at each
@@ -248,14 +254,31 @@
 
       // The router's tables wider than their box (a phone): each step shows them from their left
       // edge, where every row starts with its key (the route cache's src -> dst iif, conntrack's
-      // tuples, the tables' titles) -- what says which entry a mark is on; the device and use
-      // columns are a scroll to the right.  (Scrolled to the marked rows' right end, a phone read
-      // "1 iif eth0" and "om, equalize)".)  Their box never scrolls up or down: the page does.
+      // tuples, the tables' titles) -- what says which entry a mark is on -- scrolled right only as
+      // far as the words in the step's marked cells need to end clear of the box's faded right
+      // edge: the chosen nexthop's "◀ chosen", a NAT reply's new port.  (From their left edge,
+      // ch.1's step 2 at 375 px showed "◀ c" and "reply 200.0.0.1:80 → 150.0.0.1:70" under the
+      // fade; scrolled to the marked cells' right end, which a wide column's title puts far right
+      // of its words, and centred, a phone read "1 iif eth0" and "om, equalize)".)  Once a step: a
+      // reader who scrolled the box keeps it where it is until the next.  Their box never scrolls
+      // up or down: the page does.
+      var MARKS = ["#d5f0e6", "#d7ebf7", "#fbe0d0"];     // the marked cells' tints (state.py TINT)
       function centreState(p) {
         var box = q(p.el, ".op1-state-box");
         if (!box || !box.offsetParent || p.stateK === p.k) return;   // (once a step: the reader may scroll)
         p.stateK = p.k;
-        box.scrollLeft = 0;
+        var max = box.scrollWidth - box.clientWidth;
+        if (max <= 1) { box.scrollLeft = 0; return; }
+        var cells = [], right = -Infinity, b = box.getBoundingClientRect();
+        box.querySelectorAll("svg polygon").forEach(function (c) {
+          if (MARKS.indexOf((c.getAttribute("fill") || "").toLowerCase()) >= 0) cells.push(c.getBoundingClientRect());
+        });
+        if (cells.length) box.querySelectorAll("svg text").forEach(function (t) {
+          var r = t.getBoundingClientRect(), y = (r.top + r.bottom) / 2;
+          if (r.width && cells.some(function (c) { return y > c.top && y < c.bottom && r.left >= c.left - 1 && r.left < c.right; }))
+            right = Math.max(right, r.right - b.left + box.scrollLeft);       // (in the box's content)
+        });
+        box.scrollLeft = right === -Infinity ? 0 : Math.max(0, Math.min(max, Math.ceil(right - box.clientWidth + FADE)));
       }
 
       // The network is drawn twice (topology.py): left to right, and top to bottom for a phone's
@@ -497,6 +520,7 @@
         centreState(p);
         syncTabs(p);
         fitScrolls(p);
+        fitPkt(p);
         var row = p.scrollRow, box = q(p.el, ".op1-ladder-scroll");
         p.scrollRow = null;
         if (!row || !box || !box.offsetParent) { stickLadder(p); return; }
@@ -716,14 +740,30 @@
           // (kept while it has the keyboard's focus: → on it steps the replay, to a step that fits)
           ["tabindex", "role", "aria-label"].forEach(function (a) { chg.removeAttribute(a); });
         }
-        // (only for half a line or more below its foot: a narration 2 px taller than its box,
-        // its bottom padding, showed "more ↓" and the fade with every word in view)
-        var half = (parseFloat(getComputedStyle(chg).lineHeight) || 20) / 2;
-        chg.toggleAttribute("data-more", over && chg.scrollTop + chg.clientHeight < chg.scrollHeight - half);
+        moreCue(chg);
         if (!chg.__op1Fit) {
           chg.__op1Fit = true;
           chg.addEventListener("scroll", function () { fitBox(chg, false); }, {passive: true});
           window.addEventListener("resize", function () { fitBox(chg, false); });
+        }
+      }
+      // "more ↓" under a box (see start) while it has more below: data-more (player.css), only
+      // for half a line or more below its foot (a narration 2 px taller than its box, its bottom
+      // padding, showed "more ↓" and the fade with every word in view).  A box not shown has none.
+      function moreCue(box) {
+        var half = (parseFloat(getComputedStyle(box).lineHeight) || 20) / 2;
+        var on = !!box.offsetParent && box.scrollTop + box.clientHeight < box.scrollHeight - half;
+        if (on !== box.hasAttribute("data-more")) box.toggleAttribute("data-more", on);
+      }
+      // the packet pane (a phone's scrolls: player.css), each time it is written or shown
+      function fitPkt(p) {
+        var box = q(p.el, ".op1-pkt-box");
+        if (!box) return;
+        moreCue(box);
+        if (!box.__op1Fit) {
+          box.__op1Fit = true;
+          box.addEventListener("scroll", function () { moreCue(box); }, {passive: true});
+          window.addEventListener("resize", function () { moreCue(box); });
         }
       }
 
@@ -1011,12 +1051,27 @@
           var e = ed.getBoundingClientRect();
           return e.bottom > v.bottom - BAR_ROOM && e.top < v.bottom;
         };
+        // How far above the foot of the view the bar's top is: measured while it shows (player.css
+        // sizes it by the screen), else once where it would show; again after a resize.
+        var room = null;
+        var barRoom = function (v) {
+          if (room === null || !floater.hidden) {
+            var was = floater.hidden;
+            if (was) { floater.style.visibility = "hidden"; floater.hidden = false; }
+            var t = floater.getBoundingClientRect().top;
+            if (was) { floater.hidden = true; floater.style.visibility = ""; }
+            if (t < v.bottom) room = v.bottom - t;
+          }
+          return room === null ? BAR_ROOM : room;
+        };
+        window.addEventListener("resize", function () { room = null; });
         var pinned = function () {
           if (fixedOff) return false;
           var v = view(), vh = v.bottom - v.top, r = root.getBoundingClientRect();
           if (typing(v)) return false;
           var shown = Math.min(r.bottom, v.bottom) - Math.max(r.top, v.top);
           if (!(shown > 0 && shown >= Math.min(vh / 3, r.height))) return false;
+          if (r.bottom <= v.bottom - barRoom(v)) return false;  // all of it above the bar: the bar would hide the text after it
           var b = first.getBoundingClientRect();
           if (b.top >= v.bottom) return false;                 // still ahead: the reader gets there
           if (b.bottom <= v.top) return true;                  // scrolled away
@@ -1122,7 +1177,7 @@
           entries.forEach(function (e) {
             if (e.target.__op1Topo) e.target.__op1Topo.on = e.contentRect.width > 0;
           });
-          panes.forEach(function (p) { syncTopo(p); fitLadder(p); centreTopo(p); edgeCues(p); syncTabs(p); fitScrolls(p); });
+          panes.forEach(function (p) { syncTopo(p); fitLadder(p); centreTopo(p); edgeCues(p); syncTabs(p); fitScrolls(p); fitPkt(p); });
         });
         panes.forEach(function (p) {
           var b = q(p.el, ".op1-topo-scroll");
@@ -1149,6 +1204,7 @@
           }
           if (patch.pkts && patch.pkts[s.pk] != null) q(p.el, ".op1-pkt-box").innerHTML = d.pkts[s.pk];
           fitScrolls(p);
+          fitPkt(p);
         });
       };
       (root.__op1Pending || []).forEach(root.__op1Fill);   // sent before this player was set up
