@@ -15,8 +15,9 @@ from . import (addressed, addresses_text, _call, _config_instance, data_shares, 
 
 
 #: The three questions the pool's variants take in turn (``_kind``): one download over every line
-#: with public addresses, several downloads over every line behind NAT, one download behind NAT
-KINDS = ("public-one", "private-many", "private-one")
+#: with public addresses, several downloads over every line behind NAT, one connection's data
+#: sent up every line behind NAT
+KINDS = ("public-one", "private-many", "private-up")
 
 
 def _kind(student: str) -> str:
@@ -70,18 +71,57 @@ def _listed(ks: list[int]) -> str:
             "downloads " + ", ".join(map(str, ks[:-1])) + f" and {ks[-1]}")
 
 
+def _up_shares(r) -> dict[str, float]:
+    """Each uplink's share of the bytes the router sent up the uplinks."""
+    ups = r.summary["uplinks"]
+    tot = sum(u["up_bytes"] for u in ups.values()) or 1
+    return {d: u["up_bytes"] / tot for d, u in ups.items()}
+
+
+def _echo_up_ok(r) -> tuple[bool, str]:
+    """A run's verdict for the echo sent up every line: every message echoed, the connection
+    never reset, nothing lost on the way, and every uplink carried at least 10% of the bytes the
+    router sent up."""
+    e = r.summary["echo"][0]
+    drops, share = r.summary["drops"], _up_shares(r)
+    parts = [f"{e['echoed']}/{e['messages']} messages echoed", "reset" if e["reset"] else
+             ("complete" if e["complete"] else "not complete"),
+             "seen by the server as " + (", ".join(e["seen_by_server_as"]) or "nothing"),
+             "drops: " + (", ".join(f"{k} {v}" for k, v in drops.items()) or "none"),
+             "share of the bytes up " + ", ".join(f"{d} {s:.0%}" for d, s in share.items())]
+    fails = []
+    if not e["complete"]:
+        fails.append(f"{e['messages'] - e['echoed']} messages were not echoed")
+    if e["reset"]:
+        fails.append("the connection was reset")
+    lost = losses(drops)
+    if lost:
+        fails.append("packets were lost on the way (" + ", ".join(f"{k} {v}" for k, v in lost.items()) + ")")
+    fails += [f"{d} carried under 10% of the bytes up" for d, s in share.items() if s < 0.10]
+    ok = not fails
+    return ok, "; ".join(parts) + ("" if ok else ". Fails: " + "; ".join(fails))
+
+
 @exercise("two-links-config", 10, "config", "Several lines: a policy and a NAT that work")
 def two_links_config(student, rng):
-    # Three questions, in turn over the pool (``_kind``), each with its own right answers:
+    # Three questions, in turn over the pool (``_kind``), each with its own right answers, the
+    # simulator's verdict on every combination:
     # - public-one: public LAN addresses, one download over every line.  Behind NAT one download
     #   has one public address, and the server's data comes back to it by that address's line
     #   whatever the router does (chapter 10) -- NAT is offered, and pins the data to one line;
     #   per-packet numgen without NAT is the answer.
     # - private-many: private LAN addresses (NAT it must be), several downloads at once over every
-    #   line: a choice per connection spreads them, each on its NAT binding's line; per-packet
-    #   numgen works with SNAT only where the providers pass another line's source (chapter 9).
-    # - private-one: private LAN addresses, one download that must simply work: per-packet
-    #   balancing behind NAT breaks it but for SNAT with providers that do not filter.
+    #   line: a choice per connection spreads them, each on its NAT binding's line.  The providers
+    #   filter sources, so per-packet numgen, whose packets go up lines whose address they do not
+    #   carry, loses them (where they pass any source, numgen with SNAT works too, and with a hash
+    #   of the ports that falls well more than half the choices did).
+    # - private-up: private LAN addresses, one connection (chapter 9's echo) whose bytes going up
+    #   must use every line: only a per-packet choice spreads one connection, MASQUERADE kills the
+    #   entry of a packet that changes lines (chapter 9), and SNAT's one address passes every
+    #   line's provider only where they do not filter sources -- so they do not, here, and
+    #   numgen with SNAT is the one answer.  (It replaces one download behind NAT that "need only
+    #   work", which 6 or 7 of the 8 choices did, the untouched form's among them.)
+    # At most half of the choices work in any variant (tests/test_exercises.py).
     # Today's kernel: no equalize patch and no route cache (chapter 9), so the 2.4 answer chapter
     # 8's table and chapter 10's chart show (equalize over the route cache, public LAN) is not on
     # offer: the reader applies what chapters 9 and 10 showed of today's policies to it.  The
@@ -92,9 +132,17 @@ def two_links_config(student, rng):
     n = rng.choice([2, 3])
     s0 = rng.randrange(1, 5000)
     seeds = [s0, s0 + 1, s0 + 2]
+    if kind != "public-one":
+        filt = kind == "private-many"
     base = dict(uplinks=n, ingress_filter=filt, size=20000, remote="rfc", equalize=False, tcp="linux")
     many = rng.choice([3, 4]) if kind == "private-many" else 1
-    fixed = addressed(student, rng, "connection-level", dict(base, connections=many) if many > 1 else base)
+    if kind == "private-up":
+        scenario = "echo"
+        fixed = addressed(student, rng, scenario, dict(uplinks=n, ingress_filter=filt, messages=10, msg_size=1000,
+                                                       remote="rfc", tcp="linux"))
+    else:
+        scenario = "connection-level"
+        fixed = addressed(student, rng, scenario, dict(base, connections=many) if many > 1 else base)
     providers = f"providers {'filter' if filt else 'do not filter'} source addresses"
     today = ("The router runs today's Linux: no route cache and no equalize patch, so 2.4's equalize is not on "
              "offer.")
@@ -102,7 +150,13 @@ def two_links_config(student, rng):
     multipath = ["hash-l3", "hash-l4", "numgen", "connmark"]
     if kind == "public-one":
         options = dict(multipath=multipath, nat=["none", "snat", "masquerade"])
-        prompt = (f"Your LAN has public addresses, {n} uplinks, an RFC 9293 remote; {providers}. {today} Choose "
+        # chapter 4's set-up, said: chapter 10's rule for two IPv6 prefixes (without NAT a packet
+        # leaves by the provider its source belongs to) is not this network's
+        prompt = (f"Your LAN has public addresses, {n} uplinks, an RFC 9293 remote; {providers}. As in chapter 4, "
+                  f"the LAN has one prefix, which every provider routes and counts as its customer's (not one "
+                  f"prefix per provider, as chapter 10's IPv6 has): without NAT a packet from the LAN may leave "
+                  f"by any line, and the Internet spreads the data coming down to the LAN over the lines as the "
+                  f"router spreads what goes up (per packet when the router balances per packet). {today} Choose "
                   f"the multipath policy and the NAT (`none`: the router translates nothing) so that **one** 20 kB "
                   f"download completes with its handshake, the connection never reset and no packet lost on the "
                   f"way, and every uplink brings down at least 10% of the download's data (its share of the bytes "
@@ -126,21 +180,20 @@ def two_links_config(student, rng):
                     "its packets went up: the lines share the data only if the downloads get bindings on "
                     "different lines. A hash of the addresses alone gives one host's downloads from one server "
                     "one line; a hash of the ports spreads them only as the hash falls. Per-packet balancing sends "
-                    "a connection's packets up lines whose address they do not carry: whether they get through "
-                    "depends on the NAT and on the providers.")
+                    "a connection's packets up lines whose address they do not carry.")
         else:
-            prompt = (f"{private} Local host 1 makes **one** 20 kB download. Choose the multipath policy and the "
-                      f"NAT so that it completes with its handshake, the connection never reset and no packet lost "
-                      f"on the way — {seeds_text}. (Behind NAT one download has one public address, so its data "
-                      f"comes down one line whatever you choose: here it need only work.)")
-            hint = ("A choice made once per connection keeps all its packets on one line, with the address of its "
-                    "NAT binding. Per-packet balancing sends them up every line: then each packet must carry a "
-                    "source the remote host and that line's provider accept, and the NAT must keep translating "
-                    "it when it changes lines.")
+            prompt = (f"{private} Local host 1 sends **one** connection's data up: it sends 10 messages of "
+                      f"1000 bytes, one after another, to an echo server, which sends each back. Choose the "
+                      f"multipath policy and the NAT so that every message is echoed, the connection never reset "
+                      f"and no packet lost on the way, and every uplink carries at least 10% of the bytes the "
+                      f"router sends up (its share of the bytes that go up the uplinks) — {seeds_text}.")
+            hint = ("A choice made once per connection keeps all its packets on one line. Per-packet balancing "
+                    "sends them up every line: then each packet must carry a source the remote host and that "
+                    "line's provider accept, and the NAT must keep translating it when it changes lines.")
     return _config_instance(
-        scenario="connection-level", fixed=fixed, options=options, seeds=seeds,
-        criterion=_downloads_ok(need_every=kind != "private-one"), prompt=prompt, hint=hint,
-        explanation="The simulator ran every combination on the three seeds.")
+        scenario=scenario, fixed=fixed, options=options, seeds=seeds,
+        criterion=_echo_up_ok if kind == "private-up" else _downloads_ok(need_every=True), prompt=prompt,
+        hint=hint, explanation="The simulator ran every combination on the three seeds.")
 
 
 def _ack_left(e) -> bool:
