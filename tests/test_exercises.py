@@ -1060,6 +1060,66 @@ PARSE_CASES = [["int", w] for w in ("16", " 016 ", "1,6", "15.5", "16.49", "1e1"
     [["choice", w] for w in ("  Reset ", "if 1")]
 
 
+def test_a_configs_untouched_form_is_no_answer(served, chromium):
+    """An instructor pressed Check on two-links-config's untouched form: its selects showed their
+    first options (multipath=hash-l3, nat=snat), a configuration like any other, which was right
+    for a third of the pool's variants, and the export wrote it as attempt 1.  A config's selects,
+    on the page and in the notebook, now start on a blank entry, which Check refuses as no answer
+    (not counted); a repair still starts on its broken router."""
+    from sim.exercises.html import CHOOSE, page_html
+    from sim.exercises.model import parse
+    folder, base = served
+    student = "s003"
+    (folder / "cfg.html").write_text(page_html(ids=["two-links-config"], student=student) +
+                                     page_html(ids=["eqnat-repair"], student=student), encoding="utf-8")
+    pg = chromium.new_page()
+    errors = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.goto(f"{base}/cfg.html")
+    root = pg.locator('[data-exercise="two-links-config"]')
+    sel = {k: root.locator(f'select[data-option="{k}"]') for k in ("multipath", "nat")}
+    assert all(s.input_value() == "" and s.locator("option").first.inner_text() == CHOOSE for s in sel.values())
+    root.locator(".sx-check").click()
+    assert root.get_attribute("data-result") == "invalid"
+    assert root.locator(".sx-feedback").inner_text() == "Choose the multipath and nat settings first."
+    inst = instance("two-links-config", student)
+    right = dict(p.split("=") for p in inst.accepted[0].split(";"))
+    sel["multipath"].select_option(right["multipath"])
+    root.locator(".sx-check").click()
+    assert root.locator(".sx-feedback").inner_text() == "Choose the nat setting first."
+    stored = pg.evaluate("() => JSON.stringify(localStorage)")
+    assert "two-links-config" not in stored, stored           # no check counted yet
+    sel["nat"].select_option(right["nat"])
+    root.locator(".sx-check").click()
+    assert root.get_attribute("data-result") == "right"
+    # a repair starts on the broken router, with no blank entry
+    rep = pg.locator('[data-exercise="eqnat-repair"]')
+    start = instance("eqnat-repair", student).start
+    for k, v in start.items():
+        s = rep.locator(f'select[data-option="{k}"]')
+        assert s.input_value() == v and CHOOSE not in s.inner_text()
+    js = pg.evaluate("a => SX.parse(a, 'config')", {"multipath": "", "nat": ""})
+    pg.close()
+    assert not errors, errors
+    assert tuple(js) == parse({"multipath": "", "nat": ""}, "config") == (
+        "", "choose the multipath and nat settings first")
+    assert parse("multipath=numgen; nat=", "config")[1] == "choose the nat setting first"
+    # the notebook's widget: blank until chosen; Check on it is no answer, not counted
+    if __import__("importlib").util.find_spec("ipywidgets"):
+        from sim.exercises import html as sxhtml
+        sxhtml.NOTEBOOK_ANSWERS.clear()
+        ex = sxhtml.Exercise("two-links-config", student=student)
+        head, multipath, nat, button, out = ex.widget().children
+        assert multipath.value == nat.value == "" and multipath.label == nat.label == CHOOSE
+        button.click()
+        assert sxhtml.NOTEBOOK_ANSWERS.get(student, {}) == {}
+        multipath.value, nat.value = right["multipath"], right["nat"]
+        button.click()
+        assert sxhtml.NOTEBOOK_ANSWERS[student]["two-links-config"]["right"]
+        _, *selects, _, _ = sxhtml.Exercise("eqnat-repair", student=student).widget().children
+        assert [s.value for s in selects] == list(start.values())
+
+
 def test_page_in_browser_predict_reveal_and_export(served, chromium):
     from sim.exercises.html import page_html
     folder, base = served

@@ -23,6 +23,7 @@ from .model import REVEAL_TITLE, Instance, context_title
 from .variants import BOOK_STUDENT, course_for, keyed  # BOOK_STUDENT: the variant a page shows when no student is given
 
 KEY_ENV = "SIM_EXERCISES_KEY"
+CHOOSE = "choose…"          # a configuration's setting not chosen yet (the page's and the notebook's)
 
 from ._js import JS as _JS
 
@@ -107,8 +108,11 @@ def _body(inst: Instance, uid: str, shown: str = "chapter") -> str:
                       f"<code>{html.escape(k)}={html.escape(v)}</code>" for k, v in inst.start.items()) + "</div>"
                       if inst.start else ""))
         for k, vals in inst.options.items():
-            opts = "".join(f'<option value="{html.escape(v)}"{" selected" if inst.start.get(k) == v else ""}>'
-                           f'{html.escape(v)}</option>' for v in vals)
+            # a choice starts blank, so that Check on the untouched form is no answer (it was the first
+            # option's, a configuration like any other); a repair starts on the broken router
+            opts = ("" if k in inst.start else f'<option value="" selected>{CHOOSE}</option>') + "".join(
+                f'<option value="{html.escape(v)}"{" selected" if inst.start.get(k) == v else ""}>'
+                f'{html.escape(v)}</option>' for v in vals)
             out.append(f'<label>{html.escape(k)} <select data-option="{html.escape(k)}">{opts}</select></label>')
         out.append("</fieldset>")
     elif inst.choices:
@@ -284,7 +288,9 @@ def _widget(title, prompt, context, form, choices, options, start, check, reveal
     head = w.HTML(f"<b>{html.escape(title)}</b><br>{_md(prompt)}"
                   + (f"<pre>{html.escape(chr(10).join(context))}</pre>" if context else ""))
     if form == "config":
-        ctrls = {k: w.Dropdown(options=v, value=start.get(k, v[0]), description=k) for k, v in options.items()}
+        # blank until chosen, as on the page (``_body``); a repair's start on the broken router
+        ctrls = {k: w.Dropdown(options=([] if k in start else [(CHOOSE, "")]) + [(x, x) for x in v],
+                               value=start.get(k, ""), description=k) for k, v in options.items()}
         value = lambda: {k: c.value for k, c in ctrls.items()}  # noqa: E731
         inputs = list(ctrls.values())
     elif choices:

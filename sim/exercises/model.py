@@ -190,6 +190,11 @@ def config_dict(answer, options: dict | None = None) -> tuple[dict | None, str]:
         return None, f"expected the settings as a dict or as 'setting=value; ...', got {short(answer)}"
     if not answer:
         return None, "no settings given"
+    # a setting left blank (the page's and the notebook's blank entry, or "nat=" written): no answer
+    # yet, said as the page says it (``_js.py``)
+    blank = sorted(str(k).strip().lower() for k, v in answer.items() if isinstance(v, str) and not v.strip())
+    if blank:
+        return None, f"choose the {' and '.join(blank)} setting{'s' if len(blank) > 1 else ''} first"
     out = {}
     for k, v in answer.items():
         if isinstance(v, (list, tuple, dict, set)) or v is None:
