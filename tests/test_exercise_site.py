@@ -10,6 +10,7 @@ import http.server
 import json
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -619,6 +620,30 @@ def test_the_guides_shared_site_box_says_where_to_run_max_attempts_and_one_versi
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "files.csv").is_file() and (tmp_path / "reports" / "ann.txt").is_file()
     assert set(os.listdir(ROOT)) == before
+    # and the command's own help says the same (it said "run from the repository's root")
+    said = " ".join(parser().format_help().split())
+    assert "repository's root" not in said and "Run it in your course's folder" in said, said
+    assert "PYTHONPATH=PATH-TO-REPOSITORY before the command" in said, said
+
+
+def test_the_guide_says_what_the_config_exercise_asks():
+    """The guide said the config kind asks "so that one download uses every uplink without
+    breaking"; two-links-config's variants ask three questions (one download, several at once,
+    one connection's data going up), and its settings start blank.  The guide names each, and
+    every one is asked in the pool."""
+    from sim.exercises import BANK
+    from sim.exercises.bank import pool_instance
+    from sim.exercises.variants import POOL
+    flat = " ".join((ROOT / "book" / "instructor-guide.md").read_text().split())
+    assert "so that one download uses every uplink without breaking" not in flat
+    said = re.search(r"config : choose the router's settings .*? the traffic the question names — (.*?) — uses "
+                     r"every uplink without breaking; .*? The settings start blank", flat)
+    assert said and said.group(1) == "one download, several at once, or one connection's data going up", flat
+    configs = [k for k, e in BANK.items() if e.kind == "config"]
+    assert configs == ["two-links-config"]
+    prompts = [pool_instance(configs[0], k).prompt for k in range(POOL)]
+    for asked in (r"\*\*one\*\* \d+ kB download", r"\*\*\d\*\* \d+ kB downloads", r"\*\*one\*\* connection's data up"):
+        assert any(re.search(asked, t) for t in prompts), asked
 
 
 def test_a_page_writes_an_answer_with_one_check_or_more_so_a_zero_is_a_hand_edit():

@@ -6,7 +6,7 @@ one checker for the page, the notebook and the grader.
     >>> ex.check(ex.answer)[0]
     True
 
-CLI (from the repository's root): ``python -m sim.exercises sheet --student ID [--chapter N] [--key]``,
+CLI (in the course's folder, with the repository installed or on PYTHONPATH): ``python -m sim.exercises sheet --student ID [--chapter N] [--key]``,
 ``python -m sim.exercises page --student ID --chapter N -o FILE``,
 ``python -m sim.exercises grade --student ID answers.json``,
 ``python -m sim.exercises grade --class DIR [--chapter N] [--roster FILE]``, ``python -m sim.exercises notebooks``.

@@ -1,6 +1,7 @@
 """python -m sim.exercises sheet|grade|page|notebooks -- see ``sim/exercises/__init__.py``.
 
-Run it from the repository's root (or with the repository installed).  Bad input
+Run it in the course's folder, every path being relative to it, with the repository installed or on
+PYTHONPATH (as the instructor guide says).  Bad input
 gets one line naming the problem and exit status 2, never a traceback.
 """
 from __future__ import annotations
@@ -41,8 +42,12 @@ def _secret_option(p) -> None:
 
 
 def parser() -> argparse.ArgumentParser:
-    ap = OneLineParser(prog=PROG, description="exercise sheets, keys, pages, notebooks and grading "
-                                              "(run from the repository's root)",
+    # where to run it, as the instructor guide says: the paths are the current folder's, so the
+    # course's folder, with the simulator installed or on PYTHONPATH
+    ap = OneLineParser(prog=PROG, description="exercise sheets, keys, pages, notebooks and grading. Run it in "
+                                              "your course's folder (every path is relative to it), with the "
+                                              "repository pip-installed or PYTHONPATH=PATH-TO-REPOSITORY before "
+                                              "the command",
                        label="", rewrite=_MISSING_COMMAND)
     sub = ap.add_subparsers(dest="cmd", metavar="command", required=True)
     student = "the student id: 1-64 ASCII letters, digits, '_', '.', '@', '+' or '-'"
