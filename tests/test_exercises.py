@@ -772,7 +772,8 @@ def test_class_grading_names_the_answers_whose_question_changed(tmp_path, monkey
                     f"per-file CSV leaves their cells empty)"], g.notes
     assert line[0] in g.alarms
     assert "1 file carries no question fingerprints" in " ".join(g.notes)
-    assert g.summary().endswith(f"{ids[0]} 100%, {ids[1]} 100%")       # the empty cells are not wrong answers
+    # the empty cells are not wrong answers, nor counted as right: the share is of the one graded
+    assert g.summary().endswith(f"{ids[0]} 100% of 1 graded, {ids[1]} 100%"), g.summary()
 
 
 def test_one_answer_the_export_cannot_write_loses_only_itself(tmp_path, capsys):

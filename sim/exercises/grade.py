@@ -1244,7 +1244,10 @@ class ClassGrades:
 
     def summary(self) -> str | None:
         """One line for the instructor: how many files were graded, the mean score, and the
-        share of those files that got each exercise right (None when no file was graded)."""
+        share of those files that got each exercise right (None when no file was graded) --
+        of the answers graded, said where some files' were not (an answer to a question that
+        changed since its page was made: "two-links-config 100%" read as every file's when 27
+        of 40 were not graded)."""
         graded = [r for r in self.rows if r["file"] and r["score"] != "" and r["max"] != ""]
         if not graded:
             return None
@@ -1255,7 +1258,8 @@ class ClassGrades:
         for k in (k for k in BANK if k in self.ids):
             marks = [r[k] for r in graded if r.get(k) not in (None, "")]
             if marks:
-                right.append(f"{k} {100 * sum(marks) / len(marks):.0f}%")
+                right.append(f"{k} {100 * sum(marks) / len(marks):.0f}%"
+                             + (f" of {len(marks)} graded" if len(marks) < len(graded) else ""))
         return (f"summary: {len(graded)} file{'s' if len(graded) != 1 else ''} graded, mean score "
                 f"{mean:.2f}{of}; right, per exercise: {', '.join(right)}")
 
