@@ -2276,6 +2276,21 @@ def test_cl_speed_draws_again_rather_than_key_another_concept(monkeypatch):
     assert real(run_of(inst).summary["throughput_kbit"], choices) == _syn_line_label(inst)
 
 
+@pytest.mark.parametrize("course", ["", "c1"])
+def test_the_repairs_hint_fits_its_providers(course):
+    """A reviewer: after a wrong try eqnat-repair's hint said "...then ask what a provider that
+    filters sources does with that address on the other line" where the question said the
+    providers do not filter.  The hint speaks of the variant's own providers."""
+    seen = set()
+    for k in range(POOL):
+        inst = pool_instance("eqnat-repair", k, course)
+        filt = "providers filter source addresses" in inst.prompt
+        assert filt != ("providers do not filter source addresses" in inst.prompt), inst.prompt
+        assert ("filter sources" in inst.hint) == filt and ("pass any source" in inst.hint) != filt, inst.hint
+        seen.add(filt)
+    assert seen == {False, True}
+
+
 def test_a_repairs_not_yet_names_the_condition_it_fails():
     """A TA's finding: eqnat-repair's wrr verdict read "handshake completed late ...; 4000/4000
     bytes; complete; drops: ignored by remote 4 -> Not yet", and a student could argue that

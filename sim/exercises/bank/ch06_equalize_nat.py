@@ -125,7 +125,11 @@ def eqnat_repair(student, rng):
                 f"`{remote}`, providers {'filter' if filt else 'do not filter'} source addresses. Its download "
                 f"fails or crawls. Change **exactly one** setting so that one 4 kB download completes with its "
                 f"handshake, the connection never reset and no packet lost on the way, for seeds {seeds[0]}, {seeds[1]} and {seeds[2]}."),
+        # the hint's second step fits the variant's providers (it asked what a filtering provider does
+        # where the question says they do not filter)
         hint=("Either stop the packets of one connection from changing uplinks, or make the NAT keep one "
-              "source address whatever uplink they leave by — and then ask what a provider that filters "
-              "sources does with that address on the other line."),
+              "source address whatever uplink they leave by — and then ask what "
+              + ("these providers, which filter sources, do with that address on the other line." if filt else
+                 "anything on the way refuses that address on the other line: these providers pass any "
+                 "source.")),
         explanation="The simulator ran every single change on the three seeds.")
