@@ -3084,6 +3084,12 @@ def test_prompts_needing_a_boxs_fact_say_where_it_is():
     for ex_id in ("eq-next", "icmp-count"):
         for k in range(POOL):
             assert '"What real kernels do"' in pool_instance(ex_id, k).prompt, ex_id
+    # a reviewer: ch.7's box begins "you can skip this box on a first reading", and icmp-count needs
+    # it -- its prompt tells a reader who skipped it to read it
+    for k in range(POOL):
+        prompt = pool_instance("icmp-count", k).prompt
+        assert ("draws on chapter 7's box \"What real kernels do\", which a first reading may skip: if you "
+                "skipped it, read it before answering") in prompt, prompt
 
 
 def test_chapter_3s_speed_feedback_uses_no_later_chapters_idea():

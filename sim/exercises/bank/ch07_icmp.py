@@ -131,8 +131,9 @@ def icmp_count(student, rng):
         prompt=(f"Today's kernel: per-packet balancing with nftables `numgen inc` over {n} uplinks (the first "
                 f"echo request leaves by {first}), NAT `{nat}`, providers that {filt} source addresses. "
                 f"Local host 1 sends Remote host 1 {p} echo requests, one every {every:g} s, all with one "
-                f"ICMP id. How many are answered? (Chapter 7's box \"What real kernels do\" says what "
-                f"MASQUERADE and SNAT do with an echo that leaves by another uplink than its entry's.)"),
+                f"ICMP id. How many are answered? (This question draws on chapter 7's box \"What real kernels "
+                f"do\", which a first reading may skip: if you skipped it, read it before answering. It says "
+                f"what MASQUERADE and SNAT do with an echo that leaves by another uplink than its entry's.)"),
         hint=("numgen sends consecutive echoes by consecutive uplinks. The ICMP conntrack entry outlives its "
               "reply; MASQUERADE kills the entry and drops the packet when an existing entry's packet leaves "
               "by another device, SNAT keeps the binding."),
