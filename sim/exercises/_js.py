@@ -68,10 +68,8 @@ JS = r"""/* 1 + 1 < 1 exercises: the page's checker.  Mirrors sim/exercises/mode
   function parse(answer, form) {
     if (form === "config") {
       var keys = Object.keys(answer).sort();
-      /* a select left on its blank entry: no answer yet (model.config_dict says the same) */
-      var blank = keys.filter(function (k) { return !String(answer[k]).trim(); });
-      if (blank.length)
-        return ["", "choose the " + blank.join(" and ") + " setting" + (blank.length > 1 ? "s" : "") + " first"];
+      var b = keys.filter(function (k) { return !String(answer[k]).trim(); });
+      if (b[0]) return ["", "choose the " + b.join(" and ") + " setting" + (b[1] ? "s" : "") + " first"];
       return [keys.map(function (k) { return k + "=" + String(answer[k]).trim().toLowerCase(); }).join(";"), ""];
     }
     var raw = (answer == null ? "" : String(answer)).trim();
