@@ -113,8 +113,8 @@ def two_links_config(student, rng):
     # - private-many: private LAN addresses (NAT it must be), several downloads at once over every
     #   line: a choice per connection spreads them, each on its NAT binding's line.  The providers
     #   filter sources, so per-packet numgen, whose packets go up lines whose address they do not
-    #   carry, loses them (where they pass any source, numgen with SNAT works too, and with a hash
-    #   of the ports that falls well more than half the choices did).
+    #   carry, loses them (where they pass any source, numgen with SNAT works too: with a port hash
+    #   that spreads the downloads, 5 of the 8 choices did).
     # - private-up: private LAN addresses, one connection (chapter 9's echo) whose bytes going up
     #   must use every line: only a per-packet choice spreads one connection, MASQUERADE kills the
     #   entry of a packet that changes lines (chapter 9), and SNAT's one address passes every
