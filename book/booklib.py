@@ -520,11 +520,14 @@ def describe(e) -> str:
     f = e.info()
 
     def p(pk):
-        fl = tcp_flags(pk)
-        fl = f" [{fl}]" if fl else ""
         if pk.proto == 1:
             return f"ICMP {pk.ip.src} > {pk.ip.dst} (id {pk.l4.id}, seq {pk.l4.seq})"
-        return f"`({pk.ip.src}, {pk.sport})` → `({pk.ip.dst}, {pk.dport})`{fl}"
+        # a TCP segment named as the replays' ladders and narration name it (SYN, SYN-ACK, ACK,
+        # data, FIN, RST), not by scapy's flag letters ([SA], [PA]), which the book shows nowhere else
+        from sim.packet import TCP_PROTO
+        from sim.view._common import short_name
+        kind = f"{short_name(pk)} " if pk.proto == TCP_PROTO else ""
+        return f"{kind}`({pk.ip.src}, {pk.sport})` → `({pk.ip.dst}, {pk.dport})`"
     if ev is Ev.HOP:
         return f"crosses **{node}** ({f['from']} → {f['to']}): {p(pkt)}"
     if ev is Ev.SEND:

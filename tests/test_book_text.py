@@ -273,13 +273,19 @@ def test_the_kernel_detail_boxes_of_the_first_chapters_say_they_can_be_skipped()
     assert "can be skipped on a first reading" in " ".join((BOOK / "00-preface.md").read_text().split())
 
 
+CH7_LEAD = ("*Kernel detail: the chapter's argument does not need this box, but the exercise at the end "
+            "draws on it.*")
+
+
 def test_the_kernel_detail_boxes_of_chapters_6_to_10_say_they_can_be_skipped_but_chapter_8s():
     """The boxes of chapters 6, 7, 9 and 10 are kernel detail a first reading can skip, and now
     say so in the preface's words.  Chapter 8's box sums up the chapter itself (it opens with
     what real 2.4 NAT did: "Real 2.4 NAT kept a connection's binding"): it says no such thing, so
     the preface's promise -- a box whose first line says so can be skipped -- stays true of every
     box.  (Its opening sentence, "The whole chapter is about what real kernels do; this box sums
-    it up.", spoke of the book, not of networks: a student's finding.)"""
+    it up.", spoke of the book, not of networks: a student's finding.)  Chapter 7's box said it
+    could be skipped, but the chapter's last exercise (today's kernel: how many echoes are
+    answered) sends the reader to it: its lead now says so (a student's finding)."""
     mark = "*Kernel detail: you can skip this box on a first reading.*"
     for name in ("06-equalize-nat.md", "07-icmp.md", "08-real-kernels.md", "09-modern-linux.md",
                  "10-two-links.md"):
@@ -291,9 +297,15 @@ def test_the_kernel_detail_boxes_of_chapters_6_to_10_say_they_can_be_skipped_but
             if name == "08-real-kernels.md":
                 body = next(l for l in lines[n + 2:] if l and not l.startswith(":"))
                 assert body != mark and body.startswith("Real 2.4 NAT kept a"), (name, n + 1, body)
+            elif name == "07-icmp.md":
+                # its exercise (today's kernel: how many echoes answered) needs the box: not skippable
+                assert lines[n + 2] == CH7_LEAD and lines[n + 3] == "", (name, n + 1)
             else:
                 assert lines[n + 2] == mark and lines[n + 3] == "", (name, n + 1)
     assert (BOOK / "00-preface.md").read_text().count(mark) == 1
+    # chapter 7's lead holds while its exercise sends the reader to the box
+    bank = (BOOK.parent / "sim" / "exercises" / "bank" / "ch07_icmp.py").read_text()
+    assert "What real kernels do" in bank, "ch.7's exercise no longer cites its box: say it can be skipped"
 
 
 def test_a_books_table_says_yes_or_no_and_refuses_a_missing_value():
