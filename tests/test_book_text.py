@@ -304,8 +304,9 @@ def test_the_kernel_detail_boxes_of_chapters_6_to_10_say_they_can_be_skipped_but
                 assert lines[n + 2] == mark and lines[n + 3] == "", (name, n + 1)
     assert (BOOK / "00-preface.md").read_text().count(mark) == 1
     # chapter 7's lead holds while its exercise sends the reader to the box
-    bank = (BOOK.parent / "sim" / "exercises" / "bank" / "ch07_icmp.py").read_text()
-    assert "What real kernels do" in bank, "ch.7's exercise no longer cites its box: say it can be skipped"
+    from sim.exercises import instance
+    prompt = instance("icmp-count", "anyone").prompt
+    assert '"What real kernels do"' in prompt, "ch.7's exercise no longer cites its box: say it can be skipped"
 
 
 def test_a_books_table_says_yes_or_no_and_refuses_a_missing_value():
