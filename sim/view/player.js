@@ -86,11 +86,18 @@
           more.className = "op1-more";
           more.setAttribute("aria-hidden", "true");
           more.innerHTML = "<span>more ↓</span>";
+          // A tap scrolls the box on by its clear part -- above the cue's band and the fade over
+          // it (player.css) -- less a line, which shows again at the top: by the box's height less
+          // two lines, the line that was under the fade went past the top unread (ch.6, step 11's
+          // tables strip).
           more.firstChild.addEventListener("click", function () {
-            var line = parseFloat(getComputedStyle(box).lineHeight) || 20;
+            var cs = getComputedStyle(box), line = parseFloat(cs.lineHeight) || 20;
+            var band = parseFloat(getComputedStyle(more, "::before").height) || 32;
+            var fade = sel === ".op1-pkt-box" ? 0 : 1.5 * (parseFloat(cs.fontSize) || 14);
+            var clear = box.getBoundingClientRect().bottom - band - fade - (box.getBoundingClientRect().top + box.clientTop);
             // (at once for a reader who asked for less motion: prefers-reduced-motion)
             var still = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
-            box.scrollBy({top: Math.max(line, box.clientHeight - 2 * line), behavior: still ? "auto" : "smooth"});
+            box.scrollBy({top: Math.max(line, Math.floor(clear - line)), behavior: still ? "auto" : "smooth"});
           });
           box.parentNode.insertBefore(more, box.nextSibling);
         });
@@ -119,6 +126,14 @@
           });
           tbox.addEventListener("scroll", function () { edgeCues(p); }, {passive: true});
         }
+        // the router tables' arrows to the step's marked rows (markCues), redrawn as the box
+        // scrolls (once a frame)
+        var sbox = el.querySelector(".op1-state-box");
+        if (sbox) sbox.addEventListener("scroll", function () {
+          if (p.markQ) return;
+          p.markQ = true;
+          (window.requestAnimationFrame || setTimeout)(function () { p.markQ = false; markCues(p); });
+        }, {passive: true});
         // A phone's tabs (the WAI-ARIA tabs pattern): each tab controls its box, which is then a
         // tabpanel; ← → Home End move between the tabs (and never step the replay); one tab stop.
         window.__op1Seq = (window.__op1Seq || 0) + 1;
@@ -252,33 +267,117 @@
         p.edges.forEach(function (cue, j) { if (cue.hidden === on[j]) cue.hidden = !on[j]; });
       }
 
-      // The router's tables wider than their box (a phone): each step shows them from their left
-      // edge, where every row starts with its key (the route cache's src -> dst iif, conntrack's
-      // tuples, the tables' titles) -- what says which entry a mark is on -- scrolled right only as
-      // far as the words in the step's marked cells need to end clear of the box's faded right
-      // edge: the chosen nexthop's "◀ chosen", a NAT reply's new port.  (From their left edge,
-      // ch.1's step 2 at 375 px showed "◀ c" and "reply 200.0.0.1:80 → 150.0.0.1:70" under the
-      // fade; scrolled to the marked cells' right end, which a wide column's title puts far right
-      // of its words, and centred, a phone read "1 iif eth0" and "om, equalize)".)  Once a step: a
-      // reader who scrolled the box keeps it where it is until the next.  Their box never scrolls
-      // up or down: the page does.
+      // The router's tables wider than their box (a phone) are shown from their left edge, where
+      // every row starts with its key (the route cache's src -> dst iif, conntrack's tuples) and
+      // every table its title: what says which entry a mark is on.  A marked cell of the step (a
+      // NEW, HIT, SNAT or DEL row: state.py's tints) whose words lie past the box's right edge, or
+      // under its fade, is pointed at there, at the row's height, by an arrow in the row's tint
+      // (markCues); a tap on it scrolls the box to the words.  The box never scrolls by itself:
+      // scrolled to the marks at each step, one offset for all four stacked tables, it cut their
+      // titles ("andom)") and keys (".0.1 → 200.0.0.1 iif eth0"), hid a HIT tag left of the
+      // marked words, scrolled a table with no mark out of the box at 320 px, and undid a
+      // reader's swipe back at every step.  A reader's own scroll is kept while the step's
+      // marked rows stay the same; new marks show the tables from their left edge again.
+      // Their box never scrolls up or down: the page does.
       var MARKS = ["#d5f0e6", "#d7ebf7", "#fbe0d0"];     // the marked cells' tints (state.py TINT)
       function centreState(p) {
         var box = q(p.el, ".op1-state-box");
         if (!box || !box.offsetParent || p.stateK === p.k) return;   // (once a step: the reader may scroll)
         p.stateK = p.k;
-        var max = box.scrollWidth - box.clientWidth;
-        if (max <= 1) { box.scrollLeft = 0; return; }
-        var cells = [], right = -Infinity, b = box.getBoundingClientRect();
+        // (a row told by its first two words: its mark and key, "NEW" "192.168.0.1 → 200.0.0.1 iif
+        // eth0", "ct 1" "192.168.0.1:5000 → 200.0.0.1:80"; not by its place, which moves as rows
+        // come and go, nor its use count and time, which change at each hit)
+        var sig = markedRows(box).map(function (row) {
+          return row.words.sort(function (a, b) { return a[0] - b[0] || a[1] - b[1]; }).slice(0, 2)
+            .map(function (w) { return w[2]; }).join(" ");
+        }).join("|");
+        if (sig !== p.stateSig) { p.stateSig = sig; box.scrollLeft = 0; }
+      }
+      // The step's marked rows: each its tint and the span of its marked cells' words, in the
+      // box's content (x) and the viewport (y).
+      function markedRows(box) {
+        var rows = [], b = box.getBoundingClientRect();
         box.querySelectorAll("svg polygon").forEach(function (c) {
-          if (MARKS.indexOf((c.getAttribute("fill") || "").toLowerCase()) >= 0) cells.push(c.getBoundingClientRect());
+          var fill = (c.getAttribute("fill") || "").toLowerCase();
+          if (MARKS.indexOf(fill) < 0) return;
+          var r = c.getBoundingClientRect();
+          if (!r.height) return;
+          var row = rows.filter(function (o) { return Math.abs(o.top - r.top) < 2 && Math.abs(o.bottom - r.bottom) < 2; })[0];
+          if (!row) rows.push(row = {top: r.top, bottom: r.bottom, fill: fill, cells: [], words: [], lo: Infinity, hi: -Infinity});
+          row.cells.push(r);
         });
-        if (cells.length) box.querySelectorAll("svg text").forEach(function (t) {
+        if (rows.length) box.querySelectorAll("svg text").forEach(function (t) {
           var r = t.getBoundingClientRect(), y = (r.top + r.bottom) / 2;
-          if (r.width && cells.some(function (c) { return y > c.top && y < c.bottom && r.left >= c.left - 1 && r.left < c.right; }))
-            right = Math.max(right, r.right - b.left + box.scrollLeft);       // (in the box's content)
+          if (!r.width) return;
+          rows.forEach(function (row) {
+            if (y > row.top && y < row.bottom && row.cells.some(function (c) { return r.left >= c.left - 1 && r.left < c.right; })) {
+              row.lo = Math.min(row.lo, r.left - b.left + box.scrollLeft);
+              row.hi = Math.max(row.hi, r.right - b.left + box.scrollLeft);
+              row.words.push([Math.round(r.left), Math.round(r.top), t.textContent]);
+            }
+          });
         });
-        box.scrollLeft = right === -Infinity ? 0 : Math.max(0, Math.min(max, Math.ceil(right - box.clientWidth + FADE)));
+        rows.forEach(function (row) {        // (a marked cell with no words: the cell itself)
+          if (row.lo === Infinity) row.cells.forEach(function (c) {
+            row.lo = Math.min(row.lo, c.left - b.left + box.scrollLeft);
+            row.hi = Math.max(row.hi, c.right - b.left + box.scrollLeft);
+          });
+        });
+        return rows;
+      }
+      // The arrows (see centreState), drawn again after each step, scroll, tab and resize: at the
+      // right edge for a marked row whose words end past the box's clear part (its right fade,
+      // while it scrolls further), at the left for one whose words begin left of it (the reader
+      // scrolled right).  Over the box's edge (absolute in its frame): they move nothing.  Hidden
+      // from a screen reader, which reads the tables' text whole.
+      function markCues(p) {
+        var box = q(p.el, ".op1-state-box");
+        if (!box) return;
+        var wrap = box.parentNode, cues = p.markCues || (p.markCues = []), shown = [];
+        var max = box.offsetParent ? box.scrollWidth - box.clientWidth : 0;
+        if (max > 1) {
+          var sl = box.scrollLeft, w = box.clientWidth;
+          markedRows(box).forEach(function (row) {
+            var side = row.hi > sl + w - (sl < max - 1 ? FADE : 0) + 1 && sl < max - 1 ? "r" :
+                       row.lo < sl + (sl > 1 ? FADE : 0) - 1 && sl > 1 ? "l" : null;
+            if (!side) return;
+            // (one arrow for rows less than its height apart: a NEW row above a DEL one)
+            var y = (row.top + row.bottom) / 2, to = side === "r" ? Math.min(max, Math.ceil(row.hi - w + FADE)) : Math.max(0, Math.floor(row.lo - FADE));
+            var near = shown.filter(function (o) { return o.side === side && Math.abs(o.y - y) < 30; })[0];
+            if (!near) { shown.push({y: y, side: side, to: to, fill: row.fill}); return; }
+            near.y = (near.y + y) / 2;
+            near.to = side === "r" ? Math.max(near.to, to) : Math.min(near.to, to);
+          });
+        }
+        while (cues.length < shown.length) {
+          var cue = document.createElement("span");
+          cue.className = "op1-mark";
+          cue.setAttribute("aria-hidden", "true");
+          cue.innerHTML = "<span></span>";
+          cue.firstChild.addEventListener("click", function (ev) {
+            var it = ev.currentTarget.parentNode.__op1To;
+            if (it == null) return;
+            var still = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+            box.scrollTo({left: it, behavior: still ? "auto" : "smooth"});
+          });
+          wrap.appendChild(cue);
+          cues.push(cue);
+        }
+        var wr = wrap.getBoundingClientRect(), br = box.getBoundingClientRect();
+        cues.forEach(function (cue, j) {
+          var it = shown[j];
+          cue.hidden = !it;
+          if (!it) { cue.__op1To = null; return; }
+          var r = it.side === "r";
+          // (to the words' right end clear of the fade; to their left end, or the tables' left edge)
+          cue.__op1To = it.to;
+          cue.className = "op1-mark op1-mark-" + it.side;
+          cue.style.top = (it.y - wr.top).toFixed(1) + "px";
+          cue.style.left = r ? "" : (br.left - wr.left + 3).toFixed(1) + "px";
+          cue.style.right = r ? (wr.right - br.right + 3).toFixed(1) + "px" : "";
+          cue.firstChild.style.background = it.fill;
+          cue.firstChild.textContent = r ? "→" : "←";
+        });
       }
 
       // The network is drawn twice (topology.py): left to right, and top to bottom for a phone's
@@ -518,6 +617,7 @@
         centreTopo(p);
         edgeCues(p);
         centreState(p);
+        markCues(p);
         syncTabs(p);
         fitScrolls(p);
         fitPkt(p);
@@ -799,7 +899,13 @@
         var chg = q(p.el, ".op1-what");
         if (chg && d.chgs && (!prev || prev.cg !== s.cg)) { chg.innerHTML = d.chgs[s.cg]; fitBox(chg, true); }
         if (!prev || prev.st !== s.st) q(p.el, ".op1-state-box").innerHTML = d.states[s.st] != null ? d.states[s.st] : WAIT;
-        if (!prev || prev.pk !== s.pk) q(p.el, ".op1-pkt-box").innerHTML = d.pkts[s.pk] != null ? d.pkts[s.pk] : WAIT;
+        if (!prev || prev.pk !== s.pk) {
+          // a new packet from its top, as the narration and the strip (fitBox): the last one's
+          // scroll opened ch.1's step 13 at its end, with no cue above
+          var pb = q(p.el, ".op1-pkt-box");
+          pb.innerHTML = d.pkts[s.pk] != null ? d.pkts[s.pk] : WAIT;
+          pb.scrollTop = 0;
+        }
         // a live replay in a book page arrives with its first step drawn: ask for this one
         if (d.states[s.st] == null || d.pkts[s.pk] == null) {
           root.dispatchEvent(new CustomEvent("op1-need", {detail: kk, bubbles: true}));
@@ -1065,13 +1171,20 @@
           return room === null ? BAR_ROOM : room;
         };
         window.addEventListener("resize", function () { room = null; });
+        // The part of the player the reader steps through: from its top to the foot of its (last)
+        // pane's views -- on a phone the tab open under the network -- not the help and downloads
+        // under them.  It shows a third of the view above the bar, or all of it: the bar shows.
+        // (Measured to the player's foot, the bar hid on ch.1's Router tables tab with the
+        // conntrack table mid-screen, the 270 px of help below it ending above the bar; measured
+        // on the whole view, it stayed over the chapter's text when only the help was left.)
+        var grids = root.querySelectorAll(".op1-grid"), grid = grids[grids.length - 1];
         var pinned = function () {
           if (fixedOff) return false;
           var v = view(), vh = v.bottom - v.top, r = root.getBoundingClientRect();
           if (typing(v)) return false;
-          var shown = Math.min(r.bottom, v.bottom) - Math.max(r.top, v.top);
-          if (!(shown > 0 && shown >= Math.min(vh / 3, r.height))) return false;
-          if (r.bottom <= v.bottom - barRoom(v)) return false;  // all of it above the bar: the bar would hide the text after it
+          var foot = grid ? Math.min(r.bottom, grid.getBoundingClientRect().bottom) : r.bottom;
+          var shown = Math.min(foot, v.bottom - barRoom(v)) - Math.max(r.top, v.top);
+          if (!(shown > 0 && shown >= Math.min(vh / 3, foot - r.top))) return false;
           var b = first.getBoundingClientRect();
           if (b.top >= v.bottom) return false;                 // still ahead: the reader gets there
           if (b.bottom <= v.top) return true;                  // scrolled away
@@ -1116,13 +1229,11 @@
               floater.hidden = true;
               return;
             }
-            if (port) {
-              // a notebook narrower than the window's phone rules allow for (JupyterLab at 375 px
-              // leaves it some 290): the buttons closer, as on a 320 px phone (player.css); the
-              // step counter ran past the notebook's edge, cut off there
-              floater.classList.remove("op1-float-tight");
-              if (floater.scrollWidth > floater.clientWidth + 1) floater.classList.add("op1-float-tight");
-            }
+            // narrower than the phone rules allow for -- a notebook (JupyterLab at 375 px leaves it
+            // some 290), a larger font (150 % at 375 px: the counter went past the screen's edge)
+            // -- the buttons closer, as on a 320 px phone (player.css)
+            floater.classList.remove("op1-float-tight");
+            if (floater.scrollWidth > floater.clientWidth + 1) floater.classList.add("op1-float-tight");
             reserve();
             keepAbove(document.activeElement);     // the bar came over the focus
           }
@@ -1177,7 +1288,7 @@
           entries.forEach(function (e) {
             if (e.target.__op1Topo) e.target.__op1Topo.on = e.contentRect.width > 0;
           });
-          panes.forEach(function (p) { syncTopo(p); fitLadder(p); centreTopo(p); edgeCues(p); syncTabs(p); fitScrolls(p); fitPkt(p); });
+          panes.forEach(function (p) { syncTopo(p); fitLadder(p); centreTopo(p); edgeCues(p); markCues(p); syncTabs(p); fitScrolls(p); fitPkt(p); });
         });
         panes.forEach(function (p) {
           var b = q(p.el, ".op1-topo-scroll");
@@ -1201,6 +1312,7 @@
             q(p.el, ".op1-state-box").innerHTML = d.states[s.st];
             p.stateK = null;
             centreState(p);
+            markCues(p);
           }
           if (patch.pkts && patch.pkts[s.pk] != null) q(p.el, ".op1-pkt-box").innerHTML = d.pkts[s.pk];
           fitScrolls(p);
