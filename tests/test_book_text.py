@@ -514,3 +514,23 @@ def test_the_weights_help_says_the_weights_are_divided_by_their_gcd(cmd):
     text = " ".join(out.split())
     assert "greatest common divisor" in text and "4,2 is 2,1" in text and "mod 3" in text
     assert len(numgen_marks([4, 2])) == 3
+
+
+def test_chapter_10_tells_an_engineer_how_to_see_whether_the_recipe_works():
+    """A network engineer's finding: the recipe said nothing of how to diagnose a real router.  A
+    box after it names, for each way it fails, the command that shows it, as the engineer saw them
+    in network namespaces; and chapter 9 says when `ip route get` names a forwarded connection's
+    uplink (policy 3 with the 5-tuple's fields), not only when it does not."""
+    text = (BOOK / "10-two-links.md").read_text()
+    box = re.search(r"^```\{admonition\} Is it working\?\n:class: tip\n(.*?)^```$", text, re.S | re.M)
+    assert box, "no 'Is it working?' box"
+    body = " ".join(box.group(1).split())
+    assert text.index("ct mark set numgen inc") < box.start()
+    for needle in ("`conntrack -L`", "`mark=1`", "`conntrack -E`", "`[NEW]`, `[UPDATE]`, `[DESTROY]`",
+                   "`nf_nat_oif_changed()`", "`conntrack -S`", "`invalid=`", "`nstat -az TcpExtIPReversePathFilter`",
+                   "`ip route show table all`", "`dead linkdown`", "`tcpdump -ni eth0`",
+                   "`ip route get 200.0.0.1 from 192.168.0.1 iif eth0 mark 2`", "`nft list ruleset`"):
+        assert needle in body, needle
+    ch9 = " ".join(_prose(BOOK / "09-modern-linux.md").split())
+    i = ch9.index("Policy 3 reads the header every time")
+    assert "ip route get 200.0.0.1 from 192.168.0.1 iif eth0 ipproto tcp sport PORT dport 80" in ch9[i:i + 600]

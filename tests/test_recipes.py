@@ -3,7 +3,8 @@
 The static tests read the chapters' ``sh`` blocks and check the pieces that failed on a real
 router (iproute2 6.1, nftables 1.0.6, Linux 6.18): a resilient group needs ``buckets``, a default
 route may already exist, ``fib_multipath_hash_fields`` is a number, the conntrack-mark recipe must
-run twice.  ``test_recipes_run_in_namespaces`` runs the blocks themselves in network namespaces;
+run twice, also while an uplink is down or not there, the uplink scripts take the address pppd
+gives them, and the other draws are whole rules.  ``test_recipes_run_in_namespaces`` runs the blocks themselves in network namespaces;
 it needs root, iproute2, nft, conntrack and curl, takes about 2 s, and runs only with
 RECIPES_NETNS=1 (it is not part of the default run: it changes nothing on the host, but builds
 five namespaces).
@@ -69,9 +70,12 @@ def test_ch9_resilient_group_is_a_block_that_runs_as_is():
     assert "ip route add default nhid" not in text
     block = block_with("09-modern-linux.md", "type resilient")
     cmds = commands(block)
+    # run twice, "ip nexthop add" fails with "RTNETLINK answers: File exists"
+    assert not [c for c in cmds if c.startswith("ip nexthop add")], cmds
+    assert "iproute2 5.13" in text and "Linux 5.13" in text
     defined = []
     for c in cmds:
-        m = re.match(r"ip nexthop add id (\d+) (.*)", c)
+        m = re.match(r"ip nexthop replace id (\d+) (.*)", c)
         if m and "group" in m.group(2):
             assert re.search(r"\btype resilient buckets \d+\b", m.group(2)), c
             members = re.search(r"group (\S+)", m.group(2)).group(1).split("/")
@@ -124,11 +128,74 @@ def test_ch10_recipe_is_written_to_run_twice():
 
 def test_ch10_has_the_uplink_scripts_its_text_asks_for():
     cmds = commands(uplink_scripts())
-    assert "ip route replace default via 150.0.0.254 dev if2 table 2" in cmds
-    assert any(c.startswith("ip route replace default scope global nexthop via 100.0.0.254 dev if1 nexthop "
-                            "via 150.0.0.254 dev if2 ||") for c in cmds), cmds
-    assert "conntrack -D --reply-dst 150.0.0.1" in cmds
+    assert 'ip route replace default via "$5" dev "$1" table 2' in cmds
+    assert any(c.startswith('ip route replace default scope global nexthop via 100.0.0.254 dev if1 nexthop '
+                            'via "$5" dev "$1" ||') for c in cmds), cmds
+    assert 'conntrack -D --reply-dst "$4"' in cmds
     assert "conntrack-tools" in uplink_scripts()
+
+
+def test_ch10_uplink_scripts_take_the_uplinks_address_from_pppd():
+    # an engineer's finding: the scripts named 150.0.0.1 and 150.0.0.254 while the text says a PPP
+    # uplink comes back from a redial with a new address; pppd(8) runs ip-up and ip-down with
+    # interface-name tty-device speed local-IP-address remote-IP-address ipparam
+    cmds = commands(uplink_scripts())
+    assert not [c for c in cmds if "150.0.0." in c or "if2" in c], cmds
+    assert 'ip rule add from "$4" table 2 priority 202' in cmds
+    assert cmds.index("while ip rule del priority 202 2>/dev/null; do :; done") < cmds.index(
+        'ip rule add from "$4" table 2 priority 202')
+    text = " ".join((BOOK / "10-two-links.md").read_text().split())
+    assert "`set -- if2 - - 150.0.0.1 150.0.0.254`" in text
+
+
+def test_ch10_recipe_runs_on_with_an_uplink_down_or_not_there():
+    # an engineer's finding: run while if2 was down the recipe's routes by if2 failed ("Nexthop has
+    # invalid gateway") and, with if2 not there, "sysctl: cannot stat .../conf/if2/..."; a script
+    # under "set -e" stopped there, before the nftables rules
+    for c in commands(recipe()):
+        if c.startswith("ip route"):
+            assert c.endswith("|| :"), c
+        if re.search(r"conf\.if\d", c):
+            assert c.startswith("sysctl -e "), c
+    main = [c for c in commands(recipe()) if c.startswith("ip route replace default scope global")]
+    assert main == ["ip route replace default scope global nexthop via 100.0.0.254 dev if1 nexthop via "
+                    "150.0.0.254 dev if2 || ip route replace default via 100.0.0.254 dev if1 || "
+                    "ip route replace default via 150.0.0.254 dev if2 || :"], main
+    text = " ".join((BOOK / "10-two-links.md").read_text().split())
+    assert "With both uplinks up, the whole recipe can run again" in text and "`set -e`" in text
+    # a DHCP client's route with a metric is not replaced: only one of the same metric
+    assert "in place of any default route a DHCP client installed" not in text
+    assert "a default route of metric 0" in recipe()
+
+
+def nft_body() -> str:
+    return re.search(r"^nft -f - <<'EOF'\n(.*?)^EOF$", recipe(), re.S | re.M).group(1)
+
+
+def test_ch10_recipes_rules_count_their_packets():
+    rules = [l.strip() for l in nft_body().splitlines()
+             if l.startswith("    ") and not l.strip().startswith(("#", "type ", "}"))]
+    assert len(rules) == 7, rules
+    assert all(" counter " in f" {r} " for r in rules), rules
+
+
+DRAW = 'iifname "eth0" fib daddr type unicast ct state new ct mark 0 counter ct mark set '
+
+
+def other_draws() -> list[str]:
+    """The draws chapter 10 offers in place of the recipe's: its ``text`` blocks, one rule a line."""
+    text = (BOOK / "10-two-links.md").read_text()
+    return [l for b in re.findall(r"^```text\n(.*?)^```$", text, re.S | re.M) for l in b.splitlines()]
+
+
+def test_ch10s_other_draws_are_whole_rules():
+    # an engineer's finding: "numgen random mod 3 map { 0 : 1, 1 : 1, 2 : 2 }" and "ct mark set jhash
+    # ..." pasted alone in place of the draw rule load, and draw again for every packet
+    draws = other_draws()
+    assert len(draws) == 4 and all(d.startswith(DRAW) for d in draws), draws
+    assert DRAW + "numgen inc mod 2 offset 1" in nft_body()
+    prose = " ".join((BOOK / "10-two-links.md").read_text().split())
+    assert "`numgen random mod 3 map" not in prose and "`ct mark set jhash" not in prose
 
 
 # -- in namespaces ------------------------------------------------------------------------------
@@ -161,9 +228,10 @@ class Net:
             raise AssertionError(f"{' '.join(full)}: rc {r.returncode}: {r.stderr.strip()}")
         return r
 
-    def sh(self, script: str, ns: str):
-        """A block as a reader pastes it: bash, in the namespace; (rc, stderr)."""
-        r = self.run("bash", "-c", script, ns=ns, check=False)
+    def sh(self, script: str, ns: str, args: tuple = (), errexit: bool = False):
+        """A block as a reader pastes it, or as a script runs it (its arguments ``args``, under
+        ``set -e`` if ``errexit``): bash, in the namespace; (rc, stderr)."""
+        r = self.run("bash", *(["-e"] if errexit else []), "-c", script, "script", *args, ns=ns, check=False)
         return r.returncode, r.stderr
 
     def up(self):
@@ -244,6 +312,11 @@ class Net:
 ALTERNATE = [("100.0.0.1", "1"), ("150.0.0.1", "2")] * 3
 
 
+def pppd_args(addr: str = "150.0.0.1") -> tuple:
+    """ip-up's and ip-down's arguments for uplink 2, as pppd(8) gives them."""
+    return ("if2", "/dev/ttyS1", "38400", addr, "150.0.0.254", "")
+
+
 @pytest.fixture
 def net():
     why = _netns_problem()
@@ -260,10 +333,13 @@ def net():
 def test_recipes_run_in_namespaces(net):
     rt = net.rt
     # chapter 9: the resilient group, on a router whose DHCP client already installed a default
+    # route, and a second time
     net.run("ip", "route", "add", "default", "via", "100.0.0.254", "dev", "if1", ns=rt)
-    rc, err = net.sh(block_with("09-modern-linux.md", "type resilient"), rt)
-    assert (rc, err) == (0, ""), err
+    for _ in range(2):
+        rc, err = net.sh(block_with("09-modern-linux.md", "type resilient"), rt)
+        assert (rc, err) == (0, ""), err
     assert "nhid 10" in net.run("ip", "route", "show", "default", ns=rt).stdout
+    assert "type resilient buckets 128" in net.run("ip", "nexthop", "show", "id", "10", ns=rt).stdout
     net.run("ip", "route", "del", "default", ns=rt)
     net.run("ip", "nexthop", "flush", ns=rt)
     rc, err = net.sh(block_with("09-modern-linux.md", "fib_multipath_hash_fields"), rt)
@@ -271,35 +347,69 @@ def test_recipes_run_in_namespaces(net):
     assert net.run("sysctl", "-n", "net.ipv4.fib_multipath_hash_fields", ns=rt).stdout.strip() == "55"
     net.run("sysctl", "-qw", "net.ipv4.fib_multipath_hash_policy=0", "net.ipv4.fib_multipath_hash_fields=7", ns=rt)
 
-    # chapter 10: the recipe twice, the same state, connections alternating uplinks
-    rc, err = net.sh(recipe(), rt)
+    # chapter 10: the recipe twice, the same state, connections alternating uplinks; beside it a
+    # DHCP client's default route with a metric, which it leaves, and the text's command deletes
+    net.run("ip", "route", "add", "default", "via", "150.0.0.254", "dev", "if2", "proto", "dhcp", "metric", "100",
+            ns=rt)
+    rc, err = net.sh(recipe(), rt, errexit=True)
     assert (rc, err) == (0, ""), err
     first = net.state()
-    rc, err = net.sh(recipe(), rt)
+    rc, err = net.sh(recipe(), rt, errexit=True)
     assert (rc, err) == (0, ""), err
     assert net.state() == first
     assert net.six() == ALTERNATE
+    assert "proto dhcp metric 100" in net.run("ip", "route", "show", "default", ns=rt).stdout
+    net.run("ip", "route", "del", "default", "proto", "dhcp", ns=rt)
+    assert "nexthop via 150.0.0.254 dev if2" in net.run("ip", "route", "show", "default", ns=rt).stdout
+    assert "proto dhcp" not in net.run("ip", "route", "show", "default", ns=rt).stdout
+    # the counters count: six connections drew, were bound, and none was INVALID
+    nft = net.run("nft", "list", "chain", "ip", "twolinks", "nat", ns=rt).stdout
+    assert "counter packets 6 " in nft, nft
 
-    # an uplink's device down (ip-down), up again (ip-up): its table's route back, alternation back
+    # the other draws, each in place of the draw rule: they load, and each connection's address
+    # is its mark's uplink
+    body = nft_body()
+    draw = next(l for l in body.splitlines() if "numgen inc" in l)
+    for other in other_draws():
+        rc, err = net.sh(recipe().replace(draw, "    " + other), rt)
+        assert (rc, err) == (0, ""), (other, err)
+        assert set(net.six()) <= set(ALTERNATE), other
+    rc, err = net.sh(recipe(), rt)
+    assert (rc, err) == (0, ""), err
+    assert net.six() == ALTERNATE
+
+    # an uplink's device down (ip-down), the recipe run again while it is down (its route lines
+    # say why they fail, the rest goes in), up again (ip-up): its table's route back, alternation back
     i = uplink_scripts().index("# ip-up:")
     down, up = uplink_scripts()[:i], uplink_scripts()[i:]
     net.run("ip", "link", "set", "if2", "down", ns=rt)
-    net.sh(down, rt)
+    net.sh(down, rt, pppd_args())
+    assert [a for a, _ in net.six()] == ["100.0.0.1"] * 6
+    rc, err = net.sh(recipe(), rt, errexit=True)
+    assert rc == 0 and "Nexthop has invalid gateway" in err, err
+    assert net.run("nft", "list", "table", "ip", "twolinks", ns=rt).returncode == 0
     assert [a for a, _ in net.six()] == ["100.0.0.1"] * 6
     net.run("ip", "link", "set", "if2", "up", ns=rt)
-    rc, err = net.sh(up, rt)
+    rc, err = net.sh(up, rt, pppd_args(), errexit=True)
     assert (rc, err) == (0, ""), err
     assert net.six() == ALTERNATE
-    # the device destroyed and made anew (a PPP uplink's redial): the multipath route went with it
+    # the device destroyed (a PPP uplink's redial): the multipath route went with it; the recipe
+    # runs while it is not there; made anew with another address, which ip-up's rule follows
     net.run("ip", "-n", rt, "link", "del", "if2")
     assert net.run("ip", "route", "show", "default", ns=rt).stdout == ""
-    net.sh(down, rt)
+    net.sh(down, rt, pppd_args())
+    assert [a for a, _ in net.six()] == ["100.0.0.1"] * 6
+    rc, err = net.sh(recipe(), rt, errexit=True)
+    assert rc == 0 and "cannot stat" not in err, err
     assert [a for a, _ in net.six()] == ["100.0.0.1"] * 6
     net.run("ip", "-n", rt, "link", "add", "if2", "type", "veth", "peer", "name", "cust", "netns", net.p2)
-    net.run("ip", "-n", rt, "addr", "add", "150.0.0.1/24", "dev", "if2")
+    net.run("ip", "-n", rt, "addr", "add", "150.0.0.7/24", "dev", "if2")
     net.run("ip", "-n", net.p2, "addr", "add", "150.0.0.254/24", "dev", "cust")
     net.run("ip", "-n", rt, "link", "set", "if2", "up")
     net.run("ip", "-n", net.p2, "link", "set", "cust", "up")
-    rc, err = net.sh(up, rt)
+    rc, err = net.sh(up, rt, pppd_args("150.0.0.7"), errexit=True)
     assert (rc, err) == (0, ""), err
-    assert net.six() == ALTERNATE
+    assert net.six() == [("100.0.0.1", "1"), ("150.0.0.7", "2")] * 3
+    rules = net.run("ip", "-4", "rule", ns=rt).stdout
+    assert "202:\tfrom 150.0.0.7 lookup 2" in rules and "150.0.0.1" not in rules, rules
+    assert "table 2" in net.run("ip", "route", "get", "200.0.0.1", "from", "150.0.0.7", ns=rt).stdout
