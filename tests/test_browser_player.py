@@ -1579,18 +1579,24 @@ def test_on_a_short_phone_the_narration_whole_and_the_network_are_on_one_screen(
     assert len({(round(s["svg"][0]), round(s["narr"][0])) for s in seen}) == 1, seen    # nothing moved
 
 
+def _shorter_first_compare():
+    """A comparison whose first replay is the shorter (55 steps against 56) -> (Compare, its
+    first replay's steps)."""
+    need_dot()
+    a = sim.run("equalize-nat", seed=1, size=3000)
+    b = sim.run("equalize-nat", seed=1, size=3000, nat="netfilter", ingress_filter=True)
+    c = Compare(a, b, labels=("article NAT", "netfilter NAT"), stop=129)     # (a: 55 steps, b: 56)
+    return c, len(c._frames[0].steps)
+
+
 def test_a_comparisons_shorter_replay_says_it_ends_and_moves_nothing(tmp_path):
     """A comparison's replay shorter than the other, past its last step: its note ("2.4
     netfilter NAT: this run has no step 17: it ended after 16 steps.") came above its narration
     and pushed the pane down 36 px; and it said the run ended where only the replay did (ch.8:
     stopped at an event, the run went on).  Its room is kept from the first step, and it says
     which ended: the run (the whole one, test above) or the replay."""
-    need_dot()
     exe = _need_browser()
-    a = sim.run("equalize-nat", seed=1, size=3000)
-    b = sim.run("equalize-nat", seed=1, size=3000, nat="netfilter", ingress_filter=True)
-    c = Compare(a, b, labels=("article NAT", "netfilter NAT"), stop=129)     # (a: 55 steps, b: 56)
-    m = len(c._frames[0].steps)
+    c, m = _shorter_first_compare()
     assert m < len(c._frames[1].steps) == c.frames
     p, browser, pg = _page_with(exe, tmp_path, c.html(), {"width": 375, "height": 667}, is_mobile=True,
                                 has_touch=True)
@@ -1638,12 +1644,8 @@ def test_a_comparisons_ended_run_is_framed_not_faded(tmp_path, screen):
     text below 4.5:1 (WCAG 1.4.3) and their lines below 3:1 (1.4.11).  Now nothing in them is
     see-through; they are framed in a dashed line (3:1 on white or more) and hatched between
     their boxes, the note above them has a bar as the narration has, and nothing moves."""
-    need_dot()
     exe = _need_browser()
-    a = sim.run("equalize-nat", seed=1, size=3000)
-    b = sim.run("equalize-nat", seed=1, size=3000, nat="netfilter", ingress_filter=True)
-    c = Compare(a, b, labels=("article NAT", "netfilter NAT"), stop=129)     # (a: 55 steps, b: 56)
-    m = len(c._frames[0].steps)
+    c, m = _shorter_first_compare()
     w, h = screen
     p, browser, pg = _page_with(exe, tmp_path, c.html(), {"width": w, "height": h})
     try:
