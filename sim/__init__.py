@@ -8,6 +8,9 @@ server load balancer".
 
 ``import sim`` loads no display library; ``sim.pcap`` imports scapy lazily.
 """
+#: The package's version (pyproject.toml reads it here; ``python -m sim --version`` says it).
+__version__ = "0.1.0"
+
 try:
     from .scenarios import SCENARIOS, ParamError, Params, make_params, run
     from .result import Result
@@ -16,4 +19,4 @@ except KeyboardInterrupt:           # Ctrl-C while `python -m sim ...` starts: n
     exit_if_starting()
     raise
 
-__all__ = ["run", "SCENARIOS", "Params", "ParamError", "make_params", "Result"]
+__all__ = ["__version__", "run", "SCENARIOS", "Params", "ParamError", "make_params", "Result"]

@@ -128,6 +128,12 @@ def parser() -> argparse.ArgumentParser:
     p = OneLineParser(prog=PROG, description="Simulate the article's multipath + NAT router.", rewrite={
         "the following arguments are required: cmd":
             f"give a command: list (the scenarios and their parameters) or run SCENARIO ({PROG} --help)"})
+    # which copy of the simulator runs: a chapter opened from the repository imports the
+    # repository's, a shell elsewhere the one pip installed
+    import os
+    import sim
+    p.add_argument("--version", action="version",
+                   version=f"{PROG} {sim.__version__} ({os.path.dirname(os.path.abspath(sim.__file__))})")
     sub = p.add_subparsers(dest="cmd", required=True, parser_class=OneLineParser)
     sub.add_parser("list", help="list the scenarios and the parameters each sets beyond the defaults")
     r = sub.add_parser("run", help="run a scenario", rewrite={

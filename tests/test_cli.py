@@ -22,6 +22,16 @@ def test_list_names_every_scenario():
         assert name in out.stdout
 
 
+def test_version_says_which_copy_runs():
+    """An engineer with the package pip-installed and a clone beside it could not tell which
+    simulator a shell ran ("python -m sim --version": "give a command").  It says the version
+    pyproject.toml takes from sim.__version__, and the folder the package was imported from."""
+    import sim
+    out = cli("--version")
+    assert out.returncode == 0 and out.stderr == ""
+    assert out.stdout.strip() == f"python -m sim {sim.__version__} ({os.path.join(ROOT, 'sim')})"
+
+
 def test_run_text_has_tcpdump_lines_and_summary():
     out = cli("run", "equalize-nat", "--seed", "3", "--size", "5000")
     assert out.returncode == 0 and out.stderr == ""

@@ -60,6 +60,7 @@ def test_pip_install_live_runs_chapter_6_from_another_folder(tmp_path):
         meta = m.metadata("one-plus-one-lt-one")
         print(json.dumps({"file": sim.__file__, "requires": m.requires("one-plus-one-lt-one"),
                           "licence": meta.get("License-Expression") or meta.get("License"),
+                          "version": [meta["Version"], sim.__version__],
                           "css": len(_asset("player.css")), "js": len(_asset("player.js"))}))"""
     r = subprocess.run([py, "-c", probe], cwd=elsewhere, env=env, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr[-3000:]
@@ -70,6 +71,8 @@ def test_pip_install_live_runs_chapter_6_from_another_folder(tmp_path):
     assert any(q.startswith("scapy") and "extra" not in q for q in got["requires"])
     # (flit_core 4 dropped `license = { text = ... }` silently: pip show printed "License:" and nothing)
     assert got["licence"] == "GPL-2.0-only", got["licence"]
+    # (one version: pyproject's is dynamic, read from sim.__version__)
+    assert got["version"][0] == got["version"][1], got["version"]
 
     # chapter 6, top to bottom, its LivePlayer included, in a kernel started by a Jupyter
     # that runs elsewhere (the kernel, as Jupyter starts it, in the chapter's folder)
