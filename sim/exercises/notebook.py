@@ -324,7 +324,10 @@ def _question_md(d: dict, title: bool = True) -> list[str]:
     choices, options = d.get("choices"), d.get("options") or {}
     form = {"choice": f"one of {choices!r}", "endpoint": f"one of {choices!r} ('address:port')",
             "int": "a whole number", "percent": "a percentage (a number, e.g. 33)",
-            "config": "a dict " + repr({k: v[0] for k, v in options.items()}) + " with your choice"}[d["form"]]
+            # (each setting's options, not an example dict: the first options, written as one,
+            # read as an answer to copy)
+            "config": "a dict with one value for each setting: {" + ", ".join(
+                f"{k!r}: one of {v!r}" for k, v in options.items()) + "}"}[d["form"]]
     where = where_to_run("notebook", bool(d.get("needs_python")))
     md = ([f"## {d['title']} (`{ex_id}`, {d['kind']})", ""] if title else []) + [
         d["prompt"] + (" " + where if where else ""), ""]
