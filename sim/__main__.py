@@ -13,7 +13,10 @@ import sys
 try:                                # a Ctrl-C while these load (argparse): one line, as main() gives
     import argparse
     import ipaddress
+    import os
     import re
+
+    from . import __file__ as _sim_file, __version__
 
     from .cli import (NONE, OneLineParser, any_int, default_help, down_uplink_without_down_at, fail, int_in,
                       list_param, number_in, pcap_problem, scenario_list, seconds_or_none, write_capture_then_stdout)
@@ -130,10 +133,8 @@ def parser() -> argparse.ArgumentParser:
             f"give a command: list (the scenarios and their parameters) or run SCENARIO ({PROG} --help)"})
     # which copy of the simulator runs: a chapter opened from the repository imports the
     # repository's, a shell elsewhere the one pip installed
-    import os
-    import sim
     p.add_argument("--version", action="version",
-                   version=f"{PROG} {sim.__version__} ({os.path.dirname(os.path.abspath(sim.__file__))})")
+                   version=f"{PROG} {__version__} ({os.path.dirname(os.path.abspath(_sim_file))})")
     sub = p.add_subparsers(dest="cmd", required=True, parser_class=OneLineParser)
     sub.add_parser("list", help="list the scenarios and the parameters each sets beyond the defaults")
     r = sub.add_parser("run", help="run a scenario", rewrite={
