@@ -18,7 +18,9 @@
              the weights divided by their greatest common divisor (4,2 is 2,1: mod 3),
              each uplink takes that many turns a round, in a row (1, 1, 2).
 ``connmark`` connection-level balancing that no cache expiry can move: nftables
-             ``ct state new ct mark set numgen inc mod N offset 1``, then
+             ``iifname "eth0" fib daddr type unicast ct state new ct mark 0 ct mark set
+             numgen inc mod N offset 1`` (``ct mark 0``: a retransmitted SYN keeps its
+             draw, book ch.10), then
              ``meta mark set ct mark`` and the same ``ip rule fwmark`` tables (the
              modern form of the 2.4 CONNMARK recipes and Shorewall's "track");
              unequal weights give it the same map as ``numgen``.

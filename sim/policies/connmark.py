@@ -1,5 +1,7 @@
 """``connmark``: connection-level balancing kept in conntrack marks, which no cache expiry
-moves -- ``ct state new ct mark set numgen inc mod N offset 1``, ``meta mark set ct mark``,
+moves -- ``iifname "eth0" fib daddr type unicast ct state new ct mark 0 ct mark set numgen inc
+mod N offset 1`` (the ``ct mark 0`` guard: a retransmitted SYN keeps its draw; book ch.10),
+``meta mark set ct mark``,
 ``ip rule fwmark k table k``; unequal weights: ``numgen inc mod SUM map {...}``, as ``numgen``."""
 from ..multipath import select_connmark, select_hash
 from ..reasons import Invalid
