@@ -241,9 +241,16 @@ class Packet(NamedTuple):
         return f"{ip.src} > {ip.dst}: ICMP {kind}, id {l4.id}, seq {l4.seq}, length {self.load + ICMP_HDR}"
 
     def to_dict(self) -> dict:
+        """The packet as the JSON trace writes it: ``id`` is the IP header's identification for
+        every protocol; an ICMP echo's identifier, a field of its own header, is ``icmp_id`` (it
+        had overwritten the IP ID, which the JSON then lost for every ICMP packet)."""
+        l4 = self.l4
         d = {"src": self.ip.src, "dst": self.ip.dst, "ttl": self.ip.ttl, "id": self.ip.id,
              "proto": PROTO_NAMES[self.proto]}
-        d.update(self.l4._asdict())
+        if type(l4) is ICMP:
+            d.update(type=l4.type, code=l4.code, icmp_id=l4.id, seq=l4.seq, load=self.load)
+            return d
+        d.update(l4._asdict())
         d.pop("tsval", None)                # TCP's timestamps: simulation state, not written
         d.pop("tsecr", None)
         if "mptcp" in d:                    # the option as the trace writes it, () for none

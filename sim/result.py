@@ -12,7 +12,9 @@ from .packet import ICMP_PROTO, TCP_PROTO, fmt_endpoint
 from .tables import Tables
 from .trace import Ev, event_dict, event_text, fmt_time
 
-TRACE_SCHEMA = 1
+#: The JSON trace's form (``"schema"``), raised when a field changes name, type or meaning; what
+#: changed from one to the next is in the README's "Trace JSON" section
+TRACE_SCHEMA = 2
 #: The fields of an uplink's summary timed by the stored trace's hops (``Result._down_active``):
 #: None in a run without a trace (``trace=False``), where the rest of the summary is the same
 TRACE_TIMED = ("down_kbit_active", "down_active_from_s", "down_active_to_s")

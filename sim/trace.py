@@ -589,7 +589,10 @@ def _jsonable(v):
 
 
 def event_dict(i: int, e: Event) -> dict:
-    """The JSON form of event number ``i``."""
+    """The JSON form of event number ``i``.  Where the records hold a placeholder or a code the
+    JSON writes what it means: a route's ``via`` is null for a directly connected one (the
+    records' and the text trace's ``-``), and a conntrack tuple's ``proto`` is the protocol's
+    name, as a packet's ``proto`` is (``tcp``, not 6)."""
     d = {"i": i, "t_us": e.t, "ev": e.ev.value, "node": e.node}
     if e.pkt is not None:
         d["pkt"] = e.pkt.to_dict()
@@ -599,6 +602,9 @@ def event_dict(i: int, e: Event) -> dict:
             v = dict(zip(("dst", "src", "tos", "iif"), v))
         elif name in ("orig", "reply"):
             v = dict(zip(("proto", "src", "sport", "dst", "dport"), v))
+            v["proto"] = PROTO_NAMES.get(v["proto"], v["proto"])
+        elif name == "via" and v == "-":
+            v = None
         d[name] = _jsonable(v)
     return d
 

@@ -157,7 +157,7 @@ def test_same_seed_same_json_and_different_seed_differs():
     assert a == sim.run("equalize-nat", seed=7, size=5_000).to_json()
     assert a != sim.run("equalize-nat", seed=8, size=5_000).to_json()
     d = json.loads(a)
-    assert d["schema"] == 1 and d["events"][0]["i"] == 0
+    assert d["schema"] == 2 and d["events"][0]["i"] == 0
     kinds = {e["ev"] for e in d["events"]}
     assert {"send", "hop", "rt_miss", "rt_hit", "rt_del", "nat", "ct_new", "tcp", "deliver"} <= kinds
 

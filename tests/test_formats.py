@@ -48,7 +48,7 @@ def test_every_scenario_in_text_json_and_pcapng(scenario, tmp_path):
     code, js, err = cli(["run", scenario, *small(scenario), "--format", "json", "--pcap", str(pcap)])
     assert code == 0 and err == "", err
     d = json.loads(js)
-    assert d["schema"] == 1 and d["scenario"] == scenario and d["params"]["seed"] == 2
+    assert d["schema"] == 2 and d["scenario"] == scenario and d["params"]["seed"] == 2
     events = d["events"]
     assert events and [e["i"] for e in events] == list(range(len(events)))
     assert d["summary"]["events"] == len(events)
