@@ -8,7 +8,7 @@ import zlib
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
 
-from .packet import ICMP_PROTO, TCP_PROTO, fmt_endpoint
+from .packet import ICMP_PROTO, TCP_PROTO, fmt_endpoint, parse_endpoint
 from .tables import Tables
 from .trace import Ev, event_dict, event_text, fmt_time
 
@@ -20,6 +20,60 @@ TRACE_SCHEMA = 2
 TRACE_TIMED = ("down_kbit_active", "down_active_from_s", "down_active_to_s")
 #: The longest download name (without its extension): short enough for any file system.
 STEM_MAX = 80
+
+
+def _endpoint(text: str) -> list:
+    """``"(192.168.0.1, 5000)"`` -> ``["192.168.0.1", 5000]``; an address alone -> ``[address, None]``."""
+    return list(parse_endpoint(text))
+
+
+def _endpoints(texts: list) -> list:
+    return [_endpoint(t) for t in texts]
+
+
+def _endpoint_list(text: str | None) -> list:
+    """One endpoint or none (an MPTCP subflow the server never saw): a list, as every
+    ``seen_by_server_as`` is in the JSON."""
+    return [] if text is None else [_endpoint(text)]
+
+
+#: The summary's endpoints, which ``r.summary`` holds as display text (``"(192.168.0.1, 5000)"``,
+#: the article's notation, which the book, the exercises and ``sim.kernel`` print) and the JSON as
+#: ``[address, port]``, as its events' ``local`` and ``remote``: each a path into the summary
+#: (``[]``: every item of a list) and how its value is written.  The one place the JSON's
+#: summary differs from ``r.summary``; ``tests/test_trace_json.py`` finds every endpoint here.
+JSON_ENDPOINTS = {
+    "connections[].client": _endpoint, "connections[].server": _endpoint,
+    "connections[].seen_by_server_as": _endpoints,
+    "echo[].client": _endpoint, "echo[].server": _endpoint,
+    # (addresses only: [address, null], see the README)
+    "echo[].seen_by_server_as": _endpoints,
+    "mptcp[].subflows[].client": _endpoint,
+    "mptcp[].subflows[].seen_by_server_as": _endpoint_list,
+}
+
+
+def _converted(v, path: list[str], write):
+    """``v`` with the value at ``path`` (from ``JSON_ENDPOINTS``) written by ``write``: the
+    dictionaries and lists on the way copied, nothing of ``v`` changed."""
+    key, rest = path[0], path[1:]
+    name, each = (key[:-2], True) if key.endswith("[]") else (key, False)
+    if name not in v:
+        return v
+    x = v[name]
+    if each:
+        x = [_converted(item, rest, write) for item in x] if rest else [write(item) for item in x]
+    else:
+        x = _converted(x, rest, write) if rest else write(x)
+    return {**v, name: x}
+
+
+def json_summary(summary: dict) -> dict:
+    """``r.summary`` as the JSON writes it: every endpoint of ``JSON_ENDPOINTS`` as
+    ``[address, port]`` (``r.summary`` itself is left as it is)."""
+    for path, write in JSON_ENDPOINTS.items():
+        summary = _converted(summary, path.split("."), write)
+    return summary
 
 
 def _json_value(v):
@@ -99,8 +153,8 @@ class Result:
             "uplinks": self._uplinks_summary(duration),
             "drops": dict(sim.trace.drops),
             "drops_at": _drops_at(sim.trace.drops_at),
-            "events": sum(sim.trace.counts.values()),
-            "end_time": sim.now / 1e6,
+            "event_count": sum(sim.trace.counts.values()),
+            "end_time_s": sim.now / 1e6,
         }
         if (bundle := self._bundle_summary()) is not None:
             s["bundle"] = bundle
@@ -160,7 +214,7 @@ class Result:
         """Each uplink's counters and two rates of what came down it (bytes on the wire, headers
         and ACKs included), which differ as much as a line's speed and its share of a run:
 
-        - ``down_kbit``: all its bytes down averaged over the downloads' ``duration`` (the first
+        - ``down_kbit_avg``: all its bytes down averaged over the downloads' ``duration`` (the first
           start to the last end; None unless every download completed), as the book's tables
           show it;
         - ``down_kbit_active``: the bytes that came down while it carried data, from its first
@@ -175,7 +229,7 @@ class Result:
             first, last, nbytes = active.get(dev, (None, None, 0))
             ups[dev] = {"addr": i.addr, "up_packets": i.tx_packets, "up_bytes": i.tx_bytes,
                         "down_packets": i.rx_packets, "down_bytes": i.rx_bytes,
-                        "down_kbit": None if not duration else round(i.rx_bytes * 8 / duration * 1e3, 1),
+                        "down_kbit_avg": None if not duration else round(i.rx_bytes * 8 / duration * 1e3, 1),
                         "down_active_from_s": None if first is None else first / 1e6,
                         "down_active_to_s": None if last is None else last / 1e6,
                         "down_kbit_active": None if first is None or last <= first else
@@ -243,8 +297,9 @@ class Result:
     # -- outputs ----------------------------------------------------------------------------
 
     def to_dict(self) -> dict:
+        """The JSON trace as Python values (``to_json()`` is its text)."""
         return {**self._head(), "events": [event_dict(i, e) for i, e in enumerate(self.events)],
-                "summary": self.summary}
+                "summary": json_summary(self.summary)}
 
     def _head(self) -> dict:
         p = asdict(self.params)
@@ -259,7 +314,7 @@ class Result:
         yield _dumps(self._head())[:-1] + ',"events":['
         for i, e in enumerate(self.events):
             yield ("," if i else "") + _dumps(event_dict(i, e))
-        yield '],"summary":' + _dumps(self.summary) + "}\n"
+        yield '],"summary":' + _dumps(json_summary(self.summary)) + "}\n"
 
     def to_json(self) -> str:
         return "".join(self.json_chunks())
@@ -351,7 +406,7 @@ class Result:
                                                for k, v in s["drops"].items()))
         if (note := self._window_note()) is not None:
             out.append(note)
-        out.append(f"  {s['events']} events, simulated time {fmt_time(self.sim.now)} s")
+        out.append(f"  {s['event_count']} events, simulated time {fmt_time(self.sim.now)} s")
         return out
 
     @staticmethod
@@ -366,8 +421,8 @@ class Result:
             span = u["down_active_to_s"] - u["down_active_from_s"]
             words += (f", {u['down_kbit_active']} kbit/s while it carried data ({span:.3f} s, its first "
                       f"data packet down to its last)")
-        if u["down_kbit"] is not None and seconds:
-            words += f", {u['down_kbit']} kbit/s averaged over the downloads' {seconds:.3f} s"
+        if u["down_kbit_avg"] is not None and seconds:
+            words += f", {u['down_kbit_avg']} kbit/s averaged over the downloads' {seconds:.3f} s"
         return words
 
     def _window_note(self) -> str | None:

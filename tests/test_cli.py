@@ -660,9 +660,9 @@ def test_an_uplinks_rate_is_its_rate_while_it_carried_data_and_the_run_average_s
     d = json.loads(cli("run", "hash-l4-nat", "--uplinks", "3", "--down-kbit", "8000,4000,1000",
                        "--format", "json").stdout)["summary"]
     u = d["uplinks"]["if1"]
-    assert (u["down_bytes"], u["down_kbit_active"], u["down_kbit"]) == (205600, 8000.0, 151.7)
+    assert (u["down_bytes"], u["down_kbit_active"], u["down_kbit_avg"]) == (205600, 8000.0, 151.7)
     # the run-average is what it was (the book's tables read it): all bytes down over the downloads' time
-    assert u["down_kbit"] == round(u["down_bytes"] * 8 / d["seconds"] / 1e3, 1)
+    assert u["down_kbit_avg"] == round(u["down_bytes"] * 8 / d["seconds"] / 1e3, 1)
     assert u["down_active_to_s"] - u["down_active_from_s"] == pytest.approx(0.204, abs=5e-4)
     # no line carries more than its speed while it carries data (the first packet starts the clock)
     for dev, line in zip(("if1", "if2", "if3"), (8000, 4000, 1000)):
@@ -682,7 +682,7 @@ def test_a_failed_download_keeps_the_total_and_the_uplinks_figures_and_names_it(
     assert "55660 bytes down" in ups["if2"] and "while it carried data" in ups["if2"]
     assert all("averaged" not in line for line in ups.values())        # no run time to average over
     d = json.loads(cli("run", "uplink-down", "--down-at", "0.3", "--format", "json").stdout)["summary"]
-    assert d["throughput_kbit"] is None and all(u["down_kbit"] is None for u in d["uplinks"].values())
+    assert d["throughput_kbit"] is None and all(u["down_kbit_avg"] is None for u in d["uplinks"].values())
     assert all(u["down_kbit_active"] for u in d["uplinks"].values())
 
 

@@ -51,7 +51,7 @@ def test_every_scenario_in_text_json_and_pcapng(scenario, tmp_path):
     assert d["schema"] == 2 and d["scenario"] == scenario and d["params"]["seed"] == 2
     events = d["events"]
     assert events and [e["i"] for e in events] == list(range(len(events)))
-    assert d["summary"]["events"] == len(events)
+    assert d["summary"]["event_count"] == len(events)
     # the text is one line per event, then the summary, the same as --summary-only
     lines = text.split("\n")
     assert lines[:len(events)] and all(l.split()[2] == e["ev"] for l, e in zip(lines, events))

@@ -40,7 +40,7 @@ def test_every_model_is_reachable_from_the_cli_and_gives_a_run(name):
     code, out, err = cli(["run", "equalize-nat", "--nat", name, "--size", "3000", "--format", "json"])
     assert code == 0 and err == ""
     d = json.loads(out)
-    assert d["params"]["nat"] == name and d["summary"]["events"] > 0
+    assert d["params"]["nat"] == name and d["summary"]["event_count"] > 0
     ct_new = [e for e in d["events"] if e["ev"] == "ct_new"]
     assert bool(ct_new) == REGISTRY[name].translates      # no conntrack at all without NAT
     r = sim.run("equalize-nat", nat=name, size=3000)

@@ -1,13 +1,20 @@
-"""The JSON trace (schema 2), as a network engineer reads it with jq: one form for one thing.
-Each test is a finding of an engineer's on schema 1."""
+"""The JSON trace (schema 2), as a network engineer reads it with jq: one form for one thing, and
+every summary field in the README's table.  Each test is a finding of an engineer's on schema 1."""
 from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
-from sim.result import TRACE_SCHEMA
+import pytest
+
+import sim
+from sim.result import JSON_ENDPOINTS, TRACE_SCHEMA
+from sim.scenarios import workload_of
 from helpers import cli
 from test_formats import pcapng_frames
+
+README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
 
 
 def _json(*args: str) -> dict:
@@ -52,3 +59,109 @@ def test_a_directly_connected_route_has_no_via_and_a_conntrack_tuple_names_its_p
     assert ct and all(e[t]["proto"] == "tcp" for e in ct for t in ("orig", "reply"))
     ping = _json("icmp-equalize-nat", "--pings", "2")
     assert {e["orig"]["proto"] for e in ping["events"] if e["ev"] == "ct_new"} == {"icmp"}
+
+
+# -- the summary's endpoints ------------------------------------------------------------------------
+
+
+def _strings(v):
+    if isinstance(v, dict):
+        for x in v.values():
+            yield from _strings(x)
+    elif isinstance(v, list):
+        for x in v:
+            yield from _strings(x)
+    elif isinstance(v, str):
+        yield v
+
+
+@pytest.mark.parametrize("scenario", ["equalize-nat", "echo", "mptcp", "thought-question", "uplink-down"])
+def test_the_summarys_endpoints_are_address_port_pairs_as_the_events_are(scenario):
+    """The summary had "(192.168.0.1, 5000)" where the events have ["192.168.0.1", 5000], and an
+    MPTCP subflow's seen_by_server_as was one such text or null, not a list."""
+    args = [scenario, "--seed", "2"] + (["--size", "20000"] if "size" in workload_of(scenario) else [])
+    d = _json(*args)
+    s = d["summary"]
+    # no endpoint is left as text: a new one not in JSON_ENDPOINTS would be
+    assert not [t for t in _strings(s) if re.fullmatch(r"\(.*, \d+\)", t)]
+    locals_ = {tuple(e["local"]) for e in d["events"] if e["ev"] == "tcp"}
+    for c in s.get("connections", []) + s.get("echo", []):
+        assert tuple(c["client"]) in locals_ and isinstance(c["server"][1], int)
+        assert all(type(x) is list and len(x) == 2 for x in c["seen_by_server_as"])
+    for m in s.get("mptcp", []):
+        for sf in m["subflows"]:
+            assert tuple(sf["client"]) in locals_
+            assert type(sf["seen_by_server_as"]) is list
+            assert all(len(x) == 2 and type(x[1]) is int for x in sf["seen_by_server_as"])
+    for c in s.get("connections", []):
+        assert all(type(port) is int for _, port in c["seen_by_server_as"])
+    for e in s.get("echo", []):                 # addresses only: the port null (the README says why)
+        assert e["seen_by_server_as"] and all(port is None for _, port in e["seen_by_server_as"])
+    # r.summary, which the book, the exercises and sim.kernel print, keeps the display text
+    r = sim.run(*args[:1], seed=2, **({"size": 20000} if "size" in workload_of(scenario) else {}))
+    py = r.summary
+    for c in py.get("connections", []) + py.get("echo", []):
+        assert re.fullmatch(r"\(.*, \d+\)", c["client"])
+    for m in py.get("mptcp", []):
+        assert all(sf["seen_by_server_as"] is None or isinstance(sf["seen_by_server_as"], str)
+                   for sf in m["subflows"])
+    assert json.loads(r.to_json())["summary"] == s == r.to_dict()["summary"]
+
+
+def test_the_endpoints_are_converted_from_one_list():
+    assert "mptcp[].subflows[].seen_by_server_as" in JSON_ENDPOINTS
+    assert all(p.split(".")[-1] in ("client", "server", "seen_by_server_as") for p in JSON_ENDPOINTS)
+
+
+# -- every summary field documented ---------------------------------------------------------------
+
+#: objects of the summary keyed by a name a run gives (a device, a drop reason, a node), and the
+#: word the README's table writes for it
+NAMED = {"uplinks": "IF", "drops": "REASON", "drops_at": "REASON", "drops_at.REASON": "NODE"}
+
+
+def _fields(v, path: str = ""):
+    if isinstance(v, dict):
+        for k, x in v.items():
+            yield from _fields(x, f"{path}.{NAMED.get(path, k)}" if path else k)
+    elif isinstance(v, list) and v and all(isinstance(x, dict) for x in v):
+        for x in v:
+            yield from _fields(x, path + "[]")
+    elif not (isinstance(v, list) and not v):       # an empty list: its items' fields, elsewhere
+        yield path
+
+
+def _documented() -> list[str]:
+    section = README[README.index("### Trace JSON"):]
+    section = section[:section.index("\n### ")]
+    table = section[section.index("| summary field |"):]
+    rows = table.split("\n\n")[0].splitlines()[2:]
+    return [re.match(r"\| `([^`]+)` \|", row).group(1) for row in rows]
+
+
+def _summaries() -> list[dict]:
+    out = []
+    for name in sim.SCENARIOS:
+        kw = {"seed": 1}
+        if "size" in workload_of(name):
+            kw["size"] = 20_000
+        out.append(sim.run(name, **kw).to_dict()["summary"])
+    return out
+
+
+def test_every_summary_field_is_in_the_readmes_table_and_every_row_is_a_field():
+    """The README listed a few of the summary's fields; a jq user had to guess the rest, and
+    their units (seconds or µs, a count or a list)."""
+    documented = _documented()
+    assert len(documented) == len(set(documented)), "a field listed twice"
+    found = {f for s in _summaries() for f in _fields(s)}
+    assert found - set(documented) == set(), "summary fields the README's Trace JSON table does not list"
+    assert set(documented) - found == set(), "rows of the README's table no summary has"
+
+
+def test_the_readme_says_what_changed_from_schema_1():
+    section = README[README.index(f"### Trace JSON (schema {TRACE_SCHEMA})"):]
+    said = section[section.index("What changed from schema 1"):section.index("\n### ")]
+    for word in ("icmp_id", "via", "[address, port]", "event_count", "end_time_s", "down_kbit_avg",
+                 "MPTCP"):
+        assert word in said, word
