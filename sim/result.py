@@ -140,16 +140,19 @@ class Result:
         sim, router = self.sim, self.net["router"]
         downloads = self.apps.get("downloads", [])
         conns = [self._download_summary(d) for d in downloads]
-        starts = [d.start for d in downloads]
-        ends = [d.done_at for d in downloads if d.done_at is not None]
+        # the totals count every download: the plain ones and the MPTCP ones (their data-level
+        # bytes, what the application received, not each subflow's)
+        transfers = downloads + self.apps.get("mptcp", [])
+        starts = [d.start for d in transfers]
+        ends = [d.done_at for d in transfers if d.done_at is not None]
         duration = (max(ends) - min(starts)) if ends and len(ends) == len(starts) else None
+        delivered = sum(d.bytes for d in transfers)
         s = {
             "scenario": self.scenario,
             "connections": conns,
-            "bytes_delivered": sum(c["bytes"] for c in conns),
+            "bytes_delivered": delivered,
             "seconds": None if duration is None else duration / 1e6,
-            "throughput_kbit": None if not duration else
-                round(sum(c["bytes"] for c in conns) * 8 / duration * 1e3, 1),
+            "throughput_kbit": None if not duration else round(delivered * 8 / duration * 1e3, 1),
             "uplinks": self._uplinks_summary(duration),
             "drops": dict(sim.trace.drops),
             "drops_at": _drops_at(sim.trace.drops_at),
@@ -381,15 +384,19 @@ class Result:
                            "again on another subflow is counted on each that carried it)")
         for u in s.get("udp", []):
             out.append(f"  udp echo: {u['received']} of {u['sent']} datagrams answered")
-        conns = s["connections"]
+        # every download, plain or MPTCP (named by its first subflow), as the totals count them
+        downloads = [(c["client"], c["complete"], c["bytes_wanted"]) for c in s["connections"]] + [
+            ("MPTCP " + (m["subflows"][0]["client"] if m["subflows"] else "download"), m["complete"],
+             m["bytes_wanted"]) for m in s.get("mptcp", [])]
         if s["throughput_kbit"] is not None:
             out.append(f"  total: {s['bytes_delivered']} bytes in {s['seconds']:.3f} s (the first download's "
                        f"start to the last's end) = {s['throughput_kbit']} kbit/s")
-        elif conns:                         # a download failed: what came, and which did not
-            failed = [c["client"] for c in conns if not c["complete"]]
-            wanted = sum(c["bytes_wanted"] for c in conns)
-            out.append(f"  total: {s['bytes_delivered']}/{wanted} bytes; {len(failed)} of {len(conns)} "
-                       f"download{'' if len(conns) == 1 else 's'} did not complete ({', '.join(failed)}), "
+        elif downloads:                     # a download failed: what came, and which did not
+            failed = [name for name, complete, _ in downloads if not complete]
+            wanted = sum(w for _, _, w in downloads)
+            n = len(downloads)
+            out.append(f"  total: {s['bytes_delivered']}/{wanted} bytes; {len(failed)} of {n} "
+                       f"download{'' if n == 1 else 's'} did not complete ({', '.join(failed)}), "
                        f"so the run has no time of its own and no average rate; each uplink's rate below "
                        f"is over the time it carried data")
         for dev, u in s["uplinks"].items():

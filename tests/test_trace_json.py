@@ -113,6 +113,27 @@ def test_the_endpoints_are_converted_from_one_list():
     assert all(p.split(".")[-1] in ("client", "server", "seen_by_server_as") for p in JSON_ENDPOINTS)
 
 
+# -- the totals and the uplinks' rates --------------------------------------------------------------
+
+
+def test_an_mptcp_download_counts_in_the_totals():
+    """`mptcp`'s totals said 0 bytes, null seconds and rate, while summary.mptcp[0] had its
+    500000 bytes in 1.153 s."""
+    d = _json("mptcp", "--size", "100000")
+    s, m = d["summary"], d["summary"]["mptcp"][0]
+    assert m["complete"] and s["bytes_delivered"] == m["bytes"] == 100_000
+    assert (s["seconds"], s["throughput_kbit"]) == (m["seconds"], m["throughput_kbit"])
+    assert all(u["down_kbit_avg"] is not None for u in s["uplinks"].values())
+    code, text, _ = cli(["run", "mptcp", "--size", "100000", "--summary-only"])
+    assert f"  total: 100000 bytes in {m['seconds']:.3f} s" in text
+    # and one that did not complete is named as a download that did not
+    code, text, _ = cli(["run", "mptcp", "--size", "100000", "--subflows", "1", "--down-at", "0.1",
+                         "--down-uplink", "1", "--summary-only"])
+    total = next(line for line in text.splitlines() if line.startswith("  total: "))
+    assert total.startswith("  total: 5840/100000 bytes; 1 of 1 download did not complete "
+                            "(MPTCP (192.168.0.1, 5000))")
+
+
 # -- every summary field documented ---------------------------------------------------------------
 
 #: objects of the summary keyed by a name a run gives (a device, a drop reason, a node), and the
