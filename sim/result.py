@@ -17,7 +17,11 @@ from .trace import Ev, event_dict, event_text, fmt_time
 TRACE_SCHEMA = 2
 #: The fields of an uplink's summary timed by the stored trace's hops (``Result._down_active``):
 #: None in a run without a trace (``trace=False``), where the rest of the summary is the same
-TRACE_TIMED = ("down_kbit_active", "down_active_from_s", "down_active_to_s")
+TRACE_TIMED = ("down_kbit_active", "down_active_s", "down_pauses", "down_active_from_s", "down_active_to_s")
+#: A gap this long (µs) or longer with no data down a line is a pause, which an uplink's rate
+#: while it carried data leaves out: an idle connection, the time between two pings, a
+#: retransmission timeout's wait
+PAUSE = 1_000_000
 #: The longest download name (without its extension): short enough for any file system.
 STEM_MAX = 80
 
@@ -217,33 +221,46 @@ class Result:
         """Each uplink's counters and two rates of what came down it (bytes on the wire, headers
         and ACKs included), which differ as much as a line's speed and its share of a run:
 
-        - ``down_kbit_avg``: all its bytes down averaged over the downloads' ``duration`` (the first
-          start to the last end; None unless every download completed), as the book's tables
-          show it;
-        - ``down_kbit_active``: the bytes that came down while it carried data, from its first
-          packet down with a payload to its last (``down_active_from_s``, ``down_active_to_s``:
-          their arrivals at the router), over that time -- the line's use while it was used,
-          which a run-average hides when one flow of many took the line for a moment (None:
-          fewer than two such packets came, or the run kept no trace to time them by)."""
+        - ``down_kbit_avg``: all its bytes down averaged over the downloads' ``duration`` (the
+          first start to the last end; None unless every download completed), as the book's
+          tables show it;
+        - ``down_kbit_active``: its rate while it carried data, from its first packet with a
+          payload to its last, pauses of ``PAUSE`` or more with no data left out
+          (``_down_active`` says which bytes and which time): over ``down_active_s``;
+          ``down_pauses`` the pauses left out; ``down_active_from_s``, ``down_active_to_s``: the
+          first and the last data packet's arrivals at the router -- the line's use while it
+          was used, which a run-average hides when one flow of many took the line for a moment
+          (None: no two data packets came within ``PAUSE`` of each other, or the run kept no
+          trace to time them by)."""
         active = self._down_active()
         ups = {}
         for dev in self.net.uplinks():
             i = self.net["router"].ifaces[dev]
-            first, last, nbytes = active.get(dev, (None, None, 0))
+            first, last, busy, nbytes, pauses = active.get(dev, (None, None, 0, 0, None))
             ups[dev] = {"addr": i.addr, "up_packets": i.tx_packets, "up_bytes": i.tx_bytes,
                         "down_packets": i.rx_packets, "down_bytes": i.rx_bytes,
                         "down_kbit_avg": None if not duration else round(i.rx_bytes * 8 / duration * 1e3, 1),
+                        "down_kbit_active": round(nbytes * 8 / busy * 1e3, 1) if busy else None,
+                        "down_active_s": busy / 1e6 if busy else None,
+                        "down_pauses": pauses,
                         "down_active_from_s": None if first is None else first / 1e6,
-                        "down_active_to_s": None if last is None else last / 1e6,
-                        "down_kbit_active": None if first is None or last <= first else
-                            round(nbytes * 8 / (last - first) * 1e3, 1)}
+                        "down_active_to_s": None if last is None else last / 1e6}
         return ups
 
-    def _down_active(self) -> dict[str, tuple[int, int, int]]:
+    def _down_active(self) -> dict[str, tuple[int, int, int, int, int]]:
         """For each uplink that brought a packet with a payload down: when the first and the last
-        such packet reached the router (µs) and the bytes on the wire of every packet that came
-        down after the first up to the last (those the time between carried), read from the trace's hops onto the router's device
-        (nothing without a trace)."""
+        such packet reached the router (µs), the time it carried data (µs) and the bytes on the
+        wire it carried in that time, and the pauses left out, read from the trace's hops onto
+        the router's device (nothing without a trace).
+
+        The data packets come in stretches, parted by pauses: a gap of ``PAUSE`` or more with no
+        data down (cache-expiry's idle connection, the time between two pings).  A stretch's time
+        runs from its first data packet's arrival to its last's, and its bytes are those of every
+        packet that came down in that time, ACKs and handshakes too, but the first packet of each
+        line of the link: they were on the wire before the time began.  A plain line has one; a
+        PPP Multilink bundle's lines each begin a packet at once (counting all but the first
+        packet had given two 2000 kbit/s lines 4006 kbit/s).  A stretch of no more packets than
+        the link has lines has no rate of its own, and is left out."""
         router = self.net["router"]
         out = {}
         events = self.events
@@ -251,17 +268,28 @@ class Result:
             i = router.ifaces[dev]
             if not i.rx_packets or i.link is None:
                 continue
-            link, label = i.link.name, i.label
+            link, label = i.link, i.label
+            lines = len(link.members) if link.bundle else 1
             if hasattr(events, "at_node"):          # the stored trace: only the link's records
-                hops = (events[j] for j in events.at_node(link))
+                hops = (events[j] for j in events.at_node(link.name))
             else:
-                hops = (e for e in events if e.node == link)
+                hops = (e for e in events if e.node == link.name)
             down = [(e.t, e.pkt) for e in hops if e.ev is Ev.HOP and e.to == label]
             data = [k for k, (_, pkt) in enumerate(down) if pkt.load]
-            if data:
-                span = down[data[0]:data[-1] + 1]
-                # the first packet's bytes came before its arrival: the time counted starts there
-                out[dev] = (span[0][0], span[-1][0], sum(pkt.wire_len() for _, pkt in span[1:]))
+            if not data:
+                continue
+            stretches = [[data[0], data[0]]]
+            for k in data[1:]:
+                if down[k][0] - down[stretches[-1][1]][0] >= PAUSE:
+                    stretches.append([k, k])
+                else:
+                    stretches[-1][1] = k
+            busy = nbytes = 0
+            for a, b in stretches:
+                if b + 1 - a > lines and down[b][0] > down[a][0]:
+                    busy += down[b][0] - down[a][0]
+                    nbytes += sum(pkt.wire_len() for _, pkt in down[a + lines:b + 1])
+            out[dev] = (down[data[0]][0], down[data[-1]][0], busy, nbytes, len(stretches) - 1)
         return out
 
     def _bundle_summary(self) -> list[dict] | None:
@@ -425,9 +453,12 @@ class Result:
             return ""
         words = f"; {u['down_bytes']} bytes down"
         if u["down_kbit_active"] is not None:
-            span = u["down_active_to_s"] - u["down_active_from_s"]
-            words += (f", {u['down_kbit_active']} kbit/s while it carried data ({span:.3f} s, its first "
-                      f"data packet down to its last)")
+            n = u["down_pauses"]
+            paused = u["down_active_to_s"] - u["down_active_from_s"] - u["down_active_s"]
+            left = "" if not n else (f", less {paused:.3f} s in {'a pause' if n == 1 else f'{n} pauses'} "
+                                     f"of a second or more with no data")
+            words += (f", {u['down_kbit_active']} kbit/s while it carried data ({u['down_active_s']:.3f} s, "
+                      f"its first data packet down to its last{left})")
         if u["down_kbit_avg"] is not None and seconds:
             words += f", {u['down_kbit_avg']} kbit/s averaged over the downloads' {seconds:.3f} s"
         return words

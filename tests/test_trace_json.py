@@ -134,6 +134,46 @@ def test_an_mptcp_download_counts_in_the_totals():
                             "(MPTCP (192.168.0.1, 5000))")
 
 
+def _rates(text: str) -> dict[str, float]:
+    return {line.split()[0]: float(m.group(1)) for line in text.splitlines()
+            if line.startswith("  if") and (m := re.search(r"([0-9.]+) kbit/s while it carried data", line))}
+
+
+@pytest.mark.parametrize("args", [["multilink"], ["connection-level", "--bundle"],
+                                  ["multilink", "--seed", "3", "--size", "100000"]])
+def test_a_bundles_rate_while_it_carried_data_is_no_more_than_its_lines(args):
+    """Two 2000 kbit/s lines bundled said 4006.1 kbit/s while they carried data: the second
+    line's first packet, on the wire beside the first line's before the time counted began, was
+    counted in it."""
+    d = _json(*args)
+    n, speeds = len(d["summary"]["bundle"]), d["params"]["down_kbit"]      # (one speed: every line's)
+    lines = speeds if len(speeds) == n else speeds * n
+    u = d["summary"]["uplinks"]["if1"]
+    assert 0.95 * sum(lines) < u["down_kbit_active"] <= sum(lines)
+    code, text, _ = cli(["run", *args, "--summary-only"])
+    assert _rates(text) == {"if1": u["down_kbit_active"]}          # the text and the JSON agree
+
+
+def test_pauses_are_not_time_a_line_carried_data():
+    """cache-expiry's line said '0.5 kbit/s while it carried data (660.195 s ...)' on a 2000 kbit/s
+    line, counting the idle connection; ping's 0.3, counting the seconds between pings."""
+    d = _json("cache-expiry")
+    u = d["summary"]["uplinks"]["if2"]
+    assert u["down_pauses"] == 1 and u["down_active_s"] < 1
+    assert 1900 < u["down_kbit_active"] <= 2000
+    assert u["down_active_to_s"] - u["down_active_from_s"] > 600
+    code, text, _ = cli(["run", "cache-expiry", "--summary-only"])
+    assert _rates(text) == {"if2": u["down_kbit_active"]}
+    paused = u["down_active_to_s"] - u["down_active_from_s"] - u["down_active_s"]
+    assert (f"({u['down_active_s']:.3f} s, its first data packet down to its last, less {paused:.3f} s "
+            "in a pause of a second or more with no data)") in text
+    # a line's pings a second or more apart: no rate, each echo a stretch of its own
+    p = _json("ping")["summary"]["uplinks"]["if1"]
+    assert p["down_kbit_active"] is None and p["down_pauses"] == 4 and p["down_bytes"] == 420
+    code, text, _ = cli(["run", "ping", "--summary-only"])
+    assert "while it carried data" not in text and "420 bytes down\n" in text
+
+
 # -- every summary field documented ---------------------------------------------------------------
 
 #: objects of the summary keyed by a name a run gives (a device, a drop reason, a node), and the
@@ -184,5 +224,5 @@ def test_the_readme_says_what_changed_from_schema_1():
     section = README[README.index(f"### Trace JSON (schema {TRACE_SCHEMA})"):]
     said = section[section.index("What changed from schema 1"):section.index("\n### ")]
     for word in ("icmp_id", "via", "[address, port]", "event_count", "end_time_s", "down_kbit_avg",
-                 "MPTCP"):
+                 "MPTCP", "down_active_s", "down_pauses"):
         assert word in said, word
