@@ -607,6 +607,19 @@ def test_in_forced_colours_with_a_dark_theme_the_diagrams_stay_readable(tmp_path
                                 forced_colors="active", color_scheme="dark")
     try:
         assert pg.evaluate("matchMedia('(forced-colors: active)').matches")
+        # at the first step, First and Back (the player's bar's and the pinned bar's) in the theme's
+        # colour for disabled text, Next in a live button's: forced, the bars' own rule for them
+        # (more specific than the forced one) drew them as live as Next
+        colours = pg.evaluate("""() => {
+            const probe = document.createElement('span');
+            probe.style.color = 'GrayText';
+            document.body.appendChild(probe);
+            const grey = getComputedStyle(probe).color, out = {};
+            for (const bar of ['.op1-bar', '.op1-float']) for (const act of ['first', 'prev', 'next']) {
+              const b = document.querySelector(bar + ' button[data-act=' + act + ']'), c = getComputedStyle(b);
+              out[bar + ' ' + act] = [b.getAttribute('aria-disabled') === 'true', c.color === grey, c.borderTopColor === grey];
+            }
+            return out; }""")
         for _ in range(10):
             pg.click(".op1-bar button[data-act=next]")
         pg.wait_for_timeout(300)
@@ -627,6 +640,9 @@ def test_in_forced_colours_with_a_dark_theme_the_diagrams_stay_readable(tmp_path
         (ARTIFACTS / f"forced-dark-{name}.png").write_bytes(png)
         # a white ground with dark text on it, not a black ground
         assert light > 0.5 and 0.005 < dark < 0.4, (name, light, dark)
+    for bar in (".op1-bar", ".op1-float"):
+        assert colours[f"{bar} first"] == colours[f"{bar} prev"] == [True, True, True], colours
+        assert colours[f"{bar} next"] == [False, False, False], colours
 
 
 def test_the_router_tables_are_tables_to_a_screen_reader_in_the_order_shown(tmp_path):
