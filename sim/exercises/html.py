@@ -61,6 +61,9 @@ CSS = """
 .sx-feedback.sx-wrong{background:#fdf0e6;border:1px solid #d99058}
 .sx-reveal-title{font-weight:600;margin-top:.6em}
 .sx-svg svg{max-width:100%;height:auto}
+/* (its words keep graphviz's spacing when a reader's style widens letters and words, as the
+   players' drawings do: player.css) */
+.sx-svg svg text,.sx-svg svg tspan{letter-spacing:normal!important;word-spacing:normal!important}
 .sx-key{margin-top:.6em;border-top:1px dashed #a0aec0;padding-top:.4em}
 .sx-student{margin:.2em 0 .6em;padding:.3em .5em;background:#eef3f9;border-radius:3px;font-size:.92em}
 .sx-student button{font-size:.875rem;padding:.1em .8em;margin:0 0 0 .6em;background:#fff;color:#2b6cb0;min-height:32px}

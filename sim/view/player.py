@@ -274,7 +274,7 @@ class Frames:
                 # <figure> with its <figcaption> may not be -- axe's aria-allowed-role)
                 f'<div class="op1-box op1-state-box-wrap" data-panel="state" role="group" aria-label="{who}router tables">'
                 f'<div class="op1-boxh">Linux router: tables<span class="op1-state-t">, at '
-                f'{self.table_t[0]}</span></div>{LEGEND}'
+                f'{self.table_t[0]}</span></div>{LEGEND}{TEXT_TOGGLE}'
                 f'{scroll_box("state", f"{who}router tables", self.states[self.state_of[0]])}</div>'
                 f'<div class="op1-box op1-pkt-wrap" data-panel="pkt" role="group" aria-label="{who}packet">'
                 f'<div class="op1-boxh">Packet: its fields and bytes</div>'
@@ -294,6 +294,13 @@ def scroll_box(view: str, name: str, inner: str) -> str:
     that its arrow keys scroll it."""
     return (f'<div class="op1-scroll {SCROLL_CLASS[view]} op1-kscroll" tabindex="0" role="group" '
             f'aria-label="{name}, scrolls">{inner}</div>')
+
+
+#: The router tables as HTML tables in place of the drawing, for the eye too (player.css): the
+#: tables a screen reader reads (state.text_tables), which take a reader's own text spacing and
+#: wrap, where graphviz laid the drawing's words out once, for normal spacing.
+TEXT_TOGGLE = ('<label class="op1-allbox op1-textbox"><input type="checkbox" class="op1-text-toggle"> '
+               'show as text</label>')
 
 
 #: The router tables' kernel words, said once beside them (a reader meets them here first).
