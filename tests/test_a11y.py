@@ -635,13 +635,25 @@ def test_each_exercises_buttons_say_which_exercise_and_a_bad_answer_its_message(
 
 def test_a_packets_field_names_head_their_rows(chapter_6):
     """The packet pane: each field's name is its row's header (a screen reader says it with the
-    value), and IP's flags, none set, say "none" (the cell was empty)."""
+    value), and IP's flags, none set, say "none" (the cell was empty).  Each layer's table is
+    captioned, and a changed field's row header is its name, its mark (◆) for the eye only (an
+    accessibility tester heard "diamond ttl")."""
     _, pg = chapter_6("laptop")
     P = pg.locator("[data-replay]").first
     tables = P.locator(".op1-pkt-box").aria_snapshot()
     assert 'rowheader "flags"' in tables and 'rowheader "sport"' in tables, tables
     ip = P.locator(".op1-pkt-box table.op1-diss").first.aria_snapshot()
     assert re.search(r'rowheader "flags"\n\s*- cell "none"', ip), ip
+    # each table captioned by its layer, whose name heads its columns; a changed field's row read
+    # by its name, not its mark's glyph ("diamond ttl")
+    assert ip.startswith('- table "IP header":\n  - caption: IP header\n') and 'columnheader "IP"' in ip, ip
+    for _ in range(12):
+        if P.locator(".op1-pkt-box tr.op1-chg").count():
+            break
+        P.locator(".op1-bar button[data-act=next]").click()
+    ip = P.locator(".op1-pkt-box table.op1-diss").first.aria_snapshot()
+    assert re.search(r'row "ttl \d+ was \d+":\n\s*- rowheader "ttl"\n', ip) and "◆" not in ip, ip
+    assert P.locator(".op1-pkt-box tr.op1-chg th").first.inner_text().startswith("◆ ")      # (the eye's mark)
 
 
 def test_a_tables_numbers_and_headers_never_break_on_a_phone(chapter_6):

@@ -79,6 +79,25 @@ def test_downloads_are_the_replays_pcapng_and_trace(article):
     assert f"{p.steps[0]:6d} " in text and "scenario equalize-nat" in text
 
 
+def test_the_packet_panes_tables_are_captioned_and_a_changed_fields_mark_is_not_read():
+    """An accessibility tester's finding: the packet pane's tables (one a layer) had no caption,
+    the layer's name heading them no scope, and a changed field's row header began with its mark,
+    read "diamond ttl".  Each table is captioned (for a screen reader; the eye has the layer's name
+    above it), the layer's name heads its three columns, the mark is for the eye only."""
+    from sim.view.pktpane import pane
+    r = sim.run("equalize-nat", seed=3, size=3000)
+    i = next(i for i, e in enumerate(r.events) if e.ev is Ev.HOP and e.node.startswith("uplink") and e.pkt.load)
+    h = pane(r, i)["html"]
+    tables = re.findall(r'<table class="op1-diss">(.*?)</table>', h)
+    assert [re.match(r'<caption class="op1-vh">([^<]+)</caption>', t)[1] for t in tables] == \
+        ["IP header", "TCP header", "payload"]
+    assert all(re.search(r'<colgroup span="3"></colgroup><tr class="op1-layer"><th colspan="3" scope="colgroup">'
+                         r'(IP|TCP|Raw)</th></tr>', t) for t in tables), tables
+    changed = re.findall(r'<tr class="op1-chg"><th scope="row">(.*?)</th>', h)
+    assert "<span aria-hidden=\"true\">◆ </span>src" in changed and "<span aria-hidden=\"true\">◆ </span>sport" in changed
+    assert all(c.startswith('<span aria-hidden="true">◆ </span>') for c in changed), changed
+
+
 def test_downloads_name_what_differs_from_the_scenarios_defaults():
     """Chapter 6's Run with NAT set to netfilter offered equalize-nat-seed3.pcapng, the name of
     the default run's download (and of the static replay's on the same page): a download names

@@ -52,7 +52,7 @@ def test_dnat_on_the_way_back_changes_destination_and_port(eq):
     p = pane(eq, i)
     assert set(p["fields"]) == {"IP.ttl", "IP.chksum", "IP.dst", "TCP.dport", "TCP.chksum"}
     html_text = packet_pane(eq, i)
-    assert "◆ dport" in html_text and ("was 7000" in html_text or "was 6000" in html_text)
+    assert '◆ </span>dport' in html_text and ("was 7000" in html_text or "was 6000" in html_text)
 
 
 def test_provider_changes_only_ttl_and_checksum_and_a_send_changes_nothing(eq):
