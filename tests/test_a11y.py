@@ -172,6 +172,28 @@ def test_no_violation_of_any_impact_in_the_books_own_markup(axe_report):
     assert not own, [(n["impact"], n["id"], n["page"], n["screen"], n["mode"], n["target"]) for n in own[:10]]
 
 
+def test_no_two_download_links_of_the_book_share_a_name_for_different_files(book_html):
+    """An accessibility tester's finding: chapter 10's two replays of one run (uplink-down, seed 1)
+    offered files of 38 and 24 steps under one name, uplink-down-seed-1-cc-reno.pcapng, and one
+    accessible name; chapters 1, 2, 3 and 5 three different connection-level-seed-1.pcapng.  Saved
+    to one downloads folder, one replaced the other, and a screen reader's list of links could not
+    tell them apart.  Over every page and every exercise's replay, a file name, and a link's
+    accessible name, stands for one file (a replay of part of its run names its events:
+    ``Frames.downloads``)."""
+    pages = [book_html / f"{p}.html" for p in toc_pages()] + sorted((book_html / "sx-replays").glob("*.html"))
+    by_name, by_label = defaultdict(set), defaultdict(set)
+    for page in pages:
+        for name, attrs in re.findall(r'<a download="([^"]+)"([^>]*)>', page.read_text(encoding="utf-8")):
+            data = re.search(r'(?:data-op1-z|href)="([^"]*)"', attrs)
+            label = re.search(r'aria-label="([^"]*)"', attrs)
+            assert data and label, (page.name, name, attrs[:200])
+            by_name[name].add(data[1])
+            by_label[label[1]].add(data[1])
+    assert len(by_name) > 50, len(by_name)
+    assert not [k for k, v in by_name.items() if len(v) > 1]
+    assert not [k for k, v in by_label.items() if len(v) > 1]
+
+
 def test_citations_become_list_items():
     """docutils' references list: its deprecated doc-biblioentry items become list items (book/op1_a11y.py)."""
     import sys
