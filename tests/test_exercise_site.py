@@ -258,6 +258,59 @@ def _answer(pg, root, inst, choice):
     root.locator(".sx-check").click()
 
 
+#: (in the page) whether one of the replay frame's step buttons -- the player's own or its pinned
+#: bar's -- shows, whole, where the page is on screen and the frame is not under the page's header:
+#: the element at its middle, in the page, is the frame, and in the frame, the button
+STEP_BUTTON_SHOWN_JS = """f => {
+  const fr = f.getBoundingClientRect(), doc = f.contentDocument, out = [];
+  for (const b of doc.querySelectorAll('.op1-bar button[data-act=next], .op1-float button[data-act=next]')) {
+    const r = b.getBoundingClientRect();
+    if (!r.height) continue;
+    const x = fr.left + f.clientLeft + r.left + r.width / 2, top = fr.top + f.clientTop + r.top;
+    const onScreen = top >= 0 && top + r.height <= innerHeight && x >= 0 && x <= innerWidth;
+    const hit = onScreen && document.elementFromPoint(x, top + r.height / 2) === f &&
+                doc.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+    out.push([b.closest('.op1-float') ? 'pinned' : 'own', !!hit && (hit === b || b.contains(hit))]);
+  }
+  return out; }"""
+
+
+@pytest.mark.parametrize("screen", [(360, 740), (1366, 768)])
+def test_a_right_answers_replay_has_a_step_button_on_screen(site, chromium, screen):
+    """An accessibility tester's finding: the replay shown after a right answer was a frame 880 px
+    tall, taller than the screen; its pinned step buttons, at the foot of the frame's window, were
+    below the screen, and the player's own scrolled away inside the frame: no step button in view.
+    The frame is no taller than the screen under the page's header: scrolled into view, at its
+    top the player's own buttons show, scrolled on inside it the pinned ones.  A link above it opens
+    the replay as a page of its own."""
+    inst = instance("rc-hit", BOOK_STUDENT, secret="")
+    ctx = chromium.new_context(viewport={"width": screen[0], "height": screen[1]})
+    pg = ctx.new_page()
+    pg.goto(f"{site}/book/02-route-cache.html")
+    root = pg.locator('[data-exercise="rc-hit"]')
+    _answer(pg, root, inst, next(c for c in inst.choices if normalise(c, inst.form) == inst.answer))
+    frame, own = root.locator("iframe.sx-replay"), root.locator("a.sx-replay-open")
+    shown = {}
+    for block in ("start", "end"):
+        frame.evaluate(f"f => f.scrollIntoView({{block: '{block}'}})")
+        pg.wait_for_function("f => f.contentDocument && f.contentDocument.querySelector('[data-op1-live]')",
+                             arg=frame.element_handle(), timeout=60_000)
+        frame.evaluate("f => f.contentWindow.scrollTo(0, 0)")
+        pg.wait_for_timeout(200)
+        shown[block, "top"] = frame.evaluate(STEP_BUTTON_SHOWN_JS)
+        # scrolled inside the frame past the player's own bar: the pinned bar shows instead
+        frame.evaluate("f => { const w = f.contentWindow, b = w.document.querySelector('.op1-bar');"
+                       " w.scrollTo(0, b.getBoundingClientRect().bottom + w.scrollY + 40); }")
+        pg.wait_for_function("f => !f.contentDocument.querySelector('.op1-float').hidden",
+                             arg=frame.element_handle(), timeout=10_000)
+        shown[block, "scrolled"] = frame.evaluate(STEP_BUTTON_SHOWN_JS)
+    link = [own.is_visible(), own.get_attribute("href"), frame.get_attribute("src")]
+    ctx.close()
+    for (block, where), buttons in shown.items():
+        assert ["own" if where == "top" else "pinned", True] in buttons, (screen, block, where, buttons)
+    assert link[0] and link[1] == link[2] and link[1].endswith(replay_name(inst)), link
+
+
 def test_a_student_on_the_shared_site(site, chromium, tmp_path):
     sid, other = "alice.w", "bob-7"
     pages = {"rc-hit": "book/02-route-cache.html", "eqnat-remote": "book/06-equalize-nat.html"}
