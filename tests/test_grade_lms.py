@@ -82,12 +82,18 @@ def test_the_worksheet_comes_back_with_its_grades_filled_and_every_other_byte_as
     assert rows[0]["Feedback comments"].startswith(f"student s0001: {n} / {n}<br>")
     assert rows[2]["Feedback comments"].startswith("student s0003: no score<br>answers-s0003.json: could not be "
                                                    "graded: answers-s0003.json is not JSON"), rows[2]
+    # Wei sent nothing: his 0 says why, worded as a report is (his comment was left empty: a 0
+    # with no word of why, an instructor's finding)
+    assert rows[3]["Feedback comments"] == f"student s0004: 0 / {n}<br>&nbsp;&nbsp;no answer file received for chapter 2", rows[3]
     assert "'Grade' filled for 4 students" in r.stderr, r.stderr
     # the reports in the folders Moodle's "Upload multiple feedback files in a zip" places by
     # participant number: Full Name_PID_assignfeedback_file/ (a '_' in the name would split it)
     got = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.txt"))
     assert got == ["Ahmed Nguyễn_1002_assignfeedback_file/s0002.txt", "Ann Lee_1005_assignfeedback_file/s0005.txt",
-                   "Emma Chen_1003_assignfeedback_file/s0003.txt", "Liam Chen_1001_assignfeedback_file/s0001.txt"], got
+                   "Emma Chen_1003_assignfeedback_file/s0003.txt", "Liam Chen_1001_assignfeedback_file/s0001.txt",
+                   "Wei OBrien_1004_assignfeedback_file/s0004.txt"], got
+    assert (out / "Wei OBrien_1004_assignfeedback_file" / "s0004.txt").read_text() == \
+        f"student s0004: 0 / {n}\n  no answer file received for chapter 2\n"
     assert "Upload multiple feedback files in a zip" in r.stderr, r.stderr
 
 

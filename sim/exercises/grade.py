@@ -1278,9 +1278,11 @@ class ClassGrades:
         out, extra = {}, Counter()
         for r in self.rows:
             if not r["file"]:
-                if r.get("report") and r["student"] in self.roster:     # a roster student's skipped file
+                # a roster student's skipped file, or no file at all (their 0, and why)
+                told = r.get("report") or r.get("feedback")
+                if told and r["student"] in self.roster:
                     who = self.spelled.get(r["student"], r["student"])
-                    out[self._in_folder(r["student"], who)] = r["report"] + "\n"
+                    out[self._in_folder(r["student"], who)] = told + "\n"
                 continue
             who = self.spelled.get(r["student"], r["student"])
             if not STUDENT_RE.match(who):       # what a file claims, not an id: never a path
@@ -2465,8 +2467,12 @@ def _roster_rows(rows: list[dict], expected: list[str], named_in_files: set[str]
                                       f"is, they worked under that id (its variants): put it on the roster "
                                       f"for them and grade again", top))
                 continue
+            # told as a graded file's report is ("student ID: score / max", which a run again
+            # replaces in the LMS's feedback column): an empty comment next to a 0 explains nothing
+            told = (f"student {sid}: 0" + (f" / {top}" if top != "" else "")
+                    + f"\n  no answer file received" + (f" for chapter {chapter}" if chapter else ""))
             rows.append({"student": sid, "file": "", "score": 0, "submitted_at": "", "max": top,
-                         "error": "", "attempts": "", "note": ["no answer file" + (
+                         "error": "", "attempts": "", "feedback": told, "note": ["no answer file" + (
                              f" of their own ({', '.join(misnamed)} is another student's)" if misnamed else "")
                              + (f"; files in LMS folders the roster places for no one were refused ("
                                 + ", ".join(f"{b}/" for b in unknown_boxes[:3])
