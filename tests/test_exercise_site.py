@@ -584,6 +584,45 @@ def test_the_replay_files_names_answer_a_prediction_and_the_guide_says_so(monkey
     assert "asks the site for the name each choice would give gets the replay for the right choice" in guide
 
 
+def _get(url: str) -> str:
+    import urllib.request
+    with urllib.request.urlopen(url, timeout=30) as r:
+        return r.read().decode("utf-8")
+
+
+def test_the_replays_folder_has_an_index_page_so_a_server_lists_no_replay(monkeypatch, tmp_path):
+    """An instructor's finding: http://SITE/sx-replays/ listed every replay file on Python's
+    http.server (Apache's and nginx's listings alike), and each replay's title names its exercise
+    and it narrates the outcome: a student could find their answer by browsing.  The folder gets
+    an index page when the replays are written, which a server shows at the folder's address in
+    place of a listing; the built site has it, and the guide says why."""
+    from sim.exercises.site import INDEX, INDEX_HTML, REPLAY_DIR_ENV, REPLAY_URL_ENV
+    replays = tmp_path / "sx-replays"
+    monkeypatch.setenv(REPLAY_DIR_ENV, str(replays))
+    monkeypatch.setenv(REPLAY_URL_ENV, "sx-replays/")
+    exercise_html(2, "rc-hit", pool=True)
+    names = {p.name for p in replays.iterdir()} - {INDEX}
+    assert names and (replays / INDEX).read_text() == INDEX_HTML
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *a):
+            pass
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(tmp_path)))
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        shown = _get(f"http://127.0.0.1:{httpd.server_address[1]}/sx-replays/")
+    finally:
+        httpd.shutdown()
+    assert shown == INDEX_HTML and not any(n in shown for n in names), shown[:300]
+    assert "Nothing here" in shown
+    guide = " ".join((ROOT / "book" / "instructor-guide.md").read_text().split())
+    assert "without it, a server that lists folders would list every replay" in guide
+    # and the built site has it beside its replays (the build copies the folder)
+    built = HTML / "sx-replays"
+    if built.is_dir() and any(built.glob("*.html")):
+        assert (built / INDEX).read_text() == INDEX_HTML
+
+
 def test_the_guides_shared_site_box_says_where_to_run_max_attempts_and_one_version(tmp_path):
     """An instructor's findings on the shared site's route: the guide said to run the commands
     "from the repository's root folder", while the box's paths (submissions/, -o files.csv,
