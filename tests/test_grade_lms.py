@@ -467,3 +467,43 @@ def test_a_file_of_an_older_version_of_the_book_is_named_with_what_to_do(tmp_pat
     from pathlib import Path
     guide = (Path(__file__).resolve().parent.parent / "book" / "instructor-guide.md").read_text()
     assert "### One version of the book" in guide       # the section the line sends the instructor to
+
+
+def test_an_exercise_left_out_is_not_graded_and_the_maximum_is_the_others(tmp_path):
+    """An instructor's finding: on the shared site chapter 6's eqnat-survive needs Python, and a
+    class without Binder or a local install could not answer it -- 1 mark in 3 out of reach,
+    with no way to grade without it.  grade --leave-out ID grades the chapter's other exercises:
+    the answer to it is not read (a wrong one costs nothing), each report says it was not graded,
+    the maximum is the others' (the worksheet's must be that one: 3 out of 3 is refused as it
+    would read as 2 of 3), and an id not of the chapter, or leaving every one out, is one line."""
+    ids = chapter_ids(2)
+    left, kept = ids[-1], ids[:-1]
+    answers = right_answers("s0001", ids)
+    answers[left] = wrong_answer(instance(left, "s0001"))
+    sub = _class(tmp_path / "sub", {"Liam Chen_1001_assignsubmission_file_/answers-s0001.json": ("s0001", answers)})
+    one = sub / "Liam Chen_1001_assignsubmission_file_" / "answers-s0001.json"
+    r = cli("grade", "--student", "s0001", "--chapter", "2", "--leave-out", left, str(one))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith(f"student s0001: {len(kept)} / {len(kept)}\n  note: not graded in this course: {left}\n")
+    assert f"] {left} " not in r.stdout, r.stdout
+    ws = _worksheet(tmp_path / "worksheet.csv", _row(1001, "Liam Chen", "s0001", top=f"{len(kept)}.00"),
+                    _row(1002, "Ahmed Nguyen", "s0002", top=f"{len(kept)}.00"))
+    args = ["grade", "--class", str(sub), "--chapter", "2", "--roster", str(ws), "--roster-column", "Username",
+            "--lms-file", str(tmp_path / "filled.csv"), "-o", str(tmp_path / "files.csv")]
+    r = cli(*args, "--leave-out", left)
+    assert r.returncode == 0, r.stderr
+    assert [row["Grade"] for row in csv.DictReader(open(tmp_path / "filled.csv", encoding="utf-8-sig"))] == \
+        [str(len(kept)), "0"]
+    files = list(csv.DictReader(open(tmp_path / "files.csv")))
+    assert list(files[0])[7:] == kept and files[0]["max"] == str(len(kept)), files[0]
+    assert f"left out of grading (--leave-out): {left}, whose answers are not read; the scores are out of " \
+           f"{len(kept)}" in r.stderr, r.stderr
+    one_line_error(cli(*args), f"'Maximum Grade' is {len(kept)} and chapter 2 is graded out of {len(ids)}")
+    full = _worksheet(tmp_path / "full.csv", _row(1001, "Liam Chen", "s0001"))
+    one_line_error(cli(*args[:6], str(full), *args[7:], "--leave-out", left),
+                   f"chapter 2 without {left} is graded out of {len(kept)}", f"maximum grade to {len(kept)}")
+    one_line_error(cli(*args, "--leave-out", "eqnat-survive"), "'eqnat-survive' is an exercise of chapter 6, not of "
+                                                               "chapter 2")
+    one_line_error(cli(*args, "--leave-out", ",".join(ids)), "every exercise of chapter 2")
+    one_line_error(cli(*args, "--leave-out", "nope"), "--leave-out 'nope': no such exercise")
+    one_line_error(cli("grade", "--class", str(sub), "--leave-out", left), "give --chapter N too")

@@ -98,6 +98,8 @@ class Report:
     # ids of other chapters than the one asked for, beside answers of it: the browser's export of
     # the shared site carries every chapter answered in it -- not graded, and no note of the report
     outside: list[str] = field(default_factory=list)
+    # ids answered and left out of grading (--leave-out): said in the report, once for a class
+    left_out: list[str] = field(default_factory=list)
 
     @property
     def attempts(self) -> int | None:
@@ -108,13 +110,15 @@ class Report:
     def text(self) -> str:
         out = [f"student {self.student}: {self.score:g} / {self.max}"]
         out += [f"  note: {n}" for n in self.notes]
+        if self.left_out:
+            out.append(f"  note: not graded in this course: {', '.join(self.left_out)}")
         for it in self.items:
             out.extend(item_lines(it))
         return "\n".join(out)
 
     def json(self) -> dict:
         return {"student": self.student, "score": self.score, "max": self.max, "attempts": self.attempts,
-                "notes": self.notes, "changed": self.changed, "outside": self.outside,
+                "notes": self.notes, "changed": self.changed, "outside": self.outside, "left_out": self.left_out,
                 "items": [{k: v for k, v in it.items() if k != "said"} for it in self.items]}
 
 
@@ -390,8 +394,30 @@ def _check_variants(student: str, answers: dict, ids, secret: str, others=()) ->
                      f"{student}'s own: answer your own variant -- {mine}")
 
 
+def check_leave_out(leave_out, chapter: int | None = None) -> tuple[str, ...]:
+    """The exercise ids ``leave_out`` names (a list, or text separated by commas), checked: each one
+    the bank's, of ``chapter`` when one is given, and not every exercise of it; GradeError otherwise."""
+    if isinstance(leave_out, str):
+        leave_out = leave_out.split(",")
+    ids = tuple(dict.fromkeys(k.strip() for k in (leave_out or ()) if k.strip()))
+    for k in ids:
+        if k not in BANK:
+            raise GradeError(f"--leave-out {k!r}: no such exercise; the bank has {', '.join(BANK)}")
+        if chapter is not None and BANK[k].chapter != chapter:
+            raise GradeError(f"--leave-out {k!r} is an exercise of chapter {BANK[k].chapter}, not of chapter "
+                             f"{chapter}: its exercises are {', '.join(chapter_ids(chapter))}")
+    if chapter is not None and ids and set(chapter_ids(chapter)) <= set(ids):
+        raise GradeError(f"--leave-out leaves out every exercise of chapter {chapter}: nothing would be graded")
+    return ids
+
+
+def graded_ids(chapter: int, leave_out=()) -> list[str]:
+    """The exercises of ``chapter`` that are graded: all but those left out (``--leave-out``)."""
+    return [k for k in chapter_ids(chapter) if k not in leave_out]
+
+
 def grade(student: str, data: dict, chapter: int | None = None, secret: str | None = None,
-          others=(), max_attempts: int | None = None, roster=()) -> Report:
+          others=(), max_attempts: int | None = None, roster=(), leave_out=()) -> Report:
     """Grade one student's answer data (a parsed answer file).  ``chapter``: grade that
     chapter (default: the file's ``chapter``, else every chapter answered).  ``secret``:
     the course secret (None: the environment's).  ``others``: the class's student ids,
@@ -400,12 +426,15 @@ def grade(student: str, data: dict, chapter: int | None = None, secret: str | No
     why a wrong choice is wrong, which often names the right one: ``max_attempts=1`` grades
     a prediction by the first one made); an answer with no count recorded counts.  ``roster``:
     the class's ids (lower case): a file exported under an id it does not have -- a student's
-    typo, their email -- is refused naming that id, to the student too (their own input)."""
+    typo, their email -- is refused naming that id, to the student too (their own input).
+    ``leave_out``: exercises not graded (``--leave-out``: one that needs Python, in a course
+    whose students have none), out of the maximum, and their answers not read."""
     try:
         student = check_student(student)
         chapter = check_chapter(chapter)
     except (StudentError, ExerciseError) as e:
         raise GradeError(str(e)) from None
+    leave_out = check_leave_out(leave_out, chapter)
     secret = secret_for(student, secret)
     if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("answers"), dict):
         raise GradeError(f"not an answer file: expected a JSON object with \"format\": \"{FORMAT}\" "
@@ -476,8 +505,17 @@ def grade(student: str, data: dict, chapter: int | None = None, secret: str | No
         if not answered:
             raise GradeError("the answer file has no answers")
         ids = [k for c in answered for k in chapter_ids(c)]
+    if leave_out:                               # not graded in this course: out of the maximum, and said
+        ids = [k for k in ids if k not in leave_out]
+        if not ids:
+            raise GradeError(f"every exercise this file answers is left out (--leave-out "
+                             f"{','.join(leave_out)}): nothing to grade")
+        skipped = [k for k in leave_out if k in answers]
+        answers = {k: v for k, v in answers.items() if k not in leave_out}
+    else:
+        skipped = []
     _check_variants(student, answers, ids, secret, others)
-    rep = Report(student, 0, len(ids), notes=notes, outside=outside)
+    rep = Report(student, 0, len(ids), notes=notes, outside=outside, left_out=skipped)
     answered = 0                                # answers graded here, fingerprinted or not
     edited = {}                                 # id -> an attempts value no page writes (a hand edit)
     for ex_id in ids:
@@ -572,8 +610,8 @@ def _said(answer) -> str:
 
 
 def grade_file(student: str, path, chapter: int | None = None, secret: str | None = None,
-               max_attempts: int | None = None) -> Report:
-    return grade(student, load_answers(path), chapter, secret, max_attempts=max_attempts)
+               max_attempts: int | None = None, leave_out=()) -> Report:
+    return grade(student, load_answers(path), chapter, secret, max_attempts=max_attempts, leave_out=leave_out)
 
 
 # -- a class folder --------------------------------------------------------------------------------
@@ -1063,7 +1101,8 @@ def _grade_row(item):
         if isinstance(data, GradeError):
             raise data
         rep = grade(student, data, _TASK["chapter"], _TASK["secret"], others=_TASK["known"],
-                    max_attempts=_TASK.get("max_attempts"), roster=_TASK.get("roster", ()))
+                    max_attempts=_TASK.get("max_attempts"), roster=_TASK.get("roster", ()),
+                    leave_out=_TASK.get("leave_out", ()))
         rep.student = shown                     # a release notebook's answers: the student who sent them
         return ("ok", rep.score, rep.max, rep.attempts, rep.notes, [(it["id"], it["points"]) for it in rep.items],
                 rep.text() if _TASK.get("feedback") else "", rep.changed, bool(rep.unchecked), len(rep.outside))
@@ -1161,6 +1200,7 @@ def _build_variants(items: list, task: dict) -> None:
             continue
         ex_ids = (chapter_ids(task["chapter"]) if task["chapter"] is not None else
                   [k for c in sorted({BANK[k].chapter for k in data["answers"] if k in BANK}) for k in chapter_ids(c)])
+        ex_ids = [k for k in ex_ids if k not in task.get("leave_out", ())]
         try:
             for ex_id in ex_ids:
                 if (ex_id, member(student, ex_id)) not in seen:
@@ -2402,7 +2442,8 @@ def _unscored(sid: str, note: str, top="", report: str = "") -> dict:
     return row
 
 def _roster_rows(rows: list[dict], expected: list[str], named_in_files: set[str], chapter: int | None,
-                 maxima: set, skipped: list[str] = (), skipped_by: dict[str, list[str]] | None = None) -> None:
+                 maxima: set, skipped: list[str] = (), skipped_by: dict[str, list[str]] | None = None,
+                 leave_out=()) -> None:
     """Notes on students with several files or not on the roster, and a row (score 0) for
     each student on the roster who sent nothing (out of the graded rows' ``maxima`` when
     they share one) -- no score, rather than 0, for one whose name a skipped file bears
@@ -2424,7 +2465,7 @@ def _roster_rows(rows: list[dict], expected: list[str], named_in_files: set[str]
     unknown_boxes = sorted({r["box"] for r in rows if r.get("box") and not r.get("owned") and "refused" in r
                             and LMS_FOLDER.search(r["box"].rsplit("/", 1)[-1])})
     unplaced = [r["file"] for r in rows if r.get("unplaced")]
-    top = len(chapter_ids(chapter)) if chapter else (next(iter(maxima)) if len(maxima) == 1 else "")
+    top = len(graded_ids(chapter, leave_out)) if chapter else (next(iter(maxima)) if len(maxima) == 1 else "")
     for sid in expected:
         if sid not in per_student and unplaced:
             # a release notebook's file in no student's folder may be theirs: 0 could be wrong
@@ -2483,7 +2524,8 @@ def _roster_rows(rows: list[dict], expected: list[str], named_in_files: set[str]
 def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | None = None,
                  jobs: int | None = 1, progress: bool | None = None, feedback: bool = False,
                  roster_column: str | None = None, max_attempts: int | None = None,
-                 roster_name_columns: str | None = None, assignment: str | None = None) -> ClassGrades:
+                 roster_name_columns: str | None = None, assignment: str | None = None,
+                 leave_out=()) -> ClassGrades:
     """Grade every ``*.json`` in ``folder``; with a ``roster`` (a file of ids), a row for
     each student who sent nothing; a CSV roster's participant numbers (``roster_pids``: Moodle's
     grading worksheet's ``PID_COLUMN``), else its names (``roster_names``:
@@ -2492,11 +2534,13 @@ def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | 
     ``jobs_default`` of the number of files); ``progress``: a progress bar on standard error (default: when it
     is a terminal).  In nbgrader's ``submitted/ID/ASSIGNMENT/`` (``nbgrader_layout``) only the
     folders of ``assignment`` are read (default with a ``chapter``: ``chNN``, the name
-    ``notebooks`` gives it; neither: the one assignment there, and two or more are refused)."""
+    ``notebooks`` gives it; neither: the one assignment there, and two or more are refused).
+    ``leave_out``: exercises not graded (``grade``), out of every maximum."""
     try:
         chapter = check_chapter(chapter)
     except ExerciseError as e:
         raise GradeError(str(e)) from None
+    leave_out = check_leave_out(leave_out, chapter)
     secret = secret_for("", secret)              # the environment's, read once here
     folder, course = _nbgrader_course(Path(folder))
     layout, nbgrader = nbgrader_layout(folder) if folder.is_dir() else (False, False)
@@ -2508,6 +2552,11 @@ def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | 
         assignment = f"ch{chapter:02d}"         # as notebooks names it: source/ch06/
     files, notes, skipped = _answer_files(folder, nbgrader, assignment, layout)
     notes = course + notes
+    if leave_out:                               # once for the class; each report says it to its student
+        kept = graded_ids(chapter, leave_out) if chapter else []
+        notes.append(f"left out of grading (--leave-out): {', '.join(leave_out)}, whose answers are not read"
+                     + (f"; the scores are out of {len(kept)}, chapter {chapter}'s other exercises "
+                        f"({', '.join(kept)})" if chapter else ""))
     spelled = {sid.lower(): sid for sid in read_roster(roster, roster_column)} if roster else {}
     notes += roster_notes(roster, roster_column, roster_name_columns) if roster else []
     names = roster_names(roster, roster_column, roster_name_columns) if roster else {}
@@ -2544,7 +2593,7 @@ def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | 
                            for row, (f, data) in zip(rows, loaded)],
                           jobs,
                           {"chapter": chapter, "secret": secret, "known": known, "feedback": feedback,
-                           "max_attempts": max_attempts, "roster": set(expected)}, bar)
+                           "max_attempts": max_attempts, "roster": set(expected), "leave_out": leave_out}, bar)
     finally:
         if bar is not None:
             bar.close()
@@ -2605,7 +2654,7 @@ def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | 
     alarms += unplaced_alarms
     maxima = {r["max"] for r in rows if r["max"] != ""}
     _roster_rows(rows, expected, named_in_files, chapter, maxima, skipped,
-                 _skipped_by_folder(skipped, folder, expected, names, pids, nbgrader))
+                 _skipped_by_folder(skipped, folder, expected, names, pids, nbgrader), leave_out)
     if len(maxima) > 1:
         notes.append(f"rows are graded out of different maximums ({', '.join(map(str, sorted(maxima)))}): "
                      f"each file is graded on the chapters it answers; give --chapter N to grade one chapter")
