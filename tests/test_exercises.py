@@ -1456,8 +1456,14 @@ def test_class_grading_grades_a_file_as_the_student_its_name_names(tmp_path):
     assert missing["dan"]["note"] == "no answer file"
     one_line_error(cli("grade", "--student", "alice", str(tmp_path / "alice.json"), "--roster", str(roster)),
                    "--roster goes with --class")
+    # a roster of ids with one that is none: the others are graded, and it is named (test_grade_lms)
     roster.write_text("alice\nnot an id\n")
-    one_line_error(cli("grade", "--class", str(tmp_path), "--roster", str(roster)), "line 2", "bad student id")
+    r = cli("grade", "--class", str(tmp_path), "--roster", str(roster), "--chapter", "2")
+    assert r.returncode == 0 and "1 bad student id (line 2 'not an id'), not graded" in r.stderr, r.stderr
+    # most of them none: not a roster of ids (a column of names?), nothing graded
+    roster.write_text("alice\nnot an id\nnor this\nnor that\n")
+    one_line_error(cli("grade", "--class", str(tmp_path), "--roster", str(roster)), "line 2", "bad student id",
+                   "is it a list of ids, one a line?")
 
 
 def test_a_file_sent_by_one_student_never_changes_anothers_grade(tmp_path):

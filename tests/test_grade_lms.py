@@ -507,3 +507,56 @@ def test_an_exercise_left_out_is_not_graded_and_the_maximum_is_the_others(tmp_pa
     one_line_error(cli(*args, "--leave-out", ",".join(ids)), "every exercise of chapter 2")
     one_line_error(cli(*args, "--leave-out", "nope"), "--leave-out 'nope': no such exercise")
     one_line_error(cli("grade", "--class", str(sub), "--leave-out", left), "give --chapter N too")
+
+
+def test_bad_ids_on_the_worksheet_leave_their_rows_untouched_and_say_what_to_do(tmp_path):
+    """An instructor's finding: two logins the site refuses ('josé.garcía', 'mary ann') stopped
+    sheet and grade with nothing written, and neither the message nor the guide said what to do.
+    sheet still refuses (before the course, each such student needs an id), naming an id to give
+    each; grade grades the others, refuses the files their folders hold (never graded for an id
+    that is none), gives those rows no report and leaves their cells as they were, and says what to
+    do: write an id the site accepts in that row's Username cell -- the one their file was exported
+    under -- since Moodle's worksheet upload matches rows by Identifier.  Done, they are graded."""
+    ids = chapter_ids(2)
+    ws = _worksheet(tmp_path / "worksheet.csv", _row(1001, "Liam Chen", "s0001"),
+                    _row(1002, "José García", "josé.garcía"), _row(1003, "Mary Ann Lee", "mary ann"),
+                    _row(1004, "Wei Li", "s0004"))
+    sub = _class(tmp_path / "sub", {
+        "Liam Chen_1001_assignsubmission_file_/answers-s0001.json": ("s0001", right_answers("s0001", ids)),
+        "José García_1002_assignsubmission_file_/answers-jose.garcia.json":
+            ("jose.garcia", right_answers("jose.garcia", ids))})
+    r = cli("sheet", "--roster", str(ws), "--roster-column", "Username", "--chapter", "2", "--out-dir",
+            str(tmp_path / "keys"))
+    one_line_error(r, "2 bad student ids (line 3 'josé.garcía', line 4 'mary ann')", "ASCII letters",
+                   "write it in that row's 'Username' cell (line 3: say 'jose.garcia'; line 4: say 'mary.ann')",
+                   "the worksheet's upload matches rows by their Identifier, not their Username (Moodle's "
+                   "mod/assign/feedback/offline/importgradeslib.php, next())",
+                   "tell each one their id, to type in the site's student id box")
+    assert not (tmp_path / "keys").exists()
+    out, filled = tmp_path / "reports", tmp_path / "filled.csv"
+    args = ["grade", "--class", str(sub), "--chapter", "2", "--roster-column", "Username", "--lms-file", str(filled),
+            "--feedback", str(out), "--gradebook", str(tmp_path / "book.csv"), "-o", str(tmp_path / "files.csv")]
+    r = cli(*args, "--roster", str(ws))
+    assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr
+    assert ("2 bad student ids (line 3 'josé.garcía' (exported as 'jose.garcia'), line 4 'mary ann'), not graded: "
+            "their files are refused, they get no report and no gradebook row, and their --lms-file cells stay as "
+            "they were") in r.stderr, r.stderr
+    assert ("(line 3: 'jose.garcia', the id their file was exported under; line 4: say 'mary.ann')") in r.stderr
+    rows = list(csv.DictReader(open(filled, encoding="utf-8-sig")))
+    assert [(row["Username"], row["Grade"], row["Feedback comments"] != "") for row in rows] == \
+        [("s0001", str(len(ids)), True), ("josé.garcía", "", False), ("mary ann", "", False), ("s0004", "0", True)]
+    files = {row["file"]: row for row in csv.DictReader(open(tmp_path / "files.csv"))}
+    jose = files["José García_1002_assignsubmission_file_/answers-jose.garcia.json"]
+    assert jose["score"] == "" and "is no id the site accepts: not graded" in jose["error"] and not jose["note"], jose
+    assert [row["student"] for row in csv.DictReader(open(tmp_path / "book.csv"))] == ["s0001", "s0004"]
+    assert sorted(p.name for p in out.rglob("*.txt")) == ["s0001.txt", "s0004.txt"]
+    # as the line says: the id in the Username cell, and José's file counts
+    ws.write_text(ws.read_text(encoding="utf-8-sig").replace(",josé.garcía,", ",jose.garcia,")
+                  .replace(",mary ann,", ",mary.ann,"), encoding="utf-8")
+    r = cli(*args, "--roster", str(ws))
+    assert r.returncode == 0 and "bad student id" not in r.stderr, r.stderr
+    rows = list(csv.DictReader(open(filled, encoding="utf-8-sig")))
+    assert [row["Grade"] for row in rows] == [str(len(ids)), str(len(ids)), "0", "0"], rows
+    # most of the column no ids (the names' column given for the ids'): nothing graded, the column named
+    r = cli(*args, "--roster", str(ws), "--roster-column", "Full name")
+    one_line_error(r, "4 bad student ids", "is 'Full name' the column of the students' ids? (--roster-column)")

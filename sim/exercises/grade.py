@@ -624,10 +624,26 @@ HEADER_WORDS = {"id", "ids", "sid", "username", "user", "login", "netid", "stude
 BAD_IDS_SHOWN = 50
 
 
-def read_roster(path, column: str | None = None) -> list[str]:
-    """Student ids, one a line (blank lines and ``#`` comments ignored), as the roster spells them;
-    one id once, whatever its case (ids are case-insensitive).  ``column``: the roster is a CSV
-    export (an LMS's), the ids in the column of that name."""
+def suggested_id(raw: str, taken=()) -> str | None:
+    """An id the site accepts made from ``raw``, an LMS's login it refuses: accents taken off
+    (``josé.garcía``: ``jose.garcia``), each run of white space a ``.`` (``mary ann``: ``mary.ann``),
+    other characters left out, lower case; with ``-2``, ``-3`` ... when ``taken`` (lower case) has
+    it.  None when nothing is left."""
+    text = unicodedata.normalize("NFKD", raw).encode("ascii", "ignore").decode().lower()
+    text = re.sub(r"[^a-z0-9_.@+-]+", "", re.sub(r"\s+", ".", text.strip()))
+    text = text.lstrip("_.@+-")[:60]
+    if not text:
+        return None
+    out, k = text, 1
+    while out in taken:
+        k += 1
+        out = f"{text}-{k}"
+    return out
+
+
+def roster_ids(path, column: str | None = None) -> tuple[list[str], list[tuple[int, str]]]:
+    """(the roster's student ids, as ``read_roster`` gives them; its bad ids, (line, the cell as
+    written)) -- ``grade`` grades the others and leaves those rows untouched."""
     text = read_text_file(path, "the roster", GradeError)
     if column is not None:
         lines = _roster_column(path, text, column)
@@ -648,16 +664,87 @@ def read_roster(path, column: str | None = None) -> list[str]:
         elif sid.lower() not in seen:           # ids are case-insensitive
             seen.add(sid.lower())
             ids.append(sid)
-    if bad:                                     # every one at once, not one a run
-        shown = ", ".join(f"line {n} {echo(sid)}" for n, sid in bad[:BAD_IDS_SHOWN])
-        if len(bad) > BAD_IDS_SHOWN:            # a whole column of no ids: the rest said by where they are
-            rest = [n for n, _ in bad[BAD_IDS_SHOWN:]]
-            shown += f" and {len(rest)} more, on lines {rest[0]} to {rest[-1]} of the roster"
-        raise GradeError(f"the roster {path}: {len(bad)} bad student id{'s' if len(bad) > 1 else ''} ({shown}): "
-                         f"an id is 1-64 ASCII letters, digits, '_', '.', '@', '+' or '-', starting with a letter "
-                         f"or digit")
-    if not ids:
+    if not ids and not bad:
         raise GradeError(f"the roster {path} has no student ids: write one id a line")
+    return ids, bad
+
+
+#: The rule of a student id, as the messages say it (``variants.STUDENT_RE``).
+ID_RULE = ("an id is 1-64 ASCII letters, digits, '_', '.', '@', '+' or '-', starting with a letter or digit "
+           "(what the site's student id box accepts)")
+
+
+def _moodle_worksheet(path) -> bool:
+    """Is the roster at ``path`` Moodle's grading worksheet (its ``PID_COLUMN``)?"""
+    header, _ = _csv_rows(read_text_file(path, "the roster", GradeError))
+    return PID_COLUMN.lower() in [h.lower() for h in header]
+
+
+def bad_ids_remedy(path, column: str | None, bad, ids, claimed: dict | None = None) -> str:
+    """What to do about a roster's ``bad`` ids (line, cell): an id the site accepts for each
+    student, written where the id was -- for one whose file was placed as theirs (``claimed``:
+    {line: the ids their files were exported under}), that id, else one made from the cell
+    (``suggested_id``) -- and, for Moodle's grading worksheet, why editing its cell is safe."""
+    taken = {i.lower() for i in ids}
+    said, untold = [], 0
+    for n, raw in bad[:5]:
+        theirs = sorted((claimed or {}).get(n, ()))
+        if theirs:
+            said.append(f"line {n}: {theirs[0]!r}, the id {'their file was' if len(theirs) == 1 else 'a file of theirs was'} "
+                        f"exported under")
+            continue
+        untold += 1
+        if (new := suggested_id(raw, taken)) is not None:
+            taken.add(new)
+            said.append(f"line {n}: say {new!r}")
+    untold += max(0, len(bad) - 5)
+    where = (f"in that row's {column!r} cell" if column else "on that line")
+    text = (f"give each of these students an id the site accepts and write it {where}"
+            + (f" ({'; '.join(said)})" if said else ""))
+    if column and _moodle_worksheet(path):
+        text += (f" -- the worksheet's upload matches rows by their {PID_COLUMN}, not their {column} "
+                 f"(Moodle's mod/assign/feedback/offline/importgradeslib.php, next()), so that edit changes nothing "
+                 f"in Moodle --")
+    if untold:
+        text += (f" and tell {'that student' if len(bad) == 1 else 'each one'} "
+                 + ("their id, to type in the site's student id box" if len(bad) == untold else
+                    "who answered under no id of theirs their id, to type in the site's student id box"))
+    return text.rstrip(" -")
+
+
+def _bad_ids_shown(bad) -> str:
+    shown = ", ".join(f"line {n} {echo(sid)}" for n, sid in bad[:BAD_IDS_SHOWN])
+    if len(bad) > BAD_IDS_SHOWN:                # a whole column of no ids: the rest said by where they are
+        rest = [n for n, _ in bad[BAD_IDS_SHOWN:]]
+        shown += f" and {len(rest)} more, on lines {rest[0]} to {rest[-1]} of the roster"
+    return shown
+
+
+def _many_bad(bad, ids) -> bool:
+    """So many bad ids that the column is not one of ids (a name's, an email's): none good, or a
+    quarter of the rows (three at least)."""
+    return not ids or (len(bad) >= 3 and 4 * len(bad) >= len(bad) + len(ids))
+
+
+def bad_ids_error(path, column: str | None, bad, ids) -> GradeError:
+    """The refusal of a roster with bad ids: every one at once (not one a run), the rule, and
+    what to do -- give those students ids, or, when most are bad, the right column."""
+    many = _many_bad(bad, ids)
+    return GradeError(f"the roster {path}: {len(bad)} bad student id{'s' if len(bad) > 1 else ''} "
+                      f"({_bad_ids_shown(bad)}): {ID_RULE}; "
+                      + (f"is {column!r} the column of the students' ids? (--roster-column)" if many and column else
+                         "is it a list of ids, one a line?" if many else
+                         bad_ids_remedy(path, column, bad, ids)))
+
+
+def read_roster(path, column: str | None = None) -> list[str]:
+    """Student ids, one a line (blank lines and ``#`` comments ignored), as the roster spells them;
+    one id once, whatever its case (ids are case-insensitive).  ``column``: the roster is a CSV
+    export (an LMS's), the ids in the column of that name.  A bad id is refused, with what to do
+    (``bad_ids_error``)."""
+    ids, bad = roster_ids(path, column)
+    if bad:
+        raise bad_ids_error(path, column, bad, ids)
     return ids
 
 
@@ -1324,6 +1411,8 @@ class ClassGrades:
                     who = self.spelled.get(r["student"], r["student"])
                     out[self._in_folder(r["student"], who)] = told + "\n"
                 continue
+            if r.get("bad_id"):                 # a roster row without an id: graded again once it has one
+                continue
             who = self.spelled.get(r["student"], r["student"])
             if not STUDENT_RE.match(who):       # what a file claims, not an id: never a path
                 name = f"not-an-id--{re.sub(r'[^A-Za-z0-9_.@-]+', '_', r['file'])}"
@@ -1398,6 +1487,8 @@ class ClassGrades:
         roster = set(self.roster)
         for row in self.rows:
             who = row["student"]
+            if row.get("bad_id"):               # said once, with what to do (grade_folder's notes)
+                continue
             if not STUDENT_RE.match(who):
                 left_out["not student ids"].append(echo(who))
             elif roster and who not in roster:
@@ -2045,6 +2136,36 @@ def _whose(loaded, known: set[str], folder: Path, roster=(), names=None, pids=No
     return rows
 
 
+def _bad_rows(rows: list[dict], loaded: list, roster, column: str | None, bad, good) -> str:
+    """A roster's rows whose ids are no ids (``bad``: (line, cell)), a few among good ones: the
+    files their folders place as theirs (their participant number, their full name) are refused,
+    with no report (``bad_id``: the instructor gives them ids and grades again), and their rows get
+    no score, so their LMS cells stay as they were.  The line that says so, and what to do, with
+    the id each one's file was exported under, when there is one."""
+    line_of = {raw.lower(): n for n, raw in bad}
+    claimed: dict[int, set[str]] = {}
+    for row, (f, data) in zip(rows, loaded):
+        n = line_of.get(row["student"]) if row.get("owned") else None
+        if n is None:
+            continue
+        row["bad_id"] = True
+        row["note"] = []                        # ("the file name names ... graded for" them: it is not)
+        row["refused"] = row["refused_student"] = (
+            f"the roster's id of this folder's student, {row['student']!r} (line {n}), is no id the site "
+            f"accepts: not graded -- give them one on the roster and grade again")
+        said = data.get("student") if isinstance(data, dict) else None
+        if isinstance(said, str) and STUDENT_RE.match(said):
+            claimed.setdefault(n, set()).add(said.lower())
+    who = ", ".join(f"line {n} {echo(raw)}"
+                    + (f" (exported as {', '.join(repr(c) for c in sorted(claimed[n]))})" if n in claimed else "")
+                    for n, raw in bad[:BAD_IDS_SHOWN])
+    more = f" and {len(bad) - BAD_IDS_SHOWN} more" if len(bad) > BAD_IDS_SHOWN else ""
+    return (f"the roster {roster}: {len(bad)} bad student id{'s' if len(bad) > 1 else ''} ({who}{more}), "
+            f"not graded: their files are refused, they get no report and no gradebook row, and their "
+            f"--lms-file cells stay as they were; {ID_RULE}. To grade them, "
+            + bad_ids_remedy(roster, column, bad, good, claimed) + "; then grade again")
+
+
 def _one_student_per_folder(rows: list[dict]) -> None:
     """An LMS folder per student holds one student's uploads: its files, graded as the students
     their names (or claims) name, are refused when they name several students, or when a
@@ -2557,7 +2678,10 @@ def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | 
         notes.append(f"left out of grading (--leave-out): {', '.join(leave_out)}, whose answers are not read"
                      + (f"; the scores are out of {len(kept)}, chapter {chapter}'s other exercises "
                         f"({', '.join(kept)})" if chapter else ""))
-    spelled = {sid.lower(): sid for sid in read_roster(roster, roster_column)} if roster else {}
+    good, bad = roster_ids(roster, roster_column) if roster else ([], [])
+    if bad and _many_bad(bad, good):            # not a column of ids: nothing to grade by
+        raise bad_ids_error(roster, roster_column, bad, good)
+    spelled = {sid.lower(): sid for sid in good}
     notes += roster_notes(roster, roster_column, roster_name_columns) if roster else []
     names = roster_names(roster, roster_column, roster_name_columns) if roster else {}
     pids = roster_pids(roster, roster_column) if roster else {}
@@ -2580,6 +2704,8 @@ def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | 
                       and isinstance(d.get("student"), str) and STUDENT_RE.match(d["student"])}
     known = set(expected) | named_in_files
     rows = _whose(loaded, known, folder, expected, names, pids, uids, nbgrader)
+    if bad:
+        notes.append(_bad_rows(rows, loaded, roster, roster_column, bad, good))
     notes += _identical(rows, loaded)
     if chapter is not None:
         _other_chapters(rows, loaded, chapter)
