@@ -623,6 +623,44 @@ def test_the_replays_folder_has_an_index_page_so_a_server_lists_no_replay(monkey
         assert (built / INDEX).read_text() == INDEX_HTML
 
 
+def test_the_guide_opens_with_a_route_chooser_whose_boxes_stand_alone():
+    """An instructor of 300 on the shared site: the guide was one page of 12,680 words whose shared
+    site box came 85% down, after the whole nbgrader route, and leant on two other sections (the
+    worksheet's feedback type, the maximum grade); one paragraph of rules ran 1,116 words.  The
+    three routes' boxes now come before the bank, each with the Moodle settings it needs; the
+    shared site's says what to do about an exercise that needs Python (Binder, a local Python, or
+    --leave-out, grade's option) and about logins the site refuses; the bank's table marks the
+    exercises that need Python from the bank's own flag; and no block of prose runs past 300 words."""
+    from sim.exercises.__main__ import parser
+    text = (ROOT / "book" / "instructor-guide.md").read_text()
+    top = text[:text.index("## The bank")]
+    assert "## Choose a route" in top
+    boxes = {}
+    for title in ("In short: the shared site", "In short: per-student pages", "In short: nbgrader and Moodle"):
+        assert title in top, title
+        box = text[text.index(title):]
+        boxes[title] = box = " ".join(box[:box.index("```")].split())
+        for setting in ("*Maximum grade*", "*Offline grading worksheet*", "*Download grading worksheet*"):
+            assert setting in box, (title, setting)
+    shared = boxes["In short: the shared site"]
+    assert "Binder" in shared and "a local Python" in shared and "add `--leave-out` and its id" in shared, shared
+    assert ("the worksheet's upload matches rows by `Identifier`, not by `Username` (Moodle's "
+            "`mod/assign/feedback/offline/importgradeslib.php`, `next()`)") in shared, shared
+    assert parser().parse_args(["grade", "--class", "x", "--chapter", "6", "--leave-out", "eqnat-survive"]).leave_out
+    assert "{' (**needs Python**)' if s.python else ''}" in text          # the table's mark: the bank's flag
+    prose = re.sub(r"```\{code-cell\}.*?\n```\n", "", text, flags=re.S)
+    blocks = [b for para in prose.split("\n\n") for b in re.split(r"\n(?=\s*(?:- |\d+\. ))", para)]
+    longest = max(blocks, key=lambda b: len(b.split()))
+    assert len(longest.split()) <= 300, longest[:200]
+    page = HTML / "book" / "instructor-guide.html"
+    if page.exists() and "Choose a route" in page.read_text(encoding="utf-8"):
+        html = page.read_text(encoding="utf-8")
+        for spec in BANK.values():
+            row = html[html.index(f"<code class=\"docutils literal notranslate\"><span class=\"pre\">{spec.ex_id}</span>"):]
+            row = row[:row.index("</tr>")]
+            assert ("needs Python" in row) == spec.python, (spec.ex_id, row[:300])
+
+
 def test_the_guides_shared_site_box_says_where_to_run_max_attempts_and_one_version(tmp_path):
     """An instructor's findings on the shared site's route: the guide said to run the commands
     "from the repository's root folder", while the box's paths (submissions/, -o files.csv,
