@@ -155,9 +155,10 @@ def test_explanations_come_from_the_run():
     inst = instance("eqnat-remote", who, secret="")
     ups = inst.run["params"].get("uplink_addrs")
     assert any(any(a in t for a in ups) for t in inst.outcomes.values()), inst.outcomes
-    inst = instance("eqnat-remote", "alice", secret="")
-    assert inst.answer == "accept" and all(f"`{inst.run['params']['remote']}`" in t
-                                           for t in inst.outcomes.values()), inst.outcomes
+    who = next(w for w in ("alice", "bob", "carol", "dan", "erin", "frank", "gina", "hal")
+               if instance("eqnat-remote", w, secret="").answer == "accept")
+    inst = instance("eqnat-remote", who, secret="")
+    assert all(f"`{inst.run['params']['remote']}`" in t for t in inst.outcomes.values()), inst.outcomes
     inst = instance("rc-hit", "alice", secret="")
     for t in inst.outcomes.values():
         assert "event" in t or "iif" in t, t
