@@ -40,7 +40,7 @@ from sim.observe import uplink_hops
 from sim.trace import Drop, Ev, event_text
 
 from ..model import Instance, normalise
-from ..variants import BOOK_STUDENT, addressing, check_student, member, member_name, rng_for, secret_for
+from ..variants import BOOK_STUDENT, addressing, check_student, dealt, member, member_name, rng_for, secret_for
 
 
 @dataclass(frozen=True)
@@ -134,18 +134,26 @@ def pool_instance(ex_id: str, k: int, course: str = "", secret: str = "") -> Ins
 
 
 _GRADING = False        # set while a grading instance is built (read by predict, _config_instance)
+_SECRET = ""            # the course secret of the variant being built (read by dealt_answer)
+
+
+def dealt_answer(name: str, ex_id: str, choices) -> str | None:
+    """The right answer pool variant ``name`` is built to have (``variants.dealt``: every choice
+    is some variant's), shuffled with the course secret of the variant being built; None for
+    the book's own variant."""
+    return dealt(name, ex_id, choices, _SECRET)
 
 
 @functools.lru_cache(maxsize=512)
 def _instance(ex_id: str, name: str, secret: str, grading: bool = False) -> Instance:
     """Pool variant ``name`` (or ``book``) of ``ex_id``, built by running the simulator."""
-    global _GRADING
+    global _GRADING, _SECRET
     spec = BANK[ex_id]
-    _GRADING = grading
+    _GRADING, _SECRET = grading, secret
     try:
         inst = spec.build(name, rng_for(name, ex_id, secret))
     finally:
-        _GRADING = False
+        _GRADING, _SECRET = False, ""
     inst.ex_id, inst.chapter, inst.kind, inst.title, inst.student, inst.variant, inst.secret = (
         spec.ex_id, spec.chapter, spec.kind, spec.title, name, name, secret)
     inst.needs_python = spec.python
