@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from bisect import bisect_right
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 from .apps import REQUEST
 from .packet import Dss, MpCapable, MpJoin
@@ -36,10 +38,14 @@ _CAN_SEND = (TcpState.ESTABLISHED, TcpState.CLOSE_WAIT)    # __tcp_can_send()
 
 def _pieces(maps: list, off: int, n: int) -> tuple:
     """The (dsn, length) pieces of subflow bytes ``off``..``off + n`` under ``maps``
-    (a list of (subflow offset, dsn, length) in offset order)."""
+    (a list of (subflow offset, dsn, length) in offset order, each starting where the one
+    before ends: ``MptcpServer._write``).  The search starts at the mapping holding ``off``,
+    found by bisection: a scan from the first made a long download's cost grow with the
+    square of its size (called for every segment sent, over a list that grows with each write)."""
     out = []
     end = off + n
-    for m_off, dsn, length in maps:
+    for i in range(max(bisect_right(maps, off, key=_offset) - 1, 0), len(maps)):
+        m_off, dsn, length = maps[i]
         if m_off + length <= off:
             continue
         if m_off >= end:
@@ -47,6 +53,9 @@ def _pieces(maps: list, off: int, n: int) -> tuple:
         a, b = max(off, m_off), min(end, m_off + length)
         out.append((dsn + a - m_off, b - a))
     return tuple(out)
+
+
+_offset = itemgetter(0)
 
 
 class _DataReceiver:
