@@ -26,7 +26,7 @@ try:                                # a Ctrl-C while these load (argparse): one 
     from .natmodels import REGISTRY as NAT_REGISTRY, names as nat_models
     from .host import WINDOW
     from .policies import CACHED_POLICIES
-    from .scenarios import (INT_BOUNDS, LIST_BOUNDS, MAX_SECONDS, MAX_TRANSFER,
+    from .scenarios import (INT_BOUNDS, LIST_BOUNDS, MAX_SECONDS, MAX_TRANSFER, SLOW_KBIT,
                             NULLABLE_BOUNDS, NUMBER_BOUNDS, PARAM_HELP, SCENARIOS, SHOWN_ITEMS, UNITS, Params,
                             ParamError, _option_word as _option, check_applies, fmt_value, run, tick_of,
                             unknown_scenario)
@@ -175,7 +175,9 @@ def parser() -> argparse.ArgumentParser:
                         f"({_default('uplinks')})")
     r.add_argument("--seed", type=_count("seed"),
                    help=f"the random generator's seed: the same seed, the same run ({_default('seed')})")
-    r.add_argument("--size", type=_count("size"), help="bytes per download (all downloads of a run: at most %d bytes; %s)" % (MAX_TRANSFER, _default("size")))
+    r.add_argument("--size", type=_count("size"), help="bytes per download (all downloads of a run: at most %d bytes, a part of that in "
+                                                 "proportion over a line slower than %d kbit/s; %s)"
+                   % (MAX_TRANSFER, SLOW_KBIT, _default("size")))
     r.add_argument("--connections", type=_count("connections"),
                    help=f"{PARAM_HELP['connections']}, {INT_BOUNDS['connections'][0]}..{INT_BOUNDS['connections'][1]} "
                         f"({_default('connections')})")

@@ -82,6 +82,13 @@ def _said(words: Callable[[Callable[[str], str]], str], param: str) -> ParamErro
 MAX_UPLINKS = 16
 MAX_TRANSFER = 100_000_000       # bytes all downloads (or echoes) of one run move, at most
 MAX_SECONDS = 86_400             # flush_at, down_at, idle: one simulated day
+# ... except over a slow line: there a byte costs more to simulate (measured, December 2026,
+# events per byte moved, against the default lines': up to 17 times at 1 kbit/s (flashget
+# moving 6.25 MB), about 6 at 2, 2.7 at 4, 1.5 at 8, 1.3 at 16), as the senders' segments overflow the line's queue
+# and outwait their retransmission timers and go again and again.  Below SLOW_KBIT (the
+# slowest line of the run, up or down) the bytes are bounded in proportion to the speed:
+# slow_line_transfer()
+SLOW_KBIT = 16
 MAX_FLUSHES = 1_000
 INT_BOUNDS = {"uplinks": (1, MAX_UPLINKS), "seed": (0, 2**63 - 1), "size": (1, MAX_TRANSFER),
               "connections": (1, 64), "pings": (0, 10_000), "messages": (1, 10_000),
@@ -678,7 +685,21 @@ def make_params(scenario: str, **overrides) -> Params:
         name = "msg_size" if "msg_size" in formula else "size"
         raise ParamError(f"{name} {getattr(p, name)} too large for {scenario}: {formula} = {moved} bytes "
                          f"to simulate; allowed at most {MAX_TRANSFER} (about a minute)", name)
+    slowest = min(p.down_kbit + p.up_kbit)
+    if moved > (most := slow_line_transfer(slowest)):
+        name = "msg_size" if "msg_size" in formula else "size"
+        raise ParamError(f"{name} {getattr(p, name)} too large for {scenario} with a line of {slowest:g} "
+                         f"kbit/s: {formula} = {moved} bytes to simulate; with a line slower than {SLOW_KBIT} "
+                         f"kbit/s (up or down) allowed at most {MAX_TRANSFER} x {slowest:g}/{SLOW_KBIT} = {most} "
+                         f"(about a minute: on a line that slow the senders' segments overflow its queue and "
+                         f"outwait their retransmission timers, and each goes several times)", name)
     return p
+
+
+def slow_line_transfer(kbit: float) -> int:
+    """The bytes a run may move when its slowest line (up or down) runs at ``kbit`` kbit/s:
+    ``MAX_TRANSFER``, or a part of it below ``SLOW_KBIT`` in proportion to the speed."""
+    return MAX_TRANSFER if kbit >= SLOW_KBIT else int(MAX_TRANSFER * kbit / SLOW_KBIT)
 
 
 # What a run costs grows with the bytes its applications move: per scenario, how many.

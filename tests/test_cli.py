@@ -100,6 +100,9 @@ def test_run_json_and_pcap(tmp_path):
     (["run", "equalize-nat", "--seed", "x"], ["error: --seed must be an integer"]),
     (["run", "equalize-nat", "--flush-at", "x"], ["error: --flush-at must be seconds in 0 or 1e-06..86400",
                                                   "got 'x'"]),
+    # 100 MB over 1 kbit/s lines was killed at 65 s and 731 MB: there a byte costs up to 17 times as much
+    (["run", "connection-level", "--size", "100000000", "--down-kbit", "1", "--up-kbit", "1", "--format", "json"],
+     ["--size 100000000 too large for connection-level with a line of 1 kbit/s", "at most 100000000 x 1/16 = 6250000"]),
 ])
 def test_bad_input_is_one_line_exit_2_no_traceback(args, words):
     out = cli(*args)
