@@ -744,3 +744,61 @@ def test_address_lists_are_refused_in_words_without_a_python_list(args, said):
     out = cli("run", "equalize-nat", *args)
     assert out.returncode == 2 and out.stderr.strip() == f"python -m sim run: error: {said}"
     assert "[" not in out.stderr
+
+
+def _main(argv, capsys):
+    """``python -m sim ARGV`` in this process: (exit status, standard output, standard error)."""
+    from sim.__main__ import main
+    try:
+        code = main(argv)
+    except SystemExit as e:
+        code = e.code
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+@pytest.mark.parametrize("args, said", [
+    (["--down-kbit", "-100,200"], "--down-kbit must be kbit/s in 1..10000000, separated by commas, one for every "
+                                  "uplink or one per uplink (like 8000,4000,1000), got '-100' in '-100,200'"),
+    (["--delay-ms", "-1e-3"], "--delay-ms must be ms in 0.001..10000 (the simulation counts whole microseconds), "
+                              "separated by commas, one for every uplink or one per uplink (like 10,20,40), got '-1e-3'"),
+    (["--down-at", "-inf"], "--down-at must be seconds in 0 or 1e-06..86400 (the simulation counts whole "
+                            "microseconds), or none (no line fails), got '-inf'"),
+    (["--seed", "-1e3"], "--seed must be an integer 0..9223372036854775807, got '-1e3'"),
+    (["--seed", "-1"], "--seed must be an integer 0..9223372036854775807, got '-1'"),        # as before
+    (["--size", "-0x10"], "--size must be an integer 1..100000000, got '-0x10'"),
+    (["--uplink-addrs", "-1.2.3.4,5.6.7.8"], "--uplink-addrs takes IPv4 addresses only, four numbers 0-255 separated "
+                                             "by dots, the addresses separated by commas (like 100.0.0.1,150.0.0.1), "
+                                             "got '-1.2.3.4' in '-1.2.3.4,5.6.7.8'"),
+    (["--down-k", "-5e3"], "--down-kbit must be kbit/s in 1..10000000, separated by commas, one for every "
+                           "uplink or one per uplink (like 8000,4000,1000), got '-5e3'"),       # an abbreviation too
+    (["--format", "-json"], "--format: unknown value '-json': did you mean json? allowed are text, json"),
+])
+def test_a_value_that_starts_with_a_minus_is_read_by_its_option(args, said, capsys):
+    """argparse takes a word after an option for its value only when it looks like no option
+    (-1 and -0.5 do; -1e-3, -inf, -100,200 do not): "argument --down-kbit: expected one argument"
+    named neither the value nor what is allowed.  The option's own message now names both."""
+    code, out, err = _main(["run", "equalize-nat", *args], capsys)
+    assert code == 2 and out == "" and err == f"python -m sim run: error: {said}\n"
+
+
+def test_every_option_of_run_that_takes_a_value_reads_one_that_starts_with_a_minus(capsys):
+    from sim.__main__ import parser
+    run = parser()._subparsers._group_actions[0].choices["run"]
+    options = [a.option_strings[0] for a in run._actions if a.option_strings and a.nargs is None
+               and a.option_strings[0] != "--pcap"]
+    assert len(options) > 20
+    for option in options:
+        code, out, err = _main(["run", "equalize-nat", option, "-1e-3"], capsys)
+        assert code == 2 and "'-1e-3'" in err and "expected one argument" not in err, (option, err)
+        assert len(err.splitlines()) == 1, err
+
+
+def test_a_capture_named_with_a_leading_minus_is_written_as_named(tmp_path, monkeypatch, capsys):
+    """``--pcap -x.pcapng`` is a file name, as ``--pcap=-x.pcapng`` always was (it was refused:
+    "expected one argument"); an option after ``--pcap`` is still an option, not a name."""
+    monkeypatch.chdir(tmp_path)
+    code, out, err = _main(["run", "ping", "--pings", "1", "--pcap", "-x.pcapng", "--summary-only"], capsys)
+    assert code == 0 and err == "" and (tmp_path / "-x.pcapng").read_bytes()[:4] == b"\x0a\x0d\x0d\x0a"
+    code, out, err = _main(["run", "ping", "--pcap", "--summary-only"], capsys)
+    assert code == 2 and "--pcap" in err and list(tmp_path.iterdir()) == [tmp_path / "-x.pcapng"]
