@@ -677,8 +677,10 @@ def make_params(scenario: str, **overrides) -> Params:
     values = {**SCENARIOS[scenario].defaults,
               **{k: v for k, v in overrides.items() if v is not None or k in NULLABLE}}
     p = Params(**values)
-    p.validate(set_by={k: scenario for k in SCENARIOS[scenario].defaults if overrides.get(k) is None
-                       and not (k in NULLABLE and k in overrides)})
+    set_by = {k: scenario for k in SCENARIOS[scenario].defaults if overrides.get(k) is None
+              and not (k in NULLABLE and k in overrides)}
+    p.validate(set_by=set_by)
+    _check_bundle_choices(p, overrides, set_by)
     formula, bytes_of = TRANSFER.get(scenario, TRANSFER[None])
     moved = bytes_of(p)
     if moved > MAX_TRANSFER:
@@ -694,6 +696,33 @@ def make_params(scenario: str, **overrides) -> Params:
                          f"(about a minute: on a line that slow the senders' segments overflow its queue and "
                          f"outwait their retransmission timers, and each goes several times)", name)
     return p
+
+
+#: what chooses among the uplinks' routes: with the uplinks bundled into one link (one route)
+#: nothing is chosen (_check_bundle_choices)
+_CHOOSERS = {"multipath": "chooses", "equalize": "chooses again for every packet",
+             "weights": "weigh the choice"}
+
+
+def _check_bundle_choices(p: Params, given: dict, set_by: dict) -> None:
+    """ParamError for a parameter the caller gave that chooses among the uplinks' routes
+    (``multipath``, ``equalize=True``, ``weights``) when the uplinks are bundled into one link,
+    one route: the outcome is the same without it (``multipath`` changes only whether the
+    router looks the one route up in a route cache), and an option a run does not read is
+    refused.  One a scenario sets itself (``equalize-nat``'s equalize) is the scenario's, and
+    goes unread without a word."""
+    if p.bundle is not True:
+        return
+    for name, does in _CHOOSERS.items():
+        v = given.get(name)
+        if v is None or v is False:                 # not given, or --no-equalize: nothing asked
+            continue
+        by = set_by.get("bundle")
+        shown = "" if v is True else f" {fmt_value(v)}"
+        raise _said(lambda n: f"{n(name)}{shown} {does} among the uplinks' routes, and with {n('bundle')}"
+                              + (f" ({by} sets it)" if by else "")
+                              + f" the uplinks are one link, one route: nothing to choose: leave out {n(name)}, "
+                              f"or give {n('no_bundle')}", name)
 
 
 def slow_line_transfer(kbit: float) -> int:

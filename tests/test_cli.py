@@ -802,3 +802,35 @@ def test_a_capture_named_with_a_leading_minus_is_written_as_named(tmp_path, monk
     assert code == 0 and err == "" and (tmp_path / "-x.pcapng").read_bytes()[:4] == b"\x0a\x0d\x0d\x0a"
     code, out, err = _main(["run", "ping", "--pcap", "--summary-only"], capsys)
     assert code == 2 and "--pcap" in err and list(tmp_path.iterdir()) == [tmp_path / "-x.pcapng"]
+
+
+@pytest.mark.parametrize("args, said", [
+    (["connection-level", "--bundle", "--multipath", "hash-l4"],
+     "--multipath hash-l4 chooses among the uplinks' routes, and with --bundle the uplinks are one link, one "
+     "route: nothing to choose: leave out --multipath, or give --no-bundle"),
+    (["connection-level", "--bundle", "--equalize"],
+     "--equalize chooses again for every packet among the uplinks' routes, and with --bundle the uplinks are one "
+     "link, one route: nothing to choose: leave out --equalize, or give --no-bundle"),
+    (["multilink", "--weights", "3,1"],
+     "--weights 3,1 weigh the choice among the uplinks' routes, and with --bundle (multilink sets it) the uplinks "
+     "are one link, one route: nothing to choose: leave out --weights, or give --no-bundle"),
+])
+def test_an_option_that_chooses_among_routes_is_refused_with_the_bundle(args, said, capsys):
+    """``--bundle --multipath hash-l4`` and ``--bundle --equalize`` ran, as the run without them:
+    bundled, the uplinks are one link and one route, and an option a run does not read is refused."""
+    code, out, err = _main(["run", *args], capsys)
+    assert code == 2 and out == "" and err == f"python -m sim run: error: {said}\n"
+
+
+def test_the_bundle_refuses_choices_in_sim_run_too_and_keeps_the_scenarios_own():
+    import sim
+    with pytest.raises(sim.ParamError) as e:
+        sim.run("multilink", multipath="wrr")
+    assert e.value.param == "multipath" and str(e.value) == (
+        "multipath wrr chooses among the uplinks' routes, and with bundle (multilink sets it) the uplinks are "
+        "one link, one route: nothing to choose: leave out multipath, or give bundle=False")
+    # what the caller did not give is not refused: equalize-nat's own equalize, --no-equalize,
+    # and the choices once the bundle is off
+    sim.run("equalize-nat", bundle=True, size=2000)
+    sim.run("multilink", equalize=False, size=2000)
+    sim.run("multilink", bundle=False, multipath="wrr", equalize=True, weights=[3, 1], size=2000)
