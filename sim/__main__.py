@@ -242,7 +242,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(argv: list[str] | None) -> int:
-    args = parser().parse_args(argv)
+    p = parser()
+    args, extra = p.parse_known_args(argv)
+    if extra:
+        # `list equalize-nat` was "unrecognized arguments: equalize-nat", as if list had an option
+        # of that name: list takes no word, and says where a scenario's name goes
+        if args.cmd == "list" and not any(w.startswith("-") for w in extra):
+            return fail(f"{PROG} list", _list_takes_no_word(extra[0]))
+        p.error(f"unrecognized arguments: {' '.join(extra)}")       # as parse_args() says it
     try:
         if args.cmd == "list":
             write_stdout(_list())
@@ -252,6 +259,17 @@ def _main(argv: list[str] | None) -> int:
         return ReaderGone.STATUS
     except OutputError as e:                 # a full disk, a file-size limit
         return fail(PROG if args.cmd == "list" else RUN_PROG, str(e), 1)
+
+
+def _list_takes_no_word(word: str) -> str:
+    """Why ``list WORD`` is refused: list lists every scenario; a scenario's name goes after
+    ``run`` (the name as ``run`` would take it, when it is one in another case)."""
+    name = word.lower().replace("_", "-")
+    if name in SCENARIOS:
+        return (f"list takes no scenario: it lists every one and what each sets beyond the defaults "
+                f"({PROG} list); to run {name}: {PROG} run {name} (its options: {PROG} run --help)")
+    return (f"list takes no scenario or other word, got {word!r}: {PROG} list lists every scenario, "
+            f"{PROG} run SCENARIO runs one")
 
 
 def _list() -> str:

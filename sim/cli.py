@@ -55,12 +55,30 @@ class OneLineParser(argparse.ArgumentParser):
         import difflib
         names = [c.strip().strip("'") for c in choices.split(",")]
         word = ast.literal_eval(got)                 # argparse wrote it with repr()
-        near = difflib.get_close_matches(word, names, n=1, cutoff=0.6)
+        lower = {n.lower(): n for n in names}       # RANDOM, Run: the name in another case is near
+        near = [lower[n] for n in difflib.get_close_matches(word.lower(), list(lower), n=1, cutoff=0.6)]
         command = any(isinstance(a, argparse._SubParsersAction) and argparse._get_action_name(a) == arg
                       for a in self._actions)
         what = "unknown command" if command else f"{arg}: unknown value"
         return (f"{what} {word!r}: " + (f"did you mean {near[0]}? " if near else "")
                 + f"allowed are {', '.join(names)}")
+
+    def _print_message(self, message: str, file=None) -> None:
+        """--help, --version: their text on standard output, which may fail (a full disk,
+        ``>/dev/full``) as a run's output may: one line on standard error and exit status 1
+        (it exited 0 with nothing written); a reader that went away (``| head``) ends the
+        command quietly with status 141, as a run's output does."""
+        if not message:
+            return
+        if file is not None and file is not sys.stdout:
+            return super()._print_message(message, file)
+        from ._io import OutputError, ReaderGone, write_stdout
+        try:
+            write_stdout(message)
+        except ReaderGone:
+            self.exit(ReaderGone.STATUS)
+        except OutputError as e:
+            self.exit(1, f"{self.prog}: {self.label}{e}\n")
 
     def parse_known_args(self, args=None, namespace=None):
         self._given = list(sys.argv[1:] if args is None else args)     # for _near: which command

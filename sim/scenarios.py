@@ -513,9 +513,9 @@ TCP_ONLY = frozenset({"cc", "tcp", "remote", "port_base"})
 
 def unknown_scenario(name) -> str:
     """The one line for a scenario name that is none: the closest name first when one is near
-    (``equalise-nat``: did you mean equalize-nat?), then every name allowed."""
+    (``equalise-nat``, ``Equalize-NAT``: did you mean equalize-nat?), then every name allowed."""
     import difflib
-    near = difflib.get_close_matches(str(name), list(SCENARIOS), n=1, cutoff=0.75)
+    near = difflib.get_close_matches(str(name).lower(), list(SCENARIOS), n=1, cutoff=0.75)
     return (f"unknown scenario {name!r}: " + (f"did you mean {near[0]}? " if near else "")
             + f"allowed are {', '.join(SCENARIOS)}")
 

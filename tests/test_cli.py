@@ -834,3 +834,44 @@ def test_the_bundle_refuses_choices_in_sim_run_too_and_keeps_the_scenarios_own()
     sim.run("equalize-nat", bundle=True, size=2000)
     sim.run("multilink", equalize=False, size=2000)
     sim.run("multilink", bundle=False, multipath="wrr", equalize=True, weights=[3, 1], size=2000)
+
+
+@pytest.mark.parametrize("args, said", [
+    (["list", "equalize-nat"], "python -m sim list: error: list takes no scenario: it lists every one and what each "
+                               "sets beyond the defaults (python -m sim list); to run equalize-nat: python -m sim run "
+                               "equalize-nat (its options: python -m sim run --help)"),
+    (["list", "Equalize_NAT"], "to run equalize-nat: python -m sim run equalize-nat"),
+    (["list", "foo"], "python -m sim list: error: list takes no scenario or other word, got 'foo': python -m sim "
+                      "list lists every scenario, python -m sim run SCENARIO runs one"),
+    # an option is still one list does not have
+    (["list", "--seeds", "2"], "python -m sim: error: unrecognized arguments: --seeds 2 (python -m sim list --help"),
+])
+def test_list_says_it_takes_no_scenario(args, said, capsys):
+    """``list equalize-nat`` said "unrecognized arguments: equalize-nat (python -m sim list --help
+    lists them)", as if list had options of that name."""
+    code, out, err = _main(args, capsys)
+    assert code == 2 and out == "" and said in err and len(err.splitlines()) == 1, err
+
+
+@pytest.mark.parametrize("args, said", [
+    (["run", "Equalize-NAT"], "unknown scenario 'Equalize-NAT': did you mean equalize-nat? allowed are"),
+    (["run", "EQUALISE-NAT"], "unknown scenario 'EQUALISE-NAT': did you mean equalize-nat? allowed are"),
+    (["run", "equalize-nat", "--multipath", "RANDOM"], "--multipath: unknown value 'RANDOM': did you mean random?"),
+    (["RUN"], "unknown command 'RUN': did you mean run? allowed are list, run"),
+])
+def test_a_name_in_another_case_is_the_nearest(args, said, capsys):
+    """``run equalize_nat`` got "did you mean equalize-nat?", ``run Equalize-NAT`` only the list."""
+    code, out, err = _main(args, capsys)
+    assert code == 2 and said in err and len(err.splitlines()) == 1, err
+
+
+@pytest.mark.parametrize("args, prog", [(["run", "--help"], "python -m sim run"), (["--help"], "python -m sim"),
+                                        (["--version"], "python -m sim"), (["list", "-h"], "python -m sim list")])
+def test_help_that_cannot_be_written_is_one_line_and_exit_1(args, prog):
+    """``run --help >/dev/full`` exited 0 with nothing written; a run's or list's output that
+    can't be written is one line and status 1, and so is the help's now."""
+    with open("/dev/full", "w") as full:
+        out = subprocess.run([sys.executable, "-m", "sim", *args], stdout=full, stderr=subprocess.PIPE,
+                             text=True, cwd=ROOT)
+    assert out.returncode == 1
+    assert out.stderr == f"{prog}: error: cannot write to standard output: No space left on device\n"
