@@ -250,8 +250,8 @@ def test_an_application_milestone_reads_as_english_in_narration_and_packet_pane(
 
 
 def test_mptcp_says_the_stale_subflows_bytes_are_queued_not_sent():
-    """The stale pass's event read "MPTCP re-injects 303632 bytes of data stranded on a stalled
-    subflow onto another subflow": only 46720 sat on the dead subflow, and none of the 303632
+    """The stale pass's event read "MPTCP re-injects 302720 bytes of data stranded on a stalled
+    subflow onto another subflow": only 46080 sat on the dead subflow, and none of the 302720
     was sent then (``__mptcp_retransmit_pending_data()`` re-queues; pushes send).  Each step
     now says what it did, naming the subflow."""
     r = sim.run("mptcp", seed=1, down_at=0.5)
@@ -259,9 +259,9 @@ def test_mptcp_says_the_stale_subflows_bytes_are_queued_not_sent():
     assert not any("stranded" in s for s in said)
     stale = [s for s in said if "stale" in s]
     assert stale == ["Remote host 1: MPTCP finds subflow 2 stale (silent through more than stale_loss_cnt "
-                     "passes of the data-level retransmission timer): all 303632 bytes not yet "
+                     "passes of the data-level retransmission timer): all 302720 bytes not yet "
                      "data-acknowledged are queued to go again on the other subflows, none sent yet."]
-    assert "Remote host 1: MPTCP re-injects 46720 bytes of the data queued to go again: it hands them to " \
+    assert "Remote host 1: MPTCP re-injects 46080 bytes of the data queued to go again: it hands them to " \
            "subflow 1." in said
 
 
