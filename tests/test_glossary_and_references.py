@@ -53,3 +53,35 @@ def test_the_glossary_points_to_no_chapter_that_never_names_the_term():
             if words not in text:
                 stale.setdefault(term, []).append(n)
     assert not stale, stale
+
+
+def _entries() -> dict[str, str]:
+    text = (BOOK / "references.bib").read_text()
+    return {m.group(1): m.group(0) for m in re.finditer(r"^@\w+\{([^,]+),.*?^\}", text, re.S | re.M)}
+
+
+def test_kernel_commits_and_lkml_messages_have_links():
+    """A student's finding: the references named kernel commits by hash and LKML messages by
+    Message-ID with nothing to click.  A commit the reference names by hash links to that commit
+    in the mainline tree; an LKML message to lore.kernel.org's copy of it; a kernel source file
+    and a manual page to a copy one can read."""
+    entries = _entries()
+    for key, entry in entries.items():
+        flat = " ".join(entry.split())
+        url = re.search(r"\burl\s*=\s*\{([^}]*)\}", flat)
+        kind = re.search(r"howpublished\s*=\s*\{([^}]*)\}", flat)
+        kind = kind.group(1) if kind else ""
+        if kind in ("Linux kernel commit",) and re.search(r"commit [0-9a-f]{12}", flat):
+            assert url and url.group(1).startswith(
+                "https://git.kernel.org/pub/scm/linux/kernel/git/torvalds/linux.git/commit/?id="), key
+            linked = url.group(1).rsplit("=", 1)[1]
+            assert any(h.startswith(linked) or linked.startswith(h)
+                       for h in re.findall(r"commit ([0-9a-f]{12,40})", flat)), (key, linked)
+        if kind == "LKML":
+            assert url and url.group(1).startswith("https://lore.kernel.org/lkml/"), key
+            assert url.group(1).split("/lkml/")[1].rstrip("/") in flat.replace("<", "").replace(">", ""), key
+        if kind in ("Linux kernel source", "Linux kernel documentation") or kind.endswith("manual page"):
+            assert url, key
+    # the four commits and the two LKML threads the student could not follow
+    for key in ("linuxhashpolicy", "linuxlinkdownall", "linux36", "linuxhashcustom", "equalizepatch", "masq2423"):
+        assert "url " in entries[key], key
