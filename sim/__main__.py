@@ -26,7 +26,7 @@ try:                                # a Ctrl-C while these load (argparse): one 
     from .natmodels import REGISTRY as NAT_REGISTRY, names as nat_models
     from .host import WINDOW
     from .policies import CACHED_POLICIES
-    from .scenarios import (INT_BOUNDS, LIST_BOUNDS, MAX_SECONDS, MAX_TRANSFER,
+    from .scenarios import (INT_BOUNDS, LIST_BOUNDS, MAX_SECONDS, MAX_TRANSFER, SLOW_KBIT,
                             NULLABLE_BOUNDS, NUMBER_BOUNDS, PARAM_HELP, SCENARIOS, SHOWN_ITEMS, UNITS, Params,
                             ParamError, _option_word as _option, check_applies, fmt_value, run, tick_of,
                             unknown_scenario)
@@ -175,7 +175,9 @@ def parser() -> argparse.ArgumentParser:
                         f"({_default('uplinks')})")
     r.add_argument("--seed", type=_count("seed"),
                    help=f"the random generator's seed: the same seed, the same run ({_default('seed')})")
-    r.add_argument("--size", type=_count("size"), help="bytes per download (all downloads of a run: at most %d bytes; %s)" % (MAX_TRANSFER, _default("size")))
+    r.add_argument("--size", type=_count("size"), help="bytes per download (all downloads of a run: at most %d bytes, a part of that in "
+                                                 "proportion over a line slower than %d kbit/s; %s)"
+                   % (MAX_TRANSFER, SLOW_KBIT, _default("size")))
     r.add_argument("--connections", type=_count("connections"),
                    help=f"{PARAM_HELP['connections']}, {INT_BOUNDS['connections'][0]}..{INT_BOUNDS['connections'][1]} "
                         f"({_default('connections')})")
@@ -240,7 +242,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(argv: list[str] | None) -> int:
-    args = parser().parse_args(argv)
+    p = parser()
+    args, extra = p.parse_known_args(argv)
+    if extra:
+        # `list equalize-nat` was "unrecognized arguments: equalize-nat", as if list had an option
+        # of that name: list takes no word, and says where a scenario's name goes
+        if args.cmd == "list" and not any(w.startswith("-") for w in extra):
+            return fail(f"{PROG} list", _list_takes_no_word(extra[0]))
+        p.error(f"unrecognized arguments: {' '.join(extra)}")       # as parse_args() says it
     try:
         if args.cmd == "list":
             write_stdout(_list())
@@ -250,6 +259,17 @@ def _main(argv: list[str] | None) -> int:
         return ReaderGone.STATUS
     except OutputError as e:                 # a full disk, a file-size limit
         return fail(PROG if args.cmd == "list" else RUN_PROG, str(e), 1)
+
+
+def _list_takes_no_word(word: str) -> str:
+    """Why ``list WORD`` is refused: list lists every scenario; a scenario's name goes after
+    ``run`` (the name as ``run`` would take it, when it is one in another case)."""
+    name = word.lower().replace("_", "-")
+    if name in SCENARIOS:
+        return (f"list takes no scenario: it lists every one and what each sets beyond the defaults "
+                f"({PROG} list); to run {name}: {PROG} run {name} (its options: {PROG} run --help)")
+    return (f"list takes no scenario or other word, got {word!r}: {PROG} list lists every scenario, "
+            f"{PROG} run SCENARIO runs one")
 
 
 def _list() -> str:

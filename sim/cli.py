@@ -55,16 +55,72 @@ class OneLineParser(argparse.ArgumentParser):
         import difflib
         names = [c.strip().strip("'") for c in choices.split(",")]
         word = ast.literal_eval(got)                 # argparse wrote it with repr()
-        near = difflib.get_close_matches(word, names, n=1, cutoff=0.6)
+        lower = {n.lower(): n for n in names}       # RANDOM, Run: the name in another case is near
+        near = [lower[n] for n in difflib.get_close_matches(word.lower(), list(lower), n=1, cutoff=0.6)]
         command = any(isinstance(a, argparse._SubParsersAction) and argparse._get_action_name(a) == arg
                       for a in self._actions)
         what = "unknown command" if command else f"{arg}: unknown value"
         return (f"{what} {word!r}: " + (f"did you mean {near[0]}? " if near else "")
                 + f"allowed are {', '.join(names)}")
 
+    def _print_message(self, message: str, file=None) -> None:
+        """--help, --version: their text on standard output, which may fail (a full disk,
+        ``>/dev/full``) as a run's output may: one line on standard error and exit status 1
+        (it exited 0 with nothing written); a reader that went away (``| head``) ends the
+        command quietly with status 141, as a run's output does."""
+        if not message:
+            return
+        if file is not None and file is not sys.stdout:
+            return super()._print_message(message, file)
+        from ._io import OutputError, ReaderGone, write_stdout
+        try:
+            write_stdout(message)
+        except ReaderGone:
+            self.exit(ReaderGone.STATUS)
+        except OutputError as e:
+            self.exit(1, f"{self.prog}: {self.label}{e}\n")
+
     def parse_known_args(self, args=None, namespace=None):
         self._given = list(sys.argv[1:] if args is None else args)     # for _near: which command
-        return super().parse_known_args(args, namespace)
+        return super().parse_known_args(self._joined(self._given), namespace)
+
+    def _joined(self, args: list[str]) -> list[str]:
+        """``args`` with each value that starts with a '-' joined to its option: ``--delay-ms
+        -1e-3`` -> ``--delay-ms=-1e-3``.  argparse takes a word after an option for its value
+        only when it looks like no option -- ``-1``, ``-0.5``, but not ``-1e-3``, ``-inf``,
+        ``-100,200``, ``-1.2.3.4`` or ``-x.pcapng`` -- and said "expected one argument", naming
+        neither the value nor what is allowed.  Joined, the option's converter reads it and says
+        what is wrong with it, as with any other bad value (a file name is a file name).  A word
+        that is an option of this command (``-h``), or starts with ``--``, stays an option."""
+        takes_one = {o: a for a in self._actions if a.option_strings and a.nargs in (None, 1)
+                     for o in a.option_strings}
+        out, it = [], iter(args)
+        for word in it:
+            out.append(word)
+            if word == "--":                        # the end of the options: the rest as given
+                out.extend(it)
+                break
+            if "=" in word or not word.startswith("--") or not self._takes_one(word, takes_one):
+                continue
+            value = next(it, None)
+            if value is None:
+                break
+            if (len(value) > 1 and value.startswith("-") and not value.startswith("--")
+                    and value not in self._option_string_actions):
+                out[-1] = f"{word}={value}"
+            else:
+                out.append(value)
+        return out
+
+    def _takes_one(self, word: str, takes_one: dict) -> bool:
+        """Whether ``word`` names an option that takes one value: as written, or as argparse
+        reads an abbreviation (the one option it begins)."""
+        if word in takes_one:
+            return True
+        if not self.allow_abbrev:
+            return False
+        starting = {a for o, a in self._option_string_actions.items() if o.startswith(word)}
+        return len(starting) == 1 and starting.pop() in takes_one.values()
 
     def _near(self, words: list[str]) -> tuple[str, argparse.ArgumentParser]:
         """The option closest to the first unrecognised ``--word`` (``--seeds`` -> ``--seed``), or

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from bisect import bisect_right
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 from .apps import REQUEST
 from .packet import Dss, MpCapable, MpJoin
-from .tcp import RTO_MIN, TcpState
+from .tcp import MSS, RTO_MIN, TcpState
 from .trace import Ev
 
 # net.mptcp.stale_loss_cnt (mptcp-sysctl.rst): a subflow that still has data out and has heard
@@ -32,14 +34,26 @@ ACTIVE_MAX_LOSS_CNT = max(STALE_LOSS_CNT - 1, 1)
 # sk_page_frag() has room
 DFRAG = 32768 - 40
 _CAN_SEND = (TcpState.ESTABLISHED, TcpState.CLOSE_WAIT)    # __tcp_can_send()
+# the payload of a full subflow segment: the MSS less the option every one carries once the
+# connection is established, a DSS with a data ACK and a mapping (20 bytes), as
+# tcp_current_mss() takes the established options' length (tcp_established_options():
+# mptcp_established_options()) off the MSS -- so that a full segment fits the 1500-byte line
+# as plain TCP's does.  (The kernel's, book/data/kernel/mptcp.pcapng, carry 1424 bytes: its
+# DSS has an 8-byte data ACK (24 bytes), and its timestamps take 12 more, which the simulated
+# TCP keeps as state, not on the wire: sim.packet.TCP)
+SUBFLOW_MSS = MSS - Dss(data_ack=0, mapping=((0, 1),)).length()
 
 
 def _pieces(maps: list, off: int, n: int) -> tuple:
     """The (dsn, length) pieces of subflow bytes ``off``..``off + n`` under ``maps``
-    (a list of (subflow offset, dsn, length) in offset order)."""
+    (a list of (subflow offset, dsn, length) in offset order, each starting where the one
+    before ends: ``MptcpServer._write``).  The search starts at the mapping holding ``off``,
+    found by bisection: a scan from the first made a long download's cost grow with the
+    square of its size (called for every segment sent, over a list that grows with each write)."""
     out = []
     end = off + n
-    for m_off, dsn, length in maps:
+    for i in range(max(bisect_right(maps, off, key=_offset) - 1, 0), len(maps)):
+        m_off, dsn, length = maps[i]
         if m_off + length <= off:
             continue
         if m_off >= end:
@@ -47,6 +61,9 @@ def _pieces(maps: list, off: int, n: int) -> tuple:
         a, b = max(off, m_off), min(end, m_off + length)
         out.append((dsn + a - m_off, b - a))
     return tuple(out)
+
+
+_offset = itemgetter(0)
 
 
 class _DataReceiver:
@@ -226,6 +243,7 @@ class MptcpServer:
     def _attach(self, s: MptcpSession, c) -> None:
         """Hook subflow ``c`` to session ``s``: its data, options, ACKs and FIN."""
         s.maps[c] = []
+        c.mss = SUBFLOW_MSS
         c.on_rx = lambda c, n: s.rx.delivered(c, n)
         c.on_data = lambda c, n: self._on_data(s, c, n)
         c.on_mp_opt = lambda c, pkt: self._on_option(s, c, pkt)
@@ -336,7 +354,10 @@ class MptcpServer:
                 break
             if not self._active(s, sf):
                 continue
-            room = sf.window - (sf.data_end - sf.snd_una)
+            # its window in whole segments, as the subflow sends it (TcpConn._push: snd_cwnd
+            # is in packets): a 32-segment window of MSS-sized bytes is 32 subflow segments and
+            # 640 bytes, which would wait unsent -- and keep a closing subflow from its FIN
+            room = sf.window - sf.window % sf.mss - (sf.data_end - sf.snd_una)
             n = min(room, s.wanted - s.dsn_next)
             if n > 0:
                 self._write(s, sf, s.dsn_next, n)
@@ -488,6 +509,7 @@ class MptcpDownload:
 
     def _open(self, opt: MpCapable | MpJoin):
         c = self.host.connect(self.server, self.port, syn_opt=opt)
+        c.mss = SUBFLOW_MSS
         c.on_rx = self.rx.delivered
         c.on_data = self._data
         c.on_fin = lambda c: c.close()

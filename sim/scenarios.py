@@ -82,6 +82,13 @@ def _said(words: Callable[[Callable[[str], str]], str], param: str) -> ParamErro
 MAX_UPLINKS = 16
 MAX_TRANSFER = 100_000_000       # bytes all downloads (or echoes) of one run move, at most
 MAX_SECONDS = 86_400             # flush_at, down_at, idle: one simulated day
+# ... except over a slow line: there a byte costs more to simulate (measured, December 2026,
+# events per byte moved, against the default lines': up to 17 times at 1 kbit/s (flashget
+# moving 6.25 MB), about 6 at 2, 2.7 at 4, 1.5 at 8, 1.3 at 16), as the senders' segments overflow the line's queue
+# and outwait their retransmission timers and go again and again.  Below SLOW_KBIT (the
+# slowest line of the run, up or down) the bytes are bounded in proportion to the speed:
+# slow_line_transfer()
+SLOW_KBIT = 16
 MAX_FLUSHES = 1_000
 INT_BOUNDS = {"uplinks": (1, MAX_UPLINKS), "seed": (0, 2**63 - 1), "size": (1, MAX_TRANSFER),
               "connections": (1, 64), "pings": (0, 10_000), "messages": (1, 10_000),
@@ -506,9 +513,9 @@ TCP_ONLY = frozenset({"cc", "tcp", "remote", "port_base"})
 
 def unknown_scenario(name) -> str:
     """The one line for a scenario name that is none: the closest name first when one is near
-    (``equalise-nat``: did you mean equalize-nat?), then every name allowed."""
+    (``equalise-nat``, ``Equalize-NAT``: did you mean equalize-nat?), then every name allowed."""
     import difflib
-    near = difflib.get_close_matches(str(name), list(SCENARIOS), n=1, cutoff=0.75)
+    near = difflib.get_close_matches(str(name).lower(), list(SCENARIOS), n=1, cutoff=0.75)
     return (f"unknown scenario {name!r}: " + (f"did you mean {near[0]}? " if near else "")
             + f"allowed are {', '.join(SCENARIOS)}")
 
@@ -670,15 +677,58 @@ def make_params(scenario: str, **overrides) -> Params:
     values = {**SCENARIOS[scenario].defaults,
               **{k: v for k, v in overrides.items() if v is not None or k in NULLABLE}}
     p = Params(**values)
-    p.validate(set_by={k: scenario for k in SCENARIOS[scenario].defaults if overrides.get(k) is None
-                       and not (k in NULLABLE and k in overrides)})
+    set_by = {k: scenario for k in SCENARIOS[scenario].defaults if overrides.get(k) is None
+              and not (k in NULLABLE and k in overrides)}
+    p.validate(set_by=set_by)
+    _check_bundle_choices(p, overrides, set_by)
     formula, bytes_of = TRANSFER.get(scenario, TRANSFER[None])
     moved = bytes_of(p)
     if moved > MAX_TRANSFER:
         name = "msg_size" if "msg_size" in formula else "size"
         raise ParamError(f"{name} {getattr(p, name)} too large for {scenario}: {formula} = {moved} bytes "
                          f"to simulate; allowed at most {MAX_TRANSFER} (about a minute)", name)
+    slowest = min(p.down_kbit + p.up_kbit)
+    if moved > (most := slow_line_transfer(slowest)):
+        name = "msg_size" if "msg_size" in formula else "size"
+        raise ParamError(f"{name} {getattr(p, name)} too large for {scenario} with a line of {slowest:g} "
+                         f"kbit/s: {formula} = {moved} bytes to simulate; with a line slower than {SLOW_KBIT} "
+                         f"kbit/s (up or down) allowed at most {MAX_TRANSFER} x {slowest:g}/{SLOW_KBIT} = {most} "
+                         f"(about a minute: on a line that slow the senders' segments overflow its queue and "
+                         f"outwait their retransmission timers, and each goes several times)", name)
     return p
+
+
+#: what chooses among the uplinks' routes: with the uplinks bundled into one link (one route)
+#: nothing is chosen (_check_bundle_choices)
+_CHOOSERS = {"multipath": "chooses", "equalize": "chooses again for every packet",
+             "weights": "weigh the choice"}
+
+
+def _check_bundle_choices(p: Params, given: dict, set_by: dict) -> None:
+    """ParamError for a parameter the caller gave that chooses among the uplinks' routes
+    (``multipath``, ``equalize=True``, ``weights``) when the uplinks are bundled into one link,
+    one route: the outcome is the same without it (``multipath`` changes only whether the
+    router looks the one route up in a route cache), and an option a run does not read is
+    refused.  One a scenario sets itself (``equalize-nat``'s equalize) is the scenario's, and
+    goes unread without a word."""
+    if p.bundle is not True:
+        return
+    for name, does in _CHOOSERS.items():
+        v = given.get(name)
+        if v is None or v is False:                 # not given, or --no-equalize: nothing asked
+            continue
+        by = set_by.get("bundle")
+        shown = "" if v is True else f" {fmt_value(v)}"
+        raise _said(lambda n: f"{n(name)}{shown} {does} among the uplinks' routes, and with {n('bundle')}"
+                              + (f" ({by} sets it)" if by else "")
+                              + f" the uplinks are one link, one route: nothing to choose: leave out {n(name)}, "
+                              f"or give {n('no_bundle')}", name)
+
+
+def slow_line_transfer(kbit: float) -> int:
+    """The bytes a run may move when its slowest line (up or down) runs at ``kbit`` kbit/s:
+    ``MAX_TRANSFER``, or a part of it below ``SLOW_KBIT`` in proportion to the speed."""
+    return MAX_TRANSFER if kbit >= SLOW_KBIT else int(MAX_TRANSFER * kbit / SLOW_KBIT)
 
 
 # What a run costs grows with the bytes its applications move: per scenario, how many.

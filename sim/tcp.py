@@ -172,7 +172,7 @@ class TcpConn:
                  "deadline", "timer_ev", "dupacks", "bytes_received", "synack_retransmits",
                  "established_by", "established_at", "reset", "ack_sent", "delack_ev",
                  "on_established", "on_data", "on_rx", "on_fin", "on_close", "on_acked", "syn_opt",
-                 "peer_syn_opt", "mp_opt", "on_mp_opt", "dst_cache", "wake_ev", "refused_at")
+                 "peer_syn_opt", "mp_opt", "on_mp_opt", "dst_cache", "wake_ev", "refused_at", "mss")
 
     def __init__(self, host, local, remote, window: int = 32 * MSS, cc: str = "none",
                  profile: str = DEFAULT_TCP_PROFILE):
@@ -182,6 +182,12 @@ class TcpConn:
         self.remote = remote
         self.state: TcpState = CLOSED
         self.window = window
+        # the payload of a full segment, sent or expected: MSS less the options every segment
+        # carries (tcp_current_mss(); the receiver's rcv_mss, tcp_measure_rcv_mss(), learns the
+        # same from the peer's segments).  The simulated TCP puts none on the wire but MPTCP's,
+        # whose subflows set their own (sim.mptcp.SUBFLOW_MSS); its timestamps are state, not
+        # option bytes (sim.packet.TCP).  Windows are in bytes, in whole segments of it
+        self.mss = MSS
         self.reno = cc == "reno"
         self.cwnd = INIT_CWND if self.reno else window
         self.ssthresh = window
@@ -286,7 +292,7 @@ class TcpConn:
         """RFC 1122 4.2.3.2 / Linux ``tcp_send_delayed_ack()``: hold the ACK of one
         segment up to ``DELACK`` so it can ride on the data the application sends in
         reply; acknowledge at once when two full segments are unacknowledged."""
-        if self.rcv_nxt - self.ack_sent >= 2 * MSS:
+        if self.rcv_nxt - self.ack_sent >= 2 * self.mss:
             self._send("A", self.snd_nxt)
         elif self.delack_ev is None:
             self.delack_ev = self.sim.at(DELACK, self._delack_timer)
@@ -294,7 +300,7 @@ class TcpConn:
     def _incr_quickack(self) -> None:
         """``tcp_incr_quickack()`` (2.4 and today): allow up to ``rcv_wnd / (2 * rcv_mss)``
         quick ACKs, at least 2, at most ``TCP_MAX_QUICKACKS``; never fewer than are left."""
-        quick = min(QUICKACKS, self.window // (2 * MSS) or 2)
+        quick = min(QUICKACKS, self.window // (2 * self.mss) or 2)
         if quick > self.quick:
             self.quick = quick
 
@@ -363,7 +369,7 @@ class TcpConn:
         if self.state is SYN_RECEIVED:
             return "SA", self.iss, 0
         if self.snd_una < self.data_end:
-            n = min(MSS, self.data_end - self.snd_una)
+            n = min(self.mss, self.data_end - self.snd_una)
             return ("PA" if self.snd_una + n == self.data_end else "A"), self.snd_una, n
         return "FA", self.data_end, 0
 
@@ -410,7 +416,7 @@ class TcpConn:
             self._arm()
             return
         out = self.snd_max - self.snd_una
-        pto = 2 * self.srtt + (RTO_MIN if out <= MSS else TLP_MIN)
+        pto = 2 * self.srtt + (RTO_MIN if out <= self.mss else TLP_MIN)
         self._arm(min(pto, self.rto))
         self.probe_due = True
 
@@ -425,7 +431,7 @@ class TcpConn:
         self.probed = True
         self.loss_probes += 1
         nxt = self.snd_nxt
-        if nxt < self.data_end and nxt + min(MSS, self.data_end - nxt) <= self.snd_una + self.window:
+        if nxt < self.data_end and nxt + min(self.mss, self.data_end - nxt) <= self.snd_una + self.window:
             self._push(probe=True)              # new data (tcp_snd_wnd_test()): one segment
         else:
             flags, seq, n = self.last_seg
@@ -496,12 +502,12 @@ class TcpConn:
             return
         nxt, data_end = self.snd_nxt, self.data_end
         # the data, the window: the congestion window in whole segments, as Linux counts it
-        # (snd_cwnd is in packets, tcp_cwnd_test()): none shorter than MSS for lack of a few bytes
-        cwnd = self.cwnd
+        # (snd_cwnd is in packets, tcp_cwnd_test()): none shorter than mss for lack of a few bytes
+        cwnd, mss = self.cwnd, self.mss
         if probe:
-            stop = min(data_end, nxt + MSS, self.snd_una + self.window)
+            stop = min(data_end, nxt + mss, self.snd_una + self.window)
         else:
-            stop = min(data_end, self.snd_una + min(self.window, cwnd - cwnd % MSS))
+            stop = min(data_end, self.snd_una + min(self.window, cwnd - cwnd % mss))
         sent = nxt < stop
         if sent:
             now = self.sim.now
@@ -515,7 +521,7 @@ class TcpConn:
             answer = self.ato and now - self.lrcvtime < self.ato
             tx_time, snd_max = self.tx_time, self.snd_max
             while nxt < stop:
-                n = min(MSS, stop - nxt)
+                n = min(mss, stop - nxt)
                 end = nxt + n
                 flags = "PA" if end == data_end else "A"
                 if not self._send(flags, nxt, n):
@@ -611,13 +617,13 @@ class TcpConn:
             if (self.ca_state is CA_OPEN or self.snd_una >= self.high_seq
                     or (self.ca_state is CA_LOSS and self.retries == 1)):
                 self.ssthresh = self._recalc_ssthresh()
-            self.cwnd = MSS
+            self.cwnd = self.mss
         # tcp_enter_loss(): the Loss state until all that was sent is acknowledged; with reno
         # its duplicate ACKs start no fast retransmit (RFC 6582 3.2, steps 4 and 2)
         self.ca_state, self.high_seq = CA_LOSS, self.snd_max
         self._retransmit_first()
         if self.state not in _OPENING:
-            self.snd_nxt = min(self.snd_nxt, self.snd_una + MSS) if self.snd_una < self.data_end else self.snd_nxt
+            self.snd_nxt = min(self.snd_nxt, self.snd_una + self.mss) if self.snd_una < self.data_end else self.snd_nxt
         self._arm()
 
     def _abort(self) -> None:
@@ -818,13 +824,13 @@ class TcpConn:
         self.dupacks += 1
         if self.ca_state is CA_RECOVERY:
             if self.reno:
-                self.cwnd += MSS
+                self.cwnd += self.mss
         elif self.dupacks == 3 and (self.snd_una > self.high_seq or not self.reno):
             self.fast_retransmits += 1
             self.ca_state, self.high_seq = CA_RECOVERY, self.snd_max
             if self.reno:                       # halve the window, inflated by the three
                 self.ssthresh = self._recalc_ssthresh()                         # duplicates
-                self.cwnd = self.ssthresh + 3 * MSS
+                self.cwnd = self.ssthresh + 3 * self.mss
             self._retransmit_first()
 
     def _recalc_ssthresh(self) -> int:
@@ -834,7 +840,7 @@ class TcpConn:
         the two differ when the window is not full: a sender with less to send, or one in Loss,
         whose window regrows from one segment while all sent before the timeout counts as
         still in flight."""
-        return max((self.cwnd // MSS >> 1) * MSS, 2 * MSS)
+        return max((self.cwnd // self.mss >> 1) * self.mss, 2 * self.mss)
 
     def _partial_ack(self, acked: int) -> None:
         """NewReno (RFC 6582 3.2, step 3, partial acknowledgments): an ACK in Recovery that
@@ -847,7 +853,7 @@ class TcpConn:
         compared with the echo, ``tcp_undo_cwr()``): here every partial ACK resends.  The window deflates by the data acknowledged and
         gains one segment back: what it lets out stays about what has left the network."""
         if self.reno:
-            self.cwnd = max(self.cwnd - acked + (MSS if acked >= MSS else 0), MSS)
+            self.cwnd = max(self.cwnd - acked + (self.mss if acked >= self.mss else 0), self.mss)
         self._retransmit_first()
 
     def _end_recovery(self) -> None:
@@ -864,16 +870,16 @@ class TcpConn:
         one segment by slow start."""
         if self.reno and self.ca_state is CA_RECOVERY:
             in_flight = self.snd_max - self.snd_una
-            self.cwnd = min(self.ssthresh, in_flight + 3 * MSS, self.window)
+            self.cwnd = min(self.ssthresh, in_flight + 3 * self.mss, self.window)
         self.ca_state = CA_OPEN
 
     def _open_cwnd(self) -> None:
         """RFC 5681 outside fast recovery: slow start below ssthresh, one segment per round
         trip above it."""
         if self.cwnd < self.ssthresh:
-            self.cwnd += MSS
+            self.cwnd += self.mss
         else:
-            self.cwnd += max(1, MSS * MSS // self.cwnd)
+            self.cwnd += max(1, self.mss * self.mss // self.cwnd)
         self.cwnd = min(self.cwnd, self.window)
 
     def _established(self, by: str) -> None:

@@ -172,6 +172,28 @@ def test_no_violation_of_any_impact_in_the_books_own_markup(axe_report):
     assert not own, [(n["impact"], n["id"], n["page"], n["screen"], n["mode"], n["target"]) for n in own[:10]]
 
 
+def test_no_two_download_links_of_the_book_share_a_name_for_different_files(book_html):
+    """An accessibility tester's finding: chapter 10's two replays of one run (uplink-down, seed 1)
+    offered files of 38 and 24 steps under one name, uplink-down-seed-1-cc-reno.pcapng, and one
+    accessible name; chapters 1, 2, 3 and 5 three different connection-level-seed-1.pcapng.  Saved
+    to one downloads folder, one replaced the other, and a screen reader's list of links could not
+    tell them apart.  Over every page and every exercise's replay, a file name, and a link's
+    accessible name, stands for one file (a replay of part of its run names its events:
+    ``Frames.downloads``)."""
+    pages = [book_html / f"{p}.html" for p in toc_pages()] + sorted((book_html / "sx-replays").glob("*.html"))
+    by_name, by_label = defaultdict(set), defaultdict(set)
+    for page in pages:
+        for name, attrs in re.findall(r'<a download="([^"]+)"([^>]*)>', page.read_text(encoding="utf-8")):
+            data = re.search(r'(?:data-op1-z|href)="([^"]*)"', attrs)
+            label = re.search(r'aria-label="([^"]*)"', attrs)
+            assert data and label, (page.name, name, attrs[:200])
+            by_name[name].add(data[1])
+            by_label[label[1]].add(data[1])
+    assert len(by_name) > 50, len(by_name)
+    assert not [k for k, v in by_name.items() if len(v) > 1]
+    assert not [k for k, v in by_label.items() if len(v) > 1]
+
+
 def test_citations_become_list_items():
     """docutils' references list: its deprecated doc-biblioentry items become list items (book/op1_a11y.py)."""
     import sys
@@ -635,13 +657,25 @@ def test_each_exercises_buttons_say_which_exercise_and_a_bad_answer_its_message(
 
 def test_a_packets_field_names_head_their_rows(chapter_6):
     """The packet pane: each field's name is its row's header (a screen reader says it with the
-    value), and IP's flags, none set, say "none" (the cell was empty)."""
+    value), and IP's flags, none set, say "none" (the cell was empty).  Each layer's table is
+    captioned, and a changed field's row header is its name, its mark (◆) for the eye only (an
+    accessibility tester heard "diamond ttl")."""
     _, pg = chapter_6("laptop")
     P = pg.locator("[data-replay]").first
     tables = P.locator(".op1-pkt-box").aria_snapshot()
     assert 'rowheader "flags"' in tables and 'rowheader "sport"' in tables, tables
     ip = P.locator(".op1-pkt-box table.op1-diss").first.aria_snapshot()
     assert re.search(r'rowheader "flags"\n\s*- cell "none"', ip), ip
+    # each table captioned by its layer, whose name heads its columns; a changed field's row read
+    # by its name, not its mark's glyph ("diamond ttl")
+    assert ip.startswith('- table "IP header":\n  - caption: IP header\n') and 'columnheader "IP"' in ip, ip
+    for _ in range(12):
+        if P.locator(".op1-pkt-box tr.op1-chg").count():
+            break
+        P.locator(".op1-bar button[data-act=next]").click()
+    ip = P.locator(".op1-pkt-box table.op1-diss").first.aria_snapshot()
+    assert re.search(r'row "ttl \d+ was \d+":\n\s*- rowheader "ttl"\n', ip) and "◆" not in ip, ip
+    assert P.locator(".op1-pkt-box tr.op1-chg th").first.inner_text().startswith("◆ ")      # (the eye's mark)
 
 
 def test_a_tables_numbers_and_headers_never_break_on_a_phone(chapter_6):

@@ -607,6 +607,19 @@ def test_in_forced_colours_with_a_dark_theme_the_diagrams_stay_readable(tmp_path
                                 forced_colors="active", color_scheme="dark")
     try:
         assert pg.evaluate("matchMedia('(forced-colors: active)').matches")
+        # at the first step, First and Back (the player's bar's and the pinned bar's) in the theme's
+        # colour for disabled text, Next in a live button's: forced, the bars' own rule for them
+        # (more specific than the forced one) drew them as live as Next
+        colours = pg.evaluate("""() => {
+            const probe = document.createElement('span');
+            probe.style.color = 'GrayText';
+            document.body.appendChild(probe);
+            const grey = getComputedStyle(probe).color, out = {};
+            for (const bar of ['.op1-bar', '.op1-float']) for (const act of ['first', 'prev', 'next']) {
+              const b = document.querySelector(bar + ' button[data-act=' + act + ']'), c = getComputedStyle(b);
+              out[bar + ' ' + act] = [b.getAttribute('aria-disabled') === 'true', c.color === grey, c.borderTopColor === grey];
+            }
+            return out; }""")
         for _ in range(10):
             pg.click(".op1-bar button[data-act=next]")
         pg.wait_for_timeout(300)
@@ -627,6 +640,71 @@ def test_in_forced_colours_with_a_dark_theme_the_diagrams_stay_readable(tmp_path
         (ARTIFACTS / f"forced-dark-{name}.png").write_bytes(png)
         # a white ground with dark text on it, not a black ground
         assert light > 0.5 and 0.005 < dark < 0.4, (name, light, dark)
+    for bar in (".op1-bar", ".op1-float"):
+        assert colours[f"{bar} first"] == colours[f"{bar} prev"] == [True, True, True], colours
+        assert colours[f"{bar} next"] == [False, False, False], colours
+
+
+#: WCAG 1.4.12's text spacing, as a reader's style sheet (or a bookmarklet) sets it
+TEXT_SPACING = ("* {line-height:1.5!important; letter-spacing:.12em!important; word-spacing:.16em!important} "
+                "p {margin-bottom:2em!important}")
+#: each word of the router tables' drawing that lies in a cell: its text, and how far (px) it ends
+#: past its cell's right edge (the smallest of the drawn cells round its start)
+CELL_OVERRUN_JS = """() => {
+  const svg = document.querySelector('.op1-state-box svg');
+  const cells = Array.from(svg.querySelectorAll('polygon[stroke="#444444"]')).map(p => p.getBoundingClientRect());
+  const out = [];
+  for (const t of svg.querySelectorAll('text')) {
+    const r = t.getBoundingClientRect(), x = r.left + 2, y = (r.top + r.bottom) / 2;
+    if (!r.width || !t.textContent.trim()) continue;
+    const cell = cells.filter(c => x >= c.left && x <= c.right && y >= c.top && y <= c.bottom)
+                      .sort((a, b) => a.width * a.height - b.width * b.height)[0];
+    if (cell) out.push([t.textContent.trim(), Math.round(r.right - cell.right)]);
+  }
+  return out; }"""
+
+
+def test_with_a_readers_text_spacing_the_drawings_keep_theirs_and_the_tables_show_as_text(tmp_path):
+    """An accessibility tester's finding (WCAG 1.4.12): with letters 0.12 em and words 0.16 em
+    apart, the drawings' words ran out of the boxes graphviz sized for them -- a router table's
+    entries over the next column and its edge.  The drawings keep their own spacing (their cells'
+    words end inside them), the HTML around them takes the reader's; and "show as text" shows the
+    tables as HTML tables in the drawing's place, which take it too, from step to step."""
+    need_dot()
+    exe = _need_browser()
+    r = sim.run("equalize-nat", seed=3, size=3000)
+    pl = Player(r, title="spacing", max_steps=20)
+    p, browser, pg = _page_with(exe, tmp_path, pl.html(), {"width": 1280, "height": 900})
+    try:
+        pg.add_style_tag(content=TEXT_SPACING)
+        for _ in range(10):
+            pg.click(".op1-bar button[data-act=next]")
+        spacing = pg.evaluate("""() => [
+            [...new Set(Array.from(document.querySelectorAll('.op1 svg text, .op1 svg tspan'))
+               .map(t => getComputedStyle(t).letterSpacing + ' ' + getComputedStyle(t).wordSpacing))],
+            getComputedStyle(document.querySelector('.op1-narr')).letterSpacing]""")
+        overrun = pg.evaluate(CELL_OVERRUN_JS)
+        box = ".op1-state-box"
+        drawn = pg.evaluate(f"() => [document.querySelector('{box} svg').getBoundingClientRect().width, "
+                            f"document.querySelector('{box} .op1-vh').getBoundingClientRect().width]")
+        pg.check(".op1-text-toggle")
+        pg.click(".op1-bar button[data-act=next]")
+        as_text = pg.evaluate(f"""() => {{
+            const t = document.querySelector('{box} .op1-vh');
+            return [document.querySelector('{box} svg').getBoundingClientRect().width, t.getBoundingClientRect().width,
+                    Array.from(t.querySelectorAll('caption')).map(c => c.innerText),
+                    getComputedStyle(t.querySelector('td')).letterSpacing,
+                    Array.from(t.querySelectorAll('td, th')).filter(c => c.scrollWidth > c.clientWidth + 1).length]; }}""")
+    finally:
+        browser.close()
+        p.stop()
+    assert spacing[0] == ["normal 0px"] and spacing[1] == "1.74px", spacing      # 0.12 em of 14.5 px
+    assert len(overrun) > 20 and all(d <= 1 for _, d in overrun), [x for x in overrun if x[1] > 1]
+    assert drawn[0] > 300 and drawn[1] == 1, drawn           # (the text tables: for a screen reader)
+    svg_w, text_w, captions, letters, cut = as_text
+    assert svg_w == 0 and text_w > 300, as_text
+    assert [c.split(" (")[0] for c in captions] == ["Route cache", "Routing table", "Uplinks", "Conntrack / NAT"]
+    assert letters != "normal" and cut == 0, as_text
 
 
 def test_the_router_tables_are_tables_to_a_screen_reader_in_the_order_shown(tmp_path):

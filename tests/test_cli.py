@@ -100,6 +100,9 @@ def test_run_json_and_pcap(tmp_path):
     (["run", "equalize-nat", "--seed", "x"], ["error: --seed must be an integer"]),
     (["run", "equalize-nat", "--flush-at", "x"], ["error: --flush-at must be seconds in 0 or 1e-06..86400",
                                                   "got 'x'"]),
+    # 100 MB over 1 kbit/s lines was killed at 65 s and 731 MB: there a byte costs up to 17 times as much
+    (["run", "connection-level", "--size", "100000000", "--down-kbit", "1", "--up-kbit", "1", "--format", "json"],
+     ["--size 100000000 too large for connection-level with a line of 1 kbit/s", "at most 100000000 x 1/16 = 6250000"]),
 ])
 def test_bad_input_is_one_line_exit_2_no_traceback(args, words):
     out = cli(*args)
@@ -741,3 +744,134 @@ def test_address_lists_are_refused_in_words_without_a_python_list(args, said):
     out = cli("run", "equalize-nat", *args)
     assert out.returncode == 2 and out.stderr.strip() == f"python -m sim run: error: {said}"
     assert "[" not in out.stderr
+
+
+def _main(argv, capsys):
+    """``python -m sim ARGV`` in this process: (exit status, standard output, standard error)."""
+    from sim.__main__ import main
+    try:
+        code = main(argv)
+    except SystemExit as e:
+        code = e.code
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+@pytest.mark.parametrize("args, said", [
+    (["--down-kbit", "-100,200"], "--down-kbit must be kbit/s in 1..10000000, separated by commas, one for every "
+                                  "uplink or one per uplink (like 8000,4000,1000), got '-100' in '-100,200'"),
+    (["--delay-ms", "-1e-3"], "--delay-ms must be ms in 0.001..10000 (the simulation counts whole microseconds), "
+                              "separated by commas, one for every uplink or one per uplink (like 10,20,40), got '-1e-3'"),
+    (["--down-at", "-inf"], "--down-at must be seconds in 0 or 1e-06..86400 (the simulation counts whole "
+                            "microseconds), or none (no line fails), got '-inf'"),
+    (["--seed", "-1e3"], "--seed must be an integer 0..9223372036854775807, got '-1e3'"),
+    (["--seed", "-1"], "--seed must be an integer 0..9223372036854775807, got '-1'"),        # as before
+    (["--size", "-0x10"], "--size must be an integer 1..100000000, got '-0x10'"),
+    (["--uplink-addrs", "-1.2.3.4,5.6.7.8"], "--uplink-addrs takes IPv4 addresses only, four numbers 0-255 separated "
+                                             "by dots, the addresses separated by commas (like 100.0.0.1,150.0.0.1), "
+                                             "got '-1.2.3.4' in '-1.2.3.4,5.6.7.8'"),
+    (["--down-k", "-5e3"], "--down-kbit must be kbit/s in 1..10000000, separated by commas, one for every "
+                           "uplink or one per uplink (like 8000,4000,1000), got '-5e3'"),       # an abbreviation too
+    (["--format", "-json"], "--format: unknown value '-json': did you mean json? allowed are text, json"),
+])
+def test_a_value_that_starts_with_a_minus_is_read_by_its_option(args, said, capsys):
+    """argparse takes a word after an option for its value only when it looks like no option
+    (-1 and -0.5 do; -1e-3, -inf, -100,200 do not): "argument --down-kbit: expected one argument"
+    named neither the value nor what is allowed.  The option's own message now names both."""
+    code, out, err = _main(["run", "equalize-nat", *args], capsys)
+    assert code == 2 and out == "" and err == f"python -m sim run: error: {said}\n"
+
+
+def test_every_option_of_run_that_takes_a_value_reads_one_that_starts_with_a_minus(capsys):
+    from sim.__main__ import parser
+    run = parser()._subparsers._group_actions[0].choices["run"]
+    options = [a.option_strings[0] for a in run._actions if a.option_strings and a.nargs is None
+               and a.option_strings[0] != "--pcap"]
+    assert len(options) > 20
+    for option in options:
+        code, out, err = _main(["run", "equalize-nat", option, "-1e-3"], capsys)
+        assert code == 2 and "'-1e-3'" in err and "expected one argument" not in err, (option, err)
+        assert len(err.splitlines()) == 1, err
+
+
+def test_a_capture_named_with_a_leading_minus_is_written_as_named(tmp_path, monkeypatch, capsys):
+    """``--pcap -x.pcapng`` is a file name, as ``--pcap=-x.pcapng`` always was (it was refused:
+    "expected one argument"); an option after ``--pcap`` is still an option, not a name."""
+    monkeypatch.chdir(tmp_path)
+    code, out, err = _main(["run", "ping", "--pings", "1", "--pcap", "-x.pcapng", "--summary-only"], capsys)
+    assert code == 0 and err == "" and (tmp_path / "-x.pcapng").read_bytes()[:4] == b"\x0a\x0d\x0d\x0a"
+    code, out, err = _main(["run", "ping", "--pcap", "--summary-only"], capsys)
+    assert code == 2 and "--pcap" in err and list(tmp_path.iterdir()) == [tmp_path / "-x.pcapng"]
+
+
+@pytest.mark.parametrize("args, said", [
+    (["connection-level", "--bundle", "--multipath", "hash-l4"],
+     "--multipath hash-l4 chooses among the uplinks' routes, and with --bundle the uplinks are one link, one "
+     "route: nothing to choose: leave out --multipath, or give --no-bundle"),
+    (["connection-level", "--bundle", "--equalize"],
+     "--equalize chooses again for every packet among the uplinks' routes, and with --bundle the uplinks are one "
+     "link, one route: nothing to choose: leave out --equalize, or give --no-bundle"),
+    (["multilink", "--weights", "3,1"],
+     "--weights 3,1 weigh the choice among the uplinks' routes, and with --bundle (multilink sets it) the uplinks "
+     "are one link, one route: nothing to choose: leave out --weights, or give --no-bundle"),
+])
+def test_an_option_that_chooses_among_routes_is_refused_with_the_bundle(args, said, capsys):
+    """``--bundle --multipath hash-l4`` and ``--bundle --equalize`` ran, as the run without them:
+    bundled, the uplinks are one link and one route, and an option a run does not read is refused."""
+    code, out, err = _main(["run", *args], capsys)
+    assert code == 2 and out == "" and err == f"python -m sim run: error: {said}\n"
+
+
+def test_the_bundle_refuses_choices_in_sim_run_too_and_keeps_the_scenarios_own():
+    import sim
+    with pytest.raises(sim.ParamError) as e:
+        sim.run("multilink", multipath="wrr")
+    assert e.value.param == "multipath" and str(e.value) == (
+        "multipath wrr chooses among the uplinks' routes, and with bundle (multilink sets it) the uplinks are "
+        "one link, one route: nothing to choose: leave out multipath, or give bundle=False")
+    # what the caller did not give is not refused: equalize-nat's own equalize, --no-equalize,
+    # and the choices once the bundle is off
+    sim.run("equalize-nat", bundle=True, size=2000)
+    sim.run("multilink", equalize=False, size=2000)
+    sim.run("multilink", bundle=False, multipath="wrr", equalize=True, weights=[3, 1], size=2000)
+
+
+@pytest.mark.parametrize("args, said", [
+    (["list", "equalize-nat"], "python -m sim list: error: list takes no scenario: it lists every one and what each "
+                               "sets beyond the defaults (python -m sim list); to run equalize-nat: python -m sim run "
+                               "equalize-nat (its options: python -m sim run --help)"),
+    (["list", "Equalize_NAT"], "to run equalize-nat: python -m sim run equalize-nat"),
+    (["list", "foo"], "python -m sim list: error: list takes no scenario or other word, got 'foo': python -m sim "
+                      "list lists every scenario, python -m sim run SCENARIO runs one"),
+    # an option is still one list does not have
+    (["list", "--seeds", "2"], "python -m sim: error: unrecognized arguments: --seeds 2 (python -m sim list --help"),
+])
+def test_list_says_it_takes_no_scenario(args, said, capsys):
+    """``list equalize-nat`` said "unrecognized arguments: equalize-nat (python -m sim list --help
+    lists them)", as if list had options of that name."""
+    code, out, err = _main(args, capsys)
+    assert code == 2 and out == "" and said in err and len(err.splitlines()) == 1, err
+
+
+@pytest.mark.parametrize("args, said", [
+    (["run", "Equalize-NAT"], "unknown scenario 'Equalize-NAT': did you mean equalize-nat? allowed are"),
+    (["run", "EQUALISE-NAT"], "unknown scenario 'EQUALISE-NAT': did you mean equalize-nat? allowed are"),
+    (["run", "equalize-nat", "--multipath", "RANDOM"], "--multipath: unknown value 'RANDOM': did you mean random?"),
+    (["RUN"], "unknown command 'RUN': did you mean run? allowed are list, run"),
+])
+def test_a_name_in_another_case_is_the_nearest(args, said, capsys):
+    """``run equalize_nat`` got "did you mean equalize-nat?", ``run Equalize-NAT`` only the list."""
+    code, out, err = _main(args, capsys)
+    assert code == 2 and said in err and len(err.splitlines()) == 1, err
+
+
+@pytest.mark.parametrize("args, prog", [(["run", "--help"], "python -m sim run"), (["--help"], "python -m sim"),
+                                        (["--version"], "python -m sim"), (["list", "-h"], "python -m sim list")])
+def test_help_that_cannot_be_written_is_one_line_and_exit_1(args, prog):
+    """``run --help >/dev/full`` exited 0 with nothing written; a run's or list's output that
+    can't be written is one line and status 1, and so is the help's now."""
+    with open("/dev/full", "w") as full:
+        out = subprocess.run([sys.executable, "-m", "sim", *args], stdout=full, stderr=subprocess.PIPE,
+                             text=True, cwd=ROOT)
+    assert out.returncode == 1
+    assert out.stderr == f"{prog}: error: cannot write to standard output: No space left on device\n"

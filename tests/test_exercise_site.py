@@ -155,9 +155,10 @@ def test_explanations_come_from_the_run():
     inst = instance("eqnat-remote", who, secret="")
     ups = inst.run["params"].get("uplink_addrs")
     assert any(any(a in t for a in ups) for t in inst.outcomes.values()), inst.outcomes
-    inst = instance("eqnat-remote", "alice", secret="")
-    assert inst.answer == "accept" and all(f"`{inst.run['params']['remote']}`" in t
-                                           for t in inst.outcomes.values()), inst.outcomes
+    who = next(w for w in ("alice", "bob", "carol", "dan", "erin", "frank", "gina", "hal")
+               if instance("eqnat-remote", w, secret="").answer == "accept")
+    inst = instance("eqnat-remote", who, secret="")
+    assert all(f"`{inst.run['params']['remote']}`" in t for t in inst.outcomes.values()), inst.outcomes
     inst = instance("rc-hit", "alice", secret="")
     for t in inst.outcomes.values():
         assert "event" in t or "iif" in t, t
@@ -256,6 +257,59 @@ def site():
 def _answer(pg, root, inst, choice):
     root.locator(f'input[type=radio][value="{choice}"]').check()
     root.locator(".sx-check").click()
+
+
+#: (in the page) whether one of the replay frame's step buttons -- the player's own or its pinned
+#: bar's -- shows, whole, where the page is on screen and the frame is not under the page's header:
+#: the element at its middle, in the page, is the frame, and in the frame, the button
+STEP_BUTTON_SHOWN_JS = """f => {
+  const fr = f.getBoundingClientRect(), doc = f.contentDocument, out = [];
+  for (const b of doc.querySelectorAll('.op1-bar button[data-act=next], .op1-float button[data-act=next]')) {
+    const r = b.getBoundingClientRect();
+    if (!r.height) continue;
+    const x = fr.left + f.clientLeft + r.left + r.width / 2, top = fr.top + f.clientTop + r.top;
+    const onScreen = top >= 0 && top + r.height <= innerHeight && x >= 0 && x <= innerWidth;
+    const hit = onScreen && document.elementFromPoint(x, top + r.height / 2) === f &&
+                doc.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+    out.push([b.closest('.op1-float') ? 'pinned' : 'own', !!hit && (hit === b || b.contains(hit))]);
+  }
+  return out; }"""
+
+
+@pytest.mark.parametrize("screen", [(360, 740), (1366, 768)])
+def test_a_right_answers_replay_has_a_step_button_on_screen(site, chromium, screen):
+    """An accessibility tester's finding: the replay shown after a right answer was a frame 880 px
+    tall, taller than the screen; its pinned step buttons, at the foot of the frame's window, were
+    below the screen, and the player's own scrolled away inside the frame: no step button in view.
+    The frame is no taller than the screen under the page's header: scrolled into view, at its
+    top the player's own buttons show, scrolled on inside it the pinned ones.  A link above it opens
+    the replay as a page of its own."""
+    inst = instance("rc-hit", BOOK_STUDENT, secret="")
+    ctx = chromium.new_context(viewport={"width": screen[0], "height": screen[1]})
+    pg = ctx.new_page()
+    pg.goto(f"{site}/book/02-route-cache.html")
+    root = pg.locator('[data-exercise="rc-hit"]')
+    _answer(pg, root, inst, next(c for c in inst.choices if normalise(c, inst.form) == inst.answer))
+    frame, own = root.locator("iframe.sx-replay"), root.locator("a.sx-replay-open")
+    shown = {}
+    for block in ("start", "end"):
+        frame.evaluate(f"f => f.scrollIntoView({{block: '{block}'}})")
+        pg.wait_for_function("f => f.contentDocument && f.contentDocument.querySelector('[data-op1-live]')",
+                             arg=frame.element_handle(), timeout=60_000)
+        frame.evaluate("f => f.contentWindow.scrollTo(0, 0)")
+        pg.wait_for_timeout(200)
+        shown[block, "top"] = frame.evaluate(STEP_BUTTON_SHOWN_JS)
+        # scrolled inside the frame past the player's own bar: the pinned bar shows instead
+        frame.evaluate("f => { const w = f.contentWindow, b = w.document.querySelector('.op1-bar');"
+                       " w.scrollTo(0, b.getBoundingClientRect().bottom + w.scrollY + 40); }")
+        pg.wait_for_function("f => !f.contentDocument.querySelector('.op1-float').hidden",
+                             arg=frame.element_handle(), timeout=10_000)
+        shown[block, "scrolled"] = frame.evaluate(STEP_BUTTON_SHOWN_JS)
+    link = [own.is_visible(), own.get_attribute("href"), frame.get_attribute("src")]
+    ctx.close()
+    for (block, where), buttons in shown.items():
+        assert ["own" if where == "top" else "pinned", True] in buttons, (screen, block, where, buttons)
+    assert link[0] and link[1] == link[2] and link[1].endswith(replay_name(inst)), link
 
 
 def test_a_student_on_the_shared_site(site, chromium, tmp_path):
@@ -582,6 +636,83 @@ def test_the_replay_files_names_answer_a_prediction_and_the_guide_says_so(monkey
     guide = " ".join((ROOT / "book" / "instructor-guide.md").read_text().split())
     assert "directory listings off hide the list, not the names" in guide
     assert "asks the site for the name each choice would give gets the replay for the right choice" in guide
+
+
+def _get(url: str) -> str:
+    import urllib.request
+    with urllib.request.urlopen(url, timeout=30) as r:
+        return r.read().decode("utf-8")
+
+
+def test_the_replays_folder_has_an_index_page_so_a_server_lists_no_replay(monkeypatch, tmp_path):
+    """An instructor's finding: http://SITE/sx-replays/ listed every replay file on Python's
+    http.server (Apache's and nginx's listings alike), and each replay's title names its exercise
+    and it narrates the outcome: a student could find their answer by browsing.  The folder gets
+    an index page when the replays are written, which a server shows at the folder's address in
+    place of a listing; the built site has it, and the guide says why."""
+    from sim.exercises.site import INDEX, INDEX_HTML, REPLAY_DIR_ENV, REPLAY_URL_ENV
+    replays = tmp_path / "sx-replays"
+    monkeypatch.setenv(REPLAY_DIR_ENV, str(replays))
+    monkeypatch.setenv(REPLAY_URL_ENV, "sx-replays/")
+    exercise_html(2, "rc-hit", pool=True)
+    names = {p.name for p in replays.iterdir()} - {INDEX}
+    assert names and (replays / INDEX).read_text() == INDEX_HTML
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *a):
+            pass
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(tmp_path)))
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        shown = _get(f"http://127.0.0.1:{httpd.server_address[1]}/sx-replays/")
+    finally:
+        httpd.shutdown()
+    assert shown == INDEX_HTML and not any(n in shown for n in names), shown[:300]
+    assert "Nothing here" in shown
+    guide = " ".join((ROOT / "book" / "instructor-guide.md").read_text().split())
+    assert "without it, a server that lists folders would list every replay" in guide
+    # and the built site has it beside its replays (the build copies the folder)
+    built = HTML / "sx-replays"
+    if built.is_dir() and any(built.glob("*.html")):
+        assert (built / INDEX).read_text() == INDEX_HTML
+
+
+def test_the_guide_opens_with_a_route_chooser_whose_boxes_stand_alone():
+    """An instructor of 300 on the shared site: the guide was one page of 12,680 words whose shared
+    site box came 85% down, after the whole nbgrader route, and leant on two other sections (the
+    worksheet's feedback type, the maximum grade); one paragraph of rules ran 1,116 words.  The
+    three routes' boxes now come before the bank, each with the Moodle settings it needs; the
+    shared site's says what to do about an exercise that needs Python (Binder, a local Python, or
+    --leave-out, grade's option) and about logins the site refuses; the bank's table marks the
+    exercises that need Python from the bank's own flag; and no block of prose runs past 300 words."""
+    from sim.exercises.__main__ import parser
+    text = (ROOT / "book" / "instructor-guide.md").read_text()
+    top = text[:text.index("## The bank")]
+    assert "## Choose a route" in top
+    boxes = {}
+    for title in ("In short: the shared site", "In short: per-student pages", "In short: nbgrader and Moodle"):
+        assert title in top, title
+        box = text[text.index(title):]
+        boxes[title] = box = " ".join(box[:box.index("```")].split())
+        for setting in ("*Maximum grade*", "*Offline grading worksheet*", "*Download grading worksheet*"):
+            assert setting in box, (title, setting)
+    shared = boxes["In short: the shared site"]
+    assert "Binder" in shared and "a local Python" in shared and "add `--leave-out` and its id" in shared, shared
+    assert ("the worksheet's upload matches rows by `Identifier`, not by `Username` (Moodle's "
+            "`mod/assign/feedback/offline/importgradeslib.php`, `next()`)") in shared, shared
+    assert parser().parse_args(["grade", "--class", "x", "--chapter", "6", "--leave-out", "eqnat-survive"]).leave_out
+    assert "{' (**needs Python**)' if s.python else ''}" in text          # the table's mark: the bank's flag
+    prose = re.sub(r"```\{code-cell\}.*?\n```\n", "", text, flags=re.S)
+    blocks = [b for para in prose.split("\n\n") for b in re.split(r"\n(?=\s*(?:- |\d+\. ))", para)]
+    longest = max(blocks, key=lambda b: len(b.split()))
+    assert len(longest.split()) <= 300, longest[:200]
+    page = HTML / "book" / "instructor-guide.html"
+    if page.exists() and "Choose a route" in page.read_text(encoding="utf-8"):
+        html = page.read_text(encoding="utf-8")
+        for spec in BANK.values():
+            row = html[html.index(f"<code class=\"docutils literal notranslate\"><span class=\"pre\">{spec.ex_id}</span>"):]
+            row = row[:row.index("</tr>")]
+            assert ("needs Python" in row) == spec.python, (spec.ex_id, row[:300])
 
 
 def test_the_guides_shared_site_box_says_where_to_run_max_attempts_and_one_version(tmp_path):

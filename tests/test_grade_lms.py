@@ -82,12 +82,18 @@ def test_the_worksheet_comes_back_with_its_grades_filled_and_every_other_byte_as
     assert rows[0]["Feedback comments"].startswith(f"student s0001: {n} / {n}<br>")
     assert rows[2]["Feedback comments"].startswith("student s0003: no score<br>answers-s0003.json: could not be "
                                                    "graded: answers-s0003.json is not JSON"), rows[2]
+    # Wei sent nothing: his 0 says why, worded as a report is (his comment was left empty: a 0
+    # with no word of why, an instructor's finding)
+    assert rows[3]["Feedback comments"] == f"student s0004: 0 / {n}<br>&nbsp;&nbsp;no answer file received for chapter 2", rows[3]
     assert "'Grade' filled for 4 students" in r.stderr, r.stderr
     # the reports in the folders Moodle's "Upload multiple feedback files in a zip" places by
     # participant number: Full Name_PID_assignfeedback_file/ (a '_' in the name would split it)
     got = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.txt"))
     assert got == ["Ahmed Nguyễn_1002_assignfeedback_file/s0002.txt", "Ann Lee_1005_assignfeedback_file/s0005.txt",
-                   "Emma Chen_1003_assignfeedback_file/s0003.txt", "Liam Chen_1001_assignfeedback_file/s0001.txt"], got
+                   "Emma Chen_1003_assignfeedback_file/s0003.txt", "Liam Chen_1001_assignfeedback_file/s0001.txt",
+                   "Wei OBrien_1004_assignfeedback_file/s0004.txt"], got
+    assert (out / "Wei OBrien_1004_assignfeedback_file" / "s0004.txt").read_text() == \
+        f"student s0004: 0 / {n}\n  no answer file received for chapter 2\n"
     assert "Upload multiple feedback files in a zip" in r.stderr, r.stderr
 
 
@@ -461,3 +467,96 @@ def test_a_file_of_an_older_version_of_the_book_is_named_with_what_to_do(tmp_pat
     from pathlib import Path
     guide = (Path(__file__).resolve().parent.parent / "book" / "instructor-guide.md").read_text()
     assert "### One version of the book" in guide       # the section the line sends the instructor to
+
+
+def test_an_exercise_left_out_is_not_graded_and_the_maximum_is_the_others(tmp_path):
+    """An instructor's finding: on the shared site chapter 6's eqnat-survive needs Python, and a
+    class without Binder or a local install could not answer it -- 1 mark in 3 out of reach,
+    with no way to grade without it.  grade --leave-out ID grades the chapter's other exercises:
+    the answer to it is not read (a wrong one costs nothing), each report says it was not graded,
+    the maximum is the others' (the worksheet's must be that one: 3 out of 3 is refused as it
+    would read as 2 of 3), and an id not of the chapter, or leaving every one out, is one line."""
+    ids = chapter_ids(2)
+    left, kept = ids[-1], ids[:-1]
+    answers = right_answers("s0001", ids)
+    answers[left] = wrong_answer(instance(left, "s0001"))
+    sub = _class(tmp_path / "sub", {"Liam Chen_1001_assignsubmission_file_/answers-s0001.json": ("s0001", answers)})
+    one = sub / "Liam Chen_1001_assignsubmission_file_" / "answers-s0001.json"
+    r = cli("grade", "--student", "s0001", "--chapter", "2", "--leave-out", left, str(one))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith(f"student s0001: {len(kept)} / {len(kept)}\n  note: not graded in this course: {left}\n")
+    assert f"] {left} " not in r.stdout, r.stdout
+    ws = _worksheet(tmp_path / "worksheet.csv", _row(1001, "Liam Chen", "s0001", top=f"{len(kept)}.00"),
+                    _row(1002, "Ahmed Nguyen", "s0002", top=f"{len(kept)}.00"))
+    args = ["grade", "--class", str(sub), "--chapter", "2", "--roster", str(ws), "--roster-column", "Username",
+            "--lms-file", str(tmp_path / "filled.csv"), "-o", str(tmp_path / "files.csv")]
+    r = cli(*args, "--leave-out", left)
+    assert r.returncode == 0, r.stderr
+    assert [row["Grade"] for row in csv.DictReader(open(tmp_path / "filled.csv", encoding="utf-8-sig"))] == \
+        [str(len(kept)), "0"]
+    files = list(csv.DictReader(open(tmp_path / "files.csv")))
+    assert list(files[0])[7:] == kept and files[0]["max"] == str(len(kept)), files[0]
+    assert f"left out of grading (--leave-out): {left}, whose answers are not read; the scores are out of " \
+           f"{len(kept)}" in r.stderr, r.stderr
+    one_line_error(cli(*args), f"'Maximum Grade' is {len(kept)} and chapter 2 is graded out of {len(ids)}")
+    full = _worksheet(tmp_path / "full.csv", _row(1001, "Liam Chen", "s0001"))
+    one_line_error(cli(*args[:6], str(full), *args[7:], "--leave-out", left),
+                   f"chapter 2 without {left} is graded out of {len(kept)}", f"maximum grade to {len(kept)}")
+    one_line_error(cli(*args, "--leave-out", "eqnat-survive"), "'eqnat-survive' is an exercise of chapter 6, not of "
+                                                               "chapter 2")
+    one_line_error(cli(*args, "--leave-out", ",".join(ids)), "every exercise of chapter 2")
+    one_line_error(cli(*args, "--leave-out", "nope"), "--leave-out 'nope': no such exercise")
+    one_line_error(cli("grade", "--class", str(sub), "--leave-out", left), "give --chapter N too")
+
+
+def test_bad_ids_on_the_worksheet_leave_their_rows_untouched_and_say_what_to_do(tmp_path):
+    """An instructor's finding: two logins the site refuses ('josé.garcía', 'mary ann') stopped
+    sheet and grade with nothing written, and neither the message nor the guide said what to do.
+    sheet still refuses (before the course, each such student needs an id), naming an id to give
+    each; grade grades the others, refuses the files their folders hold (never graded for an id
+    that is none), gives those rows no report and leaves their cells as they were, and says what to
+    do: write an id the site accepts in that row's Username cell -- the one their file was exported
+    under -- since Moodle's worksheet upload matches rows by Identifier.  Done, they are graded."""
+    ids = chapter_ids(2)
+    ws = _worksheet(tmp_path / "worksheet.csv", _row(1001, "Liam Chen", "s0001"),
+                    _row(1002, "José García", "josé.garcía"), _row(1003, "Mary Ann Lee", "mary ann"),
+                    _row(1004, "Wei Li", "s0004"))
+    sub = _class(tmp_path / "sub", {
+        "Liam Chen_1001_assignsubmission_file_/answers-s0001.json": ("s0001", right_answers("s0001", ids)),
+        "José García_1002_assignsubmission_file_/answers-jose.garcia.json":
+            ("jose.garcia", right_answers("jose.garcia", ids))})
+    r = cli("sheet", "--roster", str(ws), "--roster-column", "Username", "--chapter", "2", "--out-dir",
+            str(tmp_path / "keys"))
+    one_line_error(r, "2 bad student ids (line 3 'josé.garcía', line 4 'mary ann')", "ASCII letters",
+                   "write it in that row's 'Username' cell (line 3: say 'jose.garcia'; line 4: say 'mary.ann')",
+                   "the worksheet's upload matches rows by their Identifier, not their Username (Moodle's "
+                   "mod/assign/feedback/offline/importgradeslib.php, next())",
+                   "tell each one their id, to type in the site's student id box")
+    assert not (tmp_path / "keys").exists()
+    out, filled = tmp_path / "reports", tmp_path / "filled.csv"
+    args = ["grade", "--class", str(sub), "--chapter", "2", "--roster-column", "Username", "--lms-file", str(filled),
+            "--feedback", str(out), "--gradebook", str(tmp_path / "book.csv"), "-o", str(tmp_path / "files.csv")]
+    r = cli(*args, "--roster", str(ws))
+    assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr
+    assert ("2 bad student ids (line 3 'josé.garcía' (exported as 'jose.garcia'), line 4 'mary ann'), not graded: "
+            "their files are refused, they get no report and no gradebook row, and their --lms-file cells stay as "
+            "they were") in r.stderr, r.stderr
+    assert ("(line 3: 'jose.garcia', the id their file was exported under; line 4: say 'mary.ann')") in r.stderr
+    rows = list(csv.DictReader(open(filled, encoding="utf-8-sig")))
+    assert [(row["Username"], row["Grade"], row["Feedback comments"] != "") for row in rows] == \
+        [("s0001", str(len(ids)), True), ("josé.garcía", "", False), ("mary ann", "", False), ("s0004", "0", True)]
+    files = {row["file"]: row for row in csv.DictReader(open(tmp_path / "files.csv"))}
+    jose = files["José García_1002_assignsubmission_file_/answers-jose.garcia.json"]
+    assert jose["score"] == "" and "is no id the site accepts: not graded" in jose["error"] and not jose["note"], jose
+    assert [row["student"] for row in csv.DictReader(open(tmp_path / "book.csv"))] == ["s0001", "s0004"]
+    assert sorted(p.name for p in out.rglob("*.txt")) == ["s0001.txt", "s0004.txt"]
+    # as the line says: the id in the Username cell, and José's file counts
+    ws.write_text(ws.read_text(encoding="utf-8-sig").replace(",josé.garcía,", ",jose.garcia,")
+                  .replace(",mary ann,", ",mary.ann,"), encoding="utf-8")
+    r = cli(*args, "--roster", str(ws))
+    assert r.returncode == 0 and "bad student id" not in r.stderr, r.stderr
+    rows = list(csv.DictReader(open(filled, encoding="utf-8-sig")))
+    assert [row["Grade"] for row in rows] == [str(len(ids)), str(len(ids)), "0", "0"], rows
+    # most of the column no ids (the names' column given for the ids'): nothing graded, the column named
+    r = cli(*args, "--roster", str(ws), "--roster-column", "Full name")
+    one_line_error(r, "4 bad student ids", "is 'Full name' the column of the students' ids? (--roster-column)")

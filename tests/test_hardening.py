@@ -70,9 +70,11 @@ def test_what_a_run_moves_is_bounded_together(scenario, kw, name, words):
 
 
 def test_the_bounds_themselves_are_accepted():
-    p = make_params("connection-level", size=MAX_TRANSFER, flush_at=[0, MAX_SECONDS], idle=MAX_SECONDS,
+    # (over a 1 kbit/s line a run moves a sixteenth of MAX_TRANSFER at most: tests/test_bounds.py)
+    p = make_params("connection-level", size=MAX_TRANSFER // 16, flush_at=[0, MAX_SECONDS], idle=MAX_SECONDS,
                     down_at=MAX_SECONDS, down_kbit=[1, 10_000_000], weights=[1, 256], seed=2**63 - 1)
-    assert p.size == MAX_TRANSFER
+    assert p.size == MAX_TRANSFER // 16
+    assert make_params("connection-level", size=MAX_TRANSFER, down_kbit=[16, 10_000_000]).size == MAX_TRANSFER
     assert make_params("echo", messages=10_000, msg_size=MAX_TRANSFER // 20_000).msg_size == 5000
     # a flush a simulated day away costs only the timers until then
     r = sim.run("connection-level", size=3000, flush_at=[MAX_SECONDS])

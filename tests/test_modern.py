@@ -310,3 +310,50 @@ def test_beside_rows_are_2_4_0_to_2_4_22_networks_with_2_4_tcp():
         r = sim.run("echo", **{**measured.LAB, **setup})
         assert r.params.tcp == "2.4", name
         assert {r.net[h].tcp_profile for h in ("local1", "remote1")} == {"2.4"}, name
+
+
+def test_mptcp_finds_a_segments_mapping_without_reading_every_mapping_before_it():
+    # the server looks up each segment's DSS mapping in its subflow's list of writes, which
+    # grows with the download: read from the first, a 40 MB download took 36 s and one of
+    # 100 MB (the bound) was killed after a minute.  A list that counts what is read of it
+    from sim.mptcp import _pieces
+
+    class Counted(list):
+        reads = 0
+
+        def __getitem__(self, i):
+            Counted.reads += 1
+            return super().__getitem__(i)
+
+        def __iter__(self):
+            for x in super().__iter__():
+                Counted.reads += 1
+                yield x
+
+    maps = Counted((k * 1000, 5000 + k * 1000, 1000) for k in range(100_000))
+    assert _pieces(maps, 90_000_500, 1440) == ((90_005_500, 500), (90_006_000, 940))
+    assert Counted.reads < 50, Counted.reads            # about log2(100000), not 90000
+    Counted.reads = 0
+    assert _pieces(maps, 0, 10) == ((5000, 10),) and _pieces(maps, 99_999_990, 10) == ((100_004_990, 10),)
+    assert _pieces(maps, 100_000_000, 10) == ()          # past the last write: nothing mapped
+    assert Counted.reads < 100, Counted.reads
+
+
+def test_a_full_mptcp_segment_fits_the_line_as_a_plain_tcp_one_does():
+    # MPTCP's segments were 1520-byte packets on 1500-byte lines: 1460 bytes of data (the MSS)
+    # and the 20-byte DSS on top.  tcp_current_mss() takes the options every segment carries
+    # off the MSS (the kernel's capture, book/data/kernel/mptcp.pcapng: 1424 bytes, under a
+    # 24-byte DSS and 12 of timestamps, which the simulated TCP keeps off the wire)
+    from sim.mptcp import SUBFLOW_MSS
+    from sim.tcp import MSS
+
+    def sent(r, node):
+        return [e.pkt for e in r.events if e.ev is Ev.SEND and e.node == node and e.pkt.load]
+    plain = sent(sim.run("connection-level", seed=1), "remote1")
+    assert max(p.wire_len() for p in plain) == 1500 and max(p.load for p in plain) == MSS
+    r = sim.run("mptcp", seed=1, down_at=0.5)              # re-injections too
+    data = sent(r, "remote1")
+    assert max(p.wire_len() for p in data) == 1500
+    assert max(p.load for p in data) == SUBFLOW_MSS == MSS - 20
+    # the 32-segment window is 32 such segments: none is cut short to fill the window's bytes
+    assert {p.load for p in data if p.l4.flags == "A"} == {SUBFLOW_MSS}

@@ -70,13 +70,57 @@ def test_downloads_are_the_replays_pcapng_and_trace(article):
     assert 'href="data:' not in h and len(files) == 2        # deflated in the page (Frames.downloads)
     pcap = next(v for k, v in files.items() if k.endswith(".pcapng"))
     text = next(v for k, v in files.items() if k.endswith(".txt")).decode()
-    assert unpack_downloads(p._frames.downloads("x")) == {"x.pcapng": pcap, "x.txt": text.encode()}
+    part = f"x-events-{p.steps[0]}-{p.steps[-1]}"         # (the first 30 steps: part of the run)
+    assert unpack_downloads(p._frames.downloads("x")) == {f"{part}.pcapng": pcap, f"{part}.txt": text.encode()}
     import io
     frames = rdpcap(io.BytesIO(pcap))
     hop_steps = [i for i in p.steps if article.events[i].ev is Ev.HOP]
     assert len(frames) == len(hop_steps)
     assert frames[0]["IP"].src == article.events[hop_steps[0]].pkt.ip.src
     assert f"{p.steps[0]:6d} " in text and "scenario equalize-nat" in text
+
+
+def test_a_replay_of_part_of_its_run_names_its_files_by_the_events_they_hold():
+    """Chapter 10 showed two replays of one run (uplink-down, seed 1), the line's failure and a
+    client's FIN, and offered their files, 38 and 24 steps, under one name and one accessible
+    name: saved, the second replaced the first.  A replay of part of its run -- a list of events,
+    a window, a cut at max_steps -- names its files, and says in their links' names, which trace
+    events they hold; a replay of the whole run keeps the run's name."""
+    r = sim.run("equalize-nat", seed=3, size=3000)
+    stem = r.download_stem
+
+    def links(p):
+        return re.findall(r'<a download="([^"]+)" aria-label="([^"]+)"', p.html())
+    whole = Player(r, max_steps=None)
+    assert links(whole) == [(f"{stem}.pcapng", f"pcapng of {stem}"), (f"{stem}.txt", f"trace of {stem}")]
+    hops = [i for i, e in enumerate(r.events) if e.ev is Ev.HOP]
+    a, b = Player(r, steps=hops[2:12]), Player(r, steps=hops[20:30])
+    for p in (a, b, Player(r, start=hops[2], stop=hops[12]), Player(r, max_steps=10)):
+        lo, hi = p.steps[0], p.steps[-1]
+        assert links(p) == [(f"{stem}-events-{lo}-{hi}.pcapng", f"pcapng of {stem}, trace events {lo} to {hi}"),
+                            (f"{stem}-events-{lo}-{hi}.txt", f"trace of {stem}, trace events {lo} to {hi}")], links(p)
+        assert f"trace events {lo}..{hi}" in p._frames.trace_text()     # (what the file says it holds)
+    fa, fb = unpack_downloads(a.html()), unpack_downloads(b.html())
+    assert not set(fa) & set(fb) and set(fa.values()).isdisjoint(fb.values())
+
+
+def test_the_packet_panes_tables_are_captioned_and_a_changed_fields_mark_is_not_read():
+    """An accessibility tester's finding: the packet pane's tables (one a layer) had no caption,
+    the layer's name heading them no scope, and a changed field's row header began with its mark,
+    read "diamond ttl".  Each table is captioned (for a screen reader; the eye has the layer's name
+    above it), the layer's name heads its three columns, the mark is for the eye only."""
+    from sim.view.pktpane import pane
+    r = sim.run("equalize-nat", seed=3, size=3000)
+    i = next(i for i, e in enumerate(r.events) if e.ev is Ev.HOP and e.node.startswith("uplink") and e.pkt.load)
+    h = pane(r, i)["html"]
+    tables = re.findall(r'<table class="op1-diss">(.*?)</table>', h)
+    assert [re.match(r'<caption class="op1-vh">([^<]+)</caption>', t)[1] for t in tables] == \
+        ["IP header", "TCP header", "payload"]
+    assert all(re.search(r'<colgroup span="3"></colgroup><tr class="op1-layer"><th colspan="3" scope="colgroup">'
+                         r'(IP|TCP|Raw)</th></tr>', t) for t in tables), tables
+    changed = re.findall(r'<tr class="op1-chg"><th scope="row">(.*?)</th>', h)
+    assert "<span aria-hidden=\"true\">◆ </span>src" in changed and "<span aria-hidden=\"true\">◆ </span>sport" in changed
+    assert all(c.startswith('<span aria-hidden="true">◆ </span>') for c in changed), changed
 
 
 def test_downloads_name_what_differs_from_the_scenarios_defaults():
@@ -90,9 +134,10 @@ def test_downloads_name_what_differs_from_the_scenarios_defaults():
     assert sim.run("equalize-nat", seed=3, nat="article").download_stem == "equalize-nat-seed-3"   # the default, given
     netfilter = sim.run("equalize-nat", seed=3, nat="netfilter")
     assert netfilter.download_stem == "equalize-nat-seed-3-nat-netfilter"
-    h = Player(netfilter, max_steps=3).html()
-    assert re.findall(r'download="([^"]+)"', h) == ["equalize-nat-seed-3-nat-netfilter.pcapng",
-                                                    "equalize-nat-seed-3-nat-netfilter.txt"]
+    p = Player(netfilter, max_steps=3)
+    part = f"events-{p.steps[0]}-{p.steps[-1]}"          # (its first 3 steps: test_a_replay_of_part_...)
+    assert re.findall(r'download="([^"]+)"', p.html()) == [f"equalize-nat-seed-3-nat-netfilter-{part}.pcapng",
+                                                           f"equalize-nat-seed-3-nat-netfilter-{part}.txt"]
     r = sim.run("equalize-nat", seed=3, nat="netfilter", size=3000, down_at=0.01)
     assert r.download_stem == "equalize-nat-seed-3-nat-netfilter-size-3000-down_at-0.01"
     # a switch: its name when turned on, no- and its name when turned off
@@ -545,7 +590,9 @@ def test_a_replays_download_links_are_named_by_their_run():
     need_dot()
     pl = Player(sim.run("equalize-nat", seed=1, size=3000), title="t", max_steps=5)
     html = pl._frames.downloads("equalize-nat-seed-1")
-    assert 'aria-label="pcapng of equalize-nat-seed-1"' in html and 'aria-label="trace of equalize-nat-seed-1"' in html
+    part = f"trace events {pl.steps[0]} to {pl.steps[-1]}"      # (its first 5 steps, part of the run)
+    assert (f'aria-label="pcapng of equalize-nat-seed-1, {part}"' in html
+            and f'aria-label="trace of equalize-nat-seed-1, {part}"' in html), html[:400]
 
 
 def test_every_time_a_long_replay_shows_is_written_one_way():

@@ -52,7 +52,7 @@ def test_dnat_on_the_way_back_changes_destination_and_port(eq):
     p = pane(eq, i)
     assert set(p["fields"]) == {"IP.ttl", "IP.chksum", "IP.dst", "TCP.dport", "TCP.chksum"}
     html_text = packet_pane(eq, i)
-    assert "◆ dport" in html_text and ("was 7000" in html_text or "was 6000" in html_text)
+    assert '◆ </span>dport' in html_text and ("was 7000" in html_text or "was 6000" in html_text)
 
 
 def test_provider_changes_only_ttl_and_checksum_and_a_send_changes_nothing(eq):
@@ -250,8 +250,8 @@ def test_an_application_milestone_reads_as_english_in_narration_and_packet_pane(
 
 
 def test_mptcp_says_the_stale_subflows_bytes_are_queued_not_sent():
-    """The stale pass's event read "MPTCP re-injects 303632 bytes of data stranded on a stalled
-    subflow onto another subflow": only 46720 sat on the dead subflow, and none of the 303632
+    """The stale pass's event read "MPTCP re-injects 302720 bytes of data stranded on a stalled
+    subflow onto another subflow": only 46080 sat on the dead subflow, and none of the 302720
     was sent then (``__mptcp_retransmit_pending_data()`` re-queues; pushes send).  Each step
     now says what it did, naming the subflow."""
     r = sim.run("mptcp", seed=1, down_at=0.5)
@@ -259,9 +259,9 @@ def test_mptcp_says_the_stale_subflows_bytes_are_queued_not_sent():
     assert not any("stranded" in s for s in said)
     stale = [s for s in said if "stale" in s]
     assert stale == ["Remote host 1: MPTCP finds subflow 2 stale (silent through more than stale_loss_cnt "
-                     "passes of the data-level retransmission timer): all 303632 bytes not yet "
+                     "passes of the data-level retransmission timer): all 302720 bytes not yet "
                      "data-acknowledged are queued to go again on the other subflows, none sent yet."]
-    assert "Remote host 1: MPTCP re-injects 46720 bytes of the data queued to go again: it hands them to " \
+    assert "Remote host 1: MPTCP re-injects 46080 bytes of the data queued to go again: it hands them to " \
            "subflow 1." in said
 
 

@@ -16,9 +16,9 @@ from pathlib import Path
 
 from .._io import OutputError, ReaderGone, atomic_write, write_stdout
 from ..cli import OneLineParser, checked
-from .bank import ExerciseError, chapter_ids
-from .grade import (GradeError, check_lms_file, grade_file, grade_folder, read_roster, roster_notes, sheet,
-                    sheet_markdown)
+from .bank import ExerciseError
+from .grade import (GradeError, check_leave_out, check_lms_file, grade_file, grade_folder, graded_ids, read_roster,
+                    roster_notes, sheet, sheet_markdown)
 from .variants import (BOOK_STUDENT, SECRET_ENV, SecretError, StudentError, check_student, env_secret,
                        read_secret_file)
 
@@ -122,6 +122,10 @@ def parser() -> argparse.ArgumentParser:
                         "starting more costs about what they save; else one per CPU)")
     g.add_argument("--chapter", type=_chapter,
                    help="grade this chapter (default: the file's \"chapter\", else every chapter it answers)")
+    g.add_argument("--leave-out", metavar="IDS",
+                   help="with --chapter: exercise ids of the chapter not to grade, comma-separated (one that needs "
+                        "Python, in a course whose students have none): their answers are not read, and the "
+                        "maximum is the chapter's other exercises")
     g.add_argument("--assignment", metavar="NAME",
                    help="with --class, in nbgrader's submitted/ID/ASSIGNMENT/: grade the folders of this "
                         "assignment only (default with --chapter N: chNN, as notebooks names it)")
@@ -208,6 +212,9 @@ def main(argv=None) -> int:
             _practice_note(a.student, secret)
         elif a.cmd == "grade":
             _no_clobber(a)
+            if a.leave_out is not None and a.chapter is None:
+                raise GradeError("--leave-out IDS names exercises of the chapter graded: give --chapter N too")
+            leave_out = check_leave_out(a.leave_out, a.chapter) if a.leave_out is not None else ()
             if a.klass:
                 if a.answers or a.student:
                     raise GradeError("--class DIR grades a folder: give no --student and no answer file")
@@ -227,7 +234,8 @@ def main(argv=None) -> int:
                 # what can be told before grading is, and nothing is written unless everything can be
                 if a.lms_file:
                     check_lms_file(a.roster, a.roster_column, a.grade_column or "Grade",
-                                   {len(chapter_ids(a.chapter))} if a.chapter else (), f"chapter {a.chapter}")
+                                   {len(graded_ids(a.chapter, leave_out))} if a.chapter else (),
+                                   f"chapter {a.chapter}" + (f" without {', '.join(leave_out)}" if leave_out else ""))
                 for _, f in outs:
                     _can_write(f)
                 if a.feedback:
@@ -236,7 +244,8 @@ def main(argv=None) -> int:
                                       a.jobs,                  # None: jobs_default of the class's size
                                       feedback=bool(a.feedback),
                                       roster_column=a.roster_column, max_attempts=a.max_attempts,
-                                      roster_name_columns=a.roster_name_columns, assignment=a.assignment)
+                                      roster_name_columns=a.roster_name_columns, assignment=a.assignment,
+                                      leave_out=leave_out)
                 if graded.alarms and not a.force:
                     # importing such a gradebook would write blanks, or practice work, as the course's grades
                     raise GradeError(f"{graded.alarms[0]}; nothing written (give --force to write the CSVs "
@@ -293,7 +302,8 @@ def main(argv=None) -> int:
                         raise GradeError(f"{opt} goes with --class DIR")
                 if not a.student or not a.answers:
                     raise GradeError("give --student ID and an answer file, or --class DIR")
-                rep = grade_file(a.student, a.answers, a.chapter, secret, max_attempts=a.max_attempts)
+                rep = grade_file(a.student, a.answers, a.chapter, secret, max_attempts=a.max_attempts,
+                                 leave_out=leave_out)
                 if a.format == "json":
                     _out(json.dumps(rep.json(), indent=1, default=str) + "\n", a.output)
                 else:

@@ -346,9 +346,11 @@ JS = r"""/* 1 + 1 < 1 exercises: the page's checker.  Mirrors sim/exercises/mode
         rev.appendChild(el("div", "sx-reveal-title", "The events that decide it:"));
         var base = root.getAttribute("data-replays");
         if (secret.replay && base) {      /* the replay, a separate file, opened at the deciding event */
-          var fr = document.createElement("iframe");
+          var fr = document.createElement("iframe"), own = el("a", "sx-replay-open", "Open this replay in its own page");
+          own.href = base + secret.replay;
           fr.className = "sx-replay"; fr.src = base + secret.replay; fr.loading = "lazy";
           fr.title = "Replay of this run, at the event that decides it";
+          rev.appendChild(own);
           rev.appendChild(fr);
         }
         if (secret.svg) { var fig = el("div", "sx-svg"); fig.innerHTML = secret.svg; rev.appendChild(fig); }

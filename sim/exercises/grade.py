@@ -98,6 +98,8 @@ class Report:
     # ids of other chapters than the one asked for, beside answers of it: the browser's export of
     # the shared site carries every chapter answered in it -- not graded, and no note of the report
     outside: list[str] = field(default_factory=list)
+    # ids answered and left out of grading (--leave-out): said in the report, once for a class
+    left_out: list[str] = field(default_factory=list)
 
     @property
     def attempts(self) -> int | None:
@@ -108,13 +110,15 @@ class Report:
     def text(self) -> str:
         out = [f"student {self.student}: {self.score:g} / {self.max}"]
         out += [f"  note: {n}" for n in self.notes]
+        if self.left_out:
+            out.append(f"  note: not graded in this course: {', '.join(self.left_out)}")
         for it in self.items:
             out.extend(item_lines(it))
         return "\n".join(out)
 
     def json(self) -> dict:
         return {"student": self.student, "score": self.score, "max": self.max, "attempts": self.attempts,
-                "notes": self.notes, "changed": self.changed, "outside": self.outside,
+                "notes": self.notes, "changed": self.changed, "outside": self.outside, "left_out": self.left_out,
                 "items": [{k: v for k, v in it.items() if k != "said"} for it in self.items]}
 
 
@@ -390,8 +394,30 @@ def _check_variants(student: str, answers: dict, ids, secret: str, others=()) ->
                      f"{student}'s own: answer your own variant -- {mine}")
 
 
+def check_leave_out(leave_out, chapter: int | None = None) -> tuple[str, ...]:
+    """The exercise ids ``leave_out`` names (a list, or text separated by commas), checked: each one
+    the bank's, of ``chapter`` when one is given, and not every exercise of it; GradeError otherwise."""
+    if isinstance(leave_out, str):
+        leave_out = leave_out.split(",")
+    ids = tuple(dict.fromkeys(k.strip() for k in (leave_out or ()) if k.strip()))
+    for k in ids:
+        if k not in BANK:
+            raise GradeError(f"--leave-out {k!r}: no such exercise; the bank has {', '.join(BANK)}")
+        if chapter is not None and BANK[k].chapter != chapter:
+            raise GradeError(f"--leave-out {k!r} is an exercise of chapter {BANK[k].chapter}, not of chapter "
+                             f"{chapter}: its exercises are {', '.join(chapter_ids(chapter))}")
+    if chapter is not None and ids and set(chapter_ids(chapter)) <= set(ids):
+        raise GradeError(f"--leave-out leaves out every exercise of chapter {chapter}: nothing would be graded")
+    return ids
+
+
+def graded_ids(chapter: int, leave_out=()) -> list[str]:
+    """The exercises of ``chapter`` that are graded: all but those left out (``--leave-out``)."""
+    return [k for k in chapter_ids(chapter) if k not in leave_out]
+
+
 def grade(student: str, data: dict, chapter: int | None = None, secret: str | None = None,
-          others=(), max_attempts: int | None = None, roster=()) -> Report:
+          others=(), max_attempts: int | None = None, roster=(), leave_out=()) -> Report:
     """Grade one student's answer data (a parsed answer file).  ``chapter``: grade that
     chapter (default: the file's ``chapter``, else every chapter answered).  ``secret``:
     the course secret (None: the environment's).  ``others``: the class's student ids,
@@ -400,12 +426,15 @@ def grade(student: str, data: dict, chapter: int | None = None, secret: str | No
     why a wrong choice is wrong, which often names the right one: ``max_attempts=1`` grades
     a prediction by the first one made); an answer with no count recorded counts.  ``roster``:
     the class's ids (lower case): a file exported under an id it does not have -- a student's
-    typo, their email -- is refused naming that id, to the student too (their own input)."""
+    typo, their email -- is refused naming that id, to the student too (their own input).
+    ``leave_out``: exercises not graded (``--leave-out``: one that needs Python, in a course
+    whose students have none), out of the maximum, and their answers not read."""
     try:
         student = check_student(student)
         chapter = check_chapter(chapter)
     except (StudentError, ExerciseError) as e:
         raise GradeError(str(e)) from None
+    leave_out = check_leave_out(leave_out, chapter)
     secret = secret_for(student, secret)
     if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("answers"), dict):
         raise GradeError(f"not an answer file: expected a JSON object with \"format\": \"{FORMAT}\" "
@@ -476,8 +505,17 @@ def grade(student: str, data: dict, chapter: int | None = None, secret: str | No
         if not answered:
             raise GradeError("the answer file has no answers")
         ids = [k for c in answered for k in chapter_ids(c)]
+    if leave_out:                               # not graded in this course: out of the maximum, and said
+        ids = [k for k in ids if k not in leave_out]
+        if not ids:
+            raise GradeError(f"every exercise this file answers is left out (--leave-out "
+                             f"{','.join(leave_out)}): nothing to grade")
+        skipped = [k for k in leave_out if k in answers]
+        answers = {k: v for k, v in answers.items() if k not in leave_out}
+    else:
+        skipped = []
     _check_variants(student, answers, ids, secret, others)
-    rep = Report(student, 0, len(ids), notes=notes, outside=outside)
+    rep = Report(student, 0, len(ids), notes=notes, outside=outside, left_out=skipped)
     answered = 0                                # answers graded here, fingerprinted or not
     edited = {}                                 # id -> an attempts value no page writes (a hand edit)
     for ex_id in ids:
@@ -572,8 +610,8 @@ def _said(answer) -> str:
 
 
 def grade_file(student: str, path, chapter: int | None = None, secret: str | None = None,
-               max_attempts: int | None = None) -> Report:
-    return grade(student, load_answers(path), chapter, secret, max_attempts=max_attempts)
+               max_attempts: int | None = None, leave_out=()) -> Report:
+    return grade(student, load_answers(path), chapter, secret, max_attempts=max_attempts, leave_out=leave_out)
 
 
 # -- a class folder --------------------------------------------------------------------------------
@@ -586,10 +624,26 @@ HEADER_WORDS = {"id", "ids", "sid", "username", "user", "login", "netid", "stude
 BAD_IDS_SHOWN = 50
 
 
-def read_roster(path, column: str | None = None) -> list[str]:
-    """Student ids, one a line (blank lines and ``#`` comments ignored), as the roster spells them;
-    one id once, whatever its case (ids are case-insensitive).  ``column``: the roster is a CSV
-    export (an LMS's), the ids in the column of that name."""
+def suggested_id(raw: str, taken=()) -> str | None:
+    """An id the site accepts made from ``raw``, an LMS's login it refuses: accents taken off
+    (``josé.garcía``: ``jose.garcia``), each run of white space a ``.`` (``mary ann``: ``mary.ann``),
+    other characters left out, lower case; with ``-2``, ``-3`` ... when ``taken`` (lower case) has
+    it.  None when nothing is left."""
+    text = unicodedata.normalize("NFKD", raw).encode("ascii", "ignore").decode().lower()
+    text = re.sub(r"[^a-z0-9_.@+-]+", "", re.sub(r"\s+", ".", text.strip()))
+    text = text.lstrip("_.@+-")[:60]
+    if not text:
+        return None
+    out, k = text, 1
+    while out in taken:
+        k += 1
+        out = f"{text}-{k}"
+    return out
+
+
+def roster_ids(path, column: str | None = None) -> tuple[list[str], list[tuple[int, str]]]:
+    """(the roster's student ids, as ``read_roster`` gives them; its bad ids, (line, the cell as
+    written)) -- ``grade`` grades the others and leaves those rows untouched."""
     text = read_text_file(path, "the roster", GradeError)
     if column is not None:
         lines = _roster_column(path, text, column)
@@ -610,16 +664,87 @@ def read_roster(path, column: str | None = None) -> list[str]:
         elif sid.lower() not in seen:           # ids are case-insensitive
             seen.add(sid.lower())
             ids.append(sid)
-    if bad:                                     # every one at once, not one a run
-        shown = ", ".join(f"line {n} {echo(sid)}" for n, sid in bad[:BAD_IDS_SHOWN])
-        if len(bad) > BAD_IDS_SHOWN:            # a whole column of no ids: the rest said by where they are
-            rest = [n for n, _ in bad[BAD_IDS_SHOWN:]]
-            shown += f" and {len(rest)} more, on lines {rest[0]} to {rest[-1]} of the roster"
-        raise GradeError(f"the roster {path}: {len(bad)} bad student id{'s' if len(bad) > 1 else ''} ({shown}): "
-                         f"an id is 1-64 ASCII letters, digits, '_', '.', '@', '+' or '-', starting with a letter "
-                         f"or digit")
-    if not ids:
+    if not ids and not bad:
         raise GradeError(f"the roster {path} has no student ids: write one id a line")
+    return ids, bad
+
+
+#: The rule of a student id, as the messages say it (``variants.STUDENT_RE``).
+ID_RULE = ("an id is 1-64 ASCII letters, digits, '_', '.', '@', '+' or '-', starting with a letter or digit "
+           "(what the site's student id box accepts)")
+
+
+def _moodle_worksheet(path) -> bool:
+    """Is the roster at ``path`` Moodle's grading worksheet (its ``PID_COLUMN``)?"""
+    header, _ = _csv_rows(read_text_file(path, "the roster", GradeError))
+    return PID_COLUMN.lower() in [h.lower() for h in header]
+
+
+def bad_ids_remedy(path, column: str | None, bad, ids, claimed: dict | None = None) -> str:
+    """What to do about a roster's ``bad`` ids (line, cell): an id the site accepts for each
+    student, written where the id was -- for one whose file was placed as theirs (``claimed``:
+    {line: the ids their files were exported under}), that id, else one made from the cell
+    (``suggested_id``) -- and, for Moodle's grading worksheet, why editing its cell is safe."""
+    taken = {i.lower() for i in ids}
+    said, untold = [], 0
+    for n, raw in bad[:5]:
+        theirs = sorted((claimed or {}).get(n, ()))
+        if theirs:
+            said.append(f"line {n}: {theirs[0]!r}, the id {'their file was' if len(theirs) == 1 else 'a file of theirs was'} "
+                        f"exported under")
+            continue
+        untold += 1
+        if (new := suggested_id(raw, taken)) is not None:
+            taken.add(new)
+            said.append(f"line {n}: say {new!r}")
+    untold += max(0, len(bad) - 5)
+    where = (f"in that row's {column!r} cell" if column else "on that line")
+    text = (f"give each of these students an id the site accepts and write it {where}"
+            + (f" ({'; '.join(said)})" if said else ""))
+    if column and _moodle_worksheet(path):
+        text += (f" -- the worksheet's upload matches rows by their {PID_COLUMN}, not their {column} "
+                 f"(Moodle's mod/assign/feedback/offline/importgradeslib.php, next()), so that edit changes nothing "
+                 f"in Moodle --")
+    if untold:
+        text += (f" and tell {'that student' if len(bad) == 1 else 'each one'} "
+                 + ("their id, to type in the site's student id box" if len(bad) == untold else
+                    "who answered under no id of theirs their id, to type in the site's student id box"))
+    return text.rstrip(" -")
+
+
+def _bad_ids_shown(bad) -> str:
+    shown = ", ".join(f"line {n} {echo(sid)}" for n, sid in bad[:BAD_IDS_SHOWN])
+    if len(bad) > BAD_IDS_SHOWN:                # a whole column of no ids: the rest said by where they are
+        rest = [n for n, _ in bad[BAD_IDS_SHOWN:]]
+        shown += f" and {len(rest)} more, on lines {rest[0]} to {rest[-1]} of the roster"
+    return shown
+
+
+def _many_bad(bad, ids) -> bool:
+    """So many bad ids that the column is not one of ids (a name's, an email's): none good, or a
+    quarter of the rows (three at least)."""
+    return not ids or (len(bad) >= 3 and 4 * len(bad) >= len(bad) + len(ids))
+
+
+def bad_ids_error(path, column: str | None, bad, ids) -> GradeError:
+    """The refusal of a roster with bad ids: every one at once (not one a run), the rule, and
+    what to do -- give those students ids, or, when most are bad, the right column."""
+    many = _many_bad(bad, ids)
+    return GradeError(f"the roster {path}: {len(bad)} bad student id{'s' if len(bad) > 1 else ''} "
+                      f"({_bad_ids_shown(bad)}): {ID_RULE}; "
+                      + (f"is {column!r} the column of the students' ids? (--roster-column)" if many and column else
+                         "is it a list of ids, one a line?" if many else
+                         bad_ids_remedy(path, column, bad, ids)))
+
+
+def read_roster(path, column: str | None = None) -> list[str]:
+    """Student ids, one a line (blank lines and ``#`` comments ignored), as the roster spells them;
+    one id once, whatever its case (ids are case-insensitive).  ``column``: the roster is a CSV
+    export (an LMS's), the ids in the column of that name.  A bad id is refused, with what to do
+    (``bad_ids_error``)."""
+    ids, bad = roster_ids(path, column)
+    if bad:
+        raise bad_ids_error(path, column, bad, ids)
     return ids
 
 
@@ -1063,7 +1188,8 @@ def _grade_row(item):
         if isinstance(data, GradeError):
             raise data
         rep = grade(student, data, _TASK["chapter"], _TASK["secret"], others=_TASK["known"],
-                    max_attempts=_TASK.get("max_attempts"), roster=_TASK.get("roster", ()))
+                    max_attempts=_TASK.get("max_attempts"), roster=_TASK.get("roster", ()),
+                    leave_out=_TASK.get("leave_out", ()))
         rep.student = shown                     # a release notebook's answers: the student who sent them
         return ("ok", rep.score, rep.max, rep.attempts, rep.notes, [(it["id"], it["points"]) for it in rep.items],
                 rep.text() if _TASK.get("feedback") else "", rep.changed, bool(rep.unchecked), len(rep.outside))
@@ -1161,6 +1287,7 @@ def _build_variants(items: list, task: dict) -> None:
             continue
         ex_ids = (chapter_ids(task["chapter"]) if task["chapter"] is not None else
                   [k for c in sorted({BANK[k].chapter for k in data["answers"] if k in BANK}) for k in chapter_ids(c)])
+        ex_ids = [k for k in ex_ids if k not in task.get("leave_out", ())]
         try:
             for ex_id in ex_ids:
                 if (ex_id, member(student, ex_id)) not in seen:
@@ -1278,9 +1405,13 @@ class ClassGrades:
         out, extra = {}, Counter()
         for r in self.rows:
             if not r["file"]:
-                if r.get("report") and r["student"] in self.roster:     # a roster student's skipped file
+                # a roster student's skipped file, or no file at all (their 0, and why)
+                told = r.get("report") or r.get("feedback")
+                if told and r["student"] in self.roster:
                     who = self.spelled.get(r["student"], r["student"])
-                    out[self._in_folder(r["student"], who)] = r["report"] + "\n"
+                    out[self._in_folder(r["student"], who)] = told + "\n"
+                continue
+            if r.get("bad_id"):                 # a roster row without an id: graded again once it has one
                 continue
             who = self.spelled.get(r["student"], r["student"])
             if not STUDENT_RE.match(who):       # what a file claims, not an id: never a path
@@ -1356,6 +1487,8 @@ class ClassGrades:
         roster = set(self.roster)
         for row in self.rows:
             who = row["student"]
+            if row.get("bad_id"):               # said once, with what to do (grade_folder's notes)
+                continue
             if not STUDENT_RE.match(who):
                 left_out["not student ids"].append(echo(who))
             elif roster and who not in roster:
@@ -2003,6 +2136,36 @@ def _whose(loaded, known: set[str], folder: Path, roster=(), names=None, pids=No
     return rows
 
 
+def _bad_rows(rows: list[dict], loaded: list, roster, column: str | None, bad, good) -> str:
+    """A roster's rows whose ids are no ids (``bad``: (line, cell)), a few among good ones: the
+    files their folders place as theirs (their participant number, their full name) are refused,
+    with no report (``bad_id``: the instructor gives them ids and grades again), and their rows get
+    no score, so their LMS cells stay as they were.  The line that says so, and what to do, with
+    the id each one's file was exported under, when there is one."""
+    line_of = {raw.lower(): n for n, raw in bad}
+    claimed: dict[int, set[str]] = {}
+    for row, (f, data) in zip(rows, loaded):
+        n = line_of.get(row["student"]) if row.get("owned") else None
+        if n is None:
+            continue
+        row["bad_id"] = True
+        row["note"] = []                        # ("the file name names ... graded for" them: it is not)
+        row["refused"] = row["refused_student"] = (
+            f"the roster's id of this folder's student, {row['student']!r} (line {n}), is no id the site "
+            f"accepts: not graded -- give them one on the roster and grade again")
+        said = data.get("student") if isinstance(data, dict) else None
+        if isinstance(said, str) and STUDENT_RE.match(said):
+            claimed.setdefault(n, set()).add(said.lower())
+    who = ", ".join(f"line {n} {echo(raw)}"
+                    + (f" (exported as {', '.join(repr(c) for c in sorted(claimed[n]))})" if n in claimed else "")
+                    for n, raw in bad[:BAD_IDS_SHOWN])
+    more = f" and {len(bad) - BAD_IDS_SHOWN} more" if len(bad) > BAD_IDS_SHOWN else ""
+    return (f"the roster {roster}: {len(bad)} bad student id{'s' if len(bad) > 1 else ''} ({who}{more}), "
+            f"not graded: their files are refused, they get no report and no gradebook row, and their "
+            f"--lms-file cells stay as they were; {ID_RULE}. To grade them, "
+            + bad_ids_remedy(roster, column, bad, good, claimed) + "; then grade again")
+
+
 def _one_student_per_folder(rows: list[dict]) -> None:
     """An LMS folder per student holds one student's uploads: its files, graded as the students
     their names (or claims) name, are refused when they name several students, or when a
@@ -2400,7 +2563,8 @@ def _unscored(sid: str, note: str, top="", report: str = "") -> dict:
     return row
 
 def _roster_rows(rows: list[dict], expected: list[str], named_in_files: set[str], chapter: int | None,
-                 maxima: set, skipped: list[str] = (), skipped_by: dict[str, list[str]] | None = None) -> None:
+                 maxima: set, skipped: list[str] = (), skipped_by: dict[str, list[str]] | None = None,
+                 leave_out=()) -> None:
     """Notes on students with several files or not on the roster, and a row (score 0) for
     each student on the roster who sent nothing (out of the graded rows' ``maxima`` when
     they share one) -- no score, rather than 0, for one whose name a skipped file bears
@@ -2422,7 +2586,7 @@ def _roster_rows(rows: list[dict], expected: list[str], named_in_files: set[str]
     unknown_boxes = sorted({r["box"] for r in rows if r.get("box") and not r.get("owned") and "refused" in r
                             and LMS_FOLDER.search(r["box"].rsplit("/", 1)[-1])})
     unplaced = [r["file"] for r in rows if r.get("unplaced")]
-    top = len(chapter_ids(chapter)) if chapter else (next(iter(maxima)) if len(maxima) == 1 else "")
+    top = len(graded_ids(chapter, leave_out)) if chapter else (next(iter(maxima)) if len(maxima) == 1 else "")
     for sid in expected:
         if sid not in per_student and unplaced:
             # a release notebook's file in no student's folder may be theirs: 0 could be wrong
@@ -2465,8 +2629,12 @@ def _roster_rows(rows: list[dict], expected: list[str], named_in_files: set[str]
                                       f"is, they worked under that id (its variants): put it on the roster "
                                       f"for them and grade again", top))
                 continue
+            # told as a graded file's report is ("student ID: score / max", which a run again
+            # replaces in the LMS's feedback column): an empty comment next to a 0 explains nothing
+            told = (f"student {sid}: 0" + (f" / {top}" if top != "" else "")
+                    + f"\n  no answer file received" + (f" for chapter {chapter}" if chapter else ""))
             rows.append({"student": sid, "file": "", "score": 0, "submitted_at": "", "max": top,
-                         "error": "", "attempts": "", "note": ["no answer file" + (
+                         "error": "", "attempts": "", "feedback": told, "note": ["no answer file" + (
                              f" of their own ({', '.join(misnamed)} is another student's)" if misnamed else "")
                              + (f"; files in LMS folders the roster places for no one were refused ("
                                 + ", ".join(f"{b}/" for b in unknown_boxes[:3])
@@ -2477,7 +2645,8 @@ def _roster_rows(rows: list[dict], expected: list[str], named_in_files: set[str]
 def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | None = None,
                  jobs: int | None = 1, progress: bool | None = None, feedback: bool = False,
                  roster_column: str | None = None, max_attempts: int | None = None,
-                 roster_name_columns: str | None = None, assignment: str | None = None) -> ClassGrades:
+                 roster_name_columns: str | None = None, assignment: str | None = None,
+                 leave_out=()) -> ClassGrades:
     """Grade every ``*.json`` in ``folder``; with a ``roster`` (a file of ids), a row for
     each student who sent nothing; a CSV roster's participant numbers (``roster_pids``: Moodle's
     grading worksheet's ``PID_COLUMN``), else its names (``roster_names``:
@@ -2486,11 +2655,13 @@ def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | 
     ``jobs_default`` of the number of files); ``progress``: a progress bar on standard error (default: when it
     is a terminal).  In nbgrader's ``submitted/ID/ASSIGNMENT/`` (``nbgrader_layout``) only the
     folders of ``assignment`` are read (default with a ``chapter``: ``chNN``, the name
-    ``notebooks`` gives it; neither: the one assignment there, and two or more are refused)."""
+    ``notebooks`` gives it; neither: the one assignment there, and two or more are refused).
+    ``leave_out``: exercises not graded (``grade``), out of every maximum."""
     try:
         chapter = check_chapter(chapter)
     except ExerciseError as e:
         raise GradeError(str(e)) from None
+    leave_out = check_leave_out(leave_out, chapter)
     secret = secret_for("", secret)              # the environment's, read once here
     folder, course = _nbgrader_course(Path(folder))
     layout, nbgrader = nbgrader_layout(folder) if folder.is_dir() else (False, False)
@@ -2502,7 +2673,15 @@ def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | 
         assignment = f"ch{chapter:02d}"         # as notebooks names it: source/ch06/
     files, notes, skipped = _answer_files(folder, nbgrader, assignment, layout)
     notes = course + notes
-    spelled = {sid.lower(): sid for sid in read_roster(roster, roster_column)} if roster else {}
+    if leave_out:                               # once for the class; each report says it to its student
+        kept = graded_ids(chapter, leave_out) if chapter else []
+        notes.append(f"left out of grading (--leave-out): {', '.join(leave_out)}, whose answers are not read"
+                     + (f"; the scores are out of {len(kept)}, chapter {chapter}'s other exercises "
+                        f"({', '.join(kept)})" if chapter else ""))
+    good, bad = roster_ids(roster, roster_column) if roster else ([], [])
+    if bad and _many_bad(bad, good):            # not a column of ids: nothing to grade by
+        raise bad_ids_error(roster, roster_column, bad, good)
+    spelled = {sid.lower(): sid for sid in good}
     notes += roster_notes(roster, roster_column, roster_name_columns) if roster else []
     names = roster_names(roster, roster_column, roster_name_columns) if roster else {}
     pids = roster_pids(roster, roster_column) if roster else {}
@@ -2525,6 +2704,8 @@ def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | 
                       and isinstance(d.get("student"), str) and STUDENT_RE.match(d["student"])}
     known = set(expected) | named_in_files
     rows = _whose(loaded, known, folder, expected, names, pids, uids, nbgrader)
+    if bad:
+        notes.append(_bad_rows(rows, loaded, roster, roster_column, bad, good))
     notes += _identical(rows, loaded)
     if chapter is not None:
         _other_chapters(rows, loaded, chapter)
@@ -2538,7 +2719,7 @@ def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | 
                            for row, (f, data) in zip(rows, loaded)],
                           jobs,
                           {"chapter": chapter, "secret": secret, "known": known, "feedback": feedback,
-                           "max_attempts": max_attempts, "roster": set(expected)}, bar)
+                           "max_attempts": max_attempts, "roster": set(expected), "leave_out": leave_out}, bar)
     finally:
         if bar is not None:
             bar.close()
@@ -2599,7 +2780,7 @@ def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | 
     alarms += unplaced_alarms
     maxima = {r["max"] for r in rows if r["max"] != ""}
     _roster_rows(rows, expected, named_in_files, chapter, maxima, skipped,
-                 _skipped_by_folder(skipped, folder, expected, names, pids, nbgrader))
+                 _skipped_by_folder(skipped, folder, expected, names, pids, nbgrader), leave_out)
     if len(maxima) > 1:
         notes.append(f"rows are graded out of different maximums ({', '.join(map(str, sorted(maxima)))}): "
                      f"each file is graded on the chapters it answers; give --chapter N to grade one chapter")

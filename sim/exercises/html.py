@@ -61,6 +61,9 @@ CSS = """
 .sx-feedback.sx-wrong{background:#fdf0e6;border:1px solid #d99058}
 .sx-reveal-title{font-weight:600;margin-top:.6em}
 .sx-svg svg{max-width:100%;height:auto}
+/* (its words keep graphviz's spacing when a reader's style widens letters and words, as the
+   players' drawings do: player.css) */
+.sx-svg svg text,.sx-svg svg tspan{letter-spacing:normal!important;word-spacing:normal!important}
 .sx-key{margin-top:.6em;border-top:1px dashed #a0aec0;padding-top:.4em}
 .sx-student{margin:.2em 0 .6em;padding:.3em .5em;background:#eef3f9;border-radius:3px;font-size:.92em}
 .sx-student button{font-size:.875rem;padding:.1em .8em;margin:0 0 0 .6em;background:#fff;color:#2b6cb0;min-height:32px}
@@ -69,7 +72,16 @@ CSS = """
    characters at 16 px are 200 px; beside the words, at 320 px it ended 19 px outside) */
 .sx-student label{flex-wrap:wrap;max-width:100%}
 .sx-student .sx-bad{color:#9b2c2c}
-.sx-replay{width:100%;height:880px;border:1px solid #c9d3de;border-radius:3px;margin:.4em 0;background:#fff}
+/* The replay after a right answer, in a frame no taller than the screen under the page's header
+   (the theme's scroll-padding is 5rem; 6rem leaves a little room): the replay's step buttons,
+   pinned to the foot of the frame's window once the player's own scroll away inside it
+   (player.js), are then on screen with the frame.  At a fixed 880 px they sat 816-870 px down the
+   frame, below a 740, 768 or 384 px tall screen: no step button in view, two scrollbars one in
+   the other.  (vh first: a browser without svh.)  The link above it opens the same replay as a
+   page of its own, one scrollbar. */
+.sx-replay{width:100%;height:880px;height:min(880px,calc(100vh - 6rem));height:min(880px,calc(100svh - 6rem));
+  border:1px solid #c9d3de;border-radius:3px;margin:.4em 0;background:#fff}
+.sx-replay-open{display:inline-block;padding:.2em 0;min-height:24px}
 """
 
 

@@ -87,14 +87,26 @@ def replay_url() -> str:
     return os.environ.get(REPLAY_URL_ENV, "") if os.environ.get(REPLAY_DIR_ENV) else ""
 
 
+#: The folder's own page: a web server that lists a folder without an index page (Python's
+#: http.server, Apache's and nginx's directory listings) would list every replay, and a replay's
+#: title names its exercise and it narrates the outcome -- a student could find their answer by
+#: browsing the list.  With this page there, the folder's address shows it instead.
+INDEX = "index.html"
+INDEX_HTML = ('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><meta name="robots" '
+              'content="noindex"><title>Nothing here</title></head>\n<body><p>Nothing here.</p></body></html>\n')
+
+
 def write_replays(insts: list[Instance]) -> None:
     """Write the replay of each predict variant into ``$OP1_EXERCISE_REPLAY_DIR`` (once: a file's
-    name is derived from its variant's salt and answer, see ``replay_name``)."""
+    name is derived from its variant's salt and answer, see ``replay_name``), and the folder's
+    ``INDEX`` page, which keeps a server from listing the replays."""
     from .._io import atomic_write
     folder = os.environ.get(REPLAY_DIR_ENV)
     if not folder:
         return
     Path(folder).mkdir(parents=True, exist_ok=True)
+    if not (Path(folder) / INDEX).exists():
+        atomic_write(Path(folder) / INDEX, INDEX_HTML)
     for inst in insts:
         if inst.step is None:
             continue

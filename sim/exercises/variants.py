@@ -165,6 +165,27 @@ def member(student: str, ex_id: str, course: str | None = None) -> str:
     return member_name(pool_index(student, ex_id, course), course)
 
 
+_MEMBER = re.compile(r"pool(\d+)(?:@(.+))?")
+
+
+def dealt(name: str, ex_id: str, choices, secret: str = "") -> str | None:
+    """The right answer pool variant ``name`` of ``ex_id`` is built to have, for an exercise
+    whose variant can be searched for one (a seed whose run gives it): the ``choices`` dealt
+    round the pool (each to ``POOL // len(choices)`` variants or one more), so that every
+    choice is the right answer of some variant -- drawn freely, a pool of 8 could leave one
+    out (eqnat-remote's never had "ignore": a student who knew it struck it off).  Which
+    variants get which is shuffled with the course secret (``keyed``), as a variant's own
+    draws are: with one, nobody can tell from the public pool index whose answers agree.
+    None for a name that is no pool variant (the book's own, ``book``)."""
+    m = _MEMBER.fullmatch(name)
+    if not m:
+        return None
+    k, course = int(m.group(1)), m.group(2) or ""
+    deal = [choices[i % len(choices)] for i in range(POOL)]
+    random.Random(int.from_bytes(keyed(secret, f"deal|{course}|{ex_id}")[:8], "big")).shuffle(deal)
+    return deal[k % POOL]
+
+
 def rng_for(student: str, ex_id: str, secret: str = "") -> random.Random:
     """The variant's random source (``secret``: the course secret, '' in practice mode)."""
     seed = int.from_bytes(keyed(secret, f"variant|{student}|{ex_id}")[:8], "big")

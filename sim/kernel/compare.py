@@ -419,8 +419,10 @@ class Comparison:
             return "; ".join(f"the {name}'s rows fit no branch of the known race ({misfit(race, v, sim)})"
                              for name, v in sides)
         if k is not s:
-            return (f"the kernel took the other branch of a known race ({k.name}); the "
-                    f"simulator models one ({s.name})")
+            # the simulator may model one branch (perpacket-masquerade: its server always wins) or
+            # either (uplink-down: whether an ACK is still owed at the failure): this run's is said
+            return (f"the kernel took one branch of a known race ({k.name}); the simulator's run "
+                    f"took the other ({s.name})")
         return f"both took the same branch of a known race ({k.name}), whose outcomes vary"
 
     def text(self) -> str:

@@ -208,6 +208,19 @@ def _hexdump(raw: bytes, marks: set[int], cls: str, captured: bool = False) -> s
     return f'<pre class="op1-hex {cls}">' + "\n".join(lines) + "</pre>"
 
 
+def layer_caption(name: str) -> str:
+    """The caption of a layer's table in the packet pane, by scapy's name for the layer: "IP
+    header", "TCP header"; the bytes after the headers "payload"; a header an ICMP error quotes
+    (scapy's ``IPerror``, ``TCPerror``) "... quoted in the ICMP error"."""
+    if name == "Raw":
+        return "payload"
+    if name == "Padding":
+        return "padding"
+    if name.endswith("error") and len(name) > 5:
+        return f"{name[:-5]} header quoted in the ICMP error"
+    return f"{name} header"
+
+
 def pane(result, step: int) -> dict:
     """The pane's content for ``step``: html, the changed byte offsets and field names."""
     e = result.events[step]
@@ -235,13 +248,18 @@ def pane(result, step: int) -> dict:
     changed_fields = []
     tables = []
     for lname, fields in layers:
-        rows = [f'<tr class="op1-layer"><th colspan="3">{h(lname)}</th></tr>']
+        # Each layer a table captioned by what it is (for the eye, its first row says the same),
+        # its name heading the three columns (colgroup: the value and what it was), a changed
+        # field's mark a glyph only the eye gets: a screen reader said "diamond ttl", and after
+        # it "was 64" says it changed.
+        rows = [f'<caption class="op1-vh">{h(layer_caption(lname))}</caption><colgroup span="3"></colgroup>'
+                f'<tr class="op1-layer"><th colspan="3" scope="colgroup">{h(lname)}</th></tr>']
         for name, v, rng in fields:
             was = old.get((lname, name))
             changed = before is not None and was is not None and was != v
             if changed:
                 changed_fields.append(f"{lname}.{name}")
-                rows.append(f'<tr class="op1-chg"><th scope="row">◆ {h(name)}</th><td>{h(v)}</td>'
+                rows.append(f'<tr class="op1-chg"><th scope="row"><span aria-hidden="true">◆ </span>{h(name)}</th><td>{h(v)}</td>'
                             f'<td>was {h(was)}</td></tr>')
             else:       # (the field's name heads its row: a screen reader says it with the value)
                 rows.append(f'<tr><th scope="row">{h(name)}</th><td>{h(v)}</td><td></td></tr>')

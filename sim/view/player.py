@@ -201,13 +201,28 @@ class Frames:
         lines += [""] + self.result.summary_text()
         return "\n".join(lines) + "\n"
 
+    def part(self) -> tuple[int, int] | None:
+        """The first and last trace event of a replay of part of its run -- a window (start=,
+        stop=), a list of events (steps=) or cut at max_steps --, whose files hold that part
+        only; None for a replay of the whole run."""
+        if self.start == 0 and self.to_end:
+            return None
+        return self.steps[0], self.steps[-1]
+
     def downloads(self, stem: str, packed: bool = False) -> str:
-        """The replay's pcapng and trace as links.  ``packed``: deflated in the page, as the
+        """The replay's pcapng and trace as links, named ``stem`` and, for a replay of part of
+        its run, the events they hold (``part``): ``-events-812-1030``, "trace events 812 to
+        1030" in their names a screen reader says (chapter 10's two replays of one run offered
+        files of 38 and 24 steps under one name).  ``packed``: deflated in the page, as the
         frames are, and made into files by the player's script (a Jupyter widget, which runs
         no script, gets data: URLs): chapter 10's six replays carried 1.7 MB of base64 files,
         a trace compresses about tenfold."""
-        files = ((f"{stem}.pcapng", f"pcapng of {_dot.h(stem)}", "application/vnd.tcpdump.pcap", self.pcapng(), "pcapng"),
-                 (f"{stem}.txt", f"trace of {_dot.h(stem)}", "text/plain;charset=utf-8", self.trace_text().encode(), "trace"))
+        part, said = self.part(), _dot.h(stem)
+        if part:
+            stem += f"-events-{part[0]}-{part[1]}"
+            said += f", trace events {part[0]} to {part[1]}"
+        files = ((f"{stem}.pcapng", f"pcapng of {said}", "application/vnd.tcpdump.pcap", self.pcapng(), "pcapng"),
+                 (f"{stem}.txt", f"trace of {said}", "text/plain;charset=utf-8", self.trace_text().encode(), "trace"))
         # named by their run too: a page of six replays had six links named "pcapng" alike
         links = "".join(
             f'<a download="{name}" aria-label="{label}" data-op1-type="{kind}" '
@@ -274,7 +289,7 @@ class Frames:
                 # <figure> with its <figcaption> may not be -- axe's aria-allowed-role)
                 f'<div class="op1-box op1-state-box-wrap" data-panel="state" role="group" aria-label="{who}router tables">'
                 f'<div class="op1-boxh">Linux router: tables<span class="op1-state-t">, at '
-                f'{self.table_t[0]}</span></div>{LEGEND}'
+                f'{self.table_t[0]}</span></div>{LEGEND}{TEXT_TOGGLE}'
                 f'{scroll_box("state", f"{who}router tables", self.states[self.state_of[0]])}</div>'
                 f'<div class="op1-box op1-pkt-wrap" data-panel="pkt" role="group" aria-label="{who}packet">'
                 f'<div class="op1-boxh">Packet: its fields and bytes</div>'
@@ -294,6 +309,13 @@ def scroll_box(view: str, name: str, inner: str) -> str:
     that its arrow keys scroll it."""
     return (f'<div class="op1-scroll {SCROLL_CLASS[view]} op1-kscroll" tabindex="0" role="group" '
             f'aria-label="{name}, scrolls">{inner}</div>')
+
+
+#: The router tables as HTML tables in place of the drawing, for the eye too (player.css): the
+#: tables a screen reader reads (state.text_tables), which take a reader's own text spacing and
+#: wrap, where graphviz laid the drawing's words out once, for normal spacing.
+TEXT_TOGGLE = ('<label class="op1-allbox op1-textbox"><input type="checkbox" class="op1-text-toggle"> '
+               'show as text</label>')
 
 
 #: The router tables' kernel words, said once beside them (a reader meets them here first).

@@ -40,7 +40,7 @@ from sim.observe import uplink_hops
 from sim.trace import Drop, Ev, event_text
 
 from ..model import Instance, normalise
-from ..variants import BOOK_STUDENT, addressing, check_student, member, member_name, rng_for, secret_for
+from ..variants import BOOK_STUDENT, addressing, check_student, dealt, member, member_name, rng_for, secret_for
 
 
 @dataclass(frozen=True)
@@ -134,18 +134,26 @@ def pool_instance(ex_id: str, k: int, course: str = "", secret: str = "") -> Ins
 
 
 _GRADING = False        # set while a grading instance is built (read by predict, _config_instance)
+_SECRET = ""            # the course secret of the variant being built (read by dealt_answer)
+
+
+def dealt_answer(name: str, ex_id: str, choices) -> str | None:
+    """The right answer pool variant ``name`` is built to have (``variants.dealt``: every choice
+    is some variant's), shuffled with the course secret of the variant being built; None for
+    the book's own variant."""
+    return dealt(name, ex_id, choices, _SECRET)
 
 
 @functools.lru_cache(maxsize=512)
 def _instance(ex_id: str, name: str, secret: str, grading: bool = False) -> Instance:
     """Pool variant ``name`` (or ``book``) of ``ex_id``, built by running the simulator."""
-    global _GRADING
+    global _GRADING, _SECRET
     spec = BANK[ex_id]
-    _GRADING = grading
+    _GRADING, _SECRET = grading, secret
     try:
         inst = spec.build(name, rng_for(name, ex_id, secret))
     finally:
-        _GRADING = False
+        _GRADING, _SECRET = False, ""
     inst.ex_id, inst.chapter, inst.kind, inst.title, inst.student, inst.variant, inst.secret = (
         spec.ex_id, spec.chapter, spec.kind, spec.title, name, name, secret)
     inst.needs_python = spec.python
@@ -429,7 +437,8 @@ def predict(*, scenario, params, r, ask, step, choices, answer, prompt, hint, ex
 
 def numeric(*, scenario, params, answer: int, prompt, hint, explanation, tolerance: int = 0,
             seeds=None, percent: bool = False, context=(), also: int | None = None,
-            over: str = "", under: str = "", upto: int | None = None) -> Instance:
+            over: str | Callable[[int], str] = "", under: str | Callable[[int], str] = "",
+            upto: int | None = None) -> Instance:
     """A count (a whole number), or with ``percent`` a percentage (rounded to a whole one);
     ``seeds``: the answer sums runs of ``params`` over these seeds; ``context``: trace lines
     the page shows with the prompt; ``also``: a second right value (the reasoned one beside a
@@ -440,24 +449,29 @@ def numeric(*, scenario, params, answer: int, prompt, hint, explanation, toleran
     hint that fits the direction of the error, shown before ``hint`` for every wrong value from 0
     to ``upto`` (default: twice the answer, and at least 10 past it; a percentage: 0 to 100).
     Each is sealed under its own value, as a wrong choice's why-not is: the page learns the
-    direction of a value only when that value is typed."""
+    direction of a value only when that value is typed.  Either may be a function of the value
+    typed, for a why-not that holds only on part of its side (below 1/n, or above it)."""
     ends = [c for c in (answer, also) if c is not None]
     near = set(range(max(min(ends) - tolerance, 0), max(ends) + tolerance + 1))
     accepted = [str(v) for v in sorted(near)]
-    outcomes = {}
+    outcomes, said = {}, [t for t in (over, under) if isinstance(t, str) and t]
     if over or under:
         top = 100 if percent else (upto if upto is not None else max(2 * max(ends), max(ends) + 10))
+        # every text a function gives over the whole range is said, whichever values are wrong:
+        # the texts the page carries must not tell where the answer lies
+        said += [f(v) for f in (over, under) if callable(f) for v in range(0, top + 1) if f(v)]
         for v in range(0, top + 1):
             if v in near:
                 continue
             text = over if v > max(near) else under
+            text = text(v) if callable(text) else text
             if text:
                 outcomes[str(v)] = text
     return Instance(ex_id="", chapter=0, kind="", title="", student="", prompt=prompt,
                     form="percent" if percent else "int",
                     answer=str(answer), accepted=accepted, hint=hint, explanation=explanation,
                     context=list(context), run=_how(scenario, params, seeds), outcomes=outcomes,
-                    directions=[t for t in (over, under) if t])
+                    directions=list(dict.fromkeys(said)))
 
 
 def choose(*, scenario, params, choices, answer: str, why_not: dict, prompt, hint, explanation) -> Instance:

@@ -5,6 +5,7 @@ from sim.observe import uplink_hops
 from sim.runs import run
 from sim.trace import Ev
 
+from ..variants import BOOK_STUDENT
 from . import (addressed, arrival_of, addresses_text, article_ports, dev_addr,
                 endpoint_choices, endpoint_why_not, exercise, _handshake, ifs, predict, who_has)
 
@@ -74,6 +75,11 @@ def nf_filter(student, rng):
     mismatched = [(i, d, p) for i, d, p in ups if p.ip.src != dev_addr(r, d)]
     matched = [(i, d, p) for i, d, p in ups if p.ip.src == dev_addr(r, d)]
     pool = mismatched if (mismatched and (rng.random() < 0.5 or not matched)) else matched
+    if student == BOOK_STUDENT and mismatched:
+        # the book's own example asks the case the chapter is about, a packet leaving by another
+        # line than its binding's (the draws above are made all the same: a student's variant
+        # keeps its random choice)
+        pool = mismatched
     hop, dev, pkt = rng.choice(pool)
     ask = arrival_of(r, hop)
     k = dev[2:]

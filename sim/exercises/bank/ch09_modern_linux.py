@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 from sim.observe import uplink_hops
+from sim.reasons import HashChoice
 from sim.runs import run
+from sim.trace import Ev
 
 from . import (addressed, arrival_of, _config_instance, exercise, ifs, line, losses, numeric, predict,
                uplink_why_not)
@@ -59,25 +61,37 @@ def hash_count(student, rng):
     params = addressed(student, rng, "hash-l4-nat",
                        dict(multipath="hash-l4", uplinks=n, connections=c, seed=rng.randrange(1, 1000), size=3000))
     r = run("hash-l4-nat", **params)
-    per, syns = {}, []
-    for i, d, p in uplink_hops(r):
-        if p.proto == 6 and p.l4.flags == "S":
-            per[p.sport] = d
-            syns.append(i)
+    # the router's routing decision for each connection's SYN: its hash, shown; the nexthop it
+    # chose and that nexthop's bound, not shown (the SYNs' uplinks, shown, were the answer to
+    # count).  The reader places each hash in if1's share, the lowest n-th of the hash space
+    # (chapter 9: fib_rebalance()), and knows that a connection's packets all hash like its SYN
+    syns = [(i, e) for i, e in enumerate(r.events) if e.ev is Ev.FIB and isinstance(e.why, HashChoice)
+            and e.pkt is not None and e.pkt.proto == 6 and e.pkt.l4.flags == "S"]
+    per = {e.pkt.sport: e.dev for i, e in syns}
+    assert len(per) == c, f"{len(per)} SYN routing decisions for {c} connections"
     on1 = sum(1 for d in per.values() if d == "if1")
+    shown = [f"event {i}: router fib {e.pkt.ip.src}:{e.pkt.sport} > {e.pkt.ip.dst}:{e.pkt.dport} [S]: "
+             f"hash-l4 of (5-tuple) = 0x{e.why.h:08x}" for i, e in syns]
+    bound1 = next(e.why.bound for i, e in syns if e.dev == "if1") if on1 else None
+    share = "half" if n == 2 else "third"
     return numeric(
-        scenario="hash-l4-nat", params=params, answer=on1, context=[line(r, i) for i in syns],
-        prompt=(f"Modern Linux: no route cache, multipath hash policy `hash-l4` over {n} uplinks, NAT; "
-                f"{c} connections from Local host 1 download from Remote host 1. The trace below shows each "
-                f"connection's SYN as it leaves the router. Over the whole download, how many of the {c} "
+        scenario="hash-l4-nat", params=params, answer=on1, context=shown,
+        prompt=(f"Modern Linux: no route cache, multipath hash policy `hash-l4` over {n} uplinks of equal "
+                f"weight, NAT; {c} connections from Local host 1 download from Remote host 1. The trace below "
+                f"shows the router's routing decision for each connection's SYN: the hash of its 5-tuple "
+                f"(which nexthop it chose is left out). Over the whole download, how many of the {c} "
                 f"connections send their packets by if1?"),
-        hint=("The L4 hash covers the 5-tuple (addresses, ports, protocol): what changes in it between a "
-              "connection's SYN and its later packets?"),
-        over=("Too many: a connection's packets all hash like its SYN (the 5-tuple does not change), so a "
-              "connection whose SYN left by another uplink never sends a packet by if1."),
-        under=("Too few: a connection's packets all hash like its SYN (the 5-tuple does not change), so a "
-               "connection whose SYN left by if1 sends all its packets by if1."),
-        explanation=f"{on1} of {c}: " + ", ".join(f"port {k} on {d}" for k, d in sorted(per.items()))
+        hint=(f"The kernel's hash is 31 bits, 0 to 0x7fffffff, and with {n} nexthops of equal weight each owns "
+              f"a {share} of it, in order: if1 the lowest (chapter 9). And the L4 hash covers the 5-tuple "
+              f"(addresses, ports, protocol): what changes in it between a connection's SYN and its later "
+              f"packets?"),
+        over=(f"Too many: only a hash in if1's share, the lowest {share} of the hash space, takes if1, and a "
+              f"connection's packets all hash like its SYN (the 5-tuple does not change)."),
+        under=(f"Too few: every hash in if1's share, the lowest {share} of the hash space, takes if1, and a "
+               f"connection whose SYN took if1 sends all its packets by if1 (the 5-tuple does not change)."),
+        explanation=f"{on1} of {c}: "
+                    + (f"if1 owns the hashes up to 0x{bound1:08x}; " if bound1 is not None else "")
+                    + ", ".join(f"port {k} on {d}" for k, d in sorted(per.items()))
                     + ": each connection stays on its SYN's uplink.")
 
 

@@ -155,9 +155,8 @@ def two_links_config(student, rng):
         prompt = (f"Your LAN has public addresses, {n} uplinks, an RFC 9293 remote; {providers}. As in chapter 4, "
                   f"the LAN has one prefix, which every provider routes and counts as its customer's (not one "
                   f"prefix per provider, as chapter 10's IPv6 has): without NAT a packet from the LAN may leave "
-                  f"by any line, and the Internet spreads the data coming down to the LAN over the lines as the "
-                  f"router spreads what goes up (per packet when the router balances per packet). {today} Choose "
-                  f"the multipath policy and the NAT (`none`: the router translates nothing) so that **one** 20 kB "
+                  f"by any line, and the Internet spreads the data coming down to the LAN as chapter 4's did. {today} Choose "
+                  f"the multipath policy and the NAT so that **one** 20 kB "
                   f"download completes with its handshake, the connection never reset and no packet lost on the "
                   f"way, and every uplink brings down at least 10% of the download's data (its share of the bytes "
                   f"that come down the uplinks) — {seeds_text}.")
@@ -257,10 +256,15 @@ def two_links_chance(student, rng):
         over=(f"Too high: equalize deletes the cached entry on every hit, so the ACK's uplink is drawn again, "
               f"among all {n} in proportion to their weights, whatever the SYN's was; the heavier uplink "
               f"makes a match likelier, but not certain."),
-        under=("Too low: the SYN's uplink is already chosen when the ACK is routed, and the SYN takes the heavier "
-               "uplinks more often, where the ACK is likelier to follow it: the chance is above 1/n."),
+        under=lambda v: (
+            f"Too low: with equal weights the chance would be 1/{n}; the SYN takes the heavier "
+            f"uplinks more often, where the ACK is likelier to follow it, so unequal weights make a match "
+            f"likelier, not less likely." if v < 100 / n else
+            f"Still too low: above 1/{n}, as it must be, but each uplink counts with its share squared — the "
+            f"chance that the SYN takes it times the chance that the ACK takes it too; the heavier uplinks "
+            f"weigh in more than that."),
         explanation=(f"The simulator counted {same} of {runs} seeds {s0}..{s0 + runs - 1} ({pct}%, 95% interval "
-                     f"{100 * lo:.0f}-{100 * hi:.0f}%); the reasoning gives the sum over the uplinks of "
+                     f"{100 * lo:.1f}-{100 * hi:.1f}%); the reasoning gives the sum over the uplinks of "
                      f"(weight / {total})², {sq}/{tot2} = {100 * chance:.1f}%. An estimate from {runs} runs "
                      f"lands within about {100 * z_half:.0f} points of the true chance 19 times in 20: "
                      + (f"this one lands {abs(same / runs - chance) * 100:.1f} points away, as "

@@ -1,0 +1,69 @@
+"""Chapters 8-10's exercises ask, and do not answer in the asking (a student's findings)."""
+import math
+import re
+
+from sim.exercises.bank import BANK, instance, pool_instance
+from sim.exercises.variants import rng_for
+
+STUDENTS = ["book"] + [f"s{k:03d}" for k in range(1, 9)]
+
+
+def test_the_public_lan_config_question_does_not_say_how_the_data_comes_down():
+    """two-links-config's public-LAN question said the Internet spreads the data coming down "as the
+    router spreads what goes up (per packet when the router balances per packet)" and glossed the
+    NAT `none` "the router translates nothing": the answer (numgen, no NAT) in the question."""
+    seen = 0
+    for k in range(12):
+        inst = pool_instance("two-links-config", k)
+        if "public addresses" not in inst.prompt:
+            continue
+        seen += 1
+        assert "as the router spreads what goes up" not in inst.prompt, inst.prompt
+        assert "per packet when the router balances per packet" not in inst.prompt, inst.prompt
+        assert "the router translates nothing" not in inst.prompt, inst.prompt
+    assert seen
+
+
+def test_the_books_provider_filter_example_is_the_mismatched_case():
+    """The book's own "Does the provider forward it?" asked a packet leaving by the line whose
+    address its binding has (forwarded): the case the chapter is about is the other, a packet
+    leaving by another line with its binding's address, which the filter drops.  Students'
+    variants keep their random choice between the two."""
+    book = instance("nf-filter", "book", secret="")
+    assert book.answer == "drop", book.prompt
+    answers = {instance("nf-filter", s, secret="").answer for s in STUDENTS[1:]}
+    assert answers == {"drop", "forward"}, answers
+
+
+def test_how_many_on_if1_shows_hashes_not_the_uplinks_to_count():
+    """hash-count showed each connection's SYN leaving by its uplink: counting "uplink1" lines
+    answered it.  It shows each SYN's routing decision by its hash, without the nexthop chosen;
+    the answer follows from if1's share of the hash space (tests/test_exercises.py works it out)."""
+    for s in STUDENTS:
+        inst = instance("hash-count", s, secret="")
+        assert inst.context
+        for line in inst.context:
+            assert re.search(r"hash-l4 of \(5-tuple\) = 0x[0-9a-f]{8}$", line), line
+            assert not re.search(r"\bif\d\b|uplink\d|bound", line), line
+
+
+def _chance_book():
+    return BANK["two-links-chance"].build("book", rng_for("book", "two-links-chance", ""))
+
+
+def test_the_chances_too_low_says_what_is_wrong_with_the_value_typed():
+    """"Too low: ... the chance is above 1/n" was the feedback on 53 % with two uplinks (53 > 50).
+    Below 1/n the feedback says 1/n is what equal weights give; from 1/n up to the answer, that the
+    shares count squared."""
+    ex = _chance_book()
+    n = len(re.findall(r"if\d+ \d+", re.search(r"unequal weights \(([^:]+):", ex.prompt).group(1)))
+    low = min(int(v) for v in ex.accepted)
+    below = [v for v in range(0, low) if v < 100 / n]
+    between = [v for v in range(math.ceil(100 / n), low)]
+    assert below and between, (n, ex.accepted)
+    for v in below:
+        assert ex.outcomes[str(v)].startswith(f"Too low: with equal weights the chance would be 1/{n}"), v
+    for v in between:
+        text = ex.outcomes[str(v)]
+        assert text.startswith(f"Still too low: above 1/{n}") and "squared" in text, v
+    assert set(ex.directions) == {ex.outcomes[str(v)] for v in range(0, 101) if str(v) in ex.outcomes}
