@@ -127,10 +127,13 @@ def test_an_mptcp_download_counts_in_the_totals():
     code, text, _ = cli(["run", "mptcp", "--size", "100000", "--summary-only"])
     assert f"  total: 100000 bytes in {m['seconds']:.3f} s" in text
     # and one that did not complete is named as a download that did not
-    code, text, _ = cli(["run", "mptcp", "--size", "100000", "--subflows", "1", "--down-at", "0.1",
-                         "--down-uplink", "1", "--summary-only"])
+    failed = ["mptcp", "--size", "100000", "--subflows", "1", "--down-at", "0.1", "--down-uplink", "1"]
+    s = _json(*failed)["summary"]
+    assert not s["mptcp"][0]["complete"] and 0 < s["bytes_delivered"] == s["mptcp"][0]["bytes"] < 100_000
+    assert s["seconds"] is None and s["throughput_kbit"] is None
+    code, text, _ = cli(["run", *failed, "--summary-only"])
     total = next(line for line in text.splitlines() if line.startswith("  total: "))
-    assert total.startswith("  total: 5840/100000 bytes; 1 of 1 download did not complete "
+    assert total.startswith(f"  total: {s['bytes_delivered']}/100000 bytes; 1 of 1 download did not complete "
                             "(MPTCP (192.168.0.1, 5000))")
 
 
