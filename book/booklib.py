@@ -163,8 +163,16 @@ def pct(x: float) -> str:
 # -- figures ---------------------------------------------------------------------------------
 
 #: A plot's second drawing, for a phone: this many inches wide (at matplotlib's 72 pt per inch,
-#: 346 CSS px: a phone's page column, so its text is drawn at its own size, 8 pt = 10.7 px).
+#: 346 CSS px: a 375 px phone's page column, where its text is drawn at its own size).
 NARROW_INCHES = 3.6
+#: The narrowest box a figure gets: a 320 px phone's (WCAG 1.4.10's reflow width, a 1280 px
+#: window zoomed to 400 %).  A phone's drawing is made to be read whole there.
+PHONE_FIGURE_PX = 272
+#: The smallest text of a phone's drawing, in points: text of this size is MIN_TEXT_PX at 1 px a
+#: point, so the drawing (at most 272 pt wide) can shrink to PHONE_FIGURE_PX and stay readable.
+#: With 9 pt text chapter 9's and 10's drawings needed 298 px, and at 320 px their right 26 px --
+#: the bars the chapter is about, the 3000 tick -- lay under the box's fade.
+PHONE_TEXT_PT = 10
 #: Screens at most this wide show a plot's narrow drawing (a phone, upright or on its side).
 NARROW_SCREEN = "36em"
 
@@ -180,7 +188,9 @@ def narrow(fig) -> bytes | None:
     (matplotlib's constrained layout): side-by-side panels (one row of axes) go one above the
     other, each with its own tick labels; long labels, names of categories and legend entries
     are wrapped (the legend goes above its plot), more tightly while the drawing is still wider
-    than NARROW_INCHES.  None for a figure already that narrow."""
+    than NARROW_INCHES or than a 320 px phone shows at its text's smallest readable size
+    (``PHONE_FIGURE_PX``); text under PHONE_TEXT_PT is drawn at that size.  None for a figure
+    already that narrow."""
     import warnings
     w, h = fig.get_size_inches()
     if w <= NARROW_INCHES * 1.1:
@@ -201,6 +211,14 @@ def narrow(fig) -> bytes | None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")          # (a figure that had a layout engine of its own)
         fig.set_layout_engine("constrained")
+    from matplotlib.text import Text
+    for t in fig.findobj(Text):                  # titles, axis labels, a chapter's notes, bar labels
+        if t.get_fontsize() < PHONE_TEXT_PT:
+            t.set_fontsize(PHONE_TEXT_PT)
+    for a, *_, ticks, _legend in texts:
+        for axis, _locs, _names, size in ticks:
+            if size < PHONE_TEXT_PT:             # (the ticks a new layout makes, too)
+                a.tick_params(axis="x" if axis is a.xaxis else "y", labelsize=PHONE_TEXT_PT)
     for squeeze in (1.0, 0.8, 0.65):
         height = h
         for a, xlabel, ylabel, title, ticks, legend in texts:
@@ -213,16 +231,17 @@ def narrow(fig) -> bytes | None:
                     axis.set_ticks(locs, names)
                     if axis is a.yaxis:          # room for each name's lines, one above the other
                         lines = len(names) * max(n.count("\n") + 1 for n in names)
-                        height = max(height, lines * size * 1.4 / 72 + 1.2)
+                        height = max(height, lines * max(size, PHONE_TEXT_PT) * 1.4 / 72 + 1.2)
             if legend is not None:               # above the plot, one entry a line
                 handles, names, size = legend    # points: about 300 / size characters fit
+                size = max(size, PHONE_TEXT_PT)
                 a.legend(handles, [_wrap(n, int(300 * squeeze / size)) for n in names], loc="lower left",
                          bbox_to_anchor=(0, 1.02), frameon=False, fontsize=size)
         fig.set_size_inches(NARROW_INCHES, height)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")      # a layout that cannot fit everything still draws
             svg = _svg(fig)
-        if _width_pt(svg) <= NARROW_INCHES * 72 * 1.05:
+        if _width_pt(svg) <= NARROW_INCHES * 72 * 1.05 and (readable_width(svg) or 0) <= PHONE_FIGURE_PX:
             break
     return svg
 

@@ -1235,3 +1235,59 @@ def test_no_table_shows_pythons_truth_values_or_two_tables_without_words_between
                 unlabelled.setdefault(page, []).append(k)
     assert not cells, f"table cells showing Python's True, False or None: {cells}"
     assert not unlabelled, f"tables (their index on the page) following another with no words between: {unlabelled}"
+
+
+# -- a phone: tables of records, boxes, the charts of chapters 9 and 10 --------------------------
+
+def _booklib():
+    sys.path.insert(0, str(ROOT / "book"))
+    try:
+        import booklib
+    finally:
+        sys.path.remove(str(ROOT / "book"))
+    return booklib
+
+
+def test_a_phones_drawing_of_a_plot_is_read_whole_at_320_px():
+    """book/booklib.py's ``narrow``: chapter 9's and 10's plots had 9 pt text, so their phone
+    drawings needed 298 px, and a 320 px phone's 272 px box cut their right 26 px under its fade
+    (the bars the chapter is about, the 3000 tick).  A phone's drawing draws its text at 10 pt or
+    more and is readable in PHONE_FIGURE_PX."""
+    bl = _booklib()
+    plt = bl.pyplot()
+    fig, ax = plt.subplots(figsize=(7, 3.4))
+    names = ["one uplink", "route cache (LARTC 4.2.2)", "equalize + NAT (the article)",
+             "MPTCP, 2 subflows + conntrack marks"]
+    bars = ax.barh(range(4), [1600, 1650, 900, 2860])
+    ax.set_yticks(range(4), names, fontsize=9)
+    ax.bar_label(bars, labels=["1.00×", "1.03×", "0.56×", "1.79×"], fontsize=8)
+    ax.legend([bars], ["a legend at 9 pt"], fontsize=9)
+    ax.set_xlabel("one 300 kB download over two 2000 kbit/s lines, kbit/s (mean of 10 runs)")
+    bl._svg(fig)
+    svg = bl.narrow(fig)
+    plt.close(fig)
+    sizes = [float(a or b) for a, b in re.findall(rb'font-size(?:="|:\s*)([\d.]+)|font:\s*([\d.]+)px', svg)]
+    assert sizes and min(sizes) >= bl.PHONE_TEXT_PT, sorted(set(sizes))
+    assert bl.readable_width(svg) <= bl.PHONE_FIGURE_PX, bl.readable_width(svg)
+    assert "1.79×" in svg.decode() and "a legend at 9 pt" in svg.decode()
+
+
+def test_at_320_px_every_plot_shows_whole_in_its_phone_drawing(server):
+    """At 320 px chapter 9's "L3 hashes pairs of hosts" and chapter 10's "One 300 kB download"
+    plots needed 298 px in a 272 px box: their right 26 px -- chapter 10's two bars the chapter
+    is about, its 3000 tick, chapter 9's "8" bars -- lay under the box's fade (chapters 2, 3, 4
+    and 6 had plots of 298-335 px too: 9 pt text).  Every plot's phone drawing fits the box."""
+    cut, found = {}, 0
+    with local_page(320, 640) as pg:
+        for page in toc_pages():
+            if "bl-narrow" not in (HTML / f"{page}.html").read_text():
+                continue
+            pg.goto(f"{server}/{page}.html", wait_until="load")
+            boxes = pg.evaluate("""() => Array.from(document.querySelectorAll('.bl-figure .bl-narrow'))
+              .filter(d => d.offsetParent).map(d => { const b = d.querySelector('.bl-scroll') || d, i = d.querySelector('img');
+                return [i.alt.slice(0, 40), b.scrollWidth, b.clientWidth]; })""")
+            found += len(boxes)
+            if wide := [b for b in boxes if b[1] > b[2] + 1]:
+                cut[page] = wide
+    assert found >= 10, found
+    assert not cut, f"phone drawings wider than their box at 320 px ([alt, width, box]): {cut}"
