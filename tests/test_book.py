@@ -1291,3 +1291,28 @@ def test_at_320_px_every_plot_shows_whole_in_its_phone_drawing(server):
                 cut[page] = wide
     assert found >= 10, found
     assert not cut, f"phone drawings wider than their box at 320 px ([alt, width, box]): {cut}"
+
+
+def test_the_speed_and_hash_charts_say_each_bars_value_at_its_end(book_html):
+    """Chapter 10's chart of one download's speed in six set-ups labels each bar's end with its
+    speed as a multiple of one uplink's (the multiples its alt text says, 1.79 and 1.78 for the
+    bars the chapter is about), and chapter 9's hash chart each bar with its number of runs (the
+    counts its alt text says), in both drawings."""
+    import base64
+    import html
+    found = 0
+    for page, start in (("10-two-links", "Horizontal bars of one download"), ("09-modern-linux", "Bar chart over")):
+        text = (book_html / f"book/{page}.html").read_text()
+        for src, alt in re.findall(r'<img src="data:image/svg\+xml;base64,([^"]+)" alt="([^"]*)"', text):
+            alt = html.unescape(alt)
+            if not alt.startswith(start):
+                continue
+            found += 1
+            svg = base64.b64decode(src).decode()
+            drawn = [t.strip() for t in re.findall(r"<text\b[^>]*>([^<]*)</text>", svg)]
+            if page == "10-two-links":       # "...: one uplink 1.00; route cache (LARTC 4.2.2) 1.03; ..."
+                want = [f"{v}×" for v in re.findall(r" (\d+\.\d\d)(?=[;.])", alt)]
+            else:                            # "With the L3 hash: 0 in 15 runs, 8 in 15 runs. ..."
+                want = re.findall(r"\d+ in (\d+) runs?", alt)
+            assert len(want) >= 4 and all(w in drawn for w in want), (page, want, drawn)
+    assert found == 4, found
