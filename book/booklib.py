@@ -128,9 +128,100 @@ def _myst_glue():
 
 
 def md(text: str):
-    """Display computed Markdown (tables, sentences built from results)."""
-    from IPython.display import Markdown, display
-    display(Markdown(text))
+    """Display computed Markdown (tables, sentences built from results).  A table of records --
+    ``CARD_COLUMNS`` columns or more, a cell of a sentence or more (``cards``) -- is shown as
+    the HTML table ``cards`` makes, which a phone shows as one card a row."""
+    from IPython.display import HTML, Markdown, display
+    as_cards = cards(text)
+    display(HTML(as_cards) if as_cards else Markdown(text))
+
+
+#: A table is a table of records, shown as cards on a phone (``cards``), when it has this many
+#: columns or more and a cell of CARD_CELL characters or more: the kernel-versus-simulator
+#: tables of chapters 8 to 10 (what the remote host saw, what the kernel did: 140-300
+#: characters).  The book's other tables have three columns or fewer, or cells of numbers and
+#: names (under 70 characters), and are read across their rows: on a phone they scroll sideways
+#: with their first column pinned.
+CARD_COLUMNS = 4
+CARD_CELL = 100
+
+
+def cards(text: str) -> str | None:
+    """HTML for the Markdown table ``text`` (as ``table`` or ``sim.measured.markdown`` write
+    it) if it is a table of records (``CARD_COLUMNS``, ``CARD_CELL``), else None.
+
+    At 320 px such a table showed two and a half of its four columns, the hidden fourth's
+    sentence set every row's height (the cells in view sat above 400 px of blank), and a
+    ping's "5 of 10" read "5 o".  The HTML is the table the book's Markdown would make
+    (the theme's scrolling box and classes: a laptop shows it as before), with each row's
+    first cell its header (``<th scope="row">``) and each other cell carrying its column's
+    name (``data-label``): the book's stylesheet lays each row out on a narrow screen as a
+    card, the first cell as its heading and then one "name: value" line a cell, while a
+    screen reader still reads a table with its headers.  None too for a cell with Markdown
+    other than code spans and bold (its links, roles or emphasis are the book's to render)."""
+    rows = _pipe_table(text)
+    if (not rows or len(rows[0]) < CARD_COLUMNS
+            or not any(len(c) >= CARD_CELL for r in rows[1:] for c in r)
+            or any(_UNRENDERED.search(c) for r in rows for c in r)):
+        return None
+    head, body = rows[0], rows[1:]
+    out = ['<div class="pst-scrollable-table-container"><table class="table op1-cards">', "<thead>",
+           '<tr class="row-odd">' + "".join(f'<th class="head" scope="col"><p>{_inline(c)}</p></th>'
+                                            for c in head) + "</tr>", "</thead>", "<tbody>"]
+    labels = [html.escape(_plain(c)) for c in head]
+    for k, r in enumerate(body):
+        out.append(f'<tr class="row-{"even" if k % 2 == 0 else "odd"}">'
+                   f'<th scope="row"><p>{_inline(r[0])}</p></th>'
+                   + "".join(f'<td data-label="{lab}"><p>{_inline(c)}</p></td>' for lab, c in zip(labels[1:], r[1:]))
+                   + "</tr>")
+    out += ["</tbody>", "</table>", "</div>"]
+    return "\n".join(out)
+
+
+#: Markdown in a cell that ``cards`` does not render: a link, a role, emphasis, math, HTML
+_UNRENDERED = re.compile(r"\]\(|\}`|(?<![*\\])\*(?!\*)|\$|<")
+
+
+def _pipe_table(text: str) -> list[list[str]] | None:
+    """The cells of ``text``, a Markdown pipe table and nothing else (header row first, the
+    separator row left out, ``\\|`` read as ``|``), or None."""
+    lines = text.strip().splitlines()
+    if len(lines) < 3 or not all(line.startswith("|") and line.rstrip().endswith("|") for line in lines):
+        return None
+    if not re.fullmatch(r"\|(\s*:?-+:?\s*\|)+", lines[1].replace(" ", "")):
+        return None
+    rows = [[c.strip().replace("\\|", "|") for c in re.split(r"(?<!\\)\|", line.strip()[1:-1])]
+            for k, line in enumerate(lines) if k != 1]
+    return rows if len({len(r) for r in rows}) == 1 else None
+
+
+def _inline(cell: str) -> str:
+    """A cell's text as the book's Markdown shows it: code spans as the theme's code, ``**bold**``
+    bold, the rest escaped, with typographic quotes and dashes outside code (Sphinx's smartquotes:
+    "don't" reads "don’t", as in the book's other tables)."""
+    out = []
+    for k, part in enumerate(re.split(r"`([^`]+)`", cell)):
+        if k % 2:
+            words = " ".join(f'<span class="pre">{html.escape(w)}</span>' for w in part.split())
+            out.append(f'<code class="docutils literal notranslate">{words}</code>')
+            continue
+        text = html.escape(part.replace("\\*", "\x02"), quote=False)
+        text = re.sub(r"\*\*(.+?)\*\*", lambda m: f"<strong>{m[1]}</strong>", text).replace("\x02", "*")
+        out.append(_smartquotes(text))
+    return "".join(out)
+
+
+def _plain(cell: str) -> str:
+    """A header's text without its Markdown (the name a card's line gives a value)."""
+    return re.sub(r"\*\*(.+?)\*\*", lambda m: m[1], cell.replace("`", "").replace("\\*", "\x02")).replace("\x02", "*")
+
+
+def _smartquotes(text: str) -> str:
+    try:
+        from docutils.utils.smartquotes import smartyPants
+    except ImportError:          # (a live kernel without docutils: Jupyter's Markdown has none either)
+        return text
+    return smartyPants(text, "qDe", "en")
 
 
 def table(rows: list[dict], columns: list[str] | None = None) -> str:

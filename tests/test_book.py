@@ -1316,3 +1316,114 @@ def test_the_speed_and_hash_charts_say_each_bars_value_at_its_end(book_html):
                 want = re.findall(r"\d+ in (\d+) runs?", alt)
             assert len(want) >= 4 and all(w in drawn for w in want), (page, want, drawn)
     assert found == 4, found
+
+
+def test_a_table_of_records_is_made_a_table_whose_cells_carry_their_columns_names():
+    """book/booklib.py's ``cards``: the kernel-versus-simulator tables (four columns, a sentence in
+    a cell) become an HTML table whose rows are headed by their first cell and whose every other
+    cell carries its column's name (what a phone's card shows beside the value); the text reads
+    as the book's Markdown would show it (its quotes, code spans); other tables stay Markdown."""
+    from sim import measured
+    bl = _booklib()
+    rows = measured.table(uplinks=2)
+    out = bl.cards(measured.markdown(rows))
+    assert out and 'class="table op1-cards"' in out and out.startswith('<div class="pst-scrollable-table-container">')
+    heads = re.findall(r'<th class="head" scope="col"><p>(.*?)</p></th>', out)
+    assert heads == ["router set-up", "TCP (10 echoed messages)", "ping (one id)", "what the remote host saw"]
+    body = re.findall(r"<tr class=\"row-(?:even|odd)\">(.*?)</tr>", out.split("<tbody>")[1])
+    assert len(body) == len(rows)
+    for r, tr in zip(rows, body):
+        assert re.match(r'<th scope="row"><p>(.*?)</p></th>', tr)[1] == r["setup"].replace("'", "’")
+        cells = re.findall(r'<td data-label="([^"]*)"><p>(.*?)</p></td>', tr)
+        assert [c[0] for c in cells] == heads[1:]
+        assert [c[1] for c in cells] == [html_unquote(r[k]) for k in ("tcp", "ping", "remote_saw")]
+    assert "don’t" in out and "don't" not in out          # smartquotes, as the theme's tables
+    # a table of numbers, of three columns, or with Markdown cards does not render: Markdown
+    long = "a sentence " * 10
+    assert bl.cards(bl.table([{"a": 1, "b": 2, "c": 3, "d": 4}])) is None
+    assert bl.cards(bl.table([{"a": long, "b": 2, "c": 3}])) is None
+    assert bl.cards(bl.table([{"a": long, "b": "[x](y)", "c": 3, "d": 4}])) is None
+    assert bl.cards(bl.table([{"a": long, "b": "{term}`NAT`", "c": 3, "d": 4}])) is None
+    assert bl.cards("A sentence, no table.") is None
+    code = bl.cards(bl.table([{"a": long, "`b`": "`ip route` **x** a|b", "c": 3, "d": 4}]))
+    assert ('<td data-label="b"><p><code class="docutils literal notranslate"><span class="pre">ip</span> '
+            '<span class="pre">route</span></code> <strong>x</strong> a|b</p></td>') in code, code
+
+
+def html_unquote(text: str) -> str:
+    """``text`` as a table's cell shows it: escaped, with Sphinx's typographic apostrophes."""
+    import html
+    return html.escape(text, quote=False).replace("'", "’")
+
+
+# Each table of records (``cards``) in view, at the window's width: whether it scrolls, each row's
+# heading and cells' places, the label drawn before each cell, and rows whose cells sit side by side.
+CARDS_JS = r"""() => Array.from(document.querySelectorAll('article table.op1-cards')).map(t => {
+  const box = t.closest('.pst-scrollable-table-container'), b = box.getBoundingClientRect();
+  const rows = Array.from(t.tBodies[0].rows).map(tr => {
+    const head = tr.cells[0], cells = Array.from(tr.cells).slice(1);
+    const hr = head.getBoundingClientRect();
+    return {name: head.textContent.trim().slice(0, 30), head: head.tagName + '/' + head.getAttribute('scope'),
+      out: cells.filter(c => { const r = c.getBoundingClientRect(); return r.left < b.left - 1 || r.right > b.right + 1; }).length,
+      under: cells.every(c => c.getBoundingClientRect().top >= hr.bottom - 1),
+      inRow: cells.every(c => Math.abs(c.getBoundingClientRect().top - hr.top) < 2),
+      labels: cells.map(c => getComputedStyle(c, '::before').content),
+      names: cells.map(c => c.dataset.label),
+      // the tallest blank under a cell's text (the hidden column's sentence set a row's height)
+      blank: Math.max(...cells.map(c => { const p = c.querySelector('p'); return p ? c.getBoundingClientRect().bottom - p.getBoundingClientRect().bottom : 0; }))};
+  });
+  return {head: Array.from(t.tHead.rows[0].cells).map(c => c.textContent.trim()), scrolls: box.scrollWidth > box.clientWidth + 1,
+          height: Math.round(t.getBoundingClientRect().height), rows};
+})"""
+
+RECORD_PAGES = ("08-real-kernels", "09-modern-linux", "10-two-links")
+
+
+@pytest.mark.parametrize("width", [320, 360, 375])
+def test_on_a_phone_a_table_of_records_is_a_card_a_row(server, width):
+    """At 320 px chapter 9's kernel and simulator tables showed 2.5 of their 4 columns, cells above
+    400 px of blank (the hidden "what the remote host saw" set the row's height), "5 of 10" cut to
+    "5 o".  On a phone each row of chapter 8's, 9's and 10's tables of records is a card: its
+    set-up a heading, every other cell under it, whole in the box, after its column's name, with
+    no blank under its text; nothing scrolls sideways.  The table keeps its headers for a screen
+    reader (a column header for each column, a row header for each set-up)."""
+    bad, found = [], 0
+    with local_page(width, 700) as pg:
+        for page in RECORD_PAGES:
+            pg.goto(f"{server}/book/{page}.html", wait_until="load")
+            for t in pg.evaluate(CARDS_JS):
+                found += 1
+                where = f"{page}: {t['head'][0]}"
+                if t["scrolls"]:
+                    bad.append(f"{where}: scrolls sideways")
+                for r in t["rows"]:
+                    if r["head"] != "TH/row" or r["out"] or not r["under"] or r["blank"] > 8:
+                        bad.append(f"{where}: {r}")
+                    if r["names"] != t["head"][1:] or r["labels"] != [f'"{n}: " / ""' for n in r["names"]]:
+                        bad.append(f"{where}: {r['name']}: labels {r['labels']}")
+            if page == "09-modern-linux" and pg.locator("article table.op1-cards").count():
+                aria = pg.locator("article table.op1-cards").first.aria_snapshot()
+                for want in ('columnheader "ping (one id)"', 'rowheader "per-packet + MASQUERADE"', 'cell "5 of 10"'):
+                    if want not in aria:
+                        bad.append(f"{page}: no {want} for a screen reader: {aria[:400]}")
+    assert found >= 6, f"{found} tables of records on chapters 8-10"
+    assert not bad, bad[:6]
+
+
+def test_on_a_laptop_a_table_of_records_is_a_table(server):
+    """At 1366 px the tables of records are laid out as before: a header row drawn, each row's
+    cells side by side, nothing drawn before a cell."""
+    bad, found = [], 0
+    with local_page(1366, 768) as pg:
+        for page in RECORD_PAGES:
+            pg.goto(f"{server}/book/{page}.html", wait_until="load")
+            for t in pg.evaluate(CARDS_JS):
+                found += 1
+                for r in t["rows"]:
+                    if not r["inRow"] or any(x != "none" for x in r["labels"]):
+                        bad.append(f"{page}: {r}")
+            if pg.evaluate("() => Array.from(document.querySelectorAll('article table.op1-cards thead'))"
+                           ".some(h => h.getBoundingClientRect().height < 20)"):
+                bad.append(f"{page}: a header row not drawn")
+    assert found >= 6, f"{found} tables of records on chapters 8-10"
+    assert not bad, bad[:6]
