@@ -1427,3 +1427,27 @@ def test_on_a_laptop_a_table_of_records_is_a_table(server):
                 bad.append(f"{page}: a header row not drawn")
     assert found >= 6, f"{found} tables of records on chapters 8-10"
     assert not bad, bad[:6]
+
+
+@pytest.mark.parametrize("width", [320, 375])
+def test_on_a_phone_an_admonitions_text_is_nearly_as_wide_as_the_pages(server, width):
+    """The theme indents an admonition's text 1.4rem on each side, inside its .6rem padding: at
+    320 px "What real kernels do" had a 221 px column (the page's 288 px), its boxes were over
+    4000 px tall, and chapter 9's `ip nexthop` block was 187 px wide.  On a phone an admonition's
+    paragraphs and code blocks are at most 36 px narrower than the page's paragraphs."""
+    bad, found = {}, 0
+    with local_page(width, 700) as pg:
+        for page in RECORD_PAGES:
+            pg.goto(f"{server}/book/{page}.html", wait_until="load")
+            page_w, widths = pg.evaluate("""() => {
+              const p = Array.from(document.querySelectorAll('article.bd-article section > p')).find(p => p.offsetParent);
+              return [p.getBoundingClientRect().width, Array.from(document.querySelectorAll(
+                'article .admonition:not(.dropdown) > :is(p:not(.admonition-title), div[class*=highlight])'))
+                .filter(e => e.offsetParent).map(e => [e.textContent.trim().slice(0, 30), Math.round(e.getBoundingClientRect().width)])];
+            }""")
+            found += len(widths)
+            narrow = [w for w in widths if w[1] < page_w - 36]
+            if narrow:
+                bad[page] = (round(page_w), narrow[:3])
+    assert found >= 10, found
+    assert not bad, f"admonition text narrower than the page's paragraphs (page's width, [text, width]): {bad}"
