@@ -130,10 +130,11 @@ def _myst_glue():
 def md(text: str):
     """Display computed Markdown (tables, sentences built from results).  A table of records --
     ``CARD_COLUMNS`` columns or more, a cell of a sentence or more (``cards``) -- is shown as
-    the HTML table ``cards`` makes, which a phone shows as one card a row."""
-    from IPython.display import HTML, Markdown, display
-    as_cards = cards(text)
-    display(HTML(as_cards) if as_cards else Markdown(text))
+    the HTML table ``cards`` makes, which a phone shows as one card a row.  (It goes in the
+    Markdown, where a Markdown table goes: an HTML output is drawn on a light panel in the
+    theme's dark mode.)"""
+    from IPython.display import Markdown, display
+    display(Markdown(cards(text) or text))
 
 
 #: A table is a table of records, shown as cards on a phone (``cards``), when it has this many

@@ -1373,6 +1373,7 @@ CARDS_JS = r"""() => Array.from(document.querySelectorAll('article table.op1-car
       blank: Math.max(...cells.map(c => { const p = c.querySelector('p'); return p ? c.getBoundingClientRect().bottom - p.getBoundingClientRect().bottom : 0; }))};
   });
   return {head: Array.from(t.tHead.rows[0].cells).map(c => c.textContent.trim()), scrolls: box.scrollWidth > box.clientWidth + 1,
+          output: !!t.closest('.output'), back: getComputedStyle(box.parentElement).backgroundColor,
           height: Math.round(t.getBoundingClientRect().height), rows};
 })"""
 
@@ -1412,13 +1413,17 @@ def test_on_a_phone_a_table_of_records_is_a_card_a_row(server, width):
 
 def test_on_a_laptop_a_table_of_records_is_a_table(server):
     """At 1366 px the tables of records are laid out as before: a header row drawn, each row's
-    cells side by side, nothing drawn before a cell."""
+    cells side by side, nothing drawn before a cell; in the theme's dark mode too, where the
+    table is not put on a light panel (as an HTML output is: it sits where a Markdown table does)."""
     bad, found = [], 0
     with local_page(1366, 768) as pg:
         for page in RECORD_PAGES:
             pg.goto(f"{server}/book/{page}.html", wait_until="load")
+            pg.evaluate("() => { document.documentElement.dataset.mode = 'dark'; document.documentElement.dataset.theme = 'dark'; }")
             for t in pg.evaluate(CARDS_JS):
                 found += 1
+                if t["output"] or t["back"] != "rgba(0, 0, 0, 0)":
+                    bad.append(f"{page}: {t['head'][0]} in an HTML output, on {t['back']}")
                 for r in t["rows"]:
                     if not r["inRow"] or any(x != "none" for x in r["labels"]):
                         bad.append(f"{page}: {r}")
