@@ -128,9 +128,101 @@ def _myst_glue():
 
 
 def md(text: str):
-    """Display computed Markdown (tables, sentences built from results)."""
+    """Display computed Markdown (tables, sentences built from results).  A table of records --
+    ``CARD_COLUMNS`` columns or more, a cell of a sentence or more (``cards``) -- is shown as
+    the HTML table ``cards`` makes, which a phone shows as one card a row.  (It goes in the
+    Markdown, where a Markdown table goes: an HTML output is drawn on a light panel in the
+    theme's dark mode.)"""
     from IPython.display import Markdown, display
-    display(Markdown(text))
+    display(Markdown(cards(text) or text))
+
+
+#: A table is a table of records, shown as cards on a phone (``cards``), when it has this many
+#: columns or more and a cell of CARD_CELL characters or more: the kernel-versus-simulator
+#: tables of chapters 8 to 10 (what the remote host saw, what the kernel did: 140-300
+#: characters).  The book's other tables have three columns or fewer, or cells of numbers and
+#: names (under 70 characters), and are read across their rows: on a phone they scroll sideways
+#: with their first column pinned.
+CARD_COLUMNS = 4
+CARD_CELL = 100
+
+
+def cards(text: str) -> str | None:
+    """HTML for the Markdown table ``text`` (as ``table`` or ``sim.measured.markdown`` write
+    it) if it is a table of records (``CARD_COLUMNS``, ``CARD_CELL``), else None.
+
+    At 320 px such a table showed two and a half of its four columns, the hidden fourth's
+    sentence set every row's height (the cells in view sat above 400 px of blank), and a
+    ping's "5 of 10" read "5 o".  The HTML is the table the book's Markdown would make
+    (the theme's scrolling box and classes: a laptop shows it as before), with each row's
+    first cell its header (``<th scope="row">``) and each other cell carrying its column's
+    name (``data-label``): the book's stylesheet lays each row out on a narrow screen as a
+    card, the first cell as its heading and then one "name: value" line a cell, while a
+    screen reader still reads a table with its headers.  None too for a cell with Markdown
+    other than code spans and bold (its links, roles or emphasis are the book's to render)."""
+    rows = _pipe_table(text)
+    if (not rows or len(rows[0]) < CARD_COLUMNS
+            or not any(len(c) >= CARD_CELL for r in rows[1:] for c in r)
+            or any(_UNRENDERED.search(c) for r in rows for c in r)):
+        return None
+    head, body = rows[0], rows[1:]
+    out = ['<div class="pst-scrollable-table-container"><table class="table op1-cards">', "<thead>",
+           '<tr class="row-odd">' + "".join(f'<th class="head" scope="col"><p>{_inline(c)}</p></th>'
+                                            for c in head) + "</tr>", "</thead>", "<tbody>"]
+    labels = [html.escape(_plain(c)) for c in head]
+    for k, r in enumerate(body):
+        out.append(f'<tr class="row-{"even" if k % 2 == 0 else "odd"}">'
+                   f'<th scope="row"><p>{_inline(r[0])}</p></th>'
+                   + "".join(f'<td data-label="{lab}"><p>{_inline(c)}</p></td>' for lab, c in zip(labels[1:], r[1:]))
+                   + "</tr>")
+    out += ["</tbody>", "</table>", "</div>"]
+    return "\n".join(out)
+
+
+#: Markdown in a cell that ``cards`` does not render: a link, a role, emphasis, math, HTML
+_UNRENDERED = re.compile(r"\]\(|\}`|(?<![*\\])\*(?!\*)|\$|<")
+
+
+def _pipe_table(text: str) -> list[list[str]] | None:
+    """The cells of ``text``, a Markdown pipe table and nothing else (header row first, the
+    separator row left out, ``\\|`` read as ``|``), or None."""
+    lines = text.strip().splitlines()
+    if len(lines) < 3 or not all(line.startswith("|") and line.rstrip().endswith("|") for line in lines):
+        return None
+    if not re.fullmatch(r"\|(\s*:?-+:?\s*\|)+", lines[1].replace(" ", "")):
+        return None
+    rows = [[c.strip().replace("\\|", "|") for c in re.split(r"(?<!\\)\|", line.strip()[1:-1])]
+            for k, line in enumerate(lines) if k != 1]
+    return rows if len({len(r) for r in rows}) == 1 else None
+
+
+def _inline(cell: str) -> str:
+    """A cell's text as the book's Markdown shows it: code spans as the theme's code, ``**bold**``
+    bold, the rest escaped, with typographic quotes and dashes outside code (Sphinx's smartquotes:
+    "don't" reads "don’t", as in the book's other tables)."""
+    out = []
+    for k, part in enumerate(re.split(r"`([^`]+)`", cell)):
+        if k % 2:
+            words = " ".join(f'<span class="pre">{html.escape(w)}</span>' for w in part.split())
+            out.append(f'<code class="docutils literal notranslate">{words}</code>')
+            continue
+        text = html.escape(part.replace("\\*", "\x02"), quote=False)
+        text = re.sub(r"\*\*(.+?)\*\*", lambda m: f"<strong>{m[1]}</strong>", text).replace("\x02", "*")
+        out.append(_smartquotes(text))
+    return "".join(out)
+
+
+def _plain(cell: str) -> str:
+    """A header's text without its Markdown (the name a card's line gives a value)."""
+    return re.sub(r"\*\*(.+?)\*\*", lambda m: m[1], cell.replace("`", "").replace("\\*", "\x02")).replace("\x02", "*")
+
+
+def _smartquotes(text: str) -> str:
+    try:
+        from docutils.utils.smartquotes import smartyPants
+    except ImportError:          # (a live kernel without docutils: Jupyter's Markdown has none either)
+        return text
+    return smartyPants(text, "qDe", "en")
 
 
 def table(rows: list[dict], columns: list[str] | None = None) -> str:
@@ -163,8 +255,16 @@ def pct(x: float) -> str:
 # -- figures ---------------------------------------------------------------------------------
 
 #: A plot's second drawing, for a phone: this many inches wide (at matplotlib's 72 pt per inch,
-#: 346 CSS px: a phone's page column, so its text is drawn at its own size, 8 pt = 10.7 px).
+#: 346 CSS px: a 375 px phone's page column, where its text is drawn at its own size).
 NARROW_INCHES = 3.6
+#: The narrowest box a figure gets: a 320 px phone's (WCAG 1.4.10's reflow width, a 1280 px
+#: window zoomed to 400 %).  A phone's drawing is made to be read whole there.
+PHONE_FIGURE_PX = 272
+#: The smallest text of a phone's drawing, in points: text of this size is MIN_TEXT_PX at 1 px a
+#: point, so the drawing (at most 272 pt wide) can shrink to PHONE_FIGURE_PX and stay readable.
+#: With 9 pt text chapter 9's and 10's drawings needed 298 px, and at 320 px their right 26 px --
+#: the bars the chapter is about, the 3000 tick -- lay under the box's fade.
+PHONE_TEXT_PT = 10
 #: Screens at most this wide show a plot's narrow drawing (a phone, upright or on its side).
 NARROW_SCREEN = "36em"
 
@@ -180,7 +280,9 @@ def narrow(fig) -> bytes | None:
     (matplotlib's constrained layout): side-by-side panels (one row of axes) go one above the
     other, each with its own tick labels; long labels, names of categories and legend entries
     are wrapped (the legend goes above its plot), more tightly while the drawing is still wider
-    than NARROW_INCHES.  None for a figure already that narrow."""
+    than NARROW_INCHES or than a 320 px phone shows at its text's smallest readable size
+    (``PHONE_FIGURE_PX``); text under PHONE_TEXT_PT is drawn at that size.  None for a figure
+    already that narrow."""
     import warnings
     w, h = fig.get_size_inches()
     if w <= NARROW_INCHES * 1.1:
@@ -201,6 +303,14 @@ def narrow(fig) -> bytes | None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")          # (a figure that had a layout engine of its own)
         fig.set_layout_engine("constrained")
+    from matplotlib.text import Text
+    for t in fig.findobj(Text):                  # titles, axis labels, a chapter's notes, bar labels
+        if t.get_fontsize() < PHONE_TEXT_PT:
+            t.set_fontsize(PHONE_TEXT_PT)
+    for a, *_, ticks, _legend in texts:
+        for axis, _locs, _names, size in ticks:
+            if size < PHONE_TEXT_PT:             # (the ticks a new layout makes, too)
+                a.tick_params(axis="x" if axis is a.xaxis else "y", labelsize=PHONE_TEXT_PT)
     for squeeze in (1.0, 0.8, 0.65):
         height = h
         for a, xlabel, ylabel, title, ticks, legend in texts:
@@ -213,16 +323,17 @@ def narrow(fig) -> bytes | None:
                     axis.set_ticks(locs, names)
                     if axis is a.yaxis:          # room for each name's lines, one above the other
                         lines = len(names) * max(n.count("\n") + 1 for n in names)
-                        height = max(height, lines * size * 1.4 / 72 + 1.2)
+                        height = max(height, lines * max(size, PHONE_TEXT_PT) * 1.4 / 72 + 1.2)
             if legend is not None:               # above the plot, one entry a line
                 handles, names, size = legend    # points: about 300 / size characters fit
+                size = max(size, PHONE_TEXT_PT)
                 a.legend(handles, [_wrap(n, int(300 * squeeze / size)) for n in names], loc="lower left",
                          bbox_to_anchor=(0, 1.02), frameon=False, fontsize=size)
         fig.set_size_inches(NARROW_INCHES, height)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")      # a layout that cannot fit everything still draws
             svg = _svg(fig)
-        if _width_pt(svg) <= NARROW_INCHES * 72 * 1.05:
+        if _width_pt(svg) <= NARROW_INCHES * 72 * 1.05 and (readable_width(svg) or 0) <= PHONE_FIGURE_PX:
             break
     return svg
 

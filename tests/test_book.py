@@ -1235,3 +1235,224 @@ def test_no_table_shows_pythons_truth_values_or_two_tables_without_words_between
                 unlabelled.setdefault(page, []).append(k)
     assert not cells, f"table cells showing Python's True, False or None: {cells}"
     assert not unlabelled, f"tables (their index on the page) following another with no words between: {unlabelled}"
+
+
+# -- a phone: tables of records, boxes, the charts of chapters 9 and 10 --------------------------
+
+def _booklib():
+    sys.path.insert(0, str(ROOT / "book"))
+    try:
+        import booklib
+    finally:
+        sys.path.remove(str(ROOT / "book"))
+    return booklib
+
+
+def test_a_phones_drawing_of_a_plot_is_read_whole_at_320_px():
+    """book/booklib.py's ``narrow``: chapter 9's and 10's plots had 9 pt text, so their phone
+    drawings needed 298 px, and a 320 px phone's 272 px box cut their right 26 px under its fade
+    (the bars the chapter is about, the 3000 tick).  A phone's drawing draws its text at 10 pt or
+    more and is readable in PHONE_FIGURE_PX."""
+    bl = _booklib()
+    plt = bl.pyplot()
+    fig, ax = plt.subplots(figsize=(7, 3.4))
+    names = ["one uplink", "route cache (LARTC 4.2.2)", "equalize + NAT (the article)",
+             "MPTCP, 2 subflows + conntrack marks"]
+    bars = ax.barh(range(4), [1600, 1650, 900, 2860])
+    ax.set_yticks(range(4), names, fontsize=9)
+    ax.bar_label(bars, labels=["1.00×", "1.03×", "0.56×", "1.79×"], fontsize=8)
+    ax.legend([bars], ["a legend at 9 pt"], fontsize=9)
+    ax.set_xlabel("one 300 kB download over two 2000 kbit/s lines, kbit/s (mean of 10 runs)")
+    bl._svg(fig)
+    svg = bl.narrow(fig)
+    plt.close(fig)
+    sizes = [float(a or b) for a, b in re.findall(rb'font-size(?:="|:\s*)([\d.]+)|font:\s*([\d.]+)px', svg)]
+    assert sizes and min(sizes) >= bl.PHONE_TEXT_PT, sorted(set(sizes))
+    assert bl.readable_width(svg) <= bl.PHONE_FIGURE_PX, bl.readable_width(svg)
+    assert "1.79×" in svg.decode() and "a legend at 9 pt" in svg.decode()
+
+
+def test_at_320_px_every_plot_shows_whole_in_its_phone_drawing(server):
+    """At 320 px chapter 9's "L3 hashes pairs of hosts" and chapter 10's "One 300 kB download"
+    plots needed 298 px in a 272 px box: their right 26 px -- chapter 10's two bars the chapter
+    is about, its 3000 tick, chapter 9's "8" bars -- lay under the box's fade (chapters 2, 3, 4
+    and 6 had plots of 298-335 px too: 9 pt text).  Every plot's phone drawing fits the box."""
+    cut, found = {}, 0
+    with local_page(320, 640) as pg:
+        for page in toc_pages():
+            if "bl-narrow" not in (HTML / f"{page}.html").read_text():
+                continue
+            pg.goto(f"{server}/{page}.html", wait_until="load")
+            boxes = pg.evaluate("""() => Array.from(document.querySelectorAll('.bl-figure .bl-narrow'))
+              .filter(d => d.offsetParent).map(d => { const b = d.querySelector('.bl-scroll') || d, i = d.querySelector('img');
+                return [i.alt.slice(0, 40), b.scrollWidth, b.clientWidth]; })""")
+            found += len(boxes)
+            if wide := [b for b in boxes if b[1] > b[2] + 1]:
+                cut[page] = wide
+    assert found >= 10, found
+    assert not cut, f"phone drawings wider than their box at 320 px ([alt, width, box]): {cut}"
+
+
+def test_the_speed_and_hash_charts_say_each_bars_value_at_its_end(book_html):
+    """Chapter 10's chart of one download's speed in six set-ups labels each bar's end with its
+    speed as a multiple of one uplink's (the multiples its alt text says, 1.79 and 1.78 for the
+    bars the chapter is about), and chapter 9's hash chart each bar with its number of runs (the
+    counts its alt text says), in both drawings."""
+    import base64
+    import html
+    found = 0
+    for page, start in (("10-two-links", "Horizontal bars of one download"), ("09-modern-linux", "Bar chart over")):
+        text = (book_html / f"book/{page}.html").read_text()
+        for src, alt in re.findall(r'<img src="data:image/svg\+xml;base64,([^"]+)" alt="([^"]*)"', text):
+            alt = html.unescape(alt)
+            if not alt.startswith(start):
+                continue
+            found += 1
+            svg = base64.b64decode(src).decode()
+            drawn = [t.strip() for t in re.findall(r"<text\b[^>]*>([^<]*)</text>", svg)]
+            if page == "10-two-links":       # "...: one uplink 1.00; route cache (LARTC 4.2.2) 1.03; ..."
+                want = [f"{v}×" for v in re.findall(r" (\d+\.\d\d)(?=[;.])", alt)]
+            else:                            # "With the L3 hash: 0 in 15 runs, 8 in 15 runs. ..."
+                want = re.findall(r"\d+ in (\d+) runs?", alt)
+            assert len(want) >= 4 and all(w in drawn for w in want), (page, want, drawn)
+    assert found == 4, found
+
+
+def test_a_table_of_records_is_made_a_table_whose_cells_carry_their_columns_names():
+    """book/booklib.py's ``cards``: the kernel-versus-simulator tables (four columns, a sentence in
+    a cell) become an HTML table whose rows are headed by their first cell and whose every other
+    cell carries its column's name (what a phone's card shows beside the value); the text reads
+    as the book's Markdown would show it (its quotes, code spans); other tables stay Markdown."""
+    from sim import measured
+    bl = _booklib()
+    rows = measured.table(uplinks=2)
+    out = bl.cards(measured.markdown(rows))
+    assert out and 'class="table op1-cards"' in out and out.startswith('<div class="pst-scrollable-table-container">')
+    heads = re.findall(r'<th class="head" scope="col"><p>(.*?)</p></th>', out)
+    assert heads == ["router set-up", "TCP (10 echoed messages)", "ping (one id)", "what the remote host saw"]
+    body = re.findall(r"<tr class=\"row-(?:even|odd)\">(.*?)</tr>", out.split("<tbody>")[1])
+    assert len(body) == len(rows)
+    for r, tr in zip(rows, body):
+        assert re.match(r'<th scope="row"><p>(.*?)</p></th>', tr)[1] == r["setup"].replace("'", "’")
+        cells = re.findall(r'<td data-label="([^"]*)"><p>(.*?)</p></td>', tr)
+        assert [c[0] for c in cells] == heads[1:]
+        assert [c[1] for c in cells] == [html_unquote(r[k]) for k in ("tcp", "ping", "remote_saw")]
+    assert "don’t" in out and "don't" not in out          # smartquotes, as the theme's tables
+    # a table of numbers, of three columns, or with Markdown cards does not render: Markdown
+    long = "a sentence " * 10
+    assert bl.cards(bl.table([{"a": 1, "b": 2, "c": 3, "d": 4}])) is None
+    assert bl.cards(bl.table([{"a": long, "b": 2, "c": 3}])) is None
+    assert bl.cards(bl.table([{"a": long, "b": "[x](y)", "c": 3, "d": 4}])) is None
+    assert bl.cards(bl.table([{"a": long, "b": "{term}`NAT`", "c": 3, "d": 4}])) is None
+    assert bl.cards("A sentence, no table.") is None
+    code = bl.cards(bl.table([{"a": long, "`b`": "`ip route` **x** a|b", "c": 3, "d": 4}]))
+    assert ('<td data-label="b"><p><code class="docutils literal notranslate"><span class="pre">ip</span> '
+            '<span class="pre">route</span></code> <strong>x</strong> a|b</p></td>') in code, code
+
+
+def html_unquote(text: str) -> str:
+    """``text`` as a table's cell shows it: escaped, with Sphinx's typographic apostrophes."""
+    import html
+    return html.escape(text, quote=False).replace("'", "’")
+
+
+# Each table of records (``cards``) in view, at the window's width: whether it scrolls, each row's
+# heading and cells' places, the label drawn before each cell, and rows whose cells sit side by side.
+CARDS_JS = r"""() => Array.from(document.querySelectorAll('article table.op1-cards')).map(t => {
+  const box = t.closest('.pst-scrollable-table-container'), b = box.getBoundingClientRect();
+  const rows = Array.from(t.tBodies[0].rows).map(tr => {
+    const head = tr.cells[0], cells = Array.from(tr.cells).slice(1);
+    const hr = head.getBoundingClientRect();
+    return {name: head.textContent.trim().slice(0, 30), head: head.tagName + '/' + head.getAttribute('scope'),
+      out: cells.filter(c => { const r = c.getBoundingClientRect(); return r.left < b.left - 1 || r.right > b.right + 1; }).length,
+      under: cells.every(c => c.getBoundingClientRect().top >= hr.bottom - 1),
+      inRow: cells.every(c => Math.abs(c.getBoundingClientRect().top - hr.top) < 2),
+      labels: cells.map(c => getComputedStyle(c, '::before').content),
+      names: cells.map(c => c.dataset.label),
+      // the tallest blank under a cell's text (the hidden column's sentence set a row's height)
+      blank: Math.max(...cells.map(c => { const p = c.querySelector('p'); return p ? c.getBoundingClientRect().bottom - p.getBoundingClientRect().bottom : 0; }))};
+  });
+  return {head: Array.from(t.tHead.rows[0].cells).map(c => c.textContent.trim()), scrolls: box.scrollWidth > box.clientWidth + 1,
+          output: !!t.closest('.output'), back: getComputedStyle(box.parentElement).backgroundColor,
+          height: Math.round(t.getBoundingClientRect().height), rows};
+})"""
+
+RECORD_PAGES = ("08-real-kernels", "09-modern-linux", "10-two-links")
+
+
+@pytest.mark.parametrize("width", [320, 360, 375])
+def test_on_a_phone_a_table_of_records_is_a_card_a_row(server, width):
+    """At 320 px chapter 9's kernel and simulator tables showed 2.5 of their 4 columns, cells above
+    400 px of blank (the hidden "what the remote host saw" set the row's height), "5 of 10" cut to
+    "5 o".  On a phone each row of chapter 8's, 9's and 10's tables of records is a card: its
+    set-up a heading, every other cell under it, whole in the box, after its column's name, with
+    no blank under its text; nothing scrolls sideways.  The table keeps its headers for a screen
+    reader (a column header for each column, a row header for each set-up)."""
+    bad, found = [], 0
+    with local_page(width, 700) as pg:
+        for page in RECORD_PAGES:
+            pg.goto(f"{server}/book/{page}.html", wait_until="load")
+            for t in pg.evaluate(CARDS_JS):
+                found += 1
+                where = f"{page}: {t['head'][0]}"
+                if t["scrolls"]:
+                    bad.append(f"{where}: scrolls sideways")
+                for r in t["rows"]:
+                    if r["head"] != "TH/row" or r["out"] or not r["under"] or r["blank"] > 8:
+                        bad.append(f"{where}: {r}")
+                    if r["names"] != t["head"][1:] or r["labels"] != [f'"{n}: " / ""' for n in r["names"]]:
+                        bad.append(f"{where}: {r['name']}: labels {r['labels']}")
+            if page == "09-modern-linux" and pg.locator("article table.op1-cards").count():
+                aria = pg.locator("article table.op1-cards").first.aria_snapshot()
+                for want in ('columnheader "ping (one id)"', 'rowheader "per-packet + MASQUERADE"', 'cell "5 of 10"'):
+                    if want not in aria:
+                        bad.append(f"{page}: no {want} for a screen reader: {aria[:400]}")
+    assert found >= 6, f"{found} tables of records on chapters 8-10"
+    assert not bad, bad[:6]
+
+
+def test_on_a_laptop_a_table_of_records_is_a_table(server):
+    """At 1366 px the tables of records are laid out as before: a header row drawn, each row's
+    cells side by side, nothing drawn before a cell; in the theme's dark mode too, where the
+    table is not put on a light panel (as an HTML output is: it sits where a Markdown table does)."""
+    bad, found = [], 0
+    with local_page(1366, 768) as pg:
+        for page in RECORD_PAGES:
+            pg.goto(f"{server}/book/{page}.html", wait_until="load")
+            pg.evaluate("() => { document.documentElement.dataset.mode = 'dark'; document.documentElement.dataset.theme = 'dark'; }")
+            for t in pg.evaluate(CARDS_JS):
+                found += 1
+                if t["output"] or t["back"] != "rgba(0, 0, 0, 0)":
+                    bad.append(f"{page}: {t['head'][0]} in an HTML output, on {t['back']}")
+                for r in t["rows"]:
+                    if not r["inRow"] or any(x != "none" for x in r["labels"]):
+                        bad.append(f"{page}: {r}")
+            if pg.evaluate("() => Array.from(document.querySelectorAll('article table.op1-cards thead'))"
+                           ".some(h => h.getBoundingClientRect().height < 20)"):
+                bad.append(f"{page}: a header row not drawn")
+    assert found >= 6, f"{found} tables of records on chapters 8-10"
+    assert not bad, bad[:6]
+
+
+@pytest.mark.parametrize("width", [320, 375])
+def test_on_a_phone_an_admonitions_text_is_nearly_as_wide_as_the_pages(server, width):
+    """The theme indents an admonition's text 1.4rem on each side, inside its .6rem padding: at
+    320 px "What real kernels do" had a 221 px column (the page's 288 px), its boxes were over
+    4000 px tall, and chapter 9's `ip nexthop` block was 187 px wide.  On a phone an admonition's
+    paragraphs and code blocks are at most 36 px narrower than the page's paragraphs."""
+    bad, found = {}, 0
+    with local_page(width, 700) as pg:
+        for page in RECORD_PAGES:
+            pg.goto(f"{server}/book/{page}.html", wait_until="load")
+            page_w, widths = pg.evaluate("""() => {
+              const p = Array.from(document.querySelectorAll('article.bd-article section > p')).find(p => p.offsetParent);
+              return [p.getBoundingClientRect().width, Array.from(document.querySelectorAll(
+                'article .admonition:not(.dropdown) > :is(p:not(.admonition-title), div[class*=highlight])'))
+                .filter(e => e.offsetParent).map(e => [e.textContent.trim().slice(0, 30), Math.round(e.getBoundingClientRect().width)])];
+            }""")
+            found += len(widths)
+            narrow = [w for w in widths if w[1] < page_w - 36]
+            if narrow:
+                bad[page] = (round(page_w), narrow[:3])
+    assert found >= 10, found
+    assert not bad, f"admonition text narrower than the page's paragraphs (page's width, [text, width]): {bad}"
