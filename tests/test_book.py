@@ -1341,7 +1341,7 @@ def test_chapter_2s_trace_line_box_shows_real_lines(book_html):
     show them (``event N: node kind ...``), filled in from the chapter's runs."""
     text = (book_html / "book/02-route-cache.html").read_text()
     i = text.index('id="trace-lines"')
-    box = text[i:text.index("</div>", text.index("<ul", i))]
+    box = re.sub(r"<[^>]+>", "", text[i:text.index("The trace the command line prints", i)])   # a word a span
     shown = re.findall(r"event \d+: (?:router|lan|remote1|provider\d) (\w+)", box)
     assert {"hop", "rt_miss", "rt_hit", "rt_del", "ct_new", "ct_del", "nat", "fib", "deliver", "drop"} <= set(shown), shown
 
