@@ -5,6 +5,7 @@ from pathlib import Path
 
 import sim
 from sim.trace import Ev
+from test_recipes import logical_lines
 
 BOOK = Path(__file__).resolve().parent.parent / "book"
 
@@ -32,10 +33,11 @@ def test_ch8_says_a_download_behind_2_4_nat_comes_back_over_one_line():
 
 
 def recipe() -> list[str]:
-    """Chapter 10's conntrack-mark recipe: the lines of its first ``sh`` block."""
+    """Chapter 10's conntrack-mark recipe: the lines of its first ``sh`` block, as the shell and
+    nft read them (a line that ends in a backslash joined to the next: ``logical_lines``)."""
     text = (BOOK / "10-two-links.md").read_text()
     sec = text.split("## Connection-level balancing that sticks", 1)[1]
-    return re.search(r"^```sh\n(.*?)^```$", sec, re.S | re.M).group(1).splitlines()
+    return logical_lines(re.search(r"^```sh\n(.*?)^```$", sec, re.S | re.M).group(1))
 
 
 def uncounted(line: str) -> str:

@@ -47,10 +47,35 @@ def uplink_scripts() -> str:
     return block_with("10-two-links.md", "# ip-up:")
 
 
+def logical_spans(block: str) -> list[tuple[str, str]]:
+    """A block's lines as the shell and nft read them, each with the text it was written as: a line
+    ending in a backslash goes on in the next, as a line of a narrow page is wrapped (the
+    backslash, the line break and the next line's indentation read as one space; a comment is
+    never continued).  [(logical line, its physical lines with their line breaks)]."""
+    out, cur, phys = [], None, ""
+    for l in block.splitlines():
+        phys += l + "\n"
+        if cur is not None:
+            l = f"{cur} {l.lstrip()}"
+        if l.endswith("\\") and not l.lstrip().startswith("#"):
+            cur = l[:-1].rstrip()
+            continue
+        out.append((l, phys))
+        cur, phys = None, ""
+    if cur is not None:
+        out.append((cur, phys))
+    return out
+
+
+def logical_lines(block: str) -> list[str]:
+    """A block's lines with those continued by a backslash joined (``logical_spans``)."""
+    return [l for l, _ in logical_spans(block)]
+
+
 def commands(block: str) -> list[str]:
     """A block's command lines: comments dropped, continued lines (``||`` / ``\\``) joined."""
     lines, cur = [], ""
-    for l in block.splitlines():
+    for l in logical_lines(block):
         if not l.strip() or l.lstrip().startswith("#"):
             continue
         cur = f"{cur} {l.strip()}" if cur else l.strip()
@@ -173,7 +198,7 @@ def nft_body() -> str:
 
 
 def test_ch10_recipes_rules_count_their_packets():
-    rules = [l.strip() for l in nft_body().splitlines()
+    rules = [l.strip() for l in logical_lines(nft_body())
              if l.startswith("    ") and not l.strip().startswith(("#", "type ", "}"))]
     assert len(rules) == 7, rules
     assert all(" counter " in f" {r} " for r in rules), rules
@@ -182,10 +207,16 @@ def test_ch10_recipes_rules_count_their_packets():
 DRAW = 'iifname "eth0" fib daddr type unicast ct state new ct mark 0 counter ct mark set '
 
 
-def other_draws() -> list[str]:
-    """The draws chapter 10 offers in place of the recipe's: its ``text`` blocks, one rule a line."""
+def other_draw_spans() -> list[tuple[str, str]]:
+    """The draws chapter 10 offers in place of the recipe's: its ``text`` blocks' rules, each
+    (the rule, its lines as written: ``logical_spans``)."""
     text = (BOOK / "10-two-links.md").read_text()
-    return [l for b in re.findall(r"^```text\n(.*?)^```$", text, re.S | re.M) for l in b.splitlines()]
+    return [(l, phys) for b in re.findall(r"^```text\n(.*?)^```$", text, re.S | re.M)
+            for l, phys in logical_spans(b) if l.strip()]
+
+
+def other_draws() -> list[str]:
+    return [l for l, _ in other_draw_spans()]
 
 
 def test_ch10s_other_draws_are_whole_rules():
@@ -193,7 +224,7 @@ def test_ch10s_other_draws_are_whole_rules():
     # ..." pasted alone in place of the draw rule load, and draw again for every packet
     draws = other_draws()
     assert len(draws) == 4 and all(d.startswith(DRAW) for d in draws), draws
-    assert DRAW + "numgen inc mod 2 offset 1" in nft_body()
+    assert DRAW + "numgen inc mod 2 offset 1" in [l.strip() for l in logical_lines(nft_body())]
     prose = " ".join((BOOK / "10-two-links.md").read_text().split())
     assert "`numgen random mod 3 map" not in prose and "`ct mark set jhash" not in prose
 
@@ -368,10 +399,12 @@ def test_recipes_run_in_namespaces(net):
 
     # the other draws, each in place of the draw rule: they load, and each connection's address
     # is its mark's uplink
-    body = nft_body()
-    draw = next(l for l in body.splitlines() if "numgen inc" in l)
-    for other in other_draws():
-        rc, err = net.sh(recipe().replace(draw, "    " + other), rt)
+    # (pasted as they are written, their lines continued by backslashes, indented as the draw)
+    draw = next(phys for l, phys in logical_spans(nft_body()) if "numgen inc" in l)
+    assert recipe().count(draw) == 1
+    for other, lines in other_draw_spans():
+        pasted = "".join("    " + l + "\n" for l in lines.splitlines())
+        rc, err = net.sh(recipe().replace(draw, pasted), rt)
         assert (rc, err) == (0, ""), (other, err)
         assert set(net.six()) <= set(ALTERNATE), other
     rc, err = net.sh(recipe(), rt)
