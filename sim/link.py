@@ -102,13 +102,15 @@ class Interface:
 class Link:
     """A wire between interfaces; ``delay`` in µs, ``bandwidth`` per direction in bit/s."""
 
-    __slots__ = ("name", "ifaces", "delay", "by_addr")
-    bundle = False
+    __slots__ = ("name", "ifaces", "delay", "by_addr", "bundle")
 
     def __init__(self, name: str, ifaces: list[Interface], delay: int):
         self.name = name
         self.ifaces = ifaces
         self.delay = delay
+        # several lines used as one (BundleLink)?  An attribute of each link, not of the class:
+        # read for every packet sent, and Python 3.11 reads a slot faster than a class attribute
+        self.bundle = False
         self.by_addr = {i.addr: i for i in ifaces}
         for i in ifaces:
             i.link = self
@@ -164,10 +166,10 @@ class BundleLink(Link):
     per line.  ``member_packets[label][m]`` counts what each end sent on line m."""
 
     __slots__ = ("members", "busy", "next_seq", "expect", "pending", "member_packets")
-    bundle = True
 
     def __init__(self, name: str, ifaces: list[Interface], members: list[tuple[int, int, int]]):
         super().__init__(name, ifaces, max(d for _, _, d in members))
+        self.bundle = True
         self.members = members
         a, b = ifaces
         a.bandwidth, b.bandwidth = sum(m[0] for m in members), sum(m[1] for m in members)
