@@ -474,3 +474,26 @@ def test_a_run_hands_what_it_keeps_to_the_collectors_oldest_generation():
     finally:
         gc.unfreeze()
     del kept
+
+
+def test_a_router_without_route_cache_follows_a_changed_table():
+    """A router without a route cache keeps where each destination's route leads (``fwd``), as
+    long as its table is unchanged: a route added meanwhile takes the next packet."""
+    from sim.apps import Download, WebServer
+    from sim.topology import article_network
+    s = Sim(seed=1, until=300_000)
+    net = article_network(s, sim.make_params("connection-level").spec())
+    internet, remote2 = net["internet"], net["remote2"]
+    WebServer(net["remote1"], 80, 200_000)
+    Download(net["local1"], "200.0.0.1", 80, 200_000, 0)
+    net.start()
+    s.run()                                   # the download under way: its ACKs cross the Internet
+    assert "200.0.0.1" in internet.fwd
+    sent_r1 = internet.ifaces["r1"].tx_packets
+    assert sent_r1 > 0 and remote2.ifaces["eth0"].rx_packets == 0
+    # ip route add 200.0.0.1/32 via 210.0.0.1 dev r2: remote2 is now the next hop (and drops them)
+    internet.fib.add("200.0.0.1/32 via 210.0.0.1 dev r2")
+    s.until = None
+    s.run()
+    assert remote2.ifaces["eth0"].rx_packets > 0
+    assert internet.ifaces["r1"].tx_packets == sent_r1
