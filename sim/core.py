@@ -67,15 +67,6 @@ class Sim:
             self._run()
             self.trace.events.flush()   # the last events still pending go into the stored trace
         finally:
-            if not gc.get_freeze_count():
-                # What the run made and still holds (the stored trace, the tables) lives as long
-                # as its result: it goes straight to the collector's oldest generation, which a
-                # freeze and an unfreeze do without looking at the objects, instead of being
-                # walked by a young collection as soon as the collector is back on, then again by
-                # the middle one (a twentieth of a run with the trace on).  (Skipped if some
-                # other code keeps objects frozen: unfreeze would thaw them too.)
-                gc.freeze()
-                gc.unfreeze()
             if collecting:
                 gc.enable()
 
