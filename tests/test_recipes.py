@@ -43,8 +43,19 @@ def recipe() -> str:
     return block_with("10-two-links.md", "ct mark set numgen inc")
 
 
-def uplink_scripts() -> str:
+def ip_down() -> str:
+    """Chapter 10's ip-down script for uplink 2: a block of its own."""
+    return block_with("10-two-links.md", "# ip-down:")
+
+
+def ip_up() -> str:
+    """Chapter 10's ip-up script for uplink 2: a block of its own."""
     return block_with("10-two-links.md", "# ip-up:")
+
+
+def uplink_scripts() -> str:
+    """Both uplink scripts, ip-down's then ip-up's."""
+    return ip_down() + ip_up()
 
 
 def logical_spans(block: str) -> list[tuple[str, str]]:
@@ -228,6 +239,21 @@ def test_ch10s_other_draws_are_whole_rules():
     prose = " ".join((BOOK / "10-two-links.md").read_text().split())
     assert "`numgen random mod 3 map" not in prose and "`ct mark set jhash" not in prose
 
+
+def test_ch10_uplink_scripts_are_two_blocks_each_under_its_file_name():
+    # an engineer's finding: ip-down and ip-up shared one block and one copy button, so a copy
+    # gave both scripts in one file; each is now a block of its own, a whole script (#!/bin/sh),
+    # under the name of the file it goes in, a name run-parts accepts (no dot)
+    raw = (BOOK / "10-two-links.md").read_text()
+    for kind, block in (("down", ip_down()), ("up", ip_up())):
+        assert block.startswith("#!/bin/sh\n"), block
+        other = "# ip-up:" if kind == "down" else "# ip-down:"
+        assert other not in block
+        i = raw.index("```sh\n" + block)
+        head = raw[:i].rstrip().splitlines()[-1]
+        assert head == f"`/etc/ppp/ip-{kind}.d/uplink2`:", head
+    text = " ".join(raw.split())
+    assert "named without a dot, since Debian's `run-parts` passes over a name with one" in text
 
 # -- in namespaces ------------------------------------------------------------------------------
 
@@ -413,8 +439,7 @@ def test_recipes_run_in_namespaces(net):
 
     # an uplink's device down (ip-down), the recipe run again while it is down (its route lines
     # say why they fail, the rest goes in), up again (ip-up): its table's route back, alternation back
-    i = uplink_scripts().index("# ip-up:")
-    down, up = uplink_scripts()[:i], uplink_scripts()[i:]
+    down, up = ip_down(), ip_up()
     net.run("ip", "link", "set", "if2", "down", ns=rt)
     net.sh(down, rt, pppd_args())
     assert [a for a, _ in net.six()] == ["100.0.0.1"] * 6
