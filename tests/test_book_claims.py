@@ -54,7 +54,8 @@ def test_ch10_recipe_sets_ignore_routes_with_linkdown_where_every_kernel_reads_i
     assert uplinks == ["if1", "if2"]
     for conf in ["all", "default", *uplinks]:
         # (-e: a device not there yet, a PPP uplink before its first dial, is no error)
-        assert any(re.fullmatch(rf"sysctl (-e )?-w net\.ipv4\.conf\.{conf}\.ignore_routes_with_linkdown=1", x)
+        # (slashes: a dot in a device's name, a VLAN's eth1.7, is not read as a separator)
+        assert any(re.fullmatch(rf"sysctl (-e )?-w net/ipv4/conf/{conf}/ignore_routes_with_linkdown=1", x)
                    for x in lines), conf
     assert "5.11" in chapter("10-two-links.md")
 

@@ -191,7 +191,7 @@ def test_ch10_recipe_runs_on_with_an_uplink_down_or_not_there():
     for c in commands(recipe()):
         if c.startswith("ip route"):
             assert c.endswith("|| :"), c
-        if re.search(r"conf\.if\d", c):
+        if re.search(r"conf[./]if\d", c):
             assert c.startswith("sysctl -e "), c
     main = [c for c in commands(recipe()) if c.startswith("ip route replace default scope global")]
     assert main == ["ip route replace default scope global nexthop via 100.0.0.254 dev if1 nexthop via "
@@ -254,6 +254,18 @@ def test_ch10_uplink_scripts_are_two_blocks_each_under_its_file_name():
         assert head == f"`/etc/ppp/ip-{kind}.d/uplink2`:", head
     text = " ".join(raw.split())
     assert "named without a dot, since Debian's `run-parts` passes over a name with one" in text
+
+
+def test_ch10_recipes_sysctls_keep_a_dotted_device_name_whole():
+    # an engineer's finding: "sysctl -e -w net.ipv4.conf.up.7.ignore_routes_with_linkdown=1" (a VLAN
+    # uplink, eth1.7) prints nothing, returns 0 and leaves 0: sysctl splits the name at its dot
+    # and -e hides the error; the slash form keeps the name whole
+    lines = [c for c in commands(recipe()) if c.startswith("sysctl") and "conf" in c]
+    assert len(lines) == 4 and all(re.search(r" net/ipv4/conf/[^/ ]+/ignore_routes_with_linkdown=1$", c)
+                                   for c in lines), lines
+    text = " ".join((BOOK / "10-two-links.md").read_text().split())
+    assert "`sysctl -e -w net.ipv4.conf.eth1.7.ignore_routes_with_linkdown=1` looks for `conf/eth1/7/`" in text
+
 
 # -- in namespaces ------------------------------------------------------------------------------
 
