@@ -95,7 +95,17 @@ def test_ch10_recipe_draws_a_mark_only_as_the_kernel_lab_does():
     assert draws == [lab_rule]
     i = next(n for n, l in enumerate(recipe()) if "numgen" in l and not l.lstrip().startswith("#"))
     chain = max(n for n, l in enumerate(recipe()[:i]) if l.strip().startswith("chain "))
-    assert "hook prerouting" in recipe()[chain + 1]
+    hook = next(l.strip() for l in recipe()[chain + 1:i] if l.strip().startswith("type "))
+    assert "hook prerouting" in hook
+    # and in a chain of the lab's priority: mangle + 1, after any other chain at mangle (an old
+    # per-packet rule left in place would otherwise re-mark the packets after the recipe's chain)
+    from test_kernel_weights_race import _FakeLab
+    from sim.kernel.scenarios import Setup, configure
+    lab = _FakeLab(2)
+    configure(lab, Setup("connmark", "masquerade"))
+    lab_nft = "\n".join(t for kind, node, t in lab.calls if kind == "nft" and "numgen" in t)
+    lab_hook = re.search(r"^ *(type filter hook prerouting priority [^;]+;)", lab_nft, re.M).group(1)
+    assert hook == lab_hook == "type filter hook prerouting priority mangle + 1;", (hook, lab_hook)
     text = chapter("10-two-links.md")
     for phrase in ("numgen random mod 2 offset 1", "numgen random mod 3 map",
                    "nf_conntrack_udp_timeout", "nf_conntrack_tcp_loose", "jhash ip saddr . ip daddr"):
