@@ -1506,7 +1506,7 @@ def test_a_refused_answer_is_marked_refused_not_wrong(tmp_path):
     r = cli("grade", "--student", "alice", str(f))
     assert r.returncode == 0, r.stderr
     assert "[refused] eqnat-survive" in r.stdout and "[wrong]" not in r.stdout
-    assert "a count is a whole number written in digits (like 16), got '1e1'" in r.stdout
+    assert COUNT_IS + "'1e1'" in r.stdout
 
 
 def test_an_answer_from_a_shared_variant_names_no_one_student(tmp_path):
@@ -1670,16 +1670,26 @@ def test_a_rate_in_the_asked_unit_and_answers_that_are_no_choice():
     assert not ok and text == "'drop it' is not one of: accept, ignore, reset"
 
 
+COUNT_IS = "a count is a whole number, 0 or more, written in digits alone (like 16), got "
+
+
 @pytest.mark.parametrize("form, written, norm, problem", [
     ("int", "16", "16", ""), ("int", " 016 ", "16", ""), ("int", 16, "16", ""), ("int", 16.0, "16", ""),
-    ("int", "15.5", "", "a count is a whole number written in digits (like 16), got '15.5'"),
-    ("int", "16.49", "", "a count is a whole number written in digits (like 16), got '16.49'"),
-    ("int", "1e1", "", "a count is a whole number written in digits (like 16), got '1e1'"),
-    ("int", "+16", "", "a count is a whole number written in digits (like 16), got '+16'"),
-    ("int", "1,6", "", "a count is a whole number written in digits (like 16), got '1,6'"),
-    ("int", 15.5, "", "a count is a whole number, got 15.5"),
+    ("int", "15.5", "", COUNT_IS + "'15.5'"),
+    ("int", "16.49", "", COUNT_IS + "'16.49'"),
+    ("int", "1e1", "", COUNT_IS + "'1e1'"),
+    ("int", "+16", "", COUNT_IS + "'+16'"),
+    ("int", "1,6", "", COUNT_IS + "'1,6'"),
+    ("int", 15.5, "", COUNT_IS + "15.5"),
+    # one wording for every answer that is no count: -1 is a whole number, but no count (a
+    # reviewer's finding: "a count is a whole number, got -1"), and a word was "expected a whole
+    # number" where "13.5" was "a count is a whole number written in digits"
+    ("int", -1, "", COUNT_IS + "-1"), ("int", "-1", "", COUNT_IS + "'-1'"), ("int", -0.0, "0", ""),
     ("int", True, "", "expected a number, got True"),
-    ("int", "abc", "", "expected a whole number, got 'abc'"),
+    ("int", "abc", "", COUNT_IS + "'abc'"),
+    ("int", "twelve", "", COUNT_IS + "'twelve'"),
+    ("int", "1234567890123456", "", "a count has at most 15 digits, got '1234567890123456'"),
+    ("int", 1e15, "", "a count has at most 15 digits, got 1000000000000000.0"),
     ("percent", "33", "33", ""), ("percent", "33,5", "34", ""), ("percent", "3,5", "4", ""),
     ("percent", "5,0", "5", ""), ("percent", "33 %", "33", ""), ("percent", "0.5%", "1", ""),
     ("percent", "0.33", "", "answer in percent: '0.33' is less than 1% (write 33 for a third)"),
