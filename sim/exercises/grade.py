@@ -1923,7 +1923,7 @@ def fill_lms_file(path, column: str, grade_column: str, scores: dict[str, str],
     k_comment = low.index(FEEDBACK_COLUMN.lower()) if comments is not None and FEEDBACK_COLUMN.lower() in low else None
     edits = []                                  # (start, end, new text), in order
     filled = changed = commented = appended = replaced = same = 0
-    unscored, kept_mark, not_number = [], [], []
+    unscored, kept_mark, not_number, replaced_mark = [], [], [], []
     rows = [[_csv_value(text[a:b]) for a, b in cells] for cells in records[1:]]
     ids = [row[k_id].strip().lower() if k_id < len(row) else "" for row in rows]
     # an id on several rows is several participants to the LMS and one student to the grader:
@@ -1956,7 +1956,9 @@ def fill_lms_file(path, column: str, grade_column: str, scores: dict[str, str],
         elif not old or _number(old) != _number(score):
             cells = edit(cells, k_grade, _csv_quoted(score, delim))
             filled += 1
-            changed += bool(old)
+            if old:                             # named, as the cells left are: a grade given by hand?
+                changed += 1
+                replaced_mark.append(f"{who} ({old!r}, now {score})")
         else:
             same += 1                           # the score is there already: nothing to write
         report = (comments or {}).get(sid) if k_comment is not None else None
@@ -1989,7 +1991,8 @@ def fill_lms_file(path, column: str, grade_column: str, scores: dict[str, str],
     result.append(text[last:])
     col = header[k_grade]
     notes = [f"{out}: column {col!r} filled for {filled} student{'s' if filled != 1 else ''}"
-             + (f" ({changed} of them had another number there, replaced)" if changed else "")
+             + (f" ({changed} of them had another number there, replaced: {_listed(replaced_mark)})"
+                if changed else "")
              + (f"; {same} had their score there already" if same else "")
              + (f", {header[k_comment]!r} with {commented} report{'s' if commented != 1 else ''}"
                 + (f" ({appended} after the text the cell had)" if appended else "")
