@@ -621,14 +621,15 @@ def test_grade_rejects_malformed_and_foreign_files(tmp_path, content, message):
 def test_grade_class_csv(tmp_path):
     ids = chapter_ids(2)
     for s in ("alice", "bob"):
-        (tmp_path / f"{s}.json").write_text(json.dumps(answer_file(s, right_answers(s, ids))))
+        (tmp_path / f"{s}.json").write_text(json.dumps(answer_file(s, right_answers(s, ids),
+                                                                   exported="2026-12-01T09:00:00Z")))
     (tmp_path / "carol.json").write_text("{oops")
     r = cli("grade", "--class", str(tmp_path))
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
-    assert lines[0] == "student,file,score,max,attempts,error,note," + ",".join(ids)
+    assert lines[0] == "student,file,submitted_at,score,max,attempts,error,note," + ",".join(ids)
     rows = {l.split(",")[0]: l for l in lines[1:]}
-    assert rows["alice"] == f"alice,alice.json,{len(ids)},{len(ids)},,,," + ",".join("1" * len(ids))
+    assert rows["alice"] == f"alice,alice.json,2026-12-01T09:00:00Z,{len(ids)},{len(ids)},,,," + ",".join("1" * len(ids))
     assert "is not JSON" in rows["carol"]
 
 

@@ -1910,3 +1910,21 @@ def test_a_class_whose_students_are_two_folders_each_is_refused(tmp_path):
     assert r.returncode == 0, r.stderr
     assert {row["student"] for row in csv.DictReader(open(out)) if "2 folders each say" in row["error"]} == {"s01"}
 
+
+def test_the_per_file_csv_says_when_each_file_was_submitted(tmp_path):
+    """An instructor's finding: in the nbgrader box's route nothing showed a late submission --
+    files.csv had no time, and only --gradebook (which the box did not write) had submitted_at.
+    The per-file CSV has it too, for every file: in nbgrader's submitted/ID/ASSIGNMENT/ nbgrader's
+    own timestamp.txt, not the exported time the student's kernel wrote."""
+    sub = tmp_path / "submitted"
+    _per_student(sub / "s01" / "ch02", "s01", 2, stamp="2026-12-01T10:00:00Z")
+    _per_student(sub / "s02" / "ch02", "s02", 2, stamp="2026-12-01T10:00:00Z")
+    (sub / "s02" / "ch02" / "timestamp.txt").write_text("2026-12-08 23:59:30.123456 UTC")     # late, by nbgrader's clock
+    roster = tmp_path / "roster.txt"
+    roster.write_text("s01\ns02\ns03\n")
+    out = tmp_path / "files-ch02.csv"
+    r = cli("grade", "--class", str(sub), "--chapter", "2", "--roster", str(roster), "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    got = {row["student"]: row["submitted_at"] for row in csv.DictReader(open(out))}
+    assert got == {"s01": "2026-12-01T10:00:00Z", "s02": "2026-12-08T23:59:30Z", "s03": ""}, got
+    assert next(csv.reader(open(out)))[:4] == ["student", "file", "submitted_at", "score"]

@@ -1356,10 +1356,13 @@ class ClassGrades:
     participant_gaps: dict[str, str] = field(default_factory=dict)
 
     def csv(self) -> str:
-        """One row per file: student, file, score, max, attempts, error, note, one column per exercise."""
+        """One row per file: student, file, submitted_at, score, max, attempts, error, note, one column
+        per exercise.  ``submitted_at`` is the gradebook's, for each file: whether it came in late is
+        to be read there (nbgrader's timestamp.txt), not only with --gradebook."""
         order = [k for k in BANK if k in self.ids]
         buf = io.StringIO()
-        w = csv.DictWriter(buf, ["student", "file", "score", "max", "attempts", "error", "note"] + order,
+        w = csv.DictWriter(buf, ["student", "file", "submitted_at", "score", "max", "attempts", "error", "note"]
+                           + order,
                            extrasaction="ignore", lineterminator="\n")
         w.writeheader()
         for row in self.rows:
@@ -2847,7 +2850,7 @@ def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | 
 def grade_class(folder, chapter: int | None = None, roster=None, secret: str | None = None,
                 jobs: int = 1, progress: bool | None = None) -> tuple[str, list[str]]:
     """Every ``*.json`` in ``folder`` -> (CSV, notes).  The CSV has a row per file -- student,
-    file, score, max, attempts, error, note, one column per exercise -- and, with a
+    file, submitted_at, score, max, attempts, error, note, one column per exercise -- and, with a
     ``roster`` (a file of ids), a row for each student who sent nothing.  The notes are
     what concerns no row: entries skipped, rows with different maximums."""
     g = grade_folder(folder, chapter, roster, secret, jobs, progress)
