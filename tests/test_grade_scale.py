@@ -1517,7 +1517,7 @@ def test_the_guides_differences_script_says_why_a_row_has_no_score(tmp_path):
     roster = tmp_path / "roster.txt"
     roster.write_text("s01\ns05\ns06\n")
     r = cli("grade", "--class", str(sub), "--chapter", "6", "--roster", str(roster), "--gradebook",
-            str(tmp_path / "gradebook.csv"), "-o", str(tmp_path / "files.csv"))
+            str(tmp_path / "gradebook-ch06.csv"), "-o", str(tmp_path / "files-ch06.csv"))
     assert r.returncode == 0, r.stderr
     (tmp_path / "grades.csv").write_text("assignment,student_id,score\nch06,s01,3.0\nch06,s05,3.0\nch06,s06,3.0\n")
     here = os.getcwd()
