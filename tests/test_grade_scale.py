@@ -1864,6 +1864,12 @@ def test_a_copy_of_submitted_made_again_into_the_same_folder_is_refused(tmp_path
                       f"existed", "rm -rf ../copy-chNN && cp -r submitted ../copy-chNN",
                    f"or grade {copy}/submitted/ alone")
     assert not [f for f in outs.values() if (tmp_path / f).exists()]
+    # the same, with the copy named as nbgrader's own folder
+    (tmp_path / "back").mkdir()
+    for _ in range(2):
+        subprocess.run(["cp", "-r", "submitted", "../back/submitted"], cwd=op1, check=True)
+    one_line_error(cli("grade", "--class", str(tmp_path / "back" / "submitted"), "--chapter", "4"),
+                   "holds two copies of nbgrader's submitted/")
     # the box's step, run for each chapter, twice for one of them: a new copy each time
     for ch in ("02", "04", "04"):
         subprocess.run(["bash", "-c", f"rm -rf ../copy-ch{ch} && cp -r submitted ../copy-ch{ch}"], cwd=op1, check=True)

@@ -1655,7 +1655,7 @@ def check_one_copy(folder: Path) -> None:
     an LMS file of 31 grades, with status 0)."""
     nested = [d for d in folder.iterdir() if d.is_dir() and d.name.lower() == "submitted"] \
         if folder.is_dir() else []
-    if not nested or folder.name.lower() in NBGRADER_BOXES:
+    if not nested:
         return
     inner, outer = _submissions(nested[0]), _submissions(folder)
     if not inner or not outer:
