@@ -3072,7 +3072,7 @@ def test_the_guides_shared_site_recipe_runs_as_written(tmp_path):
     assert [c.split()[2:4] for c in cmds] == [["sim.exercises", "sheet"], ["sim.exercises", "grade"],
                                               ["zipfile", "-c"]], cmds
     ids = chapter_ids(2)
-    (tmp_path / "worksheet-ch06.csv").write_text(
+    (tmp_path / "worksheet.csv").write_text(
         "Identifier,Full name,Username,Email address,Status,Grade,Maximum Grade\n"
         f"Participant 1001,Ann Example,ann,ann@uni.example,Submitted,,{len(ids)}.00\n"
         f"Participant 1002,Bo Example,bo,bo@uni.example,Submitted,,{len(ids)}.00\n")

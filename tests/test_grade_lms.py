@@ -497,7 +497,7 @@ def test_an_exercise_left_out_is_not_graded_and_the_maximum_is_the_others(tmp_pa
     assert [row["Grade"] for row in csv.DictReader(open(tmp_path / "filled.csv", encoding="utf-8-sig"))] == \
         [str(len(kept)), "0"]
     files = list(csv.DictReader(open(tmp_path / "files.csv")))
-    assert list(files[0])[7:] == kept and files[0]["max"] == str(len(kept)), files[0]
+    assert list(files[0])[8:] == kept and files[0]["max"] == str(len(kept)), files[0]
     assert f"left out of grading (--leave-out): {left}, whose answers are not read; the scores are out of " \
            f"{len(kept)}" in r.stderr, r.stderr
     one_line_error(cli(*args), f"'Maximum Grade' is {len(kept)} and chapter 2 is graded out of {len(ids)}")
