@@ -1653,8 +1653,10 @@ def check_one_copy(folder: Path) -> None:
     ``COPY`` exists (cp then copies into it, as ``COPY/submitted/``).  Graded as it is, every student
     in both is two folders' owner, and neither folder counts (a class of 300: 510 files refused, and
     an LMS file of 31 grades, with status 0)."""
-    nested = [d for d in folder.iterdir() if d.is_dir() and d.name.lower() == "submitted"] \
-        if folder.is_dir() else []
+    try:
+        nested = [d for d in folder.iterdir() if d.is_dir() and d.name.lower() == "submitted"]
+    except OSError:                             # not a folder, or unreadable: said where it is read
+        return
     if not nested:
         return
     inner, outer = _submissions(nested[0]), _submissions(folder)
