@@ -621,14 +621,15 @@ def test_grade_rejects_malformed_and_foreign_files(tmp_path, content, message):
 def test_grade_class_csv(tmp_path):
     ids = chapter_ids(2)
     for s in ("alice", "bob"):
-        (tmp_path / f"{s}.json").write_text(json.dumps(answer_file(s, right_answers(s, ids))))
+        (tmp_path / f"{s}.json").write_text(json.dumps(answer_file(s, right_answers(s, ids),
+                                                                   exported="2026-12-01T09:00:00Z")))
     (tmp_path / "carol.json").write_text("{oops")
     r = cli("grade", "--class", str(tmp_path))
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
-    assert lines[0] == "student,file,score,max,attempts,error,note," + ",".join(ids)
+    assert lines[0] == "student,file,submitted_at,score,max,attempts,error,note," + ",".join(ids)
     rows = {l.split(",")[0]: l for l in lines[1:]}
-    assert rows["alice"] == f"alice,alice.json,{len(ids)},{len(ids)},,,," + ",".join("1" * len(ids))
+    assert rows["alice"] == f"alice,alice.json,2026-12-01T09:00:00Z,{len(ids)},{len(ids)},,,," + ",".join("1" * len(ids))
     assert "is not JSON" in rows["carol"]
 
 
@@ -999,12 +1000,18 @@ def test_the_guides_comparison_snippet_prints_differences_and_counts_who_sent_no
     sub = tmp_path / "submitted"
     _per_student(sub / "s01" / "ch06", "s01", 6)
     _per_student(sub / "s02" / "ch06", "s02", 6)             # nbgrader 2 (a test cell deleted), ours 3
+    _per_student(sub / "s03" / "ch06", "s03", 6)             # S03 on the roster: the same student
     roster = tmp_path / "roster.txt"
-    roster.write_text("".join(f"s{k:02d}\n" for k in range(1, 201)))
+    roster.write_text("".join(f"{'S' if k == 3 else 's'}{k:02d}\n" for k in range(1, 201)))
+    # the box's files: gradebook-chNN.csv and files-chNN.csv, which the snippet reads
     r = cli("grade", "--class", str(sub), "--chapter", "6", "--roster", str(roster), "--gradebook",
-            str(tmp_path / "gradebook.csv"), "-o", str(tmp_path / "files.csv"))
+            str(tmp_path / "gradebook-ch06.csv"), "-o", str(tmp_path / "files-ch06.csv"))
     assert r.returncode == 0, r.stderr
-    (tmp_path / "grades.csv").write_text("assignment,student_id,score\nch06,s01,3.0\nch06,s02,2.0\n")
+    assert "S03,3," in (tmp_path / "gradebook-ch06.csv").read_text()         # spelled as the roster does
+    # nbgrader's student_id is the folder's, s03: an instructor's run printed "S240007: nbgrader -, grade
+    # --class 2" and "s240007: nbgrader 2.0, grade --class -" for one student who agreed
+    (tmp_path / "grades.csv").write_text("assignment,student_id,score\nch06,s01,3.0\nch06,s02,2.0\n"
+                                         "ch06,s03,3.0\n")
     here = os.getcwd()
     os.chdir(tmp_path)
     try:
@@ -1015,7 +1022,7 @@ def test_the_guides_comparison_snippet_prints_differences_and_counts_who_sent_no
         os.chdir(here)
     assert buf.getvalue().splitlines() == [
         "s02: nbgrader 2.0, grade --class 3",
-        "198 roster students sent nothing (0 in gradebook.csv, absent from grades.csv)"], buf.getvalue()[:2000]
+        "197 roster students sent nothing (0 in gradebook-ch06.csv, absent from grades.csv)"], buf.getvalue()[:2000]
 
 
 def test_the_guides_nbgrader_route_says_what_an_instructor_met():
@@ -1506,7 +1513,7 @@ def test_a_refused_answer_is_marked_refused_not_wrong(tmp_path):
     r = cli("grade", "--student", "alice", str(f))
     assert r.returncode == 0, r.stderr
     assert "[refused] eqnat-survive" in r.stdout and "[wrong]" not in r.stdout
-    assert "a count is a whole number written in digits (like 16), got '1e1'" in r.stdout
+    assert COUNT_IS + "'1e1'" in r.stdout
 
 
 def test_an_answer_from_a_shared_variant_names_no_one_student(tmp_path):
@@ -1670,16 +1677,26 @@ def test_a_rate_in_the_asked_unit_and_answers_that_are_no_choice():
     assert not ok and text == "'drop it' is not one of: accept, ignore, reset"
 
 
+COUNT_IS = "a count is a whole number, 0 or more, written in digits alone (like 16), got "
+
+
 @pytest.mark.parametrize("form, written, norm, problem", [
     ("int", "16", "16", ""), ("int", " 016 ", "16", ""), ("int", 16, "16", ""), ("int", 16.0, "16", ""),
-    ("int", "15.5", "", "a count is a whole number written in digits (like 16), got '15.5'"),
-    ("int", "16.49", "", "a count is a whole number written in digits (like 16), got '16.49'"),
-    ("int", "1e1", "", "a count is a whole number written in digits (like 16), got '1e1'"),
-    ("int", "+16", "", "a count is a whole number written in digits (like 16), got '+16'"),
-    ("int", "1,6", "", "a count is a whole number written in digits (like 16), got '1,6'"),
-    ("int", 15.5, "", "a count is a whole number, got 15.5"),
+    ("int", "15.5", "", COUNT_IS + "'15.5'"),
+    ("int", "16.49", "", COUNT_IS + "'16.49'"),
+    ("int", "1e1", "", COUNT_IS + "'1e1'"),
+    ("int", "+16", "", COUNT_IS + "'+16'"),
+    ("int", "1,6", "", COUNT_IS + "'1,6'"),
+    ("int", 15.5, "", COUNT_IS + "15.5"),
+    # one wording for every answer that is no count: -1 is a whole number, but no count (a
+    # reviewer's finding: "a count is a whole number, got -1"), and a word was "expected a whole
+    # number" where "13.5" was "a count is a whole number written in digits"
+    ("int", -1, "", COUNT_IS + "-1"), ("int", "-1", "", COUNT_IS + "'-1'"), ("int", -0.0, "0", ""),
     ("int", True, "", "expected a number, got True"),
-    ("int", "abc", "", "expected a whole number, got 'abc'"),
+    ("int", "abc", "", COUNT_IS + "'abc'"),
+    ("int", "twelve", "", COUNT_IS + "'twelve'"),
+    ("int", "1234567890123456", "", "a count has at most 15 digits, got '1234567890123456'"),
+    ("int", 1e15, "", "a count has at most 15 digits, got 1000000000000000.0"),
     ("percent", "33", "33", ""), ("percent", "33,5", "34", ""), ("percent", "3,5", "4", ""),
     ("percent", "5,0", "5", ""), ("percent", "33 %", "33", ""), ("percent", "0.5%", "1", ""),
     ("percent", "0.33", "", "answer in percent: '0.33' is less than 1% (write 33 for a third)"),
@@ -3088,19 +3105,24 @@ def test_the_guides_nbgrader_recipe_runs_as_written(tmp_path):
     cmds = [" ".join(c.split()) for c in re.findall(r"`(python -m [^`]+)`", box, re.S)]
     assert [c.split()[2:4] for c in cmds] == [["sim.exercises", "notebooks"], ["sim.exercises", "grade"],
                                               ["zipfile", "-c"]], cmds
-    assert "`cp -r submitted ../copy`" in box and "--lms-file worksheet-graded.csv" in cmds[1]
+    # a new copy for each chapter (an instructor's second chapter went into copy/submitted/, beside the first)
+    copy = re.search(r"`(rm -rf \.\./copy-chNN && cp -r\s+submitted\s+\.\./copy-chNN)`", box)
+    assert copy and "--class copy-chNN" in cmds[1] and "--lms-file worksheet-chNN-graded.csv" in cmds[1], box
+    # late work shows in the box's own files: submitted_at in files-chNN.csv, and 7.'s gradebook is written
+    assert "--gradebook gradebook-chNN.csv" in cmds[1] and "`submitted_at`" in box and "--before-duedate" in box
     assert "hub user name as `MY_ID`" in " ".join(box.split())
     secret = "the course's own"
     (tmp_path / "course-secret.txt").write_text(secret + "\n")
     ids = chapter_ids(6)
-    (tmp_path / "worksheet.csv").write_text(
+    (tmp_path / "worksheet-ch06.csv").write_text(
         "Identifier,Full name,Username,Email address,Status,Grade,Maximum Grade\n"
         f"Participant 1001,Ann Example,ann,ann@uni.example,Submitted,,{len(ids)}.00\n"
         f"Participant 1002,Bo Example,bo,bo@uni.example,Submitted,,{len(ids)}.00\n")
     env = {k: v for k, v in os.environ.items() if k != SECRET_ENV}
     env.update(PYTHONPATH=str(ROOT), HOME=str(tmp_path))
     run = lambda c: subprocess.run([sys.executable] + [str(tmp_path) + a[1:] if a.startswith("~/") else a      # the shell's ~, HOME
-                                                       for a in shlex.split(c.replace("--chapter N", "--chapter 6"))[1:]],
+                                                       for a in shlex.split(c.replace("--chapter N", "--chapter 6")
+                                                                            .replace("chNN", "ch06"))[1:]],
                                    cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     r = run(cmds[0])
     assert r.returncode == 0, r.stderr
@@ -3112,13 +3134,19 @@ def test_the_guides_nbgrader_recipe_runs_as_written(tmp_path):
         "ann", right_answers_secret("ann", ids, secret), chapter=6, secret=secret)))
     (where / "ch06-exercises.ipynb").write_text("{}")
     (where / "timestamp.txt").write_text("2026-12-01 10:01:00.000000 UTC")
-    shutil.copytree(tmp_path / "op1" / "submitted", tmp_path / "copy")          # cp -r submitted ../copy
+    cp = " ".join(copy.group(1).split()).replace("chNN", "ch06")
+    for _ in range(2):                          # the box's copy, as written: run twice, still one copy
+        subprocess.run(["bash", "-c", cp], cwd=tmp_path / "op1", check=True)
+    assert not (tmp_path / "copy-ch06" / "submitted").exists() and (tmp_path / "copy-ch06" / "ann").is_dir()
     for c in cmds[1:]:
         r = run(c)
         assert r.returncode == 0, (c, r.stderr)
-    graded = list(csv.DictReader(open(tmp_path / "worksheet-graded.csv")))
+    graded = list(csv.DictReader(open(tmp_path / "worksheet-ch06-graded.csv")))
     assert [(g["Username"], g["Grade"]) for g in graded] == [("ann", str(len(ids))), ("bo", "0")], graded
-    assert (tmp_path / "feedback.zip").stat().st_size > 0
+    assert (tmp_path / "feedback-ch06.zip").stat().st_size > 0
+    late = {f["student"]: f["submitted_at"] for f in csv.DictReader(open(tmp_path / "files-ch06.csv"))}
+    assert late == {"ann": "2026-12-01T10:01:00Z", "bo": ""}, late
+    assert (tmp_path / "gradebook-ch06.csv").is_file()
 
 
 def test_notebooks_says_what_student_does_with_per_student_and_a_missing_code_stub(tmp_path):

@@ -113,10 +113,28 @@ def masq_repair(student, rng):
     def crit(r):
         e = r.summary["echo"][0]
         drops = r.summary["drops"]
-        ok = e["complete"] and not e["reset"] and not losses(drops)
-        return ok, (f"{e['echoed']} of {e['messages']} messages echoed, "
-                    + ("reset" if e["reset"] else ("complete" if e["complete"] else "not complete"))
-                    + "; drops: " + (", ".join(f"{k} {v}" for k, v in drops.items()) or "none"))
+        lost = losses(drops)
+        ok = e["complete"] and not e["reset"] and not lost
+        run = (f"{e['echoed']} of {e['messages']} messages echoed, "
+               + ("reset" if e["reset"] else ("complete" if e["complete"] else "not complete")))
+        if ok:
+            return ok, run + "; drops: " + (", ".join(f"{k} {v}" for k, v in drops.items()) or "none")
+        # a wrong repair leads with what failed: "8 of 8 messages echoed, complete; drops: ingress
+        # filter 11" read as a success until its last words
+        failed = []
+        if e["reset"]:
+            failed.append("the connection was reset")
+        elif not e["complete"]:
+            failed.append("the echo did not complete")
+        if e["reset"] or not e["complete"]:     # (said first: not again in the rest)
+            run = f"{e['echoed']} of {e['messages']} messages echoed"
+        if lost:
+            n = sum(lost.values())
+            failed.append(f"{n} packet{'s' if n != 1 else ''} lost on the way, where none may be ("
+                          + ", ".join(f"{k} {v}" for k, v in lost.items()) + ")")
+        rest = {k: v for k, v in drops.items() if k not in lost}
+        return ok, ("not repaired: " + "; ".join(failed) + ". The rest of the run: " + run
+                    + ("; other drops: " + ", ".join(f"{k} {v}" for k, v in rest.items()) if rest else ""))
     return _config_instance(
         scenario="echo", fixed=fixed, options=options, seeds=seeds, start=start, criterion=crit,
         prompt=(f"Today's kernel as measured: nftables `numgen` per-packet balancing over {n} uplinks, "
