@@ -487,7 +487,7 @@ NUMERIC_READERS = {
 
 
 #: Exercises whose variant searches seeds for the answer it is dealt (``variants.dealt``).
-SEARCHED = {"eqnat-remote"}
+SEARCHED = {"eqnat-remote", "eq-next"}
 
 
 @pytest.mark.parametrize("ex_id", IDS)
@@ -1932,29 +1932,40 @@ def test_eq_next_asks_where_the_credits_alone_decide():
     """``eq-next``: a phone reader's finding -- with 4 uplinks the prompt's history "if3, if4, if1"
     was no cycle (2.4's credit round robin orders a round by its counter), the hint said "cycles
     through the nexthops in order", and a student who followed it was marked wrong.  The question
-    is now the last packet of a round: the prompt lists the round so far, in the router's order,
-    and the answer is the one nexthop not yet in it -- for every variant, whatever n."""
+    is a choice the credits alone decide: the last packet of a round (the prompt lists the round so
+    far, in the router's order, and the answer is the one nexthop not yet in it), or -- on the pool
+    variants dealt another uplink than the last -- a choice with two credits left, which goes to
+    the first of the two in the route's order whatever the counter (``w`` is 0 or 1).  The prompt
+    lists the round so far, or, with two uplinks and a round just spent, the round before."""
     from sim.reasons import EqualizeDeleted, RoundRobin
-    ns = set()
+    ns, lefts = set(), set()
     for who in ["book"] + [f"s{k}" for k in range(40)]:
         inst = instance("eq-next", who, secret="")
         r = sim.run(inst.run["scenario"], **inst.run["params"])
         n = inst.run["params"]["uplinks"]
         ns.add(n)
-        rounds = []             # the router's uplink choices, each with the credits before it
+        rounds = []             # the router's uplink choices, each with the credits left before it
         for i, e in enumerate(r.events):
             if e.node == "router" and e.ev is Ev.RT_MISS and e.dev != "eth0":
                 why = e.why.choice if isinstance(e.why, EqualizeDeleted) else e.why
                 assert isinstance(why, RoundRobin)
                 rounds.append((i, e.dev, sum(c for _, c in why.credits)))
         k = next(k for k, (i, _, _) in enumerate(rounds) if i > inst.ask)
-        assert rounds[k][1] == inst.answer and rounds[k][2] == 1, (who, rounds[k])   # the round's last
-        so_far = [d for _, d, _ in rounds[k - n + 1:k]]
-        assert rounds[k - n + 1][2] == n                                            # credits refilled
-        assert f"the router sent packets up by {', '.join(so_far)}, in that order" in inst.prompt, who
-        assert sorted(so_far + [inst.answer]) == sorted(f"if{j}" for j in range(1, n + 1))
-        assert "cycles" not in inst.hint and "twice in one round" in inst.hint
-    assert ns == {2, 3, 4}
+        dev, left = rounds[k][1], rounds[k][2]
+        assert dev == inst.answer and left in (1, 2), (who, rounds[k])
+        lefts.add(left)
+        full = next(j for j in range(k, -1, -1) if rounds[j][2] == n)                # credits refilled
+        so_far = [d for _, d, _ in rounds[full:k]]
+        still = sorted({f"if{j}" for j in range(1, n + 1)} - set(so_far), key=lambda d: int(d[2:]))
+        assert len(still) == left and inst.answer == still[0], (who, so_far, inst.answer)
+        if so_far:
+            assert f"the router sent packets up by {', '.join(so_far)}, in that order" in inst.prompt, who
+        else:                   # two uplinks, a round's first choice: the round before is the history
+            before = ", ".join(d for _, d, _ in rounds[k - n:k])
+            assert n == 2 and f"last 2 choices, by {before} in that order, spent every credit" in inst.prompt, who
+        assert "cycles" not in inst.hint and "twice in one round" in inst.hint and "two credits left" in inst.hint
+        assert ("only nexthop with one left" if left == 1 else "two nexthops had one left") in inst.explanation
+    assert ns == {2, 3, 4} and lefts == {1, 2}
 
 
 @pytest.mark.parametrize("ex_id, said", [("numgen-next", "last packets up left by")])
