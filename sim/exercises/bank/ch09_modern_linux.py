@@ -6,22 +6,42 @@ from sim.reasons import HashChoice
 from sim.runs import run
 from sim.trace import Ev
 
-from . import (addressed, arrival_of, _config_instance, exercise, ifs, line, losses, numeric, predict,
-               uplink_why_not)
+from . import (addressed, arrival_of, _config_instance, dealt_answer, exercise, ifs, line, losses, numeric,
+               predict, uplink_why_not)
+
+
+#: The uplinks hash-uplink's pool variants are dealt (``variants.dealt``), two variants each: drawn
+#: from the hash alone, the book's pool never had if1 for an answer (if2 3, if3 3, if4 2).
+DEALT_UPLINKS = ("if1", "if2", "if3", "if4")
+#: How many seeds a pool variant tries for its uplink: each gives it with a chance of 1/n at least
+#: (hash-l3: connection 1's SYN; hash-l4: one of 3 or 4 connections), so 200 never run out.
+SEED_TRIES = 200
 
 
 @exercise("hash-uplink", 9, "predict", "Where does the hash send it?")
 def hash_uplink(student, rng):
+    # each variant of the pool is dealt its uplink (variants.dealt); its number of uplinks is drawn
+    # from those that have it, and the hash's seed is tried in the variant's own order until the
+    # connection the question asks about hashes to it
+    want = dealt_answer(student, "hash-uplink", DEALT_UPLINKS)    # None: the book's own variant
     policy = rng.choice(["hash-l3", "hash-l4"])
-    n = rng.choice([2, 3, 4])
+    n = rng.choice([2, 3, 4] if want is None else [m for m in (2, 3, 4) if m >= int(want[2:])])
     c = rng.choice([3, 4])
     params = addressed(student, rng, "hash-l4-nat",
                        dict(multipath=policy, uplinks=n, connections=c, seed=rng.randrange(1, 1000), size=4000))
-    r = run("hash-l4-nat", **params)
-    ups = uplink_hops(r)
-    first = {}
-    for i, d, p in ups:
-        first.setdefault(p.sport, (i, d))
+    for _ in range(SEED_TRIES):
+        r = run("hash-l4-nat", **params)
+        ups = uplink_hops(r)
+        first = {}
+        for i, d, p in ups:
+            first.setdefault(p.sport, (i, d))
+        # the uplink of connection 1's SYN (hash-l3: every connection's), of some connection's (hash-l4)
+        if want is None or (first[min(first)][1] == want if policy == "hash-l3" else
+                            any(d == want for _, d in first.values())):
+            break
+        params["seed"] = rng.randrange(1, 1000)
+    else:
+        raise AssertionError(f"hash-uplink {student}: no seed of {SEED_TRIES} gives {want!r}")
     if policy == "hash-l3":
         j = rng.randrange(1, c)
         step, dev, pkt = next((i, d, p) for i, d, p in ups if i > first[min(first)][0]
@@ -29,7 +49,7 @@ def hash_uplink(student, rng):
         known = f"connection 1's SYN left by {first[min(first)][1]}"
         what = f"the SYN of connection {j + 1}"
     else:
-        port = rng.choice(sorted(first))
+        port = rng.choice(sorted(p for p in first if want is None or first[p][1] == want))
         later = [(i, d, p) for i, d, p in ups if p.sport == port and i > first[port][0]]
         step, dev, pkt = rng.choice(later[:4])
         known = f"this connection's SYN left by {first[port][1]}"
