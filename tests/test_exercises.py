@@ -487,7 +487,7 @@ NUMERIC_READERS = {
 
 
 #: Exercises whose variant searches seeds for the answer it is dealt (``variants.dealt``).
-SEARCHED = {"eqnat-remote", "eq-next", "hash-uplink"}
+SEARCHED = {"eqnat-remote", "eq-next", "hash-uplink", "eq-speed"}
 
 
 @pytest.mark.parametrize("ex_id", IDS)
