@@ -2392,6 +2392,36 @@ def test_the_repairs_hint_fits_its_providers(course):
     assert seen == {False, True}
 
 
+@pytest.mark.parametrize("course", ["", "c1"])
+def test_a_repair_is_dealt_which_single_changes_work(course):
+    """eqnat-repair: "equalize off" worked on every variant of the pool (one connection on one
+    uplink: nothing moved it), so a student who always answered it was right.  Its variants are
+    dealt which changes work: only equalize off where the providers filter sources (the netfilter
+    NAT's one address is dropped on the other line), only the netfilter NAT where the route cache
+    is flushed during the download -- the prompt and the hint say so, and with equalize off the
+    flush's fresh lookups move the connection -- or both."""
+    off, nf = "equalize=false;multipath=random;nat=article", "equalize=true;multipath=random;nat=netfilter"
+    kinds = set()
+    for k in range(POOL):
+        inst = pool_instance("eqnat-repair", k, course)
+        params = inst.run["params"]
+        flush = params.get("flush_at")
+        said = "route cache is flushed" in inst.prompt
+        assert said == bool(flush) and ("the flush" in inst.hint) == bool(flush), inst.prompt
+        if flush:
+            assert f"flushed {flush[0]:g} s into the download" in inst.prompt
+            assert not params["ingress_filter"] and inst.accepted == [nf], inst.accepted
+            assert "Not yet. With seed" in inst.outcomes[off], inst.outcomes[off]
+            kinds.add("nat")
+        elif params["ingress_filter"]:
+            assert inst.accepted == [off], inst.accepted
+            kinds.add("equalize")
+        else:
+            assert sorted(inst.accepted) == sorted([off, nf]), inst.accepted
+            kinds.add("both")
+    assert kinds == {"nat", "equalize", "both"}
+
+
 def test_a_repairs_not_yet_names_the_condition_it_fails():
     """A TA's finding: eqnat-repair's wrr verdict read "handshake completed late ...; 4000/4000
     bytes; complete; drops: ignored by remote 4 -> Not yet", and a student could argue that
