@@ -215,50 +215,106 @@ def test_two_links_config_variants_differ_in_what_is_right(course):
     assert {w for inst in variants for w in asks if w in inst.prompt} == set(asks)
 
 
-def test_every_choice_is_the_right_answer_of_some_variant_of_the_sites_pool():
+#: The exercises whose answer is picked from a few: choices (uplinks, verdicts, yes or no, speeds,
+#: endpoints) or a configuration's settings -- every kind but a count.
+PICKED = [k for k in IDS if BANK[k].kind != "numeric"]
+
+
+def give_aways(insts) -> list[str]:
+    """How a student who never reads the question is right on every one of ``insts`` (a pool's
+    variants), in words; [] if none.  A choice: a label every variant offers that none has for
+    its answer (struck off, they lose nothing) or that all have; the answer's place in the list
+    of choices, counted from the start or from the end (a list's order is fixed: uplinks by
+    number, speeds slowest first, endpoints by address).  A configuration: a setting every
+    variant accepts."""
+    form = insts[0].form
+    if form == "config":
+        return [f"{c} works on every variant" for c in sorted(set.intersection(*(set(i.accepted) for i in insts)))]
+    lists = [[normalise(c, form) for c in i.choices] for i in insts]
+    right = [i.answer for i in insts]
+    common = set.intersection(*map(set, lists))
+    found = [f"{c!r} is offered by every variant and right on none" for c in sorted(common) if c not in right]
+    if len(set(right)) == 1:
+        found.append(f"{right[0]!r} is right on every variant")
+    for where, place in (("first", lambda ch, a: ch.index(a)), ("last", lambda ch, a: len(ch) - 1 - ch.index(a))):
+        places = {place(ch, a) for ch, a in zip(lists, right)}
+        if len(places) == 1:
+            found.append(f"the answer is choice {places.pop()} counted from the {where} on every variant")
+    return found
+
+
+@pytest.mark.parametrize("ex_id", PICKED)
+def test_no_answer_is_right_on_every_variant_of_the_sites_pool(ex_id):
     """An instructor's finding: of eqnat-remote's 8 variants on the shared site none had "ignore"
     for its answer (298 ids: accept 181, reset 117), and the three whose remote was the article's
     were all accept -- a student who knew it struck a choice off, and a classmate's answer was
-    right for most.  Each exercise whose choices are the same in every variant (accept, ignore or
-    reset; hit or miss; yes or no ...) has each of them for the right answer of at least one variant
-    of the book's pool (those whose choices change with the variant -- uplinks, speeds, endpoints --
-    have no such fixed set).  eqnat-remote's variants are dealt their verdicts, in a course's pool
-    and with a course secret too, each to 2 or 3 of the 8."""
-    fixed = []
-    for ex_id in (k for k in IDS if BANK[k].kind in ("predict", "choice")):
-        insts = [pool_instance(ex_id, k) for k in range(POOL)]
-        choices = insts[0].choices
-        if any(i.choices != choices for i in insts):
-            continue
-        fixed.append(ex_id)
-        right = {normalise(i.answer, i.form) for i in insts}
-        missing = [c for c in choices if normalise(c, insts[0].form) not in right]
-        assert not missing, f"{ex_id}: no variant of the pool has {missing} for its answer"
-    assert {"rc-hit", "eqnat-remote", "icmp-answered", "nf-filter", "down-fin"} <= set(fixed), fixed
+    right for most.  Its variants are dealt their verdicts now (``variants.dealt``).  The check
+    looked only at exercises whose choices are the same in every variant, and so missed those
+    whose choices change with the variant: eq-next's (if1 .. if2, 3 or 4) never had if1 for its
+    answer -- every variant asked for the round robin's last choice of a round, always the
+    route's last nexthop, so a student who always took the last uplink was right on all --
+    hash-uplink's never had if1 either (its hash drew if2, if3 and if4), eq-speed's answer was
+    the second of its four speeds on every variant (twice the slower line, always below the
+    faster), and eqnat-repair's "equalize off" worked on every variant.  Every exercise whose
+    answer is picked from a few now has no such give-away in the book's pool (``give_aways``)."""
+    insts = [pool_instance(ex_id, k) for k in range(POOL)]
+    found = give_aways(insts)
+    assert not found, f"{ex_id}: {found}; answers {[i.answer for i in insts]}"
+
+
+#: The exercises whose pool variants are dealt their answers (``variants.dealt``): the simulator is
+#: searched, in the variant's own order, for a run that gives it.
+DEALT = ("eq-next", "eq-speed", "eqnat-remote", "eqnat-repair", "hash-uplink")
+
+
+@pytest.mark.parametrize("ex_id", DEALT)
+def test_a_dealt_exercise_has_no_give_away_in_a_courses_pool_or_with_a_secret(ex_id):
+    """A dealt exercise has no give-away in any pool, not by luck in the book's: in a course's
+    pool and with a course secret too, each answer dealt goes to 2 or 3 of the 8 variants
+    (eqnat-remote's three verdicts; eq-next's and hash-uplink's four uplinks, each to 2)."""
     for course, secret in (("", ""), ("c1", ""), ("", "s3cret"), ("net101", "x")):
-        got = collections.Counter(pool_instance("eqnat-remote", k, course, secret).answer for k in range(POOL))
-        assert set(got) == {"accept", "ignore", "reset"} and set(got.values()) <= {2, 3}, (course, secret, got)
+        insts = [pool_instance(ex_id, k, course, secret) for k in range(POOL)]
+        assert not give_aways(insts), (course, secret, give_aways(insts))
+        if ex_id in ("eqnat-remote", "eq-next", "hash-uplink"):
+            got = collections.Counter(i.answer for i in insts)
+            assert set(got.values()) <= {2, 3} and len(got) == {"eqnat-remote": 3}.get(ex_id, 4), (course, secret, got)
 
 
-def test_an_export_of_an_eqnat_remote_question_from_before_the_deal_is_told_the_question_changed(monkeypatch):
-    """Dealing eqnat-remote's verdicts changed most of its pool's questions (another seed, another
-    remote): an answer exported from a page of the version before is not graded right or wrong
-    on the new question -- its fingerprint is the old question's, and the grader says the
-    question changed, as for any question a newer version changed."""
+@pytest.mark.parametrize("ex_id", ["eq-next", "eq-speed", "hash-uplink", "eqnat-repair"])
+def test_drawn_without_the_deal_the_pool_had_its_give_away(ex_id, monkeypatch):
+    """What the deal mends: built as before it (``dealt_answer`` None: every variant drawn as the
+    book's own is), the book's pool has the give-away ``give_aways`` finds -- so the check above
+    would find it again."""
     from sim.exercises import bank
-    from sim.exercises.bank import ch06_equalize_nat
     from sim.exercises.variants import member_name
-    ex = "eqnat-remote"
+    module = sys.modules[BANK[ex_id].build.__module__]
+    monkeypatch.setattr(module, "dealt_answer", lambda *a: None)
+    insts = [bank._instance.__wrapped__(ex_id, member_name(k), "", False) for k in range(POOL)]
+    assert give_aways(insts), ex_id
+
+
+@pytest.mark.parametrize("ex_id", ["eqnat-remote", "eq-next", "eq-speed", "hash-uplink", "eqnat-repair"])
+def test_an_export_of_a_question_from_before_the_deal_is_told_the_question_changed(ex_id, monkeypatch):
+    """Dealing an exercise's answers changed most of its pool's questions (another seed, another
+    number of uplinks, another remote or other lines): an answer exported from a page of the
+    version before is not graded right or wrong on the new question -- its fingerprint is the
+    old question's, and the grader says the question changed, as for any question a newer
+    version changed.  The book's own variant is dealt nothing and asks what it asked."""
+    from sim.exercises import bank
+    from sim.exercises.variants import member_name
+    module = sys.modules[BANK[ex_id].build.__module__]
     with monkeypatch.context() as m:
-        m.setattr(ch06_equalize_nat, "dealt_answer", lambda *a: None)      # the question as it was drawn
-        before = {k: bank._instance.__wrapped__(ex, member_name(k), "", False) for k in range(POOL)}
-    changed = [k for k in range(POOL) if before[k].fingerprint != pool_instance(ex, k).fingerprint]
+        m.setattr(module, "dealt_answer", lambda *a: None)      # the question as it was drawn
+        before = {k: bank._instance.__wrapped__(ex_id, member_name(k), "", False) for k in range(POOL)}
+        book = bank._instance.__wrapped__(ex_id, BOOK_STUDENT, "", False)
+    assert book.fingerprint == instance(ex_id, BOOK_STUDENT).fingerprint
+    changed = [k for k in range(POOL) if before[k].fingerprint != pool_instance(ex_id, k).fingerprint]
     assert changed, "no question of the pool changed"
     k = changed[0]
-    who = next(s for s in (f"s{j:03d}" for j in range(400)) if pool_index(s, ex) == k)
-    data = answer_file(who, {ex: before[k].answer}, secret="", fingerprints={ex: before[k].fingerprint})
-    rep = grade(who, data, chapter=6, secret="")
-    assert rep.changed == [ex] and rep.score == 0, rep.text()
+    who = next(s for s in (f"s{j:03d}" for j in range(400)) if pool_index(s, ex_id) == k)
+    data = answer_file(who, {ex_id: before[k].answer}, secret="", fingerprints={ex_id: before[k].fingerprint})
+    rep = grade(who, data, chapter=BANK[ex_id].chapter, secret="")
+    assert rep.changed == [ex_id] and rep.score == 0, rep.text()
     assert "question changed" in rep.text(), rep.text()
 
 
@@ -487,7 +543,7 @@ NUMERIC_READERS = {
 
 
 #: Exercises whose variant searches seeds for the answer it is dealt (``variants.dealt``).
-SEARCHED = {"eqnat-remote", "eq-next", "hash-uplink", "eq-speed"}
+SEARCHED = set(DEALT)
 
 
 @pytest.mark.parametrize("ex_id", IDS)
