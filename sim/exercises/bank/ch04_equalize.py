@@ -7,8 +7,8 @@ from ..variants import two_speeds
 from sim.reasons import EqualizeDeleted, RoundRobin
 from sim.trace import Ev
 
-from . import (addressed, arrival_of, choose, dealt_answer, exercise, ExerciseError, ifs, nearest_choice,
-               predict, speed_choices, uplink_hops, uplink_why_not)
+from . import (addressed, arrival_of, choose, DEAL_TRIES, dealt_answer, exercise, ExerciseError, ifs,
+               nearest_choice, predict, speed_choices, uplink_hops, uplink_why_not)
 
 
 #: The uplinks eq-next's pool variants are dealt (``variants.dealt``), two variants each, and for
@@ -21,9 +21,6 @@ from . import (addressed, arrival_of, choose, dealt_answer, exercise, ExerciseEr
 #: Drawn from the run alone, every variant was the round's last, ifn: a student who always
 #: answered the last uplink was right on all of them, one who ruled out if1 lost nothing.
 DEALT_UPLINKS = {"if1": (2,), "if2": (2, 3, 4), "if3": (3, 4), "if4": (4,)}
-#: How many seeds a pool variant tries for the uplink it is dealt: the counter makes the rounds
-#: the same whatever the seed, and every run's first 14 choices hold a round that gives it.
-SEED_TRIES = 200
 
 
 def _round_robin_choices(r) -> list[tuple[int, str, tuple]]:
@@ -35,6 +32,12 @@ def _round_robin_choices(r) -> list[tuple[int, str, tuple]]:
             if isinstance(why, RoundRobin):
                 choices.append((i, e.dev, why.credits))
     return choices
+
+
+def _so_far(choices, k: int, n: int, left) -> list[str]:
+    """The uplinks of the round robin's choices since the credits were last refilled, before choice ``k``."""
+    full = next(j for j in range(k, -1, -1) if left(j) == n)
+    return [choices[j][1] for j in range(full, k)]
 
 
 def _decided_by_credits(r, rng, want: str | None = None):
@@ -66,7 +69,7 @@ def _decided_by_credits(r, rng, want: str | None = None):
     pkt = r.events[i].pkt
     step = next(j for j, d, p in uplink_hops(r) if j > i and d == dev and p.ip.id == pkt.ip.id
                 and p.ip.src == pkt.ip.src)
-    so_far = [choices[j][1] for j in range(full, k)]
+    so_far = _so_far(choices, k, n, left)
     before = [choices[j][1] for j in range(max(full - n, 0), full)]
     return (step, dev, arrival_of(r, step), so_far, ", ".join(f"{d}:{c}" for d, c in credits), left(k),
             before)
@@ -81,14 +84,14 @@ def eq_next(student, rng):
     n = rng.choice([2, 3, 4] if want is None else list(DEALT_UPLINKS[want]))
     params = addressed(student, rng, "equalize-public",
                        dict(multipath="wrr", uplinks=n, seed=rng.randrange(1, 1000), size=8000))
-    for _ in range(SEED_TRIES):
+    for _ in range(DEAL_TRIES):
         r = run("equalize-public", **params)
         got = _decided_by_credits(r, rng, want)
         if got is not None:
             break
         params["seed"] = rng.randrange(1, 1000)
     else:
-        raise AssertionError(f"eq-next {student}: no seed of {SEED_TRIES} gives {want!r}")
+        raise AssertionError(f"eq-next {student}: no seed of {DEAL_TRIES} gives {want!r}")
     step, dev, ask, so_far, credits, left, last_round = got
     spent = set(so_far)
     # why not: the wrong uplink's own credit, not which one is left (that is the question)
@@ -147,7 +150,7 @@ def eq_speed(student, rng):
     params = addressed(student, rng, "equalize-public", dict(seed=rng.randrange(1, 1000), down_kbit=speeds, size=300_000))
     a, b = speeds
     choices = speed_choices(a, b)
-    for _ in range(SEED_TRIES):
+    for _ in range(DEAL_TRIES):
         r = run("equalize-public", **params, trace=False)     # read only through its summary: the same
         got = r.summary["throughput_kbit"]
         ans = nearest_choice(got, choices)
@@ -155,7 +158,7 @@ def eq_speed(student, rng):
             break
         params["seed"] = rng.randrange(1, 1000)
     else:
-        raise AssertionError(f"eq-speed {student}: no seed of {SEED_TRIES} measures about {2 * min(a, b)} kbit/s")
+        raise AssertionError(f"eq-speed {student}: no seed of {DEAL_TRIES} measures about {2 * min(a, b)} kbit/s")
     why = {}
     for label, v in choices.items():
         # why not: what the wrong speed would need, and what a random choice per packet does

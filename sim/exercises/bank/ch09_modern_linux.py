@@ -6,30 +6,23 @@ from sim.reasons import HashChoice
 from sim.runs import run
 from sim.trace import Ev
 
-from . import (addressed, arrival_of, _config_instance, dealt_answer, exercise, ifs, line, losses, numeric,
-               predict, uplink_why_not)
-
-
-#: The uplinks hash-uplink's pool variants are dealt (``variants.dealt``), two variants each: drawn
-#: from the hash alone, the book's pool never had if1 for an answer (if2 3, if3 3, if4 2).
-DEALT_UPLINKS = ("if1", "if2", "if3", "if4")
-#: How many seeds a pool variant tries for its uplink: each gives it with a chance of 1/n at least
-#: (hash-l3: connection 1's SYN; hash-l4: one of 3 or 4 connections), so 200 never run out.
-SEED_TRIES = 200
+from . import (addressed, arrival_of, _config_instance, DEAL_TRIES, dealt_answer, exercise, ifs, line, losses,
+               numeric, predict, UPLINKS, uplink_why_not, uplinks_with)
 
 
 @exercise("hash-uplink", 9, "predict", "Where does the hash send it?")
 def hash_uplink(student, rng):
-    # each variant of the pool is dealt its uplink (variants.dealt); its number of uplinks is drawn
+    # each variant of the pool is dealt its uplink (variants.dealt): drawn from the hash alone, the
+    # book's pool never had if1 for an answer (if2 3, if3 3, if4 2).  Its number of uplinks is drawn
     # from those that have it, and the hash's seed is tried in the variant's own order until the
-    # connection the question asks about hashes to it
-    want = dealt_answer(student, "hash-uplink", DEALT_UPLINKS)    # None: the book's own variant
+    # connection the question asks about hashes to it (a chance of 1/n at least)
+    want = dealt_answer(student, "hash-uplink", UPLINKS)     # None: the book's own variant
     policy = rng.choice(["hash-l3", "hash-l4"])
-    n = rng.choice([2, 3, 4] if want is None else [m for m in (2, 3, 4) if m >= int(want[2:])])
+    n = rng.choice(uplinks_with(want))
     c = rng.choice([3, 4])
     params = addressed(student, rng, "hash-l4-nat",
                        dict(multipath=policy, uplinks=n, connections=c, seed=rng.randrange(1, 1000), size=4000))
-    for _ in range(SEED_TRIES):
+    for _ in range(DEAL_TRIES):
         r = run("hash-l4-nat", **params)
         ups = uplink_hops(r)
         first = {}
@@ -41,7 +34,7 @@ def hash_uplink(student, rng):
             break
         params["seed"] = rng.randrange(1, 1000)
     else:
-        raise AssertionError(f"hash-uplink {student}: no seed of {SEED_TRIES} gives {want!r}")
+        raise AssertionError(f"hash-uplink {student}: no seed of {DEAL_TRIES} gives {want!r}")
     if policy == "hash-l3":
         j = rng.randrange(1, c)
         step, dev, pkt = next((i, d, p) for i, d, p in ups if i > first[min(first)][0]
