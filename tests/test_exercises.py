@@ -2038,6 +2038,28 @@ def test_eq_next_asks_where_the_credits_alone_decide():
     assert ns == {2, 3, 4} and lefts == {1, 2}
 
 
+def test_eq_next_asks_where_going_on_in_order_would_be_wrong():
+    """A subtler give-away: with the patch's counter every round of 2 or 3 uplinks goes in the
+    route's order, so "the next uplink after the last one listed" -- the cycle an earlier hint
+    taught, which the credit round robin is not -- was right on 7 of the 8 variants of the book's
+    pool.  With 4 uplinks the counter reorders some rounds (if1, if3, if2, if4), and the pool's
+    variants take such a round wherever their answer allows (if3 with two credits left follows
+    if1, if2): going on in order is then wrong."""
+    wrong = total = 0
+    for course in ("", "c1", "c2"):
+        for k in range(POOL):
+            inst = pool_instance("eq-next", k, course)
+            n = len(inst.choices)
+            m = re.search(r"sent packets up by ([^.]*), in that order", inst.prompt)
+            so_far = m.group(1).split(", ") if m else []
+            if n == 4 and inst.answer != "if3":
+                assert so_far != [f"if{j}" for j in range(1, len(so_far) + 1)], (course, k, so_far, inst.answer)
+            last = so_far[-1] if so_far else "if2"          # two uplinks, a round just spent: if1, if2
+            wrong += inst.answer != f"if{int(last[2:]) % n + 1}"
+            total += 1
+    assert wrong >= total // 5, (wrong, total)
+
+
 @pytest.mark.parametrize("ex_id, said", [("numgen-next", "last packets up left by")])
 def test_which_uplink_next_asks_about_the_packet_whose_uplink_it_grades(ex_id, said):
     """``eq-next``, ``numgen-next``: the packet that reaches the router at the event the trace

@@ -40,6 +40,11 @@ def _so_far(choices, k: int, n: int, left) -> list[str]:
     return [choices[j][1] for j in range(full, k)]
 
 
+def _in_order(devs: list[str]) -> bool:
+    """Whether the uplinks ``devs`` are the route's first ones in its order (if1, if2 ...)."""
+    return devs == [f"if{j}" for j in range(1, len(devs) + 1)]
+
+
 def _decided_by_credits(r, rng, want: str | None = None):
     """A packet whose uplink the credits alone decide, among the first 14 choices of 2.4's credit
     round robin (from the third on: a round before it to show).  ``want`` None (the book's own
@@ -62,6 +67,11 @@ def _decided_by_credits(r, rng, want: str | None = None):
         cands = [k for k in range(2, min(14, len(choices))) if left(k) <= 2 and choices[k][1] == want]
         if not cands:
             return None
+        # a round whose order so far is not the route's, where the run has one: there "the next
+        # uplink in order" is wrong (with 2 or 3 uplinks the counter keeps every round in order)
+        n = len(choices[0][2])
+        mixed = [k for k in cands if not _in_order(_so_far(choices, k, n, left))]
+        cands = mixed or cands
     k = rng.choice(cands)
     i, dev, credits = choices[k]
     n = len(credits)
