@@ -53,8 +53,8 @@ def _decided_by_credits(r, rng, want: str | None = None):
     its hop out of the router, its uplink, the event of its arrival (where the trace stops), the
     uplinks chosen since the credits were last refilled, in order, the credits before its choice,
     how many credits were left then (1 or 2) and the uplinks of the round before, in order.
-    (With three or more credits left the order depends on the counter's value, which the
-    question leaves out; that each nexthop is taken once a round, it does not.)"""
+    (With three or more credits left, which nexthop goes next depends on the counter's value,
+    which the question does not give; that each is taken once a round does not.)"""
     choices = _round_robin_choices(r)
 
     def left(k):
