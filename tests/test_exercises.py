@@ -3392,3 +3392,26 @@ def test_eqnat_survive_hint_does_not_anchor_the_count_at_the_first_acks_chance()
         assert "the chapter's table" in inst.hint and "completed by an ACK" in inst.hint, inst.hint
         sd = (runs * (1 / n) * (1 - 1 / n)) ** 0.5
         assert f"standard deviation of {sd:.1f}" in inst.hint, inst.hint
+
+
+def test_eq_speed_never_credits_the_routers_weights_with_splitting_the_download():
+    """Chapter 4: a download is split by whoever sends it towards the LAN, and the router's
+    nexthop weights divide only what it sends up.  eq-speed's explanation said route weights in
+    proportion to the lines' speeds "would split the packets that way", and its why-nots that
+    "the router sends packets by both lines": the opposite of the chapter."""
+    for student in ("book", "alice", "bob", "carol"):
+        inst = instance("eq-speed", student)
+        texts = [inst.explanation, *inst.outcomes.values()]
+        for t in texts:
+            assert "router sends packets by both lines" not in t
+            assert "would split the packets that way" not in t
+        assert "only what it sends up the lines" in inst.explanation
+
+
+def test_eq_next_points_at_the_chapters_main_text_not_only_a_skippable_box():
+    """The prompt sent the reader to the boxes 'What real kernels do' of chapters 3 and 4, which
+    the preface says can be skipped; the idea it needs is chapter 4's main text."""
+    inst = instance("eq-next", "alice")
+    assert "one turn a round" in inst.prompt
+    assert "One download over both lines" in inst.prompt
+    assert "4, \"One download over both lines\"" in inst.prompt

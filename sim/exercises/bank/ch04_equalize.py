@@ -120,7 +120,8 @@ def eq_next(student, rng):
         scenario="equalize-public", params=params, r=r, ask=ask, step=step, choices=ifs(n), answer=dev,
         why_not=why_not,
         prompt=(f"Equalize with {n} uplinks and 2.4's `fib_select_multipath()` (weights 1), the credit round "
-                f"robin described in the boxes \"What real kernels do\" of chapters 3 and 4. {history} "
+                f"robin: each nexthop gets one turn a round (chapter 4, \"One download over both lines\"; the "
+                f"chapter's box \"What real kernels do\" walks through the credits). {history} "
                 f"At event {ask} the next one reaches the router. By which uplink will it leave? "
                 f"(In the trace, the `credits` a `round robin` choice lists are the nexthops' credits "
                 f"before that choice: the uplink it picks then has one fewer.)"),
@@ -173,8 +174,8 @@ def eq_speed(student, rng):
     for label, v in choices.items():
         # why not: what the wrong speed would need, and what a random choice per packet does
         # instead -- not the measured speed (it names the answer)
-        what = [w for w, x in (("one line alone, and the router sends packets by both lines", a),
-                               ("one line alone, and the router sends packets by both lines", b),
+        what = [w for w, x in (("one line alone, and the download comes down by both lines", a),
+                               ("one line alone, and the download comes down by both lines", b),
                                ("the sum of both lines, which needs each line to carry data in proportion to "
                                 "its speed, and a random choice per packet does not look at speeds", a + b),
                                ("twice the slower line", 2 * min(a, b))) if x == v]
@@ -188,5 +189,6 @@ def eq_speed(student, rng):
               "download, and the download can't run ahead of it."),
         explanation=(f"The simulator measured {got} kbit/s: {ans}. With a per-packet split half the data "
                      f"waits for the {min(a, b)} kbit/s line, so two unequal lines give about twice the "
-                     f"slower one, not the sum (route weights in proportion to the lines' speeds would "
-                     f"split the packets that way instead)."))
+                     f"slower one, not the sum. Splitting the download in proportion to the lines' speeds "
+                     f"would be up to whoever sends it towards the LAN (here the Internet side): this "
+                     f"router's nexthop weights split only what it sends up the lines."))
