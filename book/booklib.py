@@ -127,14 +127,14 @@ def _myst_glue():
     return glue
 
 
-def md(text: str):
+def md(text: str, records: bool = False):
     """Display computed Markdown (tables, sentences built from results).  A table of records --
-    ``CARD_COLUMNS`` columns or more, a cell of a sentence or more (``cards``) -- is shown as
-    the HTML table ``cards`` makes, which a phone shows as one card a row.  (It goes in the
-    Markdown, where a Markdown table goes: an HTML output is drawn on a light panel in the
-    theme's dark mode.)"""
+    ``CARD_COLUMNS`` columns or more, a cell of a sentence or more, or any table of
+    ``CARD_COLUMNS`` columns or more if ``records`` (``cards``) -- is shown as the HTML table
+    ``cards`` makes, which a phone shows as one card a row.  (It goes in the Markdown, where a
+    Markdown table goes: an HTML output is drawn on a light panel in the theme's dark mode.)"""
     from IPython.display import Markdown, display
-    display(Markdown(cards(text) or text))
+    display(Markdown(cards(text, records) or text))
 
 
 #: A table is a table of records, shown as cards on a phone (``cards``), when it has this many
@@ -147,9 +147,12 @@ CARD_COLUMNS = 4
 CARD_CELL = 100
 
 
-def cards(text: str) -> str | None:
+def cards(text: str, records: bool = False) -> str | None:
     """HTML for the Markdown table ``text`` (as ``table`` or ``sim.measured.markdown`` write
-    it) if it is a table of records (``CARD_COLUMNS``, ``CARD_CELL``), else None.
+    it) if it is a table of records (``CARD_COLUMNS``, ``CARD_CELL``), else None.  With
+    ``records`` a table of short cells is one too (``CARD_COLUMNS`` still): chapter 9's
+    kernel-beside-simulator comparison, whose pairs of cells a phone must show in one card,
+    where a table scrolling sideways would show one of each pair.
 
     At 320 px such a table showed two and a half of its four columns, the hidden fourth's
     sentence set every row's height (the cells in view sat above 400 px of blank), and a
@@ -162,7 +165,7 @@ def cards(text: str) -> str | None:
     other than code spans and bold (its links, roles or emphasis are the book's to render)."""
     rows = _pipe_table(text)
     if (not rows or len(rows[0]) < CARD_COLUMNS
-            or not any(len(c) >= CARD_CELL for r in rows[1:] for c in r)
+            or not (records or any(len(c) >= CARD_CELL for r in rows[1:] for c in r))
             or any(_UNRENDERED.search(c) for r in rows for c in r)):
         return None
     head, body = rows[0], rows[1:]

@@ -21,7 +21,7 @@ class Interface:
 
     __slots__ = ("node", "sim", "trace", "name", "label", "addr", "prefixlen", "link", "peer", "bandwidth",
                  "busy_until", "backlog", "qlen", "tx_packets", "tx_bytes",
-                 "rx_packets", "rx_bytes", "tx_dropped", "ingress_allow", "up")
+                 "rx_packets", "rx_bytes", "tx_dropped", "ingress_allow", "up", "arrive", "rx")
 
     def __init__(self, node, name: str, addr: str, prefixlen: int = 24):
         self.node = node
@@ -40,6 +40,11 @@ class Interface:
         self.tx_packets = self.tx_bytes = self.rx_packets = self.rx_bytes = self.tx_dropped = 0
         self.ingress_allow = None   # None: no filter; else the set of allowed source addresses/prefixes
         self.up = True              # carrier: a down device sends nothing and receives nothing
+        # bound once, not per packet: the link's ``arrive``, which each packet sent here is
+        # scheduled to (set by Link), and the node's input routine, which each packet received
+        # here is handed to (``netif_receive_skb()`` -> ``ip_rcv()``)
+        self.arrive = None
+        self.rx = node.receive
         node.sim.devices.append(self)
 
     def xmit(self, pkt, nexthop: str, size: int = 0) -> bool:
@@ -82,7 +87,7 @@ class Interface:
         # sim.at(done + link.delay - now, link.arrive, self, peer, pkt, size), written out: once per hop
         sim._seq = seq = sim._seq + 1
         sim._live += 1
-        heappush(sim._queue, [done + link.delay, seq, 1, link.arrive, (self, peer, pkt, size)])
+        heappush(sim._queue, [done + link.delay, seq, 1, self.arrive, (self, peer, pkt, size)])
         return True
 
     def next_room(self) -> int:
@@ -97,16 +102,19 @@ class Interface:
 class Link:
     """A wire between interfaces; ``delay`` in µs, ``bandwidth`` per direction in bit/s."""
 
-    __slots__ = ("name", "ifaces", "delay", "by_addr")
-    bundle = False
+    __slots__ = ("name", "ifaces", "delay", "by_addr", "bundle")
 
     def __init__(self, name: str, ifaces: list[Interface], delay: int):
         self.name = name
         self.ifaces = ifaces
         self.delay = delay
+        # several lines used as one (BundleLink)?  An attribute of each link, not of the class:
+        # read for every packet sent, and Python 3.11 reads a slot faster than a class attribute
+        self.bundle = False
         self.by_addr = {i.addr: i for i in ifaces}
         for i in ifaces:
             i.link = self
+            i.arrive = self.arrive
         if len(ifaces) == 2:        # point to point: each end's peer is known now, not per packet
             a, b = ifaces
             a.peer, b.peer = b, a
@@ -143,7 +151,7 @@ class Link:
                 trace.events.flush()
         dst.rx_packets += 1
         dst.rx_bytes += size
-        dst.node.receive(pkt, dst, size)
+        dst.rx(pkt, dst, size)          # dst.node.receive
 
 
 class BundleLink(Link):
@@ -158,10 +166,10 @@ class BundleLink(Link):
     per line.  ``member_packets[label][m]`` counts what each end sent on line m."""
 
     __slots__ = ("members", "busy", "next_seq", "expect", "pending", "member_packets")
-    bundle = True
 
     def __init__(self, name: str, ifaces: list[Interface], members: list[tuple[int, int, int]]):
         super().__init__(name, ifaces, max(d for _, _, d in members))
+        self.bundle = True
         self.members = members
         a, b = ifaces
         a.bandwidth, b.bandwidth = sum(m[0] for m in members), sum(m[1] for m in members)

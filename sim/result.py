@@ -219,7 +219,13 @@ class Result:
 
     def _uplinks_summary(self, duration) -> dict:
         """Each uplink's counters and two rates of what came down it (bytes on the wire, headers
-        and ACKs included), which differ as much as a line's speed and its share of a run:
+        and ACKs included), which differ as much as a line's speed and its share of a run.
+
+        ``up_packets`` and ``up_bytes`` are the packets put on the line, a packet lost when the
+        line fails included: the router's device counts a packet when it sends it
+        (``Interface.xmit``), and one still on the line when the line goes down never becomes a
+        hop (``Link.arrive`` drops it, "link down"), so a capture of the line shows fewer.
+        The rates:
 
         - ``down_kbit_avg``: all its bytes down averaged over the downloads' ``duration`` (the
           first start to the last end; None unless every download completed), as the book's

@@ -48,6 +48,11 @@ class Router(Node):
         self.nat: Nat | None = None
         self.fib_sync = True         # react to a device going down (an ISP's access server
                                      # instead just drops what it can no longer deliver)
+        # without a route cache: where each destination's route leads, (FIB genid, device,
+        # its xmit, next hop), when the route is a single nexthop's and there is nothing to
+        # explain; good while the table's generation is the one it was found in (as a
+        # socket's ``dst_cache``, Host.ip_output)
+        self.fwd: dict[str, tuple] = {}
 
     def carrier_changed(self, iface: Interface, up: bool) -> None:
         """``NETDEV_DOWN``/``NETDEV_UP`` on one of this router's devices: the nexthops on it
@@ -99,31 +104,47 @@ class Router(Node):
             self.local_input(pkt)
             return
         if self.cache is None:          # no route cache (an ISP's router): the FIB at once
-            route = self.fib.lookup(dst)
-            if route is None:
-                self._no_route(pkt)
-                return
-            if len(route.nexthops) == 1 and not self.explain:
-                nh = route.nexthops[0]      # one way on, nothing to explain
-            else:
-                nh, why = self.select(route, pkt)
-                if self.explain:
-                    self.sim.trace.emit(_FIB, self.name, pkt, nh.dev, nh.via or "-", why)
+            out = self.fwd.get(dst)
+            if out is None or out[0] != self.fib.genid:
+                out = self.fib_output(pkt, dst)
+                if out is None:
+                    return
+            _, dev, xmit, via = out
         else:
             nh = self.route_input(pkt, dst, src, tos, iif)
             if nh is None:
                 return
+            dev = nh.dev
+            xmit, via = self.ifaces[dev].xmit, nh.via or dst
         if ttl <= 1:                    # ip_forward(), after the route lookup: too_many_hops
             self.sim.trace.emit(_DROP, self.name, pkt, Drop.TTL)
             return
         # the TTL decremented: Packet.hop() written out, as it runs once per packet per router
         pkt = _new(Packet, (_new(IP, (src, dst, ttl - 1, ident, tos)), pkt.l4, pkt.load))
         if nat is not None:
-            pkt = nat.postrouting(pkt, nh.dev, flow)
+            pkt = nat.postrouting(pkt, dev, flow)
             if pkt is None:
                 return
         # (masquerade changes no destination, nor the length on the wire)
-        self.ifaces[nh.dev].xmit(pkt, nh.via or dst, size)
+        xmit(pkt, via, size)
+
+    def fib_output(self, pkt: Packet, dst: str) -> tuple | None:
+        """A router without a route cache looks ``dst`` up in its FIB (``fib_lookup()``) and
+        picks the nexthop: (FIB genid, device, its xmit, next hop); None: no route.  Kept in
+        ``fwd`` for the next packet when the route has one nexthop and nothing is explained."""
+        fib = self.fib
+        route = fib.lookup(dst)
+        if route is None:
+            self._no_route(pkt)
+            return None
+        if len(route.nexthops) == 1 and not self.explain:
+            nh = route.nexthops[0]          # one way on, nothing to explain
+            out = self.fwd[dst] = (fib.genid, nh.dev, self.ifaces[nh.dev].xmit, nh.via or dst)
+            return out
+        nh, why = self.select(route, pkt)
+        if self.explain:
+            self.sim.trace.emit(_FIB, self.name, pkt, nh.dev, nh.via or "-", why)
+        return fib.genid, nh.dev, self.ifaces[nh.dev].xmit, nh.via or dst
 
     def route_input(self, pkt: Packet, dst: str, src: str, tos: int,
                     iif: Interface) -> RtEntry | Nexthop | None:

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import sim
 from sim.trace import Ev
+from test_recipes import logical_lines
 
 BOOK = Path(__file__).resolve().parent.parent / "book"
 
@@ -32,10 +33,11 @@ def test_ch8_says_a_download_behind_2_4_nat_comes_back_over_one_line():
 
 
 def recipe() -> list[str]:
-    """Chapter 10's conntrack-mark recipe: the lines of its first ``sh`` block."""
+    """Chapter 10's conntrack-mark recipe: the lines of its first ``sh`` block, as the shell and
+    nft read them (a line that ends in a backslash joined to the next: ``logical_lines``)."""
     text = (BOOK / "10-two-links.md").read_text()
     sec = text.split("## Connection-level balancing that sticks", 1)[1]
-    return re.search(r"^```sh\n(.*?)^```$", sec, re.S | re.M).group(1).splitlines()
+    return logical_lines(re.search(r"^```sh\n(.*?)^```$", sec, re.S | re.M).group(1))
 
 
 def uncounted(line: str) -> str:
@@ -52,7 +54,8 @@ def test_ch10_recipe_sets_ignore_routes_with_linkdown_where_every_kernel_reads_i
     assert uplinks == ["if1", "if2"]
     for conf in ["all", "default", *uplinks]:
         # (-e: a device not there yet, a PPP uplink before its first dial, is no error)
-        assert any(re.fullmatch(rf"sysctl (-e )?-w net\.ipv4\.conf\.{conf}\.ignore_routes_with_linkdown=1", x)
+        # (slashes: a dot in a device's name, a VLAN's eth1.7, is not read as a separator)
+        assert any(re.fullmatch(rf"sysctl (-e )?-w net/ipv4/conf/{conf}/ignore_routes_with_linkdown=1", x)
                    for x in lines), conf
     assert "5.11" in chapter("10-two-links.md")
 
@@ -92,7 +95,17 @@ def test_ch10_recipe_draws_a_mark_only_as_the_kernel_lab_does():
     assert draws == [lab_rule]
     i = next(n for n, l in enumerate(recipe()) if "numgen" in l and not l.lstrip().startswith("#"))
     chain = max(n for n, l in enumerate(recipe()[:i]) if l.strip().startswith("chain "))
-    assert "hook prerouting" in recipe()[chain + 1]
+    hook = next(l.strip() for l in recipe()[chain + 1:i] if l.strip().startswith("type "))
+    assert "hook prerouting" in hook
+    # and in a chain of the lab's priority: mangle + 1, after any other chain at mangle (an old
+    # per-packet rule left in place would otherwise re-mark the packets after the recipe's chain)
+    from test_kernel_weights_race import _FakeLab
+    from sim.kernel.scenarios import Setup, configure
+    lab = _FakeLab(2)
+    configure(lab, Setup("connmark", "masquerade"))
+    lab_nft = "\n".join(t for kind, node, t in lab.calls if kind == "nft" and "numgen" in t)
+    lab_hook = re.search(r"^ *(type filter hook prerouting priority [^;]+;)", lab_nft, re.M).group(1)
+    assert hook == lab_hook == "type filter hook prerouting priority mangle + 1;", (hook, lab_hook)
     text = chapter("10-two-links.md")
     for phrase in ("numgen random mod 2 offset 1", "numgen random mod 3 map",
                    "nf_conntrack_udp_timeout", "nf_conntrack_tcp_loose", "jhash ip saddr . ip daddr"):

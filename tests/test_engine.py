@@ -453,3 +453,43 @@ def test_hash_threshold_bounds_round_to_closest_as_fib_rebalance():
         nh, why = select_hash(route, Packet(IP(f"10.0.{k}.1", "200.0.0.1"), UDP(1, 2)), 1, False)
         bounds[nh.dev] = why.bound
     assert bounds == {"a": 715827882, "b": 1431655764, "c": 2**31 - 1}
+
+
+def test_a_router_without_route_cache_follows_a_changed_table():
+    """A router without a route cache keeps where each destination's route leads (``fwd``), as
+    long as its table is unchanged: a route added meanwhile takes the next packet."""
+    from sim.apps import Download, WebServer
+    from sim.topology import article_network
+    s = Sim(seed=1, until=300_000)
+    net = article_network(s, sim.make_params("connection-level").spec())
+    internet, remote2 = net["internet"], net["remote2"]
+    WebServer(net["remote1"], 80, 200_000)
+    Download(net["local1"], "200.0.0.1", 80, 200_000, 0)
+    net.start()
+    s.run()                                   # the download under way: its ACKs cross the Internet
+    assert "200.0.0.1" in internet.fwd
+    sent_r1 = internet.ifaces["r1"].tx_packets
+    assert sent_r1 > 0 and remote2.ifaces["eth0"].rx_packets == 0
+    # ip route add 200.0.0.1/32 via 210.0.0.1 dev r2: remote2 is now the next hop (and drops them)
+    internet.fib.add("200.0.0.1/32 via 210.0.0.1 dev r2")
+    s.until = None
+    s.run()
+    assert remote2.ifaces["eth0"].rx_packets > 0
+    assert internet.ifaces["r1"].tx_packets == sent_r1
+
+
+def test_a_dropped_run_is_freed_by_a_young_collection():
+    """What a run kept (its network, its stored trace: a graph with cycles, freed by the cyclic
+    collector) is left in the collector's young generations: once the run's result is dropped,
+    a young collection frees it.  Handed straight to the oldest generation (gc.freeze() then
+    gc.unfreeze(), which spares the young collection after a run its walk over the trace), it
+    waited for a full collection, which such objects never trigger: a Monte Carlo of 200
+    small runs grew from 25 to 80 MB."""
+    import gc
+    import weakref
+    gc.collect()
+    r = sim.run("connection-level", seed=1, size=200_000, trace=True)
+    kept = weakref.ref(r.sim)
+    del r
+    gc.collect(1)
+    assert kept() is None

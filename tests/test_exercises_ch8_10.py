@@ -67,3 +67,28 @@ def test_the_chances_too_low_says_what_is_wrong_with_the_value_typed():
         text = ex.outcomes[str(v)]
         assert text.startswith(f"Still too low: above 1/{n}") and "squared" in text, v
     assert set(ex.directions) == {ex.outcomes[str(v)] for v in range(0, 101) if str(v) in ex.outcomes}
+
+
+def test_a_wrong_masq_repair_leads_with_what_failed():
+    """An instructor's finding: a wrong repair of chapter 9's router said "With seed 3512: 8 of 8
+    messages echoed, complete; drops: ingress filter 11." -- what worked first, the failure in its
+    last words.  It leads with what failed, then the rest of the run; a right one is as it was."""
+    wrong = right = 0
+    for k in range(8):
+        inst = pool_instance("masq-repair", k, "")
+        for norm, text in inst.outcomes.items():
+            if norm in inst.accepted:
+                right += 1
+                assert re.fullmatch(r"Right\. Works for every seed tried \(\d+, \d+\): (\d+) of \1 messages echoed, "
+                                    r"complete; drops: none\.", text), text
+                continue
+            wrong += 1
+            m = re.fullmatch(r"Not yet\. With seed \d+: not repaired: (.+?)\. The rest of the run: (.+)\.", text)
+            assert m, text
+            failed, rest = m.groups()
+            assert failed.startswith(("the connection was reset", "the echo did not complete")) \
+                or re.match(r"\d+ packets? lost on the way, where none may be \(", failed), text
+            assert "drops: " not in text.split("The rest")[0] and "messages echoed" in rest, text
+            if "lost on the way" in failed:          # said once, where it failed
+                assert "ingress filter" not in rest and "nat oif changed" not in rest, text
+    assert wrong and right

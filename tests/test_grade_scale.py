@@ -6,6 +6,7 @@ import fcntl
 import json
 import os
 import pty
+import shutil
 import signal
 import struct
 import subprocess
@@ -1516,7 +1517,7 @@ def test_the_guides_differences_script_says_why_a_row_has_no_score(tmp_path):
     roster = tmp_path / "roster.txt"
     roster.write_text("s01\ns05\ns06\n")
     r = cli("grade", "--class", str(sub), "--chapter", "6", "--roster", str(roster), "--gradebook",
-            str(tmp_path / "gradebook.csv"), "-o", str(tmp_path / "files.csv"))
+            str(tmp_path / "gradebook-ch06.csv"), "-o", str(tmp_path / "files-ch06.csv"))
     assert r.returncode == 0, r.stderr
     (tmp_path / "grades.csv").write_text("assignment,student_id,score\nch06,s01,3.0\nch06,s05,3.0\nch06,s06,3.0\n")
     here = os.getcwd()
@@ -1834,3 +1835,102 @@ def test_a_notebooks_changed_question_is_said_to_have_changed_since_the_notebook
         g = grade_folder(tmp_path / made, 6, None, "")
         assert any(f"not graded, the question changed since the {made} was made" in n
                    and f"the version of the book the {made}s came from" in n for n in g.notes), g.notes
+
+
+def test_a_copy_of_submitted_made_again_into_the_same_folder_is_refused(tmp_path):
+    """An instructor's run of the nbgrader box for a second chapter: its `cp -r submitted ../copy`,
+    run again while ../copy existed, put the new copy in copy/submitted/; `grade --class copy
+    --chapter 4` refused 510 files as "2 folders each say they are s240001's (s240001/,
+    submitted/s240001/)", wrote an LMS file of 31 grades among 300 students, and exited 0.  Such a
+    folder is refused in one line naming it and the likely cause, and nothing is written; a new
+    copy per chapter, as the guide's box makes it, grades every student."""
+    op1 = tmp_path / "op1"
+    sub = op1 / "submitted"
+    ids = [f"s{k:02d}" for k in range(1, 7)]
+    (tmp_path / "roster.txt").write_text("".join(f"{sid}\n" for sid in ids))
+    for sid in ids:
+        _per_student(sub / sid / "ch02", sid, 2, stamp="2026-12-01T10:00:00Z")
+    subprocess.run(["cp", "-r", "submitted", "../copy"], cwd=op1, check=True)      # chapter 2's copy
+    for sid in ids:
+        _per_student(sub / sid / "ch04", sid, 4, stamp="2026-12-08T10:00:00Z")
+    subprocess.run(["cp", "-r", "submitted", "../copy"], cwd=op1, check=True)      # chapter 4's: copy/submitted/
+    assert (tmp_path / "copy" / "submitted" / "s01" / "ch04").is_dir()
+    outs = {"-o": "files.csv", "--gradebook": "gradebook.csv", "--feedback": "reports"}
+    copy = tmp_path / "copy"
+    r = cli("grade", "--class", str(copy), "--chapter", "4", "--roster", str(tmp_path / "roster.txt"),
+            *(x for o, f in outs.items() for x in (o, str(tmp_path / f))))
+    one_line_error(r, f"{copy} holds two copies of nbgrader's submitted/: 6 students' folders (s01/, s02/, s03/, "
+                      f"...) and {copy}/submitted/ with 6 more", f"`cp -r submitted {copy}` run again while {copy} "
+                      f"existed", "rm -rf ../copy-chNN && cp -r submitted ../copy-chNN",
+                   f"or grade {copy}/submitted/ alone")
+    assert not [f for f in outs.values() if (tmp_path / f).exists()]
+    # the same, with the copy named as nbgrader's own folder
+    (tmp_path / "back").mkdir()
+    for _ in range(2):
+        subprocess.run(["cp", "-r", "submitted", "../back/submitted"], cwd=op1, check=True)
+    one_line_error(cli("grade", "--class", str(tmp_path / "back" / "submitted"), "--chapter", "4"),
+                   "holds two copies of nbgrader's submitted/")
+    # the box's step, run for each chapter, twice for one of them: a new copy each time
+    for ch in ("02", "04", "04"):
+        subprocess.run(["bash", "-c", f"rm -rf ../copy-ch{ch} && cp -r submitted ../copy-ch{ch}"], cwd=op1, check=True)
+    assert not (tmp_path / "copy-ch04" / "submitted").exists()
+    r = cli("grade", "--class", str(tmp_path / "copy-ch04"), "--chapter", "4", "--roster", str(tmp_path / "roster.txt"),
+            "--gradebook", str(tmp_path / "gradebook.csv"), "-o", str(tmp_path / "files.csv"))
+    assert r.returncode == 0, r.stderr
+    book = list(csv.DictReader(open(tmp_path / "gradebook.csv")))
+    assert [(b["student"], b["score"]) for b in book] == [(sid, str(len(chapter_ids(4)))) for sid in ids], book
+
+
+def test_a_class_whose_students_are_two_folders_each_is_refused(tmp_path):
+    """The same mistake in another layout (folders named after the roster's ids, as a course may
+    lay its files out, and nbgrader's submitted/ copied beside them): every student's files are
+    refused as "2 folders each say they are theirs", which is the class folder's fault, not the
+    students'.  A quarter of the files or more (three at least) so refused stops the run, as a
+    forgotten course secret does: nothing written without --force.  One student so is told in the
+    row alone, as before."""
+    ids = [f"s{k:02d}" for k in range(1, 9)]
+    roster = tmp_path / "roster.txt"
+    roster.write_text("".join(f"{sid}\n" for sid in ids))
+    klass = tmp_path / "class"
+    two = ids[:3]
+    for sid in ids:
+        (klass / sid).mkdir(parents=True)
+        (klass / sid / f"answers-{sid}.json").write_text(json.dumps(answer_file(
+            sid, right_answers(sid, chapter_ids(2)), chapter=2, secret="")))
+    for sid in two:
+        _per_student(klass / "submitted" / sid / "ch02", sid, 2)
+    out = tmp_path / "files.csv"
+    r = cli("grade", "--class", str(klass), "--chapter", "2", "--roster", str(roster), "-o", str(out))
+    one_line_error(r, "6 of 11 files were refused because two folders each say they are one student's (e.g. s01/, "
+                      "submitted/s01/ for s01)", "cp -r submitted COPY, run again while COPY exists",
+                   "nothing written (give --force")
+    assert not out.exists()
+    r = cli("grade", "--class", str(klass), "--chapter", "2", "--roster", str(roster), "-o", str(out), "--force")
+    assert r.returncode == 0, r.stderr
+    refused = {row["student"] for row in csv.DictReader(open(out)) if "2 folders each say" in row["error"]}
+    assert refused == set(two)
+    # one student in two folders: their rows say so, and the others are graded
+    for sid in two[1:]:
+        shutil.rmtree(klass / "submitted" / sid)
+    r = cli("grade", "--class", str(klass), "--chapter", "2", "--roster", str(roster), "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    assert {row["student"] for row in csv.DictReader(open(out)) if "2 folders each say" in row["error"]} == {"s01"}
+
+
+def test_the_per_file_csv_says_when_each_file_was_submitted(tmp_path):
+    """An instructor's finding: in the nbgrader box's route nothing showed a late submission --
+    files.csv had no time, and only --gradebook (which the box did not write) had submitted_at.
+    The per-file CSV has it too, for every file: in nbgrader's submitted/ID/ASSIGNMENT/ nbgrader's
+    own timestamp.txt, not the exported time the student's kernel wrote."""
+    sub = tmp_path / "submitted"
+    _per_student(sub / "s01" / "ch02", "s01", 2, stamp="2026-12-01T10:00:00Z")
+    _per_student(sub / "s02" / "ch02", "s02", 2, stamp="2026-12-01T10:00:00Z")
+    (sub / "s02" / "ch02" / "timestamp.txt").write_text("2026-12-08 23:59:30.123456 UTC")     # late, by nbgrader's clock
+    roster = tmp_path / "roster.txt"
+    roster.write_text("s01\ns02\ns03\n")
+    out = tmp_path / "files-ch02.csv"
+    r = cli("grade", "--class", str(sub), "--chapter", "2", "--roster", str(roster), "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    got = {row["student"]: row["submitted_at"] for row in csv.DictReader(open(out))}
+    assert got == {"s01": "2026-12-01T10:00:00Z", "s02": "2026-12-08T23:59:30Z", "s03": ""}, got
+    assert next(csv.reader(open(out)))[:4] == ["student", "file", "submitted_at", "score"]

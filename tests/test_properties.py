@@ -30,7 +30,7 @@ from hypothesis import strategies as st
 
 import sim
 from sim import scenarios
-from sim.scenarios import unread
+from sim.scenarios import SCENARIOS as SCENARIOS_BY_NAME, unread
 from sim.result import TRACE_TIMED
 from sim.trace import Drop, Ev
 
@@ -79,6 +79,14 @@ def configs(draw) -> dict:
     if scenario not in EQUALIZE_SCENARIOS and multipath in CACHED:
         # the equalize flag on top of a cached policy, in any scenario (None: scenario default)
         kw["equalize"] = draw(st.sampled_from((None, True)))
+    if SCENARIOS_BY_NAME[scenario].defaults.get("bundle"):
+        # a bundled scenario (multilink): its uplinks are one link, one route, and sim.run refuses
+        # what chooses among routes (multipath, equalize, weights) unless the bundle is undone
+        if draw(st.booleans()):
+            kw["bundle"] = False
+        else:
+            for k in ("multipath", "equalize", "weights"):
+                kw.pop(k, None)
     # only what the scenario reads: sim.run refuses the rest (a download's pings, a ping's TCP)
     return {"scenario": scenario, **{k: v for k, v in kw.items() if k not in unread(scenario)}}
 

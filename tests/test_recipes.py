@@ -43,14 +43,50 @@ def recipe() -> str:
     return block_with("10-two-links.md", "ct mark set numgen inc")
 
 
-def uplink_scripts() -> str:
+def ip_down() -> str:
+    """Chapter 10's ip-down script for uplink 2: a block of its own."""
+    return block_with("10-two-links.md", "# ip-down:")
+
+
+def ip_up() -> str:
+    """Chapter 10's ip-up script for uplink 2: a block of its own."""
     return block_with("10-two-links.md", "# ip-up:")
+
+
+def uplink_scripts() -> str:
+    """Both uplink scripts, ip-down's then ip-up's."""
+    return ip_down() + ip_up()
+
+
+def logical_spans(block: str) -> list[tuple[str, str]]:
+    """A block's lines as the shell and nft read them, each with the text it was written as: a line
+    ending in a backslash goes on in the next, as a line of a narrow page is wrapped (the
+    backslash, the line break and the next line's indentation read as one space; a comment is
+    never continued).  [(logical line, its physical lines with their line breaks)]."""
+    out, cur, phys = [], None, ""
+    for l in block.splitlines():
+        phys += l + "\n"
+        if cur is not None:
+            l = f"{cur} {l.lstrip()}"
+        if l.endswith("\\") and not l.lstrip().startswith("#"):
+            cur = l[:-1].rstrip()
+            continue
+        out.append((l, phys))
+        cur, phys = None, ""
+    if cur is not None:
+        out.append((cur, phys))
+    return out
+
+
+def logical_lines(block: str) -> list[str]:
+    """A block's lines with those continued by a backslash joined (``logical_spans``)."""
+    return [l for l, _ in logical_spans(block)]
 
 
 def commands(block: str) -> list[str]:
     """A block's command lines: comments dropped, continued lines (``||`` / ``\\``) joined."""
     lines, cur = [], ""
-    for l in block.splitlines():
+    for l in logical_lines(block):
         if not l.strip() or l.lstrip().startswith("#"):
             continue
         cur = f"{cur} {l.strip()}" if cur else l.strip()
@@ -155,7 +191,7 @@ def test_ch10_recipe_runs_on_with_an_uplink_down_or_not_there():
     for c in commands(recipe()):
         if c.startswith("ip route"):
             assert c.endswith("|| :"), c
-        if re.search(r"conf\.if\d", c):
+        if re.search(r"conf[./]if\d", c):
             assert c.startswith("sysctl -e "), c
     main = [c for c in commands(recipe()) if c.startswith("ip route replace default scope global")]
     assert main == ["ip route replace default scope global nexthop via 100.0.0.254 dev if1 nexthop via "
@@ -173,7 +209,7 @@ def nft_body() -> str:
 
 
 def test_ch10_recipes_rules_count_their_packets():
-    rules = [l.strip() for l in nft_body().splitlines()
+    rules = [l.strip() for l in logical_lines(nft_body())
              if l.startswith("    ") and not l.strip().startswith(("#", "type ", "}"))]
     assert len(rules) == 7, rules
     assert all(" counter " in f" {r} " for r in rules), rules
@@ -182,10 +218,16 @@ def test_ch10_recipes_rules_count_their_packets():
 DRAW = 'iifname "eth0" fib daddr type unicast ct state new ct mark 0 counter ct mark set '
 
 
-def other_draws() -> list[str]:
-    """The draws chapter 10 offers in place of the recipe's: its ``text`` blocks, one rule a line."""
+def other_draw_spans() -> list[tuple[str, str]]:
+    """The draws chapter 10 offers in place of the recipe's: its ``text`` blocks' rules, each
+    (the rule, its lines as written: ``logical_spans``)."""
     text = (BOOK / "10-two-links.md").read_text()
-    return [l for b in re.findall(r"^```text\n(.*?)^```$", text, re.S | re.M) for l in b.splitlines()]
+    return [(l, phys) for b in re.findall(r"^```text\n(.*?)^```$", text, re.S | re.M)
+            for l, phys in logical_spans(b) if l.strip()]
+
+
+def other_draws() -> list[str]:
+    return [l for l, _ in other_draw_spans()]
 
 
 def test_ch10s_other_draws_are_whole_rules():
@@ -193,9 +235,66 @@ def test_ch10s_other_draws_are_whole_rules():
     # ..." pasted alone in place of the draw rule load, and draw again for every packet
     draws = other_draws()
     assert len(draws) == 4 and all(d.startswith(DRAW) for d in draws), draws
-    assert DRAW + "numgen inc mod 2 offset 1" in nft_body()
+    assert DRAW + "numgen inc mod 2 offset 1" in [l.strip() for l in logical_lines(nft_body())]
     prose = " ".join((BOOK / "10-two-links.md").read_text().split())
     assert "`numgen random mod 3 map" not in prose and "`ct mark set jhash" not in prose
+
+
+def test_ch10_uplink_scripts_are_two_blocks_each_under_its_file_name():
+    # an engineer's finding: ip-down and ip-up shared one block and one copy button, so a copy
+    # gave both scripts in one file; each is now a block of its own, a whole script (#!/bin/sh),
+    # under the name of the file it goes in, a name run-parts accepts (no dot)
+    raw = (BOOK / "10-two-links.md").read_text()
+    for kind, block in (("down", ip_down()), ("up", ip_up())):
+        assert block.startswith("#!/bin/sh\n"), block
+        other = "# ip-up:" if kind == "down" else "# ip-down:"
+        assert other not in block
+        i = raw.index("```sh\n" + block)
+        head = raw[:i].rstrip().splitlines()[-1]
+        assert head == f"`/etc/ppp/ip-{kind}.d/uplink2`:", head
+    text = " ".join(raw.split())
+    assert "named without a dot, since Debian's `run-parts` passes over a name with one" in text
+
+
+def test_ch10_recipes_mark_is_set_last_after_any_chain_at_mangle():
+    # an engineer's finding: an old per-packet rule (chapter 9's meta mark set numgen, priority
+    # mangle, in a table of its own) left in place re-marked every packet after the recipe's chain,
+    # which the kernel put in front of it (of equal priorities the later registered runs first,
+    # nf_hook_entries_grow()); conntrack -L still looked right.  The recipe's chain runs at
+    # mangle + 1, the text says why and says to delete the old rules first, and how to check
+    body = nft_body()
+    chain = body[body.index("chain prerouting {"):]
+    chain = chain[:chain.index("}")]
+    assert re.search(r"^    type filter hook prerouting priority mangle \+ 1;$", chain, re.M), chain
+    text = " ".join((BOOK / "10-two-links.md").read_text().split())
+    sec = text[text.index("## Connection-level balancing that sticks"):text.index("```sh")]
+    assert "`nft list ruleset | grep -n 'mark set'`" in sec and "its old rules must go first" in sec
+    # "the recipe's own five lines that set a mark": nft lists one rule a line
+    said = re.search(r"lists the recipe's own (\w+) lines that set a mark", sec).group(1)
+    rules = [l for l in logical_lines(body) if "mark set" in l and not l.lstrip().startswith("#")]
+    assert said == ["zero", "one", "two", "three", "four", "five", "six", "seven"][len(rules)], rules
+    deploy = text[text.index("## Deploying it"):]
+    for needle in ("`mangle + 1` (-149)", "nf_hook_entries_grow()",
+                   "`if (inserted || reg->priority > orig_ops[i]->priority)`", "{cite}`linuxnfhookorder`",
+                   "the one registered later runs first"):
+        assert needle in deploy, needle
+    box = deploy[deploy.index("```{admonition} Is it working?"):]
+    box = box[:box.index("```", 10)]
+    assert "The list looks as right with a second rule that marks the packets after the recipe's" in box
+    # the kernel lab's connmark balancing runs its chain at the recipe's priority
+    from sim.kernel.scenarios import CONNMARK_PRIORITY
+    assert CONNMARK_PRIORITY == "mangle + 1"
+
+
+def test_ch10_recipes_sysctls_keep_a_dotted_device_name_whole():
+    # an engineer's finding: "sysctl -e -w net.ipv4.conf.up.7.ignore_routes_with_linkdown=1" (a VLAN
+    # uplink, eth1.7) prints nothing, returns 0 and leaves 0: sysctl splits the name at its dot
+    # and -e hides the error; the slash form keeps the name whole
+    lines = [c for c in commands(recipe()) if c.startswith("sysctl") and "conf" in c]
+    assert len(lines) == 4 and all(re.search(r" net/ipv4/conf/[^/ ]+/ignore_routes_with_linkdown=1$", c)
+                                   for c in lines), lines
+    text = " ".join((BOOK / "10-two-links.md").read_text().split())
+    assert "`sysctl -e -w net.ipv4.conf.eth1.7.ignore_routes_with_linkdown=1` looks for `conf/eth1/7/`" in text
 
 
 # -- in namespaces ------------------------------------------------------------------------------
@@ -368,10 +467,12 @@ def test_recipes_run_in_namespaces(net):
 
     # the other draws, each in place of the draw rule: they load, and each connection's address
     # is its mark's uplink
-    body = nft_body()
-    draw = next(l for l in body.splitlines() if "numgen inc" in l)
-    for other in other_draws():
-        rc, err = net.sh(recipe().replace(draw, "    " + other), rt)
+    # (pasted as they are written, their lines continued by backslashes, indented as the draw)
+    draw = next(phys for l, phys in logical_spans(nft_body()) if "numgen inc" in l)
+    assert recipe().count(draw) == 1
+    for other, lines in other_draw_spans():
+        pasted = "".join("    " + l + "\n" for l in lines.splitlines())
+        rc, err = net.sh(recipe().replace(draw, pasted), rt)
         assert (rc, err) == (0, ""), (other, err)
         assert set(net.six()) <= set(ALTERNATE), other
     rc, err = net.sh(recipe(), rt)
@@ -380,8 +481,7 @@ def test_recipes_run_in_namespaces(net):
 
     # an uplink's device down (ip-down), the recipe run again while it is down (its route lines
     # say why they fail, the rest goes in), up again (ip-up): its table's route back, alternation back
-    i = uplink_scripts().index("# ip-up:")
-    down, up = uplink_scripts()[:i], uplink_scripts()[i:]
+    down, up = ip_down(), ip_up()
     net.run("ip", "link", "set", "if2", "down", ns=rt)
     net.sh(down, rt, pppd_args())
     assert [a for a, _ in net.six()] == ["100.0.0.1"] * 6
@@ -413,3 +513,48 @@ def test_recipes_run_in_namespaces(net):
     rules = net.run("ip", "-4", "rule", ns=rt).stdout
     assert "202:\tfrom 150.0.0.7 lookup 2" in rules and "150.0.0.1" not in rules, rules
     assert "table 2" in net.run("ip", "route", "get", "200.0.0.1", "from", "150.0.0.7", ns=rt).stdout
+
+
+#: chapter 9's per-packet balancing, as a router that used it would have it: its own table, its
+#: chain at mangle
+PER_PACKET = """table ip perpacket {
+  chain prerouting {
+    type filter hook prerouting priority mangle;
+    iifname "eth0" counter meta mark set numgen inc mod 2 offset 1
+  }
+}
+"""
+
+
+def test_recipe_marks_last_and_names_a_dotted_device_in_namespaces(net):
+    rt = net.rt
+    assert "`meta mark set numgen inc mod 2 offset 1`" in " ".join((BOOK / "09-modern-linux.md").read_text().split())
+    # an old per-packet rule loaded before the recipe, then after it: either way every connection
+    # leaves by the uplink of its mark, and is bound once (a packet re-marked to the other uplink
+    # had MASQUERADE kill the entry, and the next packet made a new one: 12 bindings for 6)
+    for first in ("old", "recipe"):
+        net.run("nft", "flush", "ruleset", ns=rt)
+        if first == "old":
+            net.run("nft", "-f", "-", ns=rt, input=PER_PACKET)
+        rc, err = net.sh(recipe(), rt)
+        assert (rc, err) == (0, ""), err
+        if first == "recipe":
+            net.run("nft", "-f", "-", ns=rt, input=PER_PACKET)
+        assert net.six() == ALTERNATE, first
+        nat = net.run("nft", "list", "chain", "ip", "twolinks", "nat", ns=rt).stdout
+        assert "counter packets 6 " in nat, (first, nat)
+        old = net.run("nft", "list", "table", "ip", "perpacket", ns=rt).stdout
+        assert not re.search(r"counter packets 0 ", old), old          # the old rule ran, and re-marked
+    net.run("nft", "delete", "table", "ip", "perpacket", ns=rt)
+    mine = [l for l in net.run("nft", "list", "ruleset", ns=rt).stdout.splitlines() if "mark set" in l]
+    assert len(mine) == 5, mine                  # the text's "the recipe's own five lines"
+    # a device whose name has a dot (a VLAN's eth1.7), made while "default" is 0 (a device the
+    # recipe found there, not one that copied the recipe's "default"): the per-device sysctl, for it
+    net.run("sysctl", "-qw", "net.ipv4.conf.default.ignore_routes_with_linkdown=0", ns=rt)
+    net.run("ip", "-n", rt, "link", "add", "up.7", "type", "veth", "peer", "name", "pe7")
+    assert net.run("sysctl", "-n", "net/ipv4/conf/up.7/ignore_routes_with_linkdown", ns=rt).stdout.strip() == "0"
+    line = next(c for c in commands(recipe()) if c.startswith("sysctl -e") and "if1" in c)
+    rc, err = net.sh(line.replace("if1", "up.7"), rt, errexit=True)
+    assert (rc, err) == (0, ""), err
+    got = net.run("sysctl", "-n", "net/ipv4/conf/up.7/ignore_routes_with_linkdown", ns=rt).stdout.strip()
+    assert got == "1", got

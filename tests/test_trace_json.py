@@ -223,6 +223,24 @@ def test_every_summary_field_is_in_the_readmes_table_and_every_row_is_a_field():
     assert set(documented) - found == set(), "rows of the README's table no summary has"
 
 
+def test_up_packets_counts_a_packet_the_failing_line_lost_and_the_readme_says_so():
+    """An engineer's finding: `run uplink-down --cc reno` gave if2 105 up_packets while the pcap's
+    uplink2 had 104 -- an ACK put on the line as it failed (event 4539, dropped "link down") is
+    counted when sent and never becomes a hop.  The README's table says what the count counts,
+    and the count is that: the hops onto the line plus the packets the failing line lost."""
+    from sim.trace import Drop, Ev
+    r = sim.run("uplink-down", cc="reno")
+    dev = r.net["router"].ifaces["if2"]
+    hops = sum(1 for e in r.events if e.ev is Ev.HOP and e.node == dev.link.name and e.from_ == dev.label)
+    down = sum(1 for e in r.events if e.ev is Ev.DROP and e.node == "router" and e.reason is Drop.LINK_DOWN)
+    lost = down - dev.tx_dropped            # on the line when it failed (a down device's refusals aside)
+    assert r.summary["uplinks"]["if2"]["up_packets"] == hops + lost and lost == 1, (hops, down, dev.tx_dropped)
+    row = next(l for l in README.splitlines() if l.startswith("| `uplinks.IF.up_packets` |"))
+    assert "a packet lost when the line fails included" in row
+    assert "`run uplink-down --cc reno` counts one more on `if2` than its pcap shows the router sending on `uplink2`" in row
+    assert "--cc reno" in next(l for l in README.splitlines() if l.startswith(".venv/bin/python -m sim run uplink-down"))
+
+
 def test_the_readme_says_what_changed_from_schema_1():
     section = README[README.index(f"### Trace JSON (schema {TRACE_SCHEMA})"):]
     said = section[section.index("What changed from schema 1"):section.index("\n### ")]

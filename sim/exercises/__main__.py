@@ -114,9 +114,9 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("--force", action="store_true",
                    help="with --class: write the CSVs and reports even when a quarter of the files or more were "
                         "refused for the course secret (a forgotten or unneeded secret), answer changed questions "
-                        "(another version of the book), were exported under ids that are no classmate's, or are "
-                        "graded for students the roster lacks (by default nothing is written and the exit "
-                        "status is 2)")
+                        "(another version of the book), were exported under ids that are no classmate's, are "
+                        "graded for students the roster lacks, or are in two folders that each say they are "
+                        "their student's (by default nothing is written and the exit status is 2)")
     g.add_argument("--jobs", type=_jobs, metavar="N",
                    help="with --class: grade in N processes (default: one for fewer than 300 files, where "
                         "starting more costs about what they save; else one per CPU)")

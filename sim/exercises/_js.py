@@ -77,9 +77,8 @@ JS = r"""/* 1 + 1 < 1 exercises: the page's checker.  Mirrors sim/exercises/mode
     var s = raw.toLowerCase();
     if (form === "int") {               /* a count: a whole number in digits */
       if (/^\d{1,15}$/.test(s)) return [String(parseInt(s, 10)), ""];
-      if (/^[+-]?[\d.,]*\d[\d.,]*([eE][+-]?\d+)?%?$/.test(s))
-        return ["", "a count is a whole number written in digits (like 16), got " + q(raw)];
-      return ["", "expected a whole number, got " + q(raw)];
+      if (/^\d+$/.test(s)) return ["", "a count has at most 15 digits, got " + q(raw)];
+      return ["", "a count is a whole number, 0 or more, written in digits alone (like 16), got " + q(raw)];
     }
     if (form === "percent") {           /* 33, 33.5, 33,5 (decimal comma), 33 % */
       var sign = /(%|percent)$/.test(s);

@@ -1356,10 +1356,13 @@ class ClassGrades:
     participant_gaps: dict[str, str] = field(default_factory=dict)
 
     def csv(self) -> str:
-        """One row per file: student, file, score, max, attempts, error, note, one column per exercise."""
+        """One row per file: student, file, submitted_at, score, max, attempts, error, note, one column
+        per exercise.  ``submitted_at`` is the gradebook's, for each file: whether it came in late is
+        to be read there (nbgrader's timestamp.txt), not only with --gradebook."""
         order = [k for k in BANK if k in self.ids]
         buf = io.StringIO()
-        w = csv.DictWriter(buf, ["student", "file", "score", "max", "attempts", "error", "note"] + order,
+        w = csv.DictWriter(buf, ["student", "file", "submitted_at", "score", "max", "attempts", "error", "note"]
+                           + order,
                            extrasaction="ignore", lineterminator="\n")
         w.writeheader()
         for row in self.rows:
@@ -1622,18 +1625,51 @@ def nbgrader_layout(folder: Path) -> tuple[bool, bool]:
     keeps)."""
     if folder.name.lower() in NBGRADER_BOXES or any((folder / n).is_dir() for n in NBGRADER_BOXES):
         return True, False
+    return (True, True) if _submissions(folder) else (False, False)
+
+
+def _submissions(folder: Path) -> list[str]:
+    """The folders of ``folder`` that are nbgrader's per-student folders by their content, ``ID/``
+    holding an ``ASSIGNMENT/timestamp.txt`` (``nbgrader submit`` writes it, ``collect`` keeps it)."""
+    out = []
     try:
-        students = [d for d in folder.iterdir() if d.is_dir() and STUDENT_RE.match(d.name)
-                    and d.name.lower() not in NBGRADER_BOXES]
+        students = sorted(d for d in folder.iterdir() if d.is_dir() and STUDENT_RE.match(d.name)
+                          and d.name.lower() not in NBGRADER_BOXES)
     except OSError:
-        return False, False
+        return out
     for d in students:
         try:
             if any((a / "timestamp.txt").is_file() for a in d.iterdir() if a.is_dir()):
-                return True, True
+                out.append(d.name)
         except OSError:
             continue
-    return False, False
+    return out
+
+
+def check_one_copy(folder: Path) -> None:
+    """GradeError if ``folder`` holds nbgrader's per-student folders (``ID/ASSIGNMENT/timestamp.txt``)
+    and, beside them, a ``submitted/`` holding more: two copies of nbgrader's ``submitted/``, one
+    inside the other -- what ``cp -r submitted COPY`` does when run again, for the next chapter, while
+    ``COPY`` exists (cp then copies into it, as ``COPY/submitted/``).  Graded as it is, every student
+    in both is two folders' owner, and neither folder counts (a class of 300: 510 files refused, and
+    an LMS file of 31 grades, with status 0)."""
+    try:
+        nested = [d for d in folder.iterdir() if d.is_dir() and d.name.lower() == "submitted"]
+    except OSError:                             # not a folder, or unreadable: said where it is read
+        return
+    if not nested:
+        return
+    inner, outer = _submissions(nested[0]), _submissions(folder)
+    if not inner or not outer:
+        return
+    shown = ", ".join(f"{n}/" for n in outer[:3]) + (", ..." if len(outer) > 3 else "")
+    inside = folder / nested[0].name
+    raise GradeError(
+        f"{folder} holds two copies of nbgrader's submitted/: {len(outer)} students' folders ({shown}) and "
+        f"{inside}/ with {len(inner)} more -- `cp -r submitted {folder}` run again while {folder} existed (for "
+        f"another chapter?) copies into it, as {inside}/. Graded so, each student would have two folders and be "
+        f"counted in neither: make a new copy for each chapter (in the course folder: rm -rf ../copy-chNN && "
+        f"cp -r submitted ../copy-chNN) and grade it, or grade {inside}/ alone")
 
 
 def _answer_files(folder: Path, nbgrader: bool = False, assignment: str | None = None,
@@ -1923,7 +1959,7 @@ def fill_lms_file(path, column: str, grade_column: str, scores: dict[str, str],
     k_comment = low.index(FEEDBACK_COLUMN.lower()) if comments is not None and FEEDBACK_COLUMN.lower() in low else None
     edits = []                                  # (start, end, new text), in order
     filled = changed = commented = appended = replaced = same = 0
-    unscored, kept_mark, not_number = [], [], []
+    unscored, kept_mark, not_number, replaced_mark = [], [], [], []
     rows = [[_csv_value(text[a:b]) for a, b in cells] for cells in records[1:]]
     ids = [row[k_id].strip().lower() if k_id < len(row) else "" for row in rows]
     # an id on several rows is several participants to the LMS and one student to the grader:
@@ -1956,7 +1992,9 @@ def fill_lms_file(path, column: str, grade_column: str, scores: dict[str, str],
         elif not old or _number(old) != _number(score):
             cells = edit(cells, k_grade, _csv_quoted(score, delim))
             filled += 1
-            changed += bool(old)
+            if old:                             # named, as the cells left are: a grade given by hand?
+                changed += 1
+                replaced_mark.append(f"{who} ({old!r}, now {score})")
         else:
             same += 1                           # the score is there already: nothing to write
         report = (comments or {}).get(sid) if k_comment is not None else None
@@ -1989,7 +2027,8 @@ def fill_lms_file(path, column: str, grade_column: str, scores: dict[str, str],
     result.append(text[last:])
     col = header[k_grade]
     notes = [f"{out}: column {col!r} filled for {filled} student{'s' if filled != 1 else ''}"
-             + (f" ({changed} of them had another number there, replaced)" if changed else "")
+             + (f" ({changed} of them had another number there, replaced: {_listed(replaced_mark)})"
+                if changed else "")
              + (f"; {same} had their score there already" if same else "")
              + (f", {header[k_comment]!r} with {commented} report{'s' if commented != 1 else ''}"
                 + (f" ({appended} after the text the cell had)" if appended else "")
@@ -2196,6 +2235,7 @@ def _one_student_per_folder(rows: list[dict]) -> None:
             continue
         own = sorted({_nbgrader_or(b) for b, owned in where.get(r["student"], ()) if owned})
         if len(own) > 1:
+            r["two_folders"] = own
             r["refused"] = (f"{len(own)} folders each say they are {r['student']}'s ("
                             + ", ".join(f"{b}/" for b in own)
                             + f"): a student has one, so one of them is another student's, and neither is "
@@ -2454,6 +2494,25 @@ def _refusals(rows: list[dict]) -> list[str]:
     return notes
 
 
+def _two_folders_alarm(rows: list[dict]) -> list[str]:
+    """An alarm when a quarter of the files or more (three at least) were refused because two
+    folders each say they are their student's: not students' doing but the class folder's -- two
+    copies of the class in it (a copy of nbgrader's submitted/ made into a folder that held one,
+    an export of the LMS unzipped over another layout).  Imported, the run would leave all those
+    students without a grade."""
+    files = [r for r in rows if r["file"]]
+    two = [r for r in files if r.get("two_folders")]
+    if len(two) < 3 or len(two) * 4 < len(files):
+        return []
+    r = two[0]
+    return [f"{len(two)} of {len(files)} files were refused because two folders each say they are one "
+            f"student's (e.g. {', '.join(f'{b}/' for b in r['two_folders'])} for {r['student']}): the class "
+            f"folder holds two copies of the class's folders -- a copy made into a folder that existed? "
+            f"(cp -r submitted COPY, run again while COPY exists, copies into COPY/submitted/); grade a "
+            f"folder that holds each student's folder once (a new copy for each chapter: rm -rf COPY-chNN "
+            f"&& cp -r submitted COPY-chNN)"]
+
+
 _BELONGS = re.compile(r"^this answer file belongs to student '([^']+)', not to '([^']+)'")
 
 
@@ -2664,6 +2723,7 @@ def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | 
     leave_out = check_leave_out(leave_out, chapter)
     secret = secret_for("", secret)              # the environment's, read once here
     folder, course = _nbgrader_course(Path(folder))
+    check_one_copy(folder)
     layout, nbgrader = nbgrader_layout(folder) if folder.is_dir() else (False, False)
     if assignment is not None and not layout:
         raise GradeError(f"--assignment {assignment} names an nbgrader assignment, and {folder} is not nbgrader's "
@@ -2731,7 +2791,7 @@ def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | 
         notes.append(f"submitted_at of {stamped} file{'s' if stamped > 1 else ''} in nbgrader's submitted/ID/"
                      f"ASSIGNMENT/: nbgrader's timestamp.txt there (when the student submitted), not the "
                      f"file's exported time (the student's own clock)")
-    alarms = _refusals(rows)
+    alarms = _two_folders_alarm(rows) + _refusals(rows)
     notes += alarms
     id_alarms = _id_alarms(rows, expected, layout)
     notes += id_alarms
@@ -2792,7 +2852,7 @@ def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | 
 def grade_class(folder, chapter: int | None = None, roster=None, secret: str | None = None,
                 jobs: int = 1, progress: bool | None = None) -> tuple[str, list[str]]:
     """Every ``*.json`` in ``folder`` -> (CSV, notes).  The CSV has a row per file -- student,
-    file, score, max, attempts, error, note, one column per exercise -- and, with a
+    file, submitted_at, score, max, attempts, error, note, one column per exercise -- and, with a
     ``roster`` (a file of ids), a row for each student who sent nothing.  The notes are
     what concerns no row: entries skipped, rows with different maximums."""
     g = grade_folder(folder, chapter, roster, secret, jobs, progress)

@@ -105,7 +105,7 @@ def echo(value, limit: int = ECHO) -> str:
 # re.ASCII: \d is 0-9, as in the page's JavaScript (Python's \d also takes other scripts'
 # digits, "٥": graded right here, refused on the page)
 _COUNT = re.compile(r"^\d{1,15}$", re.ASCII)
-_NUMBERISH = re.compile(r"^[+-]?[\d.,]*\d[\d.,]*([eE][+-]?\d+)?%?$", re.ASCII)
+_DIGITS = re.compile(r"^\d+$", re.ASCII)
 _DECIMAL = re.compile(r"^(\d{1,15}([.,]\d*)?|[.,]\d+)$", re.ASCII)
 _ENDPOINT = re.compile(r"^\(?\s*(\d+\.\d+\.\d+\.\d+)\s*[,:.\s]\s*(\d+)\s*\)?$", re.ASCII)
 _WORD = re.compile(r"^[a-z0-9_.-]+$")
@@ -140,17 +140,23 @@ def normalise(answer, form: str) -> str:
     return parse(answer, form)[0]
 
 
+#: What a count is, said for every answer that is none: one wording for "twelve", "13.5", -1 and "+16"
+COUNT_IS = "a count is a whole number, 0 or more, written in digits alone (like 16)"
+
+
 def _count(answer) -> tuple[str, str]:
-    if isinstance(answer, (int, float)):
-        if isinstance(answer, float) and not (math.isfinite(answer) and answer.is_integer()):
-            return "", f"a count is a whole number, got {answer!r}"
-        return (str(int(answer)), "") if 0 <= answer < 1e15 else ("", f"a count is a whole number, got {answer!r}")
+    if isinstance(answer, (int, float)):        # a number in a file (JSON), not text
+        if (isinstance(answer, float) and not (math.isfinite(answer) and answer.is_integer())) or answer < 0:
+            return "", f"{COUNT_IS}, got {answer!r}"
+        if answer >= 1e15:
+            return "", f"a count has at most 15 digits, got {answer!r}"
+        return str(int(answer)), ""
     s = str(answer).strip()
     if _COUNT.match(s):
         return str(int(s)), ""
-    if _NUMBERISH.match(s):
-        return "", f"a count is a whole number written in digits (like 16), got {short(s)}"
-    return "", f"expected a whole number, got {short(s)}"
+    if _DIGITS.match(s):
+        return "", f"a count has at most 15 digits, got {short(s)}"
+    return "", f"{COUNT_IS}, got {short(s)}"
 
 
 def _percent(answer) -> tuple[str, str]:

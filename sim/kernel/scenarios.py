@@ -179,10 +179,16 @@ def _rules(*lines: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _balance(*rules: str) -> str:
-    """The router's nftables table ``balance``: ``rules`` in its prerouting chain (mangle)."""
+#: the priority of the connmark balancing's prerouting chain, as chapter 10's recipe has it: one
+#: after "mangle", so that its ``meta mark set ct mark`` runs after any other chain at mangle
+#: (of two chains of one priority the later registered runs first, nf_hook_entries_grow())
+CONNMARK_PRIORITY = "mangle + 1"
+
+
+def _balance(*rules: str, priority: str = "mangle") -> str:
+    """The router's nftables table ``balance``: ``rules`` in its prerouting chain (at ``priority``)."""
     return _rules("table ip balance {", "  chain prerouting {",
-                  "    type filter hook prerouting priority mangle; policy accept;", *rules, "  }", "}")
+                  f"    type filter hook prerouting priority {priority}; policy accept;", *rules, "  }", "}")
 
 
 def numgen_rule_expr(n: int, weights: list[int] | None = None) -> str:
@@ -229,7 +235,7 @@ def configure(lab: Lab, s: Setup, weights: list[int] | None = None) -> None:
             # "ct mark 0": only a connection's first packet draws (until a reply every packet of it
             # is "new", and a retransmitted SYN would draw the next mark: chapter 10's recipe)
             f'    iifname "eth0" fib daddr type unicast ct state new ct mark 0 ct mark set numgen inc {expr}',
-            '    iifname "eth0" meta mark set ct mark'))
+            '    iifname "eth0" meta mark set ct mark', priority=CONNMARK_PRIORITY))
     if s.balance in ("numgen", "connmark"):
         for k in range(1, n + 1):
             lab.ip("router", "rule", "add", "fwmark", str(k), "table", str(100 + k),

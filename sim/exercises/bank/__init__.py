@@ -144,6 +144,21 @@ def dealt_answer(name: str, ex_id: str, choices) -> str | None:
     return dealt(name, ex_id, choices, _SECRET)
 
 
+#: The uplinks an exercise asking "by which uplink?" deals its pool variants, two each: with 2 to
+#: 4 uplinks a variant's choices are if1 .. if2, 3 or 4, and drawn from the runs alone a pool of 8
+#: could leave one that every variant offers out (a student who struck it off lost nothing).
+UPLINKS = ("if1", "if2", "if3", "if4")
+#: How many seeds (or draws) a pool variant tries for the answer it is dealt: each gives it with
+#: a chance of a quarter or more, so 200 never run out (an exercise that ran out would say so).
+DEAL_TRIES = 200
+
+
+def uplinks_with(want: str | None, ns=(2, 3, 4)) -> list[int]:
+    """The numbers of uplinks among ``ns`` whose variant has the uplink ``want`` dealt (all of
+    them when it is None: the book's own variant)."""
+    return list(ns) if want is None else [n for n in ns if n >= int(want[2:])]
+
+
 @functools.lru_cache(maxsize=512)
 def _instance(ex_id: str, name: str, secret: str, grading: bool = False) -> Instance:
     """Pool variant ``name`` (or ``book``) of ``ex_id``, built by running the simulator."""
@@ -262,15 +277,22 @@ def arrival_of(r, step: int) -> int:
     return arrival_before(r, step)
 
 
-def next_uplink(r, rng, first: int) -> tuple[int, str, int, str]:
+def next_uplink(r, rng, first: int, want: str | None = None) -> tuple[int, str, int, str] | None:
     """The packet a "by which uplink next?" question asks about: the ``k``-th packet to leave
-    by an uplink, ``k`` drawn from ``first`` to 9.  Returns its event, its uplink, the event
-    of its own arrival at the router (where the trace stops) and, as text, the uplinks the
-    router chose for the packets before it, in the order it chose them.  (Not the order they
-    reached the providers: a packet on a slower or busier line arrives after one chosen later,
-    and the question is about the router's choices.)"""
+    by an uplink, ``k`` drawn from ``first`` to 9 (``want``: of those that leave by that uplink;
+    None if none does).  Returns its event, its uplink, the event of its own arrival at the
+    router (where the trace stops) and, as text, the uplinks the router chose for the packets
+    before it, in the order it chose them.  (Not the order they reached the providers: a packet
+    on a slower or busier line arrives after one chosen later, and the question is about the
+    router's choices.)"""
     ups = uplink_hops(r)
-    k = rng.randrange(first, min(10, len(ups)))
+    if want is None:
+        k = rng.randrange(first, min(10, len(ups)))
+    else:
+        ks = [k for k in range(first, min(10, len(ups))) if ups[k][1] == want]
+        if not ks:
+            return None
+        k = rng.choice(ks)
     step, dev, _ = ups[k]
     ask = arrival_of(r, step)
     # a router with a route cache says its choice in RT_MISS/RT_HIT, one without (today's) in FIB

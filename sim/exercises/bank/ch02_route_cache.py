@@ -4,11 +4,14 @@ from __future__ import annotations
 from sim.runs import run
 from sim.trace import Ev
 
-from . import (addressed, addresses_text, arrival_before, arrivals, exercise, numeric, predict)
+from . import (addressed, addresses_text, arrival_before, arrivals, dealt_answer, exercise, numeric, predict)
 
 
 @exercise("rc-hit", 2, "predict", "Does the route cache hit?")
 def rc_hit(student, rng):
+    # each variant of the pool is dealt hit or miss (variants.dealt): drawn freely, a course's pool
+    # could have only one of them (the first packet of a direction misses, a later one hits)
+    want = dealt_answer(student, "rc-hit", ("hit", "miss"))        # None: the book's own variant
     params = dict(seed=rng.randrange(1, 1000), uplinks=rng.choice([2, 3]), size=6000)
     params = addressed(student, rng, "connection-level", params)
     r = run("connection-level", **params)
@@ -16,7 +19,14 @@ def rc_hit(student, rng):
     which = rng.choice(["first-up", "later-up", "first-down", "later-down"])
     up = [i for i in decisions if r.events[i].key[3] == "eth0"]
     down = [i for i in decisions if r.events[i].key[3] != "eth0"]
-    pool = {"first-up": up[:1], "later-up": up[2:6], "first-down": down[:1], "later-down": down[2:6]}[which]
+    pools = {"first-up": up[:1], "later-up": up[2:6], "first-down": down[:1], "later-down": down[2:6]}
+    pool = pools[which]
+    if want is not None:
+        # the lookups of the kind drawn that give the outcome dealt, or else of the kinds after it
+        kinds = list(pools)
+        kinds = kinds[kinds.index(which):] + kinds[:kinds.index(which)]
+        pool = next(p for p in ([i for i in pools[w] if (r.events[i].ev is Ev.RT_HIT) == (want == "hit")]
+                                for w in kinds) if p)
     step = rng.choice(pool)
     ask = arrival_before(r, step, None)
     hit = r.events[step].ev is Ev.RT_HIT

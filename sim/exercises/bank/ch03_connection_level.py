@@ -6,20 +6,30 @@ from sim.runs import run
 from sim.trace import Ev
 from ..variants import two_speeds
 
-from . import (addressed, arrival_of, choose, exercise, ExerciseError, ifs, nearest_choice, next_event,
-                predict, speed_choices, uplink_why_not)
+from . import (addressed, arrival_of, choose, DEAL_TRIES, dealt_answer, exercise, ExerciseError, ifs,
+                nearest_choice, next_event, predict, speed_choices, UPLINKS, uplink_why_not, uplinks_with)
 
 
 @exercise("cl-uplink", 3, "predict", "Which uplink does a later packet take?")
 def cl_uplink(student, rng):
-    n = rng.choice([2, 3, 4])
+    # each variant of the pool is dealt its uplink (variants.dealt), its number of uplinks drawn from
+    # those that have it and its seed tried in its own order until the SYN takes it: drawn from the
+    # runs alone, a course's pool could leave one every variant offers out
+    want = dealt_answer(student, "cl-uplink", UPLINKS)      # None: the book's own variant
+    n = rng.choice(uplinks_with(want))
     params = addressed(student, rng, "connection-level", dict(seed=rng.randrange(1, 1000), uplinks=n, size=8000))
-    r = run("connection-level", **params)
-    ups = uplink_hops(r)
-    step, dev, pkt = ups[rng.randrange(3, min(9, len(ups)))]
-    ask = arrival_of(r, step)
-    syn_dev = ups[0][1]
-    looked = next_event(r, ask, lambda e: e.node == "router" and e.ev in (Ev.RT_HIT, Ev.RT_MISS))
+    for _ in range(DEAL_TRIES):
+        r = run("connection-level", **params)
+        ups = uplink_hops(r)
+        step, dev, pkt = ups[rng.randrange(3, min(9, len(ups)))]
+        ask = arrival_of(r, step)
+        syn_dev = ups[0][1]
+        looked = next_event(r, ask, lambda e: e.node == "router" and e.ev in (Ev.RT_HIT, Ev.RT_MISS))
+        if want is None or (dev == want and r.events[looked].ev is Ev.RT_HIT):
+            break
+        params["seed"] = rng.randrange(1, 1000)
+    else:
+        raise AssertionError(f"cl-uplink {student}: no seed of {DEAL_TRIES} gives {want!r}")
     if r.events[looked].ev is not Ev.RT_HIT:      # an expired entry would choose again: not this question
         raise ExerciseError(f"cl-uplink: the route cache missed at event {looked} in {student!r}'s variant")
     # why not: the rule and the trace's fact, not the uplink it takes (that is the question); and
@@ -48,8 +58,11 @@ def cl_speed(student, rng):
     # the key is the concept -- the connection is pinned to its SYN's line, so it gets that line's
     # speed -- and the measured speed must be nearest that choice: a variant where it is not
     # (a line too slow for the download to reach its speed, say) is drawn again, never keyed
-    # to whichever label a small change of the simulator would make nearest
-    for _ in range(20):
+    # to whichever label a small change of the simulator would make nearest.  Each variant of the pool
+    # is dealt the line its SYN takes, the slower or the faster (variants.dealt), and draws until it
+    # gets it: drawn freely, a course's pool could have the faster line's speed on every variant
+    want = dealt_answer(student, "cl-speed", ("slower", "faster"))     # None: the book's own variant
+    for _ in range(20 if want is None else DEAL_TRIES):
         speeds = two_speeds(rng)
         params = addressed(student, rng, "connection-level", dict(seed=rng.randrange(1, 1000), down_kbit=speeds,
                                                                   size=400_000))
@@ -60,7 +73,8 @@ def cl_speed(student, rng):
         choices = speed_choices(a, b)
         line_speed = {"if1": a, "if2": b}
         ans = f"about {line_speed[syn_dev]} kbit/s"
-        if nearest_choice(got, choices) == ans:
+        if nearest_choice(got, choices) == ans and (want is None or
+                                                     (line_speed[syn_dev] == min(a, b)) == (want == "slower")):
             break
     else:                                   # pragma: no cover - every variant tried has one
         raise ExerciseError(f"cl-speed: no variant of {student!r} measured nearest its SYN's line's speed")

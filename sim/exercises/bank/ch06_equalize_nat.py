@@ -5,7 +5,8 @@ from sim.runs import run
 from sim.trace import Drop, Ev
 
 from . import (addressed, addresses_text, _config_instance, dealt_answer, _download_ok, exercise, _handshake,
-                _how, numeric, predict, python_note)
+                _how, _judge_runs, numeric, predict, python_note)
+from ..model import normalise
 
 
 def _remote_verdict(r, i_deliver: int) -> tuple[str, int]:
@@ -132,28 +133,68 @@ def eqnat_survive(student, rng):
                      f"20 times that on average, and 20 tosses scatter by several either way."))
 
 
+#: Which single changes of the article's router repair a pool variant of eqnat-repair, dealt round
+#: the pool (``variants.dealt``): only equalize off (the providers filter sources, so a NAT that
+#: keeps one source address is dropped on the other line), only the netfilter NAT (the route cache
+#: is flushed during the download: with equalize off the connection's next lookup draws its uplink
+#: afresh, and the article's NAT changes its source address with it) or both.  Drawn freely,
+#: equalize off worked in every variant: a student who always answered it was right.
+REPAIRS = ("equalize", "nat", "both")
+#: When a "nat" variant's cache is flushed (seconds): during its 4 kB download.
+FLUSH_AT = (0.03, 0.04, 0.05)
+#: How many first seeds a pool variant tries for its repairs: a flush moves the connection on
+#: most seeds, and the other repairs hold on every one, so 200 never run out.
+REPAIR_TRIES = 200
+EQUALIZE_OFF = dict(multipath="random", equalize=False, nat="article")
+NETFILTER = dict(multipath="random", equalize=True, nat="netfilter")
+
+
 @exercise("eqnat-repair", 6, "repair", "Repair the article's router")
 def eqnat_repair(student, rng):
+    want = dealt_answer(student, "eqnat-repair", REPAIRS)     # None: the book's own variant
     remote = rng.choice(["article", "rfc"])
     filt = rng.choice([False, True])
     s0 = rng.randrange(1, 5000)
     seeds = [s0, s0 + 1, s0 + 2]
     fixed = addressed(student, rng, "equalize-nat", dict(remote=remote, ingress_filter=filt, size=4000))
+    flush = None
+    if want is not None:
+        # the providers follow from the repairs dealt, and the first seed is tried in the variant's
+        # own order until the two repairs do what was dealt (the simulator's verdicts, run here)
+        fixed["ingress_filter"] = filt = want == "equalize"
+        if want == "nat":
+            flush = rng.choice(FLUSH_AT)
+            fixed["flush_at"] = [flush]
+        crit = _download_ok(need_both=False)
+        for _ in range(REPAIR_TRIES):
+            works = {k: _judge_runs("equalize-nat", fixed, seeds, crit)(normalise(c, "config"))[0]
+                     for k, c in (("equalize", EQUALIZE_OFF), ("nat", NETFILTER))}
+            if works == {"equalize": want != "nat", "nat": want != "equalize"}:
+                break
+            s0 = rng.randrange(1, 5000)
+            seeds = [s0, s0 + 1, s0 + 2]
+        else:
+            raise AssertionError(f"eqnat-repair {student}: no first seed of {REPAIR_TRIES} gives {want!r}")
     start = dict(multipath="random", equalize=True, nat="article")
     # what chapters 1-6 have taught: 2.4's route cache policies, equalize, the two NAT models of chapter 5
     options = dict(multipath=["random", "wrr"], equalize=[True, False], nat=["article", "netfilter"])
+    flushed = (f" The router's route cache is flushed {flush:g} s into the download (`echo 0 > "
+               f"/proc/sys/net/ipv4/route/flush`, chapter 2)." if flush is not None else "")
     return _config_instance(
         scenario="equalize-nat", fixed=fixed, options=options, seeds=seeds, start=start,
         criterion=_download_ok(need_both=False),
         prompt=(f"The article's router: multipath random, equalize on, NAT in the article's model; remote host "
-                f"`{remote}`, providers {'filter' if filt else 'do not filter'} source addresses. Its download "
-                f"fails or crawls. Change **exactly one** setting so that one 4 kB download completes with its "
-                f"handshake, the connection never reset and no packet lost on the way, for seeds {seeds[0]}, {seeds[1]} and {seeds[2]}."),
+                f"`{remote}`, providers {'filter' if filt else 'do not filter'} source addresses.{flushed} Its "
+                f"download fails or crawls. Change **exactly one** setting so that one 4 kB download completes "
+                f"with its handshake, the connection never reset and no packet lost on the way, for seeds "
+                f"{seeds[0]}, {seeds[1]} and {seeds[2]}."),
         # the hint's second step fits the variant's providers (it asked what a filtering provider does
         # where the question says they do not filter)
         hint=("Either stop the packets of one connection from changing uplinks, or make the NAT keep one "
-              "source address whatever uplink they leave by — and then ask what "
-              + ("these providers, which filter sources, do with that address on the other line." if filt else
-                 "anything on the way refuses that address on the other line: these providers pass any "
-                 "source.")),
+              "source address whatever uplink they leave by — and then ask "
+              + ("what these providers, which filter sources, do with that address on the other line." if filt else
+                 "whether anything on the way refuses that address on the other line: these providers pass any "
+                 "source.")
+              + (" And ask what the flush does to a connection whose packets the route cache kept on one "
+                 "uplink (chapter 3)." if flush is not None else "")),
         explanation="The simulator ran every single change on the three seeds.")

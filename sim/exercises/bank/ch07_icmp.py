@@ -6,7 +6,7 @@ from sim.runs import run
 from sim.scenarios import make_params
 from sim.trace import Ev
 
-from . import (addressed, addresses_text, arrivals, dev_addr, exercise, numeric, predict)
+from . import (addressed, addresses_text, arrivals, DEAL_TRIES, dealt_answer, dev_addr, exercise, numeric, predict)
 
 
 #: The slow line of the ``slow`` variant, one-way, one of these: an echo it carries is still
@@ -18,29 +18,46 @@ SLOW_MS = (700, 800, 900)
 
 @exercise("icmp-answered", 7, "predict", "Will this echo be answered?")
 def icmp_answered(student, rng):
-    n = rng.choice([2, 3])
-    # no variant with the article's NAT model: chapter 7 says every echo is answered under it, so
-    # the question would be answered on the page before it is asked.  In its place, 2.4's
-    # netfilter NAT with a slow last line and providers that filter (the chapter's last example)
-    variant = rng.choice(["slow", "netfilter", "masquerade", "snat"])
-    if variant == "slow":
-        fast = make_params("icmp-equalize-nat").delay_ms[0]
-        slow = rng.choice(SLOW_MS)
-        scenario, params = "icmp-equalize-nat", dict(nat="netfilter", uplinks=n, seed=rng.randrange(1, 1000), pings=6,
-                                                    ingress_filter=True, delay_ms=[fast] * (n - 1) + [slow])
-        setup = (f"equalize with the 2.4 route cache, NAT model `netfilter`, if{n}'s line {slow:g} ms each way "
-                 f"and the other{'s' if n > 2 else ''} {fast:g} ms")
-    elif variant == "netfilter":
-        scenario, params = "icmp-equalize-nat", dict(nat=variant, uplinks=n, seed=rng.randrange(1, 1000), pings=6)
-        setup = f"equalize with the 2.4 route cache, NAT model `{variant}`"
+    # each variant of the pool is dealt yes or no (variants.dealt) and draws its setup, seed and echo
+    # again, in its own order, until the simulator gives it: drawn freely, a course's pool could
+    # have "yes" on every variant (the article's and SNAT's echoes are answered)
+    want = dealt_answer(student, "icmp-answered", ("yes", "no"))     # None: the book's own variant
+    for _ in range(1 if want is None else DEAL_TRIES):
+        n = rng.choice([2, 3])
+        # no variant with the article's NAT model: chapter 7 says every echo is answered under it, so
+        # the question would be answered on the page before it is asked.  In its place, 2.4's
+        # netfilter NAT with a slow last line and providers that filter (the chapter's last example)
+        variant = rng.choice(["slow", "netfilter", "masquerade", "snat"])
+        if variant == "slow":
+            fast = make_params("icmp-equalize-nat").delay_ms[0]
+            slow = rng.choice(SLOW_MS)
+            scenario, params = "icmp-equalize-nat", dict(nat="netfilter", uplinks=n, seed=rng.randrange(1, 1000),
+                                                        pings=6, ingress_filter=True,
+                                                        delay_ms=[fast] * (n - 1) + [slow])
+            setup = (f"equalize with the 2.4 route cache, NAT model `netfilter`, if{n}'s line {slow:g} ms each way "
+                     f"and the other{'s' if n > 2 else ''} {fast:g} ms")
+        elif variant == "netfilter":
+            scenario, params = "icmp-equalize-nat", dict(nat=variant, uplinks=n, seed=rng.randrange(1, 1000),
+                                                        pings=6)
+            setup = f"equalize with the 2.4 route cache, NAT model `{variant}`"
+        else:
+            scenario, params = "ping", dict(nat=variant, uplinks=n, seed=rng.randrange(1, 1000), pings=6)
+            setup = f"today's per-packet balancing (nftables `numgen`), NAT `{variant}`"
+        params = addressed(student, rng, scenario, params)
+        r = run(scenario, **params)
+        reqs = [(i, p) for i, p in arrivals(r, "eth0") if p.proto == 1]
+        every = (r.events[reqs[1][0]].t - r.events[reqs[0][0]].t) / 1e6     # µs -> s, from the trace
+        if want is None:
+            k = rng.randrange(1, len(reqs))
+            break
+        answered = {e.pkt.l4.seq for e in r.events if e.ev is Ev.DELIVER and e.node == "local1"
+                    and e.pkt.proto == 1 and e.pkt.l4.type == 0}
+        ks = [j for j in range(1, len(reqs)) if (reqs[j][1].l4.seq in answered) == (want == "yes")]
+        if ks:
+            k = rng.choice(ks)
+            break
     else:
-        scenario, params = "ping", dict(nat=variant, uplinks=n, seed=rng.randrange(1, 1000), pings=6)
-        setup = f"today's per-packet balancing (nftables `numgen`), NAT `{variant}`"
-    params = addressed(student, rng, scenario, params)
-    r = run(scenario, **params)
-    reqs = [(i, p) for i, p in arrivals(r, "eth0") if p.proto == 1]
-    every = (r.events[reqs[1][0]].t - r.events[reqs[0][0]].t) / 1e6     # µs -> s, from the trace
-    k = rng.randrange(1, len(reqs))
+        raise AssertionError(f"icmp-answered {student}: no draw of {DEAL_TRIES} gives {want!r}")
     ask, pkt = reqs[k]
     seq = pkt.l4.seq
     reply = next((j for j, e in enumerate(r.events) if e.ev is Ev.DELIVER and e.node == "local1"

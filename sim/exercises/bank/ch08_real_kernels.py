@@ -6,7 +6,7 @@ from sim.runs import run
 from sim.trace import Ev
 
 from ..variants import BOOK_STUDENT
-from . import (addressed, arrival_of, addresses_text, article_ports, dev_addr,
+from . import (addressed, arrival_of, addresses_text, article_ports, DEAL_TRIES, dealt_answer, dev_addr,
                 endpoint_choices, endpoint_why_not, exercise, _handshake, ifs, predict, who_has)
 
 
@@ -55,39 +55,58 @@ def _what(pkt) -> str:
     return f"{kind}, seq {pkt.l4.seq}"
 
 
-@exercise("nf-filter", 8, "predict", "Does the provider forward it?")
-def nf_filter(student, rng):
-    n = rng.choice([2, 3])
-    params = addressed(student, rng, "equalize-nat", dict(nat="netfilter", ingress_filter=True, uplinks=n,
-                                                 seed=rng.randrange(1, 1000), size=6000))
-    r = run("equalize-nat", **params)
-    (si, sdev, sp), _ = _handshake(r)
-    # a later packet of the connection (not a SYN: its source is its own uplink's, which the
-    # trace shows), asked where it reaches the router from the LAN, before NAT gives it its
-    # source: the reader applies the binding rule and the filter's, not a comparison of two
-    # addresses the question shows.  The first such packet on each uplink: a later one repeats
-    # a case the trace above the question already shows decided
-    seen, ups = set(), []
-    for i, d, p in uplink_hops(r):
-        if p.proto == 6 and "S" not in p.l4.flags and i > si and d not in seen:
-            seen.add(d)
-            ups.append((i, d, p))
-    mismatched = [(i, d, p) for i, d, p in ups if p.ip.src != dev_addr(r, d)]
-    matched = [(i, d, p) for i, d, p in ups if p.ip.src == dev_addr(r, d)]
-    pool = mismatched if (mismatched and (rng.random() < 0.5 or not matched)) else matched
-    if student == BOOK_STUDENT and mismatched:
-        # the book's own example asks the case the chapter is about, a packet leaving by another
-        # line than its binding's (the draws above are made all the same: a student's variant
-        # keeps its random choice)
-        pool = mismatched
-    hop, dev, pkt = rng.choice(pool)
-    ask = arrival_of(r, hop)
+def _filter_verdict(r, hop: int, dev: str, pkt) -> tuple[str, int]:
+    """("drop" or "forward", the event that decides it) for the packet that left the router by
+    ``dev`` at event ``hop``: its provider's source filter drops it, or its peer passes it on."""
     k = dev[2:]
     drop = next((j for j in range(hop + 1, len(r.events)) if r.events[j].ev is Ev.DROP
                  and r.events[j].node == f"provider{k}" and r.events[j].pkt.l4 == pkt.l4), None)
     fwd = next((j for j in range(hop + 1, len(r.events)) if r.events[j].ev is Ev.HOP
                 and r.events[j].node == f"peer{k}" and r.events[j].pkt.l4 == pkt.l4), None)
-    ans, step = ("drop", drop) if drop is not None and (fwd is None or drop < fwd) else ("forward", fwd)
+    return ("drop", drop) if drop is not None and (fwd is None or drop < fwd) else ("forward", fwd)
+
+
+@exercise("nf-filter", 8, "predict", "Does the provider forward it?")
+def nf_filter(student, rng):
+    # each variant of the pool is dealt forward or drop (variants.dealt) and tries seeds, in its own
+    # order, until its run has a packet that gets it: drawn freely, a course's pool could have one only
+    want = dealt_answer(student, "nf-filter", ("forward", "drop"))     # None: the book's own variant
+    n = rng.choice([2, 3])
+    params = addressed(student, rng, "equalize-nat", dict(nat="netfilter", ingress_filter=True, uplinks=n,
+                                                 seed=rng.randrange(1, 1000), size=6000))
+    for _ in range(DEAL_TRIES):
+        r = run("equalize-nat", **params)
+        (si, sdev, sp), _ = _handshake(r)
+        # a later packet of the connection (not a SYN: its source is its own uplink's, which the
+        # trace shows), asked where it reaches the router from the LAN, before NAT gives it its
+        # source: the reader applies the binding rule and the filter's, not a comparison of two
+        # addresses the question shows.  The first such packet on each uplink: a later one repeats
+        # a case the trace above the question already shows decided
+        seen, ups = set(), []
+        for i, d, p in uplink_hops(r):
+            if p.proto == 6 and "S" not in p.l4.flags and i > si and d not in seen:
+                seen.add(d)
+                ups.append((i, d, p))
+        mismatched = [(i, d, p) for i, d, p in ups if p.ip.src != dev_addr(r, d)]
+        matched = [(i, d, p) for i, d, p in ups if p.ip.src == dev_addr(r, d)]
+        pool = mismatched if (mismatched and (rng.random() < 0.5 or not matched)) else matched
+        if student == BOOK_STUDENT and mismatched:
+            # the book's own example asks the case the chapter is about, a packet leaving by another
+            # line than its binding's (the draws above are made all the same: a student's variant
+            # keeps its random choice)
+            pool = mismatched
+        if want is not None:        # another source than its line's is what the filter drops
+            pool = mismatched if want == "drop" else matched
+        if pool:
+            hop, dev, pkt = rng.choice(pool)
+            ans, step = _filter_verdict(r, hop, dev, pkt)
+            if want is None or ans == want:
+                break
+        params["seed"] = rng.randrange(1, 1000)
+    else:
+        raise AssertionError(f"nf-filter {student}: no seed of {DEAL_TRIES} gives {want!r}")
+    ask = arrival_of(r, hop)
+    k = dev[2:]
     # why not: the filter's rule and the binding's, not the address that decides it; the hint
     # says where to look
     why_not = ({"forward": f"Not forward: Provider {k}'s filter passes only packets whose source is the address "

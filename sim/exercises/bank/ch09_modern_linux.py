@@ -6,22 +6,35 @@ from sim.reasons import HashChoice
 from sim.runs import run
 from sim.trace import Ev
 
-from . import (addressed, arrival_of, _config_instance, exercise, ifs, line, losses, numeric, predict,
-               uplink_why_not)
+from . import (addressed, arrival_of, _config_instance, DEAL_TRIES, dealt_answer, exercise, ifs, line, losses,
+               numeric, predict, UPLINKS, uplink_why_not, uplinks_with)
 
 
 @exercise("hash-uplink", 9, "predict", "Where does the hash send it?")
 def hash_uplink(student, rng):
+    # each variant of the pool is dealt its uplink (variants.dealt): drawn from the hash alone, the
+    # book's pool never had if1 for an answer (if2 3, if3 3, if4 2).  Its number of uplinks is drawn
+    # from those that have it, and the hash's seed is tried in the variant's own order until the
+    # connection the question asks about hashes to it (a chance of 1/n at least)
+    want = dealt_answer(student, "hash-uplink", UPLINKS)     # None: the book's own variant
     policy = rng.choice(["hash-l3", "hash-l4"])
-    n = rng.choice([2, 3, 4])
+    n = rng.choice(uplinks_with(want))
     c = rng.choice([3, 4])
     params = addressed(student, rng, "hash-l4-nat",
                        dict(multipath=policy, uplinks=n, connections=c, seed=rng.randrange(1, 1000), size=4000))
-    r = run("hash-l4-nat", **params)
-    ups = uplink_hops(r)
-    first = {}
-    for i, d, p in ups:
-        first.setdefault(p.sport, (i, d))
+    for _ in range(DEAL_TRIES):
+        r = run("hash-l4-nat", **params)
+        ups = uplink_hops(r)
+        first = {}
+        for i, d, p in ups:
+            first.setdefault(p.sport, (i, d))
+        # the uplink of connection 1's SYN (hash-l3: every connection's), of some connection's (hash-l4)
+        if want is None or (first[min(first)][1] == want if policy == "hash-l3" else
+                            any(d == want for _, d in first.values())):
+            break
+        params["seed"] = rng.randrange(1, 1000)
+    else:
+        raise AssertionError(f"hash-uplink {student}: no seed of {DEAL_TRIES} gives {want!r}")
     if policy == "hash-l3":
         j = rng.randrange(1, c)
         step, dev, pkt = next((i, d, p) for i, d, p in ups if i > first[min(first)][0]
@@ -29,7 +42,7 @@ def hash_uplink(student, rng):
         known = f"connection 1's SYN left by {first[min(first)][1]}"
         what = f"the SYN of connection {j + 1}"
     else:
-        port = rng.choice(sorted(first))
+        port = rng.choice(sorted(p for p in first if want is None or first[p][1] == want))
         later = [(i, d, p) for i, d, p in ups if p.sport == port and i > first[port][0]]
         step, dev, pkt = rng.choice(later[:4])
         known = f"this connection's SYN left by {first[port][1]}"
@@ -113,10 +126,28 @@ def masq_repair(student, rng):
     def crit(r):
         e = r.summary["echo"][0]
         drops = r.summary["drops"]
-        ok = e["complete"] and not e["reset"] and not losses(drops)
-        return ok, (f"{e['echoed']} of {e['messages']} messages echoed, "
-                    + ("reset" if e["reset"] else ("complete" if e["complete"] else "not complete"))
-                    + "; drops: " + (", ".join(f"{k} {v}" for k, v in drops.items()) or "none"))
+        lost = losses(drops)
+        ok = e["complete"] and not e["reset"] and not lost
+        run = (f"{e['echoed']} of {e['messages']} messages echoed, "
+               + ("reset" if e["reset"] else ("complete" if e["complete"] else "not complete")))
+        if ok:
+            return ok, run + "; drops: " + (", ".join(f"{k} {v}" for k, v in drops.items()) or "none")
+        # a wrong repair leads with what failed: "8 of 8 messages echoed, complete; drops: ingress
+        # filter 11" read as a success until its last words
+        failed = []
+        if e["reset"]:
+            failed.append("the connection was reset")
+        elif not e["complete"]:
+            failed.append("the echo did not complete")
+        if e["reset"] or not e["complete"]:     # (said first: not again in the rest)
+            run = f"{e['echoed']} of {e['messages']} messages echoed"
+        if lost:
+            n = sum(lost.values())
+            failed.append(f"{n} packet{'s' if n != 1 else ''} lost on the way, where none may be ("
+                          + ", ".join(f"{k} {v}" for k, v in lost.items()) + ")")
+        rest = {k: v for k, v in drops.items() if k not in lost}
+        return ok, ("not repaired: " + "; ".join(failed) + ". The rest of the run: " + run
+                    + ("; other drops: " + ", ".join(f"{k} {v}" for k, v in rest.items()) if rest else ""))
     return _config_instance(
         scenario="echo", fixed=fixed, options=options, seeds=seeds, start=start, criterion=crit,
         prompt=(f"Today's kernel as measured: nftables `numgen` per-packet balancing over {n} uplinks, "

@@ -9,9 +9,9 @@ from sim.trace import Drop, Ev
 from sim.runs import map_runs, run
 from sim.stats import wilson
 
-from . import (addressed, addresses_text, _call, _config_instance, data_shares, dev_addr, _download_ok,
-                exercise, ExerciseError, _handshake, ifs, _lan_port, next_uplink, numeric, predict,
-                losses, uplink_why_not)
+from . import (addressed, addresses_text, _call, _config_instance, data_shares, DEAL_TRIES, dealt_answer, dev_addr,
+                _download_ok, exercise, ExerciseError, _handshake, ifs, _lan_port, next_uplink, numeric, predict,
+                losses, UPLINKS, uplink_why_not, uplinks_with)
 
 
 #: The three questions the pool's variants take in turn (``_kind``): one download over every line
@@ -276,11 +276,22 @@ def two_links_chance(student, rng):
 
 @exercise("numgen-next", 10, "predict", "numgen: the next uplink")
 def numgen_next(student, rng):
-    n = rng.choice([2, 3, 4])
+    # each variant of the pool is dealt its uplink (variants.dealt), its number of uplinks drawn from
+    # those that have it and its seed tried in its own order until a packet asked about takes it:
+    # drawn from the runs alone, if2 was rare (the packets asked about fall on the counter unevenly)
+    want = dealt_answer(student, "numgen-next", UPLINKS)     # None: the book's own variant
+    n = rng.choice(uplinks_with(want))
     params = addressed(student, rng, "echo", dict(nat="snat", uplinks=n, messages=rng.choice([4, 6, 8]),
                                          seed=rng.randrange(1, 1000)))
-    r = run("echo", **params)
-    step, dev, ask, before = next_uplink(r, rng, 2)
+    for _ in range(DEAL_TRIES):
+        r = run("echo", **params)
+        got = next_uplink(r, rng, 2, want)
+        if got is not None:
+            break
+        params["seed"] = rng.randrange(1, 1000)
+    else:
+        raise AssertionError(f"numgen-next {student}: no seed of {DEAL_TRIES} gives {want!r}")
+    step, dev, ask, before = got
     # why not: where the wrong uplink's turn is, not which uplink's turn it is
     last = before.split(", ")
 
@@ -350,17 +361,47 @@ def _fate(r, step: int, pkt) -> tuple[str, int]:
     raise ExerciseError(f"the segment at event {step} neither reached the server nor was dropped")
 
 
+#: The NAT models and source filters (``nat``, ``ingress_filter``) whose runs can give each fate of
+#: ``down-fin``: a provider that filters drops the dead line's address (SNAT keeps it) or a private
+#: one (today's MASQUERADE leaves a FIN that finds no entry untranslated); SNAT's binding without a
+#: filter reaches the server as the connection's own; a MASQUERADE's new binding to the live line's
+#: address is a stranger to the server.
+SETUPS_OF = {FATES[0]: (("snat", True), ("masquerade", True)),
+             FATES[1]: (("snat", False),),
+             FATES[2]: (("masquerade", False), ("netfilter", False), ("netfilter", True), ("masquerade", True))}
+
+
 @exercise("down-fin", 10, "predict", "A line fails: what becomes of the dead line's next segment?")
 def down_fin(student, rng):
     # the chapter's table gives the source address each NAT model gives this segment, with
     # providers that do not filter; here the reader applies it: with or without a source filter
-    # on the live line, what happens to the segment, at the provider or at the server
+    # on the live line, what happens to the segment, at the provider or at the server.  Each variant
+    # of the pool is dealt its fate (variants.dealt) and draws, in its own order, a NAT model and
+    # providers that can give it, a line, a size and a moment of the failure (whether the segment is
+    # a FIN or an ACK follows from them) and a seed, until its run gives it: drawn freely, a course's
+    # pool could leave one of the three out
+    want = dealt_answer(student, "down-fin", FATES)     # None: the book's own variant
     nat = rng.choice(["masquerade", "netfilter", "snat"])
     down = rng.choice([1, 2])
     size = rng.choice([300_000, 400_000])
     down_at = rng.choice([0.4, 0.5, 0.6])
     filt = rng.choice([False, True])
-    for seed in (rng.randrange(1, 1000) for _ in range(40)):
+
+    def draws(drawn):
+        if want is None:            # the book's own variant: the setup drawn, seeds until one has a segment
+            for _ in range(40):
+                yield (*drawn, rng.randrange(1, 1000))
+            return
+        for _ in range(DEAL_TRIES):
+            yield (*rng.choice(SETUPS_OF[want]), rng.choice([1, 2]), rng.choice([300_000, 400_000]),
+                   rng.choice([0.4, 0.5, 0.6]), rng.randrange(1, 1000))
+
+    def fate(r, first):
+        try:
+            return _fate(r, first[0], first[2])[0]
+        except ExerciseError:       # neither dropped by a filter nor delivered: no fate of the three
+            return None
+    for nat, filt, down, size, down_at, seed in draws((nat, filt, down, size, down_at)):
         params = addressed(student, rng, "uplink-down", dict(nat=nat, down_uplink=down, seed=seed,
                                                              connections=2, size=size, down_at=down_at,
                                                              ingress_filter=filt))
@@ -371,10 +412,11 @@ def down_fin(student, rng):
         ports = {int(c["client"].split(", ")[1].rstrip(")")) for c in r.summary["connections"][:2]
                  if c["seen_by_server_as"] and c["seen_by_server_as"][0].startswith(f"({dev_addr(r, dead)},")}
         first = next(((i, d, p) for i, d, p in _uplink_hops_after(r, t_down) if _lan_port(r, i) in ports), None)
-        if first:
+        if first and (want is None or fate(r, first) == want):
             break
     else:                                   # pragma: no cover - every variant tried has one
-        raise ExerciseError(f"no segment after the failure in the uplink-down variants of {student!r}")
+        raise ExerciseError(f"no segment after the failure in the uplink-down variants of {student!r}"
+                            + (f" is {want}" if want else ""))
     step, dev, pkt = first
     port = _lan_port(r, step)
     ask = _arrival_of(r, step, port)        # this segment, as it reached the router from the LAN
