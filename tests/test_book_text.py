@@ -259,11 +259,9 @@ def test_a_chapters_summary_names_nothing_its_body_did_not_show():
     assert key in ch2 and key in ch3
 
 
-#: The boxes of chapters 1-5 an exercise draws on (eq-next: the credit round robin of chapter 3's
-#: first box and chapter 4's box), by chapter and box (0 = the chapter's first), with their lead.
-DRAWN_ON = {("03-connection-level.md", 0): "*Kernel detail: the chapter's argument does not need this box, "
-                                           "but an exercise of chapter 4 draws on it.*",
-            ("04-equalize.md", 0): "*Kernel detail: the chapter's argument does not need this box, but one "
+#: The boxes of chapters 1-5 an exercise draws on (eq-next: chapter 4's box walks through the
+#: credit round robin's credits), by chapter and box (0 = the chapter's first), with their lead.
+DRAWN_ON = {("04-equalize.md", 0): "*Kernel detail: the chapter's argument does not need this box, but one "
                                    "of the exercises at the end draws on it.*"}
 
 
@@ -271,9 +269,9 @@ def test_the_kernel_detail_boxes_of_the_first_chapters_say_they_can_be_skipped()
     """A student's finding: the "What real kernels do" boxes of chapters 2-4 are kernel-code
     detail, and nothing told a first reader they could skip them.  Each box of chapters 1-5 says
     so in its first line, in the same words, and the preface says what the line means -- but a
-    box an exercise draws on (eq-next's round robin, in chapter 3's first box and chapter 4's)
-    says that instead, as chapter 7's does: the preface's "can be skipped" would not be true
-    of it (a student's finding)."""
+    box an exercise draws on (chapter 4's, which eq-next sends the reader to for the round
+    robin's credits) says that instead, as chapter 7's does: the preface's "can be skipped"
+    would not be true of it (a student's finding)."""
     mark = "*Kernel detail: you can skip this box on a first reading.*"
     for p in FIRST_CHAPTERS:
         lines = p.read_text().splitlines()
@@ -283,9 +281,14 @@ def test_the_kernel_detail_boxes_of_the_first_chapters_say_they_can_be_skipped()
             lead = DRAWN_ON.get((p.name, k), mark)
             assert lines[n + 1] == ":class: important" and lines[n + 2] == lead, (p.name, n + 1)
     assert "can be skipped on a first reading" in " ".join((BOOK / "00-preface.md").read_text().split())
+    # eq-next: the idea is chapter 4's main text, "One download over both lines", and its box has
+    # the credits; chapter 3's box is no longer cited, so it says it can be skipped
     from sim.exercises import instance
     prompt = " ".join(instance("eq-next", "anyone").prompt.split())
-    assert 'boxes "What real kernels do" of chapters 3 and 4' in prompt, "eq-next no longer cites these boxes"
+    assert ('chapter 4, "One download over both lines"' in prompt and 'box "What real kernels do" walks through '
+            "the credits" in prompt and "chapters 3 and 4" not in prompt), prompt
+    ch4 = _main_text("04-equalize.md").split("## One download over both lines", 1)[1].split(" ## ", 1)[0]
+    assert "one turn a round" in ch4 and "one turn in each round of choices" in ch4
 
 
 CH7_LEAD = ("*Kernel detail: the chapter's argument does not need this box, but the exercise at the end "
