@@ -1318,6 +1318,34 @@ def test_the_speed_and_hash_charts_say_each_bars_value_at_its_end(book_html):
     assert found == 4, found
 
 
+def test_chapter_8s_bar_chart_says_each_bars_speed_and_the_bar_it_cannot_draw(book_html):
+    """The alt text said "Bars below one uplink are orange and hatched, above are plain green":
+    the green bars reach one uplink's speed by 2 or 3 kbit/s (1441 and 1442 against 1439), and the
+    set-up whose downloads all fail has a bar of length 0, drawn as nothing and named nowhere (a
+    student's finding).  It names one uplink's speed and each set-up's, and says which has no bar."""
+    import html
+    text = (book_html / "book/08-real-kernels.html").read_text()
+    alts = [html.unescape(a) for a in re.findall(r'<img src="data:image/svg\+xml;base64,[^"]+" alt="([^"]*)"', text)]
+    alt = next(a for a in alts if a.startswith("Horizontal bar chart of the mean speed"))
+    assert "above are plain green" not in alt
+    line = re.search(r"a dashed line at one uplink's (\d+) kbit/s: (.*?)\. Bars below", alt)
+    assert line, alt
+    bars = line.group(2).split("; ")
+    assert len(bars) == 8 and all(re.search(r", \d+ kbit/s( \(no bar\))?$", b) for b in bars), bars
+    assert all(b.endswith(" 0 kbit/s (no bar)") for b in bars if re.search(r", 0 kbit/s", b)), bars
+    assert any(b.endswith("(no bar)") for b in bars), bars
+
+
+def test_chapter_2s_trace_line_box_shows_real_lines(book_html):
+    """Chapter 2's "How to read a trace line" box shows one line of each kind as the exercises
+    show them (``event N: node kind ...``), filled in from the chapter's runs."""
+    text = (book_html / "book/02-route-cache.html").read_text()
+    i = text.index('id="trace-lines"')
+    box = re.sub(r"<[^>]+>", "", text[i:text.index("The trace the command line prints", i)])   # a word a span
+    shown = re.findall(r"event \d+: (?:router|lan|remote1|provider\d) (\w+)", box)
+    assert {"hop", "rt_miss", "rt_hit", "rt_del", "ct_new", "ct_del", "nat", "fib", "deliver", "drop"} <= set(shown), shown
+
+
 def test_a_table_of_records_is_made_a_table_whose_cells_carry_their_columns_names():
     """book/booklib.py's ``cards``: the kernel-versus-simulator tables (four columns, a sentence in
     a cell) become an HTML table whose rows are headed by their first cell and whose every other

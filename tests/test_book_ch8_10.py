@@ -149,14 +149,24 @@ def test_ch10_glues_the_labs_verdict_without_its_words_on_the_race():
     assert "{glue:md}`c10_down_path` The simulator can take either branch" in prose("10-two-links.md")
 
 
-def test_try_it_live_shows_glue_markup_as_an_example_of_the_notebooks_text():
-    """"({glue:md}`name`)" read as MyST markup the page failed to render.  Each late chapter shows
-    the markup as the notebook's text for a number the page itself shows beside it."""
-    for name, glued in (("08-real-kernels.md", "c8_down_nf"), ("09-modern-linux.md", "c9_n"),
-                        ("10-two-links.md", "c10_live_size")):
-        part = chapter(name).split("## Try it live", 1)[1].split("```{code-cell}", 1)[0]
-        assert "(`` {glue:md}`name` ``)" not in part, name
-        assert f"`` {{glue:md}}`{glued}` `` where this page says" in part, name
+def test_only_the_preface_says_how_a_notebook_shows_the_numbers_a_chapter_computes():
+    """"({glue:md}`name`)" read as MyST markup the page failed to render; then each "Try it live"
+    section explained the notebook's markup for a number again, six times, a note on how the
+    pages are made rather than on their subject (a student's finding).  The preface's "Live, in
+    Binder" says it once, for every chapter: how a number shows in a notebook and where its cell
+    is; no "Try it live" section says it again."""
+    for p in sorted(BOOK.glob("[0-9][0-9]-*.md")):
+        text = " ".join(p.read_text().split())
+        if "## Try it live" not in text:
+            continue
+        part = text.split("## Try it live", 1)[1].split("```{code-cell}", 1)[0]
+        # (a number the section itself shows is glued, {glue:md}`c9_n`; the markup shown as
+        # text is in a double-backtick code span)
+        assert "`` {glue:md}`" not in part and "as its source is written" not in part, p.name
+        assert "name = value" not in part and "is shown as written" not in part, p.name
+    pre = " ".join((BOOK / "00-preface.md").read_text().split())
+    live = pre.split("*Live, in Binder.*", 1)[1].split("3. *Locally.*", 1)[0]
+    assert "appears by its name (`` {glue:md}`name` ``)" in live and "`name = value` under the cell" in live
 
 
 def test_a_table_of_short_cells_is_made_cards_when_asked():

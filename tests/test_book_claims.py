@@ -186,10 +186,14 @@ def test_ch10_use_neigh_is_said_to_act_only_on_multipath_routes_and_not_on_ppp()
 
 def test_the_2_4_cache_key_includes_the_mark_and_2_4_lacked_only_connmark():
     # 2.4's ip_route_input() compares rth->key.fwmark == skb->nfmark (CONFIG_IP_ROUTE_FWMARK):
-    # chapter 1's key list names it; chapter 10 says stock 2.4 routed by fwmark and lacked CONNMARK
+    # chapter 1's key list names it, and its box the option and the field; chapter 10 says stock
+    # 2.4 routed by fwmark and lacked CONNMARK
     ch1 = chapter("01-network.md")
     i = ch1.index("a cache entry is keyed by destination")
-    assert "fwmark" in ch1[i:i + 500] and "CONFIG_IP_ROUTE_FWMARK" in ch1[i:i + 500]
+    assert "fwmark" in ch1[i:i + 500]
+    box = ch1[ch1.index("The route cache's key, which the replay below names"):]
+    box = box[:box.index("```")]
+    assert "CONFIG_IP_ROUTE_FWMARK" in box and "`nfmark`" in box and "`IPTOS_RT_MASK`" in box
     ch10 = chapter("10-two-links.md")
     i = ch10.index("Stock 2.4 could already route by a packet's mark")
     assert "ip rule add fwmark" in ch10[i:i + 600] and "`CONNMARK` target" in ch10[i:i + 600]
@@ -876,3 +880,27 @@ def test_ch6_shows_the_prefaces_count_of_late_handshakes_and_what_the_cost_table
     assert "seeds = range(1, 41)" in (BOOK / "00-preface.md").read_text() and "SIZE = 100_000" in pre
     assert "a later copy of the client's request completed it" not in pre
     assert "{glue:md}`pre_hs_late` the client's request (its first copy, or one sent again)" in pre
+
+
+def test_ch10_says_why_its_one_line_flashget_differs_from_chapter_3s():
+    """A student's finding: chapter 10 set its 1838 kbit/s for flashget's threads on one line
+    beside chapter 9's, but not beside chapter 3's 1862 kbit/s for the same run: chapter 3 runs
+    2.4's TCP timers (the default), chapter 10 today's (tcp="linux")."""
+    ch3 = sim.run("flashget", seed=1, cc="reno", trace=False)
+    ch10 = sim.run("flashget", seed=1, cc="reno", tcp="linux", trace=False)
+    assert ch3.params.tcp == "2.4" and round(ch3.summary["throughput_kbit"]) != round(ch10.summary["throughput_kbit"])
+    assert 'rf = bl.run("flashget", seed=1, cc="reno")' in (BOOK / "03-connection-level.md").read_text()
+    text = chapter("10-two-links.md")
+    assert "({glue:md}`c10_fg_c9`; {glue:md}`c10_fg_c3`)" in text
+    assert 'bl.glue("c10_fg_c3", f"chapter 3\'s {c3_kbit} kbit/s for that run is with 2.4\'s TCP timers "' in text
+
+
+def test_ch2_labels_its_last_cache_listing_by_the_connections_close_not_the_downloads_end():
+    """Chapter 2's third `ip -s route show cache` listing said "at the download's end (event
+    1844): t = 947.1 ms", where chapter 3 says the download took 894 ms from its SYN to its last
+    byte: event 1844 is the server's LAST_ACK -> CLOSED, after the closing exchange."""
+    r = sim.run("connection-level", seed=1)
+    last = r.events[-1]
+    assert last.ev is Ev.TCP and last.new == "CLOSED" and last.t / 1e6 > r.connection(0)["seconds"]
+    text = chapter("02-route-cache.md")
+    assert '("after the connection closed (event %d)" % last, last)' in text and "at the download's end" not in text

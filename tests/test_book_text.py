@@ -259,18 +259,36 @@ def test_a_chapters_summary_names_nothing_its_body_did_not_show():
     assert key in ch2 and key in ch3
 
 
+#: The boxes of chapters 1-5 an exercise draws on (eq-next: chapter 4's box walks through the
+#: credit round robin's credits), by chapter and box (0 = the chapter's first), with their lead.
+DRAWN_ON = {("04-equalize.md", 0): "*Kernel detail: the chapter's argument does not need this box, but one "
+                                   "of the exercises at the end draws on it.*"}
+
+
 def test_the_kernel_detail_boxes_of_the_first_chapters_say_they_can_be_skipped():
     """A student's finding: the "What real kernels do" boxes of chapters 2-4 are kernel-code
     detail, and nothing told a first reader they could skip them.  Each box of chapters 1-5 says
-    so in its first line, in the same words, and the preface says what the line means."""
+    so in its first line, in the same words, and the preface says what the line means -- but a
+    box an exercise draws on (chapter 4's, which eq-next sends the reader to for the round
+    robin's credits) says that instead, as chapter 7's does: the preface's "can be skipped"
+    would not be true of it (a student's finding)."""
     mark = "*Kernel detail: you can skip this box on a first reading.*"
     for p in FIRST_CHAPTERS:
         lines = p.read_text().splitlines()
         boxes = [n for n, l in enumerate(lines) if re.fullmatch(r"`{3,4}\{admonition\} What real kernels do", l)]
         assert boxes, p.name
-        for n in boxes:
-            assert lines[n + 1] == ":class: important" and lines[n + 2] == mark, (p.name, n + 1)
+        for k, n in enumerate(boxes):
+            lead = DRAWN_ON.get((p.name, k), mark)
+            assert lines[n + 1] == ":class: important" and lines[n + 2] == lead, (p.name, n + 1)
     assert "can be skipped on a first reading" in " ".join((BOOK / "00-preface.md").read_text().split())
+    # eq-next: the idea is chapter 4's main text, "One download over both lines", and its box has
+    # the credits; chapter 3's box is no longer cited, so it says it can be skipped
+    from sim.exercises import instance
+    prompt = " ".join(instance("eq-next", "anyone").prompt.split())
+    assert ('chapter 4, "One download over both lines"' in prompt and 'box "What real kernels do" walks through '
+            "the credits" in prompt and "chapters 3 and 4" not in prompt), prompt
+    ch4 = _main_text("04-equalize.md").split("## One download over both lines", 1)[1].split(" ## ", 1)[0]
+    assert "one turn a round" in ch4 and "one turn in each round of choices" in ch4
 
 
 CH7_LEAD = ("*Kernel detail: the chapter's argument does not need this box, but the exercise at the end "
@@ -534,3 +552,160 @@ def test_chapter_10_tells_an_engineer_how_to_see_whether_the_recipe_works():
     ch9 = " ".join(_prose(BOOK / "09-modern-linux.md").split())
     i = ch9.index("Policy 3 reads the header every time")
     assert "ip route get 200.0.0.1 from 192.168.0.1 iif eth0 ipproto tcp sport PORT dport 80" in ch9[i:i + 600]
+
+
+def _main_text(name: str) -> str:
+    """A chapter's words without its code cells and its boxes (admonitions), folded: what a
+    reader who skips every box reads."""
+    text = re.sub(r"^```\{code-cell\}.*?^```$", "", (BOOK / name).read_text(), flags=re.S | re.M)
+    text = re.sub(r"^(`{3,4})\{admonition\}.*?^\1$", "", text, flags=re.S | re.M)
+    return " ".join(text.split())
+
+
+def _boxes(name: str) -> str:
+    """A chapter's "What real kernels do" boxes, folded."""
+    text = (BOOK / name).read_text()
+    return " ".join(" ".join(m.group(0).split()) for m in
+                    re.finditer(r"^(`{3,4})\{admonition\} What real kernels do\n.*?^\1$", text, re.S | re.M))
+
+
+#: Kernel internals a student met in the main text of chapters 1-7, where the preface promises
+#: that a reader who skips the kernel boxes misses nothing the argument needs: each is in its
+#: chapter's box, and no longer outside one.
+INTERNALS = {"01-network.md": ("IPTOS_RT_MASK", "CONFIG_IP_ROUTE_FWMARK", "`nfmark`", "order of its hash buckets"),
+             "02-route-cache.md": ("(gc_interval << rt_hash_log) / gc_timeout + 1", "{glue:md}`c2_buckets_of`",
+                                   "the timeout halves"),
+             "04-equalize.md": ("ip_route_output_slow()", "ip_route_output_key()"),
+             "05-nat.md": ("ip_nat_setup_info()",),
+             "06-equalize-nat.md": ("tcp_rtt_estimator()", "HZ=100", "jiffies"),
+             "07-icmp.md": ("proto.icmp.count", "FIXME: Should keep count", "2.4.21")}
+
+
+@pytest.mark.parametrize("name", sorted(INTERNALS))
+def test_kernel_internals_of_chapters_1_to_7_are_in_their_boxes(name):
+    """A student's finding: the preface says a box marked "Kernel detail" can be skipped, yet
+    the main text of chapters 1-7 went into IPTOS_RT_MASK, rt_hash_log's arithmetic,
+    ip_route_output_slow(), ip_nat_setup_info(), tcp_rtt_estimator() at HZ=100 and the
+    release history of proto.icmp.count.  They are in the chapters' boxes; the main text keeps
+    the idea in a plain sentence."""
+    main, boxes = _main_text(name), _boxes(name)
+    for needle in INTERNALS[name]:
+        assert needle not in main, (name, needle)
+        assert needle in boxes, (name, needle)
+
+
+def test_the_main_text_says_the_idea_the_boxes_detail():
+    """What stays in the main text when the detail goes to the box: the cache key's five
+    fields (chapter 1), how late an idle entry goes (2), that equalize also covers the router's
+    own packets (4), that 2.4 ends an ICMP entry when the reply passes (7)."""
+    ch1 = _main_text("01-network.md")
+    assert ("keyed by destination, source, {term}`TOS` (the IP header's type of service), input interface"
+            in ch1 and "and firewall mark ({term}`fwmark`" in ch1)
+    ch2 = _main_text("02-route-cache.md")
+    assert "an idle entry goes between one and two `gc_timeout`s after its last use" in ch2
+    assert "{glue:md}`c2_scan` buckets" in ch2
+    assert "whether the router forwards it or sends it itself" in _main_text("04-equalize.md")
+    assert "Linux 2.4 destroys an ICMP conntrack entry when the reply to its echo passes" in _main_text("07-icmp.md")
+
+
+def test_the_round_robin_and_the_nat_models_are_said_in_the_main_text_where_a_table_uses_them():
+    """A student's finding: chapter 3's table of an expiring entry has rows `netfilter` and "2.4's
+    round robin", and the text after it says "With 2.4's round robin (multipath="wrr") the move is
+    no chance at all" -- both explained only in skippable boxes.  Chapter 4's "these two hold even
+    2.4's round robin" and chapter 8's "as chapter 4 showed" (in a box) the same."""
+    ch3 = _main_text("03-connection-level.md")
+    part = ch3.split("## An expiring entry moves a connection", 1)[1]
+    said = part.index("consecutive misses alternate between them")
+    assert said < part.index("With 2.4's round robin")
+    assert "which keeps the address the connection's first packet got" in part[:part.index("With 2.4's round robin")]
+    ch4 = _main_text("04-equalize.md")
+    assert ch4.index("each line gets one turn in each round of choices") < ch4.index("The round robin does better")
+    assert "these two hold even 2.4's round robin" not in ch4
+    ch8 = " ".join(_prose(BOOK / "08-real-kernels.md").split())
+    assert "as chapter {doc}`04-equalize` showed" not in ch8
+    assert "the choice goes to the first that still has its credit" in ch8
+
+
+def test_no_answer_is_given_before_its_question_is_asked():
+    """A student's finding: chapter 2 said, before the thought question is asked (chapter 3),
+    that Local host 2's "SYN adds the entry of its own direction"; chapter 3's box right below the
+    closed "Answer" said in how many runs Local host 2 got the ISO's uplink.  Those counts are
+    inside the answer."""
+    ch2 = " ".join(_prose(BOOK / "02-route-cache.md").split())
+    assert "adds the entry of its own direction" not in ch2
+    text = (BOOK / "03-connection-level.md").read_text()
+    answer = re.search(r"^````\{admonition\} Answer.*?^````$", text, re.S | re.M)
+    assert answer
+    outside = text[:answer.start()] + text[answer.end():]
+    for name in ("c3_q_same", "c3_q_wrr", "c3_wrr_seq"):
+        assert "{glue:md}`%s`" % name in answer.group(0), name
+        assert "{glue:md}`%s`" % name not in outside, name
+
+
+def test_chapter_4_says_its_measured_gains_and_its_table_what_it_counts():
+    """Chapter 4's summary said "close to n times faster" where the chapter measured 1.82 with two
+    lines and 2.73 with four; its table's per-line "kbit/s down" (headers included) added up to
+    more than the download's speed without a word; and its replay "ended at the last change, so
+    the last 3 packets to arrive are not shown leaving", which read as packets lost."""
+    text = " ".join((BOOK / "04-equalize.md").read_text().split())
+    summary = text.split("## Summary", 1)[1].split("## Exercises", 1)[0]
+    assert "close to n times" not in summary
+    assert "{glue:md}`c4_gain2`" in summary and "{glue:md}`c4_gain4`" in summary and "{glue:md}`c4_size_n`" in summary
+    assert '"line kbit/s down, headers included"' in text and "{glue:md}`c4_lines_kbit` kbit/s, more than" in text
+    assert "400 kB download" not in text and 'bl.glue("c4_size_n"' in text
+    assert "not shown leaving" not in text and "arriving and each of them leaving" in text
+
+
+def test_the_preface_summary_names_the_download_size_of_its_speeds():
+    """The preface promises that the book names the download's size with every speed; its
+    summary gave 1.61 times (100 kB) where chapter 4 opens with 1.82 times (400 kB)."""
+    text = " ".join((BOOK / "00-preface.md").read_text().split())
+    summary = text.split("## Summary", 1)[1]
+    assert "One {glue:md}`pre_size` download over two lines" in summary
+    assert "{glue:md}`pre_nat` times one line for the same {glue:md}`pre_size` download" in summary
+
+
+def test_the_pages_do_not_say_how_they_were_built():
+    """"nothing was typed in by hand", "Every number here is recomputed from the simulator when
+    the book is built" and the footer's "computed by the simulator when the book was built" spoke
+    of how the book is made, not of its subject (a student's finding)."""
+    made = re.compile(r"typed in by hand|when (the|this) book (is|was) built|when these pages were built|"
+                      r"recomputed from the simulator", re.I)
+    for p in CHAPTERS:
+        assert not made.search(" ".join(p.read_text().split())), p.name
+    config = (BOOK.parent / "_config.yml").read_text()
+    footer = re.search(r"^\s*extra_footer:\s*(.*)$", config, re.M).group(1)
+    assert not made.search(footer) and "computed" not in footer, footer
+
+
+def test_chapter_2_explains_a_trace_line_before_the_first_exercise():
+    """A student's finding: the exercises of chapters 2-7 are built on trace lines (`hop`,
+    `rt_miss`, `Flags [S.]`, `nat snat`, `via -`, endpoints written 192.168.0.1.5000) that the
+    book never explained.  Chapter 2, whose exercises come first, has a box that shows a line of
+    every kind those exercises show, as they show it, before its exercises; the glossary points
+    to it."""
+    from sim.exercises import chapter_ids, instance
+    text = (BOOK / "02-route-cache.md").read_text()
+    box = re.search(r"^```\{admonition\} How to read a trace line\n:class: tip\n:name: trace-lines\n(.*?)^```$",
+                    text, re.S | re.M)
+    assert box and box.start() < text.index("HTML(chapter_html(2))")
+    body = " ".join(box.group(1).split())
+    for flag in ("`S` SYN", "`.` ACK", "`P` push", "`F` FIN", "`R` reset", "`[S.]`"):
+        assert flag in body, flag
+    assert "`192.168.0.1.5000`" in body and "`(192.168.0.1, 5000)`" in body and "`192.168.0.1:5000`" in body
+    kinds = set()       # what a dozen students' variants show (today's router's `fib`, `ct_del` among them)
+    for ex in (ex for ch in range(2, 8) for ex in chapter_ids(ch)):
+        for student in ["anyone"] + [f"s{k}" for k in range(12)]:
+            for ln in instance(ex, student).context or []:
+                m = re.match(r"event \d+: \S+ (\S+)(?: (snat|dnat))?", ln)
+                kinds.add(m.group(1) + (" " + m.group(2) if m.group(2) else ""))
+    assert {"hop", "rt_miss", "nat snat", "fib", "ct_del"} <= kinds, kinds
+    shown = {"hop": "c2_tl_hop", "rt_miss": "c2_tl_miss", "rt_hit": "c2_tl_hit", "rt_del": "c2_tl_del",
+             "ct_new": "c2_tl_ct", "nat snat": "c2_tl_snat", "nat dnat": "c2_tl_dnat",
+             "deliver": "c2_tl_deliver", "drop": "c2_tl_drop", "fib": "c2_tl_fib", "ct_del": "c2_tl_ctdel"}
+    for kind in kinds:
+        assert kind in shown, f"the exercises show {kind!r} lines, which the box does not explain"
+        assert "{glue:md}`%s`" % shown[kind] in body, kind
+    assert "`via -`" in body
+    glossary = " ".join((BOOK / "back" / "glossary.md").read_text().split())
+    assert "trace line One event of a run" in glossary and "{ref}`How to read one <trace-lines>`" in glossary
