@@ -195,3 +195,44 @@ def test_a_static_replay_in_jupyterlab_is_drawn_as_on_its_own_page(lab, chromium
                 differ[(tag, prop, a, b)] += 1
         assert not differ, f"{theme}: styles of JupyterLab's in the players (element, property, " \
                            f"in JupyterLab, alone: count): {dict(list(differ.items())[:12])}"
+
+
+def test_a_chapter_opened_in_jupyterlab_is_marked_changed_and_saved_back_as_it_was(lab, chromium):
+    """A Binder user opened chapter 5, edited nothing, ran nothing: its tab showed it changed, and
+    closing it asked to save.  JupyterLab adds the kernel's ``language_info`` to a notebook as it
+    opens it, and a chapter's Markdown keeps none (jupytext writes no such header; a file that kept
+    it would change with each Python version, and ``git pull`` would refuse): nothing in the
+    repository's files can keep the tab clean.  The preface says so, and that saving such a
+    chapter -- by hand or JupyterLab's autosave -- writes it back byte for byte; so it does, through
+    the jupytext of this environment and the chapters' own settings (book/jupytext.toml)."""
+    base, work = lab
+    book = work / "root" / "book"
+    book.mkdir(exist_ok=True)
+    for f in ("jupytext.toml", "book/jupytext.toml", "book/05-nat.md"):
+        shutil.copyfile(ROOT / f, work / "root" / f)
+    before = (book / "05-nat.md").read_bytes()
+    page, blocked = _page(chromium, base)
+    try:
+        page.goto(f"{base}/lab/workspaces/chapter/tree?reset&token={TOKEN}")
+        page.wait_for_function("() => window.jupyterapp && window.jupyterapp.started", timeout=90_000)
+        page.evaluate("""async () => {
+          const app = window.jupyterapp; await app.restored;
+          window.chapter = await app.commands.execute('docmanager:open',
+            {path: 'book/05-nat.md', factory: 'Jupytext Notebook'});
+          await window.chapter.context.ready; }""")
+        page.wait_for_function("() => { const w = window.chapter; return w.sessionContext.kernelDisplayStatus === 'idle'"
+                               " && (w.context.model.getMetadata('language_info') || {}).name === 'python'; }",
+                               timeout=120_000)
+        got = page.evaluate("""async () => {
+          const c = window.chapter.context, was = c.model.dirty;
+          await c.save();
+          return [was, c.model.dirty, c.model.getMetadata('language_info').version]; }""")
+    finally:
+        page.close()
+    assert not blocked, blocked[:5]
+    assert got[0] is True, "JupyterLab no longer marks an untouched chapter changed: the preface's sentence can go"
+    assert got[1] is False and got[2].startswith(f"{sys.version_info[0]}.")
+    assert (book / "05-nat.md").read_bytes() == before, "saved from JupyterLab, the chapter changed"
+    preface = " ".join((ROOT / "book" / "00-preface.md").read_text().split())
+    assert "marks a chapter as changed as soon as it opens it" in preface
+    assert "saved without an edit, the chapter is written back byte for byte" in preface
