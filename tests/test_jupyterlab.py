@@ -236,3 +236,56 @@ def test_a_chapter_opened_in_jupyterlab_is_marked_changed_and_saved_back_as_it_w
     preface = " ".join((ROOT / "book" / "00-preface.md").read_text().split())
     assert "marks a chapter as changed as soon as it opens it" in preface
     assert "saved without an edit, the chapter is written back byte for byte" in preface
+
+
+def test_the_live_players_downloads_are_blob_urls_when_clicked(lab, chromium):
+    """Chapter 10's live player at 1 MB with three subflows offered its whole run's pcapng as a
+    6.15 MB data: URL (a widget's HTML runs no script), where the page's panel moved to blob URLs
+    because a browser may refuse a URL of megabytes.  Clicked, each link of the widget is a blob
+    URL of the same bytes, under the same name; before the click, and for a front end that runs
+    no handler, it is the data: URL it was."""
+    import nbformat
+    base, work = lab
+    cell = ("import sys; sys.path.insert(0, %r)\n"
+            "from sim.view import LivePlayer\n"
+            "LivePlayer('equalize-nat', seed=3, size=3000, max_steps=40)" % str(ROOT))
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(cell)])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+    nbformat.write(nb, str(work / "root" / "live.ipynb"))
+    page = chromium.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    blocked, errors = [], []
+    page.route("**/*", lambda r: r.continue_() if r.request.url.startswith((base, "data:", "blob:"))
+               else (blocked.append(r.request.url), r.abort()))
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        page.goto(f"{base}/lab/workspaces/live/tree/live.ipynb?reset&token={TOKEN}")
+        page.get_by_text("Python 3 (ipykernel) | Idle").wait_for(timeout=90_000)
+        page.locator(".jp-Notebook .jp-Cell").first.click()
+        for _ in range(3):            # a run asked for while the kernel still connects is lost
+            page.keyboard.press("Control+Enter")
+            try:
+                page.locator(".op1-live").wait_for(timeout=60_000)
+                break
+            except Exception:
+                continue
+        page.get_by_role("button", name="Downloads…").click()
+        links = page.locator(".op1-live .op1-dl a[download]")
+        links.first.wait_for(timeout=60_000)
+        assert links.count() == 4
+        got = {}
+        for k in range(4):
+            a = links.nth(k)
+            name, href = a.get_attribute("download"), a.get_attribute("href")
+            assert href.startswith("data:"), (name, href[:40])
+            with page.expect_download() as dl:
+                a.click()
+            got[name] = (href, dl.value.url, Path(dl.value.path()).read_bytes(), a.get_attribute("href"))
+    finally:
+        page.close()
+    assert not blocked and not errors, (blocked[:5], errors)
+    import base64
+    stem = next(n for n in got if n.endswith("-replay.pcapng"))[:-len("-replay.pcapng")]
+    assert set(got) == {f"{stem}-{part}.{ext}" for part in ("replay", "whole-run") for ext in ("pcapng", "txt")}
+    for name, (href, url, data, after) in got.items():
+        assert url.startswith("blob:") and after == url, (name, url[:40])
+        assert data == base64.b64decode(href.split(";base64,", 1)[1]), name
