@@ -243,3 +243,19 @@ def test_postbuild_takes_the_environment_to_set_up(tmp_path):
     r = subprocess.run(["/bin/bash", str(ROOT / "binder" / "postBuild")], env={**env, "PATH": str(tmp_path / "empty")},
                        capture_output=True, text=True)
     assert r.returncode == 2 and "no jupyter and no python on PATH" in r.stderr, r.stderr
+
+
+def test_the_prefaces_local_route_sets_up_jupyterlab_as_the_readme_does():
+    """A reader who followed the preface's "Locally" (``pip install ".[live]" jupyterlab``, open
+    ``book/*.md`` in JupyterLab) got each chapter as raw MyST text on a double-click: the preface
+    names the step that makes JupyterLab open them as notebooks, ``bash binder/postBuild ENV``
+    into the environment that was installed, and the menu way without it -- the README's lines."""
+    preface = " ".join((ROOT / "book" / "00-preface.md").read_text().split())
+    local = preface[preface.index("*Locally.*"):]
+    local = local[:local.index("```")]
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    for step in ('ENV/bin/pip install ".[live]" jupyterlab', "bash binder/postBuild ENV", "ENV/bin/jupyter lab"):
+        assert step in local, step
+    assert "Open With, Jupytext Notebook" in local and "Open With, Jupytext Notebook" in readme
+    assert "bash binder/postBuild ~/op1" in readme and '~/op1/bin/pip install "/path/to/the/repository[live]" jupyterlab' in readme
+    assert local.index("bash binder/postBuild ENV") < local.index("ENV/bin/jupyter lab")   # set up, then started

@@ -3415,3 +3415,106 @@ def test_eq_next_points_at_the_chapters_main_text_not_only_a_skippable_box():
     assert "one turn a round" in inst.prompt
     assert "One download over both lines" in inst.prompt
     assert "4, \"One download over both lines\"" in inst.prompt
+
+# -- a chapter's exercises in a notebook (Binder, a hub, a laptop's JupyterLab) ------------------
+def _kernel_outputs(code: str, tmp_path) -> list:
+    """The outputs of ``code`` run as one cell in a Jupyter kernel (the python3 kernel of this
+    environment, started in the repository, as a chapter's), with neither the book build's pool
+    switch nor a course secret in its environment."""
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+    env = {k: v for k, v in os.environ.items() if k not in ("OP1_EXERCISE_POOL", SECRET_ENV, "OP1_COURSE_ID")}
+    env["PYTHONPATH"] = str(ROOT)
+    saved = dict(os.environ)
+    os.environ.clear()                  # the kernel inherits this process's environment
+    os.environ.update(env)
+    try:
+        nbclient.NotebookClient(nb, timeout=300, kernel_name="python3",
+                                resources={"metadata": {"path": str(ROOT / "book")}}).execute()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    return nb.cells[0].outputs
+
+
+def test_a_chapters_exercises_in_a_kernel_ask_for_the_student_id_and_export_the_students_file(
+        tmp_path, served, chromium):
+    """A Binder user ran a chapter: its last cell, ``HTML(chapter_html(N))``, showed the
+    exercises without the site's "Your student id" box, and Export wrote answers-book.json
+    ("Saved 2 answers for book ... hand in that file"), which ``grade --student alice`` refuses
+    and which two students would both hand in as "book".  In a kernel the chapter's exercises carry
+    the pool and the id box as the site's do: no file without an id, and with one the student's
+    own variant and answers-ID.json, which the grader takes for that student."""
+    from sim.exercises.html import chapter_html
+    assert 'class="sx-pool"' not in chapter_html(2)          # in a script: one variant, as before
+    outs = _kernel_outputs("from IPython.display import HTML\nfrom sim.exercises import chapter_html\n"
+                           "HTML(chapter_html(2))", tmp_path)
+    html = next(o["data"]["text/html"] for o in outs if o.get("output_type") == "execute_result")
+    assert html.count('class="sx-pool"') == len(chapter_ids(2)) and 'class="sx-student"' in html
+    pools = [json.loads(p.split("</script>")[0]) for p in html.split('class="sx-pool">')[1:]]
+    assert all(p["course"] == "" and len(p["variants"]) == POOL for p in pools)   # the site's pool
+    d, url = served
+    (d / "nb.html").write_text('<!DOCTYPE html><html><head><meta charset="utf-8"></head><body>' + html
+                               + "</body></html>", encoding="utf-8")
+    ctx = chromium.new_context(accept_downloads=True)
+    pg = ctx.new_page()
+    errors, downloads = [], []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.on("download", lambda dl: downloads.append(dl))
+    pg.goto(f"{url}/nb.html")
+    root = pg.locator('[data-exercise="rc-hit"]')
+    root.locator(".sx-export").click()
+    assert root.locator(".sx-export-msg").inner_text().startswith("Enter your student id above first")
+    sid = "alice"
+    root.locator(".sx-student input").fill(sid)
+    root.locator(".sx-student input").press("Enter")
+    inst = instance("rc-hit", sid, secret="")
+    right = next(c for c in inst.choices if normalise(c, inst.form) == inst.answer)
+    root.locator(f'input[type=radio][value="{right}"]').check()
+    root.locator(".sx-check").click()
+    assert root.get_attribute("data-result") == "right"
+    with pg.expect_download() as dl:
+        root.locator(".sx-export").click()
+    assert dl.value.suggested_filename == f"answers-{sid}.json"
+    exported = json.loads(Path(dl.value.path()).read_text())
+    ctx.close()
+    assert not errors, errors
+    assert len(downloads) == 1                                  # none before the id was entered
+    rep = grade(sid, exported, chapter=2)
+    assert exported["student"] == sid and {it["id"]: it["points"] for it in rep.items}["rc-hit"] == 1
+
+
+def test_the_books_own_example_with_no_id_box_writes_no_file(served, chromium):
+    """``Exercise("rc-hit")`` shown in a notebook, or a page made without ``--student``, shows the
+    book's own example with no id box: its Export wrote answers-book.json, "hand in that file",
+    which no student's grading takes.  It writes nothing, and says in one sentence why and where
+    graded work is done."""
+    from sim.exercises import Exercise
+    from sim.exercises.html import assets, page_html
+    d, url = served
+    (d / "ex.html").write_text('<!DOCTYPE html><html><head><meta charset="utf-8"></head><body>' + assets()
+                               + Exercise("rc-hit")._repr_html_() + "</body></html>", encoding="utf-8")
+    (d / "page.html").write_text(page_html(ids=["rc-hit"]), encoding="utf-8")
+    inst = instance("rc-hit", BOOK_STUDENT)
+    right = next(c for c in inst.choices if normalise(c, inst.form) == inst.answer)
+    ctx = chromium.new_context(accept_downloads=True)
+    for name in ("ex.html", "page.html"):
+        pg = ctx.new_page()
+        errors, downloads = [], []
+        pg.on("pageerror", lambda e: errors.append(str(e)))
+        pg.on("download", lambda dl: downloads.append(dl))
+        pg.goto(f"{url}/{name}")
+        root = pg.locator('[data-exercise="rc-hit"]')
+        root.locator(f'input[type=radio][value="{right}"]').check()
+        root.locator(".sx-check").click()
+        assert root.get_attribute("data-result") == "right"         # the example still checks
+        root.locator(".sx-export").click()
+        said = root.locator(".sx-export-msg").inner_text()
+        pg.wait_for_timeout(300)
+        assert not downloads and not errors, (name, errors)
+        assert said == ("This is the book's own example, graded for nobody, so no file is written: for graded "
+                        'work, answer your own variant, in a notebook with Exercise("rc-hit", student="your id") '
+                        "or on the page your instructor made for you."), said
+        pg.close()
+    ctx.close()

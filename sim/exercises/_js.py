@@ -388,6 +388,14 @@ JS = r"""/* 1 + 1 < 1 exercises: the page's checker.  Mirrors sim/exercises/mode
              "graded for nobody, and the file would carry none of your answers.");
         return;
       }
+      /* the book's own example with no id box (Exercise(id) in a notebook, a page made without a
+         student): its file, answers-book.json, is no student's (grade --student ID refuses it) */
+      if (!poolEl && student === "book") {
+        say("wrong", "This is the book's own example, graded for nobody, so no file is written: for graded " +
+             "work, answer your own variant, in a notebook with Exercise(\"" + id + "\", student=\"your id\") " +
+             "or on the page your instructor made for you.");
+        return;
+      }
       var n = Object.keys(st.get()).length;
       if (!n) {
         say("wrong", "Nothing to export yet for " + student + ": check an answer first (the file holds the " +

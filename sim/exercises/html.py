@@ -16,6 +16,7 @@ import html
 import json
 import os
 import re
+import sys
 
 from . import site
 from .bank import ExerciseError, chapter_ids, check_chapter, instance, where_to_run
@@ -227,19 +228,33 @@ def assets() -> str:
     return f"<style>{CSS}</style>\n<script>{_JS}</script>"
 
 
+def in_kernel() -> bool:
+    """Whether this runs in a Jupyter kernel: a chapter run in Binder, on a hub or in a laptop's
+    JupyterLab (ipykernel's shell has a kernel; a terminal's IPython, a script, has none)."""
+    ipython = sys.modules.get("IPython")
+    try:
+        shell = ipython.get_ipython() if ipython is not None else None
+    except Exception:       # an IPython that cannot say: not a kernel we know
+        return False
+    return getattr(shell, "kernel", None) is not None
+
+
 def exercise_html(chapter: int | None, ex_id: str, student: str | None = None, key: bool | None = None,
                   secret: str | None = None, pool: bool | None = None, write_replays: bool = True) -> str:
     """One exercise of the bank as HTML for a chapter page: ``{ex_id}`` must be in ``chapter``.
     ``pool``: carry the exercise's pool of variants, for the shared site, where a student
-    enters their id (default: when the book build asks for it, ``site.pool_on()``, and no
-    student is given).  ``write_replays=False``: the same HTML, but the variants' replays are
-    left for another page of the build to write (the instructor guide shows an exercise of
-    chapter 6, whose page writes the replays of every exercise of its chapter)."""
+    enters their id (default: when no student is given and the book build asks for it,
+    ``site.pool_on()``, or in a Jupyter kernel -- a chapter run in Binder or on a hub shows the
+    id box as the site does, and its export is the student's, graded as the site's; without
+    it, the export wrote answers-book.json, "hand in that file", which the grader credits to
+    nobody).  ``write_replays=False``: the same HTML, but the variants' replays are left for
+    another page of the build to write (the instructor guide shows an exercise of chapter 6,
+    whose page writes the replays of every exercise of its chapter)."""
     inst = instance(ex_id, student or BOOK_STUDENT, secret)
     if chapter is not None and inst.chapter != chapter:
         raise ExerciseError(f"exercise {ex_id!r} is in chapter {inst.chapter}, not {chapter}")
     if pool is None:
-        pool = site.pool_on() and inst.student == BOOK_STUDENT
+        pool = (site.pool_on() or in_kernel()) and inst.student == BOOK_STUDENT
     if not pool:
         return render(inst, key)
     variants = site.pool(ex_id)

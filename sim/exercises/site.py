@@ -4,8 +4,9 @@ exercise has a replay, a separate static file the page loads only once it is ans
 A book build turns this on for its chapters (``book/op1_exercises.py`` sets the environment
 before the chapters run): ``OP1_EXERCISE_POOL=1`` makes ``chapter_html`` and ``exercise_html``
 carry the pool; ``OP1_EXERCISE_REPLAY_DIR`` is the folder the replays are written to and
-``OP1_EXERCISE_REPLAY_URL`` where the pages find them.  Without them (Jupyter, Binder, a
-hand-out page) an exercise shows one variant, as before.
+``OP1_EXERCISE_REPLAY_URL`` where the pages find them.  A chapter run in a Jupyter kernel
+(Binder, a hub) carries the pool too, without the replays (``html.in_kernel``); elsewhere (a
+hand-out page, a script) an exercise shows one variant.
 
 The pool never uses a course secret, whatever the environment holds: the pool is
 published with the book, and variants made with the secret would publish every

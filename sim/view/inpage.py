@@ -556,22 +556,24 @@ def downloads(run=None) -> str:
 def downloads_html(f, stem: str, whole: bool = False) -> str:
     """``downloads``' links for the frames ``f``, their files named after ``stem``: the page's
     script points the whole run's at the files the worker sends it; ``whole``: they are data:
-    URLs too (``LivePlayer``, a Jupyter widget, which runs no script; made when asked for)."""
+    URLs too (``LivePlayer``, a Jupyter widget, which runs no script; made when asked for), each
+    made a blob URL as it is clicked (``player.BLOB_ON_CLICK``)."""
     import base64
     a, b = h(f"{stem}-replay"), h(f"{stem}-whole-run")
     pcap = base64.b64encode(f.pcapng()).decode()
     text = base64.b64encode(f.trace_text().encode()).decode()
-    hrefs = {"pcapng": "", "trace": ""}
+    hrefs, click = {"pcapng": "", "trace": ""}, ""
     if whole:
+        from .player import BLOB_ON_CLICK as click     # a widget's data: links, blob URLs when clicked
         r = f.result
-        hrefs = {"pcapng": f' href="data:application/vnd.tcpdump.pcap;base64,{base64.b64encode(r.pcapng_bytes()).decode()}"',
-                 "trace": f' href="data:text/plain;charset=utf-8;base64,{base64.b64encode(r.text().encode()).decode()}"'}
+        hrefs = {"pcapng": f' href="data:application/vnd.tcpdump.pcap;base64,{base64.b64encode(r.pcapng_bytes()).decode()}"{click}',
+                 "trace": f' href="data:text/plain;charset=utf-8;base64,{base64.b64encode(r.text().encode()).decode()}"{click}'}
     # one box in the replay's bar, its two pairs kept whole when it wraps (a phone)
     return (
         f'<span class="op1-dl"><span class="op1-dl-set">replay: <a download="{a}.pcapng" '
-        f'aria-label="pcapng of the replay, {a}" href="data:application/vnd.tcpdump.pcap;base64,{pcap}">pcapng</a>'
+        f'aria-label="pcapng of the replay, {a}" href="data:application/vnd.tcpdump.pcap;base64,{pcap}"{click}>pcapng</a>'
         f'<a download="{a}.txt" aria-label="trace of the replay, {a}" '
-        f'href="data:text/plain;charset=utf-8;base64,{text}">trace</a></span> '
+        f'href="data:text/plain;charset=utf-8;base64,{text}"{click}>trace</a></span> '
         f'<span class="op1-dl-set">whole run: '
         f'<a download="{b}.pcapng" data-whole="pcapng" aria-label="pcapng of the whole run, {b}"{hrefs["pcapng"]}>pcapng</a>'
         f'<a download="{b}.txt" data-whole="trace" aria-label="trace of the whole run, {b}"{hrefs["trace"]}>trace</a>'

@@ -58,6 +58,22 @@ def pack(obj) -> str:
                                           .encode(), 9)).decode()
 
 
+#: A data: link's click handler: the file made a blob URL as it is clicked (a Jupyter widget's
+#: HTML runs no <script>, but keeps an element's own handler -- ipywidgets' HTML widget, in
+#: JupyterLab).  Chapter 10's live player at 1 MB, three subflows, offered its whole run's
+#: pcapng as a 6.15 MB data: URL, a URL of megabytes, which the page's panel does not hand a
+#: browser (README: blob URLs; headless Chromium downloaded a 10 MB one, 2026-12-06, other
+#: browsers were not tried); a blob URL carries no length.  The data: URL stays the link's own
+#: until it is clicked, and again a minute after (the blob let go): a front end that runs no
+#: handler still has it.  (In a handler a bare ``URL`` is the document's, a string: window.URL.)
+BLOB_ON_CLICK = (
+    ' onclick="var a=this,u=a.getAttribute(\'href\')||\'\',i=u.indexOf(\';base64,\');'
+    "if(u.slice(0,5)!=='data:'||i<0)return;"
+    "var s=atob(u.slice(i+8)),b=new Uint8Array(s.length);for(var k=0;k<s.length;k++)b[k]=s.charCodeAt(k);"
+    "var x=window.URL.createObjectURL(new Blob([b],{type:u.slice(5,i)}));a.setAttribute('href',x);"
+    "setTimeout(function(){window.URL.revokeObjectURL(x);a.setAttribute('href',u)},60000)\"")
+
+
 def unpack_downloads(html: str) -> dict[str, bytes]:
     """The files of ``Frames.downloads`` in ``html``, by name, packed or not (for tests and
     tools reading a saved page)."""
@@ -215,8 +231,8 @@ class Frames:
         1030" in their names a screen reader says (chapter 10's two replays of one run offered
         files of 38 and 24 steps under one name).  ``packed``: deflated in the page, as the
         frames are, and made into files by the player's script (a Jupyter widget, which runs
-        no script, gets data: URLs): chapter 10's six replays carried 1.7 MB of base64 files,
-        a trace compresses about tenfold."""
+        no script, gets data: URLs, made blob URLs as they are clicked: ``BLOB_ON_CLICK``):
+        chapter 10's six replays carried 1.7 MB of base64 files, a trace compresses about tenfold."""
         part, said = self.part(), _dot.h(stem)
         if part:
             stem += f"-events-{part[0]}-{part[1]}"
@@ -227,7 +243,8 @@ class Frames:
         links = "".join(
             f'<a download="{name}" aria-label="{label}" data-op1-type="{kind}" '
             f'data-op1-z="{base64.b64encode(zlib.compress(data, 9)).decode()}">{word}</a>' if packed else
-            f'<a download="{name}" aria-label="{label}" href="data:{kind};base64,{base64.b64encode(data).decode()}">{word}</a>'
+            f'<a download="{name}" aria-label="{label}" href="data:{kind};base64,{base64.b64encode(data).decode()}"'
+            f'{BLOB_ON_CLICK}>{word}</a>'
             for name, label, kind, data, word in files)
         return f'<span class="op1-dl">download {links}</span>'
 
