@@ -26,7 +26,8 @@ from ..trace import Ev, event_text
 from . import _dot
 from ._common import clock, flow_text, short_name
 from .ladder import ROW as LADDER_ROW
-from .ladder import ladder_parts
+from .ladder import ROW_N as LADDER_ROW_N
+from .ladder import ladder_parts, ladder_parts_n
 from .model import MAX_STEPS, analysis_of, check_result, info_of, resolve_steps
 from .narration import narrate
 from .pktpane import pane
@@ -238,6 +239,8 @@ class Frames:
         ``label``, the steps where the runs differ, and ``of``, the comparison's step count)."""
         r = self.result
         head, body, _ = ladder_parts(r, self.steps, self.steps[0], diverge, hide_future=True)
+        # ... and a phone's, narrower, shown in its place in a phone's column (player.css)
+        head_n, body_n, _ = ladder_parts_n(r, self.steps, self.steps[0], diverge, hide_future=True)
         # the network twice, left to right and (shown in a phone's column, player.css) top to bottom
         topo0 = topo_apply(self.topo, self.topo_frames[0]) + topo_apply(self.topo_n, self.topo_frames[0])
         lab = f'<div class="op1-panelab">{_dot.h(label)}</div>' if label else ""
@@ -283,8 +286,10 @@ class Frames:
                 f'<div class="op1-boxh">Ladder: the steps so far'
                 f'<label class="op1-allbox"><input type="checkbox" class="op1-all-toggle"> '
                 f'show the whole exchange</label></div>'
-                f'<div class="op1-ladder-scroll op1-kscroll" tabindex="0" role="group" aria-label="{who}ladder, scrolls">'
-                f'{head}<div class="op1-ladder-clip" style="height:{LADDER_ROW + 6}px">{body}</div></div></div>'
+                f'<div class="op1-ladder-scroll op1-ladder-two op1-kscroll" tabindex="0" role="group" aria-label="{who}ladder, scrolls">'
+                f'{head}<div class="op1-ladder-clip" style="height:{LADDER_ROW + 6}px">{body}</div>'
+                f'{head_n}<div class="op1-ladder-clip op1-ladder-n" style="height:{LADDER_ROW_N + 4}px">{body_n}</div>'
+                '</div></div>'
                 # (a group, as the ladder's and the packet's: on a phone a tabpanel, which a
                 # <figure> with its <figcaption> may not be -- axe's aria-allowed-role)
                 f'<div class="op1-box op1-state-box-wrap" data-panel="state" role="group" aria-label="{who}router tables">'
