@@ -13,6 +13,10 @@ In a player (``hide_future=True``) the rows after the current step are hidden
 never tells what is about to happen (its box, player.js, keeps the height of the
 whole exchange, so that nothing under it moves from step to step); every row is a
 button (``data-k``) that the player's script moves to.
+
+A phone's player draws the same rows narrower (``ladder_parts_n``, at the end): the LAN
+hosts, the providers and the remote hosts one lane each, the packet's uplink and addresses
+under its arrow.
 """
 from __future__ import annotations
 
