@@ -3035,3 +3035,38 @@ def test_on_a_phone_the_phones_ladder_steps_and_goes_to_a_tapped_row(tmp_path):
             assert pg.evaluate("document.activeElement.getAttribute('data-k')") == "1"
         finally:
             browser.close()
+
+
+def test_on_a_phone_a_comparisons_flag_names_the_ports_and_moves_nothing(tmp_path):
+    """Chapter 5's two NAT models at 360x740: the second run starts some 1700 px below the first,
+    and the flag over both said only "≈ same path, other ports".  It names the endpoints that
+    differ, and keeps the height of its longest words from the first step, so that nothing under
+    the bar moves as it changes."""
+    need_dot()
+    exe = _need_browser()
+    ra = sim.run("connection-level", seed=1, nat="article")
+    rn = sim.run("connection-level", seed=1, nat="netfilter")
+    c = Compare(ra, rn, labels=("article NAT", "netfilter NAT"), max_steps=14)
+    (tmp_path / "cmp.html").write_text(standalone_page([c.html()], "cmp"))
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+        try:
+            pg = browser.new_page(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
+            pg.goto((tmp_path / "cmp.html").as_uri())
+            pg.wait_for_selector("[data-replay][data-op1-live]", state="attached")
+            P = pg.locator("[data-replay]")
+            got = []
+            for k in range(8):
+                if k:
+                    P.locator(".op1-bar button[data-act=next]").evaluate("b => b.click()")
+                _frame(pg)
+                got.append(P.evaluate("""el => [el.querySelector('.op1-flag').textContent,
+                    Math.round(el.querySelector('.op1-cmp').getBoundingClientRect().top - el.getBoundingClientRect().top)]"""))
+        finally:
+            browser.close()
+    flags = [f for f, _ in got]
+    assert "≈ same path, other ports: article NAT from 150.0.0.1:7000 · netfilter NAT from 150.0.0.1:5000" in flags, flags
+    assert "≈ same path, other ports: article NAT to 150.0.0.1:7000 · netfilter NAT to 150.0.0.1:5000" in flags, flags
+    assert "= same step in both runs" in flags, flags
+    assert len({top for _, top in got}) == 1, got

@@ -2,7 +2,8 @@
 box, showed two lanes of six at chapter 6's "ACK ... ignored by remote", neither the uplink the
 ACK took nor its addresses.  The phone's fits the box, with the LAN hosts, the providers and the
 remote hosts one lane each, and under each arrow the packet's uplink and addresses; its rows are
-the wide one's (the same steps, classes and buttons)."""
+the wide one's (the same steps, classes and buttons).  And a comparison's flag names the ports
+that differ."""
 import html
 import re
 
@@ -10,7 +11,7 @@ import pytest
 
 import sim
 from sim.trace import Drop, Ev
-from sim.view import Player
+from sim.view import Compare, Player
 from sim.view.ladder import (ADDR_PX, NAME_PX, ladder_parts, ladder_parts_n, lanes, lanes_n,
                              text_width)
 from sim.view.model import analysis_of
@@ -135,3 +136,27 @@ def test_a_player_carries_both_ladders_the_phones_in_its_own_clip(stray):
     assert box.count('<svg class="op1-ladder op1-ladder-n op1-ladder-body"') == 1
     assert re.search(r'<div class="op1-ladder-clip op1-ladder-n" style="height:40px"><svg class="op1-ladder '
                      r'op1-ladder-n op1-ladder-body"', box)
+
+
+def test_a_comparisons_flag_names_the_ports_that_differ():
+    """Chapter 5's two NAT models, step by step: where the packets take the same path with other
+    ports, the flag shared by both runs says which endpoints differ (at 360 px the second run's
+    ladder starts 1700 px below the first's), from the runs: the SYN leaving from 150.0.0.1:7000
+    (the article's NAT) or 150.0.0.1:5000 (netfilter's, which keeps the port), and the SYN-ACK
+    coming back to them."""
+    need_dot()
+    ra = sim.run("connection-level", seed=1, nat="article")
+    rn = sim.run("connection-level", seed=1, nat="netfilter")
+    c = Compare(ra, rn, labels=("article NAT", "netfilter NAT"), max_steps=30)
+    fa = c._frames[0]
+    out = next(k for k, s in enumerate(fa.steps) if ra.events[s].node.startswith("uplink"))
+    back = next(k for k, s in enumerate(fa.steps) if k > out and ra.events[s].node.startswith("uplink"))
+    assert c.port_words[out] == ("≈ same path, other ports: article NAT from 150.0.0.1:7000 · "
+                                 "netfilter NAT from 150.0.0.1:5000")
+    assert c.port_words[back] == ("≈ same path, other ports: article NAT to 150.0.0.1:7000 · "
+                                  "netfilter NAT to 150.0.0.1:5000")
+    assert c.port_words[0] is None and not c.port_diff[0]             # on the LAN: the same ports
+    assert all((w is None) == (not p) for w, p in zip(c.port_words, c.port_diff))
+    meta = re.search(r'<script type="application/json" class="op1-meta">([^<]*)</script>', c.html()).group(1)
+    import json
+    assert json.loads(meta)["portw"] == c.port_words

@@ -187,6 +187,11 @@ class Frames:
         pkt = self.result.events[self.steps[k]].pkt
         return None if pkt is None else (pkt.sport, pkt.dport)
 
+    def ends(self, k: int) -> tuple[str, str] | None:
+        """Step ``k``'s packet's source and destination, ``150.0.0.1:7000``, or None."""
+        pkt = self.result.events[self.steps[k]].pkt
+        return None if pkt is None else (f"{pkt.ip.src}:{pkt.sport}", f"{pkt.ip.dst}:{pkt.dport}")
+
     # -- downloads ---------------------------------------------------------------------------
 
     def pcapng(self) -> bytes:
@@ -662,6 +667,17 @@ class Player(_Page):
 
 
 
+def _other_ports(a: tuple[str, str], b: tuple[str, str], labels) -> str:
+    """The comparison's flag at a step whose packets take the same path with other ports: each
+    run's endpoint that differs, its source or its destination (or both) -- "≈ same path, other
+    ports: article NAT from 150.0.0.1:7000 · netfilter NAT from 150.0.0.1:5000"."""
+    src, dst = a[0] != b[0], a[1] != b[1]
+
+    def end(e):
+        return " ".join(([f"from {e[0]}"] if src else []) + ([f"to {e[1]}"] if dst else []))
+    return f"≈ same path, other ports: {labels[0]} {end(a)} · {labels[1]} {end(b)}"
+
+
 def standalone_page(bodies: list[str], title: str = "1 + 1 < 1") -> str:
     return ('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{_dot.h(title)}</title>'
@@ -694,6 +710,10 @@ class Compare(_Page):
                         for k in range(self.frames)]
         # the same step but other ports (NAT models choose them differently): noted, not flagged
         self.port_diff = [not d and fa.ports(k) != fb.ports(k) for k, d in enumerate(self.diverge)]
+        # ... and which endpoints differ, said in the flag shared by both runs: the second run's
+        # ladder is 1700 px below the first's on a phone
+        self.port_words = [_other_ports(fa.ends(k), fb.ends(k), labels) if p else None
+                           for k, p in enumerate(self.port_diff)]
         self._html: str | None = None
 
     @property
@@ -733,6 +753,7 @@ class Compare(_Page):
                                {"frames": self.frames,
                                 "ends": [1 if f.to_end else 0 for f in self._frames],
                                 "diverge": [1 if d else 0 for d in self.diverge],
-                                "ports": [1 if d else 0 for d in self.port_diff]})
+                                "ports": [1 if d else 0 for d in self.port_diff],
+                                "portw": self.port_words})
         return self._html
 
