@@ -318,7 +318,7 @@ def ladder_svg(result, step: int | None = None, steps: list[int] | None = None) 
 ROW_N = 36            # a row: the arrow (or mark) and its name; under it the packet's line
 LANE_N = 46
 HEAD_N = 36           # the header, its lanes' titles on two lines (13 px more for a third)
-GAP = 8               # px between two titles on a line of the header
+GAP = 12              # px between two titles on a line of the header
 SHIFT = 6             # px a title may move off its lane to keep clear of the one before it
 LEFT_N = 12           # where the first column's event and time begin (▶ and ≠ left of them)
 ADDR_PX = 10.5        # the packet's line: DejaVu Sans Mono, 0.6 em a character
