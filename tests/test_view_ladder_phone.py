@@ -160,3 +160,34 @@ def test_a_comparisons_flag_names_the_ports_that_differ():
     meta = re.search(r'<script type="application/json" class="op1-meta">([^<]*)</script>', c.html()).group(1)
     import json
     assert json.loads(meta)["portw"] == c.port_words
+
+
+def test_the_phones_words_too_long_beside_their_mark_go_under_it():
+    """Chapter 10's failing line: "if2 down: the line fails", too long for either side of its ✖
+    in a phone's ladder, ran over the ✖ ("if2 down:✖the line fails"), as did "mptcp re-injects
+    data on subflow 1" over its dot.  Such words go on the row's second line (no packet's line
+    there), and no word on a mark's line crosses its mark."""
+    need_dot()
+    r = sim.run("uplink-down", seed=1)
+    down = next(i for i, e in enumerate(r.events) if e.ev is Ev.LINK and e.node == "router" and e.state == "down")
+    # (the LAN's hops before it: packets' lines no wider than the lanes, the drawing as narrow
+    # as a phone's box, 294 px)
+    lan = [i for i in range(down) if r.events[i].ev is Ev.HOP and r.events[i].node == "lan"][-6:]
+    _, body, width = ladder_parts_n(r, lan + [down])
+    assert width <= 300, width
+    seen = 0
+    for row in _rows(body):
+        texts = _texts(row)
+        marks = [(float(a["x"]), float(a["y"])) for a, w in texts if w == "✖"]
+        marks += [(float(cx), float(cy) + 4) for cx, cy in re.findall(r'<circle cx="([\d.]+)" cy="([\d.]+)"', row)]
+        for mx, my in marks:
+            for a, w in texts:
+                if w == "✖" or abs(float(a["y"]) - my) > 2:
+                    continue
+                left, right = _extent(a, w)
+                assert not left < mx < right, (w, left, right, mx)
+        for a, w in texts:
+            if w == "if2 down: the line fails":
+                seen += 1
+                assert "textLength" not in a and _extent(a, w)[1] <= width
+    assert seen == 1, seen

@@ -469,7 +469,7 @@ def _row_n(result, e, x: dict, col: int):
         else:
             words = str(f.get("what", "")) if e.ev is Ev.APP else getattr(e.ev, "value", str(e.ev))
             mark = "dot"
-        draw.append(lambda y0, width: _mark_n(xn, y0 + 16, mark, words, col, width))
+        draw.append(lambda y0, width: _mark_n(xn, y0 + 16, mark, words, col, width, pkt is None))
         said.append(words)
         line = None
         if pkt is not None:
@@ -497,8 +497,11 @@ def _arrow_n(xa: float, xb: float, y: int, colour: str, dash: str, label: str, b
             + (' font-weight="bold"' if bold else "") + f">{h(label)}</text>")
 
 
-def _mark_n(xn: float, y: int, mark: str, words: str, col: int, width: int) -> str:
-    """A mark on a lane (a drop's or a line's ✖, an event's dot) and its words beside it."""
+def _mark_n(xn: float, y: int, mark: str, words: str, col: int, width: int, free: bool = False) -> str:
+    """A mark on a lane (a drop's or a line's ✖, an event's dot) and its words beside it; words
+    too long for either side of it, under it, on the row's second line when it is ``free`` (no
+    packet's line: "if2 down: the line fails", "mptcp re-injects data on subflow 1" ran over
+    the mark), else from the first column's edge."""
     if mark == "drop":
         out = f'<text class="drop" x="{xn}" y="{y + 5}" text-anchor="middle">✖</text>'
         w, cls = text_width(words, 12, bold=True), ' class="drop"'
@@ -506,7 +509,9 @@ def _mark_n(xn: float, y: int, mark: str, words: str, col: int, width: int) -> s
         out = f'<circle cx="{xn}" cy="{y}" r="4" fill="{GREY}"/>'
         w, cls = text_width(words, 12), ""
     tx, anchor, squeeze = _place(w, xn, col + 2, width - 2)
-    return out + f'<text{cls} x="{tx:g}" y="{y + 4}" text-anchor="{anchor}"{squeeze}>{h(words)}</text>'
+    below = free and anchor == "start" and tx == col + 2
+    return out + (f'<text{cls} x="{tx:g}" y="{y + 15 if below else y + 4}" text-anchor="{anchor}"{squeeze}>'
+                  f'{h(words)}</text>')
 
 
 def _head_n(result, groups, x: dict, col: int, width: int, unit: str) -> str:
