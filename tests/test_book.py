@@ -317,10 +317,11 @@ PLAYERS = "[data-replay], .op1-live"
 
 
 # Ladder rows of a step after the current one that a reader can see: drawn (not display:none)
-# and inside the part of the ladder's drawing that is shown.
+# and inside the part of the ladder's drawing that is shown.  (Each of a player's two ladders,
+# the wide one and a phone's, one shown: their rows are counted apart.)
 FUTURE_ROWS_JS = r"""root => {
   const out = [];
-  root.querySelectorAll('.op1-ladder-box').forEach(box => {
+  root.querySelectorAll('.op1-ladder-box svg.op1-ladder-body').forEach(box => {
     const rows = Array.from(box.querySelectorAll('.op1-row'));
     const cur = rows.findIndex(g => g.classList.contains('cur'));
     rows.forEach((g, j) => {
@@ -951,16 +952,55 @@ LADDER_ROW_JS = """el => {
 }"""
 
 
-def test_on_a_phone_the_ladders_first_column_stays_when_it_scrolls_to_the_arrow(server):
-    """At 390 px chapter 6's ladder is wider than its box and scrolls sideways to each step's
-    arrow: the step's "event · ms" stays at the box's left edge, readable (not under an arrow),
-    and the arrow (or the drop's mark) is in view right of it.  It scrolled away with the rest
-    (step 5: the column at -324..-260 px)."""
+# Each player's ladder as a phone shows it, at its last step: the drawings shown (their class),
+# the box's width and how far the ladder overflows it, and the current row's words.
+PHONE_LADDERS_JS = r"""() => Array.from(document.querySelectorAll('[data-replay] .op1-pane')).map(pane => {
+  const box = pane.querySelector('.op1-ladder-scroll');
+  const shown = Array.from(box.querySelectorAll('svg.op1-ladder')).filter(s => s.getBoundingClientRect().width > 0);
+  const row = shown.map(s => s.querySelector('.op1-row.cur')).find(g => g);
+  return {shown: shown.map(s => s.getAttribute('class')), box: box.clientWidth, over: box.scrollWidth - box.clientWidth,
+          words: row ? Array.from(row.querySelectorAll('text')).map(t => t.textContent) : null,
+          arrow: !!(row && row.querySelector('line'))};
+})"""
+
+
+def test_on_a_phone_every_players_ladder_fits_its_box(server):
+    """At 360x740 the wide ladder was 834 to 994 px in a 288 px box (chapter 6's and chapter 3's
+    replays) and showed two or three of its lanes, the packet's addresses off the box: every
+    replay of the book (each run of a comparison) shows a phone's ladder instead, which fits its
+    box, its last step's row (a hop's) with the packet's addresses, as the wide one's column had them."""
+    bad, seen = {}, 0
+    with local_page(360, 740) as pg:
+        for page in toc_pages():
+            open_with_replays(pg, f"{server}/{page}.html")
+            if not pg.query_selector("[data-replay]"):
+                continue
+            for el in pg.query_selector_all("[data-replay]"):
+                el.query_selector(".op1-bar button[data-act=last]").evaluate("b => b.click()")
+                for t in el.query_selector_all(".op1-tabs [data-tab=ladder]"):
+                    t.evaluate("t => t.click()")
+            pg.wait_for_timeout(200)
+            for k, got in enumerate(pg.evaluate(PHONE_LADDERS_JS)):
+                seen += 1
+                if (got["shown"] != ["op1-ladder op1-ladder-n", "op1-ladder op1-ladder-n op1-ladder-body"]
+                        or got["over"] > 1 or not got["words"]
+                        or got["arrow"] and not any(re.search(r"\d+\.\d+\.\d+\.\d+", w) for w in got["words"])):
+                    bad[(page, k)] = got
+    assert seen >= 20, seen
+    assert not bad, bad
+
+
+def test_on_a_narrow_screen_the_ladders_first_column_stays_when_it_scrolls_to_the_arrow(server):
+    """At 640 px (a small tablet, a phone on its side) chapter 3's thought question, two remote
+    hosts, has its ladder (994 px) wider than its box (568 px) and scrolled sideways to each
+    step's arrow: the step's "event · ms" stays at the box's left edge, readable (not under an
+    arrow), and the arrow (or the drop's mark) is in view right of it.  It scrolled away with the
+    rest (chapter 6's at 390 px, step 5: the column at -324..-260 px; a phone's column has a
+    ladder of its own now, which fits it)."""
     bad, scrolled = {}, 0
-    with local_page(390, 844) as pg:
-        open_with_replays(pg, f"{server}/book/06-equalize-nat.html")
-        el = pg.query_selector("[data-replay]")
-        el.query_selector(".op1-tabs [data-tab=ladder]").evaluate("t => t.click()")
+    with local_page(640, 844) as pg:
+        open_with_replays(pg, f"{server}/book/03-connection-level.html")
+        el = next(e for e in pg.query_selector_all("[data-replay]") if e.get_attribute("data-replay") == "thought-question")
         for k in range(int(el.get_attribute("data-frames"))):
             if k:
                 el.query_selector(".op1-bar button[data-act=next]").evaluate("b => b.click()")

@@ -114,7 +114,8 @@ def test_two_players_step_independently_in_chromium(served):
                     .filter(g => /\\bhl-/.test(g.getAttribute('class')))
                     .map(g => [g.getAttribute('data-el'), g.getAttribute('class').split(' ').pop()])""")
                 assert dict(hl) == topo_frame(r, i)["hl"]
-                assert P.locator(".op1-row.cur").get_attribute("data-i") == str(i)
+                # (both ladders, the wide one and a phone's, at the step: player.js steps them together)
+                assert P.locator(".op1-row.cur").evaluate_all("gs => gs.map(g => g.getAttribute('data-i'))") == [str(i)] * 2
                 marks = P.evaluate("""el => Array.from(el.querySelectorAll('.op1-pkt-box pre.after mark'))
                     .map(m => parseInt(m.getAttribute('data-off')))""")
                 assert marks == pane(r, i)["changed"]
@@ -378,10 +379,10 @@ def test_the_player_on_a_phone_and_on_a_laptop():
             least, what = P.evaluate(MIN_TEXT_JS)
             assert least >= 10, (least, what)
             # a click on a row goes to its step; Enter on a row too; Up moves between rows
-            P.locator('.op1-ladder-body .op1-row[data-k="1"]').click()
+            P.locator('.op1-ladder-body .op1-row[data-k="1"]:visible').click()
             assert P.get_attribute("data-step") == "1"
             assert P.evaluate(SHOWN_ROWS_JS) == [0, 1]
-            P.locator('.op1-ladder-body .op1-row[data-k="1"]').focus()
+            P.locator('.op1-ladder-body .op1-row[data-k="1"]:visible').focus()
             pg.keyboard.press("ArrowUp")
             pg.keyboard.press("Enter")
             assert P.get_attribute("data-step") == "0"
@@ -1290,8 +1291,15 @@ def test_the_pinned_bar_gives_way_to_a_box_being_typed_in_below_the_player(tmp_p
     assert after, "the pinned bar did not come back once the focus left the box"
 
 
+#: A screen where a player shows the wide ladder in a box narrower than it, which scrolls sideways
+#: with its first column kept at the box's left edge: a phone on its side, a small tablet (the
+#: player's column 582 px, above the 560 px where a phone's ladder takes its place)
+WIDE_IN_NARROW = (640, 667)
+
+
 def test_a_ladder_scrolled_sideways_keeps_its_whole_first_column_on_its_backing(tmp_path):
-    """At 375x667, chapter 3's cache-expiry replay (times in seconds, three-digit events): the
+    """At 640x667 (``WIDE_IN_NARROW``; at 375x667 before a phone's column had a ladder of its own),
+    chapter 3's cache-expiry replay (times in seconds, three-digit events): the
     ladder scrolled sideways keeps its first column at the box's left edge, over the arrows, on
     a white backing -- 90 px wide, where "281 · 660.1739" is some 97 px from x=24: the arrows
     and their labels ran through its end ("660.17̶3̶9ignored by remote").  The backing is as wide
@@ -1307,8 +1315,7 @@ def test_a_ladder_scrolled_sideways_keeps_its_whole_first_column_on_its_backing(
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
         try:
-            pg, P = _phone_at_narration(browser, tmp_path / "ch3.html", 375, 667)
-            P.get_by_role("tab", name="Ladder").tap()
+            pg, P = _phone_at_narration(browser, tmp_path / "ch3.html", *WIDE_IN_NARROW)
             P.locator(".op1-bar button[data-act=last]").first.tap()
             _frame(pg)
             P.evaluate("""el => { const b = el.querySelector('.op1-ladder-scroll'); b.scrollLeft = 160;
@@ -1366,7 +1373,8 @@ LANE_TITLES_JS = """async el => {
 
 @pytest.mark.parametrize("run", ["cache-expiry", "equalize-nat"])
 def test_a_ladder_scrolled_sideways_cuts_no_lane_title_at_its_first_column(tmp_path, run):
-    """At 375x667 the sticky first column's backing, as wide as its longest "event · time"
+    """At 640x667 (``WIDE_IN_NARROW``; at 375x667 before a phone's column had a ladder of its own)
+    the sticky first column's backing, as wide as its longest "event · time"
     (chapter 3's cache-expiry, times in seconds), and at 92 px (chapter 6's equalize-nat), cut the
     lane titles next to it as the ladder was scrolled sideways: "inux / outer", "ovider / 1" (and,
     scrolled to its end, "et as seen on the wire").  Swiped through every position, each lane
@@ -1386,8 +1394,7 @@ def test_a_ladder_scrolled_sideways_cuts_no_lane_title_at_its_first_column(tmp_p
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
         try:
-            pg, P = _phone_at_narration(browser, tmp_path / "lanes.html", 375, 667)
-            P.get_by_role("tab", name="Ladder").tap()
+            pg, P = _phone_at_narration(browser, tmp_path / "lanes.html", *WIDE_IN_NARROW)
             P.locator(".op1-bar button[data-act=last]").first.evaluate("b => b.click()")
             _frame(pg)
             out, seen = P.evaluate(LANE_TITLES_JS)
@@ -1443,7 +1450,8 @@ ROW_WORDS_JS = """async el => {
 
 
 def test_a_ladder_scrolled_sideways_cuts_no_arrows_name_and_fades_right_of_its_first_column(tmp_path):
-    """At 375x667, swiped sideways, the sticky first column's backing cut the arrows' names
+    """At 640x667 (``WIDE_IN_NARROW``; at 375x667 before a phone's column had a ladder of its own),
+    swiped sideways, the sticky first column's backing cut the arrows' names
     ("ACK" read "CK", "SYN-ACK" "N-ACK", "data" "ta"), and the box's left fade lay over the column
     itself, dimming its first letters ("e" of "event").  Swiped through every position, each
     arrow's name right of the column is whole, never under it nor past its arrow's end, hidden
@@ -1457,8 +1465,7 @@ def test_a_ladder_scrolled_sideways_cuts_no_arrows_name_and_fades_right_of_its_f
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
         try:
-            pg, P = _phone_at_narration(browser, tmp_path / "words.html", 375, 667)
-            P.get_by_role("tab", name="Ladder").tap()
+            pg, P = _phone_at_narration(browser, tmp_path / "words.html", *WIDE_IN_NARROW)
             P.locator(".op1-bar button[data-act=last]").first.evaluate("b => b.click()")
             _frame(pg)
             out, seen, mask, back = P.evaluate(ROW_WORDS_JS)
@@ -2922,3 +2929,144 @@ def test_the_players_text_follows_the_readers_font_size(tmp_path):
         p.stop()
     assert one[0] == 14.5, one
     assert [round(b / a, 3) for a, b in zip(one, two)] == [2.0] * len(one), (one, two)
+
+
+# -- a phone's ladder ----------------------------------------------------------------------------
+
+# The ladder box of a player: its width, how far it scrolls sideways, each ladder drawing's
+# width (0: not displayed), and the current row of the ladder shown -- its words, where it is
+# across the box -- and the rows of later steps drawn (none: they must not tell what comes).
+PHONE_LADDER_JS = r"""el => {
+  const box = el.querySelector('.op1-ladder-scroll'), b = box.getBoundingClientRect();
+  const svgs = [...box.querySelectorAll('svg.op1-ladder')].map(s => [s.getAttribute('class'), Math.round(s.getBoundingClientRect().width)]);
+  const row = [...box.querySelectorAll('.op1-row.cur')].find(g => g.getBoundingClientRect().height > 0);
+  const r = row.getBoundingClientRect(), k = parseInt(row.getAttribute('data-k'));
+  const texts = [...row.querySelectorAll('text')].map(t => [t.textContent, t.getBoundingClientRect()]);
+  const later = [...row.ownerSVGElement.querySelectorAll('.op1-row')].filter(g =>
+    parseInt(g.getAttribute('data-k')) > k && getComputedStyle(g).display !== 'none').length;
+  return {box: Math.round(b.width), over: box.scrollWidth - box.clientWidth, svgs, later,
+          words: texts.map(t => t[0]), inside: texts.every(([w, t]) => t.left >= b.left - 1 && t.right <= b.right + 1),
+          row: [Math.round(r.left - b.left), Math.round(r.right - b.left)]};
+}"""
+
+
+@pytest.mark.parametrize("screen", [(360, 740), (320, 640), (1366, 768)], ids=["360", "320", "laptop"])
+def test_on_a_phone_the_ladder_fits_its_box_and_its_row_names_the_uplink_and_addresses(tmp_path, screen):
+    """At 360x740, chapter 6's "ACK ... ignored by remote": the wide ladder, 834 px in a 288 px box,
+    scrolled to the step showed the Internet and Remote host 1 only, not the uplink the ACK took
+    (Provider 1, off the box's left) nor its addresses (in the column off its right).  A phone's
+    ladder is shown instead: no wider than its box (at 320 px scaled to it), the current row's
+    words all in view, "if1" and the ACK's addresses among them, later rows hidden, its text
+    10 px or more at 360 px; a screen reader meets one row of the step, not two.  On a laptop the
+    wide ladder, as it was (834 px), and not the phone's."""
+    need_dot()
+    exe = _need_browser()
+    r = sim.run("equalize-nat", seed=3, size=20_000)
+    from sim.trace import Drop, Ev
+    pl0 = Player(r, max_steps=40)
+    ign = next(i for i in pl0.steps if r.events[i].ev is Ev.DROP and r.events[i].reason is Drop.IGNORED)
+    pl = Player(r, title="equalize-nat, seed 3", max_steps=40, at=ign)
+    _write_player_page(tmp_path / "ch6.html", pl)
+    from playwright.sync_api import sync_playwright
+    w, h = screen
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+        try:
+            pg, P = _phone_at_narration(browser, tmp_path / "ch6.html", w, h)
+            if w < 600:
+                P.get_by_role("tab", name="Ladder").tap()
+            P.locator(".op1-ladder-box").evaluate("e => e.scrollIntoView({block: 'start'})")
+            _frame(pg)
+            got = P.evaluate(PHONE_LADDER_JS)
+            least, what = P.locator(".op1-ladder-box").evaluate(MIN_TEXT_JS)
+            named = P.get_by_role("button", name=re.compile(rf"^step {pl.steps.index(ign) + 1}, event {ign} ")).count()
+            P.locator(".op1-ladder-box").screenshot(path=str(tmp_path / f"ladder-{w}.png"))
+        finally:
+            browser.close()
+    shown = {c: sw for c, sw in got["svgs"] if sw}
+    assert named == 1, named
+    assert got["later"] == 0, got
+    if w > 600:
+        assert shown == {"op1-ladder": 834, "op1-ladder op1-ladder-body": 834}, got["svgs"]
+        return
+    assert set(shown) == {"op1-ladder op1-ladder-n", "op1-ladder op1-ladder-n op1-ladder-body"}, got["svgs"]
+    assert got["over"] <= 1 and all(sw <= got["box"] for sw in shown.values()), got
+    assert "ignored by remote" in got["words"] and "if1 ACK 100.0.0.1:6000 → 200.0.0.1:80" in got["words"], got
+    assert got["inside"], got
+    assert least >= (10 if w >= 360 else 9), (least, what)
+
+
+def test_on_a_phone_the_phones_ladder_steps_and_goes_to_a_tapped_row(tmp_path):
+    """At 360x740 the phone's ladder follows the replay: at each step its current row is the
+    step's and no later row is drawn; a tapped row goes to its step; "show the whole exchange"
+    shows every row; back from a focused row with ←, the focus goes to the row shown, not to
+    the page."""
+    need_dot()
+    exe = _need_browser()
+    pl = Player(sim.run("equalize-nat", seed=3, size=20_000), title="equalize-nat, seed 3", max_steps=12)
+    _write_player_page(tmp_path / "steps.html", pl)
+    from playwright.sync_api import sync_playwright
+    rows = "svg.op1-ladder-n.op1-ladder-body .op1-row"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+        try:
+            pg, P = _phone_at_narration(browser, tmp_path / "steps.html", 360, 740)
+            P.get_by_role("tab", name="Ladder").tap()
+            seen = []
+            for k in range(pl.frames):
+                if k:
+                    P.locator(".op1-bar button[data-act=next]").evaluate("b => b.click()")
+                _frame(pg)
+                seen.append(P.evaluate(SHOWN_ROWS_JS))
+            assert seen == [list(range(k + 1)) for k in range(pl.frames)], seen
+            P.locator(f'{rows}[data-k="2"]').tap()
+            _frame(pg)
+            assert P.get_attribute("data-step") == "2"
+            assert P.evaluate(SHOWN_ROWS_JS) == [0, 1, 2]
+            P.locator("input.op1-all-toggle").check()
+            _frame(pg)
+            assert P.evaluate(SHOWN_ROWS_JS) == list(range(pl.frames))
+            P.locator("input.op1-all-toggle").uncheck()
+            P.locator(f'{rows}[data-k="2"]').focus()
+            pg.keyboard.press("ArrowLeft")
+            _frame(pg)
+            assert P.get_attribute("data-step") == "1"
+            assert pg.evaluate("document.activeElement.matches('svg.op1-ladder-n .op1-row.cur')")
+            assert pg.evaluate("document.activeElement.getAttribute('data-k')") == "1"
+        finally:
+            browser.close()
+
+
+def test_on_a_phone_a_comparisons_flag_names_the_ports_and_moves_nothing(tmp_path):
+    """Chapter 5's two NAT models at 360x740: the second run starts some 1700 px below the first,
+    and the flag over both said only "≈ same path, other ports".  It names the endpoints that
+    differ, and keeps the height of its longest words from the first step, so that nothing under
+    the bar moves as it changes."""
+    need_dot()
+    exe = _need_browser()
+    ra = sim.run("connection-level", seed=1, nat="article")
+    rn = sim.run("connection-level", seed=1, nat="netfilter")
+    c = Compare(ra, rn, labels=("article NAT", "netfilter NAT"), max_steps=14)
+    (tmp_path / "cmp.html").write_text(standalone_page([c.html()], "cmp"))
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+        try:
+            pg = browser.new_page(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
+            pg.goto((tmp_path / "cmp.html").as_uri())
+            pg.wait_for_selector("[data-replay][data-op1-live]", state="attached")
+            P = pg.locator("[data-replay]")
+            got = []
+            for k in range(8):
+                if k:
+                    P.locator(".op1-bar button[data-act=next]").evaluate("b => b.click()")
+                _frame(pg)
+                got.append(P.evaluate("""el => [el.querySelector('.op1-flag').textContent,
+                    Math.round(el.querySelector('.op1-cmp').getBoundingClientRect().top - el.getBoundingClientRect().top)]"""))
+        finally:
+            browser.close()
+    flags = [f for f, _ in got]
+    assert "≈ same path, other ports: article NAT from 150.0.0.1:7000 · netfilter NAT from 150.0.0.1:5000" in flags, flags
+    assert "≈ same path, other ports: article NAT to 150.0.0.1:7000 · netfilter NAT to 150.0.0.1:5000" in flags, flags
+    assert "= same step in both runs" in flags, flags
+    assert len({top for _, top in got}) == 1, got

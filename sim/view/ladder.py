@@ -13,6 +13,10 @@ In a player (``hide_future=True``) the rows after the current step are hidden
 never tells what is about to happen (its box, player.js, keeps the height of the
 whole exchange, so that nothing under it moves from step to step); every row is a
 button (``data-k``) that the player's script moves to.
+
+A phone's player draws the same rows narrower (``ladder_parts_n``, at the end): the LAN
+hosts, the providers and the remote hosts one lane each, the packet's uplink and addresses
+under its arrow.
 """
 from __future__ import annotations
 
@@ -20,7 +24,7 @@ import math
 
 from ..trace import Ev
 from . import _dot
-from ._common import addr_uplink, flow_text, short_name, title
+from ._common import addr_uplink, flow_text, short_name, title, uplink_index
 from ._dot import FONT, GREY, MONO, VERMILLION, YELLOW, h, text_colour
 from .model import analysis_of, check_result, check_step, endpoint_node, info_of
 
@@ -86,14 +90,19 @@ def lanes(result, steps: list[int]) -> list[str]:
         elif e.node in result.net.nodes:
             used.add(e.node)
     names = list(result.net.nodes)
-
-    def rank(n):
-        for k, pre in enumerate(("local", "router", "provider", "internet", "remote")):
-            if n.startswith(pre):
-                return k
-        return 5
     keep = [n for n in names if n in used or n == "router" or n.startswith("provider")]
-    return sorted(keep, key=lambda n: (rank(n), names.index(n)))
+    return sorted(keep, key=lambda n: (_rank(n), names.index(n)))
+
+
+#: the lanes' order, left to right, by the start of a node's name (anything else after them)
+RANKS = ("local", "router", "provider", "internet", "remote")
+
+
+def _rank(n: str) -> int:
+    for k, pre in enumerate(RANKS):
+        if n.startswith(pre):
+            return k
+    return len(RANKS)
 
 
 def _style_of(result, pkt) -> tuple[str, str, int | None]:
@@ -289,3 +298,249 @@ def ladder_svg(result, step: int | None = None, steps: list[int] | None = None) 
     return (f'<svg class="op1-ladder" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{total}" '
             f'viewBox="0 0 {width} {total}" role="img" aria-label="ladder diagram">{inner_head}'
             f'<g transform="translate(0 {HEAD})">{inner_body.replace(STYLE, "", 1)}</g></svg>')
+
+
+# -- a phone's ladder ---------------------------------------------------------------------------
+#
+# The ladder above is 834 px wide for chapter 6's replay (994 px with two remote hosts), in a
+# phone's box of 288 px: scrolled to the step's arrow, it showed two lanes of six, neither the
+# uplink the packet took nor the packet's addresses (in the column at the far right).  A phone
+# gets this one instead (player.css shows one of the two by the player's width; the other is not
+# displayed, so a screen reader meets one): the LAN hosts in one lane, the providers in one (the
+# uplink named under the arrow), the remote hosts in one, LANE_N px apart, each row two lines --
+# the arrow or mark and its name, then the packet as seen on the wire under it, after the uplink
+# it crosses or whose address it carries ("if1 100.0.0.1:6000 → 200.0.0.1:80", in that uplink's
+# colour) -- and the first column the event over its time.  About 290 px wide: the box's width at
+# 360 px, scaled to the box below that (0.86 at 320 px).  Its rows are the same steps, classes and
+# buttons as the wide one's (player.js steps both); its styles are the wide one's (STYLE, in the
+# same page) and player.css's.
+
+ROW_N = 36            # a row: the arrow (or mark) and its name; under it the packet's line
+LANE_N = 46
+HEAD_N = 36           # the header, its lanes' titles on two lines (13 px more for a third)
+GAP = 12              # px between two titles on a line of the header
+SHIFT = 6             # px a title may move off its lane to keep clear of the one before it
+LEFT_N = 12           # where the first column's event and time begin (▶ and ≠ left of them)
+ADDR_PX = 10.5        # the packet's line: DejaVu Sans Mono, 0.6 em a character
+NAME_PX = 11          # an arrow's name, a lane's title (bold)
+
+#: DejaVu Sans's advance widths (regular, bold) of ASCII 32..126, in hundredths of an em: the
+#: phone's ladder places its words by them (a word that would run past the drawing's edge or into
+#: the first column is moved, or its lane's title, beside its lane); another character counts 0.84 em
+_SANS = (32, 40, 46, 84, 64, 95, 78, 27, 39, 39, 50, 84, 32, 36, 32, 34, 64, 64, 64, 64, 64, 64, 64, 64,
+         64, 64, 34, 34, 84, 84, 84, 53, 100, 68, 69, 70, 77, 63, 58, 77, 75, 29, 29, 66, 56, 86, 75, 79,
+         60, 79, 69, 63, 61, 73, 68, 99, 69, 61, 69, 39, 34, 39, 84, 50, 50, 61, 63, 55, 63, 62, 35, 63,
+         63, 28, 28, 58, 28, 97, 63, 61, 63, 63, 41, 52, 39, 63, 59, 82, 59, 59, 52, 64, 34, 64, 84)
+_SANS_B = (35, 46, 52, 84, 70, 100, 87, 31, 46, 46, 52, 84, 38, 42, 38, 37, 70, 70, 70, 70, 70, 70, 70,
+           70, 70, 70, 40, 40, 84, 84, 84, 58, 100, 77, 76, 73, 83, 68, 68, 82, 84, 37, 37, 77, 64, 100,
+           84, 85, 73, 85, 77, 72, 68, 81, 77, 110, 77, 72, 73, 46, 37, 46, 84, 50, 50, 67, 72, 59, 72,
+           68, 44, 72, 71, 34, 34, 67, 34, 104, 71, 69, 72, 72, 49, 60, 48, 71, 65, 92, 65, 65, 58, 71,
+           37, 71, 84)
+
+
+def text_width(s: str, size: float, bold: bool = False, mono: bool = False) -> float:
+    """The width in px of ``s`` at ``size`` px in DejaVu Sans (bold), or DejaVu Sans Mono."""
+    if mono:
+        return len(s) * 0.602 * size
+    w = _SANS_B if bold else _SANS
+    return size * sum(w[ord(c) - 32] if 32 <= ord(c) < 127 else 84 for c in s) / 100
+
+
+#: a lane's title where it holds several nodes of a kind
+GROUP_TITLES = {0: "Local hosts", 2: "Providers", 4: "Remote hosts"}
+
+
+def lanes_n(result, steps: list[int]) -> list[tuple[str, list[str]]]:
+    """The phone's lanes, left to right, as (title, nodes): the wide ladder's lanes (``lanes``)
+    with the nodes of a kind -- LAN hosts, providers, remote hosts -- in one lane each."""
+    groups: dict = {}
+    for n in lanes(result, steps):
+        r = _rank(n)
+        groups.setdefault(r if r < len(RANKS) else n, []).append(n)
+    return [(title(result, ns[0]) if len(ns) == 1 else
+             GROUP_TITLES.get(key, " / ".join(title(result, n) for n in ns)), ns) for key, ns in groups.items()]
+
+
+def hop_uplink(result, f, pkt) -> int | None:
+    """The uplink a hop crosses (router:if2 or a provider2 at one end), else the one whose
+    address the packet carries (``addr_uplink``), else None."""
+    for end in (f.get("from"), f.get("to")):
+        node, _, dev = str(end).partition(":")
+        if node == "router" and uplink_index(dev) is not None:
+            return uplink_index(dev)
+        if node.startswith("provider") and node[len("provider"):].isdigit():
+            return int(node[len("provider"):])
+    return None if pkt is None else addr_uplink(result, pkt.ip.src) or addr_uplink(result, pkt.ip.dst)
+
+
+def _line_words(line: tuple) -> str:
+    """The words of a packet's line (``_row_n``): "if1 100.0.0.1:6000 → 200.0.0.1:80"."""
+    return (f"if{line[0]} " if line[0] is not None else "") + line[1]
+
+
+def _wire_n(k: int | None, words: str, x: float, y: float) -> str:
+    """The packet's line under a row: the uplink (if1, in its colour, bold) then ``words``."""
+    tag = ""
+    if k is not None:
+        tag = f'<tspan class="upl" fill="{text_colour(_dot.uplink_style(k)[0])}">if{k}</tspan> '
+    return f'<text class="addr" x="{x}" y="{y}">{tag}{h(words)}</text>'
+
+
+def _place(w: float, xn: float, lo: float, hi: float) -> tuple[float, str, str]:
+    """(x, anchor, squeeze) of words ``w`` px wide beside a mark at ``xn``, between ``lo`` and
+    ``hi``: right of it if they fit there, else left of it, else from ``lo`` (pressed to fit)."""
+    if xn + 10 + w <= hi:
+        return xn + 10, "start", ""
+    if xn - 10 - w >= lo:
+        return xn - 10, "end", ""
+    return lo, "start", (f' textLength="{hi - lo:.0f}" lengthAdjust="spacingAndGlyphs"' if w > hi - lo else "")
+
+
+def ladder_parts_n(result, steps: list[int], current: int | None = None,
+                   diverge: set[int] | None = None, hide_future: bool = False,
+                   buttons: bool = True) -> tuple[str, str, int]:
+    """The phone's ladder (see above) as ``ladder_parts``'s (header SVG, body SVG, width), the
+    same rows: their classes (``cur``, ``fut``, ``div``), ``data-i`` and ``data-k``, buttons."""
+    ev = result.events
+    cur_k = steps.index(current) if current in steps else len(steps) - 1
+    unit, at = _time_column(result, steps)
+    fut = (lambda k: k > cur_k) if hide_future else (lambda k: False)
+    groups = lanes_n(result, steps)
+    col = max([44] + [math.ceil(LEFT_N + max(len(str(i)), len(at(ev[i].t))) * MONO_CHAR + 6) for i in steps])
+    x = {}
+    for k, (_, ns) in enumerate(groups):
+        for n in ns:
+            x[n] = col + LANE_N // 2 + k * LANE_N
+    # each row's words, laid out first: the drawing is as wide as its lanes or its widest
+    # packet's line (a phone's box scales it to fit: player.css)
+    rows = [_row_n(result, ev[i], x, col) for i in steps]
+    width = math.ceil(max([col + LANE_N * len(groups) + 4]
+                          + [col + 2 + text_width(_line_words(r[1]), ADDR_PX, mono=True) + 4 for r in rows if r[1]]))
+    height = ROW_N * len(steps) + 4
+    shown = ROW_N * (cur_k + 1) + 4 if hide_future else height
+    body = [f'<svg class="op1-ladder op1-ladder-n op1-ladder-body" xmlns="http://www.w3.org/2000/svg" width="{width}" '
+            f'height="{height}" viewBox="0 0 {width} {height}" style="max-width:{width}px" data-row="{ROW_N}" '
+            f'data-shown="{shown}" role="group" aria-label="ladder diagram, one row per step'
+            + ('; a row is a button that goes to its step">' if buttons else '">')]
+    for n in dict.fromkeys(x.values()):
+        body.append(f'<line class="lane" x1="{n}" y1="0" x2="{n}" y2="{height}"/>')
+    for k, i in enumerate(steps):
+        e = ev[i]
+        y0 = k * ROW_N
+        cls = ("op1-row" + (" cur" if i == current else "") + (" fut" if fut(k) else "")
+               + (" div" if diverge and i in diverge else ""))
+        draw, line, said = rows[k]
+        wire = _wire_n(line[0], line[1], col + 2, y0 + 31) if line else ""
+        parts = [f'<rect class="band" x="0" y="{y0}" width="{width}" height="{ROW_N}"/>',
+                 f'<text class="curm" x="1" y="{y0 + 20}">▶</text><text class="divm" x="1" y="{y0 + 33}">≠</text>',
+                 f'<text class="mono" x="{LEFT_N}" y="{y0 + 20}">{i}</text>',
+                 f'<text class="mono" x="{LEFT_N}" y="{y0 + 33}">{at(e.t)}</text>']
+        parts += [d(y0, width) for d in draw] + ([wire] if wire else [])
+        said = [f"{i} · {at(e.t)}"] + said
+        aria = (f' role="button" tabindex="{0 if i == current else -1}" '
+                f'aria-label="{h(_row_label(result, k, i, e, said, unit, bool(diverge and i in diverge)))}"' if buttons else "")
+        body.append(f'<g class="{cls}" data-i="{i}" data-k="{k}"{aria}>' + " ".join(parts) + "</g>")
+    body.append("</svg>")
+    return _head_n(result, groups, x, col, width, unit), "".join(body), width
+
+
+def _row_n(result, e, x: dict, col: int):
+    """One row of the phone's ladder: (drawers, (uplink, packet's line) or None, words said):
+    each drawer takes the row's top and the drawing's width and gives its SVG."""
+    f = info_of(e)
+    pkt = e.pkt
+    draw, said = [], []
+    if e.ev is Ev.HOP:
+        a, b = endpoint_node(f["from"]), endpoint_node(f["to"])
+        colour, dash, _ = _style_of(result, pkt)
+        rst = type(pkt.l4).__name__ == "TCP" and "R" in pkt.l4.flags
+        colour = VERMILLION if rst else colour
+        xa, xb, label = x.get(a), x.get(b), short_name(pkt)
+        if xa is not None and xb is not None:
+            draw.append(lambda y0, width: _arrow_n(xa, xb, y0 + 16, colour, dash, label, rst, col, width))
+            said.append(label)
+        line = (hop_uplink(result, f, pkt), flow_text(pkt))
+    else:
+        xn = x.get(e.node, col)
+        if e.ev is Ev.DROP:
+            words, mark = str(f.get("reason", "dropped")), "drop"
+        elif e.ev is Ev.LINK and f.get("state") == "down":
+            words, mark = f'{f.get("dev", "")} down: the line fails', "drop"
+        else:
+            words = str(f.get("what", "")) if e.ev is Ev.APP else getattr(e.ev, "value", str(e.ev))
+            mark = "dot"
+        draw.append(lambda y0, width: _mark_n(xn, y0 + 16, mark, words, col, width, pkt is None))
+        said.append(words)
+        line = None
+        if pkt is not None:
+            up = addr_uplink(result, pkt.ip.src) or addr_uplink(result, pkt.ip.dst)
+            line = (up, (short_name(pkt) + " " if e.ev is Ev.DROP else "") + flow_text(pkt))
+    if line is not None:
+        said.append(_line_words(line))
+    return draw, line, said
+
+
+def _arrow_n(xa: float, xb: float, y: int, colour: str, dash: str, label: str, bold: bool,
+             col: int, width: int) -> str:
+    """An arrow between two lanes with its name above it (within the drawing, right of the
+    first column); between two nodes of one lane, a dot."""
+    if xa == xb:
+        return (f'<circle cx="{xa}" cy="{y}" r="4" fill="{colour}"/>'
+                f'<text class="nl" x="{xa + 8}" y="{y - 4}" fill="{text_colour(colour)}">{h(label)}</text>')
+    d = 1 if xb > xa else -1
+    dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
+    w = text_width(label, NAME_PX, bold)
+    mid = min(max((xa + xb) / 2, col + w / 2), width - 2 - w / 2)
+    return (f'<line x1="{xa}" y1="{y}" x2="{xb - d * 7}" y2="{y}" stroke="{colour}" stroke-width="2.2"{dash_attr}/>'
+            f'<polygon points="{xb},{y} {xb - d * 8},{y - 4} {xb - d * 8},{y + 4}" fill="{colour}"/>'
+            f'<text class="nl" x="{mid:g}" y="{y - 4}" text-anchor="middle" fill="{text_colour(colour)}"'
+            + (' font-weight="bold"' if bold else "") + f">{h(label)}</text>")
+
+
+def _mark_n(xn: float, y: int, mark: str, words: str, col: int, width: int, free: bool = False) -> str:
+    """A mark on a lane (a drop's or a line's ✖, an event's dot) and its words beside it; words
+    too long for either side of it, under it, on the row's second line when it is ``free`` (no
+    packet's line: "if2 down: the line fails", "mptcp re-injects data on subflow 1" ran over
+    the mark), else from the first column's edge."""
+    if mark == "drop":
+        out = f'<text class="drop" x="{xn}" y="{y + 5}" text-anchor="middle">✖</text>'
+        w, cls = text_width(words, 12, bold=True), ' class="drop"'
+    else:
+        out = f'<circle cx="{xn}" cy="{y}" r="4" fill="{GREY}"/>'
+        w, cls = text_width(words, 12), ""
+    tx, anchor, squeeze = _place(w, xn, col + 2, width - 2)
+    below = free and anchor == "start" and tx == col + 2
+    return out + (f'<text{cls} x="{tx:g}" y="{y + 15 if below else y + 4}" text-anchor="{anchor}"{squeeze}>'
+                  f'{h(words)}</text>')
+
+
+def _head_n(result, groups, x: dict, col: int, width: int, unit: str) -> str:
+    """The phone's header: "event" over its unit, and the lanes' titles on two lines (three if
+    they need them), each on the lowest line where it keeps GAP px from the title before it, moved
+    in from the drawing's edges as far as it must (else SHIFT px off its lane at most), and
+    joined to its lane by the lane's line."""
+    names = ", ".join(t for t, _ in groups)
+    # the first column's words on the lowest lines: a title keeps clear of them
+    ends = [LEFT_N + text_width(unit, 12) + 6 - GAP, LEFT_N + text_width("event", 12) + 6 - GAP, -GAP]
+    placed = []
+    for t, ns in groups:
+        lx, w = x[ns[0]], text_width(t, NAME_PX, bold=True)
+        for j in range(3):
+            # (off its lane by SHIFT px at most for the title before it; more only at the edges)
+            cx = min(max(lx, min(ends[j] + GAP + w / 2, lx + SHIFT)), width - 2 - w / 2)
+            if cx - w / 2 >= ends[j] + GAP or j == 2:
+                break
+        ends[j] = cx + w / 2
+        placed.append((t, lx, cx, j))
+    lines = 1 + max([1] + [j for *_, j in placed])
+    height = HEAD_N + 13 * (lines - 2)
+    base = [height - 9 - 13 * j for j in range(3)]          # each line's baseline, from the lowest
+    out = [f'<svg class="op1-ladder op1-ladder-n" xmlns="http://www.w3.org/2000/svg" width="{width}" '
+           f'height="{height}" viewBox="0 0 {width} {height}" style="max-width:{width}px" role="img" '
+           f'aria-label="{h(f"ladder lanes, left to right: {names}; under each step the packet as seen on the wire, after the uplink it crosses or whose address it carries")}">'
+           f'<text x="{LEFT_N}" y="{base[1]}">event</text><text x="{LEFT_N}" y="{base[0]}">{unit}</text>']
+    for t, lx, cx, j in placed:
+        out.append(f'<line class="lane" x1="{lx}" y1="{base[j] + 3}" x2="{lx}" y2="{height}"/>'
+                   f'<text class="head nh" x="{cx:g}" y="{base[j]}">{h(t)}</text>')
+    out.append("</svg>")
+    return "".join(out)

@@ -65,10 +65,16 @@
       var panes = [];
       els.forEach(function (el, j) {
         var p = {el: el, d: datas[j], k: -1, rows: [], j: j};
-        el.querySelectorAll(".op1-ladder-body .op1-row").forEach(function (g) {
-          p.rows[parseInt(g.getAttribute("data-k"), 10)] = g;
+        // the ladder twice: the wide one (p.body) and a phone's (p.bodyN: ladder.py ladder_parts_n),
+        // one of them shown (player.css); the same rows, stepped together
+        p.body = el.querySelector("svg.op1-ladder-body:not(.op1-ladder-n)");
+        p.bodyN = el.querySelector("svg.op1-ladder-body.op1-ladder-n");
+        p.rowsN = [];
+        [[p.body, p.rows], [p.bodyN, p.rowsN]].forEach(function (b) {
+          if (b[0]) b[0].querySelectorAll(".op1-row").forEach(function (g) {
+            b[1][parseInt(g.getAttribute("data-k"), 10)] = g;
+          });
         });
-        p.body = el.querySelector("svg.op1-ladder-body");
         // A narration longer than its box says so at its foot, "more ↓" (player.css shows it while
         // the box has more below: data-more); a tap on it scrolls the box on.  The fade alone did
         // not tell a reader on a phone that the box scrolls, and the step's last line -- often its
@@ -434,7 +440,19 @@
       // it down by 24 px a step -- a comparison's second run, the router tables -- which a browser
       // without scroll anchoring (Safari) showed moving, 80 -> 176 px in four steps.
       function fitLadder(p) {
-        var svg = p.body, clip = svg && svg.parentNode;
+        // (a ladder shown in place of the other, the window turned or resized: brought to the step)
+        var on = shownRows(p);
+        if (p.rowsOn && p.rowsOn !== on) p.scrollRow = p.k;
+        p.rowsOn = on;
+        fitClip(p, p.body);
+        fitClip(p, p.bodyN);
+      }
+      // The rows of the ladder shown: a phone's, or the wide one's.
+      function shownRows(p) {
+        return p.bodyN && p.bodyN.getBoundingClientRect().width ? p.rowsN : p.rows;
+      }
+      function fitClip(p, svg) {
+        var clip = svg && svg.parentNode;
         if (!svg || !clip.classList.contains("op1-ladder-clip")) return;
         var w = parseFloat(svg.getAttribute("width")), bw = svg.getBoundingClientRect().width;
         if (!bw) return;
@@ -450,21 +468,26 @@
         if (!box) return;
         var act = document.activeElement;      // (read before a row is hidden: it loses the focus)
         var lo = Math.min(kk, p.k < 0 ? 0 : p.k), hi = Math.max(kk, p.k < 0 ? p.rows.length - 1 : p.k);
-        for (var j = lo; j <= hi; j++) if (p.rows[j]) p.rows[j].classList.toggle("fut", j > kk);
-        var old = box.querySelector(".op1-row.cur");
-        if (old) { old.classList.remove("cur"); old.setAttribute("tabindex", "-1"); old.removeAttribute("aria-current"); }
-        var row = p.rows[kk];
-        if (!row) return;
-        row.classList.add("cur");
-        row.setAttribute("aria-current", "step");      // which row is the replay's, when all are shown
-        row.setAttribute("tabindex", "0");
+        [p.rows, p.rowsN].forEach(function (rows) {
+          for (var j = lo; j <= hi; j++) if (rows[j]) rows[j].classList.toggle("fut", j > kk);
+        });
+        box.querySelectorAll(".op1-row.cur").forEach(function (old) {
+          old.classList.remove("cur"); old.setAttribute("tabindex", "-1"); old.removeAttribute("aria-current");
+        });
+        if (!p.rows[kk]) return;
+        [p.rows[kk], p.rowsN[kk]].forEach(function (row) {
+          if (!row) return;
+          row.classList.add("cur");
+          row.setAttribute("aria-current", "step");      // which row is the replay's, when all are shown
+          row.setAttribute("tabindex", "0");
+        });
         // A step back (Home, ←) from a focused row hides that row: the focus went with it, to the
-        // page (→ then did nothing).  It moves to the row of the step now shown.
-        if (act && act !== row && box.contains(act) && act.classList.contains("fut") &&
-            !p.el.classList.contains("op1-all")) row.focus({preventScroll: true});
+        // page (→ then did nothing).  It moves to the row of the step now shown (in its ladder).
+        if (act && box.contains(act) && act.classList.contains("fut") && !p.el.classList.contains("op1-all"))
+          (p.rowsN.indexOf(act) >= 0 ? p.rowsN : p.rows)[kk].focus({preventScroll: true});
         if (!force && p.rowK === kk) return;
         p.rowK = kk;
-        p.scrollRow = row;
+        p.scrollRow = kk;           // (settle scrolls the ladder shown to its row)
       }
 
       // The tabs are shown on a narrow player only: there their boxes are tabpanels, elsewhere
@@ -574,6 +597,11 @@
         var key = p.el.clientWidth + " " + (document.documentElement.clientHeight || window.innerHeight);
         if (p.narrW === key) return;
         p.narrW = key;
+        // a comparison's flag as tall as its tallest words from the first step (the endpoints
+        // that differ, player.py _other_ports, two or three lines on a phone): sized to each
+        // step's, it moved all under the bar by 36 px at 360 px
+        if (flag && p.j === 0 && meta.portw)
+          fitTallest(flag, null, meta.portw.concat(["≠ the runs differ at this step", "= same step in both runs"]), false, 0);
         // the strip: a phone's scrolls past its max-height (player.css), a laptop's grows whole past 6 lines
         // Held at the replay's tallest, wherever it stands: above the network drawing (a laptop's)
         // it would move the drawing; under it (a phone's) the tabs and the ladder or tables the
@@ -621,7 +649,8 @@
         syncTabs(p);
         fitScrolls(p);
         fitPkt(p);
-        var row = p.scrollRow, box = q(p.el, ".op1-ladder-scroll");
+        var rows = shownRows(p), row = p.scrollRow == null ? null : rows[p.scrollRow];
+        var box = q(p.el, ".op1-ladder-scroll");
         p.scrollRow = null;
         if (!row || !box || !box.offsetParent) { stickLadder(p); return; }
         var rb = row.getBoundingClientRect(), bb = box.getBoundingClientRect();
@@ -631,7 +660,7 @@
         // a ladder wider than its box (a phone): bring the step's arrow or mark into view, right
         // of the first column (which stays at the box's left edge: stickLadder)
         var mark = row.querySelector("line, circle, text.drop");
-        if (mark && box.scrollWidth > box.clientWidth + 1) {
+        if (mark && rows === p.rows && box.scrollWidth > box.clientWidth + 1) {
           var mr = mark.getBoundingClientRect(), col = parseFloat(p.body.getAttribute("data-left")) * ladderScale(p);
           if (mr.left < bb.left + col || mr.right > bb.right)
             box.scrollLeft += (mr.left + mr.width / 2) - (bb.left + col + bb.right) / 2;
@@ -942,7 +971,7 @@
         if (flag) {
           var dv = meta.diverge && meta.diverge[k], pd = meta.ports && meta.ports[k];
           put(flag, dv ? "≠ the runs differ at this step" :
-            (pd ? "≈ same path, other ports" : (meta.diverge ? "= same step in both runs" : "")));
+            (pd ? (meta.portw && meta.portw[k]) || "≈ same path, other ports" : (meta.diverge ? "= same step in both runs" : "")));
           flag.classList.toggle("on", !!dv);
         }
         if (k >= n - 1) stop();

@@ -26,7 +26,8 @@ from ..trace import Ev, event_text
 from . import _dot
 from ._common import clock, flow_text, short_name
 from .ladder import ROW as LADDER_ROW
-from .ladder import ladder_parts
+from .ladder import ROW_N as LADDER_ROW_N
+from .ladder import ladder_parts, ladder_parts_n
 from .model import MAX_STEPS, analysis_of, check_result, info_of, resolve_steps
 from .narration import narrate
 from .pktpane import pane
@@ -202,6 +203,11 @@ class Frames:
         pkt = self.result.events[self.steps[k]].pkt
         return None if pkt is None else (pkt.sport, pkt.dport)
 
+    def ends(self, k: int) -> tuple[str, str] | None:
+        """Step ``k``'s packet's source and destination, ``150.0.0.1:7000``, or None."""
+        pkt = self.result.events[self.steps[k]].pkt
+        return None if pkt is None else (f"{pkt.ip.src}:{pkt.sport}", f"{pkt.ip.dst}:{pkt.dport}")
+
     # -- downloads ---------------------------------------------------------------------------
 
     def pcapng(self) -> bytes:
@@ -255,6 +261,8 @@ class Frames:
         ``label``, the steps where the runs differ, and ``of``, the comparison's step count)."""
         r = self.result
         head, body, _ = ladder_parts(r, self.steps, self.steps[0], diverge, hide_future=True)
+        # ... and a phone's, narrower, shown in its place in a phone's column (player.css)
+        head_n, body_n, _ = ladder_parts_n(r, self.steps, self.steps[0], diverge, hide_future=True)
         # the network twice, left to right and (shown in a phone's column, player.css) top to bottom
         topo0 = topo_apply(self.topo, self.topo_frames[0]) + topo_apply(self.topo_n, self.topo_frames[0])
         lab = f'<div class="op1-panelab">{_dot.h(label)}</div>' if label else ""
@@ -300,8 +308,10 @@ class Frames:
                 f'<div class="op1-boxh">Ladder: the steps so far'
                 f'<label class="op1-allbox"><input type="checkbox" class="op1-all-toggle"> '
                 f'show the whole exchange</label></div>'
-                f'<div class="op1-ladder-scroll op1-kscroll" tabindex="0" role="group" aria-label="{who}ladder, scrolls">'
-                f'{head}<div class="op1-ladder-clip" style="height:{LADDER_ROW + 6}px">{body}</div></div></div>'
+                f'<div class="op1-ladder-scroll op1-ladder-two op1-kscroll" tabindex="0" role="group" aria-label="{who}ladder, scrolls">'
+                f'{head}<div class="op1-ladder-clip" style="height:{LADDER_ROW + 6}px">{body}</div>'
+                f'{head_n}<div class="op1-ladder-clip op1-ladder-n" style="height:{LADDER_ROW_N + 4}px">{body_n}</div>'
+                '</div></div>'
                 # (a group, as the ladder's and the packet's: on a phone a tabpanel, which a
                 # <figure> with its <figcaption> may not be -- axe's aria-allowed-role)
                 f'<div class="op1-box op1-state-box-wrap" data-panel="state" role="group" aria-label="{who}router tables">'
@@ -674,6 +684,17 @@ class Player(_Page):
 
 
 
+def _other_ports(a: tuple[str, str], b: tuple[str, str], labels) -> str:
+    """The comparison's flag at a step whose packets take the same path with other ports: each
+    run's endpoint that differs, its source or its destination (or both) -- "≈ same path, other
+    ports: article NAT from 150.0.0.1:7000 · netfilter NAT from 150.0.0.1:5000"."""
+    src, dst = a[0] != b[0], a[1] != b[1]
+
+    def end(e):
+        return " ".join(([f"from {e[0]}"] if src else []) + ([f"to {e[1]}"] if dst else []))
+    return f"≈ same path, other ports: {labels[0]} {end(a)} · {labels[1]} {end(b)}"
+
+
 def standalone_page(bodies: list[str], title: str = "1 + 1 < 1") -> str:
     return ('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{_dot.h(title)}</title>'
@@ -706,6 +727,10 @@ class Compare(_Page):
                         for k in range(self.frames)]
         # the same step but other ports (NAT models choose them differently): noted, not flagged
         self.port_diff = [not d and fa.ports(k) != fb.ports(k) for k, d in enumerate(self.diverge)]
+        # ... and which endpoints differ, said in the flag shared by both runs: the second run's
+        # ladder is 1700 px below the first's on a phone
+        self.port_words = [_other_ports(fa.ends(k), fb.ends(k), labels) if p else None
+                           for k, p in enumerate(self.port_diff)]
         self._html: str | None = None
 
     @property
@@ -745,6 +770,7 @@ class Compare(_Page):
                                {"frames": self.frames,
                                 "ends": [1 if f.to_end else 0 for f in self._frames],
                                 "diverge": [1 if d else 0 for d in self.diverge],
-                                "ports": [1 if d else 0 for d in self.port_diff]})
+                                "ports": [1 if d else 0 for d in self.port_diff],
+                                "portw": self.port_words})
         return self._html
 
