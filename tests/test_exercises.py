@@ -3518,3 +3518,18 @@ def test_the_books_own_example_with_no_id_box_writes_no_file(served, chromium):
                         "or on the page your instructor made for you."), said
         pg.close()
     ctx.close()
+
+
+def test_a_needs_python_exercise_in_a_kernel_says_to_run_it_in_a_cell_not_to_launch_binder(tmp_path):
+    """In Binder, chapter 6's "needs Python" exercise said "Run it in Binder (the launch button at
+    the top of the chapter) or a local Python": the reader was in Binder, with no such button.
+    In a kernel the chapter's exercises say where code runs there: a cell of the notebook."""
+    from sim.exercises.bank import RUN_WHERE
+    from sim.exercises.html import chapter_html
+    import html as html_mod
+    assert html_mod.escape(RUN_WHERE["chapter"])[:40] in chapter_html(6)     # the page's wording
+    outs = _kernel_outputs("from IPython.display import HTML\nfrom sim.exercises import chapter_html\n"
+                           "HTML(chapter_html(6))", tmp_path)
+    html = next(o["data"]["text/html"] for o in outs if o.get("output_type") == "execute_result")
+    assert RUN_WHERE["notebook"][:40] in html
+    assert "launch button at the top of the chapter" not in html

@@ -253,15 +253,19 @@ def exercise_html(chapter: int | None, ex_id: str, student: str | None = None, k
     inst = instance(ex_id, student or BOOK_STUDENT, secret)
     if chapter is not None and inst.chapter != chapter:
         raise ExerciseError(f"exercise {ex_id!r} is in chapter {inst.chapter}, not {chapter}")
+    kernel = in_kernel()
+    # where an exercise that needs Python is run: in a kernel (Binder, a hub, JupyterLab), a code
+    # cell of the notebook the reader is in, not "Binder (the launch button ...)"
+    shown = "notebook" if kernel and not site.pool_on() else "chapter"
     if pool is None:
-        pool = (site.pool_on() or in_kernel()) and inst.student == BOOK_STUDENT
+        pool = (site.pool_on() or kernel) and inst.student == BOOK_STUDENT
     if not pool:
-        return render(inst, key)
+        return render(inst, key, shown=shown)
     variants = site.pool(ex_id)
     url = site.replay_url()
     if url and write_replays:
         site.write_replays([inst, *variants])
-    return render(inst, key, pool=variants, replays=url)
+    return render(inst, key, pool=variants, replays=url, shown=shown)
 
 
 def chapter_html(chapter: int, student: str | None = None, key: bool | None = None,
