@@ -17,6 +17,22 @@
   window.addEventListener("resize", fit);
 })();
 
+// What op1-a11y.css needs to know of a code block to lay it out on a phone: one whose lines are
+// columns aligned with spaces (two lines or more with a gap of three spaces or more inside them: a
+// table of figures, comments aligned at the right) is "op1-cols": it keeps its lines and scrolls
+// sideways, as wrapped its columns would fall apart; any other block wraps its long lines (under a
+// hanging indent).  Without this script every code block wraps.
+(function () {
+  function mark() {
+    document.querySelectorAll("article.bd-article div.highlight>pre").forEach(function (p) {
+      var cols = p.textContent.split("\n").filter(function (l) { return /\S {3,}\S/.test(l); }).length;
+      p.classList.toggle("op1-cols", cols >= 2);
+    });
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", mark);
+  else mark();
+})();
+
 // A dropdown's button (sphinx-togglebutton's) is named "Toggle hidden content", every one alike:
 // among chapter 9's eight captures a screen reader's list of buttons could not tell one from
 // another.  Each is named by its box's title.
