@@ -134,3 +134,44 @@ def test_a_code_block_of_aligned_columns_keeps_its_lines_and_fades_where_it_scro
         assert b["scrolls"] and all(len(line) <= 1 for line in b["rows"]), b["first"]
         assert "gradient" in b["mask"], b
     assert laptop and all("gradient" in b["mask"] for b in laptop), [(b["first"], b["mask"]) for b in laptop]
+
+
+# -- tables --------------------------------------------------------------------------------------
+
+TABLES_JS = r"""() => Array.from(document.querySelectorAll('article.bd-article .pst-scrollable-table-container > table'))
+  .filter(t => t.getBoundingClientRect().height).map(t => {
+  const box = t.parentElement, last = Array.from(t.rows).map(r => r.cells[r.cells.length - 1]);
+  return {head: Array.from(t.rows[0].cells).map(c => c.textContent.trim()), box: box.clientWidth,
+          width: Math.round(t.getBoundingClientRect().width), cards: t.classList.contains('op1-cards'),
+          last: Math.round(last[0].getBoundingClientRect().width)};
+})"""
+
+
+def _tables(chromium, server, page, w, h):
+    ctx, pg = _page(chromium, server, page, w, h)
+    try:
+        return {t["head"][0]: t for t in pg.evaluate(TABLES_JS)}
+    finally:
+        ctx.close()
+
+
+def test_a_tables_last_column_keeps_a_readable_width_only_for_sentences(chromium, server):
+    """On a phone every table's last column was at least 12em (192 px) wide, whatever it held:
+    chapter 6's "ignored" column of "9" and "0" pushed "segments received" to the box's edge (403
+    px in 328), chapter 1's addresses table was 364 px, chapter 3's table of ports and speeds 464
+    px.  A last column of figures and names is as wide as it needs; one of sentences -- what the
+    remote host saw (chapter 9), why (chapter 6's summary) -- keeps its readable width between a
+    phone's cards and a laptop's column (94 px had one word a line, tables 2800 px tall)."""
+    phone = {**_tables(chromium, server, "06-equalize-nat", 360, 740),
+             **_tables(chromium, server, "01-network", 360, 740),
+             **_tables(chromium, server, "03-connection-level", 360, 740)}
+    for first in ("source endpoint", "host"):
+        t = phone[first]
+        assert t["width"] <= t["box"] + 1, t
+    flashget = phone["uplink"]
+    assert flashget["last"] < 120 and flashget["width"] < 360, flashget
+    mid = {**_tables(chromium, server, "06-equalize-nat", 600, 800),
+           **_tables(chromium, server, "09-modern-linux", 600, 800)}
+    prose = [t for t in mid.values() if t["head"][-1] in ("why", "what the remote host saw")]
+    assert len(prose) >= 2, list(mid)
+    assert all(t["last"] >= 190 for t in prose), prose
