@@ -175,3 +175,90 @@ def test_a_tables_last_column_keeps_a_readable_width_only_for_sentences(chromium
     prose = [t for t in mid.values() if t["head"][-1] in ("why", "what the remote host saw")]
     assert len(prose) >= 2, list(mid)
     assert all(t["last"] >= 190 for t in prose), prose
+
+
+@pytest.mark.parametrize("screen", PHONES)
+def test_chapter_6s_summary_and_monte_carlo_tables_are_cards_on_a_phone(chromium, server, screen):
+    """Chapter 6's summary (395 px in a 328 px box, every "why" cut at the box's edge) and its Monte
+    Carlo table (722 px: handshake_ok, completed late and failed off the screen) are a card a row
+    on a phone, as chapters 8-10's tables of records: the row's first cell its heading (the Monte
+    Carlo's "uplinks n: 2", not a bare "2"), each other cell whole in the box after its column's
+    name; nothing scrolls sideways.  A screen reader still reads a table, with its headers."""
+    w, h = screen
+    ctx, pg = _page(chromium, server, "06-equalize-nat", w, h)
+    try:
+        tables = {t["head"][0]: t for t in pg.evaluate(CARDS_JS)}
+        heads = pg.evaluate("""() => Array.from(document.querySelectorAll('article table.op1-cards')).map(t =>
+            Array.from(t.tBodies[0].rows).map(r => { const th = r.cells[0], p = th.querySelector('p');
+              return [getComputedStyle(th, '::before').content, th.textContent.trim(),
+                      Math.round(p.getClientRects()[0].left - th.getBoundingClientRect().left - parseFloat(getComputedStyle(th).paddingLeft))]; }))""")
+        aria = pg.locator("article table.op1-cards").last.aria_snapshot()
+    finally:
+        ctx.close()
+    assert {"NAT model", "uplinks n"} <= set(tables), list(tables)
+    bad = []
+    for name in ("NAT model", "uplinks n"):
+        t = tables[name]
+        if t["scrolls"]:
+            bad.append(f"{name}: scrolls sideways")
+        for r in t["rows"]:
+            if r["head"] != "TH/row" or r["out"] or not r["under"] or r["blank"] > 8:
+                bad.append(f"{name}: {r}")
+            if r["labels"] != [f'"{n}: " / ""' for n in r["names"]] or r["names"] != t["head"][1:]:
+                bad.append(f"{name}: {r['name']}: labels {r['labels']}")
+    assert not bad, bad[:6]
+    mc = next(rows for rows in heads if rows[0][1] == "2")
+    # "uplinks n: " drawn before the figure, on its line (the figure starts right of it, not under it)
+    assert [r[0] for r in mc] == ['"uplinks n: " / ""'] * 3 and all(r[2] > 40 for r in mc), mc
+    summary = next(rows for rows in heads if rows[0][1].startswith("none"))
+    assert all(r[0] == "none" for r in summary), summary
+    for want in ('columnheader "why"', 'rowheader "article"', 'cell "< 1'):
+        assert want in aria, aria[:600]
+
+
+def test_on_a_laptop_chapter_6s_card_tables_are_tables_as_before(chromium, server):
+    """At 1366x768 the two tables keep their header row and their cells side by side; nothing is
+    drawn before a cell or a row's heading."""
+    ctx, pg = _page(chromium, server, "06-equalize-nat", *LAPTOP)
+    try:
+        tables = {t["head"][0]: t for t in pg.evaluate(CARDS_JS)}
+        before = pg.evaluate("""() => Array.from(document.querySelectorAll('article table.op1-cards tbody th'))
+            .map(th => getComputedStyle(th, '::before').content)""")
+        thead = pg.evaluate("""() => Array.from(document.querySelectorAll('article table.op1-cards thead'))
+            .map(h => h.getBoundingClientRect().height)""")
+    finally:
+        ctx.close()
+    for name in ("NAT model", "uplinks n"):
+        for r in tables[name]["rows"]:
+            assert r["inRow"] and all(x == "none" for x in r["labels"]), (name, r)
+    assert before and set(before) == {"none"}, before
+    assert all(x > 20 for x in thead), thead
+
+
+def _booklib():
+    sys.path.insert(0, str(ROOT / "book"))
+    try:
+        import booklib
+    finally:
+        sys.path.remove(str(ROOT / "book"))
+    return booklib
+
+
+def test_any_table_can_be_made_cards_and_a_less_than_sign_is_text():
+    """``cards(always=True)``: a table of three columns or of short cells is made the cards' HTML
+    too; ``row_label``: each row's heading carries its column's name (drawn before it on a phone);
+    a verdict's "< 1" is a less-than sign, not HTML the cards would not render.  Without
+    ``always`` such a table stays Markdown, as before."""
+    bl = _booklib()
+    text = bl.table([{"NAT model": "`article`", "1 + 1": "< 1 (0.77)", "why": "the server's one endpoint"}])
+    assert bl.cards(text) is None
+    out = bl.cards(text, always=True)
+    assert out and 'class="table op1-cards"' in out
+    assert '<td data-label="1 + 1"><p>&lt; 1 (0.77)</p></td>' in out, out
+    assert '<th scope="row"><p><code' in out                 # no label: the heading alone
+    assert "the server’s one endpoint" in out
+    nums = bl.cards(bl.table([{"uplinks n": 2, "runs": 2000, "the SYN's uplink": 978}]), always=True, row_label=True)
+    assert '<th scope="row" data-label="uplinks n"><p>2</p></th>' in nums, nums
+    assert 'data-label="the SYN’s uplink"' in nums, nums     # as the header reads it
+    assert bl.cards("<b>x</b>", always=True) is None
+    assert bl.cards(bl.table([{"a": "<b>bold</b>", "b": 1}]), always=True) is None
