@@ -262,3 +262,46 @@ def test_any_table_can_be_made_cards_and_a_less_than_sign_is_text():
     assert 'data-label="the SYN’s uplink"' in nums, nums     # as the header reads it
     assert bl.cards("<b>x</b>", always=True) is None
     assert bl.cards(bl.table([{"a": "<b>bold</b>", "b": 1}]), always=True) is None
+
+
+# -- a right answer's replay ------------------------------------------------------------------------
+
+def test_at_320_px_a_right_answers_replay_fills_the_box_and_its_pinned_counter_is_whole(chromium, server):
+    """At 320x640 the replay a right answer opens (chapter 4's "where does the next packet go?")
+    sat in a 253 px frame inside the exercise's padding, and scrolled inside it, its pinned step
+    bar's counter was cut at the frame's edge ("12 / 13" read "12").  The frame takes the box's
+    whole width inside its borders, and the pinned bar that does not fit it puts its counter on a
+    line of its own: whole, clear of the buttons, in the frame."""
+    from sim.exercises import instance
+    from sim.exercises.model import normalise
+    from sim.exercises.variants import BOOK_STUDENT
+    inst = instance("eq-next", BOOK_STUDENT, secret="")
+    right = next(c for c in inst.choices if normalise(c, inst.form) == inst.answer)
+    ctx, pg = _page(chromium, server, "04-equalize", 320, 640)
+    try:
+        root = pg.locator('[data-exercise="eq-next"]')
+        root.locator(f'input[type=radio][value="{right}"]').check()
+        root.locator(".sx-check").click()
+        frame = root.locator("iframe.sx-replay")
+        frame.evaluate("f => f.scrollIntoView({block: 'start'})")
+        pg.wait_for_function("f => f.contentDocument && f.contentDocument.querySelector('[data-op1-live]')",
+                             arg=frame.element_handle(), timeout=60_000)
+        fit = frame.evaluate("""f => { const b = f.closest('.sx-exercise'), r = f.getBoundingClientRect(),
+            s = getComputedStyle(b), o = b.getBoundingClientRect();
+            return [r.left - (o.left + parseFloat(s.borderLeftWidth)), (o.right - parseFloat(s.borderRightWidth)) - r.right]; }""")
+        frame.evaluate("f => { const w = f.contentWindow, b = w.document.querySelector('.op1-bar');"
+                       " w.scrollTo(0, b.getBoundingClientRect().bottom + w.scrollY + 300); }")
+        pg.wait_for_function("f => !f.contentDocument.querySelector('.op1-float').hidden",
+                             arg=frame.element_handle(), timeout=10_000)
+        pg.wait_for_timeout(200)
+        bar = frame.evaluate("""f => { const d = f.contentDocument, fl = d.querySelector('.op1-float');
+            const pos = fl.querySelector('.op1-fpos'), r = d.createRange(); r.selectNodeContents(pos);
+            const t = r.getBoundingClientRect(), bs = Array.from(fl.querySelectorAll('button')).map(b => b.getBoundingClientRect());
+            return {text: pos.textContent, left: t.left, right: t.right, top: t.top, bottom: t.bottom, vw: d.documentElement.clientWidth,
+                    over: bs.some(b => b.left < t.right && t.left < b.right && b.top < t.bottom && t.top < b.bottom),
+                    buttons: bs.every(b => b.left >= 0 && b.right <= d.documentElement.clientWidth)}; }""")
+    finally:
+        ctx.close()
+    assert all(abs(x) <= 1 for x in fit), ("the frame is not the box's width", fit)
+    assert re.fullmatch(r"\d+ / \d+", bar["text"]), bar
+    assert 0 <= bar["left"] and bar["right"] <= bar["vw"] and not bar["over"] and bar["buttons"], bar

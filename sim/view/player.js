@@ -1231,9 +1231,13 @@
             }
             // narrower than the phone rules allow for -- a notebook (JupyterLab at 375 px leaves it
             // some 290), a larger font (150 % at 375 px: the counter went past the screen's edge)
-            // -- the buttons closer, as on a 320 px phone (player.css)
-            floater.classList.remove("op1-float-tight");
-            if (floater.scrollWidth > floater.clientWidth + 1) floater.classList.add("op1-float-tight");
+            // -- the buttons closer, as on a 320 px phone (player.css); narrower still -- a right
+            // answer's replay in its frame on a 320 px phone, 251 to 281 px wide -- the step
+            // counter on a line of its own above them ("12 / 13" was cut to "12" at the edge)
+            floater.classList.remove("op1-float-tight", "op1-float-wrap");
+            var over = function () { return floater.scrollWidth > floater.clientWidth + 1; };
+            if (over()) floater.classList.add("op1-float-tight");
+            if (over()) floater.classList.add("op1-float-wrap");
             reserve();
             keepAbove(document.activeElement);     // the bar came over the focus
           }
