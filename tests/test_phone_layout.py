@@ -305,3 +305,38 @@ def test_at_320_px_a_right_answers_replay_fills_the_box_and_its_pinned_counter_i
     assert all(abs(x) <= 1 for x in fit), ("the frame is not the box's width", fit)
     assert re.fullmatch(r"\d+ / \d+", bar["text"]), bar
     assert 0 <= bar["left"] and bar["right"] <= bar["vw"] and not bar["over"] and bar["buttons"], bar
+
+
+# -- the pinned step bar on a laptop -----------------------------------------------------------------
+
+def test_on_a_laptop_the_pinned_bar_never_covers_what_follows_the_player(chromium, server):
+    """At 1366x768, chapter 10's replay in "When a line fails": scrolled until the player's foot
+    was at 612 px, the pinned step bar (its top at 721 px) still showed at the window's foot, over
+    the beginning of what follows the player.  The bar shows while the player's own bar is off
+    the screen, as before, but once the player ends above the window's foot the bar rides up with
+    it, in the room the player keeps for it at its foot: whole inside the player, never over what
+    follows it."""
+    ctx, pg = _page(chromium, server, "10-two-links", *LAPTOP)
+    try:
+        k = pg.evaluate("""() => { const s = document.getElementById('when-a-line-fails');
+            return Array.from(document.querySelectorAll('.op1-player')).findIndex(p => s.contains(p)); }""")
+        assert k >= 0
+        seen = []
+        for foot in (1200, 900, 800, 760, 700, 612, 500):
+            pg.evaluate("([k, y]) => { const r = document.querySelectorAll('.op1-player')[k];"
+                        " window.scrollBy(0, r.getBoundingClientRect().bottom - y); }", [k, foot])
+            pg.wait_for_timeout(100)
+            _frame(pg)
+            seen.append(pg.evaluate("""k => { const r = document.querySelectorAll('.op1-player')[k], f = r.querySelector('.op1-float');
+                const fr = f.getBoundingClientRect(), pr = r.getBoundingClientRect(), bar = r.querySelector('.op1-bar').getBoundingClientRect();
+                const hit = f.hidden ? null : document.elementFromPoint(fr.left + fr.width / 2, fr.top + fr.height / 2);
+                return {foot: Math.round(pr.bottom), own: Math.round(bar.bottom), shown: !f.hidden,
+                        top: fr.top, bottom: fr.bottom, onTop: !!hit && f.contains(hit)}; }""", k))
+    finally:
+        ctx.close()
+    assert seen[0]["shown"] and seen[0]["own"] < 0 and seen[0]["bottom"] > 740, seen[0]   # at the window's foot
+    at = {s["foot"]: s for s in seen}
+    assert at[612]["shown"] and at[612]["onTop"], at[612]             # the reader still steps from it
+    for s in seen:
+        if s["shown"]:
+            assert s["bottom"] <= s["foot"] - 8, ("the pinned bar over what follows the player", s)

@@ -556,7 +556,7 @@
         if (floater) {
           var was = floater.hidden;                  // (its height where it shows: player.css)
           if (was) { floater.style.visibility = "hidden"; floater.hidden = false; }
-          foot = Math.min(vh, floater.getBoundingClientRect().top);
+          foot = Math.min(vh, floater.getBoundingClientRect().top + (floater.__op1Lift || 0));   // (not lifted: dock)
           if (was) { floater.hidden = true; floater.style.visibility = ""; }
         }
         var cs = getComputedStyle(nb), line = parseFloat(cs.lineHeight) || 1.4 * (parseFloat(cs.fontSize) || 14);
@@ -1159,12 +1159,13 @@
         };
         // How far above the foot of the view the bar's top is: measured while it shows (player.css
         // sizes it by the screen), else once where it would show; again after a resize.
-        var room = null;
+        // (where it shows at the foot of the view: not lifted to the player's foot, dock)
+        var room = null, lift = 0;
         var barRoom = function (v) {
           if (room === null || !floater.hidden) {
             var was = floater.hidden;
             if (was) { floater.style.visibility = "hidden"; floater.hidden = false; }
-            var t = floater.getBoundingClientRect().top;
+            var t = floater.getBoundingClientRect().top + lift;
             if (was) { floater.hidden = true; floater.style.visibility = ""; }
             if (t < v.bottom) room = v.bottom - t;
           }
@@ -1201,13 +1202,34 @@
         var reserve = function () {
           if (pad0 === null) pad0 = parseFloat(getComputedStyle(root).paddingBottom) || 0;
           var f = floater.getBoundingClientRect();
-          var room = Math.ceil(f.height + Math.max(0, view().bottom - f.bottom) + 8);
+          var room = Math.ceil(f.height + Math.max(0, view().bottom - (f.bottom + lift)) + 8);
           if (room > 8) root.style.paddingBottom = (pad0 + room) + "px";
+        };
+        // The player ends above the foot of the view (scrolled on past it, the reader on the
+        // tables' tab or already in the text after it): the bar rides up with the player's foot,
+        // in the room the player keeps for it there (reserve), as a sticky footer stays in its
+        // box, so that it never covers what follows the player -- at 1366x768 it covered the
+        // title of the replay after chapter 10's in "When a line fails", the player's foot 110 px
+        // above it.  (Hidden there instead, it left a phone's reader on the Router tables tab,
+        // the tables mid-screen, without step buttons: see pinned.)  A "translate", which adds to
+        // the bar's centring transform: its place (bottom) is player.css's.
+        var dock = function () {
+          var up = 0;
+          if (!floater.hidden && pad0 !== null) {
+            var bb = parseFloat(getComputedStyle(root).borderBottomWidth) || 0;
+            up = Math.max(0, Math.round(view().bottom - (root.getBoundingClientRect().bottom - bb - pad0)));
+          }
+          if (up === lift) return;
+          lift = floater.__op1Lift = up;
+          floater.style.translate = up ? "0 " + (-up) + "px" : "";
         };
         var queued = false;
         var check = function () {
           queued = false;
-          var hide = !pinned();
+          toggle(!pinned());
+          dock();
+        };
+        var toggle = function (hide) {
           if (hide === floater.hidden) return;
           // A pinned button that has the focus as the bar hides hands it to the same button in
           // the player's own bar (not scrolled to): hidden with the bar, the focus went to the
@@ -1239,6 +1261,7 @@
             if (over()) floater.classList.add("op1-float-tight");
             if (over()) floater.classList.add("op1-float-wrap");
             reserve();
+            dock();
             keepAbove(document.activeElement);     // the bar came over the focus
           }
         };
