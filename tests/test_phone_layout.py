@@ -340,3 +340,36 @@ def test_on_a_laptop_the_pinned_bar_never_covers_what_follows_the_player(chromiu
     for s in seen:
         if s["shown"]:
             assert s["bottom"] <= s["foot"] - 8, ("the pinned bar over what follows the player", s)
+
+
+# -- a phone's narration -------------------------------------------------------------------------
+
+def test_on_a_phone_the_narration_holds_five_lines_and_says_more(chromium, server):
+    """At 360x740 the narration box held the replay's tallest narration at every step (208 px for
+    the 75 px of most steps' text, chapter 1's first replay), and the network drawing began 385 px
+    or more under the player's buttons.  It holds five lines; a longer narration scrolls in it
+    with "more ↓" at its foot, and the box keeps its height from step to step, so the drawing
+    under it stays where it is."""
+    ctx, pg = _page(chromium, server, "01-network", 360, 740)
+    try:
+        P = pg.locator(".op1-player").first
+        n = int(P.get_attribute("data-frames"))
+        seen = []
+        for s in range(n):
+            if s:
+                P.locator(".op1-bar button[data-act=next]").evaluate("b => b.click()")
+            _frame(pg)
+            seen.append(P.evaluate("""el => { const nb = el.querySelector('.op1-narr'), cs = getComputedStyle(nb);
+                const svg = Array.from(el.querySelectorAll('svg.op1-topo')).find(s => s.getBoundingClientRect().width);
+                const cue = el.querySelector('.op1-narr + .op1-more > span');
+                return {h: nb.getBoundingClientRect().height, line: parseFloat(cs.lineHeight),
+                        pad: parseFloat(cs.paddingTop) + parseFloat(cs.paddingBottom),
+                        cut: nb.scrollHeight > nb.clientHeight + 1, more: !!(cue && cue.getBoundingClientRect().height),
+                        draw: Math.round(svg.getBoundingClientRect().top - el.querySelector('.op1-bar').getBoundingClientRect().bottom)}; }"""))
+    finally:
+        ctx.close()
+    assert any(s["cut"] for s in seen) and not all(s["cut"] for s in seen), seen
+    for k, s in enumerate(seen):
+        assert s["h"] <= 5 * s["line"] + s["pad"] + 2, (k + 1, s)
+        assert s["more"] == s["cut"], (k + 1, s)
+    assert len({round(s["h"]) for s in seen}) == 1 and len({s["draw"] for s in seen}) == 1, seen

@@ -538,14 +538,17 @@
       }
 
       // A phone's column (the network drawn top to bottom, under the narration): the narration
-      // holds as many lines as the screen leaves over the whole drawing, between the page's sticky
-      // header (HEADER: the book's, 56 px on a phone) and the pinned step buttons, 4 to 12 lines;
-      // a longer one scrolls in it.  (A fixed 6 lines, tuned for 360x740 and 390x844: at 375x667
-      // the drawing's foot was 53 to 65 px under the buttons, and a 7-to-11-line narration, often
-      // its point at its end, was cut.)  The screen's height without the browser's bars
-      // (the root's clientHeight), so that they, shown and hidden as the page scrolls, move
-      // nothing.  Elsewhere player.css's cap.
-      var HEADER = 56;
+      // holds PHONE_LINES lines, or as many as the screen leaves over the whole drawing between
+      // the page's sticky header (HEADER: the book's, 56 px on a phone) and the pinned step
+      // buttons if that is fewer, 4 at least; a longer one scrolls in it, "more ↓" at its foot.
+      // (A fixed 6 lines, tuned for 360x740 and 390x844: at 375x667 the drawing's foot was 53 to
+      // 65 px under the buttons.  Holding as many lines as the screen left, up to 12, the box
+      // was as tall as a replay's tallest narration at every step, 208 px at 360x740, while most
+      // steps say theirs in 3 to 5 lines: over 100 px of blank between the buttons and the
+      // drawing, which began 385 px or more under the buttons.)  The screen's height without the
+      // browser's bars (the root's clientHeight), so that they, shown and hidden as the page
+      // scrolls, move nothing.  Elsewhere player.css's cap.
+      var HEADER = 56, PHONE_LINES = 5;
       function capNarr(p, nb) {
         nb.style.maxHeight = "";
         var t = p.topos.filter(function (o) {
@@ -564,7 +567,7 @@
                   (parseFloat(cs.borderTopWidth) || 0) + (parseFloat(cs.borderBottomWidth) || 0);
         var below = t.svg.getBoundingClientRect().bottom - nb.getBoundingClientRect().bottom;
         var room = Math.floor(foot - 4 - HEADER - below);      // (4 px: air above the buttons)
-        nb.style.maxHeight = Math.max(4 * line + pad, Math.min(12 * line + pad, room)) + "px";
+        nb.style.maxHeight = Math.max(4 * line + pad, Math.min(PHONE_LINES * line + pad, room)) + "px";
       }
 
       function fitNarr(p) {
