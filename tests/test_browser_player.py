@@ -760,15 +760,22 @@ def test_a_comparisons_ladder_row_names_the_runs_differing_first():
 LIVE_COLUMN_PX = 662
 
 
+def _as_drawing(P) -> None:
+    """The router tables of the player (or comparison) ``P`` as a drawing: a phone's reader's
+    choice ("show as text" unticked), as a phone starts them as text (player.js)."""
+    P.evaluate("el => el.querySelectorAll('.op1-text-toggle').forEach(c => { if (c.checked) c.click(); })")
+
+
 @pytest.mark.parametrize("screen", ["laptop 1280x720", "phone 390x844"])
 def test_the_router_tables_are_shown_whole_and_their_marked_row_in_view(tmp_path, screen):
     """Chapter 6's run (and with 4 uplinks, the tallest tables): on a laptop (1280x720, the
     book's column) and a phone (390x844) no row of the router's tables is hidden below the
     bottom of their box (it was capped at 70 % / 60 % of the window's height: the conntrack
     table's last rows, with 4 uplinks all of it, were cut off); on the phone, where the tables
-    are wider than their box, every step shows them from their left edge (the rows' keys, the
-    tables' titles), and a row it marks (NEW, SNAT, DEL ...) whose words end past the box's
-    faded right edge has an arrow there at its height."""
+    are wider than their box, drawn (the reader's choice: they start as text), every step shows
+    them from their left edge (the rows' keys, the tables' titles), and a row it marks (NEW,
+    SNAT, DEL ...) whose words end past the box's faded right edge has an arrow there at its
+    height."""
     need_dot()
     exe = _need_browser()
     w, h = (1280, 720) if screen.startswith("laptop") else (390, 844)
@@ -782,6 +789,7 @@ def test_the_router_tables_are_shown_whole_and_their_marked_row_in_view(tmp_path
             P = pg.locator("[data-replay]").nth(j)
             if w < 500:
                 P.locator("[data-tab=state]").click()
+                _as_drawing(P)
             marked = [k for k in range(pl.frames) if any(m in pl._frames.states[pl._frames.state_of[k]]
                                                             for m in ('fill="#d5f0e6"', 'fill="#d7ebf7"'))]
             for k in [12] + marked[:4]:
@@ -812,7 +820,7 @@ def test_the_router_tables_are_shown_whole_and_their_marked_row_in_view(tmp_path
 
 def test_at_320_px_the_router_tables_open_at_their_left_edge(tmp_path):
     """Chapter 6's replay at 320 px: Next ten times with the ladder shown, then the "Router
-    tables" tab -- the tables open at their left edge (scrollLeft 0), so the route cache's key
+    tables" tab, drawn (the reader's choice: they start as text) -- the tables open at their left edge (scrollLeft 0), so the route cache's key
     ("192.168.0.1 → 200.0.0.1 iif eth0"), the NAT tuples and the tables' titles read whole; and
     again at the following steps, where the marked rows cut by the right edge have their arrow.
     (Scrolled to the marked words, one offset for the four tables, they read "1 iif eth0" and
@@ -831,6 +839,7 @@ def test_at_320_px_the_router_tables_open_at_their_left_edge(tmp_path):
         for _ in range(10):
             P.locator(".op1-bar button[data-act=next]").click()
         P.locator("[data-tab=state]").click()
+        _as_drawing(P)
         got = []
         for _ in range(3):
             pg.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
@@ -2532,7 +2541,8 @@ def test_on_a_phone_the_router_tables_stay_at_their_left_edge_and_point_at_marks
     """Chapter 1's replay at 375x667: each step scrolled the router tables right to its marked
     words, one offset for the four stacked tables: the titles read "andom)", the keys ".0.1 →
     200.0.0.1 iif eth0", a HIT tag left of the words was hidden, and a reader's swipe back was
-    undone at the next step.  The tables stay at their left edge (titles and keys whole); a
+    undone at the next step.  Drawn (the reader's choice: they start as text), the tables stay
+    at their left edge (titles and keys whole); a
     marked row whose words end past the box's right edge, or under its fade, has an arrow there
     at its height, and a tap on it scrolls the box until they end clear of the fade.  A reader's
     own scroll is kept through a change of tab, and through steps that mark the same rows; new
@@ -2548,6 +2558,7 @@ def test_on_a_phone_the_router_tables_stay_at_their_left_edge_and_point_at_marks
         try:
             pg, P = _phone_at_narration(browser, tmp_path / "tables.html", 375, 667)
             P.locator(".op1-tabs [data-tab=state]").tap()
+            _as_drawing(P)
             seen = []
             for k in range(10):
                 if k:
@@ -2597,8 +2608,9 @@ def test_on_a_phone_the_router_tables_stay_at_their_left_edge_and_point_at_marks
 
 
 def test_in_a_comparison_on_a_phone_both_panes_tables_point_at_their_marks(tmp_path):
-    """A comparison at 375 px (chapter 8's kind): both runs' router tables stay at their left
-    edge at every step, each with its arrows at its marked rows cut by the right edge."""
+    """A comparison at 375 px (chapter 8's kind), its router tables drawn (the reader's choice:
+    they start as text): both runs' tables stay at their left edge at every step, each with its
+    arrows at its marked rows cut by the right edge."""
     need_dot()
     exe = _need_browser()
     a = sim.run("equalize-nat", seed=1, size=3000)
@@ -2610,6 +2622,7 @@ def test_in_a_comparison_on_a_phone_both_panes_tables_point_at_their_marks(tmp_p
         P = pg.locator("[data-replay]").first
         for j in range(2):
             P.locator(".op1-pane").nth(j).locator(".op1-tabs [data-tab=state]").evaluate("b => b.click()")
+        _as_drawing(P)
         got = []
         for k in range(16):
             if k:

@@ -373,3 +373,34 @@ def test_on_a_phone_the_narration_holds_five_lines_and_says_more(chromium, serve
         assert s["h"] <= 5 * s["line"] + s["pad"] + 2, (k + 1, s)
         assert s["more"] == s["cut"], (k + 1, s)
     assert len({round(s["h"]) for s in seen}) == 1 and len({s["draw"] for s in seen}) == 1, seen
+
+
+# -- a phone's router tables -----------------------------------------------------------------------
+
+def test_on_a_phone_the_router_tables_start_as_text(chromium, server):
+    """At 360x740 the "Router tables" tab showed the tables' drawing, 475 px wide in a 288 px box,
+    read by swiping it sideways.  On a phone they start as text ("show as text" ticked), which
+    wraps in the box; the reader can switch back to the drawing.  A laptop starts with the
+    drawing, as before."""
+    ctx, pg = _page(chromium, server, "06-equalize-nat", 360, 740)
+    look = """el => { const b = el.querySelector('.op1-state-box'), svg = b.querySelector('svg');
+        return {ticked: el.querySelector('.op1-text-toggle').checked, sw: b.scrollWidth, cw: b.clientWidth,
+                svg: svg.getBoundingClientRect().width, text: b.querySelector('.op1-vh').getBoundingClientRect().width}; }"""
+    try:
+        P = pg.locator(".op1-player").first
+        P.locator("[data-tab=state]").evaluate("b => b.click()")
+        _frame(pg)
+        phone = P.evaluate(look)
+        P.locator(".op1-text-toggle").evaluate("c => c.click()")
+        _frame(pg)
+        drawn = P.evaluate(look)
+    finally:
+        ctx.close()
+    ctx, pg = _page(chromium, server, "06-equalize-nat", *LAPTOP)
+    try:
+        laptop = pg.locator(".op1-player").first.evaluate(look)
+    finally:
+        ctx.close()
+    assert phone["ticked"] and phone["svg"] == 0 and phone["text"] > 200 and phone["sw"] <= phone["cw"] + 1, phone
+    assert not drawn["ticked"] and drawn["svg"] > drawn["cw"], drawn
+    assert not laptop["ticked"] and laptop["svg"] > 300, laptop

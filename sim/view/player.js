@@ -181,6 +181,17 @@
             settle(p);
           });
         }
+        // The router tables start as text on a phone (a screen below 30em): drawn, they were
+        // 475 px wide in a 288 px box at 360 px, read by swiping sideways row by row; as text
+        // they wrap in the box.  The reader can switch back to the drawing (the box is theirs
+        // from then on: kept from step to step, player.css).  The players remember no choice
+        // from one page to the next, nor does this.
+        var txt = el.querySelector("input.op1-text-toggle");
+        if (txt) {
+          if (window.matchMedia && window.matchMedia("(max-width: 30em)").matches) txt.checked = true;
+          // (the drawing shown again: its box from its left edge, its arrows to the marked rows)
+          txt.addEventListener("change", function () { settle(p); });
+        }
         // The network's two drawings (showTopo): each with the step it shows (null: the one the
         // page arrived with, step 0), its highlights (to undo them), and whether it is shown.
         // The page arrives with step 0 drawn in both.
