@@ -404,3 +404,19 @@ def test_on_a_phone_the_router_tables_start_as_text(chromium, server):
     assert phone["ticked"] and phone["svg"] == 0 and phone["text"] > 200 and phone["sw"] <= phone["cw"] + 1, phone
     assert not drawn["ticked"] and drawn["svg"] > drawn["cw"], drawn
     assert not laptop["ticked"] and laptop["svg"] > 300, laptop
+
+
+# -- a live panel ------------------------------------------------------------------------------------
+
+def test_a_live_panels_checkboxes_are_32_px_targets(chromium, server):
+    """At 360 px chapter 3's live panel: the "ingress filter (BCP 38)" label was 23.8 px tall
+    around a 20 px box, a tap just above or below it missed.  Each checkbox's label is at least
+    32 px tall, as the panel's other controls are (WCAG 2.5.8 asks 24)."""
+    ctx, pg = _page(chromium, server, "03-connection-level", 360, 740)
+    try:
+        got = pg.evaluate("""() => Array.from(document.querySelectorAll('.op1-lc-bool')).filter(l => l.offsetParent)
+            .map(l => [l.textContent.trim().slice(0, 30), l.getBoundingClientRect().height])""")
+    finally:
+        ctx.close()
+    assert len(got) >= 2, got
+    assert all(h >= 32 for _, h in got), got
