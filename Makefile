@@ -48,7 +48,7 @@ book-secret-notice:
 book: book-secret-notice system $(STAMP) $(BOOK_STAMP) $(NODE_STAMP) $(LIVE_STAMP)
 	@$(PY) book/op1_live.py repository > /dev/null
 	@h=$$($(BOOK_DEPS)); if [ "$$(cat _build/.book-deps 2>/dev/null)" != "$$h" ]; then \
-	  rm -rf _build/.jupyter_cache _build/jupyter_execute _build/.doctrees; fi
+	  rm -rf _build/.jupyter_cache _build/jupyter_execute _build/.doctrees _build/sx-replays; fi
 	@# a page that moved or left the table of contents would stay in _build/html from the
 	@# last build, reachable by old links: the pages are written afresh when _toc.yml changed
 	@if ! cmp -s _toc.yml _build/.toc-built; then rm -rf _build/html _build/.doctrees; fi

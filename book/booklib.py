@@ -127,14 +127,15 @@ def _myst_glue():
     return glue
 
 
-def md(text: str, records: bool = False):
+def md(text: str, records: bool = False, *, as_cards: bool = False, row_label: bool = False):
     """Display computed Markdown (tables, sentences built from results).  A table of records --
     ``CARD_COLUMNS`` columns or more, a cell of a sentence or more, or any table of
     ``CARD_COLUMNS`` columns or more if ``records`` (``cards``) -- is shown as the HTML table
-    ``cards`` makes, which a phone shows as one card a row.  (It goes in the Markdown, where a
-    Markdown table goes: an HTML output is drawn on a light panel in the theme's dark mode.)"""
+    ``cards`` makes, which a phone shows as one card a row; so is any table given ``as_cards``
+    (``cards``' ``always``, ``row_label``).  (It goes in the Markdown, where a Markdown table
+    goes: an HTML output is drawn on a light panel in the theme's dark mode.)"""
     from IPython.display import Markdown, display
-    display(Markdown(cards(text, records) or text))
+    display(Markdown(cards(text, records, always=as_cards, row_label=row_label) or text))
 
 
 #: A table is a table of records, shown as cards on a phone (``cards``), when it has this many
@@ -147,12 +148,16 @@ CARD_COLUMNS = 4
 CARD_CELL = 100
 
 
-def cards(text: str, records: bool = False) -> str | None:
+def cards(text: str, records: bool = False, *, always: bool = False, row_label: bool = False) -> str | None:
     """HTML for the Markdown table ``text`` (as ``table`` or ``sim.measured.markdown`` write
-    it) if it is a table of records (``CARD_COLUMNS``, ``CARD_CELL``), else None.  With
-    ``records`` a table of short cells is one too (``CARD_COLUMNS`` still): chapter 9's
-    kernel-beside-simulator comparison, whose pairs of cells a phone must show in one card,
-    where a table scrolling sideways would show one of each pair.
+    it) if it is a table of records (``CARD_COLUMNS``, ``CARD_CELL``) or ``always`` is true,
+    else None.  With ``records`` a table of short cells is one too (``CARD_COLUMNS`` still):
+    chapter 9's kernel-beside-simulator comparison, whose pairs of cells a phone must show in one
+    card, where a table scrolling sideways would show one of each pair.  ``always``: a table
+    whose columns a phone cannot show side by side, whichever its size (chapter 6's summary,
+    three columns whose third is a sentence, was 395 px in a 328 px box, every reason cut at its
+    edge; its Monte Carlo table of seven short columns, 722 px).  ``row_label``: a card's
+    heading names its column too ("uplinks n: 2", not a bare "2"), for a first column of figures.
 
     At 320 px such a table showed two and a half of its four columns, the hidden fourth's
     sentence set every row's height (the cells in view sat above 400 px of blank), and a
@@ -164,26 +169,29 @@ def cards(text: str, records: bool = False) -> str | None:
     screen reader still reads a table with its headers.  None too for a cell with Markdown
     other than code spans and bold (its links, roles or emphasis are the book's to render)."""
     rows = _pipe_table(text)
-    if (not rows or len(rows[0]) < CARD_COLUMNS
-            or not (records or any(len(c) >= CARD_CELL for r in rows[1:] for c in r))
-            or any(_UNRENDERED.search(c) for r in rows for c in r)):
+    if not rows or any(_UNRENDERED.search(c) for r in rows for c in r):
+        return None
+    if not always and (len(rows[0]) < CARD_COLUMNS
+                       or not (records or any(len(c) >= CARD_CELL for r in rows[1:] for c in r))):
         return None
     head, body = rows[0], rows[1:]
     out = ['<div class="pst-scrollable-table-container"><table class="table op1-cards">', "<thead>",
            '<tr class="row-odd">' + "".join(f'<th class="head" scope="col"><p>{_inline(c)}</p></th>'
                                             for c in head) + "</tr>", "</thead>", "<tbody>"]
-    labels = [html.escape(_plain(c)) for c in head]
+    labels = [html.escape(_smartquotes(_plain(c))) for c in head]     # (the header's "SYN’s", not "SYN's")
+    row_attr = f' data-label="{labels[0]}"' if row_label else ""
     for k, r in enumerate(body):
         out.append(f'<tr class="row-{"even" if k % 2 == 0 else "odd"}">'
-                   f'<th scope="row"><p>{_inline(r[0])}</p></th>'
+                   f'<th scope="row"{row_attr}><p>{_inline(r[0])}</p></th>'
                    + "".join(f'<td data-label="{lab}"><p>{_inline(c)}</p></td>' for lab, c in zip(labels[1:], r[1:]))
                    + "</tr>")
     out += ["</tbody>", "</table>", "</div>"]
     return "\n".join(out)
 
 
-#: Markdown in a cell that ``cards`` does not render: a link, a role, emphasis, math, HTML
-_UNRENDERED = re.compile(r"\]\(|\}`|(?<![*\\])\*(?!\*)|\$|<")
+#: Markdown in a cell that ``cards`` does not render: a link, a role, emphasis, math, HTML (a
+#: tag: not "< 1", chapter 6's verdict, a less-than sign)
+_UNRENDERED = re.compile(r"\]\(|\}`|(?<![*\\])\*(?!\*)|\$|<(?=[A-Za-z/!?])")
 
 
 def _pipe_table(text: str) -> list[list[str]] | None:

@@ -187,6 +187,17 @@
             settle(p);
           });
         }
+        // The router tables start as text on a phone (a screen below 30em): drawn, they were
+        // 475 px wide in a 288 px box at 360 px, read by swiping sideways row by row; as text
+        // they wrap in the box.  The reader can switch back to the drawing (the box is theirs
+        // from then on: kept from step to step, player.css).  The players remember no choice
+        // from one page to the next, nor does this.
+        var txt = el.querySelector("input.op1-text-toggle");
+        if (txt) {
+          if (window.matchMedia && window.matchMedia("(max-width: 30em)").matches) txt.checked = true;
+          // (the drawing shown again: its box from its left edge, its arrows to the marked rows)
+          txt.addEventListener("change", function () { settle(p); });
+        }
         // The network's two drawings (showTopo): each with the step it shows (null: the one the
         // page arrived with, step 0), its highlights (to undo them), and whether it is shown.
         // The page arrives with step 0 drawn in both.
@@ -561,14 +572,17 @@
       }
 
       // A phone's column (the network drawn top to bottom, under the narration): the narration
-      // holds as many lines as the screen leaves over the whole drawing, between the page's sticky
-      // header (HEADER: the book's, 56 px on a phone) and the pinned step buttons, 4 to 12 lines;
-      // a longer one scrolls in it.  (A fixed 6 lines, tuned for 360x740 and 390x844: at 375x667
-      // the drawing's foot was 53 to 65 px under the buttons, and a 7-to-11-line narration, often
-      // its point at its end, was cut.)  The screen's height without the browser's bars
-      // (the root's clientHeight), so that they, shown and hidden as the page scrolls, move
-      // nothing.  Elsewhere player.css's cap.
-      var HEADER = 56;
+      // holds PHONE_LINES lines, or as many as the screen leaves over the whole drawing between
+      // the page's sticky header (HEADER: the book's, 56 px on a phone) and the pinned step
+      // buttons if that is fewer, 4 at least; a longer one scrolls in it, "more ↓" at its foot.
+      // (A fixed 6 lines, tuned for 360x740 and 390x844: at 375x667 the drawing's foot was 53 to
+      // 65 px under the buttons.  Holding as many lines as the screen left, up to 12, the box
+      // was as tall as a replay's tallest narration at every step, 208 px at 360x740, while most
+      // steps say theirs in 3 to 5 lines: over 100 px of blank between the buttons and the
+      // drawing, which began 385 px or more under the buttons.)  The screen's height without the
+      // browser's bars (the root's clientHeight), so that they, shown and hidden as the page
+      // scrolls, move nothing.  Elsewhere player.css's cap.
+      var HEADER = 56, PHONE_LINES = 5;
       function capNarr(p, nb) {
         nb.style.maxHeight = "";
         var t = p.topos.filter(function (o) {
@@ -579,7 +593,7 @@
         if (floater) {
           var was = floater.hidden;                  // (its height where it shows: player.css)
           if (was) { floater.style.visibility = "hidden"; floater.hidden = false; }
-          foot = Math.min(vh, floater.getBoundingClientRect().top);
+          foot = Math.min(vh, floater.getBoundingClientRect().top + (floater.__op1Lift || 0));   // (not lifted: dock)
           if (was) { floater.hidden = true; floater.style.visibility = ""; }
         }
         var cs = getComputedStyle(nb), line = parseFloat(cs.lineHeight) || 1.4 * (parseFloat(cs.fontSize) || 14);
@@ -587,7 +601,7 @@
                   (parseFloat(cs.borderTopWidth) || 0) + (parseFloat(cs.borderBottomWidth) || 0);
         var below = t.svg.getBoundingClientRect().bottom - nb.getBoundingClientRect().bottom;
         var room = Math.floor(foot - 4 - HEADER - below);      // (4 px: air above the buttons)
-        nb.style.maxHeight = Math.max(4 * line + pad, Math.min(12 * line + pad, room)) + "px";
+        nb.style.maxHeight = Math.max(4 * line + pad, Math.min(PHONE_LINES * line + pad, room)) + "px";
       }
 
       function fitNarr(p) {
@@ -1188,12 +1202,13 @@
         };
         // How far above the foot of the view the bar's top is: measured while it shows (player.css
         // sizes it by the screen), else once where it would show; again after a resize.
-        var room = null;
+        // (where it shows at the foot of the view: not lifted to the player's foot, dock)
+        var room = null, lift = 0;
         var barRoom = function (v) {
           if (room === null || !floater.hidden) {
             var was = floater.hidden;
             if (was) { floater.style.visibility = "hidden"; floater.hidden = false; }
-            var t = floater.getBoundingClientRect().top;
+            var t = floater.getBoundingClientRect().top + lift;
             if (was) { floater.hidden = true; floater.style.visibility = ""; }
             if (t < v.bottom) room = v.bottom - t;
           }
@@ -1230,13 +1245,34 @@
         var reserve = function () {
           if (pad0 === null) pad0 = parseFloat(getComputedStyle(root).paddingBottom) || 0;
           var f = floater.getBoundingClientRect();
-          var room = Math.ceil(f.height + Math.max(0, view().bottom - f.bottom) + 8);
+          var room = Math.ceil(f.height + Math.max(0, view().bottom - (f.bottom + lift)) + 8);
           if (room > 8) root.style.paddingBottom = (pad0 + room) + "px";
+        };
+        // The player ends above the foot of the view (scrolled on past it, the reader on the
+        // tables' tab or already in the text after it): the bar rides up with the player's foot,
+        // in the room the player keeps for it there (reserve), as a sticky footer stays in its
+        // box, so that it never covers what follows the player -- at 1366x768 it covered the
+        // title of the replay after chapter 10's in "When a line fails", the player's foot 110 px
+        // above it.  (Hidden there instead, it left a phone's reader on the Router tables tab,
+        // the tables mid-screen, without step buttons: see pinned.)  A "translate", which adds to
+        // the bar's centring transform: its place (bottom) is player.css's.
+        var dock = function () {
+          var up = 0;
+          if (!floater.hidden && pad0 !== null) {
+            var bb = parseFloat(getComputedStyle(root).borderBottomWidth) || 0;
+            up = Math.max(0, Math.round(view().bottom - (root.getBoundingClientRect().bottom - bb - pad0)));
+          }
+          if (up === lift) return;
+          lift = floater.__op1Lift = up;
+          floater.style.translate = up ? "0 " + (-up) + "px" : "";
         };
         var queued = false;
         var check = function () {
           queued = false;
-          var hide = !pinned();
+          toggle(!pinned());
+          dock();
+        };
+        var toggle = function (hide) {
           if (hide === floater.hidden) return;
           // A pinned button that has the focus as the bar hides hands it to the same button in
           // the player's own bar (not scrolled to): hidden with the bar, the focus went to the
@@ -1260,10 +1296,15 @@
             }
             // narrower than the phone rules allow for -- a notebook (JupyterLab at 375 px leaves it
             // some 290), a larger font (150 % at 375 px: the counter went past the screen's edge)
-            // -- the buttons closer, as on a 320 px phone (player.css)
-            floater.classList.remove("op1-float-tight");
-            if (floater.scrollWidth > floater.clientWidth + 1) floater.classList.add("op1-float-tight");
+            // -- the buttons closer, as on a 320 px phone (player.css); narrower still -- a right
+            // answer's replay in its frame on a 320 px phone, 251 to 281 px wide -- the step
+            // counter on a line of its own above them ("12 / 13" was cut to "12" at the edge)
+            floater.classList.remove("op1-float-tight", "op1-float-wrap");
+            var over = function () { return floater.scrollWidth > floater.clientWidth + 1; };
+            if (over()) floater.classList.add("op1-float-tight");
+            if (over()) floater.classList.add("op1-float-wrap");
             reserve();
+            dock();
             keepAbove(document.activeElement);     // the bar came over the focus
           }
         };
