@@ -133,7 +133,8 @@ def test_a_code_block_of_aligned_columns_keeps_its_lines_and_fades_where_it_scro
     for b in phone:
         assert b["scrolls"] and all(len(line) <= 1 for line in b["rows"]), b["first"]
         assert "gradient" in b["mask"], b
-    assert laptop and all("gradient" in b["mask"] for b in laptop), [(b["first"], b["mask"]) for b in laptop]
+    # (chapter 10's recipe now wraps at 64 columns: a laptop may find no block that scrolls)
+    assert all("gradient" in b["mask"] for b in laptop), [(b["first"], b["mask"]) for b in laptop]
 
 
 # -- tables --------------------------------------------------------------------------------------
@@ -173,7 +174,7 @@ def test_a_tables_last_column_keeps_a_readable_width_only_for_sentences(chromium
     mid = {**_tables(chromium, server, "06-equalize-nat", 600, 800),
            **_tables(chromium, server, "09-modern-linux", 600, 800)}
     prose = [t for t in mid.values() if t["head"][-1] in ("why", "what the remote host saw")]
-    assert len(prose) >= 2, list(mid)
+    assert prose, list(mid)     # chapter 9's "what the remote host saw" is now a side-by-side table
     assert all(t["last"] >= 190 for t in prose), prose
 
 
