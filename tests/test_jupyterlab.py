@@ -289,3 +289,59 @@ def test_the_live_players_downloads_are_blob_urls_when_clicked(lab, chromium):
     for name, (href, url, data, after) in got.items():
         assert url.startswith("blob:") and after == url, (name, url[:40])
         assert data == base64.b64decode(href.split(";base64,", 1)[1]), name
+
+
+#: the computed styles of every element of every exercise, in document order (JupyterLab's own
+#: additions to a heading -- its number, its anchor link -- left out)
+EXERCISE_SNAPSHOT = """(props) => {
+  const out = [];
+  for (const o of document.querySelectorAll('.sx-exercise'))
+    for (const e of o.querySelectorAll('*')) {
+      if (e.closest('svg, .numbering-entry, .jp-InternalAnchorLink')) continue;
+      const cs = getComputedStyle(e);
+      out.push([e.tagName.toLowerCase() + [...e.classList].map(c => '.' + c).join(''), props.map(p => cs.getPropertyValue(p))]);
+    }
+  return out; }"""
+
+
+def test_a_chapters_exercises_in_jupyterlab_keep_their_own_look(lab, chromium):
+    """A chapter's exercises run in JupyterLab (their id box, their traces): JupyterLab's rules for
+    an output's pre and code drew the trace and the code in the theme's colours -- white on black
+    in the dark theme, inside the exercise's light box --, at 15 px, without the box's frame and
+    padding; its heading rule moved the title down.  Each element has the style it has on a page
+    of its own, light and dark, but for what the host rightly decides: its monospace and buttons'
+    fonts, and the margins around a trace (the book's theme and JupyterLab give none)."""
+    from sim.exercises.html import chapter_html
+    base, work = lab
+    html = chapter_html(2, pool=True)            # what a kernel's chapter_html(2) gives: test_exercises
+    _signed_notebook(work / "root" / "exercises.ipynb", [html], work / "data")
+    page, blocked = _page(chromium, base)
+    try:
+        page.goto(f"{base}/lab/workspaces/exercises/tree/exercises.ipynb?reset&token={TOKEN}")
+        page.wait_for_selector(".jp-OutputArea-output .sx-exercise .sx-student .sx-sid-input", timeout=90_000)
+        width = page.evaluate("() => document.querySelector('.sx-exercise').getBoundingClientRect().width")
+        themes = {}
+        for theme in ("JupyterLab Light", "JupyterLab Dark"):
+            page.evaluate("t => window.jupyterapp.commands.execute('apputils:change-theme', {theme: t})", theme)
+            page.wait_for_function("t => document.body.dataset.jpThemeName === t", arg=theme, timeout=30_000)
+            page.wait_for_timeout(500)
+            themes[theme] = page.evaluate(EXERCISE_SNAPSHOT, PROPS)
+        own = chromium.new_page(viewport={"width": 1400, "height": 1000})
+        own.set_content('<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"></head><body style="margin:0">'
+                        f'<div style="width:{width}px">{html}</div></body></html>')
+        own.wait_for_selector(".sx-student .sx-sid-input")
+        alone = own.evaluate(EXERCISE_SNAPSHOT, PROPS)
+        own.close()
+    finally:
+        page.close()
+    assert not blocked, blocked[:5]
+    for theme, there in themes.items():
+        assert [e[0] for e in there] == [e[0] for e in alone], f"{theme}: the exercises' elements differ"
+        differ = {}
+        for (tag, got), (_, want) in zip(there, alone):
+            for prop, a, b in zip(PROPS, got, want):
+                if a == b or prop == "font-family" or (prop in ("margin-top", "margin-bottom") and tag.startswith("pre")):
+                    continue
+                differ[(tag, prop, a, b)] = differ.get((tag, prop, a, b), 0) + 1
+        assert not differ, f"{theme}: styles of JupyterLab's in the exercises (element, property, " \
+                           f"in JupyterLab, alone: count): {dict(list(differ.items())[:12])}"

@@ -31,15 +31,20 @@ from ._js import JS as _JS
 CSS = """
 .sx-exercise{color-scheme:light;border:1px solid #c9d3de;border-left:4px solid #2b6cb0;border-radius:4px;padding:.8em 1em;margin:1em 0;
   font-family:system-ui,-apple-system,"Segoe UI",sans-serif;font-size:.9375rem;line-height:1.45;background:#fbfcfe;color:#1a202c}
-.sx-exercise h3{margin:.1em 0 .5em;font-size:1.05em;font-weight:bold;line-height:1.45}
+/* (The title, the traces and the code at a weight above JupyterLab's rules for an HTML output's
+   headings, pre and code, (0,2,1) and (0,2,2): in a notebook they drew the trace and the code in the
+   theme's colours -- white on black in its dark theme, inside the light box --, at 15 px, without
+   the box's frame and padding, and moved the title down.) */
+.sx-exercise.sx-exercise.sx-exercise h3{margin:.1em 0 .5em;font-size:1.05em;font-weight:bold;line-height:1.45}
 /* The box keeps its own light colours in a dark theme: its text must not take the theme's light ones. */
 .sx-exercise h3,.sx-exercise pre,.sx-exercise code,.sx-exercise label,.sx-exercise legend,.sx-exercise summary,
   .sx-exercise p,.sx-exercise b{color:#1a202c}
 .sx-exercise .sx-meta{color:#4a5568;font-size:.8125rem;font-weight:normal}
-.sx-exercise .sx-meta code{font-size:1em}
-.sx-exercise pre{background:#f1f4f8;border:1px solid #dde3ea;padding:.5em;overflow-x:auto;font-size:.75rem;line-height:1.35;
-  white-space:pre-wrap;overflow-wrap:anywhere}
-.sx-exercise code{background:#eef1f5;padding:0 .2em;border-radius:2px;font-size:.92em}
+.sx-exercise.sx-exercise.sx-exercise pre{color:#1a202c;background:#f1f4f8;border:1px solid #dde3ea;padding:.5em;overflow-x:auto;
+  font-size:.75rem;line-height:1.35;white-space:pre-wrap;overflow-wrap:anywhere}
+.sx-exercise.sx-exercise.sx-exercise code{color:#1a202c;background:#eef1f5;padding:0 .2em;border-radius:2px;font-size:.92em;
+  white-space:normal;line-height:inherit}
+.sx-exercise.sx-exercise.sx-exercise .sx-meta code{font-size:1em}
 .sx-exercise fieldset{border:0;padding:0;margin:.5em 0}
 .sx-exercise label{display:inline-flex;flex-wrap:wrap;align-items:center;gap:.35em;min-height:32px;margin:.1em 1em .1em 0;cursor:pointer}
 /* Touch targets at least 24 CSS px (WCAG 2.2, 2.5.8), and 16 px text in what a phone's keyboard edits
