@@ -127,15 +127,14 @@ def _myst_glue():
     return glue
 
 
-def md(text: str, records: bool = False, *, as_cards: bool = False, row_label: bool = False):
+def md(text: str, *, as_cards: bool = False, row_label: bool = False):
     """Display computed Markdown (tables, sentences built from results).  A table of records --
-    ``CARD_COLUMNS`` columns or more, a cell of a sentence or more, or any table of
-    ``CARD_COLUMNS`` columns or more if ``records`` (``cards``) -- is shown as the HTML table
-    ``cards`` makes, which a phone shows as one card a row; so is any table given ``as_cards``
-    (``cards``' ``always``, ``row_label``).  (It goes in the Markdown, where a Markdown table
+    ``CARD_COLUMNS`` columns or more and a cell of a sentence or more (``cards``) -- is shown as
+    the HTML table ``cards`` makes, which a phone shows as one card a row; so is any table given
+    ``as_cards`` (``cards``' ``always``, ``row_label``).  (It goes in the Markdown, where a Markdown table
     goes: an HTML output is drawn on a light panel in the theme's dark mode.)"""
     from IPython.display import Markdown, display
-    display(Markdown(cards(text, records, always=as_cards, row_label=row_label) or text))
+    display(Markdown(cards(text, always=as_cards, row_label=row_label) or text))
 
 
 #: A table is a table of records, shown as cards on a phone (``cards``), when it has this many
@@ -148,15 +147,14 @@ CARD_COLUMNS = 4
 CARD_CELL = 100
 
 
-def cards(text: str, records: bool = False, *, always: bool = False, row_label: bool = False) -> str | None:
+def cards(text: str, *, always: bool = False, row_label: bool = False) -> str | None:
     """HTML for the Markdown table ``text`` (as ``table`` or ``sim.measured.markdown`` write
     it) if it is a table of records (``CARD_COLUMNS``, ``CARD_CELL``) or ``always`` is true,
-    else None.  With ``records`` a table of short cells is one too (``CARD_COLUMNS`` still):
-    chapter 9's kernel-beside-simulator comparison, whose pairs of cells a phone must show in one
-    card, where a table scrolling sideways would show one of each pair.  ``always``: a table
-    whose columns a phone cannot show side by side, whichever its size (chapter 6's summary,
-    three columns whose third is a sentence, was 395 px in a 328 px box, every reason cut at its
-    edge; its Monte Carlo table of seven short columns, 722 px).  ``row_label``: a card's
+    else None.  ``always``: a table whose cells a phone must show together, whichever its size:
+    chapter 9's kernel-beside-simulator comparison, short cells in pairs that a table scrolling
+    sideways would show one of; a table whose columns a phone cannot show side by side (chapter
+    6's summary, three columns whose third is a sentence, was 395 px in a 328 px box, every
+    reason cut at its edge; its Monte Carlo table of seven short columns, 722 px).  ``row_label``: a card's
     heading names its column too ("uplinks n: 2", not a bare "2"), for a first column of figures.
 
     At 320 px such a table showed two and a half of its four columns, the hidden fourth's
@@ -172,7 +170,7 @@ def cards(text: str, records: bool = False, *, always: bool = False, row_label: 
     if not rows or any(_UNRENDERED.search(c) for r in rows for c in r):
         return None
     if not always and (len(rows[0]) < CARD_COLUMNS
-                       or not (records or any(len(c) >= CARD_CELL for r in rows[1:] for c in r))):
+                       or not any(len(c) >= CARD_CELL for r in rows[1:] for c in r)):
         return None
     head, body = rows[0], rows[1:]
     out = ['<div class="pst-scrollable-table-container"><table class="table op1-cards">', "<thead>",

@@ -170,7 +170,7 @@ def test_only_the_preface_says_how_a_notebook_shows_the_numbers_a_chapter_comput
 
 
 def test_a_table_of_short_cells_is_made_cards_when_asked():
-    """book/booklib.py's ``cards(text, records=True)``: chapter 9's kernel-beside-simulator table
+    """book/booklib.py's ``cards(text, always=True)``: chapter 9's kernel-beside-simulator table
     has no cell of a sentence, so it would scroll sideways on a phone, one cell of each pair in
     view; asked, it is a card a row, as the tables of records are.  Unasked, as before."""
     import sys
@@ -181,10 +181,12 @@ def test_a_table_of_short_cells_is_made_cards_when_asked():
         sys.path.remove(str(BOOK))
     short = bl.table([{"set-up": "a", "TCP, kernel": "reset", "TCP, simulator": "reset", "ping, kernel": "5 of 10"}])
     assert bl.cards(short) is None
-    out = bl.cards(short, records=True)
+    out = bl.cards(short, always=True)
     assert out and 'class="table op1-cards"' in out
     assert '<td data-label="TCP, kernel"><p>reset</p></td><td data-label="TCP, simulator"><p>reset</p></td>' in out
-    assert bl.cards(bl.table([{"a": 1, "b": 2, "c": 3}]), records=True) is None     # three columns: a table
+    page = (BOOK / "09-modern-linux.md").read_text()
+    calls = re.findall(r"bl\.md\(side_by_side\(.*", page)
+    assert len(calls) >= 2 and all(c.endswith(", as_cards=True)") for c in calls), calls     # every one asked
 
 
 def _record_tables(page: str) -> list[tuple[list[str], list[tuple[str, dict]]]]:
