@@ -1289,9 +1289,12 @@ def test_a_failed_or_stalled_download_of_python_is_named_and_run_tries_again(bui
 
 # makes the page's unpacking of a replay's frames (player.js) take 1.5 s more: the panel's
 # status line must count it (the worker's own DecompressionStream is not this one)
-SLOW_UNPACK = """(() => { const D = window.DecompressionStream;
+# the page's unpacking of a replay made 1.5 s slower; and, while ``window.__hold`` is a promise,
+# held until it resolves (a test's way to keep a replay unfinished for as long as it needs, on a
+# machine of any speed)
+SLOW_UNPACK = """(() => { const D = window.DecompressionStream; window.__hold = null;
   window.DecompressionStream = function (f) { const d = new D(f); const t = new TransformStream({
-      async start() { await new Promise(r => setTimeout(r, 1500)); } });
+      async start() { await new Promise(r => setTimeout(r, 1500)); if (window.__hold) await window.__hold; } });
     return {writable: d.writable, readable: d.readable.pipeThrough(t)}; }; })()"""
 
 
@@ -1314,13 +1317,17 @@ def test_a_run_soon_after_another_leaves_both_replays_whole_and_timed_when_shown
                              ".textContent)", timeout=60_000)
         first = _status(pg)
         took = pg.evaluate("(window.__tLive - window.__t0) / 1000")
-        # Run 2, and Run 3 as soon as Run 2's replay is in the page, while it is being drawn
+        # Run 2, and Run 3 as soon as Run 2's replay is in the page, while it is being drawn (its
+        # unpacking held until Run 3 has been asked for: however fast the machine)
+        pg.evaluate("() => { window.__hold = new Promise(r => { window.__release = r; }); }")
         pg.select_option("[data-live] select[name=nat]", "netfilter")
         pg.click("[data-live] [data-run]")
         pg.wait_for_function("document.querySelectorAll('[data-live] .op1-lp-run').length === 2", timeout=300_000)
         drawing = pg.eval_on_selector("[data-live] .op1-lp-run", "el => !el.hasAttribute('data-live-complete')")
         pg.select_option("[data-live] select[name=nat]", "snat")
         pg.click("[data-live] [data-run]")
+        pg.wait_for_function("document.querySelectorAll('[data-live] .op1-lp-run').length === 3", timeout=300_000)
+        pg.evaluate("() => { window.__release(); window.__hold = null; }")
         pg.wait_for_function("document.querySelectorAll('[data-live] .op1-lp-run[data-live-complete]').length === 3",
                              timeout=300_000)
         left = pg.eval_on_selector_all("[data-live] .op1-lp-run :is(.op1-wait, .op1-dl-wait)",
