@@ -8,19 +8,13 @@ leaves them: no kernel runs it) or a chapter, with every request to another host
 """
 from __future__ import annotations
 
-import json
-import os
 import shutil
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from conftest import CHROMIUM, skip_or_fail
+from conftest import jupyterlab_server
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "op1-jupyterlab-test"
@@ -36,48 +30,11 @@ PROPS = ["text-align", "padding-top", "padding-right", "padding-bottom", "paddin
 def lab(tmp_path_factory):
     """A JupyterLab on a folder of its own (its settings, data and runtime folders there too),
     its application object reachable from the page (``window.jupyterapp``)."""
-    try:
-        import jupyterlab  # noqa: F401
-        import playwright  # noqa: F401
-    except ImportError as e:
-        skip_or_fail(f"{e.name} is not installed (make venv installs requirements.txt)")
-    if not os.path.exists(CHROMIUM):
-        skip_or_fail(f"{CHROMIUM} is missing (Debian package chromium)")
     work = tmp_path_factory.mktemp("jlab")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(work / "cfg"), JUPYTER_DATA_DIR=str(work / "data"),
-               JUPYTER_RUNTIME_DIR=str(work / "rt"), HOME=str(work))
-    for name in ("OP1_EXERCISE_POOL", "OP1_COURSE_SECRET"):
-        env.pop(name, None)
-    jupyter = shutil.which("jupyter-lab", path=str(Path(sys.executable).parent)) or "jupyter-lab"
-    proc = subprocess.Popen(
-        [jupyter, "--no-browser", "--allow-root", f"--port={port}", "--ip=127.0.0.1",
-         f"--IdentityProvider.token={TOKEN}", "--ServerApp.disable_check_xsrf=True",
-         "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-         "--LabApp.expose_app_in_browser=True", f"--ServerApp.root_dir={work / 'root'}"],
-        cwd=work, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     (work / "root").mkdir()
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(240):
-            try:
-                urllib.request.urlopen(f"{base}/api/status?token={TOKEN}", timeout=1)
-                break
-            except OSError:
-                if proc.poll() is not None:
-                    raise RuntimeError(proc.stdout.read().decode(errors="replace")[-2000:])
-                time.sleep(0.5)
-        else:
-            raise RuntimeError("JupyterLab did not start in 120 s")
+    with jupyterlab_server(work, TOKEN, "--LabApp.expose_app_in_browser=True",
+                           f"--ServerApp.root_dir={work / 'root'}") as base:
         yield base, work
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def _signed_notebook(path: Path, htmls: list[str], data_dir: Path) -> None:
