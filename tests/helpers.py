@@ -45,3 +45,17 @@ def established_conn(profile: str, ts_recent=None):
     c.ato, c.quick, c.pingpong = DELACK, 0, PINGPONG_THRESH
     c.ts_recent = ts_recent
     return c
+
+
+def load_booklib():
+    """The book's ``book/booklib.py`` module, imported as a chapter does (``book/`` on the path
+    only while it is imported)."""
+    import sys
+    from pathlib import Path
+    book = str(Path(__file__).resolve().parent.parent / "book")
+    sys.path.insert(0, book)
+    try:
+        import booklib
+    finally:
+        sys.path.remove(book)
+    return booklib

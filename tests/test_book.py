@@ -1282,12 +1282,8 @@ def test_no_table_shows_pythons_truth_values_or_two_tables_without_words_between
 # -- a phone: tables of records, boxes, the charts of chapters 9 and 10 --------------------------
 
 def _booklib():
-    sys.path.insert(0, str(ROOT / "book"))
-    try:
-        import booklib
-    finally:
-        sys.path.remove(str(ROOT / "book"))
-    return booklib
+    from helpers import load_booklib
+    return load_booklib()
 
 
 def test_a_phones_drawing_of_a_plot_is_read_whole_at_320_px():

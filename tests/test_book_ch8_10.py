@@ -174,11 +174,8 @@ def test_a_table_of_short_cells_is_made_cards_when_asked():
     has no cell of a sentence, so it would scroll sideways on a phone, one cell of each pair in
     view; asked, it is a card a row, as the tables of records are.  Unasked, as before."""
     import sys
-    sys.path.insert(0, str(BOOK))
-    try:
-        import booklib as bl
-    finally:
-        sys.path.remove(str(BOOK))
+    from helpers import load_booklib
+    bl = load_booklib()
     short = bl.table([{"set-up": "a", "TCP, kernel": "reset", "TCP, simulator": "reset", "ping, kernel": "5 of 10"}])
     assert bl.cards(short) is None
     out = bl.cards(short, always=True)

@@ -243,11 +243,8 @@ def _chapter_cells(name: str, first: str, count: int, **given) -> tuple[dict, di
     value as the page shows it}, [the steps of each replay]); ``given``: names an earlier cell
     made."""
     import sys
-    sys.path.insert(0, str(BOOK))
-    try:
-        import booklib
-    finally:
-        sys.path.remove(str(BOOK))
+    from helpers import load_booklib
+    booklib = load_booklib()
     glued, steps = {}, []
 
     class Book:                      # booklib, its output collected
@@ -820,11 +817,8 @@ def test_ch6_hop_by_hop_table_is_introduced_by_its_run_its_packets_named_and_con
     (the replays say SYN, SYN-ACK, ACK, data); and its "conntrack 2" for the same connection was
     not explained."""
     import sys
-    sys.path.insert(0, str(BOOK))
-    try:
-        import booklib
-    finally:
-        sys.path.remove(str(BOOK))
+    from helpers import load_booklib
+    booklib = load_booklib()
     text = chapter("06-equalize-nat.md")
     lead = text.split("## The article's packets, hop by hop", 1)[1].split("```{code-cell}", 1)[0]
     assert "Seed {glue:md}`c6_seed`" in lead and "conntrack 2" in lead and "{doc}`05-nat`" in lead

@@ -57,11 +57,8 @@ def test_the_books_event_tables_have_words_for_every_kind_of_event():
     import sys
     import sim
     from sim.trace import Ev
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "book"))
-    try:
-        import booklib
-    finally:
-        sys.path.pop(0)
+    from helpers import load_booklib
+    booklib = load_booklib()
     seen = set()
     for name, kw in (("uplink-down", dict(size=20000)), ("equalize-nat", dict(seed=3, size=20000)),
                      ("connection-level", dict(size=20000)), ("hash-l4-nat", dict(size=20000))):
@@ -94,11 +91,8 @@ def test_the_route_cache_listing_before_an_idle_expiry_shows_the_idle_age():
     expiry, the entries have been idle ``gc_timeout``s long, which is why they go."""
     import sys
     import sim
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "book"))
-    try:
-        import booklib
-    finally:
-        sys.path.pop(0)
+    from helpers import load_booklib
+    booklib = load_booklib()
     r = sim.run("cache-expiry", seed=1)
     dels = [i for i, e in booklib.events(r, "rt_del", "router")]
     expiry = r.events[dels[0]].t
@@ -332,11 +326,8 @@ def test_a_books_table_says_yes_or_no_and_refuses_a_missing_value():
     writes a truth value as yes or no, and refuses a None (a cell would read "None") naming its row
     and column."""
     import sys
-    sys.path.insert(0, str(BOOK))
-    try:
-        import booklib
-    finally:
-        sys.path.pop(0)
+    from helpers import load_booklib
+    booklib = load_booklib()
     text = booklib.table([{"policy": "`hash-l3`", "all complete": True}, {"policy": "`hash-l4`", "all complete": False}])
     assert text.splitlines()[2:] == ["| `hash-l3` | yes |", "| `hash-l4` | no |"], text
     assert "True" not in text and "False" not in text
@@ -366,11 +357,8 @@ def test_kernel_captures_in_a_live_kernel_are_html_not_myst(monkeypatch, tmp_pat
     link.  Without myst-nb each capture is a closed <details> with a link to its pcapng; with it
     (the book's build), the admonition as before."""
     import sys
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "book"))
-    try:
-        import booklib
-    finally:
-        sys.path.pop(0)
+    from helpers import load_booklib
+    booklib = load_booklib()
     (tmp_path / "lab.txt").write_text("router: 3 packets <up>\n")
     (tmp_path / "lab.pcapng").write_bytes(b"\\x0a\\x0d\\x0d\\x0a")
     book = booklib.kernel_captures({"lab": "a run"}, folder=str(tmp_path))

@@ -150,11 +150,8 @@ def _digests(name: str, params: dict, tmp: Path, views: bool) -> dict[str, str]:
     if views:
         from sim.view.model import analysis_of
         from sim.view.narration import narrate
-        sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "book"))
-        try:
-            import booklib
-        finally:
-            sys.path.pop(0)
+        from helpers import load_booklib
+        booklib = load_booklib()
         out["narration"] = _sha("\n".join(narrate(r, i) for i in range(n)))
         # (booklib.describe has no words for a device going down: LINK events left out)
         out["describe"] = _sha("\n".join(booklib.describe(e) for e in r.events if e.ev.value != "link"))

@@ -237,12 +237,8 @@ def test_on_a_laptop_chapter_6s_card_tables_are_tables_as_before(chromium, serve
 
 
 def _booklib():
-    sys.path.insert(0, str(ROOT / "book"))
-    try:
-        import booklib
-    finally:
-        sys.path.remove(str(ROOT / "book"))
-    return booklib
+    from helpers import load_booklib
+    return load_booklib()
 
 
 def test_any_table_can_be_made_cards_and_a_less_than_sign_is_text():
