@@ -28,6 +28,14 @@ counters-only, 2.5x with the trace on.
 
 Memory: ``tracemalloc`` on one run (``--mem-size`` bytes) with the trace on:
 the bytes each stored event holds (the goal: at most 120).
+
+``--parts`` times two more models in the same rounds, to say where the engine's time goes
+beyond the floor's: the engine counters-only without NAT (``nat="none"``: public LAN
+addresses, the same hops and end time; the difference is what the masquerade costs), and
+the engine with the trace on whose events are appended to the pending list but never
+compacted (``Events.flush`` empties it: the trace's storing alone; the rest of the trace
+on's extra time is the compaction into the columns).  It prints those parts per hop, and
+what share of each goal's gap each part is.
 """
 from __future__ import annotations
 
@@ -42,7 +50,7 @@ from . import run
 from .cli import OneLineParser, checked
 from .bench_floor import download as floor_download, download_bare
 from .scenarios import MAX_TRANSFER
-from .trace import Ev
+from .trace import Ev, Events
 
 SCENARIO = "connection-level"
 SEED = 1
@@ -73,6 +81,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help=f"rounds, each running every model once (default {REPEAT})")
     p.add_argument("--mem-size", type=_int_in(SIZE_MIN, MAX_TRANSFER), default=MEM_SIZE,
                    metavar="BYTES", help=f"bytes of the tracemalloc run (default {MEM_SIZE})")
+    p.add_argument("--parts", action="store_true",
+                   help="also time the engine without NAT and with the trace stored but not compacted, "
+                        "and print what each part costs")
     return p.parse_args(argv)
 
 
@@ -87,11 +98,42 @@ def engine(size: int, trace: bool) -> tuple[int, int]:
     return r.sim.trace.counts[Ev.HOP], r.sim.now
 
 
-def models() -> dict:
+def engine_without_nat(size: int) -> tuple[int, int]:
+    """The engine counters-only, its LAN on public addresses (``nat="none"``): no masquerade."""
+    r = run(SCENARIO, seed=SEED, size=size, trace=False, nat="none")
+    if not r.connection(0)["complete"]:
+        raise SystemExit(f"sim.bench: the {size}-byte download without NAT did not complete")
+    return r.sim.trace.counts[Ev.HOP], r.sim.now
+
+
+def engine_uncompacted(size: int) -> tuple[int, int]:
+    """The engine with the trace on, its events appended to the pending list and then dropped
+    (``Events.flush`` only empties it): the storing without the compaction.  Counts are kept
+    where the events happen, so the hops are the same."""
+    flush = Events.flush
+    Events.flush = _drop_pending
+    try:
+        return engine(size, True)
+    finally:
+        Events.flush = flush
+
+
+def _drop_pending(self) -> None:
+    self.pending.clear()
+
+
+NO_NAT = "engine, no NAT"
+UNCOMPACTED = "engine, trace stored only"
+
+
+def models(parts: bool = False) -> dict:
     out = {"engine, counters only": lambda size: engine(size, False),
            "engine, trace on": lambda size: engine(size, True),
            FLOOR: floor_download,
            BARE: download_bare}
+    if parts:
+        out[NO_NAT] = engine_without_nat
+        out[UNCOMPACTED] = engine_uncompacted
     try:
         from .bench_simpy import download as simpy_download
         import simpy  # noqa: F401
@@ -182,6 +224,33 @@ def say_times(times: dict[str, list[float]], hops: int) -> dict[str, float]:
     return ratio
 
 
+def say_parts(times: dict[str, list[float]], hops: int) -> None:
+    """Where the engine's time goes beyond the floor's, from the medians (µs per hop), and
+    each part's share of each goal's gap (the engine's time above the goal's)."""
+    med = {name: statistics.median(ts) / hops * 1e6 for name, ts in times.items()}
+    counters, trace, floor = med["engine, counters only"], med["engine, trace on"], med[FLOOR]
+    nat = counters - med[NO_NAT]
+    storing = med[UNCOMPACTED] - counters
+    compacting = trace - med[UNCOMPACTED]
+    say("parts (differences of medians, µs/hop):")
+    say(f"  NAT (counters only - no NAT)                  {nat:6.2f}")
+    say(f"  trace: storing (stored only - counters only)  {storing:6.2f}")
+    say(f"  trace: compacting (trace on - stored only)    {compacting:6.2f}")
+    say(f"  the rest of counters only, over the floor      {counters - nat - floor:6.2f}"
+        "  (per-hop machinery, routers, TCP and hosts)")
+    for text, value, goal, own in (("counters only", counters, GOAL_COUNTERS, (("NAT", nat),)),
+                                   ("trace on", trace, GOAL_TRACE,
+                                    (("NAT", nat), ("storing", storing), ("compacting", compacting)))):
+        gap = value - goal * floor
+        if gap <= 0:
+            say(f"  {text}: within {goal:g} x floor")
+            continue
+        shares = ", ".join(f"{name} {part / gap:.0%}" for name, part in own)
+        say(f"  {text}: {gap:.2f} µs/hop over {goal:g} x floor; of that gap: {shares}; "
+            f"the rest of the engine {1 - sum(p for _, p in own) / gap:.0%}")
+    say()
+
+
 def say_goals(ratio: dict[str, float], per_event: float) -> None:
     for text, value, goal, unit in (
             ("engine counters only", ratio["engine, counters only"], GOAL_COUNTERS, "x floor"),
@@ -194,9 +263,12 @@ def say_goals(ratio: dict[str, float], per_event: float) -> None:
 def main(argv=None) -> int:
     args = parse_args(argv)
     t_start = time.perf_counter()
-    ms = models()
+    ms = models(args.parts)
     hops = say_check(args.size, ms)
-    ratio = say_times(rounds(args.size, args.repeat, ms), hops)
+    times = rounds(args.size, args.repeat, ms)
+    ratio = say_times(times, hops)
+    if args.parts:
+        say_parts(times, hops)
     mem = memory(args.mem_size)
     say(f"memory: a stored trace event holds {mem['per_event']:.0f} B "
         f"(tracemalloc, {mem['stored']:,} events, {args.mem_size:,}-byte download)")

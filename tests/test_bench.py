@@ -123,3 +123,23 @@ def test_bench_refuses_bad_options_in_one_line(args, word):
                          timeout=120)
     assert out.returncode == 2 and out.stdout == ""
     assert len(out.stderr.strip().splitlines()) == 1 and word in out.stderr
+
+
+def test_bench_parts_time_the_engine_without_nat_and_without_compaction():
+    """``--parts``: the two extra models count the same download (the check passes), the
+    uncompacted one leaves ``Events.flush`` as it was, and the parts and their shares of
+    each goal's gap are printed (and only with ``--parts``)."""
+    from sim.trace import Events
+    flush = Events.flush
+    ms = bench.models(parts=True)
+    assert bench.check(3000, ms)[bench.NO_NAT] == engine(3000)
+    assert Events.flush is flush
+    out = subprocess.run([sys.executable, "-m", "sim.bench", "--size", "20000", "--repeat", "1",
+                          "--mem-size", "20000", "--parts"], capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    for row in (bench.NO_NAT, bench.UNCOMPACTED, "NAT (counters only - no NAT)", "trace: storing",
+                "trace: compacting", "of that gap"):
+        assert row in out.stdout
+    plain = subprocess.run([sys.executable, "-m", "sim.bench", "--size", "20000", "--repeat", "1",
+                            "--mem-size", "20000"], capture_output=True, text=True, timeout=600)
+    assert bench.NO_NAT not in plain.stdout and "parts (" not in plain.stdout
