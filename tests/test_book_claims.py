@@ -955,3 +955,40 @@ def test_ch2_labels_its_last_cache_listing_by_the_connections_close_not_the_down
     assert last.ev is Ev.TCP and last.new == "CLOSED" and last.t / 1e6 > r.connection(0)["seconds"]
     text = chapter("02-route-cache.md")
     assert '("after the connection closed (event %d)" % last, last)' in text and "at the download's end" not in text
+
+
+def test_ch9_and_the_glossary_say_linux_probes_only_with_sack():
+    """tcp_schedule_loss_probe() returns false when !tcp_is_sack(tp), and outside Open and CWR;
+    the simulator's linux profile has no SACK and probes all the same (sim/tcp.py says so).  The
+    book said the profile had tail loss probes without saying that Linux would send none."""
+    ch9 = " ".join(chapter("09-modern-linux.md").split())
+    assert "Linux sends a tail loss probe only on a SACK connection in the Open or CWR state" in ch9
+    assert "`!tcp_is_sack(tp)`" in ch9 and "the profile probes without SACK" in ch9
+    glossary = " ".join((BOOK / "back" / "glossary.md").read_text().split())
+    entry = glossary[glossary.index("tail loss probe A modern"):]
+    entry = entry[:entry.index("three-way handshake")]
+    assert "only on a SACK connection in the Open or CWR state" in entry and "`!tcp_is_sack(tp)`" in entry
+    assert "which has no SACK, probes anyway" in entry
+
+
+def test_ch9_says_plain_multipath_was_equalize_from_3_6_to_4_3():
+    """With the route cache gone (3.6) and hashing not yet come (4.4), fib_select_multipath() ran
+    for every forwarded packet: LARTC 4.2.2's multipath route balanced per packet, as equalize
+    did, with what that does behind MASQUERADE; 3.6's nf_nat_fn() kept the binding."""
+    ch9 = " ".join(chapter("09-modern-linux.md").split())
+    assert "So on a stock kernel from 3.6 to 4.3, LARTC 4.2.2's plain multipath route {cite}`lartc` did what the equalize patch did, with no patch" in ch9
+    assert "{cite}`linux36nat`" in ch9 and "@misc{linux36nat," in (BOOK / "references.bib").read_text()
+
+
+def test_ch9_names_both_rehash_triggers_and_when_the_receivers_stopped_for_ipv4():
+    """sk_rethink_txhash() runs in tcp_write_timeout() (TcpTimeoutRehash) and, from commit
+    7788174e8726, in tcp_rcv_spurious_retrans() on duplicate data (TcpDuplicateDataRehash), the
+    likelier trigger for a downloading client; commit 939463016b7a (the networking pull for 6.7)
+    limits the latter to IPv6 segments whose flow label changed, so on the 6.18 measured, IPv4,
+    only the timeout redraws."""
+    ch9 = " ".join(chapter("09-modern-linux.md").split())
+    for w in ("`sk_rethink_txhash()` in `tcp_write_timeout()`", "`TcpExtTcpTimeoutRehash`",
+              "`tcp_rcv_spurious_retrans()`", "7788174e8726", "`TcpExtTcpDuplicateDataRehash`",
+              "Up to Linux 6.6 a receiver redrew it too", "Since 6.7 (commit 939463016b7a",
+              "only for an IPv6 segment whose flow label has changed"):
+        assert w in ch9, w
