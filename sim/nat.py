@@ -52,6 +52,13 @@ TCP_TIMEOUTS = {CtState.SYN_SENT: 120 * S, CtState.SYN_RECV: 60 * S,
 _SYN_RECV, _ASSURED = CtState.SYN_RECV, CtState.ASSURED
 _TCP_TIMEOUT_OTHER = TCP_TIMEOUTS[CtState.SYN_SENT]
 UDP_TIMEOUT, UDP_STREAM_TIMEOUT, ICMP_TIMEOUT = 30 * S, 180 * S, 30 * S
+# today's nf_conntrack_proto_udp.c: udp_timeouts[UDP_CT_REPLIED] = 120*HZ
+# (nf_conntrack_udp_timeout_stream); its UDP_CT_UNREPLIED is 2.4's 30 s
+UDP_STREAM_TIMEOUT_TODAY = 120 * S
+#: the models whose router is a 2.4 one (2.4's netfilter, and the article's router, a 2.4
+#: kernel): an ASSURED UDP entry lives UDP_STREAM_TIMEOUT; every other model is today's
+#: nf_conntrack (``NatModel``'s defaults), UDP_STREAM_TIMEOUT_TODAY
+MODELS_2_4 = frozenset({"netfilter", "article"})
 
 
 @dataclass(slots=True)
@@ -86,6 +93,8 @@ class Nat:
         self.flushed = 0                            # entries forgotten when their device went down
         self.translated = 0                         # packets rewritten: its NAT events (Trace.counts)
         self.model: NatModel = (REGISTRY[model] if isinstance(model, str) else model)(self)
+        self.udp_stream_timeout = (UDP_STREAM_TIMEOUT if self.model.name in MODELS_2_4
+                                   else UDP_STREAM_TIMEOUT_TODAY)
 
     @property
     def next_port(self) -> dict[str, int]:
@@ -245,16 +254,16 @@ class Nat:
             # after it: the first reply still gets UDP_TIMEOUT, and the entry turns ASSURED
             # with UDP_STREAM_TIMEOUT on the next datagram either way.  (Today's
             # nf_conntrack_udp_packet() also waits until 2 s after the first datagram, and
-            # its stream timeout is nf_conntrack_udp_timeout_stream.)
+            # its stream timeout is nf_conntrack_udp_timeout_stream, 120 s: the
+            # udp_stream_timeout of today's models.)
             ct.state = CtState.ASSURED
         ct.expires = self.router.sim.now + self._timeout(proto, ct.state)
 
-    @staticmethod
-    def _timeout(proto: int, state: CtState) -> int:
+    def _timeout(self, proto: int, state: CtState) -> int:
         if proto == TCP_PROTO:
             return TCP_TIMEOUTS.get(state, _TCP_TIMEOUT_OTHER)
         if proto == UDP_PROTO:
-            return UDP_STREAM_TIMEOUT if state is _ASSURED else UDP_TIMEOUT
+            return self.udp_stream_timeout if state is _ASSURED else UDP_TIMEOUT
         return ICMP_TIMEOUT
 
     def entries(self) -> list[Conn]:

@@ -458,7 +458,7 @@ def test_ch4_fixed_window_is_the_simulators():
     assert "fixed window (32 segments)" not in text and "fixed window ({glue:md}`c4_window` segments)" in text
 
 
-def test_masquerade_lookup_named_as_2_4_18s_code_and_2_4_23s_pairs_never_match():
+def test_masquerade_lookup_named_as_2_4_0s_code_and_2_4_23s_pairs_never_match():
     text = chapter("02-route-cache.md")
     assert "`ip_route_output(&rt, daddr, 0, RT_TOS(tos)|RTO_CONN, out->ifindex)`" in text
     assert "`key.oif == 0`" in text and "`nh_oif`" in text
@@ -467,6 +467,63 @@ def test_masquerade_lookup_named_as_2_4_18s_code_and_2_4_23s_pairs_never_match()
     text = chapter("03-connection-level.md")
     assert "gets through only when its own pick matches" not in text
     assert "none of the thought question's three connections starts" in text
+
+
+def test_2_4_masquerade_lookup_by_release_2_4_0_then_2_4_1_to_2_4_22_then_2_4_23():
+    """A kernel developer's finding.  ip_route_output(..., out->ifindex) is 2.4.0's
+    masquerade_target() (Robin329/Linux-2.4.0); Rusty Russell's "[PATCH] fixes for 2.4.1" (LKML,
+    24 January 2001) made it build a struct rt_key with key.oif = out->ifindex and the packet's
+    nfmark in key.fwmark and call ip_route_output_key() ("Fix obscure masquerade-breaks fwmark
+    routing problem"); revision 1.6 (August 2003) dropped the oif line, 1.7 set key.oif = 0, as
+    2.4.32 has it.  The book once gave 2.4.0's call to 2.4.18, and said MASQUERADE made its own
+    lookup only from 2.4.23."""
+    flat = lambda name: " ".join(chapter(name).split())
+    ch2 = flat("02-route-cache.md")
+    assert "2.4.18's `masquerade_target()`" not in ch2 and "2.4.23 fills in the key itself" not in ch2
+    assert "In 2.4.0 it called `ip_route_output(&rt, daddr, 0, RT_TOS(tos)|RTO_CONN, out->ifindex)` {cite}`masq240`" in ch2
+    assert "From 2.4.1 (the article's 2.4.18 among them)" in ch2 and "`key.fwmark = nfmark`" in ch2
+    assert "{cite}`masq241`" in ch2 and "{cite}`masq2432`" in ch2
+    assert "keyed by destination, TOS, output device and mark, with source and input interface 0" in ch2
+    ch3 = flat("03-connection-level.md")
+    assert "makes a route lookup of its own in every 2.4" in ch3
+    assert "From 2.4.23 {term}`MASQUERADE <masquerade>`" not in ch3
+    ch5 = flat("05-nat.md")
+    assert "(it called `ip_route_output()` with `out->ifindex` as the output device" not in ch5
+    assert "from 2.4.1 in a key `masquerade_target()` builds itself" in ch5 and "{cite}`masq241`" in ch5
+    bib = (BOOK / "references.bib").read_text()
+    for key, words in (("masq240", ("Linux 2.4.0", "Robin329/Linux-2.4.0", "no firewall mark")),
+                       ("masq241", ("fixes for 2.4.1", "E14LJFl-0004B5-00@halfway", "24 January 2001",
+                                    "key.oif = out->ifindex", "no release between them was read here")),
+                       ("masq2432", ("Linux 2.4.32", "iPodLinux/linux-2.4.32-ipod", "key.oif = 0")),
+                       ("masq2423", ("Revision 1.6", "12 August 2003", "revision 1.7 (30 August 2003",
+                                     "20030909225148.3ce2111c.vmlinuz386@yahoo.com.ar"))):
+        entry = bib[bib.index("@misc{%s," % key):]
+        entry = " ".join(entry[:entry.index("\n}")].split())
+        for w in words:
+            assert w in entry, (key, w)
+
+
+def test_ch8_tells_2_4_23s_masquerade_change_in_two_steps():
+    """Revision 1.6 of ipt_MASQUERADE.c (12 August 2003) left key.oif unset, and 2.4.23-pre1 logged
+    "No route: Rusty's brain broke!" and "Route sent us somewhere else"; McHardy's key.oif = 0
+    became 1.7 (30 August).  The box once told it as one change."""
+    text = " ".join(chapter("08-real-kernels.md").split())
+    assert "The lookup lost its device in two steps" in text
+    assert "(revision 1.6 of `ipt_MASQUERADE.c`)" in text and "`key.oif = 0` (revision 1.7)" in text
+    assert "Rusty's brain broke!" in text
+    for key in ("masq240", "masq241", "masq2432", "masq2423"):
+        assert "{cite}`%s`" % key in text, key
+    assert "during 2.4.23's development (August 2003) that lookup was changed" not in text
+
+
+def test_ch2_names_the_release_whose_hash_it_read_and_the_bucket_count_by_memory():
+    """linux24route read 2.4.18 only through the equalize patch's hunks: rt_hash_code() is
+    2.4.0's.  ip_rt_init() takes num_physpages >> (26 - PAGE_SHIFT), memory in 64 MB units rounded
+    down, so one page of buckets serves any router under 128 MB, not only one of 64 MB."""
+    text = " ".join(chapter("02-route-cache.md").split())
+    assert "2.4.18's `rt_hash_code()`" not in text and "2.4.0's `rt_hash_code()`" in text
+    assert "512 is a router with 64 MB" not in text
+    assert "one page of buckets on a router with less than 128 MB" in text
 
 
 def test_ch2_box_counts_masquerades_own_output_route_and_ch6_keeps_the_binding_after_2_4_23():
@@ -898,3 +955,40 @@ def test_ch2_labels_its_last_cache_listing_by_the_connections_close_not_the_down
     assert last.ev is Ev.TCP and last.new == "CLOSED" and last.t / 1e6 > r.connection(0)["seconds"]
     text = chapter("02-route-cache.md")
     assert '("after the connection closed (event %d)" % last, last)' in text and "at the download's end" not in text
+
+
+def test_ch9_and_the_glossary_say_linux_probes_only_with_sack():
+    """tcp_schedule_loss_probe() returns false when !tcp_is_sack(tp), and outside Open and CWR;
+    the simulator's linux profile has no SACK and probes all the same (sim/tcp.py says so).  The
+    book said the profile had tail loss probes without saying that Linux would send none."""
+    ch9 = " ".join(chapter("09-modern-linux.md").split())
+    assert "Linux sends a tail loss probe only on a SACK connection in the Open or CWR state" in ch9
+    assert "`!tcp_is_sack(tp)`" in ch9 and "the profile probes without SACK" in ch9
+    glossary = " ".join((BOOK / "back" / "glossary.md").read_text().split())
+    entry = glossary[glossary.index("tail loss probe A modern"):]
+    entry = entry[:entry.index("three-way handshake")]
+    assert "only on a SACK connection in the Open or CWR state" in entry and "`!tcp_is_sack(tp)`" in entry
+    assert "which has no SACK, probes anyway" in entry
+
+
+def test_ch9_says_plain_multipath_was_equalize_from_3_6_to_4_3():
+    """With the route cache gone (3.6) and hashing not yet come (4.4), fib_select_multipath() ran
+    for every forwarded packet: LARTC 4.2.2's multipath route balanced per packet, as equalize
+    did, with what that does behind MASQUERADE; 3.6's nf_nat_fn() kept the binding."""
+    ch9 = " ".join(chapter("09-modern-linux.md").split())
+    assert "So on a stock kernel from 3.6 to 4.3, LARTC 4.2.2's plain multipath route {cite}`lartc` did what the equalize patch did, with no patch" in ch9
+    assert "{cite}`linux36nat`" in ch9 and "@misc{linux36nat," in (BOOK / "references.bib").read_text()
+
+
+def test_ch9_names_both_rehash_triggers_and_when_the_receivers_stopped_for_ipv4():
+    """sk_rethink_txhash() runs in tcp_write_timeout() (TcpTimeoutRehash) and, from commit
+    7788174e8726, in tcp_rcv_spurious_retrans() on duplicate data (TcpDuplicateDataRehash), the
+    likelier trigger for a downloading client; commit 939463016b7a (the networking pull for 6.7)
+    limits the latter to IPv6 segments whose flow label changed, so on the 6.18 measured, IPv4,
+    only the timeout redraws."""
+    ch9 = " ".join(chapter("09-modern-linux.md").split())
+    for w in ("`sk_rethink_txhash()` in `tcp_write_timeout()`", "`TcpExtTcpTimeoutRehash`",
+              "`tcp_rcv_spurious_retrans()`", "7788174e8726", "`TcpExtTcpDuplicateDataRehash`",
+              "Up to Linux 6.6 a receiver redrew it too", "Since 6.7 (commit 939463016b7a",
+              "only for an IPv6 segment whose flow label has changed"):
+        assert w in ch9, w

@@ -204,3 +204,26 @@ def test_a_udp_entry_turns_assured_with_the_datagram_after_its_first_reply():
     sim_.now = 2 * S
     nat.prerouting(reply)                                   # a second reply: the stream
     assert (ct.state, ct.expires) == (CtState.ASSURED, 2 * S + UDP_STREAM_TIMEOUT)
+
+
+@pytest.mark.parametrize("model, stream_s", [("netfilter", 180), ("article", 180),
+                                             ("snat", 120), ("masquerade", 120)])
+def test_an_assured_udp_entry_lives_as_long_as_its_kernel_keeps_one(model, stream_s):
+    """2.4's ip_conntrack_proto_udp.c keeps an ASSURED UDP entry 180 s; today's
+    nf_conntrack_proto_udp.c 120 s (udp_timeouts[UDP_CT_REPLIED], sysctl
+    nf_conntrack_udp_timeout_stream), as chapter 7 says.  The simulator once gave today's
+    models (snat, masquerade) 2.4's 180 s too.  The unreplied entry's 30 s is both's."""
+    from types import SimpleNamespace
+    from sim.nat import S, UDP_TIMEOUT, Nat
+    from sim.packet import IP, UDP, Packet
+
+    sim_ = SimpleNamespace(now=0, trace=SimpleNamespace(keep=False, emit=lambda *a: None))
+    nat = Nat(SimpleNamespace(name="router", sim=sim_), model, {"if1": "100.0.0.1"})
+    out = nat.postrouting(Packet(IP("192.168.0.1", "200.0.0.1"), UDP(5000, 53)), "if1")
+    (ct,) = nat.entries()
+    assert ct.expires == UDP_TIMEOUT == 30 * S
+    reply = Packet(IP("200.0.0.1", out.ip.src), UDP(53, out.l4.sport))
+    for t in (1, 2):                                        # the reply, then the stream
+        sim_.now = t * S
+        nat.prerouting(reply)
+    assert (ct.state, ct.expires) == (CtState.ASSURED, 2 * S + stream_s * S)
