@@ -450,13 +450,30 @@
       // which it scrolls) from the first step on: grown by a row at each step, it pushed all below
       // it down by 24 px a step -- a comparison's second run, the router tables -- which a browser
       // without scroll anchoring (Safari) showed moving, 80 -> 176 px in four steps.
+      // But in a phone's column (its tabs shown), under the last pane's ladder there is nothing of
+      // the player's to push: there the box is as tall as the rows shown, and grows as steps are
+      // added (held at the whole exchange's height, it opened with some 285 px of blank under its
+      // first row at 360 px).
       function fitLadder(p) {
+        pickLadder(p);
         // (a ladder shown in place of the other, the window turned or resized: brought to the step)
         var on = shownRows(p);
         if (p.rowsOn && p.rowsOn !== on) p.scrollRow = p.k;
         p.rowsOn = on;
+        p.growLadder = p.j === els.length - 1 && !!p.tablist && getComputedStyle(p.tablist).display !== "none";
         fitClip(p, p.body);
         fitClip(p, p.bodyN);
+      }
+      // The phone's ladder in place of the wide one wherever the wide one does not fit its box
+      // and is not drawn to fit it (player.css: a player narrower than 760 px), not only in a
+      // phone's column (560 px): a laptop at 200 % zoom, 683 px wide, showed the 834 px wide
+      // ladder in a 611 px box, its packets' column cut at "100.0".
+      function pickLadder(p) {
+        var box = q(p.el, ".op1-ladder-scroll");
+        if (!p.body || !p.bodyN || !box || !box.clientWidth) return;      // (a phone's other tab)
+        var over = getComputedStyle(p.body).maxWidth === "none" &&
+                   parseFloat(p.body.getAttribute("width")) > box.clientWidth + 1;
+        if (over !== p.el.classList.contains("op1-lad-n")) p.el.classList.toggle("op1-lad-n", over);
       }
       // The rows of the ladder shown: a phone's, or the wide one's.
       function shownRows(p) {
@@ -468,9 +485,11 @@
         var w = parseFloat(svg.getAttribute("width")), bw = svg.getBoundingClientRect().width;
         if (!bw) return;
         var row = parseFloat(svg.getAttribute("data-row")), box = clip.parentNode, head = clip.previousElementSibling;
-        var full = (parseFloat(svg.getAttribute("height")) * bw / w) + (head ? head.getBoundingClientRect().height : 0);
+        var all = p.el.classList.contains("op1-all"), tall = parseFloat(svg.getAttribute("height"));
+        if (p.growLadder && !all) tall = Math.min(tall, row * (Math.max(p.k, 0) + 1) + 6);
+        var full = (tall * bw / w) + (head ? head.getBoundingClientRect().height : 0);
         box.style.height = Math.ceil(full + box.offsetHeight - box.clientHeight) + "px";
-        if (p.el.classList.contains("op1-all")) { clip.style.height = ""; return; }
+        if (all) { clip.style.height = ""; return; }
         clip.style.height = ((row * (Math.max(p.k, 0) + 1) + 6) * bw / w).toFixed(1) + "px";
       }
 
@@ -679,6 +698,14 @@
           if (mr.left < bb.left + col || mr.right > bb.right)
             box.scrollLeft += (mr.left + mr.width / 2) - (bb.left + col + bb.right) / 2;
         }
+        // the phone's ladder wider than its box (a larger text, the browser's zoom): the step's
+        // arrow or mark brought in from past an edge, by as little as it takes (the reader's own
+        // swipe kept while it is in view)
+        if (mark && rows === p.rowsN && box.scrollWidth > box.clientWidth + 1) {
+          var nr = mark.getBoundingClientRect();
+          if (nr.right > bb.right - 4) box.scrollLeft += Math.min(nr.right - bb.right + FADE, nr.left - bb.left);
+          else if (nr.left < bb.left + 4) box.scrollLeft += nr.left - bb.left - FADE;
+        }
         stickLadder(p);
       }
 
@@ -838,10 +865,12 @@
       function stickLadder(p) {
         var box = q(p.el, ".op1-ladder-scroll");
         if (!box || !p.body) return;
-        var scale = ladderScale(p), sl = box.scrollLeft / scale;
+        // (the phone's ladder, shown in its place, has no such column: its box scrolls as any other)
+        var wide = shownRows(p) === p.rows;
+        var scale = ladderScale(p), sl = wide ? box.scrollLeft / scale : 0;
         // the box's left fade begins right of the column (player.css): over it, it dimmed the
         // column's first letters ("e" of "event")
-        var lc = ((parseFloat(p.body.getAttribute("data-left")) - 2) * scale).toFixed(1) + "px";
+        var lc = wide ? ((parseFloat(p.body.getAttribute("data-left")) - 2) * scale).toFixed(1) + "px" : "0px";
         if (box.style.getPropertyValue("--op1-lc") !== lc) box.style.setProperty("--op1-lc", lc);
         box.querySelectorAll("svg.op1-ladder").forEach(function (s) {
           s.style.setProperty("--op1-sl", sl.toFixed(1) + "px");
