@@ -539,15 +539,21 @@
         });
       }
 
-      // A box that scrolls is a keyboard stop (its arrow keys scroll it); one that does not is not.
+      // A box that scrolls is a keyboard stop (its arrow keys scroll it), a group named "..., scrolls"
+      // (player.py scroll_box); one that does not is neither: TalkBack said "network, scrolls" and
+      // "ladder, scrolls" of boxes that showed all they held.  Its name comes back when it scrolls
+      // (a narrower window, a larger text).
       function fitScrolls(p) {
         p.el.querySelectorAll(".op1-kscroll").forEach(function (b) {
           if (!b.offsetParent) return;
+          if (b.__op1Name === undefined) b.__op1Name = b.getAttribute("aria-label");
           // (a few px past the edge -- the packet pane's 395 in 391 on a laptop -- hide nothing worth
           // a keyboard stop in every player)
           var can = b.scrollWidth > b.clientWidth + 8 || b.scrollHeight > b.clientHeight + 8;
-          if (can || document.activeElement === b) b.setAttribute("tabindex", "0");
-          else b.removeAttribute("tabindex");
+          if (can || document.activeElement === b) {
+            b.setAttribute("tabindex", "0");
+            if (b.__op1Name) { b.setAttribute("role", "group"); b.setAttribute("aria-label", b.__op1Name); }
+          } else ["tabindex", "role", "aria-label"].forEach(function (a) { b.removeAttribute(a); });
         });
       }
 
@@ -604,6 +610,7 @@
       var HEADER = 56, PHONE_LINES = 5;
       function capNarr(p, nb) {
         nb.style.maxHeight = "";
+        p.narrFree = false;
         var t = p.topos.filter(function (o) {
           return o.svg.classList.contains("op1-topo-n") && o.svg.getBoundingClientRect().width;
         })[0];
@@ -620,14 +627,21 @@
                   (parseFloat(cs.borderTopWidth) || 0) + (parseFloat(cs.borderBottomWidth) || 0);
         var below = t.svg.getBoundingClientRect().bottom - nb.getBoundingClientRect().bottom;
         var room = Math.floor(foot - 4 - HEADER - below);      // (4 px: air above the buttons)
-        nb.style.maxHeight = Math.max(4 * line + pad, Math.min(PHONE_LINES * line + pad, room)) + "px";
+        // Not even 4 lines fit over the drawing (a larger text: 200 % on a 360x740 phone; the
+        // browser's zoom): the narration is not capped, it is as tall as each step's words and the
+        // drawing moves down under it.  Capped at 4 lines there, a box of 169 px showed a
+        // narration of 404 px, three taps on "more" and more a step, its cue over the last line.
+        p.narrFree = room < 4 * line + pad;
+        nb.style.maxHeight = p.narrFree ? "none" : Math.min(PHONE_LINES * line + pad, room) + "px";
       }
 
       function fitNarr(p) {
         var nb = q(p.el, ".op1-narr");
         // (measured again at a new width, or a new height: a window made shorter or taller)
         if (!nb || !nb.offsetParent) return;
-        var key = p.el.clientWidth + " " + (document.documentElement.clientHeight || window.innerHeight);
+        // (and a new text size: its lines' height)
+        var key = p.el.clientWidth + " " + (document.documentElement.clientHeight || window.innerHeight) + " " +
+                  getComputedStyle(nb).fontSize;
         if (p.narrW === key) return;
         p.narrW = key;
         // a comparison's flag as tall as its tallest words from the first step (the endpoints
@@ -652,7 +666,10 @@
         var esc = function (x) { return x.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;"); };
         var said = p.d.steps.map(function (s) { return esc(s.n); }), last = q(nb, ".op1-narr-end");
         if (last && m < n) said.push("<b>" + esc(last.textContent) + "</b>" + said[m - 1]);
-        fitTallest(nb, ".op1-narr-t", said, true, 12);
+        // (not capped: each step's own height, not held at the tallest -- 12 lines of blank under
+        // a short step's words at 200 %)
+        if (p.narrFree) nb.style.minHeight = "";
+        else fitTallest(nb, ".op1-narr-t", said, true, 12);
         fitBox(nb, false);
       }
 
