@@ -451,9 +451,9 @@
       // it down by 24 px a step -- a comparison's second run, the router tables -- which a browser
       // without scroll anchoring (Safari) showed moving, 80 -> 176 px in four steps.
       // But in a phone's column (its tabs shown), under the last pane's ladder there is nothing of
-      // the player's to push: there the box is as tall as the rows shown, and grows as steps are
-      // added (held at the whole exchange's height, it opened with some 285 px of blank under its
-      // first row at 360 px).
+      // the player's to push: there the box is as tall as the rows shown, a third of the screen at
+      // the least, and grows as steps are added (held at the whole exchange's height, it opened
+      // with some 285 px of blank under its first row at 360 px).
       function fitLadder(p) {
         pickLadder(p);
         // (a ladder shown in place of the other, the window turned or resized: brought to the step)
@@ -485,9 +485,12 @@
         var w = parseFloat(svg.getAttribute("width")), bw = svg.getBoundingClientRect().width;
         if (!bw) return;
         var row = parseFloat(svg.getAttribute("data-row")), box = clip.parentNode, head = clip.previousElementSibling;
-        var all = p.el.classList.contains("op1-all"), tall = parseFloat(svg.getAttribute("height"));
-        if (p.growLadder && !all) tall = Math.min(tall, row * (Math.max(p.k, 0) + 1) + 6);
-        var full = (tall * bw / w) + (head ? head.getBoundingClientRect().height : 0);
+        var all = p.el.classList.contains("op1-all"), hh = head ? head.getBoundingClientRect().height : 0;
+        var full = (parseFloat(svg.getAttribute("height")) * bw / w) + hh;
+        // (growing, at least a third of the screen tall: the pinned step buttons show while the
+        // player fills that much of it, and a reader scrolled to a ladder of one row had none)
+        if (p.growLadder && !all) full = Math.min(full, Math.max((row * (Math.max(p.k, 0) + 1) + 6) * bw / w + hh,
+          (document.documentElement.clientHeight || window.innerHeight) / 3));
         box.style.height = Math.ceil(full + box.offsetHeight - box.clientHeight) + "px";
         if (all) { clip.style.height = ""; return; }
         clip.style.height = ((row * (Math.max(p.k, 0) + 1) + 6) * bw / w).toFixed(1) + "px";
