@@ -933,25 +933,6 @@ def test_the_multilink_network_is_whole_on_a_phone_and_readable_on_a_laptop(serv
     assert least >= MIN_PLAYER_TEXT_PX, (least, what)
 
 
-# The current row of a player's ladder: where its "event · ms" is seen (the row's own text, or
-# when the ladder is scrolled sideways the copy kept at the box's left edge), px from the box's
-# left edge, whether that text is drawn last (over the arrows), the box's width and scroll, and
-# the step's arrow (or mark).
-LADDER_ROW_JS = """el => {
-  const box = el.querySelector('.op1-ladder-scroll'), b = box.getBoundingClientRect();
-  const svg = box.querySelector('.op1-ladder-body'), row = svg.querySelector('.op1-row.cur');
-  const said = Array.from(row.querySelectorAll('text.mono'))[0].textContent;
-  const seen = Array.from(svg.querySelectorAll('text.mono')).filter(t => t.textContent === said)
-    .map(t => [t, t.getBoundingClientRect()]).filter(([t, r]) => r.width && r.left >= b.left - 1 && r.right <= b.right + 1);
-  const m = row.querySelector('line, circle, text.drop'), mr = m ? m.getBoundingClientRect() : null;
-  const t = seen.length ? seen[seen.length - 1] : null;
-  const last = t && (box.scrollLeft === 0 || svg.lastElementChild.contains(t[0]));
-  return {text: t ? [Math.round(t[1].left - b.left), Math.round(t[1].right - b.left)] : null, last: !!last,
-          width: Math.round(b.width), scroll: box.scrollLeft,
-          mark: mr ? [Math.round(mr.left - b.left), Math.round(mr.right - b.left)] : null};
-}"""
-
-
 # Each player's ladder as a phone shows it, at its last step: the drawings shown (their class),
 # the box's width and how far the ladder overflows it, and the current row's words.
 PHONE_LADDERS_JS = r"""() => Array.from(document.querySelectorAll('[data-replay] .op1-pane')).map(pane => {
@@ -990,14 +971,14 @@ def test_on_a_phone_every_players_ladder_fits_its_box(server):
     assert not bad, bad
 
 
-def test_on_a_narrow_screen_the_ladders_first_column_stays_when_it_scrolls_to_the_arrow(server):
+def test_on_a_narrow_screen_a_ladder_wider_than_its_box_gives_way_to_the_phones(server):
     """At 640 px (a small tablet, a phone on its side) chapter 3's thought question, two remote
-    hosts, has its ladder (994 px) wider than its box (568 px) and scrolled sideways to each
-    step's arrow: the step's "event · ms" stays at the box's left edge, readable (not under an
-    arrow), and the arrow (or the drop's mark) is in view right of it.  It scrolled away with the
-    rest (chapter 6's at 390 px, step 5: the column at -324..-260 px; a phone's column has a
-    ladder of its own now, which fits it)."""
-    bad, scrolled = {}, 0
+    hosts, had its wide ladder (994 px) in a 568 px box, scrolled sideways to each step's arrow,
+    its "event · ms" kept at the box's left edge: the packets' column, at the drawing's far
+    right, was out of the box (a laptop at 200 % zoom, its box 611 px, cut it at "100.0").  The
+    phone's ladder is shown in its place, whole in its box: at every step the row's event, its
+    arrow (or mark) and the packet's addresses in view."""
+    bad, steps = {}, 0
     with local_page(640, 844) as pg:
         open_with_replays(pg, f"{server}/book/03-connection-level.html")
         el = next(e for e in pg.query_selector_all("[data-replay]") if e.get_attribute("data-replay") == "thought-question")
@@ -1005,15 +986,20 @@ def test_on_a_narrow_screen_the_ladders_first_column_stays_when_it_scrolls_to_th
             if k:
                 el.query_selector(".op1-bar button[data-act=next]").evaluate("b => b.click()")
             pg.wait_for_function("([e, k]) => e.getAttribute('data-step') == k", arg=[el, k])
-            el.evaluate("e => e.querySelector('.op1-ladder-body .op1-row.cur').scrollIntoView({block: 'center', inline: 'nearest'})")
+            el.evaluate("e => e.querySelector('.op1-ladder-n .op1-row.cur').scrollIntoView({block: 'center', inline: 'nearest'})")
             pg.wait_for_timeout(50)
-            got = el.evaluate(LADDER_ROW_JS)
-            scrolled += got["scroll"] > 0
-            if got["text"] is None or not got["last"] or (got["mark"] and (
-                    got["mark"][1] <= got["text"][1] or got["mark"][0] >= got["width"])):
+            got = el.evaluate("""e => { const box = e.querySelector('.op1-ladder-scroll'), b = box.getBoundingClientRect();
+              const shown = Array.from(box.querySelectorAll('svg.op1-ladder')).filter(s => s.getBoundingClientRect().width > 0);
+              const row = box.querySelector('svg.op1-ladder-n .op1-row.cur');
+              const out = Array.from(row.querySelectorAll('text, line')).map(t => [t.textContent, t.getBoundingClientRect()])
+                .filter(([w, r]) => r.width && (r.left < b.left - 1 || r.right > b.right + 1)).map(([w]) => w);
+              return {shown: shown.map(s => s.getAttribute('class')), over: box.scrollWidth - box.clientWidth, out: out,
+                      addr: !!row.querySelector('text.addr')}; }""")
+            steps += got["addr"]
+            if got["shown"] != ["op1-ladder op1-ladder-n", "op1-ladder op1-ladder-n op1-ladder-body"] or got["over"] > 1 or got["out"]:
                 bad[k + 1] = got
-    assert scrolled >= 5, f"the ladder scrolled sideways at {scrolled} steps: the test shows nothing"
-    assert not bad, f"steps whose 'event · ms' or arrow is out of view (px in the box): {bad}"
+    assert steps >= 5, f"{steps} steps with a packet's line: the test shows nothing"
+    assert not bad, f"steps whose ladder is not the phone's, or has words out of its box: {bad}"
 
 
 def test_at_320_px_a_live_runs_replay_shows_the_packets_tag_whole(server):

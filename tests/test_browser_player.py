@@ -1300,14 +1300,16 @@ def test_the_pinned_bar_gives_way_to_a_box_being_typed_in_below_the_player(tmp_p
     assert after, "the pinned bar did not come back once the focus left the box"
 
 
-#: A screen where a player shows the wide ladder in a box narrower than it, which scrolls sideways
-#: with its first column kept at the box's left edge: a phone on its side, a small tablet (the
-#: player's column 582 px, above the 560 px where a phone's ladder takes its place)
+#: A screen where a player's wide ladder is in a box narrower than it (the player's column 582 px,
+#: above the 560 px of a phone's column: a phone on its side, a small tablet).  A player shows the
+#: phone's ladder there; without one (``_wide_ladder_only``) the wide one scrolls sideways with its
+#: first column kept at the box's left edge
 WIDE_IN_NARROW = (640, 667)
 
 
 def test_a_ladder_scrolled_sideways_keeps_its_whole_first_column_on_its_backing(tmp_path):
-    """At 640x667 (``WIDE_IN_NARROW``; at 375x667 before a phone's column had a ladder of its own),
+    """At 640x667 (``WIDE_IN_NARROW``, the player
+    without its phone's ladder: ``_wide_ladder_only``),
     chapter 3's cache-expiry replay (times in seconds, three-digit events): the
     ladder scrolled sideways keeps its first column at the box's left edge, over the arrows, on
     a white backing -- 90 px wide, where "281 · 660.1739" is some 97 px from x=24: the arrows
@@ -1319,7 +1321,7 @@ def test_a_ladder_scrolled_sideways_keeps_its_whole_first_column_on_its_backing(
     from sim.trace import Ev
     gone = next(i for i, e in enumerate(r.events) if e.ev is Ev.RT_DEL)        # the entry's expiry, as ch.3
     pl = Player(r, title="cache-expiry, seed 2", start=gone, stop=gone + 40)
-    _write_player_page(tmp_path / "ch3.html", pl)
+    _write_player_page(tmp_path / "ch3.html", pl, wide_only=True)
     from playwright.sync_api import sync_playwright
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
@@ -1382,7 +1384,8 @@ LANE_TITLES_JS = """async el => {
 
 @pytest.mark.parametrize("run", ["cache-expiry", "equalize-nat"])
 def test_a_ladder_scrolled_sideways_cuts_no_lane_title_at_its_first_column(tmp_path, run):
-    """At 640x667 (``WIDE_IN_NARROW``; at 375x667 before a phone's column had a ladder of its own)
+    """At 640x667 (``WIDE_IN_NARROW``, the player
+    without its phone's ladder: ``_wide_ladder_only``)
     the sticky first column's backing, as wide as its longest "event · time"
     (chapter 3's cache-expiry, times in seconds), and at 92 px (chapter 6's equalize-nat), cut the
     lane titles next to it as the ladder was scrolled sideways: "inux / outer", "ovider / 1" (and,
@@ -1398,7 +1401,7 @@ def test_a_ladder_scrolled_sideways_cuts_no_lane_title_at_its_first_column(tmp_p
         pl = Player(r, title="cache-expiry, seed 2", start=gone, stop=gone + 40)
     else:
         pl = Player(sim.run("equalize-nat", seed=1), title="equalize-nat, seed 1", max_steps=20)
-    _write_player_page(tmp_path / "lanes.html", pl)
+    _write_player_page(tmp_path / "lanes.html", pl, wide_only=True)
     from playwright.sync_api import sync_playwright
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
@@ -1459,7 +1462,8 @@ ROW_WORDS_JS = """async el => {
 
 
 def test_a_ladder_scrolled_sideways_cuts_no_arrows_name_and_fades_right_of_its_first_column(tmp_path):
-    """At 640x667 (``WIDE_IN_NARROW``; at 375x667 before a phone's column had a ladder of its own),
+    """At 640x667 (``WIDE_IN_NARROW``, the player
+    without its phone's ladder: ``_wide_ladder_only``),
     swiped sideways, the sticky first column's backing cut the arrows' names
     ("ACK" read "CK", "SYN-ACK" "N-ACK", "data" "ta"), and the box's left fade lay over the column
     itself, dimming its first letters ("e" of "event").  Swiped through every position, each
@@ -1469,7 +1473,7 @@ def test_a_ladder_scrolled_sideways_cuts_no_arrows_name_and_fades_right_of_its_f
     need_dot()
     exe = _need_browser()
     pl = Player(sim.run("equalize-nat", seed=1), title="equalize-nat, seed 1", max_steps=20)
-    _write_player_page(tmp_path / "words.html", pl)
+    _write_player_page(tmp_path / "words.html", pl, wide_only=True)
     from playwright.sync_api import sync_playwright
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
@@ -1561,10 +1565,23 @@ def _frame(pg):
     pg.evaluate("() => new Promise(ok => requestAnimationFrame(() => requestAnimationFrame(ok)))")
 
 
-def _write_player_page(path, pl) -> None:
+def _write_player_page(path, pl, wide_only: bool = False) -> None:
     """A page at ``path`` as the phone tests read one: a 56 px header, a short intro, the player
-    ``pl`` and a long text after it (room to scroll the player up under the header)."""
-    path.write_text(standalone_page([HEADER_56, "<p>intro</p>" * 5, pl.html(), "<p>" + "text after. " * 400 + "</p>"], "p"))
+    ``pl`` and a long text after it (room to scroll the player up under the header).
+    ``wide_only``: the player without its phone's ladder (``_wide_ladder_only``)."""
+    html = _wide_ladder_only(pl.html()) if wide_only else pl.html()
+    path.write_text(standalone_page([HEADER_56, "<p>intro</p>" * 5, html, "<p>" + "text after. " * 400 + "</p>"], "p"))
+
+
+def _wide_ladder_only(html: str) -> str:
+    """A player's HTML without its phone's ladder (its header and its body's clip): the wide ladder
+    is shown at every width, and scrolls sideways in a box narrower than it, with its sticky first
+    column.  (With it, a player shows the phone's ladder wherever the wide one does not fit:
+    test_large_text_zoomplayer.)"""
+    out, n = re.subn(r'<svg class="op1-ladder op1-ladder-n".*?</svg><div class="op1-ladder-clip op1-ladder-n".*?</svg></div>',
+                     "", html, flags=re.S)
+    assert n == 1, n
+    return out
 
 
 def _phone_at_narration(browser, page, w: int, h: int):
@@ -2828,9 +2845,10 @@ def test_on_a_phone_more_scrolls_on_by_what_was_clear_and_skips_no_line(tmp_path
     """Chapter 6's replay at 375x667: a tap on "more ↓" scrolled the box by its height less two
     lines, more than its clear part (the box less the cue's 32 px band and the 1.5 em fade above
     it), so a line that sat under the fade went past the top unread (step 11's tables strip).
-    For the strip (375x667) and the narration (320x568, where it is cut most), at a step that
-    cuts it by about a box's height: every line is either clear before the tap or still in the
-    box after it, and the tap scrolls by a line at least."""
+    For the strip (375x667) and the narration (320x640, where it is cut most; at 320x568 not even
+    4 lines fit over the drawing, and the narration is not cut: test_large_text_zoomplayer), at a
+    step that cuts it by about a box's height: every line is either clear before the tap or still
+    in the box after it, and the tap scrolls by a line at least."""
     need_dot()
     exe = _need_browser()
     r = sim.run("equalize-nat", seed=3, size=20_000)
@@ -2842,7 +2860,7 @@ def test_on_a_phone_more_scrolls_on_by_what_was_clear_and_skips_no_line(tmp_path
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
         try:
-            for sel, w, h in ((".op1-what", 375, 667), (".op1-narr", 320, 568)):
+            for sel, w, h in ((".op1-what", 375, 667), (".op1-narr", 320, 640)):
                 pg, P = _phone_at_narration(browser, tmp_path / "more.html", w, h)
                 for k in range(pl.frames):
                     P.evaluate(go, k)

@@ -311,7 +311,8 @@ def ladder_svg(result, step: int | None = None, steps: list[int] | None = None) 
 # the arrow or mark and its name, then the packet as seen on the wire under it, after the uplink
 # it crosses or whose address it carries ("if1 100.0.0.1:6000 → 200.0.0.1:80", in that uplink's
 # colour) -- and the first column the event over its time.  About 290 px wide: the box's width at
-# 360 px, scaled to the box below that (0.86 at 320 px).  Its rows are the same steps, classes and
+# 360 px; player.css draws it at that width times the reader's text size (its style's --op1-lw),
+# scaled down to a narrower box only so far (its text 8 px at the least).  Its rows are the same steps, classes and
 # buttons as the wide one's (player.js steps both); its styles are the wide one's (STYLE, in the
 # same page) and player.css's.
 
@@ -379,11 +380,15 @@ def _line_words(line: tuple) -> str:
 
 
 def _wire_n(k: int | None, words: str, x: float, y: float) -> str:
-    """The packet's line under a row: the uplink (if1, in its colour, bold) then ``words``."""
+    """The packet's line under a row: the uplink (if1, in its colour, bold) then ``words``, on a
+    backing of the row's colour (player.css) that the lanes' dotted lines pass under: drawn
+    through it, a lane read as a character ("200.0.0|.1:80", "192:.168")."""
     tag = ""
     if k is not None:
         tag = f'<tspan class="upl" fill="{text_colour(_dot.uplink_style(k)[0])}">if{k}</tspan> '
-    return f'<text class="addr" x="{x}" y="{y}">{tag}{h(words)}</text>'
+    w = text_width(_line_words((k, words)), ADDR_PX, mono=True)
+    return (f'<rect class="addrbg" x="{x - 1:g}" y="{y - 9:g}" width="{w + 2:.0f}" height="12"/>'
+            f'<text class="addr" x="{x}" y="{y}">{tag}{h(words)}</text>')
 
 
 def _place(w: float, xn: float, lo: float, hi: float) -> tuple[float, str, str]:
@@ -412,14 +417,14 @@ def ladder_parts_n(result, steps: list[int], current: int | None = None,
         for n in ns:
             x[n] = col + LANE_N // 2 + k * LANE_N
     # each row's words, laid out first: the drawing is as wide as its lanes or its widest
-    # packet's line (a phone's box scales it to fit: player.css)
+    # packet's line (player.css sizes it to the box and the reader's text size)
     rows = [_row_n(result, ev[i], x, col) for i in steps]
     width = math.ceil(max([col + LANE_N * len(groups) + 4]
                           + [col + 2 + text_width(_line_words(r[1]), ADDR_PX, mono=True) + 4 for r in rows if r[1]]))
     height = ROW_N * len(steps) + 4
     shown = ROW_N * (cur_k + 1) + 4 if hide_future else height
     body = [f'<svg class="op1-ladder op1-ladder-n op1-ladder-body" xmlns="http://www.w3.org/2000/svg" width="{width}" '
-            f'height="{height}" viewBox="0 0 {width} {height}" style="max-width:{width}px" data-row="{ROW_N}" '
+            f'height="{height}" viewBox="0 0 {width} {height}" style="--op1-lw:{width}" data-row="{ROW_N}" '
             f'data-shown="{shown}" role="group" aria-label="ladder diagram, one row per step'
             + ('; a row is a button that goes to its step">' if buttons else '">')]
     for n in dict.fromkeys(x.values()):
@@ -536,7 +541,7 @@ def _head_n(result, groups, x: dict, col: int, width: int, unit: str) -> str:
     height = HEAD_N + 13 * (lines - 2)
     base = [height - 9 - 13 * j for j in range(3)]          # each line's baseline, from the lowest
     out = [f'<svg class="op1-ladder op1-ladder-n" xmlns="http://www.w3.org/2000/svg" width="{width}" '
-           f'height="{height}" viewBox="0 0 {width} {height}" style="max-width:{width}px" role="img" '
+           f'height="{height}" viewBox="0 0 {width} {height}" style="--op1-lw:{width}" role="img" '
            f'aria-label="{h(f"ladder lanes, left to right: {names}; under each step the packet as seen on the wire, after the uplink it crosses or whose address it carries")}">'
            f'<text x="{LEFT_N}" y="{base[1]}">event</text><text x="{LEFT_N}" y="{base[0]}">{unit}</text>']
     for t, lx, cx, j in placed:

@@ -450,13 +450,30 @@
       // which it scrolls) from the first step on: grown by a row at each step, it pushed all below
       // it down by 24 px a step -- a comparison's second run, the router tables -- which a browser
       // without scroll anchoring (Safari) showed moving, 80 -> 176 px in four steps.
+      // But in a phone's column (its tabs shown), under the last pane's ladder there is nothing of
+      // the player's to push: there the box is as tall as the rows shown, a third of the screen at
+      // the least, and grows as steps are added (held at the whole exchange's height, it opened
+      // with some 285 px of blank under its first row at 360 px).
       function fitLadder(p) {
+        pickLadder(p);
         // (a ladder shown in place of the other, the window turned or resized: brought to the step)
         var on = shownRows(p);
         if (p.rowsOn && p.rowsOn !== on) p.scrollRow = p.k;
         p.rowsOn = on;
+        p.growLadder = p.j === els.length - 1 && !!p.tablist && getComputedStyle(p.tablist).display !== "none";
         fitClip(p, p.body);
         fitClip(p, p.bodyN);
+      }
+      // The phone's ladder in place of the wide one wherever the wide one does not fit its box
+      // and is not drawn to fit it (player.css: a player narrower than 760 px), not only in a
+      // phone's column (560 px): a laptop at 200 % zoom, 683 px wide, showed the 834 px wide
+      // ladder in a 611 px box, its packets' column cut at "100.0".
+      function pickLadder(p) {
+        var box = q(p.el, ".op1-ladder-scroll");
+        if (!p.body || !p.bodyN || !box || !box.clientWidth) return;      // (a phone's other tab)
+        var over = getComputedStyle(p.body).maxWidth === "none" &&
+                   parseFloat(p.body.getAttribute("width")) > box.clientWidth + 1;
+        if (over !== p.el.classList.contains("op1-lad-n")) p.el.classList.toggle("op1-lad-n", over);
       }
       // The rows of the ladder shown: a phone's, or the wide one's.
       function shownRows(p) {
@@ -468,9 +485,14 @@
         var w = parseFloat(svg.getAttribute("width")), bw = svg.getBoundingClientRect().width;
         if (!bw) return;
         var row = parseFloat(svg.getAttribute("data-row")), box = clip.parentNode, head = clip.previousElementSibling;
-        var full = (parseFloat(svg.getAttribute("height")) * bw / w) + (head ? head.getBoundingClientRect().height : 0);
+        var all = p.el.classList.contains("op1-all"), hh = head ? head.getBoundingClientRect().height : 0;
+        var full = (parseFloat(svg.getAttribute("height")) * bw / w) + hh;
+        // (growing, at least a third of the screen tall: the pinned step buttons show while the
+        // player fills that much of it, and a reader scrolled to a ladder of one row had none)
+        if (p.growLadder && !all) full = Math.min(full, Math.max((row * (Math.max(p.k, 0) + 1) + 6) * bw / w + hh,
+          (document.documentElement.clientHeight || window.innerHeight) / 3));
         box.style.height = Math.ceil(full + box.offsetHeight - box.clientHeight) + "px";
-        if (p.el.classList.contains("op1-all")) { clip.style.height = ""; return; }
+        if (all) { clip.style.height = ""; return; }
         clip.style.height = ((row * (Math.max(p.k, 0) + 1) + 6) * bw / w).toFixed(1) + "px";
       }
 
@@ -520,15 +542,21 @@
         });
       }
 
-      // A box that scrolls is a keyboard stop (its arrow keys scroll it); one that does not is not.
+      // A box that scrolls is a keyboard stop (its arrow keys scroll it), a group named "..., scrolls"
+      // (player.py scroll_box); one that does not is neither: TalkBack said "network, scrolls" and
+      // "ladder, scrolls" of boxes that showed all they held.  Its name comes back when it scrolls
+      // (a narrower window, a larger text).
       function fitScrolls(p) {
         p.el.querySelectorAll(".op1-kscroll").forEach(function (b) {
           if (!b.offsetParent) return;
+          if (b.__op1Name === undefined) b.__op1Name = b.getAttribute("aria-label");
           // (a few px past the edge -- the packet pane's 395 in 391 on a laptop -- hide nothing worth
           // a keyboard stop in every player)
           var can = b.scrollWidth > b.clientWidth + 8 || b.scrollHeight > b.clientHeight + 8;
-          if (can || document.activeElement === b) b.setAttribute("tabindex", "0");
-          else b.removeAttribute("tabindex");
+          if (can || document.activeElement === b) {
+            b.setAttribute("tabindex", "0");
+            if (b.__op1Name) { b.setAttribute("role", "group"); b.setAttribute("aria-label", b.__op1Name); }
+          } else ["tabindex", "role", "aria-label"].forEach(function (a) { b.removeAttribute(a); });
         });
       }
 
@@ -585,6 +613,7 @@
       var HEADER = 56, PHONE_LINES = 5;
       function capNarr(p, nb) {
         nb.style.maxHeight = "";
+        p.narrFree = false;
         var t = p.topos.filter(function (o) {
           return o.svg.classList.contains("op1-topo-n") && o.svg.getBoundingClientRect().width;
         })[0];
@@ -601,14 +630,21 @@
                   (parseFloat(cs.borderTopWidth) || 0) + (parseFloat(cs.borderBottomWidth) || 0);
         var below = t.svg.getBoundingClientRect().bottom - nb.getBoundingClientRect().bottom;
         var room = Math.floor(foot - 4 - HEADER - below);      // (4 px: air above the buttons)
-        nb.style.maxHeight = Math.max(4 * line + pad, Math.min(PHONE_LINES * line + pad, room)) + "px";
+        // Not even 4 lines fit over the drawing (a larger text: 200 % on a 360x740 phone; the
+        // browser's zoom): the narration is not capped, it is as tall as each step's words and the
+        // drawing moves down under it.  Capped at 4 lines there, a box of 169 px showed a
+        // narration of 404 px, three taps on "more" and more a step, its cue over the last line.
+        p.narrFree = room < 4 * line + pad;
+        nb.style.maxHeight = p.narrFree ? "none" : Math.min(PHONE_LINES * line + pad, room) + "px";
       }
 
       function fitNarr(p) {
         var nb = q(p.el, ".op1-narr");
         // (measured again at a new width, or a new height: a window made shorter or taller)
         if (!nb || !nb.offsetParent) return;
-        var key = p.el.clientWidth + " " + (document.documentElement.clientHeight || window.innerHeight);
+        // (and a new text size: its lines' height)
+        var key = p.el.clientWidth + " " + (document.documentElement.clientHeight || window.innerHeight) + " " +
+                  getComputedStyle(nb).fontSize;
         if (p.narrW === key) return;
         p.narrW = key;
         // a comparison's flag as tall as its tallest words from the first step (the endpoints
@@ -633,7 +669,10 @@
         var esc = function (x) { return x.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;"); };
         var said = p.d.steps.map(function (s) { return esc(s.n); }), last = q(nb, ".op1-narr-end");
         if (last && m < n) said.push("<b>" + esc(last.textContent) + "</b>" + said[m - 1]);
-        fitTallest(nb, ".op1-narr-t", said, true, 12);
+        // (not capped: each step's own height, not held at the tallest -- 12 lines of blank under
+        // a short step's words at 200 %)
+        if (p.narrFree) nb.style.minHeight = "";
+        else fitTallest(nb, ".op1-narr-t", said, true, 12);
         fitBox(nb, false);
       }
 
@@ -678,6 +717,14 @@
           var mr = mark.getBoundingClientRect(), col = parseFloat(p.body.getAttribute("data-left")) * ladderScale(p);
           if (mr.left < bb.left + col || mr.right > bb.right)
             box.scrollLeft += (mr.left + mr.width / 2) - (bb.left + col + bb.right) / 2;
+        }
+        // the phone's ladder wider than its box (a larger text, the browser's zoom): the step's
+        // arrow or mark brought in from past an edge, by as little as it takes (the reader's own
+        // swipe kept while it is in view)
+        if (mark && rows === p.rowsN && box.scrollWidth > box.clientWidth + 1) {
+          var nr = mark.getBoundingClientRect();
+          if (nr.right > bb.right - 4) box.scrollLeft += Math.min(nr.right - bb.right + FADE, nr.left - bb.left);
+          else if (nr.left < bb.left + 4) box.scrollLeft += nr.left - bb.left - FADE;
         }
         stickLadder(p);
       }
@@ -838,10 +885,12 @@
       function stickLadder(p) {
         var box = q(p.el, ".op1-ladder-scroll");
         if (!box || !p.body) return;
-        var scale = ladderScale(p), sl = box.scrollLeft / scale;
+        // (the phone's ladder, shown in its place, has no such column: its box scrolls as any other)
+        var wide = shownRows(p) === p.rows;
+        var scale = ladderScale(p), sl = wide ? box.scrollLeft / scale : 0;
         // the box's left fade begins right of the column (player.css): over it, it dimmed the
         // column's first letters ("e" of "event")
-        var lc = ((parseFloat(p.body.getAttribute("data-left")) - 2) * scale).toFixed(1) + "px";
+        var lc = wide ? ((parseFloat(p.body.getAttribute("data-left")) - 2) * scale).toFixed(1) + "px" : "0px";
         if (box.style.getPropertyValue("--op1-lc") !== lc) box.style.setProperty("--op1-lc", lc);
         box.querySelectorAll("svg.op1-ladder").forEach(function (s) {
           s.style.setProperty("--op1-sl", sl.toFixed(1) + "px");
