@@ -58,6 +58,11 @@ VERSIONS = (1,)             # the versions of the answer file format this grader
 CHANGED = "not graded: this question changed after you answered; your instructor will look at it"
 
 
+#: The words of the report's note on changed questions (``grade``): the per-file CSV says it in
+#: the instructor's words instead (``_fill_scores``).
+_CHANGED_TOLD = "changed after you answered"
+
+
 def built_of(data) -> str | None:
     """The commit the site that exported an answer file was built from (its ``"built"``: a
     short commit hash, or "unknown"), None when the file does not say (an older site's export,
@@ -603,7 +608,7 @@ def grade(student: str, data: dict, chapter: int | None = None, secret: str | No
     if rep.changed:
         n = len(rep.changed)
         rep.notes.append(f"{n} answer{'s' if n > 1 else ''} not graded ({', '.join(rep.changed)}): "
-                         f"{'their questions' if n > 1 else 'its question'} changed after you answered; your "
+                         f"{'their questions' if n > 1 else 'its question'} {_CHANGED_TOLD}; your "
                          f"instructor will look at {'them' if n > 1 else 'it'}")
         rep.built = built_of(data)
     if rep.unchecked:
@@ -1049,7 +1054,8 @@ def _claimed_ids(rows: list[dict], loaded: list, aliases: dict, lost: dict) -> l
     one that is the student's own id but for leading zeros, or whose roster row lost its zeros
     (``roster_aliases``), is refused, saying so -- never graded as an id it does not claim; one
     that is the student's row's Email address or ID number (``aliases``: the student typed it on
-    the site) is graded on that id's variants, for its student, with a note.  Notes for the run."""
+    the site), in the LMS's folder of that row, is graded on that id's variants, for its student,
+    with a note.  Notes for the run."""
     roster_lost, file_lost, typed = [], [], []
     for row, (f, data) in zip(rows, loaded):
         claim = data.get("student") if isinstance(data, dict) else None
@@ -1083,7 +1089,9 @@ def _claimed_ids(rows: list[dict], loaded: list, aliases: dict, lost: dict) -> l
                                       f"{owner!r}: the leading zeros are part of your id. Enter {owner!r} in the "
                                       f"student id box of an exercise, answer the variants it then shows you and "
                                       f"export again")
-        elif claim in aliases and aliases[claim][0] == owner:
+        elif claim in aliases and aliases[claim][0] == owner and LMS_FOLDER.search(row.get("box", "").rsplit("/", 1)[-1]):
+            # in the LMS's folder of the student the row is (an nbgrader course says what its ids
+            # must be, and refuses another: the nbgrader route's step 4)
             col = aliases[claim][1]
             typed.append((row["file"], col))
             row["variant_of"] = claim
@@ -2638,6 +2646,11 @@ def _fill_scores(rows: list[dict], results) -> list[str]:
                 text = "\n".join([first, f"  note: {row['told']}"] + ([rest] if rest else []))
             row.update(score=score, max=top, error="", attempts=attempts, feedback=text, changed=changed,
                        unchecked=unchecked, outside=outside)
+            if changed:                         # the report's words are the student's: the CSV's, the instructor's
+                n = len(changed)
+                rep_notes = [x for x in rep_notes if _CHANGED_TOLD not in x]
+                rep_notes.append(f"{n} answer{'s' if n > 1 else ''} not graded, {'their' if n > 1 else 'its'} question "
+                                 f"changed since the {row.get('made', 'page')} was made ({', '.join(changed)})")
             row["note"] += rep_notes
             for ex_id, pts in points:
                 row[ex_id] = pts
@@ -3003,9 +3016,9 @@ def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | 
     finally:
         if bar is not None:
             bar.close()
-    ids = _fill_scores(rows, results)
     for row, (f, data) in zip(rows, loaded):
         row["made"] = made_by(data)
+    ids = _fill_scores(rows, results)
     stamped = sum(1 for r in rows if r.get("stamped"))
     if stamped:
         notes.append(f"submitted_at of {stamped} file{'s' if stamped > 1 else ''} in nbgrader's submitted/ID/"
