@@ -301,7 +301,9 @@ def test_the_guide_says_how_many_students_share_a_whole_chapter_of_variants():
     shared = {c: sum(n for n in Counter(tuple(pool_index(w, k) for k in ks) for w in klass).values() if n > 1)
               for c, ks in by_ch.items()}
     fewest = min(by_ch, key=lambda c: (len(by_ch[c]), c))
-    assert f"{shared[fewest]} students have a classmate with their whole set of chapter {fewest}'s variants" in html
+    most = max(by_ch, key=lambda c: (len(by_ch[c]), -c))
+    assert f"{shared[fewest]} students have a classmate with their whole set of chapter {fewest}" in html, html[:300]
+    assert f"{shared[most]} of chapter {most}" in html
 
 
 def test_every_page_of_the_site_says_the_same_version_and_its_export_carries_it(tmp_path):
