@@ -101,6 +101,13 @@ def test_two_assignments_downloads_in_one_folder_are_named_as_such(tmp_path):
     one_line_error(r, "two assignments' downloads unzipped into one folder (participant numbers 1001 and 1301)",
                    "a folder of its own (submissions-chN/)", "nothing written")
     assert "cp -r" not in r.stderr and "nbgrader" not in r.stderr, r.stderr
+    # one folder a chapter: graded, and the zip the run names is the chapter's (reports-ch2: feedback-ch2.zip)
+    for k, (name, user) in enumerate(people):
+        (sub / f"{name}_{1301 + k}_assignsubmission_file_" / f"answers-{user}.json").unlink()
+        (sub / f"{name}_{1301 + k}_assignsubmission_file_").rmdir()
+    r = cli("grade", "--class", str(sub), "--roster", str(ws), "--roster-column", "Username", "--chapter", "2",
+            "--feedback", str(tmp_path / "reports-ch2"), "-o", os.devnull)
+    assert r.returncode == 0 and "python -m zipfile -c feedback-ch2.zip " in r.stderr, r.stderr
 
 
 def test_a_roster_that_lost_its_leading_zeros_is_said_so_and_grades_no_file_by_a_zeros_match(tmp_path):

@@ -278,8 +278,11 @@ def main(argv=None) -> int:
                     notes.append(f"{len(reports)} reports written into {a.feedback}")
                     moodle = sum(1 for name in reports if "/" in name)
                     if moodle:
+                        # the chapter's zip for the chapter's reports (the guide's box: reports-chN, feedback-chN.zip)
+                        base = Path(a.feedback).name
+                        zipped = f"feedback{base[len('reports'):]}.zip" if base.startswith("reports-") else "feedback.zip"
                         notes.append(f"{moodle} of them in Moodle's folders per participant (Full Name_PID_"
-                                     f"assignfeedback_file/): zip the folder (python -m zipfile -c feedback.zip "
+                                     f"assignfeedback_file/): zip the folder (python -m zipfile -c {shlex.quote(zipped)} "
                                      f"{shlex.quote(a.feedback)}) and upload it with the assignment's Upload multiple feedback "
                                      f"files in a zip" + (f"; {graded.outside_moodle(reports)}"
                                                           if moodle < len(reports) else ""))
