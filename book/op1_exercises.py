@@ -93,6 +93,21 @@ def setup(app):
             if not (dst / f.name).exists() or (dst / f.name).stat().st_mtime < f.stat().st_mtime:
                 shutil.copy2(f, dst / f.name)
 
+    def footer(app, config):
+        # the version of the repository the site was built from, the same on every page of one
+        # build: in the footer for the reader, in a <meta> for the exports (sim/exercises/_js.py)
+        from sim.exercises.site import source_commit
+        app.op1_built = source_commit(str(ROOT))
+        options = dict(config.html_theme_options or {})
+        options["extra_footer"] = (f'{options.get("extra_footer", "")} Version '
+                                   f'<span class="op1-built">{app.op1_built}</span>.').strip()
+        config.html_theme_options = options
+
+    def page_context(app, pagename, templatename, context, doctree):
+        context["metatags"] = context.get("metatags", "") + f'\n<meta name="op1-built" content="{app.op1_built}" />'
+
     app.connect("config-inited", config_inited)
+    app.connect("config-inited", footer)
+    app.connect("html-page-context", page_context)
     app.connect("build-finished", build_finished)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -872,11 +872,10 @@ def test_an_answer_to_a_question_that_changed_gets_no_score(monkeypatch):
     assert rep.changed == ["eqnat-remote", "eqnat-survive"] and rep.score == 1 and rep.max == len(ids)
     for k in rep.changed:
         assert items[k]["points"] is None and items[k]["changed"] and not items[k]["refused"]
-        assert items[k]["feedback"] == ("not graded: the question changed since the page was made: re-issue or "
-                                        "grade with the version the page came from")
+        assert items[k]["feedback"] == "not graded: this question changed after you answered; your instructor will look at it"
     assert items["eqnat-repair"]["points"] == 1
-    assert rep.notes == ["2 answers not graded, their question changed since the page was made (eqnat-remote, "
-                         "eqnat-survive): re-issue or grade with the version the page came from"]
+    assert rep.notes == ["2 answers not graded (eqnat-remote, eqnat-survive): their questions changed after you "
+                         "answered; your instructor will look at them"]
     assert "[question changed] eqnat-remote (chapter 6): answer " in rep.text()
     # a configuration's fingerprint is its question (the grader runs the settings): another call is flagged
     monkeypatch.undo()
@@ -3205,23 +3204,25 @@ def test_the_guides_shared_site_recipe_runs_as_written(tmp_path):
     assert [c.split()[2:4] for c in cmds] == [["sim.exercises", "sheet"], ["sim.exercises", "grade"],
                                               ["zipfile", "-c"]], cmds
     ids = chapter_ids(2)
-    (tmp_path / "worksheet.csv").write_text(
+    # every file and folder the box names is its chapter's (chN: ch2 here)
+    (tmp_path / "worksheet-ch2.csv").write_text(
         "Identifier,Full name,Username,Email address,Status,Grade,Maximum Grade\n"
         f"Participant 1001,Ann Example,ann,ann@uni.example,Submitted,,{len(ids)}.00\n"
         f"Participant 1002,Bo Example,bo,bo@uni.example,Submitted,,{len(ids)}.00\n")
-    folder = tmp_path / "submissions" / "Ann Example_1001_assignsubmission_file_"
+    folder = tmp_path / "submissions-ch2" / "Ann Example_1001_assignsubmission_file_"
     folder.mkdir(parents=True)
     (folder / "answers-ann.json").write_text(json.dumps(answer_file("ann", right_answers("ann", ids), secret="")))
     env = {k: v for k, v in os.environ.items() if k != SECRET_ENV}
     env["PYTHONPATH"] = str(ROOT)
     for c in cmds:
-        r = subprocess.run([sys.executable] + shlex.split(c.replace("--chapter N", "--chapter 2"))[1:],
+        r = subprocess.run([sys.executable] + shlex.split(c.replace("--chapter N", "--chapter 2")
+                                                          .replace("-chN", "-ch2"))[1:],
                            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
         assert r.returncode == 0, (c, r.stderr)
-    graded = list(csv.DictReader(open(tmp_path / "worksheet-graded.csv")))
+    graded = list(csv.DictReader(open(tmp_path / "worksheet-ch2-graded.csv")))
     assert [(g["Username"], g["Grade"]) for g in graded] == [("ann", str(len(ids))), ("bo", "0")], graded
     assert sorted(p.name for p in (tmp_path / "keys").iterdir()) == ["ann-ch2-key.md", "bo-ch2-key.md"]
-    assert (tmp_path / "feedback.zip").stat().st_size > 0
+    assert (tmp_path / "feedback-ch2.zip").stat().st_size > 0
 
 
 

@@ -260,7 +260,9 @@ def main(argv=None) -> int:
                 if a.lms_file:              # (refused if the export's maximum is not the scores')
                     data, lms_notes = graded.lms_file(a.roster, a.roster_column, a.grade_column or "Grade", a.keep,
                                                      comments=bool(a.feedback), out=a.lms_file, chapter=a.chapter)
-                    notes += [n for n in lms_notes if n not in notes]
+                    # the same notes as the gradebook's, headed "scores:" (said once, as "gradebook:")
+                    notes += [n for n in lms_notes if n not in notes
+                              and "gradebook: " + n.removeprefix("scores: ") not in notes]
                 if a.feedback:
                     reports = graded.feedback(a.keep)
                 if book is not None:
@@ -276,8 +278,11 @@ def main(argv=None) -> int:
                     notes.append(f"{len(reports)} reports written into {a.feedback}")
                     moodle = sum(1 for name in reports if "/" in name)
                     if moodle:
+                        # the chapter's zip for the chapter's reports (the guide's box: reports-chN, feedback-chN.zip)
+                        base = Path(a.feedback).name
+                        zipped = f"feedback{base[len('reports'):]}.zip" if base.startswith("reports-") else "feedback.zip"
                         notes.append(f"{moodle} of them in Moodle's folders per participant (Full Name_PID_"
-                                     f"assignfeedback_file/): zip the folder (python -m zipfile -c feedback.zip "
+                                     f"assignfeedback_file/): zip the folder (python -m zipfile -c {shlex.quote(zipped)} "
                                      f"{shlex.quote(a.feedback)}) and upload it with the assignment's Upload multiple feedback "
                                      f"files in a zip" + (f"; {graded.outside_moodle(reports)}"
                                                           if moodle < len(reports) else ""))
@@ -308,6 +313,12 @@ def main(argv=None) -> int:
                     _out(json.dumps(rep.json(), indent=1, default=str) + "\n", a.output)
                 else:
                     _out(rep.text() + "\n", a.output)
+                if rep.changed:             # the report tells the student; what to do is the instructor's
+                    from .grade import changed_advice
+                    _note(f"{len(rep.changed)} answer{'s' if len(rep.changed) > 1 else ''} not graded, the question "
+                          f"changed since the file was exported ({', '.join(rep.changed)}): "
+                          + (changed_advice([rep.built]) or "re-issue those exercises, or grade with the version "
+                                                            "of the book the file came from"))
                 if rep.outside:             # the instructor's to know, not the report's (the student's)
                     n = len(rep.outside)
                     _note(f"{n} answer{'s' if n > 1 else ''} outside chapter {a.chapter} not graded (an export of "

@@ -184,6 +184,10 @@ JS = r"""/* 1 + 1 < 1 exercises: the page's checker.  Mirrors sim/exercises/mode
     var data = {format: "1+1<1 answers", version: 1, student: student,
                 exported: new Date().toISOString().replace(/\.\d+Z$/, "Z"), answers: answers};
     if (course) data.course = course;
+    /* the commit the site was built from (book/op1_exercises.py): the grader names it when a
+       question changed since */
+    var built = document.querySelector('meta[name="op1-built"]');
+    if (built && built.content) data.built = built.content;
     var blob = new Blob([JSON.stringify(data, null, 1)], {type: "application/json"});
     var a = document.createElement("a");
     a.href = URL.createObjectURL(blob);

@@ -44,6 +44,7 @@ from pathlib import Path
 from .._io import atomic_write
 from .bank import (BANK, ExerciseError, chapter_ids, chapters, check_chapter, forget_runs, instance,
                    where_to_run)
+from .site import UNKNOWN_COMMIT, same_commit, source_commit
 from .model import ECHO, FP_LENGTH, REVEAL_TITLE, SCALARS, context_title, echo, salt_for
 from .variants import (BOOK_STUDENT, COURSE_ENV, POOL, STUDENT_RE, StudentError, TooLarge, check_student, course_for,
                        member, member_name, read_small, read_text_file, secret_for)
@@ -51,9 +52,37 @@ from .variants import (BOOK_STUDENT, COURSE_ENV, POOL, STUDENT_RE, StudentError,
 FORMAT = "1+1<1 answers"
 RELEASE = "release"         # the variant an nbgrader release notebook carries (notebooks --student's default)
 VERSIONS = (1,)             # the versions of the answer file format this grader reads
-#: What an answer whose question changed since its page was made is told (``fingerprint``).
-CHANGED = ("not graded: the question changed since the page was made: re-issue or grade with the version "
-           "the page came from")
+#: What an answer whose question changed since its page was made is told (``fingerprint``): the
+#: report is the student's, who can do nothing about it; the instructor's lines (the run's, the
+#: per-file CSV's note, ``changed_advice``) say what to do.
+CHANGED = "not graded: this question changed after you answered; your instructor will look at it"
+
+
+#: The words of the report's note on changed questions (``grade``): the per-file CSV says it in
+#: the instructor's words instead (``_fill_scores``).
+_CHANGED_TOLD = "changed after you answered"
+
+
+def built_of(data) -> str | None:
+    """The commit the site that exported an answer file was built from (its ``"built"``: a
+    short commit hash, or "unknown"), None when the file does not say (an older site's export,
+    a notebook's, one written by hand) or says something else."""
+    built = data.get("built") if isinstance(data, dict) else None
+    return built if isinstance(built, str) and re.fullmatch(r"[0-9a-f]{4,40}|unknown", built) else None
+
+
+def changed_advice(builds) -> str:
+    """What the instructor is told of answers whose question changed, exported by sites built
+    from ``builds`` (commits, None for a file that does not say): the commit to grade each with,
+    where the files name one other than this grader's."""
+    mine = source_commit()
+    other = sorted({b for b in builds if b and b != UNKNOWN_COMMIT and not same_commit(b, mine)})
+    if not other:
+        return ""
+    first = other[0]
+    return (f"exported by the site built from commit {', '.join(other)} (this grader: {mine}): grade "
+            f"{'those files' if len(other) > 1 else 'it'} with that version -- in the repository, "
+            f"git worktree add ../site-{first} {first}, then run grade with PYTHONPATH=../site-{first}")
 
 
 def made_by(data) -> str:
@@ -63,8 +92,8 @@ def made_by(data) -> str:
 
 
 def changed_text(made: str = "page") -> str:
-    """``CHANGED``, of a ``made`` ("page" or "notebook", ``made_by``)."""
-    return CHANGED.replace("page", made)
+    """``CHANGED``, of a ``made`` ("page" or "notebook", ``made_by``): the same words for both."""
+    return CHANGED
 _FINGERPRINT = re.compile(rf"^[0-9a-f]{{{FP_LENGTH}}}$")
 
 
@@ -100,6 +129,8 @@ class Report:
     outside: list[str] = field(default_factory=list)
     # ids answered and left out of grading (--leave-out): said in the report, once for a class
     left_out: list[str] = field(default_factory=list)
+    # the commit of the site that exported the file (``built_of``), when a question changed
+    built: str | None = None
 
     @property
     def attempts(self) -> int | None:
@@ -173,6 +204,10 @@ def load_answers(path: str | Path, name: str | None = None) -> dict:
         raise GradeError(str(e).replace(str(path), str(shown))) from None
     except OSError as e:
         raise GradeError(f"can't read {shown}: {e.strerror}") from None
+    if raw[:4] in (b"PK\x03\x04", b"PK\x05\x06"):  # a zip archive (a folder the student compressed)
+        raise GradeError(f"{shown} is a zip archive, not an answer file: unzip it and grade the answers-ID.json "
+                         f"inside (a student sends that .json file itself, as the page's export button "
+                         f"downloaded it)") from None
     try:
         if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):   # UTF-16 with its byte order mark: PowerShell's >, Notepad
             text = raw.decode("utf-16")
@@ -572,9 +607,10 @@ def grade(student: str, data: dict, chapter: int | None = None, secret: str | No
                             "; not counted as checks"))
     if rep.changed:
         n = len(rep.changed)
-        rep.notes.append(f"{n} answer{'s' if n > 1 else ''} not graded, {'their' if n > 1 else 'its'} question changed "
-                         f"since the {made_by(data)} was made ({', '.join(rep.changed)}): re-issue or grade with "
-                         f"the version the {made_by(data)} came from")
+        rep.notes.append(f"{n} answer{'s' if n > 1 else ''} not graded ({', '.join(rep.changed)}): "
+                         f"{'their questions' if n > 1 else 'its question'} {_CHANGED_TOLD}; your "
+                         f"instructor will look at {'them' if n > 1 else 'it'}")
+        rep.built = built_of(data)
     if rep.unchecked:
         n = len(rep.unchecked)
         rep.notes.append(("this file carries no question fingerprints (written by hand, or exported by a page or "
@@ -622,6 +658,8 @@ HEADER_WORDS = {"id", "ids", "sid", "username", "user", "login", "netid", "stude
 
 #: How many bad ids of a roster its error names, line and value (the rest: the lines they are on).
 BAD_IDS_SHOWN = 50
+#: How many a wrong column's error names (``bad_ids_error``): enough to see what the column holds.
+BAD_IDS_HINTED = 5
 
 
 def suggested_id(raw: str, taken=()) -> str | None:
@@ -730,6 +768,13 @@ def bad_ids_error(path, column: str | None, bad, ids) -> GradeError:
     """The refusal of a roster with bad ids: every one at once (not one a run), the rule, and
     what to do -- give those students ids, or, when most are bad, the right column."""
     many = _many_bad(bad, ids)
+    if many and column:
+        # the hint first, and a few of the column's cells: a whole column of names would fill the screen
+        shown = ", ".join(f"line {n} {echo(sid)}" for n, sid in bad[:BAD_IDS_HINTED])
+        more = len(bad) - BAD_IDS_HINTED
+        return GradeError(f"the roster {path}: is {column!r} the column of the students' ids? (--roster-column): "
+                          f"{len(bad)} bad student id{'s' if len(bad) > 1 else ''} in it (e.g. {shown}"
+                          + (f", and {more} more" if more > 0 else "") + f"); {ID_RULE}")
     return GradeError(f"the roster {path}: {len(bad)} bad student id{'s' if len(bad) > 1 else ''} "
                       f"({_bad_ids_shown(bad)}): {ID_RULE}; "
                       + (f"is {column!r} the column of the students' ids? (--roster-column)" if many and column else
@@ -957,6 +1002,120 @@ def roster_pids(path, column: str | None) -> dict[int, set[str]]:
         if sid:
             pids.setdefault(int(m.group(2)), set()).add(sid)
     return pids
+
+
+#: A roster's columns that name a student another way than the ids' column: what a student may type
+#: as their id on the site instead of their login (Moodle's identity fields; ``roster_aliases``).
+ALIAS_COLUMNS = ("Username", "Email address", "ID number")
+
+
+def roster_aliases(path, column: str | None) -> tuple[dict[str, tuple[str, str]], dict[str, tuple[int, str, str]]]:
+    """({another id of a row, lower case: (the row's id, lower case, the column it is in)},
+    {a row's id, lower case: (its line, the id with leading zeros, the column that has it)}) of a
+    CSV roster (``column``: its ids'), from its ``ALIAS_COLUMNS`` other than ``column``: a row's
+    Email address (or ID number) is what a student may have typed on the site as their id; and a
+    row whose id is digits that another of its cells has with leading zeros (``42``, and
+    ``0042@uni.example``) is of a roster that lost them (saved by a spreadsheet).  ({}, {}) for a
+    roster of ids alone."""
+    if column is None:
+        return {}, {}
+    header, rows = _csv_rows(read_text_file(path, "the roster", GradeError))
+    low = [h.lower() for h in header]
+    k_id = _column(path, header, column)
+    others = [(low.index(c.lower()), c) for c in ALIAS_COLUMNS if c.lower() in low and low.index(c.lower()) != k_id]
+    aliases: dict[str, tuple[str, str]] = {}
+    lost: dict[str, tuple[int, str, str]] = {}
+    for n, row in enumerate(rows, 2):
+        sid = row[k_id].strip().lower() if k_id < len(row) else ""
+        if not sid or not STUDENT_RE.match(sid):
+            continue
+        for k, name in others:
+            cell = row[k].strip().lower() if k < len(row) else ""
+            if cell and cell != sid and STUDENT_RE.match(cell):
+                aliases.setdefault(cell, (sid, name))
+            local = cell.split("@", 1)[0]
+            if sid.isdigit() and local != sid and local.isdigit() and local.lstrip("0") == sid.lstrip("0") \
+                    and len(local) > len(sid):
+                lost.setdefault(sid, (n, local, name))
+    return aliases, lost
+
+
+#: What is said of a roster that lost its ids' leading zeros.
+LOST_ZEROS = "the roster lost its leading zeros (opened in a spreadsheet?)"
+
+
+def _same_but_zeros(a: str, b: str) -> bool:
+    """Are ids ``a`` and ``b`` one another but for leading zeros (``0042`` and ``42``)?"""
+    return a != b and a.lstrip("0") == b.lstrip("0") and a.lstrip("0") != ""
+
+
+def _claimed_ids(rows: list[dict], loaded: list, aliases: dict, lost: dict) -> list[str]:
+    """For each file placed by its folder (``owned``) that claims another id than its student's:
+    one that is the student's own id but for leading zeros, or whose roster row lost its zeros
+    (``roster_aliases``), is refused, saying so -- never graded as an id it does not claim; one
+    that is the student's row's Email address or ID number (``aliases``: the student typed it on
+    the site), in the LMS's folder of that row, is graded on that id's variants, for its student,
+    with a note.  Notes for the run."""
+    roster_lost, file_lost, typed = [], [], []
+    for row, (f, data) in zip(rows, loaded):
+        claim = data.get("student") if isinstance(data, dict) else None
+        owner = row.get("student")
+        if not row.get("owned") or "refused" in row or not isinstance(claim, str) or not isinstance(owner, str) \
+                or row.get("variant_of"):
+            continue
+        claim = claim.strip().lower()
+        if claim == owner and owner in lost:
+            line, full, col = lost[owner]
+            roster_lost.append(row["file"])
+            row["refused"] = (f"{LOST_ZEROS}: this file was exported as {claim!r}, and the roster's line {line} "
+                              f"has {claim!r} where its {col} says {full!r}: not graded as {claim}'s, whose id "
+                              f"may be another (grade with the worksheet as the LMS wrote it, edited in a text "
+                              f"editor)")
+            row["refused_student"] = ("your instructor's class list lost the leading zeros of your id, so this "
+                                      "file is not graded yet: your instructor will grade it again")
+        elif _same_but_zeros(claim, owner) and len(claim) > len(owner):
+            roster_lost.append(row["file"])
+            row["refused"] = (f"{LOST_ZEROS}: this file was exported as {claim!r}, and its folder's row of the "
+                              f"roster has {owner!r}: not graded as {owner}'s (grade with the worksheet as the "
+                              f"LMS wrote it, edited in a text editor)")
+            row["refused_student"] = ("your instructor's class list lost the leading zeros of your id, so this "
+                                      "file is not graded yet: your instructor will grade it again")
+        elif _same_but_zeros(claim, owner):
+            file_lost.append(row["file"])
+            row["refused"] = (f"this answer file belongs to student {claim!r}, not to {owner!r}: {claim!r} is "
+                              f"{owner!r} without its leading zeros, another id with other variants (the student "
+                              f"typed their id without them on the site): not graded as {owner}'s")
+            row["refused_student"] = (f"this answer file was exported for the id {claim!r}, not for yours, "
+                                      f"{owner!r}: the leading zeros are part of your id. Enter {owner!r} in the "
+                                      f"student id box of an exercise, answer the variants it then shows you and "
+                                      f"export again")
+        elif claim in aliases and aliases[claim][0] == owner and LMS_FOLDER.search(row.get("box", "").rsplit("/", 1)[-1]):
+            # in the LMS's folder of the student the row is (an nbgrader course says what its ids
+            # must be, and refuses another: the nbgrader route's step 4)
+            col = aliases[claim][1]
+            typed.append((row["file"], col))
+            row["variant_of"] = claim
+            row["note"].append(f"this is {owner}'s {col}: the student typed their "
+                               f"{'e-mail' if col == 'Email address' else col} on the site; graded on the "
+                               f"variants of {claim!r}, for {owner}")
+            row["told"] = (f"your file was exported under {claim!r}, your {col}, not your id {owner!r}: graded on "
+                           f"the variants of {claim!r}; next time enter {owner!r} in the student id box")
+    notes = []
+    if roster_lost:
+        notes.append(f"{LOST_ZEROS}: {len(roster_lost)} file{'s' if len(roster_lost) > 1 else ''} exported under "
+                     f"an id with leading zeros that the roster has without them, e.g. {roster_lost[0]}, not "
+                     f"graded: download the worksheet again and edit it in a text editor, not a spreadsheet, "
+                     f"then grade again (the error column says which)")
+    if file_lost:
+        notes.append(f"{len(file_lost)} file{'s' if len(file_lost) > 1 else ''} exported under the roster's id "
+                     f"without its leading zeros (e.g. {file_lost[0]}): another id, with other variants, so not "
+                     f"graded: the students answer again with their whole id")
+    if typed:
+        notes.append(f"{len(typed)} file{'s' if len(typed) > 1 else ''} exported under the student's "
+                     f"{' or '.join(sorted({c for _, c in typed}))} rather than their id (e.g. {typed[0][0]}): the "
+                     f"student typed it on the site, and their folder says who sent it: graded on that id's "
+                     f"variants, for them, with a note")
+    return notes
 
 
 def _pids_without_id(path, column: str | None) -> dict[int, str]:
@@ -1428,7 +1587,12 @@ class ClassGrades:
             said = Path(r["file"]).name
             error = r.get("error_student") or r["error"]
             text = r.get("feedback") or (f"{said}: could not be graded: {error}" if r["error"] else "")
-            out[self._in_folder(r["student"], name) if STUDENT_RE.match(who) else f"{name}.txt"] = text + "\n"
+            head = [_file_line(r)]
+            theirs = by.get(r["student"], [])
+            if len(theirs) > 1 and STUDENT_RE.match(who):
+                head.append(_counted_line(r, _counted(theirs, keep), keep))
+            out[self._in_folder(r["student"], name) if STUDENT_RE.match(who) else f"{name}.txt"] = \
+                "\n".join(head + [text]) + "\n"
         return out
 
     def _in_folder(self, student: str, name: str) -> str:
@@ -1477,14 +1641,15 @@ class ClassGrades:
         maxima = {r["max"] for r in self.rows if r["max"] != ""}
         return next(iter(maxima)) if len(maxima) == 1 else ""
 
-    def kept(self, keep: str = "latest") -> tuple[list[tuple[str, dict]], list[str]]:
+    def kept(self, keep: str = "latest", label: str = "gradebook") -> tuple[list[tuple[str, dict]], list[str]]:
         """([(student, the row that counts)], notes): one entry per student, sorted, as the gradebook
         has them.  A student with several files gets the latest submitted (then the best), or with
         ``keep="best"`` the best (then the latest: a later file cannot lower a grade); one whose files
         could not be graded has an empty score (and the common maximum); one on the roster who
         sent nothing gets 0.  Only student ids are rows, and with a roster only the roster's: a
         file named after nobody, or a student the roster does not have, is in the per-file CSV
-        alone (noted)."""
+        alone (noted).  ``label`` heads the notes: "gradebook" for ``--gradebook``, "scores" for
+        ``--lms-file`` alone (a run that writes no gradebook)."""
         by_student: dict[str, list[dict]] = {}
         left_out: dict[str, list[str]] = {"not student ids": [], "not on the roster": []}
         roster = set(self.roster)
@@ -1501,7 +1666,7 @@ class ClassGrades:
         notes, out = [], []
         for why, who in left_out.items():
             if who:
-                notes.append(f"gradebook: left out, {why}: {', '.join(sorted(set(who), key=str.lower))} "
+                notes.append(f"{label}: left out, {why}: {', '.join(sorted(set(who), key=str.lower))} "
                              f"(their rows are in the per-file CSV)")
         ungraded = []
         for student in sorted(by_student, key=str.lower):
@@ -1509,7 +1674,7 @@ class ClassGrades:
             best = _counted(rows, keep)
             if best is not None:
                 if len(rows) > 1:
-                    notes.append(f"gradebook: {student} has {len(rows)} files, {best['file']} counted "
+                    notes.append(f"{label}: {student} has {len(rows)} files, {best['file']} counted "
                                  + ("(the latest submitted, then the best)" if keep == "latest"
                                     else "(the best, then the latest submitted)"))
             else:
@@ -1519,7 +1684,7 @@ class ClassGrades:
                     best = {"score": "", "max": self.maximum(), "submitted_at": rows[0].get("submitted_at", "")}
             out.append((student, best))
         if ungraded:
-            notes.append(f"gradebook: no score for {', '.join(ungraded)}: their files could not be graded "
+            notes.append(f"{label}: no score for {', '.join(ungraded)}: their files could not be graded "
                          f"(the per-file CSV's error column says why)")
         return out, notes
 
@@ -1564,7 +1729,7 @@ class ClassGrades:
         ``FEEDBACK_COLUMN`` gets each student's report (graded with ``feedback=True``), and one
         without a score why their files were not graded (``_unscored_report``).
         GradeError if the export's maximum is not the scores' (``chapter``: the one graded)."""
-        kept, notes = self.kept(keep)
+        kept, notes = self.kept(keep, "scores")
         scores = {s: f"{best['score']:g}" for s, best in kept if best["score"] != ""}
         absent = {s for s, best in kept if best["score"] != "" and not best["file"]}
         maxima = {best["max"] for s, best in kept if best["score"] != "" and s not in absent} or \
@@ -1575,6 +1740,31 @@ class ClassGrades:
         data, more = fill_lms_file(path, column, grade_column, scores, reports, absent=absent, maxima=maxima,
                                    what=f"chapter {chapter}" if chapter else "the class", out=out)
         return data, notes + more
+
+
+def _file_line(row: dict) -> str:
+    """A report's first line: which file it is of, as the student named it, and when it was
+    exported (the student's own page's clock), or handed in (nbgrader's record)."""
+    name, when = Path(row["file"]).name, row.get("submitted_at", "")
+    if row.get("stamped"):
+        return f"file {name}, submitted {when}"
+    return f"file {name}, exported {when}" if row.get("exported") and when else \
+        f"file {name} (it does not say when it was exported)"
+
+
+def _counted_line(row: dict, counted: dict | None, keep: str) -> str:
+    """A report's second line, for a student who sent several files: whether this one counts,
+    and if not, which does (``_counted``, by ``keep``)."""
+    if counted is row:
+        return ("counted: of your files, this one counts (the latest)" if keep == "latest" else
+                "counted: of your files, this one counts (the best, then the latest)")
+    if counted is None:
+        return "not counted: none of your files could be graded"
+    other = Path(counted["file"]).name
+    if row.get("score", "") == "":
+        return f"not counted: this file could not be graded; your file {other} counts"
+    return (f"not counted: your later file {other} counts (your latest file counts)" if keep == "latest" else
+            f"not counted: your file {other} counts (your best file counts, then the latest)")
 
 
 def _counted(rows: list[dict], keep: str) -> dict | None:
@@ -2140,7 +2330,8 @@ def _whose(loaded, known: set[str], folder: Path, roster=(), names=None, pids=No
                "mentions": named | _names(f.stem, lookup, longest=False),
                "submitted_at": submitted_at(data, f),
                # a file that does not say when it was exported: its time is the unzip's, not the student's
-               "exported": bool(exported_at(data))}
+               "exported": bool(exported_at(data)),
+               "built": built_of(data)}
         if box is not None:
             row["box"] = box
             # nbgrader's own record of when the student submitted, not the student's kernel clock
@@ -2450,8 +2641,16 @@ def _fill_scores(rows: list[dict], results) -> list[str]:
     for row, res in zip(rows, results):
         if res[0] == "ok":
             _, score, top, attempts, rep_notes, points, text, changed, unchecked, outside = res
+            if text and row.get("told"):        # what the student is told of their file's id (_claimed_ids)
+                first, _, rest = text.partition("\n")
+                text = "\n".join([first, f"  note: {row['told']}"] + ([rest] if rest else []))
             row.update(score=score, max=top, error="", attempts=attempts, feedback=text, changed=changed,
                        unchecked=unchecked, outside=outside)
+            if changed:                         # the report's words are the student's: the CSV's, the instructor's
+                n = len(changed)
+                rep_notes = [x for x in rep_notes if _CHANGED_TOLD not in x]
+                rep_notes.append(f"{n} answer{'s' if n > 1 else ''} not graded, {'their' if n > 1 else 'its'} question "
+                                 f"changed since the {row.get('made', 'page')} was made ({', '.join(changed)})")
             row["note"] += rep_notes
             for ex_id, pts in points:
                 row[ex_id] = pts
@@ -2505,6 +2704,14 @@ def _two_folders_alarm(rows: list[dict]) -> list[str]:
     if len(two) < 3 or len(two) * 4 < len(files):
         return []
     r = two[0]
+    boxes = [LMS_FOLDER.search(b.rsplit("/", 1)[-1]) for b in r["two_folders"]]
+    if all(boxes):                              # an LMS's folders: its downloads, not a copy of nbgrader's
+        numbers = [m.group(1) for m in boxes]
+        return [f"{len(two)} of {len(files)} files were refused because two folders each say they are one "
+                f"student's (e.g. {', '.join(f'{b}/' for b in r['two_folders'])} for {r['student']}): two "
+                f"assignments' downloads unzipped into one folder (participant numbers "
+                f"{', '.join(numbers[:-1])} and {numbers[-1]})? Unzip each assignment's download into a folder of "
+                f"its own (submissions-chN/) and grade it with that assignment's worksheet (worksheet-chN.csv)"]
     return [f"{len(two)} of {len(files)} files were refused because two folders each say they are one "
             f"student's (e.g. {', '.join(f'{b}/' for b in r['two_folders'])} for {r['student']}): the class "
             f"folder holds two copies of the class's folders -- a copy made into a folder that existed? "
@@ -2569,10 +2776,16 @@ def _changed_notes(rows: list[dict]) -> tuple[list[str], list[str]]:
         n = sum(per.values())
         made = {r.get("made", "page") for r in graded if r.get("changed")}     # made_by: page, notebook
         one = " or ".join(sorted(made))
+        advice = changed_advice(r.get("built") for r in graded if r.get("changed"))
         line = (f"{n} answer{'s' if n > 1 else ''} in {files} file{'s' if files > 1 else ''} not graded, the question "
                 f"changed since the {one} was made: " + ", ".join(f"{k} ({c})" for k, c in per.items())
-                + f": re-issue those exercises, or grade with the version of the book the "
-                  f"{' and '.join(m + 's' for m in sorted(made))} came from (the per-file CSV leaves their cells empty)")
+                + (f": {advice}" if advice else
+                   f": re-issue those exercises, or grade with the version of the book the "
+                   f"{' and '.join(m + 's' for m in sorted(made))} came from")
+                + " (the per-file CSV leaves their cells empty)")
+        for r in graded:
+            if r.get("changed") and (said := changed_advice([r.get("built")])):
+                r["note"].append(f"question changed: {said}")
         notes.append(line)
         if files * 4 >= len(graded):            # a quarter of the class or more: the wrong version
             alarms.append(line)
@@ -2620,6 +2833,26 @@ def _unscored(sid: str, note: str, top="", report: str = "") -> dict:
     if report:
         row["report"] = report
     return row
+
+def _skipped_report(files: list[str]) -> str:
+    """What a student whose only files were skipped (not ``*.json``) is told: for each, what to do
+    with it -- a ``.json.txt`` renamed back to ``.json``, a zip unzipped -- and what to send."""
+    said = []
+    for x in files:
+        name = x.rsplit("/", 1)[-1]
+        low = name.lower()
+        if low.endswith(".json.txt"):
+            said.append(f"{name}: not graded: its name ends in .txt, which the grader does not read: rename it to "
+                        f"{name[:-4]} (remove the .txt your computer added; with file extensions shown) and "
+                        f"send it again")
+        elif low.endswith(".zip"):
+            said.append(f"{name}: not graded: it is a zip archive: unzip it and send the answers-ID.json inside "
+                        f"(the file your page's export button downloaded, as it is)")
+        else:
+            said.append(f"{name}: not graded: the grader reads the answer file your page's or notebook's export "
+                        f"button writes, answers-ID.json, as it is; send that file")
+    return "\n".join(said)
+
 
 def _roster_rows(rows: list[dict], expected: list[str], named_in_files: set[str], chapter: int | None,
                  maxima: set, skipped: list[str] = (), skipped_by: dict[str, list[str]] | None = None,
@@ -2672,9 +2905,7 @@ def _roster_rows(rows: list[dict], expected: list[str], named_in_files: set[str]
                 rows.append(_unscored(sid, f"no answer file graded: {', '.join(theirs)} "
                                       f"{'were' if len(theirs) > 1 else 'was'} skipped (not a *.json "
                                       f"answer file); {NO_SCORE}", top,
-                                      f"{', '.join(x.rsplit('/', 1)[-1] for x in theirs)}: not graded: the grader "
-                                      f"reads the answer file your page's or notebook's export button writes, "
-                                      f"answers-ID.json, as it is; send that file"))
+                                      _skipped_report(theirs)))
                 continue
             # a file graded for an id the roster doesn't have, whose name names this student or
             # whose id is theirs but for leading zeros (a spreadsheet strips them): probably theirs,
@@ -2764,6 +2995,8 @@ def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | 
                       and isinstance(d.get("student"), str) and STUDENT_RE.match(d["student"])}
     known = set(expected) | named_in_files
     rows = _whose(loaded, known, folder, expected, names, pids, uids, nbgrader)
+    if roster:
+        notes += _claimed_ids(rows, loaded, *roster_aliases(roster, roster_column))
     if bad:
         notes.append(_bad_rows(rows, loaded, roster, roster_column, bad, good))
     notes += _identical(rows, loaded)
@@ -2783,9 +3016,9 @@ def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | 
     finally:
         if bar is not None:
             bar.close()
-    ids = _fill_scores(rows, results)
     for row, (f, data) in zip(rows, loaded):
         row["made"] = made_by(data)
+    ids = _fill_scores(rows, results)
     stamped = sum(1 for r in rows if r.get("stamped"))
     if stamped:
         notes.append(f"submitted_at of {stamped} file{'s' if stamped > 1 else ''} in nbgrader's submitted/ID/"

@@ -14,8 +14,11 @@ student's graded variant -- their questions, and the hashes that check their ans
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
+import re
+import subprocess
 from pathlib import Path
 
 from .bank import pool_instance, run
@@ -27,6 +30,35 @@ REPLAY_DIR_ENV = "OP1_EXERCISE_REPLAY_DIR"
 REPLAY_URL_ENV = "OP1_EXERCISE_REPLAY_URL"
 BEFORE = 6          # steps of the replay before the question's event
 AFTER = 4           # and after the deciding event
+
+
+#: What a build or a grader without git says of its version (``source_commit``).
+UNKNOWN_COMMIT = "unknown"
+
+
+@functools.lru_cache(maxsize=None)
+def source_commit(root: str | None = None) -> str:
+    """The commit of the repository at ``root`` (default: the one this package is in), as
+    ``git rev-parse --short HEAD`` gives it, or ``UNKNOWN_COMMIT`` without git or outside a
+    repository (a pip-installed package: its folder is no repository's root, and the one
+    around a virtual environment is not its).  The site says it in every page's footer and
+    every export (``"built"``), and the grader compares it with its own (``grade``)."""
+    root = Path(root) if root else Path(__file__).resolve().parents[2]
+    if not (root / ".git").exists():
+        return UNKNOWN_COMMIT
+    try:
+        r = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True,
+                           text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return UNKNOWN_COMMIT
+    commit = r.stdout.strip()
+    return commit if r.returncode == 0 and re.fullmatch(r"[0-9a-f]{4,40}", commit) else UNKNOWN_COMMIT
+
+
+def same_commit(a: str, b: str) -> bool:
+    """Are two commits, each abbreviated to its own length (``source_commit``), the same?  Not
+    when either is unknown."""
+    return UNKNOWN_COMMIT not in (a, b) and (a.startswith(b) or b.startswith(a))
 
 
 def pool_on() -> bool:
