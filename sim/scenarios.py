@@ -610,13 +610,15 @@ HEADER = ("multipath", "equalize", "nat", "remote", "ingress_filter", "uplinks",
 
 def fmt_value(v) -> str:
     """A parameter's value as a header writes it: ``0.3,12`` for a list, ``none`` for None
-    or an empty list, ``1`` for 1.0."""
+    or an empty list, ``1`` for 1.0 and ``10000000`` for 1e7 (not ``1e+07``)."""
     if isinstance(v, list):
         return ",".join(map(fmt_value, v)) if v else "none"
     if v is None:
         return "none"
     if isinstance(v, float):
-        return f"{v:g}"
+        if v.is_integer() and abs(v) < 1e15:
+            return str(int(v))          # 10000000, not "1e+07"
+        return f"{v:g}" if "e" not in f"{v:g}" else repr(v)
     return str(v)
 
 

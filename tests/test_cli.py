@@ -875,3 +875,12 @@ def test_help_that_cannot_be_written_is_one_line_and_exit_1(args, prog):
                              text=True, cwd=ROOT)
     assert out.returncode == 1
     assert out.stderr == f"{prog}: error: cannot write to standard output: No space left on device\n"
+
+
+def test_a_whole_float_is_written_with_its_digits_not_in_exponent_form():
+    """sim.scenarios.fmt_value (the pcap's header, a live panel's "what this run changed"): a
+    download speed typed as 10000000 came back as "1e+07 kbit/s"."""
+    from sim.scenarios import fmt_value
+    assert fmt_value(1e7) == "10000000" and fmt_value(10_000_000) == "10000000"
+    assert [fmt_value(v) for v in (1.0, 0.3, 12.5, [0.3, 12.0], None, [])] == ["1", "0.3", "12.5", "0.3,12", "none", "none"]
+    assert fmt_value(1.5e-7) == "1.5e-07"         # (a fraction keeps its exponent: no digit made up)
