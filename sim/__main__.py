@@ -30,8 +30,8 @@ try:                                # a Ctrl-C while these load (argparse): one 
                             NULLABLE_BOUNDS, NUMBER_BOUNDS, PARAM_HELP, SCENARIOS, SHOWN_ITEMS, UNITS, Params,
                             ParamError, _option_word as _option, check_applies, fmt_value, run, tick_of,
                             unknown_scenario)
-    from .tcp import (CONGESTION_CONTROLS, DEFAULT_TCP_PROFILE, INIT_CWND, MSS, REMOTE_BEHAVIOURS, REMOTE_HELP,
-                      TCP_PROFILES)
+    from .tcp import (CONGESTION_CONTROLS, DEFAULT_TCP_PROFILE, INIT_CWND, MAX_WINDOW, MSS, REMOTE_BEHAVIOURS,
+                      REMOTE_HELP, TCP_PROFILES)
     from .topology import REMOTE1, REMOTE2
 except KeyboardInterrupt:
     from ._start import exit_if_starting
@@ -117,7 +117,7 @@ def _how_many_addrs(args) -> str | None:
 
 _G = Params()       # the global defaults: a scenario sets some of its own (`sim list`)
 #: the parameters `run`'s options set
-RUN_PARAMS = ("multipath", "equalize", "nat", "remote", "cc", "tcp", "ingress_filter", "uplinks", "seed",
+RUN_PARAMS = ("multipath", "equalize", "nat", "remote", "cc", "tcp", "rwnd", "ingress_filter", "uplinks", "seed",
               "size", "connections", "messages", "msg_size", "pings", "subflows", "uplink_addrs",
               "remote_addrs", "port_base", "bundle", "flush_at", "down_at", "down_uplink", "read_timeout",
               "idle", "down_kbit", "up_kbit", "delay_ms", "core_delay_ms", "remote_delay_ms", "weights")
@@ -155,9 +155,18 @@ def parser() -> argparse.ArgumentParser:
                    help="what a remote host does with a TCP segment of no connection: " + "; ".join(
                        f"{n}, {REMOTE_HELP[n]}" for n in REMOTE_BEHAVIOURS) + f" ({_default('remote')})")
     r.add_argument("--cc", choices=CONGESTION_CONTROLS,
-                   help=f"TCP congestion control: none, a fixed window of {WINDOW} bytes ({WINDOW // MSS} "
-                        f"segments) in flight; reno, RFC 5681 from {INIT_CWND // MSS} segments with NewReno's "
-                        f"recovery (RFC 6582), as 2.4 without SACK ({_default('cc')})")
+                   help=f"TCP congestion control: none, a fixed window of the receive window in flight "
+                        f"(--rwnd, {WINDOW} bytes, {WINDOW // MSS} segments, by default); reno, RFC 5681 from "
+                        f"{INIT_CWND // MSS} segments with NewReno's recovery (RFC 6582), as 2.4 without SACK, "
+                        f"never beyond the receive window. Either way a connection moves at most the receive "
+                        f"window a round trip ({_default('cc')})")
+    lo, hi = INT_BOUNDS["rwnd"]
+    r.add_argument("--rwnd", type=int_in("--rwnd", lo, hi, unit="a whole number of bytes",
+                                         why=f"one segment to RFC 7323's largest window, 65535 x 2^14"),
+                   metavar="BYTES",
+                   help=f"{PARAM_HELP['rwnd']}; {lo}..{hi} (default {WINDOW}: {WINDOW // MSS} segments, at most "
+                        f"{WINDOW} bytes a round trip: {WINDOW * 8 / 35e3:.1f} Mbit/s at a 35 ms round trip, whatever the "
+                        f"line)")
     r.add_argument("--tcp", choices=TCP_PROFILES,
                    help="TCP timers: 2.4 (3 s first timeout) or today's linux (1 s, tail loss probes); "
                         f"default {DEFAULT_TCP_PROFILE}, but the scenarios of today's kernel set linux: `list` shows "

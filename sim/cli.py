@@ -186,9 +186,11 @@ def any_int(name: str):
     return checked(_int, lambda v: True, f"{name} must be an integer, got {{got}}")
 
 
-def int_in(name: str, lo: int, hi: int):
-    """An integer in ``lo..hi``."""
-    return checked(_int, lambda v: lo <= v <= hi, f"{name} must be an integer {lo}..{hi}, got {{got}}")
+def int_in(name: str, lo: int, hi: int, unit: str = "", why: str = ""):
+    """An integer in ``lo..hi`` (of ``unit``; ``why`` the bounds are what they are)."""
+    what = f"{unit} " if unit else "an integer "
+    return checked(_int, lambda v: lo <= v <= hi,
+                   f"{name} must be {what}{lo}..{hi}{f' ({why})' if why else ''}, got {{got}}")
 
 
 def seconds_in(name: str, lo: float, hi: float):
