@@ -20,7 +20,7 @@ try:                                # a Ctrl-C while these load (argparse): one 
 
     from .cli import (NONE, OneLineParser, any_int, default_help, down_uplink_without_down_at, fail, int_in,
                       list_param, number_in, pcap_problem, scenario_list, seconds_or_none, write_capture_then_stdout)
-    from ._io import OutputError, ReaderGone, write_stdout
+    from ._io import OutputError, ReaderGone, terminated_like_ctrl_c, write_stdout
     from .fib import RouteError
     from .policies import POLICIES, REGISTRY as POLICY_REGISTRY
     from .natmodels import REGISTRY as NAT_REGISTRY, names as nat_models
@@ -243,11 +243,16 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    try:
-        return _main(argv)
-    except KeyboardInterrupt:
-        print(f"{PROG}: interrupted", file=sys.stderr)
-        return 130
+    # SIGTERM (kill, timeout) and SIGHUP (the terminal closed) as Ctrl-C: what is being written
+    # is removed on the way out (a capture's temporary file), one line, 128 + the signal
+    with terminated_like_ctrl_c() as stopped:
+        try:
+            return _main(argv)
+        except KeyboardInterrupt:
+            print(f"{PROG}: interrupted", file=sys.stderr)
+            return 130
+    print(f"{PROG}: terminated", file=sys.stderr)
+    return stopped.status
 
 
 def _main(argv: list[str] | None) -> int:
