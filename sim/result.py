@@ -343,6 +343,11 @@ class Result:
     def _head(self) -> dict:
         p = asdict(self.params)
         p.pop("trace")
+        # the addresses as the network has them, as the capture's section header names them: the
+        # article's when none were given (an empty list said nothing of them), a bundle's one
+        router = self.net["router"]
+        p["uplink_addrs"] = [router.ifaces[dev].addr for dev in self.net.uplinks()]
+        p["remote_addrs"] = [self.net[h].addr for h in ("remote1", "remote2")]
         return {"schema": TRACE_SCHEMA, "scenario": self.scenario, "params": p,
                 "links": [{"name": l.name, "ifaces": [i.label for i in l.ifaces]}
                           for l in self.net.links.values()]}
