@@ -13,6 +13,7 @@ import sys
 try:                                # a Ctrl-C while these load (argparse): one line, as main() gives
     import argparse
     import ipaddress
+    import itertools
     import os
     import re
 
@@ -115,6 +116,7 @@ def _how_many_addrs(args) -> str | None:
     return None
 
 
+_RUN_PARSER: list = [None]      # the run command's parser, the last parser() made
 _G = Params()       # the global defaults: a scenario sets some of its own (`sim list`)
 #: the parameters `run`'s options set
 RUN_PARAMS = ("multipath", "equalize", "nat", "remote", "cc", "tcp", "rwnd", "ingress_filter", "uplinks", "seed",
@@ -137,7 +139,7 @@ def parser() -> argparse.ArgumentParser:
                    version=f"{PROG} {__version__} ({os.path.dirname(os.path.abspath(_sim_file))})")
     sub = p.add_subparsers(dest="cmd", required=True, parser_class=OneLineParser)
     sub.add_parser("list", help="list the scenarios and the parameters each sets beyond the defaults")
-    r = sub.add_parser("run", help="run a scenario", rewrite={
+    r = _RUN_PARSER[0] = sub.add_parser("run", help="run a scenario", rewrite={
         "the following arguments are required: scenario":
             f"give a scenario to run: one of {', '.join(SCENARIOS)} ({PROG} list says what each shows)"})
     r.add_argument("scenario", help="one of: " + ", ".join(SCENARIOS))
@@ -255,8 +257,46 @@ def main(argv: list[str] | None = None) -> int:
     return stopped.status
 
 
+#: the options that take a list, written as one word: items separated by commas
+LIST_OPTIONS = ("--down-kbit", "--up-kbit", "--delay-ms", "--weights", "--flush-at", "--uplink-addrs",
+                "--remote-addrs")
+_ITEM = re.compile(r"[0-9][0-9.,]*")            # a number, an address, a list of them
+
+
+def _split_list(argv: list[str], run_parser) -> str | None:
+    """Why a list option's items were given as separate words (``--down-kbit 8000 4000``), or
+    None: argparse took the first as the list and called the rest "unrecognized arguments:
+    4000" -- or, before the scenario's name, took the next for the scenario (``unknown scenario
+    '4000'``) -- and said nothing of commas."""
+    words = list(argv)
+    if next((w for w in words if not w.startswith("-")), None) != "run":
+        return None                         # (list takes no option of these)
+    options = [o for a in run_parser._actions for o in a.option_strings]
+    for i, word in enumerate(words):
+        if word == "--":
+            break
+        typed, eq, value = word.partition("=")
+        if not typed.startswith("--"):
+            continue
+        named = [o for o in options if o == typed] or [o for o in options if o.startswith(typed)]
+        if len(named) != 1 or named[0] not in LIST_OPTIONS:
+            continue
+        if not eq:
+            if i + 1 >= len(words):
+                continue
+            value = words[i + 1]
+        more = list(itertools.takewhile(_ITEM.fullmatch, words[i + (1 if eq else 2):]))
+        if more and _ITEM.fullmatch(value):
+            items = [value, *more]
+            return (f"{named[0]} takes one comma-separated list: {named[0]} {','.join(x.strip(',') for x in items)} "
+                    f"(got {' '.join(items)!r}: a space ends the list)")
+    return None
+
+
 def _main(argv: list[str] | None) -> int:
     p = parser()
+    if (why := _split_list(sys.argv[1:] if argv is None else argv, _RUN_PARSER[0])) is not None:
+        return _fail(why)
     args, extra = p.parse_known_args(argv)
     if extra:
         # `list equalize-nat` was "unrecognized arguments: equalize-nat", as if list had an option

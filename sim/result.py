@@ -10,7 +10,7 @@ from functools import cached_property
 
 from .packet import ICMP_PROTO, TCP, TCP_PROTO, fmt_endpoint, parse_endpoint
 from .tables import Tables
-from .trace import Ev, event_dict, event_text, fmt_time
+from .trace import Drop, Ev, event_dict, event_text, fmt_time
 
 #: The JSON trace's form (``"schema"``), raised when a field changes name, type or meaning; what
 #: changed from one to the next is in the README's "Trace JSON" section
@@ -24,6 +24,8 @@ TRACE_TIMED = ("down_kbit_active", "down_active_s", "down_pauses", "down_active_
 PAUSE = 1_000_000
 #: The longest download name (without its extension): short enough for any file system.
 STEM_MAX = 80
+#: the drop reason of a segment answered with a reset (the text summary says it apart: not a loss)
+RESET = Drop.RESET.value
 #: downloads a note names one by one, at most
 SHOWN = 4
 
@@ -100,6 +102,10 @@ def _drops_at(counts) -> dict:
     for (reason, node), n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0][1])):
         out.setdefault(reason, {})[node] = n
     return out
+
+
+def _packets(n: int) -> str:
+    return f"{n} packet{'' if n == 1 else 's'}"
 
 
 def _where(nodes: dict) -> str:
@@ -441,17 +447,25 @@ class Result:
                        f"so the run has no time of its own and no average rate; each uplink's rate below "
                        f"is over the time it carried data")
         for dev, u in s["uplinks"].items():
-            out.append(f"  {dev} {u['addr']}: {u['up_packets']} packets up, {u['down_packets']} down"
+            out.append(f"  {dev} {u['addr']}: {_packets(u['up_packets'])} up, {u['down_packets']} down"
                        + self._uplink_down_text(u, s["seconds"]))
         for b in s.get("bundle", []):
-            out.append(f"    multilink line {b['line']}: {b['up_packets']} packets up, "
+            out.append(f"    multilink line {b['line']}: {_packets(b['up_packets'])} up, "
                        f"{b['down_packets']} down")
         if "route_cache" in s:
             rc = s["route_cache"]
             out.append(f"  route cache: in_hit {rc['in_hit']}, in_slow_tot {rc['in_slow_tot']}")
-        if s["drops"]:
+        lost = {k: v for k, v in s["drops"].items() if k != RESET}
+        if lost:
             out.append("  drops: " + ", ".join(f"{k} {v} ({_where(s['drops_at'][k])})"
-                                               for k, v in s["drops"].items()))
+                                               for k, v in lost.items()))
+        if RESET in s["drops"]:
+            # (the trace's drop reason "reset": a segment that reached a host, or the router's own
+            # stack, and matched no connection there; it was answered, not lost on the way)
+            n = s["drops"][RESET]
+            out.append(f"  answered with a reset: {n} segment{'' if n == 1 else 's'} "
+                       f"({_where(s['drops_at'][RESET])}) that no connection took where "
+                       f"{'it' if n == 1 else 'they'} arrived: not lost on the way")
         if (note := self._window_note()) is not None:
             out.append(note)
         if (note := self._rwnd_note()) is not None:

@@ -523,12 +523,11 @@ TCP_ONLY = frozenset({"cc", "tcp", "remote", "port_base", "rwnd"})
 
 
 def unknown_scenario(name) -> str:
-    """The one line for a scenario name that is none: the closest name first when one is near
-    (``equalise-nat``, ``Equalize-NAT``: did you mean equalize-nat?), then every name allowed."""
-    import difflib
-    near = difflib.get_close_matches(str(name).lower(), list(SCENARIOS), n=1, cutoff=0.75)
-    return (f"unknown scenario {name!r}: " + (f"did you mean {near[0]}? " if near else "")
-            + f"allowed are {', '.join(SCENARIOS)}")
+    """The one line for a scenario name that is none: the names it begins (``conn``: did you mean
+    connection-level?), else the closest when one is near (``equalise-nat``, ``Equalize-NAT``: did
+    you mean equalize-nat?), then every name allowed."""
+    from .cli import did_you_mean
+    return f"unknown scenario {name!r}: {did_you_mean(name, list(SCENARIOS), cutoff=0.75)}allowed are {', '.join(SCENARIOS)}"
 
 
 def unread(scenario: str) -> frozenset:
