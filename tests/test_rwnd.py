@@ -165,3 +165,14 @@ def test_the_capture_says_the_window_is_scaled(tmp_path):
     assert b"rwnd=200000" in data and b"the SYNs' Window Scale (shift 2" in data
     d = json.loads(cli("run", "connection-level", "--size", "5000", "--format", "json").stdout)
     assert d["params"]["rwnd"] == WINDOW
+
+
+def test_the_readme_says_what_the_window_gives():
+    """The README's example of a fast line held to a window a round trip, run as written."""
+    import re
+    readme = " ".join(open(os.path.join(ROOT, "README.md"), encoding="utf-8").read().split())
+    m = re.search(r"`run (connection-level --uplinks 1 [^`]*)` moves ([0-9.]+) kbit/s", readme)
+    out = cli("run", *m.group(1).split(), "--summary-only")
+    assert out.returncode == 0, out.stderr
+    assert f"= {m.group(2)} kbit/s" in out.stdout
+    assert "  note: the receive window, 46720 bytes, held back (192.168.0.1, 5000)'s sender" in out.stdout
