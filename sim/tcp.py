@@ -1117,6 +1117,8 @@ class TcpConn:
         if tsecr is not None and (r is None or retrans_acked or self.profile.rtt_by_tsecr):
             r = now - tsecr
         if r is not None:
+            if r < self.rtt_min:                # tcp_update_rtt_min(), then the estimator
+                self.rtt_min = r
             self._rtt_estimator(r, ack)
 
     def _rtt_estimator(self, m: int, ack: int) -> None:
@@ -1126,8 +1128,6 @@ class TcpConn:
         TCP_RTO_MIN, and falls by a quarter of its excess once a round (when the ACK passes
         ``rtt_round``); the timeout is srtt + rttvar -- srtt + 200 ms on a steady path, where
         RFC 6298 has max(1 s, srtt + 4 x rttvar)."""
-        if m < self.rtt_min:
-            self.rtt_min = m
         if self.srtt8:
             m -= self.srtt8 >> 3                # the error
             self.srtt8 += m
