@@ -32,7 +32,8 @@ profiles (``TCP_PROFILES``, a ``TcpProfile`` record each): ``2.4`` (3 s first ti
 resets) and ``linux``, today's kernel (1 s first timeout, 6 SYN retries, tail loss
 probes in the Open state, RFC 5961: only a RST at exactly ``rcv_nxt`` resets, one elsewhere in the
 window gets a challenge ACK).  What it leaves out, on
-purpose: SACK and other options, the adaptive delayed-ACK timeout (``ato`` grows
+purpose: SACK and other options (RFC 7323's Window Scale goes on the SYNs only when the receive
+window, ``--rwnd``, is above 65535 bytes), the adaptive delayed-ACK timeout (``ato`` grows
 from 40 ms towards 200 ms), IW10 and CUBIC.  Every state change (a ``TcpState``) is a
 trace event.
 """
