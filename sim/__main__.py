@@ -13,6 +13,7 @@ import sys
 try:                                # a Ctrl-C while these load (argparse): one line, as main() gives
     import argparse
     import ipaddress
+    import itertools
     import os
     import re
 
@@ -20,7 +21,7 @@ try:                                # a Ctrl-C while these load (argparse): one 
 
     from .cli import (NONE, OneLineParser, any_int, default_help, down_uplink_without_down_at, fail, int_in,
                       list_param, number_in, pcap_problem, scenario_list, seconds_or_none, write_capture_then_stdout)
-    from ._io import OutputError, ReaderGone, write_stdout
+    from ._io import OutputError, ReaderGone, terminated_like_ctrl_c, write_stdout
     from .fib import RouteError
     from .policies import POLICIES, REGISTRY as POLICY_REGISTRY
     from .natmodels import REGISTRY as NAT_REGISTRY, names as nat_models
@@ -30,8 +31,8 @@ try:                                # a Ctrl-C while these load (argparse): one 
                             NULLABLE_BOUNDS, NUMBER_BOUNDS, PARAM_HELP, SCENARIOS, SHOWN_ITEMS, UNITS, Params,
                             ParamError, _option_word as _option, check_applies, fmt_value, run, tick_of,
                             unknown_scenario)
-    from .tcp import (CONGESTION_CONTROLS, DEFAULT_TCP_PROFILE, INIT_CWND, MSS, REMOTE_BEHAVIOURS, REMOTE_HELP,
-                      TCP_PROFILES)
+    from .tcp import (CONGESTION_CONTROLS, DEFAULT_TCP_PROFILE, INIT_CWND, MAX_WINDOW, MSS, REMOTE_BEHAVIOURS,
+                      REMOTE_HELP, TCP_PROFILES)
     from .topology import REMOTE1, REMOTE2
 except KeyboardInterrupt:
     from ._start import exit_if_starting
@@ -115,9 +116,10 @@ def _how_many_addrs(args) -> str | None:
     return None
 
 
+_RUN_PARSER: list = [None]      # the run command's parser, the last parser() made
 _G = Params()       # the global defaults: a scenario sets some of its own (`sim list`)
 #: the parameters `run`'s options set
-RUN_PARAMS = ("multipath", "equalize", "nat", "remote", "cc", "tcp", "ingress_filter", "uplinks", "seed",
+RUN_PARAMS = ("multipath", "equalize", "nat", "remote", "cc", "tcp", "rwnd", "ingress_filter", "uplinks", "seed",
               "size", "connections", "messages", "msg_size", "pings", "subflows", "uplink_addrs",
               "remote_addrs", "port_base", "bundle", "flush_at", "down_at", "down_uplink", "read_timeout",
               "idle", "down_kbit", "up_kbit", "delay_ms", "core_delay_ms", "remote_delay_ms", "weights")
@@ -137,7 +139,7 @@ def parser() -> argparse.ArgumentParser:
                    version=f"{PROG} {__version__} ({os.path.dirname(os.path.abspath(_sim_file))})")
     sub = p.add_subparsers(dest="cmd", required=True, parser_class=OneLineParser)
     sub.add_parser("list", help="list the scenarios and the parameters each sets beyond the defaults")
-    r = sub.add_parser("run", help="run a scenario", rewrite={
+    r = _RUN_PARSER[0] = sub.add_parser("run", help="run a scenario", rewrite={
         "the following arguments are required: scenario":
             f"give a scenario to run: one of {', '.join(SCENARIOS)} ({PROG} list says what each shows)"})
     r.add_argument("scenario", help="one of: " + ", ".join(SCENARIOS))
@@ -155,9 +157,18 @@ def parser() -> argparse.ArgumentParser:
                    help="what a remote host does with a TCP segment of no connection: " + "; ".join(
                        f"{n}, {REMOTE_HELP[n]}" for n in REMOTE_BEHAVIOURS) + f" ({_default('remote')})")
     r.add_argument("--cc", choices=CONGESTION_CONTROLS,
-                   help=f"TCP congestion control: none, a fixed window of {WINDOW} bytes ({WINDOW // MSS} "
-                        f"segments) in flight; reno, RFC 5681 from {INIT_CWND // MSS} segments with NewReno's "
-                        f"recovery (RFC 6582), as 2.4 without SACK ({_default('cc')})")
+                   help=f"TCP congestion control: none, a fixed window of the receive window in flight "
+                        f"(--rwnd, {WINDOW} bytes, {WINDOW // MSS} segments, by default); reno, RFC 5681 from "
+                        f"{INIT_CWND // MSS} segments with NewReno's recovery (RFC 6582), as 2.4 without SACK, "
+                        f"never beyond the receive window. Either way a connection moves at most the receive "
+                        f"window a round trip ({_default('cc')})")
+    lo, hi = INT_BOUNDS["rwnd"]
+    r.add_argument("--rwnd", type=int_in("--rwnd", lo, hi, unit="a whole number of bytes",
+                                         why=f"one segment to RFC 7323's largest window, 65535 x 2^14"),
+                   metavar="BYTES",
+                   help=f"{PARAM_HELP['rwnd']}; {lo}..{hi} (default {WINDOW}: {WINDOW // MSS} segments, at most "
+                        f"{WINDOW} bytes a round trip: {WINDOW * 8 / 35e3:.1f} Mbit/s at a 35 ms round trip, whatever the "
+                        f"line)")
     r.add_argument("--tcp", choices=TCP_PROFILES,
                    help="TCP timers: 2.4 (3 s first timeout) or today's linux (1 s, tail loss probes); "
                         f"default {DEFAULT_TCP_PROFILE}, but the scenarios of today's kernel set linux: `list` shows "
@@ -234,15 +245,58 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    try:
-        return _main(argv)
-    except KeyboardInterrupt:
-        print(f"{PROG}: interrupted", file=sys.stderr)
-        return 130
+    # SIGTERM (kill, timeout) and SIGHUP (the terminal closed) as Ctrl-C: what is being written
+    # is removed on the way out (a capture's temporary file), one line, 128 + the signal
+    with terminated_like_ctrl_c() as stopped:
+        try:
+            return _main(argv)
+        except KeyboardInterrupt:
+            print(f"{PROG}: interrupted", file=sys.stderr)
+            return 130
+    print(f"{PROG}: terminated", file=sys.stderr)
+    return stopped.status
+
+
+#: the options that take a list, written as one word: items separated by commas
+LIST_OPTIONS = ("--down-kbit", "--up-kbit", "--delay-ms", "--weights", "--flush-at", "--uplink-addrs",
+                "--remote-addrs")
+_ITEM = re.compile(r"[0-9][0-9.,]*")            # a number, an address, a list of them
+
+
+def _split_list(argv: list[str], run_parser) -> str | None:
+    """Why a list option's items were given as separate words (``--down-kbit 8000 4000``), or
+    None: argparse took the first as the list and called the rest "unrecognized arguments:
+    4000" -- or, before the scenario's name, took the next for the scenario (``unknown scenario
+    '4000'``) -- and said nothing of commas."""
+    words = list(argv)
+    if next((w for w in words if not w.startswith("-")), None) != "run":
+        return None                         # (list takes no option of these)
+    options = [o for a in run_parser._actions for o in a.option_strings]
+    for i, word in enumerate(words):
+        if word == "--":
+            break
+        typed, eq, value = word.partition("=")
+        if not typed.startswith("--"):
+            continue
+        named = [o for o in options if o == typed] or [o for o in options if o.startswith(typed)]
+        if len(named) != 1 or named[0] not in LIST_OPTIONS:
+            continue
+        if not eq:
+            if i + 1 >= len(words):
+                continue
+            value = words[i + 1]
+        more = list(itertools.takewhile(_ITEM.fullmatch, words[i + (1 if eq else 2):]))
+        if more and _ITEM.fullmatch(value):
+            items = [value, *more]
+            return (f"{named[0]} takes one comma-separated list: {named[0]} {','.join(x.strip(',') for x in items)} "
+                    f"(got {' '.join(items)!r}: a space ends the list)")
+    return None
 
 
 def _main(argv: list[str] | None) -> int:
     p = parser()
+    if (why := _split_list(sys.argv[1:] if argv is None else argv, _RUN_PARSER[0])) is not None:
+        return _fail(why)
     args, extra = p.parse_known_args(argv)
     if extra:
         # `list equalize-nat` was "unrecognized arguments: equalize-nat", as if list had an option

@@ -29,6 +29,51 @@ class ReaderGone(OutputError):
     STATUS = 141
 
 
+class Terminated(BaseException):
+    """SIGTERM (``kill``, ``timeout``) or SIGHUP (the terminal closed) came: raised where the
+    program was, as Ctrl-C's KeyboardInterrupt is, so that what is being written is cleaned up on
+    the way out (``atomic_open`` removes its temporary file) and the command line ends with one
+    line and ``status``, 128 + the signal's number, as a shell reports a process it killed."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+        self.status = 128 + signum
+
+
+@contextlib.contextmanager
+def terminated_like_ctrl_c():
+    """Within the block, SIGTERM and SIGHUP raise ``Terminated`` (the first one: a second, while
+    the first is cleaned up, is ignored); their handlers are put back after it.  Yields a
+    record whose ``status`` is ``Terminated``'s when the signal came after the block's own
+    handling (as it returned), else None.  Outside the main thread, where Python takes no
+    handler, the block runs as it is."""
+    import signal
+
+    class Stopped:
+        status = None
+    stopped = Stopped()
+    signals = [getattr(signal, n) for n in ("SIGTERM", "SIGHUP") if hasattr(signal, n)]
+
+    def handler(signum, frame):
+        for s in signals:                   # one is enough: let the cleanup finish
+            signal.signal(s, signal.SIG_IGN)
+        stopped.status = 128 + signum
+        raise Terminated(signum)
+    try:
+        old = {s: signal.signal(s, handler) for s in signals}
+    except ValueError:                      # not the main thread
+        yield stopped
+        return
+    try:
+        yield stopped
+    except Terminated as e:
+        stopped.status = e.status
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)

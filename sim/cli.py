@@ -40,6 +40,12 @@ class OneLineParser(argparse.ArgumentParser):
             message = message[m.end():]
         if (m := _INVALID_CHOICE.fullmatch(message)) is not None:
             message = self._choice(m.group("arg"), m.group("got"), m.group("choices"))
+        if (m := _AMBIGUOUS.fullmatch(message)) is not None:
+            # argparse's "ambiguous option: --uplink could match --uplinks, --uplink-addrs"
+            options = m.group("matches").split(", ")
+            message = (f"{m.group('option')} is the start of more than one option: "
+                       f"{', '.join(options[:-1])} or {options[-1]}? give the one you mean in full "
+                       f"({self.prog} --help lists them)")
         if message.startswith("unrecognized arguments:"):       # say where the options are listed
             near, parser = self._near(message[len("unrecognized arguments:"):].split())
             where = parser.prog + (" COMMAND" if parser._subparsers is not None else "")
@@ -55,13 +61,10 @@ class OneLineParser(argparse.ArgumentParser):
         import difflib
         names = [c.strip().strip("'") for c in choices.split(",")]
         word = ast.literal_eval(got)                 # argparse wrote it with repr()
-        lower = {n.lower(): n for n in names}       # RANDOM, Run: the name in another case is near
-        near = [lower[n] for n in difflib.get_close_matches(word.lower(), list(lower), n=1, cutoff=0.6)]
         command = any(isinstance(a, argparse._SubParsersAction) and argparse._get_action_name(a) == arg
                       for a in self._actions)
         what = "unknown command" if command else f"{arg}: unknown value"
-        return (f"{what} {word!r}: " + (f"did you mean {near[0]}? " if near else "")
-                + f"allowed are {', '.join(names)}")
+        return f"{what} {word!r}: {did_you_mean(word, names, cutoff=0.6)}allowed are {', '.join(names)}"
 
     def _print_message(self, message: str, file=None) -> None:
         """--help, --version: their text on standard output, which may fail (a full disk,
@@ -142,6 +145,24 @@ class OneLineParser(argparse.ArgumentParser):
 #: argparse's message for a value not among an argument's choices (Python 3.11 quotes each
 #: choice, 3.12.8 and later do not)
 _INVALID_CHOICE = re.compile(r"""argument (?P<arg>[^:]+): invalid choice: (?P<got>'.*'|".*") \(choose from (?P<choices>.*)\)""")
+#: ... and for an abbreviation that begins several options (``--uplink``; with its value joined,
+#: ``--uplink=3``, the value is left out)
+_AMBIGUOUS = re.compile(r"ambiguous option: (?P<option>[^=\s]+)(=.*)? could match (?P<matches>.*)")
+
+
+def did_you_mean(word: str, names, cutoff: float) -> str:
+    """``"did you mean masquerade? "`` for a ``word`` that begins one of ``names`` (``masq``; in
+    any case), or several (``did you mean netfilter or none? ``), else for the one closest to it
+    when one is near (``MASQUERADE``, ``netfilt``: ``difflib``'s ``cutoff``), else ``""``."""
+    import difflib
+    w = str(word).strip().lower()
+    begun = [n for n in names if w and n.lower().startswith(w)]
+    if not begun:
+        lower = {n.lower(): n for n in names}   # RANDOM, Run: the name in another case is near
+        begun = [lower[n] for n in difflib.get_close_matches(w, list(lower), n=1, cutoff=cutoff)]
+    if not begun:
+        return ""
+    return f"did you mean {', '.join(begun[:-1]) + ' or ' if len(begun) > 1 else ''}{begun[-1]}? "
 
 
 def fail(prog: str, message: str, code: int = 2) -> int:
@@ -186,9 +207,11 @@ def any_int(name: str):
     return checked(_int, lambda v: True, f"{name} must be an integer, got {{got}}")
 
 
-def int_in(name: str, lo: int, hi: int):
-    """An integer in ``lo..hi``."""
-    return checked(_int, lambda v: lo <= v <= hi, f"{name} must be an integer {lo}..{hi}, got {{got}}")
+def int_in(name: str, lo: int, hi: int, unit: str = "", why: str = ""):
+    """An integer in ``lo..hi`` (of ``unit``; ``why`` the bounds are what they are)."""
+    what = f"{unit} " if unit else "an integer "
+    return checked(_int, lambda v: lo <= v <= hi,
+                   f"{name} must be {what}{lo}..{hi}{f' ({why})' if why else ''}, got {{got}}")
 
 
 def seconds_in(name: str, lo: float, hi: float):

@@ -145,6 +145,9 @@ class TCP(NamedTuple):
     # sim.tcp.TcpConn._replace_ts_recent).  Two fields, not a pair: no object more per segment
     tsval: int | None = None
     tsecr: int | None = None
+    # RFC 7323's Window Scale option, the shift count a SYN carries (None: no option), on the wire
+    # as NOP and the 3-byte option; sent when the window is above 65535 bytes (``--rwnd``)
+    wscale: int | None = None
 
 
 class UDP(NamedTuple):
@@ -191,7 +194,8 @@ class Packet(NamedTuple):
     def wire_len(self) -> int:
         l4 = self.l4
         if type(l4) is TCP:
-            return IP_HDR + TCP_HDR + self.load + (l4.mptcp.length() if l4.mptcp else 0)
+            return (IP_HDR + TCP_HDR + self.load + (l4.mptcp.length() if l4.mptcp else 0)
+                    + (4 if l4.wscale is not None else 0))
         return IP_HDR + _L4_LEN[type(l4)] + self.load
 
     # NAT's rewrites build the new headers directly: NamedTuple's _replace(), a keyword dict and
@@ -234,6 +238,8 @@ class Packet(NamedTuple):
                          if opt.mapping else "") + "]")
             elif opt:
                 s += f", options [mptcp {opt.form}]"
+            if l4.wscale is not None:       # as tcpdump lists the option (after a NOP)
+                s = (s[:-1] + "," if opt else s + ", options [") + f"nop,wscale {l4.wscale}]"
             return s + f", length {self.load}"
         if type(l4) is UDP:
             return f"{ip.src}.{l4.sport} > {ip.dst}.{l4.dport}: UDP, length {self.load}"
@@ -253,6 +259,8 @@ class Packet(NamedTuple):
         d.update(l4._asdict())
         d.pop("tsval", None)                # TCP's timestamps: simulation state, not written
         d.pop("tsecr", None)
+        if d.get("wscale", 0) is None:      # the Window Scale option: only a SYN that has one
+            del d["wscale"]
         if "mptcp" in d:                    # the option as the trace writes it, () for none
             d["mptcp"] = d["mptcp"].as_tuple() if d["mptcp"] else ()
         d["load"] = self.load

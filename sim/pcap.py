@@ -33,8 +33,10 @@ def to_scapy(pkt: Packet):
     p = S_IP(src=ip.src, dst=ip.dst, ttl=ip.ttl, id=ip.id, tos=ip.tos)
     if type(l4) is TCP:
         opts = []
+        if l4.wscale is not None:       # RFC 7323's Window Scale, after a NOP (as Linux sends it)
+            opts = [("NOP", None), ("WScale", l4.wscale)]
         if l4.mptcp:        # RFC 8684 option 30
-            opts = [(30, mptcp_bytes(l4.mptcp))]
+            opts.append((30, mptcp_bytes(l4.mptcp)))
         p /= S_TCP(sport=l4.sport, dport=l4.dport, seq=l4.seq, ack=l4.ack, flags=l4.flags,
                    window=l4.window, options=opts)
     elif type(l4) is UDP:
@@ -92,9 +94,11 @@ def to_bytes(pkt: Packet) -> bytes:
     src, dst = _addr(ip.src), _addr(ip.dst)
     if t is TCP:
         opts = b""
+        if l4.wscale is not None:                       # NOP, Window Scale (RFC 7323 2.2)
+            opts = bytes((1, 3, 3, l4.wscale))
         if l4.mptcp:                                    # RFC 8684 option 30, padded with zeros
             value = mptcp_bytes(l4.mptcp)
-            opts = bytes((30, 2 + len(value))) + value
+            opts += bytes((30, 2 + len(value))) + value
             opts += b"\x00" * (-len(opts) % 4)
         n = 20 + len(opts)
         head = _TCP_HDR.pack(l4.sport, l4.dport, l4.seq, l4.ack, n << 2, _tcp_flags(l4.flags), l4.window,
@@ -200,15 +204,20 @@ def epb(ifid: int, t_us: int, data: bytes, wire_len: int | None = None, comment:
     return block(EPB_TYPE, body)
 
 
-def how_to_read(link: str) -> str:
-    """How to read a merged capture, for a Wireshark user (the SHB says it, chapter 1 too)."""
+def how_to_read(link: str, wscale: int = 0) -> str:
+    """How to read a merged capture, for a Wireshark user (the SHB says it, chapter 1 too); a run
+    whose window is above 65535 bytes (``--rwnd``) sends RFC 7323's Window Scale option,
+    shift ``wscale``."""
+    options = ("MPTCP's (no MSS, SACK_PERM, timestamps or window scaling)" if not wscale else
+               f"MPTCP's and the SYNs' Window Scale (shift {wscale}: the window is above 65535 bytes; no "
+               f"MSS, SACK_PERM or timestamps)")
     return (f"Every hop is its own frame: a packet appears once per link it crosses, so Wireshark's TCP "
             f"analysis flags the copies as retransmissions and duplicate ACKs. To read one link, write "
             f"its frames to a file of their own and open that (a display filter alone hides the copies "
             f"but keeps their flags): tshark -r THIS -Y 'frame.interface_name == \"{link}\"' -w "
             f"{link}.pcapng, or in Wireshark that filter, then File > Export Specified Packets "
-            f"(displayed). The simulated TCP puts no options on the wire but MPTCP's (no MSS, "
-            f"SACK_PERM, timestamps or window scaling) and never sets DF.")
+            f"(displayed). The simulated TCP puts no options on the wire but {options} "
+            f"and never sets DF.")
 
 
 def _comments(result, links: list) -> list[str]:
@@ -218,7 +227,9 @@ def _comments(result, links: list) -> list[str]:
     if result.is_capture:
         return []
     server = "remote1_link" if any(l.name == "remote1_link" for l in links) else links[-1].name
-    return [f"scenario {result.scenario}: {full_params_text(result.params, result.scenario)}", how_to_read(server)]
+    from .tcp import window_scale
+    return [f"scenario {result.scenario}: {full_params_text(result.params, result.scenario)}",
+            how_to_read(server, window_scale(result.params.rwnd))]
 
 
 def hops(result) -> list:

@@ -8,9 +8,9 @@ import zlib
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
 
-from .packet import ICMP_PROTO, TCP_PROTO, fmt_endpoint, parse_endpoint
+from .packet import ICMP_PROTO, TCP, TCP_PROTO, fmt_endpoint, parse_endpoint
 from .tables import Tables
-from .trace import Ev, event_dict, event_text, fmt_time
+from .trace import Drop, Ev, event_dict, event_text, fmt_time
 
 #: The JSON trace's form (``"schema"``), raised when a field changes name, type or meaning; what
 #: changed from one to the next is in the README's "Trace JSON" section
@@ -24,6 +24,10 @@ TRACE_TIMED = ("down_kbit_active", "down_active_s", "down_pauses", "down_active_
 PAUSE = 1_000_000
 #: The longest download name (without its extension): short enough for any file system.
 STEM_MAX = 80
+#: the drop reason of a segment answered with a reset (the text summary says it apart: not a loss)
+RESET = Drop.RESET.value
+#: downloads a note names one by one, at most
+SHOWN = 4
 
 
 def _endpoint(text: str) -> list:
@@ -98,6 +102,10 @@ def _drops_at(counts) -> dict:
     for (reason, node), n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0][1])):
         out.setdefault(reason, {})[node] = n
     return out
+
+
+def _packets(n: int) -> str:
+    return f"{n} packet{'' if n == 1 else 's'}"
 
 
 def _where(nodes: dict) -> str:
@@ -341,6 +349,11 @@ class Result:
     def _head(self) -> dict:
         p = asdict(self.params)
         p.pop("trace")
+        # the addresses as the network has them, as the capture's section header names them: the
+        # article's when none were given (an empty list said nothing of them), a bundle's one
+        router = self.net["router"]
+        p["uplink_addrs"] = [router.ifaces[dev].addr for dev in self.net.uplinks()]
+        p["remote_addrs"] = [self.net[h].addr for h in ("remote1", "remote2")]
         return {"schema": TRACE_SCHEMA, "scenario": self.scenario, "params": p,
                 "links": [{"name": l.name, "ifaces": [i.label for i in l.ifaces]}
                           for l in self.net.links.values()]}
@@ -434,18 +447,28 @@ class Result:
                        f"so the run has no time of its own and no average rate; each uplink's rate below "
                        f"is over the time it carried data")
         for dev, u in s["uplinks"].items():
-            out.append(f"  {dev} {u['addr']}: {u['up_packets']} packets up, {u['down_packets']} down"
+            out.append(f"  {dev} {u['addr']}: {_packets(u['up_packets'])} up, {u['down_packets']} down"
                        + self._uplink_down_text(u, s["seconds"]))
         for b in s.get("bundle", []):
-            out.append(f"    multilink line {b['line']}: {b['up_packets']} packets up, "
+            out.append(f"    multilink line {b['line']}: {_packets(b['up_packets'])} up, "
                        f"{b['down_packets']} down")
         if "route_cache" in s:
             rc = s["route_cache"]
             out.append(f"  route cache: in_hit {rc['in_hit']}, in_slow_tot {rc['in_slow_tot']}")
-        if s["drops"]:
+        lost = {k: v for k, v in s["drops"].items() if k != RESET}
+        if lost:
             out.append("  drops: " + ", ".join(f"{k} {v} ({_where(s['drops_at'][k])})"
-                                               for k, v in s["drops"].items()))
+                                               for k, v in lost.items()))
+        if RESET in s["drops"]:
+            # (the trace's drop reason "reset": a segment that reached a host, or the router's own
+            # stack, and matched no connection there; it was answered, not lost on the way)
+            n = s["drops"][RESET]
+            out.append(f"  answered with a reset: {n} segment{'' if n == 1 else 's'} "
+                       f"({_where(s['drops_at'][RESET])}) that no connection took where "
+                       f"{'it' if n == 1 else 'they'} arrived: not lost on the way")
         if (note := self._window_note()) is not None:
+            out.append(note)
+        if (note := self._rwnd_note()) is not None:
             out.append(note)
         out.append(f"  {s['event_count']} events, simulated time {fmt_time(self.sim.now)} s")
         return out
@@ -477,11 +500,58 @@ class Result:
         tcp = s["connections"] or s.get("echo") or s.get("mptcp")
         if self.params.cc != "none" or not tcp or not s["drops"].get("queue full"):
             return None
-        from .host import WINDOW
-        from .tcp import MSS
-        return (f"  note: cc=none, a fixed window of {WINDOW // MSS} segments that never backs off, overfills "
+        from .tcp import MSS, window_scale
+        shift = window_scale(self.params.rwnd)
+        w = self.params.rwnd >> shift << shift              # (TcpConn.window)
+        return (f"  note: cc=none, a fixed window of {f'{w // MSS} segments' if w % MSS == 0 else f'{w} bytes'} "
+                f"that never backs off, overfills "
                 f"a slow line's queue: the queue-full drops and the retransmissions after them are that "
                 f"sender's, not the balancing's (cc=reno, --cc reno: a sender that backs off)")
+
+    def _rwnd_held(self) -> list[tuple[str, int, float, int]]:
+        """The downloads whose sender the receive window held back most of the download's time
+        (the start to the last byte), and whose pace it set: (client, window bytes, that share of
+        the time, the sender's least round trip in µs).  Measured in the sender: the time it had
+        data the window, not cwnd, kept from going (``TcpConn.rwnd_limited_time``, Linux's
+        ``rwnd_limited``), and the bytes acknowledged in that time, which must come to about a
+        window per least round trip (75 % or more): a sender whose window only filled a slow
+        line's queue (a longer round trip, the line's pace) is not held back by it."""
+        held = []
+        for d in self.apps.get("downloads", []):
+            c = d.conn
+            end = d.done_at if d.done_at is not None else (d.last_data if d.bytes else None)
+            if c is None or end is None or end <= d.start:
+                continue
+            for ch in self.apps["servers"][d.server].children:
+                if ch.irs != c.iss or not ch.rtt_min or ch.srtt8 == 0:
+                    continue
+                us, acked = ch.rwnd_limited_time(end)
+                if us * 2 > end - d.start and acked * ch.rtt_min >= 0.75 * ch.window * us:
+                    held.append((fmt_endpoint(*c.local), ch.window, us / (end - d.start), ch.rtt_min))
+                    break
+        return held
+
+    def _rwnd_note(self) -> str | None:
+        """One line naming the downloads the receive window held back (``_rwnd_held``): a
+        connection moves at most a window a round trip, whatever the line (46720 bytes by
+        default: 10.7 Mbit/s at 35 ms), and ``--rwnd`` sets it."""
+        held = self._rwnd_held()
+        if not held:
+            return None
+        from .tcp import MAX_WINDOW
+        w = held[0][1]
+        how = (f"--rwnd BYTES sets it (up to {MAX_WINDOW}, announced with RFC 7323 window scaling above "
+               f"65535)")
+        if len(held) == 1:
+            client, _, share, rtt = held[0]
+            return (f"  note: the receive window, {w} bytes, held back {client}'s sender {share:.0%} of the "
+                    f"download's time: at most {w} bytes a round trip, {w * 8 / rtt * 1e3:.0f} kbit/s at its "
+                    f"least round trip ({rtt / 1e3:.1f} ms), whatever the line's speed; {how}")
+        n = len(self.apps.get("downloads", []))
+        shown = ", ".join(f"{client} {share:.0%}" for client, _, share, _ in held[:SHOWN])
+        return (f"  note: the receive window, {w} bytes, held back the senders of {len(held)} of {n} downloads "
+                f"most of their time ({shown}{', ...' if len(held) > SHOWN else ''}): each at most {w} bytes "
+                f"a round trip, whatever the line's speed; {how}")
 
     def write_pcap(self, path: str) -> int:
         if not self.params.trace:
@@ -554,8 +624,15 @@ class Result:
         return len(self.packet_bytes(e))
 
     def window_shift(self, e) -> int | None:
-        """None: the simulated TCP sends no Window Scale option, its window field is bytes."""
-        return None
+        """The window scale shift of event ``e``'s TCP segment: None for a SYN (never scaled),
+        anything but TCP, or a run whose window fits 16 bits (no Window Scale option: the field
+        is bytes); else the shift every end's SYN announced (``--rwnd`` above 65535)."""
+        from .tcp import window_scale
+        shift = window_scale(self.params.rwnd)
+        pkt = e.pkt
+        if not shift or pkt is None or type(pkt.l4) is not TCP or "S" in pkt.l4.flags:
+            return None
+        return shift
 
     def pcapng_bytes(self, indices=None) -> bytes:
         """The hops of trace ``indices`` (all by default) as a pcapng (``sim.pcap``)."""

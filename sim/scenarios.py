@@ -23,7 +23,8 @@ from .fib import in_prefix, parse_prefix
 from .policies import CACHED_POLICIES, POLICIES
 from .mptcp import MptcpDownload, MptcpServer
 from .natmodels import REGISTRY as NAT_REGISTRY, names as nat_models
-from .tcp import CONGESTION_CONTROLS, REMOTE_BEHAVIOURS, TCP_PROFILES
+from .host import WINDOW
+from .tcp import CONGESTION_CONTROLS, MAX_WINDOW, MSS, REMOTE_BEHAVIOURS, TCP_PROFILES
 from .topology import KBIT, REMOTE1, REMOTE2, NetworkSpec, Uplink, build, describe, uplink_addr
 from .result import Result
 
@@ -90,10 +91,15 @@ MAX_SECONDS = 86_400             # flush_at, down_at, idle: one simulated day
 # slow_line_transfer()
 SLOW_KBIT = 16
 MAX_FLUSHES = 1_000
+# ... and with cc none and a window above the default (rwnd): a sender that never backs off keeps
+# the whole window in flight, over a line slower than a window a round trip mostly in queues that
+# overflow (measured, December 2026: up to 17 times the events per byte of the default window, a
+# 1 GB one over the default lines), so such a run moves at most a sixteenth
+WIDE_WINDOW_TRANSFER = MAX_TRANSFER // 16
 INT_BOUNDS = {"uplinks": (1, MAX_UPLINKS), "seed": (0, 2**63 - 1), "size": (1, MAX_TRANSFER),
               "connections": (1, 64), "pings": (0, 10_000), "messages": (1, 10_000),
               "msg_size": (1, 10_000_000), "subflows": (1, 8), "port_base": (1024, 60_000),
-              "down_uplink": (1, MAX_UPLINKS)}
+              "down_uplink": (1, MAX_UPLINKS), "rwnd": (MSS, MAX_WINDOW)}
 # The simulation's clock counts whole microseconds: a time is taken as int(value x unit), so a
 # time above 0 and below 1 us would be 0 -- a read timeout of none, a failure at once.  The
 # bounds say so: a delay or read timeout is at least 1 us, a moment (flush_at, down_at, idle)
@@ -109,7 +115,7 @@ LIST_BOUNDS = {"flush_at": (0, MAX_SECONDS, False, False),       # (lo, hi, lo e
 PER_UPLINK = ("down_kbit", "up_kbit", "delay_ms", "weights")
 UNITS = {"idle": "seconds", "down_at": "seconds", "read_timeout": "seconds", "flush_at": "seconds",
          "core_delay_ms": "ms", "remote_delay_ms": "ms", "delay_ms": "ms", "down_kbit": "kbit/s",
-         "up_kbit": "kbit/s", "size": "bytes", "msg_size": "bytes"}
+         "up_kbit": "kbit/s", "size": "bytes", "msg_size": "bytes", "rwnd": "bytes"}
 
 #: what a parameter is, in the words ``python -m sim run --help`` and the live players' hints share
 PARAM_HELP = {
@@ -123,6 +129,10 @@ PARAM_HELP = {
                "4,2 is 2,1, mod 3; equal weights: each in turn)",
     "connections": "parallel downloads",
     "down_uplink": "which uplink's line fails (1-based)",
+    "rwnd": "the receive window every TCP end announces, in bytes: what a sender may have unacknowledged "
+            "whatever its congestion window, so a connection moves at most this much a round trip; "
+            "above 65535 announced with RFC 7323's window scaling (the SYNs' Window Scale option), "
+            "rounded down to what its units say",
 }
 
 
@@ -200,6 +210,7 @@ class Params:
     remote: str = _NET.remote           # "article"
     cc: str = _NET.cc                   # TCP congestion control: none (fixed window) or reno
     tcp: str = _NET.tcp                 # TCP timers: 2.4 (3 s first RTO) or linux (1 s, loss probes)
+    rwnd: int = WINDOW                  # bytes: the receive window every TCP end announces
     ingress_filter: bool = _NET.ingress_filter
     uplinks: int = len(_NET.uplinks)
     seed: int = 1
@@ -508,16 +519,15 @@ def workload_of(scenario: str) -> frozenset:
 
 #: what only TCP reads: its timers and congestion control, the remote's stack, the LAN hosts'
 #: first source port (a ping's ICMP id and the UDP echo's port are fixed)
-TCP_ONLY = frozenset({"cc", "tcp", "remote", "port_base"})
+TCP_ONLY = frozenset({"cc", "tcp", "remote", "port_base", "rwnd"})
 
 
 def unknown_scenario(name) -> str:
-    """The one line for a scenario name that is none: the closest name first when one is near
-    (``equalise-nat``, ``Equalize-NAT``: did you mean equalize-nat?), then every name allowed."""
-    import difflib
-    near = difflib.get_close_matches(str(name).lower(), list(SCENARIOS), n=1, cutoff=0.75)
-    return (f"unknown scenario {name!r}: " + (f"did you mean {near[0]}? " if near else "")
-            + f"allowed are {', '.join(SCENARIOS)}")
+    """The one line for a scenario name that is none: the names it begins (``conn``: did you mean
+    connection-level?), else the closest when one is near (``equalise-nat``, ``Equalize-NAT``: did
+    you mean equalize-nat?), then every name allowed."""
+    from .cli import did_you_mean
+    return f"unknown scenario {name!r}: {did_you_mean(name, list(SCENARIOS), cutoff=0.75)}allowed are {', '.join(SCENARIOS)}"
 
 
 def unread(scenario: str) -> frozenset:
@@ -656,12 +666,15 @@ def params_text(scenario: str | None, params: Params, always=HEADER) -> str:
 
 
 def full_params_text(params: Params, scenario: str | None = None) -> str:
-    """Every parameter of a run (``trace`` aside, and those ``scenario`` does not read:
-    ``unread``) as ``name=value`` words, the addresses as the network has them (the article's
-    when none were given)."""
+    """Every parameter of a run (``trace`` aside, those ``scenario`` does not read: ``unread``,
+    and ``rwnd`` when it is the default, which every segment's window field says) as
+    ``name=value`` words, the addresses as the network has them (the article's when none were
+    given)."""
     addrs = {"uplink_addrs": params.uplink_addrs or [uplink_addr(k + 1) for k in range(params.uplinks)],
              "remote_addrs": params.remote_addrs or [REMOTE1, REMOTE2]}
     skip = unread(scenario) if scenario in SCENARIOS else frozenset()
+    if params.rwnd == WINDOW:
+        skip |= {"rwnd"}
     return " ".join(f"{f.name}={fmt_value(addrs.get(f.name, getattr(params, f.name)))}"
                     for f in fields(Params) if f.name != "trace" and f.name not in skip)
 _KNOWN = frozenset(f.name for f in fields(Params))      # the parameters make_params accepts
@@ -697,6 +710,14 @@ def make_params(scenario: str, **overrides) -> Params:
                          f"kbit/s (up or down) allowed at most {MAX_TRANSFER} x {slowest:g}/{SLOW_KBIT} = {most} "
                          f"(about a minute: on a line that slow the senders' segments overflow its queue and "
                          f"outwait their retransmission timers, and each goes several times)", name)
+    if p.cc == "none" and p.rwnd > WINDOW and moved > WIDE_WINDOW_TRANSFER and uses_tcp(scenario):
+        name = "msg_size" if "msg_size" in formula else "size"
+        raise _said(lambda n: f"{n(name)} {getattr(p, name)} too large for {scenario} with {n('cc')} none and "
+                              f"{n('rwnd')} {p.rwnd}: {formula} = {moved} bytes to simulate; with {n('cc')} none and a "
+                              f"window above {WINDOW} bytes allowed at most {WIDE_WINDOW_TRANSFER} (about a minute: "
+                              f"a sender that never backs off overfills the queue of a line slower than its window "
+                              f"a round trip, and its segments go several times); {n('cc')} reno backs off, and "
+                              f"moves up to {MAX_TRANSFER}", name)
     return p
 
 
@@ -750,7 +771,8 @@ TRANSFER: dict[str | None, tuple[str, Callable[[Params], int]]] = {
 # run's network is described once for every value of these.  Any other field, a new one
 # too, is part of the network's key.
 RUN_ONLY = frozenset({"seed", "size", "connections", "idle", "pings", "messages", "msg_size",
-                      "subflows", "flush_at", "down_at", "down_uplink", "read_timeout", "trace"})
+                      "subflows", "flush_at", "down_at", "down_uplink", "read_timeout", "trace",
+                      "rwnd"})      # (the hosts' window: set on them once built, run())
 _NETWORK = [f.name for f in fields(Params) if f.name not in RUN_ONLY]
 _NETWORK_LISTS = [n for n in _NETWORK if isinstance(getattr(Params(), n), list)]
 _network_scalars = attrgetter(*[n for n in _NETWORK if n not in _NETWORK_LISTS])
@@ -788,6 +810,10 @@ def run(scenario: str, *, stop: Callable | None = None, **overrides) -> Result:
     if stop is not None:
         _stop_when(sim, stop)
     net = build(sim, _network_steps(p))         # article_network(sim, p.spec())
+    if p.rwnd != WINDOW:
+        for node in net.nodes.values():
+            if node.kind == "host":
+                node.window = p.rwnd            # each TCP end's receive window (Host.window)
     net.apps = {}
     net.apps.update(SCENARIOS[scenario].setup(net, p))
     apps = net.apps

@@ -32,7 +32,8 @@ profiles (``TCP_PROFILES``, a ``TcpProfile`` record each): ``2.4`` (3 s first ti
 resets) and ``linux``, today's kernel (1 s first timeout, 6 SYN retries, tail loss
 probes in the Open state, RFC 5961: only a RST at exactly ``rcv_nxt`` resets, one elsewhere in the
 window gets a challenge ACK).  What it leaves out, on
-purpose: SACK and other options, the adaptive delayed-ACK timeout (``ato`` grows
+purpose: SACK and other options (RFC 7323's Window Scale goes on the SYNs only when the receive
+window, ``--rwnd``, is above 65535 bytes), the adaptive delayed-ACK timeout (``ato`` grows
 from 40 ms towards 200 ms), IW10 and CUBIC.  Every state change (a ``TcpState``) is a
 trace event.
 """
@@ -78,6 +79,16 @@ CONGESTION_CONTROLS = ("none", "reno")
 # over 20 ms (HZ/50) or unknown, as on the book's lines; three (an MSS over 1095 bytes) on a
 # faster path, which the simulator does not distinguish: it always starts from two
 INIT_CWND = 2 * MSS
+#: RFC 7323 2.3: a Window Scale shift is at most 14, so a window at most 65535 x 2^14 bytes
+MAX_WSCALE = 14
+MAX_WINDOW = 65535 << MAX_WSCALE
+
+
+def window_scale(window: int) -> int:
+    """The least Window Scale shift that announces ``window`` bytes in the header's 16 bits
+    (0: no option needed): ``tcp_select_initial_window()``'s ``ilog2(space) - 15``, here for
+    the window itself (Linux's ``space`` is the largest receive buffer allowed)."""
+    return max(0, window.bit_length() - 16)
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +183,8 @@ class TcpConn:
                  "deadline", "timer_ev", "dupacks", "bytes_received", "synack_retransmits",
                  "established_by", "established_at", "reset", "ack_sent", "delack_ev",
                  "on_established", "on_data", "on_rx", "on_fin", "on_close", "on_acked", "syn_opt",
-                 "peer_syn_opt", "mp_opt", "on_mp_opt", "dst_cache", "wake_ev", "refused_at", "mss")
+                 "peer_syn_opt", "mp_opt", "on_mp_opt", "dst_cache", "wake_ev", "refused_at", "mss",
+                 "wscale", "rtt_min", "rwnd_limited", "rwnd_since", "rwnd_una", "rwnd_acked")
 
     def __init__(self, host, local, remote, window: int = 32 * MSS, cc: str = "none",
                  profile: str = DEFAULT_TCP_PROFILE):
@@ -181,7 +193,10 @@ class TcpConn:
         self.local = local
         self.remote = remote
         self.state: TcpState = CLOSED
-        self.window = window
+        # RFC 7323's window scale: a window above 65535 bytes is announced in units of 2^wscale
+        # bytes (the shift its SYN carries, at most 14), so the window is what such units can say
+        self.wscale = window_scale(window)
+        self.window = window >> self.wscale << self.wscale
         # the payload of a full segment, sent or expected: MSS less the options every segment
         # carries (tcp_current_mss(); the receiver's rcv_mss, tcp_measure_rcv_mss(), learns the
         # same from the peer's segments).  The simulated TCP puts none on the wire but MPTCP's,
@@ -189,8 +204,8 @@ class TcpConn:
         # option bytes (sim.packet.TCP).  Windows are in bytes, in whole segments of it
         self.mss = MSS
         self.reno = cc == "reno"
-        self.cwnd = INIT_CWND if self.reno else window
-        self.ssthresh = window
+        self.cwnd = INIT_CWND if self.reno else self.window
+        self.ssthresh = self.window
         self.ca_state = CA_OPEN
         self.fast_retransmits = 0
         self.iss = host.sim.rng.randrange(1 << 32)
@@ -218,6 +233,12 @@ class TcpConn:
         self.ts_recent: int | None = None  # the peer's TSval our segments echo (RFC 7323's TS.Recent)
         self.srtt = 0                       # µs (srtt8 >> 3)
         self.srtt8 = self.mdev = self.mdev_max = self.rttvar = self.rtt_round = 0   # tcp_rtt_estimator()'s
+        self.rtt_min = RTO_MAX              # µs, the least RTT sample (tcp_min_rtt(), ss's minrtt)
+        # Linux's TCP_CHRONO_RWND_LIMITED (tcp_chrono_start(), ss's rwnd_limited): µs the sender had
+        # data to send that the receive window, not cwnd, held back; since when (-1: not now), and
+        # the bytes acknowledged in that time (rwnd_una: snd_una when it began)
+        self.rwnd_limited = self.rwnd_acked = self.rwnd_una = 0
+        self.rwnd_since = -1
         self.rtt_seq: int | None = None     # the segment being timed (Karn: never a retransmission)
         # end seq of an unacked data segment -> when last sent (its TSval), in sequence order
         # (``_sent_at``), so that an ACK removes only the front
@@ -261,19 +282,20 @@ class TcpConn:
 
     def _make(self, flags: str, seq: int, load: int = 0) -> Packet:
         ack = self.rcv_nxt if "A" in flags else 0
+        # the window field: a SYN's is never scaled (RFC 7323 2.2), and carries the Window Scale
+        # option when the window needs one; every later segment's counts units of 2^wscale bytes
         if "S" in flags:
-            opt = self.syn_opt
-        elif self.mp_opt is not None and "R" not in flags:
-            opt = self.mp_opt(self, seq, load)
+            opt, win, ws = self.syn_opt, min(self.window, 65535), self.wscale or None
         else:
-            opt = None
+            win, ws = self.window >> self.wscale, None
+            opt = self.mp_opt(self, seq, load) if self.mp_opt is not None and "R" not in flags else None
         # every segment but a RST carries timestamps (tcp_established_options(), RFC 7323 3.2):
         # now as TSval, and TS.Recent as TSecr
         tsval, tsecr = (None, None) if "R" in flags else (self.sim.now, self.ts_recent)
         # tuple.__new__, as Packet.hop(): every field is given, NamedTuple's __new__ is skipped
         return _new(Packet, (self.host.ip_header(self.local[0], self.remote[0]),
                              _new(TCP, (self.local[1], self.remote[1], seq & 0xFFFFFFFF, ack & 0xFFFFFFFF,
-                                        flags, min(self.window, 65535), opt, tsval, tsecr)), load))
+                                        flags, win, opt, tsval, tsecr, ws)), load))
 
     def _send(self, flags: str, seq: int, load: int = 0) -> bool:
         """Send a segment by the route the connection keeps; False if this host's device
@@ -507,7 +529,17 @@ class TcpConn:
         if probe:
             stop = min(data_end, nxt + mss, self.snd_una + self.window)
         else:
-            stop = min(data_end, self.snd_una + min(self.window, cwnd - cwnd % mss))
+            stop = self.snd_una + min(self.window, cwnd - cwnd % mss)
+            # held back by the receive window: more data than it lets out, and a congestion window
+            # as large (cc none's is the window itself) outside recovery
+            if stop < data_end and cwnd >= self.window and self.ca_state is CA_OPEN:
+                if self.rwnd_since < 0:
+                    self.rwnd_since, self.rwnd_una = self.sim.now, self.snd_una
+            else:
+                if self.rwnd_since >= 0:
+                    self._rwnd_chrono_stop()
+                if stop > data_end:
+                    stop = data_end
         sent = nxt < stop
         if sent:
             now = self.sim.now
@@ -569,6 +601,20 @@ class TcpConn:
         if sent and (self.deadline is None or self.probe_due):
             self._arm_after_send()
 
+    def _rwnd_chrono_stop(self) -> None:
+        """The receive window no longer holds the sender back: count the time it did."""
+        self.rwnd_limited += self.sim.now - self.rwnd_since
+        self.rwnd_acked += self.snd_una - self.rwnd_una
+        self.rwnd_since = -1
+
+    def rwnd_limited_time(self, until: int) -> tuple[int, int]:
+        """(µs, bytes acknowledged in them) the receive window held the sender back, an
+        episode not yet over counted to ``until``."""
+        if self.rwnd_since < 0:
+            return self.rwnd_limited, self.rwnd_acked
+        return (self.rwnd_limited + max(0, until - self.rwnd_since),
+                self.rwnd_acked + self.snd_una - self.rwnd_una)
+
     def _wake(self) -> None:
         self.wake_ev = None
         self._push()
@@ -586,6 +632,8 @@ class TcpConn:
 
     def _on_rto(self) -> None:
         self.retries += 1
+        if self.rwnd_since >= 0:            # the wait was the timer's, not the window's
+            self._rwnd_chrono_stop()
         if self.retries == 1:               # tp->retrans_stamp: when the segment now resent first left
             tx = self.tx_time
             self.retrans_stamp = tx[next(iter(tx))] if tx else self.sim.now - self.rto
@@ -1070,6 +1118,8 @@ class TcpConn:
         if tsecr is not None and (r is None or retrans_acked or self.profile.rtt_by_tsecr):
             r = now - tsecr
         if r is not None:
+            if r < self.rtt_min:                # tcp_update_rtt_min(), then the estimator
+                self.rtt_min = r
             self._rtt_estimator(r, ack)
 
     def _rtt_estimator(self, m: int, ack: int) -> None:

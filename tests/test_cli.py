@@ -184,7 +184,8 @@ def test_every_run_option_says_what_it_does():
         assert a.help, f"{a.option_strings or a.dest} has no help"
     from sim.host import WINDOW
     helps = {a.option_strings[-1]: " ".join(a.help.split()) for a in run._actions if a.option_strings}
-    assert f"none, a fixed window of {WINDOW} bytes" in helps["--cc"] and WINDOW == 32 * 1460
+    assert f"none, a fixed window of the receive window in flight (--rwnd, {WINDOW} bytes" in helps["--cc"]
+    assert WINDOW == 32 * 1460 and f"(default {WINDOW}: " in helps["--rwnd"]
     assert "default 2.4" in helps["--tcp"] and "scenarios of today's kernel set linux" in helps["--tcp"]
     assert "udp-equalize-nat: UDP echo datagrams" in helps["--pings"]
     out = cli("run", "--help")
@@ -884,3 +885,66 @@ def test_a_whole_float_is_written_with_its_digits_not_in_exponent_form():
     assert fmt_value(1e7) == "10000000" and fmt_value(10_000_000) == "10000000"
     assert [fmt_value(v) for v in (1.0, 0.3, 12.5, [0.3, 12.0], None, [])] == ["1", "0.3", "12.5", "0.3,12", "none", "none"]
     assert fmt_value(1.5e-7) == "1.5e-07"         # (a fraction keeps its exponent: no digit made up)
+
+
+# -- an engineer reproducing a router's problem (s45): messages as met -----------------------------
+
+@pytest.mark.parametrize("args, said", [
+    (["run", "uplink-down", "--down-kbit", "8000", "4000"],
+     "--down-kbit takes one comma-separated list: --down-kbit 8000,4000 (got '8000 4000': a space ends the list)"),
+    # before the scenario's name argparse took 4000 for it: "unrecognized arguments: uplink-down"
+    (["run", "--down-kbit", "8000", "4000", "uplink-down"],
+     "--down-kbit takes one comma-separated list: --down-kbit 8000,4000 (got '8000 4000': a space ends the list)"),
+    (["run", "--down-kbit", "8000", "4000"],          # ... and with no name: "unknown scenario '4000'"
+     "--down-kbit takes one comma-separated list: --down-kbit 8000,4000 (got '8000 4000': a space ends the list)"),
+    (["run", "equalize-nat", "--weights=4", "2,", "1"],
+     "--weights takes one comma-separated list: --weights 4,2,1 (got '4 2, 1': a space ends the list)"),
+    (["run", "equalize-nat", "--remote-a", "13.0.0.1", "14.0.0.1"],
+     "--remote-addrs takes one comma-separated list: --remote-addrs 13.0.0.1,14.0.0.1 (got '13.0.0.1 14.0.0.1': "
+     "a space ends the list)"),
+    (["run", "connection-level", "--nat", "masq"],
+     "--nat: unknown value 'masq': did you mean masquerade? allowed are article, netfilter, snat, masquerade, none"),
+    (["run", "connection-level", "--nat", "n"],
+     "--nat: unknown value 'n': did you mean netfilter or none? allowed are article, netfilter, snat, masquerade, none"),
+    (["run", "connection-level", "--multipath", "Hash"], "--multipath: unknown value 'Hash': did you mean hash-l3 or "
+     "hash-l4? allowed are random, wrr, hash-l3, hash-l4, numgen, connmark"),
+    (["run", "conn"], "unknown scenario 'conn': did you mean connection-level? allowed are connection-level, "),
+    (["run", "equalize"], "unknown scenario 'equalize': did you mean equalize-public or equalize-nat? allowed are "),
+    (["run", "connection-level", "--uplink", "3"], "--uplink is the start of more than one option: --uplinks or "
+     "--uplink-addrs? give the one you mean in full (python -m sim run --help lists them)"),
+    (["run", "connection-level", "--uplink=3"], "--uplink is the start of more than one option: --uplinks or "
+     "--uplink-addrs? give the one you mean in full (python -m sim run --help lists them)"),
+    (["run", "connection-level", "--d", "3"], "--d is the start of more than one option: --down-kbit, --delay-ms, "
+     "--down-at or --down-uplink? give the one you mean in full (python -m sim run --help lists them)"),
+])
+def test_messages_an_engineer_met(args, said):
+    """``--down-kbit 8000 4000`` got "unrecognized arguments: 4000"; ``--nat masq`` no suggestion
+    where ``--nat MASQUERADE`` got one; ``--uplink 3`` argparse's raw "ambiguous option: --uplink
+    could match --uplinks, --uplink-addrs"."""
+    out = cli(*args)
+    assert out.returncode == 2 and out.stdout == ""
+    assert out.stderr.startswith("python -m sim run: error: " + said), out.stderr
+    assert out.stderr.count("\n") == 1
+
+
+def test_a_list_option_is_left_to_list_to_refuse():
+    out = cli("list", "--down-kbit", "8000", "4000")
+    assert out.returncode == 2 and "unrecognized arguments: --down-kbit 8000 4000" in out.stderr
+
+
+def test_one_packet_is_one_packet():
+    out = cli("run", "udp-equalize-nat", "--nat", "masquerade", "--seed", "2", "--summary-only")
+    assert out.returncode == 0 and ": 1 packet up, " in out.stdout and "1 packets" not in out.stdout
+
+
+def test_segments_answered_with_a_reset_are_not_counted_as_lost():
+    """``drops: reset 10 (remote1)`` read as ten packets lost; they arrived, and the host that had
+    no connection for them answered each with a reset."""
+    import sim
+    r = sim.run("equalize-nat", remote="rfc", seed=2, size=20_000)
+    n = r.summary["drops"]["reset"]                 # (the JSON's reason stays "reset")
+    text = r.summary_text()
+    assert not any("reset" in line for line in text if line.startswith("  drops: "))
+    assert r.summary["drops_at"]["reset"] == {"local1": 15, "remote1": 1} and n == 16
+    assert ("  answered with a reset: 16 segments (local1 15, remote1 1) that no connection took where they "
+            "arrived: not lost on the way") in text

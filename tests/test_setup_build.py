@@ -87,7 +87,8 @@ OTHER = {"multipath": "wrr", "equalize": False, "nat": "netfilter", "remote": "r
          "uplink_addrs": ["100.0.0.2", "150.0.0.2"], "remote_addrs": ["200.0.0.2", "210.0.0.2"],
          "port_base": 6000, "bundle": True, "flush_at": [1.0], "down_at": 1.0, "down_uplink": 1,
          "read_timeout": 2.0, "down_kbit": [1000], "up_kbit": [100], "delay_ms": [20],
-         "core_delay_ms": 3, "remote_delay_ms": 4, "weights": [2], "trace": False}
+         "core_delay_ms": 3, "remote_delay_ms": 4, "weights": [2], "trace": False,
+         "rwnd": 100_000}
 
 
 def test_the_network_key_holds_every_parameter_the_network_depends_on():

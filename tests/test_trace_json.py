@@ -247,3 +247,29 @@ def test_the_readme_says_what_changed_from_schema_1():
     for word in ("icmp_id", "via", "[address, port]", "event_count", "end_time_s", "down_kbit_avg",
                  "MPTCP", "down_active_s", "down_pauses"):
         assert word in said, word
+
+
+# -- the parameters as the network has them --------------------------------------------------------
+
+@pytest.mark.parametrize("scenario, kw, uplinks, remotes", [
+    ("equalize-nat", {}, ["100.0.0.1", "150.0.0.1"], ["200.0.0.1", "210.0.0.1"]),
+    ("echo", {"uplinks": 3}, ["100.0.0.1", "150.0.0.1", "151.0.0.1"], ["200.0.0.1", "210.0.0.1"]),
+    ("multilink", {}, ["100.0.0.1"], ["200.0.0.1", "210.0.0.1"]),      # bundled: one link, one address
+    ("connection-level", {"uplink_addrs": ["11.0.0.1", "12.0.0.1"], "remote_addrs": ["13.0.0.1", "14.0.0.1"]},
+     ["11.0.0.1", "12.0.0.1"], ["13.0.0.1", "14.0.0.1"]),
+])
+def test_the_params_name_the_addresses_the_capture_names(scenario, kw, uplinks, remotes):
+    """``"uplink_addrs": [], "remote_addrs": []`` while the pcap's section header named
+    100.0.0.1,150.0.0.1 and 200.0.0.1,210.0.0.1: a jq user could not tell the addresses from
+    the JSON.  It names the addresses the network has, and its params run the same run again."""
+    from sim.pcap import pcapng_bytes
+    size = {} if scenario == "echo" else {"size": 3000}
+    r = sim.run(scenario, **size, **kw)
+    p = r.to_dict()["params"]
+    assert p["uplink_addrs"] == uplinks and p["remote_addrs"] == remotes
+    if scenario != "multilink":         # (the capture names the parameter: one per uplink)
+        head = pcapng_bytes(r)[:2000]
+        assert f"uplink_addrs={','.join(uplinks)} remote_addrs={','.join(remotes)}".encode() in head
+    again = sim.run(scenario, **size, **{**kw, "uplink_addrs": uplinks, "remote_addrs": remotes})
+    assert again.to_json() == r.to_json()
+    assert (again.pcapng_bytes() == r.pcapng_bytes()) is (scenario != "multilink")    # (its header, above)

@@ -83,7 +83,7 @@ def test_a_refusal_names_its_parameter_and_a_sweep_can_ask_first():
 
 @pytest.mark.parametrize("scenario", [s for s in SCENARIOS if not scenarios.uses_tcp(s)])
 def test_tcps_parameters_change_nothing_where_no_tcp_runs(scenario, monkeypatch):
-    """The refusal of cc, tcp, remote and port_base for a run without TCP turns away nothing
+    """The refusal of cc, tcp, remote, port_base and rwnd for a run without TCP turns away nothing
     that mattered: each, set to a value other than the default, leaves the events as they were."""
     import json
     monkeypatch.setattr(scenarios, "check_applies", lambda *a, **k: None)
@@ -93,7 +93,8 @@ def test_tcps_parameters_change_nothing_where_no_tcp_runs(scenario, monkeypatch)
     base = events()
     p = scenarios.scenario_defaults(scenario)
     other = {"cc": "reno" if p.cc == "none" else "none", "tcp": "2.4" if p.tcp == "linux" else "linux",
-             "remote": "rfc" if p.remote == "article" else "article", "port_base": p.port_base + 1000}
+             "remote": "rfc" if p.remote == "article" else "article", "port_base": p.port_base + 1000,
+             "rwnd": 2 * p.rwnd}
     assert set(other) == scenarios.TCP_ONLY
     for name, value in other.items():
         assert events(**{name: value}) == base, (scenario, name)
