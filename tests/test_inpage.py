@@ -2003,3 +2003,19 @@ def test_a_run_that_moves_the_replay_says_where_it_starts():
     assert "error" not in got, got
     drawn = json.loads(inpage.draw("Run 1", 60))
     assert drawn["changed"].startswith("replay from 0.2 s"), drawn["changed"]
+
+
+def test_a_run_offline_says_the_device_is_offline_and_what_still_works(built):
+    """A reader on a train whose page is open but the live runner's files not yet fetched: the
+    status line says the device is offline and to connect (it said only "worker.js could not be
+    loaded"), and that the page's replays and exercises still work."""
+    with chapter_6_served(built) as (pg, errors, infos):
+        pg.context.set_offline(True)
+        pg.click("[data-live] [data-run]")
+        pg.wait_for_function("/^Not run/.test(document.querySelector('[data-live] .op1-lp-status').textContent)",
+                             timeout=120_000)
+        said = _status(pg)
+        pg.context.set_offline(False)
+    assert said.startswith("Not run: this device is offline") and "connect first" in said, said
+    assert "replays and exercises already on this page work without a connection" in said, said
+    assert said.endswith("press Run to try again."), said

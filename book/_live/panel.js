@@ -164,6 +164,16 @@
     return worker;
   }
 
+  // A failure's words, with what the reader can do first when the device is offline: the runner's
+  // files come from the site on first use, and the browser may not answer for them without it
+  function offline(why) {
+    return navigator.onLine === false
+      ? "this device is offline, and the live runner fetches its files from the site (once, then the browser " +
+        "keeps them): connect first; the replays and exercises already on this page work without a " +
+        "connection (" + why + ")"
+      : why;
+  }
+
   // The worker let go (it failed, or went silent): every Run waiting for it told ``why``, and
   // the next Run makes a new one, which fetches again.
   function restart(why) {
@@ -180,7 +190,7 @@
       var box = shown[id], root = box && box.closest("[data-live]");
       later({id: id, fillFail: why});
       if (root && running.indexOf(root) < 0) {
-        tell(root, "Not every step drawn: " + why + "; press Run to run it again.");
+        tell(root, "Not every step drawn: " + offline(why) + "; press Run to run it again.");
       }
     });
     owed = {};
@@ -436,7 +446,7 @@
         got.textContent = "";                           // (no count of bytes left beside a failure)
         if (m.error) { refuse(m); return true; }
         if (m.fail) {
-          tell(root, "Not run: " + m.fail + (m.retry ? "; press Run to try again." : ""));
+          tell(root, "Not run: " + offline(m.fail) + (m.retry ? "; press Run to try again." : ""));
           return true;
         }
         runs = n;
