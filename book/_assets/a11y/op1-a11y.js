@@ -61,3 +61,19 @@
   else setTimeout(name);
   window.addEventListener("load", name);
 })();
+
+// The article's header (op1-a11y.css) wraps its icons where they do not fit one row: when its rows
+// take more than a sixth of the window's height (a 360 px phone zoomed to 200 %: two rows, 74 px of
+// 370) it scrolls away with the page instead of staying on top of it.
+(function () {
+  function tall() {
+    var h = document.querySelector(".bd-header-article");
+    if (!h) return;
+    h.classList.remove("op1-hdr-tall");
+    h.classList.toggle("op1-hdr-tall", h.getBoundingClientRect().height > window.innerHeight / 6);
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", tall);
+  else tall();
+  window.addEventListener("load", tall);
+  window.addEventListener("resize", tall);
+})();
