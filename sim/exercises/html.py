@@ -88,6 +88,11 @@ CSS = """
 .sx-replay{width:100%;height:880px;height:min(880px,calc(100vh - 6rem));height:min(880px,calc(100svh - 6rem));
   border:1px solid #c9d3de;border-radius:3px;margin:.4em 0;background:#fff}
 .sx-replay-open{display:inline-block;padding:.2em 0;min-height:24px}
+/* A trace's event too long for the box goes on under a hanging indent of 2 characters, so that its
+   second line does not read as the next event (a browser without it wraps it as before). */
+@supports (text-indent:1em each-line hanging){
+.sx-exercise.sx-exercise.sx-exercise pre.sx-context{text-indent:2ch each-line hanging}
+}
 """
 
 
