@@ -12,6 +12,8 @@ README with the upstream issue it belongs to.
 - a replay's title (``sim.view.player``: a plain line, as the player can't know the page's outline)
   becomes a heading one level below the section it is in, so that a screen reader's heading
   navigation reaches each replay, as it reaches the live panel's (h4 under the panel's h3).
+- a table of the text (the theme's, booklib's cards) is named, ``aria-label``, by the sentence
+  that introduces it or its section's heading: a screen reader's list of tables said only "table".
 - the references page: docutils writes its citations as ``<div role="list">`` of
   ``role="doc-biblioentry"`` items, a role DPUB-ARIA 1.1 deprecated (it is not a list item), so the
   list had no valid items; they become ``role="listitem"``.
@@ -19,6 +21,7 @@ README with the upstream issue it belongs to.
 from __future__ import annotations
 
 import hashlib
+import html
 import re
 from pathlib import Path
 
@@ -51,6 +54,56 @@ def player_titles_as_headings(body: str) -> str:
     return _HEADING_OR_TITLE.sub(one, body)
 
 
+_TABLE = re.compile(r'<table class="table\b[^"]*"(?![^>]*\baria-label)[^>]*>')
+_HEADING = re.compile(r'<h[1-6]\b[^>]*>(.*?)</h[1-6]>', re.S)
+_PARA = re.compile(r'<p\b[^>]*>((?:(?!<p\b).)*?)</p>((?:\s|<[^>]+>)*)\Z', re.S)
+_HEADERLINK = re.compile(r'<a class="headerlink"[^>]*>.*?</a>', re.S)
+NAME_MAX = 90
+
+
+def _words(fragment: str) -> str:
+    """The text of an HTML fragment, on one line (a heading's link mark "#" left out)."""
+    text = re.sub(r"<[^>]+>", "", _HEADERLINK.sub("", fragment))
+    return re.sub(r"\s+", " ", html.unescape(text)).strip()
+
+
+def tables_named(body: str) -> str:
+    """Each table of the page's text (the theme's ``<table class="table">``, booklib's cards) named
+    (``aria-label``) for a screen reader's list of tables, which said only "table" for each: by the
+    sentence that introduces it -- the last of the paragraph just before it, when that ends in a
+    colon and is at most NAME_MAX characters ("The article's own table of endpoints") -- or else by
+    its section's heading ("Addresses"; "Flush, table 2" where a section has more than one)."""
+    found = []
+    for m in _TABLE.finditer(body):
+        before = body[:m.start()]
+        name = ""
+        p = _PARA.search(before[-4000:])
+        if p:
+            last = re.split(r"(?<=[.!?])\s+", _words(p.group(1)))[-1]
+            if last.endswith(":") and len(last) <= NAME_MAX + 1:
+                name = last[:-1].rstrip()
+        heading = ""
+        for h in _HEADING.finditer(before):
+            heading = _words(h.group(1))
+        found.append((m, name, heading))
+    count: dict[str, int] = {}
+    for _, name, heading in found:
+        if not name and heading:
+            count[heading] = count.get(heading, 0) + 1
+    seen: dict[str, int] = {}
+    out, at = [], 0
+    for m, name, heading in found:
+        if not name and heading:
+            seen[heading] = seen.get(heading, 0) + 1
+            name = heading if count[heading] == 1 else f"{heading}, table {seen[heading]}"
+        out.append(body[at:m.end() - 1])
+        if name:
+            out.append(f' aria-label="{html.escape(name)}"')
+        out.append(">")
+        at = m.end()
+    out.append(body[at:])
+    return "".join(out)
+
 def setup(app):
     def config_inited(app, config):
         config.templates_path.insert(0, str(HERE / "_templates"))
@@ -60,6 +113,8 @@ def setup(app):
         body = context.get("body")
         if body and "doc-biblioentry" in body:
             context["body"] = body = citations_as_list_items(body)
+        if body and '<table class="table' in body:
+            context["body"] = body = tables_named(body)
         if body and PLAYER_TITLE in body:
             context["body"] = player_titles_as_headings(body)
 

@@ -191,7 +191,7 @@ def _record_tables(page: str) -> list[tuple[list[str], list[tuple[str, dict]]]]:
     [(a row's header, {column name: cell's text})])."""
     text = lambda h: re.sub(r"<[^>]+>", "", h).strip()
     out = []
-    for t in re.findall(r'<table class="table op1-cards">(.*?)</table>', page, re.S):
+    for t in re.findall(r'<table class="table op1-cards"[^>]*>(.*?)</table>', page, re.S):
         heads = [text(h) for h in re.findall(r'<th class="head" scope="col">(.*?)</th>', t, re.S)]
         rows = [(text(re.search(r'<th scope="row">(.*?)</th>', tr, re.S)[1]),
                  {lab: text(v) for lab, v in re.findall(r'<td data-label="([^"]*)">(.*?)</td>', tr, re.S)})

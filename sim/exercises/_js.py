@@ -383,6 +383,13 @@ JS = r"""/* 1 + 1 < 1 exercises: the page's checker.  Mirrors sim/exercises/mode
       judge(a, rec);
     };
     root.querySelector(".sx-check").addEventListener("click", function () { judge(answer(), null); });
+    /* Enter in the answer box checks the answer, as in a form (it did nothing: a keyboard user had
+       to go on to Check); the box is found when the key comes, a student's variant draws a new one */
+    root.addEventListener("keydown", function (e) {
+      if (e.key !== "Enter" || e.isComposing || !e.target.matches || !e.target.matches("input.sx-input")) return;
+      e.preventDefault();
+      judge(answer(), null);
+    });
     restore();
     root.querySelector(".sx-export").addEventListener("click", function () {
       /* a file the grader would refuse or credit to nobody is not written: say why instead */

@@ -88,6 +88,25 @@ CSS = """
 .sx-replay{width:100%;height:880px;height:min(880px,calc(100vh - 6rem));height:min(880px,calc(100svh - 6rem));
   border:1px solid #c9d3de;border-radius:3px;margin:.4em 0;background:#fff}
 .sx-replay-open{display:inline-block;padding:.2em 0;min-height:24px}
+/* A trace's event too long for the box goes on under a hanging indent of 2 characters, so that its
+   second line does not read as the next event (a browser without it wraps it as before). */
+@supports (text-indent:1em each-line hanging){
+.sx-exercise.sx-exercise.sx-exercise pre.sx-context{text-indent:2ch each-line hanging}
+}
+/* A narrow screen: the box's and the feedback's side paddings, in em, grew with the text -- at 320
+   px and 200 % text the feedback was a column of 153 px ("matches / a / connection / by its 4- /
+   tuple:") and the student id box 930 px tall --: at most 12 and 8 px there, and the id box's
+   label, box and button closer together.  (op1-a11y.css widens a right answer's replay by the
+   box's padding: --sx-pad.) */
+@media (max-width:30em){
+.sx-exercise{--sx-pad:min(1em,12px);padding-left:var(--sx-pad);padding-right:var(--sx-pad)}
+.sx-feedback{padding-left:min(.6em,8px);padding-right:min(.6em,8px)}
+.sx-student{padding:.25em min(.5em,8px);margin-bottom:.4em}
+.sx-student label{margin:0 .4em 0 0;gap:.2em}
+.sx-student input{margin-left:0}
+.sx-student button{margin:.2em 0}
+.sx-student .sx-sid-msg{margin-top:.2em;line-height:1.35}
+}
 """
 
 

@@ -61,3 +61,82 @@
   else setTimeout(name);
   window.addEventListener("load", name);
 })();
+
+// A table wider than its box where the box is narrow for the text -- large text on a phone (the
+// browser's text size at 150-200 %, or a page zoomed until the window is 180 px wide): at 200 %
+// 11 of the 13 tables of chapters 1, 2, 4 and 6 showed 29-84 % of their width, chapter 1's
+// "Addresses" hid its addresses -- is a card a row, as the tables of records book/booklib.py
+// cards() marks op1-cards are (the same stylesheet, op1-a11y.css, under op1-cards-fit): each
+// cell on its own line after its column's name (data-label, from the table's header row; a
+// Markdown table's first cell, the row's name, is the card's heading, named too when it is a
+// figure).  The box is narrow below NARROW times the page's text size (the root's: 17 rem is
+// 272 px at 100 %, where a phone's box is 288-343 px and a wide table keeps its pinned first
+// column and scrolls, as before).  Tried again as a table when the box's width or the text's
+// size changes (turning the phone, a new text size): back to a table once it fits.
+(function () {
+  var NARROW = 17;
+  var SEL = "article.bd-article .pst-scrollable-table-container>table";
+  var text = function (c) { return c.textContent.replace(/\s+/g, " ").trim(); };
+  function cardable(t) {            // a header row, then rows of as many cells: data-labels once
+    var k = t.getAttribute("data-op1-cardable");
+    if (k) return k === "1";
+    var head = t.tHead && t.tHead.rows.length === 1 ? Array.prototype.map.call(t.tHead.rows[0].cells, text) : null;
+    var rows = t.tBodies.length === 1 ? Array.prototype.slice.call(t.tBodies[0].rows) : [];
+    var ok = !!head && rows.length > 0 && head.every(Boolean) && !t.querySelector("[colspan],[rowspan]")
+      && rows.every(function (r) { return r.cells.length === head.length; });
+    if (ok) rows.forEach(function (r) {
+      Array.prototype.forEach.call(r.cells, function (c, i) {
+        if (c.hasAttribute("data-label")) return;
+        if (i > 0 || /^[-+\u2212]?[\d.,]+\s*%?$/.test(text(c))) c.setAttribute("data-label", head[i]);
+      });
+    });
+    t.setAttribute("data-op1-cardable", ok ? "1" : "0");
+    return ok;
+  }
+  function fit() {
+    var rem = parseFloat(getComputedStyle(document.documentElement).fontSize) || 16;
+    document.querySelectorAll(SEL).forEach(function (t) {
+      var box = t.parentElement, was = t.classList.contains("op1-cards-fit");
+      if (!box.clientWidth) return;                          // hidden (a closed dropdown): when shown
+      if (box.clientWidth >= NARROW * rem) { if (was) t.classList.remove("op1-cards-fit"); return; }
+      if (!cardable(t)) return;
+      if (was) t.classList.remove("op1-cards-fit");          // as a table, does it fit?
+      var over = box.scrollWidth > box.clientWidth + 1;
+      if (over) t.classList.add("op1-cards-fit");
+    });
+  }
+  var queued = false;
+  function later() {
+    if (queued) return;
+    queued = true;
+    requestAnimationFrame(function () { queued = false; fit(); });
+  }
+  function start() {
+    fit();
+    if (window.ResizeObserver) {
+      // a box's width (a turned phone) or a table's height (a new text size, a dropdown opened)
+      var ro = new ResizeObserver(later);
+      document.querySelectorAll("article.bd-article .pst-scrollable-table-container").forEach(function (b) { ro.observe(b); });
+    }
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+  window.addEventListener("load", fit);
+  window.addEventListener("resize", later);
+})();
+
+// The article's header (op1-a11y.css) wraps its icons where they do not fit one row: when its rows
+// take more than a sixth of the window's height (a 360 px phone zoomed to 200 %: two rows, 74 px of
+// 370) it scrolls away with the page instead of staying on top of it.
+(function () {
+  function tall() {
+    var h = document.querySelector(".bd-header-article");
+    if (!h) return;
+    h.classList.remove("op1-hdr-tall");
+    h.classList.toggle("op1-hdr-tall", h.getBoundingClientRect().height > window.innerHeight / 6);
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", tall);
+  else tall();
+  window.addEventListener("load", tall);
+  window.addEventListener("resize", tall);
+})();
