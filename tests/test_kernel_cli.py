@@ -314,6 +314,9 @@ def test_the_run_summary_and_its_json_say_each_uplinks_rate():
     text = ksc.KernelResult("hash-l4-nat", o, ksc.SCENARIOS["hash-l4-nat"].setup, s, [], [], [], "").summary_text()
     assert "  if1 100.0.0.1 (8000 kbit/s each way): 0 packets up, 0 down" in text
     assert "  if2 150.0.0.1 (2000 kbit/s each way): 0 packets up, 0 down" in text
+    s["uplinks_stats"]["if1"]["up_packets"] = 1                      # one: "1 packet up", as sim's summary says
+    text = ksc.KernelResult("hash-l4-nat", o, ksc.SCENARIOS["hash-l4-nat"].setup, s, [], [], [], "").summary_text()
+    assert "  if1 100.0.0.1 (8000 kbit/s each way): 1 packet up, 0 down" in text
     o = ksc.make_options("hash-l4-nat", uplink_kbit=[8000, 0])
     s = ksc._summarize("hash-l4-nat", o, ksc.SCENARIOS["hash-l4-nat"].setup, SimpleNamespace(uplinks=2),
                        {}, {}, [], "download")

@@ -407,7 +407,8 @@ class KernelResult:
             rate = (f" ({u['rate_kbit']} kbit/s each way)" if u.get("rate_kbit") else " (no rate limit)"
                     ) if limited else ""
             rate += f" (weight {u.get('weight', 1)})" if weighted else ""
-            out.append(f"  {dev} {u['addr']}{rate}: {u['up_packets']} packets up, {u['down_packets']} down")
+            up = f"{u['up_packets']} packet{'' if u['up_packets'] == 1 else 's'}"
+            out.append(f"  {dev} {u['addr']}{rate}: {up} up, {u['down_packets']} down")
         out.append("  packets lost (both ends of each hop captured): "
                    + ("; ".join(f"{k} {v}" for k, v in ob["lost"].items()) or "none"))
         if ob["resets"]:
