@@ -51,6 +51,17 @@ def _signed_notebook(path: Path, htmls: list[str], data_dir: Path) -> None:
     nbformat.write(nb, str(path))
 
 
+def _in_each_theme(page, snapshot: str) -> dict:
+    """``snapshot``'s computed styles (of PROPS) in JupyterLab's light theme and in its dark one."""
+    themes = {}
+    for theme in ("JupyterLab Light", "JupyterLab Dark"):
+        page.evaluate("t => window.jupyterapp.commands.execute('apputils:change-theme', {theme: t})", theme)
+        page.wait_for_function("t => document.body.dataset.jpThemeName === t", arg=theme, timeout=30_000)
+        page.wait_for_timeout(500)
+        themes[theme] = page.evaluate(snapshot, PROPS)
+    return themes
+
+
 def _page(browser, base: str):
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     blocked = []
@@ -124,12 +135,7 @@ def test_a_static_replay_in_jupyterlab_is_drawn_as_on_its_own_page(lab, chromium
         outside = page.evaluate(OUTSIDE)
         assert not outside, f"packet values that start outside their box in JupyterLab: {outside[:6]}"
         width = page.evaluate("() => document.querySelector('.op1').getBoundingClientRect().width")
-        themes = {}
-        for theme in ("JupyterLab Light", "JupyterLab Dark"):
-            page.evaluate("t => window.jupyterapp.commands.execute('apputils:change-theme', {theme: t})", theme)
-            page.wait_for_function("t => document.body.dataset.jpThemeName === t", arg=theme, timeout=30_000)
-            page.wait_for_timeout(500)
-            themes[theme] = page.evaluate(SNAPSHOT, PROPS)
+        themes = _in_each_theme(page, SNAPSHOT)
         own = chromium.new_page(viewport={"width": 1400, "height": 1000})
         own.set_content('<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"></head><body style="margin:0">'
                         f'<div style="width:{width}px">' + "".join(htmls) + "</div></body></html>")
@@ -277,12 +283,7 @@ def test_a_chapters_exercises_in_jupyterlab_keep_their_own_look(lab, chromium):
         page.goto(f"{base}/lab/workspaces/exercises/tree/exercises.ipynb?reset&token={TOKEN}")
         page.wait_for_selector(".jp-OutputArea-output .sx-exercise .sx-student .sx-sid-input", timeout=90_000)
         width = page.evaluate("() => document.querySelector('.sx-exercise').getBoundingClientRect().width")
-        themes = {}
-        for theme in ("JupyterLab Light", "JupyterLab Dark"):
-            page.evaluate("t => window.jupyterapp.commands.execute('apputils:change-theme', {theme: t})", theme)
-            page.wait_for_function("t => document.body.dataset.jpThemeName === t", arg=theme, timeout=30_000)
-            page.wait_for_timeout(500)
-            themes[theme] = page.evaluate(EXERCISE_SNAPSHOT, PROPS)
+        themes = _in_each_theme(page, EXERCISE_SNAPSHOT)
         own = chromium.new_page(viewport={"width": 1400, "height": 1000})
         own.set_content('<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"></head><body style="margin:0">'
                         f'<div style="width:{width}px">{html}</div></body></html>')
