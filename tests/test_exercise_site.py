@@ -803,3 +803,30 @@ def test_a_page_writes_an_answer_with_one_check_or_more_so_a_zero_is_a_hand_edit
         f"edited by hand; not counted as checks"], rep.notes
     rep = grade("ann", data, 2, secret="", max_attempts=1)
     assert rep.score == len(ids) - 1 and rep.items[0]["late"], rep.items[0]
+
+
+def test_a_right_answer_offline_says_its_replay_comes_once_connected(site, chromium):
+    """A student on a train answers right: the replay, a file of the site, cannot come, and its
+    frame showed the browser's "no internet" page (722x672 px).  Offline the place says why and
+    that the deciding events are below; back online the replay comes."""
+    inst = instance("rc-hit", BOOK_STUDENT, secret="")
+    ctx = chromium.new_context(viewport={"width": 360, "height": 740})
+    try:
+        pg = ctx.new_page()
+        pg.goto(f"{site}/book/02-route-cache.html")
+        root = pg.locator('[data-exercise="rc-hit"]')
+        ctx.set_offline(True)
+        _answer(pg, root, inst, next(c for c in inst.choices if normalise(c, inst.form) == inst.answer))
+        note = root.locator(".sx-replay-offline").inner_text()
+        frames_offline = root.locator("iframe.sx-replay").count()
+        trace = root.locator("pre.sx-trace").inner_text()
+        ctx.set_offline(False)
+        root.locator("iframe.sx-replay").wait_for(timeout=30_000)
+        pg.wait_for_function("f => f.contentDocument && f.contentDocument.querySelector('[data-op1-live]')",
+                             arg=root.locator("iframe.sx-replay").element_handle(), timeout=60_000)
+        left = root.locator(".sx-replay-offline").count()
+    finally:
+        ctx.close()
+    assert frames_offline == 0 and "this device is offline" in note and "once you are connected" in note, note
+    assert trace.strip()                                   # the deciding events still shown
+    assert left == 0

@@ -354,7 +354,16 @@ JS = r"""/* 1 + 1 < 1 exercises: the page's checker.  Mirrors sim/exercises/mode
           fr.className = "sx-replay"; fr.src = base + secret.replay; fr.loading = "lazy";
           fr.title = "Replay of this run, at the event that decides it";
           rev.appendChild(own);
-          rev.appendChild(fr);
+          if (navigator.onLine === false) {
+            /* offline: the frame would show the browser's "no connection" page; it comes once online */
+            var off = el("p", "sx-replay-offline", "This replay is a file of the site, fetched when it is " +
+              "shown, and this device is offline: it appears here once you are connected. The events " +
+              "that decide it are below.");
+            rev.appendChild(off);
+            window.addEventListener("online", function () {
+              if (off.parentNode) off.parentNode.replaceChild(fr, off);
+            }, {once: true});
+          } else rev.appendChild(fr);
         }
         if (secret.svg) { var fig = el("div", "sx-svg"); fig.innerHTML = secret.svg; rev.appendChild(fig); }
         rev.appendChild(el("pre", "sx-trace", secret.reveal.join("\n")));
