@@ -423,8 +423,13 @@ def page_html(chapter: int | None = None, ids: list[str] | None = None, student:
                                 f"chapter {chapter} has {', '.join(chapter_ids(chapter))}")
     title = title or (f"Exercises, chapter {chapter}" if chapter else "Exercises") + f" — {student}"
     body = "\n".join(render(inst, key, include_assets=(n == 0), shown="page") for n, inst in enumerate(insts))
+    # the version the page was made from, as the book's pages say theirs (book/op1_exercises.py):
+    # its exports carry it ("built"), and the grader names it when a question changed since
+    built = html.escape(site.source_commit())
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f'<meta name="op1-built" content="{built}">'
             f"<title>{html.escape(title)}</title></head>\n<body style=\"max-width:52em;margin:1em auto;padding:0 1em\">"
             f"<h1 style=\"font-family:system-ui,sans-serif\">{html.escape(title)}</h1>\n{body}\n"
+            f'<p style="font:.8125rem system-ui,sans-serif;color:#4a5568">Version {built}.</p>\n'
             f"<script>window.SX && SX.initAll();</script></body></html>\n")
