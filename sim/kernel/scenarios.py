@@ -389,8 +389,10 @@ class KernelResult:
                        f"accepted {m['server_accepted']} connection(s)"
                        + (f"; second subflow not opened: {m['join_error']}" if m["join_error"] else ""))
             for sf in m["subflows"]:
+                reset = ("" if not sf["reset"] else ", reset by the client after its FIN"
+                         if sf.get("client_reset_after_fin") else ", reset")
                 out.append(f"    subflow {sf['client']}: {sf['bytes']} bytes, uplink "
-                           f"{'/'.join(sf['uplinks']) or '-'}{', reset' if sf['reset'] else ''}"
+                           f"{'/'.join(sf['uplinks']) or '-'}{reset}"
                            f"{'' if sf['mptcp_option'] else ', no MPTCP option'}; server saw "
                            f"{sf['seen_by_server_as'] or 'nothing'}")
         ob = s["observed"]
@@ -794,12 +796,20 @@ def _mptcp_summary(c: dict, srv: dict, pkts: list[Pkt], ob: dict) -> dict:
         down = {q.seq: q.load for q in pkts if q.link == "lan" and q.sender.startswith("router:")
                 and q.proto == 6 and q.dst == addr and q.dport == port and q.load}
         f = flows.get(ep, {})
+        mine = [q for q in pkts if q.link == "lan" and q.sender.startswith("local") and q.proto == 6
+                and (q.src, q.sport) == (addr, port)]
+        fin = min((q.t_us for q in mine if "F" in q.flags), default=None)
+        rsts = [q.t_us for q in mine if "R" in q.flags]
         subflows.append({
             "client": ep, "seen_by_server_as": (f.get("remote_saw") or [None])[0],
             "bytes": sum(down.values()), "uplinks": f.get("uplinks_used", []),
             "mptcp_option": syn.mptcp,
             "reset": any("R" in q.flags for q in pkts if q.link == "lan" and q.proto == 6
-                         and ((q.src, q.sport) == (addr, port) or (q.dst, q.dport) == (addr, port)))})
+                         and ((q.src, q.sport) == (addr, port) or (q.dst, q.dport) == (addr, port))),
+            # the client's resets on it: None (it sent none), True (every one after its own FIN
+            # on it: the download had ended and the client had closed), False (one before)
+            "client_reset_after_fin": (None if not rsts else
+                                       fin is not None and min(rsts) > fin)})
     secs = c.get("seconds")
     return {"subflows": subflows, "bytes": c["bytes"], "bytes_wanted": c["bytes_wanted"],
             "complete": c["complete"], "seconds": secs,
