@@ -184,7 +184,7 @@ class TcpConn:
                  "established_by", "established_at", "reset", "ack_sent", "delack_ev",
                  "on_established", "on_data", "on_rx", "on_fin", "on_close", "on_acked", "syn_opt",
                  "peer_syn_opt", "mp_opt", "on_mp_opt", "dst_cache", "wake_ev", "refused_at", "mss",
-                 "wscale", "rtt_min", "rwnd_limited", "rwnd_since", "rwnd_una", "rwnd_acked")
+                 "wscale", "window_field", "rtt_min", "rwnd_limited", "rwnd_since", "rwnd_una", "rwnd_acked")
 
     def __init__(self, host, local, remote, window: int = 32 * MSS, cc: str = "none",
                  profile: str = DEFAULT_TCP_PROFILE):
@@ -197,6 +197,9 @@ class TcpConn:
         # bytes (the shift its SYN carries, at most 14), so the window is what such units can say
         self.wscale = window_scale(window)
         self.window = window >> self.wscale << self.wscale
+        # the window field of every segment but a SYN, computed once: one int object shared by
+        # all of them (``window >> 0`` is a new one each time): 28 bytes less a segment stored
+        self.window_field = window >> self.wscale
         # the payload of a full segment, sent or expected: MSS less the options every segment
         # carries (tcp_current_mss(); the receiver's rcv_mss, tcp_measure_rcv_mss(), learns the
         # same from the peer's segments).  The simulated TCP puts none on the wire but MPTCP's,
@@ -287,7 +290,7 @@ class TcpConn:
         if "S" in flags:
             opt, win, ws = self.syn_opt, min(self.window, 65535), self.wscale or None
         else:
-            win, ws = self.window >> self.wscale, None
+            win, ws = self.window_field, None
             opt = self.mp_opt(self, seq, load) if self.mp_opt is not None and "R" not in flags else None
         # every segment but a RST carries timestamps (tcp_established_options(), RFC 7323 3.2):
         # now as TSval, and TS.Recent as TSecr
