@@ -8,7 +8,8 @@ half a millisecond.
 
 A packet is ``Packet(ip, l4, load)``: ``load`` is the payload length in
 bytes (the simulator moves lengths, not contents).  A TCP header's MPTCP option is
-one of the frozen records ``MpCapable``, ``MpJoin``, ``Dss`` (RFC 8684's names).
+one of the frozen records ``MpCapable``, ``MpJoin``, ``Dss`` (RFC 8684's names); a SYN that
+carries RFC 7323's Window Scale has ``SynOptions``, the shift and its MPTCP option if any.
 """
 from __future__ import annotations
 
@@ -137,17 +138,41 @@ class TCP(NamedTuple):
     ack: int = 0
     flags: str = "S"          # scapy's letters: F S R P A
     window: int = 65535
-    mptcp: MptcpOption | None = None  # an MPTCP option: MpCapable or MpJoin in a handshake,
-                              # later Dss
+    # the options on the wire: an MPTCP option (MpCapable or MpJoin in a handshake, later Dss),
+    # or a SYN's options with RFC 7323's Window Scale (SynOptions); read them as ``mptcp`` and
+    # ``wscale``.  One field, not one per option: only a SYN can carry the Window Scale, and a
+    # field costs 8 bytes in every segment the trace stores
+    opt: MptcpOption | SynOptions | None = None
     # RFC 7323's timestamps, TSval and TSecr in µs of the simulation's clock (both None: a RST,
     # which carries none; TSecr None: nothing to echo yet): simulation state that rides with the
     # segment, not an option on the wire -- wire_len, the pcap and the trace leave them out (see
     # sim.tcp.TcpConn._replace_ts_recent).  Two fields, not a pair: no object more per segment
     tsval: int | None = None
     tsecr: int | None = None
-    # RFC 7323's Window Scale option, the shift count a SYN carries (None: no option), on the wire
-    # as NOP and the 3-byte option; sent when the window is above 65535 bytes (``--rwnd``)
-    wscale: int | None = None
+
+    @property
+    def mptcp(self) -> MptcpOption | None:
+        """The MPTCP option (None: none)."""
+        opt = self.opt
+        return opt.mptcp if type(opt) is SynOptions else opt
+
+    @property
+    def wscale(self) -> int | None:
+        """The shift count of RFC 7323's Window Scale option (None: no option)."""
+        opt = self.opt
+        return opt.wscale if type(opt) is SynOptions else None
+
+
+class SynOptions(NamedTuple):
+    """A SYN's options when it carries RFC 7323's Window Scale, the shift count ``wscale``
+    (sent when the window is above 65535 bytes, ``--rwnd``), on the wire as a NOP and the
+    3-byte option, as Linux sends it; with the MPTCP option of the handshake, if any."""
+    wscale: int
+    mptcp: MpCapable | MpJoin | None = None
+
+    def length(self) -> int:
+        """Bytes in the TCP header: the NOP and the Window Scale (4), and the MPTCP option."""
+        return 4 + (self.mptcp.length() if self.mptcp else 0)
 
 
 class UDP(NamedTuple):
@@ -194,8 +219,7 @@ class Packet(NamedTuple):
     def wire_len(self) -> int:
         l4 = self.l4
         if type(l4) is TCP:
-            return (IP_HDR + TCP_HDR + self.load + (l4.mptcp.length() if l4.mptcp else 0)
-                    + (4 if l4.wscale is not None else 0))
+            return IP_HDR + TCP_HDR + self.load + (l4.opt.length() if l4.opt else 0)
         return IP_HDR + _L4_LEN[type(l4)] + self.load
 
     # NAT's rewrites build the new headers directly: NamedTuple's _replace(), a keyword dict and
@@ -256,13 +280,14 @@ class Packet(NamedTuple):
         if type(l4) is ICMP:
             d.update(type=l4.type, code=l4.code, icmp_id=l4.id, seq=l4.seq, load=self.load)
             return d
-        d.update(l4._asdict())
-        d.pop("tsval", None)                # TCP's timestamps: simulation state, not written
-        d.pop("tsecr", None)
-        if d.get("wscale", 0) is None:      # the Window Scale option: only a SYN that has one
-            del d["wscale"]
-        if "mptcp" in d:                    # the option as the trace writes it, () for none
-            d["mptcp"] = d["mptcp"].as_tuple() if d["mptcp"] else ()
+        if type(l4) is UDP:
+            d.update(sport=l4.sport, dport=l4.dport)
+        else:                               # TCP's timestamps are simulation state, not written
+            mptcp, wscale = l4.mptcp, l4.wscale
+            d.update(sport=l4.sport, dport=l4.dport, seq=l4.seq, ack=l4.ack, flags=l4.flags,
+                     window=l4.window, mptcp=mptcp.as_tuple() if mptcp else ())   # () for none
+            if wscale is not None:          # the Window Scale option: only a SYN that has one
+                d["wscale"] = wscale
         d["load"] = self.load
         return d
 

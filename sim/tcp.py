@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Callable
 
-from .packet import IP, TCP, MptcpOption, Packet
+from .packet import IP, TCP, MptcpOption, Packet, SynOptions
 
 _new = tuple.__new__
 from .trace import Drop, Ev
@@ -184,7 +184,7 @@ class TcpConn:
                  "established_by", "established_at", "reset", "ack_sent", "delack_ev",
                  "on_established", "on_data", "on_rx", "on_fin", "on_close", "on_acked", "syn_opt",
                  "peer_syn_opt", "mp_opt", "on_mp_opt", "dst_cache", "wake_ev", "refused_at", "mss",
-                 "wscale", "rtt_min", "rwnd_limited", "rwnd_since", "rwnd_una", "rwnd_acked")
+                 "wscale", "window_field", "rtt_min", "rwnd_limited", "rwnd_since", "rwnd_una", "rwnd_acked")
 
     def __init__(self, host, local, remote, window: int = 32 * MSS, cc: str = "none",
                  profile: str = DEFAULT_TCP_PROFILE):
@@ -197,6 +197,9 @@ class TcpConn:
         # bytes (the shift its SYN carries, at most 14), so the window is what such units can say
         self.wscale = window_scale(window)
         self.window = window >> self.wscale << self.wscale
+        # the window field of every segment but a SYN, computed once: one int object shared by
+        # all of them (``window >> 0`` is a new one each time): 28 bytes less a segment stored
+        self.window_field = window >> self.wscale
         # the payload of a full segment, sent or expected: MSS less the options every segment
         # carries (tcp_current_mss(); the receiver's rcv_mss, tcp_measure_rcv_mss(), learns the
         # same from the peer's segments).  The simulated TCP puts none on the wire but MPTCP's,
@@ -285,9 +288,11 @@ class TcpConn:
         # the window field: a SYN's is never scaled (RFC 7323 2.2), and carries the Window Scale
         # option when the window needs one; every later segment's counts units of 2^wscale bytes
         if "S" in flags:
-            opt, win, ws = self.syn_opt, min(self.window, 65535), self.wscale or None
+            opt, win = self.syn_opt, min(self.window, 65535)
+            if self.wscale:
+                opt = SynOptions(self.wscale, opt)
         else:
-            win, ws = self.window >> self.wscale, None
+            win = self.window_field
             opt = self.mp_opt(self, seq, load) if self.mp_opt is not None and "R" not in flags else None
         # every segment but a RST carries timestamps (tcp_established_options(), RFC 7323 3.2):
         # now as TSval, and TS.Recent as TSecr
@@ -295,7 +300,7 @@ class TcpConn:
         # tuple.__new__, as Packet.hop(): every field is given, NamedTuple's __new__ is skipped
         return _new(Packet, (self.host.ip_header(self.local[0], self.remote[0]),
                              _new(TCP, (self.local[1], self.remote[1], seq & 0xFFFFFFFF, ack & 0xFFFFFFFF,
-                                        flags, win, opt, tsval, tsecr, ws)), load))
+                                        flags, win, opt, tsval, tsecr)), load))
 
     def _send(self, flags: str, seq: int, load: int = 0) -> bool:
         """Send a segment by the route the connection keeps; False if this host's device
@@ -721,7 +726,7 @@ class TcpConn:
             # starts below rcv_nxt: a duplicate ACK, and the ACK field is not read
             self._send("A", self.snd_nxt)
             return
-        if tcp.mptcp and self.on_mp_opt is not None:
+        if self.on_mp_opt is not None and tcp.mptcp:
             self.on_mp_opt(self, pkt)               # before the data: its mapping comes first
         if tcp.tsval is not None and self.profile.ts_recent_before_ack:
             self._replace_ts_recent(seq, seq + load + fin, tcp.tsval)
