@@ -20,7 +20,8 @@ try:                                # a Ctrl-C while these load (argparse): one 
     from . import __file__ as _sim_file, __version__
 
     from .cli import (NONE, OneLineParser, any_int, default_help, down_uplink_without_down_at, fail, int_in,
-                      list_param, number_in, pcap_problem, scenario_list, seconds_or_none, write_capture_then_stdout)
+                      list_param, number_in, pcap_problem, scenario_list, seconds_or_none, up_at_without_down_at,
+                      write_capture_then_stdout)
     from ._io import OutputError, ReaderGone, terminated_like_ctrl_c, write_stdout
     from .fib import RouteError
     from .policies import POLICIES, REGISTRY as POLICY_REGISTRY
@@ -121,7 +122,7 @@ _G = Params()       # the global defaults: a scenario sets some of its own (`sim
 #: the parameters `run`'s options set
 RUN_PARAMS = ("multipath", "equalize", "nat", "remote", "cc", "tcp", "rwnd", "ingress_filter", "uplinks", "seed",
               "size", "connections", "messages", "msg_size", "pings", "subflows", "uplink_addrs",
-              "remote_addrs", "port_base", "bundle", "flush_at", "down_at", "down_uplink", "read_timeout",
+              "remote_addrs", "port_base", "bundle", "flush_at", "down_at", "down_uplink", "up_at", "read_timeout",
               "idle", "down_kbit", "up_kbit", "delay_ms", "core_delay_ms", "remote_delay_ms", "weights")
 
 
@@ -232,6 +233,9 @@ def parser() -> argparse.ArgumentParser:
                         % (MAX_SECONDS, _default("down_at")))
     r.add_argument("--down-uplink", type=any_int("--down-uplink"), metavar="K",     # one of the uplinks: run() checks
                    help=f"{PARAM_HELP['down_uplink']} at --down-at ({_default('down_uplink')})")
+    r.add_argument("--up-at", type=_seconds_or_none("up_at", "the line never comes back"), metavar="T|none",
+                   help="the line that failed at --down-at comes back at T s (after --down-at, up to %d): %s; "
+                        "none: it never comes back (%s)" % (MAX_SECONDS, PARAM_HELP["up_at"], _default("up_at")))
     r.add_argument("--read-timeout", type=_seconds_or_none("read_timeout", "no read timeout"), metavar="T|none",
                    help="a downloading client closes after T s without data (%g..%g: the simulation counts "
                         "whole microseconds); none: it waits as long as the run lasts (%s)"
@@ -347,6 +351,8 @@ def _run(args) -> int:
                      f"fails no line: give --down-at SECONDS, or leave out --down-uplink")
     if args.down_uplink is not None and no_line_fails:
         return _fail(down_uplink_without_down_at(args.down_uplink, args.scenario))
+    if args.up_at is not None and args.up_at is not NONE and no_line_fails:
+        return _fail(up_at_without_down_at(args.up_at, args.scenario, args.down_at is NONE))
     if args.summary_only and args.format != "text":
         return _fail("--summary-only is for --format text: the JSON always holds the summary "
                      "(read its \"summary\")")

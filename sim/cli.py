@@ -409,3 +409,14 @@ def down_uplink_without_down_at(uplink: int, scenario: str) -> str:
     ``--down-at`` was given."""
     return (f"--down-uplink {uplink} names the uplink whose line fails at --down-at, and no line "
             f"fails in {scenario}: give --down-at SECONDS too")
+
+
+def up_at_without_down_at(up_at: float, scenario: str, none_given: bool) -> str:
+    """Why ``--up-at`` is refused when no line fails: ``--down-at none`` was given
+    (``none_given``), or ``scenario`` fails none and no ``--down-at`` was given."""
+    t = f"{up_at:g}"
+    if none_given:
+        return (f"--up-at {t} brings back the line that fails at --down-at, and --down-at none fails no "
+                f"line: give --down-at SECONDS, before {t}, or leave out --up-at")
+    return (f"--up-at {t} brings back the line that fails at --down-at, and no line fails in {scenario}: "
+            f"give --down-at SECONDS too, before {t}")

@@ -280,9 +280,11 @@ class FIB:
 
     def sync_up(self, dev: str) -> int:
         """``fib_sync_up()``: the nexthops on ``dev`` live again (credits refill next round).
-        Simplified: Linux revives multipath nexthops so, but a route whose only nexthop was
-        on the device was deleted and comes back only if it is the connected route; no
-        scenario brings a line back yet (``Link.set_carrier(True)``)."""
+        Linux revives only multipath nexthops so; a route whose only nexthop was on the
+        device was deleted, and comes back by itself only if it is the connected route
+        (``fib_add_ifaddr()``): the others (a per-mark table's default, a lone default route)
+        are here taken to be put back at once by the uplink's ip-up script, as the book's
+        recipe has it (``Router.carrier_changed``; a line comes back at ``up_at``)."""
         n = 0
         for r in self.routes:
             for nh in r.nexthops:

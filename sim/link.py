@@ -121,8 +121,9 @@ class Link:
 
     def set_carrier(self, up: bool) -> None:
         """The line goes down (or comes back), as when an ADSL line's PPP session drops and
-        pppd takes the device down: both ends stop, what is queued or on the wire is lost,
-        and each end's node reacts (``NETDEV_DOWN``/``NETDEV_UP``).  (A bare carrier loss
+        pppd takes the device down (and up again once it has redialled: ``up_at``): both ends
+        stop, what is queued or on the wire is lost, and each end's node reacts
+        (``NETDEV_DOWN``/``NETDEV_UP``); back up, both ends send again, from an empty queue.  (A bare carrier loss
         on a device left up is milder in today's Linux: ``NETDEV_CHANGE`` marks the nexthop
         ``linkdown`` (``fib_sync_down_dev()``), still used unless ``ignore_routes_with_linkdown``
         is set, and invalidates cached routes (``rt_cache_flush()``), but deletes no route, and

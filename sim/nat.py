@@ -198,6 +198,12 @@ class Nat:
             return True
         return ct is None
 
+    def unreplied(self, t: FlowTuple, oif: str) -> bool:
+        """Is the LAN flow ``t``, leaving by ``oif``, new to conntrack (``ct state new``): no
+        entry yet, or one that has seen no reply?"""
+        ct = self.by_orig.get(self.model.key(t, oif))
+        return ct is None or not ct.replied
+
     def invalid(self, pkt: Packet) -> bool:
         """Would conntrack call this LAN packet INVALID (no entry, and it can't start one)?"""
         if type(pkt.l4) is not TCP or not self.model.invalid_first(pkt.l4.flags):

@@ -176,10 +176,14 @@ class Result:
         if self.params.down_at is not None:
             # the failure is a daemon event (sim.scenarios.run): a run whose traffic ended
             # first never reaches it, and the line never went down
-            went = not self.net.links[f"uplink{self.params.down_uplink}"].ifaces[0].up
+            # (down now, or back up since: up_at)
+            dev = f"if{self.params.down_uplink}"
+            went = not self.net.links[f"uplink{self.params.down_uplink}"].ifaces[0].up or dev in router.came_up
             s["link_down"] = {"uplink": f"if{self.params.down_uplink}", "at": self.params.down_at,
                               "happened": went,
                               "conntrack_entries_flushed": router.nat.flushed if router.nat else 0}
+            if self.params.up_at is not None:
+                s["link_down"].update(self._line_back(conns))
         if router.cache is not None:
             s["route_cache"] = {"in_hit": router.cache.in_hit, "in_slow_tot": router.cache.in_slow_tot,
                                 "in_no_route": router.cache.in_no_route,
@@ -195,6 +199,32 @@ class Result:
         if "udp" in self.apps:
             s["udp"] = [{"sent": u.sent, "received": u.received} for u in self.apps["udp"]]
         return s
+
+    def _line_back(self, conns: list[dict]) -> dict:
+        """The failed line's return (``up_at``): whether it came back, what went up and came down
+        it since, and the downloads started since, by the uplink each took (the one its first
+        address the server saw belongs to; a download the server never saw is in none)."""
+        dev = f"if{self.params.down_uplink}"
+        router = self.net["router"]
+        back = router.came_up.get(dev)
+        out = {"up_at": self.params.up_at, "came_back": back is not None}
+        if back is None:
+            return out
+        t, tx, rx, flush = back
+        i = router.ifaces[dev]
+        by_addr = {router.ifaces[u].addr: u for u in self.net.uplinks()}
+        later = [(d, c) for d, c in zip(self.apps.get("downloads", []), conns)
+                 if d.start >= t]
+        took: dict[str, int] = {u: 0 for u in self.net.uplinks()}
+        for _, c in later:
+            if c["seen_by_server_as"]:
+                addr = c["seen_by_server_as"][0].strip("()").split(",")[0]
+                if addr in by_addr:
+                    took[by_addr[addr]] += 1
+        out.update({"up_packets_since": i.tx_packets - tx, "down_packets_since": i.rx_packets - rx,
+                    "route_cache_flush_due_s": None if flush is None else flush / 1e6,
+                    "downloads_since": len(later), "downloads_since_by_uplink": took})
+        return out
 
     def _download_summary(self, d) -> dict:
         """One download: its endpoints, how the server saw it, its handshake and outcome."""
@@ -349,6 +379,8 @@ class Result:
     def _head(self) -> dict:
         p = asdict(self.params)
         p.pop("trace")
+        if p["up_at"] is None:          # no line comes back: said by its absence, as before up_at was
+            p.pop("up_at")
         # the addresses as the network has them, as the capture's section header names them: the
         # article's when none were given (an empty list said nothing of them), a bundle's one
         router = self.net["router"]
@@ -412,6 +444,8 @@ class Result:
             else:
                 out.append(f"  {d['uplink']}'s line went down at {d['at']} s; no conntrack entry was "
                            f"forgotten (NAT model {nat})")
+            if d["happened"]:
+                out += self._line_back_text(d)
         for p in s.get("pings", []):
             out.append(f"  ping: {p['received']} of {p['sent']} echoes answered")
         for e in s.get("echo", []):
@@ -472,6 +506,27 @@ class Result:
             out.append(note)
         out.append(f"  {s['event_count']} events, simulated time {fmt_time(self.sim.now)} s")
         return out
+
+    def _line_back_text(self, d: dict) -> list[str]:
+        """The failed line's return, for the text summary (nothing when it was not to return)."""
+        if "up_at" not in d:
+            return []
+        dev = d["uplink"]
+        if not d["came_back"]:
+            return [f"  {dev}'s line was to come back at {d['up_at']} s, but the run's traffic had ended, "
+                    f"at {fmt_time(self.sim.now)} s: it never came back (bring it back earlier, or download "
+                    f"more)"]
+        flush = d["route_cache_flush_due_s"]
+        how = ("its nexthop live again; the route cache, which keeps the routes made while it was down, "
+               f"flushed {flush - d['up_at']:g} s later, at {flush:g} s" if flush is not None
+               else "its nexthop live again at once")
+        line = (f"  {dev}'s line came back at {d['up_at']} s ({how}); since then "
+                f"{_packets(d['up_packets_since'])} up it, {d['down_packets_since']} down")
+        n = d["downloads_since"]
+        if n:
+            took = ", ".join(f"{k} by {u}" for u, k in d["downloads_since_by_uplink"].items() if k)
+            line += (f"; of the {n} download{'' if n == 1 else 's'} started since, {took or 'none seen by a server'}")
+        return [line]
 
     @staticmethod
     def _uplink_down_text(u: dict, seconds: float | None) -> str:

@@ -53,6 +53,9 @@ class Router(Node):
         # explain; good while the table's generation is the one it was found in (as a
         # socket's ``dst_cache``, Host.ip_output)
         self.fwd: dict[str, tuple] = {}
+        # each device that came back up (a line's return): (when, its tx_packets and rx_packets
+        # then, when the route cache's flush is due: None without one)
+        self.came_up: dict[str, tuple[int, int, int, int | None]] = {}
 
     def carrier_changed(self, iface: Interface, up: bool) -> None:
         """``NETDEV_DOWN``/``NETDEV_UP`` on one of this router's devices: the nexthops on it
@@ -60,7 +63,19 @@ class Router(Node):
         masquerade forgets the connections bound to a device that went down.  2.4's
         ``fib_netdev_event()`` flushes at once on ``NETDEV_DOWN`` (``fib_disable_ip()``:
         ``rt_cache_flush(0)``) but ``rt_cache_flush(-1)`` on ``NETDEV_UP``, ``min_delay`` (2 s)
-        later: until then the entries made while the device was down keep their packets off it."""
+        later: until then the entries made while the device was down keep their packets off it.
+        Today's kernel has no such cache: on ``NETDEV_UP`` ``fib_sync_up()`` wakes the dead
+        nexthops of the multipath routes and ``fib_rebalance()`` spreads the hash over them
+        again, at once.
+
+        What the kernel deleted when the device went down (a route whose only nexthop was on
+        it: a per-mark table's default, a lone default route) it does not put back, bar the
+        connected route (``fib_add_ifaddr()``); the recipe's ip-up script does (book ch.10,
+        "Deploying it"), and the simulator takes it to run at once: those routes come back
+        with the device.  Nothing of NAT changes on ``NETDEV_UP``: MASQUERADE's notifier acts
+        on ``NETDEV_DOWN`` only, and the bindings made on the other uplink meanwhile stay
+        there.  ``came_up[dev]``: when the device last came back, its packet counters (sent,
+        received) then, and when the route cache's flush it asked for is due."""
         super().carrier_changed(iface, up)
         if not self.fib_sync:
             return
@@ -75,6 +90,11 @@ class Router(Node):
                 self.cache.flush(Flushed(iface.name, "down"))
         if self.nat is not None and not up and self.nat.device_down(iface.name):
             self.policy.device_down(iface.name)
+        if up:
+            self.policy.device_up(iface.name)
+            timer = self.cache.flush_timer if self.cache is not None else None
+            due = None if self.cache is None else timer[0] if timer is not None else self.sim.now
+            self.came_up[iface.name] = (self.sim.now, iface.tx_packets, iface.rx_packets, due)
 
     def set_nat(self, model: str, uplinks: dict[str, str]) -> None:
         """Masquerade on ``uplinks`` (dev -> address) by the NAT model ``model``; none

@@ -82,7 +82,7 @@ def _said(words: Callable[[Callable[[str], str]], str], param: str) -> ParamErro
 # (MAX_TRANSFER), and a time bounds every timer a parameter adds.
 MAX_UPLINKS = 16
 MAX_TRANSFER = 100_000_000       # bytes all downloads (or echoes) of one run move, at most
-MAX_SECONDS = 86_400             # flush_at, down_at, idle: one simulated day
+MAX_SECONDS = 86_400             # flush_at, down_at, up_at, idle: one simulated day
 # ... except over a slow line: there a byte costs more to simulate (measured, December 2026,
 # events per byte moved, against the default lines': up to 17 times at 1 kbit/s (flashget
 # moving 6.25 MB), about 6 at 2, 2.7 at 4, 1.5 at 8, 1.3 at 16), as the senders' segments overflow the line's queue
@@ -107,13 +107,15 @@ INT_BOUNDS = {"uplinks": (1, MAX_UPLINKS), "seed": (0, 2**63 - 1), "size": (1, M
 TICK = {"seconds": 1e-6, "ms": 1e-3}        # 1 us in the unit
 NUMBER_BOUNDS = {"idle": (0, MAX_SECONDS, False),                 # (lo, hi, lo excluded)
                  "core_delay_ms": (TICK["ms"], 10_000, False), "remote_delay_ms": (TICK["ms"], 10_000, False)}
-NULLABLE_BOUNDS = {"down_at": (0, MAX_SECONDS, False), "read_timeout": (TICK["seconds"], 3600, False)}
+NULLABLE_BOUNDS = {"down_at": (0, MAX_SECONDS, False), "read_timeout": (TICK["seconds"], 3600, False),
+                   # up_at: after down_at too (Params._check_up_at)
+                   "up_at": (0, MAX_SECONDS, True)}
 LIST_BOUNDS = {"flush_at": (0, MAX_SECONDS, False, False),       # (lo, hi, lo excluded, integers)
                "down_kbit": (1, 10_000_000, False, False), "up_kbit": (1, 10_000_000, False, False),
                "delay_ms": (TICK["ms"], 10_000, False, False), "weights": (1, 256, False, True)}
 #: the lists of one value per uplink (or one for every uplink)
 PER_UPLINK = ("down_kbit", "up_kbit", "delay_ms", "weights")
-UNITS = {"idle": "seconds", "down_at": "seconds", "read_timeout": "seconds", "flush_at": "seconds",
+UNITS = {"idle": "seconds", "down_at": "seconds", "up_at": "seconds", "read_timeout": "seconds", "flush_at": "seconds",
          "core_delay_ms": "ms", "remote_delay_ms": "ms", "delay_ms": "ms", "down_kbit": "kbit/s",
          "up_kbit": "kbit/s", "size": "bytes", "msg_size": "bytes", "rwnd": "bytes"}
 
@@ -129,6 +131,8 @@ PARAM_HELP = {
                "4,2 is 2,1, mod 3; equal weights: each in turn)",
     "connections": "parallel downloads",
     "down_uplink": "which uplink's line fails (1-based)",
+    "up_at": "its device up again (NETDEV_UP), its nexthop live again, and the routes the kernel deleted "
+             "with it put back, as the uplink's ip-up script puts them",
     "rwnd": "the receive window every TCP end announces, in bytes: what a sender may have unacknowledged "
             "whatever its congestion window, so a connection moves at most this much a round trip; "
             "above 65535 announced with RFC 7323's window scaling (the SYNs' Window Scale option), "
@@ -229,6 +233,7 @@ class Params:
     flush_at: list[float] = field(default_factory=list)     # s: `ip route flush cache` then
     down_at: float | None = None        # s: the line of uplink `down_uplink` goes down then
     down_uplink: int = 2                # which uplink (1-based) goes down at `down_at`
+    up_at: float | None = None          # s: ... and comes back then (after `down_at`); None: never
     read_timeout: float | None = None   # s a downloading client waits for data before it closes
     down_kbit: list[int] = field(default_factory=lambda: [_UPLINK.down // KBIT])  # per uplink, or one for all
     up_kbit: list[int] = field(default_factory=lambda: [_UPLINK.up // KBIT])
@@ -270,7 +275,7 @@ class Params:
         for name, (lo, hi, lo_open) in NUMBER_BOUNDS.items():
             _number(name, getattr(self, name), lo, hi, lo_open)
         for name in NULLABLE:
-            if getattr(self, name) is not None:
+            if getattr(self, name) is not None and name != "up_at":    # up_at: after down_at, below
                 _number(name, getattr(self, name), *NULLABLE_BOUNDS[name])
         for name, (lo, hi, lo_open, integer) in LIST_BOUNDS.items():
             v = getattr(self, name)
@@ -309,6 +314,7 @@ class Params:
                                   f"{f'is 1 uplink' if n_up == 1 else f'are {n_up} uplinks'}; {why}: give "
                                   f"{n('down_uplink')} {ks}, "
                                   f"or {n('uplinks')} {k} or more)", "down_uplink")
+        self._check_up_at()
         if self.down_at is not None and self.bundle:
             by = set_by.get("bundle")
             raise _said(lambda n: f"{n('down_at')} takes a whole uplink down; with {n('bundle')} the lines are "
@@ -322,6 +328,29 @@ class Params:
                                   + (f"(use {n('no_equalize')})" if not by else
                                      f"({by} sets {n('equalize')}: turn it off with {n('no_equalize')})"),
                         "equalize")
+
+    def _check_up_at(self) -> None:
+        """``up_at``: only when a line fails (``down_at``), a number of seconds after it -- a
+        microsecond or more, as the clock counts -- and within a simulated day."""
+        up, down = self.up_at, self.down_at
+        if up is None:
+            return
+        number = not isinstance(up, bool) and isinstance(up, (int, float))
+        if down is None:
+            shown = fmt_value(up) if number else repr(up)
+            raise _said(lambda n: f"{n('up_at')} {shown} brings back the line that fails at {n('down_at')}, and no "
+                                  f"line fails ({n('down_at')} none): give {n('down_at')} SECONDS too, before it, or "
+                                  f"leave out {n('up_at')}", "up_at")
+        hi = NULLABLE_BOUNDS["up_at"][1]
+        if number and math.isfinite(up) and down < up <= hi and int(up * S) > int(down * S):
+            return
+        shown = str(int(up)) if number and math.isfinite(up) and float(up).is_integer() else repr(up)
+        allowed = (f"allowed ({down:g}, {hi}] seconds: after {{down_at}} {down:g}, when the line fails (a "
+                   f"microsecond or more after: the simulation counts whole microseconds), and within a simulated day")
+        if not number:
+            raise _said(lambda n: f"{n('up_at')} must be a number of seconds, got {up!r}: "
+                                  + allowed.format(down_at=n("down_at")), "up_at")
+        raise _said(lambda n: f"{n('up_at')} {shown} out of range: " + allowed.format(down_at=n("down_at")), "up_at")
 
     def _check_addrs(self, set_by: dict[str, str]) -> None:
         """Uplink and remote addresses, as given or the article's defaults: each an ordinary
@@ -474,9 +503,13 @@ def _echo(net, p):
 
 def _uplink_down(net, p):
     """Connections spread over the uplinks; one line fails at ``down_at``; as many new
-    connections start one second later."""
+    connections start one second later -- and, when the line comes back (``up_at``), as many
+    again one second after that."""
     later = int(((p.down_at or 0) + 1) * S)
-    return {"downloads": _downloads(net, p) + _downloads(net, p, start=later)}
+    downloads = _downloads(net, p) + _downloads(net, p, start=later)
+    if p.up_at is not None:
+        downloads += _downloads(net, p, start=int((p.up_at + 1) * S))
+    return {"downloads": downloads}
 
 
 def _mptcp(net, p):
@@ -609,7 +642,7 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in [
 ]}
 
 
-NULLABLE = ("down_at", "read_timeout")
+NULLABLE = ("down_at", "read_timeout", "up_at")
 
 
 # -- a run's parameters as a line: the summary's header, the player's, the pcapng's comment ----------
@@ -643,7 +676,7 @@ def header_params(scenario: str | None, params: Params, always=HEADER) -> list[t
     every other one that differs from the scenario's own default and that the scenario reads
     (in ``Params``' order; ``trace`` aside).  A download's size and an MPTCP run's subflows are
     named always (runs of other sizes look alike otherwise), and a failing line comes last,
-    with which uplink fails (``down_at=1 down_uplink=2``)."""
+    with which uplink fails (``down_at=1 down_uplink=2``) and when it comes back (``up_at=3``)."""
     base = scenario_defaults(scenario)
     skip = unread(scenario) if scenario in SCENARIOS else frozenset()
     shown = [n for n in ("size", "subflows") if scenario in SCENARIOS and n not in skip]
@@ -651,12 +684,14 @@ def header_params(scenario: str | None, params: Params, always=HEADER) -> list[t
     for f in fields(Params):
         n = f.name
         v = getattr(params, n)
-        if n in ("trace", "down_at", "down_uplink") or n in always or n in skip:
+        if n in ("trace", "down_at", "down_uplink", "up_at") or n in always or n in skip:
             continue
         if n in shown or v != getattr(base, n):
             out.append((n, fmt_value(v)))
     if params.down_at is not None:
         out += [("down_at", fmt_value(params.down_at)), ("down_uplink", fmt_value(params.down_uplink))]
+        if params.up_at is not None:
+            out.append(("up_at", fmt_value(params.up_at)))
     return out
 
 
@@ -667,7 +702,8 @@ def params_text(scenario: str | None, params: Params, always=HEADER) -> str:
 
 def full_params_text(params: Params, scenario: str | None = None) -> str:
     """Every parameter of a run (``trace`` aside, those ``scenario`` does not read: ``unread``,
-    and ``rwnd`` when it is the default, which every segment's window field says) as
+    ``rwnd`` when it is the default, which every segment's window field says, and ``up_at``
+    when no line comes back) as
     ``name=value`` words, the addresses as the network has them (the article's when none were
     given)."""
     addrs = {"uplink_addrs": params.uplink_addrs or [uplink_addr(k + 1) for k in range(params.uplinks)],
@@ -675,6 +711,8 @@ def full_params_text(params: Params, scenario: str | None = None) -> str:
     skip = unread(scenario) if scenario in SCENARIOS else frozenset()
     if params.rwnd == WINDOW:
         skip |= {"rwnd"}
+    if params.up_at is None:
+        skip |= {"up_at"}
     return " ".join(f"{f.name}={fmt_value(addrs.get(f.name, getattr(params, f.name)))}"
                     for f in fields(Params) if f.name != "trace" and f.name not in skip)
 _KNOWN = frozenset(f.name for f in fields(Params))      # the parameters make_params accepts
@@ -697,6 +735,8 @@ def make_params(scenario: str, **overrides) -> Params:
     p.validate(set_by=set_by)
     _check_bundle_choices(p, overrides, set_by)
     formula, bytes_of = TRANSFER.get(scenario, TRANSFER[None])
+    if callable(formula):
+        formula = formula(p)
     moved = bytes_of(p)
     if moved > MAX_TRANSFER:
         name = "msg_size" if "msg_size" in formula else "size"
@@ -755,11 +795,19 @@ def slow_line_transfer(kbit: float) -> int:
 
 
 # What a run costs grows with the bytes its applications move: per scenario, how many.
-TRANSFER: dict[str | None, tuple[str, Callable[[Params], int]]] = {
+def _rounds(p: Params) -> int:
+    """``uplink-down``'s rounds of downloads: before the failure, after it, and after the
+    line's return when it comes back (``up_at``)."""
+    return 2 if p.up_at is None else 3
+
+
+# (a formula may depend on the parameters: a callable, given them)
+TRANSFER: dict[str | None, tuple[str | Callable[[Params], str], Callable[[Params], int]]] = {
     None: ("size x connections", lambda p: p.size * p.connections),
     "thought-question": ("size x (connections + 2)", lambda p: p.size * (p.connections + 2)),
     "cache-expiry": ("size x connections x 2 requests", lambda p: p.size * p.connections * 2),
-    "uplink-down": ("size x connections x 2 rounds", lambda p: p.size * p.connections * 2),
+    "uplink-down": (lambda p: f"size x connections x {_rounds(p)} rounds",
+                    lambda p: p.size * p.connections * _rounds(p)),
     "mptcp": ("size", lambda p: p.size),
     "echo": ("messages x msg_size x 2 ways", lambda p: p.messages * p.msg_size * 2),
     "ping": ("pings", lambda p: 0), "icmp-equalize-nat": ("pings", lambda p: 0),
@@ -771,7 +819,7 @@ TRANSFER: dict[str | None, tuple[str, Callable[[Params], int]]] = {
 # run's network is described once for every value of these.  Any other field, a new one
 # too, is part of the network's key.
 RUN_ONLY = frozenset({"seed", "size", "connections", "idle", "pings", "messages", "msg_size",
-                      "subflows", "flush_at", "down_at", "down_uplink", "read_timeout", "trace",
+                      "subflows", "flush_at", "down_at", "down_uplink", "up_at", "read_timeout", "trace",
                       "rwnd"})      # (the hosts' window: set on them once built, run())
 _NETWORK = [f.name for f in fields(Params) if f.name not in RUN_ONLY]
 _NETWORK_LISTS = [n for n in _NETWORK if isinstance(getattr(Params(), n), list)]
@@ -824,6 +872,8 @@ def run(scenario: str, *, stop: Callable | None = None, **overrides) -> Result:
         # a daemon: a failure after everything else has ended changes nothing, and does
         # not keep the simulation going until then
         sim.at(int(p.down_at * S), net.links[f"uplink{p.down_uplink}"].set_carrier, False, daemon=True)
+        if p.up_at is not None:             # ... and comes back (a daemon too)
+            sim.at(int(p.up_at * S), net.links[f"uplink{p.down_uplink}"].set_carrier, True, daemon=True)
     sim.run()
     return Result(scenario, p, sim, net, apps)
 

@@ -85,7 +85,7 @@ OTHER = {"multipath": "wrr", "equalize": False, "nat": "netfilter", "remote": "r
          "tcp": "linux", "ingress_filter": True, "uplinks": 3, "seed": 2, "size": 5000, "connections": 2,
          "idle": 1.0, "pings": 3, "messages": 2, "msg_size": 10, "subflows": 3,
          "uplink_addrs": ["100.0.0.2", "150.0.0.2"], "remote_addrs": ["200.0.0.2", "210.0.0.2"],
-         "port_base": 6000, "bundle": True, "flush_at": [1.0], "down_at": 1.0, "down_uplink": 1,
+         "port_base": 6000, "bundle": True, "flush_at": [1.0], "down_at": 1.0, "down_uplink": 1, "up_at": 2.0,
          "read_timeout": 2.0, "down_kbit": [1000], "up_kbit": [100], "delay_ms": [20],
          "core_delay_ms": 3, "remote_delay_ms": 4, "weights": [2], "trace": False,
          "rwnd": 100_000}
@@ -101,7 +101,8 @@ def test_the_network_key_holds_every_parameter_the_network_depends_on():
     assert set(OTHER) == {f.name for f in fields(Params)}
     base = make_params("equalize-nat")
     for name, value in OTHER.items():
-        p = make_params("equalize-nat", **{name: value})
+        # (a line comes back only where one fails)
+        p = make_params("equalize-nat", **{name: value}, **({"down_at": 1.0} if name == "up_at" else {}))
         if name in RUN_ONLY:
             assert p.spec() == base.spec(), name
         else:

@@ -35,6 +35,9 @@ class Policy:
     def device_down(self, dev: str) -> None:
         """Masquerade forgot the connections of ``dev``: forget what was kept with them."""
 
+    def device_up(self, dev: str) -> None:
+        """``dev`` came back up (its nexthops live again): what the policy does about it."""
+
 
 REGISTRY: dict[str, type[Policy]] = {}
 
