@@ -26,7 +26,8 @@ WHY_DROP = {
     Drop.RETRIES: "it was retransmitted too many times without an answer, so TCP gives up",
     Drop.QUEUE_FULL: "the outgoing link's queue is full",
     Drop.IGNORED: "no connection matches its source (address, port), so the remote host "
-                  "ignores it, as the article says",
+                  "ignores it, as the article says (a standard TCP would answer with a reset: "
+                  "chapter 8)",
     Drop.TTL: "its TTL ran out",
     Drop.NO_SOCKET: "no socket listens for it",
     Drop.NAT_OIF_CHANGED: "the NAT binding was made on another uplink, so it cannot leave by this one",
