@@ -505,13 +505,16 @@ def numeric(*, scenario, params, answer: int, prompt, hint, explanation, toleran
                     directions=list(dict.fromkeys(said)), most=most, most_why=most_why)
 
 
-def choose(*, scenario, params, choices, answer: str, why_not: dict, prompt, hint, explanation) -> Instance:
-    """A choice read from a run's summary, with no trace shown: ``choices`` the labels,
-    ``answer`` the right one, ``why_not`` ``{label: why not}`` for every wrong one."""
+def choose(*, scenario, params, choices, answer: str, why_not: dict, prompt, hint, explanation,
+           context=()) -> Instance:
+    """A choice read from a run's summary: ``choices`` the labels, ``answer`` the right one,
+    ``why_not`` ``{label: why not}`` for every wrong one; ``context``: trace lines the page shows
+    with the prompt (none by default)."""
     right = normalise(answer, "choice")
     return Instance(ex_id="", chapter=0, kind="", title="", student="", prompt=prompt, form="choice",
                     answer=right, accepted=[right], hint=hint, explanation=explanation, choices=list(choices),
-                    outcomes=why_not_texts(list(choices), answer, why_not), run=_how(scenario, params))
+                    outcomes=why_not_texts(list(choices), answer, why_not), run=_how(scenario, params),
+                    context=list(context))
 
 
 def speed_choices(a: int, b: int) -> dict[str, int]:
