@@ -328,6 +328,8 @@ JS = r"""/* 1 + 1 < 1 exercises: the page's checker.  Mirrors sim/exercises/mode
           return;
         }
       }
+      /* a count past the bound its prompt states (model.beyond): the prompt's bound, no answer */
+      if (!outcome && data.most && data.form === "int" && /^\d{1,15}$/.test(norm) && +norm > data.most[0]) outcome = data.most[1];
       var said = "";
       /* loaded again: a right answer is the one the export keeps (checks after it explored); a
          wrong one is the last checked */

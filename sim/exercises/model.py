@@ -331,6 +331,24 @@ def shared_outcome(data: dict, outcome: str) -> str:
     return outcome
 
 
+def beyond(norm: str, form: str, most) -> str:
+    """Why a count past what its question allows is wrong (``most``: ``[the greatest count the
+    prompt allows, why]``, as ``Instance.sealed`` carries it), '' for any other answer.  A value
+    that far off has no sealed why-not of its own (those go only a little past the answer), and
+    "Not this one." told a student who typed 999 for a count of 36 packets nothing: this says the
+    question's own bound, which the prompt states, and nothing of the answer."""
+    if form != "int" or not most or not _COUNT.match(norm or "") or int(norm) <= most[0]:
+        return ""
+    return most[1]
+
+
+def out_of_range_text(most: int, why: str = "") -> str:
+    """The one text of a count past ``most`` (``why``: what in the prompt bounds it)."""
+    if why:
+        return f"More than this question allows: {why}, so the count is at most {most}."
+    return f"More than this question allows: the count it asks for is at most {most}."
+
+
 def open_sealed(data: dict, answer) -> tuple[bool, str, dict]:
     """The page's checker, in Python: check ``answer`` against a sealed exercise (``data``:
     what ``Instance.sealed`` and ``Instance.public`` give, and the hint) without the
@@ -345,6 +363,7 @@ def open_sealed(data: dict, answer) -> tuple[bool, str, dict]:
     if sealed_outcome:
         outcome = xor(base64.b64decode(sealed_outcome), _wrap_key(salt, "o|" + norm)).decode()
         outcome = shared_outcome(data, outcome)
+    outcome = outcome or beyond(norm, data["form"], data.get("most"))
     h = answer_hash(salt, norm)
     hit = next((wrapped for hashed, wrapped in data["accepted"] if hashed == h), None)
     if hit is None:
@@ -425,6 +444,8 @@ class Instance:
     needs_python: bool = False                                # not answerable on the static page: run sim
     directions: list[str] = field(default_factory=list)       # a count: the why-nots of a value too high
                                                               # and too low (``outcomes`` holds them by value)
+    most: int | None = None                                   # a count: the greatest the prompt allows
+    most_why: str = ""                                        # what in the prompt bounds it (``out_of_range_text``)
 
     variant: str = ""               # the pool variant ("pool3", or "book"): what seeds and salt come from
     secret: str = field(default="", repr=False, compare=False)  # the course secret ('' practice)
@@ -467,8 +488,12 @@ class Instance:
             return ok, (text + ("\n\n" + self.explanation if ok else "\n\n" + self.hint))
         if norm in self.accepted:
             return True, self.explanation
-        why = self.outcomes.get(norm)
+        why = self.outcomes.get(norm) or beyond(norm, self.form, self._most())
         return False, (why + "\n\n" if why else "") + self.hint
+
+    def _most(self) -> list | None:
+        """``[most, its text]`` for a count with a bound (``beyond``), as the page gets it."""
+        return None if self.most is None else [self.most, out_of_range_text(self.most, self.most_why)]
 
     # -- what the page needs ---------------------------------------------------------------
 
@@ -502,6 +527,8 @@ class Instance:
                              for c, t in self.outcomes.items()}
             if shared:
                 d["directions"] = shared
+        if self.most is not None:           # the prompt's own bound: public, and no answer in it
+            d["most"] = self._most()
         return d
 
     def public(self) -> dict:

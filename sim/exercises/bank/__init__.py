@@ -462,7 +462,7 @@ def predict(*, scenario, params, r, ask, step, choices, answer, prompt, hint, ex
 def numeric(*, scenario, params, answer: int, prompt, hint, explanation, tolerance: int = 0,
             seeds=None, percent: bool = False, context=(), also: int | None = None,
             over: str | Callable[[int], str] = "", under: str | Callable[[int], str] = "",
-            upto: int | None = None) -> Instance:
+            upto: int | None = None, most: int | None = None, most_why: str = "") -> Instance:
     """A count (a whole number), or with ``percent`` a percentage (rounded to a whole one);
     ``seeds``: the answer sums runs of ``params`` over these seeds; ``context``: trace lines
     the page shows with the prompt; ``also``: a second right value (the reasoned one beside a
@@ -474,13 +474,20 @@ def numeric(*, scenario, params, answer: int, prompt, hint, explanation, toleran
     to ``upto`` (default: twice the answer, and at least 10 past it; a percentage: 0 to 100).
     Each is sealed under its own value, as a wrong choice's why-not is: the page learns the
     direction of a value only when that value is typed.  Either may be a function of the value
-    typed, for a why-not that holds only on part of its side (below 1/n, or above it)."""
+    typed, for a why-not that holds only on part of its side (below 1/n, or above it).
+
+    ``most``: the greatest count the prompt allows (the packets it says were routed, the
+    connections it names), and ``most_why`` what in the prompt says so: a count past it is told
+    so (``model.beyond``), not only "Not this one." -- on the page, in the notebook and by the
+    grader alike, every wrong value up to it has its over text as before."""
     ends = [c for c in (answer, also) if c is not None]
     near = set(range(max(min(ends) - tolerance, 0), max(ends) + tolerance + 1))
     accepted = [str(v) for v in sorted(near)]
     outcomes, said = {}, [t for t in (over, under) if isinstance(t, str) and t]
     if over or under:
         top = 100 if percent else (upto if upto is not None else max(2 * max(ends), max(ends) + 10))
+        if most is not None and not percent:
+            top = max(top, most)            # every count the prompt allows has its why-not
         # every text a function gives over the whole range is said, whichever values are wrong:
         # the texts the page carries must not tell where the answer lies
         said += [f(v) for f in (over, under) if callable(f) for v in range(0, top + 1) if f(v)]
@@ -495,16 +502,19 @@ def numeric(*, scenario, params, answer: int, prompt, hint, explanation, toleran
                     form="percent" if percent else "int",
                     answer=str(answer), accepted=accepted, hint=hint, explanation=explanation,
                     context=list(context), run=_how(scenario, params, seeds), outcomes=outcomes,
-                    directions=list(dict.fromkeys(said)))
+                    directions=list(dict.fromkeys(said)), most=most, most_why=most_why)
 
 
-def choose(*, scenario, params, choices, answer: str, why_not: dict, prompt, hint, explanation) -> Instance:
-    """A choice read from a run's summary, with no trace shown: ``choices`` the labels,
-    ``answer`` the right one, ``why_not`` ``{label: why not}`` for every wrong one."""
+def choose(*, scenario, params, choices, answer: str, why_not: dict, prompt, hint, explanation,
+           context=()) -> Instance:
+    """A choice read from a run's summary: ``choices`` the labels, ``answer`` the right one,
+    ``why_not`` ``{label: why not}`` for every wrong one; ``context``: trace lines the page shows
+    with the prompt (none by default)."""
     right = normalise(answer, "choice")
     return Instance(ex_id="", chapter=0, kind="", title="", student="", prompt=prompt, form="choice",
                     answer=right, accepted=[right], hint=hint, explanation=explanation, choices=list(choices),
-                    outcomes=why_not_texts(list(choices), answer, why_not), run=_how(scenario, params))
+                    outcomes=why_not_texts(list(choices), answer, why_not), run=_how(scenario, params),
+                    context=list(context))
 
 
 def speed_choices(a: int, b: int) -> dict[str, int]:

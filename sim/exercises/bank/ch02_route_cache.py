@@ -91,5 +91,6 @@ def rc_count(student, rng):
               "entry): the first packet of each key does."),
         under=("Too few: a miss inserts an entry for its key, and every later packet with that key hits it. "
                "Ports are not in the key, so the packets of one direction share one key."),
+        most=up + down, most_why=f"the router routes {up + down} packets, each one cache lookup",
         explanation=(f"The router routed {up} + {down} = {up + down} packets: {rc['in_slow_tot']} missed (one "
                      f"per new key: the first packet of each direction) and {rc['in_hit']} hit."))

@@ -6,8 +6,18 @@ from sim.runs import run
 from sim.trace import Ev
 from ..variants import two_speeds
 
-from . import (addressed, arrival_of, choose, DEAL_TRIES, dealt_answer, exercise, ExerciseError, ifs,
+from . import (addressed, arrival_of, choose, DEAL_TRIES, dealt_answer, exercise, ExerciseError, ifs, line,
                 nearest_choice, next_event, predict, speed_choices, UPLINKS, uplink_why_not, uplinks_with)
+
+
+def syn_lookup(r) -> int:
+    """The event of the route lookup the download's SYN made: the router's first cache miss for a
+    packet from the LAN, the ``rt_miss`` that chose the connection's uplink and inserted its entry.
+    The question shows it in the trace rather than saying in the prompt which uplink the SYN took
+    (a student's finding: "its SYN left by if2" in the prompt left only the rule to apply, and
+    reading the lookup's ``dev`` is what the chapter teaches)."""
+    return next(i for i, e in enumerate(r.events)
+                if e.node == "router" and e.ev is Ev.RT_MISS and e.key[3] == "eth0")
 
 
 @exercise("cl-uplink", 3, "predict", "Which uplink does a later packet take?")
@@ -34,16 +44,19 @@ def cl_uplink(student, rng):
         raise ExerciseError(f"cl-uplink: the route cache missed at event {looked} in {student!r}'s variant")
     # why not: the rule and the trace's fact, not the uplink it takes (that is the question); and
     # no event past the trace shown (the lookup at event `looked` is one the student cannot see)
+    assert r.events[syn_lookup(r)].dev == syn_dev, "the SYN's lookup is not the first uplink hop's"
     why_not = uplink_why_not(ifs(n), dev, lambda c: (
         f"that would need the router to choose a nexthop again for this packet, and it does not: the "
         f"route cache still holds the entry for this connection's (destination, source) that its SYN's "
         f"route lookup made, so the lookup for this packet hits it"))
     return predict(
         scenario="connection-level", params=params, r=r, ask=ask, step=step, why_not=why_not,
-        choices=ifs(n), answer=dev,
-        prompt=(f"Connection-level multipath with {n} uplinks: the download's SYN left by {syn_dev}. "
+        choices=ifs(n), answer=dev, keep=(syn_lookup(r),),
+        prompt=(f"Connection-level multipath with {n} uplinks, one download from Local host 1 to Remote host 1. "
                 f"At event {ask} another packet of the same connection reaches the router: "
-                f"`{r.events[ask].pkt.summary()}`. By which uplink will it leave?"),
+                f"`{r.events[ask].pkt.summary()}`. By which uplink will it leave? (The trace below starts "
+                f"with the route lookup of the connection's SYN, the `rt_miss` that inserted its entry, then "
+                f"shows the last events before the question.)"),
         hint=("Without equalize, the nexthop is chosen only on a cache miss; later packets with the same "
               "(destination, source) key reuse the cached entry until the garbage collector drops it, "
               "after one to two gc_timeouts (300 s each) of not being used."),
@@ -94,10 +107,14 @@ def cl_speed(student, rng):
                 if x == v and w]
         if what:
             why[label] = f"Not {label}: that is {'; or '.join(what)}."
+    looked = syn_lookup(r)
+    assert r.events[looked].dev == syn_dev, "the SYN's lookup is not the first uplink hop's"
     return choose(
         scenario="connection-level", params=params, choices=choices, answer=ans, why_not=why,
+        context=[line(r, looked - 1), line(r, looked)],
         prompt=(f"Uplink if1 brings {a} kbit/s down, if2 {b} kbit/s. One 400 kB download, connection-level "
-                f"multipath; its SYN left by {syn_dev}. Which throughput will it get?"),
+                f"multipath; the trace below shows its SYN reaching the router and the router's route lookup "
+                f"for it. Which throughput will the download get?"),
         hint="The whole connection is pinned to the uplink its first packet was routed to.",
         explanation=(f"The simulator measured {got} kbit/s: {ans}. Every packet of the connection uses "
                      f"{syn_dev}, so the download gets that line's speed; the other line is idle."))

@@ -105,6 +105,7 @@ def eqnat_survive(student, rng):
     # says so (the answer form, one number, cannot carry a proof that the runs were made)
     return numeric(
         scenario="equalize-nat", params=params, seeds=seeds, answer=ok,
+        most=len(seeds), most_why=f"the question counts among {len(seeds)} runs",
         prompt=(python_note(how["call"]) + f" These are 20 runs of the article's router (random equalize, the "
                 f"article's NAT, {n} uplinks), for the seeds {s0} .. {s0 + 19}. In how many of them is the "
                 f"handshake completed by an ACK (for a run `r`: `r.summary['connections'][0]['handshake_ok']` "

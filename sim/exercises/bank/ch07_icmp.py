@@ -154,5 +154,5 @@ def icmp_count(student, rng):
         hint=("numgen sends consecutive echoes by consecutive uplinks. The ICMP conntrack entry outlives its "
               "reply; MASQUERADE kills the entry and drops the packet when an existing entry's packet leaves "
               "by another device, SNAT keeps the binding."),
-        over=over, under=under, upto=2 * p,
+        over=over, under=under, upto=2 * p, most=p, most_why=f"Local host 1 sends {p} echo requests",
         explanation=f"{got} of {p} (the simulator's `summary['pings'][0]['received']`).")

@@ -89,6 +89,7 @@ def hash_count(student, rng):
     share = "half" if n == 2 else "third"
     return numeric(
         scenario="hash-l4-nat", params=params, answer=on1, context=shown,
+        most=c, most_why=f"there are {c} connections",
         prompt=(f"Modern Linux: no route cache, multipath hash policy `hash-l4` over {n} uplinks of equal "
                 f"weight, NAT; {c} connections from Local host 1 download from Remote host 1. The trace below "
                 f"shows the router's routing decision for each connection's SYN: the hash of its 5-tuple "
