@@ -63,20 +63,48 @@ class LiveBuildError(RuntimeError):
 
 # -- the cell -----------------------------------------------------------------------------------
 
-def live_call(source: str) -> tuple[str, dict] | None:
-    """``(scenario, params)`` of the ``LivePlayer(...)`` call in a cell's source, else None."""
+def live_call(source: str, glued: dict | None = None) -> tuple[str, dict] | None:
+    """``(scenario, params)`` of the ``LivePlayer(...)`` call in a cell's source, else None.
+    Its parameters are literals, or ``**NAME``: the dict the chapter glued as ``NAME`` (``glued``,
+    the page's glue data, ``{name: {"data": {"text/plain": repr}}}``) where its figure takes
+    the same values, so that the panel starts from the run the reader has just seen (chapter 6's
+    seed is the first that tells the story: computed, never typed in the panel's cell)."""
     if "LivePlayer(" not in source:
         return None
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", "")) == "LivePlayer":
             try:
                 scenario = ast.literal_eval(node.args[0])
-                params = {k.arg: ast.literal_eval(k.value) for k in node.keywords}
+                params = {}
+                for k in node.keywords:
+                    params.update(_glued_params(k.value, glued) if k.arg is None else {k.arg: ast.literal_eval(k.value)})
             except (IndexError, ValueError) as e:
-                raise LiveBuildError(f"a LivePlayer call must give the scenario and literal parameters: "
+                raise LiveBuildError(f"a LivePlayer call must give the scenario and literal parameters "
+                                     f"(or **NAME, a dict the chapter glues as NAME): "
                                      f"{ast.unparse(node)} ({e or 'no scenario'})") from None
             return scenario, params
     return None
+
+
+def _glued_params(node, glued: dict | None) -> dict:
+    """The dict glued under the name of ``**NAME`` (``bl.glue_text("NAME", NAME)``)."""
+    if not isinstance(node, ast.Name):
+        raise ValueError(f"**{ast.unparse(node)} is not a name")
+    cell = (glued or {}).get(node.id)
+    if cell is None:
+        raise ValueError(f"the chapter glues no {node.id!r} (bl.glue_text({node.id!r}, {node.id}) where its figure "
+                         f"is run)" + ("" if glued else ": its glued values were not found"))
+    value = ast.literal_eval(cell.get("data", {}).get("text/plain", ""))
+    if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+        raise ValueError(f"{node.id!r} is glued as {value!r}, not a dict of parameters")
+    return value
+
+
+def page_glue(outdir: Path, docname: str) -> dict:
+    """The glue data myst-nb wrote for ``docname`` (``jupyter_execute/DOC.glue.json`` beside the
+    builder's output folder), or {}."""
+    path = Path(outdir).parent / "jupyter_execute" / f"{docname}.glue.json"
+    return json.loads(path.read_text()) if path.is_file() else {}
 
 
 # -- the caches' lock ------------------------------------------------------------------------------
@@ -459,7 +487,7 @@ def setup(app):
             src = "".join(b.astext() for b in cell.findall(nodes.literal_block)
                           if b.parent.get("nb_element") == "cell_code_source")
             try:
-                call = live_call(src)
+                call = live_call(src, page_glue(app.outdir, docname))
             except (LiveBuildError, SyntaxError) as e:
                 raise ExtensionError(f"{docname}: {e}") from None
             if call is None:
