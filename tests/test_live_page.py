@@ -177,3 +177,73 @@ def test_good_list_values_are_not_refused_by_the_page(built):
             pg.wait_for_function("/^Not run: (?!.*must)/.test(document.querySelector('[data-live] .op1-lp-status')"
                                  ".textContent)", timeout=30_000)
             assert pg.evaluate(REFUSED_JS) == {}, good
+
+
+# -- a Run on a phone ----------------------------------------------------------------------------------
+
+RUNS_SHOWN = "n => document.querySelectorAll('[data-live] .op1-lp-out [data-replay][data-op1-live]').length === n"
+
+
+def test_on_a_phone_the_new_run_comes_into_view_the_older_fold_and_the_download_says_of_how_much(built):
+    with _chapter(built, "06-equalize-nat", phone=True) as (ctx, pg, url):
+        pg.evaluate("""() => { window.__said = []; const p = document.querySelector('[data-live] .op1-lp-progress');
+          new MutationObserver(() => window.__said.push(p.textContent))
+            .observe(p, {childList: true, characterData: true, subtree: true}); }""")
+        pg.click("[data-live] [data-run]")
+        pg.wait_for_function(RUNS_SHOWN, arg=1, timeout=300_000)
+        counts = [t for t in pg.evaluate("window.__said") if t]
+        total = int(re.search(r'data-fetch-bytes="(\d+)"', pg.content()).group(1))
+        assert counts and all(re.fullmatch(rf"\d+\.\d of {total / 1e6:.1f} MB received", t) for t in counts), counts
+        # the reader scrolled on to read the first run's replay; Run again, from its button
+        pg.evaluate("document.querySelector('[data-live] [data-run]').scrollIntoView({block: 'end'})")
+        pg.click("[data-live] [data-run]")
+        pg.wait_for_function(RUNS_SHOWN, arg=2, timeout=300_000)
+        pg.wait_for_function("(() => { const t = document.querySelector('.op1-lp-run').getBoundingClientRect().top;"
+                             " return t >= 0 && t < innerHeight / 2; })()", timeout=10_000)
+        old = pg.locator(".op1-lp-run.op1-lp-old")
+        assert old.count() == 1
+        assert old.bounding_box()["height"] < 200                  # folded: a head, a line and a button
+        assert "1 connection" in old.locator(".op1-lp-foldsaid").inner_text()
+        button = old.locator(".op1-lp-unfold")
+        assert button.get_attribute("aria-expanded") == "false" and button.inner_text() == "show run 1's replay"
+        button.click()
+        assert button.get_attribute("aria-expanded") == "true" and old.bounding_box()["height"] > 1000
+        pg.screenshot(path=str(ROOT / "_build" / "test-live-page-phone.png"))
+
+
+def test_on_a_laptop_older_runs_stay_whole(built):
+    with _chapter(built, "06-equalize-nat") as (ctx, pg, url):
+        for n in (1, 2):
+            pg.click("[data-live] [data-run]")
+            pg.wait_for_function(RUNS_SHOWN, arg=n, timeout=300_000)
+        old = pg.locator(".op1-lp-run.op1-lp-old")
+        assert old.bounding_box()["height"] > 1000 and not old.locator(".op1-lp-unfold").is_visible()
+
+
+# -- Back ---------------------------------------------------------------------------------------------
+
+#: every control of the panel: [name, shown as the page gave it]
+AS_GIVEN_JS = """() => Array.from(document.querySelector('[data-live] form').elements).filter(c => c.name).map(c =>
+  [c.name, c.type === 'checkbox' ? c.checked === c.defaultChecked
+           : c.tagName === 'SELECT' ? Array.from(c.options).every(o => o.selected === o.defaultSelected)
+           : c.value === c.defaultValue])"""
+
+
+def test_a_page_come_back_to_shows_its_panel_as_it_is(built):
+    """Back to a page the browser loads again (not kept whole in its back-forward cache): the
+    runs are gone, and so every box shows the page's value (a choice and a box kept the last
+    ones, beside a panel whose Python and runs were gone).  Kept whole, runs and boxes both."""
+    with _chapter(built, "06-equalize-nat", phone=True) as (ctx, pg, url):
+        ctx.route("**/op1-live/worker.js", lambda r: r.abort())        # (a change starts Python ahead)
+        pg.evaluate("""() => { addEventListener('pagehide', () => sessionStorage.setItem('left', '1'));
+          window.__kept = 'yes'; }""")
+        pg.select_option("[data-live] select[name=nat]", "netfilter")
+        pg.check("[data-live] input[name=ingress_filter]")
+        _set(pg, {"seed": "7", "down_kbit": "1000,500"})
+        pg.goto(url.replace("06-equalize-nat", "05-nat"), wait_until="load")
+        pg.go_back(wait_until="load")
+        pg.wait_for_timeout(300)
+        if pg.evaluate("window.__kept") == "yes":                    # (the back-forward cache)
+            assert pg.eval_on_selector("[data-live] select[name=nat]", "s => s.value") == "netfilter"
+            return
+        assert all(same for _, same in pg.evaluate(AS_GIVEN_JS)), pg.evaluate(AS_GIVEN_JS)

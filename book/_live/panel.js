@@ -265,6 +265,13 @@
       b.textContent = (open ? "hide " : "show ") + n.toLowerCase() + "'s replay";
     });
     head.parentNode.insertBefore(b, head.nextSibling);     // (not in the head: the group's name)
+    // what ran and how it ended, in a line, so that the folded runs are told apart
+    if (box.__op1Said) {
+      var said = document.createElement("p");
+      said.className = "op1-lp-foldsaid";
+      said.textContent = box.__op1Said;
+      head.parentNode.insertBefore(said, b);
+    }
   }
 
   // The new run's box brought into view when it is not (on a phone it came below the fold, under
@@ -287,12 +294,12 @@
     var out = root.querySelector(".op1-lp-out"), button = root.querySelector("[data-run]");
     var base = new URL(root.getAttribute("data-base"), location.href), runs = 0, last = 0;
     var panel = ++panels;       // the worker keeps each panel's last replays apart from another's
-    // "3.1 of 16 MB received": of what the first Run fetches (data-fetch-bytes, as the panel's
+    // "3.1 of 16.3 MB received": of what the first Run fetches (data-fetch-bytes; the panel's
     // note says it); past it (a server that compresses what it sends: the count is then of the
     // unpacked bytes), the count alone
     var total = parseInt(root.getAttribute("data-fetch-bytes"), 10) || 0;
     function receivedWords(n) {
-      var of = total && n <= total ? " of " + (total / 1e6).toFixed(0) : "";
+      var of = total && n <= total ? " of " + (total / 1e6).toFixed(1) : "";
       return (n / 1e6).toFixed(1) + of + " MB received";
     }
     // (returns what changed that a screen reader is not told by the control itself: a choice's
@@ -571,6 +578,7 @@
         var box = document.createElement("div");
         box.className = "op1-lp-run";
         box.setAttribute("data-run-id", id);
+        box.__op1Said = (m.changed || "the page's values") + (m.outcome ? "; " + m.outcome : "");
         box.innerHTML = m.html;
         if (m.summary) box.insertBefore(summary(n, m.summary, m.summaryHead), box.firstChild);
         Array.prototype.forEach.call(out.children, fold);
