@@ -247,3 +247,38 @@ def test_a_page_come_back_to_shows_its_panel_as_it_is(built):
             assert pg.eval_on_selector("[data-live] select[name=nat]", "s => s.value") == "netfilter"
             return
         assert all(same for _, same in pg.evaluate(AS_GIVEN_JS)), pg.evaluate(AS_GIVEN_JS)
+
+
+# -- offline -------------------------------------------------------------------------------------------
+
+def test_offline_a_page_read_and_the_live_runtime_once_fetched_still_work(built):
+    """The site's service worker (sw.js, at its root, registered by every page) keeps what a
+    reader has read and the live runtime once a Run fetched it: offline, the page reloads, a Run
+    runs, and a chapter never read says so in a page of its own (the browser's "no internet"
+    page before).  Online, every request goes to the site first."""
+    sw = (built / "sw.js").read_text()
+    built_as = re.search(r'<span class="op1-built">([^<]+)</span>', (built / "book" / "05-nat.html").read_text())
+    assert f'const BUILD = "{built_as.group(1)}-' in sw                    # keyed by the footer's version
+    with _chapter(built, "06-equalize-nat", phone=True) as (ctx, pg, url):
+        pg.wait_for_function("navigator.serviceWorker.controller !== null", timeout=60_000)
+        pg.click("[data-live] [data-run]")
+        pg.wait_for_function(RUNS_SHOWN, arg=1, timeout=300_000)
+        pg.wait_for_function("document.querySelector('[data-live] .op1-lp-run').hasAttribute('data-live-complete')",
+                             timeout=300_000)
+        # what the page loaded before the worker took it is kept too (the page said what it was)
+        pg.wait_for_function("""async () => { const c = await caches.open((await caches.keys()).find(k => k.startsWith('op1-')));
+          return !!(await c.match(location.href)) && !!(await c.match(new URL('../_static/op1-live/panel.css', location.href).href,
+                                                                     {ignoreSearch: true})); }""", timeout=60_000)
+        ctx.set_offline(True)
+        try:
+            pg.reload(wait_until="load")
+            assert pg.locator("[data-live] [data-run]").count() == 1
+            styled = pg.eval_on_selector("[data-live]", "e => getComputedStyle(e).borderTopStyle")
+            assert styled == "solid", styled                              # its styles came too
+            pg.click("[data-live] [data-run]")
+            pg.wait_for_function(RUNS_SHOWN, arg=1, timeout=300_000)
+            assert pg.inner_text("[data-live] .op1-lp-status").startswith("Run 1:")
+            pg.goto(url.replace("06-equalize-nat", "07-icmp"), wait_until="load")
+            assert "This page is not on this device yet" in pg.inner_text("h1")
+        finally:
+            ctx.set_offline(False)

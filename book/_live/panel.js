@@ -165,12 +165,15 @@
   }
 
   // A failure's words, with what the reader can do first when the device is offline: the runner's
-  // files come from the site on first use, and the browser may not answer for them without it
+  // files come from the site on a first Run, and are kept on the device after it (the site's
+  // service worker, sw.js: a Run offline then works); offline, before that first Run, they are
+  // not there yet
   function offline(why) {
     return navigator.onLine === false
-      ? "this device is offline, and the live runner fetches its files from the site (once, then the browser " +
-        "keeps them): connect first; the replays and exercises already on this page work without a " +
-        "connection (" + why + ")"
+      ? "this device is offline, and the live runner's files are not on it yet (a first Run online fetches " +
+        "them from the site, " + ((parseInt(document.querySelector("[data-live]").getAttribute("data-fetch-bytes"), 10)
+        || 0) / 1e6).toFixed(0) + " MB, and the device keeps them for Runs offline): connect first; the replays " +
+        "and exercises already on this page work without a connection (" + why + ")"
       : why;
   }
 
