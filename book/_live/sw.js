@@ -30,6 +30,13 @@ online: a page is kept once it has been read. Connect, and reload; or go back to
   return new Response(page, { status: 503, headers: { "Content-Type": "text/html; charset=utf-8" } });
 }
 
+// What is kept: a whole file (not a part, an error or a redirect), and not a web page where a
+// file was asked for (a captive portal's, sent with 200 OK).
+function keepable(r, url, page) {
+  return r.ok && r.status === 200 && r.type === "basic"
+    && (page || /\.html$/.test(url.pathname) || !/^text\/html/.test(r.headers.get("Content-Type") || ""));
+}
+
 // A page tells what it loaded (its own address, its styles, scripts, images and fonts), once the
 // worker is active: those that came before it (the first page read on this device, all of it) are
 // kept too, fetched again (from the browser's cache, mostly).  The site's files only.
@@ -43,7 +50,7 @@ self.addEventListener("message", (e) => {
       if (url.origin !== self.location.origin || await kept.match(url.href, { ignoreSearch: true })) continue;
       try {
         const r = await fetch(url.href);
-        if (r.ok && r.status === 200 && r.type === "basic") await kept.put(url.href, r);
+        if (keepable(r, url, /(\.html|\/)$/.test(url.pathname))) await kept.put(url.href, r);
       } catch (_) { /* offline again: kept when it is next read */ }
     }
   })());
@@ -57,8 +64,9 @@ self.addEventListener("fetch", (e) => {
     const kept = await caches.open(KEPT);
     try {
       const r = await fetch(req);
-      // (a page's own copy, and each file once whole: a part, an error or a redirect is not kept)
-      if (r.ok && r.status === 200 && r.type === "basic") e.waitUntil(kept.put(req, r.clone()).catch(() => {}));
+      if (keepable(r, url, req.mode === "navigate")) {
+        e.waitUntil(kept.put(req, r.clone()).catch(() => {}));
+      }
       return r;
     } catch (err) {
       // the site did not answer: the copy kept (a page asked for by its address with a query or
