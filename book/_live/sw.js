@@ -7,13 +7,16 @@
 // throws the older build's copies away, so that a page is never put together with another
 // build's scripts or simulator.
 const BUILD = "__OP1_BUILD__";
-const KEPT = `op1-${BUILD}`;
+// (by the site's folder too: two sites on one server, the book and its instructor edition, each
+// keep their own)
+const SITE = `op1-${self.registration.scope} `;
+const KEPT = SITE + BUILD;
 
 self.addEventListener("install", () => self.skipWaiting());
 
 self.addEventListener("activate", (e) => {
   e.waitUntil((async () => {
-    for (const k of await caches.keys()) if (k.startsWith("op1-") && k !== KEPT) await caches.delete(k);
+    for (const k of await caches.keys()) if (k.startsWith(SITE) && k !== KEPT) await caches.delete(k);
     await self.clients.claim();
   })());
 });
