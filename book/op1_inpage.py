@@ -63,20 +63,48 @@ class LiveBuildError(RuntimeError):
 
 # -- the cell -----------------------------------------------------------------------------------
 
-def live_call(source: str) -> tuple[str, dict] | None:
-    """``(scenario, params)`` of the ``LivePlayer(...)`` call in a cell's source, else None."""
+def live_call(source: str, glued: dict | None = None) -> tuple[str, dict] | None:
+    """``(scenario, params)`` of the ``LivePlayer(...)`` call in a cell's source, else None.
+    Its parameters are literals, or ``**NAME``: the dict the chapter glued as ``NAME`` (``glued``,
+    the page's glue data, ``{name: {"data": {"text/plain": repr}}}``) where its figure takes
+    the same values, so that the panel starts from the run the reader has just seen (chapter 6's
+    seed is the first that tells the story: computed, never typed in the panel's cell)."""
     if "LivePlayer(" not in source:
         return None
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", "")) == "LivePlayer":
             try:
                 scenario = ast.literal_eval(node.args[0])
-                params = {k.arg: ast.literal_eval(k.value) for k in node.keywords}
+                params = {}
+                for k in node.keywords:
+                    params.update(_glued_params(k.value, glued) if k.arg is None else {k.arg: ast.literal_eval(k.value)})
             except (IndexError, ValueError) as e:
-                raise LiveBuildError(f"a LivePlayer call must give the scenario and literal parameters: "
+                raise LiveBuildError(f"a LivePlayer call must give the scenario and literal parameters "
+                                     f"(or **NAME, a dict the chapter glues as NAME): "
                                      f"{ast.unparse(node)} ({e or 'no scenario'})") from None
             return scenario, params
     return None
+
+
+def _glued_params(node, glued: dict | None) -> dict:
+    """The dict glued under the name of ``**NAME`` (``bl.glue_text("NAME", NAME)``)."""
+    if not isinstance(node, ast.Name):
+        raise ValueError(f"**{ast.unparse(node)} is not a name")
+    cell = (glued or {}).get(node.id)
+    if cell is None:
+        raise ValueError(f"the chapter glues no {node.id!r} (bl.glue_text({node.id!r}, {node.id}) where its figure "
+                         f"is run)" + ("" if glued else ": its glued values were not found"))
+    value = ast.literal_eval(cell.get("data", {}).get("text/plain", ""))
+    if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+        raise ValueError(f"{node.id!r} is glued as {value!r}, not a dict of parameters")
+    return value
+
+
+def page_glue(outdir: Path, docname: str) -> dict:
+    """The glue data myst-nb wrote for ``docname`` (``jupyter_execute/DOC.glue.json`` beside the
+    builder's output folder), or {}."""
+    path = Path(outdir).parent / "jupyter_execute" / f"{docname}.glue.json"
+    return json.loads(path.read_text()) if path.is_file() else {}
 
 
 # -- the caches' lock ------------------------------------------------------------------------------
@@ -412,6 +440,14 @@ def fetched_bytes() -> int:
             + len(lock_file()))
 
 
+def shipped_js(src: Path) -> bytes:
+    """The page's script as every page with a panel loads it, before any Run: without its lines
+    that are only a comment (a third of its bytes: the page's cost before Run stays within
+    its goal, tests/test_inpage.py); the code and its line comments as written."""
+    lines = src.read_text().splitlines(keepends=True)
+    return "".join(line for line in lines if not line.lstrip().startswith("//")).encode()
+
+
 def build_live(dest: Path) -> dict:
     """Write the live files into ``dest``; returns the manifest."""
     missing = [p for p in [*(NODE / "pyodide" / f for f in (*PYODIDE_FILES, WASM)), GRAPHVIZ] if not p.exists()]
@@ -424,8 +460,9 @@ def build_live(dest: Path) -> dict:
     _copy(wasm_gz(), dest / "pyodide" / f"{WASM}.gz")
     (dest / "pyodide" / WASM).unlink(missing_ok=True)     # shipped whole before it was gzipped
     _copy(GRAPHVIZ, dest / "graphviz.mjs")
-    for f in ("worker.js", "panel.js", "panel.css"):
+    for f in ("worker.js", "panel.css"):
         _copy(LIVE_SRC / f, dest / f)
+    _write(dest / "panel.js", shipped_js(LIVE_SRC / "panel.js"))
     _write(dest / "pyodide" / "pyodide-lock.json", lock_file())
     _copy(stdlib_zip(), dest / "pyodide" / "python_stdlib.zip")
     _write(dest / "sim.zip", sim_archive())
@@ -438,6 +475,39 @@ def build_live(dest: Path) -> dict:
                 "sim": sim_key()}
     _write(dest / "manifest.json", json.dumps(manifest, indent=1).encode() + b"\n")
     return manifest
+
+
+# -- the service worker -------------------------------------------------------------------------------
+
+SW = "sw.js"
+#: what each page runs to register it (``%s``: its URL, relative to the page)
+SW_REGISTER = ("if ('serviceWorker' in navigator && location.protocol !== 'file:') addEventListener('load', "
+               "function () { navigator.serviceWorker.register(%s).then(function () { "
+               "return navigator.serviceWorker.ready; }).then(function (r) { r.active.postMessage({keep: "
+               "[location.href.split('#')[0]].concat(performance.getEntriesByType('resource').map("
+               "function (e) { return e.name; }))}); }).catch(function (e) { "
+               "console.info('no service worker: the site works online only (' + e.message + ')'); }); });")
+
+
+def service_worker(built: str, live: Path) -> str:
+    """book/_live/sw.js with its build: the version the pages' footer says (``built``) and a digest
+    of the live files of ``live`` (a build of changed files at the same commit is another build)."""
+    import hashlib
+    digest = hashlib.sha256()
+    for f in sorted(p for p in live.rglob("*") if p.is_file()):
+        st = f.stat()
+        digest.update(f"{f.relative_to(live).as_posix()} {st.st_size}\n".encode())
+        if st.st_size < 1_000_000:                  # (the big files are named by their size: Pyodide's)
+            digest.update(f.read_bytes())
+    text = (LIVE_SRC / SW).read_text()
+    return text.replace("__OP1_BUILD__", f"{built}-{digest.hexdigest()[:12]}")
+
+
+def write_service_worker(outdir: Path, built: str) -> Path:
+    """The service worker at the site's root (its scope: every page)."""
+    dst = outdir / SW
+    _write(dst, service_worker(built, outdir / STATIC).encode())
+    return dst
 
 
 # -- Sphinx ------------------------------------------------------------------------------------------
@@ -459,7 +529,7 @@ def setup(app):
             src = "".join(b.astext() for b in cell.findall(nodes.literal_block)
                           if b.parent.get("nb_element") == "cell_code_source")
             try:
-                call = live_call(src)
+                call = live_call(src, page_glue(app.outdir, docname))
             except (LiveBuildError, SyntaxError) as e:
                 raise ExtensionError(f"{docname}: {e}") from None
             if call is None:
@@ -484,6 +554,11 @@ def setup(app):
                 app.env.note_dependency(str(dep))
 
     def page_context(app, pagename, templatename, context, doctree):
+        if app.builder.format == "html":
+            # every page registers the site's service worker (book/_live/sw.js, at the site's root:
+            # its scope), once the page has loaded; not from a file:// page, where there is none
+            root = "../" * pagename.count("/")
+            app.add_js_file(None, body=SW_REGISTER % json.dumps(root + SW), priority=900)
         if pagename in pages:
             app.add_css_file("op1-live/panel.css")
             app.add_js_file("op1-live/panel.js", loading_method="defer")
@@ -494,12 +569,17 @@ def setup(app):
                 build_live(Path(app.outdir) / STATIC)
             except LiveBuildError as e:
                 raise ExtensionError(str(e)) from None
+            write_service_worker(Path(app.outdir), getattr(app, "op1_built", "unknown"))
 
     app.connect("doctree-read", doctree_read)
     app.connect("doctree-resolved", doctree_resolved)
     app.connect("html-page-context", page_context)
     app.connect("build-finished", finished)
-    return {"parallel_read_safe": True, "parallel_write_safe": False}
+    # every page registers the service worker: a new version of this module writes every page
+    # (Sphinx reads the whole environment again when an extension's env_version changes)
+    import hashlib
+    version = int.from_bytes(hashlib.sha256(Path(__file__).read_bytes()).digest()[:4], "big")
+    return {"parallel_read_safe": True, "parallel_write_safe": False, "env_version": version}
 
 
 USAGE = ("usage: python book/op1_inpage.py DIR | --install | --cache   (the live files written into DIR; "

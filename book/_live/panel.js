@@ -165,12 +165,15 @@
   }
 
   // A failure's words, with what the reader can do first when the device is offline: the runner's
-  // files come from the site on first use, and the browser may not answer for them without it
+  // files come from the site on a first Run, and are kept on the device after it (the site's
+  // service worker, sw.js: a Run offline then works); offline, before that first Run, they are
+  // not there yet
   function offline(why) {
     return navigator.onLine === false
-      ? "this device is offline, and the live runner fetches its files from the site (once, then the browser " +
-        "keeps them): connect first; the replays and exercises already on this page work without a " +
-        "connection (" + why + ")"
+      ? "this device is offline, and the live runner's files are not on it yet (a first Run online fetches " +
+        "them from the site, " + ((parseInt(document.querySelector("[data-live]").getAttribute("data-fetch-bytes"), 10)
+        || 0) / 1e6).toFixed(0) + " MB, and the device keeps them for Runs offline): connect first; the replays " +
+        "and exercises already on this page work without a connection (" + why + ")"
       : why;
   }
 
@@ -245,6 +248,45 @@
     return box;
   }
 
+  // An older run, made compact on a narrow screen (panel.css: its summary's head and a button
+  // that shows the rest): on a phone each kept run was some 2,500 px tall, four of them a wall
+  // between the panel and the text after it.  On a wide screen the button is not shown and
+  // the run stays whole.
+  function fold(box) {
+    if (box.classList.contains("op1-lp-old")) return;
+    box.classList.add("op1-lp-old");
+    var head = box.querySelector(".op1-lp-sumh");
+    if (!head) return;
+    var b = document.createElement("button"), n = head.textContent.replace(/:.*/, "");
+    b.type = "button";
+    b.className = "op1-lp-unfold";
+    b.setAttribute("aria-expanded", "false");
+    b.textContent = "show " + n.toLowerCase() + "'s replay";
+    b.addEventListener("click", function () {
+      var open = box.classList.toggle("op1-lp-open");
+      b.setAttribute("aria-expanded", String(open));
+      b.textContent = (open ? "hide " : "show ") + n.toLowerCase() + "'s replay";
+    });
+    head.parentNode.insertBefore(b, head.nextSibling);     // (not in the head: the group's name)
+    // what ran and how it ended, in a line, so that the folded runs are told apart
+    if (box.__op1Said) {
+      var said = document.createElement("p");
+      said.className = "op1-lp-foldsaid";
+      said.textContent = box.__op1Said;
+      head.parentNode.insertBefore(said, b);
+    }
+  }
+
+  // The new run's box brought into view when it is not (on a phone it came below the fold, under
+  // the form, and nothing moved): at once for a reader who asks for reduced motion.  The focus
+  // stays where it is (on Run); the live region says the outcome.
+  function bringIntoView(box) {
+    var r = box.getBoundingClientRect(), h = window.innerHeight || document.documentElement.clientHeight;
+    if (r.top >= 0 && r.top < h * 0.75) return;
+    var still = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+    box.scrollIntoView({block: "start", behavior: still ? "auto" : "smooth"});
+  }
+
   function setUp(root) {
     if (root.getAttribute("data-live-ready")) return;
     root.setAttribute("data-live-ready", "1");
@@ -255,6 +297,14 @@
     var out = root.querySelector(".op1-lp-out"), button = root.querySelector("[data-run]");
     var base = new URL(root.getAttribute("data-base"), location.href), runs = 0, last = 0;
     var panel = ++panels;       // the worker keeps each panel's last replays apart from another's
+    // "3.1 of 16.3 MB received": of what the first Run fetches (data-fetch-bytes; the panel's
+    // note says it); past it (a server that compresses what it sends: the count is then of the
+    // unpacked bytes), the count alone
+    var total = parseInt(root.getAttribute("data-fetch-bytes"), 10) || 0;
+    function receivedWords(n) {
+      var of = total && n <= total ? " of " + (total / 1e6).toFixed(1) : "";
+      return (n / 1e6).toFixed(1) + of + " MB received";
+    }
     // (returns what changed that a screen reader is not told by the control itself: a choice's
     // new hint line, a box gone off or back with it)
     function sync() {
@@ -393,13 +443,91 @@
                      "live panel: allowed " + lo + ".." + hi});
         }
       });
+      return errs.concat(badTexts());
+    }
+    // The text boxes (the per-uplink lists, a failure's and a read timeout's seconds) checked
+    // here too, by the rules and in the words of the simulator's own reader of them (the page's
+    // data-rules, inpage.py text_rules: its messages cut before ", got "), so that a bad speed
+    // or weight is named before the first Run's download, not after it.  What only the
+    // simulator knows it still judges after the download.
+    var rules = JSON.parse(root.getAttribute("data-rules") || "{}");
+    var SPACE = "[\\s\\x1c-\\x1f\\x85]";          // what Python's str.strip() and int() take off
+    var TRIM = new RegExp("^" + SPACE + "+|" + SPACE + "+$", "g");
+    var DIGITS = "\\d(?:_?\\d)*";
+    var FLOAT = new RegExp("^[+-]?(?:(?:" + DIGITS + "(?:\\.(?:" + DIGITS + ")?)?|\\.(?:" + DIGITS + "))" +
+                           "(?:[eE][+-]?" + DIGITS + ")?|inf|infinity|nan)$", "i");
+    var INT = new RegExp("^" + SPACE + "*[+-]?[0-9]+(?:_[0-9]+)*" + SPACE + "*$");
+    // Python's float(text) of an ASCII text (cli._float), else null
+    function pyFloat(t) {
+      if (!/^[\x00-\x7f]*$/.test(t)) return null;
+      var s = t.replace(/^\s+|\s+$/g, "");     // (float() strips ASCII white space only)
+      if (!FLOAT.test(s)) return null;
+      var w = s.replace(/_/g, "").toLowerCase(), sign = w.charAt(0) === "-" ? -1 : 1;
+      w = w.replace(/^[+-]/, "");
+      return w === "nan" ? NaN : /^inf/.test(w) ? sign * Infinity : sign * Number(w);
+    }
+    // cli._int: ASCII digits, maybe a sign, underscores between digits
+    function pyInt(t) {
+      return INT.test(t) ? Number(t.replace(TRIM, "").replace(/_/g, "")) : null;
+    }
+    function within(v, r) {
+      return (r.loExcluded ? r.lo < v : r.lo <= v) && v <= r.hi && !(r.tick !== null && 0 < v && v < r.tick);
+    }
+    // a number as the simulator writes it in a list (scenarios.fmt_value)
+    function fmtValue(v) {
+      if (Number.isInteger(v) && Math.abs(v) < 1e15) return String(v);
+      var exp = parseInt(v.toExponential(5).split("e")[1], 10);
+      if (exp < -4 || exp >= 6) return String(v);
+      return v.toFixed(Math.max(0, 5 - exp)).replace(/\.?0+$/, "");
+    }
+    function badTexts() {
+      // the uplinks the lists are counted against: the box's, or, when it is refused (above), the
+      // page's value for it, as the simulator counts them once it put that box back
+      var errs = [], up = form.elements.uplinks, ur = limits.uplinks;
+      var count = function (t) {
+        t = t.trim();
+        var k = /^\d+$/.test(t) ? parseInt(t, 10) : 0;
+        return ur && k >= ur[0] && k <= ur[1] ? k : 0;
+      };
+      var n = up && !up.disabled ? count(up.value) || count(up.defaultValue) : 0;
+      Object.keys(rules).forEach(function (name) {
+        var c = form.elements[name], r = rules[name];
+        if (!c || c.disabled) return;
+        var t = c.value;
+        if (r.kind === "seconds") {
+          if (t.replace(TRIM, "").toLowerCase() === "none") return;
+          var v = pyFloat(t);
+          if (v === null || !within(v, r)) errs.push({param: name, message: r.wants + ", got " + pyRepr(t)});
+          return;
+        }
+        var items = t.split(","), values = [];
+        for (var i = 0; i < items.length; i++) {
+          var x = r.integers ? pyInt(items[i]) : pyFloat(items[i]);
+          if (x === null || !within(x, r)) {
+            errs.push({param: name, message: r.wants + ", got " +
+                       (items.length === 1 ? pyRepr(t) : pyRepr(items[i]) + " in " + pyRepr(t))});
+            return;
+          }
+          values.push(x);
+        }
+        if (values.length > r.most) { errs.push({param: name, message: r.tooMany + " " + values.length}); return; }
+        // one value for every uplink, or one per uplink (scenarios.Params)
+        if (n && values.length !== 1 && values.length !== n) {
+          errs.push({param: name, message: r.said + " gives " + values.length + " values (" +
+                     values.map(fmtValue).join(",") + ") for " + n + " uplink" + (n !== 1 ? "s" : "") +
+                     ": give one value for every uplink" + (n !== 1 ? ", or " + n + ", one per uplink" : "")});
+        }
+      });
       return errs;
     }
     // a string as Python's repr writes it (the simulator's words for a box that holds no number)
     function pyRepr(s) {
       var q = s.indexOf("'") >= 0 && s.indexOf('"') < 0 ? '"' : "'";
       return q + s.replace(/\\/g, "\\\\").replace(new RegExp(q, "g"), "\\" + q)
-        .replace(/\n/g, "\\n").replace(/\t/g, "\\t").replace(/\r/g, "\\r") + q;
+        .replace(/\n/g, "\\n").replace(/\t/g, "\\t").replace(/\r/g, "\\r")
+        .replace(/[\x00-\x1f\x7f-\xa0\xad]/g, function (ch) {
+          return "\\x" + ("0" + ch.charCodeAt(0).toString(16)).slice(-2);
+        }) + q;
     }
     form.addEventListener("submit", function (ev) {
       ev.preventDefault();
@@ -434,7 +562,7 @@
       if (!fetchedAll) say(root, "Run started: loading Python (first run only)");
       waiting[id] = function (m) {
         if (m.python) how = "; " + started(m.python);
-        if (m.received !== undefined) got.textContent = (m.received / 1e6).toFixed(1) + " MB received";
+        if (m.received !== undefined) got.textContent = receivedWords(m.received);
         if (m.status !== undefined || m.received !== undefined) {
           if (m.status) { status.textContent = "Run " + n + ": " + m.status; wait.stage = m.status; }
           if (m.running || m.fetched || fetchedAll) wait.net = false;   // every download done
@@ -453,10 +581,13 @@
         var box = document.createElement("div");
         box.className = "op1-lp-run";
         box.setAttribute("data-run-id", id);
+        box.__op1Said = (m.changed || "the page's values") + (m.outcome ? "; " + m.outcome : "");
         box.innerHTML = m.html;
         if (m.summary) box.insertBefore(summary(n, m.summary, m.summaryHead), box.firstChild);
+        Array.prototype.forEach.call(out.children, fold);
         out.insertBefore(box, out.firstChild);
         shown[id] = box;
+        bringIntoView(box);
         owed[id] = {root: root, stage: "drawing the replay's steps", net: false};
         box.addEventListener("op1-need", function (ev) { if (worker) worker.postMessage({id: id, need: ev.detail}); });
         var said = "Run " + n + ": " + m.events + " events, simulated in " + m.runMs + " ms; ";

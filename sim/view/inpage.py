@@ -133,6 +133,40 @@ def fixed_words(fixed: dict) -> str:
     return " Set here, with no control: " + ", ".join(f"{h(k)}={h(fmt_value(v))}" for k, v in fixed.items()) + "."
 
 
+def text_rules(names) -> dict:
+    """The rules of the panel's text boxes among ``names`` (``live.TEXT_BOXES``: the per-uplink
+    lists, the seconds-or-none boxes), for the page's script to refuse a bad value before Python
+    is fetched, in the words the simulator would use: each message's words are the ones its own
+    reader gives (``cli.list_param``, ``cli.seconds_or_none``, through ``live.from_text``) for a
+    value it refuses, cut before ", got ", and in the boxes' words (``box_words``).  ``{name:
+    {"kind": "list"|"seconds", "lo", "hi", "loExcluded", "integers", "tick", "most", "wants",
+    "tooMany", "said"}}``; the simulator checks again after the download and judges the rest."""
+    from .live import NONE_MEANS, TEXT_BOXES, box_name, box_words, from_text
+    out = {}
+    for name in names:
+        if name not in TEXT_BOXES:
+            continue
+        def refusal(text):
+            try:
+                from_text(None, name, text)
+            except scenarios.ParamError as e:
+                return box_words(str(e))
+            raise AssertionError(f"{name} took {text!r}")      # (never: both are refused)
+        wants = refusal("\x7f").rsplit(", got ", 1)[0]
+        if name in NONE_MEANS:
+            lo, hi, lo_excluded = scenarios.NULLABLE_BOUNDS[name]
+            out[name] = {"kind": "seconds", "lo": lo, "hi": hi, "loExcluded": lo_excluded, "integers": False,
+                         "tick": scenarios.tick_of(name), "wants": wants}
+            continue
+        lo, hi, lo_excluded, integers = scenarios.LIST_BOUNDS[name]
+        most = scenarios.MAX_UPLINKS
+        out[name] = {"kind": "list", "lo": lo, "hi": hi, "loExcluded": lo_excluded, "integers": integers,
+                     "tick": scenarios.tick_of(name), "most": most, "wants": wants,
+                     "tooMany": refusal(",".join(["1"] * (most + 1))).rsplit(" ", 1)[0],
+                     "said": box_name(name)}
+    return out
+
+
 KEEP_RUNS = 4                   # replays a panel keeps; the oldest goes when another comes
 
 
@@ -158,8 +192,10 @@ def panel_html(scenario: str, base: str, uid: str, fetch_bytes: int, max_steps: 
     controls = main + (f'<details class="op1-lp-more"><summary>{h(lines_title(specs))}</summary>'
                        f'<div class="op1-lp-more-in">{lines}</div></details>' if lines else "")
     limits = {s["name"]: [s["min"], s["max"]] for s in specs if s["kind"] == "int"}
+    rules = text_rules(s["name"] for s in specs if s["kind"] == "text")
     return (f'<section class="op1-livepanel" data-live data-scenario="{h(scenario)}" '
             f'data-params="{h(json.dumps(fixed, sort_keys=True))}" data-limits="{h(json.dumps(limits))}" '
+            f'data-rules="{h(json.dumps(rules, ensure_ascii=False))}" data-fetch-bytes="{fetch_bytes}" '
             f'data-preset="{h(json.dumps(params, sort_keys=True))}" '
             f'data-max-steps="{max_steps}" data-start-at="{json.dumps(start_at)}" '
             f'data-base="{h(base)}" data-keep="{KEEP_RUNS}" aria-labelledby="{uid}-h">'
@@ -168,7 +204,9 @@ def panel_html(scenario: str, base: str, uid: str, fetch_bytes: int, max_steps: 
             f'WebAssembly, {fetch_bytes / 1e6:.0f} MB, fetched when you first change a parameter or press Run). Choose the parameters of '
             f'<code>{h(scenario)}</code> and press Run: a replay of the new run appears below, '
             f'the newest first; the last {KEEP_RUNS} are kept.{said}</p>'
-            f'<form class="op1-lp-controls" aria-label="parameters of the run" novalidate>{controls}'
+            # autocomplete off, every box of it: a page the browser reloads on Back shows the page's
+            # values, as the panel's state is (its runs are gone), not the last ones typed
+            f'<form class="op1-lp-controls" aria-label="parameters of the run" novalidate autocomplete="off">{controls}'
             f'<button type="submit" data-run>Run</button></form>'
             # the stages of a Run, shown; a screen reader hears only its outcome, once, from the
             # live region after it (panel.js tell: what ran, how it ended, how long it took), and
