@@ -24,10 +24,11 @@ from pathlib import Path
 
 from ..trace import Ev, event_text
 from . import _dot
-from ._common import clock, flow_text, short_name
+from ._common import clock, flow_text, short_name, title
 from .ladder import ROW as LADDER_ROW
 from .ladder import ROW_N as LADDER_ROW_N
-from .ladder import ladder_parts, ladder_parts_n
+from .ladder import crossed_lines, ladder_parts, ladder_parts_n, legend as ladder_legend
+from .model import endpoint_node
 from .model import MAX_STEPS, analysis_of, check_result, info_of, resolve_steps
 from .narration import narrate
 from .pktpane import pane
@@ -307,7 +308,7 @@ class Frames:
                 f'<div class="op1-box op1-ladder-box" data-panel="ladder" role="group" aria-label="{who}ladder">'
                 f'<div class="op1-boxh">Ladder: the steps so far'
                 f'<label class="op1-allbox"><input type="checkbox" class="op1-all-toggle"> '
-                f'show the whole exchange</label></div>'
+                f'show the whole exchange</label></div>{ladder_legend(r)}'
                 f'<div class="op1-ladder-scroll op1-ladder-two op1-kscroll" tabindex="0" role="group" aria-label="{who}ladder, scrolls">'
                 f'{head}<div class="op1-ladder-clip" style="height:{LADDER_ROW + 6}px">{body}</div>'
                 f'{head_n}<div class="op1-ladder-clip op1-ladder-n" style="height:{LADDER_ROW_N + 4}px">{body_n}</div>'
