@@ -84,19 +84,21 @@ def icmp_answered(student, rng):
         + ("drops it: the providers filter source addresses." if r.params.ingress_filter else
            "passes it: the providers do not filter source addresses."))
     # why not: where to look, not the whole reasoning.  It said it all ("nothing drops this echo or
-    # its reply: its request left by if2 as 150.0.0.1, and the reply ... finds the router's conntrack
-    # entry"): with two choices a wrong one already tells which is right, and the steps that decide
-    # it are what is left to work out; the explanation, behind the right answer, gives them
+    # its reply: its request left by if2 as <if2's address>, and the reply ... finds the router's
+    # conntrack entry"): with two choices a wrong one already tells which is right, and the steps that
+    # decide it are what is left to work out; the explanation, behind the right answer, gives them.
+    # The providers' filter is said (the prompt says it too): where the echo leaves with another
+    # line's address it decides
     steps = ("which conntrack entry this echo belongs to (is an earlier echo still unanswered when it "
              "arrives?), which source address it leaves with, and whether its provider passes that source "
-             "and the router translates the reply back")
+             f"(the providers {filt} source addresses) and the router translates the reply back")
     if reply is not None:
         why_not = {"no": f"Not no: nothing on the way drops this echo or its reply. Check {steps}."}
     else:
         e = r.events[step]
         where = "by the router" if e.node == "router" else "on the way"
         why_not = {"yes": "Not yes: " + ("it" if e.pkt.l4.type == 8 else "its reply")
-                          + f" is dropped, {where}. Check {steps}."}
+                          + f" is dropped {where}. Check {steps}."}
     return predict(
         scenario=scenario, params=params, r=r, ask=ask, step=step, choices=["yes", "no"], answer=ans,
         reveal_to=step, why_not=why_not,
