@@ -167,7 +167,7 @@ def test_a_players_ladder_says_what_its_colours_and_its_ifN_mean(netfilter_ack):
     box = h[h.index('data-panel="ladder"'):h.index('class="op1-ladder-scroll')]
     legend = re.sub(r"<[^>]+>", "", re.search(r'<p class="op1-legend op1-ladder-legend">.*?</p>', box).group(0))
     assert "Arrow colour: the uplink whose address the packet carries (if1 blue solid, if2 orange dashed" in legend
-    assert "the ifN before a packet's addresses is the line it crosses or has crossed" in legend, legend
+    assert "ifN before the addresses (narrow screens): the line the packet crosses or crossed" in legend, legend
 
 
 def test_a_comparisons_flag_names_each_runs_step_where_they_differ():

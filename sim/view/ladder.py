@@ -92,9 +92,9 @@ def legend(result) -> str:
     ups = sorted(k for k in (uplink_index(d) for d in (r.ifaces if r is not None else ())) if k is not None)
     styles = ", ".join(f"if{k} {STYLE_WORDS[(k - 1) % len(STYLE_WORDS)]}" for k in ups)
     return ('<p class="op1-legend op1-ladder-legend">Arrow colour: the uplink whose address the packet carries'
-            + (f" ({styles}; grey: no uplink's address)" if styles else "")
-            + ", a reset in vermillion. On a narrow screen the <b>ifN</b> before a packet's addresses is the "
-            "line it crosses or has crossed, in that line's colour: it can differ from the arrow's.</p>")
+            + (f" ({styles}; grey: none)" if styles else "")
+            + "; a reset: vermillion. <b>ifN</b> before the addresses (narrow screens): the line the packet "
+            "crosses or crossed.</p>")
 
 
 def lanes(result, steps: list[int]) -> list[str]:
