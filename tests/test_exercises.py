@@ -205,9 +205,9 @@ def test_two_links_config_variants_differ_in_what_is_right(course):
         # leave by the provider its source address belongs to" (two IPv6 prefixes) is not this network
         if not private:
             assert "which every provider routes and counts as its customer's" in inst.prompt, inst.prompt
-            # (as chapter 4's Internet does, which mirrors the router: the prompt says so without
-            # spelling out the mirroring, "per packet when the router balances per packet", the answer)
-            assert "the Internet spreads the data coming down to the LAN as chapter 4's did" in inst.prompt, inst.prompt
+            # and how the data comes down, as the simulator's Internet does it (it mirrors the router's
+            # kind of choice) and not as the real Internet would (tests/test_exercises_ch8_10.py)
+            assert "In this simulator the Internet sends the data coming down" in inst.prompt, inst.prompt
         # few of the choices are right: a guess is not
         choices = math.prod(len(v) for v in inst.options.values())
         assert 0 < len(inst.accepted) <= choices / 2, (inst.student, inst.accepted)

@@ -9,18 +9,23 @@ STUDENTS = ["book"] + [f"s{k:03d}" for k in range(1, 9)]
 
 
 def test_the_public_lan_config_question_does_not_say_how_the_data_comes_down():
-    """two-links-config's public-LAN question said the Internet spreads the data coming down "as the
-    router spreads what goes up (per packet when the router balances per packet)" and glossed the
-    NAT `none` "the router translates nothing": the answer (numgen, no NAT) in the question."""
+    """two-links-config's public-LAN question glossed the NAT `none` "the router translates nothing"
+    and named no policy: it does not give the answer (numgen, no NAT).  How the data comes down is
+    said, and said as what it is: the simulator's Internet follows the router's kind of choice (per
+    packet, or one line per connection: sim/topology.py), the real Internet's is the providers'
+    routing.  It said "the Internet spreads the data coming down as chapter 4's did", false for a
+    per-connection policy, whose download came down one line (a student reviewer)."""
     seen = 0
     for k in range(12):
         inst = pool_instance("two-links-config", k)
         if "public addresses" not in inst.prompt:
             continue
         seen += 1
-        assert "as the router spreads what goes up" not in inst.prompt, inst.prompt
-        assert "per packet when the router balances per packet" not in inst.prompt, inst.prompt
         assert "the router translates nothing" not in inst.prompt, inst.prompt
+        assert "numgen" not in inst.prompt and "spreads the data coming down" not in inst.prompt, inst.prompt
+        assert "In this simulator the Internet sends the data coming down" in inst.prompt, inst.prompt
+        assert "On the real Internet the way down is the providers' routing" in inst.prompt, inst.prompt
+        assert inst.hint.startswith("In this simulator the way down follows the way up"), inst.hint
     assert seen
 
 

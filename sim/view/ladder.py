@@ -15,8 +15,10 @@ whole exchange, so that nothing under it moves from step to step); every row is 
 button (``data-k``) that the player's script moves to.
 
 A phone's player draws the same rows narrower (``ladder_parts_n``, at the end): the LAN
-hosts, the providers and the remote hosts one lane each, the packet's uplink and addresses
-under its arrow.
+hosts, the providers and the remote hosts one lane each, under its arrow the line the packet
+crosses or crossed (if1, in that line's colour) and its addresses.  The two can differ: 2.4's
+netfilter NAT sends an ACK by if1 with if2's address, an orange arrow under a blue "if1"
+(``LEGEND`` says so beside the ladder).
 """
 from __future__ import annotations
 
@@ -75,6 +77,24 @@ svg.op1-ladder .evcol .div .divm{{visibility:visible}}
 svg.op1-ladder .head{{font-weight:bold;text-anchor:middle}}
 svg.op1-ladder .drop{{fill:{text_colour(VERMILLION)};font-weight:bold}}
 </style>"""
+
+
+#: each uplink's arrow, said in words (``_dot.UPLINK_STYLES``' colour and dash)
+STYLE_WORDS = ("blue solid", "orange dashed", "green dotted", "purple dash-dot")
+
+
+def legend(result) -> str:
+    """What a ladder's colours and its "ifN" say, beside it (a player's ladder box): an arrow's
+    colour is the uplink whose address the packet carries, the phone's "ifN" the line it crosses
+    or crossed -- the two differ for a packet that leaves by one line with another's address, and
+    nothing said which was which."""
+    r = result.net.nodes.get("router")
+    ups = sorted(k for k in (uplink_index(d) for d in (r.ifaces if r is not None else ())) if k is not None)
+    styles = ", ".join(f"if{k} {STYLE_WORDS[(k - 1) % len(STYLE_WORDS)]}" for k in ups)
+    return ('<p class="op1-legend op1-ladder-legend">Arrow colour: the uplink whose address the packet carries'
+            + (f" ({styles}; grey: none)" if styles else "")
+            + "; a reset: vermillion. <b>ifN</b> before the addresses (narrow screens): the line the packet "
+            "crosses or crossed.</p>")
 
 
 def lanes(result, steps: list[int]) -> list[str]:
@@ -362,16 +382,52 @@ def lanes_n(result, steps: list[int]) -> list[tuple[str, list[str]]]:
              GROUP_TITLES.get(key, " / ".join(title(result, n) for n in ns)), ns) for key, ns in groups.items()]
 
 
-def hop_uplink(result, f, pkt) -> int | None:
-    """The uplink a hop crosses (router:if2 or a provider2 at one end), else the one whose
-    address the packet carries (``addr_uplink``), else None."""
+def hop_uplink(result, f, pkt=None) -> int | None:
+    """The uplink a hop crosses (router:if2 or a provider2 at one end), else None.  (``pkt`` is
+    not read: the line a packet crossed before a hop is ``crossed_lines``'s.)"""
     for end in (f.get("from"), f.get("to")):
         node, _, dev = str(end).partition(":")
         if node == "router" and uplink_index(dev) is not None:
             return uplink_index(dev)
         if node.startswith("provider") and node[len("provider"):].isdigit():
             return int(node[len("provider"):])
-    return None if pkt is None else addr_uplink(result, pkt.ip.src) or addr_uplink(result, pkt.ip.dst)
+    return None
+
+
+def _same_packet(pkt):
+    """What one packet keeps from hop to hop (all but its TTL), or None if it cannot be told."""
+    try:
+        key = (pkt.ip.src, pkt.ip.dst, pkt.ip.id, pkt.ip.tos, pkt.l4, pkt.load)
+        hash(key)
+    except (AttributeError, TypeError):
+        return None
+    return key
+
+
+def crossed_lines(result, steps: list[int]) -> dict[int, int]:
+    """``{event: uplink}`` for the steps whose packet crosses an uplink there (``hop_uplink``) or
+    crossed one before, on its way (the same packet, all but its TTL: no NAT since): the line it
+    crossed, which an address need not tell (an ACK that left by if1 with if2's address, chapter
+    8's netfilter NAT: its hops beyond the providers said if2, by the address).  A packet that has
+    crossed no uplink yet (on the LAN, on its way down before its provider) has none."""
+    ev = result.events
+    last = max(steps, default=-1)
+    out, seen = {}, {}
+    want = set(steps)
+    for i in range(last + 1):
+        e = ev[i]
+        pkt = getattr(e, "pkt", None)
+        if pkt is None:
+            continue
+        key = _same_packet(pkt)
+        k = hop_uplink(result, info_of(e)) if e.ev is Ev.HOP else None
+        if k is not None and key is not None:
+            seen[key] = k
+        elif key is not None:
+            k = seen.get(key)
+        if k is not None and i in want:
+            out[i] = k
+    return out
 
 
 def _line_words(line: tuple) -> str:
@@ -418,7 +474,8 @@ def ladder_parts_n(result, steps: list[int], current: int | None = None,
             x[n] = col + LANE_N // 2 + k * LANE_N
     # each row's words, laid out first: the drawing is as wide as its lanes or its widest
     # packet's line (player.css sizes it to the box and the reader's text size)
-    rows = [_row_n(result, ev[i], x, col) for i in steps]
+    crossed = crossed_lines(result, steps)
+    rows = [_row_n(result, ev[i], x, col, crossed.get(i)) for i in steps]
     width = math.ceil(max([col + LANE_N * len(groups) + 4]
                           + [col + 2 + text_width(_line_words(r[1]), ADDR_PX, mono=True) + 4 for r in rows if r[1]]))
     height = ROW_N * len(steps) + 4
@@ -449,9 +506,11 @@ def ladder_parts_n(result, steps: list[int], current: int | None = None,
     return _head_n(result, groups, x, col, width, unit), "".join(body), width
 
 
-def _row_n(result, e, x: dict, col: int):
+def _row_n(result, e, x: dict, col: int, line_k: int | None = None):
     """One row of the phone's ladder: (drawers, (uplink, packet's line) or None, words said):
-    each drawer takes the row's top and the drawing's width and gives its SVG."""
+    each drawer takes the row's top and the drawing's width and gives its SVG.  The uplink is
+    ``line_k``, the line the packet crosses or crossed (``crossed_lines``); the arrow's colour is
+    the uplink whose address it carries."""
     f = info_of(e)
     pkt = e.pkt
     draw, said = [], []
@@ -464,7 +523,7 @@ def _row_n(result, e, x: dict, col: int):
         if xa is not None and xb is not None:
             draw.append(lambda y0, width: _arrow_n(xa, xb, y0 + 16, colour, dash, label, rst, col, width))
             said.append(label)
-        line = (hop_uplink(result, f, pkt), flow_text(pkt))
+        line = (line_k, flow_text(pkt))
     else:
         xn = x.get(e.node, col)
         if e.ev is Ev.DROP:
@@ -478,8 +537,7 @@ def _row_n(result, e, x: dict, col: int):
         said.append(words)
         line = None
         if pkt is not None:
-            up = addr_uplink(result, pkt.ip.src) or addr_uplink(result, pkt.ip.dst)
-            line = (up, (short_name(pkt) + " " if e.ev is Ev.DROP else "") + flow_text(pkt))
+            line = (line_k, (short_name(pkt) + " " if e.ev is Ev.DROP else "") + flow_text(pkt))
     if line is not None:
         said.append(_line_words(line))
     return draw, line, said
@@ -542,7 +600,7 @@ def _head_n(result, groups, x: dict, col: int, width: int, unit: str) -> str:
     base = [height - 9 - 13 * j for j in range(3)]          # each line's baseline, from the lowest
     out = [f'<svg class="op1-ladder op1-ladder-n" xmlns="http://www.w3.org/2000/svg" width="{width}" '
            f'height="{height}" viewBox="0 0 {width} {height}" style="--op1-lw:{width}" role="img" '
-           f'aria-label="{h(f"ladder lanes, left to right: {names}; under each step the packet as seen on the wire, after the uplink it crosses or whose address it carries")}">'
+           f'aria-label="{h(f"ladder lanes, left to right: {names}; under each step the packet as seen on the wire, after the uplink it crosses or crossed")}">'
            f'<text x="{LEFT_N}" y="{base[1]}">event</text><text x="{LEFT_N}" y="{base[0]}">{unit}</text>']
     for t, lx, cx, j in placed:
         out.append(f'<line class="lane" x1="{lx}" y1="{base[j] + 3}" x2="{lx}" y2="{height}"/>'

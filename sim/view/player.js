@@ -650,8 +650,10 @@
         // a comparison's flag as tall as its tallest words from the first step (the endpoints
         // that differ, player.py _other_ports, two or three lines on a phone): sized to each
         // step's, it moved all under the bar by 36 px at 360 px
-        if (flag && p.j === 0 && meta.portw)
-          fitTallest(flag, null, meta.portw.concat(["≠ the runs differ at this step", "= same step in both runs"]), false, 0);
+        // (and each run's step where they differ, player.py _differ_words)
+        if (flag && p.j === 0 && (meta.portw || meta.diffw))
+          fitTallest(flag, null, (meta.portw || []).concat(meta.diffw || [],
+            ["≠ the runs differ at this step", "= same step in both runs"]), false, 0);
         // the strip: a phone's scrolls past its max-height (player.css), a laptop's grows whole past 6 lines
         // Held at the replay's tallest, wherever it stands: above the network drawing (a laptop's)
         // it would move the drawing; under it (a phone's) the tabs and the ladder or tables the
@@ -1033,7 +1035,7 @@
         root.setAttribute("data-step", k);
         if (flag) {
           var dv = meta.diverge && meta.diverge[k], pd = meta.ports && meta.ports[k];
-          put(flag, dv ? "≠ the runs differ at this step" :
+          put(flag, dv ? (meta.diffw && meta.diffw[k]) || "≠ the runs differ at this step" :
             (pd ? (meta.portw && meta.portw[k]) || "≈ same path, other ports" : (meta.diverge ? "= same step in both runs" : "")));
           flag.classList.toggle("on", !!dv);
         }

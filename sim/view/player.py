@@ -24,11 +24,11 @@ from pathlib import Path
 
 from ..trace import Ev, event_text
 from . import _dot
-from ._common import clock, flow_text, short_name
+from ._common import clock, flow_text, short_name, title
 from .ladder import ROW as LADDER_ROW
 from .ladder import ROW_N as LADDER_ROW_N
-from .ladder import ladder_parts, ladder_parts_n
-from .model import MAX_STEPS, analysis_of, check_result, info_of, resolve_steps
+from .ladder import crossed_lines, ladder_parts, ladder_parts_n, legend as ladder_legend
+from .model import MAX_STEPS, analysis_of, check_result, endpoint_node, info_of, resolve_steps
 from .narration import narrate
 from .pktpane import pane
 from .state import compact, state_dot
@@ -307,7 +307,7 @@ class Frames:
                 f'<div class="op1-box op1-ladder-box" data-panel="ladder" role="group" aria-label="{who}ladder">'
                 f'<div class="op1-boxh">Ladder: the steps so far'
                 f'<label class="op1-allbox"><input type="checkbox" class="op1-all-toggle"> '
-                f'show the whole exchange</label></div>'
+                f'show the whole exchange</label></div>{ladder_legend(r)}'
                 f'<div class="op1-ladder-scroll op1-ladder-two op1-kscroll" tabindex="0" role="group" aria-label="{who}ladder, scrolls">'
                 f'{head}<div class="op1-ladder-clip" style="height:{LADDER_ROW + 6}px">{body}</div>'
                 f'{head_n}<div class="op1-ladder-clip op1-ladder-n" style="height:{LADDER_ROW_N + 4}px">{body_n}</div>'
@@ -695,6 +695,37 @@ def _other_ports(a: tuple[str, str], b: tuple[str, str], labels) -> str:
     return f"≈ same path, other ports: {labels[0]} {end(a)} · {labels[1]} {end(b)}"
 
 
+def _step_words(frames, k: int, crossed: dict, where: bool = False) -> str:
+    """A comparison's run at step ``k`` in a few words, for the flag where the runs differ (on a
+    phone the two runs' ladders are 1700 px apart, and the flag said only "≠ the runs differ at
+    this step"): "ACK 100.0.0.1:6000 → 200.0.0.1:80 by if1"; ``where``: the hop's lanes too (for
+    two steps whose packets read alike but go elsewhere)."""
+    if k >= len(frames.steps):
+        return "ended"
+    r = frames.result
+    i = frames.steps[k]
+    e, f = r.events[i], info_of(r.events[i])
+    pkt = e.pkt
+    said = f"{short_name(pkt)} {flow_text(pkt)}" if pkt is not None else ""
+    if e.ev is Ev.HOP:
+        words = said + (f" by if{crossed[i]}" if i in crossed else "")
+        if where:
+            words += f" ({title(r, endpoint_node(f['from']))} → {title(r, endpoint_node(f['to']))})"
+        return words
+    what = (f"dropped by {title(r, e.node)} ({f.get('reason', '')})" if e.ev is Ev.DROP else
+            f"{title(r, e.node)}: {f.get('what') or getattr(e.ev, 'value', e.ev)}")
+    return f"{said} {what}" if said else what
+
+
+def _differ_words(fa, fb, k: int, labels, crossed) -> str:
+    """The flag at a step where the two runs differ: each run's step ("≠ article NAT: ACK
+    100.0.0.1:6000 → 200.0.0.1:80 by if1 · netfilter NAT: ACK 150.0.0.1:5000 → 200.0.0.1:80 by if1")."""
+    a, b = _step_words(fa, k, crossed[0]), _step_words(fb, k, crossed[1])
+    if a == b:
+        a, b = _step_words(fa, k, crossed[0], True), _step_words(fb, k, crossed[1], True)
+    return f"≠ {labels[0]}: {a} · {labels[1]}: {b}"
+
+
 def standalone_page(bodies: list[str], title: str = "1 + 1 < 1") -> str:
     return ('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{_dot.h(title)}</title>'
@@ -731,6 +762,10 @@ class Compare(_Page):
         # ladder is 1700 px below the first's on a phone
         self.port_words = [_other_ports(fa.ends(k), fb.ends(k), labels) if p else None
                            for k, p in enumerate(self.port_diff)]
+        # ... and at a step where they differ, what each run does there
+        crossed = (crossed_lines(result_a, fa.steps), crossed_lines(result_b, fb.steps))
+        self.differ_words = [_differ_words(fa, fb, k, labels, crossed) if d else None
+                             for k, d in enumerate(self.diverge)]
         self._html: str | None = None
 
     @property
@@ -771,6 +806,6 @@ class Compare(_Page):
                                 "ends": [1 if f.to_end else 0 for f in self._frames],
                                 "diverge": [1 if d else 0 for d in self.diverge],
                                 "ports": [1 if d else 0 for d in self.port_diff],
-                                "portw": self.port_words})
+                                "portw": self.port_words, "diffw": self.differ_words})
         return self._html
 

@@ -60,7 +60,8 @@ def eqnat_remote(student, rng):
     why_not = {c: (f"Not {c}: only a segment that matches no connection is "
                    f"{'ignored, by the article remote' if c == 'ignore' else 'answered with a reset, by an RFC 9293 remote'}"
                    f" (this one is `{remote}`), and a segment matches a connection by its 4-tuple: compare the "
-                   f"source endpoints the question gives the SYN and the ACK." if verdict == "accept" else
+                   f"source endpoint the ACK left the router with (the trace above shows it) with the SYN's."
+                   if verdict == "accept" else
                    f"Not accept: {stranger}." if c == "accept" else
                    f"Not {c}: {'only an RFC 9293 stack resets' if c == 'reset' else 'only the article remote ignores'} "
                    f"a segment of no connection, and this remote is `{remote}`.")
@@ -70,12 +71,14 @@ def eqnat_remote(student, rng):
         answer=verdict, why_not=why_not,
         prompt=(f"Equalize behind NAT (article model), {n} uplinks, remote host model `{remote}`. "
                 f"Addresses: {addresses_text(r)}. The SYN left "
-                f"by {sdev} as {sp.ip.src}:{sp.sport}; the handshake's ACK left by {adev} as "
-                f"{ap.ip.src}:{ap.sport}. At event {ask} the ACK reaches Remote host 1. What does it do: "
-                f"accept it, ignore it, or answer with a reset?"),
-        hint=("A TCP endpoint matches a segment to a connection by its 4-tuple. If the ACK comes from "
-              "another (address, port) than the SYN, it belongs to no connection: the article's remote "
-              "ignores it, an RFC 9293 stack answers with a reset."),
+                f"by {sdev} as {sp.ip.src}:{sp.sport}; the handshake's ACK left by {adev}. At event {ask} the "
+                f"ACK reaches Remote host 1. What does it do: accept it, ignore it, or answer with a reset?"),
+        # the ACK's source endpoint is not given (the question gave both, and comparing them answered
+        # it): the reader works it out from the article's NAT and the uplink, or reads it in the trace
+        hint=("First work out the source endpoint the article's NAT gave the ACK, leaving by its uplink "
+              "(the trace above shows it leave). A TCP endpoint matches a segment to a connection by its "
+              "4-tuple. If the ACK comes from another (address, port) than the SYN, it belongs to no "
+              "connection: the article's remote ignores it, an RFC 9293 stack answers with a reset."),
         explanation=(f"It is **{verdict}**: "
                      + ("the ACK came from the same endpoint as the SYN, so it completes the handshake."
                         if verdict == "accept" else

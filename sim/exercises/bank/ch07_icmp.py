@@ -83,14 +83,22 @@ def icmp_answered(student, rng):
         f" It carries {owner}'s address (NAT kept the binding) out of {out[1]}, and {out[1]}'s provider "
         + ("drops it: the providers filter source addresses." if r.params.ingress_filter else
            "passes it: the providers do not filter source addresses."))
-    # why not: what happens to the echo and why, not the event that shows the outcome
+    # why not: where to look, not the whole reasoning.  It said it all ("nothing drops this echo or
+    # its reply: its request left by if2 as <if2's address>, and the reply ... finds the router's
+    # conntrack entry"): with two choices a wrong one already tells which is right, and the steps that
+    # decide it are what is left to work out; the explanation, behind the right answer, gives them.
+    # The providers' filter is said (the prompt says it too): where the echo leaves with another
+    # line's address it decides
+    steps = ("which conntrack entry this echo belongs to (is an earlier echo still unanswered when it "
+             "arrives?), which source address it leaves with, and whether its provider passes that source "
+             f"(the providers {filt} source addresses) and the router translates the reply back")
     if reply is not None:
-        why_not = {"no": f"Not no: nothing drops this echo or its reply: {left}, and the reply to that address "
-                         f"finds the router's conntrack entry, which translates it back.{other}"}
+        why_not = {"no": f"Not no: nothing on the way drops this echo or its reply. Check {steps}."}
     else:
         e = r.events[step]
-        why_not = {"yes": f"Not yes: {left}, and {e.node} drops "
-                          + ("it" if e.pkt.l4.type == 8 else "the reply") + f" ({e.reason.value}).{other}"}
+        where = "by the router" if e.node == "router" else "on the way"
+        why_not = {"yes": "Not yes: " + ("it" if e.pkt.l4.type == 8 else "its reply")
+                          + f" is dropped {where}. Check {steps}."}
     return predict(
         scenario=scenario, params=params, r=r, ask=ask, step=step, choices=["yes", "no"], answer=ans,
         reveal_to=step, why_not=why_not,

@@ -10,9 +10,14 @@ from . import (addressed, arrival_of, addresses_text, article_ports, DEAL_TRIES,
                 endpoint_choices, endpoint_why_not, exercise, _handshake, ifs, predict, who_has)
 
 
-@exercise("nf-endpoint", 8, "predict", "netfilter keeps the binding")
+@exercise("nf-endpoint", 8, "predict", "Which source does the ACK carry?")
 def nf_endpoint(student, rng):
-    nat = rng.choice(["netfilter", "snat"])
+    # the title asks; it said "netfilter keeps the binding", the answer.  The router is 2.4's
+    # (equalize over the route cache), so its NAT is 2.4's: half the variants had today's `snat` on
+    # it, of another era.  The draw that chose it is still made, so that a variant's other draws
+    # (uplinks, seed, policy) stay those it had
+    rng.choice(["netfilter", "snat"])
+    nat = "netfilter"
     n = rng.choice([2, 3])
     params = addressed(student, rng, "equalize-nat", dict(nat=nat, uplinks=n, seed=rng.randrange(1, 1000), size=4000,
                                                  multipath=rng.choice(["random", "wrr"])))
@@ -34,7 +39,8 @@ def nf_endpoint(student, rng):
     return predict(
         scenario="equalize-nat", params=params, r=r, ask=ask, step=ai, choices=choices, answer=ans,
         form="endpoint", why_not=why_not,
-        prompt=(f"The same equalize router, but with real netfilter NAT (`{nat}`), {n} uplinks, multipath "
+        prompt=(f"The same equalize router (Linux 2.4), but with 2.4's netfilter NAT (`{nat}`: MASQUERADE as "
+                f"2.4.0–2.4.22 did it) in place of the article's model, {n} uplinks, multipath "
                 f"`{params['multipath']}`. Addresses: {addresses_text(r)}. The SYN left by {sdev} as "
                 f"{sp.ip.src}:{sp.sport}. At event {ask} the handshake's ACK from port {client} reaches the "
                 f"router; it will leave by {adev} ({dev_addr(r, adev)}). What source (address:port) will it "

@@ -151,17 +151,24 @@ def two_links_config(student, rng):
     if kind == "public-one":
         options = dict(multipath=multipath, nat=["none", "snat", "masquerade"])
         # chapter 4's set-up, said: chapter 10's rule for two IPv6 prefixes (without NAT a packet
-        # leaves by the provider its source belongs to) is not this network's
+        # leaves by the provider its source belongs to) is not this network's.  And how the data comes
+        # down, said as the simulator does it (sim/topology.py: its Internet balances per packet when
+        # the router does, per flow otherwise): it said "the Internet spreads the data coming down as
+        # chapter 4's did", and a hash-l4 run with no NAT then brought everything down one line
         prompt = (f"Your LAN has public addresses, {n} uplinks, an RFC 9293 remote; {providers}. As in chapter 4, "
                   f"the LAN has one prefix, which every provider routes and counts as its customer's (not one "
                   f"prefix per provider, as chapter 10's IPv6 has): without NAT a packet from the LAN may leave "
-                  f"by any line, and the Internet spreads the data coming down to the LAN as chapter 4's did. {today} Choose "
+                  f"by any line. In this simulator the Internet sends the data coming down to that prefix the "
+                  f"way your router sends it up: per packet when your router balances per packet, one line per "
+                  f"connection otherwise (chapter 4's box \"What real kernels do\"). On the real Internet the way "
+                  f"down is the providers' routing, not your router's choice. {today} Choose "
                   f"the multipath policy and the NAT so that **one** 20 kB "
                   f"download completes with its handshake, the connection never reset and no packet lost on the "
                   f"way, and every uplink brings down at least 10% of the download's data (its share of the bytes "
                   f"that come down the uplinks) — {seeds_text}.")
-        hint = ("A choice made once per connection (a hash of its addresses or ports, a conntrack mark) pins the "
-                "download to one line. Per-packet balancing uses every line, but then every packet must carry "
+        hint = ("In this simulator the way down follows the way up: a choice made once per connection (a hash "
+                "of its addresses or ports, a conntrack mark) keeps the connection on one line, and its data "
+                "comes down that one line too. Per-packet balancing uses every line, but then every packet must carry "
                 "a source address that the remote host and that line's provider accept — and the data comes "
                 "down to the address the server sends it to: a NAT binding is one address, on one line.")
     else:
