@@ -81,9 +81,9 @@ def python_note(call: str) -> str:
 #: a notebook (a course's nbgrader notebook, or any kernel: its cells run code).
 RUN_WHERE = {
     "chapter": ("Run it in Binder (the launch button at the top of the chapter) or a local Python at the "
-                "repository's root. The chapter's \"Try it live\" panel runs no code, one run at a time: "
-                "where its boxes hold every parameter the call sets, a run a seed there does it too, "
-                "more slowly."),
+                "repository's root. The chapter's \"Try it live\" panel, on a phone too, runs the "
+                "simulator one run at a time, not code of your own: where its boxes hold every parameter "
+                "the call sets, a run a seed there does it too, more slowly."),
     "page": ("Run it in a local Python at the repository's root, or in Binder (the launch button at the top of "
              "the book's chapter): this page runs no code."),
     "sheet": ("Run it in a local Python at the repository's root, or in Binder (the launch button at the top of "
