@@ -15,7 +15,7 @@ Every page the book writes (the HTML builder's ``templates.render``, wrapped):
 - has ``aria-hidden="true"`` on each of those icons (an empty ``<i>`` or ``<span>`` with
   FontAwesome's classes), as the script put on its SVGs: a glyph
   is a private-use character, which assistive technology would otherwise read into the name of
-  the link or button around it ("Next 7. Why ICMP still works \\uf105").
+  the link or button around it ("Next 7. Why ICMP worked on Linux 2.4 \\uf105").
 """
 from __future__ import annotations
 

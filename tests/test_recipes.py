@@ -267,8 +267,12 @@ def test_ch10_recipes_mark_is_set_last_after_any_chain_at_mangle():
     chain = chain[:chain.index("}")]
     assert re.search(r"^    type filter hook prerouting priority mangle \+ 1;$", chain, re.M), chain
     text = " ".join((BOOK / "10-two-links.md").read_text().split())
-    sec = text[text.index("## Connection-level balancing that sticks"):text.index("```sh")]
+    # (said where the recipe's chain priority is explained, under "Deploying it"; the recipe's
+    # section points there before the recipe)
+    sec = text[text.index("## Deploying it"):text.index("## Try it live")]
     assert "`nft list ruleset | grep -n 'mark set'`" in sec and "its old rules must go first" in sec
+    head = text[text.index("## Connection-level balancing that sticks"):text.index("```sh")]
+    assert "must first drop its old rules" in head and '"Deploying it"' in head
     # "the recipe's own five lines that set a mark": nft lists one rule a line
     said = re.search(r"lists the recipe's own (\w+) lines that set a mark", sec).group(1)
     rules = [l for l in logical_lines(body) if "mark set" in l and not l.lstrip().startswith("#")]
