@@ -5,6 +5,25 @@ import io
 from sim.observe import drops, events, uplink_hops  # noqa: F401  (the tests import them from here)
 
 
+@contextlib.contextmanager
+def serving(directory):
+    """``directory`` served over HTTP on 127.0.0.1 (a free port), without a log line a request,
+    while the block runs: its base URL, for a browser test."""
+    import functools
+    import http.server
+    import threading
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *a):
+            pass
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(directory)))
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+
+
 def cli(argv):
     """``python -m sim`` in this process: (exit status, stdout, stderr)."""
     from sim.__main__ import main

@@ -5,14 +5,12 @@ reader to a box that did not walk through the credits; chapter 3's thought-quest
 mostly other connections' packets; chapter 3 compared NAT models before saying what a binding is."""
 from __future__ import annotations
 
-import functools
-import http.server
 import json
 import re
-import threading
 from pathlib import Path
 
 import pytest
+from helpers import serving
 
 import sim
 import sim.observe
@@ -79,19 +77,14 @@ def test_the_page_says_a_far_count_is_past_the_prompts_bound(tmp_path, chromium)
     says (``Instance.check``), from the bound the sealed data carries."""
     from sim.exercises.html import page_html
 
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *a):
-            pass
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(tmp_path)))
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    try:
+    with serving(tmp_path) as url:
         student = "s004"
         (tmp_path / "ex.html").write_text(page_html(ids=["rc-count"], student=student), encoding="utf-8")
         inst = instance("rc-count", student)
         pg = chromium.new_page()
         errors = []
         pg.on("pageerror", lambda e: errors.append(str(e)))
-        pg.goto(f"http://127.0.0.1:{httpd.server_address[1]}/ex.html")
+        pg.goto(f"{url}/ex.html")
         root = pg.locator('[data-exercise="rc-count"]')
         for value in ("999", str(inst.most)):
             root.locator("input.sx-input").fill(value)
@@ -102,8 +95,6 @@ def test_the_page_says_a_far_count_is_past_the_prompts_bound(tmp_path, chromium)
             assert text.endswith(want), (value, text, want)
             assert (FAR in text) == (value == "999") and "Not this one" not in text, text
         assert not errors, errors
-    finally:
-        httpd.shutdown()
 
 
 def _syn_lookup_line(inst) -> str:

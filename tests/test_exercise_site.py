@@ -4,9 +4,7 @@ a right prediction opening the replay at the deciding event -- and, in Chromium 
 book, a student who enters an id, answers on two pages, exports and is graded."""
 from __future__ import annotations
 
-import functools
 import hashlib
-import http.server
 import json
 import os
 import random
@@ -14,10 +12,10 @@ import re
 import shutil
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
+from helpers import serving
 
 from sim.exercises import grade, instance
 from sim.exercises._js import JS
@@ -245,13 +243,8 @@ def site():
             pytest.fail("the book is not built with the exercises' pool (make book)")
         pytest.skip("the book is not built with the exercises' pool (make book)")
 
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *a):
-            pass
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(HTML)))
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
+    with serving(HTML) as url:
+        yield url
 
 
 def _answer(pg, root, inst, choice):
@@ -659,15 +652,8 @@ def test_the_replays_folder_has_an_index_page_so_a_server_lists_no_replay(monkey
     names = {p.name for p in replays.iterdir()} - {INDEX}
     assert names and (replays / INDEX).read_text() == INDEX_HTML
 
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *a):
-            pass
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(tmp_path)))
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    try:
-        shown = _get(f"http://127.0.0.1:{httpd.server_address[1]}/sx-replays/")
-    finally:
-        httpd.shutdown()
+    with serving(tmp_path) as url:
+        shown = _get(f"{url}/sx-replays/")
     assert shown == INDEX_HTML and not any(n in shown for n in names), shown[:300]
     assert "Nothing here" in shown
     guide = " ".join((ROOT / "book" / "instructor-guide.md").read_text().split())

@@ -2,9 +2,7 @@
 the page's checker in a real browser."""
 import collections
 import csv
-import functools
 import io
-import http.server
 import itertools
 import json
 import math
@@ -13,10 +11,10 @@ import re
 import shutil
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
+from helpers import serving
 
 import sim
 import sim.runs
@@ -1172,14 +1170,8 @@ def test_a_notebook_without_the_simulator_says_how_to_get_it(tmp_path):
 
 @pytest.fixture
 def served(tmp_path):
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *a):
-            pass
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(tmp_path)))
-    t = threading.Thread(target=httpd.serve_forever, daemon=True)
-    t.start()
-    yield tmp_path, f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
+    with serving(tmp_path) as url:
+        yield tmp_path, url
 
 
 def test_on_a_phone_the_student_id_box_stays_inside_its_panel(served, chromium):
