@@ -25,7 +25,7 @@ from .reasons import Reason
 
 class Ev(str, Enum):
     SEND = "send"          # a host's stack emits a packet
-    HOP = "hop"            # a packet crossed a link (frame n of the pcapng)
+    HOP = "hop"            # a packet crossed a link (one frame of the pcapng; its comment names the event)
     RT_MISS = "rt_miss"    # route cache miss: FIB lookup, nexthop chosen, entry inserted
     RT_HIT = "rt_hit"      # route cache hit
     RT_DEL = "rt_del"      # route cache entry removed (equalize, expired, flush)

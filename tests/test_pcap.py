@@ -1,4 +1,4 @@
-"""pcapng: real bytes with right checksums after NAT, one interface per link, frame n = hop n."""
+"""pcapng: real bytes with right checksums after NAT, one interface per link, frame n = the n-th hop in capture order."""
 import hashlib
 import os
 import shutil
@@ -8,7 +8,7 @@ import pytest
 
 import sim
 from sim.packet import ICMP, TCP, UDP
-from sim.pcap import hops, to_bytes, to_scapy
+from sim.pcap import frame_order, hops, to_bytes, to_scapy
 from sim.scenarios import unread
 
 TSHARK = shutil.which("tshark")
@@ -74,7 +74,8 @@ def test_tshark_reads_every_scenario_without_errors(scenario, tmp_path):
                           "-e", "frame.comment"], capture_output=True, text=True, check=True)
     rows = [l.split("\t") for l in out.stdout.splitlines()]
     assert len(rows) == n
-    for (i, e), row in zip(hops(r), rows):       # frame n is hop n, seen on its link
+    for i, row in zip(frame_order(r), rows):     # frame n is the n-th hop in capture order, on its link
+        e = r.events[i]
         assert row[1] == e.node and row[2] == e.pkt.ip.src and row[3].startswith(f"event {i}:")
     bad = subprocess.run([TSHARK, "-n", "-r", str(path), *checks, "-Y",
                           "_ws.malformed || ip.checksum.status == 2 || tcp.checksum.status == 2 "
