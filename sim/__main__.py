@@ -8,6 +8,7 @@ that can't be written (standard output, the --pcap file) one line, exit status 1
 """
 from __future__ import annotations
 
+import shlex
 import sys
 
 try:                                # a Ctrl-C while these load (argparse): one line, as main() gives
@@ -20,8 +21,8 @@ try:                                # a Ctrl-C while these load (argparse): one 
     from . import __file__ as _sim_file, __version__
 
     from .cli import (NONE, OneLineParser, any_int, default_help, down_uplink_without_down_at, fail, int_in,
-                      list_param, number_in, pcap_problem, scenario_list, seconds_or_none, up_at_without_down_at,
-                      write_capture_then_stdout)
+                      list_param, mixed_kernels, number_in, pcap_problem, scenario_list, seconds_or_none,
+                      today_help, today_values, up_at_without_down_at)
     from ._io import OutputError, ReaderGone, terminated_like_ctrl_c, write_stdout
     from .fib import RouteError
     from .policies import POLICIES, REGISTRY as POLICY_REGISTRY
@@ -30,11 +31,13 @@ try:                                # a Ctrl-C while these load (argparse): one 
     from .policies import CACHED_POLICIES
     from .scenarios import (INT_BOUNDS, LIST_BOUNDS, MAX_SECONDS, MAX_TRANSFER, SLOW_KBIT,
                             NULLABLE_BOUNDS, NUMBER_BOUNDS, PARAM_HELP, SCENARIOS, SHOWN_ITEMS, UNITS, Params,
-                            ParamError, _option_word as _option, check_applies, fmt_value, run, tick_of,
-                            unknown_scenario)
+                            ParamError, _option_word as _option, check_applies, fmt_value, make_params, run,
+                            tick_of, unknown_scenario)
     from .tcp import (CONGESTION_CONTROLS, DEFAULT_TCP_PROFILE, INIT_CWND, MAX_WINDOW, MSS, REMOTE_BEHAVIOURS,
                       REMOTE_HELP, TCP_PROFILES)
     from .topology import REMOTE1, REMOTE2
+    from .pcap import START_TEXT as PCAP_START
+    from .trace import event_text
 except KeyboardInterrupt:
     from ._start import exit_if_starting
     exit_if_starting()
@@ -174,6 +177,7 @@ def parser() -> argparse.ArgumentParser:
                    help="TCP timers: 2.4 (3 s first timeout) or today's linux (1 s, tail loss probes); "
                         f"default {DEFAULT_TCP_PROFILE}, but the scenarios of today's kernel set linux: `list` shows "
                         "which")
+    r.add_argument("--today", action="store_true", help=today_help())
     r.add_argument("--ingress-filter", action="store_const", const=True, default=None,
                    help="each provider drops a packet from its customer whose source address it does not "
                         f"route to that customer (BCP 38; {_default('ingress_filter')})")
@@ -235,7 +239,9 @@ def parser() -> argparse.ArgumentParser:
                    help=f"{PARAM_HELP['down_uplink']} at --down-at ({_default('down_uplink')})")
     r.add_argument("--up-at", type=_seconds_or_none("up_at", "the line never comes back"), metavar="T|none",
                    help="the line that failed at --down-at comes back at T s (after --down-at, up to %d): %s; "
-                        "none: it never comes back (%s)" % (MAX_SECONDS, PARAM_HELP["up_at"], _default("up_at")))
+                        "none: it never comes back (%s). uplink-down also starts a third round of downloads "
+                        "at T+1 s, as many as each round (--connections)"
+                        % (MAX_SECONDS, PARAM_HELP["up_at"], _default("up_at")))
     r.add_argument("--read-timeout", type=_seconds_or_none("read_timeout", "no read timeout"), metavar="T|none",
                    help="a downloading client closes after T s without data (%g..%g: the simulation counts "
                         "whole microseconds); none: it waits as long as the run lasts (%s)"
@@ -243,7 +249,14 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--format", choices=("text", "json"), default="text",
                    help="text, one tcpdump-like line per event and a summary (default); json, the events, "
                         "parameters and summary as one object")
-    r.add_argument("--pcap", metavar="FILE", help="also write the hops as pcapng")
+    r.add_argument("--pcap", metavar="FILE",
+                   help=f"also write the hops as pcapng, one interface per link, time 0 of the run at "
+                        f"{PCAP_START}")
+    r.add_argument("--pcap-link", metavar="LINK[,LINK]",
+                   help="with --pcap: only these links' frames, each packet once per link (as tcpdump -i "
+                        "on that device): a link's name (uplink1), the device it is captured on "
+                        "(router:if1) or a router device's name (if1); python -m sim run SCENARIO "
+                        "--pcap-link help lists them")
     r.add_argument("--summary-only", action="store_true", help="text: print only the summary")
     return p
 
@@ -364,34 +377,153 @@ def _run(args) -> int:
                      f"address: give one, the bundle's (or none for the article's), or --no-bundle")
     if (why := _how_many_addrs(args)) is not None:
         return _fail(why)
+    if args.today:                      # today's router, in what the options left to the scenario
+        bundled = args.bundle if args.bundle is not None else bool(bundle_by)
+        for k, v in today_values(args.scenario, bundled).items():
+            if getattr(args, k) is None:
+                setattr(args, k, v)
     given = {k: getattr(args, k) for k in RUN_PARAMS if getattr(args, k) is not None}
     overrides = {k: None if v is NONE else v for k, v in given.items()}     # None: no line fails ...
     try:
         check_applies(args.scenario, given, name=lambda k: "--" + k.replace("_", "-"))
     except ParamError as e:
         return _fail(str(e))
+    links = None
+    if args.pcap_link is not None:
+        try:
+            links = _pcap_links(args, overrides)
+        except ParamError as e:
+            return _fail(_as_option(str(e), e.param, e.cli))
+        if isinstance(links, str):
+            return _fail(links)
+        if not links:                   # --pcap-link help: the list
+            return write_stdout([_links_help(args, overrides)]) or 0
+    # the text trace goes out as the run makes it (a long run talks at once); the JSON, whose
+    # head names the network the run builds, and the summary alone once the run has ended
+    stream = StreamedTrace() if args.format == "text" and not args.summary_only else None
+
+    def rest(result):
+        """What goes to standard output once the run has ended."""
+        if stream is not None:
+            return stream.rest(result)
+        if args.format == "json":
+            return result.json_chunks()
+        return ["\n".join(result.summary_text()) + "\n"]
     try:
-        result = run(args.scenario, **overrides)
+        # (before the run, which may take a while; the trace and the JSON are left as they were)
+        if (note := mixed_kernels(make_params(args.scenario, **overrides), args.scenario, given)) is not None:
+            print(f"{RUN_PROG}: note: {note}", file=sys.stderr)
+        if not args.pcap:
+            write_stdout(rest(run(args.scenario, stop=stream, **overrides)))
+            return 0
+        ran = []
+        why = _run_with_capture(args.pcap, lambda: ran.append(run(args.scenario, stop=stream, **overrides))
+                                or ran[0], rest, links)
     except ParamError as e:
         return _fail(_as_option(str(e), e.param, e.cli))
     except RouteError as e:
         return _fail(str(e))
-    if args.format == "json":
-        out = result.json_chunks()
-    elif args.summary_only:
-        out = ["\n".join(result.summary_text()) + "\n"]
-    else:
-        out = result.text_chunks()
-    if not args.pcap:
-        write_stdout(out)
-        return 0
-    from .pcap import pcapng_blocks
-    # the capture appears only once the trace was written: a failing standard output leaves
-    # no file; a failing capture (a full disk) leaves the trace on standard output, status 1
-    why = write_capture_then_stdout(args.pcap, lambda f: f.writelines(pcapng_blocks(result)), out)
     if why is not None:
         return fail(RUN_PROG, f"cannot write pcap {args.pcap!r}: {why} (the trace went to standard output)", 1)
+    if len(links or ran[0].net.links) > 1 and sys.stderr.isatty():      # for a person, not for a script
+        print(split_hint(args.pcap, ran[0]), file=sys.stderr)
     return 0
+
+
+def split_hint(path: str, result) -> str:
+    """What ``--pcap`` says on standard error, when that is a terminal, once its file is
+    written and holds more than one link: that a packet is a frame on every link it crosses, which Wireshark's
+    statistics count each time, and how to read one link alone (the section header says it
+    too)."""
+    from .pcap import capture_end
+    links = list(result.net.links.values())
+    link = next((l for l in links if l.name == "uplink1"), links[0])
+    return (f"{RUN_PROG}: note: {path} holds {len(links)} links' frames, a packet once on each link it "
+            f"crosses, so Wireshark's statistics count it that many times; one link alone (here "
+            f"{link.name}, captured on {capture_end(link).label}): tshark -r {shlex.quote(path)} -Y "
+            f"'frame.interface_name == \"{link.name}\"' -w {link.name}.pcapng")
+
+
+def _captures(args, overrides: dict) -> list[tuple[str, str]]:
+    """(link, where captured) of the network this run builds, known before it runs."""
+    from .pcap import link_captures
+    from .scenarios import _network_steps
+    return link_captures(_network_steps(make_params(args.scenario, **overrides)))
+
+
+def _links_help(args, overrides: dict) -> str:
+    """``--pcap-link help``: the links of this run's network, and the device each is captured on."""
+    return (f"the links of {args.scenario}'s network, for --pcap-link (a name, or the device it is "
+            f"captured on; several comma-separated):\n"
+            + "".join(f"  {n:<14} captured on {w}\n" for n, w in _captures(args, overrides)))
+
+
+def _pcap_links(args, overrides: dict) -> list[str] | str:
+    """The links ``--pcap-link`` names in the network this run builds, in its order, or one
+    line saying why not; ``[]`` for ``help`` (``_links_help``)."""
+    from .pcap import pick_links
+    if args.pcap_link.strip().lower() == "help":
+        return []
+    if args.pcap is None:
+        return (f"--pcap-link {args.pcap_link!r} chooses the links of the capture --pcap FILE writes: give "
+                f"--pcap FILE too (the trace on standard output has every link)")
+    return pick_links(args.pcap_link, _captures(args, overrides), f"{args.scenario}'s network")
+
+
+def _run_with_capture(path: str, simulate, rest, links=None) -> str | None:
+    """Run (``simulate()``, which may write the trace as it goes) and write its capture to
+    ``path`` and ``rest(result)`` to standard output.  The capture's file is open from the
+    start, so that a signal during the run removes it, and appears only once standard output
+    was written: a failing standard output leaves no file (``OutputError``).  A failing
+    capture (a full disk) leaves the trace on standard output all the same, and its reason
+    (``strerror``) is returned; None when all was written."""
+    from ._io import atomic_open
+    from .pcap import pcapng_blocks
+    ran, sent = [], []
+    try:
+        with atomic_open(path, "wb") as f:
+            ran.append(simulate())
+            f.writelines(pcapng_blocks(ran[0], links=links))
+            f.flush()
+            sent.append(True)
+            write_stdout(rest(ran[0]))
+    except OutputError:
+        raise
+    except OSError as e:
+        if not sent:            # (the run first, when the file could not even be made)
+            result = ran[0] if ran else simulate()
+            write_stdout(rest(result))
+        return e.strerror or str(e)
+    return None
+
+
+class StreamedTrace:
+    """The text trace written while the run makes it: called with each event as it is recorded
+    (``sim.run``'s ``stop``, which it never asks for), it keeps the event's line and writes the
+    lines ``LINES`` at a time; ``rest(result)`` is what is left once the run has ended, the
+    summary last.  The bytes are ``Result.text_chunks()``'s, only sooner."""
+
+    LINES = 256
+
+    def __init__(self):
+        self.lines: list[str] = []
+        self.seen = 0
+
+    def __call__(self, record) -> bool:
+        self.lines.append(event_text(record) + "\n")
+        self.seen += 1
+        if len(self.lines) >= self.LINES:
+            lines, self.lines = self.lines, []
+            write_stdout(lines)
+        return False
+
+    def rest(self, result):
+        lines, self.lines = self.lines, []
+        yield from lines
+        events = result.events
+        for e in events[self.seen:]:            # (every event is recorded as it happens: none)
+            yield event_text(e) + "\n"
+        yield ("\n" if len(events) else "") + "\n".join(result.summary_text()) + "\n"
 
 
 def _fail(msg: str) -> int:

@@ -420,3 +420,75 @@ def up_at_without_down_at(up_at: float, scenario: str, none_given: bool) -> str:
                 f"line: give --down-at SECONDS, before {t}, or leave out --up-at")
     return (f"--up-at {t} brings back the line that fails at --down-at, and no line fails in {scenario}: "
             f"give --down-at SECONDS too, before {t}")
+
+
+# -- the kernels a run's parts come from: run's --today and its note on a mixed set-up -----------
+
+#: today's router in one go (``python -m sim run --today``): chapter 10's recipe (conntrack marks,
+#: MASQUERADE), a remote host that answers a stray segment with a reset (RFC 9293) and today's
+#: TCP timers; no equalize flag, which went with the route cache (Linux 3.6)
+TODAY = {"multipath": "connmark", "equalize": False, "nat": "masquerade", "remote": "rfc", "tcp": "linux"}
+#: the kernel each NAT model and TCP profile is of: Linux 2.4 (the article's) or today's
+#: (``none``, public addresses, is of both)
+NAT_KERNEL = {"article": "2.4", "netfilter": "2.4", "snat": "today", "masquerade": "today"}
+TCP_KERNEL = {"2.4": "2.4", "linux": "today"}
+
+
+def _shown(values: dict) -> str:
+    return " ".join(f"{k}={v}" for k, v in values.items() if k != "equalize")
+
+
+def today_help() -> str:
+    """``--today``'s help."""
+    return (f"today's router in one go: {_shown(TODAY)} and no equalize flag (chapter 10's recipe: "
+            f"conntrack marks, MASQUERADE; an RFC 9293 server; today's TCP timers), where the defaults "
+            f"are the article's Linux 2.4 router; an option given wins (--today --nat snat), and a "
+            f"scenario without TCP or with --bundle takes only what it reads (default off)")
+
+
+def today_values(scenario: str, bundled: bool) -> dict:
+    """What ``--today`` sets in ``scenario``: ``TODAY``, less what the run would refuse as
+    unread -- TCP's parameters in a run without TCP, the uplinks' choice (``multipath``,
+    ``equalize``) when they are bundled into one link."""
+    from .scenarios import TCP_ONLY, uses_tcp
+    return {k: v for k, v in TODAY.items()
+            if not (k in TCP_ONLY and not uses_tcp(scenario)) and not (bundled and k in ("multipath", "equalize"))}
+
+
+def kernels(p, scenario: str) -> dict[str, tuple[str, str]]:
+    """Run parameters ``p``'s parts that are of one kernel, each as (that kernel, ``2.4`` or
+    ``today``; the part as a note names it): the multipath policy (2.4's with the route cache in
+    front, else today's; none with --bundle, one route), the NAT model (none without NAT) and
+    TCP's timers (none in a run without TCP)."""
+    from .policies import REGISTRY
+    from .scenarios import uses_tcp
+    out = {}
+    if not p.bundle:
+        cached = REGISTRY[p.multipath].cached
+        out["multipath"] = ("2.4" if cached else "today",
+                            f"multipath={p.multipath}{' (its route cache)' if cached else ''}")
+    if p.nat in NAT_KERNEL:
+        out["nat"] = (NAT_KERNEL[p.nat], f"nat={p.nat}")
+    if uses_tcp(scenario) and p.tcp in TCP_KERNEL:
+        out["tcp"] = (TCP_KERNEL[p.tcp], f"tcp={p.tcp}")
+    return out
+
+
+def mixed_kernels(p, scenario: str, given: dict) -> str | None:
+    """The note for a run whose options (``given``: the parameters set on the command line)
+    put parts of two kernels together -- ``flashget --nat masquerade``: today's MASQUERADE
+    behind 2.4's route cache and timers -- or None (one kernel, or the scenario's own set-up,
+    which ``list`` shows)."""
+    parts = kernels(p, scenario)
+    if len({era for era, _ in parts.values()}) < 2 or not any(k in given for k in (*parts, "equalize")):
+        return None
+    from .scenarios import scenario_defaults
+    old = " and ".join(words for era, words in parts.values() if era == "2.4")
+    new = " and ".join(words for era, words in parts.values() if era == "today")
+    # (what the scenario itself is: an option changes its own part of it alone)
+    own = {era for era, _ in kernels(scenario_defaults(scenario), scenario).values()}
+    was = ({"2.4": f" ({scenario} is the article's 2.4 router: an option of today's changes that part alone)",
+            "today": f" ({scenario} is today's router: an option of 2.4's changes that part alone)"}
+           .get(own.pop(), "") if len(own) == 1 else "")
+    return (f"this router mixes two kernels: Linux 2.4's {old} with today's {new}{was}; today's router in "
+            f"one go: --today ({_shown(TODAY)}; an option given wins)")

@@ -18,6 +18,9 @@ TRACE_SCHEMA = 2
 #: The fields of an uplink's summary timed by the stored trace's hops (``Result._down_active``):
 #: None in a run without a trace (``trace=False``), where the rest of the summary is the same
 TRACE_TIMED = ("down_kbit_active", "down_active_s", "down_pauses", "down_active_from_s", "down_active_to_s")
+#: a connection's (and an echo's) fields read from the stored trace: who reset it and when (None
+#: without a trace, ``trace=False``: ``Result._reset_fields``)
+TRACE_READ_RESETS = tuple(f"{head}reset_{k}" for head in ("", "server_") for k in ("at_s", "by", "sent_at_s"))
 #: A gap this long (µs) or longer with no data down a line is a pause, which an uplink's rate
 #: while it carried data leaves out: an idle connection, the time between two pings, a
 #: retransmission timeout's wait
@@ -229,8 +232,7 @@ class Result:
     def _download_summary(self, d) -> dict:
         """One download: its endpoints, how the server saw it, its handshake and outcome."""
         c = d.conn
-        server = self.apps["servers"][d.server]
-        children = [ch for ch in server.children if c is not None and ch.irs == c.iss]
+        children = self._server_sockets(c, self.apps["servers"][d.server])
         first = min(children, key=lambda ch: ch.established_at or 1 << 62, default=None)
         if first is not None and first.established_by == "ack":
             hs = "completed by the handshake ACK"
@@ -245,7 +247,8 @@ class Result:
             "handshake": hs,
             "handshake_ok": first is not None and first.established_by == "ack",
             "established": c.established_at is not None,
-            "state": str(c.state), "reset": c.reset, "timed_out": d.timed_out,
+            "state": str(c.state), "reset": c.reset, **self._reset_fields(c, children),
+            "timed_out": d.timed_out,
             "bytes": d.bytes, "bytes_wanted": d.size * d.requests,
             "complete": d.done_at is not None,
             "seconds": None if elapsed is None else elapsed / 1e6,
@@ -363,11 +366,79 @@ class Result:
         c = e.conn
         remote = self.net["remote1"]
         seen = sorted({src for (proto, src) in remote.seen if proto == TCP_PROTO})
+        children = self._server_sockets(c, self._echo_server(c))
         return {"client": fmt_endpoint(*c.local), "server": fmt_endpoint(*c.remote),
                 "messages": e.messages, "echoed": e.echoed, "reset": c.reset,
+                **self._reset_fields(c, children),
                 "complete": e.done_at is not None,
                 "seconds": None if e.done_at is None else (e.done_at - e.start) / 1e6,
                 "seen_by_server_as": seen}
+
+    def _server_sockets(self, c, server) -> list:
+        """The sockets of ``server`` (a ``WebServer``, an ``EchoServer``) that client socket ``c``'s
+        SYNs made (a socket's IRS is the client's ISS): one per SYN that reached the server by
+        another address (a SYN sent again by the other uplink)."""
+        return [] if c is None else [ch for ch in getattr(server, "children", []) if ch.irs == c.iss]
+
+    def _echo_server(self, c):
+        """The echo server client socket ``c`` connected to: remote1's listener on its port."""
+        return getattr(self.net["remote1"].listeners.get(c.remote[1]), "__self__", None)
+
+    def _reset_fields(self, c, children: list) -> dict:
+        """Who reset a connection, and when: the client's socket ``c`` and, apart, the server's
+        (``children``: the server's sockets of it), each as the JSON's ``reset_at_s``,
+        ``reset_by`` (the node whose RST it was: a host, or the router's own stack) and
+        ``reset_sent_at_s`` (when that node sent it) -- ``server_`` before them for the server's
+        socket, the first reset of several.  None where a socket was not reset, or the run kept
+        no trace to read it from (``trace=False``)."""
+        mine = self._reset_of(c) if c is not None else None
+        theirs = min(filter(None, map(self._reset_of, children)), default=None)
+        out = {}
+        for head, r in (("", mine), ("server_", theirs)):
+            out.update({f"{head}reset_at_s": None if r is None else r[0] / 1e6,
+                        f"{head}reset_by": None if r is None else r[1],
+                        f"{head}reset_sent_at_s": None if r is None else r[2] / 1e6})
+        return out
+
+    def _reset_of(self, conn) -> tuple[int, str, int, str] | None:
+        """How socket ``conn`` was reset, read from the trace: when (µs), by whose RST (the node
+        that sent it), when that node sent it (µs) and to which endpoint (the text summary's);
+        None: not reset, or no trace."""
+        if not conn.reset:
+            return None
+        found = self.__dict__.setdefault("_resets", {})
+        key = (conn.host.name, tuple(conn.local), tuple(conn.remote))
+        if key not in found:
+            found[key] = self._find_reset(*key)
+        return found[key]
+
+    def _find_reset(self, host: str, local: tuple, remote: tuple) -> tuple[int, str, int, str] | None:
+        """The socket ``local`` -- ``remote`` of ``host`` closed by a RST (``_reset_of``): its
+        last ``tcp`` event to CLOSED, right after the delivery of that RST; then back through
+        the trace to where the RST was sent (a ``send`` of a RST with the same IP ID, sequence
+        and acknowledgment numbers: a NAT on the way rewrites its addresses and ports, not
+        those)."""
+        events = self.events
+        if not len(events):
+            return None
+        at = (events.at_node(host) if hasattr(events, "at_node")
+              else [i for i, e in enumerate(events) if e.node == host])
+        for k in range(len(at) - 1, 0, -1):
+            e = events[at[k]]
+            if (e.ev is not Ev.TCP or e.new != "CLOSED" or tuple(e.local) != local
+                    or tuple(e.remote) != remote):
+                continue
+            d = events[at[k - 1]]
+            if d.ev is not Ev.DELIVER or d.t != e.t or type(d.pkt.l4) is not TCP or "R" not in d.pkt.l4.flags:
+                return None
+            rst = d.pkt
+            for j in range(at[k - 1] - 1, -1, -1):
+                s = events[j]
+                if s.ev is Ev.SEND and type(s.pkt.l4) is TCP and "R" in s.pkt.l4.flags and \
+                        (s.pkt.ip.id, s.pkt.l4.seq, s.pkt.l4.ack) == (rst.ip.id, rst.l4.seq, rst.l4.ack):
+                    return e.t, s.node, s.t, fmt_endpoint(s.pkt.ip.dst, s.pkt.l4.dport)
+            return None
+        return None
 
     # -- outputs ----------------------------------------------------------------------------
 
@@ -416,7 +487,8 @@ class Result:
         # the header: what tells runs apart (tcp= and cc= too), and whatever differs from the
         # scenario's defaults
         out = [f"scenario {s['scenario']}: " + self.params_line()]
-        for c in s["connections"]:
+        at_stake = self._handshake_at_stake()
+        for c, d in zip(s["connections"], self.apps.get("downloads", [])):
             state = "complete" if c["complete"] else ("reset" if c["reset"] else
                                                        "gave up (read timeout)" if c["timed_out"] else c["state"])
             if state == "ESTABLISHED":      # it did not survive: it waits, and nothing comes
@@ -424,8 +496,12 @@ class Result:
                          f"{c['last_data_s']:.3f} s" if c["last_data_s"] is not None else
                          "stalled: still ESTABLISHED, no data came")
             t = f" in {c['seconds']:.3f} s ({c['throughput_kbit']} kbit/s)" if c["complete"] else ""
-            out.append(f"  {c['client']} -> {c['server']}: handshake {c['handshake']}; "
-                       f"{c['bytes']}/{c['bytes_wanted']} bytes, {state}{t}; server saw "
+            # the handshake's outcome where it is news: not the normal one, or a run whose packets
+            # each choose an uplink, where the handshake's ACK may leave by another (chapter 6)
+            hs = f"handshake {c['handshake']}; " if at_stake or not c["handshake_ok"] else ""
+            out.append(f"  {c['client']} -> {c['server']}: {hs}"
+                       f"{c['bytes']}/{c['bytes_wanted']} bytes, {state}"
+                       f"{self._reset_words(d.conn, self.apps['servers'][d.server])}{t}; server saw "
                        + (", ".join(c["seen_by_server_as"]) or "nothing"))
         if "link_down" in s:
             d = s["link_down"]
@@ -448,11 +524,12 @@ class Result:
                 out += self._line_back_text(d)
         for p in s.get("pings", []):
             out.append(f"  ping: {p['received']} of {p['sent']} echoes answered")
-        for e in s.get("echo", []):
+        for e, app in zip(s.get("echo", []), self.apps.get("echo", [])):
             t = f" in {e['seconds']:.3f} s" if e["complete"] else ""
             end = "complete" if e["complete"] else ("reset" if e["reset"] else "not complete")
             out.append(f"  echo {e['client']} -> {e['server']}: {e['echoed']} of {e['messages']} "
-                       f"messages echoed, {end}{t}; server saw {', '.join(e['seen_by_server_as'])}")
+                       f"messages echoed, {end}{self._reset_words(app.conn, self._echo_server(app.conn))}{t}; "
+                       f"server saw {', '.join(e['seen_by_server_as'])}")
         for m in s.get("mptcp", []):
             t = f" in {m['seconds']:.3f} s ({m['throughput_kbit']} kbit/s)" if m["complete"] else ""
             out.append(f"  mptcp: {m['bytes']}/{m['bytes_wanted']} bytes"
@@ -506,6 +583,33 @@ class Result:
             out.append(note)
         out.append(f"  {s['event_count']} events, simulated time {fmt_time(self.sim.now)} s")
         return out
+
+    def _handshake_at_stake(self) -> bool:
+        """Whether each packet of a connection chooses its uplink behind a NAT (equalize, or a
+        per-packet policy such as numgen): the handshake's ACK may then leave by another uplink
+        than the SYN, and complete nothing (chapter 6), so even its normal outcome is news."""
+        from .natmodels import translates
+        from .policies import REGISTRY
+        p = self.params
+        return (not p.bundle and (p.equalize or REGISTRY[p.multipath].per_packet)
+                and translates(p.nat))
+
+    def _reset_words(self, c, server) -> str:
+        """Who reset a connection, and when, for its summary line: `` at 1.399 s by remote1's RST
+        (sent at 1.040 s to (100.0.0.1, 5001))`` after its "reset", and the server's socket's
+        reset, first or not (``""``: no reset, or no trace to tell it by)."""
+        def said(r) -> str:
+            at, by, sent, to = r
+            return (f"at {at / 1e6:.3f} s by {'the router' if by == 'router' else by}'s RST (sent at "
+                    f"{sent / 1e6:.3f} s to {to})")
+        mine = self._reset_of(c) if c is not None else None
+        theirs = min(filter(None, map(self._reset_of, self._server_sockets(c, server))), default=None)
+        words = f" {said(mine)}" if mine is not None else ""
+        if theirs is not None:
+            first = " first" if mine is not None and theirs[0] < mine[0] else ""
+            at, rest = said(theirs).split(" by ", 1)
+            words += f"; the server's socket was reset{first}, {at}, by {rest}"
+        return words
 
     def _line_back_text(self, d: dict) -> list[str]:
         """The failed line's return, for the text summary (nothing when it was not to return)."""
@@ -608,12 +712,19 @@ class Result:
                 f"most of their time ({shown}{', ...' if len(held) > SHOWN else ''}): each at most {w} bytes "
                 f"a round trip, whatever the line's speed; {how}")
 
-    def write_pcap(self, path: str) -> int:
+    def write_pcap(self, path: str, links: str | None = None) -> int:
+        """Write the run's hops to ``path`` as pcapng, one interface per link; ``links``: only
+        those (``"uplink1"``, ``"if1,if2"``: as ``--pcap-link``).  Returns the frames written."""
         if not self.params.trace:
             raise ValueError("this run kept no trace (trace=False), so it has no packets to write: "
                              "run with trace=True")
-        from .pcap import write_pcapng
-        return write_pcapng(self, path)
+        from .pcap import capture_label, pick_links, write_pcapng
+        chosen = None
+        if links is not None:
+            chosen = pick_links(links, [(l.name, capture_label(l)) for l in self.net.links.values()])
+            if isinstance(chosen, str):
+                raise ValueError(chosen.replace("--pcap-link ", "links=", 1))
+        return write_pcapng(self, path, chosen)
 
     # -- views: what a player asks of a run and of a kernel capture alike ----------------------
 

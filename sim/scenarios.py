@@ -632,7 +632,8 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in [
              _one_download),
     Scenario("uplink-down", "today's connection-level balancing (conntrack marks, MASQUERADE): "
              "4 downloads over both uplinks, uplink 2's line fails at 1 s, 4 more start at 2 s; "
-             "a client gives up after 5 s without data",
+             "a client gives up after 5 s without data; with --up-at T the line comes back at T s, "
+             "and 4 more downloads start at T+1 s",
              {"multipath": "connmark", "nat": "masquerade", "remote": "rfc", "tcp": "linux",
               "connections": 4, "size": 300_000, "down_at": 1.0, "read_timeout": 5.0}, _uplink_down),
     Scenario("hash-l4-nat", "modern Linux: no route cache, L4 hash multipath, MASQUERADE; "

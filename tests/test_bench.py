@@ -17,7 +17,7 @@ import sim
 from sim import bench
 from sim.bench_floor import UPLINK_ADDR, download as floor, download_bare as bare
 from sim.trace import Ev, event_dict
-from sim.result import TRACE_TIMED
+from sim.result import TRACE_READ_RESETS, TRACE_TIMED
 
 SIZES = (1, 1460, 1461, 2920, 46_720, 46_721, 123_457, 300_000)
 
@@ -74,7 +74,8 @@ def test_check_stops_on_a_model_that_disagrees():
 def test_counters_only_makes_the_same_choices(scenario, kw):
     """Without a trace no why is built; the nexthops, counters and summary are the same, but
     for the uplinks' rates while they carried data, which are timed by the stored trace's hops
-    (``Result._down_active``) and are None without one."""
+    (``Result._down_active``), and who reset a connection and when (``Result._reset_fields``),
+    which are None without one."""
     full = sim.run(scenario, seed=2, **kw)
     bare = sim.run(scenario, seed=2, trace=False, **kw)
     assert bare.sim.trace.counts == full.sim.trace.counts
@@ -84,9 +85,18 @@ def test_counters_only_makes_the_same_choices(scenario, kw):
         assert all(u[k] is None for k in timed)
     assert any(u["down_kbit_active"] is not None for u in full.summary["uplinks"].values())
 
+    # (who reset a connection, and when, is read from the stored trace too)
+    for key in ("connections", "echo"):
+        for c in bare.summary.get(key) or []:
+            assert all(c[k] is None for k in TRACE_READ_RESETS if k in c), c
+
     def untimed(s):
-        return {**s, "uplinks": {d: {k: v for k, v in u.items() if k not in timed}
-                                 for d, u in s["uplinks"].items()}}
+        out = {**s, "uplinks": {d: {k: v for k, v in u.items() if k not in timed}
+                                for d, u in s["uplinks"].items()}}
+        for key in ("connections", "echo"):
+            if s.get(key):
+                out[key] = [{k: v for k, v in c.items() if k not in TRACE_READ_RESETS} for c in s[key]]
+        return out
     assert untimed(bare.summary) == untimed(full.summary)
     whys = [d["why"] for d in (event_dict(i, e) for i, e in enumerate(full.events))
             if d["ev"] in ("rt_miss", "fib")]

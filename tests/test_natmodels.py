@@ -38,7 +38,11 @@ def test_every_file_in_the_package_brings_one_model_and_the_registry_orders_them
 def test_every_model_is_reachable_from_the_cli_and_gives_a_run(name):
     from helpers import cli
     code, out, err = cli(["run", "equalize-nat", "--nat", name, "--size", "3000", "--format", "json"])
-    assert code == 0 and err == ""
+    # today's NAT behind equalize-nat's 2.4 router: one note on standard error, that it mixes kernels
+    from sim.cli import NAT_KERNEL
+    mixed = NAT_KERNEL.get(name) == "today"
+    assert code == 0 and (err.startswith("python -m sim run: note: this router mixes two kernels")
+                          and err.count("\n") == 1 if mixed else err == ""), err
     d = json.loads(out)
     assert d["params"]["nat"] == name and d["summary"]["event_count"] > 0
     ct_new = [e for e in d["events"] if e["ev"] == "ct_new"]
