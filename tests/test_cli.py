@@ -300,7 +300,7 @@ def test_kernel_list_prints_each_scenarios_defaults():
     assert out.returncode == 0 and out.stderr == ""
     lines = out.stdout.splitlines()
     assert lines[0] == ("defaults: uplinks=2 connections=1 size=100000 timeout=10 uplink_kbit=0 "
-                        "weights=1 down_at=none down_uplink=2 cc=reno")
+                        "weights=1 down_at=none down_uplink=2 up_at=none cc=reno")
     sets = {lines[i].split()[0]: lines[i + 1].split("sets: ")[1] for i in range(2, len(lines), 3)}
     assert list(sets) == list(SCENARIOS)
     assert sets["uplink-down"] == ("connections=2 size=500000 uplink_kbit=2000 down_at=1 timeout=5 "

@@ -22,7 +22,7 @@ try:                                # a Ctrl-C while these load (argparse): one 
 
     from ..cli import (NONE, OneLineParser, default_help, down_uplink_without_down_at, fail, int_in,
                        numbers_in, pcap_problem, scenario_list, seconds_in, seconds_or_none,
-                       write_capture_then_stdout)
+                       up_at_without_down_at, write_capture_then_stdout)
 except KeyboardInterrupt:
     from .._start import exit_if_starting
     exit_if_starting()
@@ -34,13 +34,14 @@ _timeout = seconds_in("--timeout", 0.1, 600)
 
 #: the options of ``run`` and ``compare`` that a kernel scenario may set (``list`` shows which)
 OPTIONS = ("uplinks", "connections", "size", "timeout", "uplink_kbit", "weights", "down_at", "down_uplink",
-           "cc")
+           "up_at", "cc")
 TABLE_TIMEOUT = 30.0
 
 
 def _value(name: str, v) -> str:
-    """An option's value as ``list`` and --help write it (``down_at`` 0: none, no line fails)."""
-    if name == "down_at" and not v:
+    """An option's value as ``list`` and --help write it (``down_at`` 0: none, no line fails;
+    ``up_at`` 0: none, the line never comes back)."""
+    if name in ("down_at", "up_at") and not v:
         return "none"
     return f"{v:g}" if isinstance(v, float) else str(v)
 
@@ -121,6 +122,14 @@ def parser() -> argparse.ArgumentParser:
                             f"above 0 and at most 60, or none: no line fails ({_default('down_at')})")
         r.add_argument("--down-uplink", type=int_in("--down-uplink", 1, 8), metavar="K",
                        help=f"which uplink goes down at --down-at, 1-based ({_default('down_uplink')})")
+        r.add_argument("--up-at", type=seconds_or_none("--up-at", 0, 60, True, "the line never comes back"),
+                       metavar="T|none",
+                       help="download scenarios: the line that failed at --down-at comes back T s in "
+                            "(ip link set dev ifK up, and its table's route added again, as an ip-up "
+                            "script does), after --down-at and at most 60, and one second later as many "
+                            "new downloads start; or none: it never comes back"
+                            + (" (the simulator's --up-at gets it)" if cmd == "compare" else "")
+                            + f" ({_default('up_at')})")
         r.add_argument("--cc", type=_cc, metavar="NAME",
                        help=_cc_help("echo, download and mptcp scenarios"
                                      + ("; the simulator runs reno with any, the nearest it has"
@@ -218,6 +227,17 @@ def _refused(args) -> str | tuple[str, str] | None:
     if args.down_uplink is not None and args.down_at is None and \
             not SCENARIOS[args.scenario].defaults.get("down_at"):
         return down_uplink_without_down_at(args.down_uplink, args.scenario)
+    if args.up_at is not None and args.up_at is not NONE:
+        # the one option that needs another's value: said as python -m sim says it
+        no_down = args.down_at is NONE or (args.down_at is None and
+                                           not SCENARIOS[args.scenario].defaults.get("down_at"))
+        if no_down and experiment == "download":
+            return up_at_without_down_at(args.up_at, args.scenario, args.down_at is NONE)
+        down = args.down_at if args.down_at not in (None, NONE) else \
+            SCENARIOS[args.scenario].defaults.get("down_at")
+        if not no_down and args.up_at <= down:
+            return (f"{PROG} {args.cmd}", f"--up-at {args.up_at:g} brings back the line that fails at "
+                    f"--down-at {down:g}: give a time after it, up to 60 s, or none: it never comes back")
     try:
         make_options(args.scenario, **_overrides(args))
     except LabError as e:

@@ -105,6 +105,13 @@ _DOWN_AFTER = ("a new download whose mark is the dead line's finds that table wi
                "hash picks a live uplink: the kernel's hash and the simulator's (select_hash) differ, "
                "so with two live uplinks or more they may pick different ones; and a reset download's "
                "owed ACK draws a mark before the new downloads do (the race above), moving theirs on")
+_DOWN_BACK_RESET = (
+    "with a return (up_at): the server's side of the dead line's download outlives the outage (it "
+    "retransmits, backing off, for minutes: tcp_retries2), and its first retransmission after the "
+    "return reaches the router from the returned line, addressed to that line's address, with no "
+    "conntrack entry (MASQUERADE forgot it with the device, masq_device_event()); it is the "
+    "router's own address, the router's stack has no such socket, and resets it -- if that "
+    "retransmission comes before the capture ends, which its backed-off timer decides")
 # the row of the addresses a flow left with that are not its uplink's: another uplink's (SNAT's
 # binding kept), or none at all -- the LAN's private address, not NATed (an INVALID packet)
 FOREIGN = "left with a source not its uplink's"
@@ -113,8 +120,9 @@ NOT_NATED = " (not NATed)"
 KNOWN_DIFFERENCES: dict[tuple, str] = {
     ("uplink-down", "left without NAT (INVALID: no conntrack entry)"): _DOWN_RACE,
     ("uplink-down", "addresses at the remote"): _DOWN_RACE,
-    ("uplink-down", "resets sent by"): _DOWN_RACE,
+    ("uplink-down", "resets sent by"): _DOWN_RACE + "; and " + _DOWN_BACK_RESET,
     ("uplink-down", "downloads started after it, by uplink"): _DOWN_AFTER,
+    ("uplink-down", "downloads started after the return, by uplink"): _DOWN_AFTER,
     # with 2 uplinks only: with 3 the client's data follows the dropped ACK on a third uplink at
     # once, the remote resets it, and there is no race (both sides: reset, nothing echoed)
     ("perpacket-masquerade", "messages echoed", 2): _RACE,
@@ -228,6 +236,10 @@ _CLIENT_WON = Branch(
       "resets sent by": _MASQ_RESETS},))
 _LEAK = "left without NAT (INVALID: no conntrack entry)"
 AFTER = "downloads started after it, by uplink"
+#: with a return (up_at): the downloads started one second after the line came back, and the
+#: outage's downloads that left by more than one uplink (the return moved them)
+BACK = "downloads started after the return, by uplink"
+MOVED = "downloads of the outage that changed uplink"
 # the row of when the client's resets came, each against its own FIN on that subflow
 CLIENT_RESETS = "(client's resets on a subflow)"
 AFTER_FIN = "after its own FIN"
@@ -294,7 +306,7 @@ def race_of(scenario: str, uplinks: int, options=None) -> Race | None:
 _DOWN_RESET = ("every download on the dead line was reset: an ACK it still owed left by a live line "
                "and the server reset the stranger")
 _DOWN_STALLED = ("a download on the dead line stalled: its client gave up, and its FIN left un-NATed "
-                 "by the live line the main table's hash picks")
+                 "by the line the main table's hash picks (a live one; once the line is back, any)")
 _DOWN_NONE = "no download was on the dead line: no race"
 #: the LAN host's address: what a packet that left without NAT carries
 LAN_HOST = "192.168.0.1"
@@ -314,20 +326,35 @@ def _down_race(o) -> Race | None:
     addrs = {k: uplink_addr(k) for k in range(1, o.uplinks + 1)}
     d = p.on_dead
     by: dict[str, list[dict]] = {}
+
+    def complete(ks):
+        counts = {f"if{k}": ks.count(k) for k in sorted(set(ks))}
+        return "; ".join(f"{dev}: complete ×{c}" for dev, c in sorted(counts.items()))
+    # the resets: the remote host's (of a stranger: a reset download's ACK, or a stalled one's
+    # un-NATed FIN); with a return, maybe the router's own stack's too (_DOWN_BACK_RESET)
+    resets = [_s(["remote host"] if d else [])]
+    if o.up_at and d:
+        resets.append(_s(["remote host", "router's own stack"]))
     for reset in range(d + 1):
         for h in p.live:
             acks, after = p.acks(reset, h), p.after(reset, h)
+            back = p.back(reset)
             stalled = d - reset
-            seen = sorted({addrs[k] for k in (*p.before, *acks, *after)}
+            seen = sorted({addrs[k] for k in (*p.before, *acks, *after, *(back if o.up_at else ()))}
                           | ({LAN_HOST} if stalled else set()))
-            counts = {f"if{k}": after.count(k) for k in sorted(set(after))}
-            outcome = {_LEAK: _s([f"{LAN_HOST} on if{h}"] if stalled else ["none"]),
-                       "addresses at the remote": _s(seen),
-                       "resets sent by": _s(["remote host"] if d else []),
-                       AFTER: "; ".join(f"{dev}: complete ×{c}" for dev, c in sorted(counts.items()))}
-            name = _DOWN_NONE if not d else _DOWN_RESET if not stalled else _DOWN_STALLED
-            if outcome not in by.setdefault(name, []):
-                by[name].append(outcome)
+            # the stalled download's FIN goes by the main table's hash: over the live uplinks,
+            # or, once the line is back (the client gives up timeout s after its last data), over
+            # every uplink -- the hash of an unmarked packet need not be the outage's pick
+            for leak_h in (range(1, o.uplinks + 1) if o.up_at and stalled else (h,)):
+                for r in resets:
+                    outcome = {_LEAK: _s([f"{LAN_HOST} on if{leak_h}"] if stalled else ["none"]),
+                               "addresses at the remote": _s(seen), "resets sent by": r,
+                               # (the last round's row is there only with a return: without
+                               # one, the comparison has no such row, and it is not looked at)
+                               AFTER: complete(after), BACK: complete(back)}
+                    name = _DOWN_NONE if not d else _DOWN_RESET if not stalled else _DOWN_STALLED
+                    if outcome not in by.setdefault(name, []):
+                        by[name].append(outcome)
     return Race(tuple(Branch(name, tuple(outs)) for name, outs in by.items()))
 
 
@@ -541,7 +568,7 @@ def sim_call(scenario: str, uplinks: int = 2, **overrides) -> tuple[str, dict] |
 
 #: the simulator's parameters set from a kernel option: that option (``Options`` field)
 SIM_PARAM_OPTION = {"size": "size", "connections": "connections", "read_timeout": "timeout",
-                    "uplinks": "uplinks", "down_at": "down_at", "down_uplink": "down_uplink",
+                    "uplinks": "uplinks", "down_at": "down_at", "down_uplink": "down_uplink", "up_at": "up_at",
                     "up_kbit": "uplink_kbit", "down_kbit": "uplink_kbit", "weights": "weights"}
 
 
@@ -691,7 +718,7 @@ def compare(scenario: str, uplinks: int = 2, kernel: KernelResult | None = None,
     elif sc.experiment.startswith("mptcp"):
         _compare_mptcp(c, kernel.summary, r, addrs)
     elif o.down_at:
-        _compare_down(c, kernel.summary, r, addrs, o.connections)
+        _compare_down(c, kernel.summary, r, addrs, o.connections, bool(o.up_at))
     else:
         _compare_flows(c, kernel, r, addrs)
     c.judge()
@@ -707,6 +734,8 @@ def _sim_overrides(experiment: str, o, sim_name: str | None = None) -> dict:
         over = {"connections": o.connections, "size": o.size, "read_timeout": o.timeout}
         if o.down_at:
             over.update(down_at=o.down_at, down_uplink=o.down_uplink)
+            if o.up_at:                         # ... and comes back
+                over.update(up_at=o.up_at)
         elif sim_name is not None and SIM_SCENARIOS[sim_name].defaults.get("down_at") is not None:
             over.update(down_at=None)           # --down-at none: the simulator's line fails not either
     elif experiment.startswith("mptcp"):
@@ -794,16 +823,26 @@ def _by_uplink(conns: list[dict], addrs: dict, how: bool = False) -> str:
                      for d, v in sorted(out.items()))
 
 
-def _compare_down(c: Comparison, k: dict, r, addrs: dict, n: int) -> None:
-    """``uplink-down``: what each download did by its uplink, before and after the failure,
-    where the stalled ones' last packets went, who reset what."""
+def _compare_down(c: Comparison, k: dict, r, addrs: dict, n: int, back: bool = False) -> None:
+    """``uplink-down``: what each download did by its uplink, before and after the failure
+    (and after the line's return: ``back``), where the stalled ones' last packets went, who
+    reset what."""
     kc, sc_ = k["connections"], r.summary["connections"]
     c.add("downloads started before the failure, by uplink", _by_uplink(kc[:n], addrs),
           _by_uplink(sc_[:n], addrs))
     # how a download on the dead line fails is a race (_DOWN_RACE): shown, not judged
     c.show("(how: stalled, or reset by an ACK owed from before)",
            _by_uplink(kc[:n], addrs, True), _by_uplink(sc_[:n], addrs, True))
-    c.add(AFTER, _by_uplink(kc[n:], addrs), _by_uplink(sc_[n:], addrs))
+    # with a return: whether the outage's downloads survive it (MASQUERADE kills one that the
+    # returned line's table takes back: the postrouting rule's mark keeps them where they were)
+    c.add(AFTER, _by_uplink(kc[n:2 * n], addrs), _by_uplink(sc_[n:2 * n], addrs))
+    if back:
+        c.add(BACK, _by_uplink(kc[2 * n:], addrs), _by_uplink(sc_[2 * n:], addrs))
+        c.add(MOVED, _moved(k["observed"], kc[n:2 * n]), _moved(observe(from_sim(r), addrs), sc_[n:2 * n]))
+        d = k["link_down"]
+        c.show("(the return, s after the first connect; the outage's downloads still going then)",
+               f"{d['came_back_at']:.3f}; {d['outage_downloads_going']}",
+               f"{r.params.up_at:g}; {_going_at(r, n)}")
     kob, sob = k["observed"], observe(from_sim(r), addrs, sim_down(r))
 
     def leaked(ob):
@@ -814,6 +853,20 @@ def _compare_down(c: Comparison, k: dict, r, addrs: dict, n: int) -> None:
           sorted({_addr(x) for f in sob["flows"] for x in f["remote_saw"]}))
     c.add("resets sent by", sorted(kob["resets"]), sorted(sob["resets"]))
     _show_counts(c, kob, sob)
+
+
+def _moved(ob: dict, conns: list[dict]) -> str:
+    """How many of ``conns`` (downloads) left by more than one uplink: those the return moved."""
+    ports = {c["client"] for c in conns if c["client"]}
+    return str(sum(1 for f in ob["flows"] if f["client"] in ports and len(f["uplinks_used"]) > 1))
+
+
+def _going_at(r, n: int) -> int:
+    """The simulator's outage downloads (its second round) still going when the line came back."""
+    up_us = int(r.params.up_at * 1e6)
+    # (the last data it received after the return; a download with none yet is still going)
+    return sum(1 for c in r.summary["connections"][n:2 * n]
+               if c["last_data_s"] is None or c["last_data_s"] * 1e6 > up_us)
 
 
 def sim_down(r) -> tuple[str, int] | None:

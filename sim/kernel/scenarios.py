@@ -50,6 +50,31 @@ NETDEV_DOWN, what pppd does when an ADSL line's PPP session drops), and one seco
 as many new downloads start.  The downloads (500 kB over 2 Mbit/s: 2 s) are sized so the
 failure finds them half done, whatever the machine's load.
 
+``Options.up_at`` (with ``down_at``, after it): that many seconds after the first download's
+connect() the failed line comes back, as when pppd has redialled: ``ip link set dev ifK up``
+(NETDEV_UP), then at once what the book's ip-up script adds (chapter 10, "An uplink's scripts"):
+``ip route replace default via GW dev ifK table 100+K``, the per-mark table's route, which the
+kernel deleted with the device and does not put back.  The kernel itself puts back the
+connected route and wakes the multipath route's dead nexthop: fib_netdev_event() on NETDEV_UP
+calls fib_add_ifaddr() for each of the device's addresses and fib_sync_up(dev, RTNH_F_DEAD)
+("Dead device goes up. We wake up dead nexthops. It takes sense only on multipath routes",
+net/ipv4/fib_frontend.c, net/ipv4/fib_semantics.c) -- so the lab leaves the main table's
+two-nexthop route to the kernel and records it as it is after the return
+(``summary["link_down"]["main_route_after_return"]``).  (The book's scripts replace that route:
+its ip-down script by uplink 1's alone, since a device that is unregistered takes the
+two-nexthop route with it, and its ip-up script by the two again; the lab runs neither, and a
+device only taken down leaves the route in place, its nexthop marked dead.)  Nothing of NAT
+changes on NETDEV_UP: MASQUERADE's device notifier forgets connections on NETDEV_DOWN only
+(masq_device_event(), net/netfilter/nf_nat_masquerade.c), so the connections it bound to the
+live line during the outage stay bound there; one of them whose packets are routed by the
+returned line again is killed by MASQUERADE and its packet dropped (nf_nat_inet_fn() asks
+nf_nat_oif_changed(): the entry's masq_index is not the new output device,
+include/net/netfilter/nf_nat.h).  What keeps them on the live line is the recipe's postrouting
+rule, which the lab's ``connmark`` set-up has (``Setup.oif_mark``): ``ct state new ct mark set
+oifname map { "if1" : 1, ... }`` gives a connection that fell through to the main table the mark
+of the uplink it took.  One second after the return as many new downloads start again, as the
+simulator's third round.
+
 ``Options.linger``: seconds the capture goes on after the clients end, so the kernel
 shows what the simulator (which runs until no event is left) shows of a half-open
 connection: the remote's SYN+ACK retransmission (after 1 s on Linux) and what the
@@ -82,11 +107,16 @@ class Setup:
     balance: str                      # numgen | connmark | hash-l3 | hash-l4 | source
     nat: str                          # masquerade | snat
     filter: bool = False              # providers drop foreign sources (BCP 38)
+    # connmark: the recipe's postrouting rule, ``ct state new ct mark set oifname map { "if1" : 1,
+    # ... }`` (book ch.10): a connection's mark is the uplink it left by, not only the one it drew
+    oif_mark: bool = True
 
     def describe(self) -> str:
         b = {"numgen": "per-packet (nftables numgen inc + ip rule fwmark)",
              "connmark": "per-connection (nftables ct state new ct mark set numgen inc, "
-                         "meta mark set ct mark + ip rule fwmark)",
+                         "meta mark set ct mark + ip rule fwmark"
+                         + ("; postrouting: ct state new ct mark set oifname map)" if self.oif_mark
+                            else "; no postrouting mark)"),
              "hash-l3": "multipath route, fib_multipath_hash_policy 0 (L3)",
              "hash-l4": "multipath route, fib_multipath_hash_policy 1 (L4)",
              "source": "split access (ip rule from <source>)"}[self.balance]
@@ -185,10 +215,21 @@ def _rules(*lines: str) -> str:
 CONNMARK_PRIORITY = "mangle + 1"
 
 
-def _balance(*rules: str, priority: str = "mangle") -> str:
-    """The router's nftables table ``balance``: ``rules`` in its prerouting chain (at ``priority``)."""
+def _balance(*rules: str, priority: str = "mangle", postrouting: tuple[str, ...] = ()) -> str:
+    """The router's nftables table ``balance``: ``rules`` in its prerouting chain (at ``priority``),
+    and ``postrouting`` in a postrouting chain at mangle (none when empty)."""
+    post = ("  chain postrouting {", "    type filter hook postrouting priority mangle; policy accept;",
+            *postrouting, "  }") if postrouting else ()
     return _rules("table ip balance {", "  chain prerouting {",
-                  f"    type filter hook prerouting priority {priority}; policy accept;", *rules, "  }", "}")
+                  f"    type filter hook prerouting priority {priority}; policy accept;", *rules, "  }",
+                  *post, "}")
+
+
+def oif_mark_rule(n: int) -> str:
+    """The recipe's postrouting rule for ``n`` uplinks: a new connection's ct mark is the uplink
+    it left by (book ch.10: "The postrouting rule corrects the draw once routing has spoken")."""
+    return ("    ct state new ct mark set oifname map { "
+            + ", ".join(f'"if{k}" : {k}' for k in range(1, n + 1)) + " }")
 
 
 def numgen_rule_expr(n: int, weights: list[int] | None = None) -> str:
@@ -235,7 +276,8 @@ def configure(lab: Lab, s: Setup, weights: list[int] | None = None) -> None:
             # "ct mark 0": only a connection's first packet draws (until a reply every packet of it
             # is "new", and a retransmitted SYN would draw the next mark: chapter 10's recipe)
             f'    iifname "eth0" fib daddr type unicast ct state new ct mark 0 ct mark set numgen inc {expr}',
-            '    iifname "eth0" meta mark set ct mark', priority=CONNMARK_PRIORITY))
+            '    iifname "eth0" meta mark set ct mark', priority=CONNMARK_PRIORITY,
+            postrouting=(oif_mark_rule(n),) if s.oif_mark else ()))
     if s.balance in ("numgen", "connmark"):
         for k in range(1, n + 1):
             lab.ip("router", "rule", "add", "fwmark", str(k), "table", str(100 + k),
@@ -324,6 +366,7 @@ class Options:
                                       # both ways (0: none)
     down_at: float = 0.0              # s into a download experiment: if<down_uplink> goes down
     down_uplink: int = 2
+    up_at: float = 0.0                # s into it: that line comes back (after down_at; 0: never)
     cc: str = DEFAULT_CC              # TCP congestion control of every namespace (never the host's)
     weights: int | list[int] = 1      # each uplink's nexthop weight, or one for every uplink:
                                       # the main route's, and numgen's and connmark's map
@@ -382,6 +425,17 @@ class KernelResult:
             d = s["link_down"]
             out.append(f"  {d['uplink']}'s line went down at {d['at']:.3f} s (after the first "
                        f"download's connect)")
+            if "came_back_at" in d:
+                n = d["outage_downloads_going"]
+                late = ""
+                up_at = self.options.up_at if self.options is not None else 0
+                if up_at and d["came_back_at"] > up_at + 0.5:
+                    late = (f" (up_at {up_at:g}: later, as the line went down late and the "
+                            f"return waits for the outage's downloads, which start 1 s after it)")
+                out.append(f"  {d['uplink']}'s line came back at {d['came_back_at']:.3f} s{late}"
+                           + (", its table's route added again" if d.get("table_route_added", True) else "")
+                           + f"; {n} download{'' if n == 1 else 's'} of the outage still going then; "
+                           f"the main table: {' '.join(d['main_route_after_return'].split())}")
         for m in s.get("mptcp", []):
             t = f" in {m['seconds']:.4f} s ({m['throughput_kbit']} kbit/s)" if m["complete"] else ""
             out.append(f"  mptcp: {m['bytes']}/{m['bytes_wanted']} bytes"
@@ -457,7 +511,7 @@ def make_options(scenario: str, **overrides) -> Options:
             raise LabError(f"{name} must be an integer in {lo}..{hi}, got {v!r}", name)
     _check_per_uplink(o, "uplink_kbit", KBIT_BOUNDS)
     _check_per_uplink(o, "weights", WEIGHT_BOUNDS)
-    for name, lo, hi in (("linger", 0, 60), ("down_at", 0, 60), ("timeout", 0.1, 600),
+    for name, lo, hi in (("linger", 0, 60), ("down_at", 0, 60), ("up_at", 0, 60), ("timeout", 0.1, 600),
                          ("interval", 0.001, 10)):
         v = getattr(o, name)                  # (a NaN fails every comparison: refused too)
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not lo <= v <= hi:
@@ -473,11 +527,18 @@ def make_options(scenario: str, **overrides) -> Options:
     if SCENARIOS[scenario].setup.balance == "source" and len(set(o.weight_list)) > 1:
         raise LabError(f"weights do not apply to {scenario} (split access: each source address goes by "
                        f"its own uplink, whatever the weights), got {fmt_value(o.weights)}", "weights")
-    if o.down_at and experiment != "download":
-        downloads = ", ".join(n for n, s in SCENARIOS.items() if s.experiment == "download")
-        what = {"echo": "a TCP echo", "ping": "pings"}.get(experiment, "an MPTCP download")
-        raise LabError(f"down_at works with the download scenarios ({downloads}), not {scenario} "
-                       f"({what})", "down_at")
+    for name in ("down_at", "up_at"):
+        if getattr(o, name) and experiment != "download":
+            downloads = ", ".join(n for n, s in SCENARIOS.items() if s.experiment == "download")
+            what = {"echo": "a TCP echo", "ping": "pings"}.get(experiment, "an MPTCP download")
+            raise LabError(f"{name} works with the download scenarios ({downloads}), not {scenario} "
+                           f"({what})", name)
+    if o.up_at and not o.down_at:
+        raise LabError(f"up_at {o.up_at:g} brings back the line that fails at down_at, and no line fails "
+                       f"(down_at 0, none): give down_at too, before it, or leave out up_at", "up_at")
+    if o.up_at and o.up_at <= o.down_at:
+        raise LabError(f"up_at {o.up_at:g} out of range: allowed ({o.down_at:g}, 60] seconds, after down_at "
+                       f"{o.down_at:g}, when the line fails (0: it never comes back)", "up_at")
     if experiment.startswith("mptcp") and o.uplinks != 2:
         raise LabError(f"uplinks must be 2 for {scenario} (one per subflow), got {o.uplinks!r}",
                        "uplinks")
@@ -551,16 +612,23 @@ def run(scenario: str, pcap: str | None = None, setup: Setup | None = None,
         kr = _run_once(scenario, o, setup, experiment)
         if (early := _downloads_ended_before_due(kr.summary, o)):
             raise LabError(early, "down_at")
+        if (early := _outage_ended_before_return_due(kr.summary, o)):
+            raise LabError(early, "up_at")
         why = _failure_came_late(kr.summary, o)
-        if not why or len(late) + 1 >= DOWN_ATTEMPTS:
+        back_why = "" if why else _return_came_late(kr.summary, o)
+        if not (why or back_why) or len(late) + 1 >= DOWN_ATTEMPTS:
             break
-        late.append(why)
+        late.append(why or back_why)
     if o.down_at:
         kr.summary["link_down"]["late_runs"] = late
         if why:
             raise LabError(f"{scenario}: in {DOWN_ATTEMPTS} runs the line never failed while its "
                            f"downloads were still going ({why}): the machine is too busy to "
                            f"time this experiment; try again when it is quieter")
+        if back_why:
+            raise LabError(f"{scenario}: in {DOWN_ATTEMPTS} runs the line never came back while the "
+                           f"outage's downloads were still going ({back_why}): the machine is too busy "
+                           f"to time this experiment; try again when it is quieter")
     if pcap:
         kr.write_pcap(pcap)
     return kr
@@ -618,6 +686,41 @@ def _downloads_ended_before_due(s: dict, o: Options) -> str:
             f"so the line failed with nothing on it and the run tested nothing; give {sooner}{bigger}")
 
 
+def _outage_downloads(s: dict, o: Options) -> list[dict]:
+    """The downloads that started during the outage (the second round)."""
+    return s["connections"][o.connections:2 * o.connections]
+
+
+def _return_came_late(s: dict, o: Options) -> str:
+    """Why this run's return tested nothing, or '': every download started during the outage
+    had already ended when the line came back (the harness was late)."""
+    d = s.get("link_down") or {}
+    if not o.up_at or "back_epoch_us" not in d or d["outage_downloads_going"]:
+        return ""
+    ends = [c["end_t"] for c in _outage_downloads(s, o) if c.get("end_t") is not None]
+    last = max(ends, default=d["back_epoch_us"] / 1e6)
+    return (f"the downloads started during the outage had ended {d['back_epoch_us'] / 1e6 - last:.3f} s "
+            f"before the line came back, {d['came_back_at']:.3f} s after the first connect")
+
+
+def _outage_ended_before_return_due(s: dict, o: Options) -> str:
+    """Why the return could not test the outage's downloads whatever the harness did, or '':
+    every one of them had ended ``ENDED_BEFORE_DUE_S`` or more before the return was due
+    (``up_at`` s after the first connect) -- the options', not the machine's, doing."""
+    d = s.get("link_down") or {}
+    if not o.up_at or "back_epoch_us" not in d:
+        return ""
+    t0 = d["first_connect_epoch_us"] / 1e6
+    conns = _outage_downloads(s, o)
+    ends = [c["end_t"] - t0 for c in conns if c.get("end_t") is not None]
+    if not conns or len(ends) < len(conns) or max(ends) > o.up_at - ENDED_BEFORE_DUE_S:
+        return ""
+    return (f"--up-at {o.up_at:g} is after the downloads started during the outage end: they had "
+            f"ended {max(ends):.3f} s after the first connect, so the line came back with none of them "
+            f"left to move and the run tested only the new ones; give --up-at below {max(ends):.3g} "
+            f"(and after --down-at {o.down_at:g}), or a larger --size")
+
+
 def _run_once(scenario: str, o: Options, setup: Setup | None,
               experiment: str | None) -> KernelResult:
     sc = SCENARIOS[scenario]
@@ -652,7 +755,8 @@ def _run_once(scenario: str, o: Options, setup: Setup | None,
                                          "--interval", str(o.interval),
                                          "--timeout", str(min(o.timeout, 1.0)), timeout=wait)
             elif o.down_at:
-                apps["download"] = _download_and_fail(lab, o, wait + o.size / 1e5)
+                apps["download"] = _download_and_fail(lab, o, wait + o.size / 1e5,
+                                                      setup.balance in ("numgen", "connmark", "source"))
             else:
                 apps["download"] = lab.agent("local1", "download", "--dst", REMOTE1, "--port",
                                              str(WEB_PORT), "--size", str(o.size), "--connections",
@@ -671,34 +775,81 @@ def _run_once(scenario: str, o: Options, setup: Setup | None,
                             list(lab.links), ruleset)
 
 
-def _download_and_fail(lab: Lab, o: Options, timeout: float) -> dict:
+def _download_and_fail(lab: Lab, o: Options, timeout: float, tables: bool = True) -> dict:
     """``o.connections`` downloads; ``o.down_at`` s after the first of them began (as the
     simulator counts from its first SYN -- not from when the agent was started, which a
     loaded machine can make take over a second), and not before data flows on every one of
     them (a tenth of each received), the router's uplink ``o.down_uplink`` goes down; one
-    second later as many new downloads start (ports after the first ones).
+    second later as many new downloads start (ports after the first ones).  With ``o.up_at``
+    the line comes back then (``ip link set dev ifK up``, and the per-mark table's route the
+    book's ip-up script adds), and one second later as many new downloads start again
+    (``tables``: the set-up routes by per-mark tables, whose route the return adds again; the
+    hash set-ups have none); the return waits for the outage's downloads to have connected,
+    so that they did so during the outage, whatever the machine's load.  Each step is timed
+    from the first connect, as the simulator's are from its first SYN (a step the machine
+    delayed does not delay the ones after it).
     The ``ip`` that takes it down is started beforehand, so no process start-up delays it."""
     def args(sport):
         return ("download", "--dst", REMOTE1, "--port", str(WEB_PORT), "--size", str(o.size),
                 "--connections", str(o.connections), "--timeout", str(o.timeout),
                 "--sport", str(sport))
     down = lab.ip_later("router")
+    back = lab.ip_later("router") if o.up_at else None
     first = lab.start_client("local1", *args(CLIENT_PORT), "--announce",
                              "--announce-bytes", str(max(1, o.size // 10)))
     up = lab.read_line(first, timeout)                 # every connection is receiving data
-    time.sleep(max(0.0, up["t0"] + o.down_at - time.time()))
-    down.stdin.write(f"link set dev if{o.down_uplink} down\n")
-    down.stdin.close()
-    err = down.stderr.read()
-    if down.wait(timeout=30) != 0:
-        raise LabError(f"ip link set dev if{o.down_uplink} down failed: {err.strip()}")
+    t0 = up["t0"]
+
+    def at(t):
+        time.sleep(max(0.0, t0 + t - time.time()))
+    at(o.down_at)
+    _ip_now(down, f"link set dev if{o.down_uplink} down")
     down_t_us = int(time.time() * 1e6)
-    time.sleep(1.0)
-    second = lab.agent("local1", *args(CLIENT_PORT + o.connections), timeout=timeout)
-    first_report = lab.finish_agent(first, timeout)
-    return {"connections": first_report["connections"] + second["connections"],
-            "down_t_us": down_t_us, "down_uplink": f"if{o.down_uplink}",
-            "first_connect_t_us": int(up["t0"] * 1e6)}
+    clients, back_t_us, route = [first], None, None
+    # the steps after the failure, in the order they come: the outage's downloads one second
+    # after it, the return (which may come before them), the last round one second after it.
+    # A return the options put after the outage's downloads stays after them when the machine
+    # delayed the failure (which waits for data to flow on every download): a return before
+    # them would leave no download of the outage to test, the "outage's" ones starting on two
+    # lines again.  Then it comes as they have connected, later than up_at, as the summary says
+    during = max(o.down_at + 1.0, (down_t_us / 1e6 - t0) + 1.0)
+    steps = [(during, "during")]
+    if o.up_at:
+        returns = max(o.up_at, during) if o.up_at > o.down_at + 1.0 else o.up_at
+        steps += [(returns, "back"), (returns + 1.0, "after")]
+    for t, what in sorted(steps, key=lambda x: x[0]):      # (stable: "during" before a "back" at its time)
+        at(t)
+        if what == "back":
+            k = o.down_uplink
+            _ip_now(back, f"link set dev if{k} up" + (
+                f"\nroute replace default via {gw_of(uplink_addr(k))} dev if{k} table {100 + k}"
+                if tables else ""))
+            back_t_us = int(time.time() * 1e6)
+            route = lab.ip("router", "route", "show", "default").strip()
+        else:
+            wait = what == "during" and o.up_at and o.up_at > o.down_at + 1.0
+            clients.append(lab.start_client("local1", *args(CLIENT_PORT + len(clients) * o.connections),
+                                            *(["--announce"] if wait else [])))
+            if wait:
+                # the outage's downloads must have connected before the line comes back (a loaded
+                # machine can hold an agent's start-up for a second): the return waits for them
+                lab.read_line(clients[-1], timeout)
+    reports = [lab.finish_agent(c, timeout) for c in clients]
+    out = {"connections": [c for r in reports for c in r["connections"]],
+           "down_t_us": down_t_us, "down_uplink": f"if{o.down_uplink}",
+           "first_connect_t_us": int(t0 * 1e6)}
+    if o.up_at:
+        out.update(back_t_us=back_t_us, main_route_after_return=route, table_route_added=tables)
+    return out
+
+
+def _ip_now(p, commands: str) -> None:
+    """Run ``commands`` (lines of ``ip -batch``) in the started ``ip`` ``p`` (``Lab.ip_later``)."""
+    p.stdin.write(commands + "\n")
+    p.stdin.close()
+    err = p.stderr.read()
+    if p.wait(timeout=30) != 0:
+        raise LabError(f"ip {commands.splitlines()[0]} failed: {err.strip()}")
 
 
 def userspace_pm_sysctl(proc_sys: str = "/proc/sys") -> str:
@@ -766,6 +917,16 @@ def _summarize(scenario, o: Options, setup: Setup, lab: Lab, apps, srv, pkts: li
                               "at": round((d["down_t_us"] - d["first_connect_t_us"]) / 1e6, 3),
                               "at_epoch_us": d["down_t_us"],
                               "first_connect_epoch_us": d["first_connect_t_us"]}
+            if d.get("back_t_us"):
+                # the return (up_at): as "at", seconds after the first download's connect()
+                n = o.connections
+                s["link_down"].update(
+                    came_back_at=round((d["back_t_us"] - d["first_connect_t_us"]) / 1e6, 3),
+                    back_epoch_us=d["back_t_us"], main_route_after_return=d["main_route_after_return"],
+                    table_route_added=d["table_route_added"],
+                    # the outage's downloads still going when the line came back: what the return tests
+                    outage_downloads_going=sum(1 for c in conns[n:2 * n]
+                                               if c.get("end_t") is None or c["end_t"] * 1e6 > d["back_t_us"]))
         if experiment.startswith("mptcp"):
             s["mptcp"] = [_mptcp_summary(conns[0], srv, pkts, ob)]
     stats = {}
@@ -895,6 +1056,12 @@ class DownPlan:
         n = len(self.before)
         return [self.uplink(self.mark(i), hashed) for i in range(n + 1, n + reset + 1)]
 
+    def back(self, reset: int) -> list:
+        """The uplinks of the downloads started after the line came back (``up_at``): the marks
+        they draw, every table having its route again (``reset`` as in ``after``)."""
+        n = len(self.before)
+        return [self.mark(i) for i in range(2 * n + reset + 1, 3 * n + reset + 1)]
+
     def after(self, reset: int, hashed: int | str = HASHED) -> list:
         """The new downloads' uplinks, ``reset`` of the dead line's downloads having been
         reset (their ACKs drew marks first); ``hashed``: what stands for the main table's
@@ -942,6 +1109,13 @@ def _uplink_down_doc(o: Options) -> str:
     if HASHED in p.after(0) + p.after(d) and len(p.live) > 1:
         text += (f"; the main table's hash picks a live uplink for mark {p.dead}, whose table lost "
                  f"its route")
+    if o.up_at:
+        back = _uplinks_text(p.back(0), tuple(range(1, o.uplinks + 1)))
+        text += (f"; the line comes back {o.up_at:g} s in (its table's route added again, as an ip-up "
+                 f"script does): the downloads of the outage keep the uplink they took (the postrouting "
+                 f"rule's mark), {n} new one{'s' if n > 1 else ''} {back}")
+        if d and (reset := _uplinks_text(p.back(d), tuple(range(1, o.uplinks + 1)))) != back:
+            text += f" (after a reset: {reset[5:]})"
     return text
 
 
