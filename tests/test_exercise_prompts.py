@@ -30,6 +30,7 @@ BOUNDS = {
     "icmp-count": lambda p: int(re.search(r"sends Remote host 1 (\d+) echo requests", p).group(1)),
     "hash-count": lambda p: int(re.search(r"how many of the (\d+) connections", p).group(1)),
     "eqnat-survive": lambda p: int(re.search(r"These are (\d+) runs", p).group(1)),
+    "nat-seen": lambda p: int(re.search(r"\(At most (\d+): ", p).group(1)),
 }
 FAR = "More than this question allows:"
 
@@ -64,12 +65,15 @@ def test_a_count_far_past_its_prompts_bound_is_told_so_without_the_answer(ex_id)
         assert inst.check(inst.answer)[0]
 
 
-def test_a_count_without_a_bound_in_its_prompt_is_unchanged():
-    """nat-seen names no bound (a connection could, to a student, show several endpoints): a far
-    count gets the hint as before, no made-up bound."""
-    inst = instance("nat-seen", "book", secret="")
-    assert inst.most is None and "most" not in inst.sealed(svg=False)
-    assert inst.check("999") == (False, inst.hint)
+def test_nat_seen_states_its_bound_from_its_own_connections_and_uplinks():
+    """nat-seen named no bound, and a far count got the hint alone: its prompt now says at most one
+    source endpoint per connection on each uplink, counted from the variant's own connections and
+    uplinks (tests/test_ex_predict_cache.py has the rest)."""
+    for who in STUDENTS:
+        inst = instance("nat-seen", who, secret="")
+        r = sim.run(inst.run["scenario"], **inst.run["params"])
+        c = len(r.summary["connections"])
+        assert inst.most == c * len(r.net.uplinks()) and f"opens {c} parallel connections" in inst.prompt
 
 
 def test_the_page_says_a_far_count_is_past_the_prompts_bound(tmp_path, chromium):

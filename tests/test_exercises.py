@@ -266,8 +266,8 @@ def test_no_answer_is_right_on_every_variant_of_the_sites_pool(ex_id):
 #: but the endpoints (six addresses, a new set for every variant: only their order could give one
 #: away) and the configurations of chapters 9 and 10 (several right settings, none right on every
 #: variant: two-links-config asks three questions in turn).
-DEALT = ("rc-hit", "cl-uplink", "cl-speed", "eq-next", "eq-speed", "eqnat-remote", "eqnat-repair", "icmp-answered",
-         "nf-filter", "hash-uplink", "numgen-next", "down-fin")
+DEALT = ("rc-hit", "cl-uplink", "cl-speed", "cl-cache", "eq-next", "eq-speed", "eqnat-remote", "eqnat-repair",
+         "icmp-answered", "nf-filter", "hash-uplink", "numgen-next", "down-fin")
 
 
 @pytest.mark.parametrize("ex_id", DEALT)
@@ -371,6 +371,9 @@ def assert_trace_shows_answer(inst, r):
         assert e.ev in (Ev.HOP, Ev.NAT) and (e.pkt.ip.src, e.pkt.sport) == (addr, int(port))
     elif a in ("hit", "miss"):
         assert e.ev is {"hit": Ev.RT_HIT, "miss": Ev.RT_MISS}[a]
+    elif a.startswith(("hit, keeps if", "miss, ")):                  # cl-cache: the lookup, a hit's uplink
+        assert e.ev is (Ev.RT_HIT if a.startswith("hit") else Ev.RT_MISS) and e.key[3] == "eth0"
+        assert not a.startswith("hit") or e.dev == a.rsplit(" ", 1)[1], (a, e.dev)
     elif a in ("ignore", "reset"):
         assert e.ev is Ev.DROP and e.reason.value == {"ignore": "ignored by remote", "reset": "reset"}[a]
     elif a == "accept":

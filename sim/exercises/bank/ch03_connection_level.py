@@ -6,8 +6,9 @@ from sim.runs import run
 from sim.trace import Ev
 from ..variants import two_speeds
 
-from . import (addressed, arrival_of, choose, DEAL_TRIES, dealt_answer, exercise, ExerciseError, ifs, line,
-                nearest_choice, next_event, predict, speed_choices, UPLINKS, uplink_why_not, uplinks_with)
+from . import (addressed, arrival_before, arrival_of, choose, DEAL_TRIES, dealt_answer, dev_addr, exercise,
+                ExerciseError, ifs, line, nearest_choice, next_event, predict, speed_choices, UPLINKS, uplink_why_not,
+                uplinks_with)
 
 
 def syn_lookup(r) -> int:
@@ -118,3 +119,141 @@ def cl_speed(student, rng):
         hint="The whole connection is pinned to the uplink its first packet was routed to.",
         explanation=(f"The simulator measured {got} kbit/s: {ans}. Every packet of the connection uses "
                      f"{syn_dev}, so the download gets that line's speed; the other line is idle."))
+
+
+#: The packets cl-cache asks about: Local host 2's SYN, the first packet of a new source to a destination
+#: the cache holds (a miss); another thread's SYN from Local host 1 to Remote host 2, a new connection of
+#: a pair the cache holds; a later packet of Local host 2's connection, once its SYN has made its entry
+#: (both hits).  The last is the book's own: the thought question's answer above is its SYN's.
+CACHE_ASKS = {"miss": ("new-source",), "hit": ("new-thread", "later")}
+
+
+def _entry(key, dev) -> str:
+    """A route cache entry as the prompt and the feedback write it: its key and its ``dev``."""
+    dst, src, _tos, iif = key
+    return f"`{dst} from {src} iif {iif} dev {dev}`"
+
+
+def _events(numbers) -> str:
+    """``event 19`` or ``events 19 and 23`` (``events 19, 23 and 1001``), in order."""
+    ns = sorted(numbers)
+    return f"event {ns[0]}" if len(ns) == 1 else f"events {', '.join(map(str, ns[:-1]))} and {ns[-1]}"
+
+
+@exercise("cl-cache", 3, "predict", "Hit and keep the uplink, or choose again?")
+def cl_cache(student, rng):
+    # each variant of the pool is dealt a miss (Local host 2's SYN: a new source) or a hit that keeps
+    # if1 or if2 (a new thread of Local host 1's ISO, or Local host 2's next packet): drawn freely, a
+    # course's pool could ask only one of them, and a student who learnt "miss" was right on all
+    want = dealt_answer(student, "cl-cache", ("miss", "if1", "miss", "if2"))   # None: the book's own variant
+    ask_of = "later" if want is None else rng.choice(CACHE_ASKS["miss" if want == "miss" else "hit"])
+    params = addressed(student, rng, "thought-question", dict(seed=rng.randrange(1, 1000), size=10_000))
+    for _ in range(DEAL_TRIES):
+        r = run("thought-question", **params)
+        local1, local2, remote2 = (r.net[h].addr for h in ("local1", "local2", "remote2"))
+        # the router's route lookups for packets from the LAN, in order: (event, key, hit?)
+        lookups = [(i, e.key, e.ev is Ev.RT_HIT) for i, e in enumerate(r.events)
+                   if e.node == "router" and e.ev in (Ev.RT_MISS, Ev.RT_HIT) and e.key[3] == "eth0"]
+        iso = [i for i, k, _ in lookups if k[:2] == (remote2, local1)]
+        own = [i for i, k, _ in lookups if k[:2] == (remote2, local2)]
+        if ask_of == "new-source":
+            step = own[0]
+        elif ask_of == "new-thread":     # the SYN of another of the ISO's threads (not the first's)
+            step = rng.choice([i for i in iso[1:] if r.events[i].pkt.proto == 6
+                               and r.events[i].pkt.l4.flags == "S"][:6])
+        else:                            # one of the next packets of Local host 2's own connection
+            step = rng.choice(own[1:4])
+        hit = r.events[step].ev is Ev.RT_HIT
+        if want is None or (not hit if want == "miss" else hit and r.events[step].dev == want):
+            break
+        params["seed"] = rng.randrange(1, 1000)
+    else:
+        raise AssertionError(f"cl-cache {student}: no seed of {DEAL_TRIES} gives {want!r}")
+    if hit == (ask_of == "new-source"):     # an entry that expired, or one made before: not this question
+        raise ExerciseError(f"cl-cache: the route cache {'hit' if hit else 'missed'} at event {step} in "
+                            f"{student!r}'s variant")
+    e = r.events[step]
+    ask = arrival_before(r, step, "eth0")
+    pkt = r.events[ask].pkt
+    assert (pkt.ip.dst, pkt.ip.src) == e.key[:2], (ask, step)
+    out = next(i for i, _, _ in uplink_hops(r) if i > step and arrival_of(r, i) == ask)
+    n = len(r.net.uplinks())
+    choices = [f"hit, keeps {d}" for d in ifs(n)] + ["miss, the kernel chooses again"]
+    cache = r.state_at(ask).cache              # the entries just before this packet's lookup
+    made = {k: max(i for i in range(ask) if r.events[i].ev is Ev.RT_MISS and r.events[i].node == "router"
+                   and r.events[i].key == k) for k in cache}      # the rt_miss that inserted each
+    listed = "; ".join(f"{_entry(k, v['dev'])} (inserted at event {made[k]})" for k, v in cache.items())
+    lan = {k: v["dev"] for k, v in cache.items() if k[3] == "eth0"}      # the entries a LAN packet could hit
+    said = f"`{e.key[0]} from {e.key[1]} iif eth0`"
+    # why not: the trace's events and the rule, never the uplink kept (the question) -- nor, for a
+    # miss, where the new choice went (the reveal shows it)
+    why = {}
+    for d in ifs(n):
+        label = f"hit, keeps {d}"
+        if hit and d == e.dev:
+            continue
+        others = [k for k, dv in lan.items() if dv == d and k[:2] != e.key[:2]]
+        what = ("; ".join(f"{d} is the uplink of the entry event {made[k]} inserted for "
+                          f"`{k[0]} from {k[1]}`: "
+                          + ("the same destination, another source" if k[0] == e.key[0] else
+                             "the same source, another destination" if k[1] == e.key[1] else
+                             "another destination and another source") for k in others)
+                if others else f"no entry for a packet from the LAN holds {d} (the `rt_miss` at "
+                               f"{_events(made[k] for k in lan)} inserted those there are)")
+        if hit:
+            why[label] = (f"Not a hit that keeps {d}: {what}. A hit keeps the uplink of the entry with the "
+                          f"packet's own key, {said}: read the `dev` of the `rt_miss` at event {made[e.key]}, "
+                          f"which inserted it.")
+        else:
+            why[label] = (f"Not a hit that keeps {d}: {what}. A lookup hits only an entry with the packet's "
+                          f"whole key, both its destination and its source (and TOS and input interface): "
+                          f"which entry has this packet's source, {e.key[1]}, and its destination, {e.key[0]}?")
+    if hit:
+        why["miss, the kernel chooses again"] = (
+            f"Not a miss: the `rt_miss` at event {made[e.key]} inserted an entry with this packet's key, "
+            f"{said}, and no `rt_del` removed it since; ports are not in the key.")
+    iso_dev = lan.get((remote2, local1, 0, "eth0"))
+    who = {local1: "Local host 1", local2: "Local host 2"}[e.key[1]]
+    if hit:
+        same_dst = [k for k, dv in lan.items() if k[0] == e.key[0] and k[1] != e.key[1] and dv != e.dev]
+        # (the explanation names only events the reveal shows: the rt_miss that inserted the entry is
+        # in the trace shown with the question, the feedback's pointer)
+        explanation = (f"A hit that keeps {e.dev}: the entry {_entry(e.key, e.dev)} has this packet's key. It "
+                       f"was inserted when "
+                       + ("the SYN of the ISO's first thread missed; this thread is another connection between "
+                          "the same two hosts, and ports are not in the key, so it shares the entry"
+                          if ask_of == "new-thread" else
+                          "Local host 2's SYN missed and the kernel chose; every later packet of the pair hits it")
+                       + f". The lookup at event {step} finds it, and the packet leaves by {e.dev}."
+                       + (f" Local host 1's entry for the same destination says {lan[same_dst[0]]}: another "
+                          f"source, another key, another uplink." if same_dst else ""))
+    else:
+        explanation = (f"A miss: no entry has the key {said}. The cache's entry for Remote host 2 is Local "
+                       f"host 1's ({_entry((remote2, local1, 0, 'eth0'), iso_dev)}), and the source is part of "
+                       f"the key, so at event {step} the kernel chooses among the {n} nexthops again, as it "
+                       f"did for the ISO's first packet: here it drew {e.dev}, "
+                       + ("the ISO's uplink" if e.dev == iso_dev else "the uplink the ISO does not use")
+                       + ". The choice may differ from the ISO's: it is made afresh, without looking at the "
+                         "entries for the same destination (the article's random choice here; Linux 2.4's "
+                         "round robin takes the next nexthop's turn), so another seed may draw the other.")
+    return predict(
+        scenario="thought-question", params=params, r=r, ask=ask, step=step, reveal_to=out, why_not=why,
+        keep=tuple(made.values()), hide=(Ev.RT_HIT,), choices=choices,
+        answer=f"hit, keeps {e.dev}" if hit else "miss, the kernel chooses again",
+        prompt=(f"The article's thought question in the simulator: Local host 1 ({local1}) watches Realplay "
+                f"from Remote host 1 ({r.net['remote1'].addr}) and downloads an ISO from Remote host 2 ({remote2}) "
+                f"with flashget's {r.params.connections} threads; 0.2 s later Local host 2 ({local2}) connects to "
+                f"Remote host 2. The router has {n} uplinks "
+                f"({', '.join(f'{d} {dev_addr(r, d)}' for d in r.net.uplinks())}) and no equalize; on a route "
+                f"cache miss the kernel chooses a nexthop at random. At event {ask} this packet from {who} "
+                f"reaches the router: `{pkt.summary()}`. Just before it, the route cache "
+                f"holds {len(cache)} entries: {listed}. Will the lookup for this packet **hit** an entry, so that "
+                f"it keeps that entry's uplink, or **miss**, so that the kernel chooses again? (The trace below "
+                f"shows the `rt_miss` that inserted each entry, then the last events before the question, "
+                f"without the cache's hits.)"),
+        hint=("The 2.4 route cache key is destination, source, TOS and input interface (and the firewall "
+              "mark, none here), with no ports. A lookup hits only an entry with the packet's whole key, "
+              "and the packet keeps that entry's uplink; a packet whose key no entry has misses, and the "
+              "kernel chooses among the nexthops again. Find the entry whose destination and source are both "
+              "this packet's, if there is one."),
+        explanation=explanation)

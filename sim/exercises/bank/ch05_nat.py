@@ -89,12 +89,18 @@ def nat_seen(student, rng):
     r = run("flashget", **params)
     seen = sorted({s for conn in r.summary["connections"] for s in conn["seen_by_server_as"]})
     addrs = sorted({s.split(",")[0].strip("( ") for s in seen})
+    # the bound the prompt states, from the variant's own connections and uplinks: a count past it
+    # is told so (``model.beyond``), not only the hint ("999" got the hint alone)
+    n = len(r.net.uplinks())
+    most = c * n
+    why = f"{c} connections, each showing at most one source endpoint on each of the {n} uplinks"
     return numeric(
         scenario="flashget", params=params, answer=len(seen),
         prompt=(f"A download manager opens {c} parallel connections from Local host 1 to Remote host 1 "
                 f"({r.net['remote1'].addr}), through the router's NAT (model `{nat}`, no equalize), whose "
                 f"uplinks are {' and '.join(f'{d} {dev_addr(r, d)}' for d in r.net.uplinks())}. How many "
-                f"different (address, port) endpoints does Remote host 1 see these connections come from?"),
+                f"different (address, port) endpoints does Remote host 1 see these connections come from? "
+                f"(At most {most}: {why}.)"),
         hint=("Remote host 1 tells connections apart by the endpoint each comes from: what NAT makes of a "
               "connection's source (address, port), and when it decides it."),
         under=("Too few: NAT must keep connections apart. Can two connections from one client to one server "
@@ -102,6 +108,6 @@ def nat_seen(student, rng):
         over=(f"Too many: each connection keeps one external (address, port) for its whole life. NAT binds it "
               f"when the connection's first packet passes, and without equalize every packet of a connection "
               f"leaves by the same uplink, so the binding never has to change."),
-        upto=3 * c + 10,
+        upto=3 * c + 10, most=most, most_why=why,
         explanation=(f"{len(seen)}: one per connection ({', '.join(seen)}); all from {', '.join(addrs)}, since "
                      f"the connections share one route cache entry and so one uplink."))
