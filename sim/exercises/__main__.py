@@ -17,6 +17,7 @@ from pathlib import Path
 from .._io import OutputError, ReaderGone, atomic_write, write_stdout
 from ..cli import OneLineParser, checked
 from .bank import ExerciseError
+from .model import echo
 from .grade import (GradeError, check_leave_out, check_lms_file, grade_file, grade_folder, graded_ids, read_roster,
                     roster_notes, sheet, sheet_markdown)
 from .variants import (BOOK_STUDENT, SECRET_ENV, SecretError, StudentError, check_student, env_secret,
@@ -116,7 +117,13 @@ def parser() -> argparse.ArgumentParser:
                         "refused for the course secret (a forgotten or unneeded secret), answer changed questions "
                         "(another version of the book), were exported under ids that are no classmate's, are "
                         "graded for students the roster lacks, or are in two folders that each say they are "
-                        "their student's (by default nothing is written and the exit status is 2)")
+                        "their student's, or when most LMS folders' participant numbers are on no row of the "
+                        "roster (another assignment's grading worksheet) (by default nothing is written and the "
+                        "exit status is 2)")
+    g.add_argument("--score-changed", action="store_true",
+                   help="with --lms-file: write the score of a student whose file has answers not graded because "
+                        "their question changed since the page was made (by default their cell is kept as it was, "
+                        "as a refused file's, and one line names them)")
     g.add_argument("--jobs", type=_jobs, metavar="N",
                    help="with --class: grade in N processes (default: one for fewer than 300 files, where "
                         "starting more costs about what they save; else one per CPU)")
@@ -140,10 +147,21 @@ def parser() -> argparse.ArgumentParser:
     who.add_argument("--student", help=student + " (default: the book's own variant, 'book')")
     who.add_argument("--roster", metavar="FILE", help=roster + " (ID.html, or ID-chN.html with --chapter)")
     p.add_argument("--roster-column", metavar="NAME", help=roster_column)
+    p.add_argument("--roster-name-columns", metavar="COLUMNS",
+                   help="with --lms moodle: the worksheet's columns of a student's full name, comma-separated, in "
+                        "the order Moodle shows it (default: 'Full name', else 'First name,Last name' or "
+                        "'First name,Surname'), as grade --roster-name-columns")
+    p.add_argument("--lms", choices=("moodle", "canvas"),
+                   help="with --roster (Moodle's grading worksheet) and -o FILE.zip: one zip for the assignment's "
+                        "Upload multiple feedback files in a zip, each student's page in their folder "
+                        "('Full Name_PID_assignsubmission_file_', as Download all submissions names it and grade "
+                        "reads it back), made for the id of their --roster-column cell; canvas: refused, Canvas "
+                        "has no such upload (the instructor guide says why)")
     p.add_argument("--chapter", type=_chapter, help=chapter)
     p.add_argument("--ids", help="comma-separated exercise ids (default: all of the chapter)")
     p.add_argument("--key", action="store_true", help="show the key on the page (for the instructor only)")
-    p.add_argument("-o", "--output", metavar="FILE", help="the HTML file to write (one student)")
+    p.add_argument("-o", "--output", metavar="FILE", help="the HTML file to write (one student); with --lms "
+                                                          "moodle, the zip")
     p.add_argument("--out-dir", metavar="DIR", help="with --roster: the folder to write the pages into")
     _secret_option(p)
 
@@ -195,12 +213,18 @@ def main(argv=None) -> int:
         if getattr(a, "lms_file", None) is not None and not (a.roster and a.roster_column):
             raise GradeError("--lms-file FILE writes the --roster file (your LMS's export) back with the scores: "
                              "give --roster FILE and --roster-column NAME (the column of the ids) too")
+        if getattr(a, "score_changed", False) and getattr(a, "lms_file", None) is None:
+            raise GradeError("--score-changed writes scores into the --lms-file FILE: give --lms-file too")
         if getattr(a, "grade_column", None) is not None and getattr(a, "lms_file", None) is None:
             raise GradeError("--grade-column NAME names the column --lms-file FILE fills: give --lms-file too")
         if getattr(a, "roster_name_columns", None) is not None and not a.roster:
             raise GradeError("--roster-name-columns names columns of the --roster FILE: give --roster too")
+        if a.cmd == "page" and a.lms is None and a.roster_name_columns is not None:
+            raise GradeError("--roster-name-columns names the folders of --lms moodle: give --lms moodle too")
         secret = read_secret_file(a.secret_file) if a.secret_file else env_secret()
-        if a.cmd in ("sheet", "page") and (a.roster or a.out_dir):
+        if a.cmd == "page" and a.lms is not None:
+            _lms_zip(a, secret)
+        elif a.cmd in ("sheet", "page") and (a.roster or a.out_dir):
             _for_roster(a, secret)
         elif a.cmd == "sheet":
             if a.format == "json":
@@ -259,7 +283,8 @@ def main(argv=None) -> int:
                     notes += book_notes
                 if a.lms_file:              # (refused if the export's maximum is not the scores')
                     data, lms_notes = graded.lms_file(a.roster, a.roster_column, a.grade_column or "Grade", a.keep,
-                                                     comments=bool(a.feedback), out=a.lms_file, chapter=a.chapter)
+                                                     comments=bool(a.feedback), out=a.lms_file, chapter=a.chapter,
+                                                     score_changed=a.score_changed)
                     # the same notes as the gradebook's, headed "scores:" (said once, as "gradebook:")
                     notes += [n for n in lms_notes if n not in notes
                               and "gradebook: " + n.removeprefix("scores: ") not in notes]
@@ -302,7 +327,8 @@ def main(argv=None) -> int:
                 for opt, given in (("--roster", a.roster), ("--gradebook", a.gradebook), ("--jobs", a.jobs),
                                    ("--lms-file", a.lms_file),
                                    ("--assignment", a.assignment),
-                                   ("--feedback", a.feedback), ("--force", a.force or None)):
+                                   ("--feedback", a.feedback), ("--force", a.force or None),
+                                   ("--score-changed", a.score_changed or None)):
                     if given is not None:
                         raise GradeError(f"{opt} goes with --class DIR")
                 if not a.student or not a.answers:
@@ -370,7 +396,8 @@ def main(argv=None) -> int:
                       f"`raise NotImplementedError()` in each answer cell, and a student's Run All stops at the "
                       f"first one left blank, before the export cell; add the line "
                       f"c.ClearSolutions.code_stub = {{\"python\": \"# YOUR ANSWER HERE\"}} before nbgrader "
-                      f"generate_assignment")
+                      f"generate_assignment (and run notebooks again: its answer cells then no longer tell the "
+                      f"students to delete that line)")
     except (GradeError, StudentError, ExerciseError, SecretError) as e:
         print(f"{PROG} {a.cmd}: {e}", file=sys.stderr)
         return 2
@@ -431,6 +458,135 @@ def _for_roster(a, secret: str) -> None:
         _note(f"{n} of them replaced {'files' if n > 1 else 'a file'} of the same name already in {a.out_dir} "
               f"(e.g. {replaced[0]}): an earlier run's{'' if a.chapter else ' (without --chapter a file holds every chapter)'}; "
               f"give an empty --out-dir to keep {'them' if n > 1 else 'it'}")
+    if not secret:
+        _note(f"no course secret (${SECRET_ENV} or --secret-file): practice mode, anybody can compute "
+              f"any student's key")
+
+
+#: Why ``page --lms canvas`` is refused: Canvas's one bulk upload of files per student, the
+#: assignment's "Re-upload submissions", attaches a file to a student's submission only when its
+#: name holds the user id and the id of a file that student already submitted (app/models/
+#: assignment.rb, infer_comment_context_from_filename(): other files are ignored), so it cannot
+#: hand out a page before the students hand in anything.
+CANVAS_NO_HANDOUT = ("Canvas has no upload that hands each student a file of their own before they submit: its "
+                     "Re-upload submissions attaches a file only to a file the student already submitted (its "
+                     "name must carry that file's id); write the pages with --out-dir DIR and hand each out as "
+                     "the instructor guide says")
+
+#: A zip entry's time when it says none of its own (zip's earliest): the same worksheet and
+#: secret make the same bytes.
+ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+
+
+def _lms_zip(a, secret: str) -> None:
+    """``page --roster WORKSHEET --roster-column NAME --lms moodle -o FILE.zip``: every student's
+    page in the folder Moodle's "Upload multiple feedback files in a zip" gives to their
+    participant number (``grade.moodle_folder``, the folder ``grade`` reads back to the same
+    student), made for the id of their --roster-column cell, the id ``grade`` grades their folder
+    as.  Every row is checked before a page is made; nothing is written unless all are good."""
+    import io
+    import zipfile
+
+    from .grade import (MOODLE_SUBMISSION_PLUGIN, PID_COLUMN, _column, _csv_rows, moodle_folder, participant_number,
+                        read_text_file, worksheet_name_columns)
+    if a.lms == "canvas":
+        raise GradeError(CANVAS_NO_HANDOUT)
+    if not (a.roster and a.roster_column):
+        raise GradeError("--lms moodle makes each student's page from Moodle's grading worksheet: give --roster "
+                         "WORKSHEET.csv and --roster-column NAME (the column of the ids, as for grade)")
+    if a.out_dir:
+        raise GradeError("--lms moodle writes one zip: give -o FILE.zip, not --out-dir")
+    if not a.output:
+        raise GradeError("--lms moodle writes one zip: give -o FILE.zip")
+    if not a.output.lower().endswith(".zip"):
+        raise GradeError(f"-o {a.output}: Moodle's upload takes a file named .zip only: give -o FILE.zip")
+    if a.key:
+        raise GradeError("--key shows the key on every page: a zip to hand out to the students takes none")
+    for what, given in (("--roster", a.roster), ("--secret-file", a.secret_file)):
+        if given and os.path.exists(given) and os.path.realpath(given) == os.path.realpath(a.output):
+            raise GradeError(f"-o {a.output} is {what}: it would be overwritten; write to another file")
+    _can_write(a.output)                             # said before 300 pages are made, not after
+    read_roster(a.roster, a.roster_column)          # a bad id in the column: every one named, with what to do
+    text = read_text_file(a.roster, "the roster", GradeError)
+    header, rows = _csv_rows(text)
+    k_id = _column(a.roster, header, a.roster_column)
+    if not any(h.lower() == PID_COLUMN.lower() for h in header):
+        raise GradeError(f"the roster {a.roster} has no {PID_COLUMN!r} column (its columns: "
+                         f"{', '.join(repr(h) for h in header if h) or 'none'}): --lms moodle places each page by "
+                         f"the participant number of Moodle's grading worksheet (the assignment's View all "
+                         f"submissions > Download grading worksheet)")
+    k_pid = _column(a.roster, header, PID_COLUMN)
+    k_names = worksheet_name_columns(a.roster, header, a.roster_name_columns)
+    students, empty, bad_pid = [], [], []        # (line, id as spelled, participant number, full name)
+    for n, row in enumerate(rows, 2):
+        if not any(c.strip() for c in row):
+            continue
+        cell = lambda k: row[k].strip() if k < len(row) else ""      # noqa: E731
+        name = " ".join(cell(k) for k in k_names).strip()
+        who = f"line {n}" + (f" ({name})" if name else "")
+        pid = participant_number(cell(k_pid))
+        if not cell(k_id):
+            empty.append(who)
+        elif pid is None:
+            bad_pid.append(f"{who}: {echo(cell(k_pid))}")
+        else:
+            students.append((n, cell(k_id), pid, name))
+    if empty:
+        more = f" and {len(empty) - 5} more" if len(empty) > 5 else ""
+        raise GradeError(f"the roster {a.roster}: {len(empty)} row{'s have' if len(empty) > 1 else ' has'} an empty "
+                         f"{header[k_id]!r} ({', '.join(empty[:5])}{more}): "
+                         f"each student's page is made for the id in that cell, the one grade grades their folder "
+                         f"as; fill in their ids (1-64 ASCII letters, digits, '_', '.', '@', '+' or '-') and run again")
+    if bad_pid:
+        are = "cells are" if len(bad_pid) > 1 else "cell is"
+        raise GradeError(f"the roster {a.roster}: {len(bad_pid)} {PID_COLUMN!r} {are} "
+                         f"no participant number ({'; '.join(bad_pid[:5])}): Moodle's grading worksheet writes "
+                         f"'Participant N' (the label in the site's language, then the number) in every row")
+    for what, key in (("id", lambda s: s[1].lower()), ("participant number", lambda s: s[2])):
+        seen: dict = {}
+        for s in students:
+            seen.setdefault(key(s), []).append(s)
+        twice = [(k, got) for k, got in seen.items() if len(got) > 1]
+        if twice:
+            shown = "; ".join(f"{got[0][1] if what == 'id' else k} on lines "
+                              f"{', '.join(str(s[0]) for s in got)}" for k, got in twice[:5])
+            col = header[k_id] if what == "id" else PID_COLUMN
+            raise GradeError(f"the roster {a.roster}: {len(twice)} {what}{'s are' if len(twice) > 1 else ' is'} on "
+                             f"several rows ({shown}{f' and {len(twice) - 5} more' if len(twice) > 5 else ''}): one "
+                             f"page per participant, each with an id of their own: give each row its own {col!r}")
+    from .html import page_html
+    pick = [k for k in a.ids.split(",") if k.strip()] if a.ids else None
+    entries, changed = [], []
+    for _, spelled, pid, name in students:
+        # the variant of the id grade gives this folder: its row's --roster-column cell (lower case);
+        # the file named as the roster spells the id, as --out-dir names it
+        sid = check_student(spelled)
+        html = page_html(a.chapter, ids=pick, student=sid, key=False, secret=secret)
+        stem = f"{spelled}{f'-ch{a.chapter}' if a.chapter else ''}"
+        folder = moodle_folder(name, pid)
+        written = folder.removesuffix(f"_{pid}_{MOODLE_SUBMISSION_PLUGIN}")
+        if written != name:
+            changed.append(f"{name!r} as {written!r}")
+        entries.append((f"{folder}/{stem}.html", html.encode("utf-8")))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for path, data in sorted(entries):
+            info = zipfile.ZipInfo(path, date_time=ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = 3                 # Unix, whatever the system: the same bytes everywhere
+            info.external_attr = 0o100644 << 16      # a file, rw-r--r--
+            z.writestr(info, data)
+    data = buf.getvalue()
+    _out(data, a.output)
+    # its size: Moodle's upload takes no file larger than the course's maximum upload size
+    write_stdout(f"{len(entries)} pages written into {a.output} ({len(data) / 1e6:.1f} MB), one folder per "
+                 f"participant: upload it with the assignment's Upload multiple feedback files in a zip (the "
+                 f"course's maximum upload size must allow it)\n")
+    if changed:
+        # said, not refused: Moodle's own download writes them so, and its upload reads the number alone
+        _note(f"{len(changed)} full name{'s' if len(changed) > 1 else ''} written into the folder's name as Moodle's "
+              f"download writes {'them' if len(changed) > 1 else 'it'}, '_' a space, no & < > \" ` | ' : \\ / "
+              f"(e.g. {'; '.join(changed[:3])}): Moodle's upload places a folder by its participant number alone")
     if not secret:
         _note(f"no course secret (${SECRET_ENV} or --secret-file): practice mode, anybody can compute "
               f"any student's key")

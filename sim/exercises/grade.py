@@ -44,7 +44,7 @@ from pathlib import Path
 from .._io import atomic_write
 from .bank import (BANK, ExerciseError, chapter_ids, chapters, check_chapter, forget_runs, instance,
                    where_to_run)
-from .site import UNKNOWN_COMMIT, same_commit, source_commit
+from .site import FILES_RE, UNKNOWN_COMMIT, files_digest, same_commit, source_commit
 from .model import ECHO, FP_LENGTH, REVEAL_TITLE, SCALARS, context_title, echo, salt_for
 from .variants import (BOOK_STUDENT, COURSE_ENV, POOL, STUDENT_RE, StudentError, TooLarge, check_student, course_for,
                        member, member_name, read_small, read_text_file, secret_for)
@@ -68,15 +68,25 @@ def built_of(data) -> str | None:
     short commit hash, or "unknown"), None when the file does not say (an older site's export,
     a notebook's, one written by hand) or says something else."""
     built = data.get("built") if isinstance(data, dict) else None
-    return built if isinstance(built, str) and re.fullmatch(r"[0-9a-f]{4,40}|unknown", built) else None
+    return built if isinstance(built, str) and (re.fullmatch(r"[0-9a-f]{4,40}|unknown", built)
+                                                 or FILES_RE.fullmatch(built)) else None
 
 
 def changed_advice(builds) -> str:
     """What the instructor is told of answers whose question changed, exported by sites built
     from ``builds`` (commits, None for a file that does not say): the commit to grade each with,
-    where the files name one other than this grader's."""
+    where the files name one other than this grader's; for pages made outside a git checkout
+    (their version a digest of the package's files, ``files_digest``), which copy to grade with."""
     mine = source_commit()
-    other = sorted({b for b in builds if b and b != UNKNOWN_COMMIT and not same_commit(b, mine)})
+    builds = [b for b in builds if b and b != UNKNOWN_COMMIT]
+    copies = sorted({b for b in builds if FILES_RE.fullmatch(b) and b != files_digest()})
+    other = sorted({b for b in builds if not FILES_RE.fullmatch(b) and not same_commit(b, mine)})
+    if copies and not other:
+        return (f"exported by pages made from an installed copy of the book, not a git checkout, whose files' "
+                f"version is {', '.join(copies)} (this grader's: {files_digest()}): grade "
+                f"{'those files' if len(copies) > 1 else 'it'} with the copy the pages were made with (each page "
+                f"says its version at its foot; python -c \"from sim.exercises.site import files_digest; "
+                f"print(files_digest())\" says a copy's)")
     if not other:
         return ""
     first = other[0]
@@ -123,6 +133,8 @@ class Report:
     items: list[dict] = field(default_factory=list)   # {id, chapter, points, answer, feedback, attempts}
     notes: list[str] = field(default_factory=list)    # what the score does not show (ignored answers ...)
     changed: list[str] = field(default_factory=list)  # ids answered on another question (fingerprint): no score
+    # ids answered on another variant's question of this version under the student's own tag: refused
+    elsewhere: list[str] = field(default_factory=list)
     unchecked: list[str] = field(default_factory=list)  # ids answered without a fingerprint (an older page)
     # ids of other chapters than the one asked for, beside answers of it: the browser's export of
     # the shared site carries every chapter answered in it -- not graded, and no note of the report
@@ -271,6 +283,30 @@ def _fingerprint(v, ex_id: str) -> str | None:
                          f"{FP_LENGTH} hexadecimal digits the page or the notebook wrote (export the answers again, "
                          f"or leave the fingerprint out)")
     return fp
+
+
+#: What an answer is told whose fingerprint is another variant's question of this version while its
+#: tag is the student's own (``_other_variant``): a page writes the tag and the fingerprint together.
+ELSEWHERE = ("refused: answered on another variant (variant tag edited): the question it answers is not "
+             "yours; answer your own variant and send the file your page or notebook exported, unedited")
+
+
+def _other_variant(ex_id: str, fp: str, student: str, secret: str) -> bool:
+    """Is ``fp`` the fingerprint of another variant of ``ex_id`` in this version -- one of its
+    pool's under ``secret``, or the book's own -- than ``student``'s?  (A fingerprint of no variant
+    at all is a question that changed since the page was made.)"""
+    from .bank import _for_student
+    course = course_for(None)
+    own = member(student, ex_id)
+    for name in [member_name(k, course) for k in range(POOL)] + [BOOK_STUDENT]:
+        if name == own:
+            continue
+        try:
+            if _for_student(ex_id, name, name, "" if name == BOOK_STUDENT else secret, True).fingerprint == fp:
+                return True
+        except (StudentError, ExerciseError):
+            continue
+    return False
 
 
 def _refused_entry(v) -> bool:
@@ -571,6 +607,13 @@ def grade(student: str, data: dict, chapter: int | None = None, secret: str | No
         answered += 1
         if fp is None:
             rep.unchecked.append(ex_id)
+        elif fp != inst.fingerprint and _other_variant(ex_id, fp, student, secret):
+            # the question of another variant of this version, under the student's own tag: a copy
+            # whose "variant" was edited to the student's (a page writes the two together)
+            rep.elsewhere.append(ex_id)
+            rep.items.append({"id": ex_id, "chapter": inst.chapter, "points": 0, "late": False, "answer": _shown(ans),
+                              "said": _said(ans), "feedback": ELSEWHERE, "attempts": attempts, "refused": True})
+            continue
         elif fp != inst.fingerprint:            # another question than this version's: not graded
             rep.changed.append(ex_id)
             rep.items.append({"id": ex_id, "chapter": inst.chapter, "points": None, "answer": _shown(ans),
@@ -605,6 +648,11 @@ def grade(student: str, data: dict, chapter: int | None = None, secret: str | No
                          + (f"; with --max-attempts {max_attempts} {'that answer counts' if len(edited) == 1 else 'those answers count'} "
                             f"as over the limit" if max_attempts is not None else
                             "; not counted as checks"))
+    if rep.elsewhere:
+        n = len(rep.elsewhere)
+        rep.notes.append(f"{n} answer{'s' if n > 1 else ''} refused ({', '.join(rep.elsewhere)}): answered on another "
+                         f"variant (variant tag edited): {'their' if n > 1 else 'its'} question fingerprint is another "
+                         f"variant's of this version, under {student}'s own variant tag")
     if rep.changed:
         n = len(rep.changed)
         rep.notes.append(f"{n} answer{'s' if n > 1 else ''} not graded ({', '.join(rep.changed)}): "
@@ -1351,7 +1399,8 @@ def _grade_row(item):
                     leave_out=_TASK.get("leave_out", ()))
         rep.student = shown                     # a release notebook's answers: the student who sent them
         return ("ok", rep.score, rep.max, rep.attempts, rep.notes, [(it["id"], it["points"]) for it in rep.items],
-                rep.text() if _TASK.get("feedback") else "", rep.changed, bool(rep.unchecked), len(rep.outside))
+                rep.text() if _TASK.get("feedback") else "", rep.changed, bool(rep.unchecked), len(rep.outside),
+                rep.elsewhere)
     except GradeError as e:
         return "error", str(e), e.student
     finally:
@@ -1561,7 +1610,7 @@ class ClassGrades:
         CSV says whose a refused file is."""
         by: dict[str, list] = {}
         for r in self.rows:
-            if r["file"]:
+            if r["file"] and not r.get("same_as"):     # the same file uploaded twice is one file, one report
                 by.setdefault(r["student"], []).append(r)
         counted = {id(_counted(rows, keep) or rows[0]) for rows in by.values()}
         out, extra = {}, Counter()
@@ -1573,8 +1622,8 @@ class ClassGrades:
                     who = self.spelled.get(r["student"], r["student"])
                     out[self._in_folder(r["student"], who)] = told + "\n"
                 continue
-            if r.get("bad_id"):                 # a roster row without an id: graded again once it has one
-                continue
+            if r.get("bad_id") or r.get("same_as"):     # a roster row without an id: graded again once it has
+                continue                                # one; a file uploaded twice: its first copy's report
             who = self.spelled.get(r["student"], r["student"])
             if not STUDENT_RE.match(who):       # what a file claims, not an id: never a path
                 name = f"not-an-id--{re.sub(r'[^A-Za-z0-9_.@-]+', '_', r['file'])}"
@@ -1604,8 +1653,7 @@ class ClassGrades:
         if student not in self.participants:
             return f"{name}.txt"
         pid, full = self.participants[student]
-        full = " ".join(_CLEAN_FILENAME_DROPS.sub("", full.replace("_", " ")).split()) or "Participant"
-        return f"{full}_{pid}_assignfeedback_file/{name}.txt"
+        return f"{moodle_folder(full, pid, MOODLE_FEEDBACK_PLUGIN)}/{name}.txt"
 
     def outside_moodle(self, reports: dict[str, str]) -> str:
         """Whose ``feedback()``'s reports outside Moodle's folders are, and why the worksheet
@@ -1721,22 +1769,39 @@ class ClassGrades:
         return f"student {student}: no score\n" + "\n".join(said) if said else ""
 
     def lms_file(self, path, column: str, grade_column: str, keep: str = "latest",
-                 comments: bool = True, out=None, chapter: int | None = None) -> tuple[bytes, list[str]]:
+                 comments: bool = True, out=None, chapter: int | None = None,
+                 score_changed: bool = False) -> tuple[bytes, list[str]]:
         """(the roster file at ``path`` -- the LMS's own export -- with each student's score in its
         ``grade_column``, notes naming ``out``, the file written): a student without a score keeps
         their cell as it was, and one who sent nothing a mark their cell has, every other cell, row
         and byte too (``fill_lms_file``); with ``comments``, a Moodle worksheet's
         ``FEEDBACK_COLUMN`` gets each student's report (graded with ``feedback=True``), and one
         without a score why their files were not graded (``_unscored_report``).
-        GradeError if the export's maximum is not the scores' (``chapter``: the one graded)."""
+        GradeError if the export's maximum is not the scores' (``chapter``: the one graded).
+        A student whose file that counts has answers not graded because their question changed
+        since the page was made keeps their cell as it was too (a part of the score, where the
+        version the file came from may give it all), and one line names them; ``score_changed``
+        writes their score anyway."""
         kept, notes = self.kept(keep, "scores")
+        # their reports go into the comments as a scored student's: what was graded, and what was not
+        told = {s: best.get("feedback", "") for s, best in kept if best["score"] != ""}
+        changed = [s for s, best in kept if best["score"] != "" and best.get("file") and best.get("changed")]
+        if changed and not score_changed:
+            notes.append(f"scores: cell kept as it was for {', '.join(self.spelled.get(s, s) for s in changed)}: "
+                         f"{'their files have' if len(changed) > 1 else 'the file has'} answers not graded, the "
+                         f"question changed since the page was made, so the score is a part of what the version "
+                         f"{'they' if len(changed) > 1 else 'it'} came from may give -- grade "
+                         f"{'them' if len(changed) > 1 else 'it'} with that version, or give --score-changed to "
+                         f"write these scores")
+            kept = [(s, dict(best, score="") if s in changed else best) for s, best in kept]
         scores = {s: f"{best['score']:g}" for s, best in kept if best["score"] != ""}
         absent = {s for s, best in kept if best["score"] != "" and not best["file"]}
         maxima = {best["max"] for s, best in kept if best["score"] != "" and s not in absent} or \
             {best["max"] for s, best in kept if best["score"] != ""}
-        reports = {s: best.get("feedback", "") for s, best in kept if best["score"] != ""} if comments else None
+        reports = {s: told[s] for s, best in kept if best["score"] != "" or s in changed} if comments else None
         if reports is not None:                 # one with no score most needs to be told why
-            reports.update((s, told) for s, best in kept if best["score"] == "" and (told := self._unscored_report(s)))
+            reports.update((s, why) for s, best in kept if best["score"] == "" and s not in changed
+                           and (why := self._unscored_report(s)))
         data, more = fill_lms_file(path, column, grade_column, scores, reports, absent=absent, maxima=maxima,
                                    what=f"chapter {chapter}" if chapter else "the class", out=out)
         return data, notes + more
@@ -2247,6 +2312,48 @@ def fill_lms_file(path, column: str, grade_column: str, scores: dict[str, str],
 #: (PID: the student's participant number in the assignment), made by the LMS, which knows who uploaded.
 LMS_FOLDER = re.compile(r"_(\d+)_(?:assignsubmission_[A-Za-z]+|onlinetext)_?$")
 
+#: The plugin part of a Moodle folder per participant (``moodle_folder``): the file submissions'
+#: as the "Download all submissions" zip names it (which ``LMS_FOLDER`` reads back), and the
+#: feedback files' (``feedback``'s reports).  Moodle's "Upload multiple feedback files in a zip"
+#: takes either: it splits the folder's name at '_' into the name, the participant number and
+#: the plugin's type and name, and gives the files inside to that participant as feedback files
+#: (mod/assign/feedback/file/importziplib.php, is_valid_filename_for_import()).
+MOODLE_SUBMISSION_PLUGIN = "assignsubmission_file_"
+MOODLE_FEEDBACK_PLUGIN = "assignfeedback_file"
+
+
+def moodle_folder(full: str, pid: int, plugin: str = MOODLE_SUBMISSION_PLUGIN) -> str:
+    """The folder Moodle names a participant's files after: ``Full Name_PID_PLUGIN``, the name as
+    Moodle's download writes it (an '_' a space, so that the name stays one part of the folder's
+    name; then what clean_filename() drops left out: ``_CLEAN_FILENAME_DROPS``), runs of white
+    space one space, "Participant" for a name with nothing left.  ``_folder_owner`` reads it back
+    (``LMS_FOLDER``, ``full_name``)."""
+    full = " ".join(_CLEAN_FILENAME_DROPS.sub("", full.replace("_", " ")).split()) or "Participant"
+    return f"{full}_{pid}_{plugin}"
+
+
+def participant_number(cell: str) -> int | None:
+    """The participant number of a grading worksheet's ``PID_COLUMN`` cell ("Participant 1001":
+    the trailing number, whatever the label before it), as ``roster_pids`` reads it; None for a
+    cell that is none."""
+    m = _PID_CELL.fullmatch(cell.strip())
+    return int(m.group(2)) if m else None
+
+
+def worksheet_name_columns(path, header: list[str], name_columns: str | None = None) -> list[int]:
+    """The indexes of a CSV roster's columns of a full name, as ``roster_names`` picks them:
+    ``name_columns`` ("First name,Last name"), else the first of ``NAME_COLUMNS`` the header has;
+    [] for none."""
+    if name_columns is not None:
+        wanted = [c.strip() for c in name_columns.split(",")]
+        if not all(wanted):
+            raise GradeError(f"--roster-name-columns {name_columns!r}: give the roster's name columns separated "
+                             f"by commas, in the order the LMS shows a name (e.g. 'First name,Last name')")
+        return [_column(path, header, c) for c in wanted]
+    low = [h.lower() for h in header]
+    return next(([low.index(c.lower()) for c in cols] for cols in NAME_COLUMNS if all(c.lower() in low for c in cols)),
+                [])
+
 
 def _folder_owner(f: Path, folder: Path, roster, names=None, pids=None,
                   nbgrader: bool = False) -> tuple[str | None, str, str | None]:
@@ -2319,7 +2426,7 @@ def _whose(loaded, known: set[str], folder: Path, roster=(), names=None, pids=No
         student = data.get("student") if isinstance(data, dict) else None
         named = _named(f.stem, lookup)
         owner, why, box = _folder_owner(f, folder, owners, names, pids, nbgrader)
-        canvas = False
+        canvas, uid = False, None
         if box is None and len(f.relative_to(folder).parts) == 1:      # a flat download: Canvas's?
             sid, uid, canvas = _canvas_owner(f.stem, uids or {}, owners)
             if sid is not None:
@@ -2340,6 +2447,10 @@ def _whose(loaded, known: set[str], folder: Path, roster=(), names=None, pids=No
                 row.update(submitted_at=stamp, exported=True, stamped=True)
         if canvas:
             row["canvas"] = canvas
+            if re.search(r"(?:^|_)LATE_", f.stem[:f.stem.find(f"_{uid}_") + 1] if uid is not None else f.stem):
+                # Canvas's own record that it came after the due date (the export time is the student's)
+                row["canvas_late"] = True
+                row["note"].append("Canvas marked it LATE (its name: submitted after the due date)")
         others = sorted(n for n in named if n != owner and not _is_release(n))
         if isinstance(student, str) and student.lower() == RELEASE:
             _release_row(row, named, owner, why)
@@ -2454,7 +2565,9 @@ def _identical(rows: list[dict], loaded: list) -> list[str]:
     most likely one student's copy (the
     only way to tell on nbgrader's release notebook, where everyone has the same variant).
     ``loaded``: (file, its data or the GradeError reading it gave); a file that is no answer file
-    (empty, not JSON) is nobody's copy -- every empty upload is the same as every other."""
+    (empty, not JSON) is nobody's copy -- every empty upload is the same as every other.  One
+    student's file there twice (uploaded twice: ``answers-ID (1).json``) is one file: the later
+    rows' ``same_as`` is the first, and ``ClassGrades.feedback`` writes its report once."""
     import hashlib
     by_digest: dict[str, list[dict]] = {}
     for row, (f, data) in zip(rows, loaded):
@@ -2467,7 +2580,14 @@ def _identical(rows: list[dict], loaded: list) -> list[str]:
         by_digest.setdefault(digest, []).append(row)
     copies = 0
     for same in by_digest.values():
-        if len({str(r["student"]) for r in same}) < 2:
+        first: dict[str, dict] = {}
+        for r in same:                          # one student's file uploaded twice: one report (feedback)
+            if str(r["student"]) in first:
+                r["same_as"] = first[str(r["student"])]
+                r["note"].append(f"byte for byte the same file as {r['same_as']['file']}, uploaded twice: one report")
+            else:
+                first[str(r["student"])] = r
+        if len(first) < 2:
             continue
         copies += len(same)
         for r in same:
@@ -2477,6 +2597,43 @@ def _identical(rows: list[dict], loaded: list) -> list[str]:
         return []
     return [f"{copies} answer files are byte for byte the same as another student's (the note column names "
             f"them): a copy?"]
+
+
+def _same_export(rows: list[dict], loaded: list) -> list[str]:
+    """Answer files of different students that are not byte for byte the same (``_identical``
+    says those) but have the same ``exported`` time and the same answers with the same question
+    fingerprints and checks -- a classmate's file with its ``student`` id (and maybe its
+    ``variant`` tags) changed: the note of each such file that was refused, or had answers refused
+    as given on another variant (graded rows: ``_fill_scores``), names the other file, and a line
+    says how many.  Two students' own pages export in the same second with every answer and
+    fingerprint the same hardly ever."""
+    def answers_of(data) -> str | None:
+        when, answers = exported_at(data), data.get("answers")
+        if not when or not isinstance(answers, dict) or not answers:
+            return None
+        kept = {k: {kk: vv for kk, vv in v.items() if kk != "variant"} if isinstance(v, dict) else v
+                for k, v in answers.items()}
+        return json.dumps([when, kept], sort_keys=True, default=str)
+    groups: dict[str, list[tuple[dict, dict]]] = {}
+    for row, (f, data) in zip(rows, loaded):
+        if isinstance(data, dict) and (key := answers_of(data)) is not None:
+            groups.setdefault(key, []).append((row, data))
+    named = 0
+    for same in groups.values():
+        for r, d in same:
+            others = [(o, od) for o, od in same if str(o["student"]) != str(r["student"]) and od != d]
+            if not others or not (r.get("error") or r.get("elsewhere")):
+                continue
+            named += 1
+            tags = any(od.get("answers") != d.get("answers") for _, od in others)
+            r["note"].append(f"the same export time ({exported_at(d)}), answers and question fingerprints as "
+                             + ", ".join(f"{o['student']}'s {o['file']}" for o, _ in others)
+                             + f": a copy with the student id{' and variant tags' if tags else ''} changed?")
+    if not named:
+        return []
+    return [f"{named} answer file{'s' if named > 1 else ''} refused, or with answers refused, "
+            f"{'have' if named > 1 else 'has'} the export time, answers and question fingerprints of another "
+            f"student's file, with the student id changed (the note column names that file): a copy?"]
 
 
 def _nbgrader_or(box: str) -> str:
@@ -2570,7 +2727,27 @@ def _flat_download(rows: list[dict], uids: dict[int, set[str]]) -> list[str]:
     return alarms
 
 
-def _pid_notes(rows: list[dict], pids: dict[int, set[str]], blank: dict[int, str] | None = None) -> list[str]:
+def _other_worksheet(rows: list[dict], pids: dict[int, set[str]]) -> list[str]:
+    """An alarm when most of the LMS folders (more than half of those with a participant number)
+    have a number no row of the roster's ``PID_COLUMN`` has: the roster is another assignment's
+    grading worksheet (each assignment numbers its participants anew), and Moodle's upload of it,
+    which matches rows by that column, would update nobody's grade, or another assignment's."""
+    if not pids:
+        return []
+    boxes = sorted({r["box"] for r in rows if LMS_FOLDER.search(r.get("box", "").rsplit("/", 1)[-1])})
+    unknown = [b for b in boxes if not pids.get(int(LMS_FOLDER.search(b.rsplit("/", 1)[-1]).group(1)))]
+    if not unknown or len(unknown) * 2 <= len(boxes):
+        return []
+    return [f"{len(unknown)} of the {len(boxes)} LMS folders have a participant number no row of the roster's "
+            f"{PID_COLUMN} column has (e.g. {unknown[0]}/): the roster is another assignment's grading worksheet "
+            f"(each assignment numbers its participants anew), and Moodle's upload matches rows by "
+            f"{PID_COLUMN}: it would update nobody's grade here, or another assignment's -- download this "
+            f"assignment's own worksheet (View all submissions, Download grading worksheet: worksheet-chN.csv, one "
+            f"for each chapter's assignment) and grade with it"]
+
+
+def _pid_notes(rows: list[dict], pids: dict[int, set[str]], blank: dict[int, str] | None = None,
+               unknown_said: bool = False) -> list[str]:
     """A line for the LMS folders per student whose participant number the roster's
     ``PID_COLUMN`` could not place (so their full names, or the ids in their names, were
     tried instead): a number of a row whose id is empty (``blank``: {number: "line N (name)"}),
@@ -2596,6 +2773,8 @@ def _pid_notes(rows: list[dict], pids: dict[int, set[str]], blank: dict[int, str
         notes.append(f"{len(shown)} LMS folder{'s have' if len(shown) > 1 else ' has'} the participant number of a "
                      f"roster row whose id is empty ({_listed(shown, 5)}): {'their files go' if len(shown) > 1 else 'its files go'} "
                      f"by {'their' if len(shown) > 1 else 'its'} own names -- fill in the row's id and grade again")
+    if unknown_said:                            # most folders: the alarm of another assignment's worksheet says it
+        unknown = set()
     for boxes, what in ((unknown, "no row of the roster's"), (shared, "several rows (different ids) of the roster's")):
         if boxes:
             shown = sorted(boxes)
@@ -2640,12 +2819,12 @@ def _fill_scores(rows: list[dict], results) -> list[str]:
     ids = []
     for row, res in zip(rows, results):
         if res[0] == "ok":
-            _, score, top, attempts, rep_notes, points, text, changed, unchecked, outside = res
+            _, score, top, attempts, rep_notes, points, text, changed, unchecked, outside, elsewhere = res
             if text and row.get("told"):        # what the student is told of their file's id (_claimed_ids)
                 first, _, rest = text.partition("\n")
                 text = "\n".join([first, f"  note: {row['told']}"] + ([rest] if rest else []))
             row.update(score=score, max=top, error="", attempts=attempts, feedback=text, changed=changed,
-                       unchecked=unchecked, outside=outside)
+                       unchecked=unchecked, outside=outside, elsewhere=elsewhere)
             if changed:                         # the report's words are the student's: the CSV's, the instructor's
                 n = len(changed)
                 rep_notes = [x for x in rep_notes if _CHANGED_TOLD not in x]
@@ -2999,6 +3178,12 @@ def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | 
         notes += _claimed_ids(rows, loaded, *roster_aliases(roster, roster_column))
     if bad:
         notes.append(_bad_rows(rows, loaded, roster, roster_column, bad, good))
+    late = [f"{r['student']} ({r['file']})" for r in rows if r.get("canvas_late")]
+    if late:
+        n = len(late)
+        notes.append(f"{n} file{'s' if n > 1 else ''} Canvas marked LATE in {'their names' if n > 1 else 'its name'}, "
+                     f"submitted after the due date: {_listed(late)} (the per-file CSV's note says it; "
+                     f"submitted_at is the file's own export time, which the student can edit)")
     notes += _identical(rows, loaded)
     if chapter is not None:
         _other_chapters(rows, loaded, chapter)
@@ -3019,6 +3204,7 @@ def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | 
     for row, (f, data) in zip(rows, loaded):
         row["made"] = made_by(data)
     ids = _fill_scores(rows, results)
+    notes += _same_export(rows, loaded)
     stamped = sum(1 for r in rows if r.get("stamped"))
     if stamped:
         notes.append(f"submitted_at of {stamped} file{'s' if stamped > 1 else ''} in nbgrader's submitted/ID/"
@@ -3057,7 +3243,10 @@ def grade_folder(folder, chapter: int | None = None, roster=None, secret: str | 
             and not any(expected[0] in r["named"] for r in rows):
         notes.append(f"the roster's first id {spelled[expected[0]]!r} looks like its column's name, not a "
                      f"student: it has a row (take that line out of the roster)")
-    notes += _pid_notes(rows, pids, _pids_without_id(roster, roster_column) if roster else {})
+    worksheet_alarm = _other_worksheet(rows, pids)
+    notes += _pid_notes(rows, pids, _pids_without_id(roster, roster_column) if roster else {}, bool(worksheet_alarm))
+    notes += worksheet_alarm
+    alarms += worksheet_alarm
     unnamed, unplaced_alarms = _unnamed_folders(rows, names, pids, roster_column, bool(expected))
     unplaced_alarms += _flat_download(rows, uids)
     loose = sorted(r["file"] for r in rows if "box" not in r and not r.get("canvas"))

@@ -28,6 +28,7 @@ import base64
 import json
 import math
 import os
+import re
 import textwrap
 import zlib
 from pathlib import Path
@@ -408,14 +409,32 @@ def sealed_sheet(chapter: int, student: str = "release", secret: str | None = No
         _sealed(instance(k, student, secret)) for k in chapter_ids(chapter)]}
 
 
+def stub_raises(out) -> bool:
+    """Does the stub nbgrader's ``generate_assignment`` puts in each answer cell raise, as the course
+    folder ``out``'s ``nbgrader_config.py`` sets it?  True without the file or without a
+    ``ClearSolutions.code_stub`` line (nbgrader's default stub, ``raise NotImplementedError()``), or
+    with one that names it; False for a stub that does not (the guide's ``# YOUR ANSWER HERE``)."""
+    try:
+        text = (Path(out) / "nbgrader_config.py").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return True
+    sets = [m.start() for m in re.finditer(r"(?m)^[ \t]*c\.ClearSolutions\.code_stub\b", text)]
+    if not sets:
+        return True
+    rest = text[sets[-1]:]                      # the last one set wins: to the next setting
+    nxt = re.search(r"(?m)^[ \t]*c\.", rest[1:])
+    return "NotImplementedError" in rest[:nxt.start() + 1 if nxt else len(rest)]
+
+
 def chapter_notebook(chapter: int, student: str = "release", secret: str | None = None,
-                     repo: str | None = None, per_student: bool = False) -> dict:
+                     repo: str | None = None, per_student: bool = False, raises: bool = True) -> dict:
     """The chapter's notebook for ``student``; ``repo``: a folder its first cell also looks for
     the simulator in (None: only ``$OP1_REPO`` and the folders above the notebook -- a
     notebook handed to students carries no path of the machine it was made on).
     ``per_student``: the notebook carries every variant of the pool, and each student enters
     their id in the cell after the first (its solution, and the solution cells', are
-    ``student``'s)."""
+    ``student``'s).  ``raises``: nbgrader's stub in a blank answer cell raises (``stub_raises``), and
+    the notebook says to delete it; False: the course's stub does not, and it says nothing of it."""
     check_chapter(chapter)
     ids = chapter_ids(chapter)
     keyed = bool(secret_for("", secret))
@@ -437,11 +456,13 @@ def chapter_notebook(chapter: int, student: str = "release", secret: str | None 
               "change, before you submit** (`nbgrader submit`, or *Submit* in the Assignments tab). "
               "The grade is read from that file: a notebook handed in without it is not graded, and one "
               "handed in with an older one is graded on the older answers.\n\n"
-              "**A question you leave blank**: if its answer cell still holds `raise NotImplementedError()`, "
-              "delete that line (or write `answer_... = None`). *Run All* stops at the first cell that raises "
-              "an error, so the cells below it -- the last one, which exports your answers, among them -- "
-              "would not run; if it stopped, run the last cell on its own.\n\n"
-              "The first code cell needs the simulator (the package `sim` of *1 + 1 < 1*): it is found when "
+              + ("**A question you leave blank**: if its answer cell still holds `raise NotImplementedError()`, "
+                 "delete that line (or write `answer_... = None`). *Run All* stops at the first cell that raises "
+                 "an error, so the cells below it -- the last one, which exports your answers, among them -- "
+                 "would not run; if it stopped, run the last cell on its own.\n\n" if raises else
+                 "**A question you leave blank** is no answer: leave its answer cell as it is, and the last "
+                 "cell still exports the others.\n\n")
+              + "The first code cell needs the simulator (the package `sim` of *1 + 1 < 1*): it is found when "
               "installed (`" + live_install_line() + "`), or in the folder named by the environment "
               "variable `OP1_REPO`.", f"ch{chapter}-intro"),
         _cell("code", SETUP.format(repo=f", {str(repo)!r}" if repo else "",
@@ -467,9 +488,10 @@ def chapter_notebook(chapter: int, student: str = "release", secret: str | None 
         else:
             cells.append(_cell("markdown", "\n".join(_question_md(dict(inst.public(), id=ex_id))), f"{ex_id}-prompt"))
             cells.append(_cell("code", f"SHEET[{ex_id!r}].widget()", f"{ex_id}-widget"))
-        cells.append(_cell("code", f"# your answer, as the variable {var}, on the line below in place of what is there;\n"
-                           f"# left blank, delete a line `raise NotImplementedError()` (Run All would stop here)\n"
-                           f"### BEGIN SOLUTION\n# computed by the simulator: "
+        cells.append(_cell("code", f"# your answer, as the variable {var}, on the line below in place of what is there"
+                           + (f";\n# left blank, delete a line `raise NotImplementedError()` (Run All would stop here)\n"
+                              if raises else " (left blank: no answer)\n")
+                           + f"### BEGIN SOLUTION\n# computed by the simulator: "
                            f"{inst.run['call']}\n"
                            f"{var} = {_literal(inst)}\n### END SOLUTION",
                            f"{ex_id}-answer", solution=True, locked=False))
@@ -522,7 +544,7 @@ def write_notebooks(out, chapter: int | None = None, student: str = "release", s
     for ch in ([chapter] if chapter is not None else chapters()):
         d = Path(out) / "source" / f"ch{ch:02d}"
         d.mkdir(parents=True, exist_ok=True)
-        nb = chapter_notebook(ch, student, secret, repo, per_student)
+        nb = chapter_notebook(ch, student, secret, repo, per_student, stub_raises(out))
         for k, c in enumerate(nb["cells"]):
             c["id"] = f"c{k:03d}"
         p = d / f"ch{ch:02d}-exercises.ipynb"
