@@ -358,7 +358,7 @@ def test_on_a_phone_the_narration_holds_five_lines_and_says_more(chromium, serve
             _frame(pg)
             seen.append(P.evaluate("""el => { const nb = el.querySelector('.op1-narr'), cs = getComputedStyle(nb);
                 const svg = Array.from(el.querySelectorAll('svg.op1-topo')).find(s => s.getBoundingClientRect().width);
-                const cue = el.querySelector('.op1-narr + .op1-more > span');
+                const cue = el.querySelector('.op1-narr + .op1-more > button');
                 return {h: nb.getBoundingClientRect().height, line: parseFloat(cs.lineHeight),
                         pad: parseFloat(cs.paddingTop) + parseFloat(cs.paddingBottom),
                         cut: nb.scrollHeight > nb.clientHeight + 1, more: !!(cue && cue.getBoundingClientRect().height),

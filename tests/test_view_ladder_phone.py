@@ -12,7 +12,7 @@ import pytest
 import sim
 from sim.trace import Drop, Ev
 from sim.view import Compare, Player
-from sim.view.ladder import (ADDR_PX, NAME_PX, ladder_parts, ladder_parts_n, lanes, lanes_n,
+from sim.view.ladder import (ADDR_PX, NAME_PX, ROW_N, ladder_parts, ladder_parts_n, lanes, lanes_n,
                              text_width)
 from sim.view.model import analysis_of
 from view_helpers import need_dot
@@ -134,7 +134,7 @@ def test_a_player_carries_both_ladders_the_phones_in_its_own_clip(stray):
     assert 'class="op1-ladder-scroll op1-ladder-two op1-kscroll"' in box
     assert box.count('<svg class="op1-ladder op1-ladder-body"') == 1
     assert box.count('<svg class="op1-ladder op1-ladder-n op1-ladder-body"') == 1
-    assert re.search(r'<div class="op1-ladder-clip op1-ladder-n" style="height:40px"><svg class="op1-ladder '
+    assert re.search(rf'<div class="op1-ladder-clip op1-ladder-n" style="height:{ROW_N + 4}px"><svg class="op1-ladder '
                      r'op1-ladder-n op1-ladder-body"', box)
 
 

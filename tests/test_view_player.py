@@ -499,7 +499,10 @@ def test_a_replay_cut_at_max_steps_says_how_far_it_goes_and_what_its_downloads_h
     later = Frames(r, start=400, max_steps=50)
     assert later.cut().startswith(f"This replay shows the first 50 of the run's {later.total} steps from ")
     whole = Player(r, max_steps=None).html()
-    assert Frames(r, max_steps=None).cut() == "" and 'class="op1-note"' not in whole and '"more"' not in whole
+    whole_meta = json.loads(re.search(r'<script type="application/json" class="op1-meta">(.*?)</script>',
+                                      whole).group(1))
+    # (the meta's key, not the word: the player's script now says "more" for its fold button)
+    assert Frames(r, max_steps=None).cut() == "" and 'class="op1-note"' not in whole and "more" not in whole_meta
 
 
 def test_a_cut_replay_says_when_the_run_ends_not_only_its_last_events_time():

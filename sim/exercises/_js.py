@@ -224,7 +224,7 @@ JS = r"""/* 1 + 1 < 1 exercises: the page's checker.  Mirrors sim/exercises/mode
         var keyEl = root.querySelector(".sx-key");
         if (keyEl && v.key) keyEl.outerHTML = v.key;
         who.textContent = sid ? " · variant " + (k + 1) + " of " + pool.variants.length + ", for " + sid : "";
-        fb.textContent = ""; fb.className = "sx-feedback"; rev.hidden = true; rev.innerHTML = "";
+        fb.querySelectorAll("span").forEach(function (e) { e.textContent = ""; }); fb.className = "sx-feedback"; rev.hidden = true; rev.innerHTML = "";
         root.removeAttribute("data-result");
         drawBar(sid);
         if (restore) restore();
@@ -291,9 +291,19 @@ JS = r"""/* 1 + 1 < 1 exercises: the page's checker.  Mirrors sim/exercises/mode
       }
       return root.querySelector("input.sx-input").value;
     }
-    function show(kind, text) {
+    /* The checker's text, unchanged, in two parts: its verdict ("Right.", "Not if2:", after the
+       ``skip`` characters of what says it was checked before), said by the status region, and
+       the rest, shown right after it in the same box, not said: as one status of 834 characters,
+       a screen reader said it whole after every Check. */
+    function show(kind, text, skip) {
       fb.className = "sx-feedback sx-" + kind;
-      fb.textContent = text.replace(/`([^`]+)`/g, "$1").replace(/\*\*([^*]+)\*\*/g, "$1");
+      var t = text.replace(/`([^`]+)`/g, "$1").replace(/\*\*([^*]+)\*\*/g, "$1");
+      var k = skip || 0, first = t.slice(k).split("\n\n")[0], m = /^[\s\S]*?[.!?:](?=\s|$)/.exec(first);
+      var cut = k + (m ? m[0] : first).length, v = fb.querySelector(".sx-verdict"), x = fb.querySelector(".sx-explain");
+      if (!v || !x) { fb.textContent = t; return; }
+      x.textContent = "";
+      v.textContent = t.slice(0, cut);
+      x.textContent = t.slice(cut);
     }
     /* Check answer ``a``: ``before`` -- the record of a check made earlier (a page loaded again
        shows it, as it was, and counts nothing), else a check now, recorded. */
@@ -339,13 +349,13 @@ JS = r"""/* 1 + 1 < 1 exercises: the page's checker.  Mirrors sim/exercises/mode
       if (!hit) {
         root.setAttribute("data-result", "wrong");
         rev.hidden = true;
-        show("wrong", said + (outcome ? outcome + "\n\n" : "Not this one. ") + data.hint);
+        show("wrong", said + (outcome ? outcome + "\n\n" : "Not this one. ") + data.hint, said.length);
         return;
       }
       var content = xor(unb64(hit[1]), H(data.salt, "k", norm));
       var secret = JSON.parse(dec.decode(xor(unb64(data.secret), content)));
       root.setAttribute("data-result", "right");
-      show("right", said + (outcome || "Right.") + "\n\n" + secret.explanation);
+      show("right", said + (outcome || "Right.") + "\n\n" + secret.explanation, said.length);
       if (secret.reveal && secret.reveal.length) {
         rev.innerHTML = "";
         rev.appendChild(el("div", "sx-reveal-title", "The events that decide it:"));

@@ -59,7 +59,7 @@ CSS = """
 .sx-feedback{white-space:pre-wrap;margin-top:.4em;padding:.4em .6em;border-radius:3px}
 /* empty, it takes no room but stays in the accessibility tree: a status region that appears
    already filled is often not read out */
-.sx-feedback:empty{padding:0;margin:0;border:0}
+.sx-feedback:not(.sx-right,.sx-wrong){padding:0;margin:0;border:0}
 .sx-export-msg{font-size:.9em;margin:.2em 0}
 .sx-export-msg.sx-wrong{color:#8a3300}
 .sx-sid-said{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%);white-space:nowrap}
@@ -92,6 +92,14 @@ CSS = """
    second line does not read as the next event (a browser without it wraps it as before). */
 @supports (text-indent:1em each-line hanging){
 .sx-exercise.sx-exercise.sx-exercise pre.sx-context{text-indent:2ch each-line hanging}
+}
+/* A touch screen or a narrow one: every control a finger's 44 px tall at the least (WCAG 2.5.5's
+   size; at 360 px Check, "Use it" and the choices' rows were 32, "Reproduce with the simulator" 28).
+   A laptop keeps its lighter rows. */
+@media (pointer:coarse),(max-width:600px){
+.sx-exercise label,.sx-exercise select,.sx-exercise input.sx-input,.sx-exercise button,.sx-student button,
+  .sx-student input{min-height:44px;box-sizing:border-box}
+.sx-exercise summary,.sx-replay-open{min-height:44px;box-sizing:border-box;padding:calc((44px - 1.45em) / 2) 0}
 }
 /* A narrow screen: the box's and the feedback's side paddings, in em, grew with the text -- at 320
    px and 200 % text the feedback was a column of 153 px ("matches / a / connection / by its 4- /
@@ -204,7 +212,11 @@ def render(inst: Instance, key: bool | None = None, include_assets: bool = True,
     out.append(f'<button type="button" class="sx-check" aria-describedby="{uid}-h">Check</button>'
                f'<button type="button" class="sx-export" aria-describedby="{uid}-h">Export my answers (JSON)</button>'
                '<div class="sx-export-msg" role="status"></div>')
-    out.append(f'<div class="sx-feedback" id="{uid}-fb" role="status" aria-live="polite"></div>')
+    # The outcome of a Check: its verdict ("Right.", "Not if2.") in a status region of its own, said
+    # at once, and the explanation right after it in the same box, read on from there (as one
+    # status of 826 characters, a screen reader said it whole after every Check).
+    out.append(f'<div class="sx-feedback" id="{uid}-fb"><span class="sx-verdict" role="status"></span>'
+               '<span class="sx-explain"></span></div>')
     out.append('<div class="sx-reveal" hidden></div>')
     if _key_on(key):
         out.append(_key_html(inst))

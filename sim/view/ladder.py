@@ -327,23 +327,32 @@ def ladder_svg(result, step: int | None = None, steps: list[int] | None = None) 
 # uplink the packet took nor the packet's addresses (in the column at the far right).  A phone
 # gets this one instead (player.css shows one of the two by the player's width; the other is not
 # displayed, so a screen reader meets one): the LAN hosts in one lane, the providers in one (the
-# uplink named under the arrow), the remote hosts in one, LANE_N px apart, each row two lines --
-# the arrow or mark and its name, then the packet as seen on the wire under it, after the uplink
-# it crosses or whose address it carries ("if1 100.0.0.1:6000 → 200.0.0.1:80", in that uplink's
-# colour) -- and the first column the event over its time.  About 290 px wide: the box's width at
-# 360 px; player.css draws it at that width times the reader's text size (its style's --op1-lw),
-# scaled down to a narrower box only so far (its text 8 px at the least).  Its rows are the same steps, classes and
+# uplink named under the arrow), the remote hosts in one, LANE_N px apart, each row three lines --
+# the arrow or mark and its name, the first column's time under its event, then the packet as seen
+# on the wire, from the left edge, after the uplink it crosses or whose address it carries
+# ("if1 100.0.0.1:6000 → 200.0.0.1:80", in that uplink's colour).  At most 288 px wide: the box's
+# width at 360 px; player.css draws it at that width times the reader's text size (its style's
+# --op1-lw), scaled down to a narrower box only so far (its text 11 px at the least).  Its rows are the same steps, classes and
 # buttons as the wide one's (player.js steps both); its styles are the wide one's (STYLE, in the
 # same page) and player.css's.
 
-ROW_N = 36            # a row: the arrow (or mark) and its name; under it the packet's line
-LANE_N = 46
-HEAD_N = 36           # the header, its lanes' titles on two lines (13 px more for a third)
+ROW_N = 50            # a row: the arrow (or mark) and its name; the time; the packet's line
+LANE_N = 42
+HEAD_N = 38           # the header, its lanes' titles on two lines (14 px more for a third)
+HEAD_LINE = 14        # px from one line of the header to the next
 GAP = 12              # px between two titles on a line of the header
 SHIFT = 6             # px a title may move off its lane to keep clear of the one before it
 LEFT_N = 12           # where the first column's event and time begin (▶ and ≠ left of them)
-ADDR_PX = 10.5        # the packet's line: DejaVu Sans Mono, 0.6 em a character
-NAME_PX = 11          # an arrow's name, a lane's title (bold)
+WIRE_X = 1            # where the packet's line begins: under the first column, the row's width
+ADDR_PX = 12          # the packet's line: DejaVu Sans Mono, 0.6 em a character
+NAME_PX = 12          # an arrow's name, a lane's title (bold)
+COL_PX = 12           # the first column's event and time (DejaVu Sans Mono)
+# Every word at 12 px or more, drawn at its size on a 360 px phone (its box 288 px wide): at 10.5
+# and 11 px (the packet's line right of the first column, 35 characters, made the drawing 300 to
+# 369 px, scaled down to fit) its addresses were 8.7 to 10.5 CSS px, too small to read without
+# zooming, and a zoom lost the step buttons and the narration.  So the packet's line has a line of
+# its own, the row's third, from the drawing's left edge under the first column: the drawing is as
+# wide as its lanes, 281 px for the book's replays.
 
 #: DejaVu Sans's advance widths (regular, bold) of ASCII 32..126, in hundredths of an em: the
 #: phone's ladder places its words by them (a word that would run past the drawing's edge or into
@@ -443,7 +452,7 @@ def _wire_n(k: int | None, words: str, x: float, y: float) -> str:
     if k is not None:
         tag = f'<tspan class="upl" fill="{text_colour(_dot.uplink_style(k)[0])}">if{k}</tspan> '
     w = text_width(_line_words((k, words)), ADDR_PX, mono=True)
-    return (f'<rect class="addrbg" x="{x - 1:g}" y="{y - 9:g}" width="{w + 2:.0f}" height="12"/>'
+    return (f'<rect class="addrbg" x="{x - 1:g}" y="{y - 10:g}" width="{w + 2:.0f}" height="13"/>'
             f'<text class="addr" x="{x}" y="{y}">{tag}{h(words)}</text>')
 
 
@@ -467,7 +476,7 @@ def ladder_parts_n(result, steps: list[int], current: int | None = None,
     unit, at = _time_column(result, steps)
     fut = (lambda k: k > cur_k) if hide_future else (lambda k: False)
     groups = lanes_n(result, steps)
-    col = max([44] + [math.ceil(LEFT_N + max(len(str(i)), len(at(ev[i].t))) * MONO_CHAR + 6) for i in steps])
+    col = max([44] + [math.ceil(LEFT_N + max(len(str(i)), len(at(ev[i].t))) * 0.602 * COL_PX + 6) for i in steps])
     x = {}
     for k, (_, ns) in enumerate(groups):
         for n in ns:
@@ -477,7 +486,7 @@ def ladder_parts_n(result, steps: list[int], current: int | None = None,
     crossed = crossed_lines(result, steps)
     rows = [_row_n(result, ev[i], x, col, crossed.get(i)) for i in steps]
     width = math.ceil(max([col + LANE_N * len(groups) + 4]
-                          + [col + 2 + text_width(_line_words(r[1]), ADDR_PX, mono=True) + 4 for r in rows if r[1]]))
+                          + [WIRE_X + text_width(_line_words(r[1]), ADDR_PX, mono=True) + 1 for r in rows if r[1]]))
     height = ROW_N * len(steps) + 4
     shown = ROW_N * (cur_k + 1) + 4 if hide_future else height
     body = [f'<svg class="op1-ladder op1-ladder-n op1-ladder-body" xmlns="http://www.w3.org/2000/svg" width="{width}" '
@@ -492,7 +501,7 @@ def ladder_parts_n(result, steps: list[int], current: int | None = None,
         cls = ("op1-row" + (" cur" if i == current else "") + (" fut" if fut(k) else "")
                + (" div" if diverge and i in diverge else ""))
         draw, line, said = rows[k]
-        wire = _wire_n(line[0], line[1], col + 2, y0 + 31) if line else ""
+        wire = _wire_n(line[0], line[1], WIRE_X, y0 + 46) if line else ""
         parts = [f'<rect class="band" x="0" y="{y0}" width="{width}" height="{ROW_N}"/>',
                  f'<text class="curm" x="1" y="{y0 + 20}">▶</text><text class="divm" x="1" y="{y0 + 33}">≠</text>',
                  f'<text class="mono" x="{LEFT_N}" y="{y0 + 20}">{i}</text>',
@@ -596,8 +605,8 @@ def _head_n(result, groups, x: dict, col: int, width: int, unit: str) -> str:
         ends[j] = cx + w / 2
         placed.append((t, lx, cx, j))
     lines = 1 + max([1] + [j for *_, j in placed])
-    height = HEAD_N + 13 * (lines - 2)
-    base = [height - 9 - 13 * j for j in range(3)]          # each line's baseline, from the lowest
+    height = HEAD_N + HEAD_LINE * (lines - 2)
+    base = [height - 9 - HEAD_LINE * j for j in range(3)]          # each line's baseline, from the lowest
     out = [f'<svg class="op1-ladder op1-ladder-n" xmlns="http://www.w3.org/2000/svg" width="{width}" '
            f'height="{height}" viewBox="0 0 {width} {height}" style="--op1-lw:{width}" role="img" '
            f'aria-label="{h(f"ladder lanes, left to right: {names}; under each step the packet as seen on the wire, after the uplink it crosses or crossed")}">'

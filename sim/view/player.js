@@ -76,34 +76,38 @@
           });
         });
         // A narration longer than its box says so at its foot, "more ↓" (player.css shows it while
-        // the box has more below: data-more); a tap on it scrolls the box on.  The fade alone did
+        // the box has more below: data-more).  The fade alone did
         // not tell a reader on a phone that the box scrolls, and the step's last line -- often its
-        // point, "... reaches Provider 2 at 10.728 ms." -- went unread.  (Hidden from a screen
-        // reader, which reads the narration whole; the keyboard scrolls the box itself: fitBox.)
+        // point, "... reaches Provider 2 at 10.728 ms." -- went unread.  (The keyboard scrolls the
+        // box itself too: fitBox.)
         // So do a phone's strip of what the step did to the router's tables and its packet pane,
         // which scroll too (player.css caps them): a fade alone, the strip's last change ("NEW
         // conntrack entry 1, bound to if2") and the packet's ack, flags and bytes went unread.
         // The cue sits in a band at the box's foot that shows no text (player.css), so that it
         // hides none.
+        // The cue is a button, "more ↓" / "less ↑" (aria-expanded), that opens the box to its whole
+        // height and folds it again: the box stays open for the steps that follow, until folded.
+        // (A tap that scrolled a small box inside the scrolling page left half a phone's steps --
+        // 10 of ch.4's 20 narrations, all 20 of its tables strips -- read a few lines at a time.)
+        // Folded, as it opens, the box keeps its fixed height, so the step buttons do not move.
+        // Open, it says "less ↑" under its text while folding would cut it (data-less, player.css).
         [".op1-narr", ".op1-what", ".op1-pkt-box"].forEach(function (sel) {
           var box = el.querySelector(sel);
           if (!box || (box.nextElementSibling && box.nextElementSibling.classList.contains("op1-more"))) return;
           var more = document.createElement("span");
           more.className = "op1-more";
-          more.setAttribute("aria-hidden", "true");
-          more.innerHTML = "<span>more ↓</span>";
-          // A tap scrolls the box on by its clear part -- above the cue's band and the fade over
-          // it (player.css) -- less a line, which shows again at the top: by the box's height less
-          // two lines, the line that was under the fade went past the top unread (ch.6, step 11's
-          // tables strip).
+          window.__op1Seq = (window.__op1Seq || 0) + 1;
+          if (!box.id) box.id = "op1-b" + window.__op1Seq;
+          more.innerHTML = '<button type="button" class="op1-more-b" aria-expanded="false" aria-controls="' +
+            box.id + '">more<span aria-hidden="true"> ↓</span></button>';
           more.firstChild.addEventListener("click", function () {
-            var cs = getComputedStyle(box), line = parseFloat(cs.lineHeight) || 20;
-            var band = parseFloat(getComputedStyle(more, "::before").height) || 32;
-            var fade = sel === ".op1-pkt-box" ? 0 : 1.5 * (parseFloat(cs.fontSize) || 14);
-            var clear = box.getBoundingClientRect().bottom - band - fade - (box.getBoundingClientRect().top + box.clientTop);
-            // (at once for a reader who asked for less motion: prefers-reduced-motion)
-            var still = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
-            box.scrollBy({top: Math.max(line, Math.floor(clear - line)), behavior: still ? "auto" : "smooth"});
+            var b = more.firstChild, y = b.getBoundingClientRect().top, open = !box.hasAttribute("data-open");
+            box.toggleAttribute("data-open", open);
+            box.scrollTop = 0;
+            moreCue(box);
+            if (sel === ".op1-pkt-box") fitScrolls(p); else fitBox(box, false);
+            // folded: the button stays under the finger (the page follows the box's foot up)
+            if (!open && b.offsetParent) window.scrollBy(0, b.getBoundingClientRect().top - y);
           });
           box.parentNode.insertBefore(more, box.nextSibling);
         });
@@ -414,6 +418,8 @@
           var c = svg.querySelector('[data-el="' + id + '"]');
           if (c) c.textContent = f.cnt[id];
         });
+        // named by its step: where the packet is and each uplink's counters in words (topology.py _name)
+        if (f.name && svg.getAttribute("aria-label") !== f.name) svg.setAttribute("aria-label", f.name);
         var tag = svg.querySelector('[data-el="tag"]'), tg = svg.classList.contains("op1-topo-n") ? f.tagn : f.tag;
         if (!tag) return;
         if (!tg) { tag.setAttribute("visibility", "hidden"); return; }
@@ -647,6 +653,12 @@
                   getComputedStyle(nb).fontSize;
         if (p.narrW === key) return;
         p.narrW = key;
+        // (the heights held measured folded: an open box, "more ↓" tapped, is as tall as its text)
+        var opened = Array.prototype.filter.call(p.el.querySelectorAll(".op1-narr[data-open], .op1-what[data-open]"),
+          function (b) { b.removeAttribute("data-open"); return true; });
+        try { fitNarrFolded(p, nb); } finally { opened.forEach(function (b) { b.setAttribute("data-open", ""); fitBox(b, false); }); }
+      }
+      function fitNarrFolded(p, nb) {
         // a comparison's flag as tall as its tallest words from the first step (the endpoints
         // that differ, player.py _other_ports, two or three lines on a phone): sized to each
         // step's, it moved all under the bar by 36 px at 360 px
@@ -944,10 +956,24 @@
       // "more ↓" under a box (see start) while it has more below: data-more (player.css), only
       // for half a line or more below its foot (a narration 2 px taller than its box, its bottom
       // padding, showed "more ↓" and the fade with every word in view).  A box not shown has none.
+      // An open box (data-open, its button) says "less ↑" while it would be cut folded: data-less.
       function moreCue(box) {
-        var half = (parseFloat(getComputedStyle(box).lineHeight) || 20) / 2;
-        var on = !!box.offsetParent && box.scrollTop + box.clientHeight < box.scrollHeight - half;
-        if (on !== box.hasAttribute("data-more")) box.toggleAttribute("data-more", on);
+        var half = (parseFloat(getComputedStyle(box).lineHeight) || 20) / 2, shown = !!box.offsetParent;
+        var open = box.hasAttribute("data-open"), cut;
+        if (open) {              // (cut when folded: measured folded, at once, nothing drawn between)
+          box.removeAttribute("data-open");
+          box.removeAttribute("data-less");
+          cut = shown && box.scrollHeight > box.clientHeight + half;
+          box.setAttribute("data-open", "");
+        } else cut = shown && box.scrollTop + box.clientHeight < box.scrollHeight - half;
+        if ((!open && cut) !== box.hasAttribute("data-more")) box.toggleAttribute("data-more", !open && cut);
+        if ((open && cut) !== box.hasAttribute("data-less")) box.toggleAttribute("data-less", open && cut);
+        var b = box.nextElementSibling && box.nextElementSibling.firstChild;
+        if (b && b.classList && b.classList.contains("op1-more-b") && b.getAttribute("aria-expanded") !== String(open)) {
+          b.setAttribute("aria-expanded", String(open));
+          b.firstChild.textContent = open ? "less" : "more";
+          b.lastChild.textContent = open ? " ↑" : " ↓";
+        }
       }
       // the packet pane (a phone's scrolls: player.css), each time it is written or shown
       function fitPkt(p) {
@@ -1299,6 +1325,18 @@
           var room = Math.ceil(f.height + Math.max(0, view().bottom - (f.bottom + lift)) + 8);
           if (room > 8) root.style.paddingBottom = (pad0 + room) + "px";
         };
+        // ... and, while the bar shows, the page's scroll-padding-bottom is its room and a gap:
+        // what the browser scrolls into view (a link, find in page, the keyboard's focus, Page
+        // Down and Space, which page by the view less its scroll-padding) comes to rest above the
+        // bar, not under it (at 1366x768 a page step left ch.8's "if2 150.0.0.1" Uplinks row
+        // under the bar, and the next one under the page's header).  The largest of the page's
+        // shown bars' (one player's bar hiding leaves another's), set where the page scrolls.
+        var scrollPad = function () {
+          var el = scroller || document.scrollingElement || document.documentElement, most = 0;
+          floater.__op1Pad = floater.hidden ? 0 : Math.ceil(barRoom(view()) + 8);
+          document.querySelectorAll(".op1-float").forEach(function (f) { most = Math.max(most, f.__op1Pad || 0); });
+          el.style.scrollPaddingBottom = most ? most + "px" : "";
+        };
         // The player ends above the foot of the view (scrolled on past it, the reader on the
         // tables' tab or already in the text after it): the bar rides up with the player's foot,
         // in the room the player keeps for it there (reserve), as a sticky footer stays in its
@@ -1335,6 +1373,7 @@
             own.focus({preventScroll: true});
           }
           floater.hidden = hide;
+          if (hide) scrollPad();
           if (!hide) {
             // A "fixed" bar is fixed to the window only when no ancestor makes itself the bar's
             // containing block (CSS contain, transform, filter): a panel that scrolls with
@@ -1356,6 +1395,7 @@
             if (over()) floater.classList.add("op1-float-wrap");
             reserve();
             dock();
+            scrollPad();
             keepAbove(document.activeElement);     // the bar came over the focus
           }
         };
@@ -1369,10 +1409,14 @@
         document.addEventListener("scroll", function (ev) {
           if (ev.target !== document && ev.target.contains && ev.target.contains(root)) soon();
         }, {passive: true, capture: true});
-        window.addEventListener("resize", function () { if (!floater.hidden) reserve(); soon(); });
+        window.addEventListener("resize", function () { if (!floater.hidden) { reserve(); scrollPad(); } soon(); });
         // a box outside the player taking or losing the focus (typing: the bar gives way), and one
         // growing down into the bar's place as lines are typed (a notebook's editor: no scroll)
         document.addEventListener("focusin", soon);
+        // (focus going to a box typed into where the bar sits: the bar hidden at once, not at the
+        // next frame -- a key typed before it had the caret scrolled up above the bar's room, the
+        // page's scroll-padding, on a loaded machine)
+        document.addEventListener("focusin", function () { if (!floater.hidden && typing(view())) toggle(true); });
         document.addEventListener("focusout", function () { setTimeout(soon, 0); });
         document.addEventListener("input", soon, true);
         document.addEventListener("keyup", soon, true);

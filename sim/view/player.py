@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import functools
 import json
+import math
 import re
 import zlib
 from pathlib import Path
@@ -351,20 +352,25 @@ LEGEND = ('<p class="op1-legend"><b>iif</b>: the interface the packet came in on
           'lookups in the routing table (the <b>FIB</b>, forwarding information base) · '
           '<b>ct 1</b>: conntrack entry 1, the router\'s record of one connection and its NAT binding</p>')
 
-#: The smallest text a zoomed diagram shows, in CSS px (a phone: see ``zoomable``).
-MIN_TEXT_PX = 10.5
+#: The smallest text a zoomed diagram shows, in CSS px (a phone: see ``zoomable``); on the
+#: narrowest phones (under 350 px: a 320 px one) one shrinks to fit its box down to MIN_TEXT_PX_S.
+#: (At 10.5 the phone's network drawing read 10.5 to 11.5 px at 360 px: too small without zooming.)
+MIN_TEXT_PX = 12
+MIN_TEXT_PX_S = 11
 
 
 def zoomable(svg: str) -> str:
     """A graphviz SVG with ``--op1-zw``: the width (CSS px) at which its smallest text is
-    ``MIN_TEXT_PX``.  On a narrow screen the player shows it at that width in a scrolling
-    box (centred on the packet) instead of shrinking it until nothing can be read."""
+    ``MIN_TEXT_PX``, and ``--op1-zw1``, at which it is ``MIN_TEXT_PX_S``.  On a narrow screen
+    the player shows it at that width in a scrolling box (centred on the packet) instead of
+    shrinking it until nothing can be read (player.css)."""
     sizes = [float(x) for x in re.findall(r'font-size="([\d.]+)"', svg)]
     m = re.search(r'viewBox="[-\d.]+ [-\d.]+ ([\d.]+) [\d.]+"', svg)
     if not sizes or m is None:
         return svg
-    width = float(m.group(1)) * MIN_TEXT_PX / min(sizes)
-    return svg.replace("<svg ", f'<svg style="--op1-zw:{width:.0f}px" ', 1)
+    width = float(m.group(1)) / min(sizes)
+    return svg.replace("<svg ", f'<svg style="--op1-zw:{math.ceil(width * MIN_TEXT_PX)}px;'
+                       f'--op1-zw1:{math.ceil(width * MIN_TEXT_PX_S)}px" ', 1)
 
 
 def changed_html(result, snap) -> str:

@@ -56,7 +56,9 @@ def topology_dot(result, narrow: bool = False) -> str:
     lines = ["graph topo {", f"rankdir={'TB' if narrow else 'LR'}; nodesep=0.5; ranksep={0.15 if narrow else 0.4}; pad=0.1;",
              f'node [fontname={q(FONT)} fontsize=12 penwidth=1.5 style=filled fillcolor="#ffffff"'
              + (' height=0.3 margin="0.11,0.03"' if narrow else "") + "];",
-             f"edge [fontname={q(FONT)} fontsize=11 penwidth=2];"]
+             # (a phone's, top to bottom, every word 12 px: shown at its own size in a 360 px phone's
+             # box, player.py zoomable; at 11 the uplinks' addresses and "LAN" were 10.5 CSS px)
+             f"edge [fontname={q(FONT)} fontsize={12 if narrow else 11} penwidth=2];"]
     rooms = counter_rooms(result)
     filt = {}
     for name, node in net.nodes.items():
@@ -115,12 +117,12 @@ def topology_dot(result, narrow: bool = False) -> str:
             hub = lname
             shape = 'shape=box style="rounded,filled" width=0.45 height=0.22' if narrow else "shape=circle width=0.45"
             lines.append(f"{q(hub)} [id={q('n_' + hub)} {shape} fixedsize=true "
-                         f"label={q(lname.upper())} fontsize=11];")
+                         f"label={q(lname.upper())} fontsize={12 if narrow else 11}];")
             router_end = [e for e in ends if e[0] == "router"]
             for node, dev, addr in ends:
                 if node == "router":
                     lines.append(f"{q(hub)} -- {q(node)} [id={q(f'e_{lname}_{node}')} color=\"#555555\" "
-                                 f"label={q(dev + ' ' + addr)} fontsize=11];")
+                                 f"label={q(dev + ' ' + addr)} fontsize={12 if narrow else 11}];")
                 else:
                     lines.append(f"{q(node)} -- {q(hub)} [id={q(f'e_{lname}_{node}')} color=\"#555555\"];")
             del router_end
@@ -208,7 +210,7 @@ def base_svg(result, narrow: bool = False) -> str:
 
 def _finish(svg: str, result, narrow: bool = False) -> str:
     cls = "op1-topo op1-topo-n" if narrow else "op1-topo"
-    svg = svg.replace("<svg ", f'<svg class="{cls}" role="group" aria-label="network diagram" ', 1)
+    svg = svg.replace("<svg ", f'<svg class="{cls}" role="group" aria-label="Network" ', 1)
     # mark each uplink's counter text so a step can set it (laid out at its widest: counter_rooms)
     rooms = counter_rooms(result)
     for lname in result.net.links:
@@ -216,11 +218,11 @@ def _finish(svg: str, result, narrow: bool = False) -> str:
             continue
         room, fails = rooms.get(lname, ("↑0 ↓0", False))
         svg = re.sub(rf'(<g data-el="e_{lname}"[^>]*>.*?)<text ([^>]*)>{re.escape(h(room))}</text>',
-                     lambda m: f'{m.group(1)}<text class="op1-cnt" data-el="c_{lname}" {m.group(2)}>↑0 ↓0</text>',
+                     lambda m: f'{m.group(1)}<text class="op1-cnt" data-el="c_{lname}" aria-hidden="true" {m.group(2)}>↑0 ↓0</text>',
                      svg, count=1, flags=re.S)
         if fails:
             svg = re.sub(rf'(<g data-el="e_{lname}"[^>]*>.*?)<text ([^>]*)>✖ down</text>',
-                         lambda m: f'{m.group(1)}<text class="op1-cnt" data-el="d_{lname}" {m.group(2)}></text>',
+                         lambda m: f'{m.group(1)}<text class="op1-cnt" data-el="d_{lname}" aria-hidden="true" {m.group(2)}></text>',
                          svg, count=1, flags=re.S)
     svg = svg.replace("<g data-el=\"graph0\"", STYLE + "<g data-el=\"graph0\"", 1)
     # a band under the drawing for the packet tag, so it never hides a label
@@ -318,7 +320,29 @@ def topo_frame(result, step: int, counts: dict | None = None) -> dict:
     for link in _failed_links(result, a):             # (its own line under the counter)
         if f"c_{link}" in cnt:
             cnt[f"d_{link}"] = "✖ down" if link in down else ""
-    return {"hl": {k: v for k, v in hl.items() if k in geo}, "tag": tag, "tagn": tagn, "cnt": cnt}
+    return {"hl": {k: v for k, v in hl.items() if k in geo}, "tag": tag, "tagn": tagn, "cnt": cnt,
+            "name": _name(result, e, counts, down)}
+
+
+def _name(result, e, counts: dict, down: set) -> str:
+    """The drawing's accessible name at event ``e``: where the packet is, then each uplink's
+    counters in words ("↑0 ↓2" was read as "up arrow 0 down arrow 2"), as the drawing shows them."""
+    nodes = result.net.nodes
+    title = lambda n: nodes[n].title if n in nodes else n          # noqa: E731
+    pkt, f = e.pkt, info_of(e)
+    what = short_name(pkt) if pkt is not None else "packet"
+    if e.ev is Ev.HOP:
+        where = f"{what} on {e.node}, {title(endpoint_node(f['from']))} to {title(endpoint_node(f['to']))}"
+    elif e.ev is Ev.DROP and e.node in nodes:
+        where = f"{what} dropped at {title(e.node)}: {f.get('reason', 'dropped')}"
+    elif pkt is not None and e.node in nodes:
+        where = f"{what} at {title(e.node)}"
+    elif e.node in nodes:
+        where = f"at {title(e.node)}"
+    else:
+        where = "no packet shown"
+    said = [f"{l} sent {u}, received {d}" + (", down" if l in down else "") for l, (u, d) in counts.items()]
+    return "Network: " + where + ("; " + "; ".join(said) if said else "")
 
 
 def _geometry(a, svg, narrow: bool = False) -> dict:
@@ -422,6 +446,8 @@ def apply(svg: str, frame: dict) -> str:
     for el, text in frame["cnt"].items():
         svg = re.sub(rf'(<text class="op1-cnt" data-el="{re.escape(el)}"[^>]*>)[^<]*(</text>)',
                      lambda m: m.group(1) + h(text) + m.group(2), svg, count=1)
+    if frame.get("name"):
+        svg = svg.replace('role="group" aria-label="Network"', f'role="group" aria-label="{h(frame["name"])}"', 1)
     narrow = 'class="op1-topo op1-topo-n"' in svg
     if frame["tagn" if narrow else "tag"]:
         x, y, w, text, cls, *a = frame["tagn" if narrow else "tag"]
