@@ -63,6 +63,15 @@ def forget_unmarked_runs(build: Path) -> bool:
     return gone
 
 
+def stamped(html: str, built: str) -> str:
+    """``html`` (a replay's page) saying the build's version in ``<meta name="op1-built">``, as
+    every chapter does (page_context)."""
+    import re
+    meta = f'<meta name="op1-built" content="{built}">'
+    html = re.sub(r'<meta name="op1-built" content="[^"]*">', "", html)
+    return html.replace("<head>", "<head>" + meta, 1)
+
+
 def setup(app):
     def config_inited(app, config):
         import sys
@@ -90,8 +99,16 @@ def setup(app):
             if not (src / f.name).exists():
                 f.unlink()
         for f in src.glob("*.html"):
-            if not (dst / f.name).exists() or (dst / f.name).stat().st_mtime < f.stat().st_mtime:
-                shutil.copy2(f, dst / f.name)
+            # each with this build's version, as the chapters carry it: the site's service worker
+            # keeps a web page offline only if it says so (a captive portal's sign-in page, sent
+            # for a replay's address, is not kept as the replay); a replay is made once and kept
+            # from build to build, so the version is put in as it goes into the site
+            # (not the folder's own index page, "Nothing here", which is no page to keep)
+            text = f.read_text(encoding="utf-8")
+            if f.name != "index.html":
+                text = stamped(text, app.op1_built)
+            if not (dst / f.name).exists() or (dst / f.name).read_text(encoding="utf-8") != text:
+                (dst / f.name).write_text(text, encoding="utf-8")
 
     def footer(app, config):
         # the version of the repository the site was built from, the same on every page of one

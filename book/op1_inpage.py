@@ -433,11 +433,12 @@ def install() -> list[Path]:
 
 
 def fetched_bytes() -> int:
-    """What the first Run fetches: Pyodide, Graphviz, the worker, the archives."""
-    files = [*(NODE / "pyodide" / f for f in PYODIDE_FILES), wasm_gz(), GRAPHVIZ, LIVE_SRC / "worker.js",
-             python_snapshot(), stdlib_zip()]
+    """What the first Run fetches and counts as it arrives (the panel's "3.1 of 16.3 MB"): Pyodide,
+    Graphviz, the archives, the manifest.  Not the worker's own script, which the browser fetches
+    before the worker counts anything (the count ended short of its total, "16.2 of 16.3 MB")."""
+    files = [*(NODE / "pyodide" / f for f in PYODIDE_FILES), wasm_gz(), GRAPHVIZ, python_snapshot(), stdlib_zip()]
     return (sum(f.stat().st_size for f in files if f.exists()) + len(sim_archive()) + len(scapy_archive())
-            + len(lock_file()))
+            + len(lock_file()) + len(manifest_bytes()))
 
 
 def shipped_js(src: Path) -> bytes:
@@ -470,28 +471,66 @@ def build_live(dest: Path) -> dict:
     _copy(python_snapshot(), dest / SNAPSHOT)
     for old in dest.glob("scapy-*.whl"):            # the whole wheel, shipped before scapy.zip
         old.unlink()
+    _write(dest / "manifest.json", manifest_bytes())
+    return json.loads(manifest_bytes())
+
+
+def manifest_bytes() -> bytes:
+    """The live files' manifest.json: the archives the worker unpacks, the snapshot, sim.zip's key."""
     # scapy is first imported when a packet is drawn: the worker unpacks it after the first frame
     manifest = {"archives": [{"file": "sim.zip"}, {"file": "scapy.zip", "later": True}], "snapshot": SNAPSHOT,
                 "sim": sim_key()}
-    _write(dest / "manifest.json", json.dumps(manifest, indent=1).encode() + b"\n")
-    return manifest
+    return json.dumps(manifest, indent=1).encode() + b"\n"
 
 
 # -- the service worker -------------------------------------------------------------------------------
 
 SW = "sw.js"
+#: "Save the book for offline reading", a line at the foot of every page once the worker is
+#: active: the worker keeps every page of the book (not the live runtime) and says how many of
+#: them are on the device, in a status line after the button (a polite live region, there before
+#: it speaks: a screen reader says each of its words; the focus stays on the button).  A page
+#: loaded past the worker (a forced reload) has none to ask: the line says so.
+SAVE_CONTROL = (
+    "function op1Save() { var f = document.querySelector('.bd-footer-content__inner') || "
+    "document.querySelector('footer'); if (!f || document.querySelector('.op1-save')) return; "
+    "var p = document.createElement('p'), b = document.createElement('button'), s = document.createElement('span'); "
+    "p.className = 'op1-save footer-item'; b.type = 'button'; b.textContent = 'Save the book for offline reading'; "
+    "b.style.cssText = 'font:inherit;padding:.25em .6em;min-height:24px'; "
+    "s.className = 'op1-save-said'; s.setAttribute('role', 'status'); "
+    "b.onclick = function () { var w = navigator.serviceWorker.controller; if (!w) { s.textContent = ' This page was "
+    "loaded without the book\u2019s offline copies (a forced reload): reload it, and press again.'; return; } "
+    "s.textContent = ' Saving the book\u2019s pages\u2026'; var c = new MessageChannel(); "
+    "c.port1.onmessage = function (e) { s.textContent = ' ' + (e.data.newer ? 'A new version of the book is "
+    "being installed: reload the page, and press again.' : e.data.saved === e.data.of ? 'All ' + e.data.of + "
+    "' pages of the book are on this device: they open offline.' : e.data.saved + ' of ' + e.data.of + "
+    "' pages saved: the others did not come from the book\u2019s site (the device is offline, or the network "
+    "asks to sign in first); connect, and press again.'); }; "
+    "w.postMessage({save: true}, [c.port2]); }; "
+    "p.appendChild(b); p.appendChild(s); f.appendChild(p); }")
 #: what each page runs to register it (``%s``: its URL, relative to the page)
 SW_REGISTER = ("if ('serviceWorker' in navigator && location.protocol !== 'file:') addEventListener('load', "
                "function () { navigator.serviceWorker.register(%s).then(function () { "
                "return navigator.serviceWorker.ready; }).then(function (r) { r.active.postMessage({keep: "
                "[location.href.split('#')[0]].concat(performance.getEntriesByType('resource').map("
-               "function (e) { return e.name; }))}); }).catch(function (e) { "
-               "console.info('no service worker: the site works online only (' + e.message + ')'); }); });")
+               "function (e) { return e.name; }))}); "
+               # (and what the page loads after that: a favicon asked for late, on a loaded machine
+               # after the list was sent, and by the browser itself, not through the worker)
+               "if (window.PerformanceObserver) new PerformanceObserver(function (l) { "
+               "var w = navigator.serviceWorker.controller || r.active; "
+               "if (w) w.postMessage({keep: l.getEntries().map(function (e) { return e.name; })}); "
+               "}).observe({type: 'resource'}); "
+               "op1Save(); }).catch(function (e) { "
+               "console.info('no service worker: the site works online only (' + e.message + ')'); }); });"
+               + SAVE_CONTROL)
 
 
-def service_worker(built: str, live: Path) -> str:
+def service_worker(built: str, live: Path, pages: list[str] = ()) -> str:
     """book/_live/sw.js with its build: the version the pages' footer says (``built``) and a digest
-    of the live files of ``live`` (a build of changed files at the same commit is another build)."""
+    of the live files of ``live`` (a build of changed files at the same commit is another build);
+    the version alone (VERSION: a web page is kept only if its <meta name="op1-built"> says it);
+    and the book's ``pages`` (from the site's root, in the book's order), which "Save the book for
+    offline reading" keeps."""
     import hashlib
     digest = hashlib.sha256()
     for f in sorted(p for p in live.rglob("*") if p.is_file()):
@@ -500,14 +539,31 @@ def service_worker(built: str, live: Path) -> str:
         if st.st_size < 1_000_000:                  # (the big files are named by their size: Pyodide's)
             digest.update(f.read_bytes())
     text = (LIVE_SRC / SW).read_text()
-    return text.replace("__OP1_BUILD__", f"{built}-{digest.hexdigest()[:12]}")
+    return (text.replace("__OP1_BUILD__", f"{built}-{digest.hexdigest()[:12]}").replace("__OP1_VERSION__", built)
+            .replace("__OP1_PAGES__", json.dumps(list(pages))))
 
 
-def write_service_worker(outdir: Path, built: str) -> Path:
+def write_service_worker(outdir: Path, built: str, pages: list[str] = ()) -> Path:
     """The service worker at the site's root (its scope: every page)."""
     dst = outdir / SW
-    _write(dst, service_worker(built, outdir / STATIC).encode())
+    _write(dst, service_worker(built, outdir / STATIC, pages).encode())
     return dst
+
+
+def book_pages(env, builder) -> list[str]:
+    """Every page of the book, as the site's root names it: the table of contents' order from
+    its first page, then any page it does not list."""
+    order: list[str] = []
+
+    def walk(doc):
+        if doc in order:
+            return
+        order.append(doc)
+        for child in env.toctree_includes.get(doc, []):
+            walk(child)
+    walk(env.config.root_doc)
+    order += sorted(set(env.found_docs) - set(order))
+    return [builder.get_target_uri(d) for d in order if d in env.found_docs]
 
 
 # -- Sphinx ------------------------------------------------------------------------------------------
@@ -569,7 +625,8 @@ def setup(app):
                 build_live(Path(app.outdir) / STATIC)
             except LiveBuildError as e:
                 raise ExtensionError(str(e)) from None
-            write_service_worker(Path(app.outdir), getattr(app, "op1_built", "unknown"))
+            write_service_worker(Path(app.outdir), getattr(app, "op1_built", "unknown"),
+                                 book_pages(app.env, app.builder))
 
     app.connect("doctree-read", doctree_read)
     app.connect("doctree-resolved", doctree_resolved)
