@@ -92,6 +92,12 @@ BAD = [
     {"delay_ms": "0.0001"}, {"delay_ms": "0"}, {"delay_ms": "10000.5"}, {"delay_ms": "1234567.5,1"},
     {"down_at": "soon"}, {"down_at": "-1"}, {"down_at": "0.0000001"}, {"down_at": "86401"},
     {"read_timeout": "0"}, {"read_timeout": "x"},
+    # the line's return: its own box, then after the failure (the failure's box, or the page's
+    # value for it when that box is refused)
+    {"up_at": "soon"}, {"up_at": "0"}, {"up_at": "86400.5"}, {"up_at": "2"}, {"up_at": "0.0000123"},
+    {"down_at": "1.5", "up_at": "1"}, {"down_at": "1.5", "up_at": "1.5"}, {"down_at": "1.5", "up_at": "1.5000001"},
+    {"down_at": "0.00005", "up_at": "0.000015"}, {"down_at": "2.123456789", "up_at": "0.25"},
+    {"down_at": "soon", "up_at": "3"}, {"down_at": "none", "up_at": "4.75"},
     {"down_kbit": "fast", "weights": "0", "down_at": "later", "seed": "-1"},
 ]
 
@@ -170,13 +176,40 @@ def test_good_list_values_are_not_refused_by_the_page(built):
     with _chapter(built, "06-equalize-nat") as (ctx, pg, url):
         ctx.route("**/op1-live/worker.js", lambda r: r.abort())
         for good in [{"down_kbit": " 1_000 , 512 "}, {"weights": "+3,\u00a010"}, {"delay_ms": "1e-3,.5"},
-                     {"down_at": " NONE "}, {"down_at": "1.5"}, {"uplinks": "3", "up_kbit": "1,2,3"}]:
+                     {"down_at": " NONE "}, {"down_at": "1.5"}, {"uplinks": "3", "up_kbit": "1,2,3"},
+                     {"down_at": "1.5", "up_at": "1.500001"}, {"down_at": "1.5", "up_at": " none "}, {"up_at": "none"}]:
             pg.goto(url, wait_until="load")
             _set(pg, good)
             pg.click("[data-live] [data-run]")
             pg.wait_for_function("/^Not run: (?!.*must)/.test(document.querySelector('[data-live] .op1-lp-status')"
                                  ".textContent)", timeout=30_000)
             assert pg.evaluate(REFUSED_JS) == {}, good
+
+
+def test_a_line_that_comes_back_is_a_box_of_the_panel_and_its_return_is_in_the_runs_summary():
+    """The panel offers ``up_at`` beside ``down_at`` (``python -m sim run --up-at``), read as the
+    command line reads it; the run's summary says when the line came back and what crossed it since."""
+    html = inpage.panel_html("equalize-nat", "../_static/op1-live/", "p", 1, seed=5, size=20000)
+    assert re.search(r'<label class="op1-lc" for="p-up_at">the line comes back at \(s\) <input type="text" data-text '
+                     r'id="p-up_at" name="up_at" value="none"', html)
+    assert "as --up-at" in html
+    got = json.loads(inpage.run("equalize-nat", "{}", json.dumps({"seed": 5, "size": 20000, "down_at": "0.05", "up_at": " 0.2 "}), "{}",
+                                json.dumps({"seed": 5, "size": 20000})))
+    assert "error" not in got, got
+    drawn = json.loads(inpage.draw("t", 200))
+    assert "if2's line came back at 0.2 s" in drawn["summary"], drawn["summary"]
+    assert drawn["changed"] == "a line fails at 0.05 s, the line comes back at 0.2 s"
+
+
+def test_the_progress_total_is_what_the_worker_counts(built):
+    """"3.1 of 16.4 MB received" counts what the worker fetches through its counter: every live
+    file but the worker's own script (the browser's, before it counts) and the page's; it read
+    "16.4 of 16.4 MB" at the end, short of its total by the worker's 17 kB."""
+    live = built / "_static" / "op1-live"
+    fetched = sum(f.stat().st_size for f in live.rglob("*")
+                  if f.is_file() and f.name not in ("worker.js", "panel.js", "panel.css"))
+    assert int(re.search(r'data-fetch-bytes="(\d+)"', (built / "book" / "06-equalize-nat.html").read_text()).group(1)) \
+        == fetched
 
 
 # -- a Run on a phone ----------------------------------------------------------------------------------
@@ -266,9 +299,16 @@ def test_offline_a_page_read_and_the_live_runtime_once_fetched_still_work(built)
         pg.wait_for_function("document.querySelector('[data-live] .op1-lp-run').hasAttribute('data-live-complete')",
                              timeout=300_000)
         # what the page loaded before the worker took it is kept too (the page said what it was)
-        pg.wait_for_function("""async () => { const c = await caches.open((await caches.keys()).find(k => k.startsWith('op1-')));
+        # (polled here: wait_for_function takes an async function's promise for a true value)
+        kept = """async () => { const k = (await caches.keys()).find(k => k.startsWith('op1-'));
+          if (!k) return false; const c = await caches.open(k);
           return !!(await c.match(location.href)) && !!(await c.match(new URL('../_static/op1-live/panel.css', location.href).href,
-                                                                     {ignoreSearch: true})); }""", timeout=60_000)
+                                                                     {ignoreSearch: true})); }"""
+        for _ in range(300):
+            if pg.evaluate(kept):
+                break
+            pg.wait_for_timeout(200)
+        assert pg.evaluate(kept)
         ctx.set_offline(True)
         try:
             pg.reload(wait_until="load")
@@ -282,3 +322,25 @@ def test_offline_a_page_read_and_the_live_runtime_once_fetched_still_work(built)
             assert "This page is not on this device yet" in pg.inner_text("h1")
         finally:
             ctx.set_offline(False)
+
+
+def test_a_page_opened_as_a_file_says_where_to_serve_the_book_from_and_this_pages_address(built):
+    """A student who double-clicked a chapter of a downloaded copy presses Run: the panel says to
+    serve the book, in which folder (the one that holds the site's root, not a build's
+    _build/html that a downloaded copy does not have), and the address this chapter then has."""
+    sync_playwright = _browser()
+    page = built / "book" / "06-equalize-nat.html"
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        try:
+            pg = b.new_page()
+            pg.goto(page.as_uri(), wait_until="load")
+            pg.click("[data-live] [data-run]")
+            pg.wait_for_function("/^Live runs need/.test(document.querySelector('[data-live] .op1-lp-status').textContent)",
+                                 timeout=60_000)
+            said = pg.text_content("[data-live] .op1-lp-status")
+        finally:
+            b.close()
+    assert f"in the folder {built.resolve()}/ run  python3 -m http.server  and open " \
+        "http://localhost:8000/book/06-equalize-nat.html " in said, said
+    assert "_build/html" not in said.replace(str(built.resolve()), ""), said

@@ -34,6 +34,19 @@
     return how;
   }
 
+  // A page opened as a file (a copy of the site downloaded, the build's _build/html): what to
+  // run, where (the folder of the site's root: the live files' folder is _static/op1-live/ in
+  // it), and this page's address once served.
+  function fileAdvice(base) {
+    var top = new URL("../../", base).href, here = location.href.split("#")[0].split("?")[0];
+    var page = here.indexOf(top) === 0 ? here.slice(top.length) : "";
+    // (on Windows: /C:/Users/... is C:/Users/...)
+    var folder = decodeURIComponent(new URL(top).pathname).replace(/^\/([A-Za-z]:)/, "$1");
+    return "Live runs need the book served, not opened as a file. In a terminal, in the folder " +
+      folder + " run  python3 -m http.server  and open http://localhost:8000/" + page +
+      " (a page opened as a file may not load the simulator's files).";
+  }
+
   // A Run's outcome (or a refusal), in a panel: shown on its status line and said, once, by its
   // live region (.op1-lp-said).  The status line shows the stages too, and is no live region: a
   // first Run told a screen reader six lines, a stage each.  The region is emptied first, and
@@ -164,17 +177,16 @@
     return worker;
   }
 
-  // A failure's words, with what the reader can do first when the device is offline: the runner's
-  // files come from the site on a first Run, and are kept on the device after it (the site's
-  // service worker, sw.js: a Run offline then works); offline, before that first Run, they are
-  // not there yet
-  function offline(why) {
+  // A failure's words (``lead`` + ``why`` + ``tail``), or, when the device is offline, what the
+  // reader can do: the runner's files come from the site on a first Run, and are kept on the
+  // device after it (the site's service worker, sw.js: a Run offline then works); offline, before
+  // that first Run, they are not there yet (the files that could not be loaded: not news then)
+  function offline(lead, why, tail) {
     return navigator.onLine === false
-      ? "this device is offline, and the live runner's files are not on it yet (a first Run online fetches " +
-        "them from the site, " + ((parseInt(document.querySelector("[data-live]").getAttribute("data-fetch-bytes"), 10)
-        || 0) / 1e6).toFixed(0) + " MB, and the device keeps them for Runs offline): connect first; the replays " +
-        "and exercises already on this page work without a connection (" + why + ")"
-      : why;
+      ? "Offline: the simulator (" + ((parseInt(document.querySelector("[data-live]").getAttribute("data-fetch-bytes"),
+        10) || 0) / 1e6).toFixed(0) + " MB) is not on this device yet. Connect and press Run once; after that it " +
+        "works offline. The replays and exercises on this page work now."
+      : lead + why + tail;
   }
 
   // The worker let go (it failed, or went silent): every Run waiting for it told ``why``, and
@@ -193,7 +205,7 @@
       var box = shown[id], root = box && box.closest("[data-live]");
       later({id: id, fillFail: why});
       if (root && running.indexOf(root) < 0) {
-        tell(root, "Not every step drawn: " + offline(why) + "; press Run to run it again.");
+        tell(root, offline("Not every step drawn: ", why, "; press Run to run it again."));
       }
     });
     owed = {};
@@ -278,13 +290,23 @@
   }
 
   // The new run's box brought into view when it is not (on a phone it came below the fold, under
-  // the form, and nothing moved): at once for a reader who asks for reduced motion.  The focus
-  // stays where it is (on Run); the live region says the outcome.
+  // the form, and nothing moved): at once for a reader who asks for reduced motion.  True when it
+  // moved the page: the focus, in the form, is then off the screen, and is taken to the run's
+  // heading once the live region has said the outcome (land).
   function bringIntoView(box) {
     var r = box.getBoundingClientRect(), h = window.innerHeight || document.documentElement.clientHeight;
-    if (r.top >= 0 && r.top < h * 0.75) return;
+    if (r.top >= 0 && r.top < h * 0.75) return false;
     var still = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
     box.scrollIntoView({block: "start", behavior: still ? "auto" : "smooth"});
+    return true;
+  }
+  function land(box, form) {
+    var head = box.querySelector(".op1-lp-sumh, h2, h3, h4");
+    if (!head || !form.contains(document.activeElement)) return;
+    setTimeout(function () {
+      head.setAttribute("tabindex", "-1");
+      head.focus({preventScroll: true});
+    }, 100);
   }
 
   function setUp(root) {
@@ -470,6 +492,11 @@
     function pyInt(t) {
       return INT.test(t) ? Number(t.replace(TRIM, "").replace(/_/g, "")) : null;
     }
+    // a float as Python's repr writes it, in the range of the boxes (1e-05, not 0.00001), and :g
+    function floatRepr(v) {
+      return v && Math.abs(v) < 1e-4 ? v.toExponential().replace(/e([+-])(\d)$/, "e$10$2") : String(v);
+    }
+    function pyG(v) { return floatRepr(Number(v.toPrecision(6))); }
     function within(v, r) {
       return (r.loExcluded ? r.lo < v : r.lo <= v) && v <= r.hi && !(r.tick !== null && 0 < v && v < r.tick);
     }
@@ -477,7 +504,7 @@
     function fmtValue(v) {
       if (Number.isInteger(v) && Math.abs(v) < 1e15) return String(v);
       var exp = parseInt(v.toExponential(5).split("e")[1], 10);
-      if (exp < -4 || exp >= 6) return String(v);
+      if (exp < -4 || exp >= 6) return floatRepr(v);
       return v.toFixed(Math.max(0, 5 - exp)).replace(/\.?0+$/, "");
     }
     function badTexts() {
@@ -518,6 +545,20 @@
                      ": give one value for every uplink" + (n !== 1 ? ", or " + n + ", one per uplink" : "")});
         }
       });
+      // the line's return: with no failure, or not after it, refused in the simulator's words
+      // (inpage._up_at_words), against the failure's box, or its page's value when that box is refused
+      var ua = rules.up_at, ub = form.elements.up_at, db = form.elements.down_at;
+      var has = function (p) { return errs.some(function (e) { return e.param === p; }); };
+      var secs = function (t) { return t.replace(TRIM, "").toLowerCase() === "none" ? null : pyFloat(t); };
+      if (ua && ua.after && ub && db && !ub.disabled && !has("up_at")) {
+        var u = secs(ub.value), d = secs(has("down_at") ? db.defaultValue : db.value), why = null;
+        if (u === null) return errs;
+        if (d === null) why = ua.after.none.replace("{up}", fmtValue(u));
+        else if (!(d < u && Math.floor(u * 1e6) > Math.floor(d * 1e6))) {
+          why = ua.after.order.replace("{up}", Number.isInteger(u) ? String(u) : floatRepr(u)).replace(/\{down\}/g, pyG(d));
+        }
+        if (why) errs.push({param: "up_at", message: why});
+      }
       return errs;
     }
     // a string as Python's repr writes it (the simulator's words for a box that holds no number)
@@ -532,9 +573,7 @@
     form.addEventListener("submit", function (ev) {
       ev.preventDefault();
       if (location.protocol === "file:") {
-        tell(root, "Live runs need the book served, not opened as a file: in the book's folder " +
-          "(_build/html) run  python3 -m http.server  and open http://localhost:8000/ (browsers fetch no " +
-          "WebAssembly for a file:// page).");
+        tell(root, fileAdvice(base));
         return;
       }
       if (!canRun()) {
@@ -574,7 +613,7 @@
         got.textContent = "";                           // (no count of bytes left beside a failure)
         if (m.error) { refuse(m); return true; }
         if (m.fail) {
-          tell(root, "Not run: " + offline(m.fail) + (m.retry ? "; press Run to try again." : ""));
+          tell(root, offline("Not run: ", m.fail, m.retry ? "; press Run to try again." : ""));
           return true;
         }
         runs = n;
@@ -587,7 +626,7 @@
         Array.prototype.forEach.call(out.children, fold);
         out.insertBefore(box, out.firstChild);
         shown[id] = box;
-        bringIntoView(box);
+        var moved = bringIntoView(box);
         owed[id] = {root: root, stage: "drawing the replay's steps", net: false};
         box.addEventListener("op1-need", function (ev) { if (worker) worker.postMessage({id: id, need: ev.detail}); });
         var said = "Run " + n + ": " + m.events + " events, simulated in " + m.runMs + " ms; ";
@@ -610,6 +649,7 @@
           if (!box.isConnected || last !== id) return;      // a newer Run has the status line
           tell(root, "Run " + n + ": " + (m.changed || "the page's values") + "; " +
             (m.outcome ? m.outcome + "; " : "") + "replay shown after " + took + " s.");
+          if (moved) land(box, form);
         };
         // (or a replay that could not start: its player says why in data-op1-failed)
         var broken = function () {
@@ -617,6 +657,7 @@
           if (!box.isConnected || last !== id) return;
           var why = player.getAttribute("data-op1-failed");
           tell(root, said + "not shown: " + why.charAt(0).toLowerCase() + why.slice(1));
+          if (moved) land(box, form);
         };
         if (player && window.MutationObserver) {
           seen = new MutationObserver(function () {

@@ -157,6 +157,8 @@ def text_rules(names) -> dict:
             lo, hi, lo_excluded = scenarios.NULLABLE_BOUNDS[name]
             out[name] = {"kind": "seconds", "lo": lo, "hi": hi, "loExcluded": lo_excluded, "integers": False,
                          "tick": scenarios.tick_of(name), "wants": wants}
+            if name == "up_at":
+                out[name]["after"] = _up_at_words()
             continue
         lo, hi, lo_excluded, integers = scenarios.LIST_BOUNDS[name]
         most = scenarios.MAX_UPLINKS
@@ -165,6 +167,23 @@ def text_rules(names) -> dict:
                      "tooMany": refusal(",".join(["1"] * (most + 1))).rsplit(" ", 1)[0],
                      "said": box_name(name)}
     return out
+
+
+def _up_at_words() -> dict:
+    """The simulator's refusals of a return that comes with no failure, or not after it
+    (``Params._check_up_at``), in the boxes' words, for the page's script: ``{"none", "order"}``,
+    each with ``{up}`` where the return's seconds go and ``{down}`` the failure's."""
+    from types import SimpleNamespace
+    from .live import box_words
+    up, down = 1234.5, 2345.5                  # (written alike by each of its formats)
+
+    def refusal(down_at):
+        try:
+            scenarios.Params._check_up_at(SimpleNamespace(up_at=up, down_at=down_at))
+        except scenarios.ParamError as e:
+            return box_words(str(e)).replace(f"{down:g}", "{down}").replace(f"{up:g}", "{up}")
+        raise AssertionError(f"up_at {up} after down_at {down_at} taken")    # (never: both refused)
+    return {"none": refusal(None), "order": refusal(down)}
 
 
 KEEP_RUNS = 4                   # replays a panel keeps; the oldest goes when another comes
@@ -201,7 +220,8 @@ def panel_html(scenario: str, base: str, uid: str, fetch_bytes: int, max_steps: 
             f'data-base="{h(base)}" data-keep="{KEEP_RUNS}" aria-labelledby="{uid}-h">'
             f'<h3 class="op1-lp-h" id="{uid}-h">Run it here, in this page</h3>'
             f'<p class="op1-lp-note">The simulator runs in your browser (Python compiled to '
-            f'WebAssembly, {fetch_bytes / 1e6:.0f} MB, fetched when you first change a parameter or press Run). Choose the parameters of '
+            f'WebAssembly, {fetch_bytes / 1e6:.0f} MB, fetched when you first change a parameter or press Run, '
+            f'then kept on this device for offline use). Choose the parameters of '
             f'<code>{h(scenario)}</code> and press Run: a replay of the new run appears below, '
             f'the newest first; the last {KEEP_RUNS} are kept.{said}</p>'
             # autocomplete off, every box of it: a page the browser reloads on Back shows the page's
@@ -330,7 +350,7 @@ def _refused(bad: list) -> str:
 
 
 #: what ``changed_words`` says first when it was changed: a line's failure
-FIRST_SAID = ("down_at", "down_uplink")
+FIRST_SAID = ("down_at", "down_uplink", "up_at")
 
 
 def changed_words(result, preset: dict, most: int = 3) -> str:

@@ -45,13 +45,14 @@ AHEAD = 16                   # router diagrams drawn per dot run once the reader
 SEED_MAX = 2**53 - 1         # the seed box's bound: the largest integer a browser holds exactly
 CONNECTIONS_MAX = 8          # the connections box's bound: more parallel downloads take too long in a page
 #: the boxes whose text the run reads as ``python -m sim run`` reads its options: the per-uplink
-#: lists (``--down-kbit 2000,512``), the moment a line fails and the read timeout (``none``: no
-#: line fails, no read timeout), with the example each box's words give
+#: lists (``--down-kbit 2000,512``), the moment a line fails, the moment it comes back and the read
+#: timeout (``none``: no line fails, it never comes back, no read timeout), with the example each
+#: box's words give
 TEXT_BOXES = {"down_kbit": "2000,512", "up_kbit": "512,256", "delay_ms": "10,40", "weights": "2,1",
-              "down_at": "1.5", "read_timeout": "5"}
-NONE_WORD = "none"           # down_at's and read_timeout's word for None, the command line's (--down-at none)
+              "down_at": "1.5", "up_at": "3", "read_timeout": "5"}
+NONE_WORD = "none"           # the seconds boxes' word for None, the command line's (--down-at none)
 #: what ``none`` means in each box that takes it: the command line's words
-NONE_MEANS = {"down_at": "no line fails", "read_timeout": "no read timeout"}
+NONE_MEANS = {"down_at": "no line fails", "up_at": "the line never comes back", "read_timeout": "no read timeout"}
 #: each per-uplink list's unit as ``python -m sim run --help`` puts it before the list's range
 LIST_UNITS = {"down_kbit": "kbit/s", "up_kbit": "kbit/s", "delay_ms": "ms", "weights": "W"}
 #: what a choice's control is, said before the chosen value's line where that line alone names
@@ -63,7 +64,7 @@ CHOICE_LEADS = {"remote": "what a remote host does with a TCP segment of no conn
 #: ``python -m sim run``; a refusal names the box by its words and the option (``box_words``).
 LABELS = {"down_kbit": "download speed of each uplink (kbit/s)", "up_kbit": "upload speed of each uplink (kbit/s)",
           "delay_ms": "one-way delay of each uplink (ms)", "weights": "weight of each uplink",
-          "down_at": "a line fails at (s)", "down_uplink": "which uplink fails",
+          "down_at": "a line fails at (s)", "down_uplink": "which uplink fails", "up_at": "the line comes back at (s)",
           "read_timeout": "a download gives up after no data for (s)"}
 
 
@@ -305,11 +306,13 @@ def _list_hint(name: str) -> str:
 
 
 def _seconds_hint(name: str, what: str, none: str) -> str:
-    """What the down_at or read_timeout box is: ``what`` T, its range as ``--help`` gives it, an
-    example, and what ``none`` means (``none``)."""
+    """What a seconds box (down_at, up_at, read_timeout) is: ``what`` T, its range as ``--help``
+    gives it, an example, and what ``none`` means (``none``)."""
     from ..cli import _g
-    lo, hi = scenarios.NULLABLE_BOUNDS[name][:2]
-    span = f"0 or {_g(scenarios.tick_of(name))}..{_g(hi)}" if lo == 0 else f"{_g(lo)}..{_g(hi)}"
+    lo, hi, lo_excluded = scenarios.NULLABLE_BOUNDS[name]
+    tick = scenarios.tick_of(name)
+    span = (f"above 0, at most {_g(hi)}" if lo == 0 and lo_excluded else
+            f"0 or {_g(tick)}..{_g(hi)}" if lo == 0 else f"{_g(lo)}..{_g(hi)}")
     return f"{what} ({span}; like {TEXT_BOXES[name]}); {NONE_WORD}: {none}{_as(name)}"
 
 
@@ -361,6 +364,9 @@ def control_specs(p) -> list[dict]:
         {"name": "down_uplink", "label": LABELS["down_uplink"], "kind": "int", "value": p.down_uplink, "min": 1,
          "max": max(MAX_UPLINKS, p.down_uplink), "upto": "uplinks", "group": "lines",
          "hint": f"{scenarios.PARAM_HELP['down_uplink']}, at {box_name('down_at').split(' (')[0]}{_as('down_uplink')}"},
+        text("up_at", LABELS["up_at"], _seconds_hint(
+            "up_at", f"the line that failed comes back at T s, after {box_name('down_at').split(' (')[0]}: "
+                     f"{scenarios.PARAM_HELP['up_at']}", NONE_MEANS["up_at"])),
     ]
 
 
@@ -615,7 +621,7 @@ class LivePlayer:
         # (ems: some ten characters where a list is typed), never wider than the notebook's
         # column; in a phone's column the label goes above its box (the style below)
         inputs = {"uplinks": 4, "seed": 11, "size": 8, "subflows": 4, "down_uplink": 4, "connections": 4,
-                  "down_at": 6, "read_timeout": 6, "start_at": 6, "down_kbit": 10, "up_kbit": 10,
+                  "down_at": 6, "up_at": 6, "read_timeout": 6, "start_at": 6, "down_kbit": 10, "up_kbit": 10,
                   "delay_ms": 8, "weights": 6}
 
         def widget(s):                     # one widget per control_specs entry
