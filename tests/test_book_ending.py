@@ -70,8 +70,10 @@ def test_ch10_says_where_it_opens_why_its_recipe_and_not_chapter_9s_hash():
 
 
 def test_ch10_ends_with_what_to_do_on_a_two_uplink_nat_router_today():
-    summary = section(raw("10-two-links.md"), "## Summary")
-    b = box(summary, "On a two-uplink NAT router today")
+    text = raw("10-two-links.md")
+    summary = section(text, "## Summary")
+    # a section of its own after the summary, in the page's contents (an engineer looked for it)
+    b = box(section(text, "## On a two-uplink NAT router today"), "On a two-uplink NAT router today")
     items = re.findall(r"^\d\. \*\*(.+?)\*\*", b, re.M)
     assert len(items) == 5, items
     b = folded(b)
@@ -80,13 +82,18 @@ def test_ch10_ends_with_what_to_do_on_a_two_uplink_nat_router_today():
                    "this chapter's recipe", "MPTCP", "`ignore_routes_with_linkdown`", "Deploying it"):
         assert needle in b, needle
     # its numbers are the simulator's: the cell before it runs chapter 9's echo and chapter 7's pings
-    cell = summary[:summary.index("```{admonition} On a two-uplink NAT router today")]
+    cell = summary[summary.index("```{code-cell}"):]
     assert 'bl.run("echo", seed=1' in cell and 'bl.run("ping", seed=1' in cell
 
 
 def test_ch10_closing_box_shows_the_simulators_numbers(book_html):
     page = folded(re.sub(r"<[^>]+>", " ", (book_html / "book" / "10-two-links.html").read_text()))
-    b = page[page.index("On a two-uplink NAT router today"):][:3000]
+    # the box: its title followed by its first point (the title is also the section's heading and
+    # an entry of the page's contents)
+    at = [m.start() for m in re.finditer("On a two-uplink NAT router today", page)
+          if "Never balance per packet" in page[m.start():m.start() + 200]]
+    assert at, "no box titled 'On a two-uplink NAT router today' starting with its first point"
+    b = page[at[0]:][:3000]
     e = sim.run("echo", seed=1, trace=False).summary["echo"][0]
     p = sim.run("ping", seed=1, trace=False).summary["pings"][0]
     assert e["reset"] and p["received"] < p["sent"]
