@@ -807,9 +807,10 @@ def test_a_right_answer_offline_says_its_replay_comes_once_connected(site, chrom
         frames_offline = root.locator("iframe.sx-replay").count()
         trace = root.locator("pre.sx-trace").inner_text()
         ctx.set_offline(False)
-        root.locator("iframe.sx-replay").wait_for(timeout=30_000)
+        # (waits, not time limits: at load 18 the replay's page came later than 30 s)
+        root.locator("iframe.sx-replay").wait_for(timeout=300_000)
         pg.wait_for_function("f => f.contentDocument && f.contentDocument.querySelector('[data-op1-live]')",
-                             arg=root.locator("iframe.sx-replay").element_handle(), timeout=60_000)
+                             arg=root.locator("iframe.sx-replay").element_handle(), timeout=300_000)
         left = root.locator(".sx-replay-offline").count()
     finally:
         ctx.close()
