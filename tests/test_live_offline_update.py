@@ -157,6 +157,14 @@ def test_save_the_book_keeps_every_page_for_offline_reading(built):
         for page in json.loads(__import__("re").search(r"const PAGES = (\[[^\]]*\]);",
                                                       (built / "sw.js").read_text()).group(1)):
             assert pg.evaluate(KEPT, f"{site.url}/{page}"), page
+        # and the site's own pages: its root (a bookmark's address) sends the reader on to the
+        # book's first page, and the header's search button opens the search page
+        pg.goto(f"{site.url}/", wait_until="load")
+        pg.wait_for_url("**/book/00-preface.html")
+        assert pg.inner_text("h1") != "This page is not on this device yet"
+        for page, title in (("genindex.html", "Index"), ("search.html", "Search")):
+            pg.goto(f"{site.url}/{page}", wait_until="load")
+            assert pg.title().startswith(title), (page, pg.title())
 
 
 # -- the live panel ----------------------------------------------------------------------------------

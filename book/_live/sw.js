@@ -179,32 +179,39 @@ self.addEventListener("message", (e) => {
 });
 
 // "Save the book for offline reading": every page of the book kept, with what it shows (its
-// styles, scripts and images: not the live runtime, which its worker fetches on a first Run).
-// ``port`` is told how many of the pages are on this device; offline, it stops.
+// styles, scripts and images: not the live runtime, which its worker fetches on a first Run), and
+// then the site's own pages that are not the book's (its root, which sends a reader on to the
+// first page, a bookmark's address; Sphinx's search and index pages, the header's search button).
+// ``port`` is told how many of the book's pages are on this device; offline, it stops.
+const SITE_PAGES = ["", "index.html", "search.html", "genindex.html"];
 async function saveBook(port) {
   // (an older worker, a newer one on its way, keeps nothing more: the page asks again)
   if (!newest()) { if (port) port.postMessage({ saved: 0, of: PAGES.length, newer: true }); return; }
   const kept = await caches.open(KEPT);
   let saved = 0;
-  for (const page of PAGES) {
-    const url = new URL(page, self.registration.scope);
-    try {
-      if (!await kept.match(url.href)) {
-        const r = await fetch(url.href);
-        if (!await keepable(r, url, true)) continue;
-        const text = await r.clone().text();
-        await kept.put(url.href, r);
-        for (const m of text.matchAll(/\b(?:src="([^"#]+)"|href="([^"#]+\.css(?:\?[^"#]*)?)")/g)) {
-          const u = new URL((m[1] || m[2]).replace(/&amp;/g, "&"), url);
-          if (u.origin !== self.location.origin || await kept.match(u.href)) continue;
-          const f = await fetch(u.href);
-          if (await keepable(f, u, /\.html$/.test(u.pathname))) await kept.put(u.href, f);
-        }
-      }
-      saved++;
-    } catch (_) { break; }         // offline: the rest when it is pressed again
-  }
+  try {
+    for (const page of PAGES) if (await savePage(kept, page)) saved++;
+    for (const page of SITE_PAGES) await savePage(kept, page);
+  } catch (_) { /* offline: the rest when it is pressed again */ }
   if (port) port.postMessage({ saved, of: PAGES.length });
+}
+
+// ``page`` (from the site's root) kept with what it shows, unless it already is; whether it is
+// on this device now (throws offline).
+async function savePage(kept, page) {
+  const url = new URL(page, self.registration.scope);
+  if (await kept.match(url.href)) return true;
+  const r = await fetch(url.href);
+  if (!await keepable(r, url, true)) return false;
+  const text = await r.clone().text();
+  await kept.put(url.href, r);
+  for (const m of text.matchAll(/\b(?:src="([^"#]+)"|href="([^"#]+\.css(?:\?[^"#]*)?)")/g)) {
+    const u = new URL((m[1] || m[2]).replace(/&amp;/g, "&"), url);
+    if (u.origin !== self.location.origin || await kept.match(u.href)) continue;
+    const f = await fetch(u.href);
+    if (await keepable(f, u, /\.html$/.test(u.pathname))) await kept.put(u.href, f);
+  }
+  return true;
 }
 
 // The copy kept of ``req``: this build's, else an older build's not carried over yet (a page asked
