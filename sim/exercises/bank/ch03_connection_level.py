@@ -247,7 +247,9 @@ def cl_cache(student, rng):
                 f"({', '.join(f'{d} {dev_addr(r, d)}' for d in r.net.uplinks())}) and no equalize; on a route "
                 f"cache miss the kernel chooses a nexthop at random. At event {ask} this packet from {who} "
                 f"reaches the router: `{pkt.summary()}`. Just before it, the route cache "
-                f"holds {len(cache)} entries: {listed}. Will the lookup for this packet **hit** an entry, so that "
+                f"holds {len(cache)} entries, each written as `ip route show cache` writes it, the destination "
+                f"first (`DESTINATION from SOURCE iif DEVICE dev UPLINK`; the packet above reads source > "
+                f"destination): {listed}. Will the lookup for this packet **hit** an entry, so that "
                 f"it keeps that entry's uplink, or **miss**, so that the kernel chooses again? (The trace below "
                 f"shows the `rt_miss` that inserted each entry, then the last events before the question, "
                 f"without the cache's hits.)"),
