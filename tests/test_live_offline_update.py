@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_live_sw import KEPT, KEYS, _build_of, _read, built, chromium, served, site_served, until  # noqa: E402,F401
+from test_live_sw import KEPT, KEYS, _build_of, _read, built, browser_on, served, site_served, until  # noqa: E402,F401
 
 #: the live panel's replays shown, ``n`` of them
 RUNS_SHOWN = "n => document.querySelectorAll('[data-live] .op1-lp-out [data-replay][data-op1-live]').length === n"
@@ -64,7 +64,7 @@ def update_offline(built, site, pg, page: str) -> tuple[str, str]:
 
 def test_an_update_keeps_the_pages_read_and_the_runtime_for_offline_reading(built, tmp_path):
     with site_served(built) as site:
-        with chromium(site, profile=tmp_path) as (ctx, pg):
+        with browser_on(site, profile=tmp_path) as (ctx, pg):
             ch4 = _read(site, pg, "04-equalize")
             ch6 = _read(site, pg, "06-equalize-nat")
             pg.click("[data-live] [data-run]")
@@ -85,7 +85,7 @@ def test_an_update_keeps_the_pages_read_and_the_runtime_for_offline_reading(buil
         # afresh has no older worker still running.  Why it waited is not known.)
         site.build = _build_of(built) + "-next"
         now = f"op1-{site.url}/ {site.build}"
-        with chromium(site, profile=tmp_path) as (ctx, pg):
+        with browser_on(site, profile=tmp_path) as (ctx, pg):
             pg.goto(f"{site.url}/book/03-connection-level.html", wait_until="load")
             _only(pg, [now])
             assert set(held) <= set(pg.evaluate(HELD, now)), sorted(set(held) - set(pg.evaluate(HELD, now)))

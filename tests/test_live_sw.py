@@ -110,7 +110,7 @@ def site_served(built):
 
 
 @contextlib.contextmanager
-def chromium(site: Site, route: bool = True, profile: Path | None = None):
+def browser_on(site: Site, route: bool = True, profile: Path | None = None):
     """(context, page) -- a headless Chromium with nothing fetched from elsewhere than ``site``
     (``route``: Playwright's routing, which turns the browser's HTTP cache off), closed after.
     ``profile``: a folder the browser keeps its data in (its service workers and their copies), so
@@ -137,7 +137,7 @@ def chromium(site: Site, route: bool = True, profile: Path | None = None):
 def served(built, route: bool = True):
     """(site, context, page) -- the site served, a headless Chromium with nothing fetched from
     elsewhere (``route``: Playwright's routing, which turns the browser's HTTP cache off)."""
-    with site_served(built) as site, chromium(site, route) as (ctx, pg):
+    with site_served(built) as site, browser_on(site, route) as (ctx, pg):
         yield site, ctx, pg
 
 

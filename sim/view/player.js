@@ -1444,6 +1444,30 @@
             if (document.activeElement === ev.target) keepAbove(ev.target);
           });
         });
+        // A step taken with the pinned buttons in a phone's column (the network drawn top to
+        // bottom under the step's words): a reader who had scrolled the drawing into view stepped
+        // with the words hidden under the page's header (a reviewer at 360x740, ch.4 and ch.6).
+        // The page comes back by as little as shows them under the header, while the drawing's top
+        // is in view; not while the reader is lower down, on the ladder or tables under it.  (The
+        // words and the whole drawing fit between the header and the bar: capNarr.)
+        var wordsInView = function () {
+          var p = null, svg = null;
+          panes.forEach(function (o) {
+            var t = o.topos.filter(function (x) {
+              return x.svg.classList.contains("op1-topo-n") && x.svg.getBoundingClientRect().width;
+            })[0];
+            if (t && !p) { p = o; svg = t.svg; }
+          });
+          var nb = p && q(p.el, ".op1-narr");
+          if (!nb || p.narrFree || floater.hidden) return;
+          var v = view(), top = v.top + (port ? 0 : HEADER);
+          var n = nb.getBoundingClientRect(), d = svg.getBoundingClientRect();
+          if (n.top >= top - 1 || d.top < top || d.top > v.bottom) return;
+          (scroller || window).scrollBy(0, n.top - top);
+        };
+        floater.addEventListener("click", function (ev) {
+          if (ev.target.closest && ev.target.closest("button[data-act]")) (window.requestAnimationFrame || setTimeout)(wordsInView);
+        });
         soon();
       }
       if (window.ResizeObserver) {
