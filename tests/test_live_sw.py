@@ -160,6 +160,15 @@ def until(pg, js: str, arg=None, timeout: float = 60):
     assert pg.evaluate(js, arg), (js, arg)
 
 
+def told_loaded(site: Site, pg, chapter: str):
+    """A page tells the worker it loaded ``chapter`` (the worker fetches it to keep it), then a
+    chapter the site answers as itself: once that one is kept, the worker was done with the first."""
+    sentinel = f"{site.url}/book/01-network.html"
+    pg.evaluate("us => navigator.serviceWorker.controller.postMessage({keep: us})",
+                [f"{site.url}/book/{chapter}.html", sentinel])
+    until(pg, KEPT, sentinel)
+
+
 def _read(site: Site, pg, chapter: str) -> str:
     """Read ``chapter`` with the worker in control, until its copy is kept; its URL."""
     url = f"{site.url}/book/{chapter}.html"
@@ -209,11 +218,8 @@ def test_a_captive_portals_answer_is_never_kept(built):
         pg.goto(f"{site.url}/book/09-modern-linux.html", wait_until="load")
         assert "Sign in" in pg.inner_text("h1")
         # a chapter a page says it loaded before the worker took it (the worker fetches it to
-        # keep it), redirected; then one that is not: once that is kept, the first was done with
-        sentinel = f"{site.url}/book/01-network.html"
-        pg.evaluate("us => navigator.serviceWorker.controller.postMessage({keep: us})",
-                    [f"{site.url}/book/07-icmp.html", sentinel])
-        until(pg, KEPT, sentinel)
+        # keep it), redirected
+        told_loaded(site, pg, "07-icmp")
         # (the page's fetches were answered before the sentinel was asked for)
         kept = {p: pg.evaluate(KEPT, site.url + p) for p in [*files, "/book/07-icmp.html", "/book/09-modern-linux.html"]}
         assert not any(kept.values()), kept

@@ -19,7 +19,7 @@ from urllib.parse import urlparse
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_live_offline_update import HELD, _only, update_offline  # noqa: E402
-from test_live_sw import KEPT, KEYS, _read, built, served, until  # noqa: E402,F401
+from test_live_sw import KEPT, KEYS, _read, built, served, told_loaded, until  # noqa: E402,F401
 
 NOT_KEPT = "This page is not on this device yet"
 
@@ -40,11 +40,8 @@ def test_a_portals_page_sent_for_a_chapter_opened_or_loaded_is_not_kept(built):
         pg.goto(f"{site.url}/book/09-modern-linux.html", wait_until="load")
         assert "Sign in" in pg.inner_text("h1")
         # a page says it loaded a chapter (the worker fetches it from the browser's cache to keep
-        # it): the portal's; then one that is the book's, kept once the first was done with
-        sentinel = f"{site.url}/book/01-network.html"
-        pg.evaluate("us => navigator.serviceWorker.controller.postMessage({keep: us})",
-                    [f"{site.url}/book/07-icmp.html", sentinel])
-        until(pg, KEPT, sentinel)
+        # it): the portal's
+        told_loaded(site, pg, "07-icmp")
         # (the navigation's copy is put once the page's answer was read: a later page read is
         # kept after it)
         _read(site, pg, "02-route-cache")
