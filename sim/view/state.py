@@ -190,8 +190,16 @@ def _route_cache(router, snap: Snapshot, mp_devs: set) -> tuple[str, list]:
         note = "no route cache: every packet is looked up in the FIB (Linux ≥ 3.6)"
     else:
         note = f"in_hit {snap.in_hit}, in_slow_tot {snap.in_slow_tot}"
-        entries = [(k, e, snap.marks_cache.get(k)) for k, e in snap.cache.items()]
-        entries += [(k, e, "del:" + e.get("reason", "")) for k, e in snap.gone_cache.items()]
+        # an entry this step deleted comes just above the one that took its key (the equalize
+        # patch deletes the entry a packet hit and caches the nexthop it chose instead), read
+        # in the order they happened; one whose key is left empty comes after those kept
+        gone = snap.gone_cache
+        entries = []
+        for k, e in snap.cache.items():
+            if k in gone:
+                entries.append((k, gone[k], "del:" + gone[k].get("reason", "")))
+            entries.append((k, e, snap.marks_cache.get(k)))
+        entries += [(k, e, "del:" + e.get("reason", "")) for k, e in gone.items() if k not in snap.cache]
         for n, (key, e, mark) in enumerate(entries):
             dst, src, tos, iif = key
             gone = mark is not None and mark.startswith("del:")
