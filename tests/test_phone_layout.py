@@ -417,3 +417,24 @@ def test_a_live_panels_checkboxes_are_32_px_targets(chromium, server):
         ctx.close()
     assert len(got) >= 2, got
     assert all(h >= 32 for _, h in got), got
+
+
+# -- an exercise's choices -----------------------------------------------------------------------------
+
+def test_at_320_px_a_choices_words_stay_beside_its_radio(chromium, server):
+    """Chapter 3's "miss, the kernel chooses again" went under its radio at 320 px, the radio
+    alone on its line a choice without words.  Every choice's first line of words is beside its
+    radio, on its right, in every chapter with choices."""
+    got = []
+    for chapter in ("03-connection-level", "05-nat", "06-equalize-nat", "09-modern-linux"):
+        ctx, pg = _page(chromium, server, chapter, 320, 640)
+        try:
+            got += pg.evaluate("""() => Array.from(document.querySelectorAll('.sx-choices label')).map(l => {
+                const i = l.querySelector('input[type=radio]').getBoundingClientRect(), r = document.createRange();
+                r.setStart(l.querySelector('input').nextSibling, 0); r.setEndAfter(l.lastChild);
+                const w = r.getClientRects()[0];
+                return [l.textContent.trim(), w.left >= i.right, w.top < i.bottom && w.bottom > i.top]; })""")
+        finally:
+            ctx.close()
+    assert len(got) >= 8, got
+    assert [g for g in got if not (g[1] and g[2])] == [], got

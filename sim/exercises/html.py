@@ -47,6 +47,10 @@ CSS = """
 .sx-exercise.sx-exercise.sx-exercise .sx-meta code{font-size:1em}
 .sx-exercise fieldset{border:0;padding:0;margin:.5em 0}
 .sx-exercise label{display:inline-flex;flex-wrap:wrap;align-items:center;gap:.35em;min-height:32px;margin:.1em 1em .1em 0;cursor:pointer}
+/* a choice's words stay beside its radio, wrapping there (at 320 px "miss, the kernel chooses
+   again" went under its radio, which then read as a choice without words); a setting's name and
+   its menu may go one under the other */
+.sx-exercise .sx-choices label{flex-wrap:nowrap}
 /* Touch targets at least 24 CSS px (WCAG 2.2, 2.5.8), and 16 px text in what a phone's keyboard edits
    (iOS zooms the page into a smaller one). */
 .sx-exercise input[type=radio],.sx-exercise input[type=checkbox]{width:20px;height:20px;margin:0;flex:none}
