@@ -490,13 +490,15 @@ SW = "sw.js"
 #: active: the worker keeps every page of the book (not the live runtime) and says how many of
 #: them are on the device, in a status line after the button (a polite live region, there before
 #: it speaks: a screen reader says each of its words; the focus stays on the button).  A page
-#: loaded past the worker (a forced reload) has none to ask: the line says so.
+#: loaded past the worker (a forced reload) has none to ask: the line says so.  The button's
+#: height and the status's own line are op1-a11y.css's (a phone's 44 px; on a 360 px phone the
+#: status wrapped around a 34 px button).
 SAVE_CONTROL = (
     "function op1Save() { var f = document.querySelector('.bd-footer-content__inner') || "
     "document.querySelector('footer'); if (!f || document.querySelector('.op1-save')) return; "
     "var p = document.createElement('p'), b = document.createElement('button'), s = document.createElement('span'); "
     "p.className = 'op1-save footer-item'; b.type = 'button'; b.textContent = 'Save the book for offline reading'; "
-    "b.style.cssText = 'font:inherit;padding:.25em .6em;min-height:24px'; "
+    "b.style.cssText = 'font:inherit;padding:.25em .6em'; "
     "s.className = 'op1-save-said'; s.setAttribute('role', 'status'); "
     "b.onclick = function () { var w = navigator.serviceWorker.controller; if (!w) { s.textContent = ' This page was "
     "loaded without the book\u2019s offline copies (a forced reload): reload it, and press again.'; return; } "

@@ -119,3 +119,23 @@ def test_save_the_book_on_a_page_loaded_past_the_worker_says_what_to_do(built):
         pg.keyboard.press("Enter")
         assert "forced reload): reload it, and press again" in pg.inner_text(SAID)
         assert pg.evaluate(f"document.activeElement === document.querySelector({SAVE!r})")
+
+
+def test_on_a_phone_save_the_book_is_a_fingers_height_and_says_what_it_did_on_a_line_of_its_own(built):
+    """At 360 px the button was 34 px tall, and its status wrapped around it ("All 14" beside
+    the button, "pages of the book ..." under it)."""
+    with served(built) as (site, ctx, pg):
+        pg.set_viewport_size({"width": 360, "height": 740})
+        _read(site, pg, "05-nat")
+        pg.wait_for_selector(SAVE)
+        button = pg.locator(SAVE)
+        assert button.bounding_box()["height"] >= 44
+        button.click()
+        pg.wait_for_function(f"document.querySelector({SAID!r}).textContent.includes('All ')", timeout=300_000)
+        b, s = button.bounding_box(), pg.locator(SAID).bounding_box()
+        assert s["y"] >= b["y"] + b["height"], (b, s)
+        # one box: every line of the status starts at the button's left edge
+        lefts = pg.evaluate(f"""() => {{ const r = document.createRange();
+          r.selectNodeContents(document.querySelector({SAID!r}));
+          return [...r.getClientRects()].map(x => Math.round(x.left)); }}""")
+        assert lefts and set(lefts) == {round(b["x"])}, (lefts, b)
