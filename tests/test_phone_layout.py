@@ -438,3 +438,23 @@ def test_at_320_px_a_choices_words_stay_beside_its_radio(chromium, server):
             ctx.close()
     assert len(got) >= 8, got
     assert [g for g in got if not (g[1] and g[2])] == [], got
+
+
+# -- the page's foot ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("screen", PHONES)
+def test_on_a_phone_the_previous_and_next_chapters_are_named_whole(chromium, server, screen):
+    """At 360 px chapter 6's link to chapter 5 read "masqueradin": each link was a 45 % column
+    that cut what did not fit.  On every chapter, each link shows its whole title, inside the
+    screen."""
+    w, h = screen
+    got = {}
+    for page in ("01-network", "05-nat", "06-equalize-nat", "10-two-links"):
+        ctx, pg = _page(chromium, server, page, w, h)
+        try:
+            got[page] = pg.evaluate("""() => Array.from(document.querySelectorAll('.prev-next-area a')).map(a => {
+                const t = a.querySelector('.prev-next-title').getBoundingClientRect();
+                return [a.scrollWidth <= a.clientWidth + 1, t.left >= 0 && t.right <= innerWidth + 1]; })""")
+        finally:
+            ctx.close()
+    assert all(got.values()) and all(ok for links in got.values() for l in links for ok in l), got
