@@ -17,6 +17,7 @@ import sim
 from sim.exercises import instance
 from sim.exercises.bank import BANK, chapter_ids, pool_instance
 from sim.exercises.grade import answer_file, grade
+from sim.exercises.html import _md
 from sim.exercises.model import normalise, open_sealed
 from sim.exercises.notebook import NotebookSheet, sealed_sheet
 from sim.exercises.variants import BOOK_STUDENT, POOL, SECRET_ENV, pool_index
@@ -128,6 +129,10 @@ def test_each_variants_answer_is_what_its_run_did():
         for (dst, src, _tos, iif), v in cache.items():
             assert f"`{dst} from {src} iif {iif} dev {v['dev']}`" in inst.prompt, (inst.variant, dst, src)
         assert inst.prompt.count(" (inserted at event ") == len(cache)
+        # the page lists the entries one under the other, each an item (a phone showed them as
+        # one paragraph of three to five screens)
+        items = re.findall(r"<li>(.*?)</li>", _md(inst.prompt))
+        assert len(items) == len(cache) and all(" (inserted at event " in i for i in items), items
         e = r.events[inst.step]
         assert e.node == "router" and e.ev in (Ev.RT_HIT, Ev.RT_MISS) and e.key == _key(pkt), e
         assert not any(x.node == "router" and x.ev in (Ev.RT_HIT, Ev.RT_MISS) for x in r.events[inst.ask + 1:inst.step])

@@ -179,3 +179,10 @@ def test_the_thought_question_replay_shows_local_host_2s_syn_and_few_other_packe
     assert 4 <= n <= 10, n
     words = re.sub(r"<[^>]+>", " ", html)
     assert re.search(rf"The replay.s\s+{n}\s+steps leave out", " ".join(words.split())), n
+
+
+def test_the_banks_markdown_lists_lines_that_begin_with_a_dash_and_reads_one_line_as_before():
+    from sim.exercises.html import _md
+    assert _md("a `b` **c**") == "a <code>b</code> <b>c</b>"
+    assert _md("held:\n- `x` one\n- y < z\n\nThen?") == (
+        'held: <ul class="sx-list"><li><code>x</code> one</li><li>y &lt; z</li></ul> Then?')

@@ -60,6 +60,8 @@ CSS = """
   background:#2b6cb0;color:#fff;cursor:pointer;min-height:32px}
 .sx-exercise button.sx-export{background:#fff;color:#2b6cb0}
 .sx-exercise :focus-visible{outline:3px solid #b84d00;outline-offset:2px}
+.sx-exercise ul.sx-list{margin:.35em 0;padding-left:1.4em}
+.sx-exercise ul.sx-list li{margin:.15em 0}
 .sx-feedback{white-space:pre-wrap;margin-top:.4em;padding:.4em .6em;border-radius:3px}
 /* empty, it takes no room but stays in the accessibility tree: a status region that appears
    already filled is often not read out */
@@ -122,11 +124,30 @@ CSS = """
 """
 
 
-def _md(text: str) -> str:
-    """The bank's small Markdown (``code``, **bold**) as HTML, escaped."""
+def _inline(text: str) -> str:
     s = html.escape(text, quote=False)
     s = re.sub(r"`([^`]+)`", r"<code>\1</code>", s)
     return re.sub(r"\*\*([^*]+)\*\*", r"<b>\1</b>", s)
+
+
+def _md(text: str) -> str:
+    """The bank's small Markdown as HTML, escaped: ``code``, **bold**, and lines that begin with
+    "- ", a list (a prompt's route cache entries, one under the other: inline, a phone showed
+    them as one paragraph of several screens).  Text on one line, as a prompt mostly is, reads
+    as before; a blank line ends a list, as in the notebooks' Markdown."""
+    out, items = [], []
+    for line in text.split("\n"):
+        if line.startswith("- "):
+            items.append(f"<li>{_inline(line[2:])}</li>")
+            continue
+        if items:
+            out.append(f'<ul class="sx-list">{"".join(items)}</ul>')
+            items = []
+        if line.strip():
+            out.append(_inline(line))
+    if items:
+        out.append(f'<ul class="sx-list">{"".join(items)}</ul>')
+    return " ".join(out)
 
 
 def _key_on(key: bool | None) -> bool:

@@ -182,7 +182,7 @@ def cl_cache(student, rng):
     cache = r.state_at(ask).cache              # the entries just before this packet's lookup
     made = {k: max(i for i in range(ask) if r.events[i].ev is Ev.RT_MISS and r.events[i].node == "router"
                    and r.events[i].key == k) for k in cache}      # the rt_miss that inserted each
-    listed = "; ".join(f"{_entry(k, v['dev'])} (inserted at event {made[k]})" for k, v in cache.items())
+    listed = "".join(f"\n- {_entry(k, v['dev'])} (inserted at event {made[k]})" for k, v in cache.items())
     lan = {k: v["dev"] for k, v in cache.items() if k[3] == "eth0"}      # the entries a LAN packet could hit
     said = f"`{e.key[0]} from {e.key[1]} iif eth0`"
     # why not: the trace's events and the rule, never the uplink kept (the question) -- nor, for a
@@ -249,7 +249,7 @@ def cl_cache(student, rng):
                 f"reaches the router: `{pkt.summary()}`. Just before it, the route cache "
                 f"holds {len(cache)} entries, each written as `ip route show cache` writes it, the destination "
                 f"first (`DESTINATION from SOURCE iif DEVICE dev UPLINK`; the packet above reads source > "
-                f"destination): {listed}. Will the lookup for this packet **hit** an entry, so that "
+                f"destination):{listed}\n\nWill the lookup for this packet **hit** an entry, so that "
                 f"it keeps that entry's uplink, or **miss**, so that the kernel chooses again? (The trace below "
                 f"shows the `rt_miss` that inserted each entry, then the last events before the question, "
                 f"without the cache's hits.)"),
