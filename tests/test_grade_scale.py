@@ -1943,3 +1943,39 @@ def test_the_per_file_csv_says_when_each_file_was_submitted(tmp_path):
     got = {row["student"]: row["submitted_at"] for row in csv.DictReader(open(out))}
     assert got == {"s01": "2026-12-01T10:00:00Z", "s02": "2026-12-08T23:59:30Z", "s03": ""}, got
     assert next(csv.reader(open(out)))[:4] == ["student", "file", "submitted_at", "score"]
+
+
+def test_a_class_graded_with_another_course_id_is_stopped_and_says_which(tmp_path, monkeypatch):
+    """An instructor's finding: pages made without a course id, graded with OP1_COURSE_ID left set
+    (or the other way round), refused every page's file one by one, yet the run wrote its
+    worksheet and exited 0, hand-written files marked against the other course's variants.  A
+    quarter of the class or more so refused stops the run, as another secret does: one line
+    saying which way round, nothing written."""
+    monkeypatch.delenv("OP1_COURSE_ID", raising=False)
+    ids = chapter_ids(2)
+    sub, net = tmp_path / "sub", tmp_path / "net"
+    sub.mkdir()
+    net.mkdir()
+    secret = tmp_path / "secret.txt"
+    secret.write_text("the-right-secret\n")
+    students = [f"s{i}" for i in range(1, 5)]
+    for sid in students:
+        answers = {k: instance(k, sid, secret="the-right-secret").answer for k in ids}
+        (sub / f"answers-{sid}.json").write_text(json.dumps(answer_file(sid, answers, secret="the-right-secret")))
+        (net / f"answers-{sid}.json").write_text(json.dumps(
+            answer_file(sid, answers, secret="the-right-secret", course="net101")))
+    monkeypatch.setenv("OP1_COURSE_ID", "net101")
+    r = cli("grade", "--class", str(sub), "--chapter", "2", "--secret-file", str(secret),
+            "--gradebook", str(tmp_path / "gb.csv"))
+    one_line_error(r, "4 of 4 files were answered on pages or notebooks made without a course id",
+                   "OP1_COURSE_ID unset", "nothing written")
+    assert not (tmp_path / "gb.csv").exists()
+    monkeypatch.delenv("OP1_COURSE_ID")
+    r = cli("grade", "--class", str(net), "--chapter", "2", "--secret-file", str(secret),
+            "--gradebook", str(tmp_path / "gb.csv"))
+    one_line_error(r, "4 of 4 files were answered on pages or notebooks of another course id",
+                   "set OP1_COURSE_ID", "nothing written")
+    assert not (tmp_path / "gb.csv").exists()
+    # each with its own course id: graded
+    r = cli("grade", "--class", str(sub), "--chapter", "2", "--secret-file", str(secret))
+    assert r.returncode == 0 and {b["score"] for b in rows(r.stdout)} == {str(len(ids))}, r.stderr

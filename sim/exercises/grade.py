@@ -2853,6 +2853,15 @@ _WHY_REFUSED = (
      "were answered on pages or notebooks made with another course secret than the one given (no student's "
      "page has their variants under it): is --secret-file (or OP1_COURSE_SECRET) the secret they were made "
      "with?"),
+    # a course id (OP1_COURSE_ID) that differs between the pages and the grader: left set in the
+    # shell after ``OP1_COURSE_ID=net101 make book``, or unset where the pages were made with one
+    ("made without a course id",
+     f"were answered on pages or notebooks made without a course id ({COURSE_ENV} unset: the published "
+     f"book's variants), and this grader grades a course's: grade them with {COURSE_ENV} unset, or hand "
+     f"out pages made with it"),
+    ("were given on pages or notebooks of course",
+     f"were answered on pages or notebooks of another course id than this grader's: set {COURSE_ENV} to "
+     f"the course they were made for (each file names it: \"course\")"),
     ("in a release notebook made without the course secret",
      "were exported by release notebooks made without the course secret: grade them without it, "
      "or hand out notebooks made with it"),
