@@ -875,6 +875,18 @@ def test_a_class_is_summed_up_in_one_line(tmp_path):
     n = len(ids)
     assert f"2 files graded, mean score {(2 * n - 1) / 2:.2f} of {n}" in line
     assert f"{ids[0]} 50%" in line and f"{ids[1]} 100%" in line
+    # bob sends again, all right, later: his counted file is the new one, and the class's mean is
+    # of its 2 students (it was of the 3 files, his older one among them)
+    (c / "answers-bob-2.json").write_text(json.dumps(answer_file("bob", right_answers("bob", ids),
+                                                                   exported="2099-01-01T00:00:00Z")))
+    r = cli("grade", "--class", str(c), "--chapter", "2", "-o", str(tmp_path / "o.csv"))
+    assert r.returncode == 0, r.stderr
+    line = next(x for x in r.stderr.splitlines() if "summary:" in x)
+    assert f"3 files graded, of 2 students (each student's counted file: the latest); mean score {n:.2f} of {n}" \
+        in line, line
+    assert f"{ids[0]} 100%" in line, line
+    r = cli("grade", "--class", str(c), "--chapter", "2", "--keep", "best", "-o", str(tmp_path / "o.csv"))
+    assert "(each student's counted file: the best)" in r.stderr, r.stderr
 
 
 def _copied(victim, ids, exported="2026-12-01T00:00:00Z"):

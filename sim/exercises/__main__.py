@@ -275,7 +275,7 @@ def main(argv=None) -> int:
                     raise GradeError(f"{graded.alarms[0]}; nothing written (give --force to write the CSVs "
                                      f"and reports anyway)")
                 text, notes = graded.csv(), list(graded.notes)
-                if (line := graded.summary()) is not None:
+                if (line := graded.summary(a.keep)) is not None:
                     notes.append(line)
                 book = data = reports = None
                 if a.gradebook:

@@ -1580,26 +1580,41 @@ class ClassGrades:
             w.writerow({k: _cell(v) for k, v in out.items()})
         return buf.getvalue()
 
-    def summary(self) -> str | None:
+    def summary(self, keep: str = "latest") -> str | None:
         """One line for the instructor: how many files were graded, the mean score, and the
         share of those files that got each exercise right (None when no file was graded) --
         of the answers graded, said where some files' were not (an answer to a question that
         changed since its page was made: "two-links-config 100%" read as every file's when 27
-        of 40 were not graded)."""
-        graded = [r for r in self.rows if r["file"] and r["score"] != "" and r["max"] != ""]
-        if not graded:
+        of 40 were not graded).  A student who sent several files is counted once, by the file
+        the gradebook counts (``keep``): the mean is the class's, not the files'."""
+        files = [r for r in self.rows if r["file"] and r["score"] != "" and r["max"] != ""]
+        if not files:
             return None
+        by: dict[str, list] = {}
+        for r in files:
+            by.setdefault(r["student"], []).append(r)
+        graded = [_counted(rows, keep) for rows in by.values()]
+        if len(graded) < len(files):
+            mean = sum(r["score"] for r in graded) / len(graded)
+            top = {r["max"] for r in graded}
+            of = f" of {next(iter(top))}" if len(top) == 1 else ""
+            head = (f"summary: {len(files)} files graded, of {len(graded)} students (each student's counted "
+                    f"file: {'the latest' if keep == 'latest' else 'the best'}); mean score {mean:.2f}{of}")
+            return head + self._right_per_exercise(graded)
         mean = sum(r["score"] for r in graded) / len(graded)
         top = {r["max"] for r in graded}
         of = f" of {next(iter(top))}" if len(top) == 1 else ""
+        return (f"summary: {len(graded)} file{'s' if len(graded) != 1 else ''} graded, mean score "
+                f"{mean:.2f}{of}" + self._right_per_exercise(graded))
+
+    def _right_per_exercise(self, graded: list[dict]) -> str:
         right = []
         for k in (k for k in BANK if k in self.ids):
             marks = [r[k] for r in graded if r.get(k) not in (None, "")]
             if marks:
                 right.append(f"{k} {100 * sum(marks) / len(marks):.0f}%"
                              + (f" of {len(marks)} graded" if len(marks) < len(graded) else ""))
-        return (f"summary: {len(graded)} file{'s' if len(graded) != 1 else ''} graded, mean score "
-                f"{mean:.2f}{of}; right, per exercise: {', '.join(right)}")
+        return f"; right, per exercise: {', '.join(right)}"
 
     def feedback(self, keep: str = "latest") -> dict[str, str]:
         """What each student is told: {file name: report} for every answer file (graded with
