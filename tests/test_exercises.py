@@ -1843,6 +1843,10 @@ def test_page_command_notes_and_checks(tmp_path):
     assert r.returncode == 0 and "no --student: the page shows the book's own variant ('book')" in r.stderr
     one_line_error(cli("page", "--chapter", "5", "--ids", "eqnat-remote", "-o", out),
                    "exercise 'eqnat-remote' is in chapter 6, not 5", "chapter 5 has nat-endpoint, nat-seen")
+    # a mistyped id: the chapter's ids, not the bank's 23
+    r = cli("page", "--chapter", "6", "--ids", "eqnat-foo", "-o", out)
+    one_line_error(r, "unknown exercise 'eqnat-foo': chapter 6 has eqnat-remote, eqnat-survive, eqnat-repair")
+    assert "rc-hit" not in r.stderr
     r = cli("page", "--student", "alice", "--ids", "eqnat-remote,", "-o", out)
     assert r.returncode == 0, r.stderr
     assert Path(out).read_text().count('data-exercise="') == 1

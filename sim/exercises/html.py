@@ -19,7 +19,7 @@ import re
 import sys
 
 from . import site
-from .bank import ExerciseError, chapter_ids, check_chapter, instance, where_to_run
+from .bank import BANK, ExerciseError, chapter_ids, check_chapter, instance, where_to_run
 from .model import REVEAL_TITLE, Instance, context_title
 from .variants import BOOK_STUDENT, course_for, keyed  # BOOK_STUDENT: the variant a page shows when no student is given
 
@@ -453,6 +453,11 @@ def page_html(chapter: int | None = None, ids: list[str] | None = None, student:
     check_chapter(chapter)
     ids = [k.strip() for k in ids or [] if k.strip()] or chapter_ids(chapter)
     student = student or BOOK_STUDENT
+    if chapter is not None:
+        unknown = [k for k in ids if k not in BANK]
+        if unknown:         # (the bank's 23 ids, listed by instance(), are not what the reader needs)
+            raise ExerciseError(f"unknown exercise {unknown[0]!r}: chapter {chapter} has "
+                                f"{', '.join(chapter_ids(chapter))}")
     insts = [instance(k, student, secret) for k in ids]
     for inst in insts:
         if chapter is not None and inst.chapter != chapter:
