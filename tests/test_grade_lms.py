@@ -353,6 +353,8 @@ def test_grading_again_replaces_the_earlier_report_in_the_feedback_comments(tmp_
     data2, notes2 = g.lms_file(again, "Username", "Grade")
     assert data2 == again.read_bytes(), notes2
     assert "had their score there already" in notes2[0], notes2
+    # and says the reports are there, not "with 0 reports" alone (read as reports lost)
+    assert "'Feedback comments' with 0 reports; 2 had theirs there already" in notes2[0], notes2
 
 
 def test_reports_moodle_does_not_place_say_why_each_student_is_not_placed(tmp_path):

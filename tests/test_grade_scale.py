@@ -239,7 +239,7 @@ def test_the_gradebook_has_one_row_per_student(tmp_path):
     assert got["st03"]["submitted_at"] == "2026-12-01T10:00:00Z"       # the exported file, not the 2027 one
     assert got["nobody"] == {"student": "nobody", "score": "0", "max": "2", "percent": "0.0", "submitted_at": ""}
     assert (got["zed"]["score"], got["zed"]["max"], got["zed"]["percent"]) == ("", "2", "")  # no 0 over a grade
-    assert "gradebook: st00 has 2 files, st00-again.json counted (the latest submitted, then the best)" in r.stderr
+    assert "gradebook: st00 has 2 files, st00-again.json counted (the latest submitted; of two submitted together, the better)" in r.stderr
     assert "gradebook: no score for zed" in r.stderr
     assert "gradebook: left out, not on the roster: eve (their rows are in the per-file CSV)" in r.stderr
     per_file = rows((tmp_path / "grades.csv").read_text())
@@ -254,7 +254,7 @@ def test_the_gradebook_has_one_row_per_student(tmp_path):
                 "-o", os.devnull)
         assert r.returncode == 0, r.stderr
         assert {row["student"]: row for row in rows(book.read_text())}["st00"]["score"] == score, keep
-    assert "st00-again.json counted (the best, then the latest submitted)" in r.stderr
+    assert "st00-again.json counted (the best score; of two as good, the later submitted: --keep best)" in r.stderr
 
 
 def test_ctrl_c_stops_the_class_in_one_line_and_writes_nothing(tmp_path):

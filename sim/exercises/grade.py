@@ -1738,8 +1738,9 @@ class ClassGrades:
             if best is not None:
                 if len(rows) > 1:
                     notes.append(f"{label}: {student} has {len(rows)} files, {best['file']} counted "
-                                 + ("(the latest submitted, then the best)" if keep == "latest"
-                                    else "(the best, then the latest submitted)"))
+                                 + ("(the latest submitted; of two submitted together, the better)"
+                                    if keep == "latest" else
+                                    "(the best score; of two as good, the later submitted: --keep best)"))
             else:
                 best = next((r for r in rows if not r["file"]), None)      # on the roster, nothing sent
                 if best is None:
@@ -2228,7 +2229,7 @@ def fill_lms_file(path, column: str, grade_column: str, scores: dict[str, str],
     low = [h.lower() for h in header]
     k_comment = low.index(FEEDBACK_COLUMN.lower()) if comments is not None and FEEDBACK_COLUMN.lower() in low else None
     edits = []                                  # (start, end, new text), in order
-    filled = changed = commented = appended = replaced = same = 0
+    filled = changed = commented = appended = replaced = same = same_report = 0
     unscored, kept_mark, not_number, replaced_mark = [], [], [], []
     rows = [[_csv_value(text[a:b]) for a, b in cells] for cells in records[1:]]
     ids = [row[k_id].strip().lower() if k_id < len(row) else "" for row in rows]
@@ -2281,7 +2282,7 @@ def fill_lms_file(path, column: str, grade_column: str, scores: dict[str, str],
                 cells = edit(cells, k_comment, _csv_quoted(html, delim))
                 commented += 1
             elif _same_html(mine, html):
-                pass
+                same_report += 1                # graded again, the same report: there already
             else:                               # the instructor's text first, the report after it
                 keep = keep.rstrip()
                 sep = "" if not keep or keep.lower().endswith(("</p>", "</div>")) else "<br><br>"
@@ -2303,6 +2304,8 @@ def fill_lms_file(path, column: str, grade_column: str, scores: dict[str, str],
              + (f", {header[k_comment]!r} with {commented} report{'s' if commented != 1 else ''}"
                 + (f" ({appended} after the text the cell had)" if appended else "")
                 + (f" ({replaced} in place of this grader's earlier report)" if replaced else "")
+                + (f"; {same_report} had theirs there already"
+                   if same_report else "")
                 if k_comment is not None else "")
              + (f" ({FEEDBACK_COLUMN!r} left as it was: give --feedback DIR to put each student's report there)"
                 if comments is None and FEEDBACK_COLUMN.lower() in low else "")]
