@@ -3291,9 +3291,13 @@ def test_notebooks_says_what_student_does_with_per_student_and_a_missing_code_st
     assert r.returncode == 0, r.stderr
     assert ("--per-student with --student alice: the source notebook's solution cells answer as 'alice'"
             in r.stderr), r.stderr
-    assert f"{tmp_path / 'nbgrader_config.py'} sets no ClearSolutions.code_stub" in r.stderr, r.stderr
+    assert (f"{tmp_path / 'nbgrader_config.py'} is not there (nbgrader reads it from the course folder) to set "
+            f"ClearSolutions.code_stub" in r.stderr), r.stderr
     src = json.loads((tmp_path / "source" / "ch06" / "ch06-exercises.ipynb").read_text())
     assert "MY_ID = 'alice'" in src["cells"][2]["source"]
+    (tmp_path / "nbgrader_config.py").write_text("c = get_config()\n")
+    r = cli("notebooks", "--out", str(tmp_path), "--chapter", "6", "--per-student")
+    assert f"{tmp_path / 'nbgrader_config.py'} sets no ClearSolutions.code_stub" in r.stderr, r.stderr
     (tmp_path / "nbgrader_config.py").write_text('c = get_config()\n'
                                                  'c.ClearSolutions.code_stub = {"python": "# YOUR ANSWER HERE"}\n')
     r = cli("notebooks", "--out", str(tmp_path), "--chapter", "6", "--per-student")

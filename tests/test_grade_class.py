@@ -203,7 +203,7 @@ def test_notebook_cells_speak_of_raise_not_implemented_only_where_the_stub_has_i
     assert "NotImplementedError" not in nb and "(left blank: no answer)" in nb, nb[:2000]
     assert "code_stub" not in err, err
     nb, err = written(tmp_path / "default")
-    assert nb.count("delete a line `raise NotImplementedError()`") == len(IDS) and "sets no ClearSolutions.code_stub" in err
+    assert nb.count("delete a line `raise NotImplementedError()`") == len(IDS) and "ClearSolutions.code_stub: nbgrader's default puts" in err
     loud = tmp_path / "loud"
     loud.mkdir()
     (loud / "nbgrader_config.py").write_text('c = get_config()\n'

@@ -389,10 +389,12 @@ def main(argv=None) -> int:
             config = Path(a.out) / "nbgrader_config.py"
             try:
                 stub = "ClearSolutions.code_stub" in config.read_text(encoding="utf-8", errors="replace")
+                there = True
             except OSError:
-                stub = False
+                stub = there = False
             if not stub:
-                _note(f"{config} sets no ClearSolutions.code_stub: nbgrader's default puts "
+                _note(f"{config} {'sets no' if there else 'is not there (nbgrader reads it from the course folder) to set'}"
+                      f" ClearSolutions.code_stub: nbgrader's default puts "
                       f"`raise NotImplementedError()` in each answer cell, and a student's Run All stops at the "
                       f"first one left blank, before the export cell; add the line "
                       f"c.ClearSolutions.code_stub = {{\"python\": \"# YOUR ANSWER HERE\"}} before nbgrader "
