@@ -2204,18 +2204,25 @@ def test_a_refusal_says_where_the_students_own_variant_is():
     with pytest.raises(GradeError, match=r"on the page made for s105 with the course secret, or in the course's "
                                          r"notebook with MY_ID = 's105' \(the book's pages") as e:
         grade("s105", data, secret="course-2026")
-    # an nbgrader course makes no page: the student is told both routes, as a copied file's refusal does
+    # an nbgrader course makes no page: the student is told both routes, as a copied file's refusal
+    # does -- a page's export the page's way first (a course of pages was told of notebooks first)
     assert e.value.student.endswith(
-        "answer your own variant -- from the course's notebook, write MY_ID = 's105' in its id cell, answer the "
-        "variants it then shows you, run its last cell and submit again; from a page, send the file exported by "
-        "the page made for you with the course secret (the book's pages are practice)"), e.value.student
+        "answer your own variant -- from a page, send the file exported by the page made for you with the "
+        "course secret (the book's pages are practice); from the course's notebook, write MY_ID = 's105' in "
+        "its id cell, answer the variants it then shows you, run its last cell and submit again"), e.value.student
     with pytest.raises(GradeError, match=r"on the book with the id s105 entered, a page made for s105, or a "
                                          r"notebook with MY_ID = 's105'") as e:
         grade("s105", data, secret="")
-    assert e.value.student.endswith("answer your own variant -- from a notebook, write MY_ID = 's105' in its id "
-                                    "cell, answer the variants it then shows you, run its last cell and submit "
-                                    "again; from the book's pages, enter the id 's105' (or use the page made for "
-                                    "you), answer, and send the file its export writes"), e.value.student
+    assert e.value.student.endswith("answer your own variant -- from the book's pages, enter the id 's105' (or "
+                                    "use the page made for you), answer, and send the file its export writes; "
+                                    "from a notebook, write MY_ID = 's105' in its id cell, answer the variants it "
+                                    "then shows you, run its last cell and submit again"), e.value.student
+    # a notebook's export (it names its chapter): the notebook's way first
+    with pytest.raises(GradeError) as e:
+        grade("s105", dict(data, chapter=2), secret="course-2026")
+    assert e.value.student.endswith("run its last cell and submit again; from a page, send the file exported by "
+                                    "the page made for you with the course secret (the book's pages are "
+                                    "practice)"), e.value.student
 
 
 def test_the_chance_estimate_says_how_far_it_may_land_from_the_reasoned_value():

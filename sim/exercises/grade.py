@@ -406,11 +406,12 @@ def _other_course(variant, ex_id: str, secret: str) -> str | None:
     return None
 
 
-def _check_variants(student: str, answers: dict, ids, secret: str, others=()) -> None:
+def _check_variants(student: str, answers: dict, ids, secret: str, others=(), made: str = "page") -> None:
     """GradeError if an answer of the chapter(s) graded (``ids``) was given on another variant
     than the student's: naming one of those answers (an answer of another chapter, carried
     along by the browser's export, is not graded and decides nothing), or saying "every answer
-    in the file" when all of them were given on the same kind of page."""
+    in the file" when all of them were given on the same kind of page.  What the student is told
+    to do starts with what exported the file (``made``: "page" or "notebook")."""
     own_tag = lambda k: variant_salt(student, k, secret)
     tagged = [k for k, v in answers.items() if _unwrap(v)[1] is not None]
     bad = [k for k in tagged if k in ids and _unwrap(answers[k])[1] != own_tag(k)]
@@ -428,12 +429,18 @@ def _check_variants(student: str, answers: dict, ids, secret: str, others=()) ->
            f"MY_ID = {student!r} (the book's pages are practice)"
            if secret else f"the book with the id {student} entered, a page made for {student}, or a notebook "
                           f"with MY_ID = {student!r}")
-    mine = (f"from the course's notebook, write MY_ID = {student!r} in its id cell, answer the variants it then "
-            f"shows you, run its last cell and submit again; from a page, send the file exported by the page "
-            f"made for you with the course secret (the book's pages are practice)" if secret else
-            f"from a notebook, write MY_ID = {student!r} in its id cell, answer the variants it then shows you, "
-            f"run its last cell and submit again; from the book's pages, enter the id {student!r} (or use the "
-            f"page made for you), answer, and send the file its export writes")
+    if secret:
+        notebook = (f"from the course's notebook, write MY_ID = {student!r} in its id cell, answer the variants it "
+                    f"then shows you, run its last cell and submit again")
+        page = (f"from a page, send the file exported by the page made for you with the course secret (the "
+                f"book's pages are practice)")
+    else:
+        notebook = (f"from a notebook, write MY_ID = {student!r} in its id cell, answer the variants it then shows "
+                    f"you, run its last cell and submit again")
+        page = (f"from the book's pages, enter the id {student!r} (or use the page made for you), answer, and "
+                f"send the file its export writes")
+    # a file a page exported: the page's way first (a course of pages was told of notebooks first)
+    mine = f"{page}; {notebook}" if made == "page" else f"{notebook}; {page}"
     in_pool = (variant in _pool_tags(k, secret) if secret
                else variant in _pool_tags(k, ""))
     if not in_pool and variant != salt_for(BOOK_STUDENT, k) and \
@@ -585,7 +592,7 @@ def grade(student: str, data: dict, chapter: int | None = None, secret: str | No
         answers = {k: v for k, v in answers.items() if k not in leave_out}
     else:
         skipped = []
-    _check_variants(student, answers, ids, secret, others)
+    _check_variants(student, answers, ids, secret, others, made_by(data))
     rep = Report(student, 0, len(ids), notes=notes, outside=outside, left_out=skipped)
     answered = 0                                # answers graded here, fingerprinted or not
     edited = {}                                 # id -> an attempts value no page writes (a hand edit)
