@@ -129,3 +129,35 @@ def test_a_portal_answering_while_the_older_copies_are_carried_over_leaves_them(
         pg.goto(f"{site.url}/book/03-connection-level.html", wait_until="load")
         _only(pg, [now])
         assert {ch4, ch7} <= set(pg.evaluate(HELD, now))
+
+
+def test_a_right_answers_replay_shown_online_is_shown_offline_from_the_device(built):
+    """A student answers right online (the replay is shown, and the site's worker keeps it, as it
+    keeps a page read), then reloads the chapter on the train: the exercise said the replay would
+    come once connected, though the device had it.  It shows the kept replay.  (One never shown
+    online still says it comes once connected: tests/test_exercise_site.py.)"""
+    from sim.exercises import instance
+    from sim.exercises.model import normalise
+    from sim.exercises.variants import BOOK_STUDENT
+    inst = instance("rc-hit", BOOK_STUDENT, secret="")
+    right = next(c for c in inst.choices if normalise(c, inst.form) == inst.answer)
+    with served(built) as (site, ctx, pg):
+        url = _read(site, pg, "02-route-cache")
+        root = pg.locator('[data-exercise="rc-hit"]')
+        root.locator(f'input[type=radio][value="{right}"]').check()
+        root.locator(".sx-check").click()
+        frame = root.locator("iframe.sx-replay")
+        frame.wait_for(timeout=120_000)
+        replay = frame.evaluate("f => f.src").split("#")[0]
+        pg.wait_for_function("f => f.contentDocument && f.contentDocument.querySelector('[data-op1-live]')",
+                             arg=frame.element_handle(), timeout=300_000)
+        until(pg, KEPT, replay)
+        site.down = True
+        ctx.set_offline(True)
+        pg.goto(url, wait_until="load")
+        root = pg.locator('[data-exercise="rc-hit"]')
+        root.locator("iframe.sx-replay").wait_for(timeout=60_000)        # the kept answer, judged again
+        assert root.locator(".sx-replay-offline").count() == 0
+        root.locator("iframe.sx-replay").scroll_into_view_if_needed()     # (a lazy frame)
+        pg.wait_for_function("f => f.contentDocument && f.contentDocument.querySelector('[data-op1-live]')",
+                             arg=root.locator("iframe.sx-replay").element_handle(), timeout=60_000)

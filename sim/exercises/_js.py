@@ -367,14 +367,18 @@ JS = r"""/* 1 + 1 < 1 exercises: the page's checker.  Mirrors sim/exercises/mode
           fr.title = "Replay of this run, at the event that decides it";
           rev.appendChild(own);
           if (navigator.onLine === false) {
-            /* offline: the frame would show the browser's "no connection" page; it comes once online */
+            /* offline: the frame would show the browser's "no connection" page; it comes once online,
+               or at once if this device keeps it (the site's service worker keeps a replay shown
+               online, as it keeps a page read: a right answer checked before, the page reloaded on
+               the train) */
             var off = el("p", "sx-replay-offline", "This replay is a file of the site, fetched when it is " +
               "shown, and this device is offline: it appears here once you are connected. The events " +
               "that decide it are below.");
             rev.appendChild(off);
-            window.addEventListener("online", function () {
-              if (off.parentNode) off.parentNode.replaceChild(fr, off);
-            }, {once: true});
+            var showFrame = function () { if (off.parentNode) off.parentNode.replaceChild(fr, off); };
+            window.addEventListener("online", showFrame, {once: true});
+            if (window.caches && navigator.serviceWorker && navigator.serviceWorker.controller)
+              caches.match(fr.src).then(function (kept) { if (kept) showFrame(); }, function () {});
           } else rev.appendChild(fr);
         }
         if (secret.svg) { var fig = el("div", "sx-svg"); fig.innerHTML = secret.svg; rev.appendChild(fig); }
