@@ -557,9 +557,12 @@ class Result:
                        f"download{'' if n == 1 else 's'} did not complete ({', '.join(failed)}), "
                        f"so the run has no time of its own and no average rate; each uplink's rate below "
                        f"is over the time it carried data")
+        transfers = self.apps.get("downloads", []) + self.apps.get("mptcp", [])
+        ended = (max(d.done_at for d in transfers) / 1e6
+                 if s["seconds"] and all(d.done_at is not None for d in transfers) else None)
         for dev, u in s["uplinks"].items():
             out.append(f"  {dev} {u['addr']}: {_packets(u['up_packets'])} up, {u['down_packets']} down"
-                       + self._uplink_down_text(u, s["seconds"]))
+                       + self._uplink_down_text(u, s["seconds"], ended))
         for b in s.get("bundle", []):
             out.append(f"    multilink line {b['line']}: {_packets(b['up_packets'])} up, "
                        f"{b['down_packets']} down")
@@ -633,22 +636,33 @@ class Result:
         return [line]
 
     @staticmethod
-    def _uplink_down_text(u: dict, seconds: float | None) -> str:
+    def _uplink_down_text(u: dict, seconds: float | None, ended: float | None = None) -> str:
         """What came down an uplink, for its summary line: the bytes, their rate over the time
         the uplink carried them and, when every download completed, over the downloads' time
-        (a run-average, which reads as the line's use only when the line was used throughout)."""
+        (a run-average, which reads as the line's use only when the line was used throughout).
+        ``ended``: when the last download completed (s).  Data that kept coming down after it (a
+        server resending what was acknowledged to it by another uplink, from another address,
+        which it never saw) is said: its time spreads the first rate thin, and the second counts
+        its bytes over a time that ended before them (a 2000 kbit/s line read 19.7 kbit/s while
+        it carried data, 349.8 kbit/s averaged)."""
         if not u["down_packets"]:
             return ""
         words = f"; {u['down_bytes']} bytes down"
+        late = ended is not None and u["down_active_to_s"] is not None and u["down_active_to_s"] > ended
         if u["down_kbit_active"] is not None:
             n = u["down_pauses"]
             paused = u["down_active_to_s"] - u["down_active_from_s"] - u["down_active_s"]
             left = "" if not n else (f", less {paused:.3f} s in {'a pause' if n == 1 else f'{n} pauses'} "
                                      f"of a second or more with no data")
+            last = (f", at {u['down_active_to_s']:.3f} s, after the downloads had ended at {ended:.3f} s"
+                    if late else "")
             words += (f", {u['down_kbit_active']} kbit/s while it carried data ({u['down_active_s']:.3f} s, "
-                      f"its first data packet down to its last{left})")
+                      f"its first data packet down to its last{last}{left})")
+        elif late:
+            words += f", data until {u['down_active_to_s']:.3f} s, after the downloads had ended at {ended:.3f} s"
         if u["down_kbit_avg"] is not None and seconds:
-            words += f", {u['down_kbit_avg']} kbit/s averaged over the downloads' {seconds:.3f} s"
+            words += (f", {u['down_kbit_avg']} kbit/s averaged over the downloads' {seconds:.3f} s"
+                      + (" (all its bytes, the late ones too)" if late else ""))
         return words
 
     def _window_note(self) -> str | None:

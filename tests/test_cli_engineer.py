@@ -248,3 +248,27 @@ def test_today_is_in_the_help_and_the_readme():
     readme = " ".join((ROOT / "README.md").read_text().split())
     assert "`--today` asks for today's router in one go" in readme
     assert re.search(r"Options of `run`: .*`--today`", readme)
+
+
+# -- an uplink's data after the downloads ended ----------------------------------------------------
+
+def test_an_uplinks_data_after_the_downloads_ended_is_said_beside_its_two_rates():
+    """An engineer's finding: equalize-nat, seed 2, 3000 bytes: "complete in 0.084 s", and if1
+    "19.7 kbit/s while it carried data (0.757 s ...), 349.8 kbit/s averaged over the downloads'
+    0.084 s" -- a line's rate over its whole run above its rate while it carried data, read as a
+    slow line or wrong numbers.  The server went on resending on if1 after the download was done
+    (the client's ACKs left by if2, from another address): the line says when its last data
+    came, after the downloads had ended, and that the average counts those bytes too.  A line
+    whose data all came in time says nothing of it."""
+    r = sim.run("equalize-nat", seed=2, size=3000)
+    ended = max(d.done_at for d in r.apps["downloads"])
+    u = r.summary["uplinks"]["if1"]
+    assert u["down_active_to_s"] * 1e6 > ended
+    late = [e for e in r.events if e.ev is Ev.HOP and e.to == "router:if1" and e.pkt.load and e.t > ended]
+    assert late                                      # data, after the download was done
+    line = next(x for x in r.text().splitlines() if x.startswith("  if1 "))
+    assert (f"its first data packet down to its last, at {u['down_active_to_s']:.3f} s, after the downloads had "
+            f"ended at {ended / 1e6:.3f} s)") in line, line
+    assert line.endswith("(all its bytes, the late ones too)"), line
+    ok = sim.run("connection-level", seed=1)
+    assert not any("after the downloads had ended" in x for x in ok.text().splitlines()), ok.text()
