@@ -21,6 +21,8 @@ TRACE_TIMED = ("down_kbit_active", "down_active_s", "down_pauses", "down_active_
 #: a connection's (and an echo's) fields read from the stored trace: who reset it and when (None
 #: without a trace, ``trace=False``: ``Result._reset_fields``)
 TRACE_READ_RESETS = tuple(f"{head}reset_{k}" for head in ("", "server_") for k in ("at_s", "by", "sent_at_s"))
+#: a connection's fields read from the stored trace's masquerades (None without a trace)
+TRACE_READ_NAT = ("left_as",)
 #: A gap this long (µs) or longer with no data down a line is a pause, which an uplink's rate
 #: while it carried data leaves out: an idle connection, the time between two pings, a
 #: retransmission timeout's wait
@@ -56,6 +58,7 @@ def _endpoint_list(text: str | None) -> list:
 JSON_ENDPOINTS = {
     "connections[].client": _endpoint, "connections[].server": _endpoint,
     "connections[].seen_by_server_as": _endpoints,
+    "connections[].left_as[].as": _endpoint,
     "echo[].client": _endpoint, "echo[].server": _endpoint,
     # (addresses only: [address, null], see the README)
     "echo[].seen_by_server_as": _endpoints,
@@ -72,6 +75,8 @@ def _converted(v, path: list[str], write):
     if name not in v:
         return v
     x = v[name]
+    if x is None:                   # (a field read from the trace, in a run without one)
+        return v
     if each:
         x = [_converted(item, rest, write) for item in x] if rest else [write(item) for item in x]
     else:
@@ -256,7 +261,34 @@ class Result:
             # when its last data came (None: none came): of a download left ESTABLISHED without
             # all its bytes, when it stalled
             "last_data_s": d.last_data / 1e6 if d.bytes else None,
+            "left_as": self._left_as(c),
         }
+
+    def _left_as(self, c) -> list[dict] | None:
+        """The endpoints client socket ``c``'s segments left the router under, masqueraded, in
+        the order first seen, each with the uplink whose address it is and how many segments:
+        two under per-packet balancing behind NAT (chapter 6), the one connection the server
+        sees as two.  Read from the trace's snat events; empty: none masqueraded (no NAT); None:
+        the run kept no trace (``trace=False``)."""
+        if not self.sim.trace.keep:
+            return None
+        if "_left" not in self.__dict__:
+            found: dict[tuple, dict] = {}
+            events = self.events
+            router = self.net["router"]
+            at = events.at_node("router") if hasattr(events, "at_node") else range(len(events))
+            for j in at:
+                e = events[j]
+                if e.ev is not Ev.NAT or e.dir != "snat" or type(e.before.l4) is not TCP:
+                    continue
+                b, p = e.before, e.pkt
+                per = found.setdefault(((b.ip.src, b.l4.sport), (b.ip.dst, b.l4.dport)), {})
+                per[(p.ip.src, p.l4.sport)] = per.get((p.ip.src, p.l4.sport), 0) + 1
+            self.__dict__["_left"] = found
+            self.__dict__["_uplink_of"] = {router.ifaces[u].addr: u for u in self.net.uplinks()}
+        per = self.__dict__["_left"].get((tuple(c.local), tuple(c.remote)), {})
+        of = self.__dict__["_uplink_of"]
+        return [{"as": fmt_endpoint(*out), "uplink": of.get(out[0]), "segments": n} for out, n in per.items()]
 
     def _uplinks_summary(self, duration) -> dict:
         """Each uplink's counters and two rates of what came down it (bytes on the wire, headers
@@ -499,10 +531,15 @@ class Result:
             # the handshake's outcome where it is news: not the normal one, or a run whose packets
             # each choose an uplink, where the handshake's ACK may leave by another (chapter 6)
             hs = f"handshake {c['handshake']}; " if at_stake or not c["handshake_ok"] else ""
+            # one connection under two addresses (chapter 6's crux): said, as a capture shows it
+            two = c["left_as"] if c["left_as"] and len(c["left_as"]) > 1 else None
+            left = ("; left the router as " + ", ".join(
+                f"{x['as']} by {x['uplink']} ({x['segments']} segment{'' if x['segments'] == 1 else 's'})"
+                for x in two) if two else "")
             out.append(f"  {c['client']} -> {c['server']}: {hs}"
                        f"{c['bytes']}/{c['bytes_wanted']} bytes, {state}"
                        f"{self._reset_words(d.conn, self.apps['servers'][d.server])}{t}; server saw "
-                       + (", ".join(c["seen_by_server_as"]) or "nothing"))
+                       + (", ".join(c["seen_by_server_as"]) or "nothing") + left)
         if "link_down" in s:
             d = s["link_down"]
             n, nat = d["conntrack_entries_flushed"], self.params.nat

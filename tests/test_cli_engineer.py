@@ -272,3 +272,33 @@ def test_an_uplinks_data_after_the_downloads_ended_is_said_beside_its_two_rates(
     assert line.endswith("(all its bytes, the late ones too)"), line
     ok = sim.run("connection-level", seed=1)
     assert not any("after the downloads had ended" in x for x in ok.text().splitlines()), ok.text()
+
+
+# -- one connection under two addresses ------------------------------------------------------------
+
+def test_a_connection_that_left_under_two_addresses_is_said_with_each_uplink_and_count():
+    """An engineer's finding: equalize-nat seed 5 said only "handshake completed late ... server
+    saw (150.0.0.1, 7000)"; the 8 segments that left by if1 as 100.0.0.1:6000 were "8 packets up"
+    on if1's line and "ignored by remote 8", nothing tying them to the connection or its second
+    address.  The connection's line names both, with the uplink and the segments of each, as
+    the trace's snat events have them; the JSON has them as left_as."""
+    r = sim.run("equalize-nat", seed=5, size=3000)
+    c = r.summary["connections"][0]
+    snat = {}
+    for e in r.events:
+        if e.ev is Ev.NAT and e.dir == "snat":
+            k = (e.pkt.ip.src, e.pkt.l4.sport)
+            snat[k] = snat.get(k, 0) + 1
+    assert [(x["as"], x["segments"]) for x in c["left_as"]] == [(f"({a}, {p})", n) for (a, p), n in snat.items()]
+    assert {x["uplink"]: x["segments"] for x in c["left_as"]} == {
+        dev: u["up_packets"] for dev, u in r.summary["uplinks"].items()}          # (only this connection)
+    line = next(x for x in r.text().splitlines() if x.startswith("  (192.168.0.1, 5000) -> "))
+    assert line.endswith("; left the router as (150.0.0.1, 7000) by if2 (6 segments), (100.0.0.1, 6000) by if1 "
+                         "(8 segments)"), line
+    d = json.loads(r.to_json())["summary"]["connections"][0]["left_as"]
+    assert d[0] == {"as": ["150.0.0.1", 7000], "uplink": "if2", "segments": 6}, d
+    # one address: nothing said; no NAT: empty; no trace: null
+    one = sim.run("connection-level", seed=1)
+    assert len(one.summary["connections"][0]["left_as"]) == 1 and "left the router as" not in one.text()
+    assert sim.run("equalize-public", seed=5, size=3000).summary["connections"][0]["left_as"] == []
+    assert sim.run("equalize-nat", seed=5, size=3000, trace=False).summary["connections"][0]["left_as"] is None

@@ -110,7 +110,7 @@ def test_the_summarys_endpoints_are_address_port_pairs_as_the_events_are(scenari
 
 def test_the_endpoints_are_converted_from_one_list():
     assert "mptcp[].subflows[].seen_by_server_as" in JSON_ENDPOINTS
-    assert all(p.split(".")[-1] in ("client", "server", "seen_by_server_as") for p in JSON_ENDPOINTS)
+    assert all(p.split(".")[-1] in ("client", "server", "seen_by_server_as", "as") for p in JSON_ENDPOINTS)
 
 
 # -- the totals and the uplinks' rates --------------------------------------------------------------
