@@ -17,7 +17,8 @@ from .trace import Drop, Ev, event_dict, event_text, fmt_time
 TRACE_SCHEMA = 2
 #: The fields of an uplink's summary timed by the stored trace's hops (``Result._down_active``):
 #: None in a run without a trace (``trace=False``), where the rest of the summary is the same
-TRACE_TIMED = ("down_kbit_active", "down_active_s", "down_pauses", "down_active_from_s", "down_active_to_s")
+TRACE_TIMED = ("down_kbit_active", "down_active_s", "down_pauses", "down_active_from_s", "down_active_to_s",
+               "up_untranslated")
 #: a connection's (and an echo's) fields read from the stored trace: who reset it and when (None
 #: without a trace, ``trace=False``: ``Result._reset_fields``)
 TRACE_READ_RESETS = tuple(f"{head}reset_{k}" for head in ("", "server_") for k in ("at_s", "by", "sent_at_s"))
@@ -312,11 +313,13 @@ class Result:
           (None: no two data packets came within ``PAUSE`` of each other, or the run kept no
           trace to time them by)."""
         active = self._down_active()
+        leaked = self._untranslated()
         ups = {}
         for dev in self.net.uplinks():
             i = self.net["router"].ifaces[dev]
             first, last, busy, nbytes, pauses = active.get(dev, (None, None, 0, 0, None))
             ups[dev] = {"addr": i.addr, "up_packets": i.tx_packets, "up_bytes": i.tx_bytes,
+                        "up_untranslated": None if leaked is None else leaked.get(dev, {}),
                         "down_packets": i.rx_packets, "down_bytes": i.rx_bytes,
                         "down_kbit_avg": None if not duration else round(i.rx_bytes * 8 / duration * 1e3, 1),
                         "down_kbit_active": round(nbytes * 8 / busy * 1e3, 1) if busy else None,
@@ -325,6 +328,33 @@ class Result:
                         "down_active_from_s": None if first is None else first / 1e6,
                         "down_active_to_s": None if last is None else last / 1e6}
         return ups
+
+    def _untranslated(self) -> dict[str, dict[str, int]] | None:
+        """For each uplink, the packets the router put on it with a LAN host's source address
+        behind a NAT that should have masqueraded them, by that address: a segment conntrack
+        took for INVALID (today's kernel: a FIN with no entry left, after the line it was bound
+        to failed) leaves as it came, and the Internet has no way back to a private address.
+        Read from the trace's hops off the router ({} for each: none, or no NAT); None: no trace."""
+        if not self.sim.trace.keep:
+            return None
+        router = self.net["router"]
+        if router.nat is None:
+            return {}
+        ours = {router.ifaces[u].addr for u in self.net.uplinks()}
+        events, out = self.events, {}
+        for dev in self.net.uplinks():
+            i = router.ifaces[dev]
+            if i.link is None:
+                continue
+            if hasattr(events, "at_node"):
+                hops = (events[j] for j in events.at_node(i.link.name))
+            else:
+                hops = (e for e in events if e.node == i.link.name)
+            for e in hops:
+                if e.ev is Ev.HOP and e.from_ == i.label and e.pkt.ip.src not in ours:
+                    per = out.setdefault(dev, {})
+                    per[e.pkt.ip.src] = per.get(e.pkt.ip.src, 0) + 1
+        return out
 
     def _down_active(self) -> dict[str, tuple[int, int, int, int, int]]:
         """For each uplink that brought a packet with a payload down: when the first and the last
@@ -598,8 +628,13 @@ class Result:
         ended = (max(d.done_at for d in transfers) / 1e6
                  if s["seconds"] and all(d.done_at is not None for d in transfers) else None)
         for dev, u in s["uplinks"].items():
-            out.append(f"  {dev} {u['addr']}: {_packets(u['up_packets'])} up, {u['down_packets']} down"
-                       + self._uplink_down_text(u, s["seconds"], ended))
+            leaked = u["up_untranslated"]
+            n = sum(leaked.values()) if leaked else 0
+            out.append(f"  {dev} {u['addr']}: {_packets(u['up_packets'])} up"
+                       + (f" ({n} of them untranslated, with a LAN source address: "
+                          f"{', '.join(f'{a} ({k})' if len(leaked) > 1 else a for a, k in leaked.items())}; "
+                          f"no conntrack entry masqueraded them)" if n else "")
+                       + f", {u['down_packets']} down" + self._uplink_down_text(u, s["seconds"], ended))
         for b in s.get("bundle", []):
             out.append(f"    multilink line {b['line']}: {_packets(b['up_packets'])} up, "
                        f"{b['down_packets']} down")

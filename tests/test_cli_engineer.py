@@ -302,3 +302,24 @@ def test_a_connection_that_left_under_two_addresses_is_said_with_each_uplink_and
     assert len(one.summary["connections"][0]["left_as"]) == 1 and "left the router as" not in one.text()
     assert sim.run("equalize-public", seed=5, size=3000).summary["connections"][0]["left_as"] == []
     assert sim.run("equalize-nat", seed=5, size=3000, trace=False).summary["connections"][0]["left_as"] is None
+
+
+# -- LAN addresses on the Internet ---------------------------------------------------------------
+
+def test_packets_that_left_an_uplink_untranslated_are_said_on_its_line():
+    """An engineer's finding: in run uplink-down --cc reno 9 retransmitted FINs left uplink1 with
+    the LAN's source 192.168.0.1 (INVALID to conntrack once their entry went with the failed
+    line) -- in the trace and the pcap, but in the summary only as "no route 9 (internet)".  The
+    uplink's line says how many left untranslated and with which LAN address; the JSON has them
+    as up_untranslated.  A run whose packets were all masqueraded says nothing of it."""
+    r = sim.run("uplink-down", seed=1, cc="reno")
+    hops = [e for e in r.events if e.ev is Ev.HOP and e.from_ == "router:if1" and e.pkt.ip.src == "192.168.0.1"]
+    assert hops and all("F" in e.pkt.l4.flags for e in hops)
+    assert r.summary["uplinks"]["if1"]["up_untranslated"] == {"192.168.0.1": len(hops)}
+    assert r.summary["uplinks"]["if2"]["up_untranslated"] == {}
+    line = next(x for x in r.text().splitlines() if x.startswith("  if1 "))
+    assert (f"packets up ({len(hops)} of them untranslated, with a LAN source address: 192.168.0.1; no conntrack "
+            f"entry masqueraded them)") in line, line
+    assert "untranslated" not in sim.run("equalize-nat", seed=5, size=3000).text()
+    assert sim.run("equalize-public", seed=5, size=3000).summary["uplinks"]["if1"]["up_untranslated"] == {}
+    assert sim.run("uplink-down", seed=1, cc="reno", trace=False).summary["uplinks"]["if1"]["up_untranslated"] is None

@@ -182,7 +182,7 @@ def test_pauses_are_not_time_a_line_carried_data():
 #: objects of the summary keyed by a name a run gives (a device, a drop reason, a node), and the
 #: word the README's table writes for it
 NAMED = {"uplinks": "IF", "drops": "REASON", "drops_at": "REASON", "drops_at.REASON": "NODE",
-         "link_down.downloads_since_by_uplink": "IF"}
+         "link_down.downloads_since_by_uplink": "IF", "uplinks.IF.up_untranslated": "ADDR"}
 
 
 def _fields(v, path: str = ""):
@@ -213,6 +213,8 @@ def _summaries() -> list[dict]:
         out.append(sim.run(name, **kw).to_dict()["summary"])
     # a failed line that comes back (up_at): the fields of its return
     out.append(sim.run("uplink-down", seed=1, size=20_000, up_at=2.5).to_dict()["summary"])
+    # a FIN that leaves untranslated (the README's example of it)
+    out.append(sim.run("uplink-down", seed=1, cc="reno").to_dict()["summary"])
     return out
 
 
