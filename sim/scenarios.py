@@ -316,10 +316,14 @@ class Params:
                                   f"or {n('uplinks')} {k} or more)", "down_uplink")
         self._check_up_at()
         if self.down_at is not None and self.bundle:
-            by = set_by.get("bundle")
+            by, at = set_by.get("bundle"), set_by.get("down_at")
+            # (uplink-down --bundle: the scenario's failing line, not one the reader asked for)
             raise _said(lambda n: f"{n('down_at')} takes a whole uplink down; with {n('bundle')} the lines are "
                                   f"one link" + (f" ({by} sets {n('bundle')})" if by else "")
-                                  + f": give {n('no_bundle')}", "down_at")
+                                  + (f": give {n('no_bundle')}" if not at else
+                                     f", and {at} sets {n('down_at')} {fmt_value(self.down_at)}: give "
+                                     f"{n('down_at')} none for a run with no failing line, or {n('no_bundle')}"),
+                        "down_at")
         self._check_addrs(set_by)
         if self.equalize and self.multipath not in CACHED_POLICIES:
             by = set_by.get("equalize")
@@ -675,11 +679,16 @@ def scenario_defaults(scenario: str | None) -> Params:
 def header_params(scenario: str | None, params: Params, always=HEADER) -> list[tuple[str, str]]:
     """(name, value) of the parameters a run's header names: ``always`` (in its order), then
     every other one that differs from the scenario's own default and that the scenario reads
-    (in ``Params``' order; ``trace`` aside).  A download's size and an MPTCP run's subflows are
+    (in ``Params``' order; ``trace`` aside; with the uplinks bundled into one link, not
+    ``equalize``, which then chooses nothing).  A download's size and an MPTCP run's subflows are
     named always (runs of other sizes look alike otherwise), and a failing line comes last,
     with which uplink fails (``down_at=1 down_uplink=2``) and when it comes back (``up_at=3``)."""
     base = scenario_defaults(scenario)
     skip = unread(scenario) if scenario in SCENARIOS else frozenset()
+    if params.bundle is True and params.uplinks > 1:
+        # one link, one route: nothing for equalize to choose again (a scenario's own
+        # equalize=True goes unread: _check_bundle_choices), so the header does not claim it
+        skip = skip | {"equalize", "weights"}
     shown = [n for n in ("size", "subflows") if scenario in SCENARIOS and n not in skip]
     out = [(n, fmt_value(getattr(params, n))) for n in always if n not in skip]   # a ping: no tcp=
     for f in fields(Params):

@@ -508,6 +508,10 @@ def test_a_time_below_one_microsecond_is_refused_by_the_command_line(args, said)
     # the flag is --no-bundle, and the scenario set bundle, not the user
     (["run", "multilink", "--down-at", "1"], "--down-at takes a whole uplink down; with --bundle the lines are one "
                                              "link (multilink sets --bundle): give --no-bundle", "bundle=false"),
+    # the user never typed --down-at: uplink-down set it (an engineer read "--down-at" as theirs)
+    (["run", "uplink-down", "--bundle"], "--down-at takes a whole uplink down; with --bundle the lines are one "
+                                         "link, and uplink-down sets --down-at 1: give --down-at none for a run "
+                                         "with no failing line, or --no-bundle", "down_at=None"),
     # the bad value is not restated as a fact ("the line of uplink 0 fails at 1 s"), nor "or more uplinks"
     (["run", "uplink-down", "--down-uplink", "0"], "--down-uplink 0 out of range: allowed 1..2 (the uplinks are "
                                                    "numbered from 1)", "uplink 0 fails"),

@@ -323,3 +323,13 @@ def test_packets_that_left_an_uplink_untranslated_are_said_on_its_line():
     assert "untranslated" not in sim.run("equalize-nat", seed=5, size=3000).text()
     assert sim.run("equalize-public", seed=5, size=3000).summary["uplinks"]["if1"]["up_untranslated"] == {}
     assert sim.run("uplink-down", seed=1, cc="reno", trace=False).summary["uplinks"]["if1"]["up_untranslated"] is None
+
+
+def test_a_bundled_runs_header_does_not_claim_equalize():
+    """An engineer's finding: run equalize-nat --bundle, accepted (the scenario's own equalize goes
+    unread: one link, one route), had a header saying "multipath=random equalize=True ...
+    bundle=True", and multilink's "equalize=False": a choice the run never makes."""
+    head = cli("run", "equalize-nat", "--bundle", "--size", "3000", "--summary-only").stdout.splitlines()[0]
+    assert "equalize=" not in head and "bundle=True" in head, head
+    assert "equalize=" not in cli("run", "multilink", "--size", "3000", "--summary-only").stdout.splitlines()[0]
+    assert "equalize=True" in cli("run", "equalize-nat", "--size", "3000", "--summary-only").stdout.splitlines()[0]
