@@ -8,6 +8,7 @@ import zlib
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
 
+from . import __version__
 from .packet import ICMP_PROTO, TCP, TCP_PROTO, fmt_endpoint, parse_endpoint
 from .tables import Tables
 from .trace import Drop, Ev, event_dict, event_text, fmt_time
@@ -15,6 +16,8 @@ from .trace import Drop, Ev, event_dict, event_text, fmt_time
 #: The JSON trace's form (``"schema"``), raised when a field changes name, type or meaning; what
 #: changed from one to the next is in the README's "Trace JSON" section
 TRACE_SCHEMA = 2
+#: what wrote the JSON trace, and which version of it (as the pcapng's section header says it)
+WRITER = f"1 + 1 < 1 simulator {__version__}"
 #: The fields of an uplink's summary timed by the stored trace's hops (``Result._down_active``):
 #: None in a run without a trace (``trace=False``), where the rest of the summary is the same
 TRACE_TIMED = ("down_kbit_active", "down_active_s", "down_pauses", "down_active_from_s", "down_active_to_s",
@@ -507,7 +510,13 @@ class Result:
     def to_dict(self) -> dict:
         """The JSON trace as Python values (``to_json()`` is its text)."""
         return {**self._head(), "events": [event_dict(i, e) for i, e in enumerate(self.events)],
-                "summary": json_summary(self.summary)}
+                "summary": self._json_summary()}
+
+    def _json_summary(self) -> dict:
+        """The summary as the JSON writes it, with the text summary's notes (``note:`` lines:
+        a sender without congestion control, a receive window that held a download back)."""
+        notes = [n for n in (self._window_note(), self._rwnd_note()) if n is not None]
+        return {**json_summary(self.summary), "notes": [n.removeprefix("  note: ") for n in notes]}
 
     def _head(self) -> dict:
         p = asdict(self.params)
@@ -519,7 +528,7 @@ class Result:
         router = self.net["router"]
         p["uplink_addrs"] = [router.ifaces[dev].addr for dev in self.net.uplinks()]
         p["remote_addrs"] = [self.net[h].addr for h in ("remote1", "remote2")]
-        return {"schema": TRACE_SCHEMA, "scenario": self.scenario, "params": p,
+        return {"schema": TRACE_SCHEMA, "simulator": WRITER, "scenario": self.scenario, "params": p,
                 "links": [{"name": l.name, "ifaces": [i.label for i in l.ifaces]}
                           for l in self.net.links.values()]}
 
@@ -529,7 +538,7 @@ class Result:
         yield _dumps(self._head())[:-1] + ',"events":['
         for i, e in enumerate(self.events):
             yield ("," if i else "") + _dumps(event_dict(i, e))
-        yield '],"summary":' + _dumps(json_summary(self.summary)) + "}\n"
+        yield '],"summary":' + _dumps(self._json_summary()) + "}\n"
 
     def to_json(self) -> str:
         return "".join(self.json_chunks())

@@ -278,3 +278,14 @@ def test_the_params_name_the_addresses_the_capture_names(scenario, kw, uplinks, 
     again = sim.run(scenario, **size, **{**kw, "uplink_addrs": uplinks, "remote_addrs": remotes})
     assert again.to_json() == r.to_json()
     assert (again.pcapng_bytes() == r.pcapng_bytes()) is (scenario != "multilink")    # (its header, above)
+
+
+def test_the_json_says_what_wrote_it_and_has_the_text_summarys_notes():
+    """An engineer's finding: the text summary's "note:" lines (cc=none's fixed window, a receive
+    window that held a download back) were not in the JSON, nor which simulator wrote it."""
+    code, text, _ = cli(["run", "flashget", "--seed", "1", "--size", "20000"])
+    notes = [line.removeprefix("  note: ") for line in text.splitlines() if line.startswith("  note: ")]
+    d = _json("flashget", "--seed", "1", "--size", "20000")
+    assert notes and d["summary"]["notes"] == notes
+    assert d["simulator"] == f"1 + 1 < 1 simulator {sim.__version__}"
+    assert _json("equalize-nat", "--seed", "5", "--size", "3000")["summary"]["notes"] == []
