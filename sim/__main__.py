@@ -320,7 +320,10 @@ def _main(argv: list[str] | None) -> int:
         # of that name: list takes no word, and says where a scenario's name goes
         if args.cmd == "list" and not any(w.startswith("-") for w in extra):
             return fail(f"{PROG} list", _list_takes_no_word(extra[0]))
-        p.error(f"unrecognized arguments: {' '.join(extra)}")       # as parse_args() says it
+        # as parse_args() says it, by the command's parser: "python -m sim run: error: ...", as
+        # every other message of the command's options is (it said "python -m sim: error:")
+        commands = next(a for a in p._actions if isinstance(a, argparse._SubParsersAction)).choices
+        commands.get(args.cmd, p).error(f"unrecognized arguments: {' '.join(extra)}")
     try:
         if args.cmd == "list":
             write_stdout(_list())

@@ -849,7 +849,8 @@ def test_the_bundle_refuses_choices_in_sim_run_too_and_keeps_the_scenarios_own()
     (["list", "foo"], "python -m sim list: error: list takes no scenario or other word, got 'foo': python -m sim "
                       "list lists every scenario, python -m sim run SCENARIO runs one"),
     # an option is still one list does not have
-    (["list", "--seeds", "2"], "python -m sim: error: unrecognized arguments: --seeds 2 (python -m sim list --help"),
+    (["list", "--seeds", "2"], "python -m sim list: error: unrecognized arguments: --seeds 2 (python -m sim list "
+                               "--help"),
 ])
 def test_list_says_it_takes_no_scenario(args, said, capsys):
     """``list equalize-nat`` said "unrecognized arguments: equalize-nat (python -m sim list --help
@@ -929,6 +930,14 @@ def test_messages_an_engineer_met(args, said):
     assert out.returncode == 2 and out.stdout == ""
     assert out.stderr.startswith("python -m sim run: error: " + said), out.stderr
     assert out.stderr.count("\n") == 1
+
+
+def test_an_unknown_option_is_named_by_its_commands_parser():
+    """An engineer's finding: `run equalize-nat --bogus` said "python -m sim: error:" where every
+    other message of run's options says "python -m sim run: error:"."""
+    out = cli("run", "equalize-nat", "--bogus")
+    assert out.returncode == 2 and out.stderr.startswith(
+        "python -m sim run: error: unrecognized arguments: --bogus (python -m sim run --help lists them)"), out.stderr
 
 
 def test_a_list_option_is_left_to_list_to_refuse():
