@@ -2040,3 +2040,42 @@ def test_a_run_offline_says_the_device_is_offline_and_what_still_works(built):
     assert said.startswith("Offline: the simulator (") and "Connect and press Run once" in said, said
     assert said.endswith("The replays and exercises on this page work now."), said
     assert "worker.js" not in said, said
+
+
+def test_on_a_phone_a_refused_box_stays_readable_its_words_in_view_and_its_mark_goes_when_it_is_changed(built):
+    """A student's review at 320x568: size 1,000,000 refused, its box shrank to 14 px (the
+    words "✖ not allowed" took its width on one line), the page 323 px wide; the value typed to
+    correct it was unseen, and the red mark stayed until the next Run.  A line's box refused
+    (download speed 'x') was focused at the screen's foot, its words below it, off the screen.
+    The box keeps a width, the page none wider than the screen; changed, it is no longer marked;
+    a refused box's words are on the screen with its label."""
+    with chapter_6_served(built, [COUNT_WORKERS]) as (pg, errors, infos):
+        pg.set_viewport_size({"width": 320, "height": 568})
+        pg.wait_for_function(PLAYERS_STARTED, timeout=30_000)
+        box = "[data-live] input[name=size]"
+        pg.eval_on_selector("[data-live] form", "f => { f.elements.size.value = '1,000,000'; }")
+        pg.click("[data-live] [data-run]")
+        pg.wait_for_function(f"document.querySelector({box!r}).getAttribute('aria-invalid') === 'true'",
+                             timeout=10_000)
+        width = pg.eval_on_selector(box, "c => c.getBoundingClientRect().width")
+        wider = pg.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        pg.click(box)
+        pg.keyboard.press("End")
+        pg.keyboard.type("0")
+        after = pg.eval_on_selector(box, "c => [c.hasAttribute('aria-invalid'), !!document.getElementById(c.id + '-err')]")
+        # a line's box: Run at the foot of the screen, a bad download speed
+        pg.eval_on_selector("[data-live] form", "f => { f.elements.size.value = '20000'; f.elements.down_kbit.value = 'x'; }")
+        pg.evaluate("""() => { const r = document.querySelector('[data-live] [data-run]').getBoundingClientRect();
+                               scrollBy(0, r.bottom - innerHeight + 4); }""")
+        pg.click("[data-live] [data-run]")
+        pg.wait_for_function("document.querySelector('[data-live] [name=down_kbit]').getAttribute('aria-invalid') === 'true'",
+                             timeout=10_000)
+        pg.wait_for_timeout(300)
+        seen = pg.evaluate("""() => { const c = document.querySelector('[data-live] [name=down_kbit]');
+            const w = document.getElementById(c.id + '-err').getBoundingClientRect();
+            const l = (c.closest('label') || c).getBoundingClientRect();
+            return [document.activeElement === c, l.top >= 56, w.bottom <= innerHeight]; }""")
+    assert width >= 60 and wider <= 0, (width, wider)
+    assert after == [False, False], after
+    assert seen == [True, True, True], seen
+    assert not errors, errors

@@ -373,17 +373,24 @@
     // given the focus, so that the reader is taken to it and told what is wrong (WCAG 3.3.1).
     var marked = [];
     // (a box described by its hint line keeps it, after the words of its refusal)
+    function clear(c) {
+      c.removeAttribute("aria-invalid");
+      var own = c.getAttribute("data-describedby");
+      if (own) c.setAttribute("aria-describedby", own);
+      else c.removeAttribute("aria-describedby");
+      var why = document.getElementById(c.id + "-err");
+      if (why) why.parentNode.removeChild(why);
+    }
     function unmark() {
-      marked.forEach(function (c) {
-        c.removeAttribute("aria-invalid");
-        var own = c.getAttribute("data-describedby");
-        if (own) c.setAttribute("aria-describedby", own);
-        else c.removeAttribute("aria-describedby");
-        var why = document.getElementById(c.id + "-err");
-        if (why) why.parentNode.removeChild(why);
-      });
+      marked.forEach(clear);
       marked = [];
     }
+    // a refused box the reader changes is no longer marked: its value is a new one, judged at the
+    // next Run (the red border, "not allowed" and the old value's words stayed until then)
+    form.addEventListener("input", function (ev) {
+      var k = marked.indexOf(ev.target);
+      if (k >= 0) { clear(ev.target); marked.splice(k, 1); }
+    });
     function refuse(m) {
       var errs = (m.errors || []).slice(), boxes = [], under = [];
       status.textContent = "Not run: ";
@@ -424,7 +431,12 @@
       // (its aria-describedby): the live region says only what that box does not -- the Run not
       // made, how many values were refused, and the others' words.  (It said every refusal
       // again, the focused box's too: for a bad line speed, 400 characters twice.)
-      boxes[0].focus();
+      // (brought into view with its label and the words under it: the focus alone scrolled a box
+      // among the lines' controls to the screen's foot, its words below it, off a phone's screen)
+      var first = boxes[0], words = document.getElementById(first.id + "-err") || first;
+      first.focus({preventScroll: true});
+      var top = (first.closest("label") || first).getBoundingClientRect().top;
+      if (top < 72 || words.getBoundingClientRect().bottom > window.innerHeight) words.scrollIntoView({block: "center"});
       var others = errs.filter(function (e) { return e !== under[0]; }).map(function (e) { return e.message; });
       say(root, "Not run: " + (errs.length === 1 ? "1 value refused" : errs.length + " values refused") +
         (others.length ? "; also: " + others.join("; ") : ""));
