@@ -73,6 +73,7 @@ class Conn:
     key: object = None       # its key in by_orig
     replied: bool = False
     pending: int = 0         # ICMP: echoes sent and not yet answered (2.4's proto.icmp.count)
+    sent: int = 0            # packets masqueraded by it on their way out (the summary's left_as)
 
     @property
     def ext(self) -> tuple[str, int]:
@@ -92,6 +93,7 @@ class Nat:
         self._ids = 0
         self.flushed = 0                            # entries forgotten when their device went down
         self.translated = 0                         # packets rewritten: its NAT events (Trace.counts)
+        self.made: list[Conn] = []                  # every entry made, gone or not, in order (a summary's)
         self.model: NatModel = (REGISTRY[model] if isinstance(model, str) else model)(self)
         self.udp_stream_timeout = (UDP_STREAM_TIMEOUT if self.model.name in MODELS_2_4
                                    else UDP_STREAM_TIMEOUT_TODAY)
@@ -162,6 +164,7 @@ class Nat:
             ct = self._bind(t, oif, key, pkt)
         _, _, _, addr, port = ct.reply
         out = pkt.with_src(addr, port)
+        ct.sent += 1
         if t[0] == ICMP_PROTO:
             ct.pending += 1                      # icmp_packet(): atomic_inc(&ct->proto.icmp.count)
         self._update(ct, pkt, False)
@@ -186,6 +189,7 @@ class Nat:
         ct = Conn(self._ids, t, reply, oif, state, self.router.sim.now + self._timeout(proto, state), key)
         self.by_orig[key] = ct
         self.by_reply[reply] = ct
+        self.made.append(ct)
         self.router.sim.trace.emit(Ev.CT_NEW, self.router.name, None, ct.id, ct.orig, ct.reply, oif)
         return ct
 

@@ -25,8 +25,6 @@ TRACE_TIMED = ("down_kbit_active", "down_active_s", "down_pauses", "down_active_
 #: a connection's (and an echo's) fields read from the stored trace: who reset it and when (None
 #: without a trace, ``trace=False``: ``Result._reset_fields``)
 TRACE_READ_RESETS = tuple(f"{head}reset_{k}" for head in ("", "server_") for k in ("at_s", "by", "sent_at_s"))
-#: a connection's fields read from the stored trace's masquerades (None without a trace)
-TRACE_READ_NAT = ("left_as",)
 #: A gap this long (µs) or longer with no data down a line is a pause, which an uplink's rate
 #: while it carried data leaves out: an idle connection, the time between two pings, a
 #: retransmission timeout's wait
@@ -268,31 +266,23 @@ class Result:
             "left_as": self._left_as(c),
         }
 
-    def _left_as(self, c) -> list[dict] | None:
+    def _left_as(self, c) -> list[dict]:
         """The endpoints client socket ``c``'s segments left the router under, masqueraded, in
-        the order first seen, each with the uplink whose address it is and how many segments:
+        the order first used, each with the uplink whose address it is and how many segments:
         two under per-packet balancing behind NAT (chapter 6), the one connection the server
-        sees as two.  Read from the trace's snat events; empty: none masqueraded (no NAT); None:
-        the run kept no trace (``trace=False``)."""
-        if not self.sim.trace.keep:
-            return None
-        if "_left" not in self.__dict__:
-            found: dict[tuple, dict] = {}
-            events = self.events
-            router = self.net["router"]
-            at = events.at_node("router") if hasattr(events, "at_node") else range(len(events))
-            for j in at:
-                e = events[j]
-                if e.ev is not Ev.NAT or e.dir != "snat" or type(e.before.l4) is not TCP:
-                    continue
-                b, p = e.before, e.pkt
-                per = found.setdefault(((b.ip.src, b.l4.sport), (b.ip.dst, b.l4.dport)), {})
-                per[(p.ip.src, p.l4.sport)] = per.get((p.ip.src, p.l4.sport), 0) + 1
-            self.__dict__["_left"] = found
-            self.__dict__["_uplink_of"] = {router.ifaces[u].addr: u for u in self.net.uplinks()}
-        per = self.__dict__["_left"].get((tuple(c.local), tuple(c.remote)), {})
-        of = self.__dict__["_uplink_of"]
-        return [{"as": fmt_endpoint(*out), "uplink": of.get(out[0]), "segments": n} for out, n in per.items()]
+        sees as two.  Counted by the conntrack entries that masqueraded them (``Conn.sent``),
+        those since gone included; empty: none masqueraded (no NAT)."""
+        nat = self.net["router"].nat
+        if nat is None:
+            return []
+        out: dict[tuple, dict] = {}
+        for ct in nat.made:
+            proto, src, sport, dst, dport = ct.orig
+            if proto != TCP_PROTO or (src, sport) != tuple(c.local) or (dst, dport) != tuple(c.remote) or not ct.sent:
+                continue
+            x = out.setdefault(ct.ext, {"as": fmt_endpoint(*ct.ext), "uplink": ct.dev, "segments": 0})
+            x["segments"] += ct.sent
+        return list(out.values())
 
     def _uplinks_summary(self, duration) -> dict:
         """Each uplink's counters and two rates of what came down it (bytes on the wire, headers

@@ -17,7 +17,7 @@ import sim
 from sim import bench
 from sim.bench_floor import UPLINK_ADDR, download as floor, download_bare as bare
 from sim.trace import Ev, event_dict
-from sim.result import TRACE_READ_NAT, TRACE_READ_RESETS, TRACE_TIMED
+from sim.result import TRACE_READ_RESETS, TRACE_TIMED
 
 SIZES = (1, 1460, 1461, 2920, 46_720, 46_721, 123_457, 300_000)
 
@@ -88,15 +88,14 @@ def test_counters_only_makes_the_same_choices(scenario, kw):
     # (who reset a connection, and when, is read from the stored trace too)
     for key in ("connections", "echo"):
         for c in bare.summary.get(key) or []:
-            assert all(c[k] is None for k in TRACE_READ_RESETS + TRACE_READ_NAT if k in c), c
+            assert all(c[k] is None for k in TRACE_READ_RESETS if k in c), c
 
     def untimed(s):
         out = {**s, "uplinks": {d: {k: v for k, v in u.items() if k not in timed}
                                 for d, u in s["uplinks"].items()}}
         for key in ("connections", "echo"):
             if s.get(key):
-                out[key] = [{k: v for k, v in c.items() if k not in TRACE_READ_RESETS + TRACE_READ_NAT}
-                            for c in s[key]]
+                out[key] = [{k: v for k, v in c.items() if k not in TRACE_READ_RESETS} for c in s[key]]
         return out
     assert untimed(bare.summary) == untimed(full.summary)
     whys = [d["why"] for d in (event_dict(i, e) for i, e in enumerate(full.events))
