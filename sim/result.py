@@ -77,7 +77,7 @@ def _converted(v, path: list[str], write):
     if name not in v:
         return v
     x = v[name]
-    if x is None:                   # (a field read from the trace, in a run without one)
+    if x is None:                   # (a field that may be null: none to convert)
         return v
     if each:
         x = [_converted(item, rest, write) for item in x] if rest else [write(item) for item in x]
