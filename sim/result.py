@@ -322,6 +322,14 @@ class Result:
                         "down_active_to_s": None if last is None else last / 1e6}
         return ups
 
+    def _records_at(self, node: str):
+        """The trace's events at ``node`` (a link's: its hops): from the stored trace only that
+        node's records are built (``Events.at_node``); a plain list of records is filtered."""
+        events = self.events
+        if hasattr(events, "at_node"):
+            return (events[j] for j in events.at_node(node))
+        return (e for e in events if e.node == node)
+
     def _untranslated(self) -> dict[str, dict[str, int]] | None:
         """For each uplink, the packets the router put on it with a LAN host's source address
         behind a NAT that should have masqueraded them, by that address: a segment conntrack
@@ -334,16 +342,12 @@ class Result:
         if router.nat is None:
             return {}
         ours = {router.ifaces[u].addr for u in self.net.uplinks()}
-        events, out = self.events, {}
+        out = {}
         for dev in self.net.uplinks():
             i = router.ifaces[dev]
             if i.link is None:
                 continue
-            if hasattr(events, "at_node"):
-                hops = (events[j] for j in events.at_node(i.link.name))
-            else:
-                hops = (e for e in events if e.node == i.link.name)
-            for e in hops:
+            for e in self._records_at(i.link.name):
                 if e.ev is Ev.HOP and e.from_ == i.label and e.pkt.ip.src not in ours:
                     per = out.setdefault(dev, {})
                     per[e.pkt.ip.src] = per.get(e.pkt.ip.src, 0) + 1
@@ -365,17 +369,13 @@ class Result:
         the link has lines has no rate of its own, and is left out."""
         router = self.net["router"]
         out = {}
-        events = self.events
         for dev in self.net.uplinks():
             i = router.ifaces[dev]
             if not i.rx_packets or i.link is None:
                 continue
             link, label = i.link, i.label
             lines = len(link.members) if link.bundle else 1
-            if hasattr(events, "at_node"):          # the stored trace: only the link's records
-                hops = (events[j] for j in events.at_node(link.name))
-            else:
-                hops = (e for e in events if e.node == link.name)
+            hops = self._records_at(link.name)
             down = [(e.t, e.pkt) for e in hops if e.ev is Ev.HOP and e.to == label]
             data = [k for k, (_, pkt) in enumerate(down) if pkt.load]
             if not data:
