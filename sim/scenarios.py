@@ -140,6 +140,21 @@ PARAM_HELP = {
 }
 
 
+#: what a parameter is in one scenario, where it means more than ``PARAM_HELP`` says
+PARAM_HELP_IN = {
+    ("thought-question", "connections"): "flashget's threads: Local host 1's parallel downloads from Remote "
+                                         "host 2 (Realplay's stream and Local host 2's download run besides "
+                                         "them: the run has 2 connections more)",
+    ("uplink-down", "connections"): "parallel downloads a round: as many start at 0 s, again 1 s after the "
+                                    "line fails and, when it comes back, 1 s after that",
+}
+
+
+def param_help(scenario: str, name: str) -> str:
+    """What parameter ``name`` is in ``scenario``: its ``PARAM_HELP``, or what it means there."""
+    return PARAM_HELP_IN.get((scenario, name), PARAM_HELP[name])
+
+
 def tick_of(name: str) -> float | None:
     """1 us in the unit of time parameter ``name`` (None for one that is no time)."""
     return TICK.get(UNITS.get(name, ""))

@@ -113,3 +113,22 @@ def test_headers_and_the_captures_comment_name_only_what_the_run_reads(tmp_path)
         assert word not in comment, word
     d = pcapng_bytes(sim.run("connection-level", seed=1, size=3000))[:2000]
     assert b"size=3000" in d and b"tcp=2.4" in d and b"pings=" not in d
+
+
+@pytest.mark.parametrize("scenario", sorted(s for s in SCENARIOS if "connections" in workload_of(s)))
+def test_the_connections_hint_says_how_many_connections_a_run_has(scenario):
+    """The live players' hint under "connections": where a run has more connections than the
+    box says (chapter 3's thought question adds Realplay's stream and Local host 2's download;
+    uplink-down starts a round after the failure), the hint says so in that scenario's words."""
+    from sim.view.live import workload_specs
+    (spec,) = [s for s in workload_specs(scenario, scenarios.scenario_defaults(scenario), {}) if s["name"] == "connections"]
+    hint = spec["hint"]
+    runs = {n: len(sim.run(scenario, seed=1, connections=n, size=20_000, trace=False).summary["connections"])
+            for n in (1, 2)}
+    if runs == {1: 1, 2: 2}:
+        assert hint == scenarios.PARAM_HELP["connections"]
+    elif runs[2] - runs[1] == 1:        # one more connection besides the box's
+        extra = runs[1] - 1
+        assert f"the run has {extra} connections more" in hint, (scenario, runs, hint)
+    else:                                # a round of downloads each time
+        assert runs[2] == 2 * runs[1] and "a round" in hint, (scenario, runs, hint)

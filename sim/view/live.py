@@ -391,7 +391,7 @@ def workload_specs(scenario: str, p, given) -> list[dict]:
     if "connections" in scenarios.workload_of(scenario):
         specs.append({"name": "connections", "label": "connections", "kind": "int", "value": p.connections,
                       "min": 1, "max": max(CONNECTIONS_MAX, p.connections), "group": "lines",
-                      "hint": scenarios.PARAM_HELP["connections"]})
+                      "hint": scenarios.param_help(scenario, "connections")})
     if "read_timeout" in scenarios.workload_of(scenario):
         specs.append({"name": "read_timeout", "label": LABELS["read_timeout"], "kind": "text", "group": "lines",
                       "value": text_value("read_timeout", p.read_timeout),
