@@ -340,34 +340,54 @@ def test_uplink_downs_sizing_advice_uses_the_dead_lines_own_rate():
 
 @pytest.fixture
 def offers(monkeypatch):
-    """This kernel offers reno, bbr and cubic (whatever the machine running the tests loaded)."""
+    """This kernel has reno, bbr, cubic and vegas and allows reno, bbr and cubic in a namespace
+    (whatever the machine running the tests loaded and allowed)."""
     from sim.kernel import lab
-    monkeypatch.setattr(lab, "available_ccs", lambda proc_sys="/proc/sys": ["reno", "bbr", "cubic"])
+    monkeypatch.setattr(lab, "available_ccs", lambda proc_sys="/proc/sys": ["reno", "bbr", "cubic", "vegas"])
+    monkeypatch.setattr(lab, "allowed_ccs", lambda proc_sys="/proc/sys": ["reno", "bbr", "cubic"])
 
 
 @pytest.mark.parametrize("argv", [("run", "perpacket-snat"), ("compare", "uplink-down"), ("table",)])
-def test_a_cc_the_kernel_does_not_offer_is_one_line_naming_what_it_does(capsys, no_lab, offers,
+def test_a_cc_the_kernel_does_not_allow_is_one_line_naming_what_it_does(capsys, no_lab, offers,
                                                                         monkeypatch, argv):
     import sim.kernel.table as kt
     monkeypatch.setattr(kt, "measure_all", lambda **kw: (_ for _ in ()).throw(AssertionError(NO_LAB)))
     try:                                # refused by argparse, before any lab: it exits
+        rc = kmain.main([*argv, "--cc", "westwood"])
+    except SystemExit as e:
+        rc = e.code
+    out, err = capsys.readouterr()
+    assert (rc, out) == (2, "")
+    assert err == (f"python -m sim.kernel {argv[0]}: error: --cc westwood is not available on this kernel: "
+                   "a lab's namespaces may use reno, bbr, cubic (net.ipv4.tcp_allowed_congestion_control)\n"), err
+    # one the kernel has but keeps to the host's own namespace: setting it in a lab's fails with
+    # EPERM once the lab is built (it did: "sysctl: setting key ... Operation not permitted")
+    try:
         rc = kmain.main([*argv, "--cc", "vegas"])
     except SystemExit as e:
         rc = e.code
     out, err = capsys.readouterr()
     assert (rc, out) == (2, "")
-    assert err == (f"python -m sim.kernel {argv[0]}: error: --cc vegas is not available on this kernel: "
-                   "available are reno, bbr, cubic (net.ipv4.tcp_available_congestion_control)\n"), err
+    assert err == (f"python -m sim.kernel {argv[0]}: error: --cc vegas is on this kernel but not allowed "
+                   "outside the host's own namespace: a lab's namespaces may use reno, bbr, cubic "
+                   "(net.ipv4.tcp_allowed_congestion_control; as root, sysctl -w "
+                   "net.ipv4.tcp_allowed_congestion_control=\"reno bbr cubic vegas\" allows it)\n"), err
 
 
 def test_cc_is_read_from_what_the_kernel_lists_and_checked_by_the_python_api(tmp_path):
-    from sim.kernel.lab import DEFAULT_CC, LabError, available_ccs, cc_problem
+    from sim.kernel.lab import DEFAULT_CC, LabError, allowed_ccs, available_ccs, cc_problem
     (tmp_path / "net/ipv4").mkdir(parents=True)
-    (tmp_path / "net/ipv4/tcp_available_congestion_control").write_text("reno cubic\n")
-    assert available_ccs(str(tmp_path)) == ["reno", "cubic"]
+    (tmp_path / "net/ipv4/tcp_available_congestion_control").write_text("reno bbr cubic\n")
+    (tmp_path / "net/ipv4/tcp_allowed_congestion_control").write_text("reno cubic\n")
+    assert available_ccs(str(tmp_path)) == ["reno", "bbr", "cubic"]
+    assert allowed_ccs(str(tmp_path)) == ["reno", "cubic"]
     assert cc_problem("cubic", str(tmp_path)) is None
-    assert cc_problem("bbr", str(tmp_path)) == ("cc bbr is not available on this kernel: available are "
-                                                "reno, cubic (net.ipv4.tcp_available_congestion_control)")
+    assert cc_problem("bbr", str(tmp_path)).startswith(
+        "cc bbr is on this kernel but not allowed outside the host's own namespace: a lab's namespaces "
+        "may use reno, cubic (net.ipv4.tcp_allowed_congestion_control; as root")
+    assert cc_problem("vegas", str(tmp_path)) == (
+        "cc vegas is not available on this kernel: a lab's namespaces may use reno, cubic "
+        "(net.ipv4.tcp_allowed_congestion_control)")
     assert cc_problem("", str(tmp_path)).startswith("cc must be the name of a TCP congestion control")
     assert DEFAULT_CC == "reno" and ksc.make_options("mptcp").cc == "reno"
     with pytest.raises(LabError, match=r"^cc 'no such' is not available on this kernel") as e:
@@ -418,11 +438,13 @@ def test_the_lab_sets_its_cc_in_every_namespace_it_builds(monkeypatch, offers):
         assert set(written) == set(lab.nodes) and len(lab.nodes) == 9
         assert all(want in settings for settings in written.values()), written
     assert checked == ["reno", "cubic"]             # and read back, every build
-    with pytest.raises(klab.LabError, match="^cc vegas is not available"):
+    with pytest.raises(klab.LabError, match="^cc westwood is not available"):
+        klab.Lab(cc="westwood")
+    with pytest.raises(klab.LabError, match="^cc vegas is on this kernel but not allowed"):
         klab.Lab(cc="vegas")
 
 
-def test_compare_gives_the_simulator_reno_where_tcp_runs_and_says_so():
+def test_compare_gives_the_simulator_reno_where_tcp_runs_and_says_so(offers):
     """``compare`` ran the simulator with its default cc, ``none`` (a fixed window), against the
     kernel's senders; now both run Reno, and the summary, the header and the JSON say so."""
     from types import SimpleNamespace

@@ -4,7 +4,7 @@
     sudo .venv/bin/python -m sim.kernel run perpacket-masquerade --pcap masq.pcapng
     sudo .venv/bin/python -m sim.kernel compare perpacket-snat-filter
     sudo .venv/bin/python -m sim.kernel table --uplinks 3
-    sudo .venv/bin/python -m sim.kernel compare uplink-down --cc cubic   # any the kernel offers
+    sudo .venv/bin/python -m sim.kernel compare uplink-down --cc cubic   # any the kernel allows in a namespace
     sudo .venv/bin/python -m sim.kernel clean        # remove what a killed run left
 
 Bad input: one line and exit status 2 (a --down-at after the downloads have ended is found
@@ -52,7 +52,7 @@ def _default(name: str) -> str:
 
 
 def _cc(text: str) -> str:
-    """--cc: a TCP congestion control this kernel offers (refused before any lab is built)."""
+    """--cc: a TCP congestion control this kernel allows in a namespace (refused before any lab is built)."""
     from .lab import cc_problem
     if (why := cc_problem(text)) is not None:
         raise argparse.ArgumentTypeError("--" + why)
@@ -60,11 +60,11 @@ def _cc(text: str) -> str:
 
 
 def _cc_help(what: str) -> str:
-    from .lab import DEFAULT_CC, available_ccs
-    offered = available_ccs()
-    return (f"the TCP congestion control in every lab namespace ({what}), one this kernel offers"
+    from .lab import DEFAULT_CC, allowed_ccs
+    offered = allowed_ccs()
+    return (f"the TCP congestion control in every lab namespace ({what}), one this kernel allows there"
             + (f": {', '.join(offered)}" if offered else "")
-            + f" (net.ipv4.tcp_available_congestion_control); default {DEFAULT_CC}, the "
+            + f" (net.ipv4.tcp_allowed_congestion_control); default {DEFAULT_CC}, the "
               f"simulator's, whatever the host's own net.ipv4.tcp_congestion_control")
 
 

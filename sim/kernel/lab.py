@@ -56,31 +56,48 @@ READY_DEADLINE = 20.0                  # s the lab's links get to come up (warm_
 DEFAULT_CC = "reno"
 CC_SYSCTL = "net/ipv4/tcp_congestion_control"
 CC_AVAILABLE = "net/ipv4/tcp_available_congestion_control"
+CC_ALLOWED = "net/ipv4/tcp_allowed_congestion_control"
 AGENT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "agent.py")
 
 
-def available_ccs(proc_sys: str = "/proc/sys") -> list[str] | None:
-    """The congestion controls this kernel offers (``net.ipv4.tcp_available_congestion_control``:
-    built in or loaded; the list is the kernel's, the same in every namespace), or None where
-    it can't be read (no Linux: ``check_environment`` says so)."""
+def _cc_list(name: str, proc_sys: str) -> list[str] | None:
     try:
-        with open(os.path.join(proc_sys, CC_AVAILABLE)) as f:
+        with open(os.path.join(proc_sys, name)) as f:
             return f.read().split()
     except OSError:
         return None
 
 
+def available_ccs(proc_sys: str = "/proc/sys") -> list[str] | None:
+    """The congestion controls this kernel has (``net.ipv4.tcp_available_congestion_control``:
+    built in or loaded), or None where it can't be read (no Linux: ``check_environment`` says so)."""
+    return _cc_list(CC_AVAILABLE, proc_sys)
+
+
+def allowed_ccs(proc_sys: str = "/proc/sys") -> list[str] | None:
+    """The congestion controls a lab namespace may be set to: those of the kernel's that are
+    allowed (``net.ipv4.tcp_allowed_congestion_control``, the same in every namespace).  Outside
+    the host's own namespace ``tcp_set_default_congestion_control()`` refuses any other with
+    EPERM (only the initial namespace may set a restricted one), so a congestion control the
+    kernel has but does not allow can't be a lab's.  None where the list can't be read."""
+    return _cc_list(CC_ALLOWED, proc_sys)
+
+
 def cc_problem(cc, proc_sys: str = "/proc/sys") -> str | None:
     """Why the lab can't set congestion control ``cc`` (one line naming it and what this kernel
-    offers), or None."""
-    offered = available_ccs(proc_sys)
+    allows), or None."""
     if not isinstance(cc, str) or not cc:
         return f"cc must be the name of a TCP congestion control, got {cc!r}"
-    if offered is not None and cc not in offered:
-        name = cc if re.fullmatch(r"[A-Za-z0-9_]+", cc) else repr(cc)
-        return (f"cc {name} is not available on this kernel: available are {', '.join(offered)} "
-                f"(net.ipv4.tcp_available_congestion_control)")
-    return None
+    allowed = allowed_ccs(proc_sys)
+    if allowed is None or cc in allowed:
+        return None
+    name = cc if re.fullmatch(r"[A-Za-z0-9_]+", cc) else repr(cc)
+    may = f"a lab's namespaces may use {', '.join(allowed)} (net.ipv4.tcp_allowed_congestion_control"
+    if cc in (available_ccs(proc_sys) or ()):
+        return (f"cc {name} is on this kernel but not allowed outside the host's own namespace: {may}; "
+                f"as root, sysctl -w net.ipv4.tcp_allowed_congestion_control=\"{' '.join(allowed + [cc])}\" "
+                f"allows it)")
+    return f"cc {name} is not available on this kernel: {may})"
 
 
 class LabError(RuntimeError):
