@@ -612,6 +612,25 @@ def test_table_stopped_by_sigterm_removes_the_labs_of_its_threads():
     assert _owned_by(p.pid) == [] and _capture_dirs_of(p.pid) == []
 
 
+@pytest.mark.parametrize("cmd", [("table",), ("run", "uplink-down", "--summary-only")])
+def test_a_second_ctrl_c_does_not_stop_the_removal_half_way(cmd):
+    """Ctrl-C pressed twice, or sent by ``timeout`` (to the run, then to its process group): the
+    second came while the labs were being removed and stopped that, and ``table`` said "39 of
+    the lab's namespaces are left ... clean removes them" (its worker threads removed them
+    afterwards).  The removal now goes on through it, and what is said is what is left."""
+    p = _cli(*cmd, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    _wait_for_labs(p, 60, cmd[0], lambda: p.communicate()[1][-500:])
+    p.send_signal(signal.SIGINT)
+    time.sleep(0.1)                 # a lab's removal takes longer: the second comes during it
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=60)
+    # (a second that comes once all is removed and said ends the process by SIGINT itself, as
+    # Python ends on a KeyboardInterrupt nothing caught: a shell's $? is 130 either way)
+    assert p.returncode in (130, -signal.SIGINT) and err.splitlines() == [
+        "python -m sim.kernel: error: interrupted; the lab's namespaces were removed"], (p.returncode, err)
+    assert _owned_by(p.pid) == [] and _capture_dirs_of(p.pid) == []
+
+
 def test_a_tcpdump_that_dies_mid_run_fails_the_run_instead_of_reading_as_drops(tmp_path):
     """Packets a dead tcpdump missed would read as drops (the README's marker frame is there to
     prevent exactly that): a capture whose tcpdump ended before its marker is an error."""

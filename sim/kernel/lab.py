@@ -327,6 +327,25 @@ class signals_interrupt:
             signal.signal(s, h)
 
 
+class cleaning_up:
+    """``with cleaning_up():`` what the lab made is being removed, and a signal that would stop
+    the run (SIGINT, SIGTERM, SIGHUP) is ignored until it is: a second Ctrl-C -- pressed again,
+    or sent by ``timeout``, which signals the run and then its process group -- stopped the
+    removal half-way, and the namespaces it had not reached yet were left.  The handlers found
+    are put back after; nothing is done outside the main thread (where no handler runs)."""
+
+    def __enter__(self):
+        self._old = {}
+        if threading.current_thread() is threading.main_thread():
+            for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+                self._old[s] = signal.signal(s, signal.SIG_IGN)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for s, h in self._old.items():
+            signal.signal(s, h)
+
+
 # labs open in worker threads, so that an interrupted main thread can stop them (run_many)
 _open_labs: dict[int, tuple["Lab", int]] = {}     # id(lab) -> (lab, thread ident)
 _stopped_threads: set[int] = set()
@@ -413,20 +432,21 @@ class Lab:
     def close(self) -> None:
         with _labs_lock:
             _open_labs.pop(id(self), None)
-        for p in list(self.procs):
-            if p.poll() is None:
-                p.kill()
-        for p in list(self.procs):
-            try:
-                p.wait(timeout=2)
-            except subprocess.TimeoutExpired:
-                pass
-        self.procs.clear()
-        for n in self.nodes:
-            remove_namespace(self.ns(n))
-        for ns in lab_namespaces():              # anything half-made under our tag
-            if ns.startswith(self.tag):
-                remove_namespace(ns)
+        with cleaning_up():
+            for p in list(self.procs):
+                if p.poll() is None:
+                    p.kill()
+            for p in list(self.procs):
+                try:
+                    p.wait(timeout=2)
+                except subprocess.TimeoutExpired:
+                    pass
+            self.procs.clear()
+            for n in self.nodes:
+                remove_namespace(self.ns(n))
+            for ns in lab_namespaces():              # anything half-made under our tag
+                if ns.startswith(self.tag):
+                    remove_namespace(ns)
         for s, h in getattr(self, "_old", {}).items():
             signal.signal(s, h)
         self._old = {}

@@ -95,7 +95,7 @@ from ..reasons import numgen_expr
 from ..packet import fmt_endpoint
 from ..scenarios import fmt_value
 from .capture import Capture, Pkt, fmt
-from .lab import (DEFAULT_CC, LOCAL1, LOCAL1_ALT, REMOTE1, Lab, LabError, capture_dir, cc_problem,
+from .lab import (DEFAULT_CC, LOCAL1, LOCAL1_ALT, REMOTE1, Lab, LabError, capture_dir, cc_problem, cleaning_up,
                   gw_of, net24, release_threads, signals_interrupt, stop_labs, uplink_addr)
 from .observe import observe
 
@@ -1005,11 +1005,12 @@ def run_many(jobs: list[tuple[str, dict]], parallel: int = 4) -> list:
                 t.join()
         except BaseException:
             mine = {t.ident for t in threads if t.ident is not None}
-            stop_labs(mine)
-            for t in threads:
-                if t.ident is not None:
-                    t.join()
-            release_threads(mine)
+            with cleaning_up():          # (a second Ctrl-C would leave the workers' labs behind)
+                stop_labs(mine)
+                for t in threads:
+                    if t.ident is not None:
+                        t.join()
+                release_threads(mine)
             raise
     if errors:
         raise errors[0]
