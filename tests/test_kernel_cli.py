@@ -114,23 +114,27 @@ def test_losses_are_counted_by_where_from_both_ends_of_each_hop():
         for i in (0, 2, 3, 4, 5) if k == 1 else (0, 1, 2):   # provider1's queue lost seq 1
             pkts.append(_pkt(1000 * i + 10, f"uplink{k}", f"provider{k}:cust", "200.0.0.1", dst, i))
             pkts.append(_pkt(1000 * i + 20, "lan", "router:eth0", "200.0.0.1", "192.168.0.1", i))
-    ob = observe(pkts, addrs, ("if2", 2500))                 # if2's line went down at 2.5 ms
+    ob = observe(pkts, addrs, ("if2", 2500, None))           # if2's line went down at 2.5 ms
     assert ob["lost"] == {"provider1's queue (downstream)": 1, "if2's dead line (downstream)": 3}
     assert ob["drops"] == {}          # the judged rows' places: none of these
     assert observe(pkts, addrs)["lost"] == {"provider1's queue (downstream)": 1,
                                             "provider2's queue (downstream)": 3}
 
 
-def test_the_simulators_losses_read_from_its_hops_are_its_own_drop_counts():
+@pytest.mark.parametrize("up_at", [None, 1.5, 3.0, 6.0])
+def test_the_simulators_losses_read_from_its_hops_are_its_own_drop_counts(up_at):
     """Like with like: ``lost``, read from the simulator's hops as from the kernel's captures,
-    counts what the simulator's own drop reasons say for the same places."""
+    counts what the simulator's own drop reasons say for the same places.  With the line back
+    (``--up-at``), what it lost while down is still the dead line's: it was all counted as
+    provider2's queue's, the line's last packet carried being one after its return."""
     import sim
     from sim.kernel.compare import sim_down
     from sim.kernel.observe import from_sim, observe
-    r = sim.run("uplink-down")
+    r = sim.run("uplink-down", up_at=up_at)
     lost = observe(from_sim(r), {"if1": "100.0.0.1", "if2": "150.0.0.1"}, sim_down(r))["lost"]
     at = r.summary["drops_at"]
     assert lost["if2's dead line (downstream)"] == at["link down"]["provider2"]
+    assert lost.get("provider2's queue (downstream)", 0) == at.get("queue full", {}).get("provider2", 0)
     assert lost["provider1's queue (downstream)"] == at["queue full"]["provider1"]
     assert lost["the Internet (downstream: no route)"] == at["no route"]["internet"]
 

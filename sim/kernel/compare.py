@@ -869,10 +869,13 @@ def _going_at(r, n: int) -> int:
                if c["last_data_s"] is None or c["last_data_s"] * 1e6 > up_us)
 
 
-def sim_down(r) -> tuple[str, int] | None:
-    """The simulator's line failure as ``observe`` takes it: (uplink, µs), or None."""
+def sim_down(r) -> tuple[str, int, int | None] | None:
+    """The simulator's line failure as ``observe`` takes it: (uplink, µs, µs it came back or
+    None), or None."""
     d = r.summary.get("link_down")
-    return (d["uplink"], int(d["at"] * 1e6)) if d and d.get("happened", True) else None
+    if not (d and d.get("happened", True)):
+        return None
+    return d["uplink"], int(d["at"] * 1e6), int(d["up_at"] * 1e6) if d.get("came_back") else None
 
 
 def _sim_accepted(r) -> list[str]:

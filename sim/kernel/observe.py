@@ -120,9 +120,11 @@ def _match(srcs, dsts, fp):
     return pairs, lost, [q for q in dsts if id(q) not in used]
 
 
-def observe(pkts: list[Pkt], uplink_addrs: dict[str, str], down: tuple[str, int] | None = None) -> dict:
-    """``uplink_addrs``: {"if1": "100.0.0.1", ...}; ``down``: ("if2", t_us), the uplink whose
-    line went down and when (the packets' clock), or None."""
+def observe(pkts: list[Pkt], uplink_addrs: dict[str, str],
+            down: tuple[str, int, int | None] | None = None) -> dict:
+    """``uplink_addrs``: {"if1": "100.0.0.1", ...}; ``down``: ("if2", t_us, back_t_us), the
+    uplink whose line went down, when, and when it came back (None: it did not), on the
+    packets' clock; or None."""
     addr_dev = {a: d for d, a in uplink_addrs.items()}
     s = _seen(pkts)
     # upstream: LAN -> router -> uplink; what left by no uplink the router dropped
@@ -163,7 +165,7 @@ LINE_QUEUE_US = 2_000_000
 
 
 def _lost(s: _Seen, dropped_router: list[Pkt], uplink_addrs: dict[str, str],
-          addr_dev: dict[str, str], down: tuple[str, int] | None) -> dict[str, int]:
+          addr_dev: dict[str, str], down: tuple[str, int, int | None] | None) -> dict[str, int]:
     """Every packet lost between the two ends of a hop, by where (``observe``'s ``lost``)."""
     lost: dict[str, int] = {}
 
@@ -174,19 +176,30 @@ def _lost(s: _Seen, dropped_router: list[Pkt], uplink_addrs: dict[str, str],
     for k, dev in enumerate(uplink_addrs, start=1):
         dead = down is not None and down[0] == dev
 
-        def split(pairs, pkts: list[Pkt], where: str, way: str) -> None:
-            """On the line that went down, what was lost after the last packet it carried
-            (queued when it failed, or sent later: the line's); before that, ``where``'s."""
+        back = down[2] if dead and down[2] is not None else float("inf")
+
+        def split(srcs: list[Pkt], dsts: list[Pkt], fp, where: str, way: str) -> None:
+            """The packets sent towards this line that never came off it.  On the line that
+            went down: what was sent while it was down, and what was lost after the last packet
+            it carried before (queued when it failed), is the line's; the rest, before the
+            failure and once it is back, ``where``'s.  Before the failure and after the return
+            are paired apart: a copy sent again after the return (the same segment) was taken
+            for one lost before it, and the loss put after the return, as the queue's."""
+            if not dead:
+                add(where, len(_match(srcs, dsts, fp)[1]))
+                return
+            t_down = down[1]
+            pairs, pkts, _ = _match([p for p in srcs if p.t_us < t_down], [q for q in dsts if q.t_us < back], fp)
             last = max((p.t_us for p, _ in pairs), default=-1)
-            after = sum(1 for p in pkts if dead and p.t_us > last and p.t_us >= down[1] - LINE_QUEUE_US)
-            add(where, len(pkts) - after)
-            add(f"{dev}'s dead line ({way})", after)
-        pairs, up, _ = _match([p for p in s.up if p.link == f"uplink{k}"],
-                              [p for p in s.peer_up if p.link == f"peer{k}"], lambda p: (p.src,) + _up_fp(p))
-        split(pairs, up, f"provider{k}'s source filter (upstream)", "upstream")
-        pairs, dn, _ = _match([p for p in s.peer_down if p.link == f"peer{k}"],
-                              [p for p in s.down if p.link == f"uplink{k}"], lambda p: (p.dst,) + _down_fp(p))
-        split(pairs, dn, f"provider{k}'s queue (downstream)", "downstream")
+            line = [p for p in pkts if p.t_us > last and p.t_us >= t_down - LINE_QUEUE_US]
+            outage = [p for p in srcs if t_down <= p.t_us < back]
+            after_return = _match([p for p in srcs if p.t_us >= back], [q for q in dsts if q.t_us >= back], fp)[1]
+            add(where, len(pkts) - len(line) + len(after_return))
+            add(f"{dev}'s dead line ({way})", len(line) + len(outage))
+        split([p for p in s.up if p.link == f"uplink{k}"], [p for p in s.peer_up if p.link == f"peer{k}"],
+              lambda p: (p.src,) + _up_fp(p), f"provider{k}'s source filter (upstream)", "upstream")
+        split([p for p in s.peer_down if p.link == f"peer{k}"], [p for p in s.down if p.link == f"uplink{k}"],
+              lambda p: (p.dst,) + _down_fp(p), f"provider{k}'s queue (downstream)", "downstream")
     # the Internet's router: between the providers and the remote hosts (a reply to the LAN's
     # private address, which a packet that left un-NATed gets, has no route)
     add("the Internet (upstream)", len(_match(s.peer_up, s.at_remote, lambda p: (p.src,) + _up_fp(p))[1]))

@@ -886,7 +886,8 @@ def _summarize(scenario, o: Options, setup: Setup, lab: Lab, apps, srv, pkts: li
                experiment: str = "") -> dict:
     addrs = {f"if{k}": uplink_addr(k) for k in range(1, lab.uplinks + 1)}
     d = apps.get("download") or {}
-    ob = observe(pkts, addrs, (d["down_uplink"], d["down_t_us"]) if "down_t_us" in d else None)
+    ob = observe(pkts, addrs, (d["down_uplink"], d["down_t_us"], d.get("back_t_us"))
+                 if "down_t_us" in d else None)
     peers = [c["peer"] for c in srv.get("conns", [])]
     s = {"scenario": scenario, "setup": asdict(setup), "setup_text": setup.describe(),
          "uplinks": lab.uplinks, "kernel": platform.release(),
