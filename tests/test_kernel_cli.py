@@ -474,3 +474,24 @@ def test_compare_gives_the_simulator_reno_where_tcp_runs_and_says_so(offers):
     assert "(the kernel's TCP ran cubic, the simulator's reno: it has only none" in text
     s["tcp_congestion_control"] = "reno"
     assert c.cc_mismatch() == "" and "the kernel's TCP ran" not in c.text()
+
+
+def test_an_icmp_error_in_the_labs_trace_is_named_as_tcpdump_and_tshark_name_it():
+    """The Internet's router answers a reset sent to a LAN address (a packet that left un-NATed)
+    with a host unreachable: the lab's trace printed "ICMP type 3, id 0, seq 0", an echo's
+    fields read from an error's header.  Built here with scapy and read back by ``parse``."""
+    from scapy.layers.inet import ICMP, IP, TCP
+    from scapy.layers.l2 import Ether
+    from sim.kernel.capture import Frame, fmt, parse
+    inner = IP(src="200.0.0.1", dst="192.168.0.1") / TCP(sport=80, dport=5000, flags="R")
+    err = Ether(src="02:00:00:00:00:07", dst="02:00:00:00:00:08") / IP(src="172.31.2.1", dst="200.0.0.1") \
+        / ICMP(type=3, code=1) / bytes(inner)
+    data = bytes(err)
+    p = parse(Frame(2_500_000, "peer2", data, len(data)), {"02:00:00:00:00:07": "internet:p2"})
+    assert (p.type, p.code) == (3, 1)
+    assert fmt(p).endswith("IP 172.31.2.1 > 200.0.0.1: ICMP destination unreachable (host unreachable), "
+                           f"length {len(bytes(inner))}"), fmt(p)
+    echo = Ether() / IP(src="192.168.0.1", dst="200.0.0.1") / ICMP(type=8, id=7, seq=3) / (b"x" * 56)
+    data = bytes(echo)
+    q = parse(Frame(0, "lan", data, len(data)), {})
+    assert fmt(q).endswith("ICMP echo request, id 7, seq 3, length 56"), fmt(q)

@@ -65,6 +65,7 @@ class Pkt(NamedTuple):
     ack: int
     load: int                  # L4 payload length (from the IP total length)
     type: int = -1             # ICMP type
+    code: int = -1             # ICMP code
     mptcp: bool = False        # TCP option 30 present
 
 
@@ -321,8 +322,24 @@ def parse(f: Frame, macs: dict) -> Pkt | None:
     if proto == 1 and len(l4) >= 8:
         typ, code, _, iid, iseq = struct.unpack("!BBHHH", l4[:8])
         return Pkt(f.t_us, f.link, sender, src, dst, 1, ipid, iid, iid, "", iseq, 0,
-                   total - ihl - 8, type=typ)
+                   total - ihl - 8, type=typ, code=code)
     return Pkt(f.t_us, f.link, sender, src, dst, proto, ipid, 0, 0, "", 0, 0, total - ihl)
+
+
+#: RFC 792's (and RFC 1812's) names of the ICMP messages a router or host here may send
+_ICMP_TYPES = {3: "destination unreachable", 4: "source quench", 5: "redirect", 11: "time exceeded",
+               12: "parameter problem"}
+_UNREACHABLE = {0: "net unreachable", 1: "host unreachable", 2: "protocol unreachable",
+                3: "port unreachable", 4: "fragmentation needed", 9: "net administratively prohibited",
+                10: "host administratively prohibited", 13: "communication administratively prohibited"}
+
+
+def icmp_kind(typ: int, code: int) -> str:
+    """An ICMP message other than an echo in words: "destination unreachable (host unreachable)"."""
+    kind = _ICMP_TYPES.get(typ, f"type {typ}")
+    if typ == 3 and code in _UNREACHABLE:
+        return f"{kind} ({_UNREACHABLE[code]})"
+    return kind if code in (0, -1) and typ in _ICMP_TYPES else f"{kind}, code {code}"
 
 
 def fmt(p: Pkt, t0: int = 0) -> str:
@@ -333,8 +350,11 @@ def fmt(p: Pkt, t0: int = 0) -> str:
         what = (f"IP {p.src}.{p.sport} > {p.dst}.{p.dport}: Flags [{p.flags}], seq {p.seq}, "
                 f"ack {p.ack}, length {p.load}" + (" mptcp" if p.mptcp else ""))
     elif p.proto == 1:
-        kind = {8: "echo request", 0: "echo reply"}.get(p.type, f"type {p.type}")
-        what = f"IP {p.src} > {p.dst}: ICMP {kind}, id {p.sport}, seq {p.seq}, length {p.load}"
+        if p.type in (0, 8):
+            kind = "echo request" if p.type == 8 else "echo reply"
+            what = f"IP {p.src} > {p.dst}: ICMP {kind}, id {p.sport}, seq {p.seq}, length {p.load}"
+        else:                   # an error (or another message): no echo's id and seq to show
+            what = f"IP {p.src} > {p.dst}: ICMP {icmp_kind(p.type, p.code)}, length {p.load}"
     else:
         what = f"IP {p.src}.{p.sport} > {p.dst}.{p.dport}: proto {p.proto}, length {p.load}"
     return f"{t:9.6f} {where} {what}"
