@@ -167,6 +167,13 @@ def test_cli_none_turns_off_the_scenarios_line_failure_and_read_timeout():
     (["run", "uplink-down", "--down-at", "0"], "--down-at must be seconds above 0 and at most 60, or none (no "
                                                 "line fails), got '0'"),
     (["run", "perpacket-masquerade", "--down-uplink", "2"], "no line fails in perpacket-masquerade"),
+    # the scenario's own uplink to fail, with fewer uplinks: "--down-uplink must be one of the
+    # uplinks 1..1, got 2" named an option not given
+    (["run", "uplink-down", "--uplinks", "1"], "python -m sim.kernel run: error: uplink-down fails uplink 2's "
+                                               "line at 1 s unless told another, and there is 1 uplink: name it "
+                                               "as the one to fail (--down-uplink), or give 2 uplinks or more\n"),
+    (["compare", "uplink-down", "--uplinks", "1", "--down-uplink", "2"],
+     "python -m sim.kernel compare: error: --down-uplink must be one of the uplinks 1, got 2\n"),
 ])
 def test_kernel_cli_refuses_bad_down_options_before_touching_the_network(args, msg):
     p = subprocess.run([sys.executable, "-m", "sim.kernel", *args], capture_output=True, text=True)

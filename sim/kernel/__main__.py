@@ -244,7 +244,10 @@ def _refused(args) -> str | tuple[str, str] | None:
         if getattr(e, "param", None) in OPTIONS:
             # one option's value: said as argparse says it, its flag and this command named
             flag = "--" + e.param.replace("_", "-")
-            return f"{PROG} {args.cmd}", re.sub(rf"^{re.escape(e.param)}\b", flag, str(e))
+            said = re.sub(rf"^{re.escape(e.param)}\b", flag, str(e))
+            # another option named in it, "(down_uplink)", by its flag too
+            said = re.sub(r"\((\w+)\)", lambda m: f"(--{m[1].replace('_', '-')})" if m[1] in OPTIONS else m[0], said)
+            return f"{PROG} {args.cmd}", said
         return str(e)
     if args.cmd == "compare":
         from .compare import _sim_overrides, sim_call, sim_problem, timeout_problem

@@ -521,8 +521,13 @@ def make_options(scenario: str, **overrides) -> Options:
     if isinstance(o.down_uplink, bool) or not isinstance(o.down_uplink, int):
         raise LabError(f"down_uplink must be an integer, got {o.down_uplink!r}", "down_uplink")
     if o.down_at and not 1 <= o.down_uplink <= o.uplinks:
-        raise LabError(f"down_uplink must be one of the uplinks 1..{o.uplinks}, got {o.down_uplink!r}",
-                       "down_uplink")
+        if overrides.get("down_uplink") is None:        # the scenario's own, and fewer uplinks given
+            raise LabError(f"{scenario} fails uplink {o.down_uplink}'s line at {o.down_at:g} s unless told "
+                           f"another, and there {'is 1 uplink' if o.uplinks == 1 else f'are {o.uplinks} uplinks'}: "
+                           f"name {'it' if o.uplinks == 1 else 'one of them'} as the one to fail (down_uplink), "
+                           f"or give {o.down_uplink} uplinks or more", "uplinks")
+        raise LabError(f"down_uplink must be one of the uplinks {'1' if o.uplinks == 1 else f'1..{o.uplinks}'}, "
+                       f"got {o.down_uplink!r}", "down_uplink")
     experiment = SCENARIOS[scenario].experiment
     if SCENARIOS[scenario].setup.balance == "source" and len(set(o.weight_list)) > 1:
         raise LabError(f"weights do not apply to {scenario} (split access: each source address goes by "
