@@ -8,7 +8,8 @@ README with the upstream issue it belongs to.
   the theme's icon glyphs with an empty alternative text, the fade at the edge of a figure that
   scrolls sideways, and full-width cells kept within the window on a small laptop (992-1199 px:
   the theme's 136 % of the column scrolled the whole page sideways).
-- ``_assets/a11y/op1-a11y.js``: a figure's box is a keyboard stop only while it scrolls.
+- ``_assets/a11y/op1-a11y.js``: a figure's box is a keyboard stop only while it scrolls; the sidebars'
+  toggle buttons a reader sees work (the theme binds only the first of each, a hidden one).
 - a replay's title (``sim.view.player``: a plain line, as the player can't know the page's outline)
   becomes a heading one level below the section it is in, so that a screen reader's heading
   navigation reaches each replay, as it reaches the live panel's (h4 under the panel's h3).

@@ -140,3 +140,23 @@
   window.addEventListener("load", tall);
   window.addEventListener("resize", tall);
 })();
+
+// The sidebars' toggle buttons: the theme's scripts bind only the first .primary-toggle and the
+// first .secondary-toggle of the page (document.querySelector; pydata-sphinx-theme 0.17's issue
+// #2451), which with sphinx-book-theme are the top bar's, hidden, and not the article header's
+// that a reader sees and presses: on a phone or at 200 % zoom the chapters' list and the page's
+// contents could not be opened, nor the sidebar hidden on a laptop.  A press of a toggle that no
+// theme script took (it reaches the document, not prevented) is handed to the bound one, whose
+// handlers open the dialog (narrow) or hide the sidebar (wide).
+(function () {
+  document.addEventListener("click", function (e) {
+    if (e.defaultPrevented || !e.target.closest) return;
+    var b = e.target.closest(".primary-toggle, .secondary-toggle");
+    if (!b) return;
+    var bound = document.querySelector(b.classList.contains("primary-toggle") ? ".primary-toggle" : ".secondary-toggle");
+    if (bound && bound !== b) {
+      e.preventDefault();
+      bound.click();
+    }
+  });
+})();
