@@ -659,6 +659,61 @@ def test_each_exercises_buttons_say_which_exercise_and_a_bad_answer_its_message(
     assert box.get_attribute("aria-describedby") is None
 
 
+def test_a_check_with_no_choice_marks_the_choices_invalid_until_one_is_made(chapter_6):
+    """Check with no radio chosen said "Choose or type an answer first." and left the radios
+    as they were, where a typed box is marked invalid (WCAG 3.3.1): each radio now is, described
+    by the message, until a choice is checked."""
+    _, pg = chapter_6("laptop")
+    ex = pg.locator(".sx-exercise:has(.sx-choices input[type=radio])").first
+    ex.locator("button.sx-check").click()
+    radios = ex.locator(".sx-choices input[type=radio]")
+    pg.wait_for_function("e => e.getAttribute('aria-invalid') === 'true'", arg=radios.first.element_handle(),
+                         timeout=5_000)
+    states = radios.evaluate_all("rs => rs.map(r => [r.getAttribute('aria-invalid'), "
+                                 "(document.getElementById(r.getAttribute('aria-describedby')) || {}).textContent])")
+    assert len(states) >= 2 and all(st == ["true", "Choose or type an answer first."] for st in states), states
+    radios.first.check()
+    ex.locator("button.sx-check").click()
+    pg.wait_for_function("e => !e.hasAttribute('aria-invalid')", arg=radios.first.element_handle(), timeout=5_000)
+    assert radios.evaluate_all("rs => rs.filter(r => r.hasAttribute('aria-invalid') || "
+                               "r.hasAttribute('aria-describedby')).length") == 0
+
+
+@pytest.mark.parametrize("screen", list(SCREENS))
+def test_the_sidebar_toggles_a_reader_sees_open_and_hide_the_sidebars(chromium, server, screen):
+    """The theme binds only the first .primary-toggle and .secondary-toggle of a page
+    (pydata-sphinx-theme 0.17, its issue #2451), a hidden one in the top bar: the article
+    header's, which a reader sees, did nothing -- on a phone the chapters' list and the page's
+    contents could not be opened.  Pressed by keyboard here: on a phone each opens its dialog,
+    on a laptop the primary one hides the chapters' list and shows it again."""
+    ctx, pg = _chapter(chromium, server, "06-equalize-nat", screen)
+    try:
+        toggles = {k: pg.locator(f".{k}-toggle").filter(visible=True) for k in ("primary", "secondary")}
+        assert toggles["primary"].count() == 1, "no visible toggle of the chapters' list"
+        if screen == "phone":
+            for k, dialog in (("primary", "#pst-primary-sidebar-modal"), ("secondary", "#pst-secondary-sidebar-modal")):
+                if toggles[k].count() == 0:
+                    continue
+                toggles[k].first.focus()
+                pg.keyboard.press("Enter")
+                pg.wait_for_function("s => document.querySelector(s).open", arg=dialog, timeout=5_000)
+                pg.keyboard.press("Escape")
+                pg.wait_for_function("s => !document.querySelector(s).open", arg=dialog, timeout=5_000)
+        else:
+            side = pg.locator("#pst-primary-sidebar")
+            assert side.is_visible()
+            toggles["primary"].first.focus()
+            pg.keyboard.press("Enter")
+            pg.wait_for_function("() => document.querySelector('#pst-primary-sidebar')"
+                                 ".classList.contains('pst-sidebar-hidden')", timeout=5_000)
+            assert not pg.evaluate("document.querySelector('#pst-primary-sidebar-modal').open")
+            pg.keyboard.press("Enter")
+            pg.wait_for_function("() => !document.querySelector('#pst-primary-sidebar')"
+                                 ".classList.contains('pst-sidebar-hidden')", timeout=5_000)
+    finally:
+        ctx.close()
+
+
 def test_a_packets_field_names_head_their_rows(chapter_6):
     """The packet pane: each field's name is its row's header (a screen reader says it with the
     value), and IP's flags, none set, say "none" (the cell was empty).  Each layer's table is

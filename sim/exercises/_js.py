@@ -270,11 +270,12 @@ JS = r"""/* 1 + 1 < 1 exercises: the page's checker.  Mirrors sim/exercises/mode
         bar.appendChild(msg);
         var use = function () {
           var v = inp.value.trim(), why = checkStudent(v);
-          if (why) { msg.textContent = why; msg.classList.add("sx-bad"); inp.focus(); return; }
+          if (why) { msg.textContent = why; msg.classList.add("sx-bad"); inp.setAttribute("aria-invalid", "true"); inp.focus(); return; }
           setStudent(course, v.toLowerCase(), root);
         };
         go.addEventListener("click", use);
         inp.addEventListener("keydown", function (e) { if (e.key === "Enter") { e.preventDefault(); use(); } });
+        inp.addEventListener("input", function () { inp.removeAttribute("aria-invalid"); });
       };
       pooled.push({course: course, apply: apply, root: root});
       apply(savedStudent(course));
@@ -309,10 +310,12 @@ JS = r"""/* 1 + 1 < 1 exercises: the page's checker.  Mirrors sim/exercises/mode
        shows it, as it was, and counts nothing), else a check now, recorded. */
     function judge(a, before) {
       var parsed = parse(a, data.form), norm = parsed[0], box = root.querySelector("input.sx-input");
-      if (box) {    /* a typed answer that is not one is marked invalid, described by what is wrong */
-        if (norm) { box.removeAttribute("aria-invalid"); box.removeAttribute("aria-describedby"); }
-        else { box.setAttribute("aria-invalid", "true"); box.setAttribute("aria-describedby", fb.id); }
-      }
+      /* a typed answer that is not one, or no choice made, is marked invalid, described by what is
+         wrong: the box, or each radio of the choices */
+      (box ? [box] : Array.prototype.slice.call(root.querySelectorAll(".sx-choices input[type=radio]"))).forEach(function (b) {
+        if (norm) { b.removeAttribute("aria-invalid"); b.removeAttribute("aria-describedby"); }
+        else { b.setAttribute("aria-invalid", "true"); b.setAttribute("aria-describedby", fb.id); }
+      });
       if (!norm) {
         root.setAttribute("data-result", "invalid");
         show("wrong", parsed[1] === "no answer" ? "Choose or type an answer first." : parsed[1].charAt(0).toUpperCase()
