@@ -514,7 +514,14 @@ def test_focus_other_tabs_and_a_reload_on_the_shared_site(site, chromium):
     root.locator(".sx-export").click()
     assert root.locator(".sx-export-msg").inner_text().startswith("Enter your student id above first")
     bar = root.locator(".sx-student")
+    # a refused id: its box is marked invalid (WCAG 3.3.1), described by why, until it is changed
+    bar.locator("input").fill("x y!")
+    bar.locator("input").press("Enter")
+    assert bar.locator("input").get_attribute("aria-invalid") == "true"
+    assert bar.locator("input").evaluate(
+        "e => document.getElementById(e.getAttribute('aria-describedby')).textContent") != ""
     bar.locator("input").fill(sid)
+    assert bar.locator("input").get_attribute("aria-invalid") is None
     bar.locator("input").press("Enter")
     focused = "() => [document.activeElement.className, document.activeElement.closest('[data-exercise]')" \
               " && document.activeElement.closest('[data-exercise]').getAttribute('data-exercise')]"
