@@ -853,3 +853,21 @@ def test_an_exercises_text_follows_the_readers_font_size(chromium, server):
     finally:
         ctx.close()
     assert all(b >= 1.9 * a for a, b in zip(sizes["100%"], sizes["200%"])), sizes
+
+
+def test_a_box_a_few_px_too_narrow_is_out_of_the_tab_order(chapter_6):
+    """At 1280 px the packet pane's box held 395 px in 391: too little to be a keyboard stop
+    (player.js), but Chromium puts any scroller without a tabindex in the Tab order itself,
+    unnamed, so Tab reached it and a screen reader read the whole packet dump as its name.
+    Every player box that overflows without being a stop is tabindex -1."""
+    ctx, pg = chapter_6("laptop")
+    seen = []
+    for width in (1280, 1366, 1100):
+        pg.set_viewport_size({"width": width, "height": 800})
+        pg.wait_for_timeout(300)
+        seen += pg.evaluate("""() => [...document.querySelectorAll('.op1-kscroll')].filter(b => b.offsetParent)
+          .map(b => [b.className, b.scrollWidth - b.clientWidth, b.scrollHeight - b.clientHeight,
+                     b.getAttribute('tabindex'), b.getAttribute('aria-label')])""")
+    bad = [b for b in seen if (b[1] > 0 or b[2] > 0) and b[3] is None]
+    assert not bad, bad
+    assert all(b[3] == "0" and b[4] for b in seen if b[1] > 8 or b[2] > 8), seen

@@ -562,7 +562,12 @@
           if (can || document.activeElement === b) {
             b.setAttribute("tabindex", "0");
             if (b.__op1Name) { b.setAttribute("role", "group"); b.setAttribute("aria-label", b.__op1Name); }
-          } else ["tabindex", "role", "aria-label"].forEach(function (a) { b.removeAttribute(a); });
+          } else {
+            ["tabindex", "role", "aria-label"].forEach(function (a) { b.removeAttribute(a); });
+            // those few px still make it a scroller, which Chromium puts in the Tab order by
+            // itself, unnamed (its name then the whole packet dump): out of it, as meant
+            if (b.scrollWidth > b.clientWidth || b.scrollHeight > b.clientHeight) b.setAttribute("tabindex", "-1");
+          }
         });
       }
 
