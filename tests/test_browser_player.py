@@ -469,7 +469,8 @@ def test_each_replay_is_named_by_its_title_and_described_by_its_parameters_and_k
     as its description (aria-describedby), not one aria-label of the scenario's name and steps
     alike for both.  (Named by the title and the parameters too, a player's name ran to 200
     characters, read each time the focus came into it.)  The live panel's replays (``Player.heading``) have their title as an h4,
-    under the panel's h3; elsewhere it stays a plain line."""
+    under the panel's h3; elsewhere it stays a plain line, but on a page of its own, where the
+    first replay's title is the page's h1 (``standalone_page``)."""
     need_dot()
     exe = _need_browser()
     ra = sim.run("equalize-nat", seed=1, size=3000)
@@ -495,7 +496,7 @@ def test_each_replay_is_named_by_its_title_and_described_by_its_parameters_and_k
                                           "remote=article ingress_filter=False uplinks=2 seed=1 tcp=2.4 cc=none "
                                           "size=3000 | Keys: left and right arrows step"), got[0]
     assert "nat=netfilter" in got[1]["described"] and "seed=2" in got[1]["described"], got[1]
-    assert [g["tag"] for g in got] == ["DIV", "H4"]
+    assert [g["tag"] for g in got] == ["H1", "H4"]
 
 
 def _narration_page(tmp_path, title, max_steps):

@@ -706,3 +706,18 @@ def test_a_live_players_replay_from_box_shows_any_part_of_the_run():
     assert lp.controls["start_at"].value == "auto"
     lp.rerun(seed=1, down_at=None)                              # nothing fails: all of it from the start
     assert lp.frames.steps[0] < 20 and "the replay shows" in lp.status.value
+
+
+def test_a_replays_page_of_its_own_has_a_main_landmark_and_a_heading():
+    """A replay opened in its own page (an exercise's "Open this replay in its own page") had no
+    heading and no landmark: a screen reader's lists of them were empty (WCAG 1.3.1, 2.4.6)."""
+    from sim.view.player import standalone_page
+    r = sim.run("equalize-nat", seed=1, size=3000)
+    page = standalone_page([Player(r, title="Equalize behind NAT", max_steps=5).html()], "Equalize behind NAT")
+    body = page.split("<body>", 1)[1]
+    assert body.startswith("<main>") and body.rstrip().endswith("</main></body></html>")
+    assert re.findall(r"<h(\d)[ >]", body) == ["1"]
+    assert '<h1 class="op1-title">Equalize behind NAT</h1>' in body
+    assert '<div class="op1-title">' not in body
+    two = standalone_page(["<h1>Two replays</h1>", Player(r, max_steps=5).html(), Player(r, max_steps=5).html()])
+    assert re.findall(r"<h(\d)[ >]", two) == ["1", "2", "2"]

@@ -733,10 +733,19 @@ def _differ_words(fa, fb, k: int, labels, crossed) -> str:
 
 
 def standalone_page(bodies: list[str], title: str = "1 + 1 < 1") -> str:
+    """A page of its own for players (``bodies``): in a ``main`` landmark, the first player's
+    title its heading (an ``h1``; each later one's an ``h2``), so that a screen reader's lists of
+    landmarks and headings find them, as on the book's pages (book/op1_a11y.py)."""
+    heads, n = [], 2 if any("<h1" in b for b in bodies) else 1
+    for b in bodies:
+        b, made = re.subn(r'<div class="op1-title">(.*?)</div>', rf'<h{n} class="op1-title">\1</h{n}>', b,
+                          count=1, flags=re.S)
+        n = 2 if made else n
+        heads.append(b)
     return ('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{_dot.h(title)}</title>'
-            '<style>body{margin:16px;background:#fff}</style></head><body>\n'
-            + "\n".join(bodies) + "\n</body></html>\n")
+            '<style>body{margin:16px;background:#fff}</style></head><body><main>\n'
+            + "\n".join(heads) + "\n</main></body></html>\n")
 
 
 class Compare(_Page):
