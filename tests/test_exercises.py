@@ -3544,3 +3544,27 @@ def test_a_needs_python_exercise_in_a_kernel_says_to_run_it_in_a_cell_not_to_lau
     html = next(o["data"]["text/html"] for o in outs if o.get("output_type") == "execute_result")
     assert RUN_WHERE["notebook"][:40] in html
     assert "launch button at the top of the chapter" not in html
+
+
+def test_the_checker_a_page_carries_is_its_code_without_its_comment_lines(tmp_path):
+    """A shared page carries the checker once per exercise: without the comments that fill lines
+    of their own (about 4.5 kB of 28), every other line as written, and it still parses."""
+    from conftest import skip_or_fail
+    from sim.exercises._js import JS
+    from sim.exercises.html import SHIPPED_JS, assets
+    kept, inside = [], False
+    for line in JS.splitlines():            # a comment's lines, read one by one
+        if not inside and line.strip().startswith("/*"):
+            inside = True
+        if inside:
+            inside = not line.rstrip().endswith("*/")
+            continue
+        kept.append(line)
+    assert SHIPPED_JS.splitlines() == kept and SHIPPED_JS in assets()
+    assert len(SHIPPED_JS) < 0.9 * len(JS)
+    node = shutil.which("node")
+    if node is None:
+        skip_or_fail("node is not installed: the shipped checker's syntax is not checked")
+    (tmp_path / "sx.js").write_text(SHIPPED_JS)
+    p = subprocess.run([node, "--check", str(tmp_path / "sx.js")], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr

@@ -284,9 +284,15 @@ def _json_script(d: dict) -> str:
     return json.dumps(d, separators=(",", ":")).replace("</", "<\\/")
 
 
+#: the checker as a page carries it: without the comments that fill lines of their own (a sixth
+#: of its bytes; a shared page carries it once per exercise, tests/test_exercise_site.py), the
+#: code and the comments beside it as written.  (A comment's text holds no ``*/`` of its own.)
+SHIPPED_JS = re.sub(r"(?m)^[ \t]*/\*(?:(?!\*/).)*\*/[ \t]*\n", "", _JS, flags=re.S)
+
+
 def assets() -> str:
     """The CSS and the checker, once per page (the script guards against a second copy)."""
-    return f"<style>{CSS}</style>\n<script>{_JS}</script>"
+    return f"<style>{CSS}</style>\n<script>{SHIPPED_JS}</script>"
 
 
 def in_kernel() -> bool:
