@@ -495,3 +495,20 @@ def test_an_icmp_error_in_the_labs_trace_is_named_as_tcpdump_and_tshark_name_it(
     data = bytes(echo)
     q = parse(Frame(0, "lan", data, len(data)), {})
     assert fmt(q).endswith("ICMP echo request, id 7, seq 3, length 56"), fmt(q)
+
+
+def test_tables_text_says_what_its_cells_count(capsys, no_lab, monkeypatch):
+    """An engineer's reading: "682× the fastest" did not say the fastest of what, and the column
+    "what the remote host saw" also listed what the router and the providers dropped.  The
+    table's text now says both under it; the fastest is the table's fastest complete echo."""
+    import sim.kernel.table as kt
+    from sim import measured
+    rows = measured.table()
+    monkeypatch.setattr(kt, "measure_all", lambda **kw: [dict(r, tcp_congestion_control="reno") for r in rows])
+    rc, out, err = _main(capsys, "table")
+    assert (rc, err) == (0, "")
+    assert out.rstrip().endswith(kmain.TABLE_NOTE)
+    slow = [r for r in rows if r["outcome"] == "slow"]
+    fastest = min(r["seconds"] for r in rows if r["complete"])
+    assert slow and all(f"({r['seconds'] / fastest:.0f}× the fastest" in r["tcp"] for r in slow)
+    assert any("dropped by" in r["remote_saw"] for r in rows)

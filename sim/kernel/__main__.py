@@ -329,6 +329,12 @@ def _compare(args) -> int:
     return 0 if c.agrees else 1
 
 
+#: what the table's cells count, said under it (the book says it in chapter 9's text)
+TABLE_NOTE = ("A slow echo's \"× the fastest\" is its time over the fastest complete echo's in this table. "
+              "\"What the remote host saw\" also counts the packets lost on the way, by who dropped them; "
+              "the upstream split is the echo's packets by the uplink they left by.")
+
+
 def _table(args) -> int:
     from .._io import write_stdout
     from .table import markdown, measure_all
@@ -339,7 +345,7 @@ def _table(args) -> int:
     else:
         ccs = ", ".join(sorted({r["tcp_congestion_control"] for r in rows}))
         write_stdout(f"Measured on this kernel, {args.uplinks} uplinks, TCP congestion control "
-                     f"{ccs}:\n\n" + markdown(rows) + "\n")
+                     f"{ccs}:\n\n" + markdown(rows) + "\n\n" + TABLE_NOTE + "\n")
     return 0
 
 
