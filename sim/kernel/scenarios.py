@@ -179,7 +179,8 @@ SCENARIOS: dict[str, KScenario] = {s.name: s for s in [
               "download", ("hash-l4-nat", _sim_setup("hash-l3", "masquerade")),
               {"connections": 4, "size": 100_000}),
     KScenario("hash-l4-nat", "multipath route, hash policy 1 (5-tuple) + MASQUERADE: "
-              "4 connections, each on one uplink", Setup("hash-l4", "masquerade"), "download",
+              "4 connections, each on one uplink (which one is the hash's: all on one can happen)",
+              Setup("hash-l4", "masquerade"), "download",
               ("hash-l4-nat", _sim_setup("hash-l4", "masquerade")),
               {"connections": 4, "size": 100_000}),
     KScenario("uplink-down", "", Setup("connmark", "masquerade"), "download",
