@@ -512,3 +512,17 @@ def test_tables_text_says_what_its_cells_count(capsys, no_lab, monkeypatch):
     fastest = min(r["seconds"] for r in rows if r["complete"])
     assert slow and all(f"({r['seconds'] / fastest:.0f}× the fastest" in r["tcp"] for r in slow)
     assert any("dropped by" in r["remote_saw"] for r in rows)
+
+
+def test_a_flows_uplinks_cut_in_the_runs_summary_say_how_many_in_all():
+    """A run's flow line cut its uplink sequence at 24 with "...", no total, where compare says
+    "(30 in all)"."""
+    from sim.kernel.scenarios import SCENARIOS, KernelResult
+    flow = {"proto": "tcp", "client": "192.168.0.1:5000", "server": "200.0.0.1:7", "uplinks": ["if1", "if2"] * 15,
+            "sources": {"if1": ["100.0.0.1"], "if2": ["100.0.0.1"]}, "remote_saw": ["100.0.0.1"]}
+    up = {"addr": "100.0.0.1", "up_packets": 15, "down_packets": 15}
+    s = {"uplinks": 2, "kernel": "6.18", "observed": {"flows": [flow], "lost": {}, "drops": {}, "resets": {}},
+         "uplinks_stats": {"if1": up, "if2": dict(up, addr="150.0.0.1")}}
+    text = KernelResult("perpacket-snat", None, SCENARIOS["perpacket-snat"].setup, s, [], [], [], "").summary_text()
+    (line,) = [t for t in text if t.startswith("  flow ")]
+    assert "uplinks [" + "if1 if2 " * 12 + "... (30 in all)]" in line, line

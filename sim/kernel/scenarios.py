@@ -452,7 +452,8 @@ class KernelResult:
                            f"{sf['seen_by_server_as'] or 'nothing'}")
         ob = s["observed"]
         for f in ob["flows"]:
-            seq = " ".join(f["uplinks"][:24]) + (" ..." if len(f["uplinks"]) > 24 else "")
+            ups = f["uplinks"]          # (the first 24, and how many in all: compare's _first says it so)
+            seq = " ".join(ups[:24]) + (f" ... ({len(ups)} in all)" if len(ups) > 24 else "")
             out.append(f"  flow {f['proto']} {f['client']} -> {f['server']}: uplinks [{seq}]; "
                        f"left with {_sources(f['sources'])}; remote saw {', '.join(f['remote_saw']) or 'nothing'}"
                        + (f"; handshake {f['handshake']}" if "handshake" in f else ""))
