@@ -220,9 +220,10 @@
       var v;
       if (c.type === "checkbox") v = String(c.checked && !c.disabled);
       else if (c.hasAttribute("data-int")) {
-        // an integer as typed, without leading zeros ("07" is 7; JSON has no leading zeros)
+        // an integer as typed, without a leading + or zeros ("+07" is 7, as Python's int() and the
+        // command line read it; JSON has neither)
         var t = c.value.trim();
-        v = /^-?\d+$/.test(t) ? t.replace(/^(-?)0+(?=\d)/, "$1") : JSON.stringify(c.value);
+        v = /^[-+]?\d+$/.test(t) ? t.replace(/^\+/, "").replace(/^(-?)0+(?=\d)/, "$1") : JSON.stringify(c.value);
       }
       else if (c.hasAttribute("data-json")) v = c.value;
       else v = JSON.stringify(c.value);
@@ -458,11 +459,11 @@
         // the simulator does (live.py uplink_numbers), once that box holds a number it allows; a
         // value the box holds, the simulator judges
         var upto = c.getAttribute("data-upto") && form.elements[c.getAttribute("data-upto")];
-        var n = upto && /^\d+$/.test(upto.value.trim()) ? parseInt(upto.value.trim(), 10) : 0;
+        var n = upto && /^\+?\d+$/.test(upto.value.trim()) ? parseInt(upto.value.trim(), 10) : 0;
         var nr = upto && limits[upto.name];
         var span = n && nr && n >= nr[0] && n <= nr[1] ?
           (n === 1 ? "1 (there is 1 uplink)" : "1.." + n + " (there are " + n + " uplinks)") : null;
-        if (!/^-?\d+$/.test(t)) {
+        if (!/^[-+]?\d+$/.test(t)) {
           errs.push({param: c.name, message: who + " must be an integer " + (span || lo + ".." + hi) +
                      ", got " + pyRepr(c.value)});
           return;
