@@ -537,6 +537,25 @@ def test_a_page_says_nothing_until_asked_and_a_step_once(chromium, server, chapt
     assert stepped == [["op1-narr", words]], stepped
 
 
+def test_a_step_by_the_slider_is_said_once_by_the_slider_and_by_next_with_its_place(chapter_6):
+    """Moved by its slider, a step was said as the slider's value ("step 4 of 29") and again at
+    the head of its narration ("Step 4 of 29. ..."): from the slider, the narration now says
+    what happened only; from Next, whose name says no place, it still starts with the place."""
+    _, pg = chapter_6("laptop")
+    P = pg.locator("[data-replay]").first
+    slider = P.locator("input.op1-slider")
+    slider.focus()
+    pg.keyboard.press("ArrowRight")
+    pg.wait_for_timeout(SAID_MS)
+    by_slider = pg.evaluate("window.__said.splice(0)")
+    assert slider.get_attribute("aria-valuetext") == f"step 2 of {int(slider.get_attribute('max')) + 1}"
+    assert by_slider and not any(re.search(r"Step \d+ of \d+", t) for _, t in by_slider), by_slider
+    P.locator(".op1-bar button[data-act=next]").click()
+    pg.wait_for_timeout(SAID_MS)
+    by_next = pg.evaluate("window.__said.splice(0)")
+    assert any(t.startswith("Step 3 of ") for _, t in by_next), by_next
+
+
 def test_the_pinned_bar_hands_the_focus_to_the_players_bar_as_it_hides(chapter_6):
     """A pinned button that had the focus as the pinned bar hid (the player's own bar scrolled
     back into view) took the focus with it, to the page: the next Tab went to the page's top.

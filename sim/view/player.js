@@ -1053,7 +1053,8 @@
             panes.forEach(settle);
           });
         }
-        if (posSaid) put(posSaid, "Step " + (k + 1) + " of " + n + ". ");
+        // (not from the slider: its own value, "step 4 of 29", is said as it moves -- twice, else)
+        if (posSaid) put(posSaid, document.activeElement === slider ? "" : "Step " + (k + 1) + " of " + n + ". ");
         slider.value = k;
         var s = panes[0].d.steps[Math.min(k, panes[0].d.steps.length - 1)];
         var where = "step " + (k + 1) + " / " + n;
