@@ -308,18 +308,20 @@ def _raise_interrupted(signum, frame):
     raise Interrupted(signal.Signals(signum).name, signum)
 
 
-class signals_interrupt:
-    """``with signals_interrupt():`` SIGTERM and SIGHUP raise ``Interrupted`` in the main
-    thread, where Python runs signal handlers; the handlers found are put back after.  Only
-    handlers left at the default are replaced (a caller's own, e.g. pytest's, stays), and
-    nothing is done outside the main thread."""
+class _signal_handlers:
+    """Sets ``handler`` for ``signals`` on entry and puts back the handlers found on exit;
+    nothing is done outside the main thread, where Python runs no signal handler.  With
+    ``only_default`` a handler a caller set (e.g. pytest's) stays."""
+    signals: tuple = ()
+    handler = signal.SIG_DFL
+    only_default = False
 
     def __enter__(self):
         self._old = {}
         if threading.current_thread() is threading.main_thread():
-            for s in (signal.SIGTERM, signal.SIGHUP):
-                if signal.getsignal(s) is signal.SIG_DFL:
-                    self._old[s] = signal.signal(s, _raise_interrupted)
+            for s in self.signals:
+                if not self.only_default or signal.getsignal(s) is signal.SIG_DFL:
+                    self._old[s] = signal.signal(s, self.handler)
         return self
 
     def __exit__(self, *exc) -> None:
@@ -327,23 +329,21 @@ class signals_interrupt:
             signal.signal(s, h)
 
 
-class cleaning_up:
+class signals_interrupt(_signal_handlers):
+    """``with signals_interrupt():`` SIGTERM and SIGHUP raise ``Interrupted`` in the main
+    thread; only handlers left at the default are replaced."""
+    signals = (signal.SIGTERM, signal.SIGHUP)
+    handler = staticmethod(_raise_interrupted)
+    only_default = True
+
+
+class cleaning_up(_signal_handlers):
     """``with cleaning_up():`` what the lab made is being removed, and a signal that would stop
     the run (SIGINT, SIGTERM, SIGHUP) is ignored until it is: a second Ctrl-C -- pressed again,
     or sent by ``timeout``, which signals the run and then its process group -- stopped the
-    removal half-way, and the namespaces it had not reached yet were left.  The handlers found
-    are put back after; nothing is done outside the main thread (where no handler runs)."""
-
-    def __enter__(self):
-        self._old = {}
-        if threading.current_thread() is threading.main_thread():
-            for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-                self._old[s] = signal.signal(s, signal.SIG_IGN)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        for s, h in self._old.items():
-            signal.signal(s, h)
+    removal half-way, and the namespaces it had not reached yet were left."""
+    signals = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    handler = signal.SIG_IGN
 
 
 # labs open in worker threads, so that an interrupted main thread can stop them (run_many)
