@@ -584,19 +584,24 @@ def test_the_pinned_bar_hands_the_focus_to_the_players_bar_as_it_hides(chapter_6
 def test_more_opens_the_narration_by_keyboard_and_says_so(chapter_6):
     """The narration's "more ↓" scrolled it (smoothly, even for a reader who asked for less
     motion); it is a button now, which opens the box whole: Enter on it opens it and says so
-    (aria-expanded), and the replay does not step."""
+    (aria-expanded), and the replay does not step.  Each such button names its box: a list of
+    the page's buttons read "more" three times a player."""
     _, pg = chapter_6("phone")
     P = pg.locator("[data-replay]").first
     b = P.locator(".op1-narr + .op1-more > button")
     nb = P.locator(".op1-narr")
     nb.evaluate("e => { e.style.minHeight = '0'; e.style.maxHeight = '20px'; e.scrollTop = 0; e.dispatchEvent(new Event('scroll')); }")
     pg.wait_for_function("e => e.hasAttribute('data-more')", arg=nb.element_handle())
+    names = P.locator(".op1-more-b").evaluate_all("bs => bs.map(b => b.getAttribute('aria-label'))")
+    assert names == ["more of the narration", "more of the tables' changes", "more of the packet"], names
+    assert P.get_by_role("button", name="more of the narration", exact=True).count() == 1
     step = P.get_attribute("data-step")
     b.focus()
     pg.keyboard.press("Enter")
     pg.wait_for_function("e => e.getAttribute('aria-expanded') === 'true'", arg=b.element_handle())
     assert nb.evaluate("e => e.scrollHeight <= e.clientHeight + 1"), "open, the narration still scrolls"
     assert P.get_attribute("data-step") == step and b.text_content() == "less ↑"
+    assert P.get_by_role("button", name="less of the narration", exact=True).count() == 1
 
 
 def test_the_router_tables_and_the_network_are_read_as_text(chromium, server):

@@ -91,6 +91,9 @@
         // 10 of ch.4's 20 narrations, all 20 of its tables strips -- read a few lines at a time.)
         // Folded, as it opens, the box keeps its fixed height, so the step buttons do not move.
         // Open, it says "less ↑" under its text while folding would cut it (data-less, player.css).
+        // Its name says which box it opens ("more of the narration"): a screen reader's list of
+        // buttons read "more", "more", "more".
+        var named = {".op1-narr": "the narration", ".op1-what": "the tables' changes", ".op1-pkt-box": "the packet"};
         [".op1-narr", ".op1-what", ".op1-pkt-box"].forEach(function (sel) {
           var box = el.querySelector(sel);
           if (!box || (box.nextElementSibling && box.nextElementSibling.classList.contains("op1-more"))) return;
@@ -99,7 +102,8 @@
           window.__op1Seq = (window.__op1Seq || 0) + 1;
           if (!box.id) box.id = "op1-b" + window.__op1Seq;
           more.innerHTML = '<button type="button" class="op1-more-b" aria-expanded="false" aria-controls="' +
-            box.id + '">more<span aria-hidden="true"> ↓</span></button>';
+            box.id + '" aria-label="more of ' + named[sel] + '" data-of="' + named[sel] +
+            '">more<span aria-hidden="true"> ↓</span></button>';
           more.firstChild.addEventListener("click", function () {
             var b = more.firstChild, y = b.getBoundingClientRect().top, open = !box.hasAttribute("data-open");
             box.toggleAttribute("data-open", open);
@@ -977,6 +981,7 @@
         if (b && b.classList && b.classList.contains("op1-more-b") && b.getAttribute("aria-expanded") !== String(open)) {
           b.setAttribute("aria-expanded", String(open));
           b.firstChild.textContent = open ? "less" : "more";
+          b.setAttribute("aria-label", (open ? "less of " : "more of ") + b.getAttribute("data-of"));
           b.lastChild.textContent = open ? " ↑" : " ↓";
         }
       }
