@@ -642,7 +642,7 @@ def describe(e) -> str:
     def p(pk):
         if pk.proto == 1:
             return f"ICMP {pk.ip.src} > {pk.ip.dst} (id {pk.l4.id}, seq {pk.l4.seq})"
-        # a TCP segment named as the replays' ladders and narration name it (SYN, SYN-ACK, ACK,
+        # a TCP segment named as the replays' ladders and narration name it (SYN, SYN+ACK, ACK,
         # data, FIN, RST), not by scapy's flag letters ([SA], [PA]), which the book shows nowhere else
         from sim.packet import TCP_PROTO
         from sim.view._common import short_name

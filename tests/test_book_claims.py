@@ -871,7 +871,7 @@ def test_ch6_summary_sets_side_by_side_when_two_lines_give_about_two_one_or_less
 def test_ch6_hop_by_hop_table_is_introduced_by_its_run_its_packets_named_and_conntrack_2_explained():
     """The event table came straight after its heading; the run it shows (seed 5) was named only
     after it; its flags "[S] [SA] [A] [PA]" were scapy's letters, found nowhere else in the book
-    (the replays say SYN, SYN-ACK, ACK, data); and its "conntrack 2" for the same connection was
+    (the replays say SYN, SYN+ACK, ACK, data); and its "conntrack 2" for the same connection was
     not explained."""
     import sys
     from helpers import load_booklib
@@ -882,7 +882,7 @@ def test_ch6_hop_by_hop_table_is_introduced_by_its_run_its_packets_named_and_con
     r = sim.run("equalize-nat", seed=5, size=20_000)
     words = [booklib.describe(e) for e in r.events if e.ev in (Ev.HOP, Ev.DELIVER, Ev.DROP, Ev.SEND)]
     assert not any(re.search(r"\[[SAPFR]+\]", w) for w in words), [w for w in words if "[" in w][:3]
-    for name in ("SYN `", "SYN-ACK `", "ACK `", "data `"):
+    for name in ("SYN `", "SYN+ACK `", "ACK `", "data `"):
         assert any(name in w for w in words), name
 
 

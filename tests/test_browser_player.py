@@ -1094,7 +1094,7 @@ PKT_WORDS_JS = """el => {
 
 @pytest.mark.parametrize("width", [320, 390])
 def test_on_a_phone_the_packet_pane_breaks_no_address_and_its_head_clears_the_fade(tmp_path, width):
-    """Chapter 1's replay, step 8 (the SYN-ACK after the router's DNAT), Packet tab.  At 320 px
+    """Chapter 1's replay, step 8 (the SYN+ACK after the router's DNAT), Packet tab.  At 320 px
     the fields' values were allowed to break anywhere, so the table sized itself to the
     narrowest pieces and cut addresses mid-number ("192.168.0." above "1"); and the lines above
     the tables ran under the box's faded right edge (the box scrolls: the hexdumps are wider),
@@ -1470,7 +1470,7 @@ def test_a_ladder_scrolled_sideways_cuts_no_arrows_name_and_fades_right_of_its_f
     """At 640x667 (``WIDE_IN_NARROW``, the player
     without its phone's ladder: ``_wide_ladder_only``),
     swiped sideways, the sticky first column's backing cut the arrows' names
-    ("ACK" read "CK", "SYN-ACK" "N-ACK", "data" "ta"), and the box's left fade lay over the column
+    ("ACK" read "CK", "SYN+ACK" "N-ACK", "data" "ta"), and the box's left fade lay over the column
     itself, dimming its first letters ("e" of "event").  Swiped through every position, each
     arrow's name right of the column is whole, never under it nor past its arrow's end, hidden
     only where too little of its arrow is in view; the fade begins at the column's right edge;

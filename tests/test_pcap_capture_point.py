@@ -3,7 +3,7 @@ became of a packet.
 
 A link's frames were stamped when each reached the far end of the link, so the capture point
 flipped with the direction: in ``echo`` the SYN was on ``uplink1`` 10.6 ms after the router
-had it, and the SYN -> SYN-ACK round trip read there 24.2 ms where the router's if1 sees
+had it, and the SYN -> SYN+ACK round trip read there 24.2 ms where the router's if1 sees
 34.8 ms.  Now a link with the router at one end is captured on the router's device (a frame
 going out when it starts onto the wire, one coming in when it has arrived), any other link on
 its first end, named in the interface's description; the frames are in time order.  A
@@ -80,7 +80,7 @@ def test_echo_syn_is_on_the_router_s_two_devices_at_once_and_its_round_trip_read
     # uplink1 at that time, not when provider1 had it 10.6 ms later
     assert got[syn_lan][1] == got[syn_up][1] == hops[syn_lan].t
     assert hops[syn_up].t - got[syn_up][1] == r.net.links["uplink1"].delay + 40 * 8_000_000 // 512_000
-    # the SYN-ACK: in on if1 when it arrived, out on eth0 when it started onto the LAN
+    # the SYN+ACK: in on if1 when it arrived, out on eth0 when it started onto the LAN
     assert got[synack_up][1] == hops[synack_up].t
     assert got[synack_lan][1] == hops[synack_lan].t - 100 - 40 * 8_000_000 // 100_000_000
     # the round trip on uplink1 is the router's: 34.8 ms, not 24.2

@@ -142,7 +142,7 @@ def test_a_comparisons_flag_names_the_ports_that_differ():
     """Chapter 5's two NAT models, step by step: where the packets take the same path with other
     ports, the flag shared by both runs says which endpoints differ (at 360 px the second run's
     ladder starts 1700 px below the first's), from the runs: the SYN leaving from 150.0.0.1:7000
-    (the article's NAT) or 150.0.0.1:5000 (netfilter's, which keeps the port), and the SYN-ACK
+    (the article's NAT) or 150.0.0.1:5000 (netfilter's, which keeps the port), and the SYN+ACK
     coming back to them."""
     need_dot()
     ra = sim.run("connection-level", seed=1, nat="article")

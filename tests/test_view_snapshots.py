@@ -274,7 +274,7 @@ def test_a_packet_routed_is_named_where_the_tables_change(scenario, seed, every)
 
 def test_the_first_step_says_what_was_routed_before_the_replay_begins():
     """Chapter 4's replay starts after the handshake: its first step's tables hold the SYN's and
-    the SYN-ACK's routing, said to be from before the replay begins (not "decisions for packets
+    the SYN+ACK's routing, said to be from before the replay begins (not "decisions for packets
     whose routing no step of this replay shows")."""
     import re
     from sim.trace import Ev
@@ -294,7 +294,7 @@ def test_the_first_step_says_what_was_routed_before_the_replay_begins():
     assert len(before) == 2 and t0 < t1
     assert (f"BEFORE this replay begins, from {t0 / 1000:.3f} ms to {t1 / 1000:.3f} ms: 2 packets routed, "
             "their route cache and FIB entries in the tables below: the SYN ") in text, text
-    assert "the SYN-ACK 200.0.0.1:80 → 192.168.0.1:5000 at 34.900 ms → eth0" in text, text
+    assert "the SYN+ACK 200.0.0.1:80 → 192.168.0.1:5000 at 34.900 ms → eth0" in text, text
 
 
 def _fin_replay():

@@ -6,14 +6,14 @@ from ..packet import fmt_endpoint as ep      # the article's notation: (192.168.
 
 
 def pkt_name(pkt) -> str:
-    """What a reader calls this packet: SYN, SYN-ACK, ACK, data, FIN, RST, echo request ..."""
+    """What a reader calls this packet: SYN, SYN+ACK, ACK, data, FIN, RST, echo request ..."""
     l4 = pkt.l4
     if type(l4) is TCP:
         f = l4.flags
         if "R" in f:
             return "RST"
         if "S" in f:
-            return "SYN-ACK" if "A" in f else "SYN"
+            return "SYN+ACK" if "A" in f else "SYN"
         if "F" in f:
             return "FIN"
         if pkt.load:
@@ -42,7 +42,7 @@ def pkt_detail(pkt) -> str:
             d = f"seq {l4.seq}, {pkt.load} bytes"
         elif n == "ACK":
             d = f"ack {l4.ack}"
-        elif n in ("FIN", "SYN-ACK"):
+        elif n in ("FIN", "SYN+ACK"):
             d = f"seq {l4.seq}, ack {l4.ack}"
         else:
             d = f"seq {l4.seq}"
