@@ -257,7 +257,7 @@ def two_links_chance(student, rng):
                 f"the server accepts it? Reason it out, or estimate it with the simulator "
                 f"({_call('equalize-nat', params, 'seed=s')} for many seeds s); answers within 2 points of "
                 f"the reasoned percentage, or of the simulator's estimate over the {runs} seeds "
-                f"{s0}..{s0 + runs - 1}, or between the two, are accepted."),
+                f"{s0}..{s0 + runs - 1} (each rounded to a whole percentage), or between the two, are accepted."),
         hint=("Each packet's uplink is an independent choice, in proportion to the weights: the ACK must land "
               "on whichever uplink the SYN took. Add up, over the uplinks, the chance that both take it."),
         over=(f"Too high: equalize deletes the cached entry on every hit, so the ACK's uplink is drawn again, "
@@ -313,8 +313,8 @@ def numgen_next(student, rng):
     why_not = uplink_why_not(ifs(n), dev, why)
     return predict(
         scenario="echo", params=params, r=r, ask=ask, step=step, choices=ifs(n), answer=dev, why_not=why_not,
-        prompt=(f"Today's stand-in for equalize: nftables `meta mark set numgen inc mod {n}` on the LAN side "
-                f"and one routing table per mark, SNAT, {n} uplinks. The last packets up left by {before}, in that order. At "
+        prompt=(f"Today's stand-in for equalize: nftables `meta mark set numgen inc mod {n} offset 1` on the LAN side "
+                f"(marks 1..{n}) and one routing table per mark, SNAT, {n} uplinks. The last packets up left by {before}, in that order. At "
                 f"event {ask} the next packet from the LAN reaches the router. By which uplink will it leave?"),
         hint="`numgen inc` is a counter: every packet from the LAN gets the next mark, modulo the number of uplinks.",
         explanation=f"{dev}: the counter moved on by one, so the mark — and the routing table — is the next one.")
