@@ -114,14 +114,21 @@ def select_hash(route: Route, pkt: Packet, seed: int, l4: bool) -> tuple[Nexthop
     sets them (``DIV_ROUND_CLOSEST_ULL((u64)w << 31, total) - 1``, ``w`` the weights so far)."""
     h = flow_hash(seed, pkt, l4)
     live = route.live                   # fib_rebalance(): bounds over the live nexthops only
-    total = sum(nh.weight for nh in live)
-    acc = 0
-    for nh in live:
-        acc += nh.weight
-        bound = ((acc << 31) + total // 2) // total - 1    # DIV_ROUND_CLOSEST_ULL(w << 31, total) - 1
+    for nh, bound in zip(live, upper_bounds([nh.weight for nh in live])):
         if h <= bound:
             return nh, HashChoice(l4, h, bound)
     raise AssertionError("hash above every bound")
+
+
+def upper_bounds(weights: list[int]) -> list[int]:
+    """Each nexthop's upper bound in the 31-bit hash space, as ``fib_rebalance()`` sets them:
+    ``DIV_ROUND_CLOSEST_ULL((u64)w << 31, total) - 1``, ``w`` the weights so far (the last is
+    always 0x7fffffff)."""
+    total, acc, out = sum(weights), 0, []
+    for w in weights:
+        acc += w
+        out.append(((acc << 31) + total // 2) // total - 1)
+    return out
 
 
 def numgen_marks(weights) -> tuple[int, ...] | None:
