@@ -287,9 +287,11 @@ def test_the_kernel_detail_boxes_of_the_first_chapters_say_they_can_be_skipped()
 
 CH7_LEAD = ("*Kernel detail: the chapter's argument does not need this box, but the exercise at the end "
             "draws on it.*")
+CH6_LEAD = ("*Kernel detail: the chapter's argument does not need this box, but one of the exercises at the "
+            "end draws on it.*")
 
 
-def test_the_kernel_detail_boxes_of_chapters_6_to_10_say_they_can_be_skipped_but_chapter_8s():
+def test_the_kernel_detail_boxes_of_chapters_6_to_10_say_whether_a_first_reading_can_skip_them():
     """The boxes of chapters 6, 7, 9 and 10 are kernel detail a first reading can skip, and now
     say so in the preface's words.  Chapter 8's box sums up the chapter itself (it opens with
     what real 2.4 NAT did: "Real 2.4 NAT kept a connection's binding"): it says no such thing, so
@@ -297,7 +299,9 @@ def test_the_kernel_detail_boxes_of_chapters_6_to_10_say_they_can_be_skipped_but
     box.  (Its opening sentence, "The whole chapter is about what real kernels do; this box sums
     it up.", spoke of the book, not of networks: a student's finding.)  Chapter 7's box said it
     could be skipped, but the chapter's last exercise (today's kernel: how many echoes are
-    answered) sends the reader to it: its lead now says so (a student's finding)."""
+    answered) sends the reader to it: its lead now says so (a student's finding); so does chapter
+    6's, whose "Accept, ignore or reset?" asks what a remote `rfc` does with a stray ACK (a
+    lecturer's finding)."""
     mark = "*Kernel detail: you can skip this box on a first reading.*"
     for name in ("06-equalize-nat.md", "07-icmp.md", "08-real-kernels.md", "09-modern-linux.md",
                  "10-two-links.md"):
@@ -309,9 +313,11 @@ def test_the_kernel_detail_boxes_of_chapters_6_to_10_say_they_can_be_skipped_but
             if name == "08-real-kernels.md":
                 body = next(l for l in lines[n + 2:] if l and not l.startswith(":"))
                 assert body != mark and body.startswith("Real 2.4 NAT kept a"), (name, n + 1, body)
-            elif name == "07-icmp.md":
-                # its exercise (today's kernel: how many echoes answered) needs the box: not skippable
-                assert lines[n + 2] == CH7_LEAD and lines[n + 3] == "", (name, n + 1)
+            elif name in ("06-equalize-nat.md", "07-icmp.md"):
+                # their exercises (a stray ACK at an RFC remote; today's kernel: how many echoes
+                # answered) need the box: not skippable
+                lead = CH6_LEAD if name.startswith("06") else CH7_LEAD
+                assert lines[n + 2] == lead and lines[n + 3] == "", (name, n + 1)
             else:
                 assert lines[n + 2] == mark and lines[n + 3] == "", (name, n + 1)
     assert (BOOK / "00-preface.md").read_text().count(mark) == 1
