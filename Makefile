@@ -110,7 +110,7 @@ $(STAMP): requirements.txt pyproject.toml
 
 # System packages: installed with apt-get when running as root, otherwise named.
 # Each entry is command:debian-package; add new ones here.
-SYSTEM_DEPS := dot:graphviz tshark:tshark chromium:chromium nft:nftables tcpdump:tcpdump ip:iproute2 node:nodejs npm:npm
+SYSTEM_DEPS := dot:graphviz tshark:tshark chromium:chromium nft:nftables tcpdump:tcpdump ip:iproute2 conntrack:conntrack curl:curl node:nodejs npm:npm
 
 system:
 	@missing=""; \
