@@ -611,11 +611,12 @@ def downloads(run=None) -> str:
     return json.dumps({"html": downloads_html(f, f.stem)})
 
 
-def downloads_html(f, stem: str, whole: bool = False) -> str:
+def downloads_html(f, stem: str, whole: bool = False, whole_note: str | None = None) -> str:
     """``downloads``' links for the frames ``f``, their files named after ``stem``: the page's
     script points the whole run's at the files the worker sends it; ``whole``: they are data:
     URLs too (``LivePlayer``, a Jupyter widget, which runs no script; made when asked for), each
-    made a blob URL as it is clicked (``player.BLOB_ON_CLICK``)."""
+    made a blob URL as it is clicked (``player.BLOB_ON_CLICK``); ``whole_note`` (HTML): said
+    after "whole run:" in place of its links (``LivePlayer``: a run too large to send)."""
     import base64
     a, b = h(f"{stem}-replay"), h(f"{stem}-whole-run")
     pcap = base64.b64encode(f.pcapng()).decode()
@@ -633,9 +634,10 @@ def downloads_html(f, stem: str, whole: bool = False) -> str:
         f'<a download="{a}.txt" aria-label="trace of the replay, {a}" '
         f'href="data:text/plain;charset=utf-8;base64,{text}"{click}>trace</a></span> '
         f'<span class="op1-dl-set">whole run: '
-        f'<a download="{b}.pcapng" data-whole="pcapng" aria-label="pcapng of the whole run, {b}"{hrefs["pcapng"]}>pcapng</a>'
-        f'<a download="{b}.txt" data-whole="trace" aria-label="trace of the whole run, {b}"{hrefs["trace"]}>trace</a>'
-        f'</span></span>')
+        + (whole_note if whole_note is not None else
+           f'<a download="{b}.pcapng" data-whole="pcapng" aria-label="pcapng of the whole run, {b}"{hrefs["pcapng"]}>pcapng</a>'
+           f'<a download="{b}.txt" data-whole="trace" aria-label="trace of the whole run, {b}"{hrefs["trace"]}>trace</a>')
+        + '</span></span>')
 
 
 def whole(run=None):

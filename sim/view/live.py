@@ -44,6 +44,13 @@ MAX_UPLINKS = 4
 AHEAD = 16                   # router diagrams drawn per dot run once the reader steps on
 SEED_MAX = 2**53 - 1         # the seed box's bound: the largest integer a browser holds exactly
 CONNECTIONS_MAX = 8          # the connections box's bound: more parallel downloads take too long in a page
+#: a run with more events than this has its whole-run pcapng and trace written beside the
+#: notebook, not sent to the browser as data: links (``LivePlayer._write_whole``): about 600 B
+#: of them an event, a third more in base64, so some 40 MB through the notebook's connection at
+#: most; a run of 1.4 million events sent 826 MB, and building them took the kernel to 2.4 GB,
+#: past what Binder gives (1-2 GB)
+WHOLE_INLINE_EVENTS = 50_000
+
 #: the boxes whose text the run reads as ``python -m sim run`` reads its options: the per-uplink
 #: lists (``--down-kbit 2000,512``), the moment a line fails, the moment it comes back and the read
 #: timeout (``none``: no line fails, it never comes back, no read timeout), with the example each
@@ -1005,11 +1012,38 @@ class LivePlayer:
 
     def prepare_downloads(self) -> None:
         """Put this replay's and the whole run's pcapng and trace links in the step bar (the
-        page's panel's: ``inpage.downloads_html``)."""
+        page's panel's: ``inpage.downloads_html``).  A run of more than ``WHOLE_INLINE_EVENTS``
+        events has its whole-run files written beside the notebook instead (``_write_whole``)."""
         from .inpage import downloads_html
         stem = self.result.live_stem(self.preset)
-        self.downloads.value = f'<span class="op1">{downloads_html(self.frames, stem, whole=True)}</span>'
+        if len(self.result.events) <= WHOLE_INLINE_EVENTS:
+            html = downloads_html(self.frames, stem, whole=True)
+        else:
+            html = downloads_html(self.frames, stem, whole_note=self._write_whole(f"{stem}-whole-run"))
+        self.downloads.value = f'<span class="op1">{html}</span>'
         self.prepare.layout.display = "none"
+
+    def _write_whole(self, stem: str) -> str:
+        """Write the whole run's pcapng and trace into the kernel's folder (the notebook's, in
+        JupyterLab and Binder), each streamed to its file as ``python -m sim run`` writes it,
+        and say where (HTML): sent as data: links, a run of a million events was 826 MB
+        through the notebook's connection, and building them took the kernel past 2 GB."""
+        from pathlib import Path
+        from .._io import atomic_open
+        r = self.result
+        pcap, text = Path(f"{stem}.pcapng"), Path(f"{stem}.txt")
+        too_many = f"{len(r.events):,} events, too many to send through the notebook"
+        try:
+            r.write_pcap(str(pcap))
+            with atomic_open(text, "w", encoding="utf-8") as f:
+                f.writelines(r.text_chunks())
+        except OSError as e:
+            return (f"{too_many}, and they could not be written beside it ({h(e.strerror or str(e))}: "
+                    f"{h(str(e.filename or pcap))}): the player's <code>.result.write_pcap(PATH)</code> "
+                    "writes the pcapng, and its <code>.result.text()</code> is the trace")
+        size = lambda p: f"{p.stat().st_size / 1e6:,.1f} MB"      # noqa: E731
+        return (f"{too_many}: written beside it, <code>{h(pcap.name)}</code> ({size(pcap)}) and "
+                f"<code>{h(text.name)}</code> ({size(text)}); download them from the file browser")
 
     def _summary_html(self) -> str:
         """What the run did, as the page's panel shows it above its replay: the simulator's
