@@ -102,6 +102,18 @@ def test_no_cell_errors(book_html):
         assert 'class="output traceback' not in html and 'class="output stderr' not in html, page
 
 
+def test_no_page_names_a_folder_of_the_machine_that_built_it(book_html):
+    """A page's outputs name no scratch folder or checkout of the machine that built it: the
+    instructor guide's worksheet example printed "/tmp/tmpq16ovq12/worksheet-graded.csv: column
+    'Grade' filled ..." (a student's finding, in Binder and on the site)."""
+    import tempfile
+    where = [tempfile.gettempdir().rstrip("/") + "/tmp", str(Path(__file__).resolve().parents[1]) + "/"]
+    for page in toc_pages():
+        text = re.sub(r"<[^>]+>", "", (book_html / f"{page}.html").read_text())
+        found = [w for w in where if w in text]
+        assert not found, (page, found, [text[max(0, text.index(w) - 80):text.index(w) + 80] for w in found])
+
+
 # -- the browser ------------------------------------------------------------------------------
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
