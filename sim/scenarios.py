@@ -42,6 +42,12 @@ class ParamError(ValueError):
         #: names parameters beyond ``param``; None: ``param`` named as its option will do
         self.cli = cli
 
+    def _render_traceback_(self) -> list[str]:
+        """What IPython (Jupyter, Binder) shows for it: the message alone, as the command line
+        says it, not 20-40 lines of the simulator's frames under it (IPython's hook for an
+        exception's own traceback)."""
+        return [f"{type(self).__name__}: {self}"]
+
 
 #: a list given longer than this is named in a message by its length and its first few items
 SHOWN_ITEMS = 4

@@ -460,3 +460,20 @@ def test_a_link_someone_else_planted_is_replaced_not_followed(tmp_path):
     assert victim.read_text() == "keep me"
     assert not (sticky / "out").is_symlink() and (sticky / "out").read_text() == "written"
     assert st.S_ISVTX & os.stat(sticky).st_mode
+
+
+def test_a_bad_parameter_in_a_notebook_cell_shows_its_message_not_a_traceback():
+    """In Jupyter or Binder, ``LivePlayer("nope")`` or ``sim.run(..., sed=1)`` showed the
+    clear ParamError under 20-42 lines of the simulator's frames (a student's finding).  IPython
+    shows what an exception's ``_render_traceback_`` gives: the message alone, one line."""
+    InteractiveShell = pytest.importorskip("IPython.core.interactiveshell").InteractiveShell
+    sh = InteractiveShell.instance()
+    for code, said in (("import sim\nsim.run('nope')", "ParamError: unknown scenario 'nope': allowed are connection-level, "),
+                       ("import sim\nsim.run('equalize-nat', sed=1)", "ParamError: unknown parameter 'sed': allowed are "),
+                       ("from sim.view import LivePlayer\nLivePlayer('equalize-nat', seed=-1)",
+                        "ParamError: seed -1 out of range for this live player: allowed 0..")):
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+            sh.run_cell(code)
+        shown = out.getvalue()
+        assert shown.startswith(said) and shown.count("\n") == 1 and "Traceback" not in shown, shown[-600:]
