@@ -367,6 +367,29 @@ def test_the_whole_runs_files_are_the_command_lines(tmp_path):
     assert "-whole-run.pcapng" in json.loads(inpage.downloads(11))["html"]
 
 
+def test_a_run_of_too_many_events_gets_no_whole_run_files_made_in_the_page(monkeypatch):
+    """A run the boxes allow can have over a million events: its whole-run files, about 600 B
+    an event, would be as large again in the worker's memory.  Past WHOLE_MAX_EVENTS ``whole``
+    gives nothing (the worker then sends the downloads alone) and the downloads say why and how
+    to get them, in place of the whole run's two links."""
+    got = json.loads(inpage.run("equalize-nat", "{}", '{"seed": 3, "size": 20000}'))
+    assert "error" not in got, got
+    json.loads(inpage.draw("Run 1", 200, "null", 12))
+    n = got["events"]
+    monkeypatch.setattr(inpage, "WHOLE_MAX_EVENTS", n - 1)
+    assert inpage.whole(12) is None
+    html = json.loads(inpage.downloads(12))["html"]
+    assert f"whole run: {n:,} events, too many for files made in the page: <code>python -m sim run</code>" in html, html[-500:]
+    assert "data-whole" not in html and "-replay.pcapng" in html
+    monkeypatch.setattr(inpage, "WHOLE_MAX_EVENTS", n)          # at the bound: made
+    assert inpage.whole(12) is not None and 'data-whole="pcapng"' in json.loads(inpage.downloads(12))["html"]
+    # the worker sends the downloads alone when there is no whole run (and the page's panel
+    # takes a message without one)
+    worker = (ROOT / "book" / "_live" / "worker.js").read_text()
+    assert "if (got === undefined || got === null) postMessage({ id: cur.id, downloads });" in worker
+    assert "if (m.whole) {" in (ROOT / "book" / "_live" / "panel.js").read_text()
+
+
 def test_a_replay_shows_the_line_failure_it_would_have_cut_off():
     """Chapter 9's panel, uplink 2 failing at 0.5 s: the replay showed the first 200 of the
     run's 1827 steps, to 136.568 ms, never the failure.  A replay whose line fails after the

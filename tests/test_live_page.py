@@ -244,6 +244,25 @@ def test_on_a_phone_the_new_run_comes_into_view_the_older_fold_and_the_download_
         pg.screenshot(path=str(ROOT / "_build" / "test-live-page-phone.png"))
 
 
+def test_a_run_of_too_many_events_offers_its_replays_files_and_says_why_not_the_whole_runs(built):
+    """Eight 1 MB downloads, which the boxes allow: over 50,000 events (inpage.WHOLE_MAX_EVENTS),
+    whose whole-run files would be as large again in the worker's memory as the run.  The worker
+    makes none and sends the downloads alone; the page says why and how to get them, and the
+    replay's own files are there."""
+    with _chapter(built, "06-equalize-nat") as (ctx, pg, url):
+        _set(pg, {"connections": "8", "size": "1000000"})
+        pg.click("[data-live] [data-run]")
+        pg.wait_for_function(RUNS_SHOWN, arg=1, timeout=300_000)
+        pg.wait_for_function("document.querySelector('[data-live] .op1-lp-run').hasAttribute('data-live-complete')",
+                             timeout=300_000)
+        run = pg.locator("[data-live] .op1-lp-run").first
+        said = run.locator(".op1-dl").inner_text()
+        assert re.search(r"whole run: [\d,]+ events, too many for files made in the page: python -m sim run with "
+                         r"the run's parameters", said), said
+        assert run.locator("a[data-whole]").count() == 0 and not run.get_attribute("data-whole-ms")
+        assert run.locator('a[download$="-replay.pcapng"]').get_attribute("href").startswith("data:")
+
+
 def test_on_a_laptop_older_runs_stay_whole(built):
     with _chapter(built, "06-equalize-nat") as (ctx, pg, url):
         for n in (1, 2):

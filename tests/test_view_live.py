@@ -67,11 +67,10 @@ def test_downloads_offer_the_whole_run_beside_the_replay():
 def test_a_run_too_large_to_send_has_its_whole_run_files_written_beside_the_notebook(tmp_path, monkeypatch):
     """Downloads… sent the whole run as data: links: after a run of 1.4 million events, 826 MB
     through the notebook's connection, the kernel at 2.4 GB (Binder gives 1-2).  Past
-    WHOLE_INLINE_EVENTS the files are written into the kernel's folder (the notebook's), the
+    inpage.WHOLE_MAX_EVENTS the files are written into the kernel's folder (the notebook's), the
     same bytes as ``python -m sim run`` writes, and the bar says where and how large."""
-    from sim.view import live as live_mod
     lp = live("equalize-nat", seed=3, size=20_000, max_steps=20)
-    monkeypatch.setattr(live_mod, "WHOLE_INLINE_EVENTS", len(lp.result.events) - 1)
+    monkeypatch.setattr(inpage, "WHOLE_MAX_EVENTS", len(lp.result.events) - 1)
     monkeypatch.chdir(tmp_path)
     lp.prepare_downloads()
     d = lp.downloads.value
@@ -85,7 +84,7 @@ def test_a_run_too_large_to_send_has_its_whole_run_files_written_beside_the_note
     lp2 = live("equalize-nat", seed=4, size=20_000, max_steps=20)
     stem2 = lp2.result.live_stem(lp2.preset) + "-whole-run"
     (tmp_path / f"{stem2}.pcapng").mkdir()
-    monkeypatch.setattr(live_mod, "WHOLE_INLINE_EVENTS", 0)
+    monkeypatch.setattr(inpage, "WHOLE_MAX_EVENTS", 0)
     lp2.prepare_downloads()
     d2 = lp2.downloads.value
     assert "too many to send through the notebook, and they could not be written beside it (Is a directory" in d2, d2[-600:]

@@ -284,11 +284,15 @@ async function pump(inpage) {
           // python -m sim run writes them: the page makes them files)
           const t0 = performance.now();
           const downloads = JSON.parse(inpage.downloads(cur.id)).html;
+          // (none for a run of too many events: its downloads say so)
           const got = inpage.whole(cur.id);
-          let pcapng, trace;
-          try { [pcapng, trace] = got.toJs(); } finally { got.destroy(); }
-          const ms = Math.round(performance.now() - t0);
-          postMessage({ id: cur.id, downloads, whole: { pcapng, trace, ms } });
+          if (got === undefined || got === null) postMessage({ id: cur.id, downloads });
+          else {
+            let pcapng, trace;
+            try { [pcapng, trace] = got.toJs(); } finally { got.destroy(); }
+            const ms = Math.round(performance.now() - t0);
+            postMessage({ id: cur.id, downloads, whole: { pcapng, trace, ms } });
+          }
         }
       } catch (err) {
         runs.delete(cur.id);

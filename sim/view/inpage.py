@@ -21,6 +21,18 @@ from ._dot import h
 #: The size box's bound: a browser run of a bigger download takes too long for a page.
 SIZE_MAX = 1_000_000
 
+#: A run of more events than this gets no whole-run files made in the page, and ``LivePlayer``
+#: writes its own beside the notebook instead of sending them: they take about 600 B an event
+#: (pcapng and trace), and a run the boxes allow can have over a million events -- in a
+#: notebook, 826 MB of data: links, the kernel at 2.4 GB; in a page, as much again in the
+#: worker's memory, which a phone's browser does not give.
+WHOLE_MAX_EVENTS = 50_000
+
+
+def whole_too_large(result) -> bool:
+    """Too many events to make the whole run's files in a page or send them from a notebook."""
+    return len(result.events) > WHOLE_MAX_EVENTS
+
 _last: dict = {}
 #: the frames of the replays drawn, by the page's id of their Run, the newest last, and the
 #: panel each Run came from (each panel keeps its own last ``KEEP_RUNS``)
@@ -608,6 +620,11 @@ def downloads(run=None) -> str:
     page points at the files the worker sends it (their ``data-whole``: ``pcapng``, ``trace``).
     Each file is named by what it holds: ``…-replay``, ``…-whole-run``."""
     f = _frames_of(run)
+    if whole_too_large(f.result):
+        note = (f"{len(f.result.events):,} events, too many for files made in the page: "
+                "<code>python -m sim run</code> with the run's parameters (the first line of its summary) "
+                "writes them, the pcapng with <code>--pcap FILE</code>")
+        return json.dumps({"html": downloads_html(f, f.stem, whole_note=note)})
     return json.dumps({"html": downloads_html(f, f.stem)})
 
 
@@ -643,8 +660,10 @@ def downloads_html(f, stem: str, whole: bool = False, whole_note: str | None = N
 def whole(run=None):
     """The whole run of the replay drawn for ``run``: its pcapng (bytes) and its text trace
     (str), each as ``python -m sim run`` writes it (``--pcap FILE``; the trace and summary on
-    standard output), for the links ``downloads`` gives."""
+    standard output), for the links ``downloads`` gives; None for a run ``whole_too_large``."""
     r = _frames_of(run).result
+    if whole_too_large(r):
+        return None                 # (downloads says why)
     return r.pcapng_bytes(), r.text()
 
 

@@ -44,13 +44,6 @@ MAX_UPLINKS = 4
 AHEAD = 16                   # router diagrams drawn per dot run once the reader steps on
 SEED_MAX = 2**53 - 1         # the seed box's bound: the largest integer a browser holds exactly
 CONNECTIONS_MAX = 8          # the connections box's bound: more parallel downloads take too long in a page
-#: a run with more events than this has its whole-run pcapng and trace written beside the
-#: notebook, not sent to the browser as data: links (``LivePlayer._write_whole``): about 600 B
-#: of them an event, a third more in base64, so some 40 MB through the notebook's connection at
-#: most; a run of 1.4 million events sent 826 MB, and building them took the kernel to 2.4 GB,
-#: past what Binder gives (1-2 GB)
-WHOLE_INLINE_EVENTS = 50_000
-
 #: the boxes whose text the run reads as ``python -m sim run`` reads its options: the per-uplink
 #: lists (``--down-kbit 2000,512``), the moment a line fails, the moment it comes back and the read
 #: timeout (``none``: no line fails, it never comes back, no read timeout), with the example each
@@ -1012,11 +1005,12 @@ class LivePlayer:
 
     def prepare_downloads(self) -> None:
         """Put this replay's and the whole run's pcapng and trace links in the step bar (the
-        page's panel's: ``inpage.downloads_html``).  A run of more than ``WHOLE_INLINE_EVENTS``
-        events has its whole-run files written beside the notebook instead (``_write_whole``)."""
-        from .inpage import downloads_html
+        page's panel's: ``inpage.downloads_html``).  A run ``inpage.whole_too_large`` has its
+        whole-run files written beside the notebook instead (``_write_whole``): as data: links, a
+        run's files are a third larger again, all through the notebook's connection."""
+        from .inpage import downloads_html, whole_too_large
         stem = self.result.live_stem(self.preset)
-        if len(self.result.events) <= WHOLE_INLINE_EVENTS:
+        if not whole_too_large(self.result):
             html = downloads_html(self.frames, stem, whole=True)
         else:
             html = downloads_html(self.frames, stem, whole_note=self._write_whole(f"{stem}-whole-run"))
