@@ -39,9 +39,13 @@ def rc_hit(student, rng):
     # last events alone (event 63 on) left the student no way to
     cache_events = [i for i, e in enumerate(r.events[:ask])
                     if e.node == "router" and e.ev in (Ev.RT_MISS, Ev.RT_DEL)]
+    # a reply's key holds the LAN host's address, not the one on the wire: the router's NAT
+    # translates it back before the lookup (chapter 5), which chapter 2 has not taught
+    back = (f" (the reply comes addressed to {pkt.ip.dst}; the router's NAT gives it back the LAN host's "
+            f"address, {key[0]}, before it looks the route up)" if key[3] != "eth0" else "")
     if hit:
         why_not = {"miss": f"Not a miss: event {made} (`rt_miss`) inserted the entry for {said}, and nothing "
-                           f"removed it since."}
+                           f"removed it since{back}."}
     else:
         held = sorted({f"{e.key[1]} > {e.key[0]} iif {e.key[3]}" for e in r.events[:step]
                        if e.ev is Ev.RT_MISS and e.node == "router"})
@@ -60,7 +64,8 @@ def rc_hit(student, rng):
               "mark, none here), with no ports. "
               "Look back in the trace: was an entry with exactly this key already inserted by an "
               "earlier `rt_miss`? A reply coming in on an uplink has a different key from the request "
-              "going out on eth0."),
+              "going out on eth0, and its destination in the key is the LAN host's address: the router's "
+              "NAT translates the reply back before the lookup (chapter 5 shows how)."),
         explanation=(f"It is a {'hit' if hit else 'miss'}: the key is {key[1]} > {key[0]} iif {key[3]}, and "
                      + ("an earlier packet of the same direction already inserted that entry, so "
                         "`ip_route_input()` finds it in the cache." if hit else

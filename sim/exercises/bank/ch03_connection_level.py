@@ -52,12 +52,12 @@ def cl_uplink(student, rng):
         f"route lookup made, so the lookup for this packet hits it"))
     return predict(
         scenario="connection-level", params=params, r=r, ask=ask, step=step, why_not=why_not,
-        choices=ifs(n), answer=dev, keep=(syn_lookup(r),),
+        choices=ifs(n), answer=dev, keep=(syn_lookup(r),), hide=(Ev.RT_HIT,),
         prompt=(f"Connection-level multipath with {n} uplinks, one download from Local host 1 to Remote host 1. "
                 f"At event {ask} another packet of the same connection reaches the router: "
                 f"`{r.events[ask].pkt.summary()}`. By which uplink will it leave? (The trace below starts "
                 f"with the route lookup of the connection's SYN, the `rt_miss` that inserted its entry, then "
-                f"shows the last events before the question.)"),
+                f"shows the last events before the question, without the cache's hits.)"),
         hint=("Without equalize, the nexthop is chosen only on a cache miss; later packets with the same "
               "(destination, source) key reuse the cached entry until the garbage collector drops it, "
               "after one to two gc_timeouts (300 s each) of not being used."),

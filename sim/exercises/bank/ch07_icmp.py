@@ -163,4 +163,13 @@ def icmp_count(student, rng):
               "reply; MASQUERADE kills the entry and drops the packet when an existing entry's packet leaves "
               "by another device, SNAT keeps the binding."),
         over=over, under=under, upto=2 * p, most=p, most_why=f"Local host 1 sends {p} echo requests",
-        explanation=f"{got} of {p} (the simulator's `summary['pings'][0]['received']`).")
+        explanation=f"{got} of {p}, as the simulator counted them: " + (
+            "an echo that leaves by another device than its conntrack entry's is dropped by MASQUERADE, "
+            "which kills the entry too, so the echo after it starts a new entry on its own uplink and is "
+            "answered." if nat == "masquerade" else
+            "SNAT keeps the first echo's binding, so an echo that leaves by another line carries the first "
+            "line's address, which that line's provider drops; the echoes that leave by the binding's own "
+            "line are answered." if r.params.ingress_filter else
+            "SNAT keeps the first echo's binding and drops nothing, the providers pass every echo whatever "
+            "line it takes, and every reply comes back to the binding's address, which the router "
+            "translates."))
