@@ -184,7 +184,8 @@ def eq_speed(student, rng):
         scenario="equalize-public", params=params, choices=choices, answer=ans, why_not=why,
         prompt=(f"Public LAN addresses, equalize, random choice per packet. Uplink if1 brings {a} kbit/s down, "
                 f"if2 {b} kbit/s; the Internet side spreads the download packet by packet too. One 300 kB "
-                f"download: which throughput will it get?"),
+                f"download: which throughput will it get? (The choices are round figures: pick the nearest "
+                f"to what it gets, its handshake included.)"),
         hint=("Half of the packets take each line, whatever its speed: the slower line carries half the "
               "download, and the download can't run ahead of it."),
         explanation=(f"The simulator measured {got} kbit/s: {ans}. With a per-packet split half the data "
