@@ -683,6 +683,20 @@ def test_each_exercises_buttons_say_which_exercise_and_a_bad_answer_its_message(
     assert box.get_attribute("aria-describedby") is None
 
 
+def test_enter_on_a_choice_checks_it_as_enter_in_a_typed_box_does(chapter_6):
+    """Enter in a typed answer's box checked it; Enter on a chosen radio did nothing (a student's
+    finding): a keyboard user had to Tab on to Check.  It checks now."""
+    _, pg = chapter_6("laptop")
+    ex = pg.locator(".sx-exercise:has(.sx-choices input[type=radio])").first
+    radio = ex.locator(".sx-choices input[type=radio]").first
+    radio.check()
+    radio.focus()
+    pg.keyboard.press("Enter")
+    pg.wait_for_function("e => e.textContent.trim() !== ''", arg=ex.locator(".sx-feedback").element_handle(),
+                         timeout=5_000)
+    assert pg.evaluate("document.activeElement.type") == "radio"
+
+
 def test_a_check_with_no_choice_marks_the_choices_invalid_until_one_is_made(chapter_6):
     """Check with no radio chosen said "Choose or type an answer first." and left the radios
     as they were, where a typed box is marked invalid (WCAG 3.3.1): each radio now is, described

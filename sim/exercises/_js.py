@@ -411,10 +411,12 @@ JS = r"""/* 1 + 1 < 1 exercises: the page's checker.  Mirrors sim/exercises/mode
       judge(a, rec);
     };
     root.querySelector(".sx-check").addEventListener("click", function () { judge(answer(), null); });
-    /* Enter in the answer box checks the answer, as in a form (it did nothing: a keyboard user had
-       to go on to Check); the box is found when the key comes, a student's variant draws a new one */
+    /* Enter in the answer box, or on a choice, checks the answer, as in a form (it did nothing: a
+       keyboard user had to go on to Check); the box is found when the key comes, a student's variant
+       draws a new one */
     root.addEventListener("keydown", function (e) {
-      if (e.key !== "Enter" || e.isComposing || !e.target.matches || !e.target.matches("input.sx-input")) return;
+      if (e.key !== "Enter" || e.isComposing || !e.target.matches
+          || !e.target.matches("input.sx-input, input[type=radio]")) return;
       e.preventDefault();
       judge(answer(), null);
     });
