@@ -575,6 +575,9 @@ def test_focus_other_tabs_and_a_reload_on_the_shared_site(site, chromium):
     _answer(a, root, inst, right)
     _answer(a, root, inst, right)
     _answer(a, root, inst, wrong)
+    # (and the page says at once that the right one is kept: it said so only once loaded again)
+    assert root.locator(".sx-feedback").inner_text().startswith(
+        f"Your right answer ({right}) stays in your export; this one is not kept. Not"), root.locator(".sx-feedback").inner_text()
     with a.expect_download() as dl:
         root.locator(".sx-export").click()
     rec = json.loads(Path(dl.value.path()).read_text())["answers"]["rc-hit"]

@@ -348,7 +348,13 @@ JS = r"""/* 1 + 1 < 1 exercises: the page's checker.  Mirrors sim/exercises/mode
          wrong one is the last checked */
       var n = before && before.attempts > 1 ? " (" + before.attempts + " checks)" : "";
       if (before) said = (before.right ? "Your right answer, kept for your export" : "Your last answer, checked before") + n + ": ";
-      else st.record(id, a, data.salt, !!hit, fingerprint(data));
+      else {
+        var kept = st.record(id, a, data.salt, !!hit, fingerprint(data));
+        /* a wrong answer checked after a right one: the right one is still the export's, and the
+           page said so only once loaded again (a student's finding) */
+        if (!hit && kept.right) said = "Your right answer" + (typeof kept.answer === "string" ? " (" + kept.answer + ")" : "")
+          + " stays in your export; this one is not kept. ";
+      }
       if (!hit) {
         root.setAttribute("data-result", "wrong");
         rev.hidden = true;
