@@ -79,12 +79,12 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("--roster-column", metavar="NAME",
                    help="with --roster: " + roster_column + "; a roster with an 'Identifier' column ('Participant "
                         "N': Moodle's assignment grading worksheet) makes the Moodle folder 'Full Name_N_"
-                        "assignsubmission_file_' that row's student's, whatever the name")
+                        "assignsubmission_file' that row's student's, whatever the name")
     g.add_argument("--roster-name-columns", metavar="COLUMNS",
                    help="with --roster-column: the roster's columns of a student's full name, comma-separated, "
                         "in the order the LMS shows it (default: Moodle's 'Full name', else 'First name,Last name' "
                         "or 'First name,Surname'); an LMS folder per student named after one roster row's full "
-                        "name (Moodle's 'Full Name_PID_assignsubmission_file_') is that student's")
+                        "name (Moodle's 'Full Name_PID_assignsubmission_file') is that student's")
     g.add_argument("--gradebook", metavar="FILE",
                    help="with --class: also write FILE, one row per student (student, score, max, percent, "
                         "submitted_at), to read or keep -- not for an LMS's import, which may clear a grade on an "
@@ -154,8 +154,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--lms", choices=("moodle", "canvas"),
                    help="with --roster (Moodle's grading worksheet) and -o FILE.zip: one zip for the assignment's "
                         "Upload multiple feedback files in a zip, each student's page in their folder "
-                        "('Full Name_PID_assignsubmission_file_', as Download all submissions names it and grade "
-                        "reads it back), made for the id of their --roster-column cell; canvas: refused, Canvas "
+                        "('Full Name_PID_assignsubmission_file_', a name the upload takes and grade "
+                        "reads back), made for the id of their --roster-column cell; canvas: refused, Canvas "
                         "has no such upload (the instructor guide says why)")
     p.add_argument("--chapter", type=_chapter, help=chapter)
     p.add_argument("--ids", help="comma-separated exercise ids (default: all of the chapter)")

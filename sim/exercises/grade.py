@@ -2333,8 +2333,9 @@ def fill_lms_file(path, column: str, grade_column: str, scores: dict[str, str],
     return (b"\xef\xbb\xbf" if bom else b"") + "".join(result).encode("utf-8"), notes
 
 
-#: Moodle's "submissions in folders" download: a folder per student, "Full Name_PID_assignsubmission_file_"
-#: (PID: the student's participant number in the assignment), made by the LMS, which knows who uploaded.
+#: Moodle's "submissions in folders" download: a folder per student, "Full Name_PID_assignsubmission_file"
+#: (PID: the student's participant number in the assignment; mod/assign/classes/downloader.php), made by
+#: the LMS, which knows who uploaded; read with a '_' at its end too, as this program writes its own.
 LMS_FOLDER = re.compile(r"_(\d+)_(?:assignsubmission_[A-Za-z]+|onlinetext)_?$")
 
 #: The plugin part of a Moodle folder per participant (``moodle_folder``): the file submissions'
