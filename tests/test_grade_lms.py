@@ -58,7 +58,7 @@ def test_the_worksheet_comes_back_with_its_grades_filled_and_every_other_byte_as
                     _row(1004, "Wei O'Brien", "s0004"), _row(1005, "Ann_Lee", "s0005"))
     sub = _class(tmp_path / "sub", {
         "Liam Chen_1001_assignsubmission_file_/answers-s0001.json": ("s0001", right_answers("s0001", ids)),
-        # (today's Moodle names the folder without a '_' at its end, downloader.php; older ones with)
+        # (today's Moodle names the folder without a '_' at its end, downloader.php; the others here end with one)
         "Ahmed Nguyễn_1002_assignsubmission_file/answers-s0002.json": ("s0002", _one_wrong("s0002", ids)),
         "Ann_Lee_1005_assignsubmission_file_/answers-s0005.json": ("s0005", right_answers("s0005", ids))})
     (sub / "Emma Chen_1003_assignsubmission_file_").mkdir()
